@@ -1,0 +1,2 @@
+MATCH (n:Artifact)
+RETURN count(n) AS n

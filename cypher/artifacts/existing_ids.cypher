@@ -1,0 +1,3 @@
+MATCH (n:Artifact)
+WHERE n.id IN $ids
+RETURN n.id AS id

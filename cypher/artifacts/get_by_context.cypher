@@ -1,0 +1,3 @@
+MATCH (n:Artifact)-[:ATTRIBUTION]->(c:Context {id: $context_id})
+RETURN properties(n) AS node
+ORDER BY node.id

@@ -1,0 +1,4 @@
+MATCH (n:Artifact)
+WHERE n.external_id IN $external_ids
+RETURN properties(n) AS node
+ORDER BY node.id

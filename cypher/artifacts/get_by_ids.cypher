@@ -1,0 +1,4 @@
+MATCH (n:Artifact)
+WHERE n.id IN $ids
+RETURN properties(n) AS node
+ORDER BY node.id

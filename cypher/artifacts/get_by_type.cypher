@@ -1,0 +1,4 @@
+MATCH (n:Artifact)
+WHERE n.type_id = $type_id
+RETURN properties(n) AS node
+ORDER BY node.id

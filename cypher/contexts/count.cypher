@@ -1,0 +1,2 @@
+MATCH (n:Context)
+RETURN count(n) AS n

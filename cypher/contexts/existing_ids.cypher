@@ -1,0 +1,3 @@
+MATCH (n:Context)
+WHERE n.id IN $ids
+RETURN n.id AS id

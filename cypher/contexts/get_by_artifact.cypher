@@ -1,0 +1,3 @@
+MATCH (a:Artifact {id: $artifact_id})-[:ATTRIBUTION]->(n:Context)
+RETURN properties(n) AS node
+ORDER BY node.id

@@ -1,0 +1,3 @@
+MATCH (n:Context)
+WHERE n.type_id = $type_id AND n.name = $name
+RETURN properties(n) AS node

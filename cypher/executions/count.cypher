@@ -1,0 +1,2 @@
+MATCH (n:Execution)
+RETURN count(n) AS n

@@ -1,0 +1,3 @@
+MATCH (n:Execution)
+WHERE n.id IN $ids
+RETURN n.id AS id

@@ -1,0 +1,3 @@
+MATCH (n:Execution)-[:ASSOCIATION]->(c:Context {id: $context_id})
+RETURN properties(n) AS node
+ORDER BY node.id

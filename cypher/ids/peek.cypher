@@ -1,0 +1,2 @@
+MATCH (s:IdSequence)
+RETURN s.kind AS kind, s.next AS next

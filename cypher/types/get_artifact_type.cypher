@@ -1,0 +1,3 @@
+MATCH (t:ArtifactType)
+WHERE t.type_key = $type_key
+RETURN properties(t) AS node

@@ -1,0 +1,3 @@
+MATCH (t:ArtifactType)
+RETURN properties(t) AS node
+ORDER BY node.id

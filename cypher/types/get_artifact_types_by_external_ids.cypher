@@ -1,0 +1,4 @@
+MATCH (t:ArtifactType)
+WHERE t.external_id IN $external_ids
+RETURN properties(t) AS node
+ORDER BY node.id

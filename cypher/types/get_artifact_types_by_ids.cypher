@@ -1,0 +1,4 @@
+MATCH (t:ArtifactType)
+WHERE t.id IN $ids
+RETURN properties(t) AS node
+ORDER BY node.id

@@ -1,0 +1,3 @@
+MATCH (t:ContextType)
+RETURN properties(t) AS node
+ORDER BY node.id

@@ -1,0 +1,3 @@
+MATCH (t:ExecutionType)
+RETURN properties(t) AS node
+ORDER BY node.id

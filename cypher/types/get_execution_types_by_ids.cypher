@@ -1,0 +1,4 @@
+MATCH (t:ExecutionType)
+WHERE t.id IN $ids
+RETURN properties(t) AS node
+ORDER BY node.id

@@ -1,0 +1,3 @@
+MERGE (t:ArtifactType {id: $id})
+SET t = $props
+RETURN t.id AS id

@@ -1,0 +1,3 @@
+MERGE (t:ExecutionType {id: $id})
+SET t = $props
+RETURN t.id AS id

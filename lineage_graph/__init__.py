@@ -1,0 +1,76 @@
+"""lineage-graph: ML metadata (the MLMD data model) as a property graph.
+
+>>> from lineage_graph import LineageStore, ArtifactType, Artifact
+>>> with LineageStore.open("memory") as store:          # doctest: +SKIP
+...     store.put_artifact_type(ArtifactType(name="DataSet"))
+"""
+
+from .__about__ import __version__
+from .exceptions import (
+    AlreadyExistsError,
+    ConfigurationError,
+    EngineError,
+    EngineNotInstalledError,
+    EngineUnavailableError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    LineageGraphError,
+    NotFoundError,
+    OutOfRangeError,
+    QueryError,
+    SchemaVersionError,
+)
+from .models import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Association,
+    Attribution,
+    Context,
+    ContextType,
+    Direction,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    NodeKind,
+    ParentContext,
+    PropertyType,
+    ProtoValue,
+)
+from .store import LineageStore
+
+__all__ = [
+    "AlreadyExistsError",
+    "Artifact",
+    "ArtifactState",
+    "ArtifactType",
+    "Association",
+    "Attribution",
+    "ConfigurationError",
+    "Context",
+    "ContextType",
+    "Direction",
+    "EngineError",
+    "EngineNotInstalledError",
+    "EngineUnavailableError",
+    "Event",
+    "EventType",
+    "Execution",
+    "ExecutionState",
+    "ExecutionType",
+    "FailedPreconditionError",
+    "InvalidArgumentError",
+    "LineageGraphError",
+    "LineageStore",
+    "NodeKind",
+    "NotFoundError",
+    "OutOfRangeError",
+    "ParentContext",
+    "PropertyType",
+    "ProtoValue",
+    "QueryError",
+    "SchemaVersionError",
+    "__version__",
+]

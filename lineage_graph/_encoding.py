@@ -1,0 +1,144 @@
+"""Lossless encoding of typed MLMD properties into flat node properties (both engines).
+
+Neither engine stores maps as property values, so each property becomes its own node property
+``<scope><kind>__<escaped name>``:
+
+* scope: ``p`` (declared ``properties``) or ``c`` (``custom_properties``);
+* kind:  ``i`` int, ``s`` string, ``b`` bool, ``d`` double (native float, for filters and
+  indexes; absent for NaN/inf), ``x`` double as its exact ``repr`` (FalkorDB returns doubles with
+  15 significant digits; the string is the source of truth), ``j`` struct (JSON), ``a`` proto
+  (JSON ``{type_url, value(base64)}``), ``z`` a string holding NUL (JSON-escaped: the FalkorDB
+  client cannot send NUL).
+
+So ``properties.day.int_value`` is the node property ``pi__day`` and a filter needs no join. The
+name is percent-escaped for ``%``, backtick and NUL only (the FalkorDB client cannot send the
+latter two in a map key); everything else, unicode included, stays readable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from .exceptions import InvalidArgumentError
+from .models import PropertyType, ProtoValue
+
+__all__ = [
+    "DOUBLE_EXACT",
+    "decode_properties",
+    "encode_properties",
+    "escape_name",
+    "property_key",
+    "unescape_name",
+]
+
+Scope = Literal["p", "c"]
+_SCOPES = ("p", "c")
+DOUBLE_EXACT = "x"
+
+_KIND_CODE = {
+    PropertyType.INT: "i",
+    PropertyType.DOUBLE: "d",
+    PropertyType.STRING: "s",
+    PropertyType.BOOLEAN: "b",
+    PropertyType.STRUCT: "j",
+    PropertyType.PROTO: "a",
+}
+_ESCAPES = {"%": "%25", "`": "%60", "\x00": "%00"}
+
+
+def escape_name(name: str) -> str:
+    if not any(ch in name for ch in _ESCAPES):
+        return name
+    return "".join(_ESCAPES.get(ch, ch) for ch in name)
+
+
+def unescape_name(name: str) -> str:
+    if "%" not in name:
+        return name
+    return name.replace("%60", "`").replace("%00", "\x00").replace("%25", "%")
+
+
+def property_key(scope: Scope, kind: PropertyType, name: str) -> str:
+    """The node property holding ``scope.name`` of ``kind`` (for filters: ``pi__day``)."""
+    return f"{scope}{_KIND_CODE[kind]}__{escape_name(name)}"
+
+
+def _encode_one(scope: Scope, name: str, kind: PropertyType, value: Any, out: dict[str, Any]) -> None:
+    key = escape_name(name)
+    if kind == PropertyType.DOUBLE:
+        number = float(value)
+        if math.isfinite(number):
+            out[f"{scope}d__{key}"] = number
+        out[f"{scope}{DOUBLE_EXACT}__{key}"] = repr(number)
+    elif kind == PropertyType.STRING:
+        if "\x00" in value:
+            out[f"{scope}z__{key}"] = json.dumps(value)
+        else:
+            out[f"{scope}s__{key}"] = value
+    elif kind == PropertyType.STRUCT:
+        out[f"{scope}j__{key}"] = json.dumps(value, sort_keys=True, ensure_ascii=True)
+    elif kind == PropertyType.PROTO:
+        assert isinstance(value, ProtoValue)
+        blob = {"type_url": value.type_url, "value": base64.b64encode(value.value).decode()}
+        out[f"{scope}a__{key}"] = json.dumps(blob, ensure_ascii=True)
+    else:
+        out[f"{scope}{_KIND_CODE[kind]}__{key}"] = value
+
+
+def encode_properties(
+    scope: Scope, values: Mapping[str, Any], kinds: Mapping[str, PropertyType]
+) -> dict[str, Any]:
+    """Encode already validated values; ``kinds`` gives each value's kind."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        _encode_one(scope, name, kinds[name], value, out)
+    return out
+
+
+def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(properties, custom_properties)`` from a node's stored property map."""
+    result: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+    for key, raw in stored.items():
+        if len(key) < 4 or key[2:4] != "__" or key[0] not in _SCOPES:
+            continue
+        kind = key[1]
+        target = result[_SCOPES.index(key[0])]
+        name = unescape_name(key[4:])
+        if kind == "d":
+            continue  # the exact value is under the ``x`` key
+        if kind == DOUBLE_EXACT:
+            target[name] = float(raw)
+        elif kind == "i":
+            target[name] = int(raw)
+        elif kind == "b":
+            target[name] = bool(raw)
+        elif kind == "s":
+            target[name] = raw
+        elif kind == "z":
+            target[name] = json.loads(raw)
+        elif kind == "j":
+            target[name] = json.loads(raw)
+        elif kind == "a":
+            blob = json.loads(raw)
+            try:
+                data = base64.b64decode(blob["value"], validate=True)
+            except (binascii.Error, KeyError, TypeError) as exc:  # pragma: no cover - corrupt store
+                raise InvalidArgumentError(f"corrupt proto property {name!r}: {exc}") from None
+            target[name] = ProtoValue(type_url=blob["type_url"], value=data)
+    return result
+
+
+def check_text(field: str, value: str | None) -> None:
+    """Plain text fields (names, uris) are sent as-is: NUL cannot be stored in them."""
+    if value is not None and "\x00" in value:
+        raise InvalidArgumentError(f"{field} must not contain a NUL character")
+
+
+def property_keys(stored_keys: Iterable[str]) -> list[str]:
+    """The stored keys that hold encoded properties (to remove them on update)."""
+    return [k for k in stored_keys if len(k) >= 4 and k[2:4] == "__" and k[0] in _SCOPES]

@@ -1,0 +1,32 @@
+"""What every repository shares: running a named query on the store's backend."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..backends import Backend, Row
+from .._queries import QueryRegistry, registry
+
+__all__ = ["Repository", "now_ms"]
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch (MLMD's ``*_since_epoch`` unit)."""
+    return time.time_ns() // 1_000_000
+
+
+class Repository:
+    """Runs named queries from ``cypher/``; holds no Cypher text itself."""
+
+    def __init__(self, backend: Backend, queries: QueryRegistry | None = None) -> None:
+        self.backend = backend
+        self.queries = queries or registry()
+
+    def read(self, query_name: str, /, **params: Any) -> list[Row]:
+        query = self.queries[query_name]
+        return self.backend.read(query.text(self.backend.dialect), params, name=query_name)
+
+    def write(self, query_name: str, /, **params: Any) -> list[Row]:
+        query = self.queries[query_name]
+        return self.backend.write(query.text(self.backend.dialect), params, name=query_name)

@@ -1,0 +1,199 @@
+"""Atomic multi-entity writes: MLMD's ``put_execution`` and ``put_lineage_subgraph``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..exceptions import AlreadyExistsError, InvalidArgumentError, OutOfRangeError
+from ..models import Artifact, Association, Attribution, Context, Event, Execution
+from ._base import now_ms
+from .graph import GraphWriter, WriteBatch
+from .nodes import NodeRepository
+from .relations import RelationRepository
+
+__all__ = ["CompositeWriter", "EventEdge"]
+
+#: ``(execution index | None, artifact index | None, event)`` as in MLMD's put_lineage_subgraph.
+EventEdge = tuple[int | None, int | None, Event]
+
+
+class CompositeWriter:
+    def __init__(
+        self,
+        artifacts: NodeRepository[Artifact],
+        executions: NodeRepository[Execution],
+        contexts: NodeRepository[Context],
+        relations: RelationRepository,
+        writer: GraphWriter,
+    ) -> None:
+        self.artifacts = artifacts
+        self.executions = executions
+        self.contexts = contexts
+        self.relations = relations
+        self.writer = writer
+
+    def _reuse_artifacts(self, artifacts: Sequence[Artifact]) -> list[Artifact]:
+        wanted = [a.external_id for a in artifacts if a.id is None and a.external_id]
+        if not wanted:
+            return list(artifacts)
+        stored = {a.external_id: a.id for a in self.artifacts.get_by_external_ids(wanted)}
+        return [
+            a.model_copy(update={"id": stored[a.external_id]})
+            if a.id is None and a.external_id in stored
+            else a
+            for a in artifacts
+        ]
+
+    def _reuse_contexts(self, contexts: Sequence[Context], reuse: bool) -> list[Context]:
+        new = [c for c in contexts if c.id is None]
+        if not new:
+            return list(contexts)
+        keys: list[tuple[int, str]] = []
+        for c in new:
+            t = self.contexts.types.resolve(self.contexts.kind, c.type_id, c.type, c.type_version)
+            assert t.id is not None
+            keys.append((t.id, c.name))
+        stored = {(c.type_id, c.name): c.id for c in self.contexts.get_by_type_and_names(keys)}
+        if stored and not reuse:
+            (type_id, name), _ = next(iter(stored.items()))
+            raise AlreadyExistsError(
+                f"a context named {name!r} of type id {type_id} already exists (pass "
+                "reuse_context_if_already_exist=True to reuse it)"
+            )
+        out: list[Context] = []
+        key_iter = iter(keys)
+        for c in contexts:
+            if c.id is None:
+                existing = stored.get(next(key_iter))
+                if existing is not None:
+                    c = c.model_copy(update={"id": existing})
+            out.append(c)
+        return out
+
+    def put_lineage_subgraph(
+        self,
+        executions: Sequence[Execution],
+        artifacts: Sequence[Artifact],
+        contexts: Sequence[Context],
+        event_edges: Sequence[EventEdge],
+        *,
+        reuse_context_if_already_exist: bool = False,
+        reuse_artifact_if_already_exist_by_external_id: bool = False,
+    ) -> tuple[list[int], list[int], list[int]]:
+        """Upsert everything, link every node to every context, add the events: all or nothing."""
+        attempts = 2 if reuse_context_if_already_exist else 1
+        for attempt in range(attempts):
+            try:
+                return self._put_subgraph(
+                    executions,
+                    artifacts,
+                    contexts,
+                    event_edges,
+                    reuse_contexts=reuse_context_if_already_exist,
+                    reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
+                )
+            except AlreadyExistsError:
+                # Lost a race for a context name: the winner's context now exists; reuse it.
+                if attempt + 1 == attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _put_subgraph(
+        self,
+        executions: Sequence[Execution],
+        artifacts: Sequence[Artifact],
+        contexts: Sequence[Context],
+        event_edges: Sequence[EventEdge],
+        *,
+        reuse_contexts: bool,
+        reuse_artifacts: bool,
+    ) -> tuple[list[int], list[int], list[int]]:
+        now = now_ms()
+        if reuse_artifacts:
+            artifacts = self._reuse_artifacts(artifacts)
+        contexts = self._reuse_contexts(contexts, reuse_contexts)
+        pe = self.executions.prepare(executions, now=now)
+        try:
+            pa = self.artifacts.prepare(artifacts, now=now)
+            try:
+                pc = self.contexts.prepare(contexts, now=now)
+            except BaseException:
+                self.artifacts.ids.release("Artifact", pa.new_ids)
+                raise
+        except BaseException:
+            self.executions.ids.release("Execution", pe.new_ids)
+            raise
+        batch = WriteBatch(artifacts=pa, executions=pe, contexts=pc)
+        try:
+            events: list[Event] = []
+            for i, (e_index, a_index, event) in enumerate(event_edges):
+                events.append(self._bind_event(i, e_index, a_index, event, pe.ids, pa.ids))
+            batch.inputs, batch.outputs = self.relations.prepare_events(
+                events, now=now, new_artifacts=pa.new_ids, new_executions=pe.new_ids
+            )
+            batch.attributions, batch.associations = self.relations.prepare_links(
+                [Attribution(artifact_id=a, context_id=c) for c in pc.ids for a in pa.ids],
+                [Association(execution_id=e, context_id=c) for c in pc.ids for e in pe.ids],
+                new_artifacts=pa.new_ids,
+                new_executions=pe.new_ids,
+                new_contexts=pc.new_ids,
+            )
+        except BaseException:
+            for prepared in (pc, pa, pe):
+                self.writer.ids.release(prepared.kind.value, prepared.new_ids)
+            raise
+        self.writer.execute(batch)
+        return pe.ids, pa.ids, pc.ids
+
+    @staticmethod
+    def _bind_event(
+        i: int,
+        e_index: int | None,
+        a_index: int | None,
+        event: Event,
+        execution_ids: list[int],
+        artifact_ids: list[int],
+    ) -> Event:
+        update: dict[str, Any] = {}
+        for index, ids, field in (
+            (e_index, execution_ids, "execution_id"),
+            (a_index, artifact_ids, "artifact_id"),
+        ):
+            if index is None:
+                if getattr(event, field) is None:
+                    raise InvalidArgumentError(f"event edge #{i}: no index and no {field}")
+                continue
+            if not 0 <= index < len(ids):
+                raise OutOfRangeError(f"event edge #{i}: {field} index {index} is out of range")
+            given = getattr(event, field)
+            if given is not None and given != ids[index]:
+                raise InvalidArgumentError(
+                    f"event edge #{i}: {field} {given} does not match the node at index {index}"
+                )
+            update[field] = ids[index]
+        return event.model_copy(update=update)
+
+    def put_execution(
+        self,
+        execution: Execution,
+        artifact_and_events: Sequence[tuple[Artifact, Event | None]],
+        contexts: Sequence[Context] = (),
+        *,
+        reuse_context_if_already_exist: bool = False,
+        reuse_artifact_if_already_exist_by_external_id: bool = False,
+    ) -> tuple[int, list[int], list[int]]:
+        """One execution with its artifacts, events and contexts, atomically."""
+        artifacts = [a for a, _ in artifact_and_events]
+        edges: list[EventEdge] = [
+            (0, i, ev) for i, (_, ev) in enumerate(artifact_and_events) if ev is not None
+        ]
+        eids, aids, cids = self.put_lineage_subgraph(
+            [execution],
+            artifacts,
+            contexts,
+            edges,
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+        )
+        return eids[0], aids, cids

@@ -1,0 +1,337 @@
+"""Artifacts, executions and contexts: validate against their type, prepare writes, read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from .._encoding import (
+    check_text,
+    decode_properties,
+    encode_properties,
+    escape_name,
+    property_keys,
+)
+from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from ..models import (
+    Artifact,
+    ArtifactState,
+    Context,
+    Execution,
+    ExecutionState,
+    Node,
+    NodeKind,
+    NodeType,
+    PropertyType,
+    kind_of,
+)
+from ._base import Repository, now_ms
+from .ids import IdAllocator
+from .types import TypeRepository
+
+__all__ = ["NodeRepository", "PreparedNodes", "decode_node"]
+
+N = TypeVar("N", bound=Node)
+
+_MODEL: dict[NodeKind, type[Node]] = {
+    NodeKind.ARTIFACT: Artifact,
+    NodeKind.EXECUTION: Execution,
+    NodeKind.CONTEXT: Context,
+}
+_DIR = {NodeKind.ARTIFACT: "artifacts", NodeKind.EXECUTION: "executions", NodeKind.CONTEXT: "contexts"}
+_COMMON = ("name", "external_id")
+_SPECIFIC: dict[NodeKind, tuple[str, ...]] = {
+    NodeKind.ARTIFACT: ("uri", "state"),
+    NodeKind.EXECUTION: ("last_known_state",),
+    NodeKind.CONTEXT: (),
+}
+_TIME_FIELDS = ("create_time_since_epoch", "last_update_time_since_epoch")
+
+
+def _select(props: Mapping[str, Any], scope: str, name: str | None) -> list[str]:
+    """Stored keys of one scope's properties (all of them, or those of one property name)."""
+    escaped = None if name is None else escape_name(name)
+    return [
+        k for k in property_keys(props) if k[0] == scope and (escaped is None or k[4:] == escaped)
+    ]
+
+
+def decode_node(kind: NodeKind, node: Mapping[str, Any]) -> Node:
+    """A model from a stored node map."""
+    properties, custom = decode_properties(node)
+    data: dict[str, Any] = {
+        "id": node["id"],
+        "type_id": node.get("type_id"),
+        "type": node.get("type"),
+        "type_version": node.get("type_version"),
+        "properties": properties,
+        "custom_properties": custom,
+    }
+    for name in (*_COMMON, *_SPECIFIC[kind], *_TIME_FIELDS):
+        if node.get(name) is not None:
+            data[name] = node[name]
+    if kind == NodeKind.ARTIFACT and "state" in data:
+        data["state"] = ArtifactState(data["state"])
+    if kind == NodeKind.EXECUTION and "last_known_state" in data:
+        data["last_known_state"] = ExecutionState(data["last_known_state"])
+    return _MODEL[kind].model_validate(data)
+
+
+@dataclass
+class PreparedNodes:
+    """Rows ready for ``graph/write``, the ids (aligned with the input) and the new ids."""
+
+    kind: NodeKind
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+    types: dict[int, NodeType] = field(default_factory=dict)
+
+
+class NodeRepository(Repository, Generic[N]):
+    """One node kind. Writes are prepared here and executed by the graph writer in one statement."""
+
+    def __init__(self, backend: Any, kind: NodeKind, types: TypeRepository, ids: IdAllocator) -> None:
+        super().__init__(backend)
+        self.kind = kind
+        self.types = types
+        self.ids = ids
+        self._dir = _DIR[kind]
+
+    def q(self, name: str) -> str:
+        return f"{self._dir}/{name}"
+
+    # ---------------------------------------------------------------------------- validation
+
+    def _encode_values(
+        self, t: NodeType, values: Mapping[str, Any], scope: str, node_label: str
+    ) -> dict[str, Any]:
+        kinds: dict[str, PropertyType] = {}
+        converted: dict[str, Any] = {}
+        for name, value in values.items():
+            try:
+                kind = kind_of(value)
+            except ValueError as exc:
+                raise InvalidArgumentError(f"{node_label}: property {name!r}: {exc}") from None
+            if scope == "p":
+                declared = t.properties.get(name)
+                if declared is None:
+                    raise InvalidArgumentError(
+                        f"{node_label}: found unknown property {name!r}: type {t.name!r} declares "
+                        f"{sorted(t.properties) or 'no properties'} (use custom_properties for "
+                        "free-form values)"
+                    )
+                if declared == PropertyType.DOUBLE and kind == PropertyType.INT:
+                    value, kind = float(value), PropertyType.DOUBLE
+                if declared != kind:
+                    raise InvalidArgumentError(
+                        f"{node_label}: found unmatched property type for {name!r}: type "
+                        f"{t.name!r} declares {declared.name}, got {kind.name}"
+                    )
+            kinds[name] = kind
+            converted[name] = value
+        return encode_properties("p" if scope == "p" else "c", converted, kinds)
+
+    def _base_fields(self, node: Node, t: NodeType) -> dict[str, Any]:
+        out: dict[str, Any] = {"type_id": t.id, "type": t.name}
+        if t.version is not None:
+            out["type_version"] = t.version
+        for name in (*_COMMON, *_SPECIFIC[self.kind]):
+            value = getattr(node, name)
+            if isinstance(value, str):
+                check_text(name, value)
+            if name in ("state", "last_known_state"):
+                value = int(value)
+            if value is not None:
+                out[name] = value
+        return out
+
+    def _resolve_type(self, node: Node, type_id: int | None) -> NodeType:
+        return self.types.resolve(self.kind, type_id, node.type, node.type_version)
+
+    def _full_props(self, node: Node, t: NodeType, label: str) -> dict[str, Any]:
+        props = self._base_fields(node, t)
+        props.update(self._encode_values(t, node.properties, "p", label))
+        props.update(self._encode_values(t, node.custom_properties, "c", label))
+        return props
+
+    def _props_with_refresh(self, node: Node, t: NodeType, label: str) -> tuple[dict[str, Any], NodeType]:
+        try:
+            return self._full_props(node, t, label), t
+        except InvalidArgumentError:
+            # Another process may have upgraded the type since we cached it: check once more.
+            assert t.id is not None
+            fresh = self.types.by_id(self.kind, t.id, refresh=True)
+            if fresh == t:
+                raise
+            return self._full_props(node, fresh, label), fresh
+
+    def _masked_props(
+        self, node: Node, t: NodeType, stored: Mapping[str, Any], mask: Sequence[str], label: str
+    ) -> dict[str, Any]:
+        """An update that changes only the fields named in ``mask`` (MLMD field masks)."""
+        props = dict(stored)
+        new = self._full_props(node, t, label)
+        for path in mask:
+            head, _, rest = path.partition(".")
+            if head in ("properties", "custom_properties"):
+                scope = "p" if head == "properties" else "c"
+                for key in _select(props, scope, rest or None):
+                    del props[key]
+                for key in _select(new, scope, rest or None):
+                    props[key] = new[key]
+            elif head in (*_COMMON, *_SPECIFIC[self.kind]) and not rest:
+                if head in new:
+                    props[head] = new[head]
+                else:
+                    props.pop(head, None)
+            # Unknown paths are ignored, as MLMD does.
+        return props
+
+    def prepare(
+        self,
+        nodes: Sequence[Node],
+        *,
+        field_mask: Sequence[str] | None = None,
+        now: int | None = None,
+    ) -> PreparedNodes:
+        """Validate ``nodes`` (insert when ``id`` is unset, full update otherwise) and build rows.
+
+        A node given with nothing but its ``id`` is a reference: it must exist and is not
+        rewritten. Raises before anything is written; new ids are allocated last.
+        """
+        now = now_ms() if now is None else now
+        label_of = self.kind.value.lower()
+        prepared = PreparedNodes(self.kind)
+        for node in nodes:
+            if not isinstance(node, _MODEL[self.kind]):
+                raise InvalidArgumentError(
+                    f"expected {_MODEL[self.kind].__name__}, got {type(node).__name__}"
+                )
+        update_ids = sorted({n.id for n in nodes if n.id is not None})
+        stored: dict[int, dict[str, Any]] = {}
+        if update_ids:
+            for row in self.read(self.q("get_write_state"), ids=update_ids):
+                stored[int(row["id"])] = dict(row["node"])
+        rows_by_id: dict[int, dict[str, Any]] = {}
+        pending_new: list[dict[str, Any]] = []
+        order: list[int | dict[str, Any]] = []
+        mask = [p for p in (field_mask or []) if p]
+        for index, node in enumerate(nodes):
+            label = f"{label_of} #{index}"
+            if node.id is not None:
+                old = stored.get(node.id)
+                if old is None:
+                    raise NotFoundError(f"{label}: no {label_of} with id {node.id} to update")
+                if not mask and node.model_fields_set <= {"id"}:
+                    # Only the id given: a reference to the stored node, which stays as it is.
+                    order.append(node.id)
+                    continue
+                if node.type_id is not None and node.type_id != old["type_id"]:
+                    raise InvalidArgumentError(
+                        f"{label}: the type of {label_of} {node.id} cannot change "
+                        f"(stored type_id {old['type_id']}, given {node.type_id})"
+                    )
+                t = self.types.by_id(self.kind, int(old["type_id"]))
+                if mask:
+                    props = self._masked_props(node, t, old, mask, label)
+                else:
+                    props, t = self._props_with_refresh(node, t, label)
+                props["id"] = node.id
+                props["create_time_since_epoch"] = old.get("create_time_since_epoch", now)
+                props["last_update_time_since_epoch"] = now
+                row = {"id": node.id, "props": props}
+                rows_by_id[node.id] = row  # the same id twice: the last one wins (folded)
+                order.append(node.id)
+            else:
+                t = self._resolve_type(node, node.type_id)
+                props, t = self._props_with_refresh(node, t, label)
+                props["create_time_since_epoch"] = now
+                props["last_update_time_since_epoch"] = now
+                row = {"id": None, "props": props}
+                pending_new.append(row)
+                order.append(row)
+            assert t.id is not None
+            prepared.types[t.id] = t
+        self._check_unique_within_batch([*rows_by_id.values(), *pending_new])
+        new_ids = self.ids.allocate(self.kind.value, len(pending_new))
+        for row, new_id in zip(pending_new, new_ids, strict=True):
+            row["id"] = new_id
+            row["props"]["id"] = new_id
+        prepared.new_ids = new_ids
+        prepared.rows = [*rows_by_id.values(), *pending_new]
+        prepared.ids = [o if isinstance(o, int) else int(o["id"]) for o in order]
+        return prepared
+
+    def _check_unique_within_batch(self, rows: Iterable[dict[str, Any]]) -> None:
+        names: set[tuple[Any, str]] = set()
+        external: set[str] = set()
+        label = self.kind.value.lower()
+        for row in rows:
+            props = row["props"]
+            name = props.get("name")
+            if name is not None:
+                key = (props["type_id"], name)
+                if key in names:
+                    raise AlreadyExistsError(
+                        f"two {label}s of type {props['type']!r} named {name!r} in one write"
+                    )
+                names.add(key)
+            ext = props.get("external_id")
+            if ext is not None:
+                if ext in external:
+                    raise AlreadyExistsError(f"two {label}s with external_id {ext!r} in one write")
+                external.add(ext)
+
+    # --------------------------------------------------------------------------------- reads
+
+    def _decode_rows(self, rows: Iterable[Mapping[str, Any]]) -> list[N]:
+        return [decode_node(self.kind, r["node"]) for r in rows]  # type: ignore[misc]
+
+    def fetch(self, query: str, /, **params: Any) -> list[N]:
+        """Nodes returned (as ``node``) by one of this kind's named queries."""
+        return self._decode_rows(self.read(query, **params))
+
+    def get_by_ids(self, ids: Iterable[int]) -> list[N]:
+        return self._decode_rows(self.read(self.q("get_by_ids"), ids=list(ids)))
+
+    def existing_ids(self, ids: Iterable[int]) -> set[int]:
+        return {int(r["id"]) for r in self.read(self.q("existing_ids"), ids=list(ids))}
+
+    def get_by_type(self, type_name: str, type_version: str | None = None) -> list[N]:
+        t = self.types.find(self.kind, type_name, type_version)
+        if t is None:
+            return []
+        return self._decode_rows(self.read(self.q("get_by_type"), type_id=t.id))
+
+    def get_by_type_and_name(
+        self, type_name: str, name: str, type_version: str | None = None
+    ) -> N | None:
+        t = self.types.find(self.kind, type_name, type_version)
+        if t is None:
+            return None
+        found = self._decode_rows(self.read(self.q("get_by_type_and_name"), type_id=t.id, name=name))
+        return found[0] if found else None
+
+    def get_by_type_and_names(self, keys: Sequence[tuple[int, str]]) -> list[N]:
+        rows = self.read(
+            self.q("get_by_type_and_names"), keys=[{"type_id": t, "name": n} for t, n in keys]
+        )
+        return self._decode_rows(rows)
+
+    def get_by_external_ids(self, external_ids: Iterable[str]) -> list[N]:
+        return self._decode_rows(self.read(self.q("get_by_external_ids"), external_ids=list(external_ids)))
+
+    def iterate(self, page_size: int = 1000) -> Iterator[N]:
+        """Every node of this kind in id order, one page per query."""
+        after = 0
+        while True:
+            page: list[N] = self._decode_rows(self.read(self.q("list"), after_id=after, limit=page_size))
+            yield from page
+            if len(page) < page_size:
+                return
+            after = int(page[-1].id or 0)
+
+    def count(self) -> int:
+        return int(self.read(self.q("count"))[0]["n"])

@@ -1,0 +1,200 @@
+"""Events, attributions, associations and parent contexts: validate, prepare, read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..exceptions import AlreadyExistsError, InvalidArgumentError
+from ..models import (
+    Artifact,
+    Association,
+    Attribution,
+    Context,
+    Event,
+    EventType,
+    Execution,
+    ParentContext,
+)
+from ._base import Repository
+from .nodes import NodeRepository
+
+__all__ = ["RelationRepository", "decode_event"]
+
+
+def decode_event(row: dict[str, Any]) -> Event:
+    return Event(
+        artifact_id=row["artifact_id"],
+        execution_id=row["execution_id"],
+        type=EventType(row["type"]),
+        path=json.loads(row["path"]) if row.get("path") else [],
+        milliseconds_since_epoch=row.get("ms"),
+    )
+
+
+class RelationRepository(Repository):
+    def __init__(
+        self,
+        backend: Any,
+        artifacts: NodeRepository[Artifact],
+        executions: NodeRepository[Execution],
+        contexts: NodeRepository[Context],
+    ) -> None:
+        super().__init__(backend)
+        self.artifacts = artifacts
+        self.executions = executions
+        self.contexts = contexts
+
+    # ---------------------------------------------------------------------------- existence
+
+    @staticmethod
+    def _require(repo: NodeRepository[Any], ids: set[int], known: Iterable[int], what: str) -> None:
+        missing = ids - set(known)
+        if missing:
+            missing -= repo.existing_ids(missing)
+        if missing:
+            raise InvalidArgumentError(f"no {what} with id {sorted(missing)}")
+
+    # --------------------------------------------------------------------------------- events
+
+    def prepare_events(
+        self,
+        events: Sequence[Event],
+        *,
+        now: int,
+        new_artifacts: Iterable[int] = (),
+        new_executions: Iterable[int] = (),
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``(input rows, output rows)`` for ``graph/write``; raises before anything is written."""
+        seen: set[tuple[int, int, int]] = set()
+        rows: list[tuple[bool, dict[str, Any]]] = []
+        for i, event in enumerate(events):
+            if not isinstance(event, Event):
+                raise InvalidArgumentError(f"event #{i}: expected Event, got {type(event).__name__}")
+            if event.artifact_id is None or event.execution_id is None:
+                raise InvalidArgumentError(f"event #{i}: artifact_id and execution_id are required")
+            key = (event.artifact_id, event.execution_id, int(event.type))
+            if key in seen:
+                raise AlreadyExistsError(
+                    f"event #{i}: the same (artifact {key[0]}, execution {key[1]}, "
+                    f"{event.type.name}) event twice in one write"
+                )
+            seen.add(key)
+            row = {
+                "artifact_id": event.artifact_id,
+                "execution_id": event.execution_id,
+                "type": int(event.type),
+                "path": json.dumps(list(event.path)),
+                "ms": event.milliseconds_since_epoch if event.milliseconds_since_epoch else now,
+            }
+            rows.append((event.type.is_output, row))
+        if not rows:
+            return [], []
+        new_a, new_e = set(new_artifacts), set(new_executions)
+        self._require(self.artifacts, {k[0] for k in seen}, new_a, "artifact")
+        self._require(self.executions, {k[1] for k in seen}, new_e, "execution")
+        old = [
+            {"artifact_id": a, "execution_id": e, "type": t}
+            for a, e, t in seen
+            if a not in new_a and e not in new_e
+        ]
+        if old:
+            dup = self.read("events/find_existing", events=old)
+            if dup:
+                d = dup[0]
+                raise AlreadyExistsError(
+                    f"event (artifact {d['artifact_id']}, execution {d['execution_id']}, "
+                    f"{EventType(d['type']).name}) already exists: events are immutable"
+                )
+        return [r for out, r in rows if not out], [r for out, r in rows if out]
+
+    def events_by_artifact_ids(self, ids: Iterable[int]) -> list[Event]:
+        return [decode_event(r) for r in self.read("events/get_by_artifact_ids", ids=list(ids))]
+
+    def events_by_execution_ids(self, ids: Iterable[int]) -> list[Event]:
+        return [decode_event(r) for r in self.read("events/get_by_execution_ids", ids=list(ids))]
+
+    # ------------------------------------------------------------- attributions / associations
+
+    def prepare_links(
+        self,
+        attributions: Sequence[Attribution],
+        associations: Sequence[Association],
+        *,
+        new_artifacts: Iterable[int] = (),
+        new_executions: Iterable[int] = (),
+        new_contexts: Iterable[int] = (),
+    ) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
+        """Rows for attributions and associations (an existing one is a no-op, as in MLMD)."""
+        for i, link in enumerate([*attributions, *associations]):
+            if not isinstance(link, Attribution | Association):
+                raise InvalidArgumentError(f"link #{i}: expected Attribution or Association")
+        attr = [{"artifact_id": a.artifact_id, "context_id": a.context_id} for a in attributions]
+        assoc = [{"execution_id": a.execution_id, "context_id": a.context_id} for a in associations]
+        contexts = {a.context_id for a in attributions} | {a.context_id for a in associations}
+        self._require(self.contexts, contexts, new_contexts, "context")
+        self._require(self.artifacts, {a.artifact_id for a in attributions}, new_artifacts, "artifact")
+        self._require(
+            self.executions, {a.execution_id for a in associations}, new_executions, "execution"
+        )
+        return _unique(attr), _unique(assoc)
+
+    # ------------------------------------------------------------------------ parent contexts
+
+    def prepare_parents(self, parents: Sequence[ParentContext]) -> list[dict[str, int]]:
+        """Rows for new parent links: both must exist, no duplicate, no cycle."""
+        if not parents:
+            return []
+        rows: list[dict[str, int]] = []
+        seen: set[tuple[int, int]] = set()
+        for i, pc in enumerate(parents):
+            if not isinstance(pc, ParentContext):
+                raise InvalidArgumentError(f"parent context #{i}: expected ParentContext")
+            if pc.child_id == pc.parent_id:
+                raise InvalidArgumentError(f"there is a cycle detected: context {pc.child_id} is its own parent")
+            key = (pc.child_id, pc.parent_id)
+            if key in seen:
+                raise AlreadyExistsError(f"parent context {key} twice in one write")
+            seen.add(key)
+            rows.append({"child_id": pc.child_id, "parent_id": pc.parent_id})
+        self._require(self.contexts, {k for pair in seen for k in pair}, (), "context")
+        existing = self.read("contexts/get_parent_links", pairs=rows)
+        if existing:
+            e = existing[0]
+            raise AlreadyExistsError(f"context {e['child_id']} already has parent {e['parent_id']}")
+        # Cycle check: the new edges plus every stored ancestor edge reachable from them.
+        edges: dict[int, set[int]] = {}
+        for child, parent in seen:
+            edges.setdefault(child, set()).add(parent)
+        for child, parent in seen:
+            ancestors = self._ancestors(parent, edges)
+            if child in ancestors:
+                raise InvalidArgumentError(
+                    f"there is a cycle detected: context {parent} already descends from {child}"
+                )
+        return rows
+
+    def _ancestors(self, start: int, new_edges: dict[int, set[int]]) -> set[int]:
+        """Every ancestor of ``start`` through stored parent links and the new ones."""
+        result: set[int] = set()
+        frontier = {start}
+        while frontier:
+            reached = {
+                int(r["id"]) for r in self.read("contexts/get_ancestor_ids", ids=sorted(frontier))
+            }
+            reached |= {p for n in frontier | reached for p in new_edges.get(n, ())}
+            frontier = reached - result
+            result |= reached
+        return result
+
+
+def _unique(rows: list[dict[str, int]]) -> list[dict[str, int]]:
+    seen: set[tuple[int, ...]] = set()
+    out = []
+    for row in rows:
+        key = tuple(row.values())
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out

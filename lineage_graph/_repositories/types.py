@@ -1,0 +1,207 @@
+"""Types: register (with MLMD's upgrade rules) and read artifact, execution and context types."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .._encoding import check_text, escape_name, unescape_name
+from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from ..models import ArtifactType, ContextType, ExecutionType, NodeKind, NodeType, PropertyType
+from ._base import Repository
+from .ids import IdAllocator
+
+__all__ = ["TypeRepository", "type_key"]
+
+_TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
+    NodeKind.ARTIFACT: ArtifactType,
+    NodeKind.EXECUTION: ExecutionType,
+    NodeKind.CONTEXT: ContextType,
+}
+_PREFIX = "pt__"
+
+
+def type_key(name: str, version: str | None) -> str:
+    """The unique key of a type: its name and version (unset version == empty)."""
+    return json.dumps([name, version or ""], ensure_ascii=False)
+
+
+def _encode(t: NodeType, type_id: int) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": type_id,
+        "name": t.name,
+        "type_key": type_key(t.name, t.version),
+    }
+    for field in ("version", "description", "external_id", "base_type"):
+        value = getattr(t, field)
+        if value is not None:
+            props[field] = value
+    for name, kind in t.properties.items():
+        props[_PREFIX + escape_name(name)] = int(kind)
+    return props
+
+
+def _decode(kind: NodeKind, node: Mapping[str, Any]) -> NodeType:
+    properties = {
+        unescape_name(k[len(_PREFIX) :]): PropertyType(v)
+        for k, v in node.items()
+        if k.startswith(_PREFIX)
+    }
+    return _TYPE_CLASSES[kind](
+        id=node["id"],
+        name=node["name"],
+        version=node.get("version"),
+        description=node.get("description"),
+        external_id=node.get("external_id"),
+        base_type=node.get("base_type"),
+        properties=properties,
+    )
+
+
+class TypeRepository(Repository):
+    """All three type kinds; one shared id space (as in MLMD)."""
+
+    def __init__(self, backend: Any, ids: IdAllocator) -> None:
+        super().__init__(backend)
+        self.ids = ids
+        self._cache: dict[int, NodeType] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _q(kind: NodeKind, what: str) -> str:
+        return f"types/{what.format(kind.value.lower())}"
+
+    # ------------------------------------------------------------------------------- writes
+
+    def put(self, t: NodeType, *, can_add_fields: bool = False, can_omit_fields: bool = False) -> int:
+        """Insert a type, or return/upgrade the stored one with the same name and version."""
+        for field in ("name", "version", "description", "external_id"):
+            check_text(f"type {field}", getattr(t, field))
+        kind = t.kind
+        for attempt in range(2):
+            stored = self.find(kind, t.name, t.version)
+            if stored is None:
+                if t.external_id is not None:
+                    self._check_external_id_free(kind, t.external_id, None)
+                [type_id] = self.ids.allocate("Type", 1)
+                try:
+                    self.write(self._q(kind, "put_{}_type"), id=type_id, props=_encode(t, type_id))
+                except AlreadyExistsError:
+                    self.ids.release("Type", [type_id])
+                    if attempt == 0:  # lost a race with another writer: upgrade theirs
+                        continue
+                    raise
+                self._remember(kind, t.model_copy(update={"id": type_id}))
+                return type_id
+            merged = self._upgrade(stored, t, can_add_fields, can_omit_fields)
+            assert stored.id is not None
+            if merged != stored:
+                if merged.external_id is not None and merged.external_id != stored.external_id:
+                    self._check_external_id_free(kind, merged.external_id, stored.id)
+                self.write(self._q(kind, "put_{}_type"), id=stored.id, props=_encode(merged, stored.id))
+                self._remember(kind, merged)
+            return stored.id
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_external_id_free(self, kind: NodeKind, external_id: str, own_id: int | None) -> None:
+        for other in self.get_by_external_ids(kind, [external_id]):
+            if other.id != own_id:
+                raise AlreadyExistsError(
+                    f"{kind.type_label} external_id {external_id!r} is taken by type {other.name!r}"
+                )
+
+    @staticmethod
+    def _upgrade(stored: NodeType, new: NodeType, can_add: bool, can_omit: bool) -> NodeType:
+        """MLMD's backward-compatible evolution rules."""
+        label = f"{stored.kind.type_label} {stored.name!r}"
+        for name, kind in new.properties.items():
+            old = stored.properties.get(name)
+            if old is not None and old != kind:
+                raise AlreadyExistsError(
+                    f"{label}: conflicting property value type for {name!r}: stored "
+                    f"{old.name}, given {kind.name}"
+                )
+        added = sorted(set(new.properties) - set(stored.properties))
+        if added and not can_add:
+            raise AlreadyExistsError(
+                f"{label} exists without properties {added}: pass can_add_fields=True to add them"
+            )
+        omitted = sorted(set(stored.properties) - set(new.properties))
+        if omitted and not can_omit:
+            raise AlreadyExistsError(
+                f"{label} has properties {omitted} missing from the request: pass "
+                "can_omit_fields=True to keep them"
+            )
+        return stored.model_copy(
+            update={
+                "properties": {**stored.properties, **new.properties},
+                "description": new.description if new.description is not None else stored.description,
+                "external_id": new.external_id if new.external_id is not None else stored.external_id,
+                "base_type": new.base_type if new.base_type is not None else stored.base_type,
+            }
+        )
+
+    # -------------------------------------------------------------------------------- reads
+
+    def _remember(self, kind: NodeKind, t: NodeType) -> None:
+        assert t.id is not None
+        with self._lock:
+            self._cache[t.id] = t
+
+    def find(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType | None:
+        rows = self.read(self._q(kind, "get_{}_type"), type_key=type_key(name, version))
+        if not rows:
+            return None
+        t = _decode(kind, rows[0]["node"])
+        self._remember(kind, t)
+        return t
+
+    def get(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType:
+        t = self.find(kind, name, version)
+        if t is None:
+            v = f" version {version!r}" if version else ""
+            raise NotFoundError(f"no {kind.type_label} named {name!r}{v}")
+        return t
+
+    def list(self, kind: NodeKind) -> list[NodeType]:
+        return [_decode(kind, r["node"]) for r in self.read(self._q(kind, "get_{}_types"))]
+
+    def get_by_ids(self, kind: NodeKind, ids: Iterable[int]) -> list[NodeType]:
+        rows = self.read(self._q(kind, "get_{}_types_by_ids"), ids=list(ids))
+        return [_decode(kind, r["node"]) for r in rows]
+
+    def get_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[NodeType]:
+        rows = self.read(self._q(kind, "get_{}_types_by_external_ids"), external_ids=list(external_ids))
+        return [_decode(kind, r["node"]) for r in rows]
+
+    def by_id(self, kind: NodeKind, type_id: int, *, refresh: bool = False) -> NodeType:
+        """A type by id, from the cache unless ``refresh`` (another process may have upgraded it)."""
+        with self._lock:
+            cached = self._cache.get(type_id)
+        if cached is not None and cached.kind == kind and not refresh:
+            return cached
+        found = self.get_by_ids(kind, [type_id])
+        if not found:
+            raise InvalidArgumentError(f"no {kind.type_label} with id {type_id}")
+        self._remember(kind, found[0])
+        return found[0]
+
+    def resolve(
+        self, kind: NodeKind, type_id: int | None, name: str | None, version: str | None
+    ) -> NodeType:
+        """The type a node names by id or by name (+version); both must agree if both are given."""
+        if type_id is not None:
+            t = self.by_id(kind, type_id)
+            if name is not None and name != t.name:
+                raise InvalidArgumentError(
+                    f"type_id {type_id} is {kind.type_label} {t.name!r}, not {name!r}"
+                )
+            return t
+        if name is None:
+            raise InvalidArgumentError(f"a new {kind.value.lower()} needs a type_id or a type name")
+        found = self.find(kind, name, version)
+        if found is None:
+            raise InvalidArgumentError(f"no {kind.type_label} named {name!r}: register it first")
+        return found

@@ -1,0 +1,41 @@
+"""The graph schema every engine sets up, derived from the models' closed set of labels."""
+
+from __future__ import annotations
+
+from .backends import IndexSpec, SchemaSpec
+from .models import NodeKind
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION"]
+
+#: Bumped by every change to how data is laid out in the graph; a store records the version it
+#: was written with, and a library refuses to open a store written by a newer one.
+SCHEMA_VERSION = 1
+
+
+def _spec() -> SchemaSpec:
+    indexes: list[IndexSpec] = [
+        IndexSpec("IdSequence", ("kind",), unique=True),
+        IndexSpec("StoreInfo", ("key",), unique=True),
+    ]
+    for kind in NodeKind:
+        node, type_label = kind.value, kind.type_label
+        indexes += [
+            IndexSpec(node, ("id",), unique=True),
+            IndexSpec(node, ("type_id", "name"), unique=True),
+            IndexSpec(node, ("external_id",), unique=True),
+            IndexSpec(node, ("type_id",)),
+            IndexSpec(node, ("type",)),
+            IndexSpec(node, ("name",)),
+            IndexSpec(node, ("create_time_since_epoch",)),
+            IndexSpec(type_label, ("id",), unique=True),
+            IndexSpec(type_label, ("type_key",), unique=True),
+            IndexSpec(type_label, ("external_id",), unique=True),
+            IndexSpec(type_label, ("name",)),
+        ]
+    indexes.append(IndexSpec(NodeKind.ARTIFACT.value, ("uri",)))
+    indexes.append(IndexSpec(NodeKind.ARTIFACT.value, ("state",)))
+    indexes.append(IndexSpec(NodeKind.EXECUTION.value, ("last_known_state",)))
+    return SchemaSpec(tuple(indexes))
+
+
+SCHEMA = _spec()

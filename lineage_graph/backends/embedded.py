@@ -1,0 +1,353 @@
+"""The embedded engine: FalkorDB over RESP, in memory, on a data directory, or an external server.
+
+Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+from urllib.parse import unquote, urlparse
+
+from ..config import EmbeddedSettings
+from ..exceptions import (
+    AlreadyExistsError,
+    ConfigurationError,
+    EngineError,
+    EngineUnavailableError,
+    LineageGraphError,
+    QueryError,
+)
+from ._base import Backend, Dialect, Row, SchemaSpec
+from ._falkordb_server import ServerProcess
+
+__all__ = ["EmbeddedBackend"]
+
+Mode = Literal["memory", "directory", "external"]
+
+
+def _map_error(exc: BaseException, name: str) -> LineageGraphError:
+    """The one place where FalkorDB/redis errors become lineage-graph errors."""
+    import redis
+
+    where = f" in query {name!r}" if name else ""
+    if isinstance(exc, redis.exceptions.AuthenticationError):
+        return ConfigurationError(f"FalkorDB refused the credentials: {exc}")
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        err: LineageGraphError = EngineUnavailableError(f"the FalkorDB server is unreachable{where}: {exc}")
+        return err
+    text = str(exc)
+    if "unique constraint" in text.lower():
+        return AlreadyExistsError(f"a unique key already exists{where}: {text}")
+    if "timed out" in text.lower():
+        return QueryError(f"FalkorDB query timed out{where}: {text}")
+    if isinstance(exc, redis.exceptions.ResponseError):
+        return QueryError(f"FalkorDB rejected the query{where}: {text}")
+    return EngineError(f"FalkorDB error{where}: {exc!r}")
+
+
+def _check_params(params: Mapping[str, Any]) -> None:
+    """NaN/inf, bytes and datetimes break the FalkorDB client's parameter header (DESIGN.md §4)."""
+
+    def walk(value: Any) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise QueryError("non-finite float parameter: encode it before sending (a library bug)")
+        if isinstance(value, bytes | bytearray):
+            raise QueryError("bytes parameter: encode it before sending (a library bug)")
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(params)
+
+
+class EmbeddedBackend(Backend):
+    """FalkorDB: a server this library starts and supervises, or an external one."""
+
+    dialect: ClassVar[Dialect] = "falkordb"
+
+    def __init__(
+        self,
+        mode: Mode,
+        *,
+        path: Path | None = None,
+        url: str | None = None,
+        settings: EmbeddedSettings | None = None,
+    ) -> None:
+        self.mode = mode
+        self.settings = settings or EmbeddedSettings()
+        self._lock = threading.RLock()
+        self._server: ServerProcess | None = None
+        self._schema: SchemaSpec | None = None
+        self._closed = False
+        self._url = url
+        self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
+        if mode == "external":
+            if not url:
+                raise ConfigurationError("an external FalkorDB store needs a redis:// URL")
+            self._connect_external(url)
+        else:
+            self._server = ServerProcess(path if mode == "directory" else None, self.settings)
+            with self._server.locked():
+                if not self._server.find_running():
+                    self._server.start()
+                self._connect_socket()
+            if mode == "directory":
+                self._rewrite_aof()
+
+    # --------------------------------------------------------------------------- connections
+
+    def _connect_socket(self) -> None:
+        from falkordb import FalkorDB
+
+        assert self._server is not None and self._server.socket_path is not None
+        self._db = FalkorDB(
+            unix_socket_path=str(self._server.socket_path),
+            socket_timeout=self.settings.socket_timeout_s,
+            socket_connect_timeout=10,
+            client_name=self._client_name,
+        )
+        self._graph = self._db.select_graph(self.settings.graph)
+
+    def _connect_external(self, url: str) -> None:
+        from falkordb import FalkorDB
+
+        parsed = urlparse(url)
+        if parsed.scheme == "unix":
+            self._db = FalkorDB(
+                unix_socket_path=parsed.path,
+                socket_timeout=self.settings.socket_timeout_s,
+                socket_connect_timeout=10,
+                client_name=self._client_name,
+            )
+            self._graph = self._db.select_graph(self.settings.graph)
+            self._ping()
+            return
+        if parsed.scheme not in ("redis", "rediss", "falkor", "falkordb", "falkors"):
+            raise ConfigurationError(f"unsupported FalkorDB URL scheme {parsed.scheme!r}")
+        password = unquote(parsed.password) if parsed.password else None
+        if password is None and self.settings.password is not None:
+            password = self.settings.password.get_secret_value()
+        self._db = FalkorDB(
+            host=parsed.hostname or "localhost",
+            port=parsed.port or 6379,
+            username=unquote(parsed.username) if parsed.username else None,
+            password=password,
+            ssl=parsed.scheme in ("rediss", "falkors"),
+            socket_timeout=self.settings.socket_timeout_s,
+            socket_connect_timeout=10,
+        )
+        graph = parsed.path.lstrip("/") or self.settings.graph
+        self._graph = self._db.select_graph(graph)
+        self._ping()
+
+    def _ping(self) -> None:
+        try:
+            self._db.connection.ping()
+        except Exception as exc:
+            raise _map_error(exc, "") from exc
+
+    def _rewrite_aof(self) -> None:
+        """Compact the AOF (RDB preamble) so the next start-up replays linearly (DESIGN.md §3)."""
+        import redis
+
+        with contextlib.suppress(redis.exceptions.ResponseError):
+            self._db.connection.execute_command("BGREWRITEAOF")
+
+    def drop_graph(self) -> None:
+        """Delete this store's whole graph (tests, ``lineage-graph`` admin). Irreversible."""
+        import redis
+
+        with contextlib.suppress(redis.exceptions.ResponseError):
+            self._graph.delete()
+
+    def compact(self) -> None:
+        """Rewrite the append-only file now: call after a bulk load (no-op in memory)."""
+        if self.mode == "directory":
+            self._rewrite_aof()
+
+    # ----------------------------------------------------------------------------- supervision
+
+    def _recover(self) -> bool:
+        """After a connection failure: restart our server if it died. True if it was restarted."""
+        server = self._server
+        if server is None or server.alive():
+            return False
+        with server.locked():
+            if not server.find_running():
+                server.clear_state()
+                server.cleanup()
+                server.start()
+                server.restarts += 1
+            self._connect_socket()
+        if self._schema is not None and self.mode == "memory":
+            self.ensure_schema(self._schema)
+        return True
+
+    def _run(self, query: str, params: Mapping[str, Any] | None, name: str, *, write: bool) -> list[Row]:
+        import redis
+
+        if self._closed:
+            raise EngineError("the store is closed")
+        p = dict(params or {})
+        _check_params(p)
+        attempts = 1 if write else 2
+        for attempt in range(attempts):
+            try:
+                with self._lock:
+                    result = self._graph.query(query, p) if write else self._graph.ro_query(query, p)
+                header = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
+                return [dict(zip(header, row, strict=True)) for row in result.result_set]
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                restarted = self._recover()
+                if restarted and attempt + 1 < attempts:
+                    continue  # a read is safe to retry on the restarted server
+                mapped = _map_error(exc, name)
+                if restarted:
+                    lost = " (in-memory data was lost)" if self.mode == "memory" else ""
+                    mapped = EngineUnavailableError(
+                        f"the embedded FalkorDB server died during query {name!r} and was "
+                        f"restarted{lost}; retry the call"
+                    )
+                raise mapped from exc
+            except redis.exceptions.RedisError as exc:
+                raise _map_error(exc, name) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[Row]:
+        try:
+            return self._run(query, params, name, write=False)
+        except QueryError as exc:
+            if "empty key" in str(exc):  # the graph has never been written to
+                return []
+            raise
+
+    def write(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[Row]:
+        return self._run(query, params, name, write=True)
+
+    # --------------------------------------------------------------------------------- schema
+
+    def ensure_schema(self, spec: SchemaSpec) -> None:
+        import redis
+
+        self._schema = spec
+        existing = self._existing_indexes()
+        for index in spec.indexes:
+            for prop in index.properties:
+                if (index.label, prop) in existing:
+                    continue
+                try:
+                    self._graph.create_node_range_index(index.label, prop)
+                except redis.exceptions.ResponseError as exc:
+                    if "already indexed" not in str(exc):
+                        raise _map_error(exc, "schema") from exc
+                existing.add((index.label, prop))
+        constraints = self._existing_constraints()
+        for index in spec.indexes:
+            if not index.unique or (index.label, index.properties) in constraints:
+                continue
+            try:
+                self._graph.create_node_unique_constraint(index.label, *index.properties)
+            except redis.exceptions.ResponseError as exc:
+                if "already exists" not in str(exc).lower():
+                    raise _map_error(exc, "schema") from exc
+        self._await_constraints()
+
+    def _existing_indexes(self) -> set[tuple[str, str]]:
+        rows = self.read("CALL db.indexes() YIELD label, properties RETURN label, properties")
+        return {(r["label"], p) for r in rows for p in r["properties"]}
+
+    def _existing_constraints(self) -> set[tuple[str, tuple[str, ...]]]:
+        rows = self.read(
+            "CALL db.constraints() YIELD type, label, properties, status "
+            "RETURN type, label, properties, status"
+        )
+        return {(r["label"], tuple(r["properties"])) for r in rows if r["type"] == "UNIQUE"}
+
+    def _await_constraints(self, timeout: float = 60.0) -> None:
+        """Unique constraints are built asynchronously: wait until none is PENDING."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.read(
+                "CALL db.constraints() YIELD label, properties, status RETURN label, properties, status"
+            )
+            failed = [r for r in rows if r["status"] == "FAILED"]
+            if failed:
+                raise EngineError(f"a uniqueness constraint could not be built (duplicates?): {failed}")
+            if all(r["status"] == "OPERATIONAL" for r in rows) or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
+
+    # -------------------------------------------------------------------------------- admin
+
+    @property
+    def server(self) -> ServerProcess | None:
+        """The managed server (None for an external one). Tests use it to kill the server."""
+        return self._server
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"engine": "falkordb", "mode": self.mode, "graph": self._graph.name}
+        try:
+            server = self._db.connection.info("server")
+            info["redis_version"] = server.get("redis_version")
+            modules = self._db.connection.execute_command("MODULE", "LIST")
+            for module in modules:
+                fields = dict(zip(module[::2], module[1::2], strict=False))
+                name = fields.get(b"name", fields.get("name"))
+                if name in (b"graph", "graph"):
+                    info["falkordb_version"] = fields.get(b"ver", fields.get("ver"))
+        except Exception as exc:  # describe is best effort: report, don't fail
+            info["error"] = str(exc)
+        if self._server is not None:
+            info["data_dir"] = str(self._server.data_dir) if self._server.data_dir else None
+            info["socket"] = str(self._server.socket_path)
+            info["pid"] = self._server.pid
+            info["fsync"] = self.settings.fsync if self.mode == "directory" else None
+        else:
+            parsed = urlparse(self._url or "")
+            info["host"] = (
+                parsed.path if parsed.scheme == "unix" else f"{parsed.hostname}:{parsed.port or 6379}"
+            )
+        return info
+
+    def close(self) -> None:
+        """Disconnect; shut the server down (``SHUTDOWN SAVE``) if no other client uses it."""
+        if self._closed:
+            return
+        self._closed = True
+        server = self._server
+        if server is None:
+            with contextlib.suppress(Exception):
+                self._db.connection.close()
+            return
+        with server.locked():
+            last = True
+            with contextlib.suppress(Exception):
+                clients = self._db.connection.execute_command("CLIENT", "LIST")
+                text = clients.decode() if isinstance(clients, bytes) else str(clients)
+                others = [
+                    line
+                    for line in text.splitlines()
+                    if line.strip() and f"name={self._client_name} " not in line + " "
+                ]
+                last = not others
+            if last and server.alive():
+                with contextlib.suppress(Exception):
+                    mode = "NOSAVE" if self.mode == "memory" else "SAVE"
+                    self._db.connection.execute_command("SHUTDOWN", mode)
+                server.wait_exit()
+                if server.alive():  # pragma: no cover - a server that ignores SHUTDOWN
+                    server.kill()
+                server.clear_state()
+            with contextlib.suppress(Exception):
+                self._db.connection.close()
+            server.cleanup()

@@ -1,0 +1,69 @@
+"""Configuration: explicit arguments, then environment variables, then defaults (pydantic-settings).
+
+Nothing here is process-global: every :class:`~lineage_graph.LineageStore` gets its own settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/lineage-graph`` (``~/.local/share/lineage-graph``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lineage-graph"
+
+
+class StoreSettings(BaseSettings):
+    """Which store to open. ``LINEAGE_GRAPH_STORE`` may hold a target (see ``LineageStore.open``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LINEAGE_GRAPH_", extra="ignore")
+
+    store: str | None = None
+
+
+class EmbeddedSettings(BaseSettings):
+    """The embedded FalkorDB engine (``LINEAGE_GRAPH_*`` environment variables)."""
+
+    model_config = SettingsConfigDict(env_prefix="LINEAGE_GRAPH_", extra="ignore")
+
+    #: Name of the graph (a FalkorDB key); several graphs can share one server.
+    graph: str = Field(default="lineage", min_length=1, max_length=200)
+    #: ``always`` loses no acknowledged write after a crash (DESIGN.md §3); ``everysec`` is faster.
+    fsync: Literal["always", "everysec"] = "always"
+    #: Server-side query timeout defaults (ms); 0 means none.
+    query_timeout_ms: int = Field(default=120_000, ge=0)
+    query_timeout_max_ms: int = Field(default=600_000, ge=0)
+    #: Per-query memory cap in bytes (FalkorDB ``QUERY_MEM_CAPACITY``); 0 means none.
+    query_mem_capacity: int = Field(default=4 * 1024**3, ge=0)
+    #: Seconds to wait for a starting server before giving up.
+    startup_timeout_s: float = Field(default=20.0, gt=0)
+    #: Client socket timeout (s) so a dead server is an error, never a hang.
+    socket_timeout_s: float = Field(default=660.0, gt=0)
+    #: Password for an external server (``redis://``); the embedded server uses a unix socket.
+    password: SecretStr | None = None
+
+
+class Neo4jSettings(BaseSettings):
+    """Neo4j connection: ``NEO4J_URI``, ``NEO4J_USERNAME`` (or ``NEO4J_USER``), ``NEO4J_PASSWORD``,
+    ``NEO4J_DATABASE``."""
+
+    model_config = SettingsConfigDict(env_prefix="NEO4J_", extra="ignore", populate_by_name=True)
+
+    uri: str | None = None
+    username: str = Field(
+        default="neo4j", validation_alias=AliasChoices("username", "NEO4J_USERNAME", "NEO4J_USER")
+    )
+    password: SecretStr | None = None
+    database: str | None = None
+    #: Seconds to keep retrying the first connection (a server still starting up).
+    connect_timeout_s: float = Field(default=30.0, gt=0)
+    #: Seconds a managed transaction keeps retrying transient errors.
+    max_transaction_retry_time_s: float = Field(default=30.0, gt=0)

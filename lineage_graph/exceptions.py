@@ -1,0 +1,79 @@
+"""The exception tree of lineage-graph.
+
+Every error the library raises derives from :class:`LineageGraphError`. Engine (driver) errors are
+mapped to this tree in exactly one place per backend (``backends/_errors.py``), so callers never
+need to import ``neo4j`` or ``redis`` to handle a failure.
+
+The tree mirrors the status codes MLMD uses (``InvalidArgument``, ``NotFound``, ``AlreadyExists``,
+``FailedPrecondition``…) so the MLMD adapter maps them one to one.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExistsError",
+    "ConfigurationError",
+    "EngineError",
+    "EngineNotInstalledError",
+    "EngineUnavailableError",
+    "FailedPreconditionError",
+    "InvalidArgumentError",
+    "LineageGraphError",
+    "NotFoundError",
+    "OutOfRangeError",
+    "QueryError",
+    "SchemaVersionError",
+]
+
+
+class LineageGraphError(Exception):
+    """Base class of every error raised by lineage-graph."""
+
+    #: True when retrying the same call later may succeed (engine restarting, transient fault).
+    retryable: bool = False
+
+
+class InvalidArgumentError(LineageGraphError, ValueError):
+    """The input is malformed or violates the data model. Nothing was written."""
+
+
+class NotFoundError(LineageGraphError, LookupError):
+    """A referenced entity does not exist. Nothing was written."""
+
+
+class AlreadyExistsError(LineageGraphError):
+    """The write would duplicate a unique key (type name, context name, event…). Nothing was written."""
+
+
+class FailedPreconditionError(LineageGraphError):
+    """The store is not in a state that allows the operation."""
+
+
+class OutOfRangeError(LineageGraphError, IndexError):
+    """An index into the call's own arguments is out of range."""
+
+
+class ConfigurationError(LineageGraphError):
+    """The store cannot be opened with the given settings (bad target, missing credentials)."""
+
+
+class EngineNotInstalledError(ConfigurationError):
+    """The requested engine is not installed; the message says what to install or set."""
+
+
+class SchemaVersionError(FailedPreconditionError):
+    """The store was written by a newer library version, or its migration failed."""
+
+
+class EngineError(LineageGraphError):
+    """The engine reported an error the library does not map more precisely."""
+
+
+class QueryError(EngineError):
+    """The engine rejected a query (a library bug, or an engine feature missing)."""
+
+
+class EngineUnavailableError(EngineError):
+    """The engine cannot be reached or died mid-call. Retry: the embedded server is restarted."""
+
+    retryable = True

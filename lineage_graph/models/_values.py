@@ -1,0 +1,110 @@
+"""Property values: the six MLMD value kinds as plain Python values.
+
+==========  ===========================  ==========================================
+MLMD kind   Python value                 note
+==========  ===========================  ==========================================
+INT         ``int``                      int64 range, ``bool`` is *not* an int here
+DOUBLE      ``float``                    NaN and +/-inf allowed, stored losslessly
+STRING      ``str``                      any unicode
+BOOLEAN     ``bool``
+STRUCT      ``dict`` / ``Struct``        JSON object (google.protobuf.Struct)
+PROTO       ``ProtoValue``               type_url + serialised bytes (google.protobuf.Any)
+==========  ===========================  ==========================================
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any, TypeAlias
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from ._enums import PropertyType
+
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "PropertyMap",
+    "PropertyValue",
+    "ProtoValue",
+    "kind_of",
+    "validate_property_map",
+]
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+class ProtoValue(BaseModel):
+    """A packed protobuf message (MLMD ``proto_value``, a ``google.protobuf.Any``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    type_url: str
+    value: bytes = b""
+
+
+PropertyValue: TypeAlias = int | float | str | bool | dict[str, Any] | ProtoValue
+
+
+def _check_json(value: Any, depth: int = 0) -> None:
+    if depth > 100:
+        raise ValueError("struct value nested deeper than 100 levels")
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("struct values hold JSON numbers: NaN and infinity are not allowed")
+        return
+    if isinstance(value, list | tuple):
+        for v in value:
+            _check_json(v, depth + 1)
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError(f"struct keys must be strings, got {type(k).__name__}")
+            _check_json(v, depth + 1)
+        return
+    raise ValueError(f"struct values hold JSON data, not {type(value).__name__}")
+
+
+def kind_of(value: object) -> PropertyType:
+    """The MLMD kind of a Python property value, or ``ValueError`` if it is none of them."""
+    if isinstance(value, bool):
+        return PropertyType.BOOLEAN
+    if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError(f"int value {value} is outside the int64 range")
+        return PropertyType.INT
+    if isinstance(value, float):
+        return PropertyType.DOUBLE
+    if isinstance(value, str):
+        return PropertyType.STRING
+    if isinstance(value, dict):
+        _check_json(value)
+        json.dumps(value)  # keys/values already checked; this proves serialisability
+        return PropertyType.STRUCT
+    if isinstance(value, ProtoValue):
+        return PropertyType.PROTO
+    raise ValueError(
+        f"unsupported property value of type {type(value).__name__}: use int, float, str, bool, "
+        "dict (struct) or ProtoValue"
+    )
+
+
+def validate_property_map(values: dict[str, Any]) -> dict[str, Any]:
+    for name, value in values.items():
+        if not isinstance(name, str):
+            raise ValueError(f"property names must be strings, got {name!r}")
+        if name == "":
+            raise ValueError("property names must not be empty")
+        try:
+            kind_of(value)
+        except ValueError as exc:
+            raise ValueError(f"property {name!r}: {exc}") from None
+    return values
+
+
+PropertyMap = Annotated[dict[str, Any], AfterValidator(validate_property_map)]

@@ -1,0 +1,305 @@
+"""``LineageStore``: the native API, composed from small repositories (no Cypher here)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any, Self
+
+from . import __about__
+from ._repositories._base import Repository, now_ms
+from ._repositories.composite import CompositeWriter, EventEdge
+from ._repositories.graph import GraphWriter, WriteBatch
+from ._repositories.ids import IdAllocator
+from ._repositories.nodes import NodeRepository
+from ._repositories.relations import RelationRepository
+from ._repositories.types import TypeRepository
+from ._schema import SCHEMA, SCHEMA_VERSION
+from .backends import Backend, open_backend
+from .exceptions import SchemaVersionError
+from .models import (
+    Artifact,
+    ArtifactType,
+    Association,
+    Attribution,
+    Context,
+    ContextType,
+    Event,
+    Execution,
+    ExecutionType,
+    NodeKind,
+    NodeType,
+    ParentContext,
+)
+
+__all__ = ["LineageStore"]
+
+
+class LineageStore:
+    """ML metadata as a property graph.
+
+    Open with :meth:`open` (``"memory"``, a directory, ``redis://…``, ``bolt://``/``neo4j://…``,
+    or ``None`` for the environment's default) and use as a context manager. Every write method
+    is one atomic statement: it either applies completely or raises and changes nothing.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._meta = Repository(backend)
+        self._check_schema_version()
+        backend.ensure_schema(SCHEMA)
+        self._meta.write(
+            "meta/init",
+            schema_version=SCHEMA_VERSION,
+            library_version=__about__.__version__,
+            now=now_ms(),
+        )
+        ids = IdAllocator(backend)
+        self._types = TypeRepository(backend, ids)
+        self._artifacts: NodeRepository[Artifact] = NodeRepository(backend, NodeKind.ARTIFACT, self._types, ids)
+        self._executions: NodeRepository[Execution] = NodeRepository(backend, NodeKind.EXECUTION, self._types, ids)
+        self._contexts: NodeRepository[Context] = NodeRepository(backend, NodeKind.CONTEXT, self._types, ids)
+        self._relations = RelationRepository(backend, self._artifacts, self._executions, self._contexts)
+        self._writer = GraphWriter(backend, ids)
+        self._composite = CompositeWriter(
+            self._artifacts, self._executions, self._contexts, self._relations, self._writer
+        )
+
+    @classmethod
+    def open(cls, target: str | os.PathLike[str] | None = None, **settings: Any) -> Self:
+        """Open (and if new, initialise) a store. ``settings`` override engine settings, e.g.
+        ``fsync="everysec"`` (embedded) or ``password=...`` (Neo4j)."""
+        backend = open_backend(target, **settings)
+        try:
+            return cls(backend)
+        except BaseException:
+            backend.close()
+            raise
+
+    def _check_schema_version(self) -> None:
+        rows = self._meta.read("meta/get")
+        if rows and rows[0]["schema_version"] is not None:
+            stored = int(rows[0]["schema_version"])
+            if stored > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"this store was written by lineage-graph {rows[0].get('library_version')} "
+                    f"(schema version {stored}); this library ({__about__.__version__}) reads "
+                    f"schema version {SCHEMA_VERSION} at most: upgrade lineage-graph"
+                )
+
+    @property
+    def schema_version(self) -> int:
+        rows = self._meta.read("meta/get")
+        return int(rows[0]["schema_version"]) if rows else SCHEMA_VERSION
+
+    def describe(self) -> dict[str, Any]:
+        """Engine facts (kind, version, location, schema version), never secrets."""
+        return {**self.backend.describe(), "schema_version": self.schema_version}
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------------------------- types
+
+    def put_type(
+        self, node_type: NodeType, *, can_add_fields: bool = False, can_omit_fields: bool = False
+    ) -> int:
+        """Register a type, or return the stored one (upgraded by MLMD's rules). Returns its id."""
+        return self._types.put(node_type, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
+
+    def put_artifact_type(self, t: ArtifactType, *, can_add_fields: bool = False, can_omit_fields: bool = False) -> int:
+        return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
+
+    def put_execution_type(self, t: ExecutionType, *, can_add_fields: bool = False, can_omit_fields: bool = False) -> int:
+        return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
+
+    def put_context_type(self, t: ContextType, *, can_add_fields: bool = False, can_omit_fields: bool = False) -> int:
+        return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
+
+    def get_type(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType:
+        """A type by name (and version); :class:`NotFoundError` if absent."""
+        return self._types.get(kind, name, version)
+
+    def get_types(self, kind: NodeKind) -> list[NodeType]:
+        return self._types.list(kind)
+
+    def get_types_by_id(self, kind: NodeKind, ids: Iterable[int]) -> list[NodeType]:
+        return self._types.get_by_ids(kind, ids)
+
+    def get_types_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[NodeType]:
+        return self._types.get_by_external_ids(kind, external_ids)
+
+    def get_artifact_type(self, name: str, version: str | None = None) -> ArtifactType:
+        return self._types.get(NodeKind.ARTIFACT, name, version)  # type: ignore[return-value]
+
+    def get_execution_type(self, name: str, version: str | None = None) -> ExecutionType:
+        return self._types.get(NodeKind.EXECUTION, name, version)  # type: ignore[return-value]
+
+    def get_context_type(self, name: str, version: str | None = None) -> ContextType:
+        return self._types.get(NodeKind.CONTEXT, name, version)  # type: ignore[return-value]
+
+    # ---------------------------------------------------------------------------------- nodes
+
+    def _put_nodes(self, repo: NodeRepository[Any], nodes: Sequence[Any], mask: Sequence[str] | None) -> list[int]:
+        prepared = repo.prepare(nodes, field_mask=mask)
+        batch = WriteBatch(**{repo.kind.value.lower() + "s": prepared})
+        self._writer.execute(batch)
+        return prepared.ids
+
+    def put_artifacts(self, artifacts: Sequence[Artifact], *, field_mask_paths: Sequence[str] | None = None) -> list[int]:
+        """Insert (no ``id``) or update (``id`` set) artifacts; ids aligned with the input."""
+        return self._put_nodes(self._artifacts, artifacts, field_mask_paths)
+
+    def put_executions(self, executions: Sequence[Execution], *, field_mask_paths: Sequence[str] | None = None) -> list[int]:
+        return self._put_nodes(self._executions, executions, field_mask_paths)
+
+    def put_contexts(self, contexts: Sequence[Context], *, field_mask_paths: Sequence[str] | None = None) -> list[int]:
+        return self._put_nodes(self._contexts, contexts, field_mask_paths)
+
+    def put_artifact(self, artifact: Artifact) -> int:
+        return self.put_artifacts([artifact])[0]
+
+    def put_execution_node(self, execution: Execution) -> int:
+        return self.put_executions([execution])[0]
+
+    def put_context(self, context: Context) -> int:
+        return self.put_contexts([context])[0]
+
+    def get_artifacts_by_id(self, ids: Iterable[int]) -> list[Artifact]:
+        return self._artifacts.get_by_ids(ids)
+
+    def get_executions_by_id(self, ids: Iterable[int]) -> list[Execution]:
+        return self._executions.get_by_ids(ids)
+
+    def get_contexts_by_id(self, ids: Iterable[int]) -> list[Context]:
+        return self._contexts.get_by_ids(ids)
+
+    def get_artifacts(self) -> list[Artifact]:
+        return list(self._artifacts.iterate())
+
+    def get_executions(self) -> list[Execution]:
+        return list(self._executions.iterate())
+
+    def get_contexts(self) -> list[Context]:
+        return list(self._contexts.iterate())
+
+    def get_artifacts_by_type(self, type_name: str, type_version: str | None = None) -> list[Artifact]:
+        return self._artifacts.get_by_type(type_name, type_version)
+
+    def get_executions_by_type(self, type_name: str, type_version: str | None = None) -> list[Execution]:
+        return self._executions.get_by_type(type_name, type_version)
+
+    def get_contexts_by_type(self, type_name: str, type_version: str | None = None) -> list[Context]:
+        return self._contexts.get_by_type(type_name, type_version)
+
+    def get_artifact_by_type_and_name(self, type_name: str, name: str, type_version: str | None = None) -> Artifact | None:
+        return self._artifacts.get_by_type_and_name(type_name, name, type_version)
+
+    def get_execution_by_type_and_name(self, type_name: str, name: str, type_version: str | None = None) -> Execution | None:
+        return self._executions.get_by_type_and_name(type_name, name, type_version)
+
+    def get_context_by_type_and_name(self, type_name: str, name: str, type_version: str | None = None) -> Context | None:
+        return self._contexts.get_by_type_and_name(type_name, name, type_version)
+
+    def get_artifacts_by_external_ids(self, external_ids: Iterable[str]) -> list[Artifact]:
+        return self._artifacts.get_by_external_ids(external_ids)
+
+    def get_executions_by_external_ids(self, external_ids: Iterable[str]) -> list[Execution]:
+        return self._executions.get_by_external_ids(external_ids)
+
+    def get_contexts_by_external_ids(self, external_ids: Iterable[str]) -> list[Context]:
+        return self._contexts.get_by_external_ids(external_ids)
+
+    def get_artifacts_by_uri(self, uri: str) -> list[Artifact]:
+        return self._artifacts.fetch("artifacts/get_by_uri", uri=uri)
+
+    def get_artifacts_by_context(self, context_id: int) -> list[Artifact]:
+        return self._artifacts.fetch("artifacts/get_by_context", context_id=context_id)
+
+    def get_executions_by_context(self, context_id: int) -> list[Execution]:
+        return self._executions.fetch("executions/get_by_context", context_id=context_id)
+
+    def get_contexts_by_artifact(self, artifact_id: int) -> list[Context]:
+        return self._contexts.fetch("contexts/get_by_artifact", artifact_id=artifact_id)
+
+    def get_contexts_by_execution(self, execution_id: int) -> list[Context]:
+        return self._contexts.fetch("contexts/get_by_execution", execution_id=execution_id)
+
+    def get_parent_contexts_by_context(self, context_id: int) -> list[Context]:
+        return self._contexts.fetch("contexts/get_parents", context_id=context_id)
+
+    def get_children_contexts_by_context(self, context_id: int) -> list[Context]:
+        return self._contexts.fetch("contexts/get_children", context_id=context_id)
+
+    # ---------------------------------------------------------------------------- relationships
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        """Record events; both ends must exist; a duplicate (artifact, execution, type) is an error."""
+        inputs, outputs = self._relations.prepare_events(events, now=now_ms())
+        self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs))
+
+    def put_attributions_and_associations(
+        self, attributions: Sequence[Attribution], associations: Sequence[Association]
+    ) -> None:
+        """Link artifacts and executions to contexts (an existing link is a no-op)."""
+        attr, assoc = self._relations.prepare_links(attributions, associations)
+        self._writer.execute(WriteBatch(attributions=attr, associations=assoc))
+
+    def put_parent_contexts(self, parent_contexts: Sequence[ParentContext]) -> None:
+        """Nest contexts; duplicates and cycles are rejected."""
+        self._writer.execute(WriteBatch(parents=self._relations.prepare_parents(parent_contexts)))
+
+    def get_events_by_artifact_ids(self, ids: Iterable[int]) -> list[Event]:
+        return self._relations.events_by_artifact_ids(ids)
+
+    def get_events_by_execution_ids(self, ids: Iterable[int]) -> list[Event]:
+        return self._relations.events_by_execution_ids(ids)
+
+    # ------------------------------------------------------------------------------ composite
+
+    def put_execution(
+        self,
+        execution: Execution,
+        artifact_and_events: Sequence[tuple[Artifact, Event | None]] = (),
+        contexts: Sequence[Context] = (),
+        *,
+        reuse_context_if_already_exist: bool = False,
+        reuse_artifact_if_already_exist_by_external_id: bool = False,
+    ) -> tuple[int, list[int], list[int]]:
+        """Record an execution with its input/output artifacts, events and contexts atomically.
+
+        Returns ``(execution_id, artifact_ids, context_ids)``.
+        """
+        return self._composite.put_execution(
+            execution,
+            artifact_and_events,
+            contexts,
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+        )
+
+    def put_lineage_subgraph(
+        self,
+        executions: Sequence[Execution],
+        artifacts: Sequence[Artifact],
+        contexts: Sequence[Context],
+        event_edges: Sequence[EventEdge],
+        *,
+        reuse_context_if_already_exist: bool = False,
+        reuse_artifact_if_already_exist_by_external_id: bool = False,
+    ) -> tuple[list[int], list[int], list[int]]:
+        """Many executions, artifacts, contexts and events in one atomic write."""
+        return self._composite.put_lineage_subgraph(
+            executions,
+            artifacts,
+            contexts,
+            event_edges,
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+        )

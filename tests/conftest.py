@@ -1,0 +1,124 @@
+"""Engines for the test suite.
+
+``tests/contract/`` runs once per available engine: the embedded FalkorDB always, Neo4j when
+``NEO4J_URI`` is set or a Docker daemon answers (see ``tests/_neo4j.py``). Every test gets an empty
+store of its own: on FalkorDB a fresh graph on one shared in-memory server, on Neo4j a wiped
+database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from lineage_graph import LineageStore
+from lineage_graph.backends import Backend, SchemaSpec, open_backend
+from lineage_graph.backends.embedded import EmbeddedBackend
+
+#: Names of every query executed by the suite, per dialect (checked by tests/zz_coverage).
+EXECUTED: dict[str, set[str]] = {"falkordb": set(), "neo4j": set()}
+ENGINES_RUN: set[str] = set()
+
+_graph_counter = itertools.count()
+
+
+class RecordingBackend(Backend):
+    """Delegates to a real backend and records which named queries ran (no behaviour changed)."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect  # type: ignore[misc]
+
+    def read(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[dict[str, Any]]:
+        EXECUTED[self.dialect].add(name)
+        return self.inner.read(query, params, name=name)
+
+    def write(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[dict[str, Any]]:
+        EXECUTED[self.dialect].add(name)
+        return self.inner.write(query, params, name=name)
+
+    def ensure_schema(self, spec: SchemaSpec) -> None:
+        self.inner.ensure_schema(spec)
+
+    def describe(self) -> dict[str, Any]:
+        return self.inner.describe()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _neo4j_uri() -> tuple[str | None, str]:
+    try:
+        from tests._neo4j import neo4j_target
+    except ImportError:  # TEMP until tests/_neo4j.py lands
+        return None, "Neo4j tests skipped: NEO4J_URI is not set"
+    return neo4j_target()
+
+
+def engine_params() -> list[Any]:
+    params: list[Any] = [pytest.param("embedded", id="embedded")]
+    uri, reason = _neo4j_uri()
+    params.append(
+        pytest.param("neo4j", id="neo4j", marks=[pytest.mark.neo4j])
+        if uri
+        else pytest.param("neo4j", id="neo4j", marks=[pytest.mark.neo4j, pytest.mark.skip(reason=reason)])
+    )
+    return params
+
+
+@pytest.fixture(scope="session")
+def falkordb_server() -> Iterator[EmbeddedBackend]:
+    """One in-memory FalkorDB server for the whole session; tests use graphs on it."""
+    backend = open_backend("memory")
+    assert isinstance(backend, EmbeddedBackend)
+    yield backend
+    backend.close()
+
+
+def _fresh_backend(engine: str, request: pytest.FixtureRequest) -> Backend:
+    if engine == "embedded":
+        server: EmbeddedBackend = request.getfixturevalue("falkordb_server")
+        assert server.server is not None
+        graph = f"test{next(_graph_counter)}"
+        return open_backend(f"unix://{server.server.socket_path}", graph=graph)
+    uri, _ = _neo4j_uri()
+    backend = open_backend(uri)
+    backend.write("MATCH (n) DETACH DELETE n", name="tests/wipe")
+    return backend
+
+
+@pytest.fixture(params=engine_params())
+def engine(request: pytest.FixtureRequest) -> str:
+    ENGINES_RUN.add(request.param)
+    return str(request.param)
+
+
+@pytest.fixture
+def backend(engine: str, request: pytest.FixtureRequest) -> Iterator[RecordingBackend]:
+    inner = _fresh_backend(engine, request)
+    rec = RecordingBackend(inner)
+    yield rec
+    if isinstance(inner, EmbeddedBackend):
+        inner.drop_graph()
+    rec.close()
+
+
+@pytest.fixture
+def store(backend: RecordingBackend) -> LineageStore:
+    """An empty store on each available engine."""
+    return LineageStore(backend)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    ran = ", ".join(sorted(ENGINES_RUN)) or "none"
+    uri, reason = (None, "") if "neo4j" in ENGINES_RUN else _neo4j_uri()
+    terminalreporter.write_line(f"lineage-graph engines exercised by the contract suite: {ran}")
+    if "neo4j" not in ENGINES_RUN and reason:
+        terminalreporter.write_line(reason)
+
+
+os.environ.setdefault("LINEAGE_GRAPH_STARTUP_TIMEOUT_S", "30")

@@ -1,0 +1,505 @@
+"""The native store's behaviour, identical on every engine."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lineage_graph import (
+    AlreadyExistsError,
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Association,
+    Attribution,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+    NotFoundError,
+    OutOfRangeError,
+    ParentContext,
+    PropertyType,
+    ProtoValue,
+)
+from lineage_graph.models import INT64_MAX, INT64_MIN
+
+
+def snapshot(store: LineageStore) -> tuple[object, ...]:
+    """Everything a test can observe in a store, to prove a failed write changed nothing."""
+    arts = store.get_artifacts()
+    execs = store.get_executions()
+    ctxs = store.get_contexts()
+    events = store.get_events_by_artifact_ids([a.id for a in arts if a.id])
+    links = [
+        (c.id, [a.id for a in store.get_artifacts_by_context(c.id or 0)],
+         [e.id for e in store.get_executions_by_context(c.id or 0)],
+         [p.id for p in store.get_parent_contexts_by_context(c.id or 0)])
+        for c in ctxs
+    ]
+    types = [store.get_types(k) for k in NodeKind]
+    return (arts, execs, ctxs, events, links, types)
+
+
+@pytest.fixture
+def typed(store: LineageStore) -> LineageStore:
+    store.put_artifact_type(
+        ArtifactType(
+            name="DataSet",
+            properties={
+                "day": PropertyType.INT,
+                "split": PropertyType.STRING,
+                "weight": PropertyType.DOUBLE,
+                "ok": PropertyType.BOOLEAN,
+                "meta": PropertyType.STRUCT,
+                "pb": PropertyType.PROTO,
+            },
+        )
+    )
+    store.put_artifact_type(ArtifactType(name="SavedModel"))
+    store.put_execution_type(ExecutionType(name="Trainer", properties={"lr": PropertyType.DOUBLE}))
+    store.put_context_type(ContextType(name="Experiment", properties={"note": PropertyType.STRING}))
+    return store
+
+
+# ------------------------------------------------------------------------------------ types
+
+
+def test_type_ids_are_shared_and_stable(store: LineageStore) -> None:
+    a = store.put_artifact_type(ArtifactType(name="DataSet"))
+    e = store.put_execution_type(ExecutionType(name="Trainer"))
+    c = store.put_context_type(ContextType(name="Experiment"))
+    assert len({a, e, c}) == 3
+    assert store.put_artifact_type(ArtifactType(name="DataSet")) == a
+    assert store.get_artifact_type("DataSet").id == a
+    assert [t.name for t in store.get_types(NodeKind.EXECUTION)] == ["Trainer"]
+    assert store.get_types_by_id(NodeKind.CONTEXT, [c, a]) == [store.get_context_type("Experiment")]
+
+
+def test_type_versions_are_distinct_types(store: LineageStore) -> None:
+    v1 = store.put_artifact_type(ArtifactType(name="Model", version="1"))
+    v2 = store.put_artifact_type(ArtifactType(name="Model", version="2"))
+    plain = store.put_artifact_type(ArtifactType(name="Model"))
+    assert len({v1, v2, plain}) == 3
+    assert store.get_artifact_type("Model", "2").id == v2
+    with pytest.raises(NotFoundError):
+        store.get_artifact_type("Model", "3")
+
+
+def test_type_upgrade_rules(store: LineageStore) -> None:
+    base = ArtifactType(name="DataSet", properties={"day": PropertyType.INT})
+    tid = store.put_artifact_type(base)
+    wider = ArtifactType(name="DataSet", properties={"day": PropertyType.INT, "split": PropertyType.STRING})
+    with pytest.raises(AlreadyExistsError, match="can_add_fields"):
+        store.put_artifact_type(wider)
+    assert store.put_artifact_type(wider, can_add_fields=True) == tid
+    assert set(store.get_artifact_type("DataSet").properties) == {"day", "split"}
+    narrower = ArtifactType(name="DataSet", properties={"day": PropertyType.INT})
+    with pytest.raises(AlreadyExistsError, match="can_omit_fields"):
+        store.put_artifact_type(narrower)
+    assert store.put_artifact_type(narrower, can_omit_fields=True) == tid
+    assert set(store.get_artifact_type("DataSet").properties) == {"day", "split"}
+    conflicting = ArtifactType(name="DataSet", properties={"day": PropertyType.STRING})
+    with pytest.raises(AlreadyExistsError, match="conflicting property value type"):
+        store.put_artifact_type(conflicting, can_add_fields=True, can_omit_fields=True)
+    assert store.get_artifact_type("DataSet").properties["day"] == PropertyType.INT
+
+
+def test_type_external_ids(store: LineageStore) -> None:
+    tid = store.put_artifact_type(ArtifactType(name="A", external_id="ext-a"))
+    assert [t.id for t in store.get_types_by_external_ids(NodeKind.ARTIFACT, ["ext-a", "nope"])] == [tid]
+    with pytest.raises(AlreadyExistsError):
+        store.put_artifact_type(ArtifactType(name="B", external_id="ext-a"))
+
+
+# -------------------------------------------------------------------------- property values
+
+ODD_NAMES = ["plain", "with space", "ünï©ødé 🙂", "back`tick", "per%cent", "nul\x00char", "a.b", "$x", "'\""]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0,
+        INT64_MAX,
+        INT64_MIN,
+        -1,
+        0.1 + 0.2,
+        1e308,
+        -0.0,
+        5e-324,
+        float("inf"),
+        float("-inf"),
+        "",
+        "ünï©ødé 🙂\n\t\\'\"`",
+        "nul\x00inside",
+        "x" * 100_000,
+        True,
+        False,
+        {"a": [1, 2.5, None, True, "s"], "b": {"c": {}}},
+        {},
+        ProtoValue(type_url="type.googleapis.com/x.Y", value=b"\x00\x01\xff"),
+        ProtoValue(type_url="t", value=b""),
+    ],
+    ids=repr,
+)
+def test_custom_property_round_trip(typed: LineageStore, value: object) -> None:
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", custom_properties={"v": value})])
+    [got] = typed.get_artifacts_by_id([aid])
+    stored = got.custom_properties["v"]
+    assert type(stored) is type(value)
+    assert stored == value
+    if isinstance(value, float):
+        assert math.copysign(1, stored) == math.copysign(1, value)  # type: ignore[arg-type]
+
+
+def test_nan_round_trip(typed: LineageStore) -> None:
+    [aid] = typed.put_artifacts(
+        [Artifact(type="DataSet", properties={"weight": float("nan")}, custom_properties={"n": float("nan")})]
+    )
+    [got] = typed.get_artifacts_by_id([aid])
+    assert math.isnan(got.properties["weight"]) and math.isnan(got.custom_properties["n"])
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_odd_property_names_round_trip(typed: LineageStore, name: str) -> None:
+    typed.put_artifact_type(ArtifactType(name="Odd", properties={name: PropertyType.STRING}))
+    [aid] = typed.put_artifacts(
+        [Artifact(type="Odd", properties={name: "p"}, custom_properties={name: "c"})]
+    )
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.properties == {name: "p"} and got.custom_properties == {name: "c"}
+
+
+def test_declared_properties_of_every_kind(typed: LineageStore) -> None:
+    props = {
+        "day": INT64_MIN,
+        "split": "train",
+        "weight": 0.1,
+        "ok": False,
+        "meta": {"k": [1]},
+        "pb": ProtoValue(type_url="u", value=b"\xff"),
+    }
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/d", properties=props)])
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.properties == props
+    assert got.type == "DataSet" and got.uri == "/d"
+    assert got.create_time_since_epoch and got.last_update_time_since_epoch
+
+
+def test_int_is_promoted_for_a_double_property(typed: LineageStore) -> None:
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", properties={"weight": 3})])
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.properties["weight"] == 3.0 and isinstance(got.properties["weight"], float)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    ("artifact", "error", "match"),
+    [
+        (Artifact(type="DataSet", properties={"nope": 1}), InvalidArgumentError, "unknown property"),
+        (Artifact(type="DataSet", properties={"day": "1"}), InvalidArgumentError, "unmatched property type"),
+        (Artifact(type="DataSet", properties={"ok": 1}), InvalidArgumentError, "unmatched property type"),
+        (Artifact(type="DataSet", properties={"split": True}), InvalidArgumentError, "unmatched"),
+        (Artifact(type="NoSuchType"), InvalidArgumentError, "register it first"),
+        (Artifact(), InvalidArgumentError, "type_id or a type name"),
+        (Artifact(type_id=999_999), InvalidArgumentError, "no ArtifactType with id"),
+        (Artifact(type="DataSet", uri="bad\x00uri"), InvalidArgumentError, "NUL"),
+        (Artifact(id=424242, type="DataSet"), NotFoundError, "no artifact with id"),
+    ],
+)
+def test_bad_artifacts_are_typed_errors_and_change_nothing(
+    typed: LineageStore, artifact: Artifact, error: type[Exception], match: str
+) -> None:
+    typed.put_artifacts([Artifact(type="DataSet", uri="/keep")])
+    before = snapshot(typed)
+    good = Artifact(type="DataSet", uri="/good")
+    with pytest.raises(error, match=match):
+        typed.put_artifacts([good, artifact])
+    assert snapshot(typed) == before
+
+
+def test_type_of_an_artifact_cannot_change(typed: LineageStore) -> None:
+    [aid] = typed.put_artifacts([Artifact(type="DataSet")])
+    model_type = typed.get_artifact_type("SavedModel").id
+    with pytest.raises(InvalidArgumentError, match="cannot change"):
+        typed.put_artifacts([Artifact(id=aid, type_id=model_type)])
+
+
+def test_update_replaces_fields_and_keeps_create_time(typed: LineageStore) -> None:
+    [aid] = typed.put_artifacts(
+        [Artifact(type="DataSet", uri="/a", properties={"day": 1}, custom_properties={"x": 1})]
+    )
+    [first] = typed.get_artifacts_by_id([aid])
+    assert typed.put_artifacts([Artifact(id=aid, uri="/b", state=ArtifactState.LIVE, properties={"split": "s"})]) == [aid]
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.uri == "/b" and got.state == ArtifactState.LIVE
+    assert got.properties == {"split": "s"} and got.custom_properties == {}
+    assert got.create_time_since_epoch == first.create_time_since_epoch
+    assert got.last_update_time_since_epoch >= first.last_update_time_since_epoch  # type: ignore[operator]
+
+
+def test_field_mask_updates_only_named_fields(typed: LineageStore) -> None:
+    [aid] = typed.put_artifacts(
+        [Artifact(type="DataSet", uri="/a", properties={"day": 1, "split": "s"}, custom_properties={"x": 1, "y": 2})]
+    )
+    typed.put_artifacts(
+        [Artifact(id=aid, uri="/ignored", properties={"day": 2}, custom_properties={"y": 3})],
+        field_mask_paths=["properties.day", "custom_properties.y", "", "invalid_field_mask_path"],
+    )
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.uri == "/a"
+    assert got.properties == {"day": 2, "split": "s"}
+    assert got.custom_properties == {"x": 1, "y": 3}
+    typed.put_artifacts([Artifact(id=aid)], field_mask_paths=["custom_properties.x", "uri"])
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.custom_properties == {"y": 3} and got.uri is None
+
+
+def test_same_id_twice_in_one_batch_keeps_the_last(typed: LineageStore) -> None:
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/0")])
+    ids = typed.put_artifacts([Artifact(id=aid, uri="/1"), Artifact(id=aid, uri="/2")])
+    assert ids == [aid, aid]
+    assert typed.get_artifacts_by_id([aid])[0].uri == "/2"
+
+
+# -------------------------------------------------------------------------------- reads
+
+
+def test_gets_by_every_key(typed: LineageStore) -> None:
+    ids = typed.put_artifacts(
+        [
+            Artifact(type="DataSet", uri="/u", name="a", external_id="ea"),
+            Artifact(type="DataSet", uri="/u", name="b"),
+            Artifact(type="SavedModel", uri="/m", name="a"),
+        ]
+    )
+    assert ids == sorted(ids)
+    assert [a.id for a in typed.get_artifacts_by_uri("/u")] == ids[:2]
+    assert [a.id for a in typed.get_artifacts_by_type("DataSet")] == ids[:2]
+    assert typed.get_artifacts_by_type("Nope") == []
+    got = typed.get_artifact_by_type_and_name("SavedModel", "a")
+    assert got is not None and got.id == ids[2]
+    assert typed.get_artifact_by_type_and_name("SavedModel", "zz") is None
+    assert [a.id for a in typed.get_artifacts_by_external_ids(["ea", "zz"])] == [ids[0]]
+    assert [a.id for a in typed.get_artifacts_by_id([ids[2], 99999, ids[0]])] == [ids[0], ids[2]]
+    assert [a.id for a in typed.get_artifacts()] == ids
+
+
+def test_listing_pages_through_many_nodes(typed: LineageStore) -> None:
+    ids = typed.put_artifacts([Artifact(type="DataSet", uri=f"/{i}") for i in range(2500)])
+    assert [a.id for a in typed.get_artifacts()] == ids
+
+
+def test_names_are_unique_within_a_type(typed: LineageStore) -> None:
+    typed.put_artifacts([Artifact(type="DataSet", name="x")])
+    typed.put_artifacts([Artifact(type="SavedModel", name="x")])  # other type: fine
+    typed.put_artifacts([Artifact(type="DataSet"), Artifact(type="DataSet")])  # unnamed: fine
+    before = snapshot(typed)
+    with pytest.raises(AlreadyExistsError):
+        typed.put_artifacts([Artifact(type="DataSet", name="x")])
+    with pytest.raises(AlreadyExistsError):
+        typed.put_artifacts([Artifact(type="DataSet", name="y"), Artifact(type="DataSet", name="y")])
+    assert snapshot(typed) == before
+
+
+def test_duplicate_context_names(typed: LineageStore) -> None:
+    [cid] = typed.put_contexts([Context(type="Experiment", name="exp1")])
+    before = snapshot(typed)
+    with pytest.raises(AlreadyExistsError):
+        typed.put_contexts([Context(type="Experiment", name="exp1")])
+    with pytest.raises(AlreadyExistsError):
+        typed.put_execution(Execution(type="Trainer"), [], [Context(type="Experiment", name="exp1")])
+    assert snapshot(typed) == before
+    eid, _, cids = typed.put_execution(
+        Execution(type="Trainer"), [], [Context(type="Experiment", name="exp1")],
+        reuse_context_if_already_exist=True,
+    )
+    assert cids == [cid]
+    assert [e.id for e in typed.get_executions_by_context(cid)] == [eid]
+
+
+def test_context_name_is_required() -> None:
+    with pytest.raises(ValueError):
+        Context(type="Experiment", name="")
+
+
+def test_external_ids_are_unique_per_kind(typed: LineageStore) -> None:
+    typed.put_artifacts([Artifact(type="DataSet", external_id="e1")])
+    typed.put_executions([Execution(type="Trainer", external_id="e1")])  # other kind: fine
+    with pytest.raises(AlreadyExistsError):
+        typed.put_artifacts([Artifact(type="DataSet", external_id="e1")])
+
+
+# ------------------------------------------------------------------------ relationships
+
+
+def test_events_attributions_associations(typed: LineageStore) -> None:
+    d, m = typed.put_artifacts([Artifact(type="DataSet"), Artifact(type="SavedModel")])
+    [e] = typed.put_executions([Execution(type="Trainer")])
+    typed.put_events(
+        [
+            Event(artifact_id=d, execution_id=e, type=EventType.DECLARED_INPUT, path=[0, "train"]),
+            Event(artifact_id=m, execution_id=e, type=EventType.DECLARED_OUTPUT, milliseconds_since_epoch=7),
+        ]
+    )
+    events = typed.get_events_by_execution_ids([e])
+    assert [(ev.artifact_id, ev.type) for ev in events] == [(d, EventType.DECLARED_INPUT), (m, EventType.DECLARED_OUTPUT)]
+    assert events[0].path == [0, "train"] and events[1].milliseconds_since_epoch == 7
+    assert typed.get_events_by_artifact_ids([m]) == [events[1]]
+    with pytest.raises(AlreadyExistsError, match="immutable"):
+        typed.put_events([Event(artifact_id=d, execution_id=e, type=EventType.DECLARED_INPUT)])
+    typed.put_events([Event(artifact_id=d, execution_id=e, type=EventType.INPUT)])  # other type: fine
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError, match="no artifact"):
+        typed.put_events([Event(artifact_id=9999, execution_id=e, type=EventType.INPUT)])
+    with pytest.raises(InvalidArgumentError, match="no execution"):
+        typed.put_events([Event(artifact_id=d, execution_id=9999, type=EventType.OUTPUT)])
+    with pytest.raises(InvalidArgumentError, match="required"):
+        typed.put_events([Event(artifact_id=d, type=EventType.OUTPUT)])
+    assert snapshot(typed) == before
+
+    [c] = typed.put_contexts([Context(type="Experiment", name="exp")])
+    links = ([Attribution(artifact_id=d, context_id=c)], [Association(execution_id=e, context_id=c)])
+    typed.put_attributions_and_associations(*links)
+    typed.put_attributions_and_associations(*links)  # existing links: no-op
+    assert [a.id for a in typed.get_artifacts_by_context(c)] == [d]
+    assert [x.id for x in typed.get_executions_by_context(c)] == [e]
+    assert [x.id for x in typed.get_contexts_by_artifact(d)] == [c]
+    assert [x.id for x in typed.get_contexts_by_execution(e)] == [c]
+    with pytest.raises(InvalidArgumentError, match="no context"):
+        typed.put_attributions_and_associations([Attribution(artifact_id=d, context_id=999)], [])
+
+
+def test_parent_contexts_reject_duplicates_and_cycles(typed: LineageStore) -> None:
+    a, b, c = typed.put_contexts([Context(type="Experiment", name=n) for n in "abc"])
+    typed.put_parent_contexts([ParentContext(child_id=b, parent_id=a), ParentContext(child_id=c, parent_id=b)])
+    assert [x.id for x in typed.get_parent_contexts_by_context(c)] == [b]
+    assert [x.id for x in typed.get_children_contexts_by_context(a)] == [b]
+    before = snapshot(typed)
+    with pytest.raises(AlreadyExistsError):
+        typed.put_parent_contexts([ParentContext(child_id=b, parent_id=a)])
+    with pytest.raises(InvalidArgumentError, match="cycle"):
+        typed.put_parent_contexts([ParentContext(child_id=a, parent_id=c)])
+    with pytest.raises(InvalidArgumentError, match="cycle"):
+        typed.put_parent_contexts([ParentContext(child_id=a, parent_id=a)])
+    [d] = typed.put_contexts([Context(type="Experiment", name="d")])
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError, match="cycle"):  # a cycle made only of new links
+        typed.put_parent_contexts([ParentContext(child_id=d, parent_id=c), ParentContext(child_id=a, parent_id=d)])
+    with pytest.raises(InvalidArgumentError, match="no context"):
+        typed.put_parent_contexts([ParentContext(child_id=d, parent_id=12345)])
+    assert snapshot(typed) == before
+
+
+# ---------------------------------------------------------------------------- composite
+
+
+def test_put_execution_records_everything_atomically(typed: LineageStore) -> None:
+    [data] = typed.put_artifacts([Artifact(type="DataSet", uri="/data", properties={"day": 1})])
+    eid, aids, cids = typed.put_execution(
+        Execution(type="Trainer", properties={"lr": 0.1}, last_known_state=ExecutionState.COMPLETE),
+        [
+            (Artifact(id=data), Event(type=EventType.INPUT)),
+            (Artifact(type="SavedModel", uri="/model"), Event(type=EventType.OUTPUT)),
+            (Artifact(type="SavedModel", uri="/unlinked"), None),
+        ],
+        [Context(type="Experiment", name="exp1")],
+    )
+    assert aids[0] == data
+    # A node given only by id is a reference: it is not rewritten.
+    assert typed.get_artifacts_by_id([data])[0].properties == {"day": 1}
+    events = typed.get_events_by_execution_ids([eid])
+    assert {(e.artifact_id, e.type) for e in events} == {(data, EventType.INPUT), (aids[1], EventType.OUTPUT)}
+    assert [a.id for a in typed.get_artifacts_by_context(cids[0])] == sorted(aids)
+    assert [e.id for e in typed.get_executions_by_context(cids[0])] == [eid]
+    [execution] = typed.get_executions_by_id([eid])
+    assert execution.last_known_state == ExecutionState.COMPLETE and execution.properties == {"lr": 0.1}
+
+
+def test_put_execution_rolls_back_on_a_bad_item(typed: LineageStore) -> None:
+    [data] = typed.put_artifacts([Artifact(type="DataSet", uri="/data")])
+    typed.put_contexts([Context(type="Experiment", name="taken")])
+    before = snapshot(typed)
+    bad_calls = [
+        # an undeclared property on the last artifact
+        ([(Artifact(id=data), Event(type=EventType.INPUT)),
+          (Artifact(type="SavedModel", properties={"x": 1}), Event(type=EventType.OUTPUT))], []),
+        # a context name that is taken (found by the engine's unique constraint)
+        ([(Artifact(type="SavedModel"), Event(type=EventType.OUTPUT))], [Context(type="Experiment", name="taken")]),
+        # an event that names another execution
+        ([(Artifact(type="SavedModel"), Event(type=EventType.OUTPUT, execution_id=999))], []),
+        # a reference to an artifact that does not exist
+        ([(Artifact(id=77777), Event(type=EventType.INPUT))], []),
+    ]
+    for pairs, contexts in bad_calls:
+        with pytest.raises((InvalidArgumentError, AlreadyExistsError, NotFoundError)):
+            typed.put_execution(Execution(type="Trainer"), pairs, contexts)  # type: ignore[arg-type]
+        assert snapshot(typed) == before
+    # ids handed out to failed writes are given back: the next insert continues the sequence
+    eid, _, _ = typed.put_execution(Execution(type="Trainer"), [], [])
+    assert eid == 1
+
+
+def test_unique_violation_inside_the_engine_rolls_back_the_whole_statement(typed: LineageStore) -> None:
+    """The duplicate is only detected by the engine's constraint, mid-statement."""
+    typed.put_artifacts([Artifact(type="DataSet", name="dup")])
+    before = snapshot(typed)
+    with pytest.raises(AlreadyExistsError):
+        typed.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="SavedModel"), Artifact(type="DataSet", name="dup")],
+            [Context(type="Experiment", name="fresh")],
+            [(0, 0, Event(type=EventType.OUTPUT))],
+        )
+    assert snapshot(typed) == before
+
+
+def test_put_lineage_subgraph(typed: LineageStore) -> None:
+    eids, aids, cids = typed.put_lineage_subgraph(
+        [Execution(type="Trainer"), Execution(type="Trainer")],
+        [Artifact(type="DataSet"), Artifact(type="SavedModel"), Artifact(type="SavedModel")],
+        [Context(type="Experiment", name="e")],
+        [
+            (0, 0, Event(type=EventType.INPUT)),
+            (0, 1, Event(type=EventType.OUTPUT)),
+            (1, 1, Event(type=EventType.INPUT)),
+            (1, 2, Event(type=EventType.OUTPUT)),
+        ],
+    )
+    assert len(eids) == 2 and len(aids) == 3 and len(cids) == 1
+    assert len(typed.get_events_by_artifact_ids(aids)) == 4
+    assert len(typed.get_artifacts_by_context(cids[0])) == 3
+    with pytest.raises(OutOfRangeError):
+        typed.put_lineage_subgraph([Execution(type="Trainer")], [], [], [(0, 5, Event(type=EventType.INPUT))])
+
+
+def test_reuse_artifact_by_external_id(typed: LineageStore) -> None:
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", external_id="ds-1", uri="/a")])
+    _, aids, _ = typed.put_execution(
+        Execution(type="Trainer"),
+        [(Artifact(type="DataSet", external_id="ds-1", uri="/a2"), Event(type=EventType.INPUT))],
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    assert aids == [aid]
+    assert typed.get_artifacts_by_id([aid])[0].uri == "/a2"
+    with pytest.raises(AlreadyExistsError):
+        typed.put_execution(
+            Execution(type="Trainer"),
+            [(Artifact(type="DataSet", external_id="ds-1"), Event(type=EventType.INPUT))],
+        )
+
+
+def test_store_describes_itself(store: LineageStore) -> None:
+    info = store.describe()
+    assert info["schema_version"] == store.schema_version == 1
+    assert info["engine"] in ("falkordb", "neo4j")
