@@ -303,3 +303,13 @@ class LineageStore:
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
+
+    # ------------------------------------------------------------------------------- lineage
+    # (issue 3: upstream / downstream / lineage / impact / find_cached_execution / context_graph
+    #  / compare / lineage_diff; each a thin delegation to lineage_graph/_repositories/lineage*.py)
+
+    # ------------------------------------------------------------------------------ pipeline
+    # (issue 6: run(...) / step(...) / tracker surface; thin delegations to lineage_graph/pipeline.py)
+
+    # ----------------------------------------------------------------------------- retention
+    # (issue 7: retention / admin; thin delegations to lineage_graph/_repositories/retention.py)
