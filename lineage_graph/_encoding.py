@@ -68,7 +68,9 @@ def property_key(scope: Scope, kind: PropertyType, name: str) -> str:
     return f"{scope}{_KIND_CODE[kind]}__{escape_name(name)}"
 
 
-def _encode_one(scope: Scope, name: str, kind: PropertyType, value: Any, out: dict[str, Any]) -> None:
+def _encode_one(
+    scope: Scope, name: str, kind: PropertyType, value: Any, out: dict[str, Any]
+) -> None:
     key = escape_name(name)
     if kind == PropertyType.DOUBLE:
         number = float(value)
@@ -119,9 +121,7 @@ def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
             target[name] = bool(raw)
         elif kind == "s":
             target[name] = raw
-        elif kind == "z":
-            target[name] = json.loads(raw)
-        elif kind == "j":
+        elif kind == "z" or kind == "j":
             target[name] = json.loads(raw)
         elif kind == "a":
             blob = json.loads(raw)

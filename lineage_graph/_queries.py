@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import LiteralString, cast
+from typing import LiteralString
 
 from .backends._base import Dialect
 
@@ -46,8 +46,9 @@ def cypher_dir() -> Path:
 
 
 def _read(path: Path) -> LiteralString:
-    # Query files are part of the package, never user input: treat their text as literal.
-    return cast(LiteralString, path.read_text(encoding="utf-8").strip())
+    # Query files are part of the package, never user input: their text is a literal.
+    text: LiteralString = path.read_text(encoding="utf-8").strip()
+    return text
 
 
 class QueryRegistry:

@@ -22,7 +22,7 @@ def default_data_dir() -> Path:
 
 
 class StoreSettings(BaseSettings):
-    """Which store to open. ``LINEAGE_GRAPH_STORE`` may hold a target (see ``LineageStore.open``)."""
+    """Which store to open: ``LINEAGE_GRAPH_STORE`` may hold a target (``LineageStore.open``)."""
 
     model_config = SettingsConfigDict(env_prefix="LINEAGE_GRAPH_", extra="ignore")
 

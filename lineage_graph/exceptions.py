@@ -42,7 +42,7 @@ class NotFoundError(LineageGraphError, LookupError):
 
 
 class AlreadyExistsError(LineageGraphError):
-    """The write would duplicate a unique key (type name, context name, event…). Nothing was written."""
+    """The write would duplicate a unique key (type, context name, event…). Nothing was written."""
 
 
 class FailedPreconditionError(LineageGraphError):

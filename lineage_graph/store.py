@@ -56,10 +56,18 @@ class LineageStore:
         )
         ids = IdAllocator(backend)
         self._types = TypeRepository(backend, ids)
-        self._artifacts: NodeRepository[Artifact] = NodeRepository(backend, NodeKind.ARTIFACT, self._types, ids)
-        self._executions: NodeRepository[Execution] = NodeRepository(backend, NodeKind.EXECUTION, self._types, ids)
-        self._contexts: NodeRepository[Context] = NodeRepository(backend, NodeKind.CONTEXT, self._types, ids)
-        self._relations = RelationRepository(backend, self._artifacts, self._executions, self._contexts)
+        self._artifacts: NodeRepository[Artifact] = NodeRepository(
+            backend, NodeKind.ARTIFACT, self._types, ids
+        )
+        self._executions: NodeRepository[Execution] = NodeRepository(
+            backend, NodeKind.EXECUTION, self._types, ids
+        )
+        self._contexts: NodeRepository[Context] = NodeRepository(
+            backend, NodeKind.CONTEXT, self._types, ids
+        )
+        self._relations = RelationRepository(
+            backend, self._artifacts, self._executions, self._contexts
+        )
         self._writer = GraphWriter(backend, ids)
         self._composite = CompositeWriter(
             self._artifacts, self._executions, self._contexts, self._relations, self._writer
@@ -111,15 +119,23 @@ class LineageStore:
         self, node_type: NodeType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
         """Register a type, or return the stored one (upgraded by MLMD's rules). Returns its id."""
-        return self._types.put(node_type, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
+        return self._types.put(
+            node_type, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields
+        )
 
-    def put_artifact_type(self, t: ArtifactType, *, can_add_fields: bool = False, can_omit_fields: bool = False) -> int:
+    def put_artifact_type(
+        self, t: ArtifactType, *, can_add_fields: bool = False, can_omit_fields: bool = False
+    ) -> int:
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
-    def put_execution_type(self, t: ExecutionType, *, can_add_fields: bool = False, can_omit_fields: bool = False) -> int:
+    def put_execution_type(
+        self, t: ExecutionType, *, can_add_fields: bool = False, can_omit_fields: bool = False
+    ) -> int:
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
-    def put_context_type(self, t: ContextType, *, can_add_fields: bool = False, can_omit_fields: bool = False) -> int:
+    def put_context_type(
+        self, t: ContextType, *, can_add_fields: bool = False, can_omit_fields: bool = False
+    ) -> int:
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
     def get_type(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType:
@@ -127,12 +143,14 @@ class LineageStore:
         return self._types.get(kind, name, version)
 
     def get_types(self, kind: NodeKind) -> list[NodeType]:
-        return self._types.list(kind)
+        return self._types.list_all(kind)
 
     def get_types_by_id(self, kind: NodeKind, ids: Iterable[int]) -> list[NodeType]:
         return self._types.get_by_ids(kind, ids)
 
-    def get_types_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[NodeType]:
+    def get_types_by_external_ids(
+        self, kind: NodeKind, external_ids: Iterable[str]
+    ) -> list[NodeType]:
         return self._types.get_by_external_ids(kind, external_ids)
 
     def get_artifact_type(self, name: str, version: str | None = None) -> ArtifactType:
@@ -146,20 +164,34 @@ class LineageStore:
 
     # ---------------------------------------------------------------------------------- nodes
 
-    def _put_nodes(self, repo: NodeRepository[Any], nodes: Sequence[Any], mask: Sequence[str] | None) -> list[int]:
+    def _put_nodes(
+        self, repo: NodeRepository[Any], nodes: Sequence[Any], mask: Sequence[str] | None
+    ) -> list[int]:
         prepared = repo.prepare(nodes, field_mask=mask)
-        batch = WriteBatch(**{repo.kind.value.lower() + "s": prepared})
+        batch = WriteBatch()
+        if repo.kind == NodeKind.ARTIFACT:
+            batch.artifacts = prepared
+        elif repo.kind == NodeKind.EXECUTION:
+            batch.executions = prepared
+        else:
+            batch.contexts = prepared
         self._writer.execute(batch)
         return prepared.ids
 
-    def put_artifacts(self, artifacts: Sequence[Artifact], *, field_mask_paths: Sequence[str] | None = None) -> list[int]:
+    def put_artifacts(
+        self, artifacts: Sequence[Artifact], *, field_mask_paths: Sequence[str] | None = None
+    ) -> list[int]:
         """Insert (no ``id``) or update (``id`` set) artifacts; ids aligned with the input."""
         return self._put_nodes(self._artifacts, artifacts, field_mask_paths)
 
-    def put_executions(self, executions: Sequence[Execution], *, field_mask_paths: Sequence[str] | None = None) -> list[int]:
+    def put_executions(
+        self, executions: Sequence[Execution], *, field_mask_paths: Sequence[str] | None = None
+    ) -> list[int]:
         return self._put_nodes(self._executions, executions, field_mask_paths)
 
-    def put_contexts(self, contexts: Sequence[Context], *, field_mask_paths: Sequence[str] | None = None) -> list[int]:
+    def put_contexts(
+        self, contexts: Sequence[Context], *, field_mask_paths: Sequence[str] | None = None
+    ) -> list[int]:
         return self._put_nodes(self._contexts, contexts, field_mask_paths)
 
     def put_artifact(self, artifact: Artifact) -> int:
@@ -170,6 +202,14 @@ class LineageStore:
 
     def put_context(self, context: Context) -> int:
         return self.put_contexts([context])[0]
+
+    def count(self, kind: NodeKind) -> int:
+        """How many artifacts, executions or contexts the store holds."""
+        return {
+            NodeKind.ARTIFACT: self._artifacts,
+            NodeKind.EXECUTION: self._executions,
+            NodeKind.CONTEXT: self._contexts,
+        }[kind].count()
 
     def get_artifacts_by_id(self, ids: Iterable[int]) -> list[Artifact]:
         return self._artifacts.get_by_ids(ids)
@@ -189,22 +229,34 @@ class LineageStore:
     def get_contexts(self) -> list[Context]:
         return list(self._contexts.iterate())
 
-    def get_artifacts_by_type(self, type_name: str, type_version: str | None = None) -> list[Artifact]:
+    def get_artifacts_by_type(
+        self, type_name: str, type_version: str | None = None
+    ) -> list[Artifact]:
         return self._artifacts.get_by_type(type_name, type_version)
 
-    def get_executions_by_type(self, type_name: str, type_version: str | None = None) -> list[Execution]:
+    def get_executions_by_type(
+        self, type_name: str, type_version: str | None = None
+    ) -> list[Execution]:
         return self._executions.get_by_type(type_name, type_version)
 
-    def get_contexts_by_type(self, type_name: str, type_version: str | None = None) -> list[Context]:
+    def get_contexts_by_type(
+        self, type_name: str, type_version: str | None = None
+    ) -> list[Context]:
         return self._contexts.get_by_type(type_name, type_version)
 
-    def get_artifact_by_type_and_name(self, type_name: str, name: str, type_version: str | None = None) -> Artifact | None:
+    def get_artifact_by_type_and_name(
+        self, type_name: str, name: str, type_version: str | None = None
+    ) -> Artifact | None:
         return self._artifacts.get_by_type_and_name(type_name, name, type_version)
 
-    def get_execution_by_type_and_name(self, type_name: str, name: str, type_version: str | None = None) -> Execution | None:
+    def get_execution_by_type_and_name(
+        self, type_name: str, name: str, type_version: str | None = None
+    ) -> Execution | None:
         return self._executions.get_by_type_and_name(type_name, name, type_version)
 
-    def get_context_by_type_and_name(self, type_name: str, name: str, type_version: str | None = None) -> Context | None:
+    def get_context_by_type_and_name(
+        self, type_name: str, name: str, type_version: str | None = None
+    ) -> Context | None:
         return self._contexts.get_by_type_and_name(type_name, name, type_version)
 
     def get_artifacts_by_external_ids(self, external_ids: Iterable[str]) -> list[Artifact]:
@@ -240,7 +292,7 @@ class LineageStore:
     # ---------------------------------------------------------------------------- relationships
 
     def put_events(self, events: Sequence[Event]) -> None:
-        """Record events; both ends must exist; a duplicate (artifact, execution, type) is an error."""
+        """Record events; both ends must exist; a repeated (artifact, execution, type) is an error."""
         inputs, outputs = self._relations.prepare_events(events, now=now_ms())
         self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs))
 

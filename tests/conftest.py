@@ -33,11 +33,15 @@ class RecordingBackend(Backend):
         self.inner = inner
         self.dialect = inner.dialect  # type: ignore[misc]
 
-    def read(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[dict[str, Any]]:
+    def read(
+        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[dict[str, Any]]:
         EXECUTED[self.dialect].add(name)
         return self.inner.read(query, params, name=name)
 
-    def write(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[dict[str, Any]]:
+    def write(
+        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[dict[str, Any]]:
         EXECUTED[self.dialect].add(name)
         return self.inner.write(query, params, name=name)
 
@@ -65,7 +69,9 @@ def engine_params() -> list[Any]:
     params.append(
         pytest.param("neo4j", id="neo4j", marks=[pytest.mark.neo4j])
         if uri
-        else pytest.param("neo4j", id="neo4j", marks=[pytest.mark.neo4j, pytest.mark.skip(reason=reason)])
+        else pytest.param(
+            "neo4j", id="neo4j", marks=[pytest.mark.neo4j, pytest.mark.skip(reason=reason)]
+        )
     )
     return params
 
@@ -113,12 +119,44 @@ def store(backend: RecordingBackend) -> LineageStore:
     return LineageStore(backend)
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def _full_run(config: pytest.Config) -> bool:
+    """No test selection: every test path, no -k/-m filter."""
+    default = {"tests", str(config.rootpath / "tests"), str(config.rootpath)}
+    return (
+        not config.option.keyword
+        and not config.option.markexpr
+        and not getattr(config.option, "lf", False)
+        and all(arg.rstrip("/") in default for arg in config.args)
+    )
+
+
+def _missing_queries() -> list[str]:
+    from lineage_graph._queries import registry
+
+    return sorted(set(registry().names()) - EXECUTED["falkordb"])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A full run fails if some query in cypher/ was never executed on the embedded engine."""
+    if exitstatus == 0 and _full_run(session.config) and _missing_queries():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     ran = ", ".join(sorted(ENGINES_RUN)) or "none"
-    uri, reason = (None, "") if "neo4j" in ENGINES_RUN else _neo4j_uri()
     terminalreporter.write_line(f"lineage-graph engines exercised by the contract suite: {ran}")
-    if "neo4j" not in ENGINES_RUN and reason:
-        terminalreporter.write_line(reason)
+    if "neo4j" not in ENGINES_RUN:
+        terminalreporter.write_line(_neo4j_uri()[1])
+    if _full_run(config):
+        from lineage_graph._queries import registry
+
+        missing = _missing_queries()
+        total = len(registry())
+        terminalreporter.write_line(
+            f"queries executed on the embedded engine: {total - len(missing)}/{total}"
+        )
+        if missing:
+            terminalreporter.write_line(f"FAILED: queries never executed by any test: {missing}")
 
 
 os.environ.setdefault("LINEAGE_GRAPH_STARTUP_TIMEOUT_S", "30")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..backends import Backend, Row
 from .._queries import QueryRegistry, registry
+from ..backends import Backend, Row
 
 __all__ = ["Repository", "now_ms"]
 

@@ -39,7 +39,11 @@ _MODEL: dict[NodeKind, type[Node]] = {
     NodeKind.EXECUTION: Execution,
     NodeKind.CONTEXT: Context,
 }
-_DIR = {NodeKind.ARTIFACT: "artifacts", NodeKind.EXECUTION: "executions", NodeKind.CONTEXT: "contexts"}
+_DIR = {
+    NodeKind.ARTIFACT: "artifacts",
+    NodeKind.EXECUTION: "executions",
+    NodeKind.CONTEXT: "contexts",
+}
 _COMMON = ("name", "external_id")
 _SPECIFIC: dict[NodeKind, tuple[str, ...]] = {
     NodeKind.ARTIFACT: ("uri", "state"),
@@ -92,7 +96,9 @@ class PreparedNodes:
 class NodeRepository(Repository, Generic[N]):
     """One node kind. Writes are prepared here and executed by the graph writer in one statement."""
 
-    def __init__(self, backend: Any, kind: NodeKind, types: TypeRepository, ids: IdAllocator) -> None:
+    def __init__(
+        self, backend: Any, kind: NodeKind, types: TypeRepository, ids: IdAllocator
+    ) -> None:
         super().__init__(backend)
         self.kind = kind
         self.types = types
@@ -156,7 +162,9 @@ class NodeRepository(Repository, Generic[N]):
         props.update(self._encode_values(t, node.custom_properties, "c", label))
         return props
 
-    def _props_with_refresh(self, node: Node, t: NodeType, label: str) -> tuple[dict[str, Any], NodeType]:
+    def _props_with_refresh(
+        self, node: Node, t: NodeType, label: str
+    ) -> tuple[dict[str, Any], NodeType]:
         try:
             return self._full_props(node, t, label), t
         except InvalidArgumentError:
@@ -311,7 +319,9 @@ class NodeRepository(Repository, Generic[N]):
         t = self.types.find(self.kind, type_name, type_version)
         if t is None:
             return None
-        found = self._decode_rows(self.read(self.q("get_by_type_and_name"), type_id=t.id, name=name))
+        found = self._decode_rows(
+            self.read(self.q("get_by_type_and_name"), type_id=t.id, name=name)
+        )
         return found[0] if found else None
 
     def get_by_type_and_names(self, keys: Sequence[tuple[int, str]]) -> list[N]:
@@ -321,13 +331,17 @@ class NodeRepository(Repository, Generic[N]):
         return self._decode_rows(rows)
 
     def get_by_external_ids(self, external_ids: Iterable[str]) -> list[N]:
-        return self._decode_rows(self.read(self.q("get_by_external_ids"), external_ids=list(external_ids)))
+        return self._decode_rows(
+            self.read(self.q("get_by_external_ids"), external_ids=list(external_ids))
+        )
 
     def iterate(self, page_size: int = 1000) -> Iterator[N]:
         """Every node of this kind in id order, one page per query."""
         after = 0
         while True:
-            page: list[N] = self._decode_rows(self.read(self.q("list"), after_id=after, limit=page_size))
+            page: list[N] = self._decode_rows(
+                self.read(self.q("list"), after_id=after, limit=page_size)
+            )
             yield from page
             if len(page) < page_size:
                 return

@@ -71,7 +71,9 @@ class RelationRepository(Repository):
         rows: list[tuple[bool, dict[str, Any]]] = []
         for i, event in enumerate(events):
             if not isinstance(event, Event):
-                raise InvalidArgumentError(f"event #{i}: expected Event, got {type(event).__name__}")
+                raise InvalidArgumentError(
+                    f"event #{i}: expected Event, got {type(event).__name__}"
+                )
             if event.artifact_id is None or event.execution_id is None:
                 raise InvalidArgumentError(f"event #{i}: artifact_id and execution_id are required")
             key = (event.artifact_id, event.execution_id, int(event.type))
@@ -134,7 +136,9 @@ class RelationRepository(Repository):
         assoc = [{"execution_id": a.execution_id, "context_id": a.context_id} for a in associations]
         contexts = {a.context_id for a in attributions} | {a.context_id for a in associations}
         self._require(self.contexts, contexts, new_contexts, "context")
-        self._require(self.artifacts, {a.artifact_id for a in attributions}, new_artifacts, "artifact")
+        self._require(
+            self.artifacts, {a.artifact_id for a in attributions}, new_artifacts, "artifact"
+        )
         self._require(
             self.executions, {a.execution_id for a in associations}, new_executions, "execution"
         )
@@ -152,7 +156,9 @@ class RelationRepository(Repository):
             if not isinstance(pc, ParentContext):
                 raise InvalidArgumentError(f"parent context #{i}: expected ParentContext")
             if pc.child_id == pc.parent_id:
-                raise InvalidArgumentError(f"there is a cycle detected: context {pc.child_id} is its own parent")
+                raise InvalidArgumentError(
+                    f"there is a cycle detected: context {pc.child_id} is its own parent"
+                )
             key = (pc.child_id, pc.parent_id)
             if key in seen:
                 raise AlreadyExistsError(f"parent context {key} twice in one write")

@@ -75,7 +75,9 @@ class TypeRepository(Repository):
 
     # ------------------------------------------------------------------------------- writes
 
-    def put(self, t: NodeType, *, can_add_fields: bool = False, can_omit_fields: bool = False) -> int:
+    def put(
+        self, t: NodeType, *, can_add_fields: bool = False, can_omit_fields: bool = False
+    ) -> int:
         """Insert a type, or return/upgrade the stored one with the same name and version."""
         for field in ("name", "version", "description", "external_id"):
             check_text(f"type {field}", getattr(t, field))
@@ -100,7 +102,9 @@ class TypeRepository(Repository):
             if merged != stored:
                 if merged.external_id is not None and merged.external_id != stored.external_id:
                     self._check_external_id_free(kind, merged.external_id, stored.id)
-                self.write(self._q(kind, "put_{}_type"), id=stored.id, props=_encode(merged, stored.id))
+                self.write(
+                    self._q(kind, "put_{}_type"), id=stored.id, props=_encode(merged, stored.id)
+                )
                 self._remember(kind, merged)
             return stored.id
         raise AssertionError("unreachable")  # pragma: no cover
@@ -137,8 +141,12 @@ class TypeRepository(Repository):
         return stored.model_copy(
             update={
                 "properties": {**stored.properties, **new.properties},
-                "description": new.description if new.description is not None else stored.description,
-                "external_id": new.external_id if new.external_id is not None else stored.external_id,
+                "description": new.description
+                if new.description is not None
+                else stored.description,
+                "external_id": new.external_id
+                if new.external_id is not None
+                else stored.external_id,
                 "base_type": new.base_type if new.base_type is not None else stored.base_type,
             }
         )
@@ -165,7 +173,7 @@ class TypeRepository(Repository):
             raise NotFoundError(f"no {kind.type_label} named {name!r}{v}")
         return t
 
-    def list(self, kind: NodeKind) -> list[NodeType]:
+    def list_all(self, kind: NodeKind) -> list[NodeType]:
         return [_decode(kind, r["node"]) for r in self.read(self._q(kind, "get_{}_types"))]
 
     def get_by_ids(self, kind: NodeKind, ids: Iterable[int]) -> list[NodeType]:
@@ -173,11 +181,13 @@ class TypeRepository(Repository):
         return [_decode(kind, r["node"]) for r in rows]
 
     def get_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[NodeType]:
-        rows = self.read(self._q(kind, "get_{}_types_by_external_ids"), external_ids=list(external_ids))
+        rows = self.read(
+            self._q(kind, "get_{}_types_by_external_ids"), external_ids=list(external_ids)
+        )
         return [_decode(kind, r["node"]) for r in rows]
 
     def by_id(self, kind: NodeKind, type_id: int, *, refresh: bool = False) -> NodeType:
-        """A type by id, from the cache unless ``refresh`` (another process may have upgraded it)."""
+        """A type by id, cached unless ``refresh`` (another process may have upgraded it)."""
         with self._lock:
             cached = self._cache.get(type_id)
         if cached is not None and cached.kind == kind and not refresh:

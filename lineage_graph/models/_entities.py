@@ -127,7 +127,7 @@ class Context(Node):
 
     kind: ClassVar[NodeKind] = NodeKind.CONTEXT
 
-    name: Annotated[str, Field(min_length=1)]  # type: ignore[assignment]
+    name: Annotated[str, Field(min_length=1)]
 
 
 # ------------------------------------------------------------------------------- relationships

@@ -75,7 +75,7 @@ _OUTPUT_EVENTS = frozenset(
 
 
 class NodeKind(StrEnum):
-    """The three node kinds; the value is the graph label (a closed set: labels never come from input)."""
+    """The three node kinds; the value is the graph label (a closed set, never from input)."""
 
     ARTIFACT = "Artifact"
     EXECUTION = "Execution"

@@ -39,9 +39,12 @@ def snapshot(store: LineageStore) -> tuple[object, ...]:
     ctxs = store.get_contexts()
     events = store.get_events_by_artifact_ids([a.id for a in arts if a.id])
     links = [
-        (c.id, [a.id for a in store.get_artifacts_by_context(c.id or 0)],
-         [e.id for e in store.get_executions_by_context(c.id or 0)],
-         [p.id for p in store.get_parent_contexts_by_context(c.id or 0)])
+        (
+            c.id,
+            [a.id for a in store.get_artifacts_by_context(c.id or 0)],
+            [e.id for e in store.get_executions_by_context(c.id or 0)],
+            [p.id for p in store.get_parent_contexts_by_context(c.id or 0)],
+        )
         for c in ctxs
     ]
     types = [store.get_types(k) for k in NodeKind]
@@ -96,7 +99,9 @@ def test_type_versions_are_distinct_types(store: LineageStore) -> None:
 def test_type_upgrade_rules(store: LineageStore) -> None:
     base = ArtifactType(name="DataSet", properties={"day": PropertyType.INT})
     tid = store.put_artifact_type(base)
-    wider = ArtifactType(name="DataSet", properties={"day": PropertyType.INT, "split": PropertyType.STRING})
+    wider = ArtifactType(
+        name="DataSet", properties={"day": PropertyType.INT, "split": PropertyType.STRING}
+    )
     with pytest.raises(AlreadyExistsError, match="can_add_fields"):
         store.put_artifact_type(wider)
     assert store.put_artifact_type(wider, can_add_fields=True) == tid
@@ -114,14 +119,26 @@ def test_type_upgrade_rules(store: LineageStore) -> None:
 
 def test_type_external_ids(store: LineageStore) -> None:
     tid = store.put_artifact_type(ArtifactType(name="A", external_id="ext-a"))
-    assert [t.id for t in store.get_types_by_external_ids(NodeKind.ARTIFACT, ["ext-a", "nope"])] == [tid]
+    assert [
+        t.id for t in store.get_types_by_external_ids(NodeKind.ARTIFACT, ["ext-a", "nope"])
+    ] == [tid]
     with pytest.raises(AlreadyExistsError):
         store.put_artifact_type(ArtifactType(name="B", external_id="ext-a"))
 
 
 # -------------------------------------------------------------------------- property values
 
-ODD_NAMES = ["plain", "with space", "ünï©ødé 🙂", "back`tick", "per%cent", "nul\x00char", "a.b", "$x", "'\""]
+ODD_NAMES = [
+    "plain",
+    "with space",
+    "ünï©ødé 🙂",
+    "back`tick",
+    "per%cent",
+    "nul\x00char",
+    "a.b",
+    "$x",
+    "'\"",
+]
 
 
 @pytest.mark.parametrize(
@@ -162,7 +179,13 @@ def test_custom_property_round_trip(typed: LineageStore, value: object) -> None:
 
 def test_nan_round_trip(typed: LineageStore) -> None:
     [aid] = typed.put_artifacts(
-        [Artifact(type="DataSet", properties={"weight": float("nan")}, custom_properties={"n": float("nan")})]
+        [
+            Artifact(
+                type="DataSet",
+                properties={"weight": float("nan")},
+                custom_properties={"n": float("nan")},
+            )
+        ]
     )
     [got] = typed.get_artifacts_by_id([aid])
     assert math.isnan(got.properties["weight"]) and math.isnan(got.custom_properties["n"])
@@ -206,9 +229,21 @@ def test_int_is_promoted_for_a_double_property(typed: LineageStore) -> None:
 @pytest.mark.parametrize(
     ("artifact", "error", "match"),
     [
-        (Artifact(type="DataSet", properties={"nope": 1}), InvalidArgumentError, "unknown property"),
-        (Artifact(type="DataSet", properties={"day": "1"}), InvalidArgumentError, "unmatched property type"),
-        (Artifact(type="DataSet", properties={"ok": 1}), InvalidArgumentError, "unmatched property type"),
+        (
+            Artifact(type="DataSet", properties={"nope": 1}),
+            InvalidArgumentError,
+            "unknown property",
+        ),
+        (
+            Artifact(type="DataSet", properties={"day": "1"}),
+            InvalidArgumentError,
+            "unmatched property type",
+        ),
+        (
+            Artifact(type="DataSet", properties={"ok": 1}),
+            InvalidArgumentError,
+            "unmatched property type",
+        ),
         (Artifact(type="DataSet", properties={"split": True}), InvalidArgumentError, "unmatched"),
         (Artifact(type="NoSuchType"), InvalidArgumentError, "register it first"),
         (Artifact(), InvalidArgumentError, "type_id or a type name"),
@@ -240,7 +275,9 @@ def test_update_replaces_fields_and_keeps_create_time(typed: LineageStore) -> No
         [Artifact(type="DataSet", uri="/a", properties={"day": 1}, custom_properties={"x": 1})]
     )
     [first] = typed.get_artifacts_by_id([aid])
-    assert typed.put_artifacts([Artifact(id=aid, uri="/b", state=ArtifactState.LIVE, properties={"split": "s"})]) == [aid]
+    assert typed.put_artifacts(
+        [Artifact(id=aid, uri="/b", state=ArtifactState.LIVE, properties={"split": "s"})]
+    ) == [aid]
     [got] = typed.get_artifacts_by_id([aid])
     assert got.uri == "/b" and got.state == ArtifactState.LIVE
     assert got.properties == {"split": "s"} and got.custom_properties == {}
@@ -250,7 +287,14 @@ def test_update_replaces_fields_and_keeps_create_time(typed: LineageStore) -> No
 
 def test_field_mask_updates_only_named_fields(typed: LineageStore) -> None:
     [aid] = typed.put_artifacts(
-        [Artifact(type="DataSet", uri="/a", properties={"day": 1, "split": "s"}, custom_properties={"x": 1, "y": 2})]
+        [
+            Artifact(
+                type="DataSet",
+                uri="/a",
+                properties={"day": 1, "split": "s"},
+                custom_properties={"x": 1, "y": 2},
+            )
+        ]
     )
     typed.put_artifacts(
         [Artifact(id=aid, uri="/ignored", properties={"day": 2}, custom_properties={"y": 3})],
@@ -308,7 +352,9 @@ def test_names_are_unique_within_a_type(typed: LineageStore) -> None:
     with pytest.raises(AlreadyExistsError):
         typed.put_artifacts([Artifact(type="DataSet", name="x")])
     with pytest.raises(AlreadyExistsError):
-        typed.put_artifacts([Artifact(type="DataSet", name="y"), Artifact(type="DataSet", name="y")])
+        typed.put_artifacts(
+            [Artifact(type="DataSet", name="y"), Artifact(type="DataSet", name="y")]
+        )
     assert snapshot(typed) == before
 
 
@@ -318,10 +364,14 @@ def test_duplicate_context_names(typed: LineageStore) -> None:
     with pytest.raises(AlreadyExistsError):
         typed.put_contexts([Context(type="Experiment", name="exp1")])
     with pytest.raises(AlreadyExistsError):
-        typed.put_execution(Execution(type="Trainer"), [], [Context(type="Experiment", name="exp1")])
+        typed.put_execution(
+            Execution(type="Trainer"), [], [Context(type="Experiment", name="exp1")]
+        )
     assert snapshot(typed) == before
     eid, _, cids = typed.put_execution(
-        Execution(type="Trainer"), [], [Context(type="Experiment", name="exp1")],
+        Execution(type="Trainer"),
+        [],
+        [Context(type="Experiment", name="exp1")],
         reuse_context_if_already_exist=True,
     )
     assert cids == [cid]
@@ -349,16 +399,26 @@ def test_events_attributions_associations(typed: LineageStore) -> None:
     typed.put_events(
         [
             Event(artifact_id=d, execution_id=e, type=EventType.DECLARED_INPUT, path=[0, "train"]),
-            Event(artifact_id=m, execution_id=e, type=EventType.DECLARED_OUTPUT, milliseconds_since_epoch=7),
+            Event(
+                artifact_id=m,
+                execution_id=e,
+                type=EventType.DECLARED_OUTPUT,
+                milliseconds_since_epoch=7,
+            ),
         ]
     )
     events = typed.get_events_by_execution_ids([e])
-    assert [(ev.artifact_id, ev.type) for ev in events] == [(d, EventType.DECLARED_INPUT), (m, EventType.DECLARED_OUTPUT)]
+    assert [(ev.artifact_id, ev.type) for ev in events] == [
+        (d, EventType.DECLARED_INPUT),
+        (m, EventType.DECLARED_OUTPUT),
+    ]
     assert events[0].path == [0, "train"] and events[1].milliseconds_since_epoch == 7
     assert typed.get_events_by_artifact_ids([m]) == [events[1]]
     with pytest.raises(AlreadyExistsError, match="immutable"):
         typed.put_events([Event(artifact_id=d, execution_id=e, type=EventType.DECLARED_INPUT)])
-    typed.put_events([Event(artifact_id=d, execution_id=e, type=EventType.INPUT)])  # other type: fine
+    typed.put_events(
+        [Event(artifact_id=d, execution_id=e, type=EventType.INPUT)]
+    )  # other type: fine
     before = snapshot(typed)
     with pytest.raises(InvalidArgumentError, match="no artifact"):
         typed.put_events([Event(artifact_id=9999, execution_id=e, type=EventType.INPUT)])
@@ -369,7 +429,10 @@ def test_events_attributions_associations(typed: LineageStore) -> None:
     assert snapshot(typed) == before
 
     [c] = typed.put_contexts([Context(type="Experiment", name="exp")])
-    links = ([Attribution(artifact_id=d, context_id=c)], [Association(execution_id=e, context_id=c)])
+    links = (
+        [Attribution(artifact_id=d, context_id=c)],
+        [Association(execution_id=e, context_id=c)],
+    )
     typed.put_attributions_and_associations(*links)
     typed.put_attributions_and_associations(*links)  # existing links: no-op
     assert [a.id for a in typed.get_artifacts_by_context(c)] == [d]
@@ -382,7 +445,9 @@ def test_events_attributions_associations(typed: LineageStore) -> None:
 
 def test_parent_contexts_reject_duplicates_and_cycles(typed: LineageStore) -> None:
     a, b, c = typed.put_contexts([Context(type="Experiment", name=n) for n in "abc"])
-    typed.put_parent_contexts([ParentContext(child_id=b, parent_id=a), ParentContext(child_id=c, parent_id=b)])
+    typed.put_parent_contexts(
+        [ParentContext(child_id=b, parent_id=a), ParentContext(child_id=c, parent_id=b)]
+    )
     assert [x.id for x in typed.get_parent_contexts_by_context(c)] == [b]
     assert [x.id for x in typed.get_children_contexts_by_context(a)] == [b]
     before = snapshot(typed)
@@ -395,7 +460,9 @@ def test_parent_contexts_reject_duplicates_and_cycles(typed: LineageStore) -> No
     [d] = typed.put_contexts([Context(type="Experiment", name="d")])
     before = snapshot(typed)
     with pytest.raises(InvalidArgumentError, match="cycle"):  # a cycle made only of new links
-        typed.put_parent_contexts([ParentContext(child_id=d, parent_id=c), ParentContext(child_id=a, parent_id=d)])
+        typed.put_parent_contexts(
+            [ParentContext(child_id=d, parent_id=c), ParentContext(child_id=a, parent_id=d)]
+        )
     with pytest.raises(InvalidArgumentError, match="no context"):
         typed.put_parent_contexts([ParentContext(child_id=d, parent_id=12345)])
     assert snapshot(typed) == before
@@ -419,11 +486,16 @@ def test_put_execution_records_everything_atomically(typed: LineageStore) -> Non
     # A node given only by id is a reference: it is not rewritten.
     assert typed.get_artifacts_by_id([data])[0].properties == {"day": 1}
     events = typed.get_events_by_execution_ids([eid])
-    assert {(e.artifact_id, e.type) for e in events} == {(data, EventType.INPUT), (aids[1], EventType.OUTPUT)}
+    assert {(e.artifact_id, e.type) for e in events} == {
+        (data, EventType.INPUT),
+        (aids[1], EventType.OUTPUT),
+    }
     assert [a.id for a in typed.get_artifacts_by_context(cids[0])] == sorted(aids)
     assert [e.id for e in typed.get_executions_by_context(cids[0])] == [eid]
     [execution] = typed.get_executions_by_id([eid])
-    assert execution.last_known_state == ExecutionState.COMPLETE and execution.properties == {"lr": 0.1}
+    assert execution.last_known_state == ExecutionState.COMPLETE and execution.properties == {
+        "lr": 0.1
+    }
 
 
 def test_put_execution_rolls_back_on_a_bad_item(typed: LineageStore) -> None:
@@ -432,10 +504,18 @@ def test_put_execution_rolls_back_on_a_bad_item(typed: LineageStore) -> None:
     before = snapshot(typed)
     bad_calls = [
         # an undeclared property on the last artifact
-        ([(Artifact(id=data), Event(type=EventType.INPUT)),
-          (Artifact(type="SavedModel", properties={"x": 1}), Event(type=EventType.OUTPUT))], []),
+        (
+            [
+                (Artifact(id=data), Event(type=EventType.INPUT)),
+                (Artifact(type="SavedModel", properties={"x": 1}), Event(type=EventType.OUTPUT)),
+            ],
+            [],
+        ),
         # a context name that is taken (found by the engine's unique constraint)
-        ([(Artifact(type="SavedModel"), Event(type=EventType.OUTPUT))], [Context(type="Experiment", name="taken")]),
+        (
+            [(Artifact(type="SavedModel"), Event(type=EventType.OUTPUT))],
+            [Context(type="Experiment", name="taken")],
+        ),
         # an event that names another execution
         ([(Artifact(type="SavedModel"), Event(type=EventType.OUTPUT, execution_id=999))], []),
         # a reference to an artifact that does not exist
@@ -450,7 +530,9 @@ def test_put_execution_rolls_back_on_a_bad_item(typed: LineageStore) -> None:
     assert eid == 1
 
 
-def test_unique_violation_inside_the_engine_rolls_back_the_whole_statement(typed: LineageStore) -> None:
+def test_unique_violation_inside_the_engine_rolls_back_the_whole_statement(
+    typed: LineageStore,
+) -> None:
     """The duplicate is only detected by the engine's constraint, mid-statement."""
     typed.put_artifacts([Artifact(type="DataSet", name="dup")])
     before = snapshot(typed)
@@ -480,7 +562,9 @@ def test_put_lineage_subgraph(typed: LineageStore) -> None:
     assert len(typed.get_events_by_artifact_ids(aids)) == 4
     assert len(typed.get_artifacts_by_context(cids[0])) == 3
     with pytest.raises(OutOfRangeError):
-        typed.put_lineage_subgraph([Execution(type="Trainer")], [], [], [(0, 5, Event(type=EventType.INPUT))])
+        typed.put_lineage_subgraph(
+            [Execution(type="Trainer")], [], [], [(0, 5, Event(type=EventType.INPUT))]
+        )
 
 
 def test_reuse_artifact_by_external_id(typed: LineageStore) -> None:
@@ -503,3 +587,41 @@ def test_store_describes_itself(store: LineageStore) -> None:
     info = store.describe()
     assert info["schema_version"] == store.schema_version == 1
     assert info["engine"] in ("falkordb", "neo4j")
+
+
+@pytest.mark.parametrize("kind", list(NodeKind))
+def test_every_getter_of_every_kind(store: LineageStore, kind: NodeKind) -> None:
+    type_classes = {
+        NodeKind.ARTIFACT: ArtifactType,
+        NodeKind.EXECUTION: ExecutionType,
+        NodeKind.CONTEXT: ContextType,
+    }
+    node_classes = {
+        NodeKind.ARTIFACT: Artifact,
+        NodeKind.EXECUTION: Execution,
+        NodeKind.CONTEXT: Context,
+    }
+    put = {
+        NodeKind.ARTIFACT: store.put_artifacts,
+        NodeKind.EXECUTION: store.put_executions,
+        NodeKind.CONTEXT: store.put_contexts,
+    }[kind]
+    tid = store.put_type(type_classes[kind](name="T", external_id="type-ext"))
+    assert [t.id for t in store.get_types_by_external_ids(kind, ["type-ext"])] == [tid]
+    assert [t.id for t in store.get_types_by_id(kind, [tid])] == [tid]
+    assert store.get_type(kind, "T").id == tid
+    ids = put([node_classes[kind](type="T", name=f"n{i}", external_id=f"x{i}") for i in range(3)])
+    get_by_id, get_by_type, get_by_name, get_by_ext, get_all = {
+        NodeKind.ARTIFACT: (store.get_artifacts_by_id, store.get_artifacts_by_type, store.get_artifact_by_type_and_name, store.get_artifacts_by_external_ids, store.get_artifacts),
+        NodeKind.EXECUTION: (store.get_executions_by_id, store.get_executions_by_type, store.get_execution_by_type_and_name, store.get_executions_by_external_ids, store.get_executions),
+        NodeKind.CONTEXT: (store.get_contexts_by_id, store.get_contexts_by_type, store.get_context_by_type_and_name, store.get_contexts_by_external_ids, store.get_contexts),
+    }[kind]  # fmt: skip
+    assert [n.id for n in get_by_id(reversed(ids))] == ids
+    assert [n.id for n in get_by_type("T")] == ids
+    found = get_by_name("T", "n1")
+    assert found is not None and found.id == ids[1] and found.kind == kind
+    assert [n.id for n in get_by_ext(["x2"])] == [ids[2]]
+    assert [n.id for n in get_all()] == ids
+    assert store.count(kind) == 3
+    put([node_classes[kind](id=ids[0], name="renamed")])
+    assert get_by_id([ids[0]])[0].name == "renamed"

@@ -1,2 +1,0 @@
-MATCH (s:IdSequence)
-RETURN s.kind AS kind, s.next AS next

