@@ -1,18 +1,34 @@
-// Every public write: nodes (insert or full update, ids already allocated), events,
+// Every public write: new nodes (CREATE: their ids are freshly allocated, so never taken),
+// updated nodes (full property replacement), events,
 // attributions, associations and parent contexts, in ONE statement = one atomic transaction.
 CALL {
+  UNWIND $new_artifacts AS r
+  CREATE (n:Artifact)
+  SET n = r.props
+}
+CALL {
   UNWIND $artifacts AS r
-  MERGE (n:Artifact {id: r.id})
+  MATCH (n:Artifact {id: r.id})
+  SET n = r.props
+}
+CALL {
+  UNWIND $new_executions AS r
+  CREATE (n:Execution)
   SET n = r.props
 }
 CALL {
   UNWIND $executions AS r
-  MERGE (n:Execution {id: r.id})
+  MATCH (n:Execution {id: r.id})
+  SET n = r.props
+}
+CALL {
+  UNWIND $new_contexts AS r
+  CREATE (n:Context)
   SET n = r.props
 }
 CALL {
   UNWIND $contexts AS r
-  MERGE (n:Context {id: r.id})
+  MATCH (n:Context {id: r.id})
   SET n = r.props
 }
 CALL {
@@ -47,4 +63,4 @@ CALL {
   MATCH (parent:Context {id: r.parent_id})
   MERGE (child)-[:PARENT_CONTEXT]->(parent)
 }
-RETURN size($artifacts) + size($executions) + size($contexts) AS nodes
+RETURN size($new_artifacts) + size($new_executions) + size($new_contexts) AS created

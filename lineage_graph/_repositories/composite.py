@@ -130,7 +130,12 @@ class CompositeWriter:
             for i, (e_index, a_index, event) in enumerate(event_edges):
                 events.append(self._bind_event(i, e_index, a_index, event, pe.ids, pa.ids))
             batch.inputs, batch.outputs = self.relations.prepare_events(
-                events, now=now, new_artifacts=pa.new_ids, new_executions=pe.new_ids
+                events,
+                now=now,
+                new_artifacts=pa.new_ids,
+                new_executions=pe.new_ids,
+                verified_artifacts=pa.ids,  # prepare() checked that every given id exists
+                verified_executions=pe.ids,
             )
             batch.attributions, batch.associations = self.relations.prepare_links(
                 [Attribution(artifact_id=a, context_id=c) for c in pc.ids for a in pa.ids],

@@ -24,13 +24,22 @@ class WriteBatch:
     parents: list[dict[str, int]] = field(default_factory=list)
 
     def params(self) -> dict[str, Any]:
-        def rows(p: PreparedNodes | None) -> list[dict[str, Any]]:
-            return p.rows if p is not None else []
+        def split(p: PreparedNodes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            if p is None:
+                return [], []
+            new = set(p.new_ids)
+            return [r for r in p.rows if r["id"] in new], [r for r in p.rows if r["id"] not in new]
 
+        new_a, upd_a = split(self.artifacts)
+        new_e, upd_e = split(self.executions)
+        new_c, upd_c = split(self.contexts)
         return {
-            "artifacts": rows(self.artifacts),
-            "executions": rows(self.executions),
-            "contexts": rows(self.contexts),
+            "new_artifacts": new_a,
+            "artifacts": upd_a,
+            "new_executions": new_e,
+            "executions": upd_e,
+            "new_contexts": new_c,
+            "contexts": upd_c,
             "inputs": self.inputs,
             "outputs": self.outputs,
             "attributions": self.attributions,

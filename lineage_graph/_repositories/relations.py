@@ -65,8 +65,13 @@ class RelationRepository(Repository):
         now: int,
         new_artifacts: Iterable[int] = (),
         new_executions: Iterable[int] = (),
+        verified_artifacts: Iterable[int] = (),
+        verified_executions: Iterable[int] = (),
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """``(input rows, output rows)`` for ``graph/write``; raises before anything is written."""
+        """``(input rows, output rows)`` for ``graph/write``; raises before anything is written.
+
+        ``new_*`` are ids this write creates; ``verified_*`` ids already known to exist.
+        """
         seen: set[tuple[int, int, int]] = set()
         rows: list[tuple[bool, dict[str, Any]]] = []
         for i, event in enumerate(events):
@@ -94,8 +99,12 @@ class RelationRepository(Repository):
         if not rows:
             return [], []
         new_a, new_e = set(new_artifacts), set(new_executions)
-        self._require(self.artifacts, {k[0] for k in seen}, new_a, "artifact")
-        self._require(self.executions, {k[1] for k in seen}, new_e, "execution")
+        self._require(
+            self.artifacts, {k[0] for k in seen}, new_a | set(verified_artifacts), "artifact"
+        )
+        self._require(
+            self.executions, {k[1] for k in seen}, new_e | set(verified_executions), "execution"
+        )
         old = [
             {"artifact_id": a, "execution_id": e, "type": t}
             for a, e, t in seen

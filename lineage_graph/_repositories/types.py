@@ -67,6 +67,7 @@ class TypeRepository(Repository):
         super().__init__(backend)
         self.ids = ids
         self._cache: dict[int, NodeType] = {}
+        self._by_key: dict[tuple[NodeKind, str], NodeType] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -157,6 +158,7 @@ class TypeRepository(Repository):
         assert t.id is not None
         with self._lock:
             self._cache[t.id] = t
+            self._by_key[(kind, type_key(t.name, t.version))] = t
 
     def find(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType | None:
         rows = self.read(self._q(kind, "get_{}_type"), type_key=type_key(name, version))
@@ -211,7 +213,10 @@ class TypeRepository(Repository):
             return t
         if name is None:
             raise InvalidArgumentError(f"a new {kind.value.lower()} needs a type_id or a type name")
-        found = self.find(kind, name, version)
+        with self._lock:
+            found = self._by_key.get((kind, type_key(name, version)))
+        if found is None:  # type ids never change: a name seen once needs no second lookup
+            found = self.find(kind, name, version)
         if found is None:
             raise InvalidArgumentError(f"no {kind.type_label} named {name!r}: register it first")
         return found
