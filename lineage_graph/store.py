@@ -205,11 +205,11 @@ class LineageStore:
 
     def count(self, kind: NodeKind) -> int:
         """How many artifacts, executions or contexts the store holds."""
-        return {
-            NodeKind.ARTIFACT: self._artifacts,
-            NodeKind.EXECUTION: self._executions,
-            NodeKind.CONTEXT: self._contexts,
-        }[kind].count()
+        if kind == NodeKind.ARTIFACT:
+            return self._artifacts.count()
+        if kind == NodeKind.EXECUTION:
+            return self._executions.count()
+        return self._contexts.count()
 
     def get_artifacts_by_id(self, ids: Iterable[int]) -> list[Artifact]:
         return self._artifacts.get_by_ids(ids)
@@ -292,7 +292,7 @@ class LineageStore:
     # ---------------------------------------------------------------------------- relationships
 
     def put_events(self, events: Sequence[Event]) -> None:
-        """Record events; both ends must exist; a repeated (artifact, execution, type) is an error."""
+        """Record events; both ends must exist; a repeated (artifact, execution, type) fails."""
         inputs, outputs = self._relations.prepare_events(events, now=now_ms())
         self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs))
 
@@ -361,7 +361,7 @@ class LineageStore:
     #  / compare / lineage_diff; each a thin delegation to lineage_graph/_repositories/lineage*.py)
 
     # ------------------------------------------------------------------------------ pipeline
-    # (issue 6: run(...) / step(...) / tracker surface; thin delegations to lineage_graph/pipeline.py)
+    # (issue 6: run(...) / step(...) / tracker surface; delegations to lineage_graph/pipeline.py)
 
     # ----------------------------------------------------------------------------- retention
     # (issue 7: retention / admin; thin delegations to lineage_graph/_repositories/retention.py)

@@ -611,11 +611,16 @@ def test_every_getter_of_every_kind(store: LineageStore, kind: NodeKind) -> None
     assert [t.id for t in store.get_types_by_id(kind, [tid])] == [tid]
     assert store.get_type(kind, "T").id == tid
     ids = put([node_classes[kind](type="T", name=f"n{i}", external_id=f"x{i}") for i in range(3)])
-    get_by_id, get_by_type, get_by_name, get_by_ext, get_all = {
-        NodeKind.ARTIFACT: (store.get_artifacts_by_id, store.get_artifacts_by_type, store.get_artifact_by_type_and_name, store.get_artifacts_by_external_ids, store.get_artifacts),
-        NodeKind.EXECUTION: (store.get_executions_by_id, store.get_executions_by_type, store.get_execution_by_type_and_name, store.get_executions_by_external_ids, store.get_executions),
-        NodeKind.CONTEXT: (store.get_contexts_by_id, store.get_contexts_by_type, store.get_context_by_type_and_name, store.get_contexts_by_external_ids, store.get_contexts),
-    }[kind]  # fmt: skip
+    prefix = {
+        NodeKind.ARTIFACT: "artifact",
+        NodeKind.EXECUTION: "execution",
+        NodeKind.CONTEXT: "context",
+    }[kind]
+    get_by_id = getattr(store, f"get_{prefix}s_by_id")
+    get_by_type = getattr(store, f"get_{prefix}s_by_type")
+    get_by_name = getattr(store, f"get_{prefix}_by_type_and_name")
+    get_by_ext = getattr(store, f"get_{prefix}s_by_external_ids")
+    get_all = getattr(store, f"get_{prefix}s")
     assert [n.id for n in get_by_id(reversed(ids))] == ids
     assert [n.id for n in get_by_type("T")] == ids
     found = get_by_name("T", "n1")

@@ -20,7 +20,7 @@ from lineage_graph.models import INT64_MAX, INT64_MIN, PropertyType, ProtoValue,
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(), kids, max_size=4),
     max_leaves=12,
 )  # fmt: skip
 values = (
