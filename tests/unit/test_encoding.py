@@ -15,31 +15,14 @@ from lineage_graph._encoding import (
     property_key,
     unescape_name,
 )
-from lineage_graph.models import INT64_MAX, INT64_MIN, PropertyType, ProtoValue, kind_of
+from lineage_graph.models import PropertyType, kind_of
+from tests.strategies import property_values, same_value
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text()
-    | st.floats(allow_nan=False, allow_infinity=False),
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(), kids, max_size=4),
-    max_leaves=12,
-)  # fmt: skip
-values = (
-    st.integers(INT64_MIN, INT64_MAX)
-    | st.floats()
-    | st.text()
-    | st.booleans()
-    | st.dictionaries(st.text(), json_values, max_size=4)
-    | st.builds(ProtoValue, type_url=st.text(), value=st.binary())
+
+@given(
+    st.dictionaries(st.text(min_size=1), property_values),
+    st.dictionaries(st.text(min_size=1), property_values),
 )
-
-
-def same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
-        return math.isnan(b)
-    return type(a) is type(b) and a == b
-
-
-@given(st.dictionaries(st.text(min_size=1), values), st.dictionaries(st.text(min_size=1), values))
 def test_round_trip(props: dict[str, Any], custom: dict[str, Any]) -> None:
     stored = {
         **encode_properties("p", props, {k: kind_of(v) for k, v in props.items()}),
@@ -50,9 +33,9 @@ def test_round_trip(props: dict[str, Any], custom: dict[str, Any]) -> None:
     got_props, got_custom = decode_properties(stored)
     assert got_props.keys() == props.keys() and got_custom.keys() == custom.keys()
     for k, v in props.items():
-        assert same(v, got_props[k])
+        assert same_value(v, got_props[k])
     for k, v in custom.items():
-        assert same(v, got_custom[k])
+        assert same_value(v, got_custom[k])
 
 
 @given(st.text())
