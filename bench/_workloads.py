@@ -1,0 +1,370 @@
+"""Workloads of bench/compare.py: each built through the public APIs, each answer verified.
+
+A workload has up to two implementations: ``lg`` (lineage-graph's native API) and ``mlmd`` (the
+MLMD API, run both on real MLMD and on lineage-graph's MLMD adapter). Sizes scale with ``Sizes``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    LineageStore,
+    PropertyType,
+)
+
+
+class WrongAnswer(Exception):
+    """A workload's answer differs from the known correct one."""
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise WrongAnswer(message)
+
+
+def have_mlmd() -> bool:
+    return importlib.util.find_spec("ml_metadata") is not None
+
+
+@dataclass
+class Sizes:
+    ingest_items: int = 25_000
+    batch: int = 1_000
+    put_execution_calls: int = 2_000
+    chains: tuple[int, ...] = (10, 50, 100, 500)
+    fanout: int = 1_000
+    background_pipelines: int = 10_000
+    cache_executions: int = 10_000
+    filter_artifacts: int = 100_000
+    diamonds: int = 40
+    repeats: int = 7
+
+    @classmethod
+    def default(cls) -> Sizes:
+        return cls()
+
+    @classmethod
+    def smoke(cls) -> Sizes:
+        return cls(
+            ingest_items=500,
+            batch=100,
+            put_execution_calls=50,
+            chains=(10, 50),
+            fanout=20,
+            background_pipelines=50,
+            cache_executions=200,
+            filter_artifacts=500,
+            diamonds=12,
+            repeats=2,
+        )
+
+
+@dataclass
+class Result:
+    label: str
+    samples: list[float]
+    items: int = 0
+    note: str = ""
+
+
+@dataclass
+class Handle:
+    """An open system: ``kind`` says which API it speaks (``lg`` or ``mlmd``)."""
+
+    system: str
+    kind: str
+    store: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def open_system(system: str, workdir: Path) -> Iterator[Handle]:
+    if system == "lg-memory":
+        with LineageStore.open("memory") as store:
+            yield Handle(system, "lg", store)
+    elif system == "lg-disk":
+        with LineageStore.open(workdir / "store") as store:
+            yield Handle(system, "lg", store)
+    elif system == "lg-neo4j":
+        with LineageStore.open(os.environ["NEO4J_URI"]) as store:
+            store.backend.write("MATCH (n) DETACH DELETE n", name="bench/wipe")
+        with LineageStore.open(os.environ["NEO4J_URI"]) as store:
+            yield Handle(system, "lg", store)
+    elif system == "lg-mlmd-adapter":
+        from lineage_graph.mlmd import MetadataStore as AdapterStore
+
+        adapter = AdapterStore("memory")
+        try:
+            yield Handle(system, "mlmd", adapter)
+        finally:
+            with contextlib.suppress(Exception):
+                adapter.close()
+    elif system in ("mlmd-fake", "mlmd-sqlite"):
+        from ml_metadata.metadata_store import metadata_store
+        from ml_metadata.proto import metadata_store_pb2
+
+        config = metadata_store_pb2.ConnectionConfig()
+        if system == "mlmd-fake":
+            config.fake_database.SetInParent()
+        else:
+            config.sqlite.filename_uri = str(workdir / "mlmd.sqlite")
+            config.sqlite.connection_mode = 3
+        yield Handle(system, "mlmd", metadata_store.MetadataStore(config))
+    else:  # pragma: no cover
+        raise ValueError(system)
+
+
+@dataclass
+class Workload:
+    name: str
+    lg: Callable[[Handle, Sizes], list[Result]] | None = None
+    mlmd: Callable[[Handle, Sizes], list[Result]] | None = None
+    systems: tuple[str, ...] | None = None  # restrict to these systems
+
+    def supports(self, system: str) -> bool:
+        if self.systems is not None and system not in self.systems:
+            return False
+        kind = "mlmd" if system in ("lg-mlmd-adapter", "mlmd-fake", "mlmd-sqlite") else "lg"
+        return (self.lg if kind == "lg" else self.mlmd) is not None
+
+    def run(self, handle: Handle, sizes: Sizes) -> list[Result]:
+        impl = self.lg if handle.kind == "lg" else self.mlmd
+        assert impl is not None
+        return impl(handle, sizes)
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    import time
+
+    t = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t, result
+
+
+def _pb() -> Any:
+    from ml_metadata.proto import metadata_store_pb2
+
+    return metadata_store_pb2
+
+
+# ------------------------------------------------------------------------------------ ingest
+
+
+def _split(total: int) -> tuple[int, int, int]:
+    """25k items = 40% artifacts, 20% executions, 40% events (one input event per artifact)."""
+    n_art = total * 2 // 5
+    n_exec = total // 5
+    return n_art, n_exec, total - n_art - n_exec
+
+
+def ingest_lg(h: Handle, s: Sizes) -> list[Result]:
+    store: LineageStore = h.store
+    store.put_artifact_type(ArtifactType(name="DataSet", properties={"day": PropertyType.INT}))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    n_art, n_exec, n_ev = _split(s.ingest_items)
+
+    def run() -> int:
+        aids: list[int] = []
+        eids: list[int] = []
+        for i in range(0, n_art, s.batch):
+            batch = [
+                Artifact(type="DataSet", uri=f"/d/{j}", properties={"day": j})
+                for j in range(i, min(i + s.batch, n_art))
+            ]
+            aids += store.put_artifacts(batch)
+        for i in range(0, n_exec, s.batch):
+            eids += store.put_executions(
+                [Execution(type="Trainer") for _ in range(i, min(i + s.batch, n_exec))]
+            )
+        events = [
+            Event(artifact_id=aids[k], execution_id=eids[k % len(eids)], type=EventType.INPUT)
+            for k in range(n_ev)
+        ]
+        for i in range(0, n_ev, s.batch):
+            store.put_events(events[i : i + s.batch])
+        return len(aids) + len(eids) + len(events)
+
+    elapsed, items = _timed(run)
+    check(items == s.ingest_items, f"ingested {items} items, expected {s.ingest_items}")
+    check(len(store.get_events_by_execution_ids([1])) >= 1, "events missing after ingest")
+    return [Result("ingest: batched puts", [elapsed], items)]
+
+
+def ingest_mlmd(h: Handle, s: Sizes) -> list[Result]:
+    pb = _pb()
+    store = h.store
+    at = pb.ArtifactType(name="DataSet")
+    at.properties["day"] = pb.INT
+    at_id = store.put_artifact_type(at)
+    et_id = store.put_execution_type(pb.ExecutionType(name="Trainer"))
+    n_art, n_exec, n_ev = _split(s.ingest_items)
+
+    def run() -> int:
+        aids: list[int] = []
+        eids: list[int] = []
+        for i in range(0, n_art, s.batch):
+            batch = []
+            for j in range(i, min(i + s.batch, n_art)):
+                a = pb.Artifact(type_id=at_id, uri=f"/d/{j}")
+                a.properties["day"].int_value = j
+                batch.append(a)
+            aids += store.put_artifacts(batch)
+        for i in range(0, n_exec, s.batch):
+            eids += store.put_executions(
+                [pb.Execution(type_id=et_id) for _ in range(i, min(i + s.batch, n_exec))]
+            )
+        events = [
+            pb.Event(artifact_id=aids[k], execution_id=eids[k % len(eids)], type=pb.Event.INPUT)
+            for k in range(n_ev)
+        ]
+        for i in range(0, n_ev, s.batch):
+            store.put_events(events[i : i + s.batch])
+        return len(aids) + len(eids) + len(events)
+
+    elapsed, items = _timed(run)
+    check(items == s.ingest_items, f"ingested {items} items, expected {s.ingest_items}")
+    return [Result("ingest: batched puts", [elapsed], items)]
+
+
+def _subgraph_batches(s: Sizes) -> list[tuple[int, int]]:
+    """(executions, artifacts) per put_lineage_subgraph call: each execution reads one artifact
+    and writes one; items = executions + artifacts + events."""
+    per_call = max(s.batch // 5, 1)  # 5 items per execution
+    calls = max(s.ingest_items // (per_call * 5), 1)
+    return [(per_call, 2 * per_call)] * calls
+
+
+def subgraph_lg(h: Handle, s: Sizes) -> list[Result]:
+    store: LineageStore = h.store
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+
+    def run() -> int:
+        items = 0
+        for n_exec, n_art in _subgraph_batches(s):
+            edges = []
+            for k in range(n_exec):
+                edges.append((k, 2 * k, Event(type=EventType.INPUT)))
+                edges.append((k, 2 * k + 1, Event(type=EventType.OUTPUT)))
+            store.put_lineage_subgraph(
+                [
+                    Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE)
+                    for _ in range(n_exec)
+                ],
+                [Artifact(type="DataSet", uri=f"/{k}") for k in range(n_art)],
+                [],
+                edges,
+            )
+            items += n_exec + n_art + len(edges)
+        return items
+
+    elapsed, items = _timed(run)
+    check(
+        store.count(store.get_artifact_type("DataSet").kind)
+        == sum(a for _, a in _subgraph_batches(s)),
+        "artifact count",
+    )
+    return [Result("ingest: put_lineage_subgraph", [elapsed], items)]
+
+
+def subgraph_mlmd(h: Handle, s: Sizes) -> list[Result]:
+    pb = _pb()
+    store = h.store
+    at_id = store.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    et_id = store.put_execution_type(pb.ExecutionType(name="Trainer"))
+
+    def run() -> int:
+        items = 0
+        for n_exec, n_art in _subgraph_batches(s):
+            edges = []
+            for k in range(n_exec):
+                edges.append((k, 2 * k, pb.Event(type=pb.Event.INPUT)))
+                edges.append((k, 2 * k + 1, pb.Event(type=pb.Event.OUTPUT)))
+            store.put_lineage_subgraph(
+                [
+                    pb.Execution(type_id=et_id, last_known_state=pb.Execution.COMPLETE)
+                    for _ in range(n_exec)
+                ],
+                [pb.Artifact(type_id=at_id, uri=f"/{k}") for k in range(n_art)],
+                [],
+                edges,
+            )
+            items += n_exec + n_art + len(edges)
+        return items
+
+    elapsed, items = _timed(run)
+    return [Result("ingest: put_lineage_subgraph", [elapsed], items)]
+
+
+def put_execution_lg(h: Handle, s: Sizes) -> list[Result]:
+    store: LineageStore = h.store
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [seed] = store.put_artifacts([Artifact(type="DataSet", uri="/seed")])
+
+    def run() -> int:
+        for i in range(s.put_execution_calls):
+            store.put_execution(
+                Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE),
+                [
+                    (Artifact(id=seed), Event(type=EventType.INPUT)),
+                    (Artifact(type="DataSet", uri=f"/out/{i}"), Event(type=EventType.OUTPUT)),
+                ],
+            )
+        return s.put_execution_calls * 5  # execution + 2 artifacts + 2 events
+
+    elapsed, items = _timed(run)
+    check(
+        len(store.get_events_by_artifact_ids([seed])) == s.put_execution_calls,
+        "lost put_execution events",
+    )
+    return [Result("ingest: put_execution, one call each", [elapsed], items)]
+
+
+def put_execution_mlmd(h: Handle, s: Sizes) -> list[Result]:
+    pb = _pb()
+    store = h.store
+    at_id = store.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    et_id = store.put_execution_type(pb.ExecutionType(name="Trainer"))
+    [seed_id] = store.put_artifacts([pb.Artifact(type_id=at_id, uri="/seed")])
+    [seed] = store.get_artifacts_by_id([seed_id])
+
+    def run() -> int:
+        for i in range(s.put_execution_calls):
+            store.put_execution(
+                pb.Execution(type_id=et_id, last_known_state=pb.Execution.COMPLETE),
+                [
+                    (seed, pb.Event(type=pb.Event.INPUT)),
+                    (pb.Artifact(type_id=at_id, uri=f"/out/{i}"), pb.Event(type=pb.Event.OUTPUT)),
+                ],
+                [],
+            )
+        return s.put_execution_calls * 5
+
+    elapsed, items = _timed(run)
+    check(len(store.get_events_by_artifact_ids([seed_id])) == s.put_execution_calls, "lost events")
+    return [Result("ingest: put_execution, one call each", [elapsed], items)]
+
+
+def workloads(large: bool = False) -> list[Workload]:
+    """Every workload, in table order."""
+    result = [
+        Workload("ingest_batched", ingest_lg, ingest_mlmd),
+        Workload("ingest_subgraph", subgraph_lg, subgraph_mlmd),
+        Workload("put_execution", put_execution_lg, put_execution_mlmd),
+    ]
+    return result

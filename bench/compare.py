@@ -1,0 +1,178 @@
+"""Side-by-side benchmark: lineage-graph against MLMD on the same workloads, same machine, one run.
+
+    python bench/compare.py                 # CI-sized default (a few minutes on 2 cores)
+    python bench/compare.py --large         # adds the scaling rows (10k -> 100k -> 1M nodes)
+    python bench/compare.py --smoke         # tiny sizes: checks every answer, times nothing useful
+    python bench/compare.py --json out.json # also write the results as JSON
+
+Systems: lineage-graph's native API on the embedded engine in memory and on disk, the MLMD adapter
+(when ``ml-metadata`` is installed), Neo4j when ``NEO4J_URI`` is set, and MLMD itself (in-memory
+"fake database" and a SQLite file). Every workload verifies its answer against the known correct
+one; a wrong answer fails the run (exit code 1). Each row prints the median of several repeats and
+the ratio to MLMD's time for the same workload (lower is better for lineage-graph).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _workloads as W
+
+
+@dataclass
+class Row:
+    workload: str
+    system: str
+    median_s: float
+    unit: str = "s"
+    items: int = 0
+    repeats: int = 0
+    ok: bool = True
+    note: str = ""
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return self.items / self.median_s if self.items and self.median_s else 0.0
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
+    samples, result = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - t)
+    return samples, result
+
+
+@contextlib.contextmanager
+def tmpdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="lg-bench-") as d:
+        yield Path(d)
+
+
+def systems(args: argparse.Namespace) -> list[str]:
+    names = ["lg-memory", "lg-disk"]
+    if W.have_mlmd():
+        names += ["lg-mlmd-adapter", "mlmd-fake", "mlmd-sqlite"]
+    if os.environ.get("NEO4J_URI"):
+        names.append("lg-neo4j")
+    if args.systems:
+        names = [n for n in names if n in args.systems.split(",")]
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--large", action="store_true", help="add the scaling rows (slow)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes; verify answers only")
+    parser.add_argument("--json", type=Path, help="write results to this JSON file")
+    parser.add_argument("--only", help="comma-separated workload names")
+    parser.add_argument("--systems", help="comma-separated system names")
+    args = parser.parse_args(argv)
+
+    sizes = W.Sizes.smoke() if args.smoke else W.Sizes.default()
+    rows: list[Row] = []
+    failures: list[str] = []
+    workloads = W.workloads(large=args.large)
+    if args.only:
+        wanted = set(args.only.split(","))
+        workloads = [w for w in workloads if w.name in wanted]
+    for workload in workloads:
+        for system in systems(args):
+            if not workload.supports(system):
+                continue
+            with tmpdir() as d:
+                try:
+                    with W.open_system(system, d) as handle:
+                        results = workload.run(handle, sizes)
+                except W.WrongAnswer as exc:
+                    failures.append(f"{workload.name} on {system}: {exc}")
+                    rows.append(Row(workload.name, system, float("nan"), ok=False, note=str(exc)))
+                    continue
+            for r in results:
+                rows.append(
+                    Row(
+                        r.label or workload.name,
+                        system,
+                        statistics.median(r.samples),
+                        items=r.items,
+                        repeats=len(r.samples),
+                        note=r.note,
+                        samples=r.samples,
+                    )
+                )
+            print(f"  done: {workload.name} on {system}", file=sys.stderr, flush=True)
+    print_table(rows)
+    if args.json:
+        payload = {
+            "machine": {
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+            },
+            "mode": "smoke" if args.smoke else ("large" if args.large else "default"),
+            "rows": [asdict(r) | {"per_second": r.per_second} for r in rows],
+            "failures": failures,
+        }
+        args.json.write_text(json.dumps(payload, indent=2))
+    for failure in failures:
+        print(f"WRONG ANSWER: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def print_table(rows: list[Row]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    baseline: dict[str, float] = {}
+    for r in rows:
+        if r.system in ("mlmd-fake", "mlmd-sqlite") and r.ok:
+            # ratio against MLMD's in-memory store, or its SQLite file for on-disk rows
+            baseline.setdefault(r.workload + "|" + r.system, r.median_s)
+    table = Table(title="lineage-graph vs MLMD (medians; ratio = our time / MLMD's time)")
+    for col in ("workload", "system", "median", "items/s", "x MLMD fake", "x MLMD sqlite", "note"):
+        table.add_column(
+            col, justify="right" if col not in ("workload", "system", "note") else "left"
+        )
+    for r in rows:
+        fake = baseline.get(r.workload + "|mlmd-fake")
+        sqlite = baseline.get(r.workload + "|mlmd-sqlite")
+        table.add_row(
+            r.workload,
+            r.system,
+            "FAILED" if not r.ok else fmt_time(r.median_s),
+            f"{r.per_second:,.0f}" if r.per_second else "",
+            f"{r.median_s / fake:.3f}" if fake and r.ok else "",
+            f"{r.median_s / sqlite:.3f}" if sqlite and r.ok else "",
+            r.note,
+        )
+    Console(width=160).print(table)
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
