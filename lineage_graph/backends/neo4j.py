@@ -1,0 +1,309 @@
+"""The Neo4j 5 engine, through the official ``neo4j`` driver.
+
+``bolt://`` (one server), ``neo4j://`` (routing: clusters), ``neo4j+s://`` (Aura, TLS with system
+CAs), ``bolt+s://``, and ``bolt+ssc://`` / ``neo4j+ssc://`` (TLS, self-signed certificate).
+Reads run in ``execute_read`` (clusters route them to followers), writes in ``execute_write`` (the
+driver retries transient errors for ``max_transaction_retry_time_s``). One bookmark manager per
+backend chains every session causally, so a read routed to a follower sees the writes before it.
+
+Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error` only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import neo4j
+from neo4j import exceptions as neo4j_errors
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from ..config import Neo4jSettings
+from ..exceptions import (
+    AlreadyExistsError,
+    ConfigurationError,
+    EngineError,
+    EngineUnavailableError,
+    InvalidArgumentError,
+    LineageGraphError,
+    QueryError,
+)
+from . import NEO4J_SCHEMES
+from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec
+
+__all__ = ["Neo4jBackend"]
+
+#: Schema introspection and the wait for new indexes (fixed text, checked by Neo4j's analyser).
+SHOW_SCHEMA_NAMES = ("SHOW INDEXES YIELD name", "SHOW CONSTRAINTS YIELD name")
+AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+
+_CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
+_DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+#: Driver 6 reports a pool that hands out no connection in time as its own error class.
+_POOL_ERRORS: tuple[type[BaseException], ...] = tuple(
+    cls
+    for cls in (getattr(neo4j_errors, "ConnectionPoolError", None),)
+    if isinstance(cls, type) and issubclass(cls, BaseException)
+)
+#: Everything the driver raises from a call; its parameter packer raises UnicodeEncodeError (lone
+#: surrogates) and OverflowError (integers outside int64) itself, before anything is sent.
+_DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    neo4j_errors.Neo4jError,
+    neo4j_errors.DriverError,
+    OSError,
+    UnicodeEncodeError,
+    OverflowError,
+)
+
+
+def _map_error(
+    exc: BaseException, name: str, *, uri: str = "", username: str = "", secret: str = ""
+) -> LineageGraphError:
+    """The one place where Neo4j driver errors become lineage-graph errors.
+
+    ``secret`` (the password) is scrubbed from every driver message quoted here.
+    """
+    code = exc.code if isinstance(exc, neo4j_errors.Neo4jError) else None
+    # A server error's own message and code read better than the driver's GQL-status dump.
+    message = getattr(exc, "message", None) if code else None
+    text = f"{message} ({code})" if message else str(exc)
+    if secret:
+        text = text.replace(secret, "***")
+    where = f" in query {name!r}" if name else ""
+    at = f" at {uri}" if uri else ""
+    if isinstance(exc, UnicodeEncodeError):
+        return InvalidArgumentError(
+            f"text must be valid Unicode: {exc.reason} at position {exc.start}"
+        )
+    if isinstance(exc, OverflowError):
+        return InvalidArgumentError(f"a value is out of range for Neo4j{where}: {text}")
+    if isinstance(exc, neo4j_errors.ConstraintError) or code == _CONSTRAINT_FAILED:
+        return AlreadyExistsError(f"a unique key already exists{where}: {text}")
+    if isinstance(exc, neo4j_errors.AuthError | neo4j_errors.AuthConfigurationError):
+        return ConfigurationError(
+            f"Neo4j{at} refused the credentials for user {username!r} (set NEO4J_USERNAME and "
+            f"NEO4J_PASSWORD): {text}"
+        )
+    if isinstance(exc, neo4j_errors.Forbidden) and (code or "").startswith(
+        "Neo.ClientError.Security."
+    ):
+        return ConfigurationError(f"Neo4j user {username!r} lacks a privilege{where}: {text}")
+    if code == _DATABASE_NOT_FOUND:
+        return ConfigurationError(f"Neo4j{at} has no such database (NEO4J_DATABASE): {text}")
+    if isinstance(exc, neo4j_errors.IncompleteCommit):
+        return EngineUnavailableError(
+            f"the connection to Neo4j{at} was lost while committing{where}: the write may or may "
+            f"not have been applied: {text}"
+        )
+    if isinstance(
+        exc,
+        neo4j_errors.ServiceUnavailable
+        | neo4j_errors.SessionExpired
+        | neo4j_errors.TransientError
+        | OSError,
+    ) or (_POOL_ERRORS and isinstance(exc, _POOL_ERRORS)):
+        return EngineUnavailableError(f"Neo4j{at} is unavailable{where}: {text}")
+    if isinstance(exc, neo4j_errors.ConfigurationError):
+        return ConfigurationError(f"invalid Neo4j driver configuration: {text}")
+    if isinstance(exc, neo4j_errors.ClientError):
+        return QueryError(f"Neo4j rejected the query{where}: {text}")
+    if isinstance(exc, neo4j_errors.Neo4jError):
+        return EngineError(f"Neo4j error{where}: {text}")
+    return EngineError(f"Neo4j driver error{where}: {type(exc).__name__}: {text}")
+
+
+def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
+    """``(uri without user info, username, password)``: the driver rejects ``user:pass@``."""
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri, None, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, sep, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return clean, unquote(user) or None, unquote(password) if sep else None
+
+
+def schema_ddl(index: IndexSpec) -> str:
+    """Neo4j 5 schema DDL for one index (identifiers are validated by :class:`IndexSpec`)."""
+    props = ["n." + prop for prop in index.properties]
+    target = props[0] if len(props) == 1 else "(" + ", ".join(props) + ")"
+    head = " IF NOT EXISTS FOR (n:" + index.label + ") "
+    if index.unique:
+        return "CREATE CONSTRAINT " + index.name + head + "REQUIRE " + target + " IS UNIQUE"
+    return "CREATE INDEX " + index.name + head + "ON (" + ", ".join(props) + ")"
+
+
+class Neo4jBackend(Backend):
+    """A Neo4j 5 server, cluster or Aura instance (``NEO4J_*`` settings)."""
+
+    dialect: ClassVar[Dialect] = "neo4j"
+
+    def __init__(self, settings: Neo4jSettings | None = None) -> None:
+        self.settings = settings or Neo4jSettings()
+        if not self.settings.uri:
+            raise ConfigurationError(
+                "Neo4j needs a URI: pass bolt://, neo4j:// or neo4j+s://… or set NEO4J_URI"
+            )
+        self._uri, uri_user, uri_password = _split_credentials(self.settings.uri)
+        scheme = self._uri.partition("://")[0].lower()
+        if scheme not in NEO4J_SCHEMES:
+            raise ConfigurationError(
+                f"unsupported Neo4j URI scheme {scheme!r}: use one of "
+                + ", ".join(s + "://" for s in NEO4J_SCHEMES)
+            )
+        self._username = uri_user or self.settings.username
+        password = uri_password
+        if password is None and self.settings.password is not None:
+            password = self.settings.password.get_secret_value()
+        self._secret = password or ""
+        self._database = self.settings.database or None
+        self._closed = False
+        self._close_lock = threading.Lock()
+        auth = neo4j.basic_auth(self._username, password) if password else None
+        try:
+            self._driver = neo4j.GraphDatabase.driver(
+                self._uri,
+                auth=auth,
+                max_transaction_retry_time=self.settings.max_transaction_retry_time_s,
+                connection_timeout=min(self.settings.connect_timeout_s, 30.0),
+            )
+        except (ValueError, neo4j_errors.ConfigurationError) as exc:
+            raise ConfigurationError(
+                f"invalid Neo4j URI {self._uri!r}: {self._scrub(str(exc))}"
+            ) from exc
+        self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
+        try:
+            self._wait_until_reachable()
+        except BaseException:
+            self._driver.close()
+            self._closed = True
+            raise
+
+    # --------------------------------------------------------------------------- connections
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def _error(self, exc: BaseException, name: str) -> LineageGraphError:
+        return _map_error(exc, name, uri=self._uri, username=self._username, secret=self._secret)
+
+    def _wait_until_reachable(self) -> None:
+        """Retry the first connection while the server starts; wrong credentials fail at once."""
+        timeout = self.settings.connect_timeout_s
+        retrying = Retrying(
+            stop=stop_after_delay(timeout),
+            wait=wait_exponential(multiplier=0.1, max=2.0),
+            retry=retry_if_exception_type(
+                (neo4j_errors.ServiceUnavailable, neo4j_errors.DatabaseUnavailable)
+            ),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self._driver.verify_connectivity()
+        except ValueError as exc:  # an address the resolver cannot parse (bad port, bad host)
+            raise ConfigurationError(
+                f"invalid Neo4j address {self._uri!r}: {self._scrub(str(exc))}"
+            ) from exc
+        except _DRIVER_ERRORS as exc:
+            mapped = self._error(exc, "")
+            if isinstance(mapped, EngineUnavailableError):
+                mapped = EngineUnavailableError(
+                    f"Neo4j at {self._uri} did not answer within {timeout:g} s: "
+                    f"{self._scrub(str(exc))}"
+                )
+            raise mapped from exc
+
+    def _session(self) -> neo4j.Session:
+        if self._closed:
+            raise EngineError("the store is closed")
+        return self._driver.session(database=self._database, bookmark_manager=self._bookmarks)
+
+    def _execute(
+        self, query: str, params: Mapping[str, Any] | None, name: str, *, write: bool
+    ) -> list[Row]:
+        # The driver types query text as LiteralString (mypy reads it as str). Ours is never built
+        # from user input: it comes from cypher/ files, values travel as parameters. Transaction
+        # functions take the text itself (``neo4j.Query`` is for ``session.run`` only).
+        parameters = dict(params) if params else {}
+
+        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
+            return [record.data() for record in tx.run(query, parameters)]
+
+        try:
+            with self._session() as session:
+                if write:
+                    return session.execute_write(work)
+                return session.execute_read(work)
+        except _DRIVER_ERRORS as exc:
+            raise self._error(exc, name) from exc
+
+    def read(
+        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[Row]:
+        return self._execute(query, params, name, write=False)
+
+    def write(
+        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[Row]:
+        return self._execute(query, params, name, write=True)
+
+    # --------------------------------------------------------------------------------- schema
+
+    def _existing_schema_names(self) -> set[str]:
+        """Names of the indexes and constraints already present (empty if we may not look)."""
+        names: set[str] = set()
+        try:
+            with self._session() as session:
+                for show in SHOW_SCHEMA_NAMES:
+                    names.update(str(row["name"]) for row in session.run(show).data())
+        except neo4j_errors.ClientError:  # no SHOW privilege: create everything IF NOT EXISTS
+            return set()
+        except _DRIVER_ERRORS as exc:
+            raise self._error(exc, "schema") from exc
+        return names
+
+    def ensure_schema(self, spec: SchemaSpec) -> None:
+        """Create what is missing (``IF NOT EXISTS``, each in its own auto-commit transaction)
+        and wait for new indexes to come online. Reopening a store runs two ``SHOW`` reads."""
+        existing = self._existing_schema_names()
+        created = False
+        try:
+            with self._session() as session:
+                for index in spec.indexes:
+                    if index.name in existing:
+                        continue
+                    counters = session.run(schema_ddl(index)).consume().counters
+                    created = created or bool(counters.indexes_added + counters.constraints_added)
+                if created:
+                    session.run(AWAIT_INDEXES).consume()
+        except _DRIVER_ERRORS as exc:
+            raise self._error(exc, "schema") from exc
+
+    # -------------------------------------------------------------------------------- admin
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "engine": "neo4j",
+            "uri": self._uri,
+            "user": self._username,
+            "database": self._database or "(server default)",
+        }
+        try:
+            server = self._driver.get_server_info()
+            info["server_version"] = server.agent
+            info["bolt_protocol"] = ".".join(map(str, server.protocol_version))
+        except Exception as exc:  # describe is best effort: report, don't fail
+            info["error"] = self._scrub(str(exc))
+        return info
+
+    def close(self) -> None:
+        """Close the driver and its connection pool (idempotent)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._driver.close()

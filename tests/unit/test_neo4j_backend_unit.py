@@ -1,0 +1,473 @@
+"""The Neo4j backend without a Neo4j server: targets, settings, start-up and error mapping.
+
+Everything runs the real ``neo4j`` driver over real sockets. Where a server's answer matters, a
+minimal Bolt 5.0 peer (:class:`BoltPeer`, below) answers with the exact FAILURE messages Neo4j
+sends, so the driver builds its own exception classes and ``_map_error`` maps those. Behaviour
+against a real server is the contract suite's job (``tests/contract``, engine ``neo4j``).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lineage_graph.backends import (
+    NEO4J_SCHEMES,
+    IndexSpec,
+    SchemaSpec,
+    open_backend,
+    resolve_target,
+)
+from lineage_graph.backends.neo4j import (
+    AWAIT_INDEXES,
+    SHOW_SCHEMA_NAMES,
+    Neo4jBackend,
+    schema_ddl,
+)
+from lineage_graph.config import Neo4jSettings
+from lineage_graph.exceptions import (
+    AlreadyExistsError,
+    ConfigurationError,
+    EngineError,
+    EngineUnavailableError,
+    InvalidArgumentError,
+    QueryError,
+)
+
+SECRET = "s3cret-Pa55word"
+UNREACHABLE = "bolt://127.0.0.1:1"  # port 1: refused at once
+
+
+@pytest.fixture(autouse=True)
+def _clean_neo4j_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
+        monkeypatch.delenv(var, raising=False)
+
+
+# ------------------------------------------------------------------------------ a Bolt peer
+
+
+def _pack(value: Any) -> bytes:
+    """PackStream for the few value kinds the peer sends."""
+    if value is None:
+        return b"\xc0"
+    if isinstance(value, bool):
+        return b"\xc3" if value else b"\xc2"
+    if isinstance(value, int):
+        return bytes([value]) if 0 <= value < 128 else b"\xcb" + struct.pack(">q", value)
+    if isinstance(value, str):
+        data = value.encode()
+        head = (
+            bytes([0x80 | len(data)]) if len(data) < 16 else b"\xd1" + struct.pack(">H", len(data))
+        )
+        return head + data
+    if isinstance(value, list):
+        return bytes([0x90 | len(value)]) + b"".join(_pack(v) for v in value)
+    if isinstance(value, dict):
+        items = b"".join(_pack(k) + _pack(v) for k, v in value.items())
+        return bytes([0xA0 | len(value)]) + items
+    raise TypeError(value)
+
+
+def _message(tag: int, *fields: Any) -> bytes:
+    body = bytes([0xB0 | len(fields), tag]) + b"".join(_pack(f) for f in fields)
+    return struct.pack(">H", len(body)) + body + b"\x00\x00"
+
+
+SUCCESS, RECORD, IGNORED, FAILURE = 0x70, 0x71, 0x7E, 0x7F
+HELLO, GOODBYE, RESET, RUN, COMMIT, PULL = 0x01, 0x02, 0x0F, 0x10, 0x12, 0x3F
+
+
+def _unpack_string(data: bytes) -> str:
+    """The PackStream string at the start of ``data`` (a RUN message's query)."""
+    marker = data[0]
+    if marker < 0x90:
+        size, offset = marker & 0x0F, 1
+    else:
+        width = {0xD0: 1, 0xD1: 2, 0xD2: 4}[marker]
+        size, offset = int.from_bytes(data[1 : 1 + width], "big"), 1 + width
+    return data[offset : offset + size].decode()
+
+
+class BoltPeer:
+    """A Bolt 5.0 endpoint: accepts any login (or refuses it with ``login_failure``), records
+    every query, answers a RUN with the ``run_failure`` FAILURE if given, ``SHOW ...`` with the
+    names in ``schema_names``, ``CREATE ...`` as one index added, anything else with one row
+    ``{"x": 1}``."""
+
+    def __init__(
+        self,
+        *,
+        login_failure: tuple[str, str] | None = None,
+        run_failure: tuple[str, str] | None = None,
+        agent: str = "Neo4j/5.26.0",
+        schema_names: tuple[str, ...] = (),
+    ) -> None:
+        self.login_failure = login_failure
+        self.run_failure = run_failure
+        self.agent = agent
+        self.schema_names = schema_names
+        self.connections = 0
+        self.queries: list[str] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.2)
+        self.uri = f"bolt://127.0.0.1:{self._server.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        accept = threading.Thread(target=self._accept, daemon=True)
+        accept.start()
+        self._threads.append(accept)
+
+    @property
+    def runs(self) -> int:
+        return len(self.queries)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            worker.start()
+            self._threads.append(worker)
+
+    @staticmethod
+    def _read_exact(conn: socket.socket, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("peer closed")
+            data += chunk
+        return data
+
+    def _read_message(self, conn: socket.socket) -> bytes:
+        body = b""
+        while True:
+            (size,) = struct.unpack(">H", self._read_exact(conn, 2))
+            if size == 0:
+                if body:
+                    return body
+                continue  # a NOOP chunk
+            body += self._read_exact(conn, size)
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(10)
+            try:
+                self._read_exact(conn, 20)  # magic + four version proposals
+                conn.sendall(b"\x00\x00\x00\x05")  # Bolt 5.0
+                failed = False
+                query = ""
+                while not self._stop.is_set():
+                    message = self._read_message(conn)
+                    tag = message[1]
+                    if tag == GOODBYE:
+                        return
+                    if tag == RESET:
+                        failed = False
+                        conn.sendall(_message(SUCCESS, {}))
+                    elif failed:
+                        conn.sendall(_message(IGNORED))
+                    elif tag == HELLO and self.login_failure:
+                        failed = True
+                        code, text = self.login_failure
+                        conn.sendall(_message(FAILURE, {"code": code, "message": text}))
+                    elif tag == HELLO:
+                        hello = {"server": self.agent, "connection_id": "bolt-1"}
+                        conn.sendall(_message(SUCCESS, hello))
+                    elif tag == RUN:
+                        query = _unpack_string(message[2:])
+                        self.queries.append(query)
+                        if self.run_failure:
+                            failed = True
+                            code, text = self.run_failure
+                            conn.sendall(_message(FAILURE, {"code": code, "message": text}))
+                        else:
+                            field = "name" if query.startswith("SHOW") else "x"
+                            conn.sendall(_message(SUCCESS, {"fields": [field], "t_first": 0}))
+                    elif tag == PULL:
+                        conn.sendall(self._rows(query))
+                    elif tag == COMMIT:
+                        conn.sendall(_message(SUCCESS, {"bookmark": "bm:1"}))
+                    else:  # BEGIN, ROLLBACK
+                        conn.sendall(_message(SUCCESS, {}))
+            except (ConnectionError, OSError):
+                return
+
+    def _rows(self, query: str) -> bytes:
+        if query.startswith("SHOW"):
+            rows = b"".join(_message(RECORD, [name]) for name in self.schema_names)
+            return rows + _message(SUCCESS, {"has_more": False})
+        if query.startswith("CREATE"):
+            return _message(SUCCESS, {"has_more": False, "stats": {"indexes-added": 1}})
+        if query.startswith("CALL"):
+            return _message(SUCCESS, {"has_more": False})
+        return _message(RECORD, [1]) + _message(SUCCESS, {"has_more": False})
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+@pytest.fixture
+def peer_factory() -> Iterator[Any]:
+    peers: list[BoltPeer] = []
+
+    def make(**kwargs: Any) -> BoltPeer:
+        peer = BoltPeer(**kwargs)
+        peers.append(peer)
+        return peer
+
+    yield make
+    for peer in peers:
+        peer.close()
+
+
+def _backend(uri: str, **settings: Any) -> Neo4jBackend:
+    settings.setdefault("connect_timeout_s", 5)
+    return Neo4jBackend(Neo4jSettings(uri=uri, **settings))
+
+
+# ---------------------------------------------------------------------------- targets, settings
+
+
+@pytest.mark.parametrize("scheme", NEO4J_SCHEMES)
+def test_every_neo4j_scheme_resolves_to_neo4j(scheme: str) -> None:
+    uri = f"{scheme}://db.example.com:7687"
+    assert resolve_target(uri) == ("neo4j", uri)
+    assert resolve_target(uri.upper().replace("DB.EXAMPLE.COM", "h"))[0] == "neo4j"
+
+
+def test_neo4j_user_is_an_alias_of_neo4j_username(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Neo4jSettings().username == "neo4j"
+    monkeypatch.setenv("NEO4J_USER", "alice")
+    assert Neo4jSettings().username == "alice"
+    monkeypatch.setenv("NEO4J_USERNAME", "bob")
+    assert Neo4jSettings().username == "bob"
+    assert Neo4jSettings(username="carol").username == "carol"  # arguments beat the environment
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEO4J_URI", "neo4j+s://x.databases.neo4j.io")
+    monkeypatch.setenv("NEO4J_PASSWORD", SECRET)
+    monkeypatch.setenv("NEO4J_DATABASE", "lineage")
+    settings = Neo4jSettings()
+    assert settings.uri == "neo4j+s://x.databases.neo4j.io"
+    assert settings.password is not None and settings.password.get_secret_value() == SECRET
+    assert SECRET not in repr(settings) and SECRET not in str(settings.model_dump())
+    assert settings.database == "lineage"
+
+
+def test_a_uri_is_required() -> None:
+    with pytest.raises(ConfigurationError, match="NEO4J_URI"):
+        Neo4jBackend(Neo4jSettings())
+
+
+@pytest.mark.parametrize(
+    ("uri", "match"),
+    [("http://localhost:7474", "unsupported Neo4j URI scheme"), ("bolt://h:port", "invalid")],
+)
+def test_malformed_uris_are_configuration_errors(uri: str, match: str) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        _backend(uri, connect_timeout_s=1)
+
+
+# ------------------------------------------------------------------------------------ start-up
+
+
+@pytest.mark.parametrize("uri", [UNREACHABLE, "neo4j://127.0.0.1:1", "bolt+ssc://127.0.0.1:1"])
+def test_an_unreachable_server_is_engine_unavailable_quickly(uri: str) -> None:
+    start = time.monotonic()
+    with pytest.raises(EngineUnavailableError, match="did not answer within 1 s") as info:
+        _backend(uri, connect_timeout_s=1, password=SECRET)
+    assert time.monotonic() - start < 10
+    assert info.value.retryable
+    assert SECRET not in str(info.value)
+
+
+def test_open_backend_reaches_neo4j_with_settings_overrides() -> None:
+    with pytest.raises(EngineUnavailableError):
+        open_backend(UNREACHABLE, connect_timeout_s=1)
+
+
+def test_credentials_in_the_uri_are_used_and_never_shown(peer_factory: Any) -> None:
+    peer = peer_factory(
+        login_failure=(
+            "Neo.ClientError.Security.Unauthorized",
+            "The client is unauthorized due to authentication failure.",
+        )
+    )
+    with pytest.raises(ConfigurationError) as info:
+        _backend(peer.uri.replace("bolt://", f"bolt://dora:{SECRET}@"))
+    assert "'dora'" in str(info.value) and SECRET not in str(info.value)
+
+
+def test_wrong_credentials_fail_at_once(peer_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    peer = peer_factory(
+        login_failure=(
+            "Neo.ClientError.Security.Unauthorized",
+            "The client is unauthorized due to authentication failure.",
+        )
+    )
+    monkeypatch.setenv("NEO4J_USER", "alice")
+    monkeypatch.setenv("NEO4J_PASSWORD", SECRET)
+    start = time.monotonic()
+    with pytest.raises(ConfigurationError, match="refused the credentials for user 'alice'") as e:
+        _backend(peer.uri, connect_timeout_s=30)
+    assert time.monotonic() - start < 5  # not retried for connect_timeout_s
+    assert peer.connections == 1
+    assert SECRET not in str(e.value) and not e.value.retryable
+
+
+# ----------------------------------------------------------------------------- a live backend
+
+
+def test_rows_describe_and_close(peer_factory: Any) -> None:
+    peer = peer_factory(agent="Neo4j/5.26.19")
+    backend = _backend(f"bolt://neo4j:{SECRET}@" + peer.uri.removeprefix("bolt://"))
+    assert backend.dialect == "neo4j"
+    assert backend.read("RETURN 1 AS x", name="t/read") == [{"x": 1}]
+    assert backend.write("RETURN 1 AS x", {"a": [1, 2]}, name="t/write") == [{"x": 1}]
+    info = backend.describe()
+    assert info["engine"] == "neo4j"
+    assert info["uri"] == peer.uri  # the credentials are stripped
+    assert info["server_version"] == "Neo4j/5.26.19"
+    assert SECRET not in repr(info)
+    backend.close()
+    backend.close()  # idempotent
+    with pytest.raises(EngineError, match="closed"):
+        backend.read("RETURN 1")
+
+
+def test_no_password_means_no_auth(peer_factory: Any) -> None:
+    with _backend(peer_factory().uri) as backend:
+        assert backend.read("RETURN 1 AS x") == [{"x": 1}]
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "match"),
+    [
+        (
+            "Neo.ClientError.Schema.ConstraintValidationFailed",
+            AlreadyExistsError,
+            "already exists",
+        ),
+        ("Neo.ClientError.Statement.SyntaxError", QueryError, "in query 'area/name'"),
+        ("Neo.ClientError.Statement.ParameterMissing", QueryError, "in query 'area/name'"),
+        ("Neo.ClientError.Database.DatabaseNotFound", ConfigurationError, "no such database"),
+        ("Neo.ClientError.Security.Forbidden", ConfigurationError, "lacks a privilege"),
+        ("Neo.DatabaseError.General.UnknownError", EngineError, "Neo4j error in query"),
+    ],
+)
+def test_server_errors_map_to_the_library_tree(
+    peer_factory: Any, code: str, error: type[Exception], match: str
+) -> None:
+    peer = peer_factory(run_failure=(code, f"details of {code}"))
+    with _backend(peer.uri, password=SECRET) as backend:
+        for call in (backend.read, backend.write):
+            with pytest.raises(error, match=match) as info:
+                call("RETURN 1", name="area/name")
+            assert type(info.value) is error
+            assert SECRET not in str(info.value)
+    assert peer.runs == 2  # not retried
+
+
+def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> None:
+    peer = peer_factory(run_failure=("Neo.TransientError.Transaction.DeadlockDetected", "deadlock"))
+    backend = _backend(peer.uri, max_transaction_retry_time_s=0.5)
+    with backend, pytest.raises(EngineUnavailableError, match="in query 'area/w'") as info:
+        backend.write("RETURN 1", name="area/w")
+    assert info.value.retryable
+    assert peer.runs > 1  # the managed transaction retried it
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [({"s": "a\udfffb"}, "valid Unicode"), ({"rows": [{"id": 2**63}]}, "out of range")],
+)
+def test_unsendable_parameters_are_invalid_arguments(
+    peer_factory: Any, params: dict[str, Any], match: str
+) -> None:
+    with _backend(peer_factory().uri) as backend:
+        with pytest.raises(InvalidArgumentError, match=match):
+            backend.write("RETURN $s AS x", params)
+        assert backend.read("RETURN 1 AS x") == [{"x": 1}]  # the connection survived
+
+
+# ------------------------------------------------------------------------------------ schema
+
+SPEC = SchemaSpec(
+    (
+        IndexSpec("Artifact", ("id",), unique=True),
+        IndexSpec("Artifact", ("type_id", "name"), unique=True),
+        IndexSpec("Artifact", ("uri",)),
+        IndexSpec("Context", ("type_id", "name")),
+    )
+)
+
+
+def test_schema_ddl_text() -> None:
+    assert [schema_ddl(index) for index in SPEC.indexes] == [
+        "CREATE CONSTRAINT lg_uniq_artifact_id IF NOT EXISTS FOR (n:Artifact) "
+        "REQUIRE n.id IS UNIQUE",
+        "CREATE CONSTRAINT lg_uniq_artifact_type_id_name IF NOT EXISTS FOR (n:Artifact) "
+        "REQUIRE (n.type_id, n.name) IS UNIQUE",
+        "CREATE INDEX lg_idx_artifact_uri IF NOT EXISTS FOR (n:Artifact) ON (n.uri)",
+        "CREATE INDEX lg_idx_context_type_id_name IF NOT EXISTS FOR (n:Context) "
+        "ON (n.type_id, n.name)",
+    ]
+
+
+def test_ensure_schema_creates_only_what_is_missing(peer_factory: Any) -> None:
+    present = ("lg_uniq_artifact_id", "lg_idx_context_type_id_name")
+    peer = peer_factory(schema_names=present)
+    with _backend(peer.uri) as backend:
+        backend.ensure_schema(SPEC)
+        assert peer.queries == [
+            *SHOW_SCHEMA_NAMES,
+            schema_ddl(SPEC.indexes[1]),
+            schema_ddl(SPEC.indexes[2]),
+            AWAIT_INDEXES,
+        ]
+        peer.queries.clear()
+        peer.schema_names = tuple(index.name for index in SPEC.indexes)
+        backend.ensure_schema(SPEC)  # a reopened store: two reads, no DDL
+        assert peer.queries == list(SHOW_SCHEMA_NAMES)
+
+
+def test_schema_statements_pass_neo4j_analyser() -> None:
+    """The DDL this backend generates for the real schema is valid Neo4j 5 Cypher."""
+    from lineage_graph._schema import SCHEMA
+    from tests.unit.test_cypher_neo4j_analyser import LINT_SCRIPT, _node
+
+    texts = [schema_ddl(index) for index in SCHEMA.indexes]
+    texts += [*SHOW_SCHEMA_NAMES, AWAIT_INDEXES]
+    probe = "CREATE CONSTRAINT x IF NOT EXISTS FOR (n:A) REQUIRE n.a, n.b IS UNIQUE"
+    queries = [{"name": str(i), "text": t} for i, t in enumerate([*texts, probe])]
+    out = subprocess.run(
+        [_node(), str(LINT_SCRIPT)],
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    verdicts = json.loads(out)
+    assert verdicts[-1]["errors"], "the analyser must reject the malformed probe"
+    bad = {texts[i]: v["errors"] for i, v in enumerate(verdicts[:-1]) if v["errors"]}
+    assert not bad
