@@ -29,6 +29,9 @@ from .models import PropertyType, ProtoValue
 
 __all__ = [
     "DOUBLE_EXACT",
+    "MAX_KEY_BYTES",
+    "check_key",
+    "check_text",
     "decode_properties",
     "encode_properties",
     "escape_name",
@@ -137,6 +140,36 @@ def check_text(field: str, value: str | None) -> None:
     """Plain text fields (names, uris) are sent as-is: NUL cannot be stored in them."""
     if value is not None and "\x00" in value:
         raise InvalidArgumentError(f"{field} must not contain a NUL character")
+
+
+#: Longest unique-key text (UTF-8 bytes): names, external ids, type keys. FalkorDB 4.16.3 crashes
+#: on a longer value in a uniquely constrained property (measured: 4,096 bytes pass, 4,097 kill
+#: the server); Neo4j's index key limit is of the same order.
+MAX_KEY_BYTES = 4096
+#: FalkorDB 4.16.3 also crashes on a uniquely constrained string that is empty, starts or ends
+#: with ASCII whitespace, or holds U+0001 anywhere (measured, tests/reliability/test_fuzz.py).
+#: Such keys are rejected on every engine, so a store behaves the same on all of them.
+_KEY_EDGE_SPACE = " \t\n\v\f\r"
+
+
+def check_key(field: str, value: str | None) -> None:
+    """Text stored under a uniqueness constraint must be storable by every engine."""
+    if value is None:
+        return
+    if not value:  # FalkorDB 4.16.3 crashes on an empty unique key too
+        raise InvalidArgumentError(f"{field} must not be empty (leave it unset instead)")
+    if len(value) * 4 > MAX_KEY_BYTES:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > MAX_KEY_BYTES:
+            raise InvalidArgumentError(
+                f"{field} is too long: {size} bytes of UTF-8, at most {MAX_KEY_BYTES} "
+                "(it is a unique key)"
+            )
+    if value[0] in _KEY_EDGE_SPACE or value[-1] in _KEY_EDGE_SPACE or "\x01" in value:
+        raise InvalidArgumentError(
+            f"{field} {value[:80]!r} must not start or end with whitespace nor contain U+0001 "
+            "(it is a unique key; the embedded engine cannot index such keys)"
+        )
 
 
 def property_keys(stored_keys: Iterable[str]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..exceptions import EngineUnavailableError, LineageGraphError
 from ._base import Repository
 from .ids import IdAllocator
 from .nodes import PreparedNodes
@@ -57,13 +58,16 @@ class GraphWriter(Repository):
         self.ids = ids
 
     def execute(self, batch: WriteBatch) -> None:
-        """Run the batch as one statement; on failure the new ids go back to the allocator."""
+        """Run the batch as one statement; if the engine rejected it, the new ids go back to the
+        allocator. An in-doubt outcome (connection lost or reply timed out: the write may have
+        been applied) keeps them spent, so no id is ever handed out twice."""
         if batch.is_empty():
             return
         try:
             self.write("graph/write", **batch.params())
-        except BaseException:
-            for prepared in (batch.contexts, batch.executions, batch.artifacts):
-                if prepared is not None:
-                    self.ids.release(prepared.kind.value, prepared.new_ids)
+        except LineageGraphError as exc:
+            if not isinstance(exc, EngineUnavailableError):
+                for prepared in (batch.contexts, batch.executions, batch.artifacts):
+                    if prepared is not None:
+                        self.ids.release(prepared.kind.value, prepared.new_ids)
             raise

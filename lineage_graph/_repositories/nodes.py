@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .._encoding import (
+    check_key,
     check_text,
     decode_properties,
     encode_properties,
@@ -147,6 +148,8 @@ class NodeRepository(Repository, Generic[N]):
             value = getattr(node, name)
             if isinstance(value, str):
                 check_text(name, value)
+                if name in _COMMON:
+                    check_key(name, value)
             if name in ("state", "last_known_state"):
                 value = int(value)
             if value is not None:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._encoding import check_text, escape_name, unescape_name
+from .._encoding import MAX_KEY_BYTES, check_key, check_text, escape_name, unescape_name
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..models import ArtifactType, ContextType, ExecutionType, NodeKind, NodeType, PropertyType
 from ._base import Repository
@@ -82,6 +82,13 @@ class TypeRepository(Repository):
         """Insert a type, or return/upgrade the stored one with the same name and version."""
         for field in ("name", "version", "description", "external_id"):
             check_text(f"type {field}", getattr(t, field))
+        check_key("type external_id", t.external_id)
+        # The name and version are unique together through their JSON type key (never starts or
+        # ends with whitespace; control characters escaped): only its length is limited.
+        if len(type_key(t.name, t.version).encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+            raise InvalidArgumentError(
+                f"type name and version are too long: at most {MAX_KEY_BYTES} bytes together"
+            )
         kind = t.kind
         for attempt in range(2):
             stored = self.find(kind, t.name, t.version)

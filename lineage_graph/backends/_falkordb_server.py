@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -88,6 +89,21 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    return True
+
+
+def _listening(path: Path) -> bool:
+    """Whether a server listens on this unix socket. Only a refused (or missing) socket counts
+    as dead: a busy server still accepts connections, and two servers must never share one
+    data directory."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(str(path))
+        except (ConnectionRefusedError, FileNotFoundError):
+            return False
+        except OSError:
+            return True
     return True
 
 
@@ -179,8 +195,8 @@ class ServerProcess:
         pid, sock = state.get("pid"), state.get("socket")
         if not isinstance(pid, int) or not isinstance(sock, str):
             return False
-        if not _pid_alive(pid) or not Path(sock).exists():
-            return False
+        if not _pid_alive(pid) or not _listening(Path(sock)):
+            return False  # crashed (its pid may since belong to another process): start anew
         self.pid, self.socket_path = pid, Path(sock)
         self._proc = _CHILDREN.get(pid)
         return True

@@ -21,6 +21,7 @@ from ..exceptions import (
     ConfigurationError,
     EngineError,
     EngineUnavailableError,
+    InvalidArgumentError,
     LineageGraphError,
     QueryError,
 )
@@ -54,16 +55,30 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
     return EngineError(f"FalkorDB error{where}: {exc!r}")
 
 
+def _check_unicode(text: str) -> None:
+    """Text goes to the engine as UTF-8: a lone surrogate cannot, and is the caller's error."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidArgumentError(
+                f"text must be valid Unicode: {exc.reason} at position {exc.start}"
+            ) from None
+
+
 def _check_params(params: Mapping[str, Any]) -> None:
     """NaN/inf, bytes and datetimes break the FalkorDB client's parameter header (DESIGN.md §4)."""
 
     def walk(value: Any) -> None:
+        if isinstance(value, str):
+            _check_unicode(value)
         if isinstance(value, float) and not math.isfinite(value):
             raise QueryError("non-finite float parameter: encode it before sending (a library bug)")
         if isinstance(value, bytes | bytearray):
             raise QueryError("bytes parameter: encode it before sending (a library bug)")
         if isinstance(value, dict):
-            for v in value.values():
+            for k, v in value.items():
+                _check_unicode(k)
                 walk(v)
         elif isinstance(value, list | tuple):
             for v in value:
@@ -167,7 +182,8 @@ class EmbeddedBackend(Backend):
         """Compact the AOF (RDB preamble) so the next start-up replays linearly (DESIGN.md §3)."""
         import redis
 
-        with contextlib.suppress(redis.exceptions.ResponseError):
+        # Best effort: a dead server is noticed (and restarted) by the next query instead.
+        with contextlib.suppress(redis.exceptions.RedisError):
             self._db.connection.execute_command("BGREWRITEAOF")
 
     def drop_graph(self) -> None:
@@ -184,11 +200,42 @@ class EmbeddedBackend(Backend):
 
     # ----------------------------------------------------------------------------- supervision
 
-    def _recover(self) -> bool:
-        """After a connection failure: restart our server if it died. True if it was restarted."""
-        server = self._server
-        if server is None or server.alive():
+    def _answers(self) -> bool:
+        """Whether the server answers a PING on a fresh connection (loading counts as alive)."""
+        import redis
+
+        assert self._server is not None and self._server.socket_path is not None
+        client = redis.Redis(
+            unix_socket_path=str(self._server.socket_path),
+            socket_timeout=2,
+            socket_connect_timeout=2,
+        )
+        try:
+            client.ping()
+            return True
+        except redis.exceptions.BusyLoadingError:
+            return True
+        except redis.exceptions.RedisError:
             return False
+        finally:
+            client.close()
+
+    def _recover(self, exc: BaseException | None = None) -> bool:
+        """After a connection failure: restart our server if it died. True if it was restarted."""
+        import redis
+
+        server = self._server
+        if server is None:
+            return False
+        if server.alive():
+            # A crashing server drops its connections, writes its crash report, then exits: if
+            # the connection was lost (not merely slow) and the server no longer answers, give
+            # it time to go, then restart it. A server that stays up is never replaced.
+            if isinstance(exc, redis.exceptions.TimeoutError) or self._answers():
+                return False
+            server.wait_exit(10)
+            if server.alive():
+                return False
         with server.locked():
             if not server.find_running():
                 server.clear_state()
@@ -221,7 +268,7 @@ class EmbeddedBackend(Backend):
                 header = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
                 return [dict(zip(header, row, strict=True)) for row in result.result_set]
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                restarted = self._recover()
+                restarted = self._recover(exc)
                 if restarted and attempt + 1 < attempts:
                     continue  # a read is safe to retry on the restarted server
                 mapped = _map_error(exc, name)

@@ -1,0 +1,10 @@
+// One page (by id) of the artifacts a retention policy selects; null criteria match everything.
+MATCH (n:Artifact)
+WHERE n.id > $after_id
+  AND ($created_before IS NULL OR n.create_time_since_epoch < $created_before)
+  AND ($types IS NULL OR n.type IN $types)
+  AND ($states IS NULL OR n.state IN $states)
+  AND ($ids IS NULL OR n.id IN $ids)
+RETURN n.id AS id, n.tombstone_time_since_epoch IS NOT NULL AS tombstone
+ORDER BY id
+LIMIT $limit

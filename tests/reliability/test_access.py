@@ -1,0 +1,159 @@
+"""Access (issue 7.6): nobody but the owner reaches the embedded server; secrets never show.
+
+The embedded server listens on a unix socket in a 0700 directory and on no TCP port at all
+(checked against the kernel's socket tables, not the configuration). Passwords are pydantic
+``SecretStr``: they never appear in reprs, dumps, ``describe()``, error messages or log records.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import ConfigurationError, LineageGraphError, LineageStore
+from lineage_graph.backends import resolve_target
+from lineage_graph.backends._falkordb_server import find_binaries
+from lineage_graph.backends.embedded import EmbeddedBackend
+from lineage_graph.config import EmbeddedSettings, Neo4jSettings
+
+SECRET = "pw-7c1e-never-shown"
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def _inet_sockets(inodes: set[str]) -> list[str]:
+    """The process's TCP/UDP sockets (any state), from the kernel's tables."""
+    found = []
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            lines = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[9] in inodes:
+                found.append(f"{table} {fields[1]} state {fields[3]}")
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("mode", ["directory", "memory"])
+def test_the_embedded_server_has_no_network_socket(mode: str, tmp_path: Path) -> None:
+    target = str(tmp_path / "s") if mode == "directory" else "memory"
+    with LineageStore.open(target) as store:
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend) and backend.server is not None
+        server = backend.server
+        assert server.pid is not None and server.socket_path is not None
+        inodes = _socket_inodes(server.pid)
+        assert inodes, "the server should at least hold its unix socket"
+        assert _inet_sockets(inodes) == []  # no TCP or UDP socket, listening or not
+        # The socket lives in a private directory of this user; nobody else may even look in.
+        sock_dir = server.socket_path.parent
+        st = sock_dir.stat()
+        assert stat.S_IMODE(st.st_mode) == 0o700 and st.st_uid == os.geteuid()
+        assert stat.S_ISSOCK(server.socket_path.stat().st_mode)
+        assert stat.S_IMODE(server.socket_path.stat().st_mode) & 0o077 == 0
+        if mode == "directory":
+            data = tmp_path / "s"
+            assert stat.S_IMODE(data.stat().st_mode) == 0o700
+            for path in data.rglob("*"):
+                assert path.stat().st_uid == os.geteuid()
+        config = backend._db.connection.config_get("*")
+        assert config["port"] == "0" and config["protected-mode"] == "yes"
+        assert config["tls-port"] in ("0", "")
+
+
+def test_secrets_are_not_in_settings_reprs_or_dumps() -> None:
+    for settings in (
+        EmbeddedSettings(password=SECRET),
+        Neo4jSettings(uri="neo4j+s://db.example.com", password=SECRET),
+    ):
+        for text in (repr(settings), str(settings), settings.model_dump_json()):
+            assert SECRET not in text
+        assert settings.password is not None and settings.password.get_secret_value() == SECRET
+
+
+def test_secrets_from_the_environment_stay_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEO4J_PASSWORD", SECRET)
+    monkeypatch.setenv("NEO4J_URI", "bolt+ssc://127.0.0.1:7687")
+    settings = Neo4jSettings()
+    assert SECRET not in repr(settings)
+    assert resolve_target(None) == ("neo4j", "bolt+ssc://127.0.0.1:7687")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["neo4j+s://db.example.com", "bolt+s://db.example.com:7687", "bolt+ssc://127.0.0.1:7687"],
+)
+def test_neo4j_tls_schemes_are_accepted_targets(uri: str) -> None:
+    assert resolve_target(uri) == ("neo4j", uri)
+
+
+def test_wrong_password_on_an_external_server_leaks_nothing(
+    tcp_server: tuple[int, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    port, password = tcp_server
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ConfigurationError) as info:
+        LineageStore.open(f"redis://:{SECRET}@127.0.0.1:{port}")
+    assert SECRET not in str(info.value) and SECRET not in repr(info.value)
+    with pytest.raises(ConfigurationError) as info:
+        LineageStore.open(f"redis://127.0.0.1:{port}", password=SECRET)
+    assert SECRET not in str(info.value)
+    # The right password works; neither password shows in describe() or any log record.
+    with LineageStore.open(f"redis://127.0.0.1:{port}", password=password) as store:
+        described = repr(store.describe())
+        assert password not in described
+        try:
+            store.backend.write("THIS IS NOT CYPHER", None, name="tests/bad")
+        except LineageGraphError as exc:
+            assert password not in str(exc)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert SECRET not in logged and password not in logged
+
+
+@pytest.fixture
+def tcp_server(tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """A FalkorDB server of our own on a loopback port with a password (an 'external' one)."""
+    binaries = find_binaries()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    password = "loopback-" + os.urandom(8).hex()
+    proc = subprocess.Popen(
+        [
+            str(binaries.redis_server), "--port", str(port), "--bind", "127.0.0.1",
+            "--requirepass", password, "--dir", str(tmp_path), "--save", "",
+            "--loadmodule", str(binaries.module),
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    yield port, password
+    proc.kill()
+    proc.wait(10)

@@ -1,0 +1,145 @@
+"""Crash safety (issue 7.1): SIGKILL the server or the client in the middle of a long ingest.
+
+Afterwards every write that returned to its caller is in the store with the ids it returned, no
+execution lacks one of its events (each write is one atomic statement), no relationship has
+wrong ends, ids are never handed out twice, and the id sequences stay ahead of every stored id.
+A write that was in flight when the kill came is in doubt: the writer finds out whether it was
+applied (by its external ids) and retries it if not; it is never half there.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    EngineUnavailableError,
+    LineageStore,
+    NodeKind,
+)
+from lineage_graph.backends.embedded import EmbeddedBackend
+from tests.reliability._integrity import assert_healthy, reconcile
+from tests.reliability.conftest import (
+    acks,
+    kill_pid,
+    record,
+    server_pid,
+    spawn_workload,
+    stop,
+    wait_for,
+)
+
+PER_WRITE = 100  # executions + artifacts per write: 201 entities with the run context
+WRITES = 500  # 100,500 entities in all
+
+
+def _finish(proc: object, timeout: float) -> None:
+    import subprocess
+
+    assert isinstance(proc, subprocess.Popen)
+    try:
+        code = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        stop(proc)
+        raise AssertionError("the writer did not finish in time") from None
+    assert code == 0, f"the writer failed with exit code {code}"
+
+
+def test_server_sigkill_during_a_100k_entity_ingest(tmp_path: Path) -> None:
+    data = tmp_path / "store"
+    log = tmp_path / "writer.log"
+    proc = spawn_workload(
+        "--target", str(data), "--writes", str(WRITES), "--per-write", str(PER_WRITE), log=log
+    )
+    kills = []
+    try:
+        for fraction in (0.2, 0.45, 0.7):
+            wait_for(lambda f=fraction: acks(log) >= WRITES * f, 240, f"{fraction:.0%}", proc)
+            wait_for(lambda: server_pid(data) is not None, 30, "the server", proc)
+            pid = server_pid(data)
+            assert pid is not None
+            kills.append(acks(log))
+            kill_pid(pid)
+            # The writer's next call restarts the server (a new pid) and carries on.
+            wait_for(
+                lambda p=pid: server_pid(data) not in (None, p), 60, "a restarted server", proc
+            )
+        _finish(proc, 300)
+    finally:
+        stop(proc)
+    with LineageStore.open(data) as store:
+        report = reconcile(store, log, 0)
+        assert not report.missing, f"acknowledged writes lost: {report.missing[:10]}"
+        assert not report.mismatched, f"acknowledged ids changed: {report.mismatched[:10]}"
+        assert report.acknowledged == WRITES
+        assert store.count(NodeKind.EXECUTION) == WRITES * PER_WRITE  # nothing twice
+        assert store.count(NodeKind.ARTIFACT) == WRITES * PER_WRITE
+        assert_healthy(store)
+        # Ids continue after the highest one ever handed out, without reuse.
+        store.put_artifact_type(ArtifactType(name="Data"))
+        [new_id] = store.put_artifacts([Artifact(type="Data", uri="/after-crash")])
+        assert new_id > max(report.artifact_ids)
+        entities = store.count(NodeKind.EXECUTION) + store.count(NodeKind.ARTIFACT)
+        entities += store.count(NodeKind.CONTEXT)
+    record(
+        "crash: server SIGKILL x3 during ingest",
+        entities=entities,
+        writes=WRITES,
+        acked_at_kills=kills,
+        **report.figures(),
+    )
+
+
+def test_client_sigkill_mid_write_then_resume(tmp_path: Path) -> None:
+    data = tmp_path / "store"
+    log = tmp_path / "writer.log"
+    writes = 300
+    args = ["--target", str(data), "--writes", str(writes), "--per-write", str(PER_WRITE)]
+    kills = []
+    for fraction in (0.25, 0.6):
+        proc = spawn_workload(*args, "--resume", log=log)
+        try:
+            wait_for(lambda f=fraction: acks(log) >= writes * f, 240, f"{fraction:.0%}", proc)
+            time.sleep(0.013)  # land somewhere inside the next write
+            kill_pid(proc.pid)
+            kills.append(acks(log))
+        finally:
+            stop(proc)
+        # The server outlives its client: what the client was told is already durable.
+        with LineageStore.open(data) as store:
+            report = reconcile(store, log, 0)
+            assert not report.missing and not report.mismatched
+            assert_healthy(store)
+    proc = spawn_workload(*args, "--resume", log=log)
+    _finish(proc, 300)
+    with LineageStore.open(data) as store:
+        report = reconcile(store, log, 0)
+        assert not report.missing and not report.mismatched
+        assert report.acknowledged == writes
+        assert store.count(NodeKind.EXECUTION) == writes * PER_WRITE
+        assert_healthy(store)
+    record("crash: client SIGKILL x2 mid-write, resumed", acked_at_kills=kills, **report.figures())
+
+
+def test_server_killed_while_idle_then_both_kinds_of_call(tmp_path: Path) -> None:
+    """Reads are retried on the restarted server; a write in doubt raises a retryable error."""
+    with LineageStore.open(tmp_path / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        ids = store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(50)])
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend) and backend.server is not None
+        for _ in range(3):
+            kill_pid(backend.server.pid or 0)
+            assert [a.id for a in store.get_artifacts()] == ids  # read: retried transparently
+        kill_pid(backend.server.pid or 0)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.put_artifacts([Artifact(type="Data", uri="/lost?")])
+        assert info.value.retryable
+        [again] = store.put_artifacts([Artifact(type="Data", uri="/retried")])
+        assert again > max(ids)
+        assert backend.server.restarts == 4
+        assert_healthy(store)

@@ -1,0 +1,230 @@
+"""Engine faults (issue 7.5, with the crash/restart half of 7.1).
+
+Embedded: a query that segfaults FalkorDB 4.16.3 kills the server; the library restarts it and
+the caller gets a typed, retryable error within seconds (never a hang), with every acknowledged
+write still there. A write whose reply is lost never gives its ids back. A stale server record
+(a crashed server whose pid now belongs to another process) does not block the store.
+Neo4j (when configured): transient conflicts are retried by the managed transaction; wrong
+password and unreachable URI give clear, typed errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    ConfigurationError,
+    EngineUnavailableError,
+    LineageGraphError,
+    LineageStore,
+    NodeKind,
+)
+from lineage_graph.backends.embedded import EmbeddedBackend
+from tests.reliability._integrity import assert_healthy
+from tests.reliability.conftest import kill_pid, neo4j_or_skip, record
+
+#: Segfaults FalkorDB 4.16.3 even on an empty graph (an upstream bug, fixed in later engines).
+CRASHING_QUERY = "MATCH (a) WHERE ()-[]->() XOR TRUE RETURN 0"
+
+
+def embedded(store: LineageStore) -> EmbeddedBackend:
+    assert isinstance(store.backend, EmbeddedBackend) and store.backend.server is not None
+    return store.backend
+
+
+def put(store: LineageStore, n: int, prefix: str = "/") -> list[int]:
+    store.put_artifact_type(ArtifactType(name="Data"))
+    return store.put_artifacts([Artifact(type="Data", uri=f"{prefix}{i}") for i in range(n)])
+
+
+def test_a_segfaulting_query_restarts_the_server_with_a_retryable_error(tmp_path: Path) -> None:
+    with LineageStore.open(tmp_path / "s") as store:
+        ids = put(store, 100)
+        backend = embedded(store)
+        assert backend.server is not None
+        pids = [backend.server.pid]
+        timings = []
+        for run in (backend.write, backend.read):
+            started = time.monotonic()
+            with pytest.raises(EngineUnavailableError) as info:
+                run(CRASHING_QUERY, None, name="tests/crash")
+            timings.append(time.monotonic() - started)
+            assert info.value.retryable and "restarted" in str(info.value)
+            pids.append(backend.server.pid)
+        # The write crashed it once; the read crashed it, was retried once, crashed it again.
+        assert backend.server.restarts == 3 and len(set(pids)) == 3
+        assert max(timings) < 30  # typed error, never a hang
+        assert [a.id for a in store.get_artifacts()] == ids  # durable data came back
+        assert put(store, 1, "/after")[0] > max(ids)
+        assert_healthy(store)
+    record("faults: segfaulting query", restarts=3, slowest_error_s=round(max(timings), 2))
+
+
+def test_a_segfault_in_memory_mode_says_the_data_is_gone() -> None:
+    with LineageStore.open("memory") as store:
+        put(store, 3)
+        with pytest.raises(EngineUnavailableError, match="in-memory data was lost"):
+            store.backend.write(CRASHING_QUERY, None, name="tests/crash")
+        assert store.count(NodeKind.ARTIFACT) == 0
+        put(store, 2)  # usable again
+        assert store.count(NodeKind.ARTIFACT) == 2
+
+
+def test_a_write_whose_reply_is_lost_keeps_its_ids_spent(tmp_path: Path) -> None:
+    """A client-side timeout leaves the outcome unknown: those ids must never be reused."""
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 1)
+        impatient = LineageStore.open(target, socket_timeout_s=0.25)
+        try:
+            size = 2_000
+            while True:  # grow the write until it outlasts the client's patience
+                batch = [
+                    Artifact(type="Data", uri=f"/big/{i}", custom_properties={"pad": "x" * 200})
+                    for i in range(size)
+                ]
+                try:
+                    impatient.put_artifacts(batch)
+                except EngineUnavailableError as exc:
+                    assert exc.retryable
+                    break
+                assert size < 200_000, "could not make a write outlast a 0.25 s timeout"
+                size *= 2
+            # The in-doubt write completes on the server; the next write must not collide.
+            [after] = impatient.put_artifacts([Artifact(type="Data", uri="/after")])
+        finally:
+            impatient.close()
+        uris = [a.uri for a in store.get_artifacts()]
+        assert "/after" in uris
+        ids = [a.id for a in store.get_artifacts()]
+        assert len(ids) == len(set(ids)) and after == max(ids)
+        assert_healthy(store)
+    record("faults: reply lost (client timeout)", in_doubt_write_size=size, next_id=after)
+
+
+def test_a_stale_server_record_does_not_block_the_store(tmp_path: Path) -> None:
+    """The server was SIGKILLed with no client left and its pid now belongs to another process."""
+    target = tmp_path / "s"
+    store = LineageStore.open(target)
+    ids = put(store, 10)
+    backend = embedded(store)
+    assert backend.server is not None
+    state = json.loads((target / "server.json").read_text())
+    kill_pid(state["pid"])
+    backend._closed = True  # this client vanished too (as if its process had been killed)
+    # A live, unrelated process now has the old pid; the dead server's socket file is left over.
+    (target / "server.json").write_text(json.dumps({"pid": os.getpid(), "socket": state["socket"]}))
+    started = time.monotonic()
+    with LineageStore.open(target) as store:
+        assert [a.id for a in store.get_artifacts()] == ids
+    assert time.monotonic() - started < 30
+
+
+def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
+    from lineage_graph.backends._falkordb_server import find_binaries
+
+    binaries = find_binaries()
+    sock = tmp_path / "ext.sock"
+    import subprocess
+
+    proc = subprocess.Popen(
+        [
+            str(binaries.redis_server), "--port", "0", "--unixsocket", str(sock),
+            "--unixsocketperm", "700", "--dir", str(tmp_path), "--save", "",
+            "--loadmodule", str(binaries.module),
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        store = LineageStore.open(f"unix://{sock}")
+        put(store, 2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        for call in (store.get_artifacts, lambda: put(store, 1)):
+            with pytest.raises(EngineUnavailableError) as info:
+                call()
+            assert info.value.retryable  # not ours to restart: the caller retries later
+        store.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
+def test_a_data_directory_that_is_a_file_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a store")
+    with pytest.raises(ConfigurationError, match="not a directory"):
+        LineageStore.open(tmp_path / "file")
+
+
+# ------------------------------------------------------------------------------------- Neo4j
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("scheme", ["bolt", "neo4j", "neo4j+s", "bolt+ssc"])
+def test_an_unreachable_neo4j_uri_is_a_typed_error(scheme: str) -> None:
+    pytest.importorskip("lineage_graph.backends.neo4j", reason="the Neo4j backend is not built")
+    uri = f"{scheme}://127.0.0.1:{_free_port()}"
+    started = time.monotonic()
+    with pytest.raises((EngineUnavailableError, ConfigurationError)) as info:
+        LineageStore.open(uri, password="pw-never-shown", connect_timeout_s=1)
+    assert "pw-never-shown" not in str(info.value)
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.neo4j
+def test_neo4j_wrong_password_is_a_configuration_error() -> None:
+    uri = neo4j_or_skip()
+    with pytest.raises(ConfigurationError) as info:
+        LineageStore.open(uri, password="definitely-wrong-pw", connect_timeout_s=5)
+    assert "definitely-wrong-pw" not in str(info.value)
+
+
+@pytest.mark.neo4j
+def test_neo4j_transient_conflicts_are_retried_by_the_managed_transaction() -> None:
+    """Writers updating the same nodes in opposite orders deadlock on Neo4j; the managed
+    transaction retries the victim, so no caller sees a transient error."""
+    uri = neo4j_or_skip()
+    with LineageStore.open(uri) as store:
+        store.backend.write("MATCH (n) DETACH DELETE n", name="tests/wipe")
+    with LineageStore.open(uri) as store:
+        ids = put(store, 2)
+        errors: list[BaseException] = []
+
+        def worker(order: list[int], n: int) -> None:
+            try:
+                for i in range(n):
+                    store.put_artifacts(
+                        [Artifact(id=x, type="Data", uri=f"/{x}/{i}") for x in order]
+                    )
+            except LineageGraphError as exc:
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=worker, args=(ids if t % 2 else ids[::-1], 50))
+            for t in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors[:3]
+        assert_healthy(store)

@@ -1,0 +1,213 @@
+"""Schema version and migrations (issue 7.3), on every engine.
+
+The fixture store of the previous schema version (0) is made the way such a store looked: a
+version-1 store is written through the public API, then rewritten to the version-0 layout (no
+StoreInfo record, no id sequences, states stored as enum names; see lineage_graph/_migrations.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    LineageStore,
+    NodeKind,
+    SchemaVersionError,
+)
+from lineage_graph._migrations import MIGRATIONS, Migration, migrate, read_state
+from lineage_graph._queries import QueryRegistry, cypher_dir, registry
+from lineage_graph._schema import SCHEMA_VERSION
+from lineage_graph.backends import Backend
+from tests.reliability._integrity import assert_healthy
+
+
+def populate(store: LineageStore) -> None:
+    store.put_artifact_type(ArtifactType(name="DataSet", properties={"day": 1}))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    store.put_context_type(ContextType(name="Run"))
+    for i in range(3):
+        store.put_execution(
+            Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE),
+            [
+                (Artifact(type="DataSet", uri=f"/in{i}", properties={"day": i}), None),
+                (
+                    Artifact(type="DataSet", uri=f"/out{i}", state=ArtifactState.LIVE),
+                    Event(type=EventType.OUTPUT),
+                ),
+            ],
+            [Context(type="Run", name=f"run{i}")],
+        )
+
+
+def downgrade_to_v0(backend: Backend) -> None:
+    """Rewrite a version-1 store into the version-0 layout."""
+    artifact_names = {str(int(s)): s.name for s in ArtifactState}
+    execution_names = {str(int(s)): s.name for s in ExecutionState}
+    for query, params in [
+        ("MATCH (m:StoreInfo) DETACH DELETE m", {}),
+        ("MATCH (s:IdSequence) DETACH DELETE s", {}),
+        ("MATCH (a:Artifact) SET a.state = $n[toString(a.state)]", {"n": artifact_names}),
+        (
+            "MATCH (e:Execution) SET e.last_known_state = $n[toString(e.last_known_state)]",
+            {"n": execution_names},
+        ),
+    ]:
+        backend.write(query, params, name="tests/downgrade")
+
+
+def snapshot(store: LineageStore) -> tuple[Any, ...]:
+    arts, execs = store.get_artifacts(), store.get_executions()
+    return (
+        arts,
+        execs,
+        store.get_contexts(),
+        store.get_events_by_execution_ids([e.id or 0 for e in execs]),
+        [store.get_types(k) for k in NodeKind],
+    )
+
+
+def raw_snapshot(backend: Backend) -> list[Any]:
+    """Every node and relationship with all its properties, engine-neutral."""
+    nodes = backend.read(
+        "MATCH (n) RETURN labels(n) AS l, properties(n) AS p", name="tests/raw-snapshot"
+    )
+    rels = backend.read(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS t, properties(a) AS a, properties(b) AS b, "
+        "properties(r) AS p",
+        name="tests/raw-snapshot",
+    )
+    key = repr
+    return sorted(map(key, nodes)) + sorted(map(key, rels))
+
+
+def test_the_migration_chain_reaches_the_current_version() -> None:
+    assert [m.from_version for m in MIGRATIONS] == list(range(SCHEMA_VERSION))
+    files = sorted(p.stem for p in (cypher_dir() / "migrations").glob("v*_to_v*.cypher"))
+    assert files == sorted(m.query.split("/")[1] for m in MIGRATIONS)
+    for m in MIGRATIONS:
+        assert m.query in registry()
+
+
+def test_a_new_store_records_the_current_version(store: LineageStore) -> None:
+    assert store.schema_version == SCHEMA_VERSION
+    assert read_state(store.backend).version == SCHEMA_VERSION
+
+
+def test_a_version_0_store_is_migrated_on_open(store: LineageStore) -> None:
+    populate(store)
+    before = snapshot(store)
+    max_artifact = max(a.id or 0 for a in before[0])
+    downgrade_to_v0(store.backend)
+    assert read_state(store.backend).version == 0
+
+    reopened = LineageStore(store.backend)  # opening runs the migration
+    assert reopened.schema_version == SCHEMA_VERSION
+    assert snapshot(reopened) == before  # states read back as enums, nothing else changed
+    # Ids continue after the highest stored one (v0 had no sequences: a collision otherwise).
+    [new_id] = reopened.put_artifacts([Artifact(type="DataSet", uri="/new")])
+    assert new_id == max_artifact + 1
+    assert reopened.put_context_type(ContextType(name="Other")) > max(
+        t.id or 0 for k in NodeKind for t in before[4][list(NodeKind).index(k)]
+    )
+    assert_healthy(reopened)
+    # Opening again is a no-op.
+    assert migrate(reopened.backend) == []
+
+
+def test_concurrent_migrators_apply_it_once(store: LineageStore) -> None:
+    populate(store)
+    downgrade_to_v0(store.backend)
+    assert [m.from_version for m in migrate(store.backend)] == [0]
+    assert migrate(store.backend) == []  # the second opener sees the version and does nothing
+    # A migrator that read version 0 before the first one committed runs the statement anyway:
+    # the version check inside it makes it a no-op (no row back, nothing written).
+    rows = store.backend.write(
+        registry()["migrations/v0_to_v1"].text(store.backend.dialect),
+        {
+            "from_version": 0,
+            "to_version": 1,
+            "library_version": "racer",
+            "now": 0,
+            **MIGRATIONS[0].params(),
+        },
+        name="migrations/v0_to_v1",
+    )
+    assert rows == []
+    assert read_state(store.backend).library_version != "racer"
+
+
+def _failing_registry(tmp_path: Path) -> QueryRegistry:
+    """The real query library plus a v0->v1 migration that writes, then fails at run time."""
+    root = tmp_path / "cypher"
+    shutil.copytree(cypher_dir(), root)
+    (root / "migrations" / "v0_to_v1.cypher").write_text(
+        (cypher_dir() / "migrations" / "v0_to_v1.cypher")
+        .read_text()
+        .replace(
+            "RETURN info.schema_version AS schema_version",
+            "WITH info MATCH (n) WITH info, count(n) AS k "
+            "RETURN info.schema_version / (k - k) AS schema_version",  # division by zero
+        )
+    )
+    return QueryRegistry(root)
+
+
+def test_a_failing_migration_is_rolled_back_entirely(store: LineageStore, tmp_path: Path) -> None:
+    populate(store)
+    downgrade_to_v0(store.backend)
+    before = raw_snapshot(store.backend)
+    with pytest.raises(SchemaVersionError, match="rolled back"):
+        migrate(store.backend, queries=_failing_registry(tmp_path))
+    assert raw_snapshot(store.backend) == before  # not one property changed
+    assert read_state(store.backend).version == 0
+    # The real migration still works afterwards.
+    assert LineageStore(store.backend).schema_version == SCHEMA_VERSION
+
+
+def test_a_store_from_a_newer_library_is_refused_and_unchanged(store: LineageStore) -> None:
+    populate(store)
+    store.backend.write(
+        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = $v, m.library_version = '9.0'",
+        {"v": SCHEMA_VERSION + 1},
+        name="tests/newer",
+    )
+    before = raw_snapshot(store.backend)
+    with pytest.raises(SchemaVersionError, match=r"lineage-graph 9\.0.*upgrade lineage-graph"):
+        LineageStore(store.backend)
+    assert raw_snapshot(store.backend) == before
+
+
+def test_a_version_without_a_migration_is_refused(store: LineageStore) -> None:
+    populate(store)
+    downgrade_to_v0(store.backend)
+    with pytest.raises(SchemaVersionError, match="no migration from schema version 0"):
+        migrate(store.backend, migrations=[Migration(1, "migrations/none", "later")], target=2)
+    assert read_state(store.backend).version == 0
+
+
+def test_a_version_0_directory_store_survives_a_restart(tmp_path: Path) -> None:
+    """The migration is durable on the embedded engine (written once, replayed on restart)."""
+    target = tmp_path / "old"
+    with LineageStore.open(target) as store:
+        populate(store)
+        before = snapshot(store)
+        downgrade_to_v0(store.backend)
+    with LineageStore.open(target) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    with LineageStore.open(target) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert snapshot(store) == before
