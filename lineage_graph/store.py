@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from typing import Any, Self
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self
 
-from . import __about__
+from . import __about__, _migrations
 from ._repositories._base import Repository, now_ms
 from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
@@ -16,7 +16,6 @@ from ._repositories.relations import RelationRepository
 from ._repositories.types import TypeRepository
 from ._schema import SCHEMA, SCHEMA_VERSION
 from .backends import Backend, open_backend
-from .exceptions import SchemaVersionError
 from .models import (
     Artifact,
     ArtifactType,
@@ -32,6 +31,10 @@ from .models import (
     ParentContext,
 )
 
+if TYPE_CHECKING:  # the pipeline section's types; imported lazily at run time (no cycle)
+    from ._tracker import Tracker
+    from .pipeline import ContextLike, Inputs, Run, StepDecorator
+
 __all__ = ["LineageStore"]
 
 
@@ -46,8 +49,9 @@ class LineageStore:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._meta = Repository(backend)
-        self._check_schema_version()
+        self._check_schema_version()  # before anything is written: a newer store is refused
         backend.ensure_schema(SCHEMA)
+        _migrations.migrate(backend)  # an older store: one atomic statement per version
         self._meta.write(
             "meta/init",
             schema_version=SCHEMA_VERSION,
@@ -85,15 +89,7 @@ class LineageStore:
             raise
 
     def _check_schema_version(self) -> None:
-        rows = self._meta.read("meta/get")
-        if rows and rows[0]["schema_version"] is not None:
-            stored = int(rows[0]["schema_version"])
-            if stored > SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"this store was written by lineage-graph {rows[0].get('library_version')} "
-                    f"(schema version {stored}); this library ({__about__.__version__}) reads "
-                    f"schema version {SCHEMA_VERSION} at most: upgrade lineage-graph"
-                )
+        _migrations.check_not_newer(_migrations.read_state(self.backend))
 
     @property
     def schema_version(self) -> int:
@@ -362,6 +358,71 @@ class LineageStore:
 
     # ------------------------------------------------------------------------------ pipeline
     # (issue 6: run(...) / step(...) / tracker surface; delegations to lineage_graph/pipeline.py)
+
+    def run(
+        self,
+        execution_type: str,
+        *,
+        inputs: Inputs | None = None,
+        context: ContextLike | Sequence[ContextLike] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        context_type: str = "Experiment",
+        cache: bool = True,
+        git: bool | str | os.PathLike[str] = False,
+    ) -> Run:
+        """Record one pipeline step: ``with store.run("Trainer", inputs=[data]) as run: ...;
+        run.output(model)``: RUNNING on entry, COMPLETE (FAILED on an exception) on exit;
+        ``run.cached`` tells whether the same inputs and properties ran before.
+        See :mod:`lineage_graph.pipeline`."""
+        from .pipeline import Run
+
+        return Run(
+            self,
+            execution_type,
+            inputs=inputs,
+            context=context,
+            properties=properties,
+            custom_properties=custom_properties,
+            name=name,
+            context_type=context_type,
+            cache=cache,
+            git=git if isinstance(git, bool | str) else os.fspath(git),
+        )
+
+    def step(
+        self,
+        execution_type: str | None = None,
+        *,
+        context: ContextLike | Sequence[ContextLike] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        context_type: str = "Experiment",
+        cache: bool = False,
+        record_args: bool = True,
+        git: bool | str = False,
+    ) -> StepDecorator:
+        """Decorator form of :meth:`run` (``@store.step("Trainer")``): each call is a recorded
+        run; artifact arguments are its inputs and returned artifacts its outputs."""
+        from .pipeline import step
+
+        return step(
+            self,
+            execution_type,
+            context=context,
+            properties=properties,
+            context_type=context_type,
+            cache=cache,
+            record_args=record_args,
+            git=git,
+        )
+
+    @property
+    def tracker(self) -> Tracker:
+        """Model versions, deployments, winning experiments, git info (MLflow-style)."""
+        from ._tracker import Tracker
+
+        return Tracker(self)
 
     # ----------------------------------------------------------------------------- retention
     # (issue 7: retention / admin; thin delegations to lineage_graph/_repositories/retention.py)

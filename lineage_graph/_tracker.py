@@ -1,0 +1,325 @@
+"""A model-tracking surface in the spirit of MLflow-based metadata trackers, kept in MLMD terms so
+every MLMD tool still reads it:
+
+==============================  ==============================================================
+concept                         recorded as
+==============================  ==============================================================
+registered model ``name``       a ``RegisteredModel`` context named ``name``
+model version ``n``             a model artifact attributed to that context, with the custom
+                                properties ``model_name`` and ``model_version`` (= ``n``)
+deployment                      a ``Deployment`` execution (``COMPLETE``) with the version as
+                                its input, custom property ``environment``, associated with the
+                                registered model's context
+currently deployed version      the input of the latest deployment to that environment
+experiment of a model           the ``Experiment`` context of the execution that produced it
+git commit of a run             custom properties ``git_commit`` / ``git_branch`` /
+                                ``git_dirty`` / ``git_remote`` of the execution
+==============================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import InvalidArgumentError, NotFoundError
+from .models import (
+    Artifact,
+    Context,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    NodeKind,
+)
+from .pipeline import ensure_type, git_info
+
+if TYPE_CHECKING:
+    from .store import LineageStore
+
+__all__ = ["ModelVersion", "Tracker"]
+
+REGISTERED_MODEL_TYPE = "RegisteredModel"
+DEPLOYMENT_TYPE = "Deployment"
+NAME_PROPERTY = "model_name"
+VERSION_PROPERTY = "model_version"
+ENVIRONMENT_PROPERTY = "environment"
+_MAX_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """Version ``version`` of the registered model ``name``: the model ``artifact``."""
+
+    name: str
+    version: int
+    artifact: Artifact
+
+    @property
+    def id(self) -> int:
+        """The model artifact's id."""
+        assert self.artifact.id is not None
+        return self.artifact.id
+
+
+ModelRef = ModelVersion | Artifact | int
+
+
+class Tracker:
+    """Model versions, deployments, experiments and git info on top of a :class:`LineageStore`
+    (``store.tracker``). Every write is one atomic store write."""
+
+    def __init__(self, store: LineageStore, *, experiment_type: str = "Experiment") -> None:
+        self.store = store
+        self.experiment_type = experiment_type
+
+    # ------------------------------------------------------------------------------ helpers
+
+    def _artifact(self, model: ModelRef) -> Artifact:
+        if isinstance(model, ModelVersion):
+            model = model.id
+        if isinstance(model, Artifact):
+            if model.id is None:
+                raise InvalidArgumentError("the model artifact is not stored yet (it has no id)")
+            model = model.id
+        if isinstance(model, bool) or not isinstance(model, int):
+            raise InvalidArgumentError(
+                f"expected a ModelVersion, an Artifact or an artifact id, got {model!r}"
+            )
+        found = self.store.get_artifacts_by_id([model])
+        if not found:
+            raise NotFoundError(f"no artifact with id {model}")
+        return found[0]
+
+    def _model_context(self, name: str) -> Context | None:
+        try:
+            return self.store.get_context_by_type_and_name(REGISTERED_MODEL_TYPE, name)
+        except NotFoundError:
+            return None
+
+    @staticmethod
+    def _version_of(artifact: Artifact, name: str) -> ModelVersion | None:
+        version = artifact.custom_properties.get(VERSION_PROPERTY)
+        if artifact.custom_properties.get(NAME_PROPERTY) != name or not isinstance(version, int):
+            return None
+        return ModelVersion(name, version, artifact)
+
+    # ------------------------------------------------------------------------ registration
+
+    def register_model(self, model: ModelRef, name: str) -> ModelVersion:
+        """Register ``model`` as the next version of the registered model ``name`` (created if
+        new). Registering the same artifact again returns its version. Concurrent registrations
+        of one name get distinct version numbers (the lower artifact id keeps a clash)."""
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError("a registered model needs a non-empty name")
+        artifact = self._artifact(model)
+        existing = self._version_of(artifact, name)
+        if existing is not None and self._model_context(name) is not None:
+            return existing
+        ensure_type(self.store, NodeKind.CONTEXT, REGISTERED_MODEL_TYPE)
+        for _ in range(_MAX_ATTEMPTS):
+            versions = self.model_versions(name)
+            number = max((v.version for v in versions if v.id != artifact.id), default=0) + 1
+            updated = artifact.model_copy(
+                update={
+                    "custom_properties": {
+                        **artifact.custom_properties,
+                        NAME_PROPERTY: name,
+                        VERSION_PROPERTY: number,
+                    }
+                }
+            )
+            self.store.put_lineage_subgraph(
+                [],
+                [updated],
+                [Context(type=REGISTERED_MODEL_TYPE, name=name)],
+                [],
+                reuse_context_if_already_exist=True,
+            )
+            clash = [
+                v
+                for v in self.model_versions(name)
+                if v.version == number and v.id != artifact.id and v.id < (artifact.id or 0)
+            ]
+            if not clash:
+                return self.get_model_version(name, number)
+            artifact = self._artifact(artifact.id or 0)
+        raise InvalidArgumentError(  # pragma: no cover - needs 20 racing writers
+            f"could not allocate a version number for {name!r}: too many concurrent registrations"
+        )
+
+    def model_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of the registered model ``name``, oldest first (empty if unknown)."""
+        context = self._model_context(name)
+        if context is None or context.id is None:
+            return []
+        found = (self._version_of(a, name) for a in self.store.get_artifacts_by_context(context.id))
+        return sorted((v for v in found if v is not None), key=lambda v: (v.version, v.id))
+
+    def registered_models(self) -> list[str]:
+        """The names of every registered model."""
+        return sorted(c.name for c in self.store.get_contexts_by_type(REGISTERED_MODEL_TYPE))
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        for v in self.model_versions(name):
+            if v.version == version:
+                return v
+        raise NotFoundError(f"registered model {name!r} has no version {version}")
+
+    def latest_version(self, name: str) -> ModelVersion | None:
+        versions = self.model_versions(name)
+        return versions[-1] if versions else None
+
+    def previous_version(self, model: ModelRef) -> ModelVersion | None:
+        """The version registered before ``model`` under the same name, if any."""
+        current = model if isinstance(model, ModelVersion) else None
+        if current is None:
+            artifact = self._artifact(model)
+            name = artifact.custom_properties.get(NAME_PROPERTY)
+            current = self._version_of(artifact, name) if isinstance(name, str) else None
+            if current is None:
+                raise InvalidArgumentError(f"artifact {artifact.id} is not a registered model")
+        older = [v for v in self.model_versions(current.name) if v.version < current.version]
+        return older[-1] if older else None
+
+    # ------------------------------------------------------------------------- deployments
+
+    def deploy(
+        self,
+        model: ModelRef,
+        *,
+        environment: str = "production",
+        properties: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Record that ``model`` (a registered version) now serves ``environment``. Returns the
+        deployment execution's id. Rolling back is deploying an older version."""
+        artifact = self._artifact(model)
+        name = artifact.custom_properties.get(NAME_PROPERTY)
+        if not isinstance(name, str) or self._version_of(artifact, name) is None:
+            raise InvalidArgumentError(
+                f"artifact {artifact.id} is not a registered model version: register_model first"
+            )
+        ensure_type(self.store, NodeKind.EXECUTION, DEPLOYMENT_TYPE)
+        execution = Execution(
+            type=DEPLOYMENT_TYPE,
+            last_known_state=ExecutionState.COMPLETE,
+            custom_properties={**(properties or {}), ENVIRONMENT_PROPERTY: environment},
+        )
+        context = self._model_context(name)
+        assert context is not None and context.id is not None
+        eid, _, _ = self.store.put_execution(
+            execution,
+            [(Artifact(id=artifact.id), Event(type=EventType.INPUT))],
+            [Context.model_construct(id=context.id)],
+        )
+        return eid
+
+    def deployments(self, name: str, *, environment: str | None = None) -> list[Execution]:
+        """Deployments of the registered model ``name`` (to ``environment``), oldest first."""
+        context = self._model_context(name)
+        if context is None or context.id is None:
+            return []
+        return sorted(
+            (
+                x
+                for x in self.store.get_executions_by_context(context.id)
+                if x.type == DEPLOYMENT_TYPE
+                and x.last_known_state == ExecutionState.COMPLETE
+                and (
+                    environment is None
+                    or x.custom_properties.get(ENVIRONMENT_PROPERTY) == environment
+                )
+            ),
+            key=lambda x: (x.create_time_since_epoch or 0, x.id or 0),
+        )
+
+    def deployed_version(
+        self, name: str, *, environment: str = "production"
+    ) -> ModelVersion | None:
+        """The version the latest deployment of ``name`` to ``environment`` put in service."""
+        history = self.deployments(name, environment=environment)
+        if not history:
+            return None
+        latest = history[-1]
+        events = self.store.get_events_by_execution_ids([latest.id or 0])
+        inputs = [e.artifact_id for e in events if e.type == EventType.INPUT and e.artifact_id]
+        for artifact in self.store.get_artifacts_by_id(inputs):
+            version = self._version_of(artifact, name)
+            if version is not None:
+                return version
+        return None
+
+    # ------------------------------------------------------------------ experiments, metrics
+
+    def producer_of(self, model: ModelRef) -> Execution | None:
+        """The execution that output ``model`` (the latest, if several did)."""
+        artifact = self._artifact(model)
+        producers = [
+            e.execution_id
+            for e in self.store.get_events_by_artifact_ids([artifact.id or 0])
+            if e.type.is_output and e.execution_id is not None
+        ]
+        found = self.store.get_executions_by_id(producers) if producers else []
+        done = [x for x in found if x.last_known_state != ExecutionState.CACHED] or found
+        return max(done, key=lambda x: x.id or 0) if done else None
+
+    def experiment_of(self, model: ModelRef) -> Context | None:
+        """The experiment context of the run that produced ``model`` (else one it belongs to)."""
+        artifact = self._artifact(model)
+        producer = self.producer_of(artifact)
+        candidates: list[Context] = []
+        if producer is not None and producer.id is not None:
+            candidates = self.store.get_contexts_by_execution(producer.id)
+        candidates += self.store.get_contexts_by_artifact(artifact.id or 0)
+        for context in candidates:
+            if context.type == self.experiment_type:
+                return context
+        return None
+
+    def metric(self, model: ModelRef, metric: str) -> float | None:
+        """``metric`` of a model: its own (custom) property, else its producing run's."""
+        artifact = self._artifact(model)
+        sources: list[Mapping[str, Any]] = [artifact.properties, artifact.custom_properties]
+        producer = self.producer_of(artifact)
+        if producer is not None:
+            sources += [producer.properties, producer.custom_properties]
+        for source in sources:
+            value = source.get(metric)
+            if (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and not math.isnan(value)
+            ):
+                return float(value)
+        return None
+
+    def best_version(
+        self, name: str, metric: str, *, higher_is_better: bool = True
+    ) -> ModelVersion | None:
+        """The version of ``name`` with the best ``metric`` (versions without it are ignored);
+        ``experiment_of(best)`` is the experiment that produced the winner."""
+        scored = [(self.metric(v, metric), v) for v in self.model_versions(name)]
+        ranked = [(s, v) for s, v in scored if s is not None]
+        if not ranked:
+            return None
+        sign = 1.0 if higher_is_better else -1.0
+        return max(ranked, key=lambda sv: (sign * (sv[0] or 0.0), -sv[1].version))[1]
+
+    # ----------------------------------------------------------------------------------- git
+
+    def log_git(self, execution_id: int, path: str | Path = ".") -> dict[str, Any]:
+        """Record the git commit (branch, dirty flag, remote) of ``path`` on a recorded
+        execution; returns what was recorded (empty outside a git work tree)."""
+        info = git_info(path)
+        if not info:
+            return info
+        if not self.store.get_executions_by_id([execution_id]):
+            raise NotFoundError(f"no execution with id {execution_id}")
+        self.store.put_executions(
+            [Execution(id=execution_id, custom_properties=info)],
+            field_mask_paths=[f"custom_properties.{k}" for k in info],
+        )
+        return info

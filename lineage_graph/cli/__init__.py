@@ -1,0 +1,17 @@
+"""``lineage-graph``: the command line (typer + rich), a thin client of the public API.
+
+Exit codes: 0 ok, 1 the answer is no (cache miss, doctor found a problem), 2 bad command line,
+3 entity not found, 4 store unavailable, 5 request refused, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+from ._app import app
+from ._common import ExitCode
+
+__all__ = ["ExitCode", "app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point (``lineage-graph = "lineage_graph.cli:main"``)."""
+    app(prog_name="lineage-graph")

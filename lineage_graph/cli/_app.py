@@ -1,0 +1,82 @@
+"""The typer application: every command registered in one place."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, cast
+
+import typer
+
+from .. import __about__
+from . import _graph, _inspect
+from ._common import ExitCode, fail
+from .demo import demo
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="lineage-graph",
+    help="ML metadata (the MLMD data model) as a property graph: record, query and view "
+    "lineage. Start with: lineage-graph demo",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lineage-graph {__about__.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """ML metadata as a property graph."""
+
+
+app.command("demo")(demo)
+app.command("upstream")(_graph.upstream)
+app.command("downstream")(_graph.downstream)
+app.command("impact")(_graph.impact)
+app.command("cached")(_graph.cached)
+app.command("show")(_inspect.show)
+app.command("ls")(_inspect.ls)
+app.command("export")(_graph.export)
+app.command("view")(_graph.view)
+app.command("stats")(_inspect.stats)
+app.command("doctor")(_inspect.doctor)
+
+
+def _import_mlmd_command() -> Callable[..., Any]:
+    """The MLMD importer (``lineage_graph/cli/import_mlmd.py``), or a stand-in saying why it is
+    not available. The module must import ``ml_metadata`` lazily, inside the command."""
+    try:
+        module = importlib.import_module(f"{__package__}.import_mlmd")
+    except ImportError as exc:
+        reason = str(exc)
+    else:
+        for name in ("import_mlmd", "command", "main"):
+            command = getattr(module, name, None)
+            if callable(command):
+                return cast(Callable[..., Any], command)
+        reason = "lineage_graph.cli.import_mlmd defines no import_mlmd() command"
+
+    def unavailable() -> None:
+        """Import an MLMD store (SQLite or MySQL) into a lineage-graph store."""
+        raise fail(f"import-mlmd is not available yet ({reason})", ExitCode.ERROR)
+
+    return unavailable
+
+
+app.command("import-mlmd")(_import_mlmd_command())

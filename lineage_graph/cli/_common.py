@@ -1,0 +1,146 @@
+"""What every command shares: opening the store, exit codes, consoles, error reporting."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..exceptions import (
+    ConfigurationError,
+    EngineUnavailableError,
+    LineageGraphError,
+    NotFoundError,
+    SchemaVersionError,
+)
+from ..store import LineageStore
+
+__all__ = [
+    "ExitCode",
+    "JsonOption",
+    "StoreOption",
+    "err_console",
+    "fail",
+    "guarded",
+    "open_store",
+    "out_console",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ExitCode(IntEnum):
+    """What ``lineage-graph`` exit statuses mean (stable: scripts rely on them)."""
+
+    OK = 0
+    #: The answer is no: ``cached`` found no same-inputs run, ``doctor`` found a problem.
+    NO = 1
+    #: Bad command line (typer/click's own code).
+    USAGE = 2
+    #: The entity named does not exist.
+    NOT_FOUND = 3
+    #: The store cannot be opened: engine not installed, unreachable, misconfigured, too new.
+    STORE_UNAVAILABLE = 4
+    #: The store refused the request (invalid argument, query error, ...).
+    ERROR = 5
+    #: Interrupted (Ctrl-C).
+    INTERRUPTED = 130
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        "-s",
+        envvar="LINEAGE_GRAPH_STORE",
+        help="Store to use: a directory, 'memory', redis://…, bolt://…, neo4j+s://… "
+        "[default: NEO4J_URI if set, else the embedded store in the default data directory]",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON on stdout (for scripts) instead of tables.")
+]
+
+
+def out_console() -> Console:
+    """Results (stdout). Created per command: the test runner swaps sys.stdout."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def err_console() -> Console:
+    """Progress, hints and errors (stderr): keeps stdout clean for pipes and --json."""
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: ExitCode) -> typer.Exit:
+    """Print ``message`` on stderr and return the ``typer.Exit`` to raise."""
+    err_console().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(int(code))
+
+
+def exit_code_for(exc: LineageGraphError) -> ExitCode:
+    from ._refs import BadReferenceError
+
+    if isinstance(exc, BadReferenceError):
+        return ExitCode.USAGE
+    if isinstance(exc, NotFoundError):
+        return ExitCode.NOT_FOUND
+    if isinstance(exc, ConfigurationError | EngineUnavailableError | SchemaVersionError):
+        return ExitCode.STORE_UNAVAILABLE
+    return ExitCode.ERROR
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Map library errors to the documented exit codes with a one-line message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except LineageGraphError as exc:
+            raise fail(str(exc), exit_code_for(exc)) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", ExitCode.INTERRUPTED) from None
+
+    return wrapper
+
+
+def describe_target(target: str | None) -> str:
+    if target:
+        return target
+    from ..backends import resolve_target
+
+    try:
+        kind, location = resolve_target(None)
+    except LineageGraphError as exc:
+        return f"<{exc}>"
+    return f"{location} ({kind})"
+
+
+@contextmanager
+def open_store(target: str | None, **settings: Any) -> Iterator[LineageStore]:
+    """The store ``target`` names (``None``: the library's default), closed afterwards."""
+    try:
+        store = LineageStore.open(target or None, **settings)
+    except LineageGraphError as exc:
+        code = exit_code_for(exc)
+        if code == ExitCode.ERROR:
+            code = ExitCode.STORE_UNAVAILABLE
+        raise fail(f"cannot open the store {describe_target(target)}: {exc}", code) from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")

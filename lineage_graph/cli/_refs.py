@@ -1,0 +1,103 @@
+"""Naming stored entities on the command line.
+
+=====================================  ==============================================
+reference                              means
+=====================================  ==============================================
+``12``                                 entity 12 of the command's default kind
+``artifact:12`` / ``a:12``             artifact 12 (``execution:``/``e:``,
+                                       ``context:``/``c:`` likewise)
+``SavedModel/churn-v1``                the entity of that type with that name
+``a:SavedModel/churn-v1``              the same, of an explicit kind
+``s3://bucket/x``, ``/data/x.csv``     the latest artifact with that URI
+=====================================  ==============================================
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
+from ..exceptions import InvalidArgumentError, NotFoundError
+from ..models import Artifact, Context, Execution, NodeKind
+
+if TYPE_CHECKING:
+    from ..store import LineageStore
+
+__all__ = ["KIND_NAMES", "BadReferenceError", "Entity", "parse_kind", "resolve"]
+
+Entity: TypeAlias = Artifact | Execution | Context
+
+
+class BadReferenceError(InvalidArgumentError):
+    """A reference or kind the command line cannot read (a usage error)."""
+
+
+KIND_NAMES: dict[str, NodeKind] = {
+    "artifact": NodeKind.ARTIFACT,
+    "artifacts": NodeKind.ARTIFACT,
+    "a": NodeKind.ARTIFACT,
+    "execution": NodeKind.EXECUTION,
+    "executions": NodeKind.EXECUTION,
+    "e": NodeKind.EXECUTION,
+    "context": NodeKind.CONTEXT,
+    "contexts": NodeKind.CONTEXT,
+    "c": NodeKind.CONTEXT,
+}
+
+
+def parse_kind(text: str) -> NodeKind:
+    try:
+        return KIND_NAMES[text.strip().lower()]
+    except KeyError:
+        raise BadReferenceError(
+            f"unknown kind {text!r}: use artifact, execution or context"
+        ) from None
+
+
+def _looks_like_uri(text: str) -> bool:
+    return "://" in text or text.startswith(("/", "./", "../", "~"))
+
+
+def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT) -> Entity:
+    """The stored entity ``ref`` names; :class:`NotFoundError` if there is none."""
+    text = ref.strip()
+    if not text:
+        raise BadReferenceError("an empty entity reference")
+    if _looks_like_uri(text):
+        found = store.get_artifacts_by_uri(text)
+        if not found:
+            raise NotFoundError(f"no artifact with uri {text!r}")
+        return max(found, key=lambda a: a.id or 0)
+    kind = default
+    head, sep, rest = text.partition(":")
+    if sep and head.lower() in KIND_NAMES:
+        kind, text = KIND_NAMES[head.lower()], rest
+    if text.isdigit():
+        return _by_id(store, kind, int(text))
+    type_name, slash, name = text.partition("/")
+    if not slash or not type_name or not name:
+        raise BadReferenceError(
+            f"cannot read {ref!r} as an entity: give an id (12), kind:id (execution:12), "
+            "Type/name (SavedModel/churn-v1) or an artifact uri"
+        )
+    getter = {
+        NodeKind.ARTIFACT: store.get_artifact_by_type_and_name,
+        NodeKind.EXECUTION: store.get_execution_by_type_and_name,
+        NodeKind.CONTEXT: store.get_context_by_type_and_name,
+    }[kind]
+    entity = getter(type_name, name)
+    if entity is None:
+        raise NotFoundError(f"no {kind.value.lower()} of type {type_name!r} named {name!r}")
+    return entity
+
+
+def _by_id(store: LineageStore, kind: NodeKind, ident: int) -> Entity:
+    found: list[Entity]
+    if kind == NodeKind.ARTIFACT:
+        found = list(store.get_artifacts_by_id([ident]))
+    elif kind == NodeKind.EXECUTION:
+        found = list(store.get_executions_by_id([ident]))
+    else:
+        found = list(store.get_contexts_by_id([ident]))
+    if not found:
+        raise NotFoundError(f"no {kind.value.lower()} with id {ident}")
+    return found[0]

@@ -1,0 +1,252 @@
+"""How the CLI shows things: rich tables and trees for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from ..models import (
+    Artifact,
+    ArtifactState,
+    Event,
+    Execution,
+    ExecutionState,
+    NodeType,
+)
+from ..viewer import jsonable
+from ._refs import Entity
+
+__all__ = [
+    "STATE_STYLES",
+    "entity_json",
+    "entity_label",
+    "entity_table",
+    "lineage_tree",
+    "print_json",
+    "type_json",
+]
+
+STATE_STYLES = {
+    "COMPLETE": "green",
+    "LIVE": "green",
+    "RUNNING": "blue",
+    "PENDING": "yellow",
+    "FAILED": "red",
+    "ABANDONED": "red",
+    "CACHED": "cyan",
+    "CANCELED": "dim",
+    "DELETED": "dim",
+    "MARKED_FOR_DELETION": "yellow",
+    "REFERENCE": "magenta",
+}
+
+
+def state_name(node: Entity) -> str | None:
+    if isinstance(node, Artifact):
+        return ArtifactState(node.state).name
+    if isinstance(node, Execution):
+        return ExecutionState(node.last_known_state).name
+    return None
+
+
+def kind_name(node: Entity) -> str:
+    return node.kind.value.lower()
+
+
+def time_text(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def entity_json(node: Entity) -> dict[str, Any]:
+    """An entity as plain JSON (states by name, properties JSON-safe)."""
+    out: dict[str, Any] = {
+        "kind": kind_name(node),
+        "id": node.id,
+        "type": node.type,
+        "type_id": node.type_id,
+        "name": node.name,
+    }
+    if isinstance(node, Artifact):
+        out["uri"] = node.uri
+    state = state_name(node)
+    if state is not None:
+        out["state"] = state
+    out["external_id"] = node.external_id
+    out["properties"] = jsonable(node.properties)
+    out["custom_properties"] = jsonable(node.custom_properties)
+    out["create_time_since_epoch"] = node.create_time_since_epoch
+    out["last_update_time_since_epoch"] = node.last_update_time_since_epoch
+    return out
+
+
+def type_json(t: NodeType) -> dict[str, Any]:
+    return {
+        "kind": t.kind.value.lower(),
+        "id": t.id,
+        "name": t.name,
+        "version": t.version,
+        "properties": {k: v.name for k, v in t.properties.items()},
+        "base_type": t.base_type,
+    }
+
+
+def event_json(e: Event) -> dict[str, Any]:
+    return {
+        "artifact_id": e.artifact_id,
+        "execution_id": e.execution_id,
+        "type": e.type.name,
+        "path": list(e.path),
+        "milliseconds_since_epoch": e.milliseconds_since_epoch,
+    }
+
+
+def print_json(value: Any) -> None:
+    """JSON on stdout, unwrapped (never through rich: it would wrap long lines)."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def styled_state(state: str | None) -> Text:
+    if state is None:
+        return Text("")
+    return Text(state, style=STATE_STYLES.get(state, ""))
+
+
+def entity_label(node: Entity) -> Text:
+    """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆."""
+    text = Text()
+    if isinstance(node, Execution):
+        text.append("◆ ", style="bold")
+    text.append(f"{node.type or kind_name(node)} ", style="bold")
+    text.append(f"#{node.id}", style="dim")
+    detail = node.name or (node.uri if isinstance(node, Artifact) else None)
+    if detail:
+        text.append(f" {detail}")
+    state = state_name(node)
+    if state is not None:
+        text.append(" [")
+        text.append_text(styled_state(state))
+        text.append("]")
+    return text
+
+
+def _value_text(value: Any) -> str:
+    value = jsonable(value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
+    if not values:
+        return None
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table.add_column("name", style="cyan", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for key in sorted(values):
+        table.add_row(Text(key), Text(_value_text(values[key])))
+    return table
+
+
+def entity_table(node: Entity) -> Table:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_row("kind", kind_name(node))
+    table.add_row("id", str(node.id))
+    table.add_row("type", Text(f"{node.type} (type id {node.type_id})"))
+    if node.name:
+        table.add_row("name", Text(node.name))
+    if isinstance(node, Artifact) and node.uri:
+        table.add_row("uri", Text(node.uri))
+    state = state_name(node)
+    if state is not None:
+        table.add_row("state", styled_state(state))
+    if node.external_id:
+        table.add_row("external id", Text(node.external_id))
+    table.add_row("created", time_text(node.create_time_since_epoch))
+    table.add_row("updated", time_text(node.last_update_time_since_epoch))
+    return table
+
+
+def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("id", justify="right", style="dim")
+    table.add_column("kind")
+    table.add_column("type", style="bold")
+    table.add_column("name / uri", overflow="fold")
+    table.add_column("state")
+    table.add_column("created", no_wrap=True)
+    for n in nodes:
+        detail = n.name or (n.uri if isinstance(n, Artifact) else "") or ""
+        table.add_row(
+            str(n.id),
+            kind_name(n),
+            Text(n.type or ""),
+            Text(detail),
+            styled_state(state_name(n)),
+            time_text(n.create_time_since_epoch),
+        )
+    return table
+
+
+# ------------------------------------------------------------------------------------ trees
+
+
+def _items(graph: object, name: str) -> list[Any]:
+    value = getattr(graph, name, None)
+    if isinstance(value, Mapping):
+        return list(value.values())
+    return list(value) if isinstance(value, Iterable) else []
+
+
+def lineage_tree(graph: object, focus: Artifact | Execution, *, upstream: bool) -> Tree:
+    """``focus`` and what it came from (``upstream``) or what came of it, as a tree over the
+    events in ``graph``. A node reached again is shown once and then marked ``(see above)``."""
+    nodes: dict[str, Artifact | Execution] = {}
+    for a in _items(graph, "artifacts"):
+        nodes[f"a{a.id}"] = a
+    for x in _items(graph, "executions"):
+        nodes[f"e{x.id}"] = x
+    focus_key = f"{'a' if isinstance(focus, Artifact) else 'e'}{focus.id}"
+    nodes.setdefault(focus_key, focus)
+    nexts: dict[str, list[str]] = {}
+    for e in _items(graph, "events"):
+        a, x = f"a{e.artifact_id}", f"e{e.execution_id}"
+        source, target = (x, a) if e.type.is_output else (a, x)
+        frm, to = (target, source) if upstream else (source, target)
+        if to not in nexts.setdefault(frm, []):
+            nexts[frm].append(to)
+    tree = Tree(entity_label(focus))
+    seen = {focus_key}
+    stack: list[tuple[Tree, str]] = [(tree, focus_key)]
+    while stack:
+        branch, key = stack.pop()
+        children = sorted(nexts.get(key, []), key=lambda k: (k[0], int(k[1:])))
+        pending: list[tuple[Tree, str]] = []
+        for child in children:
+            node = nodes.get(child)
+            if node is None:
+                continue
+            label = entity_label(node)
+            if child in seen:
+                label.append(" (see above)", style="dim")
+                branch.add(label)
+                continue
+            seen.add(child)
+            pending.append((branch.add(label), child))
+        stack.extend(reversed(pending))
+    return tree
+
+
+def print_lines(console: Console, lines: Iterable[str]) -> None:
+    for line in lines:
+        console.print(line, highlight=False, markup=False)

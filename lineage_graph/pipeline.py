@@ -1,0 +1,857 @@
+"""The pipeline API: record a step of an ML pipeline with a ``with`` block or a decorator.
+
+>>> with store.run("Trainer", inputs=[dataset], context="exp-1", properties={"lr": 0.1}) as run:
+...     model = run.output(Artifact(type="Model", uri="s3://models/1"))   # doctest: +SKIP
+>>> model.id                                                                  # doctest: +SKIP
+7
+
+On entry the execution is recorded ``RUNNING`` together with its input events and context links
+(one atomic write); on exit it becomes ``COMPLETE`` together with its outputs, their events and
+context links (a second atomic write), or ``FAILED`` (``CANCELED`` for ``KeyboardInterrupt`` and
+task cancellation) with the error, and no outputs. Types that do not exist yet are registered,
+and declared ``properties`` extend their type (``can_add_fields``).
+
+The active run is kept in a :class:`contextvars.ContextVar`: :func:`current_run` answers inside
+the block, in the functions it calls, in asyncio tasks it starts, and never in another thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import subprocess
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, cast, overload
+
+from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from .models import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    Node,
+    NodeKind,
+    NodeType,
+    PropertyType,
+    kind_of,
+)
+
+if TYPE_CHECKING:
+    from .store import LineageStore
+
+__all__ = [
+    "ArtifactLike",
+    "CacheHit",
+    "ContextLike",
+    "Inputs",
+    "Run",
+    "StepDecorator",
+    "current_run",
+    "ensure_type",
+    "git_info",
+    "step",
+]
+
+ArtifactLike: TypeAlias = Artifact | int
+"""An input: a stored artifact (or its id), or a new :class:`Artifact` to record with the run."""
+Inputs: TypeAlias = Sequence[ArtifactLike] | Mapping[str, ArtifactLike | Sequence[ArtifactLike]]
+"""A list of inputs, or inputs by key (recorded as the event path ``[key]`` / ``[key, i]``)."""
+ContextLike: TypeAlias = str | Context
+"""A context name (of the run's ``context_type``) or a :class:`Context`."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: The run active in this thread / asyncio task (see :func:`current_run`).
+_CURRENT: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
+    "lineage_graph_current_run", default=None
+)
+
+#: Custom property names the pipeline writes on executions.
+ERROR_PROPERTY = "error"
+ERROR_TYPE_PROPERTY = "error_type"
+PARENT_RUN_PROPERTY = "parent_execution_id"
+CACHED_FROM_PROPERTY = "cached_from_execution_id"
+RETURN_SHAPE_PROPERTY = "return_shape"
+_RETURN_KEY = "return"
+_MAX_ERROR_CHARS = 4000
+
+_TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
+    NodeKind.ARTIFACT: ArtifactType,
+    NodeKind.EXECUTION: ExecutionType,
+    NodeKind.CONTEXT: ContextType,
+}
+
+
+class StepDecorator(Protocol):
+    """What ``store.step(...)`` returns: a decorator that keeps the function's signature."""
+
+    def __call__(self, fn: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+def current_run() -> Run | None:
+    """The run whose block (or decorated step) is executing in this thread or task, if any."""
+    return _CURRENT.get()
+
+
+# ------------------------------------------------------------------------------------ types
+
+
+def ensure_type(
+    store: LineageStore, kind: NodeKind, name: str, properties: Mapping[str, Any] = {}
+) -> NodeType:
+    """The type ``name`` of ``kind``, registered if absent and extended to declare every property
+    in ``properties`` (whose value kinds are inferred). A property already declared with another
+    value kind is left as it is: writing the node then fails with :class:`InvalidArgumentError`.
+    """
+    try:
+        stored: NodeType | None = store.get_type(kind, name)
+    except NotFoundError:
+        stored = None
+    wanted: dict[str, PropertyType] = {}
+    for key, value in properties.items():
+        try:
+            wanted[key] = kind_of(value)
+        except ValueError as exc:
+            raise InvalidArgumentError(
+                f"{kind.value} type {name!r}: property {key!r}: {exc}"
+            ) from None
+    missing = {k: v for k, v in wanted.items() if stored is None or k not in stored.properties}
+    if stored is not None and not missing:
+        return stored
+    declared = {**(stored.properties if stored else {}), **missing}
+    store.put_type(
+        _TYPE_CLASSES[kind](name=name, properties=declared),
+        can_add_fields=True,
+        can_omit_fields=True,
+    )
+    return store.get_type(kind, name)
+
+
+def _ensure_node_type(store: LineageStore, node: Node) -> None:
+    """Register the type a new node names (by ``type``), declaring its ``properties``."""
+    if node.id is not None or node.type_id is not None or not node.type:
+        return
+    if node.type_version is not None:
+        return  # versioned types are the caller's to register: never guess a version
+    ensure_type(store, node.kind, node.type, node.properties)
+
+
+# ------------------------------------------------------------------------------------ git
+
+
+def git_info(path: str | Path = ".") -> dict[str, Any]:
+    """Version-control facts of the git work tree at ``path`` as custom properties:
+    ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
+    Empty if ``path`` is not in a git work tree or git is not installed."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(path), *args],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:
+        return {}
+    info: dict[str, Any] = {"git_commit": commit}
+    branch = git("rev-parse", "--abbrev-ref", "HEAD")
+    if branch and branch != "HEAD":
+        info["git_branch"] = branch
+    status = git("status", "--porcelain", "--untracked-files=no")
+    if status is not None:
+        info["git_dirty"] = bool(status)
+    remote = git("config", "--get", "remote.origin.url")
+    if remote:
+        info["git_remote"] = _strip_credentials(remote)
+    return info
+
+
+def _strip_credentials(url: str) -> str:
+    """``https://user:token@host/x`` -> ``https://host/x``: never record a secret."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        return f"{scheme}://{rest.split('@', 1)[1]}"
+    return url
+
+
+# ---------------------------------------------------------------------------------- cache
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    """A completed execution of the same type, on the same inputs, with the same declared
+    properties: the run's work was done before and ``outputs`` are its results."""
+
+    execution: Execution
+    outputs: list[Artifact]
+    #: The output events (aligned with ``outputs``): their ``path`` tells which output is which.
+    events: list[Event] = field(default_factory=list)
+
+    def output(self, key: str | None = None) -> Artifact:
+        """The output recorded under ``key`` (event path ``[key]``), or the only output."""
+        if key is None:
+            if len(self.outputs) != 1:
+                raise InvalidArgumentError(
+                    f"the cached execution has {len(self.outputs)} outputs: name one by key"
+                )
+            return self.outputs[0]
+        for artifact, event in zip(self.outputs, self.events, strict=True):
+            if event.path and event.path[0] == key:
+                return artifact
+        raise NotFoundError(f"the cached execution has no output with key {key!r}")
+
+
+def _input_ids(events: Iterable[Event]) -> set[int]:
+    return {e.artifact_id for e in events if not e.type.is_output and e.artifact_id is not None}
+
+
+def find_cache_hit(
+    store: LineageStore,
+    execution_type: str,
+    input_ids: Sequence[int],
+    properties: Mapping[str, Any],
+) -> CacheHit | None:
+    """The latest ``COMPLETE`` (or ``CACHED``) execution of ``execution_type`` whose input set is
+    exactly ``input_ids`` and whose declared properties equal ``properties``, with its outputs."""
+    wanted = set(input_ids)
+    if wanted:
+        by_artifact = store.get_events_by_artifact_ids(sorted(wanted))
+        counts: dict[int, set[int]] = {}
+        for e in by_artifact:
+            if not e.type.is_output and e.execution_id is not None and e.artifact_id is not None:
+                counts.setdefault(e.execution_id, set()).add(e.artifact_id)
+        candidates = [eid for eid, seen in counts.items() if seen == wanted]
+        executions = store.get_executions_by_id(candidates) if candidates else []
+    else:
+        executions = store.get_executions_by_type(execution_type)
+    executions = [
+        x
+        for x in executions
+        if x.type == execution_type
+        and x.last_known_state in (ExecutionState.COMPLETE, ExecutionState.CACHED)
+        and x.properties == dict(properties)
+    ]
+    if not executions:
+        return None
+    events = store.get_events_by_execution_ids([x.id for x in executions if x.id is not None])
+    by_execution: dict[int, list[Event]] = {}
+    for e in events:
+        if e.execution_id is not None:
+            by_execution.setdefault(e.execution_id, []).append(e)
+    for execution in sorted(executions, key=lambda x: x.id or 0, reverse=True):
+        mine = by_execution.get(execution.id or 0, [])
+        if _input_ids(mine) != wanted:
+            continue
+        outputs = [e for e in mine if e.type.is_output and e.artifact_id is not None]
+        stored = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id or 0 for e in outputs])}
+        pairs = [(stored[e.artifact_id], e) for e in outputs if e.artifact_id in stored]
+        return CacheHit(execution, [a for a, _ in pairs], [e for _, e in pairs])
+    return None
+
+
+# ------------------------------------------------------------------------------------ run
+
+
+@dataclass
+class _Output:
+    artifact: Artifact
+    path: list[int | str]
+
+
+def _as_artifact(value: ArtifactLike, what: str) -> Artifact:
+    if isinstance(value, bool) or not isinstance(value, Artifact | int):
+        raise InvalidArgumentError(
+            f"{what}: expected an Artifact or an artifact id, got {type(value).__name__}"
+        )
+    return Artifact(id=value) if isinstance(value, int) else value
+
+
+def _flatten_inputs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | str]]]:
+    if inputs is None:
+        return []
+    if isinstance(inputs, Mapping):
+        out: list[tuple[Artifact, list[int | str]]] = []
+        for key, value in inputs.items():
+            if not isinstance(key, str) or not key:
+                raise InvalidArgumentError(f"input keys must be non-empty strings, got {key!r}")
+            if isinstance(value, Sequence) and not isinstance(value, str):
+                out.extend(
+                    (_as_artifact(v, f"input {key!r}[{i}]"), [key, i]) for i, v in enumerate(value)
+                )
+            else:
+                out.append((_as_artifact(value, f"input {key!r}"), [key]))
+        return out
+    if isinstance(inputs, str | bytes) or not isinstance(inputs, Sequence):
+        raise InvalidArgumentError("inputs must be a list of artifacts or a mapping of them")
+    return [(_as_artifact(v, f"input #{i}"), []) for i, v in enumerate(inputs)]
+
+
+def _context_ref(context_id: int) -> Context:
+    """A reference to a stored context by id alone (a ``Context`` model requires a name)."""
+    return Context.model_construct(id=context_id)
+
+
+def _reference(artifact: Artifact) -> Artifact:
+    """A stored artifact is linked, never rewritten; a new one is recorded as given."""
+    return Artifact(id=artifact.id) if artifact.id is not None else artifact
+
+
+class Run:
+    """One recorded execution; create it with :meth:`LineageStore.run` and use it as a (sync or
+    async) context manager, or call :meth:`start` and :meth:`finish` / :meth:`fail` yourself.
+
+    After entry: ``run.id`` is the execution's id, ``run.inputs`` the stored inputs and
+    ``run.cached`` a :class:`CacheHit` if this work was done before (``None`` otherwise).
+    After exit: ``run.outputs`` are the stored outputs (and the artifacts given to
+    :meth:`output` have their ``id`` set), ``run.state`` the final state.
+    """
+
+    def __init__(
+        self,
+        store: LineageStore,
+        execution_type: str,
+        *,
+        inputs: Inputs | None = None,
+        context: ContextLike | Sequence[ContextLike] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        context_type: str = "Experiment",
+        cache: bool = True,
+        git: bool | str | Path = False,
+        inherit_contexts: bool = True,
+    ) -> None:
+        if not isinstance(execution_type, str) or not execution_type:
+            raise InvalidArgumentError("a run needs an execution type name")
+        self.store = store
+        self.execution_type = execution_type
+        self.name = name
+        self.properties: dict[str, Any] = dict(properties or {})
+        self.custom_properties: dict[str, Any] = dict(custom_properties or {})
+        self.context_type = context_type
+        self.check_cache = cache
+        self._inputs = _flatten_inputs(inputs)
+        self._contexts = self._context_models(context)
+        self._git = git
+        self._inherit_contexts = inherit_contexts
+        self._outputs: list[_Output] = []
+        self._token: contextvars.Token[Run | None] | None = None
+        self._use_cache = False
+        self.execution: Execution | None = None
+        self.inputs: list[Artifact] = []
+        self.contexts: list[Context] = []
+        self.outputs: list[Artifact] = []
+        self.cached: CacheHit | None = None
+        self.parent: Run | None = None
+        self.error: BaseException | None = None
+
+    # ------------------------------------------------------------------------- properties
+
+    @property
+    def id(self) -> int:
+        """The execution's id (once started)."""
+        if self.execution is None or self.execution.id is None:
+            raise FailedPreconditionError("the run has not started: enter its `with` block")
+        return self.execution.id
+
+    @property
+    def state(self) -> ExecutionState:
+        if self.execution is None:
+            return ExecutionState.NEW
+        return self.execution.last_known_state
+
+    @property
+    def active(self) -> bool:
+        return self.state == ExecutionState.RUNNING
+
+    def __repr__(self) -> str:
+        ident = self.execution.id if self.execution else None
+        return f"<Run {self.execution_type} id={ident} state={self.state.name}>"
+
+    def _context_models(self, context: ContextLike | Sequence[ContextLike] | None) -> list[Context]:
+        if context is None:
+            return []
+        items: Sequence[ContextLike] = (
+            [context] if isinstance(context, str | Context) else list(context)
+        )
+        out: list[Context] = []
+        for c in items:
+            if isinstance(c, str):
+                out.append(Context(type=self.context_type, name=c))
+            elif isinstance(c, Context):
+                out.append(c)
+            else:
+                raise InvalidArgumentError(
+                    f"a context is a name or a Context, got {type(c).__name__}"
+                )
+        return out
+
+    def _require_active(self, what: str) -> None:
+        if not self.active:
+            raise FailedPreconditionError(f"{what}: the run is {self.state.name}, not RUNNING")
+
+    # ------------------------------------------------------------------------- recording
+
+    def output(
+        self,
+        artifact: Artifact | int | str,
+        /,
+        *,
+        key: str | None = None,
+        uri: str | None = None,
+        name: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
+    ) -> Artifact:
+        """Declare an output, recorded when the run completes. Give an :class:`Artifact` (new,
+        or stored to link it), an artifact id, or a type name with ``uri``/``name``/properties.
+        ``key`` names the output (event path ``[key]``). Returns the artifact, whose ``id`` is
+        set when the run completes."""
+        self._require_active("output()")
+        if isinstance(artifact, str):
+            artifact = Artifact(
+                type=artifact,
+                uri=uri,
+                name=name,
+                properties=dict(properties or {}),
+                custom_properties=dict(custom_properties or {}),
+            )
+        elif uri is not None or name is not None or properties or custom_properties:
+            raise InvalidArgumentError(
+                "uri/name/properties describe a new artifact: pass a type name with them"
+            )
+        artifact = _as_artifact(artifact, "output")
+        if artifact.id is None:
+            _ensure_node_type(self.store, artifact)
+        self._outputs.append(_Output(artifact, [key] if key is not None else []))
+        return artifact
+
+    def log_properties(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
+        """Add custom properties (metrics, notes…) to the execution; written on completion."""
+        merged = {**(values or {}), **kw}
+        for k, v in merged.items():
+            try:
+                kind_of(v)
+            except ValueError as exc:
+                raise InvalidArgumentError(f"property {k!r}: {exc}") from None
+        self.custom_properties.update(merged)
+
+    def log_metrics(self, metrics: Mapping[str, float | int] | None = None, **kw: float) -> None:
+        """Record metrics (custom properties of the execution), e.g. ``accuracy=0.93``."""
+        self.log_properties({**(metrics or {}), **kw})
+
+    def log_git(self, path: str | Path = ".") -> dict[str, Any]:
+        """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
+        info = git_info(path)
+        self.custom_properties.update(info)
+        return info
+
+    def use_cached(self) -> list[Artifact]:
+        """Take the cached execution's outputs as this run's: on exit the run is recorded
+        ``CACHED`` with those outputs linked (nothing new is produced). Returns them."""
+        self._require_active("use_cached()")
+        if self.cached is None:
+            raise FailedPreconditionError("use_cached(): there is no cache hit for this run")
+        self._use_cache = True
+        return list(self.cached.outputs)
+
+    # ------------------------------------------------------------------------- lifecycle
+
+    def _execution_model(self, state: ExecutionState) -> Execution:
+        return Execution(
+            id=self.execution.id if self.execution else None,
+            type=self.execution_type,
+            name=self.name,
+            properties=self.properties,
+            custom_properties=self.custom_properties,
+            last_known_state=state,
+        )
+
+    def _begin(self) -> None:
+        """Register types, check the cache, record the execution RUNNING with inputs/contexts."""
+        if self.execution is not None:
+            raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
+        parent = _CURRENT.get()
+        if parent is not None and parent.active:
+            self.parent = parent
+            self.custom_properties.setdefault(PARENT_RUN_PROPERTY, parent.id)
+            if self._inherit_contexts:
+                known = {(c.type, c.name) for c in self._contexts}
+                self._contexts += [c for c in parent.contexts if (c.type, c.name) not in known]
+        if self._git is not False:
+            self.log_git("." if self._git is True else self._git)
+        for c in self._contexts:
+            _ensure_node_type(self.store, c)
+        for a, _ in self._inputs:
+            _ensure_node_type(self.store, a)
+        ensure_type(self.store, NodeKind.EXECUTION, self.execution_type, self.properties)
+        if self.check_cache and all(a.id is not None for a, _ in self._inputs):
+            self.cached = self._find_cached([a.id for a, _ in self._inputs if a.id is not None])
+        pairs: list[tuple[Artifact, Event | None]] = [
+            (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
+        ]
+        eid, aids, cids = self.store.put_execution(
+            self._execution_model(ExecutionState.RUNNING),
+            pairs,
+            [self._context_reference(c) for c in self._contexts],
+            reuse_context_if_already_exist=True,
+        )
+        self.execution = self.store.get_executions_by_id([eid])[0]
+        self.inputs = self.store.get_artifacts_by_id(aids)
+        by_id = {a.id: a for a in self.inputs}
+        self.inputs = [by_id[i] for i in aids if i in by_id]
+        self.contexts = self.store.get_contexts_by_id(cids)
+
+    def _context_reference(self, context: Context) -> Context:
+        """An existing context is linked as it is (never rewritten); a new one is created."""
+        if context.id is not None:
+            return _context_ref(context.id)
+        if context.type and context.type_id is None:
+            found = self.store.get_context_by_type_and_name(
+                context.type, context.name, context.type_version
+            )
+            if found is not None and found.id is not None:
+                return _context_ref(found.id)
+        return context
+
+    def _find_cached(self, input_ids: list[int]) -> CacheHit | None:
+        return find_cache_hit(self.store, self.execution_type, input_ids, self.properties)
+
+    def start(self) -> Run:
+        """Record the execution ``RUNNING`` and make this the current run (see ``__enter__``)."""
+        self._begin()
+        self._token = _CURRENT.set(self)
+        return self
+
+    def finish(self) -> None:
+        """Record the outputs and the execution ``COMPLETE`` (``CACHED`` after
+        :meth:`use_cached`) in one atomic write. If that write fails, the run is recorded
+        ``FAILED`` with the reason and the error is raised."""
+        self._require_active("finish()")
+        try:
+            self._complete_or_fail()
+        finally:
+            self._release()
+
+    def fail(self, error: BaseException | str) -> None:
+        """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
+        self._require_active("fail()")
+        try:
+            self._record_failure(error)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._token is not None:
+            try:
+                _CURRENT.reset(self._token)
+            except ValueError:  # reset from another context (a misuse): just clear it there
+                _CURRENT.set(None)
+            self._token = None
+
+    def _complete_or_fail(self) -> None:
+        try:
+            self._complete()
+        except Exception as exc:
+            self._fail_quietly(exc)
+            raise
+
+    def _fail_quietly(self, exc: BaseException) -> None:
+        """Record ``exc`` as the run's failure; a failure to record it is noted on ``exc``."""
+        try:
+            self._record_failure(exc)
+        except Exception as record_error:  # never hide the user's exception behind ours
+            exc.add_note(f"lineage-graph could not record the failure: {record_error!r}")
+
+    def _complete(self) -> None:
+        outputs = list(self._outputs)
+        state = ExecutionState.COMPLETE
+        if self._use_cache and self.cached is not None:
+            state = ExecutionState.CACHED
+            self.custom_properties[CACHED_FROM_PROPERTY] = self.cached.execution.id
+            outputs = [
+                _Output(Artifact(id=a.id), list(e.path))
+                for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
+            ] + outputs
+        pairs: list[tuple[Artifact, Event | None]] = []
+        for out in outputs:
+            a = out.artifact
+            if a.id is None:
+                if a.state == ArtifactState.UNKNOWN:
+                    a = a.model_copy(update={"state": ArtifactState.LIVE})
+            else:
+                a = Artifact(id=a.id)
+            pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
+        eid, aids, _ = self.store.put_execution(
+            self._execution_model(state),
+            pairs,
+            [_context_ref(c.id) for c in self.contexts if c.id is not None],
+        )
+        stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
+        self.outputs = [stored[i] for i in aids if i in stored]
+        for out, aid in zip(outputs, aids, strict=True):
+            if out.artifact.id is None and aid in stored:
+                # The caller's object becomes the stored artifact (id, state, times).
+                for name in type(out.artifact).model_fields:
+                    setattr(out.artifact, name, getattr(stored[aid], name))
+        self.execution = self.store.get_executions_by_id([eid])[0]
+
+    def _record_failure(self, error: BaseException | str) -> None:
+        cancelled = isinstance(error, KeyboardInterrupt | asyncio.CancelledError)
+        if isinstance(error, BaseException):
+            self.error = error
+            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            self.custom_properties[ERROR_TYPE_PROPERTY] = type(error).__qualname__
+        else:
+            text = str(error)
+        self.custom_properties[ERROR_PROPERTY] = text[:_MAX_ERROR_CHARS]
+        state = ExecutionState.CANCELED if cancelled else ExecutionState.FAILED
+        # Only the state and the custom properties change: a failure caused by a bad declared
+        # property (or output) must not make recording the failure fail as well.
+        self.store.put_executions(
+            [
+                Execution(
+                    id=self.id,
+                    last_known_state=state,
+                    custom_properties=self.custom_properties,
+                )
+            ],
+            field_mask_paths=[
+                "last_known_state",
+                *(f"custom_properties.{k}" for k in self.custom_properties),
+            ],
+        )
+        self.execution = self.store.get_executions_by_id([self.id])[0]
+
+    def _exit(self, exc: BaseException | None) -> None:
+        try:
+            if self.active:
+                if exc is None:
+                    self._complete_or_fail()
+                else:
+                    self._fail_quietly(exc)
+        finally:
+            self._release()
+
+    def __enter__(self) -> Run:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._exit(exc)
+
+    async def __aenter__(self) -> Run:
+        # to_thread runs _begin in a copy of this task's context: the parent run is found.
+        await asyncio.to_thread(self._begin)
+        self._token = _CURRENT.set(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.active:
+                if exc is None:
+                    await asyncio.to_thread(self._complete_or_fail)
+                else:
+                    await asyncio.to_thread(self._fail_quietly, exc)
+        finally:
+            self._release()
+
+
+# ----------------------------------------------------------------------------- decorator
+
+_SCALARS = (bool, int, float, str)
+
+
+def _split_arguments(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(inputs by parameter name, scalar properties by parameter name)`` of one call."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    inputs: dict[str, Any] = {}
+    props: dict[str, Any] = {}
+    for pname, value in bound.arguments.items():
+        kind = signature.parameters[pname].kind
+        if kind == inspect.Parameter.VAR_POSITIONAL:
+            items = [(f"{pname}{i}", v) for i, v in enumerate(value)]
+        elif kind == inspect.Parameter.VAR_KEYWORD:
+            items = list(value.items())
+        else:
+            items = [(pname, value)]
+        for key, v in items:
+            if isinstance(v, Artifact):
+                inputs[key] = v
+            elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
+                inputs[key] = list(v)
+            elif isinstance(v, _SCALARS):
+                try:
+                    kind_of(v)  # ints beyond int64 are not recordable: leave them out
+                except ValueError:
+                    continue
+                props[key] = v
+    return inputs, props
+
+
+def _record_return(run: Run, value: Any) -> None:
+    shape = "none"
+    if isinstance(value, Artifact):
+        shape = "single"
+        run._outputs.append(_Output(_check_new_output(run, value), [_RETURN_KEY]))
+    elif isinstance(value, tuple | list) and value and all(isinstance(v, Artifact) for v in value):
+        shape = "tuple" if isinstance(value, tuple) else "list"
+        for i, v in enumerate(value):
+            run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, i]))
+    elif (
+        isinstance(value, Mapping)
+        and value
+        and all(isinstance(k, str) and isinstance(v, Artifact) for k, v in value.items())
+    ):
+        shape = "dict"
+        for k, v in value.items():
+            run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, k]))
+    run.custom_properties[RETURN_SHAPE_PROPERTY] = shape
+
+
+def _check_new_output(run: Run, artifact: Artifact) -> Artifact:
+    if artifact.id is None:
+        _ensure_node_type(run.store, artifact)
+    return artifact
+
+
+def _rebuild_return(hit: CacheHit) -> Any:
+    """The decorated function's return value, rebuilt from a cached execution's outputs."""
+    shape = hit.execution.custom_properties.get(RETURN_SHAPE_PROPERTY, "none")
+    returned = [
+        (e.path[1:], a)
+        for a, e in zip(hit.outputs, hit.events, strict=True)
+        if e.path[:1] == [_RETURN_KEY]
+    ]
+    if shape == "single" and returned:
+        return returned[0][1]
+    if shape in ("tuple", "list"):
+        ordered = [a for _, a in sorted(returned, key=lambda pa: int(pa[0][0]))]
+        return tuple(ordered) if shape == "tuple" else ordered
+    if shape == "dict":
+        return {str(p[0]): a for p, a in returned}
+    return None
+
+
+@overload
+def step(
+    store: LineageStore,
+    execution_type: Callable[P, R],
+) -> Callable[P, R]: ...
+
+
+@overload
+def step(
+    store: LineageStore,
+    execution_type: str | None = None,
+    *,
+    context: ContextLike | Sequence[ContextLike] | None = None,
+    properties: Mapping[str, Any] | None = None,
+    context_type: str = "Experiment",
+    cache: bool = False,
+    record_args: bool = True,
+    git: bool | str | Path = False,
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def step(
+    store: LineageStore,
+    execution_type: str | Callable[P, R] | None = None,
+    *,
+    context: ContextLike | Sequence[ContextLike] | None = None,
+    properties: Mapping[str, Any] | None = None,
+    context_type: str = "Experiment",
+    cache: bool = False,
+    record_args: bool = True,
+    git: bool | str | Path = False,
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function (sync or ``async``) so each call is recorded as a :class:`Run`.
+
+    Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
+    name; with ``record_args`` the scalar arguments (bool, int, float, str) become declared
+    properties. The returned artifact(s) (one, a tuple/list, or a dict of them) are the
+    outputs; :func:`current_run` gives the run inside the function for anything else. The
+    execution type defaults to the function's name. With ``cache=True`` a call whose inputs
+    and properties match a completed execution is not run: it is recorded ``CACHED`` and
+    returns the cached outputs.
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        type_name = execution_type if isinstance(execution_type, str) else fn.__name__
+        signature = inspect.signature(fn)
+
+        def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
+            inputs, scalars = _split_arguments(signature, args, kwargs)
+            props = {**(scalars if record_args else {}), **(properties or {})}
+            return Run(
+                store,
+                type_name,
+                inputs=inputs,
+                context=context,
+                properties=props,
+                context_type=context_type,
+                cache=cache,
+                git=git,
+            )
+
+        if inspect.iscoroutinefunction(fn):
+            afn = cast(Callable[..., Awaitable[Any]], fn)
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                async with make_run(args, dict(kwargs)) as run:
+                    if cache and run.cached is not None:
+                        run.use_cached()
+                        return _rebuild_return(run.cached)
+                    value = await afn(*args, **kwargs)
+                    _record_return(run, value)
+                    return value
+
+            return cast(Callable[P, R], async_wrapper)
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            with make_run(args, dict(kwargs)) as run:
+                if cache and run.cached is not None:
+                    run.use_cached()
+                    return cast(R, _rebuild_return(run.cached))
+                value = fn(*args, **kwargs)
+                _record_return(run, value)
+                return value
+
+        return wrapper
+
+    if callable(execution_type):
+        return decorate(execution_type)
+    return decorate

@@ -1,0 +1,380 @@
+"""The lineage viewer: one self-contained HTML page (cytoscape.js + dagre inlined, no network
+access when viewed) drawing a lineage graph left to right, plus table exports.
+
+Works on any *graph-like* object with ``artifacts``, ``executions``, ``events`` and ``contexts``
+(lists of models, or mappings of id to model) and optionally ``attributions`` and
+``associations``: a :class:`~lineage_graph.lineage.LineageGraph` or a :class:`GraphData`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib
+import json
+import math
+import re
+import webbrowser
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..__about__ import __version__
+from ..models import (
+    Artifact,
+    ArtifactState,
+    Association,
+    Attribution,
+    Context,
+    Event,
+    Execution,
+    ExecutionState,
+    ProtoValue,
+)
+
+if TYPE_CHECKING:
+    from ..store import LineageStore
+
+__all__ = [
+    "GraphData",
+    "graph_from_store",
+    "graph_payload",
+    "jsonable",
+    "open_in_browser",
+    "repr_html",
+    "to_dataframe",
+    "to_html",
+    "to_records",
+    "write_html",
+]
+
+#: Beyond this many nodes the page uses a faster layout than dagre.
+DAGRE_LIMIT = 1500
+
+
+@dataclass
+class GraphData:
+    """A plain lineage subgraph (what :func:`graph_from_store` builds for a whole store)."""
+
+    artifacts: list[Artifact] = field(default_factory=list)
+    executions: list[Execution] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    contexts: list[Context] = field(default_factory=list)
+    attributions: list[Attribution] = field(default_factory=list)
+    associations: list[Association] = field(default_factory=list)
+
+    def _repr_html_(self) -> str:
+        return repr_html(self)
+
+    def to_dataframe(self, what: str = "nodes") -> Any:
+        return to_dataframe(self, what)
+
+
+def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphData:
+    """Everything in ``store`` (the first ``limit`` artifacts and executions by id, and the
+    events and context links among them) as a :class:`GraphData`."""
+    artifacts = store.get_artifacts()
+    executions = store.get_executions()
+    if limit is not None:
+        artifacts, executions = artifacts[:limit], executions[:limit]
+    artifact_ids = {a.id for a in artifacts}
+    execution_ids = {e.id for e in executions}
+    events = [
+        e
+        for e in store.get_events_by_execution_ids(sorted(i for i in execution_ids if i))
+        if e.artifact_id in artifact_ids
+    ]
+    contexts = store.get_contexts()
+    attributions: list[Attribution] = []
+    associations: list[Association] = []
+    for c in contexts:
+        cid = c.id or 0
+        attributions += [
+            Attribution(artifact_id=a.id, context_id=cid)
+            for a in store.get_artifacts_by_context(cid)
+            if a.id in artifact_ids and a.id is not None
+        ]
+        associations += [
+            Association(execution_id=x.id, context_id=cid)
+            for x in store.get_executions_by_context(cid)
+            if x.id in execution_ids and x.id is not None
+        ]
+    return GraphData(artifacts, executions, events, contexts, attributions, associations)
+
+
+# ------------------------------------------------------------------------------ collecting
+
+
+def _items(graph: object, name: str) -> list[Any]:
+    value = getattr(graph, name, None)
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return list(value.values())
+    if isinstance(value, Iterable):
+        return list(value)
+    return []
+
+
+def jsonable(value: Any) -> Any:
+    """A property value as JSON (NaN/inf as strings, protos as type_url + base64)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, ProtoValue):
+        return {"type_url": value.type_url, "value_base64": base64.b64encode(value.value).decode()}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _key(kind: str, ident: int | None) -> str:
+    return f"{kind[0]}{ident}"
+
+
+def _label(node: Artifact | Execution) -> str:
+    if node.name:
+        text = node.name
+    elif isinstance(node, Artifact) and node.uri:
+        text = node.uri.rstrip("/").rsplit("/", 1)[-1] or node.uri
+    else:
+        text = f"{node.type or node.kind.value} #{node.id}"
+    text = text if len(text) <= 40 else text[:39] + "…"
+    if (node.name or isinstance(node, Artifact)) and node.type and node.type not in text:
+        text = f"{text}\n{node.type}"
+    return text
+
+
+def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
+    kind = "artifact" if isinstance(node, Artifact) else "execution"
+    if isinstance(node, Artifact):
+        state = ArtifactState(node.state).name
+    else:
+        state = ExecutionState(node.last_known_state).name
+    return {
+        "id": _key(kind, node.id),
+        "entity_id": node.id,
+        "kind": kind,
+        "type": node.type,
+        "name": node.name,
+        "uri": node.uri if isinstance(node, Artifact) else None,
+        "state": state,
+        "label": _label(node),
+        "created": node.create_time_since_epoch,
+        "properties": jsonable(node.properties),
+        "custom_properties": jsonable(node.custom_properties),
+        "contexts": contexts,
+    }
+
+
+def graph_payload(
+    graph: object, *, focus: Artifact | Execution | str | None = None
+) -> dict[str, Any]:
+    """The JSON document the page draws: ``nodes``, ``edges``, ``contexts``, ``focus``."""
+    artifacts: list[Artifact] = _items(graph, "artifacts")
+    executions: list[Execution] = _items(graph, "executions")
+    contexts: list[Context] = _items(graph, "contexts")
+    members: dict[int, list[str]] = {c.id or 0: [] for c in contexts}
+    in_context: dict[str, list[str]] = {}
+    names = {c.id: f"{c.type}:{c.name}" for c in contexts}
+    for link in _items(graph, "attributions"):
+        members.setdefault(link.context_id, []).append(_key("artifact", link.artifact_id))
+    for link in _items(graph, "associations"):
+        members.setdefault(link.context_id, []).append(_key("execution", link.execution_id))
+    for cid, keys in members.items():
+        for k in keys:
+            in_context.setdefault(k, []).append(names.get(cid, str(cid)))
+    nodes = [_node(a, in_context.get(_key("artifact", a.id), [])) for a in artifacts]
+    nodes += [_node(x, in_context.get(_key("execution", x.id), [])) for x in executions]
+    edges = []
+    for e in _items(graph, "events"):
+        a, x = _key("artifact", e.artifact_id), _key("execution", e.execution_id)
+        source, target = (x, a) if e.type.is_output else (a, x)
+        edges.append(
+            {
+                "source": source,
+                "target": target,
+                "kind": "output" if e.type.is_output else "input",
+                "label": e.type.name,
+            }
+        )
+    if isinstance(focus, Artifact | Execution):
+        focus = _key("artifact" if isinstance(focus, Artifact) else "execution", focus.id)
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "contexts": [
+            {"id": c.id, "type": c.type, "name": c.name, "members": members.get(c.id or 0, [])}
+            for c in contexts
+        ],
+        "focus": focus,
+    }
+
+
+# ------------------------------------------------------------------------------------ html
+
+
+@cache
+def _asset(name: str) -> str:
+    return (resources.files(__package__) / "static" / name).read_text(encoding="utf-8")
+
+
+def _script_safe_json(payload: Any) -> str:
+    """JSON that cannot end its ``<script>`` element early (``<``, ``>``, ``&`` escaped)."""
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _script_safe(js: str) -> str:
+    if re.search(r"</script", js, re.IGNORECASE):  # pragma: no cover - vendored files checked
+        raise ValueError("a script to inline contains '</script'")
+    return js
+
+
+def to_html(
+    graph: object,
+    *,
+    title: str = "Lineage",
+    focus: Artifact | Execution | str | None = None,
+) -> str:
+    """The viewer page for ``graph``: one self-contained HTML document (about 0.5 MB of
+    inlined JavaScript; its Content-Security-Policy forbids every network request)."""
+    payload = graph_payload(graph, focus=focus)
+    n_art = sum(1 for n in payload["nodes"] if n["kind"] == "artifact")
+    n_exec = len(payload["nodes"]) - n_art
+    summary = (
+        f"{n_art} artifacts · {n_exec} executions · {len(payload['edges'])} events · "
+        f"{len(payload['contexts'])} contexts"
+    )
+    values = {
+        "TITLE": html.escape(title),
+        "VERSION": html.escape(__version__),
+        "NODE_COUNT": str(len(payload["nodes"])),
+        "EDGE_COUNT": str(len(payload["edges"])),
+        "SUMMARY": html.escape(summary),
+        "CSS": _asset("viewer.css"),
+        "DATA": _script_safe_json(payload),
+        "CYTOSCAPE": _script_safe(_asset("cytoscape.min.js")),
+        "DAGRE": _script_safe(_asset("cytoscape-dagre.min.js")),
+        "APP": _script_safe(_asset("viewer.js")),
+    }
+    return re.sub(
+        r"__([A-Z_]+)__",
+        lambda m: values.get(m.group(1), m.group(0)),
+        _asset("template.html"),
+    )
+
+
+def write_html(
+    graph: object,
+    path: str | Path,
+    *,
+    title: str = "Lineage",
+    focus: Artifact | Execution | str | None = None,
+) -> Path:
+    """Write the viewer page to ``path`` (parents created); returns the absolute path."""
+    target = Path(path).expanduser().resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(to_html(graph, title=title, focus=focus), encoding="utf-8")
+    return target
+
+
+def open_in_browser(path: str | Path) -> bool:
+    """Open a written page in the default browser; False if none could be started."""
+    try:
+        return webbrowser.open(Path(path).resolve().as_uri())
+    except webbrowser.Error:
+        return False
+
+
+def repr_html(graph: object, *, height: int = 520) -> str:
+    """The page inside an ``<iframe srcdoc>`` (Jupyter's ``_repr_html_``): isolated from the
+    notebook's styles and scripts, and still without network access."""
+    page = html.escape(to_html(graph), quote=True)
+    return (
+        f'<iframe srcdoc="{page}" style="width:100%;height:{int(height)}px;border:1px solid #ddd" '
+        'sandbox="allow-scripts" title="lineage graph"></iframe>'
+    )
+
+
+# ---------------------------------------------------------------------------------- tables
+
+
+def _flatten(prefix: str, values: Mapping[str, Any], row: dict[str, Any]) -> None:
+    for key, value in values.items():
+        row[f"{prefix}.{key}"] = jsonable(value) if isinstance(value, ProtoValue) else value
+
+
+def to_records(graph: object, what: str = "nodes") -> list[dict[str, Any]]:
+    """Rows of ``graph``: ``what="nodes"`` (artifacts then executions; properties flattened to
+    ``properties.<name>`` / ``custom_properties.<name>`` columns), ``"events"`` or
+    ``"contexts"``."""
+    if what == "events":
+        return [
+            {
+                "artifact_id": e.artifact_id,
+                "execution_id": e.execution_id,
+                "type": e.type.name,
+                "path": list(e.path),
+                "milliseconds_since_epoch": e.milliseconds_since_epoch,
+            }
+            for e in _items(graph, "events")
+        ]
+    if what == "contexts":
+        rows = []
+        for c in _items(graph, "contexts"):
+            row: dict[str, Any] = {"id": c.id, "type": c.type, "name": c.name}
+            row["create_time_since_epoch"] = c.create_time_since_epoch
+            _flatten("properties", c.properties, row)
+            _flatten("custom_properties", c.custom_properties, row)
+            rows.append(row)
+        return rows
+    if what != "nodes":
+        raise ValueError(f"what must be 'nodes', 'events' or 'contexts', not {what!r}")
+    out: list[dict[str, Any]] = []
+    for node in [*_items(graph, "artifacts"), *_items(graph, "executions")]:
+        is_artifact = isinstance(node, Artifact)
+        row = {
+            "kind": "artifact" if is_artifact else "execution",
+            "id": node.id,
+            "type": node.type,
+            "name": node.name,
+            "uri": node.uri if is_artifact else None,
+            "state": (
+                ArtifactState(node.state).name
+                if is_artifact
+                else ExecutionState(node.last_known_state).name
+            ),
+            "create_time_since_epoch": node.create_time_since_epoch,
+            "last_update_time_since_epoch": node.last_update_time_since_epoch,
+        }
+        _flatten("properties", node.properties, row)
+        _flatten("custom_properties", node.custom_properties, row)
+        out.append(row)
+    return out
+
+
+def to_dataframe(graph: object, what: str = "nodes") -> Any:
+    """:func:`to_records` as a pandas DataFrame (``pip install 'lineage-graph[viz]'``), with
+    ``created`` / ``updated`` as UTC timestamps for nodes."""
+    try:
+        pd: Any = importlib.import_module("pandas")
+    except ImportError as exc:  # pandas is optional
+        raise ModuleNotFoundError(
+            "to_dataframe() needs pandas: pip install 'lineage-graph[viz]' (or pandas); "
+            "to_records() gives the same rows as plain dicts",
+            name="pandas",
+        ) from exc
+    frame = pd.DataFrame.from_records(to_records(graph, what))
+    if what == "nodes" and not frame.empty:
+        frame["created"] = pd.to_datetime(frame["create_time_since_epoch"], unit="ms", utc=True)
+        frame["updated"] = pd.to_datetime(
+            frame["last_update_time_since_epoch"], unit="ms", utc=True
+        )
+    return frame

@@ -1,0 +1,219 @@
+/* lineage-graph viewer (Apache-2.0). Reads the JSON in #lineage-data and draws it with
+   cytoscape.js + dagre, left to right. No network access: everything is inlined. */
+(function () {
+  "use strict";
+
+  var data = JSON.parse(document.getElementById("lineage-data").textContent);
+  var STATE_COLORS = {
+    execution: {
+      COMPLETE: "#2e7d32", RUNNING: "#1565c0", FAILED: "#c62828", CACHED: "#00838f",
+      CANCELED: "#757575", NEW: "#9e9e9e", UNKNOWN: "#b0bec5"
+    },
+    artifact: {
+      LIVE: "#43a047", PENDING: "#f9a825", MARKED_FOR_DELETION: "#ef6c00", DELETED: "#757575",
+      ABANDONED: "#c62828", REFERENCE: "#6a1b9a", UNKNOWN: "#90a4ae"
+    }
+  };
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { node.appendChild(c); });
+    return node;
+  }
+
+  function colorOf(n) {
+    var table = STATE_COLORS[n.kind] || {};
+    return table[n.state] || "#b0bec5";
+  }
+
+  var byId = {};
+  var elements = [];
+  data.nodes.forEach(function (n) {
+    byId[n.id] = n;
+    elements.push({ group: "nodes", data: {
+      id: n.id, label: n.label, kind: n.kind, color: colorOf(n)
+    }, classes: n.kind });
+  });
+  data.edges.forEach(function (e, i) {
+    if (byId[e.source] && byId[e.target]) {
+      elements.push({ group: "edges", data: {
+        id: "edge" + i, source: e.source, target: e.target, label: e.label || ""
+      }, classes: e.kind });
+    }
+  });
+
+  var large = data.nodes.length > 1500;
+  var cy = cytoscape({
+    container: document.getElementById("cy"),
+    elements: elements,
+    minZoom: 0.05,
+    maxZoom: 4,
+    style: [
+      { selector: "node", style: {
+        "label": "data(label)", "font-size": 11, "text-valign": "bottom", "text-margin-y": 4,
+        "text-wrap": "wrap", "text-max-width": 160, "color": "#263238",
+        "background-color": "data(color)", "border-width": 2, "border-color": "#37474f"
+      } },
+      { selector: "node.artifact", style: { "shape": "round-rectangle", "width": 46, "height": 30 } },
+      { selector: "node.execution", style: {
+        "shape": "diamond", "width": 40, "height": 40, "border-color": "#102027"
+      } },
+      { selector: "edge", style: {
+        "width": 1.6, "line-color": "#90a4ae", "target-arrow-color": "#90a4ae",
+        "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.9
+      } },
+      { selector: "edge.output", style: { "line-color": "#607d8b", "target-arrow-color": "#607d8b" } },
+      { selector: ".faded", style: { "opacity": 0.15 } },
+      { selector: "node.focus", style: { "border-width": 5, "border-color": "#ff6f00" } },
+      { selector: "node.up", style: { "border-color": "#1e88e5", "border-width": 4 } },
+      { selector: "node.down", style: { "border-color": "#d81b60", "border-width": 4 } },
+      { selector: "edge.up", style: { "line-color": "#1e88e5", "target-arrow-color": "#1e88e5", "width": 2.6 } },
+      { selector: "edge.down", style: { "line-color": "#d81b60", "target-arrow-color": "#d81b60", "width": 2.6 } },
+      { selector: "node.match", style: { "border-color": "#ff6f00", "border-width": 5 } }
+    ],
+    layout: large
+      ? { name: "breadthfirst", directed: true, spacingFactor: 1.1 }
+      : { name: "dagre", rankDir: "LR", nodeSep: 24, rankSep: 70, edgeSep: 8 }
+  });
+
+  var panel = document.getElementById("details");
+  var status = document.getElementById("status");
+
+  function clearMarks() {
+    cy.elements().removeClass("faded focus up down match");
+  }
+
+  function row(key, value) {
+    return el("tr", {}, [el("th", { text: key }), el("td", { text: value })]);
+  }
+
+  function propTable(title, props) {
+    var keys = Object.keys(props || {});
+    if (!keys.length) { return null; }
+    var table = el("table", { "class": "props" });
+    keys.sort().forEach(function (k) {
+      var v = props[k];
+      table.appendChild(row(k, typeof v === "string" ? v : JSON.stringify(v)));
+    });
+    return el("div", {}, [el("h3", { text: title }), table]);
+  }
+
+  function showDetails(n) {
+    panel.innerHTML = "";
+    panel.appendChild(el("h2", { text: n.kind + " #" + n.entity_id }));
+    var basics = el("table", { "class": "basics" });
+    basics.appendChild(row("type", n.type || ""));
+    if (n.name) { basics.appendChild(row("name", n.name)); }
+    if (n.uri) { basics.appendChild(row("uri", n.uri)); }
+    basics.appendChild(row("state", n.state));
+    if (n.created) { basics.appendChild(row("created", new Date(n.created).toISOString())); }
+    if (n.contexts && n.contexts.length) { basics.appendChild(row("contexts", n.contexts.join(", "))); }
+    panel.appendChild(basics);
+    [["properties", n.properties], ["custom properties", n.custom_properties]].forEach(function (p) {
+      var t = propTable(p[0], p[1]);
+      if (t) { panel.appendChild(t); }
+    });
+    var node = cy.getElementById(n.id);
+    var up = node.predecessors(), down = node.successors();
+    panel.appendChild(el("p", { "class": "counts", text:
+      up.nodes().length + " upstream, " + down.nodes().length + " downstream" }));
+  }
+
+  function select(id) {
+    var n = byId[id];
+    if (!n) { return false; }
+    clearMarks();
+    var node = cy.getElementById(id);
+    var up = node.predecessors(), down = node.successors();
+    cy.elements().not(node.union(up).union(down)).addClass("faded");
+    up.addClass("up");
+    down.addClass("down");
+    node.addClass("focus");
+    showDetails(n);
+    panel.setAttribute("data-selected", id);
+    return true;
+  }
+
+  function reset() {
+    clearMarks();
+    panel.innerHTML = "";
+    panel.appendChild(el("p", { "class": "hint", text:
+      "Click a node to see its properties and highlight its upstream (blue) and downstream (pink)." }));
+    panel.removeAttribute("data-selected");
+    status.textContent = "";
+  }
+
+  function search(text) {
+    clearMarks();
+    var q = text.trim().toLowerCase();
+    if (!q) { status.textContent = ""; return []; }
+    var hits = data.nodes.filter(function (n) {
+      return [n.name, n.uri, n.type, n.label, String(n.entity_id)].some(function (v) {
+        return v && String(v).toLowerCase().indexOf(q) !== -1;
+      });
+    });
+    var set = cy.collection();
+    hits.forEach(function (n) { set = set.union(cy.getElementById(n.id)); });
+    cy.elements().not(set).addClass("faded");
+    set.addClass("match");
+    status.textContent = hits.length + (hits.length === 1 ? " match" : " matches");
+    return hits;
+  }
+
+  cy.on("tap", "node", function (evt) { select(evt.target.id()); });
+  cy.on("tap", function (evt) { if (evt.target === cy) { reset(); } });
+
+  var box = document.getElementById("search");
+  box.addEventListener("input", function () { search(box.value); });
+  box.addEventListener("keydown", function (evt) {
+    if (evt.key === "Enter") {
+      var hits = search(box.value);
+      if (hits.length) {
+        select(hits[0].id);
+        cy.animate({ center: { eles: cy.getElementById(hits[0].id) }, duration: 200 });
+      }
+    } else if (evt.key === "Escape") {
+      box.value = "";
+      reset();
+    }
+  });
+  document.getElementById("fit").addEventListener("click", function () { cy.fit(undefined, 30); });
+  document.getElementById("reset").addEventListener("click", function () { box.value = ""; reset(); });
+
+  var legend = document.getElementById("legend");
+  [["execution", "executions (diamonds)"], ["artifact", "artifacts (rounded)"]].forEach(function (k) {
+    var items = [el("strong", { text: k[1] })];
+    Object.keys(STATE_COLORS[k[0]]).forEach(function (s) {
+      items.push(el("span", { "class": "chip" }, [
+        el("i", { style: "background:" + STATE_COLORS[k[0]][s] }), document.createTextNode(s)
+      ]));
+    });
+    legend.appendChild(el("div", {}, items));
+  });
+
+  if (data.contexts && data.contexts.length) {
+    var list = document.getElementById("contexts");
+    data.contexts.forEach(function (c) {
+      var item = el("li", { text: c.type + ": " + c.name + " (" + c.members.length + ")" });
+      item.addEventListener("click", function () {
+        clearMarks();
+        var set = cy.collection();
+        c.members.forEach(function (id) { set = set.union(cy.getElementById(id)); });
+        cy.elements().not(set).addClass("faded");
+        set.addClass("match");
+        status.textContent = c.type + " " + c.name + ": " + c.members.length + " members";
+      });
+      list.appendChild(item);
+    });
+  }
+
+  reset();
+  cy.fit(undefined, 30);
+  if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
+  if (data.focus && byId[data.focus]) { select(data.focus); }
+  window.lineageViewer = { cy: cy, data: data, select: select, search: search, reset: reset };
+  document.body.setAttribute("data-ready", "true");
+})();

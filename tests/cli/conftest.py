@@ -1,0 +1,52 @@
+"""A directory store holding the demo pipeline, kept open for a module so every CLI call finds
+the running embedded server (as a second process would)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from lineage_graph import LineageStore
+from lineage_graph._demo import DemoResult, rerun_training, run_demo
+from lineage_graph.cli import app
+
+#: Environment every CLI call runs with: wide output, no store chosen by the environment.
+BASE_ENV = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None, "NO_COLOR": "1"}
+
+
+@dataclass
+class Demo:
+    store: LineageStore
+    path: Path
+    result: DemoResult
+    cached_run_id: int
+
+    def cli(
+        self, *args: str, env: dict[str, str | None] | None = None, store: bool = True
+    ) -> Result:
+        return invoke([*args, *(["--store", str(self.path)] if store else [])], env=env)
+
+    def json(self, *args: str) -> Any:
+        result = self.cli(*args, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+
+def invoke(args: Sequence[str], env: dict[str, str | None] | None = None) -> Result:
+    return CliRunner().invoke(app, list(args), env={**BASE_ENV, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    workdir = tmp_path_factory.mktemp("cli")
+    path = workdir / "store"
+    with LineageStore.open(path) as store:
+        result = run_demo(store, workdir)
+        _, cached_run_id = rerun_training(store, result)
+        yield Demo(store, path, result, cached_run_id)

@@ -1,0 +1,85 @@
+"""``lineage-graph demo``: the first thing a newcomer runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import ExecutionState, LineageStore
+from lineage_graph._demo import TinyLogisticRegression, make_dataset, read_csv
+from lineage_graph.cli import ExitCode
+
+from .conftest import invoke
+
+
+def _ids(text: str) -> list[str]:
+    return re.findall(r"#\d+", text)
+
+
+def test_demo_runs_end_to_end_and_is_deterministic(tmp_path: Path) -> None:
+    workdir = tmp_path / "lineage-demo"
+    first = invoke(["demo", "--dir", str(workdir)])
+    assert first.exit_code == 0, first.output
+    out = first.stdout
+    for text in (
+        "Where did the deployed model come from",
+        "customers.csv",
+        "what is affected",
+        "cache hit",
+        "recorded CACHED",
+        "lineage.html",
+        "next, try",
+        "lineage-graph upstream",
+    ):
+        assert text in out, text
+    page = workdir / "lineage.html"
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert (workdir / "data" / "customers.csv").exists()
+
+    second = invoke(["demo", "--dir", str(workdir)])
+    assert second.exit_code == 0, second.output
+    assert _ids(second.stdout) == _ids(out)  # a fresh store each time: the same ids
+
+    with LineageStore.open(workdir / "store") as store:
+        states = [x.last_known_state for x in store.get_executions()]
+        assert states.count(ExecutionState.CACHED) == 1
+        assert store.tracker.deployed_version("churn-model") is not None
+
+    # The "next, try" commands work as printed (paths relative to where the demo ran).
+    store_arg = str(workdir / "store")
+    assert invoke(["upstream", "5", "--store", store_arg]).exit_code == 0
+    assert invoke(["impact", "1", "--store", store_arg]).exit_code == 0
+
+
+def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    result = invoke(["demo", "--dir", str(precious)])
+    assert result.exit_code == ExitCode.ERROR
+    assert "not made by the demo" in result.stderr
+    assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+def test_fallback_model_matches_scikit_learn(tmp_path: Path) -> None:
+    """Without scikit-learn the demo trains a pure-Python logistic regression."""
+    path = tmp_path / "d.csv"
+    make_dataset(path, n=300)
+    xs, ys = read_csv(path)
+    tiny = TinyLogisticRegression(C=1.0).fit(xs[:240], ys[:240])
+    accuracy = sum(int(p == y) for p, y in zip(tiny.predict(xs[240:]), ys[240:], strict=True))
+    assert accuracy / 60 > 0.65
+    if importlib.util.find_spec("sklearn") is None:
+        pytest.skip("scikit-learn is not installed: nothing to compare with")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0)).fit(xs[:240], ys[:240])
+    agree = sum(
+        int(a == b) for a, b in zip(model.predict(xs[240:]), tiny.predict(xs[240:]), strict=True)
+    )
+    assert agree >= 57  # 95% identical predictions

@@ -1,0 +1,272 @@
+"""``store.run(...)``: the pipeline API, on every engine."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Context,
+    ContextType,
+    EventType,
+    ExecutionState,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    LineageStore,
+    PropertyType,
+)
+from lineage_graph.pipeline import current_run
+
+
+@pytest.fixture
+def dataset(store: LineageStore) -> Artifact:
+    store.put_artifact_type(ArtifactType(name="DataSet", properties={"rows": PropertyType.INT}))
+    [aid] = store.put_artifacts(
+        [Artifact(type="DataSet", uri="/data/train.csv", properties={"rows": 10})]
+    )
+    return store.get_artifacts_by_id([aid])[0]
+
+
+def test_run_records_running_then_complete_with_events_and_contexts(
+    store: LineageStore, dataset: Artifact
+) -> None:
+    with store.run("Trainer", inputs=[dataset], context="exp-1", properties={"lr": 0.1}) as run:
+        during = store.get_executions_by_id([run.id])[0]
+        assert during.last_known_state == ExecutionState.RUNNING
+        assert during.properties == {"lr": 0.1}
+        assert [e.type for e in store.get_events_by_execution_ids([run.id])] == [EventType.INPUT]
+        assert run.cached is None
+        assert current_run() is run
+        model = run.output(Artifact(type="Model", uri="/models/1"))
+        assert model.id is None
+    assert current_run() is None
+    assert run.state == ExecutionState.COMPLETE
+    assert model.id is not None and [a.id for a in run.outputs] == [model.id]
+    [stored_model] = store.get_artifacts_by_id([model.id])
+    assert stored_model.state == ArtifactState.LIVE and stored_model.type == "Model"
+    events = {(e.artifact_id, e.type) for e in store.get_events_by_execution_ids([run.id])}
+    assert events == {(dataset.id, EventType.INPUT), (model.id, EventType.OUTPUT)}
+    [exp] = run.contexts
+    assert (exp.type, exp.name) == ("Experiment", "exp-1")
+    assert [x.id for x in store.get_executions_by_context(exp.id or 0)] == [run.id]
+    assert {a.id for a in store.get_artifacts_by_context(exp.id or 0)} == {dataset.id, model.id}
+    # inputs are linked, never rewritten
+    assert store.get_artifacts_by_id([dataset.id or 0]) == [dataset]
+    assert store.get_execution_type("Trainer").properties == {"lr": PropertyType.DOUBLE}
+
+
+def test_an_exception_records_failed_with_the_error_and_no_outputs(
+    store: LineageStore, dataset: Artifact
+) -> None:
+    with pytest.raises(ZeroDivisionError), store.run("Trainer", inputs=[dataset]) as run:
+        run.log_metrics(loss=0.5)
+        run.output("Model", uri="/never")
+        _ = 1 / 0
+    assert run.state == ExecutionState.FAILED
+    [execution] = store.get_executions_by_id([run.id])
+    assert execution.last_known_state == ExecutionState.FAILED
+    assert execution.custom_properties["error"] == "ZeroDivisionError: division by zero"
+    assert execution.custom_properties["error_type"] == "ZeroDivisionError"
+    assert execution.custom_properties["loss"] == 0.5
+    assert store.get_artifacts_by_uri("/never") == []
+    assert isinstance(run.error, ZeroDivisionError)
+
+
+def test_keyboard_interrupt_records_canceled(store: LineageStore) -> None:
+    with pytest.raises(KeyboardInterrupt), store.run("Trainer") as run:
+        raise KeyboardInterrupt
+    assert store.get_executions_by_id([run.id])[0].last_known_state == ExecutionState.CANCELED
+
+
+def test_a_bad_output_fails_the_run_atomically(store: LineageStore, dataset: Artifact) -> None:
+    with (
+        pytest.raises(InvalidArgumentError, match="unmatched property type"),
+        store.run("Trainer", inputs=[dataset]) as run,
+    ):
+        run.output("Model", uri="/good")
+        run.output("DataSet", uri="/bad", properties={"rows": "ten"})
+    [execution] = store.get_executions_by_id([run.id])
+    assert execution.last_known_state == ExecutionState.FAILED
+    assert "unmatched property type" in execution.custom_properties["error"]
+    assert store.get_artifacts_by_uri("/good") == []  # nothing of the completion was written
+
+
+def test_cache_hit_on_same_inputs_and_properties(store: LineageStore, dataset: Artifact) -> None:
+    with store.run("Trainer", inputs=[dataset], properties={"lr": 0.1}) as first:
+        model = first.output("Model", uri="/m1", key="model")
+    with store.run("Trainer", inputs=[dataset], properties={"lr": 0.1}) as again:
+        assert again.cached
+        assert again.cached.execution.id == first.id
+        assert [a.id for a in again.cached.outputs] == [model.id]
+        assert again.cached.output("model").id == model.id
+        assert again.cached.output().id == model.id
+        reused = again.use_cached()
+    assert [a.id for a in reused] == [model.id]
+    assert again.state == ExecutionState.CACHED
+    assert [a.id for a in again.outputs] == [model.id]
+    assert again.execution is not None
+    assert again.execution.custom_properties["cached_from_execution_id"] == first.id
+    # a cached execution is itself a valid cache entry; other properties or inputs miss
+    with store.run("Trainer", inputs=[dataset], properties={"lr": 0.1}) as third:
+        assert third.cached is not None and third.cached.execution.id == again.id
+    with store.run("Trainer", inputs=[dataset], properties={"lr": 0.2}) as other:
+        assert other.cached is None
+    with store.run("Trainer", inputs=[dataset, model], properties={"lr": 0.1}) as more:
+        assert more.cached is None
+    with store.run("Evaluator", inputs=[dataset], properties={"lr": 0.1}) as evaluator:
+        assert evaluator.cached is None
+    with store.run("Trainer", inputs=[dataset], properties={"lr": 0.1}, cache=False) as off:
+        assert off.cached is None
+        with pytest.raises(FailedPreconditionError):
+            off.use_cached()
+
+
+def test_failed_runs_are_not_cache_hits(store: LineageStore, dataset: Artifact) -> None:
+    with pytest.raises(RuntimeError), store.run("Trainer", inputs=[dataset]):
+        raise RuntimeError("boom")
+    with store.run("Trainer", inputs=[dataset]) as run:
+        assert run.cached is None
+
+
+def test_keyed_inputs_and_outputs_become_event_paths(
+    store: LineageStore, dataset: Artifact
+) -> None:
+    other, third = store.put_artifacts(
+        [Artifact(type="DataSet", uri="/data/eval.csv"), Artifact(type="DataSet", uri="/x.csv")]
+    )
+    with store.run("Trainer", inputs={"train": dataset, "eval": [other, third]}) as run:
+        run.output("Model", uri="/m", key="model")
+    paths = sorted(
+        (e.type, e.artifact_id, tuple(e.path)) for e in store.get_events_by_execution_ids([run.id])
+    )
+    assert (EventType.INPUT, dataset.id, ("train",)) in paths
+    assert (EventType.INPUT, other, ("eval", 0)) in paths
+    assert (EventType.INPUT, third, ("eval", 1)) in paths
+    assert any(p == (EventType.OUTPUT, run.outputs[0].id, ("model",)) for p in paths)
+
+
+def test_new_inputs_are_recorded_with_the_run(store: LineageStore) -> None:
+    with store.run("Ingest", inputs=[Artifact(type="RawData", uri="s3://raw")]) as run:
+        assert run.cached is None  # a never-seen input cannot be a cache hit
+        [raw] = run.inputs
+    assert raw.id is not None and raw.uri == "s3://raw"
+    assert store.get_artifact_type("RawData").name == "RawData"
+
+
+def test_existing_contexts_are_linked_not_rewritten(store: LineageStore) -> None:
+    store.put_context_type(ContextType(name="Experiment", properties={"note": PropertyType.STRING}))
+    [cid] = store.put_contexts(
+        [Context(type="Experiment", name="exp", properties={"note": "keep"}, external_id="x")]
+    )
+    before = store.get_contexts_by_id([cid])
+    with store.run("Trainer", context=["exp", Context(type="Pipeline", name="p")]) as run:
+        pass
+    assert store.get_contexts_by_id([cid]) == before
+    assert sorted((c.type, c.name) for c in run.contexts) == [
+        ("Experiment", "exp"),
+        ("Pipeline", "p"),
+    ]
+
+
+def test_nested_runs_inherit_contexts_and_know_their_parent(store: LineageStore) -> None:
+    with store.run("Pipeline", context="exp") as outer:
+        with store.run("Step") as inner:
+            assert current_run() is inner and inner.parent is outer
+        assert current_run() is outer
+    assert inner.execution is not None
+    assert inner.execution.custom_properties["parent_execution_id"] == outer.id
+    assert [c.name for c in inner.contexts] == ["exp"]
+
+
+def test_the_current_run_does_not_leak_into_other_threads(store: LineageStore) -> None:
+    seen: list[object] = []
+    with store.run("Trainer"):
+        worker = threading.Thread(target=lambda: seen.append(current_run()))
+        worker.start()
+        worker.join()
+    assert seen == [None]
+
+
+def test_concurrent_asyncio_runs_are_isolated(store: LineageStore) -> None:
+    async def task(name: str) -> tuple[str, str]:
+        async with store.run(name) as run:
+            await asyncio.sleep(0.01)
+            current = current_run()
+            assert current is run
+            await asyncio.sleep(0.01)
+            return name, current.execution_type
+
+    async def main() -> list[tuple[str, str]]:
+        return await asyncio.gather(task("A"), task("B"), task("C"))
+
+    assert sorted(asyncio.run(main())) == [("A", "A"), ("B", "B"), ("C", "C")]
+    states = {e.type: e.last_known_state for e in store.get_executions()}
+    assert states == {
+        "A": ExecutionState.COMPLETE,
+        "B": ExecutionState.COMPLETE,
+        "C": ExecutionState.COMPLETE,
+    }
+
+
+def test_async_failure_is_recorded(store: LineageStore) -> None:
+    async def main() -> int:
+        async with store.run("Trainer") as run:
+            raise ValueError("bad value")
+        return run.id  # pragma: no cover
+
+    with pytest.raises(ValueError, match="bad value"):
+        asyncio.run(main())
+    [execution] = store.get_executions()
+    assert execution.last_known_state == ExecutionState.FAILED
+    assert execution.custom_properties["error"] == "ValueError: bad value"
+
+
+def test_explicit_start_finish_and_misuse(store: LineageStore) -> None:
+    run = store.run("Trainer")
+    with pytest.raises(FailedPreconditionError):
+        _ = run.id
+    with pytest.raises(FailedPreconditionError):
+        run.output("Model")
+    run.start()
+    assert current_run() is run
+    run.output("Model", uri="/m")
+    run.finish()
+    assert current_run() is None and run.state == ExecutionState.COMPLETE
+    with pytest.raises(FailedPreconditionError):
+        run.finish()
+    with pytest.raises(FailedPreconditionError):
+        run.start()
+    failing = store.run("Trainer").start()
+    failing.fail("gave up")
+    assert failing.execution is not None
+    assert failing.execution.custom_properties["error"] == "gave up"
+    assert failing.state == ExecutionState.FAILED
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"inputs": ["not an artifact"]}, "expected an Artifact"),
+        ({"inputs": "abc"}, "list of artifacts"),
+        ({"inputs": {"": 1}}, "non-empty"),
+        ({"context": [3]}, "a context is a name"),
+    ],
+)
+def test_bad_arguments_are_invalid_argument_errors(
+    store: LineageStore, kwargs: dict[str, object], match: str
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=match):
+        store.run("Trainer", **kwargs)  # type: ignore[arg-type]
+    assert store.get_executions() == []
+
+
+def test_properties_of_unsupported_kinds_are_rejected(store: LineageStore) -> None:
+    with pytest.raises(InvalidArgumentError, match="unsupported property value"):
+        store.run("Trainer", properties={"x": [1, 2]}).start()
+    with store.run("Trainer") as run, pytest.raises(InvalidArgumentError):
+        run.log_properties(bad=object())

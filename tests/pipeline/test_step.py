@@ -1,0 +1,119 @@
+"""``@store.step(...)``: the decorator form of the pipeline API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from lineage_graph import Artifact, EventType, ExecutionState, LineageStore
+from lineage_graph.pipeline import current_run, step
+
+
+def test_artifact_arguments_are_inputs_scalars_properties_returns_outputs(
+    store: LineageStore,
+) -> None:
+    @store.step("Trainer", context="exp")
+    def train(data: Artifact, epochs: int, lr: float = 0.1, note: object = None) -> Artifact:
+        run = current_run()
+        assert run is not None and run.execution_type == "Trainer"
+        run.log_metrics(accuracy=0.9)
+        return Artifact(type="Model", uri=f"/model-{epochs}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    model = train(data, 3)
+    assert model.id is not None
+    [execution] = store.get_executions_by_type("Trainer")
+    assert execution.last_known_state == ExecutionState.COMPLETE
+    assert execution.properties == {"epochs": 3, "lr": 0.1}
+    assert execution.custom_properties["accuracy"] == 0.9
+    events = sorted(
+        (e.type, e.artifact_id, tuple(e.path))
+        for e in store.get_events_by_execution_ids([execution.id or 0])
+    )
+    assert events == [
+        (EventType.INPUT, data.id, ("data",)),
+        (EventType.OUTPUT, model.id, ("return",)),
+    ]
+    assert [c.name for c in store.get_contexts_by_execution(execution.id or 0)] == ["exp"]
+
+
+def test_cached_step_is_not_run_again_and_returns_the_same_shape(store: LineageStore) -> None:
+    calls: list[int] = []
+
+    @store.step(cache=True)
+    def split(data: Artifact, seed: int) -> tuple[Artifact, Artifact]:
+        calls.append(seed)
+        return Artifact(type="DataSet", uri=f"/train-{seed}"), Artifact(
+            type="DataSet", uri=f"/test-{seed}"
+        )
+
+    @store.step(cache=True)
+    def features(data: Artifact) -> dict[str, Artifact]:
+        return {"x": Artifact(type="Features", uri="/x"), "y": Artifact(type="Features", uri="/y")}
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    first = split(data, 1)
+    second = split(data, 1)
+    assert calls == [1]
+    assert isinstance(second, tuple) and [a.id for a in second] == [a.id for a in first]
+    split(data, 2)
+    assert calls == [1, 2]
+    states = [x.last_known_state for x in store.get_executions_by_type("split")]
+    assert states == [ExecutionState.COMPLETE, ExecutionState.CACHED, ExecutionState.COMPLETE]
+    f1 = features(first[0])
+    f2 = features(first[0])
+    assert {k: v.id for k, v in f1.items()} == {k: v.id for k, v in f2.items()}
+
+
+def test_bare_decorator_and_failures(store: LineageStore) -> None:
+    @step(store)
+    def explode() -> None:
+        raise RuntimeError("nope")
+
+    with pytest.raises(RuntimeError):
+        explode()
+    [execution] = store.get_executions_by_type("explode")
+    assert execution.last_known_state == ExecutionState.FAILED
+    assert execution.custom_properties["error"] == "RuntimeError: nope"
+    assert explode.__name__ == "explode"
+
+
+def test_async_step(store: LineageStore) -> None:
+    @store.step("Fetch", cache=True)
+    async def fetch(url: str) -> Artifact:
+        await asyncio.sleep(0)
+        assert current_run() is not None
+        return Artifact(type="Page", uri=url)
+
+    async def main() -> list[Artifact]:
+        return list(await asyncio.gather(fetch("/a"), fetch("/b")))
+
+    pages = asyncio.run(main())
+    assert sorted(p.uri or "" for p in pages) == ["/a", "/b"]
+    runs = store.get_executions_by_type("Fetch")
+    assert sorted(x.properties["url"] for x in runs) == ["/a", "/b"]
+    # no inputs: the cache key is the properties alone
+    again = asyncio.run(fetch("/a"))
+    assert again.id == next(p.id for p in pages if p.uri == "/a")
+
+
+def test_varargs_and_kwargs(store: LineageStore) -> None:
+    @store.step("Merge", record_args=True)
+    def merge(*parts: Artifact, **options: object) -> Artifact:
+        return Artifact(type="DataSet", uri="/merged")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="/a")
+        b = ingest.output("DataSet", uri="/b")
+    merge(a, b, mode="concat", huge=2**70)
+    [execution] = store.get_executions_by_type("Merge")
+    assert execution.properties == {"mode": "concat"}
+    paths = {
+        tuple(e.path)
+        for e in store.get_events_by_execution_ids([execution.id or 0])
+        if e.type == EventType.INPUT
+    }
+    assert paths == {("parts0",), ("parts1",)}

@@ -1,0 +1,122 @@
+"""``store.tracker``: model versions, deployments, the winning experiment, git info."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import Artifact, InvalidArgumentError, LineageStore, NotFoundError
+from lineage_graph.pipeline import git_info
+
+
+def train(store: LineageStore, experiment: str, accuracy: float) -> Artifact:
+    with store.run("Trainer", context=experiment, properties={"acc_target": accuracy}) as run:
+        run.log_metrics(accuracy=accuracy)
+        return run.output("Model", uri=f"/models/{experiment}")
+
+
+def test_versions_previous_deployed_and_best(store: LineageStore) -> None:
+    tracker = store.tracker
+    assert tracker.model_versions("churn") == [] and tracker.latest_version("churn") is None
+    m1, m2, m3 = (train(store, f"exp-{i}", acc) for i, acc in enumerate([0.7, 0.9, 0.8], 1))
+    v1 = tracker.register_model(m1, "churn")
+    v2 = tracker.register_model(m2.id or 0, "churn")
+    v3 = tracker.register_model(m3, "churn")
+    assert [v.version for v in (v1, v2, v3)] == [1, 2, 3]
+    assert tracker.register_model(m2, "churn") == v2  # idempotent
+    assert tracker.registered_models() == ["churn"]
+    assert [v.id for v in tracker.model_versions("churn")] == [m1.id, m2.id, m3.id]
+    assert tracker.previous_version(v3) == v2
+    assert tracker.previous_version(m2.id or 0) == v1
+    assert tracker.previous_version(v1) is None
+    assert tracker.latest_version("churn") == v3
+    assert tracker.get_model_version("churn", 2) == v2
+    with pytest.raises(NotFoundError):
+        tracker.get_model_version("churn", 9)
+    # the stored model keeps its other fields
+    [stored] = store.get_artifacts_by_id([m1.id or 0])
+    assert stored.uri == "/models/exp-1" and stored.custom_properties["model_version"] == 1
+
+    assert tracker.deployed_version("churn") is None
+    tracker.deploy(v2)
+    tracker.deploy(v3, environment="staging")
+    assert tracker.deployed_version("churn") == v2
+    assert tracker.deployed_version("churn", environment="staging") == v3
+    tracker.deploy(v3)
+    assert tracker.deployed_version("churn") == v3
+    tracker.deploy(v1)  # roll back
+    assert tracker.deployed_version("churn") == v1
+    assert len(tracker.deployments("churn", environment="production")) == 3
+    assert len(tracker.deployments("churn")) == 4
+
+    best = tracker.best_version("churn", "accuracy")
+    assert best == v2
+    experiment = tracker.experiment_of(best)
+    assert experiment is not None and experiment.name == "exp-2"
+    assert tracker.best_version("churn", "accuracy", higher_is_better=False) == v1
+    assert tracker.best_version("churn", "no-such-metric") is None
+    assert tracker.metric(v3, "accuracy") == 0.8
+
+
+def test_tracker_errors(store: LineageStore) -> None:
+    model = train(store, "e", 0.5)
+    tracker = store.tracker
+    with pytest.raises(InvalidArgumentError, match="not a registered model"):
+        tracker.deploy(model)
+    with pytest.raises(InvalidArgumentError, match="not a registered model"):
+        tracker.previous_version(model)
+    with pytest.raises(InvalidArgumentError, match="non-empty name"):
+        tracker.register_model(model, "")
+    with pytest.raises(InvalidArgumentError, match="no id"):
+        tracker.register_model(Artifact(type="Model"), "m")
+    with pytest.raises(NotFoundError):
+        tracker.register_model(999_999, "m")
+    assert tracker.experiment_of(model) is not None
+    [orphan] = store.put_artifacts([Artifact(type="Model", uri="/orphan")])
+    assert tracker.experiment_of(orphan) is None and tracker.producer_of(orphan) is None
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    git("remote", "add", "origin", "https://user:secret-token@example.com/org/repo.git")
+    (repo / "f.txt").write_text("x")
+    git("add", "f.txt")
+    git("commit", "-q", "-m", "one")
+    return repo
+
+
+def test_git_info_on_runs(store: LineageStore, git_repo: Path, tmp_path: Path) -> None:
+    info = git_info(git_repo)
+    assert len(info["git_commit"]) == 40 and info["git_branch"] == "main"
+    assert info["git_dirty"] is False
+    assert info["git_remote"] == "https://example.com/org/repo.git"  # no credentials recorded
+    (git_repo / "f.txt").write_text("changed")
+    assert git_info(git_repo)["git_dirty"] is True
+    assert git_info(tmp_path / "not-a-repo") == {}
+
+    with store.run("Trainer", git=git_repo) as run:
+        pass
+    assert run.execution is not None
+    assert run.execution.custom_properties["git_commit"] == info["git_commit"]
+    with store.run("Trainer") as plain:
+        pass
+    recorded = store.tracker.log_git(plain.id, git_repo)
+    [execution] = store.get_executions_by_id([plain.id])
+    assert execution.custom_properties["git_commit"] == recorded["git_commit"]
+    assert execution.last_known_state == plain.state  # only the git fields changed
+    with pytest.raises(NotFoundError):
+        store.tracker.log_git(424242, git_repo)

@@ -1,0 +1,195 @@
+"""The viewer in a real headless browser: Debian's chromium driven by Python playwright.
+
+Never ``playwright install`` (no browser downloads): the system chromium is used. Locally these
+tests skip when /usr/bin/chromium is missing; in CI (``CI`` set) they must run.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_graph.viewer import GraphData, repr_html, write_html
+
+from .test_page import HOSTILE, sample_graph
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+_missing = [
+    what
+    for what, ok in (
+        (f"{CHROMIUM} (apt-get install chromium)", CHROMIUM.exists()),
+        ("playwright (pip install playwright)", importlib.util.find_spec("playwright") is not None),
+    )
+    if not ok
+]
+pytestmark = pytest.mark.skipif(
+    bool(_missing) and not os.environ.get("CI"),
+    reason=f"browser tests need {' and '.join(_missing)}; they always run in CI",
+)
+
+LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield instance
+        instance.close()
+
+
+class Page:
+    """A page that records every request it makes and every script error."""
+
+    def __init__(self, browser: Any) -> None:
+        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+
+    def open(self, path: Path) -> None:
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+
+    def network_requests(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(LOCAL_SCHEMES)]
+
+    def click_node(self, node_id: str) -> None:
+        """A real mouse click where cytoscape drew the node."""
+        x, y = self.page.evaluate(
+            """(id) => {
+                const cy = window.lineageViewer.cy;
+                const p = cy.getElementById(id).renderedPosition();
+                const box = cy.container().getBoundingClientRect();
+                return [box.left + p.x, box.top + p.y];
+            }""",
+            node_id,
+        )
+        self.page.mouse.click(x, y)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Page]:
+    p = Page(browser)
+    yield p
+    p.page.close()
+
+
+def test_page_loads_without_network_and_draws_every_node(page: Page, tmp_path: Path) -> None:
+    path = write_html(sample_graph(), tmp_path / "g.html")
+    page.open(path)
+    assert page.network_requests() == []
+    assert page.errors == []
+    assert page.page.evaluate("window.lineageViewer.cy.nodes().length") == 3
+    assert page.page.evaluate("window.lineageViewer.cy.edges().length") == 2
+    assert page.page.get_attribute("#stats", "data-nodes") == "3"
+    assert "2 artifacts · 1 executions" in page.page.text_content("#stats")
+    # Laid out left to right: data, then the trainer, then the model.
+    xs = page.page.evaluate(
+        "['a1','e1','a2'].map(id => window.lineageViewer.cy.getElementById(id).position().x)"
+    )
+    assert xs == sorted(xs) and len(set(xs)) == 3
+    shapes = page.page.evaluate(
+        "['a1','e1'].map(id => window.lineageViewer.cy.getElementById(id).style('shape'))"
+    )
+    assert shapes == ["round-rectangle", "diamond"]
+
+
+def test_clicking_a_node_shows_its_properties_and_highlights_lineage(
+    page: Page, tmp_path: Path
+) -> None:
+    page.open(write_html(sample_graph(), tmp_path / "g.html"))
+    page.click_node("a2")
+    page.page.wait_for_selector('#details[data-selected="a2"]', timeout=5_000)
+    details = page.page.text_content("#details") or ""
+    assert HOSTILE.replace("\u2028", "") in details.replace("\u2028", "")  # shown as text
+    assert "acc" in details and "0.9" in details and "/models/m.pkl" in details
+    assert "Experiment:exp-1" in details and "2 upstream, 0 downstream" in details
+    upstream = page.page.evaluate("window.lineageViewer.cy.nodes('.up').map(n => n.id()).sort()")
+    assert upstream == ["a1", "e1"]
+    page.click_node("a1")
+    page.page.wait_for_selector('#details[data-selected="a1"]', timeout=5_000)
+    assert page.page.evaluate("window.lineageViewer.cy.nodes('.down').map(n => n.id()).sort()") == [
+        "a2",
+        "e1",
+    ]
+    assert page.page.evaluate("document.title") == "Lineage"  # the hostile name ran nothing
+    assert page.network_requests() == [] and page.errors == []
+
+
+def test_search_by_name_and_uri(page: Page, tmp_path: Path) -> None:
+    page.open(write_html(sample_graph(), tmp_path / "g.html"))
+    page.page.fill("#search", "s3://bucket")
+    assert page.page.text_content("#status") == "1 match"
+    assert page.page.evaluate("window.lineageViewer.cy.nodes('.match').map(n => n.id())") == ["a1"]
+    page.page.fill("#search", "trainer")
+    page.page.press("#search", "Enter")
+    page.page.wait_for_selector('#details[data-selected="e1"]', timeout=5_000)
+    page.page.fill("#search", "nothing-like-this")
+    assert page.page.text_content("#status") == "0 matches"
+
+
+def test_a_larger_graph_and_the_focus_node(page: Page, tmp_path: Path) -> None:
+    from lineage_graph import Artifact, Event, EventType, Execution
+
+    n = 200
+    graph = GraphData(
+        artifacts=[Artifact(id=i, type="D", uri=f"/d/{i}") for i in range(1, n + 2)],
+        executions=[Execution(id=i, type="Step") for i in range(1, n + 1)],
+        events=[
+            ev
+            for i in range(1, n + 1)
+            for ev in (
+                Event(artifact_id=i, execution_id=i, type=EventType.INPUT),
+                Event(artifact_id=i + 1, execution_id=i, type=EventType.OUTPUT),
+            )
+        ],
+    )
+    page.open(write_html(graph, tmp_path / "big.html", focus="a101"))
+    assert page.page.evaluate("window.lineageViewer.cy.nodes().length") == 2 * n + 1
+    assert page.page.get_attribute("#details", "data-selected") == "a101"
+    assert page.page.evaluate("window.lineageViewer.cy.nodes('.up').length") == 200
+    assert page.network_requests() == [] and page.errors == []
+
+
+def test_jupyter_repr_renders_in_an_iframe_offline(page: Page, tmp_path: Path) -> None:
+    notebook = tmp_path / "notebook.html"
+    notebook.write_text(
+        f"<!DOCTYPE html><html><body>{repr_html(sample_graph())}</body></html>", encoding="utf-8"
+    )
+    page.page.goto(notebook.as_uri())
+    frame = page.page.frame_locator("iframe")
+    frame.locator("body[data-ready=true]").wait_for(timeout=15_000)
+    assert frame.locator("#stats").get_attribute("data-nodes") == "3"
+    assert page.network_requests() == [] and page.errors == []
+    assert html.escape("<") not in (frame.locator("#stats").text_content() or "")
+
+
+def test_the_request_recorder_does_see_network_requests(page: Page, tmp_path: Path) -> None:
+    """The harness itself: a page without the viewer's policy that fetches from the network."""
+    leaky = tmp_path / "leaky.html"
+    leaky.write_text(
+        '<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/pixel.png"></body></html>',
+        encoding="utf-8",
+    )
+    page.page.goto(leaky.as_uri())
+    page.page.wait_for_load_state("load")
+    assert page.network_requests() == ["http://127.0.0.1:9/pixel.png"]

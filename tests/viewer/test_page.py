@@ -1,0 +1,144 @@
+"""The viewer page's content and the table exports (no browser needed)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    Context,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ProtoValue,
+)
+from lineage_graph.models import Association, Attribution
+from lineage_graph.viewer import (
+    GraphData,
+    graph_payload,
+    repr_html,
+    to_dataframe,
+    to_html,
+    to_records,
+    write_html,
+)
+
+HOSTILE = "</script><script>alert(1)</script> & ünï \u2028 'q\""
+
+
+def sample_graph() -> GraphData:
+    """data -> Trainer -> model, with a hostile name and every awkward property value."""
+    data = Artifact(id=1, type="DataSet", uri="s3://bucket/data.csv", state=ArtifactState.LIVE)
+    model = Artifact(
+        id=2,
+        type="Model",
+        name=HOSTILE,
+        uri="/models/m.pkl",
+        state=ArtifactState.LIVE,
+        properties={"acc": 0.9},
+        custom_properties={
+            "nan": float("nan"),
+            "inf": float("-inf"),
+            "pb": ProtoValue(type_url="t/x", value=b"\x00\xff"),
+            "struct": {"a": [1, None]},
+        },
+        create_time_since_epoch=1_700_000_000_000,
+        last_update_time_since_epoch=1_700_000_000_500,
+    )
+    trainer = Execution(
+        id=1, type="Trainer", last_known_state=ExecutionState.FAILED, properties={"lr": 0.1}
+    )
+    return GraphData(
+        artifacts=[data, model],
+        executions=[trainer],
+        events=[
+            Event(artifact_id=1, execution_id=1, type=EventType.INPUT),
+            Event(artifact_id=2, execution_id=1, type=EventType.OUTPUT),
+        ],
+        contexts=[Context(id=7, type="Experiment", name="exp-1")],
+        attributions=[Attribution(artifact_id=2, context_id=7)],
+        associations=[Association(execution_id=1, context_id=7)],
+    )
+
+
+def _data_of(page: str) -> dict[str, object]:
+    match = re.search(r'<script type="application/json" id="lineage-data">(.*?)</script>', page)
+    assert match is not None
+    return json.loads(match.group(1))  # type: ignore[no-any-return]
+
+
+def test_payload_shapes_the_dag() -> None:
+    payload = graph_payload(sample_graph(), focus=sample_graph().artifacts[1])
+    nodes = {n["id"]: n for n in payload["nodes"]}
+    assert set(nodes) == {"a1", "a2", "e1"}
+    assert nodes["e1"]["state"] == "FAILED" and nodes["a2"]["state"] == "LIVE"
+    assert payload["edges"] == [
+        {"source": "a1", "target": "e1", "kind": "input", "label": "INPUT"},
+        {"source": "e1", "target": "a2", "kind": "output", "label": "OUTPUT"},
+    ]
+    assert payload["contexts"] == [
+        {"id": 7, "type": "Experiment", "name": "exp-1", "members": ["a2", "e1"]}
+    ]
+    assert nodes["a2"]["contexts"] == ["Experiment:exp-1"]
+    assert payload["focus"] == "a2"
+    custom = nodes["a2"]["custom_properties"]
+    assert custom["nan"] == "NaN" and custom["inf"] == "-Infinity"
+    assert custom["pb"] == {"type_url": "t/x", "value_base64": "AP8="}
+
+
+def test_page_is_self_contained_and_script_safe() -> None:
+    page = to_html(sample_graph(), title="<b>T</b>")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "default-src 'none'" in page  # the browser itself forbids any request
+    assert "<title>&lt;b&gt;T&lt;/b&gt;</title>" in page
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page)
+    # the hostile name cannot close the data element: exactly 4 script elements
+    assert page.count("</script>") == 4
+    assert _data_of(page)["nodes"][1]["name"] == HOSTILE  # type: ignore[index]
+    assert 'data-nodes="3"' in page and 'data-edges="2"' in page
+    assert "cytoscape" in page and "dagre" in page
+
+
+def test_write_html_and_jupyter_repr(tmp_path: object) -> None:
+    from pathlib import Path
+
+    target = write_html(sample_graph(), Path(str(tmp_path)) / "sub" / "g.html")
+    assert target.is_absolute() and target.read_text(encoding="utf-8").startswith("<!DOCTYPE")
+    frame = repr_html(sample_graph())
+    assert frame.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in frame
+    inner = html.unescape(re.search(r'srcdoc="(.*?)"', frame, re.S).group(1))  # type: ignore[union-attr]
+    assert inner == to_html(sample_graph())
+    assert sample_graph()._repr_html_() == frame
+
+
+def test_records_and_dataframe() -> None:
+    rows = to_records(sample_graph())
+    assert [(r["kind"], r["id"]) for r in rows] == [
+        ("artifact", 1),
+        ("artifact", 2),
+        ("execution", 1),
+    ]
+    assert rows[1]["properties.acc"] == 0.9 and rows[1]["state"] == "LIVE"
+    assert rows[2]["properties.lr"] == 0.1 and rows[2]["state"] == "FAILED"
+    events = to_records(sample_graph(), "events")
+    assert events[1] == {
+        "artifact_id": 2,
+        "execution_id": 1,
+        "type": "OUTPUT",
+        "path": [],
+        "milliseconds_since_epoch": None,
+    }
+    assert to_records(sample_graph(), "contexts")[0]["name"] == "exp-1"
+    with pytest.raises(ValueError, match="what must be"):
+        to_records(sample_graph(), "widgets")
+    pd = pytest.importorskip("pandas", reason="the [viz] extra (pandas) is not installed")
+    frame = to_dataframe(sample_graph())
+    assert list(frame["id"]) == [1, 2, 1] and frame.loc[1, "name"] == HOSTILE
+    assert frame.loc[1, "created"] == pd.Timestamp(1_700_000_000_000, unit="ms", tz="UTC")
+    assert len(sample_graph().to_dataframe("events")) == 2
