@@ -78,6 +78,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "migrations/v0_to_v1",
         "record the schema version; id sequences from max(id); states as MLMD enum numbers",
     ),
+    Migration(
+        1,
+        "migrations/v1_to_v2",
+        "FalkorDB: an UPSTREAM edge mirrors every EVENT (single-visit upstream traversal)",
+    ),
 )
 
 

@@ -29,6 +29,7 @@ from lineage_graph import (
     PropertyType,
     ProtoValue,
 )
+from lineage_graph._schema import SCHEMA_VERSION
 from lineage_graph.models import INT64_MAX, INT64_MIN
 
 
@@ -585,7 +586,7 @@ def test_reuse_artifact_by_external_id(typed: LineageStore) -> None:
 
 def test_store_describes_itself(store: LineageStore) -> None:
     info = store.describe()
-    assert info["schema_version"] == store.schema_version == 1
+    assert info["schema_version"] == store.schema_version == SCHEMA_VERSION
     assert info["engine"] in ("falkordb", "neo4j")
 
 

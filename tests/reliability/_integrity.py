@@ -25,6 +25,8 @@ REL_ENDS = {
     "ATTRIBUTION": "x:Artifact AND y:Context",
     "ASSOCIATION": "x:Execution AND y:Context",
     "PARENT_CONTEXT": "x:Context AND y:Context",
+    # FalkorDB only (schema 2): every EVENT mirrored consumer -> producer for algo.BFS upstream
+    "UPSTREAM": "(x:Artifact AND y:Execution) OR (x:Execution AND y:Artifact)",
 }
 SEQUENCES = {"Artifact": "n:Artifact", "Execution": "n:Execution", "Context": "n:Context"}
 TYPES = "n:ArtifactType OR n:ExecutionType OR n:ContextType"
@@ -66,6 +68,17 @@ def check_store(store: LineageStore) -> dict[str, int]:
         "MATCH (c:Context) WITH c.type_id AS t, c.name AS name, count(*) AS k WHERE k > 1 "
         "RETURN count(*) AS n",
     )
+    if store.backend.dialect == "falkordb":  # the mirror must match the events one to one
+        out["EVENT without its UPSTREAM mirror"] = _one(
+            store,
+            "MATCH (x)-[r:EVENT]->(y) WHERE NOT (y)-[:UPSTREAM {type: r.type}]->(x) "
+            "RETURN count(r) AS n",
+        )
+        out["UPSTREAM without its EVENT"] = _one(
+            store,
+            "MATCH (y)-[u:UPSTREAM]->(x) WHERE NOT (x)-[:EVENT {type: u.type}]->(y) "
+            "RETURN count(u) AS n",
+        )
     labels = store.backend.read("MATCH (n) RETURN DISTINCT labels(n) AS l", name="tests/integrity")
     out["unknown labels"] = sum(1 for r in labels for lab in r["l"] if lab not in NODE_LABELS)
     rels = store.backend.read(
