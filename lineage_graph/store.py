@@ -353,8 +353,12 @@ class LineageStore:
         )
 
     # ------------------------------------------------------------------------------- lineage
-    # (issue 3: upstream / downstream / lineage / impact / find_cached_execution / context_graph
-    #  / compare / lineage_diff; each a thin delegation to lineage_graph/_repositories/lineage*.py)
+    # (issue 3: upstream / downstream / lineage / impact / compare / lineage_diff; each a thin
+    #  delegation to lineage_graph/lineage/)
+
+    # ------------------------------------------------------------------ same inputs / context
+    # (issue 3: find_cached_execution / context_graph; thin delegations to
+    #  lineage_graph/_repositories/cache.py)
 
     # ------------------------------------------------------------------------------ pipeline
     # (issue 6: run(...) / step(...) / tracker surface; delegations to lineage_graph/pipeline.py)
