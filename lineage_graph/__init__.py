@@ -20,6 +20,15 @@ from .exceptions import (
     QueryError,
     SchemaVersionError,
 )
+from .lineage import (
+    ArtifactDiff,
+    ImpactMark,
+    ImpactReport,
+    LineageDiff,
+    LineageGraph,
+    NodeFilter,
+    NodeRef,
+)
 from .models import (
     Artifact,
     ArtifactState,
@@ -44,6 +53,7 @@ from .store import LineageStore
 __all__ = [
     "AlreadyExistsError",
     "Artifact",
+    "ArtifactDiff",
     "ArtifactState",
     "ArtifactType",
     "Association",
@@ -61,10 +71,16 @@ __all__ = [
     "ExecutionState",
     "ExecutionType",
     "FailedPreconditionError",
+    "ImpactMark",
+    "ImpactReport",
     "InvalidArgumentError",
+    "LineageDiff",
+    "LineageGraph",
     "LineageGraphError",
     "LineageStore",
+    "NodeFilter",
     "NodeKind",
+    "NodeRef",
     "NotFoundError",
     "OutOfRangeError",
     "ParentContext",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
@@ -16,6 +17,17 @@ from ._repositories.relations import RelationRepository
 from ._repositories.types import TypeRepository
 from ._schema import SCHEMA, SCHEMA_VERSION
 from .backends import Backend, open_backend
+from .exceptions import NotFoundError
+from .lineage import LineageGraph, NodeFilter
+from .lineage._filter import StartLike
+from .lineage._impact import (
+    ArtifactDiff,
+    ImpactMark,
+    ImpactReport,
+    ImpactRepository,
+    LineageDiff,
+)
+from .lineage._traverse import LineageRepository
 from .models import (
     Artifact,
     ArtifactType,
@@ -23,6 +35,7 @@ from .models import (
     Attribution,
     Context,
     ContextType,
+    Direction,
     Event,
     Execution,
     ExecutionType,
@@ -76,6 +89,10 @@ class LineageStore:
         self._composite = CompositeWriter(
             self._artifacts, self._executions, self._contexts, self._relations, self._writer
         )
+        self._lineage = LineageRepository(
+            backend, self._artifacts, self._executions, self._contexts, self._relations
+        )
+        self._impact = ImpactRepository(backend, self._lineage)
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] | None = None, **settings: Any) -> Self:
@@ -355,6 +372,91 @@ class LineageStore:
     # ------------------------------------------------------------------------------- lineage
     # (issue 3: upstream / downstream / lineage / impact / compare / lineage_diff; each a thin
     #  delegation to lineage_graph/lineage/)
+
+    def lineage(
+        self,
+        start: StartLike | Iterable[StartLike],
+        *,
+        direction: Direction | str = Direction.BOTH,
+        max_hops: int | None = None,
+        where: NodeFilter | None = None,
+        stop_at: NodeFilter | None = None,
+        include_stop: bool = True,
+        include_contexts: bool = False,
+        as_of: int | dt.datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> LineageGraph:
+        """Everything connected to the start nodes by events, each node visited once.
+
+        ``direction``: upstream (where it came from), downstream (what it affected), both, or
+        any (each hop either way, MLMD's BIDIRECTIONAL). ``max_hops``: None for unbounded; a hop
+        is one event edge. ``where`` selects the nodes returned (the walk still passes through
+        the others); the walk does not go beyond nodes matching ``stop_at`` (returned if
+        ``include_stop``). ``as_of``: only events recorded up to then. ``limit``: nodes per page;
+        ``result.complete`` is False while more remain, and ``cursor=result.cursor`` continues.
+        """
+        from .lineage._filter import as_refs
+        from .lineage._traverse import LineageQuery, as_of_ms
+
+        query = LineageQuery(
+            starts=tuple(as_refs(start)),
+            direction=direction,  # type: ignore[arg-type]  # validated (str accepted)
+            max_hops=max_hops,
+            where=where,
+            stop_at=stop_at,
+            include_stop=include_stop,
+            include_contexts=include_contexts,
+            as_of=as_of_ms(as_of),
+            limit=limit,
+        )
+        return self._lineage.run(query, cursor)
+
+    def upstream(self, start: StartLike | Iterable[StartLike], **options: Any) -> LineageGraph:
+        """Where the start nodes came from: :meth:`lineage` with ``direction="upstream"``."""
+        return self.lineage(start, direction=Direction.UPSTREAM, **options)
+
+    def downstream(self, start: StartLike | Iterable[StartLike], **options: Any) -> LineageGraph:
+        """What the start nodes affected: :meth:`lineage` with ``direction="downstream"``."""
+        return self.lineage(start, direction=Direction.DOWNSTREAM, **options)
+
+    def impact(self, source: StartLike, *, mark: ImpactMark | None = None) -> ImpactReport:
+        """Everything downstream of ``source`` (a bad dataset): artifacts, executions and the
+        contexts (runs, pipelines) touched, grouped by type with counts. With ``mark``, every
+        affected artifact (the source too) gets the mark's state and/or custom property in one
+        atomic write; ``report.mark_token`` undoes it (:meth:`undo_impact_mark`)."""
+        from .lineage._filter import ref_of
+
+        return self._impact.impact(ref_of(source), mark)
+
+    def undo_impact_mark(self, token: str) -> int:
+        """Undo :meth:`impact`'s mark atomically; artifacts updated since are left as they are.
+        Returns how many artifacts were restored."""
+        return self._impact.undo_mark(token)
+
+    def compare(self, a: Artifact | int, b: Artifact | int) -> ArtifactDiff:
+        """The differences between two artifacts of one type (fields and properties)."""
+        from .lineage._impact import compare
+
+        first, second = (self._stored_artifact(x) for x in (a, b))
+        return compare(first, second)
+
+    def lineage_diff(self, a: StartLike, b: StartLike) -> LineageDiff:
+        """Which upstream nodes only ``a`` depends on, only ``b`` does, and which they share."""
+        from .lineage._filter import as_refs
+        from .lineage._impact import lineage_diff
+
+        (ref_a,), (ref_b,) = as_refs(a), as_refs(b)
+        return lineage_diff(self._lineage, ref_a, ref_b)
+
+    def _stored_artifact(self, artifact: Artifact | int) -> Artifact:
+        from .lineage._filter import ref_of
+
+        ident = artifact if isinstance(artifact, int) else ref_of(artifact).id
+        found = self._artifacts.get_by_ids([ident])
+        if not found:
+            raise NotFoundError(f"no artifact {ident}")
+        return found[0]
 
     # ------------------------------------------------------------------ same inputs / context
     # (issue 3: find_cached_execution / context_graph; thin delegations to

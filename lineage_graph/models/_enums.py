@@ -87,6 +87,14 @@ class NodeKind(StrEnum):
 
 
 class Direction(StrEnum):
+    """Which way lineage is followed from the start nodes (edges point the way data flows)."""
+
+    #: Producers of the start nodes, their inputs, and so on: where they came from.
     UPSTREAM = "upstream"
+    #: Consumers of the start nodes and what they produced: what they affected.
     DOWNSTREAM = "downstream"
+    #: Upstream and downstream together (each followed in its own direction).
     BOTH = "both"
+    #: Every hop may follow an EVENT either way: the connected neighbourhood (MLMD's
+    #: ``BIDIRECTIONAL``); with no hop limit it is the whole connected component.
+    ANY = "any"

@@ -12,7 +12,8 @@ EXPECTED = {
     "Attribution", "ConfigurationError", "Context", "ContextType", "Direction", "EngineError",
     "EngineNotInstalledError", "EngineUnavailableError", "Event", "EventType", "Execution",
     "ExecutionState", "ExecutionType", "FailedPreconditionError", "InvalidArgumentError",
-    "LineageGraphError", "LineageStore", "NodeKind", "NotFoundError", "OutOfRangeError",
+    "LineageGraph", "LineageGraphError", "LineageStore", "NodeFilter", "NodeKind", "NodeRef",
+    "NotFoundError", "OutOfRangeError",
     "ParentContext", "PropertyType", "ProtoValue", "QueryError", "SchemaVersionError",
     "__version__",
 }  # fmt: skip

@@ -1,0 +1,9 @@
+// One hop upstream from a frontier: the executions that produced the frontier's artifacts and the
+// artifacts its executions read, through events recorded up to $as_of (null: any time).
+MATCH (a:Artifact)<-[r:EVENT]-(x:Execution)
+WHERE a.id IN $artifact_ids AND ($as_of IS NULL OR r.ms <= $as_of)
+RETURN DISTINCT 'Execution' AS label, x.id AS id
+UNION
+MATCH (e:Execution)<-[r:EVENT]-(x:Artifact)
+WHERE e.id IN $execution_ids AND ($as_of IS NULL OR r.ms <= $as_of)
+RETURN DISTINCT 'Artifact' AS label, x.id AS id

@@ -1,0 +1,170 @@
+"""Node references and node filters: what a traversal starts from, returns and stops at."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ..exceptions import InvalidArgumentError
+from ..models import Artifact, ArtifactState, Execution, ExecutionState, Node, NodeKind
+
+__all__ = ["LineageNode", "NodeFilter", "NodeRef", "StartLike", "as_refs", "ref_of"]
+
+#: The nodes lineage is made of: artifacts and executions joined by events.
+LineageNode = Artifact | Execution
+
+
+class NodeRef(NamedTuple):
+    """A node by kind and id, e.g. ``NodeRef(NodeKind.ARTIFACT, 7)``."""
+
+    kind: NodeKind
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.kind.value.lower()}:{self.id}"
+
+
+StartLike = Artifact | Execution | NodeRef
+
+
+def ref_of(node: Node | NodeRef) -> NodeRef:
+    """The reference of a stored node (it must have an id)."""
+    if isinstance(node, NodeRef):
+        if not isinstance(node.kind, NodeKind):
+            raise InvalidArgumentError(f"NodeRef kind must be a NodeKind, got {node.kind!r}")
+        if isinstance(node.id, bool) or not isinstance(node.id, int):
+            raise InvalidArgumentError(f"NodeRef id must be an int, got {node.id!r}")
+        return node
+    if not isinstance(node, Node):
+        raise InvalidArgumentError(
+            f"expected an Artifact, an Execution or a NodeRef, got {type(node).__name__}"
+        )
+    if node.id is None:
+        raise InvalidArgumentError(f"this {node.kind.value.lower()} has no id: store it first")
+    return NodeRef(node.kind, node.id)
+
+
+def as_refs(start: StartLike | Iterable[StartLike]) -> list[NodeRef]:
+    """Start nodes as references, in the given order, without duplicates."""
+    items: Iterable[Any] = [start] if isinstance(start, Node | NodeRef) else start
+    if isinstance(items, str | bytes | Mapping):
+        raise InvalidArgumentError("start must be nodes or NodeRefs, not a string or a mapping")
+    refs: dict[NodeRef, None] = {}
+    for item in items:
+        ref = ref_of(item)
+        if ref.kind is NodeKind.CONTEXT:
+            raise InvalidArgumentError(
+                f"lineage starts from artifacts and executions, not a context ({ref}): use "
+                "context_graph() for everything in a context"
+            )
+        refs[ref] = None
+    if not refs:
+        raise InvalidArgumentError("lineage needs at least one start node")
+    return list(refs)
+
+
+def _frozen(values: Iterable[Any] | None, what: str) -> frozenset[Any] | None:
+    if values is None:
+        return None
+    if isinstance(values, str | bytes):
+        values = [values]
+    try:
+        return frozenset(values)
+    except TypeError:
+        raise InvalidArgumentError(f"NodeFilter {what} must be a collection of values") from None
+
+
+@dataclass(frozen=True, init=False)
+class NodeFilter:
+    """Which nodes match: every part that is given must hold (an empty filter matches all).
+
+    ``kinds``: node kinds; ``types``: type names; ``states``: :class:`ArtifactState` /
+    :class:`ExecutionState` values, or state names (``"LIVE"``, ``"COMPLETE"``); ``properties``:
+    ``{name: value}``, equal to the node's property or custom property of that name; ``refs``:
+    exact nodes (:class:`NodeRef`, or stored nodes).
+    """
+
+    kinds: frozenset[NodeKind] | None
+    types: frozenset[str] | None
+    states: frozenset[ArtifactState | ExecutionState | str] | None
+    properties: Mapping[str, Any] | None
+    refs: frozenset[NodeRef] | None
+
+    def __init__(
+        self,
+        *,
+        kinds: Iterable[NodeKind] | None = None,
+        types: Iterable[str] | None = None,
+        states: Iterable[ArtifactState | ExecutionState | str] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        refs: Iterable[NodeRef | Node] | None = None,
+    ) -> None:
+        kind_set = _frozen(kinds, "kinds")
+        if kind_set is not None and not all(isinstance(k, NodeKind) for k in kind_set):
+            raise InvalidArgumentError(f"NodeFilter kinds must be NodeKind values: {kinds!r}")
+        type_set = _frozen(types, "types")
+        if type_set is not None and not all(isinstance(t, str) for t in type_set):
+            raise InvalidArgumentError(f"NodeFilter types must be type names: {types!r}")
+        state_set = _frozen(states, "states")
+        if state_set is not None:
+            for s in state_set:
+                ok = isinstance(s, ArtifactState | ExecutionState) or (
+                    isinstance(s, str)
+                    and (s in ArtifactState.__members__ or s in ExecutionState.__members__)
+                )
+                if not ok:
+                    raise InvalidArgumentError(
+                        f"NodeFilter state {s!r} is not an ArtifactState / ExecutionState or the "
+                        "name of one"
+                    )
+        if properties is not None and not isinstance(properties, Mapping):
+            raise InvalidArgumentError("NodeFilter properties must be a mapping {name: value}")
+        ref_set = None if refs is None else frozenset(ref_of(r) for r in refs)
+        object.__setattr__(self, "kinds", kind_set)
+        object.__setattr__(self, "types", type_set)
+        object.__setattr__(self, "states", state_set)
+        object.__setattr__(self, "properties", None if properties is None else dict(properties))
+        object.__setattr__(self, "refs", ref_set)
+
+    def _state_matches(self, node: LineageNode) -> bool:
+        assert self.states is not None
+        state = node.state if isinstance(node, Artifact) else node.last_known_state
+        for wanted in self.states:
+            if isinstance(wanted, str):
+                if state is not None and state.name == wanted:
+                    return True
+            elif type(wanted) is type(state) and wanted == state:
+                return True
+        return False
+
+    def matches(self, node: LineageNode) -> bool:
+        if self.kinds is not None and node.kind not in self.kinds:
+            return False
+        if self.refs is not None and (
+            node.id is None or NodeRef(node.kind, node.id) not in self.refs
+        ):
+            return False
+        if self.types is not None and node.type not in self.types:
+            return False
+        if self.states is not None and not self._state_matches(node):
+            return False
+        if self.properties is not None:
+            for name, value in self.properties.items():
+                if name in node.properties:
+                    if node.properties[name] != value:
+                        return False
+                elif name not in node.custom_properties or node.custom_properties[name] != value:
+                    return False
+        return True
+
+    def key(self) -> str:
+        """A stable text form (part of a page cursor's fingerprint)."""
+        parts = [
+            sorted(k.value for k in self.kinds or ()),
+            sorted(self.types or ()),
+            sorted(repr(s) for s in self.states or ()),
+            sorted((k, repr(v)) for k, v in (self.properties or {}).items()),
+            sorted(str(r) for r in self.refs or ()),
+        ]
+        return repr([self.kinds is None, self.types is None, self.states is None, parts])

@@ -1,0 +1,237 @@
+"""Impact of a bad dataset (with an atomic, undoable mark), and comparisons of artifacts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._encoding import check_text, encode_properties
+from .._repositories._base import Repository, now_ms
+from ..exceptions import InvalidArgumentError, NotFoundError
+from ..models import (
+    Artifact,
+    ArtifactState,
+    Context,
+    Direction,
+    Execution,
+    NodeKind,
+    kind_of,
+)
+from ._filter import NodeRef
+from ._graph import LineageGraph
+from ._traverse import LineageQuery, LineageRepository
+
+__all__ = [
+    "ArtifactDiff",
+    "ImpactMark",
+    "ImpactReport",
+    "ImpactRepository",
+    "LineageDiff",
+]
+
+
+@dataclass(frozen=True)
+class ImpactMark:
+    """How :meth:`LineageStore.impact` marks every affected artifact (source included), in one
+    atomic write: a new ``state`` and/or a custom property (e.g. ``quarantined=True``)."""
+
+    state: ArtifactState | None = None
+    custom_property: tuple[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is None and self.custom_property is None:
+            raise InvalidArgumentError("an ImpactMark sets a state, a custom property, or both")
+        if self.state is not None and not isinstance(self.state, ArtifactState):
+            raise InvalidArgumentError(f"ImpactMark state must be an ArtifactState: {self.state!r}")
+        if self.custom_property is not None:
+            name, value = self.custom_property
+            if not isinstance(name, str) or not name:
+                raise InvalidArgumentError("ImpactMark custom property needs a non-empty name")
+            check_text("custom property name", name)
+            kind_of(value)  # raises InvalidArgumentError for a value MLMD cannot store
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    """Everything downstream of ``source``, grouped by type, with counts."""
+
+    source: NodeRef
+    graph: LineageGraph
+    artifacts_by_type: dict[str, list[Artifact]]
+    executions_by_type: dict[str, list[Execution]]
+    contexts_by_type: dict[str, list[Context]]
+    #: Set when the report marked the affected artifacts: pass it to ``undo_impact_mark``.
+    mark_token: str | None = None
+    marked: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Affected nodes (the source excluded)."""
+        return {
+            "artifacts": sum(len(v) for v in self.artifacts_by_type.values()),
+            "executions": sum(len(v) for v in self.executions_by_type.values()),
+            "contexts": sum(len(v) for v in self.contexts_by_type.values()),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "counts": self.counts,
+            "artifacts_by_type": {t: [a.id for a in v] for t, v in self.artifacts_by_type.items()},
+            "executions_by_type": {
+                t: [e.id for e in v] for t, v in self.executions_by_type.items()
+            },
+            "contexts_by_type": {t: [c.name for c in v] for t, v in self.contexts_by_type.items()},
+            "mark_token": self.mark_token,
+            "marked": self.marked,
+        }
+
+
+@dataclass(frozen=True)
+class ArtifactDiff:
+    """What differs between two artifacts of one type: ``{field: (a's value, b's value)}``; a
+    value absent on one side is ``None``."""
+
+    a: Artifact
+    b: Artifact
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    properties: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    custom_properties: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def same(self) -> bool:
+        return not (self.fields or self.properties or self.custom_properties)
+
+
+@dataclass(frozen=True)
+class LineageDiff:
+    """Upstream of ``a`` against upstream of ``b``: the nodes only one of them depends on, and
+    the ones they share."""
+
+    only_a: LineageGraph
+    only_b: LineageGraph
+    common: set[NodeRef]
+
+    @property
+    def same(self) -> bool:
+        return not (self.only_a.refs or self.only_b.refs)
+
+
+def _diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {k: (a.get(k), b.get(k)) for k in sorted({*a, *b}) if a.get(k) != b.get(k)}
+
+
+def _group(nodes: list[Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for n in nodes:
+        out.setdefault(n.type or "?", []).append(n)
+    return out
+
+
+class ImpactRepository(Repository):
+    def __init__(self, backend: Any, lineage: LineageRepository) -> None:
+        super().__init__(backend)
+        self.lineage = lineage
+
+    # -------------------------------------------------------------------------------- impact
+
+    def impact(self, source: NodeRef, mark: ImpactMark | None) -> ImpactReport:
+        graph = self.lineage.run(
+            LineageQuery(starts=(source,), direction=Direction.DOWNSTREAM, include_contexts=True)
+        )
+        affected_artifacts = [a for a in graph.artifacts if NodeRef(a.kind, a.id or 0) != source]
+        affected_executions = [e for e in graph.executions if NodeRef(e.kind, e.id or 0) != source]
+        token, marked = None, 0
+        if mark is not None:
+            token, marked = self._mark(source, graph.artifacts, mark)
+        return ImpactReport(
+            source=source,
+            graph=graph,
+            artifacts_by_type=_group(affected_artifacts),
+            executions_by_type=_group(affected_executions),
+            contexts_by_type=_group(graph.contexts),
+            mark_token=token,
+            marked=marked,
+        )
+
+    def _mark(
+        self, source: NodeRef, artifacts: list[Artifact], mark: ImpactMark
+    ) -> tuple[str, int]:
+        now = now_ms()
+        rows, undo = [], []
+        for a in artifacts:
+            new: dict[str, Any] = {"last_update_time_since_epoch": now}
+            old: dict[str, Any] = {}
+            if mark.state is not None:
+                new["state"], old["state"] = int(mark.state), int(a.state)
+            if mark.custom_property is not None:
+                name, value = mark.custom_property
+                new_keys = encode_properties("c", {name: value}, {name: kind_of(value)})
+                old_keys: dict[str, Any] = {}
+                if name in a.custom_properties:
+                    prev = a.custom_properties[name]
+                    old_keys = encode_properties("c", {name: prev}, {name: kind_of(prev)})
+                new.update({k: None for k in old_keys if k not in new_keys} | new_keys)
+                old.update({k: None for k in new_keys if k not in old_keys} | old_keys)
+            rows.append({"id": a.id, "set": new})
+            undo.append({"id": a.id, "set": old, "expect_ms": now})
+        token = uuid.uuid4().hex
+        result = self.write(
+            "lineage/mark",
+            key=token,
+            now=now,
+            source=str(source),
+            undo=json.dumps(undo),
+            rows=rows,
+        )
+        return token, int(result[0]["marked"]) if result else 0
+
+    def undo_mark(self, token: str) -> int:
+        """Restore what the mark changed on artifacts not updated since; returns how many."""
+        if not isinstance(token, str):
+            raise InvalidArgumentError(f"a mark token is a string: {token!r}")
+        rows = self.read("lineage/get_mark", key=token)
+        if not rows:
+            raise NotFoundError(f"no impact mark {token!r} (never made, or already undone)")
+        undo = json.loads(rows[0]["undo"])
+        result = self.write("lineage/unmark", key=token, rows=undo, now=now_ms())
+        return int(result[0]["restored"]) if result else 0
+
+
+def compare(a: Artifact, b: Artifact) -> ArtifactDiff:
+    if a.type_id != b.type_id:
+        raise InvalidArgumentError(
+            f"compare() takes two artifacts of one type: {a.type!r} and {b.type!r}"
+        )
+    names = ("name", "uri", "state", "external_id")
+    return ArtifactDiff(
+        a=a,
+        b=b,
+        fields=_diff({n: getattr(a, n) for n in names}, {n: getattr(b, n) for n in names}),
+        properties=_diff(a.properties, b.properties),
+        custom_properties=_diff(a.custom_properties, b.custom_properties),
+    )
+
+
+def lineage_diff(lineage: LineageRepository, a: NodeRef, b: NodeRef) -> LineageDiff:
+    up_a = lineage.run(LineageQuery(starts=(a,), direction=Direction.UPSTREAM))
+    up_b = lineage.run(LineageQuery(starts=(b,), direction=Direction.UPSTREAM))
+    only_a, only_b = up_a.refs - up_b.refs - {a}, up_b.refs - up_a.refs - {b}
+
+    def keep(g: LineageGraph, refs: set[NodeRef]) -> LineageGraph:
+        ids_a = {r.id for r in refs if r.kind is NodeKind.ARTIFACT}
+        ids_e = {r.id for r in refs if r.kind is NodeKind.EXECUTION}
+        return LineageGraph(
+            artifacts=[x for x in g.artifacts if x.id in ids_a],
+            executions=[x for x in g.executions if x.id in ids_e],
+            events=[e for e in g.events if e.artifact_id in ids_a and e.execution_id in ids_e],
+        )
+
+    return LineageDiff(
+        only_a=keep(up_a, only_a),
+        only_b=keep(up_b, only_b),
+        common=(up_a.refs & up_b.refs) - {a, b},
+    )

@@ -1,0 +1,348 @@
+"""Lineage traversal: every reachable node visited once, however many paths lead to it.
+
+Two strategies, chosen per call:
+
+* **in the engine, one query** (``lineage/reach_*``) when nothing but the direction shapes the
+  walk: Neo4j's pruning BFS over ``-[:EVENT*1..]->`` with DISTINCT, FalkorDB's ``algo.BFS``
+  (over the UPSTREAM mirror edges for upstream);
+* **frontier expansion, one query per hop** (``lineage/step_*``) when a hop limit, a boundary
+  (``stop_at``) or a point in time (``as_of``) shapes it: each hop expands the whole frontier at
+  once and never revisits a node, so the cost is the number of hops, not of paths.
+
+Either way the result is a set of node references; nodes are then fetched in id order, one page
+at a time when a ``limit`` is given (keyset paging: the cursor is the last node returned).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._repositories._base import Repository
+from .._repositories.nodes import NodeRepository
+from .._repositories.relations import RelationRepository
+from ..exceptions import InvalidArgumentError, NotFoundError
+from ..models import (
+    Artifact,
+    Association,
+    Attribution,
+    Context,
+    Direction,
+    Event,
+    Execution,
+    NodeKind,
+)
+from ._filter import LineageNode, NodeFilter, NodeRef
+from ._graph import LineageGraph
+
+__all__ = ["LineageQuery", "LineageRepository", "as_of_ms"]
+
+_KIND_ORDER = {NodeKind.ARTIFACT: 0, NodeKind.EXECUTION: 1}
+_FETCH_CHUNK = 1000
+
+
+def as_of_ms(value: int | dt.datetime | None) -> int | None:
+    """A point in time as milliseconds since the epoch (naive datetimes are UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return int(value.timestamp() * 1000)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(f"as_of must be ms since the epoch or a datetime: {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class LineageQuery:
+    """A validated lineage question (see :meth:`LineageStore.lineage`)."""
+
+    starts: tuple[NodeRef, ...]
+    direction: Direction = Direction.BOTH
+    max_hops: int | None = None
+    where: NodeFilter | None = None
+    stop_at: NodeFilter | None = None
+    include_stop: bool = True
+    include_contexts: bool = False
+    as_of: int | None = None
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.direction, Direction):
+            try:
+                object.__setattr__(self, "direction", Direction(self.direction))
+            except ValueError:
+                raise InvalidArgumentError(
+                    f"direction must be one of {[d.value for d in Direction]}: {self.direction!r}"
+                ) from None
+        if self.max_hops is not None and (
+            isinstance(self.max_hops, bool)
+            or not isinstance(self.max_hops, int)
+            or self.max_hops < 0
+        ):
+            raise InvalidArgumentError(f"max_hops must be None or an int >= 0: {self.max_hops!r}")
+        if self.limit is not None and (
+            isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1
+        ):
+            raise InvalidArgumentError(f"limit must be None or an int >= 1: {self.limit!r}")
+        for name in ("where", "stop_at"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, NodeFilter):
+                raise InvalidArgumentError(f"{name} must be a NodeFilter: {value!r}")
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: the same question (the page size may change)."""
+        text = repr(
+            (
+                sorted((r.kind.value, r.id) for r in self.starts),
+                self.direction.value,
+                self.max_hops,
+                self.where.key() if self.where else None,
+                self.stop_at.key() if self.stop_at else None,
+                self.include_stop,
+                self.include_contexts,
+                self.as_of,
+            )
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _encode_cursor(query: LineageQuery, last: NodeRef) -> str:
+    raw = json.dumps({"q": query.fingerprint(), "k": last.kind.value, "i": last.id})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(query: LineageQuery, cursor: str) -> tuple[int, int]:
+    """The sort key of the last node of the previous page."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        kind, ident, fingerprint = NodeKind(data["k"]), int(data["i"]), str(data["q"])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise InvalidArgumentError("not a lineage cursor (pass back result.cursor as is)") from None
+    if fingerprint != query.fingerprint():
+        raise InvalidArgumentError(
+            "this cursor belongs to a different lineage query: page with the same arguments"
+        )
+    return (ident, _KIND_ORDER[kind])
+
+
+def _sort_key(ref: NodeRef) -> tuple[int, int]:
+    return (ref.id, _KIND_ORDER[ref.kind])
+
+
+def _split(refs: Iterable[NodeRef]) -> tuple[list[int], list[int]]:
+    artifacts: list[int] = []
+    executions: list[int] = []
+    for r in refs:
+        (artifacts if r.kind is NodeKind.ARTIFACT else executions).append(r.id)
+    return artifacts, executions
+
+
+def _refs(rows: Iterable[dict[str, Any]]) -> set[NodeRef]:
+    return {NodeRef(NodeKind(row["label"]), int(row["id"])) for row in rows}
+
+
+class LineageRepository(Repository):
+    """Runs lineage queries; node and event reads go through the store's repositories."""
+
+    def __init__(
+        self,
+        backend: Any,
+        artifacts: NodeRepository[Artifact],
+        executions: NodeRepository[Execution],
+        contexts: NodeRepository[Context],
+        relations: RelationRepository,
+    ) -> None:
+        super().__init__(backend)
+        self.artifacts = artifacts
+        self.executions = executions
+        self.contexts = contexts
+        self.relations = relations
+
+    # ---------------------------------------------------------------------------- reachability
+
+    def check_exist(self, refs: Sequence[NodeRef]) -> None:
+        artifact_ids, execution_ids = _split(refs)
+        missing = [
+            f"artifact {i}" for i in set(artifact_ids) - self.artifacts.existing_ids(artifact_ids)
+        ] + [
+            f"execution {i}"
+            for i in set(execution_ids) - self.executions.existing_ids(execution_ids)
+        ]
+        if missing:
+            raise NotFoundError(f"no such start node: {', '.join(sorted(missing))}")
+
+    def _reach(self, direction: Direction, refs: Iterable[NodeRef]) -> set[NodeRef]:
+        artifact_ids, execution_ids = _split(refs)
+        rows = self.read(
+            f"lineage/reach_{direction.value}",
+            artifact_ids=artifact_ids,
+            execution_ids=execution_ids,
+        )
+        return _refs(rows)
+
+    def _step(
+        self, direction: Direction, frontier: Iterable[NodeRef], as_of: int | None
+    ) -> set[NodeRef]:
+        artifact_ids, execution_ids = _split(frontier)
+        rows = self.read(
+            f"lineage/step_{direction.value}",
+            artifact_ids=artifact_ids,
+            execution_ids=execution_ids,
+            as_of=as_of,
+        )
+        return _refs(rows)
+
+    def _expand(
+        self, query: LineageQuery, direction: Direction
+    ) -> tuple[set[NodeRef], dict[NodeRef, LineageNode]]:
+        """Frontier BFS: one query per hop; boundaries are not expanded. Returns the reached
+        references and the nodes fetched to judge boundaries (reused for the result)."""
+        seen: set[NodeRef] = set(query.starts)
+        frontier: set[NodeRef] = set(query.starts)
+        fetched: dict[NodeRef, LineageNode] = {}
+        excluded: set[NodeRef] = set()
+        hops = 0
+        while frontier and (query.max_hops is None or hops < query.max_hops):
+            found = self._step(direction, frontier, query.as_of) - seen
+            hops += 1
+            if not found:
+                break
+            seen |= found
+            if query.stop_at is not None:
+                nodes = self.fetch(found)
+                fetched.update(nodes)
+                stops = {r for r, n in nodes.items() if query.stop_at.matches(n)}
+                if not query.include_stop:
+                    excluded |= stops
+                found -= stops
+            frontier = found
+        return seen - excluded, fetched
+
+    def reachable(self, query: LineageQuery) -> tuple[set[NodeRef], dict[NodeRef, LineageNode]]:
+        directions = {
+            Direction.UPSTREAM: [Direction.UPSTREAM],
+            Direction.DOWNSTREAM: [Direction.DOWNSTREAM],
+            Direction.BOTH: [Direction.UPSTREAM, Direction.DOWNSTREAM],
+            Direction.ANY: [Direction.ANY],
+        }[query.direction]
+        in_engine = (
+            query.max_hops is None
+            and query.stop_at is None
+            and query.as_of is None
+            and query.direction is not Direction.ANY
+        )
+        reached: set[NodeRef] = set(query.starts)
+        fetched: dict[NodeRef, LineageNode] = {}
+        for direction in directions:
+            if in_engine:
+                reached |= self._reach(direction, query.starts)
+            else:
+                found, nodes = self._expand(query, direction)
+                reached |= found
+                fetched.update(nodes)
+        return reached, fetched
+
+    # ------------------------------------------------------------------------------- fetching
+
+    def fetch(self, refs: Iterable[NodeRef]) -> dict[NodeRef, LineageNode]:
+        artifact_ids, execution_ids = _split(refs)
+        out: dict[NodeRef, LineageNode] = {}
+        for repo, kind, ids in (
+            (self.artifacts, NodeKind.ARTIFACT, artifact_ids),
+            (self.executions, NodeKind.EXECUTION, execution_ids),
+        ):
+            for i in range(0, len(ids), _FETCH_CHUNK):
+                for node in repo.get_by_ids(ids[i : i + _FETCH_CHUNK]):
+                    assert node.id is not None
+                    out[NodeRef(kind, node.id)] = node
+        return out
+
+    def _events(
+        self, artifact_ids: list[int], execution_ids: set[int], as_of: int | None
+    ) -> list[Event]:
+        events: list[Event] = []
+        for i in range(0, len(artifact_ids), _FETCH_CHUNK):
+            chunk = artifact_ids[i : i + _FETCH_CHUNK]
+            for ev in self.relations.events_by_artifact_ids(chunk):
+                if ev.execution_id not in execution_ids:
+                    continue
+                if as_of is not None and (ev.milliseconds_since_epoch or 0) > as_of:
+                    continue
+                events.append(ev)
+        return events
+
+    def _links(
+        self, artifact_ids: list[int], execution_ids: list[int]
+    ) -> tuple[list[Context], list[Attribution], list[Association]]:
+        rows = self.read("lineage/links", artifact_ids=artifact_ids, execution_ids=execution_ids)
+        attributions = sorted(
+            (
+                Attribution(artifact_id=r["node_id"], context_id=r["context_id"])
+                for r in rows
+                if r["kind"] == "attribution"
+            ),
+            key=lambda a: (a.artifact_id, a.context_id),
+        )
+        associations = sorted(
+            (
+                Association(execution_id=r["node_id"], context_id=r["context_id"])
+                for r in rows
+                if r["kind"] == "association"
+            ),
+            key=lambda a: (a.execution_id, a.context_id),
+        )
+        context_ids = sorted({int(r["context_id"]) for r in rows})
+        return self.contexts.get_by_ids(context_ids), attributions, associations
+
+    # --------------------------------------------------------------------------------- answer
+
+    def run(self, query: LineageQuery, cursor: str | None = None) -> LineageGraph:
+        self.check_exist(query.starts)
+        after = _decode_cursor(query, cursor) if cursor is not None else None
+        reached, fetched = self.reachable(query)
+        answer = sorted(reached, key=_sort_key)  # every page's nodes, in page order
+        if query.where is not None:
+            # The filter needs the nodes themselves: fetch all, keep the matching ones.
+            fetched.update(self.fetch([r for r in answer if r not in fetched]))
+            answer = [r for r in answer if r in fetched and query.where.matches(fetched[r])]
+        remaining = answer if after is None else [r for r in answer if _sort_key(r) > after]
+        page = remaining if query.limit is None else remaining[: query.limit]
+        complete = len(page) == len(remaining)
+        fetched.update(self.fetch([r for r in page if r not in fetched]))
+        nodes = [fetched[r] for r in page if r in fetched]  # a node deleted meanwhile is skipped
+        artifacts = [n for n in nodes if isinstance(n, Artifact)]
+        executions = [n for n in nodes if isinstance(n, Execution)]
+        # An event is returned with the page holding its artifact, when its execution is in the
+        # answer too (on any page): every event appears exactly once across pages.
+        answer_executions = {r.id for r in answer if r.kind is NodeKind.EXECUTION}
+        events = self._events(
+            [a.id for a in artifacts if a.id is not None], answer_executions, query.as_of
+        )
+        contexts: list[Context] = []
+        attributions: list[Attribution] = []
+        associations: list[Association] = []
+        if query.include_contexts:
+            contexts, attributions, associations = self._links(
+                [a.id for a in artifacts if a.id is not None],
+                [e.id for e in executions if e.id is not None],
+            )
+        return LineageGraph(
+            artifacts=artifacts,
+            executions=executions,
+            events=events,
+            contexts=contexts,
+            attributions=attributions,
+            associations=associations,
+            complete=complete,
+            cursor=None if complete or not page else _encode_cursor(query, page[-1]),
+            total=len(answer),
+        )

@@ -1,0 +1,203 @@
+"""Impact of a bad dataset, its atomic undoable mark, and artifact / lineage comparisons."""
+
+from __future__ import annotations
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Association,
+    Attribution,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionType,
+    ImpactMark,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+    NodeRef,
+    NotFoundError,
+)
+
+
+@pytest.fixture
+def pipeline(store: LineageStore) -> dict[str, int]:
+    """raw -> Transform -> train_data -> Trainer x2 -> model1, model2 -> Pusher -> pushed;
+    plus an unrelated run (other -> Trainer -> other_model)."""
+    for name in ("DataSet", "Model", "PushedModel"):
+        store.put_artifact_type(ArtifactType(name=name))
+    for name in ("Transform", "Trainer", "Pusher"):
+        store.put_execution_type(ExecutionType(name=name))
+    store.put_context_type(ContextType(name="PipelineRun"))
+    ids: dict[str, int] = {}
+
+    def step(ex: str, name: str, inputs: list[str], outputs: list[tuple[str, str]]) -> int:
+        eid, aids, _ = store.put_execution(
+            Execution(type=ex, name=name),
+            [(Artifact(id=ids[i]), Event(type=EventType.INPUT)) for i in inputs]
+            + [
+                (Artifact(type=t, name=o, uri=f"s3://{o}"), Event(type=EventType.OUTPUT))
+                for o, t in outputs
+            ],
+            [Context(type="PipelineRun", name=f"run-{name}")],
+            reuse_context_if_already_exist=True,
+        )
+        for (o, _), aid in zip(outputs, aids[len(inputs) :], strict=True):
+            ids[o] = aid
+        ids[name] = eid
+        return eid
+
+    ids["raw"], ids["other"] = store.put_artifacts(
+        [
+            Artifact(type="DataSet", name="raw", uri="s3://raw", custom_properties={"digest": "r"}),
+            Artifact(type="DataSet", name="other", uri="s3://other"),
+        ]
+    )
+    step("Transform", "transform", ["raw"], [("train_data", "DataSet")])
+    step("Trainer", "train1", ["train_data"], [("model1", "Model")])
+    step("Trainer", "train2", ["train_data"], [("model2", "Model")])
+    ids["model1_ref"] = ids["model1"]
+    step("Pusher", "push", [], [("pushed", "PushedModel")])
+    store.put_events(
+        [Event(artifact_id=ids["model1"], execution_id=ids["push"], type=EventType.INPUT)]
+    )
+    step("Trainer", "train_other", ["other"], [("other_model", "Model")])
+    return ids
+
+
+def test_impact_groups_everything_downstream(store: LineageStore, pipeline: dict[str, int]) -> None:
+    report = store.impact(NodeRef(NodeKind.ARTIFACT, pipeline["raw"]))
+    assert report.counts == {"artifacts": 4, "executions": 4, "contexts": 4}
+    assert {t: sorted(a.name or "" for a in v) for t, v in report.artifacts_by_type.items()} == {
+        "DataSet": ["train_data"],
+        "Model": ["model1", "model2"],
+        "PushedModel": ["pushed"],
+    }
+    assert {t: len(v) for t, v in report.executions_by_type.items()} == {
+        "Transform": 1,
+        "Trainer": 2,
+        "Pusher": 1,
+    }
+    runs = sorted(c.name or "" for c in report.contexts_by_type["PipelineRun"])
+    assert runs == ["run-push", "run-train1", "run-train2", "run-transform"]
+    assert report.mark_token is None and report.to_dict()["counts"]["artifacts"] == 4
+    unrelated = store.impact(NodeRef(NodeKind.ARTIFACT, pipeline["other"]))
+    assert unrelated.counts["artifacts"] == 1  # only other_model
+
+
+def test_marking_is_atomic_and_undoable(store: LineageStore, pipeline: dict[str, int]) -> None:
+    before = {a.id: a for a in store.get_artifacts()}
+    report = store.impact(
+        NodeRef(NodeKind.ARTIFACT, pipeline["train_data"]),
+        mark=ImpactMark(state=ArtifactState.MARKED_FOR_DELETION, custom_property=("bad", True)),
+    )
+    assert report.marked == 4 and report.mark_token  # train_data itself, 2 models, pushed
+    affected = {pipeline[n] for n in ("train_data", "model1", "model2", "pushed")}
+    after = {a.id: a for a in store.get_artifacts()}
+    for aid, a in after.items():
+        if aid in affected:
+            assert a.state == ArtifactState.MARKED_FOR_DELETION
+            assert a.custom_properties["bad"] is True
+        else:
+            assert a == before[aid]  # untouched
+    # someone fixes model2 meanwhile: the undo must not clobber that change
+    store.put_artifacts(
+        [
+            Artifact(
+                id=pipeline["model2"],
+                type="Model",
+                name="model2",
+                uri="s3://model2",
+                state=ArtifactState.LIVE,
+            )
+        ]
+    )
+    assert store.undo_impact_mark(report.mark_token) == 3
+    restored = {a.id: a for a in store.get_artifacts()}
+    for aid in affected - {pipeline["model2"]}:
+        assert restored[aid].state == before[aid].state
+        assert restored[aid].custom_properties == before[aid].custom_properties
+    assert restored[pipeline["model2"]].state == ArtifactState.LIVE
+    with pytest.raises(NotFoundError, match="already undone"):
+        store.undo_impact_mark(report.mark_token)
+
+
+def test_a_mark_replaces_a_custom_property_of_another_kind(
+    store: LineageStore, pipeline: dict[str, int]
+) -> None:
+    store.put_artifacts(
+        [Artifact(id=pipeline["pushed"], type="PushedModel", custom_properties={"bad": "no"})]
+    )
+    report = store.impact(
+        NodeRef(NodeKind.ARTIFACT, pipeline["model1"]),
+        mark=ImpactMark(custom_property=("bad", 1)),
+    )
+    (pushed,) = store.get_artifacts_by_id([pipeline["pushed"]])
+    assert pushed.custom_properties == {"bad": 1}
+    assert report.mark_token is not None
+    store.undo_impact_mark(report.mark_token)
+    (pushed,) = store.get_artifacts_by_id([pipeline["pushed"]])
+    assert pushed.custom_properties == {"bad": "no"}
+    (model1,) = store.get_artifacts_by_id([pipeline["model1"]])
+    assert "bad" not in model1.custom_properties
+
+
+def test_bad_marks_and_sources_are_typed_errors(
+    store: LineageStore, pipeline: dict[str, int]
+) -> None:
+    with pytest.raises(InvalidArgumentError):
+        ImpactMark()
+    with pytest.raises(InvalidArgumentError):
+        ImpactMark(custom_property=("", True))
+    with pytest.raises(InvalidArgumentError):
+        ImpactMark(state=3)  # type: ignore[arg-type]
+    with pytest.raises(NotFoundError):
+        store.impact(NodeRef(NodeKind.ARTIFACT, 10**9))
+    with pytest.raises(NotFoundError):
+        store.undo_impact_mark("nope")
+    assert store.count(NodeKind.ARTIFACT) == 7  # nothing was written
+
+
+def test_compare_and_lineage_diff(store: LineageStore, pipeline: dict[str, int]) -> None:
+    diff = store.compare(pipeline["model1"], pipeline["model2"])
+    assert diff.fields == {
+        "name": ("model1", "model2"),
+        "uri": ("s3://model1", "s3://model2"),
+    }
+    assert not diff.properties and not diff.custom_properties and not diff.same
+    assert store.compare(pipeline["model1"], pipeline["model1"]).same
+    with pytest.raises(InvalidArgumentError, match="one type"):
+        store.compare(pipeline["model1"], pipeline["raw"])
+    with pytest.raises(NotFoundError):
+        store.compare(pipeline["model1"], 10**9)
+    ld = store.lineage_diff(
+        NodeRef(NodeKind.ARTIFACT, pipeline["model1"]),
+        NodeRef(NodeKind.ARTIFACT, pipeline["model2"]),
+    )
+    assert ld.only_a.execution_ids == {pipeline["train1"]}
+    assert ld.only_b.execution_ids == {pipeline["train2"]}
+    assert NodeRef(NodeKind.ARTIFACT, pipeline["raw"]) in ld.common
+    assert not ld.same
+    other = store.lineage_diff(
+        NodeRef(NodeKind.ARTIFACT, pipeline["model1"]),
+        NodeRef(NodeKind.ARTIFACT, pipeline["other_model"]),
+    )
+    assert not other.common
+    assert other.only_b.artifact_ids == {pipeline["other"]}
+
+
+def test_impact_sees_links_to_contexts_made_later(
+    store: LineageStore, pipeline: dict[str, int]
+) -> None:
+    (cid,) = store.put_contexts([Context(type="PipelineRun", name="audit")])
+    store.put_attributions_and_associations(
+        [Attribution(artifact_id=pipeline["pushed"], context_id=cid)],
+        [Association(execution_id=pipeline["push"], context_id=cid)],
+    )
+    report = store.impact(NodeRef(NodeKind.ARTIFACT, pipeline["model1"]))
+    assert "audit" in {c.name for c in report.contexts_by_type["PipelineRun"]}

@@ -1,0 +1,309 @@
+"""Upstream / downstream / lineage: complete, single-visit answers, on every engine."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    Association,
+    Attribution,
+    Context,
+    ContextType,
+    Direction,
+    Execution,
+    ExecutionState,
+    InvalidArgumentError,
+    LineageGraph,
+    LineageStore,
+    NodeFilter,
+    NodeKind,
+    NodeRef,
+    NotFoundError,
+)
+
+from ._graphs import Built, build, chain, ensure_types, ladder, within, within_any
+
+
+@pytest.fixture
+def typed(store: LineageStore) -> LineageStore:
+    ensure_types(store)
+    return store
+
+
+def refs(g: LineageGraph) -> set[NodeRef]:
+    return g.refs
+
+
+# ------------------------------------------------------------------------------ deep shapes
+
+
+def test_a_ladder_of_40_diamonds_is_answered_in_full(typed: LineageStore) -> None:
+    built = ladder(typed, 40)  # 2^40 paths from the last artifact to the first
+    last, first = built.a(40), built.a(0)
+    up = typed.upstream(last)
+    assert refs(up) == set(built.oracle.nodes)
+    assert len(up.artifacts) == 41 and len(up.executions) == 80 and len(up.events) == 160
+    assert up.complete and up.cursor is None and up.total == 121
+    down = typed.downstream(first)
+    assert refs(down) == set(built.oracle.nodes)
+    both = typed.lineage(built.a(20))
+    assert refs(both) == set(built.oracle.nodes)
+    # bounded: 4 hops up from the last artifact = two diamonds
+    assert refs(typed.upstream(last, max_hops=4)) == within(built.oracle, last, 4, up=True)
+    assert len(typed.upstream(last, max_hops=4)) == 7
+
+
+def test_a_chain_of_5000_generations_is_answered_in_full(typed: LineageStore) -> None:
+    built = chain(typed, 5000)
+    last = built.a(5000)
+    up = typed.upstream(last)
+    assert len(up.artifacts) == 5001 and len(up.executions) == 5000
+    assert len(up.events) == 10000 and up.complete
+    assert refs(typed.upstream(last, max_hops=10)) == within(built.oracle, last, 10, up=True)
+    assert refs(typed.downstream(built.a(4990))) == within(
+        built.oracle, built.a(4990), None, up=False
+    )
+
+
+@pytest.mark.slow
+def test_a_fan_out_of_100k_nodes_pages_without_loss(typed: LineageStore) -> None:
+    n = 50_000  # one dataset -> 50k trainers -> 50k models
+    built = build(typed, n + 1, n, [(0, i) for i in range(n)], [(i, i + 1) for i in range(n)])
+    seen: list[NodeRef] = []
+    events = 0
+    cursor = None
+    pages = 0
+    while True:
+        page = typed.downstream(built.a(0), limit=20_000, cursor=cursor)
+        pages += 1
+        assert page.total == 2 * n + 1
+        seen += sorted(page.refs)
+        events += len(page.events)
+        if page.complete:
+            assert page.cursor is None
+            break
+        assert page.cursor is not None and len(page) == 20_000
+        cursor = page.cursor
+    assert pages == 6
+    assert len(seen) == len(set(seen)) == 2 * n + 1  # every node exactly once
+    assert set(seen) == set(built.oracle.nodes)
+    assert events == 2 * n  # every event exactly once across the pages
+
+
+# ----------------------------------------------------------------- against networkx (hypothesis)
+
+
+@st.composite
+def dags(draw: st.DrawFn) -> tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]]:
+    """A random pipeline: executions in order, each reading earlier artifacts and writing new
+    ones (so the graph is a DAG, with shared inputs, diamonds and disconnected parts)."""
+    n_exec = draw(st.integers(1, 12))
+    n_art = draw(st.integers(1, 4))  # source artifacts
+    inputs: list[tuple[int, int]] = []
+    outputs: list[tuple[int, int]] = []
+    for e in range(n_exec):
+        reads = draw(st.sets(st.integers(0, n_art - 1), max_size=3))
+        inputs += [(a, e) for a in sorted(reads)]
+        for _ in range(draw(st.integers(0, 2))):
+            outputs.append((e, n_art))
+            n_art += 1
+    return n_art, n_exec, inputs, outputs
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(shape=dags(), data=st.data())
+def test_lineage_equals_networkx(
+    typed: LineageStore,
+    shape: tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]],
+    data: st.DataObject,
+) -> None:
+    n_art, n_exec, inputs, outputs = shape
+    index = data.draw(st.integers(0, n_art + n_exec - 1))
+    hops = data.draw(st.none() | st.integers(0, 6))
+    built = build(typed, n_art, n_exec, inputs, outputs)  # fresh nodes: earlier examples apart
+    start = built.a(index) if index < n_art else built.e(index - n_art)
+    up = within(built.oracle, start, hops, up=True)
+    down = within(built.oracle, start, hops, up=False)
+    assert refs(typed.upstream(start, max_hops=hops)) == up
+    assert refs(typed.downstream(start, max_hops=hops)) == down
+    assert refs(typed.lineage(start, max_hops=hops)) == up | down
+    assert refs(typed.lineage(start, direction=Direction.ANY, max_hops=hops)) == within_any(
+        built.oracle, start, hops
+    )
+    if hops is None:  # the in-engine path agrees with networkx's ancestors/descendants
+        assert refs(typed.upstream(start)) == nx.ancestors(built.oracle, start) | {start}
+        assert refs(typed.downstream(start)) == nx.descendants(built.oracle, start) | {start}
+    # events returned are exactly the oracle's edges among the answer's nodes
+    got = typed.upstream(start, max_hops=hops)
+    assert len(got.events) == built.oracle.subgraph(got.refs).number_of_edges()
+
+
+# ------------------------------------------------------------------ filters and boundaries
+
+
+def small_pipeline(store: LineageStore) -> Built:
+    """raw(a0) -> clean(e0) -> data(a1) -> train(e1) -> model(a2) -> push(e2) -> pushed(a3);
+    e1 also reads config a4."""
+    return build(
+        store,
+        5,
+        3,
+        inputs=[(0, 0), (1, 1), (4, 1), (2, 2)],
+        outputs=[(0, 1), (1, 2), (2, 3)],
+        ms={("in", 0, 0): 1000, ("out", 0, 1): 2000, ("in", 1, 1): 3000, ("in", 4, 1): 3000,
+            ("out", 1, 2): 4000, ("in", 2, 2): 5000, ("out", 2, 3): 6000},
+    )  # fmt: skip
+
+
+def test_where_selects_returned_nodes_but_the_walk_goes_through(typed: LineageStore) -> None:
+    b = small_pipeline(typed)
+    arts = typed.upstream(b.a(3), where=NodeFilter(kinds=[NodeKind.ARTIFACT]))
+    assert refs(arts) == {b.a(i) for i in range(5)}
+    assert arts.events == []  # no execution in the answer: no event to draw
+    named = typed.upstream(b.a(3), where=NodeFilter(properties={}, types=["Trainer"]))
+    assert refs(named) == {b.e(0), b.e(1), b.e(2)}
+
+
+def test_stop_at_bounds_the_walk(typed: LineageStore) -> None:
+    b = small_pipeline(typed)
+    typed.put_executions([Execution(id=b.executions[1], type="Trainer",
+                                    last_known_state=ExecutionState.COMPLETE)])  # fmt: skip
+    stop = NodeFilter(states=[ExecutionState.COMPLETE])
+    kept = typed.upstream(b.a(3), stop_at=stop)
+    assert refs(kept) == {b.a(3), b.e(2), b.a(2), b.e(1)}
+    dropped = typed.upstream(b.a(3), stop_at=stop, include_stop=False)
+    assert refs(dropped) == {b.a(3), b.e(2), b.a(2)}
+    by_ref = typed.downstream(b.a(0), stop_at=NodeFilter(refs=[b.a(2)]))
+    assert refs(by_ref) == {b.a(0), b.e(0), b.a(1), b.e(1), b.a(2)}
+
+
+def test_as_of_sees_only_events_recorded_by_then(typed: LineageStore) -> None:
+    b = small_pipeline(typed)
+    assert refs(typed.downstream(b.a(0), as_of=3500)) == {b.a(0), b.e(0), b.a(1), b.e(1)}
+    assert refs(typed.upstream(b.a(3), as_of=3500)) == {b.a(3)}
+    assert refs(typed.downstream(b.a(0), as_of=10_000)) == {
+        b.a(0), b.e(0), b.a(1), b.e(1), b.a(2), b.e(2), b.a(3)
+    }  # fmt: skip
+    early = typed.downstream(b.a(0), as_of=2500)
+    assert {(e.artifact_id, e.execution_id) for e in early.events} == {
+        (b.artifacts[0], b.executions[0]),
+        (b.artifacts[1], b.executions[0]),
+    }
+
+
+def test_contexts_come_with_their_links_when_asked(typed: LineageStore) -> None:
+    b = small_pipeline(typed)
+    typed.put_context_type(ContextType(name="Run"))
+    (cid,) = typed.put_contexts([Context(type="Run", name="run-1")])
+    typed.put_attributions_and_associations(
+        [Attribution(artifact_id=b.artifacts[2], context_id=cid)],
+        [Association(execution_id=b.executions[1], context_id=cid)],
+    )
+    g = typed.upstream(b.a(2), include_contexts=True)
+    assert [c.name for c in g.contexts] == ["run-1"]
+    assert g.attributions == [Attribution(artifact_id=b.artifacts[2], context_id=cid)]
+    assert g.associations == [Association(execution_id=b.executions[1], context_id=cid)]
+    assert typed.upstream(b.a(2)).contexts == []
+
+
+def test_state_filters_respect_the_kind(typed: LineageStore) -> None:
+    b = small_pipeline(typed)
+    typed.put_artifacts([Artifact(id=b.artifacts[1], type="DataSet", state=ArtifactState.LIVE)])
+    live = NodeFilter(states=[ArtifactState.LIVE])
+    assert refs(typed.downstream(b.a(0), where=live)) == {b.a(1)}
+    assert refs(typed.downstream(b.a(0), where=NodeFilter(states=["LIVE"]))) == {b.a(1)}
+
+
+# -------------------------------------------------------------------------------- paging
+
+
+def test_pages_cover_the_answer_once(typed: LineageStore) -> None:
+    b = ladder(typed, 6)
+    seen: set[NodeRef] = set()
+    events = 0
+    cursor = None
+    for _ in range(10):
+        page = typed.lineage(b.a(3), limit=5, cursor=cursor)
+        assert not (page.refs & seen)
+        seen |= page.refs
+        events += len(page.events)
+        if page.complete:
+            break
+        cursor = page.cursor
+    assert seen == set(b.oracle.nodes)
+    assert events == b.oracle.number_of_edges()
+
+
+def test_a_cursor_belongs_to_its_query(typed: LineageStore) -> None:
+    b = ladder(typed, 3)
+    page = typed.upstream(b.a(3), limit=2)
+    assert not page.complete and page.cursor
+    with pytest.raises(InvalidArgumentError, match="different lineage query"):
+        typed.downstream(b.a(0), limit=2, cursor=page.cursor)
+    with pytest.raises(InvalidArgumentError, match="not a lineage cursor"):
+        typed.upstream(b.a(3), limit=2, cursor="!!not-a-cursor")
+    assert typed.upstream(b.a(3), limit=100, cursor=page.cursor).complete  # page size may change
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_bad_questions_get_typed_errors(typed: LineageStore) -> None:
+    b = ladder(typed, 1)
+    with pytest.raises(NotFoundError, match="artifact 999999"):
+        typed.upstream(NodeRef(NodeKind.ARTIFACT, 999_999))
+    with pytest.raises(InvalidArgumentError, match="no id"):
+        typed.upstream(Artifact(type="DataSet"))
+    with pytest.raises(InvalidArgumentError, match="not a context"):
+        typed.upstream(NodeRef(NodeKind.CONTEXT, 1))
+    with pytest.raises(InvalidArgumentError, match="direction"):
+        typed.lineage(b.a(0), direction="sideways")
+    with pytest.raises(InvalidArgumentError, match="max_hops"):
+        typed.upstream(b.a(0), max_hops=-1)
+    with pytest.raises(InvalidArgumentError, match="limit"):
+        typed.upstream(b.a(0), limit=0)
+    with pytest.raises(InvalidArgumentError, match="at least one"):
+        typed.upstream([])
+    with pytest.raises(InvalidArgumentError, match="as_of"):
+        typed.upstream(b.a(0), as_of="yesterday")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        NodeFilter(states=["SHINY"])
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+def test_exports(typed: LineageStore) -> None:
+    b = small_pipeline(typed)
+    hostile = 'a "quoted" name\n--> with `ticks` and <html> & ]]'
+    typed.put_artifacts([Artifact(id=b.artifacts[3], type="DataSet", name=hostile)])
+    g = typed.upstream(b.a(3))
+    nxg = g.to_networkx()
+    assert nxg.number_of_nodes() == len(g) == 8
+    assert nxg.number_of_edges() == len(g.events) == 7
+    assert nxg.nodes[f"artifact:{b.artifacts[3]}"]["name"] == hostile
+    assert set(nx.ancestors(nxg, f"artifact:{b.artifacts[3]}")) == {
+        str(r).replace("artifact", "artifact") for r in g.refs if r != b.a(3)
+    }
+    data = json.loads(g.to_json())
+    assert data["complete"] is True and len(data["artifacts"]) == 5
+    assert LineageGraph(**{k: data[k] for k in ("complete", "cursor", "total")}).complete
+    mermaid = g.to_mermaid()
+    assert mermaid.startswith("flowchart LR") and mermaid.count("-->|") == 7
+    assert '"quoted"' not in mermaid and "\n-->" not in mermaid.split("\n", 8)[5]
+    dot = g.to_dot()
+    assert dot.count(" -> ") == 7 and '\\"quoted\\"' in dot and "\\n-->" in dot
+    page = g.to_html(title="t")
+    assert "<html" in page.lower() and "quoted" in page
+    assert "<iframe" in g._repr_html_()
