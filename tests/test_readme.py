@@ -38,11 +38,22 @@ def commands(block: str) -> list[list[str]]:
     return out
 
 
-def test_readme_has_a_quick_start_and_a_python_example() -> None:
-    quick = blocks("bash")[0]
-    assert "lineage-graph demo" in quick
-    assert "pytest" in README.read_text(encoding="utf-8")
-    assert blocks("python"), "the README should show the Python API"
+def test_readme_starts_with_the_quick_start_then_the_test_command() -> None:
+    """Two set-up commands for a fresh machine (install, demo), then the one test command."""
+    text = README.read_text(encoding="utf-8")
+    start = re.match(r"# lineage-graph\n\n```bash\n(.*?)```\n\nTest: `(.*?)`\n", text, re.S)
+    assert start, "README.md must open with the quick-start block and the `Test:` line"
+    install, demo = start[1].strip().splitlines()
+    assert install.startswith("pip install -e ") and demo == "lineage-graph demo"
+    assert start[2] == "python -m pytest"
+    python = blocks("python")[0]
+    assert len(python.strip().splitlines()) <= 12, "the Python example is about ten lines"
+
+
+def test_ci_installs_exactly_what_the_readme_installs() -> None:
+    install = blocks("bash")[0].strip().splitlines()[0]
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert f"python -m {install}\n" in ci
 
 
 def test_quick_start_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

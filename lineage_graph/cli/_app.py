@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -14,6 +15,10 @@ from ._common import ExitCode, fail
 from .demo import demo
 
 __all__ = ["app"]
+
+# The neo4j driver logs each failed routing attempt as a warning; the CLI reports the failure
+# itself (one line, exit code 4), so the driver's own lines would only be noise on stderr.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 app = typer.Typer(
     name="lineage-graph",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
@@ -31,6 +32,7 @@ __all__ = [
     "guarded",
     "open_store",
     "out_console",
+    "redact",
 ]
 
 P = ParamSpec("P")
@@ -81,9 +83,26 @@ def err_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+#: ``scheme://user:password@`` in a URL (the password part is replaced).
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:@/\s]*):(?P<pw>[^@/\s]+)@")
+_SECRET_ENV = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
+MASK = "***"
+
+
+def redact(text: str) -> str:
+    """``text`` safe to print: passwords in URLs (``redis://:pw@host``, ``neo4j+s://u:pw@h``)
+    and the values of password-like environment variables (``NEO4J_PASSWORD``, …) masked.
+    Every message the CLI prints about a store target goes through here."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{MASK}@", text)
+    for name, value in os.environ.items():
+        if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
 def fail(message: str, code: ExitCode) -> typer.Exit:
-    """Print ``message`` on stderr and return the ``typer.Exit`` to raise."""
-    err_console().print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    """Print ``message`` (secrets masked) on stderr and return the ``typer.Exit`` to raise."""
+    err_console().print(f"[bold red]error:[/] {escape(redact(message))}", highlight=False)
     return typer.Exit(int(code))
 
 
@@ -115,15 +134,16 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def describe_target(target: str | None) -> str:
+    """The store ``target`` names, for messages (never with its password)."""
     if target:
-        return target
+        return redact(target)
     from ..backends import resolve_target
 
     try:
         kind, location = resolve_target(None)
     except LineageGraphError as exc:
-        return f"<{exc}>"
-    return f"{location} ({kind})"
+        return redact(f"<{exc}>")
+    return redact(f"{location} ({kind})")
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..viewer import open_in_browser, write_html
 from . import _lineage
@@ -140,12 +141,13 @@ def impact(
         if not isinstance(node, Artifact):
             raise fail("impact starts at an artifact", ExitCode.ERROR)
         graph = _lineage.impact(s, node)
-        executions = [x for x in _items(graph, "executions")]
-        artifacts = [a for a in _items(graph, "artifacts") if a.id != node.id]
-        context_ids = {
-            c.id for x in executions for c in s.get_contexts_by_execution(x.id or 0) if c.id
-        }
-        contexts = s.get_contexts_by_id(sorted(context_ids))
+    executions = list(graph.executions)
+    artifacts = [a for a in graph.artifacts if a.id != node.id]
+    # The contexts an affected node is in (the start artifact's own contexts do not count).
+    context_ids = {link.context_id for link in graph.associations} | {
+        link.context_id for link in graph.attributions if link.artifact_id != node.id
+    }
+    contexts = [c for c in graph.contexts if c.id in context_ids]
     if as_json:
         print_json(
             {
@@ -230,7 +232,7 @@ def cached(
 
 def _build_graph(
     s: Any, ref: str | None, kind: str, direction: Direction, depth: int | None, limit: int
-) -> tuple[Any, Entity | None]:
+) -> tuple[LineageGraph, Entity | None]:
     if ref is None:
         return _lineage.whole_store(s, limit), None
     node = _lineage_node(s, ref, kind)
@@ -241,16 +243,13 @@ def _build_graph(
     return _lineage.lineage(s, node, depth), node
 
 
-def render_text(graph: Any, fmt: Format) -> str:
+def render_text(graph: LineageGraph, fmt: Format) -> str:
+    """``graph`` as JSON (:meth:`LineageGraph.to_json`), Mermaid or Graphviz dot."""
     if fmt == Format.json:
-        to_json = getattr(graph, "to_json", None)
-        if callable(to_json):
-            return str(to_json())
-        return json.dumps(graph_json(graph), indent=2, ensure_ascii=False)
-    method = getattr(graph, f"to_{fmt.value}", None)
-    if not callable(method):
-        raise fail(f"--format {fmt.value} is not available for this graph yet", ExitCode.ERROR)
-    return str(method())
+        return graph.to_json(indent=2)
+    if fmt == Format.mermaid:
+        return graph.to_mermaid()
+    return graph.to_dot()
 
 
 OptionalRef = Annotated[
@@ -292,6 +291,7 @@ def export(
     ):
         task = progress.add_task("querying the lineage…", total=2)
         graph, node = _build_graph(s, ref, kind, direction, depth, limit)
+        _warn_if_cut(graph, limit)
         progress.update(task, advance=1, description=f"rendering {fmt.value}…")
         if fmt == Format.html:
             target = output or Path("lineage.html")
@@ -307,6 +307,14 @@ def export(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
         err_console().print(f"{fmt.value} written to [bold]{escape(str(output))}[/]")
+
+
+def _warn_if_cut(graph: LineageGraph, limit: int) -> None:
+    if not graph.complete:
+        err_console().print(
+            f"[yellow]the store has more than {limit} artifacts or executions: only the first "
+            f"{limit} of each are included (raise --limit, or start from an entity)[/]"
+        )
 
 
 def _title(node: Entity | None) -> str:
@@ -335,6 +343,7 @@ def view(
     """Write the interactive lineage viewer (one self-contained HTML file) and open it."""
     with err_console().status("querying the lineage…"), open_store(store) as s:
         graph, node = _build_graph(s, ref, kind, direction, depth, limit)
+    _warn_if_cut(graph, limit)
     path = write_html(graph, output, title=_title(node), focus=_focus(node))
     out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]")
     if not no_open and not open_in_browser(path):

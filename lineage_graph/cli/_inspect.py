@@ -32,6 +32,7 @@ from ._common import (
     guarded,
     open_store,
     out_console,
+    redact,
 )
 from ._refs import Entity, parse_kind, resolve
 from ._render import (
@@ -371,7 +372,29 @@ _OPTIONAL = {
 
 
 def _check(checks: list[dict[str, Any]], name: str, ok: bool | None, detail: str) -> None:
-    checks.append({"check": name, "ok": ok, "detail": detail})
+    checks.append({"check": name, "ok": ok, "detail": redact(detail)})
+
+
+def _engine_detail(info: dict[str, Any]) -> str:
+    """``falkordb 4.16.3 (redis 8.2.3), memory`` / ``neo4j Neo4j/5.26.0, db neo4j``: what
+    :meth:`LineageStore.describe` already knows (no extra round trip)."""
+    parts = [str(info.get("engine", "?"))]
+    version = info.get("falkordb_version")
+    if isinstance(version, int):  # FalkorDB reports 41603 for 4.16.3
+        parts[0] += f" {version // 10000}.{version // 100 % 100}.{version % 100}"
+    elif version is not None:
+        parts[0] += f" {version}"
+    if info.get("redis_version"):
+        parts[0] += f" (redis {info['redis_version']})"
+    if info.get("server_version"):
+        parts[0] += f" {info['server_version']}"
+    if info.get("mode"):
+        parts.append(str(info["mode"]))
+    if info.get("database"):
+        parts.append(f"database {info['database']}")
+    if info.get("error"):
+        parts.append(f"server info unavailable: {info['error']}")
+    return ", ".join(parts)
 
 
 def _data_dir_check(checks: list[dict[str, Any]], location: Path) -> None:
@@ -420,13 +443,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         else:
             try:
                 elapsed = (time.perf_counter() - started) * 1000
-                info = s.describe()
-                engine = ", ".join(
-                    f"{k}={v}"
-                    for k, v in info.items()
-                    if k in ("engine", "mode", "redis_version", "falkordb_version", "version")
-                    and v is not None
-                )
+                engine = _engine_detail(s.describe())
                 _check(checks, "engine reachable", True, f"{engine} (opened in {elapsed:.0f} ms)")
                 version = s.schema_version
                 _check(

@@ -44,6 +44,7 @@ __all__ = [
     "graph_payload",
     "jsonable",
     "open_in_browser",
+    "render_html",
     "repr_html",
     "to_dataframe",
     "to_html",
@@ -269,6 +270,14 @@ def to_html(
         lambda m: values.get(m.group(1), m.group(0)),
         _asset("template.html"),
     )
+
+
+def render_html(graph: object, *, title: str | None = None) -> str:
+    """The self-contained viewer page for ``graph`` (a :class:`LineageGraph`, a
+    :class:`GraphData`, or anything with their list attributes): :func:`to_html` with a default
+    title. For a notebook cell use :func:`repr_html`, which wraps this page in a sandboxed
+    ``<iframe srcdoc>`` so it neither leaks styles nor needs the network."""
+    return to_html(graph, title=title if title is not None else "Lineage")
 
 
 def write_html(

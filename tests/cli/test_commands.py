@@ -182,6 +182,21 @@ def test_doctor(demo: Demo) -> None:
     assert json.loads(broken.stdout)["ok"] is False
 
 
+def test_doctor_never_prints_a_password() -> None:
+    """The target may carry credentials (``redis://:pw@host``) and the environment a
+    ``NEO4J_PASSWORD``: neither reaches the terminal, in tables, JSON or error messages."""
+    target = "redis://admin:hunter2-secret@127.0.0.1:1/g"  # nothing listens on port 1
+    env = {"NEO4J_PASSWORD": "env-s3cret-pw"}
+    for args in (["doctor"], ["doctor", "--json"], ["ls"], ["show", "1"]):
+        result = invoke([*args, "--store", target], env=env)
+        assert result.exit_code in (ExitCode.NO, ExitCode.STORE_UNAVAILABLE), result.output
+        assert "hunter2" not in result.output and "admin:***@127.0.0.1" in result.output
+    report = json.loads(invoke(["doctor", "--json", "--store", target], env=env).stdout)
+    assert report["store"] == "redis://admin:***@127.0.0.1:1/g"
+    leaked = invoke(["show", "1", "--store", "nosuch://env-s3cret-pw@x"], env=env)
+    assert "env-s3cret-pw" not in leaked.output and "***" in leaked.output
+
+
 # ---------------------------------------------------------------------------- export, view
 
 
@@ -201,13 +216,42 @@ def test_export_json_and_html(demo: Demo, tmp_path: Path) -> None:
     assert page.read_text().startswith("<!DOCTYPE html>")
 
 
-@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
-def test_export_text_formats(demo: Demo, fmt: str) -> None:
-    result = demo.cli("export", str(demo.result.raw.id), "--format", fmt)
-    if result.exit_code == ExitCode.ERROR and "not available" in result.stderr:
-        pytest.xfail(f"{fmt} export comes with LineageGraph (issue 3)")
+def test_export_mermaid(demo: Demo) -> None:
+    """Downstream of the raw dataset: every step after it, none before, edges the way data flows."""
+    raw, best = demo.result.raw, demo.result.best.artifact
+    result = demo.cli("export", str(raw.id), "--format", "mermaid", "--direction", "downstream")
     assert result.exit_code == 0, result.output
-    assert ("graph" if fmt == "mermaid" else "digraph") in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == "flowchart LR"
+    assert f"  a{raw.id} -->|INPUT| e2" in lines  # customers.csv is SplitData's input
+    assert any(line.startswith(f"  a{best.id}(") for line in lines)
+    assert not any(line.startswith("  e1[") for line in lines)  # IngestData is upstream
+    whole = demo.cli("export", "--format", "mermaid")
+    assert whole.exit_code == 0 and whole.stdout.count("-->|") == 14  # every event
+
+
+def test_export_dot(demo: Demo, tmp_path: Path) -> None:
+    best = demo.result.best.artifact
+    target = tmp_path / "up.dot"
+    result = demo.cli(
+        "export", str(best.id), "-f", "dot", "--direction", "upstream", "--depth", "1",
+        "-o", str(target),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    dot = target.read_text()
+    assert dot.startswith("digraph lineage {") and dot.rstrip().endswith("}")
+    # One hop upstream of the model: its Trainer only.
+    assert f'e4 -> a{best.id} [label="OUTPUT"];' in dot
+    assert dot.count("[shape=box") == 1 and dot.count("[shape=ellipse") == 1
+
+
+def test_whole_store_export_says_when_the_limit_cuts_it(demo: Demo) -> None:
+    result = demo.cli("export", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["artifacts"]) == 2 and data["complete"] is False
+    assert "only the first 2" in result.stderr
+    assert json.loads(demo.cli("export").stdout)["complete"] is True
 
 
 def test_view_writes_the_page(demo: Demo, tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,19 @@ def test_fallback_model_matches_scikit_learn(tmp_path: Path) -> None:
         int(a == b) for a, b in zip(model.predict(xs[240:]), tiny.predict(xs[240:]), strict=True)
     )
     assert agree >= 57  # 95% identical predictions
+
+
+def test_demo_without_scikit_learn_uses_the_pure_python_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh machine without the [demo] extra still gets the whole demo."""
+    for module in ("sklearn", "sklearn.linear_model", "sklearn.pipeline", "sklearn.preprocessing"):
+        monkeypatch.setitem(sys.modules, module, None)  # importing it now raises ImportError
+    result = invoke(["demo", "--dir", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "models trained with pure-python" in result.stdout and "cache hit" in result.stdout
+    model = json.loads((tmp_path / "demo" / "models" / "model-C1.0.json").read_text())
+    assert model["model"] == "TinyLogisticRegression" and len(model["coef"]) == 4
+    with LineageStore.open(tmp_path / "demo" / "store") as store:
+        best = store.tracker.deployed_version("churn-model")
+        assert best is not None and best.artifact.custom_properties["library"] == "pure-python"

@@ -16,12 +16,14 @@ from lineage_graph import (
     EventType,
     Execution,
     ExecutionState,
+    LineageStore,
     ProtoValue,
 )
 from lineage_graph.models import Association, Attribution
 from lineage_graph.viewer import (
     GraphData,
     graph_payload,
+    render_html,
     repr_html,
     to_dataframe,
     to_html,
@@ -115,6 +117,9 @@ def test_write_html_and_jupyter_repr(tmp_path: object) -> None:
     inner = html.unescape(re.search(r'srcdoc="(.*?)"', frame, re.S).group(1))  # type: ignore[union-attr]
     assert inner == to_html(sample_graph())
     assert sample_graph()._repr_html_() == frame
+    page = render_html(sample_graph(), title="Lineage of <m>")
+    assert page.startswith("<!DOCTYPE html>") and "<title>Lineage of &lt;m&gt;</title>" in page
+    assert render_html(sample_graph()) == to_html(sample_graph())
 
 
 def test_records_and_dataframe() -> None:
@@ -142,3 +147,29 @@ def test_records_and_dataframe() -> None:
     assert list(frame["id"]) == [1, 2, 1] and frame.loc[1, "name"] == HOSTILE
     assert frame.loc[1, "created"] == pd.Timestamp(1_700_000_000_000, unit="ms", tz="UTC")
     assert len(sample_graph().to_dataframe("events")) == 2
+
+
+def test_a_stored_lineage_graph_renders_and_tabulates(store: LineageStore) -> None:
+    """What users pass in: a LineageGraph from the store's lineage API."""
+    with store.run("Ingest") as run:
+        data = run.output("DataSet", uri="s3://b/d.csv", properties={"rows": 3})
+    with store.run("Trainer", inputs=[data], context="exp-1", properties={"lr": 0.1}) as run:
+        model = run.output("Model", uri="s3://b/m.pkl")
+    graph = store.upstream(model, include_contexts=True)
+    payload = graph_payload(graph, focus=model)
+    assert sorted(n["id"] for n in payload["nodes"]) == ["a1", "a2", "e1", "e2"]
+    assert payload["focus"] == f"a{model.id}" and len(payload["edges"]) == 3
+    trainer = next(n for n in payload["nodes"] if n["id"] == "e2")
+    assert trainer["contexts"] == ["Experiment:exp-1"] and trainer["properties"] == {"lr": 0.1}
+    page = render_html(graph, title="model")
+    assert 'data-nodes="4"' in page and "<title>model</title>" in page
+    rows = to_records(store.downstream(data))
+    assert {(r["kind"], r["type"]) for r in rows} == {
+        ("artifact", "DataSet"),
+        ("artifact", "Model"),
+        ("execution", "Trainer"),
+    }
+    assert next(r for r in rows if r["type"] == "DataSet")["properties.rows"] == 3
+    pytest.importorskip("pandas", reason="the [viz] extra (pandas) is not installed")
+    frame = to_dataframe(graph)
+    assert sorted(frame["kind"]) == ["artifact", "artifact", "execution", "execution"]
