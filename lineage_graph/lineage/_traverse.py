@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._repositories._base import Repository
-from .._repositories.nodes import NodeRepository
-from .._repositories.relations import RelationRepository
+from .._repositories.nodes import NodeRepository, decode_node
+from .._repositories.relations import RelationRepository, decode_event
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     Artifact,
@@ -227,19 +227,28 @@ class LineageRepository(Repository):
             frontier = found
         return seen - excluded, fetched
 
-    def reachable(self, query: LineageQuery) -> tuple[set[NodeRef], dict[NodeRef, LineageNode]]:
-        directions = {
+    @staticmethod
+    def _directions(query: LineageQuery) -> list[Direction]:
+        return {
             Direction.UPSTREAM: [Direction.UPSTREAM],
             Direction.DOWNSTREAM: [Direction.DOWNSTREAM],
             Direction.BOTH: [Direction.UPSTREAM, Direction.DOWNSTREAM],
             Direction.ANY: [Direction.ANY],
         }[query.direction]
-        in_engine = (
+
+    @staticmethod
+    def _in_engine(query: LineageQuery) -> bool:
+        """Whether one engine-side traversal answers it (nothing but the direction shapes it)."""
+        return (
             query.max_hops is None
             and query.stop_at is None
             and query.as_of is None
             and query.direction is not Direction.ANY
         )
+
+    def reachable(self, query: LineageQuery) -> tuple[set[NodeRef], dict[NodeRef, LineageNode]]:
+        directions = self._directions(query)
+        in_engine = self._in_engine(query)
         reached: set[NodeRef] = set(query.starts)
         fetched: dict[NodeRef, LineageNode] = {}
         for direction in directions:
@@ -305,7 +314,61 @@ class LineageRepository(Repository):
 
     # --------------------------------------------------------------------------------- answer
 
+    def _run_whole(self, query: LineageQuery) -> LineageGraph:
+        """An unpaged engine-side answer: nodes and events come back with the traversal (two
+        queries per direction), never looked up again by id."""
+        artifact_ids, execution_ids = _split(query.starts)
+        nodes: dict[NodeRef, LineageNode] = {}
+        found: dict[tuple[int, int, int], Event] = {}
+        for direction in self._directions(query):
+            params = {"artifact_ids": artifact_ids, "execution_ids": execution_ids}
+            for row in self.read(f"lineage/reach_{direction.value}_nodes", **params):
+                kind = NodeKind(row["label"])
+                node = decode_node(kind, row["node"])
+                assert node.id is not None
+                nodes[NodeRef(kind, node.id)] = node  # type: ignore[assignment]
+            for row in self.read(f"lineage/reach_{direction.value}_events", **params):
+                ev = decode_event(row)
+                found[(row["artifact_id"], row["execution_id"], row["type"])] = ev
+        missing = [r for r in query.starts if r not in nodes]
+        if missing:
+            raise NotFoundError(
+                "no such start node: "
+                + ", ".join(sorted(f"{r.kind.value.lower()} {r.id}" for r in missing))
+            )
+        answer = sorted(nodes, key=_sort_key)
+        if query.where is not None:
+            answer = [r for r in answer if query.where.matches(nodes[r])]
+        kept = set(answer)
+        artifacts = [n for r in answer if isinstance(n := nodes[r], Artifact)]
+        executions = [n for r in answer if isinstance(n := nodes[r], Execution)]
+        events = [
+            found[k]
+            for k in sorted(found)
+            if NodeRef(NodeKind.ARTIFACT, k[0]) in kept
+            and NodeRef(NodeKind.EXECUTION, k[1]) in kept
+        ]
+        contexts: list[Context] = []
+        attributions: list[Attribution] = []
+        associations: list[Association] = []
+        if query.include_contexts:
+            contexts, attributions, associations = self._links(
+                [a.id for a in artifacts if a.id is not None],
+                [e.id for e in executions if e.id is not None],
+            )
+        return LineageGraph(
+            artifacts=artifacts,
+            executions=executions,
+            events=events,
+            contexts=contexts,
+            attributions=attributions,
+            associations=associations,
+            total=len(answer),
+        )
+
     def run(self, query: LineageQuery, cursor: str | None = None) -> LineageGraph:
+        if query.limit is None and cursor is None and self._in_engine(query):
+            return self._run_whole(query)
         self.check_exist(query.starts)
         after = _decode_cursor(query, cursor) if cursor is not None else None
         reached, fetched = self.reachable(query)
