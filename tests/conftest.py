@@ -56,10 +56,8 @@ class RecordingBackend(Backend):
 
 
 def _neo4j_uri() -> tuple[str | None, str]:
-    try:
-        from tests._neo4j import neo4j_target
-    except ImportError:  # TEMP until tests/_neo4j.py lands
-        return None, "Neo4j tests skipped: NEO4J_URI is not set"
+    from tests._neo4j import neo4j_target
+
     return neo4j_target()
 
 
