@@ -17,8 +17,8 @@ from ._repositories.relations import RelationRepository
 from ._repositories.types import TypeRepository
 from ._schema import SCHEMA, SCHEMA_VERSION
 from .backends import Backend, open_backend
-from .exceptions import NotFoundError
-from .lineage import LineageGraph, NodeFilter
+from .exceptions import InvalidArgumentError, NotFoundError
+from .lineage import LineageGraph, NodeFilter, NodeRef
 from .lineage._filter import StartLike
 from .lineage._impact import (
     ArtifactDiff,
@@ -425,9 +425,14 @@ class LineageStore:
         contexts (runs, pipelines) touched, grouped by type with counts. With ``mark``, every
         affected artifact (the source too) gets the mark's state and/or custom property in one
         atomic write; ``report.mark_token`` undoes it (:meth:`undo_impact_mark`)."""
-        from .lineage._filter import ref_of
+        from .lineage._filter import as_refs
 
-        return self._impact.impact(ref_of(source), mark)
+        if isinstance(source, str | bytes) or not isinstance(
+            source, Artifact | Execution | NodeRef
+        ):
+            raise InvalidArgumentError("impact() takes one artifact or execution")
+        (ref,) = as_refs(source)
+        return self._impact.impact(ref, mark)
 
     def undo_impact_mark(self, token: str) -> int:
         """Undo :meth:`impact`'s mark atomically; artifacts updated since are left as they are.
@@ -446,8 +451,10 @@ class LineageStore:
         from .lineage._filter import as_refs
         from .lineage._impact import lineage_diff
 
-        (ref_a,), (ref_b,) = as_refs(a), as_refs(b)
-        return lineage_diff(self._lineage, ref_a, ref_b)
+        refs_a, refs_b = as_refs(a), as_refs(b)
+        if len(refs_a) != 1 or len(refs_b) != 1:
+            raise InvalidArgumentError("lineage_diff() compares one node with one node")
+        return lineage_diff(self._lineage, refs_a[0], refs_b[0])
 
     def _stored_artifact(self, artifact: Artifact | int) -> Artifact:
         from .lineage._filter import ref_of

@@ -201,3 +201,18 @@ def test_impact_sees_links_to_contexts_made_later(
     )
     report = store.impact(NodeRef(NodeKind.ARTIFACT, pipeline["model1"]))
     assert "audit" in {c.name for c in report.contexts_by_type["PipelineRun"]}
+
+
+def test_impact_and_lineage_diff_reject_what_they_cannot_answer(
+    store: LineageStore, pipeline: dict[str, int]
+) -> None:
+    with pytest.raises(InvalidArgumentError, match="not a context"):
+        store.impact(NodeRef(NodeKind.CONTEXT, 1))
+    with pytest.raises(InvalidArgumentError, match="one artifact or execution"):
+        store.impact([NodeRef(NodeKind.ARTIFACT, pipeline["raw"])])  # type: ignore[arg-type]
+    two = [
+        NodeRef(NodeKind.ARTIFACT, pipeline["model1"]),
+        NodeRef(NodeKind.ARTIFACT, pipeline["raw"]),
+    ]
+    with pytest.raises(InvalidArgumentError, match="one node with one node"):
+        store.lineage_diff(two, NodeRef(NodeKind.ARTIFACT, pipeline["model2"]))  # type: ignore[arg-type]
