@@ -10,7 +10,7 @@ from typing import Any, cast
 import typer
 
 from .. import __about__
-from . import _graph, _inspect
+from . import _analysis, _graph, _inspect
 from ._common import ExitCode, fail
 from .demo import demo
 
@@ -53,10 +53,13 @@ def _root(
 app.command("demo")(demo)
 app.command("upstream")(_graph.upstream)
 app.command("downstream")(_graph.downstream)
-app.command("impact")(_graph.impact)
+app.command("impact")(_analysis.impact)
+app.command("undo-mark")(_analysis.undo_mark)
 app.command("cached")(_graph.cached)
 app.command("show")(_inspect.show)
 app.command("ls")(_inspect.ls)
+app.command("compare")(_analysis.compare)
+app.command("diff")(_analysis.diff)
 app.command("export")(_graph.export)
 app.command("view")(_graph.view)
 app.command("stats")(_inspect.stats)

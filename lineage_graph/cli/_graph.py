@@ -1,8 +1,7 @@
-"""Commands about lineage: upstream, downstream, impact, cached, export, view."""
+"""Commands about lineage: upstream, downstream, cached, export, view."""
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
+from ..models import Direction as Way
 from ..viewer import open_in_browser, write_html
 from . import _lineage
 from ._common import (
@@ -34,8 +34,23 @@ from ._render import (
     lineage_tree,
     print_json,
 )
+from ._walk import (
+    AsOfOption,
+    CursorOption,
+    ExcludeStopOption,
+    OnlyOption,
+    PageLimitOption,
+    StateFilterOption,
+    StopStateOption,
+    StopTypeOption,
+    TypeFilterOption,
+    WalkOptions,
+    WhereOption,
+    parse_assignment,
+    walk_options,
+)
 
-__all__ = ["cached", "downstream", "export", "impact", "upstream", "view"]
+__all__ = ["cached", "downstream", "export", "lineage_node", "upstream", "view"]
 
 RefArgument = Annotated[
     str,
@@ -55,6 +70,7 @@ class Direction(StrEnum):
     upstream = "upstream"
     downstream = "downstream"
     both = "both"
+    any = "any"
 
 
 class Format(StrEnum):
@@ -80,23 +96,66 @@ def graph_json(graph: object) -> dict[str, Any]:
     }
 
 
-def _lineage_node(s: Any, ref: str, kind: str) -> Artifact | Execution:
+def lineage_node(s: Any, ref: str, kind: str) -> Artifact | Execution:
+    """The artifact or execution ``ref`` names (lineage never starts at a context)."""
     node = resolve(s, ref, parse_kind(kind))
     if not isinstance(node, Artifact | Execution):
         raise fail("lineage starts at an artifact or an execution, not a context", ExitCode.ERROR)
     return node
 
 
-def _show_walk(graph: object, node: Artifact | Execution, *, up: bool, as_json: bool) -> None:
+def paging_json(graph: LineageGraph) -> dict[str, Any]:
+    return {"complete": graph.complete, "cursor": graph.cursor, "total": graph.total}
+
+
+def paging_note(graph: LineageGraph) -> str | None:
+    """What to say when the answer is one page of several (never cut silently), else None."""
+    if graph.complete:
+        return None
+    total = f" of {graph.total}" if graph.total is not None else ""
+    return (
+        f"incomplete: this page has {len(graph)}{total} nodes; for the next page repeat the "
+        f"command with --cursor {graph.cursor}"
+    )
+
+
+def _show_walk(
+    graph: LineageGraph,
+    node: Artifact | Execution,
+    opts: WalkOptions,
+    *,
+    up: bool,
+    as_json: bool,
+) -> None:
     if as_json:
-        print_json({"focus": entity_json(node), **graph_json(graph)})
+        print_json({"focus": entity_json(node), **graph_json(graph), **paging_json(graph)})
         return
     console = out_console()
-    console.print(lineage_tree(graph, node, upstream=up))
-    n_art = len(_items(graph, "artifacts"))
-    n_exec = len(_items(graph, "executions"))
+    if graph.complete and opts.cursor is None and not opts.filtered:
+        console.print(lineage_tree(graph, node, upstream=up))
+    else:  # a page or a filtered answer is not a tree hanging from the start node: a table
+        nodes: list[Artifact | Execution] = [*graph.artifacts, *graph.executions]
+        console.print(entities_table(sorted(nodes, key=lambda n: (n.id or 0, n.kind.value))))
     word = "upstream" if up else "downstream"
-    console.print(f"[dim]{n_art} artifacts and {n_exec} executions {word} (with the start node)[/]")
+    scope = " (with the start node)" if graph.complete and not opts.filtered else ""
+    if not graph.complete or opts.cursor is not None:
+        scope = " on this page"
+    console.print(
+        f"[dim]{len(graph.artifacts)} artifacts and {len(graph.executions)} executions "
+        f"{word}{scope}[/]"
+    )
+    note = paging_note(graph)
+    if note:  # soft wrap: the cursor stays on one line, whole, for copy and paste
+        console.print(f"[yellow]{escape(note)}[/]", soft_wrap=True)
+
+
+def _walk_command(
+    ref: str, kind: str, way: Way, opts: WalkOptions, store: str | None, as_json: bool
+) -> None:
+    with open_store(store) as s:
+        node = lineage_node(s, ref, kind)
+        graph = _lineage.walk(s, node, way, opts)
+    _show_walk(graph, node, opts, up=way == Way.UPSTREAM, as_json=as_json)
 
 
 @guarded
@@ -104,14 +163,26 @@ def upstream(
     ref: RefArgument,
     kind: KindOption = "artifact",
     depth: DepthOption = None,
+    as_of: AsOfOption = None,
+    only: OnlyOption = None,
+    types: TypeFilterOption = None,
+    states: StateFilterOption = None,
+    where: WhereOption = None,
+    stop_types: StopTypeOption = None,
+    stop_states: StopStateOption = None,
+    exclude_stop: ExcludeStopOption = False,
+    limit: PageLimitOption = None,
+    cursor: CursorOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Where an artifact or execution came from: every run and input upstream of it."""
-    with open_store(store) as s:
-        node = _lineage_node(s, ref, kind)
-        graph = _lineage.upstream(s, node, depth)
-    _show_walk(graph, node, up=True, as_json=as_json)
+    opts = walk_options(
+        depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
+        stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
+        limit=limit, cursor=cursor,
+    )  # fmt: skip
+    _walk_command(ref, kind, Way.UPSTREAM, opts, store, as_json)
 
 
 @guarded
@@ -119,68 +190,26 @@ def downstream(
     ref: RefArgument,
     kind: KindOption = "artifact",
     depth: DepthOption = None,
+    as_of: AsOfOption = None,
+    only: OnlyOption = None,
+    types: TypeFilterOption = None,
+    states: StateFilterOption = None,
+    where: WhereOption = None,
+    stop_types: StopTypeOption = None,
+    stop_states: StopStateOption = None,
+    exclude_stop: ExcludeStopOption = False,
+    limit: PageLimitOption = None,
+    cursor: CursorOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """What came of an artifact or execution: every run and output downstream of it."""
-    with open_store(store) as s:
-        node = _lineage_node(s, ref, kind)
-        graph = _lineage.downstream(s, node, depth)
-    _show_walk(graph, node, up=False, as_json=as_json)
-
-
-@guarded
-def impact(
-    ref: Annotated[str, typer.Argument(help="An artifact: 12, Type/name or its uri.")],
-    store: StoreOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """What a bad artifact affects: the executions, artifacts and contexts downstream of it."""
-    with open_store(store) as s:
-        node = resolve(s, ref, NodeKind.ARTIFACT)
-        if not isinstance(node, Artifact):
-            raise fail("impact starts at an artifact", ExitCode.ERROR)
-        graph = _lineage.impact(s, node)
-    executions = list(graph.executions)
-    artifacts = [a for a in graph.artifacts if a.id != node.id]
-    # The contexts an affected node is in (the start artifact's own contexts do not count).
-    context_ids = {link.context_id for link in graph.associations} | {
-        link.context_id for link in graph.attributions if link.artifact_id != node.id
-    }
-    contexts = [c for c in graph.contexts if c.id in context_ids]
-    if as_json:
-        print_json(
-            {
-                "artifact": entity_json(node),
-                "executions": [entity_json(x) for x in executions],
-                "artifacts": [entity_json(a) for a in artifacts],
-                "contexts": [entity_json(c) for c in contexts],
-            }
-        )
-        return
-    console = out_console()
-    console.print(lineage_tree(graph, node, upstream=False))
-    console.print(
-        f"[bold]impact of[/] {escape(entity_label(node).plain)}: {len(executions)} executions, "
-        f"{len(artifacts)} artifacts, {len(contexts)} contexts downstream"
-    )
-    if artifacts:
-        console.print(entities_table(artifacts, title="affected artifacts"))
-    if contexts:
-        console.print(entities_table(contexts, title="affected contexts"))
-
-
-def _parse_property(text: str) -> tuple[str, Any]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise fail(f"--property wants name=value, got {text!r}", ExitCode.USAGE)
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    if value is None or isinstance(value, list):
-        value = raw
-    return key, value
+    opts = walk_options(
+        depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
+        stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
+        limit=limit, cursor=cursor,
+    )  # fmt: skip
+    _walk_command(ref, kind, Way.DOWNSTREAM, opts, store, as_json)
 
 
 @guarded
@@ -201,7 +230,7 @@ def cached(
 ) -> None:
     """Has this step already run on exactly these inputs? Exit 0 and the outputs if so, 1 if
     not."""
-    props = dict(_parse_property(p) for p in properties or [])
+    props = dict(parse_assignment(p, "--property") for p in properties or [])
     with open_store(store) as s:
         input_nodes = [resolve(s, ref, NodeKind.ARTIFACT) for ref in inputs or []]
         ids = [n.id for n in input_nodes if n.id is not None]
@@ -230,17 +259,27 @@ def cached(
         raise typer.Exit(int(ExitCode.NO))
 
 
+_WAYS = {
+    Direction.upstream: Way.UPSTREAM,
+    Direction.downstream: Way.DOWNSTREAM,
+    Direction.both: Way.BOTH,
+    Direction.any: Way.ANY,
+}
+
+
 def _build_graph(
-    s: Any, ref: str | None, kind: str, direction: Direction, depth: int | None, limit: int
+    s: Any, ref: str | None, kind: str, direction: Direction, opts: WalkOptions, store_limit: int
 ) -> tuple[LineageGraph, Entity | None]:
     if ref is None:
-        return _lineage.whole_store(s, limit), None
-    node = _lineage_node(s, ref, kind)
-    if direction == Direction.upstream:
-        return _lineage.upstream(s, node, depth), node
-    if direction == Direction.downstream:
-        return _lineage.downstream(s, node, depth), node
-    return _lineage.lineage(s, node, depth), node
+        if opts.shapes_the_answer:
+            raise fail(
+                "--depth, --as-of, the filters, --stop-at-* and --cursor need a start entity "
+                "(REF); without one the whole store is exported",
+                ExitCode.USAGE,
+            )
+        return _lineage.whole_store(s, store_limit), None
+    node = lineage_node(s, ref, kind)
+    return _lineage.walk(s, node, _WAYS[direction], opts), node
 
 
 def render_text(graph: LineageGraph, fmt: Format) -> str:
@@ -260,9 +299,18 @@ DirectionOption = Annotated[
     Direction, typer.Option("--direction", help="Which side of the start node to include.")
 ]
 LimitOption = Annotated[
-    int,
-    typer.Option("--limit", min=1, help="Whole store: at most this many artifacts and executions."),
+    int | None,
+    typer.Option(
+        "--limit",
+        "-n",
+        min=1,
+        help="From REF: at most this many nodes (one page; the rest with --cursor). Whole "
+        "store: at most this many artifacts and executions [default: 5000].",
+        show_default=False,
+    ),
 ]
+#: The whole-store export's default cap (a lineage from REF is complete unless --limit).
+STORE_LIMIT = 5000
 
 
 @guarded
@@ -275,10 +323,24 @@ def export(
     direction: DirectionOption = Direction.both,
     kind: KindOption = "artifact",
     depth: DepthOption = None,
-    limit: LimitOption = 5000,
+    as_of: AsOfOption = None,
+    only: OnlyOption = None,
+    types: TypeFilterOption = None,
+    states: StateFilterOption = None,
+    where: WhereOption = None,
+    stop_types: StopTypeOption = None,
+    stop_states: StopStateOption = None,
+    exclude_stop: ExcludeStopOption = False,
+    limit: LimitOption = None,
+    cursor: CursorOption = None,
     store: StoreOption = None,
 ) -> None:
     """Export a lineage graph (or the whole store) as JSON, Mermaid, Graphviz dot or HTML."""
+    opts = walk_options(
+        depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
+        stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
+        limit=limit if ref is not None else None, cursor=cursor,
+    )  # fmt: skip
     with (
         Progress(
             SpinnerColumn(),
@@ -290,8 +352,8 @@ def export(
         open_store(store) as s,
     ):
         task = progress.add_task("querying the lineage…", total=2)
-        graph, node = _build_graph(s, ref, kind, direction, depth, limit)
-        _warn_if_cut(graph, limit)
+        graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
+        _warn_if_cut(graph, node, limit or STORE_LIMIT)
         progress.update(task, advance=1, description=f"rendering {fmt.value}…")
         if fmt == Format.html:
             target = output or Path("lineage.html")
@@ -309,12 +371,18 @@ def export(
         err_console().print(f"{fmt.value} written to [bold]{escape(str(output))}[/]")
 
 
-def _warn_if_cut(graph: LineageGraph, limit: int) -> None:
-    if not graph.complete:
-        err_console().print(
-            f"[yellow]the store has more than {limit} artifacts or executions: only the first "
-            f"{limit} of each are included (raise --limit, or start from an entity)[/]"
+def _warn_if_cut(graph: LineageGraph, node: Entity | None, limit: int) -> None:
+    """Say on stderr when the answer is not everything (never cut silently)."""
+    if graph.complete:
+        return
+    if node is None:
+        text = (
+            f"the store has more than {limit} artifacts or executions: only the first {limit} "
+            "of each are included (raise --limit, or start from an entity)"
         )
+    else:
+        text = paging_note(graph) or ""
+    err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
 
 
 def _title(node: Entity | None) -> str:
@@ -334,16 +402,30 @@ def view(
     direction: DirectionOption = Direction.both,
     kind: KindOption = "artifact",
     depth: DepthOption = None,
-    limit: LimitOption = 5000,
+    as_of: AsOfOption = None,
+    only: OnlyOption = None,
+    types: TypeFilterOption = None,
+    states: StateFilterOption = None,
+    where: WhereOption = None,
+    stop_types: StopTypeOption = None,
+    stop_states: StopStateOption = None,
+    exclude_stop: ExcludeStopOption = False,
+    limit: LimitOption = None,
+    cursor: CursorOption = None,
     no_open: Annotated[
         bool, typer.Option("--no-open", help="Only write the page; do not open a browser.")
     ] = False,
     store: StoreOption = None,
 ) -> None:
     """Write the interactive lineage viewer (one self-contained HTML file) and open it."""
+    opts = walk_options(
+        depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
+        stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
+        limit=limit if ref is not None else None, cursor=cursor,
+    )  # fmt: skip
     with err_console().status("querying the lineage…"), open_store(store) as s:
-        graph, node = _build_graph(s, ref, kind, direction, depth, limit)
-    _warn_if_cut(graph, limit)
+        graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
+    _warn_if_cut(graph, node, limit or STORE_LIMIT)
     path = write_html(graph, output, title=_title(node), focus=_focus(node))
     out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]")
     if not no_open and not open_in_browser(path):

@@ -6,42 +6,54 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..lineage import LineageGraph
+from ..exceptions import InvalidArgumentError
+from ..lineage import ImpactMark, ImpactReport, LineageGraph
 from ..models import Artifact, Direction, Execution, NodeKind
 from ..pipeline import CacheHit, find_cache_hit
 from ..viewer import graph_from_store
+from ._refs import BadReferenceError
+from ._walk import WalkOptions
 
 if TYPE_CHECKING:
     from ..store import LineageStore
 
-__all__ = ["cached", "downstream", "impact", "lineage", "upstream", "whole_store"]
+__all__ = ["cached", "downstream", "impact", "upstream", "walk", "whole_store"]
 
 
-def _walk(
-    store: LineageStore, focus: Artifact | Execution, direction: Direction, depth: int | None
+def walk(
+    store: LineageStore,
+    focus: Artifact | Execution,
+    direction: Direction,
+    options: WalkOptions | None = None,
 ) -> LineageGraph:
-    # Contexts come along so trees, exports and the viewer can show what each node belongs to.
-    return store.lineage(focus, direction=direction, max_hops=depth, include_contexts=True)
+    """``store.lineage`` with the command line's options. Contexts come along so trees, exports
+    and the viewer can show what each node belongs to. A value the store refuses (a cursor from
+    another query, ...) came from the command line: a usage error."""
+    opts = options or WalkOptions()
+    try:
+        return store.lineage(focus, direction=direction, include_contexts=True, **opts.kwargs())
+    except BadReferenceError:
+        raise
+    except InvalidArgumentError as exc:
+        raise BadReferenceError(str(exc)) from None
 
 
 def upstream(store: LineageStore, focus: Artifact | Execution, depth: int | None) -> LineageGraph:
     """Where ``focus`` came from (with ``focus``), at most ``depth`` event hops back."""
-    return _walk(store, focus, Direction.UPSTREAM, depth)
+    return walk(store, focus, Direction.UPSTREAM, WalkOptions(depth=depth))
 
 
 def downstream(store: LineageStore, focus: Artifact | Execution, depth: int | None) -> LineageGraph:
     """What came of ``focus`` (with ``focus``), at most ``depth`` event hops forward."""
-    return _walk(store, focus, Direction.DOWNSTREAM, depth)
+    return walk(store, focus, Direction.DOWNSTREAM, WalkOptions(depth=depth))
 
 
-def lineage(store: LineageStore, focus: Artifact | Execution, depth: int | None) -> LineageGraph:
-    """Both sides of ``focus``: its upstream and its downstream."""
-    return _walk(store, focus, Direction.BOTH, depth)
-
-
-def impact(store: LineageStore, artifact: Artifact) -> LineageGraph:
-    """Everything downstream of a (bad) artifact, with the contexts the affected nodes are in."""
-    return _walk(store, artifact, Direction.DOWNSTREAM, None)
+def impact(
+    store: LineageStore, source: Artifact | Execution, mark: ImpactMark | None = None
+) -> ImpactReport:
+    """Everything downstream of a (bad) artifact, grouped by type (``store.impact``); with
+    ``mark``, every affected artifact is marked in one atomic write (undo with the token)."""
+    return store.impact(source, mark=mark)
 
 
 def whole_store(store: LineageStore, limit: int | None = None) -> LineageGraph:

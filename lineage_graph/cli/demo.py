@@ -16,6 +16,7 @@ from rich.text import Text
 from .._demo import rerun_training, run_demo
 from ..viewer import write_html
 from . import _lineage
+from ._analysis import impact_summary
 from ._common import ExitCode, err_console, fail, guarded, open_store, out_console
 from ._render import entities_table, entity_label, lineage_tree
 
@@ -90,13 +91,8 @@ def demo(
     )
     console.print(lineage_tree(upstream, best, upstream=True))
     console.print()
-    n_exec = len(list(getattr(impact, "executions", [])))
-    n_art = len(list(getattr(impact, "artifacts", []))) - 1
-    console.print(
-        f"[bold]2. If customers.csv is bad, what is affected?[/]  "
-        f"{n_exec} executions and {n_art} artifacts downstream:"
-    )
-    console.print(lineage_tree(impact, result.raw, upstream=False))
+    console.print("[bold]2. If customers.csv is bad, what is affected?[/]")
+    console.print(impact_summary(impact, result.raw))
     console.print()
     console.print(
         "[bold]3. Re-running a training step on the same inputs:[/] "
@@ -115,7 +111,9 @@ def demo(
             Text(
                 f"lineage-graph view --store {store_arg}\n"
                 f"lineage-graph upstream {best.id} --store {store_arg}\n"
-                f"lineage-graph impact {result.raw.id} --store {store_arg}"
+                f"lineage-graph impact {result.raw.id} --tree --store {store_arg}\n"
+                f"lineage-graph diff {result.models[0].id} {result.models[1].id} "
+                f"--store {store_arg}"
             ),
             title="next, try",
             title_align="left",

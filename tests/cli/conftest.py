@@ -1,5 +1,5 @@
-"""A directory store holding the demo pipeline, kept open for a module so every CLI call finds
-the running embedded server (as a second process would)."""
+"""A directory store holding the demo pipeline, kept open for the session so every CLI call
+finds the running embedded server (as a second process would). Tests that change it undo it."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def invoke(args: Sequence[str], env: dict[str, str | None] | None = None) -> Res
     return CliRunner().invoke(app, list(args), env={**BASE_ENV, **(env or {})})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     workdir = tmp_path_factory.mktemp("cli")
     path = workdir / "store"

@@ -19,8 +19,8 @@ def test_version_and_help() -> None:
     result = invoke(["--help"])
     assert result.exit_code == 0
     for command in (
-        "demo", "upstream", "downstream", "impact", "cached", "show", "ls", "export", "view",
-        "import-mlmd", "stats", "doctor",
+        "demo", "upstream", "downstream", "impact", "undo-mark", "compare", "diff", "cached",
+        "show", "ls", "export", "view", "import-mlmd", "stats", "doctor",
     ):  # fmt: skip
         assert command in result.stdout
         assert invoke([command, "--help"]).exit_code == 0
@@ -57,12 +57,7 @@ def test_downstream_and_impact(demo: Demo) -> None:
 
     impact = demo.cli("impact", raw.uri or "")
     assert impact.exit_code == 0, impact.output
-    assert "affected artifacts" in impact.stdout
-    report = demo.json("impact", str(raw.id))
-    assert report["artifact"]["id"] == raw.id
-    assert {a["name"] for a in report["artifacts"]} >= {"train.csv", "test.csv", "churn-C1.0"}
-    assert "Deployment" in {x["type"] for x in report["executions"]}
-    assert {c["name"] for c in report["contexts"]} >= {"churn-pipeline", "churn-model"}
+    assert "4 artifacts, 5 executions, 4 contexts affected" in impact.stdout
 
 
 def test_cached(demo: Demo) -> None:

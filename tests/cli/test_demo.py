@@ -53,7 +53,11 @@ def test_demo_runs_end_to_end_and_is_deterministic(tmp_path: Path) -> None:
     # The "next, try" commands work as printed (paths relative to where the demo ran).
     store_arg = str(workdir / "store")
     assert invoke(["upstream", "5", "--store", store_arg]).exit_code == 0
-    assert invoke(["impact", "1", "--store", store_arg]).exit_code == 0
+    assert invoke(["impact", "1", "--tree", "--store", store_arg]).exit_code == 0
+    assert invoke(["diff", "4", "5", "--store", store_arg]).exit_code == 0
+    # The impact of the dataset is a short summary by type (store.impact), not a long tree.
+    assert "4 artifacts, 4 executions, 4 contexts affected" in out
+    assert "churn-C1.0 (deployed)" in out
 
 
 def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path) -> None:

@@ -1,0 +1,322 @@
+"""Commands that answer questions about lineage: impact (with an undoable mark), undo-mark,
+compare (property diff of two artifacts) and diff (lineage diff of two nodes)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .._tracker import DEPLOYMENT_TYPE
+from ..lineage import ArtifactDiff, ImpactMark, ImpactReport, LineageDiff, NodeRef
+from ..models import Artifact, ArtifactState, Execution, NodeKind
+from ..viewer import jsonable
+from ._common import ExitCode, JsonOption, StoreOption, fail, guarded, open_store, out_console
+from ._graph import graph_json, lineage_node
+from ._lineage import impact as impact_of
+from ._refs import Entity, resolve
+from ._render import (
+    entities_table,
+    entity_json,
+    entity_label,
+    lineage_tree,
+    print_json,
+)
+from ._walk import parse_assignment
+
+__all__ = ["compare", "diff", "impact", "impact_summary", "undo_mark"]
+
+#: How many members of one type the impact table names before saying how many more there are.
+SHOWN_PER_TYPE = 4
+
+KindOption = Annotated[
+    str, typer.Option("--kind", "-k", help="Kind of a bare id or Type/name reference.")
+]
+
+
+# ---------------------------------------------------------------------------------- impact
+
+
+def _deployed_ids(report: ImpactReport) -> set[int]:
+    """Affected artifacts a deployment execution consumed: the models serving somewhere."""
+    deployments = {x.id for x in report.graph.executions if x.type == DEPLOYMENT_TYPE}
+    return {
+        ev.artifact_id
+        for ev in report.graph.events
+        if ev.execution_id in deployments and not ev.type.is_output and ev.artifact_id
+    }
+
+
+def _names(nodes: Sequence[Entity], deployed: set[int]) -> Text:
+    text = Text()
+    for i, node in enumerate(nodes[:SHOWN_PER_TYPE]):
+        if i:
+            text.append(", ")
+        text.append(f"#{node.id}", style="dim")
+        label = node.name or (node.uri if isinstance(node, Artifact) else None)
+        if label:
+            text.append(f" {label}")
+        if isinstance(node, Artifact) and node.id in deployed:
+            text.append(" (deployed)", style="bold magenta")
+    if len(nodes) > SHOWN_PER_TYPE:
+        text.append(f", … {len(nodes) - SHOWN_PER_TYPE} more (--json lists all)", style="dim")
+    return text
+
+
+def impact_summary(report: ImpactReport, source: Artifact | Execution) -> Group:
+    """One line of counts and a table: per kind and type, how many and which (short)."""
+    counts = report.counts
+    headline = Text.assemble(
+        ("impact of ", "bold"),
+        entity_label(source),
+        f": {counts['artifacts']} artifacts, {counts['executions']} executions, "
+        f"{counts['contexts']} contexts affected",
+    )
+    deployed = _deployed_ids(report)
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("kind", style="dim")
+    table.add_column("type", style="bold")
+    table.add_column("count", justify="right")
+    table.add_column("which", overflow="fold")
+    groups: list[tuple[str, dict[str, list[Any]]]] = [
+        ("artifacts", report.artifacts_by_type),
+        ("executions", report.executions_by_type),
+        ("contexts", report.contexts_by_type),
+    ]
+    for kind, by_type in groups:
+        for type_name in sorted(by_type):
+            nodes = sorted(by_type[type_name], key=lambda n: n.id or 0)
+            table.add_row(kind, Text(type_name), str(len(nodes)), _names(nodes, deployed))
+    if not any(by_type for _, by_type in groups):
+        return Group(headline, Text("nothing downstream: no run used it", style="green"))
+    return Group(headline, table)
+
+
+def _mark(state: str | None, assignment: str | None) -> ImpactMark | None:
+    if state is None and assignment is None:
+        return None
+    artifact_state = None
+    if state is not None:
+        name = state.strip().upper()
+        if name not in ArtifactState.__members__:
+            raise fail(
+                f"--mark-state: {state!r} is not an artifact state "
+                f"({', '.join(ArtifactState.__members__)})",
+                ExitCode.USAGE,
+            )
+        artifact_state = ArtifactState[name]
+    prop = parse_assignment(assignment, "--mark") if assignment is not None else None
+    return ImpactMark(state=artifact_state, custom_property=prop)
+
+
+@guarded
+def impact(
+    ref: Annotated[
+        str, typer.Argument(help="A (bad) artifact: 12, Type/name or its uri; or execution:7.")
+    ],
+    kind: KindOption = "artifact",
+    mark_state: Annotated[
+        str | None,
+        typer.Option(
+            "--mark-state",
+            metavar="STATE",
+            help="Also set every affected artifact (and REF) to this state, e.g. ABANDONED, in "
+            "one atomic write; prints the token that undoes it.",
+        ),
+    ] = None,
+    mark: Annotated[
+        str | None,
+        typer.Option(
+            "--mark",
+            metavar="NAME=VALUE",
+            help="Also set this custom property on every affected artifact (and REF), "
+            "NAME=VALUE (JSON value or text), e.g. quarantined=true; undoable like --mark-state.",
+        ),
+    ] = None,
+    tree: Annotated[bool, typer.Option("--tree", help="Also print the downstream tree.")] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What a bad artifact affects: the artifacts, executions and contexts downstream of it,
+    grouped by type with counts; optionally mark them all (undo with `undo-mark`)."""
+    impact_mark = _mark(mark_state, mark)
+    with open_store(store) as s:
+        source = lineage_node(s, ref, kind)
+        report = impact_of(s, source, impact_mark)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    console = out_console()
+    if tree:
+        console.print(lineage_tree(report.graph, source, upstream=False))
+    console.print(impact_summary(report, source))
+    if report.mark_token is not None:
+        console.print(
+            f"[bold]marked {report.marked} artifacts[/] (the source included). Undo with:\n"
+            f"  lineage-graph undo-mark {report.mark_token}"
+        )
+
+
+@guarded
+def undo_mark(
+    token: Annotated[str, typer.Argument(help="The token `impact --mark…` printed.")],
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Undo an `impact --mark-state/--mark`: restore what it changed, atomically (artifacts
+    updated since the mark are left as they are). Exit 3 for an unknown or undone token."""
+    with open_store(store) as s:
+        restored = s.undo_impact_mark(token.strip())
+    if as_json:
+        print_json({"token": token.strip(), "restored": restored})
+        return
+    out_console().print(f"restored {restored} artifacts")
+
+
+# --------------------------------------------------------------------------------- compare
+
+
+def _artifact(s: Any, ref: str) -> Artifact:
+    node = resolve(s, ref, NodeKind.ARTIFACT)
+    if not isinstance(node, Artifact):
+        kind = node.kind.value.lower()
+        raise fail(f"compare takes two artifacts; {ref!r} is a {kind}", ExitCode.ERROR)
+    return node
+
+
+def _value(field: str, value: Any) -> Any:
+    if field == "state" and value is not None:
+        return ArtifactState(value).name
+    return value
+
+
+def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
+    rows: list[tuple[str, str, Any, Any]] = []
+    for group, values in (
+        ("field", d.fields),
+        ("property", d.properties),
+        ("custom property", d.custom_properties),
+    ):
+        for name, (va, vb) in values.items():
+            rows.append((group, name, _value(name, va), _value(name, vb)))
+    return rows
+
+
+def _cell(value: Any) -> Text:
+    if value is None:
+        return Text("—", style="dim")
+    value = jsonable(value)
+    return Text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+
+
+@guarded
+def compare(
+    a: Annotated[str, typer.Argument(help="An artifact: 12, Type/name or its uri.")],
+    b: Annotated[str, typer.Argument(help="Another artifact of the same type.")],
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What differs between two artifacts of one type: name, uri, state, external id,
+    properties and custom properties (only the differences)."""
+    with open_store(store) as s:
+        first, second = _artifact(s, a), _artifact(s, b)
+        d = s.compare(first, second)
+    rows = _diff_rows(d)
+    if as_json:
+        groups: dict[str, dict[str, Any]] = {"field": {}, "property": {}, "custom property": {}}
+        for group, name, va, vb in rows:
+            groups[group][name] = [jsonable(va), jsonable(vb)]
+        print_json(
+            {
+                "a": entity_json(d.a),
+                "b": entity_json(d.b),
+                "same": d.same,
+                "fields": groups["field"],
+                "properties": groups["property"],
+                "custom_properties": groups["custom property"],
+            }
+        )
+        return
+    console = out_console()
+    if d.same:
+        console.print(
+            Text.assemble(entity_label(d.a), " and ", entity_label(d.b), ": no differences")
+        )
+        return
+    table = Table(title=f"{len(rows)} differences", title_justify="left")
+    table.add_column("", style="dim")
+    table.add_column("name", style="cyan")
+    table.add_column(entity_label(d.a), overflow="fold")
+    table.add_column(entity_label(d.b), overflow="fold")
+    for group, name, va, vb in rows:
+        table.add_row(group, Text(name), _cell(va), _cell(vb))
+    console.print(table)
+
+
+# ------------------------------------------------------------------------------------ diff
+
+
+def _nodes_of(s: Any, refs: set[NodeRef]) -> list[Artifact | Execution]:
+    artifact_ids = sorted(r.id for r in refs if r.kind is NodeKind.ARTIFACT)
+    execution_ids = sorted(r.id for r in refs if r.kind is NodeKind.EXECUTION)
+    nodes: list[Artifact | Execution] = [
+        *s.get_artifacts_by_id(artifact_ids),
+        *s.get_executions_by_id(execution_ids),
+    ]
+    return sorted(nodes, key=lambda n: (n.kind.value, n.id or 0))
+
+
+def _graph_nodes(d: Any) -> list[Artifact | Execution]:
+    return sorted([*d.artifacts, *d.executions], key=lambda n: (n.kind.value, n.id or 0))
+
+
+@guarded
+def diff(
+    a: Annotated[str, typer.Argument(help="An artifact or execution (12, e:7, Type/name, uri).")],
+    b: Annotated[str, typer.Argument(help="Another artifact or execution.")],
+    kind: KindOption = "artifact",
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Lineage diff: which upstream nodes only A depends on, only B does, and which they share
+    (e.g. two models: the runs and data that differ)."""
+    with open_store(store) as s:
+        first, second = lineage_node(s, a, kind), lineage_node(s, b, kind)
+        d: LineageDiff = s.lineage_diff(first, second)
+        common = _nodes_of(s, d.common)
+    only_a, only_b = _graph_nodes(d.only_a), _graph_nodes(d.only_b)
+    counts = {"only_a": len(only_a), "only_b": len(only_b), "common": len(d.common)}
+    if as_json:
+        print_json(
+            {
+                "a": entity_json(first),
+                "b": entity_json(second),
+                "same": d.same,
+                "counts": counts,
+                "only_a": graph_json(d.only_a),
+                "only_b": graph_json(d.only_b),
+                "common": [entity_json(n) for n in common],
+            }
+        )
+        return
+    console = out_console()
+    console.print(
+        Text.assemble(
+            ("upstream of ", "bold"),
+            entity_label(first),
+            (" vs ", "bold"),
+            entity_label(second),
+            f": {counts['only_a']} only in A, {counts['only_b']} only in B, "
+            f"{counts['common']} in common",
+        )
+    )
+    for title, nodes in (("only A", only_a), ("only B", only_b), ("common", common)):
+        if nodes:
+            console.print(entities_table(nodes, title=f"{title} ({len(nodes)})"))
+    if d.same:
+        console.print("[green]the same upstream[/]")

@@ -1,0 +1,258 @@
+"""The options every lineage command shares (``upstream``, ``downstream``, ``export``, ``view``)
+and how they become the arguments of ``store.lineage``.
+
+Typer cannot group options into one parameter, so each command declares the annotated aliases
+below and passes them to :func:`walk_options`, which validates them (a bad value is a usage
+error, exit 2) into a :class:`WalkOptions`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from ..lineage import NodeFilter
+from ..models import ArtifactState, ExecutionState, NodeKind
+from ._common import ExitCode, fail
+
+__all__ = [
+    "AsOfOption",
+    "CursorOption",
+    "ExcludeStopOption",
+    "OnlyKind",
+    "OnlyOption",
+    "PageLimitOption",
+    "StateFilterOption",
+    "StopStateOption",
+    "StopTypeOption",
+    "TypeFilterOption",
+    "WalkOptions",
+    "WhereOption",
+    "parse_as_of",
+    "parse_assignment",
+    "walk_options",
+]
+
+
+class OnlyKind(StrEnum):
+    artifacts = "artifacts"
+    executions = "executions"
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="WHEN",
+        help="Only events recorded up to then: an ISO date/time (UTC unless it has a zone, "
+        "e.g. 2026-05-01T12:00) or milliseconds since the epoch.",
+    ),
+]
+TypeFilterOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--type",
+        "-t",
+        metavar="TYPE",
+        help="Return only nodes of this type (repeat for several); the walk still passes "
+        "through the others.",
+    ),
+]
+OnlyOption = Annotated[
+    OnlyKind | None,
+    typer.Option("--only", help="Return only artifacts or only executions."),
+]
+StateFilterOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--state",
+        metavar="STATE",
+        help="Return only nodes in this state (LIVE, COMPLETE, ...; repeatable).",
+    ),
+]
+WhereOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        metavar="NAME=VALUE",
+        help="Return only nodes whose property or custom property NAME equals VALUE: "
+        "NAME=VALUE, VALUE read as JSON (0.5, true) or else text; repeat: all must hold.",
+    ),
+]
+StopTypeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--stop-at-type", metavar="TYPE", help="Do not walk beyond nodes of this type (repeatable)."
+    ),
+]
+StopStateOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--stop-at-state",
+        metavar="STATE",
+        help="Do not walk beyond nodes in this state (repeatable).",
+    ),
+]
+ExcludeStopOption = Annotated[
+    bool,
+    typer.Option(
+        "--exclude-stop",
+        help="Leave the --stop-at-* nodes themselves out of the answer (default: included).",
+    ),
+]
+PageLimitOption = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        "-n",
+        min=1,
+        help="At most this many nodes (one page); the command says when more remain and "
+        "prints the --cursor for the next page.",
+    ),
+]
+CursorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cursor",
+        metavar="CURSOR",
+        help="Continue a paged answer: the cursor the previous page printed (same options).",
+    ),
+]
+
+_STATE_NAMES = frozenset(ArtifactState.__members__) | frozenset(ExecutionState.__members__)
+
+
+def parse_as_of(text: str | None) -> int | None:
+    """``--as-of``: milliseconds since the epoch, or an ISO 8601 date/time (naive is UTC)."""
+    if text is None:
+        return None
+    raw = text.strip()
+    if raw.lstrip("-").isdigit():
+        return int(raw)
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise fail(
+            f"--as-of wants an ISO date/time (2026-05-01T12:00:00Z) or milliseconds since the "
+            f"epoch, got {text!r}",
+            ExitCode.USAGE,
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def parse_assignment(text: str, option: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` with VALUE read as JSON (numbers, booleans, objects) or else as text."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise fail(f"{option} wants NAME=VALUE, got {text!r}", ExitCode.USAGE)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    if value is None or isinstance(value, list):
+        value = raw
+    return key, value
+
+
+def _states(values: list[str] | None, option: str) -> list[str] | None:
+    if not values:
+        return None
+    names = [v.strip().upper() for v in values]
+    for name in names:
+        if name not in _STATE_NAMES:
+            raise fail(
+                f"{option}: unknown state {name!r}; artifact states are "
+                f"{', '.join(ArtifactState.__members__)}; execution states are "
+                f"{', '.join(ExecutionState.__members__)}",
+                ExitCode.USAGE,
+            )
+    return names
+
+
+@dataclass(frozen=True)
+class WalkOptions:
+    """Validated lineage options: :meth:`kwargs` are ``store.lineage``'s keyword arguments."""
+
+    depth: int | None = None
+    as_of: int | None = None
+    where: NodeFilter | None = None
+    stop_at: NodeFilter | None = None
+    include_stop: bool = True
+    limit: int | None = None
+    cursor: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "max_hops": self.depth,
+            "as_of": self.as_of,
+            "where": self.where,
+            "stop_at": self.stop_at,
+            "include_stop": self.include_stop,
+            "limit": self.limit,
+            "cursor": self.cursor,
+        }
+
+    @property
+    def shapes_the_answer(self) -> bool:
+        """Whether anything beyond the start node and direction was asked for (the whole-store
+        export cannot honour these)."""
+        return any(
+            v is not None for v in (self.depth, self.as_of, self.where, self.stop_at, self.cursor)
+        )
+
+    @property
+    def filtered(self) -> bool:
+        """Whether ``where`` drops reached nodes (the answer is then not a connected tree)."""
+        return self.where is not None
+
+
+def walk_options(
+    *,
+    depth: int | None = None,
+    as_of: str | None = None,
+    only: OnlyKind | None = None,
+    types: list[str] | None = None,
+    states: list[str] | None = None,
+    where: list[str] | None = None,
+    stop_types: list[str] | None = None,
+    stop_states: list[str] | None = None,
+    exclude_stop: bool = False,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> WalkOptions:
+    """The command-line options as ``store.lineage`` arguments (bad values: exit 2)."""
+    kinds = None
+    if only is not None:
+        kinds = [NodeKind.ARTIFACT if only == OnlyKind.artifacts else NodeKind.EXECUTION]
+    properties = dict(parse_assignment(w, "--where") for w in where) if where else None
+    state_names = _states(states, "--state")
+    where_filter = None
+    if kinds or types or state_names or properties:
+        where_filter = NodeFilter(
+            kinds=kinds, types=types or None, states=state_names, properties=properties
+        )
+    stop_state_names = _states(stop_states, "--stop-at-state")
+    stop_filter = None
+    if stop_types or stop_state_names:
+        stop_filter = NodeFilter(types=stop_types or None, states=stop_state_names)
+    if exclude_stop and stop_filter is None:
+        raise fail("--exclude-stop needs --stop-at-type or --stop-at-state", ExitCode.USAGE)
+    if cursor is not None and not cursor.strip():
+        raise fail("--cursor is empty: pass the cursor the previous page printed", ExitCode.USAGE)
+    return WalkOptions(
+        depth=depth,
+        as_of=parse_as_of(as_of),
+        where=where_filter,
+        stop_at=stop_filter,
+        include_stop=not exclude_stop,
+        limit=limit,
+        cursor=cursor.strip() if cursor else None,
+    )

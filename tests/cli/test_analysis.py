@@ -1,0 +1,288 @@
+"""The lineage options (filters, boundaries, as-of, paging, direction any) and the analysis
+commands (impact with an undoable mark, undo-mark, compare, diff), on the demo store.
+
+The demo store: artifacts 1 customers.csv → (SplitData e2) → 2 train.csv, 3 test.csv →
+(Trainer e3, e6 cached) → 4 churn-C0.003 and (Trainer e4) → 5 churn-C1.0 → (Deployment e5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_graph import ArtifactState
+from lineage_graph.cli import ExitCode
+
+from .conftest import Demo
+
+
+def _names(data: dict[str, Any]) -> set[str]:
+    return {a["name"] for a in data["artifacts"]}
+
+
+def _refs(data: dict[str, Any]) -> set[str]:
+    return {f"a{a['id']}" for a in data["artifacts"]} | {f"e{x['id']}" for x in data["executions"]}
+
+
+# ----------------------------------------------------------------------- filters and bounds
+
+
+def test_filters_select_the_returned_nodes(demo: Demo) -> None:
+    raw = str(demo.result.raw.id)
+    models = demo.json("downstream", raw, "--type", "Model")
+    assert _names(models) == {"churn-C0.003", "churn-C1.0"} and models["executions"] == []
+    two = demo.json("downstream", raw, "-t", "Model", "-t", "Deployment")
+    assert {x["type"] for x in two["executions"]} == {"Deployment"} and len(two["artifacts"]) == 2
+    cached = demo.json("downstream", raw, "--only", "executions", "--state", "cached")
+    assert [(x["type"], x["state"]) for x in cached["executions"]] == [("Trainer", "CACHED")]
+    assert cached["artifacts"] == []
+    only_artifacts = demo.json("upstream", str(demo.result.best.artifact.id), "--only", "artifacts")
+    assert only_artifacts["executions"] == [] and "customers.csv" in _names(only_artifacts)
+    assert _names(demo.json("downstream", raw, "--where", "rows=600")) == {"customers.csv"}
+    assert _names(demo.json("downstream", raw, "--where", "model_version=2")) == {"churn-C1.0"}
+    both = demo.json("downstream", raw, "--where", "rows=600", "--where", "columns=99")
+    assert both["artifacts"] == []
+    # A filtered answer is shown as a table (it is not a tree hanging from the start node).
+    table = demo.cli("downstream", raw, "--type", "Model")
+    assert table.exit_code == 0 and "churn-C1.0" in table.stdout and "name / uri" in table.stdout
+
+
+def test_stop_at_bounds_the_walk(demo: Demo) -> None:
+    raw = str(demo.result.raw.id)
+    stopped = demo.json("downstream", raw, "--stop-at-type", "Model")
+    assert "churn-C1.0" in _names(stopped)
+    assert "Deployment" not in {x["type"] for x in stopped["executions"]}
+    excluded = demo.json("downstream", raw, "--stop-at-type", "Model", "--exclude-stop")
+    assert _names(excluded) == {"customers.csv", "train.csv", "test.csv"}
+    assert "Deployment" not in {x["type"] for x in excluded["executions"]}
+    by_state = demo.json("downstream", raw, "--stop-at-state", "COMPLETE", "--exclude-stop")
+    assert _names(by_state) == {"customers.csv"}  # SplitData is COMPLETE: nothing beyond it
+    tree = demo.cli("downstream", raw, "--stop-at-type", "Model")
+    assert tree.exit_code == 0 and "Deployment" not in tree.stdout and "churn-C1.0" in tree.stdout
+
+
+def test_as_of_replays_the_past(demo: Demo) -> None:
+    best = demo.result.best.artifact
+    assert best.id is not None
+    produced = next(e for e in demo.store.get_events_by_artifact_ids([best.id]) if e.type.is_output)
+    ms = produced.milliseconds_since_epoch
+    assert ms is not None
+    before = demo.json("upstream", str(best.id), "--as-of", str(ms - 1))
+    assert _refs(before) == {f"a{best.id}"}  # the model existed; it had no recorded producer
+    at = demo.json("upstream", str(best.id), "--as-of", str(ms))
+    assert f"e{produced.execution_id}" in _refs(at)
+    iso = dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat()
+    assert _refs(demo.json("upstream", str(best.id), "--as-of", iso)) == _refs(at)
+    naive = dt.datetime.fromtimestamp((ms - 1) / 1000, tz=dt.UTC).replace(tzinfo=None)
+    assert _refs(demo.json("upstream", str(best.id), "--as-of", naive.isoformat())) == {
+        f"a{best.id}"
+    }  # a naive time is UTC
+
+
+def test_direction_any_reaches_siblings(demo: Demo) -> None:
+    best = demo.result.best.artifact
+    up = json.loads(demo.cli("export", str(best.id), "--direction", "upstream", "-d", "2").stdout)
+    anyway = json.loads(demo.cli("export", str(best.id), "--direction", "any", "-d", "2").stdout)
+    assert _refs(up) == {f"a{best.id}", "e4", "a2", "a3"}
+    assert _refs(anyway) == _refs(up) | {"e5"}  # the deployment that consumed the model
+
+
+# -------------------------------------------------------------------------------- paging
+
+
+def test_paging_returns_everything_once_and_says_when_incomplete(demo: Demo) -> None:
+    raw = str(demo.result.raw.id)
+    whole = demo.json("downstream", raw)
+    assert whole["complete"] is True and whole["cursor"] is None
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        args = ["downstream", raw, "--limit", "4", *(["--cursor", cursor] if cursor else [])]
+        page = demo.json(*args)
+        pages += 1
+        assert len(page["artifacts"]) + len(page["executions"]) <= 4
+        assert page["total"] == 10
+        seen += sorted(_refs(page))
+        if page["complete"]:
+            assert page["cursor"] is None
+            break
+        cursor = page["cursor"]
+        assert cursor
+    assert pages == 3 and len(seen) == len(set(seen)) == 10
+    assert set(seen) == _refs(whole)
+
+    text = demo.cli("downstream", raw, "--limit", "4")
+    assert text.exit_code == 0
+    first_cursor = demo.json("downstream", raw, "--limit", "4")["cursor"]
+    assert "incomplete: this page has 4 of 10 nodes" in text.stdout
+    assert f"--cursor {first_cursor}" in text.stdout  # whole, on one line
+    export = demo.cli("export", raw, "--direction", "downstream", "--limit", "4")
+    assert export.exit_code == 0 and json.loads(export.stdout)["complete"] is False
+    assert f"--cursor {first_cursor}" in export.stderr
+
+
+def test_bad_options_are_usage_errors(demo: Demo) -> None:
+    raw = str(demo.result.raw.id)
+    for args in (
+        ["downstream", raw, "--state", "SHINY"],
+        ["downstream", raw, "--stop-at-state", "SHINY"],
+        ["downstream", raw, "--exclude-stop"],
+        ["downstream", raw, "--as-of", "yesterday"],
+        ["downstream", raw, "--where", "novalue"],
+        ["downstream", raw, "--only", "contexts"],
+        ["downstream", raw, "--limit", "0"],
+        ["downstream", raw, "--cursor", "not-a-cursor"],
+        ["export", "--direction", "sideways"],
+        ["export", "--depth", "1"],  # the whole store has no depth
+        ["impact", raw, "--mark-state", "SHINY"],
+        ["impact", raw, "--mark", "novalue"],
+    ):
+        result = demo.cli(*args)
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
+    # A cursor of another question is refused, not misapplied.
+    cursor = demo.json("downstream", raw, "--limit", "2")["cursor"]
+    other = demo.cli("downstream", raw, "--limit", "2", "--type", "Model", "--cursor", cursor)
+    assert other.exit_code == ExitCode.USAGE and "different lineage query" in other.stderr
+
+
+def test_unknown_entities_are_not_found(demo: Demo) -> None:
+    for args in (
+        ["upstream", "4242"],
+        ["downstream", "Model/nope"],
+        ["impact", "4242"],
+        ["compare", "4242", "4"],
+        ["compare", "4", "Model/nope"],
+        ["diff", "4", "e:4242"],
+        ["undo-mark", "0123456789abcdef"],
+    ):
+        result = demo.cli(*args)
+        assert result.exit_code == ExitCode.NOT_FOUND, (args, result.output)
+
+
+# -------------------------------------------------------------------------------- impact
+
+
+def test_impact_groups_by_type(demo: Demo) -> None:
+    raw = demo.result.raw
+    report = demo.json("impact", str(raw.id))
+    assert report["source"] == f"artifact:{raw.id}"
+    assert report["counts"] == {"artifacts": 4, "executions": 5, "contexts": 4}
+    assert report["artifacts_by_type"] == {"DataSet": [2, 3], "Model": [4, 5]}
+    assert sorted(report["executions_by_type"]["Trainer"]) == [3, 4, 6]
+    assert report["executions_by_type"]["Deployment"] == [5]
+    assert set(report["contexts_by_type"]) == {"Pipeline", "Experiment", "RegisteredModel"}
+    assert report["mark_token"] is None and report["marked"] == 0
+    text = demo.cli("impact", f"DataSet/{raw.name}")
+    assert text.exit_code == 0, text.output
+    out = text.stdout
+    assert "4 artifacts, 5 executions, 4 contexts affected" in out
+    assert "churn-C1.0 (deployed)" in out and "churn-C0.003 (deployed)" not in out
+    assert "RegisteredModel" in out and "└──" not in out  # no tree unless asked
+    tree = demo.cli("impact", str(raw.id), "--tree")
+    assert tree.exit_code == 0 and "└──" in tree.stdout and "affected" in tree.stdout
+    leaf = demo.json("impact", "e:5")  # the deployment: nothing downstream
+    assert leaf["counts"] == {"artifacts": 0, "executions": 0, "contexts": 1}
+    assert demo.cli("impact", "c:1").exit_code == ExitCode.ERROR
+
+
+def test_impact_mark_and_undo(demo: Demo) -> None:
+    store, raw = demo.store, demo.result.raw
+    ids = [1, 2, 3, 4, 5]
+    before = {a.id: a for a in store.get_artifacts_by_id(ids)}
+    marked = demo.cli(
+        "impact", str(raw.id), "--mark-state", "abandoned", "--mark", "quarantined=true"
+    )
+    assert marked.exit_code == 0, marked.output
+    assert "marked 5 artifacts" in marked.stdout
+    token = marked.stdout.split("lineage-graph undo-mark ")[1].split()[0]
+    try:
+        after = store.get_artifacts_by_id(ids)
+        assert {a.state for a in after} == {ArtifactState.ABANDONED}
+        assert all(a.custom_properties["quarantined"] is True for a in after)
+        undo = demo.cli("undo-mark", token, "--json")
+        assert undo.exit_code == 0, undo.output
+        assert json.loads(undo.stdout) == {"token": token, "restored": 5}
+    finally:
+        if store.get_artifacts_by_id([1])[0].state is ArtifactState.ABANDONED:
+            store.undo_impact_mark(token)  # leave the shared store as it was
+    restored = {a.id: a for a in store.get_artifacts_by_id(ids)}
+    for i in ids:
+        assert restored[i].state == before[i].state
+        assert restored[i].custom_properties == before[i].custom_properties
+    again = demo.cli("undo-mark", token)
+    assert again.exit_code == ExitCode.NOT_FOUND and "already undone" in again.stderr
+
+    # JSON: the token is in the report; a custom property alone is a mark too.
+    report = demo.json("impact", "4", "--mark", "reviewed=needs re-run")
+    assert report["marked"] == 1 and report["mark_token"]
+    assert store.get_artifacts_by_id([4])[0].custom_properties["reviewed"] == "needs re-run"
+    assert "restored 1 artifacts" in demo.cli("undo-mark", report["mark_token"]).stdout
+    assert "reviewed" not in store.get_artifacts_by_id([4])[0].custom_properties
+
+
+# ------------------------------------------------------------------------- compare, diff
+
+
+def test_compare(demo: Demo) -> None:
+    a, b = demo.result.models
+    data = demo.json("compare", str(a.id), f"Model/{b.name}")
+    assert data["a"]["id"] == a.id and data["b"]["id"] == b.id and data["same"] is False
+    assert data["fields"]["name"] == [a.name, b.name]
+    assert set(data["fields"]) == {"name", "uri"}
+    assert data["custom_properties"]["model_version"] == [1, 2]
+    assert "accuracy" in data["custom_properties"] and data["properties"] == {}
+    text = demo.cli("compare", str(a.id), str(b.id))
+    assert text.exit_code == 0, text.output
+    assert "4 differences" in text.stdout and "model_version" in text.stdout
+    same = demo.cli("compare", str(a.id), str(a.id))
+    assert same.exit_code == 0 and "no differences" in same.stdout
+    assert demo.json("compare", str(a.id), str(a.id))["same"] is True
+    # Different types, or not artifacts: refused.
+    assert demo.cli("compare", str(a.id), str(demo.result.raw.id)).exit_code == ExitCode.ERROR
+    assert demo.cli("compare", "e:3", "e:4").exit_code == ExitCode.ERROR
+
+
+def test_lineage_diff(demo: Demo) -> None:
+    a, b = demo.result.models
+    data = demo.json("diff", str(a.id), str(b.id))
+    assert data["counts"] == {"only_a": 2, "only_b": 1, "common": 5}
+    assert sorted(x["id"] for x in data["only_a"]["executions"]) == [3, demo.cached_run_id]
+    assert [x["id"] for x in data["only_b"]["executions"]] == [4]
+    assert {n["name"] for n in data["common"] if n["kind"] == "artifact"} == {
+        "customers.csv",
+        "train.csv",
+        "test.csv",
+    }
+    assert data["same"] is False
+    text = demo.cli("diff", str(a.id), str(b.id))
+    assert text.exit_code == 0, text.output
+    assert "2 only in A, 1 only in B, 5 in common" in text.stdout
+    assert "only A (2)" in text.stdout and "common (5)" in text.stdout
+    same = demo.json("diff", "e:3", "e:6")  # the re-run and the run it re-used: same inputs
+    assert same["same"] is True and same["counts"]["common"] == 5
+    assert demo.cli("diff", "c:1", "4").exit_code == ExitCode.ERROR
+
+
+@pytest.mark.parametrize("command", ["impact", "undo-mark", "compare", "diff"])
+def test_new_commands_have_help(demo: Demo, command: str) -> None:
+    result = demo.cli(command, "--help", store=False)
+    assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_view_takes_the_lineage_options(demo: Demo, tmp_path: Path) -> None:
+    page = tmp_path / "view.html"
+    raw = str(demo.result.raw.id)
+    args = ["view", raw, "--direction", "downstream", "--no-open", "-o", str(page)]
+    only = demo.cli(*args, "--only", "artifacts")
+    assert only.exit_code == 0, only.output
+    assert 'data-nodes="5"' in page.read_text()
+    paged = demo.cli(*args, "--limit", "4")
+    assert paged.exit_code == 0 and 'data-nodes="4"' in page.read_text()
+    assert "incomplete: this page has 4 of 10 nodes" in paged.stderr
+    bounded = demo.cli(*args, "--stop-at-type", "Model", "--exclude-stop", "--as-of", "0")
+    assert bounded.exit_code == 0 and 'data-nodes="1"' in page.read_text()  # nothing by then
