@@ -6,6 +6,7 @@
 """
 
 from .__about__ import __version__
+from ._repositories.cache import CacheResult
 from .exceptions import (
     AlreadyExistsError,
     ConfigurationError,
@@ -58,6 +59,7 @@ __all__ = [
     "ArtifactType",
     "Association",
     "Attribution",
+    "CacheResult",
     "ConfigurationError",
     "Context",
     "ContextType",

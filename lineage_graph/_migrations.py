@@ -81,7 +81,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "migrations/v1_to_v2",
-        "FalkorDB: an UPSTREAM edge mirrors every EVENT (single-visit upstream traversal)",
+        "FalkorDB: an UPSTREAM edge mirrors every EVENT (single-visit upstream traversal); "
+        "every execution's input_sig (the same-inputs fingerprint) is backfilled",
     ),
 )
 

@@ -35,6 +35,12 @@ def _spec() -> SchemaSpec:
     indexes.append(IndexSpec(NodeKind.ARTIFACT.value, ("uri",)))
     indexes.append(IndexSpec(NodeKind.ARTIFACT.value, ("state",)))
     indexes.append(IndexSpec(NodeKind.EXECUTION.value, ("last_known_state",)))
+    # find_cached_execution (lineage_graph/_repositories/cache.py): the input fingerprint kept by
+    # graph/write (it holds the type id, so one single-property index is exact on both engines),
+    # and the content fingerprints ("digest", declared or custom string property) of artifacts.
+    indexes.append(IndexSpec(NodeKind.EXECUTION.value, ("input_sig",)))
+    indexes.append(IndexSpec(NodeKind.ARTIFACT.value, ("ps__digest",)))
+    indexes.append(IndexSpec(NodeKind.ARTIFACT.value, ("cs__digest",)))
     return SchemaSpec(tuple(indexes))
 
 

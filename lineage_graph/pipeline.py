@@ -230,42 +230,22 @@ def find_cache_hit(
     input_ids: Sequence[int],
     properties: Mapping[str, Any],
 ) -> CacheHit | None:
-    """The latest ``COMPLETE`` (or ``CACHED``) execution of ``execution_type`` whose input set is
-    exactly ``input_ids`` and whose declared properties equal ``properties``, with its outputs."""
-    wanted = set(input_ids)
-    if wanted:
-        by_artifact = store.get_events_by_artifact_ids(sorted(wanted))
-        counts: dict[int, set[int]] = {}
-        for e in by_artifact:
-            if not e.type.is_output and e.execution_id is not None and e.artifact_id is not None:
-                counts.setdefault(e.execution_id, set()).add(e.artifact_id)
-        candidates = [eid for eid, seen in counts.items() if seen == wanted]
-        executions = store.get_executions_by_id(candidates) if candidates else []
-    else:
-        executions = store.get_executions_by_type(execution_type)
-    executions = [
-        x
-        for x in executions
-        if x.type == execution_type
-        and x.last_known_state in (ExecutionState.COMPLETE, ExecutionState.CACHED)
-        and x.properties == dict(properties)
-    ]
-    if not executions:
+    """The latest ``COMPLETE`` (or ``CACHED``) execution of ``execution_type`` whose INPUT set is
+    exactly ``input_ids`` (or artifacts with the same ``digest``) and whose declared properties
+    equal ``properties`` (a declared property not given must be unset), with its outputs.
+    An indexed lookup (:meth:`LineageStore.find_cached_execution`), whatever the store's size."""
+    try:
+        declared = store.get_execution_type(execution_type).properties
+    except NotFoundError:
         return None
-    events = store.get_events_by_execution_ids([x.id for x in executions if x.id is not None])
-    by_execution: dict[int, list[Event]] = {}
-    for e in events:
-        if e.execution_id is not None:
-            by_execution.setdefault(e.execution_id, []).append(e)
-    for execution in sorted(executions, key=lambda x: x.id or 0, reverse=True):
-        mine = by_execution.get(execution.id or 0, [])
-        if _input_ids(mine) != wanted:
-            continue
-        outputs = [e for e in mine if e.type.is_output and e.artifact_id is not None]
-        stored = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id or 0 for e in outputs])}
-        pairs = [(stored[e.artifact_id], e) for e in outputs if e.artifact_id in stored]
-        return CacheHit(execution, [a for a, _ in pairs], [e for _, e in pairs])
-    return None
+    wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
+    wanted.update(properties)
+    result = store.find_cached_execution(
+        execution_type, list(input_ids), properties=wanted, explain=False
+    )
+    if not result.hit or result.execution is None:
+        return None
+    return CacheHit(result.execution, list(result.outputs), list(result.output_events))
 
 
 # ------------------------------------------------------------------------------------ run

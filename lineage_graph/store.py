@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from . import __about__, _migrations
 from ._repositories._base import Repository, now_ms
+from ._repositories.cache import CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
 from ._repositories.ids import IdAllocator
@@ -93,6 +94,9 @@ class LineageStore:
             backend, self._artifacts, self._executions, self._contexts, self._relations
         )
         self._impact = ImpactRepository(backend, self._lineage)
+        self._cache = CacheRepository(
+            backend, self._types, self._artifacts, self._executions, self._contexts
+        )
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] | None = None, **settings: Any) -> Self:
@@ -468,6 +472,50 @@ class LineageStore:
     # ------------------------------------------------------------------ same inputs / context
     # (issue 3: find_cached_execution / context_graph; thin delegations to
     #  lineage_graph/_repositories/cache.py)
+
+    def find_cached_execution(
+        self,
+        execution_type: str | ExecutionType,
+        inputs: Iterable[Artifact | int],
+        *,
+        properties: Mapping[str, Any] | None = None,
+        by_fingerprint: bool = True,
+        type_version: str | None = None,
+        explain: bool = True,
+    ) -> CacheResult:
+        """ "Same inputs before": the newest COMPLETE or CACHED execution of ``execution_type``
+        whose INPUT artifacts are exactly ``inputs`` (a set: order does not matter), with its
+        outputs. With ``by_fingerprint``, inputs also match artifacts with the same ``digest``
+        (declared or custom string property), so a re-produced identical dataset still hits.
+        ``properties``: ``{name: value}`` the execution must hold (declared or custom; ``None``:
+        must not hold). On a miss, the result explains it (nearest execution, differing inputs
+        and properties) unless ``explain=False``. An index lookup: its cost does not grow with
+        the number of executions. Rules: :mod:`lineage_graph._repositories.cache`."""
+        return self._cache.find(
+            execution_type,
+            inputs,
+            properties=properties,
+            by_fingerprint=by_fingerprint,
+            type_version=type_version,
+            explain=explain,
+        )
+
+    def context_graph(
+        self, context: Context | int | tuple[str, str], *, include_children: bool = False
+    ) -> LineageGraph:
+        """Everything recorded in a run or experiment, for visualisation: the executions
+        associated with ``context`` (a Context, its id, or ``(type name, name)``), the artifacts
+        attributed to it and those the executions read or wrote, with their events, attributions
+        and associations. ``include_children`` adds the contexts nested below it (any depth)."""
+        data = self._cache.context_graph(context, include_children=include_children)
+        return LineageGraph(
+            artifacts=data.artifacts,
+            executions=data.executions,
+            events=data.events,
+            contexts=data.contexts,
+            attributions=data.attributions,
+            associations=data.associations,
+        )
 
     # ------------------------------------------------------------------------------ pipeline
     # (issue 6: run(...) / step(...) / tracker surface; delegations to lineage_graph/pipeline.py)

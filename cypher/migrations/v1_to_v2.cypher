@@ -1,8 +1,19 @@
 // Schema version 1 -> 2, in ONE statement (atomic). Version 2 adds, on FalkorDB only, an UPSTREAM
-// edge mirroring every EVENT (see cypher/falkordb/graph/write.cypher); on Neo4j the layout is
-// unchanged and this statement only records the new version.
+// edge mirroring every EVENT (see cypher/falkordb/graph/write.cypher), and on every engine the
+// indexed input fingerprint `input_sig` of every execution (kept by graph/write from then on).
 MATCH (info:StoreInfo {key: 'store'})
 WHERE info.schema_version = $from_version
+CALL {
+  // Every execution's input fingerprint (see graph/write.cypher), for find_cached_execution.
+  MATCH (e:Execution)
+  OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
+  WHERE ev.type = 3
+  WITH e, [x IN collect(a.id) | x % 2147483647] AS h
+  SET e.input_sig = toString(e.type_id) + '/' + toString(size(h)) + ':' +
+    toString(reduce(s = 0, x IN h | (s + x) % 2147483647)) + ':' +
+    toString(reduce(s = 0, x IN h | (s + x * x % 2147483647) % 2147483647)) + ':' +
+    toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
+}
 SET info.schema_version = $to_version, info.library_version = $library_version,
     info.migrated_ms = $now
 RETURN info.schema_version AS schema_version

@@ -9,7 +9,8 @@ import lineage_graph.models
 
 EXPECTED = {
     "AlreadyExistsError", "Artifact", "ArtifactState", "ArtifactType", "Association",
-    "Attribution", "ConfigurationError", "Context", "ContextType", "Direction", "EngineError",
+    "Attribution", "CacheResult", "ConfigurationError", "Context", "ContextType", "Direction",
+    "EngineError",
     "EngineNotInstalledError", "EngineUnavailableError", "Event", "EventType", "Execution",
     "ExecutionState", "ExecutionType", "FailedPreconditionError", "InvalidArgumentError",
     "LineageGraph", "LineageGraphError", "LineageStore", "NodeFilter", "NodeKind", "NodeRef",

@@ -6,6 +6,15 @@
 // Every public write: new nodes (CREATE: their ids are freshly allocated, so never taken),
 // updated nodes (full property replacement), events,
 // attributions, associations and parent contexts, in ONE statement = one atomic transaction.
+// Executions' input fingerprint, kept in this same atomic statement: `input_sig` =
+// '<type_id>/<count>:<s1>:<s2>:<s3>', s_k = sum of (id mod p)^k mod p (p = 2^31 - 1) over the ids
+// of the artifacts the execution read with an INPUT event (type 3; MLMD/TFX cache on INPUT only).
+// Order-insensitive, bounded length, indexed: find_cached_execution looks up equal input sets
+// without scanning executions (lineage_graph/_repositories/cache.py mirrors the formula; a
+// collision only costs an exact re-check). Set on creation (no inputs yet), recomputed when an
+// execution is rewritten (`SET e = props` drops it) and when it gets INPUT events: from the stored
+// ones plus this write's, computed BEFORE the new edges are merged (FalkorDB does not show edges
+// of a relationship type that did not exist when the statement was compiled).
 CALL {
   UNWIND $new_artifacts AS r
   CREATE (n:Artifact)
@@ -20,11 +29,20 @@ CALL {
   UNWIND $new_executions AS r
   CREATE (n:Execution)
   SET n = r.props
+  SET n.input_sig = toString(r.props.type_id) + '/0:0:0:0'
 }
 CALL {
   UNWIND $executions AS r
-  MATCH (n:Execution {id: r.id})
-  SET n = r.props
+  MATCH (e:Execution {id: r.id})
+  SET e = r.props
+  WITH e
+  OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
+  WHERE ev.type = 3
+  WITH e, [x IN collect(a.id) | x % 2147483647] AS h
+  SET e.input_sig = toString(e.type_id) + '/' + toString(size(h)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x) % 2147483647)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x * x % 2147483647) % 2147483647)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
 }
 CALL {
   UNWIND $new_contexts AS r
@@ -38,8 +56,23 @@ CALL {
 }
 CALL {
   UNWIND $inputs AS r
+  WITH r.execution_id AS eid, collect(r) AS rows
+  MATCH (e:Execution {id: eid})
+  // A zero-count fingerprint means no stored INPUT: skip reading them (most executions get their
+  // inputs as they are created).
+  WITH e, rows, coalesce(e.input_sig, '') ENDS WITH '/0:0:0:0' AS fresh
+  OPTIONAL MATCH (x:Artifact)-[old:EVENT]->(e)
+  WHERE NOT fresh AND old.type = 3
+  WITH e, rows, collect(x.id) AS stored
+  WITH e, rows, [i IN stored + [r IN rows WHERE r.type = 3 AND NOT r.artifact_id IN stored |
+                                r.artifact_id] | i % 2147483647] AS h
+  SET e.input_sig = toString(e.type_id) + '/' + toString(size(h)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x) % 2147483647)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x * x % 2147483647) % 2147483647)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
+  WITH e, rows
+  UNWIND rows AS r
   MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (e:Execution {id: r.execution_id})
   MERGE (a)-[ev:EVENT {type: r.type}]->(e)
   ON CREATE SET ev.path = r.path, ev.ms = r.ms
   MERGE (e)-[up:UPSTREAM {type: r.type}]->(a)

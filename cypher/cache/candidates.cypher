@@ -1,0 +1,24 @@
+// Cache candidates: successful executions whose indexed input fingerprint (`input_sig`, kept by
+// graph/write; it embeds the type id) is one of $sigs, matching the wanted properties, newest
+// first, one page (ids below $before). Each comes with its INPUT artifacts for the exact re-check.
+// $properties: [{alts: [{key, value}], absent: [key]}]: one alternative (declared or custom,
+// encoded key) must hold the value, or, with no alternative, every key must be unset.
+// The INPUT artifacts are read with OPTIONAL MATCH, not a pattern comprehension: FalkorDB 4.16
+// caches the plan of a comprehension that reads a relationship property compiled before any EVENT
+// existed, and that plan then always yields [] (measured).
+MATCH (e:Execution)
+WHERE e.input_sig IN $sigs
+WITH e
+WHERE e.last_known_state IN $states AND e.id < $before
+  AND all(p IN $properties WHERE
+    (size(p.alts) > 0 AND any(alt IN p.alts WHERE e[alt.key] = alt.value))
+    OR (size(p.alts) = 0 AND all(k IN p.absent WHERE e[k] IS NULL)))
+WITH e
+ORDER BY e.id DESC
+LIMIT $limit
+OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
+WHERE ev.type = 3
+WITH e, collect(CASE WHEN a IS NULL THEN null
+                     ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest} END) AS inputs
+RETURN properties(e) AS node, inputs
+ORDER BY node.id DESC

@@ -1,0 +1,23 @@
+// Cache candidates when the fingerprints of the inputs allow too many id sets to look them up by
+// signature: successful executions of the type reading one of $anchor_ids (the artifacts with the
+// content of one given input) with exactly $count inputs, newest first, one page (see
+// candidates.cypher for $properties).
+// The INPUT artifacts are read with OPTIONAL MATCH, not a pattern comprehension: FalkorDB 4.16
+// caches the plan of a comprehension that reads a relationship property compiled before any EVENT
+// existed, and that plan then always yields [] (measured).
+MATCH (x:Artifact)-[r:EVENT]->(e:Execution)
+WHERE x.id IN $anchor_ids AND r.type = 3 AND e.type_id = $type_id
+WITH DISTINCT e
+WHERE e.last_known_state IN $states AND e.id < $before
+  AND all(p IN $properties WHERE
+    (size(p.alts) > 0 AND any(alt IN p.alts WHERE e[alt.key] = alt.value))
+    OR (size(p.alts) = 0 AND all(k IN p.absent WHERE e[k] IS NULL)))
+OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
+WHERE ev.type = 3
+WITH e, collect(CASE WHEN a IS NULL THEN null
+                     ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest} END) AS inputs
+WITH e, inputs
+WHERE size(inputs) = $count
+RETURN properties(e) AS node, inputs
+ORDER BY node.id DESC
+LIMIT $limit

@@ -1,0 +1,572 @@
+""" "Same inputs before" (cache lookup) and the context DAG.
+
+Cache lookup rules (``LineageStore.find_cached_execution``):
+
+* **Inputs** are the artifacts an execution read with an ``INPUT`` event, as a *set* (order and
+  repeats do not matter). ``DECLARED_INPUT`` and ``INTERNAL_INPUT`` do not count: MLMD/TFX
+  record what a component actually consumed as ``INPUT`` and cache on those.
+* **Successful** means ``last_known_state`` ``COMPLETE`` or ``CACHED``.
+* **Content fingerprint**: an artifact's fingerprint is the value of its declared property
+  ``digest`` if that is a string, else of its custom property ``digest`` if that is a string
+  (other value kinds are not fingerprints). With ``by_fingerprint`` an execution's inputs match
+  the given inputs when a one-to-one pairing exists in which each pair is the same artifact or
+  two artifacts with the same fingerprint; artifacts without a fingerprint match by id only. So
+  a re-produced identical dataset (new id, same digest) still hits.
+* **Properties**: each given ``name: value`` must equal the execution's declared *or* custom
+  property of that name (same kind; an int also matches the equal double); ``name: None`` means
+  the execution has no property of that name at all.
+* **Newest** wins: the highest execution id among the matches.
+
+Cost: ``graph/write`` keeps ``Execution.input_sig`` (type id, input count and three power sums of
+the input ids modulo 2^31 - 1) up to date in the same atomic statement as every event write, and
+``input_sig`` is indexed. A lookup is an index seek on the signatures of the acceptable input id
+sets (one, or one per combination of same-content artifacts, up to :data:`MAX_SIGNATURES`), then
+an exact re-check of the newest candidates. It does not depend on how many executions the store
+holds, only on how many executions of the type read exactly those inputs. Above
+:data:`MAX_SIGNATURES` combinations, candidates are found through the consumers of the given input
+with the fewest same-content copies instead. The miss explanation (``explain=True``) looks for
+the nearest execution among the newest :data:`EXPLAIN_WINDOW` executions of the store (an id
+range: bounded cost; exact on a store that small); only if the type has none there does it read
+the consumers of the given inputs. Pass ``explain=False`` when only the hit matters. Executions
+tombstoned by retention lose their signature and never hit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .._encoding import encode_properties, escape_name
+from ..exceptions import InvalidArgumentError, NotFoundError
+from ..models import (
+    Artifact,
+    Association,
+    Attribution,
+    Context,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    NodeKind,
+    NodeType,
+    PropertyType,
+    kind_of,
+)
+from ._base import Repository
+from .nodes import NodeRepository, decode_node
+from .relations import decode_event
+from .types import TypeRepository
+
+__all__ = [
+    "CACHE_INPUT_EVENT",
+    "EXPLAIN_WINDOW",
+    "FINGERPRINT_PROPERTY",
+    "MAX_SIGNATURES",
+    "SUCCESSFUL_STATES",
+    "CacheRepository",
+    "CacheResult",
+    "ContextGraphData",
+    "ContextRef",
+    "input_signature",
+]
+
+#: The event type whose artifacts are an execution's inputs for caching.
+CACHE_INPUT_EVENT = EventType.INPUT
+#: The (declared or custom) string property holding an artifact's content fingerprint.
+FINGERPRINT_PROPERTY = "digest"
+SUCCESSFUL_STATES = (ExecutionState.COMPLETE, ExecutionState.CACHED)
+#: Most input id combinations looked up by signature (same-content copies multiply them).
+MAX_SIGNATURES = 256
+#: A miss is explained from the newest this many executions of the store (bounded cost).
+EXPLAIN_WINDOW = 500
+_PAGE = 16
+_NEAREST = 32
+_P = 2_147_483_647  # 2^31 - 1: every product of two residues fits in int64
+_NO_ID = 2**63 - 1
+_KINDS = "idxsbjaz"
+
+#: A context given by model, id, or ``(type name, context name)``.
+ContextRef = Context | int | tuple[str, str]
+_ContentKey = tuple[str, str | int]
+
+
+def input_signature(type_id: int, artifact_ids: Iterable[int]) -> str:
+    """``Execution.input_sig`` of an execution of ``type_id`` reading ``artifact_ids`` (mirrors
+    the formula in ``cypher/graph/write.cypher``; order and repeats do not matter)."""
+    h = [i % _P for i in set(artifact_ids)]
+    s1 = sum(h) % _P
+    s2 = sum(x * x % _P for x in h) % _P
+    s3 = sum(x * x % _P * x % _P for x in h) % _P
+    return f"{type_id}/{len(h)}:{s1}:{s2}:{s3}"
+
+
+def _fingerprint(row: Mapping[str, Any]) -> str | None:
+    for key in ("pd", "cd"):
+        value = row.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _content_key(row: Mapping[str, Any], by_fingerprint: bool) -> _ContentKey:
+    digest = _fingerprint(row) if by_fingerprint else None
+    return ("digest", digest) if digest is not None else ("id", int(row["id"]))
+
+
+@dataclass(frozen=True)
+class CacheResult:
+    """The answer of :meth:`LineageStore.find_cached_execution` (truthy on a hit).
+
+    On a hit: ``execution``, its ``outputs`` with their ``output_events`` (aligned; an event's
+    ``path`` tells which output is which) and ``matched_by`` (``"id"``: the very same input
+    artifacts; ``"digest"``: some inputs matched by content fingerprint). On a miss with an
+    explanation: the ``nearest`` execution of the type (most inputs in common, newest first), the
+    given input ids it did not read (``missing_inputs``), the ids it read that were not given
+    (``extra_inputs``), the wanted properties it does not match (``property_diffs``: name ->
+    ``(wanted, its value or None)``), and ``reason`` in words.
+    """
+
+    hit: bool
+    execution: Execution | None = None
+    outputs: list[Artifact] = field(default_factory=list)
+    output_events: list[Event] = field(default_factory=list)
+    matched_by: Literal["id", "digest"] | None = None
+    nearest: Execution | None = None
+    missing_inputs: list[int] = field(default_factory=list)
+    extra_inputs: list[int] = field(default_factory=list)
+    property_diffs: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.hit
+
+
+@dataclass
+class ContextGraphData:
+    """The parts of a context's graph (wrapped into a ``LineageGraph`` by the store)."""
+
+    artifacts: list[Artifact] = field(default_factory=list)
+    executions: list[Execution] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    contexts: list[Context] = field(default_factory=list)
+    attributions: list[Attribution] = field(default_factory=list)
+    associations: list[Association] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------- properties
+
+
+def _alternatives(name: str, value: Any) -> list[dict[str, Any]]:
+    """Encoded ``{key, value}`` pairs any of which holding means ``name`` equals ``value``."""
+    try:
+        kind = kind_of(value)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"property {name!r}: {exc}") from None
+    kinds: list[tuple[PropertyType, Any]] = [(kind, value)]
+    if kind == PropertyType.INT:
+        as_float = float(value)
+        if as_float == value:
+            kinds.append((PropertyType.DOUBLE, as_float))
+    elif kind == PropertyType.DOUBLE and math.isfinite(value) and value.is_integer():
+        kinds.append((PropertyType.INT, int(value)))
+    out: list[dict[str, Any]] = []
+    for scope in ("p", "c"):
+        for k, v in kinds:
+            encoded = encode_properties(scope, {name: v}, {name: k})
+            for key, stored in encoded.items():
+                if key[1] != "d":  # a double's exact value is its ``x`` key
+                    out.append({"key": key, "value": stored})
+    return out
+
+
+def _property_filters(properties: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = []
+    for name, value in (properties or {}).items():
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError("property names must be non-empty strings")
+        if value is None:
+            escaped = escape_name(name)
+            absent = [f"{s}{k}__{escaped}" for s in "pc" for k in _KINDS]
+            filters.append({"alts": [], "absent": absent})
+        else:
+            filters.append({"alts": _alternatives(name, value), "absent": []})
+    return filters
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b) or (a != a and b != b)  # NaN is stored as 'nan'
+    return bool(a == b)
+
+
+def property_matches(node: Execution, name: str, wanted: Any) -> bool:
+    """The Python statement of the property rule (for explanations and test oracles)."""
+    found = [d[name] for d in (node.properties, node.custom_properties) if name in d]
+    if wanted is None:
+        return not found
+    return any(_same(v, wanted) for v in found)
+
+
+def _property_value(node: Execution, name: str) -> Any:
+    if name in node.properties:
+        return node.properties[name]
+    return node.custom_properties.get(name)
+
+
+# ----------------------------------------------------------------------------------- lookup
+
+
+@dataclass
+class _Candidate:
+    execution: Execution
+    inputs: list[dict[str, Any]]
+
+
+class CacheRepository(Repository):
+    def __init__(
+        self,
+        backend: Any,
+        types: TypeRepository,
+        artifacts: NodeRepository[Artifact],
+        executions: NodeRepository[Execution],
+        contexts: NodeRepository[Context],
+    ) -> None:
+        super().__init__(backend)
+        self.types = types
+        self.artifacts = artifacts
+        self.executions = executions
+        self.contexts = contexts
+
+    # ------------------------------------------------------------------------------ inputs
+
+    def _resolve_type(
+        self, execution_type: str | ExecutionType, type_version: str | None
+    ) -> NodeType | None:
+        if isinstance(execution_type, ExecutionType):
+            type_id, name = execution_type.id, execution_type.name
+            version = execution_type.version if type_version is None else type_version
+        elif isinstance(execution_type, str) and execution_type:
+            type_id, name, version = None, execution_type, type_version
+        else:
+            raise InvalidArgumentError("execution_type must be a type name or an ExecutionType")
+        try:
+            return self.types.resolve(NodeKind.EXECUTION, type_id, name, version)
+        except InvalidArgumentError:
+            if type_id is not None:
+                raise
+            return None
+
+    @staticmethod
+    def _input_ids(inputs: Iterable[Artifact | int]) -> list[int]:
+        if isinstance(inputs, Artifact | int | str | bytes):
+            raise InvalidArgumentError("inputs must be a collection of artifacts or artifact ids")
+        ids: set[int] = set()
+        for i, item in enumerate(inputs):
+            if isinstance(item, Artifact):
+                if item.id is None:
+                    raise InvalidArgumentError(f"input #{i}: the artifact has no id (store it)")
+                ids.add(item.id)
+            elif isinstance(item, int) and not isinstance(item, bool) and item > 0:
+                ids.add(item)
+            else:
+                raise InvalidArgumentError(
+                    f"input #{i}: expected an Artifact or a positive artifact id, got {item!r}"
+                )
+        return sorted(ids)
+
+    def _read_inputs(self, ids: list[int]) -> list[dict[str, Any]]:
+        rows = self.read("cache/input_artifacts", ids=ids) if ids else []
+        missing = set(ids) - {int(r["id"]) for r in rows}
+        if missing:
+            raise NotFoundError(f"no artifact with id {sorted(missing)}")
+        return rows
+
+    # ---------------------------------------------------------------------------- find
+
+    def find(
+        self,
+        execution_type: str | ExecutionType,
+        inputs: Iterable[Artifact | int],
+        *,
+        properties: Mapping[str, Any] | None = None,
+        by_fingerprint: bool = True,
+        type_version: str | None = None,
+        explain: bool = True,
+    ) -> CacheResult:
+        ids = self._input_ids(inputs)
+        filters = _property_filters(properties)
+        rows = self._read_inputs(ids)
+        t = self._resolve_type(execution_type, type_version)
+        if t is None:
+            name = execution_type if isinstance(execution_type, str) else execution_type.name
+            return CacheResult(False, reason=f"no execution type named {name!r}")
+        assert t.id is not None
+        wanted = Counter(_content_key(r, by_fingerprint) for r in rows)
+        classes = self._classes(rows, wanted) if by_fingerprint else {}
+        combos = self._combinations(ids, rows, wanted, classes)
+        params: dict[str, Any] = {
+            "states": [int(s) for s in SUCCESSFUL_STATES],
+            "properties": filters,
+            "limit": _PAGE,
+        }
+        if combos is not None:
+            query = "cache/candidates"
+            params["sigs"] = sorted({input_signature(t.id, c) for c in combos})
+        else:
+            query = "cache/candidates_by_anchor"
+            anchor = min(classes.values(), key=len)
+            params.update(type_id=t.id, anchor_ids=sorted(anchor), count=len(ids))
+        before = _NO_ID
+        while True:
+            page = [
+                _Candidate(self._decode_execution(r["node"]), list(r["inputs"]))
+                for r in self.read(query, before=before, **params)
+            ]
+            for c in page:
+                got = Counter(_content_key(i, by_fingerprint) for i in c.inputs)
+                if got == wanted and len(c.inputs) == len(ids):
+                    same_ids = {int(i["id"]) for i in c.inputs} == set(ids)
+                    return self._hit(c.execution, "id" if same_ids else "digest")
+            if len(page) < _PAGE:
+                break
+            before = int(page[-1].execution.id or 0)
+        if not explain:
+            return CacheResult(False, reason="no successful execution with these inputs")
+        return self._explain(t, ids, rows, wanted, classes, properties or {}, by_fingerprint)
+
+    def _decode_execution(self, node: Mapping[str, Any]) -> Execution:
+        execution = decode_node(NodeKind.EXECUTION, node)
+        assert isinstance(execution, Execution)
+        return execution
+
+    def _classes(
+        self, rows: list[dict[str, Any]], wanted: Counter[_ContentKey]
+    ) -> dict[_ContentKey, set[int]]:
+        """For each fingerprint among the inputs: every artifact with that fingerprint."""
+        digests = sorted({str(k[1]) for k in wanted if k[0] == "digest"})
+        if not digests:
+            return {}
+        classes: dict[_ContentKey, set[int]] = {("digest", d): set() for d in digests}
+        for r in self.read("cache/artifacts_by_digest", digests=digests):
+            key = _content_key(r, True)
+            if key in classes:
+                classes[key].add(int(r["id"]))
+        for r in rows:  # the given ones, whatever the index says
+            key = _content_key(r, True)
+            if key in classes:
+                classes[key].add(int(r["id"]))
+        return classes
+
+    @staticmethod
+    def _combinations(
+        ids: list[int],
+        rows: list[dict[str, Any]],
+        wanted: Counter[_ContentKey],
+        classes: Mapping[_ContentKey, set[int]],
+    ) -> list[list[int]] | None:
+        """Every input id set with the wanted content, or None if there are too many."""
+        if not classes:
+            return [ids]
+        fixed = [int(r["id"]) for r in rows if _content_key(r, True)[0] == "id"]
+        count = 1
+        for key, members in classes.items():
+            count *= math.comb(len(members), wanted[key])
+            if count > MAX_SIGNATURES:
+                return None
+        choices = [
+            list(itertools.combinations(sorted(members), wanted[key]))
+            for key, members in sorted(classes.items())
+        ]
+        return [
+            fixed + [i for part in combo for i in part] for combo in itertools.product(*choices)
+        ]
+
+    def _hit(self, execution: Execution, matched_by: Literal["id", "digest"]) -> CacheResult:
+        outputs: list[Artifact] = []
+        events: list[Event] = []
+        for r in self.read("cache/outputs", id=execution.id):
+            artifact = decode_node(NodeKind.ARTIFACT, r["node"])
+            assert isinstance(artifact, Artifact)
+            outputs.append(artifact)
+            events.append(
+                decode_event(
+                    {
+                        "artifact_id": artifact.id,
+                        "execution_id": execution.id,
+                        "type": r["type"],
+                        "path": r["path"],
+                        "ms": r["ms"],
+                    }
+                )
+            )
+        return CacheResult(
+            True,
+            execution=execution,
+            outputs=outputs,
+            output_events=events,
+            matched_by=matched_by,
+            reason=f"execution {execution.id} ran on the same inputs"
+            + (" (by content fingerprint)" if matched_by == "digest" else ""),
+        )
+
+    # ----------------------------------------------------------------------------- explain
+
+    def _explain(
+        self,
+        t: NodeType,
+        ids: list[int],
+        rows: list[dict[str, Any]],
+        wanted: Counter[_ContentKey],
+        classes: Mapping[_ContentKey, set[int]],
+        properties: Mapping[str, Any],
+        by_fingerprint: bool,
+    ) -> CacheResult:
+        related = sorted(set(ids).union(*classes.values()) if classes else set(ids))
+        # Bounded first: the newest EXPLAIN_WINDOW executions of the store (all of a small one).
+        found = self.read(
+            "cache/recent_executions",
+            window=EXPLAIN_WINDOW,
+            ids=related,
+            type_id=t.id,
+            limit=_NEAREST,
+        )
+        if not found and related:  # the type ran only long ago: its consumers of the inputs
+            found = self.read("cache/nearest", ids=related, type_id=t.id, limit=_NEAREST)
+        if not found:
+            found = self.read("cache/newest", type_id=t.id)
+        if not found:
+            return CacheResult(False, reason=f"no execution of type {t.name!r} was recorded")
+        given_key = {int(r["id"]): _content_key(r, by_fingerprint) for r in rows}
+
+        def diff(inputs: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+            # Pair identical ids first, then equal fingerprints.
+            theirs = {int(i["id"]): _content_key(i, by_fingerprint) for i in inputs}
+            missing = [i for i in ids if i not in theirs]
+            extra = [i for i in sorted(theirs) if i not in given_key]
+            left = Counter(theirs[i] for i in extra)
+            still_missing = []
+            for i in missing:
+                key = given_key[i]
+                if key[0] == "digest" and left[key] > 0:
+                    left[key] -= 1
+                else:
+                    still_missing.append(i)
+            matched = Counter(given_key[i] for i in missing) - Counter(
+                given_key[i] for i in still_missing
+            )
+            still_extra = []
+            for i in extra:
+                key = theirs[i]
+                if matched[key] > 0:
+                    matched[key] -= 1
+                else:
+                    still_extra.append(i)
+            return still_missing, still_extra
+
+        scored = []
+        for r in found:
+            execution = self._decode_execution(r["node"])
+            missing, extra = diff(list(r["inputs"]))
+            scored.append(
+                (len(missing), len(extra), -(execution.id or 0), execution, missing, extra)
+            )
+        # Most inputs in common (fewest missing), then fewest extra, then the newest.
+        *_, nearest, missing, extra = min(scored, key=lambda s: s[:3])
+        diffs = {
+            name: (value, _property_value(nearest, name))
+            for name, value in properties.items()
+            if not property_matches(nearest, name, value)
+        }
+        parts = []
+        if missing:
+            parts.append(f"did not read input(s) {missing}")
+        if extra:
+            parts.append(f"also read {extra}")
+        if diffs:
+            parts.append(f"has different properties {sorted(diffs)}")
+        if nearest.last_known_state not in SUCCESSFUL_STATES:
+            parts.append(f"is {nearest.last_known_state.name}")
+        reason = f"nearest execution {nearest.id} of type {t.name!r} " + (
+            "; ".join(parts) if parts else "matches but was recorded after this lookup began"
+        )
+        return CacheResult(
+            False,
+            nearest=nearest,
+            missing_inputs=missing,
+            extra_inputs=extra,
+            property_diffs=diffs,
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------------------ context graph
+
+    def _resolve_context(self, context: ContextRef) -> Context:
+        found: Context | None = None
+        if isinstance(context, Context) and context.id is not None:
+            found = next(iter(self.contexts.get_by_ids([context.id])), None)
+        elif isinstance(context, Context):
+            if context.type is None:
+                raise InvalidArgumentError("a context without id needs its type name and name")
+            found = self.contexts.get_by_type_and_name(
+                context.type, context.name, context.type_version
+            )
+        elif isinstance(context, int) and not isinstance(context, bool):
+            found = next(iter(self.contexts.get_by_ids([context])), None)
+        elif (
+            isinstance(context, tuple)
+            and len(context) == 2
+            and all(isinstance(x, str) for x in context)
+        ):
+            found = self.contexts.get_by_type_and_name(context[0], context[1])
+        else:
+            raise InvalidArgumentError(
+                f"expected a Context, a context id or (type, name), got {context!r}"
+            )
+        if found is None:
+            raise NotFoundError(f"no context {context!r}")
+        return found
+
+    def context_graph(
+        self, context: ContextRef, *, include_children: bool = False
+    ) -> ContextGraphData:
+        root = self._resolve_context(context)
+        assert root.id is not None
+        context_ids = {root.id}
+        if include_children:
+            frontier = {root.id}
+            while frontier:  # one query per level of nesting; each context visited once
+                rows = self.read("cache/context_children", ids=sorted(frontier))
+                frontier = {int(r["id"]) for r in rows} - context_ids
+                context_ids |= frontier
+        attributions: list[Attribution] = []
+        associations: list[Association] = []
+        for r in self.read("cache/context_members", ids=sorted(context_ids)):
+            node_id, context_id = int(r["node_id"]), int(r["context_id"])
+            if r["link"] == "association":
+                associations.append(Association(execution_id=node_id, context_id=context_id))
+            else:
+                attributions.append(Attribution(artifact_id=node_id, context_id=context_id))
+        execution_ids = sorted({a.execution_id for a in associations})
+        events = (
+            self.read("events/get_by_execution_ids", ids=execution_ids) if execution_ids else []
+        )
+        decoded = [decode_event(r) for r in events]
+        artifact_ids = sorted(
+            {a.artifact_id for a in attributions} | {int(r["artifact_id"]) for r in events}
+        )
+        contexts = self.contexts.get_by_ids(sorted(context_ids))
+        return ContextGraphData(
+            artifacts=self.artifacts.get_by_ids(artifact_ids) if artifact_ids else [],
+            executions=self.executions.get_by_ids(execution_ids) if execution_ids else [],
+            events=decoded,
+            contexts=contexts,
+            attributions=sorted(attributions, key=lambda a: (a.context_id, a.artifact_id)),
+            associations=sorted(associations, key=lambda a: (a.context_id, a.execution_id)),
+        )
