@@ -7,6 +7,7 @@
 
 from .__about__ import __version__
 from ._repositories.cache import CacheResult
+from ._repositories.retention import ArchivedRecord, RetentionPlan, RetentionResult
 from .exceptions import (
     AlreadyExistsError,
     ConfigurationError,
@@ -53,6 +54,7 @@ from .store import LineageStore
 
 __all__ = [
     "AlreadyExistsError",
+    "ArchivedRecord",
     "Artifact",
     "ArtifactDiff",
     "ArtifactState",
@@ -89,6 +91,8 @@ __all__ = [
     "PropertyType",
     "ProtoValue",
     "QueryError",
+    "RetentionPlan",
+    "RetentionResult",
     "SchemaVersionError",
     "__version__",
 ]

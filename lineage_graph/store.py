@@ -15,6 +15,13 @@ from ._repositories.graph import GraphWriter, WriteBatch
 from ._repositories.ids import IdAllocator
 from ._repositories.nodes import NodeRepository
 from ._repositories.relations import RelationRepository
+from ._repositories.retention import (
+    ArchivedRecord,
+    Retention,
+    RetentionPlan,
+    RetentionResult,
+    read_archive,
+)
 from ._repositories.types import TypeRepository
 from ._schema import SCHEMA, SCHEMA_VERSION
 from .backends import Backend, open_backend
@@ -31,6 +38,7 @@ from .lineage._impact import (
 from .lineage._traverse import LineageRepository
 from .models import (
     Artifact,
+    ArtifactState,
     ArtifactType,
     Association,
     Attribution,
@@ -39,6 +47,7 @@ from .models import (
     Direction,
     Event,
     Execution,
+    ExecutionState,
     ExecutionType,
     NodeKind,
     NodeType,
@@ -587,3 +596,47 @@ class LineageStore:
 
     # ----------------------------------------------------------------------------- retention
     # (issue 7: retention / admin; thin delegations to lineage_graph/_repositories/retention.py)
+
+    def plan_retention(
+        self,
+        *,
+        kinds: Iterable[NodeKind] | NodeKind | None = None,
+        created_before: int | dt.datetime | None = None,
+        updated_before: int | dt.datetime | None = None,
+        types: Iterable[str] | None = None,
+        artifact_states: Iterable[ArtifactState] | None = None,
+        execution_states: Iterable[ExecutionState] | None = None,
+    ) -> RetentionPlan:
+        """The retention dry run: which artifacts/executions would be deleted (islands cut off
+        from everything that stays) and which tombstoned (kept, emptied, so lineage still
+        passes through them). Reads only. See docs/reliability.md#retention."""
+        retention = Retention(self.backend, self._types)
+        criteria = {"kinds": kinds} if kinds is not None else {}
+        policy = retention.policy(
+            created_before=created_before,
+            updated_before=updated_before,
+            types=types,
+            artifact_states=artifact_states,
+            execution_states=execution_states,
+            **criteria,
+        )
+        return retention.plan(policy)
+
+    def apply_retention(
+        self,
+        plan: RetentionPlan,
+        *,
+        archive: str | os.PathLike[str] | None = None,
+        batch_size: int | None = 1000,
+    ) -> RetentionResult:
+        """Carry out a plan from :meth:`plan_retention`. With ``archive``, the full records
+        (node, events, context ids) are appended to that JSON-lines file and fsynced first.
+        Each batch of whole islands and tombstones is one atomic statement."""
+        return Retention(self.backend, self._types).apply(
+            plan, archive=archive, batch_size=batch_size
+        )
+
+    @staticmethod
+    def read_retention_archive(path: str | os.PathLike[str]) -> list[ArchivedRecord]:
+        """The records of an archive written by :meth:`apply_retention`, as models."""
+        return list(read_archive(path))

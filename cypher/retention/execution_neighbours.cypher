@@ -1,4 +1,5 @@
-// The artifacts linked by an event (either way) to each of these executions.
-MATCH (e:Execution)-[:EVENT]-(a:Artifact)
+// The artifacts linked by events (either way) to each of these executions, with how many
+// EVENT relationships link each pair.
+MATCH (e:Execution)-[r:EVENT]-(a:Artifact)
 WHERE e.id IN $ids
-RETURN DISTINCT e.id AS id, a.id AS other
+RETURN e.id AS id, a.id AS other, count(r) AS events

@@ -90,7 +90,9 @@ def test_a_write_whose_reply_is_lost_keeps_its_ids_spent(tmp_path: Path) -> None
             size = 2_000
             while True:  # grow the write until it outlasts the client's patience
                 batch = [
-                    Artifact(type="Data", uri=f"/big/{i}", custom_properties={"pad": "x" * 200})
+                    Artifact(
+                        type="Data", uri=f"/big/{size}/{i}", custom_properties={"pad": "x" * 200}
+                    )
                     for i in range(size)
                 ]
                 try:
@@ -100,16 +102,32 @@ def test_a_write_whose_reply_is_lost_keeps_its_ids_spent(tmp_path: Path) -> None
                     break
                 assert size < 200_000, "could not make a write outlast a 0.25 s timeout"
                 size *= 2
-            # The in-doubt write completes on the server; the next write must not collide.
-            [after] = impatient.put_artifacts([Artifact(type="Data", uri="/after")])
+            # The in-doubt write completes on the server (the patient client waits for it);
+            # the impatient client's next write must not reuse any id it handed to it.
+            deadline = time.monotonic() + 120
+            while store.count(NodeKind.ARTIFACT) < 1 + 2 * size - 2_000:  # 2k + 4k + ... + size
+                assert time.monotonic() < deadline, "the in-doubt write never landed"
+                time.sleep(0.05)
+            afters: list[int] = []
+            for attempt in range(50):  # on a busy machine even a small write may time out
+                try:
+                    afters += impatient.put_artifacts(
+                        [Artifact(type="Data", uri=f"/after/{attempt}")]
+                    )
+                    break
+                except EngineUnavailableError as exc:
+                    assert exc.retryable
+            assert afters, "no write succeeded after the in-doubt one"
         finally:
             impatient.close()
-        uris = [a.uri for a in store.get_artifacts()]
-        assert "/after" in uris
-        ids = [a.id for a in store.get_artifacts()]
-        assert len(ids) == len(set(ids)) and after == max(ids)
+        stored = store.get_artifacts()
+        ids = [a.id or 0 for a in stored]
+        big = [a.id or 0 for a in stored if (a.uri or "").startswith(f"/big/{size}/")]
+        assert len(big) == size  # the in-doubt write was applied whole
+        assert len(ids) == len(set(ids))  # no id handed out twice
+        assert min(afters) > max(big)  # its ids stayed spent
         assert_healthy(store)
-    record("faults: reply lost (client timeout)", in_doubt_write_size=size, next_id=after)
+    record("faults: reply lost (client timeout)", in_doubt_write_size=size, next_id=afters[0])
 
 
 def test_a_stale_server_record_does_not_block_the_store(tmp_path: Path) -> None:
@@ -168,6 +186,27 @@ def test_a_data_directory_that_is_a_file_is_a_configuration_error(tmp_path: Path
     (tmp_path / "file").write_text("not a store")
     with pytest.raises(ConfigurationError, match="not a directory"):
         LineageStore.open(tmp_path / "file")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown")
+def test_a_data_directory_owned_by_someone_else_is_refused_untouched(tmp_path: Path) -> None:
+    """Root could read and write it anyway: the library refuses on ownership, not on errno."""
+    data = tmp_path / "theirs"
+    with LineageStore.open(data) as store:
+        put(store, 3)
+    before = {p: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()}
+    nobody = 65534
+    os.chown(data, nobody, nobody)
+    try:
+        with pytest.raises(ConfigurationError, match="owned by uid 65534") as info:
+            LineageStore.open(data)
+        assert not info.value.retryable
+        after = {p: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()}
+        assert after == before  # no lock file, no server record, no AOF written
+    finally:
+        os.chown(data, os.geteuid(), os.getegid())
+    with LineageStore.open(data) as store:  # back with its owner: all there
+        assert store.count(NodeKind.ARTIFACT) == 3
 
 
 # ------------------------------------------------------------------------------------- Neo4j

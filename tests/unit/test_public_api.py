@@ -8,14 +8,13 @@ import lineage_graph.exceptions
 import lineage_graph.models
 
 EXPECTED = {
-    "AlreadyExistsError", "Artifact", "ArtifactState", "ArtifactType", "Association",
-    "Attribution", "CacheResult", "ConfigurationError", "Context", "ContextType", "Direction",
-    "EngineError",
-    "EngineNotInstalledError", "EngineUnavailableError", "Event", "EventType", "Execution",
-    "ExecutionState", "ExecutionType", "FailedPreconditionError", "InvalidArgumentError",
-    "LineageGraph", "LineageGraphError", "LineageStore", "NodeFilter", "NodeKind", "NodeRef",
-    "NotFoundError", "OutOfRangeError",
-    "ParentContext", "PropertyType", "ProtoValue", "QueryError", "SchemaVersionError",
+    "AlreadyExistsError", "ArchivedRecord", "Artifact", "ArtifactState", "ArtifactType",
+    "Association", "Attribution", "CacheResult", "ConfigurationError", "Context", "ContextType",
+    "Direction", "EngineError", "EngineNotInstalledError", "EngineUnavailableError", "Event",
+    "EventType", "Execution", "ExecutionState", "ExecutionType", "FailedPreconditionError",
+    "InvalidArgumentError", "LineageGraph", "LineageGraphError", "LineageStore", "NodeFilter",
+    "NodeKind", "NodeRef", "NotFoundError", "OutOfRangeError", "ParentContext", "PropertyType",
+    "ProtoValue", "QueryError", "RetentionPlan", "RetentionResult", "SchemaVersionError",
     "__version__",
 }  # fmt: skip
 

@@ -1,0 +1,74 @@
+// Apply one batch of a retention plan in ONE statement (one atomic transaction).
+// $islands: groups of artifacts and executions linked by events to nothing outside the group;
+// removing a whole island cuts no lineage of anything that stays, so it is deleted. An island
+// that gained an event since it was planned is tombstoned instead (checked by counting its
+// events, one index lookup per node: a list-membership test per edge is quadratic).
+// $artifacts / $executions: nodes linked to what stays; they become tombstones: id, type and
+// creation time (and an execution's last known state) stay, with every relationship, so
+// lineage still passes through them; names, external ids, uris and all properties go.
+// Artifacts become DELETED (MLMD's state for an artifact whose content is gone). Idempotent:
+// a tombstone keeps its first tombstone time.
+UNWIND $islands AS island
+CALL {
+  WITH island
+  UNWIND island.artifacts AS id
+  OPTIONAL MATCH (:Artifact {id: id})-[r:EVENT]-(:Execution)
+  RETURN count(r) AS events_a
+}
+CALL {
+  WITH island
+  UNWIND island.executions AS id
+  OPTIONAL MATCH (:Execution {id: id})-[r:EVENT]-(:Artifact)
+  RETURN count(r) AS events_e
+}
+// Planned with island.events relationships, all inside it: each is counted once from its
+// artifact and once from its execution. Any other count: it changed, so it is not removed.
+WITH collect(CASE WHEN events_a = island.events AND events_e = island.events THEN island END)
+       AS clear,
+     collect(CASE WHEN events_a <> island.events OR events_e <> island.events THEN island END)
+       AS linked
+WITH clear, linked,
+     reduce(ids = $artifacts, i IN linked | ids + i.artifacts) AS tomb_artifacts,
+     reduce(ids = $executions, i IN linked | ids + i.executions) AS tomb_executions
+CALL {
+  WITH tomb_artifacts
+  UNWIND tomb_artifacts AS id
+  MATCH (n:Artifact {id: id})
+  WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch} AS kept,
+       coalesce(n.tombstone_time_since_epoch, $now) AS since
+  SET n = kept
+  SET n.state = $deleted_state, n.last_update_time_since_epoch = $now,
+      n.tombstone_time_since_epoch = since
+  RETURN collect(n.id) AS tombstoned_artifacts
+}
+CALL {
+  WITH tomb_executions
+  UNWIND tomb_executions AS id
+  MATCH (n:Execution {id: id})
+  WITH n,
+       n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state} AS kept,
+       coalesce(n.tombstone_time_since_epoch, $now) AS since
+  SET n = kept
+  SET n.last_update_time_since_epoch = $now, n.tombstone_time_since_epoch = since
+  RETURN collect(n.id) AS tombstoned_executions
+}
+CALL {
+  WITH clear
+  UNWIND clear AS island
+  UNWIND island.artifacts AS id
+  MATCH (n:Artifact {id: id})
+  WITH n, n.id AS gone
+  DETACH DELETE n
+  RETURN collect(gone) AS deleted_artifacts
+}
+CALL {
+  WITH clear
+  UNWIND clear AS island
+  UNWIND island.executions AS id
+  MATCH (n:Execution {id: id})
+  WITH n, n.id AS gone
+  DETACH DELETE n
+  RETURN collect(gone) AS deleted_executions
+}
+RETURN tombstoned_artifacts, tombstoned_executions, deleted_artifacts, deleted_executions,
+       [i IN linked | i.key] AS linked_islands

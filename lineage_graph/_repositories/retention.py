@@ -1,0 +1,507 @@
+"""Retention: remove old artifacts and executions without cutting the lineage of what stays.
+
+A policy selects artifacts and executions (by age, type, state). Selected nodes fall in two
+groups, decided on the graph of EVENT edges:
+
+* an **island** is a connected group of selected nodes with no event to any node that stays:
+  no lineage question about a remaining node can pass through it, so it is deleted whole;
+* every other selected node lies next to (or between) nodes that stay: deleting it would leave
+  a gap, so it becomes a **tombstone**: id, type, creation time (an execution keeps its last
+  known state, an artifact becomes ``DELETED``) and every relationship stay; names, external
+  ids, uris and properties go. Lineage still passes through tombstones.
+
+:meth:`Retention.plan` is the dry run (reads only); :meth:`Retention.apply` archives the full
+records first when asked, then writes each batch of whole islands and tombstones as ONE
+statement (one transaction). An interrupted apply leaves every island either fully there or
+fully gone, and a re-run of the same policy finishes the job (tombstoning is idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..exceptions import InvalidArgumentError, NotFoundError
+from ..models import (
+    INT64_MAX,
+    INT64_MIN,
+    Artifact,
+    ArtifactState,
+    Event,
+    Execution,
+    ExecutionState,
+    NodeKind,
+)
+from ._base import Repository, now_ms
+from .nodes import decode_node
+from .relations import decode_event
+from .types import TypeRepository
+
+__all__ = [
+    "ArchivedRecord",
+    "Retention",
+    "RetentionPlan",
+    "RetentionPolicy",
+    "RetentionResult",
+    "read_archive",
+]
+
+PAGE = 1000  # ids per neighbour/archive query and nodes per apply batch (DESIGN.md §3: ~1k rows)
+SELECT_PAGE = 10_000  # ids per selection page (tiny rows: an id and a flag)
+_KINDS = frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION})
+
+
+def _to_ms(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a datetime must carry a time zone (e.g. datetime.now(UTC))")
+        return int(value.timestamp() * 1000)
+    return value
+
+
+class RetentionPolicy(BaseModel):
+    """Which artifacts and executions go. Every criterion given must match (AND).
+
+    ``created_before`` / ``updated_before``: ms since the epoch or an aware ``datetime``,
+    compared with ``create_time_since_epoch`` / ``last_update_time_since_epoch``.
+    ``types``: type names. ``artifact_states`` / ``execution_states`` restrict their own kind;
+    a kind in ``kinds`` must get its state filter whenever the other kind has one, so a filter
+    meant for one kind never silently selects every node of the other. At least one criterion
+    is required: a policy that selects everything is almost always a mistake.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kinds: frozenset[NodeKind] = _KINDS
+    created_before: int | None = Field(None, ge=INT64_MIN, le=INT64_MAX, strict=True)
+    updated_before: int | None = Field(None, ge=INT64_MIN, le=INT64_MAX, strict=True)
+    types: frozenset[str] | None = None
+    artifact_states: frozenset[ArtifactState] | None = None
+    execution_states: frozenset[ExecutionState] | None = None
+
+    @field_validator("created_before", "updated_before", mode="before")
+    @classmethod
+    def _datetime_to_ms(cls, value: Any) -> Any:
+        return _to_ms(value)
+
+    @field_validator("kinds", mode="before")
+    @classmethod
+    def _known_kinds(cls, value: Any) -> Any:
+        if isinstance(value, str | NodeKind):
+            value = [value]
+        kinds = frozenset(NodeKind(v) for v in value)
+        if not kinds or not kinds <= _KINDS:
+            raise ValueError("kinds must be artifacts and/or executions (contexts stay)")
+        return kinds
+
+    @field_validator("types", mode="before")
+    @classmethod
+    def _one_name(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("types")
+    @classmethod
+    def _names(cls, value: frozenset[str] | None) -> frozenset[str] | None:
+        if value is not None and (not value or not all(isinstance(v, str) and v for v in value)):
+            raise ValueError("types must be a non-empty collection of type names")
+        return value
+
+    def check(self) -> None:
+        """Cross-field rules (pydantic checks each field; these need several)."""
+        if not any(
+            v is not None
+            for v in (
+                self.created_before,
+                self.updated_before,
+                self.types,
+                self.artifact_states,
+                self.execution_states,
+            )
+        ):
+            raise InvalidArgumentError(
+                "a retention policy needs at least one criterion (created_before, "
+                "updated_before, types, artifact_states, execution_states)"
+            )
+        for own, state, other, other_state in (
+            (NodeKind.ARTIFACT, self.artifact_states, NodeKind.EXECUTION, self.execution_states),
+            (NodeKind.EXECUTION, self.execution_states, NodeKind.ARTIFACT, self.artifact_states),
+        ):
+            if state is not None and own not in self.kinds:
+                raise InvalidArgumentError(
+                    f"{own.value.lower()} states given but kinds does not include {own.value}"
+                )
+            if state is not None and other in self.kinds and other_state is None:
+                raise InvalidArgumentError(
+                    f"{own.value.lower()}_states given but no {other.value.lower()}_states: "
+                    f"every {other.value} would match; pass kinds={{NodeKind.{own.name}}} or "
+                    f"{other.value.lower()}_states too"
+                )
+
+
+class RetentionPlan(BaseModel):
+    """The dry run: what :meth:`Retention.apply` would delete and tombstone (sorted ids)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    policy: RetentionPolicy
+    planned_at: int
+    delete_artifacts: tuple[int, ...] = ()
+    delete_executions: tuple[int, ...] = ()
+    tombstone_artifacts: tuple[int, ...] = ()
+    tombstone_executions: tuple[int, ...] = ()
+    #: Selected nodes that are tombstones already and stay tombstones (nothing to do).
+    already_tombstones: int = 0
+    #: The islands: (artifact ids, execution ids) of each group deleted whole.
+    islands: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
+    #: EVENT relationships inside each island when planned (apply re-checks them).
+    island_events: tuple[int, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.delete_artifacts
+            or self.delete_executions
+            or self.tombstone_artifacts
+            or self.tombstone_executions
+        )
+
+    def summary(self) -> str:
+        return (
+            f"delete {len(self.delete_artifacts)} artifacts and "
+            f"{len(self.delete_executions)} executions ({len(self.islands)} islands); "
+            f"tombstone {len(self.tombstone_artifacts)} artifacts and "
+            f"{len(self.tombstone_executions)} executions; "
+            f"{self.already_tombstones} selected nodes are tombstones already"
+        )
+
+    def __str__(self) -> str:
+        return f"RetentionPlan: {self.summary()}"
+
+
+class RetentionResult(BaseModel):
+    """What :meth:`Retention.apply` did (ids sorted). Islands that gained an event to a node
+    outside since planning were tombstoned instead of deleted (``islands_tombstoned``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deleted_artifacts: tuple[int, ...] = ()
+    deleted_executions: tuple[int, ...] = ()
+    tombstoned_artifacts: tuple[int, ...] = ()
+    tombstoned_executions: tuple[int, ...] = ()
+    islands_tombstoned: int = 0
+    archived: int = 0
+    statements: int = 0
+
+
+class ArchivedRecord(BaseModel):
+    """One line of a retention archive: a node as it was, with its events and contexts."""
+
+    action: Literal["delete", "tombstone"]
+    archived_at: int
+    node: Artifact | Execution
+    events: list[Event]
+    context_ids: list[int]
+
+
+def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
+    """The records of a retention archive (JSON lines), decoded back to models."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            kind = NodeKind(rec["kind"])
+            node = decode_node(kind, rec["node"])
+            assert isinstance(node, Artifact | Execution)
+            yield ArchivedRecord(
+                action=rec["action"],
+                archived_at=rec["archived_at"],
+                node=node,
+                events=[decode_event(e) for e in rec["events"]],
+                context_ids=rec["context_ids"],
+            )
+
+
+class _Components:
+    """Union-find over (kind, id) nodes, recording which groups touch a node that stays."""
+
+    def __init__(self) -> None:
+        self.parent: dict[tuple[str, int], tuple[str, int]] = {}
+        self.touches: set[tuple[str, int]] = set()
+
+    def add(self, node: tuple[str, int]) -> None:
+        self.parent.setdefault(node, node)
+
+    def find(self, node: tuple[str, int]) -> tuple[str, int]:
+        root = node
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[node] != root:
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def union(self, a: tuple[str, int], b: tuple[str, int]) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            touching = ra in self.touches or rb in self.touches
+            self.parent[rb] = ra
+            self.touches.discard(rb)
+            if touching:
+                self.touches.add(ra)
+
+    def touch(self, node: tuple[str, int]) -> None:
+        self.touches.add(self.find(node))
+
+
+@dataclass
+class _Batch:
+    islands: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[int] = field(default_factory=list)
+    executions: list[int] = field(default_factory=list)
+    nodes: int = 0  # kept as islands and ids are added (summing each time is quadratic)
+
+    def size(self) -> int:
+        return self.nodes
+
+
+def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+class Retention(Repository):
+    """Plans (dry run) and applies retention policies; see the module docstring."""
+
+    def __init__(self, backend: Any, types: TypeRepository) -> None:
+        super().__init__(backend)
+        self.types = types
+
+    # ------------------------------------------------------------------------------ policy
+
+    @staticmethod
+    def policy(**criteria: Any) -> RetentionPolicy:
+        """A checked policy from keyword criteria; bad input raises InvalidArgumentError."""
+        try:
+            policy = RetentionPolicy(**criteria)
+        except ValidationError as exc:
+            errors = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise InvalidArgumentError(f"bad retention policy: {errors}") from None
+        policy.check()
+        return policy
+
+    def _check_types(self, policy: RetentionPolicy) -> None:
+        if policy.types is None:
+            return
+        known = {t.name for kind in policy.kinds for t in self.types.list_all(kind)}
+        unknown = sorted(policy.types - known)
+        if unknown:
+            kinds = " or ".join(sorted(k.value.lower() for k in policy.kinds))
+            raise NotFoundError(f"no {kinds} type named {', '.join(map(repr, unknown))}")
+
+    # -------------------------------------------------------------------------------- plan
+
+    def _select(self, kind: NodeKind, policy: RetentionPolicy) -> dict[int, bool]:
+        """Selected ids of one kind -> whether each is a tombstone already."""
+        if kind not in policy.kinds:
+            return {}
+        states = policy.artifact_states if kind == NodeKind.ARTIFACT else policy.execution_states
+        query = f"retention/select_{'artifacts' if kind == NodeKind.ARTIFACT else 'executions'}"
+        params = {
+            "created_before": policy.created_before,
+            "updated_before": policy.updated_before,
+            "types": sorted(policy.types) if policy.types is not None else None,
+            "states": sorted(int(s) for s in states) if states is not None else None,
+            "limit": SELECT_PAGE,
+        }
+        out: dict[int, bool] = {}
+        after = 0
+        while True:
+            rows = self.read(query, after_id=after, **params)
+            out.update((int(r["id"]), bool(r["tombstone"])) for r in rows)
+            if len(rows) < SELECT_PAGE:
+                return out
+            after = int(rows[-1]["id"])
+
+    def _neighbours(self, query: str, ids: Iterable[int]) -> Iterator[tuple[int, int, int]]:
+        """(id, neighbour id, EVENT relationships between them) for each linked pair."""
+        for chunk in _chunks(sorted(ids), PAGE):
+            for row in self.read(query, ids=chunk):
+                yield int(row["id"]), int(row["other"]), int(row["events"])
+
+    def plan(self, policy: RetentionPolicy) -> RetentionPlan:
+        """The dry run: reads only, changes nothing."""
+        policy.check()
+        self._check_types(policy)
+        planned_at = now_ms()
+        artifacts = self._select(NodeKind.ARTIFACT, policy)
+        executions = self._select(NodeKind.EXECUTION, policy)
+        groups = _Components()
+        for a in artifacts:
+            groups.add(("a", a))
+        for e in executions:
+            groups.add(("e", e))
+        inside: list[tuple[tuple[str, int], int]] = []  # (a node, events) of internal pairs
+        for a, e, n in self._neighbours("retention/artifact_neighbours", artifacts):
+            if e in executions:
+                groups.union(("a", a), ("e", e))
+                inside.append((("a", a), n))
+            else:
+                groups.touch(("a", a))
+        for e, a, _ in self._neighbours("retention/execution_neighbours", executions):
+            if a not in artifacts:
+                groups.touch(("e", e))  # (a selected artifact's edges are unioned above)
+        events: dict[tuple[str, int], int] = {}
+        for node, n in inside:
+            root = groups.find(node)
+            events[root] = events.get(root, 0) + n
+        members: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
+        for node in groups.parent:
+            group = members.setdefault(groups.find(node), ([], []))
+            group[0 if node[0] == "a" else 1].append(node[1])
+        islands: list[tuple[tuple[int, ...], tuple[int, ...], int]] = []
+        tomb_a: list[int] = []
+        tomb_e: list[int] = []
+        kept = 0
+        for root, (arts, execs) in members.items():
+            if root in groups.touches:
+                new_a = [a for a in arts if not artifacts[a]]
+                new_e = [e for e in execs if not executions[e]]
+                tomb_a += new_a
+                tomb_e += new_e
+                kept += len(arts) + len(execs) - len(new_a) - len(new_e)
+            else:
+                islands.append((tuple(sorted(arts)), tuple(sorted(execs)), events.get(root, 0)))
+        islands.sort(key=lambda i: min((*i[0], *i[1])))
+        return RetentionPlan(
+            policy=policy,
+            planned_at=planned_at,
+            delete_artifacts=tuple(sorted(a for i in islands for a in i[0])),
+            delete_executions=tuple(sorted(e for i in islands for e in i[1])),
+            tombstone_artifacts=tuple(sorted(tomb_a)),
+            tombstone_executions=tuple(sorted(tomb_e)),
+            already_tombstones=kept,
+            islands=tuple((i[0], i[1]) for i in islands),
+            island_events=tuple(i[2] for i in islands),
+        )
+
+    # ------------------------------------------------------------------------------- apply
+
+    def _batches(self, plan: RetentionPlan, batch_size: int | None) -> Iterator[_Batch]:
+        limit = batch_size or (1 << 62)
+        batch = _Batch()
+        pairs = zip(plan.islands, plan.island_events, strict=True)
+        for key, ((arts, execs), events) in enumerate(pairs):
+            island = {"key": key, "artifacts": list(arts), "executions": list(execs)}
+            batch.islands.append({**island, "events": events})
+            batch.nodes += len(arts) + len(execs)
+            if batch.size() >= limit:
+                yield batch
+                batch = _Batch()
+        for kind, ids in (
+            (NodeKind.ARTIFACT, plan.tombstone_artifacts),
+            (NodeKind.EXECUTION, plan.tombstone_executions),
+        ):
+            for node_id in ids:
+                (batch.artifacts if kind == NodeKind.ARTIFACT else batch.executions).append(node_id)
+                batch.nodes += 1
+                if batch.size() >= limit:
+                    yield batch
+                    batch = _Batch()
+        if batch.size():
+            yield batch
+
+    def _archive(self, path: Path, batch: _Batch) -> int:
+        """Append the batch's full records to ``path`` and fsync, before anything changes."""
+        action: dict[tuple[str, int], str] = {}
+        for island in batch.islands:
+            action.update((("Artifact", a), "delete") for a in island["artifacts"])
+            action.update((("Execution", e), "delete") for e in island["executions"])
+        action.update((("Artifact", a), "tombstone") for a in batch.artifacts)
+        action.update((("Execution", e), "tombstone") for e in batch.executions)
+        now = now_ms()
+        lines: list[str] = []
+        for kind, query, other in (
+            (NodeKind.ARTIFACT, "retention/archive_artifacts", "execution_id"),
+            (NodeKind.EXECUTION, "retention/archive_executions", "artifact_id"),
+        ):
+            ids = sorted(i for k, i in action if k == kind.value)
+            for chunk in _chunks(ids, PAGE):
+                for row in self.read(query, ids=chunk):
+                    node = dict(row["node"])
+                    own = "artifact_id" if kind == NodeKind.ARTIFACT else "execution_id"
+                    events = [{own: node["id"], **e} for e in row["events"]]
+                    events.sort(key=lambda e: (e[other], e["type"]))
+                    record = {
+                        "kind": kind.value,
+                        "action": action[(kind.value, int(node["id"]))],
+                        "archived_at": now,
+                        "node": node,
+                        "events": events,
+                        "context_ids": sorted(row["contexts"]),
+                    }
+                    lines.append(json.dumps(record, sort_keys=True) + "\n")
+        with open(path, "a", encoding="utf-8") as f:
+            f.writelines(lines)
+            f.flush()
+            os.fsync(f.fileno())
+        return len(lines)
+
+    def apply(
+        self,
+        plan: RetentionPlan,
+        *,
+        archive: str | os.PathLike[str] | None = None,
+        batch_size: int | None = PAGE,
+    ) -> RetentionResult:
+        """Carry out ``plan``: each batch (whole islands + tombstones) is one statement."""
+        if not isinstance(plan, RetentionPlan):
+            raise InvalidArgumentError(
+                f"apply_retention takes a plan from plan_retention, got {type(plan).__name__}"
+            )
+        if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
+            raise InvalidArgumentError(f"batch_size must be a positive int or None: {batch_size}")
+        path = None if archive is None else Path(archive)
+        if path is not None and (path.is_dir() or not path.parent.is_dir()):
+            raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")
+        deleted_a: list[int] = []
+        deleted_e: list[int] = []
+        tomb_a: list[int] = []
+        tomb_e: list[int] = []
+        archived = statements = linked = 0
+        for batch in self._batches(plan, batch_size):
+            if path is not None:
+                archived += self._archive(path, batch)
+            rows = self.write(
+                "retention/apply",
+                islands=batch.islands,
+                artifacts=batch.artifacts,
+                executions=batch.executions,
+                now=now_ms(),
+                deleted_state=int(ArtifactState.DELETED),
+            )
+            statements += 1
+            row = rows[0]
+            deleted_a += row["deleted_artifacts"]
+            deleted_e += row["deleted_executions"]
+            tomb_a += row["tombstoned_artifacts"]
+            tomb_e += row["tombstoned_executions"]
+            linked += len(row["linked_islands"])
+        return RetentionResult(
+            deleted_artifacts=tuple(sorted(deleted_a)),
+            deleted_executions=tuple(sorted(deleted_e)),
+            tombstoned_artifacts=tuple(sorted(tomb_a)),
+            tombstoned_executions=tuple(sorted(tomb_e)),
+            islands_tombstoned=linked,
+            archived=archived,
+            statements=statements,
+        )

@@ -1,0 +1,450 @@
+"""Retention (issue 7.7): delete or archive old executions and artifacts by filter, with a dry
+run, without breaking the lineage of what stays.
+
+The oracle is a networkx graph of every event, built from what the test wrote. A policy selects
+a set S of nodes; the weakly connected groups of S with no event to a node outside S (islands)
+must be deleted, every other node of S tombstoned. Afterwards, for every pair of remaining
+(untouched) nodes, one reaches the other through events exactly when it did before, the public
+lineage API still answers through the tombstones, untouched nodes read back unchanged, and the
+store passes the whole-store integrity check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    InvalidArgumentError,
+    LineageGraphError,
+    LineageStore,
+    NodeKind,
+    NotFoundError,
+    PropertyType,
+)
+from lineage_graph._repositories import retention as retention_module
+from tests.reliability._integrity import assert_healthy
+from tests.reliability.conftest import record
+
+Node = tuple[str, int]  # ("a", artifact id) or ("e", execution id)
+
+
+@dataclass
+class Built:
+    """What the test wrote: the event graph and each node's facts, for the oracle."""
+
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    facts: dict[Node, dict[str, Any]] = field(default_factory=dict)
+    cut: int = 0  # ms: everything created before is "old"
+    updated: set[Node] = field(default_factory=set)  # old nodes updated after the cut
+
+
+def _types(store: LineageStore) -> None:
+    store.put_context_type(ContextType(name="Run"))
+    store.put_artifact_type(
+        ArtifactType(
+            name="Data", properties={"rows": PropertyType.INT, "note": PropertyType.STRING}
+        )
+    )
+    store.put_artifact_type(ArtifactType(name="Model"))
+    store.put_execution_type(ExecutionType(name="Train"))
+    store.put_execution_type(ExecutionType(name="Eval"))
+
+
+def _wait_past(ms: int) -> None:
+    while time.time_ns() // 1_000_000 <= ms:
+        time.sleep(0.001)
+
+
+def build(store: LineageStore, seed: int, per_phase: int = 12) -> Built:
+    """A random pipeline in two phases (old, new): executions consume earlier artifacts (old
+    ones too, so the new phase leans on the old one) and produce new ones; some artifacts are
+    never used and some executions have no events (single-node islands)."""
+    rng = random.Random(seed)
+    _types(store)
+    b = Built()
+    artifacts: list[int] = []
+
+    def add(node: Node, phase: str, **facts: Any) -> None:
+        b.graph.add_node(node)
+        b.facts[node] = {"phase": phase, **facts}
+
+    for phase in ("old", "new"):
+        for step in range(per_phase):
+            a_state = rng.choice([ArtifactState.LIVE, ArtifactState.ABANDONED])
+            e_type = rng.choice(["Train", "Eval"])
+            e_state = rng.choice([ExecutionState.COMPLETE, ExecutionState.FAILED])
+            inputs = rng.sample(artifacts, k=min(len(artifacts), rng.randint(0, 2)))
+            outputs = rng.randint(0 if inputs else 1, 2)
+            pairs: list[tuple[Artifact, Event | None]] = [
+                (Artifact(id=a), Event(type=EventType.INPUT)) for a in inputs
+            ]
+            for k in range(outputs):
+                art = Artifact(
+                    type=rng.choice(["Data", "Model"]),
+                    name=f"{phase}-{step}-{k}",
+                    uri=f"s3://bucket/{phase}/{step}/{k}",
+                    state=a_state,
+                )
+                if art.type == "Data":
+                    art.properties = {"rows": rng.randint(0, 10**6), "note": "x" * k}
+                art.custom_properties = {"seed": seed, "nan": math.nan}
+                pairs.append((art, Event(type=EventType.OUTPUT, path=[k, "out"])))
+            context = Context(type="Run", name=f"{phase}-{step}")
+            eid, aids, _ = store.put_execution(
+                Execution(type=e_type, name=f"{phase}-{step}", last_known_state=e_state),
+                pairs,
+                [context] if rng.random() < 0.5 else [],
+            )
+            add(("e", eid), phase, type=e_type, state=e_state)
+            for a in inputs:
+                b.graph.add_edge(("a", a), ("e", eid))
+            for art, aid in zip(
+                [p[0] for p in pairs[len(inputs) :]], aids[len(inputs) :], strict=True
+            ):
+                add(("a", aid), phase, type=art.type, state=art.state)
+                b.graph.add_edge(("e", eid), ("a", aid))
+                artifacts.append(aid)
+            if rng.random() < 0.2:  # an artifact nobody uses
+                (lone,) = store.put_artifacts([Artifact(type="Model", state=a_state)])
+                add(("a", lone), phase, type="Model", state=a_state)
+        if phase == "old":
+            b.cut = time.time_ns() // 1_000_000
+            _wait_past(b.cut)
+    # A few old artifacts are touched after the cut: updated_before spares them.
+    old = [n for n, f in b.facts.items() if n[0] == "a" and f["phase"] == "old"]
+    for a in rng.sample(old, min(3, len(old))):
+        store.put_artifacts(
+            [Artifact(id=a[1], custom_properties={"touched": True})],
+            field_mask_paths=["custom_properties.touched"],
+        )
+        b.updated.add(a)
+    return b
+
+
+def event_graph(store: LineageStore) -> nx.DiGraph:
+    """The store's event graph (edges in data-flow direction), read through the public API."""
+    g = nx.DiGraph()
+    for a in store.get_artifacts():
+        g.add_node(("a", a.id))
+    for e in store.get_executions():
+        g.add_node(("e", e.id))
+    ids = [e.id for e in store.get_executions() if e.id is not None]
+    for ev in store.get_events_by_execution_ids(ids):
+        a, e = ("a", ev.artifact_id), ("e", ev.execution_id)
+        g.add_edge(*((e, a) if ev.type.is_output else (a, e)))
+    return g
+
+
+def expected_plan(b: Built, selected: set[Node]) -> tuple[set[Node], set[Node]]:
+    """(deleted, tombstoned) by the rule: islands go, the rest of the selection is tombstoned."""
+    undirected = b.graph.to_undirected(as_view=True)
+    deleted: set[Node] = set()
+    for group in nx.connected_components(undirected.subgraph(selected)):
+        if all(set(undirected[n]) <= selected for n in group):
+            deleted |= group
+    return deleted, selected - deleted
+
+
+def plan_sets(plan: Any) -> tuple[set[Node], set[Node]]:
+    deleted = {("a", i) for i in plan.delete_artifacts} | {("e", i) for i in plan.delete_executions}
+    tomb = {("a", i) for i in plan.tombstone_artifacts} | {
+        ("e", i) for i in plan.tombstone_executions
+    }
+    return deleted, tomb
+
+
+def snapshot(store: LineageStore) -> dict[str, Any]:
+    return {
+        # repr, not model_dump: the NaN properties would never compare equal
+        "artifacts": [repr(a) for a in store.get_artifacts()],
+        "executions": [repr(e) for e in store.get_executions()],
+        "contexts": [repr(c) for c in store.get_contexts()],
+        "events": sorted(
+            (e.artifact_id, e.execution_id, int(e.type))
+            for e in store.get_events_by_execution_ids(
+                [x.id for x in store.get_executions() if x.id is not None]
+            )
+        ),
+    }
+
+
+def models_by_node(store: LineageStore) -> dict[Node, Any]:
+    out: dict[Node, Any] = {("a", a.id): a for a in store.get_artifacts()}  # type: ignore[misc]
+    out.update({("e", e.id): e for e in store.get_executions()})  # type: ignore[misc]
+    return out
+
+
+def reach(g: nx.DiGraph, among: Iterable[Node]) -> set[tuple[Node, Node]]:
+    """Pairs (u, v) of ``among`` with a data-flow path u -> ... -> v (through any node of g)."""
+    keep = set(among)
+    return {(u, v) for u in keep for v in nx.descendants(g, u) if v in keep}
+
+
+POLICIES: dict[str, Any] = {
+    "everything created before the cut": lambda b: (
+        {"created_before": b.cut},
+        {n for n, f in b.facts.items() if f["phase"] == "old"},
+    ),
+    "not updated since the cut": lambda b: (
+        {"updated_before": b.cut},
+        {n for n, f in b.facts.items() if f["phase"] == "old" and n not in b.updated},
+    ),
+    "failed Eval runs only": lambda b: (
+        {
+            "kinds": {NodeKind.EXECUTION},
+            "types": ["Eval"],
+            "execution_states": [ExecutionState.FAILED],
+        },
+        {
+            n
+            for n, f in b.facts.items()
+            if n[0] == "e" and f["type"] == "Eval" and f["state"] == ExecutionState.FAILED
+        },
+    ),
+    "abandoned data and failed runs, any age": lambda b: (
+        {
+            "types": ["Data", "Train", "Eval"],
+            "artifact_states": [ArtifactState.ABANDONED],
+            "execution_states": [ExecutionState.FAILED],
+            "created_before": datetime.now().astimezone(),
+        },
+        {
+            n
+            for n, f in b.facts.items()
+            if f["type"] in ("Data", "Train", "Eval")
+            and f["state"] in (ArtifactState.ABANDONED, ExecutionState.FAILED)
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("policy", list(POLICIES))
+def test_retention_keeps_the_lineage_of_what_remains(
+    store: LineageStore, policy: str, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if seed == 2:  # tiny pages: selection, neighbour and archive queries run page by page
+        monkeypatch.setattr(retention_module, "SELECT_PAGE", 5)
+        monkeypatch.setattr(retention_module, "PAGE", 4)
+    b = build(store, seed)
+    assert nx.utils.graphs_equal(event_graph(store), b.graph)
+    criteria, selected = POLICIES[policy](b)
+    before = snapshot(store)
+    models_before = models_by_node(store)
+
+    plan = store.plan_retention(**criteria)
+    assert snapshot(store) == before, "the dry run changed the store"
+    want_deleted, want_tomb = expected_plan(b, selected)
+    assert plan_sets(plan) == (want_deleted, want_tomb)
+    assert plan.already_tombstones == 0
+    assert str(plan).startswith("RetentionPlan: delete")
+
+    result = store.apply_retention(plan, batch_size=[None, 1, 7][seed - 1])
+    assert (set(result.deleted_artifacts), set(result.deleted_executions)) == (
+        set(plan.delete_artifacts),
+        set(plan.delete_executions),
+    )
+    assert result.tombstoned_artifacts == plan.tombstone_artifacts
+    assert result.tombstoned_executions == plan.tombstone_executions
+    assert result.islands_tombstoned == 0
+
+    after = event_graph(store)
+    # Exactly the islands are gone; every event among the survivors is still there.
+    assert set(after.nodes) == set(b.graph.nodes) - want_deleted
+    assert nx.utils.graphs_equal(after, b.graph.subgraph(set(after.nodes)))
+    remaining = set(b.graph.nodes) - selected
+    assert reach(after, remaining) == reach(b.graph, remaining)
+    models_after = models_by_node(store)
+    for node in remaining:
+        assert repr(models_after[node]) == repr(models_before[node])
+    for node in want_tomb:
+        tomb, old = models_after[node], models_before[node]
+        assert (tomb.id, tomb.type, tomb.type_id, tomb.create_time_since_epoch) == (
+            old.id,
+            old.type,
+            old.type_id,
+            old.create_time_since_epoch,
+        )
+        assert tomb.name is None and not tomb.properties and not tomb.custom_properties
+        if node[0] == "a":
+            assert tomb.state == ArtifactState.DELETED and tomb.uri is None
+        else:
+            assert tomb.last_known_state == old.last_known_state
+    # The public lineage API answers through the tombstones.
+    for node in sorted(remaining)[:6]:
+        start = models_after[node]
+        down = store.downstream(start)
+        got = {("a", a.id) for a in down.artifacts} | {("e", e.id) for e in down.executions}
+        assert got == {node} | nx.descendants(after, node)
+    assert_healthy(store)
+
+    # Nothing left to do for the same policy; tombstones it still selects are counted, not
+    # redone (tombstoning updates last_update_time and makes artifacts DELETED, so policies on
+    # those no longer select them).
+    again = store.plan_retention(**criteria)
+    assert again.empty
+    if set(criteria) <= {"created_before", "kinds", "types", "execution_states"}:
+        assert again.already_tombstones == len(want_tomb)
+    record(
+        f"retention: {policy} (seed {seed})",
+        nodes=b.graph.number_of_nodes(),
+        selected=len(selected),
+        deleted=len(want_deleted),
+        tombstoned=len(want_tomb),
+        islands=len(plan.islands),
+        statements=result.statements,
+    )
+
+
+def test_tombstones_are_deleted_once_everything_around_them_goes(store: LineageStore) -> None:
+    b = build(store, 4)
+    first = store.apply_retention(store.plan_retention(created_before=b.cut))
+    assert first.tombstoned_artifacts or first.tombstoned_executions
+    everything = time.time_ns() // 1_000_000 + 1
+    _wait_past(everything)
+    plan = store.plan_retention(created_before=everything)
+    assert not plan.tombstone_artifacts and not plan.tombstone_executions
+    store.apply_retention(plan)
+    assert store.count(NodeKind.ARTIFACT) == store.count(NodeKind.EXECUTION) == 0
+    assert store.count(NodeKind.CONTEXT) > 0  # contexts are not retained by this API
+    assert_healthy(store)
+
+
+def test_an_island_that_gained_a_link_after_planning_is_tombstoned(store: LineageStore) -> None:
+    _types(store)
+    eid, (aid,), _ = store.put_execution(
+        Execution(type="Train", name="old"),
+        [(Artifact(type="Model", name="m"), Event(type=EventType.OUTPUT))],
+    )
+    cut = time.time_ns() // 1_000_000
+    _wait_past(cut)
+    plan = store.plan_retention(created_before=cut)
+    assert plan.islands == (((aid,), (eid,)),)
+    # Between the plan and its application, a new execution reads the old model.
+    new, _, _ = store.put_execution(
+        Execution(type="Eval"), [(Artifact(id=aid), Event(type=EventType.INPUT))]
+    )
+    result = store.apply_retention(plan)
+    assert result.islands_tombstoned == 1 and not result.deleted_artifacts
+    assert result.tombstoned_artifacts == (aid,) and result.tombstoned_executions == (eid,)
+    up = store.upstream(store.get_executions_by_id([new])[0])
+    assert {a.id for a in up.artifacts} == {aid} and {e.id for e in up.executions} == {new, eid}
+    assert_healthy(store)
+
+
+def test_the_archive_holds_every_record_exactly(store: LineageStore, tmp_path: Path) -> None:
+    b = build(store, 5)
+    old = {n for n, f in b.facts.items() if f["phase"] == "old"}
+    models = models_by_node(store)
+    events = {
+        ("a", a.id): sorted(
+            store.get_events_by_artifact_ids([a.id]), key=lambda e: (e.execution_id, e.type)
+        )
+        for a in store.get_artifacts()
+    }
+    contexts = {
+        n: sorted(
+            c.id
+            for c in (
+                store.get_contexts_by_artifact(n[1])
+                if n[0] == "a"
+                else store.get_contexts_by_execution(n[1])
+            )
+        )
+        for n in old
+    }
+    archive = tmp_path / "retention.jsonl"
+    plan = store.plan_retention(created_before=b.cut)
+    result = store.apply_retention(plan, archive=archive, batch_size=5)
+    records = store.read_retention_archive(archive)
+    assert result.archived == len(records) == len(old)
+    deleted, _ = plan_sets(plan)
+    for rec in records:
+        node: Node = ("a" if isinstance(rec.node, Artifact) else "e", rec.node.id)  # type: ignore[assignment]
+        assert rec.action == ("delete" if node in deleted else "tombstone")
+        want = models[node].model_dump()
+        got = rec.node.model_dump()
+        # NaN != NaN: compared apart
+        nan_got, nan_want = (
+            got["custom_properties"].pop("nan", 0),
+            want["custom_properties"].pop("nan", 0),
+        )
+        assert (nan_got == 0 and nan_want == 0) or (math.isnan(nan_got) and math.isnan(nan_want))
+        assert got == want
+        assert rec.context_ids == contexts[node]
+        if node[0] == "a":
+            assert rec.events == events[node]
+    # Every line is plain JSON (one record per line, readable without the library).
+    assert all(json.loads(line)["kind"] for line in archive.read_text().splitlines())
+
+
+BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
+    ({}, InvalidArgumentError),  # no criterion: would select everything
+    ({"types": []}, InvalidArgumentError),
+    ({"types": [""]}, InvalidArgumentError),
+    ({"types": ["NoSuchType"]}, NotFoundError),
+    ({"types": ["Run"]}, NotFoundError),  # a context type: contexts are not retained
+    ({"created_before": datetime(2020, 1, 1)}, InvalidArgumentError),  # naive datetime
+    ({"created_before": "2020-01-01"}, InvalidArgumentError),
+    ({"created_before": True}, InvalidArgumentError),
+    ({"updated_before": 2**63}, InvalidArgumentError),
+    ({"kinds": [NodeKind.CONTEXT], "created_before": 1}, InvalidArgumentError),
+    ({"kinds": [], "created_before": 1}, InvalidArgumentError),
+    ({"kinds": ["Nope"], "created_before": 1}, InvalidArgumentError),
+    ({"artifact_states": [ArtifactState.LIVE]}, InvalidArgumentError),  # executions unfiltered
+    ({"kinds": NodeKind.ARTIFACT, "execution_states": [1]}, InvalidArgumentError),
+    ({"kinds": NodeKind.ARTIFACT, "artifact_states": [99]}, InvalidArgumentError),
+]
+
+
+@pytest.mark.parametrize(("criteria", "error"), BAD, ids=[repr(c) for c, _ in BAD])
+def test_bad_policies_are_typed_errors_and_change_nothing(
+    store: LineageStore, criteria: dict[str, Any], error: type[LineageGraphError]
+) -> None:
+    build(store, 6, per_phase=3)
+    before = snapshot(store)
+    with pytest.raises(error):
+        store.plan_retention(**criteria)
+    assert snapshot(store) == before
+
+
+def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    b = build(store, 7, per_phase=3)
+    plan = store.plan_retention(created_before=b.cut)
+    assert not plan.empty
+    before = snapshot(store)
+    for kwargs in (
+        {"batch_size": 0},
+        {"batch_size": True},
+        {"archive": tmp_path / "missing" / "a.jsonl"},
+        {"archive": tmp_path},
+    ):
+        with pytest.raises(InvalidArgumentError):
+            store.apply_retention(plan, **kwargs)
+    with pytest.raises(InvalidArgumentError):
+        store.apply_retention({"created_before": b.cut})  # type: ignore[arg-type]
+    assert snapshot(store) == before
+    assert not list(tmp_path.iterdir())
