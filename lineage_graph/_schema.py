@@ -16,6 +16,7 @@ def _spec() -> SchemaSpec:
     indexes: list[IndexSpec] = [
         IndexSpec("IdSequence", ("kind",), unique=True),
         IndexSpec("StoreInfo", ("key",), unique=True),
+        IndexSpec("ImpactMark", ("key",), unique=True),  # store.impact(mark=...)'s undo records
     ]
     for kind in NodeKind:
         node, type_label = kind.value, kind.type_label

@@ -216,3 +216,15 @@ def test_impact_and_lineage_diff_reject_what_they_cannot_answer(
     ]
     with pytest.raises(InvalidArgumentError, match="one node with one node"):
         store.lineage_diff(two, NodeRef(NodeKind.ARTIFACT, pipeline["model2"]))  # type: ignore[arg-type]
+
+
+def test_a_marked_store_stays_healthy(store: LineageStore, pipeline: dict[str, int]) -> None:
+    from tests.reliability._integrity import assert_healthy
+
+    report = store.impact(
+        NodeRef(NodeKind.ARTIFACT, pipeline["raw"]), mark=ImpactMark(custom_property=("bad", True))
+    )
+    assert_healthy(store)
+    assert report.mark_token is not None
+    store.undo_impact_mark(report.mark_token)
+    assert_healthy(store)

@@ -19,6 +19,7 @@ NODE_LABELS = {
     "ContextType",
     "IdSequence",
     "StoreInfo",
+    "ImpactMark",
 }
 REL_ENDS = {
     "EVENT": "(x:Artifact AND y:Execution) OR (x:Execution AND y:Artifact)",
@@ -51,7 +52,8 @@ def check_store(store: LineageStore) -> dict[str, int]:
     )
     out["nodes without id"] = _one(
         store,
-        "MATCH (n) WHERE n.id IS NULL AND NOT (n:IdSequence OR n:StoreInfo) RETURN count(n) AS n",
+        "MATCH (n) WHERE n.id IS NULL AND NOT (n:IdSequence OR n:StoreInfo OR n:ImpactMark) "
+        "RETURN count(n) AS n",
     )
     for rel, ends in REL_ENDS.items():
         out[f"{rel} with wrong ends"] = _one(
