@@ -276,20 +276,28 @@ class ServerProcess:
 
         assert self.socket_path is not None and self._proc is not None
         deadline = time.monotonic() + self.settings.startup_timeout_s
+        # A loading server is waited for past the start-up timeout, but not forever.
+        hard_deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
         delay = 0.005
         while True:
             if self._proc.poll() is not None:
                 raise EngineError(self._startup_failure(workdir))
+            loading = False
             if self.socket_path.exists():
+                client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
                 try:
-                    client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
                     client.ping()
-                    client.close()
                     return
-                except redis.exceptions.BusyLoadingError:
-                    pass  # replaying the AOF: keep waiting
+                except (redis.exceptions.BusyLoadingError, redis.exceptions.TimeoutError):
+                    # Replaying the AOF (a large entry can keep it from answering at all): a
+                    # server that is making progress is waited for, past the start-up timeout.
+                    loading = True
                 except redis.exceptions.ConnectionError:
                     pass
+                finally:
+                    client.close()
+            if loading:
+                deadline = min(hard_deadline, max(deadline, time.monotonic() + 5))
             if time.monotonic() > deadline:
                 self.kill()
                 raise EngineError(

@@ -186,6 +186,25 @@ class EmbeddedBackend(Backend):
         with contextlib.suppress(redis.exceptions.RedisError):
             self._db.connection.execute_command("BGREWRITEAOF")
 
+    def _rewrite_aof_and_wait(self, timeout_s: float = 120.0) -> None:
+        """Before the last client shuts the server down: compact the AOF (an RDB preamble and an
+        empty tail), so the next start loads a snapshot instead of replaying every write (the
+        server loads the AOF, never the dump SHUTDOWN SAVE writes; measured: 246 s to replay a
+        33k-node store's AOF against 0.45 s after a rewrite). Best effort."""
+        import redis
+
+        conn = self._db.connection
+        deadline = time.monotonic() + timeout_s
+        with contextlib.suppress(redis.exceptions.RedisError):
+            conn.execute_command("BGREWRITEAOF")
+            while time.monotonic() < deadline:
+                info = conn.info("persistence")
+                if not info.get("aof_rewrite_in_progress") and not info.get(
+                    "aof_rewrite_scheduled"
+                ):
+                    return
+                time.sleep(0.05)
+
     def drop_graph(self) -> None:
         """Delete this store's whole graph (tests, ``lineage-graph`` admin). Irreversible."""
         import redis
@@ -228,14 +247,19 @@ class EmbeddedBackend(Backend):
         if server is None:
             return False
         if server.alive():
-            # A crashing server drops its connections, writes its crash report, then exits: if
-            # the connection was lost (not merely slow) and the server no longer answers, give
-            # it time to go, then restart it. A server that stays up is never replaced.
-            if isinstance(exc, redis.exceptions.TimeoutError) or self._answers():
+            # A server that answers a PING on a fresh connection is alive (merely slow): it is
+            # never replaced. A crashing server drops its connections, writes its crash report,
+            # then exits: give it time to go, then restart it. A server that neither replied
+            # to the query within the socket timeout nor answers a PING is hung (seen once:
+            # a deadlock after a fork): kill it and restart, instead of timing out forever.
+            if self._answers():
                 return False
-            server.wait_exit(10)
-            if server.alive():
-                return False
+            if isinstance(exc, redis.exceptions.TimeoutError):
+                server.kill()
+            else:
+                server.wait_exit(10)
+                if server.alive():
+                    return False
         with server.locked():
             if not server.find_running():
                 server.clear_state()
@@ -410,6 +434,8 @@ class EmbeddedBackend(Backend):
                 ]
                 last = not others
             if last and server.alive():
+                if self.mode != "memory":
+                    self._rewrite_aof_and_wait()
                 with contextlib.suppress(Exception):
                     mode = "NOSAVE" if self.mode == "memory" else "SAVE"
                     self._db.connection.execute_command("SHUTDOWN", mode)

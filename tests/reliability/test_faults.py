@@ -10,6 +10,7 @@ password and unreachable URI give clear, typed errors.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -68,6 +69,28 @@ def test_a_segfaulting_query_restarts_the_server_with_a_retryable_error(tmp_path
         assert put(store, 1, "/after")[0] > max(ids)
         assert_healthy(store)
     record("faults: segfaulting query", restarts=3, slowest_error_s=round(max(timings), 2))
+
+
+def test_a_hung_server_is_killed_and_restarted_with_a_retryable_error(tmp_path: Path) -> None:
+    """A server that neither replies within the socket timeout nor answers a PING on a fresh
+    connection (SIGSTOP stands in for the deadlock seen once after a fork) is replaced."""
+    with LineageStore.open(tmp_path / "s", socket_timeout_s=2) as store:
+        ids = put(store, 20)
+        backend = embedded(store)
+        assert backend.server is not None and backend.server.pid is not None
+        hung = backend.server.pid
+        os.kill(hung, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(EngineUnavailableError) as info:
+                store.put_artifacts([Artifact(type="Data", uri="/while-hung")])
+            assert info.value.retryable and time.monotonic() - started < 30
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(hung, signal.SIGCONT)
+        assert backend.server.pid != hung and backend.server.restarts == 1
+        assert [a.id for a in store.get_artifacts()][: len(ids)] == ids  # durable data is back
+        assert_healthy(store)
 
 
 def test_a_segfault_in_memory_mode_says_the_data_is_gone() -> None:
