@@ -1,0 +1,101 @@
+"""Which LineageStore a ``MetadataStore(config)`` opens.
+
+* an open :class:`~lineage_graph.LineageStore`: used as is (the caller keeps owning it);
+* a target string or path (``"memory"``, a directory, ``redis://…``, ``neo4j://…``):
+  ``LineageStore.open(target)``;
+* ``ConnectionConfig(fake_database=…)``, or ``sqlite`` without a filename: in memory;
+* ``ConnectionConfig(sqlite=SqliteMetadataSourceConfig(filename_uri=F))``: the embedded store in
+  the directory ``F + ".lineage-graph"`` next to the SQLite file, which is never touched, so
+  data persists between runs (``file:`` URIs are accepted; ``connection_mode`` is ignored);
+* ``ConnectionConfig(mysql=…)`` / ``postgresql``: refused with a pointer to
+  ``lineage-graph import-mlmd``; ``MetadataStoreClientConfig`` (gRPC): refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ml_metadata.proto import metadata_store_pb2 as _pb
+
+from ..exceptions import InvalidArgumentError
+from ..models import ArtifactType, ExecutionType, NodeKind
+from ..store import LineageStore
+
+__all__ = ["SQLITE_SUFFIX", "SYSTEM_TYPES", "ensure_system_types", "open_store", "sqlite_store_dir"]
+
+pb: Any = _pb
+
+#: Suffix of the directory holding the graph that stands in for an MLMD SQLite file.
+SQLITE_SUFFIX = ".lineage-graph"
+
+
+def sqlite_store_dir(filename_uri: str) -> Path:
+    """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI)."""
+    path = filename_uri
+    if path.startswith("file:"):  # SQLite URI: file:/abs, file:rel, file:///abs, ?mode=...
+        path = unquote(urlsplit(path).path)
+    return Path(path + SQLITE_SUFFIX).expanduser()
+
+
+def _from_connection_config(config: Any) -> LineageStore:
+    which = config.WhichOneof("config")
+    if which == "fake_database" or (which == "sqlite" and not config.sqlite.filename_uri):
+        return LineageStore.open("memory")
+    if which == "sqlite":
+        return LineageStore.open(sqlite_store_dir(config.sqlite.filename_uri))
+    if which in ("mysql", "postgresql"):
+        raise InvalidArgumentError(
+            f"lineage_graph.mlmd does not connect to an MLMD {which} database: copy it into a "
+            "lineage-graph store once with `lineage-graph import-mlmd <connection>` and open "
+            "that store instead (a directory, a Neo4j URI, or a LineageStore)"
+        )
+    raise InvalidArgumentError(
+        "the ConnectionConfig sets no database (fake_database, sqlite, mysql or postgresql)"
+    )
+
+
+def open_store(config: Any) -> tuple[LineageStore, bool]:
+    """``(store, owned)``: ``owned`` is True when this adapter opened the store (and closes it)."""
+    if isinstance(config, LineageStore):
+        return config, False
+    if isinstance(config, str | os.PathLike):
+        return LineageStore.open(config), True
+    if isinstance(config, pb.ConnectionConfig):
+        return _from_connection_config(config), True
+    if isinstance(config, pb.MetadataStoreClientConfig):
+        raise InvalidArgumentError(
+            "lineage_graph.mlmd talks to the graph directly, not to an MLMD gRPC server: pass a "
+            "store target (a directory, 'memory', a Neo4j URI) or a ConnectionConfig; to move "
+            "the server's data, run `lineage-graph import-mlmd` on its database"
+        )
+    raise InvalidArgumentError(
+        "MetadataStore expects a LineageStore, a store target (str or path) or an "
+        f"ml_metadata ConnectionConfig, got {type(config).__name__}"
+    )
+
+
+#: ml_metadata's built-in types, registered first in every MLMD database (ids 1-9 there) and
+#: hidden from ``get_*_types()``. Registering them too keeps user type ids equal to MLMD's.
+SYSTEM_TYPES: dict[NodeKind, tuple[str, ...]] = {
+    NodeKind.ARTIFACT: ("mlmd.Dataset", "mlmd.Model", "mlmd.Metrics", "mlmd.Statistics"),
+    NodeKind.EXECUTION: (
+        "mlmd.Train",
+        "mlmd.Transform",
+        "mlmd.Process",
+        "mlmd.Evaluate",
+        "mlmd.Deploy",
+    ),
+    NodeKind.CONTEXT: (),
+}
+
+
+def ensure_system_types(store: LineageStore) -> None:
+    """Register the ``mlmd.*`` system types that are missing (one read per kind when present)."""
+    for kind, cls in ((NodeKind.ARTIFACT, ArtifactType), (NodeKind.EXECUTION, ExecutionType)):
+        present = {t.name for t in store.get_types(kind)}
+        for name in SYSTEM_TYPES[kind]:
+            if name not in present:
+                store.put_type(cls(name=name))

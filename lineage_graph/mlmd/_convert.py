@@ -1,0 +1,335 @@
+"""Lossless conversion between MLMD's ``metadata_store_pb2`` protos and lineage_graph models.
+
+One function per direction and message. Protos in (``to_*``) become validated models; models
+out (``*_to_proto``) become protos shaped as MLMD returns them (``uri`` always set, times set,
+``type`` filled with the type name). ``Value.struct_value`` maps to a ``dict`` (JSON), and
+``Value.proto_value`` (a ``google.protobuf.Any``) to :class:`~lineage_graph.ProtoValue`.
+
+Proto fields with no counterpart in the graph model (``system_metadata``, the experimental
+``ExecutionType.input_type`` / ``output_type``) are not stored: see docs/mlmd-compatibility.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ml_metadata.proto import metadata_store_pb2 as _pb
+
+from ..exceptions import InvalidArgumentError
+from ..models import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Association,
+    Attribution,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    NodeKind,
+    NodeType,
+    ParentContext,
+    PropertyType,
+    ProtoValue,
+)
+
+__all__ = [
+    "NODE_PROTO",
+    "TYPE_PROTO",
+    "association_to_proto",
+    "attribution_to_proto",
+    "event_to_proto",
+    "node_to_proto",
+    "parent_context_to_proto",
+    "to_association",
+    "to_attribution",
+    "to_contexts",
+    "to_event",
+    "to_node",
+    "to_parent_context",
+    "to_type",
+    "type_to_proto",
+    "value_from_proto",
+    "value_to_proto",
+]
+
+pb: Any = _pb  # generated module: no static attributes for mypy
+json_format: Any = importlib.import_module("google.protobuf.json_format")  # no stubs installed
+
+#: Proto message class of each node kind / type kind.
+NODE_PROTO: dict[NodeKind, Any] = {
+    NodeKind.ARTIFACT: pb.Artifact,
+    NodeKind.EXECUTION: pb.Execution,
+    NodeKind.CONTEXT: pb.Context,
+}
+TYPE_PROTO: dict[NodeKind, Any] = {
+    NodeKind.ARTIFACT: pb.ArtifactType,
+    NodeKind.EXECUTION: pb.ExecutionType,
+    NodeKind.CONTEXT: pb.ContextType,
+}
+_NODE_MODEL: dict[NodeKind, type[Artifact | Execution | Context]] = {
+    NodeKind.ARTIFACT: Artifact,
+    NodeKind.EXECUTION: Execution,
+    NodeKind.CONTEXT: Context,
+}
+_TYPE_MODEL: dict[NodeKind, type[NodeType]] = {
+    NodeKind.ARTIFACT: ArtifactType,
+    NodeKind.EXECUTION: ExecutionType,
+    NodeKind.CONTEXT: ContextType,
+}
+
+
+def _opt_str(msg: Any, field: str) -> str | None:
+    """A proto2 optional string: unset and empty are both "no value" in the graph model."""
+    return getattr(msg, field) or None if msg.HasField(field) else None
+
+
+def _opt_int(msg: Any, field: str) -> int | None:
+    """A proto2 optional id: unset (or 0, which MLMD never allocates) is None."""
+    return getattr(msg, field) or None if msg.HasField(field) else None
+
+
+# ---------------------------------------------------------------------------------- values
+
+
+def value_from_proto(value: Any, where: str) -> Any:
+    """A plain Python value from ``metadata_store_pb2.Value``."""
+    which = value.WhichOneof("value")
+    if which == "int_value":
+        return int(value.int_value)
+    if which == "double_value":
+        return float(value.double_value)
+    if which == "string_value":
+        return str(value.string_value)
+    if which == "bool_value":
+        return bool(value.bool_value)
+    if which == "struct_value":
+        return json_format.MessageToDict(value.struct_value)
+    if which == "proto_value":
+        return ProtoValue(type_url=value.proto_value.type_url, value=value.proto_value.value)
+    raise InvalidArgumentError(f"{where}: the Value holds no value (set one of its fields)")
+
+
+def value_to_proto(value: Any, out: Any) -> None:
+    """Fill ``out`` (a ``metadata_store_pb2.Value``) from a plain Python value."""
+    if isinstance(value, bool):
+        out.bool_value = value
+    elif isinstance(value, int):
+        out.int_value = value
+    elif isinstance(value, float):
+        out.double_value = value
+    elif isinstance(value, str):
+        out.string_value = value
+    elif isinstance(value, dict):
+        out.struct_value.SetInParent()  # an empty struct is still a struct value
+        out.struct_value.update(value)
+    elif isinstance(value, ProtoValue):
+        out.proto_value.SetInParent()
+        out.proto_value.type_url = value.type_url
+        out.proto_value.value = value.value
+    else:  # pragma: no cover - the models admit nothing else
+        raise InvalidArgumentError(f"unsupported property value {type(value).__name__}")
+
+
+def _values_from(values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    return {name: value_from_proto(v, f"{where} {name!r}") for name, v in values.items()}
+
+
+def _values_to(values: Mapping[str, Any], out: Any) -> None:
+    for name, value in values.items():
+        value_to_proto(value, out[name])
+
+
+# ----------------------------------------------------------------------------------- types
+
+
+def _base_type_enum(kind: NodeKind) -> Any:
+    return TYPE_PROTO[kind].SystemDefinedBaseType
+
+
+def to_type(kind: NodeKind, msg: Any) -> NodeType:
+    """A type model from ``ArtifactType`` / ``ExecutionType`` / ``ContextType``."""
+    properties = {}
+    for name, code in msg.properties.items():
+        if code not in PropertyType._value2member_map_ or code == PropertyType.UNKNOWN:
+            raise InvalidArgumentError(f"property {name!r} has an unknown value type ({code})")
+        properties[name] = PropertyType(code)
+    base_type = None
+    if msg.HasField("base_type") and msg.base_type != 0:
+        base_type = _base_type_enum(kind).Name(msg.base_type)
+    if not msg.name:
+        raise InvalidArgumentError("No type name is specified.")
+    return _TYPE_MODEL[kind](
+        id=_opt_int(msg, "id"),
+        name=msg.name,
+        version=_opt_str(msg, "version"),
+        description=msg.description if msg.HasField("description") else None,
+        external_id=_opt_str(msg, "external_id"),
+        properties=properties,
+        base_type=base_type,
+    )
+
+
+def type_to_proto(t: NodeType) -> Any:
+    msg = TYPE_PROTO[t.kind](id=t.id, name=t.name)
+    if t.version is not None:
+        msg.version = t.version
+    if t.description is not None:
+        msg.description = t.description
+    if t.external_id is not None:
+        msg.external_id = t.external_id
+    for name, code in t.properties.items():
+        msg.properties[name] = int(code)
+    if t.base_type is not None:
+        enum = _base_type_enum(t.kind)
+        # a base type name MLMD does not know (set through the native API) is not shown
+        if t.base_type in enum.DESCRIPTOR.values_by_name:
+            msg.base_type = enum.Value(t.base_type)
+    return msg
+
+
+# ----------------------------------------------------------------------------------- nodes
+
+
+def to_node(kind: NodeKind, msg: Any) -> Artifact | Execution | Context:
+    """A node model from an ``Artifact`` / ``Execution`` / ``Context`` proto.
+
+    The output-only ``type`` name and the timestamps are ignored, as MLMD does.
+    """
+    label = kind.value.lower()
+    data: dict[str, Any] = {}
+    for field in ("id", "type_id"):
+        if (value := _opt_int(msg, field)) is not None:
+            data[field] = value
+    if msg.HasField("name"):
+        data["name"] = msg.name
+    if msg.HasField("external_id"):
+        data["external_id"] = msg.external_id or None
+    if msg.properties:
+        data["properties"] = _values_from(msg.properties, f"{label} property")
+    if msg.custom_properties:
+        data["custom_properties"] = _values_from(msg.custom_properties, f"{label} custom property")
+    # Always given, so a proto with just an id is a whole update (every other field cleared) as
+    # in MLMD, never the native store's id-only reference.
+    if kind == NodeKind.ARTIFACT:
+        data["uri"] = msg.uri if msg.HasField("uri") else None
+        if msg.HasField("state"):
+            data["state"] = ArtifactState(msg.state)
+    elif kind == NodeKind.EXECUTION:
+        data["last_known_state"] = ExecutionState(msg.last_known_state)
+    elif not msg.name and "id" not in data:
+        raise InvalidArgumentError("Context name should not be empty")
+    return _NODE_MODEL[kind].model_validate(data)
+
+
+def to_contexts(msgs: Iterable[Any], *, force_reuse: bool = False) -> list[Context]:
+    """Context models for put_execution / put_lineage_subgraph. With ``force_reuse`` a context
+    given with an id is only linked, never rewritten: it becomes an id-only reference, which the
+    native store links without writing it."""
+    out: list[Context] = []
+    for msg in msgs:
+        if force_reuse and (ident := _opt_int(msg, "id")) is not None:
+            out.append(Context.model_construct(id=ident))
+        else:
+            out.append(to_node(NodeKind.CONTEXT, msg))  # type: ignore[arg-type]
+    return out
+
+
+def node_to_proto(node: Artifact | Execution | Context) -> Any:
+    msg = NODE_PROTO[node.kind](id=node.id, type_id=node.type_id)
+    if node.type is not None:
+        msg.type = node.type
+    if node.name is not None:
+        msg.name = node.name
+    if node.external_id is not None:
+        msg.external_id = node.external_id
+    _values_to(node.properties, msg.properties)
+    _values_to(node.custom_properties, msg.custom_properties)
+    if isinstance(node, Artifact):
+        msg.uri = node.uri or ""  # MLMD always returns the uri column
+        if node.state != ArtifactState.UNKNOWN:
+            msg.state = int(node.state)
+    elif isinstance(node, Execution) and node.last_known_state != ExecutionState.UNKNOWN:
+        msg.last_known_state = int(node.last_known_state)
+    if node.create_time_since_epoch is not None:
+        msg.create_time_since_epoch = node.create_time_since_epoch
+    if node.last_update_time_since_epoch is not None:
+        msg.last_update_time_since_epoch = node.last_update_time_since_epoch
+    return msg
+
+
+# --------------------------------------------------------------------------- relationships
+
+
+def to_event(msg: Any) -> Event:
+    if not msg.HasField("type") or msg.type == 0:
+        raise InvalidArgumentError("No event type is specified.")
+    path: list[int | str] = []
+    for step in msg.path.steps:
+        which = step.WhichOneof("value")
+        if which == "index":
+            path.append(int(step.index))
+        elif which == "key":
+            path.append(str(step.key))
+        else:
+            raise InvalidArgumentError("an Event.Path step needs an index or a key")
+    return Event(
+        artifact_id=_opt_int(msg, "artifact_id"),
+        execution_id=_opt_int(msg, "execution_id"),
+        type=EventType(msg.type),
+        path=path,
+        milliseconds_since_epoch=_opt_int(msg, "milliseconds_since_epoch"),
+    )
+
+
+def event_to_proto(event: Event) -> Any:
+    msg = pb.Event(
+        artifact_id=event.artifact_id, execution_id=event.execution_id, type=int(event.type)
+    )
+    if event.path:
+        for step in event.path:
+            if isinstance(step, str):
+                msg.path.steps.add(key=step)
+            else:
+                msg.path.steps.add(index=step)
+    if event.milliseconds_since_epoch is not None:
+        msg.milliseconds_since_epoch = event.milliseconds_since_epoch
+    return msg
+
+
+def _ids(msg: Any, *fields: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in fields:
+        if not getattr(msg, field):
+            raise InvalidArgumentError(f"{type(msg).__name__}.{field} is required")
+        out[field] = getattr(msg, field)
+    return out
+
+
+def to_attribution(msg: Any) -> Attribution:
+    return Attribution(**_ids(msg, "artifact_id", "context_id"))
+
+
+def to_association(msg: Any) -> Association:
+    return Association(**_ids(msg, "execution_id", "context_id"))
+
+
+def to_parent_context(msg: Any) -> ParentContext:
+    return ParentContext(**_ids(msg, "child_id", "parent_id"))
+
+
+def attribution_to_proto(a: Attribution) -> Any:
+    return pb.Attribution(artifact_id=a.artifact_id, context_id=a.context_id)
+
+
+def association_to_proto(a: Association) -> Any:
+    return pb.Association(execution_id=a.execution_id, context_id=a.context_id)
+
+
+def parent_context_to_proto(p: ParentContext) -> Any:
+    return pb.ParentContext(child_id=p.child_id, parent_id=p.parent_id)

@@ -1,0 +1,578 @@
+"""Compile an MLMD ``filter_query`` into the pieces of one parameterized Cypher query.
+
+Semantics follow MLMD 1.17.1 (observed on its SQLite backend, which the differential tests in
+``tests/mlmd/test_filter*.py`` pin down):
+
+* Every neighbourhood alias (``contexts_a``, ``events_b``, ``parent_contexts_c`` ...) is an inner
+  join: a node matches when SOME binding of every alias it mentions makes the whole expression
+  true. Nodes without such a neighbour never match (``NOT contexts_a.name = "x"`` means "has a
+  context not named x"). Each alias becomes its own ``MATCH`` clause, followed by
+  ``WITH DISTINCT n``.
+* A referenced property (``properties.day.int_value``) is a join too: the node must have that
+  property (of any value kind) for the filter to match at all, whatever the boolean structure.
+* Comparisons use SQL three-valued logic, which Cypher shares.
+* ``LIKE`` is case-insensitive (SQLite's), ``%`` and ``_`` wildcards, no escape character. It
+  becomes ``=`` / ``STARTS WITH`` / ``ENDS WITH`` / ``CONTAINS`` where the pattern allows, and
+  otherwise an exact pattern matcher written with ``reduce`` over the pattern's segments (both
+  engines lack a portable regex).
+* An unset ``uri`` compares as ``""`` (MLMD stores it so); ``state`` / ``last_known_state``
+  UNKNOWN (0) is how this library stores "unset", so it compares as NULL.
+
+Every user value is a ``$pN`` parameter and every property key a ``$kN`` parameter computed by
+:mod:`lineage_graph._encoding` (read with ``n[$kN]``): nothing the user typed is spliced into the
+query text. Identifiers in the text come from closed sets (the node variable, generated alias
+variables, fixed attribute names, labels).
+
+Polarity: an atom under an even number of NOTs only has to be TRUE for exactly the right rows
+(FALSE and NULL both reject), which allows index-friendly forms (``n.uri = $p`` instead of
+``coalesce(n.uri, '') = $p``); under an odd number of NOTs the exact NULL-preserving form is used.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from .._encoding import escape_name
+from ..models import ArtifactState, EventType, ExecutionState, NodeKind
+from ._filter_parse import (
+    And,
+    Between,
+    Compare,
+    Expr,
+    Field,
+    In,
+    IsNull,
+    Like,
+    Literal,
+    Not,
+    Operand,
+    Or,
+    Truth,
+    filter_error,
+    parse_filter,
+)
+
+__all__ = ["CompiledFilter", "compile_filter"]
+
+NODE = "n"
+
+_PROPERTY_KINDS = {"int_value": "i", "double_value": "d", "string_value": "s", "bool_value": "b"}
+_KIND_TYPE = {"i": "int", "d": "float", "s": "str", "b": "bool"}
+#: Every stored key kind of one property (see _encoding): used to test that it exists.
+_ALL_KEY_KINDS = "ixsbjaz"
+
+_COMMON_ATTRS: dict[str, str] = {
+    "id": "int",
+    "type_id": "int",
+    "type": "str",
+    "name": "str",
+    "external_id": "str",
+    "create_time_since_epoch": "int",
+    "last_update_time_since_epoch": "int",
+}
+_NEIGHBOUR_ATTRS = {
+    "id": "int",
+    "name": "str",
+    "type": "str",
+    "create_time_since_epoch": "int",
+    "last_update_time_since_epoch": "int",
+}
+
+
+@dataclass(frozen=True)
+class _Join:
+    """A neighbourhood prefix: which node kinds may use it and the pattern it matches."""
+
+    kinds: frozenset[NodeKind]
+    # ``{n}`` and ``{v}`` (and ``{o}`` for events) are generated variable names.
+    patterns: dict[NodeKind, str]
+
+
+_JOINS: dict[str, _Join] = {
+    "contexts": _Join(
+        frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION}),
+        {
+            NodeKind.ARTIFACT: "MATCH ({n})-[:ATTRIBUTION]->({v}:Context)",
+            NodeKind.EXECUTION: "MATCH ({n})-[:ASSOCIATION]->({v}:Context)",
+        },
+    ),
+    "parent_contexts": _Join(
+        frozenset({NodeKind.CONTEXT}),
+        {NodeKind.CONTEXT: "MATCH ({n})-[:PARENT_CONTEXT]->({v}:Context)"},
+    ),
+    "child_contexts": _Join(
+        frozenset({NodeKind.CONTEXT}),
+        {NodeKind.CONTEXT: "MATCH ({n})<-[:PARENT_CONTEXT]-({v}:Context)"},
+    ),
+    "artifacts": _Join(
+        frozenset({NodeKind.CONTEXT}),
+        {NodeKind.CONTEXT: "MATCH ({n})<-[:ATTRIBUTION]-({v}:Artifact)"},
+    ),
+    "executions": _Join(
+        frozenset({NodeKind.CONTEXT}),
+        {NodeKind.CONTEXT: "MATCH ({n})<-[:ASSOCIATION]-({v}:Execution)"},
+    ),
+    "events": _Join(
+        frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION}),
+        {
+            NodeKind.ARTIFACT: "MATCH ({n})-[{v}:EVENT]-({o}:Execution)",
+            NodeKind.EXECUTION: "MATCH ({n})-[{v}:EVENT]-({o}:Artifact)",
+        },
+    ),
+}
+# Longest prefix first: ``parent_contexts_a`` is not ``contexts`` with alias ``a``.
+_JOIN_ORDER = sorted(_JOINS, key=len, reverse=True)
+
+
+_RANGE_OPS = frozenset({"<", "<=", ">", ">="})
+_PLAIN_PROPERTY = re.compile(r"^[a-z][a-z0-9]*\.[a-z_]+$")
+
+
+def _no_index(expr: str) -> str:
+    """A plain ``var.prop`` as an expression of equal value that no index serves."""
+    return f"({expr} + '')" if _PLAIN_PROPERTY.match(expr) else expr
+
+
+@dataclass
+class _Value:
+    """A typed Cypher expression for one operand."""
+
+    expr: str
+    type: str  # int | float | str | bool | enum | null | ident
+    enum: builtins.type[IntEnum] | None = None
+    #: An index-friendly expression equal to ``expr`` wherever ``expr`` is not NULL, and NULL
+    #: where ``expr`` holds a stand-in (``""`` for uri, NULL for state 0); usable in positive
+    #: polarity when the compared literal is not that stand-in.
+    raw: str | None = None
+    literal: Any = None
+    is_literal: bool = False
+    ident: str | None = None  # a bare name that may be an enum value
+    pos: int = 0
+
+
+@dataclass
+class CompiledFilter:
+    """``MATCH`` clauses for the aliases, the ``WHERE`` condition and its parameters."""
+
+    matches: list[str] = field(default_factory=list)
+    where: str = "true"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def needs_distinct(self) -> bool:
+        return bool(self.matches)
+
+
+class _Compiler:
+    def __init__(self, text: str, kind: NodeKind, param_prefix: str) -> None:
+        self.text = text
+        self.kind = kind
+        self.prefix = param_prefix
+        self.params: dict[str, Any] = {}
+        self.matches: list[str] = []
+        self.aliases: dict[tuple[str, str], tuple[str, str]] = {}  # -> (var, other-end var)
+        self.required: dict[tuple[str, str], list[str]] = {}  # (scope, name) -> key params
+        self._keys: dict[str, str] = {}
+
+    # ------------------------------------------------------------------------------ helpers
+
+    def error(self, pos: int, message: str) -> Exception:
+        return filter_error(self.text, pos, message)
+
+    def param(self, value: Any) -> str:
+        name = f"{self.prefix}p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+    def key_param(self, key: str) -> str:
+        found = self._keys.get(key)
+        if found is None:
+            found = self.param(key)
+            self._keys[key] = found
+        return found
+
+    def literal(self, lit: Literal) -> _Value:
+        v = lit.value
+        if v is None:
+            return _Value("null", "null", is_literal=True, pos=lit.pos)
+        if isinstance(v, bool):
+            return _Value("true" if v else "false", "bool", literal=v, is_literal=True, pos=lit.pos)
+        if isinstance(v, str):
+            if "\x00" in v:
+                raise self.error(lit.pos, "string literals must not contain a NUL character")
+            return _Value(self.param(v), "str", literal=v, is_literal=True, pos=lit.pos)
+        kind = "int" if isinstance(v, int) else "float"
+        return _Value(self.param(v), kind, literal=v, is_literal=True, pos=lit.pos)
+
+    # -------------------------------------------------------------------------------- fields
+
+    def field_value(self, f: Field) -> _Value:
+        parts = f.parts
+        head = parts[0].lower() if not f.quoted[0] else parts[0]
+        if len(parts) == 1:
+            return self.attribute(NODE, self.kind, head, f, own=True)
+        if head in ("properties", "custom_properties") and not f.quoted[0]:
+            return self.property(f)
+        for prefix in _JOIN_ORDER:
+            if head.startswith(prefix + "_") and len(head) > len(prefix) + 1 and not f.quoted[0]:
+                return self.neighbour(prefix, head[len(prefix) + 1 :], f)
+        raise self.error(f.pos, f"Unrecognized name: {parts[0][:80]}")
+
+    def attribute(self, var: str, kind: NodeKind, name: str, f: Field, *, own: bool) -> _Value:
+        attrs = dict(_COMMON_ATTRS if own else _NEIGHBOUR_ATTRS)
+        if kind == NodeKind.ARTIFACT:
+            attrs.update(uri="str", state="enum")
+        elif kind == NodeKind.EXECUTION:
+            attrs["last_known_state"] = "enum"
+        if name not in attrs:
+            if own and len(f.parts) == 1:
+                return _Value("", "ident", ident=f.parts[0], pos=f.pos)
+            raise self.error(f.pos, f"Field name {name[:80]} does not exist")
+        prop = f"{var}.{name}"
+        if name == "uri":
+            return _Value(f"coalesce({prop}, '')", "str", raw=prop, pos=f.pos)
+        if name in ("state", "last_known_state"):
+            enum: type[IntEnum] = ArtifactState if name == "state" else ExecutionState
+            expr = f"CASE WHEN {prop} = 0 THEN null ELSE {prop} END"
+            return _Value(expr, "enum", enum=enum, raw=prop, pos=f.pos)
+        return _Value(prop, attrs[name], pos=f.pos)
+
+    def property(self, f: Field) -> _Value:
+        scope = "p" if f.parts[0].lower() == "properties" else "c"
+        if len(f.parts) != 3:
+            raise self.error(
+                f.pos,
+                f"expected {f.parts[0]}.<name>.<int_value|double_value|string_value|bool_value>",
+            )
+        name, value_kind = f.parts[1], f.parts[2].lower()
+        code = _PROPERTY_KINDS.get(value_kind)
+        if code is None:
+            raise self.error(f.pos, f"Field name {f.parts[2][:80]} does not exist")
+        escaped = escape_name(name)
+        if (scope, name) not in self.required:
+            keys = [self.key_param(f"{scope}{k}__{escaped}") for k in _ALL_KEY_KINDS]
+            self.required[(scope, name)] = keys
+        key = self.key_param(f"{scope}{code}__{escaped}")
+        return _Value(f"{NODE}[{key}]", _KIND_TYPE[code], pos=f.pos)
+
+    def neighbour(self, prefix: str, alias: str, f: Field) -> _Value:
+        join = _JOINS[prefix]
+        if self.kind not in join.kinds:
+            raise self.error(f.pos, f"Unrecognized name: {f.parts[0][:80]}")
+        if len(f.parts) != 2:
+            raise self.error(f.pos, f"expected {f.parts[0][:80]}.<attribute>")
+        found = self.aliases.get((prefix, alias))
+        if found is None:
+            index = len(self.aliases)
+            var, other = f"v{index}", f"o{index}"
+            self.matches.append(join.patterns[self.kind].format(n=NODE, v=var, o=other))
+            found = self.aliases[(prefix, alias)] = (var, other)
+        var, other = found
+        attr = f.parts[1].lower()
+        if prefix == "events":
+            other_id = "execution_id" if self.kind == NodeKind.ARTIFACT else "artifact_id"
+            if attr == "type":
+                return _Value(f"{var}.type", "enum", enum=EventType, pos=f.pos)
+            if attr == "milliseconds_since_epoch":
+                return _Value(f"{var}.ms", "int", pos=f.pos)
+            if attr == other_id:
+                return _Value(f"{other}.id", "int", pos=f.pos)
+            raise self.error(f.pos, f"Field name {f.parts[1][:80]} does not exist")
+        kind = {
+            "artifacts": NodeKind.ARTIFACT,
+            "executions": NodeKind.EXECUTION,
+        }.get(prefix, NodeKind.CONTEXT)
+        return self.attribute(var, kind, attr, f, own=False)
+
+    def operand(self, op: Operand) -> _Value:
+        return self.literal(op) if isinstance(op, Literal) else self.field_value(op)
+
+    # ------------------------------------------------------------------------ type checking
+
+    def enum_literal(self, value: _Value, enum: type[IntEnum]) -> _Value:
+        """A bare name on the other side of an enum field becomes the enum's number."""
+        if value.type == "ident":
+            assert value.ident is not None
+            try:
+                member = enum[value.ident]
+            except KeyError:
+                raise self.error(
+                    value.pos,
+                    f"Unsupported enum value specified in the query: {value.ident[:80]}",
+                ) from None
+            return _Value(
+                self.param(int(member)), "int", literal=int(member), is_literal=True, pos=value.pos
+            )
+        return value
+
+    def unify(self, op: str, a: _Value, b: _Value, pos: int) -> tuple[_Value, _Value]:
+        if a.type == "enum" and a.enum is not None:
+            b = self.enum_literal(b, a.enum)
+        if b.type == "enum" and b.enum is not None:
+            a = self.enum_literal(a, b.enum)
+        for v in (a, b):
+            if v.type == "ident":
+                raise self.error(v.pos, f"Unrecognized name: {str(v.ident)[:80]}")
+            if v.type == "null":
+                raise self.error(v.pos, f"Operands of {op} cannot be literal NULL")
+        numeric = {"int", "float", "enum"}
+        if not (a.type == b.type or (a.type in numeric and b.type in numeric)):
+            raise self.error(
+                pos,
+                f"No matching signature for operator {op} for argument types: "
+                f"{a.type.upper()}, {b.type.upper()}",
+            )
+        return a, b
+
+    @staticmethod
+    def side(v: _Value, other: _Value, positive: bool, op: str) -> str:
+        """``v``'s index-friendly form when that cannot change which rows are TRUE (only an
+        equality with a literal other than the stand-in, in positive polarity)."""
+        if v.raw is None or op != "=" or not positive or not other.is_literal:
+            return v.expr
+        if v.type == "enum" and other.literal != 0:
+            return v.raw
+        if v.type == "str" and other.literal != "":
+            return v.raw
+        return v.expr
+
+    # ------------------------------------------------------------------------- predicates
+
+    def compile(self, e: Expr, positive: bool) -> str:
+        if isinstance(e, And):
+            items = sorted(e.items, key=_cost)
+            return "(" + " AND ".join(self.compile(x, positive) for x in items) + ")"
+        if isinstance(e, Or):
+            return "(" + " OR ".join(self.compile(x, positive) for x in e.items) + ")"
+        if isinstance(e, Not):
+            return f"(NOT {self.compile(e.expr, not positive)})"
+        if isinstance(e, Compare):
+            return self.compare(e.op, self.operand(e.left), self.operand(e.right), e.pos, positive)
+        if isinstance(e, IsNull):
+            v = self.operand(e.operand)
+            if v.type == "ident":
+                raise self.error(v.pos, f"Unrecognized name: {str(v.ident)[:80]}")
+            return f"({v.expr} IS {'NOT ' if e.negated else ''}NULL)"
+        if isinstance(e, In):
+            return self.in_list(e, positive)
+        if isinstance(e, Between):
+            inner_positive = positive != e.negated
+            x = self.operand(e.operand)
+            low = self.compare(">=", x, self.operand(e.low), e.pos, inner_positive)
+            high = self.compare("<=", x, self.operand(e.high), e.pos, inner_positive)
+            body = f"({low} AND {high})"
+            return f"(NOT {body})" if e.negated else body
+        if isinstance(e, Like):
+            body = self.like(e, positive != e.negated)
+            return f"(NOT {body})" if e.negated else body
+        assert isinstance(e, Truth)
+        v = self.operand(e.operand)
+        if v.type == "ident":
+            raise self.error(v.pos, f"Unrecognized name: {str(v.ident)[:80]}")
+        if v.type != "bool":
+            raise self.error(e.pos, f"Expected a BOOL condition, got {v.type.upper()}")
+        return f"({v.expr} = true)"
+
+    def compare(self, op: str, a: _Value, b: _Value, pos: int, positive: bool) -> str:
+        a, b = self.unify(op, a, b, pos)
+        enum_side = a if a.type == "enum" else b if b.type == "enum" else None
+        if op == "!=":
+            if enum_side is not None:
+                # MLMD rewrites ``enum != v`` to ``(enum != v) OR (enum IS NULL)``.
+                return f"({a.expr} <> {b.expr} OR {enum_side.expr} IS NULL)"
+            return f"({a.expr} <> {b.expr})"
+        left, right = self.side(a, b, positive, op), self.side(b, a, positive, op)
+        if op in _RANGE_OPS and a.type == "str":
+            # FalkorDB 4.16's string range index scans disagree with its own string order on
+            # non-ASCII text (measured: 'mé' < 'mé' and 'Ünï' > 'm' false via the index):
+            # compare an expression, which the engine evaluates in code point order like MLMD.
+            left, right = _no_index(left), _no_index(right)
+        return f"({left} {op} {right})"
+
+    def in_list(self, e: In, positive: bool) -> str:
+        x = self.operand(e.operand)
+        values = [self.operand(v) for v in e.values]
+        unified = [self.unify("IN", x, v, e.pos) for v in values]
+        x = unified[0][0]
+        values = [u[1] for u in unified]
+        inner_positive = positive != e.negated
+        if all(v.is_literal for v in values):
+            lits = [v.literal for v in values]
+            use_raw = (
+                x.raw is not None and inner_positive and all(lit != 0 and lit != "" for lit in lits)
+            )
+            lhs = x.raw if use_raw and x.raw is not None else x.expr
+            body = f"({lhs} IN {self.param(lits)})"
+        else:
+            body = "(" + " OR ".join(f"{x.expr} = {v.expr}" for v in values) + ")"
+        if not e.negated:
+            return body
+        if x.type == "enum":
+            return f"((NOT {body}) OR {x.expr} IS NULL)"
+        return f"(NOT {body})"
+
+    # -------------------------------------------------------------------------------- LIKE
+
+    def like(self, e: Like, positive: bool) -> str:
+        x = self.operand(e.operand)
+        pattern_value = self.operand(e.pattern)
+        x, pattern_value = self.unify("LIKE", x, pattern_value, e.pos)
+        if x.type != "str":
+            raise self.error(e.pos, f"No matching signature for operator LIKE for {x.type}")
+        if not pattern_value.is_literal:
+            raise self.error(e.pattern.pos, "LIKE needs a string literal pattern")
+        pattern: str = pattern_value.literal
+        # The rows that hold a stand-in "" for NULL match only patterns that match "".
+        matches_empty = set(pattern) <= {"%"}
+        subject = x.raw if (x.raw is not None and positive and not matches_empty) else x.expr
+        fold = pattern.lower() != pattern.upper()  # SQLite's LIKE ignores case
+        if fold:
+            pattern = pattern.lower()
+        plain = subject
+        if fold:
+            subject = f"toLower({subject})"
+        segments = pattern.split("%")
+        if len(segments) == 1 and "_" not in pattern:
+            return f"({subject} = {self.param(pattern)})"
+        first, last = segments[0], segments[-1] if len(segments) > 1 else ""
+        middle = [s for s in segments[1:-1] if s]
+        if len(segments) == 1:  # no %, but "_": fixed length, anchored both ends
+            first, last = pattern, ""
+        conds: list[str] = []
+        if "_" not in pattern and len(middle) <= 1:
+            # Case folding: lower-case only the compared end (``left``/``right``), not the value.
+            if first:
+                conds.append(
+                    f"toLower(left({plain}, {self.param(len(first))})) = {self.param(first)}"
+                    if fold
+                    else f"{subject} STARTS WITH {self.param(first)}"
+                )
+            if last:
+                conds.append(
+                    f"toLower(right({plain}, {self.param(len(last))})) = {self.param(last)}"
+                    if fold
+                    else f"{subject} ENDS WITH {self.param(last)}"
+                )
+            if first and last:
+                conds.append(f"size({subject}) >= {self.param(len(first) + len(last))}")
+            if middle and not first and not last:
+                conds.append(f"{subject} CONTAINS {self.param(middle[0])}")
+                middle = []
+            if not middle:
+                if not conds:  # only % wildcards: every non-NULL value matches
+                    conds.append(f"{subject} IS NOT NULL")
+                return "(" + " AND ".join(conds) + ")"
+        # The general matcher: NULL stays NULL (as in SQL), and no function ever sees a NULL
+        # (FalkorDB evaluates every CASE branch and rejects NULL string positions).
+        text = f"coalesce({subject}, '')"
+        conds = []
+        if len(segments) == 1:
+            conds.append(f"size({text}) = {self.param(len(pattern))}")
+        else:
+            conds.append(f"size({text}) >= {self.param(len(first) + len(last))}")
+        if first:
+            conds.append(self._match_at(text, first, at_end=False))
+        if last:
+            conds.append(self._match_at(text, last, at_end=True))
+        if middle:
+            conds.append(self._find_in_order(text, middle, len(first), len(last)))
+        return f"(CASE WHEN {subject} IS NULL THEN null ELSE ({' AND '.join(conds)}) END)"
+
+    def _match_at(self, subject: str, segment: str, *, at_end: bool) -> str:
+        """``segment`` (with ``_`` wildcards) matches at the start or the end of ``subject``."""
+        seg = self.param(segment)
+        if at_end:
+            # Never a negative start (some engines raise on it): short values fail the size test.
+            offset = (
+                f"CASE WHEN size({subject}) < size({seg}) THEN 0 "
+                f"ELSE size({subject}) - size({seg}) END"
+            )
+        else:
+            offset = "0"
+        each = f"substring({seg}, i, 1) = '_' OR substring({subject}, {offset} + i, 1) = "
+        return f"all(i IN range(0, size({seg}) - 1) " + "WHERE " + each + f"substring({seg}, i, 1))"
+
+    def _find_in_order(self, subject: str, middle: list[str], start: int, tail: int) -> str:
+        """Each middle segment occurs, leftmost first, in order, between the anchored ends.
+
+        Leftmost placement of each fixed-length segment is optimal for ``%``-separated patterns,
+        so one left-to-right pass decides the match; ``-1`` marks failure.
+        """
+        segs = self.param(middle)
+        begin = self.param(start)
+        end = self.param(tail)
+        return (
+            f"reduce(pos = {begin}, seg IN {segs} | coalesce(head("
+            f"[p IN range(CASE WHEN pos < 0 THEN size({subject}) + 1 ELSE pos END, "
+            f"size({subject}) - {end} - size(seg)) "
+            f"WHERE all(i IN range(0, size(seg) - 1) WHERE substring(seg, i, 1) = '_' "
+            f"OR substring({subject}, p + i, 1) = substring(seg, i, 1)) | p + size(seg)]), -1)"
+            f") >= 0"
+        )
+
+    # ----------------------------------------------------------------------------- top level
+
+    def run(self, expr: Expr) -> CompiledFilter:
+        body = self.compile(expr, True)
+        implied = _implied_properties(expr)
+        conds = [
+            "(" + " OR ".join(f"{NODE}[{k}] IS NOT NULL" for k in keys) + ")"
+            for ref, keys in self.required.items()
+            if ref not in implied
+        ]
+        conds.append(body)
+        return CompiledFilter(list(self.matches), " AND ".join(conds), dict(self.params))
+
+
+def _property_ref(op: Operand) -> tuple[str, str] | None:
+    if isinstance(op, Field) and len(op.parts) == 3 and not op.quoted[0]:
+        head = op.parts[0].lower()
+        if head in ("properties", "custom_properties"):
+            return ("p" if head == "properties" else "c", op.parts[1])
+    return None
+
+
+def _implied_properties(e: Expr) -> set[tuple[str, str]]:
+    """Properties whose existence is already implied wherever ``e`` is TRUE (an atom on the
+    property's value is only TRUE when the value is set), so the join check can be skipped."""
+    if isinstance(e, And):
+        return set().union(*(_implied_properties(x) for x in e.items))
+    if isinstance(e, Or):
+        sets = [_implied_properties(x) for x in e.items]
+        return set.intersection(*sets) if sets else set()
+    operands: list[Operand] = []
+    if isinstance(e, Compare):
+        operands = [e.left, e.right]
+    elif (
+        (isinstance(e, In | Like | Between) and not e.negated)
+        or (isinstance(e, IsNull) and e.negated)
+        or isinstance(e, Truth)
+    ):
+        operands = [e.operand]
+    return {ref for ref in map(_property_ref, operands) if ref is not None}
+
+
+def _cost(e: Expr) -> int:
+    """Rough evaluation cost, to test cheap conjuncts first (AND is commutative in 3VL)."""
+    if isinstance(e, Like):
+        return 3
+    if isinstance(e, And | Or):
+        return max(_cost(x) for x in e.items) + 1
+    if isinstance(e, Not):
+        return _cost(e.expr)
+    return 1
+
+
+def compile_filter(text: str, kind: NodeKind, *, param_prefix: str = "f") -> CompiledFilter:
+    """Parse and compile ``text`` for nodes of ``kind`` (bound to the variable ``n``).
+
+    Raises :class:`~lineage_graph.exceptions.InvalidArgumentError` with a position for syntax
+    errors, unknown fields, type mismatches and unsupported constructs.
+    """
+    if not text.strip():
+        return CompiledFilter()
+    return _Compiler(text, kind, param_prefix).run(parse_filter(text))

@@ -1,0 +1,483 @@
+"""Tokenizer and recursive-descent parser for MLMD's ``filter_query`` language.
+
+MLMD parses filters as ZetaSQL boolean expressions; this module accepts the subset MLMD documents
+and its users write: ``AND`` / ``OR`` / ``NOT``, parentheses, ``= != <> < <= > >=``,
+``[NOT] IN (...)``, ``[NOT] LIKE``, ``[NOT] BETWEEN ... AND ...``, ``IS [NOT] NULL``, dotted field
+paths with back-quoted parts, string literals in single or double quotes with ZetaSQL escapes,
+ints (decimal and hex), floats and ``TRUE`` / ``FALSE`` / ``NULL``. Keywords and attribute names
+are case-insensitive, as in ZetaSQL.
+
+Every syntax error is an :class:`~lineage_graph.exceptions.InvalidArgumentError` whose message
+ends with ``[at line:column]`` (1-based, MLMD's format) so users can point at the culprit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..exceptions import InvalidArgumentError
+
+__all__ = [
+    "And",
+    "Between",
+    "Compare",
+    "Expr",
+    "Field",
+    "In",
+    "IsNull",
+    "Like",
+    "Literal",
+    "Not",
+    "Operand",
+    "Or",
+    "Truth",
+    "filter_error",
+    "parse_filter",
+]
+
+#: ZetaSQL rejects longer queries long before this; a bound keeps the parser's recursion safe.
+MAX_FILTER_CHARS = 1_000_000
+MAX_DEPTH = 200
+
+
+def _position(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"{line}:{column}"
+
+
+def filter_error(text: str, offset: int, message: str) -> InvalidArgumentError:
+    """An ``InvalidArgumentError`` pointing at ``offset`` of the filter, MLMD style."""
+    return InvalidArgumentError(f"Invalid `filter_query`: {message} [at {_position(text, offset)}]")
+
+
+# ------------------------------------------------------------------------------------- tokens
+
+#: "ident" | "qident" | "str" | "int" | "float" | "op" | "punct" | "kw" | "end" (a plain str:
+#: the parser re-reads ``tok`` after advancing, which Literal narrowing would misjudge).
+TokenKind = str
+KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "LIKE", "IS", "NULL", "TRUE", "FALSE", "BETWEEN"})
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: TokenKind
+    text: str  # the token's value: keyword upper-cased, identifier/string decoded
+    pos: int
+
+
+_SPACE = re.compile(r"\s+")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+|(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_OPS = ("<=", ">=", "!=", "<>", "=", "<", ">")
+_SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "?": "?",
+    '"': '"',
+    "'": "'",
+    "`": "`",
+}
+
+
+def _read_quoted(text: str, start: int, quote: str) -> tuple[str, int]:
+    """Decode a quoted literal starting at ``start`` (the quote); returns (value, end)."""
+    out: list[str] = []
+    i = start + 1
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == quote:
+            return "".join(out), i + 1
+        if ch == "\n" and quote != "`":
+            break
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        if i + 1 >= n:
+            break
+        esc = text[i + 1]
+        if esc in _SIMPLE_ESCAPES:
+            out.append(_SIMPLE_ESCAPES[esc])
+            i += 2
+        elif esc in "xX":
+            digits = text[i + 2 : i + 4]
+            if len(digits) != 2 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise filter_error(text, i, "Syntax error: Illegal escape sequence: \\x")
+            out.append(chr(int(digits, 16)))
+            i += 4
+        elif esc in "uU":
+            width = 4 if esc == "u" else 8
+            digits = text[i + 2 : i + 2 + width]
+            if len(digits) != width or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise filter_error(text, i, f"Syntax error: Illegal escape sequence: \\{esc}")
+            code = int(digits, 16)
+            if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                raise filter_error(text, i, "Syntax error: Illegal escape sequence: bad code point")
+            out.append(chr(code))
+            i += 2 + width
+        elif esc in "01234567":
+            digits = text[i + 1 : i + 4]
+            if len(digits) != 3 or not all(c in "01234567" for c in digits):
+                raise filter_error(text, i, "Syntax error: Illegal escape sequence: octal")
+            out.append(chr(int(digits, 8)))
+            i += 4
+        else:
+            raise filter_error(text, i, f"Syntax error: Illegal escape sequence: \\{esc}")
+    what = "identifier" if quote == "`" else "string literal"
+    raise filter_error(text, start, f"Syntax error: Unclosed {what}")
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        m = _SPACE.match(text, i)
+        if m:
+            i = m.end()
+            continue
+        ch = text[i]
+        if (ch.isalpha() and ch.isascii()) or ch == "_":
+            m = _IDENT.match(text, i)
+            assert m is not None
+            word = m.group()
+            if word.upper() in KEYWORDS:
+                tokens.append(Token("kw", word.upper(), i))
+            else:
+                tokens.append(Token("ident", word, i))
+            i = m.end()
+        elif ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+            m = _NUMBER.match(text, i)
+            assert m is not None
+            raw = m.group()
+            if m.end() < n and (text[m.end()].isalnum() or text[m.end()] == "_"):
+                raise filter_error(text, m.end(), "Syntax error: Unexpected character in number")
+            is_int = raw[:2].lower() == "0x" or not any(c in raw for c in ".eE")
+            tokens.append(Token("int" if is_int else "float", raw, i))
+            i = m.end()
+        elif ch in "\"'":
+            if text.startswith(ch * 3, i):
+                raise filter_error(text, i, "Syntax error: triple-quoted strings are unsupported")
+            value, end = _read_quoted(text, i, ch)
+            tokens.append(Token("str", value, i))
+            i = end
+        elif ch == "`":
+            value, end = _read_quoted(text, i, "`")
+            if not value:
+                raise filter_error(text, i, "Syntax error: Invalid empty identifier")
+            tokens.append(Token("qident", value, i))
+            i = end
+        elif ch in "(),.-":
+            tokens.append(Token("punct", ch, i))
+            i += 1
+        else:
+            for op in _OPS:
+                if text.startswith(op, i):
+                    tokens.append(Token("op", "!=" if op == "<>" else op, i))
+                    i += len(op)
+                    break
+            else:
+                raise filter_error(text, i, f'Syntax error: Illegal input character "{ch}"')
+    tokens.append(Token("end", "", n))
+    return tokens
+
+
+# ---------------------------------------------------------------------------------------- AST
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: int | float | str | bool | None
+    pos: int
+
+
+@dataclass(frozen=True)
+class Field:
+    """A dotted path; ``quoted[i]`` tells whether part ``i`` was back-quoted."""
+
+    parts: tuple[str, ...]
+    quoted: tuple[bool, ...]
+    pos: int
+
+
+Operand = Literal | Field
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: Operand
+    right: Operand
+    pos: int
+
+
+@dataclass(frozen=True)
+class In:
+    operand: Operand
+    values: tuple[Operand, ...]
+    negated: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class Like:
+    operand: Operand
+    pattern: Operand
+    negated: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class Between:
+    operand: Operand
+    low: Operand
+    high: Operand
+    negated: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class IsNull:
+    operand: Operand
+    negated: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class Truth:
+    """An operand used as a predicate: ``TRUE``, ``properties.flag.bool_value``."""
+
+    operand: Operand
+    pos: int
+
+
+@dataclass(frozen=True)
+class Not:
+    expr: Expr
+    pos: int
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Expr, ...]
+
+
+Expr = Compare | In | Like | Between | IsNull | Truth | Not | And | Or
+
+
+# ------------------------------------------------------------------------------------- parser
+
+
+def _describe(tok: Token) -> str:
+    if tok.kind == "end":
+        return "end of input"
+    if tok.kind in ("ident", "qident"):
+        return f'identifier "{tok.text[:40]}"'
+    if tok.kind == "kw":
+        return f"keyword {tok.text}"
+    if tok.kind == "str":
+        return "string literal"
+    if tok.kind in ("int", "float"):
+        return f"number {tok.text[:40]}"
+    return f'"{tok.text}"'
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def error(self, message: str, tok: Token | None = None) -> InvalidArgumentError:
+        return filter_error(self.text, (tok or self.tok).pos, message)
+
+    def unexpected(self, expected: str) -> InvalidArgumentError:
+        return self.error(f"Syntax error: Expected {expected} but got {_describe(self.tok)}")
+
+    def accept_kw(self, word: str) -> bool:
+        if self.tok.kind == "kw" and self.tok.text == word:
+            self.i += 1
+            return True
+        return False
+
+    def expect_kw(self, word: str) -> None:
+        if not self.accept_kw(word):
+            raise self.unexpected(f"keyword {word}")
+
+    def accept_punct(self, ch: str) -> bool:
+        if self.tok.kind == "punct" and self.tok.text == ch:
+            self.i += 1
+            return True
+        return False
+
+    def expect_punct(self, ch: str) -> None:
+        if not self.accept_punct(ch):
+            raise self.unexpected(f'"{ch}"')
+
+    def parse(self) -> Expr:
+        if self.tok.kind == "end":
+            raise self.error("Syntax error: Unexpected end of input")
+        expr = self.or_expr()
+        if self.tok.kind != "end":
+            raise self.unexpected("end of input")
+        return expr
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"Syntax error: expression nested deeper than {MAX_DEPTH} levels")
+
+    def or_expr(self) -> Expr:
+        items = [self.and_expr()]
+        while self.accept_kw("OR"):
+            items.append(self.and_expr())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def and_expr(self) -> Expr:
+        items = [self.not_expr()]
+        while self.accept_kw("AND"):
+            items.append(self.not_expr())
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def not_expr(self) -> Expr:
+        tok = self.tok
+        if self.accept_kw("NOT"):
+            self._enter()
+            inner = self.not_expr()
+            self.depth -= 1
+            return Not(inner, tok.pos)
+        return self.predicate()
+
+    def predicate(self) -> Expr:
+        start = self.tok
+        if self.tok.kind == "punct" and self.tok.text == "(":
+            self.i += 1
+            self._enter()
+            inner = self.or_expr()
+            self.depth -= 1
+            self.expect_punct(")")
+            if self.tok.kind == "op" or (
+                self.tok.kind == "kw" and self.tok.text in ("IN", "LIKE", "IS", "BETWEEN")
+            ):
+                raise self.error("Syntax error: a parenthesized condition cannot be compared")
+            return inner
+        left = self.operand()
+        tok = self.tok
+        if tok.kind == "op":
+            self.i += 1
+            return Compare(tok.text, left, self.operand(), tok.pos)
+        if self.accept_kw("IS"):
+            negated = self.accept_kw("NOT")
+            self.expect_kw("NULL")
+            return IsNull(left, negated, tok.pos)
+        negated = False
+        if tok.kind == "kw" and tok.text == "NOT":
+            nxt = self.tokens[self.i + 1]
+            if nxt.kind == "kw" and nxt.text in ("IN", "LIKE", "BETWEEN"):
+                self.i += 1
+                negated = True
+            else:
+                raise self.error("Syntax error: Unexpected keyword NOT")
+        op_tok = self.tok
+        if self.accept_kw("IN"):
+            self.expect_punct("(")
+            values = [self.operand()]
+            while self.accept_punct(","):
+                values.append(self.operand())
+            self.expect_punct(")")
+            return In(left, tuple(values), negated, op_tok.pos)
+        if self.accept_kw("LIKE"):
+            return Like(left, self.operand(), negated, op_tok.pos)
+        if self.accept_kw("BETWEEN"):
+            low = self.operand()
+            self.expect_kw("AND")
+            high = self.operand()
+            return Between(left, low, high, negated, op_tok.pos)
+        if negated:  # pragma: no cover - guarded above
+            raise self.unexpected("IN, LIKE or BETWEEN")
+        return Truth(left, start.pos)
+
+    def operand(self) -> Operand:
+        tok = self.tok
+        if tok.kind == "punct" and tok.text == "-":
+            nxt = self.tokens[self.i + 1]
+            if nxt.kind not in ("int", "float"):
+                raise self.error("Syntax error: Expected a number after unary minus", nxt)
+            self.i += 2
+            return Literal(self._number(nxt, negative=True), tok.pos)
+        if tok.kind in ("int", "float"):
+            self.i += 1
+            return Literal(self._number(tok), tok.pos)
+        if tok.kind == "str":
+            self.i += 1
+            return Literal(tok.text, tok.pos)
+        if tok.kind == "kw" and tok.text in ("TRUE", "FALSE", "NULL"):
+            self.i += 1
+            value = None if tok.text == "NULL" else tok.text == "TRUE"
+            return Literal(value, tok.pos)
+        if tok.kind in ("ident", "qident"):
+            return self.field()
+        raise self.unexpected("a field or a literal")
+
+    def _number(self, tok: Token, *, negative: bool = False) -> int | float:
+        raw = tok.text
+        if tok.kind == "int":
+            value = int(raw, 16) if raw[:2].lower() == "0x" else int(raw, 10)
+            value = -value if negative else value
+            if not -(2**63) <= value <= 2**63 - 1:
+                raise self.error(f"Invalid integer literal: {raw[:40]}", tok)
+            return value
+        number = -float(raw) if negative else float(raw)
+        if number in (float("inf"), float("-inf")):
+            raise self.error(f"Invalid floating point literal: {raw[:40]}", tok)
+        return number
+
+    def field(self) -> Field:
+        start = self.tok
+        parts: list[str] = []
+        quoted: list[bool] = []
+        while True:
+            tok = self.tok
+            if tok.kind not in ("ident", "qident"):
+                # ``properties.NULL`` etc.: keywords are valid path parts after a dot in ZetaSQL
+                if parts and tok.kind == "kw":
+                    parts.append(tok.text.lower())
+                    quoted.append(False)
+                    self.i += 1
+                else:
+                    raise self.unexpected("an identifier")
+            else:
+                parts.append(tok.text)
+                quoted.append(tok.kind == "qident")
+                self.i += 1
+            if not self.accept_punct("."):
+                break
+        return Field(tuple(parts), tuple(quoted), start.pos)
+
+
+def parse_filter(text: str) -> Expr:
+    """The AST of ``text``; :class:`InvalidArgumentError` with a position on a syntax error."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise InvalidArgumentError(
+            f"Invalid `filter_query`: longer than {MAX_FILTER_CHARS} characters"
+        )
+    return _Parser(text).parse()

@@ -1,0 +1,432 @@
+"""Copy a whole ML Metadata store (SQLite file or any ``ConnectionConfig``) into a LineageStore.
+
+MLMD is read with its own ``MetadataStore`` (reads only). Everything is copied: types (properties,
+base type, version, description, external id), artifacts, executions, contexts (properties,
+custom properties, states, external ids, create/update times), events (type, path, time),
+attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes per atomic
+statement).
+
+Ids. Into an EMPTY store the MLMD ids are kept: nodes are inserted in MLMD id order and the
+store's id sequence skips MLMD's gaps, so node ``n`` of MLMD is node ``n`` here (types too: MLMD's
+type ids start at 10 after its hidden system types, and so do the imported ones). With
+``merge=True`` into a non-empty store ids cannot be kept; the report maps every MLMD id to the
+new one. Times: create/update times are MLMD's, event times too.
+
+Re-running (``merge=True`` on a store that already holds the import) is safe: a node whose id
+exists with the same type and name (and uri for artifacts) is updated in place, existing
+events, links and parent links are skipped; so the second run changes nothing.
+
+The native API has no public write path taking given ids and times (it allocates both itself);
+:class:`_NativeWriter` is the one place that reaches into the store's repositories for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from ..models import (
+    Association,
+    Attribution,
+    Event,
+    NodeKind,
+    NodeType,
+    ParentContext,
+)
+from ..models import Node as NodeModel
+from ..store import LineageStore
+
+if TYPE_CHECKING:
+    from .._repositories.nodes import NodeRepository
+
+__all__ = ["CHUNK", "ImportReport", "import_mlmd", "open_mlmd"]
+
+#: Nodes (or relationship rows) per atomic write: DESIGN.md §3 keeps batches around 1k rows.
+CHUNK = 1000
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class ImportReport:
+    """What an import copied. ``id_map[kind][mlmd_id] = new_id`` for every node and type."""
+
+    types: int = 0
+    artifacts: int = 0
+    executions: int = 0
+    contexts: int = 0
+    events: int = 0
+    attributions: int = 0
+    associations: int = 0
+    parent_contexts: int = 0
+    updated: int = 0  # nodes found already imported (merge re-run) and rewritten in place
+    skipped_relations: int = 0  # events/links already present (merge re-run)
+    ids_preserved: bool = True
+    id_map: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "types": self.types,
+            "artifacts": self.artifacts,
+            "executions": self.executions,
+            "contexts": self.contexts,
+            "events": self.events,
+            "attributions": self.attributions,
+            "associations": self.associations,
+            "parent_contexts": self.parent_contexts,
+            "updated": self.updated,
+            "skipped_relations": self.skipped_relations,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.counts(), "ids_preserved": self.ids_preserved}
+
+
+def open_mlmd(source: Any) -> Any:
+    """An ``ml_metadata`` MetadataStore for a SQLite path or a ``ConnectionConfig`` (read only)."""
+    try:
+        from ml_metadata.metadata_store import metadata_store
+        from ml_metadata.proto import metadata_store_pb2
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise FailedPreconditionError(
+            "importing an MLMD store needs ml-metadata: pip install 'lineage-graph[mlmd]'"
+        ) from exc
+    pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise NotFoundError(f"no MLMD SQLite file at {path!r}")
+        config = pb.ConnectionConfig()
+        config.sqlite.filename_uri = path
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    elif isinstance(source, pb.ConnectionConfig):
+        config = source
+    else:
+        raise InvalidArgumentError(
+            f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"
+        )
+    try:
+        return metadata_store.MetadataStore(config)
+    except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
+        raise FailedPreconditionError(f"cannot open the MLMD store: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------- native writes
+
+
+class _NativeWriter:
+    """Inserts nodes with given ids and times. The only code here that uses the store's
+    repositories directly (see the module docstring for the public method this stands in for)."""
+
+    def __init__(self, store: LineageStore) -> None:
+        self.store = store
+        self.repos: dict[NodeKind, NodeRepository[Any]] = {
+            NodeKind.ARTIFACT: store._artifacts,
+            NodeKind.EXECUTION: store._executions,
+            NodeKind.CONTEXT: store._contexts,
+        }
+        self.ids = store._artifacts.ids
+
+    def skip_to(self, sequence: str, wanted: int) -> bool:
+        """Make the next id of ``sequence`` equal ``wanted`` (by skipping ids); False if taken."""
+        probe = self.ids.allocate(sequence, 1)[0]
+        if probe > wanted:
+            self.ids.release(sequence, [probe])
+            return False
+        if probe < wanted:
+            self.ids.allocate(sequence, wanted - probe - 1)
+        else:
+            self.ids.release(sequence, [probe])
+        return True
+
+    def put_type(self, t: NodeType, wanted_id: int | None) -> int:
+        if wanted_id is not None:
+            self.skip_to("Type", wanted_id)
+            return self.store.put_type(t)
+        # Merging: a same-named type already there gains MLMD's properties (never loses any).
+        return self.store.put_type(t, can_add_fields=True, can_omit_fields=True)
+
+    def put_nodes(
+        self,
+        kind: NodeKind,
+        models: Sequence[NodeModel],
+        times: Sequence[tuple[int | None, int | None]],
+    ) -> list[int]:
+        from .._repositories.graph import WriteBatch
+
+        repo = self.repos[kind]
+        prepared = repo.prepare(models)
+        by_id = {row["id"]: row for row in prepared.rows}
+        for node_id, (created, updated) in zip(prepared.ids, times, strict=True):
+            props = by_id[node_id]["props"]
+            if created:
+                props["create_time_since_epoch"] = created
+            if updated:
+                props["last_update_time_since_epoch"] = updated
+        batch = WriteBatch()
+        setattr(
+            batch,
+            {"Artifact": "artifacts", "Execution": "executions"}.get(kind.value, "contexts"),
+            prepared,
+        )
+        self.store._writer.execute(batch)
+        return list(prepared.ids)
+
+
+# -------------------------------------------------------------------------------- importer
+
+_KINDS = (NodeKind.ARTIFACT, NodeKind.EXECUTION, NodeKind.CONTEXT)
+_SEQUENCE = {k: k.value for k in _KINDS}
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _store_is_empty(store: LineageStore) -> bool:
+    return all(store.count(k) == 0 for k in _KINDS) and not any(store.get_types(k) for k in _KINDS)
+
+
+class _Importer:
+    def __init__(
+        self, mlmd: Any, store: LineageStore, progress: Progress | None, merge: bool
+    ) -> None:
+        self.mlmd = mlmd
+        self.store = store
+        self.progress = progress or (lambda stage, done, total: None)
+        self.writer = _NativeWriter(store)
+        self.report = ImportReport()
+        self.empty = _store_is_empty(store)
+        if not self.empty and not merge:
+            raise FailedPreconditionError(
+                "the target store is not empty: import into an empty store, or pass --merge "
+                "(merge=True) to add to it (MLMD ids are then mapped, not kept)"
+            )
+        self.type_map: dict[tuple[NodeKind, int], int] = {}
+        self.node_map: dict[NodeKind, dict[int, int]] = {k: {} for k in _KINDS}
+
+    # ---------------------------------------------------------------------------- types
+
+    def read_types(self) -> list[tuple[NodeKind, Any]]:
+        getters = {
+            NodeKind.ARTIFACT: (self.mlmd.get_artifact_types, self.mlmd.get_artifact_types_by_id),
+            NodeKind.EXECUTION: (
+                self.mlmd.get_execution_types,
+                self.mlmd.get_execution_types_by_id,
+            ),
+            NodeKind.CONTEXT: (self.mlmd.get_context_types, self.mlmd.get_context_types_by_id),
+        }
+        found: list[tuple[NodeKind, Any]] = []
+        for kind, (get_all, _) in getters.items():
+            found += [(kind, t) for t in get_all()]
+        self._getters: dict[NodeKind, tuple[Any, Any]] = getters
+        return found
+
+    def import_types(self, nodes: dict[NodeKind, list[Any]]) -> None:
+        from ._convert import to_type
+
+        types = self.read_types()
+        known = {(k, t.id) for k, t in types}
+        # System types (mlmd.Dataset, ...) are hidden from get_*_types: fetch those in use.
+        for kind, msgs in nodes.items():
+            used = {m.type_id for m in msgs} - {tid for k, tid in known if k == kind}
+            if used:
+                types += [(kind, t) for t in self._getters[kind][1](sorted(used))]
+        types.sort(key=lambda kt: kt[1].id)
+        for done, (kind, msg) in enumerate(types, start=1):
+            model = to_type(kind, msg).model_copy(update={"id": None})
+            new_id = self.writer.put_type(model, msg.id if self.empty else None)
+            self.type_map[(kind, msg.id)] = new_id
+            self.report.id_map.setdefault(f"{kind.value}Type", {})[msg.id] = new_id
+            if new_id != msg.id:
+                self.report.ids_preserved = False
+            self.progress("types", done, len(types))
+        self.report.types = len(types)
+
+    # ---------------------------------------------------------------------------- nodes
+
+    def _existing_twin(self, kind: NodeKind, msg: Any, model: NodeModel) -> int | None:
+        """In merge mode: the node this one already is. A context is its (type, name), which is
+        unique; an artifact or execution is the node of the same id, type and name (and uri)."""
+        if self.empty:
+            return None
+        if kind == NodeKind.CONTEXT:
+            assert model.type_id is not None and model.name is not None
+            twins = self.writer.repos[kind].get_by_type_and_names([(model.type_id, model.name)])
+            return twins[0].id if twins else None
+        found: list[NodeModel] = list(self.writer.repos[kind].get_by_ids([msg.id]))
+        if not found:
+            return None
+        old = found[0]
+        same = old.type_id == model.type_id and old.name == model.name
+        if kind == NodeKind.ARTIFACT:
+            same = same and getattr(old, "uri", None) == getattr(model, "uri", None)
+        return msg.id if same else None
+
+    def import_nodes(self, kind: NodeKind, msgs: list[Any]) -> None:
+        from ._convert import to_node
+
+        msgs = sorted(msgs, key=lambda m: m.id)
+        total = len(msgs)
+        done = 0
+        for chunk in _chunks(msgs):
+            models: list[NodeModel] = []
+            times: list[tuple[int | None, int | None]] = []
+            pending_new: list[int] = []
+            for msg in chunk:
+                model = to_node(kind, msg).model_copy(
+                    update={"id": None, "type_id": self.type_map[(kind, msg.type_id)]}
+                )
+                twin = self._existing_twin(kind, msg, model)
+                if twin is not None:
+                    model = model.model_copy(update={"id": twin})
+                    self.report.updated += 1
+                else:
+                    pending_new.append(msg.id)
+                models.append(model)
+                times.append(
+                    (msg.create_time_since_epoch or None, msg.last_update_time_since_epoch or None)
+                )
+            if self.empty:
+                # Keep MLMD's ids: the sequence skips MLMD's gaps, so the k-th new id is msg.id.
+                new_ids = self._put_with_ids(kind, models, times, [m.id for m in chunk])
+            else:
+                new_ids = self.writer.put_nodes(kind, models, times)
+            for msg, new_id in zip(chunk, new_ids, strict=True):
+                self.node_map[kind][msg.id] = new_id
+                if new_id != msg.id:
+                    self.report.ids_preserved = False
+            done += len(chunk)
+            self.progress(f"{kind.value.lower()}s", done, total)
+        self.report.id_map[kind.value] = dict(self.node_map[kind])
+        setattr(self.report, f"{kind.value.lower()}s", total)
+
+    def _put_with_ids(
+        self,
+        kind: NodeKind,
+        models: list[NodeModel],
+        times: list[tuple[int | None, int | None]],
+        wanted: list[int],
+    ) -> list[int]:
+        """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between."""
+        out: list[int] = []
+        start = 0
+        while start < len(models):
+            end = start + 1
+            while end < len(models) and wanted[end] == wanted[end - 1] + 1:
+                end += 1
+            self.writer.skip_to(_SEQUENCE[kind], wanted[start])
+            out += self.writer.put_nodes(kind, models[start:end], times[start:end])
+            start = end
+        return out
+
+    # ---------------------------------------------------------------------- relationships
+
+    def import_events(self, artifact_ids: list[int]) -> None:
+        from ._convert import to_event
+
+        msgs = self.mlmd.get_events_by_artifact_ids(artifact_ids) if artifact_ids else []
+        a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
+        events: list[Event] = []
+        for msg in msgs:
+            event = to_event(msg)
+            events.append(
+                event.model_copy(
+                    update={
+                        "artifact_id": a_map[msg.artifact_id],
+                        "execution_id": e_map[msg.execution_id],
+                    }
+                )
+            )
+        if not self.empty and events:
+            existing = {
+                (e.artifact_id, e.execution_id, int(e.type))
+                for e in self.store.get_events_by_artifact_ids(
+                    sorted({e.artifact_id for e in events if e.artifact_id})
+                )
+            }
+            fresh = [
+                e for e in events if (e.artifact_id, e.execution_id, int(e.type)) not in existing
+            ]
+            self.report.skipped_relations += len(events) - len(fresh)
+            events = fresh
+        for done, chunk in enumerate(_chunks(events), start=1):
+            self.store.put_events(list(chunk))
+            self.progress("events", min(done * CHUNK, len(events)), len(events))
+        self.report.events = len(events)
+
+    def import_links(self, context_ids: list[int]) -> None:
+        c_map = self.node_map[NodeKind.CONTEXT]
+        a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
+        attributions: list[Attribution] = []
+        associations: list[Association] = []
+        parents: list[ParentContext] = []
+        for done, cid in enumerate(context_ids, start=1):
+            new_c = c_map[cid]
+            attributions += [
+                Attribution(artifact_id=a_map[a.id], context_id=new_c)
+                for a in self.mlmd.get_artifacts_by_context(cid)
+            ]
+            associations += [
+                Association(execution_id=e_map[e.id], context_id=new_c)
+                for e in self.mlmd.get_executions_by_context(cid)
+            ]
+            parents += [
+                ParentContext(child_id=new_c, parent_id=c_map[p.id])
+                for p in self.mlmd.get_parent_contexts_by_context(cid)
+            ]
+            self.progress("contexts' links", done, len(context_ids))
+        if not self.empty and parents:
+            existing = {
+                (p.child_id, p.parent_id)
+                for p in parents
+                if p.parent_id
+                in {c.id for c in self.store.get_parent_contexts_by_context(p.child_id)}
+            }
+            fresh = [p for p in parents if (p.child_id, p.parent_id) not in existing]
+            self.report.skipped_relations += len(parents) - len(fresh)
+            parents = fresh
+        for chunk in _chunks(attributions):
+            self.store.put_attributions_and_associations(list(chunk), [])
+        for chunk in _chunks(associations):
+            self.store.put_attributions_and_associations([], list(chunk))
+        # Parents in one write: the store checks the whole batch for cycles.
+        if parents:
+            self.store.put_parent_contexts(parents)
+        self.report.attributions = len(attributions)
+        self.report.associations = len(associations)
+        self.report.parent_contexts = len(parents)
+
+    def run(self) -> ImportReport:
+        nodes = {
+            NodeKind.ARTIFACT: list(self.mlmd.get_artifacts()),
+            NodeKind.EXECUTION: list(self.mlmd.get_executions()),
+            NodeKind.CONTEXT: list(self.mlmd.get_contexts()),
+        }
+        self.import_types(nodes)
+        for kind in _KINDS:
+            self.import_nodes(kind, nodes[kind])
+        self.import_events(sorted(m.id for m in nodes[NodeKind.ARTIFACT]))
+        self.import_links(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
+        return self.report
+
+
+def import_mlmd(
+    source: Any,
+    store: LineageStore,
+    *,
+    progress: Progress | None = None,
+    merge: bool = False,
+) -> ImportReport:
+    """Copy the MLMD store ``source`` (SQLite path or ``ConnectionConfig``) into ``store``.
+
+    ``store`` must be empty unless ``merge``; ``progress(stage, done, total)`` is called as the
+    import advances. Raises :class:`FailedPreconditionError` for a non-empty target without
+    ``merge`` (nothing is written), :class:`NotFoundError` for a missing SQLite file.
+    """
+    mlmd = open_mlmd(source)
+    return _Importer(mlmd, store, progress, merge).run()

@@ -1,0 +1,169 @@
+"""Differential harness: the same calls on real ml_metadata (in-memory) and on our adapter.
+
+``both`` runs each call on ``ml_metadata.metadata_store.MetadataStore`` (fake database) and on
+``lineage_graph.mlmd.MetadataStore`` over a fresh embedded store, and compares the results
+(protos with the store-set times cleared: they legitimately differ; ids must be equal) or the
+raised ``ml_metadata.errors`` class.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ml_metadata")
+
+from google.protobuf import json_format
+from google.protobuf import message as _message
+from ml_metadata import errors
+from ml_metadata.metadata_store import metadata_store as mlmd
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from lineage_graph import LineageStore
+from lineage_graph.mlmd import MetadataStore
+
+_TIME_FIELDS = (
+    "create_time_since_epoch",
+    "last_update_time_since_epoch",
+    "milliseconds_since_epoch",
+)
+
+
+def public_methods(cls: type) -> list[str]:
+    return sorted(n for n in dir(cls) if not n.startswith("_") and callable(getattr(cls, n)))
+
+
+#: The 49 public methods of ml_metadata's MetadataStore 1.17.1.
+MLMD_METHODS = public_methods(mlmd.MetadataStore)
+
+
+def real_mlmd() -> Any:
+    return mlmd.MetadataStore(pb.ConnectionConfig(fake_database=pb.FakeDatabaseConfig()))
+
+
+def normalise(value: Any, *, clear: tuple[str, ...] = ()) -> Any:
+    """A comparable form: protos as dicts of their set fields (map order ignored) with the times
+    (and ``clear``) removed."""
+    if isinstance(value, _message.Message):
+        copy = type(value)()
+        copy.CopyFrom(value)
+        _clear(copy, _TIME_FIELDS + clear)
+        return (
+            type(value).__name__,
+            json_format.MessageToDict(copy, preserving_proto_field_name=True),
+        )
+    if isinstance(value, list | tuple):
+        return type(value)(normalise(v, clear=clear) for v in value)
+    return value
+
+
+def _clear(msg: Any, fields: tuple[str, ...]) -> None:
+    for field in fields:
+        if field in msg.DESCRIPTOR.fields_by_name and msg.HasField(field):
+            msg.ClearField(field)
+    for fd in msg.DESCRIPTOR.fields:
+        if fd.message_type is None or fd.message_type.GetOptions().map_entry:
+            continue
+        if fd.label == fd.LABEL_REPEATED:
+            for sub in getattr(msg, fd.name):
+                _clear(sub, fields)
+        elif msg.HasField(fd.name):
+            _clear(getattr(msg, fd.name), fields)
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=1, sort_keys=True, default=str)
+
+
+class Both:
+    """Run calls on both stores; ``called`` records which methods a test exercised."""
+
+    def __init__(self, ref: Any, ours: MetadataStore) -> None:
+        self.ref = ref
+        self.ours = ours
+        self.called: set[str] = set()
+
+    def call(
+        self,
+        method: str,
+        *args: Any,
+        clear: tuple[str, ...] = (),
+        unordered: bool = False,
+        unordered_fields: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> Any:
+        """The same call on both; results must be equal (after ``normalise``, in any order if
+        ``unordered``); returns ours."""
+        self.called.add(method)
+        expected = getattr(self.ref, method)(*args, **kwargs)
+        got = getattr(self.ours, method)(*args, **kwargs)
+        want, have = normalise(expected, clear=clear), normalise(got, clear=clear)
+        if unordered:
+            want, have = sorted(want, key=repr), sorted(have, key=repr)
+        for field in unordered_fields:  # repeated fields of a single proto result
+            for side in (want, have):
+                side[1][field] = sorted(side[1].get(field, []), key=repr)
+        if have != want:
+            diff = difflib.unified_diff(
+                _pretty(want).splitlines(), _pretty(have).splitlines(), "ml_metadata", "ours", n=2
+            )
+            raise AssertionError(f"{method}{args}: ours differs\n" + "\n".join(diff))
+        return got
+
+    def fails(self, method: str, *args: Any, **kwargs: Any) -> type[Exception]:
+        """The same call fails on both with the same ml_metadata error class."""
+        self.called.add(method)
+        with pytest.raises(errors.StatusError) as ref_exc:
+            getattr(self.ref, method)(*args, **kwargs)
+        with pytest.raises(errors.StatusError) as our_exc:
+            getattr(self.ours, method)(*args, **kwargs)
+        assert type(our_exc.value) is type(ref_exc.value), (
+            f"{method}: ml_metadata raised {type(ref_exc.value).__name__}: {ref_exc.value}; "
+            f"we raised {type(our_exc.value).__name__}: {our_exc.value}"
+        )
+        return type(our_exc.value)
+
+
+@pytest.fixture
+def ours(store: LineageStore) -> MetadataStore:
+    return MetadataStore(store)
+
+
+@pytest.fixture
+def both(ours: MetadataStore) -> Iterator[Both]:
+    yield Both(real_mlmd(), ours)
+
+
+@pytest.fixture
+def make_both(request: pytest.FixtureRequest) -> Iterator[Callable[[], Both]]:
+    """A factory of fresh pairs (a new graph on the session's embedded server each time), for
+    hypothesis tests that need an empty pair per example."""
+    from lineage_graph.backends import open_backend
+    from lineage_graph.backends.embedded import EmbeddedBackend
+
+    from ..conftest import RecordingBackend
+
+    server: EmbeddedBackend = request.getfixturevalue("falkordb_server")
+    assert server.server is not None
+    opened: list[EmbeddedBackend] = []
+
+    def make() -> Both:
+        inner = open_backend(
+            f"unix://{server.server.socket_path}", graph=f"mlmd_pair{next(_pairs)}"
+        )
+        assert isinstance(inner, EmbeddedBackend)
+        opened.append(inner)
+        return Both(real_mlmd(), MetadataStore(LineageStore(RecordingBackend(inner))))
+
+    yield make
+    for backend in opened:
+        backend.drop_graph()
+        backend.close()
+
+
+_pairs = itertools.count()

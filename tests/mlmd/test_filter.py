@@ -1,0 +1,368 @@
+"""filter_query engine on its own: syntax errors with positions, paging tokens, restrictions,
+hostile input, and Neo4j validity of the generated queries (Neo4j's own analyser)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    Attribution,
+    Context,
+    ContextType,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+    PropertyType,
+)
+from lineage_graph.mlmd._filter import compile_filter
+from lineage_graph.mlmd._filter_parse import parse_filter
+from lineage_graph.mlmd._listing import ListQuery, build_list_query, list_node_ids
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_DIR = ROOT / "tools" / "cypher-lint"
+
+A = NodeKind.ARTIFACT
+
+
+def quote(text: str) -> str:
+    """``text`` as a double-quoted filter literal."""
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f'"{escaped}"'
+
+
+def backquote(name: str) -> str:
+    escaped = (
+        name.replace("\\", "\\\\").replace("`", "\\`").replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f"`{escaped}`"
+
+
+def ids(store: LineageStore, filter_query: str = "", **kwargs: object) -> list[int]:
+    found, _ = list_node_ids(store, ListQuery(kind=A, filter_query=filter_query, **kwargs))  # type: ignore[arg-type]
+    return found
+
+
+# ------------------------------------------------------------------------------ syntax errors
+
+
+@pytest.mark.parametrize(
+    ("query", "position"),
+    [
+        ("uri ==== 3", "1:6"),
+        ("(id = 1", "1:8"),
+        ("id = 1)", "1:7"),
+        ("id = 1 id = 2", "1:8"),
+        ("id = ", "1:6"),
+        ('name = "unclosed', "1:8"),
+        ("name = 'a\\qb'", "1:10"),
+        ("id = 1 AND\n  name ~ 'x'", "2:8"),
+        ("properties.x.int_value IN ()", "1:28"),
+        ("id IS 3", "1:7"),
+        ("`` = 1", "1:1"),
+        ("id = 99999999999999999999", "1:6"),
+        ("NOT", "1:4"),
+    ],
+)
+def test_syntax_error_names_the_position(query: str, position: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=rf"\[at {position}\]"):
+        compile_filter(query, A)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "nosuch = 1",
+        'id = "1"',
+        "name = 3",
+        "name = NULL",
+        "state = live",
+        "state = NOT_A_STATE",
+        "properties.x.struct_value = 1",
+        "properties.x = 1",
+        "contexts_a.uri = 'x'",
+        "parent_contexts_a.id = 1",
+        "events_a.artifact_id = 1",
+        "id LIKE 'x'",
+        "uri LIKE name",
+        "name = 'nul\\x00char'",
+        "id",
+        "((((" * 300 + "id = 1" + "))))" * 300,
+    ],
+)
+def test_semantic_errors_are_invalid_argument(query: str) -> None:
+    with pytest.raises(InvalidArgumentError, match="Invalid `filter_query`"):
+        compile_filter(query, A)
+
+
+def test_parser_accepts_the_documented_forms() -> None:
+    for text in [
+        "id = 1 AND (name = 'a' OR NOT uri LIKE \"%x\")",
+        "properties.`my prop`.int_value >= -3",
+        "custom_properties.`a\\`b`.string_value = 'x'",
+        "state IN (LIVE, PENDING) AND id NOT IN (1, 2) AND id NOT BETWEEN 3 AND 4",
+        "name IS NOT NULL and uri is null",
+        "properties.x.double_value < 1.5e3 AND properties.y.double_value > .5",
+        "name = '\\u00e9\\n\\t\\\\'",
+    ]:
+        parse_filter(text)
+        compile_filter(text, A)
+
+
+# ------------------------------------------------------------------------- paging and order
+
+
+@pytest.fixture
+def thirty(store: LineageStore) -> LineageStore:
+    store.put_artifact_type(ArtifactType(name="DataSet", properties={"day": PropertyType.INT}))
+    store.put_artifact_type(ArtifactType(name="Model", version="v2"))
+    store.put_context_type(ContextType(name="Exp"))
+    for start in range(0, 30, 10):  # batches: create times tie inside a batch
+        store.put_artifacts(
+            [
+                Artifact(type="DataSet", uri=f"/d/{i}", properties={"day": i % 4})
+                for i in range(start, start + 10)
+            ]
+        )
+    store.put_artifacts([Artifact(type="Model", type_version="v2", uri="/m/1")])
+    (ctx,) = store.put_contexts([Context(type="Exp", name="e")])
+    store.put_attributions_and_associations(
+        [Attribution(artifact_id=i, context_id=ctx) for i in (3, 5, 31)], []
+    )
+    return store
+
+
+@pytest.mark.parametrize("order_by", ["id", "create_time", "last_update_time"])
+@pytest.mark.parametrize("is_asc", [True, False])
+def test_pages_concatenate_to_the_full_listing(
+    thirty: LineageStore, order_by: str, is_asc: bool
+) -> None:
+    query = ListQuery(
+        kind=A, filter_query="properties.day.int_value >= 1", order_by=order_by, is_asc=is_asc
+    )
+    full, token = list_node_ids(thirty, query)
+    assert token is None and len(full) == 22
+    times = {
+        a.id: getattr(a, f"{order_by}_since_epoch" if order_by != "id" else "id")
+        for a in thirty.get_artifacts()
+    }
+    expected = sorted(full, key=lambda i: (times[i], i), reverse=not is_asc)
+    assert full == expected
+    pages: list[int] = []
+    token = None
+    while True:
+        page, token = list_node_ids(
+            thirty,
+            ListQuery(**{**query.__dict__, "limit": 5, "page_token": token}),
+        )
+        pages += page
+        assert len(page) <= 5
+        if token is None:
+            break
+    assert pages == full
+
+
+def test_limit_without_more_rows_gives_no_token(thirty: LineageStore) -> None:
+    found, token = list_node_ids(thirty, ListQuery(kind=A, limit=31))
+    assert len(found) == 31 and token is None
+    found, token = list_node_ids(thirty, ListQuery(kind=A, limit=30))
+    assert len(found) == 30 and token is not None
+
+
+def test_a_token_only_continues_its_own_query(thirty: LineageStore) -> None:
+    _, token = list_node_ids(thirty, ListQuery(kind=A, filter_query="id > 1", limit=2))
+    assert token
+    for other in [
+        ListQuery(kind=A, filter_query="id > 2", limit=2, page_token=token),
+        ListQuery(kind=A, filter_query="id > 1", order_by="create_time", limit=2, page_token=token),
+        ListQuery(kind=A, filter_query="id > 1", is_asc=False, limit=2, page_token=token),
+        ListQuery(kind=NodeKind.EXECUTION, filter_query="id > 1", limit=2, page_token=token),
+    ]:
+        with pytest.raises(InvalidArgumentError, match="different query"):
+            list_node_ids(thirty, other)
+    for garbage in ["x", "bm90IGpzb24=", token[:-4], "é"]:
+        with pytest.raises(InvalidArgumentError, match="invalid page token"):
+            list_node_ids(thirty, ListQuery(kind=A, filter_query="id > 1", page_token=garbage))
+    page, _ = list_node_ids(
+        thirty, ListQuery(kind=A, filter_query="id > 1", limit=2, page_token=token)
+    )
+    assert page == [4, 5]
+
+
+def test_bad_options_are_invalid_argument(thirty: LineageStore) -> None:
+    with pytest.raises(InvalidArgumentError, match="limit"):
+        list_node_ids(thirty, ListQuery(kind=A, limit=-1))
+    with pytest.raises(InvalidArgumentError, match="order_by"):
+        list_node_ids(thirty, ListQuery(kind=A, order_by="name"))
+    with pytest.raises(InvalidArgumentError, match="context"):
+        list_node_ids(thirty, ListQuery(kind=NodeKind.CONTEXT, context_id=1))
+
+
+def test_type_and_context_restrictions(thirty: LineageStore) -> None:
+    assert ids(thirty, type_name="Model", type_version="v2") == [31]
+    assert ids(thirty, type_name="Model") == []  # no unversioned Model type
+    assert ids(thirty, "id > 0", type_name="Nope") == []
+    with pytest.raises(InvalidArgumentError):
+        ids(thirty, "id >", type_name="Nope")  # a bad filter is an error even then
+    assert ids(thirty, context_id=1) == [3, 5, 31]
+    assert ids(thirty, "uri LIKE '/d/%'", context_id=1, is_asc=False) == [5, 3]
+    assert ids(thirty, context_id=99) == []
+    assert ids(thirty, "id > 3", type_name="DataSet", context_id=1) == [5]
+    found, token = list_node_ids(thirty, ListQuery(kind=A, context_id=1, limit=2))
+    assert found == [3, 5] and token
+    rest, _ = list_node_ids(thirty, ListQuery(kind=A, context_id=1, limit=2, page_token=token))
+    assert rest == [31]
+
+
+# ----------------------------------------------------------------------------- hostile input
+
+HOSTILE = [
+    'x" OR 1=1 //',
+    "x' OR true RETURN n //",
+    "`) DETACH DELETE n //",
+    "}) MATCH (m) DETACH DELETE m //",
+    "$p0",
+    "ünï 😀 文字",
+    "back\\slash",
+    "%_%",
+    "a" * 3000,
+]
+
+
+@pytest.fixture
+def hostile(store: LineageStore) -> LineageStore:
+    store.put_artifact_type(ArtifactType(name="T"))
+    store.put_artifacts(
+        [Artifact(type="T", name=name, custom_properties={name: name}) for name in HOSTILE]
+    )
+    return store
+
+
+def test_hostile_names_and_property_names_match_exactly(hostile: LineageStore) -> None:
+    for index, text in enumerate(HOSTILE, start=1):
+        assert ids(hostile, f"name = {quote(text)}") == [index], text
+        prop = f"custom_properties.{backquote(text)}.string_value"
+        assert ids(hostile, f"{prop} = {quote(text)}") == [index], text
+        assert ids(hostile, f"{prop} IS NOT NULL") == [index], text
+    assert ids(hostile, 'name LIKE "%\\\\%"') == [7]  # the backslash name
+    assert len(hostile.get_artifacts()) == len(HOSTILE)  # nothing was deleted
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    text=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40)
+    | st.sampled_from(HOSTILE)
+)
+def test_any_literal_or_property_name_is_data(hostile: LineageStore, text: str) -> None:
+    expected = [HOSTILE.index(text) + 1] if text in HOSTILE else []
+    for query in (
+        f"name = {quote(text)}",
+        f"custom_properties.{backquote(text)}.string_value = {quote(text)}",
+    ):
+        try:
+            found = ids(hostile, query)
+        except InvalidArgumentError:
+            assert "\x00" in text or (query.startswith("custom") and text == "")
+            continue
+        assert found == expected, query
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"()'\"`.,=<>!%_ \\\n",
+                *["id", "name", "AND", "OR", "NOT", "IN", "LIKE", "IS", "NULL", "1", "x"],
+                *["MATCH", "properties", "contexts_a", "events_b", "int_value", "TRUE", "é"],
+            ]
+        ),
+        max_size=25,
+    ).map("".join)
+)
+def test_random_filters_are_a_result_or_a_typed_error(hostile: LineageStore, text: str) -> None:
+    try:
+        found = ids(hostile, text)
+    except InvalidArgumentError:
+        return
+    assert set(found) <= set(range(1, len(HOSTILE) + 1))
+    assert len(hostile.get_artifacts()) == len(HOSTILE)
+
+
+# ---------------------------------------------------------------------- Neo4j query validity
+
+
+def _lint(items: list[dict[str, str]]) -> dict[str, list[dict[str, object]]]:
+    node = shutil.which("node")
+    if node is None or not (LINT_DIR / "node_modules" / "@neo4j-cypher").is_dir():
+        pytest.skip("Neo4j's Cypher analyser is not installed (npm ci --prefix tools/cypher-lint)")
+    proc = subprocess.run(
+        [node, str(LINT_DIR / "lint.mjs")],
+        input=json.dumps(items),
+        capture_output=True,
+        text=True,
+        cwd=LINT_DIR,
+        timeout=300,
+        check=True,
+    )
+    return {entry["name"]: entry["errors"] for entry in json.loads(proc.stdout)}
+
+
+#: One query per construct of the compiler (the analyser costs ~1 s per query on CI machines;
+#: the differential table's queries are the same constructs combined).
+LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
+    (A, "", {}),
+    (A, "id = 1 AND name != 'x' OR NOT uri = ''", {"limit": 5}),
+    (A, 'uri LIKE "%/data" AND properties.day.int_value > 0', {}),
+    (A, "uri LIKE 'gs%mo_el%2' OR name LIKE '_x'", {"order_by": "create_time", "is_asc": False}),
+    (A, "NOT uri LIKE 'a%b' AND name LIKE '%x%'", {"limit": 3, "order_by": "last_update_time"}),
+    (A, "state IN (LIVE) AND state != DELETED AND state IS NOT NULL", {"context_id": 2}),
+    (A, 'contexts_a.type = "Exp" AND NOT contexts_b.name LIKE "E%"', {"limit": 2}),
+    (A, "events_e.type = INPUT AND events_e.execution_id BETWEEN 1 AND 3", {}),
+    (NodeKind.EXECUTION, "last_known_state NOT IN (NEW) AND properties.lr.double_value < 1", {}),
+    (NodeKind.EXECUTION, "events_x.artifact_id = 1 OR contexts_c.id IN (1, 2)", {}),
+    (NodeKind.CONTEXT, "parent_contexts_p.name = 'a' AND child_contexts_c.id > 1", {}),
+    (NodeKind.CONTEXT, "artifacts_a.state = LIVE AND executions_e.name IS NULL", {"limit": 9}),
+    (A, "custom_properties.`a b`.bool_value AND properties.f.bool_value = FALSE", {}),
+]
+
+
+@pytest.mark.slow
+def test_generated_queries_pass_the_neo4j_analyser() -> None:
+    items: list[dict[str, str]] = []
+    for n, (kind, text, extra) in enumerate(LINT_CASES):
+        q = ListQuery(kind=kind, filter_query=text, **extra)  # type: ignore[arg-type]
+        cypher, _ = build_list_query(q, "neo4j", type_id=3 if n % 2 else None)
+        items.append({"name": f"{n}: {text}", "text": cypher})
+    # A continued page (token condition) too.
+    first = ListQuery(kind=A, filter_query="id > 0", order_by="create_time", limit=1)
+    from lineage_graph.mlmd._listing import _encode_token
+
+    token = _encode_token(first, 5, 7)
+    cypher, _ = build_list_query(
+        ListQuery(**{**first.__dict__, "page_token": token}), "neo4j", type_id=None
+    )
+    items.append({"name": "page", "text": cypher})
+    items.append({"name": "broken", "text": "MATCH (n:Artifact) WHERE n.id = RETURN n"})
+    report = _lint(items)
+    assert report["broken"], "the analyser must reject a broken query"
+    errors = {name: errs for name, errs in report.items() if errs and name != "broken"}
+    assert not errors, json.dumps(errors, indent=1)

@@ -1,0 +1,332 @@
+"""The MLMD importer: a SQLite store written by real ml_metadata, copied and compared entity by
+entity (ids, times, properties of every kind, events with paths, links, parent contexts); the
+empty-target rule, merge re-runs, and the ``import-mlmd`` command in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ml_metadata")
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+from typer.testing import CliRunner
+
+from lineage_graph import (
+    ArtifactType,
+    Context,
+    ContextType,
+    FailedPreconditionError,
+    LineageStore,
+    NodeKind,
+    NotFoundError,
+    PropertyType,
+)
+from lineage_graph.cli import app
+from lineage_graph.cli.import_mlmd import parse_source
+from lineage_graph.mlmd._convert import to_node, to_type
+from lineage_graph.mlmd._importer import import_mlmd
+
+
+def _value(target: Any, name: str, value: Any) -> None:
+    v = target[name]
+    if isinstance(value, bool):
+        v.bool_value = value
+    elif isinstance(value, int):
+        v.int_value = value
+    elif isinstance(value, float):
+        v.double_value = value
+    elif isinstance(value, str):
+        v.string_value = value
+    elif isinstance(value, dict):
+        v.struct_value.update(value)
+    else:  # a proto: pack a ParentContext as an Any
+        v.proto_value.Pack(value)
+
+
+def write_mlmd_sqlite(path: Path) -> None:
+    """A small but complete MLMD store, written by ml_metadata itself."""
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    store = metadata_store.MetadataStore(config)
+
+    dataset = pb.ArtifactType(name="DataSet", description="rows", external_id="t-ds")
+    for name, kind in [
+        ("day", pb.INT),
+        ("split", pb.STRING),
+        ("score", pb.DOUBLE),
+        ("meta", pb.STRUCT),
+        ("blob", pb.PROTO),
+        ("ok", pb.BOOLEAN),
+    ]:
+        dataset.properties[name] = kind
+    dataset.base_type = pb.ArtifactType.DATASET
+    ds = store.put_artifact_type(dataset)
+    model_v2 = store.put_artifact_type(pb.ArtifactType(name="Model", version="v2"))
+    trainer = pb.ExecutionType(name="Trainer", base_type=pb.ExecutionType.TRAIN)
+    trainer.properties["lr"] = pb.DOUBLE
+    tr = store.put_execution_type(trainer)
+    exp_type = pb.ContextType(name="Experiment")
+    exp_type.properties["owner"] = pb.STRING
+    exp = store.put_context_type(exp_type)
+
+    artifacts = []
+    for i in range(5):
+        a = pb.Artifact(type_id=ds, uri=f"/data/{i}", state=pb.Artifact.LIVE)
+        if i % 2:
+            a.name = f"ds{i}"
+        for name, value in [
+            ("day", i - 2),
+            ("split", "tr\u00e9in"),
+            ("score", 0.1 * i),
+            ("meta", {"rows": i, "tags": ["a", "b"]}),
+            ("ok", i % 2 == 0),
+        ]:
+            _value(a.properties, name, value)
+        _value(a.properties, "blob", pb.ParentContext(child_id=i, parent_id=i + 1))
+        _value(a.custom_properties, "my prop`%", f"v{i}")
+        artifacts.append(a)
+    artifacts.append(pb.Artifact(type_id=model_v2, uri="gs://m", external_id="model-1"))
+    store.put_artifacts(artifacts)
+    e1 = pb.Execution(type_id=tr, name="run1", last_known_state=pb.Execution.COMPLETE)
+    _value(e1.properties, "lr", 0.001)
+    _value(e1.custom_properties, "seed", 7)
+    e2 = pb.Execution(type_id=tr, last_known_state=pb.Execution.FAILED, external_id="ex-2")
+    store.put_executions([e1, e2])
+    contexts = [pb.Context(type_id=exp, name=name) for name in ("exp1", "exp2", "root")]
+    _value(contexts[0].properties, "owner", "ann")
+    store.put_contexts(contexts)
+
+    def event(a: int, e: int, t: int, path: list[Any]) -> Any:
+        ev = pb.Event(artifact_id=a, execution_id=e, type=t)
+        for step in path:
+            if isinstance(step, str):
+                ev.path.steps.add(key=step)
+            else:
+                ev.path.steps.add(index=step)
+        return ev
+
+    store.put_events(
+        [
+            event(1, 1, pb.Event.INPUT, ["train", 0]),
+            event(2, 1, pb.Event.DECLARED_INPUT, []),
+            event(6, 1, pb.Event.OUTPUT, ["model"]),
+            event(6, 2, pb.Event.INPUT, [3]),
+            event(3, 2, pb.Event.OUTPUT, []),
+        ]
+    )
+    store.put_attributions_and_associations(
+        [pb.Attribution(artifact_id=a, context_id=c) for a, c in [(1, 1), (6, 1), (6, 2)]],
+        [pb.Association(execution_id=e, context_id=c) for e, c in [(1, 1), (2, 2)]],
+    )
+    store.put_parent_contexts(
+        [pb.ParentContext(child_id=1, parent_id=3), pb.ParentContext(child_id=2, parent_id=3)]
+    )
+
+
+@pytest.fixture(scope="module")
+def mlmd_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("mlmd") / "mlmd.sqlite"
+    write_mlmd_sqlite(path)
+    return path
+
+
+def open_reader(path: Path) -> Any:
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def snapshot(store: LineageStore) -> dict[str, Any]:
+    """Everything observable in ``store``, as plain data."""
+    nodes = {
+        "artifacts": [a.model_dump() for a in store.get_artifacts()],
+        "executions": [e.model_dump() for e in store.get_executions()],
+        "contexts": [c.model_dump() for c in store.get_contexts()],
+    }
+    artifact_ids = [a["id"] for a in nodes["artifacts"]]
+    context_ids = [c["id"] for c in nodes["contexts"]]
+    return {
+        **nodes,
+        "types": {k.value: [t.model_dump() for t in store.get_types(k)] for k in NodeKind},
+        "events": sorted(
+            e.model_dump_json() for e in store.get_events_by_artifact_ids(artifact_ids)
+        ),
+        "links": [
+            (
+                c,
+                sorted(a.id or 0 for a in store.get_artifacts_by_context(c)),
+                sorted(e.id or 0 for e in store.get_executions_by_context(c)),
+                sorted(p.id or 0 for p in store.get_parent_contexts_by_context(c)),
+            )
+            for c in context_ids
+        ],
+    }
+
+
+def test_import_copies_every_entity_and_relation(mlmd_file: Path, store: LineageStore) -> None:
+    seen: list[tuple[str, int, int]] = []
+    report = import_mlmd(
+        str(mlmd_file), store, progress=lambda stage, done, total: seen.append((stage, done, total))
+    )
+    ref = open_reader(mlmd_file)
+    assert report.ids_preserved
+    assert report.counts() == {
+        "types": 4,
+        "artifacts": 6,
+        "executions": 2,
+        "contexts": 3,
+        "events": 5,
+        "attributions": 3,
+        "associations": 2,
+        "parent_contexts": 2,
+        "updated": 0,
+        "skipped_relations": 0,
+    }
+    assert {stage for stage, _, _ in seen} >= {"types", "artifacts", "executions", "contexts"}
+    assert all(done <= total for _, done, total in seen)
+
+    # Types: same ids (MLMD's start at 10), properties, base type, version, external id.
+    for kind, getter in [
+        (NodeKind.ARTIFACT, ref.get_artifact_types),
+        (NodeKind.EXECUTION, ref.get_execution_types),
+        (NodeKind.CONTEXT, ref.get_context_types),
+    ]:
+        expected = sorted((to_type(kind, t) for t in getter()), key=lambda t: t.id or 0)
+        got = sorted(store.get_types(kind), key=lambda t: t.id or 0)
+        assert [t.model_dump() for t in got] == [t.model_dump() for t in expected]
+
+    # Nodes: every field, including times, under the same ids.
+    for kind, theirs, ours in [
+        (NodeKind.ARTIFACT, ref.get_artifacts(), store.get_artifacts()),
+        (NodeKind.EXECUTION, ref.get_executions(), store.get_executions()),
+        (NodeKind.CONTEXT, ref.get_contexts(), store.get_contexts()),
+    ]:
+        assert len(ours) == len(theirs)
+        for msg, node in zip(sorted(theirs, key=lambda m: m.id), ours, strict=True):
+            expected = to_node(kind, msg).model_dump(exclude={"type", "type_version"})
+            got = node.model_dump(exclude={"type", "type_version"})
+            expected["create_time_since_epoch"] = msg.create_time_since_epoch
+            expected["last_update_time_since_epoch"] = msg.last_update_time_since_epoch
+            assert got == expected
+            assert node.type == msg.type
+
+    # Events with their paths and times.
+    def event_key(e: Any) -> tuple[Any, ...]:
+        path = [s.key if s.WhichOneof("value") == "key" else s.index for s in e.path.steps]
+        return (e.artifact_id, e.execution_id, int(e.type), path, e.milliseconds_since_epoch)
+
+    ids = [a.id for a in ref.get_artifacts()]
+    assert sorted(map(event_key, ref.get_events_by_artifact_ids(ids))) == sorted(
+        (e.artifact_id, e.execution_id, int(e.type), list(e.path), e.milliseconds_since_epoch)
+        for e in store.get_events_by_artifact_ids(ids)
+    )
+
+    # Attributions, associations, parent and child contexts.
+    for c in ref.get_contexts():
+        assert sorted(a.id for a in ref.get_artifacts_by_context(c.id)) == sorted(
+            a.id or 0 for a in store.get_artifacts_by_context(c.id)
+        )
+        assert sorted(e.id for e in ref.get_executions_by_context(c.id)) == sorted(
+            e.id or 0 for e in store.get_executions_by_context(c.id)
+        )
+        assert sorted(p.id for p in ref.get_parent_contexts_by_context(c.id)) == sorted(
+            p.id or 0 for p in store.get_parent_contexts_by_context(c.id)
+        )
+        assert sorted(p.id for p in ref.get_children_contexts_by_context(c.id)) == sorted(
+            p.id or 0 for p in store.get_children_contexts_by_context(c.id)
+        )
+
+    # The store keeps working after the import: the next ids follow MLMD's.
+    from lineage_graph import Artifact
+
+    assert store.put_artifacts([Artifact(type="Model", type_version="v2")]) == [7]
+
+
+def test_a_non_empty_store_is_refused_unless_merging(mlmd_file: Path, store: LineageStore) -> None:
+    store.put_artifact_type(ArtifactType(name="Other"))
+    store.put_context_type(ContextType(name="Experiment"))  # without MLMD's "owner" property
+    (mine,) = store.put_contexts([Context(type="Experiment", name="exp1")])
+    before = snapshot(store)
+    with pytest.raises(FailedPreconditionError, match="merge"):
+        import_mlmd(mlmd_file, store)
+    assert snapshot(store) == before
+    report = import_mlmd(mlmd_file, store, merge=True)
+    assert report.artifacts == 6 and not report.ids_preserved
+    assert report.id_map["ArtifactType"][10] != 10  # "Other" took the first type id
+    assert report.updated == 1  # exp1 is (type, name)-unique: the existing one is reused
+    assert report.id_map["Context"][1] == mine
+    assert len(store.get_artifacts()) == 6 and len(store.get_contexts()) == 3
+    assert store.get_context_type("Experiment").properties == {"owner": PropertyType.STRING}
+    exp1 = store.get_context_by_type_and_name("Experiment", "exp1")
+    assert exp1 is not None and exp1.properties == {"owner": "ann"}
+    assert sorted(a.uri or "" for a in store.get_artifacts_by_context(mine)) == [
+        "/data/0",
+        "gs://m",
+    ]
+
+
+def test_re_running_with_merge_changes_nothing(mlmd_file: Path, store: LineageStore) -> None:
+    import_mlmd(mlmd_file, store)
+    before = snapshot(store)
+    report = import_mlmd(mlmd_file, store, merge=True)
+    assert report.updated == 6 + 2 + 3
+    assert report.skipped_relations == 5 + 2  # events and parent links already there
+    assert snapshot(store) == before
+
+
+def test_bad_sources(store: LineageStore, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        import_mlmd(tmp_path / "missing.sqlite", store)
+    with pytest.raises(Exception, match="source must be"):
+        import_mlmd(42, store)
+
+
+def test_parse_source(tmp_path: Path) -> None:
+    assert parse_source("/x/mlmd.sqlite") == "/x/mlmd.sqlite"
+    assert parse_source("sqlite:///x/mlmd.sqlite") == "/x/mlmd.sqlite"
+    config = parse_source("mysql://me:p%40ss@db.example:3307/meta")
+    assert (config.mysql.host, config.mysql.port, config.mysql.database) == (
+        "db.example",
+        3307,
+        "meta",
+    )
+    assert (config.mysql.user, config.mysql.password) == ("me", "p@ss")
+    text = tmp_path / "conn.pbtxt"
+    text.write_text('sqlite { filename_uri: "/tmp/m.db" }')
+    assert parse_source(str(text)).sqlite.filename_uri == "/tmp/m.db"
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+def _cli(*args: str) -> Any:
+    env = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None, "NO_COLOR": "1"}
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_cli_imports_then_refuses_then_merges(mlmd_file: Path, tmp_path: Path) -> None:
+    target = str(tmp_path / "store")
+    result = _cli("import-mlmd", str(mlmd_file), "--store", target, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["artifacts"] == 6 and report["events"] == 5 and report["ids_preserved"]
+
+    result = _cli("import-mlmd", str(mlmd_file), "--store", target)
+    assert result.exit_code == 5, result.output
+    assert "--merge" in result.stderr
+
+    result = _cli("import-mlmd", str(mlmd_file), "--store", target, "--merge")
+    assert result.exit_code == 0, result.output
+    assert "updated" in result.stdout and "11" in result.stdout
+
+    result = _cli("import-mlmd", str(tmp_path / "nope.sqlite"), "--store", target)
+    assert result.exit_code == 3, result.output
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 6

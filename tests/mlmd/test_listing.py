@@ -1,0 +1,82 @@
+"""``ListOptions`` on the list calls: limit, order, direction and paging, as ml_metadata's client
+does them (pages of 100 following next_page_token), compared with real ml_metadata."""
+
+from __future__ import annotations
+
+import pytest
+from ml_metadata.metadata_store.metadata_store import ListOptions, OrderByField
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from .conftest import Both
+
+pytest.importorskip("lineage_graph.mlmd._listing")
+
+
+@pytest.fixture
+def filled(both: Both) -> tuple[Both, int, int, int]:
+    at = both.call("put_artifact_type", pb.ArtifactType(name="D", properties={"i": pb.INT}))
+    et = both.call("put_execution_type", pb.ExecutionType(name="E"))
+    ct = both.call("put_context_type", pb.ContextType(name="C"))
+    [ctx] = both.call("put_contexts", [pb.Context(type_id=ct, name="c")])
+    for batch in range(5):  # several writes: create times differ between some batches
+        arts = []
+        for i in range(50):
+            a = pb.Artifact(type_id=at, uri=f"u/{batch}/{i}")
+            a.properties["i"].int_value = i
+            arts.append(a)
+        ids = both.call("put_artifacts", arts)
+        both.call(
+            "put_attributions_and_associations",
+            [pb.Attribution(artifact_id=x, context_id=ctx) for x in ids[::7]],
+            [],
+        )
+    eids = both.call("put_executions", [pb.Execution(type_id=et) for _ in range(30)])
+    both.call(
+        "put_attributions_and_associations",
+        [],
+        [pb.Association(execution_id=x, context_id=ctx) for x in eids[::2]],
+    )
+    # Updates move last_update_time of a few nodes.
+    both.call("put_artifacts", [pb.Artifact(id=i, type_id=at, uri="updated") for i in (3, 140)])
+    return both, at, et, ctx
+
+
+OPTIONS = [
+    ListOptions(),
+    ListOptions(limit=150),
+    ListOptions(limit=7, is_asc=False),
+    ListOptions(limit=100),
+    ListOptions(limit=101, order_by=OrderByField.ID, is_asc=False),
+    ListOptions(order_by=OrderByField.CREATE_TIME, is_asc=False),
+    ListOptions(order_by=OrderByField.CREATE_TIME, limit=120),
+    ListOptions(order_by=OrderByField.UPDATE_TIME, is_asc=False, limit=5),
+    ListOptions(filter_query="properties.i.int_value < 10"),
+    ListOptions(filter_query="uri LIKE 'u/%' AND properties.i.int_value >= 3", limit=130),
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=repr)
+def test_get_artifacts_with_options(
+    filled: tuple[Both, int, int, int], options: ListOptions
+) -> None:
+    both = filled[0]
+    both.call("get_artifacts", list_options=options)
+
+
+@pytest.mark.parametrize("options", OPTIONS[:6], ids=repr)
+def test_by_context_with_options(filled: tuple[Both, int, int, int], options: ListOptions) -> None:
+    both, ctx = filled[0], filled[3]
+    both.call("get_artifacts_by_context", ctx, list_options=options)
+    both.call("get_executions_by_context", ctx, list_options=options)
+
+
+def test_executions_and_contexts_with_options(filled: tuple[Both, int, int, int]) -> None:
+    both = filled[0]
+    both.call("get_executions", list_options=ListOptions(limit=4, is_asc=False))
+    both.call("get_executions", list_options=ListOptions(order_by=OrderByField.CREATE_TIME))
+    both.call("get_contexts", list_options=ListOptions(filter_query="name = 'c'"))
+    both.call("get_executions_by_context", filled[3])  # default: newest first
+
+
+def test_a_bad_filter_is_invalid_argument(filled: tuple[Both, int, int, int]) -> None:
+    filled[0].fails("get_artifacts", list_options=ListOptions(filter_query="uri ==== 3"))
