@@ -1,21 +1,31 @@
-// lineage/reach_upstream with each node's stored properties instead of its id: a whole answer in
-// one round trip, without looking every node up again by id (the start nodes included).
+// lineage/reach_upstream with each node's stored properties and its incoming events: a whole answer
+// in one round trip, nothing looked up again by id (the start nodes included). Every incoming
+// event of a node upstream of the start comes from a node that is itself in the answer, so
+// these events are exactly the answer's events.
 MATCH (s:Artifact)
 WHERE s.id IN $artifact_ids
 MATCH (s)<-[:EVENT*1..]-(x)
 WITH DISTINCT x
-RETURN labels(x)[0] AS label, properties(x) AS node
+OPTIONAL MATCH (x)<-[r:EVENT]-(m)
+RETURN labels(x)[0] AS label, properties(x) AS node,
+       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events
 UNION
 MATCH (s:Execution)
 WHERE s.id IN $execution_ids
 MATCH (s)<-[:EVENT*1..]-(x)
 WITH DISTINCT x
-RETURN labels(x)[0] AS label, properties(x) AS node
+OPTIONAL MATCH (x)<-[r:EVENT]-(m)
+RETURN labels(x)[0] AS label, properties(x) AS node,
+       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events
 UNION
-MATCH (s:Artifact)
-WHERE s.id IN $artifact_ids
-RETURN 'Artifact' AS label, properties(s) AS node
+MATCH (x:Artifact)
+WHERE x.id IN $artifact_ids
+OPTIONAL MATCH (x)<-[r:EVENT]-(m)
+RETURN labels(x)[0] AS label, properties(x) AS node,
+       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events
 UNION
-MATCH (s:Execution)
-WHERE s.id IN $execution_ids
-RETURN 'Execution' AS label, properties(s) AS node
+MATCH (x:Execution)
+WHERE x.id IN $execution_ids
+OPTIONAL MATCH (x)<-[r:EVENT]-(m)
+RETURN labels(x)[0] AS label, properties(x) AS node,
+       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events

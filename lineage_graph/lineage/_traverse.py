@@ -315,21 +315,34 @@ class LineageRepository(Repository):
     # --------------------------------------------------------------------------------- answer
 
     def _run_whole(self, query: LineageQuery) -> LineageGraph:
-        """An unpaged engine-side answer: nodes and events come back with the traversal (two
-        queries per direction), never looked up again by id."""
+        """An unpaged engine-side answer: each node comes back with the traversal, with its
+        events on the walked side (one query per direction), never looked up again by id."""
         artifact_ids, execution_ids = _split(query.starts)
         nodes: dict[NodeRef, LineageNode] = {}
         found: dict[tuple[int, int, int], Event] = {}
         for direction in self._directions(query):
-            params = {"artifact_ids": artifact_ids, "execution_ids": execution_ids}
-            for row in self.read(f"lineage/reach_{direction.value}_nodes", **params):
+            rows = self.read(
+                f"lineage/reach_{direction.value}_nodes",
+                artifact_ids=artifact_ids,
+                execution_ids=execution_ids,
+            )
+            for row in rows:
                 kind = NodeKind(row["label"])
                 node = decode_node(kind, row["node"])
                 assert node.id is not None
                 nodes[NodeRef(kind, node.id)] = node  # type: ignore[assignment]
-            for row in self.read(f"lineage/reach_{direction.value}_events", **params):
-                ev = decode_event(row)
-                found[(row["artifact_id"], row["execution_id"], row["type"])] = ev
+                for other, etype, path, ms in row["events"]:
+                    a, e = (node.id, other) if kind is NodeKind.ARTIFACT else (other, node.id)
+                    found[(a, e, etype)] = decode_event(
+                        {"artifact_id": a, "execution_id": e, "type": etype, "path": path, "ms": ms}
+                    )
+        if query.direction is Direction.BOTH:
+            # An event from an upstream node straight to a downstream one is on neither walked
+            # side: read the answer's artifacts' events (kept below when both ends are in it).
+            ids = [r.id for r in nodes if r.kind is NodeKind.ARTIFACT]
+            for i in range(0, len(ids), _FETCH_CHUNK):
+                for ev in self.relations.events_by_artifact_ids(ids[i : i + _FETCH_CHUNK]):
+                    found[(ev.artifact_id, ev.execution_id, int(ev.type))] = ev  # type: ignore[index]
         missing = [r for r in query.starts if r not in nodes]
         if missing:
             raise NotFoundError(

@@ -1,23 +1,33 @@
 // FalkorDB: lineage/reach_upstream_nodes over algo.BFS (see falkordb/lineage/reach_upstream). A start
 // node without edges yields no BFS row at all, so the start nodes come from their own branches.
+// OPTIONAL MATCH + collect, not a pattern comprehension (FalkorDB caches an empty plan for a
+// comprehension over a relationship type that did not exist yet).
 MATCH (s:Artifact)
 WHERE s.id IN $artifact_ids
 CALL algo.BFS(s, -1, 'UPSTREAM') YIELD nodes
 UNWIND nodes AS x
 WITH DISTINCT x
-RETURN labels(x)[0] AS label, properties(x) AS node
+OPTIONAL MATCH (x)<-[r:EVENT]-(m)
+RETURN labels(x)[0] AS label, properties(x) AS node,
+       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events
 UNION
 MATCH (s:Execution)
 WHERE s.id IN $execution_ids
 CALL algo.BFS(s, -1, 'UPSTREAM') YIELD nodes
 UNWIND nodes AS x
 WITH DISTINCT x
-RETURN labels(x)[0] AS label, properties(x) AS node
+OPTIONAL MATCH (x)<-[r:EVENT]-(m)
+RETURN labels(x)[0] AS label, properties(x) AS node,
+       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events
 UNION
-MATCH (s:Artifact)
-WHERE s.id IN $artifact_ids
-RETURN 'Artifact' AS label, properties(s) AS node
+MATCH (x:Artifact)
+WHERE x.id IN $artifact_ids
+OPTIONAL MATCH (x)<-[r:EVENT]-(m)
+RETURN labels(x)[0] AS label, properties(x) AS node,
+       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events
 UNION
-MATCH (s:Execution)
-WHERE s.id IN $execution_ids
-RETURN 'Execution' AS label, properties(s) AS node
+MATCH (x:Execution)
+WHERE x.id IN $execution_ids
+OPTIONAL MATCH (x)<-[r:EVENT]-(m)
+RETURN labels(x)[0] AS label, properties(x) AS node,
+       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events
