@@ -26,6 +26,10 @@ from lineage_graph import (
     PropertyType,
 )
 
+from . import _reads as R
+
+SCALING_SYSTEMS = ("lg-memory", "lg-neo4j", "mlmd-fake", "mlmd-sqlite")
+
 
 class WrongAnswer(Exception):
     """A workload's answer differs from the known correct one."""
@@ -48,14 +52,19 @@ class Sizes:
     chains: tuple[int, ...] = (10, 50, 100, 500)
     fanout: int = 1_000
     background_pipelines: int = 10_000
-    cache_executions: int = 10_000
     filter_artifacts: int = 100_000
     diamonds: int = 40
+    cache_executions: tuple[int, ...] = (10_000,)  # the store grows through these sizes
+    scaling: tuple[int, ...] = (10_000, 100_000)  # stored nodes for the fixed lineage query
     repeats: int = 7
 
     @classmethod
     def default(cls) -> Sizes:
         return cls()
+
+    @classmethod
+    def large(cls) -> Sizes:
+        return cls(cache_executions=(10_000, 1_000_000), scaling=(10_000, 100_000, 1_000_000))
 
     @classmethod
     def smoke(cls) -> Sizes:
@@ -66,9 +75,10 @@ class Sizes:
             chains=(10, 50),
             fanout=20,
             background_pipelines=50,
-            cache_executions=200,
+            cache_executions=(200, 400),
             filter_artifacts=500,
             diamonds=12,
+            scaling=(200, 600),
             repeats=2,
         )
 
@@ -366,5 +376,12 @@ def workloads(large: bool = False) -> list[Workload]:
         Workload("ingest_batched", ingest_lg, ingest_mlmd),
         Workload("ingest_subgraph", subgraph_lg, subgraph_mlmd),
         Workload("put_execution", put_execution_lg, put_execution_mlmd),
+        Workload("upstream_chain", R.chains_lg, R.chains_mlmd),
+        Workload("downstream_fanout", R.fanout_lg, R.fanout_mlmd),
+        Workload("upstream_diamonds", R.diamonds_lg, R.diamonds_mlmd),
+        Workload("same_inputs", R.cache_lg, R.cache_mlmd),
+        Workload("filter_query", None, R.filter_mlmd),
+        # the growing store is built on one system of each kind (100k-1M nodes each)
+        Workload("scaling", R.scaling_lg, R.scaling_mlmd, systems=SCALING_SYSTEMS),
     ]
     return result

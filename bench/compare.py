@@ -1,9 +1,13 @@
 """Side-by-side benchmark: lineage-graph against MLMD on the same workloads, same machine, one run.
 
-    python bench/compare.py                 # CI-sized default (a few minutes on 2 cores)
-    python bench/compare.py --large         # adds the scaling rows (10k -> 100k -> 1M nodes)
-    python bench/compare.py --smoke         # tiny sizes: checks every answer, times nothing useful
-    python bench/compare.py --json out.json # also write the results as JSON
+    python -m bench.compare                 # default sizes (~5 min on an idle 2-core machine)
+    python -m bench.compare --large         # same inputs among 1M executions, scaling to 1M nodes
+    python -m bench.compare --smoke         # tiny sizes: checks every answer, times nothing useful
+    python -m bench.compare --json out.json # also write the rows as JSON (after every workload)
+    python -m bench.compare --only upstream_chain,scaling --systems lg-memory,mlmd-fake
+
+Workloads: bench/_workloads.py (ingest) and bench/_reads.py (lineage, same inputs, filter_query,
+scaling), data built by bench/_build.py; results and analysis: docs/performance.md.
 
 Systems: lineage-graph's native API on the embedded engine in memory and on disk, the MLMD adapter
 (when ``ml-metadata`` is installed), Neo4j when ``NEO4J_URI`` is set, and MLMD itself (in-memory
@@ -80,14 +84,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--large", action="store_true", help="add the scaling rows (slow)")
+    parser.add_argument("--large", action="store_true", help="1M executions / 1M nodes (slow)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes; verify answers only")
     parser.add_argument("--json", type=Path, help="write results to this JSON file")
     parser.add_argument("--only", help="comma-separated workload names")
     parser.add_argument("--systems", help="comma-separated system names")
+    parser.add_argument("--repeats", type=int, help="timed repeats per query (default 7)")
     args = parser.parse_args(argv)
 
-    sizes = W.Sizes.smoke() if args.smoke else W.Sizes.default()
+    sizes = (
+        W.Sizes.smoke() if args.smoke else (W.Sizes.large() if args.large else W.Sizes.default())
+    )
+    if args.repeats:
+        sizes.repeats = args.repeats
+    start_load = _load()
     rows: list[Row] = []
     failures: list[str] = []
     workloads = W.workloads(large=args.large)
@@ -102,9 +112,11 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     with W.open_system(system, d) as handle:
                         results = workload.run(handle, sizes)
-                except W.WrongAnswer as exc:
-                    failures.append(f"{workload.name} on {system}: {exc}")
-                    rows.append(Row(workload.name, system, float("nan"), ok=False, note=str(exc)))
+                except Exception as exc:  # a wrong answer, or a crash: either fails the run
+                    text = str(exc) if isinstance(exc, W.WrongAnswer) else repr(exc)
+                    failures.append(f"{workload.name} on {system}: {text}")
+                    rows.append(Row(workload.name, system, float("nan"), ok=False, note=text))
+                    print(f"  FAILED: {workload.name} on {system}: {text}", file=sys.stderr)
                     continue
             for r in results:
                 rows.append(
@@ -118,23 +130,47 @@ def main(argv: list[str] | None = None) -> int:
                         samples=r.samples,
                     )
                 )
-            print(f"  done: {workload.name} on {system}", file=sys.stderr, flush=True)
+            load = _load()
+            print(
+                f"  done: {workload.name} on {system} (load {load[0]:.2f})",
+                file=sys.stderr,
+                flush=True,
+            )
+            if args.json:  # after every workload: a long run that is cut short keeps its rows
+                write_json(args, rows, failures, start_load)
     print_table(rows)
+    load = _load()
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", file=sys.stderr)
     if args.json:
-        payload = {
-            "machine": {
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-                "cpus": os.cpu_count(),
-            },
-            "mode": "smoke" if args.smoke else ("large" if args.large else "default"),
-            "rows": [asdict(r) | {"per_second": r.per_second} for r in rows],
-            "failures": failures,
-        }
-        args.json.write_text(json.dumps(payload, indent=2))
+        write_json(args, rows, failures, start_load)
     for failure in failures:
         print(f"WRONG ANSWER: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _load() -> tuple[float, float, float]:
+    return os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+
+
+def write_json(
+    args: argparse.Namespace,
+    rows: list[Row],
+    failures: list[str],
+    start_load: tuple[float, float, float],
+) -> None:
+    payload = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": start_load,
+            "load_average_now": _load(),
+        },
+        "mode": "smoke" if args.smoke else ("large" if args.large else "default"),
+        "rows": [asdict(r) | {"per_second": r.per_second} for r in rows],
+        "failures": failures,
+    }
+    args.json.write_text(json.dumps(payload, indent=2))
 
 
 def print_table(rows: list[Row]) -> None:

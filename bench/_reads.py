@@ -1,0 +1,480 @@
+"""Read workloads of bench/compare.py: lineage walks, the "same inputs" lookup, filter_query.
+
+Each builds its data through the public APIs (:mod:`bench._build`), verifies every answer against
+the oracle (a wrong answer raises :class:`bench._workloads.WrongAnswer`) and times the query only.
+
+MLMD methods (what "MLMD's best complete method" means here):
+
+* **subgraph**: one ``get_lineage_subgraph`` call (starting artifact ``id = X``, direction, and
+  ``max_num_hops`` = the depth needed). MLMD caps it at 100 hops (50 artifact generations), so it
+  is only complete, and only measured on real MLMD, when the answer lies within 100 hops.
+* **client BFS**: the walk written with MLMD's API, one hop per round trip:
+  ``get_events_by_artifact_ids`` then ``get_events_by_execution_ids`` for each generation, a
+  visited set so each node is expanded once, then ``get_artifacts_by_id`` and
+  ``get_executions_by_id`` for the answer.
+
+Both are timed and the faster complete one is reported (the note says which and the other time).
+"Same inputs before" on MLMD: ``get_events_by_artifact_ids(inputs)``, keep the executions whose
+INPUT events cover exactly those inputs, re-check their full input sets with
+``get_events_by_execution_ids``, filter type and state with ``get_executions_by_id``, take the
+newest, and fetch its outputs with ``get_artifacts_by_id`` (the answer ``find_cached_execution``
+gives). This needs nothing written beyond ordinary events; TFX instead writes a cache-key context
+per input fingerprint, which the writer must maintain (not measured: a different write path).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from lineage_graph import LineageStore, NodeKind, NodeRef
+
+from ._build import Dag, Expected, build, reach
+
+__all__ = [
+    "cache_lg",
+    "cache_mlmd",
+    "chains_lg",
+    "chains_mlmd",
+    "diamonds_lg",
+    "diamonds_mlmd",
+    "fanout_lg",
+    "fanout_mlmd",
+    "filter_mlmd",
+    "scaling_lg",
+    "scaling_mlmd",
+]
+
+MLMD_MAX_HOPS = 100
+REAL_MLMD = ("mlmd-fake", "mlmd-sqlite")
+
+
+def _wrong(message: str) -> None:
+    from ._workloads import WrongAnswer
+
+    raise WrongAnswer(message)
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        _wrong(message)
+
+
+def _samples(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
+    """One untimed warm-up call, then ``repeats`` timed calls; returns the last answer."""
+    result = fn()
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - t)
+    return samples, result
+
+
+def _result(label: str, samples: list[float], items: int = 0, note: str = "") -> Any:
+    from ._workloads import Result
+
+    return Result(label, samples, items, note)
+
+
+def _ms(samples: list[float]) -> str:
+    s = sorted(samples)
+    return f"{s[len(s) // 2] * 1e3:.2f} ms"
+
+
+# -------------------------------------------------------------------------------- the DAGs
+
+
+def chain(dag: Dag, generations: int) -> int:
+    """a0 -> e1 -> a1 -> ... -> a_n; returns the last artifact."""
+    a = dag.artifact("/chain/0")
+    for i in range(1, generations + 1):
+        b = dag.artifact(f"/chain/{generations}/{i}")
+        dag.execution((a,), (b,))
+        a = b
+    return a
+
+
+def fanout(dag: Dag, width: int) -> int:
+    """dataset -> width trainers -> width models -> width pushers -> width pushed models."""
+    data = dag.artifact("/fan/data")
+    for i in range(width):
+        model = dag.artifact(f"/fan/model/{i}")
+        dag.execution((data,), (model,))
+        pushed = dag.artifact(f"/fan/pushed/{i}")
+        dag.execution((model,), (pushed,))
+    return data
+
+
+def diamonds(dag: Dag, count: int) -> int:
+    """A ladder: a -> (left, right) -> join -> a', ``count`` times; returns the last artifact."""
+    a = dag.artifact("/dia/0")
+    for i in range(count):
+        left, right = dag.artifact(f"/dia/{i}/l"), dag.artifact(f"/dia/{i}/r")
+        dag.execution((a,), (left,))
+        dag.execution((a,), (right,))
+        a = dag.artifact(f"/dia/{i + 1}")
+        dag.execution((left, right), (a,))
+    return a
+
+
+def background(dag: Dag, nodes: int, tag: str) -> None:
+    """Unrelated three-node pipelines (raw -> step -> clean) until the DAG has ``nodes``."""
+    i = 0
+    while dag.nodes + 3 <= nodes:
+        raw = dag.artifact(f"/bg/{tag}/{i}/raw")
+        clean = dag.artifact(f"/bg/{tag}/{i}/clean")
+        dag.execution((raw,), (clean,))
+        i += 1
+
+
+# ---------------------------------------------------------------------------- native walks
+
+
+def _verify_graph(graph: Any, exp: Expected, what: str) -> None:
+    _check(bool(getattr(graph, "complete", True)), f"{what}: answer not complete")
+    arts = {a.id for a in graph.artifacts}
+    execs = {e.id for e in graph.executions}
+    edges = {(ev.artifact_id, ev.execution_id) for ev in graph.events}
+    _check(
+        arts == exp.artifact_ids,
+        f"{what}: {len(arts)} artifacts, expected {len(exp.artifact_ids)}",
+    )
+    _check(
+        execs == exp.execution_ids,
+        f"{what}: {len(execs)} executions, expected {len(exp.execution_ids)}",
+    )
+    _check(edges == exp.edges, f"{what}: {len(edges)} events, expected {len(exp.edges)}")
+
+
+def _lg_walk(h: Any, s: Any, label: str, aid: int, exp: Expected, upstream: bool) -> Any:
+    store: LineageStore = h.store
+    ref = NodeRef(NodeKind.ARTIFACT, aid)
+    walk = store.upstream if upstream else store.downstream
+    samples, graph = _samples(lambda: walk(ref), s.repeats)
+    _verify_graph(graph, exp, f"{label} ({h.system})")
+    return _result(label, samples, exp.nodes)
+
+
+def _native(h: Any, s: Any, label: str, aid: int, exp: Expected, up: bool, hops: int) -> Any:
+    """:func:`_lg_walk` with :func:`_mlmd_walk`'s signature (the hop count is MLMD's concern)."""
+    return _lg_walk(h, s, label, aid, exp, up)
+
+
+# ------------------------------------------------------------------------------ MLMD walks
+
+
+def _subgraph(store: Any, aid: int, upstream: bool, hops: int) -> Any:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    opts = pb.LineageSubgraphQueryOptions(
+        starting_artifacts=pb.LineageSubgraphQueryOptions.StartingNodes(filter_query=f"id = {aid}"),
+        max_num_hops=hops,
+        direction=(
+            pb.LineageSubgraphQueryOptions.UPSTREAM
+            if upstream
+            else pb.LineageSubgraphQueryOptions.DOWNSTREAM
+        ),
+    )
+    return store.get_lineage_subgraph(opts)
+
+
+class _Graph:
+    def __init__(self, artifacts: list[Any], executions: list[Any], events: list[Any]) -> None:
+        self.artifacts, self.executions, self.events = artifacts, executions, events
+
+
+def client_bfs(store: Any, aid: int, upstream: bool) -> _Graph:
+    """MLMD's complete walk at any depth: one generation per two round trips, visited sets."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    ins = {pb.Event.INPUT, pb.Event.DECLARED_INPUT, pb.Event.INTERNAL_INPUT}
+    outs = {
+        pb.Event.OUTPUT,
+        pb.Event.DECLARED_OUTPUT,
+        pb.Event.INTERNAL_OUTPUT,
+        pb.Event.PENDING_OUTPUT,
+    }
+    to_exec, to_art = (outs, ins) if upstream else (ins, outs)
+    seen_a, seen_e = {aid}, set()
+    events: dict[tuple[int, int, int], Any] = {}
+    frontier = [aid]
+    while frontier:
+        new_e: set[int] = set()
+        for ev in store.get_events_by_artifact_ids(frontier):
+            if ev.type in to_exec:
+                events[(ev.artifact_id, ev.execution_id, ev.type)] = ev
+                if ev.execution_id not in seen_e:
+                    new_e.add(ev.execution_id)
+        if not new_e:
+            break
+        seen_e |= new_e
+        new_a: set[int] = set()
+        for ev in store.get_events_by_execution_ids(list(new_e)):
+            if ev.type in to_art:
+                events[(ev.artifact_id, ev.execution_id, ev.type)] = ev
+                if ev.artifact_id not in seen_a:
+                    new_a.add(ev.artifact_id)
+        seen_a |= new_a
+        frontier = list(new_a)
+    return _Graph(
+        list(store.get_artifacts_by_id(list(seen_a))),
+        list(store.get_executions_by_id(list(seen_e))),
+        list(events.values()),
+    )
+
+
+def _mlmd_walk(
+    h: Any, s: Any, label: str, aid: int, exp: Expected, upstream: bool, hops: int
+) -> Any:
+    """Time every complete MLMD method; report the fastest (the note names it)."""
+    methods: dict[str, Callable[[], Any]] = {
+        "client BFS": lambda: client_bfs(h.store, aid, upstream)
+    }
+    if hops <= MLMD_MAX_HOPS or h.system not in REAL_MLMD:
+        methods["subgraph"] = lambda: _subgraph(h.store, aid, upstream, hops)
+    timed: dict[str, list[float]] = {}
+    for name, fn in methods.items():
+        samples, graph = _samples(fn, s.repeats)
+        _verify_graph(graph, exp, f"{label} ({h.system}, {name})")
+        timed[name] = samples
+    best = min(timed, key=lambda n: sorted(timed[n])[len(timed[n]) // 2])
+    others = ", ".join(f"{n} {_ms(v)}" for n, v in timed.items() if n != best)
+    capped = "" if "subgraph" in timed else "; subgraph capped at 100 hops"
+    note = f"best: {best}" + (f" ({others})" if others else "") + capped
+    return _result(label, timed[best], exp.nodes, note)
+
+
+# -------------------------------------------------------------------------------- workloads
+
+
+def _chains(h: Any, s: Any, walk: Callable[..., Any]) -> list[Any]:
+    dag = Dag()
+    ends = {n: chain(dag, n) for n in s.chains}
+    built = build(h, dag)
+    results = []
+    for n, end in ends.items():
+        exp = reach(dag, built, end, upstream=True)
+        label = f"upstream: chain of {n} generations"
+        results.append(walk(h, s, label, built.artifact_ids[end], exp, True, 2 * n))
+    return results
+
+
+def chains_lg(h: Any, s: Any) -> list[Any]:
+    return _chains(h, s, _native)
+
+
+def chains_mlmd(h: Any, s: Any) -> list[Any]:
+    return _chains(h, s, _mlmd_walk)
+
+
+def _fanout(h: Any, s: Any, walk: Callable[..., Any]) -> list[Any]:
+    dag = Dag()
+    start = fanout(dag, s.fanout)
+    background(dag, dag.nodes + 3 * s.background_pipelines, "fan")
+    built = build(h, dag)
+    exp = reach(dag, built, start, upstream=False)
+    _check(exp.nodes == 4 * s.fanout + 1, f"fan-out oracle: {exp.nodes} nodes")
+    label = f"downstream: fan-out to {exp.nodes:,} nodes"
+    return [walk(h, s, label, built.artifact_ids[start], exp, False, 4)]
+
+
+def fanout_lg(h: Any, s: Any) -> list[Any]:
+    return _fanout(h, s, _native)
+
+
+def fanout_mlmd(h: Any, s: Any) -> list[Any]:
+    return _fanout(h, s, _mlmd_walk)
+
+
+def _diamonds(h: Any, s: Any, walk: Callable[..., Any]) -> list[Any]:
+    dag = Dag()
+    end = diamonds(dag, s.diamonds)
+    built = build(h, dag)
+    exp = reach(dag, built, end, upstream=True)
+    label = f"upstream: ladder of {s.diamonds} diamonds"
+    return [walk(h, s, label, built.artifact_ids[end], exp, True, 4 * s.diamonds)]
+
+
+def diamonds_lg(h: Any, s: Any) -> list[Any]:
+    return _diamonds(h, s, _native)
+
+
+def diamonds_mlmd(h: Any, s: Any) -> list[Any]:
+    return _diamonds(h, s, _mlmd_walk)
+
+
+def _scaling(h: Any, s: Any, walk: Callable[..., Any]) -> list[Any]:
+    dag = Dag()
+    end = chain(dag, 10)
+    built = build(h, dag)
+    exp = reach(dag, built, end, upstream=True)
+    aid = built.artifact_ids[end]
+    results = []
+    stored = dag.nodes
+    for size in s.scaling:
+        extra = Dag()  # unrelated pipelines: the answer does not change
+        background(extra, size - stored, f"s{size}")
+        build(h, extra)
+        stored += extra.nodes
+        label = f"scaling: upstream 10 gens, store of {size:,} nodes"
+        results.append(walk(h, s, label, aid, exp, True, 20))
+    first, last = results[0], results[-1]
+    growth = (
+        sorted(last.samples)[len(last.samples) // 2]
+        / sorted(first.samples)[len(first.samples) // 2]
+    )
+    last.note = (last.note + "; " if last.note else "") + f"growth x{growth:.2f} from first size"
+    return results
+
+
+def scaling_lg(h: Any, s: Any) -> list[Any]:
+    return _scaling(h, s, _native)
+
+
+def scaling_mlmd(h: Any, s: Any) -> list[Any]:
+    return _scaling(h, s, _mlmd_walk)
+
+
+# ---------------------------------------------------------------------------- same inputs
+
+
+SHARED_INPUTS = 100  # executions read (own dataset, one of 100 shared schemas)
+
+
+def _cache_dag(dag: Dag, start: int, count: int, shared: list[int]) -> None:
+    for k in range(start, start + count):
+        x = dag.artifact(f"/cache/x/{k}")
+        out = dag.artifact(f"/cache/out/{k}")
+        dag.execution((x, shared[k % len(shared)]), (out,))
+
+
+def _cache(
+    h: Any, s: Any, lookup: Callable[[list[int]], tuple[int, list[int]] | None]
+) -> list[Any]:
+    """Executions ``k`` read (own dataset x_k, shared schema k % 100) and write out_k; the store
+    grows through ``s.cache_executions``; at each size: a hit (inputs of execution size // 2) and a
+    miss (its dataset with another schema)."""
+    first = Dag()
+    shared = [first.artifact(f"/cache/schema/{j}") for j in range(SHARED_INPUTS)]
+    shared_ids = build(h, first).artifact_ids
+    results = []
+    done = 0
+    for size in s.cache_executions:
+        part = Dag(existing=shared_ids)
+        for k in range(done, size):
+            x = part.artifact(f"/cache/x/{k}")
+            out = part.artifact(f"/cache/out/{k}")
+            part.execution((x, -1 - shared[k % SHARED_INPUTS]), (out,))
+        built = build(h, part)
+        k = (done + size) // 2
+        i = k - done
+        x_k, out_k = built.artifact_ids[2 * i], built.artifact_ids[2 * i + 1]
+        e_k = built.execution_ids[i]
+        done = size
+        hit_inputs = [x_k, shared_ids[k % SHARED_INPUTS]]
+        miss_inputs = [x_k, shared_ids[(k + 1) % SHARED_INPUTS]]
+        samples, got = _samples(lambda i=hit_inputs: lookup(i), s.repeats)
+        _check(got == (e_k, [out_k]), f"same-inputs hit ({h.system}): {got}, want {e_k}")
+        results.append(_result(f"same inputs: hit among {size:,} executions", samples, 1))
+        samples, got = _samples(lambda i=miss_inputs: lookup(i), s.repeats)
+        _check(got is None, f"same-inputs miss ({h.system}): {got}")
+        results.append(_result(f"same inputs: miss among {size:,} executions", samples, 1))
+    return results
+
+
+def cache_lg(h: Any, s: Any) -> list[Any]:
+    store: LineageStore = h.store
+
+    def lookup(inputs: list[int]) -> tuple[int, list[int]] | None:
+        r = store.find_cached_execution("Step", inputs, explain=False)
+        if not r.hit:
+            return None
+        assert r.execution is not None
+        return r.execution.id, [a.id for a in r.outputs]  # type: ignore[misc]
+
+    return _cache(h, s, lookup)
+
+
+def cache_mlmd(h: Any, s: Any) -> list[Any]:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    store = h.store
+    done = {pb.Execution.COMPLETE, pb.Execution.CACHED}
+
+    def lookup(inputs: list[int]) -> tuple[int, list[int]] | None:
+        want = set(inputs)
+        _, et_id = h.extra["types"]
+        read: dict[int, set[int]] = defaultdict(set)
+        for ev in store.get_events_by_artifact_ids(inputs):
+            if ev.type == pb.Event.INPUT:
+                read[ev.execution_id].add(ev.artifact_id)
+        candidates = [e for e, arts in read.items() if arts == want]
+        if not candidates:
+            return None
+        full: dict[int, set[int]] = defaultdict(set)
+        outputs: dict[int, list[int]] = defaultdict(list)
+        for ev in store.get_events_by_execution_ids(candidates):
+            if ev.type == pb.Event.INPUT:
+                full[ev.execution_id].add(ev.artifact_id)
+            elif ev.type == pb.Event.OUTPUT:
+                outputs[ev.execution_id].append(ev.artifact_id)
+        exact = [e for e in candidates if full[e] == want]
+        if not exact:
+            return None
+        ok = [
+            x
+            for x in store.get_executions_by_id(exact)
+            if x.type_id == et_id and x.last_known_state in done
+        ]
+        if not ok:
+            return None
+        best = max(ok, key=lambda x: x.id)
+        arts = store.get_artifacts_by_id(outputs[best.id])
+        return best.id, [a.id for a in arts]
+
+    return _cache(h, s, lookup)
+
+
+# ------------------------------------------------------------------------------ filter_query
+
+
+# 1% of the uris end in /data; day = i % 1000. MLMD's Python client pages 100 rows per call and
+# each page re-runs the filter over the whole table, so its cost is (hits / 100) full scans.
+FILTERS = (
+    (
+        "filter: properties.day.int_value = 7",
+        "properties.day.int_value = 7",
+        lambda i: i % 1000 == 7,
+    ),
+    (
+        'filter: uri LIKE "%/data" AND day > 0',
+        'uri LIKE "%/data" AND properties.day.int_value > 0',
+        lambda i: i % 100 == 0 and i % 1000 != 0,
+    ),
+)
+FILTER_REPEATS = 3  # a full scan per MLMD page: seconds per query at 100k artifacts
+
+
+def filter_mlmd(h: Any, s: Any) -> list[Any]:
+    from ml_metadata.metadata_store import metadata_store
+
+    n = s.filter_artifacts
+    dag = Dag(
+        uris=[f"/f/{i}/data" if i % 100 == 0 else f"/f/{i}/model" for i in range(n)],
+        days=[i % 1000 for i in range(n)],
+    )
+    built = build(h, dag)
+    results = []
+    for label, query, pick in FILTERS:
+        want = {built.artifact_ids[i] for i in range(n) if pick(i)}
+        options = metadata_store.ListOptions(filter_query=query)
+        samples, got = _samples(
+            lambda o=options: h.store.get_artifacts(list_options=o), min(s.repeats, FILTER_REPEATS)
+        )
+        ids = {a.id for a in got}
+        _check(ids == want, f"{label} ({h.system}): {len(ids)} artifacts, expected {len(want)}")
+        results.append(_result(f"{label}, {n:,} artifacts", samples, len(want)))
+    return results

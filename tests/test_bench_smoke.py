@@ -1,0 +1,72 @@
+"""The benchmark runs end to end at tiny sizes and every workload's answer is right.
+
+Timings are not asserted (a shared CI machine): the point is that ``bench/compare.py`` still runs
+against the current APIs and that each system, ours and MLMD's, returns the known correct answer
+(a wrong answer or a crash exits 1).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_graph import NodeKind, NodeRef
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_bench_smoke_verifies_every_answer(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.compare", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    payload = json.loads(out.read_text())
+    assert payload["failures"] == []
+    rows = payload["rows"]
+    assert rows and all(r["ok"] for r in rows)
+    workloads = {r["workload"] for r in rows}
+    for expected in (
+        "upstream: chain of 50 generations",
+        "downstream: fan-out to 81 nodes",
+        "upstream: ladder of 12 diamonds",
+        "same inputs: hit among 400 executions",
+        "same inputs: miss among 400 executions",
+        "scaling: upstream 10 gens, store of 600 nodes",
+    ):
+        assert expected in workloads, sorted(workloads)
+    if any(r["system"] == "mlmd-fake" for r in rows):  # ml-metadata installed: MLMD-API rows too
+        assert any(w.startswith('filter: uri LIKE "%/data"') for w in workloads)
+    native = {r["system"] for r in rows if r["workload"] == "upstream: chain of 50 generations"}
+    assert {"lg-memory", "lg-disk"} <= native
+
+
+def test_bench_oracle_accepts_the_real_answer_and_rejects_a_wrong_one(store: Any) -> None:
+    """The check behind every row: our real upstream answer passes, a different one fails."""
+    sys.path.insert(0, str(ROOT))
+    from bench._build import Dag, build, reach
+    from bench._reads import _verify_graph, chain
+    from bench._workloads import Handle, WrongAnswer
+
+    handle = Handle("lg-memory", "lg", store)
+    dag = Dag()
+    end = chain(dag, 3)
+    built = build(handle, dag)
+    graph = store.upstream(NodeRef(NodeKind.ARTIFACT, built.artifact_ids[end]))
+    exp = reach(dag, built, end, upstream=True)
+    assert exp.nodes == 7 and len(exp.edges) == 6
+    _verify_graph(graph, exp, "chain of 3")
+    # the answer for one generation less is a wrong answer for this graph
+    shorter = reach(dag, built, end - 1, upstream=True)
+    with pytest.raises(WrongAnswer, match="artifacts"):
+        _verify_graph(graph, shorter, "chain of 3")
