@@ -314,6 +314,33 @@ class LineageRepository(Repository):
 
     # --------------------------------------------------------------------------------- answer
 
+    def _graph(
+        self,
+        query: LineageQuery,
+        artifacts: list[Artifact],
+        executions: list[Execution],
+        events: list[Event],
+        **state: Any,
+    ) -> LineageGraph:
+        """The answer, with the nodes' contexts and links when the query asks for them."""
+        contexts: list[Context] = []
+        attributions: list[Attribution] = []
+        associations: list[Association] = []
+        if query.include_contexts:
+            contexts, attributions, associations = self._links(
+                [a.id for a in artifacts if a.id is not None],
+                [e.id for e in executions if e.id is not None],
+            )
+        return LineageGraph(
+            artifacts=artifacts,
+            executions=executions,
+            events=events,
+            contexts=contexts,
+            attributions=attributions,
+            associations=associations,
+            **state,
+        )
+
     def _run_whole(self, query: LineageQuery) -> LineageGraph:
         """An unpaged engine-side answer: each node comes back with the traversal, with its
         events on the walked side (one query per direction), never looked up again by id."""
@@ -361,23 +388,7 @@ class LineageRepository(Repository):
             if NodeRef(NodeKind.ARTIFACT, k[0]) in kept
             and NodeRef(NodeKind.EXECUTION, k[1]) in kept
         ]
-        contexts: list[Context] = []
-        attributions: list[Attribution] = []
-        associations: list[Association] = []
-        if query.include_contexts:
-            contexts, attributions, associations = self._links(
-                [a.id for a in artifacts if a.id is not None],
-                [e.id for e in executions if e.id is not None],
-            )
-        return LineageGraph(
-            artifacts=artifacts,
-            executions=executions,
-            events=events,
-            contexts=contexts,
-            attributions=attributions,
-            associations=associations,
-            total=len(answer),
-        )
+        return self._graph(query, artifacts, executions, events, total=len(answer))
 
     def run(self, query: LineageQuery, cursor: str | None = None) -> LineageGraph:
         if query.limit is None and cursor is None and self._in_engine(query):
@@ -403,21 +414,11 @@ class LineageRepository(Repository):
         events = self._events(
             [a.id for a in artifacts if a.id is not None], answer_executions, query.as_of
         )
-        contexts: list[Context] = []
-        attributions: list[Attribution] = []
-        associations: list[Association] = []
-        if query.include_contexts:
-            contexts, attributions, associations = self._links(
-                [a.id for a in artifacts if a.id is not None],
-                [e.id for e in executions if e.id is not None],
-            )
-        return LineageGraph(
-            artifacts=artifacts,
-            executions=executions,
-            events=events,
-            contexts=contexts,
-            attributions=attributions,
-            associations=associations,
+        return self._graph(
+            query,
+            artifacts,
+            executions,
+            events,
             complete=complete,
             cursor=None if complete or not page else _encode_cursor(query, page[-1]),
             total=len(answer),
