@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,3 +159,38 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 os.environ.setdefault("LINEAGE_GRAPH_STARTUP_TIMEOUT_S", "30")
+
+
+@pytest.fixture
+def tcp_server(tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """A FalkorDB server of our own on a loopback port with a password (an 'external' one):
+    ``(port, password)``."""
+    import socket
+    import subprocess
+    import time
+
+    from lineage_graph.backends._falkordb_server import find_binaries
+
+    binaries = find_binaries()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    password = "loopback-" + os.urandom(8).hex()
+    proc = subprocess.Popen(
+        [
+            str(binaries.redis_server), "--port", str(port), "--bind", "127.0.0.1",
+            "--requirepass", password, "--dir", str(tmp_path), "--save", "",
+            "--loadmodule", str(binaries.module),
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    yield port, password
+    proc.kill()
+    proc.wait(10)

@@ -9,8 +9,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,6 @@ from lineage_graph import (
     EngineUnavailableError,
     LineageStore,
 )
-from lineage_graph.backends._falkordb_server import find_binaries
 from lineage_graph.backends.embedded import EmbeddedBackend
 
 
@@ -136,31 +133,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def tcp_server(tmp_path: Path) -> Iterator[tuple[int, str]]:
-    """A FalkorDB server of our own on a loopback port with a password: an 'external' one."""
-    binaries = find_binaries()
-    port, password = _free_port(), "s3cret-pw"
-    proc = subprocess.Popen(
-        [
-            str(binaries.redis_server), "--port", str(port), "--bind", "127.0.0.1",
-            "--requirepass", password, "--dir", str(tmp_path), "--save", "",
-            "--loadmodule", str(binaries.module),
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.02)
-    yield port, password
-    proc.kill()
-    proc.wait(10)
 
 
 def test_external_server_by_url(tcp_server: tuple[int, str]) -> None:

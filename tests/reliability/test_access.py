@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import stat
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lineage_graph import ConfigurationError, LineageGraphError, LineageStore
 from lineage_graph.backends import resolve_target
-from lineage_graph.backends._falkordb_server import find_binaries
 from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.config import EmbeddedSettings, Neo4jSettings
 
@@ -129,31 +124,3 @@ def test_wrong_password_on_an_external_server_leaks_nothing(
             assert password not in str(exc)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert SECRET not in logged and password not in logged
-
-
-@pytest.fixture
-def tcp_server(tmp_path: Path) -> Iterator[tuple[int, str]]:
-    """A FalkorDB server of our own on a loopback port with a password (an 'external' one)."""
-    binaries = find_binaries()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    password = "loopback-" + os.urandom(8).hex()
-    proc = subprocess.Popen(
-        [
-            str(binaries.redis_server), "--port", str(port), "--bind", "127.0.0.1",
-            "--requirepass", password, "--dir", str(tmp_path), "--save", "",
-            "--loadmodule", str(binaries.module),
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.02)
-    yield port, password
-    proc.kill()
-    proc.wait(10)
