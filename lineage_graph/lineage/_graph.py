@@ -137,6 +137,21 @@ class LineageGraph:
     def to_json(self, *, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
+    def _flows(self) -> list[tuple[str, str, str]]:
+        """Events as (source, target, type name) with short node keys, the way data flows."""
+        out = []
+        for ev in self.events:
+            art, exe = f"a{ev.artifact_id}", f"e{ev.execution_id}"
+            src, dst = (exe, art) if ev.type.is_output else (art, exe)
+            out.append((src, dst, ev.type.name))
+        return out
+
+    def _links(self) -> list[tuple[str, str]]:
+        """Attributions and associations as (node key, context key)."""
+        return [(f"a{at.artifact_id}", f"c{at.context_id}") for at in self.attributions] + [
+            (f"e{asn.execution_id}", f"c{asn.context_id}") for asn in self.associations
+        ]
+
     def to_mermaid(self) -> str:
         """A Mermaid flowchart (left to right): artifacts as stadiums, executions as boxes,
         contexts as subgraphs-free hexagons; labels escaped so any name renders safely."""
@@ -156,14 +171,10 @@ class LineageGraph:
             lines.append(f'  e{x.id}["{text(x)}"]')
         for c in self.contexts:
             lines.append(f'  c{c.id}{{{{"{text(c)}"}}}}')
-        for ev in self.events:
-            art, exe = f"a{ev.artifact_id}", f"e{ev.execution_id}"
-            src, dst = (exe, art) if ev.type.is_output else (art, exe)
-            lines.append(f"  {src} -->|{ev.type.name}| {dst}")
-        for at in self.attributions:
-            lines.append(f"  a{at.artifact_id} -.- c{at.context_id}")
-        for asn in self.associations:
-            lines.append(f"  e{asn.execution_id} -.- c{asn.context_id}")
+        for src, dst, label in self._flows():
+            lines.append(f"  {src} -->|{label}| {dst}")
+        for node, context in self._links():
+            lines.append(f"  {node} -.- {context}")
         return "\n".join(lines) + "\n"
 
     def to_dot(self) -> str:
@@ -180,16 +191,10 @@ class LineageGraph:
             lines.append(f"  e{x.id} [shape=box, label={quote(_label(x))}];")
         for c in self.contexts:
             lines.append(f"  c{c.id} [shape=folder, style=dashed, label={quote(_label(c))}];")
-        for ev in self.events:
-            art, exe = f"a{ev.artifact_id}", f"e{ev.execution_id}"
-            src, dst = (exe, art) if ev.type.is_output else (art, exe)
-            lines.append(f"  {src} -> {dst} [label={quote(ev.type.name)}];")
-        for at in self.attributions:
-            lines.append(f"  a{at.artifact_id} -> c{at.context_id} [style=dotted, arrowhead=none];")
-        for asn in self.associations:
-            lines.append(
-                f"  e{asn.execution_id} -> c{asn.context_id} [style=dotted, arrowhead=none];"
-            )
+        for src, dst, label in self._flows():
+            lines.append(f"  {src} -> {dst} [label={quote(label)}];")
+        for node, context in self._links():
+            lines.append(f"  {node} -> {context} [style=dotted, arrowhead=none];")
         lines.append("}")
         return "\n".join(lines) + "\n"
 
