@@ -3,8 +3,10 @@
 Two strategies, chosen per call:
 
 * **in the engine, one query** (``lineage/reach_*``) when nothing but the direction shapes the
-  walk: Neo4j's pruning BFS over ``-[:EVENT*1..]->`` with DISTINCT, FalkorDB's ``algo.BFS``
-  (over the UPSTREAM mirror edges for upstream);
+  walk: Neo4j's pruning BFS over ``-[:EVENT*1..]->`` with DISTINCT; on FalkorDB a variable-length
+  walk capped at :data:`PATH_CAP` paths (FalkorDB enumerates paths), and when the cap is hit (many
+  diamonds) a second query, ``lineage/reach_*_uncapped``, with ``algo.BFS`` (each node once, but
+  its cost grows with the depth and the graph size; upstream over the UPSTREAM mirror edges);
 * **frontier expansion, one query per hop** (``lineage/step_*``) when a hop limit, a boundary
   (``stop_at``) or a point in time (``as_of``) shapes it: each hop expands the whole frontier at
   once and never revisits a node, so the cost is the number of hops, not of paths.
@@ -45,6 +47,10 @@ __all__ = ["LineageQuery", "LineageRepository", "as_of_ms"]
 
 _KIND_ORDER = {NodeKind.ARTIFACT: 0, NodeKind.EXECUTION: 1}
 _FETCH_CHUNK = 1000
+#: Paths a capped engine walk may expand before the caller falls back to the uncapped query (see
+#: cypher/falkordb/lineage/reach_upstream.cypher): ~0.6 µs a path on FalkorDB, so a walk that hits
+#: the cap wastes < 10 ms, while trees and chains of up to ~10k nodes never hit it.
+PATH_CAP = 10_000
 
 
 def as_of_ms(value: int | dt.datetime | None) -> int | None:
@@ -180,14 +186,16 @@ class LineageRepository(Repository):
         if missing:
             raise NotFoundError(f"no such start node: {', '.join(sorted(missing))}")
 
-    def _reach(self, direction: Direction, refs: Iterable[NodeRef]) -> set[NodeRef]:
+    def _reach_rows(self, name: str, refs: Iterable[NodeRef]) -> list[dict[str, Any]]:
+        """A capped engine walk; no row means the cap was hit (or no start node exists): then the
+        uncapped walk answers."""
         artifact_ids, execution_ids = _split(refs)
-        rows = self.read(
-            f"lineage/reach_{direction.value}",
-            artifact_ids=artifact_ids,
-            execution_ids=execution_ids,
-        )
-        return _refs(rows)
+        params = {"artifact_ids": artifact_ids, "execution_ids": execution_ids}
+        rows = self.read(name, cap=PATH_CAP, **params)
+        return rows or self.read(f"{name}_uncapped", **params)
+
+    def _reach(self, direction: Direction, refs: Iterable[NodeRef]) -> set[NodeRef]:
+        return _refs(self._reach_rows(f"lineage/reach_{direction.value}", refs))
 
     def _step(
         self, direction: Direction, frontier: Iterable[NodeRef], as_of: int | None
@@ -344,15 +352,10 @@ class LineageRepository(Repository):
     def _run_whole(self, query: LineageQuery) -> LineageGraph:
         """An unpaged engine-side answer: each node comes back with the traversal, with its
         events on the walked side (one query per direction), never looked up again by id."""
-        artifact_ids, execution_ids = _split(query.starts)
         nodes: dict[NodeRef, LineageNode] = {}
         found: dict[tuple[int, int, int], Event] = {}
         for direction in self._directions(query):
-            rows = self.read(
-                f"lineage/reach_{direction.value}_nodes",
-                artifact_ids=artifact_ids,
-                execution_ids=execution_ids,
-            )
+            rows = self._reach_rows(f"lineage/reach_{direction.value}_nodes", query.starts)
             for row in rows:
                 kind = NodeKind(row["label"])
                 node = decode_node(kind, row["node"])

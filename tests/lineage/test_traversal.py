@@ -27,6 +27,7 @@ from lineage_graph import (
     NodeRef,
     NotFoundError,
 )
+from lineage_graph.lineage import _traverse
 
 from ._graphs import Built, build, chain, ensure_types, ladder, within, within_any
 
@@ -147,6 +148,38 @@ def test_lineage_equals_networkx(
     # events returned are exactly the oracle's edges among the answer's nodes
     got = typed.upstream(start, max_hops=hops)
     assert len(got.events) == built.oracle.subgraph(got.refs).number_of_edges()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(shape=dags(), data=st.data())
+def test_capped_walks_fall_back_to_the_complete_walk(
+    typed: LineageStore,
+    shape: tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]],
+    data: st.DataObject,
+) -> None:
+    """The engine walk stops after PATH_CAP paths and the uncapped walk answers instead (on
+    FalkorDB; Neo4j's walk is never capped): whatever the cap, whole answers and pages agree with
+    networkx. A cap of 1 forces the fallback on every walk that reaches more than its start."""
+    n_art, n_exec, inputs, outputs = shape
+    index = data.draw(st.integers(0, n_art + n_exec - 1))
+    cap = data.draw(st.sampled_from([1, 2, 5, _traverse.PATH_CAP]))
+    built = build(typed, n_art, n_exec, inputs, outputs)
+    start = built.a(index) if index < n_art else built.e(index - n_art)
+    up = nx.ancestors(built.oracle, start) | {start}
+    down = nx.descendants(built.oracle, start) | {start}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_traverse, "PATH_CAP", cap)
+        whole_up, whole_down = typed.upstream(start), typed.downstream(start)
+        paged_up = typed.upstream(start, limit=1000)  # paged: the ids-only walk
+        paged_down = typed.downstream(start, limit=1000)
+    assert refs(whole_up) == refs(paged_up) == up
+    assert refs(whole_down) == refs(paged_down) == down
+    assert len(whole_up.events) == built.oracle.subgraph(up).number_of_edges()
+    assert len(whole_down.events) == built.oracle.subgraph(down).number_of_edges()
 
 
 # ------------------------------------------------------------------ filters and boundaries

@@ -1,14 +1,22 @@
-// FalkorDB: a variable-length pattern enumerates paths here (2^k on k diamonds, DESIGN.md §4), so
-// the traversal is algo.BFS, which visits each node once but follows outgoing edges only:
-// upstream it walks the UPSTREAM edges that mirror every EVENT (cypher/falkordb/graph/write.cypher).
-MATCH (s:Artifact)
-WHERE s.id IN $artifact_ids
-CALL algo.BFS(s, -1, 'UPSTREAM') YIELD nodes
-UNWIND nodes AS x
-RETURN DISTINCT labels(x)[0] AS label, x.id AS id
-UNION
-MATCH (s:Execution)
-WHERE s.id IN $execution_ids
-CALL algo.BFS(s, -1, 'UPSTREAM') YIELD nodes
-UNWIND nodes AS x
+// FalkorDB: every node upstream of the start nodes (the start nodes included), each once, in one
+// variable-length walk over the UPSTREAM edges that mirror every EVENT
+// (cypher/falkordb/graph/write.cypher).
+// FalkorDB expands such a pattern path by path (2^k paths on a ladder of k diamonds, DESIGN.md §4),
+// so the walk stops after $cap paths (LIMIT is lazy: no further path is expanded) and then returns
+// no row at all: the caller runs lineage/reach_upstream_uncapped (algo.BFS, each node once).
+// Below the cap this beats algo.BFS, whose cost grows with the depth and with the size of the whole
+// graph (chain of 500 generations: 2.3 ms vs 34 ms; chain of 10 in a 34k-node store: 0.4 ms vs
+// 4.2 ms). A path costs ~0.6 µs, so a truncated walk costs < 10 ms at $cap = 10,000.
+// `WITH s` after CALL {}: without it FalkorDB 4.16 expands from every node of the graph.
+CALL {
+  MATCH (s:Artifact) WHERE s.id IN $artifact_ids RETURN s
+  UNION
+  MATCH (s:Execution) WHERE s.id IN $execution_ids RETURN s
+}
+WITH s
+MATCH (s)-[:UPSTREAM*0..]->(x)
+WITH x LIMIT $cap
+WITH collect(x) AS xs, count(*) AS paths
+WHERE paths < $cap
+UNWIND xs AS x
 RETURN DISTINCT labels(x)[0] AS label, x.id AS id
