@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, LiteralString
 
 from ..exceptions import EngineUnavailableError, LineageGraphError
 from ._base import Repository
 from .ids import IdAllocator
 from .nodes import PreparedNodes
 
-__all__ = ["GraphWriter", "WriteBatch"]
+__all__ = ["GraphWriter", "WriteBatch", "compose"]
+
+_WHEN: LiteralString = "// when: $"
+_ALWAYS: LiteralString = "// always"
+
+
+def compose(text: LiteralString, params: Mapping[str, Any]) -> LiteralString:
+    """The parts of ``graph/write`` this write needs: a unit subquery headed ``// when: $name``
+    is kept only when ``params[name]`` is non-empty; the header and the ``// always`` tail stay.
+    (FalkorDB spends ~1.1 ms per statement on a dozen subqueries even with empty lists.)"""
+    head, *parts = text.split("\n" + _WHEN)
+    kept: list[LiteralString] = [head]
+    for part in parts:
+        name, _, body = part.partition("\n")
+        body, always, tail = body.partition(_ALWAYS)
+        if params.get(name.strip()):
+            kept.append(body.rstrip())
+        if always:
+            kept.append(always + tail)
+    return "\n".join(kept)
 
 
 @dataclass
@@ -41,8 +61,11 @@ class WriteBatch:
             "executions": upd_e,
             "new_contexts": new_c,
             "contexts": upd_c,
-            "inputs": self.inputs,
-            "outputs": self.outputs,
+            "inputs": self.inputs,  # all of them: the input fingerprint
+            "created_inputs": [r for r in self.inputs if r["fresh"]],
+            "merged_inputs": [r for r in self.inputs if not r["fresh"]],
+            "created_outputs": [r for r in self.outputs if r["fresh"]],
+            "merged_outputs": [r for r in self.outputs if not r["fresh"]],
             "attributions": self.attributions,
             "associations": self.associations,
             "parents": self.parents,
@@ -63,8 +86,10 @@ class GraphWriter(Repository):
         been applied) keeps them spent, so no id is ever handed out twice."""
         if batch.is_empty():
             return
+        params = batch.params()
+        text = compose(self.queries["graph/write"].text(self.backend.dialect), params)
         try:
-            self.write("graph/write", **batch.params())
+            self.backend.write(text, params, name="graph/write")
         except LineageGraphError as exc:
             if not isinstance(exc, EngineUnavailableError):
                 for prepared in (batch.contexts, batch.executions, batch.artifacts):
