@@ -20,14 +20,17 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from .._repositories.nodes import decode_node
 from ..exceptions import InvalidArgumentError, NotFoundError
-from ..models import NodeKind
+from ..models import Artifact, Context, Execution, NodeKind
 from ..store import LineageStore
 from ._filter import NODE, compile_filter
 
-__all__ = ["ListQuery", "list_node_ids"]
+__all__ = ["ListQuery", "list_node_ids", "list_nodes"]
+
+AnyNode = Artifact | Execution | Context
 
 #: ``order_by`` -> stored node property (a closed set: safe in query text).
 _ORDER_FIELDS = {
@@ -119,9 +122,11 @@ def _validate(query: ListQuery) -> None:
 
 
 def build_list_query(
-    query: ListQuery, dialect: str, type_id: int | None = None
+    query: ListQuery, dialect: str, type_id: int | None = None, *, nodes: bool = False
 ) -> tuple[str, dict[str, Any]]:
-    """The Cypher text and parameters of ``query`` (exposed for tests and the linter)."""
+    """The Cypher text and parameters of ``query`` (exposed for tests and the linter): one row
+    holding every ``[order value, id]`` pair, or with ``nodes`` one row per node (its stored
+    properties), so the caller need not fetch the nodes again by id."""
     _validate(query)
     compiled = compile_filter(query.filter_query, query.kind)
     params: dict[str, Any] = dict(compiled.params)
@@ -162,6 +167,18 @@ def build_list_query(
     if compiled.needs_distinct:
         lines.append(f"WITH DISTINCT {NODE}")
     pair = f"{NODE}.id" if by_id else f"[coalesce({order_prop}, 0), {NODE}.id]"
+    if nodes:
+        if query.limit:
+            direction = "ASC" if query.is_asc else "DESC"
+            lines.append(
+                f"WITH {NODE} ORDER BY {NODE}.id {direction} LIMIT $limit"
+                if by_id
+                else f"WITH {NODE}, coalesce({order_prop}, 0) AS o "
+                f"ORDER BY o {direction}, {NODE}.id {direction} LIMIT $limit"
+            )
+            params["limit"] = query.limit + 1
+        lines.append(f"RETURN properties({NODE}) AS node")
+        return "\n".join(lines), params
     if query.limit:
         direction = "ASC" if query.is_asc else "DESC"
         lines.append(
@@ -209,10 +226,41 @@ def list_node_ids(store: LineageStore, query: ListQuery) -> tuple[list[int], str
     pairs: list[tuple[int, int]] = (
         [(int(i), int(i)) for i in items] if by_id else [(int(o), int(i)) for o, i in items]
     )
+    pairs, token = _page(query, pairs)
+    return [i for _, i in pairs], token
+
+
+def _page(
+    query: ListQuery, pairs: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], str | None]:
+    """``(order value, id)`` pairs sorted and cut to the page, and the next page's token."""
     pairs.sort(reverse=not query.is_asc)
     token = None
     if query.limit and len(pairs) > query.limit:
         pairs = pairs[: query.limit]
         last_value, last_id = pairs[-1]
-        token = _encode_token(query, None if by_id else last_value, last_id)
-    return [i for _, i in pairs], token
+        token = _encode_token(query, None if query.order_by == "id" else last_value, last_id)
+    return pairs, token
+
+
+def list_nodes(store: LineageStore, query: ListQuery) -> tuple[list[AnyNode], str | None]:
+    """The nodes ``query`` selects, in order, and the token of the next page (or None): as
+    :func:`list_node_ids`, in the same single statement, returning the nodes themselves (a
+    second lookup by id costs FalkorDB ~40 µs per id on its numeric index)."""
+    _validate(query)
+    try:
+        type_id = _type_id(store, query)
+    except NotFoundError:
+        compile_filter(query.filter_query, query.kind)  # a bad filter is still an error
+        return [], None
+    backend = store.backend
+    text, params = build_list_query(query, backend.dialect, type_id, nodes=True)
+    by_id: dict[int, AnyNode] = {}
+    for row in backend.read(text, params, name="mlmd/list"):
+        node = cast(AnyNode, decode_node(query.kind, row["node"]))
+        assert node.id is not None
+        by_id[node.id] = node
+    field = _ORDER_FIELDS[query.order_by]
+    pairs = [(int(getattr(n, field) or 0), i) for i, n in by_id.items()]
+    pairs, token = _page(query, pairs)
+    return [by_id[i] for _, i in pairs], token
