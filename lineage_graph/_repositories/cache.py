@@ -57,7 +57,7 @@ from ..models import (
     PropertyType,
     kind_of,
 )
-from ._base import Repository
+from ._base import Repository, id_ranges
 from .nodes import NodeRepository, decode_node
 from .relations import decode_event
 from .types import TypeRepository
@@ -555,7 +555,9 @@ class CacheRepository(Repository):
                 attributions.append(Attribution(artifact_id=node_id, context_id=context_id))
         execution_ids = sorted({a.execution_id for a in associations})
         events = (
-            self.read("events/get_by_execution_ids", ids=execution_ids) if execution_ids else []
+            self.read("events/get_by_execution_ids", ranges=id_ranges(execution_ids))
+            if execution_ids
+            else []
         )
         decoded = [decode_event(r) for r in events]
         artifact_ids = sorted(

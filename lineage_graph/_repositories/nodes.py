@@ -27,7 +27,7 @@ from ..models import (
     PropertyType,
     kind_of,
 )
-from ._base import Repository, now_ms
+from ._base import Repository, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository
 
@@ -223,7 +223,7 @@ class NodeRepository(Repository, Generic[N]):
         update_ids = sorted({n.id for n in nodes if n.id is not None})
         stored: dict[int, dict[str, Any]] = {}
         if update_ids:
-            for row in self.read(self.q("get_write_state"), ids=update_ids):
+            for row in self.read(self.q("get_write_state"), ranges=id_ranges(update_ids)):
                 stored[int(row["id"])] = dict(row["node"])
         rows_by_id: dict[int, dict[str, Any]] = {}
         pending_new: list[dict[str, Any]] = []
@@ -305,10 +305,10 @@ class NodeRepository(Repository, Generic[N]):
         return self._decode_rows(self.read(query, **params))
 
     def get_by_ids(self, ids: Iterable[int]) -> list[N]:
-        return self._decode_rows(self.read(self.q("get_by_ids"), ids=list(ids)))
+        return self._decode_rows(self.read(self.q("get_by_ids"), ranges=id_ranges(ids)))
 
     def existing_ids(self, ids: Iterable[int]) -> set[int]:
-        return {int(r["id"]) for r in self.read(self.q("existing_ids"), ids=list(ids))}
+        return {int(r["id"]) for r in self.read(self.q("existing_ids"), ranges=id_ranges(ids))}
 
     def get_by_type(self, type_name: str, type_version: str | None = None) -> list[N]:
         t = self.types.find(self.kind, type_name, type_version)

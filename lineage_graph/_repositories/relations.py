@@ -17,7 +17,7 @@ from ..models import (
     Execution,
     ParentContext,
 )
-from ._base import Repository
+from ._base import Repository, id_ranges
 from .nodes import NodeRepository
 
 __all__ = ["RelationRepository", "decode_event"]
@@ -127,10 +127,14 @@ class RelationRepository(Repository):
         return [r for out, r in rows if not out], [r for out, r in rows if out]
 
     def events_by_artifact_ids(self, ids: Iterable[int]) -> list[Event]:
-        return [decode_event(r) for r in self.read("events/get_by_artifact_ids", ids=list(ids))]
+        return [
+            decode_event(r) for r in self.read("events/get_by_artifact_ids", ranges=id_ranges(ids))
+        ]
 
     def events_by_execution_ids(self, ids: Iterable[int]) -> list[Event]:
-        return [decode_event(r) for r in self.read("events/get_by_execution_ids", ids=list(ids))]
+        return [
+            decode_event(r) for r in self.read("events/get_by_execution_ids", ranges=id_ranges(ids))
+        ]
 
     # ------------------------------------------------------------- attributions / associations
 
