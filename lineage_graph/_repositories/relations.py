@@ -28,7 +28,7 @@ def decode_event(row: dict[str, Any]) -> Event:
         artifact_id=row["artifact_id"],
         execution_id=row["execution_id"],
         type=EventType(row["type"]),
-        path=json.loads(row["path"]) if row.get("path") else [],
+        path=json.loads(path) if (path := row.get("path")) and path != "[]" else [],
         milliseconds_since_epoch=row.get("ms"),
     )
 

@@ -27,6 +27,7 @@ from ..exceptions import (
 )
 from ._base import Backend, Dialect, Row, SchemaSpec
 from ._falkordb_server import ServerProcess
+from ._resp import params_header, read_reply
 
 __all__ = ["EmbeddedBackend"]
 
@@ -285,12 +286,13 @@ class EmbeddedBackend(Backend):
         attempts = 1 if write or self.mode == "memory" else 2
         for attempt in range(attempts):
             try:
+                command = "GRAPH.QUERY" if write else "GRAPH.RO_QUERY"
+                text = params_header(p) + query
                 with self._lock:
-                    result = (
-                        self._graph.query(query, p) if write else self._graph.ro_query(query, p)
+                    reply = self._graph.execute_command(
+                        command, self._graph.name, text, "--compact"
                     )
-                header = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
-                return [dict(zip(header, row, strict=True)) for row in result.result_set]
+                return read_reply(reply, self._graph)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                 restarted = self._recover(exc)
                 if restarted and attempt + 1 < attempts:
