@@ -6,8 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
-from ..exceptions import EngineUnavailableError, LineageGraphError
-from ._base import Repository
+from ..exceptions import (
+    EngineUnavailableError,
+    FailedPreconditionError,
+    LineageGraphError,
+    QueryError,
+)
+from ._base import Repository, positioned
 from .ids import IdAllocator
 from .nodes import PreparedNodes
 
@@ -54,25 +59,34 @@ class WriteBatch:
         new_a, upd_a = split(self.artifacts)
         new_e, upd_e = split(self.executions)
         new_c, upd_c = split(self.contexts)
-        return {
+        params: dict[str, Any] = {
             "new_artifacts": new_a,
             "artifacts": upd_a,
             "new_executions": new_e,
             "executions": upd_e,
             "new_contexts": new_c,
             "contexts": upd_c,
-            "inputs": self.inputs,  # all of them: the input fingerprint
-            "created_inputs": [r for r in self.inputs if r["fresh"]],
-            "merged_inputs": [r for r in self.inputs if not r["fresh"]],
-            "created_outputs": [r for r in self.outputs if r["fresh"]],
-            "merged_outputs": [r for r in self.outputs if not r["fresh"]],
-            "attributions": self.attributions,
-            "associations": self.associations,
             "parents": self.parents,
         }
+        parts = {
+            "inputs": (self.inputs, "e"),  # all of them: the input fingerprint
+            "created_inputs": ([r for r in self.inputs if r["fresh"]], "ae"),
+            "merged_inputs": ([r for r in self.inputs if not r["fresh"]], "ae"),
+            "created_outputs": ([r for r in self.outputs if r["fresh"]], "ae"),
+            "merged_outputs": ([r for r in self.outputs if not r["fresh"]], "ae"),
+            "attributions": (self.attributions, "ac"),
+            "associations": (self.associations, "ec"),
+        }
+        for name, (rows, ends) in parts.items():
+            params[name], params[f"{name}_at"] = positioned(rows, ends)
+        return params
 
     def is_empty(self) -> bool:
-        return not any(self.params().values())
+        return _is_empty(self.params())
+
+
+def _is_empty(params: Mapping[str, Any]) -> bool:
+    return not any(v for k, v in params.items() if not k.endswith("_at"))
 
 
 class GraphWriter(Repository):
@@ -84,12 +98,21 @@ class GraphWriter(Repository):
         """Run the batch as one statement; if the engine rejected it, the new ids go back to the
         allocator. An in-doubt outcome (connection lost or reply timed out: the write may have
         been applied) keeps them spent, so no id is ever handed out twice."""
-        if batch.is_empty():
-            return
         params = batch.params()
+        if _is_empty(params):
+            return
         text = compose(self.queries["graph/write"].text(self.backend.dialect), params)
         try:
-            self.backend.write(text, params, name="graph/write")
+            try:
+                self.backend.write(text, params, name="graph/write")
+            except QueryError as exc:
+                if "division by zero" not in str(exc).lower():
+                    raise
+                # FalkorDB's graph/write aborts this way when a node it refers to is gone.
+                raise FailedPreconditionError(
+                    "a node this write refers to was deleted meanwhile (by another writer); "
+                    "nothing was written"
+                ) from exc
         except LineageGraphError as exc:
             if not isinstance(exc, EngineUnavailableError):
                 for prepared in (batch.contexts, batch.executions, batch.artifacts):

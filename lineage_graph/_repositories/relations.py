@@ -17,7 +17,7 @@ from ..models import (
     Execution,
     ParentContext,
 )
-from ._base import Repository, id_ranges
+from ._base import Repository, id_ranges, positioned
 from .nodes import NodeRepository
 
 __all__ = ["RelationRepository", "decode_event"]
@@ -117,7 +117,8 @@ class RelationRepository(Repository):
             if a not in new_a and e not in new_e
         ]
         if old:
-            dup = self.read("events/find_existing", events=old)
+            keys, at = positioned(old, "e")
+            dup = self.read("events/find_existing", events=keys, at=at)
             if dup:
                 d = dup[0]
                 raise AlreadyExistsError(

@@ -24,6 +24,13 @@
 // FalkorDB: the merged events are checked first, all of them, then created (collect() is the
 // barrier): FalkorDB runs one write query at a time per graph, so check-then-create is as safe as
 // MERGE here, and reads no relation matrix after writing to it.
+// FalkorDB: the event, fingerprint and link parts find their nodes by position, not by one index
+// seek per row (40-110 µs each on FalkorDB's numeric index): `$<part>_at` holds the referenced
+// ids as runs of consecutive ids (one range seek per run), the nodes are collected in id order,
+// and each row carries the positions of its ends (`ai`, `ei`, `ci`; GraphWriter computes them).
+// 1,000 lookups: 49 ms by seek, 5 ms by position. A node deleted since the caller checked it
+// would shift the positions: the row's ids are compared and a mismatch divides by zero, which
+// aborts the whole statement (nothing written; GraphWriter reports it as a failed precondition).
 // when: $new_artifacts
 CALL {
   UNWIND $new_artifacts AS r
@@ -71,9 +78,16 @@ CALL {
 }
 // when: $inputs
 CALL {
+  CALL {
+    UNWIND $inputs_at.e AS run
+    OPTIONAL MATCH (e:Execution)
+    WHERE e.id >= run[0] AND e.id <= run[1]
+    WITH e ORDER BY e.id
+    RETURN collect(e) AS execs
+  }
   UNWIND $inputs AS r
-  WITH r.execution_id AS eid, collect(r) AS rows
-  MATCH (e:Execution {id: eid})
+  WITH execs[r.ei] AS e, collect(r) AS rows
+  WHERE 1 / (CASE WHEN e.id = rows[0].execution_id THEN 1 ELSE 0 END) = 1
   // A zero-count fingerprint means no stored INPUT: skip reading them (most executions get their
   // inputs as they are created).
   WITH e, rows, coalesce(e.input_sig, '') ENDS WITH '/0:0:0:0' AS fresh
@@ -89,17 +103,45 @@ CALL {
 }
 // when: $created_inputs
 CALL {
+  CALL {
+    UNWIND $created_inputs_at.a AS run
+    OPTIONAL MATCH (a:Artifact)
+    WHERE a.id >= run[0] AND a.id <= run[1]
+    WITH a ORDER BY a.id
+    RETURN collect(a) AS arts
+  }
+  CALL {
+    UNWIND $created_inputs_at.e AS run
+    OPTIONAL MATCH (e:Execution)
+    WHERE e.id >= run[0] AND e.id <= run[1]
+    WITH e ORDER BY e.id
+    RETURN collect(e) AS execs
+  }
   UNWIND $created_inputs AS r
-  MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (e:Execution {id: r.execution_id})
+  WITH r, arts[r.ai] AS a, execs[r.ei] AS e
+  WHERE 1 / (CASE WHEN a.id = r.artifact_id AND e.id = r.execution_id THEN 1 ELSE 0 END) = 1
   CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
   CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
 }
 // when: $merged_inputs
 CALL {
+  CALL {
+    UNWIND $merged_inputs_at.a AS run
+    OPTIONAL MATCH (a:Artifact)
+    WHERE a.id >= run[0] AND a.id <= run[1]
+    WITH a ORDER BY a.id
+    RETURN collect(a) AS arts
+  }
+  CALL {
+    UNWIND $merged_inputs_at.e AS run
+    OPTIONAL MATCH (e:Execution)
+    WHERE e.id >= run[0] AND e.id <= run[1]
+    WITH e ORDER BY e.id
+    RETURN collect(e) AS execs
+  }
   UNWIND $merged_inputs AS r
-  MATCH (e:Execution {id: r.execution_id})
-  MATCH (a:Artifact {id: r.artifact_id})
+  WITH r, arts[r.ai] AS a, execs[r.ei] AS e
+  WHERE 1 / (CASE WHEN a.id = r.artifact_id AND e.id = r.execution_id THEN 1 ELSE 0 END) = 1
   OPTIONAL MATCH (e)<-[old:EVENT {type: r.type}]-(a)
   WITH r, a, e, old
   WHERE old IS NULL
@@ -111,17 +153,45 @@ CALL {
 }
 // when: $created_outputs
 CALL {
+  CALL {
+    UNWIND $created_outputs_at.a AS run
+    OPTIONAL MATCH (a:Artifact)
+    WHERE a.id >= run[0] AND a.id <= run[1]
+    WITH a ORDER BY a.id
+    RETURN collect(a) AS arts
+  }
+  CALL {
+    UNWIND $created_outputs_at.e AS run
+    OPTIONAL MATCH (e:Execution)
+    WHERE e.id >= run[0] AND e.id <= run[1]
+    WITH e ORDER BY e.id
+    RETURN collect(e) AS execs
+  }
   UNWIND $created_outputs AS r
-  MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (e:Execution {id: r.execution_id})
+  WITH r, arts[r.ai] AS a, execs[r.ei] AS e
+  WHERE 1 / (CASE WHEN a.id = r.artifact_id AND e.id = r.execution_id THEN 1 ELSE 0 END) = 1
   CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
   CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
 }
 // when: $merged_outputs
 CALL {
+  CALL {
+    UNWIND $merged_outputs_at.a AS run
+    OPTIONAL MATCH (a:Artifact)
+    WHERE a.id >= run[0] AND a.id <= run[1]
+    WITH a ORDER BY a.id
+    RETURN collect(a) AS arts
+  }
+  CALL {
+    UNWIND $merged_outputs_at.e AS run
+    OPTIONAL MATCH (e:Execution)
+    WHERE e.id >= run[0] AND e.id <= run[1]
+    WITH e ORDER BY e.id
+    RETURN collect(e) AS execs
+  }
   UNWIND $merged_outputs AS r
-  MATCH (e:Execution {id: r.execution_id})
-  MATCH (a:Artifact {id: r.artifact_id})
+  WITH r, arts[r.ai] AS a, execs[r.ei] AS e
+  WHERE 1 / (CASE WHEN a.id = r.artifact_id AND e.id = r.execution_id THEN 1 ELSE 0 END) = 1
   OPTIONAL MATCH (e)-[old:EVENT {type: r.type}]->(a)
   WITH r, a, e, old
   WHERE old IS NULL
@@ -133,16 +203,44 @@ CALL {
 }
 // when: $attributions
 CALL {
+  CALL {
+    UNWIND $attributions_at.a AS run
+    OPTIONAL MATCH (a:Artifact)
+    WHERE a.id >= run[0] AND a.id <= run[1]
+    WITH a ORDER BY a.id
+    RETURN collect(a) AS arts
+  }
+  CALL {
+    UNWIND $attributions_at.c AS run
+    OPTIONAL MATCH (c:Context)
+    WHERE c.id >= run[0] AND c.id <= run[1]
+    WITH c ORDER BY c.id
+    RETURN collect(c) AS ctxs
+  }
   UNWIND $attributions AS r
-  MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (c:Context {id: r.context_id})
+  WITH r, arts[r.ai] AS a, ctxs[r.ci] AS c
+  WHERE 1 / (CASE WHEN a.id = r.artifact_id AND c.id = r.context_id THEN 1 ELSE 0 END) = 1
   MERGE (a)-[:ATTRIBUTION]->(c)
 }
 // when: $associations
 CALL {
+  CALL {
+    UNWIND $associations_at.e AS run
+    OPTIONAL MATCH (e:Execution)
+    WHERE e.id >= run[0] AND e.id <= run[1]
+    WITH e ORDER BY e.id
+    RETURN collect(e) AS execs
+  }
+  CALL {
+    UNWIND $associations_at.c AS run
+    OPTIONAL MATCH (c:Context)
+    WHERE c.id >= run[0] AND c.id <= run[1]
+    WITH c ORDER BY c.id
+    RETURN collect(c) AS ctxs
+  }
   UNWIND $associations AS r
-  MATCH (e:Execution {id: r.execution_id})
-  MATCH (c:Context {id: r.context_id})
+  WITH r, execs[r.ei] AS e, ctxs[r.ci] AS c
+  WHERE 1 / (CASE WHEN e.id = r.execution_id AND c.id = r.context_id THEN 1 ELSE 0 END) = 1
   MERGE (e)-[:ASSOCIATION]->(c)
 }
 // when: $parents
