@@ -27,7 +27,6 @@ from ..exceptions import (
 )
 from ._base import Backend, Dialect, Row, SchemaSpec
 from ._falkordb_server import ServerProcess
-from ._resp import params_header, read_reply
 
 __all__ = ["EmbeddedBackend"]
 
@@ -276,6 +275,8 @@ class EmbeddedBackend(Backend):
         self, query: str, params: Mapping[str, Any] | None, name: str, *, write: bool
     ) -> list[Row]:
         import redis
+
+        from ._resp import params_header, read_reply
 
         if self._closed:
             raise EngineError("the store is closed")
