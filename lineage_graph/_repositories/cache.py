@@ -302,20 +302,38 @@ class CacheRepository(Repository):
     ) -> CacheResult:
         ids = self._input_ids(inputs)
         filters = _property_filters(properties)
-        rows = self._read_inputs(ids)
         t = self._resolve_type(execution_type, type_version)
         if t is None:
+            self._read_inputs(ids)  # a missing input is an error all the same
             name = execution_type if isinstance(execution_type, str) else execution_type.name
             return CacheResult(False, reason=f"no execution type named {name!r}")
         assert t.id is not None
-        wanted = Counter(_content_key(r, by_fingerprint) for r in rows)
-        classes = self._classes(rows, wanted) if by_fingerprint else {}
-        combos = self._combinations(ids, rows, wanted, classes)
         params: dict[str, Any] = {
             "states": [int(s) for s in SUCCESSFUL_STATES],
             "properties": filters,
             "limit": _PAGE,
         }
+        # One round trip first: the inputs, the first candidates for exactly these ids, and the
+        # outputs of the newest one that read exactly them.
+        first = self.read(
+            "cache/lookup", ids=ids, sigs=[input_signature(t.id, ids)], before=_NO_ID, **params
+        )[0]
+        rows = list(first["given"])
+        missing = set(ids) - {int(r["id"]) for r in rows}
+        if missing:
+            raise NotFoundError(f"no artifact with id {sorted(missing)}")
+        wanted = Counter(_content_key(r, by_fingerprint) for r in rows)
+        classes = self._classes(rows, wanted) if by_fingerprint else {}
+        page: list[_Candidate] | None = None
+        if not classes:  # a candidate matches iff it read exactly these ids
+            if first["hit_id"] is not None:
+                return self._result(self._exact(first), "id", first["outputs"])
+            page = self._page(first["candidates"])
+            if len(page) < _PAGE:
+                return self._miss(
+                    t, ids, rows, wanted, classes, properties, by_fingerprint, explain
+                )
+        combos = self._combinations(ids, rows, wanted, classes)
         if combos is not None:
             query = "cache/candidates"
             params["sigs"] = sorted({input_signature(t.id, c) for c in combos})
@@ -323,12 +341,9 @@ class CacheRepository(Repository):
             query = "cache/candidates_by_anchor"
             anchor = min(classes.values(), key=len)
             params.update(type_id=t.id, anchor_ids=sorted(anchor), count=len(ids))
-        before = _NO_ID
+        before = _NO_ID if page is None else int(page[-1].execution.id or 0)
         while True:
-            page = [
-                _Candidate(self._decode_execution(r["node"]), list(r["inputs"]))
-                for r in self.read(query, before=before, **params)
-            ]
+            page = self._page(self.read(query, before=before, **params))
             for c in page:
                 got = Counter(_content_key(i, by_fingerprint) for i in c.inputs)
                 if got == wanted and len(c.inputs) == len(ids):
@@ -337,6 +352,30 @@ class CacheRepository(Repository):
             if len(page) < _PAGE:
                 break
             before = int(page[-1].execution.id or 0)
+        return self._miss(t, ids, rows, wanted, classes, properties, by_fingerprint, explain)
+
+    def _page(self, rows: Iterable[Mapping[str, Any]]) -> list[_Candidate]:
+        """Candidates newest first (each with the inputs it read)."""
+        page = [_Candidate(self._decode_execution(r["node"]), list(r["inputs"])) for r in rows]
+        page.sort(key=lambda c: -(c.execution.id or 0))
+        return page
+
+    def _exact(self, first: Mapping[str, Any]) -> Execution:
+        """The candidate of a cache/lookup answer that read exactly the given ids."""
+        node = next(c["node"] for c in first["candidates"] if c["node"]["id"] == first["hit_id"])
+        return self._decode_execution(node)
+
+    def _miss(
+        self,
+        t: NodeType,
+        ids: list[int],
+        rows: list[dict[str, Any]],
+        wanted: Counter[_ContentKey],
+        classes: dict[_ContentKey, set[int]],
+        properties: Mapping[str, Any] | None,
+        by_fingerprint: bool,
+        explain: bool,
+    ) -> CacheResult:
         if not explain:
             return CacheResult(False, reason="no successful execution with these inputs")
         return self._explain(t, ids, rows, wanted, classes, properties or {}, by_fingerprint)
@@ -389,9 +428,22 @@ class CacheRepository(Repository):
         ]
 
     def _hit(self, execution: Execution, matched_by: Literal["id", "digest"]) -> CacheResult:
+        return self._result(execution, matched_by, self.read("cache/outputs", id=execution.id))
+
+    @staticmethod
+    def _result(
+        execution: Execution,
+        matched_by: Literal["id", "digest"],
+        output_rows: Iterable[Mapping[str, Any] | None],
+    ) -> CacheResult:
+        """A hit, with the outputs (``{node, type, path, ms}`` rows) in artifact, type order."""
+        rows = sorted(
+            (r for r in output_rows if r is not None),
+            key=lambda r: (int(r["node"]["id"]), int(r["type"])),
+        )
         outputs: list[Artifact] = []
         events: list[Event] = []
-        for r in self.read("cache/outputs", id=execution.id):
+        for r in rows:
             artifact = decode_node(NodeKind.ARTIFACT, r["node"])
             assert isinstance(artifact, Artifact)
             outputs.append(artifact)

@@ -1,0 +1,36 @@
+// The usual same-inputs lookup in one round trip (cache/input_artifacts, the first page of
+// cache/candidates for the signature of exactly these ids, and cache/outputs of the newest
+// candidate that read exactly these ids). The caller uses it when no input's content fingerprint
+// can make other artifacts count as the same input (then a candidate matches iff it read exactly
+// $ids); otherwise it goes on with the queries named above. No pattern comprehension: FalkorDB
+// 4.16 caches an empty plan for one compiled before any EVENT existed (see cache/candidates).
+CALL {
+  MATCH (a:Artifact)
+  WHERE a.id IN $ids
+  RETURN collect({id: a.id, pd: a.ps__digest, cd: a.cs__digest}) AS given
+}
+CALL {
+  MATCH (e:Execution)
+  WHERE e.input_sig IN $sigs
+  WITH e
+  WHERE e.last_known_state IN $states AND e.id < $before
+    AND all(p IN $properties WHERE
+      (size(p.alts) > 0 AND any(alt IN p.alts WHERE e[alt.key] = alt.value))
+      OR (size(p.alts) = 0 AND all(k IN p.absent WHERE e[k] IS NULL)))
+  WITH e
+  ORDER BY e.id DESC
+  LIMIT $limit
+  OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
+  WHERE ev.type = 3
+  WITH e, collect(CASE WHEN a IS NULL THEN null
+                       ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest} END) AS inputs
+  ORDER BY e.id DESC
+  RETURN collect({node: properties(e), inputs: inputs}) AS candidates
+}
+WITH given, candidates,
+     [c IN candidates WHERE size(c.inputs) = size($ids)
+                        AND all(i IN c.inputs WHERE i.id IN $ids) | c.node.id] AS exact
+OPTIONAL MATCH (x:Execution {id: exact[0]})-[ev:EVENT]->(o:Artifact)
+RETURN given, candidates, exact[0] AS hit_id,
+       collect(CASE WHEN o IS NULL THEN null
+                    ELSE {node: properties(o), type: ev.type, path: ev.path, ms: ev.ms} END) AS outputs
