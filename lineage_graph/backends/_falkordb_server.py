@@ -23,8 +23,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +114,48 @@ def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fo
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class _Spawner:
+    """Forks the in-memory servers from one daemon thread that lives as long as the process.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process: a
+    store opened in a short-lived thread (a worker, a request handler) would lose its server,
+    and its data, the moment that thread ended (measured: the next write found it gone).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: list[tuple[list[str], dict[str, Any], Future[subprocess.Popen[bytes]]]] = []
+        self._wake = threading.Condition(self._lock)
+        self._owner: tuple[int, threading.Thread] | None = None
+
+    def popen(self, cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        done: Future[subprocess.Popen[bytes]] = Future()
+        with self._lock:
+            owner = self._owner
+            if owner is None or owner[0] != os.getpid() or not owner[1].is_alive():
+                # first use, or a forked child process (threads do not survive a fork)
+                thread = threading.Thread(target=self._run, name="lg-spawner", daemon=True)
+                thread.start()
+                self._owner = (os.getpid(), thread)
+            self._jobs.append((cmd, kwargs, done))
+            self._wake.notify()
+        return done.result()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._jobs:
+                    self._wake.wait()
+                cmd, kwargs, done = self._jobs.pop(0)
+            try:
+                done.set_result(subprocess.Popen(cmd, **kwargs))
+            except BaseException as exc:  # handed to the caller
+                done.set_exception(exc)
+
+
+_SPAWNER = _Spawner()
 
 
 class ServerProcess:
@@ -253,17 +297,20 @@ class ServerProcess:
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
         cmd = self._command(socket_path, workdir)
         memory = self.data_dir is None
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            cwd=str(workdir),
+        options: dict[str, Any] = {
+            "stdin": subprocess.DEVNULL,
+            "stdout": subprocess.DEVNULL,
+            "stderr": subprocess.PIPE,
+            "cwd": str(workdir),
             # A persistent server outlives a crashed client (its data stays reachable); an
-            # in-memory one is torn down with its owner.
-            start_new_session=not memory,
-            preexec_fn=_set_pdeathsig if memory and sys.platform.startswith("linux") else None,
-        )
+            # in-memory one is torn down with its owner process.
+            "start_new_session": not memory,
+        }
+        if memory and sys.platform.startswith("linux"):
+            options["preexec_fn"] = _set_pdeathsig
+            self._proc = _SPAWNER.popen(cmd, **options)
+        else:
+            self._proc = subprocess.Popen(cmd, **options)
         self.pid = self._proc.pid
         _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path

@@ -9,6 +9,8 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,46 @@ def test_external_server_wrong_password_is_a_configuration_error(
 def test_unreachable_external_server_is_unavailable() -> None:
     with pytest.raises(EngineUnavailableError):
         LineageStore.open(f"redis://127.0.0.1:{_free_port()}")
+
+
+def test_memory_store_opened_in_a_short_lived_thread_keeps_its_server() -> None:
+    """The server dies with the process, not with the thread that happened to open the store
+    (PR_SET_PDEATHSIG follows the forking thread: a daemon spawner thread forks it)."""
+    opened: list[LineageStore] = []
+    worker = threading.Thread(target=lambda: opened.append(LineageStore.open("memory")))
+    worker.start()
+    worker.join()
+    with opened[0] as store:
+        time.sleep(0.5)  # the parent-death signal would have arrived by now
+        assert put_dataset(store, "/after-the-thread") == 1
+        assert [a.uri for a in store.get_artifacts()] == ["/after-the-thread"]
+
+
+def test_memory_server_dies_with_a_killed_process(tmp_path: Path) -> None:
+    """A SIGKILLed owner leaves no in-memory server behind (its data could not be reached)."""
+    script = (
+        "import threading, sys\n"
+        "from lineage_graph import LineageStore\n"
+        "box = []\n"
+        "t = threading.Thread(target=lambda: box.append(LineageStore.open('memory')))\n"
+        "t.start(); t.join()\n"
+        "print(box[0].backend.server.pid, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    owner = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert owner.stdout is not None
+    pid = int(owner.stdout.readline())
+    os.kill(pid, 0)  # alive while its owner lives, although the opening thread has ended
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"in-memory server {pid} outlived its killed owner")
