@@ -30,7 +30,12 @@ CALL {
 WITH given, candidates,
      [c IN candidates WHERE size(c.inputs) = size($ids)
                         AND all(i IN c.inputs WHERE i.id IN $ids) | c.node.id] AS exact
-OPTIONAL MATCH (x:Execution {id: exact[0]})-[ev:EVENT]->(o:Artifact)
-RETURN given, candidates, exact[0] AS hit_id,
-       collect(CASE WHEN o IS NULL THEN null
-                    ELSE {node: properties(o), type: ev.type, path: ev.path, ms: ev.ms} END) AS outputs
+// The outputs of the exact candidate, if any: UNWIND of an empty list reads nothing (a lookup of
+// `{id: null}` would scan every execution).
+CALL {
+  WITH exact
+  UNWIND exact[0..1] AS hit
+  MATCH (x:Execution {id: hit})-[ev:EVENT]->(o:Artifact)
+  RETURN collect({node: properties(o), type: ev.type, path: ev.path, ms: ev.ms}) AS outputs
+}
+RETURN given, candidates, exact[0] AS hit_id, outputs
