@@ -16,22 +16,34 @@ from ._base import Repository, positioned
 from .ids import IdAllocator
 from .nodes import PreparedNodes
 
-__all__ = ["GraphWriter", "WriteBatch", "compose"]
+__all__ = ["FEW_ROWS", "GraphWriter", "WriteBatch", "compose"]
 
 _WHEN: LiteralString = "// when: $"
 _ALWAYS: LiteralString = "// always"
 
 
+#: A part headed ``// when: $name few`` is used for at most this many rows, ``... many`` above it
+#: (FalkorDB: a few index seeks cost less than fetching the part's nodes by position, ~0.4 ms).
+FEW_ROWS = 4
+
+
 def compose(text: LiteralString, params: Mapping[str, Any]) -> LiteralString:
     """The parts of ``graph/write`` this write needs: a unit subquery headed ``// when: $name``
-    is kept only when ``params[name]`` is non-empty; the header and the ``// always`` tail stay.
+    is kept only when ``params[name]`` is non-empty (``few`` / ``many`` after the name: and has
+    at most / more than :data:`FEW_ROWS` rows); the header and the ``// always`` tail stay.
     (FalkorDB spends ~1.1 ms per statement on a dozen subqueries even with empty lists.)"""
     head, *parts = text.split("\n" + _WHEN)
     kept: list[LiteralString] = [head]
     for part in parts:
-        name, _, body = part.partition("\n")
+        condition, _, body = part.partition("\n")
         body, always, tail = body.partition(_ALWAYS)
-        if params.get(name.strip()):
+        name, _, size = condition.strip().partition(" ")
+        rows = params.get(name)
+        if rows and (
+            not size
+            or (size == "few" and len(rows) <= FEW_ROWS)
+            or (size == "many" and len(rows) > FEW_ROWS)
+        ):
             kept.append(body.rstrip())
         if always:
             kept.append(always + tail)

@@ -19,6 +19,7 @@ from lineage_graph import (
     FailedPreconditionError,
     LineageStore,
 )
+from lineage_graph._repositories import graph
 from lineage_graph._repositories.graph import WriteBatch
 
 
@@ -31,12 +32,23 @@ def store() -> LineageStore:
     return s
 
 
+FRESH = {"value": False}  # which part the test rows go to: created (True) or merged (False) events
+
+
 def row(a: int, e: int, t: EventType) -> dict[str, object]:
     return {"artifact_id": a, "execution_id": e, "type": int(t), "path": "[]", "ms": 1,
-            "fresh": False}  # fmt: skip
+            "fresh": FRESH["value"]}  # fmt: skip
 
 
-def test_a_vanished_node_aborts_the_whole_write(store: LineageStore) -> None:
+@pytest.mark.parametrize("fresh", [False, True], ids=["merged", "created"])
+@pytest.mark.parametrize("few_rows", [100, 0], ids=["by-seek", "by-position"])
+def test_a_vanished_node_aborts_the_whole_write(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, few_rows: int, fresh: bool
+) -> None:
+    """Both forms of each part (a seek per row for few rows, positions among id runs for many)
+    and both event parts (created, merged) refuse a missing node and write nothing."""
+    monkeypatch.setattr(graph, "FEW_ROWS", few_rows)
+    monkeypatch.setitem(FRESH, "value", fresh)
     a1, a2, a3 = store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(3)])
     [e1] = store.put_executions([Execution(type="Step", last_known_state=ExecutionState.COMPLETE)])
     [c1] = store.put_contexts([Context(type="Run", name="r")])

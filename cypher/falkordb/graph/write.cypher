@@ -28,7 +28,9 @@
 // seek per row (40-110 µs each on FalkorDB's numeric index): `$<part>_at` holds the referenced
 // ids as runs of consecutive ids (one range seek per run), the nodes are collected in id order,
 // and each row carries the positions of its ends (`ai`, `ei`, `ci`; GraphWriter computes them).
-// 1,000 lookups: 49 ms by seek, 5 ms by position. A node deleted since the caller checked it
+// 1,000 lookups: 49 ms by seek, 5 ms by position. A part with few rows (`// when: $list few`, at
+// most GraphWriter's FEW_ROWS) seeks each node instead: the position machinery costs ~0.4 ms per
+// part, more than a few seeks (a one-execution put_execution: 2.3 -> 1.x ms in the engine). A node deleted since the caller checked it
 // would shift the positions: the row's ids are compared and a mismatch divides by zero, which
 // aborts the whole statement (nothing written; GraphWriter reports it as a failed precondition).
 // when: $new_artifacts
@@ -76,7 +78,27 @@ CALL {
   MATCH (n:Context {id: r.id})
   SET n = r.props
 }
-// when: $inputs
+// when: $inputs few
+CALL {
+  UNWIND $inputs AS r
+  WITH r.execution_id AS eid, collect(r) AS rows
+  OPTIONAL MATCH (e:Execution {id: eid})
+  WITH e, rows
+  WHERE 1 / (CASE WHEN e IS NOT NULL THEN 1 ELSE 0 END) = 1
+  // A zero-count fingerprint means no stored INPUT: skip reading them (most executions get their
+  // inputs as they are created).
+  WITH e, rows, coalesce(e.input_sig, '') ENDS WITH '/0:0:0:0' AS fresh
+  OPTIONAL MATCH (x:Artifact)-[old:EVENT]->(e)
+  WHERE NOT fresh AND old.type = 3
+  WITH e, rows, collect(x.id) AS stored
+  WITH e, rows, [i IN stored + [r IN rows WHERE r.type = 3 AND NOT r.artifact_id IN stored |
+                                r.artifact_id] | i % 2147483647] AS h
+  SET e.input_sig = toString(e.type_id) + '/' + toString(size(h)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x) % 2147483647)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x * x % 2147483647) % 2147483647)) + ':' +
+      toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
+}
+// when: $inputs many
 CALL {
   CALL {
     UNWIND $inputs_at.e AS run
@@ -101,7 +123,17 @@ CALL {
       toString(reduce(s = 0, x IN h | (s + x * x % 2147483647) % 2147483647)) + ':' +
       toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
 }
-// when: $created_inputs
+// when: $created_inputs few
+CALL {
+  UNWIND $created_inputs AS r
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  WITH r, a, e
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
+  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
+  CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
+}
+// when: $created_inputs many
 CALL {
   CALL {
     UNWIND $created_inputs_at.a AS run
@@ -123,7 +155,23 @@ CALL {
   CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
   CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
 }
-// when: $merged_inputs
+// when: $merged_inputs few
+CALL {
+  UNWIND $merged_inputs AS r
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  WITH r, a, e
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
+  OPTIONAL MATCH (e)<-[old:EVENT {type: r.type}]-(a)
+  WITH r, a, e, old
+  WHERE old IS NULL
+  WITH collect([r, a, e]) AS todo
+  UNWIND todo AS t
+  WITH t[0] AS r, t[1] AS a, t[2] AS e
+  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
+  CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
+}
+// when: $merged_inputs many
 CALL {
   CALL {
     UNWIND $merged_inputs_at.a AS run
@@ -151,7 +199,17 @@ CALL {
   CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
   CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
 }
-// when: $created_outputs
+// when: $created_outputs few
+CALL {
+  UNWIND $created_outputs AS r
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  WITH r, a, e
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
+  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
+  CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
+}
+// when: $created_outputs many
 CALL {
   CALL {
     UNWIND $created_outputs_at.a AS run
@@ -173,7 +231,23 @@ CALL {
   CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
   CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
 }
-// when: $merged_outputs
+// when: $merged_outputs few
+CALL {
+  UNWIND $merged_outputs AS r
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  WITH r, a, e
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
+  OPTIONAL MATCH (e)-[old:EVENT {type: r.type}]->(a)
+  WITH r, a, e, old
+  WHERE old IS NULL
+  WITH collect([r, a, e]) AS todo
+  UNWIND todo AS t
+  WITH t[0] AS r, t[1] AS a, t[2] AS e
+  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
+  CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
+}
+// when: $merged_outputs many
 CALL {
   CALL {
     UNWIND $merged_outputs_at.a AS run
@@ -201,7 +275,16 @@ CALL {
   CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
   CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
 }
-// when: $attributions
+// when: $attributions few
+CALL {
+  UNWIND $attributions AS r
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (c:Context {id: r.context_id})
+  WITH r, a, c
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND c IS NOT NULL THEN 1 ELSE 0 END) = 1
+  MERGE (a)-[:ATTRIBUTION]->(c)
+}
+// when: $attributions many
 CALL {
   CALL {
     UNWIND $attributions_at.a AS run
@@ -222,7 +305,16 @@ CALL {
   WHERE 1 / (CASE WHEN a.id = r.artifact_id AND c.id = r.context_id THEN 1 ELSE 0 END) = 1
   MERGE (a)-[:ATTRIBUTION]->(c)
 }
-// when: $associations
+// when: $associations few
+CALL {
+  UNWIND $associations AS r
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  OPTIONAL MATCH (c:Context {id: r.context_id})
+  WITH r, e, c
+  WHERE 1 / (CASE WHEN e IS NOT NULL AND c IS NOT NULL THEN 1 ELSE 0 END) = 1
+  MERGE (e)-[:ASSOCIATION]->(c)
+}
+// when: $associations many
 CALL {
   CALL {
     UNWIND $associations_at.e AS run
