@@ -167,29 +167,20 @@ def build_list_query(
     if compiled.needs_distinct:
         lines.append(f"WITH DISTINCT {NODE}")
     pair = f"{NODE}.id" if by_id else f"[coalesce({order_prop}, 0), {NODE}.id]"
+    if query.limit:
+        # top-k in the engine: limit + 1 rows tell the caller whether a next page exists
+        direction = "ASC" if query.is_asc else "DESC"
+        order = (
+            f"{NODE}.id {direction}"
+            if by_id
+            else f"coalesce({order_prop}, 0) {direction}, {NODE}.id {direction}"
+        )
+        lines.append(f"WITH {NODE} ORDER BY {order} LIMIT $limit")
+        params["limit"] = query.limit + 1
     if nodes:
-        if query.limit:
-            direction = "ASC" if query.is_asc else "DESC"
-            lines.append(
-                f"WITH {NODE} ORDER BY {NODE}.id {direction} LIMIT $limit"
-                if by_id
-                else f"WITH {NODE}, coalesce({order_prop}, 0) AS o "
-                f"ORDER BY o {direction}, {NODE}.id {direction} LIMIT $limit"
-            )
-            params["limit"] = query.limit + 1
         lines.append(f"RETURN properties({NODE}) AS node")
         return "\n".join(lines), params
-    if query.limit:
-        direction = "ASC" if query.is_asc else "DESC"
-        lines.append(
-            f"WITH {pair} AS row ORDER BY row {direction} LIMIT $limit"
-            if by_id
-            else f"WITH {pair} AS row ORDER BY row[0] {direction}, row[1] {direction} LIMIT $limit"
-        )
-        params["limit"] = query.limit + 1
-        collected = "collect(row)"
-    else:
-        collected = f"collect({pair})"
+    collected = f"collect({pair})"
     if dialect == "falkordb":
         lines.append(f"RETURN toJSON({collected}) AS rows")
     else:
