@@ -93,9 +93,6 @@ class WriteBatch:
             params[name], params[f"{name}_at"] = positioned(rows, ends)
         return params
 
-    def is_empty(self) -> bool:
-        return _is_empty(self.params())
-
 
 def _is_empty(params: Mapping[str, Any]) -> bool:
     return not any(v for k, v in params.items() if not k.endswith("_at"))

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fo
 
 
 class _Spawner:
-    """Forks the in-memory servers from one daemon thread that lives as long as the process.
+    """Forks the in-memory servers from one worker thread that lives as long as the process.
 
     PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process: a
     store opened in a short-lived thread (a worker, a request handler) would lose its server,
@@ -126,33 +126,19 @@ class _Spawner:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._jobs: list[tuple[list[str], dict[str, Any], Future[subprocess.Popen[bytes]]]] = []
-        self._wake = threading.Condition(self._lock)
-        self._owner: tuple[int, threading.Thread] | None = None
+        self._owner: tuple[int, ThreadPoolExecutor] | None = None
 
     def popen(self, cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        done: Future[subprocess.Popen[bytes]] = Future()
         with self._lock:
-            owner = self._owner
-            if owner is None or owner[0] != os.getpid() or not owner[1].is_alive():
+            if self._owner is None or self._owner[0] != os.getpid():
                 # first use, or a forked child process (threads do not survive a fork)
-                thread = threading.Thread(target=self._run, name="lg-spawner", daemon=True)
-                thread.start()
-                self._owner = (os.getpid(), thread)
-            self._jobs.append((cmd, kwargs, done))
-            self._wake.notify()
-        return done.result()
+                self._owner = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="lg-spawn"))
+            executor = self._owner[1]
+        return executor.submit(_popen, cmd, kwargs).result()
 
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                while not self._jobs:
-                    self._wake.wait()
-                cmd, kwargs, done = self._jobs.pop(0)
-            try:
-                done.set_result(subprocess.Popen(cmd, **kwargs))
-            except BaseException as exc:  # handed to the caller
-                done.set_exception(exc)
+
+def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, **kwargs)
 
 
 _SPAWNER = _Spawner()
