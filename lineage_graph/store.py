@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 from . import __about__, _migrations
+from ._encoding import indexable
 from ._repositories._base import Repository, now_ms
 from ._repositories.cache import CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
@@ -295,7 +296,10 @@ class LineageStore:
         return self._contexts.get_by_external_ids(external_ids)
 
     def get_artifacts_by_uri(self, uri: str) -> list[Artifact]:
-        return self._artifacts.fetch("artifacts/get_by_uri", uri=uri)
+        if not isinstance(uri, str):
+            raise InvalidArgumentError(f"uri must be a str: {uri!r}")
+        query = "artifacts/get_by_uri" if indexable(uri) else "artifacts/get_by_uri_unindexed"
+        return self._artifacts.fetch(query, uri=uri)
 
     def get_artifacts_by_context(self, context_id: int) -> list[Artifact]:
         return self._artifacts.fetch("artifacts/get_by_context", context_id=context_id)

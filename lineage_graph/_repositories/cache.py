@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .._encoding import encode_properties, escape_name
+from .._encoding import encode_properties, escape_name, indexable
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     Artifact,
@@ -393,7 +393,12 @@ class CacheRepository(Repository):
         if not digests:
             return {}
         classes: dict[_ContentKey, set[int]] = {("digest", d): set() for d in digests}
-        for r in self.read("cache/artifacts_by_digest", digests=digests):
+        query = (
+            "cache/artifacts_by_digest"
+            if all(map(indexable, digests))
+            else "cache/artifacts_by_digest_unindexed"
+        )
+        for r in self.read(query, digests=digests):
             key = _content_key(r, True)
             if key in classes:
                 classes[key].add(int(r["id"]))

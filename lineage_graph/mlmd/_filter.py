@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from .._encoding import escape_name
+from .._encoding import escape_name, indexable
 from ..models import ArtifactState, EventType, ExecutionState, NodeKind
 from ._filter_parse import (
     And,
@@ -135,6 +135,11 @@ _PLAIN_PROPERTY = re.compile(r"^[a-z][a-z0-9]*\.[a-z_]+$")
 def _no_index(expr: str) -> str:
     """A plain ``var.prop`` as an expression of equal value that no index serves."""
     return f"({expr} + '')" if _PLAIN_PROPERTY.match(expr) else expr
+
+
+def _indexable_literals(*values: _Value) -> bool:
+    """Whether an index seek finds every string literal among ``values`` (see ``indexable``)."""
+    return all(indexable(v.literal) for v in values if v.is_literal and isinstance(v.literal, str))
 
 
 @dataclass
@@ -391,6 +396,8 @@ class _Compiler:
             # non-ASCII text (measured: 'mé' < 'mé' and 'Ünï' > 'm' false via the index):
             # compare an expression, which the engine evaluates in code point order like MLMD.
             left, right = _no_index(left), _no_index(right)
+        elif op == "=" and not _indexable_literals(a, b):
+            left, right = _no_index(left), _no_index(right)
         return f"({left} {op} {right})"
 
     def in_list(self, e: In, positive: bool) -> str:
@@ -406,6 +413,8 @@ class _Compiler:
                 x.raw is not None and inner_positive and all(lit != 0 and lit != "" for lit in lits)
             )
             lhs = x.raw if use_raw and x.raw is not None else x.expr
+            if not _indexable_literals(*values):
+                lhs = _no_index(lhs)
             body = f"({lhs} IN {self.param(lits)})"
         else:
             body = "(" + " OR ".join(f"{x.expr} = {v.expr}" for v in values) + ")"
@@ -437,6 +446,8 @@ class _Compiler:
             subject = f"toLower({subject})"
         segments = pattern.split("%")
         if len(segments) == 1 and "_" not in pattern:
+            if not indexable(pattern):
+                subject = _no_index(subject)
             return f"({subject} = {self.param(pattern)})"
         first, last = segments[0], segments[-1] if len(segments) > 1 else ""
         middle = [s for s in segments[1:-1] if s]

@@ -340,6 +340,16 @@ def test_gets_by_every_key(typed: LineageStore) -> None:
     assert [a.id for a in typed.get_artifacts()] == ids
 
 
+def test_get_by_uri_finds_uris_the_embedded_index_cannot(typed: LineageStore) -> None:
+    """FalkorDB's string index misses "", edge whitespace and U+0001 (_encoding.indexable)."""
+    uris = ["", " lead", "trail\n", "a\x01b", "\t", "plain"]
+    ids = typed.put_artifacts([Artifact(type="DataSet", uri=u) for u in uris for _ in range(2)])
+    for i, uri in enumerate(uris):
+        assert [a.id for a in typed.get_artifacts_by_uri(uri)] == ids[2 * i : 2 * i + 2], repr(uri)
+    with pytest.raises(InvalidArgumentError):
+        typed.get_artifacts_by_uri(7)  # type: ignore[arg-type]
+
+
 def test_listing_pages_through_many_nodes(typed: LineageStore) -> None:
     ids = typed.put_artifacts([Artifact(type="DataSet", uri=f"/{i}") for i in range(2500)])
     assert [a.id for a in typed.get_artifacts()] == ids

@@ -200,6 +200,21 @@ def test_a_reproduced_dataset_with_the_same_digest_hits(store: LineageStore) -> 
     assert not store.find_cached_execution("Trainer", [a3, b]).hit
 
 
+@pytest.mark.parametrize("digest", ["", " sha256:aaa", "sha256:aaa\n", "sha\x01aaa"])
+def test_a_digest_the_embedded_index_cannot_find_still_hits(
+    store: LineageStore, digest: str
+) -> None:
+    """FalkorDB's string index misses such values (_encoding.indexable): looked up by a scan."""
+    setup_types(store)
+    [a] = datasets(store, 1, properties={"digest": digest})
+    eid, [model] = train(store, [a])
+    [a2] = datasets(store, 1, custom_properties={"digest": digest})
+    result = store.find_cached_execution("Trainer", [a2])
+    assert result.hit and result.matched_by == "digest"
+    assert result.execution is not None and result.execution.id == eid
+    assert [o.id for o in result.outputs] == [model]
+
+
 def test_declared_digest_wins_over_custom_and_only_strings_count(store: LineageStore) -> None:
     setup_types(store)
     [a] = datasets(store, 1, properties={"digest": "x"}, custom_properties={"digest": "y"})
