@@ -110,10 +110,10 @@ def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
     """``(properties, custom_properties)`` from a node's stored property map."""
     result: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
     for key, raw in stored.items():
-        if len(key) < 4 or key[2:4] != "__" or key[0] not in _SCOPES:
-            continue
+        if key.find("__", 2, 4) != 2 or key[0] not in _SCOPES:
+            continue  # a node field (id, uri, ...), not a property
         kind = key[1]
-        target = result[_SCOPES.index(key[0])]
+        target = result[key[0] == "c"]
         name = unescape_name(key[4:])
         if kind == "d":
             continue  # the exact value is under the ``x`` key

@@ -17,10 +17,8 @@ from .._encoding import (
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..models import (
     Artifact,
-    ArtifactState,
     Context,
     Execution,
-    ExecutionState,
     Node,
     NodeKind,
     NodeType,
@@ -52,6 +50,8 @@ _SPECIFIC: dict[NodeKind, tuple[str, ...]] = {
     NodeKind.CONTEXT: (),
 }
 _TIME_FIELDS = ("create_time_since_epoch", "last_update_time_since_epoch")
+#: The optional stored fields of each kind, copied when present.
+_FIELDS = {kind: (*_COMMON, *_SPECIFIC[kind], *_TIME_FIELDS) for kind in _SPECIFIC}
 
 
 def _select(props: Mapping[str, Any], scope: str, name: str | None) -> list[str]:
@@ -63,7 +63,7 @@ def _select(props: Mapping[str, Any], scope: str, name: str | None) -> list[str]
 
 
 def decode_node(kind: NodeKind, node: Mapping[str, Any]) -> Node:
-    """A model from a stored node map."""
+    """A model from a stored node map (states stay ints: pydantic converts them natively)."""
     properties, custom = decode_properties(node)
     data: dict[str, Any] = {
         "id": node["id"],
@@ -73,13 +73,10 @@ def decode_node(kind: NodeKind, node: Mapping[str, Any]) -> Node:
         "properties": properties,
         "custom_properties": custom,
     }
-    for name in (*_COMMON, *_SPECIFIC[kind], *_TIME_FIELDS):
-        if node.get(name) is not None:
-            data[name] = node[name]
-    if kind == NodeKind.ARTIFACT and "state" in data:
-        data["state"] = ArtifactState(data["state"])
-    if kind == NodeKind.EXECUTION and "last_known_state" in data:
-        data["last_known_state"] = ExecutionState(data["last_known_state"])
+    for name in _FIELDS[kind]:
+        value = node.get(name)
+        if value is not None:
+            data[name] = value
     return _MODEL[kind].model_validate(data)
 
 

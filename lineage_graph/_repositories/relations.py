@@ -27,7 +27,7 @@ def decode_event(row: dict[str, Any]) -> Event:
     return Event(
         artifact_id=row["artifact_id"],
         execution_id=row["execution_id"],
-        type=EventType(row["type"]),
+        type=row["type"],  # an int: pydantic makes it the EventType
         path=json.loads(path) if (path := row.get("path")) and path != "[]" else [],
         milliseconds_since_epoch=row.get("ms"),
     )

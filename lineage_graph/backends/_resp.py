@@ -20,6 +20,7 @@ __all__ = ["params_header", "read_reply"]
 
 _NULL, _STRING, _INTEGER, _BOOLEAN, _DOUBLE, _ARRAY = 1, 2, 3, 4, 5, 6
 _MAP = 10
+_PLAIN = frozenset((_INTEGER, _STRING))  # hiredis already gives int / str
 
 
 def params_header(params: Mapping[str, Any]) -> str:
@@ -35,9 +36,16 @@ def _value(cell: list[Any], graph: Any) -> Any:
     if kind in (_INTEGER, _STRING):
         return value  # hiredis already gives int / str
     if kind == _ARRAY:
-        return [_value(item, graph) for item in value]
+        return [
+            item[1] if item[0] in _PLAIN else _value(item, graph)  # inlined: most are plain
+            for item in value
+        ]
     if kind == _MAP:
-        return {value[i]: _value(value[i + 1], graph) for i in range(0, len(value), 2)}
+        cells = iter(value)  # key, [type, value], key, [type, value], ...
+        return {
+            key: cell[1] if cell[0] in _PLAIN else _value(cell, graph)
+            for key, cell in zip(cells, cells, strict=True)
+        }
     if kind == _NULL:
         return None
     if kind == _BOOLEAN:
