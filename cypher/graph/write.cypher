@@ -6,10 +6,13 @@
 // of the artifacts the execution read with an INPUT event (type 3; MLMD/TFX cache on INPUT only).
 // Order-insensitive, bounded length, indexed: find_cached_execution looks up equal input sets
 // without scanning executions (lineage_graph/_repositories/cache.py mirrors the formula; a
-// collision only costs an exact re-check). Set on creation (no inputs yet), recomputed when an
-// execution is rewritten (`SET e = props` drops it) and when it gets INPUT events: from the stored
-// ones plus this write's, computed BEFORE the new edges are merged (FalkorDB does not show edges
-// of a relationship type that did not exist when the statement was compiled).
+// collision only costs an exact re-check). A new execution gets it among its properties: all its
+// inputs are in this write, so GraphWriter computes it (input_signature()) and $inputs carries
+// only the rows of existing executions (one SET of an indexed property, not two). It is
+// recomputed when an execution is rewritten (`SET e = props` drops it) and when an existing one
+// gets INPUT events: from the stored ones plus this write's, computed BEFORE the new edges are
+// merged (FalkorDB does not show edges of a relationship type that did not exist when the
+// statement was compiled).
 // Sent in parts: each unit subquery is headed `// when: $list` and GraphWriter keeps only those
 // whose list is non-empty (plus `// always`): FalkorDB pays ~1.1 ms per statement for a dozen
 // subqueries even when every list is empty. Events with an end created by this same write cannot
@@ -33,7 +36,6 @@ CALL {
   UNWIND $new_executions AS r
   CREATE (n:Execution)
   SET n = r.props
-  SET n.input_sig = toString(r.props.type_id) + '/0:0:0:0'
 }
 // when: $executions
 CALL {
