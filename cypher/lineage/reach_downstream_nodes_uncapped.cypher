@@ -1,6 +1,6 @@
 // lineage/reach_downstream_nodes without the path cap, the fallback the caller runs when that query
-// returns no row (FalkorDB: more paths than $cap; any engine: no start node exists). Neo4j's
-// reach_downstream_nodes is never truncated, so this text is the same walk.
+// returns no row (more paths (FalkorDB) or nodes (Neo4j) than $cap, or no start node exists).
+// This text is the unbounded walk on every engine.
 // lineage/reach_downstream with each node's stored properties and its outgoing events: a whole answer
 // in one round trip, nothing looked up again by id (the start nodes included). Every outgoing
 // event of a node downstream of the start comes from a node that is itself in the answer, so

@@ -302,10 +302,16 @@ class NodeRepository(Repository, Generic[N]):
         return self._decode_rows(self.read(query, **params))
 
     def get_by_ids(self, ids: Iterable[int]) -> list[N]:
-        return self._decode_rows(self.read(self.q("get_by_ids"), ranges=id_ranges(ids)))
+        ranges = id_ranges(ids)
+        if not ranges:
+            return []  # no round trip for nothing
+        return self._decode_rows(self.read(self.q("get_by_ids"), ranges=ranges))
 
     def existing_ids(self, ids: Iterable[int]) -> set[int]:
-        return {int(r["id"]) for r in self.read(self.q("existing_ids"), ranges=id_ranges(ids))}
+        ranges = id_ranges(ids)
+        if not ranges:
+            return set()
+        return {int(r["id"]) for r in self.read(self.q("existing_ids"), ranges=ranges)}
 
     def get_by_type(self, type_name: str, type_version: str | None = None) -> list[N]:
         t = self.types.find(self.kind, type_name, type_version)

@@ -52,6 +52,14 @@ _FETCH_CHUNK = 1000
 #: cypher/falkordb/lineage/reach_upstream.cypher): ~0.6 µs a path on FalkorDB, so a walk that hits
 #: the cap wastes < 10 ms, while trees and chains of up to ~10k nodes never hit it.
 PATH_CAP = 10_000
+#: A walk bounded by hops (``max_hops``) is first tried as ONE engine walk of fewer than this
+#: many paths (FalkorDB) or nodes (Neo4j), keeping the nodes within the hops (their distances come
+#: from the events the walk returns); a larger walk is answered by the frontier expansion, one
+#: query per hop. Wasted work when the walk is too large: < ~2 ms.
+WITHIN_CAP = 2_000
+#: Fewer hops than this go straight to the frontier expansion: a few round trips cost less than
+#: fetching a walk that may reach far beyond the bound.
+WITHIN_MIN_HOPS = 8
 
 
 def as_of_ms(value: int | dt.datetime | None) -> int | None:
@@ -157,6 +165,31 @@ def _refs(rows: Iterable[dict[str, Any]]) -> set[NodeRef]:
     return {NodeRef(NodeKind(row["label"]), int(row["id"])) for row in rows}
 
 
+def _within_hops(
+    rows: list[dict[str, Any]], starts: Iterable[NodeRef], max_hops: int
+) -> list[dict[str, Any]]:
+    """The rows of an engine walk within ``max_hops`` of the starts (a hop = one EVENT edge).
+
+    Each row's events lead one hop further from the starts (its walked side), so a breadth-first
+    pass over them gives every node's distance, as the frontier expansion counts it.
+    """
+    index = {(row["label"] == _ARTIFACT_LABEL, row["node"]["id"]): row for row in rows}
+    frontier = [k for r in starts if (k := (r.kind is NodeKind.ARTIFACT, r.id)) in index]
+    kept = dict.fromkeys(frontier)
+    for _ in range(max_hops):
+        reached = []
+        for is_artifact, ident in frontier:
+            for event in index[(is_artifact, ident)]["events"]:
+                key = (not is_artifact, event[0])
+                if key in index and key not in kept:
+                    kept[key] = None
+                    reached.append(key)
+        if not reached:
+            break
+        frontier = reached
+    return [index[k] for k in kept]
+
+
 class LineageRepository(Repository):
     """Runs lineage queries; node and event reads go through the store's repositories."""
 
@@ -250,6 +283,17 @@ class LineageRepository(Repository):
         """Whether one engine-side traversal answers it (nothing but the direction shapes it)."""
         return (
             query.max_hops is None
+            and query.stop_at is None
+            and query.as_of is None
+            and query.direction is not Direction.ANY
+        )
+
+    @staticmethod
+    def _within_in_engine(query: LineageQuery) -> bool:
+        """Whether a walk bounded by hops only may be tried as one engine walk."""
+        return (
+            query.max_hops is not None
+            and query.max_hops >= WITHIN_MIN_HOPS
             and query.stop_at is None
             and query.as_of is None
             and query.direction is not Direction.ANY
@@ -352,7 +396,36 @@ class LineageRepository(Repository):
 
     def _run_whole(self, query: LineageQuery) -> LineageGraph:
         """An unpaged engine-side answer: each node comes back with the traversal, with its
-        events on the walked side (one query per direction), never looked up again by id.
+        events on the walked side (one query per direction), never looked up again by id."""
+        return self._assemble(
+            query,
+            [
+                self._reach_rows(f"lineage/reach_{d.value}_nodes", query.starts)
+                for d in self._directions(query)
+            ],
+        )
+
+    def _run_within(self, query: LineageQuery) -> LineageGraph | None:
+        """A walk bounded by ``max_hops`` in one engine walk per direction, or None when a walk
+        reaches :data:`WITHIN_CAP` paths or more (or a start node does not exist): then the
+        frontier expansion answers. The hop distances come from the events returned."""
+        assert query.max_hops is not None
+        artifact_ids, execution_ids = _split(query.starts)
+        answers = []
+        for direction in self._directions(query):
+            rows = self.read(
+                f"lineage/reach_{direction.value}_nodes",
+                cap=WITHIN_CAP,
+                artifact_ids=artifact_ids,
+                execution_ids=execution_ids,
+            )
+            if not rows:
+                return None
+            answers.append(_within_hops(rows, query.starts, query.max_hops))
+        return self._assemble(query, answers)
+
+    def _assemble(self, query: LineageQuery, answers: list[list[dict[str, Any]]]) -> LineageGraph:
+        """The answer from each direction's rows (a node with its events on the walked side).
 
         Bookkeeping is by plain ids (one dict per kind), and a node or event met twice (both
         directions) is decoded once: on a 4,001-node answer the Python side is most of the time.
@@ -360,8 +433,7 @@ class LineageRepository(Repository):
         artifacts: dict[int, Artifact] = {}
         executions: dict[int, Execution] = {}
         found: dict[tuple[int, int, int], Event] = {}
-        for direction in self._directions(query):
-            rows = self._reach_rows(f"lineage/reach_{direction.value}_nodes", query.starts)
+        for rows in answers:
             for row in rows:
                 stored = row["node"]
                 ident = stored["id"]
@@ -420,8 +492,13 @@ class LineageRepository(Repository):
         )
 
     def run(self, query: LineageQuery, cursor: str | None = None) -> LineageGraph:
-        if query.limit is None and cursor is None and self._in_engine(query):
-            return self._run_whole(query)
+        if query.limit is None and cursor is None:
+            if self._in_engine(query):
+                return self._run_whole(query)
+            if self._within_in_engine(query):
+                within = self._run_within(query)
+                if within is not None:
+                    return within
         self.check_exist(query.starts)
         after = _decode_cursor(query, cursor) if cursor is not None else None
         reached, fetched = self.reachable(query)

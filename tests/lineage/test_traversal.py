@@ -161,9 +161,9 @@ def test_capped_walks_fall_back_to_the_complete_walk(
     shape: tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]],
     data: st.DataObject,
 ) -> None:
-    """The engine walk stops after PATH_CAP paths and the uncapped walk answers instead (on
-    FalkorDB; Neo4j's walk is never capped): whatever the cap, whole answers and pages agree with
-    networkx. A cap of 1 forces the fallback on every walk that reaches more than its start."""
+    """The engine walk stops after PATH_CAP paths (FalkorDB) or nodes (Neo4j) and the uncapped
+    walk answers instead: whatever the cap, whole answers and pages agree with networkx. A cap
+    of 1 forces the fallback on every walk."""
     n_art, n_exec, inputs, outputs = shape
     index = data.draw(st.integers(0, n_art + n_exec - 1))
     cap = data.draw(st.sampled_from([1, 2, 5, _traverse.PATH_CAP]))
@@ -180,6 +180,71 @@ def test_capped_walks_fall_back_to_the_complete_walk(
     assert refs(whole_down) == refs(paged_down) == down
     assert len(whole_up.events) == built.oracle.subgraph(up).number_of_edges()
     assert len(whole_down.events) == built.oracle.subgraph(down).number_of_edges()
+
+
+def _answer(g: LineageGraph) -> tuple[set[NodeRef], list[tuple[int, int, int, str, int]]]:
+    events = sorted(
+        (e.artifact_id or 0, e.execution_id or 0, int(e.type), json.dumps(e.path),
+         e.milliseconds_since_epoch or 0)
+        for e in g.events
+    )  # fmt: skip
+    return refs(g), events
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(shape=dags(), data=st.data())
+def test_bounded_walks_in_one_engine_walk_equal_the_frontier_walk(
+    typed: LineageStore,
+    shape: tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]],
+    data: st.DataObject,
+) -> None:
+    """A walk bounded by hops is tried as one engine walk (distances from the events it returns)
+    and falls back to the frontier walk, one query per hop, when the walk reaches WITHIN_CAP
+    paths or nodes: both give the same nodes and events, in every direction, whatever the cap
+    (1 forces the fallback every time)."""
+    n_art, n_exec, inputs, outputs = shape
+    index = data.draw(st.integers(0, n_art + n_exec - 1))
+    hops = data.draw(st.integers(0, 4))
+    cap = data.draw(st.sampled_from([1, 8, _traverse.WITHIN_CAP, _traverse.WITHIN_CAP]))
+    direction = data.draw(
+        st.sampled_from([Direction.UPSTREAM, Direction.DOWNSTREAM, Direction.BOTH])
+    )
+    built = build(typed, n_art, n_exec, inputs, outputs)
+    start = built.a(index) if index < n_art else built.e(index - n_art)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_traverse, "WITHIN_MIN_HOPS", 10**9)
+        frontier = typed.lineage(start, direction=direction, max_hops=hops)
+        mp.setattr(_traverse, "WITHIN_MIN_HOPS", 0)
+        mp.setattr(_traverse, "WITHIN_CAP", cap)
+        engine = typed.lineage(start, direction=direction, max_hops=hops)
+    assert _answer(engine) == _answer(frontier)
+    assert engine.total == frontier.total and engine.complete
+    if direction is not Direction.BOTH:
+        assert refs(engine) == within(built.oracle, start, hops, up=direction is Direction.UPSTREAM)
+        assert len(engine.events) == built.oracle.subgraph(refs(engine)).number_of_edges()
+
+
+def test_a_bounded_walk_is_one_engine_walk_when_it_is_small(typed: LineageStore) -> None:
+    built = chain(typed, 50)
+    calls: list[str] = []
+    original = typed.backend.read
+
+    def counting(query: str, params: object = None, *, name: str = "") -> object:
+        calls.append(name)
+        return original(query, params, name=name)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(typed.backend, "read", counting)
+        up = typed.upstream(built.a(50), max_hops=20)
+    assert refs(up) == within(built.oracle, built.a(50), 20, up=True)
+    assert len(up.artifacts) == 11 and len(up.executions) == 10 and len(up.events) == 20
+    assert calls == ["lineage/reach_upstream_nodes"]  # one round trip, not one per hop
+    with pytest.raises(NotFoundError):
+        typed.upstream(NodeRef(NodeKind.ARTIFACT, 987654), max_hops=20)
 
 
 # ------------------------------------------------------------------ filters and boundaries
