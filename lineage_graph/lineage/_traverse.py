@@ -9,7 +9,10 @@ Two strategies, chosen per call:
   its cost grows with the depth and the graph size; upstream over the UPSTREAM mirror edges);
 * **frontier expansion, one query per hop** (``lineage/step_*``) when a hop limit, a boundary
   (``stop_at``) or a point in time (``as_of``) shapes it: each hop expands the whole frontier at
-  once and never revisits a node, so the cost is the number of hops, not of paths.
+  once and never revisits a node, so the cost is the number of hops, not of paths. A walk shaped
+  by a hop limit of :data:`WITHIN_MIN_HOPS` or more and nothing else is first tried as the
+  engine's walk capped at :data:`WITHIN_CAP`, keeping the nodes within the hops (one query
+  instead of one per hop; MLMD callers always send a hop limit).
 
 Either way the result is a set of node references; nodes are then fetched in id order, one page
 at a time when a ``limit`` is given (keyset paging: the cursor is the last node returned).
