@@ -10,9 +10,10 @@ from ..exceptions import (
     EngineUnavailableError,
     FailedPreconditionError,
     LineageGraphError,
+    NotFoundError,
     QueryError,
 )
-from ._base import Repository, positioned
+from ._base import Repository, id_ranges, positioned
 from .cache import CACHE_INPUT_EVENT, input_signature
 from .ids import IdAllocator
 from .nodes import PreparedNodes
@@ -94,7 +95,16 @@ class WriteBatch:
             }
             for r in new_e
         ]
-        params: dict[str, Any] = {
+        params: dict[str, Any] = {}
+        for prepared, name in (
+            (self.artifacts, "artifact"),
+            (self.executions, "execution"),
+            (self.contexts, "context"),
+        ):
+            references = prepared.references if prepared is not None else []
+            params[f"{name}_refs"] = id_ranges(references)
+            params[f"{name}_refs_count"] = len(references)
+        params |= {
             "new_artifacts": new_a,
             "artifacts": upd_a,
             "new_executions": new_e,
@@ -118,13 +128,43 @@ class WriteBatch:
 
 
 def _is_empty(params: Mapping[str, Any]) -> bool:
-    return not any(v for k, v in params.items() if not k.endswith("_at"))
+    return not any(v for k, v in params.items() if not k.endswith(("_at", "_count")))
+
+
+_REFERENCE_QUERIES = (
+    ("artifacts", "artifact"),
+    ("executions", "execution"),
+    ("contexts", "context"),
+)
+
+
+def _aborted(exc: QueryError) -> bool:
+    """Whether the engine aborted graph/write on purpose: its guards divide by zero when a
+    node the write refers to is missing (FalkorDB: "Division by zero"; Neo4j: "/ by zero")."""
+    text = str(exc).lower()
+    return "division by zero" in text or "/ by zero" in text
 
 
 class GraphWriter(Repository):
     def __init__(self, backend: Any, ids: IdAllocator) -> None:
         super().__init__(backend)
         self.ids = ids
+
+    def _raise_missing_references(self, batch: WriteBatch, cause: Exception) -> None:
+        """After an aborted write: a node given by its id alone that does not exist is the
+        caller's NotFoundError (as when it is read before the write)."""
+        for prepared, (directory, label) in zip(
+            (batch.artifacts, batch.executions, batch.contexts), _REFERENCE_QUERIES, strict=True
+        ):
+            if prepared is None or not prepared.references:
+                continue
+            rows = self.read(f"{directory}/existing_ids", ranges=id_ranges(prepared.references))
+            missing = sorted(set(prepared.references) - {int(r["id"]) for r in rows})
+            if missing:
+                raise NotFoundError(
+                    f"no {label} with id {', '.join(map(str, missing))} (given by id alone, "
+                    "as a reference to a stored one); nothing was written"
+                ) from cause
 
     def execute(self, batch: WriteBatch) -> None:
         """Run the batch as one statement; if the engine rejected it, the new ids go back to the
@@ -138,9 +178,9 @@ class GraphWriter(Repository):
             try:
                 self.backend.write(text, params, name="graph/write")
             except QueryError as exc:
-                if "division by zero" not in str(exc).lower():
+                if not _aborted(exc):
                     raise
-                # FalkorDB's graph/write aborts this way when a node it refers to is gone.
+                self._raise_missing_references(batch, exc)
                 raise FailedPreconditionError(
                     "a node this write refers to was deleted meanwhile (by another writer); "
                     "nothing was written"

@@ -89,6 +89,8 @@ class PreparedNodes:
     ids: list[int] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
     types: dict[int, NodeType] = field(default_factory=dict)
+    #: Ids given alone (references to stored nodes) and not read: the write proves they exist.
+    references: list[int] = field(default_factory=list)
 
 
 class NodeRepository(Repository, Generic[N]):
@@ -217,7 +219,16 @@ class NodeRepository(Repository, Generic[N]):
                 raise InvalidArgumentError(
                     f"expected {_MODEL[self.kind].__name__}, got {type(node).__name__}"
                 )
-        update_ids = sorted({n.id for n in nodes if n.id is not None})
+        mask = [p for p in (field_mask or []) if p]
+        given = {n.id for n in nodes if n.id is not None}
+        # A node given by its id alone is a reference: it is not read here (one round trip
+        # less for put_execution); graph/write checks it exists and aborts otherwise.
+        references = (
+            given - {n.id for n in nodes if n.id is not None and n.model_fields_set - {"id"}}
+            if not mask
+            else set()
+        )
+        update_ids = sorted(given - references)
         stored: dict[int, dict[str, Any]] = {}
         if update_ids:
             for row in self.read(self.q("get_write_state"), ranges=id_ranges(update_ids)):
@@ -225,9 +236,11 @@ class NodeRepository(Repository, Generic[N]):
         rows_by_id: dict[int, dict[str, Any]] = {}
         pending_new: list[dict[str, Any]] = []
         order: list[int | dict[str, Any]] = []
-        mask = [p for p in (field_mask or []) if p]
         for index, node in enumerate(nodes):
             label = f"{label_of} #{index}"
+            if node.id is not None and node.id in references:
+                order.append(node.id)
+                continue
             if node.id is not None:
                 old = stored.get(node.id)
                 if old is None:
@@ -268,6 +281,7 @@ class NodeRepository(Repository, Generic[N]):
             row["id"] = new_id
             row["props"]["id"] = new_id
         prepared.new_ids = new_ids
+        prepared.references = sorted(references)
         prepared.rows = [*rows_by_id.values(), *pending_new]
         prepared.ids = [o if isinstance(o, int) else int(o["id"]) for o in order]
         return prepared

@@ -541,6 +541,56 @@ def test_put_execution_rolls_back_on_a_bad_item(typed: LineageStore) -> None:
     assert eid == 1
 
 
+def test_references_given_by_id_alone_are_checked_by_the_write(typed: LineageStore) -> None:
+    """A node given by its id alone is not read before the write (one round trip less for
+    put_execution); the write proves it exists, and a missing one is a NotFoundError with
+    nothing written."""
+    [data] = typed.put_artifacts([Artifact(type="DataSet", uri="/d")])
+    [run] = typed.put_executions([Execution(type="Trainer")])
+    names: list[str] = []
+    original = typed.backend.read
+
+    def reading(query: str, params: object = None, *, name: str = "") -> object:
+        names.append(name)
+        return original(query, params, name=name)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(typed.backend, "read", reading)
+        eid, [_, out], _ = typed.put_execution(
+            Execution(type="Trainer"),
+            [
+                (Artifact(id=data), Event(type=EventType.INPUT)),
+                (Artifact(type="SavedModel"), Event(type=EventType.OUTPUT)),
+            ],
+            [],
+        )
+    assert "artifacts/get_write_state" not in names and "artifacts/existing_ids" not in names
+    assert {(e.artifact_id, e.execution_id) for e in typed.get_events_by_execution_ids([eid])} == {
+        (data, eid),
+        (out, eid),
+    }
+    assert typed.put_artifacts([Artifact(id=data)]) == [data]  # a reference: nothing changes
+    typed.put_lineage_subgraph(
+        [Execution(id=run)], [Artifact(id=data)], [], [(0, 0, Event(type=EventType.INPUT))]
+    )
+    assert len(typed.get_events_by_artifact_ids([data])) == 2
+    before = snapshot(typed)
+    missing = [
+        lambda: typed.put_artifacts([Artifact(id=987654)]),
+        lambda: typed.put_executions([Execution(id=run), Execution(id=987654)]),
+        lambda: typed.put_execution(
+            Execution(type="Trainer"), [(Artifact(id=987654), Event(type=EventType.INPUT))], []
+        ),
+        lambda: typed.put_lineage_subgraph(
+            [Execution(id=987655)], [Artifact(id=data)], [], [(0, 0, Event(type=EventType.INPUT))]
+        ),
+    ]
+    for call in missing:
+        with pytest.raises(NotFoundError, match=r"98765[45]"):
+            call()
+        assert snapshot(typed) == before
+
+
 def test_unique_violation_inside_the_engine_rolls_back_the_whole_statement(
     typed: LineageStore,
 ) -> None:

@@ -36,6 +36,37 @@
 // part, more than a few seeks (a one-execution put_execution: 2.3 -> 1.x ms in the engine). A node deleted since the caller checked it
 // would shift the positions: the row's ids are compared and a mismatch divides by zero, which
 // aborts the whole statement (nothing written; GraphWriter reports it as a failed precondition).
+// Nodes given by their id alone (references: NodeRepository.prepare does not read them) must
+// exist: `$<kind>_refs` holds their ids as runs of consecutive ids, and a count short of
+// `$<kind>_refs_count` divides by zero, which aborts the whole statement (nothing written;
+// GraphWriter then reports the missing ids as NotFoundError). Each guard returns one row.
+// when: $artifact_refs
+CALL {
+  UNWIND $artifact_refs AS run
+  OPTIONAL MATCH (n:Artifact)
+  WHERE n.id >= run[0] AND n.id <= run[1]
+  WITH count(n) AS found
+  WHERE 1 / (CASE WHEN found = $artifact_refs_count THEN 1 ELSE 0 END) = 1
+  RETURN found AS artifact_refs_found
+}
+// when: $execution_refs
+CALL {
+  UNWIND $execution_refs AS run
+  OPTIONAL MATCH (n:Execution)
+  WHERE n.id >= run[0] AND n.id <= run[1]
+  WITH count(n) AS found
+  WHERE 1 / (CASE WHEN found = $execution_refs_count THEN 1 ELSE 0 END) = 1
+  RETURN found AS execution_refs_found
+}
+// when: $context_refs
+CALL {
+  UNWIND $context_refs AS run
+  OPTIONAL MATCH (n:Context)
+  WHERE n.id >= run[0] AND n.id <= run[1]
+  WITH count(n) AS found
+  WHERE 1 / (CASE WHEN found = $context_refs_count THEN 1 ELSE 0 END) = 1
+  RETURN found AS context_refs_found
+}
 // when: $new_artifacts
 CALL {
   UNWIND $new_artifacts AS r
