@@ -8,6 +8,7 @@ database.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Iterator, Mapping
@@ -54,6 +55,23 @@ class RecordingBackend(Backend):
 
     def close(self) -> None:
         self.inner.close()
+
+
+@contextlib.contextmanager
+def reads_of(store: LineageStore) -> Iterator[list[str]]:
+    """The names of the queries ``store`` reads while the block runs (round trips counted)."""
+    names: list[str] = []
+    original = store.backend.read
+
+    def reading(
+        query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[dict[str, Any]]:
+        names.append(name)
+        return original(query, params, name=name)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store.backend, "read", reading)
+        yield names
 
 
 def _neo4j_uri() -> tuple[str | None, str]:

@@ -32,6 +32,8 @@ from lineage_graph import (
 from lineage_graph._schema import SCHEMA_VERSION
 from lineage_graph.models import INT64_MAX, INT64_MIN
 
+from ..conftest import reads_of
+
 
 def snapshot(store: LineageStore) -> tuple[object, ...]:
     """Everything a test can observe in a store, to prove a failed write changed nothing."""
@@ -547,15 +549,7 @@ def test_references_given_by_id_alone_are_checked_by_the_write(typed: LineageSto
     nothing written."""
     [data] = typed.put_artifacts([Artifact(type="DataSet", uri="/d")])
     [run] = typed.put_executions([Execution(type="Trainer")])
-    names: list[str] = []
-    original = typed.backend.read
-
-    def reading(query: str, params: object = None, *, name: str = "") -> object:
-        names.append(name)
-        return original(query, params, name=name)  # type: ignore[arg-type]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(typed.backend, "read", reading)
+    with reads_of(typed) as names:
         eid, [_, out], _ = typed.put_execution(
             Execution(type="Trainer"),
             [

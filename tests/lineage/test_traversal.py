@@ -29,6 +29,7 @@ from lineage_graph import (
 )
 from lineage_graph.lineage import _traverse
 
+from ..conftest import reads_of
 from ._graphs import Built, build, chain, ensure_types, ladder, within, within_any
 
 
@@ -230,15 +231,7 @@ def test_bounded_walks_in_one_engine_walk_equal_the_frontier_walk(
 
 def test_a_bounded_walk_is_one_engine_walk_when_it_is_small(typed: LineageStore) -> None:
     built = chain(typed, 50)
-    calls: list[str] = []
-    original = typed.backend.read
-
-    def counting(query: str, params: object = None, *, name: str = "") -> object:
-        calls.append(name)
-        return original(query, params, name=name)  # type: ignore[arg-type]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(typed.backend, "read", counting)
+    with reads_of(typed) as calls:
         up = typed.upstream(built.a(50), max_hops=20)
     assert refs(up) == within(built.oracle, built.a(50), 20, up=True)
     assert len(up.artifacts) == 11 and len(up.executions) == 10 and len(up.events) == 20
