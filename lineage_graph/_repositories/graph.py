@@ -13,6 +13,7 @@ from ..exceptions import (
     NotFoundError,
     QueryError,
 )
+from ..models import NodeKind
 from ._base import Repository, id_ranges, positioned
 from .cache import CACHE_INPUT_EVENT, input_signature
 from .ids import IdAllocator
@@ -63,6 +64,13 @@ class WriteBatch:
     associations: list[dict[str, int]] = field(default_factory=list)
     parents: list[dict[str, int]] = field(default_factory=list)
 
+    def by_kind(self) -> dict[NodeKind, PreparedNodes | None]:
+        return {
+            NodeKind.ARTIFACT: self.artifacts,
+            NodeKind.EXECUTION: self.executions,
+            NodeKind.CONTEXT: self.contexts,
+        }
+
     def params(self) -> dict[str, Any]:
         def split(p: PreparedNodes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             if p is None:
@@ -96,14 +104,10 @@ class WriteBatch:
             for r in new_e
         ]
         params: dict[str, Any] = {}
-        for prepared, name in (
-            (self.artifacts, "artifact"),
-            (self.executions, "execution"),
-            (self.contexts, "context"),
-        ):
+        for kind, prepared in self.by_kind().items():
             references = prepared.references if prepared is not None else []
-            params[f"{name}_refs"] = id_ranges(references)
-            params[f"{name}_refs_count"] = len(references)
+            params[f"{kind.value.lower()}_refs"] = id_ranges(references)
+            params[f"{kind.value.lower()}_refs_count"] = len(references)
         params |= {
             "new_artifacts": new_a,
             "artifacts": upd_a,
@@ -131,13 +135,6 @@ def _is_empty(params: Mapping[str, Any]) -> bool:
     return not any(v for k, v in params.items() if not k.endswith(("_at", "_count")))
 
 
-_REFERENCE_QUERIES = (
-    ("artifacts", "artifact"),
-    ("executions", "execution"),
-    ("contexts", "context"),
-)
-
-
 def _aborted(exc: QueryError) -> bool:
     """Whether the engine aborted graph/write on purpose: its guards divide by zero when a
     node the write refers to is missing (FalkorDB: "Division by zero"; Neo4j: "/ by zero")."""
@@ -153,12 +150,11 @@ class GraphWriter(Repository):
     def _raise_missing_references(self, batch: WriteBatch, cause: Exception) -> None:
         """After an aborted write: a node given by its id alone that does not exist is the
         caller's NotFoundError (as when it is read before the write)."""
-        for prepared, (directory, label) in zip(
-            (batch.artifacts, batch.executions, batch.contexts), _REFERENCE_QUERIES, strict=True
-        ):
+        for kind, prepared in batch.by_kind().items():
             if prepared is None or not prepared.references:
                 continue
-            rows = self.read(f"{directory}/existing_ids", ranges=id_ranges(prepared.references))
+            label = kind.value.lower()
+            rows = self.read(f"{label}s/existing_ids", ranges=id_ranges(prepared.references))
             missing = sorted(set(prepared.references) - {int(r["id"]) for r in rows})
             if missing:
                 raise NotFoundError(

@@ -223,13 +223,20 @@ class LineageRepository(Repository):
         if missing:
             raise NotFoundError(f"no such start node: {', '.join(sorted(missing))}")
 
+    def _capped_rows(self, name: str, refs: Iterable[NodeRef], cap: int) -> list[dict[str, Any]]:
+        """An engine walk of fewer than ``cap`` paths (FalkorDB) or nodes (Neo4j); no row means
+        the cap was hit or no start node exists."""
+        artifact_ids, execution_ids = _split(refs)
+        return self.read(name, cap=cap, artifact_ids=artifact_ids, execution_ids=execution_ids)
+
     def _reach_rows(self, name: str, refs: Iterable[NodeRef]) -> list[dict[str, Any]]:
         """A capped engine walk; no row means the cap was hit (or no start node exists): then the
         uncapped walk answers."""
+        rows = self._capped_rows(name, refs, PATH_CAP)
+        if rows:
+            return rows
         artifact_ids, execution_ids = _split(refs)
-        params = {"artifact_ids": artifact_ids, "execution_ids": execution_ids}
-        rows = self.read(name, cap=PATH_CAP, **params)
-        return rows or self.read(f"{name}_uncapped", **params)
+        return self.read(f"{name}_uncapped", artifact_ids=artifact_ids, execution_ids=execution_ids)
 
     def _reach(self, direction: Direction, refs: Iterable[NodeRef]) -> set[NodeRef]:
         return _refs(self._reach_rows(f"lineage/reach_{direction.value}", refs))
@@ -413,14 +420,10 @@ class LineageRepository(Repository):
         reaches :data:`WITHIN_CAP` paths or more (or a start node does not exist): then the
         frontier expansion answers. The hop distances come from the events returned."""
         assert query.max_hops is not None
-        artifact_ids, execution_ids = _split(query.starts)
         answers = []
         for direction in self._directions(query):
-            rows = self.read(
-                f"lineage/reach_{direction.value}_nodes",
-                cap=WITHIN_CAP,
-                artifact_ids=artifact_ids,
-                execution_ids=execution_ids,
+            rows = self._capped_rows(
+                f"lineage/reach_{direction.value}_nodes", query.starts, WITHIN_CAP
             )
             if not rows:
                 return None
