@@ -11,10 +11,12 @@ Semantics follow MLMD 1.17.1 (observed on its SQLite backend, which the differen
 * A referenced property (``properties.day.int_value``) is a join too: the node must have that
   property (of any value kind) for the filter to match at all, whatever the boolean structure.
 * Comparisons use SQL three-valued logic, which Cypher shares.
-* ``LIKE`` is case-insensitive (SQLite's), ``%`` and ``_`` wildcards, no escape character. It
-  becomes ``=`` / ``STARTS WITH`` / ``ENDS WITH`` / ``CONTAINS`` where the pattern allows, and
-  otherwise an exact pattern matcher written with ``reduce`` over the pattern's segments (both
-  engines lack a portable regex).
+* ``LIKE`` is SQLite's: ``%`` and ``_`` wildcards, no escape character, and case-insensitive
+  for ASCII letters only ("ü" does not match "Ü"). It becomes ``=`` / ``STARTS WITH`` /
+  ``ENDS WITH`` / ``CONTAINS`` tests where the pattern allows (an anchored end is first tested
+  in both cases without folding, which allocates nothing), and otherwise an exact pattern
+  matcher written with ``reduce`` over the pattern's segments (both engines lack a portable
+  regex).
 * An unset ``uri`` compares as ``""`` (MLMD stores it so); ``state`` / ``last_known_state``
   UNKNOWN (0) is how this library stores "unset", so it compares as NULL.
 
@@ -438,50 +440,99 @@ class _Compiler:
         # The rows that hold a stand-in "" for NULL match only patterns that match "".
         matches_empty = set(pattern) <= {"%"}
         subject = x.raw if (x.raw is not None and positive and not matches_empty) else x.expr
-        fold = pattern.lower() != pattern.upper()  # SQLite's LIKE ignores case
-        if fold:
-            pattern = pattern.lower()
-        plain = subject
-        if fold:
-            subject = f"toLower({subject})"
-        segments = pattern.split("%")
-        if len(segments) == 1 and "_" not in pattern:
+        whole = "%" not in pattern
+        if whole and "_" not in pattern and not _has_ascii_letter(pattern):
             if not indexable(pattern):
                 subject = _no_index(subject)
             return f"({subject} = {self.param(pattern)})"
-        first, last = segments[0], segments[-1] if len(segments) > 1 else ""
-        middle = [s for s in segments[1:-1] if s]
-        if len(segments) == 1:  # no %, but "_": fixed length, anchored both ends
-            first, last = pattern, ""
-        conds: list[str] = []
-        if "_" not in pattern and len(middle) <= 1:
-            # Case folding: lower-case only the compared end (``left``/``right``), not the value.
+        first, middle, last = _like_parts(pattern)
+        # The fast forms (toLower, which also folds beyond ASCII, is exact after the guards of
+        # _folded when the pattern is ASCII).
+        if _fast_form(pattern):
+            conds: list[str] = []
             if first:
-                conds.append(
-                    f"toLower(left({plain}, {self.param(len(first))})) = {self.param(first)}"
-                    if fold
-                    else f"{subject} STARTS WITH {self.param(first)}"
-                )
+                conds += self._anchored(subject, first, at_end=False)
             if last:
-                conds.append(
-                    f"toLower(right({plain}, {self.param(len(last))})) = {self.param(last)}"
-                    if fold
-                    else f"{subject} ENDS WITH {self.param(last)}"
-                )
+                conds += self._anchored(subject, last, at_end=True)
             if first and last:
                 conds.append(f"size({subject}) >= {self.param(len(first) + len(last))}")
+            if whole:
+                conds.append(f"size({subject}) = {self.param(len(pattern))}")
             if middle and not first and not last:
-                conds.append(f"{subject} CONTAINS {self.param(middle[0])}")
+                conds.append(self._contains(subject, middle[0]))
                 middle = []
             if not middle:
                 if not conds:  # only % wildcards: every non-NULL value matches
                     conds.append(f"{subject} IS NOT NULL")
                 return "(" + " AND ".join(conds) + ")"
-        # The general matcher: NULL stays NULL (as in SQL), and no function ever sees a NULL
-        # (FalkorDB evaluates every CASE branch and rejects NULL string positions).
+        return self._general_like(subject, pattern)
+
+    def _anchored(self, subject: str, segment: str, *, at_end: bool) -> list[str]:
+        """``subject`` starts (ends) with ``segment`` under SQLite's ASCII case folding.
+
+        First a cheap test that allocates nothing: the longest start (end) of the segment that
+        holds one ASCII letter, in both cases, with STARTS WITH / ENDS WITH. That decides most
+        rows, and alone it is exact when the segment holds one letter; otherwise the folded
+        comparison of the end (``left`` / ``right``) follows.
+        """
+        op = "ENDS WITH" if at_end else "STARTS WITH"
+        letters = [i for i, ch in enumerate(segment) if _is_ascii_letter(ch)]
+        if not letters:
+            return [f"{subject} {op} {self.param(segment)}"]
+        # The longest end with one letter: both its cases are all its spellings.
+        if len(letters) == 1:
+            part = segment
+        else:
+            part = segment[letters[-2] + 1 :] if at_end else segment[: letters[1]]
+        conds = [
+            f"({subject} {op} {self.param(_ascii_lower(part))} "
+            f"OR {subject} {op} {self.param(_ascii_upper(part))})"
+        ]
+        if len(letters) > 1:
+            end = "right" if at_end else "left"
+            conds.append(self._folded(f"{end}({subject}, {self.param(len(segment))})", segment))
+        return conds
+
+    def _folded(self, window: str, segment: str) -> str:
+        """``window`` equals the ASCII ``segment`` under SQLite's case folding (ASCII only).
+
+        ``toLower`` also folds two characters beyond ASCII onto ASCII letters (KELVIN SIGN to
+        "k", capital I with dot above to "i"), which SQLite compares as themselves: a window
+        holding one of them cannot match an ASCII segment, hence the guards.
+        """
+        lower = _ascii_lower(segment)
+        conds = [f"toLower({window}) = {self.param(lower)}"]
+        conds += [
+            f"NOT {window} CONTAINS {self.param(char)}"
+            for letter, char in _FOLDED_ONTO_ASCII.items()
+            if letter in lower
+        ]
+        return " AND ".join(conds)
+
+    def _contains(self, subject: str, segment: str) -> str:
+        """``subject`` contains ``segment`` (``%segment%``) under SQLite's case folding."""
+        if not _has_ascii_letter(segment):
+            return f"{subject} CONTAINS {self.param(segment)}"
+        lower = _ascii_lower(segment)
+        cond = f"toLower({subject}) CONTAINS {self.param(lower)}"
+        guards = [
+            f"NOT {subject} CONTAINS {self.param(char)}"
+            for letter, char in _FOLDED_ONTO_ASCII.items()
+            if letter in lower
+        ]
+        if not guards:
+            return cond
+        # Rare text holding a guarded character takes the exact matcher.
+        exact = self._general_like(subject, "%" + segment + "%")
+        return f"{cond} AND ({' AND '.join(guards)} OR {exact})"
+
+    def _general_like(self, subject: str, pattern: str) -> str:
+        """The exact matcher for any pattern: NULL stays NULL (as in SQL), and no function ever
+        sees a NULL (FalkorDB evaluates every CASE branch and rejects NULL string positions)."""
+        first, middle, last = _like_parts(pattern)
         text = f"coalesce({subject}, '')"
         conds = []
-        if len(segments) == 1:
+        if "%" not in pattern:
             conds.append(f"size({text}) = {self.param(len(pattern))}")
         else:
             conds.append(f"size({text}) >= {self.param(len(first) + len(last))}")
@@ -493,19 +544,29 @@ class _Compiler:
             conds.append(self._find_in_order(text, middle, len(first), len(last)))
         return f"(CASE WHEN {subject} IS NULL THEN null ELSE ({' AND '.join(conds)}) END)"
 
+    def _char_matches(self, lower: str, upper: str, i: str, subject: str, at: str) -> str:
+        """Character ``i`` of a segment (given as its ASCII lower and upper forms, expressions)
+        matches ``subject`` at position ``at``: ``_``, the same character, or its other case."""
+        char = f"substring({subject}, {at}, 1)"
+        return (
+            f"substring({lower}, {i}, 1) = '_' OR {char} = substring({lower}, {i}, 1) "
+            f"OR {char} = substring({upper}, {i}, 1)"
+        )
+
     def _match_at(self, subject: str, segment: str, *, at_end: bool) -> str:
         """``segment`` (with ``_`` wildcards) matches at the start or the end of ``subject``."""
-        seg = self.param(segment)
+        lower = self.param(_ascii_lower(segment))
+        upper = self.param(_ascii_upper(segment))
         if at_end:
             # Never a negative start (some engines raise on it): short values fail the size test.
             offset = (
-                f"CASE WHEN size({subject}) < size({seg}) THEN 0 "
-                f"ELSE size({subject}) - size({seg}) END"
+                f"CASE WHEN size({subject}) < size({lower}) THEN 0 "
+                f"ELSE size({subject}) - size({lower}) END"
             )
         else:
             offset = "0"
-        each = f"substring({seg}, i, 1) = '_' OR substring({subject}, {offset} + i, 1) = "
-        return f"all(i IN range(0, size({seg}) - 1) " + "WHERE " + each + f"substring({seg}, i, 1))"
+        each = self._char_matches(lower, upper, "i", subject, f"{offset} + i")
+        return f"all(i IN range(0, size({lower}) - 1) WHERE {each})"
 
     def _find_in_order(self, subject: str, middle: list[str], start: int, tail: int) -> str:
         """Each middle segment occurs, leftmost first, in order, between the anchored ends.
@@ -513,15 +574,17 @@ class _Compiler:
         Leftmost placement of each fixed-length segment is optimal for ``%``-separated patterns,
         so one left-to-right pass decides the match; ``-1`` marks failure.
         """
-        segs = self.param(middle)
+        lowers = self.param([_ascii_lower(s) for s in middle])
+        uppers = self.param([_ascii_upper(s) for s in middle])
         begin = self.param(start)
         end = self.param(tail)
+        each = self._char_matches(f"{lowers}[k]", f"{uppers}[k]", "i", subject, "p + i")
         return (
-            f"reduce(pos = {begin}, seg IN {segs} | coalesce(head("
+            f"reduce(pos = {begin}, k IN range(0, size({lowers}) - 1) | coalesce(head("
             f"[p IN range(CASE WHEN pos < 0 THEN size({subject}) + 1 ELSE pos END, "
-            f"size({subject}) - {end} - size(seg)) "
-            f"WHERE all(i IN range(0, size(seg) - 1) WHERE substring(seg, i, 1) = '_' "
-            f"OR substring({subject}, p + i, 1) = substring(seg, i, 1)) | p + size(seg)]), -1)"
+            f"size({subject}) - {end} - size({lowers}[k])) "
+            f"WHERE all(i IN range(0, size({lowers}[k]) - 1) WHERE {each}) "
+            f"| p + size({lowers}[k])]), -1)"
             f") >= 0"
         )
 
@@ -537,6 +600,29 @@ class _Compiler:
         ]
         conds.append(body)
         return CompiledFilter(list(self.matches), " AND ".join(conds), dict(self.params))
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# Characters beyond ASCII that toLower (both engines) folds onto an ASCII letter.
+_FOLDED_ONTO_ASCII = {"k": "\u212a", "i": "\u0130"}
+
+
+def _ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+def _ascii_upper(text: str) -> str:
+    return text.translate(_ASCII_UPPER)
+
+
+def _is_ascii_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def _has_ascii_letter(text: str) -> bool:
+    """SQLite's LIKE folds the case of ASCII letters only (others compare as themselves)."""
+    return any(map(_is_ascii_letter, text))
 
 
 def _property_ref(op: Operand) -> tuple[str, str] | None:
@@ -567,10 +653,56 @@ def _implied_properties(e: Expr) -> set[tuple[str, str]]:
     return {ref for ref in map(_property_ref, operands) if ref is not None}
 
 
+def _like_parts(pattern: str) -> tuple[str, list[str], str]:
+    """The anchored start, the free segments and the anchored end of a LIKE pattern."""
+    segments = pattern.split("%")
+    if len(segments) == 1:
+        return pattern, [], ""
+    return segments[0], [s for s in segments[1:-1] if s], segments[-1]
+
+
+def _fast_form(pattern: str) -> bool:
+    """The pattern compiles to STARTS WITH / ENDS WITH / CONTAINS tests (no ``_``, at most
+    one free segment, and either no case to fold or ASCII only)."""
+    _, middle, _ = _like_parts(pattern)
+    return (
+        "_" not in pattern
+        and len(middle) <= 1
+        and (pattern.isascii() or not _has_ascii_letter(pattern))
+    )
+
+
+def _fast_like(e: Like) -> bool:
+    """An anchored fast form (a free segment alone folds the whole value: not cheap)."""
+    if not (isinstance(e.pattern, Literal) and isinstance(e.pattern.value, str)):
+        return False
+    pattern = e.pattern.value
+    first, _, last = _like_parts(pattern)
+    return _fast_form(pattern) and (bool(first or last) or not _has_ascii_letter(pattern))
+
+
+def _mentions_property(e: Expr) -> bool:
+    operands: list[Operand] = []
+    if isinstance(e, Compare):
+        operands = [e.left, e.right]
+    elif isinstance(e, Between):
+        operands = [e.operand, e.low, e.high]
+    elif isinstance(e, In):
+        operands = [e.operand, *e.values]
+    elif isinstance(e, Like | IsNull | Truth):
+        operands = [e.operand]
+    return any(_property_ref(op) is not None for op in operands)
+
+
 def _cost(e: Expr) -> int:
-    """Rough evaluation cost, to test cheap conjuncts first (AND is commutative in 3VL)."""
+    """Rough evaluation cost, to test cheap conjuncts first (AND is commutative in 3VL); ties
+    keep the order written. A property read by its key parameter (``n[$k]``) costs about a
+    LIKE's anchored end test (measured on FalkorDB: ~0.3 µs a node); the general LIKE matcher
+    costs more."""
     if isinstance(e, Like):
-        return 3
+        return 2 if _fast_like(e) else 3
+    if _mentions_property(e):
+        return 2
     if isinstance(e, And | Or):
         return max(_cost(x) for x in e.items) + 1
     if isinstance(e, Not):

@@ -342,6 +342,8 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
     (NodeKind.CONTEXT, "parent_contexts_p.name = 'a' AND child_contexts_c.id > 1", {}),
     (NodeKind.CONTEXT, "artifacts_a.state = LIVE AND executions_e.name IS NULL", {"limit": 9}),
     (A, "custom_properties.`a b`.bool_value AND properties.f.bool_value = FALSE", {}),
+    (A, 'name LIKE "%kit%" AND uri LIKE "ab%cd" AND name LIKE "I7"', {}),
+    (A, 'NOT name LIKE "%Ünï_%x%" OR uri LIKE "%ü"', {}),
 ]
 
 

@@ -342,6 +342,14 @@ QUERIES: list[tuple[NodeKind, str]] = [
     (A, 'NOT uri LIKE "%data"'),
     (A, 'name LIKE "M%"'),
     (A, 'name LIKE "%ï"'),
+    # SQLite folds the case of ASCII letters only
+    (A, 'name LIKE "ü%"'),
+    (A, 'name LIKE "Ü%"'),
+    (A, 'name LIKE "ün_"'),
+    (A, 'uri LIKE "%CØDÉ"'),
+    (A, 'uri LIKE "/ÜNÏ/%"'),
+    (A, 'uri LIKE "%Ø%"'),
+    (A, 'uri LIKE "%/DaTa"'),
     (A, 'uri LIKE "%/data" AND properties.day.int_value > 0'),
     # properties
     (A, "properties.day.int_value > 0"),
