@@ -20,10 +20,14 @@ def _spec() -> SchemaSpec:
     ]
     for kind in NodeKind:
         node, type_label = kind.value, kind.type_label
+        # Node keys: ids come from the id sequence only (never reused, never given by callers),
+        # names and external ids are checked by graph/write (its FalkorDB variant; Neo4j keeps
+        # the constraints). FalkorDB 4.16.3 charges ~40 µs per created node, growing with the
+        # label's size, for a label under any unique constraint: 25k batched puts 3.36 -> 2.36 s.
         indexes += [
-            IndexSpec(node, ("id",), unique=True),
-            IndexSpec(node, ("type_id", "name"), unique=True),
-            IndexSpec(node, ("external_id",), unique=True),
+            IndexSpec(node, ("id",), unique=True, checked_by_writes=True),
+            IndexSpec(node, ("type_id", "name"), unique=True, checked_by_writes=True),
+            IndexSpec(node, ("external_id",), unique=True, checked_by_writes=True),
             IndexSpec(node, ("type_id",)),
             IndexSpec(node, ("type",)),
             IndexSpec(node, ("name",)),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from ..exceptions import (
+    AlreadyExistsError,
     EngineUnavailableError,
     FailedPreconditionError,
     LineageGraphError,
@@ -105,9 +106,11 @@ class WriteBatch:
         ]
         params: dict[str, Any] = {}
         for kind, prepared in self.by_kind().items():
+            label = kind.value.lower()
             references = prepared.references if prepared is not None else []
-            params[f"{kind.value.lower()}_refs"] = id_ranges(references)
-            params[f"{kind.value.lower()}_refs_count"] = len(references)
+            params[f"{label}_refs"] = id_ranges(references)
+            params[f"{label}_refs_count"] = len(references)
+            params[f"{label}_names"], params[f"{label}_external_ids"] = _unique_keys(prepared)
         params |= {
             "new_artifacts": new_a,
             "artifacts": upd_a,
@@ -131,8 +134,27 @@ class WriteBatch:
         return params
 
 
+def _unique_keys(
+    prepared: PreparedNodes | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The names (per type) and external ids the write stores, for graph/write's uniqueness
+    guards (FalkorDB; Neo4j's constraints check them)."""
+    names: list[dict[str, Any]] = []
+    external: list[dict[str, Any]] = []
+    for row in prepared.rows if prepared is not None else []:
+        props = row["props"]
+        if props.get("name") is not None:
+            names.append({"type_id": props["type_id"], "name": props["name"], "id": row["id"]})
+        if props.get("external_id") is not None:
+            external.append({"external_id": props["external_id"], "id": row["id"]})
+    return names, external
+
+
 def _is_empty(params: Mapping[str, Any]) -> bool:
-    return not any(v for k, v in params.items() if not k.endswith(("_at", "_count")))
+    """Nothing to write: only the guards' inputs (derived from the rows) may be non-empty."""
+    return not any(
+        v for k, v in params.items() if not k.endswith(("_at", "_count", "_names", "_external_ids"))
+    )
 
 
 def _aborted(exc: QueryError) -> bool:
@@ -162,6 +184,23 @@ class GraphWriter(Repository):
                     "as a reference to a stored one); nothing was written"
                 ) from cause
 
+    def _raise_taken_keys(self, batch: WriteBatch, cause: Exception) -> None:
+        """After an aborted write: a name or external id held by another node is the caller's
+        AlreadyExistsError (as a unique constraint reports it)."""
+        for kind, prepared in batch.by_kind().items():
+            names, external = _unique_keys(prepared)
+            if not names and not external:
+                continue
+            label = kind.value.lower()
+            rows = self.read(f"{label}s/taken_keys", names=names, external_ids=external)
+            if rows:
+                taken = ", ".join(
+                    f"{r['key']} {r['value']!r} (held by {label} {r['id']})" for r in rows
+                )
+                raise AlreadyExistsError(
+                    f"a unique key of a {label} is already taken: {taken}; nothing was written"
+                ) from cause
+
     def execute(self, batch: WriteBatch) -> None:
         """Run the batch as one statement; if the engine rejected it, the new ids go back to the
         allocator. An in-doubt outcome (connection lost or reply timed out: the write may have
@@ -173,10 +212,14 @@ class GraphWriter(Repository):
         try:
             try:
                 self.backend.write(text, params, name="graph/write")
+            except AlreadyExistsError as exc:  # an engine's constraint (Neo4j): name the key
+                self._raise_taken_keys(batch, exc)
+                raise
             except QueryError as exc:
                 if not _aborted(exc):
                     raise
                 self._raise_missing_references(batch, exc)
+                self._raise_taken_keys(batch, exc)
                 raise FailedPreconditionError(
                     "a node this write refers to was deleted meanwhile (by another writer); "
                     "nothing was written"

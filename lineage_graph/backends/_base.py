@@ -30,11 +30,18 @@ def check_identifier(name: str) -> str:
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """An index (or a uniqueness constraint) on ``label(properties...)``."""
+    """An index (or a uniqueness constraint) on ``label(properties...)``.
+
+    ``checked_by_writes``: the store's one write statement (``graph/write``) checks this key's
+    uniqueness itself on an engine that runs one write at a time per graph (FalkorDB), so such
+    an engine needs only the index. Engines with concurrent write transactions (Neo4j) still
+    create the constraint.
+    """
 
     label: str
     properties: tuple[str, ...]
     unique: bool = False
+    checked_by_writes: bool = False
 
     def __post_init__(self) -> None:
         check_identifier(self.label)

@@ -24,7 +24,7 @@ from ..exceptions import (
     LineageGraphError,
     QueryError,
 )
-from ._base import Backend, Dialect, Row, SchemaSpec
+from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec
 from ._falkordb_server import ServerProcess
 
 __all__ = ["EmbeddedBackend"]
@@ -328,6 +328,12 @@ class EmbeddedBackend(Backend):
                 existing.add((index.label, prop))
         constraints = self._existing_constraints()
         for index in spec.indexes:
+            if index.unique and index.checked_by_writes:
+                # graph/write checks it (writes run one at a time here); a store made by an
+                # earlier version has the constraint, which only slows every write down.
+                if (index.label, index.properties) in constraints:
+                    self._drop_unique_constraint(index)
+                continue
             if not index.unique or (index.label, index.properties) in constraints:
                 continue
             try:
@@ -336,6 +342,17 @@ class EmbeddedBackend(Backend):
                 if "already exists" not in str(exc).lower():
                     raise _map_error(exc, "schema") from exc
         self._await_constraints()
+
+    def _drop_unique_constraint(self, index: IndexSpec) -> None:
+        import redis
+
+        try:
+            self._graph.execute_command(
+                "GRAPH.CONSTRAINT", "DROP", self._graph.name, "UNIQUE", "NODE", index.label,
+                "PROPERTIES", len(index.properties), *index.properties,
+            )  # fmt: skip
+        except redis.exceptions.ResponseError as exc:
+            raise _map_error(exc, "schema") from exc
 
     def _existing_indexes(self) -> set[tuple[str, str]]:
         rows = self.read("CALL db.indexes() YIELD label, properties RETURN label, properties")

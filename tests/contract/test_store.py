@@ -403,6 +403,50 @@ def test_external_ids_are_unique_per_kind(typed: LineageStore) -> None:
         typed.put_artifacts([Artifact(type="DataSet", external_id="e1")])
 
 
+@pytest.mark.parametrize("kind", list(NodeKind))
+def test_an_update_cannot_take_another_nodes_key(typed: LineageStore, kind: NodeKind) -> None:
+    """Renaming (or re-keying) a stored node onto a key another node holds fails whole, with the
+    key and its holder named; a node keeps its own keys when it is rewritten."""
+    cls, type_name = {
+        NodeKind.ARTIFACT: (Artifact, "DataSet"),
+        NodeKind.EXECUTION: (Execution, "Trainer"),
+        NodeKind.CONTEXT: (Context, "Experiment"),
+    }[kind]
+    put = {
+        NodeKind.ARTIFACT: typed.put_artifacts,
+        NodeKind.EXECUTION: typed.put_executions,
+        NodeKind.CONTEXT: typed.put_contexts,
+    }[kind]
+    get = {
+        NodeKind.ARTIFACT: typed.get_artifacts_by_id,
+        NodeKind.EXECUTION: typed.get_executions_by_id,
+        NodeKind.CONTEXT: typed.get_contexts_by_id,
+    }[kind]
+    a, b = put(
+        [
+            cls(type=type_name, name="a", external_id=f"{kind.value}-a"),
+            cls(type=type_name, name="b", external_id=f"{kind.value}-b"),
+        ]
+    )
+    # Rewriting a node with its own keys is fine (it does not collide with itself).
+    assert put([cls(id=a, type=type_name, name="a", external_id=f"{kind.value}-a")]) == [a]
+    before = snapshot(typed)
+    with pytest.raises(AlreadyExistsError, match=rf"name 'b' \(held by {kind.value.lower()} {b}\)"):
+        put([cls(id=a, type=type_name, name="b")])
+    with pytest.raises(AlreadyExistsError, match=f"external_id '{kind.value}-b'"):
+        put([cls(id=a, type=type_name, name="a", external_id=f"{kind.value}-b")])
+    with pytest.raises(AlreadyExistsError):  # a new node among good ones: all or nothing
+        put([cls(type=type_name, name="c"), cls(type=type_name, name="b")])
+    assert snapshot(typed) == before
+    # Freed keys can be taken.
+    put([cls(id=b, type=type_name, name="b2", external_id=f"{kind.value}-b2")])
+    assert put([cls(id=a, type=type_name, name="b", external_id=f"{kind.value}-b")]) == [a]
+    assert [(n.name, n.external_id) for n in get([a, b])] == [
+        ("b", f"{kind.value}-b"),
+        ("b2", f"{kind.value}-b2"),
+    ]
+
+
 # ------------------------------------------------------------------------ relationships
 
 
@@ -588,7 +632,8 @@ def test_references_given_by_id_alone_are_checked_by_the_write(typed: LineageSto
 def test_unique_violation_inside_the_engine_rolls_back_the_whole_statement(
     typed: LineageStore,
 ) -> None:
-    """The duplicate is only detected by the engine's constraint, mid-statement."""
+    """The duplicate is only detected inside the engine (Neo4j: its constraint; FalkorDB: the
+    guard of graph/write), mid-statement."""
     typed.put_artifacts([Artifact(type="DataSet", name="dup")])
     before = snapshot(typed)
     with pytest.raises(AlreadyExistsError):

@@ -40,6 +40,12 @@
 // exist: `$<kind>_refs` holds their ids as runs of consecutive ids, and a count short of
 // `$<kind>_refs_count` divides by zero, which aborts the whole statement (nothing written;
 // GraphWriter then reports the missing ids as NotFoundError). Each guard returns one row.
+// FalkorDB: names (per type) and external ids are unique without a unique constraint (it costs
+// ~40 µs per created node, growing with the label): `$<kind>_names` / `$<kind>_external_ids`
+// hold the keys this write stores, a key held by another node divides by zero (GraphWriter then
+// reports it as AlreadyExistsError). Check-then-write is safe: FalkorDB runs one write query at
+// a time per graph. GraphWriter has checked the keys within the write, and check_key() keeps
+// out the values FalkorDB's index cannot find.
 // when: $artifact_refs
 CALL {
   UNWIND $artifact_refs AS run
@@ -66,6 +72,60 @@ CALL {
   WITH count(n) AS found
   WHERE 1 / (CASE WHEN found = $context_refs_count THEN 1 ELSE 0 END) = 1
   RETURN found AS context_refs_found
+}
+// when: $artifact_names
+CALL {
+  UNWIND $artifact_names AS r
+  OPTIONAL MATCH (n:Artifact {name: r.name})
+  WHERE n.type_id = r.type_id AND n.id <> r.id
+  WITH count(n) AS taken
+  WHERE 1 / (CASE WHEN taken = 0 THEN 1 ELSE 0 END) = 1
+  RETURN taken AS artifact_names_taken
+}
+// when: $artifact_external_ids
+CALL {
+  UNWIND $artifact_external_ids AS r
+  OPTIONAL MATCH (n:Artifact {external_id: r.external_id})
+  WHERE n.id <> r.id
+  WITH count(n) AS taken
+  WHERE 1 / (CASE WHEN taken = 0 THEN 1 ELSE 0 END) = 1
+  RETURN taken AS artifact_external_ids_taken
+}
+// when: $execution_names
+CALL {
+  UNWIND $execution_names AS r
+  OPTIONAL MATCH (n:Execution {name: r.name})
+  WHERE n.type_id = r.type_id AND n.id <> r.id
+  WITH count(n) AS taken
+  WHERE 1 / (CASE WHEN taken = 0 THEN 1 ELSE 0 END) = 1
+  RETURN taken AS execution_names_taken
+}
+// when: $execution_external_ids
+CALL {
+  UNWIND $execution_external_ids AS r
+  OPTIONAL MATCH (n:Execution {external_id: r.external_id})
+  WHERE n.id <> r.id
+  WITH count(n) AS taken
+  WHERE 1 / (CASE WHEN taken = 0 THEN 1 ELSE 0 END) = 1
+  RETURN taken AS execution_external_ids_taken
+}
+// when: $context_names
+CALL {
+  UNWIND $context_names AS r
+  OPTIONAL MATCH (n:Context {name: r.name})
+  WHERE n.type_id = r.type_id AND n.id <> r.id
+  WITH count(n) AS taken
+  WHERE 1 / (CASE WHEN taken = 0 THEN 1 ELSE 0 END) = 1
+  RETURN taken AS context_names_taken
+}
+// when: $context_external_ids
+CALL {
+  UNWIND $context_external_ids AS r
+  OPTIONAL MATCH (n:Context {external_id: r.external_id})
+  WHERE n.id <> r.id
+  WITH count(n) AS taken
+  WHERE 1 / (CASE WHEN taken = 0 THEN 1 ELSE 0 END) = 1
+  RETURN taken AS context_external_ids_taken
 }
 // when: $new_artifacts
 CALL {

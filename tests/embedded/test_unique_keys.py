@@ -1,0 +1,88 @@
+"""Node keys on the embedded engine: names (per type) and external ids are unique without a
+FalkorDB unique constraint (graph/write checks them; FalkorDB runs one write at a time per graph),
+stores made with the constraints lose them on open, and racing writers cannot both take a key."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from lineage_graph import AlreadyExistsError, Artifact, ArtifactType, LineageStore, NodeKind
+from lineage_graph.backends.embedded import EmbeddedBackend
+
+NODE_KEYS = [("id",), ("type_id", "name"), ("external_id",)]
+
+
+def constraints(store: LineageStore) -> set[tuple[str, tuple[str, ...]]]:
+    backend = store.backend
+    assert isinstance(backend, EmbeddedBackend)
+    rows = backend.read(
+        "CALL db.constraints() YIELD type, label, properties RETURN type, label, properties"
+    )
+    return {(r["label"], tuple(r["properties"])) for r in rows if r["type"] == "UNIQUE"}
+
+
+def test_node_keys_have_no_engine_constraint_but_type_keys_do() -> None:
+    with LineageStore.open("memory") as store:
+        found = constraints(store)
+    for kind in NodeKind:
+        for key in NODE_KEYS:
+            assert (kind.value, key) not in found
+        assert (kind.type_label, ("id",)) in found
+        assert (kind.type_label, ("type_key",)) in found
+
+
+def test_a_store_made_with_the_constraints_loses_them_and_keeps_its_keys(tmp_path: Path) -> None:
+    target = tmp_path / "old"
+    with LineageStore.open(target) as store:
+        store.put_artifact_type(ArtifactType(name="DataSet"))
+        store.put_artifacts([Artifact(type="DataSet", name="x", external_id="e")])
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        for key in NODE_KEYS:  # as an earlier version of the library made them
+            backend._graph.create_node_unique_constraint("Artifact", *key)
+        backend._await_constraints()
+        assert ("Artifact", ("type_id", "name")) in constraints(store)
+    with LineageStore.open(target) as store:
+        assert not {c for c in constraints(store) if c[0] == "Artifact"}
+        for dup in (Artifact(type="DataSet", name="x"), Artifact(type="DataSet", external_id="e")):
+            try:
+                store.put_artifacts([dup])
+            except AlreadyExistsError:
+                continue
+            raise AssertionError(f"{dup} was stored over a taken key")
+        assert len(store.get_artifacts()) == 1
+
+
+def test_racing_writers_never_both_take_a_key(tmp_path: Path) -> None:
+    """Two stores (two connections) on one directory put the same names at the same moment:
+    each name is taken exactly once, the loser gets AlreadyExistsError."""
+    target = tmp_path / "race"
+    names = [f"n{i}" for i in range(40)]
+    with LineageStore.open(target) as a, LineageStore.open(target) as b:
+        a.put_artifact_type(ArtifactType(name="DataSet"))
+        barrier = threading.Barrier(2)
+        won: dict[str, list[int]] = {n: [] for n in names}
+        lost: dict[str, int] = dict.fromkeys(names, 0)
+        lock = threading.Lock()
+
+        def race(store: LineageStore) -> None:
+            for name in names:
+                barrier.wait()
+                try:
+                    ids = store.put_artifacts([Artifact(type="DataSet", name=name)])
+                except AlreadyExistsError:
+                    with lock:
+                        lost[name] += 1
+                else:
+                    with lock:
+                        won[name] += ids
+
+        threads = [threading.Thread(target=race, args=(s,)) for s in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert all(len(won[n]) == 1 and lost[n] == 1 for n in names), (won, lost)
+        stored = sorted(x.name or "" for x in a.get_artifacts())
+        assert stored == sorted(names)
