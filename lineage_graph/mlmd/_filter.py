@@ -462,8 +462,8 @@ class _Compiler:
                 conds.append(self._contains(subject, middle[0]))
                 middle = []
             if not middle:
-                if not conds:  # only % wildcards: every non-NULL value matches
-                    conds.append(f"{subject} IS NOT NULL")
+                if not conds:  # only % wildcards: every value matches, NULL stays NULL
+                    conds.append(f"CASE WHEN {subject} IS NULL THEN null ELSE true END")
                 return "(" + " AND ".join(conds) + ")"
         return self._general_like(subject, pattern)
 

@@ -350,6 +350,9 @@ QUERIES: list[tuple[NodeKind, str]] = [
     (A, 'uri LIKE "/ÜNÏ/%"'),
     (A, 'uri LIKE "%Ø%"'),
     (A, 'uri LIKE "%/DaTa"'),
+    (A, 'NOT name LIKE "%"'),  # NULL LIKE anything is NULL, and so is its negation
+    (A, 'NOT name LIKE "%%"'),
+    (A, 'NOT name LIKE "%i%"'),
     (A, 'uri LIKE "%/data" AND properties.day.int_value > 0'),
     # properties
     (A, "properties.day.int_value > 0"),

@@ -30,23 +30,31 @@ def _corpus() -> list[str]:
 
 
 URIS = _corpus()
+#: Names are the uris, but every third artifact has none (NULL: NULL LIKE p and NULL NOT LIKE p
+#: are both NULL, so such rows match neither).
+NAMES = [None if i % 3 == 0 else u for i, u in enumerate(URIS)]
 
 
 def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def sqlite_like(pattern: str, *, negated: bool = False) -> list[int]:
+def sqlite_like(pattern: str, *, negated: bool = False, field: str = "uri") -> list[int]:
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, uri TEXT)")
-    db.executemany("INSERT INTO a VALUES (?, ?)", enumerate(URIS, start=1))
+    db.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, uri TEXT, name TEXT)")
+    db.executemany(
+        "INSERT INTO a VALUES (?, ?, ?)", zip(range(1, len(URIS) + 1), URIS, NAMES, strict=True)
+    )
     op = "NOT LIKE" if negated else "LIKE"
-    return [r[0] for r in db.execute(f"SELECT id FROM a WHERE uri {op} ? ORDER BY id", (pattern,))]
+    sql = f"SELECT id FROM a WHERE {field} {op} ? ORDER BY id"
+    return [r[0] for r in db.execute(sql, (pattern,))]
 
 
-def our_like(store: LineageStore, pattern: str, *, negated: bool = False) -> list[int]:
+def our_like(
+    store: LineageStore, pattern: str, *, negated: bool = False, field: str = "uri"
+) -> list[int]:
     op = "NOT LIKE" if negated else "LIKE"
-    query = ListQuery(kind=NodeKind.ARTIFACT, filter_query=f"uri {op} {quote(pattern)}")
+    query = ListQuery(kind=NodeKind.ARTIFACT, filter_query=f"{field} {op} {quote(pattern)}")
     found, _ = list_node_ids(store, query)
     return found
 
@@ -54,7 +62,9 @@ def our_like(store: LineageStore, pattern: str, *, negated: bool = False) -> lis
 @pytest.fixture
 def uris(store: LineageStore) -> LineageStore:
     store.put_artifact_type(ArtifactType(name="T"))
-    ids = store.put_artifacts([Artifact(type="T", uri=u) for u in URIS])
+    ids = store.put_artifacts(
+        [Artifact(type="T", uri=u, name=n) for u, n in zip(URIS, NAMES, strict=True)]
+    )
     assert ids == list(range(1, len(URIS) + 1))
     return store
 
@@ -69,12 +79,14 @@ PATTERNS = [
 ]  # fmt: skip
 
 
+@pytest.mark.parametrize("field", ["uri", "name"])
 @pytest.mark.parametrize("negated", [False, True])
-def test_like_forms_match_sqlite(uris: LineageStore, negated: bool) -> None:
+def test_like_forms_match_sqlite(uris: LineageStore, negated: bool, field: str) -> None:
     mismatches = [
-        (p, sqlite_like(p, negated=negated), our_like(uris, p, negated=negated))
+        (p, expected, got)
         for p in PATTERNS
-        if sqlite_like(p, negated=negated) != our_like(uris, p, negated=negated)
+        if (expected := sqlite_like(p, negated=negated, field=field))
+        != (got := our_like(uris, p, negated=negated, field=field))
     ]
     assert not mismatches
     # Not vacuous: most patterns select some values, and not all of them.
@@ -109,6 +121,9 @@ def patterns(draw: st.DrawFn) -> str:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(pattern=patterns(), negated=st.booleans())
-def test_random_like_patterns_match_sqlite(uris: LineageStore, pattern: str, negated: bool) -> None:
-    assert our_like(uris, pattern, negated=negated) == sqlite_like(pattern, negated=negated)
+@given(pattern=patterns(), negated=st.booleans(), field=st.sampled_from(["uri", "name"]))
+def test_random_like_patterns_match_sqlite(
+    uris: LineageStore, pattern: str, negated: bool, field: str
+) -> None:
+    expected = sqlite_like(pattern, negated=negated, field=field)
+    assert our_like(uris, pattern, negated=negated, field=field) == expected
