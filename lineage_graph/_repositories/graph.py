@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
@@ -25,6 +26,8 @@ __all__ = ["FEW_ROWS", "GraphWriter", "WriteBatch", "compose"]
 _WHEN: LiteralString = "// when: $"
 _ALWAYS: LiteralString = "// always"
 
+
+_PARAMETER = re.compile(r"\$(\w+)")
 
 #: A part headed ``// when: $name few`` is used for at most this many rows, ``... many`` above it
 #: (FalkorDB: a few index seeks cost less than fetching the part's nodes by position, ~0.4 ms).
@@ -209,9 +212,12 @@ class GraphWriter(Repository):
         if _is_empty(params):
             return
         text = compose(self.queries["graph/write"].text(self.backend.dialect), params)
+        # Only the parameters of the parts kept: each one is encoded, sent and parsed.
+        used = set(_PARAMETER.findall(text))
+        sent = {k: v for k, v in params.items() if k in used}
         try:
             try:
-                self.backend.write(text, params, name="graph/write")
+                self.backend.write(text, sent, name="graph/write")
             except AlreadyExistsError as exc:  # an engine's constraint (Neo4j): name the key
                 self._raise_taken_keys(batch, exc)
                 raise
