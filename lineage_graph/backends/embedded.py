@@ -5,10 +5,12 @@ Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -72,6 +74,19 @@ def _check_unicode(text: str) -> None:
             ) from None
 
 
+#: Stores on a server this library started, still open: closed when the interpreter exits, so a
+#: script that never calls close() does not leave a directory's server running (a killed
+#: process still does: the server outlives a crashed client, by design).
+_OPEN: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_stores() -> None:
+    for backend in list(_OPEN):
+        with contextlib.suppress(Exception):
+            backend.close()
+
+
 class EmbeddedBackend(Backend):
     """FalkorDB: a server this library starts and supervises, or an external one."""
 
@@ -110,6 +125,7 @@ class EmbeddedBackend(Backend):
                 self._connect_socket()
             if mode == "directory":
                 self._rewrite_aof()
+            _OPEN.add(self)
 
     # --------------------------------------------------------------------------- connections
 

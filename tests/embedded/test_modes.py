@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -89,6 +90,43 @@ def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
         child_id = int(out.stdout.strip())
         assert {a.uri for a in store.get_artifacts()} == {"/parent", "/child"}
         assert child_id != 1
+
+
+def test_a_process_that_exits_without_close_stops_its_server(tmp_path: Path) -> None:
+    """A script that never calls close(): its directory's server stops when it exits (a
+    crashed client is the other case: the server outlives it), and the data is kept."""
+    target = tmp_path / "unclosed"
+    code = (
+        "import sys\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "s = LineageStore.open(sys.argv[1])\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "s.put_artifacts([Artifact(type='DataSet', uri='/kept')])\n"
+        "print(s.backend.server.pid)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.strip())
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid), "the server outlived a process that exited normally"
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return False
+    return True
 
 
 def test_acknowledged_writes_survive_a_server_kill(tmp_path: Path) -> None:
