@@ -87,6 +87,12 @@ def _close_open_stores() -> None:
             backend.close()
 
 
+# A forked child (gunicorn --preload, os.fork) inherits the parent's stores and their servers:
+# its exit must not close them (it would shut down or unlink the parent's live server).
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_OPEN.clear)
+
+
 class EmbeddedBackend(Backend):
     """FalkorDB: a server this library starts and supervises, or an external one."""
 
@@ -245,8 +251,8 @@ class EmbeddedBackend(Backend):
         import redis
 
         server = self._server
-        if server is None:
-            return False
+        if server is None or self._closed:
+            return False  # a closed store (e.g. closed at exit under a running query) stays so
         if server.alive():
             # A server that answers a PING on a fresh connection is alive (merely slow): it is
             # never replaced. A crashing server drops its connections, writes its crash report,
@@ -290,6 +296,8 @@ class EmbeddedBackend(Backend):
             try:
                 command = "GRAPH.QUERY" if write else "GRAPH.RO_QUERY"
                 with self._lock:
+                    if self._closed:  # closed by another thread while this one waited
+                        raise EngineError("the store is closed")
                     reply = self._graph.execute_command(
                         command, self._graph.name, text, "--compact"
                     )
@@ -346,8 +354,10 @@ class EmbeddedBackend(Backend):
         for index in spec.indexes:
             if index.unique and index.checked_by_writes:
                 # graph/write checks it (writes run one at a time here); a store made by an
-                # earlier version has the constraint, which only slows every write down.
-                if (index.label, index.properties) in constraints:
+                # earlier version has the constraint, which only slows every write down. It is
+                # dropped only when no other client is connected: a process of that earlier
+                # version may be one, and its writes rely on the constraint.
+                if (index.label, index.properties) in constraints and self._alone():
                     self._drop_unique_constraint(index)
                 continue
             if not index.unique or (index.label, index.properties) in constraints:
@@ -358,6 +368,16 @@ class EmbeddedBackend(Backend):
                 if "already exists" not in str(exc).lower():
                     raise _map_error(exc, "schema") from exc
         self._await_constraints()
+
+    def _alone(self) -> bool:
+        """No other client is connected to the server (another store, another process)."""
+        clients = self._db.connection.execute_command("CLIENT", "LIST")
+        text = clients.decode() if isinstance(clients, bytes) else str(clients)
+        return not [
+            line
+            for line in text.splitlines()
+            if line.strip() and f"name={self._client_name} " not in line + " "
+        ]
 
     def _drop_unique_constraint(self, index: IndexSpec) -> None:
         import redis
@@ -433,7 +453,12 @@ class EmbeddedBackend(Backend):
         return info
 
     def close(self) -> None:
-        """Disconnect; shut the server down (``SHUTDOWN SAVE``) if no other client uses it."""
+        """Disconnect; shut the server down (``SHUTDOWN SAVE``) if no other client uses it.
+        A query running in another thread finishes first (the connection's lock)."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._closed:
             return
         self._closed = True
@@ -445,14 +470,7 @@ class EmbeddedBackend(Backend):
         with server.locked():
             last = True
             with contextlib.suppress(Exception):
-                clients = self._db.connection.execute_command("CLIENT", "LIST")
-                text = clients.decode() if isinstance(clients, bytes) else str(clients)
-                others = [
-                    line
-                    for line in text.splitlines()
-                    if line.strip() and f"name={self._client_name} " not in line + " "
-                ]
-                last = not others
+                last = self._alone()
             if last and server.alive():
                 if self.mode != "memory":
                     self._rewrite_aof_and_wait()

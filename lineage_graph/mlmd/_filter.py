@@ -458,13 +458,11 @@ class _Compiler:
                 conds.append(f"size({subject}) >= {self.param(len(first) + len(last))}")
             if whole:
                 conds.append(f"size({subject}) = {self.param(len(pattern))}")
-            if middle and not first and not last:
+            if middle:  # %segment%
                 conds.append(self._contains(subject, middle[0]))
-                middle = []
-            if not middle:
-                if not conds:  # only % wildcards: every value matches, NULL stays NULL
-                    conds.append(f"CASE WHEN {subject} IS NULL THEN null ELSE true END")
-                return "(" + " AND ".join(conds) + ")"
+            if not conds:  # only % wildcards: every value matches, NULL stays NULL
+                conds.append(f"CASE WHEN {subject} IS NULL THEN null ELSE true END")
+            return "(" + " AND ".join(conds) + ")"
         return self._general_like(subject, pattern)
 
     def _anchored(self, subject: str, segment: str, *, at_end: bool) -> list[str]:
@@ -662,12 +660,12 @@ def _like_parts(pattern: str) -> tuple[str, list[str], str]:
 
 
 def _fast_form(pattern: str) -> bool:
-    """The pattern compiles to STARTS WITH / ENDS WITH / CONTAINS tests (no ``_``, at most
-    one free segment, and either no case to fold or ASCII only)."""
-    _, middle, _ = _like_parts(pattern)
+    """The pattern compiles to STARTS WITH / ENDS WITH / CONTAINS tests: no ``_``, either no
+    case to fold or ASCII only, and anchored ends alone or one free segment alone."""
+    first, middle, last = _like_parts(pattern)
     return (
         "_" not in pattern
-        and len(middle) <= 1
+        and (not middle or (len(middle) == 1 and not first and not last))
         and (pattern.isascii() or not _has_ascii_letter(pattern))
     )
 

@@ -117,6 +117,41 @@ def test_a_process_that_exits_without_close_stops_its_server(tmp_path: Path) -> 
         assert [a.uri for a in store.get_artifacts()] == ["/kept"]
 
 
+def test_a_forked_child_exiting_leaves_the_parents_store_alone(tmp_path: Path) -> None:
+    """A forked child (gunicorn --preload, os.fork) inherits the parent's open stores; its
+    normal exit must not close them (nor shut down or unlink the parent's server)."""
+    code = (
+        "import os, sys\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "for target in ('memory', sys.argv[1]):\n"
+        "    s = LineageStore.open(target)\n"
+        "    s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "    s.put_artifacts([Artifact(type='DataSet', uri='/parent')])\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        sys.exit(0)  # the child's interpreter exits normally: atexit runs\n"
+        "    os.waitpid(pid, 0)\n"
+        "    assert s.backend.server.socket_path.exists(), 'the socket was unlinked'\n"
+        "    if target != 'memory':  # another opener finds the same server\n"
+        "        with LineageStore.open(target) as other:\n"
+        "            assert other.backend.server.pid == s.backend.server.pid\n"
+        "    s.put_artifacts([Artifact(type='DataSet', uri='/after')])\n"
+        "    print(target, sorted(a.uri for a in s.get_artifacts()))\n"
+        "    s.close()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "forked")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "memory ['/after', '/parent']",
+        f"{tmp_path / 'forked'} ['/after', '/parent']",
+    ]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
