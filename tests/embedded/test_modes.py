@@ -36,6 +36,15 @@ def put_dataset(store: LineageStore, uri: str) -> int:
     return store.put_artifacts([Artifact(type="DataSet", uri=uri)])[0]
 
 
+def run_child(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh interpreter with ``args``; its stdout (it must succeed)."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
 def test_directory_store_persists_and_ids_continue(tmp_path: Path) -> None:
     with LineageStore.open(tmp_path / "store") as store:
         first = [put_dataset(store, f"/d{i}") for i in range(3)]
@@ -83,11 +92,7 @@ def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
             "    s.put_artifact_type(ArtifactType(name='DataSet'))\n"
             "    print(s.put_artifacts([Artifact(type='DataSet', uri='/child')])[0])\n"
         )
-        out = subprocess.run(
-            [sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120
-        )
-        assert out.returncode == 0, out.stderr
-        child_id = int(out.stdout.strip())
+        child_id = int(run_child(code, str(target)).strip())
         assert {a.uri for a in store.get_artifacts()} == {"/parent", "/child"}
         assert child_id != 1
 
@@ -104,11 +109,7 @@ def test_a_process_that_exits_without_close_stops_its_server(tmp_path: Path) -> 
         "s.put_artifacts([Artifact(type='DataSet', uri='/kept')])\n"
         "print(s.backend.server.pid)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    pid = int(out.stdout.strip())
+    pid = int(run_child(code, str(target)).strip())
     deadline = time.monotonic() + 30
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -139,14 +140,7 @@ def test_a_forked_child_exiting_leaves_the_parents_store_alone(tmp_path: Path) -
         "    print(target, sorted(a.uri for a in s.get_artifacts()))\n"
         "    s.close()\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "forked")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == [
+    assert run_child(code, str(tmp_path / "forked")).splitlines() == [
         "memory ['/after', '/parent']",
         f"{tmp_path / 'forked'} ['/after', '/parent']",
     ]
