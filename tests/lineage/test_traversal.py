@@ -102,8 +102,20 @@ def test_a_fan_out_of_100k_nodes_pages_without_loss(typed: LineageStore) -> None
 # ----------------------------------------------------------------- against networkx (hypothesis)
 
 
+#: A random DAG: artifact and execution counts, INPUT (artifact, execution) and OUTPUT
+#: (execution, artifact) pairs.
+Shape = tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]]
+
+#: Every property test over random DAGs (each example writes a store: no deadline).
+dag_examples = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
 @st.composite
-def dags(draw: st.DrawFn) -> tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]]:
+def dags(draw: st.DrawFn) -> Shape:
     """A random pipeline: executions in order, each reading earlier artifacts and writing new
     ones (so the graph is a DAG, with shared inputs, diamonds and disconnected parts)."""
     n_exec = draw(st.integers(1, 12))
@@ -119,15 +131,11 @@ def dags(draw: st.DrawFn) -> tuple[int, int, list[tuple[int, int]], list[tuple[i
     return n_art, n_exec, inputs, outputs
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@dag_examples
 @given(shape=dags(), data=st.data())
 def test_lineage_equals_networkx(
     typed: LineageStore,
-    shape: tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]],
+    shape: Shape,
     data: st.DataObject,
 ) -> None:
     n_art, n_exec, inputs, outputs = shape
@@ -151,15 +159,11 @@ def test_lineage_equals_networkx(
     assert len(got.events) == built.oracle.subgraph(got.refs).number_of_edges()
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(dag_examples, max_examples=25)
 @given(shape=dags(), data=st.data())
 def test_capped_walks_fall_back_to_the_complete_walk(
     typed: LineageStore,
-    shape: tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]],
+    shape: Shape,
     data: st.DataObject,
 ) -> None:
     """The engine walk stops after PATH_CAP paths (FalkorDB) or nodes (Neo4j) and the uncapped
@@ -192,15 +196,11 @@ def _answer(g: LineageGraph) -> tuple[set[NodeRef], list[tuple[int, int, int, st
     return refs(g), events
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@dag_examples
 @given(shape=dags(), data=st.data())
 def test_bounded_walks_in_one_engine_walk_equal_the_frontier_walk(
     typed: LineageStore,
-    shape: tuple[int, int, list[tuple[int, int]], list[tuple[int, int]]],
+    shape: Shape,
     data: st.DataObject,
 ) -> None:
     """A walk bounded by hops is tried as one engine walk (distances from the events it returns)
