@@ -639,16 +639,21 @@ def _implied_properties(e: Expr) -> set[tuple[str, str]]:
     if isinstance(e, Or):
         sets = [_implied_properties(x) for x in e.items]
         return set.intersection(*sets) if sets else set()
-    operands: list[Operand] = []
-    if isinstance(e, Compare):
-        operands = [e.left, e.right]
-    elif (
-        (isinstance(e, In | Like | Between) and not e.negated)
-        or (isinstance(e, IsNull) and e.negated)
-        or isinstance(e, Truth)
+    if (isinstance(e, In | Like | Between) and e.negated) or (
+        isinstance(e, IsNull) and not e.negated
     ):
-        operands = [e.operand]
-    return {ref for ref in map(_property_ref, operands) if ref is not None}
+        return set()  # may hold where the value is unset
+    return {ref for ref in map(_property_ref, _tested(e)) if ref is not None}
+
+
+def _tested(e: Expr) -> list[Operand]:
+    """The operands an atom tests: both sides of a comparison, else its subject ([] for a
+    compound expression)."""
+    if isinstance(e, Compare):
+        return [e.left, e.right]
+    if isinstance(e, In | Like | Between | IsNull | Truth):
+        return [e.operand]
+    return []
 
 
 def _like_parts(pattern: str) -> tuple[str, list[str], str]:
@@ -680,16 +685,7 @@ def _fast_like(e: Like) -> bool:
 
 
 def _mentions_property(e: Expr) -> bool:
-    operands: list[Operand] = []
-    if isinstance(e, Compare):
-        operands = [e.left, e.right]
-    elif isinstance(e, Between):
-        operands = [e.operand, e.low, e.high]
-    elif isinstance(e, In):
-        operands = [e.operand, *e.values]
-    elif isinstance(e, Like | IsNull | Truth):
-        operands = [e.operand]
-    return any(_property_ref(op) is not None for op in operands)
+    return any(_property_ref(op) is not None for op in _tested(e))
 
 
 def _cost(e: Expr) -> int:
