@@ -204,6 +204,52 @@ def test_odd_property_names_round_trip(typed: LineageStore, name: str) -> None:
     assert got.properties == {name: "p"} and got.custom_properties == {name: "c"}
 
 
+def test_one_write_of_nodes_with_many_property_shapes(typed: LineageStore) -> None:
+    """New nodes of one write keep exactly their own fields and properties, whatever mix of
+    keys the rows have (FalkorDB writes new nodes' keys into the CREATE, grouped by keys: more
+    keys than one group holds, rows lacking keys, odd names), next to an update of a stored
+    node in the same write."""
+    from lineage_graph._repositories.graph import MAX_INLINE_KEYS
+
+    [run] = typed.put_executions([Execution(type="Trainer", properties={"lr": 0.5})])
+    artifacts = [
+        Artifact(
+            type="DataSet",
+            uri=f"/d/{i}" if i % 3 else None,
+            name=f"n{i}" if i % 2 else None,
+            external_id=f"x{i}" if i % 5 == 0 else None,
+            properties={"day": i} if i % 4 else {"split": "s", "ok": i % 8 == 0},
+            custom_properties={f"{ODD_NAMES[i % len(ODD_NAMES)]} {k}": k for k in range(i)},
+        )
+        for i in range(MAX_INLINE_KEYS + 10)  # up to 73 keys in one row
+    ]
+    contexts = [
+        Context(type="Experiment", name=f"c{i}", properties={"note": f"{i}"} if i else {})
+        for i in range(3)
+    ]
+    outputs = [Event(type=EventType.OUTPUT) for _ in artifacts]
+    done = Execution(
+        id=run,
+        type="Trainer",
+        last_known_state=ExecutionState.COMPLETE,
+        custom_properties={"$r[0]": "a", "{id: r[0]}": 1},
+    )
+    eid, aids, cids = typed.put_execution(
+        done, list(zip(artifacts, outputs, strict=True)), contexts
+    )
+    assert eid == run
+    for given, got in zip(artifacts, typed.get_artifacts_by_id(aids), strict=True):
+        assert (got.uri, got.name, got.external_id) == (given.uri, given.name, given.external_id)
+        assert got.properties == given.properties
+        assert got.custom_properties == given.custom_properties
+    for given_c, got_c in zip(contexts, typed.get_contexts_by_id(cids), strict=True):
+        assert (got_c.name, got_c.properties) == (given_c.name, given_c.properties)
+    [stored] = typed.get_executions_by_id([run])
+    assert stored.last_known_state == ExecutionState.COMPLETE
+    assert stored.properties == {} and stored.custom_properties == done.custom_properties
+    assert len(typed.get_events_by_execution_ids([run])) == len(artifacts)
+
+
 def test_declared_properties_of_every_kind(typed: LineageStore) -> None:
     props = {
         "day": INT64_MIN,

@@ -46,6 +46,14 @@
 // reports it as AlreadyExistsError). Check-then-write is safe: FalkorDB runs one write query at
 // a time per graph. GraphWriter has checked the keys within the write, and check_key() keeps
 // out the values FalkorDB's index cannot find.
+// FalkorDB: new nodes get their properties in the CREATE, never by a SET: a SET on a node in a
+// statement that also creates a labelled node costs time proportional to all the nodes in the
+// graph (FalkorDB 4.16: 0.6 ms at 10k nodes, 4.7 ms at 100k, per statement; the same CREATE with
+// its properties inline stays at 0.1 ms). A part headed `by keys` is written out by GraphWriter
+// once per group of property keys: `{id: r[0]}` stands for `{`id`: r[0], `type_id`: r[1], ...}`
+// and each row is the list of its values in that order (null where a row lacks a key: CREATE
+// skips it). Updates of stored nodes still SET (no other way): a write that both updates a node
+// and creates one pays that cost once.
 // when: $artifact_refs
 CALL {
   UNWIND $artifact_refs AS run
@@ -127,11 +135,10 @@ CALL {
   WHERE 1 / (CASE WHEN taken = 0 THEN 1 ELSE 0 END) = 1
   RETURN taken AS context_external_ids_taken
 }
-// when: $new_artifacts
+// when: $new_artifacts by keys
 CALL {
   UNWIND $new_artifacts AS r
-  CREATE (n:Artifact)
-  SET n = r.props
+  CREATE (n:Artifact {id: r[0]})
 }
 // when: $artifacts
 CALL {
@@ -139,11 +146,10 @@ CALL {
   MATCH (n:Artifact {id: r.id})
   SET n = r.props
 }
-// when: $new_executions
+// when: $new_executions by keys
 CALL {
   UNWIND $new_executions AS r
-  CREATE (n:Execution)
-  SET n = r.props
+  CREATE (n:Execution {id: r[0]})
 }
 // when: $executions
 CALL {
@@ -159,11 +165,10 @@ CALL {
       toString(reduce(s = 0, x IN h | (s + x * x % 2147483647) % 2147483647)) + ':' +
       toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
 }
-// when: $new_contexts
+// when: $new_contexts by keys
 CALL {
   UNWIND $new_contexts AS r
-  CREATE (n:Context)
-  SET n = r.props
+  CREATE (n:Context {id: r[0]})
 }
 // when: $contexts
 CALL {
@@ -436,4 +441,4 @@ CALL {
   MERGE (child)-[:PARENT_CONTEXT]->(parent)
 }
 // always
-RETURN size($new_artifacts) + size($new_executions) + size($new_contexts) AS created
+RETURN 1 AS written
