@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,25 +47,44 @@ def compose(text: LiteralString, params: dict[str, Any]) -> LiteralString:
     at most / more than :data:`FEW_ROWS` rows); the header and the ``// always`` tail stay.
     (FalkorDB spends ~1.1 ms per statement on a dozen subqueries even with empty lists.)
     A part headed ``// when: $name by keys`` is written out per set of property keys
-    (:func:`_by_keys`), which adds its rows to ``params``."""
-    head, *parts = text.split("\n" + _WHEN)
-    kept: list[LiteralString] = [head]
-    for part in parts:
-        condition, _, body = part.partition("\n")
-        body, always, tail = body.partition(_ALWAYS)
-        name, _, size = condition.strip().partition(" ")
+    (:func:`_by_keys`), which adds its rows to ``params``. Comment lines are not sent."""
+    head, parts, tail = _parts(text)
+    kept: list[LiteralString] = [head] if head else []
+    for name, size, body in parts:
         rows = params.get(name)
         if rows and size == _BY_KEYS:
-            kept.extend(_by_keys(name, body.rstrip(), rows, params))
+            kept.extend(_by_keys(name, body, rows, params))
         elif rows and (
             not size
             or (size == "few" and len(rows) <= FEW_ROWS)
             or (size == "many" and len(rows) > FEW_ROWS)
         ):
-            kept.append(body.rstrip())
-        if always:
-            kept.append(always + tail)
+            kept.append(body)
+    kept.append(tail)
     return "\n".join(kept)
+
+
+@functools.lru_cache(maxsize=8)
+def _parts(
+    text: LiteralString,
+) -> tuple[LiteralString, tuple[tuple[str, str, LiteralString], ...], LiteralString]:
+    """``graph/write`` split once: its head, its ``(name, size, body)`` parts and its ``// always``
+    tail, without comment lines (6 kB of them on FalkorDB, which every statement would carry)."""
+
+    def code(lines: str) -> LiteralString:
+        kept = [line for line in lines.split("\n") if not line.lstrip().startswith("//")]
+        return "\n".join(kept).strip()
+
+    body, always, tail = text.partition("\n" + _ALWAYS + "\n")
+    if not always:
+        raise AssertionError("graph/write has no `// always` line")
+    head, *chunks = body.split("\n" + _WHEN)
+    parts = []
+    for chunk in chunks:
+        condition, _, part = chunk.partition("\n")
+        name, _, size = condition.strip().partition(" ")
+        parts.append((name, size, code(part)))
+    return code(head), tuple(parts), code(tail)
 
 
 def _by_keys(
