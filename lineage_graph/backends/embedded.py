@@ -28,6 +28,7 @@ from ..exceptions import (
 )
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec
 from ._falkordb_server import ServerProcess
+from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
 
 __all__ = ["EmbeddedBackend"]
 
@@ -110,6 +111,9 @@ class EmbeddedBackend(Backend):
         self.settings = settings or EmbeddedSettings()
         self._lock = threading.RLock()
         self._server: ServerProcess | None = None
+        #: Merges FalkorDB's pending edge changes now and then (servers this store owns only:
+        #: it briefly changes a server setting).
+        self._settler = Settler() if mode != "external" else None
         self._schema: SchemaSpec | None = None
         self._closed = False
         self._url = url
@@ -301,7 +305,10 @@ class EmbeddedBackend(Backend):
                     reply = self._graph.execute_command(
                         command, self._graph.name, text, "--compact"
                     )
-                return read_reply(reply, self._graph)
+                rows = read_reply(reply, self._graph)
+                if write and self._settler is not None and self._settler.wrote(reply[-1]):
+                    self._settle()
+                return rows
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                 restarted = self._recover(exc)
                 if restarted and attempt + 1 < attempts:
@@ -317,6 +324,30 @@ class EmbeddedBackend(Backend):
             except redis.exceptions.RedisError as exc:
                 raise _map_error(exc, name) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _settle(self) -> None:
+        """Merge FalkorDB's pending edge changes now (``_settle.py``: a statement that creates
+        nodes and edges pays for every pending one). Only speed depends on it: a failure is
+        left to the next query to report."""
+        import redis
+
+        assert self._settler is not None
+        started = time.perf_counter()
+        try:
+            with self._lock:
+                if self._closed:
+                    return
+                run = self._graph.execute_command
+                _, value = run("GRAPH.CONFIG", "GET", "DELTA_MAX_PENDING_CHANGES")
+                limit = int(value) if int(value) > 1 else DEFAULT_PENDING  # 1: left by a crash
+                run("GRAPH.CONFIG", "SET", "DELTA_MAX_PENDING_CHANGES", 1)
+                try:
+                    run("GRAPH.RO_QUERY", self._graph.name, SETTLE_QUERY, "--compact")
+                finally:
+                    run("GRAPH.CONFIG", "SET", "DELTA_MAX_PENDING_CHANGES", limit)
+        except (redis.exceptions.RedisError, ValueError, TypeError):
+            return  # the write it follows succeeded: it must not be reported as failed
+        self._settler.merged(time.perf_counter() - started)
 
     def read(
         self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
