@@ -30,11 +30,13 @@ _ALWAYS: LiteralString = "// always"
 _BY_KEYS = "by keys"
 #: The stand-in property map of a ``by keys`` part (see :func:`_by_keys`).
 _INLINE: LiteralString = "{id: r[0]}"
-#: Most property keys written out in one copy of a ``by keys`` part.
+#: Most property keys written out in one copy of a ``by keys`` part, and most copies.
 MAX_INLINE_KEYS = 64
+MAX_INLINE_GROUPS = 8
 
 
 _PARAMETER = re.compile(r"\$(\w+)")
+_QUOTED = re.compile(r"`[^`]*`")
 
 #: A part headed ``// when: $name few`` is used for at most this many rows, ``... many`` above it
 #: (FalkorDB: a few index seeks cost less than fetching the part's nodes by position, ~0.4 ms).
@@ -100,16 +102,19 @@ def _by_keys(
     new nodes get their properties in the CREATE. Cypher has no map-valued CREATE pattern from
     an expression, so the keys are written into the text: they are node property keys
     (``_encoding``: fixed field names, or ``<scope><kind>__<name>`` with backtick and NUL
-    escaped), quoted with backticks. Shapes are grouped first fit into groups of at most
-    :data:`MAX_INLINE_KEYS` keys, sorted, so a writer that repeats one shape repeats one text
-    (FalkorDB caches plans by text)."""
+    escaped), quoted with backticks. Shapes are grouped first fit into at most
+    :data:`MAX_INLINE_GROUPS` groups of at most :data:`MAX_INLINE_KEYS` keys (a shape with more
+    keys is a group of its own), sorted, so a writer that repeats one shape repeats one text
+    (FalkorDB caches plans by text). When some shapes fit in none of them, all the rows go to
+    ``<name>_rest`` instead (created, then SET: the cost above, once for the statement, which
+    then inlining the others would not save)."""
     if _INLINE not in body:
         raise AssertionError(f"graph/write part ${name} has no {_INLINE} to write out")
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        props = row["props"]
-        shapes.setdefault(tuple(sorted(props)), []).append(props)
+        shapes.setdefault(tuple(sorted(row["props"])), []).append(row)
     groups: list[tuple[set[str], list[dict[str, Any]]]] = []
+    rest: list[dict[str, Any]] = []
     for keys, members in sorted(shapes.items()):
         for group_keys, group_rows in groups:
             if len(group_keys.union(keys)) <= MAX_INLINE_KEYS:
@@ -117,7 +122,14 @@ def _by_keys(
                 group_rows.extend(members)
                 break
         else:
-            groups.append((set(keys), list(members)))
+            if len(groups) < MAX_INLINE_GROUPS:
+                groups.append((set(keys), list(members)))
+            else:
+                rest.extend(members)
+    if rest:  # the rest pays for its SET, once for the statement: inlining the others saves nothing
+        params[f"{name}_rest"] = rows
+        return []
+    params[f"{name}_rest"] = []
     out: list[LiteralString] = []
     for k, (group_keys, group_rows) in enumerate(groups):
         ordered = sorted(group_keys)
@@ -126,7 +138,7 @@ def _by_keys(
                 raise InvalidArgumentError(f"property key {key!r} holds a backtick")
         inline = "{" + ", ".join(f"`{key}`: r[{i}]" for i, key in enumerate(ordered)) + "}"
         param = f"{name}_{k}"
-        params[param] = [[props.get(key) for key in ordered] for props in group_rows]
+        params[param] = [[row["props"].get(key) for key in ordered] for row in group_rows]
         # Not a literal: the keys are quoted identifiers, every value is a parameter.
         out.append(re.sub(rf"\${name}\b", f"${param}", body).replace(_INLINE, inline))
     return out
@@ -288,7 +300,7 @@ class GraphWriter(Repository):
             return
         text = compose(self.queries["graph/write"].text(self.backend.dialect), params)
         # Only the parameters of the parts kept: each one is encoded, sent and parsed.
-        used = set(_PARAMETER.findall(text))
+        used = set(_PARAMETER.findall(_QUOTED.sub("", text)))  # not in quoted property keys
         sent = {k: v for k, v in params.items() if k in used}
         try:
             try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import LiteralString
+from typing import Any, LiteralString
 
 __all__ = ["SETTLE_QUERY", "Settler"]
 
@@ -54,9 +54,9 @@ class Settler:
         #: Merges made so far.
         self.merges = 0
 
-    def wrote(self, stats: list[str]) -> bool:
+    def wrote(self, stats: list[Any]) -> bool:
         """Count a write from its reply statistics; whether a merge is now due."""
-        if not any(s.startswith("Relationships created") for s in stats):
+        if not any(isinstance(s, str) and s.startswith("Relationships created") for s in stats):
             return False
         with self._lock:
             self._writes += 1

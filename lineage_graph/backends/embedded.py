@@ -306,7 +306,7 @@ class EmbeddedBackend(Backend):
                         command, self._graph.name, text, "--compact"
                     )
                 rows = read_reply(reply, self._graph)
-                if write and self._settler is not None and self._settler.wrote(reply[-1]):
+                if write and self._settler is not None and reply and self._settler.wrote(reply[-1]):
                     self._settle()
                 return rows
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
@@ -327,27 +327,32 @@ class EmbeddedBackend(Backend):
 
     def _settle(self) -> None:
         """Merge FalkorDB's pending edge changes now (``_settle.py``: a statement that creates
-        nodes and edges pays for every pending one). Only speed depends on it: a failure is
-        left to the next query to report."""
+        nodes and edges pays for every pending one). Only speed depends on it, and the write it
+        follows has succeeded: a failure is left to the next query to report. A server that
+        does not answer is not asked again to restore the setting (the next merge repairs it)."""
         import redis
 
         assert self._settler is not None
-        started = time.perf_counter()
         try:
             with self._lock:
                 if self._closed:
                     return
+                started = time.perf_counter()
                 run = self._graph.execute_command
                 _, value = run("GRAPH.CONFIG", "GET", "DELTA_MAX_PENDING_CHANGES")
                 limit = int(value) if int(value) > 1 else DEFAULT_PENDING  # 1: left by a crash
                 run("GRAPH.CONFIG", "SET", "DELTA_MAX_PENDING_CHANGES", 1)
                 try:
                     run("GRAPH.RO_QUERY", self._graph.name, SETTLE_QUERY, "--compact")
-                finally:
-                    run("GRAPH.CONFIG", "SET", "DELTA_MAX_PENDING_CHANGES", limit)
+                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                    raise
+                except redis.exceptions.RedisError:
+                    pass  # e.g. the graph key does not exist yet: restore all the same
+                run("GRAPH.CONFIG", "SET", "DELTA_MAX_PENDING_CHANGES", limit)
+                elapsed = time.perf_counter() - started
         except (redis.exceptions.RedisError, ValueError, TypeError):
-            return  # the write it follows succeeded: it must not be reported as failed
-        self._settler.merged(time.perf_counter() - started)
+            return
+        self._settler.merged(elapsed)
 
     def read(
         self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""

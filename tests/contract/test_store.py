@@ -204,25 +204,37 @@ def test_odd_property_names_round_trip(typed: LineageStore, name: str) -> None:
     assert got.properties == {name: "p"} and got.custom_properties == {name: "c"}
 
 
-def test_one_write_of_nodes_with_many_property_shapes(typed: LineageStore) -> None:
-    """New nodes of one write keep exactly their own fields and properties, whatever mix of
-    keys the rows have (FalkorDB writes new nodes' keys into the CREATE, grouped by keys: more
-    keys than one group holds, rows lacking keys, odd names), next to an update of a stored
-    node in the same write."""
-    from lineage_graph._repositories.graph import MAX_INLINE_KEYS
+def _many_shapes(fits: bool) -> list[Artifact]:
+    from lineage_graph._repositories.graph import MAX_INLINE_GROUPS, MAX_INLINE_KEYS
 
-    [run] = typed.put_executions([Execution(type="Trainer", properties={"lr": 0.5})])
-    artifacts = [
+    tricky = ["$new_artifacts", "$new_artifacts_0", "$r[0]", "{id: r[0]}", "`", *ODD_NAMES]
+    if fits:  # keys from one small pool (one group), and a shape beyond a group's size alone
+        custom = [{tricky[k]: k for k in range(i % len(tricky))} for i in range(40)]
+        custom.append({f"{tricky[k % len(tricky)]} {k}": k for k in range(MAX_INLINE_KEYS + 9)})
+    else:  # shapes sharing no key, one group each: more of them than are written out
+        custom = [{f"s{s}_{k}": s for k in range(50)} for s in range(MAX_INLINE_GROUPS + 3)]
+    return [
         Artifact(
             type="DataSet",
             uri=f"/d/{i}" if i % 3 else None,
             name=f"n{i}" if i % 2 else None,
             external_id=f"x{i}" if i % 5 == 0 else None,
             properties={"day": i} if i % 4 else {"split": "s", "ok": i % 8 == 0},
-            custom_properties={f"{ODD_NAMES[i % len(ODD_NAMES)]} {k}": k for k in range(i)},
+            custom_properties=c,
         )
-        for i in range(MAX_INLINE_KEYS + 10)  # up to 73 keys in one row
+        for i, c in enumerate(custom)
     ]
+
+
+@pytest.mark.parametrize("fits", [True, False], ids=["inline", "rest"])
+def test_one_write_of_nodes_with_many_property_shapes(typed: LineageStore, fits: bool) -> None:
+    """New nodes of one write keep exactly their own fields and properties, whatever mix of
+    keys the rows have (FalkorDB writes new nodes' keys into the CREATE, grouped by keys, or
+    SETs them when the shapes are too many: rows lacking keys, a row with more keys than a
+    group holds, names that look like the statement's own parameters), next to an update of
+    a stored node."""
+    [run] = typed.put_executions([Execution(type="Trainer", properties={"lr": 0.5})])
+    artifacts = _many_shapes(fits)
     contexts = [
         Context(type="Experiment", name=f"c{i}", properties={"note": f"{i}"} if i else {})
         for i in range(3)

@@ -52,8 +52,10 @@
 // its properties inline stays at 0.1 ms). A part headed `by keys` is written out by GraphWriter
 // once per group of property keys: `{id: r[0]}` stands for `{`id`: r[0], `type_id`: r[1], ...}`
 // and each row is the list of its values in that order (null where a row lacks a key: CREATE
-// skips it). Updates of stored nodes still SET (no other way): a write that both updates a node
-// and creates one pays that cost once.
+// skips it). A write with more shapes than GraphWriter writes out (MAX_INLINE_GROUPS) sends the
+// rest as `$new_<kind>_rest`, created and then SET: the cost is paid once for that statement.
+// Updates of stored nodes still SET (no other way): a write that both updates a node and creates
+// one pays that cost once.
 // when: $artifact_refs
 CALL {
   UNWIND $artifact_refs AS run
@@ -140,6 +142,12 @@ CALL {
   UNWIND $new_artifacts AS r
   CREATE (n:Artifact {id: r[0]})
 }
+// when: $new_artifacts_rest
+CALL {
+  UNWIND $new_artifacts_rest AS r
+  CREATE (n:Artifact)
+  SET n = r.props
+}
 // when: $artifacts
 CALL {
   UNWIND $artifacts AS r
@@ -150,6 +158,12 @@ CALL {
 CALL {
   UNWIND $new_executions AS r
   CREATE (n:Execution {id: r[0]})
+}
+// when: $new_executions_rest
+CALL {
+  UNWIND $new_executions_rest AS r
+  CREATE (n:Execution)
+  SET n = r.props
 }
 // when: $executions
 CALL {
@@ -169,6 +183,12 @@ CALL {
 CALL {
   UNWIND $new_contexts AS r
   CREATE (n:Context {id: r[0]})
+}
+// when: $new_contexts_rest
+CALL {
+  UNWIND $new_contexts_rest AS r
+  CREATE (n:Context)
+  SET n = r.props
 }
 // when: $contexts
 CALL {
