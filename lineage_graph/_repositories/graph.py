@@ -114,7 +114,7 @@ def _by_keys(
     for row in rows:
         shapes.setdefault(tuple(sorted(row["props"])), []).append(row)
     groups: list[tuple[set[str], list[dict[str, Any]]]] = []
-    rest: list[dict[str, Any]] = []
+    params[f"{name}_rest"] = []
     for keys, members in sorted(shapes.items()):
         for group_keys, group_rows in groups:
             if len(group_keys.union(keys)) <= MAX_INLINE_KEYS:
@@ -122,14 +122,11 @@ def _by_keys(
                 group_rows.extend(members)
                 break
         else:
-            if len(groups) < MAX_INLINE_GROUPS:
-                groups.append((set(keys), list(members)))
-            else:
-                rest.extend(members)
-    if rest:  # the rest pays for its SET, once for the statement: inlining the others saves nothing
-        params[f"{name}_rest"] = rows
-        return []
-    params[f"{name}_rest"] = []
+            if len(groups) == MAX_INLINE_GROUPS:
+                # Some rows pay for their SET, once for the statement: inlining saves nothing.
+                params[f"{name}_rest"] = rows
+                return []
+            groups.append((set(keys), list(members)))
     out: list[LiteralString] = []
     for k, (group_keys, group_rows) in enumerate(groups):
         ordered = sorted(group_keys)
