@@ -46,7 +46,26 @@ def _spec() -> SchemaSpec:
     indexes.append(IndexSpec(NodeKind.EXECUTION.value, ("input_sig",)))
     indexes.append(IndexSpec(NodeKind.ARTIFACT.value, ("ps__digest",)))
     indexes.append(IndexSpec(NodeKind.ARTIFACT.value, ("cs__digest",)))
-    return SchemaSpec(tuple(indexes))
+    return SchemaSpec(tuple(indexes), property_keys=PROPERTY_KEYS)
+
+
+#: Every property key a statement of the library writes under a fixed name (custom and type
+#: property keys are registered as writes meet them): FalkorDB registers them when the store
+#: opens (EmbeddedBackend.ensure_property_keys says why). tests/embedded/test_property_keys.py
+#: fails when a write path introduces a key that is neither here nor registered.
+PROPERTY_KEYS = (
+    # StoreInfo, IdSequence, ImpactMark
+    *("key", "schema_version", "library_version", "created_ms", "migrated_ms"),
+    *("kind", "next", "lock", "source", "undo"),
+    # artifacts, executions, contexts
+    *("id", "type_id", "type", "type_version", "name", "external_id", "uri", "state"),
+    *("last_known_state", "create_time_since_epoch", "last_update_time_since_epoch"),
+    *("input_sig", "tombstone_time_since_epoch"),
+    # types
+    *("type_key", "version", "description", "base_type"),
+    # events (type, path, ms) and the UPSTREAM shortcuts (type, ms)
+    *("path", "ms"),
+)
 
 
 SCHEMA = _spec()

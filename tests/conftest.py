@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,9 @@ class RecordingBackend(Backend):
 
     def ensure_schema(self, spec: SchemaSpec) -> None:
         self.inner.ensure_schema(spec)
+
+    def ensure_property_keys(self, keys: Iterable[str]) -> None:
+        self.inner.ensure_property_keys(keys)
 
     def describe(self) -> dict[str, Any]:
         return self.inner.describe()

@@ -152,6 +152,14 @@ class WriteBatch:
     associations: list[dict[str, int]] = field(default_factory=list)
     parents: list[dict[str, int]] = field(default_factory=list)
 
+    def property_keys(self) -> set[str]:
+        """The property keys of every node this batch writes."""
+        keys: set[str] = set()
+        for prepared in (self.artifacts, self.executions, self.contexts):
+            for row in prepared.rows if prepared is not None else ():
+                keys.update(row["props"])
+        return keys
+
     def by_kind(self) -> dict[NodeKind, PreparedNodes | None]:
         return {
             NodeKind.ARTIFACT: self.artifacts,
@@ -295,6 +303,7 @@ class GraphWriter(Repository):
         params = batch.params()
         if _is_empty(params):
             return
+        self.backend.ensure_property_keys(batch.property_keys())
         text = compose(self.queries["graph/write"].text(self.backend.dialect), params)
         # Only the parameters of the parts kept: each one is encoded, sent and parsed.
         used = set(_PARAMETER.findall(_QUOTED.sub("", text)))  # not in quoted property keys

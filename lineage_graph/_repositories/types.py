@@ -96,8 +96,10 @@ class TypeRepository(Repository):
                 if t.external_id is not None:
                     self._check_external_id_free(kind, t.external_id, None)
                 [type_id] = self.ids.allocate("Type", 1)
+                props = _encode(t, type_id)
+                self.backend.ensure_property_keys(props)
                 try:
-                    self.write(self._q(kind, "put_{}_type"), id=type_id, props=_encode(t, type_id))
+                    self.write(self._q(kind, "put_{}_type"), id=type_id, props=props)
                 except AlreadyExistsError:
                     self.ids.release("Type", [type_id])
                     if attempt == 0:  # lost a race with another writer: upgrade theirs
@@ -110,9 +112,9 @@ class TypeRepository(Repository):
             if merged != stored:
                 if merged.external_id is not None and merged.external_id != stored.external_id:
                     self._check_external_id_free(kind, merged.external_id, stored.id)
-                self.write(
-                    self._q(kind, "put_{}_type"), id=stored.id, props=_encode(merged, stored.id)
-                )
+                props = _encode(merged, stored.id)
+                self.backend.ensure_property_keys(props)
+                self.write(self._q(kind, "put_{}_type"), id=stored.id, props=props)
                 self._remember(kind, merged)
             return stored.id
         raise AssertionError("unreachable")  # pragma: no cover

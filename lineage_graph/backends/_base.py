@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -59,6 +59,10 @@ class SchemaSpec:
     """Everything an engine must index or constrain, derived from the models."""
 
     indexes: Sequence[IndexSpec] = field(default_factory=tuple)
+    #: The property keys the library's statements write under fixed names (written out in
+    #: their text); an engine that must know a key before a statement uses it registers
+    #: them (:meth:`Backend.ensure_property_keys`).
+    property_keys: Sequence[str] = field(default_factory=tuple)
 
 
 class Backend(ABC):
@@ -82,6 +86,11 @@ class Backend(ABC):
     @abstractmethod
     def ensure_schema(self, spec: SchemaSpec) -> None:
         """Create the indexes and uniqueness constraints of ``spec`` (idempotent)."""
+
+    @abstractmethod
+    def ensure_property_keys(self, keys: Iterable[str]) -> None:
+        """Make sure the engine knows these property keys before a statement writes them
+        (FalkorDB: see its backend; a no-op where creating a key is never undone)."""
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

@@ -11,9 +11,9 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, LiteralString
 from urllib.parse import unquote, urlparse
 
 from ..config import EmbeddedSettings
@@ -33,6 +33,11 @@ from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
 __all__ = ["EmbeddedBackend"]
 
 Mode = Literal["memory", "directory", "external"]
+
+#: Registers property keys (``$keys``: a map of every key to 0) on an unlabelled node made and
+#: deleted in the same statement: it leaves nothing behind but the keys. A null value would not
+#: do (FalkorDB skips it on a node without properties, and the key stays unknown).
+REGISTER_KEYS: LiteralString = "CREATE (x) SET x += $keys DELETE x"
 
 
 def _map_error(exc: BaseException, name: str) -> LineageGraphError:
@@ -115,6 +120,8 @@ class EmbeddedBackend(Backend):
         #: it briefly changes a server setting).
         self._settler = Settler() if mode != "external" else None
         self._schema: SchemaSpec | None = None
+        #: Property keys registered by this process on this graph (ensure_property_keys).
+        self._keys: set[str] = set()
         self._closed = False
         self._url = url
         self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
@@ -222,6 +229,7 @@ class EmbeddedBackend(Backend):
 
         with contextlib.suppress(redis.exceptions.ResponseError):
             self._graph.delete()
+        self._keys.clear()
 
     def compact(self) -> None:
         """Rewrite the append-only file now: call after a bulk load (no-op in memory)."""
@@ -278,6 +286,7 @@ class EmbeddedBackend(Backend):
                 server.start()
                 server.restarts += 1
             self._connect_socket()
+        self._keys.clear()  # a restarted server may have lost them (memory mode)
         if self._schema is not None and self.mode == "memory":
             self.ensure_schema(self._schema)
         return True
@@ -354,6 +363,30 @@ class EmbeddedBackend(Backend):
             return
         self._settler.merged(elapsed)
 
+    def ensure_property_keys(self, keys: Iterable[str]) -> None:
+        """Register the keys this process has not registered yet, by a statement that cannot fail.
+
+        Why: FalkorDB 4.16 undoes the creation of a property key when the statement that created
+        it fails (its undo log), while a statement running at the same time may already have
+        used the key. That statement's nodes keep the key's id, whose name was freed: replies
+        carry garbage names (UnicodeDecodeError), and the id goes to the next new key (a node
+        read back ``round 35`` for the ``round 34`` it was given). graph/write fails on purpose
+        when a racing writer took a name first. Measured on two stores putting the same 40
+        names at the same moment: 2 of ~140 runs corrupted the one new key, 0 of 1,400 runs with
+        the key registered first (tests/embedded/test_property_keys.py, which brings a new key
+        each round, failed 5 of 5 runs without this). A key that exists before any statement
+        uses it is never created by one, so never undone. Cost: one write per new set of keys
+        per process; a set lookup per key per write."""
+        missing = {key for key in keys if key not in self._keys}
+        if missing:
+            self._run(
+                REGISTER_KEYS,
+                {"keys": dict.fromkeys(sorted(missing), 0)},
+                "register property keys",
+                write=True,
+            )
+            self._keys.update(missing)
+
     def read(
         self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
     ) -> list[Row]:
@@ -404,6 +437,7 @@ class EmbeddedBackend(Backend):
                 if "already exists" not in str(exc).lower():
                     raise _map_error(exc, "schema") from exc
         self._await_constraints()
+        self.ensure_property_keys(spec.property_keys)
 
     def _alone(self) -> bool:
         """No other client is connected to the server (another store, another process)."""

@@ -12,7 +12,7 @@ Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -265,6 +265,10 @@ class Neo4jBackend(Backend):
         except _DRIVER_ERRORS as exc:
             raise self._error(exc, "schema") from exc
         return names
+
+    def ensure_property_keys(self, keys: Iterable[str]) -> None:
+        """Nothing to do: Neo4j creates a property key token in a transaction of its own, which
+        a failing statement never undoes."""
 
     def ensure_schema(self, spec: SchemaSpec) -> None:
         """Create what is missing (``IF NOT EXISTS``, each in its own auto-commit transaction)

@@ -162,6 +162,7 @@ class ImpactRepository(Repository):
     ) -> tuple[str, int]:
         now = now_ms()
         rows, undo = [], []
+        keys: set[str] = set()
         for a in artifacts:
             new: dict[str, Any] = {"last_update_time_since_epoch": now}
             old: dict[str, Any] = {}
@@ -176,9 +177,11 @@ class ImpactRepository(Repository):
                     old_keys = encode_properties("c", {name: prev}, {name: kind_of(prev)})
                 new.update({k: None for k in old_keys if k not in new_keys} | new_keys)
                 old.update({k: None for k in new_keys if k not in old_keys} | old_keys)
+            keys.update(new)
             rows.append({"id": a.id, "set": new})
             undo.append({"id": a.id, "set": old, "expect_ms": now})
         token = uuid.uuid4().hex
+        self.backend.ensure_property_keys(keys)
         result = self.write(
             "lineage/mark",
             key=token,
@@ -197,6 +200,7 @@ class ImpactRepository(Repository):
         if not rows:
             raise NotFoundError(f"no impact mark {token!r} (never made, or already undone)")
         undo = json.loads(rows[0]["undo"])
+        self.backend.ensure_property_keys({k for row in undo for k in row["set"]})
         result = self.write("lineage/unmark", key=token, rows=undo, now=now_ms())
         return int(result[0]["restored"]) if result else 0
 

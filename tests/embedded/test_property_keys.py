@@ -1,0 +1,165 @@
+"""Property keys on the embedded engine: every key a statement writes is registered first.
+
+FalkorDB 4.16 undoes the creation of a property key when the statement that created it fails,
+while a statement running at the same time may already use the key: that one's nodes are left
+with a key id whose name was freed (garbage names, UnicodeDecodeError in replies). The store
+registers keys by a statement that cannot fail before any write uses them
+(EmbeddedBackend.ensure_property_keys).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from lineage_graph import (
+    AlreadyExistsError,
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Attribution,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionType,
+    ImpactMark,
+    LineageStore,
+    NodeKind,
+    NodeRef,
+    ParentContext,
+    PropertyType,
+)
+from lineage_graph._schema import SCHEMA
+from lineage_graph.backends.embedded import EmbeddedBackend
+
+ROUNDS = 60
+
+
+def stored_keys(store: LineageStore) -> set[str]:
+    return {
+        r["k"] for r in store.backend.read("CALL db.propertyKeys() YIELD propertyKey AS k RETURN k")
+    }
+
+
+def test_racing_writers_each_bringing_a_new_key_keep_every_key(tmp_path: Path) -> None:
+    """Two stores on one directory put the same names at the same moment, each node with a
+    custom property whose key is new that round: one writer wins each name, the other's write
+    fails, and every stored node still reads back its key and value. (Without the registration,
+    the failed write undid the key under the winner's node: this test failed in 5 of 5 runs.)"""
+    target = tmp_path / "race"
+    with LineageStore.open(target) as a, LineageStore.open(target) as b:
+        a.put_artifact_type(ArtifactType(name="DataSet"))
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def race(store: LineageStore, side: str) -> None:
+            for i in range(ROUNDS):
+                barrier.wait()
+                artifact = Artifact(
+                    type="DataSet", name=f"n{i}", custom_properties={f"round {i}": f"{side}{i}"}
+                )
+                try:
+                    store.put_artifacts([artifact])
+                except AlreadyExistsError:
+                    pass
+                except BaseException as exc:
+                    errors.append(exc)
+
+        threads = [
+            threading.Thread(target=race, args=(s, side)) for s, side in ((a, "a"), (b, "b"))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        for store in (a, b):
+            stored = {x.name: x.custom_properties for x in store.get_artifacts()}
+            assert sorted(stored) == sorted(f"n{i}" for i in range(ROUNDS))
+            for i in range(ROUNDS):
+                assert stored[f"n{i}"] in ({f"round {i}": f"a{i}"}, {f"round {i}": f"b{i}"})
+
+
+def test_no_write_brings_a_key_it_did_not_register(tmp_path: Path) -> None:
+    """Every write path (types, nodes and their updates, events, links, parent contexts,
+    put_execution, put_lineage_subgraph, impact marks and their undo, retention): each key the
+    store holds afterwards was registered by the store (when it opened, or before the write
+    that used it), or made by an index. A key missing from the schema's fixed list, or a write
+    path that does not register its keys, fails here."""
+    with LineageStore.open(tmp_path / "all") as store:
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        at_open = stored_keys(store)
+        indexed = {p for index in SCHEMA.indexes for p in index.properties}
+        assert at_open - backend._keys <= indexed  # made by index creation (ensure_schema)
+        index_keys = at_open - backend._keys
+
+        def check(step: str) -> None:
+            made = stored_keys(store) - backend._keys - index_keys
+            assert not made, f"{step}: keys made by a write, not registered first: {sorted(made)}"
+
+        store.put_artifact_type(ArtifactType(name="Data", properties=DAY))
+        check("type")
+        split = {**DAY, "split": PropertyType.STRING}
+        store.put_artifact_type(ArtifactType(name="Data", properties=split), can_add_fields=True)
+        check("type upgrade")
+        store.put_execution_type(ExecutionType(name="Train", description="d", properties=LR))
+        store.put_context_type(ContextType(name="Run", external_id="run-type"))
+        check("types")
+        [raw] = store.put_artifacts(
+            [Artifact(type="Data", uri="/d", properties={"day": 1}, custom_properties={"c1": "x"})]
+        )
+        check("new nodes")
+        store.put_artifacts(
+            [Artifact(id=raw, uri="/d", properties={"split": "s"}, custom_properties={"c2": 2.5})]
+        )
+        check("update")
+        [ctx, parent] = store.put_contexts(
+            [
+                Context(type="Run", name="r1", custom_properties={"c3": True}),
+                Context(type="Run", name="r0"),
+            ]
+        )
+        store.put_parent_contexts([ParentContext(child_id=ctx, parent_id=parent)])
+        check("contexts")
+        _, [_, model], _ = store.put_execution(
+            Execution(type="Train", properties={"lr": 0.1}, custom_properties={"c4": {"n": 1}}),
+            [
+                (Artifact(id=raw), Event(type=EventType.INPUT)),
+                (
+                    Artifact(type="Data", uri="/m", custom_properties={"c5": "y"}),
+                    Event(type=EventType.OUTPUT),
+                ),
+            ],
+            [Context(id=ctx, type="Run", name="r1")],
+        )
+        check("put_execution")
+        store.put_attributions_and_associations(
+            [Attribution(context_id=parent, artifact_id=model)], []
+        )
+        check("attribution")
+        store.put_lineage_subgraph(
+            [Execution(type="Train", custom_properties={"c6": 1})],
+            [Artifact(type="Data", uri="/x", external_id="ext-x")],
+            [Context(type="Run", name="r2")],
+            [(0, 0, Event(type=EventType.OUTPUT))],
+        )
+        check("put_lineage_subgraph")
+        mark = ImpactMark(state=ArtifactState.MARKED_FOR_DELETION, custom_property=("c7", 7))
+        token = store.impact(NodeRef(NodeKind.ARTIFACT, raw), mark=mark).mark_token
+        check("impact mark")
+        assert token is not None
+        store.undo_impact_mark(token)
+        check("undo mark")
+        store.apply_retention(store.plan_retention(kinds=NodeKind.ARTIFACT, created_before=2**62))
+        check("retention")
+        # the run met keys of every origin: fixed, type properties, properties, custom ones
+        assert {"tombstone_time_since_epoch", "pt__split", "ps__split", "cs__c1", "ci__c7"} <= (
+            stored_keys(store) - index_keys
+        )
+
+
+DAY = {"day": PropertyType.INT}
+LR = {"lr": PropertyType.DOUBLE}
