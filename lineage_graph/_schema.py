@@ -52,7 +52,8 @@ def _spec() -> SchemaSpec:
 #: Every property key a statement of the library writes under a fixed name (custom and type
 #: property keys are registered as writes meet them): FalkorDB registers them when the store
 #: opens (EmbeddedBackend.ensure_property_keys says why). tests/embedded/test_property_keys.py
-#: fails when a write path introduces a key that is neither here nor registered.
+#: fails when one of the write paths it runs (types, nodes, events, links, put_execution,
+#: put_lineage_subgraph, impact marks, retention) makes a key not registered before it.
 PROPERTY_KEYS = (
     # StoreInfo, IdSequence, ImpactMark
     *("key", "schema_version", "library_version", "created_ms", "migrated_ms"),

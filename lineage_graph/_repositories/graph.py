@@ -303,13 +303,13 @@ class GraphWriter(Repository):
         params = batch.params()
         if _is_empty(params):
             return
-        self.backend.ensure_property_keys(batch.property_keys())
         text = compose(self.queries["graph/write"].text(self.backend.dialect), params)
         # Only the parameters of the parts kept: each one is encoded, sent and parsed.
         used = set(_PARAMETER.findall(_QUOTED.sub("", text)))  # not in quoted property keys
         sent = {k: v for k, v in params.items() if k in used}
         try:
             try:
+                self.backend.ensure_property_keys(batch.property_keys())
                 self.backend.write(text, sent, name="graph/write")
             except AlreadyExistsError as exc:  # an engine's constraint (Neo4j): name the key
                 self._raise_taken_keys(batch, exc)

@@ -120,7 +120,8 @@ class EmbeddedBackend(Backend):
         #: it briefly changes a server setting).
         self._settler = Settler() if mode != "external" else None
         self._schema: SchemaSpec | None = None
-        #: Property keys registered by this process on this graph (ensure_property_keys).
+        #: Property keys this object registered on its graph (ensure_property_keys); cleared
+        #: when the graph is dropped or the server restarted.
         self._keys: set[str] = set()
         self._closed = False
         self._url = url
@@ -364,7 +365,9 @@ class EmbeddedBackend(Backend):
         self._settler.merged(elapsed)
 
     def ensure_property_keys(self, keys: Iterable[str]) -> None:
-        """Register the keys this process has not registered yet, by a statement that cannot fail.
+        """Register the keys this object has not registered yet, by a statement with nothing in
+        it that fails on purpose (no guard, no constraint: only a lost connection or a closed
+        store stop it, and then the caller's write is not sent).
 
         Why: FalkorDB 4.16 undoes the creation of a property key when the statement that created
         it fails (its undo log), while a statement running at the same time may already have
@@ -376,7 +379,7 @@ class EmbeddedBackend(Backend):
         the key registered first (tests/embedded/test_property_keys.py, which brings a new key
         each round, failed 5 of 5 runs without this). A key that exists before any statement
         uses it is never created by one, so never undone. Cost: one write per new set of keys
-        per process; a set lookup per key per write."""
+        per store object; a set lookup per key per write."""
         missing = {key for key in keys if key not in self._keys}
         if missing:
             self._run(

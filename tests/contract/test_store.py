@@ -635,6 +635,17 @@ def test_put_execution_rolls_back_on_a_bad_item(typed: LineageStore) -> None:
         ([(Artifact(type="SavedModel"), Event(type=EventType.OUTPUT, execution_id=999))], []),
         # a reference to an artifact that does not exist
         ([(Artifact(id=77777), Event(type=EventType.INPUT))], []),
+        # a custom property name that is not valid Unicode (a lone surrogate): found when the
+        # text is encoded for the engine (on FalkorDB: registering the new key, before the write)
+        (
+            [
+                (
+                    Artifact(type="SavedModel", custom_properties={"bad\ud800": 1}),
+                    Event(type=EventType.OUTPUT),
+                )
+            ],
+            [],
+        ),
     ]
     for pairs, contexts in bad_calls:
         with pytest.raises((InvalidArgumentError, AlreadyExistsError, NotFoundError)):
