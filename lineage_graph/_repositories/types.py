@@ -95,10 +95,12 @@ class TypeRepository(Repository):
             if stored is None:
                 if t.external_id is not None:
                     self._check_external_id_free(kind, t.external_id, None)
-                self.backend.ensure_property_keys(_encode(t, 0))  # keys only: before an id
+                props = _encode(t, 0)
+                self.backend.ensure_property_keys(props)  # before an id is taken
                 [type_id] = self.ids.allocate("Type", 1)
+                props["id"] = type_id
                 try:
-                    self.write(self._q(kind, "put_{}_type"), id=type_id, props=_encode(t, type_id))
+                    self.write(self._q(kind, "put_{}_type"), id=type_id, props=props)
                 except AlreadyExistsError:
                     self.ids.release("Type", [type_id])
                     if attempt == 0:  # lost a race with another writer: upgrade theirs
