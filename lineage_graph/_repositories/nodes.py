@@ -356,9 +356,22 @@ class NodeRepository(Repository, Generic[N]):
         )
 
     def iterate(self, page_size: int = 1000) -> Iterator[N]:
-        """Every node of this kind in id order, one page per query."""
+        """Every node of this kind in id order, one page per query.
+
+        Ids come from the kind's sequence, so the ids handed out before the call are read as
+        windows of ``page_size`` consecutive ids, a bounded range seek each. The cursor page
+        (``id > $after_id ORDER BY id LIMIT``) is left for what lies beyond: FalkorDB 4.16 sorts
+        every later node for it, 370-540 ms a page at 1M nodes against ~6 ms for a window."""
         after = 0
-        while True:
+        rows = self.read("ids/end", kind=self.kind.value)  # none: the graph was never written
+        end = int(rows[0]["next"]) - 1 if rows else 0
+        while after < end:
+            upto = min(after + page_size, end)
+            yield from self._decode_rows(
+                self.read(self.q("get_by_ids"), ranges=[[after + 1, upto]])
+            )
+            after = upto
+        while True:  # nodes written since the call began
             page: list[N] = self._decode_rows(
                 self.read(self.q("list"), after_id=after, limit=page_size)
             )

@@ -415,6 +415,22 @@ def test_listing_pages_through_many_nodes(typed: LineageStore) -> None:
     assert [a.id for a in typed.get_artifacts()] == ids
 
 
+def test_listing_reads_across_id_gaps_and_nodes_written_meanwhile(typed: LineageStore) -> None:
+    """The listing reads the sequence's ids in windows, then pages past its end by cursor."""
+    assert typed.get_contexts() == []
+    first = typed.put_artifacts([Artifact(type="DataSet", uri=f"/a{i}") for i in range(7)])
+    typed._artifacts.ids.allocate("Artifact", 600)  # reserved by another writer, never used
+    second = typed.put_artifacts([Artifact(type="DataSet", uri=f"/b{i}") for i in range(5)])
+    listing = typed._artifacts.iterate(page_size=4)
+    seen = [next(listing).id for _ in range(3)]
+    # more than the reserved block holds: some ids lie past the sequence end read at the start
+    third = typed.put_artifacts([Artifact(type="DataSet", uri=f"/c{i}") for i in range(300)])
+    seen += [a.id for a in listing]
+    assert seen == first + second + third
+    assert second[0] > first[-1] + 600  # the gap is there
+    assert [a.id for a in typed.get_artifacts()] == first + second + third
+
+
 def test_names_are_unique_within_a_type(typed: LineageStore) -> None:
     typed.put_artifacts([Artifact(type="DataSet", name="x")])
     typed.put_artifacts([Artifact(type="SavedModel", name="x")])  # other type: fine
