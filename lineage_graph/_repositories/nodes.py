@@ -16,6 +16,7 @@ from .._encoding import (
 )
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..models import (
+    INT64_MAX,
     Artifact,
     Context,
     Execution,
@@ -38,6 +39,8 @@ _MODEL: dict[NodeKind, type[Node]] = {
     NodeKind.EXECUTION: Execution,
     NodeKind.CONTEXT: Context,
 }
+_MAX_SPAN = 1 << 40  # the widest id window a listing reads (it widens over unused ids)
+
 _DIR = {
     NodeKind.ARTIFACT: "artifacts",
     NodeKind.EXECUTION: "executions",
@@ -358,29 +361,30 @@ class NodeRepository(Repository, Generic[N]):
     def iterate(self, page_size: int = 1000) -> Iterator[N]:
         """Every node of this kind in id order, one page per query.
 
-        Ids come from the kind's sequence, so the ids handed out before the call are read as
-        windows of ``page_size`` consecutive ids, a bounded range seek each. A cursor page
-        (``id > $after_id ORDER BY id LIMIT``) reads past the sequence's end and jumps a window
-        of unused ids: FalkorDB 4.16 sorts every later node for it, 370-540 ms a page at 1M
-        nodes against ~6 ms for a window."""
+        A page is read from a window of ids (``cypher/*/list``: ``$after_id < id <= $upto``),
+        never from "every id above": FalkorDB 4.16 sorts every later node for such a page,
+        370-540 ms at 1M nodes against ~6 ms for a window. Ids come from the kind's sequence,
+        so windows cover the ids handed out before the call; past its end one open page reads
+        what was written since. The window's width follows the ids' density: writers reserve
+        ids in blocks and may leave most of a block unused, so it doubles while a window holds
+        under half a page (a gap of any length costs a few reads) and halves when one overflows.
+        """
         rows = self.read("ids/end", kind=self.kind.value)  # none: the graph was never written
         end = int(rows[0]["next"]) - 1 if rows else 0
-        after = 0
+        after, span = 0, page_size
         while True:
-            if after < end:
-                upto = min(after + page_size, end)
-                window = self.fetch(self.q("get_by_ids"), ranges=[[after + 1, upto]])
-                if window:
-                    yield from window
-                    after = upto
-                    continue
-            # past the end (nodes written since the call began), or a window of ids reserved
-            # and never written: one cursor page, which jumps a gap of any length
-            page = self.fetch(self.q("list"), after_id=after, limit=page_size)
+            upto = min(after + span, end) if after < end else INT64_MAX
+            page = self.fetch(self.q("list"), after_id=after, upto=upto, limit=page_size)
             yield from page
-            if len(page) < page_size:
+            if len(page) == page_size:  # the window may hold more: go on after the last one
+                after = int(page[-1].id or 0)
+                span = max(page_size, span // 2)
+                continue
+            if upto == INT64_MAX:
                 return
-            after = int(page[-1].id or 0)
+            after = upto
+            if len(page) < page_size // 2:
+                span = min(2 * span, _MAX_SPAN)
 
     def count(self) -> int:
         return int(self.read(self.q("count"))[0]["n"])
