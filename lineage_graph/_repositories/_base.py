@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .._queries import QueryRegistry, registry
 from ..backends import Backend, Row
+from ..models import INT64_MAX
 
-__all__ = ["Repository", "id_ranges", "now_ms", "positioned"]
+__all__ = ["Repository", "id_pages", "id_ranges", "now_ms", "positioned"]
+
+T = TypeVar("T")
+_MAX_SPAN = 1 << 40  # the widest id window a page reads (it widens over unused ids)
 
 
 def now_ms() -> int:
@@ -28,6 +32,39 @@ def id_ranges(ids: Iterable[int]) -> list[list[int]]:
         else:
             runs.append([i, i])
     return runs
+
+
+def id_pages(
+    end: int,
+    page_size: int,
+    read: Callable[[int, int], list[T]],
+    id_of: Callable[[T], int],
+) -> Iterator[list[T]]:
+    """Pages of up to ``page_size`` items in id order, each read as ``read(after, upto)``: the
+    items with ids in ``(after, upto]``, ordered by id, at most ``page_size`` of them.
+
+    A page is read from a window of ids, never from "every id above": FalkorDB 4.16 orders every
+    later node for such a page (370-540 ms at 1M nodes against ~6 ms for a window). ``end`` is
+    the end of the kind's id sequence when the walk starts (``ids/end``); the windows cover the
+    ids up to it, and past it one open window reads what was written since. The width follows
+    the density of items: writers reserve ids in blocks and may leave most of a block unused,
+    and a query's conditions may keep few of the nodes, so it doubles while a window holds
+    under half a page (a gap of any length costs a few reads) and halves when one overflows.
+    """
+    after, span = 0, page_size
+    while True:
+        upto = min(after + span, end) if after < end else INT64_MAX
+        page = read(after, upto)
+        yield page
+        if len(page) >= page_size:  # the window may hold more: go on after the last one
+            after = id_of(page[-1])
+            span = max(page_size, span // 2)
+            continue
+        if upto == INT64_MAX:
+            return
+        after = upto
+        if 2 * len(page) < page_size:
+            span = min(2 * span, _MAX_SPAN)
 
 
 _END_FIELDS = {"a": "artifact_id", "e": "execution_id", "c": "context_id"}
@@ -62,6 +99,11 @@ class Repository:
     def read(self, query_name: str, /, **params: Any) -> list[Row]:
         query = self.queries[query_name]
         return self.backend.read(query.text(self.backend.dialect), params, name=query_name)
+
+    def id_end(self, kind: str) -> int:
+        """The last id of ``kind``'s sequence handed out so far (0: none yet)."""
+        rows = self.read("ids/end", kind=kind)  # none: the graph was never written
+        return int(rows[0]["next"]) - 1 if rows else 0
 
     def write(self, query_name: str, /, **params: Any) -> list[Row]:
         query = self.queries[query_name]

@@ -16,7 +16,6 @@ from .._encoding import (
 )
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..models import (
-    INT64_MAX,
     Artifact,
     Context,
     Execution,
@@ -26,7 +25,7 @@ from ..models import (
     PropertyType,
     kind_of,
 )
-from ._base import Repository, id_ranges, now_ms
+from ._base import Repository, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository
 
@@ -39,7 +38,6 @@ _MODEL: dict[NodeKind, type[Node]] = {
     NodeKind.EXECUTION: Execution,
     NodeKind.CONTEXT: Context,
 }
-_MAX_SPAN = 1 << 40  # the widest id window a listing reads (it widens over unused ids)
 
 _DIR = {
     NodeKind.ARTIFACT: "artifacts",
@@ -359,32 +357,18 @@ class NodeRepository(Repository, Generic[N]):
         )
 
     def iterate(self, page_size: int = 1000) -> Iterator[N]:
-        """Every node of this kind in id order, one page per query.
-
-        A page is read from a window of ids (``cypher/*/list``: ``$after_id < id <= $upto``),
-        never from "every id above": FalkorDB 4.16 sorts every later node for such a page,
-        370-540 ms at 1M nodes against ~6 ms for a window. Ids come from the kind's sequence,
-        so windows cover the ids handed out before the call; past its end one open page reads
-        what was written since. The window's width follows the ids' density: writers reserve
-        ids in blocks and may leave most of a block unused, so it doubles while a window holds
-        under half a page (a gap of any length costs a few reads) and halves when one overflows.
-        """
-        rows = self.read("ids/end", kind=self.kind.value)  # none: the graph was never written
-        end = int(rows[0]["next"]) - 1 if rows else 0
-        after, span = 0, page_size
-        while True:
-            upto = min(after + span, end) if after < end else INT64_MAX
-            page = self.fetch(self.q("list"), after_id=after, upto=upto, limit=page_size)
+        """Every node of this kind in id order, one page per query (``cypher/*/list``: ids in
+        ``($after_id, $upto]``), read in windows of ids (:func:`._base.id_pages`)."""
+        pages = id_pages(
+            self.id_end(self.kind.value),
+            page_size,
+            lambda after, upto: self.fetch(
+                self.q("list"), after_id=after, upto=upto, limit=page_size
+            ),
+            lambda node: int(node.id or 0),
+        )
+        for page in pages:
             yield from page
-            if len(page) == page_size:  # the window may hold more: go on after the last one
-                after = int(page[-1].id or 0)
-                span = max(page_size, span // 2)
-                continue
-            if upto == INT64_MAX:
-                return
-            after = upto
-            if len(page) < page_size // 2:
-                span = min(2 * span, _MAX_SPAN)
 
     def count(self) -> int:
         return int(self.read(self.q("count"))[0]["n"])

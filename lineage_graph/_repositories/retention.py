@@ -39,7 +39,7 @@ from ..models import (
     ExecutionState,
     NodeKind,
 )
-from ._base import Repository, now_ms
+from ._base import Repository, id_pages, now_ms
 from .nodes import decode_node
 from .relations import decode_event
 from .types import TypeRepository
@@ -323,14 +323,16 @@ class Retention(Repository):
             "states": sorted(int(s) for s in states) if states is not None else None,
             "limit": SELECT_PAGE,
         }
+        kind_name = kind.value
         out: dict[int, bool] = {}
-        after = 0
-        while True:
-            rows = self.read(query, after_id=after, **params)
+        for rows in id_pages(
+            self.id_end(kind_name),
+            SELECT_PAGE,
+            lambda after, upto: self.read(query, after_id=after, upto=upto, **params),
+            lambda row: int(row["id"]),
+        ):
             out.update((int(r["id"]), bool(r["tombstone"])) for r in rows)
-            if len(rows) < SELECT_PAGE:
-                return out
-            after = int(rows[-1]["id"])
+        return out
 
     def _neighbours(self, query: str, ids: Iterable[int]) -> Iterator[tuple[int, int, int]]:
         """(id, neighbour id, EVENT relationships between them) for each linked pair."""
