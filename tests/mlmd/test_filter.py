@@ -358,11 +358,22 @@ def test_generated_queries_pass_the_neo4j_analyser() -> None:
     first = ListQuery(kind=A, filter_query="id > 0", order_by="create_time", limit=1)
     from lineage_graph.mlmd._listing import _encode_token
 
-    token = _encode_token(first, 5, 7)
+    token = _encode_token(first, 5, 7, 1000)
     cypher, _ = build_list_query(
         ListQuery(**{**first.__dict__, "page_token": token}), "neo4j", type_id=None
     )
     items.append({"name": "page", "text": cypher})
+    # The windows of a limited page, both return shapes.
+    for nodes in (False, True):
+        cypher, _ = build_list_query(
+            ListQuery(**{**first.__dict__, "page_token": token}),
+            "neo4j",
+            type_id=3,
+            nodes=nodes,
+            window=(5, 1004),
+            rows=2,
+        )
+        items.append({"name": f"window nodes={nodes}", "text": cypher})
     items.append({"name": "broken", "text": "MATCH (n:Artifact) WHERE n.id = RETURN n"})
     report = _lint(items)
     assert report["broken"], "the analyser must reject a broken query"
