@@ -477,4 +477,15 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
         ids = {a.id for a in got}
         _check(ids == want, f"{label} ({h.system}): {len(ids)} artifacts, expected {len(want)}")
         results.append(_result(f"{label}, {n:,} artifacts", samples, len(want)))
+    # A page of the newest: what a UI's first screen asks for. One writer wrote them in order,
+    # so the newest 100 (create time, then id, descending) are the 100 highest ids.
+    label = "page: newest 100 by create time"
+    want_page = sorted(built.artifact_ids, reverse=True)[:100]
+    options = metadata_store.ListOptions(
+        limit=100, order_by=metadata_store.OrderByField.CREATE_TIME, is_asc=False
+    )
+    samples, got = _samples(lambda: h.store.get_artifacts(list_options=options), s.repeats)
+    page = [a.id for a in got]
+    _check(page == want_page, f"{label} ({h.system}): {page[:3]}…, expected {want_page[:3]}…")
+    results.append(_result(f"{label}, {n:,} artifacts", samples, 100))
     return results
