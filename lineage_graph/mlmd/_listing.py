@@ -116,28 +116,33 @@ def _encode_token(query: ListQuery, order_value: Any, last_id: int, span: int | 
     return base64.urlsafe_b64encode(json.dumps(blob).encode()).decode()
 
 
+def _is_int64(value: Any) -> bool:
+    return type(value) is int and INT64_MIN <= value <= INT64_MAX
+
+
 def _decode_token(query: ListQuery, token: str) -> tuple[Any, int, int | None]:
     """``(order value, id, window width)`` of the token's last item (width None: not given)."""
+    invalid = InvalidArgumentError("invalid page token: not a token returned by a list call")
     try:
         blob = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-        ok = (
-            isinstance(blob, dict)
-            and blob.get("v") == _TOKEN_VERSION
-            and isinstance(blob.get("i"), int)
-            and (blob.get("o") is None or isinstance(blob.get("o"), int))
-            and (blob.get("w") is None or (isinstance(blob.get("w"), int) and blob["w"] > 0))
-        )
     except (ValueError, UnicodeEncodeError, binascii.Error):
-        ok = False
-    if not ok:
-        raise InvalidArgumentError("invalid page token: not a token returned by a list call")
+        raise invalid from None
+    if not isinstance(blob, dict) or blob.get("v") != _TOKEN_VERSION:
+        raise invalid
     if blob.get("q") != query.fingerprint():
         raise InvalidArgumentError(
             "invalid page token: it belongs to a different query (filter, order or restriction "
             "changed)"
         )
-    span = blob.get("w")
-    return blob["o"], int(blob["i"]), None if span is None else min(int(span), _MAX_SPAN)
+    value, last_id, span = blob.get("o"), blob.get("i"), blob.get("w")
+    if not (
+        _is_int64(last_id)
+        # the order value: none by id, an int64 by a time
+        and (value is None if query.order_by == "id" else _is_int64(value))
+        and (span is None or (_is_int64(span) and span > 0))
+    ):
+        raise invalid
+    return value, cast(int, last_id), None if span is None else min(cast(int, span), _MAX_SPAN)
 
 
 def _validate(query: ListQuery) -> None:
@@ -288,12 +293,15 @@ def _select(
 
 def _start_hint(store: LineageStore, query: ListQuery, type_id: int | None) -> int | None:
     """Where a first page (no token) starts: the order value of the first node in the query's
-    direction, or a guess of it (None: the kind, or its type, has no node).
+    direction, or a guess of it.
 
     By id it is the end of the id sequence (descending) or 0. By create time it is the create
-    time of the node with the lowest (ascending) or highest (descending) id, read with a
-    windowed page of one: ids and create times grow together for the store's own writers.
-    Either only places the first window, which is open on its near side."""
+    time of the node with the lowest (ascending) or highest (descending) id, read as a windowed
+    page by id that needs one node (None: the kind, or its type, has no node): ids and create
+    times grow together for the store's own writers. Either only places the first window, which
+    is open on its near side; where they do not grow together (an MLMD store imported into a
+    non-empty one), that window may hold many nodes and the first page costs what one ordered
+    statement would."""
     if query.order_by == "id":
         return Repository(store.backend).id_end(query.kind.value) if not query.is_asc else 0
     first = ListQuery(
@@ -304,7 +312,7 @@ def _start_hint(store: LineageStore, query: ListQuery, type_id: int | None) -> i
         type_name=query.type_name,
         type_version=query.type_version,
     )
-    items, _ = _windowed_items(store, first, type_id, nodes=True)
+    items, _ = _windowed_items(store, first, type_id, nodes=True, need=1)
     if not items:
         return None
     node = items[0].node
@@ -313,7 +321,12 @@ def _start_hint(store: LineageStore, query: ListQuery, type_id: int | None) -> i
 
 
 def _windowed_items(
-    store: LineageStore, query: ListQuery, type_id: int | None, *, nodes: bool
+    store: LineageStore,
+    query: ListQuery,
+    type_id: int | None,
+    *,
+    nodes: bool,
+    need: int | None = None,
 ) -> tuple[list[_Item], int]:
     """A limited page read in windows of the (indexed) order property; see the module doc.
 
@@ -322,18 +335,21 @@ def _windowed_items(
     open on the near side (a first page: from the start hint; a later page: from the token's
     value, whose ties the token's own condition sorts out); once a window passes the end hint
     (ascending: the id sequence's end or the clock; descending: 0) the next one is open on the
-    far side and is the last. Returns the items and the width the next page should start with:
-    twice the part of the last window the page used."""
+    far side and is the last. ``need``: the items wanted (default ``limit + 1``). Returns the
+    items and the width the next page should start with: twice the part of the last window the
+    page used."""
     field = query.order_by
     asc = query.is_asc
-    need = (query.limit or 0) + 1
+    need = (query.limit or 0) + 1 if need is None else need
     span = _MIN_SPAN[field]
     if query.page_token:
         after_value, after_id, width = _decode_token(query, query.page_token)
-        position = after_id if field == "id" else int(after_value or 0)
+        position = after_id if field == "id" else int(after_value)
         span = width or span
         if field == "id":  # the token's id itself is not wanted
             position += 1 if asc else -1
+            if not INT64_MIN <= position <= INT64_MAX:
+                return [], span  # nothing lies beyond the last int64
         lo, hi = (position, position + span - 1) if asc else (position - span + 1, position)
     else:
         start = _start_hint(store, query, type_id)
@@ -352,11 +368,15 @@ def _windowed_items(
         got = _fetch(store, query, type_id, nodes=nodes, window=(lo, hi), rows=wanted)
         items.extend(got)
         if len(items) >= need:
+            # The part of this window the page used, from its near edge: across the gap the
+            # walk may just have crossed too, so pages of clustered ids (writers leaving most of
+            # their block unused) step over the next gap in one read; after one gap followed by
+            # dense ids, one page reads that many ids and the next narrows again. An open edge
+            # has no width: the items' spread stands for it.
             near = lo if asc else hi
-            if near in (INT64_MIN, INT64_MAX):
-                return items, span
-            used = abs(got[-1].order - near) + 1
-            return items, min(max(2 * used, _MIN_SPAN[field]), _MAX_SPAN)
+            edge = got[0].order if near in (INT64_MIN, INT64_MAX) else near
+            width = 2 * (abs(got[-1].order - edge) + 1)
+            return items, min(max(width, _MIN_SPAN[field]), _MAX_SPAN)
         if (asc and hi == INT64_MAX) or (not asc and lo == INT64_MIN):
             return items, span  # the open last window: nothing lies beyond it
         if 2 * len(got) < wanted:  # under half of what the page needed (an empty one always)

@@ -3,6 +3,7 @@ hostile input, and Neo4j validity of the generated queries (Neo4j's own analyser
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -193,6 +194,32 @@ def test_a_token_only_continues_its_own_query(thirty: LineageStore) -> None:
     for garbage in ["x", "bm90IGpzb24=", token[:-4], "é"]:
         with pytest.raises(InvalidArgumentError, match="invalid page token"):
             list_node_ids(thirty, ListQuery(kind=A, filter_query="id > 1", page_token=garbage))
+    # Forged fields of a well-formed token: every one refused, none reaches the engine.
+    by_id = ListQuery(kind=A, filter_query="id > 1", limit=2)
+    by_time = ListQuery(kind=A, filter_query="id > 1", order_by="create_time", limit=2)
+    for query, fields in [
+        (by_id, {"i": 2**63}),
+        (by_id, {"i": -(2**63) - 1}),
+        (by_id, {"i": True}),
+        (by_id, {"i": 2.5}),
+        (by_id, {"o": 5}),  # an order value in a token by id
+        (by_time, {"o": None}),
+        (by_time, {"o": 2**63}),
+        (by_time, {"o": "5"}),
+        (by_id, {"w": 0}),
+        (by_id, {"w": -3}),
+        (by_id, {"w": 1.5}),
+        (by_id, {"w": "8"}),
+        (by_id, {"w": 2**64}),
+    ]:
+        blob = {"v": 1, "q": query.fingerprint(), "o": None, "i": 3} | fields
+        forged = base64.urlsafe_b64encode(json.dumps(blob).encode()).decode()
+        with pytest.raises(InvalidArgumentError, match="not a token returned"):
+            list_node_ids(thirty, ListQuery(**{**query.__dict__, "page_token": forged}))
+    # The last id there is: nothing follows it (no window beyond the int64 range is read).
+    blob = {"v": 1, "q": by_id.fingerprint(), "o": None, "i": 2**63 - 1}
+    last = base64.urlsafe_b64encode(json.dumps(blob).encode()).decode()
+    assert list_node_ids(thirty, ListQuery(**{**by_id.__dict__, "page_token": last})) == ([], None)
     page, _ = list_node_ids(
         thirty, ListQuery(kind=A, filter_query="id > 1", limit=2, page_token=token)
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from lineage_graph import Artifact, ArtifactType, LineageStore, NodeKind
-from lineage_graph._repositories._base import now_ms
+from lineage_graph._repositories._base import Repository, now_ms
 from lineage_graph.mlmd._listing import ListQuery, list_node_ids, list_nodes
 
 from ..conftest import reads_of
@@ -51,8 +51,8 @@ def scattered(store: LineageStore) -> tuple[LineageStore, list[Row]]:
     rng = random.Random(20261204)
     now = now_ms()
     # Create times: clusters years apart, ties (one write gives all its nodes one time), times
-    # older than the lowest id's and newer than the clock, 0 and 1.
-    pool = [0, 1, 1_000, now - 3 * 365 * DAY, now - 40 * DAY, now - DAY, now - 1, now]
+    # older than the lowest id's and newer than the clock, 0, 1 and before the epoch.
+    pool = [-5 * DAY, -1, 0, 1, 1_000, now - 3 * 365 * DAY, now - 40 * DAY, now - DAY, now - 1, now]
     pool += [now + 10 * DAY, now - DAY + 5, now - 40 * DAY + 999]
     rows: list[Row] = []
     for cluster in range(14):
@@ -68,6 +68,16 @@ def scattered(store: LineageStore) -> tuple[LineageStore, list[Row]]:
         store._artifacts.ids.allocate("Artifact", rng.choice([0, 3, 300, 5_000]))
     _set_create_times(store, {r.id: r.time for r in rows})
     assert len({r.time for r in rows}) < len(rows)  # ties
+    # A node whose id lies past the sequence's end, as one written by another writer after a
+    # listing read that end: the open last (ascending) or first (descending) window finds it.
+    moved = rows[len(rows) // 2]
+    past_end = Repository(store.backend).id_end("Artifact") + 1_000
+    store.backend.write(
+        "MATCH (n:Artifact) WHERE n.id = $id SET n.id = $new",
+        {"id": moved.id, "new": past_end},
+        name="test/move_id",
+    )
+    rows[len(rows) // 2] = Row(past_end, moved.time, moved.type, moved.uri)
     return store, rows
 
 

@@ -464,9 +464,21 @@ def test_selection_reads_id_windows_across_gaps(
         ids = store.put_artifacts([Artifact(type="Drop" if i < 2 else "Keep") for i in range(6)])
         drop += ids[:2]
         store._artifacts.ids.allocate("Artifact", 600)  # the rest of another writer's block
+    original = store.backend.read
+    outside: list[tuple[int, int, int]] = []
+
+    def read(query: str, params: Any = None, *, name: str = "") -> list[dict[str, Any]]:
+        rows = original(query, params, name=name)
+        if name.startswith("retention/select"):  # every id within the page's window
+            low, high = params["after_id"], params["upto"]
+            outside.extend((low, r["id"], high) for r in rows if not low < r["id"] <= high)
+        return rows
+
+    monkeypatch.setattr(store.backend, "read", read)
     with reads_of(store) as names:
         plan = store.plan_retention(types=["Drop"], kinds=NodeKind.ARTIFACT)
     assert sorted(plan.delete_artifacts) == drop
+    assert not outside
     selects = [n for n in names if n.startswith("retention/select")]
     # 40 of 12,120 ids in pages of 5: measured 19 reads; windows of one page's width stepping
     # over the gaps would take ~2,400
