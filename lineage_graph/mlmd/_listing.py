@@ -251,15 +251,15 @@ def _fetch(
     type_id: int | None,
     *,
     nodes: bool,
-    window: tuple[int, int] | None = None,
-    rows: int | None = None,
+    statement: tuple[str, dict[str, Any]] | None = None,
+    **window: int,
 ) -> list[_Item]:
-    """The items of one listing statement, in the engine's order when the query has a limit."""
+    """The items of one listing statement, in the engine's order when the query has a limit.
+    ``statement``: the text and parameters already built for ``query`` (a windowed page builds
+    them once), whose ``window`` parameters (``window_lo``, ``window_hi``, ``limit``) are set."""
     backend = store.backend
-    text, params = build_list_query(
-        query, backend.dialect, type_id, nodes=nodes, window=window, rows=rows
-    )
-    result = backend.read(text, params, name="mlmd/list")
+    text, params = statement or build_list_query(query, backend.dialect, type_id, nodes=nodes)
+    result = backend.read(text, params | window, name="mlmd/list")
     if nodes:
         field = _ORDER_FIELDS[query.order_by]
         items = []
@@ -361,11 +361,25 @@ def _windowed_items(
         end = 0
     elif field == "create_time":
         end = now_ms()
+    # One text for every window (the filter compiled and the token decoded once): only the
+    # window's bounds and row count change between them.
+    statement = build_list_query(
+        query, store.backend.dialect, type_id, nodes=nodes, window=(0, 0), rows=need
+    )
     items: list[_Item] = []
     while True:
         lo, hi = max(lo, INT64_MIN), min(hi, INT64_MAX)
         wanted = need - len(items)
-        got = _fetch(store, query, type_id, nodes=nodes, window=(lo, hi), rows=wanted)
+        got = _fetch(
+            store,
+            query,
+            type_id,
+            nodes=nodes,
+            statement=statement,
+            window_lo=lo,
+            window_hi=hi,
+            limit=wanted,
+        )
         items.extend(got)
         if len(items) >= need:
             # The part of this window the page used, from its near edge: across the gap the
