@@ -488,4 +488,25 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     page = [a.id for a in got]
     _check(page == want_page, f"{label} ({h.system}): {page[:3]}…, expected {want_page[:3]}…")
     results.append(_result(f"{label}, {n:,} artifacts", samples, 100))
+    # The recently updated: 50 artifacts of the older half updated in one call come first (in
+    # the order of their update times, which one call may spread over a few milliseconds),
+    # then the newest of the rest, the highest ids.
+    label = "page: last updated 100 by update time"
+    touched = sorted(built.artifact_ids)[: n // 2 : max(1, n // 100)][:50]
+    stale = h.store.get_artifacts_by_id(touched)
+    for a in stale:
+        a.uri += "/v2"
+    h.store.put_artifacts(stale)
+    rest = sorted(set(built.artifact_ids) - set(touched), reverse=True)
+    options = metadata_store.ListOptions(
+        limit=100, order_by=metadata_store.OrderByField.UPDATE_TIME, is_asc=False
+    )
+    samples, got = _samples(lambda: h.store.get_artifacts(list_options=options), s.repeats)
+    page = [a.id for a in got]
+    k = len(touched)
+    _check(
+        set(page[:k]) == set(touched) and page[k:] == rest[: 100 - k],
+        f"{label} ({h.system}): {page[:3]}…, expected {touched[:3]}… then {rest[:3]}…",
+    )
+    results.append(_result(f"{label}, {n:,} artifacts", samples, 100))
     return results

@@ -8,7 +8,8 @@ API; every 1,000th of type ``Rare``, the rest ``Data``; custom property ``day`` 
 size, the median of 5 calls of:
 
 * the adapter's ``get_artifacts(list_options=…)`` first page of 100: by id ascending and
-  descending, newest first (create time descending), and by id with a filter on ``day``;
+  descending, newest first (create time descending), by id with a filter on ``day``, and by
+  update time both ways after 50 artifacts spread over the store were updated in one write;
 * retention's selection (``Retention._select``, the dry run's first step) of every artifact and
   of the ``Rare`` ones.
 
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     adapter = MetadataStore(store)
     retention = Retention(store.backend, store._types)
     ids: list[int] = []
+    updated: set[int] = set()  # every artifact updated so far (each size updates 50 more)
     failures: list[str] = []
     print("| artifacts | call | median | answer |")
     print("|---:|---|---:|---:|")
@@ -72,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
             ]
             ids += store.put_artifacts(batch)
         day3 = [i for k, i in enumerate(ids) if k % 10 == 3]
+        # 50 artifacts from the older half, updated in one write: the newest by update time,
+        # then the last batch (its 1,000 nodes share one time; ties go by id)
+        touched = ids[: size // 2 : size // 100][:50]
+        store.put_artifacts(
+            [a.model_copy(update={"uri": a.uri + "/v"}) for a in store.get_artifacts_by_id(touched)]
+        )
+        updated.update(touched)
+        last_batch = [i for i in ids[-1000:][::-1] if i not in updated]
+        first_batch = [i for i in ids[:1000] if i not in updated]
         pages: list[tuple[str, ListOptions, list[int]]] = [
             ("first 100 by id", ListOptions(limit=100), ids[:100]),
             ("last 100 by id", ListOptions(limit=100, is_asc=False), ids[::-1][:100]),
@@ -84,6 +95,16 @@ def main(argv: list[str] | None = None) -> int:
                 "first 100 with custom_properties.day = 3",
                 ListOptions(limit=100, filter_query="custom_properties.day.int_value = 3"),
                 day3[:100],
+            ),
+            (
+                "last updated 100 (update time)",
+                ListOptions(limit=100, order_by=OrderByField.UPDATE_TIME, is_asc=False),
+                (sorted(touched, reverse=True) + last_batch)[:100],
+            ),
+            (
+                "least recently updated 100 (update time)",
+                ListOptions(limit=100, order_by=OrderByField.UPDATE_TIME),
+                first_batch[:100],
             ),
         ]
         for label, options, want in pages:

@@ -31,7 +31,9 @@ def _spec() -> SchemaSpec:
             IndexSpec(node, ("type_id",)),
             IndexSpec(node, ("type",)),
             IndexSpec(node, ("name",)),
+            # the MLMD adapter's pages by create or update time read windows of these
             IndexSpec(node, ("create_time_since_epoch",)),
+            IndexSpec(node, ("last_update_time_since_epoch",)),
             IndexSpec(type_label, ("id",), unique=True),
             IndexSpec(type_label, ("type_key",), unique=True),
             IndexSpec(type_label, ("external_id",), unique=True),

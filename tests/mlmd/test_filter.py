@@ -390,17 +390,20 @@ def test_generated_queries_pass_the_neo4j_analyser() -> None:
         ListQuery(**{**first.__dict__, "page_token": token}), "neo4j", type_id=None
     )
     items.append({"name": "page", "text": cypher})
-    # The windows of a limited page, both return shapes.
-    for nodes in (False, True):
-        cypher, _ = build_list_query(
-            ListQuery(**{**first.__dict__, "page_token": token}),
-            "neo4j",
-            type_id=3,
-            nodes=nodes,
-            window=(5, 1004),
-            rows=2,
-        )
-        items.append({"name": f"window nodes={nodes}", "text": cypher})
+    # The windows of a limited page, both return shapes, by both times.
+    for order_by in ("create_time", "last_update_time"):
+        by_time = ListQuery(**{**first.__dict__, "order_by": order_by})
+        token = _encode_token(by_time, 5, 7, 1000)
+        for nodes in (False, True):
+            cypher, _ = build_list_query(
+                ListQuery(**{**by_time.__dict__, "page_token": token}),
+                "neo4j",
+                type_id=3,
+                nodes=nodes,
+                window=(5, 1004),
+                rows=2,
+            )
+            items.append({"name": f"window {order_by} nodes={nodes}", "text": cypher})
     items.append({"name": "broken", "text": "MATCH (n:Artifact) WHERE n.id = RETURN n"})
     report = _lint(items)
     assert report["broken"], "the analyser must reject a broken query"

@@ -1,10 +1,11 @@
 """Limited pages read in windows of their order property (``lineage_graph/mlmd/_listing.py``).
 
-A page ordered by id or create time is read window by window of that (indexed) property, so
-the engine seeks a range instead of ordering every node the query keeps. Whatever the ids' gaps
-and the create times' spread (ties, years between clusters, times before the oldest id's and
-after the clock, as an imported MLMD store keeps them), the pages must hold exactly the nodes
-one ordered statement would, in the same order; the reads must follow the pages, not the gaps.
+A page ordered by id, create time or update time is read window by window of that (indexed)
+property, so the engine seeks a range instead of ordering every node the query keeps. Whatever
+the ids' gaps and the times' spread (ties, years between clusters, times before the oldest id's
+and after the clock, as an imported MLMD store keeps them, update times in no relation to the
+ids), the pages must hold exactly the nodes one ordered statement would, in the same order; the
+reads must follow the pages, not the gaps.
 """
 
 from __future__ import annotations
@@ -28,19 +29,26 @@ DAY = 86_400_000
 @dataclass(frozen=True)
 class Row:
     id: int
-    time: int
+    time: int  # create time
     type: str
     uri: str
+    updated: int  # last update time
 
 
-def _set_create_times(store: LineageStore, times: dict[int, int]) -> None:
-    """Give nodes the create times an imported MLMD store would keep (the importer writes MLMD's
-    times as they are; here they are chosen to be hard for windows)."""
+ORDERS = ("id", "create_time", "last_update_time")
+
+
+def _set_times(
+    store: LineageStore, times: dict[int, int], updated: dict[int, int] | None = None
+) -> None:
+    """Give nodes the create and update times an imported MLMD store would keep (the importer
+    writes MLMD's times as they are; here they are chosen to be hard for windows)."""
+    updated = times if updated is None else updated
     store.backend.write(
         "UNWIND $rows AS r MATCH (n:Artifact) WHERE n.id = r.id "
-        "SET n.create_time_since_epoch = r.t",
-        {"rows": [{"id": i, "t": t} for i, t in times.items()]},
-        name="test/create_times",
+        "SET n.create_time_since_epoch = r.t, n.last_update_time_since_epoch = r.u",
+        {"rows": [{"id": i, "t": t, "u": updated[i]} for i, t in times.items()]},
+        name="test/times",
     )
 
 
@@ -63,11 +71,14 @@ def scattered(store: LineageStore) -> tuple[LineageStore, list[Row]]:
             [Artifact(type=t, uri=u) for t, u in zip(types, uris, strict=True)]
         )
         times = [rng.choice(pool) for _ in ids]
-        rows += [Row(*r) for r in zip(ids, times, types, uris, strict=True)]
+        # update times drawn apart from the create times: some before them, most not in id order
+        updated = [rng.choice(pool) for _ in ids]
+        rows += [Row(*r) for r in zip(ids, times, types, uris, updated, strict=True)]
         # the rest of a short-lived writer's block: gaps of every width between the clusters
         store._artifacts.ids.allocate("Artifact", rng.choice([0, 3, 300, 5_000]))
-    _set_create_times(store, {r.id: r.time for r in rows})
+    _set_times(store, {r.id: r.time for r in rows}, {r.id: r.updated for r in rows})
     assert len({r.time for r in rows}) < len(rows)  # ties
+    assert len({r.updated for r in rows}) < len(rows)
     # A node whose id lies past the sequence's end, as one written by another writer after a
     # listing read that end: the open last (ascending) or first (descending) window finds it.
     moved = rows[len(rows) // 2]
@@ -77,17 +88,21 @@ def scattered(store: LineageStore) -> tuple[LineageStore, list[Row]]:
         {"id": moved.id, "new": past_end},
         name="test/move_id",
     )
-    rows[len(rows) // 2] = Row(past_end, moved.time, moved.type, moved.uri)
+    rows[len(rows) // 2] = Row(past_end, moved.time, moved.type, moved.uri, moved.updated)
     return store, rows
 
 
 def _key(order_by: str) -> Callable[[Row], tuple[int, int]]:
-    return (lambda r: (r.id, r.id)) if order_by == "id" else (lambda r: (r.time, r.id))
+    if order_by == "id":
+        return lambda r: (r.id, r.id)
+    if order_by == "create_time":
+        return lambda r: (r.time, r.id)
+    return lambda r: (r.updated, r.id)
 
 
 CASES = [
     (order_by, is_asc, limit)
-    for order_by in ("id", "create_time")
+    for order_by in ORDERS
     for is_asc in (True, False)
     for limit in (1, 2, 5, 200)
 ]
@@ -135,24 +150,53 @@ def test_pages_hold_what_one_ordered_statement_would(
 
 def test_nodes_of_a_page_are_the_stored_ones(scattered: tuple[LineageStore, list[Row]]) -> None:
     store, rows = scattered
-    page, _ = list_nodes(store, ListQuery(kind=A, order_by="create_time", is_asc=False, limit=7))
-    newest = sorted(rows, key=lambda r: (r.time, r.id), reverse=True)[:7]
-    assert [(n.id, n.create_time_since_epoch, n.uri) for n in page] == [
-        (r.id, r.time, r.uri) for r in newest
-    ]
-    by_id = {a.id: a for a in store.get_artifacts_by_id([r.id for r in newest])}
-    assert page == [by_id[r.id] for r in newest]
+    for order_by in ("create_time", "last_update_time"):
+        page, _ = list_nodes(store, ListQuery(kind=A, order_by=order_by, is_asc=False, limit=7))
+        newest = sorted(rows, key=_key(order_by), reverse=True)[:7]
+        assert [
+            (n.id, n.create_time_since_epoch, n.last_update_time_since_epoch, n.uri) for n in page
+        ] == [(r.id, r.time, r.updated, r.uri) for r in newest]
+        by_id = {a.id: a for a in store.get_artifacts_by_id([r.id for r in newest])}
+        assert page == [by_id[r.id] for r in newest]
+
+
+def test_updates_move_nodes_in_pages_by_update_time(store: LineageStore) -> None:
+    """Through the API: updating old artifacts puts them at the front of the newest-updated
+    pages and at the back of the oldest-updated ones, in the order the engine stored."""
+    store.put_artifact_type(ArtifactType(name="D"))
+    ids = store.put_artifacts([Artifact(type="D", uri=f"/{i}") for i in range(300)])
+    for n in range(5):  # five writes, each its own update time (or a tie, broken by id)
+        old = store.get_artifacts_by_id(ids[n * 7 : n * 7 + 3])
+        store.put_artifacts([a.model_copy(update={"uri": f"{a.uri}/v{n}"}) for a in old])
+    stored = {a.id: a.last_update_time_since_epoch or 0 for a in store.get_artifacts()}
+    for is_asc in (True, False):
+        want = sorted(stored, key=lambda i: (stored[i], i), reverse=not is_asc)
+        got: list[int] = []
+        token: str | None = None
+        while True:
+            query = ListQuery(
+                kind=A, order_by="last_update_time", is_asc=is_asc, limit=8, page_token=token
+            )
+            page, token = list_node_ids(store, query)
+            got += page
+            if token is None:
+                break
+        assert got == want
+    newest, _ = list_node_ids(
+        store, ListQuery(kind=A, order_by="last_update_time", is_asc=False, limit=3)
+    )
+    assert set(newest) == set(ids[28:31])  # the last write's three
 
 
 def test_an_empty_kind_or_type_has_one_empty_page(store: LineageStore) -> None:
-    for order_by in ("id", "create_time"):
+    for order_by in ORDERS:
         for is_asc in (True, False):
             query = ListQuery(kind=A, order_by=order_by, is_asc=is_asc, limit=3)
             assert list_nodes(store, query) == ([], None)
     store.put_artifact_type(ArtifactType(name="Empty"))
     store.put_artifact_type(ArtifactType(name="Full"))
     store.put_artifacts([Artifact(type="Full") for _ in range(4)])
-    for order_by in ("id", "create_time"):
+    for order_by in ORDERS:
         for is_asc in (True, False):
             query = ListQuery(kind=A, order_by=order_by, is_asc=is_asc, limit=3, type_name="Empty")
             assert list_node_ids(store, query) == ([], None)
@@ -161,7 +205,8 @@ def test_an_empty_kind_or_type_has_one_empty_page(store: LineageStore) -> None:
 def test_reads_follow_the_pages_not_the_gaps(store: LineageStore) -> None:
     """20 clusters of 3 nodes, 600 unused ids and ~a day between clusters: paging through them
     by 4 costs a few reads per page (the window widens over a gap, then narrows to the page
-    from the token), and a filter that matches nothing ends after a few dozen reads."""
+    from the token), and a filter that matches nothing ends after a few dozen reads. Update
+    times run the other way round (the oldest nodes updated last), a day apart too."""
     store.put_artifact_type(ArtifactType(name="D"))
     now = now_ms()
     times: dict[int, int] = {}
@@ -169,10 +214,12 @@ def test_reads_follow_the_pages_not_the_gaps(store: LineageStore) -> None:
         ids = store.put_artifacts([Artifact(type="D", uri=f"/{c}/{i}") for i in range(3)])
         times |= {i: now - (20 - c) * DAY + 7 * n for n, i in enumerate(ids)}
         store._artifacts.ids.allocate("Artifact", 600)
-    _set_create_times(store, times)
-    for order_by in ("id", "create_time"):
+    updated = {i: 2 * now - t for i, t in times.items()}
+    _set_times(store, times, updated)
+    for order_by in ORDERS:
+        by = updated if order_by == "last_update_time" else times
         for is_asc in (True, False):
-            want = sorted(times, key=lambda i: (times[i], i), reverse=not is_asc)
+            want = sorted(by, key=lambda i: (by[i], i), reverse=not is_asc)
             got: list[int] = []
             token: str | None = None
             with reads_of(store) as names:
