@@ -71,13 +71,14 @@ _END_FIELDS = {"a": "artifact_id", "e": "execution_id", "c": "context_id"}
 
 
 def positioned(
-    rows: Sequence[Mapping[str, Any]], ends: str
+    rows: Sequence[Mapping[str, Any]], ends: str, fields: Sequence[str] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, list[list[int]]]]:
-    """Copies of ``rows`` carrying, for each end kind (``a``, ``e``, ``c``), the position of the
-    row's node among the part's distinct ids (``ai``, ``ei``, ``ci``), and those ids as runs of
-    consecutive ids: FalkorDB's graph/write and events/find_existing fetch a part's nodes by
-    range and pick them by position instead of one index seek per row."""
-    out = [dict(r) for r in rows]
+    """Copies of ``rows`` (of their ``fields`` only, when given: what the statement reads)
+    carrying, for each end kind (``a``, ``e``, ``c``), the position of the row's node among the
+    part's distinct ids (``ai``, ``ei``, ``ci``), and those ids as runs of consecutive ids:
+    FalkorDB's graph/write and events/find_existing fetch a part's nodes by range and pick them
+    by position instead of one index seek per row."""
+    out = [dict(r) if fields is None else {f: r[f] for f in fields} for r in rows]
     at: dict[str, list[list[int]]] = {}
     for end in ends:
         key = _END_FIELDS[end]

@@ -215,18 +215,26 @@ class WriteBatch:
             "contexts": upd_c,
             "parents": self.parents,
         }
+        # Each part carries the fields its statement reads, no more: the parameters travel as
+        # text the engine parses (an event's "fresh" only chose its part).
         parts = {
-            "inputs": (fingerprint_rows, "e"),  # the fingerprints of existing executions
-            "created_inputs": ([r for r in self.inputs if r["fresh"]], "ae"),
-            "merged_inputs": ([r for r in self.inputs if not r["fresh"]], "ae"),
-            "created_outputs": ([r for r in self.outputs if r["fresh"]], "ae"),
-            "merged_outputs": ([r for r in self.outputs if not r["fresh"]], "ae"),
-            "attributions": (self.attributions, "ac"),
-            "associations": (self.associations, "ec"),
+            # the fingerprints of existing executions
+            "inputs": (fingerprint_rows, "e", _FINGERPRINT_FIELDS),
+            "created_inputs": ([r for r in self.inputs if r["fresh"]], "ae", _EVENT_FIELDS),
+            "merged_inputs": ([r for r in self.inputs if not r["fresh"]], "ae", _EVENT_FIELDS),
+            "created_outputs": ([r for r in self.outputs if r["fresh"]], "ae", _EVENT_FIELDS),
+            "merged_outputs": ([r for r in self.outputs if not r["fresh"]], "ae", _EVENT_FIELDS),
+            "attributions": (self.attributions, "ac", None),
+            "associations": (self.associations, "ec", None),
         }
-        for name, (rows, ends) in parts.items():
-            params[name], params[f"{name}_at"] = positioned(rows, ends)
+        for name, (rows, ends, fields) in parts.items():
+            params[name], params[f"{name}_at"] = positioned(rows, ends, fields)
         return params
+
+
+#: What graph/write reads of an event row, and of one that updates an input fingerprint.
+_EVENT_FIELDS = ("artifact_id", "execution_id", "type", "path", "ms")
+_FINGERPRINT_FIELDS = ("artifact_id", "execution_id", "type")
 
 
 def _unique_keys(
