@@ -24,13 +24,13 @@ per input fingerprint, which the writer must maintain (not measured: a different
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from lineage_graph import LineageStore, NodeKind, NodeRef
 
+from . import _timing
 from ._build import Dag, Expected, build, reach
 
 __all__ = [
@@ -62,21 +62,18 @@ def _check(condition: bool, message: str) -> None:
         _wrong(message)
 
 
-def _samples(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
-    """One untimed warm-up call, then ``repeats`` timed calls; returns the last answer."""
-    result = fn()
-    samples = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        result = fn()
-        samples.append(time.perf_counter() - t)
-    return samples, result
+def _samples(h: Any, fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any, Any]:
+    """One untimed warm-up call, then ``repeats`` timed calls; returns the times, the last
+    answer and where a call's time went (:mod:`bench._timing`; None for MLMD)."""
+    return _timing.samples(h, fn, repeats)
 
 
-def _result(label: str, samples: list[float], items: int = 0, note: str = "") -> Any:
+def _result(
+    label: str, samples: list[float], items: int = 0, note: str = "", breakdown: Any = None
+) -> Any:
     from ._workloads import Result
 
-    return Result(label, samples, items, note)
+    return Result(label, samples, items, note, breakdown)
 
 
 def _ms(samples: list[float]) -> str:
@@ -153,9 +150,9 @@ def _lg_walk(h: Any, s: Any, label: str, aid: int, exp: Expected, upstream: bool
     store: LineageStore = h.store
     ref = NodeRef(NodeKind.ARTIFACT, aid)
     walk = store.upstream if upstream else store.downstream
-    samples, graph = _samples(lambda: walk(ref), s.repeats)
+    samples, graph, breakdown = _samples(h, lambda: walk(ref), s.repeats)
     _verify_graph(graph, exp, f"{label} ({h.system})")
-    return _result(label, samples, exp.nodes)
+    return _result(label, samples, exp.nodes, breakdown=breakdown)
 
 
 def _native(h: Any, s: Any, label: str, aid: int, exp: Expected, up: bool, hops: int) -> Any:
@@ -236,15 +233,16 @@ def _mlmd_walk(
     if hops <= MLMD_MAX_HOPS or h.system not in REAL_MLMD:
         methods["subgraph"] = lambda: _subgraph(h.store, aid, upstream, hops)
     timed: dict[str, list[float]] = {}
+    breakdowns: dict[str, Any] = {}
     for name, fn in methods.items():
-        samples, graph = _samples(fn, s.repeats)
+        samples, graph, breakdowns[name] = _samples(h, fn, s.repeats)
         _verify_graph(graph, exp, f"{label} ({h.system}, {name})")
         timed[name] = samples
     best = min(timed, key=lambda n: sorted(timed[n])[len(timed[n]) // 2])
     others = ", ".join(f"{n} {_ms(v)}" for n, v in timed.items() if n != best)
     capped = "" if "subgraph" in timed else "; subgraph capped at 100 hops"
     note = f"best: {best}" + (f" ({others})" if others else "") + capped
-    return _result(label, timed[best], exp.nodes, note)
+    return _result(label, timed[best], exp.nodes, note, breakdowns[best])
 
 
 # -------------------------------------------------------------------------------- workloads
@@ -376,12 +374,14 @@ def _cache(
         done = size
         hit_inputs = [x_k, shared_ids[k % SHARED_INPUTS]]
         miss_inputs = [x_k, shared_ids[(k + 1) % SHARED_INPUTS]]
-        samples, got = _samples(lambda i=hit_inputs: lookup(i), s.repeats)
+        samples, got, breakdown = _samples(h, lambda i=hit_inputs: lookup(i), s.repeats)
         _check(got == (e_k, [out_k]), f"same-inputs hit ({h.system}): {got}, want {e_k}")
-        results.append(_result(f"same inputs: hit among {size:,} executions", samples, 1))
-        samples, got = _samples(lambda i=miss_inputs: lookup(i), s.repeats)
+        label = f"same inputs: hit among {size:,} executions"
+        results.append(_result(label, samples, 1, breakdown=breakdown))
+        samples, got, breakdown = _samples(h, lambda i=miss_inputs: lookup(i), s.repeats)
         _check(got is None, f"same-inputs miss ({h.system}): {got}")
-        results.append(_result(f"same inputs: miss among {size:,} executions", samples, 1))
+        label = f"same inputs: miss among {size:,} executions"
+        results.append(_result(label, samples, 1, breakdown=breakdown))
     return results
 
 
@@ -471,12 +471,14 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     for label, query, pick in FILTERS:
         want = {built.artifact_ids[i] for i in range(n) if pick(i)}
         options = metadata_store.ListOptions(filter_query=query)
-        samples, got = _samples(
-            lambda o=options: h.store.get_artifacts(list_options=o), min(s.repeats, FILTER_REPEATS)
+        samples, got, breakdown = _samples(
+            h,
+            lambda o=options: h.store.get_artifacts(list_options=o),
+            min(s.repeats, FILTER_REPEATS),
         )
         ids = {a.id for a in got}
         _check(ids == want, f"{label} ({h.system}): {len(ids)} artifacts, expected {len(want)}")
-        results.append(_result(f"{label}, {n:,} artifacts", samples, len(want)))
+        results.append(_result(f"{label}, {n:,} artifacts", samples, len(want), "", breakdown))
     # A page of the newest: what a UI's first screen asks for. One writer wrote them in order,
     # so the newest 100 (create time, then id, descending) are the 100 highest ids.
     label = "page: newest 100 by create time"
@@ -484,10 +486,12 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     options = metadata_store.ListOptions(
         limit=100, order_by=metadata_store.OrderByField.CREATE_TIME, is_asc=False
     )
-    samples, got = _samples(lambda: h.store.get_artifacts(list_options=options), s.repeats)
+    samples, got, breakdown = _samples(
+        h, lambda: h.store.get_artifacts(list_options=options), s.repeats
+    )
     page = [a.id for a in got]
     _check(page == want_page, f"{label} ({h.system}): {page[:3]}…, expected {want_page[:3]}…")
-    results.append(_result(f"{label}, {n:,} artifacts", samples, 100))
+    results.append(_result(f"{label}, {n:,} artifacts", samples, 100, "", breakdown))
     # The recently updated: 50 artifacts of the older half updated in one call come first (in
     # the order of their update times, which one call may spread over a few milliseconds),
     # then the newest of the rest, the highest ids.
@@ -501,12 +505,14 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     options = metadata_store.ListOptions(
         limit=100, order_by=metadata_store.OrderByField.UPDATE_TIME, is_asc=False
     )
-    samples, got = _samples(lambda: h.store.get_artifacts(list_options=options), s.repeats)
+    samples, got, breakdown = _samples(
+        h, lambda: h.store.get_artifacts(list_options=options), s.repeats
+    )
     page = [a.id for a in got]
     k = len(touched)
     _check(
         set(page[:k]) == set(touched) and page[k:] == rest[: 100 - k],
         f"{label} ({h.system}): {page[:3]}…, expected {touched[:3]}… then {rest[:3]}…",
     )
-    results.append(_result(f"{label}, {n:,} artifacts", samples, 100))
+    results.append(_result(f"{label}, {n:,} artifacts", samples, 100, "", breakdown))
     return results

@@ -27,6 +27,7 @@ from lineage_graph import (
 )
 
 from . import _reads as R
+from ._timing import Breakdown, recorded, samples
 
 SCALING_SYSTEMS = ("lg-memory", "lg-neo4j", "mlmd-fake", "mlmd-sqlite")
 
@@ -89,6 +90,7 @@ class Result:
     samples: list[float]
     items: int = 0
     note: str = ""
+    breakdown: Breakdown | None = None  # lineage-graph's systems: where a sample's time went
 
 
 @dataclass
@@ -157,18 +159,55 @@ class Workload:
         return impl(handle, sizes)
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+def _timed(h: Handle, fn: Callable[[], Any]) -> tuple[float, Any, Breakdown | None]:
     import time
 
-    t = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - t, result
+    with recorded(h) as breakdown:
+        t = time.perf_counter()
+        result = fn()
+        elapsed = time.perf_counter() - t
+    return elapsed, result, breakdown[0] if breakdown else None
 
 
 def _pb() -> Any:
     from ml_metadata.proto import metadata_store_pb2
 
     return metadata_store_pb2
+
+
+# ------------------------------------------------------------------------------- the floor
+
+ROUND_TRIP_CALLS = 200
+
+
+def round_trip_lg(h: Handle, s: Sizes) -> list[Result]:
+    """The floor under every lineage-graph row: a statement that does nothing (``RETURN 1``)
+    through the same client, transport and engine. A sample is the mean of 200 calls."""
+    backend = h.store.backend
+
+    def run() -> list[Any]:
+        rows: list[Any] = []
+        for _ in range(ROUND_TRIP_CALLS):
+            rows = backend.read("RETURN 1 AS one", name="bench/return_1")
+        return rows
+
+    times, rows, breakdown = samples(h, run, s.repeats)
+    check(rows == [{"one": 1}], f"RETURN 1 answered {rows}")
+    per_call = None
+    if breakdown is not None:
+        per_call = Breakdown(
+            breakdown.statements / ROUND_TRIP_CALLS,
+            breakdown.round_trips / ROUND_TRIP_CALLS,
+            None if breakdown.engine_s is None else breakdown.engine_s / ROUND_TRIP_CALLS,
+        )
+    return [
+        Result(
+            "floor: one round trip (RETURN 1)",
+            [t / ROUND_TRIP_CALLS for t in times],
+            1,
+            breakdown=per_call,
+        )
+    ]
 
 
 # ------------------------------------------------------------------------------------ ingest
@@ -208,10 +247,10 @@ def ingest_lg(h: Handle, s: Sizes) -> list[Result]:
             store.put_events(events[i : i + s.batch])
         return len(aids) + len(eids) + len(events)
 
-    elapsed, items = _timed(run)
+    elapsed, items, breakdown = _timed(h, run)
     check(items == s.ingest_items, f"ingested {items} items, expected {s.ingest_items}")
     check(len(store.get_events_by_execution_ids([1])) >= 1, "events missing after ingest")
-    return [Result("ingest: batched puts", [elapsed], items)]
+    return [Result("ingest: batched puts", [elapsed], items, breakdown=breakdown)]
 
 
 def ingest_mlmd(h: Handle, s: Sizes) -> list[Result]:
@@ -245,9 +284,9 @@ def ingest_mlmd(h: Handle, s: Sizes) -> list[Result]:
             store.put_events(events[i : i + s.batch])
         return len(aids) + len(eids) + len(events)
 
-    elapsed, items = _timed(run)
+    elapsed, items, breakdown = _timed(h, run)
     check(items == s.ingest_items, f"ingested {items} items, expected {s.ingest_items}")
-    return [Result("ingest: batched puts", [elapsed], items)]
+    return [Result("ingest: batched puts", [elapsed], items, breakdown=breakdown)]
 
 
 def _subgraph_batches(s: Sizes) -> list[tuple[int, int]]:
@@ -282,13 +321,13 @@ def subgraph_lg(h: Handle, s: Sizes) -> list[Result]:
             items += n_exec + n_art + len(edges)
         return items
 
-    elapsed, items = _timed(run)
+    elapsed, items, breakdown = _timed(h, run)
     check(
         store.count(store.get_artifact_type("DataSet").kind)
         == sum(a for _, a in _subgraph_batches(s)),
         "artifact count",
     )
-    return [Result("ingest: put_lineage_subgraph", [elapsed], items)]
+    return [Result("ingest: put_lineage_subgraph", [elapsed], items, breakdown=breakdown)]
 
 
 def subgraph_mlmd(h: Handle, s: Sizes) -> list[Result]:
@@ -316,8 +355,8 @@ def subgraph_mlmd(h: Handle, s: Sizes) -> list[Result]:
             items += n_exec + n_art + len(edges)
         return items
 
-    elapsed, items = _timed(run)
-    return [Result("ingest: put_lineage_subgraph", [elapsed], items)]
+    elapsed, items, breakdown = _timed(h, run)
+    return [Result("ingest: put_lineage_subgraph", [elapsed], items, breakdown=breakdown)]
 
 
 def put_execution_lg(h: Handle, s: Sizes) -> list[Result]:
@@ -337,12 +376,12 @@ def put_execution_lg(h: Handle, s: Sizes) -> list[Result]:
             )
         return s.put_execution_calls * 5  # execution + 2 artifacts + 2 events
 
-    elapsed, items = _timed(run)
+    elapsed, items, breakdown = _timed(h, run)
     check(
         len(store.get_events_by_artifact_ids([seed])) == s.put_execution_calls,
         "lost put_execution events",
     )
-    return [Result("ingest: put_execution, one call each", [elapsed], items)]
+    return [Result("ingest: put_execution, one call each", [elapsed], items, breakdown=breakdown)]
 
 
 def put_execution_mlmd(h: Handle, s: Sizes) -> list[Result]:
@@ -365,14 +404,15 @@ def put_execution_mlmd(h: Handle, s: Sizes) -> list[Result]:
             )
         return s.put_execution_calls * 5
 
-    elapsed, items = _timed(run)
+    elapsed, items, breakdown = _timed(h, run)
     check(len(store.get_events_by_artifact_ids([seed_id])) == s.put_execution_calls, "lost events")
-    return [Result("ingest: put_execution, one call each", [elapsed], items)]
+    return [Result("ingest: put_execution, one call each", [elapsed], items, breakdown=breakdown)]
 
 
 def workloads(large: bool = False) -> list[Workload]:
     """Every workload, in table order."""
     result = [
+        Workload("round_trip", round_trip_lg),
         Workload("ingest_batched", ingest_lg, ingest_mlmd),
         Workload("ingest_subgraph", subgraph_lg, subgraph_mlmd),
         Workload("put_execution", put_execution_lg, put_execution_mlmd),

@@ -48,6 +48,10 @@ class Row:
     ok: bool = True
     note: str = ""
     samples: list[float] = field(default_factory=list)
+    # lineage-graph's systems: one sample's statements, round trips and engine seconds
+    statements: float | None = None
+    round_trips: float | None = None
+    engine_s: float | None = None
 
     @property
     def per_second(self) -> float:
@@ -119,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  FAILED: {workload.name} on {system}: {text}", file=sys.stderr)
                     continue
             for r in results:
+                b = r.breakdown
                 rows.append(
                     Row(
                         r.label or workload.name,
@@ -128,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                         repeats=len(r.samples),
                         note=r.note,
                         samples=r.samples,
+                        statements=None if b is None else b.statements,
+                        round_trips=None if b is None else b.round_trips,
+                        engine_s=None if b is None else b.engine_s,
                     )
                 )
             load = _load()
@@ -182,8 +190,13 @@ def print_table(rows: list[Row]) -> None:
         if r.system in ("mlmd-fake", "mlmd-sqlite") and r.ok:
             # ratio against MLMD's in-memory store, or its SQLite file for on-disk rows
             baseline.setdefault(r.workload + "|" + r.system, r.median_s)
-    table = Table(title="lineage-graph vs MLMD (medians; ratio = our time / MLMD's time)")
-    for col in ("workload", "system", "median", "items/s", "x MLMD fake", "x MLMD sqlite", "note"):
+    table = Table(
+        title="lineage-graph vs MLMD (medians; ratio = our time / MLMD's time)",
+        caption="trips / engine: round trips and the engine's own time in one sample of a "
+        "lineage-graph row (Backend.record; engine times are summed over its statements)",
+    )
+    columns = ("workload", "system", "median", "items/s", "x MLMD fake", "x MLMD sqlite")
+    for col in (*columns, "trips / engine", "note"):
         table.add_column(
             col, justify="right" if col not in ("workload", "system", "note") else "left"
         )
@@ -197,9 +210,18 @@ def print_table(rows: list[Row]) -> None:
             f"{r.per_second:,.0f}" if r.per_second else "",
             f"{r.median_s / fake:.3f}" if fake and r.ok else "",
             f"{r.median_s / sqlite:.3f}" if sqlite and r.ok else "",
+            fmt_breakdown(r),
             r.note,
         )
-    Console(width=160).print(table)
+    Console(width=180).print(table)
+
+
+def fmt_breakdown(row: Row) -> str:
+    if row.round_trips is None:
+        return ""
+    trips = f"{row.round_trips:,.0f}" if row.round_trips >= 10 else f"{row.round_trips:.3g}"
+    engine = "?" if row.engine_s is None else fmt_time(row.engine_s)
+    return f"{trips} / {engine}"
 
 
 def fmt_time(seconds: float) -> str:

@@ -49,6 +49,19 @@ def test_bench_smoke_verifies_every_answer(tmp_path: Path) -> None:
         assert any(w.startswith('filter: uri LIKE "%/data"') for w in workloads)
     native = {r["system"] for r in rows if r["workload"] == "upstream: chain of 50 generations"}
     assert {"lg-memory", "lg-disk"} <= native
+    # Where the time went: every row of ours records its statements, MLMD's none.
+    ours = [r for r in rows if r["system"] in ("lg-memory", "lg-disk", "lg-mlmd-adapter")]
+    assert ours and all(r["round_trips"] >= 1 and r["engine_s"] is not None for r in ours)
+    assert all(r["round_trips"] is None for r in rows if r["system"].startswith("mlmd-"))
+    floor = [r for r in rows if r["workload"] == "floor: one round trip (RETURN 1)"]
+    assert {r["system"] for r in floor} == {"lg-memory", "lg-disk"}
+    assert all(r["round_trips"] == 1 and r["statements"] == 1 for r in floor)
+    chain = next(
+        r
+        for r in rows
+        if r["system"] == "lg-memory" and r["workload"] == "upstream: chain of 10 generations"
+    )
+    assert chain["round_trips"] == 1  # one engine walk answers it
 
 
 def test_bench_oracle_accepts_the_real_answer_and_rejects_a_wrong_one(store: Any) -> None:

@@ -7,13 +7,14 @@ objects). Repositories above the seam never see a driver type or a driver except
 
 from __future__ import annotations
 
+import contextlib
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-__all__ = ["Backend", "Dialect", "IndexSpec", "Row", "SchemaSpec"]
+__all__ = ["Backend", "Dialect", "IndexSpec", "Row", "SchemaSpec", "Statement"]
 
 Row = dict[str, Any]
 Dialect = Literal["neo4j", "falkordb"]
@@ -65,11 +66,48 @@ class SchemaSpec:
     property_keys: Sequence[str] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement a backend ran while :meth:`Backend.record` was recording.
+
+    ``seconds`` is the client's wall time for it (the round trips, the engine, encoding the
+    parameters and reading the reply); ``engine_seconds`` is what the engine reports it spent
+    (FalkorDB: the reply's "Query internal execution time"; Neo4j: the summary's
+    ``result_available_after`` + ``result_consumed_after``, in whole milliseconds), None when it
+    reports nothing. ``round_trips``: requests sent for it (FalkorDB's settle step sends four).
+    """
+
+    name: str
+    write: bool
+    seconds: float
+    engine_seconds: float | None
+    round_trips: int = 1
+
+
 class Backend(ABC):
     """One engine. Construct through :func:`lineage_graph.backends.open_backend`."""
 
     #: Which ``cypher/<dialect>/`` overrides apply to this engine.
     dialect: ClassVar[Dialect]
+    #: The logs of the :meth:`record` blocks running now (none: nothing is timed).
+    _recording: tuple[list[Statement], ...] = ()
+
+    @contextlib.contextmanager
+    def record(self) -> Iterator[list[Statement]]:
+        """Record every statement this backend runs while the block runs, in order: where the
+        time of a call goes (round trips, engine, client). ``bench/compare.py`` uses it for its
+        per-row breakdown. Blocks may nest; the statements of other threads using this backend
+        meanwhile are recorded too."""
+        log: list[Statement] = []
+        self._recording = (*self._recording, log)
+        try:
+            yield log
+        finally:
+            self._recording = tuple(r for r in self._recording if r is not log)
+
+    def _recorded(self, statement: Statement) -> None:
+        for log in self._recording:
+            log.append(statement)
 
     @abstractmethod
     def read(

@@ -26,7 +26,7 @@ from ..exceptions import (
     LineageGraphError,
     QueryError,
 )
-from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec
+from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Statement
 from ._falkordb_server import ServerProcess
 from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
 
@@ -97,6 +97,18 @@ def _close_open_stores() -> None:
 # its exit must not close them (it would shut down or unlink the parent's live server).
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_OPEN.clear)
+
+
+_ENGINE_TIME = "Query internal execution time:"
+
+
+def _engine_seconds(stats: Any) -> float | None:
+    """The engine's own time for a statement, from its reply's statistics lines."""
+    for line in stats if isinstance(stats, list) else ():
+        if isinstance(line, str) and line.startswith(_ENGINE_TIME):
+            with contextlib.suppress(ValueError, IndexError):
+                return float(line[len(_ENGINE_TIME) :].split()[0]) / 1000
+    return None
 
 
 class EmbeddedBackend(Backend):
@@ -309,6 +321,7 @@ class EmbeddedBackend(Backend):
         for attempt in range(attempts):
             try:
                 command = "GRAPH.QUERY" if write else "GRAPH.RO_QUERY"
+                started = time.perf_counter() if self._recording else 0.0
                 with self._lock:
                     if self._closed:  # closed by another thread while this one waited
                         raise EngineError("the store is closed")
@@ -316,6 +329,15 @@ class EmbeddedBackend(Backend):
                         command, self._graph.name, text, "--compact"
                     )
                 rows = read_reply(reply, self._graph)
+                if self._recording:
+                    self._recorded(
+                        Statement(
+                            name,
+                            write,
+                            time.perf_counter() - started,
+                            _engine_seconds(reply[-1] if reply else []),
+                        )
+                    )
                 if write and self._settler is not None and reply and self._settler.wrote(reply[-1]):
                     self._settle()
                 return rows
@@ -363,6 +385,8 @@ class EmbeddedBackend(Backend):
         except (redis.exceptions.RedisError, ValueError, TypeError):
             return
         self._settler.merged(elapsed)
+        if self._recording:
+            self._recorded(Statement("settle pending edges", False, elapsed, None, round_trips=4))
 
     def ensure_property_keys(self, keys: Iterable[str]) -> None:
         """Register the keys this object has not registered yet, by a statement with nothing in

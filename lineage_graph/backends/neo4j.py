@@ -12,6 +12,7 @@ Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -31,7 +32,7 @@ from ..exceptions import (
     QueryError,
 )
 from . import NEO4J_SCHEMES
-from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec
+from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Statement
 
 __all__ = ["Neo4jBackend"]
 
@@ -229,17 +230,28 @@ class Neo4jBackend(Backend):
         # from user input: it comes from cypher/ files, values travel as parameters. Transaction
         # functions take the text itself (``neo4j.Query`` is for ``session.run`` only).
         parameters = dict(params) if params else {}
+        recording = bool(self._recording)
+        engine_ms: list[int | None] = [None]  # of the attempt that committed
 
         def work(tx: neo4j.ManagedTransaction) -> list[Row]:
-            return [record.data() for record in tx.run(query, parameters)]
+            result = tx.run(query, parameters)
+            rows = [record.data() for record in result]
+            if recording:
+                summary = result.consume()
+                times = (summary.result_available_after, summary.result_consumed_after)
+                engine_ms[0] = None if None in times else sum(t or 0 for t in times)
+            return rows
 
+        started = time.perf_counter() if recording else 0.0
         try:
             with self._session() as session:
-                if write:
-                    return session.execute_write(work)
-                return session.execute_read(work)
+                rows = session.execute_write(work) if write else session.execute_read(work)
         except _DRIVER_ERRORS as exc:
             raise self._error(exc, name) from exc
+        if recording:
+            engine = None if engine_ms[0] is None else engine_ms[0] / 1000
+            self._recorded(Statement(name, write, time.perf_counter() - started, engine))
+        return rows
 
     def read(
         self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""

@@ -1,0 +1,78 @@
+"""Timing shared by the workloads: timed samples, and where a sample's time went.
+
+For lineage-graph's systems every timed sample runs under :meth:`Backend.record`, which logs
+each statement the store sent, its wall time and the engine's own time. A row then says how
+many round trips one sample took and how much of it the engine spent: the rest is the client
+(encoding parameters, reading the reply, building models) and the transport, whose floor the
+``floor: one round trip`` row measures in the same run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lineage_graph.backends import Backend, Statement
+
+__all__ = ["Breakdown", "backend_of", "recorded", "samples"]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One timed sample of a lineage-graph row, on average: statements, round trips and the
+    engine's own seconds (None when the engine reported no time for some statement)."""
+
+    statements: float
+    round_trips: float
+    engine_s: float | None
+
+    @classmethod
+    def of(cls, log: Sequence[Statement], samples: int) -> Breakdown:
+        n = max(samples, 1)
+        engine = [s.engine_seconds for s in log]
+        return cls(
+            statements=len(log) / n,
+            round_trips=sum(s.round_trips for s in log) / n,
+            engine_s=None if None in engine else sum(e or 0.0 for e in engine) / n,
+        )
+
+
+def backend_of(handle: Any) -> Backend | None:
+    """The lineage-graph backend behind a bench handle (None for MLMD itself)."""
+    if handle.system == "lg-mlmd-adapter":
+        return handle.store.lineage_store.backend  # type: ignore[no-any-return]
+    if handle.kind == "lg":
+        return handle.store.backend  # type: ignore[no-any-return]
+    return None
+
+
+@contextlib.contextmanager
+def recorded(handle: Any, samples: int = 1) -> Iterator[list[Breakdown]]:
+    """Record the block's statements; afterwards the yielded list holds their breakdown per
+    sample (empty for MLMD)."""
+    backend = backend_of(handle)
+    out: list[Breakdown] = []
+    if backend is None:
+        yield out
+        return
+    with backend.record() as log:
+        yield out
+    out.append(Breakdown.of(log, samples))
+
+
+def samples(
+    handle: Any, fn: Callable[[], Any], repeats: int
+) -> tuple[list[float], Any, Breakdown | None]:
+    """One untimed warm-up call, then ``repeats`` timed calls (recorded); returns the times,
+    the last answer and the breakdown of a call."""
+    result = fn()
+    times = []
+    with recorded(handle, repeats) as breakdown:
+        for _ in range(repeats):
+            t = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - t)
+    return times, result, breakdown[0] if breakdown else None
