@@ -436,16 +436,20 @@ class EmbeddedBackend(Backend):
 
         self._schema = spec
         existing = self._existing_indexes()
+        created = False
         for index in spec.indexes:
             for prop in index.properties:
                 if (index.label, prop) in existing:
                     continue
                 try:
                     self._graph.create_node_range_index(index.label, prop)
+                    created = True
                 except redis.exceptions.ResponseError as exc:
                     if "already indexed" not in str(exc):
                         raise _map_error(exc, "schema") from exc
                 existing.add((index.label, prop))
+        if created:
+            self._await_indexes()
         constraints = self._existing_constraints()
         for index in spec.indexes:
             if index.unique and index.checked_by_writes:
@@ -497,6 +501,18 @@ class EmbeddedBackend(Backend):
             "RETURN type, label, properties, status"
         )
         return {(r["label"], tuple(r["properties"])) for r in rows if r["type"] == "UNIQUE"}
+
+    def _await_indexes(self, timeout: float = 300.0) -> None:
+        """Indexes are built in the background (a store made by an earlier version gets the
+        new ones when it opens): wait until every one is OPERATIONAL, as Neo4j's backend waits
+        for its own. Queries are right meanwhile too, only slower (no window bound relies on
+        the index, see mlmd/_listing.py); a build that outlasts ``timeout`` is left running."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.read("CALL db.indexes() YIELD status RETURN status")
+            if all(r["status"] == "OPERATIONAL" for r in rows):
+                return
+            time.sleep(0.01)
 
     def _await_constraints(self, timeout: float = 60.0) -> None:
         """Unique constraints are built asynchronously: wait until none is PENDING."""

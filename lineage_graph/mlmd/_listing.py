@@ -70,6 +70,13 @@ _TOKEN_VERSION = 1
 #: milliseconds, and one write gives all its nodes the same one.
 _MIN_SPAN = {"id": 64, "create_time": 16, "last_update_time": 16}
 _MAX_SPAN = 1 << 62
+#: A window's bounds stay within ±2^53; past them its side is open (no condition at all).
+#: FalkorDB 4.16's range index holds doubles (exact to 2^53), and where it compares row by row
+#: (an index still being built, a plan that filters after another seek) ``a >= b`` overflows
+#: once ``a - b`` passes the int64 range: ``1 >= -9223372036854775808`` is false. Ids and
+#: millisecond times lie far inside; values beyond (possible only in imported data) are still
+#: listed, by the open windows, in order as exact as the engine's comparisons.
+_EXACT = 1 << 53
 
 
 @dataclass(frozen=True)
@@ -166,14 +173,15 @@ def build_list_query(
     type_id: int | None = None,
     *,
     nodes: bool = False,
-    window: tuple[int, int] | None = None,
+    window: tuple[int | None, int | None] | None = None,
     rows: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The Cypher text and parameters of ``query`` (exposed for tests and the linter): one row
     holding every ``[order value, id]`` pair, or with ``nodes`` one row per node (its stored
     properties), so the caller need not fetch the nodes again by id. ``window`` keeps the order
-    property within ``[lo, hi]``; ``rows`` is the number of rows a limited query keeps (default:
-    ``limit + 1``, which tells the caller whether a next page exists)."""
+    property within ``[lo, hi]`` (None: that side is open, no condition); ``rows`` is the number
+    of rows a limited query keeps (default: ``limit + 1``, which tells the caller whether a next
+    page exists)."""
     _validate(query)
     compiled = compile_filter(query.filter_query, query.kind)
     params: dict[str, Any] = dict(compiled.params)
@@ -191,8 +199,13 @@ def build_list_query(
     by_id = query.order_by == "id"
     if window is not None:
         # a range on the bare (indexed) property: the engine seeks it in the index
-        conds.append(f"{order_prop} >= $window_lo AND {order_prop} <= $window_hi")
-        params["window_lo"], params["window_hi"] = window
+        lo, hi = window
+        if lo is not None:
+            conds.append(f"{order_prop} >= $window_lo")
+            params["window_lo"] = lo
+        if hi is not None:
+            conds.append(f"{order_prop} <= $window_hi")
+            params["window_hi"] = hi
     if query.page_token:
         after_value, after_id, _ = _decode_token(query, query.page_token)
         params["after_id"] = after_id
@@ -340,13 +353,19 @@ def _windowed_items(
     open on the near side (a first page: from the start hint; a later page: from the token's
     value, whose ties the token's own condition sorts out); once a window passes the end hint
     (ascending: the id sequence's end or the clock; descending: 0) the next one is open on the
-    far side and is the last. ``need``: the items wanted (default ``limit + 1``). Returns the
-    items and the width the next page should start with: twice the part of the last window the
-    page used."""
+    far side and is the last. An open side (None) has no condition. ``need``: the items wanted
+    (default ``limit + 1``). Returns the items and the width the next page should start with:
+    twice the part of the last window the page used.
+
+    The windows are separate statements: a node whose order value changes while they run (an
+    update, by update time) is kept once, where it was first read, and may be missed if it
+    moves into a window already read, as it may between MLMD's own pages."""
     field = query.order_by
     asc = query.is_asc
     need = (query.limit or 0) + 1 if need is None else need
     span = _MIN_SPAN[field]
+    lo: int | None
+    hi: int | None
     if query.page_token:
         after_value, after_id, width = _decode_token(query, query.page_token)
         position = after_id if field == "id" else int(after_value)
@@ -360,31 +379,38 @@ def _windowed_items(
         start = _start_hint(store, query, type_id)
         if start is None:
             return [], span
-        lo, hi = (INT64_MIN, start + span - 1) if asc else (start - span + 1, INT64_MAX)
+        lo, hi = (None, start + span - 1) if asc else (start - span + 1, None)
     end: int | None = None  # ascending: past it, the next window is the last (open) one
     if not asc:
         end = 0
     elif field != "id":
         end = now_ms()
-    # One text for every window (the filter compiled and the token decoded once): only the
+    # One text per shape of window (the filter compiled and the token decoded once): only the
     # window's bounds and row count change between them.
-    statement = build_list_query(
-        query, store.backend.dialect, type_id, nodes=nodes, window=(0, 0), rows=need
-    )
+    statements: dict[tuple[bool, bool], tuple[str, dict[str, Any]]] = {}
     items: list[_Item] = []
+    seen: set[int] = set()
     while True:
-        lo, hi = max(lo, INT64_MIN), min(hi, INT64_MAX)
+        lo = None if lo is not None and abs(lo) >= _EXACT else lo
+        hi = None if hi is not None and abs(hi) >= _EXACT else hi
+        shape = (lo is not None, hi is not None)
+        if shape not in statements:
+            statements[shape] = build_list_query(
+                query, store.backend.dialect, type_id, nodes=nodes, window=(lo, hi), rows=need
+            )
+        bounds = {"window_lo": lo, "window_hi": hi}
         wanted = need - len(items)
         got = _fetch(
             store,
             query,
             type_id,
             nodes=nodes,
-            statement=statement,
-            window_lo=lo,
-            window_hi=hi,
+            statement=statements[shape],
             limit=wanted,
+            **{k: v for k, v in bounds.items() if v is not None},
         )
+        got = [item for item in got if item.id not in seen]  # moved by a concurrent update
+        seen.update(item.id for item in got)
         items.extend(got)
         if len(items) >= need:
             # The part of this window the page used, from its near edge: across the gap the
@@ -393,19 +419,23 @@ def _windowed_items(
             # dense ids, one page reads that many ids and the next narrows again. An open edge
             # has no width: the items' spread stands for it.
             near = lo if asc else hi
-            edge = got[0].order if near in (INT64_MIN, INT64_MAX) else near
+            edge = got[0].order if near is None else near
             width = 2 * (abs(got[-1].order - edge) + 1)
             return items, min(max(width, _MIN_SPAN[field]), _MAX_SPAN)
-        if (asc and hi == INT64_MAX) or (not asc and lo == INT64_MIN):
+        if (asc and hi is None) or (not asc and lo is None):
             return items, span  # the open last window: nothing lies beyond it
         if 2 * len(got) < wanted:  # under half of what the page needed (an empty one always)
             span = min(2 * span, _MAX_SPAN)
         if end is None:  # ascending by id: the sequence's end, read once a page goes on
             end = Repository(store.backend).id_end(query.kind.value)
         if asc:
-            lo, hi = hi + 1, (INT64_MAX if hi >= end else hi + span)
+            assert hi is not None
+            last = hi
+            lo, hi = last + 1, (None if last >= end else last + span)
         else:
-            lo, hi = (INT64_MIN if lo <= end else lo - span), lo - 1
+            assert lo is not None
+            last = lo
+            lo, hi = (None if last <= end else last - span), last - 1
 
 
 def list_node_ids(store: LineageStore, query: ListQuery) -> tuple[list[int], str | None]:
