@@ -23,7 +23,8 @@ __all__ = ["Breakdown", "backend_of", "recorded", "samples"]
 @dataclass(frozen=True)
 class Breakdown:
     """One timed sample of a lineage-graph row, on average: statements, round trips and the
-    engine's own seconds (None when the engine reported no time for some statement)."""
+    engine's own seconds, summed over the statements that report it (None: none did; the
+    embedded store's settle step reports none)."""
 
     statements: float
     round_trips: float
@@ -32,11 +33,11 @@ class Breakdown:
     @classmethod
     def of(cls, log: Sequence[Statement], samples: int) -> Breakdown:
         n = max(samples, 1)
-        engine = [s.engine_seconds for s in log]
+        engine = [s.engine_seconds for s in log if s.engine_seconds is not None]
         return cls(
             statements=len(log) / n,
             round_trips=sum(s.round_trips for s in log) / n,
-            engine_s=None if None in engine else sum(e or 0.0 for e in engine) / n,
+            engine_s=sum(engine) / n if engine else None,
         )
 
 
