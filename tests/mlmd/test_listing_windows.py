@@ -38,6 +38,7 @@ class Row:
 
 
 ORDERS = ("id", "create_time", "last_update_time")
+Lister = Callable[[LineageStore, ListQuery], tuple[list[Any], str | None]]
 
 
 def _set_times(
@@ -102,6 +103,25 @@ def _key(order_by: str) -> Callable[[Row], tuple[int, int]]:
     return lambda r: (r.updated, r.id)
 
 
+def _walk(
+    store: LineageStore, lister: Lister = list_node_ids, **fields: Any
+) -> tuple[list[int], int]:
+    """Every page of one listing (``ListQuery`` fields but the kind and token), following the
+    tokens: the ids in order and the number of pages. Only a full page may have a next one."""
+    got: list[int] = []
+    token: str | None = None
+    pages = 0
+    while True:
+        page, token = lister(store, ListQuery(kind=A, page_token=token, **fields))
+        ids = [p if isinstance(p, int) else p.id for p in page]
+        assert len(ids) <= fields["limit"]
+        got += ids
+        pages += 1
+        if token is None:
+            return got, pages
+        assert len(ids) == fields["limit"]
+
+
 CASES = [
     (order_by, is_asc, limit)
     for order_by in ORDERS
@@ -125,27 +145,15 @@ def test_pages_hold_what_one_ordered_statement_would(
     for filter_query, type_name, pick in SELECTIONS:
         want = [r.id for r in sorted(filter(pick, rows), key=_key(order_by), reverse=not is_asc)]
         for lister in (list_node_ids, list_nodes):
-            got: list[int] = []
-            token: str | None = None
-            pages = 0
-            while True:
-                query = ListQuery(
-                    kind=A,
-                    filter_query=filter_query,
-                    order_by=order_by,
-                    is_asc=is_asc,
-                    limit=limit,
-                    page_token=token,
-                    type_name=type_name,
-                )
-                page, token = lister(store, query)  # type: ignore[operator]
-                ids = [p if isinstance(p, int) else p.id for p in page]
-                assert len(ids) <= limit
-                got += ids
-                pages += 1
-                if token is None:
-                    break
-                assert len(ids) == limit  # only a full page has a next one
+            got, pages = _walk(
+                store,
+                lister,
+                filter_query=filter_query,
+                order_by=order_by,
+                is_asc=is_asc,
+                limit=limit,
+                type_name=type_name,
+            )
             assert got == want, (filter_query, type_name, lister.__name__)
             assert pages == max(1, -(-len(want) // limit))  # a token always has a next item
 
@@ -173,16 +181,7 @@ def test_updates_move_nodes_in_pages_by_update_time(store: LineageStore) -> None
     stored = {a.id: a.last_update_time_since_epoch or 0 for a in store.get_artifacts()}
     for is_asc in (True, False):
         want = sorted(stored, key=lambda i: (stored[i], i), reverse=not is_asc)
-        got: list[int] = []
-        token: str | None = None
-        while True:
-            query = ListQuery(
-                kind=A, order_by="last_update_time", is_asc=is_asc, limit=8, page_token=token
-            )
-            page, token = list_node_ids(store, query)
-            got += page
-            if token is None:
-                break
+        got, _ = _walk(store, order_by="last_update_time", is_asc=is_asc, limit=8)
         assert got == want
     newest, _ = list_node_ids(
         store, ListQuery(kind=A, order_by="last_update_time", is_asc=False, limit=3)
@@ -222,17 +221,8 @@ def test_reads_follow_the_pages_not_the_gaps(store: LineageStore) -> None:
         by = updated if order_by == "last_update_time" else times
         for is_asc in (True, False):
             want = sorted(by, key=lambda i: (by[i], i), reverse=not is_asc)
-            got: list[int] = []
-            token: str | None = None
             with reads_of(store) as names:
-                while True:
-                    query = ListQuery(
-                        kind=A, order_by=order_by, is_asc=is_asc, limit=4, page_token=token
-                    )
-                    page, token = list_node_ids(store, query)
-                    got += page
-                    if token is None:
-                        break
+                got, _ = _walk(store, order_by=order_by, is_asc=is_asc, limit=4)
             assert got == want
             # 16 pages; measured 21-63 reads. Windows of the narrowest width stepping over the
             # gaps would take ~190 (by id) and ~1.7 million (by create time).
@@ -282,22 +272,14 @@ def test_pages_are_right_where_the_engine_compares_row_by_row(
             want = [
                 r.id for r in sorted(filter(pick, rows), key=_key(order_by), reverse=not is_asc)
             ]
-            got: list[int] = []
-            token: str | None = None
-            while True:
-                query = ListQuery(
-                    kind=A,
-                    filter_query=filter_query,
-                    order_by=order_by,
-                    is_asc=is_asc,
-                    limit=limit,
-                    page_token=token,
-                    type_name=type_name,
-                )
-                page, token = list_node_ids(store, query)
-                got += page
-                if token is None:
-                    break
+            got, _ = _walk(
+                store,
+                filter_query=filter_query,
+                order_by=order_by,
+                is_asc=is_asc,
+                limit=limit,
+                type_name=type_name,
+            )
             assert got == want, (is_asc, limit, filter_query, type_name)
 
 
