@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,10 @@ class SchemaSpec:
     property_keys: Sequence[str] = field(default_factory=tuple)
 
 
+#: Guards the start and end of :meth:`Backend.record` blocks (threads may record at once).
+_RECORDERS = threading.Lock()
+
+
 @dataclass(frozen=True)
 class Statement:
     """One statement a backend ran while :meth:`Backend.record` was recording.
@@ -74,7 +79,9 @@ class Statement:
     parameters and reading the reply); ``engine_seconds`` is what the engine reports it spent
     (FalkorDB: the reply's "Query internal execution time"; Neo4j: the summary's
     ``result_available_after`` + ``result_consumed_after``, in whole milliseconds), None when it
-    reports nothing. ``round_trips``: requests sent for it (FalkorDB's settle step sends four).
+    reports nothing. ``round_trips``: network round trips it took (FalkorDB: one per request,
+    two for a read retried after a restart, four for the settle step; Neo4j: two, the
+    transaction's pipelined BEGIN, RUN and PULL, then its COMMIT).
     """
 
     name: str
@@ -99,11 +106,13 @@ class Backend(ABC):
         per-row breakdown. Blocks may nest; the statements of other threads using this backend
         meanwhile are recorded too."""
         log: list[Statement] = []
-        self._recording = (*self._recording, log)
+        with _RECORDERS:
+            self._recording = (*self._recording, log)
         try:
             yield log
         finally:
-            self._recording = tuple(r for r in self._recording if r is not log)
+            with _RECORDERS:
+                self._recording = tuple(r for r in self._recording if r is not log)
 
     def _recorded(self, statement: Statement) -> None:
         for log in self._recording:

@@ -250,7 +250,11 @@ class Neo4jBackend(Backend):
             raise self._error(exc, name) from exc
         if recording:
             engine = None if engine_ms[0] is None else engine_ms[0] / 1000
-            self._recorded(Statement(name, write, time.perf_counter() - started, engine))
+            # the managed transaction: BEGIN, RUN and PULL pipelined, then COMMIT; the time
+            # includes the driver's retries of transient faults
+            self._recorded(
+                Statement(name, write, time.perf_counter() - started, engine, round_trips=2)
+            )
         return rows
 
     def read(

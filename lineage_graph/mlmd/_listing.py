@@ -70,7 +70,7 @@ _TOKEN_VERSION = 1
 #: milliseconds, and one write gives all its nodes the same one.
 _MIN_SPAN = {"id": 64, "create_time": 16, "last_update_time": 16}
 _MAX_SPAN = 1 << 62
-#: A window's bounds stay within ±2^53; past them its side is open (no condition at all).
+#: A window's far side stays within ±2^53; past it that side is open (no condition at all).
 #: FalkorDB 4.16's range index holds doubles (exact to 2^53), and where it compares row by row
 #: (an index still being built, a plan that filters after another seek) ``a >= b`` overflows
 #: once ``a - b`` passes the int64 range: ``1 >= -9223372036854775808`` is false. Ids and
@@ -391,8 +391,12 @@ def _windowed_items(
     items: list[_Item] = []
     seen: set[int] = set()
     while True:
-        lo = None if lo is not None and abs(lo) >= _EXACT else lo
-        hi = None if hi is not None and abs(hi) >= _EXACT else hi
+        # only the far side opens: the near side is where the walk stands (the token's own
+        # condition, exact, keeps what lies before a token's position out)
+        if asc and hi is not None and hi >= _EXACT:
+            hi = None
+        if not asc and lo is not None and lo <= -_EXACT:
+            lo = None
         shape = (lo is not None, hi is not None)
         if shape not in statements:
             statements[shape] = build_list_query(
@@ -400,16 +404,18 @@ def _windowed_items(
             )
         bounds = {"window_lo": lo, "window_hi": hi}
         wanted = need - len(items)
+        # A node already in the page (moved here by a concurrent update) may come back once;
+        # reading that many more rows keeps the window whole when they are dropped.
         got = _fetch(
             store,
             query,
             type_id,
             nodes=nodes,
             statement=statements[shape],
-            limit=wanted,
+            limit=wanted + len(seen),
             **{k: v for k, v in bounds.items() if v is not None},
         )
-        got = [item for item in got if item.id not in seen]  # moved by a concurrent update
+        got = [item for item in got if item.id not in seen][:wanted]
         seen.update(item.id for item in got)
         items.extend(got)
         if len(items) >= need:
