@@ -404,15 +404,17 @@ def _windowed_items(
             )
         bounds = {"window_lo": lo, "window_hi": hi}
         wanted = need - len(items)
-        # A node already in the page (moved here by a concurrent update) may come back once;
-        # reading that many more rows keeps the window whole when they are dropped.
+        # By update time, a node already in the page (moved here by a concurrent update) may
+        # come back once; reading that many more rows keeps the window whole when they are
+        # dropped. Ids and create times never change: no node comes back.
+        again = len(seen) if field == "last_update_time" else 0
         got = _fetch(
             store,
             query,
             type_id,
             nodes=nodes,
             statement=statements[shape],
-            limit=wanted + len(seen),
+            limit=wanted + again,
             **{k: v for k, v in bounds.items() if v is not None},
         )
         got = [item for item in got if item.id not in seen][:wanted]
