@@ -26,11 +26,9 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -56,15 +54,6 @@ class Row:
     @property
     def per_second(self) -> float:
         return self.items / self.median_s if self.items and self.median_s else 0.0
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
-    samples, result = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        result = fn()
-        samples.append(time.perf_counter() - t)
-    return samples, result
 
 
 @contextlib.contextmanager
