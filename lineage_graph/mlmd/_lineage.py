@@ -9,14 +9,14 @@ difference: ``max_num_hops`` is not capped at 100, and unset means unbounded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..lineage import NodeFilter, NodeRef
-from ..models import Direction, NodeKind, NodeType
+from ..models import Direction, Node, NodeKind
 from ..store import LineageStore
 from . import _convert
 
@@ -95,10 +95,15 @@ def _mask(field_mask_paths: Sequence[str] | None) -> set[str]:
     return set(field_mask_paths)
 
 
-def _types(store: LineageStore, kind: NodeKind, type_ids: Iterable[int | None]) -> list[Any]:
-    ids = sorted({i for i in type_ids if i is not None})
-    found: list[NodeType] = store.get_types_by_id(kind, ids) if ids else []
-    return [_convert.type_to_proto(t) for t in found]
+def _types(
+    store: LineageStore, nodes: Mapping[NodeKind, Iterable[Node]]
+) -> dict[NodeKind, list[Any]]:
+    """The type protos of each kind's nodes, read in one statement."""
+    ids = {
+        kind: sorted({n.type_id for n in ns if n.type_id is not None}) for kind, ns in nodes.items()
+    }
+    found = store._types.get_by_ids_of_kinds(ids) if any(ids.values()) else {}
+    return {kind: [_convert.type_to_proto(t) for t in found.get(kind, [])] for kind in nodes}
 
 
 def get_lineage_subgraph(
@@ -130,21 +135,24 @@ def get_lineage_subgraph(
     events = [e for e in graph.events if e.artifact_id in keep_a and e.execution_id in keep_e]
 
     mask = _mask(field_mask_paths)
+    typed: dict[NodeKind, Iterable[Node]] = {}
+    if "artifact_types" in mask:
+        typed[NodeKind.ARTIFACT] = artifacts
+    if "execution_types" in mask:
+        typed[NodeKind.EXECUTION] = executions
+    if "context_types" in mask:
+        typed[NodeKind.CONTEXT] = contexts
+    types = _types(store, typed) if typed else {}
     out = pb.LineageGraph()
     if "artifacts" in mask:
         out.artifacts.extend(_convert.node_to_proto(a) for a in artifacts)
-    if "artifact_types" in mask:
-        out.artifact_types.extend(_types(store, NodeKind.ARTIFACT, (a.type_id for a in artifacts)))
+    out.artifact_types.extend(types.get(NodeKind.ARTIFACT, []))
     if "executions" in mask:
         out.executions.extend(_convert.node_to_proto(e) for e in executions)
-    if "execution_types" in mask:
-        out.execution_types.extend(
-            _types(store, NodeKind.EXECUTION, (e.type_id for e in executions))
-        )
+    out.execution_types.extend(types.get(NodeKind.EXECUTION, []))
     if "contexts" in mask:
         out.contexts.extend(_convert.node_to_proto(c) for c in contexts)
-    if "context_types" in mask:
-        out.context_types.extend(_types(store, NodeKind.CONTEXT, (c.type_id for c in contexts)))
+    out.context_types.extend(types.get(NodeKind.CONTEXT, []))
     if "events" in mask:
         out.events.extend(_convert.event_to_proto(e) for e in events)
     if "attributions" in mask:
