@@ -66,8 +66,8 @@ class CompositeWriter:
         for c in contexts:
             if c.id is None:
                 existing = stored.get(next(key_iter))
-                if existing is not None:
-                    c = c.model_copy(update={"id": existing})
+                if existing is not None:  # linked as it is stored (MLMD): a reference
+                    c = Context.model_construct(id=existing)
             out.append(c)
         return out
 

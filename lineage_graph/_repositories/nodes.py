@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -29,7 +31,7 @@ from ._base import Repository, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository
 
-__all__ = ["NodeRepository", "PreparedNodes", "decode_node"]
+__all__ = ["NodeRepository", "PreparedNodes", "decode_node", "names_kept"]
 
 N = TypeVar("N", bound=Node)
 
@@ -38,6 +40,22 @@ _MODEL: dict[NodeKind, type[Node]] = {
     NodeKind.EXECUTION: Execution,
     NodeKind.CONTEXT: Context,
 }
+
+#: Node kinds whose updates keep the stored name, whatever name they give (none by default:
+#: the native API renames). MLMD's rule for artifacts and executions (its UPDATE statements
+#: have no name column; contexts can be renamed), set by the MLMD adapter around its writes.
+_NAMES_KEPT: ContextVar[frozenset[NodeKind]] = ContextVar("names_kept", default=frozenset())
+
+
+@contextmanager
+def names_kept(*kinds: NodeKind) -> Iterator[None]:
+    """Within the block (this thread or task only), updates of ``kinds`` keep stored names."""
+    token = _NAMES_KEPT.set(frozenset(kinds))
+    try:
+        yield
+    finally:
+        _NAMES_KEPT.reset(token)
+
 
 _DIR = {
     NodeKind.ARTIFACT: "artifacts",
@@ -260,6 +278,10 @@ class NodeRepository(Repository, Generic[N]):
                     props = self._masked_props(node, t, old, mask, label)
                 else:
                     props, t = self._props_with_refresh(node, t, label)
+                if self.kind in _NAMES_KEPT.get():
+                    props.pop("name", None)
+                    if old.get("name") is not None:
+                        props["name"] = old["name"]
                 props["id"] = node.id
                 props["create_time_since_epoch"] = old.get("create_time_since_epoch", now)
                 props["last_update_time_since_epoch"] = now

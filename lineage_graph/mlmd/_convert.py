@@ -17,7 +17,7 @@ from typing import Any
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
-from ..exceptions import InvalidArgumentError
+from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     Artifact,
     ArtifactState,
@@ -203,9 +203,16 @@ def to_node(kind: NodeKind, msg: Any) -> Artifact | Execution | Context:
     """
     label = kind.value.lower()
     data: dict[str, Any] = {}
-    for field in ("id", "type_id"):
-        if (value := _opt_int(msg, field)) is not None:
-            data[field] = value
+    # An id given (even 0) is an update, of a node MLMD never allocates below 1; a type id given
+    # names a type, none below 1.
+    if msg.HasField("id"):
+        if msg.id < 1:
+            raise InvalidArgumentError(f"Cannot find the given id {msg.id}")
+        data["id"] = msg.id
+    if msg.HasField("type_id"):
+        if msg.type_id < 1:
+            raise NotFoundError(f"No type found for query, type_id: {msg.type_id}")
+        data["type_id"] = msg.type_id
     if msg.HasField("name"):
         data["name"] = msg.name
     if msg.HasField("external_id"):

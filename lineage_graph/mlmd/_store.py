@@ -17,6 +17,7 @@ from ml_metadata import errors as _errors
 from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions, OrderByField
 
 from .. import exceptions as native
+from .._repositories.nodes import names_kept
 from ..models import (
     Artifact,
     Context,
@@ -88,15 +89,18 @@ def _mlmd_errors(method: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextlib.contextmanager
-def _missing_node_is_invalid(enabled: bool = True) -> Iterator[None]:
-    """MLMD reports a node to update that does not exist as InvalidArgumentError ("Cannot find
-    the given id"); the native store says NotFoundError."""
-    try:
-        yield
-    except native.NotFoundError as exc:
-        if not enabled:
-            raise
-        raise native.InvalidArgumentError(str(exc)) from exc
+def _mlmd_write(missing_is_invalid: bool = True) -> Iterator[None]:
+    """A node write with MLMD's rules: an update keeps the stored name of an artifact or an
+    execution (MLMD's UPDATE statements have no name column: a name given is ignored, an omitted
+    one kept); and a node to update that does not exist is InvalidArgumentError ("Cannot find
+    the given id"), where the native store says NotFoundError."""
+    with names_kept(NodeKind.ARTIFACT, NodeKind.EXECUTION):
+        try:
+            yield
+        except native.NotFoundError as exc:
+            if not missing_is_invalid:
+                raise
+            raise native.InvalidArgumentError(str(exc)) from exc
 
 
 # ------------------------------------------------------------------------------- listing
@@ -456,7 +460,7 @@ class MetadataStore:
         """Inserts (no id) or updates (id set; only ``field_mask_paths`` if given) artifacts."""
         models = self._nodes(NodeKind.ARTIFACT, artifacts)
         self._precheck(models)
-        with _missing_node_is_invalid():
+        with _mlmd_write():
             return self._store.put_artifacts(models, field_mask_paths=field_mask_paths)
 
     @_mlmd_errors
@@ -469,7 +473,7 @@ class MetadataStore:
         """Inserts or updates executions."""
         models = self._nodes(NodeKind.EXECUTION, executions)
         self._precheck(models)
-        with _missing_node_is_invalid():
+        with _mlmd_write():
             return self._store.put_executions(models, field_mask_paths=field_mask_paths)
 
     @_mlmd_errors
@@ -482,7 +486,7 @@ class MetadataStore:
         """Inserts or updates contexts (a context needs a name unique within its type)."""
         models = self._nodes(NodeKind.CONTEXT, contexts)
         self._precheck(models)
-        with _missing_node_is_invalid():
+        with _mlmd_write():
             return self._store.put_contexts(models, field_mask_paths=field_mask_paths)
 
     # ------------------------------------------------------------------------ edge writes
@@ -549,7 +553,7 @@ class MetadataStore:
         ]
         linked = _convert.to_contexts(contexts or (), force_reuse=force_reuse_context)
         self._precheck([*artifacts, model, *linked])  # MLMD's order
-        with _missing_node_is_invalid(enabled=not force_reuse_context):
+        with _mlmd_write(missing_is_invalid=not force_reuse_context):
             return self._store.put_execution(
                 model,
                 list(zip(artifacts, events, strict=True)),
@@ -580,7 +584,7 @@ class MetadataStore:
         self._precheck([*e_models, *a_models], upfront=True)
         if all(m.id is None and self._declares(m) for m in [*e_models, *a_models]):
             self._precheck(c_models, upfront=True)
-        with _missing_node_is_invalid():
+        with _mlmd_write():
             return self._store.put_lineage_subgraph(
                 e_models,
                 a_models,

@@ -1,0 +1,98 @@
+"""MLMD's write rules that its API does not state, found by probing ml_metadata 1.17.1 and
+pinned here against it (each call runs on both stores; results and stored state must match).
+
+- An update never changes the name of an artifact or an execution (MLMD's UPDATE statements have
+  no name column): a name given is ignored (even one another node holds), an omitted one kept,
+  one given to an unnamed node ignored; a context can be renamed.
+- ``id`` set to 0 (or below) names a node to update that cannot exist.
+- A context reused by ``reuse_context_if_already_exist`` is linked as it is stored.
+"""
+
+from __future__ import annotations
+
+import pytest
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from .conftest import Both
+
+A, X, C, E = pb.Artifact, pb.Execution, pb.Context, pb.Event
+
+
+@pytest.fixture
+def typed(both: Both) -> Both:
+    both.call("put_artifact_type", pb.ArtifactType(name="A", properties={"i": pb.INT}))
+    both.call("put_execution_type", pb.ExecutionType(name="E"))
+    both.call("put_context_type", pb.ContextType(name="C"))
+    both.call("put_artifacts", [A(type_id=10, name="n1", uri="u1", external_id="x1")])
+    both.call("put_artifacts", [A(type_id=10, name="n2", uri="u2"), A(type_id=10, uri="u3")])
+    both.call("put_executions", [X(type_id=11, name="e1"), X(type_id=11, name="e2")])
+    both.call("put_contexts", [C(type_id=12, name="c1")])
+    return both
+
+
+def _state(both: Both) -> None:
+    """Every stored node and link, compared."""
+    for method in ("get_artifacts", "get_executions", "get_contexts"):
+        both.call(method)
+    both.call("get_events_by_execution_ids", [1, 2, 3])
+    both.call("get_artifacts_by_context", 1)
+    both.call("get_executions_by_context", 1)
+
+
+@pytest.mark.parametrize(
+    "artifact",
+    [
+        A(id=1, type_id=10, name="renamed", uri="u1"),
+        A(id=1, type_id=10, uri="u1b"),  # name omitted
+        A(id=1, type_id=10, name="n2", uri="u1"),  # another artifact's name
+        A(id=3, type_id=10, name="late", uri="u3"),  # a name for an unnamed artifact
+    ],
+    ids=["renamed", "omitted", "taken", "unnamed"],
+)
+def test_an_update_keeps_an_artifacts_name(typed: Both, artifact: pb.Artifact) -> None:
+    typed.call("put_artifacts", [artifact])
+    typed.call("put_artifacts", [artifact], field_mask_paths=["name", "uri"])
+    _state(typed)
+
+
+def test_an_update_keeps_an_executions_name_in_every_write(typed: Both) -> None:
+    typed.call("put_executions", [X(id=1, type_id=11, name="other")])
+    typed.call("put_executions", [X(id=2, type_id=11, last_known_state=X.COMPLETE)])
+    typed.call("put_execution", X(id=1, type_id=11), [], [])
+    typed.call("put_lineage_subgraph", [X(id=2, type_id=11, name="zz")], [], [], [])
+    reused = A(type_id=10, external_id="x1", uri="again")  # artifact 1, named n1
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [(reused, E(type=E.INPUT))],
+        [],
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    _state(typed)
+
+
+def test_a_context_can_be_renamed(typed: Both) -> None:
+    typed.call("put_contexts", [C(id=1, type_id=12, name="c2")])
+    _state(typed)
+
+
+@pytest.mark.parametrize("ident", [0, -1])
+def test_an_id_of_zero_or_below_is_an_update_that_fails(typed: Both, ident: int) -> None:
+    typed.fails("put_artifacts", [A(id=ident, type_id=10, uri="x")])
+    typed.fails("put_executions", [X(id=ident, type_id=11)])
+    typed.fails("put_execution", X(id=ident, type_id=11), [], [])
+    _state(typed)
+
+
+def test_a_type_id_of_zero_names_no_type(typed: Both) -> None:
+    typed.fails("put_artifacts", [A(type_id=0, uri="x")])
+    typed.fails("put_executions", [X(type_id=0)])
+    _state(typed)
+
+
+def test_a_reused_context_is_linked_as_stored(typed: Both) -> None:
+    given = C(type_id=12, name="c1", external_id="zz")
+    given.custom_properties["k"].int_value = 1
+    typed.call("put_execution", X(type_id=11), [], [given], reuse_context_if_already_exist=True)
+    typed.call("put_lineage_subgraph", [], [], [given], [], reuse_context_if_already_exist=True)
+    _state(typed)
