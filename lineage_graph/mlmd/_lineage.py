@@ -9,14 +9,16 @@ difference: ``max_num_hops`` is not capped at 100, and unset means unbounded.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..lineage import NodeFilter, NodeRef
-from ..models import Direction, Node, NodeKind
+from ..models import Direction, Event, Node, NodeKind
 from ..store import LineageStore
 from . import _convert
 
@@ -63,22 +65,94 @@ def _starts(store: LineageStore, options: Any) -> list[NodeRef]:
     return [NodeRef(kind, i) for i in ids]
 
 
-def _endings(store: LineageStore, options: Any) -> tuple[set[NodeRef], set[NodeRef]]:
-    """``(ending nodes, ending nodes to leave out of the result)``."""
-    stop: set[NodeRef] = set()
-    drop: set[NodeRef] = set()
-    for field, kind in (
+@dataclass
+class _Endings:
+    """MLMD's ending nodes: where a walk stops (the node is not expanded), and which of them
+    are left out of the answer (``include_ending_nodes`` unset, per kind)."""
+
+    refs: set[NodeRef] = field(default_factory=set)
+    #: Kinds whose every node is an ending node: a filter given but empty (MLMD matches all).
+    kinds: set[NodeKind] = field(default_factory=set)
+    #: Kinds whose ending nodes are left out of the answer.
+    dropped: set[NodeKind] = field(default_factory=set)
+
+    def stops(self, ref: NodeRef) -> bool:
+        return ref.kind in self.kinds or ref in self.refs
+
+    def drops(self, ref: NodeRef) -> bool:
+        return ref.kind in self.dropped and self.stops(ref)
+
+
+def _endings(store: LineageStore, options: Any) -> _Endings:
+    endings = _Endings()
+    for name, kind in (
         ("ending_artifacts", NodeKind.ARTIFACT),
         ("ending_executions", NodeKind.EXECUTION),
     ):
-        if not options.HasField(field) or not getattr(options, field).filter_query:
+        if not options.HasField(name) or not getattr(options, name).HasField("filter_query"):
             continue
-        ending = getattr(options, field)
-        refs = {NodeRef(kind, i) for i in matching_ids(store, kind, ending.filter_query)}
-        stop |= refs
+        ending = getattr(options, name)
+        if ending.filter_query:
+            endings.refs |= {
+                NodeRef(kind, i) for i in matching_ids(store, kind, ending.filter_query)
+            }
+        else:
+            endings.kinds.add(kind)
         if not ending.include_ending_nodes:
-            drop |= refs
-    return stop, drop
+            endings.dropped.add(kind)
+    return endings
+
+
+def _mlmd_selection(
+    events: Iterable[Event],
+    starts: Iterable[NodeRef],
+    direction: Direction,
+    max_hops: int | None,
+    endings: _Endings,
+) -> tuple[set[NodeRef], list[Event]]:
+    """The nodes and events MLMD's walk returns, from a superset of its answer (``events``: every
+    event among the nodes a native walk reached, ending start nodes expanded too).
+
+    MLMD walks hop by hop from the start nodes that are not ending nodes: a node reached is
+    expanded at the next hop while the hops last, unless it is an ending node, which is kept (with
+    the event that reached it) or left out (with that event) by ``include_ending_nodes``. Its
+    events are those it followed from expanded nodes in the walk's direction, to new nodes and
+    to nodes already reached alike; an event between two nodes of the answer that no expanded
+    node followed (between two nodes of the last hop, against the direction, into an ending node
+    from a node never expanded) is not in it. Pinned against ml_metadata 1.17.1 by 1,323
+    start/direction/hops/ending combinations (tests/mlmd/test_lineage_rules.py)."""
+    follow: dict[NodeRef, list[tuple[NodeRef, Event]]] = defaultdict(list)
+    for ev in events:
+        a = NodeRef(NodeKind.ARTIFACT, ev.artifact_id or 0)
+        e = NodeRef(NodeKind.EXECUTION, ev.execution_id or 0)
+        source, target = (e, a) if ev.type.is_output else (a, e)  # the way data flows
+        if direction is not Direction.UPSTREAM:
+            follow[source].append((target, ev))
+        if direction is not Direction.DOWNSTREAM:
+            follow[target].append((source, ev))
+    starts = list(dict.fromkeys(starts))
+    nodes = {s for s in starts if not endings.drops(s)}
+    reached = set(starts)
+    frontier = [s for s in starts if not endings.stops(s)]
+    followed: dict[tuple[int, int, int], Event] = {}
+    hop = 0
+    while frontier and (max_hops is None or hop < max_hops):
+        next_frontier: list[NodeRef] = []
+        for node in frontier:
+            for other, ev in follow[node]:
+                if endings.stops(other):
+                    if not endings.drops(other):
+                        nodes.add(other)
+                        followed[(ev.artifact_id or 0, ev.execution_id or 0, int(ev.type))] = ev
+                    continue
+                followed[(ev.artifact_id or 0, ev.execution_id or 0, int(ev.type))] = ev
+                if other not in reached:
+                    reached.add(other)
+                    nodes.add(other)
+                    next_frontier.append(other)
+        frontier = next_frontier
+        hop += 1
+    return nodes, list(followed.values())
 
 
 def _max_hops(options: Any) -> int | None:
@@ -112,27 +186,31 @@ def get_lineage_subgraph(
     """The ``LineageGraph`` proto for ``LineageSubgraphQueryOptions``."""
     starts = _starts(store, options)
     max_hops = _max_hops(options)
-    stop, drop = _endings(store, options)
+    endings = _endings(store, options)
     direction = _DIRECTION.get(options.direction)
     if direction is None:
         raise InvalidArgumentError(f"unknown lineage direction {options.direction}")
+    # The native walk gives a superset of MLMD's answer (it also expands ending start nodes and
+    # returns every event among its nodes); _mlmd_selection then walks that answer as MLMD does.
+    # Where every node of a kind is an ending node, no walk goes past one hop.
+    walk_hops = max_hops if not endings.kinds else min(1, 1 if max_hops is None else max_hops)
     graph = store.lineage(
         starts,
         direction=direction,
-        max_hops=max_hops,
-        stop_at=NodeFilter(refs=stop) if stop else None,
+        max_hops=walk_hops,
+        stop_at=NodeFilter(refs=endings.refs) if endings.refs else None,
         include_stop=True,
         include_contexts=True,
     )
-    keep_a = {a.id for a in graph.artifacts if NodeRef(NodeKind.ARTIFACT, a.id or 0) not in drop}
-    keep_e = {e.id for e in graph.executions if NodeRef(NodeKind.EXECUTION, e.id or 0) not in drop}
+    kept, events = _mlmd_selection(graph.events, starts, direction, max_hops, endings)
+    keep_a = {r.id for r in kept if r.kind is NodeKind.ARTIFACT}
+    keep_e = {r.id for r in kept if r.kind is NodeKind.EXECUTION}
     artifacts = sorted((a for a in graph.artifacts if a.id in keep_a), key=lambda n: n.id or 0)
     executions = sorted((e for e in graph.executions if e.id in keep_e), key=lambda n: n.id or 0)
     attributions = [a for a in graph.attributions if a.artifact_id in keep_a]
     associations = [a for a in graph.associations if a.execution_id in keep_e]
     linked = {a.context_id for a in attributions} | {a.context_id for a in associations}
     contexts = sorted((c for c in graph.contexts if c.id in linked), key=lambda n: n.id or 0)
-    events = [e for e in graph.events if e.artifact_id in keep_a and e.execution_id in keep_e]
 
     mask = _mask(field_mask_paths)
     typed: dict[NodeKind, Iterable[Node]] = {}
