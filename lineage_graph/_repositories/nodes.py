@@ -199,9 +199,29 @@ class NodeRepository(Repository, Generic[N]):
     def _masked_props(
         self, node: Node, t: NodeType, stored: Mapping[str, Any], mask: Sequence[str], label: str
     ) -> dict[str, Any]:
-        """An update that changes only the fields named in ``mask`` (MLMD field masks)."""
+        """An update that changes only the fields named in ``mask`` (MLMD field masks). Only
+        the properties the mask names are checked against the type, as MLMD does: the others are
+        not written."""
         props = dict(stored)
-        new = self._full_props(node, t, label)
+        named: dict[str, set[str] | None] = {"properties": set(), "custom_properties": set()}
+        for path in mask:
+            head, _, rest = path.partition(".")
+            if head in named:
+                chosen = named[head]
+                if not rest:
+                    named[head] = None  # the whole map
+                elif chosen is not None:
+                    chosen.add(rest)
+
+        def masked(values: Mapping[str, Any], head: str) -> dict[str, Any]:
+            chosen = named[head]
+            return {k: v for k, v in values.items() if chosen is None or k in chosen}
+
+        new = self._base_fields(node, t)
+        new.update(self._encode_values(t, masked(node.properties, "properties"), "p", label))
+        new.update(
+            self._encode_values(t, masked(node.custom_properties, "custom_properties"), "c", label)
+        )
         for path in mask:
             head, _, rest = path.partition(".")
             if head in ("properties", "custom_properties"):

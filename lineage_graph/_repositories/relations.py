@@ -93,7 +93,9 @@ class RelationRepository(Repository):
                 "execution_id": event.execution_id,
                 "type": int(event.type),
                 "path": json.dumps(list(event.path)),
-                "ms": event.milliseconds_since_epoch if event.milliseconds_since_epoch else now,
+                "ms": now
+                if event.milliseconds_since_epoch is None
+                else event.milliseconds_since_epoch,
             }
             rows.append((event.type.is_output, row))
         if not rows:

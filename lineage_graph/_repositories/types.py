@@ -152,9 +152,8 @@ class TypeRepository(Repository):
         return stored.model_copy(
             update={
                 "properties": {**stored.properties, **new.properties},
-                "description": new.description
-                if new.description is not None
-                else stored.description,
+                # set when the type is created, never changed (as in MLMD)
+                "description": stored.description,
                 "external_id": new.external_id
                 if new.external_id is not None
                 else stored.external_id,

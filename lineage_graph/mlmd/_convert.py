@@ -283,14 +283,16 @@ def to_event(msg: Any) -> Event:
             path.append(int(step.index))
         elif which == "key":
             path.append(str(step.key))
-        else:
-            raise InvalidArgumentError("an Event.Path step needs an index or a key")
+        # a step with neither is dropped, as MLMD stores it
     return Event(
         artifact_id=_opt_int(msg, "artifact_id"),
         execution_id=_opt_int(msg, "execution_id"),
         type=EventType(msg.type),
         path=path,
-        milliseconds_since_epoch=_opt_int(msg, "milliseconds_since_epoch"),
+        # given, even 0, it is stored as given (MLMD); unset, the write's time
+        milliseconds_since_epoch=msg.milliseconds_since_epoch
+        if msg.HasField("milliseconds_since_epoch")
+        else None,
     )
 
 

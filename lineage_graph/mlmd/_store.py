@@ -146,6 +146,16 @@ def _protos(nodes: Iterable[Artifact | Execution | Context]) -> list[Any]:
     return [_convert.node_to_proto(n) for n in nodes]
 
 
+def _external_ids(external_ids: Iterable[str]) -> list[str]:
+    """The external ids a ``*_by_external_ids`` read asks for; MLMD refuses an empty one."""
+    asked = list(external_ids)
+    if any(not x for x in asked):
+        raise native.InvalidArgumentError(
+            "Invalid argument because at least one empty external_id exists."
+        )
+    return asked
+
+
 def _found(items: list[R], asked: Sequence[object], message: str) -> list[R]:
     """ml_metadata answers NotFoundError, not an empty list, when a non-empty request finds
     nothing (the ``*_by_external_ids`` and ``get_contexts_by_*`` reads)."""
@@ -315,7 +325,7 @@ class MetadataStore:
         return [_convert.type_to_proto(found[i]) for i in wanted if i in found]
 
     def _types_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[Any]:
-        asked = list(external_ids)
+        asked = _external_ids(external_ids)
         found = self._store.get_types_by_external_ids(kind, asked)
         types = [_convert.type_to_proto(t) for t in found]
         return _found(types, asked, "No types found for external_ids.")
@@ -553,6 +563,11 @@ class MetadataStore:
         ]
         linked = _convert.to_contexts(contexts or (), force_reuse=force_reuse_context)
         self._precheck([*artifacts, model, *linked])  # MLMD's order
+        reused = {c.id for c in linked if c.id is not None and c.model_fields_set <= {"id"}}
+        if reused:  # contexts only linked (force_reuse_context): MLMD says NotFound if absent
+            found = {c.id for c in self._store.get_contexts_by_id(sorted(reused))}
+            if missing := reused - found:
+                raise native.NotFoundError(f"Results missing for ids: {sorted(missing)}")
         with _mlmd_write(missing_is_invalid=not force_reuse_context):
             return self._store.put_execution(
                 model,
@@ -744,7 +759,7 @@ class MetadataStore:
         self, external_ids: Iterable[str], extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets all artifacts with matching external ids."""
-        asked = list(external_ids)
+        asked = _external_ids(external_ids)
         found = _protos(self._store.get_artifacts_by_external_ids(asked))
         return _found(found, asked, "No artifacts found for external_ids.")
 
@@ -753,7 +768,7 @@ class MetadataStore:
         self, external_ids: Iterable[str], extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets all executions with matching external ids."""
-        asked = list(external_ids)
+        asked = _external_ids(external_ids)
         found = _protos(self._store.get_executions_by_external_ids(asked))
         return _found(found, asked, "No executions found for external_ids.")
 
@@ -762,7 +777,7 @@ class MetadataStore:
         self, external_ids: Iterable[str], extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets all contexts with matching external ids."""
-        asked = list(external_ids)
+        asked = _external_ids(external_ids)
         found = _protos(self._store.get_contexts_by_external_ids(asked))
         return _found(found, asked, "No contexts found for external_ids.")
 

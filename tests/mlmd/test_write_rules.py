@@ -96,3 +96,52 @@ def test_a_reused_context_is_linked_as_stored(typed: Both) -> None:
     typed.call("put_execution", X(type_id=11), [], [given], reuse_context_if_already_exist=True)
     typed.call("put_lineage_subgraph", [], [], [given], [], reuse_context_if_already_exist=True)
     _state(typed)
+
+
+def test_a_field_mask_checks_only_the_properties_it_names(typed: Both) -> None:
+    undeclared = A(id=1, type_id=10, uri="new")
+    undeclared.properties["undeclared"].int_value = 1
+    mistyped = A(id=2, type_id=10, uri="new")
+    mistyped.properties["i"].string_value = "s"
+    typed.call("put_artifacts", [undeclared, mistyped], field_mask_paths=["uri"])
+    typed.fails("put_artifacts", [mistyped], field_mask_paths=["properties.i"])
+    typed.fails("put_artifacts", [undeclared], field_mask_paths=["properties"])
+    _state(typed)
+
+
+def test_a_types_description_is_set_once(both: Both) -> None:
+    both.call("put_artifact_type", pb.ArtifactType(name="T", description="first"))
+    both.call("put_artifact_type", pb.ArtifactType(name="T", description="second"))
+    both.call("put_artifact_type", pb.ArtifactType(name="T", description=""))
+    both.call("put_artifact_type", pb.ArtifactType(name="U"))
+    both.call("put_artifact_type", pb.ArtifactType(name="U", description="late"))
+    both.call("get_artifact_types")
+
+
+def test_an_empty_external_id_is_an_invalid_read(typed: Both) -> None:
+    typed.fails("get_artifacts_by_external_ids", ["x1", ""])
+    typed.fails("get_executions_by_external_ids", [""])
+    typed.fails("get_contexts_by_external_ids", [""])
+    typed.fails("get_artifact_types_by_external_ids", [""])
+
+
+def test_a_context_forced_to_be_reused_must_exist(typed: Both) -> None:
+    typed.fails("put_execution", X(type_id=11), [], [C(id=99)], force_reuse_context=True)
+    _state(typed)
+
+
+def test_an_events_time_and_path_are_stored_as_given(typed: Both) -> None:
+    at_zero = E(artifact_id=1, execution_id=1, type=E.INPUT, milliseconds_since_epoch=0)
+    stepped = E(artifact_id=2, execution_id=1, type=E.OUTPUT, milliseconds_since_epoch=5)
+    stepped.path.steps.add(key="k")
+    stepped.path.steps.add()  # neither index nor key: dropped
+    stepped.path.steps.add(index=3)
+    typed.call("put_events", [at_zero, stepped])
+    ours = typed.call("get_events_by_execution_ids", [1])  # compared without times
+    ref = typed.ref.get_events_by_execution_ids([1])
+    times = sorted((e.artifact_id, e.milliseconds_since_epoch) for e in ours)
+    assert (
+        times
+        == sorted((e.artifact_id, e.milliseconds_since_epoch) for e in ref)
+        == [(1, 0), (2, 5)]
+    )
