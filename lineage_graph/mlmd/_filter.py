@@ -710,6 +710,8 @@ def compile_filter(text: str, kind: NodeKind, *, param_prefix: str = "f") -> Com
     Raises :class:`~lineage_graph.exceptions.InvalidArgumentError` with a position for syntax
     errors, unknown fields, type mismatches and unsupported constructs.
     """
-    if not text.strip():
+    if not text:
         return CompiledFilter()
+    if not text.strip():  # as MLMD: only an unset (empty) filter selects everything
+        raise filter_error(text, 0, "the expression is blank")
     return _Compiler(text, kind, param_prefix).run(parse_filter(text))

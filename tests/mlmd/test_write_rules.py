@@ -145,3 +145,10 @@ def test_an_events_time_and_path_are_stored_as_given(typed: Both) -> None:
         == sorted((e.artifact_id, e.milliseconds_since_epoch) for e in ref)
         == [(1, 0), (2, 5)]
     )
+
+
+def test_a_blank_filter_is_invalid(typed: Both) -> None:
+    from ml_metadata.metadata_store.metadata_store import ListOptions
+
+    typed.fails("get_artifacts", list_options=ListOptions(filter_query="  "))
+    typed.call("get_artifacts", list_options=ListOptions(filter_query=""))
