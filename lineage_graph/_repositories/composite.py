@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, OutOfRangeError
-from ..models import Artifact, Association, Attribution, Context, Event, Execution
+from ..models import Artifact, Association, Attribution, Context, Event, Execution, Node, NodeKind
 from ._base import now_ms
 from .graph import GraphWriter, WriteBatch
-from .nodes import NodeRepository
+from .nodes import NodeRepository, keeps_names
 from .relations import RelationRepository
 
 __all__ = ["CompositeWriter", "EventEdge"]
 
 #: ``(execution index | None, artifact index | None, event)`` as in MLMD's put_lineage_subgraph.
 EventEdge = tuple[int | None, int | None, Event]
+N = TypeVar("N", bound=Node)
+
+
+def _fold(
+    nodes: Sequence[N], key: Callable[[N], object | None], merge: Callable[[N, N], N]
+) -> tuple[list[N], list[int]]:
+    """``nodes`` with the new ones sharing a key folded into one (``merge(first, later)``), and
+    for each given node the position of the node it became: with a reuse flag MLMD writes the
+    first and reuses it for the others, so one call may name the same new node twice."""
+    folded: list[N] = []
+    positions: list[int] = []
+    first: dict[object, int] = {}
+    for node in nodes:
+        k = key(node)
+        if k is not None and k in first:
+            at = first[k]
+            folded[at] = merge(folded[at], node)
+            positions.append(at)
+            continue
+        if k is not None:
+            first[k] = len(folded)
+        positions.append(len(folded))
+        folded.append(node)
+    return folded, positions
 
 
 class CompositeWriter:
@@ -80,8 +104,12 @@ class CompositeWriter:
         *,
         reuse_context_if_already_exist: bool = False,
         reuse_artifact_if_already_exist_by_external_id: bool = False,
+        fold_new_artifacts: bool = False,
     ) -> tuple[list[int], list[int], list[int]]:
-        """Upsert everything, link every node to every context, add the events: all or nothing."""
+        """Upsert everything, link every node to every context, add the events: all or nothing.
+
+        ``fold_new_artifacts`` (put_execution, which MLMD writes artifact by artifact): with the
+        reuse flag, the same new artifact given twice is one artifact."""
         attempts = 2 if reuse_context_if_already_exist else 1
         for attempt in range(attempts):
             try:
@@ -92,6 +120,7 @@ class CompositeWriter:
                     event_edges,
                     reuse_contexts=reuse_context_if_already_exist,
                     reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
+                    fold_artifacts=fold_new_artifacts,
                 )
             except AlreadyExistsError:
                 # Lost a race for a context name: the winner's context now exists; reuse it.
@@ -108,11 +137,32 @@ class CompositeWriter:
         *,
         reuse_contexts: bool,
         reuse_artifacts: bool,
+        fold_artifacts: bool = False,
     ) -> tuple[list[int], list[int], list[int]]:
         now = now_ms()
+        artifact_at = list(range(len(artifacts)))
         if reuse_artifacts:
             artifacts = self._reuse_artifacts(artifacts)
+        if reuse_artifacts and fold_artifacts:
+            # the same new artifact twice: the later one updates the first (its name kept where
+            # updates keep names)
+            artifacts, artifact_at = _fold(
+                artifacts,
+                lambda a: a.external_id if a.id is None and a.external_id else None,
+                lambda first, later: (
+                    later.model_copy(update={"name": first.name})
+                    if keeps_names(NodeKind.ARTIFACT)
+                    else later
+                ),
+            )
         contexts = self._reuse_contexts(contexts, reuse_contexts)
+        context_at = list(range(len(contexts)))
+        if reuse_contexts:  # the same new context twice: one context, linked as first given
+            contexts, context_at = _fold(
+                contexts,
+                lambda c: (c.type_id, c.type, c.type_version, c.name) if c.id is None else None,
+                lambda first, later: first,
+            )
         pe = self.executions.prepare(executions, now=now)
         try:
             pa = self.artifacts.prepare(artifacts, now=now)
@@ -124,11 +174,12 @@ class CompositeWriter:
         except BaseException:
             self.executions.ids.release("Execution", pe.new_ids)
             raise
+        artifact_ids = [pa.ids[at] for at in artifact_at]
         batch = WriteBatch(artifacts=pa, executions=pe, contexts=pc)
         try:
             events: list[Event] = []
             for i, (e_index, a_index, event) in enumerate(event_edges):
-                events.append(self._bind_event(i, e_index, a_index, event, pe.ids, pa.ids))
+                events.append(self._bind_event(i, e_index, a_index, event, pe.ids, artifact_ids))
             batch.inputs, batch.outputs = self.relations.prepare_events(
                 events,
                 now=now,
@@ -149,7 +200,7 @@ class CompositeWriter:
                 self.writer.ids.release(prepared.kind.value, prepared.new_ids)
             raise
         self.writer.execute(batch)
-        return pe.ids, pa.ids, pc.ids
+        return pe.ids, artifact_ids, [pc.ids[at] for at in context_at]
 
     @staticmethod
     def _bind_event(
@@ -200,5 +251,6 @@ class CompositeWriter:
             edges,
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+            fold_new_artifacts=True,
         )
         return eids[0], aids, cids

@@ -31,7 +31,7 @@ from ._base import Repository, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository
 
-__all__ = ["NodeRepository", "PreparedNodes", "decode_node", "names_kept"]
+__all__ = ["NodeRepository", "PreparedNodes", "decode_node", "keeps_names", "names_kept"]
 
 N = TypeVar("N", bound=Node)
 
@@ -45,6 +45,11 @@ _MODEL: dict[NodeKind, type[Node]] = {
 #: the native API renames). MLMD's rule for artifacts and executions (its UPDATE statements
 #: have no name column; contexts can be renamed), set by the MLMD adapter around its writes.
 _NAMES_KEPT: ContextVar[frozenset[NodeKind]] = ContextVar("names_kept", default=frozenset())
+
+
+def keeps_names(kind: NodeKind) -> bool:
+    """Whether updates of ``kind`` keep stored names here (:func:`names_kept`)."""
+    return kind in _NAMES_KEPT.get()
 
 
 @contextmanager

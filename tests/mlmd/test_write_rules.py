@@ -152,3 +152,41 @@ def test_a_blank_filter_is_invalid(typed: Both) -> None:
 
     typed.fails("get_artifacts", list_options=ListOptions(filter_query="  "))
     typed.call("get_artifacts", list_options=ListOptions(filter_query=""))
+
+
+def test_the_same_new_node_twice_with_a_reuse_flag_is_one_node(typed: Both) -> None:
+    """MLMD writes the first and reuses it for the later ones: a context as first given, an
+    artifact (put_execution only) updated by the later one, its name kept."""
+    first, later = C(type_id=12, name="q"), C(type_id=12, name="q", external_id="later")
+    later.custom_properties["k"].int_value = 2
+    typed.call(
+        "put_execution", X(type_id=11), [], [first, later], reuse_context_if_already_exist=True
+    )
+    typed.call(
+        "put_lineage_subgraph",
+        [],
+        [],
+        [C(type_id=12, name="r")] * 2,
+        [],
+        reuse_context_if_already_exist=True,
+    )
+    typed.fails("put_execution", X(type_id=11), [], [C(type_id=12, name="s")] * 2)
+    a1 = A(type_id=10, external_id="nn", name="first", uri="u/first")
+    a2 = A(type_id=10, external_id="nn", name="second", uri="u/second")
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [(a1, E(type=E.INPUT)), (a2, E(type=E.OUTPUT))],
+        [],
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    typed.fails(  # put_lineage_subgraph writes its artifacts together: no reuse among them
+        "put_lineage_subgraph",
+        [X(type_id=11)],
+        [A(type_id=10, external_id="mm", uri="x"), A(type_id=10, external_id="mm", uri="y")],
+        [],
+        [(0, 0, E(type=E.INPUT)), (0, 1, E(type=E.OUTPUT))],
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    _state(typed)
+    typed.call("get_events_by_execution_ids", [4, 5, 6])
