@@ -221,8 +221,11 @@ class _Importer:
             NodeKind.CONTEXT: (self.mlmd.get_context_types, self.mlmd.get_context_types_by_id),
         }
         found: list[tuple[NodeKind, Any]] = []
-        for kind, (get_all, _) in getters.items():
-            found += [(kind, t) for t in get_all()]
+        for kind, (get_all, get_by_id) in getters.items():
+            # get_*_types() leaves out external_id (docs/mlmd-compatibility.md D6): read them
+            # again by id, which returns every field
+            ids = [t.id for t in get_all()]
+            found += [(kind, t) for t in (get_by_id(ids) if ids else [])]
         self._getters: dict[NodeKind, tuple[Any, Any]] = getters
         return found
 
