@@ -47,6 +47,21 @@ class IdAllocator(Repository):
             block.next += count
             return ids
 
+    def skip(self, kind: IdKind, count: int) -> None:
+        """Hand the next ``count`` ids to nobody (an import keeping another store's id gaps),
+        in constant memory however many they are."""
+        if count <= 0:
+            return
+        with self._lock:
+            block = self._blocks.setdefault(kind, _Block())
+            rest = block.end - block.next
+            if rest >= count:
+                block.next += count
+                return
+            need = count - rest
+            first = int(self.write("ids/reserve", kind=kind, count=need)[0]["first"])
+            block.next = block.end = first + need  # past the skipped ids; the block is used up
+
     def release(self, kind: IdKind, ids: list[int]) -> None:
         """Give back the ids of a write that failed, if they were the last ones handed out."""
         if not ids:

@@ -137,7 +137,7 @@ class _NativeWriter:
             self.ids.release(sequence, [probe])
             return False
         if probe < wanted:
-            self.ids.allocate(sequence, wanted - probe - 1)
+            self.ids.skip(sequence, wanted - probe - 1)
         else:
             self.ids.release(sequence, [probe])
         return True

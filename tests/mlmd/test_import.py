@@ -17,6 +17,7 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 from typer.testing import CliRunner
 
 from lineage_graph import (
+    Artifact,
     ArtifactType,
     Context,
     ContextType,
@@ -334,3 +335,27 @@ def test_cli_imports_then_refuses_then_merges(mlmd_file: Path, tmp_path: Path) -
     assert result.exit_code == 3, result.output
     with LineageStore.open(target) as store:
         assert len(store.get_artifacts()) == 6
+
+
+def test_a_billion_wide_id_gap_is_kept_in_constant_memory(tmp_path: Path) -> None:
+    """MLMD's ids jump by 10^9 (AUTOINCREMENT moved on): the import keeps every id and the next
+    one, skipping the gap without listing it (it once allocated the gap as a list: ~38 GB)."""
+    import sqlite3
+
+    path = tmp_path / "gap.sqlite"
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    ref = metadata_store.MetadataStore(config)
+    t = ref.put_artifact_type(pb.ArtifactType(name="D"))
+    ref.put_artifacts([pb.Artifact(type_id=t, uri="a"), pb.Artifact(type_id=t, uri="b")])
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE sqlite_sequence SET seq = 1000000000 WHERE name = 'Artifact'")
+    ref.put_artifacts([pb.Artifact(type_id=t, uri="c"), pb.Artifact(type_id=t, uri="d")])
+    want = [a.id for a in ref.get_artifacts()]
+    assert want == [1, 2, 1_000_000_001, 1_000_000_002]
+    with LineageStore.open("memory") as store:
+        report = import_mlmd(path, store)
+        assert report.ids_preserved
+        assert [a.id for a in store.get_artifacts()] == want
+        assert store.put_artifacts([Artifact(type="D", uri="e")]) == [1_000_000_003]
