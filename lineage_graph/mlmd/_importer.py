@@ -404,12 +404,44 @@ class _Importer:
         self.report.associations = len(associations)
         self.report.parent_contexts = len(parents)
 
+    def check(self, nodes: dict[NodeKind, list[Any]]) -> None:
+        """Refuse, before anything is written, what the store cannot hold: MLMD accepts names
+        and external ids that no unique key here can (empty, over 4,096 bytes, ASCII whitespace
+        at an end, U+0001), and text with NUL. The error names the MLMD node."""
+        from .._encoding import check_key, check_text
+
+        for kind, msgs in nodes.items():
+            for msg in msgs:
+                try:
+                    for name in ("name", "external_id"):
+                        if msg.HasField(name):
+                            check_key(name, getattr(msg, name))
+                    if kind == NodeKind.ARTIFACT and msg.HasField("uri"):
+                        check_text("uri", msg.uri)
+                except InvalidArgumentError as exc:
+                    raise InvalidArgumentError(
+                        f"MLMD {kind.value.lower()} {msg.id} cannot be imported: {exc}; "
+                        "nothing was imported"
+                    ) from exc
+        for kind, msg in self.read_types():
+            try:
+                for name in ("name", "version", "description", "external_id"):
+                    check_text(f"type {name}", getattr(msg, name))
+                if msg.HasField("external_id"):
+                    check_key("type external_id", msg.external_id)
+            except InvalidArgumentError as exc:
+                raise InvalidArgumentError(
+                    f"MLMD {kind.value.lower()} type {msg.id} ({msg.name!r}) cannot be imported: "
+                    f"{exc}; nothing was imported"
+                ) from exc
+
     def run(self) -> ImportReport:
         nodes = {
             NodeKind.ARTIFACT: list(self.mlmd.get_artifacts()),
             NodeKind.EXECUTION: list(self.mlmd.get_executions()),
             NodeKind.CONTEXT: list(self.mlmd.get_contexts()),
         }
+        self.check(nodes)
         self.import_types(nodes)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])

@@ -22,6 +22,7 @@ from lineage_graph import (
     Context,
     ContextType,
     FailedPreconditionError,
+    InvalidArgumentError,
     LineageStore,
     NodeKind,
     NotFoundError,
@@ -359,3 +360,35 @@ def test_a_billion_wide_id_gap_is_kept_in_constant_memory(tmp_path: Path) -> Non
         assert report.ids_preserved
         assert [a.id for a in store.get_artifacts()] == want
         assert store.put_artifacts([Artifact(type="D", uri="e")]) == [1_000_000_003]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pb.Execution(name="run 1 "),  # ASCII whitespace at an end
+        pb.Execution(name=""),
+        pb.Execution(name="x" * 5000),
+        pb.Execution(external_id="a\x01b"),
+    ],
+    ids=["space", "empty", "long", "u0001"],
+)
+def test_a_node_the_store_cannot_key_stops_the_import_before_any_write(
+    tmp_path: Path, store: LineageStore, bad: Any
+) -> None:
+    """MLMD accepts these keys, the store cannot hold them: the import names the node and writes
+    nothing (it once wrote the types and the nodes before it, and a re-run found a non-empty
+    store)."""
+    path = tmp_path / "bad.sqlite"
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    ref = metadata_store.MetadataStore(config)
+    at = ref.put_artifact_type(pb.ArtifactType(name="D"))
+    et = ref.put_execution_type(pb.ExecutionType(name="E"))
+    ref.put_artifacts([pb.Artifact(type_id=at, uri=f"/{i}") for i in range(3)])
+    bad.type_id = et
+    [eid] = ref.put_executions([bad])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match=f"MLMD execution {eid} cannot be imported"):
+        import_mlmd(path, store)
+    assert snapshot(store) == before
