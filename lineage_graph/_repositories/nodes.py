@@ -31,7 +31,14 @@ from ._base import Repository, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository
 
-__all__ = ["NodeRepository", "PreparedNodes", "decode_node", "keeps_names", "names_kept"]
+__all__ = [
+    "KEPT_KEYS",
+    "NodeRepository",
+    "PreparedNodes",
+    "decode_node",
+    "keeps_names",
+    "names_kept",
+]
 
 N = TypeVar("N", bound=Node)
 
@@ -40,6 +47,10 @@ _MODEL: dict[NodeKind, type[Node]] = {
     NodeKind.EXECUTION: Execution,
     NodeKind.CONTEXT: Context,
 }
+
+#: Internal node properties an update keeps (the models do not carry them): where an import
+#: copied the node from (lineage_graph/mlmd/_importer.py), so that a merge re-run finds it.
+KEPT_KEYS = ("mlmd_origin",)
 
 #: Node kinds whose updates keep the stored name, whatever name they give (none by default:
 #: the native API renames). MLMD's rule for artifacts and executions (its UPDATE statements
@@ -307,6 +318,9 @@ class NodeRepository(Repository, Generic[N]):
                     props.pop("name", None)
                     if old.get("name") is not None:
                         props["name"] = old["name"]
+                for key in KEPT_KEYS:
+                    if key in old:
+                        props[key] = old[key]
                 props["id"] = node.id
                 props["create_time_since_epoch"] = old.get("create_time_since_epoch", now)
                 props["last_update_time_since_epoch"] = now

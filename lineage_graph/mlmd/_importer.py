@@ -12,9 +12,13 @@ type ids start at 10 after its hidden system types, and so do the imported ones)
 ``merge=True`` into a non-empty store ids cannot be kept; the report maps every MLMD id to the
 new one. Times: create/update times are MLMD's, event times too.
 
-Re-running (``merge=True`` on a store that already holds the import) is safe: a node whose id
-exists with the same type and name (and uri for artifacts) is updated in place, existing
-events, links and parent links are skipped; so the second run changes nothing.
+Re-running (``merge=True`` on a store that already holds the import) is safe: every copied node
+records where it came from (``mlmd_origin`` = ``<source key>#<MLMD id>``, an internal property
+that updates keep), so a node copied before from the same MLMD store is updated in place (a
+context is also matched by its unique type and name), existing events, links and parent links
+are skipped; so the second run changes nothing. A node of the target's own is never taken for
+an MLMD artifact or execution. Before anything is written, every node and type is checked for
+keys the store cannot hold (:meth:`_Importer.check`).
 
 The native API has no public write path taking given ids and times (it allocates both itself);
 :class:`_NativeWriter` is the one place that reaches into the store's repositories for it.
@@ -22,6 +26,7 @@ The native API has no public write path taking given ids and times (it allocates
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -85,8 +90,27 @@ class ImportReport:
         return {**self.counts(), "ids_preserved": self.ids_preserved}
 
 
+def _source_key(config: Any) -> str:
+    """A short, stable name for the MLMD store ``config`` connects to (the same file or database
+    gives the same key): the prefix of ``mlmd_origin`` on the nodes copied from it."""
+    if config.HasField("sqlite"):
+        path = config.sqlite.filename_uri.removeprefix("file:")
+        ident = "sqlite:" + os.path.realpath(path)
+    elif config.HasField("mysql"):
+        m = config.mysql
+        ident = f"mysql:{m.host}:{m.port}/{m.database}"
+    else:
+        ident = str(config)
+    return hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def open_mlmd(source: Any) -> Any:
     """An ``ml_metadata`` MetadataStore for a SQLite path or a ``ConnectionConfig`` (read only)."""
+    return _open(source)[0]
+
+
+def _open(source: Any) -> tuple[Any, Any]:
+    """``(MetadataStore, ConnectionConfig)`` for a SQLite path or a ``ConnectionConfig``."""
     try:
         from ml_metadata.metadata_store import metadata_store
         from ml_metadata.proto import metadata_store_pb2
@@ -109,7 +133,7 @@ def open_mlmd(source: Any) -> Any:
             f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"
         )
     try:
-        return metadata_store.MetadataStore(config)
+        return metadata_store.MetadataStore(config), config
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
         raise FailedPreconditionError(f"cannot open the MLMD store: {exc}") from exc
 
@@ -154,14 +178,16 @@ class _NativeWriter:
         kind: NodeKind,
         models: Sequence[NodeModel],
         times: Sequence[tuple[int | None, int | None]],
+        origins: Sequence[str],
     ) -> list[int]:
         from .._repositories.graph import WriteBatch
 
         repo = self.repos[kind]
         prepared = repo.prepare(models)
         by_id = {row["id"]: row for row in prepared.rows}
-        for node_id, (created, updated) in zip(prepared.ids, times, strict=True):
+        for node_id, (created, updated), origin in zip(prepared.ids, times, origins, strict=True):
             props = by_id[node_id]["props"]
+            props["mlmd_origin"] = origin
             if created:
                 props["create_time_since_epoch"] = created
             if updated:
@@ -193,7 +219,12 @@ def _store_is_empty(store: LineageStore) -> bool:
 
 class _Importer:
     def __init__(
-        self, mlmd: Any, store: LineageStore, progress: Progress | None, merge: bool
+        self,
+        mlmd: Any,
+        store: LineageStore,
+        progress: Progress | None,
+        merge: bool,
+        source_key: str,
     ) -> None:
         self.mlmd = mlmd
         self.store = store
@@ -208,6 +239,15 @@ class _Importer:
             )
         self.type_map: dict[tuple[NodeKind, int], int] = {}
         self.node_map: dict[NodeKind, dict[int, int]] = {k: {} for k in _KINDS}
+        self.prefix = f"{source_key}#"
+        #: Nodes an earlier import copied from this same MLMD store: (kind, MLMD id) -> id.
+        self.imported: dict[tuple[NodeKind, int], int] = {}
+        if not self.empty:
+            from .._repositories._base import Repository
+
+            for row in Repository(store.backend).read("imports/origins", prefix=self.prefix):
+                mlmd_id = int(str(row["origin"]).rpartition("#")[2])
+                self.imported[(NodeKind(row["kind"]), mlmd_id)] = int(row["id"])
 
     # ---------------------------------------------------------------------------- types
 
@@ -253,22 +293,17 @@ class _Importer:
     # ---------------------------------------------------------------------------- nodes
 
     def _existing_twin(self, kind: NodeKind, msg: Any, model: NodeModel) -> int | None:
-        """In merge mode: the node this one already is. A context is its (type, name), which is
-        unique; an artifact or execution is the node of the same id, type and name (and uri)."""
+        """In merge mode: the node this one already is. One an import copied from this same
+        MLMD store (its ``mlmd_origin``), else for a context its (type, name), which is unique
+        (a node of the target's own is never taken for an artifact or an execution)."""
         if self.empty:
             return None
-        if kind == NodeKind.CONTEXT:
-            assert model.type_id is not None and model.name is not None
-            twins = self.writer.repos[kind].get_by_type_and_names([(model.type_id, model.name)])
-            return twins[0].id if twins else None
-        found: list[NodeModel] = list(self.writer.repos[kind].get_by_ids([msg.id]))
-        if not found:
-            return None
-        old = found[0]
-        same = old.type_id == model.type_id and old.name == model.name
-        if kind == NodeKind.ARTIFACT:
-            same = same and getattr(old, "uri", None) == getattr(model, "uri", None)
-        return msg.id if same else None
+        copied = self.imported.get((kind, msg.id))
+        if copied is not None or kind != NodeKind.CONTEXT:
+            return copied
+        assert model.type_id is not None and model.name is not None
+        twins = self.writer.repos[kind].get_by_type_and_names([(model.type_id, model.name)])
+        return twins[0].id if twins else None
 
     def import_nodes(self, kind: NodeKind, msgs: list[Any]) -> None:
         from ._convert import to_node
@@ -294,11 +329,12 @@ class _Importer:
                 times.append(
                     (msg.create_time_since_epoch or None, msg.last_update_time_since_epoch or None)
                 )
+            origins = [f"{self.prefix}{m.id}" for m in chunk]
             if self.empty:
                 # Keep MLMD's ids: the sequence skips MLMD's gaps, so the k-th new id is msg.id.
-                new_ids = self._put_with_ids(kind, models, times, [m.id for m in chunk])
+                new_ids = self._put_with_ids(kind, models, times, [m.id for m in chunk], origins)
             else:
-                new_ids = self.writer.put_nodes(kind, models, times)
+                new_ids = self.writer.put_nodes(kind, models, times, origins)
             for msg, new_id in zip(chunk, new_ids, strict=True):
                 self.node_map[kind][msg.id] = new_id
                 if new_id != msg.id:
@@ -314,6 +350,7 @@ class _Importer:
         models: list[NodeModel],
         times: list[tuple[int | None, int | None]],
         wanted: list[int],
+        origins: list[str],
     ) -> list[int]:
         """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between."""
         out: list[int] = []
@@ -323,7 +360,9 @@ class _Importer:
             while end < len(models) and wanted[end] == wanted[end - 1] + 1:
                 end += 1
             self.writer.skip_to(_SEQUENCE[kind], wanted[start])
-            out += self.writer.put_nodes(kind, models[start:end], times[start:end])
+            out += self.writer.put_nodes(
+                kind, models[start:end], times[start:end], origins[start:end]
+            )
             start = end
         return out
 
@@ -463,5 +502,5 @@ def import_mlmd(
     import advances. Raises :class:`FailedPreconditionError` for a non-empty target without
     ``merge`` (nothing is written), :class:`NotFoundError` for a missing SQLite file.
     """
-    mlmd = open_mlmd(source)
-    return _Importer(mlmd, store, progress, merge).run()
+    mlmd, config = _open(source)
+    return _Importer(mlmd, store, progress, merge, _source_key(config)).run()

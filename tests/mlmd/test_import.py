@@ -392,3 +392,32 @@ def test_a_node_the_store_cannot_key_stops_the_import_before_any_write(
     with pytest.raises(InvalidArgumentError, match=f"MLMD execution {eid} cannot be imported"):
         import_mlmd(path, store)
     assert snapshot(store) == before
+
+
+def test_merging_twice_into_a_used_store_copies_once_and_leaves_its_nodes_alone(
+    mlmd_file: Path, store: LineageStore
+) -> None:
+    """A merge into a store with nodes of its own maps MLMD's ids; a second merge of the same
+    store finds what the first copied (each copy records where it came from, and keeps it when
+    updated) instead of copying it again, and never takes the target's own nodes for MLMD's
+    even when id, type, name and uri coincide (both once happened)."""
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    [mine] = store.put_artifacts(
+        [Artifact(type="DataSet", uri="/data/0", custom_properties={"owner": "me"})]
+    )
+    first = import_mlmd(mlmd_file, store, merge=True)
+    assert first.updated == 0 and first.id_map["Artifact"][1] != mine
+    [own] = store.get_artifacts_by_id([mine])
+    assert own.custom_properties == {"owner": "me"}
+    copied = first.id_map["Artifact"][2]
+    [node] = store.get_artifacts_by_id([copied])
+    store.put_artifacts([node.model_copy(update={"uri": "/moved"})])  # a native update
+    before = snapshot(store)
+    again = import_mlmd(mlmd_file, store, merge=True)
+    assert again.id_map == first.id_map
+    assert again.updated == 6 + 2 + 3
+    after = snapshot(store)
+    # the re-run rewrote the (found) copy from MLMD
+    assert next(a for a in before["artifacts"] if a["id"] == copied)["uri"] == "/moved"
+    assert next(a for a in after["artifacts"] if a["id"] == copied)["uri"] != "/moved"
+    assert len(after["artifacts"]) == len(before["artifacts"]) == 7
