@@ -672,7 +672,8 @@ class MetadataStore:
     ) -> tuple[list[Any], list[Any]]:
         """Gets artifacts by id and the types they are of."""
         found = self._store.get_artifacts_by_id(list(artifact_ids))
-        type_ids = sorted({a.type_id for a in found if a.type_id is not None})
+        # the types in the order the artifacts (in id order) first use them, as MLMD lists them
+        type_ids = list(dict.fromkeys(a.type_id for a in found if a.type_id is not None))
         return _protos(found), self._types_by_id(NodeKind.ARTIFACT, type_ids)
 
     @_mlmd_errors
