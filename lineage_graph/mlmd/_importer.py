@@ -43,6 +43,7 @@ from ..models import (
 )
 from ..models import Node as NodeModel
 from ..store import LineageStore
+from ._config import SYSTEM_TYPES
 
 if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
@@ -214,7 +215,11 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 
 def _store_is_empty(store: LineageStore) -> bool:
-    return all(store.count(k) == 0 for k in _KINDS) and not any(store.get_types(k) for k in _KINDS)
+    """No node and no type but MLMD's system types (which the MLMD adapter registers when it
+    opens a store, with MLMD's ids: an import keeps them)."""
+    return all(store.count(k) == 0 for k in _KINDS) and all(
+        t.name in SYSTEM_TYPES[k] and t.version is None for k in _KINDS for t in store.get_types(k)
+    )
 
 
 class _Importer:
@@ -263,9 +268,12 @@ class _Importer:
         found: list[tuple[NodeKind, Any]] = []
         for kind, (get_all, get_by_id) in getters.items():
             # get_*_types() leaves out external_id (docs/mlmd-compatibility.md D6): read them
-            # again by id, which returns every field
+            # again by id, which returns every field. It also hides the system types (mlmd.*,
+            # ids 1-9): copied too, used or not, so that type ids stay MLMD's.
             ids = [t.id for t in get_all()]
-            found += [(kind, t) for t in (get_by_id(ids) if ids else [])]
+            system = [t.id for t in get_by_id(list(range(1, 10))) if t.name in SYSTEM_TYPES[kind]]
+            wanted = sorted(set(ids) | set(system))
+            found += [(kind, t) for t in (get_by_id(wanted) if wanted else [])]
         self._getters: dict[NodeKind, tuple[Any, Any]] = getters
         return found
 

@@ -180,7 +180,7 @@ def test_import_copies_every_entity_and_relation(mlmd_file: Path, store: Lineage
     ref = open_reader(mlmd_file)
     assert report.ids_preserved
     assert report.counts() == {
-        "types": 4,
+        "types": 4 + 9,  # and MLMD's nine system types, used or not (their ids: 1-9)
         "artifacts": 6,
         "executions": 2,
         "contexts": 3,
@@ -201,12 +201,17 @@ def test_import_copies_every_entity_and_relation(mlmd_file: Path, store: Lineage
         (NodeKind.EXECUTION, ref.get_execution_types, ref.get_execution_types_by_id),
         (NodeKind.CONTEXT, ref.get_context_types, ref.get_context_types_by_id),
     ]:
-        listed = get_by_id([t.id for t in get_all()])
-        expected = sorted((to_type(kind, t) for t in listed), key=lambda t: t.id or 0)
         got = sorted(store.get_types(kind), key=lambda t: t.id or 0)
+        visible = {t.id for t in get_all()}  # the system types (mlmd.*) are hidden there
+        assert visible <= {t.id for t in got}
+        assert all(t.name.startswith("mlmd.") for t in got if t.id not in visible)
+        listed = get_by_id([t.id for t in got])
+        expected = sorted((to_type(kind, t) for t in listed), key=lambda t: t.id or 0)
         assert [t.model_dump() for t in got] == [t.model_dump() for t in expected]
     [dataset] = store.get_types_by_external_ids(NodeKind.ARTIFACT, ["t-ds"])
     assert dataset.name == "DataSet"
+    assert [t.id for t in store.get_types_by_id(NodeKind.ARTIFACT, [1, 2])] == [1, 2]
+    assert store.get_type(NodeKind.ARTIFACT, "mlmd.Model").id == 2
 
     # Nodes: every field, including times, under the same ids.
     for kind, theirs, ours in [
@@ -421,3 +426,23 @@ def test_merging_twice_into_a_used_store_copies_once_and_leaves_its_nodes_alone(
     assert next(a for a in before["artifacts"] if a["id"] == copied)["uri"] == "/moved"
     assert next(a for a in after["artifacts"] if a["id"] == copied)["uri"] != "/moved"
     assert len(after["artifacts"]) == len(before["artifacts"]) == 7
+
+
+def test_a_store_opened_by_the_adapter_counts_as_empty(
+    mlmd_file: Path, store: LineageStore
+) -> None:
+    """The MLMD adapter registers MLMD's system types (ids 1-9) when it opens a store: importing
+    into it keeps every MLMD id, and a type created afterwards gets the id MLMD would give."""
+    from lineage_graph.mlmd import MetadataStore
+
+    adapter = MetadataStore(store)
+    report = import_mlmd(mlmd_file, store)
+    assert report.ids_preserved
+    ref = open_reader(mlmd_file)
+    assert [a.id for a in adapter.get_artifacts()] == [a.id for a in ref.get_artifacts()]
+    assert adapter.get_artifact_type("mlmd.Dataset").id == 1
+    new = pb.ArtifactType(name="After")
+    assert adapter.put_artifact_type(new) == 1 + max(
+        t.id
+        for t in [*ref.get_artifact_types(), *ref.get_execution_types(), *ref.get_context_types()]
+    )
