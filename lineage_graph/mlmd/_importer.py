@@ -122,6 +122,8 @@ def _open(source: Any) -> tuple[Any, Any]:
     pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
+        if path.startswith("file:"):  # a SQLite URI, as ConnectionConfig.sqlite takes
+            path = path.removeprefix("file:").partition("?")[0]
         if not os.path.isfile(path):
             raise NotFoundError(f"no MLMD SQLite file at {path!r}")
         config = pb.ConnectionConfig()

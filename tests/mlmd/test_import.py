@@ -292,6 +292,10 @@ def test_re_running_with_merge_changes_nothing(mlmd_file: Path, store: LineageSt
     assert snapshot(store) == before
 
 
+def test_a_file_uri_is_its_path(mlmd_file: Path, store: LineageStore) -> None:
+    assert import_mlmd(f"file:{mlmd_file}", store).artifacts == 6
+
+
 def test_bad_sources(store: LineageStore, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         import_mlmd(tmp_path / "missing.sqlite", store)
