@@ -42,6 +42,21 @@ def _fold(
     return folded, positions
 
 
+def _update_of_new(first: Artifact, later: Artifact) -> Artifact:
+    """MLMD's update of an artifact it has just written in the same call: same type, name kept."""
+    if (later.type_id, later.type, later.type_version) != (
+        first.type_id,
+        first.type,
+        first.type_version,
+    ):
+        raise InvalidArgumentError(
+            f"artifact with external_id {later.external_id!r}: given type "
+            f"{later.type_id or later.type!r} is different from the one known before "
+            f"({first.type_id or first.type!r})"
+        )
+    return later.model_copy(update={"name": first.name})
+
+
 class CompositeWriter:
     def __init__(
         self,
@@ -143,21 +158,19 @@ class CompositeWriter:
         artifact_at = list(range(len(artifacts)))
         if reuse_artifacts:
             artifacts = self._reuse_artifacts(artifacts)
-        if reuse_artifacts and fold_artifacts:
-            # the same new artifact twice: the later one updates the first (its name kept where
-            # updates keep names)
+        # MLMD's rules (the adapter): put_execution writes node by node, so with a reuse flag the
+        # same new node given twice is one node; the native API refuses it (AlreadyExistsError).
+        mlmd = keeps_names(NodeKind.ARTIFACT)
+        if reuse_artifacts and fold_artifacts and mlmd:
+            # the later artifact updates the first (its type must be the same; its name is kept)
             artifacts, artifact_at = _fold(
                 artifacts,
                 lambda a: a.external_id if a.id is None and a.external_id else None,
-                lambda first, later: (
-                    later.model_copy(update={"name": first.name})
-                    if keeps_names(NodeKind.ARTIFACT)
-                    else later
-                ),
+                _update_of_new,
             )
         contexts = self._reuse_contexts(contexts, reuse_contexts)
         context_at = list(range(len(contexts)))
-        if reuse_contexts:  # the same new context twice: one context, linked as first given
+        if reuse_contexts and mlmd:  # the same new context twice: linked as first given
             contexts, context_at = _fold(
                 contexts,
                 lambda c: (c.type_id, c.type, c.type_version, c.name) if c.id is None else None,

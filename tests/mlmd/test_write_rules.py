@@ -190,3 +190,35 @@ def test_the_same_new_node_twice_with_a_reuse_flag_is_one_node(typed: Both) -> N
     )
     _state(typed)
     typed.call("get_events_by_execution_ids", [4, 5, 6])
+
+
+def test_the_same_new_artifact_twice_must_keep_its_type(typed: Both) -> None:
+    other = typed.call("put_artifact_type", pb.ArtifactType(name="Other"))
+    pairs = [
+        (A(type_id=10, external_id="z", uri="a"), E(type=E.INPUT)),
+        (A(type_id=other, external_id="z", uri="b"), E(type=E.OUTPUT)),
+    ]
+    flag = {"reuse_artifact_if_already_exist_by_external_id": True}
+    typed.fails("put_execution", X(type_id=11), pairs, [], **flag)
+    _state(typed)
+
+
+def test_the_native_api_still_refuses_the_same_new_node_twice(typed: Both) -> None:
+    """Folding is MLMD's rule, kept to the adapter: the native put_execution refuses."""
+    from lineage_graph import AlreadyExistsError, Artifact, Context, Event, EventType, Execution
+
+    native = typed.ours.lineage_store
+    twice = [Artifact(type_id=10, external_id="z") for _ in range(2)]
+    with pytest.raises(AlreadyExistsError):
+        native.put_execution(
+            Execution(type_id=11),
+            [(a, Event(type=EventType.INPUT)) for a in twice],
+            reuse_artifact_if_already_exist_by_external_id=True,
+        )
+    with pytest.raises(AlreadyExistsError):
+        native.put_execution(
+            Execution(type_id=11),
+            [],
+            [Context(type_id=12, name="q"), Context(type_id=12, name="q")],
+            reuse_context_if_already_exist=True,
+        )
