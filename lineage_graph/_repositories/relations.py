@@ -20,7 +20,17 @@ from ..models import (
 from ._base import Repository, id_ranges, positioned
 from .nodes import NodeRepository
 
-__all__ = ["RelationRepository", "decode_event"]
+__all__ = ["MissingNodesError", "RelationRepository", "decode_event"]
+
+
+class MissingNodesError(InvalidArgumentError):
+    """A relationship names nodes that do not exist (``what``: "artifact", "execution",
+    "context"; ``ids``): the MLMD adapter tells a context it was told to reuse apart."""
+
+    def __init__(self, message: str, what: str, ids: list[int]) -> None:
+        super().__init__(message)
+        self.what = what
+        self.ids = ids
 
 
 def decode_event(row: dict[str, Any]) -> Event:
@@ -54,7 +64,7 @@ class RelationRepository(Repository):
         if missing:
             missing -= repo.existing_ids(missing)
         if missing:
-            raise InvalidArgumentError(f"no {what} with id {sorted(missing)}")
+            raise MissingNodesError(f"no {what} with id {sorted(missing)}", what, sorted(missing))
 
     # --------------------------------------------------------------------------------- events
 

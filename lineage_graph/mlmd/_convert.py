@@ -211,6 +211,8 @@ def to_node(kind: NodeKind, msg: Any) -> Artifact | Execution | Context:
         data["id"] = msg.id
     if msg.HasField("type_id"):
         if msg.type_id < 1:
+            if "id" in data:  # an update: a type change, which MLMD refuses as invalid
+                raise InvalidArgumentError(f"Given type_id {msg.type_id} is not the node's")
             raise NotFoundError(f"No type found for query, type_id: {msg.type_id}")
         data["type_id"] = msg.type_id
     if msg.HasField("name"):
@@ -240,6 +242,8 @@ def to_contexts(msgs: Iterable[Any], *, force_reuse: bool = False) -> list[Conte
     native store links without writing it."""
     out: list[Context] = []
     for msg in msgs:
+        if force_reuse and msg.HasField("id") and msg.id < 1:
+            raise NotFoundError(f"Results missing for ids: [{msg.id}]")
         if force_reuse and (ident := _opt_int(msg, "id")) is not None:
             out.append(Context.model_construct(id=ident))
         else:

@@ -18,6 +18,7 @@ from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions,
 
 from .. import exceptions as native
 from .._repositories.nodes import names_kept
+from .._repositories.relations import MissingNodesError
 from ..models import (
     Artifact,
     Context,
@@ -563,19 +564,21 @@ class MetadataStore:
         ]
         linked = _convert.to_contexts(contexts or (), force_reuse=force_reuse_context)
         self._precheck([*artifacts, model, *linked])  # MLMD's order
-        reused = {c.id for c in linked if c.id is not None and c.model_fields_set <= {"id"}}
-        if reused:  # contexts only linked (force_reuse_context): MLMD says NotFound if absent
-            found = {c.id for c in self._store.get_contexts_by_id(sorted(reused))}
-            if missing := reused - found:
-                raise native.NotFoundError(f"Results missing for ids: {sorted(missing)}")
-        with _mlmd_write(missing_is_invalid=not force_reuse_context):
-            return self._store.put_execution(
-                model,
-                list(zip(artifacts, events, strict=True)),
-                linked,
-                reuse_context_if_already_exist=reuse_context_if_already_exist,
-                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-            )
+        try:
+            with _mlmd_write():
+                return self._store.put_execution(
+                    model,
+                    list(zip(artifacts, events, strict=True)),
+                    linked,
+                    reuse_context_if_already_exist=reuse_context_if_already_exist,
+                    reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+                )
+        except MissingNodesError as exc:
+            # a context it was told to reuse (only linked) that does not exist: NotFound in
+            # MLMD, after its checks of the nodes and events (as here)
+            if force_reuse_context and exc.what == "context":
+                raise native.NotFoundError(f"Results missing for ids: {exc.ids}") from exc
+            raise
 
     @_mlmd_errors
     def put_lineage_subgraph(

@@ -10,6 +10,8 @@ pinned here against it (each call runs on both stores; results and stored state 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -222,3 +224,31 @@ def test_the_native_api_still_refuses_the_same_new_node_twice(typed: Both) -> No
             [Context(type_id=12, name="q"), Context(type_id=12, name="q")],
             reuse_context_if_already_exist=True,
         )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        ("put_artifacts", [A(id=1, type_id=0, uri="q")]),  # an update changing the type
+        ("put_artifacts", [A(type_id=-5)]),
+        ("put_contexts", [C(type_id=0, name="z")]),
+        ("put_contexts", [C(id=0, type_id=12, name="z")]),
+        ("put_execution", X(type_id=11), [(A(type_id=0), E(type=E.INPUT))], []),
+        ("put_execution", X(type_id=11), [], [C(id=0)]),
+        ("put_lineage_subgraph", [X(id=0, type_id=11)], [], [], []),
+    ],
+    ids=repr,
+)
+def test_ids_below_one_fail_with_mlmds_error(typed: Both, call: tuple[Any, ...]) -> None:
+    typed.fails(*call)
+
+
+def test_a_forced_context_is_checked_after_the_nodes_and_events(typed: Both) -> None:
+    forced = {"force_reuse_context": True}
+    typed.fails("put_execution", X(type_id=11), [], [C(id=0)], **forced)  # NotFound
+    typed.fails("put_execution", X(type_id=11), [], [C(id=7)], **forced)  # NotFound
+    bad_event = (A(type_id=10, uri="x"), E(type=E.INPUT, artifact_id=55))
+    typed.fails("put_execution", X(type_id=11), [bad_event], [C(id=99)], **forced)  # Invalid
+    typed.fails("put_execution", X(id=99, type_id=11), [], [C(id=99)], **forced)  # Invalid
+    typed.call("put_execution", X(type_id=11), [], [C(id=1, name="x", type_id=12)], **forced)
+    _state(typed)
