@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -91,12 +92,18 @@ class ImportReport:
         return {**self.counts(), "ids_preserved": self.ids_preserved}
 
 
+def _sqlite_path(uri: str) -> str:
+    """The file a SQLite ``filename_uri`` names (a ``file:`` URI: its path, query dropped)."""
+    if not uri.startswith("file:"):
+        return uri
+    return urllib.parse.unquote(urllib.parse.urlsplit(uri).path)
+
+
 def _source_key(config: Any) -> str:
     """A short, stable name for the MLMD store ``config`` connects to (the same file or database
     gives the same key): the prefix of ``mlmd_origin`` on the nodes copied from it."""
     if config.HasField("sqlite"):
-        path = config.sqlite.filename_uri.removeprefix("file:")
-        ident = "sqlite:" + os.path.realpath(path)
+        ident = "sqlite:" + os.path.realpath(_sqlite_path(config.sqlite.filename_uri))
     elif config.HasField("mysql"):
         m = config.mysql
         ident = f"mysql:{m.host}:{m.port}/{m.database}"
@@ -122,8 +129,7 @@ def _open(source: Any) -> tuple[Any, Any]:
     pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
-        if path.startswith("file:"):  # a SQLite URI, as ConnectionConfig.sqlite takes
-            path = path.removeprefix("file:").partition("?")[0]
+        path = _sqlite_path(path)  # a file: URI, as ConnectionConfig.sqlite takes
         if not os.path.isfile(path):
             raise NotFoundError(f"no MLMD SQLite file at {path!r}")
         config = pb.ConnectionConfig()
@@ -249,6 +255,8 @@ class _Importer:
         self.prefix = f"{source_key}#"
         #: Nodes an earlier import copied from this same MLMD store: (kind, MLMD id) -> id.
         self.imported: dict[tuple[NodeKind, int], int] = {}
+        #: Artifacts and executions without an origin, by (kind, id): read per chunk in merges.
+        self.unmarked: dict[tuple[NodeKind, int], dict[str, Any]] = {}
         if not self.empty:
             from .._repositories._base import Repository
 
@@ -309,11 +317,34 @@ class _Importer:
         if self.empty:
             return None
         copied = self.imported.get((kind, msg.id))
-        if copied is not None or kind != NodeKind.CONTEXT:
+        if copied is not None:
             return copied
+        if kind != NodeKind.CONTEXT:
+            # a copy by an earlier version (no origin): the node of the same id, type, name, uri
+            # and MLMD's create time (a node of the target's own has its own)
+            old = self.unmarked.get((kind, msg.id))
+            given = (model.type_id, model.name, getattr(model, "uri", None))
+            same = old is not None and (old["type_id"], old["name"], old["uri"]) == given
+            same = same and old is not None and old["created"] == msg.create_time_since_epoch
+            return msg.id if same else None
         assert model.type_id is not None and model.name is not None
         twins = self.writer.repos[kind].get_by_type_and_names([(model.type_id, model.name)])
         return twins[0].id if twins else None
+
+    def _read_unmarked(self, kind: NodeKind, chunk: Sequence[Any]) -> None:
+        if self.empty or kind == NodeKind.CONTEXT:
+            return
+        from .._repositories._base import Repository
+
+        ids = [m.id for m in chunk if (kind, m.id) not in self.imported]
+        if not ids:
+            return
+        rows = Repository(self.store.backend).read(
+            "imports/unmarked",
+            artifact_ids=ids if kind == NodeKind.ARTIFACT else [],
+            execution_ids=ids if kind == NodeKind.EXECUTION else [],
+        )
+        self.unmarked = {(NodeKind(r["kind"]), int(r["id"])): r for r in rows}
 
     def import_nodes(self, kind: NodeKind, msgs: list[Any]) -> None:
         from ._convert import to_node
@@ -322,6 +353,7 @@ class _Importer:
         total = len(msgs)
         done = 0
         for chunk in _chunks(msgs):
+            self._read_unmarked(kind, chunk)
             models: list[NodeModel] = []
             times: list[tuple[int | None, int | None]] = []
             pending_new: list[int] = []

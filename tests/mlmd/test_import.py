@@ -450,3 +450,22 @@ def test_a_store_opened_by_the_adapter_counts_as_empty(
         t.id
         for t in [*ref.get_artifact_types(), *ref.get_execution_types(), *ref.get_context_types()]
     )
+
+
+def test_a_merge_recognises_a_copy_made_before_origins_were_recorded(
+    mlmd_file: Path, store: LineageStore
+) -> None:
+    """An import by an earlier version left no ``mlmd_origin``: a merge re-run still finds its
+    copies (same id, type, name, uri and MLMD's create time) and changes nothing; the same file
+    named by a ``file:`` URI with a query is the same source."""
+    import_mlmd(mlmd_file, store)
+    store.backend.write(
+        "MATCH (n) WHERE n.mlmd_origin IS NOT NULL SET n.mlmd_origin = null", name="test/legacy"
+    )
+    before = snapshot(store)
+    report = import_mlmd(mlmd_file, store, merge=True)
+    assert report.updated == 6 + 2 + 3 and report.ids_preserved
+    assert snapshot(store) == before
+    again = import_mlmd(f"file://{mlmd_file}?mode=ro", store, merge=True)
+    assert again.updated == 6 + 2 + 3
+    assert snapshot(store) == before
