@@ -356,7 +356,9 @@ class LineageStore:
     ) -> tuple[int, list[int], list[int]]:
         """Record an execution with its input/output artifacts, events and contexts atomically.
 
-        Returns ``(execution_id, artifact_ids, context_ids)``.
+        With ``reuse_context_if_already_exist``, a given context whose type and name are stored
+        is linked as it is stored (its fields are not updated), as in MLMD. Returns
+        ``(execution_id, artifact_ids, context_ids)``.
         """
         return self._composite.put_execution(
             execution,

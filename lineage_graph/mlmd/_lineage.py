@@ -119,7 +119,7 @@ def _mlmd_selection(
     events are those it followed from expanded nodes in the walk's direction, to new nodes and
     to nodes already reached alike; an event between two nodes of the answer that no expanded
     node followed (between two nodes of the last hop, against the direction, into an ending node
-    from a node never expanded) is not in it. Pinned against ml_metadata 1.17.1 by 1,323
+    from a node never expanded) is not in it. Pinned against ml_metadata 1.17.1 by 1,617
     start/direction/hops/ending combinations (tests/mlmd/test_lineage_rules.py)."""
     follow: dict[NodeRef, list[tuple[NodeRef, Event]]] = defaultdict(list)
     for ev in events:
