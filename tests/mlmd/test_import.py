@@ -50,12 +50,17 @@ def _value(target: Any, name: str, value: Any) -> None:
         v.proto_value.Pack(value)
 
 
-def write_mlmd_sqlite(path: Path) -> None:
-    """A small but complete MLMD store, written by ml_metadata itself."""
+def _mlmd_sqlite(path: Path) -> Any:
+    """A read-write ml_metadata store on the SQLite file ``path`` (created if missing)."""
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = str(path)
     config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
-    store = metadata_store.MetadataStore(config)
+    return metadata_store.MetadataStore(config)
+
+
+def write_mlmd_sqlite(path: Path) -> None:
+    """A small but complete MLMD store, written by ml_metadata itself."""
+    store = _mlmd_sqlite(path)
 
     dataset = pb.ArtifactType(name="DataSet", description="rows", external_id="t-ds")
     for name, kind in [
@@ -353,10 +358,7 @@ def test_a_billion_wide_id_gap_is_kept_in_constant_memory(tmp_path: Path) -> Non
     import sqlite3
 
     path = tmp_path / "gap.sqlite"
-    config = pb.ConnectionConfig()
-    config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
-    ref = metadata_store.MetadataStore(config)
+    ref = _mlmd_sqlite(path)
     t = ref.put_artifact_type(pb.ArtifactType(name="D"))
     ref.put_artifacts([pb.Artifact(type_id=t, uri="a"), pb.Artifact(type_id=t, uri="b")])
     with sqlite3.connect(path) as db:
@@ -388,10 +390,7 @@ def test_a_node_the_store_cannot_key_stops_the_import_before_any_write(
     nothing (it once wrote the types and the nodes before it, and a re-run found a non-empty
     store)."""
     path = tmp_path / "bad.sqlite"
-    config = pb.ConnectionConfig()
-    config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
-    ref = metadata_store.MetadataStore(config)
+    ref = _mlmd_sqlite(path)
     at = ref.put_artifact_type(pb.ArtifactType(name="D"))
     et = ref.put_execution_type(pb.ExecutionType(name="E"))
     ref.put_artifacts([pb.Artifact(type_id=at, uri=f"/{i}") for i in range(3)])
