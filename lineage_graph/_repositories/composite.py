@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, OutOfRangeError
-from ..models import Artifact, Association, Attribution, Context, Event, Execution, Node, NodeKind
+from ..models import Artifact, Association, Attribution, Context, Event, Execution, Node
 from ._base import now_ms
 from .graph import GraphWriter, WriteBatch
-from .nodes import NodeRepository, keeps_names
+from .nodes import NodeRepository, mlmd_rules_apply
 from .relations import RelationRepository
 
 __all__ = ["CompositeWriter", "EventEdge"]
@@ -160,7 +160,7 @@ class CompositeWriter:
             artifacts = self._reuse_artifacts(artifacts)
         # MLMD's rules (the adapter): put_execution writes node by node, so with a reuse flag the
         # same new node given twice is one node; the native API refuses it (AlreadyExistsError).
-        mlmd = keeps_names(NodeKind.ARTIFACT)
+        mlmd = mlmd_rules_apply()
         if reuse_artifacts and fold_artifacts and mlmd:
             # the later artifact updates the first (its type must be the same; its name is kept)
             artifacts, artifact_at = _fold(

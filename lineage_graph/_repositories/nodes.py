@@ -36,8 +36,8 @@ __all__ = [
     "NodeRepository",
     "PreparedNodes",
     "decode_node",
-    "keeps_names",
-    "names_kept",
+    "mlmd_rules_apply",
+    "mlmd_write_rules",
 ]
 
 N = TypeVar("N", bound=Node)
@@ -52,25 +52,28 @@ _MODEL: dict[NodeKind, type[Node]] = {
 #: copied the node from (lineage_graph/mlmd/_importer.py), so that a merge re-run finds it.
 KEPT_KEYS = ("mlmd_origin",)
 
-#: Node kinds whose updates keep the stored name, whatever name they give (none by default:
-#: the native API renames). MLMD's rule for artifacts and executions (its UPDATE statements
-#: have no name column; contexts can be renamed), set by the MLMD adapter around its writes.
-_NAMES_KEPT: ContextVar[frozenset[NodeKind]] = ContextVar("names_kept", default=frozenset())
+#: MLMD's write rules, which its API does not state, set by the MLMD adapter around its writes
+#: (off by default: the native API has its own). Under them an update keeps the stored name of
+#: an artifact or an execution, whatever name it gives (MLMD's UPDATE statements have no name
+#: column; contexts can be renamed), and put_execution folds the same new node given twice with
+#: a reuse flag into one (lineage_graph/_repositories/composite.py).
+_MLMD_RULES: ContextVar[bool] = ContextVar("mlmd_rules", default=False)
+_NAMES_KEPT_BY_MLMD = frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION})
 
 
-def keeps_names(kind: NodeKind) -> bool:
-    """Whether updates of ``kind`` keep stored names here (:func:`names_kept`)."""
-    return kind in _NAMES_KEPT.get()
+def mlmd_rules_apply() -> bool:
+    """Whether MLMD's write rules apply here (:func:`mlmd_write_rules`)."""
+    return _MLMD_RULES.get()
 
 
 @contextmanager
-def names_kept(*kinds: NodeKind) -> Iterator[None]:
-    """Within the block (this thread or task only), updates of ``kinds`` keep stored names."""
-    token = _NAMES_KEPT.set(frozenset(kinds))
+def mlmd_write_rules() -> Iterator[None]:
+    """Within the block (this thread or task only), writes follow MLMD's rules."""
+    token = _MLMD_RULES.set(True)
     try:
         yield
     finally:
-        _NAMES_KEPT.reset(token)
+        _MLMD_RULES.reset(token)
 
 
 _DIR = {
@@ -314,7 +317,7 @@ class NodeRepository(Repository, Generic[N]):
                     props = self._masked_props(node, t, old, mask, label)
                 else:
                     props, t = self._props_with_refresh(node, t, label)
-                if self.kind in _NAMES_KEPT.get():
+                if self.kind in _NAMES_KEPT_BY_MLMD and _MLMD_RULES.get():
                     props.pop("name", None)
                     if old.get("name") is not None:
                         props["name"] = old["name"]

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._repositories._base import Repository
 from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..models import (
     Association,
@@ -128,8 +129,7 @@ def _open(source: Any) -> tuple[Any, Any]:
         ) from exc
     pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
     if isinstance(source, str | os.PathLike):
-        path = os.fspath(source)
-        path = _sqlite_path(path)  # a file: URI, as ConnectionConfig.sqlite takes
+        path = _sqlite_path(os.fspath(source))  # a file: URI, as ConnectionConfig.sqlite takes
         if not os.path.isfile(path):
             raise NotFoundError(f"no MLMD SQLite file at {path!r}")
         config = pb.ConnectionConfig()
@@ -257,10 +257,9 @@ class _Importer:
         self.imported: dict[tuple[NodeKind, int], int] = {}
         #: Artifacts and executions without an origin, by (kind, id): read per chunk in merges.
         self.unmarked: dict[tuple[NodeKind, int], dict[str, Any]] = {}
+        self.reads = Repository(store.backend)
         if not self.empty:
-            from .._repositories._base import Repository
-
-            for row in Repository(store.backend).read("imports/origins", prefix=self.prefix):
+            for row in self.reads.read("imports/origins", prefix=self.prefix):
                 mlmd_id = int(str(row["origin"]).rpartition("#")[2])
                 self.imported[(NodeKind(row["kind"]), mlmd_id)] = int(row["id"])
 
@@ -287,10 +286,12 @@ class _Importer:
         self._getters: dict[NodeKind, tuple[Any, Any]] = getters
         return found
 
-    def import_types(self, nodes: dict[NodeKind, list[Any]]) -> None:
+    def import_types(
+        self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]
+    ) -> None:
         from ._convert import to_type
 
-        types = self.read_types()
+        types = list(types)
         known = {(k, t.id) for k, t in types}
         # System types (mlmd.Dataset, ...) are hidden from get_*_types: fetch those in use.
         for kind, msgs in nodes.items():
@@ -323,10 +324,10 @@ class _Importer:
             # a copy by an earlier version (no origin): the node of the same id, type, name, uri
             # and MLMD's create time (a node of the target's own has its own)
             old = self.unmarked.get((kind, msg.id))
+            fields = ("type_id", "name", "uri", "created")
+            stored = None if old is None else tuple(old[f] for f in fields)
             given = (model.type_id, model.name, getattr(model, "uri", None))
-            same = old is not None and (old["type_id"], old["name"], old["uri"]) == given
-            same = same and old is not None and old["created"] == msg.create_time_since_epoch
-            return msg.id if same else None
+            return msg.id if stored == (*given, msg.create_time_since_epoch) else None
         assert model.type_id is not None and model.name is not None
         twins = self.writer.repos[kind].get_by_type_and_names([(model.type_id, model.name)])
         return twins[0].id if twins else None
@@ -334,12 +335,10 @@ class _Importer:
     def _read_unmarked(self, kind: NodeKind, chunk: Sequence[Any]) -> None:
         if self.empty or kind == NodeKind.CONTEXT:
             return
-        from .._repositories._base import Repository
-
         ids = [m.id for m in chunk if (kind, m.id) not in self.imported]
         if not ids:
             return
-        rows = Repository(self.store.backend).read(
+        rows = self.reads.read(
             "imports/unmarked",
             artifact_ids=ids if kind == NodeKind.ARTIFACT else [],
             execution_ids=ids if kind == NodeKind.EXECUTION else [],
@@ -485,7 +484,7 @@ class _Importer:
         self.report.associations = len(associations)
         self.report.parent_contexts = len(parents)
 
-    def check(self, nodes: dict[NodeKind, list[Any]]) -> None:
+    def check(self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]) -> None:
         """Refuse, before anything is written, what the store cannot hold: MLMD accepts names
         and external ids that no unique key here can (empty, over 4,096 bytes, ASCII whitespace
         at an end, U+0001), and text with NUL. The error names the MLMD node."""
@@ -504,7 +503,7 @@ class _Importer:
                         f"MLMD {kind.value.lower()} {msg.id} cannot be imported: {exc}; "
                         "nothing was imported"
                     ) from exc
-        for kind, msg in self.read_types():
+        for kind, msg in types:
             try:
                 for name in ("name", "version", "description", "external_id"):
                     check_text(f"type {name}", getattr(msg, name))
@@ -522,8 +521,9 @@ class _Importer:
             NodeKind.EXECUTION: list(self.mlmd.get_executions()),
             NodeKind.CONTEXT: list(self.mlmd.get_contexts()),
         }
-        self.check(nodes)
-        self.import_types(nodes)
+        types = self.read_types()
+        self.check(types, nodes)
+        self.import_types(types, nodes)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])
         self.import_events(sorted(m.id for m in nodes[NodeKind.ARTIFACT]))

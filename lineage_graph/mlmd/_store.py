@@ -17,7 +17,7 @@ from ml_metadata import errors as _errors
 from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions, OrderByField
 
 from .. import exceptions as native
-from .._repositories.nodes import names_kept
+from .._repositories.nodes import mlmd_write_rules
 from .._repositories.relations import MissingNodesError
 from ..models import (
     Artifact,
@@ -95,7 +95,7 @@ def _mlmd_write(missing_is_invalid: bool = True) -> Iterator[None]:
     execution (MLMD's UPDATE statements have no name column: a name given is ignored, an omitted
     one kept); and a node to update that does not exist is InvalidArgumentError ("Cannot find
     the given id"), where the native store says NotFoundError."""
-    with names_kept(NodeKind.ARTIFACT, NodeKind.EXECUTION):
+    with mlmd_write_rules():
         try:
             yield
         except native.NotFoundError as exc:
