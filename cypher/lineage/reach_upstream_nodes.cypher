@@ -7,6 +7,10 @@
 // try this one round trip first when it may not need the whole walk (a walk bounded by hops:
 // lineage/_traverse.py keeps the nodes within the hops, from the events returned). Neo4j prunes
 // the variable-length pattern under DISTINCT to a breadth-first walk, and LIMIT stops it lazily.
+// Two shapes of row, so that no node is grouped with its events: one row per node (`node`: its
+// stored properties; the other columns null) and one per incoming event (`node` null, `id` the
+// node's id, `other` the id at the event's other end). Grouping each node with its events was
+// 60% of FalkorDB's time (fan-out to 4,001 nodes 23 -> 12 ms, chain of 500 6.3 -> 4.4 ms).
 CALL {
   MATCH (s:Artifact) WHERE s.id IN $artifact_ids RETURN s
   UNION
@@ -18,7 +22,16 @@ WITH DISTINCT x
 LIMIT $cap
 WITH collect(x) AS xs
 WHERE size(xs) < $cap
-UNWIND xs AS x
-OPTIONAL MATCH (x)<-[r:EVENT]-(m)
-RETURN labels(x)[0] AS label, properties(x) AS node,
-       collect(CASE WHEN r IS NULL THEN null ELSE [m.id, r.type, r.path, r.ms] END) AS events
+CALL {
+  WITH xs
+  UNWIND xs AS x
+  RETURN labels(x)[0] AS label, properties(x) AS node,
+         null AS id, null AS other, null AS type, null AS path, null AS ms
+  UNION ALL
+  WITH xs
+  UNWIND xs AS x
+  MATCH (x)<-[r:EVENT]-(m)
+  RETURN labels(x)[0] AS label, null AS node,
+         x.id AS id, m.id AS other, r.type AS type, r.path AS path, r.ms AS ms
+}
+RETURN label, node, id, other, type, path, ms

@@ -21,6 +21,7 @@ __all__ = ["params_header", "read_reply"]
 _NULL, _STRING, _INTEGER, _BOOLEAN, _DOUBLE, _ARRAY = 1, 2, 3, 4, 5, 6
 _MAP = 10
 _PLAIN = frozenset((_INTEGER, _STRING))  # hiredis already gives int / str
+_AS_IS = frozenset((_INTEGER, _STRING, _NULL))  # ... and None for a null ([1, None])
 
 
 def params_header(params: Mapping[str, Any]) -> str:
@@ -64,5 +65,12 @@ def read_reply(reply: list[Any], graph: Any) -> list[dict[str, Any]]:
         return []  # statistics only: the query returns no columns
     header = [column[1] for column in reply[0]]
     return [
-        dict(zip(header, [_value(cell, graph) for cell in row], strict=True)) for row in reply[1]
+        dict(
+            zip(
+                header,
+                [cell[1] if cell[0] in _AS_IS else _value(cell, graph) for cell in row],
+                strict=True,
+            )
+        )
+        for row in reply[1]
     ]

@@ -171,26 +171,34 @@ def _refs(rows: Iterable[dict[str, Any]]) -> set[NodeRef]:
 def _within_hops(
     rows: list[dict[str, Any]], starts: Iterable[NodeRef], max_hops: int
 ) -> list[dict[str, Any]]:
-    """The rows of an engine walk within ``max_hops`` of the starts (a hop = one EVENT edge).
+    """The rows of an engine walk within ``max_hops`` of the starts (a hop = one EVENT edge): the
+    rows of the nodes kept and of their events.
 
-    Each row's events lead one hop further from the starts (its walked side), so a breadth-first
+    Each event row leads one hop further from the starts (the walked side), so a breadth-first
     pass over them gives every node's distance, as the frontier expansion counts it.
     """
-    index = {(row["label"] == _ARTIFACT_LABEL, row["node"]["id"]): row for row in rows}
-    frontier = [k for r in starts if (k := (r.kind is NodeKind.ARTIFACT, r.id)) in index]
+    nodes: dict[tuple[bool, int], dict[str, Any]] = {}
+    events: dict[tuple[bool, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        is_artifact = row["label"] == _ARTIFACT_LABEL
+        if row["node"] is not None:
+            nodes[(is_artifact, row["node"]["id"])] = row
+        else:
+            events.setdefault((is_artifact, row["id"]), []).append(row)
+    frontier = [k for r in starts if (k := (r.kind is NodeKind.ARTIFACT, r.id)) in nodes]
     kept = dict.fromkeys(frontier)
     for _ in range(max_hops):
         reached = []
         for is_artifact, ident in frontier:
-            for event in index[(is_artifact, ident)]["events"]:
-                key = (not is_artifact, event[0])
-                if key in index and key not in kept:
+            for event in events.get((is_artifact, ident), ()):
+                key = (not is_artifact, event["other"])
+                if key in nodes and key not in kept:
                     kept[key] = None
                     reached.append(key)
         if not reached:
             break
         frontier = reached
-    return [index[k] for k in kept]
+    return [nodes[k] for k in kept] + [e for k in kept for e in events.get(k, ())]
 
 
 class LineageRepository(Repository):
@@ -440,27 +448,28 @@ class LineageRepository(Repository):
         executions: dict[int, Execution] = {}
         found: dict[tuple[int, int, int], Event] = {}
         for rows in answers:
-            for row in rows:
-                stored = row["node"]
-                ident = stored["id"]
+            for row in rows:  # a node's row, or an event's (``node`` null): cypher/lineage/
                 is_artifact = row["label"] == _ARTIFACT_LABEL
-                seen = artifacts if is_artifact else executions
-                if ident not in seen:
-                    seen[ident] = decode_node(  # type: ignore[assignment]
-                        NodeKind.ARTIFACT if is_artifact else NodeKind.EXECUTION, stored
-                    )
-                for other, etype, path, ms in row["events"]:
-                    key = (ident, other, etype) if is_artifact else (other, ident, etype)
-                    if key not in found:
-                        found[key] = decode_event(
-                            {
-                                "artifact_id": key[0],
-                                "execution_id": key[1],
-                                "type": etype,
-                                "path": path,
-                                "ms": ms,
-                            }
+                stored = row["node"]
+                if stored is not None:
+                    seen = artifacts if is_artifact else executions
+                    if stored["id"] not in seen:
+                        seen[stored["id"]] = decode_node(  # type: ignore[assignment]
+                            NodeKind.ARTIFACT if is_artifact else NodeKind.EXECUTION, stored
                         )
+                    continue
+                ident, other, etype = row["id"], row["other"], row["type"]
+                key = (ident, other, etype) if is_artifact else (other, ident, etype)
+                if key not in found:
+                    found[key] = decode_event(
+                        {
+                            "artifact_id": key[0],
+                            "execution_id": key[1],
+                            "type": etype,
+                            "path": row["path"],
+                            "ms": row["ms"],
+                        }
+                    )
         if query.direction is Direction.BOTH:
             # An event from an upstream node straight to a downstream one is on neither walked
             # side: read the answer's artifacts' events (kept below when both ends are in it).
