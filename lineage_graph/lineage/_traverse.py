@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._gc import gc_paused
 from .._repositories._base import Repository
 from .._repositories.nodes import NodeRepository, decode_node
 from .._repositories.relations import RelationRepository, decode_event
@@ -507,6 +508,12 @@ class LineageRepository(Repository):
         )
 
     def run(self, query: LineageQuery, cursor: str | None = None) -> LineageGraph:
+        """The answer to ``query`` (one page of it when paged), read and decoded with Python's
+        cyclic collector paused (``_gc.py``: a 4,001-node answer spent 30-45 ms in it)."""
+        with gc_paused():
+            return self._run(query, cursor)
+
+    def _run(self, query: LineageQuery, cursor: str | None) -> LineageGraph:
         if query.limit is None and cursor is None:
             if self._in_engine(query):
                 return self._run_whole(query)
