@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._gc import gc_paused
-from .._repositories._base import Repository
+from .._repositories._base import Repository, id_ranges
 from .._repositories.nodes import NodeRepository, decode_node
 from .._repositories.relations import RelationRepository, decode_event
 from ..exceptions import InvalidArgumentError, NotFoundError
@@ -153,6 +153,11 @@ def _decode_cursor(query: LineageQuery, cursor: str) -> tuple[int, int]:
     return (ident, _KIND_ORDER[kind])
 
 
+#: The engine's own id of each node a frontier step reached (FalkorDB: ``id(x)``, an int; Neo4j:
+#: ``elementId(x)``, a string): the next step seeks the node by it (cypher/lineage/step_*).
+EngineIds = dict[NodeRef, Any]
+
+
 def _sort_key(ref: NodeRef) -> tuple[int, int]:
     return (ref.id, _KIND_ORDER[ref.kind])
 
@@ -251,16 +256,36 @@ class LineageRepository(Repository):
         return _refs(self._reach_rows(f"lineage/reach_{direction.value}", refs))
 
     def _step(
-        self, direction: Direction, frontier: Iterable[NodeRef], as_of: int | None
+        self, direction: Direction, frontier: Iterable[NodeRef], as_of: int | None, iids: EngineIds
     ) -> set[NodeRef]:
-        artifact_ids, execution_ids = _split(frontier)
+        """One hop from ``frontier``. A node whose engine id a previous hop returned (``iids``) is
+        sought by it (FalkorDB: ~0.2 µs instead of ~11 µs through the ``id`` index); the starts
+        by id. The engine ids of the nodes reached are added to ``iids``."""
+        artifact_ids: list[int] = []
+        execution_ids: list[int] = []
+        artifact_refs: list[list[Any]] = []
+        execution_refs: list[list[Any]] = []
+        for r in frontier:
+            is_artifact = r.kind is NodeKind.ARTIFACT
+            iid = iids.get(r)
+            if iid is None:
+                (artifact_ids if is_artifact else execution_ids).append(r.id)
+            else:
+                (artifact_refs if is_artifact else execution_refs).append([iid, r.id])
         rows = self.read(
             f"lineage/step_{direction.value}",
             artifact_ids=artifact_ids,
             execution_ids=execution_ids,
+            artifact_refs=artifact_refs,
+            execution_refs=execution_refs,
             as_of=as_of,
         )
-        return _refs(rows)
+        found: set[NodeRef] = set()
+        for row in rows:
+            ref = NodeRef(NodeKind(row["label"]), int(row["id"]))
+            iids[ref] = row["iid"]
+            found.add(ref)
+        return found
 
     def _expand(
         self, query: LineageQuery, direction: Direction
@@ -271,9 +296,10 @@ class LineageRepository(Repository):
         frontier: set[NodeRef] = set(query.starts)
         fetched: dict[NodeRef, LineageNode] = {}
         excluded: set[NodeRef] = set()
+        iids: EngineIds = {}
         hops = 0
         while frontier and (query.max_hops is None or hops < query.max_hops):
-            found = self._step(direction, frontier, query.as_of) - seen
+            found = self._step(direction, frontier, query.as_of, iids) - seen
             hops += 1
             if not found:
                 break
@@ -364,7 +390,11 @@ class LineageRepository(Repository):
     def _links(
         self, artifact_ids: list[int], execution_ids: list[int]
     ) -> tuple[list[Context], list[Attribution], list[Association]]:
-        rows = self.read("lineage/links", artifact_ids=artifact_ids, execution_ids=execution_ids)
+        rows = self.read(
+            "lineage/links",
+            artifact_ranges=id_ranges(artifact_ids),
+            execution_ranges=id_ranges(execution_ids),
+        )
         attributions = sorted(
             (
                 Attribution(artifact_id=r["node_id"], context_id=r["context_id"])

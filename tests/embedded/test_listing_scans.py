@@ -12,7 +12,6 @@ statements are the same text, checked there for their answers by the suite over 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,14 +19,14 @@ import pytest
 
 from lineage_graph import Artifact, ArtifactType, LineageStore
 from lineage_graph._repositories._base import now_ms
-from lineage_graph.backends._resp import params_header
 from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.mlmd._listing import ListQuery, list_node_ids, list_nodes
 from lineage_graph.models import NodeKind
 
+from ._profile import records_by_operator
+
 NODES = 6_000
 DAY = 86_400_000
-_RECORDS = re.compile(r"Records produced: (\d+)")
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +54,8 @@ def _scanned(backend: EmbeddedBackend, query: str, params: Mapping[str, Any] | N
     """Records the statement's scans and seeks produced (where rows come from storage), wherever
     they sit in the profiled plan: FalkorDB hangs what comes before a MATCH (UNWIND, WITH) under
     the scan, so a scan is not always a leaf."""
-    graph = backend._graph
-    lines = graph.execute_command(
-        "GRAPH.PROFILE", graph.name, params_header(dict(params or {})) + query
-    )
-    total = 0
-    for line in lines:
-        text = line.decode() if isinstance(line, bytes) else str(line)
-        operator = text.strip().split("|", 1)[0]
-        match = _RECORDS.search(text)
-        if match and ("Scan" in operator or "Seek" in operator):
-            total += int(match.group(1))
-    return total
+    records = records_by_operator(backend, query, params)
+    return sum(n for op, n in records.items() if "Scan" in op or "Seek" in op)
 
 
 def _scans_of(store: LineageStore, run: Any) -> tuple[Any, int, int]:

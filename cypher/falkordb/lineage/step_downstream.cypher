@@ -1,0 +1,27 @@
+// FalkorDB: lineage/step_downstream with the engine's own node ids, id(x). A lookup by `id` costs
+// ~11 µs per id through the range index, a seek by id(x) ~0.2 µs: a step from the 1,000
+// models of a fan-out took 12.8 ms by `id`, 2.0 ms by id(x). The seek must stand alone in its
+// MATCH (with the label or the `id` test beside it FalkorDB plans an index or label scan).
+MATCH (a:Artifact)-[r:EVENT]->(x:Execution)
+WHERE a.id IN $artifact_ids AND ($as_of IS NULL OR r.ms <= $as_of)
+RETURN DISTINCT 'Execution' AS label, x.id AS id, id(x) AS iid
+UNION
+MATCH (e:Execution)-[r:EVENT]->(x:Artifact)
+WHERE e.id IN $execution_ids AND ($as_of IS NULL OR r.ms <= $as_of)
+RETURN DISTINCT 'Artifact' AS label, x.id AS id, id(x) AS iid
+UNION
+UNWIND $artifact_refs AS ref
+WITH ref[0] AS ref_iid, ref[1] AS ref_id
+MATCH (a) WHERE id(a) = ref_iid
+WITH a, ref_id WHERE a:Artifact AND a.id = ref_id
+MATCH (a)-[r:EVENT]->(x:Execution)
+WHERE $as_of IS NULL OR r.ms <= $as_of
+RETURN DISTINCT 'Execution' AS label, x.id AS id, id(x) AS iid
+UNION
+UNWIND $execution_refs AS ref
+WITH ref[0] AS ref_iid, ref[1] AS ref_id
+MATCH (e) WHERE id(e) = ref_iid
+WITH e, ref_id WHERE e:Execution AND e.id = ref_id
+MATCH (e)-[r:EVENT]->(x:Artifact)
+WHERE $as_of IS NULL OR r.ms <= $as_of
+RETURN DISTINCT 'Artifact' AS label, x.id AS id, id(x) AS iid
