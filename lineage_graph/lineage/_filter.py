@@ -50,6 +50,11 @@ def as_refs(start: StartLike | Iterable[StartLike]) -> list[NodeRef]:
     items: Iterable[Any] = [start] if isinstance(start, Node | NodeRef) else start
     if isinstance(items, str | bytes | Mapping):
         raise InvalidArgumentError("start must be nodes or NodeRefs, not a string or a mapping")
+    if not isinstance(items, Iterable):
+        raise InvalidArgumentError(
+            "start must be an Artifact, an Execution, a NodeRef or a collection of them, "
+            f"not {type(start).__name__}: a bare id does not say its kind (NodeRef(kind, id))"
+        )
     refs: dict[NodeRef, None] = {}
     for item in items:
         ref = ref_of(item)

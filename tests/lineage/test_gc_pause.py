@@ -1,4 +1,4 @@
-"""A lineage answer is read and decoded with Python's cyclic collector paused (lineage_graph/_gc.py).
+"""Lineage answers are read and decoded with the cyclic collector paused (lineage_graph/_gc.py).
 
 Without the pause a 2,001-node answer runs about a hundred collections while it is built (each
 container allocated counts towards the thresholds); with it, at most the few that follow the

@@ -366,6 +366,10 @@ def test_bad_questions_get_typed_errors(typed: LineageStore) -> None:
         typed.upstream(b.a(0), limit=0)
     with pytest.raises(InvalidArgumentError, match="at least one"):
         typed.upstream([])
+    with pytest.raises(InvalidArgumentError, match="a bare id does not say its kind"):
+        typed.upstream(b.artifacts[0])  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="not a string"):
+        typed.upstream("1")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="as_of"):
         typed.upstream(b.a(0), as_of="yesterday")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
