@@ -9,7 +9,8 @@ Two strategies, chosen per call:
   its cost grows with the depth and the graph size; upstream over the UPSTREAM mirror edges);
 * **frontier expansion, one query per hop** (``lineage/step_*``) when a hop limit, a boundary
   (``stop_at``) or a point in time (``as_of``) shapes it: each hop expands the whole frontier at
-  once and never revisits a node, so the cost is the number of hops, not of paths. A walk shaped
+  once and never revisits a node, so the cost is the number of hops, not of paths; after the
+  first hop the frontier's nodes are sought by the engine ids the hop before returned. A walk shaped
   by a hop limit of :data:`WITHIN_MIN_HOPS` or more and nothing else is first tried as the
   engine's walk capped at :data:`WITHIN_CAP`, keeping the nodes within the hops (one query
   instead of one per hop; MLMD callers always send a hop limit).
