@@ -8,7 +8,7 @@
 // Two shapes of row, so that no node is grouped with its events: one row per node (`node`: its
 // stored properties; the other columns null) and one per incoming event (`node` null, `id` the
 // node's id, `other` the id at the event's other end). Grouping each node with its events was
-// 60% of FalkorDB's time (fan-out to 4,001 nodes 23 -> 12 ms, chain of 500 6.3 -> 4.4 ms).
+// ~40% of FalkorDB's time (fan-out to 4,001 nodes 24 -> 15 ms, chain of 500 6.4 -> 4.5 ms).
 CALL {
   MATCH (s:Artifact)
   WHERE s.id IN $artifact_ids

@@ -12,6 +12,7 @@ on every engine by tests/lineage/test_traversal.py.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -109,3 +110,48 @@ def test_later_hops_seek_their_nodes_by_engine_id(fan: Any, options: dict[str, A
             assert frontier in (WIDTH, 2 * WIDTH)  # "any" walks back to a hop's own nodes
             assert params["artifact_ids"] == params["execution_ids"] == []
             assert scanned == 0 and records[SEEK] == frontier, (hop, records)
+
+
+def _engine_ids(store: LineageStore) -> list[tuple[int, str, int]]:
+    backend = store.backend
+    assert isinstance(backend, EmbeddedBackend)
+    graph = backend._graph
+    reply = graph.execute_command(
+        "GRAPH.RO_QUERY", graph.name, "MATCH (n) RETURN id(n), labels(n)[0], n.id ORDER BY id(n)"
+    )
+    return [tuple(row) for row in reply[1]]
+
+
+def _rewrite_done(graph: Any) -> None:
+    for _ in range(400):
+        if graph.execute_command("INFO", "persistence")["aof_rewrite_in_progress"] == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the append-only file rewrite did not end in 20 s")
+
+
+def test_engine_ids_survive_deletes_and_restarts(tmp_path: Any) -> None:
+    """The premise of the seek: a node keeps its engine id while it exists, across a restart
+    from the append-only file and from its rewrite (RDB preamble). A deleted node's id may go
+    to a new node, whose ``id`` differs: the step's check then drops it, as a lookup by ``id``
+    would not find the deleted node."""
+    with LineageStore.open(tmp_path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifacts([Artifact(type="D", uri=f"/a/{i}") for i in range(50)])
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        backend.write("MATCH (n:Artifact) WHERE n.id % 3 = 0 DETACH DELETE n", name="test/delete")
+        store.put_artifacts([Artifact(type="D", uri=f"/b/{i}") for i in range(30)])
+        before = _engine_ids(store)
+    with LineageStore.open(tmp_path) as store:
+        assert _engine_ids(store) == before  # replayed from the append-only file
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        graph = backend._graph
+        _rewrite_done(graph)  # opening the store may have started one
+        graph.execute_command("BGREWRITEAOF")
+        _rewrite_done(graph)
+        store.put_artifacts([Artifact(type="D", uri=f"/c/{i}") for i in range(5)])
+        before = _engine_ids(store)
+    with LineageStore.open(tmp_path) as store:
+        assert _engine_ids(store) == before  # loaded from the rewritten file
