@@ -270,9 +270,24 @@ class MetadataStore:
     # ------------------------------------------------------------------------ type writes
 
     def _put_type(self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool) -> int:
-        return self._store.put_type(
-            _convert.to_type(kind, msg), can_add_fields=can_add, can_omit_fields=can_omit
-        )
+        model = _convert.to_type(kind, msg)
+        if msg.HasField("base_type"):
+            self._check_base_type(kind, model)
+        return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
+
+    def _check_base_type(self, kind: NodeKind, given: NodeType) -> None:
+        """MLMD's rule, not the native API's: a type's base type, once set, is never changed nor
+        cleared (``base_type`` given as UNSET). ml_metadata 1.17.1 raises UnimplementedError; a
+        ``base_type`` field left out keeps the stored one, and one set on a type without it is
+        stored. Raised here, not mapped from a native error: the native store may change it."""
+        try:
+            stored = self._store.get_type(kind, given.name, given.version)
+        except native.NotFoundError:
+            return
+        if stored.base_type is None or stored.base_type == given.base_type:
+            return
+        what = "update" if given.base_type is not None else "deletion"
+        raise errors.make_exception(f"base_type {what} is not supported yet", errors.UNIMPLEMENTED)
 
     @_mlmd_errors
     def put_artifact_type(

@@ -6,6 +6,7 @@ pinned here against it (each call runs on both stores; results and stored state 
   one given to an unnamed node ignored; a context can be renamed.
 - ``id`` set to 0 (or below) names a node to update that cannot exist.
 - A context reused by ``reuse_context_if_already_exist`` is linked as it is stored.
+- A type's base type, once set, is never changed nor cleared (UnimplementedError).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 from .conftest import Both
@@ -118,6 +120,25 @@ def test_a_types_description_is_set_once(both: Both) -> None:
     both.call("put_artifact_type", pb.ArtifactType(name="U"))
     both.call("put_artifact_type", pb.ArtifactType(name="U", description="late"))
     both.call("get_artifact_types")
+
+
+def test_a_types_base_type_once_set_is_never_changed(both: Both) -> None:
+    at, xt = pb.ArtifactType, pb.ExecutionType
+    both.call("put_artifact_type", at(name="T", base_type=at.DATASET))
+    both.call("put_artifact_type", at(name="T", base_type=at.DATASET))
+    assert both.fails("put_artifact_type", at(name="T", base_type=at.MODEL)) is (
+        errors.UnimplementedError
+    )
+    assert both.fails("put_artifact_type", at(name="T", base_type=at.UNSET)) is (
+        errors.UnimplementedError
+    )
+    both.call("put_artifact_type", at(name="T"))  # the field left out: the stored one is kept
+    both.call("put_artifact_type", at(name="U"))
+    both.call("put_artifact_type", at(name="U", base_type=at.MODEL))  # set later: stored
+    both.call("put_execution_type", xt(name="E", base_type=xt.TRAIN))
+    both.fails("put_execution_type", xt(name="E", base_type=xt.PROCESS))
+    both.call("get_artifact_types")
+    both.call("get_execution_types")
 
 
 def test_an_empty_external_id_is_an_invalid_read(typed: Both) -> None:
