@@ -347,6 +347,26 @@ def test_a_cursor_belongs_to_its_query(typed: LineageStore) -> None:
     assert typed.upstream(b.a(3), limit=100, cursor=page.cursor).complete  # page size may change
 
 
+def test_a_step_never_loses_a_node_whose_engine_id_changed(typed: LineageStore) -> None:
+    """Frontier steps seek later hops by the engine ids the hop before returned, checked against
+    the node's label and id; a pair that no longer names its node is asked for again by id
+    (an engine id may change: Neo4j only promises an elementId within one transaction)."""
+    b = chain(typed, 3)  # a0 -> e0 -> a1 -> e1 -> a2 -> e2 -> a3
+    lineage = typed._lineage
+    down = Direction.DOWNSTREAM
+    iids: dict[NodeRef, object] = {}
+    assert lineage._step(down, [b.a(0)], None, iids) == {b.e(0)}  # a start: by id
+    for here, there in [(b.e(0), b.a(1)), (b.a(1), b.e(1)), (b.e(1), b.a(2)), (b.a(2), b.e(2))]:
+        assert lineage._step(down, [here], None, iids) == {there}  # by its engine id
+    iids[b.e(1)] = iids[b.e(0)]  # e1's pair now carries e0's engine id: a node, not e1
+    assert lineage._step(down, [b.e(1)], None, iids) == {b.a(2)}
+    assert b.e(1) not in iids  # asked for by id; the wrong engine id is forgotten
+    iids[b.e(0)] = iids[b.e(2)]
+    iids[b.e(1)] = iids[b.e(2)] = iids[b.a(1)]  # an artifact's engine id: the wrong label
+    assert lineage._step(down, [b.e(0), b.e(1), b.e(2)], None, iids) == {b.a(1), b.a(2), b.a(3)}
+    assert typed.downstream(b.a(0), max_hops=6).artifacts == typed.downstream(b.a(0)).artifacts
+
+
 # ----------------------------------------------------------------------------- bad input
 
 
