@@ -8,29 +8,44 @@ full collections, 42 ms of a 128 ms call; with the pause, 6 ms (the collections 
 of a 95 ms call. None of these objects is garbage while the answer is built, so the collections
 find nothing. msgpack's documentation gives the same advice for unpacking large messages.
 
-The pause is process-wide (``gc.disable``), so it is short and scoped: one call's read and
-decode. It is only taken when the collector is on, and it is always ended, on errors too; a
-thread that starts while another holds the pause finds the collector off and leaves it to the
-first. Cycles made meanwhile are collected at the next collection after the pause.
+The pause is process-wide (``gc.disable``), so it is scoped to one read and its decoding (one
+engine walk and its models, one chunk of nodes or events), never to a walk of many round trips.
+Pauses of several threads overlap: the collector is turned off by the first that starts and on
+again when the last one ends, and only if it was on when the first started. A thread that turns
+the collector off itself while a pause is held finds it on again when the pause ends (the pause
+cannot tell its own ``gc.disable`` from another's); cycles made meanwhile are collected at the
+next collection.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["gc_paused"]
 
+_lock = threading.Lock()
+_holders = 0
+_turned_off = False  # whether the pauses held now turned the collector off
+
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """The collector off for the ``with`` block when it was on, and on again after it."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    """The collector off for the ``with`` block when it was on, and on again after it (after the
+    last of overlapping blocks)."""
+    global _holders, _turned_off
+    with _lock:
+        if _holders == 0:
+            _turned_off = gc.isenabled()
+            gc.disable()
+        _holders += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _turned_off:
+                _turned_off = False
+                gc.enable()

@@ -2,17 +2,22 @@
 
 Without the pause a 2,001-node answer runs about a hundred collections while it is built (each
 container allocated counts towards the thresholds); with it, at most the few that follow the
-pause. The collector's state is the caller's again after every call, failed ones included.
+pause. The pause covers one read and its decoding, never the hops of a frontier walk, and
+overlapping pauses (threads) end with the last. The collector's state is the caller's again
+after every call, failed ones included.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from lineage_graph import LineageStore, NodeKind, NodeRef, NotFoundError
+from lineage_graph._gc import gc_paused
 
 from ._graphs import Built, chain, ensure_types
 
@@ -67,3 +72,52 @@ def test_the_collector_is_on_again_after_a_failed_call(store: LineageStore) -> N
     with pytest.raises(NotFoundError):
         store.upstream(NodeRef(NodeKind.ARTIFACT, 10**9))
     assert gc.isenabled()
+
+
+def test_the_hops_of_a_frontier_walk_run_with_the_collector_on(
+    store: LineageStore, chained: Built
+) -> None:
+    """The pause covers one read and its decoding, not a walk of many round trips."""
+    backend = store.backend
+    state: list[tuple[str, bool]] = []
+    original = backend.read
+
+    def reading(query: str, params: Any = None, *, name: str = "") -> list[dict[str, Any]]:
+        state.append((name, gc.isenabled()))
+        return original(query, params, name=name)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(backend, "read", reading)
+        graph = store.upstream(chained.a(1000), max_hops=6)  # under 8 hops: the frontier walk
+    assert len(graph.artifacts) == 4
+    steps = [on for name, on in state if name.startswith("lineage/step_")]
+    fetches = [on for name, on in state if name.endswith("/get_by_ids")]
+    assert len(steps) == 6 and all(steps), state
+    assert fetches and not any(fetches), state
+    assert gc.isenabled()
+
+
+def test_overlapping_pauses_end_with_the_last() -> None:
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with gc_paused():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with gc_paused():
+            second_in.set()
+            first_out.wait(5)
+            seen["after the first ended"] = gc.isenabled()
+        seen["after both ended"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"after the first ended": False, "after both ended": True}
