@@ -51,9 +51,12 @@ def as_refs(start: StartLike | Iterable[StartLike]) -> list[NodeRef]:
     if isinstance(items, str | bytes | Mapping):
         raise InvalidArgumentError("start must be nodes or NodeRefs, not a string or a mapping")
     if not isinstance(items, Iterable):
+        hint = ""
+        if isinstance(start, int) and not isinstance(start, bool):
+            hint = ": a bare id does not say its kind (NodeRef(kind, id))"
         raise InvalidArgumentError(
             "start must be an Artifact, an Execution, a NodeRef or a collection of them, "
-            f"not {type(start).__name__}: a bare id does not say its kind (NodeRef(kind, id))"
+            f"not {type(start).__name__}{hint}"
         )
     refs: dict[NodeRef, None] = {}
     for item in items:

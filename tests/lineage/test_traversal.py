@@ -62,6 +62,20 @@ def test_a_ladder_of_40_diamonds_is_answered_in_full(typed: LineageStore) -> Non
     assert len(typed.upstream(last, max_hops=4)) == 7
 
 
+def test_a_ladder_of_40_diamonds_through_the_uncapped_walk(typed: LineageStore) -> None:
+    """With the cap at 1 every walk takes lineage/reach_*_nodes_uncapped: FalkorDB's algo.BFS,
+    and on Neo4j the pruned variable-length walk, which its cap (nodes, not paths) only reaches
+    past 10,000 nodes otherwise. 2^40 paths: a walk that enumerated them would not end."""
+    built = ladder(typed, 40)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_traverse, "PATH_CAP", 1)
+        up = typed.upstream(built.a(40))
+        down = typed.downstream(built.a(0))
+        both = typed.lineage(built.a(20))
+    assert refs(up) == refs(down) == refs(both) == set(built.oracle.nodes)
+    assert len(up.events) == len(down.events) == len(both.events) == 160
+
+
 def test_a_chain_of_5000_generations_is_answered_in_full(typed: LineageStore) -> None:
     built = chain(typed, 5000)
     last = built.a(5000)
@@ -390,6 +404,8 @@ def test_bad_questions_get_typed_errors(typed: LineageStore) -> None:
         typed.upstream(b.artifacts[0])  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="not a string"):
         typed.upstream("1")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"collection of them, not NoneType$"):
+        typed.upstream(None)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="as_of"):
         typed.upstream(b.a(0), as_of="yesterday")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
