@@ -18,7 +18,8 @@ that updates keep), so a node copied before from the same MLMD store is updated 
 context is also matched by its unique type and name), existing events, links and parent links
 are skipped; so the second run changes nothing. A node of the target's own is never taken for
 an MLMD artifact or execution. Before anything is written, every node and type is checked for
-keys the store cannot hold (:meth:`_Importer.check`).
+keys the store cannot hold (:meth:`_Importer.check`) and, in a merge, for keys and property
+kinds the target's own nodes and types hold (:meth:`_Importer.check_merge`).
 
 The native API has no public write path taking given ids and times (it allocates both itself);
 :class:`_NativeWriter` is the one place that reaches into the store's repositories for it.
@@ -34,7 +35,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._repositories._base import Repository
-from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from ..exceptions import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from ..models import (
     Association,
     Attribution,
@@ -515,6 +521,104 @@ class _Importer:
                     f"{exc}; nothing was imported"
                 ) from exc
 
+    def check_merge(
+        self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]
+    ) -> None:
+        """In a merge, refuse before anything is written what the target would refuse midway: a
+        type the target holds with other property kinds, and a type's or a new copy's name or
+        external id that a type or node of the target's own holds (a copy found again, its
+        twin, may keep its own keys). The error names the MLMD node and the holder."""
+        from ._convert import to_node, to_type
+
+        target_type: dict[tuple[NodeKind, int], int] = {}
+        for kind, msg in types:
+            model = to_type(kind, msg)
+            label = f"MLMD {kind.value.lower()} type {msg.id} ({msg.name!r})"
+            try:
+                stored = self.store.get_type(kind, model.name, model.version)
+            except NotFoundError:
+                stored = None
+            if stored is not None:
+                assert stored.id is not None
+                target_type[(kind, msg.id)] = stored.id
+                for name, value_kind in model.properties.items():
+                    held = stored.properties.get(name)
+                    if held is not None and held != value_kind:
+                        raise AlreadyExistsError(
+                            f"{label} cannot be merged: the target's type stores property "
+                            f"{name!r} as {held.name}, MLMD as {value_kind.name}; nothing was "
+                            "imported"
+                        )
+            if model.external_id is not None:
+                for other in self.store.get_types_by_external_ids(kind, [model.external_id]):
+                    if other.id != target_type.get((kind, msg.id)):
+                        raise AlreadyExistsError(
+                            f"{label} cannot be merged: its external_id {model.external_id!r} "
+                            f"is the target's type {other.name!r}; nothing was imported"
+                        )
+        for kind in _KINDS:
+            repo = self.writer.repos[kind]
+            twin_of: dict[int, int | None] = {}  # MLMD id -> the target node it updates
+            names: dict[tuple[int, str], Any] = {}
+            externals: dict[str, Any] = {}
+            for chunk in _chunks(sorted(nodes[kind], key=lambda m: m.id)):
+                self._read_unmarked(kind, chunk)
+                contexts: dict[tuple[int, str], int] = {}  # a context's twin: its type and name
+                if kind == NodeKind.CONTEXT:
+                    keys = [
+                        (tid, m.name)
+                        for m in chunk
+                        if (tid := target_type.get((kind, m.type_id))) is not None
+                    ]
+                    for held in repo.get_by_type_and_names(keys) if keys else []:
+                        assert held.type_id is not None and held.id is not None
+                        contexts[(held.type_id, held.name)] = held.id
+                for msg in chunk:
+                    type_id = target_type.get((kind, msg.type_id))
+                    twin = self.imported.get((kind, msg.id))
+                    if twin is None and type_id is not None:
+                        if kind == NodeKind.CONTEXT:
+                            twin = contexts.get((type_id, msg.name))
+                        else:
+                            node = to_node(kind, msg).model_copy(
+                                update={"id": None, "type_id": type_id}
+                            )
+                            twin = self._existing_twin(kind, msg, node)
+                    if type_id is not None and msg.HasField("name") and msg.name:
+                        names[(type_id, msg.name)] = msg
+                    twin_of[msg.id] = twin
+                    if msg.HasField("external_id") and msg.external_id:
+                        externals[msg.external_id] = msg
+            self.unmarked = {}
+            copies = {t for t in twin_of.values() if t is not None}
+            label = kind.value.lower()
+            name_rows = [
+                {"type_id": t, "name": n, "id": twin_of[m.id] or -1} for (t, n), m in names.items()
+            ]
+            external_rows = [
+                {"external_id": e, "id": twin_of[m.id] or -1} for e, m in externals.items()
+            ]
+            for i in range(0, max(len(name_rows), len(external_rows)), CHUNK):
+                taken = self.reads.read(
+                    f"{label}s/taken_keys",
+                    names=name_rows[i : i + CHUNK],
+                    external_ids=external_rows[i : i + CHUNK],
+                )
+                for row in taken:
+                    if row["id"] in copies:
+                        continue  # another MLMD node's copy, rewritten by this import
+                    if row["key"] == "name":
+                        [holder] = repo.get_by_ids([row["id"]])
+                        msg = names[(holder.type_id, row["value"])]
+                    else:
+                        msg = externals[row["value"]]
+                    raise AlreadyExistsError(
+                        f"MLMD {label} {msg.id} cannot be merged: its {row['key']} "
+                        f"{row['value']!r} is the target's {label} {row['id']}"
+                        f"{' of the same type' if row['key'] == 'name' else ''}; nothing was "
+                        "imported"
+                    )
+
     def run(self) -> ImportReport:
         nodes = {
             NodeKind.ARTIFACT: list(self.mlmd.get_artifacts()),
@@ -523,6 +627,8 @@ class _Importer:
         }
         types = self.read_types()
         self.check(types, nodes)
+        if not self.empty:
+            self.check_merge(types, nodes)
         self.import_types(types, nodes)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])

@@ -17,10 +17,13 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 from typer.testing import CliRunner
 
 from lineage_graph import (
+    AlreadyExistsError,
     Artifact,
     ArtifactType,
     Context,
     ContextType,
+    Execution,
+    ExecutionType,
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
@@ -468,3 +471,84 @@ def test_a_merge_recognises_a_copy_made_before_origins_were_recorded(
     again = import_mlmd(f"file://{mlmd_file}?mode=ro", store, merge=True)
     assert again.updated == 6 + 2 + 3
     assert snapshot(store) == before
+
+
+def _mlmd_with(tmp_path: Path, fill: Any) -> Path:
+    path = tmp_path / "merge.sqlite"
+    fill(_mlmd_sqlite(path))
+    return path
+
+
+def _clashing_artifact(ref: Any) -> None:
+    t = ref.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    ref.put_artifacts([pb.Artifact(type_id=t, uri="/free"), pb.Artifact(type_id=t, name="n")])
+
+
+def _clashing_execution_external_id(ref: Any) -> None:
+    t = ref.put_execution_type(pb.ExecutionType(name="Other"))
+    ref.put_executions([pb.Execution(type_id=t, external_id="x")])
+
+
+def _clashing_context_external_id(ref: Any) -> None:
+    t = ref.put_context_type(pb.ContextType(name="Run"))
+    ref.put_contexts([pb.Context(type_id=t, name="mlmd-run", external_id="cx")])
+
+
+def _clashing_property_kind(ref: Any) -> None:
+    ref.put_artifact_type(pb.ArtifactType(name="DataSet", properties={"day": pb.STRING}))
+
+
+def _clashing_type_external_id(ref: Any) -> None:
+    ref.put_artifact_type(pb.ArtifactType(name="Elsewhere", external_id="tx"))
+
+
+@pytest.mark.parametrize(
+    ("fill", "message"),
+    [
+        (_clashing_artifact, r"MLMD artifact 2 cannot be merged: its name 'n' is the target's"),
+        (_clashing_execution_external_id, r"MLMD execution 1 .* external_id 'x' is the target's"),
+        (_clashing_context_external_id, r"MLMD context 1 .* external_id 'cx' is the target's"),
+        (_clashing_property_kind, r"property 'day' as INT, MLMD as STRING"),
+        (_clashing_type_external_id, r"external_id 'tx' is the target's type 'DataSet'"),
+    ],
+    ids=["name", "execution-external-id", "context-external-id", "property-kind", "type-ext-id"],
+)
+def test_a_merge_that_clashes_with_the_targets_keys_writes_nothing(
+    tmp_path: Path, store: LineageStore, fill: Any, message: str
+) -> None:
+    """The target's own nodes and types hold names and external ids MLMD's copies would take:
+    the merge names the MLMD node and the holder before any write (it once failed in a write
+    after the batches before it, leaving a partial copy)."""
+    store.put_artifact_type(
+        ArtifactType(name="DataSet", external_id="tx", properties={"day": PropertyType.INT})
+    )
+    store.put_execution_type(ExecutionType(name="Step"))
+    store.put_context_type(ContextType(name="Run"))
+    store.put_artifacts([Artifact(type="DataSet", name="n", uri="/mine")])
+    store.put_executions([Execution(type="Step", external_id="x")])
+    store.put_contexts([Context(type="Run", name="mine", external_id="cx")])
+    path = _mlmd_with(tmp_path, fill)
+    before = snapshot(store)
+    with pytest.raises(AlreadyExistsError, match=message):
+        import_mlmd(path, store, merge=True)
+    assert snapshot(store) == before
+
+
+def test_a_merge_found_again_keeps_its_own_keys(tmp_path: Path, store: LineageStore) -> None:
+    """Copies an earlier merge made hold MLMD's names and external ids: merging the same store
+    again is no clash, and neither is a context matched by its type and name."""
+    store.put_context_type(ContextType(name="Run"))
+    store.put_contexts([Context(type="Run", name="shared", external_id="cx")])
+
+    def fill(ref: Any) -> None:
+        t = ref.put_artifact_type(pb.ArtifactType(name="DataSet"))
+        ref.put_artifacts([pb.Artifact(type_id=t, name="n", external_id="ax")])
+        c = ref.put_context_type(pb.ContextType(name="Run"))
+        ref.put_contexts([pb.Context(type_id=c, name="shared", external_id="cx")])
+
+    path = _mlmd_with(tmp_path, fill)
+    first = import_mlmd(path, store, merge=True)
+    assert first.updated == 1  # the context, matched by type and name
+    before = snapshot(store)
+    again = import_mlmd(path, store, merge=True)
+    assert again.updated == 2 and snapshot(store) == before
