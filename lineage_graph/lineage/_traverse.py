@@ -570,22 +570,23 @@ class LineageRepository(Repository):
         remaining = answer if after is None else [r for r in answer if _sort_key(r) > after]
         page = remaining if query.limit is None else remaining[: query.limit]
         complete = len(page) == len(remaining)
-        fetched.update(self.fetch([r for r in page if r not in fetched]))
-        nodes = [fetched[r] for r in page if r in fetched]  # a node deleted meanwhile is skipped
-        artifacts = [n for n in nodes if isinstance(n, Artifact)]
-        executions = [n for n in nodes if isinstance(n, Execution)]
-        # An event is returned with the page holding its artifact, when its execution is in the
-        # answer too (on any page): every event appears exactly once across pages.
-        answer_executions = {r.id for r in answer if r.kind is NodeKind.EXECUTION}
-        events = self._events(
-            [a.id for a in artifacts if a.id is not None], answer_executions, query.as_of
-        )
-        return self._graph(
-            query,
-            artifacts,
-            executions,
-            events,
-            complete=complete,
-            cursor=None if complete or not page else _encode_cursor(query, page[-1]),
-            total=len(answer),
-        )
+        with gc_paused():  # the answer's reads and models, after the walk's hops
+            fetched.update(self.fetch([r for r in page if r not in fetched]))
+            nodes = [fetched[r] for r in page if r in fetched]  # one deleted meanwhile: skipped
+            artifacts = [n for n in nodes if isinstance(n, Artifact)]
+            executions = [n for n in nodes if isinstance(n, Execution)]
+            # An event is returned with the page holding its artifact, when its execution is in
+            # the answer too (on any page): every event appears exactly once across pages.
+            answer_executions = {r.id for r in answer if r.kind is NodeKind.EXECUTION}
+            events = self._events(
+                [a.id for a in artifacts if a.id is not None], answer_executions, query.as_of
+            )
+            return self._graph(
+                query,
+                artifacts,
+                executions,
+                events,
+                complete=complete,
+                cursor=None if complete or not page else _encode_cursor(query, page[-1]),
+                total=len(answer),
+            )

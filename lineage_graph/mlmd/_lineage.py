@@ -16,6 +16,7 @@ from typing import Any
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
+from .._gc import gc_paused
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..lineage import NodeFilter, NodeRef
 from ..models import Direction, Event, Node, NodeKind
@@ -202,6 +203,19 @@ def get_lineage_subgraph(
         include_stop=True,
         include_contexts=True,
     )
+    with gc_paused():  # MLMD's selection and the protos of a possibly large answer (_gc.py)
+        return _answer(store, graph, starts, direction, max_hops, endings, field_mask_paths)
+
+
+def _answer(
+    store: LineageStore,
+    graph: Any,
+    starts: list[NodeRef],
+    direction: Direction,
+    max_hops: int | None,
+    endings: _Endings,
+    field_mask_paths: Sequence[str] | None,
+) -> Any:
     kept, events = _mlmd_selection(graph.events, starts, direction, max_hops, endings)
     keep_a = {r.id for r in kept if r.kind is NodeKind.ARTIFACT}
     keep_e = {r.id for r in kept if r.kind is NodeKind.EXECUTION}
