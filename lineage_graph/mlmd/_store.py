@@ -17,6 +17,7 @@ from ml_metadata import errors as _errors
 from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions, OrderByField
 
 from .. import exceptions as native
+from .._gc import gc_paused
 from .._repositories.nodes import mlmd_write_rules
 from .._repositories.relations import MissingNodesError
 from ..models import (
@@ -634,7 +635,8 @@ class MetadataStore:
     ) -> list[Any]:
         _check_limit(options)
         assert options is not None
-        return _protos(_list_nodes(self._store, kind, options, context_id))
+        with gc_paused():  # a listing may return every node of a kind (lineage_graph/_gc.py)
+            return _protos(_list_nodes(self._store, kind, options, context_id))
 
     @_mlmd_errors
     def get_artifacts(
