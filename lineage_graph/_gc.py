@@ -8,8 +8,10 @@ full collections, 42 ms of a 128 ms call; with the pause, 6 ms (the collections 
 of a 95 ms call. None of these objects is garbage while the answer is built, so the collections
 find nothing. msgpack's documentation gives the same advice for unpacking large messages.
 
-The pause is process-wide (``gc.disable``), so it is scoped to one read and its decoding (one
-engine walk and its models, one chunk of nodes or events), never to a walk of many round trips.
+The pause is process-wide (``gc.disable``), so it is scoped to reading and decoding an answer
+(one engine walk and its models; a frontier walk's node, event and link reads and its models;
+the MLMD adapter's selection and protos; a listing), never to the hops of a walk, one round trip
+each.
 Pauses of several threads overlap: the collector is turned off by the first that starts and on
 again when the last one ends, and only if it was on when the first started. A thread that turns
 the collector off itself while a pause is held finds it on again when the pause ends (the pause
