@@ -13,7 +13,7 @@ from ..models import ArtifactType, ContextType, ExecutionType, NodeKind, NodeTyp
 from ._base import Repository
 from .ids import IdAllocator
 
-__all__ = ["TypeRepository", "type_key"]
+__all__ = ["TypeRepository", "type_key", "upgraded"]
 
 _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
     NodeKind.ARTIFACT: ArtifactType,
@@ -57,6 +57,40 @@ def _decode(kind: NodeKind, node: Mapping[str, Any]) -> NodeType:
         external_id=node.get("external_id"),
         base_type=node.get("base_type"),
         properties=properties,
+    )
+
+
+def upgraded(stored: NodeType, new: NodeType, can_add: bool, can_omit: bool) -> NodeType:
+    """``stored`` evolved to ``new`` by MLMD's backward-compatible rules, or AlreadyExistsError
+    (a property of another value type; one added without ``can_add``, one left out without
+    ``can_omit``)."""
+    label = f"{stored.kind.type_label} {stored.name!r}"
+    for name, kind in new.properties.items():
+        old = stored.properties.get(name)
+        if old is not None and old != kind:
+            raise AlreadyExistsError(
+                f"{label}: conflicting property value type for {name!r}: stored "
+                f"{old.name}, given {kind.name}"
+            )
+    added = sorted(set(new.properties) - set(stored.properties))
+    if added and not can_add:
+        raise AlreadyExistsError(
+            f"{label} exists without properties {added}: pass can_add_fields=True to add them"
+        )
+    omitted = sorted(set(stored.properties) - set(new.properties))
+    if omitted and not can_omit:
+        raise AlreadyExistsError(
+            f"{label} has properties {omitted} missing from the request: pass "
+            "can_omit_fields=True to keep them"
+        )
+    return stored.model_copy(
+        update={
+            "properties": {**stored.properties, **new.properties},
+            # set when the type is created, never changed (as in MLMD)
+            "description": stored.description,
+            "external_id": new.external_id if new.external_id is not None else stored.external_id,
+            "base_type": new.base_type if new.base_type is not None else stored.base_type,
+        }
     )
 
 
@@ -108,7 +142,7 @@ class TypeRepository(Repository):
                     raise
                 self._remember(kind, t.model_copy(update={"id": type_id}))
                 return type_id
-            merged = self._upgrade(stored, t, can_add_fields, can_omit_fields)
+            merged = upgraded(stored, t, can_add_fields, can_omit_fields)
             assert stored.id is not None
             if merged != stored:
                 if merged.external_id is not None and merged.external_id != stored.external_id:
@@ -126,40 +160,6 @@ class TypeRepository(Repository):
                 raise AlreadyExistsError(
                     f"{kind.type_label} external_id {external_id!r} is taken by type {other.name!r}"
                 )
-
-    @staticmethod
-    def _upgrade(stored: NodeType, new: NodeType, can_add: bool, can_omit: bool) -> NodeType:
-        """MLMD's backward-compatible evolution rules."""
-        label = f"{stored.kind.type_label} {stored.name!r}"
-        for name, kind in new.properties.items():
-            old = stored.properties.get(name)
-            if old is not None and old != kind:
-                raise AlreadyExistsError(
-                    f"{label}: conflicting property value type for {name!r}: stored "
-                    f"{old.name}, given {kind.name}"
-                )
-        added = sorted(set(new.properties) - set(stored.properties))
-        if added and not can_add:
-            raise AlreadyExistsError(
-                f"{label} exists without properties {added}: pass can_add_fields=True to add them"
-            )
-        omitted = sorted(set(stored.properties) - set(new.properties))
-        if omitted and not can_omit:
-            raise AlreadyExistsError(
-                f"{label} has properties {omitted} missing from the request: pass "
-                "can_omit_fields=True to keep them"
-            )
-        return stored.model_copy(
-            update={
-                "properties": {**stored.properties, **new.properties},
-                # set when the type is created, never changed (as in MLMD)
-                "description": stored.description,
-                "external_id": new.external_id
-                if new.external_id is not None
-                else stored.external_id,
-                "base_type": new.base_type if new.base_type is not None else stored.base_type,
-            }
-        )
 
     # -------------------------------------------------------------------------------- reads
 

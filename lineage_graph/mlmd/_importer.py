@@ -268,6 +268,10 @@ class _Importer:
             for row in self.reads.read("imports/origins", prefix=self.prefix):
                 mlmd_id = int(str(row["origin"]).rpartition("#")[2])
                 self.imported[(NodeKind(row["kind"]), mlmd_id)] = int(row["id"])
+        #: The target's copies of MLMD nodes, per kind (the values of ``imported``).
+        self.copied: dict[NodeKind, set[int]] = {k: set() for k in _KINDS}
+        for (kind, _), node_id in self.imported.items():
+            self.copied[kind].add(node_id)
 
     # ---------------------------------------------------------------------------- types
 
@@ -292,19 +296,22 @@ class _Importer:
         self._getters: dict[NodeKind, tuple[Any, Any]] = getters
         return found
 
-    def import_types(
+    def used_types(
         self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]
-    ) -> None:
-        from ._convert import to_type
-
+    ) -> list[tuple[NodeKind, Any]]:
+        """``types`` and the types nodes use that get_*_types hides (system types: mlmd.Dataset,
+        ..., of any version), in id order: what is checked and copied."""
         types = list(types)
         known = {(k, t.id) for k, t in types}
-        # System types (mlmd.Dataset, ...) are hidden from get_*_types: fetch those in use.
         for kind, msgs in nodes.items():
             used = {m.type_id for m in msgs} - {tid for k, tid in known if k == kind}
             if used:
                 types += [(kind, t) for t in self._getters[kind][1](sorted(used))]
-        types.sort(key=lambda kt: kt[1].id)
+        return sorted(types, key=lambda kt: kt[1].id)
+
+    def import_types(self, types: list[tuple[NodeKind, Any]]) -> None:
+        from ._convert import to_type
+
         for done, (kind, msg) in enumerate(types, start=1):
             model = to_type(kind, msg).model_copy(update={"id": None})
             new_id = self.writer.put_type(model, msg.id if self.empty else None)
@@ -336,7 +343,12 @@ class _Importer:
             return msg.id if stored == (*given, msg.create_time_since_epoch) else None
         assert model.type_id is not None and model.name is not None
         twins = self.writer.repos[kind].get_by_type_and_names([(model.type_id, model.name)])
-        return twins[0].id if twins else None
+        return self._unclaimed(kind, twins[0].id) if twins else None
+
+    def _unclaimed(self, kind: NodeKind, node_id: int | None) -> int | None:
+        """``node_id`` unless it is the copy of another MLMD node (its ``mlmd_origin``): a
+        context renamed in MLMD whose old name a new one took is not that new one's twin."""
+        return None if node_id is None or node_id in self.copied[kind] else node_id
 
     def _read_unmarked(self, kind: NodeKind, chunk: Sequence[Any]) -> None:
         if self.empty or kind == NodeKind.CONTEXT:
@@ -525,9 +537,10 @@ class _Importer:
         self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]
     ) -> None:
         """In a merge, refuse before anything is written what the target would refuse midway: a
-        type the target holds with other property kinds, and a type's or a new copy's name or
-        external id that a type or node of the target's own holds (a copy found again, its
-        twin, may keep its own keys). The error names the MLMD node and the holder."""
+        type the target holds with other property kinds, a type's external id another type
+        holds, and a node's name or external id held by any node but its twin (the target's own
+        nodes, or copies of other MLMD nodes when a key moved between nodes in MLMD). A copy
+        found again keeps its own keys. The error names the MLMD node and the holder."""
         from ._convert import to_node, to_type
 
         target_type: dict[tuple[NodeKind, int], int] = {}
@@ -578,7 +591,7 @@ class _Importer:
                     twin = self.imported.get((kind, msg.id))
                     if twin is None and type_id is not None:
                         if kind == NodeKind.CONTEXT:
-                            twin = contexts.get((type_id, msg.name))
+                            twin = self._unclaimed(kind, contexts.get((type_id, msg.name)))
                         else:
                             node = to_node(kind, msg).model_copy(
                                 update={"id": None, "type_id": type_id}
@@ -590,7 +603,6 @@ class _Importer:
                     if msg.HasField("external_id") and msg.external_id:
                         externals[msg.external_id] = msg
             self.unmarked = {}
-            copies = {t for t in twin_of.values() if t is not None}
             label = kind.value.lower()
             name_rows = [
                 {"type_id": t, "name": n, "id": twin_of[m.id] or -1} for (t, n), m in names.items()
@@ -605,8 +617,10 @@ class _Importer:
                     external_ids=external_rows[i : i + CHUNK],
                 )
                 for row in taken:
-                    if row["id"] in copies:
-                        continue  # another MLMD node's copy, rewritten by this import
+                    # Held by a node other than its twin: the target's own, or the copy of
+                    # another MLMD node whose key moved in MLMD. The write checks each key
+                    # against the store as it is, batch by batch, so a key moving between
+                    # copies would fail midway: both are refused here.
                     if row["key"] == "name":
                         [holder] = repo.get_by_ids([row["id"]])
                         msg = names[(holder.type_id, row["value"])]
@@ -625,11 +639,11 @@ class _Importer:
             NodeKind.EXECUTION: list(self.mlmd.get_executions()),
             NodeKind.CONTEXT: list(self.mlmd.get_contexts()),
         }
-        types = self.read_types()
+        types = self.used_types(self.read_types(), nodes)
         self.check(types, nodes)
         if not self.empty:
             self.check_merge(types, nodes)
-        self.import_types(types, nodes)
+        self.import_types(types)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])
         self.import_events(sorted(m.id for m in nodes[NodeKind.ARTIFACT]))

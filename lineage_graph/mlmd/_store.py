@@ -20,6 +20,7 @@ from .. import exceptions as native
 from .._gc import gc_paused
 from .._repositories.nodes import mlmd_write_rules
 from .._repositories.relations import MissingNodesError
+from .._repositories.types import upgraded
 from ..models import (
     Artifact,
     Context,
@@ -273,22 +274,30 @@ class MetadataStore:
     def _put_type(self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool) -> int:
         model = _convert.to_type(kind, msg)
         if msg.HasField("base_type"):
-            self._check_base_type(kind, model)
+            self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
         return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
 
-    def _check_base_type(self, kind: NodeKind, given: NodeType) -> None:
-        """MLMD's rule, not the native API's: a type's base type, once set, is never changed nor
-        cleared (``base_type`` given as UNSET). ml_metadata 1.17.1 raises UnimplementedError; a
-        ``base_type`` field left out keeps the stored one, and one set on a type without it is
+    def _check_base_type(
+        self, kind: NodeKind, given: NodeType, cleared: bool, can_add: bool, can_omit: bool
+    ) -> None:
+        """MLMD's rule, not the native API's: a ``base_type`` given as UNSET is never accepted
+        (new type or not), and a set one is never changed. ml_metadata 1.17.1 raises
+        UnimplementedError, after its property checks (AlreadyExistsError first); a
+        ``base_type`` left out keeps the stored one, and one set on a type without it is
         stored. Raised here, not mapped from a native error: the native store may change it."""
         try:
             stored = self._store.get_type(kind, given.name, given.version)
         except native.NotFoundError:
+            stored = None
+        if stored is not None:
+            upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError first, as MLMD
+        if cleared:
+            raise errors.make_exception(
+                "base_type deletion is not supported yet", errors.UNIMPLEMENTED
+            )
+        if stored is None or stored.base_type is None or stored.base_type == given.base_type:
             return
-        if stored.base_type is None or stored.base_type == given.base_type:
-            return
-        what = "update" if given.base_type is not None else "deletion"
-        raise errors.make_exception(f"base_type {what} is not supported yet", errors.UNIMPLEMENTED)
+        raise errors.make_exception("base_type update is not supported yet", errors.UNIMPLEMENTED)
 
     @_mlmd_errors
     def put_artifact_type(

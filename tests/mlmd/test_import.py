@@ -552,3 +552,73 @@ def test_a_merge_found_again_keeps_its_own_keys(tmp_path: Path, store: LineageSt
     before = snapshot(store)
     again = import_mlmd(path, store, merge=True)
     assert again.updated == 2 and snapshot(store) == before
+
+
+def test_a_context_renamed_in_mlmd_is_not_merged_with_the_one_that_took_its_name(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """MLMD context 1 (copied as "x") is renamed "x-old" and a new context 2 is named "x": the
+    target's "x" is context 1's copy, not context 2's twin (it once merged both into one node,
+    losing "x-old"). The new "x" cannot be written while the copy holds the name, so the merge
+    is refused before any write."""
+    path = tmp_path / "renamed.sqlite"
+    ref = _mlmd_sqlite(path)
+    ct = ref.put_context_type(pb.ContextType(name="C"))
+    [c1] = ref.put_contexts([pb.Context(type_id=ct, name="x")])
+    store.put_artifact_type(ArtifactType(name="Own"))
+    store.put_artifacts([Artifact(type="Own", uri="/mine")])
+    import_mlmd(path, store, merge=True)
+    ref.put_contexts([pb.Context(id=c1, type_id=ct, name="x-old")])
+    [c2] = ref.put_contexts([pb.Context(type_id=ct, name="x")])
+    before = snapshot(store)
+    with pytest.raises(AlreadyExistsError, match=f"MLMD context {c2} .* name 'x' is the target's"):
+        import_mlmd(path, store, merge=True)
+    assert snapshot(store) == before
+
+
+def test_a_key_moved_between_nodes_in_mlmd_is_refused_before_any_write(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """An external id MLMD moved from artifact 1 to artifact 2 after a merge: the write checks
+    keys against the store batch by batch, so the move would fail midway (it did, after the
+    new nodes before it were written). Refused first, naming the copy that holds it."""
+    path = tmp_path / "moved.sqlite"
+    ref = _mlmd_sqlite(path)
+    t = ref.put_artifact_type(pb.ArtifactType(name="D"))
+    a1, a2 = ref.put_artifacts(
+        [pb.Artifact(type_id=t, uri="/1", external_id="e1"), pb.Artifact(type_id=t, uri="/2")]
+    )
+    store.put_artifact_type(ArtifactType(name="Own"))
+    store.put_artifacts([Artifact(type="Own", uri="/mine")])
+    first = import_mlmd(path, store, merge=True)
+    ref.put_artifacts([pb.Artifact(id=a1, type_id=t, uri="/1")])
+    ref.put_artifacts([pb.Artifact(id=a2, type_id=t, uri="/2", external_id="e1")])
+    ref.put_artifacts([pb.Artifact(type_id=t, uri="/3")])  # a new node, written first
+    before = snapshot(store)
+    holder = first.id_map["Artifact"][a1]
+    with pytest.raises(
+        AlreadyExistsError, match=f"MLMD artifact {a2} .*'e1' is the target's artifact {holder}"
+    ):
+        import_mlmd(path, store, merge=True)
+    assert snapshot(store) == before
+
+
+def test_a_hidden_system_type_is_checked_like_the_others(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """get_artifact_types hides mlmd.* types of any version (mlmd.Dataset v2 gets id 11): its
+    nodes and properties are checked before any write too."""
+    store.put_artifact_type(
+        ArtifactType(name="mlmd.Dataset", version="v2", properties={"day": PropertyType.INT})
+    )
+    path = tmp_path / "hidden.sqlite"
+    ref = _mlmd_sqlite(path)
+    a = ref.put_artifact_type(pb.ArtifactType(name="A"))
+    hidden = ref.put_artifact_type(
+        pb.ArtifactType(name="mlmd.Dataset", version="v2", properties={"day": pb.STRING})
+    )
+    ref.put_artifacts([pb.Artifact(type_id=a, uri="/first"), pb.Artifact(type_id=hidden)])
+    before = snapshot(store)
+    with pytest.raises(AlreadyExistsError, match="'day' as INT, MLMD as STRING"):
+        import_mlmd(path, store, merge=True)
+    assert snapshot(store) == before

@@ -137,6 +137,22 @@ def test_a_types_base_type_once_set_is_never_changed(both: Both) -> None:
     both.call("put_artifact_type", at(name="U", base_type=at.MODEL))  # set later: stored
     both.call("put_execution_type", xt(name="E", base_type=xt.TRAIN))
     both.fails("put_execution_type", xt(name="E", base_type=xt.PROCESS))
+    # UNSET given is never accepted: a new type, one stored without a base type, a version
+    both.call("put_artifact_type", at(name="Plain"))
+    for t in (at(name="New"), at(name="Plain"), at(name="T", version="v1")):
+        t.base_type = at.UNSET
+        assert both.fails("put_artifact_type", t) is errors.UnimplementedError
+    both.call("put_artifact_type", at(name="P", properties={"a": pb.INT}, base_type=at.DATASET))
+    # MLMD's property checks come first: AlreadyExistsError, not UnimplementedError
+    for t in [
+        at(name="P", properties={"a": pb.STRING}, base_type=at.MODEL),  # another value type
+        at(name="P", properties={"a": pb.STRING}, base_type=at.UNSET),
+        at(name="P", properties={"a": pb.INT, "b": pb.INT}, base_type=at.MODEL),  # added
+        at(name="P", base_type=at.UNSET),  # omitted
+    ]:
+        assert both.fails("put_artifact_type", t) is errors.AlreadyExistsError
+    both.fails("put_artifact_type", at(name="P", base_type=at.MODEL), can_omit_fields=True)
+    both.call("put_context_type", pb.ContextType(name="Ctx"))
     both.call("get_artifact_types")
     both.call("get_execution_types")
 
