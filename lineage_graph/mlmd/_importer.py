@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._repositories._base import Repository
+from .._repositories.types import upgraded
 from ..exceptions import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -554,14 +555,12 @@ class _Importer:
             if stored is not None:
                 assert stored.id is not None
                 target_type[(kind, msg.id)] = stored.id
-                for name, value_kind in model.properties.items():
-                    held = stored.properties.get(name)
-                    if held is not None and held != value_kind:
-                        raise AlreadyExistsError(
-                            f"{label} cannot be merged: the target's type stores property "
-                            f"{name!r} as {held.name}, MLMD as {value_kind.name}; nothing was "
-                            "imported"
-                        )
+                try:  # the rules the merge's put_type applies (fields added and kept)
+                    upgraded(stored, model, can_add=True, can_omit=True)
+                except AlreadyExistsError as exc:
+                    raise AlreadyExistsError(
+                        f"{label} cannot be merged: {exc}; nothing was imported"
+                    ) from exc
             if model.external_id is not None:
                 for other in self.store.get_types_by_external_ids(kind, [model.external_id]):
                     if other.id != target_type.get((kind, msg.id)):

@@ -18,20 +18,10 @@ from typing import Any
 
 import pytest
 
-from lineage_graph import (
-    Artifact,
-    ArtifactType,
-    Event,
-    EventType,
-    Execution,
-    ExecutionType,
-    LineageStore,
-    NodeFilter,
-    NodeKind,
-    NodeRef,
-)
+from lineage_graph import Artifact, ArtifactType, LineageStore, NodeFilter, NodeKind, NodeRef
 from lineage_graph.backends.embedded import EmbeddedBackend
 
+from ..lineage._graphs import build, ensure_types
 from ._profile import records_by_operator
 
 WIDTH = 200
@@ -40,27 +30,15 @@ SEEK = "NodeByIdSeek"
 
 @pytest.fixture(scope="module")
 def fan() -> Any:
-    """data -> WIDTH trainers -> WIDTH models -> WIDTH pushers -> WIDTH pushed models, each
-    branch written in turn (so a hop's ids are not one run), beside 600 unrelated artifacts."""
+    """data -> WIDTH trainers -> WIDTH models -> WIDTH pushers -> WIDTH pushed models, beside 600
+    unrelated artifacts; returns the store and the data artifact's id."""
     with LineageStore.open("memory") as store:
-        store.put_artifact_type(ArtifactType(name="D"))
-        store.put_execution_type(ExecutionType(name="E"))
-        store.put_artifacts([Artifact(type="D", uri=f"/other/{i}") for i in range(600)])
-        [data] = store.put_artifacts([Artifact(type="D", uri="/data")])
-        for i in range(WIDTH):
-            model, pushed = store.put_artifacts(
-                [Artifact(type="D", uri=f"/model/{i}"), Artifact(type="D", uri=f"/pushed/{i}")]
-            )
-            trainer, pusher = store.put_executions([Execution(type="E"), Execution(type="E")])
-            store.put_events(
-                [
-                    Event(artifact_id=data, execution_id=trainer, type=EventType.INPUT),
-                    Event(artifact_id=model, execution_id=trainer, type=EventType.OUTPUT),
-                    Event(artifact_id=model, execution_id=pusher, type=EventType.INPUT),
-                    Event(artifact_id=pushed, execution_id=pusher, type=EventType.OUTPUT),
-                ]
-            )
-        yield store, data
+        ensure_types(store)
+        w = WIDTH  # artifacts: 0 data, 1..w models, w+1..2w pushed, then 600 others
+        inputs = [(0, i) for i in range(w)] + [(1 + i, w + i) for i in range(w)]
+        outputs = [(i, 1 + i) for i in range(w)] + [(w + i, w + 1 + i) for i in range(w)]
+        built = build(store, 2 * w + 1 + 600, 2 * w, inputs, outputs)
+        yield store, built.artifacts[0]
 
 
 def _steps(store: LineageStore, run: Any) -> tuple[Any, list[tuple[str, Mapping[str, Any]]]]:

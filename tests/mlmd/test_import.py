@@ -508,7 +508,7 @@ def _clashing_type_external_id(ref: Any) -> None:
         (_clashing_artifact, r"MLMD artifact 2 cannot be merged: its name 'n' is the target's"),
         (_clashing_execution_external_id, r"MLMD execution 1 .* external_id 'x' is the target's"),
         (_clashing_context_external_id, r"MLMD context 1 .* external_id 'cx' is the target's"),
-        (_clashing_property_kind, r"property 'day' as INT, MLMD as STRING"),
+        (_clashing_property_kind, r"value type for 'day': stored INT, given STRING"),
         (_clashing_type_external_id, r"external_id 'tx' is the target's type 'DataSet'"),
     ],
     ids=["name", "execution-external-id", "context-external-id", "property-kind", "type-ext-id"],
@@ -619,6 +619,6 @@ def test_a_hidden_system_type_is_checked_like_the_others(
     )
     ref.put_artifacts([pb.Artifact(type_id=a, uri="/first"), pb.Artifact(type_id=hidden)])
     before = snapshot(store)
-    with pytest.raises(AlreadyExistsError, match="'day' as INT, MLMD as STRING"):
+    with pytest.raises(AlreadyExistsError, match="'day': stored INT, given STRING"):
         import_mlmd(path, store, merge=True)
     assert snapshot(store) == before
