@@ -386,9 +386,7 @@ class LineageRepository(Repository):
         events: list[Event] = []
         for i in range(0, len(artifact_ids), _FETCH_CHUNK):
             chunk = artifact_ids[i : i + _FETCH_CHUNK]
-            with gc_paused():
-                stored = self.relations.events_by_artifact_ids(chunk)
-            for ev in stored:
+            for ev in self.relations.events_by_artifact_ids(chunk):
                 if ev.execution_id not in execution_ids:
                     continue
                 if as_of is not None and (ev.milliseconds_since_epoch or 0) > as_of:
@@ -481,7 +479,8 @@ class LineageRepository(Repository):
             return self._assemble(query, answers)
 
     def _assemble(self, query: LineageQuery, answers: list[list[dict[str, Any]]]) -> LineageGraph:
-        """The answer from each direction's rows (a node with its events on the walked side).
+        """The answer from each direction's rows (a row per node, and one per event on the walked
+        side).
 
         Bookkeeping is by plain ids (one dict per kind), and a node or event met twice (both
         directions) is decoded once: on a 4,001-node answer the Python side is most of the time.
