@@ -38,16 +38,23 @@ def gc_paused() -> Iterator[None]:
     """The collector off for the ``with`` block when it was on, and on again after it (after the
     last of overlapping blocks)."""
     global _holders, _turned_off
-    with _lock:
-        if _holders == 0:
-            _turned_off = gc.isenabled()
-            gc.disable()
-        _holders += 1
+    held = False
     try:
+        with _lock:
+            # Counted before the collector is touched, and in the same ``try``: an exception
+            # raised in between (a KeyboardInterrupt, from a signal handler) still ends the
+            # pause, so the collector is never left off. The two statements below run with no
+            # check for pending signals between them (no call, no backward jump).
+            _holders += 1
+            held = True
+            if _holders == 1:
+                _turned_off = gc.isenabled()
+                gc.disable()
         yield
     finally:
-        with _lock:
-            _holders -= 1
-            if _holders == 0 and _turned_off:
-                _turned_off = False
-                gc.enable()
+        if held:
+            with _lock:
+                _holders -= 1
+                if _holders == 0 and _turned_off:
+                    _turned_off = False
+                    gc.enable()

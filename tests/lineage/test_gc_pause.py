@@ -121,3 +121,29 @@ def test_overlapping_pauses_end_with_the_last() -> None:
     for t in threads:
         t.join(10)
     assert seen == {"after the first ended": False, "after both ended": True}
+
+
+def test_an_interrupt_as_the_pause_starts_leaves_the_collector_on() -> None:
+    """A KeyboardInterrupt delivered just after the collector was turned off (signal handlers
+    run between bytecodes) still ends the pause: the collector is on again and later pauses
+    count from zero (it once stayed off for the rest of the process)."""
+    import types
+
+    import lineage_graph._gc as pause
+
+    def interrupted() -> None:
+        gc.disable()
+        raise KeyboardInterrupt
+
+    fake = types.SimpleNamespace(isenabled=gc.isenabled, enable=gc.enable, disable=interrupted)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pause, "gc", fake)
+            with pytest.raises(KeyboardInterrupt), gc_paused():
+                pytest.fail("the block must not run")
+        assert gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
