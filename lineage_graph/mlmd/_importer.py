@@ -265,6 +265,7 @@ class _Importer:
         #: Artifacts and executions without an origin, by (kind, id): read per chunk in merges.
         self.unmarked: dict[tuple[NodeKind, int], dict[str, Any]] = {}
         self.reads = Repository(store.backend)
+        self._parents: dict[int, list[int]] | None = None
         if not self.empty:
             for row in self.reads.read("imports/origins", prefix=self.prefix):
                 mlmd_id = int(str(row["origin"]).rpartition("#")[2])
@@ -478,8 +479,8 @@ class _Importer:
                 for e in self.mlmd.get_executions_by_context(cid)
             ]
             parents += [
-                ParentContext(child_id=new_c, parent_id=c_map[p.id])
-                for p in self.mlmd.get_parent_contexts_by_context(cid)
+                ParentContext(child_id=new_c, parent_id=c_map[p])
+                for p in self.mlmd_parents(context_ids)[cid]
             ]
             self.progress("contexts' links", done, len(context_ids))
         if not self.empty and parents:
@@ -631,6 +632,61 @@ class _Importer:
                         f"{' of the same type' if row['key'] == 'name' else ''}; nothing was "
                         "imported"
                     )
+            if kind == NodeKind.CONTEXT:
+                self._check_parent_cycles(twin_of)
+
+    def mlmd_parents(self, context_ids: Iterable[int]) -> dict[int, list[int]]:
+        """MLMD's parent links: child id -> its parents' ids (read once, for the merge's cycle
+        check and the copy's links)."""
+        if self._parents is None:
+            self._parents = {
+                cid: [p.id for p in self.mlmd.get_parent_contexts_by_context(cid)]
+                for cid in context_ids
+            }
+        return self._parents
+
+    def _check_parent_cycles(self, twins: dict[int, int | None]) -> None:
+        """Refuse, before any write, MLMD parent links that close a cycle through the target's
+        own parent links (MLMD refuses a cycle within MLMD; the store checks the links only when
+        they are written, after the nodes). Only the contexts with a twin in the target carry
+        stored links, so the stored walk is reduced to which twin descends from which."""
+        from graphlib import CycleError, TopologicalSorter
+
+        parents = self.mlmd_parents(sorted(twins))
+        held = {t: m for m, t in twins.items() if t is not None}
+        if not held or not any(parents.values()):
+            return
+
+        def node(mlmd_id: int) -> tuple[str, int]:
+            twin = twins.get(mlmd_id)
+            return ("mlmd", mlmd_id) if twin is None else ("target", twin)
+
+        graph: dict[tuple[str, int], set[tuple[str, int]]] = {}  # child -> its parents
+        for child, ps in parents.items():
+            graph.setdefault(node(child), set()).update(node(p) for p in ps)
+        ids = sorted(held)
+        for i in range(0, len(ids), CHUNK):
+            for row in self.reads.read("contexts/get_ancestor_pairs", ids=ids[i : i + CHUNK]):
+                if int(row["ancestor"]) in held:
+                    graph.setdefault(("target", int(row["id"])), set()).add(
+                        ("target", int(row["ancestor"]))
+                    )
+        try:
+            TopologicalSorter(graph).prepare()
+        except CycleError as exc:
+            cycle: list[tuple[str, int]] = exc.args[1]
+
+            def name(n: tuple[str, int]) -> str:
+                return (
+                    f"MLMD context {n[1]}"
+                    if n[0] == "mlmd"
+                    else (f"MLMD context {held[n[1]]} (the target's context {n[1]})")
+                )
+
+            raise InvalidArgumentError(
+                "MLMD's parent contexts would close a cycle with the target's (each a parent "
+                "of the next): " + " -> ".join(name(n) for n in cycle) + "; nothing was imported"
+            ) from None
 
     def run(self) -> ImportReport:
         nodes = {

@@ -29,6 +29,7 @@ from lineage_graph import (
     LineageStore,
     NodeKind,
     NotFoundError,
+    ParentContext,
     PropertyType,
 )
 from lineage_graph.cli import app
@@ -622,3 +623,67 @@ def test_a_hidden_system_type_is_checked_like_the_others(
     with pytest.raises(AlreadyExistsError, match="'day': stored INT, given STRING"):
         import_mlmd(path, store, merge=True)
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("through_a_new_context", [False, True], ids=["direct", "via-new"])
+def test_parent_links_closing_a_cycle_with_the_targets_are_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, through_a_new_context: bool
+) -> None:
+    """The target holds contexts "a" and "b" (the twins of MLMD's, by type and name) with "a" a
+    parent of "b"; MLMD makes "b" an ancestor of "a", directly or through a context the merge
+    would create. The store checks cycles when the links are written, after the nodes: the
+    merge once failed there, with MLMD's new nodes already copied. Refused first."""
+    store.put_context_type(ContextType(name="Run"))
+    store.put_artifact_type(ArtifactType(name="Own"))
+    own_a, own_b = store.put_contexts(
+        [Context(type="Run", name="a"), Context(type="Run", name="b")]
+    )
+    store.put_parent_contexts([ParentContext(child_id=own_b, parent_id=own_a)])
+    path = tmp_path / "cycle.sqlite"
+    ref = _mlmd_sqlite(path)
+    t = ref.put_context_type(pb.ContextType(name="Run"))
+    a, b, middle = ref.put_contexts([pb.Context(type_id=t, name=n) for n in ("a", "b", "middle")])
+    at = ref.put_artifact_type(pb.ArtifactType(name="D"))
+    ref.put_artifacts([pb.Artifact(type_id=at, uri="/new")])  # a node the merge would write
+    if through_a_new_context:
+        ref.put_parent_contexts(
+            [
+                pb.ParentContext(child_id=a, parent_id=middle),
+                pb.ParentContext(child_id=middle, parent_id=b),
+            ]
+        )
+    else:
+        ref.put_parent_contexts([pb.ParentContext(child_id=a, parent_id=b)])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="would close a cycle") as raised:
+        import_mlmd(path, store, merge=True)
+    assert f"MLMD context {a} (the target's context {own_a})" in str(raised.value)
+    assert f"MLMD context {b} (the target's context {own_b})" in str(raised.value)
+    assert (f"MLMD context {middle} ->" in str(raised.value)) is through_a_new_context
+    assert snapshot(store) == before
+
+
+def test_parent_links_the_target_already_has_are_no_cycle(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """The same parent link in MLMD and in the target (and a new context under it): merged."""
+    store.put_context_type(ContextType(name="Run"))
+    own_a, own_b = store.put_contexts(
+        [Context(type="Run", name="a"), Context(type="Run", name="b")]
+    )
+    store.put_parent_contexts([ParentContext(child_id=own_b, parent_id=own_a)])
+    path = tmp_path / "same.sqlite"
+    ref = _mlmd_sqlite(path)
+    t = ref.put_context_type(pb.ContextType(name="Run"))
+    a, b, c = ref.put_contexts([pb.Context(type_id=t, name=n) for n in ("a", "b", "c")])
+    ref.put_parent_contexts(
+        [
+            pb.ParentContext(child_id=b, parent_id=a),
+            pb.ParentContext(child_id=c, parent_id=b),
+        ]
+    )
+    report = import_mlmd(path, store, merge=True)
+    new_c = report.id_map["Context"][c]
+    assert [p.id for p in store.get_parent_contexts_by_context(new_c)] == [own_b]
+    assert [p.id for p in store.get_parent_contexts_by_context(own_b)] == [own_a]
+    assert report.parent_contexts == 1 and report.skipped_relations == 1
