@@ -184,9 +184,10 @@ class WriteBatch:
         read: dict[int, list[int]] = {i: [] for i in new_e_ids}
         fingerprint_rows = []
         for r in self.inputs:
+            if r["type"] != CACHE_INPUT_EVENT:
+                continue  # the fingerprint is of INPUT events only
             if r["execution_id"] in new_e_ids:
-                if r["type"] == CACHE_INPUT_EVENT:
-                    read[r["execution_id"]].append(r["artifact_id"])
+                read[r["execution_id"]].append(r["artifact_id"])
             else:
                 fingerprint_rows.append(r)
         new_e = [
@@ -219,7 +220,7 @@ class WriteBatch:
         # text the engine parses (an event's "fresh" only chose its part).
         parts = {
             # the fingerprints of existing executions
-            "inputs": (fingerprint_rows, "e", _FINGERPRINT_FIELDS),
+            "inputs": (fingerprint_rows, "ae", _FINGERPRINT_FIELDS),
             "created_inputs": ([r for r in self.inputs if r["fresh"]], "ae", _EVENT_FIELDS),
             "merged_inputs": ([r for r in self.inputs if not r["fresh"]], "ae", _EVENT_FIELDS),
             "created_outputs": ([r for r in self.outputs if r["fresh"]], "ae", _EVENT_FIELDS),

@@ -32,6 +32,8 @@ from lineage_graph import (
     PropertyType,
 )
 from lineage_graph._repositories import cache as cache_module
+from lineage_graph._repositories import graph as graph_module
+from lineage_graph._repositories.graph import WriteBatch
 from lineage_graph._repositories.cache import input_signature, property_matches
 
 COMPLETE, FAILED, RUNNING, CACHED = (
@@ -443,6 +445,65 @@ def test_concurrent_input_writes_to_one_execution_keep_the_fingerprint(
     assert errors == []
     assert store.find_cached_execution("Trainer", inputs).execution.id == eid  # type: ignore[union-attr]
     assert_signatures_consistent(store)
+
+
+@pytest.mark.parametrize("few_rows", [100, 0], ids=["by-seek", "by-position"])
+def test_inputs_added_in_batches_advance_the_fingerprint(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, few_rows: int
+) -> None:
+    """Existing executions gain INPUT events over several writes (the stored fingerprint is
+    advanced by the new inputs, without reading the stored ones), mixed with other event types
+    and with an execution whose fingerprint is missing (then computed from every stored input)."""
+    monkeypatch.setattr(graph_module, "FEW_ROWS", few_rows)
+    setup_types(store)
+    arts = datasets(store, 9)
+    eids = store.put_executions(
+        [Execution(type="Trainer", last_known_state=COMPLETE) for _ in range(4)]
+    )
+    store.put_events([Event(artifact_id=arts[3].id, execution_id=eids[3], type=EventType.INPUT)])
+    store.backend.write(  # as in a store older than the fingerprint: computed from the inputs
+        "MATCH (e:Execution) WHERE e.id = $id REMOVE e.input_sig",
+        {"id": eids[3]},
+        name="tests/no-fingerprint",
+    )
+    for k in range(3):
+        store.put_events(
+            [
+                Event(artifact_id=arts[3 * k + i].id, execution_id=e, type=EventType.INPUT)
+                for i, e in enumerate(eids[:3])
+            ]
+            + [
+                Event(artifact_id=arts[k].id, execution_id=eids[0], type=EventType.DECLARED_INPUT),
+                Event(artifact_id=arts[8 - k].id, execution_id=eids[3], type=EventType.INPUT),
+            ]
+        )
+        assert_signatures_consistent(store)
+    found = store.find_cached_execution("Trainer", [arts[0], arts[3], arts[6]])
+    assert found.execution is not None and found.execution.id == eids[0]
+    found = store.find_cached_execution("Trainer", [arts[3], arts[8], arts[7], arts[6]])
+    assert found.execution is not None and found.execution.id == eids[3]
+
+
+@pytest.mark.parametrize("few_rows", [100, 0], ids=["by-seek", "by-position"])
+def test_an_input_stored_meanwhile_is_counted_once(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, few_rows: int
+) -> None:
+    """Another writer stored the same INPUT event after the caller checked for it: the write
+    keeps one event and counts its artifact once in the fingerprint."""
+    monkeypatch.setattr(graph_module, "FEW_ROWS", few_rows)
+    setup_types(store)
+    a, b = datasets(store, 2)
+    [eid] = store.put_executions([Execution(type="Trainer", last_known_state=COMPLETE)])
+    store.put_events([Event(artifact_id=a.id, execution_id=eid, type=EventType.INPUT)])
+    rows = [
+        {"artifact_id": x, "execution_id": eid, "type": 3, "path": "[]", "ms": 1, "fresh": False}
+        for x in (a.id, b.id)
+    ]
+    store._writer.execute(WriteBatch(inputs=rows))  # as if the check ran before a's event
+    assert len(store.get_events_by_execution_ids([eid])) == 2
+    assert_signatures_consistent(store)
+    found = store.find_cached_execution("Trainer", [a, b])
+    assert found.execution is not None and found.execution.id == eid
 
 
 # ------------------------------------------------------------------------------ the oracle
