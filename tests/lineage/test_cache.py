@@ -33,8 +33,8 @@ from lineage_graph import (
 )
 from lineage_graph._repositories import cache as cache_module
 from lineage_graph._repositories import graph as graph_module
-from lineage_graph._repositories.graph import WriteBatch
 from lineage_graph._repositories.cache import input_signature, property_matches
+from lineage_graph._repositories.graph import WriteBatch
 
 COMPLETE, FAILED, RUNNING, CACHED = (
     ExecutionState.COMPLETE,
