@@ -323,8 +323,8 @@ class LineageStore:
 
     def put_events(self, events: Sequence[Event]) -> None:
         """Record events; both ends must exist; a repeated (artifact, execution, type) fails."""
-        inputs, outputs = self._relations.prepare_events(events, now=now_ms())
-        self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs))
+        inputs, outputs, check = self._relations.prepare_events(events, now=now_ms())
+        self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs, checks=[check]))
 
     def put_attributions_and_associations(
         self, attributions: Sequence[Attribution], associations: Sequence[Association]

@@ -16,9 +16,11 @@
 // Sent in parts: each unit subquery is headed `// when: $list` and GraphWriter keeps only those
 // whose list is non-empty (plus `// always`): FalkorDB pays ~1.1 ms per statement for a dozen
 // subqueries even when every list is empty. Events with an end created by this same write cannot
-// exist yet, nor be written meanwhile by anyone else: they are CREATEd; the others are MERGEd
-// (another writer may have added the same event since the caller checked), which on FalkorDB
-// costs a sync of the relation matrix per check (0.5-0.9 ms each with 10k events stored).
+// exist yet, nor be written meanwhile by anyone else: they are CREATEd. The others must not
+// exist yet (events are immutable): one stored already divides by zero, which aborts the whole
+// statement (nothing written), as does an end that does not exist; GraphWriter then names the
+// cause (AlreadyExistsError, MissingNodesError). The write is the check: nothing is read before
+// it. MERGE after the check: two concurrent writes of one event still store it once.
 // Nodes given by their id alone (references: NodeRepository.prepare does not read them) must
 // exist: `$<kind>_refs` holds their ids as runs of consecutive ids, and a count short of
 // `$<kind>_refs_count` divides by zero, which aborts the whole statement (nothing written;
@@ -119,30 +121,44 @@ CALL {
 // when: $created_inputs
 CALL {
   UNWIND $created_inputs AS r
-  MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (e:Execution {id: r.execution_id})
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  WITH r, a, e
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
   CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
 }
 // when: $merged_inputs
 CALL {
   UNWIND $merged_inputs AS r
-  MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (e:Execution {id: r.execution_id})
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  WITH r, a, e
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
+  OPTIONAL MATCH (a)-[old:EVENT {type: r.type}]->(e)
+  WITH r, a, e, old
+  WHERE 1 / (CASE WHEN old IS NULL THEN 1 ELSE 0 END) = 1
   MERGE (a)-[ev:EVENT {type: r.type}]->(e)
   ON CREATE SET ev.path = r.path, ev.ms = r.ms
 }
 // when: $created_outputs
 CALL {
   UNWIND $created_outputs AS r
-  MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (e:Execution {id: r.execution_id})
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  WITH r, a, e
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
   CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
 }
 // when: $merged_outputs
 CALL {
   UNWIND $merged_outputs AS r
-  MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (e:Execution {id: r.execution_id})
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  WITH r, a, e
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
+  OPTIONAL MATCH (e)-[old:EVENT {type: r.type}]->(a)
+  WITH r, a, e, old
+  WHERE 1 / (CASE WHEN old IS NULL THEN 1 ELSE 0 END) = 1
   MERGE (e)-[ev:EVENT {type: r.type}]->(a)
   ON CREATE SET ev.path = r.path, ev.ms = r.ms
 }

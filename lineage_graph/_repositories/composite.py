@@ -193,7 +193,7 @@ class CompositeWriter:
             events: list[Event] = []
             for i, (e_index, a_index, event) in enumerate(event_edges):
                 events.append(self._bind_event(i, e_index, a_index, event, pe.ids, artifact_ids))
-            batch.inputs, batch.outputs = self.relations.prepare_events(
+            batch.inputs, batch.outputs, check = self.relations.prepare_events(
                 events,
                 now=now,
                 new_artifacts=pa.new_ids,
@@ -201,6 +201,7 @@ class CompositeWriter:
                 verified_artifacts=pa.ids,  # prepare() checked that every given id exists
                 verified_executions=pe.ids,
             )
+            batch.checks.append(check)
             batch.attributions, batch.associations = self.relations.prepare_links(
                 [Attribution(artifact_id=a, context_id=c) for c in pc.ids for a in pa.ids],
                 [Association(execution_id=e, context_id=c) for c in pc.ids for e in pe.ids],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
@@ -151,6 +151,9 @@ class WriteBatch:
     attributions: list[dict[str, int]] = field(default_factory=list)
     associations: list[dict[str, int]] = field(default_factory=list)
     parents: list[dict[str, int]] = field(default_factory=list)
+    #: Run, in order, after the engine aborted the write (a guard divided by zero): each raises
+    #: the caller's error when it finds the cause (RelationRepository.prepare_events).
+    checks: list[Callable[[], None]] = field(default_factory=list)
 
     def property_keys(self) -> set[str]:
         """The property keys of every node this batch writes."""
@@ -326,6 +329,11 @@ class GraphWriter(Repository):
             except QueryError as exc:
                 if not _aborted(exc):
                     raise
+                for check in batch.checks:
+                    try:
+                        check()
+                    except LineageGraphError as found:
+                        raise found from exc
                 self._raise_missing_references(batch, exc)
                 self._raise_taken_keys(batch, exc)
                 raise FailedPreconditionError(

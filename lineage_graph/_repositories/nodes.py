@@ -294,6 +294,7 @@ class NodeRepository(Repository, Generic[N]):
         rows_by_id: dict[int, dict[str, Any]] = {}
         pending_new: list[dict[str, Any]] = []
         order: list[int | dict[str, Any]] = []
+        resolved: dict[tuple[int | None, str | None, str | None], NodeType] = {}  # per batch
         for index, node in enumerate(nodes):
             label = f"{label_of} #{index}"
             if node.id is not None and node.id in references:
@@ -331,7 +332,10 @@ class NodeRepository(Repository, Generic[N]):
                 rows_by_id[node.id] = row  # the same id twice: the last one wins (folded)
                 order.append(node.id)
             else:
-                t = self._resolve_type(node, node.type_id)
+                named = (node.type_id, node.type, node.type_version)
+                t = resolved.get(named) or resolved.setdefault(
+                    named, self._resolve_type(node, node.type_id)
+                )
                 props, t = self._props_with_refresh(node, t, label)
                 props["create_time_since_epoch"] = now
                 props["last_update_time_since_epoch"] = now

@@ -590,6 +590,45 @@ def test_events_attributions_associations(typed: LineageStore) -> None:
         typed.put_attributions_and_associations([Attribution(artifact_id=d, context_id=999)], [])
 
 
+@pytest.mark.parametrize("few_rows", [100, 0], ids=["by-seek", "by-position"])
+@pytest.mark.parametrize("bad", ["stored", "no-artifact", "no-execution"])
+def test_the_write_refuses_a_stored_event_or_a_missing_end_among_many(
+    typed: LineageStore, monkeypatch: pytest.MonkeyPatch, few_rows: int, bad: str
+) -> None:
+    """The write itself proves that each event's ends exist and that no event is stored already
+    (nothing is read before it): one bad event among new ones, in put_events or next to new
+    nodes in put_lineage_subgraph, aborts the whole write (the new nodes too) and names the
+    cause."""
+    from lineage_graph._repositories import graph
+
+    monkeypatch.setattr(graph, "FEW_ROWS", few_rows)
+    arts = typed.put_artifacts([Artifact(type="DataSet", uri=f"/{i}") for i in range(6)])
+    [e] = typed.put_executions([Execution(type="Trainer")])
+    typed.put_events([Event(artifact_id=arts[0], execution_id=e, type=EventType.OUTPUT)])
+    a_bad, e_bad, error, named = {
+        "stored": (arts[0], e, AlreadyExistsError, rf"event \(artifact {arts[0]}, execution {e}"),
+        "no-artifact": (987654, e, InvalidArgumentError, "no artifact with id .987654"),
+        "no-execution": (arts[0], 987654, InvalidArgumentError, "no execution with id .987654"),
+    }[bad]
+    events = [Event(artifact_id=a, execution_id=e, type=EventType.OUTPUT) for a in arts[1:4]]
+    events.insert(2, Event(artifact_id=a_bad, execution_id=e_bad, type=EventType.OUTPUT))
+    before = snapshot(typed)
+    with pytest.raises(error, match=named):
+        typed.put_events(events)
+    assert snapshot(typed) == before
+    with pytest.raises(error, match=named):
+        typed.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="SavedModel", uri="/new")],
+            [Context(type="Experiment", name="new")],
+            [
+                (0, 0, Event(type=EventType.OUTPUT)),
+                (None, None, Event(artifact_id=a_bad, execution_id=e_bad, type=EventType.OUTPUT)),
+            ],
+        )
+    assert snapshot(typed) == before
+
+
 def test_parent_contexts_reject_duplicates_and_cycles(typed: LineageStore) -> None:
     a, b, c = typed.put_contexts([Context(type="Experiment", name=n) for n in "abc"])
     typed.put_parent_contexts(

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lineage_graph import (
+    AlreadyExistsError,
     Artifact,
     ArtifactType,
     Event,
@@ -34,7 +35,6 @@ from lineage_graph import (
 from lineage_graph._repositories import cache as cache_module
 from lineage_graph._repositories import graph as graph_module
 from lineage_graph._repositories.cache import input_signature, property_matches
-from lineage_graph._repositories.graph import WriteBatch
 
 COMPLETE, FAILED, RUNNING, CACHED = (
     ExecutionState.COMPLETE,
@@ -485,24 +485,29 @@ def test_inputs_added_in_batches_advance_the_fingerprint(
 
 
 @pytest.mark.parametrize("few_rows", [100, 0], ids=["by-seek", "by-position"])
-def test_an_input_stored_meanwhile_is_counted_once(
+def test_an_input_stored_already_refuses_the_write_and_keeps_the_fingerprint(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch, few_rows: int
 ) -> None:
-    """Another writer stored the same INPUT event after the caller checked for it: the write
-    keeps one event and counts its artifact once in the fingerprint."""
+    """The write itself finds an INPUT event stored already (no read before it): it aborts,
+    nothing of it is written (the fingerprint advanced in the same statement included), and the
+    caller hears AlreadyExistsError naming the event."""
     monkeypatch.setattr(graph_module, "FEW_ROWS", few_rows)
     setup_types(store)
-    a, b = datasets(store, 2)
+    a, b, c, d, x = datasets(store, 5)
     [eid] = store.put_executions([Execution(type="Trainer", last_known_state=COMPLETE)])
     store.put_events([Event(artifact_id=a.id, execution_id=eid, type=EventType.INPUT)])
-    rows = [
-        {"artifact_id": x, "execution_id": eid, "type": 3, "path": "[]", "ms": 1, "fresh": False}
-        for x in (a.id, b.id)
-    ]
-    store._writer.execute(WriteBatch(inputs=rows))  # as if the check ran before a's event
-    assert len(store.get_events_by_execution_ids([eid])) == 2
+    with pytest.raises(
+        AlreadyExistsError, match=rf"event \(artifact {a.id}, execution {eid}, INPUT"
+    ):
+        store.put_events(
+            [
+                Event(artifact_id=i, execution_id=eid, type=EventType.INPUT)
+                for i in (b.id, c.id, d.id, a.id, x.id)
+            ]
+        )
+    assert len(store.get_events_by_execution_ids([eid])) == 1
     assert_signatures_consistent(store)
-    found = store.find_cached_execution("Trainer", [a, b])
+    found = store.find_cached_execution("Trainer", [a])
     assert found.execution is not None and found.execution.id == eid
 
 
