@@ -415,6 +415,24 @@ def test_listing_pages_through_many_nodes(typed: LineageStore) -> None:
     assert [a.id for a in typed.get_artifacts()] == ids
 
 
+def test_ids_of_large_batches_are_consecutive_and_reserved_once_per_two(
+    typed: LineageStore,
+) -> None:
+    """Ids come from blocks reserved in the store (one round trip each): a block runs out, the
+    next is twice the batch that asked, so a run of equal large batches reserves once per two,
+    and the ids stay 1, 2, 3... within a process."""
+    with typed.backend.record() as log:
+        ids = [
+            i
+            for k in range(6)
+            for i in typed.put_artifacts(
+                [Artifact(type="DataSet", uri=f"/{k}/{j}") for j in range(300)]
+            )
+        ]
+    assert ids == list(range(ids[0], ids[0] + 1800))
+    assert [s.name for s in log].count("ids/reserve") == 3
+
+
 def test_listing_reads_across_id_gaps_and_nodes_written_meanwhile(typed: LineageStore) -> None:
     """The listing reads id windows up to the sequence's end, then what was written since."""
     assert typed.get_contexts() == []
