@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .._queries import QueryRegistry, registry
@@ -71,23 +72,47 @@ _END_FIELDS = {"a": "artifact_id", "e": "execution_id", "c": "context_id"}
 
 
 def positioned(
-    rows: Sequence[Mapping[str, Any]], ends: str, fields: Sequence[str] | None = None
+    rows: Sequence[Mapping[str, Any]],
+    ends: str,
+    fields: Sequence[str] | None = None,
+    present: Mapping[str, Collection[int]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, list[list[int]]]]:
     """Copies of ``rows`` (of their ``fields`` only, when given: what the statement reads)
     carrying, for each end kind (``a``, ``e``, ``c``), the position of the row's node among the
     part's distinct ids (``ai``, ``ei``, ``ci``), and those ids as runs of consecutive ids:
     FalkorDB's graph/write and events/find_existing fetch a part's nodes by range and pick them
-    by position instead of one index seek per row."""
+    by position instead of one index seek per row.
+
+    ``present``: per end kind, ids of nodes certain to exist when the statement reads them (the
+    nodes the same write creates first). A gap between two of the part's ids made only of such
+    ids is read too, so that the runs are fewer: each run is one index seek (~27 µs on FalkorDB),
+    each extra node in a run far less (a subgraph whose executions read every other new
+    artifact: 200 runs -> 1, 5.5 -> ~0.1 ms). No other id can lie in such a run, so positions
+    stay exact (and the statement checks each row's id anyway)."""
     out = [dict(r) if fields is None else {f: r[f] for f in fields} for r in rows]
     at: dict[str, list[list[int]]] = {}
     for end in ends:
         key = _END_FIELDS[end]
         ids = sorted({int(r[key]) for r in rows})
+        known = present.get(end) if present else None
+        if known and len(ids) > 1:
+            ids = _bridged(ids, known)
         position = {i: k for k, i in enumerate(ids)}
         for row in out:
             row[end + "i"] = position[row[key]]
         at[end] = id_ranges(ids)
     return out, at
+
+
+def _bridged(ids: list[int], known: Collection[int]) -> list[int]:
+    """Sorted distinct ``ids`` plus every gap between two of them made only of ``known`` ids."""
+    out = [ids[0]]
+    for prev, nxt in itertools.pairwise(ids):
+        gap = nxt - prev - 1
+        if 0 < gap <= len(known) and all(i in known for i in range(prev + 1, nxt)):
+            out.extend(range(prev + 1, nxt))
+        out.append(nxt)
+    return out
 
 
 class Repository:

@@ -231,8 +231,17 @@ class WriteBatch:
             "attributions": (self.attributions, "ac", None),
             "associations": (self.associations, "ec", None),
         }
+        # The nodes this write creates exist when its event and link parts read them.
+        created = {
+            end: set(prepared.new_ids) if prepared is not None else set()
+            for end, prepared in (
+                ("a", self.artifacts),
+                ("e", self.executions),
+                ("c", self.contexts),
+            )
+        }
         for name, (rows, ends, fields) in parts.items():
-            params[name], params[f"{name}_at"] = positioned(rows, ends, fields)
+            params[name], params[f"{name}_at"] = positioned(rows, ends, fields, created)
         return params
 
 

@@ -22,6 +22,8 @@ from lineage_graph import (
 from lineage_graph._repositories import graph
 from lineage_graph._repositories.graph import WriteBatch
 
+from ..lineage.test_cache import assert_signatures_consistent
+
 
 @pytest.fixture
 def store() -> LineageStore:
@@ -100,3 +102,31 @@ def test_events_with_scattered_ids_land_on_their_own_ends(store: LineageStore) -
     store.put_events([Event(artifact_id=a, execution_id=e, type=EventType.INPUT) for a, e in pairs])
     got = {(ev.artifact_id, ev.execution_id) for ev in store.get_events_by_artifact_ids(arts)}
     assert got == set(pairs)
+
+
+@pytest.mark.parametrize("stored_too", [False, True], ids=["new-only", "stored-too"])
+def test_events_between_nodes_of_the_same_write_land_on_their_own_ends(
+    store: LineageStore, stored_too: bool
+) -> None:
+    """A subgraph whose executions read every other new artifact and write the ones between: a
+    part's ids are bridged across the write's own new nodes (one range read instead of one per
+    id). With stored artifacts read too (their ids are not bridged: only next to the new ones),
+    every event still joins its own artifact and execution."""
+    old = store.put_artifacts([Artifact(type="Data", uri=f"/old/{i}") for i in range(3)])
+    n = 12
+    artifacts = [Artifact(type="Data", uri=f"/new/{i}") for i in range(2 * n)]
+    edges = []
+    for k in range(n):
+        edges.append((k, 2 * k, Event(type=EventType.INPUT)))
+        edges.append((k, 2 * k + 1, Event(type=EventType.OUTPUT)))
+    if stored_too:
+        artifacts += [Artifact(id=i) for i in old]
+        edges += [(k, 2 * n + k % 3, Event(type=EventType.INPUT)) for k in range(0, n, 2)]
+    eids, aids, _ = store.put_lineage_subgraph(
+        [Execution(type="Step") for _ in range(n)], artifacts, [], edges
+    )
+    want = {(aids[a], eids[e], ev.type) for e, a, ev in edges}
+    got = {(ev.artifact_id, ev.execution_id, ev.type) for ev in
+           store.get_events_by_execution_ids(eids)}  # fmt: skip
+    assert got == want
+    assert_signatures_consistent(store)
