@@ -625,6 +625,16 @@ def test_a_hidden_system_type_is_checked_like_the_others(
     assert snapshot(store) == before
 
 
+def _a_parent_of_b(store: LineageStore) -> tuple[int, int]:
+    """The target's own contexts "a" and "b" of type "Run", "a" a parent of "b"."""
+    store.put_context_type(ContextType(name="Run"))
+    own_a, own_b = store.put_contexts(
+        [Context(type="Run", name="a"), Context(type="Run", name="b")]
+    )
+    store.put_parent_contexts([ParentContext(child_id=own_b, parent_id=own_a)])
+    return own_a, own_b
+
+
 @pytest.mark.parametrize("through_a_new_context", [False, True], ids=["direct", "via-new"])
 def test_parent_links_closing_a_cycle_with_the_targets_are_refused_before_any_write(
     tmp_path: Path, store: LineageStore, through_a_new_context: bool
@@ -633,12 +643,7 @@ def test_parent_links_closing_a_cycle_with_the_targets_are_refused_before_any_wr
     parent of "b"; MLMD makes "b" an ancestor of "a", directly or through a context the merge
     would create. The store checks cycles when the links are written, after the nodes: the
     merge once failed there, with MLMD's new nodes already copied. Refused first."""
-    store.put_context_type(ContextType(name="Run"))
-    store.put_artifact_type(ArtifactType(name="Own"))
-    own_a, own_b = store.put_contexts(
-        [Context(type="Run", name="a"), Context(type="Run", name="b")]
-    )
-    store.put_parent_contexts([ParentContext(child_id=own_b, parent_id=own_a)])
+    own_a, own_b = _a_parent_of_b(store)
     path = tmp_path / "cycle.sqlite"
     ref = _mlmd_sqlite(path)
     t = ref.put_context_type(pb.ContextType(name="Run"))
@@ -667,11 +672,7 @@ def test_parent_links_the_target_already_has_are_no_cycle(
     tmp_path: Path, store: LineageStore
 ) -> None:
     """The same parent link in MLMD and in the target (and a new context under it): merged."""
-    store.put_context_type(ContextType(name="Run"))
-    own_a, own_b = store.put_contexts(
-        [Context(type="Run", name="a"), Context(type="Run", name="b")]
-    )
-    store.put_parent_contexts([ParentContext(child_id=own_b, parent_id=own_a)])
+    own_a, own_b = _a_parent_of_b(store)
     path = tmp_path / "same.sqlite"
     ref = _mlmd_sqlite(path)
     t = ref.put_context_type(pb.ContextType(name="Run"))
