@@ -8,7 +8,7 @@
 // without scanning executions (lineage_graph/_repositories/cache.py mirrors the formula; a
 // collision only costs an exact re-check). A new execution gets it among its properties: all its
 // inputs are in this write, so GraphWriter computes it (input_signature()) and $inputs carries
-// only the rows of existing executions (one SET of an indexed property, not two). It is
+// only the INPUT rows of existing executions (one SET of an indexed property, not two). It is
 // recomputed when an execution is rewritten (`SET e = props` drops it) and when an existing one
 // gets INPUT events: from the stored ones plus this write's, computed BEFORE the new edges are
 // merged (FalkorDB does not show edges of a relationship type that did not exist when the
@@ -20,7 +20,8 @@
 // exist yet (events are immutable): one stored already divides by zero, which aborts the whole
 // statement (nothing written), as does an end that does not exist; GraphWriter then names the
 // cause (AlreadyExistsError, MissingNodesError). The write is the check: nothing is read before
-// it. MERGE after the check: two concurrent writes of one event still store it once.
+// it. MERGE after the check: two concurrent writes of one event still store it once. The links'
+// parts abort the same way on an end that does not exist.
 // Nodes given by their id alone (references: NodeRepository.prepare does not read them) must
 // exist: `$<kind>_refs` holds their ids as runs of consecutive ids, and a count short of
 // `$<kind>_refs_count` divides by zero, which aborts the whole statement (nothing written;
@@ -165,15 +166,19 @@ CALL {
 // when: $attributions
 CALL {
   UNWIND $attributions AS r
-  MATCH (a:Artifact {id: r.artifact_id})
-  MATCH (c:Context {id: r.context_id})
+  OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
+  OPTIONAL MATCH (c:Context {id: r.context_id})
+  WITH r, a, c
+  WHERE 1 / (CASE WHEN a IS NOT NULL AND c IS NOT NULL THEN 1 ELSE 0 END) = 1
   MERGE (a)-[:ATTRIBUTION]->(c)
 }
 // when: $associations
 CALL {
   UNWIND $associations AS r
-  MATCH (e:Execution {id: r.execution_id})
-  MATCH (c:Context {id: r.context_id})
+  OPTIONAL MATCH (e:Execution {id: r.execution_id})
+  OPTIONAL MATCH (c:Context {id: r.context_id})
+  WITH r, e, c
+  WHERE 1 / (CASE WHEN e IS NOT NULL AND c IS NOT NULL THEN 1 ELSE 0 END) = 1
   MERGE (e)-[:ASSOCIATION]->(c)
 }
 // when: $parents

@@ -202,13 +202,14 @@ class CompositeWriter:
                 verified_executions=pe.ids,
             )
             batch.checks.append(check)
-            batch.attributions, batch.associations = self.relations.prepare_links(
+            batch.attributions, batch.associations, check = self.relations.prepare_links(
                 [Attribution(artifact_id=a, context_id=c) for c in pc.ids for a in pa.ids],
                 [Association(execution_id=e, context_id=c) for c in pc.ids for e in pe.ids],
                 new_artifacts=pa.new_ids,
                 new_executions=pe.new_ids,
                 new_contexts=pc.new_ids,
             )
+            batch.checks.append(check)  # after the events': the order of the reads they replace
         except BaseException:
             for prepared in (pc, pa, pe):
                 self.writer.ids.release(prepared.kind.value, prepared.new_ids)

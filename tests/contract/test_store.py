@@ -647,6 +647,39 @@ def test_the_write_refuses_a_stored_event_or_a_missing_end_among_many(
     assert snapshot(typed) == before
 
 
+def test_a_write_with_several_faults_names_the_one_checked_first(typed: LineageStore) -> None:
+    """The write proves everything at once; after it aborts, the causes are named in the order
+    the reads before it used to check them: a stored event before a missing link end, both
+    before a missing node given by id alone."""
+    [a] = typed.put_artifacts([Artifact(type="DataSet", uri="/a")])
+    [e] = typed.put_executions([Execution(type="Trainer")])
+    typed.put_events([Event(artifact_id=a, execution_id=e, type=EventType.INPUT)])
+    [c] = typed.put_contexts([Context(type="Experiment", name="here")])
+    before = snapshot(typed)
+    for contexts in ([], [Context(type="Experiment", name="c")]):
+        with pytest.raises(AlreadyExistsError, match="already exists: events are immutable"):
+            typed.put_lineage_subgraph(
+                [Execution(id=e), Execution(id=987654)],
+                [Artifact(id=a)],
+                contexts,
+                [(0, 0, Event(type=EventType.INPUT))],
+            )
+    with pytest.raises(InvalidArgumentError, match=r"no context with id \[987655\]"):
+        typed.put_attributions_and_associations(
+            [
+                Attribution(artifact_id=a, context_id=987655),
+                Attribution(artifact_id=987654, context_id=987655),
+            ],
+            [Association(execution_id=987654, context_id=987655)],
+        )
+    with pytest.raises(InvalidArgumentError, match=r"no artifact with id \[987654\]"):
+        typed.put_attributions_and_associations(
+            [Attribution(artifact_id=987654, context_id=c)],
+            [Association(execution_id=987654, context_id=c)],
+        )
+    assert snapshot(typed) == before
+
+
 def test_parent_contexts_reject_duplicates_and_cycles(typed: LineageStore) -> None:
     a, b, c = typed.put_contexts([Context(type="Experiment", name=n) for n in "abc"])
     typed.put_parent_contexts(
@@ -761,6 +794,14 @@ def test_references_given_by_id_alone_are_checked_by_the_write(typed: LineageSto
             [],
         )
     assert "artifacts/get_write_state" not in names and "artifacts/existing_ids" not in names
+    [other] = typed.put_artifacts([Artifact(type="DataSet", uri="/other")])
+    with reads_of(typed) as names:  # with a context: the links' ends are proven by the write too
+        typed.put_execution(
+            Execution(type="Trainer"),
+            [(Artifact(id=other), Event(type=EventType.INPUT))],
+            [Context(type="Experiment", name="linked")],
+        )
+    assert not [n for n in names if n.endswith("existing_ids")], names
     assert {(e.artifact_id, e.execution_id) for e in typed.get_events_by_execution_ids([eid])} == {
         (data, eid),
         (out, eid),

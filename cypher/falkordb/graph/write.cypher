@@ -41,9 +41,12 @@
 // and each row carries the positions of its ends (`ai`, `ei`, `ci`; GraphWriter computes them).
 // 1,000 lookups: 49 ms by seek, 5 ms by position. A part with few rows (`// when: $list few`, at
 // most GraphWriter's FEW_ROWS) seeks each node instead: the position machinery costs ~0.4 ms per
-// part, more than a few seeks (a one-execution put_execution: 2.3 -> 1.x ms in the engine). A node deleted since the caller checked it
-// would shift the positions: the row's ids are compared and a mismatch divides by zero, which
-// aborts the whole statement (nothing written; GraphWriter reports it as a failed precondition).
+// part, more than a few seeks (a one-execution put_execution: 2.3 -> 1.x ms in the engine). A
+// node that does not exist (never did, or deleted meanwhile) would shift the positions: the
+// row's ids are compared and a mismatch divides by zero, which aborts the whole statement
+// (nothing written; GraphWriter then names the node missing, MissingNodesError, or reports a
+// failed precondition when it is found again). Nothing is read before the write to check the
+// ends of events and links: this is the check.
 // Nodes given by their id alone (references: NodeRepository.prepare does not read them) must
 // exist: `$<kind>_refs` holds their ids as runs of consecutive ids, and a count short of
 // `$<kind>_refs_count` divides by zero, which aborts the whole statement (nothing written;
