@@ -53,8 +53,26 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if held:
+            _end()
+
+
+def _end() -> None:
+    """One pause ends. An interrupt that arrives while this waits for the lock (a contended
+    acquire is interruptible) is held back until the count is settled, then raised: otherwise
+    the count would never reach zero again and the collector would stay off. Nothing between the
+    decrement and ``done = True`` checks for pending signals."""
+    global _holders, _turned_off
+    done = False
+    interrupted: BaseException | None = None
+    while not done:
+        try:
             with _lock:
                 _holders -= 1
+                done = True
                 if _holders == 0 and _turned_off:
                     _turned_off = False
                     gc.enable()
+        except BaseException as exc:  # raised waiting for the lock, or once it was all done
+            interrupted = exc
+    if interrupted is not None:
+        raise interrupted

@@ -322,7 +322,10 @@ class LineageStore:
     # ---------------------------------------------------------------------------- relationships
 
     def put_events(self, events: Sequence[Event]) -> None:
-        """Record events; both ends must exist; a repeated (artifact, execution, type) fails."""
+        """Record events; both ends must exist (InvalidArgumentError); an (artifact, execution,
+        type) stored already fails (AlreadyExistsError: events are immutable), also when another
+        writer stored it since the caller looked. Checked by the write itself: nothing of a
+        failed call is written."""
         inputs, outputs, check = self._relations.prepare_events(events, now=now_ms())
         self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs, checks=[check]))
 
@@ -330,8 +333,8 @@ class LineageStore:
         self, attributions: Sequence[Attribution], associations: Sequence[Association]
     ) -> None:
         """Link artifacts and executions to contexts (an existing link is a no-op)."""
-        attr, assoc = self._relations.prepare_links(attributions, associations)
-        self._writer.execute(WriteBatch(attributions=attr, associations=assoc))
+        attr, assoc, check = self._relations.prepare_links(attributions, associations)
+        self._writer.execute(WriteBatch(attributions=attr, associations=assoc, checks=[check]))
 
     def put_parent_contexts(self, parent_contexts: Sequence[ParentContext]) -> None:
         """Nest contexts; duplicates and cycles are rejected."""

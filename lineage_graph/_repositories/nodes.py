@@ -333,10 +333,9 @@ class NodeRepository(Repository, Generic[N]):
                 order.append(node.id)
             else:
                 named = (node.type_id, node.type, node.type_version)
-                t = resolved.get(named) or resolved.setdefault(
-                    named, self._resolve_type(node, node.type_id)
-                )
+                t = resolved.get(named) or self._resolve_type(node, node.type_id)
                 props, t = self._props_with_refresh(node, t, label)
+                resolved[named] = t  # refreshed, if another process upgraded the type
                 props["create_time_since_epoch"] = now
                 props["last_update_time_since_epoch"] = now
                 row = {"id": None, "props": props}

@@ -265,7 +265,7 @@ class _Importer:
         #: Artifacts and executions without an origin, by (kind, id): read per chunk in merges.
         self.unmarked: dict[tuple[NodeKind, int], dict[str, Any]] = {}
         self.reads = Repository(store.backend)
-        self._parents: dict[int, list[int]] | None = None
+        self._parents: dict[int, list[int]] = {}
         if not self.empty:
             for row in self.reads.read("imports/origins", prefix=self.prefix):
                 mlmd_id = int(str(row["origin"]).rpartition("#")[2])
@@ -480,7 +480,7 @@ class _Importer:
             ]
             parents += [
                 ParentContext(child_id=new_c, parent_id=c_map[p])
-                for p in self.mlmd_parents(context_ids)[cid]
+                for p in self.mlmd_parents([cid])[cid]
             ]
             self.progress("contexts' links", done, len(context_ids))
         if not self.empty and parents:
@@ -636,13 +636,11 @@ class _Importer:
                 self._check_parent_cycles(twin_of)
 
     def mlmd_parents(self, context_ids: Iterable[int]) -> dict[int, list[int]]:
-        """MLMD's parent links: child id -> its parents' ids (read once, for the merge's cycle
-        check and the copy's links)."""
-        if self._parents is None:
-            self._parents = {
-                cid: [p.id for p in self.mlmd.get_parent_contexts_by_context(cid)]
-                for cid in context_ids
-            }
+        """MLMD's parent links of these contexts: child id -> its parents' ids (each read once,
+        for the merge's cycle check and the copy's links)."""
+        for cid in context_ids:
+            if cid not in self._parents:
+                self._parents[cid] = [p.id for p in self.mlmd.get_parent_contexts_by_context(cid)]
         return self._parents
 
     def _check_parent_cycles(self, twins: dict[int, int | None]) -> None:

@@ -147,3 +147,36 @@ def test_an_interrupt_as_the_pause_starts_leaves_the_collector_on() -> None:
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_an_interrupt_while_the_pause_waits_to_end_leaves_the_collector_on() -> None:
+    """A KeyboardInterrupt that arrives while the end of a pause waits for the module's lock
+    (another thread holds it; a contended acquire is interruptible) is raised once the count is
+    settled: the collector is on again (it once stayed off for the rest of the process)."""
+    import lineage_graph._gc as pause
+
+    class InterruptedOnce:
+        """The module's lock, but the second acquire (the pause's end) is interrupted."""
+
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+            self.acquires = 0
+
+        def __enter__(self) -> bool:
+            self.acquires += 1
+            if self.acquires == 2:
+                raise KeyboardInterrupt
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.__exit__(*exc)
+
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pause, "_lock", InterruptedOnce())
+            with pytest.raises(KeyboardInterrupt), gc_paused():
+                assert not gc.isenabled()
+            assert gc.isenabled()
+            assert pause._holders == 0
+    finally:
+        gc.enable()
