@@ -152,7 +152,8 @@ class WriteBatch:
     associations: list[dict[str, int]] = field(default_factory=list)
     parents: list[dict[str, int]] = field(default_factory=list)
     #: Run, in order, after the engine aborted the write (a guard divided by zero): each raises
-    #: the caller's error when it finds the cause (RelationRepository.prepare_events).
+    #: the caller's error when it finds the cause (RelationRepository.prepare_events, then
+    #: prepare_links: the order of the reads before the write they replace).
     checks: list[Callable[[], None]] = field(default_factory=list)
 
     def property_keys(self) -> set[str]:
