@@ -39,7 +39,7 @@ class IdAllocator(Repository):
             block = self._blocks.setdefault(kind, _Block())
             if block.end - block.next < count:
                 # Twice what a large write asks for: a run of equal batches reserves once per
-                # two (a 25-batch put_lineage_subgraph ingest: 46 -> 24 round trips).
+                # two (a 25-batch put_lineage_subgraph ingest: 46 -> 27 reservations, measured).
                 size = max(2 * count, self.block_size)
                 first = int(self.write("ids/reserve", kind=kind, count=size)[0]["first"])
                 if first != block.end:  # another process reserved in between: skip the rest

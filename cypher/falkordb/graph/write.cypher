@@ -214,7 +214,7 @@ CALL {
   OPTIONAL MATCH (a:Artifact {id: r.artifact_id})
   WITH r, a, e
   WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
-  // An INPUT stored already (another writer's, since the caller checked) is counted already.
+  // An INPUT stored already is in the sums already (and the event part below aborts the write).
   OPTIONAL MATCH (a)-[old:EVENT {type: 3}]->(e)
   WITH e, r, old
   WHERE old IS NULL
@@ -251,7 +251,7 @@ CALL {
   UNWIND $inputs AS r
   WITH r, arts[r.ai] AS a, execs[r.ei] AS e
   WHERE 1 / (CASE WHEN a.id = r.artifact_id AND e.id = r.execution_id THEN 1 ELSE 0 END) = 1
-  // An INPUT stored already (another writer's, since the caller checked) is counted already.
+  // An INPUT stored already is in the sums already (and the event part below aborts the write).
   OPTIONAL MATCH (a)-[old:EVENT {type: 3}]->(e)
   WITH e, r, old
   WHERE old IS NULL
