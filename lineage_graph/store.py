@@ -119,6 +119,12 @@ class LineageStore:
             backend.close()
             raise
 
+    def _graph_replaced(self, by: LineageStore) -> None:
+        """The backend's graph was replaced by the graph of ``by`` (an import staged there):
+        take its id blocks, and forget the types cached from the old graph."""
+        self._artifacts.ids.adopt(by._artifacts.ids)
+        self._types.forget()
+
     def _check_schema_version(self) -> None:
         _migrations.check_not_newer(_migrations.read_state(self.backend))
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from lineage_graph import LineageStore
-from lineage_graph.backends import Backend, SchemaSpec, Statement, open_backend
+from lineage_graph.backends import Backend, SchemaSpec, Staging, Statement, open_backend
 from lineage_graph.backends.embedded import EmbeddedBackend
 
 #: Names of every query executed by the suite, per dialect (checked by tests/zz_coverage).
@@ -61,6 +61,9 @@ class RecordingBackend(Backend):
 
     def record(self) -> contextlib.AbstractContextManager[list[Statement]]:
         return self.inner.record()
+
+    def stage(self) -> Staging | None:
+        return self.inner.stage()
 
 
 @contextlib.contextmanager

@@ -64,6 +64,21 @@ class IdAllocator(Repository):
             first = int(self.write("ids/reserve", kind=kind, count=need)[0]["first"])
             block.next = block.end = first + need  # past the skipped ids; the block is used up
 
+    def first_free(self, kind: IdKind, end: int) -> int:
+        """The first id of ``kind`` that nobody can hold, given the stored sequence's ``end``:
+        this allocator's unused ids when its block was the last reserved (the others' blocks
+        lie below it), else ``end``."""
+        with self._lock:
+            block = self._blocks.get(kind)
+            return block.next if block is not None and block.end == end else end
+
+    def adopt(self, other: IdAllocator) -> None:
+        """Take ``other``'s blocks in place of this one's: the graph ``other`` reserved them in
+        replaced the graph of this one's (the unused rest of a block stays in use, as if
+        this allocator had reserved it)."""
+        with self._lock, other._lock:
+            self._blocks = {kind: _Block(b.next, b.end) for kind, b in other._blocks.items()}
+
     def release(self, kind: IdKind, ids: list[int]) -> None:
         """Give back the ids of a write that failed, if they were the last ones handed out."""
         if not ids:

@@ -104,6 +104,12 @@ class TypeRepository(Repository):
         self._by_key: dict[tuple[NodeKind, str], NodeType] = {}
         self._lock = threading.Lock()
 
+    def forget(self) -> None:
+        """Drop the cached types: the graph they were read from was replaced by another."""
+        with self._lock:
+            self._cache.clear()
+            self._by_key.clear()
+
     @staticmethod
     def _q(kind: NodeKind, what: str) -> str:
         return f"types/{what.format(kind.value.lower())}"

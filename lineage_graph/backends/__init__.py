@@ -22,7 +22,7 @@ from typing import Any
 
 from ..config import EmbeddedSettings, Neo4jSettings, StoreSettings, default_data_dir
 from ..exceptions import ConfigurationError
-from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Statement
+from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
 
 __all__ = [
     "BACKENDS",
@@ -31,6 +31,7 @@ __all__ = [
     "IndexSpec",
     "Row",
     "SchemaSpec",
+    "Staging",
     "Statement",
     "open_backend",
     "resolve_target",

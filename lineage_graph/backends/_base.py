@@ -11,11 +11,11 @@ import contextlib
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-__all__ = ["Backend", "Dialect", "IndexSpec", "Row", "SchemaSpec", "Statement"]
+__all__ = ["Backend", "Dialect", "IndexSpec", "Row", "SchemaSpec", "Staging", "Statement"]
 
 Row = dict[str, Any]
 Dialect = Literal["neo4j", "falkordb"]
@@ -147,8 +147,45 @@ class Backend(ABC):
     def close(self) -> None:
         """Release connections (and stop an embedded server this process owns)."""
 
+    def stage(self) -> Staging | None:
+        """A new, empty graph beside this backend's, which can later replace it in one atomic
+        step: how a bulk load of many statements becomes all or nothing. From this call on,
+        a write to this backend's graph by anyone makes :meth:`Staging.publish` fail. None
+        where the engine cannot swap a whole graph (Neo4j: one database per store)."""
+        return None
+
     def __enter__(self) -> Backend:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Staging(ABC):
+    """A graph being filled beside a backend's own (:meth:`Backend.stage`). Use as a context
+    manager: leaving the block without :meth:`publish` discards the staged graph."""
+
+    #: The staged graph's backend: write the new content through it.
+    backend: Backend
+
+    @abstractmethod
+    def keep_alive(self) -> None:
+        """Tell the engine the load is alive: a staged graph left by a process that died is
+        dropped by the engine after a while, never published."""
+
+    @abstractmethod
+    def publish(self, verify: Callable[[Backend], None]) -> None:
+        """Put the staged graph in place of the backend's, in one atomic step, after
+        ``verify(staged backend)`` returned: raises :class:`FailedPreconditionError` (and
+        changes nothing) when the backend's graph was written since :meth:`Backend.stage`, or
+        the staged graph since ``verify`` started."""
+
+    @abstractmethod
+    def discard(self) -> None:
+        """Drop the staged graph (best effort; idempotent; nothing after :meth:`publish`)."""
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()

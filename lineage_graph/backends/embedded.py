@@ -8,14 +8,15 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import secrets
 import threading
 import time
 import warnings
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, LiteralString
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlparse, urlunparse
 
 from ..config import EmbeddedSettings
 from ..exceptions import (
@@ -23,11 +24,12 @@ from ..exceptions import (
     ConfigurationError,
     EngineError,
     EngineUnavailableError,
+    FailedPreconditionError,
     InvalidArgumentError,
     LineageGraphError,
     QueryError,
 )
-from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Statement
+from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
 from ._falkordb_server import ServerProcess
 from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
 
@@ -244,6 +246,24 @@ class EmbeddedBackend(Backend):
         with contextlib.suppress(redis.exceptions.ResponseError):
             self._graph.delete()
         self._keys.clear()
+
+    def stage(self) -> Staging:
+        """A new graph on the same server, put in place of this one's by ``RENAME`` (atomic,
+        logged to the append-only file as one command). See :class:`_StagedGraph`."""
+        if self._closed:
+            raise EngineError("the store is closed")
+        return _StagedGraph(self)
+
+    def _sibling_url(self) -> str:
+        """A URL reaching this backend's server: the staged graph's backend connects by it."""
+        if self._server is not None:
+            assert self._server.socket_path is not None
+            return f"unix://{self._server.socket_path}"
+        assert self._url is not None
+        parsed = urlparse(self._url)
+        if parsed.scheme == "unix":  # the path is the socket's; the graph comes from settings
+            return self._url
+        return urlunparse(parsed._replace(path=""))  # no graph in the path: from settings
 
     def compact(self) -> None:
         """Rewrite the append-only file now: call after a bulk load (no-op in memory)."""
@@ -612,3 +632,89 @@ class EmbeddedBackend(Backend):
             with contextlib.suppress(Exception):
                 self._db.connection.close()
             server.cleanup()
+
+
+#: A staged graph outlives the last sign of life of the load filling it by this long; then the
+#: server drops it (a process that died mid-load leaves nothing for good).
+STAGING_TTL_MS = 3_600_000
+
+
+class _StagedGraph(Staging):
+    """A graph named ``<graph>~staged~<random>`` on the backend's server.
+
+    ``WATCH`` on the backend's graph key, on a connection of its own, from the start: FalkorDB
+    signals every write to a graph key, so a write by anyone between :meth:`EmbeddedBackend.stage`
+    and :meth:`publish` makes the final ``MULTI``/``EXEC`` fail and nothing changes. The staged
+    key carries a time to live, renewed by :meth:`keep_alive` and removed in the same
+    transaction as the ``RENAME``. Its backend reaches the same server as an external client
+    (it never restarts the server: a load whose engine died fails, and is discarded).
+    """
+
+    def __init__(self, owner: EmbeddedBackend) -> None:
+        import redis
+
+        self._owner = owner
+        self._target: str = owner._graph.name
+        self.name = f"{self._target}~staged~{secrets.token_hex(8)}"
+        self._done = False
+        self._watch = owner._db.connection.pipeline(transaction=True)
+        try:
+            self._watch.watch(self._target)
+            settings = owner.settings.model_copy(update={"graph": self.name})
+            self.backend: EmbeddedBackend = EmbeddedBackend(
+                "external", url=owner._sibling_url(), settings=settings
+            )
+        except redis.exceptions.RedisError as exc:
+            self._watch.reset()
+            raise _map_error(exc, "stage a graph") from exc
+        except BaseException:
+            self._watch.reset()
+            raise
+        if owner._settler is not None:  # the same server: its pending edges merged the same way
+            self.backend._settler = Settler()
+
+    def keep_alive(self) -> None:
+        import redis
+
+        try:
+            self.backend._db.connection.pexpire(self.name, STAGING_TTL_MS)
+        except redis.exceptions.RedisError as exc:
+            raise _map_error(exc, "keep a staged graph") from exc
+
+    def publish(self, verify: Callable[[Backend], None]) -> None:
+        import redis
+
+        if self._done:
+            raise EngineError("the staged graph was published or discarded already")
+        watch = self._watch
+        try:
+            watch.watch(self.name)  # an expiry or a stray write from here on fails the EXEC
+            verify(self.backend)
+            watch.multi()
+            watch.persist(self.name)
+            watch.rename(self.name, self._target)
+            watch.execute()
+        except redis.exceptions.WatchError as exc:
+            raise FailedPreconditionError(
+                f"graph {self._target!r} was written while the staged graph was filled (or the "
+                "staged graph expired): nothing was replaced"
+            ) from exc
+        except redis.exceptions.RedisError as exc:
+            raise _map_error(exc, "publish a staged graph") from exc
+        finally:
+            watch.reset()
+        self._done = True
+        self._owner._keys.clear()  # the graph in place now registered its own keys
+        with contextlib.suppress(Exception):
+            self.backend.close()
+
+    def discard(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(Exception):
+            self._watch.reset()
+        with contextlib.suppress(Exception):
+            self.backend.drop_graph()
+        with contextlib.suppress(Exception):
+            self.backend.close()

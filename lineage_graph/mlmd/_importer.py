@@ -4,7 +4,11 @@ MLMD is read with its own ``MetadataStore`` (reads only). Everything is copied: 
 base type, version, description, external id), artifacts, executions, contexts (properties,
 custom properties, states, external ids, create/update times), events (type, path, time),
 attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes per atomic
-statement).
+statement). Into an empty store on an engine that can stage a graph (FalkorDB), the batches fill
+a staged graph that replaces the target in one atomic step at the end
+(:meth:`_Importer.copy_staged`): the import as a whole is all or nothing. A merge, or an import
+into Neo4j, writes its batches into the target: stopped midway, the same merge run again
+completes it.
 
 Ids. Into an EMPTY store the MLMD ids are kept: nodes are inserted in MLMD id order and the
 store's id sequence skips MLMD's gaps, so node ``n`` of MLMD is node ``n`` here (types too: MLMD's
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +61,7 @@ from ._config import SYSTEM_TYPES
 
 if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
+    from ..backends import Staging
 
 __all__ = ["CHUNK", "ImportReport", "import_mlmd", "open_mlmd"]
 
@@ -63,6 +69,9 @@ __all__ = ["CHUNK", "ImportReport", "import_mlmd", "open_mlmd"]
 CHUNK = 1000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+#: How often an import into a staged graph renews the graph's time to live (far below it).
+KEEP_ALIVE_S = 30.0
 
 
 @dataclass
@@ -227,6 +236,28 @@ _SEQUENCE = {k: k.value for k in _KINDS}
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _seed(target: LineageStore, staged: LineageStore) -> None:
+    """Make the new graph ``staged`` start as the empty ``target`` is (see
+    :meth:`_Importer.copy_staged`)."""
+    keys = [str(r["key"]) for r in Repository(target.backend).read("meta/property_keys")]
+    staged.backend.ensure_property_keys(keys)
+    writer = _NativeWriter(staged)
+    held = sorted((t for k in _KINDS for t in target.get_types(k)), key=lambda t: t.id or 0)
+    for t in held:
+        assert t.id is not None
+        writer.skip_to("Type", t.id)
+        if staged.put_type(t.model_copy(update={"id": None})) != t.id:  # pragma: no cover
+            raise FailedPreconditionError(f"type {t.name!r} could not keep its id {t.id}")
+    ends, mine = Repository(target.backend), target._artifacts.ids
+    for sequence in ("Type", *_SEQUENCE.values()):
+        end = int(ends.read("ids/end", kind=sequence)[0]["next"])
+        writer.skip_to(sequence, mine.first_free(sequence, end))
+
+
+def _named(counts: dict[NodeKind, int]) -> str:
+    return ", ".join(f"{n} {k.value.lower()}s" for k, n in counts.items())
 
 
 def _store_is_empty(store: LineageStore) -> bool:
@@ -696,12 +727,81 @@ class _Importer:
         self.check(types, nodes)
         if not self.empty:
             self.check_merge(types, nodes)
+        staging = self.store.backend.stage() if self.empty else None
+        if staging is None:  # a merge, or an engine that cannot swap a graph (Neo4j)
+            self.copy(types, nodes)
+            return self.report
+        with staging:  # discarded unless published
+            self.copy_staged(staging, types, nodes)
+        return self.report
+
+    def copy(self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]) -> None:
         self.import_types(types)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])
         self.import_events(sorted(m.id for m in nodes[NodeKind.ARTIFACT]))
         self.import_links(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
-        return self.report
+
+    def copy_staged(
+        self, staging: Staging, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]
+    ) -> None:
+        """The whole copy in a new graph, which then replaces the (empty) target in one atomic
+        step: an import that fails anywhere, or whose engine dies, leaves the target as it was.
+        The new graph starts as the target is (its types with their ids, each id sequence
+        where the target's stands, every property key it knows), so ids reserved by another
+        process before the import stay unused and its caches stay true."""
+        target = self.store
+        if not _store_is_empty(target):  # written between the first check and the watch
+            raise FailedPreconditionError(
+                "the target store was written while the import began: nothing was imported"
+            )
+        staged = LineageStore(staging.backend)
+        staging.keep_alive()
+        _seed(target, staged)
+        self.store, self.writer, self.reads = (
+            staged,
+            _NativeWriter(staged),
+            Repository(staged.backend),
+        )
+        reported = self.progress
+        renewed = time.monotonic()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            nonlocal renewed
+            if time.monotonic() - renewed > KEEP_ALIVE_S:  # links report once per context
+                staging.keep_alive()
+                renewed = time.monotonic()
+            reported(stage, done, total)
+
+        self.progress = progress
+        try:
+            self.copy(types, nodes)
+            self.progress("publish", 0, 1)
+            staging.publish(lambda _: self._verify(staged))
+            reported("publish", 1, 1)
+        finally:
+            self.store, self.writer = target, _NativeWriter(target)
+            self.reads, self.progress = Repository(target.backend), reported
+        target._graph_replaced(by=staged)
+
+    def _verify(self, staged: LineageStore) -> None:
+        """The staged graph holds what this import wrote (a graph that expired under a stalled
+        import and was made again by a later write would not)."""
+        wanted = {
+            NodeKind.ARTIFACT: self.report.artifacts,
+            NodeKind.EXECUTION: self.report.executions,
+            NodeKind.CONTEXT: self.report.contexts,
+        }
+        found = (
+            {kind: staged.count(kind) for kind in _KINDS}
+            if Repository(staged.backend).read("meta/get")
+            else {}  # no graph at all
+        )
+        if found != wanted:
+            raise FailedPreconditionError(
+                f"the staged copy holds {_named(found) or 'no'} nodes, not the {_named(wanted)} "
+                "imported (it expired, or another client wrote to it): nothing was imported"
+            )
 
 
 def import_mlmd(
@@ -715,7 +815,8 @@ def import_mlmd(
 
     ``store`` must be empty unless ``merge``; ``progress(stage, done, total)`` is called as the
     import advances. Raises :class:`FailedPreconditionError` for a non-empty target without
-    ``merge`` (nothing is written), :class:`NotFoundError` for a missing SQLite file.
+    ``merge`` (nothing is written), or for a target written by another client while a staged
+    import ran (nothing is imported), :class:`NotFoundError` for a missing SQLite file.
     """
     mlmd, config = _open(source)
     return _Importer(mlmd, store, progress, merge, _source_key(config)).run()

@@ -1,0 +1,228 @@
+"""An import into an empty store on the embedded engine is all or nothing: it fills a staged
+graph on the same server, which replaces the target in one atomic step (``RENAME``) only once
+everything was written. Interrupted, killed or raced, the target stays as it was, and the
+staged graph is dropped (or, after a crash, expires)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ml_metadata")
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    EngineUnavailableError,
+    FailedPreconditionError,
+    LineageStore,
+)
+from lineage_graph._repositories._base import Repository
+from lineage_graph.backends.embedded import STAGING_TTL_MS, EmbeddedBackend
+from lineage_graph.mlmd import MetadataStore
+from lineage_graph.mlmd._importer import import_mlmd
+
+from .test_import import snapshot, write_mlmd_sqlite
+
+STAGES = ("types", "artifacts", "executions", "contexts", "events", "contexts' links", "publish")
+
+
+@pytest.fixture(scope="module")
+def mlmd_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("mlmd") / "mlmd.sqlite"
+    write_mlmd_sqlite(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clean_copy(mlmd_file: Path) -> dict[str, Any]:
+    """What an import that nothing disturbed leaves in a store the adapter opened."""
+    with LineageStore.open("memory") as store:
+        MetadataStore(store)
+        report = import_mlmd(mlmd_file, store)
+        assert report.ids_preserved
+        return snapshot(store)
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Iterator[LineageStore]:
+    """An empty store on disk, opened by the MLMD adapter (which registers MLMD's system
+    types), as a user moving from MLMD would have it."""
+    with LineageStore.open(tmp_path / "store") as store:
+        MetadataStore(store)
+        yield store
+
+
+def _server(store: LineageStore) -> Any:
+    backend = store.backend
+    assert isinstance(backend, EmbeddedBackend)
+    return backend._db.connection
+
+
+def _graphs(store: LineageStore) -> list[str]:
+    return sorted(_server(store).execute_command("GRAPH.LIST"))
+
+
+def _at(stage: str, act: Callable[[], None]) -> Callable[[str, int, int], None]:
+    """A progress callback that runs ``act`` once, when the import reaches ``stage``."""
+    done: list[str] = []
+
+    def progress(now: str, _done: int, _total: int) -> None:
+        if now == stage and not done:
+            done.append(now)
+            act()
+
+    return progress
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_an_import_interrupted_at_any_stage_leaves_the_target_as_it_was(
+    mlmd_file: Path, target: LineageStore, clean_copy: dict[str, Any], stage: str
+) -> None:
+    before = snapshot(target)
+    with pytest.raises(KeyboardInterrupt):
+        import_mlmd(mlmd_file, target, progress=_at(stage, _interrupt))
+    assert snapshot(target) == before
+    assert _graphs(target) == ["lineage"]  # the staged graph was dropped
+    # Still empty, so the import can simply run again, and gives the same copy, ids and all.
+    report = import_mlmd(mlmd_file, target)
+    assert report.ids_preserved
+    assert snapshot(target) == clean_copy
+    assert _graphs(target) == ["lineage"]
+
+
+def test_an_engine_killed_midway_leaves_the_target_as_it_was_and_the_staged_graph_expires(
+    mlmd_file: Path, target: LineageStore, clean_copy: dict[str, Any]
+) -> None:
+    before = snapshot(target)
+    pid = int(target.describe()["pid"])
+    with pytest.raises(EngineUnavailableError):
+        import_mlmd(mlmd_file, target, progress=_at("events", lambda: os.kill(pid, signal.SIGKILL)))
+    # The target's next call restarts the server from its append-only file.
+    assert snapshot(target) == before
+    assert int(target.describe()["pid"]) != pid
+    staged = [g for g in _graphs(target) if g != "lineage"]
+    assert len(staged) == 1 and staged[0].startswith("lineage~staged~")
+    assert 0 < _server(target).pttl(staged[0]) <= STAGING_TTL_MS  # dropped by the server later
+    report = import_mlmd(mlmd_file, target)
+    assert report.ids_preserved
+    assert snapshot(target) == clean_copy
+
+
+def test_a_write_to_the_target_during_the_import_fails_the_import_and_is_kept(
+    mlmd_file: Path, target: LineageStore, tmp_path: Path
+) -> None:
+    other = LineageStore.open(tmp_path / "store")  # another client of the same store
+    try:
+        written: list[int] = []
+        with pytest.raises(FailedPreconditionError, match="written while"):
+            import_mlmd(
+                mlmd_file,
+                target,
+                progress=_at(
+                    "events",
+                    lambda: written.extend(
+                        other.put_artifacts([Artifact(type="mlmd.Dataset", uri="/meanwhile")])
+                    ),
+                ),
+            )
+        assert [(a.id, a.uri) for a in target.get_artifacts()] == [(written[0], "/meanwhile")]
+        assert _graphs(target) == ["lineage"]
+    finally:
+        other.close()
+
+
+def test_a_staged_graph_that_expired_under_a_stalled_import_is_not_published(
+    mlmd_file: Path, target: LineageStore
+) -> None:
+    before = snapshot(target)
+
+    def expire() -> None:
+        [staged] = [g for g in _graphs(target) if g != "lineage"]
+        _server(target).pexpire(staged, 1)
+        while _server(target).exists(staged):
+            pass
+
+    with pytest.raises(FailedPreconditionError, match="expired"):  # every write done by then
+        import_mlmd(mlmd_file, target, progress=_at("publish", expire))
+    assert snapshot(target) == before
+    assert _graphs(target) == ["lineage"]
+
+
+def test_ids_another_client_reserved_before_the_import_stay_unused(
+    mlmd_file: Path, target: LineageStore, tmp_path: Path
+) -> None:
+    """Another client holds a block of artifact ids it reserved in the target (its writes take
+    ids from it without asking the store again). The staged graph's sequence starts after that
+    block, so the copy never hands out those ids; MLMD's artifact ids cannot be kept then."""
+    other = LineageStore.open(tmp_path / "store")
+    try:
+        held = other._artifacts.ids.allocate("Artifact", 1)  # what a write of one artifact does
+        report = import_mlmd(mlmd_file, target)
+        assert not report.ids_preserved
+        copied = set(report.id_map["Artifact"].values())
+        assert min(copied) > held[0]
+        [mine] = other.put_artifacts([Artifact(type="mlmd.Dataset", uri="/other")])
+        assert mine not in copied
+        assert len({a.id for a in target.get_artifacts()}) == len(copied) + 1
+    finally:
+        other.close()
+
+
+def test_the_graph_in_place_knows_every_property_key_the_target_knew(
+    mlmd_file: Path, target: LineageStore, tmp_path: Path
+) -> None:
+    """Another client registered a key it is about to write (FalkorDB must know a key before a
+    statement that may fail creates it, see EmbeddedBackend.ensure_property_keys): the graph
+    that replaces the target still knows it, so that client's next write creates no key."""
+    other = LineageStore.open(tmp_path / "store")
+    try:
+        other.backend.ensure_property_keys(["zz_registered_by_another_client"])
+        import_mlmd(mlmd_file, target)
+        keys = {row["key"] for row in Repository(target.backend).read("meta/property_keys")}
+        assert "zz_registered_by_another_client" in keys
+    finally:
+        other.close()
+
+
+def _merged(store: LineageStore) -> dict[str, Any]:
+    """``snapshot`` without the times of the target's own node (two stores made it)."""
+    snap = snapshot(store)
+    for a in snap["artifacts"]:
+        if a["uri"] == "/own":
+            a["create_time_since_epoch"] = a["last_update_time_since_epoch"] = None
+    return snap
+
+
+def _with_a_node_of_its_own(path: Path) -> LineageStore:
+    store = LineageStore.open(path)
+    store.put_artifact_type(ArtifactType(name="Own"))
+    store.put_artifacts([Artifact(type="Own", uri="/own")])
+    return store
+
+
+@pytest.mark.parametrize("stage", ["executions", "events", "contexts' links"])
+def test_a_merge_interrupted_midway_is_completed_by_running_it_again(
+    mlmd_file: Path, tmp_path: Path, stage: str
+) -> None:
+    """A merge (a target that is not empty) writes in batches, each atomic: interrupted, it
+    leaves part of the copy, and the same merge run again completes it exactly as one
+    uninterrupted merge would have."""
+    with _with_a_node_of_its_own(tmp_path / "clean") as clean:
+        import_mlmd(mlmd_file, clean, merge=True)
+        want = _merged(clean)
+    with _with_a_node_of_its_own(tmp_path / "cut") as cut:
+        with pytest.raises(KeyboardInterrupt):
+            import_mlmd(mlmd_file, cut, merge=True, progress=_at(stage, _interrupt))
+        assert _merged(cut) != want  # part of the copy
+        import_mlmd(mlmd_file, cut, merge=True)
+        assert _merged(cut) == want
