@@ -34,7 +34,7 @@ CALL {
   WITH tomb_artifacts
   UNWIND tomb_artifacts AS id
   MATCH (n:Artifact {id: id})
-  WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch} AS kept,
+  WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin} AS kept,
        coalesce(n.tombstone_time_since_epoch, $now) AS since
   SET n = kept
   SET n.state = $deleted_state, n.last_update_time_since_epoch = $now,
@@ -46,7 +46,8 @@ CALL {
   UNWIND tomb_executions AS id
   MATCH (n:Execution {id: id})
   WITH n,
-       n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state} AS kept,
+       n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state,
+          .mlmd_origin} AS kept,
        coalesce(n.tombstone_time_since_epoch, $now) AS since
   SET n = kept
   SET n.last_update_time_since_epoch = $now, n.tombstone_time_since_epoch = since

@@ -435,6 +435,33 @@ def test_merging_twice_into_a_used_store_copies_once_and_leaves_its_nodes_alone(
     assert len(after["artifacts"]) == len(before["artifacts"]) == 7
 
 
+def test_a_merge_after_retention_rewrites_tombstoned_copies_in_place(
+    mlmd_file: Path, store: LineageStore
+) -> None:
+    """A tombstone keeps its origin (an internal property): merging the same MLMD store again
+    rewrites it in place from MLMD instead of copying the node a second time (it did: 9
+    artifacts for MLMD's 6). A copy retention deleted whole is copied again."""
+    from lineage_graph import ArtifactState
+
+    import_mlmd(mlmd_file, store)
+    plan = store.plan_retention(kinds=[NodeKind.ARTIFACT], types=["DataSet"])
+    assert plan.tombstone_artifacts and plan.delete_artifacts
+    store.apply_retention(plan)
+    report = import_mlmd(mlmd_file, store, merge=True)
+    ref = open_reader(mlmd_file)
+    # every copy still there was found (executions and contexts too), the deleted ones were not
+    assert report.updated == len(ref.get_artifacts()) - len(plan.delete_artifacts) + 2 + 3
+    assert all(report.id_map["Artifact"][i] == i for i in plan.tombstone_artifacts)
+    assert len(store.get_artifacts()) == len(ref.get_artifacts())
+    for copy, mlmd in zip(
+        store.get_artifacts_by_id(plan.tombstone_artifacts),
+        ref.get_artifacts_by_id(plan.tombstone_artifacts),
+        strict=True,
+    ):
+        assert (copy.uri, copy.state) == (mlmd.uri, ArtifactState(mlmd.state))
+        assert copy.properties == to_node(NodeKind.ARTIFACT, mlmd).properties
+
+
 def test_a_store_opened_by_the_adapter_counts_as_empty(
     mlmd_file: Path, store: LineageStore
 ) -> None:
