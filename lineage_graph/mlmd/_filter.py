@@ -144,6 +144,14 @@ def _indexable_literals(*values: _Value) -> bool:
     return all(indexable(v.literal) for v in values if v.is_literal and isinstance(v.literal, str))
 
 
+#: Enum values MLMD 1.17.1's filters refuse ("Unsupported enum value specified in the query"),
+#: although its protos have them (measured).
+_NOT_IN_FILTERS: dict[type[IntEnum], frozenset[str]] = {
+    ArtifactState: frozenset({"ABANDONED", "REFERENCE"}),
+    EventType: frozenset({"UNKNOWN", "PENDING_OUTPUT"}),
+}
+
+
 @dataclass
 class _Value:
     """A typed Cypher expression for one operand."""
@@ -204,8 +212,9 @@ class _Compiler:
 
     def literal(self, lit: Literal) -> _Value:
         v = lit.value
-        if v is None:
-            return _Value("null", "null", is_literal=True, pos=lit.pos)
+        if v is None:  # NULL; or arithmetic that gave NULL: a DOUBLE that compares as NULL
+            kind = "float" if lit.computed else "null"
+            return _Value("null", kind, is_literal=True, pos=lit.pos)
         if isinstance(v, bool):
             return _Value("true" if v else "false", "bool", literal=v, is_literal=True, pos=lit.pos)
         if isinstance(v, str):
@@ -301,11 +310,19 @@ class _Compiler:
     # ------------------------------------------------------------------------ type checking
 
     def enum_literal(self, value: _Value, enum: type[IntEnum]) -> _Value:
-        """A bare name on the other side of an enum field becomes the enum's number."""
+        """A bare name on the other side of an enum field becomes the enum's number; any other
+        literal there (a number, NULL) is refused, as MLMD does."""
+        if value.is_literal:
+            shown = "NULL" if value.literal is None else str(value.literal)
+            raise self.error(
+                value.pos, f"Unsupported enum value specified in the query: {shown[:80]}"
+            )
         if value.type == "ident":
             assert value.ident is not None
             try:
                 member = enum[value.ident]
+                if value.ident in _NOT_IN_FILTERS.get(enum, ()):
+                    raise KeyError(value.ident)
             except KeyError:
                 raise self.error(
                     value.pos,
@@ -404,7 +421,17 @@ class _Compiler:
 
     def in_list(self, e: In, positive: bool) -> str:
         x = self.operand(e.operand)
-        values = [self.operand(v) for v in e.values]
+        every = [self.operand(v) for v in e.values]
+        # A NULL in the list makes ``x IN (...)`` NULL where it is not TRUE (SQL's three-valued
+        # logic, which Cypher shares): ``NOT IN (..., NULL)`` is never TRUE (as in MLMD).
+        values = [v for v in every if v.type != "null"]
+        with_null = len(values) < len(every)
+        if with_null and x.type == "enum":
+            raise self.error(e.pos, "Unsupported enum value specified in the query: NULL")
+        if not values:
+            if x.type == "ident":
+                raise self.error(x.pos, f"Unrecognized name: {str(x.ident)[:80]}")
+            return "(null)"
         unified = [self.unify("IN", x, v, e.pos) for v in values]
         x = unified[0][0]
         values = [u[1] for u in unified]
@@ -420,6 +447,8 @@ class _Compiler:
             body = f"({lhs} IN {self.param(lits)})"
         else:
             body = "(" + " OR ".join(f"{x.expr} = {v.expr}" for v in values) + ")"
+        if with_null:
+            body = f"({body} OR null)"
         if not e.negated:
             return body
         if x.type == "enum":

@@ -4,7 +4,9 @@ MLMD parses filters as ZetaSQL boolean expressions; this module accepts the subs
 and its users write: ``AND`` / ``OR`` / ``NOT``, parentheses, ``= != <> < <= > >=``,
 ``[NOT] IN (...)``, ``[NOT] LIKE``, ``[NOT] BETWEEN ... AND ...``, ``IS [NOT] NULL``, dotted field
 paths with back-quoted parts, string literals in single or double quotes with ZetaSQL escapes,
-ints (decimal and hex), floats and ``TRUE`` / ``FALSE`` / ``NULL``. Keywords and attribute names
+ints (decimal and hex), floats and ``TRUE`` / ``FALSE`` / ``NULL``, arithmetic (``+ - * /``,
+unary signs, parentheses) between literals, folded here as MLMD's SQLite evaluates it, and
+comments (``-- …``, ``# …`` to the end of the line, ``/* … */``). Keywords and attribute names
 are case-insensitive, as in ZetaSQL.
 
 Every syntax error is an :class:`~lineage_graph.exceptions.InvalidArgumentError` whose message
@@ -146,6 +148,16 @@ def tokenize(text: str) -> list[Token]:
             i = m.end()
             continue
         ch = text[i]
+        if ch == "#" or text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise filter_error(text, i, "Syntax error: Unclosed comment")
+            i = end + 2
+            continue
         if (ch.isalpha() and ch.isascii()) or ch == "_":
             m = _IDENT.match(text, i)
             assert m is not None
@@ -176,7 +188,7 @@ def tokenize(text: str) -> list[Token]:
                 raise filter_error(text, i, "Syntax error: Invalid empty identifier")
             tokens.append(Token("qident", value, i))
             i = end
-        elif ch in "(),.-":
+        elif ch in "(),.-+*/":
             tokens.append(Token("punct", ch, i))
             i += 1
         else:
@@ -196,8 +208,12 @@ def tokenize(text: str) -> list[Token]:
 
 @dataclass(frozen=True)
 class Literal:
+    """A literal, or the folded value of arithmetic between literals (``computed``): its NULL
+    (a division by zero) is a DOUBLE that compares as NULL, where a NULL literal is an error."""
+
     value: int | float | str | bool | None
     pos: int
+    computed: bool = False
 
 
 @dataclass(frozen=True)
@@ -417,13 +433,48 @@ class _Parser:
         return Truth(left, start.pos)
 
     def operand(self) -> Operand:
+        """A field, or literals joined by ``+ -`` (lowest), ``* /``, unary signs and
+        parentheses, folded to one :class:`Literal`."""
+        left = self.term()
+        while self.tok.kind == "punct" and self.tok.text in ("+", "-"):
+            op = self.tok
+            self.i += 1
+            left = self._fold(op, left, self.term())
+        return left
+
+    def term(self) -> Operand:
+        left = self.factor()
+        while self.tok.kind == "punct" and self.tok.text in ("*", "/"):
+            op = self.tok
+            self.i += 1
+            left = self._fold(op, left, self.factor())
+        return left
+
+    def factor(self) -> Operand:
         tok = self.tok
-        if tok.kind == "punct" and tok.text == "-":
+        if tok.kind == "punct" and tok.text in ("-", "+"):
             nxt = self.tokens[self.i + 1]
-            if nxt.kind not in ("int", "float"):
-                raise self.error("Syntax error: Expected a number after unary minus", nxt)
-            self.i += 2
-            return Literal(self._number(nxt, negative=True), tok.pos)
+            if tok.text == "-" and nxt.kind in (
+                "int",
+                "float",
+            ):  # one literal: -9223372036854775808
+                self.i += 2
+                return Literal(self._number(nxt, negative=tok), tok.pos)
+            self.i += 1
+            self._enter()
+            inner = self.factor()
+            self.depth -= 1
+            if tok.text == "+":
+                self._number_of(inner, "+")
+                return inner
+            return self._fold(tok, Literal(0, tok.pos), inner)
+        if tok.kind == "punct" and tok.text == "(":
+            self.i += 1
+            self._enter()
+            inner = self.operand()
+            self.depth -= 1
+            self.expect_punct(")")
+            return inner
         if tok.kind in ("int", "float"):
             self.i += 1
             return Literal(self._number(tok), tok.pos)
@@ -438,13 +489,57 @@ class _Parser:
             return self.field()
         raise self.unexpected("a field or a literal")
 
-    def _number(self, tok: Token, *, negative: bool = False) -> int | float:
+    def _number_of(self, x: Operand, op: str) -> bool:
+        """Whether ``x`` may take part in arithmetic (a number, or NULL computed by arithmetic:
+        a NULL literal may not, as in ZetaSQL); else raises."""
+        if isinstance(x, Literal) and x.value is None and not x.computed:
+            raise filter_error(self.text, x.pos, f"Operands of {op} cannot be literal NULL")
+        if isinstance(x, Field):
+            raise filter_error(
+                self.text, x.pos, "Syntax error: arithmetic is supported between literals only"
+            )
+        if isinstance(x.value, bool | str):
+            kind = "BOOL" if isinstance(x.value, bool) else "STRING"
+            raise filter_error(
+                self.text, x.pos, f"No matching signature for an arithmetic operator for {kind}"
+            )
+        return True
+
+    def _fold(self, op: Token, a: Operand, b: Operand) -> Literal:
+        """``a op b`` as SQLite computes it for MLMD: integers stay integers unless they leave
+        int64 (then they become doubles), ``/`` divides as doubles, and dividing by zero or
+        computing with such a NULL gives NULL (a DOUBLE). Measured against ml_metadata 1.17.1."""
+        self._number_of(a, op.text)
+        self._number_of(b, op.text)
+        assert isinstance(a, Literal) and isinstance(b, Literal)
+        x, y = a.value, b.value
+        if x is None or y is None:
+            return Literal(None, a.pos, computed=True)
+        assert isinstance(x, int | float) and isinstance(y, int | float)
+        result: int | float | None
+        if op.text == "/":
+            result = None if y == 0 else float(x) / float(y)
+        elif op.text == "*":
+            result = x * y
+        else:
+            result = x + y if op.text == "+" else x - y
+        if isinstance(result, int) and not -(2**63) <= result <= 2**63 - 1:
+            result = float(result)
+        if isinstance(result, float) and result in (float("inf"), float("-inf")):
+            raise self.error("Floating point overflow", op)
+        return Literal(result, a.pos, computed=True)
+
+    def _number(self, tok: Token, *, negative: Token | None = None) -> int | float:
+        """The number of ``tok``, negated when ``negative`` (the minus sign before it)."""
         raw = tok.text
         if tok.kind == "int":
             value = int(raw, 16) if raw[:2].lower() == "0x" else int(raw, 10)
             value = -value if negative else value
+            if 2**63 <= value < 2**64:  # ZetaSQL's UINT64 literal: beyond every stored int
+                return float(value)
             if not -(2**63) <= value <= 2**63 - 1:
-                raise self.error(f"Invalid integer literal: {raw[:40]}", tok)
+                sign = "-" if negative else ""
+                raise self.error(f"Invalid integer literal: {sign}{raw[:40]}", negative or tok)
             return value
         number = -float(raw) if negative else float(raw)
         if number in (float("inf"), float("-inf")):

@@ -371,6 +371,7 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
     (A, "custom_properties.`a b`.bool_value AND properties.f.bool_value = FALSE", {}),
     (A, 'name LIKE "%kit%" AND uri LIKE "ab%cd" AND name LIKE "I7"', {}),
     (A, 'NOT name LIKE "%Ünï_%x%" OR uri LIKE "%ü"', {}),
+    (A, "id NOT IN (1, NULL) OR name IN (NULL) OR id = 1 / 0 -- folded\n OR id > 2 * 3", {}),
 ]
 
 
