@@ -76,12 +76,13 @@ class LineageStore:
         self._check_schema_version()  # before anything is written: a newer store is refused
         backend.ensure_schema(SCHEMA)
         _migrations.migrate(backend)  # an older store: one atomic statement per version
-        self._meta.write(
-            "meta/init",
-            schema_version=SCHEMA_VERSION,
-            library_version=__about__.__version__,
-            now=now_ms(),
-        )
+        if not self._meta.read("meta/get"):  # read first: opening a store writes nothing
+            self._meta.write(
+                "meta/init",
+                schema_version=SCHEMA_VERSION,
+                library_version=__about__.__version__,
+                now=now_ms(),
+            )
         ids = IdAllocator(backend)
         self._types = TypeRepository(backend, ids)
         self._artifacts: NodeRepository[Artifact] = NodeRepository(

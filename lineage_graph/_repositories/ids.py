@@ -64,13 +64,28 @@ class IdAllocator(Repository):
             first = int(self.write("ids/reserve", kind=kind, count=need)[0]["first"])
             block.next = block.end = first + need  # past the skipped ids; the block is used up
 
-    def first_free(self, kind: IdKind, end: int) -> int:
-        """The first id of ``kind`` that nobody can hold, given the stored sequence's ``end``:
-        this allocator's unused ids when its block was the last reserved (the others' blocks
-        lie below it), else ``end``."""
+    def hand_over(self, kind: IdKind, end: int) -> int:
+        """For a graph that will replace this allocator's: the first id of ``kind`` nobody may
+        hold, given the stored sequence's ``end``. That is this allocator's unused ids when its
+        block was the last reserved (the others' blocks lie below it), else ``end``. The block
+        is used up here, so this allocator never hands out an id the other graph may give:
+        its next id is reserved anew, in whichever graph is in place by then."""
         with self._lock:
             block = self._blocks.get(kind)
-            return block.next if block is not None and block.end == end else end
+            if block is None:
+                return end
+            first = block.next if block.end == end else end
+            block.next = block.end
+            return first
+
+    def take_back(self, kind: IdKind, first: int, end: int) -> None:
+        """Undo :meth:`hand_over` (which gave ``first``, with ``end``) when the other graph did
+        not replace this one's: the ids are this allocator's again, unless it reserved a new
+        block since (then they stay a gap)."""
+        with self._lock:
+            block = self._blocks.get(kind)
+            if block is not None and block.next == block.end == end and first <= end:
+                block.next = first
 
     def adopt(self, other: IdAllocator) -> None:
         """Take ``other``'s blocks in place of this one's: the graph ``other`` reserved them in

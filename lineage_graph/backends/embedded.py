@@ -41,6 +41,9 @@ Mode = Literal["memory", "directory", "external"]
 #: deleted in the same statement: it leaves nothing behind but the keys. A null value would not
 #: do (FalkorDB skips it on a node without properties, and the key stays unknown).
 REGISTER_KEYS: LiteralString = "CREATE (x) SET x += $keys DELETE x"
+#: The property keys the graph knows (a read: registering only the others keeps opening a store
+#: that is up to date free of writes, which would fail a staged import's WATCH).
+KNOWN_KEYS: LiteralString = "CALL db.propertyKeys() YIELD propertyKey RETURN propertyKey AS key"
 
 
 def _map_error(exc: BaseException, name: str) -> LineageGraphError:
@@ -247,12 +250,39 @@ class EmbeddedBackend(Backend):
             self._graph.delete()
         self._keys.clear()
 
-    def stage(self) -> Staging:
+    def stage(self) -> Staging | None:
         """A new graph on the same server, put in place of this one's by ``RENAME`` (atomic,
-        logged to the append-only file as one command). See :class:`_StagedGraph`."""
+        logged to the append-only file as one command). See :class:`_StagedGraph`. None when
+        this graph has an index or a constraint beyond the store's schema (added by an operator,
+        or left by an earlier version): a staged graph would not have it."""
+        import redis
+
         if self._closed:
             raise EngineError("the store is closed")
-        return _StagedGraph(self)
+        watch = self._db.connection.pipeline(transaction=True)
+        try:
+            watch.watch(self._graph.name)  # first: what is read below cannot change unseen
+            spec = self._schema
+            if (
+                spec is None
+                or self._existing_indexes()
+                - {(i.label, p) for i in spec.indexes for p in i.properties}
+                or self._existing_constraints()
+                - {
+                    (i.label, i.properties)
+                    for i in spec.indexes
+                    if i.unique and not i.checked_by_writes
+                }
+            ):
+                watch.reset()
+                return None
+            return _StagedGraph(self, watch)
+        except redis.exceptions.RedisError as exc:
+            watch.reset()
+            raise _map_error(exc, "stage a graph") from exc
+        except BaseException:
+            watch.reset()
+            raise
 
     def _sibling_url(self) -> str:
         """A URL reaching this backend's server: the staged graph's backend connects by it."""
@@ -428,6 +458,9 @@ class EmbeddedBackend(Backend):
         uses it is never created by one, so never undone. Cost: one write per new set of keys
         per store object; a set lookup per key per write."""
         missing = {key for key in keys if key not in self._keys}
+        if missing:  # the graph may know them already: then nothing is written (a read)
+            self._keys.update(str(row["key"]) for row in self.read(KNOWN_KEYS, name="keys"))
+            missing -= self._keys
         if missing:
             self._run(
                 REGISTER_KEYS,
@@ -650,34 +683,48 @@ class _StagedGraph(Staging):
     (it never restarts the server: a load whose engine died fails, and is discarded).
     """
 
-    def __init__(self, owner: EmbeddedBackend) -> None:
+    def __init__(self, owner: EmbeddedBackend, watch: Any) -> None:
         import redis
 
         self._owner = owner
         self._target: str = owner._graph.name
         self.name = f"{self._target}~staged~{secrets.token_hex(8)}"
         self._done = False
-        self._watch = owner._db.connection.pipeline(transaction=True)
+        self._watch = watch  # a pipeline WATCHing the target, on a connection of its own
         try:
-            self._watch.watch(self._target)
+            # The key is made with its time to live, in one step: a crash leaves nothing for good.
+            # By a statement that writes (and leaves nothing): one that only reads is not
+            # logged to the append-only file, and a restart would replay PEXPIRE on no key.
+            create = owner._db.connection.pipeline(transaction=True)
+            create.execute_command("GRAPH.QUERY", self.name, "CREATE (x) DELETE x")
+            create.pexpire(self.name, STAGING_TTL_MS)
+            create.execute()
             settings = owner.settings.model_copy(update={"graph": self.name})
             self.backend: EmbeddedBackend = EmbeddedBackend(
                 "external", url=owner._sibling_url(), settings=settings
             )
         except redis.exceptions.RedisError as exc:
-            self._watch.reset()
+            self._abandon()
             raise _map_error(exc, "stage a graph") from exc
         except BaseException:
-            self._watch.reset()
+            self._abandon()
             raise
         if owner._settler is not None:  # the same server: its pending edges merged the same way
             self.backend._settler = Settler()
+
+    def _abandon(self) -> None:
+        self._done = True
+        with contextlib.suppress(Exception):
+            self._watch.reset()
+        with contextlib.suppress(Exception):
+            self._owner._db.connection.delete(self.name)
 
     def keep_alive(self) -> None:
         import redis
 
         try:
             self.backend._db.connection.pexpire(self.name, STAGING_TTL_MS)
+            self._watch.execute_command("PING")  # its connection is idle: a server may drop it
         except redis.exceptions.RedisError as exc:
             raise _map_error(exc, "keep a staged graph") from exc
 
@@ -695,6 +742,12 @@ class _StagedGraph(Staging):
             watch.rename(self.name, self._target)
             watch.execute()
         except redis.exceptions.WatchError as exc:
+            if isinstance(exc.__context__, redis.exceptions.ConnectionError) or (
+                "ConnectionError" in str(exc)
+            ):  # the watching connection was lost (redis-py reports it as a WatchError)
+                raise EngineUnavailableError(
+                    f"the connection watching graph {self._target!r} was lost: nothing was replaced"
+                ) from exc
             raise FailedPreconditionError(
                 f"graph {self._target!r} was written while the staged graph was filled (or the "
                 "staged graph expired): nothing was replaced"

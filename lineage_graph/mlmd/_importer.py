@@ -238,11 +238,15 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _seed(target: LineageStore, staged: LineageStore) -> None:
+def _seed(target: LineageStore, staged: LineageStore, handed: list[tuple[str, int, int]]) -> None:
     """Make the new graph ``staged`` start as the empty ``target`` is (see
-    :meth:`_Importer.copy_staged`)."""
-    keys = [str(r["key"]) for r in Repository(target.backend).read("meta/property_keys")]
+    :meth:`_Importer.copy_staged`); ``handed`` gets what the target's allocator handed over
+    (sequence, first id, end), to take back if the staged graph is not published."""
+    reads = Repository(target.backend)
+    keys = [str(r["key"]) for r in reads.read("meta/property_keys")]
     staged.backend.ensure_property_keys(keys)
+    for row in reads.read("meta/get"):
+        Repository(staged.backend).write("meta/set_created", created_ms=row["created_ms"])
     writer = _NativeWriter(staged)
     held = sorted((t for k in _KINDS for t in target.get_types(k)), key=lambda t: t.id or 0)
     for t in held:
@@ -250,10 +254,12 @@ def _seed(target: LineageStore, staged: LineageStore) -> None:
         writer.skip_to("Type", t.id)
         if staged.put_type(t.model_copy(update={"id": None})) != t.id:  # pragma: no cover
             raise FailedPreconditionError(f"type {t.name!r} could not keep its id {t.id}")
-    ends, mine = Repository(target.backend), target._artifacts.ids
+    mine = target._artifacts.ids
     for sequence in ("Type", *_SEQUENCE.values()):
-        end = int(ends.read("ids/end", kind=sequence)[0]["next"])
-        writer.skip_to(sequence, mine.first_free(sequence, end))
+        end = int(reads.read("ids/end", kind=sequence)[0]["next"])
+        first = mine.hand_over(sequence, end)
+        handed.append((sequence, first, end))
+        writer.skip_to(sequence, first)
 
 
 def _named(counts: dict[NodeKind, int]) -> str:
@@ -727,8 +733,9 @@ class _Importer:
         self.check(types, nodes)
         if not self.empty:
             self.check_merge(types, nodes)
-        staging = self.store.backend.stage() if self.empty else None
-        if staging is None:  # a merge, or an engine that cannot swap a graph (Neo4j)
+        staging = self.store.backend.stage() if self.empty and not self._other_nodes() else None
+        if staging is None:  # a merge, an engine that cannot swap a graph (Neo4j), or state
+            # that a new graph would not have (an index, a constraint, impact marks' records)
             self.copy(types, nodes)
             return self.report
         with staging:  # discarded unless published
@@ -748,21 +755,15 @@ class _Importer:
         """The whole copy in a new graph, which then replaces the (empty) target in one atomic
         step: an import that fails anywhere, or whose engine dies, leaves the target as it was.
         The new graph starts as the target is (its types with their ids, each id sequence
-        where the target's stands, every property key it knows), so ids reserved by another
-        process before the import stay unused and its caches stay true."""
+        where the target's stands, every property key it knows, its creation time), so ids
+        reserved by another process before the import stay unused and its caches stay true.
+        The TTL is set when the staged graph is made and renewed as the import reports."""
         target = self.store
-        if not _store_is_empty(target):  # written between the first check and the watch
+        if not _store_is_empty(target) or self._other_nodes():  # written before the watch
             raise FailedPreconditionError(
                 "the target store was written while the import began: nothing was imported"
             )
         staged = LineageStore(staging.backend)
-        staging.keep_alive()
-        _seed(target, staged)
-        self.store, self.writer, self.reads = (
-            staged,
-            _NativeWriter(staged),
-            Repository(staged.backend),
-        )
         reported = self.progress
         renewed = time.monotonic()
 
@@ -773,16 +774,33 @@ class _Importer:
                 renewed = time.monotonic()
             reported(stage, done, total)
 
-        self.progress = progress
+        handed: list[tuple[str, int, int]] = []
+        maybe_swapped = False
         try:
+            _seed(target, staged, handed)
+            self.store, self.writer = staged, _NativeWriter(staged)
+            self.reads, self.progress = Repository(staged.backend), progress
             self.copy(types, nodes)
             self.progress("publish", 0, 1)
-            staging.publish(lambda _: self._verify(staged))
-            reported("publish", 1, 1)
+            maybe_swapped = True  # from here on a lost reply may hide a swap that happened
+            try:
+                staging.publish(lambda _: self._verify(staged))
+            except FailedPreconditionError:
+                maybe_swapped = False  # refused before the swap: the target is as it was
+                raise
+            target._graph_replaced(by=staged)  # before anything else can run
+        except BaseException:
+            if not maybe_swapped:
+                for sequence, first, end in handed:
+                    target._artifacts.ids.take_back(sequence, first, end)
+            raise
         finally:
             self.store, self.writer = target, _NativeWriter(target)
             self.reads, self.progress = Repository(target.backend), reported
-        target._graph_replaced(by=staged)
+        reported("publish", 1, 1)
+
+    def _other_nodes(self) -> int:
+        return int(self.reads.read("imports/other_nodes")[0]["n"])
 
     def _verify(self, staged: LineageStore) -> None:
         """The staged graph holds what this import wrote (a graph that expired under a stalled

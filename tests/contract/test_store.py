@@ -433,6 +433,30 @@ def test_ids_of_large_batches_are_consecutive_and_reserved_once_per_two(
     assert [s.name for s in log].count("ids/reserve") == 3
 
 
+def test_ids_handed_over_to_a_replacing_graph_are_never_handed_out_here(
+    typed: LineageStore,
+) -> None:
+    """A staged import seeds its graph's sequence from this allocator's unused ids
+    (``hand_over``): from then on this allocator reserves anew, so whichever graph is in place
+    when it next writes, it cannot give an id the staged graph gave. ``take_back`` returns the
+    ids when the staged graph was not published, unless a new block was reserved meanwhile."""
+    from lineage_graph._repositories._base import Repository
+
+    ids = typed._artifacts.ids
+    [first] = ids.allocate("Artifact", 1)
+    end = int(Repository(typed.backend).read("ids/end", kind="Artifact")[0]["next"])
+    handed = ids.hand_over("Artifact", end)
+    assert handed == first + 1
+    [after] = ids.allocate("Artifact", 1)
+    assert after >= end  # reserved anew, past everything handed over
+    ids.take_back("Artifact", handed, end)  # a new block is in use: nothing comes back
+    assert ids.allocate("Artifact", 1) == [after + 1]
+    end = int(Repository(typed.backend).read("ids/end", kind="Artifact")[0]["next"])
+    handed = ids.hand_over("Artifact", end)
+    ids.take_back("Artifact", handed, end)  # not published: the same ids again
+    assert ids.allocate("Artifact", 1) == [handed]
+
+
 def test_listing_reads_across_id_gaps_and_nodes_written_meanwhile(typed: LineageStore) -> None:
     """The listing reads id windows up to the sequence's end, then what was written since."""
     assert typed.get_contexts() == []

@@ -21,6 +21,7 @@ from lineage_graph import (
     EngineUnavailableError,
     FailedPreconditionError,
     LineageStore,
+    NodeKind,
 )
 from lineage_graph._repositories._base import Repository
 from lineage_graph.backends.embedded import STAGING_TTL_MS, EmbeddedBackend
@@ -226,3 +227,106 @@ def test_a_merge_interrupted_midway_is_completed_by_running_it_again(
         assert _merged(cut) != want  # part of the copy
         import_mlmd(mlmd_file, cut, merge=True)
         assert _merged(cut) == want
+
+
+def test_a_client_that_opens_the_store_and_reads_during_the_import_does_not_fail_it(
+    mlmd_file: Path, target: LineageStore, tmp_path: Path, clean_copy: dict[str, Any]
+) -> None:
+    """Opening a store that is up to date writes nothing (its record, schema and keys are read
+    first), so a viewer or a CLI command reading meanwhile leaves the import alone (any
+    ``GRAPH.QUERY``, even one that changes nothing, would have failed it)."""
+    seen: list[int] = []
+
+    def read_meanwhile() -> None:
+        with LineageStore.open(tmp_path / "store") as reader:
+            MetadataStore(reader)
+            seen.append(len(reader.get_artifacts()))
+
+    import_mlmd(mlmd_file, target, progress=_at("events", read_meanwhile))
+    assert seen == [0]
+    assert snapshot(target) == clean_copy
+
+
+def test_ids_handed_out_after_an_import_whose_last_report_failed_are_new(
+    mlmd_file: Path, target: LineageStore
+) -> None:
+    """The copy is in place when the final progress report raises; the store already took the
+    staged graph's id blocks by then, so what it writes next never reuses an imported id (it
+    once overwrote the imported type 10 and wrote a second artifact 1)."""
+    target._artifacts.ids.release("Artifact", target._artifacts.ids.allocate("Artifact", 1))
+
+    def after_the_swap(stage: str, done: int, total: int) -> None:
+        if (stage, done, total) == ("publish", 1, 1):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_mlmd(mlmd_file, target, progress=after_the_swap)
+    imported = {a.id for a in target.get_artifacts()}
+    types = {t.id: t.name for t in target.get_types(NodeKind.ARTIFACT)}
+    assert imported and types
+    new_type = target.put_artifact_type(ArtifactType(name="AfterImport"))
+    [new] = target.put_artifacts([Artifact(type="AfterImport", uri="/after")])
+    assert new_type not in types and new not in imported
+    assert {t.id: t.name for t in target.get_types(NodeKind.ARTIFACT)} == {
+        **types,
+        new_type: "AfterImport",
+    }
+
+
+def test_a_staged_graph_has_its_time_to_live_from_the_start(target: LineageStore) -> None:
+    """Made and given its TTL in one step, by a statement the append-only file keeps (one
+    that only reads is not logged, and after a restart the TTL was on no key): a crash right
+    after staging leaves a graph the server drops later."""
+    staging = target.backend.stage()
+    assert staging is not None
+    with staging:
+        name = next(g for g in _graphs(target) if g != "lineage")
+        os.kill(int(target.describe()["pid"]), signal.SIGKILL)
+        assert target.get_artifacts() == []  # restarts the server from its append-only file
+        assert name in _graphs(target)
+        assert 0 < _server(target).pttl(name) <= STAGING_TTL_MS
+    _server(target).delete(name)  # the watching connection died with the server
+
+
+def test_state_a_new_graph_would_lack_sends_the_import_through_the_target(
+    mlmd_file: Path, target: LineageStore, clean_copy: dict[str, Any]
+) -> None:
+    """An index an operator added and the undo record of an impact mark are not the store's
+    schema or nodes: a staged graph would drop them, so such an import writes its batches
+    into the target, which keeps them. The store record's creation time is kept either way."""
+    backend = target.backend
+    assert isinstance(backend, EmbeddedBackend)
+    created = Repository(backend).read("meta/get")[0]["created_ms"]
+    backend.write("CREATE INDEX FOR (a:Artifact) ON (a.zz_operator)")
+    backend.write("CREATE (:ImpactMark {key: 'zz-undo'})")
+    import_mlmd(mlmd_file, target)
+    assert snapshot(target) == clean_copy
+    assert ("Artifact", "zz_operator") in backend._existing_indexes()
+    assert backend.read("MATCH (m:ImpactMark {key: 'zz-undo'}) RETURN count(m) AS n") == [{"n": 1}]
+    assert Repository(backend).read("meta/get")[0]["created_ms"] == created
+
+
+def test_a_staged_import_keeps_the_stores_creation_time(
+    mlmd_file: Path, target: LineageStore
+) -> None:
+    created = Repository(target.backend).read("meta/get")[0]["created_ms"]
+    import_mlmd(mlmd_file, target)
+    assert Repository(target.backend).read("meta/get")[0]["created_ms"] == created
+
+
+def test_a_lost_watching_connection_is_an_engine_fault_not_a_concurrent_write(
+    mlmd_file: Path, target: LineageStore
+) -> None:
+    """A server may drop an idle connection (its ``timeout``): redis-py reports that as a
+    WatchError, which is not a write by anyone."""
+    before = snapshot(target)
+
+    def drop_the_watcher() -> None:
+        clients = _server(target).client_list()
+        [watcher] = [c for c in clients if c.get("watch", "0") != "0"]
+        _server(target).client_kill_filter(_id=watcher["id"])
+
+    with pytest.raises(EngineUnavailableError, match="watching"):
+        import_mlmd(mlmd_file, target, progress=_at("publish", drop_the_watcher))
+    assert snapshot(target) == before
+    assert _graphs(target) == ["lineage"]
