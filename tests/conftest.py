@@ -63,7 +63,10 @@ class RecordingBackend(Backend):
         return self.inner.record()
 
     def stage(self) -> Staging | None:
-        return self.inner.stage()
+        staging = self.inner.stage()
+        if staging is not None:  # the staged graph's queries are recorded too
+            staging.backend = RecordingBackend(staging.backend)
+        return staging
 
 
 @contextlib.contextmanager
