@@ -310,13 +310,7 @@ class _Compiler:
     # ------------------------------------------------------------------------ type checking
 
     def enum_literal(self, value: _Value, enum: type[IntEnum]) -> _Value:
-        """A bare name on the other side of an enum field becomes the enum's number; any other
-        literal there (a number, NULL) is refused, as MLMD does."""
-        if value.is_literal:
-            shown = "NULL" if value.literal is None else str(value.literal)
-            raise self.error(
-                value.pos, f"Unsupported enum value specified in the query: {shown[:80]}"
-            )
+        """A bare name on the other side of an enum field becomes the enum's number."""
         if value.type == "ident":
             assert value.ident is not None
             try:
@@ -386,8 +380,13 @@ class _Compiler:
         if isinstance(e, Between):
             inner_positive = positive != e.negated
             x = self.operand(e.operand)
-            low = self.compare(">=", x, self.operand(e.low), e.pos, inner_positive)
-            high = self.compare("<=", x, self.operand(e.high), e.pos, inner_positive)
+            # A NULL bound makes its half NULL (MLMD casts it to the field's type), not an error.
+            low, high = (
+                "null"
+                if isinstance(b, Literal) and b.value is None and not b.computed
+                else self.compare(op, x, self.operand(b), e.pos, inner_positive)
+                for op, b in ((">=", e.low), ("<=", e.high))
+            )
             body = f"({low} AND {high})"
             return f"(NOT {body})" if e.negated else body
         if isinstance(e, Like):
@@ -428,9 +427,10 @@ class _Compiler:
         with_null = len(values) < len(every)
         if with_null and x.type == "enum":
             raise self.error(e.pos, "Unsupported enum value specified in the query: NULL")
-        if not values:
-            if x.type == "ident":
-                raise self.error(x.pos, f"Unrecognized name: {str(x.ident)[:80]}")
+        if not values or x.type == "null":  # NULL IN (...), x IN (NULL): NULL, never TRUE
+            for v in (x, *values):
+                if v.type == "ident":
+                    raise self.error(v.pos, f"Unrecognized name: {str(v.ident)[:80]}")
             return "(null)"
         unified = [self.unify("IN", x, v, e.pos) for v in values]
         x = unified[0][0]

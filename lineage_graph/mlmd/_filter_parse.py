@@ -70,6 +70,7 @@ class Token:
 
 
 _SPACE = re.compile(r"\s+")
+_LINE_END = re.compile(r"\r\n?|\n")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+|(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _OPS = ("<=", ">=", "!=", "<>", "=", "<", ">")
@@ -149,8 +150,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         ch = text[i]
         if ch == "#" or text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
+            m = _LINE_END.search(text, i)
+            i = n if m is None else m.end()
             continue
         if text.startswith("/*", i):
             end = text.find("*/", i + 2)
@@ -386,17 +387,35 @@ class _Parser:
     def predicate(self) -> Expr:
         start = self.tok
         if self.tok.kind == "punct" and self.tok.text == "(":
+            opened, depth = self.i, self.depth
             self.i += 1
-            self._enter()
-            inner = self.or_expr()
-            self.depth -= 1
-            self.expect_punct(")")
-            if self.tok.kind == "op" or (
-                self.tok.kind == "kw" and self.tok.text in ("IN", "LIKE", "IS", "BETWEEN")
-            ):
-                raise self.error("Syntax error: a parenthesized condition cannot be compared")
-            return inner
-        left = self.operand()
+            failed: InvalidArgumentError | None = None
+            try:
+                self._enter()
+                inner = self.or_expr()
+                self.expect_punct(")")
+            except InvalidArgumentError as exc:
+                failed = exc  # perhaps ``(1 + 1) = id``, ``(id) = 1``: an operand, read below
+            self.depth = depth
+            compared = (
+                self.tok.kind == "op"
+                or (self.tok.kind == "punct" and self.tok.text in "+-*/")
+                or (
+                    self.tok.kind == "kw"
+                    and self.tok.text in ("IN", "LIKE", "IS", "BETWEEN", "NOT")
+                )
+            )
+            if failed is None and not compared:
+                return inner
+            self.i = opened  # a parenthesized operand: read it again as one
+            try:
+                left = self.operand()
+            except InvalidArgumentError:
+                raise failed or self.error(
+                    "Syntax error: a parenthesized condition cannot be compared", start
+                ) from None
+        else:
+            left = self.operand()
         tok = self.tok
         if tok.kind == "op":
             self.i += 1
@@ -535,8 +554,6 @@ class _Parser:
         if tok.kind == "int":
             value = int(raw, 16) if raw[:2].lower() == "0x" else int(raw, 10)
             value = -value if negative else value
-            if 2**63 <= value < 2**64:  # ZetaSQL's UINT64 literal: beyond every stored int
-                return float(value)
             if not -(2**63) <= value <= 2**63 - 1:
                 sign = "-" if negative else ""
                 raise self.error(f"Invalid integer literal: {sign}{raw[:40]}", negative or tok)
