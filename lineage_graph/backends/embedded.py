@@ -13,7 +13,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, LiteralString
 from urllib.parse import unquote, urlparse, urlunparse
@@ -255,34 +255,26 @@ class EmbeddedBackend(Backend):
         logged to the append-only file as one command). See :class:`_StagedGraph`. None when
         this graph has an index or a constraint beyond the store's schema (added by an operator,
         or left by an earlier version): a staged graph would not have it."""
-        import redis
 
         if self._closed:
             raise EngineError("the store is closed")
         watch = self._db.connection.pipeline(transaction=True)
-        try:
+        with _undone_on_error(watch.reset, "stage a graph"):
             watch.watch(self._graph.name)  # first: what is read below cannot change unseen
             spec = self._schema
-            if (
-                spec is None
-                or self._existing_indexes()
-                - {(i.label, p) for i in spec.indexes for p in i.properties}
-                or self._existing_constraints()
-                - {
-                    (i.label, i.properties)
-                    for i in spec.indexes
-                    if i.unique and not i.checked_by_writes
-                }
-            ):
+            if spec is None:
+                watch.reset()
+                return None
+            indexes = {(i.label, p) for i in spec.indexes for p in i.properties}
+            constraints = {
+                (i.label, i.properties)
+                for i in spec.indexes
+                if i.unique and not i.checked_by_writes
+            }
+            if self._existing_indexes() - indexes or self._existing_constraints() - constraints:
                 watch.reset()
                 return None
             return _StagedGraph(self, watch)
-        except redis.exceptions.RedisError as exc:
-            watch.reset()
-            raise _map_error(exc, "stage a graph") from exc
-        except BaseException:
-            watch.reset()
-            raise
 
     def _sibling_url(self) -> str:
         """A URL reaching this backend's server: the staged graph's backend connects by it."""
@@ -667,6 +659,20 @@ class EmbeddedBackend(Backend):
             server.cleanup()
 
 
+@contextlib.contextmanager
+def _undone_on_error(undo: Callable[[], None], what: str) -> Iterator[None]:
+    """Run ``undo`` if the block raises anything; a redis error becomes the library's."""
+    import redis
+
+    try:
+        yield
+    except BaseException as exc:
+        undo()
+        if isinstance(exc, redis.exceptions.RedisError):
+            raise _map_error(exc, what) from exc
+        raise
+
+
 #: A staged graph outlives the last sign of life of the load filling it by this long; then the
 #: server drops it (a process that died mid-load leaves nothing for good).
 STAGING_TTL_MS = 3_600_000
@@ -684,14 +690,13 @@ class _StagedGraph(Staging):
     """
 
     def __init__(self, owner: EmbeddedBackend, watch: Any) -> None:
-        import redis
 
         self._owner = owner
         self._target: str = owner._graph.name
         self.name = f"{self._target}~staged~{secrets.token_hex(8)}"
         self._done = False
         self._watch = watch  # a pipeline WATCHing the target, on a connection of its own
-        try:
+        with _undone_on_error(self._abandon, "stage a graph"):
             # The key is made with its time to live, in one step: a crash leaves nothing for good.
             # By a statement that writes (and leaves nothing): one that only reads is not
             # logged to the append-only file, and a restart would replay PEXPIRE on no key.
@@ -702,12 +707,6 @@ class _StagedGraph(Staging):
             settings = owner.settings.model_copy(update={"graph": self.name})
             self._staged = EmbeddedBackend("external", url=owner._sibling_url(), settings=settings)
             self.backend: Backend = self._staged  # a wrapper may replace it (tests record)
-        except redis.exceptions.RedisError as exc:
-            self._abandon()
-            raise _map_error(exc, "stage a graph") from exc
-        except BaseException:
-            self._abandon()
-            raise
         if owner._settler is not None:  # the same server: its pending edges merged the same way
             self._staged._settler = Settler()
 

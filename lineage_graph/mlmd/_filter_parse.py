@@ -462,6 +462,8 @@ class _Parser:
         return left
 
     def term(self) -> Operand:
+        # Written out like operand(), not through a shared helper: each level of parentheses
+        # costs Python frames, and MAX_DEPTH levels must fit the interpreter's recursion limit.
         left = self.factor()
         while self.tok.kind == "punct" and self.tok.text in ("*", "/"):
             op = self.tok
