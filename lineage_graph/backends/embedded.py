@@ -255,7 +255,6 @@ class EmbeddedBackend(Backend):
         logged to the append-only file as one command). See :class:`_StagedGraph`. None when
         this graph has an index or a constraint beyond the store's schema (added by an operator,
         or left by an earlier version): a staged graph would not have it."""
-
         if self._closed:
             raise EngineError("the store is closed")
         watch = self._db.connection.pipeline(transaction=True)
@@ -690,7 +689,6 @@ class _StagedGraph(Staging):
     """
 
     def __init__(self, owner: EmbeddedBackend, watch: Any) -> None:
-
         self._owner = owner
         self._target: str = owner._graph.name
         self.name = f"{self._target}~staged~{secrets.token_hex(8)}"

@@ -281,6 +281,10 @@ def test_a_staged_graph_has_its_time_to_live_from_the_start(target: LineageStore
     assert staging is not None
     with staging:
         name = next(g for g in _graphs(target) if g != "lineage")
+        assert 0 < _server(target).pttl(name) <= STAGING_TTL_MS
+        _server(target).pexpire(name, 60_000)
+        staging.keep_alive()  # renews it (and pings the watching connection)
+        assert _server(target).pttl(name) > 60_000
         os.kill(int(target.describe()["pid"]), signal.SIGKILL)
         assert target.get_artifacts() == []  # restarts the server from its append-only file
         assert name in _graphs(target)
