@@ -709,6 +709,7 @@ class _StagedGraph(Staging):
             self._staged._settler = Settler()
 
     def _abandon(self) -> None:
+        """Stop watching and delete the staged key (best effort): nothing is published."""
         self._done = True
         with contextlib.suppress(Exception):
             self._watch.reset()
@@ -760,10 +761,6 @@ class _StagedGraph(Staging):
     def discard(self) -> None:
         if self._done:
             return
-        self._done = True
-        with contextlib.suppress(Exception):
-            self._watch.reset()
-        with contextlib.suppress(Exception):
-            self._staged.drop_graph()
+        self._abandon()
         with contextlib.suppress(Exception):
             self._staged.close()

@@ -313,15 +313,13 @@ class _Compiler:
         """A bare name on the other side of an enum field becomes the enum's number."""
         if value.type == "ident":
             assert value.ident is not None
-            try:
-                member = enum[value.ident]
-                if value.ident in _NOT_IN_FILTERS.get(enum, ()):
-                    raise KeyError(value.ident)
-            except KeyError:
+            refused = value.ident in _NOT_IN_FILTERS.get(enum, ())
+            member = None if refused else enum.__members__.get(value.ident)
+            if member is None:
                 raise self.error(
                     value.pos,
                     f"Unsupported enum value specified in the query: {value.ident[:80]}",
-                ) from None
+                )
             return _Value(
                 self.param(int(member)), "int", literal=int(member), is_literal=True, pos=value.pos
             )

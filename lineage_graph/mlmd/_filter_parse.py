@@ -399,7 +399,7 @@ class _Parser:
             self.depth = depth
             compared = (
                 self.tok.kind == "op"
-                or (self.tok.kind == "punct" and self.tok.text in "+-*/")
+                or (self.tok.kind == "punct" and self.tok.text in ("+", "-", "*", "/"))
                 or (
                     self.tok.kind == "kw"
                     and self.tok.text in ("IN", "LIKE", "IS", "BETWEEN", "NOT")
@@ -475,10 +475,8 @@ class _Parser:
         tok = self.tok
         if tok.kind == "punct" and tok.text in ("-", "+"):
             nxt = self.tokens[self.i + 1]
-            if tok.text == "-" and nxt.kind in (
-                "int",
-                "float",
-            ):  # one literal: -9223372036854775808
+            # A minus right before a number is part of it: -9223372036854775808 is an int64.
+            if tok.text == "-" and nxt.kind in ("int", "float"):
                 self.i += 2
                 return Literal(self._number(nxt, negative=tok), tok.pos)
             self.i += 1
@@ -510,9 +508,9 @@ class _Parser:
             return self.field()
         raise self.unexpected("a field or a literal")
 
-    def _number_of(self, x: Operand, op: str) -> bool:
-        """Whether ``x`` may take part in arithmetic (a number, or NULL computed by arithmetic:
-        a NULL literal may not, as in ZetaSQL); else raises."""
+    def _number_of(self, x: Operand, op: str) -> None:
+        """Raise unless ``x`` may take part in arithmetic: a number, or NULL computed by
+        arithmetic (a NULL literal may not, as in ZetaSQL)."""
         if isinstance(x, Literal) and x.value is None and not x.computed:
             raise filter_error(self.text, x.pos, f"Operands of {op} cannot be literal NULL")
         if isinstance(x, Field):
@@ -524,7 +522,6 @@ class _Parser:
             raise filter_error(
                 self.text, x.pos, f"No matching signature for an arithmetic operator for {kind}"
             )
-        return True
 
     def _fold(self, op: Token, a: Operand, b: Operand) -> Literal:
         """``a op b`` as SQLite computes it for MLMD: integers stay integers unless they leave
