@@ -45,8 +45,13 @@ class EmbeddedSettings(BaseSettings):
     query_mem_capacity: int = Field(default=4 * 1024**3, ge=0)
     #: Seconds to wait for a starting server before giving up.
     startup_timeout_s: float = Field(default=20.0, gt=0)
-    #: Client socket timeout (s) so a dead server is an error, never a hang.
+    #: How long a command's reply is awaited (s): past it, an error, never a hang (the server's
+    #: own limit on a query is ``query_timeout_max_ms``).
     socket_timeout_s: float = Field(default=660.0, gt=0)
+    #: A server this library started that answers nothing for this long (no reply, and no PING
+    #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
+    #: server that answers PINGs is never replaced, however long a query runs.
+    hang_after_s: float = Field(default=60.0, gt=0)
     #: Password for an external server (``redis://``); the embedded server uses a unix socket.
     password: SecretStr | None = None
 

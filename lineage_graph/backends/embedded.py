@@ -30,7 +30,7 @@ from ..exceptions import (
     QueryError,
 )
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
-from ._falkordb_server import ServerProcess
+from ._falkordb_server import ServerProcess, ping_client
 from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
 
 __all__ = ["EmbeddedBackend"]
@@ -107,6 +107,16 @@ if hasattr(os, "register_at_fork"):
 
 _ENGINE_TIME = "Query internal execution time:"
 
+#: A reply from a server of our own is awaited in slices of at most this many seconds (a quarter
+#: of ``hang_after_s`` if smaller); between two, a PING on a fresh connection tells a slow server
+#: from a hung one.
+PROBE_EVERY_S = 5.0
+#: Writes since the last rewrite of the append-only file are replayed one statement at a time
+#: at start-up; from this size on, opening the store and closing it rewrite the file (a fork).
+#: Below it the replay is quick, and the fork is skipped: right after one, at start-up, the
+#: server hung (docs/reliability.md).
+COMPACT_TAIL_BYTES = 1 << 20
+
 
 def _engine_seconds(stats: Any) -> float | None:
     """The engine's own time for a statement, from its reply's statistics lines."""
@@ -115,6 +125,12 @@ def _engine_seconds(stats: Any) -> float | None:
             with contextlib.suppress(ValueError, IndexError):
                 return float(line[len(_ENGINE_TIME) :].split()[0]) / 1000
     return None
+
+
+def _info_fields(reply: Any) -> dict[str, str]:
+    """``INFO``'s raw reply (``field:value`` lines) as a mapping."""
+    text = reply.decode() if isinstance(reply, bytes) else str(reply)
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
 
 
 class EmbeddedBackend(Backend):
@@ -142,6 +158,8 @@ class EmbeddedBackend(Backend):
         #: when the graph is dropped or the server restarted.
         self._keys: set[str] = set()
         self._closed = False
+        #: The pid of a server of ours found hung (it answered nothing for hang_after_s).
+        self._hung_pid: int | None = None
         self._url = url
         self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
         if mode == "external":
@@ -159,7 +177,7 @@ class EmbeddedBackend(Backend):
                 if not self._server.find_running():
                     self._server.start()
                 self._connect_socket()
-            if mode == "directory":
+            if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
                 self._rewrite_aof()
             _OPEN.add(self)
 
@@ -171,7 +189,10 @@ class EmbeddedBackend(Backend):
         assert self._server is not None and self._server.socket_path is not None
         self._db = FalkorDB(
             unix_socket_path=str(self._server.socket_path),
-            socket_timeout=self.settings.socket_timeout_s,
+            # What is not a command's reply (a connection's handshake, the client's own INFO)
+            # is bounded by hang_after_s; a reply is awaited up to socket_timeout_s
+            # (_await_reply sets each wait's timeout).
+            socket_timeout=min(self.settings.socket_timeout_s, self.settings.hang_after_s),
             socket_connect_timeout=10,
             client_name=self._client_name,
         )
@@ -221,7 +242,7 @@ class EmbeddedBackend(Backend):
 
         # Best effort: a dead server is noticed (and restarted) by the next query instead.
         with contextlib.suppress(redis.exceptions.RedisError):
-            self._db.connection.execute_command("BGREWRITEAOF")
+            self._execute("BGREWRITEAOF")
 
     def _rewrite_aof_and_wait(self, timeout_s: float = 120.0) -> None:
         """Before the last client shuts the server down: compact the AOF (an RDB preamble and an
@@ -230,15 +251,12 @@ class EmbeddedBackend(Backend):
         33k-node store's AOF against 0.45 s after a rewrite). Best effort."""
         import redis
 
-        conn = self._db.connection
         deadline = time.monotonic() + timeout_s
         with contextlib.suppress(redis.exceptions.RedisError):
-            conn.execute_command("BGREWRITEAOF")
+            self._execute("BGREWRITEAOF")
             while time.monotonic() < deadline:
-                info = conn.info("persistence")
-                if not info.get("aof_rewrite_in_progress") and not info.get(
-                    "aof_rewrite_scheduled"
-                ):
+                info = _info_fields(self._execute("INFO", "persistence"))
+                if info.get("aof_rewrite_in_progress") == info.get("aof_rewrite_scheduled") == "0":
                     return
                 time.sleep(0.05)
 
@@ -247,7 +265,7 @@ class EmbeddedBackend(Backend):
         import redis
 
         with contextlib.suppress(redis.exceptions.ResponseError):
-            self._graph.delete()
+            self._execute("GRAPH.DELETE", self._graph.name)
         self._keys.clear()
 
     def stage(self) -> Staging | None:
@@ -293,16 +311,68 @@ class EmbeddedBackend(Backend):
 
     # ----------------------------------------------------------------------------- supervision
 
+    def _execute(self, *args: Any) -> Any:
+        """Send one command on the store's connection and return its reply (an error reply is
+        raised as redis's ``ResponseError``). A server of our own is watched while its reply is
+        awaited (:meth:`_await_reply`); an external one is waited for up to the socket timeout."""
+        import redis
+
+        client = self._db.connection
+        if self._server is None:
+            return client.execute_command(*args)
+        pool = client.connection_pool
+        conn = pool.get_connection()
+        try:
+            conn.send_command(*args)
+            return self._await_reply(conn)
+        except redis.exceptions.ResponseError:
+            raise  # the whole reply was read: the connection is in step
+        except BaseException:
+            conn.disconnect()  # a reply may still come: it must never answer the next command
+            raise
+        finally:
+            pool.release(conn)
+
+    def _await_reply(self, conn: Any) -> Any:
+        """The reply on ``conn``, awaited up to ``socket_timeout_s`` in slices: after each empty
+        one the server is PINGed on a fresh connection. A server that answers is slow, and is
+        waited for; one that has answered nothing for ``hang_after_s`` is hung (seen after a
+        fork: every thread waiting on a lock), and the wait ends with redis's
+        ``TimeoutError``, which :meth:`_recover` answers by killing and restarting it."""
+        import redis
+
+        settings = self.settings
+        deadline = time.monotonic() + settings.socket_timeout_s
+        probe = min(PROBE_EVERY_S, settings.hang_after_s / 4)
+        silent_since: float | None = None
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise redis.exceptions.TimeoutError("Timeout reading from socket")
+            try:
+                # Not disconnected on a timeout: the reader keeps what part of the reply came.
+                return conn.read_response(timeout=min(probe, left), disconnect_on_error=False)
+            except redis.exceptions.TimeoutError:
+                pass
+            now = time.monotonic()
+            if self._answers():
+                silent_since = None
+            elif silent_since is None:
+                silent_since = now
+            elif now - silent_since >= settings.hang_after_s:
+                assert self._server is not None
+                self._hung_pid = self._server.pid
+                raise redis.exceptions.TimeoutError(
+                    f"the server answered nothing (no reply, no PING) for "
+                    f"{settings.hang_after_s:g} s: hung"
+                )
+
     def _answers(self) -> bool:
         """Whether the server answers a PING on a fresh connection (loading counts as alive)."""
         import redis
 
         assert self._server is not None and self._server.socket_path is not None
-        client = redis.Redis(
-            unix_socket_path=str(self._server.socket_path),
-            socket_timeout=2,
-            socket_connect_timeout=2,
-        )
+        client = ping_client(self._server.socket_path, 2)
         try:
             client.ping()
             return True
@@ -324,8 +394,8 @@ class EmbeddedBackend(Backend):
             # A server that answers a PING on a fresh connection is alive (merely slow): it is
             # never replaced. A crashing server drops its connections, writes its crash report,
             # then exits: give it time to go, then restart it. A server that neither replied
-            # to the query within the socket timeout nor answers a PING is hung (seen once:
-            # a deadlock after a fork): kill it and restart, instead of timing out forever.
+            # nor answers a PING is hung (a deadlock after a fork, docs/reliability.md): kill
+            # it and restart, instead of timing out forever.
             if self._answers():
                 return False
             if isinstance(exc, redis.exceptions.TimeoutError):
@@ -368,9 +438,7 @@ class EmbeddedBackend(Backend):
                 with self._lock:
                     if self._closed:  # closed by another thread while this one waited
                         raise EngineError("the store is closed")
-                    reply = self._graph.execute_command(
-                        command, self._graph.name, text, "--compact"
-                    )
+                    reply = self._execute(command, self._graph.name, text, "--compact")
                 rows = read_reply(reply, self._graph)
                 if recording:  # a retried read: its time and both requests
                     self._recorded(
@@ -414,7 +482,7 @@ class EmbeddedBackend(Backend):
                 if self._closed:
                     return
                 started = time.perf_counter()
-                run = self._graph.execute_command
+                run = self._execute
                 _, value = run("GRAPH.CONFIG", "GET", "DELTA_MAX_PENDING_CHANGES")
                 limit = int(value) if int(value) > 1 else DEFAULT_PENDING  # 1: left by a crash
                 run("GRAPH.CONFIG", "SET", "DELTA_MAX_PENDING_CHANGES", 1)
@@ -479,9 +547,26 @@ class EmbeddedBackend(Backend):
     # --------------------------------------------------------------------------------- schema
 
     def ensure_schema(self, spec: SchemaSpec) -> None:
+        """Create what ``spec`` names and the graph lacks. Every step is idempotent, so a server
+        that died or hung meanwhile is restarted and the whole of it run once more."""
         import redis
 
         self._schema = spec
+        restarts = self._server.restarts if self._server is not None else 0
+        try:
+            self._ensure_schema(spec)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            if not self._recover(exc):
+                raise _map_error(exc, "schema") from exc
+            self._ensure_schema(spec)
+        except EngineUnavailableError:  # a statement's own recovery restarted the server
+            if self._server is None or self._server.restarts == restarts:
+                raise
+            self._ensure_schema(spec)
+
+    def _ensure_schema(self, spec: SchemaSpec) -> None:
+        import redis
+
         existing = self._existing_indexes()
         created: set[str] = set()
         for index in spec.indexes:
@@ -489,7 +574,11 @@ class EmbeddedBackend(Backend):
                 if (index.label, prop) in existing:
                     continue
                 try:
-                    self._graph.create_node_range_index(index.label, prop)
+                    self._execute(
+                        "GRAPH.QUERY",
+                        self._graph.name,
+                        f"CREATE INDEX FOR (e:{index.label}) ON (e.{prop})",
+                    )
                     created.add(index.label)
                 except redis.exceptions.ResponseError as exc:
                     if "already indexed" not in str(exc):
@@ -510,7 +599,10 @@ class EmbeddedBackend(Backend):
             if not index.unique or (index.label, index.properties) in constraints:
                 continue
             try:
-                self._graph.create_node_unique_constraint(index.label, *index.properties)
+                self._execute(
+                    "GRAPH.CONSTRAINT", "CREATE", self._graph.name, "UNIQUE", "NODE", index.label,
+                    "PROPERTIES", len(index.properties), *index.properties,
+                )  # fmt: skip
             except redis.exceptions.ResponseError as exc:
                 if "already exists" not in str(exc).lower():
                     raise _map_error(exc, "schema") from exc
@@ -519,7 +611,7 @@ class EmbeddedBackend(Backend):
 
     def _alone(self) -> bool:
         """No other client is connected to the server (another store, another process)."""
-        clients = self._db.connection.execute_command("CLIENT", "LIST")
+        clients = self._execute("CLIENT", "LIST")
         text = clients.decode() if isinstance(clients, bytes) else str(clients)
         return not [
             line
@@ -531,7 +623,7 @@ class EmbeddedBackend(Backend):
         import redis
 
         try:
-            self._graph.execute_command(
+            self._execute(
                 "GRAPH.CONSTRAINT", "DROP", self._graph.name, "UNIQUE", "NODE", index.label,
                 "PROPERTIES", len(index.properties), *index.properties,
             )  # fmt: skip
@@ -630,6 +722,9 @@ class EmbeddedBackend(Backend):
         with self._lock:
             self._close()
 
+    def _found_hung(self) -> bool:
+        return self._server is not None and self._hung_pid == self._server.pid
+
     def _close(self) -> None:
         if self._closed:
             return
@@ -644,13 +739,15 @@ class EmbeddedBackend(Backend):
             with contextlib.suppress(Exception):
                 last = self._alone()
             if last and server.alive():
-                if self.mode != "memory":
-                    self._rewrite_aof_and_wait()
-                with contextlib.suppress(Exception):
-                    mode = "NOSAVE" if self.mode == "memory" else "SAVE"
-                    self._db.connection.execute_command("SHUTDOWN", mode)
-                server.wait_exit()
-                if server.alive():  # pragma: no cover - a server that ignores SHUTDOWN
+                # Each step is skipped once the server is found hung (then it is killed: its
+                # acknowledged writes are in the append-only file already).
+                if not self._found_hung() and server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
+                    self._rewrite_aof_and_wait()  # memory mode: no tail
+                if not self._found_hung():
+                    with contextlib.suppress(Exception):
+                        self._execute("SHUTDOWN", "NOSAVE" if self.mode == "memory" else "SAVE")
+                    server.wait_exit()
+                if server.alive():  # hung, or a server that ignores SHUTDOWN
                     server.kill()
                 server.clear_state()
             with contextlib.suppress(Exception):

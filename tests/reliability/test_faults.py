@@ -30,6 +30,7 @@ from lineage_graph import (
     LineageStore,
     NodeKind,
 )
+from lineage_graph._schema import SCHEMA
 from lineage_graph.backends.embedded import EmbeddedBackend
 from tests.reliability._integrity import assert_healthy
 from tests.reliability.conftest import kill_pid, neo4j_or_skip, record
@@ -91,6 +92,92 @@ def test_a_hung_server_is_killed_and_restarted_with_a_retryable_error(tmp_path: 
         assert backend.server.pid != hung and backend.server.restarts == 1
         assert [a.id for a in store.get_artifacts()][: len(ids)] == ids  # durable data is back
         assert_healthy(store)
+
+
+def _stop(pid: int | None) -> None:
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+
+
+def _resume(pid: int | None) -> None:
+    with contextlib.suppress(ProcessLookupError, TypeError):
+        os.kill(pid, signal.SIGCONT)  # type: ignore[arg-type]
+
+
+def test_a_store_opens_when_its_server_hangs_while_the_schema_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hang seen in CI: a new store's server stopped answering while the first index was
+    being created (after a fork). Each schema step is idempotent: the hung server is noticed
+    within ``hang_after_s`` (not the 660 s socket timeout, then 3 x 660 s more to close it),
+    killed, restarted, and the schema made again; the store opens."""
+    send = EmbeddedBackend._execute
+    stopped: list[int | None] = []
+
+    def hang_at_the_first_index(backend: EmbeddedBackend, *args: object) -> object:
+        if not stopped and "CREATE INDEX" in str(args[2:3]):
+            assert backend.server is not None
+            stopped.append(backend.server.pid)
+            _stop(backend.server.pid)  # the command goes to a server that answers nothing
+        return send(backend, *args)
+
+    monkeypatch.setattr(EmbeddedBackend, "_execute", hang_at_the_first_index)
+    started = time.monotonic()
+    try:
+        store = LineageStore.open(tmp_path / "s", hang_after_s=1)
+    finally:
+        _resume(stopped[0] if stopped else None)
+    with store:
+        backend = embedded(store)
+        assert stopped and backend.server is not None
+        assert backend.server.pid != stopped[0] and backend.server.restarts == 1
+        assert time.monotonic() - started < 30
+        indexes = {(r["label"], r["p"]) for r in backend.read(
+            "CALL db.indexes() YIELD label, properties UNWIND properties AS p RETURN label, p"
+        )}  # fmt: skip
+        assert {(i.label, p) for i in SCHEMA.indexes for p in i.properties} <= indexes
+        put(store, 3)
+        assert_healthy(store)
+
+
+def test_closing_a_store_whose_server_hangs_kills_it_promptly(tmp_path: Path) -> None:
+    """Closing used to ask a hung server three things (clients, rewrite, shutdown), each for the
+    whole socket timeout. Now it gives up on it after ``hang_after_s`` and kills it; every
+    acknowledged write is back on the next open."""
+    store = LineageStore.open(tmp_path / "s", hang_after_s=1)
+    ids = put(store, 20)
+    server = embedded(store).server
+    assert server is not None
+    hung = server.pid
+    _stop(hung)
+    try:
+        started = time.monotonic()
+        store.close()
+        assert time.monotonic() - started < 20
+        assert not server.alive()
+    finally:
+        _resume(hung)
+    with LineageStore.open(tmp_path / "s") as reopened:
+        assert [a.id for a in reopened.get_artifacts()] == ids
+
+
+def test_a_slow_query_on_a_server_that_answers_pings_is_waited_for(tmp_path: Path) -> None:
+    """Only silence is a hang: a query that runs many times ``hang_after_s`` on a server whose
+    main thread answers PINGs (queries run on worker threads) gets its answer."""
+    with LineageStore.open(tmp_path / "s", hang_after_s=0.2) as store:
+        backend = embedded(store)
+        assert backend.server is not None
+        n = 2_000_000
+        while True:
+            started = time.monotonic()
+            rows = backend.read("UNWIND range(1, $n) AS x RETURN sum(x) AS s", {"n": n})
+            took = time.monotonic() - started
+            assert rows == [{"s": n * (n + 1) // 2}]
+            if took > 1.0:  # five times hang_after_s
+                break
+            assert n < 1_000_000_000, "could not make a query outlast 1 s"
+            n *= 4
+        assert backend.server.restarts == 0
 
 
 def test_a_segfault_in_memory_mode_says_the_data_is_gone() -> None:
