@@ -377,6 +377,23 @@ class ServerProcess:
             )
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
 
+    def activity(self) -> tuple[int, bool] | None:
+        """The server's CPU time (clock ticks, all threads) and whether a thread of it waits on
+        the disk (state D), from ``/proc``; None where there is none (macOS) or it is gone. A
+        deadlocked server has every thread asleep on a lock: no CPU time, no disk wait."""
+        if self.pid is None:
+            return None
+        ticks, disk = 0, False
+        try:
+            for task in Path(f"/proc/{self.pid}/task").iterdir():
+                # After "(name)": state, then utime and stime are the 12th and 13th fields.
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                disk = disk or fields[0] == "D"
+                ticks += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            return None
+        return ticks, disk
+
     def aof_tail_bytes(self) -> int:
         """Bytes of writes since the append-only file's last rewrite: what the next start-up
         replays statement by statement (0 in memory mode)."""

@@ -133,6 +133,35 @@ def _info_fields(reply: Any) -> dict[str, str]:
     return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
 
 
+def _answers(server: ServerProcess) -> bool:
+    """Whether ``server`` answers a PING on a fresh connection (loading counts as alive)."""
+    import redis
+
+    if server.socket_path is None:
+        return False
+    client = ping_client(server.socket_path, 2)
+    try:
+        client.ping()
+        return True
+    except redis.exceptions.BusyLoadingError:
+        return True
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def _working(
+    before: tuple[int, bool] | None, now: tuple[int, bool] | None
+) -> tuple[bool, tuple[int, bool] | None]:
+    """Whether a server did work between two :meth:`ServerProcess.activity` samples (over a
+    clock tick of CPU time, or a thread waiting on the disk), and the sample to compare the
+    next one with. Unknown (no ``/proc``) counts as no work: then only a PING tells."""
+    if now is None:
+        return False, None
+    return now[1] or (before is not None and now[0] - before[0] > 1), now
+
+
 class EmbeddedBackend(Backend):
     """FalkorDB: a server this library starts and supervises, or an external one."""
 
@@ -145,7 +174,10 @@ class EmbeddedBackend(Backend):
         path: Path | None = None,
         url: str | None = None,
         settings: EmbeddedSettings | None = None,
+        watch: ServerProcess | None = None,
     ) -> None:
+        """``watch``: for an external connection to a server of ours (a staged graph's), that
+        server, watched for hangs while a reply is awaited (never restarted from here)."""
         self.mode = mode
         self.settings = settings or EmbeddedSettings()
         self._lock = threading.RLock()
@@ -160,6 +192,12 @@ class EmbeddedBackend(Backend):
         self._closed = False
         #: The pid of a server of ours found hung (it answered nothing for hang_after_s).
         self._hung_pid: int | None = None
+        #: The server watched while a reply is awaited: ours, or the one ``watch`` names.
+        self._watched: ServerProcess | None = watch
+        #: Connections made anew by _recover (a restarted server, or one restarted elsewhere).
+        self._reconnects = 0
+        #: ensure_schema is running (then _recover leaves the schema to it).
+        self._making_schema = False
         self._url = url
         self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
         if mode == "external":
@@ -173,6 +211,7 @@ class EmbeddedBackend(Backend):
                 raise _map_error(exc, "") from exc
         else:
             self._server = ServerProcess(path if mode == "directory" else None, self.settings)
+            self._watched = self._server
             with self._server.locked():
                 if not self._server.find_running():
                     self._server.start()
@@ -189,14 +228,19 @@ class EmbeddedBackend(Backend):
         assert self._server is not None and self._server.socket_path is not None
         self._db = FalkorDB(
             unix_socket_path=str(self._server.socket_path),
-            # What is not a command's reply (a connection's handshake, the client's own INFO)
-            # is bounded by hang_after_s; a reply is awaited up to socket_timeout_s
-            # (_await_reply sets each wait's timeout).
-            socket_timeout=min(self.settings.socket_timeout_s, self.settings.hang_after_s),
+            socket_timeout=self._client_timeout(),
             socket_connect_timeout=10,
             client_name=self._client_name,
         )
         self._graph = self._db.select_graph(self.settings.graph)
+
+    def _client_timeout(self) -> float:
+        """The client's socket timeout. On a watched server it bounds what is not a command's
+        reply (a connection's handshake, the client's own INFO) by ``hang_after_s``; replies
+        are awaited up to ``socket_timeout_s`` by :meth:`_await_reply`, which sets each wait's."""
+        if self._watched is None:
+            return self.settings.socket_timeout_s
+        return min(self.settings.socket_timeout_s, self.settings.hang_after_s)
 
     def _connect_external(self, url: str) -> None:
         from falkordb import FalkorDB
@@ -205,7 +249,7 @@ class EmbeddedBackend(Backend):
         if parsed.scheme == "unix":
             self._db = FalkorDB(
                 unix_socket_path=parsed.path,
-                socket_timeout=self.settings.socket_timeout_s,
+                socket_timeout=self._client_timeout(),
                 socket_connect_timeout=10,
                 client_name=self._client_name,
             )
@@ -266,6 +310,7 @@ class EmbeddedBackend(Backend):
 
         with contextlib.suppress(redis.exceptions.ResponseError):
             self._execute("GRAPH.DELETE", self._graph.name)
+        self._graph.schema.clear()  # the client's cache of label and key names: ids are reused
         self._keys.clear()
 
     def stage(self) -> Staging | None:
@@ -275,12 +320,12 @@ class EmbeddedBackend(Backend):
         or left by an earlier version): a staged graph would not have it."""
         if self._closed:
             raise EngineError("the store is closed")
-        watch = self._db.connection.pipeline(transaction=True)
-        with _undone_on_error(watch.reset, "stage a graph"):
+        watch = self._patient_client().pipeline(transaction=True)
+        with _undone_on_error(lambda: _drop_pipeline(watch), "stage a graph"):
             watch.watch(self._graph.name)  # first: what is read below cannot change unseen
             spec = self._schema
             if spec is None:
-                watch.reset()
+                _drop_pipeline(watch)
                 return None
             indexes = {(i.label, p) for i in spec.indexes for p in i.properties}
             constraints = {
@@ -289,9 +334,22 @@ class EmbeddedBackend(Backend):
                 if i.unique and not i.checked_by_writes
             }
             if self._existing_indexes() - indexes or self._existing_constraints() - constraints:
-                watch.reset()
+                _drop_pipeline(watch)
                 return None
             return _StagedGraph(self, watch)
+
+    def _patient_client(self) -> Any:
+        """A client with a pool of its own (closed with its pipeline, :func:`_drop_pipeline`),
+        whose replies are awaited up to ``socket_timeout_s``: a staged graph's ``WATCH``
+        connection. Its ``EXEC`` must not time out while another client's write holds the
+        server, as the store's client would after ``hang_after_s`` on a watched server."""
+        import redis
+
+        pool = self._db.connection.connection_pool
+        kwargs = {**pool.connection_kwargs, "socket_timeout": self.settings.socket_timeout_s}
+        return redis.Redis(
+            connection_pool=type(pool)(connection_class=pool.connection_class, **kwargs)
+        )
 
     def _sibling_url(self) -> str:
         """A URL reaching this backend's server: the staged graph's backend connects by it."""
@@ -313,18 +371,22 @@ class EmbeddedBackend(Backend):
 
     def _execute(self, *args: Any) -> Any:
         """Send one command on the store's connection and return its reply (an error reply is
-        raised as redis's ``ResponseError``). A server of our own is watched while its reply is
+        raised as redis's ``ResponseError``). A server of ours is watched while its reply is
         awaited (:meth:`_await_reply`); an external one is waited for up to the socket timeout."""
         import redis
 
         client = self._db.connection
-        if self._server is None:
+        watched = self._watched
+        if watched is None:
             return client.execute_command(*args)
+        if self._hung_pid is not None and self._hung_pid == watched.pid:
+            # Found hung by a best-effort step that did not act on it: no second wait.
+            raise redis.exceptions.TimeoutError("the server was found hung")
         pool = client.connection_pool
         conn = pool.get_connection()
         try:
             conn.send_command(*args)
-            return self._await_reply(conn)
+            return self._await_reply(conn, watched)
         except redis.exceptions.ResponseError:
             raise  # the whole reply was read: the connection is in step
         except BaseException:
@@ -333,18 +395,21 @@ class EmbeddedBackend(Backend):
         finally:
             pool.release(conn)
 
-    def _await_reply(self, conn: Any) -> Any:
-        """The reply on ``conn``, awaited up to ``socket_timeout_s`` in slices: after each empty
-        one the server is PINGed on a fresh connection. A server that answers is slow, and is
-        waited for; one that has answered nothing for ``hang_after_s`` is hung (seen after a
-        fork: every thread waiting on a lock), and the wait ends with redis's
-        ``TimeoutError``, which :meth:`_recover` answers by killing and restarting it."""
+    def _await_reply(self, conn: Any, server: ServerProcess) -> Any:
+        """The reply on ``conn``, awaited up to ``socket_timeout_s`` in slices. After an empty
+        slice: a server that used CPU time or waited on the disk since the last one is working
+        (a write holds its main thread, which answers no PING, until it ends: 5.6 s for one
+        statement making 3M nodes and edges); one that answers a PING on a fresh connection is
+        alive. One that has done neither for ``hang_after_s`` is hung (seen after a fork: every
+        thread asleep on a lock), and the wait ends with redis's ``TimeoutError``, which
+        :meth:`_recover` answers by killing and restarting it."""
         import redis
 
         settings = self.settings
         deadline = time.monotonic() + settings.socket_timeout_s
         probe = min(PROBE_EVERY_S, settings.hang_after_s / 4)
         silent_since: float | None = None
+        activity: tuple[int, bool] | None = None
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -355,50 +420,40 @@ class EmbeddedBackend(Backend):
             except redis.exceptions.TimeoutError:
                 pass
             now = time.monotonic()
-            if self._answers():
+            working, activity = _working(activity, server.activity())
+            if working or _answers(server):
                 silent_since = None
             elif silent_since is None:
                 silent_since = now
             elif now - silent_since >= settings.hang_after_s:
-                assert self._server is not None
-                self._hung_pid = self._server.pid
+                self._hung_pid = server.pid
                 raise redis.exceptions.TimeoutError(
-                    f"the server answered nothing (no reply, no PING) for "
+                    f"the server answered nothing (no reply, no PING) and did nothing for "
                     f"{settings.hang_after_s:g} s: hung"
                 )
 
-    def _answers(self) -> bool:
-        """Whether the server answers a PING on a fresh connection (loading counts as alive)."""
-        import redis
-
-        assert self._server is not None and self._server.socket_path is not None
-        client = ping_client(self._server.socket_path, 2)
-        try:
-            client.ping()
-            return True
-        except redis.exceptions.BusyLoadingError:
-            return True
-        except redis.exceptions.RedisError:
-            return False
-        finally:
-            client.close()
-
     def _recover(self, exc: BaseException | None = None) -> bool:
-        """After a connection failure: restart our server if it died. True if it was restarted."""
+        """After a connection failure: restart our server if it died or hung, or reconnect to
+        one another process restarted. True if the connection is new (and maybe the server)."""
         import redis
 
         server = self._server
         if server is None or self._closed:
             return False  # a closed store (e.g. closed at exit under a running query) stays so
         if server.alive():
-            # A server that answers a PING on a fresh connection is alive (merely slow): it is
-            # never replaced. A crashing server drops its connections, writes its crash report,
-            # then exits: give it time to go, then restart it. A server that neither replied
-            # nor answers a PING is hung (a deadlock after a fork, docs/reliability.md): kill
-            # it and restart, instead of timing out forever.
-            if self._answers():
+            # A server that answers a PING on a fresh connection is alive (merely slow), and so
+            # is one at work (CPU time, disk): neither is replaced. A crashing server drops its
+            # connections, writes its crash report, then exits: give it time to go, then
+            # restart it. A server that neither replied nor answers a PING, and does nothing,
+            # is hung (a deadlock after a fork, docs/reliability.md): kill it and restart.
+            if _answers(server):
                 return False
             if isinstance(exc, redis.exceptions.TimeoutError):
+                if not self._found_hung():
+                    before = server.activity()
+                    time.sleep(0.5)
+                    if _working(before, server.activity())[0]:
+                        return False
                 server.kill()
             else:
                 server.wait_exit(10)
@@ -411,8 +466,9 @@ class EmbeddedBackend(Backend):
                 server.start()
                 server.restarts += 1
             self._connect_socket()
+        self._reconnects += 1
         self._keys.clear()  # a restarted server may have lost them (memory mode)
-        if self._schema is not None and self.mode == "memory":
+        if self._schema is not None and self.mode == "memory" and not self._making_schema:
             self.ensure_schema(self._schema)
         return True
 
@@ -552,17 +608,21 @@ class EmbeddedBackend(Backend):
         import redis
 
         self._schema = spec
-        restarts = self._server.restarts if self._server is not None else 0
+        outer, self._making_schema = self._making_schema, True
         try:
-            self._ensure_schema(spec)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            if not self._recover(exc):
-                raise _map_error(exc, "schema") from exc
-            self._ensure_schema(spec)
-        except EngineUnavailableError:  # a statement's own recovery restarted the server
-            if self._server is None or self._server.restarts == restarts:
-                raise
-            self._ensure_schema(spec)
+            for attempt in (1, 2):
+                reconnects = self._reconnects
+                try:
+                    self._ensure_schema(spec)
+                    return
+                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                    if attempt == 2 or not self._recover(exc):
+                        raise _map_error(exc, "schema") from exc
+                except EngineUnavailableError:  # a statement's own recovery reconnected
+                    if attempt == 2 or self._reconnects == reconnects:
+                        raise
+        finally:
+            self._making_schema = outer
 
     def _ensure_schema(self, spec: SchemaSpec) -> None:
         import redis
@@ -723,7 +783,7 @@ class EmbeddedBackend(Backend):
             self._close()
 
     def _found_hung(self) -> bool:
-        return self._server is not None and self._hung_pid == self._server.pid
+        return self._watched is not None and self._hung_pid == self._watched.pid
 
     def _close(self) -> None:
         if self._closed:
@@ -753,6 +813,14 @@ class EmbeddedBackend(Backend):
             with contextlib.suppress(Exception):
                 self._db.connection.close()
             server.cleanup()
+
+
+def _drop_pipeline(pipeline: Any) -> None:
+    """Reset a WATCH pipeline and close its pool, its own (best effort)."""
+    with contextlib.suppress(Exception):
+        pipeline.reset()
+    with contextlib.suppress(Exception):
+        pipeline.connection_pool.disconnect()
 
 
 @contextlib.contextmanager
@@ -800,7 +868,9 @@ class _StagedGraph(Staging):
             create.pexpire(self.name, STAGING_TTL_MS)
             create.execute()
             settings = owner.settings.model_copy(update={"graph": self.name})
-            self._staged = EmbeddedBackend("external", url=owner._sibling_url(), settings=settings)
+            self._staged = EmbeddedBackend(
+                "external", url=owner._sibling_url(), settings=settings, watch=owner._server
+            )
             self.backend: Backend = self._staged  # a wrapper may replace it (tests record)
         if owner._settler is not None:  # the same server: its pending edges merged the same way
             self._staged._settler = Settler()
@@ -808,8 +878,7 @@ class _StagedGraph(Staging):
     def _abandon(self) -> None:
         """Stop watching and delete the staged key (best effort): nothing is published."""
         self._done = True
-        with contextlib.suppress(Exception):
-            self._watch.reset()
+        _drop_pipeline(self._watch)
         with contextlib.suppress(Exception):
             self._owner._db.connection.delete(self.name)
 
@@ -849,7 +918,7 @@ class _StagedGraph(Staging):
         except redis.exceptions.RedisError as exc:
             raise _map_error(exc, "publish a staged graph") from exc
         finally:
-            watch.reset()
+            _drop_pipeline(watch)
         self._done = True
         self._owner._keys.clear()  # the graph in place now registered its own keys
         with contextlib.suppress(Exception):

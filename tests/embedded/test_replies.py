@@ -85,3 +85,17 @@ def test_nodes_and_edges_fall_back_to_the_driver_parser() -> None:
         assert row["x"].labels == ["Scratch"] and row["x"].properties == {"k": "a"}
         assert row["r"].relation == "LINK" and row["r"].properties == {"w": 2}
         assert row["k"] == "b"
+
+
+def test_a_dropped_graph_made_again_reads_back_its_own_names() -> None:
+    """Compact replies carry label and key ids; the client caches their names. A graph dropped
+    and made again numbers its names anew, so the drop empties that cache (without it a
+    ``:Beta {k: 3}`` node read back as ``:IdSequence {kind: 3}``)."""
+    with LineageStore.open("memory") as store:
+        backend = backend_of(store)
+        backend.write("CREATE (:Alpha {a: 1, b: 2})", name="tests/alpha")
+        assert backend.read("MATCH (n:Alpha) RETURN n", name="tests/n")[0]["n"].labels == ["Alpha"]
+        backend.drop_graph()
+        backend.write("CREATE (:Beta {k: 3})", name="tests/beta")
+        node = backend.read("MATCH (n) RETURN n", name="tests/n")[0]["n"]
+        assert (node.labels, node.properties) == (["Beta"], {"k": 3})

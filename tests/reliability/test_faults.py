@@ -104,6 +104,23 @@ def _resume(pid: int | None) -> None:
         os.kill(pid, signal.SIGCONT)  # type: ignore[arg-type]
 
 
+def _hang_at_index_creation(monkeypatch: pytest.MonkeyPatch, times: int) -> list[int | None]:
+    """Stop the server (``SIGSTOP``) as each of the first ``times`` index creations is sent: the
+    command goes to a server that answers nothing. The stopped pids, to resume."""
+    send = EmbeddedBackend._execute
+    stopped: list[int | None] = []
+
+    def hang_at_index_creation(backend: EmbeddedBackend, *args: object) -> object:
+        if len(stopped) < times and "CREATE INDEX" in str(args[2:3]):
+            assert backend.server is not None
+            stopped.append(backend.server.pid)
+            _stop(backend.server.pid)
+        return send(backend, *args)
+
+    monkeypatch.setattr(EmbeddedBackend, "_execute", hang_at_index_creation)
+    return stopped
+
+
 def test_a_store_opens_when_its_server_hangs_while_the_schema_is_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,22 +128,13 @@ def test_a_store_opens_when_its_server_hangs_while_the_schema_is_made(
     being created (after a fork). Each schema step is idempotent: the hung server is noticed
     within ``hang_after_s`` (not the 660 s socket timeout, then 3 x 660 s more to close it),
     killed, restarted, and the schema made again; the store opens."""
-    send = EmbeddedBackend._execute
-    stopped: list[int | None] = []
-
-    def hang_at_the_first_index(backend: EmbeddedBackend, *args: object) -> object:
-        if not stopped and "CREATE INDEX" in str(args[2:3]):
-            assert backend.server is not None
-            stopped.append(backend.server.pid)
-            _stop(backend.server.pid)  # the command goes to a server that answers nothing
-        return send(backend, *args)
-
-    monkeypatch.setattr(EmbeddedBackend, "_execute", hang_at_the_first_index)
+    stopped = _hang_at_index_creation(monkeypatch, 1)
     started = time.monotonic()
     try:
         store = LineageStore.open(tmp_path / "s", hang_after_s=1)
     finally:
-        _resume(stopped[0] if stopped else None)
+        for pid in stopped:
+            _resume(pid)
     with store:
         backend = embedded(store)
         assert stopped and backend.server is not None
@@ -137,6 +145,26 @@ def test_a_store_opens_when_its_server_hangs_while_the_schema_is_made(
         )}  # fmt: skip
         assert {(i.label, p) for i in SCHEMA.indexes for p in i.properties} <= indexes
         put(store, 3)
+        assert_healthy(store)
+
+
+def test_a_server_that_hangs_again_after_its_restart_fails_the_open_with_a_typed_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schema is made twice at most: a second hang is reported (retryable), not retried
+    for ever, and as the library's error, not redis's."""
+    stopped = _hang_at_index_creation(monkeypatch, 2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(EngineUnavailableError) as info:
+            LineageStore.open(tmp_path / "s", hang_after_s=1)
+    finally:
+        for pid in stopped:
+            _resume(pid)
+    assert len(stopped) == 2 and info.value.retryable
+    assert time.monotonic() - started < 60
+    with LineageStore.open(tmp_path / "s") as store:  # a later open makes the schema
+        put(store, 1)
         assert_healthy(store)
 
 
@@ -177,6 +205,33 @@ def test_a_slow_query_on_a_server_that_answers_pings_is_waited_for(tmp_path: Pat
                 break
             assert n < 1_000_000_000, "could not make a query outlast 1 s"
             n *= 4
+        assert backend.server.restarts == 0
+
+
+@pytest.mark.slow
+def test_a_long_write_that_holds_the_server_is_not_taken_for_a_hang(tmp_path: Path) -> None:
+    """A write holds FalkorDB's main thread until it ends, so no PING is answered meanwhile
+    (2.3 s without an answer for this statement at 20M, measured). The server uses CPU time
+    all along: it is at work, and waited for, however long past ``hang_after_s``. With PINGs
+    alone it was killed, and every retry of the write would be too."""
+    with LineageStore.open(tmp_path / "s", hang_after_s=0.5) as store:
+        backend = embedded(store)
+        assert backend.server is not None
+        n = 4_000_000
+        while True:
+            started = time.monotonic()
+            rows = backend.write(
+                "CREATE (:Scratch) WITH 1 AS one UNWIND range(1, $n) AS x RETURN sum(x) AS s",
+                {"n": n},
+                name="tests/a long write",
+            )
+            took = time.monotonic() - started
+            assert rows == [{"s": n * (n + 1) // 2}]
+            # PINGs alone (2 s each, the first after 0.125 s) call it hung after ~4.3 s.
+            if took > 5.0:
+                break
+            assert n < 1_000_000_000, "could not make a write outlast 5 s"
+            n *= 2
         assert backend.server.restarts == 0
 
 
