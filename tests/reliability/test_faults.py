@@ -189,48 +189,37 @@ def test_closing_a_store_whose_server_hangs_kills_it_promptly(tmp_path: Path) ->
         assert [a.id for a in reopened.get_artifacts()] == ids
 
 
-def test_a_slow_query_on_a_server_that_answers_pings_is_waited_for(tmp_path: Path) -> None:
-    """Only silence is a hang: a query that runs many times ``hang_after_s`` on a server whose
-    main thread answers PINGs (queries run on worker threads) gets its answer."""
-    with LineageStore.open(tmp_path / "s", hang_after_s=0.2) as store:
+@pytest.mark.parametrize(
+    ("write", "hang_after_s", "outlast_s"),
+    [
+        pytest.param(False, 0.2, 1.0, id="a read (its server answers PINGs)"),
+        pytest.param(
+            True, 0.5, 5.0, id="a write (no PING answered, CPU time)", marks=pytest.mark.slow
+        ),
+    ],
+)
+def test_a_long_statement_on_a_server_at_work_is_waited_for(
+    tmp_path: Path, write: bool, hang_after_s: float, outlast_s: float
+) -> None:
+    """Only a server that does nothing is hung. A read runs on a worker thread, and the main
+    thread answers PINGs. A write holds the main thread until it ends, so no PING is answered
+    meanwhile (2.3 s for this statement at 20M, measured), but the server uses CPU time all
+    along. With PINGs alone (2 s each, the first after 0.125 s: hung after ~4.3 s) the write
+    was killed, and every retry of it would be too."""
+    query = "UNWIND range(1, $n) AS x RETURN sum(x) AS s"
+    with LineageStore.open(tmp_path / "s", hang_after_s=hang_after_s) as store:
         backend = embedded(store)
         assert backend.server is not None
+        run = backend.write if write else backend.read
         n = 2_000_000
         while True:
             started = time.monotonic()
-            rows = backend.read("UNWIND range(1, $n) AS x RETURN sum(x) AS s", {"n": n})
+            rows = run(("CREATE (:Scratch) WITH 1 AS one " if write else "") + query, {"n": n})
             took = time.monotonic() - started
             assert rows == [{"s": n * (n + 1) // 2}]
-            if took > 1.0:  # five times hang_after_s
+            if took > outlast_s:
                 break
-            assert n < 1_000_000_000, "could not make a query outlast 1 s"
-            n *= 4
-        assert backend.server.restarts == 0
-
-
-@pytest.mark.slow
-def test_a_long_write_that_holds_the_server_is_not_taken_for_a_hang(tmp_path: Path) -> None:
-    """A write holds FalkorDB's main thread until it ends, so no PING is answered meanwhile
-    (2.3 s without an answer for this statement at 20M, measured). The server uses CPU time
-    all along: it is at work, and waited for, however long past ``hang_after_s``. With PINGs
-    alone it was killed, and every retry of the write would be too."""
-    with LineageStore.open(tmp_path / "s", hang_after_s=0.5) as store:
-        backend = embedded(store)
-        assert backend.server is not None
-        n = 4_000_000
-        while True:
-            started = time.monotonic()
-            rows = backend.write(
-                "CREATE (:Scratch) WITH 1 AS one UNWIND range(1, $n) AS x RETURN sum(x) AS s",
-                {"n": n},
-                name="tests/a long write",
-            )
-            took = time.monotonic() - started
-            assert rows == [{"s": n * (n + 1) // 2}]
-            # PINGs alone (2 s each, the first after 0.125 s) call it hung after ~4.3 s.
-            if took > 5.0:
-                break
-            assert n < 1_000_000_000, "could not make a write outlast 5 s"
+            assert n < 1_000_000_000, f"could not make a statement outlast {outlast_s} s"
             n *= 2
         assert backend.server.restarts == 0
 
