@@ -383,15 +383,19 @@ class ServerProcess:
         deadlocked server has every thread asleep on a lock: no CPU time, no disk wait."""
         if self.pid is None:
             return None
-        ticks, disk = 0, False
+        proc = Path(f"/proc/{self.pid}")
         try:
-            for task in Path(f"/proc/{self.pid}/task").iterdir():
-                # After "(name)": state, then utime and stime are the 12th and 13th fields.
-                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-                disk = disk or fields[0] == "D"
-                ticks += int(fields[11]) + int(fields[12])
+            # After "(name)": the state, then utime and stime are the 12th and 13th fields;
+            # the process's count includes its threads, those gone too.
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks = int(fields[11]) + int(fields[12])
+            tasks = list((proc / "task").iterdir())
         except (OSError, ValueError, IndexError):
             return None
+        disk = False
+        for task in tasks:
+            with contextlib.suppress(OSError, IndexError):  # a thread gone meanwhile
+                disk = disk or (task / "stat").read_text().rsplit(")", 1)[1].split()[0] == "D"
         return ticks, disk
 
     def aof_tail_bytes(self) -> int:

@@ -380,8 +380,11 @@ class EmbeddedBackend(Backend):
         if watched is None:
             return client.execute_command(*args)
         if self._hung_pid is not None and self._hung_pid == watched.pid:
-            # Found hung by a best-effort step that did not act on it: no second wait.
-            raise redis.exceptions.TimeoutError("the server was found hung")
+            # Found hung by a step that did not act on it (best effort): no second wait for
+            # it, unless it answers again (a stall: a debugger, a frozen container).
+            if not _answers(watched):
+                raise redis.exceptions.TimeoutError("the server was found hung")
+            self._hung_pid = None
         pool = client.connection_pool
         conn = pool.get_connection()
         try:
@@ -432,9 +435,22 @@ class EmbeddedBackend(Backend):
                     f"{settings.hang_after_s:g} s: hung"
                 )
 
-    def _recover(self, exc: BaseException | None = None) -> bool:
+    def _recover(self, exc: BaseException, seen: int) -> bool:
         """After a connection failure: restart our server if it died or hung, or reconnect to
-        one another process restarted. True if the connection is new (and maybe the server)."""
+        one another process restarted. True if the connection is new (and maybe the server).
+        ``seen``: ``_reconnects`` when the failed command was sent. One thread at a time (the
+        store's lock): a thread that failed meanwhile finds the reconnection made."""
+        import redis
+
+        with self._lock:
+            if self._reconnects != seen:
+                return True  # another thread reconnected since this one's command was sent
+            try:
+                return self._recover_locked(exc)
+            except redis.exceptions.RedisError as error:  # the new connection's own handshake
+                raise _map_error(error, "reconnect") from error
+
+    def _recover_locked(self, exc: BaseException) -> bool:
         import redis
 
         server = self._server
@@ -447,6 +463,7 @@ class EmbeddedBackend(Backend):
             # restart it. A server that neither replied nor answers a PING, and does nothing,
             # is hung (a deadlock after a fork, docs/reliability.md): kill it and restart.
             if _answers(server):
+                self._hung_pid = None  # a stall, not a hang: it answers again
                 return False
             if isinstance(exc, redis.exceptions.TimeoutError):
                 if not self._found_hung():
@@ -489,6 +506,7 @@ class EmbeddedBackend(Backend):
         recording = bool(self._recording)  # read once: another thread may start recording
         started = time.perf_counter() if recording else 0.0
         for attempt in range(attempts):
+            seen = self._reconnects
             try:
                 command = "GRAPH.QUERY" if write else "GRAPH.RO_QUERY"
                 with self._lock:
@@ -510,7 +528,7 @@ class EmbeddedBackend(Backend):
                     self._settle()
                 return rows
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                restarted = self._recover(exc)
+                restarted = self._recover(exc, seen)
                 if restarted and attempt + 1 < attempts:
                     continue  # a read is safe to retry on the restarted server
                 mapped = _map_error(exc, name)
@@ -616,7 +634,7 @@ class EmbeddedBackend(Backend):
                     self._ensure_schema(spec)
                     return
                 except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                    if attempt == 2 or not self._recover(exc):
+                    if attempt == 2 or not self._recover(exc, reconnects):
                         raise _map_error(exc, "schema") from exc
                 except EngineUnavailableError:  # a statement's own recovery reconnected
                     if attempt == 2 or self._reconnects == reconnects:
@@ -816,9 +834,8 @@ class EmbeddedBackend(Backend):
 
 
 def _drop_pipeline(pipeline: Any) -> None:
-    """Reset a WATCH pipeline and close its pool, its own (best effort)."""
-    with contextlib.suppress(Exception):
-        pipeline.reset()
+    """Close a WATCH pipeline's pool, its own (best effort): a closed connection watches
+    nothing, and nothing is sent (``reset`` would send ``UNWATCH``, to a hung server too)."""
     with contextlib.suppress(Exception):
         pipeline.connection_pool.disconnect()
 
@@ -879,8 +896,10 @@ class _StagedGraph(Staging):
         """Stop watching and delete the staged key (best effort): nothing is published."""
         self._done = True
         _drop_pipeline(self._watch)
+        if self._staged._found_hung():
+            return  # its time to live removes it: not waited on again
         with contextlib.suppress(Exception):
-            self._owner._db.connection.delete(self.name)
+            self._owner._execute("DEL", self.name)
 
     def keep_alive(self) -> None:
         import redis

@@ -168,6 +168,34 @@ def test_a_server_that_hangs_again_after_its_restart_fails_the_open_with_a_typed
         assert_healthy(store)
 
 
+def test_a_stall_taken_for_a_hang_does_not_lock_the_store_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server silent for ``hang_after_s`` that answers again by the time the store acts on it
+    (a stall: a debugger, a frozen container) is left running, and the store uses it again:
+    the hang verdict is dropped, not kept to fail every later call at once."""
+    with LineageStore.open(tmp_path / "s", hang_after_s=1) as store:
+        ids = put(store, 5)
+        backend = embedded(store)
+        assert backend.server is not None
+        stalled = backend.server.pid
+        recover = EmbeddedBackend._recover
+
+        def stall_ends_first(self: EmbeddedBackend, exc: BaseException, seen: int) -> bool:
+            _resume(stalled)
+            return recover(self, exc, seen)
+
+        monkeypatch.setattr(EmbeddedBackend, "_recover", stall_ends_first)
+        _stop(stalled)
+        try:
+            with pytest.raises(EngineUnavailableError):
+                store.get_artifacts()
+        finally:
+            _resume(stalled)
+        assert [a.id for a in store.get_artifacts()] == ids
+        assert backend.server.pid == stalled and backend.server.restarts == 0
+
+
 def test_closing_a_store_whose_server_hangs_kills_it_promptly(tmp_path: Path) -> None:
     """Closing used to ask a hung server three things (clients, rewrite, shutdown), each for the
     whole socket timeout. Now it gives up on it after ``hang_after_s`` and kills it; every
