@@ -108,8 +108,8 @@ if hasattr(os, "register_at_fork"):
 _ENGINE_TIME = "Query internal execution time:"
 
 #: A reply from a server of our own is awaited in slices of at most this many seconds (a quarter
-#: of ``hang_after_s`` if smaller); between two, a PING on a fresh connection tells a slow server
-#: from a hung one.
+#: of ``hang_after_s`` if smaller); between two, its CPU time and a PING on a fresh connection
+#: tell a slow server from a hung one (EmbeddedBackend._await_reply).
 PROBE_EVERY_S = 5.0
 #: Writes since the last rewrite of the append-only file are replayed one statement at a time
 #: at start-up; from this size on, opening the store and closing it rewrite the file (a fork).
@@ -652,6 +652,7 @@ class EmbeddedBackend(Backend):
                 if (index.label, prop) in existing:
                     continue
                 try:
+                    # Labels and keys cannot be parameters: IndexSpec checked them as identifiers.
                     self._execute(
                         "GRAPH.QUERY",
                         self._graph.name,
