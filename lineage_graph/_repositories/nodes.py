@@ -19,14 +19,17 @@ from .._encoding import (
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..models import (
     Artifact,
+    ArtifactState,
     Context,
     Execution,
+    ExecutionState,
     Node,
     NodeKind,
     NodeType,
     PropertyType,
     kind_of,
 )
+from ..models._stored import stored_model
 from ._base import Repository, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository
@@ -90,6 +93,11 @@ _SPECIFIC: dict[NodeKind, tuple[str, ...]] = {
 _TIME_FIELDS = ("create_time_since_epoch", "last_update_time_since_epoch")
 #: The optional stored fields of each kind, copied when present.
 _FIELDS = {kind: (*_COMMON, *_SPECIFIC[kind], *_TIME_FIELDS) for kind in _SPECIFIC}
+#: The stored fields held as ints that the models hold as enum members.
+_STATES: dict[str, dict[int, Any]] = {
+    "state": {int(s): s for s in ArtifactState},
+    "last_known_state": {int(s): s for s in ExecutionState},
+}
 
 
 def _select(props: Mapping[str, Any], scope: str, name: str | None) -> list[str]:
@@ -101,7 +109,8 @@ def _select(props: Mapping[str, Any], scope: str, name: str | None) -> list[str]
 
 
 def decode_node(kind: NodeKind, node: Mapping[str, Any]) -> Node:
-    """A model from a stored node map (states stay ints: pydantic converts them natively)."""
+    """A model from a stored node map, built without validating again what its write validated
+    (``stored_model``)."""
     properties, custom = decode_properties(node)
     data: dict[str, Any] = {
         "id": node["id"],
@@ -114,8 +123,8 @@ def decode_node(kind: NodeKind, node: Mapping[str, Any]) -> Node:
     for name in _FIELDS[kind]:
         value = node.get(name)
         if value is not None:
-            data[name] = value
-    return _MODEL[kind].model_validate(data)
+            data[name] = _STATES[name][value] if name in _STATES else value
+    return stored_model(_MODEL[kind], data)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from ..models import (
     Execution,
     ParentContext,
 )
+from ..models._stored import stored_model
 from ._base import Repository, id_ranges, positioned
 from .nodes import NodeRepository
 
@@ -33,13 +34,21 @@ class MissingNodesError(InvalidArgumentError):
         self.ids = ids
 
 
+_EVENT_TYPES = {int(t): t for t in EventType}
+
+
 def decode_event(row: dict[str, Any]) -> Event:
-    return Event(
-        artifact_id=row["artifact_id"],
-        execution_id=row["execution_id"],
-        type=row["type"],  # an int: pydantic makes it the EventType
-        path=json.loads(path) if (path := row.get("path")) and path != "[]" else [],
-        milliseconds_since_epoch=row.get("ms"),
+    """An event from a stored one, built without validating again what its write validated
+    (``stored_model``)."""
+    return stored_model(
+        Event,
+        {
+            "artifact_id": row["artifact_id"],
+            "execution_id": row["execution_id"],
+            "type": _EVENT_TYPES[row["type"]],
+            "path": json.loads(path) if (path := row.get("path")) and path != "[]" else [],
+            "milliseconds_since_epoch": row.get("ms"),
+        },
     )
 
 

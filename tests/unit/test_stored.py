@@ -1,0 +1,125 @@
+"""Models built from stored values without a second validation (``models/_stored.py``) are the
+models validation would build: equal, with the same fields set, and still validated on
+assignment. A pydantic release that changed the internals ``stored_model`` sets fails here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from lineage_graph import LineageStore
+from lineage_graph.models import (
+    INT64_MAX,
+    INT64_MIN,
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+)
+from lineage_graph.models._stored import stored_model
+from tests.strategies import property_values
+
+ids = st.integers(1, INT64_MAX)
+times = st.integers(INT64_MIN, INT64_MAX)
+names = st.text(min_size=1, max_size=12)
+props = st.dictionaries(names, property_values, max_size=4)
+
+
+def _node(specific: dict[str, Any], required: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    optional = {"name": names, "external_id": names, "create_time_since_epoch": times}
+    optional |= {"last_update_time_since_epoch": times, **specific}
+    return st.fixed_dictionaries(
+        {
+            "id": ids,
+            "type_id": ids,
+            "type": names,
+            "type_version": st.none() | names,
+            "properties": props,
+            "custom_properties": props,
+            **required,
+        },
+        optional={k: v for k, v in optional.items() if k not in required},
+    )
+
+
+CASES: list[tuple[type[BaseModel], st.SearchStrategy[dict[str, Any]]]] = [
+    (Artifact, _node({"uri": st.text(), "state": st.sampled_from(ArtifactState)}, {})),
+    (Execution, _node({"last_known_state": st.sampled_from(ExecutionState)}, {})),
+    (Context, _node({}, {"name": names})),
+    (
+        Event,
+        st.fixed_dictionaries(
+            {
+                "artifact_id": ids,
+                "execution_id": ids,
+                "type": st.sampled_from([t for t in EventType if t is not EventType.UNKNOWN]),
+                "path": st.lists(times | st.text(max_size=5), max_size=3),
+                "milliseconds_since_epoch": st.none() | times,
+            }
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "values"), CASES, ids=[c[0].__name__ for c in CASES])
+@given(data=st.data())
+def test_equal_to_the_validated_model(
+    model: type[BaseModel], values: st.SearchStrategy[dict[str, Any]], data: st.DataObject
+) -> None:
+    given_values = data.draw(values)
+    validated = model.model_validate(given_values)
+    built = stored_model(model, dict(given_values))
+    assert type(built) is model
+    assert repr(built) == repr(validated)  # every field, NaN included
+    assert built.model_fields_set == validated.model_fields_set
+    assert built.model_dump(exclude_unset=True).keys() == given_values.keys()
+    if "nan" not in repr(validated):
+        assert built == validated
+        assert built.model_copy(update={}) == validated
+
+
+def test_assignment_is_still_validated() -> None:
+    values: dict[str, Any] = {"id": 1, "type_id": 2, "properties": {}, "custom_properties": {}}
+    built = stored_model(Artifact, values)
+    with pytest.raises(ValidationError):
+        built.id = -1
+    with pytest.raises(ValidationError):
+        built.properties = {"": 1}
+    built.uri = "/data"
+    assert built.uri == "/data"
+    assert "uri" in built.model_fields_set
+
+
+def test_read_back_models_hold_enum_members(store: LineageStore) -> None:
+    """The stored ints become the models' enum members, as validation made them."""
+    store.put_artifact_type(ArtifactType(name="D", properties={"day": 1}))
+    store.put_execution_type(ExecutionType(name="T"))
+    store.put_context_type(ContextType(name="R"))
+    [a] = store.put_artifacts(
+        [Artifact(type="D", uri="/d", state=ArtifactState.LIVE, properties={"day": 3})]
+    )
+    [e] = store.put_executions([Execution(type="T", last_known_state=ExecutionState.COMPLETE)])
+    [c] = store.put_contexts([Context(type="R", name="run", external_id="r-1")])
+    store.put_events([Event(artifact_id=a, execution_id=e, type=EventType.INPUT, path=[0, "k"])])
+    [art] = store.get_artifacts_by_id([a])
+    [ex] = store.get_executions_by_id([e])
+    [ctx] = store.get_contexts_by_id([c])
+    [ev] = store.get_events_by_execution_ids([e])
+    assert type(art.state) is ArtifactState and art.state is ArtifactState.LIVE
+    assert type(ex.last_known_state) is ExecutionState
+    assert ex.last_known_state is ExecutionState.COMPLETE
+    assert type(ev.type) is EventType and ev.type is EventType.INPUT
+    assert ev.path == [0, "k"]
+    for got in (art, ex, ctx, ev):
+        assert got == type(got).model_validate(got.model_dump(exclude_unset=True))
+    assert art.properties == {"day": 3} and ctx.external_id == "r-1"
