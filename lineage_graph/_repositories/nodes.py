@@ -108,9 +108,9 @@ def _select(props: Mapping[str, Any], scope: str, name: str | None) -> list[str]
     ]
 
 
-def decode_node(kind: NodeKind, node: Mapping[str, Any]) -> Node:
+def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = False) -> Node:
     """A model from a stored node map, built without validating again what its write validated
-    (``stored_model``)."""
+    (``stored_model``); ``validate`` for a map from elsewhere (a file): pydantic's errors."""
     properties, custom = decode_properties(node)
     data: dict[str, Any] = {
         "id": node["id"],
@@ -123,8 +123,9 @@ def decode_node(kind: NodeKind, node: Mapping[str, Any]) -> Node:
     for name in _FIELDS[kind]:
         value = node.get(name)
         if value is not None:
-            data[name] = _STATES[name][value] if name in _STATES else value
-    return stored_model(_MODEL[kind], data)
+            data[name] = _STATES[name][value] if name in _STATES and not validate else value
+    model = _MODEL[kind]
+    return model.model_validate(data) if validate else stored_model(model, data)
 
 
 @dataclass

@@ -37,19 +37,17 @@ class MissingNodesError(InvalidArgumentError):
 _EVENT_TYPES = {int(t): t for t in EventType}
 
 
-def decode_event(row: dict[str, Any]) -> Event:
+def decode_event(row: dict[str, Any], *, validate: bool = False) -> Event:
     """An event from a stored one, built without validating again what its write validated
-    (``stored_model``)."""
-    return stored_model(
-        Event,
-        {
-            "artifact_id": row["artifact_id"],
-            "execution_id": row["execution_id"],
-            "type": _EVENT_TYPES[row["type"]],
-            "path": json.loads(path) if (path := row.get("path")) and path != "[]" else [],
-            "milliseconds_since_epoch": row.get("ms"),
-        },
-    )
+    (``stored_model``); ``validate`` for a row from elsewhere (a file): pydantic's errors."""
+    values = {
+        "artifact_id": row["artifact_id"],
+        "execution_id": row["execution_id"],
+        "type": row["type"] if validate else _EVENT_TYPES[row["type"]],
+        "path": json.loads(path) if (path := row.get("path")) and path != "[]" else [],
+        "milliseconds_since_epoch": row.get("ms"),
+    }
+    return Event.model_validate(values) if validate else stored_model(Event, values)
 
 
 def _nothing() -> None:

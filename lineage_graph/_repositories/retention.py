@@ -211,22 +211,32 @@ class ArchivedRecord(BaseModel):
 
 
 def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
-    """The records of a retention archive (JSON lines), decoded back to models."""
+    """The records of a retention archive (JSON lines), decoded back to models and validated (a
+    file may have been edited or cut short): a line that is no record is InvalidArgumentError."""
     with open(path, encoding="utf-8") as f:
-        for line in f:
+        for number, line in enumerate(f, start=1):
             if not line.strip():
                 continue
-            rec = json.loads(line)
-            kind = NodeKind(rec["kind"])
-            node = decode_node(kind, rec["node"])
-            assert isinstance(node, Artifact | Execution)
-            yield ArchivedRecord(
-                action=rec["action"],
-                archived_at=rec["archived_at"],
-                node=node,
-                events=[decode_event(e) for e in rec["events"]],
-                context_ids=rec["context_ids"],
-            )
+            try:
+                rec = json.loads(line)
+                kind = NodeKind(rec["kind"])
+                if kind is NodeKind.CONTEXT:
+                    raise ValueError("contexts are not archived")
+                node = decode_node(kind, rec["node"], validate=True)
+                assert isinstance(node, Artifact | Execution)
+                record = ArchivedRecord(
+                    action=rec["action"],
+                    archived_at=rec["archived_at"],
+                    node=node,
+                    events=[decode_event(e, validate=True) for e in rec["events"]],
+                    context_ids=rec["context_ids"],
+                )
+            except (ValueError, KeyError, TypeError) as exc:  # ValidationError is a ValueError
+                raise InvalidArgumentError(
+                    f"{os.fspath(path)}, line {number}: not a retention archive record "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
+            yield record
 
 
 class _Components:

@@ -3,9 +3,12 @@
 A lineage answer of 4,001 nodes and 4,000 events spent ~20 ms of its ~100 ms in pydantic's
 validation of values read back from the store (``model_validate``: ~3.5 µs per node). Those values
 were validated on their way in (the write path validates every model, and the store only holds
-what it wrote), so reads build their models the way ``BaseModel.model_construct`` does, with the
+what it wrote), so reads from the store build their models the way ``BaseModel.model_construct`` does, with the
 defaults filled from a per-model template: ~1.7 µs per node (``model_construct`` itself costs
 ~5 µs, as it resolves each field's alias and default one by one).
+
+Values from anywhere else (a retention archive, a file anyone may edit) are validated:
+``decode_node(..., validate=True)``.
 
 The result is a regular model: equal to the validated one, with the same ``model_fields_set``,
 and ``validate_assignment`` still checks later assignments. ``tests/models/test_stored.py`` holds

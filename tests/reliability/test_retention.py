@@ -400,6 +400,52 @@ def test_the_archive_holds_every_record_exactly(store: LineageStore, tmp_path: P
     assert all(json.loads(line)["kind"] for line in archive.read_text().splitlines())
 
 
+def _damaged(line: dict[str, Any], how: str) -> str:
+    """One archive line damaged as ``how`` says."""
+    node, event = line["node"], line["events"][0]
+    if how == "cut short":
+        return json.dumps(line)[:40]
+    if how == "state out of range":
+        node["state"] = 99
+    elif how == "id a string":
+        node["id"] = str(node["id"])
+    elif how == "event type unknown":
+        event["type"] = 42
+    elif how == "no events":
+        del line["events"]
+    elif how == "a context":
+        line["kind"] = "Context"
+    return json.dumps(line)
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["cut short", "state out of range", "id a string", "event type unknown", "no events",
+     "a context"],
+)  # fmt: skip
+def test_a_damaged_archive_line_is_a_typed_error(
+    store: LineageStore, tmp_path: Path, how: str
+) -> None:
+    """An archive is a file anyone may edit: reading one validates every record (the store's
+    own reads do not validate again what its writes validated)."""
+    _types(store)
+    store.put_execution(
+        Execution(type="Train"),
+        [(Artifact(type="Model", state=ArtifactState.LIVE), Event(type=EventType.OUTPUT))],
+    )
+    cut = time.time_ns() // 1_000_000
+    _wait_past(cut)
+    archive = tmp_path / "retention.jsonl"
+    store.apply_retention(store.plan_retention(created_before=cut), archive=archive)
+    lines = archive.read_text().splitlines()
+    [first] = [json.loads(x) for x in lines if json.loads(x)["kind"] == "Artifact"]
+    assert len(store.read_retention_archive(archive)) == len(lines) == 2  # intact: read back
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("\n".join([*lines, _damaged(first, how)]) + "\n")
+    with pytest.raises(InvalidArgumentError, match=r"damaged.jsonl, line 3: not a retention"):
+        store.read_retention_archive(damaged)
+
+
 BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({}, InvalidArgumentError),  # no criterion: would select everything
     ({"types": []}, InvalidArgumentError),
