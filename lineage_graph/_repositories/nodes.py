@@ -98,6 +98,7 @@ _STATES: dict[str, dict[int, Any]] = {
     "state": {int(s): s for s in ArtifactState},
     "last_known_state": {int(s): s for s in ExecutionState},
 }
+_STATE_ENUMS = (ArtifactState, ExecutionState)
 
 
 def _select(props: Mapping[str, Any], scope: str, name: str | None) -> list[str]:
@@ -123,7 +124,13 @@ def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = Fal
     for name in _FIELDS[kind]:
         value = node.get(name)
         if value is not None:
-            data[name] = _STATES[name][value] if name in _STATES and not validate else value
+            if name in _STATES and not validate:
+                member = _STATES[name].get(value)
+                if member is None:  # not written by this library: pydantic says what is wrong
+                    validate = True
+                else:
+                    value = member
+            data[name] = value
     model = _MODEL[kind]
     return model.model_validate(data) if validate else stored_model(model, data)
 
@@ -187,18 +194,29 @@ class NodeRepository(Repository, Generic[N]):
             converted[name] = value
         return encode_properties("p" if scope == "p" else "c", converted, kinds)
 
-    def _base_fields(self, node: Node, t: NodeType) -> dict[str, Any]:
+    def _base_fields(self, node: Node, t: NodeType, label: str) -> dict[str, Any]:
+        """The stored fields of ``node``. Each is checked here, not only by the model: a model
+        built without validation (``model_construct``) or changed in place is written as it is,
+        and reads build their models without validating again (``stored_model``)."""
         out: dict[str, Any] = {"type_id": t.id, "type": t.name}
         if t.version is not None:
             out["type_version"] = t.version
         for name in (*_COMMON, *_SPECIFIC[self.kind]):
-            value = getattr(node, name)
-            if isinstance(value, str):
+            value = getattr(node, name, None)  # None too when built without a required field
+            if name in _STATES:
+                if type(value) is not int and value.__class__ not in _STATE_ENUMS:
+                    raise InvalidArgumentError(f"{label}: {name} must be a state, got {value!r}")
+                if value not in _STATES[name]:
+                    raise InvalidArgumentError(f"{label}: {name} {value!r} is not a known state")
+                value = int(value)
+            elif isinstance(value, str):
                 check_text(name, value)
                 if name in _COMMON:
                     check_key(name, value)
-            if name in ("state", "last_known_state"):
-                value = int(value)
+            elif value is not None:
+                raise InvalidArgumentError(
+                    f"{label}: {name} must be a str or None, got {type(value).__name__}"
+                )
             if value is not None:
                 out[name] = value
         return out
@@ -207,7 +225,7 @@ class NodeRepository(Repository, Generic[N]):
         return self.types.resolve(self.kind, type_id, node.type, node.type_version)
 
     def _full_props(self, node: Node, t: NodeType, label: str) -> dict[str, Any]:
-        props = self._base_fields(node, t)
+        props = self._base_fields(node, t, label)
         props.update(self._encode_values(t, node.properties, "p", label))
         props.update(self._encode_values(t, node.custom_properties, "c", label))
         return props
@@ -246,7 +264,7 @@ class NodeRepository(Repository, Generic[N]):
             chosen = named[head]
             return {k: v for k, v in values.items() if chosen is None or k in chosen}
 
-        new = self._base_fields(node, t)
+        new = self._base_fields(node, t, label)
         new.update(self._encode_values(t, masked(node.properties, "properties"), "p", label))
         new.update(
             self._encode_values(t, masked(node.custom_properties, "custom_properties"), "c", label)
@@ -282,11 +300,17 @@ class NodeRepository(Repository, Generic[N]):
         now = now_ms() if now is None else now
         label_of = self.kind.value.lower()
         prepared = PreparedNodes(self.kind)
-        for node in nodes:
+        for index, node in enumerate(nodes):
             if not isinstance(node, _MODEL[self.kind]):
                 raise InvalidArgumentError(
                     f"expected {_MODEL[self.kind].__name__}, got {type(node).__name__}"
                 )
+            for name in ("id", "type_id"):  # checked again: see _base_fields
+                value = getattr(node, name)
+                if value is not None and (type(value) is not int or value <= 0):
+                    raise InvalidArgumentError(
+                        f"{label_of} #{index}: {name} must be a positive int, got {value!r}"
+                    )
         mask = [p for p in (field_mask or []) if p]
         given = {n.id for n in nodes if n.id is not None}
         # A node given by its id alone is a reference: it is not read here (one round trip
@@ -335,6 +359,7 @@ class NodeRepository(Repository, Generic[N]):
                 for key in KEPT_KEYS:
                     if key in old:
                         props[key] = old[key]
+                self._check_named(props, label)
                 props["id"] = node.id
                 props["create_time_since_epoch"] = old.get("create_time_since_epoch", now)
                 props["last_update_time_since_epoch"] = now
@@ -346,6 +371,7 @@ class NodeRepository(Repository, Generic[N]):
                 t = resolved.get(named) or self._resolve_type(node, node.type_id)
                 props, t = self._props_with_refresh(node, t, label)
                 resolved[named] = t  # refreshed, if another process upgraded the type
+                self._check_named(props, label)
                 props["create_time_since_epoch"] = now
                 props["last_update_time_since_epoch"] = now
                 row = {"id": None, "props": props}
@@ -363,6 +389,12 @@ class NodeRepository(Repository, Generic[N]):
         prepared.rows = [*rows_by_id.values(), *pending_new]
         prepared.ids = [o if isinstance(o, int) else int(o["id"]) for o in order]
         return prepared
+
+    def _check_named(self, props: Mapping[str, Any], label: str) -> None:
+        """A context is stored with a name (the model requires one; a model built without
+        validation may lack it)."""
+        if self.kind is NodeKind.CONTEXT and not props.get("name"):
+            raise InvalidArgumentError(f"{label}: a context needs a name")
 
     def _check_unique_within_batch(self, rows: Iterable[dict[str, Any]]) -> None:
         names: set[tuple[Any, str]] = set()

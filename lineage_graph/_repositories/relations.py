@@ -8,6 +8,8 @@ from typing import Any
 
 from ..exceptions import AlreadyExistsError, InvalidArgumentError
 from ..models import (
+    INT64_MAX,
+    INT64_MIN,
     Artifact,
     Association,
     Attribution,
@@ -43,11 +45,41 @@ def decode_event(row: dict[str, Any], *, validate: bool = False) -> Event:
     values = {
         "artifact_id": row["artifact_id"],
         "execution_id": row["execution_id"],
-        "type": row["type"] if validate else _EVENT_TYPES[row["type"]],
+        "type": row["type"] if validate else _EVENT_TYPES.get(row["type"], row["type"]),
         "path": json.loads(path) if (path := row.get("path")) and path != "[]" else [],
         "milliseconds_since_epoch": row.get("ms"),
     }
+    if not validate and values["type"].__class__ is not EventType:
+        validate = True  # not written by this library: pydantic says what is wrong
     return Event.model_validate(values) if validate else stored_model(Event, values)
+
+
+def _int64(value: object) -> bool:
+    return type(value) is int and INT64_MIN <= value <= INT64_MAX
+
+
+def _check_event(i: int, event: Event) -> None:
+    """The event's fields, checked again at the write: a model built without validation
+    (``model_construct``) or changed in place (``event.path.append(...)``) is written as it is,
+    and reads build their models without validating again (``stored_model``)."""
+    for name in ("artifact_id", "execution_id"):
+        ident = getattr(event, name)
+        if type(ident) is not int or ident <= 0:
+            raise InvalidArgumentError(f"event #{i}: {name} must be a positive int, got {ident!r}")
+    if event.type.__class__ is not EventType or event.type is EventType.UNKNOWN:
+        raise InvalidArgumentError(
+            f"event #{i}: needs a type (INPUT, OUTPUT, DECLARED_INPUT...), got {event.type!r}"
+        )
+    for step in event.path:
+        if type(step) is not str and not _int64(step):
+            raise InvalidArgumentError(
+                f"event #{i}: a path step is an int64 index or a str key, got {step!r}"
+            )
+    ms = event.milliseconds_since_epoch
+    if ms is not None and not _int64(ms):
+        raise InvalidArgumentError(
+            f"event #{i}: milliseconds_since_epoch must be an int64, got {ms!r}"
+        )
 
 
 def _nothing() -> None:
@@ -110,6 +142,7 @@ class RelationRepository(Repository):
                 )
             if event.artifact_id is None or event.execution_id is None:
                 raise InvalidArgumentError(f"event #{i}: artifact_id and execution_id are required")
+            _check_event(i, event)
             key = (event.artifact_id, event.execution_id, int(event.type))
             if key in seen:
                 raise AlreadyExistsError(

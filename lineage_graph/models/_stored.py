@@ -1,17 +1,21 @@
 """Models built from values the store validated when it wrote them, without validating them again.
 
 A lineage answer of 4,001 nodes and 4,000 events spent ~20 ms of its ~100 ms in pydantic's
-validation of values read back from the store (``model_validate``: ~3.5 µs per node). Those values
-were validated on their way in (the write path validates every model, and the store only holds
-what it wrote), so reads from the store build their models the way ``BaseModel.model_construct`` does, with the
-defaults filled from a per-model template: ~1.7 µs per node (``model_construct`` itself costs
-~5 µs, as it resolves each field's alias and default one by one).
+validation of values read back from the store (``model_validate``: ~3.5 µs per node). Those
+values were checked on their way in: the models validate what they are given, and the write
+checks every stored field again (property values in ``NodeRepository._encode_values``, the other
+fields in ``_base_fields`` and ``relations._check_event``), so that a model built without
+validation (``model_construct``) or changed in place is refused, not stored. Reads from the store
+therefore build their models the way ``BaseModel.model_construct`` does, with the defaults filled
+from a per-model template: ~1.7 µs per node (``model_construct`` itself costs ~5 µs, as it
+resolves each field's alias and default one by one). A stored state or event type this library
+would not have written falls back to ``model_validate``, whose error says what is wrong.
 
 Values from anywhere else (a retention archive, a file anyone may edit) are validated:
 ``decode_node(..., validate=True)``.
 
 The result is a regular model: equal to the validated one, with the same ``model_fields_set``,
-and ``validate_assignment`` still checks later assignments. ``tests/models/test_stored.py`` holds
+and ``validate_assignment`` still checks later assignments. ``tests/unit/test_stored.py`` holds
 the equality for generated values of every model built here, so a pydantic release that changed
 these internals fails a test, not a user.
 """

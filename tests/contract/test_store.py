@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -321,6 +322,61 @@ def test_bad_artifacts_are_typed_errors_and_change_nothing(
     good = Artifact(type="DataSet", uri="/good")
     with pytest.raises(error, match=match):
         typed.put_artifacts([good, artifact])
+    assert snapshot(typed) == before
+
+
+def _path_changed_in_place(step: object) -> Event:
+    event = Event(type=EventType.INPUT, path=[0])
+    event.path.append(step)  # type: ignore[arg-type]  # a list is not validated when changed
+    return event
+
+
+#: Models that skipped validation (``model_construct``) or were changed in place: the write
+#: checks every stored field again, since reads do not validate what the store holds.
+UNVALIDATED: list[tuple[str, Any, str]] = [
+    ("uri an int", Artifact.model_construct(type="DataSet", uri=5), "uri must be a str"),
+    ("name an int", Artifact.model_construct(type="DataSet", name=7), "name must be a str"),
+    ("state unknown", Artifact.model_construct(type="DataSet", state=42), "not a known state"),
+    ("state a bool", Artifact.model_construct(type="DataSet", state=True), "must be a state"),
+    ("id a str", Artifact.model_construct(id="5", uri="/x"), "id must be a positive int"),
+    (
+        "execution state unknown",
+        Execution.model_construct(type="Trainer", last_known_state=99),
+        "not a known state",
+    ),
+    ("context without name", Context.model_construct(type="Experiment"), "needs a name"),
+    ("path step a float", _path_changed_in_place(1.5), "a path step"),
+    ("path step a bool", _path_changed_in_place(True), "a path step"),
+    ("path step past int64", _path_changed_in_place(2**70), "a path step"),
+    ("path step None", _path_changed_in_place(None), "a path step"),
+    ("event type UNKNOWN", Event.model_construct(type=EventType.UNKNOWN), "needs a type"),
+    ("event type an int", Event.model_construct(type=3), "needs a type"),
+    (
+        "event time a str",
+        Event.model_construct(type=EventType.INPUT, milliseconds_since_epoch="1"),
+        "must be an int64",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("item", "match"), [c[1:] for c in UNVALIDATED], ids=[c[0] for c in UNVALIDATED]
+)
+def test_models_that_skipped_validation_are_refused_and_change_nothing(
+    typed: LineageStore, item: Any, match: str
+) -> None:
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/keep")])
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError, match=match):
+        if isinstance(item, Event):
+            item.artifact_id = aid
+            typed.put_execution(Execution(type="Trainer"), [(Artifact(id=aid), item)])
+        elif isinstance(item, Context):
+            typed.put_contexts([item])
+        elif isinstance(item, Execution):
+            typed.put_executions([item])
+        else:
+            typed.put_artifacts([Artifact(type="DataSet", uri="/good"), item])
     assert snapshot(typed) == before
 
 

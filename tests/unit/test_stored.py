@@ -123,3 +123,22 @@ def test_read_back_models_hold_enum_members(store: LineageStore) -> None:
     for got in (art, ex, ctx, ev):
         assert got == type(got).model_validate(got.model_dump(exclude_unset=True))
     assert art.properties == {"day": 3} and ctx.external_id == "r-1"
+
+
+def test_a_stored_value_the_library_would_not_write_is_not_read_as_a_model(
+    store: LineageStore,
+) -> None:
+    """A state or event type written around the library (raw Cypher) falls back to pydantic's
+    validation on read, as every read did before reads skipped it: an error, not a model
+    holding an int where an enum belongs."""
+    store.put_artifact_type(ArtifactType(name="D"))
+    store.put_execution_type(ExecutionType(name="T"))
+    [a] = store.put_artifacts([Artifact(type="D", state=ArtifactState.LIVE)])
+    [e] = store.put_executions([Execution(type="T")])
+    store.put_events([Event(artifact_id=a, execution_id=e, type=EventType.OUTPUT)])
+    store.backend.write("MATCH (n:Artifact {id: $id}) SET n.state = 42", {"id": a})
+    store.backend.write("MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = 42", {})
+    with pytest.raises(ValidationError, match="state"):
+        store.get_artifacts_by_id([a])
+    with pytest.raises(ValidationError, match="type"):
+        store.get_events_by_execution_ids([e])
