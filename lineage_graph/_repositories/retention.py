@@ -213,30 +213,41 @@ class ArchivedRecord(BaseModel):
 def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
     """The records of a retention archive (JSON lines), decoded back to models and validated (a
     file may have been edited or cut short): a line that is no record is InvalidArgumentError."""
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
                 continue
             try:
-                rec = json.loads(line)
-                kind = NodeKind(rec["kind"])
-                if kind is NodeKind.CONTEXT:
-                    raise ValueError("contexts are not archived")
-                node = decode_node(kind, rec["node"], validate=True)
-                assert isinstance(node, Artifact | Execution)
-                record = ArchivedRecord(
-                    action=rec["action"],
-                    archived_at=rec["archived_at"],
-                    node=node,
-                    events=[decode_event(e, validate=True) for e in rec["events"]],
-                    context_ids=rec["context_ids"],
-                )
-            except (ValueError, KeyError, TypeError) as exc:  # ValidationError is a ValueError
+                record = _archived(json.loads(raw.decode("utf-8")))
+            # ValidationError and UnicodeDecodeError are ValueErrors; RecursionError: JSON nested
+            # too deep for json.loads
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
                 raise InvalidArgumentError(
                     f"{os.fspath(path)}, line {number}: not a retention archive record "
                     f"({type(exc).__name__}: {exc})"
                 ) from None
             yield record
+
+
+def _archived(rec: Any) -> ArchivedRecord:
+    """One archive line's record, validated."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("node"), dict):
+        raise TypeError("a record is an object whose node is an object")
+    kind = NodeKind(rec["kind"])
+    if kind is NodeKind.CONTEXT:
+        raise ValueError("contexts are not archived")
+    node = decode_node(kind, rec["node"], validate=True)
+    assert isinstance(node, Artifact | Execution)
+    events = rec["events"]
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise TypeError("a record's events are a list of objects")
+    return ArchivedRecord(
+        action=rec["action"],
+        archived_at=rec["archived_at"],
+        node=node,
+        events=[decode_event(e, validate=True) for e in events],
+        context_ids=rec["context_ids"],
+    )
 
 
 class _Components:

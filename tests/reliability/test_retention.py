@@ -400,29 +400,42 @@ def test_the_archive_holds_every_record_exactly(store: LineageStore, tmp_path: P
     assert all(json.loads(line)["kind"] for line in archive.read_text().splitlines())
 
 
-def _damaged(line: dict[str, Any], how: str) -> str:
+def _damaged(line: dict[str, Any], how: str) -> bytes:
     """One archive line damaged as ``how`` says."""
     node, event = line["node"], line["events"][0]
     if how == "cut short":
-        return json.dumps(line)[:40]
+        return json.dumps(line).encode()[:40]
+    if how == "not UTF-8":
+        return json.dumps(line).encode().replace(b'"Artifact"', b'"Artif\xe4ct"')
+    if how == "nested too deep":
+        return b'{"kind": "Artifact", "node": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     if how == "state out of range":
         node["state"] = 99
     elif how == "id a string":
         node["id"] = str(node["id"])
     elif how == "event type unknown":
         event["type"] = 42
+    elif how == "path not a list":
+        event["path"] = '{"a": 1}'
     elif how == "no events":
         del line["events"]
+    elif how == "node not an object":
+        line["node"] = [1]
+    elif how == "events not objects":
+        line["events"] = [1]
     elif how == "a context":
         line["kind"] = "Context"
-    return json.dumps(line)
+    return json.dumps(line).encode()
 
 
-@pytest.mark.parametrize(
-    "how",
-    ["cut short", "state out of range", "id a string", "event type unknown", "no events",
-     "a context"],
-)  # fmt: skip
+DAMAGES = [
+    "cut short", "not UTF-8", "nested too deep", "state out of range", "id a string",
+    "event type unknown", "path not a list", "no events", "node not an object",
+    "events not objects", "a context",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("how", DAMAGES)
 def test_a_damaged_archive_line_is_a_typed_error(
     store: LineageStore, tmp_path: Path, how: str
 ) -> None:
@@ -437,11 +450,11 @@ def test_a_damaged_archive_line_is_a_typed_error(
     _wait_past(cut)
     archive = tmp_path / "retention.jsonl"
     store.apply_retention(store.plan_retention(created_before=cut), archive=archive)
-    lines = archive.read_text().splitlines()
+    lines = archive.read_bytes().splitlines()
     [first] = [json.loads(x) for x in lines if json.loads(x)["kind"] == "Artifact"]
     assert len(store.read_retention_archive(archive)) == len(lines) == 2  # intact: read back
     damaged = tmp_path / "damaged.jsonl"
-    damaged.write_text("\n".join([*lines, _damaged(first, how)]) + "\n")
+    damaged.write_bytes(b"\n".join([*lines, _damaged(first, how)]) + b"\n")
     with pytest.raises(InvalidArgumentError, match=r"damaged.jsonl, line 3: not a retention"):
         store.read_retention_archive(damaged)
 
