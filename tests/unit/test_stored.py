@@ -12,25 +12,12 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from lineage_graph import LineageStore
-from lineage_graph.models import (
-    INT64_MAX,
-    INT64_MIN,
-    Artifact,
-    ArtifactState,
-    ArtifactType,
-    Context,
-    ContextType,
-    Event,
-    EventType,
-    Execution,
-    ExecutionState,
-    ExecutionType,
-)
+from lineage_graph import models as m
 from lineage_graph.models._stored import stored_model
 from tests.strategies import property_values
 
-ids = st.integers(1, INT64_MAX)
-times = st.integers(INT64_MIN, INT64_MAX)
+ids = st.integers(1, m.INT64_MAX)
+times = st.integers(m.INT64_MIN, m.INT64_MAX)
 names = st.text(min_size=1, max_size=12)
 props = st.dictionaries(names, property_values, max_size=4)
 
@@ -53,16 +40,16 @@ def _node(specific: dict[str, Any], required: dict[str, Any]) -> st.SearchStrate
 
 
 CASES: list[tuple[type[BaseModel], st.SearchStrategy[dict[str, Any]]]] = [
-    (Artifact, _node({"uri": st.text(), "state": st.sampled_from(ArtifactState)}, {})),
-    (Execution, _node({"last_known_state": st.sampled_from(ExecutionState)}, {})),
-    (Context, _node({}, {"name": names})),
+    (m.Artifact, _node({"uri": st.text(), "state": st.sampled_from(m.ArtifactState)}, {})),
+    (m.Execution, _node({"last_known_state": st.sampled_from(m.ExecutionState)}, {})),
+    (m.Context, _node({}, {"name": names})),
     (
-        Event,
+        m.Event,
         st.fixed_dictionaries(
             {
                 "artifact_id": ids,
                 "execution_id": ids,
-                "type": st.sampled_from([t for t in EventType if t is not EventType.UNKNOWN]),
+                "type": st.sampled_from([t for t in m.EventType if t is not m.EventType.UNKNOWN]),
                 "path": st.lists(times | st.text(max_size=5), max_size=3),
                 "milliseconds_since_epoch": st.none() | times,
             }
@@ -90,7 +77,7 @@ def test_equal_to_the_validated_model(
 
 def test_assignment_is_still_validated() -> None:
     values: dict[str, Any] = {"id": 1, "type_id": 2, "properties": {}, "custom_properties": {}}
-    built = stored_model(Artifact, values)
+    built = stored_model(m.Artifact, values)
     with pytest.raises(ValidationError):
         built.id = -1
     with pytest.raises(ValidationError):
@@ -102,23 +89,25 @@ def test_assignment_is_still_validated() -> None:
 
 def test_read_back_models_hold_enum_members(store: LineageStore) -> None:
     """The stored ints become the models' enum members, as validation made them."""
-    store.put_artifact_type(ArtifactType(name="D", properties={"day": 1}))
-    store.put_execution_type(ExecutionType(name="T"))
-    store.put_context_type(ContextType(name="R"))
+    store.put_artifact_type(m.ArtifactType(name="D", properties={"day": 1}))
+    store.put_execution_type(m.ExecutionType(name="T"))
+    store.put_context_type(m.ContextType(name="R"))
     [a] = store.put_artifacts(
-        [Artifact(type="D", uri="/d", state=ArtifactState.LIVE, properties={"day": 3})]
+        [m.Artifact(type="D", uri="/d", state=m.ArtifactState.LIVE, properties={"day": 3})]
     )
-    [e] = store.put_executions([Execution(type="T", last_known_state=ExecutionState.COMPLETE)])
-    [c] = store.put_contexts([Context(type="R", name="run", external_id="r-1")])
-    store.put_events([Event(artifact_id=a, execution_id=e, type=EventType.INPUT, path=[0, "k"])])
+    [e] = store.put_executions([m.Execution(type="T", last_known_state=m.ExecutionState.COMPLETE)])
+    [c] = store.put_contexts([m.Context(type="R", name="run", external_id="r-1")])
+    store.put_events(
+        [m.Event(artifact_id=a, execution_id=e, type=m.EventType.INPUT, path=[0, "k"])]
+    )
     [art] = store.get_artifacts_by_id([a])
     [ex] = store.get_executions_by_id([e])
     [ctx] = store.get_contexts_by_id([c])
     [ev] = store.get_events_by_execution_ids([e])
-    assert type(art.state) is ArtifactState and art.state is ArtifactState.LIVE
-    assert type(ex.last_known_state) is ExecutionState
-    assert ex.last_known_state is ExecutionState.COMPLETE
-    assert type(ev.type) is EventType and ev.type is EventType.INPUT
+    assert type(art.state) is m.ArtifactState and art.state is m.ArtifactState.LIVE
+    assert type(ex.last_known_state) is m.ExecutionState
+    assert ex.last_known_state is m.ExecutionState.COMPLETE
+    assert type(ev.type) is m.EventType and ev.type is m.EventType.INPUT
     assert ev.path == [0, "k"]
     for got in (art, ex, ctx, ev):
         assert got == type(got).model_validate(got.model_dump(exclude_unset=True))
@@ -131,11 +120,11 @@ def test_a_stored_value_the_library_would_not_write_is_not_read_as_a_model(
     """A state or event type written around the library (raw Cypher) falls back to pydantic's
     validation on read, as every read did before reads skipped it: an error, not a model
     holding an int where an enum belongs."""
-    store.put_artifact_type(ArtifactType(name="D"))
-    store.put_execution_type(ExecutionType(name="T"))
-    [a] = store.put_artifacts([Artifact(type="D", state=ArtifactState.LIVE)])
-    [e] = store.put_executions([Execution(type="T")])
-    store.put_events([Event(artifact_id=a, execution_id=e, type=EventType.OUTPUT)])
+    store.put_artifact_type(m.ArtifactType(name="D"))
+    store.put_execution_type(m.ExecutionType(name="T"))
+    [a] = store.put_artifacts([m.Artifact(type="D", state=m.ArtifactState.LIVE)])
+    [e] = store.put_executions([m.Execution(type="T")])
+    store.put_events([m.Event(artifact_id=a, execution_id=e, type=m.EventType.OUTPUT)])
     store.backend.write("MATCH (n:Artifact {id: $id}) SET n.state = 42", {"id": a})
     store.backend.write("MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = 42", {})
     with pytest.raises(ValidationError, match="state"):
