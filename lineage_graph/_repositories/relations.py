@@ -58,6 +58,15 @@ def _int64(value: object) -> bool:
     return type(value) is int and INT64_MIN <= value <= INT64_MAX
 
 
+def _check_ids(label: str, link: Attribution | Association | ParentContext) -> None:
+    """A link's ids, checked again at the write (a model built without validation may hold a
+    str, a bool or None: ``True`` would link node 1)."""
+    for name in type(link).model_fields:
+        ident = getattr(link, name, None)  # None too when built without it
+        if type(ident) is not int or ident <= 0:
+            raise InvalidArgumentError(f"{label}: {name} must be a positive int, got {ident!r}")
+
+
 def _check_event(i: int, event: Event) -> None:
     """The event's fields, checked again at the write: a model built without validation
     (``model_construct``) or changed in place (``event.path.append(...)``) is written as it is,
@@ -219,6 +228,7 @@ class RelationRepository(Repository):
         for i, link in enumerate([*attributions, *associations]):
             if not isinstance(link, Attribution | Association):
                 raise InvalidArgumentError(f"link #{i}: expected Attribution or Association")
+            _check_ids(f"link #{i}", link)
         attr = [{"artifact_id": a.artifact_id, "context_id": a.context_id} for a in attributions]
         assoc = [{"execution_id": a.execution_id, "context_id": a.context_id} for a in associations]
         new_a, new_e, new_c = set(new_artifacts), set(new_executions), set(new_contexts)
@@ -244,6 +254,7 @@ class RelationRepository(Repository):
         for i, pc in enumerate(parents):
             if not isinstance(pc, ParentContext):
                 raise InvalidArgumentError(f"parent context #{i}: expected ParentContext")
+            _check_ids(f"parent context #{i}", pc)
             if pc.child_id == pc.parent_id:
                 raise InvalidArgumentError(
                     f"there is a cycle detected: context {pc.child_id} is its own parent"

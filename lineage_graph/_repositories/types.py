@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from .._encoding import MAX_KEY_BYTES, check_key, check_text, escape_name, unescape_name
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..models import ArtifactType, ContextType, ExecutionType, NodeKind, NodeType, PropertyType
@@ -26,6 +28,21 @@ _PREFIX = "pt__"
 def type_key(name: str, version: str | None) -> str:
     """The unique key of a type: its name and version (unset version == empty)."""
     return json.dumps([name, version or ""], ensure_ascii=False)
+
+
+def _validated(t: NodeType) -> NodeType:
+    """``t`` validated again: a type built without validation (``model_construct``) or changed
+    in place (``t.properties["a"] = 0``) is refused, not stored (reads decode the stored types
+    with validation, so one invalid type would make every read of its kind fail)."""
+    if not isinstance(t, NodeType):
+        raise InvalidArgumentError(f"expected a type (ArtifactType...), got {type(t).__name__}")
+    try:
+        return type(t).model_validate(dict(t))  # its fields as they are: no serialisation
+    except ValidationError as exc:
+        errors = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'type'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidArgumentError(f"invalid {type(t).__name__}: {errors}") from None
 
 
 def _encode(t: NodeType, type_id: int) -> dict[str, Any]:
@@ -120,6 +137,7 @@ class TypeRepository(Repository):
         self, t: NodeType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
         """Insert a type, or return/upgrade the stored one with the same name and version."""
+        t = _validated(t)
         for field in ("name", "version", "description", "external_id"):
             check_text(f"type {field}", getattr(t, field))
         check_key("type external_id", t.external_id)

@@ -356,6 +356,10 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
         Event.model_construct(type=EventType.INPUT, milliseconds_since_epoch="1"),
         "must be an int64",
     ),
+    ("attribution id a str", Attribution.model_construct(artifact_id="1"), "positive int"),
+    ("association id a bool", Association.model_construct(execution_id=True), "positive int"),
+    ("parent id a float", ParentContext.model_construct(parent_id=1.5), "positive int"),
+    ("parent id missing", ParentContext.model_construct(), "positive int"),
 ]
 
 
@@ -366,11 +370,24 @@ def test_models_that_skipped_validation_are_refused_and_change_nothing(
     typed: LineageStore, item: Any, match: str
 ) -> None:
     [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/keep")])
+    [cid, other] = typed.put_contexts(
+        [Context(type="Experiment", name="a"), Context(type="Experiment", name="b")]
+    )
+    typed.put_executions([Execution(type="Trainer")])  # execution 1: what True would name
     before = snapshot(typed)
     with pytest.raises(InvalidArgumentError, match=match):
         if isinstance(item, Event):
             item.artifact_id = aid
             typed.put_execution(Execution(type="Trainer"), [(Artifact(id=aid), item)])
+        elif isinstance(item, Attribution):
+            item.context_id = cid  # the other id stays as built
+            typed.put_attributions_and_associations([item], [])
+        elif isinstance(item, Association):
+            item.context_id = cid
+            typed.put_attributions_and_associations([], [item])
+        elif isinstance(item, ParentContext):
+            item.child_id = other
+            typed.put_parent_contexts([item])
         elif isinstance(item, Context):
             typed.put_contexts([item])
         elif isinstance(item, Execution):
@@ -378,6 +395,39 @@ def test_models_that_skipped_validation_are_refused_and_change_nothing(
         else:
             typed.put_artifacts([Artifact(type="DataSet", uri="/good"), item])
     assert snapshot(typed) == before
+
+
+def _kinds_changed_in_place() -> ArtifactType:
+    t = ArtifactType(name="Changed", properties={"a": PropertyType.INT})
+    t.properties["b"] = PropertyType.UNKNOWN  # a dict is not validated when changed
+    return t
+
+
+#: Types that skipped validation: a stored invalid type would make every read of its kind fail.
+UNVALIDATED_TYPES: list[tuple[str, Any, str]] = [
+    ("empty name", ArtifactType.model_construct(name="", properties={}), "at least 1 character"),
+    ("no name", ArtifactType.model_construct(properties={}), "name: Field required"),
+    ("name an int", ArtifactType.model_construct(name=5, properties={}), "valid string"),
+    ("kind UNKNOWN", ArtifactType.model_construct(name="X", properties={"a": 0}), "UNKNOWN"),
+    ("kind a str", ArtifactType.model_construct(name="X", properties={"a": "INT"}), "Input"),
+    ("empty property name", ArtifactType.model_construct(name="X", properties={"": 1}), "empty"),
+    ("kind changed in place", _kinds_changed_in_place(), "UNKNOWN"),
+    ("not a type", "DataSet", "expected a type"),
+]
+
+
+@pytest.mark.parametrize(
+    ("node_type", "match"),
+    [c[1:] for c in UNVALIDATED_TYPES],
+    ids=[c[0] for c in UNVALIDATED_TYPES],
+)
+def test_types_that_skipped_validation_are_refused_and_change_nothing(
+    typed: LineageStore, node_type: Any, match: str
+) -> None:
+    before = typed.get_types(NodeKind.ARTIFACT)
+    with pytest.raises(InvalidArgumentError, match=match):
+        typed.put_artifact_type(node_type)
+    assert typed.get_types(NodeKind.ARTIFACT) == before
 
 
 def test_type_of_an_artifact_cannot_change(typed: LineageStore) -> None:
