@@ -174,18 +174,18 @@ class LineageStore:
 
     def get_type(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType:
         """A type by name (and version); :class:`NotFoundError` if absent."""
-        return self._types.get(kind, name, version)
+        return self._types.get(_node_kind(kind), name, version)
 
     def get_types(self, kind: NodeKind) -> list[NodeType]:
-        return self._types.list_all(kind)
+        return self._types.list_all(_node_kind(kind))
 
     def get_types_by_id(self, kind: NodeKind, ids: Iterable[int]) -> list[NodeType]:
-        return self._types.get_by_ids(kind, ids)
+        return self._types.get_by_ids(_node_kind(kind), ids)
 
     def get_types_by_external_ids(
         self, kind: NodeKind, external_ids: Iterable[str]
     ) -> list[NodeType]:
-        return self._types.get_by_external_ids(kind, external_ids)
+        return self._types.get_by_external_ids(_node_kind(kind), external_ids)
 
     def get_artifact_type(self, name: str, version: str | None = None) -> ArtifactType:
         return self._types.get(NodeKind.ARTIFACT, name, version)  # type: ignore[return-value]
@@ -239,6 +239,7 @@ class LineageStore:
 
     def count(self, kind: NodeKind) -> int:
         """How many artifacts, executions or contexts the store holds."""
+        kind = _node_kind(kind)
         if kind == NodeKind.ARTIFACT:
             return self._artifacts.count()
         if kind == NodeKind.EXECUTION:
@@ -309,22 +310,22 @@ class LineageStore:
         return self._artifacts.fetch(query, uri=uri)
 
     def get_artifacts_by_context(self, context_id: int) -> list[Artifact]:
-        return self._artifacts.fetch("artifacts/get_by_context", context_id=context_id)
+        return self._artifacts.fetch("artifacts/get_by_context", context_id=_one_id(context_id))
 
     def get_executions_by_context(self, context_id: int) -> list[Execution]:
-        return self._executions.fetch("executions/get_by_context", context_id=context_id)
+        return self._executions.fetch("executions/get_by_context", context_id=_one_id(context_id))
 
     def get_contexts_by_artifact(self, artifact_id: int) -> list[Context]:
-        return self._contexts.fetch("contexts/get_by_artifact", artifact_id=artifact_id)
+        return self._contexts.fetch("contexts/get_by_artifact", artifact_id=_one_id(artifact_id))
 
     def get_contexts_by_execution(self, execution_id: int) -> list[Context]:
-        return self._contexts.fetch("contexts/get_by_execution", execution_id=execution_id)
+        return self._contexts.fetch("contexts/get_by_execution", execution_id=_one_id(execution_id))
 
     def get_parent_contexts_by_context(self, context_id: int) -> list[Context]:
-        return self._contexts.fetch("contexts/get_parents", context_id=context_id)
+        return self._contexts.fetch("contexts/get_parents", context_id=_one_id(context_id))
 
     def get_children_contexts_by_context(self, context_id: int) -> list[Context]:
-        return self._contexts.fetch("contexts/get_children", context_id=context_id)
+        return self._contexts.fetch("contexts/get_children", context_id=_one_id(context_id))
 
     # ---------------------------------------------------------------------------- relationships
 
@@ -656,3 +657,20 @@ class LineageStore:
     def read_retention_archive(path: str | os.PathLike[str]) -> list[ArchivedRecord]:
         """The records of an archive written by :meth:`apply_retention`, as models."""
         return list(read_archive(path))
+
+
+def _node_kind(kind: str) -> NodeKind:
+    """``kind`` as a NodeKind (its value, e.g. ``"Artifact"``, is accepted too)."""
+    try:
+        return NodeKind(kind)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"kind must be one of {[k.value for k in NodeKind]}, got {kind!r:.80}"
+        ) from None
+
+
+def _one_id(ident: int) -> int:
+    """A node id given alone (ids in collections are checked by ``id_ranges``)."""
+    if type(ident) is not int:
+        raise InvalidArgumentError(f"an id is an int, got {ident!r:.80}")
+    return ident

@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 
 from .._queries import QueryRegistry, registry
 from ..backends import Backend, Row
+from ..exceptions import InvalidArgumentError
 from ..models import INT64_MAX
 
-__all__ = ["Repository", "id_pages", "id_ranges", "now_ms", "positioned"]
+__all__ = ["Repository", "checked_ids", "id_pages", "id_ranges", "now_ms", "positioned"]
 
 T = TypeVar("T")
 _MAX_SPAN = 1 << 40  # the widest id window a page reads (it widens over unused ids)
@@ -22,12 +23,27 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def checked_ids(ids: Iterable[int]) -> set[int]:
+    """The distinct ``ids``, each an int (not a bool), or InvalidArgumentError: a caller's ids
+    are checked before a read, where a str matched nothing and ``True`` read node 1."""
+    try:
+        distinct = set(ids)
+    except TypeError:
+        raise InvalidArgumentError(f"ids must be a collection of ints, got {ids!r:.80}") from None
+    for i in distinct:
+        if type(i) is not int:
+            raise InvalidArgumentError(f"an id is an int, got {i!r:.80}")
+    return distinct
+
+
 def id_ranges(ids: Iterable[int]) -> list[list[int]]:
     """Distinct ids as ``[first, last]`` runs of consecutive ids, for the ``$ranges`` lookups:
     FalkorDB's numeric index answers one range seek for a whole run (ids are handed out in
-    blocks, so a batch's nodes are consecutive) but costs ~40 µs per id of an ``IN`` list."""
+    blocks, so a batch's nodes are consecutive) but costs ~40 µs per id of an ``IN`` list.
+    Every read and write by node ids passes here, so the ids are checked (``checked_ids``)."""
+    distinct = checked_ids(ids)
     runs: list[list[int]] = []
-    for i in sorted(set(ids)):
+    for i in sorted(distinct):
         if runs and i == runs[-1][1] + 1:
             runs[-1][1] = i
         else:

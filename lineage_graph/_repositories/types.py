@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from .._encoding import MAX_KEY_BYTES, check_key, check_text, escape_name, unescape_name
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..models import ArtifactType, ContextType, ExecutionType, NodeKind, NodeType, PropertyType
-from ._base import Repository
+from ._base import Repository, checked_ids
 from .ids import IdAllocator
 
 __all__ = ["TypeRepository", "type_key", "upgraded"]
@@ -212,7 +212,9 @@ class TypeRepository(Repository):
         return [_decode(kind, r["node"]) for r in self.read(self._q(kind, "get_{}_types"))]
 
     def get_by_ids(self, kind: NodeKind, ids: Iterable[int]) -> list[NodeType]:
-        rows = self.read(self._q(kind, "get_{}_types_by_ids"), ids=list(ids))
+        wanted = list(ids)
+        checked_ids(wanted)
+        rows = self.read(self._q(kind, "get_{}_types_by_ids"), ids=wanted)
         return [_decode(kind, r["node"]) for r in rows]
 
     def get_by_ids_of_kinds(

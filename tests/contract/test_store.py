@@ -430,6 +430,39 @@ def test_types_that_skipped_validation_are_refused_and_change_nothing(
     assert typed.get_types(NodeKind.ARTIFACT) == before
 
 
+BAD_READS: list[tuple[str, Any, str]] = [
+    ("ids a str", lambda s: s.get_artifacts_by_id(["1"]), "an id is an int, got '1'"),
+    ("ids a bool", lambda s: s.get_executions_by_id([True]), "an id is an int, got True"),
+    ("ids None", lambda s: s.get_contexts_by_id(None), "a collection of ints"),
+    ("event ids a str", lambda s: s.get_events_by_execution_ids(["x"]), "an id is an int"),
+    ("type ids a float", lambda s: s.get_types_by_id(NodeKind.ARTIFACT, [1.0]), "an id is an int"),
+    ("one id a str", lambda s: s.get_contexts_by_artifact("1"), "an id is an int"),
+    ("one id a bool", lambda s: s.get_artifacts_by_context(True), "an id is an int"),
+    ("kind unknown", lambda s: s.count("Nope"), "kind must be one of"),
+    ("kind an int", lambda s: s.get_types(1), "kind must be one of"),
+]
+
+
+@pytest.mark.parametrize(
+    ("read", "match"), [c[1:] for c in BAD_READS], ids=[c[0] for c in BAD_READS]
+)
+def test_reads_with_bad_ids_or_kinds_are_typed_errors(
+    typed: LineageStore, read: Any, match: str
+) -> None:
+    """A str id used to match nothing, ``True`` read node 1 and an unknown kind counted the
+    contexts: each is now an error, not a plausible answer."""
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/a")])
+    [eid] = typed.put_executions([Execution(type="Trainer")])
+    [cid] = typed.put_contexts([Context(type="Experiment", name="c")])
+    typed.put_attributions_and_associations(
+        [Attribution(artifact_id=aid, context_id=cid)],
+        [Association(execution_id=eid, context_id=cid)],
+    )
+    with pytest.raises(InvalidArgumentError, match=match):
+        read(typed)
+    assert typed.count("Artifact") == typed.count(NodeKind.ARTIFACT) == 1  # the value works
+
+
 def test_type_of_an_artifact_cannot_change(typed: LineageStore) -> None:
     [aid] = typed.put_artifacts([Artifact(type="DataSet")])
     model_type = typed.get_artifact_type("SavedModel").id
