@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from . import __about__, _migrations
 from ._encoding import indexable
-from ._repositories._base import Repository, now_ms
+from ._repositories._base import Repository, checked_ids, now_ms
 from ._repositories.cache import CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
@@ -670,7 +670,6 @@ def _node_kind(kind: str) -> NodeKind:
 
 
 def _one_id(ident: int) -> int:
-    """A node id given alone (ids in collections are checked by ``id_ranges``)."""
-    if type(ident) is not int:
-        raise InvalidArgumentError(f"an id is an int, got {ident!r:.80}")
+    """A node id given alone, checked as ids in collections are (``checked_ids``)."""
+    checked_ids((ident,))
     return ident

@@ -12,7 +12,15 @@ from ..backends import Backend, Row
 from ..exceptions import InvalidArgumentError
 from ..models import INT64_MAX
 
-__all__ = ["Repository", "checked_ids", "id_pages", "id_ranges", "now_ms", "positioned"]
+__all__ = [
+    "Repository",
+    "check_positive_id",
+    "checked_ids",
+    "id_pages",
+    "id_ranges",
+    "now_ms",
+    "positioned",
+]
 
 T = TypeVar("T")
 _MAX_SPAN = 1 << 40  # the widest id window a page reads (it widens over unused ids)
@@ -34,6 +42,14 @@ def checked_ids(ids: Iterable[int]) -> set[int]:
         if type(i) is not int:
             raise InvalidArgumentError(f"an id is an int, got {i!r:.80}")
     return distinct
+
+
+def check_positive_id(label: str, name: str, value: object) -> None:
+    """A written id (a node's, an event's or a link's end): an int above 0, or
+    InvalidArgumentError. A model built without validation may hold a str, None or ``True``
+    (which would name node 1)."""
+    if type(value) is not int or value <= 0:
+        raise InvalidArgumentError(f"{label}: {name} must be a positive int, got {value!r:.80}")
 
 
 def id_ranges(ids: Iterable[int]) -> list[list[int]]:

@@ -30,7 +30,7 @@ from ..models import (
     kind_of,
 )
 from ..models._stored import stored_model
-from ._base import Repository, id_pages, id_ranges, now_ms
+from ._base import Repository, check_positive_id, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository
 
@@ -306,11 +306,8 @@ class NodeRepository(Repository, Generic[N]):
                     f"expected {_MODEL[self.kind].__name__}, got {type(node).__name__}"
                 )
             for name in ("id", "type_id"):  # checked again: see _base_fields
-                value = getattr(node, name)
-                if value is not None and (type(value) is not int or value <= 0):
-                    raise InvalidArgumentError(
-                        f"{label_of} #{index}: {name} must be a positive int, got {value!r}"
-                    )
+                if (value := getattr(node, name)) is not None:
+                    check_positive_id(f"{label_of} #{index}", name, value)
         mask = [p for p in (field_mask or []) if p]
         given = {n.id for n in nodes if n.id is not None}
         # A node given by its id alone is a reference: it is not read here (one round trip

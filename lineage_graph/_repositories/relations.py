@@ -20,7 +20,7 @@ from ..models import (
     ParentContext,
 )
 from ..models._stored import stored_model
-from ._base import Repository, id_ranges, positioned
+from ._base import Repository, check_positive_id, id_ranges, positioned
 from .nodes import NodeRepository
 
 __all__ = ["MissingNodesError", "RelationRepository", "decode_event"]
@@ -59,12 +59,9 @@ def _int64(value: object) -> bool:
 
 
 def _check_ids(label: str, link: Attribution | Association | ParentContext) -> None:
-    """A link's ids, checked again at the write (a model built without validation may hold a
-    str, a bool or None: ``True`` would link node 1)."""
+    """A link's ids, checked again at the write (a model built without validation)."""
     for name in type(link).model_fields:
-        ident = getattr(link, name, None)  # None too when built without it
-        if type(ident) is not int or ident <= 0:
-            raise InvalidArgumentError(f"{label}: {name} must be a positive int, got {ident!r}")
+        check_positive_id(label, name, getattr(link, name, None))  # None when built without
 
 
 def _check_event(i: int, event: Event) -> None:
@@ -72,9 +69,7 @@ def _check_event(i: int, event: Event) -> None:
     (``model_construct``) or changed in place (``event.path.append(...)``) is written as it is,
     and reads build their models without validating again (``stored_model``)."""
     for name in ("artifact_id", "execution_id"):
-        ident = getattr(event, name)
-        if type(ident) is not int or ident <= 0:
-            raise InvalidArgumentError(f"event #{i}: {name} must be a positive int, got {ident!r}")
+        check_positive_id(f"event #{i}", name, getattr(event, name))
     if event.type.__class__ is not EventType or event.type is EventType.UNKNOWN:
         raise InvalidArgumentError(
             f"event #{i}: needs a type (INPUT, OUTPUT, DECLARED_INPUT...), got {event.type!r}"
