@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Self
 from . import __about__, _migrations
 from ._encoding import indexable
 from ._repositories._base import Repository, checked_ids, now_ms
-from ._repositories.cache import CacheRepository, CacheResult
+from ._repositories.cache import CacheInputs, CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
 from ._repositories.ids import IdAllocator
@@ -502,7 +502,7 @@ class LineageStore:
     def find_cached_execution(
         self,
         execution_type: str | ExecutionType,
-        inputs: Iterable[Artifact | int],
+        inputs: CacheInputs,
         *,
         properties: Mapping[str, Any] | None = None,
         by_fingerprint: bool = True,
@@ -510,8 +510,11 @@ class LineageStore:
         explain: bool = True,
     ) -> CacheResult:
         """ "Same inputs before": the newest COMPLETE or CACHED execution of ``execution_type``
-        whose INPUT artifacts are exactly ``inputs`` (a set: order does not matter), with its
-        outputs. With ``by_fingerprint``, inputs also match artifacts with the same ``digest``
+        whose INPUT artifacts are exactly ``inputs`` (a collection is a set: order does not
+        matter; by role, ``{key: artifact or [artifacts]}``, each must have been read in that
+        role, as :meth:`run` records it), with its outputs; an execution with an output deleted,
+        abandoned or marked for deletion is passed over. With ``by_fingerprint``, inputs also
+        match artifacts with the same ``digest``
         (declared or custom string property), so a re-produced identical dataset still hits.
         ``properties``: ``{name: value}`` the execution must hold (declared or custom; ``None``:
         must not hold). On a miss, the result explains it (nearest execution, differing inputs

@@ -22,6 +22,7 @@ LIMIT $limit
 OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
 WHERE ev.type = 3
 WITH e, collect(CASE WHEN a IS NULL THEN null
-                     ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest} END) AS inputs
+                     ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest, path: ev.path}
+                     END) AS inputs
 RETURN properties(e) AS node, inputs
 ORDER BY node.id DESC

@@ -15,7 +15,8 @@ WHERE e.last_known_state IN $states AND e.id < $before
 OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
 WHERE ev.type = 3
 WITH e, collect(CASE WHEN a IS NULL THEN null
-                     ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest} END) AS inputs
+                     ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest, path: ev.path}
+                     END) AS inputs
 WITH e, inputs
 WHERE size(inputs) = $count
 RETURN properties(e) AS node, inputs

@@ -26,7 +26,8 @@ CALL {
   OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
   WHERE ev.type = 3
   WITH e, collect(CASE WHEN a IS NULL THEN null
-                       ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest} END) AS inputs
+                       ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest, path: ev.path}
+                       END) AS inputs
   ORDER BY e.id DESC
   RETURN collect({node: properties(e), inputs: inputs}) AS candidates
 }

@@ -11,7 +11,8 @@ WHERE e.type_id = $type_id
 OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
 WHERE ev.type = 3
 WITH e, collect(CASE WHEN a IS NULL THEN null
-                     ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest} END) AS inputs
+                     ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest, path: ev.path}
+                     END) AS inputs
 WITH e, inputs, size([i IN inputs WHERE i.id IN $ids]) AS common
 ORDER BY common DESC, e.id DESC
 LIMIT $limit

@@ -2,10 +2,18 @@
 
 Cache lookup rules (``LineageStore.find_cached_execution``):
 
-* **Inputs** are the artifacts an execution read with an ``INPUT`` event, as a *set* (order and
-  repeats do not matter). ``DECLARED_INPUT`` and ``INTERNAL_INPUT`` do not count: MLMD/TFX
-  record what a component actually consumed as ``INPUT`` and cache on those.
-* **Successful** means ``last_known_state`` ``COMPLETE`` or ``CACHED``.
+* **Inputs** are the artifacts an execution read with an ``INPUT`` event. Given as a collection
+  they are a *set* (order and repeats do not matter, nor the events' paths). Given by role, as a
+  mapping ``{key: artifact or [artifacts]}`` (as :class:`~lineage_graph.pipeline.Run` records
+  them: event path ``[key]`` or ``[key, i]``), each must also have been read in that role: an
+  execution that read the same two datasets as ``train`` and ``test`` the other way round does
+  not match (TFX keys its cache by input key the same way). ``DECLARED_INPUT`` and
+  ``INTERNAL_INPUT`` do not count: MLMD/TFX record what a component actually consumed as
+  ``INPUT`` and cache on those.
+* **Successful** means ``last_known_state`` ``COMPLETE`` or ``CACHED``, and **reusable** that
+  none of its outputs is ``MARKED_FOR_DELETION``, ``DELETED`` or ``ABANDONED`` (retention's
+  tombstones, an impact mark): such an execution is passed over for an older one, as TFX passes
+  over cached outputs that are no longer live.
 * **Content fingerprint**: an artifact's fingerprint is the value of its declared property
   ``digest`` if that is a string, else of its custom property ``digest`` if that is a string
   (other value kinds are not fingerprints). With ``by_fingerprint`` an execution's inputs match
@@ -34,9 +42,10 @@ tombstoned by retention lose their signature and never hit.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,6 +53,7 @@ from .._encoding import encode_properties, escape_name, indexable
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     Artifact,
+    ArtifactState,
     Association,
     Attribution,
     Context,
@@ -68,6 +78,8 @@ __all__ = [
     "FINGERPRINT_PROPERTY",
     "MAX_SIGNATURES",
     "SUCCESSFUL_STATES",
+    "UNUSABLE_OUTPUT_STATES",
+    "CacheInputs",
     "CacheRepository",
     "CacheResult",
     "ContextGraphData",
@@ -80,6 +92,12 @@ CACHE_INPUT_EVENT = EventType.INPUT
 #: The (declared or custom) string property holding an artifact's content fingerprint.
 FINGERPRINT_PROPERTY = "digest"
 SUCCESSFUL_STATES = (ExecutionState.COMPLETE, ExecutionState.CACHED)
+#: An execution with an output in one of these states is not reused.
+UNUSABLE_OUTPUT_STATES = (
+    ArtifactState.MARKED_FOR_DELETION,
+    ArtifactState.DELETED,
+    ArtifactState.ABANDONED,
+)
 #: Most input id combinations looked up by signature (same-content copies multiply them).
 MAX_SIGNATURES = 256
 #: A miss is explained from the newest this many executions of the store (bounded cost).
@@ -93,6 +111,10 @@ _KINDS = "idxsbjaz"
 #: A context given by model, id, or ``(type name, context name)``.
 ContextRef = Context | int | tuple[str, str]
 _ContentKey = tuple[str, str | int]
+#: Cache inputs: a collection (a set), or by role ``{key: artifact or [artifacts]}``.
+CacheInputs = Iterable[Artifact | int] | Mapping[str, Artifact | int | Iterable[Artifact | int]]
+#: An input given by role: its artifact id and the event path it must have been read with.
+_Role = tuple[int, tuple[str | int, ...]]
 
 
 def input_signature(type_id: int, artifact_ids: Iterable[int]) -> str:
@@ -116,6 +138,12 @@ def _fingerprint(row: Mapping[str, Any]) -> str | None:
 def _content_key(row: Mapping[str, Any], by_fingerprint: bool) -> _ContentKey:
     digest = _fingerprint(row) if by_fingerprint else None
     return ("digest", digest) if digest is not None else ("id", int(row["id"]))
+
+
+def _path_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """An input row's event path (stored as JSON text, ``"[]"`` when empty)."""
+    raw = row.get("path")
+    return tuple(json.loads(raw)) if isinstance(raw, str) and raw else ()
 
 
 @dataclass(frozen=True)
@@ -229,6 +257,47 @@ class _Candidate:
     inputs: list[dict[str, Any]]
 
 
+@dataclass
+class _Why:
+    """What a miss's explanation needs from the search: the input rule, the executions that
+    matched but whose outputs are no longer usable."""
+
+    matches: Callable[[_Candidate], bool]
+    passed_over: list[int] = field(default_factory=list)
+
+
+def _passed_over_reason(ids: list[int]) -> str:
+    return (
+        f"execution(s) {sorted(ids)} ran on these inputs, but an output of each is deleted, "
+        "abandoned or marked for deletion"
+    )
+
+
+def _matcher(
+    ids: list[int],
+    roles: list[_Role] | None,
+    rows: list[dict[str, Any]],
+    wanted: Counter[_ContentKey],
+    by_fingerprint: bool,
+) -> Callable[[_Candidate], bool]:
+    """Whether a candidate read the given inputs: as a set, or each in its role too."""
+    if roles is None:
+
+        def as_set(c: _Candidate) -> bool:
+            got = Counter(_content_key(i, by_fingerprint) for i in c.inputs)
+            return len(c.inputs) == len(ids) and got == wanted
+
+        return as_set
+    key_of = {int(r["id"]): _content_key(r, by_fingerprint) for r in rows}
+    wanted_roles = Counter((key_of[i], path) for i, path in roles)
+
+    def by_role(c: _Candidate) -> bool:
+        got = Counter((_content_key(i, by_fingerprint), _path_of(i)) for i in c.inputs)
+        return got == wanted_roles
+
+    return by_role
+
+
 class CacheRepository(Repository):
     def __init__(
         self,
@@ -264,22 +333,36 @@ class CacheRepository(Repository):
             return None
 
     @staticmethod
-    def _input_ids(inputs: Iterable[Artifact | int]) -> list[int]:
+    def _input_id(item: object, what: str) -> int:
+        if isinstance(item, Artifact):
+            if item.id is None:
+                raise InvalidArgumentError(f"{what}: the artifact has no id (store it)")
+            return item.id
+        if isinstance(item, int) and not isinstance(item, bool) and item > 0:
+            return item
+        raise InvalidArgumentError(
+            f"{what}: expected an Artifact or a positive artifact id, got {item!r}"
+        )
+
+    @classmethod
+    def _inputs(cls, inputs: CacheInputs) -> tuple[list[int], list[_Role] | None]:
+        """The distinct input ids, and with inputs by role each ``(id, event path)``."""
         if isinstance(inputs, Artifact | int | str | bytes):
-            raise InvalidArgumentError("inputs must be a collection of artifacts or artifact ids")
-        ids: set[int] = set()
-        for i, item in enumerate(inputs):
-            if isinstance(item, Artifact):
-                if item.id is None:
-                    raise InvalidArgumentError(f"input #{i}: the artifact has no id (store it)")
-                ids.add(item.id)
-            elif isinstance(item, int) and not isinstance(item, bool) and item > 0:
-                ids.add(item)
-            else:
-                raise InvalidArgumentError(
-                    f"input #{i}: expected an Artifact or a positive artifact id, got {item!r}"
-                )
-        return sorted(ids)
+            raise InvalidArgumentError(
+                "inputs must be a collection of artifacts or artifact ids, or a mapping of them"
+            )
+        if not isinstance(inputs, Mapping):
+            return sorted({cls._input_id(v, f"input #{i}") for i, v in enumerate(inputs)}), None
+        roles: list[_Role] = []
+        for key, value in inputs.items():
+            if not isinstance(key, str) or not key:
+                raise InvalidArgumentError(f"input keys must be non-empty strings, got {key!r}")
+            if isinstance(value, Artifact | int | str | bytes) or not isinstance(value, Iterable):
+                roles.append((cls._input_id(value, f"input {key!r}"), (key,)))
+                continue
+            for i, v in enumerate(value):
+                roles.append((cls._input_id(v, f"input {key!r}[{i}]"), (key, i)))
+        return sorted({i for i, _ in roles}), roles
 
     def _read_inputs(self, ids: list[int]) -> list[dict[str, Any]]:
         rows = self.read("cache/input_artifacts", ids=ids) if ids else []
@@ -293,14 +376,14 @@ class CacheRepository(Repository):
     def find(
         self,
         execution_type: str | ExecutionType,
-        inputs: Iterable[Artifact | int],
+        inputs: CacheInputs,
         *,
         properties: Mapping[str, Any] | None = None,
         by_fingerprint: bool = True,
         type_version: str | None = None,
         explain: bool = True,
     ) -> CacheResult:
-        ids = self._input_ids(inputs)
+        ids, roles = self._inputs(inputs)
         filters = _property_filters(properties)
         t = self._resolve_type(execution_type, type_version)
         if t is None:
@@ -324,15 +407,38 @@ class CacheRepository(Repository):
             raise NotFoundError(f"no artifact with id {sorted(missing)}")
         wanted = Counter(_content_key(r, by_fingerprint) for r in rows)
         classes = self._classes(rows, wanted) if by_fingerprint else {}
+        why = _Why(_matcher(ids, roles, rows, wanted, by_fingerprint))
+
+        def reusable(
+            c: _Candidate, outputs: Iterable[Mapping[str, Any] | None] | None = None
+        ) -> CacheResult | None:
+            if not why.matches(c):
+                return None
+            same_ids = {int(i["id"]) for i in c.inputs} == set(ids)
+            if outputs is None:
+                outputs = self.read("cache/outputs", id=c.execution.id)
+            result = self._result(c.execution, "id" if same_ids else "digest", outputs)
+            if any(a.state in UNUSABLE_OUTPUT_STATES for a in result.outputs):
+                why.passed_over.append(c.execution.id or 0)
+                return None
+            return result
+
+        def miss() -> CacheResult:
+            return self._miss(
+                t, ids, rows, wanted, classes, properties, by_fingerprint, explain, why
+            )
+
         page: list[_Candidate] | None = None
-        if not classes:  # a candidate matches iff it read exactly these ids
-            if first["hit_id"] is not None:
-                return self._result(self._exact(first), "id", first["outputs"])
+        if not classes:  # a candidate matches iff it read exactly these ids (in these roles)
             page = self._page(first["candidates"])
+            exact = next((c for c in page if c.execution.id == first["hit_id"]), None)
+            if exact is not None and (found := reusable(exact, first["outputs"])) is not None:
+                return found
+            for c in page:
+                if c is not exact and (found := reusable(c)) is not None:
+                    return found
             if len(page) < _PAGE:
-                return self._miss(
-                    t, ids, rows, wanted, classes, properties, by_fingerprint, explain
-                )
+                return miss()
         combos = self._combinations(ids, rows, wanted, classes)
         if combos is not None:
             query = "cache/candidates"
@@ -345,25 +451,18 @@ class CacheRepository(Repository):
         while True:
             page = self._page(self.read(query, before=before, **params))
             for c in page:
-                got = Counter(_content_key(i, by_fingerprint) for i in c.inputs)
-                if got == wanted and len(c.inputs) == len(ids):
-                    same_ids = {int(i["id"]) for i in c.inputs} == set(ids)
-                    return self._hit(c.execution, "id" if same_ids else "digest")
+                if (found := reusable(c)) is not None:
+                    return found
             if len(page) < _PAGE:
                 break
             before = int(page[-1].execution.id or 0)
-        return self._miss(t, ids, rows, wanted, classes, properties, by_fingerprint, explain)
+        return miss()
 
     def _page(self, rows: Iterable[Mapping[str, Any]]) -> list[_Candidate]:
         """Candidates newest first (each with the inputs it read)."""
         page = [_Candidate(self._decode_execution(r["node"]), list(r["inputs"])) for r in rows]
         page.sort(key=lambda c: -(c.execution.id or 0))
         return page
-
-    def _exact(self, first: Mapping[str, Any]) -> Execution:
-        """The candidate of a cache/lookup answer that read exactly the given ids."""
-        node = next(c["node"] for c in first["candidates"] if c["node"]["id"] == first["hit_id"])
-        return self._decode_execution(node)
 
     def _miss(
         self,
@@ -375,10 +474,13 @@ class CacheRepository(Repository):
         properties: Mapping[str, Any] | None,
         by_fingerprint: bool,
         explain: bool,
+        why: _Why,
     ) -> CacheResult:
         if not explain:
+            if why.passed_over:
+                return CacheResult(False, reason=_passed_over_reason(why.passed_over))
             return CacheResult(False, reason="no successful execution with these inputs")
-        return self._explain(t, ids, rows, wanted, classes, properties or {}, by_fingerprint)
+        return self._explain(t, ids, rows, wanted, classes, properties or {}, by_fingerprint, why)
 
     def _decode_execution(self, node: Mapping[str, Any]) -> Execution:
         execution = decode_node(NodeKind.EXECUTION, node)
@@ -432,9 +534,6 @@ class CacheRepository(Repository):
             fixed + [i for part in combo for i in part] for combo in itertools.product(*choices)
         ]
 
-    def _hit(self, execution: Execution, matched_by: Literal["id", "digest"]) -> CacheResult:
-        return self._result(execution, matched_by, self.read("cache/outputs", id=execution.id))
-
     @staticmethod
     def _result(
         execution: Execution,
@@ -484,6 +583,7 @@ class CacheRepository(Repository):
         classes: Mapping[_ContentKey, set[int]],
         properties: Mapping[str, Any],
         by_fingerprint: bool,
+        why: _Why,
     ) -> CacheResult:
         related = sorted(set(ids).union(*classes.values()) if classes else set(ids))
         # Bounded first: the newest EXPLAIN_WINDOW executions of the store (all of a small one).
@@ -531,11 +631,22 @@ class CacheRepository(Repository):
         for r in found:
             execution = self._decode_execution(r["node"])
             missing, extra = diff(list(r["inputs"]))
-            scored.append(
-                (len(missing), len(extra), -(execution.id or 0), execution, missing, extra)
+            roles_differ = not (missing or extra) and not why.matches(
+                _Candidate(execution, list(r["inputs"]))
             )
-        # Most inputs in common (fewest missing), then fewest extra, then the newest.
-        *_, nearest, missing, extra = min(scored, key=lambda s: s[:3])
+            scored.append(
+                (
+                    len(missing),
+                    len(extra),
+                    roles_differ,
+                    -(execution.id or 0),
+                    execution,
+                    missing,
+                    extra,
+                )
+            )
+        # Most inputs in common (fewest missing), then fewest extra, same roles, the newest.
+        _, _, roles_differ, _, nearest, missing, extra = min(scored, key=lambda s: s[:4])
         diffs = {
             name: (value, _property_value(nearest, name))
             for name, value in properties.items()
@@ -546,6 +657,10 @@ class CacheRepository(Repository):
             parts.append(f"did not read input(s) {missing}")
         if extra:
             parts.append(f"also read {extra}")
+        if roles_differ:
+            parts.append("read these inputs in other roles (event paths)")
+        if nearest.id in why.passed_over:
+            parts.append("has an output that is deleted, abandoned or marked for deletion")
         if diffs:
             parts.append(f"has different properties {sorted(diffs)}")
         if nearest.last_known_state not in SUCCESSFUL_STATES:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from lineage_graph import (
     AlreadyExistsError,
     Artifact,
+    ArtifactState,
     ArtifactType,
     Event,
     EventType,
@@ -348,6 +349,98 @@ def test_bad_inputs_are_rejected(store: LineageStore) -> None:
         store.find_cached_execution(3, [a])  # type: ignore[arg-type]
 
 
+# ------------------------------------------------------------------ roles, unusable outputs
+
+
+def test_inputs_by_role_must_have_been_read_in_those_roles(store: LineageStore) -> None:
+    setup_types(store)
+    a, b, c = datasets(store, 3)
+    eid, [model] = train(store, [a, b])  # read as ["in", 0] and ["in", 1]
+    hit = store.find_cached_execution("Trainer", {"in": [a, b]})
+    assert hit.execution is not None and hit.execution.id == eid
+    assert [o.id for o in hit.outputs] == [model]
+    swapped = store.find_cached_execution("Trainer", {"in": [b, a]})
+    assert not swapped.hit and swapped.nearest is not None and swapped.nearest.id == eid
+    assert (swapped.missing_inputs, swapped.extra_inputs) == ([], [])
+    assert "other roles" in swapped.reason
+    assert not store.find_cached_execution("Trainer", {"train": a, "test": b}, explain=False)
+    assert not store.find_cached_execution("Trainer", {"in": [a, b, c]})
+    # As a set, roles do not matter (the documented rule for a collection).
+    assert store.find_cached_execution("Trainer", [b, a]).hit
+    # Both orders recorded: each role assignment finds its own execution, not the newest.
+    other, _ = train(store, [b, a])
+    assert store.find_cached_execution("Trainer", {"in": [a, b]}).execution.id == eid  # type: ignore[union-attr]
+    assert store.find_cached_execution("Trainer", {"in": [b, a]}).execution.id == other  # type: ignore[union-attr]
+    assert store.find_cached_execution("Trainer", [a, b]).execution.id == other  # type: ignore[union-attr]
+
+
+def test_inputs_by_role_match_by_digest_in_the_same_role(store: LineageStore) -> None:
+    setup_types(store)
+    a, b = datasets(store, 2, properties={"digest": "sha:1"})
+    c, d = datasets(store, 2)
+    eid, _ = train(store, [a, c])
+    hit = store.find_cached_execution("Trainer", {"in": [b, c]})
+    assert hit.execution is not None and hit.execution.id == eid and hit.matched_by == "digest"
+    assert not store.find_cached_execution("Trainer", {"in": [c, b]})
+    assert not store.find_cached_execution("Trainer", {"in": [b, d]})
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"": [1]}, {3: [1]}, {"in": [0]}, {"in": "x"}, {"in": [True]}, {"in": None}],
+    ids=["empty-key", "int-key", "zero-id", "str", "bool", "none"],
+)
+def test_bad_inputs_by_role_are_rejected(store: LineageStore, bad: Any) -> None:
+    setup_types(store)
+    datasets(store, 1)
+    with pytest.raises(InvalidArgumentError):
+        store.find_cached_execution("Trainer", bad)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [ArtifactState.DELETED, ArtifactState.ABANDONED, ArtifactState.MARKED_FOR_DELETION],
+)
+def test_an_execution_with_an_unusable_output_is_passed_over(
+    store: LineageStore, state: ArtifactState
+) -> None:
+    setup_types(store)
+    a, b = datasets(store, 2)
+    older, _ = train(store, [a, b])
+    newer, [model] = train(store, [a, b])
+    assert store.find_cached_execution("Trainer", [a, b]).execution.id == newer  # type: ignore[union-attr]
+    store.put_artifacts([Artifact(id=model, type="Model", uri="/m0", state=state)])
+    for inputs in ([a, b], {"in": [a, b]}):
+        result = store.find_cached_execution("Trainer", inputs)
+        assert result.execution is not None and result.execution.id == older
+    [old_model] = [o.id for o in store.find_cached_execution("Trainer", [a, b]).outputs]
+    store.put_artifacts([Artifact(id=old_model, type="Model", uri="/m0", state=state)])
+    miss = store.find_cached_execution("Trainer", [a, b])
+    assert not miss.hit and miss.nearest is not None and miss.nearest.id == newer
+    assert "deleted, abandoned or marked for deletion" in miss.reason
+    quiet = store.find_cached_execution("Trainer", [a, b], explain=False)
+    assert not quiet.hit and str(older) in quiet.reason and str(newer) in quiet.reason
+    # A live or REFERENCE output does not stop a hit.
+    store.put_artifacts(
+        [Artifact(id=old_model, type="Model", uri="/m0", state=ArtifactState.REFERENCE)]
+    )
+    assert store.find_cached_execution("Trainer", [a, b]).execution.id == older  # type: ignore[union-attr]
+
+
+def test_a_page_of_unusable_matches_goes_on_to_older_executions(store: LineageStore) -> None:
+    setup_types(store)
+    a, b = datasets(store, 2)
+    reusable, _ = train(store, [a, b])
+    for _ in range(cache_module._PAGE + 3):
+        _, [model] = train(store, [a, b])
+        store.put_artifacts(
+            [Artifact(id=model, type="Model", uri="/m0", state=ArtifactState.DELETED)]
+        )
+    for inputs in ([a, b], {"in": [a, b]}):
+        result = store.find_cached_execution("Trainer", inputs)
+        assert result.execution is not None and result.execution.id == reusable
+
+
 # ----------------------------------------------------------------------------- write paths
 
 
@@ -517,7 +610,7 @@ def test_an_input_stored_already_refuses_the_write_and_keeps_the_fingerprint(
 def oracle(
     store: LineageStore,
     type_name: str,
-    given: list[int],
+    given: list[int] | dict[str, list[int]],
     properties: dict[str, Any],
     by_fingerprint: bool,
 ) -> int | None:
@@ -532,20 +625,29 @@ def oracle(
                 return ("digest", digest)
         return ("id", artifact_id)
 
-    wanted = Counter(key(i) for i in set(given))
+    if isinstance(given, dict):  # by role: each input with its event path
+        wanted = Counter((key(i), (k, n)) for k, ids in given.items() for n, i in enumerate(ids))
+    else:
+        wanted = Counter((key(i), None) for i in set(given))
     executions = store.get_executions_by_type(type_name)
     events = store.get_events_by_execution_ids([e.id for e in executions if e.id is not None])
-    inputs: dict[int, set[int]] = {e.id: set() for e in executions if e.id is not None}
+    inputs: dict[int, list[tuple[int, Any]]] = {e.id: [] for e in executions if e.id is not None}
+    outputs: dict[int, list[int]] = {e.id: [] for e in executions if e.id is not None}
     for ev in events:
-        if ev.type == EventType.INPUT and ev.execution_id is not None:
-            assert ev.artifact_id is not None
-            inputs[ev.execution_id].add(ev.artifact_id)
+        assert ev.execution_id is not None and ev.artifact_id is not None
+        if ev.type == EventType.INPUT:
+            path = tuple(ev.path) if isinstance(given, dict) else None
+            inputs[ev.execution_id].append((ev.artifact_id, path))
+        elif ev.type == EventType.OUTPUT:
+            outputs[ev.execution_id].append(ev.artifact_id)
+    unusable = (ArtifactState.DELETED, ArtifactState.ABANDONED, ArtifactState.MARKED_FOR_DELETION)
     matches = [
         e.id
         for e in executions
         if e.id is not None
         and e.last_known_state in (COMPLETE, CACHED)
-        and Counter(key(i) for i in inputs[e.id]) == wanted
+        and Counter((key(i), path) for i, path in inputs[e.id]) == wanted
+        and not any(artifacts[o].state in unusable for o in outputs[e.id])
         and all(property_matches(e, n, v) for n, v in properties.items())
     ]
     return max(matches, default=None)
@@ -556,18 +658,22 @@ _scenario = st.fixed_dictionaries(
         "artifacts": st.lists(st.sampled_from([None, "d1", "d2", "c1"]), min_size=1, max_size=6),
         "executions": st.lists(
             st.tuples(
-                st.sets(st.integers(0, 5), max_size=3),
+                st.sets(st.integers(0, 3), max_size=3),
                 st.sampled_from([COMPLETE, CACHED, FAILED, RUNNING]),
                 st.sampled_from([None, 0.1, 0.2]),
                 st.booleans(),  # inputs by put_execution, or later by put_events
+                st.booleans(),  # inputs read in reverse order (other roles)
+                st.sampled_from([ArtifactState.LIVE, ArtifactState.LIVE, ArtifactState.DELETED]),
             ),
             max_size=6,
         ),
         "queries": st.lists(
             st.tuples(
-                st.sets(st.integers(0, 5), max_size=3),
+                # a set of artifacts, or the set an execution read (index): hits are likelier
+                st.one_of(st.sets(st.integers(0, 3), max_size=3), st.integers(0, 5)),
                 st.sampled_from([{}, {"lr": 0.1}, {"lr": None}]),
                 st.booleans(),
+                st.sampled_from([None, False, True]),  # a set, or by role (reversed or not)
             ),
             min_size=1,
             max_size=4,
@@ -577,7 +683,7 @@ _scenario = st.fixed_dictionaries(
 
 
 @settings(
-    max_examples=25,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -597,25 +703,36 @@ def test_lookup_agrees_with_a_brute_force_oracle(
         else:
             made.append(Artifact(type="DataSet", properties={"digest": salt + digest}))
     ids = store.put_artifacts(made)
-    for chosen, state, lr, later in scenario["executions"]:
-        chosen_ids = [ids[i] for i in sorted(chosen) if i < len(ids)]
+    for chosen, state, lr, later, reverse, output_state in scenario["executions"]:
+        chosen_ids = [ids[i] for i in sorted(chosen, reverse=reverse) if i < len(ids)]
         props = {} if lr is None else {"lr": lr}
         execution = Execution(type=trainer, last_known_state=state, properties=props)
-        events = [Event(type=EventType.INPUT)] * len(chosen_ids)
+        events = [Event(type=EventType.INPUT, path=["in", n]) for n in range(len(chosen_ids))]
+        output = (Artifact(type="Model", state=output_state), Event(type=EventType.OUTPUT))
         if later:
-            [eid] = store.put_executions([execution])
+            eid, _, _ = store.put_execution(execution, [output])
             store.put_events(
-                [Event(artifact_id=i, execution_id=eid, type=EventType.INPUT) for i in chosen_ids]
+                [
+                    Event(artifact_id=i, execution_id=eid, type=EventType.INPUT, path=e.path)
+                    for i, e in zip(chosen_ids, events, strict=True)
+                ]
             )
         else:
             store.put_execution(
-                execution, [(Artifact(id=i), e) for i, e in zip(chosen_ids, events, strict=True)]
+                execution,
+                [(Artifact(id=i), e) for i, e in zip(chosen_ids, events, strict=True)] + [output],
             )
-    for chosen, props, by_fingerprint in scenario["queries"]:
-        given_ids = [ids[i] for i in sorted(chosen) if i < len(ids)]
-        result = store.find_cached_execution(
-            trainer, given_ids, properties=props, by_fingerprint=by_fingerprint
+    for chosen, props, by_fingerprint, by_role in scenario["queries"]:
+        if isinstance(chosen, int):
+            executions = scenario["executions"]
+            chosen = executions[chosen % len(executions)][0] if executions else set()
+        given_ids = [ids[i] for i in sorted(chosen, reverse=bool(by_role)) if i < len(ids)]
+        given: list[int] | dict[str, list[int]] = (
+            given_ids if by_role is None else {"in": given_ids}
         )
-        expected = oracle(store, trainer, given_ids, props, by_fingerprint)
+        result = store.find_cached_execution(
+            trainer, given, properties=props, by_fingerprint=by_fingerprint
+        )
+        expected = oracle(store, trainer, given, props, by_fingerprint)
         assert (result.execution.id if result.execution else None) == expected
         assert result.hit == (expected is not None)
