@@ -227,22 +227,23 @@ def _input_ids(events: Iterable[Event]) -> set[int]:
 def find_cache_hit(
     store: LineageStore,
     execution_type: str,
-    input_ids: Sequence[int],
+    input_ids: Sequence[int] | Mapping[str, int | Sequence[int]],
     properties: Mapping[str, Any],
 ) -> CacheHit | None:
     """The latest ``COMPLETE`` (or ``CACHED``) execution of ``execution_type`` whose INPUT set is
-    exactly ``input_ids`` (or artifacts with the same ``digest``) and whose declared properties
-    equal ``properties`` (a declared property not given must be unset), with its outputs.
-    An indexed lookup (:meth:`LineageStore.find_cached_execution`), whatever the store's size."""
+    exactly ``input_ids`` (or artifacts with the same ``digest``; by role when a mapping, as a
+    run records keyed inputs), none of whose outputs is deleted or abandoned, and whose declared
+    properties equal ``properties`` (a declared property not given must be unset), with its
+    outputs. An indexed lookup (:meth:`LineageStore.find_cached_execution`), whatever the store's
+    size."""
     try:
         declared = store.get_execution_type(execution_type).properties
     except NotFoundError:
         return None
     wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
     wanted.update(properties)
-    result = store.find_cached_execution(
-        execution_type, list(input_ids), properties=wanted, explain=False
-    )
+    inputs = dict(input_ids) if isinstance(input_ids, Mapping) else list(input_ids)
+    result = store.find_cached_execution(execution_type, inputs, properties=wanted, explain=False)
     if not result.hit or result.execution is None:
         return None
     return CacheHit(result.execution, list(result.outputs), list(result.output_events))
@@ -283,6 +284,25 @@ def _flatten_inputs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | st
     if isinstance(inputs, str | bytes) or not isinstance(inputs, Sequence):
         raise InvalidArgumentError("inputs must be a list of artifacts or a mapping of them")
     return [(_as_artifact(v, f"input #{i}"), []) for i, v in enumerate(inputs)]
+
+
+def _by_role(
+    inputs: list[tuple[Artifact, list[int | str]]],
+) -> list[int] | dict[str, int | list[int]]:
+    """Stored inputs as the cache looks them up: a list when given as one, else by key (each
+    path ``[key]`` or ``[key, i]``, as :func:`_flatten_inputs` made them, in order)."""
+    if not any(path for _, path in inputs):
+        return [a.id for a, _ in inputs if a.id is not None]
+    keyed: dict[str, int | list[int]] = {}
+    for a, path in inputs:
+        assert a.id is not None and isinstance(path[0], str)
+        if len(path) == 1:
+            keyed[path[0]] = a.id
+        else:
+            listed = keyed.setdefault(path[0], [])
+            assert isinstance(listed, list)
+            listed.append(a.id)
+    return keyed
 
 
 def _context_ref(context_id: int) -> Context:
@@ -485,7 +505,7 @@ class Run:
             _ensure_node_type(self.store, a)
         ensure_type(self.store, NodeKind.EXECUTION, self.execution_type, self.properties)
         if self.check_cache and all(a.id is not None for a, _ in self._inputs):
-            self.cached = self._find_cached([a.id for a, _ in self._inputs if a.id is not None])
+            self.cached = self._find_cached(_by_role(self._inputs))
         pairs: list[tuple[Artifact, Event | None]] = [
             (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
         ]
@@ -513,8 +533,8 @@ class Run:
                 return _context_ref(found.id)
         return context
 
-    def _find_cached(self, input_ids: list[int]) -> CacheHit | None:
-        return find_cache_hit(self.store, self.execution_type, input_ids, self.properties)
+    def _find_cached(self, inputs: list[int] | dict[str, int | list[int]]) -> CacheHit | None:
+        return find_cache_hit(self.store, self.execution_type, inputs, self.properties)
 
     def start(self) -> Run:
         """Record the execution ``RUNNING`` and make this the current run (see ``__enter__``)."""
@@ -568,6 +588,9 @@ class Run:
         if self._use_cache and self.cached is not None:
             state = ExecutionState.CACHED
             self.custom_properties[CACHED_FROM_PROPERTY] = self.cached.execution.id
+            shape = self.cached.execution.custom_properties.get(RETURN_SHAPE_PROPERTY)
+            if shape is not None:  # a step's next cache hit may be this execution
+                self.custom_properties.setdefault(RETURN_SHAPE_PROPERTY, shape)
             outputs = [
                 _Output(Artifact(id=a.id), list(e.path))
                 for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
@@ -726,9 +749,25 @@ def _check_new_output(run: Run, artifact: Artifact) -> Artifact:
     return artifact
 
 
-def _rebuild_return(hit: CacheHit) -> Any:
+def _return_shape(store: LineageStore, execution: Execution) -> Any:
+    """The shape the step returned; a ``CACHED`` execution recorded by an earlier version has
+    none of its own: it is the shape of the execution it reused."""
+    seen: set[int] = set()
+    while RETURN_SHAPE_PROPERTY not in execution.custom_properties:
+        origin = execution.custom_properties.get(CACHED_FROM_PROPERTY)
+        if not isinstance(origin, int) or origin in seen:
+            return "none"
+        seen.add(origin)
+        found = store.get_executions_by_id([origin])
+        if not found:
+            return "none"
+        execution = found[0]
+    return execution.custom_properties[RETURN_SHAPE_PROPERTY]
+
+
+def _rebuild_return(store: LineageStore, hit: CacheHit) -> Any:
     """The decorated function's return value, rebuilt from a cached execution's outputs."""
-    shape = hit.execution.custom_properties.get(RETURN_SHAPE_PROPERTY, "none")
+    shape = _return_shape(store, hit.execution)
     returned = [
         (e.path[1:], a)
         for a, e in zip(hit.outputs, hit.events, strict=True)
@@ -813,7 +852,7 @@ def step(
                 async with make_run(args, dict(kwargs)) as run:
                     if cache and run.cached is not None:
                         run.use_cached()
-                        return _rebuild_return(run.cached)
+                        return _rebuild_return(run.store, run.cached)
                     value = await afn(*args, **kwargs)
                     _record_return(run, value)
                     return value
@@ -825,7 +864,7 @@ def step(
             with make_run(args, dict(kwargs)) as run:
                 if cache and run.cached is not None:
                     run.use_cached()
-                    return cast(R, _rebuild_return(run.cached))
+                    return cast(R, _rebuild_return(run.store, run.cached))
                 value = fn(*args, **kwargs)
                 _record_return(run, value)
                 return value

@@ -6,7 +6,15 @@ import asyncio
 
 import pytest
 
-from lineage_graph import Artifact, EventType, ExecutionState, LineageStore
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    EventType,
+    ExecutionState,
+    LineageStore,
+    NodeKind,
+)
+from lineage_graph.lineage import ImpactMark
 from lineage_graph.pipeline import current_run, step
 
 
@@ -66,6 +74,78 @@ def test_cached_step_is_not_run_again_and_returns_the_same_shape(store: LineageS
     f1 = features(first[0])
     f2 = features(first[0])
     assert {k: v.id for k, v in f1.items()} == {k: v.id for k, v in f2.items()}
+
+
+def test_every_later_cached_call_returns_the_same_shape(store: LineageStore) -> None:
+    # The third call's hit is the second call's CACHED execution: it keeps the return shape.
+    calls: list[int] = []
+
+    @store.step(cache=True)
+    def split(data: Artifact) -> tuple[Artifact, Artifact]:
+        calls.append(1)
+        return Artifact(type="DataSet", uri="/tr"), Artifact(type="DataSet", uri="/te")
+
+    @store.step(cache=True)
+    def one(data: Artifact) -> Artifact:
+        return Artifact(type="Model", uri="/m")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    first = split(data)
+    for _ in range(3):
+        again = split(data)
+        assert isinstance(again, tuple) and [a.id for a in again] == [a.id for a in first]
+    assert calls == [1]
+    model = one(data)
+    assert all(one(data).id == model.id for _ in range(3))
+    # A CACHED execution recorded without a shape of its own (by an earlier version) gives the
+    # shape of the execution it reused.
+    newest = max(store.get_executions_by_type("split"), key=lambda e: e.id or 0)
+    assert newest.last_known_state == ExecutionState.CACHED
+    assert newest.custom_properties["return_shape"] == "tuple"
+    del newest.custom_properties["return_shape"]
+    store.put_executions([newest])
+    again = split(data)
+    assert isinstance(again, tuple) and [a.id for a in again] == [a.id for a in first]
+
+
+def test_a_cached_step_keys_its_inputs_by_parameter(store: LineageStore) -> None:
+    @store.step("Train", cache=True)
+    def train(train: Artifact, test: Artifact) -> Artifact:
+        return Artifact(type="Model", uri=f"/model-on-{train.uri}")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    assert train(a, b).uri == "/model-on-a"
+    assert train(b, a).uri == "/model-on-b"  # swapped: not the model trained on a
+    assert train(a, b).uri == "/model-on-a"
+    assert train(test=a, train=b).uri == "/model-on-b"
+    states = [x.last_known_state for x in store.get_executions_by_type("Train")]
+    complete, cached = ExecutionState.COMPLETE, ExecutionState.CACHED
+    assert states == [complete, complete, cached, cached]
+
+
+def test_a_cached_step_does_not_reuse_deleted_or_abandoned_outputs(store: LineageStore) -> None:
+    calls: list[int] = []
+
+    @store.step(cache=True)
+    def fit(data: Artifact) -> Artifact:
+        calls.append(1)
+        return Artifact(type="Model", uri=f"/m{len(calls)}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    first = fit(data)
+    assert fit(data).id == first.id and len(calls) == 1
+    plan = store.plan_retention(types=["Model"], kinds=[NodeKind.ARTIFACT])
+    store.apply_retention(plan)  # the model is tombstoned (DELETED)
+    second = fit(data)
+    assert len(calls) == 2 and second.id != first.id and second.uri == "/m2"
+    assert fit(data).id == second.id and len(calls) == 2
+    store.impact(data, mark=ImpactMark(state=ArtifactState.ABANDONED))
+    third = fit(data)
+    assert len(calls) == 3 and third.id not in (first.id, second.id)
 
 
 def test_bare_decorator_and_failures(store: LineageStore) -> None:
