@@ -28,6 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, cast, overload
 
+from pydantic import BaseModel, ValidationError
+
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
     Artifact,
@@ -258,6 +260,19 @@ class _Output:
     path: list[int | str]
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _built(model: type[_M], what: str, **fields: Any) -> _M:
+    """``model(**fields)``, pydantic's refusal raised as InvalidArgumentError (nothing recorded)."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidArgumentError(f"{what}: {where}: {first['msg']}") from None
+
+
 def _as_artifact(value: ArtifactLike, what: str) -> Artifact:
     if isinstance(value, bool) or not isinstance(value, Artifact | int):
         raise InvalidArgumentError(
@@ -342,6 +357,19 @@ class Run:
     ) -> None:
         if not isinstance(execution_type, str) or not execution_type:
             raise InvalidArgumentError("a run needs an execution type name")
+        if not isinstance(context_type, str) or not context_type:
+            raise InvalidArgumentError("context_type must be a context type name")
+        if not isinstance(git, bool | str | Path):
+            raise InvalidArgumentError(f"git is True, False or a path, got {git!r}")
+        # Checked now, not when the run starts: a bad name or property value records nothing.
+        _built(
+            Execution,
+            f"run {execution_type!r}",
+            type=execution_type,
+            name=name,
+            properties=dict(properties or {}),
+            custom_properties=dict(custom_properties or {}),
+        )
         self.store = store
         self.execution_type = execution_type
         self.name = name
@@ -390,13 +418,18 @@ class Run:
     def _context_models(self, context: ContextLike | Sequence[ContextLike] | None) -> list[Context]:
         if context is None:
             return []
-        items: Sequence[ContextLike] = (
-            [context] if isinstance(context, str | Context) else list(context)
-        )
+        if isinstance(context, str | Context):
+            items: Sequence[ContextLike] = [context]
+        elif isinstance(context, Sequence):
+            items = list(context)
+        else:
+            raise InvalidArgumentError(
+                f"context is a name, a Context or a list of them, got {type(context).__name__}"
+            )
         out: list[Context] = []
         for c in items:
             if isinstance(c, str):
-                out.append(Context(type=self.context_type, name=c))
+                out.append(_built(Context, "context", type=self.context_type, name=c))
             elif isinstance(c, Context):
                 out.append(c)
             else:
@@ -427,8 +460,14 @@ class Run:
         ``key`` names the output (event path ``[key]``). Returns the artifact, whose ``id`` is
         set when the run completes."""
         self._require_active("output()")
+        if key is not None and (not isinstance(key, str) or not key):
+            raise InvalidArgumentError(f"an output key is a non-empty string, got {key!r}")
         if isinstance(artifact, str):
-            artifact = Artifact(
+            if not artifact:
+                raise InvalidArgumentError("an output's type name must not be empty")
+            artifact = _built(
+                Artifact,
+                f"output {artifact!r}",
                 type=artifact,
                 uri=uri,
                 name=name,

@@ -578,7 +578,7 @@ class LineageStore:
             name=name,
             context_type=context_type,
             cache=cache,
-            git=git if isinstance(git, bool | str) else os.fspath(git),
+            git=os.fspath(git) if isinstance(git, os.PathLike) else git,
         )
 
     def step(

@@ -255,6 +255,13 @@ def test_explicit_start_finish_and_misuse(store: LineageStore) -> None:
         ({"inputs": "abc"}, "list of artifacts"),
         ({"inputs": {"": 1}}, "non-empty"),
         ({"context": [3]}, "a context is a name"),
+        ({"context": ""}, "context: name"),
+        ({"context": 5}, "a Context or a list"),
+        ({"context_type": ""}, "context_type"),
+        ({"git": 5}, "git is True, False or a path"),
+        ({"name": 5}, "name"),
+        ({"custom_properties": {"a": object()}}, "unsupported property value"),
+        ({"properties": {"a": 2**70}}, "int64"),
     ],
 )
 def test_bad_arguments_are_invalid_argument_errors(
@@ -263,6 +270,28 @@ def test_bad_arguments_are_invalid_argument_errors(
     with pytest.raises(InvalidArgumentError, match=match):
         store.run("Trainer", **kwargs)  # type: ignore[arg-type]
     assert store.get_executions() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        (("",), {"uri": "/x"}, "type name must not be empty"),
+        (("Model",), {"uri": 5}, "uri"),
+        (("Model",), {"name": 5}, "name"),
+        (("Model",), {"properties": {"a": object()}}, "unsupported property value"),
+        (("Model",), {"key": 5}, "output key"),
+        (("Model",), {"key": ""}, "output key"),
+    ],
+)
+def test_a_bad_output_is_refused_when_declared(
+    store: LineageStore, args: tuple[object, ...], kwargs: dict[str, object], match: str
+) -> None:
+    with store.run("Trainer") as run:
+        with pytest.raises(InvalidArgumentError, match=match):
+            run.output(*args, **kwargs)  # type: ignore[arg-type]
+        run.output("Model", uri="/ok")
+    assert run.state == ExecutionState.COMPLETE
+    assert [a.uri for a in store.get_artifacts()] == ["/ok"]
 
 
 def test_properties_of_unsupported_kinds_are_rejected(store: LineageStore) -> None:
