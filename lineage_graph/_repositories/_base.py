@@ -31,6 +31,9 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def checked_ids(ids: Iterable[int]) -> set[int]:
     """The distinct ``ids``, each an int (not a bool), or InvalidArgumentError: a caller's ids
     are checked before a read, where a str matched nothing and ``True`` read node 1."""
@@ -41,15 +44,17 @@ def checked_ids(ids: Iterable[int]) -> set[int]:
     for i in distinct:
         if type(i) is not int:
             raise InvalidArgumentError(f"an id is an int, got {i!r:.80}")
-    return distinct
+    # No node has an id outside int64 (writes refuse one): such an id matches nothing, on every
+    # engine (Neo4j's driver cannot even send it; FalkorDB would compare it as a double).
+    return {i for i in distinct if _INT64_MIN <= i <= _INT64_MAX}
 
 
 def check_positive_id(label: str, name: str, value: object) -> None:
     """A written id (a node's, an event's or a link's end): an int above 0, or
     InvalidArgumentError. A model built without validation may hold a str, None or ``True``
     (which would name node 1)."""
-    if type(value) is not int or value <= 0:
-        raise InvalidArgumentError(f"{label}: {name} must be a positive int, got {value!r:.80}")
+    if type(value) is not int or not 0 < value <= _INT64_MAX:
+        raise InvalidArgumentError(f"{label}: {name} must be a positive int64, got {value!r:.80}")
 
 
 def id_ranges(ids: Iterable[int]) -> list[list[int]]:

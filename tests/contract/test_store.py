@@ -360,6 +360,8 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
     ("association id a bool", Association.model_construct(execution_id=True), "positive int"),
     ("parent id a float", ParentContext.model_construct(parent_id=1.5), "positive int"),
     ("parent id missing", ParentContext.model_construct(), "positive int"),
+    ("id past int64", Artifact.model_construct(id=2**63, uri="/x"), "positive int64"),
+    ("link id past int64", Attribution.model_construct(artifact_id=2**64), "positive int64"),
 ]
 
 
@@ -461,6 +463,20 @@ def test_reads_with_bad_ids_or_kinds_are_typed_errors(
     with pytest.raises(InvalidArgumentError, match=match):
         read(typed)
     assert typed.count("Artifact") == typed.count(NodeKind.ARTIFACT) == 1  # the value works
+
+
+def test_ids_outside_int64_match_nothing_on_every_engine(typed: LineageStore) -> None:
+    """No node has one (writes refuse it): a read answers as for any absent id. FalkorDB
+    compared 2**64 as a double, and Neo4j's driver cannot send it (it raised)."""
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/a")])
+    [eid] = typed.put_executions([Execution(type="Trainer")])
+    typed.put_events([Event(artifact_id=aid, execution_id=eid, type=EventType.INPUT)])
+    far = [2**64, 2**63, -(2**63) - 1]
+    assert [a.id for a in typed.get_artifacts_by_id([*far, aid])] == [aid]
+    assert typed.get_executions_by_id(far) == []
+    assert len(typed.get_events_by_artifact_ids([*far, aid])) == 1
+    assert typed.get_contexts_by_artifact(2**64) == []
+    assert typed.get_types_by_id(NodeKind.ARTIFACT, far) == []
 
 
 def test_type_of_an_artifact_cannot_change(typed: LineageStore) -> None:
