@@ -51,10 +51,10 @@ def _seek(backend: EmbeddedBackend, value: str) -> tuple[int, int, int]:
 
 
 def test_the_index_misses_exactly_what_indexable_refuses(indexed: EmbeddedBackend) -> None:
-    for value in ["", *EDGE, "a\x01b", "\x01", " a", "a\t", "\r7\r"]:
+    for value in ["", *EDGE, "a\x01b", "\x01", " a", "a\t", "\r7\r", "a" * 4097, "é" * 2049]:
         assert not indexable(value)
         assert _seek(indexed, value) == (0, 0, 1), repr(value)
-    for value in ["a", "a b", "a\tb", "x\r\ny", "é", "\xa0a\xa0", "\u3000", "😀"]:
+    for value in ["a", "a b", "a\tb", "x\r\ny", "é", "\xa0a\xa0", "\u3000", "😀", "a" * 4096]:
         assert indexable(value)
         assert _seek(indexed, value) == (1, 1, 1), repr(value)
 
