@@ -23,7 +23,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_MAX_SPAN = 1 << 40  # the widest id window a page reads (it widens over unused ids)
+_MAX_SPAN = 1 << 62  # the widest id window a page reads (it widens over unused ids: a gap of
+# any length, up to the end of int64, costs at most ~60 reads)
 
 
 def now_ms() -> int:
