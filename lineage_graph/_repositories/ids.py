@@ -11,11 +11,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from ..exceptions import OutOfRangeError
 from ._base import Repository
 
 __all__ = ["IdAllocator", "IdKind"]
 
 IdKind = str  # "Artifact" | "Execution" | "Context" | "Type"
+_INT64_MAX = 2**63 - 1
 
 
 @dataclass
@@ -41,13 +43,23 @@ class IdAllocator(Repository):
                 # Twice what a large write asks for: a run of equal batches reserves once per
                 # two (a 25-batch put_lineage_subgraph ingest: 46 -> 27 reservations, measured).
                 size = max(2 * count, self.block_size)
-                first = int(self.write("ids/reserve", kind=kind, count=size)[0]["first"])
+                first = self._reserve(kind, size)
                 if first != block.end:  # another process reserved in between: skip the rest
                     block.next = first
                 block.end = first + size
             ids = list(range(block.next, block.next + count))
             block.next += count
             return ids
+
+    def _reserve(self, kind: IdKind, count: int) -> int:
+        """The first of ``count`` new ids of ``kind`` (one atomic statement)."""
+        row = self.write("ids/reserve", kind=kind, count=count, last_first=_INT64_MAX - count)[0]
+        if not row["fits"]:
+            raise OutOfRangeError(
+                f"no {count} more {kind} ids: the next would pass 2^63 - 1 "
+                f"(the sequence is at {row['first']}); nothing was written"
+            )
+        return int(row["first"])
 
     def skip(self, kind: IdKind, count: int) -> None:
         """Hand the next ``count`` ids to nobody (an import keeping another store's id gaps),
@@ -61,7 +73,7 @@ class IdAllocator(Repository):
                 block.next += count
                 return
             need = count - rest
-            first = int(self.write("ids/reserve", kind=kind, count=need)[0]["first"])
+            first = self._reserve(kind, need)
             block.next = block.end = first + need  # past the skipped ids; the block is used up
 
     def hand_over(self, kind: IdKind, end: int) -> int:

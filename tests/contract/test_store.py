@@ -588,6 +588,36 @@ def test_ids_of_large_batches_are_consecutive_and_reserved_once_per_two(
     assert [s.name for s in log].count("ids/reserve") == 3
 
 
+def test_ids_that_would_pass_int64_are_refused_and_the_sequence_kept(typed: LineageStore) -> None:
+    """FalkorDB wrapped the sequence to a negative id silently (Neo4j: "long overflow"). An
+    MLMD import keeping ids near 2^63 could get there."""
+    from lineage_graph._repositories._base import Repository
+
+    [kept] = typed.put_artifacts([Artifact(type="DataSet", uri="/kept")])
+    ids = typed._artifacts.ids
+    ids._blocks.clear()  # this process's block used up: the next write reserves
+    near = 2**63 - 1000
+    typed.backend.write(
+        "MATCH (s:IdSequence {kind: 'Artifact'}) SET s.next = $near", {"near": near}, name="t"
+    )
+    before = snapshot(typed)
+    with pytest.raises(OutOfRangeError, match="2\\^63 - 1"):
+        typed.put_artifacts([Artifact(type="DataSet", uri=f"/{i}") for i in range(600)])
+    with pytest.raises(OutOfRangeError):
+        ids.skip("Artifact", 10**3)
+    assert snapshot(typed) == before
+    end = Repository(typed.backend).read("ids/end", kind="Artifact")[0]["next"]
+    assert end == near  # not wrapped
+    # What still fits is handed out (a block of 256 ids below 2^63 - 1), and the listing
+    # crosses the gap of ~2^63 ids in a few reads.
+    got = typed.put_artifacts([Artifact(type="DataSet", uri=f"/{i}") for i in range(40)])
+    assert got == list(range(near, near + 40)) and max(got) < 2**63 - 1
+    assert [a.id for a in typed.get_artifacts_by_id([kept, *got])] == [kept, *got]
+    with typed.backend.record() as log:
+        assert [a.id for a in typed.get_artifacts()] == [kept, *got]
+    assert len(log) < 80
+
+
 def test_ids_handed_over_to_a_replacing_graph_are_never_handed_out_here(
     typed: LineageStore,
 ) -> None:
