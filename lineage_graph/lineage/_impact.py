@@ -179,7 +179,7 @@ class ImpactRepository(Repository):
                 old.update({k: None for k in new_keys if k not in old_keys} | old_keys)
             keys.update(new)
             rows.append({"id": a.id, "set": new})
-            undo.append({"id": a.id, "set": old, "expect_ms": now})
+            undo.append({"id": a.id, "set": old})
         token = uuid.uuid4().hex
         self.backend.ensure_property_keys(keys)
         result = self.write(
