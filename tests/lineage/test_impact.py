@@ -279,6 +279,26 @@ def test_a_mark_recorded_by_an_earlier_version_is_undone_by_its_time(
     }
 
 
+@pytest.mark.parametrize(
+    "custom_property",
+    [("x", [1]), ("x", None), ("x", object()), ("x", 2**70), ("x", {"y": object()}), "x", 5,
+     ("x", 1, 2)],
+    ids=["list", "None", "object", "int-beyond-int64", "struct-of-object", "str", "int", "triple"],
+)  # fmt: skip
+def test_a_mark_the_store_cannot_hold_is_refused_when_built(
+    store: LineageStore, pipeline: dict[str, int], custom_property: object
+) -> None:
+    """Each was a raw ValueError or TypeError (kind_of's, or unpacking the pair)."""
+    with pytest.raises(InvalidArgumentError, match=r"custom[_ ]property"):
+        ImpactMark(custom_property=custom_property)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="mark must be an ImpactMark"):
+        store.impact(
+            NodeRef(NodeKind.ARTIFACT, pipeline["raw"]),
+            mark={"custom_property": custom_property},  # type: ignore[arg-type]
+        )
+    assert all(not a.custom_properties.get("x") for a in store.get_artifacts())
+
+
 def test_bad_marks_and_sources_are_typed_errors(
     store: LineageStore, pipeline: dict[str, int]
 ) -> None:
