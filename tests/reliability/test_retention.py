@@ -459,6 +459,21 @@ def test_a_damaged_archive_line_is_a_typed_error(
         store.read_retention_archive(damaged)
 
 
+def test_an_archive_that_cannot_be_read_is_a_typed_error(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """As a damaged line is: InvalidArgumentError naming the file (was FileNotFoundError,
+    IsADirectoryError; an int was read, and closed, as a file descriptor)."""
+    missing = tmp_path / "missing.jsonl"
+    with pytest.raises(InvalidArgumentError, match=r"missing.jsonl: cannot read the retention"):
+        store.read_retention_archive(missing)
+    with pytest.raises(InvalidArgumentError, match=r"cannot read the retention archive"):
+        store.read_retention_archive(tmp_path)
+    for not_a_path in (3, None):
+        with pytest.raises(InvalidArgumentError, match="a retention archive is a file path"):
+            store.read_retention_archive(not_a_path)  # type: ignore[arg-type]
+
+
 BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({}, InvalidArgumentError),  # no criterion: would select everything
     ({"types": []}, InvalidArgumentError),
