@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..exceptions import InvalidArgumentError
-from ..models import Artifact, ArtifactState, Execution, ExecutionState, Node, NodeKind
+from ..models import Artifact, ArtifactState, Execution, ExecutionState, Node, NodeKind, kind_of
 
 __all__ = ["LineageNode", "NodeFilter", "NodeRef", "StartLike", "as_refs", "ref_of"]
 
@@ -83,6 +83,20 @@ def _frozen(values: Iterable[Any] | None, what: str) -> frozenset[Any] | None:
         raise InvalidArgumentError(f"NodeFilter {what} must be a collection of values") from None
 
 
+def _checked_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """``{name: value}`` where each value is one a property can hold (else nothing matches)."""
+    for name, value in properties.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError(
+                f"NodeFilter property names are non-empty strings, got {name!r:.80}"
+            )
+        try:
+            kind_of(value)
+        except ValueError as exc:
+            raise InvalidArgumentError(f"NodeFilter property {name!r:.80}: {exc}") from None
+    return dict(properties)
+
+
 @dataclass(frozen=True, init=False)
 class NodeFilter:
     """Which nodes match: every part that is given must hold (an empty filter matches all).
@@ -128,11 +142,12 @@ class NodeFilter:
                     )
         if properties is not None and not isinstance(properties, Mapping):
             raise InvalidArgumentError("NodeFilter properties must be a mapping {name: value}")
+        checked = None if properties is None else _checked_properties(properties)
         ref_set = None if refs is None else frozenset(ref_of(r) for r in refs)
         object.__setattr__(self, "kinds", kind_set)
         object.__setattr__(self, "types", type_set)
         object.__setattr__(self, "states", state_set)
-        object.__setattr__(self, "properties", None if properties is None else dict(properties))
+        object.__setattr__(self, "properties", checked)
         object.__setattr__(self, "refs", ref_set)
 
     def _state_matches(self, node: LineageNode) -> bool:

@@ -330,6 +330,21 @@ def test_state_filters_respect_the_kind(typed: LineageStore) -> None:
     assert refs(typed.downstream(b.a(0), where=NodeFilter(states=["LIVE"]))) == {b.a(1)}
 
 
+def test_filter_properties_the_store_cannot_hold_are_refused_when_built() -> None:
+    for properties in (
+        {"x": object()},
+        {"x": None},
+        {"x": [1]},
+        {"x": 2**70},
+        {"x": {"y": object()}},
+        {"x": b"raw"},
+        {1: 1},
+        {"": 1},
+    ):
+        with pytest.raises(InvalidArgumentError, match="NodeFilter propert"):
+            NodeFilter(properties=properties)  # type: ignore[dict-item]
+
+
 # -------------------------------------------------------------------------------- paging
 
 
