@@ -97,13 +97,28 @@ def _checked_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
     return dict(properties)
 
 
+def _same_value(stored: Any, wanted: Any) -> bool:
+    """Property equality: a bool is no number (``True`` is not ``1``, at any depth of a struct
+    either), as MLMD keeps them apart; an int equals the double of the same value."""
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return isinstance(stored, bool) and isinstance(wanted, bool) and stored == wanted
+    if isinstance(stored, dict) and isinstance(wanted, dict):
+        return stored.keys() == wanted.keys() and all(
+            _same_value(stored[k], wanted[k]) for k in stored
+        )
+    if isinstance(stored, list | tuple) and isinstance(wanted, list | tuple):
+        return len(stored) == len(wanted) and all(map(_same_value, stored, wanted))
+    return bool(stored == wanted)
+
+
 @dataclass(frozen=True, init=False)
 class NodeFilter:
     """Which nodes match: every part that is given must hold (an empty filter matches all).
 
     ``kinds``: node kinds; ``types``: type names; ``states``: :class:`ArtifactState` /
     :class:`ExecutionState` values, or state names (``"LIVE"``, ``"COMPLETE"``); ``properties``:
-    ``{name: value}``, equal to the node's property or custom property of that name; ``refs``:
+    ``{name: value}``, equal to the node's property or custom property of that name (a bool
+    never equals a number: :func:`_same_value`); ``refs``:
     exact nodes (:class:`NodeRef`, or stored nodes).
     """
 
@@ -175,9 +190,11 @@ class NodeFilter:
         if self.properties is not None:
             for name, value in self.properties.items():
                 if name in node.properties:
-                    if node.properties[name] != value:
+                    if not _same_value(node.properties[name], value):
                         return False
-                elif name not in node.custom_properties or node.custom_properties[name] != value:
+                elif name not in node.custom_properties or not _same_value(
+                    node.custom_properties[name], value
+                ):
                     return False
         return True
 
