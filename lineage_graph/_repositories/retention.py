@@ -528,7 +528,16 @@ class Retention(Repository):
             deleted_e += row["deleted_executions"]
             tomb_a += row["tombstoned_artifacts"]
             tomb_e += row["tombstoned_executions"]
-            linked += len(row["linked_islands"])
+            # an island found linked counts when this statement tombstoned a node of it (not
+            # when it was gone, or all tombstones, already: a plan applied twice)
+            done_a, done_e = set(row["tombstoned_artifacts"]), set(row["tombstoned_executions"])
+            islands = {island["key"]: island for island in batch.islands}
+            linked += sum(
+                1
+                for key in row["linked_islands"]
+                if not done_a.isdisjoint(islands[key]["artifacts"])
+                or not done_e.isdisjoint(islands[key]["executions"])
+            )
         return RetentionResult(
             deleted_artifacts=tuple(sorted(deleted_a)),
             deleted_executions=tuple(sorted(deleted_e)),
