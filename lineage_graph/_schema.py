@@ -60,6 +60,8 @@ PROPERTY_KEYS = (
     # StoreInfo, IdSequence, ImpactMark
     *("key", "schema_version", "library_version", "created_ms", "migrated_ms"),
     *("kind", "next", "lock", "source", "undo"),
+    # what impact marks keep on the artifacts they mark (nodes.MARK_KEYS)
+    *("impact_marks", "impact_ms"),
     # artifacts, executions, contexts
     *("id", "type_id", "type", "type_version", "name", "external_id", "uri", "state"),
     *("last_known_state", "create_time_since_epoch", "last_update_time_since_epoch"),

@@ -109,16 +109,41 @@ class Tracker:
 
     # ------------------------------------------------------------------------ registration
 
+    def _registration(self, artifact: Artifact) -> ModelVersion | None:
+        """The registered model version ``artifact`` is: its ``model_name`` / ``model_version``
+        custom properties, when it is attributed to that registered model's context (the same
+        custom properties set by hand are no registration)."""
+        name = artifact.custom_properties.get(NAME_PROPERTY)
+        version = self._version_of(artifact, name) if isinstance(name, str) else None
+        if version is None:
+            return None
+        contexts = self.store.get_contexts_by_artifact(artifact.id or 0)
+        if any(c.type == REGISTERED_MODEL_TYPE and c.name == name for c in contexts):
+            return version
+        return None
+
     def register_model(self, model: ModelRef, name: str) -> ModelVersion:
         """Register ``model`` as the next version of the registered model ``name`` (created if
         new). Registering the same artifact again returns its version. Concurrent registrations
-        of one name get distinct version numbers (the lower artifact id keeps a clash)."""
+        of one name get distinct version numbers (the lower artifact id keeps a clash).
+
+        An artifact is a version of one registered model (one ``model_name`` and
+        ``model_version`` of its own): an artifact registered under another name is refused
+        with InvalidArgumentError, and nothing changes."""
         if not isinstance(name, str) or not name:
             raise InvalidArgumentError("a registered model needs a non-empty name")
         artifact = self._artifact(model)
         existing = self._version_of(artifact, name)
         if existing is not None and self._model_context(name) is not None:
             return existing
+        held = self._registration(artifact)
+        if held is not None and held.name != name:
+            raise InvalidArgumentError(
+                f"artifact {artifact.id} is already version {held.version} of the registered "
+                f"model {held.name!r}: an artifact is a version of one registered model, so it "
+                f"cannot also be registered as {name!r} (record the model as another artifact "
+                "to register it there)"
+            )
         ensure_type(self.store, NodeKind.CONTEXT, REGISTERED_MODEL_TYPE)
         for _ in range(_MAX_ATTEMPTS):
             versions = self.model_versions(name)

@@ -6,8 +6,9 @@
 // $artifacts / $executions: nodes linked to what stays; they become tombstones: id, type and
 // creation time (and an execution's last known state) stay, with every relationship, so
 // lineage still passes through them; names, external ids, uris and all properties go.
-// Artifacts become DELETED (MLMD's state for an artifact whose content is gone). Idempotent:
-// a tombstone keeps its first tombstone time.
+// Artifacts become DELETED (MLMD's state for an artifact whose content is gone). A node that
+// is a tombstone already (a plan applied twice) is left as it is and not reported, so the
+// result says what this statement did; so is a node that is gone.
 UNWIND $islands AS island
 CALL {
   WITH island
@@ -34,23 +35,23 @@ CALL {
   WITH tomb_artifacts
   UNWIND tomb_artifacts AS id
   MATCH (n:Artifact {id: id})
-  WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin} AS kept,
-       coalesce(n.tombstone_time_since_epoch, $now) AS since
+  WHERE n.tombstone_time_since_epoch IS NULL
+  WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin} AS kept
   SET n = kept
   SET n.state = $deleted_state, n.last_update_time_since_epoch = $now,
-      n.tombstone_time_since_epoch = since
+      n.tombstone_time_since_epoch = $now
   RETURN collect(n.id) AS tombstoned_artifacts
 }
 CALL {
   WITH tomb_executions
   UNWIND tomb_executions AS id
   MATCH (n:Execution {id: id})
+  WHERE n.tombstone_time_since_epoch IS NULL
   WITH n,
        n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state,
-          .mlmd_origin} AS kept,
-       coalesce(n.tombstone_time_since_epoch, $now) AS since
+          .mlmd_origin} AS kept
   SET n = kept
-  SET n.last_update_time_since_epoch = $now, n.tombstone_time_since_epoch = since
+  SET n.last_update_time_since_epoch = $now, n.tombstone_time_since_epoch = $now
   RETURN collect(n.id) AS tombstoned_executions
 }
 CALL {
@@ -71,5 +72,7 @@ CALL {
   DETACH DELETE n
   RETURN collect(gone) AS deleted_executions
 }
+// linked_islands: the keys of the islands found linked; the caller counts those this statement
+// tombstoned a node of (an island gone since, or made of tombstones, had nothing done to it).
 RETURN tombstoned_artifacts, tombstoned_executions, deleted_artifacts, deleted_executions,
        [i IN linked | i.key] AS linked_islands

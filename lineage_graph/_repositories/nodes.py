@@ -36,6 +36,7 @@ from .types import TypeRepository
 
 __all__ = [
     "KEPT_KEYS",
+    "MARK_KEYS",
     "NodeRepository",
     "PreparedNodes",
     "decode_node",
@@ -54,6 +55,11 @@ _MODEL: dict[NodeKind, type[Node]] = {
 #: Internal node properties an update keeps (the models do not carry them): where an import
 #: copied the node from (lineage_graph/mlmd/_importer.py), so that a merge re-run finds it.
 KEPT_KEYS = ("mlmd_origin",)
+
+#: Internal artifact properties of impact marks (cypher/lineage/mark.cypher): the marks not
+#: undone and the update time the last mark or undo wrote. Every update drops them (a field
+#: mask too), so an older mark's undo never takes an update for the work of a mark.
+MARK_KEYS = ("impact_marks", "impact_ms")
 
 #: MLMD's write rules, which its API does not state, set by the MLMD adapter around its writes
 #: (off by default: the native API has its own). Under them an update keeps the stored name of
@@ -249,7 +255,7 @@ class NodeRepository(Repository, Generic[N]):
         """An update that changes only the fields named in ``mask`` (MLMD field masks). Only
         the properties the mask names are checked against the type, as MLMD does: the others are
         not written."""
-        props = dict(stored)
+        props = {k: v for k, v in stored.items() if k not in MARK_KEYS}
         named: dict[str, set[str] | None] = {"properties": set(), "custom_properties": set()}
         for path in mask:
             head, _, rest = path.partition(".")

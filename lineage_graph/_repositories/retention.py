@@ -212,21 +212,31 @@ class ArchivedRecord(BaseModel):
 
 def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
     """The records of a retention archive (JSON lines), decoded back to models and validated (a
-    file may have been edited or cut short): a line that is no record is InvalidArgumentError."""
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                record = _archived(json.loads(raw.decode("utf-8")))
-            # ValidationError and UnicodeDecodeError are ValueErrors; RecursionError: JSON nested
-            # too deep for json.loads
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-                raise InvalidArgumentError(
-                    f"{os.fspath(path)}, line {number}: not a retention archive record "
-                    f"({type(exc).__name__}: {exc})"
-                ) from None
-            yield record
+    file may have been edited or cut short): a line that is no record is InvalidArgumentError,
+    and so is a file that cannot be read (missing, a directory, not readable), naming it."""
+    if isinstance(path, bool | int) or not isinstance(path, str | os.PathLike):
+        # an int would be read (and closed) as an open file descriptor
+        raise InvalidArgumentError(f"a retention archive is a file path, got {type(path).__name__}")
+    try:
+        with open(path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    record = _archived(json.loads(raw.decode("utf-8")))
+                # ValidationError and UnicodeDecodeError are ValueErrors; RecursionError: JSON
+                # nested too deep for json.loads
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                    raise InvalidArgumentError(
+                        f"{os.fspath(path)}, line {number}: not a retention archive record "
+                        f"({type(exc).__name__}: {exc})"
+                    ) from None
+                yield record
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"{os.fspath(path)}: cannot read the retention archive "
+            f"({exc.strerror or type(exc).__name__})"
+        ) from None
 
 
 def _archived(rec: Any) -> ArchivedRecord:
@@ -518,7 +528,16 @@ class Retention(Repository):
             deleted_e += row["deleted_executions"]
             tomb_a += row["tombstoned_artifacts"]
             tomb_e += row["tombstoned_executions"]
-            linked += len(row["linked_islands"])
+            # an island found linked counts when this statement tombstoned a node of it (not
+            # when it was gone, or all tombstones, already: a plan applied twice)
+            done_a, done_e = set(row["tombstoned_artifacts"]), set(row["tombstoned_executions"])
+            islands = {island["key"]: island for island in batch.islands}
+            linked += sum(
+                1
+                for key in row["linked_islands"]
+                if not done_a.isdisjoint(islands[key]["artifacts"])
+                or not done_e.isdisjoint(islands[key]["executions"])
+            )
         return RetentionResult(
             deleted_artifacts=tuple(sorted(deleted_a)),
             deleted_executions=tuple(sorted(deleted_e)),

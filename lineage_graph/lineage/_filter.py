@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..exceptions import InvalidArgumentError
-from ..models import Artifact, ArtifactState, Execution, ExecutionState, Node, NodeKind
+from ..models import Artifact, ArtifactState, Execution, ExecutionState, Node, NodeKind, kind_of
 
 __all__ = ["LineageNode", "NodeFilter", "NodeRef", "StartLike", "as_refs", "ref_of"]
 
@@ -83,13 +83,42 @@ def _frozen(values: Iterable[Any] | None, what: str) -> frozenset[Any] | None:
         raise InvalidArgumentError(f"NodeFilter {what} must be a collection of values") from None
 
 
+def _checked_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """``{name: value}`` where each value is one a property can hold (else nothing matches)."""
+    for name, value in properties.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError(
+                f"NodeFilter property names are non-empty strings, got {name!r:.80}"
+            )
+        try:
+            kind_of(value)
+        except ValueError as exc:
+            raise InvalidArgumentError(f"NodeFilter property {name!r:.80}: {exc}") from None
+    return dict(properties)
+
+
+def _same_value(stored: Any, wanted: Any) -> bool:
+    """Property equality: a bool is no number (``True`` is not ``1``, at any depth of a struct
+    either), as MLMD keeps them apart; an int equals the double of the same value."""
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return isinstance(stored, bool) and isinstance(wanted, bool) and stored == wanted
+    if isinstance(stored, dict) and isinstance(wanted, dict):
+        return stored.keys() == wanted.keys() and all(
+            _same_value(stored[k], wanted[k]) for k in stored
+        )
+    if isinstance(stored, list | tuple) and isinstance(wanted, list | tuple):
+        return len(stored) == len(wanted) and all(map(_same_value, stored, wanted))
+    return bool(stored == wanted)
+
+
 @dataclass(frozen=True, init=False)
 class NodeFilter:
     """Which nodes match: every part that is given must hold (an empty filter matches all).
 
     ``kinds``: node kinds; ``types``: type names; ``states``: :class:`ArtifactState` /
     :class:`ExecutionState` values, or state names (``"LIVE"``, ``"COMPLETE"``); ``properties``:
-    ``{name: value}``, equal to the node's property or custom property of that name; ``refs``:
+    ``{name: value}``, equal to the node's property or custom property of that name (a bool
+    never equals a number: :func:`_same_value`); ``refs``:
     exact nodes (:class:`NodeRef`, or stored nodes).
     """
 
@@ -128,11 +157,12 @@ class NodeFilter:
                     )
         if properties is not None and not isinstance(properties, Mapping):
             raise InvalidArgumentError("NodeFilter properties must be a mapping {name: value}")
+        checked = None if properties is None else _checked_properties(properties)
         ref_set = None if refs is None else frozenset(ref_of(r) for r in refs)
         object.__setattr__(self, "kinds", kind_set)
         object.__setattr__(self, "types", type_set)
         object.__setattr__(self, "states", state_set)
-        object.__setattr__(self, "properties", None if properties is None else dict(properties))
+        object.__setattr__(self, "properties", checked)
         object.__setattr__(self, "refs", ref_set)
 
     def _state_matches(self, node: LineageNode) -> bool:
@@ -160,9 +190,11 @@ class NodeFilter:
         if self.properties is not None:
             for name, value in self.properties.items():
                 if name in node.properties:
-                    if node.properties[name] != value:
+                    if not _same_value(node.properties[name], value):
                         return False
-                elif name not in node.custom_properties or node.custom_properties[name] != value:
+                elif name not in node.custom_properties or not _same_value(
+                    node.custom_properties[name], value
+                ):
                     return False
         return True
 

@@ -47,11 +47,20 @@ class ImpactMark:
         if self.state is not None and not isinstance(self.state, ArtifactState):
             raise InvalidArgumentError(f"ImpactMark state must be an ArtifactState: {self.state!r}")
         if self.custom_property is not None:
-            name, value = self.custom_property
+            pair = self.custom_property
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise InvalidArgumentError(
+                    f"ImpactMark custom_property is a (name, value) pair, got {pair!r:.80}"
+                )
+            name, value = pair
+            object.__setattr__(self, "custom_property", (name, value))
             if not isinstance(name, str) or not name:
                 raise InvalidArgumentError("ImpactMark custom property needs a non-empty name")
             check_text("custom property name", name)
-            kind_of(value)  # raises InvalidArgumentError for a value MLMD cannot store
+            try:
+                kind_of(value)
+            except ValueError as exc:  # a value MLMD cannot store (an int beyond int64, ...)
+                raise InvalidArgumentError(f"custom property {name!r}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,8 @@ class ImpactRepository(Repository):
     # -------------------------------------------------------------------------------- impact
 
     def impact(self, source: NodeRef, mark: ImpactMark | None) -> ImpactReport:
+        if mark is not None and not isinstance(mark, ImpactMark):
+            raise InvalidArgumentError(f"mark must be an ImpactMark, got {type(mark).__name__}")
         graph = self.lineage.run(
             LineageQuery(starts=(source,), direction=Direction.DOWNSTREAM, include_contexts=True)
         )
@@ -179,7 +190,7 @@ class ImpactRepository(Repository):
                 old.update({k: None for k in new_keys if k not in old_keys} | old_keys)
             keys.update(new)
             rows.append({"id": a.id, "set": new})
-            undo.append({"id": a.id, "set": old, "expect_ms": now})
+            undo.append({"id": a.id, "set": old})
         token = uuid.uuid4().hex
         self.backend.ensure_property_keys(keys)
         result = self.write(

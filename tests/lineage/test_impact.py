@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lineage_graph import (
@@ -145,6 +147,156 @@ def test_a_mark_replaces_a_custom_property_of_another_kind(
     assert pushed.custom_properties == {"bad": "no"}
     (model1,) = store.get_artifacts_by_id([pipeline["model1"]])
     assert "bad" not in model1.custom_properties
+
+
+def _marked(store: LineageStore, ids: list[int]) -> dict[int, tuple[object, object, object]]:
+    """What a mark changes and what its undo restores: state, custom properties, uri."""
+    return {
+        a.id or 0: (a.state, a.custom_properties, a.uri) for a in store.get_artifacts_by_id(ids)
+    }
+
+
+def test_stacked_marks_undone_newest_first_restore_the_original(
+    store: LineageStore, pipeline: dict[str, int]
+) -> None:
+    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
+    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    original = _marked(store, ids)
+    first = store.impact(
+        raw, mark=ImpactMark(state=ArtifactState.ABANDONED, custom_property=("q", True))
+    )
+    once = _marked(store, ids)
+    second = store.impact(raw, mark=ImpactMark(state=ArtifactState.DELETED))
+    assert first.mark_token and second.mark_token and first.marked == second.marked == 5
+    marked_at = {a.id: a.last_update_time_since_epoch for a in store.get_artifacts_by_id(ids)}
+    assert store.undo_impact_mark(second.mark_token) == 5
+    assert _marked(store, ids) == once
+    assert store.undo_impact_mark(first.mark_token) == 5  # the undo above is no update since
+    assert _marked(store, ids) == original
+    for a in store.get_artifacts_by_id(ids):  # an undo is an update: times only move forward
+        assert (a.last_update_time_since_epoch or 0) >= (marked_at[a.id] or 0)
+    # Oldest first, the newer mark is a change since the older one: kept, never clobbered.
+    first = store.impact(raw, mark=ImpactMark(state=ArtifactState.ABANDONED))
+    second = store.impact(raw, mark=ImpactMark(custom_property=("q", 2)))
+    assert first.mark_token and second.mark_token
+    assert store.undo_impact_mark(first.mark_token) == 0
+    assert store.undo_impact_mark(second.mark_token) == 5
+    assert {state for state, _, _ in _marked(store, ids).values()} == {ArtifactState.ABANDONED}
+
+
+def test_an_update_between_marks_still_blocks_the_older_undo(
+    store: LineageStore, pipeline: dict[str, int]
+) -> None:
+    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
+    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    original = _marked(store, ids)
+    first = store.impact(raw, mark=ImpactMark(state=ArtifactState.ABANDONED))
+    # between the marks: model2 rewritten whole, model1's uri changed alone (a field mask)
+    store.put_artifacts(
+        [Artifact(id=pipeline["model2"], type="Model", uri="s3://model2", state=ArtifactState.LIVE)]
+    )
+    store.put_artifacts(
+        [Artifact(id=pipeline["model1"], type="Model", uri="s3://fixed")], field_mask_paths=["uri"]
+    )
+    updated = _marked(store, [pipeline["model1"], pipeline["model2"]])
+    second = store.impact(raw, mark=ImpactMark(custom_property=("q", True)))
+    assert first.mark_token and second.mark_token
+    assert store.undo_impact_mark(second.mark_token) == 5
+    assert store.undo_impact_mark(first.mark_token) == 3  # not the two updated ones
+    now = _marked(store, ids)
+    assert {i: now[i] for i in updated} == updated
+    assert {i: now[i] for i in ids if i not in updated} == {
+        i: original[i] for i in ids if i not in updated
+    }
+    # after the newer mark is undone: an update then blocks the older undo too
+    first = store.impact(raw, mark=ImpactMark(state=ArtifactState.ABANDONED))
+    second = store.impact(raw, mark=ImpactMark(state=ArtifactState.DELETED))
+    assert first.mark_token and second.mark_token
+    assert store.undo_impact_mark(second.mark_token) == 5
+    store.put_artifacts(
+        [Artifact(id=pipeline["pushed"], type="PushedModel", uri="s3://moved")],
+        field_mask_paths=["uri"],
+    )
+    assert store.undo_impact_mark(first.mark_token) == 4
+    (pushed,) = store.get_artifacts_by_id([pipeline["pushed"]])
+    assert pushed.state == ArtifactState.ABANDONED and pushed.uri == "s3://moved"
+
+
+def test_every_update_drops_what_a_mark_keeps_on_an_artifact(
+    store: LineageStore, pipeline: dict[str, int]
+) -> None:
+    """An update within the millisecond of a mark has the mark's update time: the undo knows it
+    from the mark's keys, which every update drops (a field-masked one too)."""
+    store.impact(
+        NodeRef(NodeKind.ARTIFACT, pipeline["model1"]),
+        mark=ImpactMark(state=ArtifactState.ABANDONED),
+    )
+
+    def keys(name: str) -> set[str]:
+        [row] = store.backend.read(
+            "MATCH (n:Artifact {id: $id}) RETURN keys(n) AS keys",
+            {"id": pipeline[name]},
+            name="test/keys",
+        )
+        return set(row["keys"]) & {"impact_marks", "impact_ms"}
+
+    assert keys("model1") == keys("pushed") == {"impact_marks", "impact_ms"}
+    store.put_artifacts(
+        [Artifact(id=pipeline["model1"], type="Model", uri="s3://fixed")], field_mask_paths=["uri"]
+    )
+    store.put_artifacts([Artifact(id=pipeline["pushed"], type="PushedModel", uri="s3://p")])
+    assert keys("model1") == keys("pushed") == set()
+
+
+def test_a_mark_recorded_by_an_earlier_version_is_undone_by_its_time(
+    store: LineageStore, pipeline: dict[str, int]
+) -> None:
+    """Before artifacts kept their marks, a record held the time its mark wrote (``expect_ms``):
+    such a record still undoes every artifact not updated since."""
+    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
+    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    original = _marked(store, ids)
+    report = store.impact(raw, mark=ImpactMark(state=ArtifactState.ABANDONED))
+    [record] = store.backend.read(
+        "MATCH (m:ImpactMark) RETURN m.undo AS undo, m.created_ms AS ms", name="test/legacy"
+    )
+    rows = [{**r, "expect_ms": record["ms"]} for r in json.loads(record["undo"])]
+    store.backend.write(
+        "MATCH (m:ImpactMark) SET m.undo = $undo WITH count(m) AS one "
+        "MATCH (n:Artifact) SET n.impact_marks = null, n.impact_ms = null",
+        {"undo": json.dumps(rows)},
+        name="test/legacy",
+    )
+    store.put_artifacts(
+        [Artifact(id=pipeline["model2"], type="Model", uri="s3://model2", state=ArtifactState.LIVE)]
+    )
+    assert report.mark_token is not None
+    assert store.undo_impact_mark(report.mark_token) == 4
+    now = _marked(store, ids)
+    assert now[pipeline["model2"]][0] == ArtifactState.LIVE
+    assert {i: v for i, v in now.items() if i != pipeline["model2"]} == {
+        i: v for i, v in original.items() if i != pipeline["model2"]
+    }
+
+
+@pytest.mark.parametrize(
+    "custom_property",
+    [("x", [1]), ("x", None), ("x", object()), ("x", 2**70), ("x", {"y": object()}), "x", 5,
+     ("x", 1, 2)],
+    ids=["list", "None", "object", "int-beyond-int64", "struct-of-object", "str", "int", "triple"],
+)  # fmt: skip
+def test_a_mark_the_store_cannot_hold_is_refused_when_built(
+    store: LineageStore, pipeline: dict[str, int], custom_property: object
+) -> None:
+    """Each was a raw ValueError or TypeError (kind_of's, or unpacking the pair)."""
+    with pytest.raises(InvalidArgumentError, match=r"custom[_ ]property"):
+        ImpactMark(custom_property=custom_property)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="mark must be an ImpactMark"):
+        store.impact(
+            NodeRef(NodeKind.ARTIFACT, pipeline["raw"]),
+            mark={"custom_property": custom_property},  # type: ignore[arg-type]
+        )
+    assert all(not a.custom_properties.get("x") for a in store.get_artifacts())
 
 
 def test_bad_marks_and_sources_are_typed_errors(

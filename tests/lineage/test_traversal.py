@@ -330,6 +330,50 @@ def test_state_filters_respect_the_kind(typed: LineageStore) -> None:
     assert refs(typed.downstream(b.a(0), where=NodeFilter(states=["LIVE"]))) == {b.a(1)}
 
 
+def test_property_filters_keep_bools_and_numbers_apart(typed: LineageStore) -> None:
+    """As in MLMD (and its filter_query): True is not the int 1, nor False the int 0, at any
+    depth of a struct; an int still matches the double of the same value."""
+    b = small_pipeline(typed)
+    typed.put_artifacts(
+        [
+            Artifact(
+                id=b.artifacts[1],
+                type="DataSet",
+                custom_properties={"on": 1, "flag": False, "n": 2.0, "s": {"x": [1]}},
+            ),
+            Artifact(
+                id=b.artifacts[2],
+                type="DataSet",
+                custom_properties={"on": True, "flag": 0, "n": 2, "s": {"x": [True]}},
+            ),
+        ]
+    )
+
+    def found(**properties: object) -> set[NodeRef]:
+        return refs(typed.downstream(b.a(0), where=NodeFilter(properties=properties)))
+
+    assert found(on=True) == {b.a(2)} and found(on=1) == {b.a(1)}
+    assert found(flag=False) == {b.a(1)} and found(flag=0) == {b.a(2)}
+    assert found(n=2) == found(n=2.0) == {b.a(1), b.a(2)}
+    assert found(s={"x": [1]}) == {b.a(1)} and found(s={"x": [True]}) == {b.a(2)}
+    assert found(s={"x": [1.0]}) == {b.a(1)}
+
+
+def test_filter_properties_the_store_cannot_hold_are_refused_when_built() -> None:
+    for properties in (
+        {"x": object()},
+        {"x": None},
+        {"x": [1]},
+        {"x": 2**70},
+        {"x": {"y": object()}},
+        {"x": b"raw"},
+        {1: 1},
+        {"": 1},
+    ):
+        with pytest.raises(InvalidArgumentError, match="NodeFilter propert"):
+            NodeFilter(properties=properties)  # type: ignore[dict-item]
+
+
 # -------------------------------------------------------------------------------- paging
 
 

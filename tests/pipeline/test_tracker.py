@@ -120,3 +120,30 @@ def test_git_info_on_runs(store: LineageStore, git_repo: Path, tmp_path: Path) -
     assert execution.last_known_state == plain.state  # only the git fields changed
     with pytest.raises(NotFoundError):
         store.tracker.log_git(424242, git_repo)
+
+
+def test_a_registered_model_is_not_moved_to_another_name(store: LineageStore) -> None:
+    """An artifact is one version of one registered model (its model_name / model_version):
+    registering it under a second name is refused, and the first registration, its deployment
+    and its version numbers stay as they were."""
+    tracker = store.tracker
+    m1, m2 = train(store, "exp-1", 0.7), train(store, "exp-2", 0.8)
+    v1 = tracker.register_model(m1, "churn")
+    v2 = tracker.register_model(m2, "churn")
+    tracker.deploy(v1)
+    with pytest.raises(InvalidArgumentError, match="already version 1 of the registered model"):
+        tracker.register_model(m1, "other")
+    with pytest.raises(InvalidArgumentError, match="already version 2 of the registered model"):
+        tracker.register_model(v2, "other")
+    assert store.get_artifacts_by_id([m1.id or 0]) == [v1.artifact]  # nothing written
+    assert tracker.registered_models() == ["churn"]
+    assert tracker.model_versions("churn") == [v1, v2]
+    assert tracker.deployed_version("churn") == v1
+    assert tracker.register_model(m1, "churn") == v1  # still idempotent
+    assert tracker.model_versions("other") == []
+    # custom properties of the same names that are no registration do not block one
+    with store.run("Trainer") as run:
+        own = run.output(
+            "Model", uri="/own", custom_properties={"model_name": "resnet", "model_version": 3}
+        )
+    assert tracker.register_model(own, "other").version == 1

@@ -354,6 +354,38 @@ def test_an_island_that_gained_a_link_after_planning_is_tombstoned(store: Lineag
     assert_healthy(store)
 
 
+def test_a_plan_applied_twice_reports_what_the_second_call_did(store: LineageStore) -> None:
+    """The second call finds the island deleted and the tombstones made: it does nothing and
+    says so (it reported the gone island as linked and tombstoned, and rewrote the tombstones'
+    update time)."""
+    _types(store)
+    eid, (aid,), _ = store.put_execution(
+        Execution(type="Train", name="island"),
+        [(Artifact(type="Model", name="m"), Event(type=EventType.OUTPUT))],
+    )
+    e2, (a2,), _ = store.put_execution(
+        Execution(type="Train", name="linked"),
+        [(Artifact(type="Model", name="m2"), Event(type=EventType.OUTPUT))],
+    )
+    cut = time.time_ns() // 1_000_000
+    _wait_past(cut)
+    store.put_execution(Execution(type="Eval"), [(Artifact(id=a2), Event(type=EventType.INPUT))])
+    plan = store.plan_retention(created_before=cut)
+    assert plan.islands == (((aid,), (eid,)),)
+    assert (plan.tombstone_artifacts, plan.tombstone_executions) == ((a2,), (e2,))
+    first = store.apply_retention(plan)
+    assert (first.deleted_artifacts, first.deleted_executions) == ((aid,), (eid,))
+    assert (first.tombstoned_artifacts, first.tombstoned_executions) == ((a2,), (e2,))
+    tombstones = store.get_artifacts_by_id([a2]), store.get_executions_by_id([e2])
+    _wait_past(time.time_ns() // 1_000_000)
+    again = store.apply_retention(plan)
+    assert again.islands_tombstoned == 0
+    assert not (again.deleted_artifacts or again.deleted_executions)
+    assert not (again.tombstoned_artifacts or again.tombstoned_executions)
+    assert (store.get_artifacts_by_id([a2]), store.get_executions_by_id([e2])) == tombstones
+    assert_healthy(store)
+
+
 def test_the_archive_holds_every_record_exactly(store: LineageStore, tmp_path: Path) -> None:
     b = build(store, 5)
     old = {n for n, f in b.facts.items() if f["phase"] == "old"}
@@ -457,6 +489,21 @@ def test_a_damaged_archive_line_is_a_typed_error(
     damaged.write_bytes(b"\n".join([*lines, _damaged(first, how)]) + b"\n")
     with pytest.raises(InvalidArgumentError, match=r"damaged.jsonl, line 3: not a retention"):
         store.read_retention_archive(damaged)
+
+
+def test_an_archive_that_cannot_be_read_is_a_typed_error(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """As a damaged line is: InvalidArgumentError naming the file (was FileNotFoundError,
+    IsADirectoryError; an int was read, and closed, as a file descriptor)."""
+    missing = tmp_path / "missing.jsonl"
+    with pytest.raises(InvalidArgumentError, match=r"missing.jsonl: cannot read the retention"):
+        store.read_retention_archive(missing)
+    with pytest.raises(InvalidArgumentError, match=r"cannot read the retention archive"):
+        store.read_retention_archive(tmp_path)
+    for not_a_path in (3, None):
+        with pytest.raises(InvalidArgumentError, match="a retention archive is a file path"):
+            store.read_retention_archive(not_a_path)  # type: ignore[arg-type]
 
 
 BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
+import json
+import re
+from pathlib import Path
+
 import lineage_graph
 import lineage_graph.backends
 import lineage_graph.exceptions
 import lineage_graph.models
+from lineage_graph._tracker import Tracker
 
 EXPECTED = {
     "AlreadyExistsError", "ArchivedRecord", "Artifact", "ArtifactState", "ArtifactType",
@@ -39,3 +45,34 @@ def test_submodule_all_names_exist() -> None:
     for module in (lineage_graph.models, lineage_graph.backends, lineage_graph.exceptions):
         for name in module.__all__:
             assert hasattr(module, name), (module.__name__, name)
+
+
+def _documented_calls(section: str) -> dict[str, list[str]]:
+    """``{method: [parameter as written]}`` for each ``method(...)`` in the table of a section
+    of docs/api.md."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    body = text.split(section, 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in body.splitlines() if line.startswith("| `"))
+    return {
+        name: [p.strip() for p in params.split(",") if p.strip()]
+        for name, params in re.findall(r"`(\w+)\(([^)]*)\)", table)
+    }
+
+
+def test_the_tracker_table_shows_the_real_signatures() -> None:
+    """docs/api.md's tracker table: names, order, keyword-only marker and defaults as in the
+    code (a documented positional call to a keyword-only parameter raises TypeError)."""
+    documented = _documented_calls("## Model tracking: `store.tracker`")
+    assert len(documented) >= 13
+    for name, params in documented.items():
+        real = list(inspect.signature(getattr(Tracker, name)).parameters.values())[1:]
+        shown: list[str] = []
+        for p in real:
+            if p.kind is p.KEYWORD_ONLY and "*" not in shown:
+                shown.append("*")
+            if p.default is p.empty:
+                shown.append(p.name)
+            else:  # the docs quote strings with double quotes
+                value = json.dumps(p.default) if isinstance(p.default, str) else repr(p.default)
+                shown.append(f"{p.name}={value}")
+        assert params == shown, name
