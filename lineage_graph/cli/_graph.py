@@ -212,6 +212,16 @@ def downstream(
     _walk_command(ref, kind, Way.DOWNSTREAM, opts, store, as_json)
 
 
+def _input_id(s: Any, ref: str) -> int:
+    """The id of the artifact ``-i ref`` names: an execution or a context is a usage error (its
+    id would otherwise be taken as an artifact's)."""
+    node = resolve(s, ref, NodeKind.ARTIFACT)
+    if not isinstance(node, Artifact) or node.id is None:
+        what = f"{node.kind.value.lower()} #{node.id} ({node.type})"
+        raise fail(f"-i takes an artifact; {ref!r} is {what}", ExitCode.USAGE)
+    return node.id
+
+
 @guarded
 def cached(
     execution_type: Annotated[str, typer.Argument(help="The execution type, e.g. Trainer.")],
@@ -232,8 +242,7 @@ def cached(
     not."""
     props = dict(parse_assignment(p, "--property") for p in properties or [])
     with open_store(store) as s:
-        input_nodes = [resolve(s, ref, NodeKind.ARTIFACT) for ref in inputs or []]
-        ids = [n.id for n in input_nodes if n.id is not None]
+        ids = [_input_id(s, ref) for ref in inputs or []]
         hit = _lineage.cached(s, execution_type, ids, props)
     if as_json:
         print_json(

@@ -79,6 +79,22 @@ def test_cached(demo: Demo) -> None:
     assert demo.cli(*args, "-p", "novalue").exit_code == ExitCode.USAGE
 
 
+def test_cached_inputs_must_be_artifacts(demo: Demo) -> None:
+    """``-i e:2`` named execution 2, whose id was taken as artifact 2's: a hit on inputs
+    nobody gave. Only artifacts are inputs; anything else is a usage error naming it."""
+    props = ["-p", "C=0.003", "-p", "algorithm=logistic_regression"]
+    assert demo.cli("cached", "Trainer", "-i", "2", "-i", "3", *props).exit_code == ExitCode.OK
+    for first, second, named in (
+        ("e:2", "e:3", "'e:2' is execution #2 (SplitData)"),
+        ("c:2", "c:3", "'c:2' is context #2 (Experiment)"),
+        ("2", "execution:3", "'execution:3' is execution #3 (Trainer)"),
+    ):
+        result = demo.cli("cached", "Trainer", "-i", first, "-i", second, *props)
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert "-i takes an artifact" in result.stderr and named in result.stderr
+        assert "cache hit" not in result.stdout
+
+
 # ---------------------------------------------------------------------------------- reading
 
 
