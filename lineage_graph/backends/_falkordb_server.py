@@ -181,15 +181,17 @@ class ServerProcess:
 
     @staticmethod
     def _prepare_data_dir(path: Path) -> None:
-        if path.exists() and not path.is_dir():
-            raise ConfigurationError(f"store path {path} exists and is not a directory")
+        """Create the data directory if needed and check it is ours and writable. Every reason
+        it cannot be (a file on the path, a parent that is a file, permission, a read-only or
+        virtual file system) is a ConfigurationError naming the path and the reason."""
         try:
+            if path.exists() and not path.is_dir():
+                raise ConfigurationError(f"store path {path} exists and is not a directory")
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except PermissionError:
-            raise ConfigurationError(
-                f"cannot create the data directory {path}: permission denied"
-            ) from None
-        st = path.stat()
+            st = path.stat()
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise ConfigurationError(f"cannot create the data directory {path}: {reason}") from None
         if st.st_uid != os.geteuid():
             raise ConfigurationError(
                 f"the data directory {path} is owned by uid {st.st_uid}, not by this user "

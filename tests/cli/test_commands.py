@@ -289,6 +289,19 @@ def test_store_from_the_environment(demo: Demo) -> None:
     assert len(json.loads(result.stdout)) == 5
 
 
+def test_a_store_directory_that_cannot_be_made_is_exit_4(tmp_path: Path) -> None:
+    """A store path under a regular file raised NotADirectoryError as a traceback (exit 1),
+    even from a command that creates its store: now the configuration error (exit 4)."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a store")
+    target = str(afile / "sub")
+    result = invoke(["import-mlmd", str(tmp_path / "src.sqlite"), "--store", target])
+    assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+    message = " ".join(result.stderr.split())  # rich wraps long lines
+    assert f"cannot create the data directory {target}: not a directory" in message
+    assert "Traceback" not in result.output and afile.read_text() == "not a store"
+
+
 def test_default_store_is_the_embedded_one_in_the_data_dir(tmp_path: Path) -> None:
     result = invoke(["doctor", "--json"], env={"XDG_DATA_HOME": str(tmp_path)})
     assert result.exit_code == 0, result.output
