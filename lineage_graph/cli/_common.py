@@ -33,6 +33,7 @@ __all__ = [
     "open_store",
     "out_console",
     "redact",
+    "writing",
 ]
 
 P = ParamSpec("P")
@@ -160,6 +161,21 @@ def open_store(target: str | None, **settings: Any) -> Iterator[LineageStore]:
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def writing(path: os.PathLike[str] | str) -> Iterator[None]:
+    """Around writing an output file or directory the command line named (``-o``, ``--plot``,
+    ``demo --dir``): an OSError (no such directory, a directory in the way, no permission, a
+    read-only file system, disk full) is a usage error naming the path and the reason (exit 2),
+    never a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        if isinstance(exc, FileExistsError) and exc.filename is not None:
+            reason = f"{os.fsdecode(exc.filename)} exists and is not a directory"  # a parent
+        raise fail(f"cannot write {os.fspath(path)}: {reason}", ExitCode.USAGE) from None
 
 
 def env_flag(name: str) -> bool:

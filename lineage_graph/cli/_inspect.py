@@ -33,6 +33,7 @@ from ._common import (
     open_store,
     out_console,
     redact,
+    writing,
 )
 from ._refs import Entity, parse_kind, resolve
 from ._render import (
@@ -265,15 +266,26 @@ def _stats(store: LineageStore) -> dict[str, Any]:
     }
 
 
-def plot_stats(stats: dict[str, Any], path: Path) -> Path:
-    """Executions by state and by type, artifacts created over time: one figure at ``path``
-    (png, svg or pdf). Needs matplotlib (``pip install 'lineage-graph[viz]'``)."""
+def _matplotlib() -> Any:
     try:
-        matplotlib: Any = importlib.import_module("matplotlib")
+        return importlib.import_module("matplotlib")
     except ImportError as exc:
         raise ModuleNotFoundError(
             "stats --plot needs matplotlib: pip install 'lineage-graph[viz]'", name="matplotlib"
         ) from exc
+
+
+def plot_formats() -> list[str]:
+    """The image formats ``--plot`` can write (by file name extension), e.g. png, svg, pdf."""
+    _matplotlib()
+    backend_bases: Any = importlib.import_module("matplotlib.backend_bases")
+    return sorted(backend_bases.FigureCanvasBase.get_supported_filetypes())
+
+
+def plot_stats(stats: dict[str, Any], path: Path) -> Path:
+    """Executions by state and by type, artifacts created over time: one figure at ``path``
+    (png, svg or pdf). Needs matplotlib (``pip install 'lineage-graph[viz]'``)."""
+    matplotlib = _matplotlib()
     matplotlib.use("Agg")
     plt: Any = importlib.import_module("matplotlib.pyplot")
     dates: Any = importlib.import_module("matplotlib.dates")
@@ -310,6 +322,25 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def _check_plot_path(path: Path) -> None:
+    """Before anything is read or written: matplotlib is there and can draw the format the
+    file's extension names (``--plot out/s.txt`` is a usage error, not matplotlib's
+    ValueError after the directory was made; without an extension matplotlib would write
+    ``out/s.png``, not the file named)."""
+    try:
+        formats = plot_formats()
+    except ModuleNotFoundError as exc:
+        raise fail(str(exc), ExitCode.ERROR) from None
+    suffix = path.suffix.lstrip(".").lower()
+    if suffix not in formats:
+        what = f"a {path.suffix!r} file" if suffix else f"{str(path)!r} (no extension)"
+        raise fail(
+            f"--plot: cannot draw {what}; name it .png, .svg or .pdf "
+            f"(matplotlib writes {', '.join(formats)})",
+            ExitCode.USAGE,
+        )
+
+
 @guarded
 def stats(
     plot: Annotated[
@@ -325,13 +356,13 @@ def stats(
     as_json: JsonOption = False,
 ) -> None:
     """Counts: executions by state and type, artifacts by type and state, contexts by type."""
+    if plot is not None:
+        _check_plot_path(plot)
     with err_console().status("reading the store…"), open_store(store) as s:
         data = _stats(s)
     if plot is not None:
-        try:
+        with writing(plot):
             written = plot_stats(data, plot)
-        except ModuleNotFoundError as exc:
-            raise fail(str(exc), ExitCode.ERROR) from None
         err_console().print(f"charts written to [bold]{escape(str(written))}[/]")
     if as_json:
         print_json({k: v for k, v in data.items() if k != "artifact_create_times"})

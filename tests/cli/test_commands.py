@@ -276,6 +276,50 @@ def test_view_writes_the_page(demo: Demo, tmp_path: Path) -> None:
     assert focused.exit_code == 0 and 'data-nodes="10"' in page.read_text()
 
 
+def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:
+    """``-o``, ``--plot`` and ``demo --dir`` under a regular file or onto a directory raised
+    FileNotFoundError / IsADirectoryError / NotADirectoryError as tracebacks (exit 1): now one
+    line naming the path and the reason, exit 2, and nothing written."""
+    afile = tmp_path / "afile"
+    afile.write_text("untouched")
+    adir = tmp_path / "adir"
+    adir.mkdir()
+    cases = [
+        (["export", "5", "-f", "html", "-o", str(afile / "x.html")], afile / "x.html", "afile"),
+        (["export", "5", "-f", "json", "-o", str(adir)], adir, "is a directory"),
+        (["export", "5", "-f", "dot", "-o", str(afile / "x.dot")], afile / "x.dot", "afile"),
+        (["view", "5", "--no-open", "-o", str(afile / "v.html")], afile / "v.html", "afile"),
+    ]
+    for args, path, reason in cases:
+        result = demo.cli(*args)
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
+        message = " ".join(result.stderr.split())
+        assert f"cannot write {path}:" in message and reason in message, message
+        assert "Traceback" not in result.output
+    made = invoke(["demo", "--dir", str(afile / "demo")])
+    assert made.exit_code == ExitCode.USAGE, made.output
+    assert f"cannot write {afile / 'demo'}" in " ".join(made.stderr.split())
+    assert afile.read_text() == "untouched" and list(adir.iterdir()) == []
+
+
+def test_stats_plot_refuses_what_it_cannot_write(demo: Demo, tmp_path: Path) -> None:
+    """``--plot out/s.txt`` raised matplotlib's ValueError after making ``out/`` (exit 1), and
+    a path under a file a traceback: now usage errors (exit 2), nothing made."""
+    pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
+    out = tmp_path / "out"
+    for name in ("s.txt", "s"):
+        result = demo.cli("stats", "--plot", str(out / name))
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert "--plot: cannot draw" in result.stderr and ".png, .svg or .pdf" in result.stderr
+    assert not out.exists()
+    afile = tmp_path / "afile"
+    afile.write_text("untouched")
+    under = demo.cli("stats", "--plot", str(afile / "s.png"))
+    assert under.exit_code == ExitCode.USAGE, under.output
+    assert f"cannot write {afile / 's.png'}" in " ".join(under.stderr.split())
+    assert afile.read_text() == "untouched"
+
+
 def test_import_mlmd_is_registered() -> None:
     assert invoke(["import-mlmd", "--help"]).exit_code == 0
 
