@@ -51,7 +51,10 @@ class ImpactMark:
             if not isinstance(name, str) or not name:
                 raise InvalidArgumentError("ImpactMark custom property needs a non-empty name")
             check_text("custom property name", name)
-            kind_of(value)  # raises InvalidArgumentError for a value MLMD cannot store
+            try:
+                kind_of(value)
+            except ValueError as exc:  # a value MLMD cannot store (an int beyond int64, ...)
+                raise InvalidArgumentError(f"custom property {name!r}: {exc}") from None
 
 
 @dataclass(frozen=True)
