@@ -34,7 +34,7 @@ from typing import Any
 from ..config import EmbeddedSettings
 from ..exceptions import ConfigurationError, EngineError, EngineNotInstalledError
 
-__all__ = ["ServerBinaries", "ServerProcess", "find_binaries"]
+__all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store"]
 
 _STATE_FILE = "server.json"
 _LOCK_FILE = "lineage-graph.lock"
@@ -77,6 +77,16 @@ def find_binaries() -> ServerBinaries:
         if not path.exists():
             raise EngineNotInstalledError(f"{path} is missing: reinstall; {INSTALL_HINT}")
     return binaries
+
+
+def holds_store(path: Path) -> bool:
+    """Whether ``path`` is a data directory a store was opened on (every opening makes the lock
+    file, the server its append-only folder), not merely a path that would become one. A path
+    that cannot be inspected counts as one: opening it then says why it cannot be used."""
+    try:
+        return (path / _LOCK_FILE).is_file() or (path / _AOF_DIR).is_dir()
+    except OSError:
+        return True
 
 
 #: Servers started by this process, by pid: whichever store closes last must be able to reap

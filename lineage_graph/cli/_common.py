@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -136,22 +137,51 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
 def describe_target(target: str | None) -> str:
     """The store ``target`` names, for messages (never with its password)."""
-    if target:
-        return redact(target)
+    if target is not None:
+        return redact(target) or repr(target)
     from ..backends import resolve_target
 
     try:
         kind, location = resolve_target(None)
-    except LineageGraphError as exc:
-        return redact(f"<{exc}>")
+    except LineageGraphError:  # only LINEAGE_GRAPH_STORE can be wrong here (typer leaves '')
+        return redact(f"LINEAGE_GRAPH_STORE={os.environ.get('LINEAGE_GRAPH_STORE', '')!r}")
     return redact(f"{location} ({kind})")
 
 
-@contextmanager
-def open_store(target: str | None, **settings: Any) -> Iterator[LineageStore]:
-    """The store ``target`` names (``None``: the library's default), closed afterwards."""
+def missing_store(target: str | None) -> str | None:
+    """Why ``target`` names no store yet: a directory (``--store`` or ``LINEAGE_GRAPH_STORE``)
+    where no store was ever opened, e.g. a mistyped path. ``None`` when there is one, or when
+    the target is not a directory (the default data directory is made on first use)."""
+    from ..backends import resolve_target
+    from ..backends._falkordb_server import holds_store
+
+    if target is None:
+        return None
     try:
-        store = LineageStore.open(target or None, **settings)
+        kind, location = resolve_target(target)
+    except LineageGraphError:
+        return None  # opening it says what is wrong with it
+    if kind != "embedded-dir" or holds_store(Path(location)):
+        return None
+    return (
+        f"no store at {location} (a mistyped path? of the commands, only demo and import-mlmd "
+        "create a store)"
+    )
+
+
+@contextmanager
+def open_store(
+    target: str | None, *, create: bool = False, **settings: Any
+) -> Iterator[LineageStore]:
+    """The store ``target`` names (``None``: the library's default), closed afterwards. Unless
+    ``create`` (the commands that make a store), a directory that holds no store is refused,
+    and nothing is made there (exit 4)."""
+    if not create:
+        missing = missing_store(target)
+        if missing is not None:
+            raise fail(missing, ExitCode.STORE_UNAVAILABLE)
+    try:
+        store = LineageStore.open(target, **settings)
     except LineageGraphError as exc:
         code = exit_code_for(exc)
         if code == ExitCode.ERROR:

@@ -30,6 +30,7 @@ from ._common import (
     err_console,
     fail,
     guarded,
+    missing_store,
     open_store,
     out_console,
     redact,
@@ -457,18 +458,22 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         f"{__about__.__version__} on Python {platform.python_version()} ({platform.system()})",
     )
     try:
-        kind, location = resolve_target(store or None)
+        kind, location = resolve_target(store)
     except LineageGraphError as exc:
         _check(checks, "store target", False, str(exc))
         kind, location = "", ""
     else:
         _check(checks, "store target", True, f"{kind}: {location}")
-    if kind == "embedded-dir":
+    missing = missing_store(store)
+    if missing is not None:  # a named directory with no store: opening it would make one
+        _check(checks, "data directory", False, missing)
+        kind = ""
+    elif kind == "embedded-dir":
         _data_dir_check(checks, Path(location))
     if kind:
         started = time.perf_counter()
         try:
-            s = LineageStore.open(store or None)
+            s = LineageStore.open(store)
         except LineageGraphError as exc:
             _check(checks, "engine reachable", False, str(exc))
         else:

@@ -68,7 +68,10 @@ def demo(
     with writing(workdir):
         _reset(workdir)
     store_dir = workdir / "store"
-    with err.status("starting the embedded store…") as status, open_store(str(store_dir)) as store:
+    with (
+        err.status("starting the embedded store…") as status,
+        open_store(str(store_dir), create=True) as store,
+    ):
         result = run_demo(store, workdir, say=lambda text: status.update(f"{text}…"))
         best = result.best.artifact
         upstream = _lineage.upstream(store, best, None)

@@ -346,6 +346,44 @@ def test_a_store_directory_that_cannot_be_made_is_exit_4(tmp_path: Path) -> None
     assert "Traceback" not in result.output and afile.read_text() == "not a store"
 
 
+def test_reading_commands_never_create_a_store(demo: Demo, tmp_path: Path) -> None:
+    """A mistyped ``--store`` made a new empty store (and the directories up to it), then said
+    "no artifact with id 1". Commands that only read refuse a directory where no store was
+    ever opened (exit 4, "no store at PATH") and make nothing; so does LINEAGE_GRAPH_STORE."""
+    missing = tmp_path / "nonexistent" / "deep" / "path"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    demo_dir = demo.path.parent  # the demo's own directory, not its store: a likely slip
+    for target in (missing, empty, demo_dir):
+        for args in (["show", "1"], ["ls"], ["upstream", "5"], ["stats"], ["export"]):
+            result = invoke([*args, "--store", str(target)])
+            assert result.exit_code == ExitCode.STORE_UNAVAILABLE, (args, result.output)
+            assert f"no store at {target}" in " ".join(result.stderr.split())
+        from_env = invoke(["ls"], env={"LINEAGE_GRAPH_STORE": str(target)})
+        assert from_env.exit_code == ExitCode.STORE_UNAVAILABLE, from_env.output
+        assert f"no store at {target}" in " ".join(from_env.stderr.split())
+    assert not (tmp_path / "nonexistent").exists() and list(empty.iterdir()) == []
+    assert "lineage-graph.lock" not in {p.name for p in demo_dir.iterdir()}
+    doctor = invoke(["doctor", "--json", "--store", str(missing)])
+    assert doctor.exit_code == ExitCode.NO, doctor.output
+    checks = {c["check"]: c for c in json.loads(doctor.stdout)["checks"]}
+    assert checks["data directory"]["ok"] is False and "engine reachable" not in checks
+    assert not (tmp_path / "nonexistent").exists()
+    # the real store opens, by --store or by the environment
+    assert demo.cli("ls").exit_code == 0
+
+
+def test_an_empty_store_target_is_refused(tmp_path: Path) -> None:
+    """``--store ''`` opened the default store, where the Python API (and an empty
+    LINEAGE_GRAPH_STORE) refuse '' with ConfigurationError: now refused the same way."""
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    for args, extra_env in ((["ls", "--store", ""], {}), (["ls"], {"LINEAGE_GRAPH_STORE": ""})):
+        result = invoke(args, env={**env, **extra_env})
+        assert result.exit_code == ExitCode.STORE_UNAVAILABLE, (args, result.output)
+        assert "a store target must be a non-empty string" in " ".join(result.stderr.split())
+    assert not (tmp_path / "data").exists()
+
+
 def test_default_store_is_the_embedded_one_in_the_data_dir(tmp_path: Path) -> None:
     result = invoke(["doctor", "--json"], env={"XDG_DATA_HOME": str(tmp_path)})
     assert result.exit_code == 0, result.output
