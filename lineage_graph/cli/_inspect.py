@@ -143,6 +143,28 @@ def show(
 # -------------------------------------------------------------------------------------- ls
 
 
+def _state_filter(state: str | None, kind: NodeKind | None) -> str | None:
+    """``ls --state``: a state of the kind listed (``None``: types), any case (``live`` for
+    artifacts, ``cached`` for executions), as ``upstream --state`` takes it. Anything else is a
+    usage error: it matched nothing and printed an empty table."""
+    if state is None:
+        return None
+    if kind == NodeKind.ARTIFACT:
+        what, names = "artifact", list(ArtifactState.__members__)
+    elif kind == NodeKind.EXECUTION:
+        what, names = "execution", list(ExecutionState.__members__)
+    else:
+        listed = "contexts" if kind == NodeKind.CONTEXT else "types"
+        raise fail(f"--state: {listed} have no state", ExitCode.USAGE)
+    wanted = state.strip().upper()
+    if wanted not in names:
+        raise fail(
+            f"--state: {state!r} is not an {what} state; {what} states are {', '.join(names)}",
+            ExitCode.USAGE,
+        )
+    return wanted
+
+
 def _filtered(
     nodes: list[Any],
     *,
@@ -152,8 +174,7 @@ def _filtered(
 ) -> list[Any]:
     out = nodes
     if state:
-        wanted = state.upper()
-        out = [n for n in out if state_name(n) == wanted]
+        out = [n for n in out if state_name(n) == state]
     if name:
         out = [n for n in out if n.name and name.lower() in n.name.lower()]
     if uri:
@@ -183,6 +204,7 @@ def ls(
 ) -> None:
     """List artifacts, executions, contexts or types, filtered."""
     if kind.strip().lower() in ("types", "type", "t"):
+        _state_filter(state, None)
         with open_store(store) as s:
             types = [t for k in NodeKind for t in s.get_types(k)]
         if type_name:
@@ -199,6 +221,7 @@ def ls(
         out_console().print(table)
         return
     node_kind = parse_kind(kind)
+    wanted_state = _state_filter(state, node_kind)
     with open_store(store) as s:
         nodes: list[Any]
         if context:
@@ -221,7 +244,7 @@ def ls(
             nodes = s.get_executions_by_type(type_name) if type_name else s.get_executions()
         else:
             nodes = s.get_contexts_by_type(type_name) if type_name else s.get_contexts()
-    nodes = _filtered(nodes, state=state, name=name, uri=uri)
+    nodes = _filtered(nodes, state=wanted_state, name=name, uri=uri)
     total = len(nodes)
     shown = nodes[:limit]
     if as_json:

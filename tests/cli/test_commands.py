@@ -160,6 +160,26 @@ def test_ls(demo: Demo) -> None:
     assert demo.cli("ls", "widgets").exit_code == ExitCode.USAGE
 
 
+def test_ls_state_is_checked_by_the_kind_listed(demo: Demo) -> None:
+    """``ls --state SHINY`` and ``ls executions --state live`` printed an empty table (exit 0);
+    like ``upstream --state SHINY`` they are usage errors (exit 2), any case accepted."""
+    for args, says in (
+        (["ls", "--state", "SHINY"], "'SHINY' is not an artifact state"),
+        (["ls", "executions", "--state", "live"], "'live' is not an execution state"),
+        (["ls", "artifacts", "--state", "complete"], "'complete' is not an artifact state"),
+        (["ls", "contexts", "--state", "live"], "contexts have no state"),
+        (["ls", "types", "--state", "live"], "types have no state"),
+    ):
+        result = demo.cli(*args)
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
+        assert says in " ".join(result.stderr.split()), result.stderr
+    assert demo.cli("upstream", "5", "--state", "SHINY").exit_code == ExitCode.USAGE
+    assert len(demo.json("ls", "--state", "live")) == 5
+    assert [x["id"] for x in demo.json("ls", "executions", "--state", "Cached")] == [
+        demo.cached_run_id
+    ]
+
+
 def test_stats(demo: Demo, tmp_path: Path) -> None:
     data = demo.json("stats")
     assert data["counts"] == {"artifacts": 5, "executions": 6, "contexts": 4}
