@@ -23,6 +23,7 @@ from ..exceptions import (
     SchemaVersionError,
 )
 from ..store import LineageStore
+from ._render import printable
 
 __all__ = [
     "ExitCode",
@@ -104,7 +105,8 @@ def redact(text: str) -> str:
 
 def fail(message: str, code: ExitCode) -> typer.Exit:
     """Print ``message`` (secrets masked) on stderr and return the ``typer.Exit`` to raise."""
-    err_console().print(f"[bold red]error:[/] {escape(redact(message))}", highlight=False)
+    text = escape(printable(redact(message)))  # a message may quote stored names
+    err_console().print(f"[bold red]error:[/] {text}", highlight=False)
     return typer.Exit(int(code))
 
 

@@ -46,6 +46,7 @@ from ._render import (
     print_json,
     properties_table,
     state_name,
+    stored_text,
     type_json,
 )
 
@@ -217,7 +218,13 @@ def ls(
             table.add_column(col)
         for t in types[:limit]:
             props = ", ".join(f"{k}: {v.name}" for k, v in sorted(t.properties.items()))
-            table.add_row(str(t.id), t.kind.value, Text(t.name), Text(t.version or ""), Text(props))
+            table.add_row(
+                str(t.id),
+                t.kind.value,
+                stored_text(t.name),
+                stored_text(t.version),
+                stored_text(props),
+            )
         out_console().print(table)
         return
     node_kind = parse_kind(kind)
@@ -411,7 +418,7 @@ def stats(
         table.add_column("value")
         table.add_column("count", justify="right")
         for name, count in values.items():
-            table.add_row(Text(name), str(count))
+            table.add_row(stored_text(name), str(count))
         console.print(table)
 
 
@@ -533,7 +540,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         table.add_column("detail", overflow="fold")
         for c in checks:
             mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]·[/]"}[c["ok"]]
-            table.add_row(mark, Text(c["check"]), Text(c["detail"]))
+            table.add_row(mark, Text(c["check"]), stored_text(c["detail"]))
         out_console().print(table)
     if not healthy:
         raise typer.Exit(int(ExitCode.NO))

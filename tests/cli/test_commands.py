@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from lineage_graph import __version__
+from lineage_graph import Artifact, LineageStore, __version__
 from lineage_graph.cli import ExitCode
 
 from .conftest import Demo, invoke
@@ -226,6 +227,57 @@ def test_doctor_never_prints_a_password() -> None:
     assert report["store"] == "redis://admin:***@127.0.0.1:1/g"
     leaked = invoke(["show", "1", "--store", "nosuch://env-s3cret-pw@x"], env=env)
     assert "env-s3cret-pw" not in leaked.output and "***" in leaked.output
+
+
+#: What must never reach the terminal from stored text: C0 (but the newline rich ends lines
+#: with), DEL and C1 control characters.
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def test_control_characters_in_stored_text_never_reach_the_terminal(tmp_path: Path) -> None:
+    """A type named "T\\x1b[31mred" was printed with the raw escape sequence by ls, show and
+    upstream (rich escapes its markup, not these). Every stored text is shown with its control
+    characters as visible escapes; --json stays exact (and escapes them the JSON way)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        with store.run("T\x1b[31mred", context="ctx\x1b[2J") as run:
+            run.output(
+                Artifact(
+                    type="D\x9b1m",
+                    uri="/u/\x1b]0;owned\x07",
+                    name="n\x7f\tx",
+                    custom_properties={"k\x1b[1m": "v\x1b[5m\nnext"},
+                )
+            )
+        for args in (
+            ["ls"], ["ls", "executions"], ["ls", "contexts"], ["ls", "types"], ["show", "1"],
+            ["show", "e:1"], ["show", "c:1"], ["upstream", "1"], ["downstream", "e:1"],
+            ["impact", "1", "--tree"], ["stats"], ["compare", "1", "1"], ["diff", "1", "1"],
+            ["ls", "--context", "ctx\x1b[2J"],
+        ):  # fmt: skip
+            result = invoke([*args, "--store", str(path)])
+            assert result.exit_code == 0, (args, result.output)
+            assert not RAW_CONTROL.search(result.output), (args, result.output)
+        show = invoke(["show", "1", "--store", str(path)]).stdout
+        for shown in ("D\\x9b1m", "/u/\\x1b]0;owned\\x07", "n\\x7f\\tx", "k\\x1b[1m"):
+            assert shown in show, shown
+        assert "v\\x1b[5m\\nnext" in show
+        assert "T\\x1b[31mred" in invoke(["upstream", "1", "--store", str(path)]).stdout
+        # error messages quoting stored names are printable too
+        error = invoke(["cached", "X", "-i", "e:1", "--store", str(path)])
+        assert error.exit_code == ExitCode.USAGE and "T\\x1b[31mred" in error.stderr
+        assert not RAW_CONTROL.search(error.output)
+        # JSON: exact values
+        raw = invoke(["show", "1", "--json", "--store", str(path)]).stdout
+        assert not RAW_CONTROL.search(raw)
+        data = json.loads(raw)
+        assert (data["type"], data["uri"], data["name"]) == (
+            "D\x9b1m",
+            "/u/\x1b]0;owned\x07",
+            "n\x7f\tx",
+        )
+        assert data["custom_properties"] == {"k\x1b[1m": "v\x1b[5m\nnext"}
+        assert data["produced_by"][0]["type"] == "T\x1b[31mred"
 
 
 # ---------------------------------------------------------------------------- export, view
