@@ -20,7 +20,7 @@ from rich.text import Text
 from .. import __about__
 from .._schema import SCHEMA_VERSION
 from ..exceptions import LineageGraphError
-from ..models import Artifact, ArtifactState, Execution, ExecutionState, NodeKind
+from ..models import Artifact, ArtifactState, Context, Execution, ExecutionState, NodeKind
 from ..store import LineageStore
 from ._common import (
     ExitCode,
@@ -183,6 +183,32 @@ def _filtered(
     return out
 
 
+def _one_context(store: LineageStore, ref: str) -> Context:
+    """The context ``ls --context`` names: ``Type/name``, or a bare name that one context has.
+    A bare name that contexts of several types have is a usage error listing them (their
+    members were merged)."""
+    candidates: dict[int | None, Context] = {}
+    type_name, slash, name = ref.partition("/")
+    if slash and type_name and name:
+        typed = store.get_context_by_type_and_name(type_name, name)
+        if typed is not None:
+            candidates[typed.id] = typed
+    for c in store.get_contexts():
+        if c.name == ref:  # a name may hold a slash itself
+            candidates[c.id] = c
+    if not candidates:
+        raise fail(f"no context named {ref!r}", ExitCode.NOT_FOUND)
+    if len(candidates) > 1:
+        names = ", ".join(
+            f"{c.type}/{c.name}" for c in sorted(candidates.values(), key=lambda c: c.id or 0)
+        )
+        raise fail(
+            f"--context {ref!r} names {len(candidates)} contexts: {names}; give one as Type/name",
+            ExitCode.USAGE,
+        )
+    return next(iter(candidates.values()))
+
+
 @guarded
 def ls(
     kind: Annotated[
@@ -197,7 +223,13 @@ def ls(
     uri: Annotated[str | None, typer.Option("--uri", help="Uri contains this text.")] = None,
     context: Annotated[
         str | None,
-        typer.Option("--context", "-c", help="Only members of the context with this name."),
+        typer.Option(
+            "--context",
+            "-c",
+            metavar="NAME",
+            help="Only members of this context: its name, or Type/name when contexts of "
+            "several types have that name.",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
     store: StoreOption = None,
@@ -232,17 +264,13 @@ def ls(
     with open_store(store) as s:
         nodes: list[Any]
         if context:
-            members = [c for c in s.get_contexts() if c.name == context]
-            if not members:
-                raise fail(f"no context named {context!r}", ExitCode.NOT_FOUND)
-            nodes = []
-            for c in members:
-                if node_kind == NodeKind.ARTIFACT:
-                    nodes += s.get_artifacts_by_context(c.id or 0)
-                elif node_kind == NodeKind.EXECUTION:
-                    nodes += s.get_executions_by_context(c.id or 0)
-                else:
-                    nodes += s.get_children_contexts_by_context(c.id or 0)
+            c = _one_context(s, context)
+            if node_kind == NodeKind.ARTIFACT:
+                nodes = s.get_artifacts_by_context(c.id or 0)
+            elif node_kind == NodeKind.EXECUTION:
+                nodes = s.get_executions_by_context(c.id or 0)
+            else:
+                nodes = s.get_children_contexts_by_context(c.id or 0)
             if type_name:
                 nodes = [n for n in nodes if n.type == type_name]
         elif node_kind == NodeKind.ARTIFACT:

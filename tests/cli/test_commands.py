@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, LineageStore, __version__
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    Attribution,
+    Context,
+    ContextType,
+    LineageStore,
+    __version__,
+)
 from lineage_graph.cli import ExitCode
 
 from .conftest import Demo, invoke
@@ -179,6 +187,53 @@ def test_ls_state_is_checked_by_the_kind_listed(demo: Demo) -> None:
     assert [x["id"] for x in demo.json("ls", "executions", "--state", "Cached")] == [
         demo.cached_run_id
     ]
+
+
+def test_ls_context_names_one_context(tmp_path: Path) -> None:
+    """``ls --context x`` merged the members of every context named x, an Experiment's and a
+    Pipeline's alike. ``Type/name`` names one; a bare name several types have is a usage
+    error listing them (exit 2); a bare name only one context has works as before."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="DataSet"))
+        data, model, other = store.put_artifacts(
+            [Artifact(type="DataSet", uri=f"/{n}", name=n) for n in ("data", "model", "other")]
+        )
+        for name in ("Experiment", "Pipeline", "Team"):
+            store.put_context_type(ContextType(name=name))
+        experiment, pipeline, slashed = store.put_contexts(
+            [
+                Context(type="Experiment", name="x"),
+                Context(type="Pipeline", name="x"),
+                Context(type="Team", name="Pipeline/x"),  # a name may hold a slash
+            ]
+        )
+        store.put_attributions_and_associations(
+            [
+                Attribution(context_id=experiment, artifact_id=data),
+                Attribution(context_id=pipeline, artifact_id=model),
+                Attribution(context_id=slashed, artifact_id=other),
+            ],
+            [],
+        )
+
+        def names(*args: str) -> list[str]:
+            result = invoke(["ls", *args, "--json", "--store", str(path)])
+            assert result.exit_code == 0, (args, result.output)
+            return [a["name"] for a in json.loads(result.stdout)]
+
+        ambiguous = invoke(["ls", "--context", "x", "--store", str(path)])
+        assert ambiguous.exit_code == ExitCode.USAGE, ambiguous.output
+        message = " ".join(ambiguous.stderr.split())
+        assert "--context 'x' names 2 contexts: Experiment/x, Pipeline/x" in message
+        assert "Type/name" in message and ambiguous.stdout == ""
+        assert names("--context", "Experiment/x") == ["data"]
+        assert names("-c", "Team/Pipeline/x") == ["other"]
+        both = invoke(["ls", "--context", "Pipeline/x", "--store", str(path)])
+        assert both.exit_code == ExitCode.USAGE, both.output  # Pipeline's x, or Team's name
+        assert "Pipeline/x, Team/Pipeline/x" in " ".join(both.stderr.split())
+        missing = invoke(["ls", "--context", "Nope/x", "--store", str(path)])
+        assert missing.exit_code == ExitCode.NOT_FOUND, missing.output
 
 
 def test_stats(demo: Demo, tmp_path: Path) -> None:
