@@ -1,5 +1,6 @@
-"""The README's promises, run as written: the quick-start commands, every Python example, and
-every ``lineage-graph`` command it mentions exists.
+"""The README's promises, run as written: the quick-start commands, every Python example, the
+``cached`` example (a hit on the demo store), and every ``lineage-graph`` command it mentions
+exists.
 
 Conventions the README keeps (so this test can read it):
 * the first ```bash block is the quick start: its ``lineage-graph …`` lines are run in a fresh
@@ -62,6 +63,15 @@ def test_quick_start_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     for args in commands(blocks("bash")[0]):
         result = CliRunner().invoke(app, args, env=ENV)
         assert result.exit_code == 0, f"lineage-graph {shlex.join(args)}:\n{result.output}"
+    # The command table's `cached` example is a hit on the store the demo just made (it missed
+    # when it gave the inputs without the properties the Trainer type declares).
+    examples = re.findall(r"`lineage-graph (cached [^`]*)`", README.read_text(encoding="utf-8"))
+    assert examples, "the README shows `lineage-graph cached …`"
+    for example in examples:
+        args = [*shlex.split(example), "--store", "lineage-demo/store"]
+        result = CliRunner().invoke(app, args, env=ENV)
+        assert result.exit_code == 0, f"lineage-graph {example}:\n{result.output}"
+        assert "cache hit" in result.stdout
 
 
 @pytest.mark.parametrize("index", range(len(blocks("python"))))

@@ -34,7 +34,7 @@ from typing import Any
 from ..config import EmbeddedSettings
 from ..exceptions import ConfigurationError, EngineError, EngineNotInstalledError
 
-__all__ = ["ServerBinaries", "ServerProcess", "find_binaries"]
+__all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store"]
 
 _STATE_FILE = "server.json"
 _LOCK_FILE = "lineage-graph.lock"
@@ -77,6 +77,16 @@ def find_binaries() -> ServerBinaries:
         if not path.exists():
             raise EngineNotInstalledError(f"{path} is missing: reinstall; {INSTALL_HINT}")
     return binaries
+
+
+def holds_store(path: Path) -> bool:
+    """Whether ``path`` is a data directory a store was opened on (every opening makes the lock
+    file, the server its append-only folder), not merely a path that would become one. A path
+    that cannot be inspected counts as one: opening it then says why it cannot be used."""
+    try:
+        return (path / _LOCK_FILE).is_file() or (path / _AOF_DIR).is_dir()
+    except OSError:
+        return True
 
 
 #: Servers started by this process, by pid: whichever store closes last must be able to reap
@@ -181,15 +191,17 @@ class ServerProcess:
 
     @staticmethod
     def _prepare_data_dir(path: Path) -> None:
-        if path.exists() and not path.is_dir():
-            raise ConfigurationError(f"store path {path} exists and is not a directory")
+        """Create the data directory if needed and check it is ours and writable. Every reason
+        it cannot be (a file on the path, a parent that is a file, permission, a read-only or
+        virtual file system) is a ConfigurationError naming the path and the reason."""
         try:
+            if path.exists() and not path.is_dir():
+                raise ConfigurationError(f"store path {path} exists and is not a directory")
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except PermissionError:
-            raise ConfigurationError(
-                f"cannot create the data directory {path}: permission denied"
-            ) from None
-        st = path.stat()
+            st = path.stat()
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise ConfigurationError(f"cannot create the data directory {path}: {reason}") from None
         if st.st_uid != os.geteuid():
             raise ConfigurationError(
                 f"the data directory {path} is owned by uid {st.st_uid}, not by this user "

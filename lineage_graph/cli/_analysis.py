@@ -26,6 +26,8 @@ from ._render import (
     entity_label,
     lineage_tree,
     print_json,
+    printable,
+    stored_text,
 )
 from ._walk import parse_assignment
 
@@ -60,7 +62,7 @@ def _names(nodes: Sequence[Entity], deployed: set[int]) -> Text:
         text.append(f"#{node.id}", style="dim")
         label = node.name or (node.uri if isinstance(node, Artifact) else None)
         if label:
-            text.append(f" {label}")
+            text.append(f" {printable(label)}")
         if isinstance(node, Artifact) and node.id in deployed:
             text.append(" (deployed)", style="bold magenta")
     if len(nodes) > SHOWN_PER_TYPE:
@@ -91,7 +93,7 @@ def impact_summary(report: ImpactReport, source: Artifact | Execution) -> Group:
     for kind, by_type in groups:
         for type_name in sorted(by_type):
             nodes = sorted(by_type[type_name], key=lambda n: n.id or 0)
-            table.add_row(kind, Text(type_name), str(len(nodes)), _names(nodes, deployed))
+            table.add_row(kind, stored_text(type_name), str(len(nodes)), _names(nodes, deployed))
     if not any(by_type for _, by_type in groups):
         return Group(headline, Text("nothing downstream: no run used it", style="green"))
     return Group(headline, table)
@@ -211,7 +213,7 @@ def _cell(value: Any) -> Text:
     if value is None:
         return Text("—", style="dim")
     value = jsonable(value)
-    return Text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return stored_text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
 @guarded
@@ -254,7 +256,7 @@ def compare(
     table.add_column(entity_label(d.a), overflow="fold")
     table.add_column(entity_label(d.b), overflow="fold")
     for group, name, va, vb in rows:
-        table.add_row(group, Text(name), _cell(va), _cell(vb))
+        table.add_row(group, stored_text(name), _cell(va), _cell(vb))
     console.print(table)
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -22,6 +23,7 @@ from ..exceptions import (
     SchemaVersionError,
 )
 from ..store import LineageStore
+from ._render import printable
 
 __all__ = [
     "ExitCode",
@@ -33,6 +35,7 @@ __all__ = [
     "open_store",
     "out_console",
     "redact",
+    "writing",
 ]
 
 P = ParamSpec("P")
@@ -102,7 +105,8 @@ def redact(text: str) -> str:
 
 def fail(message: str, code: ExitCode) -> typer.Exit:
     """Print ``message`` (secrets masked) on stderr and return the ``typer.Exit`` to raise."""
-    err_console().print(f"[bold red]error:[/] {escape(redact(message))}", highlight=False)
+    text = escape(printable(redact(message)))  # a message may quote stored names
+    err_console().print(f"[bold red]error:[/] {text}", highlight=False)
     return typer.Exit(int(code))
 
 
@@ -135,22 +139,51 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
 def describe_target(target: str | None) -> str:
     """The store ``target`` names, for messages (never with its password)."""
-    if target:
-        return redact(target)
+    if target is not None:
+        return redact(target) or repr(target)
     from ..backends import resolve_target
 
     try:
         kind, location = resolve_target(None)
-    except LineageGraphError as exc:
-        return redact(f"<{exc}>")
+    except LineageGraphError:  # only LINEAGE_GRAPH_STORE can be wrong here (typer leaves '')
+        return redact(f"LINEAGE_GRAPH_STORE={os.environ.get('LINEAGE_GRAPH_STORE', '')!r}")
     return redact(f"{location} ({kind})")
 
 
-@contextmanager
-def open_store(target: str | None, **settings: Any) -> Iterator[LineageStore]:
-    """The store ``target`` names (``None``: the library's default), closed afterwards."""
+def missing_store(target: str | None) -> str | None:
+    """Why ``target`` names no store yet: a directory (``--store`` or ``LINEAGE_GRAPH_STORE``)
+    where no store was ever opened, e.g. a mistyped path. ``None`` when there is one, or when
+    the target is not a directory (the default data directory is made on first use)."""
+    from ..backends import resolve_target
+    from ..backends._falkordb_server import holds_store
+
+    if target is None:
+        return None
     try:
-        store = LineageStore.open(target or None, **settings)
+        kind, location = resolve_target(target)
+    except LineageGraphError:
+        return None  # opening it says what is wrong with it
+    if kind != "embedded-dir" or holds_store(Path(location)):
+        return None
+    return (
+        f"no store at {location} (a mistyped path? of the commands, only demo and import-mlmd "
+        "create a store)"
+    )
+
+
+@contextmanager
+def open_store(
+    target: str | None, *, create: bool = False, **settings: Any
+) -> Iterator[LineageStore]:
+    """The store ``target`` names (``None``: the library's default), closed afterwards. Unless
+    ``create`` (the commands that make a store), a directory that holds no store is refused,
+    and nothing is made there (exit 4)."""
+    if not create:
+        missing = missing_store(target)
+        if missing is not None:
+            raise fail(missing, ExitCode.STORE_UNAVAILABLE)
+    try:
+        store = LineageStore.open(target, **settings)
     except LineageGraphError as exc:
         code = exit_code_for(exc)
         if code == ExitCode.ERROR:
@@ -160,6 +193,21 @@ def open_store(target: str | None, **settings: Any) -> Iterator[LineageStore]:
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def writing(path: os.PathLike[str] | str) -> Iterator[None]:
+    """Around writing an output file or directory the command line named (``-o``, ``--plot``,
+    ``demo --dir``): an OSError (no such directory, a directory in the way, no permission, a
+    read-only file system, disk full) is a usage error naming the path and the reason (exit 2),
+    never a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        if isinstance(exc, FileExistsError) and exc.filename is not None:
+            reason = f"{os.fsdecode(exc.filename)} exists and is not a directory"  # a parent
+        raise fail(f"cannot write {os.fspath(path)}: {reason}", ExitCode.USAGE) from None
 
 
 def env_flag(name: str) -> bool:

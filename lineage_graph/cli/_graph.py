@@ -24,6 +24,7 @@ from ._common import (
     guarded,
     open_store,
     out_console,
+    writing,
 )
 from ._refs import Entity, parse_kind, resolve
 from ._render import (
@@ -212,6 +213,16 @@ def downstream(
     _walk_command(ref, kind, Way.DOWNSTREAM, opts, store, as_json)
 
 
+def _input_id(s: Any, ref: str) -> int:
+    """The id of the artifact ``-i ref`` names: an execution or a context is a usage error (its
+    id would otherwise be taken as an artifact's)."""
+    node = resolve(s, ref, NodeKind.ARTIFACT)
+    if not isinstance(node, Artifact) or node.id is None:
+        what = f"{node.kind.value.lower()} #{node.id} ({node.type})"
+        raise fail(f"-i takes an artifact; {ref!r} is {what}", ExitCode.USAGE)
+    return node.id
+
+
 @guarded
 def cached(
     execution_type: Annotated[str, typer.Argument(help="The execution type, e.g. Trainer.")],
@@ -232,8 +243,7 @@ def cached(
     not."""
     props = dict(parse_assignment(p, "--property") for p in properties or [])
     with open_store(store) as s:
-        input_nodes = [resolve(s, ref, NodeKind.ARTIFACT) for ref in inputs or []]
-        ids = [n.id for n in input_nodes if n.id is not None]
+        ids = [_input_id(s, ref) for ref in inputs or []]
         hit = _lineage.cached(s, execution_type, ids, props)
     if as_json:
         print_json(
@@ -357,7 +367,8 @@ def export(
         progress.update(task, advance=1, description=f"rendering {fmt.value}…")
         if fmt == Format.html:
             target = output or Path("lineage.html")
-            path = write_html(graph, target, title=_title(node), focus=_focus(node))
+            with writing(target):
+                path = write_html(graph, target, title=_title(node), focus=_focus(node))
             progress.update(task, advance=1)
             err_console().print(f"viewer page written to [bold]{escape(str(path))}[/]")
             return
@@ -366,8 +377,9 @@ def export(
     if output is None:
         out_console().file.write(text if text.endswith("\n") else text + "\n")
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        with writing(output):
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
         err_console().print(f"{fmt.value} written to [bold]{escape(str(output))}[/]")
 
 
@@ -426,7 +438,8 @@ def view(
     with err_console().status("querying the lineage…"), open_store(store) as s:
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
     _warn_if_cut(graph, node, limit or STORE_LIMIT)
-    path = write_html(graph, output, title=_title(node), focus=_focus(node))
+    with writing(output):
+        path = write_html(graph, output, title=_title(node), focus=_focus(node))
     out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]")
     if not no_open and not open_in_browser(path):
         err_console().print(f"no browser could be started: open {escape(path.as_uri())} yourself")

@@ -20,7 +20,7 @@ from rich.text import Text
 from .. import __about__
 from .._schema import SCHEMA_VERSION
 from ..exceptions import LineageGraphError
-from ..models import Artifact, ArtifactState, Execution, ExecutionState, NodeKind
+from ..models import Artifact, ArtifactState, Context, Execution, ExecutionState, NodeKind
 from ..store import LineageStore
 from ._common import (
     ExitCode,
@@ -30,9 +30,11 @@ from ._common import (
     err_console,
     fail,
     guarded,
+    missing_store,
     open_store,
     out_console,
     redact,
+    writing,
 )
 from ._refs import Entity, parse_kind, resolve
 from ._render import (
@@ -44,6 +46,7 @@ from ._render import (
     print_json,
     properties_table,
     state_name,
+    stored_text,
     type_json,
 )
 
@@ -141,6 +144,28 @@ def show(
 # -------------------------------------------------------------------------------------- ls
 
 
+def _state_filter(state: str | None, kind: NodeKind | None) -> str | None:
+    """``ls --state``: a state of the kind listed (``None``: types), any case (``live`` for
+    artifacts, ``cached`` for executions), as ``upstream --state`` takes it. Anything else is a
+    usage error: it matched nothing and printed an empty table."""
+    if state is None:
+        return None
+    if kind == NodeKind.ARTIFACT:
+        what, names = "artifact", list(ArtifactState.__members__)
+    elif kind == NodeKind.EXECUTION:
+        what, names = "execution", list(ExecutionState.__members__)
+    else:
+        listed = "contexts" if kind == NodeKind.CONTEXT else "types"
+        raise fail(f"--state: {listed} have no state", ExitCode.USAGE)
+    wanted = state.strip().upper()
+    if wanted not in names:
+        raise fail(
+            f"--state: {state!r} is not an {what} state; {what} states are {', '.join(names)}",
+            ExitCode.USAGE,
+        )
+    return wanted
+
+
 def _filtered(
     nodes: list[Any],
     *,
@@ -150,13 +175,38 @@ def _filtered(
 ) -> list[Any]:
     out = nodes
     if state:
-        wanted = state.upper()
-        out = [n for n in out if state_name(n) == wanted]
+        out = [n for n in out if state_name(n) == state]
     if name:
         out = [n for n in out if n.name and name.lower() in n.name.lower()]
     if uri:
         out = [n for n in out if isinstance(n, Artifact) and n.uri and uri in n.uri]
     return out
+
+
+def _one_context(store: LineageStore, ref: str) -> Context:
+    """The context ``ls --context`` names: ``Type/name``, or a bare name that one context has.
+    A bare name that contexts of several types have is a usage error listing them (their
+    members were merged)."""
+    candidates: dict[int | None, Context] = {}
+    type_name, slash, name = ref.partition("/")
+    if slash and type_name and name:
+        typed = store.get_context_by_type_and_name(type_name, name)
+        if typed is not None:
+            candidates[typed.id] = typed
+    for c in store.get_contexts():
+        if c.name == ref:  # a name may hold a slash itself
+            candidates[c.id] = c
+    if not candidates:
+        raise fail(f"no context named {ref!r}", ExitCode.NOT_FOUND)
+    if len(candidates) > 1:
+        names = ", ".join(
+            f"{c.type}/{c.name}" for c in sorted(candidates.values(), key=lambda c: c.id or 0)
+        )
+        raise fail(
+            f"--context {ref!r} names {len(candidates)} contexts: {names}; give one as Type/name",
+            ExitCode.USAGE,
+        )
+    return next(iter(candidates.values()))
 
 
 @guarded
@@ -173,7 +223,13 @@ def ls(
     uri: Annotated[str | None, typer.Option("--uri", help="Uri contains this text.")] = None,
     context: Annotated[
         str | None,
-        typer.Option("--context", "-c", help="Only members of the context with this name."),
+        typer.Option(
+            "--context",
+            "-c",
+            metavar="NAME",
+            help="Only members of this context: its name, or Type/name when contexts of "
+            "several types have that name.",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
     store: StoreOption = None,
@@ -181,6 +237,7 @@ def ls(
 ) -> None:
     """List artifacts, executions, contexts or types, filtered."""
     if kind.strip().lower() in ("types", "type", "t"):
+        _state_filter(state, None)
         with open_store(store) as s:
             types = [t for k in NodeKind for t in s.get_types(k)]
         if type_name:
@@ -193,24 +250,27 @@ def ls(
             table.add_column(col)
         for t in types[:limit]:
             props = ", ".join(f"{k}: {v.name}" for k, v in sorted(t.properties.items()))
-            table.add_row(str(t.id), t.kind.value, Text(t.name), Text(t.version or ""), Text(props))
+            table.add_row(
+                str(t.id),
+                t.kind.value,
+                stored_text(t.name),
+                stored_text(t.version),
+                stored_text(props),
+            )
         out_console().print(table)
         return
     node_kind = parse_kind(kind)
+    wanted_state = _state_filter(state, node_kind)
     with open_store(store) as s:
         nodes: list[Any]
         if context:
-            members = [c for c in s.get_contexts() if c.name == context]
-            if not members:
-                raise fail(f"no context named {context!r}", ExitCode.NOT_FOUND)
-            nodes = []
-            for c in members:
-                if node_kind == NodeKind.ARTIFACT:
-                    nodes += s.get_artifacts_by_context(c.id or 0)
-                elif node_kind == NodeKind.EXECUTION:
-                    nodes += s.get_executions_by_context(c.id or 0)
-                else:
-                    nodes += s.get_children_contexts_by_context(c.id or 0)
+            c = _one_context(s, context)
+            if node_kind == NodeKind.ARTIFACT:
+                nodes = s.get_artifacts_by_context(c.id or 0)
+            elif node_kind == NodeKind.EXECUTION:
+                nodes = s.get_executions_by_context(c.id or 0)
+            else:
+                nodes = s.get_children_contexts_by_context(c.id or 0)
             if type_name:
                 nodes = [n for n in nodes if n.type == type_name]
         elif node_kind == NodeKind.ARTIFACT:
@@ -219,7 +279,7 @@ def ls(
             nodes = s.get_executions_by_type(type_name) if type_name else s.get_executions()
         else:
             nodes = s.get_contexts_by_type(type_name) if type_name else s.get_contexts()
-    nodes = _filtered(nodes, state=state, name=name, uri=uri)
+    nodes = _filtered(nodes, state=wanted_state, name=name, uri=uri)
     total = len(nodes)
     shown = nodes[:limit]
     if as_json:
@@ -265,15 +325,26 @@ def _stats(store: LineageStore) -> dict[str, Any]:
     }
 
 
-def plot_stats(stats: dict[str, Any], path: Path) -> Path:
-    """Executions by state and by type, artifacts created over time: one figure at ``path``
-    (png, svg or pdf). Needs matplotlib (``pip install 'lineage-graph[viz]'``)."""
+def _matplotlib() -> Any:
     try:
-        matplotlib: Any = importlib.import_module("matplotlib")
+        return importlib.import_module("matplotlib")
     except ImportError as exc:
         raise ModuleNotFoundError(
             "stats --plot needs matplotlib: pip install 'lineage-graph[viz]'", name="matplotlib"
         ) from exc
+
+
+def plot_formats() -> list[str]:
+    """The image formats ``--plot`` can write (by file name extension), e.g. png, svg, pdf."""
+    _matplotlib()
+    backend_bases: Any = importlib.import_module("matplotlib.backend_bases")
+    return sorted(backend_bases.FigureCanvasBase.get_supported_filetypes())
+
+
+def plot_stats(stats: dict[str, Any], path: Path) -> Path:
+    """Executions by state and by type, artifacts created over time: one figure at ``path``
+    (png, svg or pdf). Needs matplotlib (``pip install 'lineage-graph[viz]'``)."""
+    matplotlib = _matplotlib()
     matplotlib.use("Agg")
     plt: Any = importlib.import_module("matplotlib.pyplot")
     dates: Any = importlib.import_module("matplotlib.dates")
@@ -310,6 +381,25 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def _check_plot_path(path: Path) -> None:
+    """Before anything is read or written: matplotlib is there and can draw the format the
+    file's extension names (``--plot out/s.txt`` is a usage error, not matplotlib's
+    ValueError after the directory was made; without an extension matplotlib would write
+    ``out/s.png``, not the file named)."""
+    try:
+        formats = plot_formats()
+    except ModuleNotFoundError as exc:
+        raise fail(str(exc), ExitCode.ERROR) from None
+    suffix = path.suffix.lstrip(".").lower()
+    if suffix not in formats:
+        what = f"a {path.suffix!r} file" if suffix else f"{str(path)!r} (no extension)"
+        raise fail(
+            f"--plot: cannot draw {what}; name it .png, .svg or .pdf "
+            f"(matplotlib writes {', '.join(formats)})",
+            ExitCode.USAGE,
+        )
+
+
 @guarded
 def stats(
     plot: Annotated[
@@ -325,13 +415,13 @@ def stats(
     as_json: JsonOption = False,
 ) -> None:
     """Counts: executions by state and type, artifacts by type and state, contexts by type."""
+    if plot is not None:
+        _check_plot_path(plot)
     with err_console().status("reading the store…"), open_store(store) as s:
         data = _stats(s)
     if plot is not None:
-        try:
+        with writing(plot):
             written = plot_stats(data, plot)
-        except ModuleNotFoundError as exc:
-            raise fail(str(exc), ExitCode.ERROR) from None
         err_console().print(f"charts written to [bold]{escape(str(written))}[/]")
     if as_json:
         print_json({k: v for k, v in data.items() if k != "artifact_create_times"})
@@ -356,7 +446,7 @@ def stats(
         table.add_column("value")
         table.add_column("count", justify="right")
         for name, count in values.items():
-            table.add_row(Text(name), str(count))
+            table.add_row(stored_text(name), str(count))
         console.print(table)
 
 
@@ -426,18 +516,22 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         f"{__about__.__version__} on Python {platform.python_version()} ({platform.system()})",
     )
     try:
-        kind, location = resolve_target(store or None)
+        kind, location = resolve_target(store)
     except LineageGraphError as exc:
         _check(checks, "store target", False, str(exc))
         kind, location = "", ""
     else:
         _check(checks, "store target", True, f"{kind}: {location}")
-    if kind == "embedded-dir":
+    missing = missing_store(store)
+    if missing is not None:  # a named directory with no store: opening it would make one
+        _check(checks, "data directory", False, missing)
+        kind = ""
+    elif kind == "embedded-dir":
         _data_dir_check(checks, Path(location))
     if kind:
         started = time.perf_counter()
         try:
-            s = LineageStore.open(store or None)
+            s = LineageStore.open(store)
         except LineageGraphError as exc:
             _check(checks, "engine reachable", False, str(exc))
         else:
@@ -474,7 +568,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         table.add_column("detail", overflow="fold")
         for c in checks:
             mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]·[/]"}[c["ok"]]
-            table.add_row(mark, Text(c["check"]), Text(c["detail"]))
+            table.add_row(mark, Text(c["check"]), stored_text(c["detail"]))
         out_console().print(table)
     if not healthy:
         raise typer.Exit(int(ExitCode.NO))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -31,6 +32,8 @@ __all__ = [
     "entity_table",
     "lineage_tree",
     "print_json",
+    "printable",
+    "stored_text",
     "type_json",
 ]
 
@@ -47,6 +50,26 @@ STATE_STYLES = {
     "MARKED_FOR_DELETION": "yellow",
     "REFERENCE": "magenta",
 }
+
+
+#: C0 control characters, DEL and C1 control characters.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+#: In JSON text: DEL and C1 as \u escapes (json.dumps escapes C0 itself; the value is unchanged).
+_JSON_CONTROL = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: each control character (C0, DEL, C1) as a visible escape
+    (``\\x1b``, ``\\n``), everything else as it is. A stored name holding ``ESC [31m`` would
+    otherwise recolour, retitle or clear the user's terminal (rich escapes its markup, not
+    these). Every stored text the CLI prints for people passes here; ``--json`` stays exact."""
+    return _CONTROL.sub(lambda m: _SHORT_ESCAPES.get(m[0]) or f"\\x{ord(m[0]):02x}", text)
+
+
+def stored_text(text: str | None, style: str = "") -> Text:
+    """Stored text (a name, uri, type name, property) as a rich ``Text``, made printable."""
+    return Text(printable(text or ""), style=style)
 
 
 def state_name(node: Entity) -> str | None:
@@ -112,7 +135,8 @@ def event_json(e: Event) -> dict[str, Any]:
 
 def print_json(value: Any) -> None:
     """JSON on stdout, unwrapped (never through rich: it would wrap long lines)."""
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(text.translate(_JSON_CONTROL) + "\n")
     sys.stdout.flush()
 
 
@@ -127,11 +151,11 @@ def entity_label(node: Entity) -> Text:
     text = Text()
     if isinstance(node, Execution):
         text.append("◆ ", style="bold")
-    text.append(f"{node.type or kind_name(node)} ", style="bold")
+    text.append(f"{printable(node.type or kind_name(node))} ", style="bold")
     text.append(f"#{node.id}", style="dim")
     detail = node.name or (node.uri if isinstance(node, Artifact) else None)
     if detail:
-        text.append(f" {detail}")
+        text.append(f" {printable(detail)}")
     state = state_name(node)
     if state is not None:
         text.append(" [")
@@ -152,7 +176,7 @@ def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     table.add_column("name", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key in sorted(values):
-        table.add_row(Text(key), Text(_value_text(values[key])))
+        table.add_row(stored_text(key), stored_text(_value_text(values[key])))
     return table
 
 
@@ -162,16 +186,16 @@ def entity_table(node: Entity) -> Table:
     table.add_column("value", overflow="fold")
     table.add_row("kind", kind_name(node))
     table.add_row("id", str(node.id))
-    table.add_row("type", Text(f"{node.type} (type id {node.type_id})"))
+    table.add_row("type", stored_text(f"{node.type} (type id {node.type_id})"))
     if node.name:
-        table.add_row("name", Text(node.name))
+        table.add_row("name", stored_text(node.name))
     if isinstance(node, Artifact) and node.uri:
-        table.add_row("uri", Text(node.uri))
+        table.add_row("uri", stored_text(node.uri))
     state = state_name(node)
     if state is not None:
         table.add_row("state", styled_state(state))
     if node.external_id:
-        table.add_row("external id", Text(node.external_id))
+        table.add_row("external id", stored_text(node.external_id))
     table.add_row("created", time_text(node.create_time_since_epoch))
     table.add_row("updated", time_text(node.last_update_time_since_epoch))
     return table
@@ -190,8 +214,8 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
         table.add_row(
             str(n.id),
             kind_name(n),
-            Text(n.type or ""),
-            Text(detail),
+            stored_text(n.type),
+            stored_text(detail),
             styled_state(state_name(n)),
             time_text(n.create_time_since_epoch),
         )

@@ -17,7 +17,7 @@ from .._demo import rerun_training, run_demo
 from ..viewer import write_html
 from . import _lineage
 from ._analysis import impact_summary
-from ._common import ExitCode, err_console, fail, guarded, open_store, out_console
+from ._common import ExitCode, err_console, fail, guarded, open_store, out_console, writing
 from ._render import entities_table, entity_label, lineage_tree
 
 __all__ = ["demo"]
@@ -65,9 +65,13 @@ def demo(
     upstream, impact, a cache hit, and the viewer page. Runs on the embedded engine."""
     console, err = out_console(), err_console()
     workdir = directory.expanduser()
-    _reset(workdir)
+    with writing(workdir):
+        _reset(workdir)
     store_dir = workdir / "store"
-    with err.status("starting the embedded store…") as status, open_store(str(store_dir)) as store:
+    with (
+        err.status("starting the embedded store…") as status,
+        open_store(str(store_dir), create=True) as store,
+    ):
         result = run_demo(store, workdir, say=lambda text: status.update(f"{text}…"))
         best = result.best.artifact
         upstream = _lineage.upstream(store, best, None)
@@ -75,7 +79,10 @@ def demo(
         status.update("re-running a training step on the same inputs…")
         hit, cached_run_id = rerun_training(store, result)
         everything = _lineage.whole_store(store)
-    page = write_html(everything, workdir / "lineage.html", title="lineage-graph demo", focus=best)
+    with writing(workdir / "lineage.html"):
+        page = write_html(
+            everything, workdir / "lineage.html", title="lineage-graph demo", focus=best
+        )
 
     console.print(Rule("lineage-graph demo"))
     console.print(

@@ -87,7 +87,7 @@ def import_mlmd(
     target = parse_source(source)
     err = err_console()
     with (
-        open_store(store) as lineage_store,
+        open_store(store, create=True) as lineage_store,
         Progress(
             TextColumn("{task.description:<16}"),
             BarColumn(),

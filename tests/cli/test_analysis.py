@@ -225,6 +225,18 @@ def test_impact_mark_and_undo(demo: Demo) -> None:
     assert "reviewed" not in store.get_artifacts_by_id([4])[0].custom_properties
 
 
+def test_impact_mark_with_a_value_the_store_cannot_hold_changes_nothing(demo: Demo) -> None:
+    """``--mark x=<beyond int64>`` raised a raw ValueError (exit 1); it is refused as ``cached
+    -p`` refuses the same value: InvalidArgumentError, exit 5, nothing marked."""
+    big = "99999999999999999999999"
+    for args in (["impact", "5", "--mark", f"x={big}"], ["cached", "Trainer", "-p", f"C={big}"]):
+        result = demo.cli(*args)
+        assert result.exit_code == ExitCode.ERROR, (args, result.output)
+        assert f"{big} is outside the int64 range" in " ".join(result.stderr.split())
+        assert "Traceback" not in result.output
+    assert all("x" not in a.custom_properties for a in demo.store.get_artifacts())
+
+
 # ------------------------------------------------------------------------- compare, diff
 
 

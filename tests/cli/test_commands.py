@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from lineage_graph import __version__
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    Attribution,
+    Context,
+    ContextType,
+    LineageStore,
+    __version__,
+)
 from lineage_graph.cli import ExitCode
 
 from .conftest import Demo, invoke
@@ -79,6 +88,22 @@ def test_cached(demo: Demo) -> None:
     assert demo.cli(*args, "-p", "novalue").exit_code == ExitCode.USAGE
 
 
+def test_cached_inputs_must_be_artifacts(demo: Demo) -> None:
+    """``-i e:2`` named execution 2, whose id was taken as artifact 2's: a hit on inputs
+    nobody gave. Only artifacts are inputs; anything else is a usage error naming it."""
+    props = ["-p", "C=0.003", "-p", "algorithm=logistic_regression"]
+    assert demo.cli("cached", "Trainer", "-i", "2", "-i", "3", *props).exit_code == ExitCode.OK
+    for first, second, named in (
+        ("e:2", "e:3", "'e:2' is execution #2 (SplitData)"),
+        ("c:2", "c:3", "'c:2' is context #2 (Experiment)"),
+        ("2", "execution:3", "'execution:3' is execution #3 (Trainer)"),
+    ):
+        result = demo.cli("cached", "Trainer", "-i", first, "-i", second, *props)
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert "-i takes an artifact" in result.stderr and named in result.stderr
+        assert "cache hit" not in result.stdout
+
+
 # ---------------------------------------------------------------------------------- reading
 
 
@@ -144,6 +169,73 @@ def test_ls(demo: Demo) -> None:
     assert demo.cli("ls", "widgets").exit_code == ExitCode.USAGE
 
 
+def test_ls_state_is_checked_by_the_kind_listed(demo: Demo) -> None:
+    """``ls --state SHINY`` and ``ls executions --state live`` printed an empty table (exit 0);
+    like ``upstream --state SHINY`` they are usage errors (exit 2), any case accepted."""
+    for args, says in (
+        (["ls", "--state", "SHINY"], "'SHINY' is not an artifact state"),
+        (["ls", "executions", "--state", "live"], "'live' is not an execution state"),
+        (["ls", "artifacts", "--state", "complete"], "'complete' is not an artifact state"),
+        (["ls", "contexts", "--state", "live"], "contexts have no state"),
+        (["ls", "types", "--state", "live"], "types have no state"),
+    ):
+        result = demo.cli(*args)
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
+        assert says in " ".join(result.stderr.split()), result.stderr
+    assert demo.cli("upstream", "5", "--state", "SHINY").exit_code == ExitCode.USAGE
+    assert len(demo.json("ls", "--state", "live")) == 5
+    assert [x["id"] for x in demo.json("ls", "executions", "--state", "Cached")] == [
+        demo.cached_run_id
+    ]
+
+
+def test_ls_context_names_one_context(tmp_path: Path) -> None:
+    """``ls --context x`` merged the members of every context named x, an Experiment's and a
+    Pipeline's alike. ``Type/name`` names one; a bare name several types have is a usage
+    error listing them (exit 2); a bare name only one context has works as before."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="DataSet"))
+        data, model, other = store.put_artifacts(
+            [Artifact(type="DataSet", uri=f"/{n}", name=n) for n in ("data", "model", "other")]
+        )
+        for name in ("Experiment", "Pipeline", "Team"):
+            store.put_context_type(ContextType(name=name))
+        experiment, pipeline, slashed = store.put_contexts(
+            [
+                Context(type="Experiment", name="x"),
+                Context(type="Pipeline", name="x"),
+                Context(type="Team", name="Pipeline/x"),  # a name may hold a slash
+            ]
+        )
+        store.put_attributions_and_associations(
+            [
+                Attribution(context_id=experiment, artifact_id=data),
+                Attribution(context_id=pipeline, artifact_id=model),
+                Attribution(context_id=slashed, artifact_id=other),
+            ],
+            [],
+        )
+
+        def names(*args: str) -> list[str]:
+            result = invoke(["ls", *args, "--json", "--store", str(path)])
+            assert result.exit_code == 0, (args, result.output)
+            return [a["name"] for a in json.loads(result.stdout)]
+
+        ambiguous = invoke(["ls", "--context", "x", "--store", str(path)])
+        assert ambiguous.exit_code == ExitCode.USAGE, ambiguous.output
+        message = " ".join(ambiguous.stderr.split())
+        assert "--context 'x' names 2 contexts: Experiment/x, Pipeline/x" in message
+        assert "Type/name" in message and ambiguous.stdout == ""
+        assert names("--context", "Experiment/x") == ["data"]
+        assert names("-c", "Team/Pipeline/x") == ["other"]
+        both = invoke(["ls", "--context", "Pipeline/x", "--store", str(path)])
+        assert both.exit_code == ExitCode.USAGE, both.output  # Pipeline's x, or Team's name
+        assert "Pipeline/x, Team/Pipeline/x" in " ".join(both.stderr.split())
+        missing = invoke(["ls", "--context", "Nope/x", "--store", str(path)])
+        assert missing.exit_code == ExitCode.NOT_FOUND, missing.output
+
+
 def test_stats(demo: Demo, tmp_path: Path) -> None:
     data = demo.json("stats")
     assert data["counts"] == {"artifacts": 5, "executions": 6, "contexts": 4}
@@ -190,6 +282,57 @@ def test_doctor_never_prints_a_password() -> None:
     assert report["store"] == "redis://admin:***@127.0.0.1:1/g"
     leaked = invoke(["show", "1", "--store", "nosuch://env-s3cret-pw@x"], env=env)
     assert "env-s3cret-pw" not in leaked.output and "***" in leaked.output
+
+
+#: What must never reach the terminal from stored text: C0 (but the newline rich ends lines
+#: with), DEL and C1 control characters.
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def test_control_characters_in_stored_text_never_reach_the_terminal(tmp_path: Path) -> None:
+    """A type named "T\\x1b[31mred" was printed with the raw escape sequence by ls, show and
+    upstream (rich escapes its markup, not these). Every stored text is shown with its control
+    characters as visible escapes; --json stays exact (and escapes them the JSON way)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        with store.run("T\x1b[31mred", context="ctx\x1b[2J") as run:
+            run.output(
+                Artifact(
+                    type="D\x9b1m",
+                    uri="/u/\x1b]0;owned\x07",
+                    name="n\x7f\tx",
+                    custom_properties={"k\x1b[1m": "v\x1b[5m\nnext"},
+                )
+            )
+        for args in (
+            ["ls"], ["ls", "executions"], ["ls", "contexts"], ["ls", "types"], ["show", "1"],
+            ["show", "e:1"], ["show", "c:1"], ["upstream", "1"], ["downstream", "e:1"],
+            ["impact", "1", "--tree"], ["stats"], ["compare", "1", "1"], ["diff", "1", "1"],
+            ["ls", "--context", "ctx\x1b[2J"],
+        ):  # fmt: skip
+            result = invoke([*args, "--store", str(path)])
+            assert result.exit_code == 0, (args, result.output)
+            assert not RAW_CONTROL.search(result.output), (args, result.output)
+        show = invoke(["show", "1", "--store", str(path)]).stdout
+        for shown in ("D\\x9b1m", "/u/\\x1b]0;owned\\x07", "n\\x7f\\tx", "k\\x1b[1m"):
+            assert shown in show, shown
+        assert "v\\x1b[5m\\nnext" in show
+        assert "T\\x1b[31mred" in invoke(["upstream", "1", "--store", str(path)]).stdout
+        # error messages quoting stored names are printable too
+        error = invoke(["cached", "X", "-i", "e:1", "--store", str(path)])
+        assert error.exit_code == ExitCode.USAGE and "T\\x1b[31mred" in error.stderr
+        assert not RAW_CONTROL.search(error.output)
+        # JSON: exact values
+        raw = invoke(["show", "1", "--json", "--store", str(path)]).stdout
+        assert not RAW_CONTROL.search(raw)
+        data = json.loads(raw)
+        assert (data["type"], data["uri"], data["name"]) == (
+            "D\x9b1m",
+            "/u/\x1b]0;owned\x07",
+            "n\x7f\tx",
+        )
+        assert data["custom_properties"] == {"k\x1b[1m": "v\x1b[5m\nnext"}
+        assert data["produced_by"][0]["type"] == "T\x1b[31mred"
 
 
 # ---------------------------------------------------------------------------- export, view
@@ -260,6 +403,50 @@ def test_view_writes_the_page(demo: Demo, tmp_path: Path) -> None:
     assert focused.exit_code == 0 and 'data-nodes="10"' in page.read_text()
 
 
+def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:
+    """``-o``, ``--plot`` and ``demo --dir`` under a regular file or onto a directory raised
+    FileNotFoundError / IsADirectoryError / NotADirectoryError as tracebacks (exit 1): now one
+    line naming the path and the reason, exit 2, and nothing written."""
+    afile = tmp_path / "afile"
+    afile.write_text("untouched")
+    adir = tmp_path / "adir"
+    adir.mkdir()
+    cases = [
+        (["export", "5", "-f", "html", "-o", str(afile / "x.html")], afile / "x.html", "afile"),
+        (["export", "5", "-f", "json", "-o", str(adir)], adir, "is a directory"),
+        (["export", "5", "-f", "dot", "-o", str(afile / "x.dot")], afile / "x.dot", "afile"),
+        (["view", "5", "--no-open", "-o", str(afile / "v.html")], afile / "v.html", "afile"),
+    ]
+    for args, path, reason in cases:
+        result = demo.cli(*args)
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
+        message = " ".join(result.stderr.split())
+        assert f"cannot write {path}:" in message and reason in message, message
+        assert "Traceback" not in result.output
+    made = invoke(["demo", "--dir", str(afile / "demo")])
+    assert made.exit_code == ExitCode.USAGE, made.output
+    assert f"cannot write {afile / 'demo'}" in " ".join(made.stderr.split())
+    assert afile.read_text() == "untouched" and list(adir.iterdir()) == []
+
+
+def test_stats_plot_refuses_what_it_cannot_write(demo: Demo, tmp_path: Path) -> None:
+    """``--plot out/s.txt`` raised matplotlib's ValueError after making ``out/`` (exit 1), and
+    a path under a file a traceback: now usage errors (exit 2), nothing made."""
+    pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
+    out = tmp_path / "out"
+    for name in ("s.txt", "s"):
+        result = demo.cli("stats", "--plot", str(out / name))
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert "--plot: cannot draw" in result.stderr and ".png, .svg or .pdf" in result.stderr
+    assert not out.exists()
+    afile = tmp_path / "afile"
+    afile.write_text("untouched")
+    under = demo.cli("stats", "--plot", str(afile / "s.png"))
+    assert under.exit_code == ExitCode.USAGE, under.output
+    assert f"cannot write {afile / 's.png'}" in " ".join(under.stderr.split())
+    assert afile.read_text() == "untouched"
+
+
 def test_import_mlmd_is_registered() -> None:
     assert invoke(["import-mlmd", "--help"]).exit_code == 0
 
@@ -271,6 +458,57 @@ def test_store_from_the_environment(demo: Demo) -> None:
     result = demo.cli("ls", "--json", env={"LINEAGE_GRAPH_STORE": str(demo.path)}, store=False)
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)) == 5
+
+
+def test_a_store_directory_that_cannot_be_made_is_exit_4(tmp_path: Path) -> None:
+    """A store path under a regular file raised NotADirectoryError as a traceback (exit 1),
+    even from a command that creates its store: now the configuration error (exit 4)."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a store")
+    target = str(afile / "sub")
+    result = invoke(["import-mlmd", str(tmp_path / "src.sqlite"), "--store", target])
+    assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+    message = " ".join(result.stderr.split())  # rich wraps long lines
+    assert f"cannot create the data directory {target}: not a directory" in message
+    assert "Traceback" not in result.output and afile.read_text() == "not a store"
+
+
+def test_reading_commands_never_create_a_store(demo: Demo, tmp_path: Path) -> None:
+    """A mistyped ``--store`` made a new empty store (and the directories up to it), then said
+    "no artifact with id 1". Commands that only read refuse a directory where no store was
+    ever opened (exit 4, "no store at PATH") and make nothing; so does LINEAGE_GRAPH_STORE."""
+    missing = tmp_path / "nonexistent" / "deep" / "path"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    demo_dir = demo.path.parent  # the demo's own directory, not its store: a likely slip
+    for target in (missing, empty, demo_dir):
+        for args in (["show", "1"], ["ls"], ["upstream", "5"], ["stats"], ["export"]):
+            result = invoke([*args, "--store", str(target)])
+            assert result.exit_code == ExitCode.STORE_UNAVAILABLE, (args, result.output)
+            assert f"no store at {target}" in " ".join(result.stderr.split())
+        from_env = invoke(["ls"], env={"LINEAGE_GRAPH_STORE": str(target)})
+        assert from_env.exit_code == ExitCode.STORE_UNAVAILABLE, from_env.output
+        assert f"no store at {target}" in " ".join(from_env.stderr.split())
+    assert not (tmp_path / "nonexistent").exists() and list(empty.iterdir()) == []
+    assert "lineage-graph.lock" not in {p.name for p in demo_dir.iterdir()}
+    doctor = invoke(["doctor", "--json", "--store", str(missing)])
+    assert doctor.exit_code == ExitCode.NO, doctor.output
+    checks = {c["check"]: c for c in json.loads(doctor.stdout)["checks"]}
+    assert checks["data directory"]["ok"] is False and "engine reachable" not in checks
+    assert not (tmp_path / "nonexistent").exists()
+    # the real store opens, by --store or by the environment
+    assert demo.cli("ls").exit_code == 0
+
+
+def test_an_empty_store_target_is_refused(tmp_path: Path) -> None:
+    """``--store ''`` opened the default store, where the Python API (and an empty
+    LINEAGE_GRAPH_STORE) refuse '' with ConfigurationError: now refused the same way."""
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    for args, extra_env in ((["ls", "--store", ""], {}), (["ls"], {"LINEAGE_GRAPH_STORE": ""})):
+        result = invoke(args, env={**env, **extra_env})
+        assert result.exit_code == ExitCode.STORE_UNAVAILABLE, (args, result.output)
+        assert "a store target must be a non-empty string" in " ".join(result.stderr.split())
+    assert not (tmp_path / "data").exists()
 
 
 def test_default_store_is_the_embedded_one_in_the_data_dir(tmp_path: Path) -> None:

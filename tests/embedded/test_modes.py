@@ -255,6 +255,18 @@ def test_data_directory_owned_by_someone_else_is_refused() -> None:
         LineageStore.open(foreign)
 
 
+def test_a_store_path_that_cannot_be_made_is_a_configuration_error(tmp_path: Path) -> None:
+    """A file at the path itself was a ConfigurationError, but a file as a parent raised
+    NotADirectoryError from mkdir: every reason the directory cannot be made is one, too."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a store")
+    with pytest.raises(ConfigurationError, match="exists and is not a directory"):
+        LineageStore.open(afile)
+    with pytest.raises(ConfigurationError, match=r"cannot create .*afile/sub: not a directory"):
+        LineageStore.open(afile / "sub")
+    assert afile.read_text() == "not a store"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -308,6 +308,8 @@ def test_bad_marks_and_sources_are_typed_errors(
         ImpactMark(custom_property=("", True))
     with pytest.raises(InvalidArgumentError):
         ImpactMark(state=3)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"'big': int value .* outside the int64"):
+        ImpactMark(custom_property=("big", 10**23))  # was a raw ValueError
     with pytest.raises(NotFoundError):
         store.impact(NodeRef(NodeKind.ARTIFACT, 10**9))
     with pytest.raises(NotFoundError):
