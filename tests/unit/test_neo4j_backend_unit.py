@@ -262,6 +262,30 @@ def test_neo4j_user_is_an_alias_of_neo4j_username(monkeypatch: pytest.MonkeyPatc
     assert Neo4jSettings(username="carol").username == "carol"  # arguments beat the environment
 
 
+#: Bare words some systems export (Windows and many Linux desktops set USERNAME and USER).
+COMMON_ENV = ("USERNAME", "USER", "PASSWORD", "URI", "DATABASE", "GRAPH", "FSYNC", "STORE")
+
+
+def test_common_environment_variables_are_not_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only prefixed variables are read: ``USERNAME=bob`` must not beat ``NEO4J_USERNAME``."""
+    from lineage_graph.config import EmbeddedSettings, StoreSettings
+
+    for var in COMMON_ENV:
+        monkeypatch.setenv(var, "bob")
+        monkeypatch.setenv(var.lower(), "bob")
+    neo4j_settings = Neo4jSettings()
+    assert neo4j_settings.username == "neo4j"
+    assert neo4j_settings.uri is None
+    assert neo4j_settings.password is None
+    assert neo4j_settings.database is None
+    embedded = EmbeddedSettings()
+    assert (embedded.graph, embedded.fsync, embedded.password) == ("lineage", "always", None)
+    assert StoreSettings().store is None
+    monkeypatch.setenv("NEO4J_USERNAME", "alice")
+    assert Neo4jSettings().username == "alice"
+    assert Neo4jSettings(username="carol").username == "carol"
+
+
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEO4J_URI", "neo4j+s://x.databases.neo4j.io")
     monkeypatch.setenv("NEO4J_PASSWORD", SECRET)
