@@ -7,6 +7,11 @@ driver retries transient errors for ``max_transaction_retry_time_s``). One bookm
 backend chains every session causally, so a read routed to a follower sees the writes before it.
 
 Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error` only.
+
+Server notifications (deprecations, performance hints about the library's own fixed queries) are
+switched off where the protocol allows it (Bolt 5.2, Neo4j 5.7): driver 6 logs every WARNING one
+to the ``neo4j.notifications`` logger, which without logging set up prints to stderr, and Neo4j
+5.23 flags the ``CALL {`` form most queries use (kept: FalkorDB and Neo4j before 5.23 need it).
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+#: The first Bolt version with notification filters; the driver refuses them on older ones.
+_NOTIFICATION_FILTERS = (5, 2)
+#: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
+#: (its message starts so); driver 6 as its own error class (below).
+_POOL_TIMEOUT_TEXT = "failed to obtain a connection from the pool"
 #: Driver 6 reports a pool that hands out no connection in time as its own error class.
 _POOL_ERRORS: tuple[type[BaseException], ...] = tuple(
     cls
@@ -98,13 +108,17 @@ def _map_error(
             f"the connection to Neo4j{at} was lost while committing{where}: the write may or may "
             f"not have been applied: {text}"
         )
-    if isinstance(
-        exc,
-        neo4j_errors.ServiceUnavailable
-        | neo4j_errors.SessionExpired
-        | neo4j_errors.TransientError
-        | OSError,
-    ) or (_POOL_ERRORS and isinstance(exc, _POOL_ERRORS)):
+    if (
+        isinstance(
+            exc,
+            neo4j_errors.ServiceUnavailable
+            | neo4j_errors.SessionExpired
+            | neo4j_errors.TransientError
+            | OSError,
+        )
+        or (_POOL_ERRORS and isinstance(exc, _POOL_ERRORS))
+        or (isinstance(exc, neo4j_errors.ClientError) and str(exc).startswith(_POOL_TIMEOUT_TEXT))
+    ):
         return EngineUnavailableError(f"Neo4j{at} is unavailable{where}: {text}")
     if isinstance(exc, neo4j_errors.ConfigurationError):
         return ConfigurationError(f"invalid Neo4j driver configuration: {text}")
@@ -162,6 +176,8 @@ class Neo4jBackend(Backend):
         self._database = self.settings.database or None
         self._closed = False
         self._close_lock = threading.Lock()
+        #: Whether sessions ask the server for no notifications (Bolt 5.2+, known once connected).
+        self._quiet = False
         auth = neo4j.basic_auth(self._username, password) if password else None
         try:
             self._driver = neo4j.GraphDatabase.driver(
@@ -204,7 +220,7 @@ class Neo4jBackend(Backend):
         try:
             for attempt in retrying:
                 with attempt:
-                    self._driver.verify_connectivity()
+                    server = self._driver.get_server_info()  # verify_connectivity, and the version
         except ValueError as exc:  # an address the resolver cannot parse (bad port, bad host)
             raise ConfigurationError(
                 f"invalid Neo4j address {self._uri!r}: {self._scrub(str(exc))}"
@@ -217,10 +233,17 @@ class Neo4jBackend(Backend):
                     f"{self._scrub(str(exc))}"
                 )
             raise mapped from exc
+        self._quiet = tuple(server.protocol_version)[:2] >= _NOTIFICATION_FILTERS
 
     def _session(self) -> neo4j.Session:
         if self._closed:
             raise EngineError("the store is closed")
+        if self._quiet:
+            return self._driver.session(
+                database=self._database,
+                bookmark_manager=self._bookmarks,
+                notifications_min_severity="OFF",
+            )
         return self._driver.session(database=self._database, bookmark_manager=self._bookmarks)
 
     def _execute(
