@@ -75,3 +75,7 @@ class Neo4jSettings(BaseSettings):
     connect_timeout_s: float = Field(default=30.0, gt=0)
     #: Seconds a managed transaction keeps retrying transient errors.
     max_transaction_retry_time_s: float = Field(default=30.0, gt=0)
+    #: Longest a read or write transaction may run (ms), as ``EmbeddedSettings.query_timeout_ms``:
+    #: the server stops it and the call raises ``QueryError``. 0: the server's own limit
+    #: (``db.transaction.timeout``, none by default).
+    query_timeout_ms: int = Field(default=120_000, ge=0)

@@ -5,6 +5,7 @@ CAs), ``bolt+s://``, and ``bolt+ssc://`` / ``neo4j+ssc://`` (TLS, self-signed ce
 Reads run in ``execute_read`` (clusters route them to followers), writes in ``execute_write`` (the
 driver retries transient errors for ``max_transaction_retry_time_s``). One bookmark manager per
 backend chains every session causally, so a read routed to a follower sees the writes before it.
+Every transaction carries ``query_timeout_ms`` (the server stops a longer one: ``QueryError``).
 
 Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error` only.
 
@@ -47,6 +48,12 @@ AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+#: A transaction that ran past its timeout: the server's ``db.transaction.timeout``, or the one
+#: the client set (query_timeout_ms). Client errors: the driver does not retry them.
+_TIMED_OUT = (
+    "Neo.ClientError.Transaction.TransactionTimedOut",
+    "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+)
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
 #: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
@@ -120,6 +127,11 @@ def _map_error(
         or (isinstance(exc, neo4j_errors.ClientError) and str(exc).startswith(_POOL_TIMEOUT_TEXT))
     ):
         return EngineUnavailableError(f"Neo4j{at} is unavailable{where}: {text}")
+    if code in _TIMED_OUT:
+        return QueryError(
+            f"Neo4j stopped the query{where}: it ran longer than the transaction timeout "
+            f"(NEO4J_QUERY_TIMEOUT_MS, or the server's db.transaction.timeout): {text}"
+        )
     if isinstance(exc, neo4j_errors.ConfigurationError):
         return ConfigurationError(f"invalid Neo4j driver configuration: {text}")
     if isinstance(exc, neo4j_errors.ClientError):
@@ -174,6 +186,8 @@ class Neo4jBackend(Backend):
             password = self.settings.password.get_secret_value()
         self._secret = password or ""
         self._database = self.settings.database or None
+        #: Every transaction's timeout; None leaves the server's (a 0 would mean "none" to it).
+        self._timeout_s = self.settings.query_timeout_ms / 1000 or None
         self._closed = False
         self._close_lock = threading.Lock()
         #: Whether sessions ask the server for no notifications (Bolt 5.2+, known once connected).
@@ -256,6 +270,7 @@ class Neo4jBackend(Backend):
         recording = bool(self._recording)
         engine_ms: list[int | None] = [None]  # of the attempt that committed
 
+        @neo4j.unit_of_work(timeout=self._timeout_s)
         def work(tx: neo4j.ManagedTransaction) -> list[Row]:
             result = tx.run(query, parameters)
             rows = [record.data() for record in result]

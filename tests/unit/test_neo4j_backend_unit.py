@@ -167,8 +167,9 @@ class BoltPeer:
         self.notifications = notifications
         self.connections = 0
         self.queries: list[str] = []
-        #: the extra fields (a map) of every BEGIN and auto-commit RUN, in order
+        #: the extra fields (a map) of every BEGIN and auto-commit RUN, in order; of BEGINs only
         self.extras: list[dict[str, Any]] = []
+        self.begins: list[dict[str, Any]] = []
         self._server = socket.create_server(("127.0.0.1", 0))
         self._server.settimeout(0.2)
         self.uri = f"bolt://127.0.0.1:{self._server.getsockname()[1]}"
@@ -263,6 +264,7 @@ class BoltPeer:
                     elif tag == BEGIN:
                         (extra,) = _fields(message)
                         self.extras.append(extra)
+                        self.begins.append(extra)
                         quiet = extra.get("notifications_minimum_severity") == "OFF"
                         in_tx = True
                         conn.sendall(_message(SUCCESS, {}))
@@ -469,6 +471,10 @@ def test_no_password_means_no_auth(peer_factory: Any) -> None:
         ("Neo.ClientError.Database.DatabaseNotFound", ConfigurationError, "no such database"),
         ("Neo.ClientError.Security.Forbidden", ConfigurationError, "lacks a privilege"),
         ("Neo.DatabaseError.General.UnknownError", EngineError, "Neo4j error in query"),
+        *(
+            (f"Neo.ClientError.Transaction.{title}", QueryError, "longer than the transaction tim")
+            for title in ("TransactionTimedOut", "TransactionTimedOutClientConfiguration")
+        ),
     ],
 )
 def test_server_errors_map_to_the_library_tree(
@@ -482,6 +488,31 @@ def test_server_errors_map_to_the_library_tree(
             assert type(info.value) is error
             assert SECRET not in str(info.value)
     assert peer.runs == 2  # not retried
+
+
+@pytest.mark.parametrize(
+    ("env", "settings", "expected"),
+    [
+        ({}, {}, 120_000),  # the embedded engine's default
+        ({"NEO4J_QUERY_TIMEOUT_MS": "2500"}, {}, 2500),
+        ({"NEO4J_QUERY_TIMEOUT_MS": "2500"}, {"query_timeout_ms": 0}, None),  # the server's own
+    ],
+)
+def test_every_transaction_has_the_query_timeout(
+    peer_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    settings: dict[str, Any],
+    expected: int | None,
+) -> None:
+    """A query never hangs for ever: each read and write transaction carries query_timeout_ms."""
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    peer = peer_factory()
+    with _backend(peer.uri, **settings) as backend:
+        backend.read("RETURN 1 AS x")
+        backend.write("RETURN 1 AS x")
+    assert [extra.get("tx_timeout") for extra in peer.begins] == [expected, expected]
 
 
 def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> None:
