@@ -655,3 +655,25 @@ def test_schema_statements_pass_neo4j_analyser() -> None:
     assert verdicts[-1]["errors"], "the analyser must reject the malformed probe"
     bad = {texts[i]: v["errors"] for i, v in enumerate(verdicts[:-1]) if v["errors"]}
     assert not bad
+
+
+def test_the_test_suites_wipe_passes_neo4j_analyser() -> None:
+    """tests/_neo4j.py's batched wipe is valid Neo4j 5 Cypher (an auto-commit statement)."""
+    from tests._neo4j import WIPE
+    from tests.unit.test_cypher_neo4j_analyser import _node, _run_lint
+
+    probe = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF ROWS"
+    report = _run_lint(_node(), [{"name": "wipe", "text": WIPE}, {"name": "probe", "text": probe}])
+    assert report["probe"]["errors"], "the analyser must reject the malformed probe"
+    assert not report["wipe"]["errors"]
+
+
+def test_the_test_suites_wipe_is_one_auto_commit_statement(peer_factory: Any) -> None:
+    """``IN TRANSACTIONS`` fails inside a transaction the client began (backend.write's)."""
+    from tests._neo4j import WIPE, wipe
+
+    peer = peer_factory()
+    with _backend(peer.uri) as backend:
+        wipe(backend)
+    assert peer.queries == [WIPE]
+    assert not peer.begins  # no BEGIN: the server runs it as an auto-commit transaction
