@@ -66,13 +66,35 @@ _POOL_ERRORS: tuple[type[BaseException], ...] = tuple(
     if isinstance(cls, type) and issubclass(cls, BaseException)
 )
 #: Everything the driver raises from a call; its parameter packer raises UnicodeEncodeError (lone
-#: surrogates) and OverflowError (integers outside int64) itself, before anything is sent.
+#: surrogates), OverflowError (integers outside int64), ValueError (a value of a type it cannot
+#: send) and TypeError (a map key that is not a string) itself, before anything is sent.
 _DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     neo4j_errors.Neo4jError,
     neo4j_errors.DriverError,
     OSError,
     UnicodeEncodeError,
     OverflowError,
+    ValueError,
+    TypeError,
+)
+#: What schema set-up retries (its statements are idempotent: ``IF NOT EXISTS``, reads, a wait).
+_TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    neo4j_errors.TransientError,
+    neo4j_errors.ServiceUnavailable,
+    neo4j_errors.SessionExpired,
+)
+#: A schema statement that clashes with an index or constraint already there under another name
+#: (``IF NOT EXISTS`` covers only the same name or the same kind on the same schema): e.g. an
+#: index an operator made on a property lineage-graph holds unique.
+_SCHEMA_CLASHES = frozenset(
+    "Neo.ClientError.Schema." + title
+    for title in (
+        "IndexAlreadyExists",
+        "ConstraintAlreadyExists",
+        "EquivalentSchemaRuleAlreadyExists",
+        "IndexWithNameAlreadyExists",
+        "ConstraintWithNameAlreadyExists",
+    )
 )
 
 
@@ -97,6 +119,8 @@ def _map_error(
         )
     if isinstance(exc, OverflowError):
         return InvalidArgumentError(f"a value is out of range for Neo4j{where}: {text}")
+    if isinstance(exc, ValueError | TypeError):  # the packer's (no driver error is either)
+        return InvalidArgumentError(f"a value cannot be sent to Neo4j{where}: {text}")
     if isinstance(exc, neo4j_errors.ConstraintError) or code == _CONSTRAINT_FAILED:
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")
     if isinstance(exc, neo4j_errors.AuthError | neo4j_errors.AuthConfigurationError):
@@ -108,6 +132,12 @@ def _map_error(
         "Neo.ClientError.Security."
     ):
         return ConfigurationError(f"Neo4j user {username!r} lacks a privilege{where}: {text}")
+    if code in _SCHEMA_CLASHES:
+        return ConfigurationError(
+            f"Neo4j{at} holds an index or constraint that clashes with one lineage-graph needs"
+            f"{where}: {text}. Drop the one the message names (SHOW INDEXES, SHOW CONSTRAINTS; "
+            "lineage-graph's own serve the same lookups) and open the store again"
+        )
     if code == _DATABASE_NOT_FOUND:
         return ConfigurationError(f"Neo4j{at} has no such database (NEO4J_DATABASE): {text}")
     if isinstance(exc, neo4j_errors.IncompleteCommit):
@@ -316,8 +346,6 @@ class Neo4jBackend(Backend):
                     names.update(str(row["name"]) for row in session.run(show).data())
         except neo4j_errors.ClientError:  # no SHOW privilege: create everything IF NOT EXISTS
             return set()
-        except _DRIVER_ERRORS as exc:
-            raise self._error(exc, "schema") from exc
         return names
 
     def ensure_property_keys(self, keys: Iterable[str]) -> None:
@@ -326,20 +354,43 @@ class Neo4jBackend(Backend):
 
     def ensure_schema(self, spec: SchemaSpec) -> None:
         """Create what is missing (``IF NOT EXISTS``, each in its own auto-commit transaction)
-        and wait for new indexes to come online. Reopening a store runs two ``SHOW`` reads."""
-        existing = self._existing_schema_names()
-        created = False
-        try:
+        and wait for new indexes to come online. Reopening a store runs two ``SHOW`` reads.
+
+        Auto-commit transactions are not retried by the driver: transient errors (a leader
+        switch, a database still starting) are retried here for ``max_transaction_retry_time_s``,
+        from the start (every statement is idempotent)."""
+        step = "schema"
+        created = in_doubt = False
+
+        def attempt_once() -> None:
+            nonlocal step, created, in_doubt
+            step = "schema"
+            created = created or in_doubt  # a statement whose answer was lost may have created
+            existing = self._existing_schema_names()
             with self._session() as session:
                 for index in spec.indexes:
                     if index.name in existing:
                         continue
+                    step, in_doubt = "schema/" + index.name, True
                     counters = session.run(schema_ddl(index)).consume().counters
+                    in_doubt = False
                     created = created or bool(counters.indexes_added + counters.constraints_added)
                 if created:
+                    step = "schema/await"
                     session.run(AWAIT_INDEXES).consume()
+
+        retrying = Retrying(
+            stop=stop_after_delay(self.settings.max_transaction_retry_time_s),
+            wait=wait_exponential(multiplier=0.1, max=2.0),
+            retry=retry_if_exception_type(_TRANSIENT_ERRORS),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempt_once()
         except _DRIVER_ERRORS as exc:
-            raise self._error(exc, "schema") from exc
+            raise self._error(exc, step) from exc
 
     # -------------------------------------------------------------------------------- admin
 

@@ -142,7 +142,8 @@ class BoltPeer:
     """A Bolt 5.0 endpoint (or ``version``, up to 5.4): accepts any login (or refuses it with
     ``login_failure``), records every query and the extra fields of every transaction (BEGIN, or
     RUN outside one), answers
-    a RUN with the ``run_failure`` FAILURE if given (the first ``failures`` RUNs only, if set),
+    a RUN with the ``run_failure`` FAILURE if given (the first ``failures`` RUNs only, if set;
+    only RUNs of a query starting with ``fail_on``),
     ``SHOW ...`` with the names in ``schema_names``, ``CREATE ...`` as one index added, anything
     else with one row ``{"x": 1}`` and, unless the client asked for none, the ``notifications``
     given."""
@@ -153,6 +154,7 @@ class BoltPeer:
         login_failure: tuple[str, str] | None = None,
         run_failure: tuple[str, str] | None = None,
         failures: int | None = None,
+        fail_on: str = "",
         agent: str = "Neo4j/5.26.0",
         schema_names: tuple[str, ...] = (),
         version: tuple[int, int] = (5, 0),
@@ -161,6 +163,7 @@ class BoltPeer:
         self.login_failure = login_failure
         self.run_failure = run_failure
         self.failures = failures
+        self.fail_on = fail_on
         self.agent = agent
         self.schema_names = schema_names
         self.version = version
@@ -252,7 +255,11 @@ class BoltPeer:
                         if not in_tx:
                             self.extras.append(extra)
                             quiet = extra.get("notifications_minimum_severity") == "OFF"
-                        if self.run_failure and (self.failures is None or self.failures > 0):
+                        if (
+                            self.run_failure
+                            and query.startswith(self.fail_on)
+                            and (self.failures is None or self.failures > 0)
+                        ):
                             if self.failures is not None:
                                 self.failures -= 1
                             failed = True
@@ -582,7 +589,12 @@ def test_a_pool_timeout_is_engine_unavailable(exc: Exception) -> None:
 
 @pytest.mark.parametrize(
     ("params", "match"),
-    [({"s": "a\udfffb"}, "valid Unicode"), ({"rows": [{"id": 2**63}]}, "out of range")],
+    [
+        ({"s": "a\udfffb"}, "valid Unicode"),
+        ({"rows": [{"id": 2**63}]}, "out of range"),
+        ({"rows": [{"x": object()}]}, "cannot be sent to Neo4j"),  # the packer's ValueError
+        ({"rows": [{1: "non-string key"}]}, "cannot be sent to Neo4j"),  # its TypeError
+    ],
 )
 def test_unsendable_parameters_are_invalid_arguments(
     peer_factory: Any, params: dict[str, Any], match: str
@@ -632,6 +644,39 @@ def test_ensure_schema_creates_only_what_is_missing(peer_factory: Any) -> None:
         peer.schema_names = tuple(index.name for index in SPEC.indexes)
         backend.ensure_schema(SPEC)  # a reopened store: two reads, no DDL
         assert peer.queries == list(SHOW_SCHEMA_NAMES)
+
+
+def test_schema_set_up_retries_transient_errors(peer_factory: Any) -> None:
+    """Auto-commit DDL is not retried by the driver: a leader switch or a database still starting
+    while a store opens is retried from the start (every statement is idempotent)."""
+    peer = peer_factory(
+        run_failure=("Neo.TransientError.General.DatabaseUnavailable", "starting"),
+        fail_on="CREATE",
+        failures=1,
+    )
+    with _backend(peer.uri) as backend:
+        backend.ensure_schema(SPEC)
+    ddl = [schema_ddl(index) for index in SPEC.indexes]
+    assert peer.queries == [*SHOW_SCHEMA_NAMES, ddl[0], *SHOW_SCHEMA_NAMES, *ddl, AWAIT_INDEXES]
+
+
+def test_a_schema_clash_is_a_configuration_error(peer_factory: Any) -> None:
+    """``IF NOT EXISTS`` does not cover an index an operator made on a property lineage-graph
+    holds unique: opening the store says which index to drop, and is not retried."""
+    message = (
+        "There already exists an index (:Artifact {id}). A constraint cannot be created until "
+        "the index has been dropped."
+    )
+    peer = peer_factory(
+        run_failure=("Neo.ClientError.Schema.IndexAlreadyExists", message),
+        fail_on="CREATE CONSTRAINT",
+    )
+    with _backend(peer.uri) as backend, pytest.raises(ConfigurationError) as info:
+        backend.ensure_schema(SPEC)
+    text = str(info.value)
+    assert "'schema/lg_uniq_artifact_id'" in text
+    assert "(:Artifact {id})" in text and "Drop the one the message names" in text
+    assert peer.queries == [*SHOW_SCHEMA_NAMES, schema_ddl(SPEC.indexes[0])]
 
 
 def test_schema_statements_pass_neo4j_analyser() -> None:
