@@ -135,8 +135,9 @@ def _map_error(
     if code in _SCHEMA_CLASHES:
         return ConfigurationError(
             f"Neo4j{at} holds an index or constraint that clashes with one lineage-graph needs"
-            f"{where}: {text}. Drop the one the message names (SHOW INDEXES, SHOW CONSTRAINTS; "
-            "lineage-graph's own serve the same lookups) and open the store again"
+            f"{where}: {text}. Drop the one on the label and properties the message names "
+            "(SHOW INDEXES or SHOW CONSTRAINTS give its name; lineage-graph's own serve the same "
+            "lookups) and open the store again"
         )
     if code == _DATABASE_NOT_FOUND:
         return ConfigurationError(f"Neo4j{at} has no such database (NEO4J_DATABASE): {text}")

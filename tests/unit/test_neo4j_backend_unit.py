@@ -675,7 +675,7 @@ def test_a_schema_clash_is_a_configuration_error(peer_factory: Any) -> None:
         backend.ensure_schema(SPEC)
     text = str(info.value)
     assert "'schema/lg_uniq_artifact_id'" in text
-    assert "(:Artifact {id})" in text and "Drop the one the message names" in text
+    assert "(:Artifact {id})" in text and "Drop the one on the label and properties" in text
     assert peer.queries == [*SHOW_SCHEMA_NAMES, schema_ddl(SPEC.indexes[0])]
 
 
