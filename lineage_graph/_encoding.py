@@ -29,7 +29,9 @@ from .models import PropertyType, ProtoValue
 
 __all__ = [
     "DOUBLE_EXACT",
+    "INDEXED_TEXT",
     "MAX_KEY_BYTES",
+    "check_indexed",
     "check_key",
     "check_text",
     "decode_properties",
@@ -143,9 +145,13 @@ def check_text(field: str, value: str | None) -> None:
         raise InvalidArgumentError(f"{field} must not contain a NUL character")
 
 
-#: Longest unique-key text (UTF-8 bytes): names, external ids, type keys. FalkorDB 4.16.3 crashes
-#: on a longer value in a uniquely constrained property (measured: 4,096 bytes pass, 4,097 kill
-#: the server); Neo4j's index key limit is of the same order.
+#: Longest text (UTF-8 bytes) stored in an indexed property: unique keys (names, external ids,
+#: type keys) and INDEXED_TEXT. FalkorDB 4.16.3 crashes on a longer value in a uniquely
+#: constrained property (measured: 4,096 bytes pass, 4,097 kill the server), and its range index
+#: keeps only the first 4,096 bytes of a string: a seek for the whole of a longer one finds
+#: nothing (and one for those 4,096 bytes alone finds it; measured). Neo4j refuses a string key
+#: over about 8 KB in its range index (8,167 bytes, Neo4j knowledge base "Index limitations and
+#: workarounds") and fails the whole write.
 MAX_KEY_BYTES = 4096
 #: FalkorDB 4.16.3 also crashes on a uniquely constrained string that is empty, starts or ends
 #: with ASCII whitespace, or holds U+0001 anywhere (measured, tests/reliability/test_fuzz.py).
@@ -158,11 +164,12 @@ def indexable(value: str) -> bool:
 
     FalkorDB 4.16.3's range index on a string property silently misses exactly the strings it
     cannot hold as unique keys: an equality or ``IN`` seek for ``""``, for text that starts or ends
-    with ASCII whitespace, or for text holding U+0001 returns nothing although the node is there
-    (measured over every ASCII character and the Unicode spaces, edge and inner positions;
-    tests/embedded/test_index_blind.py), and text longer than :data:`MAX_KEY_BYTES` bytes of
-    UTF-8 (measured: a uri or digest of 4,096 bytes is found, of 4,097 not). Queries compare such
-    a value as an expression, which no index serves (a scan, on FalkorDB only).
+    with ASCII whitespace, for text holding U+0001, or for text over MAX_KEY_BYTES returns nothing
+    although the node is there (measured over every ASCII character and the Unicode spaces, edge
+    and inner positions; tests/embedded/test_index_blind.py; lengths: tests/unit/
+    test_indexed_text.py). Queries compare such a value as an expression, which no index serves
+    (a scan, on FalkorDB only: Neo4j's indexes hold every string). Writes refuse indexed text
+    that long (check_indexed), but a store written before may hold some.
     """
     if not value or value[0] in _KEY_EDGE_SPACE or value[-1] in _KEY_EDGE_SPACE:
         return False
@@ -192,6 +199,24 @@ def check_key(field: str, value: str | None) -> None:
             f"{field} {value[:80]!r} must not start or end with whitespace nor contain U+0001 "
             "(it is a unique key; the embedded engine cannot index such keys)"
         )
+
+
+#: The node properties holding free text that lineage_graph/_schema.py indexes without a
+#: uniqueness constraint: the artifact uri, and the content fingerprint (a declared or custom
+#: string property "digest") find_cached_execution seeks. Held to MAX_KEY_BYTES as unique keys
+#: are, on every engine: longer, Neo4j fails the write and FalkorDB's index never finds it.
+INDEXED_TEXT = frozenset({"uri", "ps__digest", "cs__digest"})
+
+
+def check_indexed(field: str, value: str) -> None:
+    """Text stored in an indexed property must fit every engine's index (MAX_KEY_BYTES)."""
+    if len(value) * 4 > MAX_KEY_BYTES:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > MAX_KEY_BYTES:
+            raise InvalidArgumentError(
+                f"{field} is too long: {size} bytes of UTF-8, at most {MAX_KEY_BYTES} "
+                "(it is indexed)"
+            )
 
 
 def property_keys(stored_keys: Iterable[str]) -> list[str]:

@@ -63,8 +63,11 @@ class Neo4jSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEO4J_", extra="ignore", populate_by_name=True)
 
     uri: str | None = None
+    #: Aliases are read as whole environment variable names (no prefix): never list a bare word
+    #: such as ``username`` here, or ``USERNAME`` (set by many desktops) would win over
+    #: ``NEO4J_USERNAME``. The keyword argument ``username=`` works by field name.
     username: str = Field(
-        default="neo4j", validation_alias=AliasChoices("username", "NEO4J_USERNAME", "NEO4J_USER")
+        default="neo4j", validation_alias=AliasChoices("NEO4J_USERNAME", "NEO4J_USER")
     )
     password: SecretStr | None = None
     database: str | None = None
@@ -72,3 +75,7 @@ class Neo4jSettings(BaseSettings):
     connect_timeout_s: float = Field(default=30.0, gt=0)
     #: Seconds a managed transaction keeps retrying transient errors.
     max_transaction_retry_time_s: float = Field(default=30.0, gt=0)
+    #: Longest a read or write transaction may run (ms), as ``EmbeddedSettings.query_timeout_ms``:
+    #: the server stops it and the call raises ``QueryError``. 0: the server's own limit
+    #: (``db.transaction.timeout``, none by default).
+    query_timeout_ms: int = Field(default=120_000, ge=0)

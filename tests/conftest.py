@@ -120,9 +120,11 @@ def _fresh_backend(engine: str, request: pytest.FixtureRequest) -> Backend:
         assert server.server is not None
         graph = f"test{next(_graph_counter)}"
         return open_backend(f"unix://{server.server.socket_path}", graph=graph)
+    from tests._neo4j import wipe
+
     uri, _ = _neo4j_uri()
     backend = open_backend(uri)
-    backend.write("MATCH (n) DETACH DELETE n", name="tests/wipe")
+    wipe(backend)
     return backend
 
 

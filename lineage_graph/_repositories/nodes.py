@@ -9,11 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .._encoding import (
+    INDEXED_TEXT,
+    Scope,
+    check_indexed,
     check_key,
     check_text,
     decode_properties,
     encode_properties,
     escape_name,
+    property_key,
     property_keys,
 )
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
@@ -174,6 +178,7 @@ class NodeRepository(Repository, Generic[N]):
     def _encode_values(
         self, t: NodeType, values: Mapping[str, Any], scope: str, node_label: str
     ) -> dict[str, Any]:
+        store_scope: Scope = "p" if scope == "p" else "c"
         kinds: dict[str, PropertyType] = {}
         converted: dict[str, Any] = {}
         for name, value in values.items():
@@ -196,9 +201,14 @@ class NodeRepository(Repository, Generic[N]):
                         f"{node_label}: found unmatched property type for {name!r}: type "
                         f"{t.name!r} declares {declared.name}, got {kind.name}"
                     )
+            indexed = kind == PropertyType.STRING and (
+                property_key(store_scope, kind, name) in INDEXED_TEXT
+            )
+            if indexed:  # the content digest: its index must hold it on every engine
+                check_indexed(f"{node_label}: property {name!r}", value)
             kinds[name] = kind
             converted[name] = value
-        return encode_properties("p" if scope == "p" else "c", converted, kinds)
+        return encode_properties(store_scope, converted, kinds)
 
     def _base_fields(self, node: Node, t: NodeType, label: str) -> dict[str, Any]:
         """The stored fields of ``node``. Each is checked here, not only by the model: a model
@@ -219,6 +229,8 @@ class NodeRepository(Repository, Generic[N]):
                 check_text(name, value)
                 if name in _COMMON:
                     check_key(name, value)
+                elif name in INDEXED_TEXT:
+                    check_indexed(name, value)
             elif value is not None:
                 raise InvalidArgumentError(
                     f"{label}: {name} must be a str or None, got {type(value).__name__}"

@@ -5,8 +5,14 @@ CAs), ``bolt+s://``, and ``bolt+ssc://`` / ``neo4j+ssc://`` (TLS, self-signed ce
 Reads run in ``execute_read`` (clusters route them to followers), writes in ``execute_write`` (the
 driver retries transient errors for ``max_transaction_retry_time_s``). One bookmark manager per
 backend chains every session causally, so a read routed to a follower sees the writes before it.
+Every transaction carries ``query_timeout_ms`` (the server stops a longer one: ``QueryError``).
 
 Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error` only.
+
+Server notifications (deprecations, performance hints about the library's own fixed queries) are
+switched off where the protocol allows it (Bolt 5.2, Neo4j 5.7): driver 6 logs every WARNING one
+to the ``neo4j.notifications`` logger, which without logging set up prints to stderr, and Neo4j
+5.23 flags the ``CALL {`` form most queries use (kept: FalkorDB and Neo4j before 5.23 need it).
 """
 
 from __future__ import annotations
@@ -42,6 +48,17 @@ AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+#: A transaction that ran past its timeout: the server's ``db.transaction.timeout``, or the one
+#: the client set (query_timeout_ms). Client errors: the driver does not retry them.
+_TIMED_OUT = (
+    "Neo.ClientError.Transaction.TransactionTimedOut",
+    "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+)
+#: The first Bolt version with notification filters; the driver refuses them on older ones.
+_NOTIFICATION_FILTERS = (5, 2)
+#: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
+#: (its message starts so); driver 6 as its own error class (below).
+_POOL_TIMEOUT_TEXT = "failed to obtain a connection from the pool"
 #: Driver 6 reports a pool that hands out no connection in time as its own error class.
 _POOL_ERRORS: tuple[type[BaseException], ...] = tuple(
     cls
@@ -49,13 +66,35 @@ _POOL_ERRORS: tuple[type[BaseException], ...] = tuple(
     if isinstance(cls, type) and issubclass(cls, BaseException)
 )
 #: Everything the driver raises from a call; its parameter packer raises UnicodeEncodeError (lone
-#: surrogates) and OverflowError (integers outside int64) itself, before anything is sent.
+#: surrogates), OverflowError (integers outside int64), ValueError (a value of a type it cannot
+#: send) and TypeError (a map key that is not a string) itself, before anything is sent.
 _DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     neo4j_errors.Neo4jError,
     neo4j_errors.DriverError,
     OSError,
     UnicodeEncodeError,
     OverflowError,
+    ValueError,
+    TypeError,
+)
+#: What schema set-up retries (its statements are idempotent: ``IF NOT EXISTS``, reads, a wait).
+_TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    neo4j_errors.TransientError,
+    neo4j_errors.ServiceUnavailable,
+    neo4j_errors.SessionExpired,
+)
+#: A schema statement that clashes with an index or constraint already there under another name
+#: (``IF NOT EXISTS`` covers only the same name or the same kind on the same schema): e.g. an
+#: index an operator made on a property lineage-graph holds unique.
+_SCHEMA_CLASHES = frozenset(
+    "Neo.ClientError.Schema." + title
+    for title in (
+        "IndexAlreadyExists",
+        "ConstraintAlreadyExists",
+        "EquivalentSchemaRuleAlreadyExists",
+        "IndexWithNameAlreadyExists",
+        "ConstraintWithNameAlreadyExists",
+    )
 )
 
 
@@ -80,6 +119,8 @@ def _map_error(
         )
     if isinstance(exc, OverflowError):
         return InvalidArgumentError(f"a value is out of range for Neo4j{where}: {text}")
+    if isinstance(exc, ValueError | TypeError):  # the packer's (no driver error is either)
+        return InvalidArgumentError(f"a value cannot be sent to Neo4j{where}: {text}")
     if isinstance(exc, neo4j_errors.ConstraintError) or code == _CONSTRAINT_FAILED:
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")
     if isinstance(exc, neo4j_errors.AuthError | neo4j_errors.AuthConfigurationError):
@@ -91,6 +132,13 @@ def _map_error(
         "Neo.ClientError.Security."
     ):
         return ConfigurationError(f"Neo4j user {username!r} lacks a privilege{where}: {text}")
+    if code in _SCHEMA_CLASHES:
+        return ConfigurationError(
+            f"Neo4j{at} holds an index or constraint that clashes with one lineage-graph needs"
+            f"{where}: {text}. Drop the one on the label and properties the message names "
+            "(SHOW INDEXES or SHOW CONSTRAINTS give its name; lineage-graph's own serve the same "
+            "lookups) and open the store again"
+        )
     if code == _DATABASE_NOT_FOUND:
         return ConfigurationError(f"Neo4j{at} has no such database (NEO4J_DATABASE): {text}")
     if isinstance(exc, neo4j_errors.IncompleteCommit):
@@ -98,14 +146,23 @@ def _map_error(
             f"the connection to Neo4j{at} was lost while committing{where}: the write may or may "
             f"not have been applied: {text}"
         )
-    if isinstance(
-        exc,
-        neo4j_errors.ServiceUnavailable
-        | neo4j_errors.SessionExpired
-        | neo4j_errors.TransientError
-        | OSError,
-    ) or (_POOL_ERRORS and isinstance(exc, _POOL_ERRORS)):
+    if (
+        isinstance(
+            exc,
+            neo4j_errors.ServiceUnavailable
+            | neo4j_errors.SessionExpired
+            | neo4j_errors.TransientError
+            | OSError,
+        )
+        or (_POOL_ERRORS and isinstance(exc, _POOL_ERRORS))
+        or (isinstance(exc, neo4j_errors.ClientError) and str(exc).startswith(_POOL_TIMEOUT_TEXT))
+    ):
         return EngineUnavailableError(f"Neo4j{at} is unavailable{where}: {text}")
+    if code in _TIMED_OUT:
+        return QueryError(
+            f"Neo4j stopped the query{where}: it ran longer than the transaction timeout "
+            f"(NEO4J_QUERY_TIMEOUT_MS, or the server's db.transaction.timeout): {text}"
+        )
     if isinstance(exc, neo4j_errors.ConfigurationError):
         return ConfigurationError(f"invalid Neo4j driver configuration: {text}")
     if isinstance(exc, neo4j_errors.ClientError):
@@ -160,8 +217,12 @@ class Neo4jBackend(Backend):
             password = self.settings.password.get_secret_value()
         self._secret = password or ""
         self._database = self.settings.database or None
+        #: Every transaction's timeout; None leaves the server's (a 0 would mean "none" to it).
+        self._timeout_s = self.settings.query_timeout_ms / 1000 or None
         self._closed = False
         self._close_lock = threading.Lock()
+        #: Whether sessions ask the server for no notifications (Bolt 5.2+, known once connected).
+        self._quiet = False
         auth = neo4j.basic_auth(self._username, password) if password else None
         try:
             self._driver = neo4j.GraphDatabase.driver(
@@ -204,7 +265,7 @@ class Neo4jBackend(Backend):
         try:
             for attempt in retrying:
                 with attempt:
-                    self._driver.verify_connectivity()
+                    server = self._driver.get_server_info()  # verify_connectivity, and the version
         except ValueError as exc:  # an address the resolver cannot parse (bad port, bad host)
             raise ConfigurationError(
                 f"invalid Neo4j address {self._uri!r}: {self._scrub(str(exc))}"
@@ -217,10 +278,17 @@ class Neo4jBackend(Backend):
                     f"{self._scrub(str(exc))}"
                 )
             raise mapped from exc
+        self._quiet = tuple(server.protocol_version)[:2] >= _NOTIFICATION_FILTERS
 
     def _session(self) -> neo4j.Session:
         if self._closed:
             raise EngineError("the store is closed")
+        if self._quiet:
+            return self._driver.session(
+                database=self._database,
+                bookmark_manager=self._bookmarks,
+                notifications_min_severity="OFF",
+            )
         return self._driver.session(database=self._database, bookmark_manager=self._bookmarks)
 
     def _execute(
@@ -233,6 +301,7 @@ class Neo4jBackend(Backend):
         recording = bool(self._recording)
         engine_ms: list[int | None] = [None]  # of the attempt that committed
 
+        @neo4j.unit_of_work(timeout=self._timeout_s)
         def work(tx: neo4j.ManagedTransaction) -> list[Row]:
             result = tx.run(query, parameters)
             rows = [record.data() for record in result]
@@ -278,8 +347,6 @@ class Neo4jBackend(Backend):
                     names.update(str(row["name"]) for row in session.run(show).data())
         except neo4j_errors.ClientError:  # no SHOW privilege: create everything IF NOT EXISTS
             return set()
-        except _DRIVER_ERRORS as exc:
-            raise self._error(exc, "schema") from exc
         return names
 
     def ensure_property_keys(self, keys: Iterable[str]) -> None:
@@ -288,20 +355,43 @@ class Neo4jBackend(Backend):
 
     def ensure_schema(self, spec: SchemaSpec) -> None:
         """Create what is missing (``IF NOT EXISTS``, each in its own auto-commit transaction)
-        and wait for new indexes to come online. Reopening a store runs two ``SHOW`` reads."""
-        existing = self._existing_schema_names()
-        created = False
-        try:
+        and wait for new indexes to come online. Reopening a store runs two ``SHOW`` reads.
+
+        Auto-commit transactions are not retried by the driver: transient errors (a leader
+        switch, a database still starting) are retried here for ``max_transaction_retry_time_s``,
+        from the start (every statement is idempotent)."""
+        step = "schema"
+        created = in_doubt = False
+
+        def attempt_once() -> None:
+            nonlocal step, created, in_doubt
+            step = "schema"
+            created = created or in_doubt  # a statement whose answer was lost may have created
+            existing = self._existing_schema_names()
             with self._session() as session:
                 for index in spec.indexes:
                     if index.name in existing:
                         continue
+                    step, in_doubt = "schema/" + index.name, True
                     counters = session.run(schema_ddl(index)).consume().counters
+                    in_doubt = False
                     created = created or bool(counters.indexes_added + counters.constraints_added)
                 if created:
+                    step = "schema/await"
                     session.run(AWAIT_INDEXES).consume()
+
+        retrying = Retrying(
+            stop=stop_after_delay(self.settings.max_transaction_retry_time_s),
+            wait=wait_exponential(multiplier=0.1, max=2.0),
+            retry=retry_if_exception_type(_TRANSIENT_ERRORS),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempt_once()
         except _DRIVER_ERRORS as exc:
-            raise self._error(exc, "schema") from exc
+            raise self._error(exc, step) from exc
 
     # -------------------------------------------------------------------------------- admin
 

@@ -137,9 +137,11 @@ def shared_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     if request.param == "embedded":
         yield str(tmp_path / "store")
         return
+    from tests._neo4j import wipe
+
     uri = neo4j_or_skip()
     backend = open_backend(uri)
-    backend.write("MATCH (n) DETACH DELETE n", name="tests/wipe")
+    wipe(backend)
     backend.close()
     yield uri
 

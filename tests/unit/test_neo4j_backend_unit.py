@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from neo4j import exceptions as neo4j_errors
 
 from lineage_graph.backends import (
     NEO4J_SCHEMES,
@@ -30,6 +31,7 @@ from lineage_graph.backends.neo4j import (
     AWAIT_INDEXES,
     SHOW_SCHEMA_NAMES,
     Neo4jBackend,
+    _map_error,
     schema_ddl,
 )
 from lineage_graph.config import Neo4jSettings
@@ -83,40 +85,94 @@ def _message(tag: int, *fields: Any) -> bytes:
 
 
 SUCCESS, RECORD, IGNORED, FAILURE = 0x70, 0x71, 0x7E, 0x7F
-HELLO, GOODBYE, RESET, RUN, COMMIT, PULL = 0x01, 0x02, 0x0F, 0x10, 0x12, 0x3F
+HELLO, GOODBYE, RESET, RUN, BEGIN, COMMIT, PULL = 0x01, 0x02, 0x0F, 0x10, 0x11, 0x12, 0x3F
+LOGON = 0x6A  # Bolt 5.1+: the credentials, after HELLO
 
 
-def _unpack_string(data: bytes) -> str:
-    """The PackStream string at the start of ``data`` (a RUN message's query)."""
-    marker = data[0]
-    if marker < 0x90:
-        size, offset = marker & 0x0F, 1
-    else:
-        width = {0xD0: 1, 0xD1: 2, 0xD2: 4}[marker]
-        size, offset = int.from_bytes(data[1 : 1 + width], "big"), 1 + width
-    return data[offset : offset + size].decode()
+def _unpack(data: bytes, at: int = 0) -> tuple[Any, int]:
+    """The PackStream value at ``data[at:]`` and the offset after it (what a driver sends)."""
+    marker = data[at]
+    at += 1
+    if marker < 0x80 or marker >= 0xF0:  # tiny int
+        return (marker if marker < 0x80 else marker - 0x100), at
+    high = marker & 0xF0
+    if high in (0x80, 0x90, 0xA0):  # tiny string, list, map
+        return _unpack_sized(data, at, marker & 0x0F, high)
+    if marker == 0xC0:
+        return None, at
+    if marker in (0xC2, 0xC3):
+        return marker == 0xC3, at
+    if marker == 0xC1:
+        return struct.unpack(">d", data[at : at + 8])[0], at + 8
+    ints = {0xC8: 1, 0xC9: 2, 0xCA: 4, 0xCB: 8}
+    if marker in ints:
+        width = ints[marker]
+        return int.from_bytes(data[at : at + width], "big", signed=True), at + width
+    sized = {0xD0: (1, 0x80), 0xD1: (2, 0x80), 0xD2: (4, 0x80), 0xD4: (1, 0x90)}
+    sized |= {0xD5: (2, 0x90), 0xD6: (4, 0x90), 0xD8: (1, 0xA0), 0xD9: (2, 0xA0)}
+    sized |= {0xDA: (4, 0xA0), 0xCC: (1, 0), 0xCD: (2, 0), 0xCE: (4, 0)}
+    width, kind = sized[marker]
+    return _unpack_sized(data, at + width, int.from_bytes(data[at : at + width], "big"), kind)
+
+
+def _unpack_sized(data: bytes, at: int, size: int, kind: int) -> tuple[Any, int]:
+    if kind == 0x80:
+        return data[at : at + size].decode(), at + size
+    if kind == 0:
+        return data[at : at + size], at + size
+    items = []
+    for _ in range(size * (2 if kind == 0xA0 else 1)):
+        item, at = _unpack(data, at)
+        items.append(item)
+    if kind == 0x90:
+        return items, at
+    return dict(zip(items[::2], items[1::2], strict=True)), at
+
+
+def _fields(message: bytes) -> list[Any]:
+    """The fields of a Bolt message (after its struct marker and tag)."""
+    fields, at = [], 2
+    for _ in range(message[0] & 0x0F):
+        field, at = _unpack(message, at)
+        fields.append(field)
+    return fields
 
 
 class BoltPeer:
-    """A Bolt 5.0 endpoint: accepts any login (or refuses it with ``login_failure``), records
-    every query, answers a RUN with the ``run_failure`` FAILURE if given, ``SHOW ...`` with the
-    names in ``schema_names``, ``CREATE ...`` as one index added, anything else with one row
-    ``{"x": 1}``."""
+    """A Bolt 5.0 endpoint (or ``version``, up to 5.4): accepts any login (or refuses it with
+    ``login_failure``), records every query and the extra fields of every transaction (BEGIN, or
+    RUN outside one), answers
+    a RUN with the ``run_failure`` FAILURE if given (the first ``failures`` RUNs only, if set;
+    only RUNs of a query starting with ``fail_on``),
+    ``SHOW ...`` with the names in ``schema_names``, ``CREATE ...`` as one index added, anything
+    else with one row ``{"x": 1}`` and, unless the client asked for none, the ``notifications``
+    given."""
 
     def __init__(
         self,
         *,
         login_failure: tuple[str, str] | None = None,
         run_failure: tuple[str, str] | None = None,
+        failures: int | None = None,
+        fail_on: str = "",
         agent: str = "Neo4j/5.26.0",
         schema_names: tuple[str, ...] = (),
+        version: tuple[int, int] = (5, 0),
+        notifications: tuple[dict[str, Any], ...] = (),
     ) -> None:
         self.login_failure = login_failure
         self.run_failure = run_failure
+        self.failures = failures
+        self.fail_on = fail_on
         self.agent = agent
         self.schema_names = schema_names
+        self.version = version
+        self.notifications = notifications
         self.connections = 0
         self.queries: list[str] = []
+        #: the extra fields (a map) of every BEGIN and auto-commit RUN, in order; of BEGINs only
+        self.extras: list[dict[str, Any]] = []
+        self.begins: list[dict[str, Any]] = []
         self._server = socket.create_server(("127.0.0.1", 0))
         self._server.settimeout(0.2)
         self.uri = f"bolt://127.0.0.1:{self._server.getsockname()[1]}"
@@ -168,46 +224,69 @@ class BoltPeer:
             conn.settimeout(10)
             try:
                 self._read_exact(conn, 20)  # magic + four version proposals
-                conn.sendall(b"\x00\x00\x00\x05")  # Bolt 5.0
+                major, minor = self.version
+                conn.sendall(bytes([0, 0, minor, major]))
+                login = LOGON if self.version >= (5, 1) else HELLO
                 failed = False
                 query = ""
+                quiet = in_tx = False
                 while not self._stop.is_set():
                     message = self._read_message(conn)
                     tag = message[1]
                     if tag == GOODBYE:
                         return
                     if tag == RESET:
-                        failed = False
+                        failed = in_tx = False
                         conn.sendall(_message(SUCCESS, {}))
                     elif failed:
                         conn.sendall(_message(IGNORED))
-                    elif tag == HELLO and self.login_failure:
+                    elif tag == login and self.login_failure:
                         failed = True
                         code, text = self.login_failure
                         conn.sendall(_message(FAILURE, {"code": code, "message": text}))
                     elif tag == HELLO:
                         hello = {"server": self.agent, "connection_id": "bolt-1"}
                         conn.sendall(_message(SUCCESS, hello))
+                    elif tag == LOGON:
+                        conn.sendall(_message(SUCCESS, {}))
                     elif tag == RUN:
-                        query = _unpack_string(message[2:])
+                        query, _, extra = _fields(message)
                         self.queries.append(query)
-                        if self.run_failure:
+                        if not in_tx:
+                            self.extras.append(extra)
+                            quiet = extra.get("notifications_minimum_severity") == "OFF"
+                        if (
+                            self.run_failure
+                            and query.startswith(self.fail_on)
+                            and (self.failures is None or self.failures > 0)
+                        ):
+                            if self.failures is not None:
+                                self.failures -= 1
                             failed = True
                             code, text = self.run_failure
                             conn.sendall(_message(FAILURE, {"code": code, "message": text}))
                         else:
                             field = "name" if query.startswith("SHOW") else "x"
                             conn.sendall(_message(SUCCESS, {"fields": [field], "t_first": 0}))
+                    elif tag == BEGIN:
+                        (extra,) = _fields(message)
+                        self.extras.append(extra)
+                        self.begins.append(extra)
+                        quiet = extra.get("notifications_minimum_severity") == "OFF"
+                        in_tx = True
+                        conn.sendall(_message(SUCCESS, {}))
                     elif tag == PULL:
-                        conn.sendall(self._rows(query))
+                        conn.sendall(self._rows(query, quiet))
                     elif tag == COMMIT:
+                        in_tx = False
                         conn.sendall(_message(SUCCESS, {"bookmark": "bm:1"}))
-                    else:  # BEGIN, ROLLBACK
+                    else:  # ROLLBACK
+                        in_tx = False
                         conn.sendall(_message(SUCCESS, {}))
             except (ConnectionError, OSError):
                 return
 
-    def _rows(self, query: str) -> bytes:
+    def _rows(self, query: str, quiet: bool) -> bytes:
         if query.startswith("SHOW"):
             rows = b"".join(_message(RECORD, [name]) for name in self.schema_names)
             return rows + _message(SUCCESS, {"has_more": False})
@@ -215,7 +294,10 @@ class BoltPeer:
             return _message(SUCCESS, {"has_more": False, "stats": {"indexes-added": 1}})
         if query.startswith("CALL"):
             return _message(SUCCESS, {"has_more": False})
-        return _message(RECORD, [1]) + _message(SUCCESS, {"has_more": False})
+        done: dict[str, Any] = {"has_more": False}
+        if self.notifications and not quiet:
+            done["notifications"] = list(self.notifications)
+        return _message(RECORD, [1]) + _message(SUCCESS, done)
 
     def close(self) -> None:
         self._stop.set()
@@ -260,6 +342,30 @@ def test_neo4j_user_is_an_alias_of_neo4j_username(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("NEO4J_USERNAME", "bob")
     assert Neo4jSettings().username == "bob"
     assert Neo4jSettings(username="carol").username == "carol"  # arguments beat the environment
+
+
+#: Bare words some systems export (Windows and many Linux desktops set USERNAME and USER).
+COMMON_ENV = ("USERNAME", "USER", "PASSWORD", "URI", "DATABASE", "GRAPH", "FSYNC", "STORE")
+
+
+def test_common_environment_variables_are_not_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only prefixed variables are read: ``USERNAME=bob`` must not beat ``NEO4J_USERNAME``."""
+    from lineage_graph.config import EmbeddedSettings, StoreSettings
+
+    for var in COMMON_ENV:
+        monkeypatch.setenv(var, "bob")
+        monkeypatch.setenv(var.lower(), "bob")
+    neo4j_settings = Neo4jSettings()
+    assert neo4j_settings.username == "neo4j"
+    assert neo4j_settings.uri is None
+    assert neo4j_settings.password is None
+    assert neo4j_settings.database is None
+    embedded = EmbeddedSettings()
+    assert (embedded.graph, embedded.fsync, embedded.password) == ("lineage", "always", None)
+    assert StoreSettings().store is None
+    monkeypatch.setenv("NEO4J_USERNAME", "alice")
+    assert Neo4jSettings().username == "alice"
+    assert Neo4jSettings(username="carol").username == "carol"
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -372,6 +478,10 @@ def test_no_password_means_no_auth(peer_factory: Any) -> None:
         ("Neo.ClientError.Database.DatabaseNotFound", ConfigurationError, "no such database"),
         ("Neo.ClientError.Security.Forbidden", ConfigurationError, "lacks a privilege"),
         ("Neo.DatabaseError.General.UnknownError", EngineError, "Neo4j error in query"),
+        *(
+            (f"Neo.ClientError.Transaction.{title}", QueryError, "longer than the transaction tim")
+            for title in ("TransactionTimedOut", "TransactionTimedOutClientConfiguration")
+        ),
     ],
 )
 def test_server_errors_map_to_the_library_tree(
@@ -387,6 +497,31 @@ def test_server_errors_map_to_the_library_tree(
     assert peer.runs == 2  # not retried
 
 
+@pytest.mark.parametrize(
+    ("env", "settings", "expected"),
+    [
+        ({}, {}, 120_000),  # the embedded engine's default
+        ({"NEO4J_QUERY_TIMEOUT_MS": "2500"}, {}, 2500),
+        ({"NEO4J_QUERY_TIMEOUT_MS": "2500"}, {"query_timeout_ms": 0}, None),  # the server's own
+    ],
+)
+def test_every_transaction_has_the_query_timeout(
+    peer_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    settings: dict[str, Any],
+    expected: int | None,
+) -> None:
+    """A query never hangs for ever: each read and write transaction carries query_timeout_ms."""
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    peer = peer_factory()
+    with _backend(peer.uri, **settings) as backend:
+        backend.read("RETURN 1 AS x")
+        backend.write("RETURN 1 AS x")
+    assert [extra.get("tx_timeout") for extra in peer.begins] == [expected, expected]
+
+
 def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> None:
     peer = peer_factory(run_failure=("Neo.TransientError.Transaction.DeadlockDetected", "deadlock"))
     backend = _backend(peer.uri, max_transaction_retry_time_s=0.5)
@@ -396,9 +531,70 @@ def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> Non
     assert peer.runs > 1  # the managed transaction retried it
 
 
+DEPRECATION = {
+    "code": "Neo.ClientNotification.Statement.FeatureDeprecationWarning",
+    "title": "This feature is deprecated and will be removed in future versions.",
+    "description": "CALL subquery without a variable scope clause is now deprecated.",
+    "severity": "WARNING",
+    "category": "DEPRECATION",
+    "position": {"offset": 0, "line": 1, "column": 1},
+}
+
+
+def test_notifications_are_switched_off(
+    peer_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt 5.2+ (Neo4j 5.7+): every transaction asks for no notifications, so driver 6 logs
+    none of the deprecations Neo4j 5.23+ reports on the library's own queries."""
+    peer = peer_factory(version=(5, 2), notifications=(DEPRECATION,))
+    caplog.set_level("DEBUG", logger="neo4j.notifications")
+    with _backend(peer.uri) as backend:
+        assert backend.read("RETURN 1 AS x", name="t/read") == [{"x": 1}]
+        assert backend.write("RETURN 1 AS x", name="t/write") == [{"x": 1}]
+        backend.ensure_schema(SPEC)
+    assert peer.extras and all(
+        extra.get("notifications_minimum_severity") == "OFF" for extra in peer.extras
+    )
+    assert not [r for r in caplog.records if r.name.startswith("neo4j.notifications")]
+
+
+def test_older_protocols_get_no_notification_filter(peer_factory: Any) -> None:
+    """Bolt 5.0 and 5.1 (Neo4j 5.0 to 5.6) have no notification filters: the driver would refuse
+    the setting (ConfigurationError), so none is sent and the store works."""
+    peer = peer_factory(version=(5, 1))
+    with _backend(peer.uri, password=SECRET) as backend:
+        assert backend.write("RETURN 1 AS x") == [{"x": 1}]
+    assert peer.extras and not any("notifications_minimum_severity" in e for e in peer.extras)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        # driver 5.x (_sync/io/_pool.py): a ClientError without a code
+        neo4j_errors.ClientError("failed to obtain a connection from the pool within 60.0s"),
+        *(
+            [neo4j_errors.ConnectionAcquisitionTimeoutError("failed to obtain a connection")]
+            if hasattr(neo4j_errors, "ConnectionAcquisitionTimeoutError")  # driver 6
+            else []
+        ),
+    ],
+    ids=type,
+)
+def test_a_pool_timeout_is_engine_unavailable(exc: Exception) -> None:
+    mapped = _map_error(exc, "area/name", uri="bolt://h:7687")
+    assert type(mapped) is EngineUnavailableError
+    assert mapped.retryable
+    assert "in query 'area/name'" in str(mapped)
+
+
 @pytest.mark.parametrize(
     ("params", "match"),
-    [({"s": "a\udfffb"}, "valid Unicode"), ({"rows": [{"id": 2**63}]}, "out of range")],
+    [
+        ({"s": "a\udfffb"}, "valid Unicode"),
+        ({"rows": [{"id": 2**63}]}, "out of range"),
+        ({"rows": [{"x": object()}]}, "cannot be sent to Neo4j"),  # the packer's ValueError
+        ({"rows": [{1: "non-string key"}]}, "cannot be sent to Neo4j"),  # its TypeError
+    ],
 )
 def test_unsendable_parameters_are_invalid_arguments(
     peer_factory: Any, params: dict[str, Any], match: str
@@ -450,6 +646,39 @@ def test_ensure_schema_creates_only_what_is_missing(peer_factory: Any) -> None:
         assert peer.queries == list(SHOW_SCHEMA_NAMES)
 
 
+def test_schema_set_up_retries_transient_errors(peer_factory: Any) -> None:
+    """Auto-commit DDL is not retried by the driver: a leader switch or a database still starting
+    while a store opens is retried from the start (every statement is idempotent)."""
+    peer = peer_factory(
+        run_failure=("Neo.TransientError.General.DatabaseUnavailable", "starting"),
+        fail_on="CREATE",
+        failures=1,
+    )
+    with _backend(peer.uri) as backend:
+        backend.ensure_schema(SPEC)
+    ddl = [schema_ddl(index) for index in SPEC.indexes]
+    assert peer.queries == [*SHOW_SCHEMA_NAMES, ddl[0], *SHOW_SCHEMA_NAMES, *ddl, AWAIT_INDEXES]
+
+
+def test_a_schema_clash_is_a_configuration_error(peer_factory: Any) -> None:
+    """``IF NOT EXISTS`` does not cover an index an operator made on a property lineage-graph
+    holds unique: opening the store says which index to drop, and is not retried."""
+    message = (
+        "There already exists an index (:Artifact {id}). A constraint cannot be created until "
+        "the index has been dropped."
+    )
+    peer = peer_factory(
+        run_failure=("Neo.ClientError.Schema.IndexAlreadyExists", message),
+        fail_on="CREATE CONSTRAINT",
+    )
+    with _backend(peer.uri) as backend, pytest.raises(ConfigurationError) as info:
+        backend.ensure_schema(SPEC)
+    text = str(info.value)
+    assert "'schema/lg_uniq_artifact_id'" in text
+    assert "(:Artifact {id})" in text and "Drop the one on the label and properties" in text
+    assert peer.queries == [*SHOW_SCHEMA_NAMES, schema_ddl(SPEC.indexes[0])]
+
+
 def test_schema_statements_pass_neo4j_analyser() -> None:
     """The DDL this backend generates for the real schema is valid Neo4j 5 Cypher."""
     from lineage_graph._schema import SCHEMA
@@ -471,3 +700,25 @@ def test_schema_statements_pass_neo4j_analyser() -> None:
     assert verdicts[-1]["errors"], "the analyser must reject the malformed probe"
     bad = {texts[i]: v["errors"] for i, v in enumerate(verdicts[:-1]) if v["errors"]}
     assert not bad
+
+
+def test_the_test_suites_wipe_passes_neo4j_analyser() -> None:
+    """tests/_neo4j.py's batched wipe is valid Neo4j 5 Cypher (an auto-commit statement)."""
+    from tests._neo4j import WIPE
+    from tests.unit.test_cypher_neo4j_analyser import _node, _run_lint
+
+    probe = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF ROWS"
+    report = _run_lint(_node(), [{"name": "wipe", "text": WIPE}, {"name": "probe", "text": probe}])
+    assert report["probe"]["errors"], "the analyser must reject the malformed probe"
+    assert not report["wipe"]["errors"]
+
+
+def test_the_test_suites_wipe_is_one_auto_commit_statement(peer_factory: Any) -> None:
+    """``IN TRANSACTIONS`` fails inside a transaction the client began (backend.write's)."""
+    from tests._neo4j import WIPE, wipe
+
+    peer = peer_factory()
+    with _backend(peer.uri) as backend:
+        wipe(backend)
+    assert peer.queries == [WIPE]
+    assert not peer.begins  # no BEGIN: the server runs it as an auto-commit transaction
