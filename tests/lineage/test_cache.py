@@ -203,11 +203,7 @@ def test_a_reproduced_dataset_with_the_same_digest_hits(store: LineageStore) -> 
     assert not store.find_cached_execution("Trainer", [a3, b]).hit
 
 
-@pytest.mark.parametrize(
-    "digest",
-    ["", " sha256:aaa", "sha256:aaa\n", "sha\x01aaa", "s" * 4097],
-    ids=["empty", "lead", "trail", "u0001", "4097-bytes"],
-)
+@pytest.mark.parametrize("digest", ["", " sha256:aaa", "sha256:aaa\n", "sha\x01aaa"])
 def test_a_digest_the_embedded_index_cannot_find_still_hits(
     store: LineageStore, digest: str
 ) -> None:
