@@ -544,8 +544,9 @@ class _Importer:
     def check(self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]) -> None:
         """Refuse, before anything is written, what the store cannot hold: MLMD accepts names
         and external ids that no unique key here can (empty, over 4,096 bytes, ASCII whitespace
-        at an end, U+0001), and text with NUL. The error names the MLMD node."""
-        from .._encoding import check_key, check_text
+        at an end, U+0001), an indexed uri or digest over 4,096 bytes, and text with NUL. The
+        error names the MLMD node."""
+        from .._encoding import check_indexed, check_key, check_text
 
         for kind, msgs in nodes.items():
             for msg in msgs:
@@ -555,6 +556,11 @@ class _Importer:
                             check_key(name, getattr(msg, name))
                     if kind == NodeKind.ARTIFACT and msg.HasField("uri"):
                         check_text("uri", msg.uri)
+                        check_indexed("uri", msg.uri)
+                    for props in (msg.properties, msg.custom_properties):
+                        # "digest" is indexed (INDEXED_TEXT): the cache's content fingerprint
+                        if "digest" in props and props["digest"].HasField("string_value"):
+                            check_indexed("property 'digest'", props["digest"].string_value)
                 except InvalidArgumentError as exc:
                     raise InvalidArgumentError(
                         f"MLMD {kind.value.lower()} {msg.id} cannot be imported: {exc}; "

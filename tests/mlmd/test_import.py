@@ -406,6 +406,33 @@ def test_a_node_the_store_cannot_key_stops_the_import_before_any_write(
     assert snapshot(store) == before
 
 
+@pytest.mark.parametrize("where", ["uri", "property", "custom"])
+def test_an_artifact_the_store_cannot_index_stops_the_import_before_any_write(
+    tmp_path: Path, store: LineageStore, where: str
+) -> None:
+    """A uri or digest over 4,096 bytes: MLMD holds it, no index here can (Neo4j fails the
+    write, FalkorDB's index never finds it)."""
+    path = tmp_path / "long.sqlite"
+    ref = _mlmd_sqlite(path)
+    t = pb.ArtifactType(name="D")
+    t.properties["digest"] = pb.STRING
+    at = ref.put_artifact_type(t)
+    ref.put_artifacts([pb.Artifact(type_id=at, uri=f"/{i}") for i in range(3)])
+    bad = pb.Artifact(type_id=at, uri="/ok")
+    long = "x" * 4097
+    if where == "uri":
+        bad.uri = long
+    elif where == "property":
+        bad.properties["digest"].string_value = long
+    else:
+        bad.custom_properties["digest"].string_value = long
+    [aid] = ref.put_artifacts([bad])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match=f"MLMD artifact {aid} cannot be imported"):
+        import_mlmd(path, store)
+    assert snapshot(store) == before
+
+
 def test_merging_twice_into_a_used_store_copies_once_and_leaves_its_nodes_alone(
     mlmd_file: Path, store: LineageStore
 ) -> None:
