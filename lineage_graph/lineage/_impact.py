@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._encoding import check_text, encode_properties
+from .._encoding import INDEXED_TEXT, check_indexed, check_text, encode_properties, property_key
 from .._repositories._base import Repository, now_ms
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
@@ -61,6 +61,8 @@ class ImpactMark:
                 kind_of(value)
             except ValueError as exc:  # a value MLMD cannot store (an int beyond int64, ...)
                 raise InvalidArgumentError(f"custom property {name!r}: {exc}") from None
+            if property_key("c", kind_of(value), name) in INDEXED_TEXT:  # an indexed digest
+                check_indexed(f"custom property {name!r}", value)
 
 
 @dataclass(frozen=True)
