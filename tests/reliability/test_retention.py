@@ -77,6 +77,15 @@ def _wait_past(ms: int) -> None:
         time.sleep(0.001)
 
 
+def _cut() -> int:
+    """A time after every node written so far (written in this very millisecond too: a cut
+    taken then excluded them from ``created_before`` now and then), and already past."""
+    _wait_past(time.time_ns() // 1_000_000)
+    cut = time.time_ns() // 1_000_000
+    _wait_past(cut)
+    return cut
+
+
 def build(store: LineageStore, seed: int, per_phase: int = 12) -> Built:
     """A random pipeline in two phases (old, new): executions consume earlier artifacts (old
     ones too, so the new phase leans on the old one) and produce new ones; some artifacts are
@@ -130,8 +139,7 @@ def build(store: LineageStore, seed: int, per_phase: int = 12) -> Built:
                 (lone,) = store.put_artifacts([Artifact(type="Model", state=a_state)])
                 add(("a", lone), phase, type="Model", state=a_state)
         if phase == "old":
-            b.cut = time.time_ns() // 1_000_000
-            _wait_past(b.cut)
+            b.cut = _cut()
     # A few old artifacts are touched after the cut: updated_before spares them.
     old = [n for n, f in b.facts.items() if n[0] == "a" and f["phase"] == "old"]
     for a in rng.sample(old, min(3, len(old))):
@@ -338,8 +346,7 @@ def test_an_island_that_gained_a_link_after_planning_is_tombstoned(store: Lineag
         Execution(type="Train", name="old"),
         [(Artifact(type="Model", name="m"), Event(type=EventType.OUTPUT))],
     )
-    cut = time.time_ns() // 1_000_000
-    _wait_past(cut)
+    cut = _cut()
     plan = store.plan_retention(created_before=cut)
     assert plan.islands == (((aid,), (eid,)),)
     # Between the plan and its application, a new execution reads the old model.
@@ -367,8 +374,7 @@ def test_a_plan_applied_twice_reports_what_the_second_call_did(store: LineageSto
         Execution(type="Train", name="linked"),
         [(Artifact(type="Model", name="m2"), Event(type=EventType.OUTPUT))],
     )
-    cut = time.time_ns() // 1_000_000
-    _wait_past(cut)
+    cut = _cut()
     store.put_execution(Execution(type="Eval"), [(Artifact(id=a2), Event(type=EventType.INPUT))])
     plan = store.plan_retention(created_before=cut)
     assert plan.islands == (((aid,), (eid,)),)
@@ -478,8 +484,7 @@ def test_a_damaged_archive_line_is_a_typed_error(
         Execution(type="Train"),
         [(Artifact(type="Model", state=ArtifactState.LIVE), Event(type=EventType.OUTPUT))],
     )
-    cut = time.time_ns() // 1_000_000
-    _wait_past(cut)
+    cut = _cut()
     archive = tmp_path / "retention.jsonl"
     store.apply_retention(store.plan_retention(created_before=cut), archive=archive)
     lines = archive.read_bytes().splitlines()
