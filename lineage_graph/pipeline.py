@@ -789,24 +789,30 @@ def _check_new_output(run: Run, artifact: Artifact) -> Artifact:
 
 
 def _return_shape(store: LineageStore, execution: Execution) -> Any:
-    """The shape the step returned; a ``CACHED`` execution recorded by an earlier version has
-    none of its own: it is the shape of the execution it reused."""
+    """The shape the step returned, or None if unknown. A ``CACHED`` execution recorded by an
+    earlier version has none of its own: it is the shape of the execution it reused (the chain
+    is walked once: the execution recorded next keeps the shape found)."""
     seen: set[int] = set()
     while RETURN_SHAPE_PROPERTY not in execution.custom_properties:
         origin = execution.custom_properties.get(CACHED_FROM_PROPERTY)
         if not isinstance(origin, int) or origin in seen:
-            return "none"
+            return None
         seen.add(origin)
         found = store.get_executions_by_id([origin])
         if not found:
-            return "none"
+            return None
         execution = found[0]
     return execution.custom_properties[RETURN_SHAPE_PROPERTY]
 
 
-def _rebuild_return(store: LineageStore, hit: CacheHit) -> Any:
-    """The decorated function's return value, rebuilt from a cached execution's outputs."""
-    shape = _return_shape(store, hit.execution)
+def _rebuild_return(run: Run) -> Any:
+    """The decorated function's return value, rebuilt from the run's cache hit; the run, recorded
+    ``CACHED``, keeps the shape (a later hit on it needs no walk)."""
+    hit = run.cached
+    assert hit is not None
+    shape = _return_shape(run.store, hit.execution)
+    if shape is not None:
+        run.custom_properties[RETURN_SHAPE_PROPERTY] = shape
     returned = [
         (e.path[1:], a)
         for a, e in zip(hit.outputs, hit.events, strict=True)
@@ -891,7 +897,7 @@ def step(
                 async with make_run(args, dict(kwargs)) as run:
                     if cache and run.cached is not None:
                         run.use_cached()
-                        return _rebuild_return(run.store, run.cached)
+                        return _rebuild_return(run)
                     value = await afn(*args, **kwargs)
                     _record_return(run, value)
                     return value
@@ -903,7 +909,7 @@ def step(
             with make_run(args, dict(kwargs)) as run:
                 if cache and run.cached is not None:
                     run.use_cached()
-                    return cast(R, _rebuild_return(run.store, run.cached))
+                    return cast(R, _rebuild_return(run))
                 value = fn(*args, **kwargs)
                 _record_return(run, value)
                 return value
