@@ -266,13 +266,6 @@ class _Why:
     passed_over: list[int] = field(default_factory=list)
 
 
-def _passed_over_reason(ids: list[int]) -> str:
-    return (
-        f"execution(s) {sorted(ids)} ran on these inputs, but an output of each is deleted, "
-        "abandoned or marked for deletion"
-    )
-
-
 def _matcher(
     ids: list[int],
     roles: list[_Role] | None,
@@ -393,6 +386,7 @@ class CacheRepository(Repository):
         assert t.id is not None
         params: dict[str, Any] = {
             "states": [int(s) for s in SUCCESSFUL_STATES],
+            "unusable": [int(s) for s in UNUSABLE_OUTPUT_STATES],
             "properties": filters,
             "limit": _PAGE,
         }
@@ -430,12 +424,16 @@ class CacheRepository(Repository):
 
         page: list[_Candidate] | None = None
         if not classes:  # a candidate matches iff it read exactly these ids (in these roles)
+            # The usual hit: the newest candidate that read exactly these ids, decoded alone.
+            hit_id = first["hit_id"]
+            row = next((r for r in first["candidates"] if r["node"]["id"] == hit_id), None)
+            if row is not None:
+                exact = _Candidate(self._decode_execution(row["node"]), list(row["inputs"]))
+                if (found := reusable(exact, first["outputs"])) is not None:
+                    return found
             page = self._page(first["candidates"])
-            exact = next((c for c in page if c.execution.id == first["hit_id"]), None)
-            if exact is not None and (found := reusable(exact, first["outputs"])) is not None:
-                return found
             for c in page:
-                if c is not exact and (found := reusable(c)) is not None:
+                if c.execution.id != hit_id and (found := reusable(c)) is not None:
                     return found
             if len(page) < _PAGE:
                 return miss()
@@ -477,10 +475,15 @@ class CacheRepository(Repository):
         why: _Why,
     ) -> CacheResult:
         if not explain:
-            if why.passed_over:
-                return CacheResult(False, reason=_passed_over_reason(why.passed_over))
-            return CacheResult(False, reason="no successful execution with these inputs")
+            return CacheResult(
+                False, reason="no successful execution with these inputs and usable outputs"
+            )
         return self._explain(t, ids, rows, wanted, classes, properties or {}, by_fingerprint, why)
+
+    def _unusable(self, execution: Execution) -> bool:
+        """Whether an output of ``execution`` is in a state a cache hit cannot reuse."""
+        rows = self.read("cache/outputs", id=execution.id)
+        return any(int(r["node"].get("state") or 0) in UNUSABLE_OUTPUT_STATES for r in rows)
 
     def _decode_execution(self, node: Mapping[str, Any]) -> Execution:
         execution = decode_node(NodeKind.EXECUTION, node)
@@ -659,7 +662,11 @@ class CacheRepository(Repository):
             parts.append(f"also read {extra}")
         if roles_differ:
             parts.append("read these inputs in other roles (event paths)")
-        if nearest.id in why.passed_over:
+        if nearest.id in why.passed_over or (
+            not (parts or diffs)
+            and nearest.last_known_state in SUCCESSFUL_STATES
+            and self._unusable(nearest)
+        ):
             parts.append("has an output that is deleted, abandoned or marked for deletion")
         if diffs:
             parts.append(f"has different properties {sorted(diffs)}")
