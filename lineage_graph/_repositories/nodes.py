@@ -17,7 +17,6 @@ from .._encoding import (
     decode_properties,
     encode_properties,
     escape_name,
-    property_key,
     property_keys,
 )
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
@@ -103,6 +102,12 @@ _SPECIFIC: dict[NodeKind, tuple[str, ...]] = {
 _TIME_FIELDS = ("create_time_since_epoch", "last_update_time_since_epoch")
 #: The optional stored fields of each kind, copied when present.
 _FIELDS = {kind: (*_COMMON, *_SPECIFIC[kind], *_TIME_FIELDS) for kind in _SPECIFIC}
+#: How the write names each indexed text key in its refusal.
+_INDEXED_NAMES = {
+    "uri": "uri",
+    "ps__digest": "property 'digest'",
+    "cs__digest": "custom property 'digest'",
+}
 #: The stored fields held as ints that the models hold as enum members.
 _STATES: dict[str, dict[int, Any]] = {
     "state": {int(s): s for s in ArtifactState},
@@ -201,11 +206,6 @@ class NodeRepository(Repository, Generic[N]):
                         f"{node_label}: found unmatched property type for {name!r}: type "
                         f"{t.name!r} declares {declared.name}, got {kind.name}"
                     )
-            indexed = kind == PropertyType.STRING and (
-                property_key(store_scope, kind, name) in INDEXED_TEXT
-            )
-            if indexed:  # the content digest: its index must hold it on every engine
-                check_indexed(f"{node_label}: property {name!r}", value)
             kinds[name] = kind
             converted[name] = value
         return encode_properties(store_scope, converted, kinds)
@@ -229,8 +229,6 @@ class NodeRepository(Repository, Generic[N]):
                 check_text(name, value)
                 if name in _COMMON:
                     check_key(name, value)
-                elif name in INDEXED_TEXT:
-                    check_indexed(name, value)
             elif value is not None:
                 raise InvalidArgumentError(
                     f"{label}: {name} must be a str or None, got {type(value).__name__}"
@@ -375,6 +373,7 @@ class NodeRepository(Repository, Generic[N]):
                     if key in old:
                         props[key] = old[key]
                 self._check_named(props, label)
+                self._check_indexed_text(props, old, label)
                 props["id"] = node.id
                 props["create_time_since_epoch"] = old.get("create_time_since_epoch", now)
                 props["last_update_time_since_epoch"] = now
@@ -387,6 +386,7 @@ class NodeRepository(Repository, Generic[N]):
                 props, t = self._props_with_refresh(node, t, label)
                 resolved[named] = t  # refreshed, if another process upgraded the type
                 self._check_named(props, label)
+                self._check_indexed_text(props, None, label)
                 props["create_time_since_epoch"] = now
                 props["last_update_time_since_epoch"] = now
                 row = {"id": None, "props": props}
@@ -404,6 +404,19 @@ class NodeRepository(Repository, Generic[N]):
         prepared.rows = [*rows_by_id.values(), *pending_new]
         prepared.ids = [o if isinstance(o, int) else int(o["id"]) for o in order]
         return prepared
+
+    def _check_indexed_text(
+        self, props: Mapping[str, Any], old: Mapping[str, Any] | None, label: str
+    ) -> None:
+        """An artifact's uri and digest are indexed: a new value must fit every engine's index.
+        A value stored already (by a version before the limit) may stay as it is: an update that
+        leaves it unchanged is not refused."""
+        if self.kind is not NodeKind.ARTIFACT:
+            return  # only artifacts have these indexes (lineage_graph/_schema.py)
+        for key in INDEXED_TEXT:
+            value = props.get(key)
+            if isinstance(value, str) and (old is None or old.get(key) != value):
+                check_indexed(f"{label}: {_INDEXED_NAMES[key]}", value)
 
     def _check_named(self, props: Mapping[str, Any], label: str) -> None:
         """A context is stored with a name (the model requires one; a model built without

@@ -558,8 +558,11 @@ class _Importer:
                         check_text("uri", msg.uri)
                         check_indexed("uri", msg.uri)
                     for props in (msg.properties, msg.custom_properties):
-                        # "digest" is indexed (INDEXED_TEXT): the cache's content fingerprint
-                        if "digest" in props and props["digest"].HasField("string_value"):
+                        # An artifact's "digest" is indexed (INDEXED_TEXT): the cache's content
+                        # fingerprint. Executions and contexts have no such index.
+                        if kind != NodeKind.ARTIFACT or "digest" not in props:
+                            continue
+                        if props["digest"].HasField("string_value"):
                             check_indexed("property 'digest'", props["digest"].string_value)
                 except InvalidArgumentError as exc:
                     raise InvalidArgumentError(

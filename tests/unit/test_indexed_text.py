@@ -12,7 +12,18 @@ from __future__ import annotations
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, InvalidArgumentError, LineageStore, NodeKind
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Context,
+    ContextType,
+    Execution,
+    ExecutionType,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+)
 from lineage_graph._encoding import INDEXED_TEXT, MAX_KEY_BYTES, check_indexed, indexable
 from lineage_graph._schema import SCHEMA
 from lineage_graph.models import PropertyType
@@ -120,3 +131,40 @@ def test_longer_text_stored_before_is_still_found(
             [Artifact(type="Data", uri=TOO_LONG, properties={"digest": TOO_LONG})]
         )
     assert [a.id for a in data.get_artifacts_by_uri(TOO_LONG)] == [aid]
+
+
+def test_longer_text_stored_before_may_stay_on_update(
+    data: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update that leaves such a value as it is (a state change, a registration) is not
+    refused; one that writes another value over the limit is."""
+    import lineage_graph._repositories.nodes as nodes
+
+    with monkeypatch.context() as patch:  # the write path of a library without the check
+        patch.setattr(nodes, "check_indexed", lambda field, value: None)
+        [aid] = data.put_artifacts(
+            [Artifact(type="Data", uri=TOO_LONG, custom_properties={"digest": TOO_LONG})]
+        )
+    [stored] = data.get_artifacts_by_id([aid])
+    stored.state = ArtifactState.DELETED
+    stored.custom_properties["note"] = "kept"
+    data.put_artifacts([stored])  # a full update, the long values unchanged
+    [got] = data.get_artifacts_by_id([aid])
+    assert (got.state, got.uri, got.custom_properties["note"]) == (
+        ArtifactState.DELETED,
+        TOO_LONG,
+        "kept",
+    )
+    with pytest.raises(InvalidArgumentError, match="uri is too long"):
+        data.put_artifacts([got.model_copy(update={"uri": TOO_LONG + "x"})])
+
+
+def test_only_artifacts_have_the_digest_index(store: LineageStore) -> None:
+    """Executions and contexts may hold a digest of any length: no index holds theirs."""
+    digest = {"digest": TOO_LONG}
+    store.put_execution_type(ExecutionType(name="Run"))
+    store.put_context_type(ContextType(name="Exp"))
+    [eid] = store.put_executions([Execution(type="Run", custom_properties=digest)])
+    [cid] = store.put_contexts([Context(type="Exp", name="c", custom_properties=digest)])
+    assert store.get_executions_by_id([eid])[0].custom_properties == digest
+    assert store.get_contexts_by_id([cid])[0].custom_properties == digest
