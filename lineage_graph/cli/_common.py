@@ -105,7 +105,9 @@ def redact(text: str) -> str:
 
 def fail(message: str, code: ExitCode) -> typer.Exit:
     """Print ``message`` (secrets masked) on stderr and return the ``typer.Exit`` to raise."""
-    text = escape(printable(redact(message)))  # a message may quote stored names
+    # A message may quote stored names (their control characters made visible); its own line
+    # breaks (a server's log tail, a multi-line engine error) stay line breaks.
+    text = escape("\n".join(printable(line) for line in redact(message).split("\n")))
     err_console().print(f"[bold red]error:[/] {text}", highlight=False)
     return typer.Exit(int(code))
 

@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 
 __all__ = ["LineageGraph"]
 
+#: Control characters in DOT labels, shown as Unicode control pictures (U+2400...): printed to a
+#: terminal, an ESC in a stored name would recolour or retitle it.
+_DOT_CONTROLS = {
+    **{c: 0x2400 + c for c in range(0x20)},
+    0x7F: 0x2421,
+    **{c: 0xFFFD for c in range(0x80, 0xA0)},
+}
+
 
 def _key(kind: NodeKind, ident: int | None) -> str:
     return f"{kind.value.lower()}:{ident}"
@@ -182,7 +190,8 @@ class LineageGraph:
         boxes, contexts as dashed folders."""
 
         def quote(value: str) -> str:
-            return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+            value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            return '"' + value.translate(_DOT_CONTROLS) + '"'
 
         lines = ["digraph lineage {", "  rankdir=LR;"]
         for a in self.artifacts:

@@ -308,7 +308,8 @@ def test_control_characters_in_stored_text_never_reach_the_terminal(tmp_path: Pa
             ["ls"], ["ls", "executions"], ["ls", "contexts"], ["ls", "types"], ["show", "1"],
             ["show", "e:1"], ["show", "c:1"], ["upstream", "1"], ["downstream", "e:1"],
             ["impact", "1", "--tree"], ["stats"], ["compare", "1", "1"], ["diff", "1", "1"],
-            ["ls", "--context", "ctx\x1b[2J"],
+            ["ls", "--context", "ctx\x1b[2J"], ["export", "1", "-f", "dot"],
+            ["export", "1", "-f", "mermaid"],
         ):  # fmt: skip
             result = invoke([*args, "--store", str(path)])
             assert result.exit_code == 0, (args, result.output)
@@ -549,3 +550,13 @@ def test_main_entry_point_exit_codes(demo: Demo) -> None:
         "algorithm=logistic_regression",
     )
     assert hit.returncode == ExitCode.OK, hit.stderr
+
+
+def test_an_error_message_keeps_its_line_breaks(capsys: pytest.CaptureFixture[str]) -> None:
+    """A server's log tail or a multi-line engine error prints as lines; control sequences in
+    it are still made visible."""
+    from lineage_graph.cli._common import ExitCode, fail
+
+    fail("the server did not start:\nlog line \x1b[31mred\nlast", ExitCode.STORE_UNAVAILABLE)
+    err = capsys.readouterr().err
+    assert "\nlog line \\x1b[31mred\nlast" in err and "\x1b" not in err
