@@ -43,7 +43,11 @@ class IdAllocator(Repository):
                 # Twice what a large write asks for: a run of equal batches reserves once per
                 # two (a 25-batch put_lineage_subgraph ingest: 46 -> 27 reservations, measured).
                 size = max(2 * count, self.block_size)
-                first = self._reserve(kind, size)
+                try:
+                    first = self._reserve(kind, size)
+                except OutOfRangeError:  # near the end of int64: exactly what is asked, if left
+                    size = count
+                    first = self._reserve(kind, size)
                 if first != block.end:  # another process reserved in between: skip the rest
                     block.next = first
                 block.end = first + size

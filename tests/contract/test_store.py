@@ -596,26 +596,36 @@ def test_ids_that_would_pass_int64_are_refused_and_the_sequence_kept(typed: Line
     [kept] = typed.put_artifacts([Artifact(type="DataSet", uri="/kept")])
     ids = typed._artifacts.ids
     ids._blocks.clear()  # this process's block used up: the next write reserves
-    near = 2**63 - 1000
+    near = 2**63 - 100
     typed.backend.write(
         "MATCH (s:IdSequence {kind: 'Artifact'}) SET s.next = $near", {"near": near}, name="t"
     )
     before = snapshot(typed)
     with pytest.raises(OutOfRangeError, match="2\\^63 - 1"):
-        typed.put_artifacts([Artifact(type="DataSet", uri=f"/{i}") for i in range(600)])
+        typed.put_artifacts([Artifact(type="DataSet", uri=f"/{i}") for i in range(200)])
     with pytest.raises(OutOfRangeError):
         ids.skip("Artifact", 10**3)
     assert snapshot(typed) == before
     end = Repository(typed.backend).read("ids/end", kind="Artifact")[0]["next"]
     assert end == near  # not wrapped
-    # What still fits is handed out (a block of 256 ids below 2^63 - 1), and the listing
-    # crosses the gap of ~2^63 ids in a few reads.
+    # What still fits is handed out (not a whole block: exactly what is asked), and the
+    # listing crosses the gap of ~2^63 ids in a few reads.
     got = typed.put_artifacts([Artifact(type="DataSet", uri=f"/{i}") for i in range(40)])
     assert got == list(range(near, near + 40)) and max(got) < 2**63 - 1
     assert [a.id for a in typed.get_artifacts_by_id([kept, *got])] == [kept, *got]
     with typed.backend.record() as log:
         assert [a.id for a in typed.get_artifacts()] == [kept, *got]
     assert len(log) < 80
+    # Within a block of the end, exactly what is asked is still handed out, to the last id.
+    ids._blocks.clear()
+    last = 2**63 - 1
+    typed.backend.write(
+        "MATCH (s:IdSequence {kind: 'Artifact'}) SET s.next = $at", {"at": last - 2}, name="t"
+    )
+    three = typed.put_artifacts([Artifact(type="DataSet", uri=f"/end{i}") for i in range(2)])
+    assert three == [last - 2, last - 1]
+    with pytest.raises(OutOfRangeError):
+        typed.put_artifacts([Artifact(type="DataSet", uri="/x"), Artifact(type="DataSet")])
 
 
 def test_ids_handed_over_to_a_replacing_graph_are_never_handed_out_here(
