@@ -9,8 +9,9 @@ CREATE (m:ImpactMark {key: $key, created_ms: $now, source: $source, undo: $undo}
 WITH m
 UNWIND $rows AS r
 MATCH (n:Artifact {id: r.id})
+SET n.lock = true  // Neo4j takes the node's write lock before the read below (as ids/reserve)
 WITH n, r,
      CASE WHEN n.impact_ms = n.last_update_time_since_epoch
           THEN coalesce(n.impact_marks, []) ELSE [] END AS below
-SET n += r.set, n.impact_marks = below + [$key], n.impact_ms = $now
+SET n += r.set, n.impact_marks = below + [$key], n.impact_ms = $now, n.lock = null
 RETURN count(n) AS marked

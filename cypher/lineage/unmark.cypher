@@ -9,9 +9,14 @@ DETACH DELETE m
 WITH DISTINCT 1 AS one
 UNWIND $rows AS r
 MATCH (n:Artifact {id: r.id})
-WHERE (n.impact_marks IS NOT NULL AND n.impact_marks[-1] = $key
-       AND n.impact_ms = n.last_update_time_since_epoch)
-   OR (n.impact_marks IS NULL AND n.last_update_time_since_epoch = r.expect_ms)
+SET n.lock = true  // Neo4j takes the node's write lock before the reads below (as ids/reserve)
+WITH n, r,
+     (n.impact_marks IS NOT NULL AND n.impact_marks[-1] = $key
+      AND n.impact_ms = n.last_update_time_since_epoch)
+     OR (n.impact_marks IS NULL AND n.last_update_time_since_epoch = r.expect_ms) AS undo
+SET n.lock = null
+WITH n, r, undo
+WHERE undo
 WITH n, r, coalesce(n.impact_marks, [])[0..-1] AS below
 SET n += r.set, n.last_update_time_since_epoch = $now, n.impact_ms = $now,
     n.impact_marks = CASE WHEN size(below) = 0 THEN null ELSE below END
