@@ -1,7 +1,6 @@
 // Cache candidates: successful executions whose indexed input fingerprint (`input_sig`, kept by
 // graph/write; it embeds the type id) is one of $sigs, matching the wanted properties, newest
-// first, one page (ids below $before), none with an output in a state of $unusable (deleted,
-// abandoned...: not reusable). Each comes with its INPUT artifacts for the exact re-check.
+// first, one page (ids below $before). Each comes with its INPUT artifacts for the exact re-check.
 // $properties: [{alts: [{key, value}], absent: [key]}]: one alternative (declared or custom,
 // encoded key) must hold the value, or, with no alternative, every key must be unset.
 // The INPUT artifacts are read with OPTIONAL MATCH, not a pattern comprehension: FalkorDB 4.16
@@ -17,10 +16,6 @@ WHERE state IN $states AND id < $before
   AND all(p IN $properties WHERE
     (size(p.alts) > 0 AND any(alt IN p.alts WHERE e[alt.key] = alt.value))
     OR (size(p.alts) = 0 AND all(k IN p.absent WHERE e[k] IS NULL)))
-OPTIONAL MATCH (e)-[:EVENT]->(gone:Artifact)
-WHERE gone.state IN $unusable
-WITH e, count(gone) AS unusable
-WHERE unusable = 0
 WITH e
 ORDER BY e.id DESC
 LIMIT $limit

@@ -1,7 +1,7 @@
 // Cache candidates when the fingerprints of the inputs allow too many id sets to look them up by
 // signature: successful executions of the type reading one of $anchor_ids (the artifacts with the
-// content of one given input) with exactly $count inputs and no unusable output, newest first,
-// one page (see candidates.cypher for $properties and $unusable).
+// content of one given input) with exactly $count inputs, newest first, one page (see
+// candidates.cypher for $properties).
 // The INPUT artifacts are read with OPTIONAL MATCH, not a pattern comprehension: FalkorDB 4.16
 // caches the plan of a comprehension that reads a relationship property compiled before any EVENT
 // existed, and that plan then always yields [] (measured).
@@ -12,10 +12,6 @@ WHERE e.last_known_state IN $states AND e.id < $before
   AND all(p IN $properties WHERE
     (size(p.alts) > 0 AND any(alt IN p.alts WHERE e[alt.key] = alt.value))
     OR (size(p.alts) = 0 AND all(k IN p.absent WHERE e[k] IS NULL)))
-OPTIONAL MATCH (e)-[:EVENT]->(gone:Artifact)
-WHERE gone.state IN $unusable
-WITH e, count(gone) AS unusable
-WHERE unusable = 0
 OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
 WHERE ev.type = 3
 WITH e, collect(CASE WHEN a IS NULL THEN null

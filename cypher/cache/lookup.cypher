@@ -7,8 +7,6 @@
 // The state and id tests read aliases, not `e.…` in the WHERE of the index seek: FalkorDB 4.16
 // pushes them into the seek (even through `WITH e`), and the id range, true of every execution,
 // made the seek O(executions): 0.014 ms at 10k, 0.87 ms at 1M (measured, docs/performance.md).
-// A candidate with an output in a state of $unusable (deleted, abandoned...) is left out before
-// the page is cut: a step cached N times over a deleted output would otherwise page through N.
 CALL {
   MATCH (a:Artifact)
   WHERE a.id IN $ids
@@ -22,10 +20,6 @@ CALL {
     AND all(p IN $properties WHERE
       (size(p.alts) > 0 AND any(alt IN p.alts WHERE e[alt.key] = alt.value))
       OR (size(p.alts) = 0 AND all(k IN p.absent WHERE e[k] IS NULL)))
-  OPTIONAL MATCH (e)-[:EVENT]->(gone:Artifact)
-  WHERE gone.state IN $unusable
-  WITH e, count(gone) AS unusable
-  WHERE unusable = 0
   WITH e
   ORDER BY e.id DESC
   LIMIT $limit

@@ -386,7 +386,6 @@ class CacheRepository(Repository):
         assert t.id is not None
         params: dict[str, Any] = {
             "states": [int(s) for s in SUCCESSFUL_STATES],
-            "unusable": [int(s) for s in UNUSABLE_OUTPUT_STATES],
             "properties": filters,
             "limit": _PAGE,
         }
@@ -422,7 +421,11 @@ class CacheRepository(Repository):
                 t, ids, rows, wanted, classes, properties, by_fingerprint, explain, why
             )
 
-        page: list[_Candidate] | None = None
+        # Once a match with an unusable output is met, the rest is read with the *_usable
+        # statements, which leave such matches out in the engine (and cost a walk over every
+        # execution on these inputs: only then).
+        usable_only = False
+        before = _NO_ID
         if not classes:  # a candidate matches iff it read exactly these ids (in these roles)
             # The usual hit: the newest candidate that read exactly these ids, decoded alone.
             hit_id = first["hit_id"]
@@ -432,11 +435,53 @@ class CacheRepository(Repository):
                 if (found := reusable(exact, first["outputs"])) is not None:
                     return found
             page = self._page(first["candidates"])
+            if why.passed_over:  # the exact one: no newer candidate read exactly these ids
+                usable_only, before = True, why.passed_over[-1]
+            else:
+                for c in page:
+                    if c.execution.id == hit_id:
+                        continue
+                    if (found := reusable(c)) is not None:
+                        return found
+                    if why.passed_over:
+                        usable_only, before = True, why.passed_over[-1]
+                        break
+                else:
+                    if len(page) < _PAGE:
+                        return miss()
+                    before = int(page[-1].execution.id or 0)
+        combos = self._combinations(ids, rows, wanted, classes)
+        if combos is not None:
+            query = "cache/candidates"
+            params["sigs"] = sorted({input_signature(t.id, c) for c in combos})
+        else:
+            query = "cache/candidates_by_anchor"
+            anchor = min(classes.values(), key=len)
+            params.update(type_id=t.id, anchor_ids=sorted(anchor), count=len(ids))
+        while True:
+            if usable_only:
+                rows_read = self.read(
+                    query + "_usable",
+                    before=before,
+                    unusable=[int(s) for s in UNUSABLE_OUTPUT_STATES],
+                    **params,
+                )
+            else:
+                rows_read = self.read(query, before=before, **params)
+            page = self._page(rows_read)
+            switched = False
             for c in page:
-                if c.execution.id != hit_id and (found := reusable(c)) is not None:
+                if (found := reusable(c)) is not None:
                     return found
+                if why.passed_over and not usable_only:
+                    usable_only, before, switched = True, why.passed_over[-1], True
+                    break
+            if switched:
+                continue
             if len(page) < _PAGE:
-                return miss()
+                break
+            before = int(page[-1].execution.id or 0)
+        return miss()
         combos = self._combinations(ids, rows, wanted, classes)
         if combos is not None:
             query = "cache/candidates"

@@ -256,6 +256,14 @@ def test_many_copies_fall_back_to_the_consumers_of_one_input(
     result = store.find_cached_execution("Trainer", [copies[3], fresh])
     assert result.hit and result.execution is not None and result.execution.id == eid
     assert not store.find_cached_execution("Trainer", [copies[3], copies[2]]).hit
+    # A newer match with a deleted output is passed over on this path too.
+    newer, [model] = train(store, [copies[2], other])
+    assert store.find_cached_execution("Trainer", [copies[3], fresh]).execution.id == newer  # type: ignore[union-attr]
+    store.put_artifacts([Artifact(id=model, type="Model", uri="/m0", state=ArtifactState.DELETED)])
+    with store.backend.record() as log:  # type: ignore[attr-defined]
+        result = store.find_cached_execution("Trainer", [copies[3], fresh])
+    assert result.execution is not None and result.execution.id == eid
+    assert "cache/candidates_by_anchor_usable" in [s.name for s in log]
 
 
 # ------------------------------------------------------------------------------ properties
@@ -458,7 +466,37 @@ def test_many_matches_over_unusable_outputs_cost_no_more_reads(store: LineageSto
     for inputs in ([a, b], {"in": [a, b]}):
         with store.backend.record() as log:  # type: ignore[attr-defined]
             result = store.find_cached_execution("Trainer", inputs, explain=False)
-        assert not result.hit and len(log) == 1, [s.name for s in log]
+        assert not result.hit
+        assert [s.name for s in log] == ["cache/lookup", "cache/candidates_usable"]
+    # A live match among them: found without reading each dead one's outputs.
+    live, _ = train(store, [a, b])
+    for _ in range(3 * cache_module._PAGE):
+        store.put_execution(
+            Execution(type="Trainer", last_known_state=CACHED),
+            [(Artifact(id=a.id), Event(type=EventType.INPUT, path=["in", 0])),
+             (Artifact(id=b.id), Event(type=EventType.INPUT, path=["in", 1])),
+             (Artifact(id=model), Event(type=EventType.OUTPUT, path=["model0"]))],
+        )  # fmt: skip
+    with store.backend.record() as log:  # type: ignore[attr-defined]
+        result = store.find_cached_execution("Trainer", [a, b], explain=False)
+    assert result.execution is not None and result.execution.id == live
+    assert len(log) <= 3, [s.name for s in log]
+
+
+def test_a_hit_reads_one_statement_however_often_the_step_ran(store: LineageStore) -> None:
+    setup_types(store)
+    a, b = datasets(store, 2)
+    _, [model] = train(store, [a, b])
+    for _ in range(3 * cache_module._PAGE):
+        store.put_execution(
+            Execution(type="Trainer", last_known_state=CACHED),
+            [(Artifact(id=a.id), Event(type=EventType.INPUT, path=["in", 0])),
+             (Artifact(id=b.id), Event(type=EventType.INPUT, path=["in", 1])),
+             (Artifact(id=model), Event(type=EventType.OUTPUT, path=["model0"]))],
+        )  # fmt: skip
+    with store.backend.record() as log:  # type: ignore[attr-defined]
+        assert store.find_cached_execution("Trainer", {"in": [a, b]}, explain=False).hit
+    assert [s.name for s in log] == ["cache/lookup"]
 
 
 # ----------------------------------------------------------------------------- write paths
