@@ -187,13 +187,7 @@ def check_key(field: str, value: str | None) -> None:
         return
     if not value:  # FalkorDB 4.16.3 crashes on an empty unique key too
         raise InvalidArgumentError(f"{field} must not be empty (leave it unset instead)")
-    if len(value) * 4 > MAX_KEY_BYTES:
-        size = len(value.encode("utf-8", "surrogatepass"))
-        if size > MAX_KEY_BYTES:
-            raise InvalidArgumentError(
-                f"{field} is too long: {size} bytes of UTF-8, at most {MAX_KEY_BYTES} "
-                "(it is a unique key)"
-            )
+    _check_length(field, value, "it is a unique key")
     if not indexable(value):
         raise InvalidArgumentError(
             f"{field} {value[:80]!r} must not start or end with whitespace nor contain U+0001 "
@@ -210,12 +204,15 @@ INDEXED_TEXT = frozenset({"uri", "ps__digest", "cs__digest"})
 
 def check_indexed(field: str, value: str) -> None:
     """Text stored in an indexed property must fit every engine's index (MAX_KEY_BYTES)."""
-    if len(value) * 4 > MAX_KEY_BYTES:
+    _check_length(field, value, "it is indexed")
+
+
+def _check_length(field: str, value: str, why: str) -> None:
+    if len(value) * 4 > MAX_KEY_BYTES:  # UTF-8 takes at most 4 bytes a character
         size = len(value.encode("utf-8", "surrogatepass"))
         if size > MAX_KEY_BYTES:
             raise InvalidArgumentError(
-                f"{field} is too long: {size} bytes of UTF-8, at most {MAX_KEY_BYTES} "
-                "(it is indexed)"
+                f"{field} is too long: {size} bytes of UTF-8, at most {MAX_KEY_BYTES} ({why})"
             )
 
 

@@ -482,24 +482,6 @@ class CacheRepository(Repository):
                 break
             before = int(page[-1].execution.id or 0)
         return miss()
-        combos = self._combinations(ids, rows, wanted, classes)
-        if combos is not None:
-            query = "cache/candidates"
-            params["sigs"] = sorted({input_signature(t.id, c) for c in combos})
-        else:
-            query = "cache/candidates_by_anchor"
-            anchor = min(classes.values(), key=len)
-            params.update(type_id=t.id, anchor_ids=sorted(anchor), count=len(ids))
-        before = _NO_ID if page is None else int(page[-1].execution.id or 0)
-        while True:
-            page = self._page(self.read(query, before=before, **params))
-            for c in page:
-                if (found := reusable(c)) is not None:
-                    return found
-            if len(page) < _PAGE:
-                break
-            before = int(page[-1].execution.id or 0)
-        return miss()
 
     def _page(self, rows: Iterable[Mapping[str, Any]]) -> list[_Candidate]:
         """Candidates newest first (each with the inputs it read)."""

@@ -449,19 +449,24 @@ def test_a_page_of_unusable_matches_goes_on_to_older_executions(store: LineageSt
         assert result.execution is not None and result.execution.id == reusable
 
 
+def cached_again(store: LineageStore, inputs: list[Artifact], model: int, times: int) -> None:
+    """``times`` CACHED executions on ``inputs`` reusing ``model``, as a cached step records."""
+    for _ in range(times):
+        store.put_execution(
+            Execution(type="Trainer", last_known_state=CACHED),
+            [(Artifact(id=a.id), Event(type=EventType.INPUT, path=["in", i]))
+             for i, a in enumerate(inputs)]
+            + [(Artifact(id=model), Event(type=EventType.OUTPUT, path=["model0"]))],
+        )  # fmt: skip
+
+
 def test_many_matches_over_unusable_outputs_cost_no_more_reads(store: LineageStore) -> None:
-    """A step cached N times over one output that is then deleted: the lookup leaves them out
-    in the engine (it read each one's outputs, N round trips)."""
+    """A step cached N times over one output that is then deleted: once the lookup meets one,
+    it leaves the others out in the engine (it read each one's outputs, N round trips)."""
     setup_types(store)
     a, b = datasets(store, 2)
     _, [model] = train(store, [a, b])
-    for _ in range(3 * cache_module._PAGE):
-        store.put_execution(
-            Execution(type="Trainer", last_known_state=CACHED),
-            [(Artifact(id=a.id), Event(type=EventType.INPUT, path=["in", 0])),
-             (Artifact(id=b.id), Event(type=EventType.INPUT, path=["in", 1])),
-             (Artifact(id=model), Event(type=EventType.OUTPUT, path=["model0"]))],
-        )  # fmt: skip
+    cached_again(store, [a, b], model, 3 * cache_module._PAGE)
     store.put_artifacts([Artifact(id=model, type="Model", uri="/m0", state=ArtifactState.DELETED)])
     for inputs in ([a, b], {"in": [a, b]}):
         with store.backend.record() as log:  # type: ignore[attr-defined]
@@ -470,13 +475,7 @@ def test_many_matches_over_unusable_outputs_cost_no_more_reads(store: LineageSto
         assert [s.name for s in log] == ["cache/lookup", "cache/candidates_usable"]
     # A live match among them: found without reading each dead one's outputs.
     live, _ = train(store, [a, b])
-    for _ in range(3 * cache_module._PAGE):
-        store.put_execution(
-            Execution(type="Trainer", last_known_state=CACHED),
-            [(Artifact(id=a.id), Event(type=EventType.INPUT, path=["in", 0])),
-             (Artifact(id=b.id), Event(type=EventType.INPUT, path=["in", 1])),
-             (Artifact(id=model), Event(type=EventType.OUTPUT, path=["model0"]))],
-        )  # fmt: skip
+    cached_again(store, [a, b], model, 3 * cache_module._PAGE)
     with store.backend.record() as log:  # type: ignore[attr-defined]
         result = store.find_cached_execution("Trainer", [a, b], explain=False)
     assert result.execution is not None and result.execution.id == live
@@ -487,13 +486,7 @@ def test_a_hit_reads_one_statement_however_often_the_step_ran(store: LineageStor
     setup_types(store)
     a, b = datasets(store, 2)
     _, [model] = train(store, [a, b])
-    for _ in range(3 * cache_module._PAGE):
-        store.put_execution(
-            Execution(type="Trainer", last_known_state=CACHED),
-            [(Artifact(id=a.id), Event(type=EventType.INPUT, path=["in", 0])),
-             (Artifact(id=b.id), Event(type=EventType.INPUT, path=["in", 1])),
-             (Artifact(id=model), Event(type=EventType.OUTPUT, path=["model0"]))],
-        )  # fmt: skip
+    cached_again(store, [a, b], model, 3 * cache_module._PAGE)
     with store.backend.record() as log:  # type: ignore[attr-defined]
         assert store.find_cached_execution("Trainer", {"in": [a, b]}, explain=False).hit
     assert [s.name for s in log] == ["cache/lookup"]
