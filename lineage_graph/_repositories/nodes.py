@@ -10,7 +10,6 @@ from typing import Any, Generic, TypeVar
 
 from .._encoding import (
     INDEXED_TEXT,
-    Scope,
     check_indexed,
     check_key,
     check_text,
@@ -183,7 +182,6 @@ class NodeRepository(Repository, Generic[N]):
     def _encode_values(
         self, t: NodeType, values: Mapping[str, Any], scope: str, node_label: str
     ) -> dict[str, Any]:
-        store_scope: Scope = "p" if scope == "p" else "c"
         kinds: dict[str, PropertyType] = {}
         converted: dict[str, Any] = {}
         for name, value in values.items():
@@ -208,7 +206,7 @@ class NodeRepository(Repository, Generic[N]):
                     )
             kinds[name] = kind
             converted[name] = value
-        return encode_properties(store_scope, converted, kinds)
+        return encode_properties("p" if scope == "p" else "c", converted, kinds)
 
     def _base_fields(self, node: Node, t: NodeType, label: str) -> dict[str, Any]:
         """The stored fields of ``node``. Each is checked here, not only by the model: a model

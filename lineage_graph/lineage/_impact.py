@@ -58,10 +58,10 @@ class ImpactMark:
                 raise InvalidArgumentError("ImpactMark custom property needs a non-empty name")
             check_text("custom property name", name)
             try:
-                kind_of(value)
+                kind = kind_of(value)
             except ValueError as exc:  # a value MLMD cannot store (an int beyond int64, ...)
                 raise InvalidArgumentError(f"custom property {name!r}: {exc}") from None
-            if property_key("c", kind_of(value), name) in INDEXED_TEXT:  # an indexed digest
+            if property_key("c", kind, name) in INDEXED_TEXT:  # an indexed digest
                 check_indexed(f"custom property {name!r}", value)
 
 
