@@ -74,6 +74,12 @@ def property_key(scope: Scope, kind: PropertyType, name: str) -> str:
     return f"{scope}{_KIND_CODE[kind]}__{escape_name(name)}"
 
 
+def value_keys(scope: Scope, name: str) -> list[str]:
+    """Every node property a value of ``scope.name`` may be stored under, whatever its kind."""
+    codes = (*_KIND_CODE.values(), DOUBLE_EXACT, "z")
+    return [f"{scope}{code}__{escape_name(name)}" for code in codes]
+
+
 def _encode_one(
     scope: Scope, name: str, kind: PropertyType, value: Any, out: dict[str, Any]
 ) -> None:

@@ -8,9 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._encoding import INDEXED_TEXT, check_indexed, check_text, encode_properties, property_key
+from .._encoding import (
+    INDEXED_TEXT,
+    check_indexed,
+    check_text,
+    encode_properties,
+    property_key,
+    value_keys,
+)
 from .._repositories._base import Repository, now_ms
-from ..exceptions import InvalidArgumentError, NotFoundError
+from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..models import (
     Artifact,
     ArtifactState,
@@ -23,6 +30,9 @@ from ..models import (
 from ._filter import NodeRef
 from ._graph import LineageGraph
 from ._traverse import LineageQuery, LineageRepository
+
+#: Reads and marks an impact analysis tries while other writers keep changing its artifacts.
+_MARK_ATTEMPTS = 5
 
 __all__ = [
     "ArtifactDiff",
@@ -152,14 +162,25 @@ class ImpactRepository(Repository):
     def impact(self, source: NodeRef, mark: ImpactMark | None) -> ImpactReport:
         if mark is not None and not isinstance(mark, ImpactMark):
             raise InvalidArgumentError(f"mark must be an ImpactMark, got {type(mark).__name__}")
-        graph = self.lineage.run(
-            LineageQuery(starts=(source,), direction=Direction.DOWNSTREAM, include_contexts=True)
+        query = LineageQuery(
+            starts=(source,), direction=Direction.DOWNSTREAM, include_contexts=True
         )
-        affected_artifacts = [a for a in graph.artifacts if NodeRef(a.kind, a.id or 0) != source]
-        affected_executions = [e for e in graph.executions if NodeRef(e.kind, e.id or 0) != source]
+        graph = self.lineage.run(query)
         token, marked = None, 0
         if mark is not None:
-            token, marked = self._mark(source, graph.artifacts, mark)
+            for _ in range(_MARK_ATTEMPTS):
+                token, marked, stale = self._mark(source, graph.artifacts, mark)
+                if not stale:
+                    break
+                graph = self.lineage.run(query)  # another writer changed them: read again
+            else:
+                raise FailedPreconditionError(
+                    f"the artifacts downstream of {source} kept changing while they were being "
+                    f"marked ({_MARK_ATTEMPTS} attempts; last changed: {sorted(stale)[:10]}); "
+                    "nothing was marked: retry when the other writers are done"
+                )
+        affected_artifacts = [a for a in graph.artifacts if NodeRef(a.kind, a.id or 0) != source]
+        affected_executions = [e for e in graph.executions if NodeRef(e.kind, e.id or 0) != source]
         return ImpactReport(
             source=source,
             graph=graph,
@@ -172,17 +193,22 @@ class ImpactRepository(Repository):
 
     def _mark(
         self, source: NodeRef, artifacts: list[Artifact], mark: ImpactMark
-    ) -> tuple[str, int]:
+    ) -> tuple[str | None, int, list[int]]:
+        """Mark ``artifacts`` as read by the analysis: the token and how many were marked, or
+        the ids of those another writer changed since they were read (then nothing is written:
+        the undo record would restore stale values)."""
         now = now_ms()
         rows, undo = [], []
         keys: set[str] = set()
         for a in artifacts:
             new: dict[str, Any] = {"last_update_time_since_epoch": now}
             old: dict[str, Any] = {}
+            expect: dict[str, Any] = {}  # what the statement checks is still stored (None: absent)
             if mark.state is not None:
                 new["state"], old["state"] = int(mark.state), int(a.state)
             if mark.custom_property is not None:
                 name, value = mark.custom_property
+                expect = dict.fromkeys(value_keys("c", name))  # no kind added by another writer
                 new_keys = encode_properties("c", {name: value}, {name: kind_of(value)})
                 old_keys: dict[str, Any] = {}
                 if name in a.custom_properties:
@@ -191,7 +217,7 @@ class ImpactRepository(Repository):
                 new.update({k: None for k in old_keys if k not in new_keys} | new_keys)
                 old.update({k: None for k in new_keys if k not in old_keys} | old_keys)
             keys.update(new)
-            rows.append({"id": a.id, "set": new})
+            rows.append({"id": a.id, "set": new, "expect": expect | old})
             undo.append({"id": a.id, "set": old})
         token = uuid.uuid4().hex
         self.backend.ensure_property_keys(keys)
@@ -203,7 +229,10 @@ class ImpactRepository(Repository):
             undo=json.dumps(undo),
             rows=rows,
         )
-        return token, int(result[0]["marked"]) if result else 0
+        stale = [int(i) for i in result[0]["stale"]]
+        if stale:
+            return None, 0, stale
+        return token, int(result[0]["marked"]), []
 
     def undo_mark(self, token: str) -> int:
         """Restore what the mark changed on artifacts not updated since; returns how many."""

@@ -18,6 +18,7 @@ from lineage_graph import (
     EventType,
     Execution,
     ExecutionType,
+    FailedPreconditionError,
     ImpactMark,
     InvalidArgumentError,
     LineageStore,
@@ -383,3 +384,95 @@ def test_a_marked_store_stays_healthy(store: LineageStore, pipeline: dict[str, i
     assert report.mark_token is not None
     store.undo_impact_mark(report.mark_token)
     assert_healthy(store)
+
+
+def _count_marks(store: LineageStore) -> int:
+    [row] = store.backend.read(
+        "MATCH (m:ImpactMark) RETURN count(m) AS n", {}, name="test/count_marks"
+    )
+    return int(row["n"])
+
+
+def test_an_update_between_the_analysis_and_its_mark_is_read_again(
+    store: LineageStore, pipeline: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer updates an artifact after the analysis read it and before the mark: the
+    mark would record the value from before that update for its undo, and the undo would then
+    silently revert it. The mark writes nothing, the analysis reads again, the undo restores
+    the updated value."""
+    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
+    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    repo = store._impact
+    real = repo._mark
+    calls = []
+
+    def racing(*args: object) -> object:
+        if not calls:  # the other writer, once: model1 gets a custom property, pushed a state
+            store.put_artifacts(
+                [
+                    Artifact(
+                        id=pipeline["model1"],
+                        type="Model",
+                        name="model1",
+                        uri="s3://model1",
+                        custom_properties={"q": "reviewed"},
+                    ),
+                    Artifact(
+                        id=pipeline["pushed"],
+                        type="PushedModel",
+                        name="pushed",
+                        uri="s3://pushed",
+                        state=ArtifactState.PENDING,
+                    ),
+                ]
+            )
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "_mark", racing)
+    updated = _marked(store, ids)  # before the analysis: model1 and pushed as the writer leaves
+    report = store.impact(
+        raw, mark=ImpactMark(state=ArtifactState.ABANDONED, custom_property=("q", True))
+    )
+    assert len(calls) == 2 and report.marked == 5 and report.mark_token
+    assert _count_marks(store) == 1
+    assert all(s == ArtifactState.ABANDONED for s, _, _ in _marked(store, ids).values())
+    assert store.undo_impact_mark(report.mark_token) == 5
+    now = _marked(store, ids)
+    assert now[pipeline["model1"]][1] == {"q": "reviewed"}
+    assert now[pipeline["pushed"]][0] == ArtifactState.PENDING
+    assert {i: now[i] for i in ids if i not in (pipeline["model1"], pipeline["pushed"])} == {
+        i: updated[i] for i in ids if i not in (pipeline["model1"], pipeline["pushed"])
+    }
+
+
+def test_a_mark_that_keeps_meeting_updates_fails_and_marks_nothing(
+    store: LineageStore, pipeline: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
+    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    repo = store._impact
+    real = repo._mark
+    flips = iter(range(1000))
+
+    def racing(*args: object) -> object:
+        store.put_artifacts(
+            [
+                Artifact(
+                    id=pipeline["model2"],
+                    type="Model",
+                    name="model2",
+                    uri=f"s3://{next(flips)}",
+                    custom_properties={"q": next(flips)},
+                )
+            ]
+        )
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "_mark", racing)
+    with pytest.raises(FailedPreconditionError, match="kept changing") as err:
+        store.impact(raw, mark=ImpactMark(custom_property=("q", True)))
+    assert str(pipeline["model2"]) in str(err.value)
+    assert _count_marks(store) == 0
+    now = _marked(store, ids)
+    assert all(cp.get("q") is not True for _, cp, _ in now.values())
