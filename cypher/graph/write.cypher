@@ -1,5 +1,7 @@
 // Every public write: new nodes (CREATE: their ids are freshly allocated, so never taken),
-// updated nodes (full property replacement), events,
+// updated nodes (full property replacement; a field-masked update sets only the keys its mask
+// touches, `$patched_*`, keeping what another writer changed elsewhere since the read; each
+// removal its own SET, see patch_row in _repositories/graph.py), events,
 // attributions, associations and parent contexts, in ONE statement = one atomic transaction.
 // Executions' input fingerprint, kept in this same atomic statement: `input_sig` =
 // '<type_id>/<count>:<s1>:<s2>:<s3>', s_k = sum of (id mod p)^k mod p (p = 2^31 - 1) over the ids
@@ -65,6 +67,13 @@ CALL {
   MATCH (n:Artifact {id: r.id})
   SET n = r.props
 }
+// when: $patched_artifacts
+CALL {
+  UNWIND $patched_artifacts AS r
+  MATCH (n:Artifact {id: r.id})
+  SET n += r.props
+  FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
+}
 // when: $new_executions
 CALL {
   UNWIND $new_executions AS r
@@ -85,6 +94,13 @@ CALL {
       toString(reduce(s = 0, x IN h | (s + x * x % 2147483647) % 2147483647)) + ':' +
       toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
 }
+// when: $patched_executions
+CALL {
+  UNWIND $patched_executions AS r
+  MATCH (n:Execution {id: r.id})
+  SET n += r.props
+  FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
+}
 // when: $new_contexts
 CALL {
   UNWIND $new_contexts AS r
@@ -96,6 +112,13 @@ CALL {
   UNWIND $contexts AS r
   MATCH (n:Context {id: r.id})
   SET n = r.props
+}
+// when: $patched_contexts
+CALL {
+  UNWIND $patched_contexts AS r
+  MATCH (n:Context {id: r.id})
+  SET n += r.props
+  FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
 }
 // when: $inputs
 CALL {

@@ -1,6 +1,6 @@
 // Mark the artifacts an impact analysis found, and keep what it takes to undo it, in ONE
 // statement (atomic): the ImpactMark record holds, per artifact, the values to restore.
-// `r.set` maps hold the encoded keys to set; a null value removes that key. `r.expect` holds,
+// `r.set` maps hold the encoded keys to set, `r.drop` one `{key: null}` map per key to remove. `r.expect` holds,
 // for every key the mark changes (and every other kind of its custom property), the value the
 // analysis read (null: absent), which the record will restore: an artifact changed there since
 // (another writer between the read and this statement) would get a stale undo, so nothing is
@@ -30,6 +30,7 @@ CALL {
        CASE WHEN n.impact_ms = n.last_update_time_since_epoch
             THEN coalesce(n.impact_marks, []) ELSE [] END AS below
   SET n += r.set, n.impact_marks = below + [$key], n.impact_ms = $now
+  FOREACH (d IN r.drop | SET n += d)  // one removal per SET (patch_row in _repositories/graph.py)
   RETURN count(n) AS marked
 }
 RETURN marked, stale

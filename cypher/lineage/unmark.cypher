@@ -20,4 +20,5 @@ WHERE undo
 WITH n, r, coalesce(n.impact_marks, [])[0..-1] AS below
 SET n += r.set, n.last_update_time_since_epoch = $now, n.impact_ms = $now,
     n.impact_marks = CASE WHEN size(below) = 0 THEN null ELSE below END
+FOREACH (d IN r.drop | SET n += d)  // one removal per SET (patch_row in _repositories/graph.py)
 RETURN count(n) AS restored

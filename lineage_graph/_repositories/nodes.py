@@ -259,11 +259,14 @@ class NodeRepository(Repository, Generic[N]):
 
     def _masked_props(
         self, node: Node, t: NodeType, stored: Mapping[str, Any], mask: Sequence[str], label: str
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], set[str]]:
         """An update that changes only the fields named in ``mask`` (MLMD field masks). Only
         the properties the mask names are checked against the type, as MLMD does: the others are
-        not written."""
+        not written. Returns the node's properties after the update and the keys the mask
+        touches (written or removed): only those are written (``patch``), so what another writer
+        changed elsewhere on the node since ``stored`` was read is kept."""
         props = {k: v for k, v in stored.items() if k not in MARK_KEYS}
+        touched: set[str] = set(MARK_KEYS)
         named: dict[str, set[str] | None] = {"properties": set(), "custom_properties": set()}
         for path in mask:
             head, _, rest = path.partition(".")
@@ -289,15 +292,18 @@ class NodeRepository(Repository, Generic[N]):
                 scope = "p" if head == "properties" else "c"
                 for key in _select(props, scope, rest or None):
                     del props[key]
+                    touched.add(key)
                 for key in _select(new, scope, rest or None):
                     props[key] = new[key]
+                    touched.add(key)
             elif head in (*_COMMON, *_SPECIFIC[self.kind]) and not rest:
+                touched.add(head)
                 if head in new:
                     props[head] = new[head]
                 else:
                     props.pop(head, None)
             # Unknown paths are ignored, as MLMD does.
-        return props
+        return props, touched
 
     def prepare(
         self,
@@ -359,8 +365,9 @@ class NodeRepository(Repository, Generic[N]):
                         f"(stored type_id {old['type_id']}, given {node.type_id})"
                     )
                 t = self.types.by_id(self.kind, int(old["type_id"]))
+                touched: set[str] | None = None
                 if mask:
-                    props = self._masked_props(node, t, old, mask, label)
+                    props, touched = self._masked_props(node, t, old, mask, label)
                 else:
                     props, t = self._props_with_refresh(node, t, label)
                 if self.kind in _NAMES_KEPT_BY_MLMD and _MLMD_RULES.get():
@@ -376,6 +383,10 @@ class NodeRepository(Repository, Generic[N]):
                 props["create_time_since_epoch"] = old.get("create_time_since_epoch", now)
                 props["last_update_time_since_epoch"] = now
                 row = {"id": node.id, "props": props}
+                if touched is not None:  # written as a patch of these keys (None: removed)
+                    row["patch"] = {k: props.get(k) for k in sorted(touched)} | {
+                        "last_update_time_since_epoch": now
+                    }
                 rows_by_id[node.id] = row  # the same id twice: the last one wins (folded)
                 order.append(node.id)
             else:

@@ -17,6 +17,7 @@ from .._encoding import (
     value_keys,
 )
 from .._repositories._base import Repository, now_ms
+from .._repositories.graph import patch_row
 from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..models import (
     Artifact,
@@ -217,7 +218,7 @@ class ImpactRepository(Repository):
                 new.update({k: None for k in old_keys if k not in new_keys} | new_keys)
                 old.update({k: None for k in new_keys if k not in old_keys} | old_keys)
             keys.update(new)
-            rows.append({"id": a.id, "set": new, "expect": expect | old})
+            rows.append({**_patch(a.id, new), "expect": expect | old})
             undo.append({"id": a.id, "set": old})
         token = uuid.uuid4().hex
         self.backend.ensure_property_keys(keys)
@@ -243,8 +244,16 @@ class ImpactRepository(Repository):
             raise NotFoundError(f"no impact mark {token!r} (never made, or already undone)")
         undo = json.loads(rows[0]["undo"])
         self.backend.ensure_property_keys({k for row in undo for k in row["set"]})
-        result = self.write("lineage/unmark", key=token, rows=undo, now=now_ms())
+        rows = [row | _patch(row["id"], row["set"]) for row in undo]  # and an old `expect_ms`
+        result = self.write("lineage/unmark", key=token, rows=rows, now=now_ms())
         return int(result[0]["restored"]) if result else 0
+
+
+def _patch(node_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    """A mark's or undo's row: the values to ``set`` and the keys to ``drop`` (see
+    :func:`patch_row`)."""
+    row = patch_row(node_id, changes)
+    return {"id": row["id"], "set": row["props"], "drop": row["drop"]}
 
 
 def compare(a: Artifact, b: Artifact) -> ArtifactDiff:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import pytest
@@ -523,6 +524,68 @@ def test_field_mask_updates_only_named_fields(typed: LineageStore) -> None:
     typed.put_artifacts([Artifact(id=aid)], field_mask_paths=["custom_properties.x", "uri"])
     [got] = typed.get_artifacts_by_id([aid])
     assert got.custom_properties == {"y": 3} and got.uri is None
+
+
+def test_a_field_mask_keeps_what_another_writer_changed_since_the_read(
+    typed: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A masked update reads the stored node, merges its fields and writes: another writer's
+    update between that read and the write (a field the mask does not name) used to be
+    overwritten with the value read (a lost update). Only the keys the mask touches are
+    written now; the ones it names still win."""
+    [aid] = typed.put_artifacts(
+        [Artifact(type="DataSet", uri="/a", properties={"day": 1}, custom_properties={"x": 1})]
+    )
+    repo = typed._artifacts
+    real = repo.prepare
+    other = []
+
+    def racing(nodes: Any, **kw: Any) -> Any:
+        prepared = real(nodes, **kw)  # this write has read the stored node
+        if not other:  # another writer, before this write lands
+            other.append(1)
+            monkeypatch.setattr(repo, "prepare", real)
+            typed.put_artifacts(
+                [Artifact(id=aid, state=ArtifactState.LIVE, custom_properties={"x": 2, "y": 3})],
+                field_mask_paths=["state", "custom_properties", "uri"],
+            )
+        return prepared
+
+    monkeypatch.setattr(repo, "prepare", racing)
+    typed.put_artifacts(
+        [Artifact(id=aid, uri="/b", properties={"day": 2})],
+        field_mask_paths=["uri", "properties.day"],
+    )
+    [got] = typed.get_artifacts_by_id([aid])
+    assert other and got.uri == "/b" and got.properties == {"day": 2}  # this write's fields
+    assert got.state == ArtifactState.LIVE and got.custom_properties == {"x": 2, "y": 3}
+
+
+def test_field_masks_remove_and_set_many_keys_at_once(typed: LineageStore) -> None:
+    """Masked updates that set and remove several properties at once, against a dict oracle
+    (FalkorDB 4.16 removed the wrong properties when one SET removed two or more)."""
+    rnd = random.Random(7)
+    names = [f"c{i}" for i in range(6)]
+    values: list[Any] = [1, 2.5, "s", True, {"k": [1]}, float("inf")]
+    for round_ in range(40):
+        custom = {n: rnd.choice(values) for n in rnd.sample(names, rnd.randint(0, 6))}
+        uri = rnd.choice([None, f"/u{round_}"])
+        [aid] = typed.put_artifacts(
+            [Artifact(type="DataSet", uri=uri, name=f"n{round_}", custom_properties=custom)]
+        )
+        masked = rnd.sample(names, rnd.randint(1, 6))
+        given = {n: rnd.choice(values) for n in masked if rnd.random() < 0.4}
+        fields = rnd.sample(["uri", "state", "external_id"], rnd.randint(0, 3))
+        typed.put_artifacts(
+            [Artifact(id=aid, custom_properties=given, state=ArtifactState.LIVE)],
+            field_mask_paths=[*(f"custom_properties.{n}" for n in masked), *fields],
+        )
+        expect = {n: v for n, v in custom.items() if n not in masked} | given
+        [got] = typed.get_artifacts_by_id([aid])
+        assert got.custom_properties == expect, (custom, masked, given)
+        assert got.name == f"n{round_}"
+        assert got.uri == (None if "uri" in fields else uri)
+        assert got.state == (ArtifactState.LIVE if "state" in fields else ArtifactState.UNKNOWN)
 
 
 def test_same_id_twice_in_one_batch_keeps_the_last(typed: LineageStore) -> None:
