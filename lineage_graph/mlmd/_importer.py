@@ -48,6 +48,7 @@ from ..exceptions import (
     NotFoundError,
 )
 from ..models import (
+    Artifact,
     Association,
     Attribution,
     Event,
@@ -233,6 +234,48 @@ _KINDS = (NodeKind.ARTIFACT, NodeKind.EXECUTION, NodeKind.CONTEXT)
 _SEQUENCE = {k: k.value for k in _KINDS}
 
 
+class _Unindexable(InvalidArgumentError):
+    """An artifact's indexed text over the limit (``value``: the text)."""
+
+    def __init__(self, message: str, value: str) -> None:
+        super().__init__(message)
+        self.value = value
+
+
+def _unindexable(msg: Any) -> list[tuple[str, _Unindexable]]:
+    """An MLMD artifact's indexed texts (its uri and "digest", the cache's content fingerprint;
+    executions and contexts have no such index) that no index here can hold, by field
+    (``uri``, ``p`` or ``c``: the digest property or custom property)."""
+    from .._encoding import check_indexed
+
+    texts = [("uri", "uri", msg.uri)] if msg.HasField("uri") else []
+    for scope, label, props in (
+        ("p", "property", msg.properties),
+        ("c", "custom property", msg.custom_properties),
+    ):
+        if "digest" in props and props["digest"].HasField("string_value"):
+            texts.append((scope, f"{label} 'digest'", props["digest"].string_value))
+    found = []
+    for where, label, text in texts:
+        try:
+            check_indexed(label, text)
+        except InvalidArgumentError as exc:
+            found.append((where, _Unindexable(str(exc), text)))
+    return found
+
+
+def _stored_value(artifact: Artifact, where: str) -> Any:
+    if where == "uri":
+        return artifact.uri
+    return (artifact.properties if where == "p" else artifact.custom_properties).get("digest")
+
+
+def _cannot_import(kind: NodeKind, mlmd_id: int, exc: Exception) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"MLMD {kind.value.lower()} {mlmd_id} cannot be imported: {exc}; nothing was imported"
+    )
+
+
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -307,6 +350,8 @@ class _Importer:
             for row in self.reads.read("imports/origins", prefix=self.prefix):
                 mlmd_id = int(str(row["origin"]).rpartition("#")[2])
                 self.imported[(NodeKind(row["kind"]), mlmd_id)] = int(row["id"])
+        #: Artifacts with a uri or digest no index holds, by MLMD id (a merge checks their twins).
+        self.long_values: dict[int, list[tuple[str, _Unindexable]]] = {}
         #: The target's copies of MLMD nodes, per kind (the values of ``imported``).
         self.copied: dict[NodeKind, set[int]] = {k: set() for k in _KINDS}
         for (kind, _), node_id in self.imported.items():
@@ -546,7 +591,7 @@ class _Importer:
         and external ids that no unique key here can (empty, over 4,096 bytes, ASCII whitespace
         at an end, U+0001), an indexed uri or digest over 4,096 bytes, and text with NUL. The
         error names the MLMD node."""
-        from .._encoding import check_indexed, check_key, check_text
+        from .._encoding import check_key, check_text
 
         for kind, msgs in nodes.items():
             for msg in msgs:
@@ -556,19 +601,12 @@ class _Importer:
                             check_key(name, getattr(msg, name))
                     if kind == NodeKind.ARTIFACT and msg.HasField("uri"):
                         check_text("uri", msg.uri)
-                        check_indexed("uri", msg.uri)
-                    for props in (msg.properties, msg.custom_properties):
-                        # An artifact's "digest" is indexed (INDEXED_TEXT): the cache's content
-                        # fingerprint. Executions and contexts have no such index.
-                        if kind != NodeKind.ARTIFACT or "digest" not in props:
-                            continue
-                        if props["digest"].HasField("string_value"):
-                            check_indexed("property 'digest'", props["digest"].string_value)
+                    if kind == NodeKind.ARTIFACT and (long := _unindexable(msg)):
+                        if self.empty:
+                            raise long[0][1]
+                        self.long_values[msg.id] = long  # its twin may hold it: check_merge
                 except InvalidArgumentError as exc:
-                    raise InvalidArgumentError(
-                        f"MLMD {kind.value.lower()} {msg.id} cannot be imported: {exc}; "
-                        "nothing was imported"
-                    ) from exc
+                    raise _cannot_import(kind, msg.id, exc) from exc
         for kind, msg in types:
             try:
                 for name in ("name", "version", "description", "external_id"):
@@ -649,6 +687,8 @@ class _Importer:
                     if msg.HasField("external_id") and msg.external_id:
                         externals[msg.external_id] = msg
             self.unmarked = {}
+            if kind == NodeKind.ARTIFACT:
+                self._check_long_values(twin_of)
             label = kind.value.lower()
             name_rows = [
                 {"type_id": t, "name": n, "id": twin_of[m.id] or -1} for (t, n), m in names.items()
@@ -680,6 +720,20 @@ class _Importer:
                     )
             if kind == NodeKind.CONTEXT:
                 self._check_parent_cycles(twin_of)
+
+    def _check_long_values(self, twin_of: dict[int, int | None]) -> None:
+        """An artifact's uri or digest over 4,096 bytes may be merged only into a twin that
+        holds that same value already (copied by a version before the limit): the write lets
+        an unchanged stored value stay. Any other is refused, as in an import into an empty
+        store."""
+        twins = sorted({t for m in self.long_values if (t := twin_of.get(m)) is not None})
+        stored = {a.id: a for a in self.store.get_artifacts_by_id(twins)}
+        for mlmd_id, long in sorted(self.long_values.items()):
+            twin_id = twin_of.get(mlmd_id)
+            twin = stored.get(twin_id) if twin_id is not None else None
+            for where, error in long:
+                if twin is None or _stored_value(twin, where) != error.value:
+                    raise _cannot_import(NodeKind.ARTIFACT, mlmd_id, error)
 
     def mlmd_parents(self, context_ids: Iterable[int]) -> dict[int, list[int]]:
         """MLMD's parent links of these contexts: child id -> its parents' ids (each read once,

@@ -433,6 +433,64 @@ def test_an_artifact_the_store_cannot_index_stops_the_import_before_any_write(
     assert snapshot(store) == before
 
 
+@pytest.mark.parametrize("where", ["uri", "property", "custom"])
+def test_a_merge_keeps_a_long_value_its_copy_already_holds(
+    tmp_path: Path, store: LineageStore, where: str
+) -> None:
+    """A version before the 4,096-byte limit imported a longer uri or digest; merging the same
+    MLMD store again updates that copy (the write lets an unchanged stored value stay) instead
+    of refusing the whole merge. A long value the copy does not hold is still refused."""
+    path = tmp_path / "long.sqlite"
+    ref = _mlmd_sqlite(path)
+    t = pb.ArtifactType(name="D")
+    t.properties["digest"] = pb.STRING
+    at = ref.put_artifact_type(t)
+    art = pb.Artifact(type_id=at, uri="/short")
+    if where == "property":  # not both: MLMD 1.17 updates a custom property of the same name too
+        art.properties["digest"].string_value = "d"
+    else:
+        art.custom_properties["digest"].string_value = "d"
+    [aid] = ref.put_artifacts([art])
+    report = import_mlmd(path, store)
+    copy = report.id_map["Artifact"][aid]
+    long = "x" * 4097
+    key = {"uri": "uri", "property": "ps__digest", "custom": "cs__digest"}[where]
+    [art] = ref.get_artifacts_by_id([aid])
+    if where == "uri":
+        art.uri = long
+    elif where == "property":
+        art.properties["digest"].string_value = long
+    else:
+        art.custom_properties["digest"].string_value = long
+    art.custom_properties["round"].int_value = 2
+    ref.put_artifacts([art])
+    store.backend.write(  # what the earlier version stored
+        f"MATCH (n:Artifact {{id: $id}}) SET n.`{key}` = $v",  # type: ignore[arg-type]
+        {"id": copy, "v": long},
+        name="test/long_value",
+    )
+    again = import_mlmd(path, store, merge=True)
+    assert again.id_map["Artifact"][aid] == copy
+    [got] = store.get_artifacts_by_id([copy])
+    assert got.custom_properties["round"] == 2
+    stored = {"uri": got.uri, "property": got.properties.get("digest")}.get(
+        where, got.custom_properties.get("digest")
+    )
+    assert stored == long
+    art.custom_properties["round"].int_value = 3  # another long value than the copy holds
+    if where == "uri":
+        art.uri = long + "y"
+    elif where == "property":
+        art.properties["digest"].string_value = long + "y"
+    else:
+        art.custom_properties["digest"].string_value = long + "y"
+    ref.put_artifacts([art])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match=f"MLMD artifact {aid} cannot be imported"):
+        import_mlmd(path, store, merge=True)
+    assert snapshot(store) == before
+
+
 def test_merging_twice_into_a_used_store_copies_once_and_leaves_its_nodes_alone(
     mlmd_file: Path, store: LineageStore
 ) -> None:
