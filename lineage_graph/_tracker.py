@@ -148,21 +148,22 @@ class Tracker:
         for _ in range(_MAX_ATTEMPTS):
             versions = self.model_versions(name)
             number = max((v.version for v in versions if v.id != artifact.id), default=0) + 1
-            updated = artifact.model_copy(
-                update={
-                    "custom_properties": {
-                        **artifact.custom_properties,
-                        NAME_PROPERTY: name,
-                        VERSION_PROPERTY: number,
-                    }
-                }
+            updated = Artifact(
+                id=artifact.id, custom_properties={NAME_PROPERTY: name, VERSION_PROPERTY: number}
             )
-            self.store.put_lineage_subgraph(
+            # Only the two properties are written (a field mask), with the registered model's
+            # context and the attribution, in one write: what another writer changes on the
+            # artifact meanwhile (its state, uri, other properties) is kept.
+            self.store._composite.put_lineage_subgraph(
                 [],
                 [updated],
                 [Context(type=REGISTERED_MODEL_TYPE, name=name)],
                 [],
                 reuse_context_if_already_exist=True,
+                artifact_mask=[
+                    f"custom_properties.{NAME_PROPERTY}",
+                    f"custom_properties.{VERSION_PROPERTY}",
+                ],
             )
             clash = [
                 v

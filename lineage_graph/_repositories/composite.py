@@ -120,11 +120,13 @@ class CompositeWriter:
         reuse_context_if_already_exist: bool = False,
         reuse_artifact_if_already_exist_by_external_id: bool = False,
         fold_new_artifacts: bool = False,
+        artifact_mask: Sequence[str] | None = None,
     ) -> tuple[list[int], list[int], list[int]]:
         """Upsert everything, link every node to every context, add the events: all or nothing.
 
         ``fold_new_artifacts`` (put_execution, which MLMD writes artifact by artifact): with the
-        reuse flag, the same new artifact given twice is one artifact."""
+        reuse flag, the same new artifact given twice is one artifact. ``artifact_mask``: the
+        field mask of the artifacts' updates (the tracker's: only the fields it sets)."""
         attempts = 2 if reuse_context_if_already_exist else 1
         for attempt in range(attempts):
             try:
@@ -136,6 +138,7 @@ class CompositeWriter:
                     reuse_contexts=reuse_context_if_already_exist,
                     reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
                     fold_artifacts=fold_new_artifacts,
+                    artifact_mask=artifact_mask,
                 )
             except AlreadyExistsError:
                 # Lost a race for a context name: the winner's context now exists; reuse it.
@@ -153,6 +156,7 @@ class CompositeWriter:
         reuse_contexts: bool,
         reuse_artifacts: bool,
         fold_artifacts: bool = False,
+        artifact_mask: Sequence[str] | None = None,
     ) -> tuple[list[int], list[int], list[int]]:
         now = now_ms()
         artifact_at = list(range(len(artifacts)))
@@ -178,7 +182,7 @@ class CompositeWriter:
             )
         pe = self.executions.prepare(executions, now=now)
         try:
-            pa = self.artifacts.prepare(artifacts, now=now)
+            pa = self.artifacts.prepare(artifacts, now=now, field_mask=artifact_mask)
             try:
                 pc = self.contexts.prepare(contexts, now=now)
             except BaseException:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, InvalidArgumentError, LineageStore, NotFoundError
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    InvalidArgumentError,
+    LineageStore,
+    NotFoundError,
+)
 from lineage_graph.pipeline import git_info
 
 
@@ -120,6 +126,35 @@ def test_git_info_on_runs(store: LineageStore, git_repo: Path, tmp_path: Path) -
     assert execution.last_known_state == plain.state  # only the git fields changed
     with pytest.raises(NotFoundError):
         store.tracker.log_git(424242, git_repo)
+
+
+def test_registering_keeps_what_another_writer_changed_meanwhile(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """register_model read the artifact and wrote it back whole with its version: an update
+    by another writer in between (here an impact mark's state and a moved uri) was reverted.
+    Only the version's two properties are written now."""
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    real = type(tracker).model_versions
+    moved = []
+
+    def racing(self: object, name: str) -> object:
+        if not moved:  # after register_model read the artifact, before it writes
+            moved.append(1)
+            store.put_artifacts(
+                [Artifact(id=model.id, uri="/moved", state=ArtifactState.ABANDONED)],
+                field_mask_paths=["uri", "state"],
+            )
+        return real(self, name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(tracker), "model_versions", racing)
+    version = tracker.register_model(model, "churn")
+    [stored] = store.get_artifacts_by_id([model.id or 0])
+    assert moved and version.version == 1
+    assert stored.uri == "/moved" and stored.state == ArtifactState.ABANDONED
+    assert stored.custom_properties["model_name"] == "churn"
+    assert stored.custom_properties["model_version"] == 1
 
 
 def test_a_registered_model_is_not_moved_to_another_name(store: LineageStore) -> None:
