@@ -287,9 +287,10 @@ def _unique_keys(
     external: list[dict[str, Any]] = []
     for row in prepared.rows if prepared is not None else []:
         props = row["props"]
-        if props.get("name") is not None:
+        patch = row.get("patch")  # a masked update stores only these: the other keys stay
+        if props.get("name") is not None and (patch is None or "name" in patch):
             names.append({"type_id": props["type_id"], "name": props["name"], "id": row["id"]})
-        if props.get("external_id") is not None:
+        if props.get("external_id") is not None and (patch is None or "external_id" in patch):
             external.append({"external_id": props["external_id"], "id": row["id"]})
     return names, external
 

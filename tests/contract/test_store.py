@@ -561,6 +561,30 @@ def test_a_field_mask_keeps_what_another_writer_changed_since_the_read(
     assert got.state == ArtifactState.LIVE and got.custom_properties == {"x": 2, "y": 3}
 
 
+def test_a_field_mask_does_not_check_a_name_it_leaves_alone(
+    typed: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renamed by another writer since the read, its old name taken by a new artifact: an
+    update of the uri alone neither stores nor checks the name it read."""
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", name="a", uri="/a")])
+    repo = typed._artifacts
+    real = repo.prepare
+    other: list[int] = []
+
+    def racing(nodes: Any, **kw: Any) -> Any:
+        prepared = real(nodes, **kw)
+        if not other:
+            monkeypatch.setattr(repo, "prepare", real)
+            typed.put_artifacts([Artifact(id=aid, name="b")], field_mask_paths=["name"])
+            other.extend(typed.put_artifacts([Artifact(type="DataSet", name="a", uri="/new")]))
+        return prepared
+
+    monkeypatch.setattr(repo, "prepare", racing)
+    typed.put_artifacts([Artifact(id=aid, uri="/moved")], field_mask_paths=["uri"])
+    got = {a.id: (a.name, a.uri) for a in typed.get_artifacts_by_id([aid, *other])}
+    assert got == {aid: ("b", "/moved"), other[0]: ("a", "/new")}
+
+
 def test_field_masks_remove_and_set_many_keys_at_once(typed: LineageStore) -> None:
     """Masked updates that set and remove several properties at once, against a dict oracle
     (FalkorDB 4.16 removed the wrong properties when one SET removed two or more)."""
