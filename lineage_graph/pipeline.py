@@ -87,6 +87,8 @@ PARENT_RUN_PROPERTY = "parent_execution_id"
 CACHED_FROM_PROPERTY = "cached_from_execution_id"
 RETURN_SHAPE_PROPERTY = "return_shape"
 _RETURN_KEY = "return"
+#: The return shape of a step whose return value is not artifacts alone: not rebuilt on a hit.
+_VALUE_SHAPE = "value"
 _MAX_ERROR_CHARS = 4000
 
 _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
@@ -763,22 +765,30 @@ def _split_arguments(
 
 
 def _record_return(run: Run, value: Any) -> None:
-    shape = "none"
-    if isinstance(value, Artifact):
+    """Record the returned artifacts as outputs, and the return's shape (for a cache hit to
+    rebuild it). A return that is not made of artifacts alone (``(model, 0.93)``, a number)
+    cannot be rebuilt from the store: its artifacts are still outputs, and its shape
+    ``"value"`` makes a later identical call run again rather than return something else."""
+    if value is None:
+        shape = "none"
+    elif isinstance(value, Artifact):
         shape = "single"
         run._outputs.append(_Output(_check_new_output(run, value), [_RETURN_KEY]))
-    elif isinstance(value, tuple | list) and value and all(isinstance(v, Artifact) for v in value):
-        shape = "tuple" if isinstance(value, tuple) else "list"
+    elif isinstance(value, tuple | list):
+        whole = all(isinstance(v, Artifact) for v in value)
+        shape = ("tuple" if isinstance(value, tuple) else "list") if whole else _VALUE_SHAPE
         for i, v in enumerate(value):
-            run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, i]))
-    elif (
-        isinstance(value, Mapping)
-        and value
-        and all(isinstance(k, str) and isinstance(v, Artifact) for k, v in value.items())
-    ):
-        shape = "dict"
-        for k, v in value.items():
-            run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, k]))
+            if isinstance(v, Artifact):
+                run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, i]))
+    elif isinstance(value, Mapping):
+        keyed = [(k, v) for k, v in value.items() if isinstance(k, str) and k]
+        whole = len(keyed) == len(value) and all(isinstance(v, Artifact) for _, v in keyed)
+        shape = "dict" if whole else _VALUE_SHAPE
+        for k, v in keyed:
+            if isinstance(v, Artifact):
+                run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, k]))
+    else:
+        shape = _VALUE_SHAPE
     run.custom_properties[RETURN_SHAPE_PROPERTY] = shape
 
 
@@ -805,12 +815,12 @@ def _return_shape(store: LineageStore, execution: Execution) -> Any:
     return execution.custom_properties[RETURN_SHAPE_PROPERTY]
 
 
-def _rebuild_return(run: Run) -> Any:
-    """The decorated function's return value, rebuilt from the run's cache hit; the run, recorded
-    ``CACHED``, keeps the shape (a later hit on it needs no walk)."""
+def _rebuild_return(run: Run, shape: Any) -> Any:
+    """The decorated function's return value, rebuilt from the run's cache hit (whose return
+    ``shape`` is :func:`_return_shape`'s); the run, recorded ``CACHED``, keeps the shape (a
+    later hit on it needs no walk)."""
     hit = run.cached
     assert hit is not None
-    shape = _return_shape(run.store, hit.execution)
     if shape is not None:
         run.custom_properties[RETURN_SHAPE_PROPERTY] = shape
     returned = [
@@ -826,6 +836,15 @@ def _rebuild_return(run: Run) -> Any:
     if shape == "dict":
         return {str(p[0]): a for p, a in returned}
     return None
+
+
+def _reusable_shape(run: Run) -> tuple[bool, Any]:
+    """Whether the run's cache hit can stand for the call (its return can be rebuilt from the
+    store), and the hit's return shape."""
+    if run.cached is None:
+        return False, None
+    shape = _return_shape(run.store, run.cached.execution)
+    return shape != _VALUE_SHAPE, shape
 
 
 @overload
@@ -861,17 +880,28 @@ def step(
     git: bool | str | Path = False,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function (sync or ``async``) so each call is recorded as a :class:`Run`.
+    A generator function is refused (:class:`InvalidArgumentError`): its body would run after
+    the run ended.
 
     Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
     name; with ``record_args`` the scalar arguments (bool, int, float, str) become declared
     properties. The returned artifact(s) (one, a tuple/list, or a dict of them) are the
-    outputs; :func:`current_run` gives the run inside the function for anything else. The
-    execution type defaults to the function's name. With ``cache=True`` a call whose inputs
-    and properties match a completed execution is not run: it is recorded ``CACHED`` and
-    returns the cached outputs.
+    outputs (those in a return that holds other values too, ``(model, 0.93)``, as well);
+    :func:`current_run` gives the run inside the function for anything else. The execution
+    type defaults to the function's name. With ``cache=True`` a call whose inputs and
+    properties match a completed execution is not run: it is recorded ``CACHED`` and returns
+    the cached outputs, unless that execution returned more than artifacts (the rest is not
+    stored, so the function runs again).
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            # Calling one returns a generator before its body runs: the run would be recorded
+            # COMPLETE with no outputs, and the body's work and errors would fall outside it.
+            raise InvalidArgumentError(
+                f"@step cannot record the generator function {fn.__qualname__!r}: its body runs "
+                "after the call returns, outside the run (use `with store.run(...)` inside it)"
+            )
         type_name = execution_type if isinstance(execution_type, str) else fn.__name__
         signature = inspect.signature(fn)
 
@@ -895,9 +925,10 @@ def step(
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 async with make_run(args, dict(kwargs)) as run:
-                    if cache and run.cached is not None:
+                    reusable, shape = _reusable_shape(run) if cache else (False, None)
+                    if reusable:
                         run.use_cached()
-                        return _rebuild_return(run)
+                        return _rebuild_return(run, shape)
                     value = await afn(*args, **kwargs)
                     _record_return(run, value)
                     return value
@@ -907,9 +938,10 @@ def step(
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             with make_run(args, dict(kwargs)) as run:
-                if cache and run.cached is not None:
+                reusable, shape = _reusable_shape(run) if cache else (False, None)
+                if reusable:
                     run.use_cached()
-                    return cast(R, _rebuild_return(run))
+                    return cast(R, _rebuild_return(run, shape))
                 value = fn(*args, **kwargs)
                 _record_return(run, value)
                 return value

@@ -14,6 +14,7 @@ from lineage_graph import (
     LineageStore,
     NodeKind,
 )
+from lineage_graph.exceptions import InvalidArgumentError
 from lineage_graph.lineage import ImpactMark
 from lineage_graph.pipeline import current_run, step
 
@@ -208,3 +209,61 @@ def test_varargs_and_kwargs(store: LineageStore) -> None:
         if e.type == EventType.INPUT
     }
     assert paths == {("parts0",), ("parts1",)}
+
+
+def test_a_cached_step_returning_more_than_artifacts_runs_again(store: LineageStore) -> None:
+    # The non-artifact part of a return is not stored: a hit could only give back None.
+    calls: list[str] = []
+
+    @store.step(cache=True)
+    def fit(data: Artifact) -> tuple[Artifact, float]:
+        calls.append("fit")
+        return Artifact(type="Model", uri=f"/m{len(calls)}"), 0.93
+
+    @store.step(cache=True)
+    def score(data: Artifact) -> float:
+        calls.append("score")
+        return 0.5
+
+    @store.step(cache=True)
+    def report(data: Artifact) -> dict[str, object]:
+        calls.append("report")
+        return {"model": Artifact(type="Model", uri="/r"), "accuracy": 0.9}
+
+    @store.step(cache=True)
+    def nothing_found(data: Artifact) -> list[Artifact]:
+        calls.append("empty")
+        return []
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    for _ in range(2):
+        model, accuracy = fit(data)
+        assert accuracy == 0.93 and model.id is not None
+        assert score(data) == 0.5
+        assert report(data)["accuracy"] == 0.9
+        assert nothing_found(data) == []
+    assert calls.count("fit") == calls.count("score") == calls.count("report") == 2
+    assert calls.count("empty") == 1  # an empty list is all artifacts: a hit rebuilds it
+    # the artifacts of a mixed return are still the execution's outputs
+    for execution in store.get_executions_by_type("fit"):
+        assert execution.last_known_state == ExecutionState.COMPLETE
+        outputs = [
+            (e.type, tuple(e.path))
+            for e in store.get_events_by_execution_ids([execution.id or 0])
+            if e.type.is_output
+        ]
+        assert outputs == [(EventType.OUTPUT, ("return", 0))]
+
+
+def test_a_generator_function_is_refused(store: LineageStore) -> None:
+    def chunks(data: Artifact):  # type: ignore[no-untyped-def]
+        yield Artifact(type="DataSet", uri="/chunk")
+
+    async def pages(url: str):  # type: ignore[no-untyped-def]
+        yield url
+
+    for fn in (chunks, pages):
+        with pytest.raises(InvalidArgumentError, match="generator function"):
+            store.step(cache=True)(fn)
+    assert store.get_executions() == []
