@@ -327,6 +327,12 @@ def _context_ref(context_id: int) -> Context:
     return Context.model_construct(id=context_id)
 
 
+def _become(given: Artifact, stored: Artifact) -> None:
+    """The caller's new artifact object becomes the stored one (id, state, times...)."""
+    for name in type(given).model_fields:
+        setattr(given, name, getattr(stored, name))
+
+
 def _reference(artifact: Artifact) -> Artifact:
     """A stored artifact is linked, never rewritten; a new one is recorded as given."""
     return Artifact(id=artifact.id) if artifact.id is not None else artifact
@@ -560,6 +566,11 @@ class Run:
         self.inputs = self.store.get_artifacts_by_id(aids)
         by_id = {a.id: a for a in self.inputs}
         self.inputs = [by_id[i] for i in aids if i in by_id]
+        for (given, _), aid in zip(self._inputs, aids, strict=True):
+            if given.id is None and aid in by_id:
+                # A new input becomes the stored artifact, as an output does: passed again, it
+                # is the same artifact (not a copy recorded each time, never a cache hit).
+                _become(given, by_id[aid])
         self.contexts = self.store.get_contexts_by_id(cids)
 
     def _context_reference(self, context: Context) -> Context:
@@ -654,9 +665,7 @@ class Run:
         self.outputs = [stored[i] for i in aids if i in stored]
         for out, aid in zip(outputs, aids, strict=True):
             if out.artifact.id is None and aid in stored:
-                # The caller's object becomes the stored artifact (id, state, times).
-                for name in type(out.artifact).model_fields:
-                    setattr(out.artifact, name, getattr(stored[aid], name))
+                _become(out.artifact, stored[aid])  # (id, state, times)
         self.execution = self.store.get_executions_by_id([eid])[0]
 
     def _record_failure(self, error: BaseException | str) -> None:
