@@ -959,4 +959,9 @@ def step(
 
     if callable(execution_type):
         return decorate(execution_type)
+    if execution_type is not None and (not isinstance(execution_type, str) or not execution_type):
+        # Checked now: a bad name would otherwise be replaced by the function's, silently.
+        raise InvalidArgumentError(
+            f"a step's execution type is a non-empty name, got {execution_type!r}"
+        )
     return decorate

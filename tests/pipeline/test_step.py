@@ -267,3 +267,10 @@ def test_a_generator_function_is_refused(store: LineageStore) -> None:
         with pytest.raises(InvalidArgumentError, match="generator function"):
             store.step(cache=True)(fn)
     assert store.get_executions() == []
+
+
+def test_a_bad_execution_type_name_is_refused_when_decorating(store: LineageStore) -> None:
+    for bad in ("", 5, b"Trainer"):  # was: 5 and b"..." silently replaced by the function's name
+        with pytest.raises(InvalidArgumentError, match="execution type"):
+            store.step(bad)  # type: ignore[arg-type]
+    assert store.get_executions() == []
