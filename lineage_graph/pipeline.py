@@ -849,11 +849,12 @@ def _rebuild_return(run: Run, shape: Any) -> Any:
 
 def _reusable_shape(run: Run) -> tuple[bool, Any]:
     """Whether the run's cache hit can stand for the call (its return can be rebuilt from the
-    store), and the hit's return shape."""
+    store), and the hit's return shape. A hit recorded by another writer (``store.run``, an MLMD
+    pipeline) has no shape: what the function would return is unknown, so it runs."""
     if run.cached is None:
         return False, None
     shape = _return_shape(run.store, run.cached.execution)
-    return shape != _VALUE_SHAPE, shape
+    return shape is not None and shape != _VALUE_SHAPE, shape
 
 
 @overload

@@ -274,3 +274,24 @@ def test_a_bad_execution_type_name_is_refused_when_decorating(store: LineageStor
         with pytest.raises(InvalidArgumentError, match="execution type"):
             store.step(bad)  # type: ignore[arg-type]
     assert store.get_executions() == []
+
+
+def test_a_cached_step_does_not_reuse_an_execution_recorded_by_store_run(
+    store: LineageStore,
+) -> None:
+    # Same type, inputs and properties, but no return shape: the step cannot know what its
+    # function would have returned (was: the call returned None without running).
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    with store.run("Trainer", inputs={"data": data}, properties={"lr": 0.1}) as run:
+        run.output("Model", uri="/by-run")
+
+    @store.step("Trainer", cache=True)
+    def train(data: Artifact, lr: float) -> Artifact:
+        return Artifact(type="Model", uri="/by-step")
+
+    first = train(data, 0.1)
+    assert first is not None and first.uri == "/by-step"
+    assert train(data, 0.1).id == first.id  # its own execution is reused from then on
+    states = [x.last_known_state for x in store.get_executions_by_type("Trainer")]
+    assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE, ExecutionState.CACHED]
