@@ -390,6 +390,8 @@ class Run:
         self._git = git
         self._inherit_contexts = inherit_contexts
         self._outputs: list[_Output] = []
+        #: Properties given an int for a ``float`` parameter (set by a step): see _widen.
+        self._float_parameters: set[str] = set()
         self._token: contextvars.Token[Run | None] | None = None
         self._use_cache = False
         self.execution: Execution | None = None
@@ -550,6 +552,8 @@ class Run:
             _ensure_node_type(self.store, c)
         for a, _ in self._inputs:
             _ensure_node_type(self.store, a)
+        if self._float_parameters:
+            self._widen()
         ensure_type(self.store, NodeKind.EXECUTION, self.execution_type, self.properties)
         if self.check_cache and all(a.id is not None for a, _ in self._inputs):
             self.cached = self._find_cached(_by_role(self._inputs))
@@ -584,6 +588,19 @@ class Run:
             if found is not None and found.id is not None:
                 return _context_ref(found.id)
         return context
+
+    def _widen(self) -> None:
+        """An int given to a ``float`` parameter (``lr: float = 1``) is recorded as a double, so
+        the property is declared DOUBLE and ``lr=0.5`` is accepted later; unless the type
+        declares it INT already (as steps recorded it before), whose ints stay ints."""
+        try:
+            declared = self.store.get_type(NodeKind.EXECUTION, self.execution_type).properties
+        except NotFoundError:
+            declared = {}
+        for key in self._float_parameters:
+            value = self.properties.get(key)
+            if type(value) is int and declared.get(key) != PropertyType.INT:
+                self.properties[key] = float(value)
 
     def _find_cached(self, inputs: list[int] | dict[str, int | list[int]]) -> CacheHit | None:
         return find_cache_hit(self.store, self.execution_type, inputs, self.properties)
@@ -745,12 +762,14 @@ _SCALARS = (bool, int, float, str)
 
 def _split_arguments(
     signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(inputs by parameter name, scalar properties by parameter name)`` of one call."""
+) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """``(inputs by parameter name, scalar properties by parameter name, the properties that
+    are an int given to a parameter annotated float)`` of one call."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     inputs: dict[str, Any] = {}
     props: dict[str, Any] = {}
+    floats: set[str] = set()
     for pname, value in bound.arguments.items():
         kind = signature.parameters[pname].kind
         if kind == inspect.Parameter.VAR_POSITIONAL:
@@ -770,7 +789,9 @@ def _split_arguments(
                 except ValueError:
                     continue
                 props[key] = v
-    return inputs, props
+                if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
+                    floats.add(key)  # (a string: postponed annotations)
+    return inputs, props, floats
 
 
 def _record_return(run: Run, value: Any) -> None:
@@ -916,9 +937,9 @@ def step(
         signature = inspect.signature(fn)
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-            inputs, scalars = _split_arguments(signature, args, kwargs)
+            inputs, scalars, floats = _split_arguments(signature, args, kwargs)
             props = {**(scalars if record_args else {}), **(properties or {})}
-            return Run(
+            run = Run(
                 store,
                 type_name,
                 inputs=inputs,
@@ -928,6 +949,9 @@ def step(
                 cache=cache,
                 git=git,
             )
+            if record_args:
+                run._float_parameters = floats - set(properties or {})
+            return run
 
         if inspect.iscoroutinefunction(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)

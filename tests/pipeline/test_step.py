@@ -11,8 +11,10 @@ from lineage_graph import (
     ArtifactState,
     EventType,
     ExecutionState,
+    ExecutionType,
     LineageStore,
     NodeKind,
+    PropertyType,
 )
 from lineage_graph.exceptions import InvalidArgumentError
 from lineage_graph.lineage import ImpactMark
@@ -295,3 +297,31 @@ def test_a_cached_step_does_not_reuse_an_execution_recorded_by_store_run(
     assert train(data, 0.1).id == first.id  # its own execution is reused from then on
     states = [x.last_known_state for x in store.get_executions_by_type("Trainer")]
     assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE, ExecutionState.CACHED]
+
+
+def test_a_round_value_for_a_float_parameter_is_a_double(store: LineageStore) -> None:
+    # `lr: float = 1` declared an INT property: every later fit(data, 0.5) was refused
+    calls: list[float] = []
+
+    @store.step(cache=True)
+    def fit(data: Artifact, lr: float = 1) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/m-{lr}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    first = fit(data)
+    assert fit(data, 0.5).uri == "/m-0.5"
+    assert fit(data, 1).id == fit(data, lr=1.0).id == first.id  # 1 is 1.0: one key
+    assert calls == [1, 0.5]
+    assert store.get_execution_type("fit").properties == {"lr": PropertyType.DOUBLE}
+    # a type that declares it INT already (recorded so before) keeps recording ints
+    store.put_execution_type(ExecutionType(name="old", properties={"lr": PropertyType.INT}))
+
+    @store.step("old")
+    def old(data: Artifact, lr: float = 1) -> None:
+        return None
+
+    old(data)
+    [execution] = store.get_executions_by_type("old")
+    assert execution.properties == {"lr": 1} and execution.last_known_state.name == "COMPLETE"
