@@ -192,8 +192,11 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
 def _strip_credentials(url: str) -> str:
     """``https://user:token@host/x`` -> ``https://host/x``: never record a secret."""
     scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        return f"{scheme}://{rest.split('@', 1)[1]}"
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority = rest[:end]
+    if sep and "@" in authority:
+        # The host follows the last "@": a password may hold one (git accepts it unencoded).
+        return f"{scheme}://{authority.rpartition('@')[2]}{rest[end:]}"
     return url
 
 

@@ -113,6 +113,20 @@ def test_git_info_on_runs(store: LineageStore, git_repo: Path, tmp_path: Path) -
     (git_repo / "f.txt").write_text("changed")
     assert git_info(git_repo)["git_dirty"] is True
     assert git_info(tmp_path / "not-a-repo") == {}
+    # a password holding an "@" (git accepts it unencoded): was "https://rd@example.com/..."
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(git_repo),
+            "remote",
+            "set-url",
+            "origin",
+            "https://u:pass@wo@rd@example.com/r",
+        ],
+        check=True,
+    )
+    assert git_info(git_repo)["git_remote"] == "https://example.com/r"
 
     with store.run("Trainer", git=git_repo) as run:
         pass
