@@ -492,10 +492,23 @@ class Run:
                 "uri/name/properties describe a new artifact: pass a type name with them"
             )
         artifact = _as_artifact(artifact, "output")
+        self._declare(artifact, [key] if key is not None else [])
+        return artifact
+
+    def _declare(self, artifact: Artifact, path: list[int | str]) -> None:
+        """Add an output; the same artifact twice is refused (it would be stored twice if new,
+        or fail the run on exit as a repeated event if stored)."""
+        for out in self._outputs:
+            if out.artifact is artifact or (
+                artifact.id is not None and out.artifact.id == artifact.id
+            ):
+                raise InvalidArgumentError(
+                    f"output {artifact.id or artifact.uri or artifact.type!r} is declared twice: "
+                    "an artifact is an output of a run once"
+                )
         if artifact.id is None:
             _ensure_node_type(self.store, artifact)
-        self._outputs.append(_Output(artifact, [key] if key is not None else []))
-        return artifact
+        self._outputs.append(_Output(artifact, path))
 
     def log_properties(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
         """Add custom properties (metrics, notes…) to the execution; written on completion."""
@@ -801,34 +814,47 @@ def _record_return(run: Run, value: Any) -> None:
     """Record the returned artifacts as outputs, and the return's shape (for a cache hit to
     rebuild it). A return that is not made of artifacts alone (``(model, 0.93)``, a number)
     cannot be rebuilt from the store: its artifacts are still outputs, and its shape
-    ``"value"`` makes a later identical call run again rather than return something else."""
+    ``"value"`` makes a later identical call run again rather than return something else.
+    Neither can one holding an artifact twice, or one declared with ``run.output(key=...)``."""
+    whole = True
     if value is None:
         shape = "none"
     elif isinstance(value, Artifact):
         shape = "single"
-        run._outputs.append(_Output(_check_new_output(run, value), [_RETURN_KEY]))
+        whole = _declare_returned(run, value, [_RETURN_KEY])
     elif isinstance(value, tuple | list):
-        whole = all(isinstance(v, Artifact) for v in value)
-        shape = ("tuple" if isinstance(value, tuple) else "list") if whole else _VALUE_SHAPE
+        shape = "tuple" if isinstance(value, tuple) else "list"
         for i, v in enumerate(value):
-            if isinstance(v, Artifact):
-                run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, i]))
+            whole = (
+                isinstance(v, Artifact) and _declare_returned(run, v, [_RETURN_KEY, i])
+            ) and whole
     elif isinstance(value, Mapping):
-        keyed = [(k, v) for k, v in value.items() if isinstance(k, str) and k]
-        whole = len(keyed) == len(value) and all(isinstance(v, Artifact) for _, v in keyed)
-        shape = "dict" if whole else _VALUE_SHAPE
-        for k, v in keyed:
-            if isinstance(v, Artifact):
-                run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, k]))
+        shape = "dict"
+        for k, v in value.items():
+            if not isinstance(k, str) or not k:
+                whole = False
+            else:
+                whole = (
+                    isinstance(v, Artifact) and _declare_returned(run, v, [_RETURN_KEY, k])
+                ) and whole
     else:
         shape = _VALUE_SHAPE
-    run.custom_properties[RETURN_SHAPE_PROPERTY] = shape
+    run.custom_properties[RETURN_SHAPE_PROPERTY] = shape if whole else _VALUE_SHAPE
 
 
-def _check_new_output(run: Run, artifact: Artifact) -> Artifact:
-    if artifact.id is None:
-        _ensure_node_type(run.store, artifact)
-    return artifact
+def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bool:
+    """Declare a returned artifact as an output under ``path``; ``False`` if it was declared
+    already (an artifact is an output once): under a key of its own, or returned twice, it
+    keeps its first path. Declared without a key (``m = run.output(...); return m``), it takes
+    ``path`` (was: a second copy stored)."""
+    for out in run._outputs:
+        if out.artifact is artifact or (artifact.id is not None and out.artifact.id == artifact.id):
+            if out.path:
+                return False
+            out.path = path
+            return True
+    run._declare(artifact, path)
+    return True
 
 
 def _return_shape(store: LineageStore, execution: Execution) -> Any:

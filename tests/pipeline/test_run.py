@@ -323,3 +323,17 @@ def test_properties_of_unsupported_kinds_are_rejected(store: LineageStore) -> No
         store.run("Trainer", properties={"x": [1, 2]}).start()
     with store.run("Trainer") as run, pytest.raises(InvalidArgumentError):
         run.log_properties(bad=object())
+
+
+def test_an_output_declared_twice_is_refused(store: LineageStore, dataset: Artifact) -> None:
+    # was: a new artifact stored twice; a stored one failed the run only on exit
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="/m")
+        with pytest.raises(InvalidArgumentError, match="declared twice"):
+            run.output(model)
+        run.output(dataset)
+        with pytest.raises(InvalidArgumentError, match="declared twice"):
+            run.output(dataset.id or 0, key="again")
+    assert run.state == ExecutionState.COMPLETE
+    assert sorted(a.id or 0 for a in run.outputs) == sorted([model.id or 0, dataset.id or 0])
+    assert len(store.get_artifacts_by_uri("/m")) == 1

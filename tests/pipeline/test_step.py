@@ -325,3 +325,32 @@ def test_a_round_value_for_a_float_parameter_is_a_double(store: LineageStore) ->
     old(data)
     [execution] = store.get_executions_by_type("old")
     assert execution.properties == {"lr": 1} and execution.last_known_state.name == "COMPLETE"
+
+
+def test_an_output_declared_in_the_step_and_returned_is_stored_once(store: LineageStore) -> None:
+    # was: two artifacts; the call returned the first, its cache hits the second
+    @store.step(cache=True)
+    def fit() -> Artifact:
+        run = current_run()
+        assert run is not None
+        return run.output("Model", uri="/m")
+
+    @store.step(cache=True)
+    def twice() -> tuple[Artifact, Artifact]:
+        model = Artifact(type="Model", uri="/twice")
+        return model, model
+
+    first = fit()
+    assert fit().id == first.id
+    pair = twice()
+    assert pair[0].id == pair[1].id and len(twice()) == 2
+    # one artifact per call of each (twice() ran twice, below)
+    assert sorted(a.uri or "" for a in store.get_artifacts()) == ["/m", "/twice", "/twice"]
+    [done, cached] = store.get_executions_by_type("fit")
+    assert cached.last_known_state == ExecutionState.CACHED
+    for execution in (done, cached):
+        events = store.get_events_by_execution_ids([execution.id or 0])
+        assert [(e.artifact_id, tuple(e.path)) for e in events] == [(first.id, ("return",))]
+    # an artifact returned twice cannot be rebuilt (one event per artifact): the step runs again
+    states = [x.last_known_state for x in store.get_executions_by_type("twice")]
+    assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE]
