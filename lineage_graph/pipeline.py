@@ -962,7 +962,14 @@ def step(
                 f"@step cannot record the generator function {fn.__qualname__!r}: its body runs "
                 "after the call returns, outside the run (use `with store.run(...)` inside it)"
             )
-        type_name = execution_type if isinstance(execution_type, str) else fn.__name__
+        type_name = execution_type if isinstance(execution_type, str) else None
+        if type_name is None:
+            type_name = getattr(fn, "__name__", None)
+            if not isinstance(type_name, str) or not type_name:
+                raise InvalidArgumentError(
+                    f"{fn!r:.80} has no __name__ to name its execution type: "
+                    "give one, @store.step('Trainer')"
+                )
         signature = inspect.signature(fn)
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -276,6 +277,12 @@ def test_a_bad_execution_type_name_is_refused_when_decorating(store: LineageStor
         with pytest.raises(InvalidArgumentError, match="execution type"):
             store.step(bad)  # type: ignore[arg-type]
     assert store.get_executions() == []
+    # a callable without a name of its own needs one (was: AttributeError '__name__')
+    fit = functools.partial(lambda data, lr: None, lr=0.1)
+    with pytest.raises(InvalidArgumentError, match="execution type"):
+        store.step()(fit)
+    assert store.step("Fit")(fit)(None) is None
+    assert [x.properties for x in store.get_executions_by_type("Fit")] == [{"lr": 0.1}]
 
 
 def test_a_cached_step_does_not_reuse_an_execution_recorded_by_store_run(
