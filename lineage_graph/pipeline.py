@@ -393,6 +393,8 @@ class Run:
         self._git = git
         self._inherit_contexts = inherit_contexts
         self._outputs: list[_Output] = []
+        self._declared_objects: dict[int, _Output] = {}  # by id() of the given object
+        self._declared_ids: dict[int, _Output] = {}  # by stored artifact id
         #: Properties given an int for a ``float`` parameter (set by a step): see _widen.
         self._float_parameters: set[str] = set()
         self._token: contextvars.Token[Run | None] | None = None
@@ -495,20 +497,28 @@ class Run:
         self._declare(artifact, [key] if key is not None else [])
         return artifact
 
+    def _declared(self, artifact: Artifact) -> _Output | None:
+        """The output ``artifact`` was declared as already (the same object, or the same id)."""
+        found = self._declared_objects.get(id(artifact))
+        if found is None and artifact.id is not None:
+            found = self._declared_ids.get(artifact.id)
+        return found
+
     def _declare(self, artifact: Artifact, path: list[int | str]) -> None:
         """Add an output; the same artifact twice is refused (it would be stored twice if new,
         or fail the run on exit as a repeated event if stored)."""
-        for out in self._outputs:
-            if out.artifact is artifact or (
-                artifact.id is not None and out.artifact.id == artifact.id
-            ):
-                raise InvalidArgumentError(
-                    f"output {artifact.id or artifact.uri or artifact.type!r} is declared twice: "
-                    "an artifact is an output of a run once"
-                )
+        if self._declared(artifact) is not None:
+            raise InvalidArgumentError(
+                f"output {artifact.id or artifact.uri or artifact.type!r} is declared twice: "
+                "an artifact is an output of a run once"
+            )
         if artifact.id is None:
             _ensure_node_type(self.store, artifact)
-        self._outputs.append(_Output(artifact, path))
+        out = _Output(artifact, path)
+        self._outputs.append(out)
+        self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
+        if artifact.id is not None:
+            self._declared_ids[artifact.id] = out
 
     def log_properties(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
         """Add custom properties (metrics, notes…) to the execution; written on completion."""
@@ -847,13 +857,13 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
     already (an artifact is an output once): under a key of its own, or returned twice, it
     keeps its first path. Declared without a key (``m = run.output(...); return m``), it takes
     ``path`` (was: a second copy stored)."""
-    for out in run._outputs:
-        if out.artifact is artifact or (artifact.id is not None and out.artifact.id == artifact.id):
-            if out.path:
-                return False
-            out.path = path
-            return True
-    run._declare(artifact, path)
+    out = run._declared(artifact)
+    if out is None:
+        run._declare(artifact, path)
+        return True
+    if out.path:
+        return False
+    out.path = path
     return True
 
 
