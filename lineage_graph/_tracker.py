@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from .exceptions import InvalidArgumentError, NotFoundError
 from .models import (
     Artifact,
@@ -133,11 +135,10 @@ class Tracker:
         if not isinstance(name, str) or not name:
             raise InvalidArgumentError("a registered model needs a non-empty name")
         artifact = self._artifact(model)
-        existing = self._version_of(artifact, name)
-        if existing is not None and self._model_context(name) is not None:
-            return existing
         held = self._registration(artifact)
-        if held is not None and held.name != name:
+        if held is not None and held.name == name:
+            return held
+        if held is not None:
             raise InvalidArgumentError(
                 f"artifact {artifact.id} is already version {held.version} of the registered "
                 f"model {held.name!r}: an artifact is a version of one registered model, so it "
@@ -204,8 +205,7 @@ class Tracker:
         current = model if isinstance(model, ModelVersion) else None
         if current is None:
             artifact = self._artifact(model)
-            name = artifact.custom_properties.get(NAME_PROPERTY)
-            current = self._version_of(artifact, name) if isinstance(name, str) else None
+            current = self._registration(artifact)
             if current is None:
                 raise InvalidArgumentError(f"artifact {artifact.id} is not a registered model")
         older = [v for v in self.model_versions(current.name) if v.version < current.version]
@@ -222,20 +222,30 @@ class Tracker:
     ) -> int:
         """Record that ``model`` (a registered version) now serves ``environment``. Returns the
         deployment execution's id. Rolling back is deploying an older version."""
+        if not isinstance(environment, str) or not environment:
+            raise InvalidArgumentError(
+                f"a deployment's environment is a non-empty string, got {environment!r}"
+            )
+        if properties is not None and not isinstance(properties, Mapping):
+            raise InvalidArgumentError(f"properties is a mapping, got {properties!r}")
+        try:
+            execution = Execution(
+                type=DEPLOYMENT_TYPE,
+                last_known_state=ExecutionState.COMPLETE,
+                custom_properties={**(properties or {}), ENVIRONMENT_PROPERTY: environment},
+            )
+        except ValidationError as exc:
+            raise InvalidArgumentError(f"deployment properties: {exc.errors()[0]['msg']}") from None
         artifact = self._artifact(model)
-        name = artifact.custom_properties.get(NAME_PROPERTY)
-        if not isinstance(name, str) or self._version_of(artifact, name) is None:
+        version = self._registration(artifact)
+        if version is None:  # (model_name / model_version set by hand are no registration)
             raise InvalidArgumentError(
                 f"artifact {artifact.id} is not a registered model version: register_model first"
             )
+        context = self._model_context(version.name)
+        if context is None or context.id is None:  # pragma: no cover - _registration found it
+            raise NotFoundError(f"no registered model {version.name!r}")
         ensure_type(self.store, NodeKind.EXECUTION, DEPLOYMENT_TYPE)
-        execution = Execution(
-            type=DEPLOYMENT_TYPE,
-            last_known_state=ExecutionState.COMPLETE,
-            custom_properties={**(properties or {}), ENVIRONMENT_PROPERTY: environment},
-        )
-        context = self._model_context(name)
-        assert context is not None and context.id is not None
         eid, _, _ = self.store.put_execution(
             execution,
             [(Artifact(id=artifact.id), Event(type=EventType.INPUT))],
@@ -339,11 +349,11 @@ class Tracker:
     def log_git(self, execution_id: int, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit (branch, dirty flag, remote) of ``path`` on a recorded
         execution; returns what was recorded (empty outside a git work tree)."""
+        if not self.store.get_executions_by_id([execution_id]):
+            raise NotFoundError(f"no execution with id {execution_id}")
         info = git_info(path)
         if not info:
             return info
-        if not self.store.get_executions_by_id([execution_id]):
-            raise NotFoundError(f"no execution with id {execution_id}")
         self.store.put_executions(
             [Execution(id=execution_id, custom_properties=info)],
             field_mask_paths=[f"custom_properties.{k}" for k in info],

@@ -87,6 +87,8 @@ PARENT_RUN_PROPERTY = "parent_execution_id"
 CACHED_FROM_PROPERTY = "cached_from_execution_id"
 RETURN_SHAPE_PROPERTY = "return_shape"
 _RETURN_KEY = "return"
+#: The return shape of a step whose return value is not artifacts alone: not rebuilt on a hit.
+_VALUE_SHAPE = "value"
 _MAX_ERROR_CHARS = 4000
 
 _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
@@ -190,8 +192,11 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
 def _strip_credentials(url: str) -> str:
     """``https://user:token@host/x`` -> ``https://host/x``: never record a secret."""
     scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        return f"{scheme}://{rest.split('@', 1)[1]}"
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority = rest[:end]
+    if sep and "@" in authority:
+        # The host follows the last "@": a password may hold one (git accepts it unencoded).
+        return f"{scheme}://{authority.rpartition('@')[2]}{rest[end:]}"
     return url
 
 
@@ -325,6 +330,12 @@ def _context_ref(context_id: int) -> Context:
     return Context.model_construct(id=context_id)
 
 
+def _become(given: Artifact, stored: Artifact) -> None:
+    """The caller's new artifact object becomes the stored one (id, state, times...)."""
+    for name in type(given).model_fields:
+        setattr(given, name, getattr(stored, name))
+
+
 def _reference(artifact: Artifact) -> Artifact:
     """A stored artifact is linked, never rewritten; a new one is recorded as given."""
     return Artifact(id=artifact.id) if artifact.id is not None else artifact
@@ -382,6 +393,10 @@ class Run:
         self._git = git
         self._inherit_contexts = inherit_contexts
         self._outputs: list[_Output] = []
+        self._declared_objects: dict[int, _Output] = {}  # by id() of the given object
+        self._declared_ids: dict[int, _Output] = {}  # by stored artifact id
+        #: Properties given an int for a ``float`` parameter (set by a step): see _widen.
+        self._float_parameters: set[str] = set()
         self._token: contextvars.Token[Run | None] | None = None
         self._use_cache = False
         self.execution: Execution | None = None
@@ -479,10 +494,31 @@ class Run:
                 "uri/name/properties describe a new artifact: pass a type name with them"
             )
         artifact = _as_artifact(artifact, "output")
+        self._declare(artifact, [key] if key is not None else [])
+        return artifact
+
+    def _declared(self, artifact: Artifact) -> _Output | None:
+        """The output ``artifact`` was declared as already (the same object, or the same id)."""
+        found = self._declared_objects.get(id(artifact))
+        if found is None and artifact.id is not None:
+            found = self._declared_ids.get(artifact.id)
+        return found
+
+    def _declare(self, artifact: Artifact, path: list[int | str]) -> None:
+        """Add an output; the same artifact twice is refused (it would be stored twice if new,
+        or fail the run on exit as a repeated event if stored)."""
+        if self._declared(artifact) is not None:
+            raise InvalidArgumentError(
+                f"output {artifact.id or artifact.uri or artifact.type!r} is declared twice: "
+                "an artifact is an output of a run once"
+            )
         if artifact.id is None:
             _ensure_node_type(self.store, artifact)
-        self._outputs.append(_Output(artifact, [key] if key is not None else []))
-        return artifact
+        out = _Output(artifact, path)
+        self._outputs.append(out)
+        self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
+        if artifact.id is not None:
+            self._declared_ids[artifact.id] = out
 
     def log_properties(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
         """Add custom properties (metrics, notes…) to the execution; written on completion."""
@@ -542,6 +578,8 @@ class Run:
             _ensure_node_type(self.store, c)
         for a, _ in self._inputs:
             _ensure_node_type(self.store, a)
+        if self._float_parameters:
+            self._widen()
         ensure_type(self.store, NodeKind.EXECUTION, self.execution_type, self.properties)
         if self.check_cache and all(a.id is not None for a, _ in self._inputs):
             self.cached = self._find_cached(_by_role(self._inputs))
@@ -558,6 +596,11 @@ class Run:
         self.inputs = self.store.get_artifacts_by_id(aids)
         by_id = {a.id: a for a in self.inputs}
         self.inputs = [by_id[i] for i in aids if i in by_id]
+        for (given, _), aid in zip(self._inputs, aids, strict=True):
+            if given.id is None and aid in by_id:
+                # A new input becomes the stored artifact, as an output does: passed again, it
+                # is the same artifact (not a copy recorded each time, never a cache hit).
+                _become(given, by_id[aid])
         self.contexts = self.store.get_contexts_by_id(cids)
 
     def _context_reference(self, context: Context) -> Context:
@@ -571,6 +614,19 @@ class Run:
             if found is not None and found.id is not None:
                 return _context_ref(found.id)
         return context
+
+    def _widen(self) -> None:
+        """An int given to a ``float`` parameter (``lr: float = 1``) is recorded as a double, so
+        the property is declared DOUBLE and ``lr=0.5`` is accepted later; unless the type
+        declares it INT already (as steps recorded it before), whose ints stay ints."""
+        try:
+            declared = self.store.get_type(NodeKind.EXECUTION, self.execution_type).properties
+        except NotFoundError:
+            declared = {}
+        for key in self._float_parameters:
+            value = self.properties.get(key)
+            if type(value) is int and declared.get(key) != PropertyType.INT:
+                self.properties[key] = float(value)
 
     def _find_cached(self, inputs: list[int] | dict[str, int | list[int]]) -> CacheHit | None:
         return find_cache_hit(self.store, self.execution_type, inputs, self.properties)
@@ -652,9 +708,7 @@ class Run:
         self.outputs = [stored[i] for i in aids if i in stored]
         for out, aid in zip(outputs, aids, strict=True):
             if out.artifact.id is None and aid in stored:
-                # The caller's object becomes the stored artifact (id, state, times).
-                for name in type(out.artifact).model_fields:
-                    setattr(out.artifact, name, getattr(stored[aid], name))
+                _become(out.artifact, stored[aid])  # (id, state, times)
         self.execution = self.store.get_executions_by_id([eid])[0]
 
     def _record_failure(self, error: BaseException | str) -> None:
@@ -734,12 +788,14 @@ _SCALARS = (bool, int, float, str)
 
 def _split_arguments(
     signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(inputs by parameter name, scalar properties by parameter name)`` of one call."""
+) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """``(inputs by parameter name, scalar properties by parameter name, the properties that
+    are an int given to a parameter annotated float)`` of one call."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     inputs: dict[str, Any] = {}
     props: dict[str, Any] = {}
+    floats: set[str] = set()
     for pname, value in bound.arguments.items():
         kind = signature.parameters[pname].kind
         if kind == inspect.Parameter.VAR_POSITIONAL:
@@ -759,33 +815,56 @@ def _split_arguments(
                 except ValueError:
                     continue
                 props[key] = v
-    return inputs, props
+                if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
+                    floats.add(key)  # (a string: postponed annotations)
+    return inputs, props, floats
 
 
 def _record_return(run: Run, value: Any) -> None:
-    shape = "none"
-    if isinstance(value, Artifact):
+    """Record the returned artifacts as outputs, and the return's shape (for a cache hit to
+    rebuild it). A return that is not made of artifacts alone (``(model, 0.93)``, a number)
+    cannot be rebuilt from the store: its artifacts are still outputs, and its shape
+    ``"value"`` makes a later identical call run again rather than return something else.
+    Neither can one holding an artifact twice, or one declared with ``run.output(key=...)``."""
+    whole = True
+    if value is None:
+        shape = "none"
+    elif isinstance(value, Artifact):
         shape = "single"
-        run._outputs.append(_Output(_check_new_output(run, value), [_RETURN_KEY]))
-    elif isinstance(value, tuple | list) and value and all(isinstance(v, Artifact) for v in value):
+        whole = _declare_returned(run, value, [_RETURN_KEY])
+    elif isinstance(value, tuple | list):
         shape = "tuple" if isinstance(value, tuple) else "list"
         for i, v in enumerate(value):
-            run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, i]))
-    elif (
-        isinstance(value, Mapping)
-        and value
-        and all(isinstance(k, str) and isinstance(v, Artifact) for k, v in value.items())
-    ):
+            whole = (
+                isinstance(v, Artifact) and _declare_returned(run, v, [_RETURN_KEY, i])
+            ) and whole
+    elif isinstance(value, Mapping):
         shape = "dict"
         for k, v in value.items():
-            run._outputs.append(_Output(_check_new_output(run, v), [_RETURN_KEY, k]))
-    run.custom_properties[RETURN_SHAPE_PROPERTY] = shape
+            if not isinstance(k, str) or not k:
+                whole = False
+            else:
+                whole = (
+                    isinstance(v, Artifact) and _declare_returned(run, v, [_RETURN_KEY, k])
+                ) and whole
+    else:
+        shape = _VALUE_SHAPE
+    run.custom_properties[RETURN_SHAPE_PROPERTY] = shape if whole else _VALUE_SHAPE
 
 
-def _check_new_output(run: Run, artifact: Artifact) -> Artifact:
-    if artifact.id is None:
-        _ensure_node_type(run.store, artifact)
-    return artifact
+def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bool:
+    """Declare a returned artifact as an output under ``path``; ``False`` if it was declared
+    already (an artifact is an output once): under a key of its own, or returned twice, it
+    keeps its first path. Declared without a key (``m = run.output(...); return m``), it takes
+    ``path`` (was: a second copy stored)."""
+    out = run._declared(artifact)
+    if out is None:
+        run._declare(artifact, path)
+        return True
+    if out.path:
+        return False
+    out.path = path
+    return True
 
 
 def _return_shape(store: LineageStore, execution: Execution) -> Any:
@@ -805,12 +884,12 @@ def _return_shape(store: LineageStore, execution: Execution) -> Any:
     return execution.custom_properties[RETURN_SHAPE_PROPERTY]
 
 
-def _rebuild_return(run: Run) -> Any:
-    """The decorated function's return value, rebuilt from the run's cache hit; the run, recorded
-    ``CACHED``, keeps the shape (a later hit on it needs no walk)."""
+def _rebuild_return(run: Run, shape: Any) -> Any:
+    """The decorated function's return value, rebuilt from the run's cache hit (whose return
+    ``shape`` is :func:`_return_shape`'s); the run, recorded ``CACHED``, keeps the shape (a
+    later hit on it needs no walk)."""
     hit = run.cached
     assert hit is not None
-    shape = _return_shape(run.store, hit.execution)
     if shape is not None:
         run.custom_properties[RETURN_SHAPE_PROPERTY] = shape
     returned = [
@@ -826,6 +905,16 @@ def _rebuild_return(run: Run) -> Any:
     if shape == "dict":
         return {str(p[0]): a for p, a in returned}
     return None
+
+
+def _reusable_shape(run: Run) -> tuple[bool, Any]:
+    """Whether the run's cache hit can stand for the call (its return can be rebuilt from the
+    store), and the hit's return shape. A hit recorded by another writer (``store.run``, an MLMD
+    pipeline) has no shape: what the function would return is unknown, so it runs."""
+    if run.cached is None:
+        return False, None
+    shape = _return_shape(run.store, run.cached.execution)
+    return shape is not None and shape != _VALUE_SHAPE, shape
 
 
 @overload
@@ -861,24 +950,42 @@ def step(
     git: bool | str | Path = False,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function (sync or ``async``) so each call is recorded as a :class:`Run`.
+    A generator function is refused (:class:`InvalidArgumentError`): its body would run after
+    the run ended.
 
     Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
     name; with ``record_args`` the scalar arguments (bool, int, float, str) become declared
     properties. The returned artifact(s) (one, a tuple/list, or a dict of them) are the
-    outputs; :func:`current_run` gives the run inside the function for anything else. The
-    execution type defaults to the function's name. With ``cache=True`` a call whose inputs
-    and properties match a completed execution is not run: it is recorded ``CACHED`` and
-    returns the cached outputs.
+    outputs (those in a return that holds other values too, ``(model, 0.93)``, as well);
+    :func:`current_run` gives the run inside the function for anything else. The execution
+    type defaults to the function's name. With ``cache=True`` a call whose inputs and
+    properties match a completed execution is not run: it is recorded ``CACHED`` and returns
+    the cached outputs, unless that execution returned more than artifacts (the rest is not
+    stored, so the function runs again).
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        type_name = execution_type if isinstance(execution_type, str) else fn.__name__
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            # Calling one returns a generator before its body runs: the run would be recorded
+            # COMPLETE with no outputs, and the body's work and errors would fall outside it.
+            raise InvalidArgumentError(
+                f"@step cannot record the generator function {fn.__qualname__!r}: its body runs "
+                "after the call returns, outside the run (use `with store.run(...)` inside it)"
+            )
+        type_name = execution_type if isinstance(execution_type, str) else None
+        if type_name is None:
+            type_name = getattr(fn, "__name__", None)
+            if not isinstance(type_name, str) or not type_name:
+                raise InvalidArgumentError(
+                    f"{fn!r:.80} has no __name__ to name its execution type: "
+                    "give one, @store.step('Trainer')"
+                )
         signature = inspect.signature(fn)
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-            inputs, scalars = _split_arguments(signature, args, kwargs)
+            inputs, scalars, floats = _split_arguments(signature, args, kwargs)
             props = {**(scalars if record_args else {}), **(properties or {})}
-            return Run(
+            run = Run(
                 store,
                 type_name,
                 inputs=inputs,
@@ -888,6 +995,9 @@ def step(
                 cache=cache,
                 git=git,
             )
+            if record_args:
+                run._float_parameters = floats - set(properties or {})
+            return run
 
         if inspect.iscoroutinefunction(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
@@ -895,9 +1005,10 @@ def step(
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 async with make_run(args, dict(kwargs)) as run:
-                    if cache and run.cached is not None:
+                    reusable, shape = _reusable_shape(run) if cache else (False, None)
+                    if reusable:
                         run.use_cached()
-                        return _rebuild_return(run)
+                        return _rebuild_return(run, shape)
                     value = await afn(*args, **kwargs)
                     _record_return(run, value)
                     return value
@@ -907,9 +1018,10 @@ def step(
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             with make_run(args, dict(kwargs)) as run:
-                if cache and run.cached is not None:
+                reusable, shape = _reusable_shape(run) if cache else (False, None)
+                if reusable:
                     run.use_cached()
-                    return cast(R, _rebuild_return(run))
+                    return cast(R, _rebuild_return(run, shape))
                 value = fn(*args, **kwargs)
                 _record_return(run, value)
                 return value
@@ -918,4 +1030,9 @@ def step(
 
     if callable(execution_type):
         return decorate(execution_type)
+    if execution_type is not None and (not isinstance(execution_type, str) or not execution_type):
+        # Checked now: a bad name would otherwise be replaced by the function's, silently.
+        raise InvalidArgumentError(
+            f"a step's execution type is a non-empty name, got {execution_type!r}"
+        )
     return decorate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -143,7 +144,26 @@ class LineageDiff:
 
 
 def _diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    return {k: (a.get(k), b.get(k)) for k in sorted({*a, *b}) if a.get(k) != b.get(k)}
+    return {
+        k: (a.get(k), b.get(k))
+        for k in sorted({*a, *b})
+        if k not in a or k not in b or not _same_stored(a[k], b[k])
+    }
+
+
+def _same_stored(a: Any, b: Any) -> bool:
+    """Two stored values are the same value: NaN is NaN (an artifact compared with itself has no
+    difference) and, as in :class:`NodeFilter`, a bool is no number at any depth (``True`` is
+    not ``1``: MLMD keeps them apart) while an int equals the double of the same value."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_stored(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(map(_same_stored, a, b))
+    return bool(a == b)
 
 
 def _group(nodes: list[Any]) -> dict[str, list[Any]]:

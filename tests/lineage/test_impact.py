@@ -347,6 +347,30 @@ def test_compare_and_lineage_diff(store: LineageStore, pipeline: dict[str, int])
     assert other.only_b.artifact_ids == {pipeline["other"]}
 
 
+def test_compare_a_nan_is_the_same_and_a_bool_is_no_number(store: LineageStore) -> None:
+    store.put_artifact_type(ArtifactType(name="Scored"))
+    a, b, c = store.put_artifacts(
+        [
+            Artifact(
+                type="Scored",
+                uri="/m",
+                custom_properties={"loss": float("nan"), "ok": True, "cfg": {"x": True}, "n": 1},
+            ),
+            Artifact(
+                type="Scored",
+                uri="/m",
+                custom_properties={"loss": float("nan"), "ok": 1, "cfg": {"x": 1}, "n": 1.0},
+            ),
+            Artifact(type="Scored", uri="/m", custom_properties={"loss": 0.5}),
+        ]
+    )
+    assert store.compare(a, a).same  # was: {"loss": (nan, nan)}
+    diff = store.compare(a, b)  # was: nothing but the NaN
+    assert sorted(diff.custom_properties) == ["cfg", "ok"]  # 1 == 1.0, as NodeFilter says
+    assert diff.custom_properties["ok"] == (True, 1)
+    assert sorted(store.compare(a, c).custom_properties) == ["cfg", "loss", "n", "ok"]
+
+
 def test_impact_sees_links_to_contexts_made_later(
     store: LineageStore, pipeline: dict[str, int]
 ) -> None:

@@ -158,6 +158,30 @@ def test_new_inputs_are_recorded_with_the_run(store: LineageStore) -> None:
     assert store.get_artifact_type("RawData").name == "RawData"
 
 
+def test_a_new_input_becomes_the_stored_artifact(store: LineageStore) -> None:
+    # As an output does: passed again, it is the same artifact, not a copy recorded each time.
+    raw = Artifact(type="RawData", uri="s3://raw")
+    with store.run("Ingest", inputs={"raw": raw}) as run:
+        run.output("DataSet", uri="/clean")
+    assert raw.id is not None and raw.id == run.inputs[0].id
+    assert raw.state == run.inputs[0].state and raw.create_time_since_epoch is not None
+    with store.run("Ingest", inputs={"raw": raw}) as again:
+        assert again.cached is not None and again.cached.execution.id == run.id
+    calls: list[int] = []
+
+    @store.step(cache=True)
+    def clean(data: Artifact) -> Artifact:
+        calls.append(1)
+        return Artifact(type="DataSet", uri="/cleaned")
+
+    fresh = Artifact(type="RawData", uri="s3://fresh")
+    assert clean(fresh).id == clean(fresh).id and len(calls) == 1
+    assert sorted(a.uri or "" for a in store.get_artifacts_by_type("RawData")) == [
+        "s3://fresh",
+        "s3://raw",
+    ]
+
+
 def test_existing_contexts_are_linked_not_rewritten(store: LineageStore) -> None:
     store.put_context_type(ContextType(name="Experiment", properties={"note": PropertyType.STRING}))
     [cid] = store.put_contexts(
@@ -299,3 +323,17 @@ def test_properties_of_unsupported_kinds_are_rejected(store: LineageStore) -> No
         store.run("Trainer", properties={"x": [1, 2]}).start()
     with store.run("Trainer") as run, pytest.raises(InvalidArgumentError):
         run.log_properties(bad=object())
+
+
+def test_an_output_declared_twice_is_refused(store: LineageStore, dataset: Artifact) -> None:
+    # was: a new artifact stored twice; a stored one failed the run only on exit
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="/m")
+        with pytest.raises(InvalidArgumentError, match="declared twice"):
+            run.output(model)
+        run.output(dataset)
+        with pytest.raises(InvalidArgumentError, match="declared twice"):
+            run.output(dataset.id or 0, key="again")
+    assert run.state == ExecutionState.COMPLETE
+    assert sorted(a.id or 0 for a in run.outputs) == sorted([model.id or 0, dataset.id or 0])
+    assert len(store.get_artifacts_by_uri("/m")) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -11,9 +12,12 @@ from lineage_graph import (
     ArtifactState,
     EventType,
     ExecutionState,
+    ExecutionType,
     LineageStore,
     NodeKind,
+    PropertyType,
 )
+from lineage_graph.exceptions import InvalidArgumentError
 from lineage_graph.lineage import ImpactMark
 from lineage_graph.pipeline import current_run, step
 
@@ -208,3 +212,152 @@ def test_varargs_and_kwargs(store: LineageStore) -> None:
         if e.type == EventType.INPUT
     }
     assert paths == {("parts0",), ("parts1",)}
+
+
+def test_a_cached_step_returning_more_than_artifacts_runs_again(store: LineageStore) -> None:
+    # The non-artifact part of a return is not stored: a hit could only give back None.
+    calls: list[str] = []
+
+    @store.step(cache=True)
+    def fit(data: Artifact) -> tuple[Artifact, float]:
+        calls.append("fit")
+        return Artifact(type="Model", uri=f"/m{len(calls)}"), 0.93
+
+    @store.step(cache=True)
+    def score(data: Artifact) -> float:
+        calls.append("score")
+        return 0.5
+
+    @store.step(cache=True)
+    def report(data: Artifact) -> dict[str, object]:
+        calls.append("report")
+        return {"model": Artifact(type="Model", uri="/r"), "accuracy": 0.9}
+
+    @store.step(cache=True)
+    def nothing_found(data: Artifact) -> list[Artifact]:
+        calls.append("empty")
+        return []
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    for _ in range(2):
+        model, accuracy = fit(data)
+        assert accuracy == 0.93 and model.id is not None
+        assert score(data) == 0.5
+        assert report(data)["accuracy"] == 0.9
+        assert nothing_found(data) == []
+    assert calls.count("fit") == calls.count("score") == calls.count("report") == 2
+    assert calls.count("empty") == 1  # an empty list is all artifacts: a hit rebuilds it
+    # the artifacts of a mixed return are still the execution's outputs
+    for execution in store.get_executions_by_type("fit"):
+        assert execution.last_known_state == ExecutionState.COMPLETE
+        outputs = [
+            (e.type, tuple(e.path))
+            for e in store.get_events_by_execution_ids([execution.id or 0])
+            if e.type.is_output
+        ]
+        assert outputs == [(EventType.OUTPUT, ("return", 0))]
+
+
+def test_a_generator_function_is_refused(store: LineageStore) -> None:
+    def chunks(data: Artifact):  # type: ignore[no-untyped-def]
+        yield Artifact(type="DataSet", uri="/chunk")
+
+    async def pages(url: str):  # type: ignore[no-untyped-def]
+        yield url
+
+    for fn in (chunks, pages):
+        with pytest.raises(InvalidArgumentError, match="generator function"):
+            store.step(cache=True)(fn)
+    assert store.get_executions() == []
+
+
+def test_a_bad_execution_type_name_is_refused_when_decorating(store: LineageStore) -> None:
+    for bad in ("", 5, b"Trainer"):  # was: 5 and b"..." silently replaced by the function's name
+        with pytest.raises(InvalidArgumentError, match="execution type"):
+            store.step(bad)  # type: ignore[arg-type]
+    assert store.get_executions() == []
+    # a callable without a name of its own needs one (was: AttributeError '__name__')
+    fit = functools.partial(lambda data, lr: None, lr=0.1)
+    with pytest.raises(InvalidArgumentError, match="execution type"):
+        store.step()(fit)
+    assert store.step("Fit")(fit)(None) is None
+    assert [x.properties for x in store.get_executions_by_type("Fit")] == [{"lr": 0.1}]
+
+
+def test_a_cached_step_does_not_reuse_an_execution_recorded_by_store_run(
+    store: LineageStore,
+) -> None:
+    # Same type, inputs and properties, but no return shape: the step cannot know what its
+    # function would have returned (was: the call returned None without running).
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    with store.run("Trainer", inputs={"data": data}, properties={"lr": 0.1}) as run:
+        run.output("Model", uri="/by-run")
+
+    @store.step("Trainer", cache=True)
+    def train(data: Artifact, lr: float) -> Artifact:
+        return Artifact(type="Model", uri="/by-step")
+
+    first = train(data, 0.1)
+    assert first is not None and first.uri == "/by-step"
+    assert train(data, 0.1).id == first.id  # its own execution is reused from then on
+    states = [x.last_known_state for x in store.get_executions_by_type("Trainer")]
+    assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE, ExecutionState.CACHED]
+
+
+def test_a_round_value_for_a_float_parameter_is_a_double(store: LineageStore) -> None:
+    # `lr: float = 1` declared an INT property: every later fit(data, 0.5) was refused
+    calls: list[float] = []
+
+    @store.step(cache=True)
+    def fit(data: Artifact, lr: float = 1) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/m-{lr}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    first = fit(data)
+    assert fit(data, 0.5).uri == "/m-0.5"
+    assert fit(data, 1).id == fit(data, lr=1.0).id == first.id  # 1 is 1.0: one key
+    assert calls == [1, 0.5]
+    assert store.get_execution_type("fit").properties == {"lr": PropertyType.DOUBLE}
+    # a type that declares it INT already (recorded so before) keeps recording ints
+    store.put_execution_type(ExecutionType(name="old", properties={"lr": PropertyType.INT}))
+
+    @store.step("old")
+    def old(data: Artifact, lr: float = 1) -> None:
+        return None
+
+    old(data)
+    [execution] = store.get_executions_by_type("old")
+    assert execution.properties == {"lr": 1} and execution.last_known_state.name == "COMPLETE"
+
+
+def test_an_output_declared_in_the_step_and_returned_is_stored_once(store: LineageStore) -> None:
+    # was: two artifacts; the call returned the first, its cache hits the second
+    @store.step(cache=True)
+    def fit() -> Artifact:
+        run = current_run()
+        assert run is not None
+        return run.output("Model", uri="/m")
+
+    @store.step(cache=True)
+    def twice() -> tuple[Artifact, Artifact]:
+        model = Artifact(type="Model", uri="/twice")
+        return model, model
+
+    first = fit()
+    assert fit().id == first.id
+    pair = twice()
+    assert pair[0].id == pair[1].id and len(twice()) == 2
+    # one artifact per call of each (twice() ran twice, below)
+    assert sorted(a.uri or "" for a in store.get_artifacts()) == ["/m", "/twice", "/twice"]
+    [done, cached] = store.get_executions_by_type("fit")
+    assert cached.last_known_state == ExecutionState.CACHED
+    for execution in (done, cached):
+        events = store.get_events_by_execution_ids([execution.id or 0])
+        assert [(e.artifact_id, tuple(e.path)) for e in events] == [(first.id, ("return",))]
+    # an artifact returned twice cannot be rebuilt (one event per artifact): the step runs again
+    states = [x.last_known_state for x in store.get_executions_by_type("twice")]
+    assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE]

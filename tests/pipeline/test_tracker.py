@@ -113,6 +113,20 @@ def test_git_info_on_runs(store: LineageStore, git_repo: Path, tmp_path: Path) -
     (git_repo / "f.txt").write_text("changed")
     assert git_info(git_repo)["git_dirty"] is True
     assert git_info(tmp_path / "not-a-repo") == {}
+    # a password holding an "@" (git accepts it unencoded): was "https://rd@example.com/..."
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(git_repo),
+            "remote",
+            "set-url",
+            "origin",
+            "https://u:pass@wo@rd@example.com/r",
+        ],
+        check=True,
+    )
+    assert git_info(git_repo)["git_remote"] == "https://example.com/r"
 
     with store.run("Trainer", git=git_repo) as run:
         pass
@@ -182,3 +196,52 @@ def test_a_registered_model_is_not_moved_to_another_name(store: LineageStore) ->
             "Model", uri="/own", custom_properties={"model_name": "resnet", "model_version": 3}
         )
     assert tracker.register_model(own, "other").version == 1
+
+
+def test_model_name_and_version_set_by_hand_are_no_registration(store: LineageStore) -> None:
+    # An imported model carrying model_name / model_version (e.g. copied from another
+    # registry) is not a version until register_model attributes it to the registered model.
+    tracker = store.tracker
+    real = tracker.register_model(train(store, "e", 0.5), "churn")
+    with store.run("Import") as run:
+        imported = run.output(
+            "Model", uri="/imported", custom_properties={"model_name": "churn", "model_version": 1}
+        )
+    with store.run("Import") as run:
+        stray = run.output(
+            "Model", uri="/stray", custom_properties={"model_name": "fraud", "model_version": 1}
+        )
+    for model in (imported, stray):  # was: a deployment of `imported`; AssertionError (stray)
+        with pytest.raises(InvalidArgumentError, match="not a registered model"):
+            tracker.deploy(model)
+        with pytest.raises(InvalidArgumentError, match="not a registered model"):
+            tracker.previous_version(model)
+    assert tracker.deployments("churn") == []
+    # registering it gives it a version of its own (was: "version 1", the real one's number,
+    # while model_versions() did not list it)
+    registered = tracker.register_model(imported, "churn")
+    assert registered.version == 2
+    assert [(v.version, v.id) for v in tracker.model_versions("churn")] == [
+        (1, real.id),
+        (2, imported.id),
+    ]
+    assert tracker.previous_version(imported) == real
+
+
+def test_deploy_checks_its_arguments(store: LineageStore) -> None:
+    tracker = store.tracker
+    version = tracker.register_model(train(store, "e", 0.5), "churn")
+    bad: list[dict[str, object]] = [
+        {"environment": None},
+        {"environment": ""},
+        {"environment": 5},
+        {"properties": {"approved_by": object()}},
+        {"properties": {"ticket": None}},
+        {"properties": ["x"]},
+    ]
+    for kwargs in bad:  # was: a pydantic ValidationError, or an int environment recorded
+        with pytest.raises(InvalidArgumentError):
+            tracker.deploy(version, **kwargs)  # type: ignore[arg-type]
+    assert tracker.deployments("churn") == []
+    with pytest.raises(NotFoundError):  # was: {} when the path is not a git work tree
+        tracker.log_git(999_999, path="/")
