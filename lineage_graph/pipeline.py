@@ -86,6 +86,8 @@ ERROR_TYPE_PROPERTY = "error_type"
 PARENT_RUN_PROPERTY = "parent_execution_id"
 CACHED_FROM_PROPERTY = "cached_from_execution_id"
 RETURN_SHAPE_PROPERTY = "return_shape"
+#: Set on a cached step's execution that was not looked up in the cache, and why.
+CACHE_SKIPPED_PROPERTY = "cache_skipped"
 _RETURN_KEY = "return"
 #: The return shape of a step whose return value is not artifacts alone: not rebuilt on a hit.
 _VALUE_SHAPE = "value"
@@ -788,15 +790,25 @@ _SCALARS = (bool, int, float, str)
 
 def _split_arguments(
     signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
-    """``(inputs by parameter name, scalar properties by parameter name, the properties that
-    are an int given to a parameter annotated float)`` of one call."""
+) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
+    """``(inputs by parameter name, properties by parameter name, the properties that are an
+    int given to a parameter annotated float, the arguments that are neither)`` of one call.
+
+    Inputs: an :class:`Artifact` or a non-empty list of them. Properties: a bool, an int within
+    int64, a float, a str, or a dict of JSON data (a struct). ``None`` is neither: the property
+    is unset. Anything else (another list, bytes, a path, an object, an int beyond int64) cannot
+    be recorded, so it cannot be compared either: a cached step runs such a call (see
+    :func:`step`). A method's ``self`` / ``cls`` is left out."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     inputs: dict[str, Any] = {}
     props: dict[str, Any] = {}
     floats: set[str] = set()
+    other: list[str] = []
+    first = next(iter(signature.parameters), None)
     for pname, value in bound.arguments.items():
+        if pname == first and pname in ("self", "cls"):
+            continue
         kind = signature.parameters[pname].kind
         if kind == inspect.Parameter.VAR_POSITIONAL:
             items = [(f"{pname}{i}", v) for i, v in enumerate(value)]
@@ -805,19 +817,24 @@ def _split_arguments(
         else:
             items = [(pname, value)]
         for key, v in items:
+            if v is None:
+                continue
             if isinstance(v, Artifact):
                 inputs[key] = v
             elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
                 inputs[key] = list(v)
-            elif isinstance(v, _SCALARS):
+            elif isinstance(v, (*_SCALARS, dict)):
                 try:
-                    kind_of(v)  # ints beyond int64 are not recordable: leave them out
+                    kind_of(v)  # an int beyond int64, a dict of more than JSON data
                 except ValueError:
+                    other.append(key)
                     continue
                 props[key] = v
                 if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
                     floats.add(key)  # (a string: postponed annotations)
-    return inputs, props, floats
+            else:
+                other.append(key)
+    return inputs, props, floats, other
 
 
 def _record_return(run: Run, value: Any) -> None:
@@ -954,14 +971,15 @@ def step(
     the run ended.
 
     Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
-    name; with ``record_args`` the scalar arguments (bool, int, float, str) become declared
-    properties. The returned artifact(s) (one, a tuple/list, or a dict of them) are the
+    name; with ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON
+    data become declared properties. The returned artifact(s) (one, a tuple/list, or a dict of them) are the
     outputs (those in a return that holds other values too, ``(model, 0.93)``, as well);
     :func:`current_run` gives the run inside the function for anything else. The execution
     type defaults to the function's name. With ``cache=True`` a call whose inputs and
     properties match a completed execution is not run: it is recorded ``CACHED`` and returns
     the cached outputs, unless that execution returned more than artifacts (the rest is not
-    stored, so the function runs again).
+    stored, so the function runs again). A call given an argument that is not recorded (a list
+    of settings, an object, anything under ``record_args=False``) is not looked up: it runs.
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
@@ -983,8 +1001,12 @@ def step(
         signature = inspect.signature(fn)
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-            inputs, scalars, floats = _split_arguments(signature, args, kwargs)
-            props = {**(scalars if record_args else {}), **(properties or {})}
+            inputs, values, floats, other = _split_arguments(signature, args, kwargs)
+            props = {**(values if record_args else {}), **(properties or {})}
+            # A call is looked up only if everything it was given is compared: an argument not
+            # recorded (``record_args=False``, or a value no property holds) could differ from
+            # the cached call's, whose result would then be returned for another computation.
+            unkeyed = other if record_args else [*other, *values]
             run = Run(
                 store,
                 type_name,
@@ -992,9 +1014,16 @@ def step(
                 context=context,
                 properties=props,
                 context_type=context_type,
-                cache=cache,
+                cache=cache and not unkeyed,
                 git=git,
             )
+            if cache and unkeyed:
+                names = ", ".join(repr(k) for k in unkeyed[:10])
+                run.custom_properties[CACHE_SKIPPED_PROPERTY] = (
+                    f"not looked up: argument(s) {names} not recorded"
+                    + (" (record_args=False)" if not record_args else "")
+                    + ", so a cached call could have been given other values"
+                )
             if record_args:
                 run._float_parameters = floats - set(properties or {})
             return run

@@ -141,6 +141,51 @@ def test_a_cached_step_keys_its_inputs_by_parameter(store: LineageStore) -> None
     assert states == [complete, complete, cached, cached]
 
 
+def test_a_cached_step_compares_every_argument_or_runs(store: LineageStore) -> None:
+    """A cached call returned the result of a call that differed in an argument the key left
+    out (a dict of settings, a list, anything under record_args=False). Dicts of JSON data are
+    recorded and compared now; a call given anything else that is not recorded runs."""
+    calls: list[object] = []
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, params: dict | None = None, layers: object = None) -> Artifact:
+        calls.append((params, layers))
+        return Artifact(type="Model", uri=f"/model-{len(calls)}")
+
+    @store.step("Blind", cache=True, record_args=False)
+    def blind(data: Artifact, lr: float) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/blind-{len(calls)}")
+
+    class Trainer:
+        def __init__(self) -> None:
+            self.runs = 0
+
+        @store.step("Method", cache=True)
+        def fit(self, data: Artifact, lr: float) -> Artifact:
+            self.runs += 1
+            return Artifact(type="Model", uri=f"/method-{lr}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    first = fit(d, {"lr": 0.1})
+    assert fit(d, {"lr": 0.2}).uri != first.uri  # another dict: runs
+    assert fit(d, {"lr": 0.1}).uri == first.uri  # the same dict: the cached model
+    assert fit(d).uri not in (first.uri,)  # None: the property is unset, not any value
+    assert len(calls) == 3
+    assert fit(d, {"lr": 0.1}, [64, 32]).uri != fit(d, {"lr": 0.1}, [64, 32]).uri  # a list
+    assert blind(d, 0.1).uri != blind(d, 0.2).uri != blind(d, 0.1).uri  # nothing recorded
+    skipped = [
+        e.custom_properties.get("cache_skipped")
+        for t in ("Fit", "Blind")
+        for e in store.get_executions_by_type(t)
+    ]
+    assert sum(s is not None for s in skipped) == 5
+    assert "'layers'" in str(skipped) and "record_args=False" in str(skipped)
+    trainer = Trainer()
+    assert trainer.fit(d, 0.5).uri == trainer.fit(d, 0.5).uri and trainer.runs == 1  # self
+
+
 def test_a_cached_step_does_not_reuse_deleted_or_abandoned_outputs(store: LineageStore) -> None:
     calls: list[int] = []
 
