@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from ._repositories._base import Repository
 from .exceptions import InvalidArgumentError, NotFoundError
 from .models import (
     Artifact,
@@ -49,7 +50,6 @@ DEPLOYMENT_TYPE = "Deployment"
 NAME_PROPERTY = "model_name"
 VERSION_PROPERTY = "model_version"
 ENVIRONMENT_PROPERTY = "environment"
-_MAX_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class Tracker:
     def __init__(self, store: LineageStore, *, experiment_type: str = "Experiment") -> None:
         self.store = store
         self.experiment_type = experiment_type
+        self._claims = Repository(store.backend)  # version numbers (tracker/claim_version)
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -126,8 +127,9 @@ class Tracker:
 
     def register_model(self, model: ModelRef, name: str) -> ModelVersion:
         """Register ``model`` as the next version of the registered model ``name`` (created if
-        new). Registering the same artifact again returns its version. Concurrent registrations
-        of one name get distinct version numbers (the lower artifact id keeps a clash).
+        new). Registering the same artifact again returns its version. Each registration claims
+        its number atomically, so concurrent registrations of one name get distinct numbers (a
+        registration that fails after its claim leaves that number unused).
 
         An artifact is a version of one registered model (one ``model_name`` and
         ``model_version`` of its own): an artifact registered under another name is refused
@@ -146,37 +148,36 @@ class Tracker:
                 "to register it there)"
             )
         ensure_type(self.store, NodeKind.CONTEXT, REGISTERED_MODEL_TYPE)
-        for _ in range(_MAX_ATTEMPTS):
-            versions = self.model_versions(name)
-            number = max((v.version for v in versions if v.id != artifact.id), default=0) + 1
-            updated = Artifact(
-                id=artifact.id, custom_properties={NAME_PROPERTY: name, VERSION_PROPERTY: number}
-            )
-            # Only the two properties are written (a field mask), with the registered model's
-            # context and the attribution, in one write: what another writer changes on the
-            # artifact meanwhile (its state, uri, other properties) is kept.
-            self.store._composite.put_lineage_subgraph(
-                [],
-                [updated],
-                [Context(type=REGISTERED_MODEL_TYPE, name=name)],
-                [],
-                reuse_context_if_already_exist=True,
-                artifact_mask=[
-                    f"custom_properties.{NAME_PROPERTY}",
-                    f"custom_properties.{VERSION_PROPERTY}",
-                ],
-            )
-            clash = [
-                v
-                for v in self.model_versions(name)
-                if v.version == number and v.id != artifact.id and v.id < (artifact.id or 0)
-            ]
-            if not clash:
-                return self.get_model_version(name, number)
-            artifact = self._artifact(artifact.id or 0)
-        raise InvalidArgumentError(  # pragma: no cover - needs 20 racing writers
-            f"could not allocate a version number for {name!r}: too many concurrent registrations"
+        _, _, [context_id] = self.store.put_lineage_subgraph(
+            [],
+            [],
+            [Context(type=REGISTERED_MODEL_TYPE, name=name)],
+            [],
+            reuse_context_if_already_exist=True,
         )
+        floor = max((v.version for v in self.model_versions(name)), default=0) + 1
+        [row] = self._claims.write("tracker/claim_version", context_id=context_id, floor=floor)
+        number = int(row["version"])
+        # Only the two properties are written (a field mask), with the attribution, in one
+        # write: what another writer changes on the artifact meanwhile (its state, uri, other
+        # properties) is kept.
+        self.store._composite.put_lineage_subgraph(
+            [],
+            [
+                Artifact(
+                    id=artifact.id,
+                    custom_properties={NAME_PROPERTY: name, VERSION_PROPERTY: number},
+                )
+            ],
+            [Context(type=REGISTERED_MODEL_TYPE, name=name)],
+            [],
+            reuse_context_if_already_exist=True,
+            artifact_mask=[
+                f"custom_properties.{NAME_PROPERTY}",
+                f"custom_properties.{VERSION_PROPERTY}",
+            ],
+        )
+        return self.get_model_version(name, number)
 
     def model_versions(self, name: str) -> list[ModelVersion]:
         """Every version of the registered model ``name``, oldest first (empty if unknown)."""

@@ -972,8 +972,9 @@ def step(
 
     Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
     name; with ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON
-    data become declared properties. The returned artifact(s) (one, a tuple/list, or a dict of them) are the
-    outputs (those in a return that holds other values too, ``(model, 0.93)``, as well);
+    data become declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
+    them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, as
+    well);
     :func:`current_run` gives the run inside the function for anything else. The execution
     type defaults to the function's name. With ``cache=True`` a call whose inputs and
     properties match a completed execution is not run: it is recorded ``CACHED`` and returns

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,42 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
     assert stored.uri == "/moved" and stored.state == ArtifactState.ABANDONED
     assert stored.custom_properties["model_name"] == "churn"
     assert stored.custom_properties["model_version"] == 1
+
+
+def test_concurrent_registrations_get_distinct_versions(store: LineageStore) -> None:
+    """Registrations of one name from 12 threads: each claims its number atomically (before,
+    two threads often read the same highest version and both wrote the next one)."""
+    models = [train(store, f"exp-{i}", 0.5) for i in range(12)]
+    got: dict[int, int] = {}
+
+    def register(model: Artifact) -> None:
+        got[model.id or 0] = store.tracker.register_model(model, "churn").version
+
+    threads = [threading.Thread(target=register, args=(m,)) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got.values()) == list(range(1, 13))
+    assert {v.id: v.version for v in store.tracker.model_versions("churn")} == got
+
+
+def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: LineageStore) -> None:
+    """The next number is kept on the registered model's context: a whole rewrite of that
+    context keeps it, and a registry without it (registered by an earlier version) continues
+    after its highest version."""
+    tracker = store.tracker
+    m1, m2, m3 = (train(store, f"exp-{i}", 0.5) for i in range(3))
+    assert tracker.register_model(m1, "churn").version == 1
+    [ctx] = [c for c in store.get_contexts() if c.type == "RegisteredModel"]
+    store.put_contexts([ctx.model_copy(update={"custom_properties": {"owner": "ml"}})])
+    assert tracker.register_model(m2, "churn").version == 2
+    store.backend.write(
+        "MATCH (c:Context {id: $id}) SET c.next_model_version = null",
+        {"id": ctx.id},
+        name="test/older_registry",
+    )
+    assert tracker.register_model(m3, "churn").version == 3
 
 
 def test_a_registered_model_is_not_moved_to_another_name(store: LineageStore) -> None:
