@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ._repositories._base import Repository
-from .exceptions import InvalidArgumentError, NotFoundError
+from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
     Artifact,
     Context,
@@ -156,8 +156,13 @@ class Tracker:
             reuse_context_if_already_exist=True,
         )
         floor = max((v.version for v in self.model_versions(name)), default=0) + 1
-        [row] = self._claims.write("tracker/claim_version", context_id=context_id, floor=floor)
-        number = int(row["version"])
+        rows = self._claims.write("tracker/claim_version", context_id=context_id, floor=floor)
+        if not rows:
+            raise FailedPreconditionError(
+                f"the registered model {name!r} was deleted while {artifact.id} was being "
+                "registered; nothing was registered"
+            )
+        number = int(rows[0]["version"])
         # Only the two properties are written (a field mask), with the attribution, in one
         # write: what another writer changes on the artifact meanwhile (its state, uri, other
         # properties) is kept.
