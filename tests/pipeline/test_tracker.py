@@ -12,6 +12,7 @@ import pytest
 from lineage_graph import (
     Artifact,
     ArtifactState,
+    FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
     NotFoundError,
@@ -206,6 +207,26 @@ def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: Line
         name="test/older_registry",
     )
     assert tracker.register_model(m3, "churn").version == 3
+
+
+def test_a_registry_deleted_during_a_registration_is_a_typed_error(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    real = type(tracker).model_versions
+
+    def deleting(self: object, name: str) -> object:
+        store.backend.write(
+            "MATCH (c:Context {name: $name}) DETACH DELETE c", {"name": name}, name="test/delete"
+        )
+        return real(self, name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(tracker), "model_versions", deleting)
+    with pytest.raises(FailedPreconditionError, match="was deleted while"):
+        tracker.register_model(model, "churn")
+    [stored] = store.get_artifacts_by_id([model.id or 0])
+    assert "model_name" not in stored.custom_properties
 
 
 def test_a_registered_model_is_not_moved_to_another_name(store: LineageStore) -> None:
