@@ -289,6 +289,25 @@ def _as_artifact(value: ArtifactLike, what: str) -> Artifact:
 
 
 def _flatten_inputs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | str]]]:
+    """The inputs as ``(artifact, event path)`` pairs. One artifact given twice (under two keys,
+    or twice in a list) is refused: an execution reads an artifact once (MLMD keeps one INPUT
+    event per artifact and execution), which the write would report less clearly."""
+    pairs = _input_pairs(inputs)
+    seen: dict[int, str] = {}
+    for index, (artifact, path) in enumerate(pairs):
+        ident = artifact.id if artifact.id is not None else -id(artifact)
+        where = f"{path[0]}[{path[1]}]" if len(path) == 2 else str(path[0]) if path else f"#{index}"
+        if ident in seen:
+            what = f"artifact {artifact.id}" if artifact.id is not None else "one new artifact"
+            raise InvalidArgumentError(
+                f"{what} is given twice as an input ({seen[ident]} and {where}): an execution "
+                "reads an artifact once (one INPUT event per artifact and execution)"
+            )
+        seen[ident] = where
+    return pairs
+
+
+def _input_pairs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | str]]]:
     if inputs is None:
         return []
     if isinstance(inputs, Mapping):

@@ -337,3 +337,27 @@ def test_an_output_declared_twice_is_refused(store: LineageStore, dataset: Artif
     assert run.state == ExecutionState.COMPLETE
     assert sorted(a.id or 0 for a in run.outputs) == sorted([model.id or 0, dataset.id or 0])
     assert len(store.get_artifacts_by_uri("/m")) == 1
+
+
+def test_one_artifact_given_twice_as_an_input_is_refused_clearly(store: LineageStore) -> None:
+    """An execution reads an artifact once (MLMD: one INPUT event per artifact and execution):
+    the same dataset as train and test was an AlreadyExistsError about an 'event twice'."""
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="/d")
+        m = ingest.output("Model", uri="/m")
+
+    @store.step()
+    def evaluate(model: Artifact, train: Artifact, test: Artifact) -> None:
+        raise AssertionError("not run")
+
+    before = len(store.get_executions())
+    with pytest.raises(InvalidArgumentError, match=r"given twice as an input \(train and test\)"):
+        evaluate(m, train=d, test=d)
+    with pytest.raises(InvalidArgumentError, match=r"\(#0 and #2\)"):
+        store.run("X", inputs=[d, m, d])
+    with pytest.raises(InvalidArgumentError, match=r"\(a\[0\] and b\)"):
+        store.run("X", inputs={"a": [d], "b": d})
+    new = Artifact(type="DataSet", uri="/new")
+    with pytest.raises(InvalidArgumentError, match="one new artifact"):
+        store.run("X", inputs=[new, new])
+    assert len(store.get_executions()) == before
