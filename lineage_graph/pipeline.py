@@ -824,6 +824,7 @@ def _split_arguments(
     props: dict[str, Any] = {}
     floats: set[str] = set()
     other: list[str] = []
+    taken: set[str] = set()
     first = next(iter(signature.parameters), None)
     for pname, value in bound.arguments.items():
         if pname == first and pname in ("self", "cls"):
@@ -836,6 +837,12 @@ def _split_arguments(
         else:
             items = [(pname, value)]
         for key, v in items:
+            if key in taken:  # f(*parts, **kw) called f(a, parts0=b): both would be "parts0"
+                raise InvalidArgumentError(
+                    f"two arguments of one call would be recorded as {key!r} (an item of the "
+                    "*args parameter and a keyword argument of that name): rename the keyword"
+                )
+            taken.add(key)
             if v is None:
                 continue
             if isinstance(v, Artifact):

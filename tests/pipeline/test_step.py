@@ -406,3 +406,19 @@ def test_an_output_declared_in_the_step_and_returned_is_stored_once(store: Linea
     # an artifact returned twice cannot be rebuilt (one event per artifact): the step runs again
     states = [x.last_known_state for x in store.get_executions_by_type("twice")]
     assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE]
+
+
+def test_a_keyword_named_like_a_varargs_item_is_refused(store: LineageStore) -> None:
+    """f(*parts, **kw) called f(a, parts0=b): both were recorded as "parts0", and a silently
+    dropped from the inputs."""
+
+    @store.step("Join")
+    def join(*parts: Artifact, **named: Artifact) -> None:
+        raise AssertionError("not run")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="/a")
+        b = ingest.output("DataSet", uri="/b")
+    with pytest.raises(InvalidArgumentError, match="recorded as 'parts0'"):
+        join(a, parts0=b)
+    assert store.get_executions_by_type("Join") == []
