@@ -782,6 +782,10 @@ class MetadataStore:
         self, uri: str, extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets all artifacts with that uri."""
+        if uri == "":
+            # MLMD stores an unset uri as "" (and the adapter returns it so): "" names those
+            # artifacts too, which the native store keeps without a uri.
+            return self._list(NodeKind.ARTIFACT, ListOptions(filter_query="uri = ''"))
         return _protos(self._store.get_artifacts_by_uri(uri))
 
     @_mlmd_errors
