@@ -117,6 +117,11 @@ _ORDER_BY = {
 
 
 def _check_limit(options: ListOptions | None) -> None:
+    if options is not None and not isinstance(options.limit, int | None):
+        # as ml_metadata's client, which pages with range(): not an engine error
+        raise TypeError(
+            f"'{type(options.limit).__name__}' object cannot be interpreted as an integer"
+        )
     if options is not None and options.limit and options.limit < 1:
         raise native.InvalidArgumentError(
             "Invalid list_options.limit value passed. list_options.limit is expected to be "
@@ -133,7 +138,8 @@ def _list_nodes(
     query = ListQuery(
         kind=kind,
         filter_query=options.filter_query or "",
-        order_by=_ORDER_BY[options.order_by],
+        # ml_metadata's client tests ``if list_options.order_by``: 0 (FIELD_UNSPECIFIED) is unset
+        order_by=_ORDER_BY[options.order_by or None],
         is_asc=options.is_asc,
         context_id=context_id,
         limit=options.limit or None,
