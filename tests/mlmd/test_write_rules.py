@@ -113,6 +113,40 @@ def test_a_field_mask_checks_only_the_properties_it_names(typed: Both) -> None:
     _state(typed)
 
 
+@pytest.mark.parametrize(
+    "mask", [[""], ["", ""], ["properties."], ["custom_properties."], ["uri."], ["", "uri"]]
+)
+def test_a_field_mask_of_paths_naming_nothing_updates_nothing_else(
+    typed: Both, mask: list[str]
+) -> None:
+    """Only an empty mask is a whole update: ``[""]`` or ``["properties."]`` name no field, and
+    MLMD then leaves every field as stored (a whole update would clear them)."""
+    stored = A(id=1, type_id=10, uri="u1", external_id="x1", state=A.LIVE)
+    stored.properties["i"].int_value = 1
+    stored.custom_properties["c"].string_value = "kept"
+    typed.call("put_artifacts", [stored])
+    given = A(id=1, type_id=10, uri="new", external_id="x9", state=A.DELETED)
+    given.properties["i"].int_value = 2
+    given.custom_properties["d"].int_value = 3
+    typed.call("put_artifacts", [given], field_mask_paths=mask)
+    typed.call("put_artifacts", [A(id=2, type_id=10)], field_mask_paths=mask)
+    typed.call("put_executions", [X(id=1, type_id=11)], field_mask_paths=mask)
+    _state(typed)
+
+
+def test_a_masked_custom_property_may_have_dots_in_its_name(typed: Both) -> None:
+    stored = A(id=1, type_id=10, uri="u1")
+    for name in ("x.", ".", "a.b", "o"):
+        stored.custom_properties[name].int_value = 1
+    typed.call("put_artifacts", [stored])
+    given = A(id=1, type_id=10)
+    for name in ("x.", ".", "a.b", "o"):
+        given.custom_properties[name].int_value = 5
+    masks = ["custom_properties.x.", "custom_properties..", "custom_properties.a"]
+    typed.call("put_artifacts", [given], field_mask_paths=masks)
+    _state(typed)
+
+
 def test_a_types_description_is_set_once(both: Both) -> None:
     both.call("put_artifact_type", pb.ArtifactType(name="T", description="first"))
     both.call("put_artifact_type", pb.ArtifactType(name="T", description="second"))
