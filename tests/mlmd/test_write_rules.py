@@ -323,3 +323,28 @@ def test_a_forced_context_is_checked_after_the_nodes_and_events(typed: Both) -> 
     typed.fails("put_execution", X(id=99, type_id=11), [], [C(id=99)], **forced)  # Invalid
     typed.call("put_execution", X(type_id=11), [], [C(id=1, name="x", type_id=12)], **forced)
     _state(typed)
+
+
+@pytest.mark.parametrize(
+    "method, given",
+    [
+        ("put_artifact_type", pb.ContextType(name="T2")),
+        ("put_context_type", pb.ArtifactType(name="T2")),
+        ("put_execution_type", pb.ArtifactType(name="T2")),
+        ("put_artifacts", [pb.Execution(type_id=11)]),
+        ("put_executions", [pb.Artifact(type_id=10)]),
+        ("put_contexts", [pb.Execution(type_id=11, name="x")]),
+        ("put_events", [pb.Attribution(artifact_id=1, context_id=1)]),
+        ("put_parent_contexts", [pb.Attribution(artifact_id=1, context_id=1)]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_message_of_another_class_is_a_type_error(typed: Both, method: str, given: Any) -> None:
+    """As ml_metadata's client, which copies each message into its request: TypeError, and
+    nothing written (an ArtifactType given to put_context_type made a context type)."""
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(TypeError):
+            getattr(store, method)(given)
+    for kind in ("artifact", "execution", "context"):
+        typed.call(f"get_{kind}_types")
+    _state(typed)
