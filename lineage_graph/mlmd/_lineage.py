@@ -194,6 +194,8 @@ def get_lineage_subgraph(
     store: LineageStore, options: Any, field_mask_paths: Sequence[str] | None = None
 ) -> Any:
     """The ``LineageGraph`` proto for ``LineageSubgraphQueryOptions``."""
+    if options is None:  # an unset message in ml_metadata's request: no starting nodes
+        options = pb.LineageSubgraphQueryOptions()
     starts = _starts(store, options)
     max_hops = _max_hops(options)
     endings = _endings(store, options)

@@ -80,3 +80,10 @@ def test_lineage_types_come_in_the_clients_order_and_only_with_their_nodes(both:
             field_mask_paths=mask,
             unordered_fields=("events", "attributions", "associations"),  # D5
         )
+
+
+def test_lineage_options_of_none_are_unset_options(both: Both) -> None:
+    """ml_metadata's client builds its request with the options given, None leaving them unset:
+    InvalidArgumentError for the missing starting nodes (not an AttributeError)."""
+    both.fails("get_lineage_subgraph", None)
+    both.fails("get_lineage_subgraph", pb.LineageSubgraphQueryOptions())
