@@ -222,6 +222,12 @@ def _no_int_for_double(t: NodeType, node: Node) -> None:
             )
 
 
+def _type_id_given(node: Node) -> None:
+    """MLMD refuses a new node without a type id before it looks any type up."""
+    if node.id is None and node.type_id is None:
+        raise native.InvalidArgumentError("Type id is missing.")
+
+
 def _newest_first(nodes: Iterable[Execution]) -> list[Execution]:
     """ml_metadata's default order of ``get_executions_by_context``: CREATE_TIME descending."""
     return sorted(nodes, key=lambda n: (n.create_time_since_epoch or 0, n.id or 0), reverse=True)
@@ -475,6 +481,8 @@ class MetadataStore:
         for m in batch:  # store rejects for another reason: it then reports that one itself
             if m.id is not None and not upfront:
                 checking = False
+            if checking and not upfront:
+                _type_id_given(m)
             t = None if m.type_id is None else self._known_types[m.kind].get(m.type_id)
             if t is None:
                 if checking and (m.id is None or upfront) and m.type_id is not None:
@@ -629,8 +637,14 @@ class MetadataStore:
         c_models = _convert.to_contexts(contexts)
         edges = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
         _check_edges(edges, len(e_models), len(a_models))
-        # MLMD looks up the execution and artifact types, writes those nodes, then contexts.
-        self._precheck([*e_models, *a_models], upfront=True)
+        # MLMD checks the artifacts (every new one has a type id, then their types exist, then
+        # their properties), then the executions alike, writes those nodes, then contexts.
+        for models in (a_models, e_models):
+            for m in models:
+                _type_id_given(m)
+            self._precheck(models, upfront=True)
+            if not all(self._declares(m) for m in models if m.type_id is not None):
+                break  # the native store reports that node
         if all(m.id is None and self._declares(m) for m in [*e_models, *a_models]):
             self._precheck(c_models, upfront=True)
         with _mlmd_write():

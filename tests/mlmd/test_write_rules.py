@@ -348,3 +348,27 @@ def test_a_message_of_another_class_is_a_type_error(typed: Both, method: str, gi
     for kind in ("artifact", "execution", "context"):
         typed.call(f"get_{kind}_types")
     _state(typed)
+
+
+def test_a_missing_type_id_is_reported_in_mlmds_order(typed: Both) -> None:
+    """A new node without a type id is InvalidArgumentError where MLMD meets it: in a batch's
+    order for put_*s and put_execution (artifacts, execution, contexts); put_lineage_subgraph
+    checks the artifacts (type ids given, types found, properties), then the executions."""
+    undeclared = {"z": pb.Value(int_value=1)}
+    typed.fails("put_artifacts", [A(), A(type_id=99)])
+    typed.fails("put_artifacts", [A(type_id=99), A()])
+    typed.fails("put_contexts", [C(name="x"), C(type_id=99, name="y")])
+    typed.fails("put_execution", X(type_id=99), [(A(), None)], [])
+    typed.fails("put_execution", X(), [], [C(type_id=99, name="c")])
+    for executions, artifacts in (
+        ([X(type_id=99)], [A()]),
+        ([X()], [A(type_id=99)]),
+        ([], [A(type_id=99), A()]),
+        ([X(), X(type_id=99)], []),
+        ([X(type_id=98)], [A(type_id=99)]),
+        ([X(type_id=99)], [A(type_id=10, properties=undeclared)]),
+        ([X(type_id=11, properties=undeclared)], [A(type_id=99)]),
+        ([X(type_id=99)], [A(id=50, type_id=10)]),
+    ):
+        typed.fails("put_lineage_subgraph", executions, artifacts, [], [])
+    _state(typed)
