@@ -222,9 +222,10 @@ def _no_int_for_double(t: NodeType, node: Node) -> None:
             )
 
 
-def _type_id_given(node: Node) -> None:
-    """MLMD refuses a new node without a type id before it looks any type up."""
-    if node.id is None and node.type_id is None:
+def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
+    """MLMD refuses a new node without a type id before it looks any type up (and in
+    put_lineage_subgraph an update without one too)."""
+    if (node.id is None or updates_too) and node.type_id is None:
         raise native.InvalidArgumentError("Type id is missing.")
 
 
@@ -637,11 +638,11 @@ class MetadataStore:
         c_models = _convert.to_contexts(contexts)
         edges = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
         _check_edges(edges, len(e_models), len(a_models))
-        # MLMD checks the artifacts (every new one has a type id, then their types exist, then
-        # their properties), then the executions alike, writes those nodes, then contexts.
+        # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
+        # then their properties), then the executions alike, writes those nodes, then contexts.
         for models in (a_models, e_models):
             for m in models:
-                _type_id_given(m)
+                _type_id_given(m, updates_too=True)
             self._precheck(models, upfront=True)
             if not all(self._declares(m) for m in models if m.type_id is not None):
                 break  # the native store reports that node

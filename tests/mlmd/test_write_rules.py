@@ -369,6 +369,9 @@ def test_a_missing_type_id_is_reported_in_mlmds_order(typed: Both) -> None:
         ([X(type_id=99)], [A(type_id=10, properties=undeclared)]),
         ([X(type_id=11, properties=undeclared)], [A(type_id=99)]),
         ([X(type_id=99)], [A(id=50, type_id=10)]),
+        ([X(id=1)], []),  # an update without its type id: refused here only
+        ([], [A(id=1, uri="x")]),
+        ([], [A(id=1, uri="x"), A(type_id=99)]),
     ):
         typed.fails("put_lineage_subgraph", executions, artifacts, [], [])
     _state(typed)
