@@ -573,9 +573,7 @@ class MetadataStore:
     ) -> None:
         """Nests contexts (duplicates: AlreadyExistsError; cycles: InvalidArgumentError)."""
         links = [_convert.to_parent_context(p) for p in parent_contexts]
-        # MLMD checks that both contexts exist before anything else (duplicates, cycles).
-        wanted: set[int | None] = {i for link in links for i in (link.child_id, link.parent_id)}
-        _require(self._store.get_contexts_by_id, wanted, "parent / child context")
+        # link by link, as MLMD: a missing context, a duplicate or a cycle, whichever comes first
         self._store.put_parent_contexts(links)
 
     # -------------------------------------------------------------------- composite writes

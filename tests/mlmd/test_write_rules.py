@@ -375,3 +375,28 @@ def test_a_missing_type_id_is_reported_in_mlmds_order(typed: Both) -> None:
     ):
         typed.fails("put_lineage_subgraph", executions, artifacts, [], [])
     _state(typed)
+
+
+def test_parent_links_are_checked_link_by_link(both: Both) -> None:
+    """MLMD writes parent links one by one: the first link that names a missing context, is
+    its own parent, exists already (stored or earlier in the call) or closes a cycle is
+    reported, with its error class (the adapter checked every link's contexts, then every
+    duplicate, then cycles)."""
+    ct = both.call("put_context_type", pb.ContextType(name="C"))
+    both.call("put_contexts", [C(type_id=ct, name=f"c{i}") for i in range(1, 7)])
+    link = pb.ParentContext
+    both.call("put_parent_contexts", [link(child_id=1, parent_id=2), link(child_id=2, parent_id=3)])
+    both.call("put_parent_contexts", [link(child_id=3, parent_id=4), link(child_id=5, parent_id=1)])
+    for links in (
+        [(4, 5), (1, 2)],  # a cycle first, then a stored link
+        [(1, 2), (4, 5)],
+        [(3, 4), (7, 5)],  # a stored link, then a missing context
+        [(7, 5), (3, 4)],
+        [(1, 2), (6, 6)],
+        [(6, 6), (1, 2)],
+        [(6, 4), (6, 4)],
+        [(6, 4), (4, 6), (1, 2)],
+    ):
+        both.fails("put_parent_contexts", [link(child_id=c, parent_id=p) for c, p in links])
+    for i in range(1, 7):
+        both.call("get_parent_contexts_by_context", i)
