@@ -493,6 +493,21 @@ class MetadataStore:
             if not _declared(t, m) and not upfront:
                 checking = False
 
+    def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
+        """``artifacts`` with a new one whose external id is stored given that artifact's id,
+        as MLMD's reuse flag makes it an update of that artifact (for the checks only: an
+        update's type id is compared with the stored one, never looked up)."""
+        asked = [a.external_id for a in artifacts if a.id is None and a.external_id]
+        if not asked:
+            return artifacts
+        stored = {a.external_id: a.id for a in self._store.get_artifacts_by_external_ids(asked)}
+        return [
+            a.model_copy(update={"id": stored[a.external_id]})
+            if a.id is None and a.external_id in stored
+            else a
+            for a in artifacts
+        ]
+
     def _declares(self, node: Node) -> bool:
         """Whether ``node``'s (cached) type declares its properties with their kinds."""
         t = None if node.type_id is None else self._known_types[node.kind].get(node.type_id)
@@ -601,7 +616,14 @@ class MetadataStore:
             for pair in given
         ]
         linked = _convert.to_contexts(contexts or (), force_reuse=force_reuse_context)
-        self._precheck([*artifacts, model, *linked])  # MLMD's order
+        try:
+            self._precheck([*artifacts, model, *linked])  # MLMD's order
+        except native.NotFoundError:
+            if not reuse_artifact_if_already_exist_by_external_id:
+                raise
+            # an unknown type id: of an artifact that the flag makes an update? (a read only
+            # on this error path)
+            self._precheck([*self._by_external_id(artifacts), model, *linked])
         try:
             with _mlmd_write():
                 return self._store.put_execution(

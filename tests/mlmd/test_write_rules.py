@@ -400,3 +400,29 @@ def test_parent_links_are_checked_link_by_link(both: Both) -> None:
         both.fails("put_parent_contexts", [link(child_id=c, parent_id=p) for c, p in links])
     for i in range(1, 7):
         both.call("get_parent_contexts_by_context", i)
+
+
+def test_an_artifact_reused_by_external_id_keeps_its_type_check(typed: Both) -> None:
+    """With reuse_artifact_if_already_exist_by_external_id an artifact whose external id is
+    stored is an update of that artifact: a type id given that is not its type is
+    InvalidArgumentError, even one naming no type (the adapter said NotFoundError)."""
+    reuse = {"reuse_artifact_if_already_exist_by_external_id": True}
+    for type_id in (99, 12):
+        typed.fails(
+            "put_execution",
+            X(type_id=11),
+            [(A(type_id=type_id, external_id="x1"), None)],
+            [],
+            **reuse,
+        )
+    typed.fails(
+        "put_execution", X(type_id=11), [(A(type_id=99, external_id="new"), None)], [], **reuse
+    )
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [(A(type_id=10, external_id="x1", uri="u"), None)],
+        [],
+        **reuse,
+    )
+    _state(typed)
