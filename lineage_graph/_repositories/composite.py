@@ -168,18 +168,22 @@ class CompositeWriter:
                 lambda a: a.external_id if a.id is None and a.external_id else None,
                 _update_of_new,
             )
-        contexts = self._reuse_contexts(contexts, reuse_contexts)
-        context_at = list(range(len(contexts)))
-        if reuse_contexts and mlmd:  # the same new context twice: linked as first given
-            contexts, context_at = _fold(
-                contexts,
-                lambda c: (c.type_id, c.type, c.type_version, c.name) if c.id is None else None,
-                lambda first, later: first,
-            )
         pe = self.executions.prepare(executions, now=now)
         try:
             pa = self.artifacts.prepare(artifacts, now=now)
             try:
+                # after the executions and artifacts, as MLMD: a bad one of those (an update of
+                # a missing node, say) is reported before a context name already taken
+                contexts = self._reuse_contexts(contexts, reuse_contexts)
+                context_at = list(range(len(contexts)))
+                if reuse_contexts and mlmd:  # the same new context twice: linked as first given
+                    contexts, context_at = _fold(
+                        contexts,
+                        lambda c: (
+                            (c.type_id, c.type, c.type_version, c.name) if c.id is None else None
+                        ),
+                        lambda first, later: first,
+                    )
                 pc = self.contexts.prepare(contexts, now=now)
             except BaseException:
                 self.artifacts.ids.release("Artifact", pa.new_ids)
