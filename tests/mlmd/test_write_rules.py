@@ -429,12 +429,14 @@ def test_an_artifact_reused_by_external_id_keeps_its_type_check(typed: Both) -> 
 
 
 def test_a_bad_update_is_reported_before_a_context_name_taken(typed: Both) -> None:
-    """MLMD writes the artifacts and the execution before the contexts: an update of a missing
-    node or with another type is reported before a context that exists (no reuse flag)."""
+    """put_execution writes the artifacts and the execution before the contexts: an update of
+    a missing node or with another type is reported before a context that exists (no reuse
+    flag). put_lineage_subgraph upserts the contexts first: there the context is reported."""
     taken = [C(type_id=12, name="c1")]
     typed.fails("put_execution", X(id=99, type_id=11), [], taken)
     typed.fails("put_execution", X(type_id=11), [(A(id=50, type_id=10), None)], taken)
     typed.fails("put_execution", X(type_id=11), [(A(id=1, type_id=60), None)], taken)
     typed.fails("put_lineage_subgraph", [X(id=99, type_id=11)], [], taken, [])
+    typed.fails("put_lineage_subgraph", [], [A(id=50, type_id=10)], taken, [])
     typed.fails("put_execution", X(type_id=11), [], taken)  # the context itself
     _state(typed)
