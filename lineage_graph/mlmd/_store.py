@@ -666,7 +666,8 @@ class MetadataStore:
             self._precheck(models, upfront=True)
             if not all(self._declares(m) for m in models if m.type_id is not None):
                 break  # the native store reports that node
-        if all(m.id is None and self._declares(m) for m in [*e_models, *a_models]):
+        # then the contexts' types, before it writes any node (updates included)
+        if all(self._declares(m) for m in [*e_models, *a_models]):
             self._precheck(c_models, upfront=True)
         with _mlmd_write():
             return self._store.put_lineage_subgraph(

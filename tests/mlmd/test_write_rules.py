@@ -374,6 +374,12 @@ def test_a_missing_type_id_is_reported_in_mlmds_order(typed: Both) -> None:
         ([], [A(id=1, uri="x"), A(type_id=99)]),
     ):
         typed.fails("put_lineage_subgraph", executions, artifacts, [], [])
+    # the contexts' types are looked up before any node is written, an update included
+    for executions, artifacts, contexts in (
+        ([X(id=99, type_id=11)], [], [C(id=77, type_id=10, name="x")]),
+        ([], [A(id=50, type_id=10)], [C(type_id=99, name="x")]),
+    ):
+        typed.fails("put_lineage_subgraph", executions, artifacts, contexts, [])
     _state(typed)
 
 
