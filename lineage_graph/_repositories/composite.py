@@ -172,18 +172,29 @@ class CompositeWriter:
                 lambda a: a.external_id if a.id is None and a.external_id else None,
                 _update_of_new,
             )
-        contexts = self._reuse_contexts(contexts, reuse_contexts)
-        context_at = list(range(len(contexts)))
-        if reuse_contexts and mlmd:  # the same new context twice: linked as first given
-            contexts, context_at = _fold(
-                contexts,
-                lambda c: (c.type_id, c.type, c.type_version, c.name) if c.id is None else None,
-                lambda first, later: first,
-            )
+
+        def resolve(contexts: Sequence[Context]) -> tuple[list[Context], list[int]]:
+            contexts = self._reuse_contexts(contexts, reuse_contexts)
+            context_at = list(range(len(contexts)))
+            if reuse_contexts and mlmd:  # the same new context twice: linked as first given
+                contexts, context_at = _fold(
+                    contexts,
+                    lambda c: (c.type_id, c.type, c.type_version, c.name) if c.id is None else None,
+                    lambda first, later: first,
+                )
+            return list(contexts), context_at
+
+        # MLMD's order: put_lineage_subgraph upserts the contexts first; put_execution writes the
+        # artifacts and the execution first, so a bad update of those is reported before a
+        # context name already taken (no reuse flag).
+        if not fold_artifacts:
+            contexts, context_at = resolve(contexts)
         pe = self.executions.prepare(executions, now=now)
         try:
             pa = self.artifacts.prepare(artifacts, now=now, field_mask=artifact_mask)
             try:
+                if fold_artifacts:
+                    contexts, context_at = resolve(contexts)
                 pc = self.contexts.prepare(contexts, now=now)
             except BaseException:
                 self.artifacts.ids.release("Artifact", pa.new_ids)

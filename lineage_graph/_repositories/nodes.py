@@ -268,6 +268,9 @@ class NodeRepository(Repository, Generic[N]):
         props = {k: v for k, v in stored.items() if k not in MARK_KEYS}
         touched: set[str] = set(MARK_KEYS)
         named: dict[str, set[str] | None] = {"properties": set(), "custom_properties": set()}
+        # A path ending in its first "." ("properties.", "uri.") names nothing: the property ""
+        # (a name no node here has), or a sub-field of a scalar field.
+        mask = [p for p in mask if not p.endswith(".") or "." in p[:-1]]
         for path in mask:
             head, _, rest = path.partition(".")
             if head in named:
@@ -328,7 +331,9 @@ class NodeRepository(Repository, Generic[N]):
             for name in ("id", "type_id"):  # checked again: see _base_fields
                 if (value := getattr(node, name)) is not None:
                     check_positive_id(f"{label_of} #{index}", name, value)
-        mask = [p for p in (field_mask or []) if p]
+        # Every path counts, as in MLMD: a mask of only unknown paths ("" included) updates
+        # nothing; only an empty mask is a whole update.
+        mask = list(field_mask or [])
         given = {n.id for n in nodes if n.id is not None}
         # A node given by its id alone is a reference: it is not read here (one round trip
         # less for put_execution); graph/write checks it exists and aborts otherwise.

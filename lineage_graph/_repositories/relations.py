@@ -250,30 +250,35 @@ class RelationRepository(Repository):
             if not isinstance(pc, ParentContext):
                 raise InvalidArgumentError(f"parent context #{i}: expected ParentContext")
             _check_ids(f"parent context #{i}", pc)
-            if pc.child_id == pc.parent_id:
-                raise InvalidArgumentError(
-                    f"there is a cycle detected: context {pc.child_id} is its own parent"
-                )
             key = (pc.child_id, pc.parent_id)
-            if key in seen:
-                raise AlreadyExistsError(f"parent context {key} twice in one write")
             seen.add(key)
             rows.append({"child_id": pc.child_id, "parent_id": pc.parent_id})
-        self._require(self.contexts, {k for pair in seen for k in pair}, (), "context")
-        existing = self.read("contexts/get_parent_links", pairs=rows)
-        if existing:
-            e = existing[0]
-            raise AlreadyExistsError(f"context {e['child_id']} already has parent {e['parent_id']}")
-        # Cycle check: the new edges plus every stored ancestor edge reachable from them.
+        wanted = {k for pair in seen for k in pair}
+        found = self.contexts.existing_ids(wanted)
+        stored = {
+            (int(e["child_id"]), int(e["parent_id"]))
+            for e in self.read("contexts/get_parent_links", pairs=rows)
+        }
+        # Link by link, as MLMD writes them: the first link that names a missing context, that
+        # exists (stored or earlier in the batch) or that closes a cycle (with the stored links
+        # and the earlier ones) is reported.
         edges: dict[int, set[int]] = {}
-        for child, parent in seen:
-            edges.setdefault(child, set()).add(parent)
-        for child, parent in seen:
-            ancestors = self._ancestors(parent, edges)
-            if child in ancestors:
+        for row in rows:
+            child, parent = row["child_id"], row["parent_id"]
+            missing = sorted({child, parent} - found)
+            if missing:
+                raise MissingNodesError(f"no context with id {missing}", "context", missing)
+            if child == parent:
+                raise InvalidArgumentError(
+                    f"there is a cycle detected: context {child} is its own parent"
+                )
+            if (child, parent) in stored or parent in edges.get(child, ()):
+                raise AlreadyExistsError(f"context {child} already has parent {parent}")
+            if child in self._ancestors(parent, edges):
                 raise InvalidArgumentError(
                     f"there is a cycle detected: context {parent} already descends from {child}"
                 )
+            edges.setdefault(child, set()).add(parent)
         return rows
 
     def _ancestors(self, start: int, new_edges: dict[int, set[int]]) -> set[int]:

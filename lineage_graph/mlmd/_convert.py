@@ -84,6 +84,17 @@ _TYPE_MODEL: dict[NodeKind, type[NodeType]] = {
 }
 
 
+def _expect(msg: Any, cls: Any, method: str = "CopyFrom") -> None:
+    """ml_metadata's client copies each message into its request, which raises TypeError for a
+    message of another class (an ``ExecutionType`` given to ``put_artifact_type``): so do we,
+    before anything is written."""
+    if not isinstance(msg, cls):
+        raise TypeError(
+            f"Parameter to {method}() must be instance of same class: expected {cls} got "
+            f"{type(msg)}."
+        )
+
+
 def _opt_str(msg: Any, field: str) -> str | None:
     """A proto2 optional string: unset and empty are both "no value" in the graph model."""
     return getattr(msg, field) or None if msg.HasField(field) else None
@@ -154,6 +165,7 @@ def _base_type_enum(kind: NodeKind) -> Any:
 
 def to_type(kind: NodeKind, msg: Any) -> NodeType:
     """A type model from ``ArtifactType`` / ``ExecutionType`` / ``ContextType``."""
+    _expect(msg, TYPE_PROTO[kind], "MergeFrom")
     properties = {}
     for name, code in msg.properties.items():
         if code not in PropertyType._value2member_map_ or code == PropertyType.UNKNOWN:
@@ -201,6 +213,7 @@ def to_node(kind: NodeKind, msg: Any) -> Artifact | Execution | Context:
 
     The output-only ``type`` name and the timestamps are ignored, as MLMD does.
     """
+    _expect(msg, NODE_PROTO[kind])
     label = kind.value.lower()
     data: dict[str, Any] = {}
     # An id given (even 0) is an update, of a node MLMD never allocates below 1; a type id given
@@ -278,6 +291,7 @@ def node_to_proto(node: Artifact | Execution | Context) -> Any:
 
 
 def to_event(msg: Any) -> Event:
+    _expect(msg, pb.Event)
     if not msg.HasField("type") or msg.type == 0:
         raise InvalidArgumentError("No event type is specified.")
     path: list[int | str] = []
@@ -325,14 +339,17 @@ def _ids(msg: Any, *fields: str) -> dict[str, Any]:
 
 
 def to_attribution(msg: Any) -> Attribution:
+    _expect(msg, pb.Attribution)
     return Attribution(**_ids(msg, "artifact_id", "context_id"))
 
 
 def to_association(msg: Any) -> Association:
+    _expect(msg, pb.Association)
     return Association(**_ids(msg, "execution_id", "context_id"))
 
 
 def to_parent_context(msg: Any) -> ParentContext:
+    _expect(msg, pb.ParentContext)
     return ParentContext(**_ids(msg, "child_id", "parent_id"))
 
 

@@ -173,18 +173,29 @@ def _mask(field_mask_paths: Sequence[str] | None) -> set[str]:
 def _types(
     store: LineageStore, nodes: Mapping[NodeKind, Iterable[Node]]
 ) -> dict[NodeKind, list[Any]]:
-    """The type protos of each kind's nodes, read in one statement."""
-    ids = {
-        kind: sorted({n.type_id for n in ns if n.type_id is not None}) for kind, ns in nodes.items()
-    }
+    """The type protos of each kind's nodes (each kind's nodes in id order), read in one
+    statement, in ml_metadata's client's order: artifact types in the order the artifacts first
+    use them (``get_artifacts_and_types_by_artifact_ids``), execution and context types in the
+    order of a Python ``set`` of their ids (the client asks ``get_*_types_by_id(set(...))``)."""
+    ordered: dict[NodeKind, list[int]] = {}
+    for kind, ns in nodes.items():
+        used = [n.type_id for n in ns if n.type_id is not None]
+        ordered[kind] = list(dict.fromkeys(used) if kind is NodeKind.ARTIFACT else set(used))
+    ids = {kind: sorted(used) for kind, used in ordered.items()}
     found = store._types.get_by_ids_of_kinds(ids) if any(ids.values()) else {}
-    return {kind: [_convert.type_to_proto(t) for t in found.get(kind, [])] for kind in nodes}
+    protos: dict[NodeKind, list[Any]] = {}
+    for kind in nodes:
+        by_id = {t.id: t for t in found.get(kind, [])}
+        protos[kind] = [_convert.type_to_proto(by_id[i]) for i in ordered[kind] if i in by_id]
+    return protos
 
 
 def get_lineage_subgraph(
     store: LineageStore, options: Any, field_mask_paths: Sequence[str] | None = None
 ) -> Any:
     """The ``LineageGraph`` proto for ``LineageSubgraphQueryOptions``."""
+    if options is None:  # an unset message in ml_metadata's request: no starting nodes
+        options = pb.LineageSubgraphQueryOptions()
     starts = _starts(store, options)
     max_hops = _max_hops(options)
     endings = _endings(store, options)
@@ -227,12 +238,16 @@ def _answer(
     contexts = sorted((c for c in graph.contexts if c.id in linked), key=lambda n: n.id or 0)
 
     mask = _mask(field_mask_paths)
+    # ml_metadata's client reads the types of the nodes in the server's answer, which it asks
+    # for with the mask less its "*_types" paths: a mask naming nodes of some kinds only (say
+    # ["artifacts", "execution_types"]) has no nodes of the others, so no types of theirs.
+    read = {p for p in mask if not p.endswith("_types")}
     typed: dict[NodeKind, Iterable[Node]] = {}
-    if "artifact_types" in mask:
+    if "artifact_types" in mask and (not read or "artifacts" in read):
         typed[NodeKind.ARTIFACT] = artifacts
-    if "execution_types" in mask:
+    if "execution_types" in mask and (not read or "executions" in read):
         typed[NodeKind.EXECUTION] = executions
-    if "context_types" in mask:
+    if "context_types" in mask and (not read or "contexts" in read):
         typed[NodeKind.CONTEXT] = contexts
     types = _types(store, typed) if typed else {}
     out = pb.LineageGraph()

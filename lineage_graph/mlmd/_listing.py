@@ -77,6 +77,10 @@ _MAX_SPAN = 1 << 62
 #: millisecond times lie far inside; values beyond (possible only in imported data) are still
 #: listed, by the open windows, in order as exact as the engine's comparisons.
 _EXACT = 1 << 53
+#: The largest row count a statement's LIMIT is given: FalkorDB 4.16 reads LIMIT as an unsigned
+#: 32-bit number (LIMIT 2^32 returns no row, 2^32 + 1 one), so a larger ``limit`` (a caller's
+#: ``sys.maxsize`` for "all") would silently cut the listing. No store holds more nodes.
+_MAX_ROWS = (1 << 31) - 1
 
 
 @dataclass(frozen=True)
@@ -274,7 +278,10 @@ def _fetch(
     them once), whose ``window`` parameters (``window_lo``, ``window_hi``, ``limit``) are set."""
     backend = store.backend
     text, params = statement or build_list_query(query, backend.dialect, type_id, nodes=nodes)
-    result = backend.read(text, params | window, name="mlmd/list")
+    given = params | window
+    if "limit" in given:
+        given["limit"] = min(given["limit"], _MAX_ROWS)
+    result = backend.read(text, given, name="mlmd/list")
     if nodes:
         field = _ORDER_FIELDS[query.order_by]
         items = []

@@ -117,6 +117,11 @@ _ORDER_BY = {
 
 
 def _check_limit(options: ListOptions | None) -> None:
+    if options is not None and not isinstance(options.limit, int | None):
+        # as ml_metadata's client, which pages with range(): not an engine error
+        raise TypeError(
+            f"'{type(options.limit).__name__}' object cannot be interpreted as an integer"
+        )
     if options is not None and options.limit and options.limit < 1:
         raise native.InvalidArgumentError(
             "Invalid list_options.limit value passed. list_options.limit is expected to be "
@@ -133,7 +138,8 @@ def _list_nodes(
     query = ListQuery(
         kind=kind,
         filter_query=options.filter_query or "",
-        order_by=_ORDER_BY[options.order_by],
+        # ml_metadata's client tests ``if list_options.order_by``: 0 (FIELD_UNSPECIFIED) is unset
+        order_by=_ORDER_BY[options.order_by or None],
         is_asc=options.is_asc,
         context_id=context_id,
         limit=options.limit or None,
@@ -214,6 +220,13 @@ def _no_int_for_double(t: NodeType, node: Node) -> None:
                 f"Found unmatched property type: {name!r} is DOUBLE in type {t.name!r}, "
                 "got an int_value"
             )
+
+
+def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
+    """MLMD refuses a new node without a type id before it looks any type up (and in
+    put_lineage_subgraph an update without one too)."""
+    if (node.id is None or updates_too) and node.type_id is None:
+        raise native.InvalidArgumentError("Type id is missing.")
 
 
 def _newest_first(nodes: Iterable[Execution]) -> list[Execution]:
@@ -469,6 +482,8 @@ class MetadataStore:
         for m in batch:  # store rejects for another reason: it then reports that one itself
             if m.id is not None and not upfront:
                 checking = False
+            if checking and not upfront:
+                _type_id_given(m)
             t = None if m.type_id is None else self._known_types[m.kind].get(m.type_id)
             if t is None:
                 if checking and (m.id is None or upfront) and m.type_id is not None:
@@ -477,6 +492,21 @@ class MetadataStore:
             _no_int_for_double(t, m)
             if not _declared(t, m) and not upfront:
                 checking = False
+
+    def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
+        """``artifacts`` with a new one whose external id is stored given that artifact's id,
+        as MLMD's reuse flag makes it an update of that artifact (for the checks only: an
+        update's type id is compared with the stored one, never looked up)."""
+        asked = [a.external_id for a in artifacts if a.id is None and a.external_id]
+        if not asked:
+            return artifacts
+        stored = {a.external_id: a.id for a in self._store.get_artifacts_by_external_ids(asked)}
+        return [
+            a.model_copy(update={"id": stored[a.external_id]})
+            if a.id is None and a.external_id in stored
+            else a
+            for a in artifacts
+        ]
 
     def _declares(self, node: Node) -> bool:
         """Whether ``node``'s (cached) type declares its properties with their kinds."""
@@ -558,9 +588,7 @@ class MetadataStore:
     ) -> None:
         """Nests contexts (duplicates: AlreadyExistsError; cycles: InvalidArgumentError)."""
         links = [_convert.to_parent_context(p) for p in parent_contexts]
-        # MLMD checks that both contexts exist before anything else (duplicates, cycles).
-        wanted: set[int | None] = {i for link in links for i in (link.child_id, link.parent_id)}
-        _require(self._store.get_contexts_by_id, wanted, "parent / child context")
+        # link by link, as MLMD: a missing context, a duplicate or a cycle, whichever comes first
         self._store.put_parent_contexts(links)
 
     # -------------------------------------------------------------------- composite writes
@@ -588,7 +616,14 @@ class MetadataStore:
             for pair in given
         ]
         linked = _convert.to_contexts(contexts or (), force_reuse=force_reuse_context)
-        self._precheck([*artifacts, model, *linked])  # MLMD's order
+        try:
+            self._precheck([*artifacts, model, *linked])  # MLMD's order
+        except native.NotFoundError:
+            if not reuse_artifact_if_already_exist_by_external_id:
+                raise
+            # an unknown type id: of an artifact that the flag makes an update? (a read only
+            # on this error path)
+            self._precheck([*self._by_external_id(artifacts), model, *linked])
         try:
             with _mlmd_write():
                 return self._store.put_execution(
@@ -623,9 +658,16 @@ class MetadataStore:
         c_models = _convert.to_contexts(contexts)
         edges = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
         _check_edges(edges, len(e_models), len(a_models))
-        # MLMD looks up the execution and artifact types, writes those nodes, then contexts.
-        self._precheck([*e_models, *a_models], upfront=True)
-        if all(m.id is None and self._declares(m) for m in [*e_models, *a_models]):
+        # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
+        # then their properties), then the executions alike, writes those nodes, then contexts.
+        for models in (a_models, e_models):
+            for m in models:
+                _type_id_given(m, updates_too=True)
+            self._precheck(models, upfront=True)
+            if not all(self._declares(m) for m in models if m.type_id is not None):
+                break  # the native store reports that node
+        # then the contexts' types, before it writes any node (updates included)
+        if all(self._declares(m) for m in [*e_models, *a_models]):
             self._precheck(c_models, upfront=True)
         with _mlmd_write():
             return self._store.put_lineage_subgraph(
@@ -782,6 +824,10 @@ class MetadataStore:
         self, uri: str, extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets all artifacts with that uri."""
+        if uri == "":
+            # MLMD stores an unset uri as "" (and the adapter returns it so): "" names those
+            # artifacts too, which the native store keeps without a uri.
+            return self._list(NodeKind.ARTIFACT, ListOptions(filter_query="uri = ''"))
         return _protos(self._store.get_artifacts_by_uri(uri))
 
     @_mlmd_errors

@@ -80,6 +80,33 @@ def test_executions_and_contexts_with_options(filled: tuple[Both, int, int, int]
     both.call("get_executions_by_context", filled[3])  # default: newest first
 
 
+@pytest.mark.parametrize("limit", [2**32 - 1, 2**32, 2**32 + 3, 2**63 - 1])
+def test_a_limit_past_32_bits_lists_everything(
+    filled: tuple[Both, int, int, int], limit: int
+) -> None:
+    """A huge limit (``sys.maxsize`` for "all") is no cut: the engine's LIMIT is 32-bit."""
+    both, _, _, ctx = filled
+    for order_by in (None, OrderByField.UPDATE_TIME):
+        options = ListOptions(limit=limit, order_by=order_by, is_asc=False)
+        both.call("get_artifacts", list_options=options)
+        both.call("get_artifacts_by_context", ctx, list_options=options)
+
+
+def test_order_by_zero_is_the_default_order(filled: tuple[Both, int, int, int]) -> None:
+    both, _, _, ctx = filled
+    for is_asc in (True, False):
+        options = ListOptions(order_by=0, is_asc=is_asc, limit=7)  # type: ignore[arg-type]
+        both.call("get_artifacts", list_options=options)
+        both.call("get_executions_by_context", ctx, list_options=options)
+
+
+def test_a_limit_that_is_not_an_int_is_a_type_error(filled: tuple[Both, int, int, int]) -> None:
+    both = filled[0]
+    for store in (both.ref, both.ours):
+        with pytest.raises(TypeError):
+            store.get_artifacts(list_options=ListOptions(limit=2.5))  # type: ignore[arg-type]
+
+
 def test_a_bad_filter_is_invalid_argument(filled: tuple[Both, int, int, int]) -> None:
     filled[0].fails("get_artifacts", list_options=ListOptions(filter_query="uri ==== 3"))
 

@@ -14,3 +14,76 @@ def test_artifacts_and_types_list_the_types_in_first_use_order(both: Both) -> No
     both.call("put_artifacts", [pb.Artifact(type_id=t) for t in (b, a, c, b, a)])
     for asked in ([1, 2, 3], [3, 2, 1], [5, 3, 4], [4, 5], [2]):
         both.call("get_artifacts_and_types_by_artifact_ids", asked)
+
+
+def test_an_empty_uri_finds_the_artifacts_stored_without_one(both: Both) -> None:
+    t = both.call("put_artifact_type", pb.ArtifactType(name="A"))
+    # unset, set to "", set to "x" and later cleared by a whole update: MLMD stores "" for all
+    # but the third, and returns the uri field as "" for every one without a value
+    both.call("put_artifacts", [pb.Artifact(type_id=t), pb.Artifact(type_id=t, uri="")])
+    both.call("put_artifacts", [pb.Artifact(type_id=t, uri="x"), pb.Artifact(type_id=t, uri=" ")])
+    both.call("put_artifacts", [pb.Artifact(id=3, type_id=t)])
+    both.call("get_artifacts_by_uri", "")
+    both.call("get_artifacts_by_uri", " ")
+    both.call("get_artifacts_by_uri", "x")
+
+
+def test_lineage_types_come_in_the_clients_order_and_only_with_their_nodes(both: Both) -> None:
+    """ml_metadata's client lists a lineage subgraph's artifact types in the order its artifacts
+    first use them, execution and context types in the order of a Python set of their ids, and
+    reads types from the server's answer to the mask less its ``*_types`` paths: types of a kind
+    whose nodes that mask leaves out are not returned."""
+    kinds = ("artifact", "execution", "context")
+    types = {
+        kind: [
+            both.call(f"put_{kind}_type", getattr(pb, f"{kind.title()}Type")(name=f"{kind}{i}"))
+            for i in range(9)
+        ]
+        for kind in kinds
+    }
+    used = (8, 0, 5, 8, 1)  # ids 10 apart and 8 apart: a set of them is not in id order
+    arts = both.call("put_artifacts", [pb.Artifact(type_id=types["artifact"][i]) for i in used])
+    exs = both.call("put_executions", [pb.Execution(type_id=types["execution"][i]) for i in used])
+    ctxs = both.call(
+        "put_contexts",
+        [pb.Context(type_id=types["context"][i], name=f"c{i}") for i in (8, 0, 4)],
+    )
+    both.call(
+        "put_events",
+        [
+            pb.Event(
+                artifact_id=a, execution_id=e, type=pb.Event.INPUT if a % 2 else pb.Event.OUTPUT
+            )
+            for a, e in zip(arts, exs, strict=True)
+        ]
+        + [pb.Event(artifact_id=arts[0], execution_id=e, type=pb.Event.INPUT) for e in exs[1:]],
+    )
+    both.call(
+        "put_attributions_and_associations",
+        [pb.Attribution(artifact_id=a, context_id=c) for a in arts for c in ctxs],
+        [pb.Association(execution_id=e, context_id=c) for e in exs for c in ctxs],
+    )
+    query = pb.LineageSubgraphQueryOptions(max_num_hops=4)
+    query.starting_artifacts.filter_query = "id = 1"
+    type_paths = [f"{kind}_types" for kind in kinds]
+    for mask in (
+        None,
+        type_paths,
+        [*type_paths, "artifacts"],
+        [*type_paths, "executions", "events"],
+        ["contexts", "artifact_types", "context_types"],
+        [*type_paths, "no_such_field"],
+    ):
+        both.call(
+            "get_lineage_subgraph",
+            query,
+            field_mask_paths=mask,
+            unordered_fields=("events", "attributions", "associations"),  # D5
+        )
+
+
+def test_lineage_options_of_none_are_unset_options(both: Both) -> None:
+    """ml_metadata's client builds its request with the options given, None leaving them unset:
+    InvalidArgumentError for the missing starting nodes (not an AttributeError)."""
+    both.fails("get_lineage_subgraph", None)
+    both.fails("get_lineage_subgraph", pb.LineageSubgraphQueryOptions())

@@ -113,6 +113,40 @@ def test_a_field_mask_checks_only_the_properties_it_names(typed: Both) -> None:
     _state(typed)
 
 
+@pytest.mark.parametrize(
+    "mask", [[""], ["", ""], ["properties."], ["custom_properties."], ["uri."], ["", "uri"]]
+)
+def test_a_field_mask_of_paths_naming_nothing_updates_nothing_else(
+    typed: Both, mask: list[str]
+) -> None:
+    """Only an empty mask is a whole update: ``[""]`` or ``["properties."]`` name no field, and
+    MLMD then leaves every field as stored (a whole update would clear them)."""
+    stored = A(id=1, type_id=10, uri="u1", external_id="x1", state=A.LIVE)
+    stored.properties["i"].int_value = 1
+    stored.custom_properties["c"].string_value = "kept"
+    typed.call("put_artifacts", [stored])
+    given = A(id=1, type_id=10, uri="new", external_id="x9", state=A.DELETED)
+    given.properties["i"].int_value = 2
+    given.custom_properties["d"].int_value = 3
+    typed.call("put_artifacts", [given], field_mask_paths=mask)
+    typed.call("put_artifacts", [A(id=2, type_id=10)], field_mask_paths=mask)
+    typed.call("put_executions", [X(id=1, type_id=11)], field_mask_paths=mask)
+    _state(typed)
+
+
+def test_a_masked_custom_property_may_have_dots_in_its_name(typed: Both) -> None:
+    stored = A(id=1, type_id=10, uri="u1")
+    for name in ("x.", ".", "a.b", "o"):
+        stored.custom_properties[name].int_value = 1
+    typed.call("put_artifacts", [stored])
+    given = A(id=1, type_id=10)
+    for name in ("x.", ".", "a.b", "o"):
+        given.custom_properties[name].int_value = 5
+    masks = ["custom_properties.x.", "custom_properties..", "custom_properties.a"]
+    typed.call("put_artifacts", [given], field_mask_paths=masks)
+    _state(typed)
+
+
 def test_a_types_description_is_set_once(both: Both) -> None:
     both.call("put_artifact_type", pb.ArtifactType(name="T", description="first"))
     both.call("put_artifact_type", pb.ArtifactType(name="T", description="second"))
@@ -288,4 +322,127 @@ def test_a_forced_context_is_checked_after_the_nodes_and_events(typed: Both) -> 
     typed.fails("put_execution", X(type_id=11), [bad_event], [C(id=99)], **forced)  # Invalid
     typed.fails("put_execution", X(id=99, type_id=11), [], [C(id=99)], **forced)  # Invalid
     typed.call("put_execution", X(type_id=11), [], [C(id=1, name="x", type_id=12)], **forced)
+    _state(typed)
+
+
+@pytest.mark.parametrize(
+    "method, given",
+    [
+        ("put_artifact_type", pb.ContextType(name="T2")),
+        ("put_context_type", pb.ArtifactType(name="T2")),
+        ("put_execution_type", pb.ArtifactType(name="T2")),
+        ("put_artifacts", [pb.Execution(type_id=11)]),
+        ("put_executions", [pb.Artifact(type_id=10)]),
+        ("put_contexts", [pb.Execution(type_id=11, name="x")]),
+        ("put_events", [pb.Attribution(artifact_id=1, context_id=1)]),
+        ("put_parent_contexts", [pb.Attribution(artifact_id=1, context_id=1)]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_message_of_another_class_is_a_type_error(typed: Both, method: str, given: Any) -> None:
+    """As ml_metadata's client, which copies each message into its request: TypeError, and
+    nothing written (an ArtifactType given to put_context_type made a context type)."""
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(TypeError):
+            getattr(store, method)(given)
+    for kind in ("artifact", "execution", "context"):
+        typed.call(f"get_{kind}_types")
+    _state(typed)
+
+
+def test_a_missing_type_id_is_reported_in_mlmds_order(typed: Both) -> None:
+    """A new node without a type id is InvalidArgumentError where MLMD meets it: in a batch's
+    order for put_*s and put_execution (artifacts, execution, contexts); put_lineage_subgraph
+    checks the artifacts (type ids given, types found, properties), then the executions."""
+    undeclared = {"z": pb.Value(int_value=1)}
+    typed.fails("put_artifacts", [A(), A(type_id=99)])
+    typed.fails("put_artifacts", [A(type_id=99), A()])
+    typed.fails("put_contexts", [C(name="x"), C(type_id=99, name="y")])
+    typed.fails("put_execution", X(type_id=99), [(A(), None)], [])
+    typed.fails("put_execution", X(), [], [C(type_id=99, name="c")])
+    for executions, artifacts in (
+        ([X(type_id=99)], [A()]),
+        ([X()], [A(type_id=99)]),
+        ([], [A(type_id=99), A()]),
+        ([X(), X(type_id=99)], []),
+        ([X(type_id=98)], [A(type_id=99)]),
+        ([X(type_id=99)], [A(type_id=10, properties=undeclared)]),
+        ([X(type_id=11, properties=undeclared)], [A(type_id=99)]),
+        ([X(type_id=99)], [A(id=50, type_id=10)]),
+        ([X(id=1)], []),  # an update without its type id: refused here only
+        ([], [A(id=1, uri="x")]),
+        ([], [A(id=1, uri="x"), A(type_id=99)]),
+    ):
+        typed.fails("put_lineage_subgraph", executions, artifacts, [], [])
+    # the contexts' types are looked up before any node is written, an update included
+    for executions, artifacts, contexts in (
+        ([X(id=99, type_id=11)], [], [C(id=77, type_id=10, name="x")]),
+        ([], [A(id=50, type_id=10)], [C(type_id=99, name="x")]),
+    ):
+        typed.fails("put_lineage_subgraph", executions, artifacts, contexts, [])
+    _state(typed)
+
+
+def test_parent_links_are_checked_link_by_link(both: Both) -> None:
+    """MLMD writes parent links one by one: the first link that names a missing context, is
+    its own parent, exists already (stored or earlier in the call) or closes a cycle is
+    reported, with its error class (the adapter checked every link's contexts, then every
+    duplicate, then cycles)."""
+    ct = both.call("put_context_type", pb.ContextType(name="C"))
+    both.call("put_contexts", [C(type_id=ct, name=f"c{i}") for i in range(1, 7)])
+    link = pb.ParentContext
+    both.call("put_parent_contexts", [link(child_id=1, parent_id=2), link(child_id=2, parent_id=3)])
+    both.call("put_parent_contexts", [link(child_id=3, parent_id=4), link(child_id=5, parent_id=1)])
+    for links in (
+        [(4, 5), (1, 2)],  # a cycle first, then a stored link
+        [(1, 2), (4, 5)],
+        [(3, 4), (7, 5)],  # a stored link, then a missing context
+        [(7, 5), (3, 4)],
+        [(1, 2), (6, 6)],
+        [(6, 6), (1, 2)],
+        [(6, 4), (6, 4)],
+        [(6, 4), (4, 6), (1, 2)],
+    ):
+        both.fails("put_parent_contexts", [link(child_id=c, parent_id=p) for c, p in links])
+    for i in range(1, 7):
+        both.call("get_parent_contexts_by_context", i)
+
+
+def test_an_artifact_reused_by_external_id_keeps_its_type_check(typed: Both) -> None:
+    """With reuse_artifact_if_already_exist_by_external_id an artifact whose external id is
+    stored is an update of that artifact: a type id given that is not its type is
+    InvalidArgumentError, even one naming no type (the adapter said NotFoundError)."""
+    reuse = {"reuse_artifact_if_already_exist_by_external_id": True}
+    for type_id in (99, 12):
+        typed.fails(
+            "put_execution",
+            X(type_id=11),
+            [(A(type_id=type_id, external_id="x1"), None)],
+            [],
+            **reuse,
+        )
+    typed.fails(
+        "put_execution", X(type_id=11), [(A(type_id=99, external_id="new"), None)], [], **reuse
+    )
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [(A(type_id=10, external_id="x1", uri="u"), None)],
+        [],
+        **reuse,
+    )
+    _state(typed)
+
+
+def test_a_bad_update_is_reported_before_a_context_name_taken(typed: Both) -> None:
+    """put_execution writes the artifacts and the execution before the contexts: an update of
+    a missing node or with another type is reported before a context that exists (no reuse
+    flag). put_lineage_subgraph upserts the contexts first: there the context is reported."""
+    taken = [C(type_id=12, name="c1")]
+    typed.fails("put_execution", X(id=99, type_id=11), [], taken)
+    typed.fails("put_execution", X(type_id=11), [(A(id=50, type_id=10), None)], taken)
+    typed.fails("put_execution", X(type_id=11), [(A(id=1, type_id=60), None)], taken)
+    typed.fails("put_lineage_subgraph", [X(id=99, type_id=11)], [], taken, [])
+    typed.fails("put_lineage_subgraph", [], [A(id=50, type_id=10)], taken, [])
+    typed.fails("put_execution", X(type_id=11), [], taken)  # the context itself
     _state(typed)
