@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 import pydantic
 from ml_metadata import errors as _errors
 from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions, OrderByField
+from ml_metadata.proto import metadata_store_service_pb2
 
 from .. import exceptions as native
 from .._gc import gc_paused
@@ -89,6 +90,27 @@ def _mlmd_errors(method: Callable[P, R]) -> Callable[P, R]:
             raise mapped from exc
 
     return wrapper
+
+
+#: ml_metadata's request messages (generated code, untyped).
+_SERVICE: Any = metadata_store_service_pb2
+
+
+def _ids(values: Iterable[int]) -> list[int]:
+    """Ids as ml_metadata's client takes them into its request (a repeated int64): what is not
+    an int is ``TypeError``, one outside int64 ``ValueError``, as there."""
+    request = _SERVICE.GetArtifactsByIDRequest()
+    for value in values:
+        request.artifact_ids.append(value)
+    return [int(i) for i in request.artifact_ids]
+
+
+def _text(value: str) -> str:
+    """A name as ml_metadata's client sets it on its request (a string field): ``None`` or a
+    number is ``TypeError``, as there."""
+    request = _SERVICE.GetArtifactTypeRequest()
+    request.type_name = value
+    return str(request.type_name)
 
 
 @contextlib.contextmanager
@@ -359,7 +381,7 @@ class MetadataStore:
 
     def _types_by_id(self, kind: NodeKind, ids: Iterable[int]) -> list[Any]:
         """In the order asked for, repeats included (as ml_metadata); unknown ids skipped."""
-        wanted = list(ids)
+        wanted = _ids(ids)
         found = {t.id: t for t in self._store.get_types_by_id(kind, wanted)}
         return [_convert.type_to_proto(found[i]) for i in wanted if i in found]
 
@@ -377,7 +399,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets an artifact type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.ARTIFACT, type_name, type_version)
+        return self._type(NodeKind.ARTIFACT, _text(type_name), type_version)
 
     @_mlmd_errors
     def get_execution_type(
@@ -387,7 +409,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets an execution type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.EXECUTION, type_name, type_version)
+        return self._type(NodeKind.EXECUTION, _text(type_name), type_version)
 
     @_mlmd_errors
     def get_context_type(
@@ -397,7 +419,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets a context type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.CONTEXT, type_name, type_version)
+        return self._type(NodeKind.CONTEXT, _text(type_name), type_version)
 
     @_mlmd_errors
     def get_artifact_types(self, extra_options: ExtraOptions | None = None) -> list[Any]:
@@ -721,28 +743,28 @@ class MetadataStore:
         self, artifact_ids: Iterable[int], extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets artifacts by id (not index-aligned: missing ids are skipped)."""
-        return _protos(self._store.get_artifacts_by_id(list(artifact_ids)))
+        return _protos(self._store.get_artifacts_by_id(_ids(artifact_ids)))
 
     @_mlmd_errors
     def get_executions_by_id(
         self, execution_ids: Iterable[int], extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets executions by id (missing ids are skipped)."""
-        return _protos(self._store.get_executions_by_id(list(execution_ids)))
+        return _protos(self._store.get_executions_by_id(_ids(execution_ids)))
 
     @_mlmd_errors
     def get_contexts_by_id(
         self, context_ids: Iterable[int], extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets contexts by id (missing ids are skipped)."""
-        return _protos(self._store.get_contexts_by_id(list(context_ids)))
+        return _protos(self._store.get_contexts_by_id(_ids(context_ids)))
 
     @_mlmd_errors
     def get_artifacts_and_types_by_artifact_ids(
         self, artifact_ids: Iterable[int], extra_options: ExtraOptions | None = None
     ) -> tuple[list[Any], list[Any]]:
         """Gets artifacts by id and the types they are of."""
-        found = self._store.get_artifacts_by_id(list(artifact_ids))
+        found = self._store.get_artifacts_by_id(_ids(artifact_ids))
         # the types in the order the artifacts (in id order) first use them, as MLMD lists them
         type_ids = list(dict.fromkeys(a.type_id for a in found if a.type_id is not None))
         return _protos(found), self._types_by_id(NodeKind.ARTIFACT, type_ids)
@@ -755,7 +777,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all artifacts of a type (none if the type does not exist)."""
-        return _protos(self._store.get_artifacts_by_type(type_name, type_version or None))
+        return _protos(self._store.get_artifacts_by_type(_text(type_name), type_version or None))
 
     @_mlmd_errors
     def get_executions_by_type(
@@ -765,7 +787,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all executions of a type."""
-        return _protos(self._store.get_executions_by_type(type_name, type_version or None))
+        return _protos(self._store.get_executions_by_type(_text(type_name), type_version or None))
 
     @_mlmd_errors
     def get_contexts_by_type(
@@ -775,7 +797,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all contexts of a type."""
-        return _protos(self._store.get_contexts_by_type(type_name, type_version or None))
+        return _protos(self._store.get_contexts_by_type(_text(type_name), type_version or None))
 
     @_mlmd_errors
     def get_artifact_by_type_and_name(
@@ -787,7 +809,7 @@ class MetadataStore:
     ) -> Any | None:
         """The artifact of that type and name, or None."""
         found = self._store.get_artifact_by_type_and_name(
-            type_name, artifact_name, type_version or None
+            _text(type_name), _text(artifact_name), type_version or None
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -801,7 +823,7 @@ class MetadataStore:
     ) -> Any | None:
         """The execution of that type and name, or None."""
         found = self._store.get_execution_by_type_and_name(
-            type_name, execution_name, type_version or None
+            _text(type_name), _text(execution_name), type_version or None
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -815,7 +837,7 @@ class MetadataStore:
     ) -> Any | None:
         """The context of that type and name, or None."""
         found = self._store.get_context_by_type_and_name(
-            type_name, context_name, type_version or None
+            _text(type_name), _text(context_name), type_version or None
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -867,6 +889,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets the artifacts attributed to a context."""
+        [context_id] = _ids([context_id])  # a TypeError / ValueError as in ml_metadata
         if list_options is None:
             return _protos(self._store.get_artifacts_by_context(context_id))
         return self._list(NodeKind.ARTIFACT, list_options, context_id)
@@ -879,6 +902,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets the executions associated with a context (default: newest first, as MLMD)."""
+        [context_id] = _ids([context_id])  # a TypeError / ValueError as in ml_metadata
         if list_options is None:
             return _protos(_newest_first(self._store.get_executions_by_context(context_id)))
         return self._list(NodeKind.EXECUTION, list_options, context_id)
@@ -888,6 +912,7 @@ class MetadataStore:
         self, artifact_id: int, extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets the contexts an artifact is attributed to."""
+        [artifact_id] = _ids([artifact_id])  # a TypeError / ValueError as in ml_metadata
         found = _protos(self._store.get_contexts_by_artifact(artifact_id))
         return _found(found, [artifact_id], f"No contexts found for artifact_id: {artifact_id}")
 
@@ -896,6 +921,7 @@ class MetadataStore:
         self, execution_id: int, extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets the contexts an execution is associated with."""
+        [execution_id] = _ids([execution_id])  # a TypeError / ValueError as in ml_metadata
         found = _protos(self._store.get_contexts_by_execution(execution_id))
         return _found(found, [execution_id], f"No contexts found for execution_id: {execution_id}")
 
@@ -904,6 +930,7 @@ class MetadataStore:
         self, context_id: int, extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets the parent contexts of a context."""
+        [context_id] = _ids([context_id])  # a TypeError / ValueError as in ml_metadata
         return _protos(self._store.get_parent_contexts_by_context(context_id))
 
     @_mlmd_errors
@@ -911,6 +938,7 @@ class MetadataStore:
         self, context_id: int, extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets the child contexts of a context."""
+        [context_id] = _ids([context_id])  # a TypeError / ValueError as in ml_metadata
         return _protos(self._store.get_children_contexts_by_context(context_id))
 
     @_mlmd_errors
@@ -918,7 +946,7 @@ class MetadataStore:
         self, artifact_ids: Iterable[int], extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets every event touching the artifacts."""
-        events = self._store.get_events_by_artifact_ids(list(artifact_ids))
+        events = self._store.get_events_by_artifact_ids(_ids(artifact_ids))
         return [_convert.event_to_proto(e) for e in events]
 
     @_mlmd_errors
@@ -926,7 +954,7 @@ class MetadataStore:
         self, execution_ids: Iterable[int], extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets every event touching the executions."""
-        events = self._store.get_events_by_execution_ids(list(execution_ids))
+        events = self._store.get_events_by_execution_ids(_ids(execution_ids))
         return [_convert.event_to_proto(e) for e in events]
 
     # ------------------------------------------------------------------------ lineage read
