@@ -104,7 +104,20 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A server another process started, and that exited, stays a zombie until that process
+    # reaps it, which an idle one never does: it is gone all the same (else a client of the
+    # same directory waited for it for ever instead of starting a new one).
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited and awaits its parent's wait (False where there is no /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[-1].split()
+    return bool(fields) and fields[0] == "Z"
 
 
 def _listening(path: Path) -> bool:

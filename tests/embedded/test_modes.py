@@ -118,6 +118,87 @@ def test_a_process_that_exits_without_close_stops_its_server(tmp_path: Path) -> 
         assert [a.uri for a in store.get_artifacts()] == ["/kept"]
 
 
+#: A second process on the same directory: opens it, then, for each line on stdin, reads the
+#: artifacts ("read") or closes the store ("close"), printing what it got and how long it took.
+_OTHER_CLIENT = (
+    "import sys, time\n"
+    "from lineage_graph import LineageStore\n"
+    "s = LineageStore.open(sys.argv[1])\n"
+    "print('open', flush=True)\n"
+    "for line in sys.stdin:\n"
+    "    started = time.monotonic()\n"
+    "    if line.strip() == 'read':\n"
+    "        got = ','.join(a.uri for a in s.get_artifacts())\n"
+    "    else:\n"
+    "        s.close(); got = 'closed'\n"
+    "    print(got, round(time.monotonic() - started, 1), flush=True)\n"
+)
+
+
+def _other_client(target: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_CLIENT, str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "open\n"
+    return proc
+
+
+def _ask(proc: subprocess.Popen[str], command: str) -> tuple[str, float]:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(command + "\n")
+    proc.stdin.flush()
+    got, seconds = proc.stdout.readline().split()
+    return got, float(seconds)
+
+
+def test_a_server_killed_under_an_idle_starter_is_restarted_by_another_client(
+    tmp_path: Path,
+) -> None:
+    """This process starts the server, then idles (a notebook, a service): the server it started
+    stays its unreaped child (a zombie) once killed. Another process using the directory must
+    see it gone and restart it, not take the zombie for a live server (it failed every call,
+    after a 10 s wait each, until the idle starter happened to reap it)."""
+    target = tmp_path / "s"
+    store = LineageStore.open(target)
+    put_dataset(store, "/kept")
+    other = _other_client(target)
+    try:
+        server = embedded(store).server
+        assert server is not None and server.pid is not None
+        os.kill(server.pid, signal.SIGKILL)  # not reaped: this process stays idle
+        time.sleep(0.5)
+        got, seconds = _ask(other, "read")
+        assert got == "/kept" and seconds < 8
+        assert _ask(other, "close")[1] < 8
+    finally:
+        other.kill()
+        other.wait()
+        store.close()
+
+
+def test_the_last_client_stops_a_server_another_live_process_started_promptly(
+    tmp_path: Path,
+) -> None:
+    """The starter closes its store but lives on; the other client closes last and shuts the
+    server down, which then waits as the starter's unreaped child: closing took 30 s."""
+    target = tmp_path / "s"
+    store = LineageStore.open(target)
+    put_dataset(store, "/kept")
+    other = _other_client(target)
+    try:
+        store.close()  # not the last client: the server keeps running for the other one
+        got, seconds = _ask(other, "close")
+        assert got == "closed" and seconds < 8
+    finally:
+        other.kill()
+        other.wait()
+    with LineageStore.open(target) as again:
+        assert [a.uri for a in again.get_artifacts()] == ["/kept"]
+
+
 def test_a_forked_child_exiting_leaves_the_parents_store_alone(tmp_path: Path) -> None:
     """A forked child (gunicorn --preload, os.fork) inherits the parent's open stores; its
     normal exit must not close them (nor shut down or unlink the parent's server)."""
