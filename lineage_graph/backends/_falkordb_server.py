@@ -268,11 +268,45 @@ class ServerProcess:
         pid, sock = state.get("pid"), state.get("socket")
         if not isinstance(pid, int) or not isinstance(sock, str):
             return False
-        if not _pid_alive(pid) or not _listening(Path(sock)):
+        if not _pid_alive(pid):
             return False  # crashed (its pid may since belong to another process): start anew
+        if not _listening(Path(sock)):
+            # Alive, but nothing listens on its socket: its directory in /tmp was removed (a
+            # temp cleaner) while it ran on. A server still running on these files must never
+            # share them with the one started next: a rewrite by one deleted the log files the
+            # other appended to, and the store no longer opened. Its clients reconnect to the
+            # new one, as after a crash (no acknowledged write is lost: SIGTERM flushes).
+            if self._runs_here(pid):
+                self._stop(pid)
+            return False
         self.pid, self.socket_path = pid, Path(sock)
         self._proc = _CHILDREN.get(pid)
         return True
+
+    def _runs_here(self, pid: int) -> bool:
+        """Whether ``pid`` is a server of ours on this data directory: our redis-server binary,
+        run in the directory (False where there is no /proc to tell: then it is left alone)."""
+        try:
+            exe = Path(os.readlink(f"/proc/{pid}/exe"))
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+        except OSError:
+            return False
+        return exe == self.binaries.redis_server and cwd == self.data_dir
+
+    @staticmethod
+    def _stop(pid: int, timeout: float = 30.0) -> None:
+        """Shut a server down by signal (it finishes its command and flushes its log), killed
+        if it has not gone within ``timeout``."""
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            deadline = time.monotonic() + wait
+            while _pid_alive(pid):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            else:
+                return
 
     def alive(self) -> bool:
         if self._proc is not None:

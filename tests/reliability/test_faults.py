@@ -330,6 +330,60 @@ def test_a_stale_server_record_does_not_block_the_store(tmp_path: Path) -> None:
     assert time.monotonic() - started < 30
 
 
+def _servers_on(data_dir: Path) -> list[int]:
+    """The pids of the live redis-servers working in ``data_dir``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if (
+                proc.name.isdigit()
+                and Path(os.readlink(proc / "cwd")) == data_dir.resolve()
+                and os.readlink(proc / "exe").endswith("redis-server")
+                and (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            ):
+                pids.append(int(proc.name))
+    return pids
+
+
+def test_a_server_whose_socket_was_removed_never_shares_its_files(tmp_path: Path) -> None:
+    """A /tmp cleaner removed the running server's socket directory: the next opener cannot
+    reach it, and started a second server on the same files. Both appended to the log; a
+    rewrite by one deleted the files the other wrote to, and the store no longer opened. The
+    unreachable server is stopped first; its client reconnects as after a crash."""
+    import shutil
+
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    try:
+        put(first, 3, "/first-")
+        server = embedded(first).server
+        assert server is not None and server.socket_path is not None
+        shutil.rmtree(server.socket_path.parent)
+        with LineageStore.open(target) as second:
+            put(second, 2, "/second-")
+            assert len(_servers_on(target)) == 1
+            try:  # the first client's server was stopped: in doubt, retryable
+                put(first, 1, "/after-")
+            except EngineUnavailableError as exc:
+                assert exc.retryable
+                put(first, 1, "/after-")
+            assert len(_servers_on(target)) == 1
+            uris = {a.uri for a in second.get_artifacts()}
+            assert uris == {
+                "/first-0",
+                "/first-1",
+                "/first-2",
+                "/second-0",
+                "/second-1",
+                "/after-0",
+            }
+    finally:
+        first.close()
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 6
+        assert_healthy(store)
+
+
 def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
     from lineage_graph.backends._falkordb_server import find_binaries
 
