@@ -81,6 +81,27 @@ def test_two_stores_share_one_server_and_the_last_one_stops_it(tmp_path: Path) -
     assert not sb.alive()
 
 
+def test_a_connection_that_is_no_store_does_not_keep_the_server_running(tmp_path: Path) -> None:
+    """A PING probe that timed out while a statement held the server (any reply awaited past
+    5 s) is accepted, and dropped, only once the statement ends: the last store's close could
+    see it and leave the server running for ever, with no client (1 close in 3 measured).
+    Only a store's connection (named ``lineage-graph-*``) keeps the server up; here an unnamed
+    connection stays open across the close."""
+    store = LineageStore.open(tmp_path / "s")
+    put_dataset(store, "/kept")
+    server = embedded(store).server
+    assert server is not None and server.socket_path is not None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stray:
+        stray.connect(str(server.socket_path))
+        stray.sendall(b"PING\r\n")
+        assert stray.recv(64) == b"+PONG\r\n"
+        store.close()
+        server.wait_exit(10)
+        assert not server.alive(), "the last store closed but its server runs on"
+    with LineageStore.open(tmp_path / "s") as again:
+        assert [a.uri for a in again.get_artifacts()] == ["/kept"]
+
+
 def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
     target = tmp_path / "shared"
     with LineageStore.open(target) as store:
