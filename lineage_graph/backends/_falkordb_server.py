@@ -185,6 +185,26 @@ def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
 _SPAWNER = _Spawner()
 
 
+#: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
+#: bytes on Linux and 104 on macOS, the terminating NUL included.
+SOCKET_PATH_MAX = 103
+
+
+def _socket_dir() -> Path:
+    """A new 0700 directory for a server's socket: in the temporary directory (``TMPDIR``)
+    when the socket's path fits there, else in ``/tmp``. A long ``TMPDIR`` (a CI job's, an HPC
+    scratch path) made every server fail to start ("unix socket path too long")."""
+    probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", "falkordb.sock")))
+    base = None if probe <= SOCKET_PATH_MAX else "/tmp"
+    try:
+        return Path(tempfile.mkdtemp(prefix="lg-", dir=base))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot make a directory for the server's socket in {base or tempfile.gettempdir()}"
+            f": {(exc.strerror or str(exc)).lower()}"
+        ) from None
+
+
 class ServerProcess:
     """One managed server: in memory (``data_dir=None``) or on a data directory."""
 
@@ -354,8 +374,7 @@ class ServerProcess:
 
     def start(self) -> None:
         """Start a new server (call under the lock); wait until it answers PING."""
-        # A short socket path: unix socket paths are limited to ~107 bytes.
-        self._tmpdir = Path(tempfile.mkdtemp(prefix="lg-"))  # mode 0700
+        self._tmpdir = _socket_dir()  # mode 0700
         socket_path = self._tmpdir / "falkordb.sock"
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
         cmd = self._command(socket_path, workdir)

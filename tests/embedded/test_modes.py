@@ -102,6 +102,22 @@ def test_a_connection_that_is_no_store_does_not_keep_the_server_running(tmp_path
         assert [a.uri for a in again.get_artifacts()] == ["/kept"]
 
 
+@pytest.mark.parametrize("mode", ["memory", "directory"])
+def test_a_long_temporary_directory_still_gives_a_socket_the_server_can_use(
+    mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket lives in the temporary directory: a long ``TMPDIR`` (here 140 bytes) made
+    every server fail to start, as a unix socket's path is limited to 103 bytes."""
+    long_tmp = tmp_path / ("t" * 100)
+    long_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    with LineageStore.open("memory" if mode == "memory" else tmp_path / "s") as store:
+        assert put_dataset(store, "/kept") == 1
+        server = embedded(store).server
+        assert server is not None and server.socket_path is not None
+        assert len(os.fsencode(server.socket_path)) <= 103
+
+
 def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
     target = tmp_path / "shared"
     with LineageStore.open(target) as store:
