@@ -32,7 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from ..config import EmbeddedSettings
-from ..exceptions import ConfigurationError, EngineError, EngineNotInstalledError
+from ..exceptions import (
+    ConfigurationError,
+    EngineError,
+    EngineNotInstalledError,
+    EngineUnavailableError,
+)
 
 __all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store"]
 
@@ -268,8 +273,14 @@ class ServerProcess:
     def _write_state(self) -> None:
         assert self.data_dir is not None
         tmp = self.data_dir / (_STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps({"pid": self.pid, "socket": str(self.socket_path)}))
-        os.replace(tmp, self.data_dir / _STATE_FILE)
+        try:
+            tmp.write_text(json.dumps({"pid": self.pid, "socket": str(self.socket_path)}))
+            os.replace(tmp, self.data_dir / _STATE_FILE)
+        except OSError as exc:  # a full disk: retrying once there is room is the remedy
+            raise EngineUnavailableError(
+                f"cannot record the embedded server in the data directory {self.data_dir}: "
+                f"{(exc.strerror or str(exc)).lower()}"
+            ) from None
 
     def clear_state(self) -> None:
         if self.data_dir is not None:
@@ -396,9 +407,16 @@ class ServerProcess:
         self.pid = self._proc.pid
         _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path
-        self._wait_ready(workdir)
-        if self.data_dir is not None:
-            self._write_state()
+        try:
+            self._wait_ready(workdir)
+            if self.data_dir is not None:
+                self._write_state()
+        except BaseException:
+            # Never leave a server no record names: the next opener would start a second one
+            # on the same files (seen on a full disk, where the record could not be written).
+            self.kill()
+            self.cleanup()
+            raise
 
     def _wait_ready(self, workdir: Path) -> None:
         import redis

@@ -384,6 +384,25 @@ def test_a_server_whose_socket_was_removed_never_shares_its_files(tmp_path: Path
         assert_healthy(store)
 
 
+def test_a_server_that_cannot_be_recorded_is_not_left_running(tmp_path: Path) -> None:
+    """On a full disk the server record (server.json) could not be written: the open failed
+    with a bare OSError and left the server it had started running with no record of it, so
+    the next opener started a second server on the same files. (The record's temporary file
+    is a directory here: the same failure, without filling a disk.)"""
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+    (target / "server.json.tmp").mkdir()
+    for _ in range(2):
+        with pytest.raises(EngineUnavailableError, match="cannot record the embedded server"):
+            LineageStore.open(target)
+    assert _servers_on(target) == []
+    (target / "server.json.tmp").rmdir()
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 2
+        assert len(_servers_on(target)) == 1
+
+
 def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
     from lineage_graph.backends._falkordb_server import find_binaries
 
