@@ -310,9 +310,46 @@ class ServerProcess:
             if self._runs_here(pid):
                 self._stop(pid)
             return False
+        if not self._loaded(pid, Path(sock)):
+            return False
         self.pid, self.socket_path = pid, Path(sock)
         self._proc = _CHILDREN.get(pid)
         return True
+
+    def _loaded(self, pid: int, sock: Path) -> bool:
+        """Wait while a server found running loads its data (the process that started it may
+        have died meanwhile: the record is written as it starts). False once it has gone: a
+        server that drops the connection is shutting down (its last client closed it, or a
+        signal), and opening it failed with redis's bare ``ConnectionError``."""
+        import redis
+
+        deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
+        while True:
+            client = ping_client(sock, 5)
+            try:
+                client.ping()
+                return True
+            except redis.exceptions.BusyLoadingError:
+                if time.monotonic() > deadline:
+                    raise EngineUnavailableError(
+                        f"the embedded server (pid {pid}) of {self.data_dir} is still loading "
+                        "its data; retry later"
+                    ) from None
+            except redis.exceptions.TimeoutError:
+                return True  # at work on a long statement: awaited (and watched) as a reply
+            except redis.exceptions.ConnectionError:
+                gone = time.monotonic() + 60
+                while _pid_alive(pid) and time.monotonic() < gone:
+                    time.sleep(0.01)
+                if _pid_alive(pid):
+                    raise EngineUnavailableError(
+                        f"the embedded server (pid {pid}) of {self.data_dir} drops connections "
+                        "and does not exit; retry later"
+                    ) from None
+                return False
+            finally:
+                client.close()
+            time.sleep(0.05)
 
     def _runs_here(self, pid: int) -> bool:
         """Whether ``pid`` is a server of ours on this data directory: our redis-server binary,
@@ -408,13 +445,17 @@ class ServerProcess:
         _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path
         try:
-            self._wait_ready(workdir)
+            # Recorded at once, before it has loaded the store (seconds to minutes): a process
+            # killed meanwhile (`timeout`, the OOM killer) left a server no record named, and
+            # the next opener started a second server on the same files.
             if self.data_dir is not None:
                 self._write_state()
+            self._wait_ready(workdir)
         except BaseException:
-            # Never leave a server no record names: the next opener would start a second one
-            # on the same files (seen on a full disk, where the record could not be written).
+            # Never leave a server running that no record names, nor a record of one that is
+            # gone (a full disk, where the record cannot be written; a failed start).
             self.kill()
+            self.clear_state()
             self.cleanup()
             raise
 

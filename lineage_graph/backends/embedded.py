@@ -210,12 +210,17 @@ class EmbeddedBackend(Backend):
             except Exception as exc:  # the client connects (and may fail) in its constructor
                 raise _map_error(exc, "") from exc
         else:
+            import redis
+
             self._server = ServerProcess(path if mode == "directory" else None, self.settings)
             self._watched = self._server
             with self._server.locked():
                 if not self._server.find_running():
                     self._server.start()
-                self._connect_socket()
+                try:
+                    self._connect_socket()
+                except redis.exceptions.RedisError as exc:  # it went away since (typed error)
+                    raise _map_error(exc, "connect") from exc
             if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
                 self._rewrite_aof()
             _OPEN.add(self)

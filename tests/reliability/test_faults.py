@@ -403,6 +403,71 @@ def test_a_server_that_cannot_be_recorded_is_not_left_running(tmp_path: Path) ->
         assert len(_servers_on(target)) == 1
 
 
+def test_an_opener_killed_while_its_server_loads_leaves_it_to_the_next_one(
+    tmp_path: Path,
+) -> None:
+    """A process killed while the server it started loads the store (`timeout 10 lineage-graph
+    ls`, the OOM killer; a large store loads for seconds) left that server running with no
+    record of it: the next opener started a second server on the same files, and the first ran
+    on for ever. The child here is killed while it waits for its server to be ready."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+    code = (
+        "import sys, time\n"
+        "from lineage_graph import LineageStore\n"
+        "from lineage_graph.backends import _falkordb_server as f\n"
+        "def loading(self, workdir):\n"
+        "    while not self.socket_path.exists():\n"
+        "        time.sleep(0.01)\n"
+        "    print(self.pid, flush=True)\n"
+        "    time.sleep(600)\n"
+        "f.ServerProcess._wait_ready = loading\n"
+        "LineageStore.open(sys.argv[1])\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        pid = int(child.stdout.readline())
+    finally:
+        child.kill()
+        child.wait()
+    try:
+        with LineageStore.open(target) as store:
+            assert embedded(store).server.pid == pid  # shared, not a second server
+            assert len(store.get_artifacts()) == 2
+            assert _servers_on(target) == [pid]
+        assert _servers_on(target) == []  # and stopped by the last client
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_opening_while_the_server_shuts_down_starts_a_new_one(tmp_path: Path) -> None:
+    """The last client of a store sent SHUTDOWN and was killed before it removed the record
+    (or the server got a SIGTERM): a store opened meanwhile found the server still listening,
+    and failed with redis's bare ConnectionError ("Connection reset by peer") as it went."""
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    put(first, 2)
+    first.backend.write("UNWIND range(1, 1000000) AS i CREATE (:Scratch)")  # a slow save
+    server = embedded(first).server
+    assert server is not None and server.socket_path is not None
+    first.backend._closed = True  # this client vanished (as if its process had been killed)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as raw:
+        raw.connect(str(server.socket_path))
+        raw.sendall(b"SHUTDOWN SAVE\r\n")
+        with LineageStore.open(target) as store:
+            assert len(store.get_artifacts()) == 2
+            assert embedded(store).server.pid != server.pid
+    server.wait_exit(30)
+
+
 def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
     from lineage_graph.backends._falkordb_server import find_binaries
 
