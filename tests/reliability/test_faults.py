@@ -331,18 +331,20 @@ def test_a_stale_server_record_does_not_block_the_store(tmp_path: Path) -> None:
 
 
 def _servers_on(data_dir: Path) -> list[int]:
-    """The pids of the live redis-servers working in ``data_dir``."""
-    pids = []
+    """The pids of the live redis-servers working in ``data_dir`` (not a server's own fork, an
+    append-only file rewrite)."""
+    found: dict[int, int] = {}  # pid: parent pid
     for proc in Path("/proc").iterdir():
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, IndexError):
             if (
                 proc.name.isdigit()
                 and Path(os.readlink(proc / "cwd")) == data_dir.resolve()
                 and os.readlink(proc / "exe").endswith("redis-server")
-                and (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
             ):
-                pids.append(int(proc.name))
-    return pids
+                state, ppid = (proc / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+                if state != "Z":
+                    found[int(proc.name)] = int(ppid)
+    return sorted(pid for pid, ppid in found.items() if ppid not in found)
 
 
 def test_a_server_whose_socket_was_removed_never_shares_its_files(tmp_path: Path) -> None:
