@@ -238,6 +238,13 @@ class EmbeddedBackend(Backend):
             client_name=self._client_name,
         )
         self._graph = self._db.select_graph(self.settings.graph)
+        if self.mode == "directory" and self.settings.fsync == "always":
+            # The server may have been started by a process that asked for ``everysec``: this
+            # store's writes must still be on disk when its calls return (the stronger wins;
+            # the setting was silently the starter's, and describe() said ``always``).
+            connection = self._db.connection
+            if connection.config_get("appendfsync").get("appendfsync") != "always":
+                connection.config_set("appendfsync", "always")
 
     def _client_timeout(self) -> float:
         """The client's socket timeout. On a watched server it bounds what is not a command's
@@ -795,7 +802,12 @@ class EmbeddedBackend(Backend):
             info["data_dir"] = str(self._server.data_dir) if self._server.data_dir else None
             info["socket"] = str(self._server.socket_path)
             info["pid"] = self._server.pid
-            info["fsync"] = self.settings.fsync if self.mode == "directory" else None
+            info["fsync"] = None
+            if self.mode == "directory":  # the server's: the stronger of its openers' settings
+                try:
+                    info["fsync"] = self._db.connection.config_get("appendfsync")["appendfsync"]
+                except Exception as exc:
+                    info["error"] = str(exc)
         else:
             parsed = urlparse(self._url or "")
             info["host"] = (

@@ -118,6 +118,22 @@ def test_a_long_temporary_directory_still_gives_a_socket_the_server_can_use(
         assert len(os.fsencode(server.socket_path)) <= 103
 
 
+def test_a_store_asking_for_fsync_always_gets_it_on_a_shared_server(tmp_path: Path) -> None:
+    """The first opener starts the server with its settings: a second store asking for the
+    default ``always`` got the first's ``everysec`` silently (its acknowledged writes could be
+    lost in a crash), and describe() said ``always``. The stronger setting now wins."""
+    relaxed = LineageStore.open(tmp_path / "s", fsync="everysec")
+    try:
+        assert relaxed.describe()["fsync"] == "everysec"
+        with LineageStore.open(tmp_path / "s") as strict:
+            assert embedded(strict)._db.connection.config_get("appendfsync") == {
+                "appendfsync": "always"
+            }
+            assert strict.describe()["fsync"] == relaxed.describe()["fsync"] == "always"
+    finally:
+        relaxed.close()
+
+
 def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
     target = tmp_path / "shared"
     with LineageStore.open(target) as store:
