@@ -352,14 +352,15 @@ class ServerProcess:
             time.sleep(0.05)
 
     def _runs_here(self, pid: int) -> bool:
-        """Whether ``pid`` is a server of ours on this data directory: our redis-server binary,
-        run in the directory (False where there is no /proc to tell: then it is left alone)."""
+        """Whether ``pid`` is a server on this data directory: a redis-server (ours, or another
+        installation's: two environments may share a store) run in the directory (False where
+        there is no /proc to tell: then it is left alone)."""
         try:
             exe = Path(os.readlink(f"/proc/{pid}/exe"))
             cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
         except OSError:
             return False
-        return exe == self.binaries.redis_server and cwd == self.data_dir
+        return exe.name == self.binaries.redis_server.name and cwd == self.data_dir
 
     @staticmethod
     def _stop(pid: int, timeout: float = 30.0) -> None:
