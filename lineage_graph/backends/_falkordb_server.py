@@ -98,6 +98,12 @@ def holds_store(path: Path) -> bool:
 #: them (a child that exited stays a zombie, and looks alive, until its parent waits for it).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
+# A forked child (a multiprocessing worker) is not the parent of those servers: waiting for one
+# fails there (ECHILD), which Popen.poll() reports as an exit, so a worker opening its parent's
+# directory took the running server for dead and started a second one on the same files.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_CHILDREN.clear)
+
 
 def _pid_alive(pid: int) -> bool:
     child = _CHILDREN.get(pid)

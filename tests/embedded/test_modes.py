@@ -280,6 +280,27 @@ def test_a_forked_child_exiting_leaves_the_parents_store_alone(tmp_path: Path) -
     ]
 
 
+def test_a_forked_child_opening_the_parents_directory_shares_its_server(tmp_path: Path) -> None:
+    """A multiprocessing worker (fork) opening the directory its parent has open: waiting for
+    the parent's server fails in the child (not its parent), which Popen.poll() reports as an
+    exit, so each worker started a second server on the same files and wrote to it unseen."""
+    code = (
+        "import os, sys\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "s = LineageStore.open(sys.argv[1])\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    with LineageStore.open(sys.argv[1]) as w:\n"
+        "        w.put_artifacts([Artifact(type='DataSet', uri='/worker')])\n"
+        "        os._exit(0 if w.backend.server.pid == s.backend.server.pid else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print(os.waitstatus_to_exitcode(status), sorted(a.uri for a in s.get_artifacts()))\n"
+        "s.close()\n"
+    )
+    assert run_child(code, str(tmp_path / "s")).split(maxsplit=1) == ["0", "['/worker']\n"]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
