@@ -216,6 +216,21 @@ def _socket_dir() -> Path:
         ) from None
 
 
+#: A data directory's server log is set aside (as ``server.log.1``, replacing the last one) when
+#: a server starts and finds it this large.
+LOG_MAX_BYTES = 8 << 20
+
+
+def _rotate_log(log: Path) -> None:
+    """Bound the server log. FalkorDB 4.16 appends its constraints' creation to the append-only
+    file at every start, and a start replays those of every earlier start since the last
+    rewrite, logging one CRITICAL line each ("Constraint already exists"): the log grew with
+    the square of the opens (25 MB after 150 opens, ~0.5 GB per 1 MiB of log tail)."""
+    with contextlib.suppress(OSError):  # best effort: a log is no reason to refuse to start
+        if log.stat().st_size > LOG_MAX_BYTES:
+            os.replace(log, log.with_name(log.name + ".1"))
+
+
 class ServerProcess:
     """One managed server: in memory (``data_dir=None``) or on a data directory."""
 
@@ -429,6 +444,8 @@ class ServerProcess:
 
     def start(self) -> None:
         """Start a new server (call under the lock); wait until it answers PING."""
+        if self.data_dir is not None:
+            _rotate_log(self.data_dir / _LOG_FILE)
         self._tmpdir = _socket_dir()  # mode 0700
         socket_path = self._tmpdir / "falkordb.sock"
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir

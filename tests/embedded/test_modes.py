@@ -134,6 +134,23 @@ def test_a_store_asking_for_fsync_always_gets_it_on_a_shared_server(tmp_path: Pa
         relaxed.close()
 
 
+def test_the_server_log_is_set_aside_when_it_has_grown_large(tmp_path: Path) -> None:
+    """FalkorDB logs a CRITICAL line per constraint per earlier start at every start (its
+    constraints are appended to the log file anew each time): server.log grew with the square of
+    the opens, 25 MB after 150, and was never trimmed. A start finding it past 8 MiB sets it
+    aside as server.log.1."""
+    log_max_bytes = 8 << 20
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put_dataset(store, "/kept")
+    with open(target / "server.log", "ab") as log:
+        log.write(b"x" * (log_max_bytes + 1))
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+    assert (target / "server.log.1").stat().st_size > log_max_bytes
+    assert (target / "server.log").stat().st_size < 1 << 20
+
+
 def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
     target = tmp_path / "shared"
     with LineageStore.open(target) as store:
