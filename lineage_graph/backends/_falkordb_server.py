@@ -231,6 +231,17 @@ def _rotate_log(log: Path) -> None:
             os.replace(log, log.with_name(log.name + ".1"))
 
 
+def _remove_leftovers(data_dir: Path) -> None:
+    """Remove the temporary files of a server killed while it rewrote its append-only file or
+    saved a snapshot (called when none runs on the directory: under the lock, before a start).
+    Redis removes only its own children's: one left by a server SIGKILLed mid-rewrite (the OOM
+    killer's likeliest moment, a fork) stayed for good, as large as the store (45 MB here)."""
+    for pattern in ("temp-rewriteaof-*.aof", "temp-*.rdb", f"{_AOF_DIR}/temp-*"):
+        for leftover in data_dir.glob(pattern):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
 class ServerProcess:
     """One managed server: in memory (``data_dir=None``) or on a data directory."""
 
@@ -446,6 +457,7 @@ class ServerProcess:
         """Start a new server (call under the lock); wait until it answers PING."""
         if self.data_dir is not None:
             _rotate_log(self.data_dir / _LOG_FILE)
+            _remove_leftovers(self.data_dir)
         self._tmpdir = _socket_dir()  # mode 0700
         socket_path = self._tmpdir / "falkordb.sock"
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
