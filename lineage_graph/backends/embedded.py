@@ -214,13 +214,25 @@ class EmbeddedBackend(Backend):
 
             self._server = ServerProcess(path if mode == "directory" else None, self.settings)
             self._watched = self._server
+            failed: redis.exceptions.RedisError | None = None
             with self._server.locked():
                 if not self._server.find_running():
                     self._server.start()
                 try:
                     self._connect_socket()
-                except redis.exceptions.RedisError as exc:  # it went away since (typed error)
-                    raise _map_error(exc, "connect") from exc
+                except redis.exceptions.RedisError as exc:
+                    failed = exc
+            # The server found went away, or hangs (no reply to the connection's handshake for
+            # hang_after_s): recovered as after a failed command, outside the lock (_recover
+            # takes it). Every open failed with redis's bare TimeoutError, and none ever
+            # restarted a hung server when no query was running.
+            if failed is not None and (
+                not isinstance(
+                    failed, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError
+                )
+                or not self._recover(failed, self._reconnects)
+            ):
+                raise _map_error(failed, "connect") from failed
             if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
                 self._rewrite_aof()
             _OPEN.add(self)

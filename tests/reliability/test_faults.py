@@ -94,6 +94,28 @@ def test_a_hung_server_is_killed_and_restarted_with_a_retryable_error(tmp_path: 
         assert_healthy(store)
 
 
+def test_a_store_opened_on_a_hung_server_replaces_it(tmp_path: Path) -> None:
+    """A server another client started hangs (SIGSTOP) with no query running: opening the
+    store failed with redis's bare TimeoutError at the connection's handshake, every time, and
+    nothing ever restarted the server. The opener now recovers it as a failed command would."""
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    try:
+        ids = put(first, 5)
+        hung = embedded(first).server.pid
+        _stop(hung)
+        try:
+            started = time.monotonic()
+            with LineageStore.open(target, hang_after_s=2) as store:
+                assert embedded(store).server.pid != hung
+                assert [a.id for a in store.get_artifacts()] == ids
+            assert time.monotonic() - started < 60
+        finally:
+            _resume(hung)
+    finally:
+        first.close()
+
+
 def _stop(pid: int | None) -> None:
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
