@@ -39,7 +39,7 @@ from ..exceptions import (
     EngineUnavailableError,
 )
 
-__all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store"]
+__all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store", "running_server"]
 
 _STATE_FILE = "server.json"
 _LOCK_FILE = "lineage-graph.lock"
@@ -92,6 +92,20 @@ def holds_store(path: Path) -> bool:
         return (path / _LOCK_FILE).is_file() or (path / _AOF_DIR).is_dir()
     except OSError:
         return True
+
+
+def running_server(path: Path) -> int | None:
+    """The pid of a server running on the data directory ``path`` by its record (None if none:
+    no record, or its server is gone)."""
+    try:
+        state = json.loads((path / _STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    pid = state.get("pid") if isinstance(state, dict) else None
+    sock = state.get("socket") if isinstance(state, dict) else None
+    if not isinstance(pid, int) or not isinstance(sock, str) or not _pid_alive(pid):
+        return None
+    return pid if _listening(Path(sock)) else None
 
 
 #: Servers started by this process, by pid: whichever store closes last must be able to reap
