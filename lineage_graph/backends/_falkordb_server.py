@@ -615,9 +615,17 @@ class ServerProcess:
             time.sleep(0.01)
 
     def cleanup(self) -> None:
-        """Remove this process's socket directory (after the server it served has exited)."""
+        """Remove the socket directory of the server, once it has exited: this process's, or
+        one another process started (which exited before this one closed the server: its
+        directory stayed in /tmp for good)."""
         if self._proc is not None and self._proc.stderr is not None:
             self._proc.stderr.close()
-        if self._tmpdir is not None and not self.alive():
+        if self.alive():
+            return
+        if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
+        elif self.socket_path is not None and self.socket_path.parent.name.startswith("lg-"):
+            with contextlib.suppress(OSError):  # only its socket, if left, and the empty folder
+                self.socket_path.unlink(missing_ok=True)
+                self.socket_path.parent.rmdir()

@@ -238,6 +238,29 @@ def _ask(proc: subprocess.Popen[str], command: str) -> tuple[str, float]:
     return got, float(seconds)
 
 
+def test_the_last_client_removes_the_socket_folder_of_a_server_it_did_not_start(
+    tmp_path: Path,
+) -> None:
+    """The process that started the server closes first and exits; the one closing last stops
+    the server, whose socket folder in /tmp (the starter's) stayed there for good."""
+    target = tmp_path / "s"
+    starter = _other_client(target)
+    try:
+        with LineageStore.open(target) as store:
+            server = embedded(store).server
+            assert server is not None and server.socket_path is not None
+            folder = server.socket_path.parent
+            assert _ask(starter, "close")[0] == "closed"
+            assert starter.stdin is not None
+            starter.stdin.close()
+            starter.wait(30)
+            put_dataset(store, "/kept")
+        assert not folder.exists()
+    finally:
+        starter.kill()
+        starter.wait()
+
+
 def test_a_server_killed_under_an_idle_starter_is_restarted_by_another_client(
     tmp_path: Path,
 ) -> None:
