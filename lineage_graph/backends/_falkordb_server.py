@@ -32,9 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from ..config import EmbeddedSettings
-from ..exceptions import ConfigurationError, EngineError, EngineNotInstalledError
+from ..exceptions import (
+    ConfigurationError,
+    EngineError,
+    EngineNotInstalledError,
+    EngineUnavailableError,
+)
 
-__all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store"]
+__all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store", "running_server"]
 
 _STATE_FILE = "server.json"
 _LOCK_FILE = "lineage-graph.lock"
@@ -89,9 +94,29 @@ def holds_store(path: Path) -> bool:
         return True
 
 
+def running_server(path: Path) -> int | None:
+    """The pid of a server running on the data directory ``path`` by its record (None if none:
+    no record, or its server is gone)."""
+    try:
+        state = json.loads((path / _STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    pid = state.get("pid") if isinstance(state, dict) else None
+    sock = state.get("socket") if isinstance(state, dict) else None
+    if not isinstance(pid, int) or not isinstance(sock, str) or not _pid_alive(pid):
+        return None
+    return pid if _listening(Path(sock)) else None
+
+
 #: Servers started by this process, by pid: whichever store closes last must be able to reap
 #: them (a child that exited stays a zombie, and looks alive, until its parent waits for it).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+# A forked child (a multiprocessing worker) is not the parent of those servers: waiting for one
+# fails there (ECHILD), which Popen.poll() reports as an exit, so a worker opening its parent's
+# directory took the running server for dead and started a second one on the same files.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_CHILDREN.clear)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -104,7 +129,20 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A server another process started, and that exited, stays a zombie until that process
+    # reaps it, which an idle one never does: it is gone all the same (else a client of the
+    # same directory waited for it for ever instead of starting a new one).
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited and awaits its parent's wait (False where there is no /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[-1].split()
+    return bool(fields) and fields[0] == "Z"
 
 
 def _listening(path: Path) -> bool:
@@ -172,6 +210,52 @@ def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
 _SPAWNER = _Spawner()
 
 
+#: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
+#: bytes on Linux and 104 on macOS, the terminating NUL included.
+SOCKET_PATH_MAX = 103
+
+
+def _socket_dir() -> Path:
+    """A new 0700 directory for a server's socket: in the temporary directory (``TMPDIR``)
+    when the socket's path fits there, else in ``/tmp``. A long ``TMPDIR`` (a CI job's, an HPC
+    scratch path) made every server fail to start ("unix socket path too long")."""
+    probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", "falkordb.sock")))
+    base = None if probe <= SOCKET_PATH_MAX else "/tmp"
+    try:
+        return Path(tempfile.mkdtemp(prefix="lg-", dir=base))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot make a directory for the server's socket in {base or tempfile.gettempdir()}"
+            f": {(exc.strerror or str(exc)).lower()}"
+        ) from None
+
+
+#: A data directory's server log is set aside (as ``server.log.1``, replacing the last one) when
+#: a server starts and finds it this large.
+LOG_MAX_BYTES = 8 << 20
+
+
+def _rotate_log(log: Path) -> None:
+    """Bound the server log. FalkorDB 4.16 appends its constraints' creation to the append-only
+    file at every start, and a start replays those of every earlier start since the last
+    rewrite, logging one CRITICAL line each ("Constraint already exists"): the log grew with
+    the square of the opens (25 MB after 150 opens, ~0.5 GB per 1 MiB of log tail)."""
+    with contextlib.suppress(OSError):  # best effort: a log is no reason to refuse to start
+        if log.stat().st_size > LOG_MAX_BYTES:
+            os.replace(log, log.with_name(log.name + ".1"))
+
+
+def _remove_leftovers(data_dir: Path) -> None:
+    """Remove the temporary files of a server killed while it rewrote its append-only file or
+    saved a snapshot (called when none runs on the directory: under the lock, before a start).
+    Redis removes only its own children's: one left by a server SIGKILLed mid-rewrite (the OOM
+    killer's likeliest moment, a fork) stayed for good, as large as the store (45 MB here)."""
+    for pattern in ("temp-rewriteaof-*.aof", "temp-*.rdb", f"{_AOF_DIR}/temp-*"):
+        for leftover in data_dir.glob(pattern):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
 class ServerProcess:
     """One managed server: in memory (``data_dir=None``) or on a data directory."""
 
@@ -235,8 +319,14 @@ class ServerProcess:
     def _write_state(self) -> None:
         assert self.data_dir is not None
         tmp = self.data_dir / (_STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps({"pid": self.pid, "socket": str(self.socket_path)}))
-        os.replace(tmp, self.data_dir / _STATE_FILE)
+        try:
+            tmp.write_text(json.dumps({"pid": self.pid, "socket": str(self.socket_path)}))
+            os.replace(tmp, self.data_dir / _STATE_FILE)
+        except OSError as exc:  # a full disk: retrying once there is room is the remedy
+            raise EngineUnavailableError(
+                f"cannot record the embedded server in the data directory {self.data_dir}: "
+                f"{(exc.strerror or str(exc)).lower()}"
+            ) from None
 
     def clear_state(self) -> None:
         if self.data_dir is not None:
@@ -255,11 +345,83 @@ class ServerProcess:
         pid, sock = state.get("pid"), state.get("socket")
         if not isinstance(pid, int) or not isinstance(sock, str):
             return False
-        if not _pid_alive(pid) or not _listening(Path(sock)):
+        if not _pid_alive(pid):
             return False  # crashed (its pid may since belong to another process): start anew
+        if not _listening(Path(sock)):
+            # Alive, but nothing listens on its socket: its directory in /tmp was removed (a
+            # temp cleaner) while it ran on. A server still running on these files must never
+            # share them with the one started next: a rewrite by one deleted the log files the
+            # other appended to, and the store no longer opened. Its clients reconnect to the
+            # new one, as after a crash (no acknowledged write is lost: SIGTERM flushes).
+            if self._runs_here(pid):
+                self._stop(pid)
+            return False
+        if not self._loaded(pid, Path(sock)):
+            return False
         self.pid, self.socket_path = pid, Path(sock)
         self._proc = _CHILDREN.get(pid)
         return True
+
+    def _loaded(self, pid: int, sock: Path) -> bool:
+        """Wait while a server found running loads its data (the process that started it may
+        have died meanwhile: the record is written as it starts). False once it has gone: a
+        server that drops the connection is shutting down (its last client closed it, or a
+        signal), and opening it failed with redis's bare ``ConnectionError``."""
+        import redis
+
+        deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
+        while True:
+            client = ping_client(sock, 5)
+            try:
+                client.ping()
+                return True
+            except redis.exceptions.BusyLoadingError:
+                if time.monotonic() > deadline:
+                    raise EngineUnavailableError(
+                        f"the embedded server (pid {pid}) of {self.data_dir} is still loading "
+                        "its data; retry later"
+                    ) from None
+            except redis.exceptions.TimeoutError:
+                return True  # at work on a long statement: awaited (and watched) as a reply
+            except redis.exceptions.ConnectionError:
+                gone = time.monotonic() + 60
+                while _pid_alive(pid) and time.monotonic() < gone:
+                    time.sleep(0.01)
+                if _pid_alive(pid):
+                    raise EngineUnavailableError(
+                        f"the embedded server (pid {pid}) of {self.data_dir} drops connections "
+                        "and does not exit; retry later"
+                    ) from None
+                return False
+            finally:
+                client.close()
+            time.sleep(0.05)
+
+    def _runs_here(self, pid: int) -> bool:
+        """Whether ``pid`` is a server on this data directory: a redis-server (ours, or another
+        installation's: two environments may share a store) run in the directory (False where
+        there is no /proc to tell: then it is left alone)."""
+        try:
+            exe = Path(os.readlink(f"/proc/{pid}/exe"))
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+        except OSError:
+            return False
+        return exe.name == self.binaries.redis_server.name and cwd == self.data_dir
+
+    @staticmethod
+    def _stop(pid: int, timeout: float = 30.0) -> None:
+        """Shut a server down by signal (it finishes its command and flushes its log), killed
+        if it has not gone within ``timeout``."""
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            deadline = time.monotonic() + wait
+            while _pid_alive(pid):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            else:
+                return
 
     def alive(self) -> bool:
         if self._proc is not None:
@@ -307,8 +469,10 @@ class ServerProcess:
 
     def start(self) -> None:
         """Start a new server (call under the lock); wait until it answers PING."""
-        # A short socket path: unix socket paths are limited to ~107 bytes.
-        self._tmpdir = Path(tempfile.mkdtemp(prefix="lg-"))  # mode 0700
+        if self.data_dir is not None:
+            _rotate_log(self.data_dir / _LOG_FILE)
+            _remove_leftovers(self.data_dir)
+        self._tmpdir = _socket_dir()  # mode 0700
         socket_path = self._tmpdir / "falkordb.sock"
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
         cmd = self._command(socket_path, workdir)
@@ -330,9 +494,20 @@ class ServerProcess:
         self.pid = self._proc.pid
         _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path
-        self._wait_ready(workdir)
-        if self.data_dir is not None:
-            self._write_state()
+        try:
+            # Recorded at once, before it has loaded the store (seconds to minutes): a process
+            # killed meanwhile (`timeout`, the OOM killer) left a server no record named, and
+            # the next opener started a second server on the same files.
+            if self.data_dir is not None:
+                self._write_state()
+            self._wait_ready(workdir)
+        except BaseException:
+            # Never leave a server running that no record names, nor a record of one that is
+            # gone (a full disk, where the record cannot be written; a failed start).
+            self.kill()
+            self.clear_state()
+            self.cleanup()
+            raise
 
     def _wait_ready(self, workdir: Path) -> None:
         import redis
@@ -440,9 +615,17 @@ class ServerProcess:
             time.sleep(0.01)
 
     def cleanup(self) -> None:
-        """Remove this process's socket directory (after the server it served has exited)."""
+        """Remove the socket directory of the server, once it has exited: this process's, or
+        one another process started (which exited before this one closed the server: its
+        directory stayed in /tmp for good)."""
         if self._proc is not None and self._proc.stderr is not None:
             self._proc.stderr.close()
-        if self._tmpdir is not None and not self.alive():
+        if self.alive():
+            return
+        if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
+        elif self.socket_path is not None and self.socket_path.parent.name.startswith("lg-"):
+            with contextlib.suppress(OSError):  # only its socket, if left, and the empty folder
+                self.socket_path.unlink(missing_ok=True)
+                self.socket_path.parent.rmdir()

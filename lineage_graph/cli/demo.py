@@ -14,6 +14,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .._demo import rerun_training, run_demo
+from ..backends._falkordb_server import running_server
 from ..viewer import write_html
 from . import _lineage
 from ._analysis import impact_summary
@@ -33,6 +34,13 @@ def _reset(workdir: Path) -> None:
         if any(workdir.iterdir()) and not (workdir / MARKER).exists():
             raise fail(
                 f"{workdir} is not empty and was not made by the demo: choose another --dir",
+                ExitCode.ERROR,
+            )
+        pid = running_server(workdir / "store")
+        if pid is not None:  # deleting its files would lose what its clients write next
+            raise fail(
+                f"the demo's store in {workdir} is open in another process (its server, pid "
+                f"{pid}, is running): close it first, or choose another --dir",
                 ExitCode.ERROR,
             )
         shutil.rmtree(workdir)

@@ -70,6 +70,21 @@ def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path) -> None:
     assert (precious / "thesis.tex").read_text() == "years of work"
 
 
+def test_demo_never_deletes_a_store_another_process_has_open(tmp_path: Path) -> None:
+    """Running the demo again emptied its directory under a server still running on the store:
+    the demo started a second server on the new files, and what the other client wrote next was
+    acknowledged and lost (its server wrote to deleted files)."""
+    workdir = tmp_path / "lineage-demo"
+    assert invoke(["demo", "--dir", str(workdir)]).exit_code == 0
+    with LineageStore.open(workdir / "store") as store:
+        before = len(store.get_artifacts())
+        again = invoke(["demo", "--dir", str(workdir)])
+        assert again.exit_code == ExitCode.ERROR
+        assert "open in another process" in again.stderr
+        assert len(store.get_artifacts()) == before
+    assert invoke(["demo", "--dir", str(workdir)]).exit_code == 0  # once closed, it runs
+
+
 def test_fallback_model_matches_scikit_learn(tmp_path: Path) -> None:
     """Without scikit-learn the demo trains a pure-Python logistic regression."""
     path = tmp_path / "d.csv"

@@ -81,6 +81,90 @@ def test_two_stores_share_one_server_and_the_last_one_stops_it(tmp_path: Path) -
     assert not sb.alive()
 
 
+def test_a_connection_that_is_no_store_does_not_keep_the_server_running(tmp_path: Path) -> None:
+    """A PING probe that timed out while a statement held the server (any reply awaited past
+    5 s) is accepted, and dropped, only once the statement ends: the last store's close could
+    see it and leave the server running for ever, with no client (1 close in 3 measured).
+    Only a store's connection (named ``lineage-graph-*``) keeps the server up; here an unnamed
+    connection stays open across the close."""
+    store = LineageStore.open(tmp_path / "s")
+    put_dataset(store, "/kept")
+    server = embedded(store).server
+    assert server is not None and server.socket_path is not None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stray:
+        stray.connect(str(server.socket_path))
+        stray.sendall(b"PING\r\n")
+        assert stray.recv(64) == b"+PONG\r\n"
+        store.close()
+        server.wait_exit(10)
+        assert not server.alive(), "the last store closed but its server runs on"
+    with LineageStore.open(tmp_path / "s") as again:
+        assert [a.uri for a in again.get_artifacts()] == ["/kept"]
+
+
+@pytest.mark.parametrize("mode", ["memory", "directory"])
+def test_a_long_temporary_directory_still_gives_a_socket_the_server_can_use(
+    mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket lives in the temporary directory: a long ``TMPDIR`` (here 140 bytes) made
+    every server fail to start, as a unix socket's path is limited to 103 bytes."""
+    long_tmp = tmp_path / ("t" * 100)
+    long_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    with LineageStore.open("memory" if mode == "memory" else tmp_path / "s") as store:
+        assert put_dataset(store, "/kept") == 1
+        server = embedded(store).server
+        assert server is not None and server.socket_path is not None
+        assert len(os.fsencode(server.socket_path)) <= 103
+
+
+def test_a_store_asking_for_fsync_always_gets_it_on_a_shared_server(tmp_path: Path) -> None:
+    """The first opener starts the server with its settings: a second store asking for the
+    default ``always`` got the first's ``everysec`` silently (its acknowledged writes could be
+    lost in a crash), and describe() said ``always``. The stronger setting now wins."""
+    relaxed = LineageStore.open(tmp_path / "s", fsync="everysec")
+    try:
+        assert relaxed.describe()["fsync"] == "everysec"
+        with LineageStore.open(tmp_path / "s") as strict:
+            assert embedded(strict)._db.connection.config_get("appendfsync") == {
+                "appendfsync": "always"
+            }
+            assert strict.describe()["fsync"] == relaxed.describe()["fsync"] == "always"
+    finally:
+        relaxed.close()
+
+
+def test_the_server_log_is_set_aside_when_it_has_grown_large(tmp_path: Path) -> None:
+    """FalkorDB logs a CRITICAL line per constraint per earlier start at every start (its
+    constraints are appended to the log file anew each time): server.log grew with the square of
+    the opens, 25 MB after 150, and was never trimmed. A start finding it past 8 MiB sets it
+    aside as server.log.1."""
+    log_max_bytes = 8 << 20
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put_dataset(store, "/kept")
+    with open(target / "server.log", "ab") as log:
+        log.write(b"x" * (log_max_bytes + 1))
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+    assert (target / "server.log.1").stat().st_size > log_max_bytes
+    assert (target / "server.log").stat().st_size < 1 << 20
+
+
+def test_a_rewrite_left_by_a_killed_server_is_removed_at_the_next_start(tmp_path: Path) -> None:
+    """A server SIGKILLed while it rewrote its append-only file (a fork: the OOM killer's
+    likeliest moment) leaves the rewrite's temporary file, as large as the store, which Redis
+    never removes (45 MB measured, for good). The next start removes it (none runs then)."""
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put_dataset(store, "/kept")
+    (target / "temp-rewriteaof-bg-12345.aof").write_bytes(b"x" * 1000)
+    (target / "temp-12345.rdb").write_bytes(b"x" * 1000)
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+        assert not list(target.glob("temp-*"))
+
+
 def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
     target = tmp_path / "shared"
     with LineageStore.open(target) as store:
@@ -118,6 +202,110 @@ def test_a_process_that_exits_without_close_stops_its_server(tmp_path: Path) -> 
         assert [a.uri for a in store.get_artifacts()] == ["/kept"]
 
 
+#: A second process on the same directory: opens it, then, for each line on stdin, reads the
+#: artifacts ("read") or closes the store ("close"), printing what it got and how long it took.
+_OTHER_CLIENT = (
+    "import sys, time\n"
+    "from lineage_graph import LineageStore\n"
+    "s = LineageStore.open(sys.argv[1])\n"
+    "print('open', flush=True)\n"
+    "for line in sys.stdin:\n"
+    "    started = time.monotonic()\n"
+    "    if line.strip() == 'read':\n"
+    "        got = ','.join(a.uri for a in s.get_artifacts())\n"
+    "    else:\n"
+    "        s.close(); got = 'closed'\n"
+    "    print(got, round(time.monotonic() - started, 1), flush=True)\n"
+)
+
+
+def _other_client(target: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_CLIENT, str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "open\n"
+    return proc
+
+
+def _ask(proc: subprocess.Popen[str], command: str) -> tuple[str, float]:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(command + "\n")
+    proc.stdin.flush()
+    got, seconds = proc.stdout.readline().split()
+    return got, float(seconds)
+
+
+def test_the_last_client_removes_the_socket_folder_of_a_server_it_did_not_start(
+    tmp_path: Path,
+) -> None:
+    """The process that started the server closes first and exits; the one closing last stops
+    the server, whose socket folder in /tmp (the starter's) stayed there for good."""
+    target = tmp_path / "s"
+    starter = _other_client(target)
+    try:
+        with LineageStore.open(target) as store:
+            server = embedded(store).server
+            assert server is not None and server.socket_path is not None
+            folder = server.socket_path.parent
+            assert _ask(starter, "close")[0] == "closed"
+            assert starter.stdin is not None
+            starter.stdin.close()
+            starter.wait(30)
+            put_dataset(store, "/kept")
+        assert not folder.exists()
+    finally:
+        starter.kill()
+        starter.wait()
+
+
+def test_a_server_killed_under_an_idle_starter_is_restarted_by_another_client(
+    tmp_path: Path,
+) -> None:
+    """This process starts the server, then idles (a notebook, a service): the server it started
+    stays its unreaped child (a zombie) once killed. Another process using the directory must
+    see it gone and restart it, not take the zombie for a live server (it failed every call,
+    after a 10 s wait each, until the idle starter happened to reap it)."""
+    target = tmp_path / "s"
+    store = LineageStore.open(target)
+    put_dataset(store, "/kept")
+    other = _other_client(target)
+    try:
+        server = embedded(store).server
+        assert server is not None and server.pid is not None
+        os.kill(server.pid, signal.SIGKILL)  # not reaped: this process stays idle
+        time.sleep(0.5)
+        got, seconds = _ask(other, "read")
+        assert got == "/kept" and seconds < 8
+        assert _ask(other, "close")[1] < 8
+    finally:
+        other.kill()
+        other.wait()
+        store.close()
+
+
+def test_the_last_client_stops_a_server_another_live_process_started_promptly(
+    tmp_path: Path,
+) -> None:
+    """The starter closes its store but lives on; the other client closes last and shuts the
+    server down, which then waits as the starter's unreaped child: closing took 30 s."""
+    target = tmp_path / "s"
+    store = LineageStore.open(target)
+    put_dataset(store, "/kept")
+    other = _other_client(target)
+    try:
+        store.close()  # not the last client: the server keeps running for the other one
+        got, seconds = _ask(other, "close")
+        assert got == "closed" and seconds < 8
+    finally:
+        other.kill()
+        other.wait()
+    with LineageStore.open(target) as again:
+        assert [a.uri for a in again.get_artifacts()] == ["/kept"]
+
+
 def test_a_forked_child_exiting_leaves_the_parents_store_alone(tmp_path: Path) -> None:
     """A forked child (gunicorn --preload, os.fork) inherits the parent's open stores; its
     normal exit must not close them (nor shut down or unlink the parent's server)."""
@@ -144,6 +332,27 @@ def test_a_forked_child_exiting_leaves_the_parents_store_alone(tmp_path: Path) -
         "memory ['/after', '/parent']",
         f"{tmp_path / 'forked'} ['/after', '/parent']",
     ]
+
+
+def test_a_forked_child_opening_the_parents_directory_shares_its_server(tmp_path: Path) -> None:
+    """A multiprocessing worker (fork) opening the directory its parent has open: waiting for
+    the parent's server fails in the child (not its parent), which Popen.poll() reports as an
+    exit, so each worker started a second server on the same files and wrote to it unseen."""
+    code = (
+        "import os, sys\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "s = LineageStore.open(sys.argv[1])\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    with LineageStore.open(sys.argv[1]) as w:\n"
+        "        w.put_artifacts([Artifact(type='DataSet', uri='/worker')])\n"
+        "        os._exit(0 if w.backend.server.pid == s.backend.server.pid else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print(os.waitstatus_to_exitcode(status), sorted(a.uri for a in s.get_artifacts()))\n"
+        "s.close()\n"
+    )
+    assert run_child(code, str(tmp_path / "s")).split(maxsplit=1) == ["0", "['/worker']\n"]
 
 
 def _alive(pid: int) -> bool:

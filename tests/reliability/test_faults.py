@@ -94,6 +94,28 @@ def test_a_hung_server_is_killed_and_restarted_with_a_retryable_error(tmp_path: 
         assert_healthy(store)
 
 
+def test_a_store_opened_on_a_hung_server_replaces_it(tmp_path: Path) -> None:
+    """A server another client started hangs (SIGSTOP) with no query running: opening the
+    store failed with redis's bare TimeoutError at the connection's handshake, every time, and
+    nothing ever restarted the server. The opener now recovers it as a failed command would."""
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    try:
+        ids = put(first, 5)
+        hung = embedded(first).server.pid
+        _stop(hung)
+        try:
+            started = time.monotonic()
+            with LineageStore.open(target, hang_after_s=2) as store:
+                assert embedded(store).server.pid != hung
+                assert [a.id for a in store.get_artifacts()] == ids
+            assert time.monotonic() - started < 60
+        finally:
+            _resume(hung)
+    finally:
+        first.close()
+
+
 def _stop(pid: int | None) -> None:
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
@@ -328,6 +350,146 @@ def test_a_stale_server_record_does_not_block_the_store(tmp_path: Path) -> None:
     with LineageStore.open(target) as store:
         assert [a.id for a in store.get_artifacts()] == ids
     assert time.monotonic() - started < 30
+
+
+def _servers_on(data_dir: Path) -> list[int]:
+    """The pids of the live redis-servers working in ``data_dir`` (not a server's own fork, an
+    append-only file rewrite)."""
+    found: dict[int, int] = {}  # pid: parent pid
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, IndexError):
+            if (
+                proc.name.isdigit()
+                and Path(os.readlink(proc / "cwd")) == data_dir.resolve()
+                and os.readlink(proc / "exe").endswith("redis-server")
+            ):
+                state, ppid = (proc / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+                if state != "Z":
+                    found[int(proc.name)] = int(ppid)
+    return sorted(pid for pid, ppid in found.items() if ppid not in found)
+
+
+def test_a_server_whose_socket_was_removed_never_shares_its_files(tmp_path: Path) -> None:
+    """A /tmp cleaner removed the running server's socket directory: the next opener cannot
+    reach it, and started a second server on the same files. Both appended to the log; a
+    rewrite by one deleted the files the other wrote to, and the store no longer opened. The
+    unreachable server is stopped first; its client reconnects as after a crash."""
+    import shutil
+
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    try:
+        put(first, 3, "/first-")
+        server = embedded(first).server
+        assert server is not None and server.socket_path is not None
+        shutil.rmtree(server.socket_path.parent)
+        with LineageStore.open(target) as second:
+            put(second, 2, "/second-")
+            assert len(_servers_on(target)) == 1
+            try:  # the first client's server was stopped: in doubt, retryable
+                put(first, 1, "/after-")
+            except EngineUnavailableError as exc:
+                assert exc.retryable
+                put(first, 1, "/after-")
+            assert len(_servers_on(target)) == 1
+            uris = {a.uri for a in second.get_artifacts()}
+            assert uris == {
+                "/first-0",
+                "/first-1",
+                "/first-2",
+                "/second-0",
+                "/second-1",
+                "/after-0",
+            }
+    finally:
+        first.close()
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 6
+        assert_healthy(store)
+
+
+def test_a_server_that_cannot_be_recorded_is_not_left_running(tmp_path: Path) -> None:
+    """On a full disk the server record (server.json) could not be written: the open failed
+    with a bare OSError and left the server it had started running with no record of it, so
+    the next opener started a second server on the same files. (The record's temporary file
+    is a directory here: the same failure, without filling a disk.)"""
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+    (target / "server.json.tmp").mkdir()
+    for _ in range(2):
+        with pytest.raises(EngineUnavailableError, match="cannot record the embedded server"):
+            LineageStore.open(target)
+    assert _servers_on(target) == []
+    (target / "server.json.tmp").rmdir()
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 2
+        assert len(_servers_on(target)) == 1
+
+
+def test_an_opener_killed_while_its_server_loads_leaves_it_to_the_next_one(
+    tmp_path: Path,
+) -> None:
+    """A process killed while the server it started loads the store (`timeout 10 lineage-graph
+    ls`, the OOM killer; a large store loads for seconds) left that server running with no
+    record of it: the next opener started a second server on the same files, and the first ran
+    on for ever. The child here is killed while it waits for its server to be ready."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+    code = (
+        "import sys, time\n"
+        "from lineage_graph import LineageStore\n"
+        "from lineage_graph.backends import _falkordb_server as f\n"
+        "def loading(self, workdir):\n"
+        "    while not self.socket_path.exists():\n"
+        "        time.sleep(0.01)\n"
+        "    print(self.pid, flush=True)\n"
+        "    time.sleep(600)\n"
+        "f.ServerProcess._wait_ready = loading\n"
+        "LineageStore.open(sys.argv[1])\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        pid = int(child.stdout.readline())
+    finally:
+        child.kill()
+        child.wait()
+    try:
+        with LineageStore.open(target) as store:
+            assert embedded(store).server.pid == pid  # shared, not a second server
+            assert len(store.get_artifacts()) == 2
+            assert _servers_on(target) == [pid]
+        assert _servers_on(target) == []  # and stopped by the last client
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_opening_while_the_server_shuts_down_starts_a_new_one(tmp_path: Path) -> None:
+    """The last client of a store sent SHUTDOWN and was killed before it removed the record
+    (or the server got a SIGTERM): a store opened meanwhile found the server still listening,
+    and failed with redis's bare ConnectionError ("Connection reset by peer") as it went."""
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    put(first, 2)
+    first.backend.write("UNWIND range(1, 1000000) AS i CREATE (:Scratch)")  # a slow save
+    server = embedded(first).server
+    assert server is not None and server.socket_path is not None
+    first.backend._closed = True  # this client vanished (as if its process had been killed)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as raw:
+        raw.connect(str(server.socket_path))
+        raw.sendall(b"SHUTDOWN SAVE\r\n")
+        with LineageStore.open(target) as store:
+            assert len(store.get_artifacts()) == 2
+            assert embedded(store).server.pid != server.pid
+    server.wait_exit(30)
 
 
 def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
