@@ -953,8 +953,13 @@ def _rebuild_return(run: Run, shape: Any) -> Any:
 def _reusable_shape(run: Run) -> tuple[bool, Any]:
     """Whether the run's cache hit can stand for the call (its return can be rebuilt from the
     store), and the hit's return shape. A hit recorded by another writer (``store.run``, an MLMD
-    pipeline) has no shape: what the function would return is unknown, so it runs."""
+    pipeline) has no shape: what the function would return is unknown, so it runs. Nor can a
+    hit on a call that was not looked up (``cache_skipped``): it was given an argument no
+    property records, so its properties match calls that did not give it (``fit(d, [64])``
+    then ``fit(d)``), whose result it is not."""
     if run.cached is None:
+        return False, None
+    if run.cached.execution.custom_properties.get(CACHE_SKIPPED_PROPERTY) is not None:
         return False, None
     shape = _return_shape(run.store, run.cached.execution)
     return shape is not None and shape != _VALUE_SHAPE, shape
