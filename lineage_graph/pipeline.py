@@ -194,10 +194,11 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
 def _strip_credentials(url: str) -> str:
     """``https://user:token@host/x`` -> ``https://host/x``: never record a secret."""
     scheme, sep, rest = url.partition("://")
-    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    end = rest.find("/") if "/" in rest else len(rest)
     authority = rest[:end]
     if sep and "@" in authority:
-        # The host follows the last "@": a password may hold one (git accepts it unencoded).
+        # The host follows the last "@": a password may hold one (git accepts it unencoded), or a
+        # "?" or "#" (git then reads the url otherwise and cannot use it, but it is a secret).
         return f"{scheme}://{authority.rpartition('@')[2]}{rest[end:]}"
     return url
 

@@ -303,3 +303,14 @@ def test_deploy_checks_its_arguments(store: LineageStore) -> None:
     assert tracker.deployments("churn") == []
     with pytest.raises(NotFoundError):  # was: {} when the path is not a git work tree
         tracker.log_git(999_999, path="/")
+
+
+@pytest.mark.parametrize("password", ["pa?ss", "pa#ss", "p?a@ss"])
+def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
+    git_repo: Path, password: str
+) -> None:
+    """A password holding "?" or "#" before the "@" was recorded whole (the host was looked
+    for before the first "/", "?" or "#"); it was stripped before the fix for "@"."""
+    url = f"https://u:{password}@example.com/r"
+    subprocess.run(["git", "-C", str(git_repo), "remote", "set-url", "origin", url], check=True)
+    assert git_info(git_repo)["git_remote"] == "https://example.com/r"
