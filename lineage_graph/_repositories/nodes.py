@@ -58,8 +58,9 @@ _MODEL: dict[NodeKind, type[Node]] = {
 }
 
 #: Internal node properties an update keeps (the models do not carry them): where an import
-#: copied the node from (lineage_graph/mlmd/_importer.py), so that a merge re-run finds it.
-KEPT_KEYS = ("mlmd_origin", "next_model_version")
+#: copied the node from (lineage_graph/mlmd/_importer.py), so that a merge re-run finds it; a
+#: registered model's next version number and an artifact's claimed one (tracker/claim_version).
+KEPT_KEYS = ("mlmd_origin", "next_model_version", "model_claim")
 
 #: Internal artifact properties of impact marks (cypher/lineage/mark.cypher): the marks not
 #: undone and the update time the last mark or undo wrote. Every update drops them (a field

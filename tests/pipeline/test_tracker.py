@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -189,6 +190,32 @@ def test_concurrent_registrations_get_distinct_versions(store: LineageStore) -> 
         t.join()
     assert sorted(got.values()) == list(range(1, 13))
     assert {v.id: v.version for v in store.tracker.model_versions("churn")} == got
+
+
+def test_concurrent_registrations_of_one_artifact_get_one_version(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another registration of the same artifact under the same name between this one's claim
+    and its write: both claimed their own number, the later write won, and the other call
+    answered a version the artifact no longer held (6 threads: most raised NotFoundError, and
+    the registry's first version was 5 or 6). The artifact's claim is reused now."""
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    real = tracker._claims.write
+    other: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)  # this registration has claimed its number
+        if not other:
+            monkeypatch.setattr(tracker._claims, "write", real)
+            other.append(tracker.register_model(model, "churn").version)
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    version = tracker.register_model(model, "churn").version
+    assert other == [version] == [v.version for v in tracker.model_versions("churn")] == [1]
+    later = train(store, "exp-2", 0.8)
+    assert tracker.register_model(later, "churn").version == 2
 
 
 def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: LineageStore) -> None:
