@@ -66,8 +66,8 @@ PROPERTY_KEYS = (
     *("id", "type_id", "type", "type_version", "name", "external_id", "uri", "state"),
     *("last_known_state", "create_time_since_epoch", "last_update_time_since_epoch"),
     *("input_sig", "tombstone_time_since_epoch", "mlmd_origin"),
-    # a registered model's context (tracker/claim_version)
-    "next_model_version",
+    # a registered model's context, and an artifact's claim (tracker/claim_version)
+    *("next_model_version", "model_claim"),
     # types
     *("type_key", "version", "description", "base_type"),
     # events (type, path, ms) and the UPSTREAM shortcuts (type, ms)

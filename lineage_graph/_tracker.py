@@ -128,8 +128,10 @@ class Tracker:
     def register_model(self, model: ModelRef, name: str) -> ModelVersion:
         """Register ``model`` as the next version of the registered model ``name`` (created if
         new). Registering the same artifact again returns its version. Each registration claims
-        its number atomically, so concurrent registrations of one name get distinct numbers (a
-        registration that fails after its claim leaves that number unused).
+        its number atomically, so concurrent registrations of one name get distinct numbers, and
+        concurrent registrations of one artifact under one name the same number (a registration
+        that fails after its claim leaves that number unused, unless the artifact is registered
+        under that name again).
 
         An artifact is a version of one registered model (one ``model_name`` and
         ``model_version`` of its own): an artifact registered under another name is refused
@@ -156,11 +158,13 @@ class Tracker:
             reuse_context_if_already_exist=True,
         )
         floor = max((v.version for v in self.model_versions(name)), default=0) + 1
-        rows = self._claims.write("tracker/claim_version", context_id=context_id, floor=floor)
+        rows = self._claims.write(
+            "tracker/claim_version", context_id=context_id, artifact_id=artifact.id, floor=floor
+        )
         if not rows:
             raise FailedPreconditionError(
-                f"the registered model {name!r} was deleted while {artifact.id} was being "
-                "registered; nothing was registered"
+                f"the registered model {name!r} or the artifact {artifact.id} was deleted while "
+                "it was being registered; nothing was registered"
             )
         number = int(rows[0]["version"])
         # Only the two properties are written (a field mask), with the attribution, in one

@@ -194,10 +194,11 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
 def _strip_credentials(url: str) -> str:
     """``https://user:token@host/x`` -> ``https://host/x``: never record a secret."""
     scheme, sep, rest = url.partition("://")
-    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    end = rest.find("/") if "/" in rest else len(rest)
     authority = rest[:end]
     if sep and "@" in authority:
-        # The host follows the last "@": a password may hold one (git accepts it unencoded).
+        # The host follows the last "@": a password may hold one (git accepts it unencoded), or a
+        # "?" or "#" (git then reads the url otherwise and cannot use it, but it is a secret).
         return f"{scheme}://{authority.rpartition('@')[2]}{rest[end:]}"
     return url
 
@@ -953,8 +954,13 @@ def _rebuild_return(run: Run, shape: Any) -> Any:
 def _reusable_shape(run: Run) -> tuple[bool, Any]:
     """Whether the run's cache hit can stand for the call (its return can be rebuilt from the
     store), and the hit's return shape. A hit recorded by another writer (``store.run``, an MLMD
-    pipeline) has no shape: what the function would return is unknown, so it runs."""
+    pipeline) has no shape: what the function would return is unknown, so it runs. Nor can a
+    hit on a call that was not looked up (``cache_skipped``): it was given an argument no
+    property records, so its properties match calls that did not give it (``fit(d, [64])``
+    then ``fit(d)``), whose result it is not."""
     if run.cached is None:
+        return False, None
+    if run.cached.execution.custom_properties.get(CACHE_SKIPPED_PROPERTY) is not None:
         return False, None
     shape = _return_shape(run.store, run.cached.execution)
     return shape is not None and shape != _VALUE_SHAPE, shape

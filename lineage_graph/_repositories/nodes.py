@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from .._encoding import (
     INDEXED_TEXT,
+    Scope,
     check_indexed,
     check_key,
     check_text,
@@ -17,6 +18,8 @@ from .._encoding import (
     encode_properties,
     escape_name,
     property_keys,
+    unescape_name,
+    value_keys,
 )
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..models import (
@@ -55,8 +58,9 @@ _MODEL: dict[NodeKind, type[Node]] = {
 }
 
 #: Internal node properties an update keeps (the models do not carry them): where an import
-#: copied the node from (lineage_graph/mlmd/_importer.py), so that a merge re-run finds it.
-KEPT_KEYS = ("mlmd_origin", "next_model_version")
+#: copied the node from (lineage_graph/mlmd/_importer.py), so that a merge re-run finds it; a
+#: registered model's next version number and an artifact's claimed one (tracker/claim_version).
+KEPT_KEYS = ("mlmd_origin", "next_model_version", "model_claim")
 
 #: Internal artifact properties of impact marks (cypher/lineage/mark.cypher): the marks not
 #: undone and the update time the last mark or undo wrote. Every update drops them (a field
@@ -292,11 +296,18 @@ class NodeRepository(Repository, Generic[N]):
         for path in mask:
             head, _, rest = path.partition(".")
             if head in ("properties", "custom_properties"):
-                scope = "p" if head == "properties" else "c"
-                for key in _select(props, scope, rest or None):
+                scope: Scope = "p" if head == "properties" else "c"
+                gone, given = _select(props, scope, rest or None), _select(new, scope, rest or None)
+                # Every kind of each property written: another writer may have stored it as
+                # another kind since the read, which left beside this write's value would be a
+                # second value of one property (read back as either, found by filters on both).
+                names = {rest} if rest else {unescape_name(k[4:]) for k in (*gone, *given)}
+                for name in names:
+                    touched.update(value_keys(scope, name))  # (absent from props: removed)
+                for key in gone:
                     del props[key]
                     touched.add(key)
-                for key in _select(new, scope, rest or None):
+                for key in given:
                     props[key] = new[key]
                     touched.add(key)
             elif head in (*_COMMON, *_SPECIFIC[self.kind]) and not rest:

@@ -585,6 +585,44 @@ def test_a_field_mask_does_not_check_a_name_it_leaves_alone(
     assert got == {aid: ("b", "/moved"), other[0]: ("a", "/new")}
 
 
+def _stored_keys(store: LineageStore, node_id: int, name: str) -> list[str]:
+    [row] = store.backend.read(
+        "MATCH (n:Artifact {id: $id}) RETURN properties(n) AS p", {"id": node_id}, name="t/keys"
+    )
+    return sorted(k for k in row["p"] if k.endswith(f"__{name}"))
+
+
+@pytest.mark.parametrize("path", ["custom_properties.x", "custom_properties"])
+def test_a_field_mask_leaves_one_kind_of_a_property_another_writer_retyped(
+    typed: LineageStore, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Another writer stored x as a double between this masked update's read (x an int) and
+    its write (x a string): the patch removed only the int it had read, so the node kept the
+    double beside the string, two values of one property (read back as one of them, found by
+    a filter on the other). Every kind of a property the mask writes is removed now."""
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/a", custom_properties={"x": 1})])
+    repo = typed._artifacts
+    real = repo.prepare
+    other: list[int] = []
+
+    def racing(nodes: Any, **kw: Any) -> Any:
+        prepared = real(nodes, **kw)  # this write has read x as an int
+        if not other:
+            other.append(1)
+            monkeypatch.setattr(repo, "prepare", real)
+            typed.put_artifacts(
+                [Artifact(id=aid, custom_properties={"x": 2.5})],
+                field_mask_paths=["custom_properties.x"],
+            )
+        return prepared
+
+    monkeypatch.setattr(repo, "prepare", racing)
+    typed.put_artifacts([Artifact(id=aid, custom_properties={"x": "s"})], field_mask_paths=[path])
+    assert other and _stored_keys(typed, aid, "x") == ["cs__x"]
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.custom_properties == {"x": "s"} and got.uri == "/a"
+
+
 def test_field_masks_remove_and_set_many_keys_at_once(typed: LineageStore) -> None:
     """Masked updates that set and remove several properties at once, against a dict oracle
     (FalkorDB 4.16 removed the wrong properties when one SET removed two or more)."""

@@ -422,3 +422,30 @@ def test_a_keyword_named_like_a_varargs_item_is_refused(store: LineageStore) -> 
     with pytest.raises(InvalidArgumentError, match="recorded as 'parts0'"):
         join(a, parts0=b)
     assert store.get_executions_by_type("Join") == []
+
+
+def test_a_call_not_looked_up_is_no_cache_hit_for_another(store: LineageStore) -> None:
+    """A call given an argument no property records runs, and so must not be returned for a
+    later call: its recorded properties are those of a call that did not give that argument
+    (here `layers` left to its default None), so fit(d) returned the model fit(d, [64, 32])
+    had made, without running."""
+    calls: list[object] = []
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, layers: object = None) -> Artifact:
+        calls.append(layers)
+        return Artifact(type="Model", uri=f"/model-{len(calls)}")
+
+    @store.step("Fit", cache=True, record_args=False)
+    def blind(data: Artifact, lr: float) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/blind-{len(calls)}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    listed = fit(d, [64, 32])  # not looked up: a list is not recorded
+    plain = fit(d)  # looked up: the call above is no hit for it
+    assert plain.uri != listed.uri and calls == [[64, 32], None]
+    assert fit(d).uri == plain.uri and len(calls) == 2  # a call that was looked up still is
+    blinded = blind(d, 0.5)  # of the same type, recorded with none of its arguments
+    assert fit(d).uri not in (blinded.uri, listed.uri) and len(calls) == 4

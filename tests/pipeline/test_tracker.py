@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -191,6 +192,32 @@ def test_concurrent_registrations_get_distinct_versions(store: LineageStore) -> 
     assert {v.id: v.version for v in store.tracker.model_versions("churn")} == got
 
 
+def test_concurrent_registrations_of_one_artifact_get_one_version(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another registration of the same artifact under the same name between this one's claim
+    and its write: both claimed their own number, the later write won, and the other call
+    answered a version the artifact no longer held (6 threads: most raised NotFoundError, and
+    the registry's first version was 5 or 6). The artifact's claim is reused now."""
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    real = tracker._claims.write
+    other: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)  # this registration has claimed its number
+        if not other:
+            monkeypatch.setattr(tracker._claims, "write", real)
+            other.append(tracker.register_model(model, "churn").version)
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    version = tracker.register_model(model, "churn").version
+    assert other == [version] == [v.version for v in tracker.model_versions("churn")] == [1]
+    later = train(store, "exp-2", 0.8)
+    assert tracker.register_model(later, "churn").version == 2
+
+
 def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: LineageStore) -> None:
     """The next number is kept on the registered model's context: a whole rewrite of that
     context keeps it, and a registry without it (registered by an earlier version) continues
@@ -303,3 +330,14 @@ def test_deploy_checks_its_arguments(store: LineageStore) -> None:
     assert tracker.deployments("churn") == []
     with pytest.raises(NotFoundError):  # was: {} when the path is not a git work tree
         tracker.log_git(999_999, path="/")
+
+
+@pytest.mark.parametrize("password", ["pa?ss", "pa#ss", "p?a@ss"])
+def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
+    git_repo: Path, password: str
+) -> None:
+    """A password holding "?" or "#" before the "@" was recorded whole (the host was looked
+    for before the first "/", "?" or "#"); it was stripped before the fix for "@"."""
+    url = f"https://u:{password}@example.com/r"
+    subprocess.run(["git", "-C", str(git_repo), "remote", "set-url", "origin", url], check=True)
+    assert git_info(git_repo)["git_remote"] == "https://example.com/r"
