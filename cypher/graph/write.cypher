@@ -73,6 +73,7 @@ CALL {
   MATCH (n:Artifact {id: r.id})
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
+  FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
 }
 // when: $new_executions
 CALL {
@@ -100,6 +101,7 @@ CALL {
   MATCH (n:Execution {id: r.id})
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
+  FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
 }
 // when: $new_contexts
 CALL {
@@ -119,6 +121,7 @@ CALL {
   MATCH (n:Context {id: r.id})
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
+  FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
 }
 // when: $inputs
 CALL {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
@@ -257,10 +257,11 @@ class WriteBatch:
 def _patches(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Updates split into whole rewrites and patches (:func:`patch_row`)."""
     whole = [r for r in rows if "patch" not in r]
-    return whole, [patch_row(r["id"], r["patch"]) for r in rows if "patch" in r]
+    patches = [patch_row(r["id"], r["patch"], r.get("stray", ())) for r in rows if "patch" in r]
+    return whole, patches
 
 
-def patch_row(node_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+def patch_row(node_id: int, changes: dict[str, Any], stray: Sequence[str] = ()) -> dict[str, Any]:
     """A row for a statement that patches a node: ``props``, the values to set, and ``drop``,
     one single-key ``{key: null}`` map per key to remove, each SET on its own (``FOREACH``):
     FalkorDB 4.16 removes the wrong properties, and may skip values it was given, when one SET
@@ -270,6 +271,8 @@ def patch_row(node_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         "id": node_id,
         "props": {k: v for k, v in changes.items() if v is not None},
         "drop": [{k: None} for k, v in changes.items() if v is None],
+        # removed only where the node has them: a key named in a SET is created (graph/write)
+        "stray": [{k: None} for k in stray],
     }
 
 

@@ -263,14 +263,16 @@ class NodeRepository(Repository, Generic[N]):
 
     def _masked_props(
         self, node: Node, t: NodeType, stored: Mapping[str, Any], mask: Sequence[str], label: str
-    ) -> tuple[dict[str, Any], set[str]]:
+    ) -> tuple[dict[str, Any], set[str], set[str]]:
         """An update that changes only the fields named in ``mask`` (MLMD field masks). Only
         the properties the mask names are checked against the type, as MLMD does: the others are
         not written. Returns the node's properties after the update and the keys the mask
         touches (written or removed): only those are written (``patch``), so what another writer
-        changed elsewhere on the node since ``stored`` was read is kept."""
+        changed elsewhere on the node since ``stored`` was read is kept; and the other keys a
+        written property may be stored under, removed where the node has them (``stray``)."""
         props = {k: v for k, v in stored.items() if k not in MARK_KEYS}
         touched: set[str] = set(MARK_KEYS)
+        stray: set[str] = set()
         named: dict[str, set[str] | None] = {"properties": set(), "custom_properties": set()}
         # A path ending in its first "." ("properties.", "uri.") names nothing: the property ""
         # (a name no node here has), or a sub-field of a scalar field.
@@ -301,9 +303,11 @@ class NodeRepository(Repository, Generic[N]):
                 # Every kind of each property written: another writer may have stored it as
                 # another kind since the read, which left beside this write's value would be a
                 # second value of one property (read back as either, found by filters on both).
+                # Those the read did not find are removed only where the node has them (`stray`):
+                # naming a key in a SET creates it, and FalkorDB 4.16 holds at most 65,536 keys.
                 names = {rest} if rest else {unescape_name(k[4:]) for k in (*gone, *given)}
                 for name in names:
-                    touched.update(value_keys(scope, name))  # (absent from props: removed)
+                    stray.update(value_keys(scope, name))
                 for key in gone:
                     del props[key]
                     touched.add(key)
@@ -317,7 +321,7 @@ class NodeRepository(Repository, Generic[N]):
                 else:
                     props.pop(head, None)
             # Unknown paths are ignored, as MLMD does.
-        return props, touched
+        return props, touched, stray - touched
 
     def prepare(
         self,
@@ -382,8 +386,9 @@ class NodeRepository(Repository, Generic[N]):
                     )
                 t = self.types.by_id(self.kind, int(old["type_id"]))
                 touched: set[str] | None = None
+                stray: set[str] = set()
                 if mask:
-                    props, touched = self._masked_props(node, t, old, mask, label)
+                    props, touched, stray = self._masked_props(node, t, old, mask, label)
                 else:
                     props, t = self._props_with_refresh(node, t, label)
                 if self.kind in _NAMES_KEPT_BY_MLMD and _MLMD_RULES.get():
@@ -403,6 +408,7 @@ class NodeRepository(Repository, Generic[N]):
                     row["patch"] = {k: props.get(k) for k in sorted(touched)} | {
                         "last_update_time_since_epoch": now
                     }
+                    row["stray"] = sorted(stray)
                 rows_by_id[node.id] = row  # the same id twice: the last one wins (folded)
                 order.append(node.id)
             else:

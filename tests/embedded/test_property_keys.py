@@ -163,3 +163,22 @@ def test_no_write_statement_brings_a_key_it_did_not_register(
 
 DAY = {"day": PropertyType.INT}
 LR = {"lr": PropertyType.DOUBLE}
+
+
+def test_a_masked_update_makes_no_key_beyond_the_values_it_writes(tmp_path: Path) -> None:
+    """A masked update also removes the other kinds of each property it writes (another writer
+    may have stored one since the read), only where the node has them: naming a key in a SET
+    creates it, and FalkorDB 4.16 holds at most 65,536 keys (one update of a new name made all
+    eight kinds' keys)."""
+    with LineageStore.open(tmp_path / "mask") as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        [aid] = store.put_artifacts([Artifact(type="D", uri="/d", custom_properties={"x": 1})])
+        before = {r["k"] for r in store.backend.read(KEYS, name="keys")}
+        store.put_artifacts(
+            [Artifact(id=aid, custom_properties={"fresh": "s", "x": 2.5})],
+            field_mask_paths=["custom_properties.fresh", "custom_properties.x"],
+        )
+        made = {r["k"] for r in store.backend.read(KEYS, name="keys")} - before
+        assert made == {"cs__fresh", "cd__x", "cx__x"}
+        [got] = store.get_artifacts_by_id([aid])
+        assert got.custom_properties == {"fresh": "s", "x": 2.5}

@@ -173,6 +173,7 @@ CALL {
   MATCH (n:Artifact {id: r.id})
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
+  FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
 }
 // when: $new_executions by keys
 CALL {
@@ -205,6 +206,7 @@ CALL {
   MATCH (n:Execution {id: r.id})
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
+  FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
 }
 // when: $new_contexts by keys
 CALL {
@@ -229,6 +231,7 @@ CALL {
   MATCH (n:Context {id: r.id})
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
+  FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
 }
 // when: $inputs few
 CALL {
