@@ -40,10 +40,28 @@ Mode = Literal["memory", "directory", "external"]
 #: Registers property keys (``$keys``: a map of every key to 0) on an unlabelled node made and
 #: deleted in the same statement: it leaves nothing behind but the keys. A null value would not
 #: do (FalkorDB skips it on a node without properties, and the key stays unknown).
-REGISTER_KEYS: LiteralString = "CREATE (x) SET x += $keys DELETE x"
+REGISTER_KEYS: LiteralString = (
+    "CALL db.propertyKeys() YIELD propertyKey WITH count(propertyKey) AS known "
+    "WHERE 1 / (CASE WHEN known + $count <= $most THEN 1 ELSE 0 END) = 1 "
+    "CREATE (x) SET x += $keys DELETE x"
+)
+#: The most property keys one FalkorDB 4.16 graph tells apart: a key's id is 16 bits, and a key
+#: made past them silently takes the id of an earlier one (measured: a value written as "new6"
+#: read back as "kind", the graph's first key). REGISTER_KEYS refuses to pass it.
+MOST_PROPERTY_KEYS = 65_536
 #: The property keys the graph knows (a read: registering only the others keeps opening a store
 #: that is up to date free of writes, which would fail a staged import's WATCH).
 KNOWN_KEYS: LiteralString = "CALL db.propertyKeys() YIELD propertyKey RETURN propertyKey AS key"
+
+
+def _too_many_keys(known: int, new: int) -> FailedPreconditionError:
+    return FailedPreconditionError(
+        f"this write needs {new} new property key(s) and the store's graph knows {known}: past "
+        f"{MOST_PROPERTY_KEYS:,} FalkorDB 4.16 no longer tells keys apart (a new key silently "
+        "takes an earlier one's id), so nothing was written. Each distinct property name takes "
+        "a key or two per kind of value it holds: use fewer names (many values can share one "
+        "struct property, e.g. metrics={...})"
+    )
 
 
 def _map_error(exc: BaseException, name: str) -> LineageGraphError:
@@ -619,12 +637,23 @@ class EmbeddedBackend(Backend):
             self._keys.update(str(row["key"]) for row in self.read(KNOWN_KEYS, name="keys"))
             missing -= self._keys
         if missing:
-            self._run(
-                REGISTER_KEYS,
-                {"keys": dict.fromkeys(sorted(missing), 0)},
-                "register property keys",
-                write=True,
-            )
+            if len(self._keys) + len(missing) > MOST_PROPERTY_KEYS:
+                raise _too_many_keys(len(self._keys), len(missing))
+            try:
+                self._run(
+                    REGISTER_KEYS,
+                    {
+                        "keys": dict.fromkeys(sorted(missing), 0),
+                        "count": len(missing),
+                        "most": MOST_PROPERTY_KEYS,
+                    },
+                    "register property keys",
+                    write=True,
+                )
+            except QueryError as exc:  # another client's keys came first: re-checked in there
+                if "division by zero" not in str(exc).lower():
+                    raise
+                raise _too_many_keys(len(self._keys), len(missing)) from exc
             self._keys.update(missing)
 
     def read(

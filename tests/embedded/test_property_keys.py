@@ -182,3 +182,41 @@ def test_a_masked_update_makes_no_key_beyond_the_values_it_writes(tmp_path: Path
         assert made == {"cs__fresh", "cd__x", "cx__x"}
         [got] = store.get_artifacts_by_id([aid])
         assert got.custom_properties == {"fresh": "s", "x": 2.5}
+
+
+def test_a_write_past_the_most_keys_falkordb_tells_apart_is_refused(tmp_path: Path) -> None:
+    """FalkorDB 4.16 keeps a key's id in 16 bits: the 65,537th key silently took the id of the
+    graph's first one (a value written as 'new6' read back as 'kind'). A write that would make
+    the graph pass 65,536 keys is FailedPreconditionError and writes nothing; one that fits
+    still works."""
+    from lineage_graph import FailedPreconditionError
+    from lineage_graph.backends.embedded import MOST_PROPERTY_KEYS
+
+    with LineageStore.open(tmp_path / "full") as store:
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        store.put_artifact_type(ArtifactType(name="D"))
+        [aid] = store.put_artifacts([Artifact(type="D", uri="/d")])
+        known = len({r["k"] for r in backend.read(KEYS, name="keys")})
+        filler = MOST_PROPERTY_KEYS - known - 2  # room for two more keys
+        backend.ensure_property_keys(f"filler{i}" for i in range(filler))
+        before = store.get_artifacts()
+        with pytest.raises(FailedPreconditionError, match="no longer tells keys apart"):
+            store.put_artifacts([Artifact(type="D", custom_properties={"a": 1, "b": 2, "c": 3})])
+        with pytest.raises(FailedPreconditionError, match="no longer tells keys apart"):
+            store.put_artifacts(  # a double takes two keys (its value and its exact text)
+                [Artifact(id=aid, custom_properties={"x": 1.5, "y": 1})],
+                field_mask_paths=["custom_properties.x", "custom_properties.y"],
+            )
+        assert store.get_artifacts() == before
+        # another client's keys: this store object's count is stale, the statement re-checks
+        other = LineageStore.open(tmp_path / "full")
+        try:
+            other.put_artifacts([Artifact(type="D", custom_properties={"m": 1})])
+        finally:
+            other.close()
+        with pytest.raises(FailedPreconditionError, match="no longer tells keys apart"):
+            store.put_artifacts([Artifact(type="D", custom_properties={"n": 1, "o": 1})])
+        store.put_artifacts([Artifact(type="D", custom_properties={"k": 1})])  # the last key
+        assert len({r["k"] for r in backend.read(KEYS, name="keys")}) == MOST_PROPERTY_KEYS
+        assert {"k": 1} in [a.custom_properties for a in store.get_artifacts()]
