@@ -252,6 +252,9 @@ def find_cache_hit(
         return None
     wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
     wanted.update(properties)
+    # A step's call that was not looked up recorded less than it was given: never a hit (an
+    # older match is found instead).
+    wanted.setdefault(CACHE_SKIPPED_PROPERTY, None)
     inputs = dict(input_ids) if isinstance(input_ids, Mapping) else list(input_ids)
     result = store.find_cached_execution(execution_type, inputs, properties=wanted, explain=False)
     if not result.hit or result.execution is None:
@@ -806,6 +809,9 @@ class Run:
 # ----------------------------------------------------------------------------- decorator
 
 _SCALARS = (bool, int, float, str)
+#: A list or tuple argument of JSON data is recorded as the struct ``{"list": [...]}`` (MLMD
+#: has no list property), so that it is compared like any other recorded argument.
+_LIST_KEY = "list"
 
 
 def _split_arguments(
@@ -815,10 +821,11 @@ def _split_arguments(
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
 
     Inputs: an :class:`Artifact` or a non-empty list of them. Properties: a bool, an int within
-    int64, a float, a str, or a dict of JSON data (a struct). ``None`` is neither: the property
-    is unset. Anything else (another list, bytes, a path, an object, an int beyond int64) cannot
-    be recorded, so it cannot be compared either: a cached step runs such a call (see
-    :func:`step`). A method's ``self`` / ``cls`` is left out."""
+    int64, a float, a str, a dict of JSON data (a struct), or a list or tuple of JSON data (the
+    struct ``{"list": [...]}``). ``None`` is neither: the property is unset. Anything else
+    (bytes, a path, an object, an int beyond int64, a list holding an artifact among other
+    values) cannot be recorded, so it cannot be compared either: a cached step runs such a call
+    (see :func:`step`). A method's ``self`` / ``cls`` is left out."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     inputs: dict[str, Any] = {}
@@ -850,9 +857,11 @@ def _split_arguments(
                 inputs[key] = v
             elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
                 inputs[key] = list(v)
-            elif isinstance(v, (*_SCALARS, dict)):
+            elif isinstance(v, (*_SCALARS, dict, list, tuple)):
+                if isinstance(v, list | tuple):  # of JSON data: a struct holding the list
+                    v = {_LIST_KEY: list(v)}
                 try:
-                    kind_of(v)  # an int beyond int64, a dict of more than JSON data
+                    kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
                     other.append(key)
                     continue
