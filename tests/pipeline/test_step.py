@@ -191,6 +191,13 @@ def test_a_cached_step_compares_every_argument_or_runs(store: LineageStore) -> N
     trainer = Trainer()
     assert trainer.fit(d, 0.5).uri == trainer.fit(d, 0.5).uri and trainer.runs == 1  # self
 
+    @store.step("Extra", cache=True)
+    def extra(data: Artifact, more: tuple[str, ...] = ()) -> Artifact:
+        calls.append(more)
+        return Artifact(type="Model", uri=f"/extra-{len(calls)}")
+
+    assert extra(d).uri == extra(d).uri != extra(d, ("a",)).uri  # an empty tuple is recorded
+
 
 def test_a_cached_step_does_not_reuse_deleted_or_abandoned_outputs(store: LineageStore) -> None:
     calls: list[int] = []
