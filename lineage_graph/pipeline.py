@@ -816,7 +816,7 @@ _LIST_KEY = "list"
 
 def _split_arguments(
     signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
+) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str], set[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
 
@@ -832,6 +832,7 @@ def _split_arguments(
     props: dict[str, Any] = {}
     floats: set[str] = set()
     other: list[str] = []
+    listed: set[str] = set()  # recorded from a list or tuple
     taken: set[str] = set()
     first = next(iter(signature.parameters), None)
     for pname, value in bound.arguments.items():
@@ -858,6 +859,7 @@ def _split_arguments(
             elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
                 inputs[key] = list(v)
             elif isinstance(v, (*_SCALARS, dict, list, tuple)):
+                given = v
                 if isinstance(v, list | tuple):  # of JSON data: a struct holding the list
                     v = {_LIST_KEY: list(v)}
                 try:
@@ -866,11 +868,13 @@ def _split_arguments(
                     other.append(key)
                     continue
                 props[key] = v
+                if isinstance(given, list | tuple):
+                    listed.add(key)
                 if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
                     floats.add(key)  # (a string: postponed annotations)
             else:
                 other.append(key)
-    return inputs, props, floats, other
+    return inputs, props, floats, other, listed
 
 
 def _record_return(run: Run, value: Any) -> None:
@@ -1043,7 +1047,19 @@ def step(
         signature = inspect.signature(fn)
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-            inputs, values, floats, other = _split_arguments(signature, args, kwargs)
+            inputs, values, floats, other, listed = _split_arguments(signature, args, kwargs)
+            if record_args and listed:
+                # A parameter its type declares as another kind (a STRING: earlier calls gave a
+                # str, and a list was not recorded before lists were) is left unrecorded, as it
+                # was: the call runs, not looked up, rather than failing on the declared kind.
+                try:
+                    declared = store.get_type(NodeKind.EXECUTION, type_name).properties
+                except NotFoundError:
+                    declared = {}
+                for key in sorted(listed):
+                    if declared.get(key, PropertyType.STRUCT) != PropertyType.STRUCT:
+                        del values[key]
+                        other.append(key)
             props = {**(values if record_args else {}), **(properties or {})}
             # A call is looked up only if everything it was given is compared: an argument not
             # recorded (``record_args=False``, or a value no property holds) could differ from

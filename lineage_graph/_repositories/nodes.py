@@ -304,7 +304,7 @@ class NodeRepository(Repository, Generic[N]):
                 # another kind since the read, which left beside this write's value would be a
                 # second value of one property (read back as either, found by filters on both).
                 # Those the read did not find are removed only where the node has them (`stray`):
-                # naming a key in a SET creates it, and FalkorDB 4.16 holds at most 65,536 keys.
+                # naming a key in a SET creates it, and FalkorDB 4.16 holds at most 65,534 keys.
                 names = {rest} if rest else {unescape_name(k[4:]) for k in (*gone, *given)}
                 for name in names:
                     stray.update(value_keys(scope, name))

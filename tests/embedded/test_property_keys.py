@@ -168,7 +168,7 @@ LR = {"lr": PropertyType.DOUBLE}
 def test_a_masked_update_makes_no_key_beyond_the_values_it_writes(tmp_path: Path) -> None:
     """A masked update also removes the other kinds of each property it writes (another writer
     may have stored one since the read), only where the node has them: naming a key in a SET
-    creates it, and FalkorDB 4.16 holds at most 65,536 keys (one update of a new name made all
+    creates it, and FalkorDB 4.16 holds at most 65,534 keys (one update of a new name made all
     eight kinds' keys)."""
     with LineageStore.open(tmp_path / "mask") as store:
         store.put_artifact_type(ArtifactType(name="D"))
@@ -187,7 +187,7 @@ def test_a_masked_update_makes_no_key_beyond_the_values_it_writes(tmp_path: Path
 def test_a_write_past_the_most_keys_falkordb_tells_apart_is_refused(tmp_path: Path) -> None:
     """FalkorDB 4.16 keeps a key's id in 16 bits: the 65,537th key silently took the id of the
     graph's first one (a value written as 'new6' read back as 'kind'). A write that would make
-    the graph pass 65,536 keys is FailedPreconditionError and writes nothing; one that fits
+    the graph pass 65,534 keys is FailedPreconditionError and writes nothing; one that fits
     still works."""
     from lineage_graph import FailedPreconditionError
     from lineage_graph.backends.embedded import MOST_PROPERTY_KEYS
@@ -220,3 +220,24 @@ def test_a_write_past_the_most_keys_falkordb_tells_apart_is_refused(tmp_path: Pa
         store.put_artifacts([Artifact(type="D", custom_properties={"k": 1})])  # the last key
         assert len({r["k"] for r in backend.read(KEYS, name="keys")}) == MOST_PROPERTY_KEYS
         assert {"k": 1} in [a.custom_properties for a in store.get_artifacts()]
+
+
+def test_the_last_keys_a_graph_may_hold_are_found_by_name(tmp_path: Path) -> None:
+    """FalkorDB 4.16 reserves the two highest key ids (65,534: every key, 65,535: no key): a
+    property stored under either is listed by properties(n) but ``n.key`` reads null, so filters,
+    the fingerprint cache and masked updates missed it. The store stops before them."""
+    from lineage_graph import FailedPreconditionError
+    from lineage_graph.backends.embedded import MOST_PROPERTY_KEYS
+
+    with LineageStore.open(tmp_path / "last") as store:
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        store.put_artifact_type(ArtifactType(name="D"))
+        known = len({r["k"] for r in backend.read(KEYS, name="keys")})
+        backend.ensure_property_keys(f"filler{i}" for i in range(MOST_PROPERTY_KEYS - known - 1))
+        store.put_artifacts([Artifact(type="D", uri="/last", custom_properties={"last": 1})])
+        with pytest.raises(FailedPreconditionError, match="no longer tells keys apart"):
+            store.put_artifacts([Artifact(type="D", uri="/past", custom_properties={"past": 1})])
+        found = backend.read("MATCH (n:Artifact) WHERE n.ci__last = 1 RETURN n.uri AS uri")
+        assert found == [{"uri": "/last"}]
+        assert [a.uri for a in store.get_artifacts()] == ["/last"]

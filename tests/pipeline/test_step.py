@@ -463,3 +463,31 @@ def test_a_call_not_looked_up_is_no_cache_hit_for_another(store: LineageStore) -
     blinded = blind(d, 0.5)  # of the same type, recorded with none of its arguments
     assert blinded.uri not in (plain.uri, listed.uri) and len(calls) == 3
     assert fit(d).uri == plain.uri and len(calls) == 3  # the older match, not the newest
+
+
+def test_a_list_given_to_a_parameter_declared_as_another_kind_runs_unrecorded(
+    store: LineageStore,
+) -> None:
+    """Before lists were recorded, a step whose parameter took a str or a list (``cols="a"``,
+    ``cols=["a", "b"]``) ran the list call, not looked up. Recording the list as a struct made
+    that call fail on the type, which declares the parameter STRING: it runs as it did."""
+    calls: list[object] = []
+
+    @store.step("Select", cache=True)
+    def select(cols: object = "a") -> None:
+        calls.append(cols)
+
+    select("a")
+    select(["a", "b"])
+    select(["a", "b"])
+    select("a")  # a hit: the str is still recorded and compared
+    assert calls == ["a", ["a", "b"], ["a", "b"]]
+    runs = store.get_executions()
+    assert [e.properties for e in runs] == [{"cols": "a"}, {}, {}, {"cols": "a"}]
+    assert [bool(e.custom_properties.get("cache_skipped")) for e in runs] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert store.get_execution_type("Select").properties == {"cols": PropertyType.STRING}
