@@ -50,8 +50,8 @@ class RecordingBackend(Backend):
     def ensure_schema(self, spec: SchemaSpec) -> None:
         self.inner.ensure_schema(spec)
 
-    def ensure_property_keys(self, keys: Iterable[str]) -> None:
-        self.inner.ensure_property_keys(keys)
+    def ensure_property_keys(self, keys: Iterable[str], *, fixed: bool = False) -> None:
+        self.inner.ensure_property_keys(keys, fixed=fixed)
 
     def describe(self) -> dict[str, Any]:
         return self.inner.describe()

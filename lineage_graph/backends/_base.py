@@ -135,9 +135,10 @@ class Backend(ABC):
         """Create the indexes and uniqueness constraints of ``spec`` (idempotent)."""
 
     @abstractmethod
-    def ensure_property_keys(self, keys: Iterable[str]) -> None:
+    def ensure_property_keys(self, keys: Iterable[str], *, fixed: bool = False) -> None:
         """Make sure the engine knows these property keys before a statement writes them
-        (FalkorDB: see its backend; a no-op where creating a key is never undone)."""
+        (FalkorDB: see its backend; a no-op where creating a key is never undone). ``fixed``:
+        the library's own keys (an engine with a key limit keeps a reserve for them)."""
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

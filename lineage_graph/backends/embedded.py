@@ -52,16 +52,22 @@ REGISTER_KEYS: LiteralString = (
 #: but ``n.key`` reads null (filters, the cache and masked updates missed it; measured). So
 #: 65,534 usable keys, ids 0 to 65,533. REGISTER_KEYS refuses to pass it.
 MOST_PROPERTY_KEYS = 65_534
+#: Keys kept for the library's own (a later version's fixed keys, registered when a store
+#: opens): the data's keys stop this many short of the limit, so an upgrade still opens a full
+#: store.
+LIBRARY_KEYS_RESERVE = 64
 #: The property keys the graph knows (a read: registering only the others keeps opening a store
 #: that is up to date free of writes, which would fail a staged import's WATCH).
 KNOWN_KEYS: LiteralString = "CALL db.propertyKeys() YIELD propertyKey RETURN propertyKey AS key"
 
 
-def _too_many_keys(known: int, new: int) -> FailedPreconditionError:
+def _too_many_keys(known: int, new: int, most: int) -> FailedPreconditionError:
     return FailedPreconditionError(
-        f"this write needs {new} new property key(s) and the store's graph knows {known}: past "
-        f"{MOST_PROPERTY_KEYS:,} FalkorDB 4.16 no longer tells keys apart (a new key silently "
-        "takes an earlier one's id), so nothing was written. Each distinct property name takes "
+        f"this write needs {new} new property key(s) and the store's graph knows {known}, of at "
+        f"most {most:,}: past {MOST_PROPERTY_KEYS:,} FalkorDB 4.16 no longer tells keys apart (a "
+        "new key silently takes an earlier one's id; the last "
+        f"{LIBRARY_KEYS_RESERVE} are kept for the library's own), so nothing was written. Each "
+        "distinct property name takes "
         "a key or two per kind of value it holds: use fewer names (many values can share one "
         "struct property, e.g. metrics={...})"
     )
@@ -619,7 +625,7 @@ class EmbeddedBackend(Backend):
         if self._recording:
             self._recorded(Statement("settle pending edges", False, elapsed, None, round_trips=4))
 
-    def ensure_property_keys(self, keys: Iterable[str]) -> None:
+    def ensure_property_keys(self, keys: Iterable[str], *, fixed: bool = False) -> None:
         """Register the keys this object has not registered yet, by a statement with nothing in
         it that fails on purpose (no guard, no constraint: only a lost connection or a closed
         store stop it, and then the caller's write is not sent).
@@ -640,15 +646,18 @@ class EmbeddedBackend(Backend):
             self._keys.update(str(row["key"]) for row in self.read(KNOWN_KEYS, name="keys"))
             missing -= self._keys
         if missing:
-            if len(self._keys) + len(missing) > MOST_PROPERTY_KEYS:
-                raise _too_many_keys(len(self._keys), len(missing))
+            # The data's keys stop short of the limit: the library's own (``fixed``, a store's
+            # schema) may use the reserve, so an upgrade that adds one still opens a full store.
+            most = MOST_PROPERTY_KEYS if fixed else MOST_PROPERTY_KEYS - LIBRARY_KEYS_RESERVE
+            if len(self._keys) + len(missing) > most:
+                raise _too_many_keys(len(self._keys), len(missing), most)
             try:
                 self._run(
                     REGISTER_KEYS,
                     {
                         "keys": dict.fromkeys(sorted(missing), 0),
                         "count": len(missing),
-                        "most": MOST_PROPERTY_KEYS,
+                        "most": most,
                     },
                     "register property keys",
                     write=True,
@@ -656,7 +665,7 @@ class EmbeddedBackend(Backend):
             except QueryError as exc:  # another client's keys came first: re-checked in there
                 if "division by zero" not in str(exc).lower():
                     raise
-                raise _too_many_keys(len(self._keys), len(missing)) from exc
+                raise _too_many_keys(len(self._keys), len(missing), most) from exc
             self._keys.update(missing)
 
     def read(
@@ -742,7 +751,7 @@ class EmbeddedBackend(Backend):
                 if "already exists" not in str(exc).lower():
                     raise _map_error(exc, "schema") from exc
         self._await_constraints()
-        self.ensure_property_keys(spec.property_keys)
+        self.ensure_property_keys(spec.property_keys, fixed=True)
 
     def _alone(self) -> bool:
         """No other store is connected to the server (in this process or another). Stores name

@@ -349,7 +349,7 @@ class Neo4jBackend(Backend):
             return set()
         return names
 
-    def ensure_property_keys(self, keys: Iterable[str]) -> None:
+    def ensure_property_keys(self, keys: Iterable[str], *, fixed: bool = False) -> None:
         """Nothing to do: Neo4j creates a property key token in a transaction of its own, which
         a failing statement never undoes."""
 

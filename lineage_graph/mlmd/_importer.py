@@ -287,7 +287,7 @@ def _seed(target: LineageStore, staged: LineageStore, handed: list[tuple[str, in
     (sequence, first id, end), to take back if the staged graph is not published."""
     reads = Repository(target.backend)
     keys = [str(r["key"]) for r in reads.read("meta/property_keys")]
-    staged.backend.ensure_property_keys(keys)
+    staged.backend.ensure_property_keys(keys, fixed=True)  # the target's: all fit
     for row in reads.read("meta/get"):
         Repository(staged.backend).write("meta/set_created", created_ms=row["created_ms"])
     writer = _NativeWriter(staged)

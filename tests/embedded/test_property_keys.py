@@ -9,6 +9,7 @@ purpose (EmbeddedBackend.ensure_property_keys).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from lineage_graph import (
     ParentContext,
     PropertyType,
 )
+from lineage_graph import _schema as schema
+from lineage_graph import store as store_module
 from lineage_graph.backends.embedded import REGISTER_KEYS, EmbeddedBackend
 
 ROUNDS = 60
@@ -190,15 +193,16 @@ def test_a_write_past_the_most_keys_falkordb_tells_apart_is_refused(tmp_path: Pa
     the graph pass 65,534 keys is FailedPreconditionError and writes nothing; one that fits
     still works."""
     from lineage_graph import FailedPreconditionError
-    from lineage_graph.backends.embedded import MOST_PROPERTY_KEYS
+    from lineage_graph.backends.embedded import LIBRARY_KEYS_RESERVE, MOST_PROPERTY_KEYS
 
+    most = MOST_PROPERTY_KEYS - LIBRARY_KEYS_RESERVE  # the data's keys; the rest: the library's
     with LineageStore.open(tmp_path / "full") as store:
         backend = store.backend
         assert isinstance(backend, EmbeddedBackend)
         store.put_artifact_type(ArtifactType(name="D"))
         [aid] = store.put_artifacts([Artifact(type="D", uri="/d")])
         known = len({r["k"] for r in backend.read(KEYS, name="keys")})
-        filler = MOST_PROPERTY_KEYS - known - 2  # room for two more keys
+        filler = most - known - 2  # room for two more keys
         backend.ensure_property_keys(f"filler{i}" for i in range(filler))
         before = store.get_artifacts()
         with pytest.raises(FailedPreconditionError, match="no longer tells keys apart"):
@@ -218,8 +222,18 @@ def test_a_write_past_the_most_keys_falkordb_tells_apart_is_refused(tmp_path: Pa
         with pytest.raises(FailedPreconditionError, match="no longer tells keys apart"):
             store.put_artifacts([Artifact(type="D", custom_properties={"n": 1, "o": 1})])
         store.put_artifacts([Artifact(type="D", custom_properties={"k": 1})])  # the last key
-        assert len({r["k"] for r in backend.read(KEYS, name="keys")}) == MOST_PROPERTY_KEYS
+        assert len({r["k"] for r in backend.read(KEYS, name="keys")}) == most
         assert {"k": 1} in [a.custom_properties for a in store.get_artifacts()]
+    # a later version's fixed keys still fit: a full store opens after an upgrade
+    upgraded = dataclasses.replace(
+        schema.SCHEMA, property_keys=(*schema.SCHEMA.property_keys, "a_later_fixed_key")
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_module, "SCHEMA", upgraded)
+        with LineageStore.open(tmp_path / "full") as store:
+            assert {"k": 1} in [a.custom_properties for a in store.get_artifacts()]
+            known = {r["k"] for r in store.backend.read(KEYS, name="keys")}
+            assert "a_later_fixed_key" in known and len(known) == most + 1
 
 
 def test_the_last_keys_a_graph_may_hold_are_found_by_name(tmp_path: Path) -> None:
@@ -234,7 +248,9 @@ def test_the_last_keys_a_graph_may_hold_are_found_by_name(tmp_path: Path) -> Non
         assert isinstance(backend, EmbeddedBackend)
         store.put_artifact_type(ArtifactType(name="D"))
         known = len({r["k"] for r in backend.read(KEYS, name="keys")})
-        backend.ensure_property_keys(f"filler{i}" for i in range(MOST_PROPERTY_KEYS - known - 1))
+        fill = MOST_PROPERTY_KEYS - known - 1  # the library's own may use its reserve
+        backend.ensure_property_keys((f"filler{i}" for i in range(fill)), fixed=True)
+        backend.ensure_property_keys(["ci__last"], fixed=True)  # id 65,533: the last usable
         store.put_artifacts([Artifact(type="D", uri="/last", custom_properties={"last": 1})])
         with pytest.raises(FailedPreconditionError, match="no longer tells keys apart"):
             store.put_artifacts([Artifact(type="D", uri="/past", custom_properties={"past": 1})])
