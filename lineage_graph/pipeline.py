@@ -809,9 +809,10 @@ class Run:
 # ----------------------------------------------------------------------------- decorator
 
 _SCALARS = (bool, int, float, str)
-#: A list or tuple argument of JSON data is recorded as the struct ``{"list": [...]}`` (MLMD
-#: has no list property), so that it is compared like any other recorded argument.
-_LIST_KEY = "list"
+#: A list or tuple argument of JSON data is recorded as the struct ``{"__list__": [...]}`` (MLMD
+#: has no list property), so that it is compared like any other recorded argument; a key no
+#: dict argument is likely to hold alone (a dict and a list recorded alike would share a key).
+_LIST_KEY = "__list__"
 
 
 def _split_arguments(
@@ -822,7 +823,7 @@ def _split_arguments(
 
     Inputs: an :class:`Artifact` or a non-empty list of them. Properties: a bool, an int within
     int64, a float, a str, a dict of JSON data (a struct), or a list or tuple of JSON data (the
-    struct ``{"list": [...]}``). ``None`` is neither: the property is unset. Anything else
+    struct ``{"__list__": [...]}``). ``None`` is neither: the property is unset. Anything else
     (bytes, a path, an object, an int beyond int64, a list holding an artifact among other
     values) cannot be recorded, so it cannot be compared either: a cached step runs such a call
     (see :func:`step`). A method's ``self`` / ``cls`` is left out."""

@@ -173,7 +173,7 @@ def test_a_cached_step_compares_every_argument_or_runs(store: LineageStore) -> N
     assert fit(d, {"lr": 0.1}).uri == first.uri  # the same dict: the cached model
     assert fit(d).uri not in (first.uri,)  # None: the property is unset, not any value
     assert len(calls) == 3
-    listed = fit(d, {"lr": 0.1}, [64, 32])  # a list of JSON data: the struct {"list": [...]}
+    listed = fit(d, {"lr": 0.1}, [64, 32])  # a list of JSON data: the struct {"__list__": [...]}
     assert fit(d, {"lr": 0.1}, (64, 32)).uri == listed.uri  # compared as a list
     assert fit(d, {"lr": 0.1}, [64, 16]).uri != listed.uri
     assert fit(d, {"lr": 0.1}, b"raw").uri != fit(d, {"lr": 0.1}, b"raw").uri  # bytes: runs
@@ -187,7 +187,8 @@ def test_a_cached_step_compares_every_argument_or_runs(store: LineageStore) -> N
     assert sum(s is not None for s in skipped) == 5
     assert "'layers'" in str(skipped) and "record_args=False" in str(skipped)
     layers = [e.properties.get("layers") for e in store.get_executions_by_type("Fit")]
-    assert {"list": [64, 32]} in layers
+    assert {"__list__": [64, 32]} in layers
+    assert fit(d, {"lr": 0.1}, {"list": [64, 32]}).uri != listed.uri  # a dict is not a list
     trainer = Trainer()
     assert trainer.fit(d, 0.5).uri == trainer.fit(d, 0.5).uri and trainer.runs == 1  # self
 
