@@ -165,6 +165,44 @@ def test_a_rewrite_left_by_a_killed_server_is_removed_at_the_next_start(tmp_path
         assert not list(target.glob("temp-*"))
 
 
+def test_an_opener_waiting_for_the_lock_says_who_holds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process stopped (Ctrl-Z) or stuck while it holds the data directory's lock kept every
+    other opener waiting without a word. The waiting opener now warns, naming the holder's pid,
+    and opens once the lock is free."""
+    from lineage_graph.backends import _falkordb_server as server_module
+
+    LineageStore.open(tmp_path / "held").close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time; from pathlib import Path;"
+            "from lineage_graph.backends._falkordb_server import _lock;"
+            "d = Path(sys.argv[1]); fd = os.open(d / 'lineage-graph.lock', os.O_RDWR);"
+            "_lock(fd, d); print('locked', flush=True); time.sleep(1.5)",
+            str(tmp_path / "held"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        monkeypatch.setattr(server_module, "LOCK_NOTICE_S", 0.2)
+        started = time.monotonic()
+        with pytest.warns(RuntimeWarning, match=f"waiting for process {holder.pid}, which holds"):
+            store = LineageStore.open(tmp_path / "held")
+        try:
+            assert time.monotonic() - started > 0.5  # it waited for the holder to let go
+            assert store.get_artifacts() == []
+        finally:
+            store.close()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
     target = tmp_path / "shared"
     with LineageStore.open(target) as store:
