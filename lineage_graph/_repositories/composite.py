@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, OutOfRangeError
@@ -57,6 +57,23 @@ def _update_of_new(first: Artifact, later: Artifact) -> Artifact:
     return later.model_copy(update={"name": first.name})
 
 
+def reuse_by_external_id(
+    artifacts: Sequence[Artifact], lookup: Callable[[list[str]], Iterable[Artifact]]
+) -> list[Artifact]:
+    """``artifacts`` with each new one (no id) whose external id is stored given that artifact's
+    id, as MLMD's ``reuse_artifact_if_already_exist_by_external_id`` makes it an update."""
+    wanted = [a.external_id for a in artifacts if a.id is None and a.external_id]
+    if not wanted:
+        return list(artifacts)
+    stored = {a.external_id: a.id for a in lookup(wanted)}
+    return [
+        a.model_copy(update={"id": stored[a.external_id]})
+        if a.id is None and a.external_id in stored
+        else a
+        for a in artifacts
+    ]
+
+
 class CompositeWriter:
     def __init__(
         self,
@@ -73,16 +90,7 @@ class CompositeWriter:
         self.writer = writer
 
     def _reuse_artifacts(self, artifacts: Sequence[Artifact]) -> list[Artifact]:
-        wanted = [a.external_id for a in artifacts if a.id is None and a.external_id]
-        if not wanted:
-            return list(artifacts)
-        stored = {a.external_id: a.id for a in self.artifacts.get_by_external_ids(wanted)}
-        return [
-            a.model_copy(update={"id": stored[a.external_id]})
-            if a.id is None and a.external_id in stored
-            else a
-            for a in artifacts
-        ]
+        return reuse_by_external_id(artifacts, self.artifacts.get_by_external_ids)
 
     def _reuse_contexts(self, contexts: Sequence[Context], reuse: bool) -> list[Context]:
         new = [c for c in contexts if c.id is None]

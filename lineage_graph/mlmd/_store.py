@@ -19,6 +19,7 @@ from ml_metadata.proto import metadata_store_service_pb2
 
 from .. import exceptions as native
 from .._gc import gc_paused
+from .._repositories.composite import reuse_by_external_id
 from .._repositories.nodes import mlmd_write_rules
 from .._repositories.relations import MissingNodesError
 from .._repositories.types import upgraded
@@ -519,16 +520,7 @@ class MetadataStore:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,
         as MLMD's reuse flag makes it an update of that artifact (for the checks only: an
         update's type id is compared with the stored one, never looked up)."""
-        asked = [a.external_id for a in artifacts if a.id is None and a.external_id]
-        if not asked:
-            return artifacts
-        stored = {a.external_id: a.id for a in self._store.get_artifacts_by_external_ids(asked)}
-        return [
-            a.model_copy(update={"id": stored[a.external_id]})
-            if a.id is None and a.external_id in stored
-            else a
-            for a in artifacts
-        ]
+        return reuse_by_external_id(artifacts, self._store.get_artifacts_by_external_ids)
 
     def _declares(self, node: Node) -> bool:
         """Whether ``node``'s (cached) type declares its properties with their kinds."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,11 @@ def pipeline(store: LineageStore) -> dict[str, int]:
     return ids
 
 
+def _rewritten(pipeline: dict[str, int], name: str, type_: str, **fields: Any) -> Artifact:
+    """A whole update of the pipeline's artifact ``name`` (its name and uri kept)."""
+    return Artifact(id=pipeline[name], type=type_, name=name, uri=f"s3://{name}", **fields)
+
+
 def test_impact_groups_everything_downstream(store: LineageStore, pipeline: dict[str, int]) -> None:
     report = store.impact(NodeRef(NodeKind.ARTIFACT, pipeline["raw"]))
     assert report.counts == {"artifacts": 4, "executions": 4, "contexts": 4}
@@ -109,17 +115,7 @@ def test_marking_is_atomic_and_undoable(store: LineageStore, pipeline: dict[str,
         else:
             assert a == before[aid]  # untouched
     # someone fixes model2 meanwhile: the undo must not clobber that change
-    store.put_artifacts(
-        [
-            Artifact(
-                id=pipeline["model2"],
-                type="Model",
-                name="model2",
-                uri="s3://model2",
-                state=ArtifactState.LIVE,
-            )
-        ]
-    )
+    store.put_artifacts([_rewritten(pipeline, "model2", "Model", state=ArtifactState.LIVE)])
     assert store.undo_impact_mark(report.mark_token) == 3
     restored = {a.id: a for a in store.get_artifacts()}
     for aid in affected - {pipeline["model2"]}:
@@ -434,20 +430,8 @@ def test_an_update_between_the_analysis_and_its_mark_is_read_again(
         if not calls:  # the other writer, once: model1 gets a custom property, pushed a state
             store.put_artifacts(
                 [
-                    Artifact(
-                        id=pipeline["model1"],
-                        type="Model",
-                        name="model1",
-                        uri="s3://model1",
-                        custom_properties={"q": "reviewed"},
-                    ),
-                    Artifact(
-                        id=pipeline["pushed"],
-                        type="PushedModel",
-                        name="pushed",
-                        uri="s3://pushed",
-                        state=ArtifactState.PENDING,
-                    ),
+                    _rewritten(pipeline, "model1", "Model", custom_properties={"q": "reviewed"}),
+                    _rewritten(pipeline, "pushed", "PushedModel", state=ArtifactState.PENDING),
                 ]
             )
         calls.append(args)

@@ -406,6 +406,16 @@ def test_a_node_the_store_cannot_key_stops_the_import_before_any_write(
     assert snapshot(store) == before
 
 
+def _set_indexed(artifact: Any, where: str, value: str) -> None:
+    """Set an MLMD artifact's indexed text: its uri, or its digest property / custom property."""
+    if where == "uri":
+        artifact.uri = value
+    elif where == "property":
+        artifact.properties["digest"].string_value = value
+    else:
+        artifact.custom_properties["digest"].string_value = value
+
+
 @pytest.mark.parametrize("where", ["uri", "property", "custom"])
 def test_an_artifact_the_store_cannot_index_stops_the_import_before_any_write(
     tmp_path: Path, store: LineageStore, where: str
@@ -419,13 +429,7 @@ def test_an_artifact_the_store_cannot_index_stops_the_import_before_any_write(
     at = ref.put_artifact_type(t)
     ref.put_artifacts([pb.Artifact(type_id=at, uri=f"/{i}") for i in range(3)])
     bad = pb.Artifact(type_id=at, uri="/ok")
-    long = "x" * 4097
-    if where == "uri":
-        bad.uri = long
-    elif where == "property":
-        bad.properties["digest"].string_value = long
-    else:
-        bad.custom_properties["digest"].string_value = long
+    _set_indexed(bad, where, "x" * 4097)
     [aid] = ref.put_artifacts([bad])
     before = snapshot(store)
     with pytest.raises(InvalidArgumentError, match=f"MLMD artifact {aid} cannot be imported"):
@@ -456,12 +460,7 @@ def test_a_merge_keeps_a_long_value_its_copy_already_holds(
     long = "x" * 4097
     key = {"uri": "uri", "property": "ps__digest", "custom": "cs__digest"}[where]
     [art] = ref.get_artifacts_by_id([aid])
-    if where == "uri":
-        art.uri = long
-    elif where == "property":
-        art.properties["digest"].string_value = long
-    else:
-        art.custom_properties["digest"].string_value = long
+    _set_indexed(art, where, long)
     art.custom_properties["round"].int_value = 2
     ref.put_artifacts([art])
     store.backend.write(  # what the earlier version stored
@@ -478,12 +477,7 @@ def test_a_merge_keeps_a_long_value_its_copy_already_holds(
     )
     assert stored == long
     art.custom_properties["round"].int_value = 3  # another long value than the copy holds
-    if where == "uri":
-        art.uri = long + "y"
-    elif where == "property":
-        art.properties["digest"].string_value = long + "y"
-    else:
-        art.custom_properties["digest"].string_value = long + "y"
+    _set_indexed(art, where, long + "y")
     ref.put_artifacts([art])
     before = snapshot(store)
     with pytest.raises(InvalidArgumentError, match=f"MLMD artifact {aid} cannot be imported"):
