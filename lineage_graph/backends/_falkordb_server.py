@@ -246,12 +246,53 @@ _SPAWNER = _Spawner()
 SOCKET_PATH_MAX = 103
 
 
+#: A socket folder (``lg-*``) untouched this long, holding only a server's log and a socket no
+#: server listens on, was left by a process killed with its in-memory server: it is removed.
+STALE_SOCKET_DIR_S = 3600.0
+_SWEPT: set[str] = set()
+
+
+def _sweep_stale_socket_dirs(base: str) -> int:
+    """Remove the ``lg-*`` folders in ``base`` that a killed process left (once per process
+    and folder): this user's, untouched for STALE_SOCKET_DIR_S, holding nothing but
+    ``server.log`` and a ``falkordb.sock`` no server listens on. A live server's folder holds a
+    listening socket (Redis listens before it loads), and a new one is recent. Returns how many
+    were removed."""
+    if base in _SWEPT:
+        return 0
+    _SWEPT.add(base)
+    removed, now = 0, time.time()
+    try:
+        candidates = [e for e in os.scandir(base) if e.name.startswith("lg-")]
+    except OSError:
+        return 0
+    for entry in candidates:
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not entry.is_dir(follow_symlinks=False) or st.st_uid != os.geteuid():
+                continue
+            if now - st.st_mtime < STALE_SOCKET_DIR_S:
+                continue
+            names = set(os.listdir(entry.path))
+            if not names <= {_LOG_FILE, "falkordb.sock"}:
+                continue
+            if "falkordb.sock" in names and _listening(Path(entry.path) / "falkordb.sock"):
+                continue
+            shutil.rmtree(entry.path)
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def _socket_dir() -> Path:
     """A new 0700 directory for a server's socket: in the temporary directory (``TMPDIR``)
     when the socket's path fits there, else in ``/tmp``. A long ``TMPDIR`` (a CI job's, an HPC
-    scratch path) made every server fail to start ("unix socket path too long")."""
+    scratch path) made every server fail to start ("unix socket path too long"). Folders that
+    killed processes left there are swept first (:func:`_sweep_stale_socket_dirs`)."""
     probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", "falkordb.sock")))
     base = None if probe <= SOCKET_PATH_MAX else "/tmp"
+    _sweep_stale_socket_dirs(base or tempfile.gettempdir())
     try:
         return Path(tempfile.mkdtemp(prefix="lg-", dir=base))
     except OSError as exc:

@@ -203,6 +203,46 @@ def test_an_opener_waiting_for_the_lock_says_who_holds_it(
         holder.wait()
 
 
+def test_socket_folders_left_by_killed_processes_are_swept(tmp_path: Path) -> None:
+    """A process killed with its in-memory server left its /tmp/lg-* folder (server.log, maybe
+    the socket) for good: 1,189 had piled up on this machine. Starting a server sweeps those
+    untouched for an hour whose socket no server listens on; a live server's folder, a recent
+    one and one holding anything else stay."""
+    from lineage_graph.backends import _falkordb_server as server_module
+
+    old = time.time() - server_module.STALE_SOCKET_DIR_S - 60
+
+    def folder(name: str, *, files: tuple[str, ...] = ("server.log",), stale: bool = True) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        for f in files:
+            (path / f).write_text("log")
+        if stale:
+            os.utime(path, (old, old))
+        return path
+
+    dead = folder("lg-dead")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gone:  # a socket file, closed
+        gone.bind(str(dead / "falkordb.sock"))
+    os.utime(dead, (old, old))
+    only_log = folder("lg-onlylog")
+    fresh = folder("lg-fresh", stale=False)
+    other = folder("lg-other", files=("server.log", "notes.txt"))
+    mine = folder("not-lg")
+    live = folder("lg-live", files=())
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(live / "falkordb.sock"))
+    listener.listen()
+    os.utime(live, (old, old))
+    try:
+        assert server_module._sweep_stale_socket_dirs(str(tmp_path)) == 2
+    finally:
+        listener.close()
+    assert not dead.exists() and not only_log.exists()
+    assert fresh.exists() and other.exists() and mine.exists() and live.exists()
+    assert server_module._sweep_stale_socket_dirs(str(tmp_path)) == 0  # once per process
+
+
 def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
     target = tmp_path / "shared"
     with LineageStore.open(target) as store:
