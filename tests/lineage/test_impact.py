@@ -146,6 +146,12 @@ def test_a_mark_replaces_a_custom_property_of_another_kind(
     assert "bad" not in model1.custom_properties
 
 
+def _raw_and_affected(pipeline: dict[str, int]) -> tuple[NodeRef, list[int]]:
+    """The raw dataset and the ids of the five artifacts a mark from it affects (itself too)."""
+    names = ("raw", "train_data", "model1", "model2", "pushed")
+    return NodeRef(NodeKind.ARTIFACT, pipeline["raw"]), [pipeline[n] for n in names]
+
+
 def _marked(store: LineageStore, ids: list[int]) -> dict[int, tuple[object, object, object]]:
     """What a mark changes and what its undo restores: state, custom properties, uri."""
     return {
@@ -156,8 +162,7 @@ def _marked(store: LineageStore, ids: list[int]) -> dict[int, tuple[object, obje
 def test_stacked_marks_undone_newest_first_restore_the_original(
     store: LineageStore, pipeline: dict[str, int]
 ) -> None:
-    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
-    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    raw, ids = _raw_and_affected(pipeline)
     original = _marked(store, ids)
     first = store.impact(
         raw, mark=ImpactMark(state=ArtifactState.ABANDONED, custom_property=("q", True))
@@ -184,8 +189,7 @@ def test_stacked_marks_undone_newest_first_restore_the_original(
 def test_an_update_between_marks_still_blocks_the_older_undo(
     store: LineageStore, pipeline: dict[str, int]
 ) -> None:
-    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
-    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    raw, ids = _raw_and_affected(pipeline)
     original = _marked(store, ids)
     first = store.impact(raw, mark=ImpactMark(state=ArtifactState.ABANDONED))
     # between the marks: model2 rewritten whole, model1's uri changed alone (a field mask)
@@ -250,8 +254,7 @@ def test_a_mark_recorded_by_an_earlier_version_is_undone_by_its_time(
 ) -> None:
     """Before artifacts kept their marks, a record held the time its mark wrote (``expect_ms``):
     such a record still undoes every artifact not updated since."""
-    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
-    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    raw, ids = _raw_and_affected(pipeline)
     original = _marked(store, ids)
     report = store.impact(raw, mark=ImpactMark(state=ArtifactState.ABANDONED))
     [record] = store.backend.read(
@@ -420,8 +423,7 @@ def test_an_update_between_the_analysis_and_its_mark_is_read_again(
     mark would record the value from before that update for its undo, and the undo would then
     silently revert it. The mark writes nothing, the analysis reads again, the undo restores
     the updated value."""
-    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
-    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    raw, ids = _raw_and_affected(pipeline)
     repo = store._impact
     real = repo._mark
     calls = []
@@ -457,8 +459,7 @@ def test_an_update_between_the_analysis_and_its_mark_is_read_again(
 def test_a_mark_that_keeps_meeting_updates_fails_and_marks_nothing(
     store: LineageStore, pipeline: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    raw = NodeRef(NodeKind.ARTIFACT, pipeline["raw"])
-    ids = [pipeline[n] for n in ("raw", "train_data", "model1", "model2", "pushed")]
+    raw, ids = _raw_and_affected(pipeline)
     repo = store._impact
     real = repo._mark
     flips = iter(range(1000))
