@@ -817,7 +817,7 @@ _LIST_KEY = "__list__"
 
 def _split_arguments(
     signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str], set[str]]:
+) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
 
@@ -833,7 +833,6 @@ def _split_arguments(
     props: dict[str, Any] = {}
     floats: set[str] = set()
     other: list[str] = []
-    listed: set[str] = set()  # recorded from a list or tuple
     taken: set[str] = set()
     first = next(iter(signature.parameters), None)
     for pname, value in bound.arguments.items():
@@ -860,7 +859,6 @@ def _split_arguments(
             elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
                 inputs[key] = list(v)
             elif isinstance(v, (*_SCALARS, dict, list, tuple)):
-                given = v
                 if isinstance(v, list | tuple):  # of JSON data: a struct holding the list
                     v = {_LIST_KEY: list(v)}
                 try:
@@ -869,13 +867,11 @@ def _split_arguments(
                     other.append(key)
                     continue
                 props[key] = v
-                if isinstance(given, list | tuple):
-                    listed.add(key)
                 if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
                     floats.add(key)  # (a string: postponed annotations)
             else:
                 other.append(key)
-    return inputs, props, floats, other, listed
+    return inputs, props, floats, other
 
 
 def _record_return(run: Run, value: Any) -> None:
@@ -1048,18 +1044,26 @@ def step(
         signature = inspect.signature(fn)
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-            inputs, values, floats, other, listed = _split_arguments(signature, args, kwargs)
-            if record_args and listed:
-                # A parameter its type declares as another kind (a STRING: earlier calls gave a
-                # str, and a list was not recorded before lists were) is left unrecorded, as it
-                # was: the call runs, not looked up, rather than failing on the declared kind.
+            inputs, values, floats, other = _split_arguments(signature, args, kwargs)
+            # An argument of another kind than its type declares (earlier calls gave ``3``,
+            # this one ``0.5``, ``"auto"`` or a list) cannot be that property: it is recorded
+            # as a custom property instead, and the call runs, not looked up, rather than
+            # failing on the declared kind. (An int given to a parameter annotated float is
+            # widened to the declared DOUBLE by the run, or kept where the type says INT.)
+            mismatched: dict[str, Any] = {}
+            if record_args and values:
                 try:
                     declared = store.get_type(NodeKind.EXECUTION, type_name).properties
                 except NotFoundError:
                     declared = {}
-                for key in sorted(listed):
-                    if declared.get(key, PropertyType.STRUCT) != PropertyType.STRUCT:
-                        del values[key]
+                for key in sorted(values):
+                    want = declared.get(key)
+                    if want is None or key in (properties or {}):
+                        continue
+                    if key in floats and want in (PropertyType.DOUBLE, PropertyType.INT):
+                        continue
+                    if kind_of(values[key]) != want:
+                        mismatched[key] = values.pop(key)
                         other.append(key)
             props = {**(values if record_args else {}), **(properties or {})}
             # A call is looked up only if everything it was given is compared: an argument not
@@ -1076,6 +1080,7 @@ def step(
                 cache=cache and not unkeyed,
                 git=git,
             )
+            run.custom_properties.update(mismatched)
             if cache and unkeyed:
                 names = ", ".join(repr(k) for k in unkeyed[:10])
                 run.custom_properties[CACHE_SKIPPED_PROPERTY] = (

@@ -19,6 +19,7 @@ from lineage_graph import (
 )
 from lineage_graph.exceptions import InvalidArgumentError
 from lineage_graph.lineage import ImpactMark
+from lineage_graph.models import kind_of
 from lineage_graph.pipeline import current_run, step
 
 
@@ -471,7 +472,8 @@ def test_a_list_given_to_a_parameter_declared_as_another_kind_runs_unrecorded(
 ) -> None:
     """Before lists were recorded, a step whose parameter took a str or a list (``cols="a"``,
     ``cols=["a", "b"]``) ran the list call, not looked up. Recording the list as a struct made
-    that call fail on the type, which declares the parameter STRING: it runs as it did."""
+    that call fail on the type, which declares the parameter STRING: it runs, not looked up, the
+    list kept as a custom property."""
     calls: list[object] = []
 
     @store.step("Select", cache=True)
@@ -492,3 +494,53 @@ def test_a_list_given_to_a_parameter_declared_as_another_kind_runs_unrecorded(
         False,
     ]
     assert store.get_execution_type("Select").properties == {"cols": PropertyType.STRING}
+    assert [e.custom_properties.get("cols") for e in runs] == [
+        None,
+        {"__list__": ["a", "b"]},
+        {"__list__": ["a", "b"]},
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (3, 0.5),  # lr=3, then lr=0.5: no annotation to widen the int
+        (0.5, "auto"),
+        ("auto", 0.5),
+        (True, 2),
+        (2, True),
+        ({"a": 1}, 0.1),
+        (0.1, {"a": 1}),
+        ([1, 2], "x"),  # a list first (STRUCT), then a str
+    ],
+)
+def test_an_argument_of_another_kind_than_its_type_declares_runs_unrecorded(
+    store: LineageStore, first: object, then: object
+) -> None:
+    """The type of a step's execution is declared by its first call: ``fit(d, 3)`` declared
+    ``p`` INT, and ``fit(d, 0.5)`` failed with InvalidArgumentError (declares INT, got DOUBLE),
+    so a plain Python function could not be called with an int, then a float. The call runs,
+    not looked up, the value kept as a custom property; calls of the declared kind still hit."""
+    calls: list[object] = []
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, p: object) -> Artifact:
+        calls.append(p)
+        return Artifact(type="Model", uri=f"s3://m/{len(calls)}")
+
+    d = Artifact(type="Data", uri="s3://d")
+    first_model = fit(d, first)
+    other = fit(d, then)
+    again = fit(d, then)  # not looked up either: runs again
+    assert calls == [first, then, then]
+    assert len({first_model.uri, other.uri, again.uri}) == 3
+    assert fit(d, first).uri == first_model.uri and len(calls) == 3  # the declared kind hits
+    runs = store.get_executions()
+    declared = store.get_execution_type("Fit").properties["p"]
+    assert declared == kind_of(runs[0].properties["p"])
+    assert "p" not in runs[1].properties and "p" not in runs[2].properties
+    recorded = runs[1].custom_properties["p"]
+    assert recorded == ({"__list__": then} if isinstance(then, list) else then)
+    assert type(recorded) is type(then) or isinstance(then, list)
+    assert "'p'" in str(runs[1].custom_properties["cache_skipped"])
