@@ -7,9 +7,9 @@
 
 On entry the execution is recorded ``RUNNING`` together with its input events and context links
 (one atomic write); on exit it becomes ``COMPLETE`` together with its outputs, their events and
-context links (a second atomic write), or ``FAILED`` (``CANCELED`` for ``KeyboardInterrupt`` and
-task cancellation) with the error, and no outputs. Types that do not exist yet are registered,
-and declared ``properties`` extend their type (``can_add_fields``).
+context links (a second atomic write; also on ``sys.exit(0)``), or ``FAILED`` (``CANCELED`` for
+``KeyboardInterrupt`` and task cancellation) with the error, and no outputs. Types that do not
+exist yet are registered, and declared ``properties`` extend their type (``can_add_fields``).
 
 The active run is kept in a :class:`contextvars.ContextVar`: :func:`current_run` answers inside
 the block, in the functions it calls, in asyncio tasks it starts, and never in another thread.
@@ -766,7 +766,7 @@ class Run:
     def _exit(self, exc: BaseException | None) -> None:
         try:
             if self.active:
-                if exc is None:
+                if exc is None or _clean_exit(exc):
                     self._complete_or_fail()
                 else:
                     self._fail_quietly(exc)
@@ -798,12 +798,21 @@ class Run:
     ) -> None:
         try:
             if self.active:
-                if exc is None:
+                if exc is None or _clean_exit(exc):
                     await asyncio.to_thread(self._complete_or_fail)
                 else:
                     await asyncio.to_thread(self._fail_quietly, exc)
         finally:
             self._release()
+
+
+def _clean_exit(exc: BaseException) -> bool:
+    """``sys.exit()`` / ``sys.exit(0)`` in a run ends the program successfully: the run is
+    ``COMPLETE`` with the outputs recorded so far, as the process's exit status says (any other
+    code, ``sys.exit(1)`` or ``sys.exit("message")``, is a failure)."""
+    if not isinstance(exc, SystemExit):
+        return False
+    return exc.code is None or (type(exc.code) in (int, bool) and exc.code == 0)
 
 
 # ----------------------------------------------------------------------------- decorator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 
 import pytest
@@ -81,6 +82,53 @@ def test_keyboard_interrupt_records_canceled(store: LineageStore) -> None:
     with pytest.raises(KeyboardInterrupt), store.run("Trainer") as run:
         raise KeyboardInterrupt
     assert store.get_executions_by_id([run.id])[0].last_known_state == ExecutionState.CANCELED
+
+
+@pytest.mark.parametrize("code", [None, 0, False])
+def test_sys_exit_0_in_a_run_completes_it_with_its_outputs(
+    store: LineageStore, dataset: Artifact, code: object
+) -> None:
+    """A script ending with ``sys.exit(0)`` inside its run succeeded, as its exit status says:
+    the run was recorded FAILED ("SystemExit: 0") and its outputs dropped."""
+    with pytest.raises(SystemExit), store.run("Trainer", inputs=[dataset]) as run:
+        run.output("Model", uri="/exited")
+        sys.exit(code)  # type: ignore[arg-type]
+    [execution] = store.get_executions_by_id([run.id])
+    assert execution.last_known_state == ExecutionState.COMPLETE
+    assert "error" not in execution.custom_properties
+    assert [a.uri for a in store.get_artifacts_by_uri("/exited")] == ["/exited"]
+
+
+@pytest.mark.parametrize("code", [1, 2, "stopped: no data", True])
+def test_sys_exit_with_a_failure_code_in_a_run_records_failed(
+    store: LineageStore, dataset: Artifact, code: object
+) -> None:
+    with pytest.raises(SystemExit), store.run("Trainer", inputs=[dataset]) as run:
+        run.output("Model", uri="/exited")
+        sys.exit(code)  # type: ignore[arg-type]
+    [execution] = store.get_executions_by_id([run.id])
+    assert execution.last_known_state == ExecutionState.FAILED
+    assert execution.custom_properties["error_type"] == "SystemExit"
+    assert store.get_artifacts_by_uri("/exited") == []
+
+
+def test_sys_exit_0_in_a_step_completes_it_and_is_no_cache_hit(store: LineageStore) -> None:
+    """A step exiting the program successfully is COMPLETE, but returned nothing a later call
+    could be given back: that call runs."""
+    calls: list[int] = []
+
+    @store.step("Exits", cache=True)
+    def exits(n: int) -> None:
+        calls.append(n)
+        if len(calls) == 1:
+            sys.exit(0)
+
+    with pytest.raises(SystemExit):
+        exits(1)
+    exits(1)
+    assert calls == [1, 1]
+    states = [e.last_known_state for e in store.get_executions()]
+    assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE]
 
 
 def test_a_bad_output_fails_the_run_atomically(store: LineageStore, dataset: Artifact) -> None:
