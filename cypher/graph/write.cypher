@@ -1,5 +1,7 @@
 // Every public write: new nodes (CREATE: their ids are freshly allocated, so never taken),
-// updated nodes (full property replacement; a field-masked update sets only the keys its mask
+// updated nodes (full property replacement, keeping the internal keys the models do not carry,
+// KEPT_KEYS of _repositories/nodes.py, as they are in the store now, not as the caller read them:
+// a version claimed meanwhile is not rolled back; a field-masked update sets only the keys its mask
 // touches, `$patched_*`, keeping what another writer changed elsewhere since the read; each
 // removal its own SET, see patch_row in _repositories/graph.py), events,
 // attributions, associations and parent contexts, in ONE statement = one atomic transaction.
@@ -65,7 +67,13 @@ CALL {
 CALL {
   UNWIND $artifacts AS r
   MATCH (n:Artifact {id: r.id})
+  SET n.lock = true  // Neo4j: the node's write lock before the read below
+  WITH n, r, n.mlmd_origin AS kept_mlmd_origin, n.model_claim AS kept_model_claim
   SET n = r.props
+  FOREACH (x IN CASE WHEN kept_mlmd_origin IS NULL THEN [] ELSE [kept_mlmd_origin] END |
+    SET n.mlmd_origin = x)
+  FOREACH (x IN CASE WHEN kept_model_claim IS NULL THEN [] ELSE [kept_model_claim] END |
+    SET n.model_claim = x)
 }
 // when: $patched_artifacts
 CALL {
@@ -85,7 +93,11 @@ CALL {
 CALL {
   UNWIND $executions AS r
   MATCH (e:Execution {id: r.id})
+  SET e.lock = true  // Neo4j: the node's write lock before the read below
+  WITH e, r, e.mlmd_origin AS kept_mlmd_origin
   SET e = r.props
+  FOREACH (x IN CASE WHEN kept_mlmd_origin IS NULL THEN [] ELSE [kept_mlmd_origin] END |
+    SET e.mlmd_origin = x)
   WITH e
   OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
   WHERE ev.type = 3
@@ -113,7 +125,13 @@ CALL {
 CALL {
   UNWIND $contexts AS r
   MATCH (n:Context {id: r.id})
+  SET n.lock = true  // Neo4j: the node's write lock before the read below
+  WITH n, r, n.mlmd_origin AS kept_mlmd_origin, n.next_model_version AS kept_next_model_version
   SET n = r.props
+  FOREACH (x IN CASE WHEN kept_mlmd_origin IS NULL THEN [] ELSE [kept_mlmd_origin] END |
+    SET n.mlmd_origin = x)
+  FOREACH (x IN CASE WHEN kept_next_model_version IS NULL THEN [] ELSE [kept_next_model_version] END |
+    SET n.next_model_version = x)
 }
 // when: $patched_contexts
 CALL {

@@ -236,6 +236,39 @@ def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: Line
     assert tracker.register_model(m3, "churn").version == 3
 
 
+def test_a_whole_update_of_the_registry_racing_a_registration_keeps_its_claim(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole update of the registered model's context read it, then a registration claimed
+    the next number, then the update wrote the context back with the number it had read: the
+    claim was rolled back (the next registration reusing a number, were its read stale too)."""
+    tracker = store.tracker
+    m1, m2, m3 = (train(store, f"exp-{i}", 0.5) for i in range(3))
+    assert tracker.register_model(m1, "churn").version == 1
+    [ctx] = [c for c in store.get_contexts() if c.type == "RegisteredModel"]
+    contexts = store._contexts
+    real = contexts.prepare
+    raced: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        prepared = real(*args, **kwargs)  # the update has read the context
+        monkeypatch.setattr(contexts, "prepare", real)
+        raced.append(tracker.register_model(m2, "churn").version)
+        return prepared
+
+    monkeypatch.setattr(contexts, "prepare", racing)
+    store.put_contexts([ctx.model_copy(update={"custom_properties": {"owner": "ml"}})])
+    assert raced == [2]
+    [row] = store.backend.read(
+        "MATCH (c:Context {id: $id}) RETURN c.next_model_version AS next",
+        {"id": ctx.id},
+        name="test/next_version",
+    )
+    assert row["next"] == 3
+    assert store.get_contexts_by_id([ctx.id or 0])[0].custom_properties == {"owner": "ml"}
+    assert tracker.register_model(m3, "churn").version == 3
+
+
 def test_a_registry_deleted_during_a_registration_is_a_typed_error(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
