@@ -131,7 +131,7 @@ class Tracker:
         its number atomically, so concurrent registrations of one name get distinct numbers, and
         concurrent registrations of one artifact under one name the same number (a registration
         that fails after its claim leaves that number unused, unless the artifact is registered
-        under that name again).
+        under that name again, which finishes it; until then it is not registered elsewhere).
 
         An artifact is a version of one registered model (one ``model_name`` and
         ``model_version`` of its own): an artifact registered under another name is refused
@@ -165,6 +165,15 @@ class Tracker:
             raise FailedPreconditionError(
                 f"the registered model {name!r} or the artifact {artifact.id} was deleted while "
                 "it was being registered; nothing was registered"
+            )
+        other = rows[0]["registered_as"]
+        if other is not None:  # registered under another name since the read above
+            raise InvalidArgumentError(
+                f"artifact {artifact.id} is being registered (or is registered) as a version of "
+                f"the registered model {other!r}: an artifact is a version of one registered "
+                f"model, so it cannot also be registered as {name!r}; nothing was registered "
+                f"(a registration as {other!r} that was interrupted is finished by registering "
+                "it there again)"
             )
         number = int(rows[0]["version"])
         # Only the two properties are written (a field mask), with the attribution, in one

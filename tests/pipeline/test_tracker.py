@@ -236,6 +236,66 @@ def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: Line
     assert tracker.register_model(m3, "churn").version == 3
 
 
+def test_one_artifact_registered_under_two_names_concurrently_is_one_version(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registration under another name between this one's claim and its write: both had
+    read the artifact unregistered, both wrote, and the artifact was attributed to both
+    registered models (its properties naming the last). The later claim is refused now."""
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    real = tracker._claims.write
+    other: list[BaseException] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)  # this registration has claimed its number
+        monkeypatch.setattr(tracker._claims, "write", real)
+        try:
+            tracker.register_model(model, "fraud")
+        except InvalidArgumentError as exc:
+            other.append(exc)
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    version = tracker.register_model(model, "churn")
+    assert len(other) == 1 and "'churn'" in str(other[0])
+    assert (version.name, version.version) == ("churn", 1)
+    registries = [c.name for c in store.get_contexts_by_artifact(model.id or 0)]
+    assert "fraud" not in registries and "churn" in registries
+    assert tracker.model_versions("fraud") == []
+    assert [v.id for v in tracker.model_versions("churn")] == [model.id]
+
+
+def test_threads_registering_one_artifact_under_many_names_leave_one_registration(
+    store: LineageStore,
+) -> None:
+    model = train(store, "exp-1", 0.7)
+    names = [f"registry-{i}" for i in range(8)]
+    won: list[str] = []
+    refused: list[str] = []
+    barrier = threading.Barrier(len(names))
+
+    def register(name: str) -> None:
+        barrier.wait()
+        try:
+            won.append(store.tracker.register_model(model, name).name)
+        except InvalidArgumentError:
+            refused.append(name)
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1 and len(refused) == len(names) - 1
+    attributed = [
+        c.name for c in store.get_contexts_by_artifact(model.id or 0) if c.type == "RegisteredModel"
+    ]
+    assert attributed == won
+    [stored] = store.get_artifacts_by_id([model.id or 0])
+    assert stored.custom_properties["model_name"] == won[0]
+
+
 def test_a_whole_update_of_the_registry_racing_a_registration_keeps_its_claim(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
