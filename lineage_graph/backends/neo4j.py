@@ -373,7 +373,19 @@ class Neo4jBackend(Backend):
                     if index.name in existing:
                         continue
                     step, in_doubt = "schema/" + index.name, True
-                    counters = session.run(schema_ddl(index)).consume().counters
+                    try:
+                        counters = session.run(schema_ddl(index)).consume().counters
+                    except neo4j_errors.ClientError as exc:
+                        # IF NOT EXISTS is checked before the schema lock is taken: a store
+                        # opened by two processes at once has one of them fail with
+                        # EquivalentSchemaRuleAlreadyExists (or ...WithNameAlreadyExists) for
+                        # the rule the other just made. Ours by name now: nothing clashes.
+                        if exc.code not in _SCHEMA_CLASHES or (
+                            index.name not in self._existing_schema_names()
+                        ):
+                            raise
+                        in_doubt, created = False, True  # the other's may still populate
+                        continue
                     in_doubt = False
                     created = created or bool(counters.indexes_added + counters.constraints_added)
                 if created:

@@ -285,6 +285,33 @@ def test_hostile_names_and_property_names_match_exactly(hostile: LineageStore) -
     assert len(hostile.get_artifacts()) == len(HOSTILE)  # nothing was deleted
 
 
+#: Text around the one place UTF-16 order differs from code point order: U+E000..U+FFFF sort
+#: above every supplementary character (U+10000 on) in UTF-16, below them by code point.
+SUPPLEMENTARY = ["a", "\ufb00", "\uffff", "\U00010000", "\U0001f600", "\U0001f600x"]
+
+
+def test_string_ranges_compare_by_code_point(
+    store: LineageStore, request: pytest.FixtureRequest
+) -> None:
+    """MLMD (SQLite's BINARY collation: UTF-8 bytes) orders strings by code point, as FalkorDB
+    does. Neo4j 5 does only where both values are UTF-8 backed: StringValue.compareTo is Java's
+    String.compareTo, UTF-16 ("NOTE: this doesn't respect code point order for code points that
+    doesn't fit 16bits", and TextValueFuzzTest's code point test is @Disabled), so there
+    ``uri < "😀"`` misses "\\uffff" and "\\ufb00". Not fixed: reported; xfail on Neo4j only."""
+    if request.node.callspec.params.get("engine") == "neo4j":
+        request.applymarker(pytest.mark.xfail(reason="Neo4j compares strings in UTF-16 order"))
+    store.put_artifact_type(ArtifactType(name="T"))
+    made = store.put_artifacts(
+        [Artifact(type="T", uri=v, custom_properties={"s": v}) for v in SUPPLEMENTARY]
+    )
+    for bound in ("\ufb00", "\U00010000", "\U0001f600"):
+        for op, keep in (("<", str.__lt__), (">=", str.__ge__)):
+            want = [i for i, v in zip(made, SUPPLEMENTARY, strict=True) if keep(v, bound)]
+            assert ids(store, f"uri {op} {quote(bound)}") == want, (op, bound)
+            prop = f"custom_properties.s.string_value {op} {quote(bound)}"
+            assert ids(store, prop) == want, (op, bound)
+
+
 @settings(
     max_examples=60,
     deadline=None,

@@ -143,7 +143,8 @@ class BoltPeer:
     ``login_failure``), records every query and the extra fields of every transaction (BEGIN, or
     RUN outside one), answers
     a RUN with the ``run_failure`` FAILURE if given (the first ``failures`` RUNs only, if set;
-    only RUNs of a query starting with ``fail_on``),
+    only RUNs of a query starting with ``fail_on``; each failure adds ``names_after_failure`` to
+    ``schema_names``, as another client creating them meanwhile would),
     ``SHOW ...`` with the names in ``schema_names``, ``CREATE ...`` as one index added, anything
     else with one row ``{"x": 1}`` and, unless the client asked for none, the ``notifications``
     given."""
@@ -157,6 +158,7 @@ class BoltPeer:
         fail_on: str = "",
         agent: str = "Neo4j/5.26.0",
         schema_names: tuple[str, ...] = (),
+        names_after_failure: tuple[str, ...] = (),
         version: tuple[int, int] = (5, 0),
         notifications: tuple[dict[str, Any], ...] = (),
     ) -> None:
@@ -166,6 +168,7 @@ class BoltPeer:
         self.fail_on = fail_on
         self.agent = agent
         self.schema_names = schema_names
+        self.names_after_failure = names_after_failure
         self.version = version
         self.notifications = notifications
         self.connections = 0
@@ -263,6 +266,7 @@ class BoltPeer:
                             if self.failures is not None:
                                 self.failures -= 1
                             failed = True
+                            self.schema_names += self.names_after_failure
                             code, text = self.run_failure
                             conn.sendall(_message(FAILURE, {"code": code, "message": text}))
                         else:
@@ -676,7 +680,31 @@ def test_a_schema_clash_is_a_configuration_error(peer_factory: Any) -> None:
     text = str(info.value)
     assert "'schema/lg_uniq_artifact_id'" in text
     assert "(:Artifact {id})" in text and "Drop the one on the label and properties" in text
-    assert peer.queries == [*SHOW_SCHEMA_NAMES, schema_ddl(SPEC.indexes[0])]
+    # the names read again: the rule of this name is not there, so the clash is another's
+    assert peer.queries == [*SHOW_SCHEMA_NAMES, schema_ddl(SPEC.indexes[0]), *SHOW_SCHEMA_NAMES]
+
+
+@pytest.mark.parametrize(
+    "code", ["EquivalentSchemaRuleAlreadyExists", "ConstraintWithNameAlreadyExists"]
+)
+def test_a_rule_another_opener_just_made_is_no_clash(peer_factory: Any, code: str) -> None:
+    """Two processes opening one new store race on ``CREATE … IF NOT EXISTS``: Neo4j checks the
+    condition before it takes the schema lock, so the loser fails with
+    EquivalentSchemaRuleAlreadyExists for the rule the winner just made (neo4j/neo4j#6823,
+    reported on 5.26). When the rule of that name is there now, the store opens."""
+    first = SPEC.indexes[0]
+    message = f"An equivalent constraint already exists, 'Constraint( name='{first.name}' )'."
+    peer = peer_factory(
+        run_failure=("Neo.ClientError.Schema." + code, message),
+        fail_on=schema_ddl(first),
+        failures=1,
+        names_after_failure=(first.name,),
+    )
+    with _backend(peer.uri) as backend:
+        backend.ensure_schema(SPEC)
+    ddl = [schema_ddl(index) for index in SPEC.indexes]
+    # the clash re-reads the names; the others are still created, and waited for
+    assert peer.queries == [*SHOW_SCHEMA_NAMES, ddl[0], *SHOW_SCHEMA_NAMES, *ddl[1:], AWAIT_INDEXES]
 
 
 def test_schema_statements_pass_neo4j_analyser() -> None:

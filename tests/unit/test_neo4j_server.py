@@ -7,7 +7,9 @@ otherwise. What needs no server is in test_neo4j_backend_unit.py (a Bolt peer).
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -83,3 +85,46 @@ def test_an_index_clashing_with_a_needed_constraint_is_named(backend: RecordingB
         with inner._session() as session:
             session.run("DROP INDEX lg_test_operator IF EXISTS").consume()
             session.run(f"DROP CONSTRAINT {needed.name} IF EXISTS").consume()
+
+
+def test_openers_racing_on_a_new_schema_all_open(backend: RecordingBackend) -> None:
+    """Processes opening one new store at once each create its schema ``IF NOT EXISTS``; Neo4j
+    checks that before taking the schema lock, so a loser of the race got
+    EquivalentSchemaRuleAlreadyExists (neo4j/neo4j#6823), which read as a clash with an
+    operator's index. Six openers, eight rules, ten rounds: every opener opens."""
+    uri, _ = _neo4j_uri()
+    assert uri is not None
+    inner = _inner(backend)
+    openers = [open_backend(uri) for _ in range(6)]
+    specs: list[SchemaSpec] = []
+    errors: list[BaseException] = []
+    try:
+        for round_ in range(10):
+            label = f"LgTestRace{round_}"
+            spec = SchemaSpec(
+                tuple(IndexSpec(label, (f"k{i}",), unique=i % 2 == 0) for i in range(8))
+            )
+            specs.append(spec)
+            start = threading.Barrier(len(openers))
+
+            def open_schema(opener: Any, spec: SchemaSpec = spec, start: Any = start) -> None:
+                start.wait()
+                try:
+                    opener.ensure_schema(spec)
+                except BaseException as exc:  # collected: the assertion names it
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=open_schema, args=(o,)) for o in openers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            assert not errors, f"round {round_}: {errors[0]!r}"
+    finally:
+        for opener in openers:
+            opener.close()
+        with inner._session() as session:
+            for spec in specs:
+                for index in spec.indexes:
+                    kind = "CONSTRAINT" if index.unique else "INDEX"
+                    session.run(f"DROP {kind} {index.name} IF EXISTS").consume()
