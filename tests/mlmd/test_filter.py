@@ -299,7 +299,10 @@ def test_string_ranges_compare_by_code_point(
     doesn't fit 16bits", and TextValueFuzzTest's code point test is @Disabled), so there
     ``uri < "😀"`` misses "\\uffff" and "\\ufb00". Not fixed: reported; xfail on Neo4j only."""
     if request.node.callspec.params.get("engine") == "neo4j":
-        request.applymarker(pytest.mark.xfail(reason="Neo4j compares strings in UTF-16 order"))
+        # Not strict: read from Neo4j's source, not seen on a server (none runs here).
+        request.applymarker(
+            pytest.mark.xfail(reason="Neo4j compares strings in UTF-16 order", strict=False)
+        )
     store.put_artifact_type(ArtifactType(name="T"))
     made = store.put_artifacts(
         [Artifact(type="T", uri=v, custom_properties={"s": v}) for v in SUPPLEMENTARY]
