@@ -1,0 +1,102 @@
+"""Writes whose checks read the store first, raced by another writer between that read and the
+write: the write must check again and, when the other writer's change breaks its rule, change
+nothing and raise the error the read would have raised. Deterministic: the other writer's change
+is made at the racing moment, inside the first write's own steps (after its read)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from lineage_graph import (
+    AlreadyExistsError,
+    Context,
+    ContextType,
+    InvalidArgumentError,
+    LineageStore,
+    ParentContext,
+)
+
+
+@pytest.fixture
+def contexts(store: LineageStore) -> list[int]:
+    store.put_context_type(ContextType(name="Pipeline"))
+    return store.put_contexts([Context(type="Pipeline", name=n) for n in "abcd"])
+
+
+@contextmanager
+def _after_first_call(
+    obj: Any, name: str, meanwhile: Callable[[], None], *, query: str | None = None
+) -> Iterator[None]:
+    """``obj.name`` runs ``meanwhile`` (another writer's write) after its first call returns
+    (its first read of the named ``query``, for ``read``)."""
+    original = getattr(obj, name)
+    calls = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if not calls and (query is None or args[0] == query):
+            calls.append(1)
+            meanwhile()
+        return result
+
+    setattr(obj, name, racing)
+    try:
+        yield
+    finally:
+        setattr(obj, name, original)
+
+
+def _parents(store: LineageStore, ids: list[int]) -> dict[int, list[int]]:
+    return {i: sorted(p.id or 0 for p in store.get_parent_contexts_by_context(i)) for i in ids}
+
+
+def _link(store: LineageStore, child: int, parent: int) -> Callable[[], None]:
+    return lambda: store.put_parent_contexts([ParentContext(child_id=child, parent_id=parent)])
+
+
+def test_two_writers_linking_two_contexts_both_ways_make_no_cycle(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    """A -> B read as acyclic, then another writer links B -> A: the write of A -> B is a cycle
+    (94 of 100 threaded races stored both links before the write checked)."""
+    a, b = contexts[:2]
+    with (
+        pytest.raises(InvalidArgumentError, match="cycle"),
+        _after_first_call(store._relations, "prepare_parents", _link(store, b, a)),
+    ):
+        store.put_parent_contexts([ParentContext(child_id=a, parent_id=b)])
+    assert _parents(store, contexts) == {a: [], b: [a], contexts[2]: [], contexts[3]: []}
+
+
+def test_a_cycle_through_links_of_one_write_and_another_writer_is_refused(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    """One write links A -> B and B -> C; another writer links C -> A meanwhile: neither of the
+    first write's links closes a cycle with the stored links alone, both together do."""
+    a, b, c, _ = contexts
+    with (
+        pytest.raises(InvalidArgumentError, match="cycle"),
+        _after_first_call(store._relations, "prepare_parents", _link(store, c, a)),
+    ):
+        store.put_parent_contexts(
+            [ParentContext(child_id=a, parent_id=b), ParentContext(child_id=b, parent_id=c)]
+        )
+    assert _parents(store, [a, b, c]) == {a: [], b: [], c: [a]}
+
+
+def test_a_parent_link_stored_meanwhile_is_a_duplicate(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    a, b, c, _ = contexts
+    with (
+        pytest.raises(AlreadyExistsError, match="already has parent"),
+        _after_first_call(store._relations, "prepare_parents", _link(store, a, b)),
+    ):
+        store.put_parent_contexts(
+            [ParentContext(child_id=a, parent_id=b), ParentContext(child_id=b, parent_id=c)]
+        )
+    assert _parents(store, [a, b, c]) == {a: [b], b: [], c: []}
