@@ -13,11 +13,14 @@ import pytest
 
 from lineage_graph import (
     AlreadyExistsError,
+    Artifact,
+    ArtifactType,
     Context,
     ContextType,
     InvalidArgumentError,
     LineageStore,
     ParentContext,
+    PropertyType,
 )
 
 
@@ -100,3 +103,46 @@ def test_a_parent_link_stored_meanwhile_is_a_duplicate(
             [ParentContext(child_id=a, parent_id=b), ParentContext(child_id=b, parent_id=c)]
         )
     assert _parents(store, [a, b, c]) == {a: [b], b: [], c: []}
+
+
+#: The read of a type by name that put_artifact_type upgrades.
+_READ_TYPE = "types/get_artifact_type"
+
+
+def _evolve(store: LineageStore, *added: str) -> Callable[[], None]:
+    properties = {"base": PropertyType.INT} | dict.fromkeys(added, PropertyType.STRING)
+    return lambda: store.put_artifact_type(
+        ArtifactType(name="DataSet", properties=properties),
+        can_add_fields=True,
+        can_omit_fields=True,
+    )
+
+
+def test_two_writers_adding_fields_to_one_type_keep_both(store: LineageStore) -> None:
+    """Each upgrade wrote the type as read plus its own field: the later one dropped the
+    other's (95 of 100 threaded races), whose artifacts then held a property their type no
+    longer declared."""
+    _evolve(store)()
+    with _after_first_call(store._types, "read", _evolve(store, "b"), query=_READ_TYPE):
+        _evolve(store, "a")()
+    assert set(store.get_artifact_type("DataSet").properties) == {"base", "a", "b"}
+    store.put_artifacts([Artifact(type="DataSet", properties={"a": "x", "b": "y"})])
+
+
+def test_an_upgrade_is_checked_against_the_type_another_writer_upgraded_meanwhile(
+    store: LineageStore,
+) -> None:
+    """Adding a field without can_omit_fields, after another writer added one meanwhile: in
+    the order they ran, the type holds a field the request leaves out (MLMD refuses it)."""
+    _evolve(store)()
+    with (
+        pytest.raises(AlreadyExistsError, match=r"missing from the request"),
+        _after_first_call(store._types, "read", _evolve(store, "b"), query=_READ_TYPE),
+    ):
+        store.put_artifact_type(
+            ArtifactType(
+                name="DataSet", properties={"base": PropertyType.INT, "a": PropertyType.INT}
+            ),
+            can_add_fields=True,
+        )
+    assert set(store.get_artifact_type("DataSet").properties) == {"base", "b"}
