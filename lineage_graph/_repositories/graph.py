@@ -318,8 +318,8 @@ class GraphWriter(Repository):
         self.ids = ids
 
     def _raise_missing_references(self, batch: WriteBatch, cause: Exception) -> None:
-        """After an aborted write: a node given by its id alone that does not exist is the
-        caller's NotFoundError (as when it is read before the write)."""
+        """After an aborted write: a node given by its id alone, or updated, that does not
+        exist is the caller's NotFoundError (as when it is read before the write)."""
         for kind, prepared in batch.by_kind().items():
             if prepared is None or not prepared.references:
                 continue
@@ -330,6 +330,23 @@ class GraphWriter(Repository):
                 raise NotFoundError(
                     f"no {label} with id {', '.join(map(str, missing))} (given by id alone, "
                     "as a reference to a stored one); nothing was written"
+                ) from cause
+        # A node this write updates was read by prepare() and deleted since (retention), by
+        # another writer: graph/write's update parts abort rather than update nothing.
+        for kind, prepared in batch.by_kind().items():
+            if prepared is None:
+                continue
+            new = set(prepared.new_ids)
+            updated = {int(r["id"]) for r in prepared.rows if r["id"] not in new}
+            if not updated:
+                continue
+            label = kind.value.lower()
+            rows = self.read(f"{label}s/existing_ids", ranges=id_ranges(updated))
+            missing = sorted(updated - {int(r["id"]) for r in rows})
+            if missing:
+                raise NotFoundError(
+                    f"no {label} with id {', '.join(map(str, missing))} to update: deleted "
+                    "since it was read (by another writer); nothing was written"
                 ) from cause
 
     def _raise_taken_keys(self, batch: WriteBatch, cause: Exception) -> None:

@@ -164,13 +164,17 @@ CALL {
 // when: $artifacts
 CALL {
   UNWIND $artifacts AS r
-  MATCH (n:Artifact {id: r.id})
+  OPTIONAL MATCH (n:Artifact {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n = r.props
 }
 // when: $patched_artifacts
 CALL {
   UNWIND $patched_artifacts AS r
-  MATCH (n:Artifact {id: r.id})
+  OPTIONAL MATCH (n:Artifact {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
@@ -189,7 +193,9 @@ CALL {
 // when: $executions
 CALL {
   UNWIND $executions AS r
-  MATCH (e:Execution {id: r.id})
+  OPTIONAL MATCH (e:Execution {id: r.id})
+  WITH r, e
+  WHERE 1 / (CASE WHEN e IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET e = r.props
   WITH e
   OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
@@ -203,7 +209,9 @@ CALL {
 // when: $patched_executions
 CALL {
   UNWIND $patched_executions AS r
-  MATCH (n:Execution {id: r.id})
+  OPTIONAL MATCH (n:Execution {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
@@ -222,13 +230,17 @@ CALL {
 // when: $contexts
 CALL {
   UNWIND $contexts AS r
-  MATCH (n:Context {id: r.id})
+  OPTIONAL MATCH (n:Context {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n = r.props
 }
 // when: $patched_contexts
 CALL {
   UNWIND $patched_contexts AS r
-  MATCH (n:Context {id: r.id})
+  OPTIONAL MATCH (n:Context {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
