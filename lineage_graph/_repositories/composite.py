@@ -135,7 +135,10 @@ class CompositeWriter:
         ``fold_new_artifacts`` (put_execution, which MLMD writes artifact by artifact): with the
         reuse flag, the same new artifact given twice is one artifact. ``artifact_mask``: the
         field mask of the artifacts' updates (the tracker's: only the fields it sets)."""
-        attempts = 2 if reuse_context_if_already_exist else 1
+        # With a reuse flag, a context or an artifact another writer stored after this one
+        # looked (AlreadyExistsError from the write, nothing written) is reused on a second try.
+        reuse = reuse_context_if_already_exist or reuse_artifact_if_already_exist_by_external_id
+        attempts = 2 if reuse else 1
         for attempt in range(attempts):
             try:
                 return self._put_subgraph(
@@ -149,7 +152,8 @@ class CompositeWriter:
                     artifact_mask=artifact_mask,
                 )
             except AlreadyExistsError:
-                # Lost a race for a context name: the winner's context now exists; reuse it.
+                # Lost a race for a context name or an artifact's external id: the winner's
+                # node now exists; reuse it.
                 if attempt + 1 == attempts:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover

