@@ -166,10 +166,33 @@ class Tracker:
                 f"the registered model {name!r} or the artifact {artifact.id} was deleted while "
                 "it was being registered; nothing was registered"
             )
+        taken_by = rows[0]["taken_by"]
+        if taken_by is not None:  # registered under another name since it was read above
+            held = self._registration(self._artifact(artifact.id or 0))
+            raise InvalidArgumentError(
+                f"artifact {artifact.id} is already "
+                + (f"version {held.version} of " if held is not None else "")
+                + f"the registered model {taken_by!r}: an artifact is a version of one "
+                f"registered model, so it cannot also be registered as {name!r} (registered "
+                "meanwhile by another writer)"
+            )
         number = int(rows[0]["version"])
+        claim = [context_id, number]
+
+        def claim_lost() -> None:  # after an aborted write: the claim another one took over
+            stored = self._claims.read(
+                "artifacts/get_write_state", ranges=[[artifact.id, artifact.id]]
+            )
+            if stored and stored[0]["node"].get("model_claim") != claim:
+                raise FailedPreconditionError(
+                    f"artifact {artifact.id} was claimed meanwhile by a registration under "
+                    f"another name (another writer); it was not registered as {name!r}"
+                )
+
         # Only the two properties are written (a field mask), with the attribution, in one
         # write: what another writer changes on the artifact meanwhile (its state, uri, other
-        # properties) is kept.
+        # properties) is kept. Written only if the artifact still holds this claim: a
+        # registration under another name may have taken it over since (tracker/claim_version).
         self.store._composite.put_lineage_subgraph(
             [],
             [
@@ -185,6 +208,8 @@ class Tracker:
                 f"custom_properties.{NAME_PROPERTY}",
                 f"custom_properties.{VERSION_PROPERTY}",
             ],
+            artifact_expect={artifact.id or 0: {"model_claim": claim}},
+            check=claim_lost,
         )
         return self.get_model_version(name, number)
 

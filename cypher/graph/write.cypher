@@ -70,11 +70,18 @@ CALL {
   SET n = r.props
 }
 // when: $patched_artifacts
+// `r.expect` (optional): values the node must still hold, else the write aborts (the tracker's
+// registration expects its claim, tracker/claim_version); Neo4j locks the node before reading.
 CALL {
   UNWIND $patched_artifacts AS r
   OPTIONAL MATCH (n:Artifact {id: r.id})
   WITH r, n
   WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  SET n.lock = true
+  WITH r, n
+  WHERE 1 / (CASE WHEN all(k IN keys(coalesce(r.expect, {})) WHERE n[k] = r.expect[k])
+                  THEN 1 ELSE 0 END) = 1
+  SET n.lock = null
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)

@@ -6,15 +6,28 @@
 // (`next_model_version`), the artifact the number it was given (`model_claim`: [context id,
 // version]); both are internal keys updates keep. $floor, one above the highest version the
 // caller read, covers a context without it (registered before it was kept).
-// The lock property makes Neo4j take the context's write lock before reading either (as
-// ids/reserve): claims under one name run one at a time; FalkorDB runs one write at a time anyway.
+// An artifact is a version of one registered model: one registered already under another name
+// (attributed to the context its claim names) is not claimed again, and `taken_by` names that
+// model (nothing written). A claim under another name not (yet) followed by its registration is
+// taken over; that registration's write then finds its claim gone and writes nothing (the
+// tracker makes it `expect` its claim). Two registrations of one artifact under two names at
+// once attributed it to both models in 100 of 100 threaded races before.
+// The lock properties make Neo4j take the context's and the artifact's write locks before
+// reading them (as ids/reserve): claims under one name, and claims of one artifact, run one at a
+// time; FalkorDB runs one write at a time anyway.
 MATCH (c:Context {id: $context_id})
 MATCH (a:Artifact {id: $artifact_id})
-SET c.lock = true
-WITH c, a, coalesce(c.next_model_version, 0) AS kept,
+SET c.lock = true, a.lock = true
+WITH c, a
+OPTIONAL MATCH (a)-[:ATTRIBUTION]->(o:Context)
+WHERE o.id = a.model_claim[0] AND o.id <> c.id
+WITH c, a, head(collect(o.name)) AS taken_by
+WITH c, a, taken_by, coalesce(c.next_model_version, 0) AS kept,
      CASE WHEN a.model_claim[0] = c.id THEN a.model_claim[1] END AS claimed
-WITH c, a, kept, claimed, CASE WHEN kept > $floor THEN kept ELSE $floor END AS fresh
-WITH c, a, claimed, coalesce(claimed, fresh) AS version
-SET c.next_model_version = CASE WHEN claimed IS NULL THEN version + 1 ELSE c.next_model_version END,
-    c.lock = null, a.model_claim = [c.id, version]
-RETURN version
+WITH c, a, taken_by, claimed, CASE WHEN kept > $floor THEN kept ELSE $floor END AS fresh
+WITH c, a, taken_by, claimed, coalesce(claimed, fresh) AS version
+SET c.next_model_version = CASE WHEN claimed IS NULL AND taken_by IS NULL THEN version + 1
+                                ELSE c.next_model_version END,
+    a.model_claim = CASE WHEN taken_by IS NULL THEN [c.id, version] ELSE a.model_claim END,
+    c.lock = null, a.lock = null
+RETURN version, taken_by

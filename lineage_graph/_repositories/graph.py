@@ -257,23 +257,36 @@ class WriteBatch:
 def _patches(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Updates split into whole rewrites and patches (:func:`patch_row`)."""
     whole = [r for r in rows if "patch" not in r]
-    patches = [patch_row(r["id"], r["patch"], r.get("stray", ())) for r in rows if "patch" in r]
+    patches = [
+        patch_row(r["id"], r["patch"], r.get("stray", ()), r.get("expect"))
+        for r in rows
+        if "patch" in r
+    ]
     return whole, patches
 
 
-def patch_row(node_id: int, changes: dict[str, Any], stray: Sequence[str] = ()) -> dict[str, Any]:
+def patch_row(
+    node_id: int,
+    changes: dict[str, Any],
+    stray: Sequence[str] = (),
+    expect: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """A row for a statement that patches a node: ``props``, the values to set, and ``drop``,
     one single-key ``{key: null}`` map per key to remove, each SET on its own (``FOREACH``):
     FalkorDB 4.16 removes the wrong properties, and may skip values it was given, when one SET
     removes two or more (FalkorDB issue 1787; 229 of 1,500 random patches here, none done one
-    removal at a time)."""
-    return {
+    removal at a time). ``expect``: values the node must still hold when the write runs, else
+    graph/write aborts (artifacts only)."""
+    row = {
         "id": node_id,
         "props": {k: v for k, v in changes.items() if v is not None},
         "drop": [{k: None} for k, v in changes.items() if v is None],
         # removed only where the node has them: a key named in a SET is created (graph/write)
         "stray": [{k: None} for k in stray],
     }
+    if expect:
+        row["expect"] = dict(expect)
+    return row
 
 
 #: What graph/write reads of an event row, and of one that updates an input fingerprint.

@@ -218,6 +218,56 @@ def test_concurrent_registrations_of_one_artifact_get_one_version(
     assert tracker.register_model(later, "churn").version == 2
 
 
+def test_a_registration_under_another_name_after_this_ones_claim_wins_alone(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer registers the artifact as 'fraud' between this registration's claim (as
+    'churn') and its write: both wrote, so the artifact was attributed to both registered
+    models (100 of 100 threaded races) and one call answered a version it no longer held. The
+    other claim took this one's over: this write finds its claim gone and writes nothing."""
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    real = tracker._claims.write
+    other = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)  # this registration has claimed its number
+        if not other:
+            monkeypatch.setattr(tracker._claims, "write", real)
+            other.append(tracker.register_model(model, "fraud"))
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    with pytest.raises(FailedPreconditionError, match="claimed meanwhile"):
+        tracker.register_model(model, "churn")
+    assert [c.name for c in store.get_contexts_by_artifact(model.id or 0)] == ["exp-1", "fraud"]
+    assert tracker.model_versions("fraud") == other and tracker.model_versions("churn") == []
+
+
+def test_a_registration_under_another_name_after_this_ones_read_is_refused_at_the_claim(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer registers the artifact as 'fraud' after this registration read that it
+    was not registered: its claim refuses it, as the read would have."""
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    real = type(tracker)._registration
+    other = []
+
+    def racing(self: Any, artifact: Artifact) -> Any:
+        held = real(self, artifact)
+        if not other:
+            monkeypatch.setattr(type(tracker), "_registration", real)
+            other.append(tracker.register_model(model, "fraud"))
+        return held
+
+    monkeypatch.setattr(type(tracker), "_registration", racing)
+    with pytest.raises(InvalidArgumentError, match="of the registered model 'fraud'"):
+        tracker.register_model(model, "churn")
+    assert [c.name for c in store.get_contexts_by_artifact(model.id or 0)] == ["exp-1", "fraud"]
+    assert tracker.model_versions("fraud") == other and tracker.model_versions("churn") == []
+
+
 def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: LineageStore) -> None:
     """The next number is kept on the registered model's context: a whole rewrite of that
     context keeps it, and a registry without it (registered by an earlier version) continues
