@@ -18,6 +18,7 @@ from lineage_graph import (
     LineageStore,
     NotFoundError,
 )
+from lineage_graph._repositories.graph import WriteBatch
 from lineage_graph.pipeline import git_info
 
 
@@ -266,6 +267,39 @@ def test_a_registration_under_another_name_after_this_ones_read_is_refused_at_th
         tracker.register_model(model, "churn")
     assert [c.name for c in store.get_contexts_by_artifact(model.id or 0)] == ["exp-1", "fraud"]
     assert tracker.model_versions("fraud") == other and tracker.model_versions("churn") == []
+
+
+def test_a_whole_update_read_before_a_claim_and_written_after_it_keeps_the_claim(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole update of the model (and of its registry's context) read before the version was
+    claimed and written after: it wrote back the internal keys it had read, so the claim (and
+    the registry's next number) was undone and the registration's write then found its claim
+    gone. graph/write keeps the keys the node holds when it runs."""
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    tracker.register_model(train(store, "exp-0", 0.5), "churn")  # the registry exists
+    [registry] = [c for c in store.get_contexts() if c.type == "RegisteredModel"]
+    moved = model.model_copy(update={"uri": "/moved"})
+    renamed = registry.model_copy(update={"custom_properties": {"owner": "ml"}})
+    updates = [  # read now: before the claim
+        WriteBatch(artifacts=store._artifacts.prepare([moved])),
+        WriteBatch(contexts=store._contexts.prepare([renamed])),
+    ]
+    real = tracker._claims.write
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)  # this registration has claimed its number
+        monkeypatch.setattr(tracker._claims, "write", real)
+        for batch in updates:  # written now: after the claim
+            store._writer.execute(batch)
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    version = tracker.register_model(model, "churn")
+    assert version.version == 2 and version.artifact.uri == "/moved"
+    assert tracker.model_versions("churn")[-1] == version
+    assert tracker.register_model(train(store, "exp-2", 0.6), "churn").version == 3
 
 
 def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: LineageStore) -> None:

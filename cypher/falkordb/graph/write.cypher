@@ -167,7 +167,16 @@ CALL {
   OPTIONAL MATCH (n:Artifact {id: r.id})
   WITH r, n
   WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  WITH r, n, n.mlmd_origin AS origin, n.next_model_version AS next,
+       n.model_claim AS claim
   SET n = r.props
+  // the internal keys the node holds now (nodes.KEPT_KEYS), unless the row gives one
+  FOREACH (_ IN CASE WHEN r.props.mlmd_origin IS NULL AND origin IS NOT NULL THEN [1] ELSE [] END |
+    SET n.mlmd_origin = origin)
+  FOREACH (_ IN CASE WHEN r.props.next_model_version IS NULL AND next IS NOT NULL THEN [1]
+                ELSE [] END | SET n.next_model_version = next)
+  FOREACH (_ IN CASE WHEN r.props.model_claim IS NULL AND claim IS NOT NULL THEN [1] ELSE [] END |
+    SET n.model_claim = claim)
 }
 // when: $patched_artifacts
 // `r.expect` (optional): values the node must still hold, else the write aborts (the tracker's
@@ -200,7 +209,16 @@ CALL {
   OPTIONAL MATCH (e:Execution {id: r.id})
   WITH r, e
   WHERE 1 / (CASE WHEN e IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  WITH r, e, e.mlmd_origin AS origin, e.next_model_version AS next,
+       e.model_claim AS claim
   SET e = r.props
+  // the internal keys the node holds now (nodes.KEPT_KEYS), unless the row gives one
+  FOREACH (_ IN CASE WHEN r.props.mlmd_origin IS NULL AND origin IS NOT NULL THEN [1] ELSE [] END |
+    SET e.mlmd_origin = origin)
+  FOREACH (_ IN CASE WHEN r.props.next_model_version IS NULL AND next IS NOT NULL THEN [1]
+                ELSE [] END | SET e.next_model_version = next)
+  FOREACH (_ IN CASE WHEN r.props.model_claim IS NULL AND claim IS NOT NULL THEN [1] ELSE [] END |
+    SET e.model_claim = claim)
   WITH e
   OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
   WHERE ev.type = 3
@@ -237,7 +255,16 @@ CALL {
   OPTIONAL MATCH (n:Context {id: r.id})
   WITH r, n
   WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  WITH r, n, n.mlmd_origin AS origin, n.next_model_version AS next,
+       n.model_claim AS claim
   SET n = r.props
+  // the internal keys the node holds now (nodes.KEPT_KEYS), unless the row gives one
+  FOREACH (_ IN CASE WHEN r.props.mlmd_origin IS NULL AND origin IS NOT NULL THEN [1] ELSE [] END |
+    SET n.mlmd_origin = origin)
+  FOREACH (_ IN CASE WHEN r.props.next_model_version IS NULL AND next IS NOT NULL THEN [1]
+                ELSE [] END | SET n.next_model_version = next)
+  FOREACH (_ IN CASE WHEN r.props.model_claim IS NULL AND claim IS NOT NULL THEN [1] ELSE [] END |
+    SET n.model_claim = claim)
 }
 // when: $patched_contexts
 CALL {
