@@ -131,7 +131,7 @@ class Tracker:
         its number atomically, so concurrent registrations of one name get distinct numbers, and
         concurrent registrations of one artifact under one name the same number (a registration
         that fails after its claim leaves that number unused, unless the artifact is registered
-        under that name again, which finishes it; until then it is not registered elsewhere).
+        under that name again).
 
         An artifact is a version of one registered model (one ``model_name`` and
         ``model_version`` of its own): an artifact registered under another name is refused
@@ -166,19 +166,33 @@ class Tracker:
                 f"the registered model {name!r} or the artifact {artifact.id} was deleted while "
                 "it was being registered; nothing was registered"
             )
-        other = rows[0]["registered_as"]
-        if other is not None:  # registered under another name since the read above
+        taken_by = rows[0]["taken_by"]
+        if taken_by is not None:  # registered under another name since it was read above
+            held = self._registration(self._artifact(artifact.id or 0))
             raise InvalidArgumentError(
-                f"artifact {artifact.id} is being registered (or is registered) as a version of "
-                f"the registered model {other!r}: an artifact is a version of one registered "
-                f"model, so it cannot also be registered as {name!r}; nothing was registered "
-                f"(a registration as {other!r} that was interrupted is finished by registering "
-                "it there again)"
+                f"artifact {artifact.id} is already "
+                + (f"version {held.version} of " if held is not None else "")
+                + f"the registered model {taken_by!r}: an artifact is a version of one "
+                f"registered model, so it cannot also be registered as {name!r} (registered "
+                "meanwhile by another writer)"
             )
         number = int(rows[0]["version"])
+        claim = [context_id, number]
+
+        def claim_lost() -> None:  # after an aborted write: the claim another one took over
+            stored = self._claims.read(
+                "artifacts/get_write_state", ranges=[[artifact.id, artifact.id]]
+            )
+            if stored and stored[0]["node"].get("model_claim") != claim:
+                raise FailedPreconditionError(
+                    f"artifact {artifact.id} was claimed meanwhile by a registration under "
+                    f"another name (another writer); it was not registered as {name!r}"
+                )
+
         # Only the two properties are written (a field mask), with the attribution, in one
         # write: what another writer changes on the artifact meanwhile (its state, uri, other
-        # properties) is kept.
+        # properties) is kept. Written only if the artifact still holds this claim: a
+        # registration under another name may have taken it over since (tracker/claim_version).
         self.store._composite.put_lineage_subgraph(
             [],
             [
@@ -194,6 +208,8 @@ class Tracker:
                 f"custom_properties.{NAME_PROPERTY}",
                 f"custom_properties.{VERSION_PROPERTY}",
             ],
+            artifact_expect={artifact.id or 0: {"model_claim": claim}},
+            check=claim_lost,
         )
         return self.get_model_version(name, number)
 

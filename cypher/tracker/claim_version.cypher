@@ -6,30 +6,28 @@
 // (`next_model_version`), the artifact the number it was given (`model_claim`: [context id,
 // version]); both are internal keys updates keep. $floor, one above the highest version the
 // caller read, covers a context without it (registered before it was kept).
-// The claim attributes the artifact to the registered model in the same statement, so a claim
-// under another registered model that the artifact is attributed to (a registration under
-// another name, finished or under way in another process) refuses this one: nothing is written
-// and `registered_as` names the other (the caller's read of the artifact cannot tell, as both
-// registrations may read it before either writes). A claim without its attribution (written by
-// an earlier version that failed before its write) is taken over.
-// The lock properties make Neo4j take both nodes' write locks before reading them (as
-// ids/reserve): claims on one name or one artifact run one at a time; FalkorDB runs one write at
-// a time anyway. Each lock is removed by its own SET (FalkorDB 4.16, issue 1787).
+// An artifact is a version of one registered model: one registered already under another name
+// (attributed to the context its claim names) is not claimed again, and `taken_by` names that
+// model (nothing written). A claim under another name not (yet) followed by its registration is
+// taken over; that registration's write then finds its claim gone and writes nothing (the
+// tracker makes it `expect` its claim). Two registrations of one artifact under two names at
+// once attributed it to both models in 100 of 100 threaded races before.
+// The lock properties make Neo4j take the context's and the artifact's write locks before
+// reading them (as ids/reserve): claims under one name, and claims of one artifact, run one at a
+// time; FalkorDB runs one write at a time anyway.
 MATCH (c:Context {id: $context_id})
 MATCH (a:Artifact {id: $artifact_id})
-SET c.lock = true
-SET a.lock = true
-WITH c, a, coalesce(c.next_model_version, 0) AS kept,
-     CASE WHEN a.model_claim[0] = c.id THEN a.model_claim[1] END AS claimed,
-     CASE WHEN a.model_claim[0] <> c.id THEN a.model_claim[0] END AS elsewhere
-OPTIONAL MATCH (a)-[:ATTRIBUTION]->(o:Context {id: elsewhere})
-WITH c, a, claimed, o, CASE WHEN kept > $floor THEN kept ELSE $floor END AS fresh
-WITH c, a, claimed, o, coalesce(claimed, fresh) AS version
-FOREACH (x IN CASE WHEN o IS NULL THEN [1] ELSE [] END |
-  SET c.next_model_version = CASE WHEN claimed IS NULL THEN version + 1 ELSE c.next_model_version END,
-      a.model_claim = [c.id, version]
-  MERGE (a)-[:ATTRIBUTION]->(c)
-)
-SET c.lock = null
-SET a.lock = null
-RETURN CASE WHEN o IS NULL THEN version END AS version, o.name AS registered_as
+SET c.lock = true, a.lock = true
+WITH c, a
+OPTIONAL MATCH (a)-[:ATTRIBUTION]->(o:Context)
+WHERE o.id = a.model_claim[0] AND o.id <> c.id
+WITH c, a, head(collect(o.name)) AS taken_by
+WITH c, a, taken_by, coalesce(c.next_model_version, 0) AS kept,
+     CASE WHEN a.model_claim[0] = c.id THEN a.model_claim[1] END AS claimed
+WITH c, a, taken_by, claimed, CASE WHEN kept > $floor THEN kept ELSE $floor END AS fresh
+WITH c, a, taken_by, claimed, coalesce(claimed, fresh) AS version
+SET c.next_model_version = CASE WHEN claimed IS NULL AND taken_by IS NULL THEN version + 1
+                                ELSE c.next_model_version END,
+    a.model_claim = CASE WHEN taken_by IS NULL THEN [c.id, version] ELSE a.model_claim END,
+    c.lock = null, a.lock = null
+RETURN version, taken_by

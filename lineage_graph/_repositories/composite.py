@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, OutOfRangeError
@@ -129,13 +129,21 @@ class CompositeWriter:
         reuse_artifact_if_already_exist_by_external_id: bool = False,
         fold_new_artifacts: bool = False,
         artifact_mask: Sequence[str] | None = None,
+        artifact_expect: Mapping[int, Mapping[str, Any]] | None = None,
+        check: Callable[[], None] | None = None,
     ) -> tuple[list[int], list[int], list[int]]:
         """Upsert everything, link every node to every context, add the events: all or nothing.
 
         ``fold_new_artifacts`` (put_execution, which MLMD writes artifact by artifact): with the
         reuse flag, the same new artifact given twice is one artifact. ``artifact_mask``: the
-        field mask of the artifacts' updates (the tracker's: only the fields it sets)."""
-        attempts = 2 if reuse_context_if_already_exist else 1
+        field mask of the artifacts' updates (the tracker's: only the fields it sets).
+        ``artifact_expect``: per updated artifact id, stored values it must still hold when the
+        write runs (a masked update only), else nothing is written; ``check`` then raises the
+        caller's error (run first after an aborted write)."""
+        # With a reuse flag, a context or an artifact another writer stored after this one
+        # looked (AlreadyExistsError from the write, nothing written) is reused on a second try.
+        reuse = reuse_context_if_already_exist or reuse_artifact_if_already_exist_by_external_id
+        attempts = 2 if reuse else 1
         for attempt in range(attempts):
             try:
                 return self._put_subgraph(
@@ -147,9 +155,12 @@ class CompositeWriter:
                     reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
                     fold_artifacts=fold_new_artifacts,
                     artifact_mask=artifact_mask,
+                    artifact_expect=artifact_expect,
+                    check=check,
                 )
             except AlreadyExistsError:
-                # Lost a race for a context name: the winner's context now exists; reuse it.
+                # Lost a race for a context name or an artifact's external id: the winner's
+                # node now exists; reuse it.
                 if attempt + 1 == attempts:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -165,6 +176,8 @@ class CompositeWriter:
         reuse_artifacts: bool,
         fold_artifacts: bool = False,
         artifact_mask: Sequence[str] | None = None,
+        artifact_expect: Mapping[int, Mapping[str, Any]] | None = None,
+        check: Callable[[], None] | None = None,
     ) -> tuple[list[int], list[int], list[int]]:
         now = now_ms()
         artifact_at = list(range(len(artifacts)))
@@ -211,7 +224,15 @@ class CompositeWriter:
             self.executions.ids.release("Execution", pe.new_ids)
             raise
         artifact_ids = [pa.ids[at] for at in artifact_at]
+        for row in pa.rows:
+            expected = (artifact_expect or {}).get(row["id"])
+            if expected:
+                if "patch" not in row:
+                    raise AssertionError("artifact_expect needs a masked update (artifact_mask)")
+                row["expect"] = dict(expected)
         batch = WriteBatch(artifacts=pa, executions=pe, contexts=pc)
+        if check is not None:
+            batch.checks.append(check)
         try:
             events: list[Event] = []
             for i, (e_index, a_index, event) in enumerate(event_edges):

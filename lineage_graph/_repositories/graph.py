@@ -257,23 +257,36 @@ class WriteBatch:
 def _patches(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Updates split into whole rewrites and patches (:func:`patch_row`)."""
     whole = [r for r in rows if "patch" not in r]
-    patches = [patch_row(r["id"], r["patch"], r.get("stray", ())) for r in rows if "patch" in r]
+    patches = [
+        patch_row(r["id"], r["patch"], r.get("stray", ()), r.get("expect"))
+        for r in rows
+        if "patch" in r
+    ]
     return whole, patches
 
 
-def patch_row(node_id: int, changes: dict[str, Any], stray: Sequence[str] = ()) -> dict[str, Any]:
+def patch_row(
+    node_id: int,
+    changes: dict[str, Any],
+    stray: Sequence[str] = (),
+    expect: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """A row for a statement that patches a node: ``props``, the values to set, and ``drop``,
     one single-key ``{key: null}`` map per key to remove, each SET on its own (``FOREACH``):
     FalkorDB 4.16 removes the wrong properties, and may skip values it was given, when one SET
     removes two or more (FalkorDB issue 1787; 229 of 1,500 random patches here, none done one
-    removal at a time)."""
-    return {
+    removal at a time). ``expect``: values the node must still hold when the write runs, else
+    graph/write aborts (artifacts only)."""
+    row = {
         "id": node_id,
         "props": {k: v for k, v in changes.items() if v is not None},
         "drop": [{k: None} for k, v in changes.items() if v is None],
         # removed only where the node has them: a key named in a SET is created (graph/write)
         "stray": [{k: None} for k in stray],
     }
+    if expect:
+        row["expect"] = dict(expect)
+    return row
 
 
 #: What graph/write reads of an event row, and of one that updates an input fingerprint.
@@ -318,8 +331,8 @@ class GraphWriter(Repository):
         self.ids = ids
 
     def _raise_missing_references(self, batch: WriteBatch, cause: Exception) -> None:
-        """After an aborted write: a node given by its id alone that does not exist is the
-        caller's NotFoundError (as when it is read before the write)."""
+        """After an aborted write: a node given by its id alone, or updated, that does not
+        exist is the caller's NotFoundError (as when it is read before the write)."""
         for kind, prepared in batch.by_kind().items():
             if prepared is None or not prepared.references:
                 continue
@@ -330,6 +343,23 @@ class GraphWriter(Repository):
                 raise NotFoundError(
                     f"no {label} with id {', '.join(map(str, missing))} (given by id alone, "
                     "as a reference to a stored one); nothing was written"
+                ) from cause
+        # A node this write updates was read by prepare() and deleted since (retention), by
+        # another writer: graph/write's update parts abort rather than update nothing.
+        for kind, prepared in batch.by_kind().items():
+            if prepared is None:
+                continue
+            new = set(prepared.new_ids)
+            updated = {int(r["id"]) for r in prepared.rows if r["id"] not in new}
+            if not updated:
+                continue
+            label = kind.value.lower()
+            rows = self.read(f"{label}s/existing_ids", ranges=id_ranges(updated))
+            missing = sorted(updated - {int(r["id"]) for r in rows})
+            if missing:
+                raise NotFoundError(
+                    f"no {label} with id {', '.join(map(str, missing))} to update: deleted "
+                    "since it was read (by another writer); nothing was written"
                 ) from cause
 
     def _raise_taken_keys(self, batch: WriteBatch, cause: Exception) -> None:

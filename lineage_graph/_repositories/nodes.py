@@ -60,8 +60,8 @@ _MODEL: dict[NodeKind, type[Node]] = {
 #: Internal node properties an update keeps (the models do not carry them): where an import
 #: copied the node from (lineage_graph/mlmd/_importer.py), so that a merge re-run finds it; a
 #: registered model's next version number and an artifact's claimed one (tracker/claim_version).
-#: A whole update keeps them in its statement (graph/write), as they are then: copied from the
-#: update's read, a version claimed since that read was rolled back.
+#: A whole update (graph/write) keeps the values the node holds when it is written, unless the
+#: row gives one (an import's mlmd_origin); a masked update does not touch them.
 KEPT_KEYS = ("mlmd_origin", "next_model_version", "model_claim")
 
 #: Internal artifact properties of impact marks (cypher/lineage/mark.cypher): the marks not
@@ -397,6 +397,8 @@ class NodeRepository(Repository, Generic[N]):
                     props.pop("name", None)
                     if old.get("name") is not None:
                         props["name"] = old["name"]
+                # KEPT_KEYS are not copied from `old`: graph/write keeps the node's own, as they
+                # are when it runs (a version claimed since this read would be undone).
                 self._check_named(props, label)
                 self._check_indexed_text(props, old, label)
                 props["id"] = node.id

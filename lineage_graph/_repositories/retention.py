@@ -302,6 +302,10 @@ class _Batch:
         return self.nodes
 
 
+def _state_ints(states: Iterable[ArtifactState | ExecutionState] | None) -> list[int] | None:
+    return sorted(int(s) for s in states) if states is not None else None
+
+
 def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
@@ -351,7 +355,7 @@ class Retention(Repository):
             "created_before": policy.created_before,
             "updated_before": policy.updated_before,
             "types": sorted(policy.types) if policy.types is not None else None,
-            "states": sorted(int(s) for s in states) if states is not None else None,
+            "states": _state_ints(states),
             "limit": SELECT_PAGE,
         }
         kind_name = kind.value
@@ -511,6 +515,13 @@ class Retention(Repository):
         tomb_a: list[int] = []
         tomb_e: list[int] = []
         archived = statements = linked = 0
+        # What another writer may have changed on a planned node since: checked by the write.
+        policy = plan.policy
+        recheck = {
+            "updated_before": policy.updated_before,
+            "artifact_states": _state_ints(policy.artifact_states),
+            "execution_states": _state_ints(policy.execution_states),
+        }
         for batch in self._batches(plan, batch_size):
             if path is not None:
                 archived += self._archive(path, batch)
@@ -521,6 +532,7 @@ class Retention(Repository):
                 executions=batch.executions,
                 now=now_ms(),
                 deleted_state=int(ArtifactState.DELETED),
+                **recheck,
             )
             statements += 1
             row = rows[0]

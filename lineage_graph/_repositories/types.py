@@ -10,7 +10,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from .._encoding import MAX_KEY_BYTES, check_key, check_text, escape_name, unescape_name
-from ..exceptions import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from ..exceptions import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from ..models import ArtifactType, ContextType, ExecutionType, NodeKind, NodeType, PropertyType
 from ._base import Repository, checked_ids
 from .ids import IdAllocator
@@ -23,6 +28,8 @@ _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
     NodeKind.CONTEXT: ContextType,
 }
 _PREFIX = "pt__"
+#: Reads and writes of one put_type before it gives up to writers changing the type meanwhile.
+_ATTEMPTS = 8
 
 
 def type_key(name: str, version: str | None) -> str:
@@ -148,9 +155,10 @@ class TypeRepository(Repository):
                 f"type name and version are too long: at most {MAX_KEY_BYTES} bytes together"
             )
         kind = t.kind
-        for attempt in range(2):
-            stored = self.find(kind, t.name, t.version)
-            if stored is None:
+        lost_create = False
+        for _ in range(_ATTEMPTS):
+            found = self._find_stored(kind, t.name, t.version)
+            if found is None:
                 if t.external_id is not None:
                     self._check_external_id_free(kind, t.external_id, None)
                 props = _encode(t, 0)
@@ -158,25 +166,33 @@ class TypeRepository(Repository):
                 [type_id] = self.ids.allocate("Type", 1)
                 props["id"] = type_id
                 try:
-                    self.write(self._q(kind, "put_{}_type"), id=type_id, props=props)
+                    self.write(self._q(kind, "put_{}_type"), id=type_id, props=props, expect=None)
                 except AlreadyExistsError:
                     self.ids.release("Type", [type_id])
-                    if attempt == 0:  # lost a race with another writer: upgrade theirs
+                    if not lost_create:  # lost a race with another writer: upgrade theirs
+                        lost_create = True
                         continue
                     raise
                 self._remember(kind, t.model_copy(update={"id": type_id}))
                 return type_id
+            stored, node = found
             merged = upgraded(stored, t, can_add_fields, can_omit_fields)
             assert stored.id is not None
-            if merged != stored:
-                if merged.external_id is not None and merged.external_id != stored.external_id:
-                    self._check_external_id_free(kind, merged.external_id, stored.id)
-                props = _encode(merged, stored.id)
-                self.backend.ensure_property_keys(props)
-                self.write(self._q(kind, "put_{}_type"), id=stored.id, props=props)
+            if merged == stored:
+                return stored.id
+            if merged.external_id is not None and merged.external_id != stored.external_id:
+                self._check_external_id_free(kind, merged.external_id, stored.id)
+            props = _encode(merged, stored.id)
+            self.backend.ensure_property_keys(props)
+            # Written only if the type is still as read: another writer's upgrade since then
+            # is read again and this one's rules applied to it (MLMD runs them in a transaction).
+            if self.write(self._q(kind, "put_{}_type"), id=stored.id, props=props, expect=node):
                 self._remember(kind, merged)
-            return stored.id
-        raise AssertionError("unreachable")  # pragma: no cover
+                return stored.id
+        raise FailedPreconditionError(
+            f"{kind.type_label} {t.name!r} was changed by other writers {_ATTEMPTS} times while "
+            "this one upgraded it; nothing was written (try again)"
+        )
 
     def _check_external_id_free(self, kind: NodeKind, external_id: str, own_id: int | None) -> None:
         for other in self.get_by_external_ids(kind, [external_id]):
@@ -194,12 +210,20 @@ class TypeRepository(Repository):
             self._by_key[(kind, type_key(t.name, t.version))] = t
 
     def find(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType | None:
+        found = self._find_stored(kind, name, version)
+        return None if found is None else found[0]
+
+    def _find_stored(
+        self, kind: NodeKind, name: str, version: str | None
+    ) -> tuple[NodeType, dict[str, Any]] | None:
+        """The type named so, and its node as stored (what an upgrade expects to replace)."""
         rows = self.read(self._q(kind, "get_{}_type"), type_key=type_key(name, version))
         if not rows:
             return None
-        t = _decode(kind, rows[0]["node"])
+        node = dict(rows[0]["node"])
+        t = _decode(kind, node)
         self._remember(kind, t)
-        return t
+        return t, node
 
     def get(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType:
         t = self.find(kind, name, version)

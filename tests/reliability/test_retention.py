@@ -361,6 +361,65 @@ def test_an_island_that_gained_a_link_after_planning_is_tombstoned(store: Lineag
     assert_healthy(store)
 
 
+def test_a_node_that_no_longer_matches_the_policy_when_it_is_applied_stays(
+    store: LineageStore,
+) -> None:
+    """Planned MARKED_FOR_DELETION, set back to LIVE by another writer before the plan was
+    applied: it was deleted anyway (137 of 200 threaded races), as was a planned tombstone."""
+    _types(store)
+    marked = ArtifactState.MARKED_FOR_DELETION
+    [alone] = store.put_artifacts([Artifact(type="Model", name="alone", state=marked)])
+    _, (linked,), _ = store.put_execution(
+        Execution(type="Train"), [(Artifact(type="Model", name="linked", state=marked), None)]
+    )
+    used, _, _ = store.put_execution(
+        Execution(type="Eval"), [(Artifact(id=linked), Event(type=EventType.INPUT))]
+    )
+    plan = store.plan_retention(kinds=NodeKind.ARTIFACT, artifact_states=[marked])
+    assert plan.delete_artifacts == (alone,) and plan.tombstone_artifacts == (linked,)
+    kept = store.put_artifacts(
+        [
+            Artifact(id=alone, type="Model", name="alone", state=ArtifactState.LIVE),
+            Artifact(id=linked, type="Model", name="linked", state=ArtifactState.LIVE),
+        ]
+    )
+    before = store.get_artifacts_by_id(kept)
+    result = store.apply_retention(plan)
+    assert not (result.deleted_artifacts or result.tombstoned_artifacts)
+    assert store.get_artifacts_by_id(kept) == before
+    assert [a.id for a in store.upstream(store.get_executions_by_id([used])[0]).artifacts] == [
+        linked
+    ]
+    assert_healthy(store)
+
+
+def test_an_island_holding_a_node_updated_since_the_plan_is_tombstoned_around_it(
+    store: LineageStore,
+) -> None:
+    """An island (a model and the run that made it) planned by update time: the run updated
+    since stays as it is, so its model, linked to it, becomes a tombstone rather than going."""
+    _types(store)
+    eid, (aid,), _ = store.put_execution(
+        Execution(type="Train", name="run"),
+        [(Artifact(type="Model", name="m"), Event(type=EventType.OUTPUT))],
+    )
+    cut = _cut()
+    plan = store.plan_retention(updated_before=cut)
+    assert plan.islands == (((aid,), (eid,)),)
+    [run] = store.get_executions_by_id([eid])
+    store.put_executions([run.model_copy(update={"last_known_state": ExecutionState.COMPLETE})])
+    [run] = store.get_executions_by_id([eid])
+    result = store.apply_retention(plan)
+    assert (result.deleted_artifacts, result.deleted_executions) == ((), ())
+    assert (result.tombstoned_artifacts, result.tombstoned_executions) == ((aid,), ())
+    assert result.islands_tombstoned == 1
+    assert store.get_executions_by_id([eid]) == [run]
+    down = store.downstream(run)
+    assert [a.id for a in down.artifacts] == [aid]
+    assert store.get_artifacts_by_id([aid])[0].state == ArtifactState.DELETED
+    assert_healthy(store)
+
+
 def test_a_plan_applied_twice_reports_what_the_second_call_did(store: LineageStore) -> None:
     """The second call finds the island deleted and the tombstones made: it does nothing and
     says so (it reported the gone island as linked and tombstoned, and rewrote the tombstones'

@@ -166,19 +166,30 @@ CALL {
 // when: $artifacts
 CALL {
   UNWIND $artifacts AS r
-  MATCH (n:Artifact {id: r.id})
-  SET n.lock = true  // Neo4j: the node's write lock before the read below
-  WITH n, r, n.mlmd_origin AS kept_mlmd_origin, n.model_claim AS kept_model_claim
+  OPTIONAL MATCH (n:Artifact {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  WITH r, n, n.mlmd_origin AS origin, n.next_model_version AS next,
+       n.model_claim AS claim
   SET n = r.props
-  FOREACH (x IN CASE WHEN kept_mlmd_origin IS NULL THEN [] ELSE [kept_mlmd_origin] END |
-    SET n.mlmd_origin = x)
-  FOREACH (x IN CASE WHEN kept_model_claim IS NULL THEN [] ELSE [kept_model_claim] END |
-    SET n.model_claim = x)
+  // the internal keys the node holds now (nodes.KEPT_KEYS), unless the row gives one
+  FOREACH (_ IN CASE WHEN r.props.mlmd_origin IS NULL AND origin IS NOT NULL THEN [1] ELSE [] END |
+    SET n.mlmd_origin = origin)
+  FOREACH (_ IN CASE WHEN r.props.next_model_version IS NULL AND next IS NOT NULL THEN [1]
+                ELSE [] END | SET n.next_model_version = next)
+  FOREACH (_ IN CASE WHEN r.props.model_claim IS NULL AND claim IS NOT NULL THEN [1] ELSE [] END |
+    SET n.model_claim = claim)
 }
 // when: $patched_artifacts
+// `r.expect` (optional): values the node must still hold, else the write aborts (the tracker's
+// registration expects its claim, tracker/claim_version).
 CALL {
   UNWIND $patched_artifacts AS r
-  MATCH (n:Artifact {id: r.id})
+  OPTIONAL MATCH (n:Artifact {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL
+                       AND all(k IN keys(coalesce(r.expect, {})) WHERE n[k] = r.expect[k])
+                  THEN 1 ELSE 0 END) = 1  // deleted since read, or not as expected
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
@@ -197,12 +208,19 @@ CALL {
 // when: $executions
 CALL {
   UNWIND $executions AS r
-  MATCH (e:Execution {id: r.id})
-  SET e.lock = true  // Neo4j: the node's write lock before the read below
-  WITH e, r, e.mlmd_origin AS kept_mlmd_origin
+  OPTIONAL MATCH (e:Execution {id: r.id})
+  WITH r, e
+  WHERE 1 / (CASE WHEN e IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  WITH r, e, e.mlmd_origin AS origin, e.next_model_version AS next,
+       e.model_claim AS claim
   SET e = r.props
-  FOREACH (x IN CASE WHEN kept_mlmd_origin IS NULL THEN [] ELSE [kept_mlmd_origin] END |
-    SET e.mlmd_origin = x)
+  // the internal keys the node holds now (nodes.KEPT_KEYS), unless the row gives one
+  FOREACH (_ IN CASE WHEN r.props.mlmd_origin IS NULL AND origin IS NOT NULL THEN [1] ELSE [] END |
+    SET e.mlmd_origin = origin)
+  FOREACH (_ IN CASE WHEN r.props.next_model_version IS NULL AND next IS NOT NULL THEN [1]
+                ELSE [] END | SET e.next_model_version = next)
+  FOREACH (_ IN CASE WHEN r.props.model_claim IS NULL AND claim IS NOT NULL THEN [1] ELSE [] END |
+    SET e.model_claim = claim)
   WITH e
   OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
   WHERE ev.type = 3
@@ -215,7 +233,9 @@ CALL {
 // when: $patched_executions
 CALL {
   UNWIND $patched_executions AS r
-  MATCH (n:Execution {id: r.id})
+  OPTIONAL MATCH (n:Execution {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
@@ -234,19 +254,26 @@ CALL {
 // when: $contexts
 CALL {
   UNWIND $contexts AS r
-  MATCH (n:Context {id: r.id})
-  SET n.lock = true  // Neo4j: the node's write lock before the read below
-  WITH n, r, n.mlmd_origin AS kept_mlmd_origin, n.next_model_version AS kept_next_model_version
+  OPTIONAL MATCH (n:Context {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  WITH r, n, n.mlmd_origin AS origin, n.next_model_version AS next,
+       n.model_claim AS claim
   SET n = r.props
-  FOREACH (x IN CASE WHEN kept_mlmd_origin IS NULL THEN [] ELSE [kept_mlmd_origin] END |
-    SET n.mlmd_origin = x)
-  FOREACH (x IN CASE WHEN kept_next_model_version IS NULL THEN [] ELSE [kept_next_model_version] END |
-    SET n.next_model_version = x)
+  // the internal keys the node holds now (nodes.KEPT_KEYS), unless the row gives one
+  FOREACH (_ IN CASE WHEN r.props.mlmd_origin IS NULL AND origin IS NOT NULL THEN [1] ELSE [] END |
+    SET n.mlmd_origin = origin)
+  FOREACH (_ IN CASE WHEN r.props.next_model_version IS NULL AND next IS NOT NULL THEN [1]
+                ELSE [] END | SET n.next_model_version = next)
+  FOREACH (_ IN CASE WHEN r.props.model_claim IS NULL AND claim IS NOT NULL THEN [1] ELSE [] END |
+    SET n.model_claim = claim)
 }
 // when: $patched_contexts
 CALL {
   UNWIND $patched_contexts AS r
-  MATCH (n:Context {id: r.id})
+  OPTIONAL MATCH (n:Context {id: r.id})
+  WITH r, n
+  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
@@ -526,11 +553,35 @@ CALL {
   MERGE (e)-[:ASSOCIATION]->(c)
 }
 // when: $parents
+// Parent links: RelationRepository.prepare_parents checked them on what it read, but another
+// writer may have linked the same contexts since (two writers linking A -> B and B -> A made a
+// cycle in 94 of 100 races). Checked again here, where no other write runs meanwhile: both ends
+// exist and the link does not, else nothing is written; then, the links created, none of them
+// may close a cycle (its parent reaching its child), else the statement aborts and FalkorDB
+// undoes it. GraphWriter then runs prepare_parents again, which names the cause.
+CALL {
+  UNWIND $parents AS r
+  OPTIONAL MATCH (child:Context {id: r.child_id})
+  OPTIONAL MATCH (parent:Context {id: r.parent_id})
+  WITH r, child, parent
+  WHERE 1 / (CASE WHEN child IS NOT NULL AND parent IS NOT NULL THEN 1 ELSE 0 END) = 1
+  OPTIONAL MATCH (child)-[old:PARENT_CONTEXT]->(parent)
+  WITH child, parent, old
+  WHERE 1 / (CASE WHEN old IS NULL THEN 1 ELSE 0 END) = 1
+  WITH collect([child, parent]) AS todo
+  UNWIND todo AS t
+  WITH t[0] AS child, t[1] AS parent
+  CREATE (child)-[:PARENT_CONTEXT]->(parent)
+}
 CALL {
   UNWIND $parents AS r
   MATCH (child:Context {id: r.child_id})
   MATCH (parent:Context {id: r.parent_id})
-  MERGE (child)-[:PARENT_CONTEXT]->(parent)
+  WITH child, parent
+  WHERE (parent)-[:PARENT_CONTEXT*]->(child)
+  WITH count(*) AS cycles
+  WHERE 1 / (CASE WHEN cycles = 0 THEN 1 ELSE 0 END) = 1
+  RETURN cycles AS parent_cycles
 }
 // always
 RETURN 1 AS written

@@ -1,0 +1,232 @@
+"""Writes whose checks read the store first, raced by another writer between that read and the
+write: the write must check again and, when the other writer's change breaks its rule, change
+nothing and raise the error the read would have raised. Deterministic: the other writer's change
+is made at the racing moment, inside the first write's own steps (after its read)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from lineage_graph import (
+    AlreadyExistsError,
+    Artifact,
+    ArtifactType,
+    Context,
+    ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    InvalidArgumentError,
+    LineageStore,
+    NotFoundError,
+    ParentContext,
+    PropertyType,
+)
+
+
+@pytest.fixture
+def contexts(store: LineageStore) -> list[int]:
+    store.put_context_type(ContextType(name="Pipeline"))
+    return store.put_contexts([Context(type="Pipeline", name=n) for n in "abcd"])
+
+
+@contextmanager
+def _after_first_call(
+    obj: Any, name: str, meanwhile: Callable[[], None], *, query: str | None = None
+) -> Iterator[None]:
+    """``obj.name`` runs ``meanwhile`` (another writer's write) after its first call returns
+    (its first read of the named ``query``, for ``read``)."""
+    original = getattr(obj, name)
+    calls = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if not calls and (query is None or args[0] == query):
+            calls.append(1)
+            meanwhile()
+        return result
+
+    setattr(obj, name, racing)
+    try:
+        yield
+    finally:
+        setattr(obj, name, original)
+
+
+def _parents(store: LineageStore, ids: list[int]) -> dict[int, list[int]]:
+    return {i: sorted(p.id or 0 for p in store.get_parent_contexts_by_context(i)) for i in ids}
+
+
+def _link(store: LineageStore, child: int, parent: int) -> Callable[[], None]:
+    return lambda: store.put_parent_contexts([ParentContext(child_id=child, parent_id=parent)])
+
+
+def test_two_writers_linking_two_contexts_both_ways_make_no_cycle(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    """A -> B read as acyclic, then another writer links B -> A: the write of A -> B is a cycle
+    (94 of 100 threaded races stored both links before the write checked)."""
+    a, b = contexts[:2]
+    with (
+        pytest.raises(InvalidArgumentError, match="cycle"),
+        _after_first_call(store._relations, "prepare_parents", _link(store, b, a)),
+    ):
+        store.put_parent_contexts([ParentContext(child_id=a, parent_id=b)])
+    assert _parents(store, contexts) == {a: [], b: [a], contexts[2]: [], contexts[3]: []}
+
+
+def test_a_cycle_through_links_of_one_write_and_another_writer_is_refused(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    """One write links A -> B and B -> C; another writer links C -> A meanwhile: neither of the
+    first write's links closes a cycle with the stored links alone, both together do."""
+    a, b, c, _ = contexts
+    with (
+        pytest.raises(InvalidArgumentError, match="cycle"),
+        _after_first_call(store._relations, "prepare_parents", _link(store, c, a)),
+    ):
+        store.put_parent_contexts(
+            [ParentContext(child_id=a, parent_id=b), ParentContext(child_id=b, parent_id=c)]
+        )
+    assert _parents(store, [a, b, c]) == {a: [], b: [], c: [a]}
+
+
+def test_a_parent_link_stored_meanwhile_is_a_duplicate(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    a, b, c, _ = contexts
+    with (
+        pytest.raises(AlreadyExistsError, match="already has parent"),
+        _after_first_call(store._relations, "prepare_parents", _link(store, a, b)),
+    ):
+        store.put_parent_contexts(
+            [ParentContext(child_id=a, parent_id=b), ParentContext(child_id=b, parent_id=c)]
+        )
+    assert _parents(store, [a, b, c]) == {a: [b], b: [], c: []}
+
+
+#: The read of a type by name that put_artifact_type upgrades.
+_READ_TYPE = "types/get_artifact_type"
+
+
+def _evolve(store: LineageStore, *added: str) -> Callable[[], None]:
+    properties = {"base": PropertyType.INT} | dict.fromkeys(added, PropertyType.STRING)
+    return lambda: store.put_artifact_type(
+        ArtifactType(name="DataSet", properties=properties),
+        can_add_fields=True,
+        can_omit_fields=True,
+    )
+
+
+def test_two_writers_adding_fields_to_one_type_keep_both(store: LineageStore) -> None:
+    """Each upgrade wrote the type as read plus its own field: the later one dropped the
+    other's (95 of 100 threaded races), whose artifacts then held a property their type no
+    longer declared."""
+    _evolve(store)()
+    with _after_first_call(store._types, "read", _evolve(store, "b"), query=_READ_TYPE):
+        _evolve(store, "a")()
+    assert set(store.get_artifact_type("DataSet").properties) == {"base", "a", "b"}
+    store.put_artifacts([Artifact(type="DataSet", properties={"a": "x", "b": "y"})])
+
+
+def test_an_upgrade_is_checked_against_the_type_another_writer_upgraded_meanwhile(
+    store: LineageStore,
+) -> None:
+    """Adding a field without can_omit_fields, after another writer added one meanwhile: in
+    the order they ran, the type holds a field the request leaves out (MLMD refuses it)."""
+    _evolve(store)()
+    with (
+        pytest.raises(AlreadyExistsError, match=r"missing from the request"),
+        _after_first_call(store._types, "read", _evolve(store, "b"), query=_READ_TYPE),
+    ):
+        store.put_artifact_type(
+            ArtifactType(
+                name="DataSet", properties={"base": PropertyType.INT, "a": PropertyType.INT}
+            ),
+            can_add_fields=True,
+        )
+    assert set(store.get_artifact_type("DataSet").properties) == {"base", "b"}
+
+
+@pytest.mark.parametrize("mask", [None, ["uri"]], ids=["whole", "masked"])
+def test_an_update_of_a_node_deleted_since_it_was_read_is_not_found(
+    store: LineageStore, mask: list[str] | None
+) -> None:
+    """The update read the artifact, then retention deleted it: put_artifacts returned its id as
+    if updated, having written nothing (94 of 102 acknowledged updates in 200 threaded races)."""
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    [a] = store.put_artifacts([Artifact(type="DataSet", uri="old")])
+    plan = store.plan_retention(types=["DataSet"])
+    assert plan.delete_artifacts == (a,)
+    with (
+        pytest.raises(NotFoundError, match=f"no artifact with id {a} to update"),
+        _after_first_call(
+            store._artifacts,
+            "read",
+            lambda: store.apply_retention(plan),
+            query="artifacts/get_write_state",
+        ),
+    ):
+        store.put_artifacts([Artifact(id=a, type="DataSet", uri="new")], field_mask_paths=mask)
+    assert store.get_artifacts_by_id([a]) == []
+
+
+@pytest.mark.parametrize("composite", [False, True], ids=["put_executions", "put_execution"])
+def test_an_execution_deleted_since_it_was_read_is_not_found(
+    store: LineageStore, composite: bool
+) -> None:
+    """put_executions wrote nothing and returned the id; put_execution, whose output event had
+    no execution to start from, failed without naming it (FailedPreconditionError)."""
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    [e] = store.put_executions([Execution(type="Trainer")])
+    plan = store.plan_retention(types=["Trainer"])
+    assert plan.delete_executions == (e,)
+    done = Execution(id=e, type="Trainer", last_known_state=ExecutionState.COMPLETE)
+    with (
+        pytest.raises(NotFoundError, match=f"no execution with id {e} to update"),
+        _after_first_call(
+            store._executions,
+            "read",
+            lambda: store.apply_retention(plan),
+            query="executions/get_write_state",
+        ),
+    ):
+        if composite:
+            store.put_execution(
+                done, [(Artifact(type="DataSet", uri="out"), Event(type=EventType.OUTPUT))]
+            )
+        else:
+            store.put_executions([done])
+    assert store.get_executions_by_id([e]) == []
+    assert store.get_artifacts_by_uri("out") == []
+
+
+def test_an_artifact_stored_meanwhile_under_the_external_id_is_reused(store: LineageStore) -> None:
+    """With reuse_artifact_if_already_exist_by_external_id, the artifact another writer stored
+    after this one looked it up is reused (one of two racing writers failed with
+    AlreadyExistsError in 67 of 100 threaded races), as a context is with its reuse flag."""
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    data = Artifact(type="DataSet", uri="s3://d", external_id="data")
+    with _after_first_call(
+        store._artifacts,
+        "read",
+        lambda: store.put_artifacts([data]),
+        query="artifacts/get_by_external_ids",
+    ):
+        e, [a], _ = store.put_execution(
+            Execution(type="Trainer"),
+            [(data, Event(type=EventType.INPUT))],
+            reuse_artifact_if_already_exist_by_external_id=True,
+        )
+    assert [x.id for x in store.get_artifacts_by_external_ids(["data"])] == [a]
+    assert [(ev.artifact_id, ev.execution_id) for ev in store.get_events_by_artifact_ids([a])] == [
+        (a, e)
+    ]
