@@ -66,8 +66,10 @@ StoreOption = Annotated[
         "--store",
         "-s",
         envvar="LINEAGE_GRAPH_STORE",
+        # rich markup is on (rich_markup_mode="rich"): a bracket is escaped, or it is taken
+        # for a style tag and left out of --help
         help="Store to use: a directory, 'memory', redis://…, bolt://…, neo4j+s://… "
-        "[default: NEO4J_URI if set, else the embedded store in the default data directory]",
+        "\\[default: NEO4J_URI if set, else the embedded store in the default data directory]",
         show_default=False,
     ),
 ]

@@ -315,7 +315,7 @@ LimitOption = Annotated[
         "-n",
         min=1,
         help="From REF: at most this many nodes (one page; the rest with --cursor). Whole "
-        "store: at most this many artifacts and executions [default: 5000].",
+        "store: at most this many artifacts and executions \\[default: 5000].",
         show_default=False,
     ),
 ]

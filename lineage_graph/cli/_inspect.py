@@ -407,7 +407,7 @@ def stats(
         typer.Option(
             "--plot",
             help="Also draw the charts to this image (png/svg/pdf; needs matplotlib: "
-            "pip install 'lineage-graph[viz]').",
+            "pip install 'lineage-graph\\[viz]').",
             dir_okay=False,
         ),
     ] = None,

@@ -36,6 +36,24 @@ def test_version_and_help() -> None:
     assert invoke(["no-such-command"]).exit_code == ExitCode.USAGE
 
 
+def test_help_prints_every_option_text_whole() -> None:
+    """--help renders option texts as rich markup: an unescaped ``[...]`` (the store's default,
+    ``lineage-graph[viz]``, the whole-store export's ``[default: 5000]``) was taken for a style
+    tag and silently left out."""
+    import typer
+
+    from lineage_graph.cli import app
+
+    root = typer.main.get_command(app)
+    commands = getattr(root, "commands", {})
+    assert commands
+    for name, command in commands.items():
+        shown = " ".join(invoke([name, "--help"]).stdout.replace("│", " ").split())
+        for param in command.params:
+            text = (getattr(param, "help", None) or "").replace("\\[", "[")
+            assert " ".join(text.split()) in shown, f"{name} {param.name}: {text!r}"
+
+
 # -------------------------------------------------------------------------------- lineage
 
 
