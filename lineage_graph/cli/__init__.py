@@ -1,7 +1,8 @@
 """``lineage-graph``: the command line (typer + rich), a thin client of the public API.
 
 Exit codes: 0 ok, 1 the answer is no (cache miss, doctor found a problem), 2 bad command line,
-3 entity not found, 4 store unavailable, 5 request refused, 130 interrupted.
+3 entity not found, 4 store unavailable, 5 request refused, 130 interrupted, 141 stdout closed
+(broken pipe).
 """
 
 from __future__ import annotations

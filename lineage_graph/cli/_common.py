@@ -58,6 +58,9 @@ class ExitCode(IntEnum):
     ERROR = 5
     #: Interrupted (Ctrl-C).
     INTERRUPTED = 130
+    #: The reader of stdout went away (``lineage-graph ls | head -1``): 128 + SIGPIPE, the
+    #: status a shell reports for any tool a closed pipe stops.
+    BROKEN_PIPE = 141
 
 
 StoreOption = Annotated[
@@ -78,14 +81,21 @@ JsonOption = Annotated[
 ]
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich's own exits with 1 ("the answer is no" here); :func:`guarded` exits 141."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def out_console() -> Console:
     """Results (stdout). Created per command: the test runner swaps sys.stdout."""
-    return Console(highlight=False, soft_wrap=False)
+    return _Console(highlight=False, soft_wrap=False)
 
 
 def err_console() -> Console:
     """Progress, hints and errors (stderr): keeps stdout clean for pipes and --json."""
-    return Console(stderr=True, highlight=False)
+    return _Console(stderr=True, highlight=False)
 
 
 #: ``scheme://user:password@`` in a URL (the password part is replaced).
@@ -137,8 +147,28 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc), exit_code_for(exc)) from None
         except KeyboardInterrupt:
             raise fail("interrupted", ExitCode.INTERRUPTED) from None
+        except BrokenPipeError:
+            # Not click's default (exit 1, which here means "the answer is no": a cache hit
+            # piped to `head` read as a miss). Whatever is left in stdout's buffer goes nowhere.
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so its flush at exit cannot fail on the closed pipe again."""
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test runner's buffer)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def describe_target(target: str | None) -> str:

@@ -570,6 +570,38 @@ def test_main_entry_point_exit_codes(demo: Demo) -> None:
     assert hit.returncode == ExitCode.OK, hit.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cached", "Trainer", "-i", "2", "-i", "3", "-p", "C=1.0", "-p", "algorithm=logistic_regression"],  # noqa: E501
+        ["ls", "--json"],
+        ["export", "-f", "mermaid"],
+    ],
+)  # fmt: skip
+def test_a_closed_pipe_is_exit_141_not_the_answer_no(demo: Demo, args: list[str]) -> None:
+    """``lineage-graph cached … | head -1``: the reader goes away before the output is written.
+    Rich exited 1 then, which is ``cached``'s "no same-inputs run" (a hit read as a miss); the
+    CLI now exits 128 + SIGPIPE, silently, as any tool a closed pipe stops."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes anything
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lineage_graph.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "LINEAGE_GRAPH_STORE": str(demo.path)},
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == ExitCode.BROKEN_PIPE == 141, done.stderr
+    assert done.stderr.strip() == ""  # no traceback, no "Exception ignored"
+
+
 def test_an_error_message_keeps_its_line_breaks(capsys: pytest.CaptureFixture[str]) -> None:
     """A server's log tail or a multi-line engine error prints as lines; control sequences in
     it are still made visible."""
