@@ -328,7 +328,13 @@ def export(
     ref: OptionalRef = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here instead of stdout (html always goes to a file: this one, else "
+            "lineage.html).",
+        ),
     ] = None,
     direction: DirectionOption = Direction.both,
     kind: KindOption = "artifact",
