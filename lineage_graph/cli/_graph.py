@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
@@ -34,6 +35,7 @@ from ._render import (
     event_json,
     lineage_tree,
     print_json,
+    printable,
 )
 from ._walk import (
     AsOfOption,
@@ -245,6 +247,8 @@ def cached(
     with open_store(store) as s:
         ids = [_input_id(s, ref) for ref in inputs or []]
         hit = _lineage.cached(s, execution_type, ids, props)
+        # A misspelt type is still a miss (a first run creates the type), but one said so.
+        known = hit is not None or _has_execution_type(s, execution_type)
     if as_json:
         print_json(
             {
@@ -252,6 +256,12 @@ def cached(
                 "execution": entity_json(hit.execution) if hit else None,
                 "outputs": [entity_json(a) for a in hit.outputs] if hit else [],
             }
+        )
+    elif hit is None and not known:
+        out_console().print(
+            f"[yellow]no cache hit:[/] this store has no execution type "
+            f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
+            "`lineage-graph ls types` lists them)"
         )
     elif hit is None:
         out_console().print(
@@ -267,6 +277,14 @@ def cached(
         console.print(entities_table(hit.outputs, title="its outputs"))
     if hit is None:
         raise typer.Exit(int(ExitCode.NO))
+
+
+def _has_execution_type(s: Any, name: str) -> bool:
+    try:
+        s.get_execution_type(name)
+    except NotFoundError:
+        return False
+    return True
 
 
 _WAYS = {

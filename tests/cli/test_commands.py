@@ -122,6 +122,19 @@ def test_cached_inputs_must_be_artifacts(demo: Demo) -> None:
         assert "cache hit" not in result.stdout
 
 
+def test_cached_says_when_the_store_has_no_such_type(demo: Demo) -> None:
+    """``cached trainer`` (the type is ``Trainer``) answered "trainer has not completed on
+    exactly these inputs", as if it had looked. Still a miss (exit 1: a pipeline's first run
+    has no type yet), but the message names the cause."""
+    props = ["-p", "C=1.0", "-p", "algorithm=logistic_regression"]
+    typo = demo.cli("cached", "trainer", "-i", "2", "-i", "3", *props)
+    assert typo.exit_code == ExitCode.NO, typo.output
+    assert "this store has no execution type 'trainer'" in " ".join(typo.stdout.split())
+    miss = demo.cli("cached", "Trainer", "-i", "2", *props)
+    assert miss.exit_code == ExitCode.NO and "has not completed" in miss.stdout
+    assert json.loads(demo.cli("cached", "trainer", "-i", "2", "--json").stdout)["hit"] is False
+
+
 # ---------------------------------------------------------------------------------- reading
 
 
