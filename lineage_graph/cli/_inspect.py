@@ -238,14 +238,18 @@ def ls(
     """List artifacts, executions, contexts or types, filtered."""
     if kind.strip().lower() in ("types", "type", "t"):
         _state_filter(state, None)
+        for given, option in ((uri, "--uri"), (context, "--context")):
+            if given:  # nothing to filter types by: refused, as --state is, not ignored
+                raise fail(f"{option}: types have no {option[2:]}", ExitCode.USAGE)
         with open_store(store) as s:
             types = [t for k in NodeKind for t in s.get_types(k)]
         if type_name:
             types = [t for t in types if t.name == type_name]
+        types = _filtered(types, state=None, name=name, uri=None)
         if as_json:
             print_json([type_json(t) for t in types[:limit]])
             return
-        table = Table(title="types", title_justify="left")
+        table = Table(title=f"types: {len(types[:limit])} of {len(types)}", title_justify="left")
         for col in ("id", "kind", "name", "version", "properties"):
             table.add_column(col)
         for t in types[:limit]:
@@ -258,8 +262,15 @@ def ls(
                 stored_text(props),
             )
         out_console().print(table)
+        if len(types) > limit:
+            err_console().print(f"[dim]{len(types) - limit} more: raise --limit to see them[/]")
         return
-    node_kind = parse_kind(kind)
+    try:
+        node_kind = parse_kind(kind)
+    except LineageGraphError:  # its message lists the kinds of a reference, without types
+        raise fail(
+            f"ls lists artifacts, executions, contexts or types, not {kind!r}", ExitCode.USAGE
+        ) from None
     wanted_state = _state_filter(state, node_kind)
     with open_store(store) as s:
         nodes: list[Any]

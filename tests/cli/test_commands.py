@@ -200,6 +200,27 @@ def test_ls(demo: Demo) -> None:
     assert demo.cli("ls", "widgets").exit_code == ExitCode.USAGE
 
 
+def test_ls_types_filters_or_refuses_and_says_when_cut(demo: Demo) -> None:
+    """``ls types`` ignored --name, --uri and --context (all 9 types listed), cut at --limit
+    without a word, and ``ls widgets`` answered "use artifact, execution or context" (no
+    types, kinds ls does not spell that way)."""
+    assert sorted(t["name"] for t in demo.json("ls", "types", "--name", "data")) == [
+        "DataSet",
+        "IngestData",
+        "SplitData",
+    ]
+    for option in ("--uri", "--context"):
+        refused = demo.cli("ls", "types", option, "churn-C1.0")
+        assert refused.exit_code == ExitCode.USAGE, refused.output
+        assert f"{option}: types have no" in refused.stderr
+    cut = demo.cli("ls", "types", "--limit", "2")
+    assert cut.exit_code == 0 and "types: 2 of 9" in cut.stdout
+    assert "7 more: raise --limit" in cut.stderr
+    unknown = demo.cli("ls", "widgets")
+    assert unknown.exit_code == ExitCode.USAGE
+    assert "ls lists artifacts, executions, contexts or types, not 'widgets'" in unknown.stderr
+
+
 def test_ls_state_is_checked_by_the_kind_listed(demo: Demo) -> None:
     """``ls --state SHINY`` and ``ls executions --state live`` printed an empty table (exit 0);
     like ``upstream --state SHINY`` they are usage errors (exit 2), any case accepted."""
