@@ -504,6 +504,21 @@ def test_import_mlmd_is_registered() -> None:
     assert invoke(["import-mlmd", "--help"]).exit_code == 0
 
 
+def test_import_mlmd_from_a_bad_source_makes_no_store(tmp_path: Path) -> None:
+    """The target used to be opened first: ``import-mlmd nope.sqlite -s DIR`` failed (no such
+    file) after making an empty store in DIR, which ``ls -s DIR`` then listed as empty
+    instead of refusing ("no store at DIR")."""
+    pytest.importorskip("ml_metadata")
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_text("not a database")
+    for source, code in ((tmp_path / "nope.sqlite", ExitCode.NOT_FOUND), (garbage, ExitCode.ERROR)):
+        target = tmp_path / f"store-{source.stem}"
+        result = invoke(["import-mlmd", str(source), "--store", str(target)])
+        assert result.exit_code == code, result.output
+        assert not target.exists()
+        assert invoke(["ls", "--store", str(target)]).exit_code == ExitCode.STORE_UNAVAILABLE
+
+
 # ------------------------------------------------------------------------ choosing the store
 
 
