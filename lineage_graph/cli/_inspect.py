@@ -19,7 +19,7 @@ from rich.text import Text
 
 from .. import __about__
 from .._schema import SCHEMA_VERSION
-from ..exceptions import LineageGraphError
+from ..exceptions import LineageGraphError, SchemaVersionError
 from ..models import Artifact, ArtifactState, Context, Execution, ExecutionState, NodeKind
 from ..store import LineageStore
 from ._common import (
@@ -543,6 +543,10 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         started = time.perf_counter()
         try:
             s = LineageStore.open(store)
+        except SchemaVersionError as exc:  # the engine answered: the store's version is wrong
+            elapsed = (time.perf_counter() - started) * 1000
+            _check(checks, "engine reachable", True, f"answered (in {elapsed:.0f} ms)")
+            _check(checks, "schema version", False, str(exc))
         except LineageGraphError as exc:
             _check(checks, "engine reachable", False, str(exc))
         else:

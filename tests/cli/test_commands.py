@@ -321,6 +321,28 @@ def test_doctor(demo: Demo) -> None:
     assert json.loads(broken.stdout)["ok"] is False
 
 
+def test_doctor_puts_a_newer_store_on_the_schema_row(tmp_path: Path) -> None:
+    """A store written by a newer library: the engine answered, the schema version is what is
+    wrong (it was reported as "engine reachable ✗", and the schema row was missing)."""
+    from lineage_graph._schema import SCHEMA_VERSION
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.backend.write(
+            "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = $v, "
+            "m.library_version = '9.0'",
+            {"v": SCHEMA_VERSION + 1},
+            name="tests/newer",
+        )
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["engine reachable"]["ok"] is True
+    assert checks["schema version"]["ok"] is False
+    assert "written by lineage-graph 9.0" in checks["schema version"]["detail"]
+    assert invoke(["ls", "--store", str(path)]).exit_code == ExitCode.STORE_UNAVAILABLE
+
+
 def test_doctor_never_prints_a_password() -> None:
     """The target may carry credentials (``redis://:pw@host``) and the environment a
     ``NEO4J_PASSWORD``: neither reaches the terminal, in tables, JSON or error messages."""
