@@ -506,6 +506,11 @@ class Retention(Repository):
         path = None if archive is None else Path(archive)
         if path is not None and (path.is_dir() or not path.parent.is_dir()):
             raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")
+        if path is not None:
+            # made even when nothing is selected: the archive of a run that removed nothing
+            # is empty, and reading it back gives [] (a nightly job's next step needs no check)
+            with open(path, "a", encoding="utf-8"):
+                pass
         deleted_a: list[int] = []
         deleted_e: list[int] = []
         tomb_a: list[int] = []

@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -390,6 +390,20 @@ def test_a_plan_applied_twice_reports_what_the_second_call_did(store: LineageSto
     assert not (again.tombstoned_artifacts or again.tombstoned_executions)
     assert (store.get_artifacts_by_id([a2]), store.get_executions_by_id([e2])) == tombstones
     assert_healthy(store)
+
+
+def test_a_plan_that_selects_nothing_still_writes_its_archive(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """docs/reliability.md's example applies a plan with an archive, then reads the archive
+    back. With nothing old enough (a young store) no file was made, so the read raised
+    InvalidArgumentError (cannot read the retention archive)."""
+    build(store, 1)
+    archive = tmp_path / "retention.jsonl"
+    plan = store.plan_retention(created_before=datetime(2000, 1, 1, tzinfo=UTC))
+    result = store.apply_retention(plan, archive=archive)
+    assert result.archived == 0 and result.statements == 0
+    assert store.read_retention_archive(archive) == []
 
 
 def test_the_archive_holds_every_record_exactly(store: LineageStore, tmp_path: Path) -> None:
