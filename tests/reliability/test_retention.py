@@ -567,6 +567,8 @@ def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
         {"batch_size": True},
         {"archive": tmp_path / "missing" / "a.jsonl"},
         {"archive": tmp_path},
+        # a file its directory cannot hold (Linux): FileNotFoundError escaped, untyped
+        {"archive": Path("/proc/lineage-graph-archive.jsonl")},
     ):
         with pytest.raises(InvalidArgumentError):
             store.apply_retention(plan, **kwargs)
