@@ -187,7 +187,10 @@ def _artifact(s: Any, ref: str) -> Artifact:
     node = resolve(s, ref, NodeKind.ARTIFACT)
     if not isinstance(node, Artifact):
         kind = node.kind.value.lower()
-        raise fail(f"compare takes two artifacts; {ref!r} is a {kind}", ExitCode.ERROR)
+        raise fail(
+            f"compare takes two artifacts; {ref!r} is {kind} #{node.id} ({node.type})",
+            ExitCode.ERROR,
+        )
     return node
 
 

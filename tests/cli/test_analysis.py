@@ -256,7 +256,9 @@ def test_compare(demo: Demo) -> None:
     assert demo.json("compare", str(a.id), str(a.id))["same"] is True
     # Different types, or not artifacts: refused.
     assert demo.cli("compare", str(a.id), str(demo.result.raw.id)).exit_code == ExitCode.ERROR
-    assert demo.cli("compare", "e:3", "e:4").exit_code == ExitCode.ERROR
+    refused = demo.cli("compare", "e:3", "e:4")  # it said "'e:3' is a execution"
+    assert refused.exit_code == ExitCode.ERROR
+    assert "'e:3' is execution #3 (Trainer)" in refused.stderr
 
 
 def test_lineage_diff(demo: Demo) -> None:
