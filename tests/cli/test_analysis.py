@@ -227,11 +227,12 @@ def test_impact_mark_and_undo(demo: Demo) -> None:
 
 def test_impact_mark_with_a_value_the_store_cannot_hold_changes_nothing(demo: Demo) -> None:
     """``--mark x=<beyond int64>`` raised a raw ValueError (exit 1); it is refused as ``cached
-    -p`` refuses the same value: InvalidArgumentError, exit 5, nothing marked."""
+    -p`` refuses the same value: a bad option value, exit 2 (it was 5, "the store refused the
+    request", until the CLI read such values as the usage errors they are), nothing marked."""
     big = "99999999999999999999999"
     for args in (["impact", "5", "--mark", f"x={big}"], ["cached", "Trainer", "-p", f"C={big}"]):
         result = demo.cli(*args)
-        assert result.exit_code == ExitCode.ERROR, (args, result.output)
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
         assert f"{big} is outside the int64 range" in " ".join(result.stderr.split())
         assert "Traceback" not in result.output
     assert all("x" not in a.custom_properties for a in demo.store.get_artifacts())

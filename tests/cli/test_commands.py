@@ -576,10 +576,18 @@ def test_store_from_the_environment(demo: Demo) -> None:
 def test_a_store_directory_that_cannot_be_made_is_exit_4(tmp_path: Path) -> None:
     """A store path under a regular file raised NotADirectoryError as a traceback (exit 1),
     even from a command that creates its store: now the configuration error (exit 4)."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    source = tmp_path / "src.sqlite"  # a real (empty) MLMD store: the source is opened first
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(source)
+    metadata_store.MetadataStore(config)
     afile = tmp_path / "afile"
     afile.write_text("not a store")
     target = str(afile / "sub")
-    result = invoke(["import-mlmd", str(tmp_path / "src.sqlite"), "--store", target])
+    result = invoke(["import-mlmd", str(source), "--store", target])
     assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
     message = " ".join(result.stderr.split())  # rich wraps long lines
     assert f"cannot create the data directory {target}: not a directory" in message
