@@ -453,7 +453,8 @@ def stats(
         values = data[key]
         if not values:
             continue
-        table = Table(title=key.replace("_", " "), title_justify="left")
+        title = key.replace("_", " ")
+        table = Table(title=title, title_justify="left", min_width=len(title))
         table.add_column("value")
         table.add_column("count", justify="right")
         for name, count in values.items():

@@ -172,7 +172,14 @@ def _value_text(value: Any) -> str:
 def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     if not values:
         return None
-    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_header=False,
+        box=None,
+        pad_edge=False,
+        min_width=len(title),  # a title wider than a narrow table wrapped mid-word
+    )
     table.add_column("name", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key in sorted(values):

@@ -223,6 +223,18 @@ def test_ls(demo: Demo) -> None:
     assert demo.cli("ls", "widgets").exit_code == ExitCode.USAGE
 
 
+def test_a_narrow_table_keeps_its_title_on_one_line(tmp_path: Path) -> None:
+    """A title wider than its table wrapped mid-word: "properti / es" over one short property,
+    "artifacts by / state" in the demo's own stats."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store, store.run("Step") as run:
+        run.output(Artifact(type="D", uri="/u", properties={"a": 1}))
+    show = invoke(["show", "1", "--store", str(path)])
+    assert show.exit_code == 0 and "properties" in show.stdout, show.output
+    stats = invoke(["stats", "--store", str(path)])
+    assert stats.exit_code == 0 and "artifacts by state" in stats.stdout, stats.output
+
+
 def test_ls_types_filters_or_refuses_and_says_when_cut(demo: Demo) -> None:
     """``ls types`` ignored --name, --uri and --context (all 9 types listed), cut at --limit
     without a word, and ``ls widgets`` answered "use artifact, execution or context" (no
