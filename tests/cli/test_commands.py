@@ -36,6 +36,16 @@ def test_version_and_help() -> None:
     assert invoke(["no-such-command"]).exit_code == ExitCode.USAGE
 
 
+def test_the_command_list_shows_each_summary_unbroken() -> None:
+    """Rich markup mode kept a docstring's line breaks in the command list, so on any width
+    ``demo`` read "…, then show its" and "upstream, impact, …" on the next line."""
+    lines = invoke(["--help"]).stdout.splitlines()  # 200 columns: every summary fits a line
+    demo_line = next(line for line in lines if line.startswith("│ demo "))
+    assert "then show its upstream, impact, a cache hit" in demo_line
+    impact_line = next(line for line in lines if line.startswith("│ impact "))
+    assert "downstream of it, grouped by type" in impact_line
+
+
 def test_help_prints_every_option_text_whole() -> None:
     """--help renders option texts as rich markup: an unescaped ``[...]`` (the store's default,
     ``lineage-graph[viz]``, the whole-store export's ``[default: 5000]``) was taken for a style
