@@ -375,13 +375,15 @@ def export(
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
         limit=limit if ref is not None else None, cursor=cursor,
     )  # fmt: skip
+    err = err_console()
     with (
         Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
-            console=err_console(),
+            console=err,
             transient=True,
+            disable=not err.is_terminal,  # else a blank line is left in a log or a pipe
         ) as progress,
         open_store(store) as s,
     ):

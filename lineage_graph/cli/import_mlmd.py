@@ -99,7 +99,7 @@ def import_mlmd(
             TimeElapsedColumn(),
             console=err,
             transient=True,
-            disable=json,
+            disable=json or not err.is_terminal,  # else a blank line is left in a log
         ) as bar,
     ):
         tasks: dict[str, Any] = {}

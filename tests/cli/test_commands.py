@@ -571,6 +571,23 @@ def test_import_mlmd_is_registered() -> None:
     assert invoke(["import-mlmd", "--help"]).exit_code == 0
 
 
+def test_progress_leaves_no_blank_line_off_a_terminal(demo: Demo, tmp_path: Path) -> None:
+    """export, view and import-mlmd show a transient progress display; off a terminal (a log,
+    a pipe) it was not shown but still left a blank line on stderr every time."""
+    assert demo.cli("export", "-f", "mermaid").stderr == ""
+    out = tmp_path / "g.json"
+    assert demo.cli("export", "5", "-o", str(out)).stderr == f"json written to {out}\n"
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(tmp_path / "src.sqlite")
+    metadata_store.MetadataStore(config)
+    imported = invoke(["import-mlmd", str(tmp_path / "src.sqlite"), "-s", str(tmp_path / "s")])
+    assert imported.exit_code == 0 and imported.stderr == "", imported.output
+
+
 def test_import_mlmd_from_a_bad_source_makes_no_store(tmp_path: Path) -> None:
     """The target used to be opened first: ``import-mlmd nope.sqlite -s DIR`` failed (no such
     file) after making an empty store in DIR, which ``ls -s DIR`` then listed as empty
