@@ -179,8 +179,10 @@ def describe_target(target: str | None) -> str:
 
     try:
         kind, location = resolve_target(None)
-    except LineageGraphError:  # only LINEAGE_GRAPH_STORE can be wrong here (typer leaves '')
-        return redact(f"LINEAGE_GRAPH_STORE={os.environ.get('LINEAGE_GRAPH_STORE', '')!r}")
+    except LineageGraphError:  # LINEAGE_GRAPH_STORE (typer leaves ''), or a Neo4j setting
+        if "LINEAGE_GRAPH_STORE" in os.environ:
+            return redact(f"LINEAGE_GRAPH_STORE={os.environ['LINEAGE_GRAPH_STORE']!r}")
+        return "(the default store)"
     return redact(f"{location} ({kind})")
 
 
