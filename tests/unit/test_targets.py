@@ -114,3 +114,19 @@ def test_a_bad_engine_setting_in_the_environment_is_cli_exit_4(tmp_path: Path) -
     assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
     assert "LINEAGE_GRAPH_FSYNC: Input should be" in " ".join(result.stderr.split())
     assert "Traceback" not in result.output
+
+
+def test_a_backend_built_directly_reads_its_environment_the_same_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``EmbeddedBackend()`` / ``Neo4jBackend()`` without settings read the environment too:
+    a bad value there raised ValidationError."""
+    from lineage_graph.backends.embedded import EmbeddedBackend
+    from lineage_graph.backends.neo4j import Neo4jBackend
+
+    monkeypatch.setenv("LINEAGE_GRAPH_FSYNC", "bogus")
+    monkeypatch.setenv("NEO4J_CONNECT_TIMEOUT_S", "abc")
+    with pytest.raises(ConfigurationError, match="LINEAGE_GRAPH_FSYNC"):
+        EmbeddedBackend("memory")
+    with pytest.raises(ConfigurationError, match="NEO4J_CONNECT_TIMEOUT_S"):
+        Neo4jBackend()
