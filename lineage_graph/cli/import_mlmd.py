@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..exceptions import InvalidArgumentError
+from ..exceptions import InvalidArgumentError, NotFoundError
 from ._common import JsonOption, StoreOption, err_console, guarded, open_store, out_console
 
 __all__ = ["import_mlmd", "parse_source"]
@@ -50,6 +50,8 @@ def parse_source(source: str) -> Any:
         from ml_metadata.proto import metadata_store_pb2
 
         proto: Any = metadata_store_pb2
+        if not Path(source).is_file():  # as a missing SQLite file is (exit 3, not 5)
+            raise NotFoundError(f"no ConnectionConfig file at {source!r}")
         try:
             return text_format.Parse(Path(source).read_text(), proto.ConnectionConfig())
         except (OSError, text_format.ParseError) as exc:
