@@ -203,6 +203,23 @@ def test_show_errors_have_meaningful_exit_codes(demo: Demo) -> None:
     assert "cannot open the store" in unreachable.stderr
 
 
+def test_a_local_path_names_the_artifact_of_its_file_uri(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo records ``file:///…/customers.csv``; ``show ./lineage-demo/data/customers.csv``
+    said "no artifact with uri" though that is the file. A path matches its own URI first, then
+    its ``file://`` URI."""
+    from urllib.parse import urlparse
+
+    raw = demo.result.raw
+    path = Path(urlparse(raw.uri or "").path)
+    monkeypatch.chdir(path.parent)
+    for ref in (f"./{path.name}", str(path)):
+        shown = demo.json("show", ref)
+        assert (shown["kind"], shown["id"]) == ("artifact", raw.id), ref
+    assert demo.cli("show", "./no-such-file.csv").exit_code == ExitCode.NOT_FOUND
+
+
 def test_ls(demo: Demo) -> None:
     result = demo.cli("ls")
     assert result.exit_code == 0 and "customers.csv" in result.stdout
