@@ -227,6 +227,14 @@ def open_store(
         raise fail(f"cannot open the store {describe_target(target)}: {exc}", code) from None
     try:
         yield store
+    except NotFoundError as exc:
+        if target is not None:
+            raise
+        # Nothing named a store: say which one was asked (the demo's is not the default).
+        raise NotFoundError(
+            f"{exc} (in the default store, {describe_target(None)}; name another with --store "
+            "or LINEAGE_GRAPH_STORE)"
+        ) from None
     finally:
         store.close()
 

@@ -697,6 +697,20 @@ def test_default_store_is_the_embedded_one_in_the_data_dir(tmp_path: Path) -> No
     assert invoke(["ls", "--json"], env={"XDG_DATA_HOME": str(tmp_path)}).stdout.strip() == "[]"
 
 
+def test_not_found_in_the_default_store_says_which_store(demo: Demo, tmp_path: Path) -> None:
+    """``lineage-graph upstream 5`` after ``demo``, without --store, looked in the default
+    store and said only "no artifact with id 5": the newcomer's store is the demo's."""
+    env = {"XDG_DATA_HOME": str(tmp_path)}
+    result = invoke(["upstream", "5"], env=env)
+    assert result.exit_code == ExitCode.NOT_FOUND, result.output
+    message = " ".join(result.stderr.split())
+    assert "no artifact with id 5 (in the default store," in message
+    assert str(tmp_path / "lineage-graph") in message and "--store" in message
+    named = demo.cli("show", "4242")  # a store was named: nothing to add
+    assert named.exit_code == ExitCode.NOT_FOUND
+    assert " ".join(named.stderr.split()) == "error: no artifact with id 4242"
+
+
 def test_main_entry_point_exit_codes(demo: Demo) -> None:
     """``main()`` (the console script) as a real process: exit statuses reach the shell."""
     import subprocess
