@@ -33,6 +33,7 @@ from ._render import (
     entity_json,
     entity_label,
     event_json,
+    json_for_stdout,
     lineage_tree,
     print_json,
     printable,
@@ -401,6 +402,8 @@ def export(
         text = render_text(graph, fmt)
         progress.update(task, advance=1)
     if output is None:
+        if fmt == Format.json:
+            text = json_for_stdout(text)
         out_console().file.write(text if text.endswith("\n") else text + "\n")
     else:
         with writing(output):

@@ -711,6 +711,34 @@ def test_not_found_in_the_default_store_says_which_store(demo: Demo, tmp_path: P
     assert " ".join(named.stderr.split()) == "error: no artifact with id 4242"
 
 
+def test_a_stdout_that_cannot_encode_a_name_gets_it_escaped(tmp_path: Path) -> None:
+    """With an ASCII (or Latin-1) stdout, every command that printed a stored unicode name
+    died with a UnicodeEncodeError traceback (exit 1). Tables escape such characters; JSON
+    escapes them as JSON does, so it still parses to the same names."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store, store.run("Étape") as run:
+        run.output(Artifact(type="Dätä", name="modèle/模型 ✓", uri="/u"))
+
+    def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lineage_graph.cli", *args, "--store", str(path)],
+            capture_output=True,
+            encoding="ascii",
+            timeout=120,
+            env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        )
+
+    table = run_cli("ls")
+    assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
+    assert "mod\\xe8le" in table.stdout
+    assert [a["name"] for a in json.loads(run_cli("ls", "--json").stdout)] == ["modèle/模型 ✓"]
+    exported = json.loads(run_cli("export").stdout)
+    assert [a["type"] for a in exported["artifacts"]] == ["Dätä"]
+
+
 def test_main_entry_point_exit_codes(demo: Demo) -> None:
     """``main()`` (the console script) as a real process: exit statuses reach the shell."""
     import subprocess
