@@ -144,6 +144,9 @@ def test_bad_options_are_usage_errors(demo: Demo) -> None:
     ):
         result = demo.cli(*args)
         assert result.exit_code == ExitCode.USAGE, (args, result.output)
+    # Said in words that fit the command line too (it named the API's `result.cursor`).
+    bad = demo.cli("downstream", raw, "--cursor", "not-a-cursor")
+    assert "not a lineage cursor" in bad.stderr and "result.cursor" not in bad.stderr
     # A cursor of another question is refused, not misapplied.
     cursor = demo.json("downstream", raw, "--limit", "2")["cursor"]
     other = demo.cli("downstream", raw, "--limit", "2", "--type", "Model", "--cursor", cursor)
