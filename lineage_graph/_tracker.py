@@ -226,6 +226,9 @@ class Tracker:
         return sorted(c.name for c in self.store.get_contexts_by_type(REGISTERED_MODEL_TYPE))
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
+        if isinstance(version, bool) or not isinstance(version, int):
+            # "1" was looked up as is and reported as "has no version 1", which exists
+            raise InvalidArgumentError(f"a model version is an int, got {version!r}")
         for v in self.model_versions(name):
             if v.version == version:
                 return v

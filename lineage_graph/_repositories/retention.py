@@ -510,6 +510,16 @@ class Retention(Repository):
         path = None if archive is None else Path(archive)
         if path is not None and (path.is_dir() or not path.parent.is_dir()):
             raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")
+        if path is not None:
+            # made even when nothing is selected: the archive of a run that removed nothing
+            # is empty, and reading it back gives [] (a nightly job's next step needs no check)
+            try:
+                with open(path, "a", encoding="utf-8"):
+                    pass
+            except OSError as exc:  # unwritable: refused before anything is removed
+                raise InvalidArgumentError(
+                    f"cannot write the retention archive {path}: {exc.strerror or exc}"
+                ) from None
         deleted_a: list[int] = []
         deleted_e: list[int] = []
         tomb_a: list[int] = []

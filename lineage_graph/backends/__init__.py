@@ -18,7 +18,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 
 from ..config import EmbeddedSettings, Neo4jSettings, StoreSettings, default_data_dir
 from ..exceptions import ConfigurationError
@@ -41,6 +44,31 @@ NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 FALKORDB_SCHEMES = ("redis", "rediss", "falkor", "falkors", "falkordb", "unix")
 MEMORY_TARGETS = ("memory", ":memory:")
 
+_S = TypeVar("_S", bound=BaseSettings)
+
+
+def settings_of(cls: type[_S], engine: str, values: dict[str, Any] | None = None) -> _S:
+    """``cls(**values)`` (the arguments over the environment), or a :class:`ConfigurationError`
+    naming each bad setting, as argument and as environment variable. An argument no setting
+    of the engine has is refused too: a misspelt ``fsnyc="everysec"`` would be ignored."""
+    values = values or {}
+    unknown = sorted(set(values) - set(cls.model_fields))
+    if unknown:
+        raise ConfigurationError(
+            f"no {engine} setting named {', '.join(map(repr, unknown))}: the settings are "
+            f"{', '.join(cls.model_fields)}"
+        )
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        problems = []
+        for error in exc.errors():  # never the input: it may be a password
+            name = ".".join(str(part) for part in error["loc"]) or "?"
+            source = f"argument {name}" if name in values else f"{prefix}{name.upper()}"
+            problems.append(f"{source}: {error['msg']}")
+        raise ConfigurationError(f"bad {engine} setting: {'; '.join(problems)}") from None
+
 
 def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Path]:
     """``(kind, location)`` for a target: kind is ``embedded-memory``, ``embedded-dir``,
@@ -48,7 +76,7 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
     if target is None:
         target = StoreSettings().store
         if target is None:
-            uri = Neo4jSettings().uri
+            uri = settings_of(Neo4jSettings, "Neo4j").uri
             if uri:
                 return "neo4j", uri
             return "embedded-dir", default_data_dir()
@@ -78,7 +106,7 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
 def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
     from .embedded import EmbeddedBackend
 
-    settings = EmbeddedSettings(**options)
+    settings = settings_of(EmbeddedSettings, "embedded engine", options)
     if kind == "embedded-memory":
         return EmbeddedBackend("memory", settings=settings)
     if kind == "embedded-url":
@@ -89,7 +117,7 @@ def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> 
 def _open_neo4j(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
     from .neo4j import Neo4jBackend
 
-    settings = Neo4jSettings(**{"uri": str(location), **options})
+    settings = settings_of(Neo4jSettings, "Neo4j", {"uri": str(location), **options})
     return Neo4jBackend(settings)
 
 

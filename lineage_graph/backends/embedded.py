@@ -206,7 +206,11 @@ class EmbeddedBackend(Backend):
         """``watch``: for an external connection to a server of ours (a staged graph's), that
         server, watched for hangs while a reply is awaited (never restarted from here)."""
         self.mode = mode
-        self.settings = settings or EmbeddedSettings()
+        if settings is None:
+            from . import settings_of  # the package imports this module: not at import time
+
+            settings = settings_of(EmbeddedSettings, "embedded engine")
+        self.settings = settings
         self._lock = threading.RLock()
         self._server: ServerProcess | None = None
         #: Merges FalkorDB's pending edge changes now and then (servers this store owns only:

@@ -199,7 +199,11 @@ class Neo4jBackend(Backend):
     dialect: ClassVar[Dialect] = "neo4j"
 
     def __init__(self, settings: Neo4jSettings | None = None) -> None:
-        self.settings = settings or Neo4jSettings()
+        if settings is None:
+            from . import settings_of  # the package imports this module: not at import time
+
+            settings = settings_of(Neo4jSettings, "Neo4j")
+        self.settings = settings
         if not self.settings.uri:
             raise ConfigurationError(
                 "Neo4j needs a URI: pass bolt://, neo4j:// or neo4j+s://… or set NEO4J_URI"

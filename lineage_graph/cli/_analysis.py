@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .._tracker import DEPLOYMENT_TYPE
+from ..exceptions import InvalidArgumentError
 from ..lineage import ArtifactDiff, ImpactMark, ImpactReport, LineageDiff, NodeRef
 from ..models import Artifact, ArtifactState, Execution, NodeKind
 from ..viewer import jsonable
@@ -113,7 +114,10 @@ def _mark(state: str | None, assignment: str | None) -> ImpactMark | None:
             )
         artifact_state = ArtifactState[name]
     prop = parse_assignment(assignment, "--mark") if assignment is not None else None
-    return ImpactMark(state=artifact_state, custom_property=prop)
+    try:
+        return ImpactMark(state=artifact_state, custom_property=prop)
+    except InvalidArgumentError as exc:  # a value no property can hold (past int64, …)
+        raise fail(f"--mark: {exc}", ExitCode.USAGE) from None
 
 
 @guarded
@@ -187,7 +191,10 @@ def _artifact(s: Any, ref: str) -> Artifact:
     node = resolve(s, ref, NodeKind.ARTIFACT)
     if not isinstance(node, Artifact):
         kind = node.kind.value.lower()
-        raise fail(f"compare takes two artifacts; {ref!r} is a {kind}", ExitCode.ERROR)
+        raise fail(
+            f"compare takes two artifacts; {ref!r} is {kind} #{node.id} ({node.type})",
+            ExitCode.ERROR,
+        )
     return node
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any, cast
@@ -88,3 +89,16 @@ def _import_mlmd_command() -> Callable[..., Any]:
 
 
 app.command("import-mlmd")(_import_mlmd_command())
+
+
+def _one_line_summaries() -> None:
+    """The command list shows each command's first docstring paragraph; in rich markup mode
+    typer keeps its line breaks, so a wrapped docstring printed as ragged lines ("then show
+    its" / "upstream, impact, ..."). Each command's short help is that paragraph on one line."""
+    for info in app.registered_commands:
+        if info.short_help is None and info.callback is not None and info.callback.__doc__:
+            first = inspect.cleandoc(info.callback.__doc__).split("\n\n", 1)[0]
+            info.short_help = " ".join(first.split())
+
+
+_one_line_summaries()

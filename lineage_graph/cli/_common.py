@@ -58,6 +58,9 @@ class ExitCode(IntEnum):
     ERROR = 5
     #: Interrupted (Ctrl-C).
     INTERRUPTED = 130
+    #: The reader of stdout went away (``lineage-graph ls | head -1``): 128 + SIGPIPE, the
+    #: status a shell reports for any tool a closed pipe stops.
+    BROKEN_PIPE = 141
 
 
 StoreOption = Annotated[
@@ -66,8 +69,10 @@ StoreOption = Annotated[
         "--store",
         "-s",
         envvar="LINEAGE_GRAPH_STORE",
+        # rich markup is on (rich_markup_mode="rich"): a bracket is escaped, or it is taken
+        # for a style tag and left out of --help
         help="Store to use: a directory, 'memory', redis://…, bolt://…, neo4j+s://… "
-        "[default: NEO4J_URI if set, else the embedded store in the default data directory]",
+        "\\[default: NEO4J_URI if set, else the embedded store in the default data directory]",
         show_default=False,
     ),
 ]
@@ -76,14 +81,21 @@ JsonOption = Annotated[
 ]
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich's own exits with 1 ("the answer is no" here); :func:`guarded` exits 141."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def out_console() -> Console:
     """Results (stdout). Created per command: the test runner swaps sys.stdout."""
-    return Console(highlight=False, soft_wrap=False)
+    return _Console(highlight=False, soft_wrap=False)
 
 
 def err_console() -> Console:
     """Progress, hints and errors (stderr): keeps stdout clean for pipes and --json."""
-    return Console(stderr=True, highlight=False)
+    return _Console(stderr=True, highlight=False)
 
 
 #: ``scheme://user:password@`` in a URL (the password part is replaced).
@@ -135,8 +147,28 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc), exit_code_for(exc)) from None
         except KeyboardInterrupt:
             raise fail("interrupted", ExitCode.INTERRUPTED) from None
+        except BrokenPipeError:
+            # Not click's default (exit 1, which here means "the answer is no": a cache hit
+            # piped to `head` read as a miss). Whatever is left in stdout's buffer goes nowhere.
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so its flush at exit cannot fail on the closed pipe again."""
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test runner's buffer)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def describe_target(target: str | None) -> str:
@@ -147,8 +179,10 @@ def describe_target(target: str | None) -> str:
 
     try:
         kind, location = resolve_target(None)
-    except LineageGraphError:  # only LINEAGE_GRAPH_STORE can be wrong here (typer leaves '')
-        return redact(f"LINEAGE_GRAPH_STORE={os.environ.get('LINEAGE_GRAPH_STORE', '')!r}")
+    except LineageGraphError:  # LINEAGE_GRAPH_STORE (typer leaves ''), or a Neo4j setting
+        if "LINEAGE_GRAPH_STORE" in os.environ:
+            return redact(f"LINEAGE_GRAPH_STORE={os.environ['LINEAGE_GRAPH_STORE']!r}")
+        return "(the default store)"
     return redact(f"{location} ({kind})")
 
 
@@ -193,6 +227,14 @@ def open_store(
         raise fail(f"cannot open the store {describe_target(target)}: {exc}", code) from None
     try:
         yield store
+    except NotFoundError as exc:
+        if target is not None:
+            raise
+        # Nothing named a store: say which one was asked (the demo's is not the default).
+        raise NotFoundError(
+            f"{exc} (in the default store, {describe_target(None)}; name another with --store "
+            "or LINEAGE_GRAPH_STORE)"
+        ) from None
     finally:
         store.close()
 

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
@@ -32,8 +33,10 @@ from ._render import (
     entity_json,
     entity_label,
     event_json,
+    json_for_stdout,
     lineage_tree,
     print_json,
+    printable,
 )
 from ._walk import (
     AsOfOption,
@@ -245,6 +248,8 @@ def cached(
     with open_store(store) as s:
         ids = [_input_id(s, ref) for ref in inputs or []]
         hit = _lineage.cached(s, execution_type, ids, props)
+        # A misspelt type is still a miss (a first run creates the type), but one said so.
+        known = hit is not None or _has_execution_type(s, execution_type)
     if as_json:
         print_json(
             {
@@ -252,6 +257,12 @@ def cached(
                 "execution": entity_json(hit.execution) if hit else None,
                 "outputs": [entity_json(a) for a in hit.outputs] if hit else [],
             }
+        )
+    elif hit is None and not known:
+        out_console().print(
+            f"[yellow]no cache hit:[/] this store has no execution type "
+            f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
+            "`lineage-graph ls types` lists them)"
         )
     elif hit is None:
         out_console().print(
@@ -267,6 +278,14 @@ def cached(
         console.print(entities_table(hit.outputs, title="its outputs"))
     if hit is None:
         raise typer.Exit(int(ExitCode.NO))
+
+
+def _has_execution_type(s: Any, name: str) -> bool:
+    try:
+        s.get_execution_type(name)
+    except NotFoundError:
+        return False
+    return True
 
 
 _WAYS = {
@@ -315,7 +334,7 @@ LimitOption = Annotated[
         "-n",
         min=1,
         help="From REF: at most this many nodes (one page; the rest with --cursor). Whole "
-        "store: at most this many artifacts and executions [default: 5000].",
+        "store: at most this many artifacts and executions \\[default: 5000].",
         show_default=False,
     ),
 ]
@@ -328,7 +347,13 @@ def export(
     ref: OptionalRef = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here instead of stdout (html always goes to a file: this one, else "
+            "lineage.html).",
+        ),
     ] = None,
     direction: DirectionOption = Direction.both,
     kind: KindOption = "artifact",
@@ -351,13 +376,15 @@ def export(
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
         limit=limit if ref is not None else None, cursor=cursor,
     )  # fmt: skip
+    err = err_console()
     with (
         Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
-            console=err_console(),
+            console=err,
             transient=True,
+            disable=not err.is_terminal,  # else a blank line is left in a log or a pipe
         ) as progress,
         open_store(store) as s,
     ):
@@ -375,6 +402,8 @@ def export(
         text = render_text(graph, fmt)
         progress.update(task, advance=1)
     if output is None:
+        if fmt == Format.json:
+            text = json_for_stdout(text)
         out_console().file.write(text if text.endswith("\n") else text + "\n")
     else:
         with writing(output):

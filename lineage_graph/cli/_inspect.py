@@ -19,7 +19,7 @@ from rich.text import Text
 
 from .. import __about__
 from .._schema import SCHEMA_VERSION
-from ..exceptions import LineageGraphError
+from ..exceptions import LineageGraphError, SchemaVersionError
 from ..models import Artifact, ArtifactState, Context, Execution, ExecutionState, NodeKind
 from ..store import LineageStore
 from ._common import (
@@ -238,14 +238,18 @@ def ls(
     """List artifacts, executions, contexts or types, filtered."""
     if kind.strip().lower() in ("types", "type", "t"):
         _state_filter(state, None)
+        for given, option in ((uri, "--uri"), (context, "--context")):
+            if given:  # nothing to filter types by: refused, as --state is, not ignored
+                raise fail(f"{option}: types have no {option[2:]}", ExitCode.USAGE)
         with open_store(store) as s:
             types = [t for k in NodeKind for t in s.get_types(k)]
         if type_name:
             types = [t for t in types if t.name == type_name]
+        types = _filtered(types, state=None, name=name, uri=None)
         if as_json:
             print_json([type_json(t) for t in types[:limit]])
             return
-        table = Table(title="types", title_justify="left")
+        table = Table(title=f"types: {len(types[:limit])} of {len(types)}", title_justify="left")
         for col in ("id", "kind", "name", "version", "properties"):
             table.add_column(col)
         for t in types[:limit]:
@@ -258,8 +262,15 @@ def ls(
                 stored_text(props),
             )
         out_console().print(table)
+        if len(types) > limit:
+            err_console().print(f"[dim]{len(types) - limit} more: raise --limit to see them[/]")
         return
-    node_kind = parse_kind(kind)
+    try:
+        node_kind = parse_kind(kind)
+    except LineageGraphError:  # its message lists the kinds of a reference, without types
+        raise fail(
+            f"ls lists artifacts, executions, contexts or types, not {kind!r}", ExitCode.USAGE
+        ) from None
     wanted_state = _state_filter(state, node_kind)
     with open_store(store) as s:
         nodes: list[Any]
@@ -407,7 +418,7 @@ def stats(
         typer.Option(
             "--plot",
             help="Also draw the charts to this image (png/svg/pdf; needs matplotlib: "
-            "pip install 'lineage-graph[viz]').",
+            "pip install 'lineage-graph\\[viz]').",
             dir_okay=False,
         ),
     ] = None,
@@ -442,7 +453,8 @@ def stats(
         values = data[key]
         if not values:
             continue
-        table = Table(title=key.replace("_", " "), title_justify="left")
+        title = key.replace("_", " ")
+        table = Table(title=title, title_justify="left", min_width=len(title))
         table.add_column("value")
         table.add_column("count", justify="right")
         for name, count in values.items():
@@ -532,6 +544,10 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         started = time.perf_counter()
         try:
             s = LineageStore.open(store)
+        except SchemaVersionError as exc:  # the engine answered: the store's version is wrong
+            elapsed = (time.perf_counter() - started) * 1000
+            _check(checks, "engine reachable", True, f"answered (in {elapsed:.0f} ms)")
+            _check(checks, "schema version", False, str(exc))
         except LineageGraphError as exc:
             _check(checks, "engine reachable", False, str(exc))
         else:

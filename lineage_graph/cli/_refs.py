@@ -8,12 +8,14 @@ reference                              means
                                        ``context:``/``c:`` likewise)
 ``SavedModel/churn-v1``                the entity of that type with that name
 ``a:SavedModel/churn-v1``              the same, of an explicit kind
-``s3://bucket/x``, ``/data/x.csv``     the latest artifact with that URI
+``s3://bucket/x``, ``/data/x.csv``     the latest artifact with that URI (a local path:
+                                       else with its ``file://`` URI)
 =====================================  ==============================================
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from ..exceptions import InvalidArgumentError, NotFoundError
@@ -64,6 +66,9 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
         raise BadReferenceError("an empty entity reference")
     if _looks_like_uri(text):
         found = store.get_artifacts_by_uri(text)
+        if not found and "://" not in text:
+            # a local path names its file:// URI too (the demo and most recorders store that)
+            found = store.get_artifacts_by_uri(Path(text).expanduser().resolve().as_uri())
         if not found:
             raise NotFoundError(f"no artifact with uri {text!r}")
         return max(found, key=lambda a: a.id or 0)

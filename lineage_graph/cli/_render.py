@@ -136,8 +136,20 @@ def event_json(e: Event) -> dict[str, Any]:
 def print_json(value: Any) -> None:
     """JSON on stdout, unwrapped (never through rich: it would wrap long lines)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
-    sys.stdout.write(text.translate(_JSON_CONTROL) + "\n")
+    sys.stdout.write(json_for_stdout(text.translate(_JSON_CONTROL)) + "\n")
     sys.stdout.flush()
+
+
+def json_for_stdout(text: str) -> str:
+    """``text`` (JSON) as stdout's encoding can carry it: unchanged on UTF-8; else every
+    non-ASCII character, which JSON has only inside strings, as a ``\\uXXXX`` escape (still
+    the same JSON), rather than a UnicodeEncodeError (PYTHONIOENCODING=ascii, a C locale)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=True)
+    return text
 
 
 def styled_state(state: str | None) -> Text:
@@ -172,7 +184,14 @@ def _value_text(value: Any) -> str:
 def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     if not values:
         return None
-    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_header=False,
+        box=None,
+        pad_edge=False,
+        min_width=len(title),  # a title wider than a narrow table wrapped mid-word
+    )
     table.add_column("name", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key in sorted(values):

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..exceptions import InvalidArgumentError
 from ..lineage import NodeFilter
 from ..models import ArtifactState, ExecutionState, NodeKind
 from ._common import ExitCode, fail
@@ -159,6 +160,9 @@ def parse_assignment(text: str, option: str) -> tuple[str, Any]:
         value = raw
     if value is None or isinstance(value, list):
         value = raw
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        # what the store would refuse (exit 5): a bad option value, like any other here
+        raise fail(f"{option} {key}: {value} is outside the int64 range", ExitCode.USAGE)
     return key, value
 
 
@@ -236,9 +240,12 @@ def walk_options(
     state_names = _states(states, "--state")
     where_filter = None
     if kinds or types or state_names or properties:
-        where_filter = NodeFilter(
-            kinds=kinds, types=types or None, states=state_names, properties=properties
-        )
+        try:
+            where_filter = NodeFilter(
+                kinds=kinds, types=types or None, states=state_names, properties=properties
+            )
+        except InvalidArgumentError as exc:  # a value no property can hold (past int64, …)
+            raise fail(f"--where: {exc}", ExitCode.USAGE) from None
     stop_state_names = _states(stop_states, "--stop-at-state")
     stop_filter = None
     if stop_types or stop_state_names:

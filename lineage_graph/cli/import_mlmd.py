@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..exceptions import InvalidArgumentError
+from ..exceptions import InvalidArgumentError, NotFoundError
 from ._common import JsonOption, StoreOption, err_console, guarded, open_store, out_console
 
 __all__ = ["import_mlmd", "parse_source"]
@@ -50,6 +50,8 @@ def parse_source(source: str) -> Any:
         from ml_metadata.proto import metadata_store_pb2
 
         proto: Any = metadata_store_pb2
+        if not Path(source).is_file():  # as a missing SQLite file is (exit 3, not 5)
+            raise NotFoundError(f"no ConnectionConfig file at {source!r}")
         try:
             return text_format.Parse(Path(source).read_text(), proto.ConnectionConfig())
         except (OSError, text_format.ParseError) as exc:
@@ -83,8 +85,12 @@ def import_mlmd(
     """Import an MLMD store (SQLite or MySQL) into a lineage-graph store: types, artifacts,
     executions, contexts, events and links, with ids and times preserved."""
     from ..mlmd._importer import import_mlmd as run_import
+    from ..mlmd._importer import open_mlmd
 
     target = parse_source(source)
+    # A source that cannot be opened (no such file, not an MLMD database, unreachable) is
+    # refused before the target is opened, which would make an empty store in a new directory.
+    open_mlmd(target)
     err = err_console()
     with (
         open_store(store, create=True) as lineage_store,
@@ -95,7 +101,7 @@ def import_mlmd(
             TimeElapsedColumn(),
             console=err,
             transient=True,
-            disable=json,
+            disable=json or not err.is_terminal,  # else a blank line is left in a log
         ) as bar,
     ):
         tasks: dict[str, Any] = {}

@@ -146,7 +146,9 @@ def _decode_cursor(query: LineageQuery, cursor: str) -> tuple[int, int]:
         data = json.loads(raw)
         kind, ident, fingerprint = NodeKind(data["k"]), int(data["i"]), str(data["q"])
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise InvalidArgumentError("not a lineage cursor (pass back result.cursor as is)") from None
+        raise InvalidArgumentError(
+            "not a lineage cursor (pass back the cursor the previous page gave, as is)"
+        ) from None
     if fingerprint != query.fingerprint():
         raise InvalidArgumentError(
             "this cursor belongs to a different lineage query: page with the same arguments"

@@ -6,7 +6,9 @@
 * ``ConnectionConfig(fake_database=…)``, or ``sqlite`` without a filename: in memory;
 * ``ConnectionConfig(sqlite=SqliteMetadataSourceConfig(filename_uri=F))``: the embedded store in
   the directory ``F + ".lineage-graph"`` next to the SQLite file, which is never touched, so
-  data persists between runs (``file:`` URIs are accepted; ``connection_mode`` is ignored);
+  data persists between runs (``file:`` URIs are accepted; ``connection_mode`` is ignored); while
+  that directory holds no store, a non-empty file F (an MLMD database of data) is refused with a
+  pointer to ``lineage-graph import-mlmd``;
 * ``ConnectionConfig(mysql=…)`` / ``postgresql``: refused with a pointer to
   ``lineage-graph import-mlmd``; ``MetadataStoreClientConfig`` (gRPC): refused.
 """
@@ -20,7 +22,8 @@ from urllib.parse import unquote, urlsplit
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
-from ..exceptions import InvalidArgumentError
+from ..backends._falkordb_server import holds_store
+from ..exceptions import FailedPreconditionError, InvalidArgumentError
 from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
 
@@ -40,12 +43,32 @@ def sqlite_store_dir(filename_uri: str) -> Path:
     return Path(path + SQLITE_SUFFIX).expanduser()
 
 
+def _has_content(path: Path) -> bool:
+    """Whether ``path`` is a non-empty file (its size only: the file is never read)."""
+    try:
+        return path.is_file() and path.stat().st_size > 0
+    except OSError:
+        return False
+
+
 def _from_connection_config(config: Any) -> LineageStore:
     which = config.WhichOneof("config")
     if which == "fake_database" or (which == "sqlite" and not config.sqlite.filename_uri):
         return LineageStore.open("memory")
     if which == "sqlite":
-        return LineageStore.open(sqlite_store_dir(config.sqlite.filename_uri))
+        directory = sqlite_store_dir(config.sqlite.filename_uri)
+        source = Path(str(directory)[: -len(SQLITE_SUFFIX)])
+        if not holds_store(directory) and _has_content(source):
+            # Opening an empty store beside an MLMD database of data would look like the data
+            # had gone, and new writes would go to a store that lacks it: refused, once.
+            raise FailedPreconditionError(
+                f"{source} is an MLMD SQLite database, which lineage_graph.mlmd does not read: "
+                f"it keeps this config's data in {directory}, which holds no store yet. Copy "
+                f"the database in once with `lineage-graph import-mlmd {source} --store "
+                f"{directory}`, then open the same config again (or name another filename_uri "
+                "to start empty)"
+            )
+        return LineageStore.open(directory)
     if which in ("mysql", "postgresql"):
         raise InvalidArgumentError(
             f"lineage_graph.mlmd does not connect to an MLMD {which} database: copy it into a "

@@ -144,6 +144,9 @@ def test_bad_options_are_usage_errors(demo: Demo) -> None:
     ):
         result = demo.cli(*args)
         assert result.exit_code == ExitCode.USAGE, (args, result.output)
+    # Said in words that fit the command line too (it named the API's `result.cursor`).
+    bad = demo.cli("downstream", raw, "--cursor", "not-a-cursor")
+    assert "not a lineage cursor" in bad.stderr and "result.cursor" not in bad.stderr
     # A cursor of another question is refused, not misapplied.
     cursor = demo.json("downstream", raw, "--limit", "2")["cursor"]
     other = demo.cli("downstream", raw, "--limit", "2", "--type", "Model", "--cursor", cursor)
@@ -227,11 +230,12 @@ def test_impact_mark_and_undo(demo: Demo) -> None:
 
 def test_impact_mark_with_a_value_the_store_cannot_hold_changes_nothing(demo: Demo) -> None:
     """``--mark x=<beyond int64>`` raised a raw ValueError (exit 1); it is refused as ``cached
-    -p`` refuses the same value: InvalidArgumentError, exit 5, nothing marked."""
+    -p`` refuses the same value: a bad option value, exit 2 (it was 5, "the store refused the
+    request", until the CLI read such values as the usage errors they are), nothing marked."""
     big = "99999999999999999999999"
     for args in (["impact", "5", "--mark", f"x={big}"], ["cached", "Trainer", "-p", f"C={big}"]):
         result = demo.cli(*args)
-        assert result.exit_code == ExitCode.ERROR, (args, result.output)
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
         assert f"{big} is outside the int64 range" in " ".join(result.stderr.split())
         assert "Traceback" not in result.output
     assert all("x" not in a.custom_properties for a in demo.store.get_artifacts())
@@ -256,7 +260,9 @@ def test_compare(demo: Demo) -> None:
     assert demo.json("compare", str(a.id), str(a.id))["same"] is True
     # Different types, or not artifacts: refused.
     assert demo.cli("compare", str(a.id), str(demo.result.raw.id)).exit_code == ExitCode.ERROR
-    assert demo.cli("compare", "e:3", "e:4").exit_code == ExitCode.ERROR
+    refused = demo.cli("compare", "e:3", "e:4")  # it said "'e:3' is a execution"
+    assert refused.exit_code == ExitCode.ERROR
+    assert "'e:3' is execution #3 (Trainer)" in refused.stderr
 
 
 def test_lineage_diff(demo: Demo) -> None:

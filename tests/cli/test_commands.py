@@ -36,6 +36,34 @@ def test_version_and_help() -> None:
     assert invoke(["no-such-command"]).exit_code == ExitCode.USAGE
 
 
+def test_the_command_list_shows_each_summary_unbroken() -> None:
+    """Rich markup mode kept a docstring's line breaks in the command list, so on any width
+    ``demo`` read "…, then show its" and "upstream, impact, …" on the next line."""
+    lines = invoke(["--help"]).stdout.splitlines()  # 200 columns: every summary fits a line
+    demo_line = next(line for line in lines if line.startswith("│ demo "))
+    assert "then show its upstream, impact, a cache hit" in demo_line
+    impact_line = next(line for line in lines if line.startswith("│ impact "))
+    assert "downstream of it, grouped by type" in impact_line
+
+
+def test_help_prints_every_option_text_whole() -> None:
+    """--help renders option texts as rich markup: an unescaped ``[...]`` (the store's default,
+    ``lineage-graph[viz]``, the whole-store export's ``[default: 5000]``) was taken for a style
+    tag and silently left out."""
+    import typer
+
+    from lineage_graph.cli import app
+
+    root = typer.main.get_command(app)
+    commands = getattr(root, "commands", {})
+    assert commands
+    for name, command in commands.items():
+        shown = " ".join(invoke([name, "--help"]).stdout.replace("│", " ").split())
+        for param in command.params:
+            text = (getattr(param, "help", None) or "").replace("\\[", "[")
+            assert " ".join(text.split()) in shown, f"{name} {param.name}: {text!r}"
+
+
 # -------------------------------------------------------------------------------- lineage
 
 
@@ -88,6 +116,29 @@ def test_cached(demo: Demo) -> None:
     assert demo.cli(*args, "-p", "novalue").exit_code == ExitCode.USAGE
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["upstream", "5", "--where", "C=99999999999999999999999"], "--where C: 9999"),
+        (["cached", "Trainer", "-i", "2", "-p", "C=-9223372036854775809"], "--property C: -92"),
+        (["impact", "1", "--mark", "q=99999999999999999999999"], "--mark q: 9999"),
+        (["upstream", "5", "--where", 'q={"a": NaN}'], "--where: "),
+        (["impact", "1", "--mark", 'q={"a": NaN}'], "--mark: "),
+    ],
+)
+def test_a_value_no_property_can_hold_is_a_usage_error(
+    demo: Demo, args: list[str], says: str
+) -> None:
+    """An int past int64 (or a struct holding NaN) in --where / -p / --mark was exit 5, "the
+    store refused the request"; like every other bad option value it is exit 2, and nothing
+    is marked."""
+    before = demo.json("ls")
+    result = demo.cli(*args)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert says in result.stderr
+    assert demo.json("ls") == before
+
+
 def test_cached_inputs_must_be_artifacts(demo: Demo) -> None:
     """``-i e:2`` named execution 2, whose id was taken as artifact 2's: a hit on inputs
     nobody gave. Only artifacts are inputs; anything else is a usage error naming it."""
@@ -102,6 +153,19 @@ def test_cached_inputs_must_be_artifacts(demo: Demo) -> None:
         assert result.exit_code == ExitCode.USAGE, result.output
         assert "-i takes an artifact" in result.stderr and named in result.stderr
         assert "cache hit" not in result.stdout
+
+
+def test_cached_says_when_the_store_has_no_such_type(demo: Demo) -> None:
+    """``cached trainer`` (the type is ``Trainer``) answered "trainer has not completed on
+    exactly these inputs", as if it had looked. Still a miss (exit 1: a pipeline's first run
+    has no type yet), but the message names the cause."""
+    props = ["-p", "C=1.0", "-p", "algorithm=logistic_regression"]
+    typo = demo.cli("cached", "trainer", "-i", "2", "-i", "3", *props)
+    assert typo.exit_code == ExitCode.NO, typo.output
+    assert "this store has no execution type 'trainer'" in " ".join(typo.stdout.split())
+    miss = demo.cli("cached", "Trainer", "-i", "2", *props)
+    assert miss.exit_code == ExitCode.NO and "has not completed" in miss.stdout
+    assert json.loads(demo.cli("cached", "trainer", "-i", "2", "--json").stdout)["hit"] is False
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -139,6 +203,23 @@ def test_show_errors_have_meaningful_exit_codes(demo: Demo) -> None:
     assert "cannot open the store" in unreachable.stderr
 
 
+def test_a_local_path_names_the_artifact_of_its_file_uri(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo records ``file:///…/customers.csv``; ``show ./lineage-demo/data/customers.csv``
+    said "no artifact with uri" though that is the file. A path matches its own URI first, then
+    its ``file://`` URI."""
+    from urllib.parse import urlparse
+
+    raw = demo.result.raw
+    path = Path(urlparse(raw.uri or "").path)
+    monkeypatch.chdir(path.parent)
+    for ref in (f"./{path.name}", str(path)):
+        shown = demo.json("show", ref)
+        assert (shown["kind"], shown["id"]) == ("artifact", raw.id), ref
+    assert demo.cli("show", "./no-such-file.csv").exit_code == ExitCode.NOT_FOUND
+
+
 def test_ls(demo: Demo) -> None:
     result = demo.cli("ls")
     assert result.exit_code == 0 and "customers.csv" in result.stdout
@@ -167,6 +248,39 @@ def test_ls(demo: Demo) -> None:
     assert demo.cli("ls", "types").exit_code == 0
     assert demo.cli("ls", "--context", "nope").exit_code == ExitCode.NOT_FOUND
     assert demo.cli("ls", "widgets").exit_code == ExitCode.USAGE
+
+
+def test_a_narrow_table_keeps_its_title_on_one_line(tmp_path: Path) -> None:
+    """A title wider than its table wrapped mid-word: "properti / es" over one short property,
+    "artifacts by / state" in the demo's own stats."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store, store.run("Step") as run:
+        run.output(Artifact(type="D", uri="/u", properties={"a": 1}))
+    show = invoke(["show", "1", "--store", str(path)])
+    assert show.exit_code == 0 and "properties" in show.stdout, show.output
+    stats = invoke(["stats", "--store", str(path)])
+    assert stats.exit_code == 0 and "artifacts by state" in stats.stdout, stats.output
+
+
+def test_ls_types_filters_or_refuses_and_says_when_cut(demo: Demo) -> None:
+    """``ls types`` ignored --name, --uri and --context (all 9 types listed), cut at --limit
+    without a word, and ``ls widgets`` answered "use artifact, execution or context" (no
+    types, kinds ls does not spell that way)."""
+    assert sorted(t["name"] for t in demo.json("ls", "types", "--name", "data")) == [
+        "DataSet",
+        "IngestData",
+        "SplitData",
+    ]
+    for option in ("--uri", "--context"):
+        refused = demo.cli("ls", "types", option, "churn-C1.0")
+        assert refused.exit_code == ExitCode.USAGE, refused.output
+        assert f"{option}: types have no" in refused.stderr
+    cut = demo.cli("ls", "types", "--limit", "2")
+    assert cut.exit_code == 0 and "types: 2 of 9" in cut.stdout
+    assert "7 more: raise --limit" in cut.stderr
+    unknown = demo.cli("ls", "widgets")
+    assert unknown.exit_code == ExitCode.USAGE
+    assert "ls lists artifacts, executions, contexts or types, not 'widgets'" in unknown.stderr
 
 
 def test_ls_state_is_checked_by_the_kind_listed(demo: Demo) -> None:
@@ -267,6 +381,28 @@ def test_doctor(demo: Demo) -> None:
     broken = invoke(["doctor", "--store", "nosuch://host", "--json"])
     assert broken.exit_code == ExitCode.NO
     assert json.loads(broken.stdout)["ok"] is False
+
+
+def test_doctor_puts_a_newer_store_on_the_schema_row(tmp_path: Path) -> None:
+    """A store written by a newer library: the engine answered, the schema version is what is
+    wrong (it was reported as "engine reachable ✗", and the schema row was missing)."""
+    from lineage_graph._schema import SCHEMA_VERSION
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.backend.write(
+            "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = $v, "
+            "m.library_version = '9.0'",
+            {"v": SCHEMA_VERSION + 1},
+            name="tests/newer",
+        )
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["engine reachable"]["ok"] is True
+    assert checks["schema version"]["ok"] is False
+    assert "written by lineage-graph 9.0" in checks["schema version"]["detail"]
+    assert invoke(["ls", "--store", str(path)]).exit_code == ExitCode.STORE_UNAVAILABLE
 
 
 def test_doctor_never_prints_a_password() -> None:
@@ -452,6 +588,38 @@ def test_import_mlmd_is_registered() -> None:
     assert invoke(["import-mlmd", "--help"]).exit_code == 0
 
 
+def test_progress_leaves_no_blank_line_off_a_terminal(demo: Demo, tmp_path: Path) -> None:
+    """export, view and import-mlmd show a transient progress display; off a terminal (a log,
+    a pipe) it was not shown but still left a blank line on stderr every time."""
+    assert demo.cli("export", "-f", "mermaid").stderr == ""
+    out = tmp_path / "g.json"
+    assert demo.cli("export", "5", "-o", str(out)).stderr == f"json written to {out}\n"
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(tmp_path / "src.sqlite")
+    metadata_store.MetadataStore(config)
+    imported = invoke(["import-mlmd", str(tmp_path / "src.sqlite"), "-s", str(tmp_path / "s")])
+    assert imported.exit_code == 0 and imported.stderr == "", imported.output
+
+
+def test_import_mlmd_from_a_bad_source_makes_no_store(tmp_path: Path) -> None:
+    """The target used to be opened first: ``import-mlmd nope.sqlite -s DIR`` failed (no such
+    file) after making an empty store in DIR, which ``ls -s DIR`` then listed as empty
+    instead of refusing ("no store at DIR")."""
+    pytest.importorskip("ml_metadata")
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_text("not a database")
+    for source, code in ((tmp_path / "nope.sqlite", ExitCode.NOT_FOUND), (garbage, ExitCode.ERROR)):
+        target = tmp_path / f"store-{source.stem}"
+        result = invoke(["import-mlmd", str(source), "--store", str(target)])
+        assert result.exit_code == code, result.output
+        assert not target.exists()
+        assert invoke(["ls", "--store", str(target)]).exit_code == ExitCode.STORE_UNAVAILABLE
+
+
 # ------------------------------------------------------------------------ choosing the store
 
 
@@ -464,10 +632,18 @@ def test_store_from_the_environment(demo: Demo) -> None:
 def test_a_store_directory_that_cannot_be_made_is_exit_4(tmp_path: Path) -> None:
     """A store path under a regular file raised NotADirectoryError as a traceback (exit 1),
     even from a command that creates its store: now the configuration error (exit 4)."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    source = tmp_path / "src.sqlite"  # a real (empty) MLMD store: the source is opened first
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(source)
+    metadata_store.MetadataStore(config)
     afile = tmp_path / "afile"
     afile.write_text("not a store")
     target = str(afile / "sub")
-    result = invoke(["import-mlmd", str(tmp_path / "src.sqlite"), "--store", target])
+    result = invoke(["import-mlmd", str(source), "--store", target])
     assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
     message = " ".join(result.stderr.split())  # rich wraps long lines
     assert f"cannot create the data directory {target}: not a directory" in message
@@ -521,6 +697,48 @@ def test_default_store_is_the_embedded_one_in_the_data_dir(tmp_path: Path) -> No
     assert invoke(["ls", "--json"], env={"XDG_DATA_HOME": str(tmp_path)}).stdout.strip() == "[]"
 
 
+def test_not_found_in_the_default_store_says_which_store(demo: Demo, tmp_path: Path) -> None:
+    """``lineage-graph upstream 5`` after ``demo``, without --store, looked in the default
+    store and said only "no artifact with id 5": the newcomer's store is the demo's."""
+    env = {"XDG_DATA_HOME": str(tmp_path)}
+    result = invoke(["upstream", "5"], env=env)
+    assert result.exit_code == ExitCode.NOT_FOUND, result.output
+    message = " ".join(result.stderr.split())
+    assert "no artifact with id 5 (in the default store," in message
+    assert str(tmp_path / "lineage-graph") in message and "--store" in message
+    named = demo.cli("show", "4242")  # a store was named: nothing to add
+    assert named.exit_code == ExitCode.NOT_FOUND
+    assert " ".join(named.stderr.split()) == "error: no artifact with id 4242"
+
+
+def test_a_stdout_that_cannot_encode_a_name_gets_it_escaped(tmp_path: Path) -> None:
+    """With an ASCII (or Latin-1) stdout, every command that printed a stored unicode name
+    died with a UnicodeEncodeError traceback (exit 1). Tables escape such characters; JSON
+    escapes them as JSON does, so it still parses to the same names."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store, store.run("Étape") as run:
+        run.output(Artifact(type="Dätä", name="modèle/模型 ✓", uri="/u"))
+
+    def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lineage_graph.cli", *args, "--store", str(path)],
+            capture_output=True,
+            encoding="ascii",
+            timeout=120,
+            env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        )
+
+    table = run_cli("ls")
+    assert table.returncode == 0 and "Traceback" not in table.stderr, table.stderr
+    assert "mod\\xe8le" in table.stdout
+    assert [a["name"] for a in json.loads(run_cli("ls", "--json").stdout)] == ["modèle/模型 ✓"]
+    exported = json.loads(run_cli("export").stdout)
+    assert [a["type"] for a in exported["artifacts"]] == ["Dätä"]
+
+
 def test_main_entry_point_exit_codes(demo: Demo) -> None:
     """``main()`` (the console script) as a real process: exit statuses reach the shell."""
     import subprocess
@@ -550,6 +768,38 @@ def test_main_entry_point_exit_codes(demo: Demo) -> None:
         "algorithm=logistic_regression",
     )
     assert hit.returncode == ExitCode.OK, hit.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cached", "Trainer", "-i", "2", "-i", "3", "-p", "C=1.0", "-p", "algorithm=logistic_regression"],  # noqa: E501
+        ["ls", "--json"],
+        ["export", "-f", "mermaid"],
+    ],
+)  # fmt: skip
+def test_a_closed_pipe_is_exit_141_not_the_answer_no(demo: Demo, args: list[str]) -> None:
+    """``lineage-graph cached … | head -1``: the reader goes away before the output is written.
+    Rich exited 1 then, which is ``cached``'s "no same-inputs run" (a hit read as a miss); the
+    CLI now exits 128 + SIGPIPE, silently, as any tool a closed pipe stops."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes anything
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lineage_graph.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "LINEAGE_GRAPH_STORE": str(demo.path)},
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == ExitCode.BROKEN_PIPE == 141, done.stderr
+    assert done.stderr.strip() == ""  # no traceback, no "Exception ignored"
 
 
 def test_an_error_message_keeps_its_line_breaks(capsys: pytest.CaptureFixture[str]) -> None:

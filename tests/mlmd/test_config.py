@@ -49,6 +49,30 @@ def test_sqlite_maps_to_a_persistent_directory(tmp_path: Path) -> None:
         assert again.get_artifact_type("DataSet").id == tid  # system types not registered twice
 
 
+def test_an_mlmd_database_of_data_is_not_shadowed_by_an_empty_store(tmp_path: Path) -> None:
+    """Switching the import line on code that opens an existing MLMD SQLite file opened an
+    empty store beside it, silently: every read found nothing, and new writes went to a store
+    without the old data. Until the file is imported, that is FailedPreconditionError naming
+    the command that copies it; afterwards the same config opens the copy."""
+    from ml_metadata.metadata_store import metadata_store
+
+    from lineage_graph.mlmd._importer import import_mlmd
+
+    db = tmp_path / "mlmd.sqlite"
+    real = metadata_store.MetadataStore(_sqlite(str(db)))
+    tid = real.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    [aid] = real.put_artifacts([pb.Artifact(type_id=tid, uri="s3://old")])
+    del real
+    before = db.read_bytes()
+    with pytest.raises(errors.FailedPreconditionError, match="lineage-graph import-mlmd"):
+        MetadataStore(_sqlite(str(db)))
+    assert not (tmp_path / "mlmd.sqlite.lineage-graph").exists() and db.read_bytes() == before
+    with LineageStore.open(sqlite_store_dir(str(db))) as target:
+        import_mlmd(str(db), target)
+    with MetadataStore(_sqlite(f"file:{db}")) as adapter:
+        assert [a.uri for a in adapter.get_artifacts_by_id([aid])] == ["s3://old"]
+
+
 def test_sqlite_uri_forms() -> None:
     assert sqlite_store_dir("/a/b.db") == Path("/a/b.db.lineage-graph")
     assert sqlite_store_dir("file:/a/b.db") == Path("/a/b.db.lineage-graph")

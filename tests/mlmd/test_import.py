@@ -325,6 +325,13 @@ def test_parse_source(tmp_path: Path) -> None:
     text = tmp_path / "conn.pbtxt"
     text.write_text('sqlite { filename_uri: "/tmp/m.db" }')
     assert parse_source(str(text)).sqlite.filename_uri == "/tmp/m.db"
+    # a missing ConnectionConfig file is not found (exit 3), as a missing SQLite file is (it
+    # was InvalidArgumentError, exit 5); one that does not parse stays InvalidArgumentError
+    with pytest.raises(NotFoundError, match="no ConnectionConfig file at"):
+        parse_source(str(tmp_path / "missing.pbtxt"))
+    text.write_text("sqlite { filename_uri: ")
+    with pytest.raises(InvalidArgumentError, match="cannot read the ConnectionConfig"):
+        parse_source(str(text))
 
 
 # ------------------------------------------------------------------------------------------ CLI

@@ -46,6 +46,9 @@ def test_versions_previous_deployed_and_best(store: LineageStore) -> None:
     assert tracker.get_model_version("churn", 2) == v2
     with pytest.raises(NotFoundError):
         tracker.get_model_version("churn", 9)
+    for wrong in ("2", 2.0, True, None):  # "2" said "has no version 2", which exists
+        with pytest.raises(InvalidArgumentError, match="a model version is an int"):
+            tracker.get_model_version("churn", wrong)  # type: ignore[arg-type]
     # the stored model keeps its other fields
     [stored] = store.get_artifacts_by_id([m1.id or 0])
     assert stored.uri == "/models/exp-1" and stored.custom_properties["model_version"] == 1

@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -451,6 +451,20 @@ def test_a_plan_applied_twice_reports_what_the_second_call_did(store: LineageSto
     assert_healthy(store)
 
 
+def test_a_plan_that_selects_nothing_still_writes_its_archive(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """docs/reliability.md's example applies a plan with an archive, then reads the archive
+    back. With nothing old enough (a young store) no file was made, so the read raised
+    InvalidArgumentError (cannot read the retention archive)."""
+    build(store, 1)
+    archive = tmp_path / "retention.jsonl"
+    plan = store.plan_retention(created_before=datetime(2000, 1, 1, tzinfo=UTC))
+    result = store.apply_retention(plan, archive=archive)
+    assert result.archived == 0 and result.statements == 0
+    assert store.read_retention_archive(archive) == []
+
+
 def test_the_archive_holds_every_record_exactly(store: LineageStore, tmp_path: Path) -> None:
     b = build(store, 5)
     old = {n for n, f in b.facts.items() if f["phase"] == "old"}
@@ -612,6 +626,8 @@ def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
         {"batch_size": True},
         {"archive": tmp_path / "missing" / "a.jsonl"},
         {"archive": tmp_path},
+        # a file its directory cannot hold (Linux): FileNotFoundError escaped, untyped
+        {"archive": Path("/proc/lineage-graph-archive.jsonl")},
     ):
         with pytest.raises(InvalidArgumentError):
             store.apply_retention(plan, **kwargs)

