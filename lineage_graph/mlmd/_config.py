@@ -43,6 +43,14 @@ def sqlite_store_dir(filename_uri: str) -> Path:
     return Path(path + SQLITE_SUFFIX).expanduser()
 
 
+class UnsetConfigError(InvalidArgumentError):
+    """A ConnectionConfig that sets no database (MLMD: ``RuntimeError("Unset")``)."""
+
+
+class NotAConfigError(InvalidArgumentError):
+    """Something else than a config or a store given (MLMD: ``ValueError``)."""
+
+
 def _has_content(path: Path) -> bool:
     """Whether ``path`` is a non-empty file (its size only: the file is never read)."""
     try:
@@ -75,8 +83,8 @@ def _from_connection_config(config: Any) -> LineageStore:
             "lineage-graph store once with `lineage-graph import-mlmd <connection>` and open "
             "that store instead (a directory, a Neo4j URI, or a LineageStore)"
         )
-    raise InvalidArgumentError(
-        "the ConnectionConfig sets no database (fake_database, sqlite, mysql or postgresql)"
+    raise UnsetConfigError(
+        "Unset: the ConnectionConfig sets no database (fake_database, sqlite, mysql or postgresql)"
     )
 
 
@@ -94,7 +102,7 @@ def open_store(config: Any) -> tuple[LineageStore, bool]:
             "store target (a directory, 'memory', a Neo4j URI) or a ConnectionConfig; to move "
             "the server's data, run `lineage-graph import-mlmd` on its database"
         )
-    raise InvalidArgumentError(
+    raise NotAConfigError(
         "MetadataStore expects a LineageStore, a store target (str or path) or an "
         f"ml_metadata ConnectionConfig, got {type(config).__name__}"
     )

@@ -63,6 +63,21 @@ _ERROR_CODES: list[tuple[type[Exception], int]] = [
 ]
 
 
+class _UnsetConfigError(errors.InvalidArgumentError, RuntimeError):  # type: ignore[misc]
+    """MLMD raises ``RuntimeError("Unset")`` for a ConnectionConfig that sets no database (its
+    own tests check the class): the adapter's error is both."""
+
+
+class _NotAConfigError(errors.InvalidArgumentError, ValueError):  # type: ignore[misc]
+    """MLMD raises ``ValueError`` for a config that is not one: the adapter's error is both."""
+
+
+_CONFIG_ERRORS: dict[type[Exception], type[errors.InvalidArgumentError]] = {
+    _config.UnsetConfigError: _UnsetConfigError,
+    _config.NotAConfigError: _NotAConfigError,
+}
+
+
 def _mlmd_error(exc: Exception) -> Exception | None:
     """The ``ml_metadata.errors`` exception for a native one (None: not ours to translate)."""
     for cls, code in _ERROR_CODES:
@@ -276,13 +291,17 @@ class MetadataStore:
             self._store, self._owned = _config.open_store(config)
             _config.ensure_system_types(self._store)
         except native.LineageGraphError as exc:
-            mapped = _mlmd_error(exc)
+            dual = _CONFIG_ERRORS.get(type(exc))
+            mapped = dual(str(exc)) if dual is not None else _mlmd_error(exc)
             raise (mapped or exc) from exc
         self._config = config
         #: Type ids known to exist (types are never deleted): checked once, as MLMD reports an
         #: unknown type_id as NotFoundError where the native store says InvalidArgumentError.
         self._known_types: dict[NodeKind, dict[int, NodeType]] = {kind: {} for kind in NodeKind}
-        self._max_num_retries = 5  # read by ml_metadata's own tests; nothing is retried here
+        # MLMD's retry setting, as MLMD keeps it (ml_metadata's own tests read it); the adapter
+        # itself does not retry calls.
+        retries = getattr(getattr(config, "retry_options", None), "max_num_retries", 0)
+        self._max_num_retries = retries if isinstance(retries, int) and retries > 0 else 5
 
     @property
     def lineage_store(self) -> LineageStore:

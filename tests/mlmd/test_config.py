@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ml_metadata as mlmd
 import pytest
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -98,7 +99,15 @@ def test_grpc_client_config_is_refused() -> None:
         MetadataStore(pb.MetadataStoreClientConfig(host="localhost", port=8080))
 
 
-@pytest.mark.parametrize("config", [pb.ConnectionConfig(), 42, None])
-def test_unusable_configs_are_invalid_arguments(config: object) -> None:
-    with pytest.raises(errors.InvalidArgumentError):
+@pytest.mark.parametrize(
+    ("config", "as_mlmd"),
+    [(pb.ConnectionConfig(), RuntimeError), (42, ValueError), (None, ValueError)],
+)
+def test_unusable_configs_are_invalid_arguments(config: object, as_mlmd: type[Exception]) -> None:
+    """Also the class ml_metadata raises (RuntimeError("Unset"), ValueError), which its own
+    tests check."""
+    with pytest.raises(errors.InvalidArgumentError) as raised:
         MetadataStore(config)
+    assert isinstance(raised.value, as_mlmd)
+    with pytest.raises(as_mlmd):
+        mlmd.MetadataStore(config)
