@@ -4,21 +4,34 @@
 // undone, newest first) and only marks and undos wrote it since (its update time is the one
 // the last of them wrote; other updates drop `impact_marks` / `impact_ms`, see mark.cypher).
 // A record made before artifacts kept their marks has `r.expect_ms`, the time the mark wrote.
+// An artifact this mark is still below a newer one on (stacked, both undoable) refuses the
+// undo: nothing is written, the record stays and `newer` lists the marks to undo first (undone
+// now, the record would be gone and the newer mark's undo would restore this mark's values,
+// the artifact's earlier state lost for good). Every row is checked before anything is written
+// (collect() is the barrier). No rows: the record alone is dropped.
 MATCH (m:ImpactMark {key: $key})
-DETACH DELETE m
-WITH DISTINCT 1 AS one
-UNWIND $rows AS r
-MATCH (n:Artifact {id: r.id})
+WITH m
+UNWIND CASE WHEN size($rows) = 0 THEN [null] ELSE $rows END AS r
+OPTIONAL MATCH (n:Artifact {id: r.id})
 SET n.lock = true  // Neo4j takes the node's write lock before the reads below (as ids/reserve)
-WITH n, r,
-     (n.impact_marks IS NOT NULL AND n.impact_marks[-1] = $key
-      AND n.impact_ms = n.last_update_time_since_epoch)
-     OR (n.impact_marks IS NULL AND n.last_update_time_since_epoch = r.expect_ms) AS undo
+WITH m, n, r,
+     n.impact_ms = n.last_update_time_since_epoch AS untouched
+WITH m, n, r,
+     (n.impact_marks IS NOT NULL AND n.impact_marks[-1] = $key AND untouched)
+     OR (n.impact_marks IS NULL AND n.last_update_time_since_epoch = r.expect_ms) AS undo,
+     CASE WHEN untouched AND $key IN coalesce(n.impact_marks, [])
+               AND n.impact_marks[-1] <> $key THEN n.impact_marks[-1] END AS newer
 SET n.lock = null
-WITH n, r, undo
-WHERE undo
-WITH n, r, coalesce(n.impact_marks, [])[0..-1] AS below
-SET n += r.set, n.last_update_time_since_epoch = $now, n.impact_ms = $now,
-    n.impact_marks = CASE WHEN size(below) = 0 THEN null ELSE below END
-FOREACH (d IN r.drop | SET n += d)  // one removal per SET (patch_row in _repositories/graph.py)
-RETURN count(n) AS restored
+WITH m, collect(DISTINCT newer) AS newer, collect(CASE WHEN undo THEN {n: n, r: r} END) AS found
+FOREACH (_ IN CASE WHEN size(newer) = 0 THEN [1] ELSE [] END | DETACH DELETE m)
+WITH newer, found
+CALL {
+  WITH newer, found
+  UNWIND CASE WHEN size(newer) = 0 THEN found ELSE [] END AS x
+  WITH x.n AS n, x.r AS r, coalesce(x.n.impact_marks, [])[0..-1] AS below
+  SET n += r.set, n.last_update_time_since_epoch = $now, n.impact_ms = $now,
+      n.impact_marks = CASE WHEN size(below) = 0 THEN null ELSE below END
+  FOREACH (d IN r.drop | SET n += d)  // one removal per SET (patch_row in _repositories/graph.py)
+  RETURN count(n) AS restored
+}
+RETURN restored, newer

@@ -266,7 +266,16 @@ class ImpactRepository(Repository):
         self.backend.ensure_property_keys({k for row in undo for k in row["set"]})
         rows = [row | _patch(row["id"], row["set"]) for row in undo]  # and an old `expect_ms`
         result = self.write("lineage/unmark", key=token, rows=rows, now=now_ms())
-        return int(result[0]["restored"]) if result else 0
+        if not result:  # the record went meanwhile (another undo of the same token)
+            raise NotFoundError(f"no impact mark {token!r} (never made, or already undone)")
+        newer = sorted(str(k) for k in result[0]["newer"])
+        if newer:
+            raise FailedPreconditionError(
+                f"impact mark {token!r} is below newer marks on some of its artifacts: undo "
+                f"{', '.join(map(repr, newer))} first (marks are undone newest first); nothing "
+                "was undone"
+            )
+        return int(result[0]["restored"])
 
 
 def _patch(node_id: Any, changes: dict[str, Any]) -> dict[str, Any]:

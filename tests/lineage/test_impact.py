@@ -177,13 +177,18 @@ def test_stacked_marks_undone_newest_first_restore_the_original(
     assert _marked(store, ids) == original
     for a in store.get_artifacts_by_id(ids):  # an undo is an update: times only move forward
         assert (a.last_update_time_since_epoch or 0) >= (marked_at[a.id] or 0)
-    # Oldest first, the newer mark is a change since the older one: kept, never clobbered.
+    # Oldest first is refused, nothing changed: it restored nothing and used up its token, so
+    # the newer undo then left the older mark's ABANDONED for good.
     first = store.impact(raw, mark=ImpactMark(state=ArtifactState.ABANDONED))
     second = store.impact(raw, mark=ImpactMark(custom_property=("q", 2)))
     assert first.mark_token and second.mark_token
-    assert store.undo_impact_mark(first.mark_token) == 0
+    before = store.get_artifacts_by_id(ids)
+    with pytest.raises(FailedPreconditionError, match=f"undo '{second.mark_token}' first"):
+        store.undo_impact_mark(first.mark_token)
+    assert store.get_artifacts_by_id(ids) == before  # times included
     assert store.undo_impact_mark(second.mark_token) == 5
-    assert {state for state, _, _ in _marked(store, ids).values()} == {ArtifactState.ABANDONED}
+    assert store.undo_impact_mark(first.mark_token) == 5
+    assert _marked(store, ids) == original
 
 
 def test_an_update_between_marks_still_blocks_the_older_undo(
