@@ -27,6 +27,7 @@ from lineage_graph.backends import (
     open_backend,
     resolve_target,
 )
+from lineage_graph._repositories.graph import _aborted
 from lineage_graph.backends.neo4j import (
     AWAIT_INDEXES,
     SHOW_SCHEMA_NAMES,
@@ -524,6 +525,28 @@ def test_every_transaction_has_the_query_timeout(
         backend.read("RETURN 1 AS x")
         backend.write("RETURN 1 AS x")
     assert [extra.get("tx_timeout") for extra in peer.begins] == [expected, expected]
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        # graph/write's guards (integer division by zero)
+        ("Neo.ClientError.Statement.ArithmeticError", "/ by zero"),
+        # a node the guards saw, deleted by another transaction before this one got its lock
+        ("Neo.ClientError.Statement.EntityNotFound", "Unable to load NODE with id 7."),
+    ],
+)
+def test_a_write_neo4j_aborts_on_a_missing_node_is_one_graph_writer_names(
+    peer_factory: Any, code: str, message: str
+) -> None:
+    """GraphWriter turns an aborted graph/write into the caller's NotFoundError (or a failed
+    precondition) only when it recognises the abort; an EntityNotFound (retention deleted the
+    node while the write waited for its lock) escaped as 'Neo4j rejected the query'."""
+    peer = peer_factory(run_failure=(code, message))
+    with _backend(peer.uri) as backend, pytest.raises(QueryError) as info:
+        backend.write("RETURN 1", name="graph/write")
+    assert _aborted(info.value)
+    assert peer.runs == 1  # a client error: not retried
 
 
 def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> None:
