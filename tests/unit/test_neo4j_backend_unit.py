@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from neo4j import exceptions as neo4j_errors
 
+from lineage_graph._repositories.graph import _aborted
 from lineage_graph.backends import (
     NEO4J_SCHEMES,
     IndexSpec,
@@ -27,7 +28,6 @@ from lineage_graph.backends import (
     open_backend,
     resolve_target,
 )
-from lineage_graph._repositories.graph import _aborted
 from lineage_graph.backends.neo4j import (
     AWAIT_INDEXES,
     SHOW_SCHEMA_NAMES,
