@@ -14,6 +14,23 @@
 // LIVE: deleted anyway in 137 of 200 threaded races) no longer matches and stays as it is; an
 // island holding one is tombstoned (but for that node) instead of deleted, as one linked to a
 // node that stays. Null criteria match everything.
+// Neo4j reads committed data: a node another writer is updating reads as it was until that
+// writer commits, so the checks below passed on it, the DELETE / SET then waited for its lock
+// and removed it once the other writer had set it LIVE (or linked it to a new execution: its
+// event went with it). Every planned node is locked first (its write lock, held until this
+// statement commits) and checked after: a writer that began before sees its update applied, one
+// after finds the node gone (a NotFoundError) or a tombstone. FalkorDB runs one write at a time:
+// cypher/falkordb/retention/apply.cypher is this statement without the locks.
+CALL {
+  UNWIND $artifacts + reduce(ids = [], i IN $islands | ids + i.artifacts) AS id
+  MATCH (n:Artifact {id: id})
+  SET n.lock = true
+}
+CALL {
+  UNWIND $executions + reduce(ids = [], i IN $islands | ids + i.executions) AS id
+  MATCH (n:Execution {id: id})
+  SET n.lock = true
+}
 UNWIND $islands AS island
 CALL {
   WITH island
@@ -96,6 +113,17 @@ CALL {
   WITH n, n.id AS gone
   DETACH DELETE n
   RETURN collect(gone) AS deleted_executions
+}
+// The locks of the nodes that stay as they were (deleted ones are gone, tombstones rewritten).
+CALL {
+  UNWIND $artifacts + reduce(ids = [], i IN $islands | ids + i.artifacts) AS id
+  MATCH (n:Artifact {id: id})
+  SET n.lock = null
+}
+CALL {
+  UNWIND $executions + reduce(ids = [], i IN $islands | ids + i.executions) AS id
+  MATCH (n:Execution {id: id})
+  SET n.lock = null
 }
 // linked_islands: the keys of the islands found linked; the caller counts those this statement
 // tombstoned a node of (an island gone since, or made of tombstones, had nothing done to it).

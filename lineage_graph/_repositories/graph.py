@@ -318,11 +318,18 @@ def _is_empty(params: Mapping[str, Any]) -> bool:
     )
 
 
-def _aborted(exc: QueryError) -> bool:
+#: Neo4j's error for a node another transaction deleted while this one waited for its lock: the
+#: guards found it (reads see committed data), then retention's DETACH DELETE committed first
+#: (the backend reports it as a FailedPreconditionError).
+_NEO4J_DELETED_MEANWHILE = "neo.clienterror.statement.entitynotfound"
+
+
+def _aborted(exc: QueryError | FailedPreconditionError) -> bool:
     """Whether the engine aborted graph/write on purpose: its guards divide by zero when a
-    node the write refers to is missing (FalkorDB: "Division by zero"; Neo4j: "/ by zero")."""
+    node the write refers to is missing (FalkorDB: "Division by zero"; Neo4j: "/ by zero"),
+    or Neo4j found a node gone that the guards had seen (EntityNotFound): the same cause."""
     text = str(exc).lower()
-    return "division by zero" in text or "/ by zero" in text
+    return "division by zero" in text or "/ by zero" in text or _NEO4J_DELETED_MEANWHILE in text
 
 
 class GraphWriter(Repository):
@@ -397,7 +404,7 @@ class GraphWriter(Repository):
             except AlreadyExistsError as exc:  # an engine's constraint (Neo4j): name the key
                 self._raise_taken_keys(batch, exc)
                 raise
-            except QueryError as exc:
+            except (QueryError, FailedPreconditionError) as exc:
                 if not _aborted(exc):
                     raise
                 for check in batch.checks:

@@ -33,6 +33,7 @@ from ..exceptions import (
     ConfigurationError,
     EngineError,
     EngineUnavailableError,
+    FailedPreconditionError,
     InvalidArgumentError,
     LineageGraphError,
     QueryError,
@@ -48,6 +49,10 @@ AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+#: A node or relationship the query had found, deleted by another transaction before this one
+#: got its lock (reads see committed data: e.g. retention deleting an artifact an update waits
+#: for). The transaction is rolled back.
+_DELETED_MEANWHILE = "Neo.ClientError.Statement.EntityNotFound"
 #: A transaction that ran past its timeout: the server's ``db.transaction.timeout``, or the one
 #: the client set (query_timeout_ms). Client errors: the driver does not retry them.
 _TIMED_OUT = (
@@ -158,6 +163,11 @@ def _map_error(
         or (isinstance(exc, neo4j_errors.ClientError) and str(exc).startswith(_POOL_TIMEOUT_TEXT))
     ):
         return EngineUnavailableError(f"Neo4j{at} is unavailable{where}: {text}")
+    if code == _DELETED_MEANWHILE:
+        return FailedPreconditionError(
+            f"a node{where} was deleted by another writer while this one waited for it; "
+            f"nothing was written: {text}"
+        )
     if code in _TIMED_OUT:
         return QueryError(
             f"Neo4j stopped the query{where}: it ran longer than the transaction timeout "

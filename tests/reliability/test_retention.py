@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -417,6 +418,81 @@ def test_an_island_holding_a_node_updated_since_the_plan_is_tombstoned_around_it
     down = store.downstream(run)
     assert [a.id for a in down.artifacts] == [aid]
     assert store.get_artifacts_by_id([aid])[0].state == ArtifactState.DELETED
+    assert_healthy(store)
+
+
+def _race_the_plan(store: LineageStore, tag: str, wait_ms: int, size: int = 6) -> None:
+    """One round of the race below: ``2 * size`` MARKED_FOR_DELETION artifacts planned, the plan
+    applied ``wait_ms`` after two writers start changing them, then each outcome checked."""
+    marked = ArtifactState.MARKED_FOR_DELETION
+    ids = store.put_artifacts(
+        [Artifact(type="Model", name=f"{tag}-{i}", state=marked) for i in range(2 * size)]
+    )
+    plan = store.plan_retention(kinds=NodeKind.ARTIFACT, artifact_states=[marked])
+    assert set(plan.delete_artifacts) == set(ids)
+    revived, linked = ids[:size], ids[size:]
+    outcome: dict[int, Any] = {}  # id -> None (set LIVE), the execution's id, or the error
+    start = threading.Barrier(3)
+
+    def revive() -> None:
+        start.wait()
+        for i, aid in enumerate(revived):
+            live = Artifact(id=aid, type="Model", name=f"{tag}-{i}", state=ArtifactState.LIVE)
+            try:
+                store.put_artifacts([live])
+                outcome[aid] = None
+            except Exception as exc:
+                outcome[aid] = exc
+
+    def link() -> None:
+        start.wait()
+        for aid in linked:
+            try:
+                eid, _, _ = store.put_execution(
+                    Execution(type="Eval"), [(Artifact(id=aid), Event(type=EventType.INPUT))]
+                )
+                outcome[aid] = eid
+            except Exception as exc:
+                outcome[aid] = exc
+
+    writers = [threading.Thread(target=revive), threading.Thread(target=link)]
+    for t in writers:
+        t.start()
+    start.wait()
+    time.sleep(wait_ms / 1000)
+    store.apply_retention(plan)
+    for t in writers:
+        t.join(60)
+    stored = {a.id: a for a in store.get_artifacts_by_id(ids)}
+    for aid in ids:
+        result = outcome[aid]
+        if isinstance(result, BaseException):
+            assert isinstance(result, NotFoundError), (aid, result)
+            assert aid not in stored, (aid, stored.get(aid))
+        elif aid in revived:
+            assert aid in stored and stored[aid].state == ArtifactState.LIVE, (aid, stored)
+        else:
+            assert aid in stored, (aid, result)  # a tombstone: the event goes through it
+            events = store.get_events_by_execution_ids([result])
+            assert [e.artifact_id for e in events] == [aid]
+
+
+def test_writers_racing_the_plan_as_it_is_applied_lose_nothing(store: LineageStore) -> None:
+    """Other writers change planned MARKED_FOR_DELETION artifacts while the plan is applied, in
+    threads: one sets artifacts back to LIVE, one links others to a new execution. Each writer
+    either wins (its artifact stays: LIVE, or a tombstone its execution still reads) or is refused
+    (NotFoundError: the artifact was removed first); none may be told it wrote what is gone. On
+    Neo4j (read committed) the plan's checks read an artifact as it was while the other writer's
+    update was uncommitted, then its DETACH DELETE waited for that writer's lock and removed the
+    artifact it had just set LIVE, or the event it had just stored (never on FalkorDB, which runs
+    one write at a time); a write waiting for the lock of an artifact deleted meanwhile failed
+    with 'Neo4j rejected the query' (EntityNotFound). The same test with FalkorDB's statement as
+    it was before it checked the policy again (fe15176) fails: a LIVE artifact deleted."""
+    _types(store)
+    # ms the plan waits once the writers start: it lands among their writes (a FalkorDB write
+    # takes ~1 ms, a Neo4j one several)
+    for round_, wait_ms in enumerate((0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48)):
+        _race_the_plan(store, f"r{round_}", wait_ms)
     assert_healthy(store)
 
 

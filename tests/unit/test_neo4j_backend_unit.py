@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from neo4j import exceptions as neo4j_errors
 
+from lineage_graph._repositories.graph import _aborted
 from lineage_graph.backends import (
     NEO4J_SCHEMES,
     IndexSpec,
@@ -40,6 +41,7 @@ from lineage_graph.exceptions import (
     ConfigurationError,
     EngineError,
     EngineUnavailableError,
+    FailedPreconditionError,
     InvalidArgumentError,
     QueryError,
 )
@@ -524,6 +526,36 @@ def test_every_transaction_has_the_query_timeout(
         backend.read("RETURN 1 AS x")
         backend.write("RETURN 1 AS x")
     assert [extra.get("tx_timeout") for extra in peer.begins] == [expected, expected]
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "error"),
+    [
+        # graph/write's guards (integer division by zero)
+        ("Neo.ClientError.Statement.ArithmeticError", "/ by zero", QueryError),
+        # a node the query saw, deleted by another transaction before this one got its lock
+        (
+            "Neo.ClientError.Statement.EntityNotFound",
+            "Unable to load NODE with id 7.",
+            FailedPreconditionError,
+        ),
+    ],
+)
+def test_a_write_neo4j_aborts_on_a_missing_node_is_one_graph_writer_names(
+    peer_factory: Any, code: str, message: str, error: type[Exception]
+) -> None:
+    """GraphWriter turns an aborted graph/write into the caller's NotFoundError (or a failed
+    precondition) only when it recognises the abort. An EntityNotFound (retention deleted the
+    node while the write waited for its lock; or the artifact of a model registration, or of an
+    impact mark's undo) escaped as 'Neo4j rejected the query' (QueryError), as if the library's
+    query were wrong: it is another writer's deletion, a failed precondition."""
+    peer = peer_factory(run_failure=(code, message))
+    with _backend(peer.uri) as backend, pytest.raises(error) as info:
+        backend.write("RETURN 1", name="graph/write")
+    assert type(info.value) is error
+    assert isinstance(info.value, QueryError | FailedPreconditionError)
+    assert _aborted(info.value)
+    assert peer.runs == 1  # a client error: not retried
 
 
 def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> None:

@@ -1,0 +1,103 @@
+// Apply one batch of a retention plan in ONE statement (one atomic transaction).
+// $islands: groups of artifacts and executions linked by events to nothing outside the group;
+// removing a whole island cuts no lineage of anything that stays, so it is deleted. An island
+// that gained an event since it was planned is tombstoned instead (checked by counting its
+// events, one index lookup per node: a list-membership test per edge is quadratic).
+// $artifacts / $executions: nodes linked to what stays; they become tombstones: id, type and
+// creation time (and an execution's last known state) stay, with every relationship, so
+// lineage still passes through them; names, external ids, uris and all properties go.
+// Artifacts become DELETED (MLMD's state for an artifact whose content is gone). A node that
+// is a tombstone already (a plan applied twice) is left as it is and not reported, so the
+// result says what this statement did; so is a node that is gone.
+// The policy's criteria another writer can change (the update time, the state) are checked
+// again here: a node updated since the plan (e.g. an artifact MARKED_FOR_DELETION set back to
+// LIVE: deleted anyway in 137 of 200 threaded races) no longer matches and stays as it is; an
+// island holding one is tombstoned (but for that node) instead of deleted, as one linked to a
+// node that stays. Null criteria match everything.
+UNWIND $islands AS island
+CALL {
+  WITH island
+  UNWIND island.artifacts AS id
+  OPTIONAL MATCH (:Artifact {id: id})-[r:EVENT]-(:Execution)
+  RETURN count(r) AS events_a
+}
+CALL {
+  WITH island
+  UNWIND island.executions AS id
+  OPTIONAL MATCH (:Execution {id: id})-[r:EVENT]-(:Artifact)
+  RETURN count(r) AS events_e
+}
+CALL {
+  WITH island
+  UNWIND island.artifacts AS id
+  OPTIONAL MATCH (n:Artifact {id: id})
+  WHERE NOT (($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
+             AND ($artifact_states IS NULL OR n.state IN $artifact_states))
+  RETURN count(n) AS changed_a
+}
+CALL {
+  WITH island
+  UNWIND island.executions AS id
+  OPTIONAL MATCH (n:Execution {id: id})
+  WHERE NOT (($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
+             AND ($execution_states IS NULL OR n.last_known_state IN $execution_states))
+  RETURN count(n) AS changed_e
+}
+// Planned with island.events relationships, all inside it: each is counted once from its
+// artifact and once from its execution. Any other count: it changed, so it is not removed.
+WITH island, events_a = island.events AND events_e = island.events
+             AND changed_a = 0 AND changed_e = 0 AS unchanged
+WITH collect(CASE WHEN unchanged THEN island END) AS clear,
+     collect(CASE WHEN NOT unchanged THEN island END) AS linked
+WITH clear, linked,
+     reduce(ids = $artifacts, i IN linked | ids + i.artifacts) AS tomb_artifacts,
+     reduce(ids = $executions, i IN linked | ids + i.executions) AS tomb_executions
+CALL {
+  WITH tomb_artifacts
+  UNWIND tomb_artifacts AS id
+  MATCH (n:Artifact {id: id})
+  WHERE n.tombstone_time_since_epoch IS NULL
+    AND ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
+    AND ($artifact_states IS NULL OR n.state IN $artifact_states)
+  WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin} AS kept
+  SET n = kept
+  SET n.state = $deleted_state, n.last_update_time_since_epoch = $now,
+      n.tombstone_time_since_epoch = $now
+  RETURN collect(n.id) AS tombstoned_artifacts
+}
+CALL {
+  WITH tomb_executions
+  UNWIND tomb_executions AS id
+  MATCH (n:Execution {id: id})
+  WHERE n.tombstone_time_since_epoch IS NULL
+    AND ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
+    AND ($execution_states IS NULL OR n.last_known_state IN $execution_states)
+  WITH n,
+       n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state,
+          .mlmd_origin} AS kept
+  SET n = kept
+  SET n.last_update_time_since_epoch = $now, n.tombstone_time_since_epoch = $now
+  RETURN collect(n.id) AS tombstoned_executions
+}
+CALL {
+  WITH clear
+  UNWIND clear AS island
+  UNWIND island.artifacts AS id
+  MATCH (n:Artifact {id: id})
+  WITH n, n.id AS gone
+  DETACH DELETE n
+  RETURN collect(gone) AS deleted_artifacts
+}
+CALL {
+  WITH clear
+  UNWIND clear AS island
+  UNWIND island.executions AS id
+  MATCH (n:Execution {id: id})
+  WITH n, n.id AS gone
+  DETACH DELETE n
+  RETURN collect(gone) AS deleted_executions
+}
+// linked_islands: the keys of the islands found linked; the caller counts those this statement
+// tombstoned a node of (an island gone since, or made of tombstones, had nothing done to it).
+RETURN tombstoned_artifacts, tombstoned_executions, deleted_artifacts, deleted_executions,
+       [i IN linked | i.key] AS linked_islands
