@@ -70,6 +70,8 @@ CALL {
   WITH r, n
   WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n.lock = true  // Neo4j: the node's write lock before reading what it keeps
+  WITH r, n
+  WHERE 1 / (CASE WHEN n.id = r.id THEN 1 ELSE 0 END) = 1  // deleted while we waited for its lock
   WITH r, n, n.mlmd_origin AS origin, n.next_model_version AS next,
        n.model_claim AS claim
   SET n = r.props
@@ -91,6 +93,8 @@ CALL {
   WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n.lock = true
   WITH r, n
+  WHERE 1 / (CASE WHEN n.id = r.id THEN 1 ELSE 0 END) = 1  // deleted while we waited for its lock
+  WITH r, n
   WHERE 1 / (CASE WHEN all(k IN keys(coalesce(r.expect, {})) WHERE n[k] = r.expect[k])
                   THEN 1 ELSE 0 END) = 1
   SET n.lock = null
@@ -111,6 +115,8 @@ CALL {
   WITH r, e
   WHERE 1 / (CASE WHEN e IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET e.lock = true  // Neo4j: the node's write lock before reading what it keeps
+  WITH r, e
+  WHERE 1 / (CASE WHEN e.id = r.id THEN 1 ELSE 0 END) = 1  // deleted while we waited for its lock
   WITH r, e, e.mlmd_origin AS origin, e.next_model_version AS next,
        e.model_claim AS claim
   SET e = r.props
@@ -136,6 +142,10 @@ CALL {
   OPTIONAL MATCH (n:Execution {id: r.id})
   WITH r, n
   WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  SET n.lock = true  // Neo4j: the node's write lock, then the guard below
+  WITH r, n
+  WHERE 1 / (CASE WHEN n.id = r.id THEN 1 ELSE 0 END) = 1  // deleted while we waited for its lock
+  SET n.lock = null
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
@@ -153,6 +163,8 @@ CALL {
   WITH r, n
   WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
   SET n.lock = true  // Neo4j: the node's write lock before reading what it keeps
+  WITH r, n
+  WHERE 1 / (CASE WHEN n.id = r.id THEN 1 ELSE 0 END) = 1  // deleted while we waited for its lock
   WITH r, n, n.mlmd_origin AS origin, n.next_model_version AS next,
        n.model_claim AS claim
   SET n = r.props
@@ -170,6 +182,10 @@ CALL {
   OPTIONAL MATCH (n:Context {id: r.id})
   WITH r, n
   WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  SET n.lock = true  // Neo4j: the node's write lock, then the guard below
+  WITH r, n
+  WHERE 1 / (CASE WHEN n.id = r.id THEN 1 ELSE 0 END) = 1  // deleted while we waited for its lock
+  SET n.lock = null
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
