@@ -1071,7 +1071,10 @@ def step(
                         continue
                     if key in floats and want in (PropertyType.DOUBLE, PropertyType.INT):
                         continue
-                    if kind_of(values[key]) != want:
+                    given = kind_of(values[key])
+                    if given == PropertyType.INT and want == PropertyType.DOUBLE:
+                        continue  # widened by the write, as every store write does (lr=3)
+                    if given != want:
                         mismatched[key] = values.pop(key)
                         other.append(key)
             props = {**(values if record_args else {}), **(properties or {})}

@@ -544,3 +544,26 @@ def test_an_argument_of_another_kind_than_its_type_declares_runs_unrecorded(
     assert recorded == ({"__list__": then} if isinstance(then, list) else then)
     assert type(recorded) is type(then) or isinstance(then, list)
     assert "'p'" in str(runs[1].custom_properties["cache_skipped"])
+
+
+def test_an_int_given_to_a_parameter_declared_double_is_still_the_property(
+    store: LineageStore,
+) -> None:
+    """``fit(d, 0.5)`` declares ``lr`` DOUBLE; ``fit(d, 3)`` is widened to 3.0 by the write,
+    as every write of a DOUBLE property is, so it stays the declared property and its calls are
+    looked up (recorded as a custom property, ``fit(d, 3)`` twice ran twice)."""
+    calls: list[object] = []
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, lr: object) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"s3://m/{len(calls)}")
+
+    d = Artifact(type="Data", uri="s3://d")
+    fit(d, 0.5)
+    first = fit(d, 3)
+    assert fit(d, 3).uri == first.uri
+    assert calls == [0.5, 3]
+    runs = store.get_executions()
+    assert runs[1].properties["lr"] == 3.0 and "lr" not in runs[1].custom_properties
+    assert "cache_skipped" not in runs[1].custom_properties
