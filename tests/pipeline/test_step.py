@@ -567,3 +567,23 @@ def test_an_int_given_to_a_parameter_declared_double_is_still_the_property(
     runs = store.get_executions()
     assert runs[1].properties["lr"] == 3.0 and "lr" not in runs[1].custom_properties
     assert "cache_skipped" not in runs[1].custom_properties
+
+
+def test_a_call_whose_arguments_match_the_declared_kinds_reads_the_type_once(
+    store: LineageStore,
+) -> None:
+    """Checking the arguments' kinds against the type (2484c26) read the type on every call,
+    a round trip more than ensuring it: a call whose arguments match the kinds read before
+    reads it once, as before."""
+
+    @store.step("Fit")
+    def fit(lr: float, epochs: int = 1) -> None:
+        return None
+
+    fit(0.5, epochs=2)
+    fit(0.25, epochs=3)
+    with store.backend.record() as log:  # type: ignore[attr-defined]
+        fit(0.125, epochs=4)
+    assert [s.name for s in log].count("types/get_execution_type") == 1
+    fit("auto", epochs=5)  # another kind: still recorded as a custom property
+    assert store.get_executions()[-1].custom_properties["lr"] == "auto"
