@@ -1051,6 +1051,29 @@ def step(
                     "give one, @store.step('Trainer')"
                 )
         signature = inspect.signature(fn)
+        # The kinds the type declared when last read: a declared property never changes kind,
+        # so a call whose arguments all match them needs no read of the type (one round trip
+        # per call less); anything else is checked on the type read again. Replaced whole, never
+        # changed in place: calls in other threads read it meanwhile.
+        known: list[Mapping[str, PropertyType]] = [{}]
+
+        def mismatches(
+            declared: Mapping[str, PropertyType], values: Mapping[str, Any], floats: set[str]
+        ) -> list[str]:
+            """The recorded arguments of another kind than ``declared`` declares."""
+            out = []
+            for key in sorted(values):
+                want = declared.get(key)
+                if want is None or key in (properties or {}):
+                    continue
+                if key in floats and want in (PropertyType.DOUBLE, PropertyType.INT):
+                    continue
+                given = kind_of(values[key])
+                if given == PropertyType.INT and want == PropertyType.DOUBLE:
+                    continue  # widened by the write, as every store write does (lr=3)
+                if given != want:
+                    out.append(key)
+            return out
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
             inputs, values, floats, other = _split_arguments(signature, args, kwargs)
@@ -1061,19 +1084,16 @@ def step(
             # widened to the declared DOUBLE by the run, or kept where the type says INT.)
             mismatched: dict[str, Any] = {}
             if record_args and values:
-                try:
-                    declared = store.get_type(NodeKind.EXECUTION, type_name).properties
-                except NotFoundError:
-                    declared = {}
-                for key in sorted(values):
-                    want = declared.get(key)
-                    if want is None or key in (properties or {}):
-                        continue
-                    if key in floats and want in (PropertyType.DOUBLE, PropertyType.INT):
-                        continue
-                    if kind_of(values[key]) != want:
-                        mismatched[key] = values.pop(key)
-                        other.append(key)
+                declared = known[0]
+                if not values.keys() <= declared.keys() or mismatches(declared, values, floats):
+                    try:
+                        declared = store.get_type(NodeKind.EXECUTION, type_name).properties
+                    except NotFoundError:
+                        declared = {}
+                    known[0] = declared
+                for key in mismatches(declared, values, floats):
+                    mismatched[key] = values.pop(key)
+                    other.append(key)
             props = {**(values if record_args else {}), **(properties or {})}
             # A call is looked up only if everything it was given is compared: an argument not
             # recorded (``record_args=False``, or a value no property holds) could differ from

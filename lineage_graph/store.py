@@ -472,7 +472,9 @@ class LineageStore:
 
     def undo_impact_mark(self, token: str) -> int:
         """Undo :meth:`impact`'s mark atomically; artifacts updated since are left as they are.
-        Returns how many artifacts were restored."""
+        Returns how many artifacts were restored. Marks are undone newest first: a mark that a
+        newer one not yet undone is stacked on is :class:`FailedPreconditionError` (nothing
+        changes); an unknown or undone token :class:`NotFoundError`."""
         return self._impact.undo_mark(token)
 
     def compare(self, a: Artifact | int, b: Artifact | int) -> ArtifactDiff:

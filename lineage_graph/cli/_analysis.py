@@ -175,7 +175,8 @@ def undo_mark(
     as_json: JsonOption = False,
 ) -> None:
     """Undo an `impact --mark-state/--mark`: restore what it changed, atomically (artifacts
-    updated since the mark are left as they are). Exit 3 for an unknown or undone token."""
+    updated since the mark are left as they are). Exit 3 for an unknown or undone token, 5 for
+    a mark a newer one not yet undone is stacked on (undo newest first; nothing changes)."""
     with open_store(store) as s:
         restored = s.undo_impact_mark(token.strip())
     if as_json:

@@ -59,6 +59,15 @@ def _looks_like_uri(text: str) -> bool:
     return "://" in text or text.startswith(("/", "./", "../", "~"))
 
 
+def _file_uri(path: str) -> str | None:
+    """The ``file://`` URI of a local path; None for one that names no file (``~nobody/x``, a
+    symlink loop): it is then looked up as given only."""
+    try:
+        return Path(path).expanduser().resolve().as_uri()
+    except (RuntimeError, OSError, ValueError):
+        return None
+
+
 def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT) -> Entity:
     """The stored entity ``ref`` names; :class:`NotFoundError` if there is none."""
     text = ref.strip()
@@ -68,7 +77,9 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
         found = store.get_artifacts_by_uri(text)
         if not found and "://" not in text:
             # a local path names its file:// URI too (the demo and most recorders store that)
-            found = store.get_artifacts_by_uri(Path(text).expanduser().resolve().as_uri())
+            file_uri = _file_uri(text)
+            if file_uri is not None:
+                found = store.get_artifacts_by_uri(file_uri)
         if not found:
             raise NotFoundError(f"no artifact with uri {text!r}")
         return max(found, key=lambda a: a.id or 0)

@@ -228,6 +228,24 @@ def test_impact_mark_and_undo(demo: Demo) -> None:
     assert "reviewed" not in store.get_artifacts_by_id([4])[0].custom_properties
 
 
+def test_undo_mark_out_of_order_is_exit_5_and_its_help_says_so(demo: Demo) -> None:
+    """An older mark's undo while a newer mark is stacked on its artifacts is refused (exit 5,
+    naming the newer mark, nothing changed); ``undo-mark --help`` named exit 3 only."""
+    older = demo.json("impact", "4", "--mark", "reviewed=first")["mark_token"]
+    newer = demo.json("impact", "4", "--mark", "reviewed=second")["mark_token"]
+    try:
+        refused = demo.cli("undo-mark", older)
+        assert refused.exit_code == ExitCode.ERROR, refused.output
+        assert newer in refused.stderr
+        assert demo.store.get_artifacts_by_id([4])[0].custom_properties["reviewed"] == "second"
+    finally:
+        demo.store.undo_impact_mark(newer)  # leave the shared store as it was
+        demo.store.undo_impact_mark(older)
+    assert "reviewed" not in demo.store.get_artifacts_by_id([4])[0].custom_properties
+    help_text = " ".join(demo.cli("undo-mark", "--help", store=False).stdout.split())
+    assert "Exit 3 for an unknown or undone token, 5 for a mark a newer one" in help_text
+
+
 def test_impact_mark_with_a_value_the_store_cannot_hold_changes_nothing(demo: Demo) -> None:
     """``--mark x=<beyond int64>`` raised a raw ValueError (exit 1); it is refused as ``cached
     -p`` refuses the same value: a bad option value, exit 2 (it was 5, "the store refused the

@@ -220,6 +220,20 @@ def test_a_local_path_names_the_artifact_of_its_file_uri(
     assert demo.cli("show", "./no-such-file.csv").exit_code == ExitCode.NOT_FOUND
 
 
+def test_a_path_that_names_no_file_is_not_found(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A path whose ``file://`` URI cannot be made (an unknown user's home, a symlink loop)
+    raised RuntimeError out of the CLI (a traceback, exit 1: "the answer is no"); it is an
+    artifact not found, as any other path without one."""
+    (tmp_path / "loop").symlink_to("loop")
+    monkeypatch.chdir(tmp_path)
+    for ref in ("~no-such-user-here/x.csv", "./loop/x.csv"):
+        result = demo.cli("show", ref)
+        assert result.exit_code == ExitCode.NOT_FOUND, (ref, result.output)
+        assert "no artifact with uri" in result.stderr
+
+
 def test_ls(demo: Demo) -> None:
     result = demo.cli("ls")
     assert result.exit_code == 0 and "customers.csv" in result.stdout

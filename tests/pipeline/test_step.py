@@ -544,3 +544,46 @@ def test_an_argument_of_another_kind_than_its_type_declares_runs_unrecorded(
     assert recorded == ({"__list__": then} if isinstance(then, list) else then)
     assert type(recorded) is type(then) or isinstance(then, list)
     assert "'p'" in str(runs[1].custom_properties["cache_skipped"])
+
+
+def test_an_int_given_to_a_parameter_declared_double_is_still_the_property(
+    store: LineageStore,
+) -> None:
+    """``fit(d, 0.5)`` declares ``lr`` DOUBLE; ``fit(d, 3)`` is widened to 3.0 by the write,
+    as every write of a DOUBLE property is, so it stays the declared property and its calls are
+    looked up (recorded as a custom property, ``fit(d, 3)`` twice ran twice)."""
+    calls: list[object] = []
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, lr: object) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"s3://m/{len(calls)}")
+
+    d = Artifact(type="Data", uri="s3://d")
+    fit(d, 0.5)
+    first = fit(d, 3)
+    assert fit(d, 3).uri == first.uri
+    assert calls == [0.5, 3]
+    runs = store.get_executions()
+    assert runs[1].properties["lr"] == 3.0 and "lr" not in runs[1].custom_properties
+    assert "cache_skipped" not in runs[1].custom_properties
+
+
+def test_a_call_whose_arguments_match_the_declared_kinds_reads_the_type_once(
+    store: LineageStore,
+) -> None:
+    """Checking the arguments' kinds against the type (2484c26) read the type on every call,
+    a round trip more than ensuring it: a call whose arguments match the kinds read before
+    reads it once, as before."""
+
+    @store.step("Fit")
+    def fit(lr: float, epochs: int = 1) -> None:
+        return None
+
+    fit(0.5, epochs=2)
+    fit(0.25, epochs=3)
+    with store.backend.record() as log:  # type: ignore[attr-defined]
+        fit(0.125, epochs=4)
+    assert [s.name for s in log].count("types/get_execution_type") == 1
+    fit("auto", epochs=5)  # another kind: still recorded as a custom property
+    assert store.get_executions()[-1].custom_properties["lr"] == "auto"
