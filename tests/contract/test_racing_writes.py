@@ -81,34 +81,33 @@ def test_two_writers_linking_two_contexts_both_ways_make_no_cycle(
     assert _parents(store, contexts) == {a: [], b: [a], contexts[2]: [], contexts[3]: []}
 
 
-def test_a_cycle_through_links_of_one_write_and_another_writer_is_refused(
-    store: LineageStore, contexts: list[int]
+@pytest.mark.parametrize(
+    ("raced", "error", "match"),
+    [
+        ((2, 0), InvalidArgumentError, "cycle"),
+        ((0, 1), AlreadyExistsError, "already has parent"),
+    ],
+)
+def test_links_of_one_write_raced_by_another_writers_link(
+    store: LineageStore,
+    contexts: list[int],
+    raced: tuple[int, int],
+    error: type[Exception],
+    match: str,
 ) -> None:
-    """One write links A -> B and B -> C; another writer links C -> A meanwhile: neither of the
-    first write's links closes a cycle with the stored links alone, both together do."""
+    """One write links A -> B and B -> C. Another writer meanwhile links C -> A: neither of the
+    first write's links closes a cycle with the stored links alone, both together do. Or it
+    links A -> B itself: the first write's link is a duplicate. Only the other's link stays."""
     a, b, c, _ = contexts
+    child, parent = (contexts[i] for i in raced)
     with (
-        pytest.raises(InvalidArgumentError, match="cycle"),
-        _after_first_call(store._relations, "prepare_parents", _link(store, c, a)),
+        pytest.raises(error, match=match),
+        _after_first_call(store._relations, "prepare_parents", _link(store, child, parent)),
     ):
         store.put_parent_contexts(
             [ParentContext(child_id=a, parent_id=b), ParentContext(child_id=b, parent_id=c)]
         )
-    assert _parents(store, [a, b, c]) == {a: [], b: [], c: [a]}
-
-
-def test_a_parent_link_stored_meanwhile_is_a_duplicate(
-    store: LineageStore, contexts: list[int]
-) -> None:
-    a, b, c, _ = contexts
-    with (
-        pytest.raises(AlreadyExistsError, match="already has parent"),
-        _after_first_call(store._relations, "prepare_parents", _link(store, a, b)),
-    ):
-        store.put_parent_contexts(
-            [ParentContext(child_id=a, parent_id=b), ParentContext(child_id=b, parent_id=c)]
-        )
-    assert _parents(store, [a, b, c]) == {a: [b], b: [], c: []}
+    assert _parents(store, [a, b, c]) == {a: [], b: [], c: []} | {child: [parent]}
 
 
 #: The read of a type by name that put_artifact_type upgrades.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from typing import Any
 
 import pytest
 
@@ -502,6 +503,18 @@ def test_a_list_given_to_a_parameter_declared_as_another_kind_runs_unrecorded(
     ]
 
 
+def _fit_step(store: LineageStore) -> tuple[Any, list[object]]:
+    """A cached step ``Fit(data, p)`` making a new model per run, and the ``p`` of each run."""
+    calls: list[object] = []
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, p: object) -> Artifact:
+        calls.append(p)
+        return Artifact(type="Model", uri=f"s3://m/{len(calls)}")
+
+    return fit, calls
+
+
 @pytest.mark.parametrize(
     ("first", "then"),
     [
@@ -522,13 +535,7 @@ def test_an_argument_of_another_kind_than_its_type_declares_runs_unrecorded(
     ``p`` INT, and ``fit(d, 0.5)`` failed with InvalidArgumentError (declares INT, got DOUBLE),
     so a plain Python function could not be called with an int, then a float. The call runs,
     not looked up, the value kept as a custom property; calls of the declared kind still hit."""
-    calls: list[object] = []
-
-    @store.step("Fit", cache=True)
-    def fit(data: Artifact, p: object) -> Artifact:
-        calls.append(p)
-        return Artifact(type="Model", uri=f"s3://m/{len(calls)}")
-
+    fit, calls = _fit_step(store)
     d = Artifact(type="Data", uri="s3://d")
     first_model = fit(d, first)
     other = fit(d, then)
@@ -552,20 +559,14 @@ def test_an_int_given_to_a_parameter_declared_double_is_still_the_property(
     """``fit(d, 0.5)`` declares ``lr`` DOUBLE; ``fit(d, 3)`` is widened to 3.0 by the write,
     as every write of a DOUBLE property is, so it stays the declared property and its calls are
     looked up (recorded as a custom property, ``fit(d, 3)`` twice ran twice)."""
-    calls: list[object] = []
-
-    @store.step("Fit", cache=True)
-    def fit(data: Artifact, lr: object) -> Artifact:
-        calls.append(lr)
-        return Artifact(type="Model", uri=f"s3://m/{len(calls)}")
-
+    fit, calls = _fit_step(store)
     d = Artifact(type="Data", uri="s3://d")
     fit(d, 0.5)
     first = fit(d, 3)
     assert fit(d, 3).uri == first.uri
     assert calls == [0.5, 3]
     runs = store.get_executions()
-    assert runs[1].properties["lr"] == 3.0 and "lr" not in runs[1].custom_properties
+    assert runs[1].properties["p"] == 3.0 and "p" not in runs[1].custom_properties
     assert "cache_skipped" not in runs[1].custom_properties
 
 

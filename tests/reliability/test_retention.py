@@ -78,6 +78,15 @@ def _wait_past(ms: int) -> None:
         time.sleep(0.001)
 
 
+def _island(store: LineageStore, name: str, model: str = "m") -> tuple[int, int]:
+    """A run and the model it made, linked to nothing else: ``(execution id, artifact id)``."""
+    eid, (aid,), _ = store.put_execution(
+        Execution(type="Train", name=name),
+        [(Artifact(type="Model", name=model), Event(type=EventType.OUTPUT))],
+    )
+    return eid, aid
+
+
 def _cut() -> int:
     """A time after every node written so far (written in this very millisecond too: a cut
     taken then excluded them from ``created_before`` now and then), and already past."""
@@ -343,10 +352,7 @@ def test_tombstones_are_deleted_once_everything_around_them_goes(store: LineageS
 
 def test_an_island_that_gained_a_link_after_planning_is_tombstoned(store: LineageStore) -> None:
     _types(store)
-    eid, (aid,), _ = store.put_execution(
-        Execution(type="Train", name="old"),
-        [(Artifact(type="Model", name="m"), Event(type=EventType.OUTPUT))],
-    )
+    eid, aid = _island(store, "old")
     cut = _cut()
     plan = store.plan_retention(created_before=cut)
     assert plan.islands == (((aid,), (eid,)),)
@@ -400,10 +406,7 @@ def test_an_island_holding_a_node_updated_since_the_plan_is_tombstoned_around_it
     """An island (a model and the run that made it) planned by update time: the run updated
     since stays as it is, so its model, linked to it, becomes a tombstone rather than going."""
     _types(store)
-    eid, (aid,), _ = store.put_execution(
-        Execution(type="Train", name="run"),
-        [(Artifact(type="Model", name="m"), Event(type=EventType.OUTPUT))],
-    )
+    eid, aid = _island(store, "run")
     cut = _cut()
     plan = store.plan_retention(updated_before=cut)
     assert plan.islands == (((aid,), (eid,)),)
@@ -501,14 +504,8 @@ def test_a_plan_applied_twice_reports_what_the_second_call_did(store: LineageSto
     says so (it reported the gone island as linked and tombstoned, and rewrote the tombstones'
     update time)."""
     _types(store)
-    eid, (aid,), _ = store.put_execution(
-        Execution(type="Train", name="island"),
-        [(Artifact(type="Model", name="m"), Event(type=EventType.OUTPUT))],
-    )
-    e2, (a2,), _ = store.put_execution(
-        Execution(type="Train", name="linked"),
-        [(Artifact(type="Model", name="m2"), Event(type=EventType.OUTPUT))],
-    )
+    eid, aid = _island(store, "island")
+    e2, a2 = _island(store, "linked", "m2")
     cut = _cut()
     store.put_execution(Execution(type="Eval"), [(Artifact(id=a2), Event(type=EventType.INPUT))])
     plan = store.plan_retention(created_before=cut)
