@@ -300,7 +300,11 @@ class EmbeddedBackend(Backend):
     def _connect_external(self, url: str) -> None:
         from falkordb import FalkorDB
 
-        parsed = urlparse(url)
+        try:  # a URL that cannot be parsed is the user's to fix; never quoted: a password
+            parsed = urlparse(url)
+            port = parsed.port
+        except ValueError as exc:
+            raise ConfigurationError(f"invalid FalkorDB URL: {exc}") from None
         if parsed.scheme == "unix":
             self._db = FalkorDB(
                 unix_socket_path=parsed.path,
@@ -318,7 +322,7 @@ class EmbeddedBackend(Backend):
             password = self.settings.password.get_secret_value()
         self._db = FalkorDB(
             host=parsed.hostname or "localhost",
-            port=parsed.port or 6379,
+            port=port or 6379,
             username=unquote(parsed.username) if parsed.username else None,
             password=password,
             ssl=parsed.scheme in ("rediss", "falkors"),

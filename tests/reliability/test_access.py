@@ -128,3 +128,23 @@ def test_wrong_password_on_an_external_server_leaks_nothing(
             assert password not in str(exc)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert SECRET not in logged and password not in logged
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"bolt://neo4j:{SECRET}@[::1",  # urlsplit: "Invalid IPv6 URL"
+        f"neo4j://neo4j:{SECRET}@[not-an-address]:7687",
+        f"redis://:{SECRET}@[::1",
+        f"redis://:{SECRET}@127.0.0.1:1x/graph",  # a port that is no number
+        f"redis://:{SECRET}@127.0.0.1:99999",  # out of range
+    ],
+)
+def test_a_store_url_that_cannot_be_parsed_is_a_configuration_error_without_its_secret(
+    target: str,
+) -> None:
+    """These were a bare ValueError from urlsplit (Neo4j: a traceback from the CLI, exit 1) or
+    EngineError "FalkorDB error: ValueError(...)", as if the engine had failed."""
+    with pytest.raises(ConfigurationError, match=r"invalid (Neo4j URI|FalkorDB URL)") as info:
+        LineageStore.open(target)
+    assert SECRET not in str(info.value) and SECRET not in repr(info.value)
