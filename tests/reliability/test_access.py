@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import ConfigurationError, LineageGraphError, LineageStore
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    ConfigurationError,
+    LineageGraphError,
+    LineageStore,
+)
 from lineage_graph.backends import resolve_target
 from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.config import EmbeddedSettings, Neo4jSettings
@@ -79,6 +85,23 @@ def test_the_embedded_server_has_no_network_socket(mode: str, tmp_path: Path) ->
         config = backend._db.connection.config_get("*")
         assert config["port"] == "0" and config["protected-mode"] == "yes"
         assert config["tls-port"] in ("0", "")
+
+
+def test_a_data_directory_made_beforehand_gets_files_only_its_owner_reads(tmp_path: Path) -> None:
+    """``mkdir store`` (0755 under the usual umask), then a store opened on it: the server made
+    its append-only files, snapshot and log 0644 and its ``appendonly`` folder 0755, so any
+    local user could read every stored name, uri and property. The folder itself is the
+    user's to set; what the server writes in it is the owner's alone."""
+    data = tmp_path / "store"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)  # whatever this process's umask
+    with LineageStore.open(str(data)) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifact(Artifact(type="D", uri="s3://private/x"))
+    made = {p: stat.S_IMODE(p.stat().st_mode) for p in data.rglob("*")}
+    assert any(p.name.endswith(".aof") for p in made) and data / "server.log" in made
+    server_made = {p: m for p, m in made.items() if p.name not in ("server.json",)}
+    assert {str(p.relative_to(data)): oct(m) for p, m in server_made.items() if m & 0o077} == {}
 
 
 def test_secrets_are_not_in_settings_reprs_or_dumps() -> None:
