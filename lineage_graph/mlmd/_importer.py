@@ -592,9 +592,17 @@ class _Importer:
         for msg in msgs:
             bad = _bad_text(msg)
             if bad:
+                bad += " is not valid UTF-8 text"
+            elif msg.execution_id not in e_map or msg.artifact_id not in a_map:
+                # A damaged database (SQLite enforces no foreign keys): a KeyError before.
+                bad = "it names an artifact or execution the MLMD store does not hold"
+            if bad:
                 raise InvalidArgumentError(
                     f"the MLMD event of artifact {msg.artifact_id} and execution "
-                    f"{msg.execution_id} cannot be imported: {bad} is not valid UTF-8 text"
+                    f"{msg.execution_id} cannot be imported: {bad}; nothing was imported"
+                    if self.empty
+                    else f"the MLMD event of artifact {msg.artifact_id} and execution "
+                    f"{msg.execution_id} cannot be imported: {bad}"
                 )
             event = to_event(msg)
             events.append(
@@ -671,9 +679,15 @@ class _Importer:
         error names the MLMD node."""
         from .._encoding import check_key, check_text
 
+        held = {(kind, msg.id) for kind, msg in types}
         for kind, msgs in nodes.items():
             for msg in msgs:
                 try:
+                    if (kind, msg.type_id) not in held:  # a damaged database: a KeyError before
+                        raise InvalidArgumentError(
+                            f"its type id {msg.type_id} names no {kind.value.lower()} type of the "
+                            "MLMD store"
+                        )
                     _check_text(msg)
                     for name in ("name", "external_id"):
                         if msg.HasField(name):

@@ -161,3 +161,42 @@ def test_the_cli_says_why_without_a_traceback(tmp_path: Path) -> None:
     result = _cli("import-mlmd", str(bad), "--store", str(tmp_path / "s2"))
     assert result.exit_code == 5, result.output
     assert "name is not valid UTF-8" in result.output
+
+
+DANGLING: dict[str, tuple[str, type[Exception], str]] = {
+    # SQLite enforces no foreign keys: a damaged or crafted file may name what is not there
+    "artifact of an unknown type": (
+        "UPDATE Artifact SET type_id = 999 WHERE id = 2",
+        InvalidArgumentError,
+        "MLMD artifact 2 cannot be imported: its type id 999 names no artifact type",
+    ),
+    "event of an unknown execution": (
+        "UPDATE Event SET execution_id = 999",
+        InvalidArgumentError,
+        "MLMD event of artifact 1 and execution 999 cannot be imported: it names an artifact",
+    ),
+    "attribution to an unknown artifact": (
+        "INSERT INTO Attribution (context_id, artifact_id) VALUES (1, 999)",
+        FailedPreconditionError,
+        "cannot read the MLMD store",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DANGLING), ids=list(DANGLING))
+def test_a_reference_to_nothing_is_a_typed_error_and_nothing_written(
+    tmp_path: Path, store: LineageStore, case: str
+) -> None:
+    """These were a KeyError from the importer's id maps (a traceback from the CLI)."""
+    sql, error, message = DANGLING[case]
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    ct = ref.put_context_type(pb.ContextType(name="C"))
+    ref.put_contexts([pb.Context(type_id=ct, name="c")])
+    del ref
+    with sqlite3.connect(path) as db:
+        assert db.execute(sql).rowcount == 1
+    before = snapshot(store)
+    with pytest.raises(error, match=message):
+        import_mlmd(path, store)
+    assert snapshot(store) == before
