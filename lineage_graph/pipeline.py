@@ -165,7 +165,10 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(
-                ["git", "-C", str(path), *args],
+                # The work tree's own config must not run commands here: core.fsmonitor (a
+                # command `git status` runs) in a copied or downloaded repository's .git/config
+                # ran whatever it named when a run recorded that tree (git=True, log_git).
+                ["git", "-c", "core.fsmonitor=false", "-C", str(path), *args],
                 capture_output=True,
                 text=True,
                 timeout=10,

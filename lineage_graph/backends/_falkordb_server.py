@@ -557,6 +557,11 @@ class ServerProcess:
             # A persistent server outlives a crashed client (its data stays reachable); an
             # in-memory one is torn down with its owner process.
             "start_new_session": not memory,
+            # The server's files (append-only log, snapshots, its log) are the owner's alone,
+            # as its socket is: a data directory that already existed (``mkdir store`` first)
+            # keeps its 0755, where Redis made them 0644 under the usual umask, so every local
+            # user could read the whole store.
+            "umask": 0o077,
         }
         if memory and sys.platform.startswith("linux"):
             options["preexec_fn"] = _set_pdeathsig

@@ -183,8 +183,13 @@ def _map_error(
 
 
 def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
-    """``(uri without user info, username, password)``: the driver rejects ``user:pass@``."""
-    parts = urlsplit(uri)
+    """``(uri without user info, username, password)``: the driver rejects ``user:pass@``.
+    A URI that cannot be parsed (``bolt://u:pw@[::1``) is ConfigurationError, not the bare
+    ValueError of urlsplit; its message never quotes the URI (it may hold the password)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid Neo4j URI: {exc}") from None
     if "@" not in parts.netloc:
         return uri, None, None
     userinfo, _, hostport = parts.netloc.rpartition("@")

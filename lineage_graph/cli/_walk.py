@@ -158,6 +158,8 @@ def parse_assignment(text: str, option: str) -> tuple[str, Any]:
         value = json.loads(raw)
     except json.JSONDecodeError:
         value = raw
+    except RecursionError:  # JSON nested deeper than Python's recursion limit
+        raise fail(f"{option} {key}: the value is nested too deep", ExitCode.USAGE) from None
     if value is None or isinstance(value, list):
         value = raw
     if isinstance(value, int) and not -(2**63) <= value < 2**63:

@@ -145,7 +145,7 @@ def _decode_cursor(query: LineageQuery, cursor: str) -> tuple[int, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
         kind, ident, fingerprint = NodeKind(data["k"]), int(data["i"]), str(data["q"])
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):  # too deep JSON
         raise InvalidArgumentError(
             "not a lineage cursor (pass back the cursor the previous page gave, as is)"
         ) from None

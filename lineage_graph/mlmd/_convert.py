@@ -108,6 +108,15 @@ def _opt_int(msg: Any, field: str) -> int | None:
 # ---------------------------------------------------------------------------------- values
 
 
+def _text(value: Any, where: str) -> str:
+    """A proto string field's text. A message parsed from bytes holding invalid UTF-8 in a
+    string field hands that field back as ``bytes``: refused (``str()`` of it stored its repr,
+    ``"b'\\xff'"``, as the value)."""
+    if isinstance(value, bytes):
+        raise InvalidArgumentError(f"{where}: the string is not valid UTF-8")
+    return str(value)
+
+
 def value_from_proto(value: Any, where: str) -> Any:
     """A plain Python value from ``metadata_store_pb2.Value``."""
     which = value.WhichOneof("value")
@@ -116,7 +125,7 @@ def value_from_proto(value: Any, where: str) -> Any:
     if which == "double_value":
         return float(value.double_value)
     if which == "string_value":
-        return str(value.string_value)
+        return _text(value.string_value, where)
     if which == "bool_value":
         return bool(value.bool_value)
     if which == "struct_value":
@@ -149,7 +158,10 @@ def value_to_proto(value: Any, out: Any) -> None:
 
 def _values_from(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, v in values.items():
+    for name in values:  # a name first: looking up one that is not UTF-8 raises
+        if isinstance(name, bytes):
+            raise InvalidArgumentError(f"{where} {name!r}: the name is not valid UTF-8")
+        v = values[name]
         if v.WhichOneof("value") is None:
             # MLMD's own words for a declared property (its tests match them; a custom one
             # crashes MLMD's process): "Found unmatched property type: foo".
@@ -177,7 +189,10 @@ def to_type(kind: NodeKind, msg: Any) -> NodeType:
     """A type model from ``ArtifactType`` / ``ExecutionType`` / ``ContextType``."""
     _expect(msg, TYPE_PROTO[kind], "MergeFrom")
     properties = {}
-    for name, code in msg.properties.items():
+    for name in msg.properties:  # a name first: looking up one that is not UTF-8 raises
+        if isinstance(name, bytes):
+            raise InvalidArgumentError(f"property name {name!r} is not valid UTF-8")
+        code = msg.properties[name]
         if code not in PropertyType._value2member_map_ or code == PropertyType.UNKNOWN:
             raise InvalidArgumentError(f"property {name!r} has an unknown value type ({code})")
         properties[name] = PropertyType(code)
@@ -310,7 +325,7 @@ def to_event(msg: Any) -> Event:
         if which == "index":
             path.append(int(step.index))
         elif which == "key":
-            path.append(str(step.key))
+            path.append(_text(step.key, "event path key"))
         # a step with neither is dropped, as MLMD stores it
     return Event(
         artifact_id=_opt_int(msg, "artifact_id"),

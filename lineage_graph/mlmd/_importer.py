@@ -31,6 +31,7 @@ The native API has no public write path taking given ids and times (it allocates
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -45,6 +46,7 @@ from ..exceptions import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
+    LineageGraphError,
     NotFoundError,
 )
 from ..models import (
@@ -274,6 +276,76 @@ def _cannot_import(kind: NodeKind, mlmd_id: int, exc: Exception) -> InvalidArgum
     return InvalidArgumentError(
         f"MLMD {kind.value.lower()} {mlmd_id} cannot be imported: {exc}; nothing was imported"
     )
+
+
+class _Reads:
+    """The MLMD store being imported, its read errors typed.
+
+    ml_metadata's client raises what its C++ side and its bindings raise on a damaged or hostile
+    database: ``UnicodeDecodeError`` for a proto_value that is not a serialised ``Any``, its own
+    ``InternalError`` for a property row with no value, and so on. Each becomes
+    :class:`FailedPreconditionError` naming the cause (the CLI: a message and exit 5, not a
+    traceback); an import that fails so writes nothing, as any failing import (staged), or
+    stops where a merge re-run completes it."""
+
+    def __init__(self, mlmd: Any) -> None:
+        self._mlmd = mlmd
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._mlmd, name)
+        if not callable(method):
+            return method
+
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except LineageGraphError:
+                raise
+            except Exception as exc:
+                raise FailedPreconditionError(
+                    f"cannot read the MLMD store (a damaged database?): "
+                    f"{type(exc).__name__}: {str(exc)[:300]}"
+                ) from exc
+
+        return call
+
+
+def _bad_text(msg: Any, where: str = "") -> str | None:
+    """The first string field of the proto ``msg`` (a map key included) that is not valid
+    UTF-8, as a path (``custom_properties['x'].string_value``), or None. MLMD's SQLite columns
+    hold bytes as SQLite gives them; the proto bindings hand invalid UTF-8 back as ``bytes``,
+    which was stored as its Python repr (``"b'\\xff'"``) or crashed the key checks."""
+    for fd, value in msg.ListFields():
+        path = f"{where}.{fd.name}" if where else fd.name
+        if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+            for key in value:  # a key first: looking an undecodable one up raises
+                if isinstance(key, bytes):
+                    return f"{path}[{key!r}]"
+                item = value[key]
+                if isinstance(item, bytes):
+                    return f"{path}[{key!r}]"
+                if not isinstance(item, str | int | float | bool):
+                    found = _bad_text(item, f"{path}[{key!r}]")
+                    if found:
+                        return found
+            continue
+        items = value if fd.label == fd.LABEL_REPEATED else [value]
+        for i, item in enumerate(items):
+            at = f"{path}[{i}]" if fd.label == fd.LABEL_REPEATED else path
+            if fd.type == fd.TYPE_STRING and isinstance(item, bytes):
+                return at
+            if fd.type == fd.TYPE_MESSAGE:
+                found = _bad_text(item, at)
+                if found:
+                    return found
+    return None
+
+
+def _check_text(msg: Any) -> None:
+    bad = _bad_text(msg)
+    if bad:
+        raise InvalidArgumentError(f"{bad} is not valid UTF-8 text")
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -518,6 +590,20 @@ class _Importer:
         a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         events: list[Event] = []
         for msg in msgs:
+            bad = _bad_text(msg)
+            if bad:
+                bad += " is not valid UTF-8 text"
+            elif msg.execution_id not in e_map or msg.artifact_id not in a_map:
+                # A damaged database (SQLite enforces no foreign keys): a KeyError before.
+                bad = "it names an artifact or execution the MLMD store does not hold"
+            if bad:
+                raise InvalidArgumentError(
+                    f"the MLMD event of artifact {msg.artifact_id} and execution "
+                    f"{msg.execution_id} cannot be imported: {bad}; nothing was imported"
+                    if self.empty
+                    else f"the MLMD event of artifact {msg.artifact_id} and execution "
+                    f"{msg.execution_id} cannot be imported: {bad}"
+                )
             event = to_event(msg)
             events.append(
                 event.model_copy(
@@ -593,9 +679,16 @@ class _Importer:
         error names the MLMD node."""
         from .._encoding import check_key, check_text
 
+        held = {(kind, msg.id) for kind, msg in types}
         for kind, msgs in nodes.items():
             for msg in msgs:
                 try:
+                    if (kind, msg.type_id) not in held:  # a damaged database: a KeyError before
+                        raise InvalidArgumentError(
+                            f"its type id {msg.type_id} names no {kind.value.lower()} type of the "
+                            "MLMD store"
+                        )
+                    _check_text(msg)
                     for name in ("name", "external_id"):
                         if msg.HasField(name):
                             check_key(name, getattr(msg, name))
@@ -609,6 +702,7 @@ class _Importer:
                     raise _cannot_import(kind, msg.id, exc) from exc
         for kind, msg in types:
             try:
+                _check_text(msg)
                 for name in ("name", "version", "description", "external_id"):
                     check_text(f"type {name}", getattr(msg, name))
                 if msg.HasField("external_id"):
@@ -900,4 +994,4 @@ def import_mlmd(
     import ran (nothing is imported), :class:`NotFoundError` for a missing SQLite file.
     """
     mlmd, config = _open(source)
-    return _Importer(mlmd, store, progress, merge, _source_key(config)).run()
+    return _Importer(_Reads(mlmd), store, progress, merge, _source_key(config)).run()

@@ -138,7 +138,7 @@ def _decode_token(query: ListQuery, token: str) -> tuple[Any, int, int | None]:
     invalid = InvalidArgumentError("invalid page token: not a token returned by a list call")
     try:
         blob = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (ValueError, UnicodeEncodeError, binascii.Error):
+    except (ValueError, UnicodeEncodeError, binascii.Error, RecursionError):  # nested too deep
         raise invalid from None
     if not isinstance(blob, dict) or blob.get("v") != _TOKEN_VERSION:
         raise invalid

@@ -460,3 +460,20 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
     url = f"https://u:{password}@example.com/r"
     subprocess.run(["git", "-C", str(git_repo), "remote", "set-url", "origin", url], check=True)
     assert git_info(git_repo)["git_remote"] == "https://example.com/r"
+
+
+def test_git_info_runs_no_command_the_work_trees_config_names(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """``core.fsmonitor`` in the recorded tree's .git/config is a command ``git status`` runs:
+    a copied or downloaded repository ran whatever it named when a run recorded it
+    (git=True, log_git). The facts are recorded all the same."""
+    marker = tmp_path / "ran"
+    subprocess.run(
+        ["git", "-C", str(git_repo), "config", "core.fsmonitor", f"touch {marker}; false"],
+        check=True,
+    )
+    (git_repo / "f.txt").write_text("changed")
+    info = git_info(git_repo)
+    assert not marker.exists()
+    assert info["git_dirty"] is True and len(info["git_commit"]) == 40

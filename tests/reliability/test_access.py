@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import ConfigurationError, LineageGraphError, LineageStore
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    ConfigurationError,
+    LineageGraphError,
+    LineageStore,
+)
 from lineage_graph.backends import resolve_target
 from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.config import EmbeddedSettings, Neo4jSettings
@@ -81,6 +87,23 @@ def test_the_embedded_server_has_no_network_socket(mode: str, tmp_path: Path) ->
         assert config["tls-port"] in ("0", "")
 
 
+def test_a_data_directory_made_beforehand_gets_files_only_its_owner_reads(tmp_path: Path) -> None:
+    """``mkdir store`` (0755 under the usual umask), then a store opened on it: the server made
+    its append-only files, snapshot and log 0644 and its ``appendonly`` folder 0755, so any
+    local user could read every stored name, uri and property. The folder itself is the
+    user's to set; what the server writes in it is the owner's alone."""
+    data = tmp_path / "store"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)  # whatever this process's umask
+    with LineageStore.open(str(data)) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifact(Artifact(type="D", uri="s3://private/x"))
+    made = {p: stat.S_IMODE(p.stat().st_mode) for p in data.rglob("*")}
+    assert any(p.name.endswith(".aof") for p in made) and data / "server.log" in made
+    server_made = {p: m for p, m in made.items() if p.name not in ("server.json",)}
+    assert {str(p.relative_to(data)): oct(m) for p, m in server_made.items() if m & 0o077} == {}
+
+
 def test_secrets_are_not_in_settings_reprs_or_dumps() -> None:
     for settings in (
         EmbeddedSettings(password=SECRET),
@@ -128,3 +151,23 @@ def test_wrong_password_on_an_external_server_leaks_nothing(
             assert password not in str(exc)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert SECRET not in logged and password not in logged
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"bolt://neo4j:{SECRET}@[::1",  # urlsplit: "Invalid IPv6 URL"
+        f"neo4j://neo4j:{SECRET}@[not-an-address]:7687",
+        f"redis://:{SECRET}@[::1",
+        f"redis://:{SECRET}@127.0.0.1:1x/graph",  # a port that is no number
+        f"redis://:{SECRET}@127.0.0.1:99999",  # out of range
+    ],
+)
+def test_a_store_url_that_cannot_be_parsed_is_a_configuration_error_without_its_secret(
+    target: str,
+) -> None:
+    """These were a bare ValueError from urlsplit (Neo4j: a traceback from the CLI, exit 1) or
+    EngineError "FalkorDB error: ValueError(...)", as if the engine had failed."""
+    with pytest.raises(ConfigurationError, match=r"invalid (Neo4j URI|FalkorDB URL)") as info:
+        LineageStore.open(target)
+    assert SECRET not in str(info.value) and SECRET not in repr(info.value)

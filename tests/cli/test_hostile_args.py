@@ -1,0 +1,31 @@
+"""A NAME=VALUE option whose VALUE is JSON nested deeper than Python's recursion limit is a
+usage error (exit 2), not a RecursionError traceback (exit 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import Artifact, ArtifactType, LineageStore
+
+from .conftest import invoke
+
+DEEP = "[" * 100_000
+DEEP_OBJECT = '{"a":' * 100_000
+
+
+@pytest.mark.parametrize("value", [DEEP, DEEP_OBJECT], ids=["list", "object"])
+@pytest.mark.parametrize(
+    "command", [["upstream", "1", "--where"], ["cached", "Trainer", "-p"]], ids=["where", "cached"]
+)
+def test_a_value_nested_too_deep_is_a_usage_error(
+    tmp_path: Path, command: list[str], value: str
+) -> None:
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifact(Artifact(type="D", uri="/a"))
+        result = invoke([*command, f"k={value}", "--store", str(path)])
+    assert result.exit_code == 2, result.output[-500:]
+    assert "nested too deep" in result.output

@@ -1,0 +1,202 @@
+"""``import-mlmd`` of a damaged or hostile MLMD SQLite file (an untrusted input): each is refused
+with a typed error naming the cause, before anything is written; hostile but valid text is
+copied exactly.
+
+The files are written by real ml_metadata, then changed with sqlite3 as a damaged or crafted
+database would be: SQLite gives back whatever bytes a TEXT column holds, and ml_metadata's
+bindings hand invalid UTF-8 in a string field back as ``bytes`` (stored as its Python repr
+``"b'\\xff...'"`` before, or a ``TypeError`` from the key checks), a proto_value that is not a
+serialised ``Any`` as ``UnicodeDecodeError`` and a property row without a value as its own
+``InternalError`` (both a traceback from the CLI before).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ml_metadata")
+
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from lineage_graph import FailedPreconditionError, InvalidArgumentError, LineageStore
+from lineage_graph.mlmd._importer import import_mlmd
+
+from .test_import import _cli, _mlmd_sqlite, snapshot
+
+HOSTILE = "v`' */\n$x\\u0060 </script><img src=x onerror=alert(1)> %60 ${p}"
+
+
+def _mlmd_file(tmp_path: Path) -> Path:
+    """Two artifacts (one hostile in every text field), an execution and an event between."""
+    path = tmp_path / "mlmd.sqlite"
+    ref = _mlmd_sqlite(path)
+    t = pb.ArtifactType(name="T`\n*/ $x")
+    t.properties["p`1"] = pb.STRING
+    t.properties["id"] = pb.INT
+    at = ref.put_artifact_type(t)
+    et = ref.put_execution_type(pb.ExecutionType(name="E"))
+    hostile = pb.Artifact(type_id=at, uri="javascript:alert(1)", name="n`'\"")
+    hostile.properties["p`1"].string_value = HOSTILE
+    hostile.properties["id"].int_value = 999
+    for key in ("a`b", "a%60b", "lock", "mlmd_origin", "input_sig", "pt__x", "impact_marks"):
+        hostile.custom_properties[key].string_value = HOSTILE + key
+    plain = pb.Artifact(type_id=at, uri="/plain")
+    a1, _ = ref.put_artifacts([hostile, plain])
+    [e1] = ref.put_executions([pb.Execution(type_id=et)])
+    event = pb.Event(artifact_id=a1, execution_id=e1, type=pb.Event.INPUT)
+    event.path.steps.add().key = "train"
+    ref.put_events([event])
+    return path
+
+
+def _changed(tmp_path: Path, sql: str, *args: Any) -> Path:
+    path = _mlmd_file(tmp_path)
+    with sqlite3.connect(path) as db:
+        assert db.execute(sql, args).rowcount == 1
+    return path
+
+
+def test_hostile_text_is_copied_exactly(tmp_path: Path, store: LineageStore) -> None:
+    import_mlmd(_mlmd_file(tmp_path), store)
+    [a] = store.get_artifacts_by_id([1])
+    assert (a.name, a.uri, a.type) == ("n`'\"", "javascript:alert(1)", "T`\n*/ $x")
+    assert a.properties == {"p`1": HOSTILE, "id": 999}
+    keys = ("a`b", "a%60b", "lock", "mlmd_origin", "input_sig", "pt__x", "impact_marks")
+    assert a.custom_properties == {k: HOSTILE + k for k in keys}
+    [b] = store.get_artifacts_by_id([2])
+    assert (b.uri, b.properties, b.custom_properties) == ("/plain", {}, {})
+
+
+INVALID_UTF8 = b"\xff\xfe\x80ok"
+SURROGATE = "\ud800".encode("utf-8", "surrogatepass")  # invalid UTF-8 too
+
+BAD_TEXT: dict[str, tuple[str, bytes, str]] = {
+    "property value": (
+        "UPDATE ArtifactProperty SET string_value = ? WHERE name = 'a`b'",
+        INVALID_UTF8,
+        r"MLMD artifact 1 cannot be imported: custom_properties\['a`b'\].string_value is not",
+    ),
+    "property name": (
+        "UPDATE ArtifactProperty SET name = ? WHERE name = 'lock'",
+        INVALID_UTF8,
+        r"MLMD artifact 1 cannot be imported: custom_properties\[b'.*'\] is not valid",
+    ),
+    "node name": (
+        "UPDATE Artifact SET name = ? WHERE id = 1",
+        SURROGATE,
+        "MLMD artifact 1 cannot be imported: name is not valid UTF-8",
+    ),
+    "uri": (
+        "UPDATE Artifact SET uri = ? WHERE id = 2",
+        INVALID_UTF8,
+        "MLMD artifact 2 cannot be imported: uri is not valid UTF-8",
+    ),
+    "type name": (
+        "UPDATE Type SET name = ? WHERE name = 'E'",
+        INVALID_UTF8,
+        # the execution carries its type's name (output-only ``type``): it is named first
+        "MLMD execution .*cannot be imported: (type|name) is not valid UTF-8",
+    ),
+    "event path key": (
+        "UPDATE EventPath SET step_key = ? WHERE step_key = 'train'",
+        INVALID_UTF8,
+        r"MLMD event of artifact 1 and execution 1 cannot be imported: path.steps\[0\].key is",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TEXT), ids=list(BAD_TEXT))
+def test_text_that_is_not_utf8_is_refused_and_nothing_written(
+    tmp_path: Path, store: LineageStore, case: str
+) -> None:
+    sql, value, message = BAD_TEXT[case]
+    path = _changed(tmp_path, sql, value)
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match=message):
+        import_mlmd(path, store)
+    assert snapshot(store) == before
+
+
+DAMAGED: dict[str, Callable[[Path], Path]] = {
+    "proto value not an Any": lambda tmp: _changed(
+        tmp,
+        "INSERT INTO ArtifactProperty (artifact_id, name, is_custom_property, proto_value) "
+        "VALUES (1, 'pb', 1, ?)",
+        b"\xff\xff\xff\x0f not a proto",
+    ),
+    "property row without a value": lambda tmp: _changed(
+        tmp,
+        "INSERT INTO ArtifactProperty (artifact_id, name, is_custom_property, byte_value) "
+        "VALUES (1, 'st', 1, ?)",
+        b"\xff\x01",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGED), ids=list(DAMAGED))
+def test_a_damaged_database_is_a_typed_error_and_nothing_written(
+    tmp_path: Path, store: LineageStore, case: str
+) -> None:
+    path = DAMAGED[case](tmp_path)
+    before = snapshot(store)
+    with pytest.raises(FailedPreconditionError, match="cannot read the MLMD store"):
+        import_mlmd(path, store)
+    assert snapshot(store) == before
+
+
+def test_the_cli_says_why_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "b").mkdir()
+    damaged = DAMAGED["proto value not an Any"](tmp_path / "d")
+    result = _cli("import-mlmd", str(damaged), "--store", str(tmp_path / "s1"))
+    assert result.exit_code == 5, result.output
+    assert "cannot read the MLMD store" in result.output and "Traceback" not in result.output
+    sql, value, _ = BAD_TEXT["node name"]
+    bad = _changed(tmp_path / "b", sql, value)
+    result = _cli("import-mlmd", str(bad), "--store", str(tmp_path / "s2"))
+    assert result.exit_code == 5, result.output
+    assert "name is not valid UTF-8" in result.output
+
+
+DANGLING: dict[str, tuple[str, type[Exception], str]] = {
+    # SQLite enforces no foreign keys: a damaged or crafted file may name what is not there
+    "artifact of an unknown type": (
+        "UPDATE Artifact SET type_id = 999 WHERE id = 2",
+        InvalidArgumentError,
+        "MLMD artifact 2 cannot be imported: its type id 999 names no artifact type",
+    ),
+    "event of an unknown execution": (
+        "UPDATE Event SET execution_id = 999",
+        InvalidArgumentError,
+        "MLMD event of artifact 1 and execution 999 cannot be imported: it names an artifact",
+    ),
+    "attribution to an unknown artifact": (
+        "INSERT INTO Attribution (context_id, artifact_id) VALUES (1, 999)",
+        FailedPreconditionError,
+        "cannot read the MLMD store",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DANGLING), ids=list(DANGLING))
+def test_a_reference_to_nothing_is_a_typed_error_and_nothing_written(
+    tmp_path: Path, store: LineageStore, case: str
+) -> None:
+    """These were a KeyError from the importer's id maps (a traceback from the CLI)."""
+    sql, error, message = DANGLING[case]
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    ct = ref.put_context_type(pb.ContextType(name="C"))
+    ref.put_contexts([pb.Context(type_id=ct, name="c")])
+    del ref
+    with sqlite3.connect(path) as db:
+        assert db.execute(sql).rowcount == 1
+    before = snapshot(store)
+    with pytest.raises(error, match=message):
+        import_mlmd(path, store)
+    assert snapshot(store) == before
