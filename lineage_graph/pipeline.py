@@ -1069,11 +1069,12 @@ def step(
                 want = declared.get(key)
                 if want is None or key in (properties or {}):
                     continue
-                if key in floats and want in (PropertyType.DOUBLE, PropertyType.INT):
-                    continue
                 given = kind_of(values[key])
-                if given == PropertyType.INT and want == PropertyType.DOUBLE:
-                    continue  # widened by the write, as every store write does (lr=3)
+                if given == PropertyType.INT and (
+                    want == PropertyType.DOUBLE  # widened by the write, as every write does (lr=3)
+                    or key in floats  # annotated float, declared INT by earlier calls: kept so
+                ):
+                    continue
                 if given != want:
                     out.append(key)
             return out
