@@ -1273,3 +1273,40 @@ def test_every_getter_of_every_kind(store: LineageStore, kind: NodeKind) -> None
     assert store.count(kind) == 3
     put([node_classes[kind](id=ids[0], name="renamed")])
     assert get_by_id([ids[0]])[0].name == "renamed"
+
+
+#: An internal key's stored value, one per kind of value the keys hold.
+_KEPT_VALUES = {"mlmd_origin": "src#7", "next_model_version": 4, "model_claim": [9, 3]}
+
+
+@pytest.mark.parametrize(
+    ("label", "type_class", "node_class"),
+    [
+        ("artifact", ArtifactType, Artifact),
+        ("execution", ExecutionType, Execution),
+        ("context", ContextType, Context),
+    ],
+)
+def test_a_whole_update_keeps_every_internal_key_the_node_holds(
+    store: LineageStore, label: str, type_class: type[Any], node_class: type[Any]
+) -> None:
+    """The models do not carry KEPT_KEYS; a whole update (SET n = props) keeps each one the
+    node holds as it is when the write runs (graph/write), or an import's origin, a registry's
+    next version or an artifact's claim would go with the first update."""
+    from lineage_graph._repositories.nodes import KEPT_KEYS
+
+    assert set(KEPT_KEYS) == set(_KEPT_VALUES)
+    getattr(store, f"put_{label}_type")(type_class(name="T"))
+    put, get = getattr(store, f"put_{label}s"), getattr(store, f"get_{label}s_by_id")
+    [node_id] = put([node_class(type="T", name="n")])
+    match = f"MATCH (n:{label.capitalize()} {{id: $id}})"  # test set-up: one of three labels
+    store.backend.write(
+        f"{match} SET n += $kept", {"id": node_id, "kept": _KEPT_VALUES}, name="test/set_kept"
+    )
+    [stored] = get([node_id])
+    put([stored.model_copy(update={"name": "renamed"})])  # a whole update
+    keys = ", ".join(f"n.{k} AS {k}" for k in KEPT_KEYS)
+    [row] = store.backend.read(
+        f"{match} RETURN n.name AS name, {keys}", {"id": node_id}, name="test/get_kept"
+    )
+    assert row == {"name": "renamed", **_KEPT_VALUES}
