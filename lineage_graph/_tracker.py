@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from ._encoding import property_key
 from ._repositories._base import Repository
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
@@ -37,6 +38,7 @@ from .models import (
     Execution,
     ExecutionState,
     NodeKind,
+    PropertyType,
 )
 from .pipeline import ensure_type, git_info
 
@@ -222,8 +224,20 @@ class Tracker:
         return sorted((v for v in found if v is not None), key=lambda v: (v.version, v.id))
 
     def registered_models(self) -> list[str]:
-        """The names of every registered model."""
-        return sorted(c.name for c in self.store.get_contexts_by_type(REGISTERED_MODEL_TYPE))
+        """The names of every registered model that has a version. A registration that failed
+        (its artifact taken by a registration under another name meanwhile, or the write
+        interrupted) may leave its registered model's context without one: not listed."""
+        try:
+            context_type = self.store.get_context_type(REGISTERED_MODEL_TYPE)
+        except NotFoundError:
+            return []
+        rows = self._claims.read(
+            "tracker/registered_models",
+            type_id=context_type.id,
+            name_key=property_key("c", PropertyType.STRING, NAME_PROPERTY),
+            version_key=property_key("c", PropertyType.INT, VERSION_PROPERTY),
+        )
+        return sorted(str(row["name"]) for row in rows)  # one order on both engines
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         if isinstance(version, bool) or not isinstance(version, int):

@@ -246,6 +246,7 @@ def test_a_registration_under_another_name_after_this_ones_claim_wins_alone(
         tracker.register_model(model, "churn")
     assert [c.name for c in store.get_contexts_by_artifact(model.id or 0)] == ["exp-1", "fraud"]
     assert tracker.model_versions("fraud") == other and tracker.model_versions("churn") == []
+    assert tracker.registered_models() == ["fraud"]  # no version of 'churn': not listed
 
 
 def test_a_registration_under_another_name_after_this_ones_read_is_refused_at_the_claim(
@@ -270,6 +271,7 @@ def test_a_registration_under_another_name_after_this_ones_read_is_refused_at_th
         tracker.register_model(model, "churn")
     assert [c.name for c in store.get_contexts_by_artifact(model.id or 0)] == ["exp-1", "fraud"]
     assert tracker.model_versions("fraud") == other and tracker.model_versions("churn") == []
+    assert tracker.registered_models() == ["fraud"]  # no version of 'churn': not listed
 
 
 def test_a_whole_update_read_before_a_claim_and_written_after_it_keeps_the_claim(
