@@ -24,4 +24,25 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    app(prog_name="lineage-graph")
+    was_null = _is_devnull(sys.stdout)
+    try:
+        app(prog_name="lineage-graph")
+    except SystemExit as exc:
+        # --help and usage text are printed by typer's own rich console, whose broken-pipe
+        # handler points stdout at /dev/null and exits 1 (here "the answer is no"): a stdout
+        # that became /dev/null during the run is that closed pipe (`--help | head -1`).
+        if exc.code == 1 and not was_null and _is_devnull(sys.stdout):
+            raise SystemExit(int(ExitCode.BROKEN_PIPE)) from None
+        raise
+
+
+def _is_devnull(stream: object) -> bool:
+    """Whether ``stream``'s file descriptor is /dev/null (False for a stream without one)."""
+    import os
+
+    try:
+        fd = stream.fileno()  # type: ignore[attr-defined]
+        here, null = os.fstat(fd), os.stat(os.devnull)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return (here.st_dev, here.st_ino, here.st_rdev) == (null.st_dev, null.st_ino, null.st_rdev)

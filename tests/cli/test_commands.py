@@ -790,6 +790,8 @@ def test_main_entry_point_exit_codes(demo: Demo) -> None:
         ["cached", "Trainer", "-i", "2", "-i", "3", "-p", "C=1.0", "-p", "algorithm=logistic_regression"],  # noqa: E501
         ["ls", "--json"],
         ["export", "-f", "mermaid"],
+        ["--help"],  # printed by typer's own console, which exited 1
+        ["cached", "--help"],
     ],
 )  # fmt: skip
 def test_a_closed_pipe_is_exit_141_not_the_answer_no(demo: Demo, args: list[str]) -> None:
