@@ -22,6 +22,7 @@ from ._graph import graph_json, lineage_node
 from ._lineage import impact as impact_of
 from ._refs import Entity, resolve
 from ._render import (
+    count_of,
     entities_table,
     entity_json,
     entity_label,
@@ -77,8 +78,9 @@ def impact_summary(report: ImpactReport, source: Artifact | Execution) -> Group:
     headline = Text.assemble(
         ("impact of ", "bold"),
         entity_label(source),
-        f": {counts['artifacts']} artifacts, {counts['executions']} executions, "
-        f"{counts['contexts']} contexts affected",
+        f": {count_of(counts['artifacts'], 'artifact')}, "
+        f"{count_of(counts['executions'], 'execution')}, "
+        f"{count_of(counts['contexts'], 'context')} affected",
     )
     deployed = _deployed_ids(report)
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -163,7 +165,8 @@ def impact(
     console.print(impact_summary(report, source))
     if report.mark_token is not None:
         console.print(
-            f"[bold]marked {report.marked} artifacts[/] (the source included). Undo with:\n"
+            f"[bold]marked {count_of(report.marked, 'artifact')}[/] (the source included). "
+            "Undo with:\n"
             f"  lineage-graph undo-mark {report.mark_token}"
         )
 
@@ -182,7 +185,7 @@ def undo_mark(
     if as_json:
         print_json({"token": token.strip(), "restored": restored})
         return
-    out_console().print(f"restored {restored} artifacts")
+    out_console().print(f"restored {count_of(restored, 'artifact')}")
 
 
 # --------------------------------------------------------------------------------- compare
@@ -258,7 +261,7 @@ def compare(
             Text.assemble(entity_label(d.a), " and ", entity_label(d.b), ": no differences")
         )
         return
-    table = Table(title=f"{len(rows)} differences", title_justify="left")
+    table = Table(title=count_of(len(rows), "difference"), title_justify="left")
     table.add_column("", style="dim")
     table.add_column("name", style="cyan")
     table.add_column(entity_label(d.a), overflow="fold")

@@ -29,6 +29,7 @@ from ._common import (
 )
 from ._refs import Entity, parse_kind, resolve
 from ._render import (
+    count_of,
     entities_table,
     entity_json,
     entity_label,
@@ -145,7 +146,8 @@ def _show_walk(
     if not graph.complete or opts.cursor is not None:
         scope = " on this page"
     console.print(
-        f"[dim]{len(graph.artifacts)} artifacts and {len(graph.executions)} executions "
+        f"[dim]{count_of(len(graph.artifacts), 'artifact')} and "
+        f"{count_of(len(graph.executions), 'execution')} "
         f"{word}{scope}[/]"
     )
     note = paging_note(graph)

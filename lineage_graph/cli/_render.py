@@ -27,6 +27,7 @@ from ._refs import Entity
 
 __all__ = [
     "STATE_STYLES",
+    "count_of",
     "entity_json",
     "entity_label",
     "entity_table",
@@ -59,6 +60,14 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-
 _SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 #: In JSON text: DEL and C1 as \u escapes (json.dumps escapes C0 itself; the value is unchanged).
 _JSON_CONTROL = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
+def count_of(n: int, noun: str) -> str:
+    """``"1 artifact"``, ``"0 artifacts"``, ``"2 differences"``: ``noun`` is singular and
+    regular (an ``s`` added, ``es`` after s/x/ch/sh)."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
 def printable(text: str) -> str:

@@ -224,7 +224,7 @@ def test_impact_mark_and_undo(demo: Demo) -> None:
     report = demo.json("impact", "4", "--mark", "reviewed=needs re-run")
     assert report["marked"] == 1 and report["mark_token"]
     assert store.get_artifacts_by_id([4])[0].custom_properties["reviewed"] == "needs re-run"
-    assert "restored 1 artifacts" in demo.cli("undo-mark", report["mark_token"]).stdout
+    assert "restored 1 artifact\n" in demo.cli("undo-mark", report["mark_token"]).stdout
     assert "reviewed" not in store.get_artifacts_by_id([4])[0].custom_properties
 
 
