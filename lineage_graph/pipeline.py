@@ -30,7 +30,12 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
-from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from .exceptions import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from .models import (
     Artifact,
     ArtifactState,
@@ -114,17 +119,49 @@ def current_run() -> Run | None:
 # ------------------------------------------------------------------------------------ types
 
 
+def _mismatched(
+    declared: Mapping[str, PropertyType],
+    values: Mapping[str, Any],
+    floats: set[str],
+    fixed: Iterable[str] = (),
+) -> list[str]:
+    """The step arguments in ``values`` of another kind than ``declared`` declares (``fixed``:
+    the step's own ``properties``, never arguments; ``floats``: arguments annotated float)."""
+    out = []
+    for key in sorted(values):
+        want = declared.get(key)
+        if want is None or key in fixed:
+            continue
+        given = kind_of(values[key])
+        if given == PropertyType.INT and (
+            want == PropertyType.DOUBLE  # widened by the write, as every write does (lr=3)
+            or key in floats  # annotated float, declared INT by earlier calls: kept so
+        ):
+            continue
+        if given != want:
+            out.append(key)
+    return out
+
+
+def _skipped_note(names: Sequence[str], record_args: bool) -> str:
+    """Why a cached step's call was not looked up (its ``cache_skipped`` custom property)."""
+    listed = ", ".join(repr(k) for k in names[:10])
+    return (
+        f"not looked up: argument(s) {listed} not recorded"
+        + (" (record_args=False)" if not record_args else "")
+        + ", so a cached call could have been given other values"
+    )
+
+
 def ensure_type(
     store: LineageStore, kind: NodeKind, name: str, properties: Mapping[str, Any] = {}
 ) -> NodeType:
     """The type ``name`` of ``kind``, registered if absent and extended to declare every property
     in ``properties`` (whose value kinds are inferred). A property already declared with another
     value kind is left as it is: writing the node then fails with :class:`InvalidArgumentError`.
+    Another writer registering or extending the type at the same time with other kinds is such
+    a declaration too: the type is read again and only what is still missing is added.
     """
-    try:
-        stored: NodeType | None = store.get_type(kind, name)
-    except NotFoundError:
-        stored = None
     wanted: dict[str, PropertyType] = {}
     for key, value in properties.items():
         try:
@@ -133,16 +170,34 @@ def ensure_type(
             raise InvalidArgumentError(
                 f"{kind.value} type {name!r}: property {key!r}: {exc}"
             ) from None
-    missing = {k: v for k, v in wanted.items() if stored is None or k not in stored.properties}
-    if stored is not None and not missing:
-        return stored
-    declared = {**(stored.properties if stored else {}), **missing}
-    store.put_type(
-        _TYPE_CLASSES[kind](name=name, properties=declared),
-        can_add_fields=True,
-        can_omit_fields=True,
+    for _ in range(_ENSURE_ROUNDS):
+        try:
+            stored: NodeType | None = store.get_type(kind, name)
+        except NotFoundError:
+            stored = None
+        missing = {k: v for k, v in wanted.items() if stored is None or k not in stored.properties}
+        if stored is not None and not missing:
+            return stored
+        declared = {**(stored.properties if stored else {}), **missing}
+        try:
+            store.put_type(
+                _TYPE_CLASSES[kind](name=name, properties=declared),
+                can_add_fields=True,
+                can_omit_fields=True,
+            )
+        except AlreadyExistsError:
+            # registered or extended meanwhile with another kind of one of these properties
+            # (two processes making the first call of a step with an int and a float)
+            continue
+        return store.get_type(kind, name)
+    raise FailedPreconditionError(
+        f"{kind.value} type {name!r} kept changing while it was being extended "
+        f"({_ENSURE_ROUNDS} rounds); retry"
     )
-    return store.get_type(kind, name)
+
+
+#: Reads and writes of a type that other writers keep changing before ensure_type gives up.
+_ENSURE_ROUNDS = 8
 
 
 def _ensure_node_type(store: LineageStore, node: Node) -> None:
@@ -425,6 +480,8 @@ class Run:
         self._declared_ids: dict[int, _Output] = {}  # by stored artifact id
         #: Properties given an int for a ``float`` parameter (set by a step): see _widen.
         self._float_parameters: set[str] = set()
+        #: The properties a step's arguments gave (a step's own ``properties`` are not).
+        self._arguments: set[str] = set()
         self._token: contextvars.Token[Run | None] | None = None
         self._use_cache = False
         self.execution: Execution | None = None
@@ -608,7 +665,9 @@ class Run:
             _ensure_node_type(self.store, a)
         if self._float_parameters:
             self._widen()
-        ensure_type(self.store, NodeKind.EXECUTION, self.execution_type, self.properties)
+        declared = ensure_type(self.store, NodeKind.EXECUTION, self.execution_type, self.properties)
+        if self._arguments:
+            self._demote(declared.properties)
         if self.check_cache and all(a.id is not None for a, _ in self._inputs):
             self.cached = self._find_cached(_by_role(self._inputs))
         pairs: list[tuple[Artifact, Event | None]] = [
@@ -642,6 +701,19 @@ class Run:
             if found is not None and found.id is not None:
                 return _context_ref(found.id)
         return context
+
+    def _demote(self, declared: Mapping[str, PropertyType]) -> None:
+        """A step's argument of another kind than the type now declares, declared so by another
+        writer after the step read the type (two processes making a step's first call with ``3``
+        and ``"auto"``): kept as a custom property and the call not looked up, as when the step
+        reads that declaration itself."""
+        values = {k: self.properties[k] for k in self._arguments if k in self.properties}
+        late = _mismatched(declared, values, self._float_parameters)
+        for key in late:
+            self.custom_properties[key] = self.properties.pop(key)
+        if late and self.check_cache:
+            self.check_cache = False
+            self.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(late, True)
 
     def _widen(self) -> None:
         """An int given to a ``float`` parameter (``lr: float = 1``) is recorded as a double, so
@@ -1060,25 +1132,6 @@ def step(
         # changed in place: calls in other threads read it meanwhile.
         known: list[Mapping[str, PropertyType]] = [{}]
 
-        def mismatches(
-            declared: Mapping[str, PropertyType], values: Mapping[str, Any], floats: set[str]
-        ) -> list[str]:
-            """The recorded arguments of another kind than ``declared`` declares."""
-            out = []
-            for key in sorted(values):
-                want = declared.get(key)
-                if want is None or key in (properties or {}):
-                    continue
-                given = kind_of(values[key])
-                if given == PropertyType.INT and (
-                    want == PropertyType.DOUBLE  # widened by the write, as every write does (lr=3)
-                    or key in floats  # annotated float, declared INT by earlier calls: kept so
-                ):
-                    continue
-                if given != want:
-                    out.append(key)
-            return out
-
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
             inputs, values, floats, other = _split_arguments(signature, args, kwargs)
             # An argument of another kind than its type declares (earlier calls gave ``3``,
@@ -1089,13 +1142,16 @@ def step(
             mismatched: dict[str, Any] = {}
             if record_args and values:
                 declared = known[0]
-                if not values.keys() <= declared.keys() or mismatches(declared, values, floats):
+                fixed = set(properties or {})
+                if not values.keys() <= declared.keys() or _mismatched(
+                    declared, values, floats, fixed
+                ):
                     try:
                         declared = store.get_type(NodeKind.EXECUTION, type_name).properties
                     except NotFoundError:
                         declared = {}
                     known[0] = declared
-                for key in mismatches(declared, values, floats):
+                for key in _mismatched(declared, values, floats, fixed):
                     mismatched[key] = values.pop(key)
                     other.append(key)
             props = {**(values if record_args else {}), **(properties or {})}
@@ -1115,14 +1171,10 @@ def step(
             )
             run.custom_properties.update(mismatched)
             if cache and unkeyed:
-                names = ", ".join(repr(k) for k in unkeyed[:10])
-                run.custom_properties[CACHE_SKIPPED_PROPERTY] = (
-                    f"not looked up: argument(s) {names} not recorded"
-                    + (" (record_args=False)" if not record_args else "")
-                    + ", so a cached call could have been given other values"
-                )
+                run.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(unkeyed, record_args)
             if record_args:
                 run._float_parameters = floats - set(properties or {})
+                run._arguments = set(values) - set(properties or {})
             return run
 
         if inspect.iscoroutinefunction(fn):

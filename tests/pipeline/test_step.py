@@ -588,3 +588,37 @@ def test_a_call_whose_arguments_match_the_declared_kinds_reads_the_type_once(
     assert [s.name for s in log].count("types/get_execution_type") == 1
     fit("auto", epochs=5)  # another kind: still recorded as a custom property
     assert store.get_executions()[-1].custom_properties["lr"] == "auto"
+
+
+def test_a_first_call_racing_another_writers_first_call_with_another_kind_runs(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes make a step's first call at once, ``fit(d, 3)`` and ``fit(d, "auto")``:
+    both read that ``Fit`` was not registered and both register it, ``p`` INT and STRING. The
+    second registration failed with AlreadyExistsError (conflicting property value type), so
+    the call failed. It reads the type again: ``p`` is declared by the other writer, and the
+    call runs with the value kept as a custom property, as after any call of another kind."""
+    fit, calls = _fit_step(store)
+    real = type(store).get_type
+    raced: list[bool] = []
+
+    def racing(self: Any, kind: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "Fit" and not raced:  # the other writer registers it after this read
+            raced.append(True)
+            try:
+                return real(self, kind, name, *args, **kwargs)
+            finally:
+                store.put_execution_type(
+                    ExecutionType(name="Fit", properties={"p": PropertyType.STRING})
+                )
+        return real(self, kind, name, *args, **kwargs)
+
+    monkeypatch.setattr(type(store), "get_type", racing)
+    d = Artifact(type="Data", uri="s3://d")
+    model = fit(d, 3)
+    assert raced and calls == [3] and model.id is not None
+    assert store.get_execution_type("Fit").properties["p"] == PropertyType.STRING
+    [run] = store.get_executions()
+    assert "p" not in run.properties and run.custom_properties["p"] == 3
+    assert "'p'" in str(run.custom_properties["cache_skipped"])
+    assert fit(d, 3).uri != model.uri and calls == [3, 3]  # not looked up: runs again
