@@ -72,10 +72,36 @@ class _NotAConfigError(errors.InvalidArgumentError, ValueError):  # type: ignore
     """MLMD raises ``ValueError`` for a config that is not one: the adapter's error is both."""
 
 
-_CONFIG_ERRORS: dict[type[Exception], type[errors.InvalidArgumentError]] = {
+class _MissingStoreError(errors.NotFoundError, RuntimeError):  # type: ignore[misc]
+    """MLMD raises ``RuntimeError`` for a SQLite database its connection mode cannot create
+    (TFX's tests check the class): the adapter's error is both."""
+
+
+_CONFIG_ERRORS: dict[type[Exception], type[errors.StatusError]] = {
     _config.UnsetConfigError: _UnsetConfigError,
     _config.NotAConfigError: _NotAConfigError,
+    _config.MissingStoreError: _MissingStoreError,
 }
+
+
+def _writes(method: Callable[P, R]) -> Callable[P, R]:
+    """A write: refused on a store opened read-only (SQLite's ``READONLY`` connection mode), as
+    MLMD's SQLite refuses it (InternalError "attempt to write a readonly database"), before
+    anything is checked or written."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        adapter = args[0]
+        assert isinstance(adapter, MetadataStore)
+        if adapter._read_only:
+            raise errors.make_exception(
+                f"attempt to write a readonly database: {method.__name__} on a store opened "
+                "with connection_mode READONLY",
+                errors.INTERNAL,
+            )
+        return method(*args, **kwargs)
+
+    return wrapper
 
 
 def _mlmd_error(exc: Exception) -> Exception | None:
@@ -311,9 +337,11 @@ class MetadataStore:
 
     def __init__(self, config: Any, enable_upgrade_migration: bool = False) -> None:
         del enable_upgrade_migration  # the native store always migrates an older schema
+        self._read_only = _config.read_only(config)
         try:
             self._store, self._owned = _config.open_store(config)
-            _config.ensure_system_types(self._store)
+            if not self._read_only:  # a read-only opening writes nothing
+                _config.ensure_system_types(self._store)
         except native.LineageGraphError as exc:
             dual = _CONFIG_ERRORS.get(type(exc))
             mapped = dual(str(exc)) if dual is not None else _mlmd_error(exc)
@@ -379,6 +407,7 @@ class MetadataStore:
         raise errors.make_exception("base_type update is not supported yet", errors.UNIMPLEMENTED)
 
     @_mlmd_errors
+    @_writes
     def put_artifact_type(
         self,
         artifact_type: Any,
@@ -390,6 +419,7 @@ class MetadataStore:
         return self._put_type(NodeKind.ARTIFACT, artifact_type, can_add_fields, can_omit_fields)
 
     @_mlmd_errors
+    @_writes
     def put_execution_type(
         self,
         execution_type: Any,
@@ -401,6 +431,7 @@ class MetadataStore:
         return self._put_type(NodeKind.EXECUTION, execution_type, can_add_fields, can_omit_fields)
 
     @_mlmd_errors
+    @_writes
     def put_context_type(
         self,
         context_type: Any,
@@ -580,6 +611,7 @@ class MetadataStore:
         return models
 
     @_mlmd_errors
+    @_writes
     def put_artifacts(
         self,
         artifacts: Sequence[Any],
@@ -594,6 +626,7 @@ class MetadataStore:
             return self._store.put_artifacts(models, field_mask_paths=field_mask_paths)
 
     @_mlmd_errors
+    @_writes
     def put_executions(
         self,
         executions: Sequence[Any],
@@ -608,6 +641,7 @@ class MetadataStore:
             return self._store.put_executions(models, field_mask_paths=field_mask_paths)
 
     @_mlmd_errors
+    @_writes
     def put_contexts(
         self,
         contexts: Sequence[Any],
@@ -624,6 +658,7 @@ class MetadataStore:
     # ------------------------------------------------------------------------ edge writes
 
     @_mlmd_errors
+    @_writes
     def put_events(self, events: Sequence[Any], extra_options: ExtraOptions | None = None) -> None:
         """Inserts events (immutable; both ends must exist)."""
         models = [_convert.to_event(e) for e in events]
@@ -636,6 +671,7 @@ class MetadataStore:
         self._store.put_events(models)
 
     @_mlmd_errors
+    @_writes
     def put_attributions_and_associations(
         self,
         attributions: Sequence[Any],
@@ -649,6 +685,7 @@ class MetadataStore:
         )
 
     @_mlmd_errors
+    @_writes
     def put_parent_contexts(
         self, parent_contexts: Sequence[Any], extra_options: ExtraOptions | None = None
     ) -> None:
@@ -660,6 +697,7 @@ class MetadataStore:
     # -------------------------------------------------------------------- composite writes
 
     @_mlmd_errors
+    @_writes
     def put_execution(
         self,
         execution: Any,
@@ -711,6 +749,7 @@ class MetadataStore:
             raise
 
     @_mlmd_errors
+    @_writes
     def put_lineage_subgraph(
         self,
         executions: Sequence[Any],
