@@ -628,3 +628,41 @@ def test_memory_server_dies_with_a_killed_process(tmp_path: Path) -> None:
         time.sleep(0.05)
     else:
         pytest.fail(f"in-memory server {pid} outlived its killed owner")
+
+
+def test_a_memory_store_dropped_unclosed_stops_its_server() -> None:
+    """MLMD code never closes its MetadataStore (ml_metadata has no close): a fake database per
+    test left each adapter's memory server (~25 MB) running until the interpreter exited, 156
+    at once in TFX's MLMD tests. Garbage-collected unclosed, a memory store stops its server
+    (nothing else reaches its data); a forked child dropping its copy leaves the parent's be."""
+    import gc
+
+    pb = pytest.importorskip("ml_metadata.proto.metadata_store_pb2")
+    from lineage_graph.mlmd import MetadataStore
+
+    adapter = MetadataStore(pb.ConnectionConfig(fake_database=pb.FakeDatabaseConfig()))
+    adapter.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    store = LineageStore.open("memory")
+    put_dataset(store, "/x")
+    servers = [embedded(adapter.lineage_store).server, embedded(store).server]
+    assert all(s is not None and s.alive() for s in servers)
+    del adapter, store
+    gc.collect()
+    assert [s.alive() for s in servers if s is not None] == [False, False]
+    # In a forked child, dropping the store it inherited leaves the parent's server running.
+    code = (
+        "import gc, os\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "s = LineageStore.open('memory')\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    del s\n"
+        "    gc.collect()\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "s.put_artifacts([Artifact(type='DataSet', uri='/parent')])\n"
+        "print(sorted(a.uri for a in s.get_artifacts()))\n"
+        "s.close()\n"
+    )
+    assert run_child(code, "unused").splitlines() == ["['/parent']"]
