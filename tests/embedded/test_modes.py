@@ -280,6 +280,34 @@ def test_a_process_that_exits_without_close_stops_its_server(tmp_path: Path) -> 
         assert [a.uri for a in store.get_artifacts()] == ["/kept"]
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "beside-an-open-store"])
+def test_a_process_that_dropped_its_store_unclosed_stops_its_server(
+    tmp_path: Path, shared: bool
+) -> None:
+    """MLMD code never closes its MetadataStore (ml_metadata has no close; TFX's Metadata drops
+    it on __exit__): the store is freed before exit, which the exit hook (stores still
+    referenced) missed, and the directory's server outlived the process, one per SQLite config
+    of TFX's tests. Now it stops at exit, data kept; also when another store of the process is
+    open on it at exit (the dropped store's connection, not yet collected, no longer counts)."""
+    target = tmp_path / "dropped"
+    code = (
+        "import sys\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "s = LineageStore.open(sys.argv[1])\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "s.put_artifacts([Artifact(type='DataSet', uri='/kept')])\n"
+        "print(s.backend.server.pid)\n"
+        "del s\n" + ("kept = LineageStore.open(sys.argv[1])\n" if shared else "")
+    )
+    pid = int(run_child(code, str(target)).strip())
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid), "the server outlived a process that dropped its store and exited"
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+
+
 #: A second process on the same directory: opens it, then, for each line on stdin, reads the
 #: artifacts ("read") or closes the store ("close"), printing what it got and how long it took.
 _OTHER_CLIENT = (
