@@ -92,6 +92,11 @@ class MlmdGiven:
     force_update_time: bool = False
 
 
+#: Fields the MLMD adapter reads back the same whether unset or set to this value (an unset uri
+#: as "", an UNKNOWN state as unset: docs/mlmd-compatibility.md D4), so a node given back as read
+#: is unchanged either way.
+_MLMD_UNSET: dict[str, Any] = {"uri": "", "state": 0, "last_known_state": 0}
+
 #: Per model object (``id()``) of the write under way, what its proto gave (:class:`MlmdGiven`).
 _MLMD_GIVEN: ContextVar[Mapping[int, MlmdGiven] | None] = ContextVar("mlmd_given", default=None)
 
@@ -490,8 +495,11 @@ class NodeRepository(Repository, Generic[N]):
         if given.force_update_time or given.other_fields or given.type != old.get("type"):
             return False
         fields = self._base_fields(node, t, label)  # as given: not masked, name not kept
-        if any(fields.get(k) != old.get(k) for k in (*_COMMON, *_SPECIFIC[self.kind])):
-            return False
+        for key in (*_COMMON, *_SPECIFIC[self.kind]):
+            unset = _MLMD_UNSET.get(key)  # read back as MLMD's adapter shows it
+            given_value, stored = fields.get(key, unset), old.get(key, unset)
+            if given_value != stored:
+                return False
         return {k: props[k] for k in property_keys(props)} == {
             k: old[k] for k in property_keys(old)
         }

@@ -185,6 +185,30 @@ def test_update_times_move_as_in_mlmd(both: Both, scenario: str) -> None:
         both.call(method)
 
 
+def _bare_nodes_moved(s: Any) -> list[bool]:
+    """Artifacts and executions given with nothing but their type (uri and state unset), or
+    with an UNKNOWN state, then given back as read: whether each one's update time moved."""
+    s.put_artifact_type(pb.ArtifactType(name="A"))
+    s.put_execution_type(pb.ExecutionType(name="E"))
+    aids = s.put_artifacts([A(type_id=10), A(type_id=10, state=A.UNKNOWN)])
+    eids = s.put_executions([X(type_id=11), X(type_id=11, last_known_state=X.UNKNOWN)])
+    nodes = [*s.get_artifacts_by_id(aids), *s.get_executions_by_id(eids)]
+    time.sleep(0.005)
+    s.put_artifacts(nodes[:2])
+    s.put_executions(nodes[2:])
+    again = [*s.get_artifacts_by_id(aids), *s.get_executions_by_id(eids)]
+    return [
+        a.last_update_time_since_epoch != b.last_update_time_since_epoch
+        for a, b in zip(nodes, again, strict=True)
+    ]
+
+
+def test_bare_nodes_given_back_as_read_are_unchanged(both: Both) -> None:
+    """Unset fields the adapter reads back as MLMD shows them (an unset uri as "", an UNKNOWN
+    state as unset: D4) count as unchanged when given back, as in MLMD."""
+    assert _bare_nodes_moved(both.ours) == _bare_nodes_moved(both.ref) == [False] * 4
+
+
 def test_an_unchanged_update_writes_nothing(both: Both) -> None:
     """The stored node is left as it is: what the node held stays, its update time too, and a
     later change moves it as usual."""
