@@ -349,7 +349,8 @@ class GraphWriter(Repository):
             if missing:
                 raise NotFoundError(
                     f"no {label} with id {', '.join(map(str, missing))} (given by id alone, "
-                    "as a reference to a stored one); nothing was written"
+                    "as a reference to a stored one, or an update that changes nothing); nothing "
+                    "was written"
                 ) from cause
         # A node this write updates was read by prepare() and deleted since (retention), by
         # another writer: graph/write's update parts abort rather than update nothing.

@@ -42,6 +42,7 @@ from .types import TypeRepository
 __all__ = [
     "KEPT_KEYS",
     "MARK_KEYS",
+    "MlmdGiven",
     "NodeRepository",
     "PreparedNodes",
     "decode_node",
@@ -78,18 +79,45 @@ _MLMD_RULES: ContextVar[bool] = ContextVar("mlmd_rules", default=False)
 _NAMES_KEPT_BY_MLMD = frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION})
 
 
+@dataclass(frozen=True)
+class MlmdGiven:
+    """What an MLMD update gave beyond its model (the proto's fields the model drops), for
+    MLMD's rule that an update changing nothing keeps the node's update time: ``type``, the
+    output-only type name given (None: unset), which MLMD compares with the stored one too;
+    ``other_fields``: a field the graph does not store was set (``system_metadata``), so the node
+    differs from the stored one; ``force_update_time``: the update sets the time anyway."""
+
+    type: str | None
+    other_fields: bool = False
+    force_update_time: bool = False
+
+
+#: Fields the MLMD adapter reads back the same whether unset or set to this value (an unset uri
+#: as "", an UNKNOWN state as unset: docs/mlmd-compatibility.md D4), so a node given back as read
+#: is unchanged either way.
+_MLMD_UNSET: dict[str, Any] = {"uri": "", "state": 0, "last_known_state": 0}
+
+#: Per model object (``id()``) of the write under way, what its proto gave (:class:`MlmdGiven`).
+_MLMD_GIVEN: ContextVar[Mapping[int, MlmdGiven] | None] = ContextVar("mlmd_given", default=None)
+
+
 def mlmd_rules_apply() -> bool:
     """Whether MLMD's write rules apply here (:func:`mlmd_write_rules`)."""
     return _MLMD_RULES.get()
 
 
 @contextmanager
-def mlmd_write_rules() -> Iterator[None]:
-    """Within the block (this thread or task only), writes follow MLMD's rules."""
+def mlmd_write_rules(given: Mapping[int, MlmdGiven] | None = None) -> Iterator[None]:
+    """Within the block (this thread or task only), writes follow MLMD's rules. ``given``: per
+    model object (``id()``) of the nodes to update, what its proto gave: an update of a node with
+    a :class:`MlmdGiven` that changes nothing keeps the stored node as it is (its update time
+    too), as MLMD does; one without is written (its update time set), as the native API does."""
     token = _MLMD_RULES.set(True)
+    given_token = _MLMD_GIVEN.set(given)
     try:
         yield
     finally:
+        _MLMD_GIVEN.reset(given_token)
         _MLMD_RULES.reset(token)
 
 
@@ -365,6 +393,7 @@ class NodeRepository(Repository, Generic[N]):
             for row in self.read(self.q("get_write_state"), ranges=id_ranges(update_ids)):
                 stored[int(row["id"])] = dict(row["node"])
         rows_by_id: dict[int, dict[str, Any]] = {}
+        unchanged: set[int] = set()  # updates that change nothing (MLMD's rules): not written
         pending_new: list[dict[str, Any]] = []
         order: list[int | dict[str, Any]] = []
         resolved: dict[tuple[int | None, str | None, str | None], NodeType] = {}  # per batch
@@ -393,6 +422,20 @@ class NodeRepository(Repository, Generic[N]):
                     props, touched, stray = self._masked_props(node, t, old, mask, label)
                 else:
                     props, t = self._props_with_refresh(node, t, label)
+                given_as = (_MLMD_GIVEN.get() or {}).get(id(node)) if _MLMD_RULES.get() else None
+                if (
+                    given_as is not None
+                    and node.id not in rows_by_id  # given twice, changed before: written
+                    and self._unchanged(node, t, props, old, given_as, label)
+                ):
+                    # MLMD: an update that changes nothing is not written (its update time
+                    # stays); the node is checked to still exist, as a reference is.
+                    unchanged.add(node.id)
+                    order.append(node.id)
+                    assert t.id is not None
+                    prepared.types[t.id] = t
+                    continue
+                unchanged.discard(node.id)
                 if self.kind in _NAMES_KEPT_BY_MLMD and _MLMD_RULES.get():
                     props.pop("name", None)
                     if old.get("name") is not None:
@@ -432,10 +475,34 @@ class NodeRepository(Repository, Generic[N]):
             row["id"] = new_id
             row["props"]["id"] = new_id
         prepared.new_ids = new_ids
-        prepared.references = sorted(references)
+        prepared.references = sorted(references | unchanged)
         prepared.rows = [*rows_by_id.values(), *pending_new]
         prepared.ids = [o if isinstance(o, int) else int(o["id"]) for o in order]
         return prepared
+
+    def _unchanged(
+        self,
+        node: Node,
+        t: NodeType,
+        props: Mapping[str, Any],
+        old: Mapping[str, Any],
+        given: MlmdGiven,
+        label: str,
+    ) -> bool:
+        """Whether an update leaves the node as stored, by MLMD's rule: its fields as given (the
+        type name included; not its type id or times, a name kept or not) equal the stored ones,
+        and the properties it writes (only the masked ones under a field mask) change none."""
+        if given.force_update_time or given.other_fields or given.type != old.get("type"):
+            return False
+        fields = self._base_fields(node, t, label)  # as given: not masked, name not kept
+        for key in (*_COMMON, *_SPECIFIC[self.kind]):
+            unset = _MLMD_UNSET.get(key)  # read back as MLMD's adapter shows it
+            given_value, stored = fields.get(key, unset), old.get(key, unset)
+            if given_value != stored:
+                return False
+        return {k: props[k] for k in property_keys(props)} == {
+            k: old[k] for k in property_keys(old)
+        }
 
     def _check_indexed_text(
         self, props: Mapping[str, Any], old: Mapping[str, Any] | None, label: str

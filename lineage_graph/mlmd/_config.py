@@ -6,9 +6,11 @@
 * ``ConnectionConfig(fake_database=…)``, or ``sqlite`` without a filename: in memory;
 * ``ConnectionConfig(sqlite=SqliteMetadataSourceConfig(filename_uri=F))``: the embedded store in
   the directory ``F + ".lineage-graph"`` next to the SQLite file, which is never touched, so
-  data persists between runs (``file:`` URIs are accepted; ``connection_mode`` is ignored); while
-  that directory holds no store, a non-empty file F (an MLMD database of data) is refused with a
-  pointer to ``lineage-graph import-mlmd``;
+  data persists between runs (``file:`` URIs are accepted); while that directory holds no store,
+  a non-empty file F (an MLMD database of data) is refused with a pointer to
+  ``lineage-graph import-mlmd``; ``connection_mode`` ``READONLY`` or ``READWRITE`` opens an
+  existing store only, as SQLite opens an existing file only (:class:`MissingStoreError`), and
+  ``READONLY`` refuses every write (:func:`read_only`);
 * ``ConnectionConfig(mysql=…)`` / ``postgresql``: refused with a pointer to
   ``lineage-graph import-mlmd``; ``MetadataStoreClientConfig`` (gRPC): refused.
 """
@@ -23,11 +25,18 @@ from urllib.parse import unquote, urlsplit
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
 from ..backends._falkordb_server import holds_store
-from ..exceptions import FailedPreconditionError, InvalidArgumentError
+from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
 
-__all__ = ["SQLITE_SUFFIX", "SYSTEM_TYPES", "ensure_system_types", "open_store", "sqlite_store_dir"]
+__all__ = [
+    "SQLITE_SUFFIX",
+    "SYSTEM_TYPES",
+    "ensure_system_types",
+    "open_store",
+    "read_only",
+    "sqlite_store_dir",
+]
 
 pb: Any = _pb
 
@@ -49,6 +58,21 @@ class UnsetConfigError(InvalidArgumentError):
 
 class NotAConfigError(InvalidArgumentError):
     """Something else than a config or a store given (MLMD: ``ValueError``)."""
+
+
+class MissingStoreError(NotFoundError):
+    """A SQLite config whose ``connection_mode`` opens an existing database only (``READONLY``,
+    ``READWRITE``) names one that holds no store (MLMD: ``RuntimeError("Cannot connect sqlite3
+    database: unable to open database file")``); nothing is created."""
+
+
+def read_only(config: Any) -> bool:
+    """Whether ``config`` opens its database read-only (SQLite's ``READONLY`` mode)."""
+    return (
+        isinstance(config, pb.ConnectionConfig)
+        and config.WhichOneof("config") == "sqlite"
+        and config.sqlite.connection_mode == pb.SqliteMetadataSourceConfig.READONLY
+    )
 
 
 def _has_content(path: Path) -> bool:
@@ -75,6 +99,14 @@ def _from_connection_config(config: Any) -> LineageStore:
                 f"the database in once with `lineage-graph import-mlmd {source} --store "
                 f"{directory}`, then open the same config again (or name another filename_uri "
                 "to start empty)"
+            )
+        mode = config.sqlite.connection_mode
+        modes = pb.SqliteMetadataSourceConfig
+        if mode in (modes.READONLY, modes.READWRITE) and not holds_store(directory):
+            raise MissingStoreError(
+                "Cannot connect sqlite3 database: unable to open database file: no lineage-graph "
+                f"store in {directory} (connection_mode {modes.ConnectionMode.Name(mode)} opens "
+                "an existing database only; READWRITE_OPENCREATE creates one)"
             )
         return LineageStore.open(directory)
     if which in ("mysql", "postgresql"):

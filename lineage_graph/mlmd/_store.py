@@ -20,7 +20,7 @@ from ml_metadata.proto import metadata_store_service_pb2
 from .. import exceptions as native
 from .._gc import gc_paused
 from .._repositories.composite import reuse_by_external_id
-from .._repositories.nodes import mlmd_write_rules
+from .._repositories.nodes import MlmdGiven, mlmd_write_rules
 from .._repositories.relations import MissingNodesError
 from .._repositories.types import upgraded
 from ..models import (
@@ -72,10 +72,36 @@ class _NotAConfigError(errors.InvalidArgumentError, ValueError):  # type: ignore
     """MLMD raises ``ValueError`` for a config that is not one: the adapter's error is both."""
 
 
-_CONFIG_ERRORS: dict[type[Exception], type[errors.InvalidArgumentError]] = {
+class _MissingStoreError(errors.NotFoundError, RuntimeError):  # type: ignore[misc]
+    """MLMD raises ``RuntimeError`` for a SQLite database its connection mode cannot create
+    (TFX's tests check the class): the adapter's error is both."""
+
+
+_CONFIG_ERRORS: dict[type[Exception], type[errors.StatusError]] = {
     _config.UnsetConfigError: _UnsetConfigError,
     _config.NotAConfigError: _NotAConfigError,
+    _config.MissingStoreError: _MissingStoreError,
 }
+
+
+def _writes(method: Callable[P, R]) -> Callable[P, R]:
+    """A write: refused on a store opened read-only (SQLite's ``READONLY`` connection mode), as
+    MLMD's SQLite refuses it (InternalError "attempt to write a readonly database"), before
+    anything is checked or written."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        adapter = args[0]
+        assert isinstance(adapter, MetadataStore)
+        if adapter._read_only:
+            raise errors.make_exception(
+                f"attempt to write a readonly database: {method.__name__} on a store opened "
+                "with connection_mode READONLY",
+                errors.INTERNAL,
+            )
+        return method(*args, **kwargs)
+
+    return wrapper
 
 
 def _mlmd_error(exc: Exception) -> Exception | None:
@@ -130,12 +156,16 @@ def _text(value: str) -> str:
 
 
 @contextlib.contextmanager
-def _mlmd_write(missing_is_invalid: bool = True) -> Iterator[None]:
+def _mlmd_write(
+    missing_is_invalid: bool = True, given: dict[int, MlmdGiven] | None = None
+) -> Iterator[None]:
     """A node write with MLMD's rules: an update keeps the stored name of an artifact or an
     execution (MLMD's UPDATE statements have no name column: a name given is ignored, an omitted
-    one kept); and a node to update that does not exist is InvalidArgumentError ("Cannot find
-    the given id"), where the native store says NotFoundError."""
-    with mlmd_write_rules():
+    one kept); an update (of a model in ``given``, see :func:`_given`) that changes nothing
+    leaves the node as it is, its update time too; and a node to update that does not exist is
+    InvalidArgumentError ("Cannot find the given id"), where the native store says
+    NotFoundError."""
+    with mlmd_write_rules(given):
         try:
             yield
         except native.NotFoundError as exc:
@@ -267,6 +297,26 @@ def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
         raise native.InvalidArgumentError("Type id is missing.")
 
 
+def _given(
+    given: dict[int, MlmdGiven],
+    msgs: Iterable[Any],
+    models: Sequence[Node],
+    *,
+    force_update_time: bool = False,
+) -> None:
+    """Record in ``given`` what each update's proto gave that its model drops, for MLMD's rule
+    that an update changing nothing keeps the node's update time (MLMD compares the proto with
+    the stored node but for its type id, times and properties; then counts changed properties):
+    the output-only ``type`` name, and ``system_metadata`` (not stored: the node differs)."""
+    for msg, model in zip(msgs, models, strict=True):
+        if msg.HasField("id") and model.id is not None:
+            given[id(model)] = MlmdGiven(
+                type=msg.type if msg.HasField("type") else None,
+                other_fields=msg.HasField("system_metadata"),
+                force_update_time=force_update_time,
+            )
+
+
 def _newest_first(nodes: Iterable[Execution]) -> list[Execution]:
     """ml_metadata's default order of ``get_executions_by_context``: CREATE_TIME descending."""
     return sorted(nodes, key=lambda n: (n.create_time_since_epoch or 0, n.id or 0), reverse=True)
@@ -287,9 +337,11 @@ class MetadataStore:
 
     def __init__(self, config: Any, enable_upgrade_migration: bool = False) -> None:
         del enable_upgrade_migration  # the native store always migrates an older schema
+        self._read_only = _config.read_only(config)
         try:
             self._store, self._owned = _config.open_store(config)
-            _config.ensure_system_types(self._store)
+            if not self._read_only:  # a read-only opening writes nothing
+                _config.ensure_system_types(self._store)
         except native.LineageGraphError as exc:
             dual = _CONFIG_ERRORS.get(type(exc))
             mapped = dual(str(exc)) if dual is not None else _mlmd_error(exc)
@@ -355,6 +407,7 @@ class MetadataStore:
         raise errors.make_exception("base_type update is not supported yet", errors.UNIMPLEMENTED)
 
     @_mlmd_errors
+    @_writes
     def put_artifact_type(
         self,
         artifact_type: Any,
@@ -366,6 +419,7 @@ class MetadataStore:
         return self._put_type(NodeKind.ARTIFACT, artifact_type, can_add_fields, can_omit_fields)
 
     @_mlmd_errors
+    @_writes
     def put_execution_type(
         self,
         execution_type: Any,
@@ -377,6 +431,7 @@ class MetadataStore:
         return self._put_type(NodeKind.EXECUTION, execution_type, can_add_fields, can_omit_fields)
 
     @_mlmd_errors
+    @_writes
     def put_context_type(
         self,
         context_type: Any,
@@ -546,10 +601,17 @@ class MetadataStore:
         t = None if node.type_id is None else self._known_types[node.kind].get(node.type_id)
         return t is not None and _declared(t, node)
 
-    def _nodes(self, kind: NodeKind, msgs: Iterable[Any]) -> list[Any]:
-        return [_convert.to_node(kind, m) for m in msgs]
+    def _nodes(
+        self, kind: NodeKind, msgs: Iterable[Any], given: dict[int, MlmdGiven] | None = None
+    ) -> list[Any]:
+        msgs = list(msgs)
+        models = [_convert.to_node(kind, m) for m in msgs]
+        if given is not None:
+            _given(given, msgs, models)
+        return models
 
     @_mlmd_errors
+    @_writes
     def put_artifacts(
         self,
         artifacts: Sequence[Any],
@@ -557,12 +619,14 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[int]:
         """Inserts (no id) or updates (id set; only ``field_mask_paths`` if given) artifacts."""
-        models = self._nodes(NodeKind.ARTIFACT, artifacts)
+        given: dict[int, MlmdGiven] = {}
+        models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
         self._precheck(models)
-        with _mlmd_write():
+        with _mlmd_write(given=given):
             return self._store.put_artifacts(models, field_mask_paths=field_mask_paths)
 
     @_mlmd_errors
+    @_writes
     def put_executions(
         self,
         executions: Sequence[Any],
@@ -570,12 +634,14 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[int]:
         """Inserts or updates executions."""
-        models = self._nodes(NodeKind.EXECUTION, executions)
+        given: dict[int, MlmdGiven] = {}
+        models = self._nodes(NodeKind.EXECUTION, executions, given)
         self._precheck(models)
-        with _mlmd_write():
+        with _mlmd_write(given=given):
             return self._store.put_executions(models, field_mask_paths=field_mask_paths)
 
     @_mlmd_errors
+    @_writes
     def put_contexts(
         self,
         contexts: Sequence[Any],
@@ -583,14 +649,16 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[int]:
         """Inserts or updates contexts (a context needs a name unique within its type)."""
-        models = self._nodes(NodeKind.CONTEXT, contexts)
+        given: dict[int, MlmdGiven] = {}
+        models = self._nodes(NodeKind.CONTEXT, contexts, given)
         self._precheck(models)
-        with _mlmd_write():
+        with _mlmd_write(given=given):
             return self._store.put_contexts(models, field_mask_paths=field_mask_paths)
 
     # ------------------------------------------------------------------------ edge writes
 
     @_mlmd_errors
+    @_writes
     def put_events(self, events: Sequence[Any], extra_options: ExtraOptions | None = None) -> None:
         """Inserts events (immutable; both ends must exist)."""
         models = [_convert.to_event(e) for e in events]
@@ -603,6 +671,7 @@ class MetadataStore:
         self._store.put_events(models)
 
     @_mlmd_errors
+    @_writes
     def put_attributions_and_associations(
         self,
         attributions: Sequence[Any],
@@ -616,6 +685,7 @@ class MetadataStore:
         )
 
     @_mlmd_errors
+    @_writes
     def put_parent_contexts(
         self, parent_contexts: Sequence[Any], extra_options: ExtraOptions | None = None
     ) -> None:
@@ -627,6 +697,7 @@ class MetadataStore:
     # -------------------------------------------------------------------- composite writes
 
     @_mlmd_errors
+    @_writes
     def put_execution(
         self,
         execution: Any,
@@ -639,16 +710,20 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> tuple[int, list[int], list[int]]:
         """Atomically upserts an execution, its artifacts and events, and links it and them to
-        ``contexts``. ``force_update_time`` is implied: every update sets the update time."""
-        del force_update_time
-        given = [pair for pair in artifact_and_events if pair]
+        ``contexts``. An update that changes nothing keeps the node's update time, but for the
+        execution's with ``force_update_time`` (as MLMD)."""
+        pairs = [pair for pair in artifact_and_events if pair]
+        updates: dict[int, MlmdGiven] = {}
         [model] = self._nodes(NodeKind.EXECUTION, [execution])
-        artifacts = self._nodes(NodeKind.ARTIFACT, [pair[0] for pair in given])
+        _given(updates, [execution], [model], force_update_time=force_update_time)
+        artifacts = self._nodes(NodeKind.ARTIFACT, [pair[0] for pair in pairs], updates)
         events = [
             _convert.to_event(pair[1]) if len(pair) == 2 and pair[1] is not None else None
-            for pair in given
+            for pair in pairs
         ]
-        linked = _convert.to_contexts(contexts or (), force_reuse=force_reuse_context)
+        context_msgs = list(contexts or ())
+        linked = _convert.to_contexts(context_msgs, force_reuse=force_reuse_context)
+        _given(updates, context_msgs, linked)
         try:
             self._precheck([*artifacts, model, *linked])  # MLMD's order
         except native.NotFoundError:
@@ -658,7 +733,7 @@ class MetadataStore:
             # on this error path)
             self._precheck([*self._by_external_id(artifacts), model, *linked])
         try:
-            with _mlmd_write():
+            with _mlmd_write(given=updates):
                 return self._store.put_execution(
                     model,
                     list(zip(artifacts, events, strict=True)),
@@ -674,6 +749,7 @@ class MetadataStore:
             raise
 
     @_mlmd_errors
+    @_writes
     def put_lineage_subgraph(
         self,
         executions: Sequence[Any],
@@ -686,9 +762,12 @@ class MetadataStore:
     ) -> tuple[list[int], list[int], list[int]]:
         """Atomically upserts executions, artifacts and contexts and inserts the events;
         every context gets every execution and artifact of the call."""
-        e_models = self._nodes(NodeKind.EXECUTION, executions)
-        a_models = self._nodes(NodeKind.ARTIFACT, artifacts)
+        given: dict[int, MlmdGiven] = {}
+        e_models = self._nodes(NodeKind.EXECUTION, executions, given)
+        a_models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
+        contexts = list(contexts)
         c_models = _convert.to_contexts(contexts)
+        _given(given, contexts, c_models)
         edges = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
         _check_edges(edges, len(e_models), len(a_models))
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
@@ -702,7 +781,7 @@ class MetadataStore:
         # then the contexts' types, before it writes any node (updates included)
         if all(self._declares(m) for m in [*e_models, *a_models]):
             self._precheck(c_models, upfront=True)
-        with _mlmd_write():
+        with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(
                 e_models,
                 a_models,

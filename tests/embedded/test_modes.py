@@ -280,6 +280,34 @@ def test_a_process_that_exits_without_close_stops_its_server(tmp_path: Path) -> 
         assert [a.uri for a in store.get_artifacts()] == ["/kept"]
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "beside-an-open-store"])
+def test_a_process_that_dropped_its_store_unclosed_stops_its_server(
+    tmp_path: Path, shared: bool
+) -> None:
+    """MLMD code never closes its MetadataStore (ml_metadata has no close; TFX's Metadata drops
+    it on __exit__): the store is freed before exit, which the exit hook (stores still
+    referenced) missed, and the directory's server outlived the process, one per SQLite config
+    of TFX's tests. Now it stops at exit, data kept; also when another store of the process is
+    open on it at exit (the dropped store's connection, not yet collected, no longer counts)."""
+    target = tmp_path / "dropped"
+    code = (
+        "import sys\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "s = LineageStore.open(sys.argv[1])\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "s.put_artifacts([Artifact(type='DataSet', uri='/kept')])\n"
+        "print(s.backend.server.pid)\n"
+        "del s\n" + ("kept = LineageStore.open(sys.argv[1])\n" if shared else "")
+    )
+    pid = int(run_child(code, str(target)).strip())
+    deadline = time.monotonic() + 30
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid), "the server outlived a process that dropped its store and exited"
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+
+
 #: A second process on the same directory: opens it, then, for each line on stdin, reads the
 #: artifacts ("read") or closes the store ("close"), printing what it got and how long it took.
 _OTHER_CLIENT = (
@@ -628,3 +656,41 @@ def test_memory_server_dies_with_a_killed_process(tmp_path: Path) -> None:
         time.sleep(0.05)
     else:
         pytest.fail(f"in-memory server {pid} outlived its killed owner")
+
+
+def test_a_memory_store_dropped_unclosed_stops_its_server() -> None:
+    """MLMD code never closes its MetadataStore (ml_metadata has no close): a fake database per
+    test left each adapter's memory server (~25 MB) running until the interpreter exited, 156
+    at once in TFX's MLMD tests. Garbage-collected unclosed, a memory store stops its server
+    (nothing else reaches its data); a forked child dropping its copy leaves the parent's be."""
+    import gc
+
+    pb = pytest.importorskip("ml_metadata.proto.metadata_store_pb2")
+    from lineage_graph.mlmd import MetadataStore
+
+    adapter = MetadataStore(pb.ConnectionConfig(fake_database=pb.FakeDatabaseConfig()))
+    adapter.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    store = LineageStore.open("memory")
+    put_dataset(store, "/x")
+    servers = [embedded(adapter.lineage_store).server, embedded(store).server]
+    assert all(s is not None and s.alive() for s in servers)
+    del adapter, store
+    gc.collect()
+    assert [s.alive() for s in servers if s is not None] == [False, False]
+    # In a forked child, dropping the store it inherited leaves the parent's server running.
+    code = (
+        "import gc, os\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "s = LineageStore.open('memory')\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    del s\n"
+        "    gc.collect()\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "s.put_artifacts([Artifact(type='DataSet', uri='/parent')])\n"
+        "print(sorted(a.uri for a in s.get_artifacts()))\n"
+        "s.close()\n"
+    )
+    assert run_child(code, "unused").splitlines() == ["['/parent']"]

@@ -111,3 +111,96 @@ def test_unusable_configs_are_invalid_arguments(config: object, as_mlmd: type[Ex
     assert isinstance(raised.value, as_mlmd)
     with pytest.raises(as_mlmd):
         mlmd.MetadataStore(config)
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [pb.SqliteMetadataSourceConfig.READONLY, pb.SqliteMetadataSourceConfig.READWRITE],
+    ids=["READONLY", "READWRITE"],
+)
+def test_a_mode_that_opens_an_existing_database_only_creates_nothing(
+    tmp_path: Path, mode: int
+) -> None:
+    """READONLY and READWRITE open an existing SQLite file only: ml_metadata raises
+    RuntimeError ("unable to open database file") for a missing one, which TFX's
+    metadata_test checks. The adapter ignored the mode and created an empty store there, so
+    a mistyped path read as an empty database and took writes."""
+    config = _sqlite(str(tmp_path / "missing.db"))
+    config.sqlite.connection_mode = mode
+    with pytest.raises(RuntimeError, match="unable to open database file"):
+        mlmd.MetadataStore(config)
+    with pytest.raises(errors.NotFoundError, match="unable to open database file") as raised:
+        MetadataStore(config)
+    assert isinstance(raised.value, RuntimeError)
+    assert not sqlite_store_dir(config.sqlite.filename_uri).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def _writes_of(store: object, ids: dict[str, int]) -> dict[str, object]:
+    """Every write method of MLMD's MetadataStore, called with a valid argument."""
+    return {
+        "put_artifact_type": lambda: store.put_artifact_type(pb.ArtifactType(name="New")),  # type: ignore[attr-defined]
+        "put_execution_type": lambda: store.put_execution_type(pb.ExecutionType(name="New")),  # type: ignore[attr-defined]
+        "put_context_type": lambda: store.put_context_type(pb.ContextType(name="New")),  # type: ignore[attr-defined]
+        "put_artifacts": lambda: store.put_artifacts([pb.Artifact(type_id=ids["A"])]),  # type: ignore[attr-defined]
+        "put_executions": lambda: store.put_executions([pb.Execution(type_id=ids["E"])]),  # type: ignore[attr-defined]
+        "put_contexts": lambda: store.put_contexts([pb.Context(type_id=ids["C"], name="n")]),  # type: ignore[attr-defined]
+        "put_events": lambda: store.put_events(  # type: ignore[attr-defined]
+            [pb.Event(artifact_id=ids["a"], execution_id=ids["e"], type=pb.Event.OUTPUT)]
+        ),
+        "put_attributions_and_associations": lambda: store.put_attributions_and_associations(  # type: ignore[attr-defined]
+            [pb.Attribution(artifact_id=ids["a"], context_id=ids["c"])], []
+        ),
+        "put_parent_contexts": lambda: store.put_parent_contexts(  # type: ignore[attr-defined]
+            [pb.ParentContext(child_id=ids["c"], parent_id=ids["c2"])]
+        ),
+        "put_execution": lambda: store.put_execution(  # type: ignore[attr-defined]
+            pb.Execution(type_id=ids["E"]), [], []
+        ),
+        "put_lineage_subgraph": lambda: store.put_lineage_subgraph(  # type: ignore[attr-defined]
+            [pb.Execution(type_id=ids["E"])], [], [], []
+        ),
+    }
+
+
+def test_a_read_only_store_refuses_every_write_as_mlmd(tmp_path: Path) -> None:
+    """READONLY: reads work; every write fails (ml_metadata: InternalError, "attempt to write a
+    readonly database") and changes nothing. The adapter wrote. (ml_metadata 1.17.1's
+    put_events returns without an error there, and stores nothing: the adapter says why.)"""
+    counts = {}
+    for name, opener in (("mlmd", mlmd.MetadataStore), ("ours", MetadataStore)):
+        config = _sqlite(str(tmp_path / f"{name}.db"))
+        writer = opener(config)
+        ids = {
+            "A": writer.put_artifact_type(pb.ArtifactType(name="A")),
+            "E": writer.put_execution_type(pb.ExecutionType(name="E")),
+            "C": writer.put_context_type(pb.ContextType(name="C")),
+        }
+        [ids["a"]] = writer.put_artifacts([pb.Artifact(type_id=ids["A"], uri="/a")])
+        [ids["e"]] = writer.put_executions([pb.Execution(type_id=ids["E"])])
+        ids["c"], ids["c2"] = writer.put_contexts(
+            [pb.Context(type_id=ids["C"], name="c"), pb.Context(type_id=ids["C"], name="c2")]
+        )
+        if isinstance(writer, MetadataStore):
+            writer.close()
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+        reader = opener(config)
+        assert [a.uri for a in reader.get_artifacts()] == ["/a"]
+        for method, write in _writes_of(reader, ids).items():
+            if method == "put_events" and name == "mlmd":
+                write()  # type: ignore[operator]
+                continue
+            with pytest.raises(errors.InternalError, match="readonly database"):
+                write()  # type: ignore[operator]
+        counts[name] = (
+            len(reader.get_artifact_types()),
+            len(reader.get_artifacts()),
+            len(reader.get_executions()),
+            len(reader.get_contexts()),
+            len(reader.get_events_by_artifact_ids([ids["a"]])),
+            len(reader.get_artifacts_by_context(ids["c"])),
+            len(reader.get_parent_contexts_by_context(ids["c"])),
+        )
+        if isinstance(reader, MetadataStore):
+            reader.close()
+    assert counts["ours"] == counts["mlmd"] == (1, 1, 1, 2, 0, 0, 0)
