@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from . import __about__, _migrations
 from ._encoding import indexable
-from ._repositories._base import Repository, checked_ids, now_ms
+from ._repositories._base import Repository, checked_ids, id_ranges, now_ms
 from ._repositories.cache import CacheInputs, CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
@@ -26,7 +26,7 @@ from ._repositories.retention import (
 from ._repositories.types import TypeRepository
 from ._schema import SCHEMA, SCHEMA_VERSION
 from .backends import Backend, open_backend
-from .exceptions import InvalidArgumentError, NotFoundError
+from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .lineage import LineageGraph, NodeFilter, NodeRef
 from .lineage._filter import StartLike
 from .lineage._impact import (
@@ -211,6 +211,40 @@ class LineageStore:
             batch.contexts = prepared
         self._writer.execute(batch)
         return prepared.ids
+
+    def _put_executions_expecting(
+        self,
+        executions: Sequence[Execution],
+        *,
+        field_mask_paths: Sequence[str],
+        expect: Mapping[str, Any],
+    ) -> bool:
+        """Masked updates written only if every execution still holds the stored values
+        ``expect`` (encoded keys) when the write runs: False (nothing written) when one does
+        not."""
+        prepared = self._executions.prepare(executions, field_mask=field_mask_paths)
+        for row in prepared.rows:
+            row["expect"] = dict(expect)
+        ids = [int(r["id"]) for r in prepared.rows]
+        changed = False
+
+        def check() -> None:  # after an aborted write: is one no longer as expected?
+            nonlocal changed
+            rows = self._executions.read(
+                self._executions.q("get_write_state"), ranges=id_ranges(ids)
+            )
+            for row in rows:
+                if any(row["node"].get(k) != v for k, v in expect.items()):
+                    changed = True
+                    return
+
+        try:
+            self._writer.execute(WriteBatch(executions=prepared, checks=[check]))
+        except FailedPreconditionError:
+            if changed:
+                return False
+            raise
+        return True
 
     def put_artifacts(
         self, artifacts: Sequence[Artifact], *, field_mask_paths: Sequence[str] | None = None

@@ -26,6 +26,7 @@ from lineage_graph import (
     ArtifactType,
     ConfigurationError,
     EngineUnavailableError,
+    ExecutionState,
     LineageGraphError,
     LineageStore,
     NodeKind,
@@ -332,6 +333,42 @@ def test_a_write_whose_reply_is_lost_keeps_its_ids_spent(tmp_path: Path) -> None
         assert min(afters) > max(big)  # its ids stayed spent
         assert_healthy(store)
     record("faults: reply lost (client timeout)", in_doubt_write_size=size, next_id=afters[0])
+
+
+def test_a_run_whose_completion_reply_is_lost_is_not_recorded_failed(tmp_path: Path) -> None:
+    """A run's completion that the engine applied but whose reply never came (a timeout here; a
+    server killed between its fsync and its reply alike) is not overwritten with FAILED: the
+    run recorded its failure over the stored COMPLETE, a failed run holding every output."""
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        [source] = put(store, 1)
+        impatient = LineageStore.open(target, socket_timeout_s=0.25)
+        try:
+            size = 2_000
+            while True:  # grow the completion until it outlasts the client's patience
+                run = impatient.run("Big", inputs=[source], cache=False)
+                try:
+                    with run:
+                        for i in range(size):
+                            run.output(Artifact(type="Data", uri=f"/big/{size}/{i}"))
+                except EngineUnavailableError as exc:
+                    assert exc.retryable
+                    break
+                assert size < 200_000, "could not make a completion outlast a 0.25 s timeout"
+                size *= 2
+            deadline = time.monotonic() + 120
+            while (state := store.get_executions_by_id([run.id])[0].last_known_state) in (
+                ExecutionState.RUNNING,
+            ):  # the in-doubt completion lands (it was being applied when the reply timed out)
+                assert time.monotonic() < deadline, "the in-doubt completion never landed"
+                time.sleep(0.05)
+        finally:
+            impatient.close()
+        outputs = [e for e in store.get_events_by_execution_ids([run.id]) if e.type.is_output]
+        assert (state, len(outputs)) == (ExecutionState.COMPLETE, size)
+        assert "error" not in store.get_executions_by_id([run.id])[0].custom_properties
+        assert_healthy(store)
+    record("faults: run completion reply lost", outputs=size)
 
 
 def test_a_stale_server_record_does_not_block_the_store(tmp_path: Path) -> None:
