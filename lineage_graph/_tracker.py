@@ -130,8 +130,9 @@ class Tracker:
         new). Registering the same artifact again returns its version. Each registration claims
         its number atomically, so concurrent registrations of one name get distinct numbers, and
         concurrent registrations of one artifact under one name the same number (a registration
-        that fails after its claim leaves that number unused, unless the artifact is registered
-        under that name again).
+        that fails after its claim, or whose process dies there, leaves that number unused,
+        unless the artifact is registered under that name again before any later version is:
+        registered after one, it gets the next number, so versions follow registration order).
 
         An artifact is a version of one registered model (one ``model_name`` and
         ``model_version`` of its own): an artifact registered under another name is refused

@@ -136,3 +136,57 @@ def test_server_killed_while_idle_then_both_kinds_of_call(tmp_path: Path) -> Non
         assert again > max(ids)
         assert backend.server.restarts == 4
         assert_healthy(store)
+
+
+#: A registration process that SIGKILLs itself right after its version claim
+#: (tracker/claim_version), before the write that registers the model: a crash between the two.
+_KILLED_AFTER_CLAIM = """
+import os, signal, sys
+from lineage_graph import LineageStore
+store = LineageStore.open(sys.argv[1])
+tracker = store.tracker
+real = tracker._claims.write
+def claim_then_die(*args, **kwargs):
+    rows = real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+tracker._claims.write = claim_then_die
+tracker.register_model(int(sys.argv[2]), "churn")
+"""
+
+
+def test_a_registration_killed_after_its_claim_is_registered_again_as_the_newest(
+    tmp_path: Path,
+) -> None:
+    """A registration whose process died between its claim and its write left its claim (and a
+    gap in the numbers, as documented). Registered again after another version, the artifact
+    got its old number back: version 2 registered after version 3, so latest_version and
+    previous_version no longer followed the order of registration. A claim below the versions
+    registered since is stale now: the artifact gets the next number."""
+    import subprocess
+    import sys
+
+    from tests.reliability.conftest import ROOT, child_env
+
+    data = tmp_path / "store"
+    with LineageStore.open(data) as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        first, crashed, later = store.put_artifacts(
+            [Artifact(type="Model", uri=f"/m/{i}") for i in range(3)]
+        )
+        tracker = store.tracker
+        assert tracker.register_model(first, "churn").version == 1
+        child = subprocess.run(
+            [sys.executable, "-c", _KILLED_AFTER_CLAIM, str(data), str(crashed)],
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            timeout=120,
+        )
+        assert child.returncode == -9, child.stderr.decode()[-2000:]
+        assert [v.id for v in tracker.model_versions("churn")] == [first]  # nothing registered
+        assert tracker.register_model(later, "churn").version == 3  # 2 stays unused
+        again = tracker.register_model(crashed, "churn")
+        assert again.version == 4
+        assert tracker.latest_version("churn") == again
+        assert [v.id for v in tracker.model_versions("churn")] == [first, later, crashed]
+        assert_healthy(store)
