@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from ._encoding import check_key, check_text
 from ._repositories._base import Repository
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
@@ -139,6 +140,15 @@ class Tracker:
         with InvalidArgumentError, and nothing changes."""
         if not isinstance(name, str) or not name:
             raise InvalidArgumentError("a registered model needs a non-empty name")
+        # The name is checked before anything is written: a name the context write refuses
+        # (edge whitespace, NUL, too long) had the RegisteredModel type created first, and
+        # one pydantic refuses (a lone surrogate) raised its ValidationError, untyped.
+        try:
+            Context(type=REGISTERED_MODEL_TYPE, name=name)
+        except ValidationError as exc:
+            raise InvalidArgumentError(f"registered model name: {exc.errors()[0]['msg']}") from None
+        check_text("registered model name", name)
+        check_key("registered model name", name)
         artifact = self._artifact(model)
         held = self._registration(artifact)
         if held is not None and held.name == name:

@@ -535,8 +535,18 @@ class Retention(Repository):
             raise InvalidArgumentError(
                 f"apply_retention takes a plan from plan_retention, got {type(plan).__name__}"
             )
-        if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
-            raise InvalidArgumentError(f"batch_size must be a positive int or None: {batch_size}")
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):  # 1.5 ran (batches of 1.5 nodes), "5" was a TypeError
+            raise InvalidArgumentError(f"batch_size must be a positive int or None: {batch_size!r}")
+        if archive is not None and (
+            isinstance(archive, bool | int) or not isinstance(archive, str | os.PathLike)
+        ):  # an int was a TypeError from pathlib (as read_archive refuses it)
+            raise InvalidArgumentError(
+                f"a retention archive is a file path, got {type(archive).__name__}"
+            )
+        if archive is not None and "\x00" in str(os.fspath(archive)):  # ValueError from open()
+            raise InvalidArgumentError("a retention archive path must not contain a NUL character")
         path = None if archive is None else Path(archive)
         if path is not None and (path.is_dir() or not path.parent.is_dir()):
             raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")

@@ -183,6 +183,8 @@ class ImpactRepository(Repository):
     def impact(self, source: NodeRef, mark: ImpactMark | None) -> ImpactReport:
         if mark is not None and not isinstance(mark, ImpactMark):
             raise InvalidArgumentError(f"mark must be an ImpactMark, got {type(mark).__name__}")
+        if mark is not None:  # checked again: one made without __init__ (or changed) marked
+            mark.__post_init__()  # nothing but the update time, with an undo record
         query = LineageQuery(
             starts=(source,), direction=Direction.DOWNSTREAM, include_contexts=True
         )

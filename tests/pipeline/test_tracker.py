@@ -16,6 +16,7 @@ from lineage_graph import (
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
+    NodeKind,
     NotFoundError,
 )
 from lineage_graph._repositories.graph import WriteBatch
@@ -176,6 +177,24 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
     assert stored.uri == "/moved" and stored.state == ArtifactState.ABANDONED
     assert stored.custom_properties["model_name"] == "churn"
     assert stored.custom_properties["model_version"] == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [" churn", "a\x00b", "x" * 5_000, "a\ud800"],
+    ids=["edge space", "NUL", "too long", "lone surrogate"],
+)
+def test_a_name_no_context_can_hold_is_refused_before_anything_is_written(
+    store: LineageStore, name: str
+) -> None:
+    """Refused by the context write only after the RegisteredModel type was created (or, a
+    lone surrogate, pydantic's untyped ValidationError): checked first now, nothing written."""
+    model = train(store, "e", 0.5)
+    types = store.get_types(NodeKind.CONTEXT)
+    with pytest.raises(InvalidArgumentError, match="registered model name"):
+        store.tracker.register_model(model, name)
+    assert store.get_types(NodeKind.CONTEXT) == types
+    assert store.get_artifacts_by_id([model.id or 0]) == [model]
 
 
 def test_concurrent_registrations_get_distinct_versions(store: LineageStore) -> None:

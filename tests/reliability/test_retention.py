@@ -729,6 +729,10 @@ def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
         {"archive": tmp_path},
         # a file its directory cannot hold (Linux): FileNotFoundError escaped, untyped
         {"archive": Path("/proc/lineage-graph-archive.jsonl")},
+        {"batch_size": 1.5},  # applied the plan
+        {"batch_size": "5"},  # TypeError
+        {"archive": 3},  # TypeError from pathlib
+        {"archive": str(tmp_path / "a\x00b.jsonl")},  # ValueError from open()
     ):
         with pytest.raises(InvalidArgumentError):
             store.apply_retention(plan, **kwargs)
