@@ -201,6 +201,9 @@ class LineageStore:
     def _put_nodes(
         self, repo: NodeRepository[Any], nodes: Sequence[Any], mask: Sequence[str] | None
     ) -> list[int]:
+        nodes = _items(nodes, f"the {repo.kind.value.lower()}s to put")
+        if mask is not None:
+            mask = _items(mask, "field_mask_paths")
         prepared = repo.prepare(nodes, field_mask=mask)
         batch = WriteBatch()
         if repo.kind == NodeKind.ARTIFACT:
@@ -368,6 +371,7 @@ class LineageStore:
         type) stored already fails (AlreadyExistsError: events are immutable), also when another
         writer stored it since the caller looked. Checked by the write itself: nothing of a
         failed call is written."""
+        events = _items(events, "events")
         inputs, outputs, check = self._relations.prepare_events(events, now=now_ms())
         self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs, checks=[check]))
 
@@ -375,12 +379,15 @@ class LineageStore:
         self, attributions: Sequence[Attribution], associations: Sequence[Association]
     ) -> None:
         """Link artifacts and executions to contexts (an existing link is a no-op)."""
+        attributions = _items(attributions, "attributions")
+        associations = _items(associations, "associations")
         attr, assoc, check = self._relations.prepare_links(attributions, associations)
         self._writer.execute(WriteBatch(attributions=attr, associations=assoc, checks=[check]))
 
     def put_parent_contexts(self, parent_contexts: Sequence[ParentContext]) -> None:
         """Nest contexts; duplicates and cycles are rejected, also when another writer linked
         the contexts since they were read (the write checks again and writes nothing)."""
+        parent_contexts = _items(parent_contexts, "parent_contexts")
         rows = self._relations.prepare_parents(parent_contexts)
 
         def check() -> None:  # after an aborted write: what changed meanwhile, read again
@@ -413,8 +420,8 @@ class LineageStore:
         """
         return self._composite.put_execution(
             execution,
-            artifact_and_events,
-            contexts,
+            _items(artifact_and_events, "artifact_and_events"),
+            _items(contexts, "contexts"),
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
@@ -431,10 +438,10 @@ class LineageStore:
     ) -> tuple[list[int], list[int], list[int]]:
         """Many executions, artifacts, contexts and events in one atomic write."""
         return self._composite.put_lineage_subgraph(
-            executions,
-            artifacts,
-            contexts,
-            event_edges,
+            _items(executions, "executions"),
+            _items(artifacts, "artifacts"),
+            _items(contexts, "contexts"),
+            _items(event_edges, "event_edges"),
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
@@ -712,6 +719,17 @@ def _node_kind(kind: str) -> NodeKind:
         raise InvalidArgumentError(
             f"kind must be one of {[k.value for k in NodeKind]}, got {kind!r:.80}"
         ) from None
+
+
+def _items(value: Any, what: str) -> list[Any]:
+    """A write's collection argument, as a list: None, a string, a mapping or anything not
+    iterable is InvalidArgumentError. Such a value escaped as a TypeError from deep in the
+    write (put_artifacts(None)), or was taken for "nothing" (put_parent_contexts(None) or {});
+    a generator was read up by the first check, and the re-check after an aborted write saw
+    nothing."""
+    if value is None or isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InvalidArgumentError(f"{what} must be a list, got {type(value).__name__}")
+    return list(value)
 
 
 def _one_id(ident: int) -> int:
