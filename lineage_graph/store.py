@@ -153,6 +153,12 @@ class LineageStore:
         self, node_type: NodeType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
         """Register a type, or return the stored one (upgraded by MLMD's rules). Returns its id."""
+        for flag, value in (
+            ("can_add_fields", can_add_fields),
+            ("can_omit_fields", can_omit_fields),
+        ):
+            if not isinstance(value, bool):  # "no" is true: it upgraded the type
+                raise InvalidArgumentError(f"{flag} is True or False, got {value!r:.80}")
         return self._types.put(
             node_type, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields
         )

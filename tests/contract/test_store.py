@@ -354,6 +354,18 @@ def test_a_collection_argument_that_is_no_list_is_a_typed_error(
     assert snapshot(typed) == before
 
 
+@pytest.mark.parametrize("flag", ["can_add_fields", "can_omit_fields"])
+def test_an_upgrade_flag_that_is_no_bool_is_a_typed_error(typed: LineageStore, flag: str) -> None:
+    """can_add_fields="no" is true: it added the field (and can_omit_fields="no" dropped one)."""
+    before = snapshot(typed)
+    upgrade = ArtifactType(name="DataSet", properties={"new_field": PropertyType.INT})
+    with pytest.raises(InvalidArgumentError, match=f"{flag} is True or False"):
+        typed.put_artifact_type(
+            upgrade, **{"can_add_fields": True, "can_omit_fields": True, flag: "no"}
+        )
+    assert snapshot(typed) == before
+
+
 def _path_changed_in_place(step: object) -> Event:
     event = Event(type=EventType.INPUT, path=[0])
     event.path.append(step)  # type: ignore[arg-type]  # a list is not validated when changed
