@@ -194,34 +194,45 @@ class Tracker:
             stored = self._claims.read(
                 "artifacts/get_write_state", ranges=[[artifact.id, artifact.id]]
             )
-            if stored and stored[0]["node"].get("model_claim") != claim:
+            taken = stored[0]["node"].get("model_claim") if stored else claim
+            if taken != claim:
+                other = "as it" if taken and taken[0] == context_id else "under another name"
                 raise FailedPreconditionError(
-                    f"artifact {artifact.id} was claimed meanwhile by a registration under "
-                    f"another name (another writer); it was not registered as {name!r}"
+                    f"artifact {artifact.id} was claimed meanwhile by a registration {other} "
+                    f"(another writer); this one did not register it as {name!r}"
                 )
 
         # Only the two properties are written (a field mask), with the attribution, in one
         # write: what another writer changes on the artifact meanwhile (its state, uri, other
         # properties) is kept. Written only if the artifact still holds this claim: a
         # registration under another name may have taken it over since (tracker/claim_version).
-        self.store._composite.put_lineage_subgraph(
-            [],
-            [
-                Artifact(
-                    id=artifact.id,
-                    custom_properties={NAME_PROPERTY: name, VERSION_PROPERTY: number},
-                )
-            ],
-            [Context(type=REGISTERED_MODEL_TYPE, name=name)],
-            [],
-            reuse_context_if_already_exist=True,
-            artifact_mask=[
-                f"custom_properties.{NAME_PROPERTY}",
-                f"custom_properties.{VERSION_PROPERTY}",
-            ],
-            artifact_expect={artifact.id or 0: {"model_claim": claim}},
-            check=claim_lost,
-        )
+        try:
+            self.store._composite.put_lineage_subgraph(
+                [],
+                [
+                    Artifact(
+                        id=artifact.id,
+                        custom_properties={NAME_PROPERTY: name, VERSION_PROPERTY: number},
+                    )
+                ],
+                [Context(type=REGISTERED_MODEL_TYPE, name=name)],
+                [],
+                reuse_context_if_already_exist=True,
+                artifact_mask=[
+                    f"custom_properties.{NAME_PROPERTY}",
+                    f"custom_properties.{VERSION_PROPERTY}",
+                ],
+                artifact_expect={artifact.id or 0: {"model_claim": claim}},
+                check=claim_lost,
+            )
+        except FailedPreconditionError:
+            # Another registration of this artifact under this name took a fresh number (this
+            # claim was stale to it: a later version was registered in between) and wrote it:
+            # the artifact is registered as asked, with that number.
+            held = self._registration(self._artifact(artifact.id or 0))
+            if held is not None and held.name == name:
+                return held
+            raise
         return self.get_model_version(name, number)
 
     def model_versions(self, name: str) -> list[ModelVersion]:

@@ -241,6 +241,36 @@ def test_concurrent_registrations_of_one_artifact_get_one_version(
     assert tracker.register_model(later, "churn").version == 2
 
 
+def test_a_registration_whose_claim_went_stale_meanwhile_answers_the_one_that_won(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between this registration's claim (1) and its write, another model is registered (2)
+    and then this artifact again, by another writer: its claim 1 is below the versions
+    registered, so stale to that writer, which takes 3 and writes it. This write then finds
+    its claim gone; the artifact is registered under the name as asked: version 3 is the
+    answer, not an error."""
+    tracker = store.tracker
+    model, later = train(store, "exp-1", 0.7), train(store, "exp-2", 0.8)
+    real = tracker._claims.write
+    other: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)  # this registration has claimed its number
+        if not other:
+            monkeypatch.setattr(tracker._claims, "write", real)
+            assert tracker.register_model(later, "churn").version == 2
+            other.append(tracker.register_model(model, "churn").version)
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    version = tracker.register_model(model, "churn").version
+    assert other == [version] == [3]
+    assert [(v.id, v.version) for v in tracker.model_versions("churn")] == [
+        (later.id, 2),
+        (model.id, 3),
+    ]
+
+
 def test_a_registration_under_another_name_after_this_ones_claim_wins_alone(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
