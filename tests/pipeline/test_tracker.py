@@ -271,6 +271,36 @@ def test_a_registration_whose_claim_went_stale_meanwhile_answers_the_one_that_wo
     ]
 
 
+def test_a_registration_read_before_another_one_of_the_artifact_gets_its_number(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This registration reads that the artifact is not registered; another writer then
+    registers it (1) and another model (2) before this one claims. The artifact's claim 1 is
+    below the versions this one reads, but it was written (the artifact is attributed to the
+    registered model): it is the artifact's number, not a stale one. Taken as stale, this call
+    registered the artifact again as 3 over the other writer's answer (1 artifact in 4 threads'
+    random registrations answered two versions, in 2 of 3 runs)."""
+    tracker = store.tracker
+    model, later = train(store, "exp-1", 0.7), train(store, "exp-2", 0.8)
+    real = type(tracker)._registration
+    other: list[int] = []
+
+    def racing(self: Any, artifact: Artifact) -> Any:
+        held = real(self, artifact)
+        if not other:
+            monkeypatch.setattr(type(tracker), "_registration", real)
+            other.append(tracker.register_model(model, "churn").version)
+            assert tracker.register_model(later, "churn").version == 2
+        return held
+
+    monkeypatch.setattr(type(tracker), "_registration", racing)
+    assert tracker.register_model(model, "churn").version == other[0] == 1
+    assert [(v.id, v.version) for v in tracker.model_versions("churn")] == [
+        (model.id, 1),
+        (later.id, 2),
+    ]
+
+
 def test_a_registration_under_another_name_after_this_ones_claim_wins_alone(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
