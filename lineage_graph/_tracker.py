@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ._encoding import property_key
+from ._encoding import check_key, check_text, property_key
 from ._repositories._base import Repository
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
@@ -132,14 +132,24 @@ class Tracker:
         new). Registering the same artifact again returns its version. Each registration claims
         its number atomically, so concurrent registrations of one name get distinct numbers, and
         concurrent registrations of one artifact under one name the same number (a registration
-        that fails after its claim leaves that number unused, unless the artifact is registered
-        under that name again).
+        that fails after its claim, or whose process dies there, leaves that number unused,
+        unless the artifact is registered under that name again before any later version is:
+        registered after one, it gets the next number, so versions follow registration order).
 
         An artifact is a version of one registered model (one ``model_name`` and
         ``model_version`` of its own): an artifact registered under another name is refused
         with InvalidArgumentError, and nothing changes."""
         if not isinstance(name, str) or not name:
             raise InvalidArgumentError("a registered model needs a non-empty name")
+        # The name is checked before anything is written: a name the context write refuses
+        # (edge whitespace, NUL, too long) had the RegisteredModel type created first, and
+        # one pydantic refuses (a lone surrogate) raised its ValidationError, untyped.
+        try:
+            Context(type=REGISTERED_MODEL_TYPE, name=name)
+        except ValidationError as exc:
+            raise InvalidArgumentError(f"registered model name: {exc.errors()[0]['msg']}") from None
+        check_text("registered model name", name)
+        check_key("registered model name", name)
         artifact = self._artifact(model)
         held = self._registration(artifact)
         if held is not None and held.name == name:
@@ -185,34 +195,45 @@ class Tracker:
             stored = self._claims.read(
                 "artifacts/get_write_state", ranges=[[artifact.id, artifact.id]]
             )
-            if stored and stored[0]["node"].get("model_claim") != claim:
+            taken = stored[0]["node"].get("model_claim") if stored else claim
+            if taken != claim:
+                other = "as it" if taken and taken[0] == context_id else "under another name"
                 raise FailedPreconditionError(
-                    f"artifact {artifact.id} was claimed meanwhile by a registration under "
-                    f"another name (another writer); it was not registered as {name!r}"
+                    f"artifact {artifact.id} was claimed meanwhile by a registration {other} "
+                    f"(another writer); this one did not register it as {name!r}"
                 )
 
         # Only the two properties are written (a field mask), with the attribution, in one
         # write: what another writer changes on the artifact meanwhile (its state, uri, other
         # properties) is kept. Written only if the artifact still holds this claim: a
         # registration under another name may have taken it over since (tracker/claim_version).
-        self.store._composite.put_lineage_subgraph(
-            [],
-            [
-                Artifact(
-                    id=artifact.id,
-                    custom_properties={NAME_PROPERTY: name, VERSION_PROPERTY: number},
-                )
-            ],
-            [Context(type=REGISTERED_MODEL_TYPE, name=name)],
-            [],
-            reuse_context_if_already_exist=True,
-            artifact_mask=[
-                f"custom_properties.{NAME_PROPERTY}",
-                f"custom_properties.{VERSION_PROPERTY}",
-            ],
-            artifact_expect={artifact.id or 0: {"model_claim": claim}},
-            check=claim_lost,
-        )
+        try:
+            self.store._composite.put_lineage_subgraph(
+                [],
+                [
+                    Artifact(
+                        id=artifact.id,
+                        custom_properties={NAME_PROPERTY: name, VERSION_PROPERTY: number},
+                    )
+                ],
+                [Context(type=REGISTERED_MODEL_TYPE, name=name)],
+                [],
+                reuse_context_if_already_exist=True,
+                artifact_mask=[
+                    f"custom_properties.{NAME_PROPERTY}",
+                    f"custom_properties.{VERSION_PROPERTY}",
+                ],
+                artifact_expect={artifact.id or 0: {"model_claim": claim}},
+                check=claim_lost,
+            )
+        except FailedPreconditionError:
+            # Another registration of this artifact under this name took a fresh number (this
+            # claim was stale to it: a later version was registered in between) and wrote it:
+            # the artifact is registered as asked, with that number.
+            held = self._registration(self._artifact(artifact.id or 0))
+            if held is not None and held.name == name:
+                return held
+            raise
         return self.get_model_version(name, number)
 
     def model_versions(self, name: str) -> list[ModelVersion]:

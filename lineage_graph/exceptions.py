@@ -77,3 +77,6 @@ class EngineUnavailableError(EngineError):
     """The engine cannot be reached or died mid-call. Retry: the embedded server is restarted."""
 
     retryable = True
+    #: Set when ``impact(mark=...)``'s write was in doubt (it may have been applied): the token
+    #: that :meth:`LineageStore.undo_impact_mark` takes to undo it (NotFoundError if it was not).
+    mark_token: str | None = None

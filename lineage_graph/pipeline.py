@@ -822,8 +822,11 @@ class Run:
         self.custom_properties[ERROR_PROPERTY] = text[:_MAX_ERROR_CHARS]
         state = ExecutionState.CANCELED if cancelled else ExecutionState.FAILED
         # Only the state and the custom properties change: a failure caused by a bad declared
-        # property (or output) must not make recording the failure fail as well.
-        self.store.put_executions(
+        # property (or output) must not make recording the failure fail as well. Written only
+        # while the execution is RUNNING: a completion whose reply was lost (the engine died
+        # after applying it, or the reply timed out) stored the run COMPLETE with its outputs,
+        # and recording FAILED over it left a failed run holding outputs.
+        recorded = self.store._put_executions_expecting(
             [
                 Execution(
                     id=self.id,
@@ -835,8 +838,15 @@ class Run:
                 "last_known_state",
                 *(f"custom_properties.{k}" for k in self.custom_properties),
             ],
+            expect={"last_known_state": int(ExecutionState.RUNNING)},
         )
         self.execution = self.store.get_executions_by_id([self.id])[0]
+        if not recorded and isinstance(error, BaseException):
+            error.add_note(
+                f"lineage-graph: execution {self.id} was not recorded {state.name}: it is "
+                f"{self.execution.last_known_state.name} already (a write whose reply was lost "
+                "was applied)"
+            )
 
     def _exit(self, exc: BaseException | None) -> None:
         try:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from . import __about__, _migrations
 from ._encoding import indexable
-from ._repositories._base import Repository, checked_ids, now_ms
+from ._repositories._base import Repository, checked_ids, id_ranges, now_ms
 from ._repositories.cache import CacheInputs, CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
@@ -26,7 +26,7 @@ from ._repositories.retention import (
 from ._repositories.types import TypeRepository
 from ._schema import SCHEMA, SCHEMA_VERSION
 from .backends import Backend, open_backend
-from .exceptions import InvalidArgumentError, NotFoundError
+from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .lineage import LineageGraph, NodeFilter, NodeRef
 from .lineage._filter import StartLike
 from .lineage._impact import (
@@ -153,6 +153,12 @@ class LineageStore:
         self, node_type: NodeType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
         """Register a type, or return the stored one (upgraded by MLMD's rules). Returns its id."""
+        for flag, value in (
+            ("can_add_fields", can_add_fields),
+            ("can_omit_fields", can_omit_fields),
+        ):
+            if not isinstance(value, bool):  # "no" is true: it upgraded the type
+                raise InvalidArgumentError(f"{flag} is True or False, got {value!r:.80}")
         return self._types.put(
             node_type, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields
         )
@@ -201,6 +207,9 @@ class LineageStore:
     def _put_nodes(
         self, repo: NodeRepository[Any], nodes: Sequence[Any], mask: Sequence[str] | None
     ) -> list[int]:
+        nodes = _items(nodes, f"the {repo.kind.value.lower()}s to put")
+        if mask is not None:
+            mask = _items(mask, "field_mask_paths")
         prepared = repo.prepare(nodes, field_mask=mask)
         batch = WriteBatch()
         if repo.kind == NodeKind.ARTIFACT:
@@ -211,6 +220,40 @@ class LineageStore:
             batch.contexts = prepared
         self._writer.execute(batch)
         return prepared.ids
+
+    def _put_executions_expecting(
+        self,
+        executions: Sequence[Execution],
+        *,
+        field_mask_paths: Sequence[str],
+        expect: Mapping[str, Any],
+    ) -> bool:
+        """Masked updates written only if every execution still holds the stored values
+        ``expect`` (encoded keys) when the write runs: False (nothing written) when one does
+        not."""
+        prepared = self._executions.prepare(executions, field_mask=field_mask_paths)
+        for row in prepared.rows:
+            row["expect"] = dict(expect)
+        ids = [int(r["id"]) for r in prepared.rows]
+        changed = False
+
+        def check() -> None:  # after an aborted write: is one no longer as expected?
+            nonlocal changed
+            rows = self._executions.read(
+                self._executions.q("get_write_state"), ranges=id_ranges(ids)
+            )
+            for row in rows:
+                if any(row["node"].get(k) != v for k, v in expect.items()):
+                    changed = True
+                    return
+
+        try:
+            self._writer.execute(WriteBatch(executions=prepared, checks=[check]))
+        except FailedPreconditionError:
+            if changed:
+                return False
+            raise
+        return True
 
     def put_artifacts(
         self, artifacts: Sequence[Artifact], *, field_mask_paths: Sequence[str] | None = None
@@ -334,6 +377,7 @@ class LineageStore:
         type) stored already fails (AlreadyExistsError: events are immutable), also when another
         writer stored it since the caller looked. Checked by the write itself: nothing of a
         failed call is written."""
+        events = _items(events, "events")
         inputs, outputs, check = self._relations.prepare_events(events, now=now_ms())
         self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs, checks=[check]))
 
@@ -341,12 +385,15 @@ class LineageStore:
         self, attributions: Sequence[Attribution], associations: Sequence[Association]
     ) -> None:
         """Link artifacts and executions to contexts (an existing link is a no-op)."""
+        attributions = _items(attributions, "attributions")
+        associations = _items(associations, "associations")
         attr, assoc, check = self._relations.prepare_links(attributions, associations)
         self._writer.execute(WriteBatch(attributions=attr, associations=assoc, checks=[check]))
 
     def put_parent_contexts(self, parent_contexts: Sequence[ParentContext]) -> None:
         """Nest contexts; duplicates and cycles are rejected, also when another writer linked
         the contexts since they were read (the write checks again and writes nothing)."""
+        parent_contexts = _items(parent_contexts, "parent_contexts")
         rows = self._relations.prepare_parents(parent_contexts)
 
         def check() -> None:  # after an aborted write: what changed meanwhile, read again
@@ -379,8 +426,8 @@ class LineageStore:
         """
         return self._composite.put_execution(
             execution,
-            artifact_and_events,
-            contexts,
+            _items(artifact_and_events, "artifact_and_events"),
+            _items(contexts, "contexts"),
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
@@ -397,10 +444,10 @@ class LineageStore:
     ) -> tuple[list[int], list[int], list[int]]:
         """Many executions, artifacts, contexts and events in one atomic write."""
         return self._composite.put_lineage_subgraph(
-            executions,
-            artifacts,
-            contexts,
-            event_edges,
+            _items(executions, "executions"),
+            _items(artifacts, "artifacts"),
+            _items(contexts, "contexts"),
+            _items(event_edges, "event_edges"),
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
@@ -678,6 +725,17 @@ def _node_kind(kind: str) -> NodeKind:
         raise InvalidArgumentError(
             f"kind must be one of {[k.value for k in NodeKind]}, got {kind!r:.80}"
         ) from None
+
+
+def _items(value: Any, what: str) -> list[Any]:
+    """A write's collection argument, as a list: None, a string, a mapping or anything not
+    iterable is InvalidArgumentError. Such a value escaped as a TypeError from deep in the
+    write (put_artifacts(None)), or was taken for "nothing" (put_parent_contexts(None) or {});
+    a generator was read up by the first check, and the re-check after an aborted write saw
+    nothing."""
+    if value is None or isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InvalidArgumentError(f"{what} must be a list, got {type(value).__name__}")
+    return list(value)
 
 
 def _one_id(ident: int) -> int:

@@ -137,6 +137,8 @@ CALL {
       toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
 }
 // when: $patched_executions
+// `r.expect` (optional): values the node must still hold, else the write aborts (a run records
+// its failure only while it is RUNNING: pipeline.Run._record_failure).
 CALL {
   UNWIND $patched_executions AS r
   OPTIONAL MATCH (n:Execution {id: r.id})
@@ -145,6 +147,9 @@ CALL {
   SET n.lock = true  // Neo4j: the node's write lock, then the guard below
   WITH r, n
   WHERE 1 / (CASE WHEN n.id = r.id THEN 1 ELSE 0 END) = 1  // deleted while we waited for its lock
+  WITH r, n
+  WHERE 1 / (CASE WHEN all(k IN keys(coalesce(r.expect, {})) WHERE n[k] = r.expect[k])
+                  THEN 1 ELSE 0 END) = 1
   SET n.lock = null
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)

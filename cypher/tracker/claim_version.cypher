@@ -6,6 +6,12 @@
 // (`next_model_version`), the artifact the number it was given (`model_claim`: [context id,
 // version]); both are internal keys updates keep. $floor, one above the highest version the
 // caller read, covers a context without it (registered before it was kept).
+// A claim below $floor whose registration was not written (the artifact is not attributed to
+// the context) is stale: its registration died before its write (a crash, a killed process)
+// and a later one registered a higher version since. It is not reused: registered again, the
+// artifact gets the next number, so versions still follow registration order (it
+// got its old number back, below the versions registered meanwhile: 8 of the 8 claims left by
+// 25 runs killing the server or the registering process).
 // An artifact is a version of one registered model: one registered already under another name
 // (attributed to the context its claim names) is not claimed again, and `taken_by` names that
 // model (nothing written). A claim under another name not (yet) followed by its registration is
@@ -22,8 +28,11 @@ WITH c, a
 OPTIONAL MATCH (a)-[:ATTRIBUTION]->(o:Context)
 WHERE o.id = a.model_claim[0] AND o.id <> c.id
 WITH c, a, head(collect(o.name)) AS taken_by
+OPTIONAL MATCH (a)-[r:ATTRIBUTION]->(c)
+WITH c, a, taken_by, count(r) > 0 AS registered
 WITH c, a, taken_by, coalesce(c.next_model_version, 0) AS kept,
-     CASE WHEN a.model_claim[0] = c.id THEN a.model_claim[1] END AS claimed
+     CASE WHEN a.model_claim[0] = c.id AND (a.model_claim[1] >= $floor OR registered)
+          THEN a.model_claim[1] END AS claimed
 WITH c, a, taken_by, claimed, CASE WHEN kept > $floor THEN kept ELSE $floor END AS fresh
 WITH c, a, taken_by, claimed, coalesce(claimed, fresh) AS version
 SET c.next_model_version = CASE WHEN claimed IS NULL AND taken_by IS NULL THEN version + 1

@@ -276,7 +276,7 @@ def patch_row(
     FalkorDB 4.16 removes the wrong properties, and may skip values it was given, when one SET
     removes two or more (FalkorDB issue 1787; 229 of 1,500 random patches here, none done one
     removal at a time). ``expect``: values the node must still hold when the write runs, else
-    graph/write aborts (artifacts only)."""
+    graph/write aborts (artifacts and executions)."""
     row = {
         "id": node_id,
         "props": {k: v for k, v in changes.items() if v is not None},

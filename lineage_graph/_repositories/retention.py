@@ -239,6 +239,35 @@ def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
         ) from None
 
 
+def _end_torn_tail(f: Any) -> None:
+    """Make the archive open in ``f`` (``a+b``) end with a whole line before records are
+    appended. A process killed while appending a batch's records leaves the last one cut
+    short, with no newline; that batch never ran (its records are fsynced before its
+    statement), so the cut record is dropped. Appended to as it was, the next batch's first
+    record was glued onto it: one unreadable line that hid a record of a batch that did run,
+    and read_archive refused the whole file. A last line that is a whole JSON record without
+    its newline (written by hand) only gets the newline."""
+    end = f.seek(0, os.SEEK_END)
+    start = end
+    while start > 0:  # the start of the last line
+        step = min(start, 1 << 16)
+        f.seek(start - step)
+        newline = f.read(step).rfind(b"\n")
+        if newline >= 0:
+            start = start - step + newline + 1
+            break
+        start -= step
+    if start == end:
+        return
+    f.seek(start)
+    try:
+        json.loads(f.read().decode("utf-8"))
+    except (ValueError, RecursionError):  # cut short (or not UTF-8): a batch that never ran
+        f.truncate(start)
+    else:
+        f.write(b"\n")
+
+
 def _archived(rec: Any) -> ArchivedRecord:
     """One archive line's record, validated."""
     if not isinstance(rec, dict) or not isinstance(rec.get("node"), dict):
@@ -487,8 +516,9 @@ class Retention(Repository):
                         "context_ids": sorted(row["contexts"]),
                     }
                     lines.append(json.dumps(record, sort_keys=True) + "\n")
-        with open(path, "a", encoding="utf-8") as f:
-            f.writelines(lines)
+        with open(path, "a+b") as f:
+            _end_torn_tail(f)
+            f.write("".join(lines).encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
         return len(lines)
@@ -505,8 +535,18 @@ class Retention(Repository):
             raise InvalidArgumentError(
                 f"apply_retention takes a plan from plan_retention, got {type(plan).__name__}"
             )
-        if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
-            raise InvalidArgumentError(f"batch_size must be a positive int or None: {batch_size}")
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):  # 1.5 ran (batches of 1.5 nodes), "5" was a TypeError
+            raise InvalidArgumentError(f"batch_size must be a positive int or None: {batch_size!r}")
+        if archive is not None and (
+            isinstance(archive, bool | int) or not isinstance(archive, str | os.PathLike)
+        ):  # an int was a TypeError from pathlib (as read_archive refuses it)
+            raise InvalidArgumentError(
+                f"a retention archive is a file path, got {type(archive).__name__}"
+            )
+        if archive is not None and "\x00" in str(os.fspath(archive)):  # ValueError from open()
+            raise InvalidArgumentError("a retention archive path must not contain a NUL character")
         path = None if archive is None else Path(archive)
         if path is not None and (path.is_dir() or not path.parent.is_dir()):
             raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")

@@ -144,7 +144,14 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except LineageGraphError as exc:
-            raise fail(str(exc), exit_code_for(exc)) from None
+            message = str(exc)
+            if isinstance(exc, EngineUnavailableError) and exc.mark_token is not None:
+                # an impact mark in doubt: without its token `undo-mark` cannot undo it
+                message += (
+                    f" (the impact mark may have been applied: `lineage-graph undo-mark "
+                    f"{exc.mark_token}` undoes it if it was)"
+                )
+            raise fail(message, exit_code_for(exc)) from None
         except KeyboardInterrupt:
             raise fail("interrupted", ExitCode.INTERRUPTED) from None
         except BrokenPipeError:

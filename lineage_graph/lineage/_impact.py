@@ -19,7 +19,12 @@ from .._encoding import (
 )
 from .._repositories._base import Repository, now_ms
 from .._repositories.graph import patch_row
-from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from ..exceptions import (
+    EngineUnavailableError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from ..models import (
     Artifact,
     ArtifactState,
@@ -183,6 +188,8 @@ class ImpactRepository(Repository):
     def impact(self, source: NodeRef, mark: ImpactMark | None) -> ImpactReport:
         if mark is not None and not isinstance(mark, ImpactMark):
             raise InvalidArgumentError(f"mark must be an ImpactMark, got {type(mark).__name__}")
+        if mark is not None:  # checked again: one made without __init__ (or changed) marked
+            mark.__post_init__()  # nothing but the update time, with an undo record
         query = LineageQuery(
             starts=(source,), direction=Direction.DOWNSTREAM, include_contexts=True
         )
@@ -242,14 +249,24 @@ class ImpactRepository(Repository):
             undo.append({"id": a.id, "set": old})
         token = uuid.uuid4().hex
         self.backend.ensure_property_keys(keys)
-        result = self.write(
-            "lineage/mark",
-            key=token,
-            now=now,
-            source=str(source),
-            undo=json.dumps(undo),
-            rows=rows,
-        )
+        try:
+            result = self.write(
+                "lineage/mark",
+                key=token,
+                now=now,
+                source=str(source),
+                undo=json.dumps(undo),
+                rows=rows,
+            )
+        except EngineUnavailableError as exc:
+            # In doubt: the mark may have been applied (its reply lost: the engine died after
+            # its fsync, or the reply timed out). Without its token it could not be undone.
+            exc.mark_token = token
+            exc.add_note(
+                f"lineage-graph: the impact mark may have been applied; its token is {token!r}: "
+                "undo_impact_mark(token) undoes it if it was (NotFoundError if it was not)"
+            )
+            raise
         stale = [int(i) for i in result[0]["stale"]]
         if stale:
             return None, 0, stale

@@ -993,5 +993,9 @@ def import_mlmd(
     ``merge`` (nothing is written), or for a target written by another client while a staged
     import ran (nothing is imported), :class:`NotFoundError` for a missing SQLite file.
     """
+    if not isinstance(merge, bool):  # "no" merged, as any non-empty string would
+        raise InvalidArgumentError(f"merge is True or False, got {merge!r}")
+    if progress is not None and not callable(progress):  # a TypeError midway, after writes
+        raise InvalidArgumentError(f"progress is a callable or None, got {progress!r:.80}")
     mlmd, config = _open(source)
     return _Importer(_Reads(mlmd), store, progress, merge, _source_key(config)).run()

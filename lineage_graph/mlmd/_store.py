@@ -382,6 +382,10 @@ class MetadataStore:
         model = _convert.to_type(kind, msg)
         if msg.HasField("base_type"):
             self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
+        # ml_metadata sets them on a proto's bool fields, which take 0 and 1 too
+        can_add, can_omit = (
+            bool(flag) if isinstance(flag, int) else flag for flag in (can_add, can_omit)
+        )
         return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
 
     def _check_base_type(

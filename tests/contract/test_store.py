@@ -326,6 +326,46 @@ def test_bad_artifacts_are_typed_errors_and_change_nothing(
     assert snapshot(typed) == before
 
 
+#: A write's collection argument that is no list: a TypeError escaped from deep in the write
+#: (put_artifacts(None), put_execution(e, None)...), or None / {} was taken for "nothing"
+#: (put_parent_contexts).
+NOT_LISTS: list[tuple[str, Any]] = [
+    ("put_artifacts None", lambda s: s.put_artifacts(None)),
+    ("put_executions int", lambda s: s.put_executions(5)),
+    ("field_mask_paths str", lambda s: s.put_artifacts([], field_mask_paths="uri")),
+    ("put_events None", lambda s: s.put_events(None)),
+    ("links None", lambda s: s.put_attributions_and_associations(None, [])),
+    ("put_parent_contexts None", lambda s: s.put_parent_contexts(None)),
+    ("put_parent_contexts dict", lambda s: s.put_parent_contexts({})),
+    ("put_execution events None", lambda s: s.put_execution(Execution(type="Trainer"), None)),
+    ("put_execution contexts None", lambda s: s.put_execution(Execution(type="Trainer"), [], None)),
+    ("put_lineage_subgraph None", lambda s: s.put_lineage_subgraph(None, [], [], [])),
+    ("put_lineage_subgraph edges int", lambda s: s.put_lineage_subgraph([], [], [], 5)),
+]
+
+
+@pytest.mark.parametrize(("what", "call"), NOT_LISTS, ids=[w for w, _ in NOT_LISTS])
+def test_a_collection_argument_that_is_no_list_is_a_typed_error(
+    typed: LineageStore, what: str, call: Any
+) -> None:
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError, match="must be a list"):
+        call(typed)
+    assert snapshot(typed) == before
+
+
+@pytest.mark.parametrize("flag", ["can_add_fields", "can_omit_fields"])
+def test_an_upgrade_flag_that_is_no_bool_is_a_typed_error(typed: LineageStore, flag: str) -> None:
+    """can_add_fields="no" is true: it added the field (and can_omit_fields="no" dropped one)."""
+    before = snapshot(typed)
+    upgrade = ArtifactType(name="DataSet", properties={"new_field": PropertyType.INT})
+    with pytest.raises(InvalidArgumentError, match=f"{flag} is True or False"):
+        typed.put_artifact_type(
+            upgrade, **{"can_add_fields": True, "can_omit_fields": True, flag: "no"}
+        )
+    assert snapshot(typed) == before
+
+
 def _path_changed_in_place(step: object) -> Event:
     event = Event(type=EventType.INPUT, path=[0])
     event.path.append(step)  # type: ignore[arg-type]  # a list is not validated when changed

@@ -320,7 +320,11 @@ def test_bad_marks_and_sources_are_typed_errors(
         store.impact(NodeRef(NodeKind.ARTIFACT, 10**9))
     with pytest.raises(NotFoundError):
         store.undo_impact_mark("nope")
+    # made without __init__: it marked nothing but the update times, and left an undo record
+    with pytest.raises(InvalidArgumentError, match="sets a state, a custom property"):
+        store.impact(NodeRef(NodeKind.ARTIFACT, pipeline["raw"]), mark=object.__new__(ImpactMark))
     assert store.count(NodeKind.ARTIFACT) == 7  # nothing was written
+    assert not store.backend.read("MATCH (m:ImpactMark) RETURN m.key AS k")
 
 
 def test_compare_and_lineage_diff(store: LineageStore, pipeline: dict[str, int]) -> None:

@@ -312,6 +312,20 @@ def test_bad_sources(store: LineageStore, tmp_path: Path) -> None:
         import_mlmd(42, store)
 
 
+def test_bad_merge_and_progress_arguments_change_nothing(
+    mlmd_file: Path, store: LineageStore
+) -> None:
+    """merge="no" merged (any non-empty string is true); a progress that is no callable failed
+    with TypeError at the first report, after writes."""
+    store.put_artifact_type(ArtifactType(name="Own"))
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="merge is True or False"):
+        import_mlmd(mlmd_file, store, merge="no")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="progress is a callable"):
+        import_mlmd(mlmd_file, store, merge=True, progress=5)  # type: ignore[arg-type]
+    assert snapshot(store) == before
+
+
 def test_parse_source(tmp_path: Path) -> None:
     assert parse_source("/x/mlmd.sqlite") == "/x/mlmd.sqlite"
     assert parse_source("sqlite:///x/mlmd.sqlite") == "/x/mlmd.sqlite"

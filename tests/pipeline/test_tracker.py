@@ -16,6 +16,7 @@ from lineage_graph import (
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
+    NodeKind,
     NotFoundError,
 )
 from lineage_graph._repositories.graph import WriteBatch
@@ -178,6 +179,24 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
     assert stored.custom_properties["model_version"] == 1
 
 
+@pytest.mark.parametrize(
+    "name",
+    [" churn", "a\x00b", "x" * 5_000, "a\ud800"],
+    ids=["edge space", "NUL", "too long", "lone surrogate"],
+)
+def test_a_name_no_context_can_hold_is_refused_before_anything_is_written(
+    store: LineageStore, name: str
+) -> None:
+    """Refused by the context write only after the RegisteredModel type was created (or, a
+    lone surrogate, pydantic's untyped ValidationError): checked first now, nothing written."""
+    model = train(store, "e", 0.5)
+    types = store.get_types(NodeKind.CONTEXT)
+    with pytest.raises(InvalidArgumentError, match="registered model name"):
+        store.tracker.register_model(model, name)
+    assert store.get_types(NodeKind.CONTEXT) == types
+    assert store.get_artifacts_by_id([model.id or 0]) == [model]
+
+
 def test_concurrent_registrations_get_distinct_versions(store: LineageStore) -> None:
     """Registrations of one name from 12 threads: each claims its number atomically (before,
     two threads often read the same highest version and both wrote the next one)."""
@@ -220,6 +239,66 @@ def test_concurrent_registrations_of_one_artifact_get_one_version(
     assert other == [version] == [v.version for v in tracker.model_versions("churn")] == [1]
     later = train(store, "exp-2", 0.8)
     assert tracker.register_model(later, "churn").version == 2
+
+
+def test_a_registration_whose_claim_went_stale_meanwhile_answers_the_one_that_won(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between this registration's claim (1) and its write, another model is registered (2)
+    and then this artifact again, by another writer: its claim 1 is below the versions
+    registered, so stale to that writer, which takes 3 and writes it. This write then finds
+    its claim gone; the artifact is registered under the name as asked: version 3 is the
+    answer, not an error."""
+    tracker = store.tracker
+    model, later = train(store, "exp-1", 0.7), train(store, "exp-2", 0.8)
+    real = tracker._claims.write
+    other: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)  # this registration has claimed its number
+        if not other:
+            monkeypatch.setattr(tracker._claims, "write", real)
+            assert tracker.register_model(later, "churn").version == 2
+            other.append(tracker.register_model(model, "churn").version)
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    version = tracker.register_model(model, "churn").version
+    assert other == [version] == [3]
+    assert [(v.id, v.version) for v in tracker.model_versions("churn")] == [
+        (later.id, 2),
+        (model.id, 3),
+    ]
+
+
+def test_a_registration_read_before_another_one_of_the_artifact_gets_its_number(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This registration reads that the artifact is not registered; another writer then
+    registers it (1) and another model (2) before this one claims. The artifact's claim 1 is
+    below the versions this one reads, but it was written (the artifact is attributed to the
+    registered model): it is the artifact's number, not a stale one. Taken as stale, this call
+    registered the artifact again as 3 over the other writer's answer (1 artifact in 4 threads'
+    random registrations answered two versions, in 2 of 3 runs)."""
+    tracker = store.tracker
+    model, later = train(store, "exp-1", 0.7), train(store, "exp-2", 0.8)
+    real = type(tracker)._registration
+    other: list[int] = []
+
+    def racing(self: Any, artifact: Artifact) -> Any:
+        held = real(self, artifact)
+        if not other:
+            monkeypatch.setattr(type(tracker), "_registration", real)
+            other.append(tracker.register_model(model, "churn").version)
+            assert tracker.register_model(later, "churn").version == 2
+        return held
+
+    monkeypatch.setattr(type(tracker), "_registration", racing)
+    assert tracker.register_model(model, "churn").version == other[0] == 1
+    assert [(v.id, v.version) for v in tracker.model_versions("churn")] == [
+        (model.id, 1),
+        (later.id, 2),
+    ]
 
 
 def test_a_registration_under_another_name_after_this_ones_claim_wins_alone(

@@ -136,3 +136,122 @@ def test_server_killed_while_idle_then_both_kinds_of_call(tmp_path: Path) -> Non
         assert again > max(ids)
         assert backend.server.restarts == 4
         assert_healthy(store)
+
+
+#: A registration process that SIGKILLs itself right after its version claim
+#: (tracker/claim_version), before the write that registers the model: a crash between the two.
+_KILLED_AFTER_CLAIM = """
+import os, signal, sys
+from lineage_graph import LineageStore
+store = LineageStore.open(sys.argv[1])
+tracker = store.tracker
+real = tracker._claims.write
+def claim_then_die(*args, **kwargs):
+    rows = real(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+tracker._claims.write = claim_then_die
+tracker.register_model(int(sys.argv[2]), "churn")
+"""
+
+
+def test_a_registration_killed_after_its_claim_is_registered_again_as_the_newest(
+    tmp_path: Path,
+) -> None:
+    """A registration whose process died between its claim and its write left its claim (and a
+    gap in the numbers, as documented). Registered again after another version, the artifact
+    got its old number back: version 2 registered after version 3, so latest_version and
+    previous_version no longer followed the order of registration. A claim below the versions
+    registered since is stale now: the artifact gets the next number."""
+    import subprocess
+    import sys
+
+    from tests.reliability.conftest import ROOT, child_env
+
+    data = tmp_path / "store"
+    with LineageStore.open(data) as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        first, crashed, later = store.put_artifacts(
+            [Artifact(type="Model", uri=f"/m/{i}") for i in range(3)]
+        )
+        tracker = store.tracker
+        assert tracker.register_model(first, "churn").version == 1
+        child = subprocess.run(
+            [sys.executable, "-c", _KILLED_AFTER_CLAIM, str(data), str(crashed)],
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            timeout=120,
+        )
+        assert child.returncode == -9, child.stderr.decode()[-2000:]
+        assert [v.id for v in tracker.model_versions("churn")] == [first]  # nothing registered
+        assert tracker.register_model(later, "churn").version == 3  # 2 stays unused
+        again = tracker.register_model(crashed, "churn")
+        assert again.version == 4
+        assert tracker.latest_version("churn") == again
+        assert [v.id for v in tracker.model_versions("churn")] == [first, later, crashed]
+        assert_healthy(store)
+
+
+#: A process whose cached step is SIGKILLed in its body: after the entry write (RUNNING, with
+#: its input), before the completion.
+_KILLED_IN_STEP = """
+import os, signal, sys
+from lineage_graph import Artifact, LineageStore
+store = LineageStore.open(sys.argv[1])
+[data] = store.get_artifacts_by_id([int(sys.argv[2])])
+
+@store.step("Train", cache=True)
+def train(data: Artifact, lr: float = 0.1) -> Artifact:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return Artifact(type="Model", uri="/never")
+
+train(data)
+"""
+
+
+def test_a_step_killed_in_its_body_stays_running_and_is_never_a_cache_hit(
+    tmp_path: Path,
+) -> None:
+    """What the next call sees after a run died between its entry and its completion: the
+    execution stays RUNNING (nothing can tell a dead run from a slow one: no lease), with its
+    input and no output; the same call again is no cache hit on it, runs, and completes."""
+    import subprocess
+    import sys
+
+    from lineage_graph import ExecutionState
+    from tests.reliability.conftest import ROOT, child_env
+
+    data_dir = tmp_path / "store"
+    with LineageStore.open(data_dir) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        child = subprocess.run(
+            [sys.executable, "-c", _KILLED_IN_STEP, str(data_dir), str(data_id)],
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            timeout=120,
+        )
+        assert child.returncode == -9, child.stderr.decode()[-2000:]
+        [dead] = store.get_executions_by_type("Train")
+        assert dead.last_known_state == ExecutionState.RUNNING
+        events = store.get_events_by_execution_ids([dead.id or 0])
+        assert [(e.artifact_id, e.type.is_output) for e in events] == [(data_id, False)]
+        # by inputs the step recorded (keyed by parameter): the dead run is the nearest, no hit
+        miss = store.find_cached_execution("Train", {"data": data_id})
+        assert not miss.hit and miss.nearest is not None and miss.nearest.id == dead.id
+        [data] = store.get_artifacts_by_id([data_id])
+        calls = []
+
+        @store.step("Train", cache=True)
+        def train(data: Artifact, lr: float = 0.1) -> Artifact:
+            calls.append(1)
+            return Artifact(type="Model", uri="/model")
+
+        model = train(data)
+        assert calls == [1]  # no cache hit on the RUNNING execution: the body ran
+        runs = {x.id: x.last_known_state for x in store.get_executions_by_type("Train")}
+        assert runs[dead.id] == ExecutionState.RUNNING  # left as it was
+        assert sorted(runs.values()) == [ExecutionState.RUNNING, ExecutionState.COMPLETE]
+        assert train(data).id == model.id and calls == [1]  # the completed run is the hit
+        assert_healthy(store)

@@ -23,12 +23,20 @@ import pytest
 
 from lineage_graph import (
     Artifact,
+    ArtifactState,
     ArtifactType,
     ConfigurationError,
     EngineUnavailableError,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    ImpactMark,
     LineageGraphError,
     LineageStore,
     NodeKind,
+    NodeRef,
 )
 from lineage_graph._schema import SCHEMA
 from lineage_graph.backends.embedded import EmbeddedBackend
@@ -332,6 +340,91 @@ def test_a_write_whose_reply_is_lost_keeps_its_ids_spent(tmp_path: Path) -> None
         assert min(afters) > max(big)  # its ids stayed spent
         assert_healthy(store)
     record("faults: reply lost (client timeout)", in_doubt_write_size=size, next_id=afters[0])
+
+
+def test_a_run_whose_completion_reply_is_lost_is_not_recorded_failed(tmp_path: Path) -> None:
+    """A run's completion that the engine applied but whose reply never came (a timeout here; a
+    server killed between its fsync and its reply alike) is not overwritten with FAILED: the
+    run recorded its failure over the stored COMPLETE, a failed run holding every output."""
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        [source] = put(store, 1)
+        impatient = LineageStore.open(target, socket_timeout_s=0.25)
+        try:
+            size = 2_000
+            while True:  # grow the completion until it outlasts the client's patience
+                run = impatient.run("Big", inputs=[source], cache=False)
+                try:
+                    with run:
+                        for i in range(size):
+                            run.output(Artifact(type="Data", uri=f"/big/{size}/{i}"))
+                except EngineUnavailableError as exc:
+                    assert exc.retryable
+                    break
+                assert size < 200_000, "could not make a completion outlast a 0.25 s timeout"
+                size *= 2
+            deadline = time.monotonic() + 120
+            while (state := store.get_executions_by_id([run.id])[0].last_known_state) in (
+                ExecutionState.RUNNING,
+            ):  # the in-doubt completion lands (it was being applied when the reply timed out)
+                assert time.monotonic() < deadline, "the in-doubt completion never landed"
+                time.sleep(0.05)
+        finally:
+            impatient.close()
+        outputs = [e for e in store.get_events_by_execution_ids([run.id]) if e.type.is_output]
+        assert (state, len(outputs)) == (ExecutionState.COMPLETE, size)
+        assert "error" not in store.get_executions_by_id([run.id])[0].custom_properties
+        assert_healthy(store)
+    record("faults: run completion reply lost", outputs=size)
+
+
+def test_an_impact_mark_whose_reply_is_lost_can_still_be_undone(tmp_path: Path) -> None:
+    """impact(mark=...) whose write the engine applied but whose reply never came raised
+    EngineUnavailableError without the token: 4,001 artifacts were left ABANDONED, with an undo
+    record nobody could name (retrying the mark stacks another one on it). The error carries
+    the token now."""
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        [source] = put(store, 1)
+        store.put_execution_type(ExecutionType(name="Fan"))
+        impatient = LineageStore.open(target, socket_timeout_s=0.25)
+        start = NodeRef(NodeKind.ARTIFACT, source)
+        mark = ImpactMark(state=ArtifactState.ABANDONED)
+        try:
+            size, made = 1_000, 0
+            while True:  # grow the fan-out until marking it outlasts the client's patience
+                store.put_execution(
+                    Execution(type="Fan"),
+                    [(Artifact(id=source), Event(type=EventType.INPUT))]
+                    + [
+                        (Artifact(type="Data", uri=f"/fan/{i}"), Event(type=EventType.OUTPUT))
+                        for i in range(made, size)
+                    ],
+                )
+                made = size
+                try:
+                    report = impatient.impact(start, mark=mark)
+                except EngineUnavailableError as exc:
+                    assert exc.retryable
+                    token = exc.mark_token
+                    break
+                assert report.mark_token is not None
+                store.undo_impact_mark(report.mark_token)
+                assert size < 100_000, "could not make a mark outlast a 0.25 s timeout"
+                size *= 2
+        finally:
+            impatient.close()
+        assert token is not None
+        deadline = time.monotonic() + 120
+        while not store.backend.read("MATCH (m:ImpactMark) RETURN m.key AS k"):
+            assert time.monotonic() < deadline, "the in-doubt mark never landed"
+            time.sleep(0.05)
+        states = {a.state for a in store.get_artifacts()}
+        assert states == {ArtifactState.ABANDONED}  # it was applied: 1 + size artifacts
+        assert store.undo_impact_mark(token) == 1 + size
+        assert ArtifactState.ABANDONED not in {a.state for a in store.get_artifacts()}
+        assert_healthy(store)
+    record("faults: impact mark reply lost", marked=1 + size)
 
 
 def test_a_stale_server_record_does_not_block_the_store(tmp_path: Path) -> None:

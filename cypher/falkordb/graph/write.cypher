@@ -231,11 +231,15 @@ CALL {
       toString(reduce(s = 0, x IN h | (s + x * x % 2147483647 * x % 2147483647) % 2147483647))
 }
 // when: $patched_executions
+// `r.expect` (optional): values the node must still hold, else the write aborts (a run records
+// its failure only while it is RUNNING: pipeline.Run._record_failure).
 CALL {
   UNWIND $patched_executions AS r
   OPTIONAL MATCH (n:Execution {id: r.id})
   WITH r, n
-  WHERE 1 / (CASE WHEN n IS NOT NULL THEN 1 ELSE 0 END) = 1  // deleted since read
+  WHERE 1 / (CASE WHEN n IS NOT NULL
+                       AND all(k IN keys(coalesce(r.expect, {})) WHERE n[k] = r.expect[k])
+                  THEN 1 ELSE 0 END) = 1  // deleted since read, or not as expected
   SET n += r.props
   FOREACH (d IN r.drop | SET n += d)  // one removal per SET (GraphWriter's patch_row)
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
