@@ -21,6 +21,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import json
 import subprocess
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -886,6 +887,18 @@ def _split_arguments(
     return inputs, props, floats, other
 
 
+def _same_value(a: Any, b: Any) -> bool:
+    """Whether two property values are the same recorded value: a bool is never a number, an
+    int is the equal double, a struct compares as the JSON the store keeps."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    return type(a) is type(b) and bool(a == b)
+
+
 def _record_return(run: Run, value: Any) -> None:
     """Record the returned artifacts as outputs, and the return's shape (for a cache hit to
     rebuild it). A return that is not made of artifacts alone (``(model, 0.93)``, a number)
@@ -1081,6 +1094,14 @@ def step(
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
             inputs, values, floats, other = _split_arguments(signature, args, kwargs)
+            # An argument named like one of the decorator's properties is recorded as the
+            # decorator's value: given another value, it is not recorded, so the call is not
+            # looked up (it was: fit(d, lr=0.9) reused fit(d, lr=0.5)'s model, as both recorded
+            # the decorator's lr=0.1).
+            for key in [k for k in values if k in (properties or {})]:
+                value = values.pop(key)
+                if not _same_value(value, (properties or {})[key]):
+                    other.append(key)
             # An argument of another kind than its type declares (earlier calls gave ``3``,
             # this one ``0.5``, ``"auto"`` or a list) cannot be that property: it is recorded
             # as a custom property instead, and the call runs, not looked up, rather than

@@ -588,3 +588,32 @@ def test_a_call_whose_arguments_match_the_declared_kinds_reads_the_type_once(
     assert [s.name for s in log].count("types/get_execution_type") == 1
     fit("auto", epochs=5)  # another kind: still recorded as a custom property
     assert store.get_executions()[-1].custom_properties["lr"] == "auto"
+
+
+def test_an_argument_overridden_by_a_decorator_property_is_not_looked_up(
+    store: LineageStore,
+) -> None:
+    """``@step(properties={"lr": 0.1})`` over a parameter ``lr``: the decorator's value is the
+    one recorded, so a call giving another ``lr`` cannot be compared and runs (it used to be
+    looked up under ``lr=0.1`` and reuse the model of a call with another ``lr``)."""
+    calls: list[float] = []
+
+    @store.step("Fit", cache=True, properties={"lr": 0.1})
+    def fit(data: Artifact, lr: float = 0.1) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/m{len(calls)}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    first = fit(data, lr=0.5)
+    second = fit(data, lr=0.9)
+    assert calls == [0.5, 0.9]
+    assert first.id != second.id
+    newest = max(store.get_executions_by_type("Fit"), key=lambda e: e.id or 0)
+    assert newest.last_known_state == ExecutionState.COMPLETE
+    assert "'lr'" in newest.custom_properties["cache_skipped"]
+    # The decorator's own value is the recorded one: such calls are looked up as before.
+    third = fit(data, lr=0.1)
+    again = fit(data)
+    assert calls == [0.5, 0.9, 0.1]
+    assert again.id == third.id
