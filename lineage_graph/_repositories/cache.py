@@ -36,7 +36,9 @@ with the fewest same-content copies instead. The miss explanation (``explain=Tru
 the nearest execution among the newest :data:`EXPLAIN_WINDOW` executions of the store (an id
 range: bounded cost; exact on a store that small); only if the type has none there does it read
 the consumers of the given inputs. Pass ``explain=False`` when only the hit matters. Executions
-tombstoned by retention lose their signature and never hit.
+tombstoned by retention lose their signature and never hit (every candidate query leaves them
+out: found through the consumers of an input, or by a signature an input added later gave
+back, a tombstone used to hit).
 """
 
 from __future__ import annotations

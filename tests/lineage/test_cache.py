@@ -30,6 +30,7 @@ from lineage_graph import (
     ExecutionType,
     InvalidArgumentError,
     LineageStore,
+    NodeKind,
     NotFoundError,
     PropertyType,
 )
@@ -264,6 +265,37 @@ def test_many_copies_fall_back_to_the_consumers_of_one_input(
         result = store.find_cached_execution("Trainer", [copies[3], fresh])
     assert result.execution is not None and result.execution.id == eid
     assert "cache/candidates_by_anchor_usable" in [s.name for s in log]
+
+
+@pytest.mark.parametrize("max_signatures", [cache_module.MAX_SIGNATURES, 2])
+def test_a_retention_tombstone_never_hits(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, max_signatures: int
+) -> None:
+    """A tombstoned execution keeps its state (COMPLETE) and its outputs stay LIVE, but it is
+    never a hit: neither through the consumers of an input (more same-content copies than
+    MAX_SIGNATURES: it was, by id and by digest) nor after an input is added to it (which gives
+    it a signature again: it was)."""
+    setup_types(store)
+    monkeypatch.setattr(cache_module, "MAX_SIGNATURES", max_signatures)
+    copies = datasets(store, 4, properties={"digest": "same"})
+    older, _ = train(store, [copies[0]])
+    eid, _ = train(store, [copies[0]])
+    assert store.find_cached_execution("Trainer", [copies[1]]).execution.id == eid  # type: ignore[union-attr]
+    store.apply_retention(store.plan_retention(kinds=[NodeKind.EXECUTION], types=["Trainer"]))
+    [tomb] = store.get_executions_by_id([eid])
+    assert tomb.last_known_state == COMPLETE
+    for asked in ([copies[0]], [copies[1]]):
+        result = store.find_cached_execution("Trainer", asked)
+        assert not result.hit, result.reason
+        result = store.find_cached_execution("Trainer", asked, explain=False)
+        assert not result.hit
+    store.put_events([Event(artifact_id=copies[2].id, execution_id=eid, type=EventType.INPUT)])
+    assert not store.find_cached_execution("Trainer", [copies[0], copies[2]]).hit
+    assert not store.find_cached_execution("Trainer", [copies[1], copies[3]]).hit
+    # A later run on the same inputs hits as usual.
+    newer, _ = train(store, [copies[0]])
+    assert store.find_cached_execution("Trainer", [copies[1]]).execution.id == newer  # type: ignore[union-attr]
+    assert older != newer
 
 
 # ------------------------------------------------------------------------------ properties
