@@ -559,14 +559,14 @@ class CacheMachine(RuleBasedStateMachine):
     @rule(source=artifacts, undo=st.booleans())
     def impact_mark(self, source: Artifact, undo: bool) -> None:
         o = self.o
-        down = {source.id}
-        frontier = {source.id}
+        down: set[int] = {source.id or 0}
+        frontier = set(down)
         while frontier:
             exes = [e for e in o.exes.values() if any(i in frontier for i, _ in e.inputs)]
             nxt = {a for e in exes for a, _ in e.outputs} - down
             down |= nxt
             frontier = nxt
-        before = {a: o.arts[a].state for a in down if a is not None}
+        before = {a: o.arts[a].state for a in down}
         report = self.store.impact(source, mark=ImpactMark(state=ArtifactState.ABANDONED))
         for a in before:
             o.arts[a].state = ArtifactState.ABANDONED
@@ -690,12 +690,12 @@ class CacheMachine(RuleBasedStateMachine):
             expected.id if expected else None
         ), (type_name, roles, props, by_fingerprint, got.reason)
         if expected is not None:
-            assert sorted(a.id for a in got.outputs) == sorted(a for a, _ in expected.outputs)
+            assert sorted(a.id or 0 for a in got.outputs) == sorted(a for a, _ in expected.outputs)
 
 
 def _machine_test(server: EmbeddedBackend, max_examples: int, steps: int) -> None:
     CacheMachine.server = server
-    run_state_machine_as_test(
+    run_state_machine_as_test(  # type: ignore[no-untyped-call]
         CacheMachine,
         settings=settings(
             max_examples=max_examples,
