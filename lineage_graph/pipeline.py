@@ -256,11 +256,19 @@ def find_cache_hit(
         return None
     wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
     wanted.update(properties)
-    # A step's call that was not looked up recorded less than it was given: never a hit (an
-    # older match is found instead).
-    wanted.setdefault(CACHE_SKIPPED_PROPERTY, None)
     inputs = dict(input_ids) if isinstance(input_ids, Mapping) else list(input_ids)
-    result = store.find_cached_execution(execution_type, inputs, properties=wanted, explain=False)
+    result = store.find_cached_execution(
+        execution_type,
+        inputs,
+        # Declared properties only: a custom one of the same name is a metric or a note the run
+        # logged (``log_metrics(epochs=7)`` after early stopping), not its configuration; it
+        # made train(d, epochs=7) reuse the model of train(d, epochs=10) that logged it.
+        declared_properties=wanted,
+        # A step's call that was not looked up recorded less than it was given: never a hit
+        # (an older match is found instead).
+        custom_properties={CACHE_SKIPPED_PROPERTY: None},
+        explain=False,
+    )
     if not result.hit or result.execution is None:
         return None
     return CacheHit(result.execution, list(result.outputs), list(result.output_events))

@@ -328,6 +328,39 @@ def test_properties_match_declared_or_custom_and_explain_differences(
         store.find_cached_execution("Trainer", [a], properties={"lr": object()})
 
 
+def test_declared_and_custom_properties_are_matched_apart(store: LineageStore) -> None:
+    """``declared_properties`` / ``custom_properties`` look at one kind each (``properties``
+    at both): a metric logged under a declared property's name is not that property."""
+    setup_types(store)
+    [a] = datasets(store, 1)
+    eid = store.put_execution(
+        Execution(
+            type="Trainer",
+            last_known_state=COMPLETE,
+            properties={"epochs": 10},
+            custom_properties={"epochs": 7, "lr": 0.5},
+        ),
+        [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+    )[0]
+    find = store.find_cached_execution
+    assert find("Trainer", [a], properties={"epochs": 7}).hit  # declared or custom
+    assert find("Trainer", [a], declared_properties={"epochs": 10}).hit
+    miss = find("Trainer", [a], declared_properties={"epochs": 7})
+    assert not miss.hit and miss.nearest is not None and miss.nearest.id == eid
+    assert miss.property_diffs == {"epochs": (7, 10)}
+    assert find("Trainer", [a], custom_properties={"epochs": 7}).hit
+    assert not find("Trainer", [a], custom_properties={"epochs": 10}).hit
+    # None: unset in that kind only.
+    assert find("Trainer", [a], declared_properties={"lr": None}).hit
+    assert not find("Trainer", [a], custom_properties={"lr": None}).hit
+    assert not find("Trainer", [a], properties={"lr": None}).hit
+    assert find("Trainer", [a], declared_properties={"epochs": 10.0}, custom_properties={"lr": 0.5})
+    with pytest.raises(InvalidArgumentError):
+        find("Trainer", [a], declared_properties=[("epochs", 10)])  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        find("Trainer", [a], custom_properties={"": 1})
+
+
 # ---------------------------------------------------------------------------- states, order
 
 

@@ -48,6 +48,7 @@ from lineage_graph._repositories import cache as cache_module
 from lineage_graph.backends import open_backend
 from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.lineage import ImpactMark
+from lineage_graph.pipeline import current_run
 
 SUCCESS = (ExecutionState.COMPLETE, ExecutionState.CACHED)
 UNUSABLE = (
@@ -56,6 +57,10 @@ UNUSABLE = (
     ArtifactState.ABANDONED,
 )
 _graphs = itertools.count()
+
+
+#: A wanted property: name, value (None: unset), where it may be held ("p", "c" or "pc").
+Wanted = tuple[str, Any, str]
 
 
 class Boom(Exception):
@@ -129,7 +134,7 @@ class Oracle:
         e: Exe,
         inputs: list[tuple[int, tuple[Any, ...]]] | None,
         given: list[int],
-        properties: dict[str, Any],
+        properties: list[Wanted],
         by_fingerprint: bool = True,
     ) -> bool:
         if e.tombstone or e.state not in SUCCESS:
@@ -142,8 +147,9 @@ class Oracle:
             got = sorted(repr((self.key(i, by_fingerprint), p)) for i, p in e.inputs)
         if want != got:
             return False
-        for name, value in properties.items():
-            found = [d[name] for d in (e.props, e.custom) if name in d]
+        for name, value, scopes in properties:
+            held = [d for s, d in (("p", e.props), ("c", e.custom)) if s in scopes]
+            found = [d[name] for d in held if name in d]
             if value is None and found:
                 return False
             if value is not None and not any(_same(v, value) for v in found):
@@ -155,7 +161,7 @@ class Oracle:
         type_name: str,
         inputs: list[tuple[int, tuple[Any, ...]]] | None,
         given: list[int],
-        properties: dict[str, Any],
+        properties: list[Wanted],
         by_fingerprint: bool = True,
     ) -> Exe | None:
         found = [
@@ -165,11 +171,12 @@ class Oracle:
         ]
         return max(found, key=lambda e: e.id, default=None)
 
-    def step_wanted(self, type_name: str, props: dict[str, Any]) -> dict[str, Any]:
+    def step_wanted(self, type_name: str, props: dict[str, Any]) -> list[Wanted]:
+        """A step's (or a run's) key: its declared properties (those it does not give unset),
+        never a custom property of the same name (a metric), and no ``cache_skipped``."""
         wanted: dict[str, Any] = {n: None for n in self.declared.get(type_name, {})}
         wanted.update(props)
-        wanted["cache_skipped"] = None
-        return wanted
+        return [(n, v, "p") for n, v in wanted.items()] + [("cache_skipped", None, "c")]
 
     def shape(self, e: Exe) -> Any:
         seen = set()
@@ -198,6 +205,7 @@ class CacheMachine(RuleBasedStateMachine):
         self.store = LineageStore(backend)
         self.o = Oracle()
         self.boom = False
+        self.metric: tuple[str, Any] | None = None
         self.ran: list[str] = []
         self.copies_made = False
         self.last: tuple[Any, ...] | None = None
@@ -225,6 +233,10 @@ class CacheMachine(RuleBasedStateMachine):
             machine.ran.append("Fit")
             if machine.boom:
                 raise Boom("inside the step")
+            if machine.metric is not None:  # a metric named like a parameter
+                run = current_run()
+                assert run is not None
+                run.log_metrics({machine.metric[0]: machine.metric[1]})
             return Artifact(type="Model", uri=f"/m{len(machine.ran)}")
 
         @store.step("Split", cache=True)
@@ -325,6 +337,8 @@ class CacheMachine(RuleBasedStateMachine):
             outs = value if isinstance(value, tuple) else (value,)
             arts = [a for a in outs if isinstance(a, Artifact)]
             exe.custom["return_shape"] = shape
+            if type_name == "Fit" and self.metric is not None:
+                exe.custom[self.metric[0]] = self.metric[1]
             for i, a in enumerate(arts):
                 assert a.id is not None
                 o.arts[a.id] = Art(a.id, a.type or "")
@@ -401,9 +415,17 @@ class CacheMachine(RuleBasedStateMachine):
             [None, None, None, None, {"a": 1}, {"a": True}, {"a": 1.0}, [1, 2], (1, 2), b"raw"]
         ),
         boom=st.sampled_from([False, False, False, True]),
+        metric=st.sampled_from([None, None, ("depth", 3), ("lr", 0.5), ("lr", 0.1)]),
     )
     def call_fit(
-        self, data: Artifact, extra: list[Artifact], lr: Any, depth: Any, opts: Any, boom: bool
+        self,
+        data: Artifact,
+        extra: list[Artifact],
+        lr: Any,
+        depth: Any,
+        opts: Any,
+        boom: bool,
+        metric: tuple[str, Any] | None,
     ) -> Any:
         extra = [a for a in extra if a.id != data.id]
         inputs = [(data.id or 0, ("data",))] + [
@@ -420,13 +442,13 @@ class CacheMachine(RuleBasedStateMachine):
         kwargs: dict[str, Any] = {"lr": lr, "depth": depth, "opts": opts}
         if extra:
             kwargs["extra"] = extra
-        self.boom = boom
+        self.boom, self.metric = boom, metric
         try:
             value = self._call(
                 "Fit", self.fit, (data,), kwargs, inputs, values, unrecorded, "single"
             )
         finally:
-            self.boom = False
+            self.boom, self.metric = False, None
         return value if isinstance(value, Artifact) else self._dataset(None, "custom")
 
     @rule(
@@ -679,7 +701,13 @@ class CacheMachine(RuleBasedStateMachine):
                 != flat
             ):
                 return
-        expected = o.find(type_name, roles if as_mapping else None, ids, props, by_fingerprint)
+        expected = o.find(
+            type_name,
+            roles if as_mapping else None,
+            ids,
+            [(n, v, "pc") for n, v in props.items()],
+            by_fingerprint,
+        )
         got = self.store.find_cached_execution(
             type_name,
             mapping if as_mapping else ids,

@@ -617,3 +617,43 @@ def test_an_argument_overridden_by_a_decorator_property_is_not_looked_up(
     again = fit(data)
     assert calls == [0.5, 0.9, 0.1]
     assert again.id == third.id
+
+
+def test_a_metric_named_like_a_parameter_is_not_the_parameter(store: LineageStore) -> None:
+    """The cache compares a step's recorded arguments (declared properties) only. A custom
+    property of the same name is a metric: ``epochs`` actually run before early stopping made
+    ``train(d, epochs=7)`` reuse the model of ``train(d, epochs=10)`` (a false hit), and a
+    logged ``k`` made ``select(d)`` miss its own earlier call once the type declared ``k``."""
+    calls: list[Any] = []
+
+    @store.step("Train", cache=True)
+    def train(data: Artifact, epochs: int = 10) -> Artifact:
+        calls.append(epochs)
+        run = current_run()
+        assert run is not None
+        run.log_metrics(epochs=min(epochs, 7))  # stopped early after 7
+        return Artifact(type="Model", uri=f"/model-{epochs}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    ten = train(data, epochs=10)
+    seven = train(data, epochs=7)
+    assert calls == [10, 7]
+    assert seven.uri == "/model-7" and seven.id != ten.id
+    assert train(data, epochs=10).id == ten.id  # the same arguments still hit
+    assert calls == [10, 7]
+
+    @store.step("Select", cache=True)
+    def select(data: Artifact, k: int | None = None) -> Artifact:
+        calls.append(("k", k))
+        run = current_run()
+        assert run is not None
+        run.log_metrics(k=3 if k is None else k)  # the k it chose
+        return Artifact(type="Features", uri=f"/features-{k}")
+
+    first = select(data)
+    select(data, k=5)  # declares k
+    assert select(data).id == first.id  # k unset, as in the first call: reused
+    explicit = select(data, k=3)  # not the first call (k unset) although it logged k=3
+    assert explicit.id != first.id
+    assert calls[2:] == [("k", None), ("k", 5), ("k", 3)]
