@@ -74,6 +74,7 @@ class Art:
     declared_digest: str | None = None
     state: ArtifactState = ArtifactState.LIVE
     custom_digest: str | None = None
+    tombstone: bool = False
 
     @property
     def digest(self) -> str | None:
@@ -602,7 +603,7 @@ class CacheMachine(RuleBasedStateMachine):
     def change_digest(self, source: Artifact, digest: str | None) -> None:
         """A new custom ``digest`` (or none): lookups use the fingerprint as it is now."""
         art = self.o.arts[source.id or 0]
-        if art.state == ArtifactState.DELETED and art.type == "Model":
+        if art.tombstone:
             return
         custom = {} if digest is None else {"digest": digest}
         self.store.put_artifacts(
@@ -620,9 +621,10 @@ class CacheMachine(RuleBasedStateMachine):
         plan = self.store.plan_retention(kinds=[NodeKind.ARTIFACT], types=["Model"])
         self.store.apply_retention(plan)
         for a in self.o.arts.values():
-            if a.type == "Model":
+            if a.type == "Model" and not a.tombstone:  # (a tombstone is left as it is)
                 a.state = ArtifactState.DELETED
                 a.declared_digest = a.custom_digest = None
+                a.tombstone = True
 
     @rule(type_name=st.sampled_from(["Fit", "Split"]))
     def retention_tombstones(self, type_name: str) -> None:
