@@ -700,8 +700,11 @@ class CacheRepository(Repository):
             return still_missing, still_extra
 
         scored = []
+        tombstones: set[int] = set()
         for r in found:
             execution = self._decode_execution(r["node"])
+            if r["node"].get("tombstone_time_since_epoch") is not None:
+                tombstones.add(execution.id or 0)
             missing, extra = diff(list(r["inputs"]))
             roles_differ = not (missing or extra) and not why.matches(
                 _Candidate(execution, list(r["inputs"]))
@@ -741,6 +744,8 @@ class CacheRepository(Repository):
             parts.append(f"has different properties {sorted(diffs)}")
         if nearest.last_known_state not in SUCCESSFUL_STATES:
             parts.append(f"is {nearest.last_known_state.name}")
+        if nearest.id in tombstones:
+            parts.append("is a retention tombstone")
         reason = f"nearest execution {nearest.id} of type {t.name!r} " + (
             "; ".join(parts) if parts else "matches but was recorded after this lookup began"
         )

@@ -287,6 +287,7 @@ def test_a_retention_tombstone_never_hits(
     for asked in ([copies[0]], [copies[1]]):
         result = store.find_cached_execution("Trainer", asked)
         assert not result.hit, result.reason
+        assert result.reason.endswith("is a retention tombstone"), result.reason
         result = store.find_cached_execution("Trainer", asked, explain=False)
         assert not result.hit
     store.put_events([Event(artifact_id=copies[2].id, execution_id=eid, type=EventType.INPUT)])
