@@ -23,7 +23,7 @@ import functools
 import inspect
 import json
 import subprocess
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -837,7 +837,10 @@ _LIST_KEY = "__list__"
 
 
 def _split_arguments(
-    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    shadowed: Collection[str] = (),
 ) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
@@ -874,6 +877,8 @@ def _split_arguments(
                 )
             taken.add(key)
             if v is None:
+                if key in shadowed:  # a decorator property stands for it: not what it was given
+                    other.append(key)
                 continue
             if isinstance(v, Artifact):
                 inputs[key] = v
@@ -1101,11 +1106,13 @@ def step(
             return out
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-            inputs, values, floats, other = _split_arguments(signature, args, kwargs)
+            inputs, values, floats, other = _split_arguments(
+                signature, args, kwargs, shadowed=properties or {}
+            )
             # An argument named like one of the decorator's properties is recorded as the
             # decorator's value: given another value, it is not recorded, so the call is not
             # looked up (it was: fit(d, lr=0.9) reused fit(d, lr=0.5)'s model, as both recorded
-            # the decorator's lr=0.1).
+            # the decorator's lr=0.1); nor is one given None (_split_arguments).
             for key in [k for k in values if k in (properties or {})]:
                 value = values.pop(key)
                 if not _same_value(value, (properties or {})[key]):

@@ -475,8 +475,8 @@ class CacheMachine(RuleBasedStateMachine):
             self.boom = False
         return value[0] if value else data
 
-    @rule(data=artifacts, lr=st.sampled_from([0.1, 0.5, 0.9]))
-    def call_tuned(self, data: Artifact, lr: float) -> None:
+    @rule(data=artifacts, lr=st.sampled_from([0.1, 0.5, 0.9, None]))
+    def call_tuned(self, data: Artifact, lr: float | None) -> None:
         values = {"lr": 0.1}
         unrecorded = [] if lr == 0.1 else ["lr"]
         self._call(

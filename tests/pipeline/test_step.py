@@ -617,6 +617,9 @@ def test_an_argument_overridden_by_a_decorator_property_is_not_looked_up(
     again = fit(data)
     assert calls == [0.5, 0.9, 0.1]
     assert again.id == third.id
+    # None is not the decorator's value either (the function sees None): it runs.
+    unset = fit(data, lr=None)  # type: ignore[arg-type]
+    assert calls == [0.5, 0.9, 0.1, None] and unset.id != third.id
 
 
 def test_a_metric_named_like_a_parameter_is_not_the_parameter(store: LineageStore) -> None:
