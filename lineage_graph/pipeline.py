@@ -21,8 +21,9 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import json
 import subprocess
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -310,11 +311,19 @@ def find_cache_hit(
         return None
     wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
     wanted.update(properties)
-    # A step's call that was not looked up recorded less than it was given: never a hit (an
-    # older match is found instead).
-    wanted.setdefault(CACHE_SKIPPED_PROPERTY, None)
     inputs = dict(input_ids) if isinstance(input_ids, Mapping) else list(input_ids)
-    result = store.find_cached_execution(execution_type, inputs, properties=wanted, explain=False)
+    result = store.find_cached_execution(
+        execution_type,
+        inputs,
+        # Declared properties only: a custom one of the same name is a metric or a note the run
+        # logged (``log_metrics(epochs=7)`` after early stopping), not its configuration; it
+        # made train(d, epochs=7) reuse the model of train(d, epochs=10) that logged it.
+        declared_properties=wanted,
+        # A step's call that was not looked up recorded less than it was given: never a hit
+        # (an older match is found instead).
+        custom_properties={CACHE_SKIPPED_PROPERTY: None},
+        explain=False,
+    )
     if not result.hit or result.execution is None:
         return None
     return CacheHit(result.execution, list(result.outputs), list(result.output_events))
@@ -910,7 +919,10 @@ _LIST_KEY = "__list__"
 
 
 def _split_arguments(
-    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    shadowed: Collection[str] = (),
 ) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
@@ -947,6 +959,8 @@ def _split_arguments(
                 )
             taken.add(key)
             if v is None:
+                if key in shadowed:  # a decorator property stands for it: not what it was given
+                    other.append(key)
                 continue
             if isinstance(v, Artifact):
                 inputs[key] = v
@@ -966,6 +980,18 @@ def _split_arguments(
             else:
                 other.append(key)
     return inputs, props, floats, other
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Whether two property values are the same recorded value: a bool is never a number, an
+    int is the equal double, a struct compares as the JSON the store keeps."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    return type(a) is type(b) and bool(a == b)
 
 
 def _record_return(run: Run, value: Any) -> None:
@@ -1143,7 +1169,17 @@ def step(
         known: list[Mapping[str, PropertyType]] = [{}]
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-            inputs, values, floats, other = _split_arguments(signature, args, kwargs)
+            inputs, values, floats, other = _split_arguments(
+                signature, args, kwargs, shadowed=properties or {}
+            )
+            # An argument named like one of the decorator's properties is recorded as the
+            # decorator's value: given another value, it is not recorded, so the call is not
+            # looked up (it was: fit(d, lr=0.9) reused fit(d, lr=0.5)'s model, as both recorded
+            # the decorator's lr=0.1); nor is one given None (_split_arguments).
+            for key in [k for k in values if k in (properties or {})]:
+                value = values.pop(key)
+                if not _same_value(value, (properties or {})[key]):
+                    other.append(key)
             # An argument of another kind than its type declares (earlier calls gave ``3``,
             # this one ``0.5``, ``"auto"`` or a list) cannot be that property: it is recorded
             # as a custom property instead, and the call runs, not looked up, rather than

@@ -560,6 +560,8 @@ class LineageStore:
         inputs: CacheInputs,
         *,
         properties: Mapping[str, Any] | None = None,
+        declared_properties: Mapping[str, Any] | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
         by_fingerprint: bool = True,
         type_version: str | None = None,
         explain: bool = True,
@@ -572,13 +574,18 @@ class LineageStore:
         match artifacts with the same ``digest``
         (declared or custom string property), so a re-produced identical dataset still hits.
         ``properties``: ``{name: value}`` the execution must hold (declared or custom; ``None``:
-        must not hold). On a miss, the result explains it (nearest execution, differing inputs
-        and properties) unless ``explain=False``. An index lookup: its cost does not grow with
-        the number of executions. Rules: :mod:`lineage_graph._repositories.cache`."""
+        must not hold); ``declared_properties`` / ``custom_properties`` the same for declared /
+        custom properties only (what :meth:`run` and :meth:`step` compare: the declared ones,
+        never a metric logged under the same name). On a miss, the result explains it (nearest
+        execution, differing inputs and properties) unless ``explain=False``. An index lookup:
+        its cost does not grow with the number of executions. Rules:
+        :mod:`lineage_graph._repositories.cache`."""
         return self._cache.find(
             execution_type,
             inputs,
             properties=properties,
+            declared_properties=declared_properties,
+            custom_properties=custom_properties,
             by_fingerprint=by_fingerprint,
             type_version=type_version,
             explain=explain,

@@ -11,10 +11,12 @@
 // The state and id tests read aliases, not `e.…` in the WHERE of the index seek: FalkorDB 4.16
 // pushes them into the seek (even through `WITH e`), and the id range, true of every execution,
 // made the seek O(executions): 0.014 ms at 10k, 0.87 ms at 1M (measured, docs/performance.md).
+// A retention tombstone (tombstone_time_since_epoch set) keeps its state but never hits: its
+// properties are gone, and it was a hit through its consumers or an input added to it later.
 MATCH (e:Execution)
 WHERE e.input_sig IN $sigs
-WITH e, e.last_known_state AS state, e.id AS id
-WHERE state IN $states AND id < $before
+WITH e, e.last_known_state AS state, e.id AS id, e.tombstone_time_since_epoch AS tomb
+WHERE state IN $states AND id < $before AND tomb IS NULL
   AND all(p IN $properties WHERE
     (size(p.alts) > 0 AND any(alt IN p.alts WHERE e[alt.key] = alt.value))
     OR (size(p.alts) = 0 AND all(k IN p.absent WHERE e[k] IS NULL)))

@@ -22,7 +22,9 @@ Cache lookup rules (``LineageStore.find_cached_execution``):
   a re-produced identical dataset (new id, same digest) still hits.
 * **Properties**: each given ``name: value`` must equal the execution's declared *or* custom
   property of that name (same kind; an int also matches the equal double); ``name: None`` means
-  the execution has no property of that name at all.
+  the execution has no property of that name at all. ``declared_properties`` and
+  ``custom_properties`` hold the same rule for one kind each: the pipeline compares declared
+  ones (a run's configuration), never a custom one of the same name (a metric it logged).
 * **Newest** wins: the highest execution id among the matches.
 
 Cost: ``graph/write`` keeps ``Execution.input_sig`` (type id, input count and three power sums of
@@ -36,7 +38,9 @@ with the fewest same-content copies instead. The miss explanation (``explain=Tru
 the nearest execution among the newest :data:`EXPLAIN_WINDOW` executions of the store (an id
 range: bounded cost; exact on a store that small); only if the type has none there does it read
 the consumers of the given inputs. Pass ``explain=False`` when only the hit matters. Executions
-tombstoned by retention lose their signature and never hit.
+tombstoned by retention lose their signature and never hit (every candidate query leaves them
+out: found through the consumers of an input, or by a signature an input added later gave
+back, a tombstone used to hit).
 """
 
 from __future__ import annotations
@@ -189,7 +193,37 @@ class ContextGraphData:
 # ------------------------------------------------------------------------------- properties
 
 
-def _alternatives(name: str, value: Any) -> list[dict[str, Any]]:
+#: Where a wanted property may be held: declared or custom (``"pc"``), declared only (``"p"``),
+#: custom only (``"c"``).
+Scopes = Literal["pc", "p", "c"]
+#: One wanted property: ``(name, value or None, scopes)``.
+_Wanted = tuple[str, Any, Scopes]
+
+
+def _wanted(
+    properties: Mapping[str, Any] | None,
+    declared: Mapping[str, Any] | None,
+    custom: Mapping[str, Any] | None,
+) -> list[_Wanted]:
+    out: list[_Wanted] = []
+    scoped: tuple[tuple[Mapping[str, Any] | None, Scopes], ...] = (
+        (properties, "pc"),
+        (declared, "p"),
+        (custom, "c"),
+    )
+    for mapping, scopes in scoped:
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise InvalidArgumentError(
+                f"properties are a mapping of names to values, got {mapping!r}"
+            )
+        for name, value in (mapping or {}).items():
+            if not isinstance(name, str) or not name:
+                raise InvalidArgumentError("property names must be non-empty strings")
+            out.append((name, value, scopes))
+    return out
+
+
+def _alternatives(name: str, value: Any, scopes: Scopes = "pc") -> list[dict[str, Any]]:
     """Encoded ``{key, value}`` pairs any of which holding means ``name`` equals ``value``."""
     try:
         kind = kind_of(value)
@@ -204,6 +238,8 @@ def _alternatives(name: str, value: Any) -> list[dict[str, Any]]:
         kinds.append((PropertyType.INT, int(value)))
     out: list[dict[str, Any]] = []
     for scope in ("p", "c"):
+        if scope not in scopes:
+            continue
         for k, v in kinds:
             encoded = encode_properties(scope, {name: v}, {name: k})
             for key, stored in encoded.items():
@@ -212,17 +248,15 @@ def _alternatives(name: str, value: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _property_filters(properties: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def _property_filters(wanted: list[_Wanted]) -> list[dict[str, Any]]:
     filters: list[dict[str, Any]] = []
-    for name, value in (properties or {}).items():
-        if not isinstance(name, str) or not name:
-            raise InvalidArgumentError("property names must be non-empty strings")
+    for name, value, scopes in wanted:
         if value is None:
             escaped = escape_name(name)
-            absent = [f"{s}{k}__{escaped}" for s in "pc" for k in _KINDS]
+            absent = [f"{s}{k}__{escaped}" for s in scopes for k in _KINDS]
             filters.append({"alts": [], "absent": absent})
         else:
-            filters.append({"alts": _alternatives(name, value), "absent": []})
+            filters.append({"alts": _alternatives(name, value, scopes), "absent": []})
     return filters
 
 
@@ -234,18 +268,23 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def property_matches(node: Execution, name: str, wanted: Any) -> bool:
+def _held(node: Execution, scopes: Scopes) -> list[dict[str, Any]]:
+    return [d for s, d in (("p", node.properties), ("c", node.custom_properties)) if s in scopes]
+
+
+def property_matches(node: Execution, name: str, wanted: Any, scopes: Scopes = "pc") -> bool:
     """The Python statement of the property rule (for explanations and test oracles)."""
-    found = [d[name] for d in (node.properties, node.custom_properties) if name in d]
+    found = [d[name] for d in _held(node, scopes) if name in d]
     if wanted is None:
         return not found
     return any(_same(v, wanted) for v in found)
 
 
-def _property_value(node: Execution, name: str) -> Any:
-    if name in node.properties:
-        return node.properties[name]
-    return node.custom_properties.get(name)
+def _property_value(node: Execution, name: str, scopes: Scopes = "pc") -> Any:
+    for d in _held(node, scopes):
+        if name in d:
+            return d[name]
+    return None
 
 
 # ----------------------------------------------------------------------------------- lookup
@@ -372,12 +411,15 @@ class CacheRepository(Repository):
         inputs: CacheInputs,
         *,
         properties: Mapping[str, Any] | None = None,
+        declared_properties: Mapping[str, Any] | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
         by_fingerprint: bool = True,
         type_version: str | None = None,
         explain: bool = True,
     ) -> CacheResult:
         ids, roles = self._inputs(inputs)
-        filters = _property_filters(properties)
+        wanted_properties = _wanted(properties, declared_properties, custom_properties)
+        filters = _property_filters(wanted_properties)
         t = self._resolve_type(execution_type, type_version)
         if t is None:
             self._read_inputs(ids)  # a missing input is an error all the same
@@ -418,7 +460,7 @@ class CacheRepository(Repository):
 
         def miss() -> CacheResult:
             return self._miss(
-                t, ids, rows, wanted, classes, properties, by_fingerprint, explain, why
+                t, ids, rows, wanted, classes, wanted_properties, by_fingerprint, explain, why
             )
 
         # Once a match with an unusable output is met, the rest is read with the *_usable
@@ -496,7 +538,7 @@ class CacheRepository(Repository):
         rows: list[dict[str, Any]],
         wanted: Counter[_ContentKey],
         classes: dict[_ContentKey, set[int]],
-        properties: Mapping[str, Any] | None,
+        properties: list[_Wanted],
         by_fingerprint: bool,
         explain: bool,
         why: _Why,
@@ -505,7 +547,7 @@ class CacheRepository(Repository):
             return CacheResult(
                 False, reason="no successful execution with these inputs and usable outputs"
             )
-        return self._explain(t, ids, rows, wanted, classes, properties or {}, by_fingerprint, why)
+        return self._explain(t, ids, rows, wanted, classes, properties, by_fingerprint, why)
 
     def _unusable(self, execution: Execution) -> bool:
         """Whether an output of ``execution`` is in a state a cache hit cannot reuse."""
@@ -611,7 +653,7 @@ class CacheRepository(Repository):
         rows: list[dict[str, Any]],
         wanted: Counter[_ContentKey],
         classes: Mapping[_ContentKey, set[int]],
-        properties: Mapping[str, Any],
+        properties: list[_Wanted],
         by_fingerprint: bool,
         why: _Why,
     ) -> CacheResult:
@@ -658,8 +700,11 @@ class CacheRepository(Repository):
             return still_missing, still_extra
 
         scored = []
+        tombstones: set[int] = set()
         for r in found:
             execution = self._decode_execution(r["node"])
+            if r["node"].get("tombstone_time_since_epoch") is not None:
+                tombstones.add(execution.id or 0)
             missing, extra = diff(list(r["inputs"]))
             roles_differ = not (missing or extra) and not why.matches(
                 _Candidate(execution, list(r["inputs"]))
@@ -678,9 +723,9 @@ class CacheRepository(Repository):
         # Most inputs in common (fewest missing), then fewest extra, same roles, the newest.
         _, _, roles_differ, _, nearest, missing, extra = min(scored, key=lambda s: s[:4])
         diffs = {
-            name: (value, _property_value(nearest, name))
-            for name, value in properties.items()
-            if not property_matches(nearest, name, value)
+            name: (value, _property_value(nearest, name, scopes))
+            for name, value, scopes in properties
+            if not property_matches(nearest, name, value, scopes)
         }
         parts = []
         if missing:
@@ -699,6 +744,8 @@ class CacheRepository(Repository):
             parts.append(f"has different properties {sorted(diffs)}")
         if nearest.last_known_state not in SUCCESSFUL_STATES:
             parts.append(f"is {nearest.last_known_state.name}")
+        if nearest.id in tombstones:
+            parts.append("is a retention tombstone")
         reason = f"nearest execution {nearest.id} of type {t.name!r} " + (
             "; ".join(parts) if parts else "matches but was recorded after this lookup began"
         )

@@ -30,6 +30,7 @@ from lineage_graph import (
     ExecutionType,
     InvalidArgumentError,
     LineageStore,
+    NodeKind,
     NotFoundError,
     PropertyType,
 )
@@ -266,6 +267,38 @@ def test_many_copies_fall_back_to_the_consumers_of_one_input(
     assert "cache/candidates_by_anchor_usable" in [s.name for s in log]
 
 
+@pytest.mark.parametrize("max_signatures", [cache_module.MAX_SIGNATURES, 2])
+def test_a_retention_tombstone_never_hits(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, max_signatures: int
+) -> None:
+    """A tombstoned execution keeps its state (COMPLETE) and its outputs stay LIVE, but it is
+    never a hit: neither through the consumers of an input (more same-content copies than
+    MAX_SIGNATURES: it was, by id and by digest) nor after an input is added to it (which gives
+    it a signature again: it was)."""
+    setup_types(store)
+    monkeypatch.setattr(cache_module, "MAX_SIGNATURES", max_signatures)
+    copies = datasets(store, 4, properties={"digest": "same"})
+    older, _ = train(store, [copies[0]])
+    eid, _ = train(store, [copies[0]])
+    assert store.find_cached_execution("Trainer", [copies[1]]).execution.id == eid  # type: ignore[union-attr]
+    store.apply_retention(store.plan_retention(kinds=[NodeKind.EXECUTION], types=["Trainer"]))
+    [tomb] = store.get_executions_by_id([eid])
+    assert tomb.last_known_state == COMPLETE
+    for asked in ([copies[0]], [copies[1]]):
+        result = store.find_cached_execution("Trainer", asked)
+        assert not result.hit, result.reason
+        assert result.reason.endswith("is a retention tombstone"), result.reason
+        result = store.find_cached_execution("Trainer", asked, explain=False)
+        assert not result.hit
+    store.put_events([Event(artifact_id=copies[2].id, execution_id=eid, type=EventType.INPUT)])
+    assert not store.find_cached_execution("Trainer", [copies[0], copies[2]]).hit
+    assert not store.find_cached_execution("Trainer", [copies[1], copies[3]]).hit
+    # A later run on the same inputs hits as usual.
+    newer, _ = train(store, [copies[0]])
+    assert store.find_cached_execution("Trainer", [copies[1]]).execution.id == newer  # type: ignore[union-attr]
+    assert older != newer
+
+
 # ------------------------------------------------------------------------------ properties
 
 
@@ -294,6 +327,39 @@ def test_properties_match_declared_or_custom_and_explain_differences(
     assert not store.find_cached_execution("Trainer", [a], properties={"tag": True}).hit
     with pytest.raises(InvalidArgumentError):
         store.find_cached_execution("Trainer", [a], properties={"lr": object()})
+
+
+def test_declared_and_custom_properties_are_matched_apart(store: LineageStore) -> None:
+    """``declared_properties`` / ``custom_properties`` look at one kind each (``properties``
+    at both): a metric logged under a declared property's name is not that property."""
+    setup_types(store)
+    [a] = datasets(store, 1)
+    eid = store.put_execution(
+        Execution(
+            type="Trainer",
+            last_known_state=COMPLETE,
+            properties={"epochs": 10},
+            custom_properties={"epochs": 7, "lr": 0.5},
+        ),
+        [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+    )[0]
+    find = store.find_cached_execution
+    assert find("Trainer", [a], properties={"epochs": 7}).hit  # declared or custom
+    assert find("Trainer", [a], declared_properties={"epochs": 10}).hit
+    miss = find("Trainer", [a], declared_properties={"epochs": 7})
+    assert not miss.hit and miss.nearest is not None and miss.nearest.id == eid
+    assert miss.property_diffs == {"epochs": (7, 10)}
+    assert find("Trainer", [a], custom_properties={"epochs": 7}).hit
+    assert not find("Trainer", [a], custom_properties={"epochs": 10}).hit
+    # None: unset in that kind only.
+    assert find("Trainer", [a], declared_properties={"lr": None}).hit
+    assert not find("Trainer", [a], custom_properties={"lr": None}).hit
+    assert not find("Trainer", [a], properties={"lr": None}).hit
+    assert find("Trainer", [a], declared_properties={"epochs": 10.0}, custom_properties={"lr": 0.5})
+    with pytest.raises(InvalidArgumentError):
+        find("Trainer", [a], declared_properties=[("epochs", 10)])  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError):
+        find("Trainer", [a], custom_properties={"": 1})
 
 
 # ---------------------------------------------------------------------------- states, order

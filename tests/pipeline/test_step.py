@@ -622,3 +622,75 @@ def test_a_first_call_racing_another_writers_first_call_with_another_kind_runs(
     assert "p" not in run.properties and run.custom_properties["p"] == 3
     assert "'p'" in str(run.custom_properties["cache_skipped"])
     assert fit(d, 3).uri != model.uri and calls == [3, 3]  # not looked up: runs again
+
+
+def test_an_argument_overridden_by_a_decorator_property_is_not_looked_up(
+    store: LineageStore,
+) -> None:
+    """``@step(properties={"lr": 0.1})`` over a parameter ``lr``: the decorator's value is the
+    one recorded, so a call giving another ``lr`` cannot be compared and runs (it used to be
+    looked up under ``lr=0.1`` and reuse the model of a call with another ``lr``)."""
+    calls: list[float] = []
+
+    @store.step("Fit", cache=True, properties={"lr": 0.1})
+    def fit(data: Artifact, lr: float = 0.1) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/m{len(calls)}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    first = fit(data, lr=0.5)
+    second = fit(data, lr=0.9)
+    assert calls == [0.5, 0.9]
+    assert first.id != second.id
+    newest = max(store.get_executions_by_type("Fit"), key=lambda e: e.id or 0)
+    assert newest.last_known_state == ExecutionState.COMPLETE
+    assert "'lr'" in newest.custom_properties["cache_skipped"]
+    # The decorator's own value is the recorded one: such calls are looked up as before.
+    third = fit(data, lr=0.1)
+    again = fit(data)
+    assert calls == [0.5, 0.9, 0.1]
+    assert again.id == third.id
+    # None is not the decorator's value either (the function sees None): it runs.
+    unset = fit(data, lr=None)  # type: ignore[arg-type]
+    assert calls == [0.5, 0.9, 0.1, None] and unset.id != third.id
+
+
+def test_a_metric_named_like_a_parameter_is_not_the_parameter(store: LineageStore) -> None:
+    """The cache compares a step's recorded arguments (declared properties) only. A custom
+    property of the same name is a metric: ``epochs`` actually run before early stopping made
+    ``train(d, epochs=7)`` reuse the model of ``train(d, epochs=10)`` (a false hit), and a
+    logged ``k`` made ``select(d)`` miss its own earlier call once the type declared ``k``."""
+    calls: list[Any] = []
+
+    @store.step("Train", cache=True)
+    def train(data: Artifact, epochs: int = 10) -> Artifact:
+        calls.append(epochs)
+        run = current_run()
+        assert run is not None
+        run.log_metrics(epochs=min(epochs, 7))  # stopped early after 7
+        return Artifact(type="Model", uri=f"/model-{epochs}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    ten = train(data, epochs=10)
+    seven = train(data, epochs=7)
+    assert calls == [10, 7]
+    assert seven.uri == "/model-7" and seven.id != ten.id
+    assert train(data, epochs=10).id == ten.id  # the same arguments still hit
+    assert calls == [10, 7]
+
+    @store.step("Select", cache=True)
+    def select(data: Artifact, k: int | None = None) -> Artifact:
+        calls.append(("k", k))
+        run = current_run()
+        assert run is not None
+        run.log_metrics(k=3 if k is None else k)  # the k it chose
+        return Artifact(type="Features", uri=f"/features-{k}")
+
+    first = select(data)
+    select(data, k=5)  # declares k
+    assert select(data).id == first.id  # k unset, as in the first call: reused
+    explicit = select(data, k=3)  # not the first call (k unset) although it logged k=3
+    assert explicit.id != first.id
+    assert calls[2:] == [("k", None), ("k", 5), ("k", 3)]
