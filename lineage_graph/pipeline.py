@@ -982,6 +982,18 @@ def _split_arguments(
     return inputs, props, floats, other
 
 
+def _default_type_name(fn: Callable[..., Any]) -> str | None:
+    """A step's execution type when none is given: the function's name, with its class's for a
+    method (``Linear.fit``; two classes' ``fit`` methods were one type, and with ``cache=True``
+    ``Forest().fit(d)`` returned the model ``Linear().fit(d)`` had made). What encloses a
+    function or a class defined in a function (``<locals>``) is left out."""
+    name = getattr(fn, "__name__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if isinstance(name, str) and isinstance(qualname, str) and qualname.endswith(name):
+        return qualname.rpartition("<locals>.")[2]
+    return name
+
+
 def _same_value(a: Any, b: Any) -> bool:
     """Whether two property values are the same recorded value: a bool is never a number, an
     int is the equal double, a struct compares as the JSON the store keeps."""
@@ -1138,11 +1150,12 @@ def step(
     them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, as
     well);
     :func:`current_run` gives the run inside the function for anything else. The execution
-    type defaults to the function's name. With ``cache=True`` a call whose inputs and
-    properties match a completed execution is not run: it is recorded ``CACHED`` and returns
-    the cached outputs, unless that execution returned more than artifacts (the rest is not
-    stored, so the function runs again). A call given an argument that is not recorded (a list
-    of settings, an object, anything under ``record_args=False``) is not looked up: it runs.
+    type defaults to the function's name (a method's with its class's, ``Linear.fit``). With
+    ``cache=True`` a call whose inputs and properties match a completed execution is not run:
+    it is recorded ``CACHED`` and returns the cached outputs, unless that execution returned
+    more than artifacts (the rest is not stored, so the function runs again). A call given an
+    argument that is not recorded (a list of settings, an object, anything under
+    ``record_args=False``) is not looked up: it runs.
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
@@ -1155,7 +1168,7 @@ def step(
             )
         type_name = execution_type if isinstance(execution_type, str) else None
         if type_name is None:
-            type_name = getattr(fn, "__name__", None)
+            type_name = _default_type_name(fn)
             if not isinstance(type_name, str) or not type_name:
                 raise InvalidArgumentError(
                     f"{fn!r:.80} has no __name__ to name its execution type: "

@@ -694,3 +694,34 @@ def test_a_metric_named_like_a_parameter_is_not_the_parameter(store: LineageStor
     explicit = select(data, k=3)  # not the first call (k unset) although it logged k=3
     assert explicit.id != first.id
     assert calls[2:] == [("k", None), ("k", 5), ("k", 3)]
+
+
+def test_two_classes_methods_of_one_name_are_two_steps(store: LineageStore) -> None:
+    """``Linear.fit`` and ``Forest.fit`` both defaulted to the type ``fit``: with
+    ``cache=True``, ``Forest().fit(d)`` returned the model ``Linear().fit(d)`` had made (a
+    false hit). A method's type is named with its class; a function defined in a function keeps
+    its own name."""
+
+    class Linear:
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri="/linear")
+
+    class Forest:
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri="/forest")
+
+    @store.step(cache=True)
+    def fit(data: Artifact) -> Artifact:
+        return Artifact(type="Model", uri="/function")
+
+    d = Artifact(type="Data", uri="s3://d")
+    assert [Linear().fit(d).uri, Forest().fit(d).uri, fit(d).uri] == [
+        "/linear",
+        "/forest",
+        "/function",
+    ]
+    assert Forest().fit(d).uri == "/forest"  # its own cached model
+    names = {t.name for t in store.get_types(NodeKind.EXECUTION)}
+    assert {"Linear.fit", "Forest.fit", "fit"} <= names
