@@ -132,10 +132,13 @@ def input_signature(type_id: int, artifact_ids: Iterable[int]) -> str:
 
 
 def _fingerprint(row: Mapping[str, Any]) -> str | None:
+    """The input's content fingerprint: its ``digest`` string, declared before custom. An empty
+    or blank one is none (a digest not computed yet: every artifact holding ``""`` counted as
+    the same content, and one's execution was a hit for another's)."""
     for key in ("pd", "cd"):
         value = row.get(key)
         if isinstance(value, str):
-            return value
+            return value if value.strip() else None
     return None
 
 

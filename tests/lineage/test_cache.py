@@ -204,7 +204,7 @@ def test_a_reproduced_dataset_with_the_same_digest_hits(store: LineageStore) -> 
     assert not store.find_cached_execution("Trainer", [a3, b]).hit
 
 
-@pytest.mark.parametrize("digest", ["", " sha256:aaa", "sha256:aaa\n", "sha\x01aaa"])
+@pytest.mark.parametrize("digest", [" sha256:aaa", "sha256:aaa\n", "sha\x01aaa"])
 def test_a_digest_the_embedded_index_cannot_find_still_hits(
     store: LineageStore, digest: str
 ) -> None:
@@ -217,6 +217,22 @@ def test_a_digest_the_embedded_index_cannot_find_still_hits(
     assert result.hit and result.matched_by == "digest"
     assert result.execution is not None and result.execution.id == eid
     assert [o.id for o in result.outputs] == [model]
+
+
+@pytest.mark.parametrize("digest", ["", " ", "\t\n"])
+def test_an_empty_or_blank_digest_is_no_fingerprint(store: LineageStore, digest: str) -> None:
+    """A digest not computed yet (``""``) made every artifact holding it the same content: one
+    dataset's execution was a hit for another dataset. It is no fingerprint: matched by id."""
+    setup_types(store)
+    [a] = datasets(store, 1, properties={"digest": digest})
+    eid, _ = train(store, [a])
+    [other] = datasets(store, 1, properties={"digest": digest})
+    [custom] = datasets(store, 1, properties={"digest": digest}, custom_properties={"digest": "x"})
+    assert not store.find_cached_execution("Trainer", [other]).hit
+    assert not store.find_cached_execution("Trainer", [custom]).hit  # the declared one counts
+    same = store.find_cached_execution("Trainer", [a])
+    assert same.hit and same.matched_by == "id" and same.execution is not None
+    assert same.execution.id == eid
 
 
 def test_declared_digest_wins_over_custom_and_only_strings_count(store: LineageStore) -> None:

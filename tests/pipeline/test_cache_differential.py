@@ -78,8 +78,10 @@ class Art:
 
     @property
     def digest(self) -> str | None:
-        """The content fingerprint: the declared string ``digest``, else the custom one."""
-        return self.declared_digest if self.declared_digest is not None else self.custom_digest
+        """The content fingerprint: the declared string ``digest``, else the custom one; an
+        empty or blank one is none."""
+        value = self.declared_digest if self.declared_digest is not None else self.custom_digest
+        return value if value is not None and value.strip() else None
 
 
 @dataclass
