@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from ..exceptions import AlreadyExistsError, InvalidArgumentError
+from ..exceptions import AlreadyExistsError, InvalidArgumentError, LineageGraphError
 from ..models import (
     INT64_MAX,
     INT64_MIN,
@@ -23,7 +23,7 @@ from ..models._stored import stored_model
 from ._base import Repository, check_positive_id, id_ranges, positioned
 from .nodes import NodeRepository
 
-__all__ = ["MissingNodesError", "RelationRepository", "decode_event"]
+__all__ = ["MissingNodesError", "ParentLinksChanged", "RelationRepository", "decode_event"]
 
 
 class MissingNodesError(InvalidArgumentError):
@@ -34,6 +34,11 @@ class MissingNodesError(InvalidArgumentError):
         super().__init__(message)
         self.what = what
         self.ids = ids
+
+
+class ParentLinksChanged(LineageGraphError):
+    """A write of parent links aborted because another one came in after its cycle check read
+    the store, and checking again found nothing wrong: put_parent_contexts tries again."""
 
 
 _EVENT_TYPES = {int(t): t for t in EventType}
@@ -290,6 +295,12 @@ class RelationRepository(Repository):
         if fault is not None:
             raise fault
         return rows
+
+    def parent_links_version(self) -> int:
+        """How many writes of parent links the store has taken (FalkorDB; 0 on Neo4j): read
+        before prepare_parents, given to the write, which aborts if it changed meanwhile."""
+        rows = self.read("contexts/parent_links_version")
+        return int(rows[0]["version"]) if rows else 0
 
     def _first_cycle(self, links: list[tuple[int, int]]) -> int | None:
         """The index of the first of ``links`` (child, parent) that closes a cycle with the

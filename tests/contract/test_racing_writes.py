@@ -110,6 +110,18 @@ def test_links_of_one_write_raced_by_another_writers_link(
     assert _parents(store, [a, b, c]) == {a: [], b: [], c: []} | {child: [parent]}
 
 
+def test_a_link_written_meanwhile_elsewhere_does_not_fail_the_write(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    """Another writer links two other contexts between the check and the write: no cycle either
+    way, so both links are stored (on FalkorDB the write aborts, since parent links changed after
+    its check, and put_parent_contexts checks again and writes)."""
+    a, b, c, d = contexts
+    with _after_first_call(store._relations, "prepare_parents", _link(store, c, d)):
+        store.put_parent_contexts([ParentContext(child_id=a, parent_id=b)])
+    assert _parents(store, contexts) == {a: [b], b: [], c: [d], d: []}
+
+
 def test_a_raced_link_closing_a_cycle_over_a_ladder_of_40_context_diamonds(
     store: LineageStore, contexts: list[int]
 ) -> None:

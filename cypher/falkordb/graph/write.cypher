@@ -554,11 +554,20 @@ CALL {
 }
 // when: $parents
 // Parent links: RelationRepository.prepare_parents checked them on what it read, but another
-// writer may have linked the same contexts since (two writers linking A -> B and B -> A made a
-// cycle in 94 of 100 races). Checked again here, where no other write runs meanwhile: both ends
-// exist and the link does not, else nothing is written; then, the links created, none of them
-// may close a cycle (its parent reaching its child), else the statement aborts and FalkorDB
-// undoes it. GraphWriter then runs prepare_parents again, which names the cause.
+// writer may have linked contexts since (two writers linking A -> B and B -> A made a cycle in 94
+// of 100 races). FalkorDB runs one write at a time, so this write checks that no write of parent
+// links came in since that read: StoreInfo.parent_links, read before it ($parents_seen), must be
+// unchanged, and is bumped here. Then the links it read are the links there are (a deletion
+// removes links, never adds a path) and its check holds; else the statement aborts and
+// put_parent_contexts checks again and retries. A walk per new link here instead (algo.BFS) cost
+// O(graph) each: a tree of 10,000 contexts linked in one call took 1.6 s, 50,000 timed out.
+// Both ends must exist and the link must not, else nothing is written.
+CALL {
+  OPTIONAL MATCH (m:StoreInfo {key: 'store'})
+  WITH m
+  WHERE 1 / (CASE WHEN coalesce(m.parent_links, 0) = $parents_seen THEN 1 ELSE 0 END) = 1
+  SET m.parent_links = coalesce(m.parent_links, 0) + 1
+}
 CALL {
   UNWIND $parents AS r
   OPTIONAL MATCH (child:Context {id: r.child_id})
@@ -572,20 +581,6 @@ CALL {
   UNWIND todo AS t
   WITH t[0] AS child, t[1] AS parent
   CREATE (child)-[:PARENT_CONTEXT]->(parent)
-}
-// The cycle check walks up from each new link's parent with algo.BFS, each context once (a
-// variable-length pattern enumerates every path on FalkorDB: 2^k on a ladder of k diamonds,
-// ~225 ms at 14, minutes at 20). PARENT_CONTEXT points child -> parent: its outgoing edges.
-CALL {
-  UNWIND $parents AS r
-  WITH r.parent_id AS pid, collect(r.child_id) AS kids
-  MATCH (parent:Context {id: pid})
-  CALL algo.BFS(parent, -1, 'PARENT_CONTEXT') YIELD nodes
-  WITH kids, nodes
-  WHERE any(n IN nodes WHERE n.id IN kids)
-  WITH count(*) AS cycles
-  WHERE 1 / (CASE WHEN cycles = 0 THEN 1 ELSE 0 END) = 1
-  RETURN cycles AS parent_cycles
 }
 // always
 RETURN 1 AS written
