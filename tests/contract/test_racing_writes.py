@@ -127,7 +127,8 @@ def test_a_raced_link_closing_a_cycle_over_a_ladder_of_40_context_diamonds(
 ) -> None:
     """Each rung of a ladder of contexts has two parents sharing one parent (2^40 paths from
     bottom to top). top -> A is read as acyclic; another writer meanwhile links A under the
-    bottom: the write's own check walks up from A over the whole ladder (each context once: a
+    bottom: the write finds parent links changed since its check (FalkorDB) or walks up from A
+    itself (Neo4j), and the check after it walks up over the whole ladder (each context once: a
     walk following every path would not end) and finds the top, so nothing is written."""
     a = contexts[0]
     rungs = store.put_contexts([Context(type="Pipeline", name=f"rung-{i}") for i in range(121)])
