@@ -269,13 +269,15 @@ def lineage_tree(graph: object, focus: Artifact | Execution, *, upstream: bool) 
         nodes[f"e{x.id}"] = x
     focus_key = f"{'a' if isinstance(focus, Artifact) else 'e'}{focus.id}"
     nodes.setdefault(focus_key, focus)
-    nexts: dict[str, list[str]] = {}
+    # Each node's next nodes as the keys of a dict (insertion-ordered, each once): a list
+    # searched for each event was quadratic in a node's events (a dataset read by 10,000
+    # executions: 1.1 s to build the tree, 30,000: ~10 s).
+    nexts: dict[str, dict[str, None]] = {}
     for e in _items(graph, "events"):
         a, x = f"a{e.artifact_id}", f"e{e.execution_id}"
         source, target = (x, a) if e.type.is_output else (a, x)
         frm, to = (target, source) if upstream else (source, target)
-        if to not in nexts.setdefault(frm, []):
-            nexts[frm].append(to)
+        nexts.setdefault(frm, {})[to] = None
     tree = Tree(entity_label(focus))
     seen = {focus_key}
     stack: list[tuple[Tree, str]] = [(tree, focus_key)]
