@@ -57,8 +57,9 @@ def _spec() -> SchemaSpec:
 #: fails when one of the write paths it runs (types, nodes, events, links, put_execution,
 #: put_lineage_subgraph, impact marks, retention) makes a key not registered before it.
 PROPERTY_KEYS = (
-    # StoreInfo, IdSequence, ImpactMark
-    *("key", "schema_version", "library_version", "created_ms", "migrated_ms"),
+    # StoreInfo (parent_links: FalkorDB's count of parent-link writes, graph/write), IdSequence,
+    # ImpactMark
+    *("key", "schema_version", "library_version", "created_ms", "migrated_ms", "parent_links"),
     *("kind", "next", "lock", "source", "undo"),
     # what impact marks keep on the artifacts they mark (nodes.MARK_KEYS)
     *("impact_marks", "impact_ms"),

@@ -15,7 +15,7 @@ from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
 from ._repositories.ids import IdAllocator
 from ._repositories.nodes import NodeRepository
-from ._repositories.relations import RelationRepository
+from ._repositories.relations import ParentLinksChanged, RelationRepository
 from ._repositories.retention import (
     ArchivedRecord,
     Retention,
@@ -60,6 +60,10 @@ if TYPE_CHECKING:  # the pipeline section's types; imported lazily at run time (
     from .pipeline import ContextLike, Inputs, Run, StepDecorator
 
 __all__ = ["LineageStore"]
+
+#: Tries of put_parent_contexts when other writers keep writing parent links between its cycle
+#: check and its write (FalkorDB aborts the write then; each try checks again).
+_PARENT_LINK_ATTEMPTS = 20
 
 
 class LineageStore:
@@ -394,12 +398,25 @@ class LineageStore:
         """Nest contexts; duplicates and cycles are rejected, also when another writer linked
         the contexts since they were read (the write checks again and writes nothing)."""
         parent_contexts = _items(parent_contexts, "parent_contexts")
-        rows = self._relations.prepare_parents(parent_contexts)
+        relations = self._relations
+        for _ in range(_PARENT_LINK_ATTEMPTS):
+            seen = relations.parent_links_version()
+            rows = relations.prepare_parents(parent_contexts)
 
-        def check() -> None:  # after an aborted write: what changed meanwhile, read again
-            self._relations.prepare_parents(parent_contexts)
+            def check(seen: int = seen) -> None:  # after an aborted write: read again
+                relations.prepare_parents(parent_contexts)
+                if relations.parent_links_version() != seen:
+                    raise ParentLinksChanged("parent links were written meanwhile")
 
-        self._writer.execute(WriteBatch(parents=rows, checks=[check]))
+            try:
+                self._writer.execute(WriteBatch(parents=rows, parents_seen=seen, checks=[check]))
+                return
+            except ParentLinksChanged:
+                continue  # another writer linked contexts since the check: check again
+        raise FailedPreconditionError(
+            f"parent links kept changing while these were checked ({_PARENT_LINK_ATTEMPTS} "
+            "tries); nothing was written"
+        )
 
     def get_events_by_artifact_ids(self, ids: Iterable[int]) -> list[Event]:
         return self._relations.events_by_artifact_ids(ids)

@@ -304,12 +304,20 @@ CALL {
   WHERE 1 / (CASE WHEN old IS NULL THEN 1 ELSE 0 END) = 1
   MERGE (child)-[:PARENT_CONTEXT]->(parent)
 }
+// The cycle check walks up from each new link's parent once, visiting each context once (a
+// pattern predicate `(parent)-[:PARENT_CONTEXT*]->(child)` may enumerate every path: 2^k on a
+// ladder of k diamonds); Neo4j prunes a variable-length walk whose ends are only kept DISTINCT.
 CALL {
   UNWIND $parents AS r
-  MATCH (child:Context {id: r.child_id})
-  MATCH (parent:Context {id: r.parent_id})
-  WITH child, parent
-  WHERE (parent)-[:PARENT_CONTEXT*]->(child)
+  WITH r.parent_id AS pid, collect(r.child_id) AS kids
+  MATCH (parent:Context {id: pid})
+  CALL {
+    WITH parent
+    MATCH (parent)-[:PARENT_CONTEXT*]->(up:Context)
+    RETURN DISTINCT up.id AS above
+  }
+  WITH kids, above
+  WHERE above IN kids
   WITH count(*) AS cycles
   WHERE 1 / (CASE WHEN cycles = 0 THEN 1 ELSE 0 END) = 1
   RETURN cycles AS parent_cycles

@@ -151,6 +151,9 @@ class WriteBatch:
     attributions: list[dict[str, int]] = field(default_factory=list)
     associations: list[dict[str, int]] = field(default_factory=list)
     parents: list[dict[str, int]] = field(default_factory=list)
+    #: StoreInfo.parent_links as read before ``parents`` were checked (FalkorDB's write aborts
+    #: when another write of parent links came in since: RelationRepository.prepare_parents).
+    parents_seen: int = 0
     #: Run, in order, after the engine aborted the write (a guard divided by zero): each raises
     #: the caller's error when it finds the cause (RelationRepository.prepare_events, then
     #: prepare_links: the order of the reads before the write they replace).
@@ -228,6 +231,8 @@ class WriteBatch:
             "patched_contexts": patch_c,
             "parents": self.parents,
         }
+        if self.parents:
+            params["parents_seen"] = self.parents_seen
         # Each part carries the fields its statement reads, no more: the parameters travel as
         # text the engine parses (an event's "fresh" only chose its part).
         parts = {

@@ -18,7 +18,7 @@ from ..lineage import ArtifactDiff, ImpactMark, ImpactReport, LineageDiff, NodeR
 from ..models import Artifact, ArtifactState, Execution, NodeKind
 from ..viewer import jsonable
 from ._common import ExitCode, JsonOption, StoreOption, fail, guarded, open_store, out_console
-from ._graph import graph_json, lineage_node
+from ._graph import graph_json, lineage_node, print_tree
 from ._lineage import impact as impact_of
 from ._refs import Entity, resolve
 from ._render import (
@@ -26,7 +26,6 @@ from ._render import (
     entities_table,
     entity_json,
     entity_label,
-    lineage_tree,
     print_json,
     printable,
     stored_text,
@@ -161,7 +160,7 @@ def impact(
         return
     console = out_console()
     if tree:
-        console.print(lineage_tree(report.graph, source, upstream=False))
+        print_tree(console, report.graph, source, up=False)
     console.print(impact_summary(report, source))
     if report.mark_token is not None:
         console.print(

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
@@ -38,6 +40,8 @@ from ._render import (
     lineage_tree,
     print_json,
     printable,
+    tree_depth,
+    tree_fits,
 )
 from ._walk import (
     AsOfOption,
@@ -55,7 +59,7 @@ from ._walk import (
     walk_options,
 )
 
-__all__ = ["cached", "downstream", "export", "lineage_node", "upstream", "view"]
+__all__ = ["cached", "downstream", "export", "lineage_node", "print_tree", "upstream", "view"]
 
 RefArgument = Annotated[
     str,
@@ -124,6 +128,27 @@ def paging_note(graph: LineageGraph) -> str | None:
     )
 
 
+def _nodes_table(graph: LineageGraph) -> Table:
+    nodes: list[Artifact | Execution] = [*graph.artifacts, *graph.executions]
+    return entities_table(sorted(nodes, key=lambda n: (n.id or 0, n.kind.value)))
+
+
+def print_tree(
+    console: Console, graph: LineageGraph, node: Artifact | Execution, *, up: bool
+) -> None:
+    """The answer as a tree hanging from ``node``; a table of its nodes, with a note, when the
+    tree is deeper than the console shows (rich drops what passes the right edge)."""
+    tree = lineage_tree(graph, node, upstream=up)
+    if tree_fits(tree, console.width):
+        console.print(tree)
+        return
+    console.print(_nodes_table(graph))
+    console.print(
+        f"[dim]the tree is {tree_depth(tree)} levels deep, more than {console.width} columns "
+        "show: listed as a table (export --format mermaid, dot or html draws it)[/]"
+    )
+
+
 def _show_walk(
     graph: LineageGraph,
     node: Artifact | Execution,
@@ -137,10 +162,9 @@ def _show_walk(
         return
     console = out_console()
     if graph.complete and opts.cursor is None and not opts.filtered:
-        console.print(lineage_tree(graph, node, upstream=up))
+        print_tree(console, graph, node, up=up)
     else:  # a page or a filtered answer is not a tree hanging from the start node: a table
-        nodes: list[Artifact | Execution] = [*graph.artifacts, *graph.executions]
-        console.print(entities_table(sorted(nodes, key=lambda n: (n.id or 0, n.kind.value))))
+        console.print(_nodes_table(graph))
     word = "upstream" if up else "downstream"
     scope = " (with the start node)" if graph.complete and not opts.filtered else ""
     if not graph.complete or opts.cursor is not None:

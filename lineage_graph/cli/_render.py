@@ -35,6 +35,8 @@ __all__ = [
     "print_json",
     "printable",
     "stored_text",
+    "tree_depth",
+    "tree_fits",
     "type_json",
 ]
 
@@ -278,13 +280,15 @@ def lineage_tree(graph: object, focus: Artifact | Execution, *, upstream: bool) 
         nodes[f"e{x.id}"] = x
     focus_key = f"{'a' if isinstance(focus, Artifact) else 'e'}{focus.id}"
     nodes.setdefault(focus_key, focus)
-    nexts: dict[str, list[str]] = {}
+    # Each node's next nodes as the keys of a dict (insertion-ordered, each once): a list
+    # searched for each event was quadratic in a node's events (a dataset read by 10,000
+    # executions: 1.1 s to build the tree, 30,000: ~10 s).
+    nexts: dict[str, dict[str, None]] = {}
     for e in _items(graph, "events"):
         a, x = f"a{e.artifact_id}", f"e{e.execution_id}"
         source, target = (x, a) if e.type.is_output else (a, x)
         frm, to = (target, source) if upstream else (source, target)
-        if to not in nexts.setdefault(frm, []):
-            nexts[frm].append(to)
+        nexts.setdefault(frm, {})[to] = None
     tree = Tree(entity_label(focus))
     seen = {focus_key}
     stack: list[tuple[Tree, str]] = [(tree, focus_key)]
@@ -305,6 +309,29 @@ def lineage_tree(graph: object, focus: Artifact | Execution, *, upstream: bool) 
             pending.append((branch.add(label), child))
         stack.extend(reversed(pending))
     return tree
+
+
+#: Columns a level of a rich tree takes (its guide), and the fewest left for a label.
+TREE_INDENT = 4
+TREE_LABEL_MIN = 30
+
+
+def tree_depth(tree: Tree) -> int:
+    """The levels below ``tree``'s root (0 for a root alone)."""
+    deepest = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children)
+    return deepest
+
+
+def tree_fits(tree: Tree, width: int) -> bool:
+    """Whether every level of ``tree`` keeps room for a label in ``width`` columns. A deeper
+    tree is not shown whole by rich (it drops what passes the right edge: a chain of 2,000
+    generations showed 17 of them) and its rendering grows with depth x lines (2,000: 1.7 s)."""
+    return TREE_INDENT * tree_depth(tree) + TREE_LABEL_MIN <= width
 
 
 def print_lines(console: Console, lines: Iterable[str]) -> None:

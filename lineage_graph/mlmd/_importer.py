@@ -841,7 +841,7 @@ class _Importer:
         """Refuse, before any write, MLMD parent links that close a cycle through the target's
         own parent links (MLMD refuses a cycle within MLMD; the store checks the links only when
         they are written, after the nodes). Only the contexts with a twin in the target carry
-        stored links, so the stored walk is reduced to which twin descends from which."""
+        stored links, so the target's links above the twins join MLMD's in one graph."""
         from graphlib import CycleError, TopologicalSorter
 
         parents = self.mlmd_parents(sorted(twins))
@@ -856,24 +856,32 @@ class _Importer:
         graph: dict[tuple[str, int], set[tuple[str, int]]] = {}  # child -> its parents
         for child, ps in parents.items():
             graph.setdefault(node(child), set()).update(node(p) for p in ps)
-        ids = sorted(held)
-        for i in range(0, len(ids), CHUNK):
-            for row in self.reads.read("contexts/get_ancestor_pairs", ids=ids[i : i + CHUNK]):
-                if int(row["ancestor"]) in held:
-                    graph.setdefault(("target", int(row["id"])), set()).add(
-                        ("target", int(row["ancestor"]))
-                    )
+        # The target's links above the twins, walked up level by level (one read per level,
+        # each context once: a variable-length pattern enumerates every path on FalkorDB, and
+        # algo.BFS costs O(graph) per twin).
+        reached: set[int] = set()
+        frontier = set(held)
+        while frontier:
+            reached |= frontier
+            ids = sorted(frontier)
+            frontier = set()
+            for i in range(0, len(ids), CHUNK):
+                for row in self.reads.read("contexts/get_parent_ids", ids=ids[i : i + CHUNK]):
+                    child, parent = int(row["child_id"]), int(row["parent_id"])
+                    graph.setdefault(("target", child), set()).add(("target", parent))
+                    frontier.add(parent)
+            frontier -= reached
         try:
             TopologicalSorter(graph).prepare()
         except CycleError as exc:
             cycle: list[tuple[str, int]] = exc.args[1]
 
             def name(n: tuple[str, int]) -> str:
-                return (
-                    f"MLMD context {n[1]}"
-                    if n[0] == "mlmd"
-                    else (f"MLMD context {held[n[1]]} (the target's context {n[1]})")
-                )
+                if n[0] == "mlmd":
+                    return f"MLMD context {n[1]}"
+                if n[1] in held:
+                    return f"MLMD context {held[n[1]]} (the target's context {n[1]})"
+                return f"the target's context {n[1]}"
 
             raise InvalidArgumentError(
                 "MLMD's parent contexts would close a cycle with the target's (each a parent "

@@ -15,6 +15,10 @@ from lineage_graph import (
     Attribution,
     Context,
     ContextType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionType,
     LineageStore,
     __version__,
 )
@@ -81,6 +85,41 @@ def test_upstream(demo: Demo) -> None:
     assert {x["type"] for x in shallow["executions"]} == {"Trainer"}
     by_name = demo.cli("upstream", f"Model/{best.name}")
     assert by_name.exit_code == 0 and "customers.csv" in by_name.stdout
+
+
+def test_a_lineage_too_deep_for_the_terminal_is_listed_whole(tmp_path: Path) -> None:
+    """A chain of 60 generations (120 levels) at 200 columns: rich drops the levels past the
+    right edge of a tree (one of 2,000 generations showed 17 of them, and took 1.7 s to render,
+    growing with depth x lines). It is listed as a table instead, every node in it, with a note;
+    a shallow one is still a tree."""
+    path = tmp_path / "deep"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Step"))
+        aids = store.put_artifacts([Artifact(type="Data", uri=f"/d/{i}") for i in range(61)])
+        eids = store.put_executions([Execution(type="Step") for _ in range(60)])
+        store.put_events(
+            [
+                Event(artifact_id=aids[i], execution_id=e, type=EventType.INPUT)
+                for i, e in enumerate(eids)
+            ]
+            + [
+                Event(artifact_id=aids[i + 1], execution_id=e, type=EventType.OUTPUT)
+                for i, e in enumerate(eids)
+            ]
+        )
+        deep = invoke(["upstream", str(aids[-1]), "--store", str(path)])
+        assert deep.exit_code == 0, deep.output
+        assert set(re.findall(r"/d/(\d+)", deep.stdout)) == {str(i) for i in range(61)}
+        assert "the tree is 120 levels deep" in deep.stdout
+        shallow = invoke(["upstream", str(aids[3]), "--store", str(path)])
+        assert shallow.exit_code == 0, shallow.output
+        assert "└── " in shallow.stdout and "levels deep" not in shallow.stdout
+        assert set(re.findall(r"/d/(\d+)", shallow.stdout)) == {"0", "1", "2", "3"}
+        impact = invoke(["impact", str(aids[0]), "--tree", "--store", str(path)])
+        assert impact.exit_code == 0, impact.output
+        assert set(re.findall(r"/d/(\d+)", impact.stdout)) >= {str(i) for i in range(61)}
+        assert "the tree is 120 levels deep" in impact.stdout
 
 
 def test_downstream_and_impact(demo: Demo) -> None:

@@ -110,6 +110,44 @@ def test_links_of_one_write_raced_by_another_writers_link(
     assert _parents(store, [a, b, c]) == {a: [], b: [], c: []} | {child: [parent]}
 
 
+def test_a_link_written_meanwhile_elsewhere_does_not_fail_the_write(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    """Another writer links two other contexts between the check and the write: no cycle either
+    way, so both links are stored (on FalkorDB the write aborts, since parent links changed after
+    its check, and put_parent_contexts checks again and writes)."""
+    a, b, c, d = contexts
+    with _after_first_call(store._relations, "prepare_parents", _link(store, c, d)):
+        store.put_parent_contexts([ParentContext(child_id=a, parent_id=b)])
+    assert _parents(store, contexts) == {a: [b], b: [], c: [d], d: []}
+
+
+def test_a_raced_link_closing_a_cycle_over_a_ladder_of_40_context_diamonds(
+    store: LineageStore, contexts: list[int]
+) -> None:
+    """Each rung of a ladder of contexts has two parents sharing one parent (2^40 paths from
+    bottom to top). top -> A is read as acyclic; another writer meanwhile links A under the
+    bottom: the write finds parent links changed since its check (FalkorDB) or walks up from A
+    itself (Neo4j), and the check after it walks up over the whole ladder (each context once: a
+    walk following every path would not end) and finds the top, so nothing is written."""
+    a = contexts[0]
+    rungs = store.put_contexts([Context(type="Pipeline", name=f"rung-{i}") for i in range(121)])
+    for i in range(40):  # rung by rung from the bottom: no link has anything above it yet
+        store.put_parent_contexts(
+            [
+                ParentContext(child_id=rungs[3 * i + k], parent_id=rungs[3 * i + j])
+                for k, j in ((0, 1), (0, 2), (1, 3), (2, 3))
+            ]
+        )
+    bottom, top = rungs[0], rungs[-1]
+    with (
+        pytest.raises(InvalidArgumentError, match=f"context {a} already descends from {top}"),
+        _after_first_call(store._relations, "prepare_parents", _link(store, a, bottom)),
+    ):
+        store.put_parent_contexts([ParentContext(child_id=top, parent_id=a)])
+    assert _parents(store, [a, top]) == {a: [bottom], top: []}
+
+
 #: The read of a type by name that put_artifact_type upgrades.
 _READ_TYPE = "types/get_artifact_type"
 

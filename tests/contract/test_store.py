@@ -1089,6 +1089,63 @@ def test_parent_contexts_reject_duplicates_and_cycles(typed: LineageStore) -> No
     assert snapshot(typed) == before
 
 
+def _context_ladder(store: LineageStore, diamonds: int, *, one_write: bool = False) -> list[int]:
+    """Contexts 3i (i = 0..diamonds) and, between 3i and 3i + 3, the two parents 3i + 1 and
+    3i + 2 of 3i, each a child of 3i + 3: 2^diamonds paths from the first context to the last.
+    Linked rung by rung from the bottom (no new link has anything above its parent yet), or in
+    one write."""
+    ids = store.put_contexts(
+        [Context(type="Experiment", name=f"rung-{one_write}-{i}") for i in range(3 * diamonds + 1)]
+    )
+    rungs = [
+        [
+            ParentContext(child_id=ids[3 * i + k], parent_id=ids[3 * i + j])
+            for k, j in ((0, 1), (0, 2), (1, 3), (2, 3))
+        ]
+        for i in range(diamonds)
+    ]
+    for links in [[link for rung in rungs for link in rung]] if one_write else rungs:
+        store.put_parent_contexts(links)
+    return ids
+
+
+def test_parent_links_over_a_ladder_of_40_context_diamonds(typed: LineageStore) -> None:
+    """The cycle checks of put_parent_contexts (the read before the write and the write's own)
+    walk each context above the new links once. A walk that followed every path (a
+    variable-length pattern on FalkorDB) doubled its time with each diamond: 14 took ~0.2 s, 16
+    ~1 s; on 40 (2^40 paths) it would not end (the read stopped by the query timeout, the write
+    not even by that)."""
+    ids = _context_ladder(typed, 40)
+    bottom, top = ids[0], ids[-1]
+    [leaf, other, x] = typed.put_contexts([Context(type="Experiment", name=n) for n in "lox"])
+    # No cycle: each check walks the whole ladder above the bottom.
+    typed.put_parent_contexts(
+        [
+            ParentContext(child_id=leaf, parent_id=bottom),
+            ParentContext(child_id=other, parent_id=top),
+        ]
+    )
+    before = snapshot(typed)
+    for child, parent in ((top, leaf), (top, bottom), (ids[-2], ids[1])):
+        with pytest.raises(InvalidArgumentError, match=f"context {parent} already descends from"):
+            typed.put_parent_contexts([ParentContext(child_id=child, parent_id=parent)])
+    # The first link that closes a cycle is named, with its batch's earlier links.
+    with pytest.raises(InvalidArgumentError, match=f"context {leaf} already descends from {x}"):
+        typed.put_parent_contexts(
+            [
+                ParentContext(child_id=top, parent_id=x),
+                ParentContext(child_id=other, parent_id=ids[1]),
+                ParentContext(child_id=x, parent_id=leaf),
+            ]
+        )
+    assert snapshot(typed) == before
+    assert [c.id for c in typed.get_parent_contexts_by_context(bottom)] == [ids[1], ids[2]]
+    assert [c.id for c in typed.get_children_contexts_by_context(top)] == [ids[-3], ids[-2], other]
+    # The same ladder in one write: each link checked against the ones before it.
+    again = _context_ladder(typed, 40, one_write=True)
+    assert [c.id for c in typed.get_parent_contexts_by_context(again[-3])] == [again[-1]]
+
+
 # ---------------------------------------------------------------------------- composite
 
 

@@ -815,3 +815,38 @@ def test_parent_links_the_target_already_has_are_no_cycle(
     assert [p.id for p in store.get_parent_contexts_by_context(new_c)] == [own_b]
     assert [p.id for p in store.get_parent_contexts_by_context(own_b)] == [own_a]
     assert report.parent_contexts == 1 and report.skipped_relations == 1
+
+
+def test_a_merge_over_a_ladder_of_40_context_diamonds_in_the_target(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """The target's contexts form a ladder of 40 diamonds (each rung two parents sharing one
+    parent: 2^40 paths from the bottom to the top); MLMD holds the bottom and the top again. The
+    merge's cycle check reads which twin descends from which, each context once (a walk that
+    followed every path would not end): a new child of the bottom merges, a link making the top
+    a child of the bottom is refused before any write."""
+    store.put_context_type(ContextType(name="Run"))
+    rungs = store.put_contexts([Context(type="Run", name=f"rung-{i}") for i in range(121)])
+    for i in range(40):  # rung by rung from the bottom: no link has anything above it yet
+        store.put_parent_contexts(
+            [
+                ParentContext(child_id=rungs[3 * i + k], parent_id=rungs[3 * i + j])
+                for k, j in ((0, 1), (0, 2), (1, 3), (2, 3))
+            ]
+        )
+    path = tmp_path / "ladder.sqlite"
+    ref = _mlmd_sqlite(path)
+    t = ref.put_context_type(pb.ContextType(name="Run"))
+    bottom, top, leaf = ref.put_contexts(
+        [pb.Context(type_id=t, name=n) for n in ("rung-0", "rung-120", "leaf")]
+    )
+    ref.put_parent_contexts([pb.ParentContext(child_id=leaf, parent_id=bottom)])
+    report = import_mlmd(path, store, merge=True)
+    new_leaf = report.id_map["Context"][leaf]
+    assert [p.id for p in store.get_parent_contexts_by_context(new_leaf)] == [rungs[0]]
+    ref.put_parent_contexts([pb.ParentContext(child_id=top, parent_id=bottom)])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="would close a cycle") as raised:
+        import_mlmd(path, store, merge=True)
+    assert f"MLMD context {top} (the target's context {rungs[-1]})" in str(raised.value)
+    assert snapshot(store) == before

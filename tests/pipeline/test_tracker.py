@@ -13,6 +13,7 @@ import pytest
 from lineage_graph import (
     Artifact,
     ArtifactState,
+    ArtifactType,
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
@@ -402,6 +403,35 @@ def test_version_numbers_continue_past_a_rewritten_or_older_registry(store: Line
         name="test/older_registry",
     )
     assert tracker.register_model(m3, "churn").version == 3
+
+
+def test_a_registration_reads_a_few_rows_however_many_versions_there_are(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Registering version n read all n - 1 versions twice (the floor of its number, then its
+    answer): O(n) per registration, so 3,000 registrations of one name took 215 s (now 10 s).
+    The number comes from the context's kept counter, the answer from the artifact itself."""
+    tracker = store.tracker
+    store.put_artifact_type(ArtifactType(name="Model"))
+    ids = store.put_artifacts([Artifact(type="Model", uri=f"/m/{i}") for i in range(201)])
+    for i in ids[:200]:
+        tracker.register_model(i, "big")
+    rows: list[int] = []
+    real = store.backend.read
+
+    def counting(query: str, params: Any = None, *, name: str = "") -> list[dict[str, Any]]:
+        result = real(query, params, name=name)
+        rows.append(len(result))
+        return result
+
+    monkeypatch.setattr(store.backend, "read", counting)
+    version = tracker.register_model(ids[200], "big")
+    monkeypatch.setattr(store.backend, "read", real)
+    assert version.version == 201 and version.name == "big" and version.id == ids[200]
+    assert version.artifact.custom_properties["model_version"] == 201
+    assert sum(rows) < 20, rows
+    assert [v.version for v in tracker.model_versions("big")] == list(range(1, 202))
+    assert tracker.register_model(ids[200], "big") == version
 
 
 def test_threads_registering_one_artifact_under_many_names_leave_one_registration(
