@@ -546,6 +546,29 @@ def test_a_long_log_tail_is_compacted_when_the_store_closes_or_opens(tmp_path: P
     store.close()
 
 
+def test_a_store_closed_while_its_open_compacts_the_log_waits_for_it(tmp_path: Path) -> None:
+    """Opening a store with a long tail starts a rewrite in the background; closing it at once
+    asked for another, which the server refused (one in progress), so the close went on and
+    SHUTDOWN killed the running rewrite ("There is a child rewriting the AOF. Killing it!"):
+    the tail stayed. The close now waits for it, then compacts what was written since."""
+    target = tmp_path / "s"
+    store = LineageStore.open(target)
+    _put_padded(store, 1_500, "/first/")
+    server = embedded(store).server
+    assert server is not None and server.pid is not None
+    os.kill(server.pid, signal.SIGKILL)  # no close: the tail stays, for the next open
+    server.wait_exit(10)
+    store.close()
+    with LineageStore.open(target) as reopened:  # starts a rewrite of the long tail
+        _put_padded(reopened, 1_500, "/second/")
+        again = embedded(reopened).server
+        assert again is not None
+    assert "Killing it" not in (target / "server.log").read_text(errors="replace")
+    assert again.aof_tail_bytes() == 0
+    with LineageStore.open(target) as reopened:
+        assert len(reopened.get_artifacts()) == 3_000
+
+
 def test_memory_store_recovers_from_a_dead_server_with_a_typed_error() -> None:
     with LineageStore.open("memory") as store:
         put_dataset(store, "/x")
