@@ -328,6 +328,24 @@ def _remove_leftovers(data_dir: Path) -> None:
                 leftover.unlink()
 
 
+def _load_crash(log: Path, start: int) -> str | None:
+    """The crash line (``Redis 8.2.3 crashed by signal: 11, …``) of a server that crashed while
+    loading its data (its stack goes through ``loadDataFromDisk``), in the lines of ``log``
+    from byte ``start`` on; None for any other failure."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        return None
+    if "loadDataFromDisk" not in text:
+        return None
+    for line in text.splitlines():
+        if "crashed by signal" in line:
+            return line.split(" # ", 1)[-1].strip()
+    return None
+
+
 class ServerProcess:
     """One managed server: in memory (``data_dir=None``) or on a data directory."""
 
@@ -339,6 +357,7 @@ class ServerProcess:
         self.pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmpdir: Path | None = None
+        self._log_start = 0
         self.restarts = 0
         if self.data_dir is not None:
             self._prepare_data_dir(self.data_dir)
@@ -514,6 +533,9 @@ class ServerProcess:
             "--maxmemory-policy", "noeviction",
             "--protected-mode", "yes",
             "--loglevel", "warning",
+            # A crash exits at once with its report: the memory test that follows it by default
+            # kept a server crashed while loading a store busy past the start-up timeout.
+            "--crash-memcheck-enabled", "no",
         ]  # fmt: skip
         if self.data_dir is not None:
             cmd += [
@@ -547,6 +569,10 @@ class ServerProcess:
         self._tmpdir = _socket_dir()  # mode 0700
         socket_path = self._tmpdir / "falkordb.sock"
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
+        try:  # where this start's lines of the log begin (it is appended to)
+            self._log_start = (workdir / _LOG_FILE).stat().st_size
+        except OSError:
+            self._log_start = 0
         cmd = self._command(socket_path, workdir)
         memory = self.data_dir is None
         options: dict[str, Any] = {
@@ -615,6 +641,8 @@ class ServerProcess:
                 deadline = min(hard_deadline, max(deadline, time.monotonic() + 5))
             if time.monotonic() > deadline:
                 self.kill()
+                if _load_crash(workdir / _LOG_FILE, self._log_start) is not None:
+                    raise EngineError(self._startup_failure(workdir))
                 raise EngineError(
                     f"the embedded FalkorDB server did not answer within "
                     f"{self.settings.startup_timeout_s:.0f} s (LINEAGE_GRAPH_STARTUP_TIMEOUT_S); "
@@ -638,6 +666,16 @@ class ServerProcess:
             hint = (
                 " The server needs libgomp1 and libssl3 (Debian/Ubuntu: `apt-get install libgomp1 "
                 "libssl3`; macOS: `brew install libomp openssl@3`)."
+            )
+        crash = _load_crash(workdir / _LOG_FILE, self._log_start)
+        if crash is not None and self.data_dir is not None:
+            # A crash report's tail is a memory test: what it says comes first, in words.
+            return (
+                f"the embedded FalkorDB server crashed while loading the store's files in "
+                f"{self.data_dir} ({crash}): a defect of the engine; the files are left as they "
+                'are. Keep a copy of the directory; docs/reliability.md ("A store whose files '
+                f'crash the server") says how to start again from its snapshot. Report: '
+                f"{workdir / _LOG_FILE}"
             )
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
 

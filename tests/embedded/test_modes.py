@@ -717,3 +717,26 @@ def test_a_memory_store_dropped_unclosed_stops_its_server() -> None:
         "s.close()\n"
     )
     assert run_child(code, "unused").splitlines() == ["['/parent']"]
+
+
+def test_a_server_that_crashes_loading_the_store_is_named_so(tmp_path: Path) -> None:
+    """FalkorDB 4.16.3 once wrote a base snapshot its loader crashes on (SIGSEGV): the start
+    then failed after the start-up timeout (the crash's memory test kept the server busy) with
+    a log tail of memory regions. The crash while loading is said in words, at once."""
+    from lineage_graph.backends._falkordb_server import _load_crash
+
+    log = tmp_path / "server.log"
+    earlier = "1:M 05 Dec 2026 08:54:23.305 # There is a child rewriting the AOF. Killing it!\n"
+    report = (
+        "31575:M 05 Dec 2026 08:54:24.703 # Redis 8.2.3 crashed by signal: 11, si_code: 1\n"
+        "------ STACK TRACE ------\n"
+        "falkordb.so(RdbLoadRelationMatrices_v18+0xb8)[0x7fe4988c1838]\n"
+        "redis-server(loadDataFromDisk+0x1a4)[0x488b94]\n"
+        "*** Preparing to test memory region 7c3000 (2318336 bytes)\n"
+    )
+    log.write_text(earlier + report)
+    assert _load_crash(log, len(earlier)) == "Redis 8.2.3 crashed by signal: 11, si_code: 1"
+    assert _load_crash(log, len(earlier + report)) is None  # an earlier start's crash
+    log.write_text(earlier + report.replace("loadDataFromDisk", "processCommand"))
+    assert _load_crash(log, len(earlier)) is None  # not while loading: another failure
+    assert _load_crash(tmp_path / "missing.log", 0) is None
