@@ -162,10 +162,6 @@ def test_a_registration_killed_after_its_claim_is_registered_again_as_the_newest
     got its old number back: version 2 registered after version 3, so latest_version and
     previous_version no longer followed the order of registration. A claim below the versions
     registered since is stale now: the artifact gets the next number."""
-    import subprocess
-    import sys
-
-    from tests.reliability.conftest import ROOT, child_env
 
     data = tmp_path / "store"
     with LineageStore.open(data) as store:
@@ -175,14 +171,7 @@ def test_a_registration_killed_after_its_claim_is_registered_again_as_the_newest
         )
         tracker = store.tracker
         assert tracker.register_model(first, "churn").version == 1
-        child = subprocess.run(
-            [sys.executable, "-c", _KILLED_AFTER_CLAIM, str(data), str(crashed)],
-            cwd=ROOT,
-            env=child_env(),
-            capture_output=True,
-            timeout=120,
-        )
-        assert child.returncode == -9, child.stderr.decode()[-2000:]
+        _run_killed(_KILLED_AFTER_CLAIM, data, crashed)
         assert [v.id for v in tracker.model_versions("churn")] == [first]  # nothing registered
         assert tracker.register_model(later, "churn").version == 3  # 2 stays unused
         again = tracker.register_model(crashed, "churn")
@@ -190,6 +179,23 @@ def test_a_registration_killed_after_its_claim_is_registered_again_as_the_newest
         assert tracker.latest_version("churn") == again
         assert [v.id for v in tracker.model_versions("churn")] == [first, later, crashed]
         assert_healthy(store)
+
+
+def _run_killed(script: str, *args: object) -> None:
+    """Run ``script`` in a child process that SIGKILLs itself (or is killed) on its way."""
+    import subprocess
+    import sys
+
+    from tests.reliability.conftest import ROOT, child_env
+
+    child = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        timeout=120,
+    )
+    assert child.returncode == -9, child.stderr.decode()[-2000:]
 
 
 #: A process whose cached step is SIGKILLed in its body: after the entry write (RUNNING, with
@@ -215,24 +221,13 @@ def test_a_step_killed_in_its_body_stays_running_and_is_never_a_cache_hit(
     """What the next call sees after a run died between its entry and its completion: the
     execution stays RUNNING (nothing can tell a dead run from a slow one: no lease), with its
     input and no output; the same call again is no cache hit on it, runs, and completes."""
-    import subprocess
-    import sys
-
     from lineage_graph import ExecutionState
-    from tests.reliability.conftest import ROOT, child_env
 
     data_dir = tmp_path / "store"
     with LineageStore.open(data_dir) as store:
         store.put_artifact_type(ArtifactType(name="Data"))
         [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
-        child = subprocess.run(
-            [sys.executable, "-c", _KILLED_IN_STEP, str(data_dir), str(data_id)],
-            cwd=ROOT,
-            env=child_env(),
-            capture_output=True,
-            timeout=120,
-        )
-        assert child.returncode == -9, child.stderr.decode()[-2000:]
+        _run_killed(_KILLED_IN_STEP, data_dir, data_id)
         [dead] = store.get_executions_by_type("Train")
         assert dead.last_known_state == ExecutionState.RUNNING
         events = store.get_events_by_execution_ids([dead.id or 0])
