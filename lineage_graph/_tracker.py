@@ -72,6 +72,11 @@ class ModelVersion:
 ModelRef = ModelVersion | Artifact | int
 
 
+#: Registrations of one artifact under one name a register_model call goes through when each
+#: finds its claim taken by another registration of the artifact under that name.
+_REGISTER_TRIES = 3
+
+
 class Tracker:
     """Model versions, deployments, experiments and git info on top of a :class:`LineageStore`
     (``store.tracker``). Every write is one atomic store write."""
@@ -139,6 +144,9 @@ class Tracker:
         An artifact is a version of one registered model (one ``model_name`` and
         ``model_version`` of its own): an artifact registered under another name is refused
         with InvalidArgumentError, and nothing changes."""
+        return self._register(model, name, tries=_REGISTER_TRIES)
+
+    def _register(self, model: ModelRef, name: str, *, tries: int) -> ModelVersion:
         if not isinstance(name, str) or not name:
             raise InvalidArgumentError("a registered model needs a non-empty name")
         # The name is checked before anything is written: a name the context write refuses
@@ -201,13 +209,16 @@ class Tracker:
         number = int(rows[0]["version"])
         claim = [context_id, number]
 
+        same_name = [False]  # the claim was taken by a registration of it under this name
+
         def claim_lost() -> None:  # after an aborted write: the claim another one took over
             stored = self._claims.read(
                 "artifacts/get_write_state", ranges=[[artifact.id, artifact.id]]
             )
             taken = stored[0]["node"].get("model_claim") if stored else claim
             if taken != claim:
-                other = "as it" if taken and taken[0] == context_id else "under another name"
+                same_name[0] = bool(taken) and taken[0] == context_id
+                other = "as it" if same_name[0] else "under another name"
                 raise FailedPreconditionError(
                     f"artifact {artifact.id} was claimed meanwhile by a registration {other} "
                     f"(another writer); this one did not register it as {name!r}"
@@ -243,6 +254,12 @@ class Tracker:
             held = self._registration(self._artifact(artifact.id or 0))
             if held is not None and held.name == name:
                 return held
+            if same_name[0] and tries > 1:
+                # That registration has claimed its number but not written it yet: registered
+                # again, this one reuses that claim (not stale: at the floor) and writes the
+                # same version, as concurrent registrations of one artifact do. It raised
+                # FailedPreconditionError, the artifact then being registered as asked.
+                return self._register(model, name, tries=tries - 1)
             raise
         registered = self._version_of(self._artifact(artifact.id or 0), name)
         if registered is None or registered.version != number:  # changed since, by another

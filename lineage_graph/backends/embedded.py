@@ -273,6 +273,9 @@ class EmbeddedBackend(Backend):
         #: when the graph is dropped or the server restarted.
         self._keys: set[str] = set()
         self._closed = False
+        #: What garbage collection does to this store left unclosed (stop its memory server,
+        #: or note its directory for exit); detached by close(), which did it already.
+        self._dropped: weakref.finalize[Any, Any] | None = None
         #: The pid of a server of ours found hung (it answered nothing for hang_after_s).
         self._hung_pid: int | None = None
         #: The server watched while a reply is awaited: ours, or the one ``watch`` names.
@@ -323,15 +326,19 @@ class EmbeddedBackend(Backend):
             # store stops its server at once (nothing else reaches its data); a directory
             # store's server is stopped at exit. At exit, _close_open_stores closes the stores
             # still open, as before.
+            # A store closed is neither: close() detaches it (a directory store closed, then
+            # collected, was noted as dropped, and the exit reconnected to whatever server ran
+            # on its directory then, to stop it).
             if mode == "memory":
-                reap = weakref.finalize(self, _stop_orphaned_server, self._server, os.getpid())
-                reap.atexit = False  # type: ignore[misc]  # (typeshed: a settable property)
+                self._dropped = weakref.finalize(
+                    self, _stop_orphaned_server, self._server, os.getpid()
+                )
             else:
                 assert self._server.data_dir is not None
-                note = weakref.finalize(
+                self._dropped = weakref.finalize(
                     self, _note_dropped, self._server.data_dir, self.settings, os.getpid()
                 )
-                note.atexit = False  # type: ignore[misc]
+            self._dropped.atexit = False
 
     # --------------------------------------------------------------------------- connections
 
@@ -969,6 +976,8 @@ class EmbeddedBackend(Backend):
         if self._closed:
             return
         self._closed = True
+        if self._dropped is not None:
+            self._dropped.detach()
         server = self._server
         if server is None:
             with contextlib.suppress(Exception):

@@ -308,6 +308,40 @@ def test_a_process_that_dropped_its_store_unclosed_stops_its_server(
         assert [a.uri for a in store.get_artifacts()] == ["/kept"]
 
 
+def test_a_store_closed_then_collected_is_not_stopped_again_at_exit(tmp_path: Path) -> None:
+    """A directory store closed, then garbage-collected, was noted as dropped unclosed all the
+    same: at exit its process reconnected to whatever server ran on the directory then, and
+    stopped it (here: one a killed process left for the next one to find, which this process
+    never used). close() did the exit's work already; the server is left as it is."""
+    target = tmp_path / "closed"
+    code = (
+        "import gc, subprocess, sys\n"
+        "from lineage_graph import LineageStore\n"
+        "s = LineageStore.open(sys.argv[1])\n"
+        "s.close()\n"
+        "del s\n"
+        "gc.collect()\n"
+        "left = (\n"  # a process that dies with its store open: its server stays
+        "    'import os, sys\\n'\n"
+        "    'from lineage_graph import LineageStore\\n'\n"
+        "    's = LineageStore.open(sys.argv[1])\\n'\n"
+        "    'print(s.backend.server.pid, flush=True)\\n'\n"
+        "    'os._exit(0)\\n'\n"
+        ")\n"
+        "out = subprocess.run([sys.executable, '-c', left, sys.argv[1]], capture_output=True,\n"
+        "                     text=True, check=True, timeout=120)\n"
+        "print(out.stdout.strip())\n"
+    )
+    pid = int(run_child(code, str(target)).strip())
+    try:
+        time.sleep(0.5)
+        assert _alive(pid), "a process stopped, at exit, a server its closed store never used"
+    finally:
+        with LineageStore.open(target):
+            pass  # the last client: stops the left server
+    assert not _alive(pid)
+
+
 #: A second process on the same directory: opens it, then, for each line on stdin, reads the
 #: artifacts ("read") or closes the store ("close"), printing what it got and how long it took.
 _OTHER_CLIENT = (

@@ -302,6 +302,38 @@ def test_a_registration_read_before_another_one_of_the_artifact_gets_its_number(
     ]
 
 
+def test_a_registration_whose_claim_another_one_of_it_took_over_unwritten_gets_its_number(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, but the other registration of this artifact under this name has claimed 3 and
+    not written it yet when this one writes: this one found its claim taken "by a registration
+    as it" and raised FailedPreconditionError, though concurrent registrations of one artifact
+    under one name get one number. It registers again, reusing the claim: both answer 3."""
+    tracker = store.tracker
+    model, later = train(store, "exp-1", 0.7), train(store, "exp-2", 0.8)
+    real = tracker._claims.write
+    calls: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 1:  # this registration has claimed 1
+            monkeypatch.setattr(tracker._claims, "write", real)
+            assert tracker.register_model(later, "churn").version == 2
+            # the other registration of `model`: claims 3 (1 is stale to it), not written yet
+            [claimed] = real(*args, **{**kwargs, "floor": 3})
+            assert claimed["version"] == 3
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    assert tracker.register_model(model, "churn").version == 3
+    assert tracker.register_model(model, "churn").version == 3  # the other one, as it ends
+    assert [(v.id, v.version) for v in tracker.model_versions("churn")] == [
+        (later.id, 2),
+        (model.id, 3),
+    ]
+
+
 def test_a_registration_under_another_name_after_this_ones_claim_wins_alone(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
