@@ -165,16 +165,41 @@ def _note_dropped(path: Path, settings: EmbeddedSettings, owner_pid: int) -> Non
         _DROPPED[path] = settings
 
 
-def _stop_orphaned_server(server: ServerProcess, owner_pid: int) -> None:
+def _stop_orphaned_server(server: ServerProcess, owner_pid: int, own_name: str) -> None:
     """Stop the server of a memory store garbage-collected without close(): its data is out of
     reach, and its process (~25 MB) stayed until the interpreter exited (a test suite of an MLMD
     client, TFX's, opening a fake database per test, held 156 at once). Nothing to save: killed.
-    Only in the process that started it (a forked child's copy of the store is the parent's)."""
+    Only in the process that started it (a forked child's copy of the store is the parent's),
+    and only if no other store uses it (one opened on its socket, ``unix://…``, as close()
+    checks too: killing it failed that store's next call)."""
     if os.getpid() != owner_pid:
         return
     with contextlib.suppress(Exception):
+        if server.socket_path is not None and _other_stores(server.socket_path, own_name):
+            return
         server.kill()
         server.cleanup()
+
+
+def _other_stores(socket_path: Path, own_name: str) -> bool:
+    """Whether a store other than the one named ``own_name`` is connected to the server (a
+    quick local CLIENT LIST, 1 s at most: a server that does not answer has none to keep)."""
+    import redis
+
+    client = ping_client(socket_path, 1.0)
+    try:
+        clients = client.execute_command("CLIENT", "LIST")
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+    text = clients.decode() if isinstance(clients, bytes) else str(clients)
+    for line in text.splitlines():
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        name = fields.get("name", "")
+        if name.startswith("lineage-graph-") and name != own_name:
+            return True
+    return False
 
 
 # A forked child (gunicorn --preload, os.fork) inherits the parent's stores and their servers:
@@ -331,7 +356,7 @@ class EmbeddedBackend(Backend):
             # on its directory then, to stop it).
             if mode == "memory":
                 self._dropped = weakref.finalize(
-                    self, _stop_orphaned_server, self._server, os.getpid()
+                    self, _stop_orphaned_server, self._server, os.getpid(), self._client_name
                 )
             else:
                 assert self._server.data_dir is not None

@@ -753,6 +753,27 @@ def test_a_memory_store_dropped_unclosed_stops_its_server() -> None:
     assert run_child(code, "unused").splitlines() == ["['/parent']"]
 
 
+def test_a_memory_store_dropped_unclosed_keeps_a_server_another_store_uses() -> None:
+    """A memory store garbage-collected unclosed killed its server at once, though a store
+    opened on its socket (``unix://…``) still used it: that store's next call failed with
+    EngineUnavailableError. As close() does, the collector's stop leaves a server another store
+    is connected to."""
+    import gc
+
+    memory = LineageStore.open("memory")
+    put_dataset(memory, "/x")
+    server = embedded(memory).server
+    assert server is not None and server.socket_path is not None
+    with LineageStore.open(f"unix://{server.socket_path}") as other:
+        del memory
+        gc.collect()
+        assert server.alive()
+        assert [a.uri for a in other.get_artifacts()] == ["/x"]
+        put_dataset(other, "/y")
+    server.kill()
+    server.cleanup()
+
+
 def test_a_server_that_crashes_loading_the_store_is_named_so(tmp_path: Path) -> None:
     """FalkorDB 4.16.3 once wrote a base snapshot its loader crashes on (SIGSEGV): the start
     then failed after the start-up timeout (the crash's memory test kept the server busy) with
