@@ -193,13 +193,20 @@ def _other_stores(socket_path: Path, own_name: str) -> bool:
         return False
     finally:
         client.close()
-    text = clients.decode() if isinstance(clients, bytes) else str(clients)
+    return any(name != own_name for name in _store_clients(clients))
+
+
+def _store_clients(reply: Any) -> list[str]:
+    """The names of the stores' connections (``lineage-graph-*``) in a CLIENT LIST reply; an
+    unnamed connection is not a store's (a PING probe)."""
+    text = reply.decode() if isinstance(reply, bytes) else str(reply)
+    names = []
     for line in text.splitlines():
         fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
         name = fields.get("name", "")
-        if name.startswith("lineage-graph-") and name != own_name:
-            return True
-    return False
+        if name.startswith("lineage-graph-"):
+            names.append(name)
+    return names
 
 
 # A forked child (gunicorn --preload, os.fork) inherits the parent's stores and their servers:
@@ -874,15 +881,11 @@ class EmbeddedBackend(Backend):
         that timed out on a busy server is accepted, and dropped, only once the statement ends,
         and counting it left the server running for ever after the last store closed (1 close
         in 3 after a statement longer than the 5 s reply slice)."""
-        clients = self._execute("CLIENT", "LIST")
-        text = clients.decode() if isinstance(clients, bytes) else str(clients)
         ours = f"lineage-graph-{os.getpid()}-"
-        for line in text.splitlines():
-            fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
-            name = fields.get("name", "")
+        for name in _store_clients(self._execute("CLIENT", "LIST")):
             if _EXITING and name.startswith(ours):
                 continue  # this process's, closed or dropped: it exits
-            if name.startswith("lineage-graph-") and name != self._client_name:
+            if name != self._client_name:
                 return False
         return True
 
