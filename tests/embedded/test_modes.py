@@ -262,20 +262,28 @@ def test_another_process_writes_to_the_same_directory(tmp_path: Path) -> None:
 def test_a_process_that_exits_without_close_stops_its_server(tmp_path: Path) -> None:
     """A script that never calls close(): its directory's server stops when it exits (a
     crashed client is the other case: the server outlives it), and the data is kept."""
-    target = tmp_path / "unclosed"
-    code = (
-        "import sys\n"
-        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
-        "s = LineageStore.open(sys.argv[1])\n"
-        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
-        "s.put_artifacts([Artifact(type='DataSet', uri='/kept')])\n"
-        "print(s.backend.server.pid)\n"
-    )
-    pid = int(run_child(code, str(target)).strip())
+    _server_stops_after_the_child(tmp_path / "unclosed", "", "exited normally")
+
+
+#: A child process's script: a directory store (argv[1]) holding '/kept', its server's pid
+#: printed; what the child does next is appended.
+_KEEP_ONE = (
+    "import sys\n"
+    "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+    "s = LineageStore.open(sys.argv[1])\n"
+    "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+    "s.put_artifacts([Artifact(type='DataSet', uri='/kept')])\n"
+    "print(s.backend.server.pid)\n"
+)
+
+
+def _server_stops_after_the_child(target: Path, then: str, what: str) -> None:
+    """Run _KEEP_ONE + ``then`` in a child: its server is gone soon after it exits, data kept."""
+    pid = int(run_child(_KEEP_ONE + then, str(target)).strip())
     deadline = time.monotonic() + 30
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(pid), "the server outlived a process that exited normally"
+    assert not _alive(pid), f"the server outlived a process that {what}"
     with LineageStore.open(target) as store:
         assert [a.uri for a in store.get_artifacts()] == ["/kept"]
 
@@ -289,23 +297,8 @@ def test_a_process_that_dropped_its_store_unclosed_stops_its_server(
     referenced) missed, and the directory's server outlived the process, one per SQLite config
     of TFX's tests. Now it stops at exit, data kept; also when another store of the process is
     open on it at exit (the dropped store's connection, not yet collected, no longer counts)."""
-    target = tmp_path / "dropped"
-    code = (
-        "import sys\n"
-        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
-        "s = LineageStore.open(sys.argv[1])\n"
-        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
-        "s.put_artifacts([Artifact(type='DataSet', uri='/kept')])\n"
-        "print(s.backend.server.pid)\n"
-        "del s\n" + ("kept = LineageStore.open(sys.argv[1])\n" if shared else "")
-    )
-    pid = int(run_child(code, str(target)).strip())
-    deadline = time.monotonic() + 30
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(pid), "the server outlived a process that dropped its store and exited"
-    with LineageStore.open(target) as store:
-        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+    then = "del s\n" + ("kept = LineageStore.open(sys.argv[1])\n" if shared else "")
+    _server_stops_after_the_child(tmp_path / "dropped", then, "dropped its store and exited")
 
 
 def test_a_store_closed_then_collected_is_not_stopped_again_at_exit(tmp_path: Path) -> None:
