@@ -71,8 +71,8 @@ PROPERTY_KEYS = (
     *("next_model_version", "model_claim"),
     # types
     *("type_key", "version", "description", "base_type"),
-    # events (type, path, ms) and the UPSTREAM shortcuts (type, ms)
-    *("path", "ms"),
+    # events (type, path, ms, seq: the write order) and the UPSTREAM shortcuts (type, ms)
+    *("path", "ms", "seq"),
 )
 
 

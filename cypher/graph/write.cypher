@@ -17,6 +17,8 @@
 // gets INPUT events: from the stored ones plus this write's, computed BEFORE the new edges are
 // merged (FalkorDB does not show edges of a relationship type that did not exist when the
 // statement was compiled).
+// Each event keeps `seq`, its place in the order events were written (MLMD's event id: an
+// execution's events are read in that order), from the "Event" id sequence.
 // Sent in parts: each unit subquery is headed `// when: $list` and GraphWriter keeps only those
 // whose list is non-empty (plus `// always`): FalkorDB pays ~1.1 ms per statement for a dozen
 // subqueries even when every list is empty. Events with an end created by this same write cannot
@@ -224,7 +226,7 @@ CALL {
   OPTIONAL MATCH (e:Execution {id: r.execution_id})
   WITH r, a, e
   WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
-  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
+  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(e)
 }
 // when: $merged_inputs
 CALL {
@@ -237,7 +239,7 @@ CALL {
   WITH r, a, e, old
   WHERE 1 / (CASE WHEN old IS NULL THEN 1 ELSE 0 END) = 1
   MERGE (a)-[ev:EVENT {type: r.type}]->(e)
-  ON CREATE SET ev.path = r.path, ev.ms = r.ms
+  ON CREATE SET ev.path = r.path, ev.ms = r.ms, ev.seq = r.seq
 }
 // when: $created_outputs
 CALL {
@@ -246,7 +248,7 @@ CALL {
   OPTIONAL MATCH (e:Execution {id: r.execution_id})
   WITH r, a, e
   WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
-  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
+  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(a)
 }
 // when: $merged_outputs
 CALL {
@@ -259,7 +261,7 @@ CALL {
   WITH r, a, e, old
   WHERE 1 / (CASE WHEN old IS NULL THEN 1 ELSE 0 END) = 1
   MERGE (e)-[ev:EVENT {type: r.type}]->(a)
-  ON CREATE SET ev.path = r.path, ev.ms = r.ms
+  ON CREATE SET ev.path = r.path, ev.ms = r.ms, ev.seq = r.seq
 }
 // when: $attributions
 CALL {

@@ -295,7 +295,7 @@ def patch_row(
 
 
 #: What graph/write reads of an event row, and of one that updates an input fingerprint.
-_EVENT_FIELDS = ("artifact_id", "execution_id", "type", "path", "ms")
+_EVENT_FIELDS = ("artifact_id", "execution_id", "type", "path", "ms", "seq")
 _FINGERPRINT_FIELDS = ("artifact_id", "execution_id", "type")
 
 

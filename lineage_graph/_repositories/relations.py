@@ -171,6 +171,11 @@ class RelationRepository(Repository):
             rows.append((event.type.is_output, row))
         if not rows:
             return [], [], _nothing
+        # Each event's place in the order events were written (MLMD's Event.id, which MLMD
+        # returns an execution's events by): from an id sequence reserved in blocks, as node ids.
+        seqs = self.artifacts.ids.allocate("Event", len(rows))
+        for seq, (_, row) in zip(seqs, rows, strict=True):
+            row["seq"] = seq
         new_a, new_e = set(new_artifacts), set(new_executions)
         known_a, known_e = new_a | set(verified_artifacts), new_e | set(verified_executions)
         # An event with an end created by this write cannot exist yet, nor be written by anyone

@@ -370,7 +370,7 @@ def _seed(target: LineageStore, staged: LineageStore, handed: list[tuple[str, in
         if staged.put_type(t.model_copy(update={"id": None})) != t.id:  # pragma: no cover
             raise FailedPreconditionError(f"type {t.name!r} could not keep its id {t.id}")
     mine = target._artifacts.ids
-    for sequence in ("Type", *_SEQUENCE.values()):
+    for sequence in ("Type", "Event", *_SEQUENCE.values()):
         end = int(reads.read("ids/end", kind=sequence)[0]["next"])
         first = mine.hand_over(sequence, end)
         handed.append((sequence, first, end))
@@ -583,10 +583,19 @@ class _Importer:
 
     # ---------------------------------------------------------------------- relationships
 
-    def import_events(self, artifact_ids: list[int]) -> None:
+    def import_events(self, artifact_ids: list[int], execution_ids: list[int]) -> None:
         from ._convert import to_event
 
-        msgs = self.mlmd.get_events_by_artifact_ids(artifact_ids) if artifact_ids else []
+        # Written in MLMD's order of each execution's events (the order they were written there,
+        # which get_events_by_execution_ids keeps); read by artifact too, for an event whose
+        # execution the MLMD store does not hold.
+        msgs = list(self.mlmd.get_events_by_execution_ids(execution_ids) if execution_ids else [])
+        seen = {(m.artifact_id, m.execution_id, m.type) for m in msgs}
+        msgs += [
+            m
+            for m in (self.mlmd.get_events_by_artifact_ids(artifact_ids) if artifact_ids else [])
+            if (m.artifact_id, m.execution_id, m.type) not in seen
+        ]
         a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         events: list[Event] = []
         for msg in msgs:
@@ -911,7 +920,10 @@ class _Importer:
         self.import_types(types)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])
-        self.import_events(sorted(m.id for m in nodes[NodeKind.ARTIFACT]))
+        self.import_events(
+            sorted(m.id for m in nodes[NodeKind.ARTIFACT]),
+            sorted(m.id for m in nodes[NodeKind.EXECUTION]),
+        )
         self.import_links(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
 
     def copy_staged(

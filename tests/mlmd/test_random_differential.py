@@ -153,8 +153,8 @@ READS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("get_artifact_types", (), {"clear": ("external_id",)}),
     ("get_execution_types", (), {"clear": ("external_id",)}),
     ("get_context_types", (), {"clear": ("external_id",)}),
-    ("get_events_by_artifact_ids", (list(range(1, 7)),), {"unordered": True}),
-    ("get_events_by_execution_ids", (list(range(1, 7)),), {"unordered": True}),
+    ("get_events_by_artifact_ids", (list(range(1, 7)),), {}),  # in MLMD's order too
+    ("get_events_by_execution_ids", (list(range(1, 7)),), {}),
     ("get_artifacts_by_type", ("a",), {}),
     ("get_executions_by_type", ("b",), {}),
     ("get_contexts_by_type", ("c",), {}),

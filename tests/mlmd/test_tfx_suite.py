@@ -82,11 +82,7 @@ MODULES = (
 )
 
 #: Tests that pass on ml_metadata and fail on the adapter for a documented difference.
-KNOWN = {
-    "tfx.orchestration.portable.execution_publish_utils_test.ExecutionPublisherTest"
-    ".testPublishSuccessfulExecution": "D5: events come back ordered by (artifact, execution, "
-    "type), not in insertion order; the test unpacks an execution's two events by position",
-}
+KNOWN: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------- stand-ins

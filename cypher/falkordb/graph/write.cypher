@@ -27,6 +27,8 @@
 // fingerprint (none since schema 2) has them read. FalkorDB runs one write query at a time per
 // graph: nothing changes between the check and the SET. Retention never removes an INPUT edge of
 // an execution that stays, so the sums stay exact.
+// Each event keeps `seq`, its place in the order events were written (MLMD's event id: an
+// execution's events are read in that order), from the "Event" id sequence.
 // Sent in parts: each unit subquery is headed `// when: $list` and GraphWriter keeps only those
 // whose list is non-empty (plus `// always`): FalkorDB pays ~1.1 ms per statement for a dozen
 // subqueries even when every list is empty. Events with an end created by this same write cannot
@@ -351,7 +353,7 @@ CALL {
   OPTIONAL MATCH (e:Execution {id: r.execution_id})
   WITH r, a, e
   WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
-  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
+  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(e)
   CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
 }
 // when: $created_inputs many
@@ -373,7 +375,7 @@ CALL {
   UNWIND $created_inputs AS r
   WITH r, arts[r.ai] AS a, execs[r.ei] AS e
   WHERE 1 / (CASE WHEN a.id = r.artifact_id AND e.id = r.execution_id THEN 1 ELSE 0 END) = 1
-  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
+  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(e)
   CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
 }
 // when: $merged_inputs few
@@ -389,7 +391,7 @@ CALL {
   WITH collect([r, a, e]) AS todo
   UNWIND todo AS t
   WITH t[0] AS r, t[1] AS a, t[2] AS e
-  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
+  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(e)
   CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
 }
 // when: $merged_inputs many
@@ -417,7 +419,7 @@ CALL {
   WITH collect([r, a, e]) AS todo
   UNWIND todo AS t
   WITH t[0] AS r, t[1] AS a, t[2] AS e
-  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(e)
+  CREATE (a)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(e)
   CREATE (e)-[:UPSTREAM {type: r.type, ms: r.ms}]->(a)
 }
 // when: $created_outputs few
@@ -427,7 +429,7 @@ CALL {
   OPTIONAL MATCH (e:Execution {id: r.execution_id})
   WITH r, a, e
   WHERE 1 / (CASE WHEN a IS NOT NULL AND e IS NOT NULL THEN 1 ELSE 0 END) = 1
-  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
+  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(a)
   CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
 }
 // when: $created_outputs many
@@ -449,7 +451,7 @@ CALL {
   UNWIND $created_outputs AS r
   WITH r, arts[r.ai] AS a, execs[r.ei] AS e
   WHERE 1 / (CASE WHEN a.id = r.artifact_id AND e.id = r.execution_id THEN 1 ELSE 0 END) = 1
-  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
+  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(a)
   CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
 }
 // when: $merged_outputs few
@@ -465,7 +467,7 @@ CALL {
   WITH collect([r, a, e]) AS todo
   UNWIND todo AS t
   WITH t[0] AS r, t[1] AS a, t[2] AS e
-  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
+  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(a)
   CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
 }
 // when: $merged_outputs many
@@ -493,7 +495,7 @@ CALL {
   WITH collect([r, a, e]) AS todo
   UNWIND todo AS t
   WITH t[0] AS r, t[1] AS a, t[2] AS e
-  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms}]->(a)
+  CREATE (e)-[:EVENT {type: r.type, path: r.path, ms: r.ms, seq: r.seq}]->(a)
   CREATE (a)-[:UPSTREAM {type: r.type, ms: r.ms}]->(e)
 }
 // when: $attributions few
