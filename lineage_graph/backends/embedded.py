@@ -9,6 +9,7 @@ import atexit
 import contextlib
 import os
 import secrets
+import sys
 import threading
 import time
 import warnings
@@ -209,11 +210,53 @@ def _store_clients(reply: Any) -> list[str]:
     return names
 
 
-# A forked child (gunicorn --preload, os.fork) inherits the parent's stores and their servers:
-# its exit must not close them (it would shut down or unlink the parent's live server).
+#: Every store of this process, open or not (renamed in a forked child: _after_fork_in_child).
+_ALL: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (gunicorn --preload, a multiprocessing worker, os.fork) inherits the
+    parent's stores and their servers. The connections it makes anew bear its own pid: under
+    the parent's name, the parent's close() took the child's connection for its own (and the
+    child's for the parent's), found itself alone and shut the server down under the other (a
+    worker still writing: EngineUnavailableError, a memory store's data lost). Its exit does not
+    close the stores it inherited (a memory server is the parent's: its socket would be
+    unlinked); a directory store's server is stopped at its exit as a dropped store's is, if no
+    other client (the parent) is connected any more: else it ran on after both had finished.
+    No I/O here: this also runs between fork and exec of a server started with preexec_fn."""
+    inherited = {
+        b._server.data_dir: b.settings
+        for b in list(_OPEN)
+        if b.mode == "directory" and b._server is not None and b._server.data_dir is not None
+    }
+    for backend in list(_ALL):
+        backend._renamed_after_fork()
+    _OPEN.clear()
+    _DROPPED.clear()
+    _DROPPED.update(inherited)
+    # A multiprocessing worker leaves by os._exit after multiprocessing's own finalizers (no
+    # atexit handler runs in it), which it clears as it starts, then runs its after-fork hooks.
+    mp_util = sys.modules.get("multiprocessing.util")
+    if inherited and mp_util is not None:
+        mp_util.register_after_fork(_AFTER_FORK_KEY, _close_at_worker_exit)
+
+
+class _Key:
+    """A weakly referenced key for multiprocessing's after-fork registry."""
+
+
+_AFTER_FORK_KEY = _Key()
+
+
+def _close_at_worker_exit(_: object) -> None:
+    """In a multiprocessing worker, as it starts: its exit closes what _close_open_stores does."""
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, _close_open_stores, exitpriority=0)
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_OPEN.clear)
-    os.register_at_fork(after_in_child=_DROPPED.clear)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 _ENGINE_TIME = "Query internal execution time:"
@@ -318,6 +361,7 @@ class EmbeddedBackend(Backend):
         self._making_schema = False
         self._url = url
         self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
+        _ALL.add(self)
         if mode == "external":
             if not url:
                 raise ConfigurationError("an external FalkorDB store needs a redis:// URL")
@@ -392,6 +436,14 @@ class EmbeddedBackend(Backend):
             connection = self._db.connection
             if connection.config_get("appendfsync").get("appendfsync") != "always":
                 connection.config_set("appendfsync", "always")
+
+    def _renamed_after_fork(self) -> None:
+        """In a forked child: the connections the client makes from now on (redis-py opens new
+        ones in a new process) are named with the child's pid (_after_fork_in_child)."""
+        self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.connection.connection_pool.connection_kwargs["client_name"] = self._client_name
 
     def _client_timeout(self) -> float:
         """The client's socket timeout. On a watched server it bounds what is not a command's

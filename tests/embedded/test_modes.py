@@ -488,6 +488,86 @@ def test_a_forked_child_opening_the_parents_directory_shares_its_server(tmp_path
     assert run_child(code, str(tmp_path / "s")).split(maxsplit=1) == ["0", "['/worker']\n"]
 
 
+#: A parent and the child it forked with an open store: each ``wait``s for the other's word.
+_FORKED_PAIR = (
+    "import multiprocessing, os, sys\n"
+    "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+    "from pathlib import Path\n"
+    "from lineage_graph.backends._falkordb_server import running_server\n"
+    "target, how, first = sys.argv[1:]\n"
+    "s = LineageStore.open(target)\n"
+    "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+    "to_child, to_parent = multiprocessing.Pipe()\n"
+    "def put(uri):\n"
+    "    s.put_artifacts([Artifact(type='DataSet', uri=uri)])\n"
+    "def hear():  # the other's word, or what it raised\n"
+    "    assert to_child.poll(60), 'no word from the other process in 60 s'\n"
+    "    word = to_child.recv()\n"
+    "    assert not str(word).startswith('failed'), word\n"
+    "    return word\n"
+    "def child():\n"
+    "    try:\n"
+    "        in_child()\n"
+    "    except Exception as exc:\n"
+    "        to_parent.send(f'failed: {exc!r}')\n"
+    "def in_child():\n"
+    "    put('/child1')\n"
+    "    to_parent.send('wrote')\n"
+    "    if first == 'child':\n"
+    "        s.close()  # done with the store it inherited: the parent is not\n"
+    "        to_parent.send('closed')\n"
+    "        return\n"
+    "    to_parent.recv()  # the parent closed its store\n"
+    "    put('/child2')\n"
+    "    to_parent.send(sorted(a.uri for a in s.get_artifacts()))\n"
+    "if how == 'fork':\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        child()\n"
+    "        sys.exit(0)  # atexit runs\n"
+    "    wait = lambda: os.waitpid(pid, 0)\n"
+    "else:  # a multiprocessing worker: it leaves by os._exit (no atexit)\n"
+    "    worker = multiprocessing.get_context('fork').Process(target=child)\n"
+    "    worker.start()\n"
+    "    wait = worker.join\n"
+    "assert hear() == 'wrote'\n"
+    "if first == 'child':\n"
+    "    assert hear() == 'closed'\n"
+    "    put('/parent')\n"
+    "    print(sorted(a.uri for a in s.get_artifacts()))\n"
+    "    s.close()\n"
+    "    wait()\n"
+    "else:\n"
+    "    s.close()\n"
+    "    to_child.send('closed')\n"
+    "    print(hear())\n"
+    "    wait()\n"
+    "if target != 'memory':\n"
+    "    print('left running' if running_server(Path(target)) is not None else 'stopped')\n"
+)
+
+
+@pytest.mark.parametrize("how", ["fork", "multiprocessing"])
+@pytest.mark.parametrize("target", ["memory", "directory"])
+def test_a_forked_worker_and_its_parent_close_in_either_order(
+    tmp_path: Path, target: str, how: str
+) -> None:
+    """A forked worker's connections bore its parent's name: whichever closed its store first
+    took the other's connection for its own, found itself alone and shut the server down under
+    the other (its next call: EngineUnavailableError; a memory store's data lost). And a
+    directory server the worker used last ran on after both had finished."""
+    where = "memory" if target == "memory" else str(tmp_path / "s")
+    end = [] if target == "memory" else ["stopped"]
+    parent_first = run_child(_FORKED_PAIR, where, how, "parent").splitlines()
+    assert parent_first == ["['/child1', '/child2']", *end]
+    if target == "directory":
+        with LineageStore.open(where) as s:  # the worker's writes were saved
+            assert sorted(a.uri for a in s.get_artifacts()) == ["/child1", "/child2"]
+        where = str(tmp_path / "t")
+    child_first = run_child(_FORKED_PAIR, where, how, "child").splitlines()
+    assert child_first == ["['/child1', '/parent']", *end]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
