@@ -4,6 +4,8 @@ write would shift the positions: the write must then abort entirely, never link 
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from lineage_graph import (
@@ -37,9 +39,12 @@ def store() -> LineageStore:
 FRESH = {"value": False}  # which part the test rows go to: created (True) or merged (False) events
 
 
+_SEQ = itertools.count(1)
+
+
 def row(a: int, e: int, t: EventType) -> dict[str, object]:
     return {"artifact_id": a, "execution_id": e, "type": int(t), "path": "[]", "ms": 1,
-            "fresh": FRESH["value"]}  # fmt: skip
+            "seq": next(_SEQ), "fresh": FRESH["value"]}  # fmt: skip
 
 
 @pytest.mark.parametrize("fresh", [False, True], ids=["merged", "created"])
