@@ -18,7 +18,7 @@
 // merged (FalkorDB does not show edges of a relationship type that did not exist when the
 // statement was compiled).
 // Each event keeps `seq`, its place in the order events were written (MLMD's event id: an
-// execution's events are read in that order), from the "Event" id sequence.
+// execution's events are read in that order): _repositories/relations.py write_order().
 // Sent in parts: each unit subquery is headed `// when: $list` and GraphWriter keeps only those
 // whose list is non-empty (plus `// always`): FalkorDB pays ~1.1 ms per statement for a dozen
 // subqueries even when every list is empty. Events with an end created by this same write cannot

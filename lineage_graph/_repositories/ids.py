@@ -16,7 +16,7 @@ from ._base import Repository
 
 __all__ = ["IdAllocator", "IdKind"]
 
-IdKind = str  # "Artifact" | "Execution" | "Context" | "Type" | "Event" (events' write order)
+IdKind = str  # "Artifact" | "Execution" | "Context" | "Type"
 _INT64_MAX = 2**63 - 1
 
 

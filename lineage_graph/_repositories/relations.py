@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -42,6 +44,21 @@ class ParentLinksChanged(LineageGraphError):
 
 
 _EVENT_TYPES = {int(t): t for t in EventType}
+_order_lock = threading.Lock()
+_last_order = 0
+
+
+def write_order(count: int) -> range:
+    """``count`` places in the order events are written: microseconds since the epoch when the
+    write is prepared, strictly increasing within the process (a clock stepped back does not
+    reorder its writes). Across processes they follow the clock, as MLMD's event ids follow
+    its commits; no round trip (a sequence reserved in blocks took 13 more in a 25-batch
+    put_lineage_subgraph ingest, and ordered concurrent processes by their blocks)."""
+    global _last_order
+    with _order_lock:
+        first = max(_last_order + 1, time.time_ns() // 1000)
+        _last_order = first + count - 1
+    return range(first, first + count)
 
 
 def decode_event(row: dict[str, Any], *, validate: bool = False) -> Event:
@@ -172,9 +189,8 @@ class RelationRepository(Repository):
         if not rows:
             return [], [], _nothing
         # Each event's place in the order events were written (MLMD's Event.id, which MLMD
-        # returns an execution's events by): from an id sequence reserved in blocks, as node ids.
-        seqs = self.artifacts.ids.allocate("Event", len(rows))
-        for seq, (_, row) in zip(seqs, rows, strict=True):
+        # returns an execution's events by): write_order().
+        for seq, (_, row) in zip(write_order(len(rows)), rows, strict=True):
             row["seq"] = seq
         new_a, new_e = set(new_artifacts), set(new_executions)
         known_a, known_e = new_a | set(verified_artifacts), new_e | set(verified_executions)

@@ -370,7 +370,7 @@ def _seed(target: LineageStore, staged: LineageStore, handed: list[tuple[str, in
         if staged.put_type(t.model_copy(update={"id": None})) != t.id:  # pragma: no cover
             raise FailedPreconditionError(f"type {t.name!r} could not keep its id {t.id}")
     mine = target._artifacts.ids
-    for sequence in ("Type", "Event", *_SEQUENCE.values()):
+    for sequence in ("Type", *_SEQUENCE.values()):
         end = int(reads.read("ids/end", kind=sequence)[0]["next"])
         first = mine.hand_over(sequence, end)
         handed.append((sequence, first, end))

@@ -9,6 +9,8 @@ keeps each execution's order, and events stored before the order was kept come f
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,27 @@ def test_an_import_keeps_each_executions_order(
         )
     import_mlmd(str(tmp_path / "mlmd.sqlite"), store, merge=merge)
     assert _order(MetadataStore(store)) == _order(source)
+
+
+def test_events_two_processes_write_to_one_execution_come_back_in_time_order(
+    tmp_path: Path,
+) -> None:
+    """A second process writing between two of this one's writes: its event comes between them
+    (an order taken from per-process blocks would put it after both)."""
+    with LineageStore.open(tmp_path / "s") as store:
+        ours = MetadataStore(store)
+        _setup(ours)
+        ours.put_events([_event(1, 2, E.INPUT)])
+        other = (
+            "import sys\n"
+            "from ml_metadata.proto import metadata_store_pb2 as pb\n"
+            "from lineage_graph import LineageStore\n"
+            "from lineage_graph.mlmd import MetadataStore\n"
+            "with LineageStore.open(sys.argv[1]) as s:\n"
+            "    MetadataStore(s).put_events(\n"
+            "        [pb.Event(artifact_id=2, execution_id=2, type=pb.Event.INPUT)])\n"
+        )
+        subprocess.run([sys.executable, "-c", other, str(tmp_path / "s")], check=True, timeout=120)
+        ours.put_events([_event(3, 2, E.OUTPUT)])
+        got = [e.artifact_id for e in ours.get_events_by_execution_ids([2])]
+        assert got == [1, 2, 3]
