@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import functools
 import inspect
 import json
@@ -932,7 +933,9 @@ def _split_arguments(
     struct ``{"__list__": [...]}``). ``None`` is neither: the property is unset. Anything else
     (bytes, a path, an object, an int beyond int64, a list holding an artifact among other
     values) cannot be recorded, so it cannot be compared either: a cached step runs such a call
-    (see :func:`step`). A method's ``self`` / ``cls`` is left out."""
+    (see :func:`step`). A method's ``self`` is recorded as the struct ``self``, the instance's
+    state (:func:`_instance_state`), or is such an argument; a class method's ``cls`` is left
+    out (the class is code, as the function is)."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     inputs: dict[str, Any] = {}
@@ -943,6 +946,16 @@ def _split_arguments(
     first = next(iter(signature.parameters), None)
     for pname, value in bound.arguments.items():
         if pname == first and pname in ("self", "cls"):
+            if pname == "cls" or isinstance(value, type):
+                continue
+            # Left out, Trainer(lr=0.1).fit(d) and Trainer(lr=0.5).fit(d) were one call: with
+            # cache=True the second returned the first's model.
+            state = _instance_state(value)
+            if state is None:
+                other.append(pname)
+            else:
+                props[pname] = state
+                taken.add(pname)
             continue
         kind = signature.parameters[pname].kind
         if kind == inspect.Parameter.VAR_POSITIONAL:
@@ -980,6 +993,31 @@ def _split_arguments(
             else:
                 other.append(key)
     return inputs, props, floats, other
+
+
+def _instance_state(obj: object) -> dict[str, Any] | None:
+    """What a method step records of its instance: ``obj.__lineage_state__()`` if it defines
+    one (a dict of JSON data: the settings that decide the result), else a dataclass's fields,
+    a pydantic model's dump or the instance's attributes (``vars``); None when that holds more
+    than JSON data (a fitted estimator, an open file): the call cannot be compared."""
+    hook = getattr(obj, "__lineage_state__", None)
+    if callable(hook):
+        state = hook()
+    elif dataclasses.is_dataclass(obj):
+        state = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    elif isinstance(obj, BaseModel):
+        state = obj.model_dump()
+    elif hasattr(obj, "__dict__"):
+        state = dict(vars(obj))
+    else:
+        return None
+    if not isinstance(state, dict):
+        return None
+    try:
+        kind_of(state)
+    except ValueError:
+        return None
+    return state
 
 
 def _default_type_name(fn: Callable[..., Any]) -> str | None:

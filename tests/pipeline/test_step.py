@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from typing import Any
 
@@ -159,13 +160,15 @@ def test_a_cached_step_compares_every_argument_or_runs(store: LineageStore) -> N
         calls.append(lr)
         return Artifact(type="Model", uri=f"/blind-{len(calls)}")
 
+    method_runs: list[float] = []
+
     class Trainer:
         def __init__(self) -> None:
-            self.runs = 0
+            self.seed = 0
 
         @store.step("Method", cache=True)
         def fit(self, data: Artifact, lr: float) -> Artifact:
-            self.runs += 1
+            method_runs.append(lr)
             return Artifact(type="Model", uri=f"/method-{lr}")
 
     with store.run("Ingest") as ingest:
@@ -192,7 +195,7 @@ def test_a_cached_step_compares_every_argument_or_runs(store: LineageStore) -> N
     assert {"__list__": [64, 32]} in layers
     assert fit(d, {"lr": 0.1}, {"list": [64, 32]}).uri != listed.uri  # a dict is not a list
     trainer = Trainer()
-    assert trainer.fit(d, 0.5).uri == trainer.fit(d, 0.5).uri and trainer.runs == 1  # self
+    assert trainer.fit(d, 0.5).uri == trainer.fit(d, 0.5).uri and method_runs == [0.5]  # self
 
     @store.step("Extra", cache=True)
     def extra(data: Artifact, more: tuple[str, ...] = ()) -> Artifact:
@@ -694,6 +697,79 @@ def test_a_metric_named_like_a_parameter_is_not_the_parameter(store: LineageStor
     explicit = select(data, k=3)  # not the first call (k unset) although it logged k=3
     assert explicit.id != first.id
     assert calls[2:] == [("k", None), ("k", 5), ("k", 3)]
+
+
+def test_a_method_steps_instance_is_part_of_what_the_cache_compares(store: LineageStore) -> None:
+    """``self`` was left out of the cache key: ``Trainer(lr=0.5).fit(d)`` returned the model
+    ``Trainer(lr=0.1).fit(d)`` had made (a false hit). The instance's state is recorded as the
+    struct ``self``: its attributes, a dataclass's fields, or what ``__lineage_state__``
+    returns; an instance holding more than JSON data is not compared, so the call runs."""
+    calls: list[str] = []
+
+    class Trainer:
+        def __init__(self, lr: float) -> None:
+            self.lr = lr
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            calls.append(f"Trainer {self.lr}")
+            return Artifact(type="Model", uri=f"/trainer/{self.lr}/{len(calls)}")
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Config:
+        depth: int
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            calls.append(f"Config {self.depth}")
+            return Artifact(type="Model", uri=f"/config/{self.depth}/{len(calls)}")
+
+    class Holder:
+        def __init__(self, seed: int) -> None:
+            self.seed = seed
+            self.cache = object()  # not JSON data
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            calls.append(f"Holder {self.seed}")
+            return Artifact(type="Model", uri=f"/holder/{len(calls)}")
+
+    class Narrowed(Holder):
+        def __lineage_state__(self) -> dict[str, Any]:
+            return {"seed": self.seed}
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            calls.append(f"Narrowed {self.seed}")
+            return Artifact(type="Model", uri=f"/narrowed/{self.seed}/{len(calls)}")
+
+    d = Artifact(type="Data", uri="s3://d")
+    slow, fast = Trainer(0.1).fit(d), Trainer(0.5).fit(d)
+    assert slow.uri != fast.uri and calls == ["Trainer 0.1", "Trainer 0.5"]
+    assert Trainer(0.1).fit(d).uri == slow.uri and Trainer(0.5).fit(d).uri == fast.uri
+    shallow = Config(2).fit(d)
+    assert Config(3).fit(d).uri != shallow.uri and Config(2).fit(d).uri == shallow.uri
+    assert Holder(1).fit(d).uri != Holder(1).fit(d).uri  # not compared: runs every time
+    kept = Narrowed(1).fit(d)
+    assert Narrowed(1).fit(d).uri == kept.uri and Narrowed(2).fit(d).uri != kept.uri
+    assert calls[2:] == ["Config 2", "Config 3", "Holder 1", "Holder 1", "Narrowed 1", "Narrowed 2"]
+    by_type = {t: store.get_executions_by_type(t) for t in ("Trainer.fit", "Holder.fit")}
+    assert by_type["Trainer.fit"][0].properties["self"] == {"lr": 0.1}
+    assert "'self'" in str(by_type["Holder.fit"][0].custom_properties["cache_skipped"])
+
+
+def test_a_class_methods_class_is_left_out(store: LineageStore) -> None:
+    calls = []
+
+    class Loader:
+        @classmethod
+        @store.step(cache=True)
+        def load(cls, data: Artifact) -> Artifact:
+            calls.append(cls)
+            return Artifact(type="Data", uri=f"/loaded/{len(calls)}")
+
+    d = Artifact(type="Data", uri="s3://d")
+    assert Loader.load(d).uri == Loader.load(d).uri and len(calls) == 1
 
 
 def test_two_classes_methods_of_one_name_are_two_steps(store: LineageStore) -> None:
