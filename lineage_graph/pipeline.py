@@ -33,8 +33,10 @@ from pydantic import BaseModel, ValidationError
 
 from .exceptions import (
     AlreadyExistsError,
+    EngineUnavailableError,
     FailedPreconditionError,
     InvalidArgumentError,
+    LineageGraphError,
     NotFoundError,
 )
 from .models import (
@@ -682,12 +684,18 @@ class Run:
         pairs: list[tuple[Artifact, Event | None]] = [
             (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
         ]
-        eid, aids, cids = self.store.put_execution(
-            self._execution_model(ExecutionState.RUNNING),
-            pairs,
-            [self._context_reference(c) for c in self._contexts],
-            reuse_context_if_already_exist=True,
-        )
+        try:
+            eid, aids, cids = self.store.put_execution(
+                self._execution_model(ExecutionState.RUNNING),
+                pairs,
+                [self._context_reference(c) for c in self._contexts],
+                reuse_context_if_already_exist=True,
+            )
+        except EngineUnavailableError as exc:
+            applied = self._applied_entry(exc)
+            if applied is None:
+                raise
+            eid, aids, cids = applied
         self.execution = self.store.get_executions_by_id([eid])[0]
         self.inputs = self.store.get_artifacts_by_id(aids)
         by_id = {a.id: a for a in self.inputs}
@@ -698,6 +706,44 @@ class Run:
                 # is the same artifact (not a copy recorded each time, never a cache hit).
                 _become(given, by_id[aid])
         self.contexts = self.store.get_contexts_by_id(cids)
+
+    def _applied_entry(
+        self, exc: EngineUnavailableError
+    ) -> tuple[int, list[int], list[int]] | None:
+        """The entry write's ids if it was applied although its reply was lost (the engine died
+        after its fsync, or the reply timed out): the run goes on with them, as if the reply had
+        come. It was raised, and the execution it had stored stayed RUNNING for ever under an id
+        the caller never learnt (a retry of the call recorded a second one). Its ids were
+        allocated here, so one read tells (a write is applied whole or not at all). None when it
+        was not applied, or when that cannot be told: ``exc`` then says why and carries the ids
+        (``exc.new_ids``)."""
+        result = exc.in_doubt_result
+        if not isinstance(result, tuple) or len(result) != 3:
+            return None
+        eid, aids, cids = result
+        try:
+            stored = self.store.get_executions_by_id([eid])
+        except LineageGraphError as again:
+            exc.add_note(
+                f"lineage-graph: the run's entry write may have been applied; its execution "
+                f"{eid} could not be read to tell ({type(again).__name__}). If it is stored, it "
+                "is RUNNING: close it (put_executions with last_known_state FAILED, "
+                "field_mask_paths=['last_known_state']) once the engine answers"
+            )
+            return None
+        if not stored:
+            exc.add_note(
+                f"lineage-graph: the run's entry write was not applied (execution {eid} is not "
+                "stored): the run did not start; retry the call"
+            )
+            return None
+        if stored[0].last_known_state != ExecutionState.RUNNING:
+            exc.add_note(
+                f"lineage-graph: the run's entry write was applied, but its execution {eid} is "
+                f"{stored[0].last_known_state.name} already (another writer): the run did not start"
+            )
+            return None
+        return int(eid), list(aids), list(cids)
 
     def _context_reference(self, context: Context) -> Context:
         """An existing context is linked as it is (never rewritten); a new one is created."""

@@ -425,8 +425,39 @@ class GraphWriter(Repository):
                     "nothing was written"
                 ) from exc
         except LineageGraphError as exc:
-            if not isinstance(exc, EngineUnavailableError):
+            if isinstance(exc, EngineUnavailableError):
+                _note_in_doubt(exc, batch)
+            else:
                 for prepared in (batch.contexts, batch.executions, batch.artifacts):
                     if prepared is not None:
                         self.ids.release(prepared.kind.value, prepared.new_ids)
             raise
+
+
+def _note_in_doubt(exc: EngineUnavailableError, batch: WriteBatch) -> None:
+    """Tell the caller of a write in doubt the ids of the nodes it would have created: the only
+    way to find them if it was applied (the reply that carried them was lost)."""
+    new = {
+        prepared.kind.value: tuple(prepared.new_ids)
+        for prepared in (batch.artifacts, batch.executions, batch.contexts)
+        if prepared is not None and prepared.new_ids
+    }
+    if not new or exc.new_ids is not None:
+        return
+    exc.new_ids = new
+    listed = "; ".join(f"{label.lower()} ids {_ranges(ids)}" for label, ids in new.items())
+    exc.add_note(
+        f"lineage-graph: the write may have been applied (whole, or not at all); it would have "
+        f"created {listed}: read one of them to know (these ids are never given to another node)"
+    )
+
+
+def _ranges(ids: Sequence[int]) -> str:
+    """``1-3, 7`` for ``[1, 2, 3, 7]`` (a write of many nodes has a few runs of ids)."""
+    out: list[list[int]] = []
+    for i in sorted(ids):
+        if out and out[-1][1] + 1 == i:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in out)

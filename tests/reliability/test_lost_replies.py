@@ -1,0 +1,233 @@
+"""Writes whose reply is lost: the caller can always find (or is spared) what was written.
+
+The fault is real: the statement is sent to the real embedded server and applied (logged with
+``appendfsync always``), then the server is SIGKILLed before the client reads the next reply,
+and the connection's next command fails as a dead server makes it fail; the library's own
+recovery restarts the server and raises ``EngineUnavailableError``. Or the server is killed
+just before the statement is sent (a write that was never applied: the same error).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    ContextType,
+    EngineUnavailableError,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    LineageStore,
+    NodeKind,
+)
+from lineage_graph.backends.embedded import EmbeddedBackend
+from tests.reliability._integrity import assert_healthy
+from tests.reliability.conftest import kill_pid, record
+
+
+def _lose_reply(
+    monkeypatch: pytest.MonkeyPatch,
+    name: str = "graph/write",
+    *,
+    nth: int = 1,
+    applied: bool = True,
+) -> list[int]:
+    """From now on, the ``nth`` statement named ``name`` (``graph/write``: every node write)
+    loses its reply: with ``applied`` the server runs it and is SIGKILLed before the reply
+    reaches the caller, else it is SIGKILLed before the statement is sent. The killed pids."""
+    run = EmbeddedBackend._run
+    send = EmbeddedBackend._execute
+    seen = [0]
+    armed = [False]
+    killed: list[int] = []
+
+    def run_(backend: EmbeddedBackend, query: str, params: Any, qname: str, **kw: Any) -> Any:
+        if kw.get("write") and qname == name:
+            seen[0] += 1
+            armed[0] = seen[0] == nth
+        try:
+            return run(backend, query, params, qname, **kw)
+        finally:
+            armed[0] = False
+
+    def execute_(backend: EmbeddedBackend, *args: Any) -> Any:
+        if not (armed[0] and args and args[0] == "GRAPH.QUERY"):
+            return send(backend, *args)
+        armed[0] = False
+        assert backend.server is not None and backend.server.pid is not None
+        pid = backend.server.pid
+        if applied:
+            send(backend, *args)  # applied and logged; its reply is dropped below
+        killed.append(pid)
+        kill_pid(pid)
+        return send(backend, "PING")  # a real ConnectionError: the reply never comes
+
+    monkeypatch.setattr(EmbeddedBackend, "_run", run_)
+    monkeypatch.setattr(EmbeddedBackend, "_execute", execute_)
+    return killed
+
+
+def _types(store: LineageStore) -> None:
+    """Every type the tests use, registered first: the run's first node write is its entry."""
+    store.put_artifact_type(ArtifactType(name="Data"))
+    store.put_artifact_type(ArtifactType(name="Model"))
+    store.put_execution_type(ExecutionType(name="Train"))
+    store.put_context_type(ContextType(name="Experiment"))
+
+
+def test_a_run_whose_entry_reply_is_lost_goes_on_with_the_stored_execution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry write (execution RUNNING, a new input, a new context) was applied and its
+    reply lost: the run raised EngineUnavailableError and never learnt the execution's id, so
+    the execution stayed RUNNING for ever (a retry recorded a second execution and a second
+    copy of the input). The ids were allocated by the client: the run reads them back, finds
+    the write applied, and goes on; its body runs once and it completes."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        killed = _lose_reply(monkeypatch)
+        given = Artifact(type="Data", uri="/d")
+        with store.run("Train", inputs=[given], context="exp-1", cache=False) as run:
+            model = run.output(Artifact(type="Model", uri="/m"))
+        monkeypatch.undo()
+        assert len(killed) == 1  # the entry's reply was lost
+        [execution] = store.get_executions_by_type("Train")
+        assert (execution.id, execution.last_known_state) == (run.id, ExecutionState.COMPLETE)
+        assert [a.uri for a in store.get_artifacts_by_type("Data")] == ["/d"]  # no copy
+        assert given.id is not None and [a.id for a in run.inputs] == [given.id]
+        assert [c.name for c in run.contexts] == ["exp-1"]
+        assert [e.artifact_id for e in store.get_events_by_execution_ids([run.id])] == [
+            given.id,
+            model.id,
+        ]
+        assert_healthy(store)
+    record("lost replies: run entry applied", restarts=len(killed))
+
+
+def test_a_step_whose_entry_reply_is_lost_runs_once_and_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """@step: the call returned EngineUnavailableError with an execution stored RUNNING that
+    nobody could name; now it returns the model, with one COMPLETE execution."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        [data] = store.get_artifacts_by_id([data_id])
+        calls: list[int] = []
+
+        @store.step("Train", cache=True)
+        def train(data: Artifact) -> Artifact:
+            calls.append(1)
+            return Artifact(type="Model", uri="/m")
+
+        killed = _lose_reply(monkeypatch)
+        model = train(data)
+        monkeypatch.undo()
+        assert len(killed) == 1 and calls == [1]
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.COMPLETE
+        assert train(data).id == model.id and calls == [1]  # the completed run is a cache hit
+        assert_healthy(store)
+
+
+def test_a_run_whose_entry_was_not_applied_says_so_and_names_its_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server died before the entry write ran: nothing is stored, the error says the run
+    did not start and names the execution id it would have had (never given to another)."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        _lose_reply(monkeypatch, applied=False)
+        body: list[int] = []
+        with (
+            pytest.raises(EngineUnavailableError) as info,
+            store.run("Train", context="exp-1", cache=False),
+        ):
+            body.append(1)
+        monkeypatch.undo()
+        assert body == [] and info.value.retryable
+        assert info.value.new_ids is not None
+        [eid] = info.value.new_ids["Execution"]
+        assert store.get_executions_by_id([eid]) == []
+        assert any("was not applied" in n for n in getattr(info.value, "__notes__", []))
+        with store.run("Train", context="exp-1", cache=False) as run:  # the retry
+            pass
+        assert run.id > eid  # the in-doubt id stays spent
+        assert [e.id for e in store.get_executions_by_type("Train")] == [run.id]
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_put_execution_whose_reply_is_lost_names_what_it_would_have_returned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_execution / put_lineage_subgraph return ids the caller needs (to link the next
+    step): lost with the reply, a retry stored every node twice, silently. The error carries
+    the ids by kind and the call's would-be result: found means applied (whole)."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        _lose_reply(monkeypatch, applied=applied)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.put_execution(
+                Execution(type="Train"),
+                [
+                    (Artifact(id=data), Event(type=EventType.INPUT)),
+                    (Artifact(type="Model", uri="/m"), Event(type=EventType.OUTPUT)),
+                ],
+                [],
+            )
+        monkeypatch.undo()
+        exc = info.value
+        assert exc.new_ids is not None and isinstance(exc.in_doubt_result, tuple)
+        eid, aids, cids = exc.in_doubt_result
+        assert exc.new_ids == {"Artifact": (aids[1],), "Execution": (eid,)}
+        assert aids[0] == data and cids == []
+        stored = store.get_executions_by_id([eid])
+        assert len(stored) == (1 if applied else 0)
+        assert len(store.get_artifacts_by_id([aids[1]])) == (1 if applied else 0)
+        if applied:
+            events = store.get_events_by_execution_ids([eid])
+            assert sorted(e.artifact_id for e in events) == sorted(aids)
+        assert_healthy(store)
+
+
+def test_mlmd_put_execution_whose_reply_is_lost_names_its_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adapter's UnavailableError carries the ids too (attributes and message)."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata import errors
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from lineage_graph.mlmd import MetadataStore
+
+    native = LineageStore.open(tmp_path / "s")
+    mlmd = MetadataStore(native)
+    try:
+        et = mlmd.put_execution_type(pb.ExecutionType(name="Train"))
+        at = mlmd.put_artifact_type(pb.ArtifactType(name="Model"))
+        _lose_reply(monkeypatch)
+        with pytest.raises(errors.UnavailableError) as info:
+            mlmd.put_execution(
+                pb.Execution(type_id=et),
+                [(pb.Artifact(type_id=at, uri="/m"), pb.Event(type=pb.Event.OUTPUT))],
+                [],
+            )
+        monkeypatch.undo()
+        eid, [aid], _ = info.value.in_doubt_result
+        assert info.value.new_ids == {"Artifact": (aid,), "Execution": (eid,)}
+        assert f"execution ids {eid}" in str(info.value)
+        [stored] = mlmd.get_executions_by_id([eid])  # applied: found under that id
+        assert [e.artifact_id for e in mlmd.get_events_by_execution_ids([eid])] == [aid]
+        assert stored.id == eid
+        assert native.count(NodeKind.EXECUTION) == 1
+    finally:
+        native.close()
