@@ -854,17 +854,48 @@ class Run:
             else:
                 a = Artifact(id=a.id)
             pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
-        eid, aids, _ = self.store.put_execution(
-            self._execution_model(state),
-            pairs,
-            [_context_ref(c.id) for c in self.contexts if c.id is not None],
-        )
+        try:
+            eid, aids, _ = self.store.put_execution(
+                self._execution_model(state),
+                pairs,
+                [_context_ref(c.id) for c in self.contexts if c.id is not None],
+            )
+        except EngineUnavailableError as exc:
+            applied = self._applied_completion(exc, state)
+            if applied is None:
+                raise
+            eid, aids = applied
         stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
         self.outputs = [stored[i] for i in aids if i in stored]
         for out, aid in zip(outputs, aids, strict=True):
             if out.artifact.id is None and aid in stored:
                 _become(out.artifact, stored[aid])  # (id, state, times)
         self.execution = self.store.get_executions_by_id([eid])[0]
+
+    def _applied_completion(
+        self, exc: EngineUnavailableError, state: ExecutionState
+    ) -> tuple[int, list[int]] | None:
+        """The completion's ids if it was applied although its reply was lost: the run ends as
+        if the reply had come. It raised EngineUnavailableError over a run stored COMPLETE
+        with its outputs, which the caller never got (a new output's ``id`` stayed None), and a
+        retry of the call recorded the work again: a second execution, second copies of its
+        outputs. Applied means the execution holds ``state`` (it was RUNNING: this run's
+        own) and the new outputs exist (the write is applied whole or not at all). None when
+        it was not applied or that cannot be told (the caller records the failure, written
+        only while the execution is still RUNNING)."""
+        result = exc.in_doubt_result
+        if not isinstance(result, tuple) or len(result) != 3:
+            return None
+        eid, aids, _ = result
+        new = list((exc.new_ids or {}).get(NodeKind.ARTIFACT.value, ()))
+        try:
+            stored = self.store.get_executions_by_id([eid])
+            found = self.store.get_artifacts_by_id(new) if new else []
+        except LineageGraphError:
+            return None
+        if not stored or stored[0].last_known_state != state or len(found) != len(new):
+            return None
+        return int(eid), list(aids)
 
     def _record_failure(self, error: BaseException | str) -> None:
         cancelled = isinstance(error, KeyboardInterrupt | asyncio.CancelledError)

@@ -164,6 +164,57 @@ def test_a_run_whose_entry_was_not_applied_says_so_and_names_its_ids(
         assert_healthy(store)
 
 
+def test_a_run_whose_completion_reply_is_lost_ends_complete_with_its_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The completion (COMPLETE with a new output) was applied and its reply lost: the run
+    raised EngineUnavailableError over a run stored COMPLETE, its output's id stayed None,
+    and a step called again recorded the work twice (a second execution and model). The run
+    reads its execution back, finds it COMPLETE with the output, and ends normally."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        [data] = store.get_artifacts_by_id([data_id])
+        calls: list[int] = []
+
+        @store.step("Train")
+        def train(data: Artifact) -> Artifact:
+            calls.append(1)
+            return Artifact(type="Model", uri="/m")
+
+        killed = _lose_reply(monkeypatch, nth=2)  # the entry's write, then the completion's
+        model = train(data)
+        monkeypatch.undo()
+        assert len(killed) == 1 and calls == [1]
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.COMPLETE
+        [stored] = store.get_artifacts_by_type("Model")
+        assert model.id == stored.id and model.uri == "/m"
+        assert "error" not in execution.custom_properties
+        assert_healthy(store)
+
+
+def test_a_run_whose_completion_was_not_applied_is_recorded_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server died before the completion ran: the run is recorded FAILED with the error
+    (no output), the error names the output id it would have had."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        _lose_reply(monkeypatch, nth=2, applied=False)
+        run = store.run("Train", cache=False)
+        with pytest.raises(EngineUnavailableError) as info, run:
+            run.output(Artifact(type="Model", uri="/m"))
+        monkeypatch.undo()
+        assert info.value.new_ids is not None
+        [aid] = info.value.new_ids["Artifact"]
+        assert store.get_artifacts_by_id([aid]) == []
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.FAILED
+        assert execution.custom_properties["error_type"] == "EngineUnavailableError"
+        assert_healthy(store)
+
+
 @pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
 def test_put_execution_whose_reply_is_lost_names_what_it_would_have_returned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
