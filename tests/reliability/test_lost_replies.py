@@ -282,3 +282,70 @@ def test_mlmd_put_execution_whose_reply_is_lost_names_its_ids(
         assert native.count(NodeKind.EXECUTION) == 1
     finally:
         native.close()
+
+
+def test_apply_retention_retried_after_a_lost_reply_archives_each_node_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apply_retention whose batch was applied but whose reply was lost raises
+    EngineUnavailableError: the caller applies the plan again (the batches are idempotent). The
+    archive then got a second record of every tombstoned node, the tombstone itself (no uri,
+    DELETED), after the node's real record: a restore taking the latest record per node lost
+    the data. A node that is a tombstone already is not archived again."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        old = store.put_artifacts([Artifact(type="Data", uri=f"/old/{i}") for i in range(3)])
+        [cut] = [a.create_time_since_epoch for a in store.get_artifacts_by_id([old[-1]])]
+        new = store.put_artifacts([Artifact(type="Model", uri="/new")])
+        for a in old:  # each old artifact feeds a step that made the new model: tombstoned
+            store.put_execution(
+                Execution(type="Train"),
+                [
+                    (Artifact(id=a), Event(type=EventType.INPUT)),
+                    (Artifact(id=new[0]), Event(type=EventType.OUTPUT)),
+                ],
+            )
+        plan = store.plan_retention(created_before=(cut or 0) + 1, types=["Data"])
+        assert plan.tombstone_artifacts == tuple(old)
+        archive = tmp_path / "archive.jsonl"
+        killed = _lose_reply(monkeypatch, "retention/apply", nth=2)
+        with pytest.raises(EngineUnavailableError):
+            store.apply_retention(plan, archive=archive, batch_size=2)
+        monkeypatch.undo()
+        assert len(killed) == 1
+        again = store.apply_retention(plan, archive=archive, batch_size=2)  # the retry
+        assert again.tombstoned_artifacts == ()  # the lost batch had been applied
+        records = list(store.read_retention_archive(archive))
+        assert sorted(r.node.id or 0 for r in records) == old  # each once
+        assert {r.node.uri for r in records} == {f"/old/{i}" for i in range(3)}
+        assert {a.uri for a in store.get_artifacts_by_id(old)} == {None}
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize(
+    ("query", "nth"),
+    [("graph/write", 1), ("tracker/claim_version", 1), ("graph/write", 2)],
+    ids=["context", "claim", "registration"],
+)
+def test_register_model_retried_after_a_lost_reply_registers_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: str, nth: int
+) -> None:
+    """register_model is three writes (the model's context, the version claim, the
+    registration): whichever reply is lost (applied), the call raises and the same call again
+    returns the one version, with no second number claimed and no second context."""
+    with LineageStore.open(tmp_path / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        model, other = store.put_artifacts(
+            [Artifact(type="Model", uri="/m"), Artifact(type="Model", uri="/o")]
+        )
+        tracker = store.tracker
+        killed = _lose_reply(monkeypatch, query, nth=nth)
+        with pytest.raises(EngineUnavailableError):
+            tracker.register_model(model, "churn")
+        monkeypatch.undo()
+        assert len(killed) == 1
+        assert tracker.register_model(model, "churn").version == 1  # the retry
+        assert tracker.register_model(other, "churn").version == 2  # no number lost
+        assert [v.id for v in tracker.model_versions("churn")] == [model, other]
+        assert len(store.get_contexts()) == 1
+        assert_healthy(store)
