@@ -36,7 +36,6 @@ from .exceptions import (
     EngineUnavailableError,
     FailedPreconditionError,
     InvalidArgumentError,
-    LineageGraphError,
     NotFoundError,
 )
 from .models import (
@@ -692,10 +691,17 @@ class Run:
                 reuse_context_if_already_exist=True,
             )
         except EngineUnavailableError as exc:
-            applied = self._applied_entry(exc)
-            if applied is None:
-                raise
-            eid, aids, cids = applied
+            # Not applied, or not known to be (a write found applied after its reply was lost
+            # returns normally): the run did not start. Its execution's id is in exc.new_ids.
+            if exc.new_ids and exc.new_ids.get(NodeKind.EXECUTION.value):
+                [eid] = exc.new_ids[NodeKind.EXECUTION.value]
+                exc.add_note(
+                    f"lineage-graph: the run did not start (its body did not run); retry the "
+                    f"call. Should its entry write land after all (a reply timeout), execution "
+                    f"{eid} is RUNNING: close it with put_executions(..., "
+                    "field_mask_paths=['last_known_state'])"
+                )
+            raise
         self.execution = self.store.get_executions_by_id([eid])[0]
         self.inputs = self.store.get_artifacts_by_id(aids)
         by_id = {a.id: a for a in self.inputs}
@@ -706,44 +712,6 @@ class Run:
                 # is the same artifact (not a copy recorded each time, never a cache hit).
                 _become(given, by_id[aid])
         self.contexts = self.store.get_contexts_by_id(cids)
-
-    def _applied_entry(
-        self, exc: EngineUnavailableError
-    ) -> tuple[int, list[int], list[int]] | None:
-        """The entry write's ids if it was applied although its reply was lost (the engine died
-        after its fsync, or the reply timed out): the run goes on with them, as if the reply had
-        come. It was raised, and the execution it had stored stayed RUNNING for ever under an id
-        the caller never learnt (a retry of the call recorded a second one). Its ids were
-        allocated here, so one read tells (a write is applied whole or not at all). None when it
-        was not applied, or when that cannot be told: ``exc`` then says why and carries the ids
-        (``exc.new_ids``)."""
-        result = exc.in_doubt_result
-        if not isinstance(result, tuple) or len(result) != 3:
-            return None
-        eid, aids, cids = result
-        try:
-            stored = self.store.get_executions_by_id([eid])
-        except LineageGraphError as again:
-            exc.add_note(
-                f"lineage-graph: the run's entry write may have been applied; its execution "
-                f"{eid} could not be read to tell ({type(again).__name__}). If it is stored, it "
-                "is RUNNING: close it (put_executions with last_known_state FAILED, "
-                "field_mask_paths=['last_known_state']) once the engine answers"
-            )
-            return None
-        if not stored:
-            exc.add_note(
-                f"lineage-graph: the run's entry write was not applied (execution {eid} is not "
-                "stored): the run did not start; retry the call"
-            )
-            return None
-        if stored[0].last_known_state != ExecutionState.RUNNING:
-            exc.add_note(
-                f"lineage-graph: the run's entry write was applied, but its execution {eid} is "
-                f"{stored[0].last_known_state.name} already (another writer): the run did not start"
-            )
-            return None
-        return int(eid), list(aids), list(cids)
 
     def _context_reference(self, context: Context) -> Context:
         """An existing context is linked as it is (never rewritten); a new one is created."""
@@ -854,48 +822,17 @@ class Run:
             else:
                 a = Artifact(id=a.id)
             pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
-        try:
-            eid, aids, _ = self.store.put_execution(
-                self._execution_model(state),
-                pairs,
-                [_context_ref(c.id) for c in self.contexts if c.id is not None],
-            )
-        except EngineUnavailableError as exc:
-            applied = self._applied_completion(exc, state)
-            if applied is None:
-                raise
-            eid, aids = applied
+        eid, aids, _ = self.store.put_execution(
+            self._execution_model(state),
+            pairs,
+            [_context_ref(c.id) for c in self.contexts if c.id is not None],
+        )
         stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
         self.outputs = [stored[i] for i in aids if i in stored]
         for out, aid in zip(outputs, aids, strict=True):
             if out.artifact.id is None and aid in stored:
                 _become(out.artifact, stored[aid])  # (id, state, times)
         self.execution = self.store.get_executions_by_id([eid])[0]
-
-    def _applied_completion(
-        self, exc: EngineUnavailableError, state: ExecutionState
-    ) -> tuple[int, list[int]] | None:
-        """The completion's ids if it was applied although its reply was lost: the run ends as
-        if the reply had come. It raised EngineUnavailableError over a run stored COMPLETE
-        with its outputs, which the caller never got (a new output's ``id`` stayed None), and a
-        retry of the call recorded the work again: a second execution, second copies of its
-        outputs. Applied means the execution holds ``state`` (it was RUNNING: this run's
-        own) and the new outputs exist (the write is applied whole or not at all). None when
-        it was not applied or that cannot be told (the caller records the failure, written
-        only while the execution is still RUNNING)."""
-        result = exc.in_doubt_result
-        if not isinstance(result, tuple) or len(result) != 3:
-            return None
-        eid, aids, _ = result
-        new = list((exc.new_ids or {}).get(NodeKind.ARTIFACT.value, ()))
-        try:
-            stored = self.store.get_executions_by_id([eid])
-            found = self.store.get_artifacts_by_id(new) if new else []
-        except LineageGraphError:
-            return None
-        if not stored or stored[0].last_known_state != state or len(found) != len(new):
-            return None
-        return int(eid), list(aids)
 
     def _record_failure(self, error: BaseException | str) -> None:
         cancelled = isinstance(error, KeyboardInterrupt | asyncio.CancelledError)

@@ -156,7 +156,8 @@ def test_a_run_whose_entry_was_not_applied_says_so_and_names_its_ids(
         assert info.value.new_ids is not None
         [eid] = info.value.new_ids["Execution"]
         assert store.get_executions_by_id([eid]) == []
-        assert any("was not applied" in n for n in getattr(info.value, "__notes__", []))
+        notes = "\n".join(getattr(info.value, "__notes__", []))
+        assert "did not start" in notes and "were not stored when read" in notes
         with store.run("Train", context="exp-1", cache=False) as run:  # the retry
             pass
         assert run.id > eid  # the in-doubt id stays spent
@@ -216,18 +217,21 @@ def test_a_run_whose_completion_was_not_applied_is_recorded_failed(
 
 
 @pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
-def test_put_execution_whose_reply_is_lost_names_what_it_would_have_returned(
+def test_put_execution_whose_reply_is_lost_returns_or_names_its_ids(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
 ) -> None:
     """put_execution / put_lineage_subgraph return ids the caller needs (to link the next
-    step): lost with the reply, a retry stored every node twice, silently. The error carries
-    the ids by kind and the call's would-be result: found means applied (whole)."""
+    step). Lost with the reply, they were gone: the call raised, and a retry stored every node
+    twice, silently. Applied, the write is found (one of its client-allocated ids read back
+    once the engine answers) and the call returns its ids; not applied, the error carries the
+    ids by kind and the call's would-be result."""
     with LineageStore.open(tmp_path / "s") as store:
         _types(store)
         [data] = store.put_artifacts([Artifact(type="Data", uri="/d")])
-        _lose_reply(monkeypatch, applied=applied)
-        with pytest.raises(EngineUnavailableError) as info:
-            store.put_execution(
+        killed = _lose_reply(monkeypatch, applied=applied)
+
+        def call() -> tuple[int, list[int], list[int]]:
+            return store.put_execution(
                 Execution(type="Train"),
                 [
                     (Artifact(id=data), Event(type=EventType.INPUT)),
@@ -235,25 +239,38 @@ def test_put_execution_whose_reply_is_lost_names_what_it_would_have_returned(
                 ],
                 [],
             )
+
+        if applied:
+            eid, aids, cids = call()
+        else:
+            with pytest.raises(EngineUnavailableError) as info:
+                call()
+            exc = info.value
+            assert exc.retryable and isinstance(exc.in_doubt_result, tuple)
+            eid, aids, cids = exc.in_doubt_result
+            assert exc.new_ids == {"Artifact": (aids[1],), "Execution": (eid,)}
+            assert f"execution ids {eid}" in "\n".join(getattr(exc, "__notes__", []))
         monkeypatch.undo()
-        exc = info.value
-        assert exc.new_ids is not None and isinstance(exc.in_doubt_result, tuple)
-        eid, aids, cids = exc.in_doubt_result
-        assert exc.new_ids == {"Artifact": (aids[1],), "Execution": (eid,)}
-        assert aids[0] == data and cids == []
-        stored = store.get_executions_by_id([eid])
-        assert len(stored) == (1 if applied else 0)
+        assert len(killed) == 1 and aids[0] == data and cids == []
+        assert len(store.get_executions_by_id([eid])) == (1 if applied else 0)
         assert len(store.get_artifacts_by_id([aids[1]])) == (1 if applied else 0)
         if applied:
             events = store.get_events_by_execution_ids([eid])
             assert sorted(e.artifact_id for e in events) == sorted(aids)
+        else:
+            again = call()  # the retry: new ids, the in-doubt ones stay spent
+            assert again[0] > eid and again[1][1] > aids[1]
+        assert store.count(NodeKind.EXECUTION) == 1
         assert_healthy(store)
 
 
-def test_mlmd_put_execution_whose_reply_is_lost_names_its_ids(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_mlmd_put_execution_whose_reply_is_lost_returns_or_names_its_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
 ) -> None:
-    """The adapter's UnavailableError carries the ids too (attributes and message)."""
+    """The MLMD adapter: applied, put_execution returns its ids (a pipeline's retry of the
+    step stored it twice); not applied, UnavailableError carries them (attributes and
+    message)."""
     pytest.importorskip("ml_metadata")
     from ml_metadata import errors
     from ml_metadata.proto import metadata_store_pb2 as pb
@@ -265,21 +282,29 @@ def test_mlmd_put_execution_whose_reply_is_lost_names_its_ids(
     try:
         et = mlmd.put_execution_type(pb.ExecutionType(name="Train"))
         at = mlmd.put_artifact_type(pb.ArtifactType(name="Model"))
-        _lose_reply(monkeypatch)
-        with pytest.raises(errors.UnavailableError) as info:
-            mlmd.put_execution(
+        _lose_reply(monkeypatch, applied=applied)
+
+        def call() -> Any:
+            return mlmd.put_execution(
                 pb.Execution(type_id=et),
                 [(pb.Artifact(type_id=at, uri="/m"), pb.Event(type=pb.Event.OUTPUT))],
                 [],
             )
+
+        if applied:
+            eid, [aid], _ = call()
+        else:
+            with pytest.raises(errors.UnavailableError) as info:
+                call()
+            eid, [aid], _ = info.value.in_doubt_result
+            assert info.value.new_ids == {"Artifact": (aid,), "Execution": (eid,)}
+            assert f"execution ids {eid}" in str(info.value)
         monkeypatch.undo()
-        eid, [aid], _ = info.value.in_doubt_result
-        assert info.value.new_ids == {"Artifact": (aid,), "Execution": (eid,)}
-        assert f"execution ids {eid}" in str(info.value)
-        [stored] = mlmd.get_executions_by_id([eid])  # applied: found under that id
-        assert [e.artifact_id for e in mlmd.get_events_by_execution_ids([eid])] == [aid]
-        assert stored.id == eid
-        assert native.count(NodeKind.EXECUTION) == 1
+        stored = mlmd.get_executions_by_id([eid])
+        assert len(stored) == (1 if applied else 0)
+        if applied:
+            assert [e.artifact_id for e in mlmd.get_events_by_execution_ids([eid])] == [aid]
+        assert native.count(NodeKind.EXECUTION) == (1 if applied else 0)
     finally:
         native.close()
 
@@ -331,8 +356,9 @@ def test_register_model_retried_after_a_lost_reply_registers_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: str, nth: int
 ) -> None:
     """register_model is three writes (the model's context, the version claim, the
-    registration): whichever reply is lost (applied), the call raises and the same call again
-    returns the one version, with no second number claimed and no second context."""
+    registration): whichever reply is lost (applied), the call returns (the context write is
+    found applied) or raises, and the same call again returns the one version, with no second
+    number claimed and no second context."""
     with LineageStore.open(tmp_path / "s") as store:
         store.put_artifact_type(ArtifactType(name="Model"))
         model, other = store.put_artifacts(
@@ -340,8 +366,11 @@ def test_register_model_retried_after_a_lost_reply_registers_once(
         )
         tracker = store.tracker
         killed = _lose_reply(monkeypatch, query, nth=nth)
-        with pytest.raises(EngineUnavailableError):
-            tracker.register_model(model, "churn")
+        if (query, nth) == ("graph/write", 1):  # it creates the context: found, it returns
+            assert tracker.register_model(model, "churn").version == 1
+        else:  # an update or a claim: nothing to read back, the call raises
+            with pytest.raises(EngineUnavailableError):
+                tracker.register_model(model, "churn")
         monkeypatch.undo()
         assert len(killed) == 1
         assert tracker.register_model(model, "churn").version == 1  # the retry
