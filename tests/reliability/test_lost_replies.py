@@ -38,29 +38,34 @@ def _lose_reply(
     *,
     nth: int = 1,
     applied: bool = True,
+    write: bool = True,
+    times: int = 1,
 ) -> list[int]:
-    """From now on, the ``nth`` statement named ``name`` (``graph/write``: every node write)
-    loses its reply: with ``applied`` the server runs it and is SIGKILLed before the reply
-    reaches the caller, else it is SIGKILLed before the statement is sent. The killed pids."""
+    """From now on, the ``nth`` statement named ``name`` (``graph/write``: every node write;
+    ``write=False``: a read) loses its reply: with ``applied`` the server runs it and is
+    SIGKILLed before the reply reaches the caller, else it is SIGKILLed before the statement is
+    sent. ``times``: so many sends of that statement in a row (a read is retried once on the
+    restarted server). The killed pids."""
     run = EmbeddedBackend._run
     send = EmbeddedBackend._execute
     seen = [0]
-    armed = [False]
+    armed = [0]
     killed: list[int] = []
+    command = "GRAPH.QUERY" if write else "GRAPH.RO_QUERY"
 
     def run_(backend: EmbeddedBackend, query: str, params: Any, qname: str, **kw: Any) -> Any:
-        if kw.get("write") and qname == name:
+        if bool(kw.get("write")) == write and qname == name:
             seen[0] += 1
-            armed[0] = seen[0] == nth
+            armed[0] = times if seen[0] == nth else 0
         try:
             return run(backend, query, params, qname, **kw)
         finally:
-            armed[0] = False
+            armed[0] = 0
 
     def execute_(backend: EmbeddedBackend, *args: Any) -> Any:
-        if not (armed[0] and args and args[0] == "GRAPH.QUERY"):
+        if not (armed[0] and args and args[0] == command):
             return send(backend, *args)
-        armed[0] = False
+        armed[0] -= 1
         assert backend.server is not None and backend.server.pid is not None
         pid = backend.server.pid
         if applied:
@@ -377,4 +382,64 @@ def test_register_model_retried_after_a_lost_reply_registers_once(
         assert tracker.register_model(other, "churn").version == 2  # no number lost
         assert [v.id for v in tracker.model_versions("churn")] == [model, other]
         assert len(store.get_contexts()) == 1
+        assert_healthy(store)
+
+
+def test_a_run_whose_entry_cannot_be_read_back_is_closed_not_left_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry write was acknowledged, then the engine died under the read of the stored
+    execution (and under its retry): the run raised from its entry and left the execution
+    RUNNING for ever, under an id the caller never got. It is recorded FAILED now (written only
+    while RUNNING, once the engine answers), and the error names it."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        killed = _lose_reply(
+            monkeypatch, "executions/get_by_ids", applied=False, write=False, times=2
+        )
+        body: list[int] = []
+        with (
+            pytest.raises(EngineUnavailableError) as info,
+            store.run("Train", context="exp-1", cache=False),
+        ):
+            body.append(1)
+        monkeypatch.undo()
+        assert len(killed) == 2 and body == []
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.FAILED
+        assert execution.custom_properties["error_type"] == "EngineUnavailableError"
+        notes = "\n".join(getattr(info.value, "__notes__", []))
+        assert f"execution {execution.id}" in notes
+        assert_healthy(store)
+
+
+def test_a_run_whose_completion_cannot_be_read_back_still_ends_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The completion was acknowledged, then the engine died under the read of the stored
+    outputs (and its retry): the run raised over a COMPLETE run (its failure could not be
+    written over it) and the output's id stayed None, so a step called again did the work
+    twice. The run ends normally now: COMPLETE, with the ids the write gave."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        [data] = store.get_artifacts_by_id([data_id])
+        calls: list[int] = []
+
+        @store.step("Train")
+        def train(data: Artifact) -> Artifact:
+            calls.append(1)
+            return Artifact(type="Model", uri="/m")
+
+        # the entry's read of its input, then the completion's read of its output
+        killed = _lose_reply(
+            monkeypatch, "artifacts/get_by_ids", nth=2, applied=False, write=False, times=2
+        )
+        model = train(data)
+        monkeypatch.undo()
+        assert len(killed) == 2 and calls == [1]
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.COMPLETE
+        [stored] = store.get_artifacts_by_type("Model")
+        assert model.id == stored.id
         assert_healthy(store)
