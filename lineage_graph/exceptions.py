@@ -80,3 +80,12 @@ class EngineUnavailableError(EngineError):
     #: Set when ``impact(mark=...)``'s write was in doubt (it may have been applied): the token
     #: that :meth:`LineageStore.undo_impact_mark` takes to undo it (NotFoundError if it was not).
     mark_token: str | None = None
+    #: Set when a write that creates nodes lost its reply and was not found applied when read
+    #: back (a write found applied returns normally): the ids it gave its new nodes, by label
+    #: (``"Artifact"``, ``"Execution"``, ``"Context"``). Ids are allocated by the client, so
+    #: these are the ids the nodes hold if the write lands after all (a reply timeout: it may
+    #: still be running); they are never given to another node.
+    new_ids: dict[str, tuple[int, ...]] | None = None
+    #: Set with ``new_ids`` by the calls that return ids (``put_*``, ``put_execution``,
+    #: ``put_lineage_subgraph``): what the call would have returned had its reply come.
+    in_doubt_result: object = None

@@ -34,8 +34,10 @@ from pydantic import BaseModel, ValidationError
 
 from .exceptions import (
     AlreadyExistsError,
+    EngineUnavailableError,
     FailedPreconditionError,
     InvalidArgumentError,
+    LineageGraphError,
     NotFoundError,
 )
 from .models import (
@@ -683,22 +685,79 @@ class Run:
         pairs: list[tuple[Artifact, Event | None]] = [
             (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
         ]
-        eid, aids, cids = self.store.put_execution(
-            self._execution_model(ExecutionState.RUNNING),
-            pairs,
-            [self._context_reference(c) for c in self._contexts],
-            reuse_context_if_already_exist=True,
-        )
-        self.execution = self.store.get_executions_by_id([eid])[0]
-        self.inputs = self.store.get_artifacts_by_id(aids)
-        by_id = {a.id: a for a in self.inputs}
+        try:
+            eid, aids, cids = self.store.put_execution(
+                self._execution_model(ExecutionState.RUNNING),
+                pairs,
+                [self._context_reference(c) for c in self._contexts],
+                reuse_context_if_already_exist=True,
+            )
+        except EngineUnavailableError as exc:
+            # Not applied, or not known to be (a write found applied after its reply was lost
+            # returns normally): the run did not start. Its execution's id is in exc.new_ids.
+            if exc.new_ids and exc.new_ids.get(NodeKind.EXECUTION.value):
+                [eid] = exc.new_ids[NodeKind.EXECUTION.value]
+                exc.add_note(
+                    f"lineage-graph: the run did not start (its body did not run); retry the "
+                    f"call. Should its entry write land after all (a reply timeout), execution "
+                    f"{eid} is RUNNING: close it with put_executions(..., "
+                    "field_mask_paths=['last_known_state'])"
+                )
+            raise
+        try:
+            self._read_entry(eid, aids, cids)
+        except LineageGraphError as exc:
+            self._close_unread_entry(eid, exc)
+            raise
+
+    def _read_entry(self, eid: int, aids: list[int], cids: list[int]) -> None:
+        """The run's execution, inputs and contexts as the entry write stored them."""
+        [execution] = self.store.get_executions_by_id([eid])
+        inputs = self.store.get_artifacts_by_id(aids)
+        by_id = {a.id: a for a in inputs}
+        contexts = self.store.get_contexts_by_id(cids)
+        self.execution = execution
         self.inputs = [by_id[i] for i in aids if i in by_id]
         for (given, _), aid in zip(self._inputs, aids, strict=True):
             if given.id is None and aid in by_id:
                 # A new input becomes the stored artifact, as an output does: passed again, it
                 # is the same artifact (not a copy recorded each time, never a cache hit).
                 _become(given, by_id[aid])
-        self.contexts = self.store.get_contexts_by_id(cids)
+        self.contexts = contexts
+
+    def _close_unread_entry(self, eid: int, exc: BaseException) -> None:
+        """The entry write was acknowledged but reading it back failed (the engine died under
+        the read and its retry): the run does not start, so its execution is recorded
+        ``FAILED`` with the error, only while it is still RUNNING. It was left RUNNING for
+        ever, under an id the caller never got. What happened is noted on ``exc``."""
+        text = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS]
+        failed = Execution(
+            id=eid,
+            last_known_state=ExecutionState.FAILED,
+            custom_properties={ERROR_PROPERTY: text, ERROR_TYPE_PROPERTY: type(exc).__qualname__},
+        )
+        try:
+            closed = self.store._put_executions_expecting(
+                [failed],
+                field_mask_paths=[
+                    "last_known_state",
+                    f"custom_properties.{ERROR_PROPERTY}",
+                    f"custom_properties.{ERROR_TYPE_PROPERTY}",
+                ],
+                expect={"last_known_state": int(ExecutionState.RUNNING)},
+            )
+        except LineageGraphError as again:
+            exc.add_note(
+                f"lineage-graph: the run's execution {eid} was recorded RUNNING but could not "
+                f"be read back, nor closed ({type(again).__name__}): the run did not start; "
+                "close it with put_executions(..., field_mask_paths=['last_known_state'])"
+            )
+            return
+        now = "it is recorded FAILED" if closed else "it is no longer RUNNING (another writer)"
+        exc.add_note(
+            f"lineage-graph: the run's execution {eid} was recorded but could not be read back: "
+            f"the run did not start; {now}"
+        )
 
     def _context_reference(self, context: Context) -> Context:
         """An existing context is linked as it is (never rewritten); a new one is created."""
@@ -814,12 +873,27 @@ class Run:
             pairs,
             [_context_ref(c.id) for c in self.contexts if c.id is not None],
         )
-        stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
+        try:
+            stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
+            execution = self.store.get_executions_by_id([eid])[0]
+        except LineageGraphError:
+            # The completion was acknowledged: the run is complete, only reading it back
+            # failed (the engine died under the read and its retry). It raised over the stored
+            # run (whose failure could not be written over it), the new outputs' ids unset, so
+            # a step called again did the work twice. The ids are the write's own.
+            for out, aid in zip(outputs, aids, strict=True):
+                if out.artifact.id is None:
+                    out.artifact.id = aid
+                    if out.artifact.state == ArtifactState.UNKNOWN:
+                        out.artifact.state = ArtifactState.LIVE
+            self.outputs = [out.artifact for out in outputs]
+            self.execution = self._execution_model(state)
+            return
         self.outputs = [stored[i] for i in aids if i in stored]
         for out, aid in zip(outputs, aids, strict=True):
             if out.artifact.id is None and aid in stored:
                 _become(out.artifact, stored[aid])  # (id, state, times)
-        self.execution = self.store.get_executions_by_id([eid])[0]
+        self.execution = execution
 
     def _record_failure(self, error: BaseException | str) -> None:
         cancelled = isinstance(error, KeyboardInterrupt | asyncio.CancelledError)

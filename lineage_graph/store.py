@@ -26,7 +26,12 @@ from ._repositories.retention import (
 from ._repositories.types import TypeRepository
 from ._schema import SCHEMA, SCHEMA_VERSION
 from .backends import Backend, open_backend
-from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from .exceptions import (
+    EngineUnavailableError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from .lineage import LineageGraph, NodeFilter, NodeRef
 from .lineage._filter import StartLike
 from .lineage._impact import (
@@ -222,7 +227,11 @@ class LineageStore:
             batch.executions = prepared
         else:
             batch.contexts = prepared
-        self._writer.execute(batch)
+        try:
+            self._writer.execute(batch)
+        except EngineUnavailableError as exc:
+            exc.in_doubt_result = list(prepared.ids)
+            raise
         return prepared.ids
 
     def _put_executions_expecting(

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ..exceptions import AlreadyExistsError, InvalidArgumentError, OutOfRangeError
+from ..exceptions import (
+    AlreadyExistsError,
+    EngineUnavailableError,
+    InvalidArgumentError,
+    OutOfRangeError,
+)
 from ..models import Artifact, Association, Attribution, Context, Event, Execution, Node
 from ._base import now_ms
 from .graph import GraphWriter, WriteBatch
@@ -258,8 +263,13 @@ class CompositeWriter:
             for prepared in (pc, pa, pe):
                 self.writer.ids.release(prepared.kind.value, prepared.new_ids)
             raise
-        self.writer.execute(batch)
-        return pe.ids, artifact_ids, [pc.ids[at] for at in context_at]
+        result = pe.ids, artifact_ids, [pc.ids[at] for at in context_at]
+        try:
+            self.writer.execute(batch)
+        except EngineUnavailableError as exc:
+            exc.in_doubt_result = result  # the ids the caller gets had the reply come
+            raise
+        return result
 
     @staticmethod
     def _bind_event(
@@ -303,13 +313,19 @@ class CompositeWriter:
         edges: list[EventEdge] = [
             (0, i, ev) for i, (_, ev) in enumerate(artifact_and_events) if ev is not None
         ]
-        eids, aids, cids = self.put_lineage_subgraph(
-            [execution],
-            artifacts,
-            contexts,
-            edges,
-            reuse_context_if_already_exist=reuse_context_if_already_exist,
-            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-            fold_new_artifacts=True,
-        )
+        try:
+            eids, aids, cids = self.put_lineage_subgraph(
+                [execution],
+                artifacts,
+                contexts,
+                edges,
+                reuse_context_if_already_exist=reuse_context_if_already_exist,
+                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+                fold_new_artifacts=True,
+            )
+        except EngineUnavailableError as exc:
+            if isinstance(exc.in_doubt_result, tuple):  # this call's shape of it
+                eids, aids, cids = exc.in_doubt_result
+                exc.in_doubt_result = (eids[0], aids, cids)
+            raise
         return eids[0], aids, cids

@@ -392,6 +392,22 @@ class GraphWriter(Repository):
                     f"a unique key of a {label} is already taken: {taken}; nothing was written"
                 ) from cause
 
+    def _applied(self, batch: WriteBatch) -> bool | None:
+        """Whether a write whose reply was lost was applied, told by one of the nodes it creates
+        (ids are allocated here, never given to another node; a write is applied whole or not
+        at all). None: it creates no node, or the engine does not answer the read either."""
+        for prepared in (batch.executions, batch.artifacts, batch.contexts):
+            if prepared is not None and prepared.new_ids:
+                probe = prepared.new_ids[0]
+                try:
+                    rows = self.read(
+                        f"{prepared.kind.value.lower()}s/existing_ids", ranges=[[probe, probe]]
+                    )
+                except LineageGraphError:
+                    return None
+                return bool(rows)
+        return None
+
     def execute(self, batch: WriteBatch) -> None:
         """Run the batch as one statement; if the engine rejected it, the new ids go back to the
         allocator. An in-doubt outcome (connection lost or reply timed out: the write may have
@@ -425,8 +441,53 @@ class GraphWriter(Repository):
                     "nothing was written"
                 ) from exc
         except LineageGraphError as exc:
-            if not isinstance(exc, EngineUnavailableError):
+            if isinstance(exc, EngineUnavailableError):
+                applied = self._applied(batch)
+                if applied:
+                    # The reply was lost, the write applied (the engine died after its fsync,
+                    # or the reply timed out): as if the reply had come (nothing in it is used).
+                    # It raised, and the caller's retry stored every new node a second time.
+                    return
+                _note_in_doubt(exc, batch, checked=applied is not None)
+            else:
                 for prepared in (batch.contexts, batch.executions, batch.artifacts):
                     if prepared is not None:
                         self.ids.release(prepared.kind.value, prepared.new_ids)
             raise
+
+
+def _note_in_doubt(exc: EngineUnavailableError, batch: WriteBatch, *, checked: bool) -> None:
+    """Tell the caller of a write in doubt the ids of the nodes it would have created: the only
+    way to find them if it was applied (the reply that carried them was lost). ``checked``: one
+    was read and not found (after a crash the write never lands; after a reply timeout it may
+    still be running)."""
+    new = {
+        prepared.kind.value: tuple(prepared.new_ids)
+        for prepared in (batch.artifacts, batch.executions, batch.contexts)
+        if prepared is not None and prepared.new_ids
+    }
+    if not new or exc.new_ids is not None:
+        return
+    exc.new_ids = new
+    listed = "; ".join(f"{label.lower()} ids {_ranges(ids)}" for label, ids in new.items())
+    found = (
+        "they were not stored when read just after (a write whose reply timed out may still land)"
+        if checked
+        else "they could not be read to tell"
+    )
+    exc.add_note(
+        f"lineage-graph: the write may have been applied (whole, or not at all); it would have "
+        f"created {listed}; {found}. Read one of them to know (these ids are never given to "
+        "another node)"
+    )
+
+
+def _ranges(ids: Sequence[int]) -> str:
+    """``1-3, 7`` for ``[1, 2, 3, 7]`` (a write of many nodes has a few runs of ids)."""
+    out: list[list[int]] = []
+    for i in sorted(ids):
+        if out and out[-1][1] + 1 == i:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in out)

@@ -504,12 +504,19 @@ class Retention(Repository):
             for chunk in _chunks(ids, PAGE):
                 for row in self.read(query, ids=chunk):
                     node = dict(row["node"])
+                    todo = action[(kind.value, int(node["id"]))]
+                    if todo == "tombstone" and node.get("tombstone_time_since_epoch") is not None:
+                        # A tombstone already: the write leaves it as it is. This plan applied
+                        # again (the retry after a batch whose reply was lost) archived the
+                        # tombstone a second time, after the node's real record (uri, name and
+                        # properties gone): read back latest first, the data was lost.
+                        continue
                     own = "artifact_id" if kind == NodeKind.ARTIFACT else "execution_id"
                     events = [{own: node["id"], **e} for e in row["events"]]
                     events.sort(key=lambda e: (e[other], e["type"]))
                     record = {
                         "kind": kind.value,
-                        "action": action[(kind.value, int(node["id"]))],
+                        "action": todo,
                         "archived_at": now,
                         "node": node,
                         "events": events,

@@ -113,7 +113,14 @@ def _mlmd_error(exc: Exception) -> Exception | None:
                 message = "; ".join(
                     f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()
                 )
+            if isinstance(exc, native.EngineUnavailableError) and exc.new_ids:
+                # A write in doubt: its notes say which ids it would have created, the one way
+                # to find what it stored if it was applied (MLMD's caller gets no reply).
+                message = "\n".join([message, *getattr(exc, "__notes__", ())])
             error: Exception = errors.make_exception(message, code)
+            if isinstance(exc, native.EngineUnavailableError):
+                error.new_ids = exc.new_ids  # type: ignore[attr-defined]
+                error.in_doubt_result = exc.in_doubt_result  # type: ignore[attr-defined]
             return error
     return None
 

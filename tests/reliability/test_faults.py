@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -342,40 +343,68 @@ def test_a_write_whose_reply_is_lost_keeps_its_ids_spent(tmp_path: Path) -> None
     record("faults: reply lost (client timeout)", in_doubt_write_size=size, next_id=afters[0])
 
 
-def test_a_run_whose_completion_reply_is_lost_is_not_recorded_failed(tmp_path: Path) -> None:
+def test_a_run_whose_completion_reply_is_lost_is_not_recorded_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A run's completion that the engine applied but whose reply never came (a timeout here; a
-    server killed between its fsync and its reply alike) is not overwritten with FAILED: the
-    run recorded its failure over the stored COMPLETE, a failed run holding every output."""
+    server killed between its fsync and its reply alike: test_lost_replies.py) is not
+    overwritten with FAILED: the run recorded its failure over the stored COMPLETE, a failed
+    run holding every output. Now the run reads its execution back and, finding it COMPLETE
+    with its outputs, ends normally (it raised EngineUnavailableError over a completed run).
+    Whatever the timing, a run never ends FAILED holding outputs, nor raises over a COMPLETE
+    one that it could read."""
+    lost: list[str] = []  # statements whose reply the impatient client lost
+    real = EmbeddedBackend._run
+
+    def counted(backend: EmbeddedBackend, query: str, params: Any, name: str, **kw: Any) -> Any:
+        try:
+            return real(backend, query, params, name, **kw)
+        except EngineUnavailableError:
+            lost.append(name)
+            raise
+
+    monkeypatch.setattr(EmbeddedBackend, "_run", counted)
     target = tmp_path / "s"
     with LineageStore.open(target) as store:
         [source] = put(store, 1)
         impatient = LineageStore.open(target, socket_timeout_s=0.25)
         try:
             size = 2_000
-            while True:  # grow the completion until it outlasts the client's patience
+            while True:  # grow the completion until its reply is lost, the write applied
                 run = impatient.run("Big", inputs=[source], cache=False)
+                raised = False
                 try:
                     with run:
+                        lost.clear()  # the entry's own reply may have timed out: not this
                         for i in range(size):
                             run.output(Artifact(type="Data", uri=f"/big/{size}/{i}"))
                 except EngineUnavailableError as exc:
                     assert exc.retryable
-                    break
+                    raised = True
+                deadline = time.monotonic() + 120
+                while (state := store.get_executions_by_id([run.id])[0].last_known_state) in (
+                    ExecutionState.RUNNING,
+                ):  # an in-doubt completion lands (it was being applied when the reply timed out)
+                    assert time.monotonic() < deadline, "the in-doubt completion never landed"
+                    time.sleep(0.05)
+                outputs = [
+                    e for e in store.get_events_by_execution_ids([run.id]) if e.type.is_output
+                ]
+                custom = store.get_executions_by_id([run.id])[0].custom_properties
+                if state == ExecutionState.COMPLETE:
+                    assert len(outputs) == size and "error" not in custom
+                else:
+                    assert (state, outputs, raised) == (ExecutionState.FAILED, [], True)
+                if not raised:
+                    assert state == ExecutionState.COMPLETE and len(run.outputs) == size
+                if lost and state == ExecutionState.COMPLETE:
+                    break  # applied, reply lost: the case of this test
                 assert size < 200_000, "could not make a completion outlast a 0.25 s timeout"
                 size *= 2
-            deadline = time.monotonic() + 120
-            while (state := store.get_executions_by_id([run.id])[0].last_known_state) in (
-                ExecutionState.RUNNING,
-            ):  # the in-doubt completion lands (it was being applied when the reply timed out)
-                assert time.monotonic() < deadline, "the in-doubt completion never landed"
-                time.sleep(0.05)
         finally:
             impatient.close()
-        outputs = [e for e in store.get_events_by_execution_ids([run.id]) if e.type.is_output]
-        assert (state, len(outputs)) == (ExecutionState.COMPLETE, size)
-        assert "error" not in store.get_executions_by_id([run.id])[0].custom_properties
         assert_healthy(store)
-    record("faults: run completion reply lost", outputs=size)
+    record("faults: run completion reply lost", outputs=size, raised=raised)
 
 
 def test_an_impact_mark_whose_reply_is_lost_can_still_be_undone(tmp_path: Path) -> None:

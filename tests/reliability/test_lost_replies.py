@@ -1,0 +1,445 @@
+"""Writes whose reply is lost: the caller can always find (or is spared) what was written.
+
+The fault is real: the statement is sent to the real embedded server and applied (logged with
+``appendfsync always``), then the server is SIGKILLed before the client reads the next reply,
+and the connection's next command fails as a dead server makes it fail; the library's own
+recovery restarts the server and raises ``EngineUnavailableError``. Or the server is killed
+just before the statement is sent (a write that was never applied: the same error).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    ContextType,
+    EngineUnavailableError,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    LineageStore,
+    NodeKind,
+)
+from lineage_graph.backends.embedded import EmbeddedBackend
+from tests.reliability._integrity import assert_healthy
+from tests.reliability.conftest import kill_pid, record
+
+
+def _lose_reply(
+    monkeypatch: pytest.MonkeyPatch,
+    name: str = "graph/write",
+    *,
+    nth: int = 1,
+    applied: bool = True,
+    write: bool = True,
+    times: int = 1,
+) -> list[int]:
+    """From now on, the ``nth`` statement named ``name`` (``graph/write``: every node write;
+    ``write=False``: a read) loses its reply: with ``applied`` the server runs it and is
+    SIGKILLed before the reply reaches the caller, else it is SIGKILLed before the statement is
+    sent. ``times``: so many sends of that statement in a row (a read is retried once on the
+    restarted server). The killed pids."""
+    run = EmbeddedBackend._run
+    send = EmbeddedBackend._execute
+    seen = [0]
+    armed = [0]
+    killed: list[int] = []
+    command = "GRAPH.QUERY" if write else "GRAPH.RO_QUERY"
+
+    def run_(backend: EmbeddedBackend, query: str, params: Any, qname: str, **kw: Any) -> Any:
+        if bool(kw.get("write")) == write and qname == name:
+            seen[0] += 1
+            armed[0] = times if seen[0] == nth else 0
+        try:
+            return run(backend, query, params, qname, **kw)
+        finally:
+            armed[0] = 0
+
+    def execute_(backend: EmbeddedBackend, *args: Any) -> Any:
+        if not (armed[0] and args and args[0] == command):
+            return send(backend, *args)
+        armed[0] -= 1
+        assert backend.server is not None and backend.server.pid is not None
+        pid = backend.server.pid
+        if applied:
+            send(backend, *args)  # applied and logged; its reply is dropped below
+        killed.append(pid)
+        kill_pid(pid)
+        return send(backend, "PING")  # a real ConnectionError: the reply never comes
+
+    monkeypatch.setattr(EmbeddedBackend, "_run", run_)
+    monkeypatch.setattr(EmbeddedBackend, "_execute", execute_)
+    return killed
+
+
+def _types(store: LineageStore) -> None:
+    """Every type the tests use, registered first: the run's first node write is its entry."""
+    store.put_artifact_type(ArtifactType(name="Data"))
+    store.put_artifact_type(ArtifactType(name="Model"))
+    store.put_execution_type(ExecutionType(name="Train"))
+    store.put_context_type(ContextType(name="Experiment"))
+
+
+def test_a_run_whose_entry_reply_is_lost_goes_on_with_the_stored_execution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry write (execution RUNNING, a new input, a new context) was applied and its
+    reply lost: the run raised EngineUnavailableError and never learnt the execution's id, so
+    the execution stayed RUNNING for ever (a retry recorded a second execution and a second
+    copy of the input). The ids were allocated by the client: the run reads them back, finds
+    the write applied, and goes on; its body runs once and it completes."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        killed = _lose_reply(monkeypatch)
+        given = Artifact(type="Data", uri="/d")
+        with store.run("Train", inputs=[given], context="exp-1", cache=False) as run:
+            model = run.output(Artifact(type="Model", uri="/m"))
+        monkeypatch.undo()
+        assert len(killed) == 1  # the entry's reply was lost
+        [execution] = store.get_executions_by_type("Train")
+        assert (execution.id, execution.last_known_state) == (run.id, ExecutionState.COMPLETE)
+        assert [a.uri for a in store.get_artifacts_by_type("Data")] == ["/d"]  # no copy
+        assert given.id is not None and [a.id for a in run.inputs] == [given.id]
+        assert [c.name for c in run.contexts] == ["exp-1"]
+        assert [e.artifact_id for e in store.get_events_by_execution_ids([run.id])] == [
+            given.id,
+            model.id,
+        ]
+        assert_healthy(store)
+    record("lost replies: run entry applied", restarts=len(killed))
+
+
+def test_a_step_whose_entry_reply_is_lost_runs_once_and_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """@step: the call returned EngineUnavailableError with an execution stored RUNNING that
+    nobody could name; now it returns the model, with one COMPLETE execution."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        [data] = store.get_artifacts_by_id([data_id])
+        calls: list[int] = []
+
+        @store.step("Train", cache=True)
+        def train(data: Artifact) -> Artifact:
+            calls.append(1)
+            return Artifact(type="Model", uri="/m")
+
+        killed = _lose_reply(monkeypatch)
+        model = train(data)
+        monkeypatch.undo()
+        assert len(killed) == 1 and calls == [1]
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.COMPLETE
+        assert train(data).id == model.id and calls == [1]  # the completed run is a cache hit
+        assert_healthy(store)
+
+
+def test_a_run_whose_entry_was_not_applied_says_so_and_names_its_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server died before the entry write ran: nothing is stored, the error says the run
+    did not start and names the execution id it would have had (never given to another)."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        _lose_reply(monkeypatch, applied=False)
+        body: list[int] = []
+        with (
+            pytest.raises(EngineUnavailableError) as info,
+            store.run("Train", context="exp-1", cache=False),
+        ):
+            body.append(1)
+        monkeypatch.undo()
+        assert body == [] and info.value.retryable
+        assert info.value.new_ids is not None
+        [eid] = info.value.new_ids["Execution"]
+        assert store.get_executions_by_id([eid]) == []
+        notes = "\n".join(getattr(info.value, "__notes__", []))
+        assert "did not start" in notes and "were not stored when read" in notes
+        with store.run("Train", context="exp-1", cache=False) as run:  # the retry
+            pass
+        assert run.id > eid  # the in-doubt id stays spent
+        assert [e.id for e in store.get_executions_by_type("Train")] == [run.id]
+        assert_healthy(store)
+
+
+def test_a_run_whose_completion_reply_is_lost_ends_complete_with_its_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The completion (COMPLETE with a new output) was applied and its reply lost: the run
+    raised EngineUnavailableError over a run stored COMPLETE, its output's id stayed None,
+    and a step called again recorded the work twice (a second execution and model). The run
+    reads its execution back, finds it COMPLETE with the output, and ends normally."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        [data] = store.get_artifacts_by_id([data_id])
+        calls: list[int] = []
+
+        @store.step("Train")
+        def train(data: Artifact) -> Artifact:
+            calls.append(1)
+            return Artifact(type="Model", uri="/m")
+
+        killed = _lose_reply(monkeypatch, nth=2)  # the entry's write, then the completion's
+        model = train(data)
+        monkeypatch.undo()
+        assert len(killed) == 1 and calls == [1]
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.COMPLETE
+        [stored] = store.get_artifacts_by_type("Model")
+        assert model.id == stored.id and model.uri == "/m"
+        assert "error" not in execution.custom_properties
+        assert_healthy(store)
+
+
+def test_a_run_whose_completion_was_not_applied_is_recorded_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server died before the completion ran: the run is recorded FAILED with the error
+    (no output), the error names the output id it would have had."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        _lose_reply(monkeypatch, nth=2, applied=False)
+        run = store.run("Train", cache=False)
+        with pytest.raises(EngineUnavailableError) as info, run:
+            run.output(Artifact(type="Model", uri="/m"))
+        monkeypatch.undo()
+        assert info.value.new_ids is not None
+        [aid] = info.value.new_ids["Artifact"]
+        assert store.get_artifacts_by_id([aid]) == []
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.FAILED
+        assert execution.custom_properties["error_type"] == "EngineUnavailableError"
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_put_execution_whose_reply_is_lost_returns_or_names_its_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_execution / put_lineage_subgraph return ids the caller needs (to link the next
+    step). Lost with the reply, they were gone: the call raised, and a retry stored every node
+    twice, silently. Applied, the write is found (one of its client-allocated ids read back
+    once the engine answers) and the call returns its ids; not applied, the error carries the
+    ids by kind and the call's would-be result."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        killed = _lose_reply(monkeypatch, applied=applied)
+
+        def call() -> tuple[int, list[int], list[int]]:
+            return store.put_execution(
+                Execution(type="Train"),
+                [
+                    (Artifact(id=data), Event(type=EventType.INPUT)),
+                    (Artifact(type="Model", uri="/m"), Event(type=EventType.OUTPUT)),
+                ],
+                [],
+            )
+
+        if applied:
+            eid, aids, cids = call()
+        else:
+            with pytest.raises(EngineUnavailableError) as info:
+                call()
+            exc = info.value
+            assert exc.retryable and isinstance(exc.in_doubt_result, tuple)
+            eid, aids, cids = exc.in_doubt_result
+            assert exc.new_ids == {"Artifact": (aids[1],), "Execution": (eid,)}
+            assert f"execution ids {eid}" in "\n".join(getattr(exc, "__notes__", []))
+        monkeypatch.undo()
+        assert len(killed) == 1 and aids[0] == data and cids == []
+        assert len(store.get_executions_by_id([eid])) == (1 if applied else 0)
+        assert len(store.get_artifacts_by_id([aids[1]])) == (1 if applied else 0)
+        if applied:
+            events = store.get_events_by_execution_ids([eid])
+            assert sorted(e.artifact_id for e in events) == sorted(aids)
+        else:
+            again = call()  # the retry: new ids, the in-doubt ones stay spent
+            assert again[0] > eid and again[1][1] > aids[1]
+        assert store.count(NodeKind.EXECUTION) == 1
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_mlmd_put_execution_whose_reply_is_lost_returns_or_names_its_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """The MLMD adapter: applied, put_execution returns its ids (a pipeline's retry of the
+    step stored it twice); not applied, UnavailableError carries them (attributes and
+    message)."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata import errors
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from lineage_graph.mlmd import MetadataStore
+
+    native = LineageStore.open(tmp_path / "s")
+    mlmd = MetadataStore(native)
+    try:
+        et = mlmd.put_execution_type(pb.ExecutionType(name="Train"))
+        at = mlmd.put_artifact_type(pb.ArtifactType(name="Model"))
+        _lose_reply(monkeypatch, applied=applied)
+
+        def call() -> Any:
+            return mlmd.put_execution(
+                pb.Execution(type_id=et),
+                [(pb.Artifact(type_id=at, uri="/m"), pb.Event(type=pb.Event.OUTPUT))],
+                [],
+            )
+
+        if applied:
+            eid, [aid], _ = call()
+        else:
+            with pytest.raises(errors.UnavailableError) as info:
+                call()
+            eid, [aid], _ = info.value.in_doubt_result
+            assert info.value.new_ids == {"Artifact": (aid,), "Execution": (eid,)}
+            assert f"execution ids {eid}" in str(info.value)
+        monkeypatch.undo()
+        stored = mlmd.get_executions_by_id([eid])
+        assert len(stored) == (1 if applied else 0)
+        if applied:
+            assert [e.artifact_id for e in mlmd.get_events_by_execution_ids([eid])] == [aid]
+        assert native.count(NodeKind.EXECUTION) == (1 if applied else 0)
+    finally:
+        native.close()
+
+
+def test_apply_retention_retried_after_a_lost_reply_archives_each_node_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apply_retention whose batch was applied but whose reply was lost raises
+    EngineUnavailableError: the caller applies the plan again (the batches are idempotent). The
+    archive then got a second record of every tombstoned node, the tombstone itself (no uri,
+    DELETED), after the node's real record: a restore taking the latest record per node lost
+    the data. A node that is a tombstone already is not archived again."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        old = store.put_artifacts([Artifact(type="Data", uri=f"/old/{i}") for i in range(3)])
+        [cut] = [a.create_time_since_epoch for a in store.get_artifacts_by_id([old[-1]])]
+        new = store.put_artifacts([Artifact(type="Model", uri="/new")])
+        for a in old:  # each old artifact feeds a step that made the new model: tombstoned
+            store.put_execution(
+                Execution(type="Train"),
+                [
+                    (Artifact(id=a), Event(type=EventType.INPUT)),
+                    (Artifact(id=new[0]), Event(type=EventType.OUTPUT)),
+                ],
+            )
+        plan = store.plan_retention(created_before=(cut or 0) + 1, types=["Data"])
+        assert plan.tombstone_artifacts == tuple(old)
+        archive = tmp_path / "archive.jsonl"
+        killed = _lose_reply(monkeypatch, "retention/apply", nth=2)
+        with pytest.raises(EngineUnavailableError):
+            store.apply_retention(plan, archive=archive, batch_size=2)
+        monkeypatch.undo()
+        assert len(killed) == 1
+        again = store.apply_retention(plan, archive=archive, batch_size=2)  # the retry
+        assert again.tombstoned_artifacts == ()  # the lost batch had been applied
+        records = list(store.read_retention_archive(archive))
+        assert sorted(r.node.id or 0 for r in records) == old  # each once
+        assert {r.node.uri for r in records} == {f"/old/{i}" for i in range(3)}
+        assert {a.uri for a in store.get_artifacts_by_id(old)} == {None}
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize(
+    ("query", "nth"),
+    [("graph/write", 1), ("tracker/claim_version", 1), ("graph/write", 2)],
+    ids=["context", "claim", "registration"],
+)
+def test_register_model_retried_after_a_lost_reply_registers_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: str, nth: int
+) -> None:
+    """register_model is three writes (the model's context, the version claim, the
+    registration): whichever reply is lost (applied), the call returns (the context write is
+    found applied) or raises, and the same call again returns the one version, with no second
+    number claimed and no second context."""
+    with LineageStore.open(tmp_path / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        model, other = store.put_artifacts(
+            [Artifact(type="Model", uri="/m"), Artifact(type="Model", uri="/o")]
+        )
+        tracker = store.tracker
+        killed = _lose_reply(monkeypatch, query, nth=nth)
+        if (query, nth) == ("graph/write", 1):  # it creates the context: found, it returns
+            assert tracker.register_model(model, "churn").version == 1
+        else:  # an update or a claim: nothing to read back, the call raises
+            with pytest.raises(EngineUnavailableError):
+                tracker.register_model(model, "churn")
+        monkeypatch.undo()
+        assert len(killed) == 1
+        assert tracker.register_model(model, "churn").version == 1  # the retry
+        assert tracker.register_model(other, "churn").version == 2  # no number lost
+        assert [v.id for v in tracker.model_versions("churn")] == [model, other]
+        assert len(store.get_contexts()) == 1
+        assert_healthy(store)
+
+
+def test_a_run_whose_entry_cannot_be_read_back_is_closed_not_left_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry write was acknowledged, then the engine died under the read of the stored
+    execution (and under its retry): the run raised from its entry and left the execution
+    RUNNING for ever, under an id the caller never got. It is recorded FAILED now (written only
+    while RUNNING, once the engine answers), and the error names it."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        killed = _lose_reply(
+            monkeypatch, "executions/get_by_ids", applied=False, write=False, times=2
+        )
+        body: list[int] = []
+        with (
+            pytest.raises(EngineUnavailableError) as info,
+            store.run("Train", context="exp-1", cache=False),
+        ):
+            body.append(1)
+        monkeypatch.undo()
+        assert len(killed) == 2 and body == []
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.FAILED
+        assert execution.custom_properties["error_type"] == "EngineUnavailableError"
+        notes = "\n".join(getattr(info.value, "__notes__", []))
+        assert f"execution {execution.id}" in notes
+        assert_healthy(store)
+
+
+def test_a_run_whose_completion_cannot_be_read_back_still_ends_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The completion was acknowledged, then the engine died under the read of the stored
+    outputs (and its retry): the run raised over a COMPLETE run (its failure could not be
+    written over it) and the output's id stayed None, so a step called again did the work
+    twice. The run ends normally now: COMPLETE, with the ids the write gave."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        [data] = store.get_artifacts_by_id([data_id])
+        calls: list[int] = []
+
+        @store.step("Train")
+        def train(data: Artifact) -> Artifact:
+            calls.append(1)
+            return Artifact(type="Model", uri="/m")
+
+        # the entry's read of its input, then the completion's read of its output
+        killed = _lose_reply(
+            monkeypatch, "artifacts/get_by_ids", nth=2, applied=False, write=False, times=2
+        )
+        model = train(data)
+        monkeypatch.undo()
+        assert len(killed) == 2 and calls == [1]
+        [execution] = store.get_executions_by_type("Train")
+        assert execution.last_known_state == ExecutionState.COMPLETE
+        [stored] = store.get_artifacts_by_type("Model")
+        assert model.id == stored.id
+        assert_healthy(store)
