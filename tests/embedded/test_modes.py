@@ -568,6 +568,40 @@ def test_a_forked_worker_and_its_parent_close_in_either_order(
     assert child_first == ["['/child1', '/parent']", *end]
 
 
+_CHILD_CLOSES = (
+    "import os, sys\n"
+    "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+    "target = sys.argv[1]\n"
+    "s = LineageStore.open(target)\n"
+    "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+    "server = s.backend.server\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    s.put_artifacts([Artifact(type='DataSet', uri='/child')])\n"
+    "    s.close()  # done with the store it inherited: the parent is not\n"
+    "    os._exit(0)\n"
+    "os.waitpid(pid, 0)\n"
+    "again = 'unix://' + str(server.socket_path) if target == 'memory' else target\n"
+    "with LineageStore.open(again) as other:  # a new connection to the parent's server\n"
+    "    uris = [a.uri for a in other.get_artifacts()]\n"
+    "    same = target == 'memory' or other.backend.server.pid == server.pid\n"
+    "print(uris, same, server.socket_path.exists())\n"
+    "s.close()\n"
+)
+
+
+@pytest.mark.parametrize("target", ["memory", "directory"])
+def test_a_forked_child_closing_its_inherited_store_leaves_the_parents_server_reachable(
+    tmp_path: Path, target: str
+) -> None:
+    """The child is not the server's parent: Popen.poll() there fails with ECHILD, taken for an
+    exit, so the child's close() removed the live server's socket directory. The parent's next
+    connection failed (memory: EngineUnavailableError), and the directory's next opener started
+    a second server on the same files while the first ran on."""
+    where = "memory" if target == "memory" else str(tmp_path / "s")
+    assert run_child(_CHILD_CLOSES, where).split("\n")[-2] == "['/child'] True True"
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
