@@ -223,12 +223,15 @@ def _after_fork_in_child() -> None:
     close the stores it inherited (a memory server is the parent's: its socket would be
     unlinked); a directory store's server is stopped at its exit as a dropped store's is, if no
     other client (the parent) is connected any more: else it ran on after both had finished.
-    No I/O here: this also runs between fork and exec of a server started with preexec_fn."""
-    inherited = {
-        b._server.data_dir: b.settings
+    No I/O here: this also runs between fork and exec of a server started with preexec_fn.
+    A worker's own worker (nested forks) inherits what its parent inherited as well: only the
+    parent's open stores were its, and a directory server the grandchild used last ran on."""
+    inherited = dict(_DROPPED)
+    inherited.update(
+        (b._server.data_dir, b.settings)
         for b in list(_OPEN)
         if b.mode == "directory" and b._server is not None and b._server.data_dir is not None
-    }
+    )
     for backend in list(_ALL):
         backend._renamed_after_fork()
     _OPEN.clear()

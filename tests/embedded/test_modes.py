@@ -602,6 +602,54 @@ def test_a_forked_child_closing_its_inherited_store_leaves_the_parents_server_re
     assert run_child(_CHILD_CLOSES, where).split("\n")[-2] == "['/child'] True True"
 
 
+#: A parent, its forked worker and the worker's own worker (nested forks), on a directory.
+_NESTED_FORKS = (
+    "import multiprocessing, os, sys, time\n"
+    "from pathlib import Path\n"
+    "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+    "from lineage_graph.backends._falkordb_server import running_server\n"
+    "target = sys.argv[1]\n"
+    "s = LineageStore.open(target)\n"
+    "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+    "g_end, p_end = multiprocessing.Pipe()\n"
+    "c_end, pc_end = multiprocessing.Pipe()\n"
+    "def hear(end):\n"
+    "    assert end.poll(60), 'no word in 60 s'\n"
+    "    return end.recv()\n"
+    "child = os.fork()\n"
+    "if child == 0:  # the worker\n"
+    "    if os.fork() == 0:  # its own worker, which outlives it\n"
+    "        s.put_artifacts([Artifact(type='DataSet', uri='/g1')])\n"
+    "        g_end.send('wrote')\n"
+    "        hear(g_end)  # the parent closed, the worker exited\n"
+    "        s.put_artifacts([Artifact(type='DataSet', uri='/g2')])\n"
+    "        g_end.send('done')\n"
+    "        sys.exit(0)\n"
+    "    hear(c_end)  # the parent closed\n"
+    "    sys.exit(0)\n"
+    "assert hear(p_end) == 'wrote'\n"
+    "s.close()\n"
+    "pc_end.send('closed')\n"
+    "os.waitpid(child, 0)\n"
+    "p_end.send('go')\n"
+    "assert hear(p_end) == 'done'\n"
+    "deadline = time.monotonic() + 20\n"
+    "while running_server(Path(target)) is not None and time.monotonic() < deadline:\n"
+    "    time.sleep(0.05)\n"
+    "print('left running' if running_server(Path(target)) is not None else 'stopped')\n"
+)
+
+
+def test_a_directory_server_used_last_by_a_workers_worker_is_stopped(tmp_path: Path) -> None:
+    """A worker forked by a worker inherited only the stores its parent had opened itself, not
+    those its parent had inherited: when it used the server last (its parent and grandparent
+    done), the server ran on after all three had finished."""
+    target = tmp_path / "s"
+    assert run_child(_NESTED_FORKS, str(target)).splitlines()[-1] == "stopped"
+    with LineageStore.open(target) as s:
+        assert sorted(a.uri for a in s.get_artifacts()) == ["/g1", "/g2"]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
