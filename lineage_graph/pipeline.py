@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import dataclasses
 import functools
 import inspect
@@ -987,7 +988,9 @@ def _split_arguments(
                 except ValueError:
                     other.append(key)
                     continue
-                props[key] = v
+                # What it was given: the call may change a dict or list in place before the
+                # run records it (_instance_state).
+                props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
                 if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
                     floats.add(key)  # (a string: postponed annotations)
             else:
@@ -1017,7 +1020,11 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         kind_of(state)
     except ValueError:
         return None
-    return state
+    # The state the call starts from: the run records it when the call has returned, and an
+    # attribute's list or dict changed in place meanwhile (``self.seen.append(uri)``) was
+    # recorded as changed. The call then stood for one given the changed state, and the next
+    # call, given that state, returned its result without running (a false hit).
+    return copy.deepcopy(state)
 
 
 def _default_type_name(fn: Callable[..., Any]) -> str | None:

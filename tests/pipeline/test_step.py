@@ -758,6 +758,32 @@ def test_a_method_steps_instance_is_part_of_what_the_cache_compares(store: Linea
     assert "'self'" in str(by_type["Holder.fit"][0].custom_properties["cache_skipped"])
 
 
+def test_a_step_records_the_state_its_call_started_from(store: LineageStore) -> None:
+    """The instance's state (and a dict argument) was recorded as the call left it: a method
+    appending to ``self.seen`` was recorded as run with ``seen=[uri]`` though it ran with
+    ``seen=[]``, and the next call, which did start from ``seen=[uri]``, returned its result
+    without running (a false hit)."""
+    calls: list[list[str]] = []
+
+    class Tracker:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact, notes: dict[str, Any]) -> Artifact:
+            calls.append(list(self.seen))
+            self.seen.append(data.uri)
+            notes.setdefault("uris", []).append(data.uri)
+            return Artifact(type="Model", uri=f"/tracked/{len(calls)}")
+
+    d, tracker, notes = Artifact(type="Data", uri="s3://d"), Tracker(), {"uris": []}
+    assert tracker.fit(d, notes).uri != tracker.fit(d, notes).uri
+    assert calls == [[], ["s3://d"]]
+    first = store.get_executions_by_type("Tracker.fit")[0]
+    assert first.properties["self"] == {"seen": []}
+    assert first.properties["notes"] == {"uris": []}
+
+
 def test_a_class_methods_class_is_left_out(store: LineageStore) -> None:
     calls = []
 
