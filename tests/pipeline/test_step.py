@@ -784,6 +784,40 @@ def test_a_step_records_the_state_its_call_started_from(store: LineageStore) -> 
     assert first.properties["notes"] == {"uris": []}
 
 
+def test_a_subclass_calling_an_inherited_method_step_is_not_its_base(
+    store: LineageStore,
+) -> None:
+    """An inherited method step keeps its base's type (``Base.fit``) and nothing told the
+    instance's or class's class apart: ``Sub().fit(d)``, whose ``fit`` calls the ``kind`` Sub
+    overrides, returned the model ``Base().fit(d)`` had made (a false hit); so did the
+    inherited class method."""
+
+    class Base:
+        def kind(self) -> str:
+            return "base"
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri=f"/{self.kind()}")
+
+        @classmethod
+        @store.step(cache=True)
+        def load(cls, data: Artifact) -> Artifact:
+            return Artifact(type="Data", uri=f"/loaded/{cls.__name__}")
+
+    class Sub(Base):
+        def kind(self) -> str:
+            return "sub"
+
+    d = Artifact(type="Data", uri="s3://d")
+    assert [Base().fit(d).uri, Sub().fit(d).uri, Sub().fit(d).uri] == ["/base", "/sub", "/sub"]
+    assert [Base.load(d).uri, Sub.load(d).uri] == ["/loaded/Base", "/loaded/Sub"]
+    assert Base().fit(d).uri == "/base" and Sub.load(d).uri == "/loaded/Sub"
+    recorded = [e.properties.get("self") for e in store.get_executions_by_type("Base.fit")]
+    sub = f"{Sub.__module__}.{Sub.__qualname__}"
+    assert recorded == [{}, {"__class__": sub}, {"__class__": sub}, {}]
+
+
 def test_a_class_methods_class_is_left_out(store: LineageStore) -> None:
     calls = []
 
