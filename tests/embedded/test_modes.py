@@ -602,6 +602,50 @@ def test_a_forked_child_closing_its_inherited_store_leaves_the_parents_server_re
     assert run_child(_CHILD_CLOSES, where).split("\n")[-2] == "['/child'] True True"
 
 
+#: A parent closes its memory store while the worker it forked is still using it.
+_MEMORY_PARENT_FIRST = (
+    "import multiprocessing, os, sys, time\n"
+    "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+    "s = LineageStore.open('memory')\n"
+    "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+    "server = s.backend.server\n"
+    "to_child, to_parent = multiprocessing.Pipe()\n"
+    "def child():\n"
+    "    s.put_artifacts([Artifact(type='DataSet', uri='/c1')])\n"
+    "    to_parent.send('wrote')\n"
+    "    assert to_parent.poll(60)\n"
+    "    to_parent.recv()\n"
+    "    to_parent.send(len(s.get_artifacts()))\n"
+    "if sys.argv[1] == 'fork':\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        child()\n"
+    "        sys.exit(0)\n"
+    "    wait = lambda: os.waitpid(pid, 0)\n"
+    "else:\n"
+    "    worker = multiprocessing.get_context('fork').Process(target=child)\n"
+    "    worker.start()\n"
+    "    wait = worker.join\n"
+    "assert to_child.poll(60) and to_child.recv() == 'wrote'\n"
+    "s.close()  # the worker is connected: the server runs on for it\n"
+    "to_child.send('closed')\n"
+    "assert to_child.poll(60) and to_child.recv() == 1\n"
+    "wait()\n"
+    "deadline = time.monotonic() + 10\n"
+    "while server.alive() and time.monotonic() < deadline:\n"
+    "    time.sleep(0.05)\n"
+    "print('left running' if server.alive() else 'stopped')\n"
+)
+
+
+@pytest.mark.parametrize("how", ["fork", "multiprocessing"])
+def test_a_memory_server_a_worker_used_last_is_stopped(how: str) -> None:
+    """The parent's close() left the server running for its connected worker, whose exit
+    closed nothing it had inherited: the server (~25 MB, its data out of reach) ran on as long
+    as the parent process lived."""
+    assert run_child(_MEMORY_PARENT_FIRST, how).splitlines()[-1] == "stopped"
+
+
 #: A parent, its forked worker and the worker's own worker (nested forks), on a directory.
 _NESTED_FORKS = (
     "import multiprocessing, os, sys, time\n"
