@@ -1019,7 +1019,11 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     if callable(hook):
         state = hook()
     elif dataclasses.is_dataclass(obj):
-        state = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        # A field(init=False) not set yet (the model fit() sets) is left out: getattr raised
+        # AttributeError, and every call of the method failed before it ran.
+        unset = object()
+        fields = ((f.name, getattr(obj, f.name, unset)) for f in dataclasses.fields(obj))
+        state = {name: value for name, value in fields if value is not unset}
     elif isinstance(obj, BaseModel):
         state = obj.model_dump()
     elif hasattr(obj, "__dict__"):
