@@ -140,7 +140,7 @@ _DROPPED: dict[Path, EmbeddedSettings] = {}
 #: stopped at its exit if no store of another process is connected any more (the parent closed
 #: its store while the child was connected, so left the server running: for ever after both had
 #: finished, as long as the parent process lived).
-_INHERITED_MEMORY: set[Path] = set()
+_INHERITED_MEMORY: dict[Path, ServerProcess] = {}
 
 
 #: Set when the interpreter exits: every store of this process still open is being closed, so a
@@ -164,15 +164,16 @@ def _close_open_stores() -> None:
             with contextlib.suppress(Exception):
                 EmbeddedBackend("directory", path=path, settings=settings).close()
     _DROPPED.clear()
-    for socket_path in list(_INHERITED_MEMORY):
+    for socket_path, server in list(_INHERITED_MEMORY.items()):
         with contextlib.suppress(Exception):
-            _stop_if_unused(socket_path)
+            _stop_if_unused(socket_path, server)
     _INHERITED_MEMORY.clear()
 
 
-def _stop_if_unused(socket_path: Path) -> None:
+def _stop_if_unused(socket_path: Path, server: ServerProcess) -> None:
     """Shut down the memory server on ``socket_path`` unless a store of another process is
-    connected to it (this process's connections are ending with it): its data is no one's."""
+    connected to it (this process's connections are ending with it): its data is no one's.
+    Its socket directory goes too (the parent's close() had left it to the running server)."""
     client = ping_client(socket_path, 1.0)
     try:
         ours = f"lineage-graph-{os.getpid()}-"
@@ -183,6 +184,8 @@ def _stop_if_unused(socket_path: Path) -> None:
             client.execute_command("SHUTDOWN", "NOSAVE")
     finally:
         client.close()
+    server.wait_exit(5.0)
+    server.cleanup()
 
 
 def _note_dropped(path: Path, settings: EmbeddedSettings, owner_pid: int) -> None:
@@ -259,7 +262,7 @@ def _after_fork_in_child() -> None:
         if b.mode == "directory" and b._server is not None and b._server.data_dir is not None
     )
     memory = {
-        b._server.socket_path
+        b._server.socket_path: b._server
         for b in list(_OPEN)
         if b.mode == "memory" and b._server is not None and b._server.socket_path is not None
     }
