@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import dataclasses
 import functools
 import inspect
@@ -998,6 +999,7 @@ def _split_arguments(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     shadowed: Collection[str] = (),
+    owner: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
@@ -1009,7 +1011,9 @@ def _split_arguments(
     values) cannot be recorded, so it cannot be compared either: a cached step runs such a call
     (see :func:`step`). A method's ``self`` is recorded as the struct ``self``, the instance's
     state (:func:`_instance_state`), or is such an argument; a class method's ``cls`` is left
-    out (the class is code, as the function is)."""
+    out (the class is code, as the function is). ``owner`` is the class defining the method
+    (:func:`_owner`): an instance or class of another (a subclass, whose other methods the
+    method may call) is marked ``{"__class__": "module.Sub"}`` in ``self`` / ``cls``."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     inputs: dict[str, Any] = {}
@@ -1020,7 +1024,16 @@ def _split_arguments(
     first = next(iter(signature.parameters), None)
     for pname, value in bound.arguments.items():
         if pname == first and pname in ("self", "cls"):
+            cls = value if isinstance(value, type) else type(value)
+            # Base.fit is the type of Sub().fit too: Sub's own methods, which fit may call,
+            # made another result, yet Sub().fit(d) returned Base().fit(d)'s model.
+            subclass = {"__class__": f"{cls.__module__}.{cls.__qualname__}"}
+            if owner is None or subclass["__class__"] == owner:
+                subclass = {}
             if pname == "cls" or isinstance(value, type):
+                if subclass:
+                    props[pname] = subclass
+                    taken.add(pname)
                 continue
             # Left out, Trainer(lr=0.1).fit(d) and Trainer(lr=0.5).fit(d) were one call: with
             # cache=True the second returned the first's model.
@@ -1028,7 +1041,7 @@ def _split_arguments(
             if state is None:
                 other.append(pname)
             else:
-                props[pname] = state
+                props[pname] = {**state, **subclass}
                 taken.add(pname)
             continue
         kind = signature.parameters[pname].kind
@@ -1061,7 +1074,9 @@ def _split_arguments(
                 except ValueError:
                     other.append(key)
                     continue
-                props[key] = v
+                # What it was given: the call may change a dict or list in place before the
+                # run records it (_instance_state).
+                props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
                 if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
                     floats.add(key)  # (a string: postponed annotations)
             else:
@@ -1078,7 +1093,11 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     if callable(hook):
         state = hook()
     elif dataclasses.is_dataclass(obj):
-        state = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        # A field(init=False) not set yet (the model fit() sets) is left out: getattr raised
+        # AttributeError, and every call of the method failed before it ran.
+        unset = object()
+        fields = ((f.name, getattr(obj, f.name, unset)) for f in dataclasses.fields(obj))
+        state = {name: value for name, value in fields if value is not unset}
     elif isinstance(obj, BaseModel):
         state = obj.model_dump()
     elif hasattr(obj, "__dict__"):
@@ -1091,7 +1110,22 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         kind_of(state)
     except ValueError:
         return None
-    return state
+    # The state the call starts from: the run records it when the call has returned, and an
+    # attribute's list or dict changed in place meanwhile (``self.seen.append(uri)``) was
+    # recorded as changed. The call then stood for one given the changed state, and the next
+    # call, given that state, returned its result without running (a false hit).
+    return copy.deepcopy(state)
+
+
+def _owner(fn: Callable[..., Any]) -> str | None:
+    """``module.Class`` of the class whose body defines ``fn`` (None for a function defined
+    outside a class: its qualified name has no class part)."""
+    qualname = getattr(fn, "__qualname__", None)
+    module = getattr(fn, "__module__", None)
+    if not isinstance(qualname, str) or not isinstance(module, str) or "." not in qualname:
+        return None
+    owner = qualname.rpartition(".")[0]
+    return None if owner.endswith("<locals>") else f"{module}.{owner}"
 
 
 def _default_type_name(fn: Callable[..., Any]) -> str | None:
@@ -1287,6 +1321,7 @@ def step(
                     "give one, @store.step('Trainer')"
                 )
         signature = inspect.signature(fn)
+        owner = _owner(fn)
         # The kinds the type declared when last read: a declared property never changes kind,
         # so a call whose arguments all match them needs no read of the type (one round trip
         # per call less); anything else is checked on the type read again. Replaced whole, never
@@ -1295,7 +1330,7 @@ def step(
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
             inputs, values, floats, other = _split_arguments(
-                signature, args, kwargs, shadowed=properties or {}
+                signature, args, kwargs, shadowed=properties or {}, owner=owner
             )
             # An argument named like one of the decorator's properties is recorded as the
             # decorator's value: given another value, it is not recorded, so the call is not

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,6 +47,17 @@ class ParentLinksChanged(LineageGraphError):
 _EVENT_TYPES = {int(t): t for t in EventType}
 _order_lock = threading.Lock()
 _last_order = 0
+
+
+def _order_lock_after_fork() -> None:
+    """A forked child gets a lock of its own: one held by another thread of the parent at the
+    fork stays held in the child for ever, and its first write of events hung."""
+    global _order_lock
+    _order_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_order_lock_after_fork)
 
 
 def write_order(count: int) -> range:

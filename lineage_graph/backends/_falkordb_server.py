@@ -356,6 +356,8 @@ class ServerProcess:
         self.socket_path: Path | None = None
         self.pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        #: The process whose child ``_proc`` is (_own_proc).
+        self._proc_owner = os.getpid()
         self._tmpdir: Path | None = None
         self._log_start = 0
         self.restarts = 0
@@ -450,7 +452,7 @@ class ServerProcess:
         if not self._loaded(pid, Path(sock)):
             return False
         self.pid, self.socket_path = pid, Path(sock)
-        self._proc = _CHILDREN.get(pid)
+        self._proc, self._proc_owner = _CHILDREN.get(pid), os.getpid()
         return True
 
     def _loaded(self, pid: int, sock: Path) -> bool:
@@ -514,9 +516,18 @@ class ServerProcess:
             else:
                 return
 
+    def _own_proc(self) -> subprocess.Popen[bytes] | None:
+        """The server's process handle, in the process that started it only. A forked child
+        holding its parent's store is not the server's parent: waiting fails there (ECHILD),
+        which Popen.poll() reports as an exit, so the child's close() of the store it inherited
+        took the parent's live server for dead and removed its socket directory (the parent's
+        next connection: EngineUnavailableError; a directory store's next opener started a
+        second server on the same files)."""
+        return self._proc if self._proc_owner == os.getpid() else None
+
     def alive(self) -> bool:
-        if self._proc is not None:
-            return self._proc.poll() is None
+        if (proc := self._own_proc()) is not None:
+            return proc.poll() is None
         return self.pid is not None and _pid_alive(self.pid)
 
     def _command(self, socket_path: Path, workdir: Path) -> list[str]:
@@ -594,7 +605,7 @@ class ServerProcess:
             self._proc = _SPAWNER.popen(cmd, **options)
         else:
             self._proc = subprocess.Popen(cmd, **options)
-        self.pid = self._proc.pid
+        self.pid, self._proc_owner = self._proc.pid, os.getpid()
         _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path
         try:
@@ -713,18 +724,18 @@ class ServerProcess:
 
     def kill(self) -> None:
         """Hard stop (tests and failed start-ups)."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
+        if (proc := self._own_proc()) is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
         elif self.pid is not None and _pid_alive(self.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
 
     def wait_exit(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        if self._proc is not None:
+        if (proc := self._own_proc()) is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=timeout)
+                proc.wait(timeout=timeout)
             return
         while self.pid is not None and _pid_alive(self.pid) and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -136,6 +136,13 @@ _OPEN: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
 _DROPPED: dict[Path, EmbeddedSettings] = {}
 
 
+#: In a forked child: the sockets of the memory stores it inherited open (the parent's servers),
+#: stopped at its exit if no store of another process is connected any more (the parent closed
+#: its store while the child was connected, so left the server running: for ever after both had
+#: finished, as long as the parent process lived).
+_INHERITED_MEMORY: dict[Path, ServerProcess] = {}
+
+
 #: Set when the interpreter exits: every store of this process still open is being closed, so a
 #: connection of this process another store left (one garbage-collected unclosed, whose socket
 #: the collector has not closed yet) does not keep a server running.
@@ -157,6 +164,28 @@ def _close_open_stores() -> None:
             with contextlib.suppress(Exception):
                 EmbeddedBackend("directory", path=path, settings=settings).close()
     _DROPPED.clear()
+    for socket_path, server in list(_INHERITED_MEMORY.items()):
+        with contextlib.suppress(Exception):
+            _stop_if_unused(socket_path, server)
+    _INHERITED_MEMORY.clear()
+
+
+def _stop_if_unused(socket_path: Path, server: ServerProcess) -> None:
+    """Shut down the memory server on ``socket_path`` unless a store of another process is
+    connected to it (this process's connections are ending with it): its data is no one's.
+    Its socket directory goes too (the parent's close() had left it to the running server)."""
+    client = ping_client(socket_path, 1.0)
+    try:
+        ours = f"lineage-graph-{os.getpid()}-"
+        names = _store_clients(client.execute_command("CLIENT", "LIST"))
+        if any(not name.startswith(ours) for name in names):
+            return
+        with contextlib.suppress(Exception):  # the server drops the connection as it exits
+            client.execute_command("SHUTDOWN", "NOSAVE")
+    finally:
+        client.close()
+    server.wait_exit(5.0)
+    server.cleanup()
 
 
 def _note_dropped(path: Path, settings: EmbeddedSettings, owner_pid: int) -> None:
@@ -220,24 +249,33 @@ def _after_fork_in_child() -> None:
     the parent's name, the parent's close() took the child's connection for its own (and the
     child's for the parent's), found itself alone and shut the server down under the other (a
     worker still writing: EngineUnavailableError, a memory store's data lost). Its exit does not
-    close the stores it inherited (a memory server is the parent's: its socket would be
-    unlinked); a directory store's server is stopped at its exit as a dropped store's is, if no
-    other client (the parent) is connected any more: else it ran on after both had finished.
-    No I/O here: this also runs between fork and exec of a server started with preexec_fn."""
-    inherited = {
-        b._server.data_dir: b.settings
+    close the stores it inherited; their servers are stopped at its exit (a directory store's
+    as a dropped store's is, a memory store's by _stop_if_unused) if no other client (the
+    parent) is connected any more: else they ran on after both had finished.
+    No I/O here: this also runs between fork and exec of a server started with preexec_fn.
+    A worker's own worker (nested forks) inherits what its parent inherited as well: only the
+    parent's open stores were its, and a directory server the grandchild used last ran on."""
+    inherited = dict(_DROPPED)
+    inherited.update(
+        (b._server.data_dir, b.settings)
         for b in list(_OPEN)
         if b.mode == "directory" and b._server is not None and b._server.data_dir is not None
+    )
+    memory = {
+        b._server.socket_path: b._server
+        for b in list(_OPEN)
+        if b.mode == "memory" and b._server is not None and b._server.socket_path is not None
     }
     for backend in list(_ALL):
         backend._renamed_after_fork()
     _OPEN.clear()
     _DROPPED.clear()
     _DROPPED.update(inherited)
+    _INHERITED_MEMORY.update(memory)
     # A multiprocessing worker leaves by os._exit after multiprocessing's own finalizers (no
     # atexit handler runs in it), which it clears as it starts, then runs its after-fork hooks.
     mp_util = sys.modules.get("multiprocessing.util")
-    if inherited and mp_util is not None:
+    if (inherited or _INHERITED_MEMORY) and mp_util is not None:
         mp_util.register_after_fork(_AFTER_FORK_KEY, _close_at_worker_exit)
 
 

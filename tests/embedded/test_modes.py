@@ -568,6 +568,132 @@ def test_a_forked_worker_and_its_parent_close_in_either_order(
     assert child_first == ["['/child1', '/parent']", *end]
 
 
+_CHILD_CLOSES = (
+    "import os, sys\n"
+    "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+    "target = sys.argv[1]\n"
+    "s = LineageStore.open(target)\n"
+    "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+    "server = s.backend.server\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    s.put_artifacts([Artifact(type='DataSet', uri='/child')])\n"
+    "    s.close()  # done with the store it inherited: the parent is not\n"
+    "    os._exit(0)\n"
+    "os.waitpid(pid, 0)\n"
+    "again = 'unix://' + str(server.socket_path) if target == 'memory' else target\n"
+    "with LineageStore.open(again) as other:  # a new connection to the parent's server\n"
+    "    uris = [a.uri for a in other.get_artifacts()]\n"
+    "    same = target == 'memory' or other.backend.server.pid == server.pid\n"
+    "print(uris, same, server.socket_path.exists())\n"
+    "s.close()\n"
+)
+
+
+@pytest.mark.parametrize("target", ["memory", "directory"])
+def test_a_forked_child_closing_its_inherited_store_leaves_the_parents_server_reachable(
+    tmp_path: Path, target: str
+) -> None:
+    """The child is not the server's parent: Popen.poll() there fails with ECHILD, taken for an
+    exit, so the child's close() removed the live server's socket directory. The parent's next
+    connection failed (memory: EngineUnavailableError), and the directory's next opener started
+    a second server on the same files while the first ran on."""
+    where = "memory" if target == "memory" else str(tmp_path / "s")
+    assert run_child(_CHILD_CLOSES, where).split("\n")[-2] == "['/child'] True True"
+
+
+#: A parent closes its memory store while the worker it forked is still using it.
+_MEMORY_PARENT_FIRST = (
+    "import multiprocessing, os, sys, time\n"
+    "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+    "s = LineageStore.open('memory')\n"
+    "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+    "server = s.backend.server\n"
+    "to_child, to_parent = multiprocessing.Pipe()\n"
+    "def child():\n"
+    "    s.put_artifacts([Artifact(type='DataSet', uri='/c1')])\n"
+    "    to_parent.send('wrote')\n"
+    "    assert to_parent.poll(60)\n"
+    "    to_parent.recv()\n"
+    "    to_parent.send(len(s.get_artifacts()))\n"
+    "if sys.argv[1] == 'fork':\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        child()\n"
+    "        sys.exit(0)\n"
+    "    wait = lambda: os.waitpid(pid, 0)\n"
+    "else:\n"
+    "    worker = multiprocessing.get_context('fork').Process(target=child)\n"
+    "    worker.start()\n"
+    "    wait = worker.join\n"
+    "assert to_child.poll(60) and to_child.recv() == 'wrote'\n"
+    "s.close()  # the worker is connected: the server runs on for it\n"
+    "to_child.send('closed')\n"
+    "assert to_child.poll(60) and to_child.recv() == 1\n"
+    "wait()\n"
+    "deadline = time.monotonic() + 10\n"
+    "while server.alive() and time.monotonic() < deadline:\n"
+    "    time.sleep(0.05)\n"
+    "print('left running' if server.alive() else 'stopped', server.socket_path.parent.exists())\n"
+)
+
+
+@pytest.mark.parametrize("how", ["fork", "multiprocessing"])
+def test_a_memory_server_a_worker_used_last_is_stopped(how: str) -> None:
+    """The parent's close() left the server running for its connected worker, whose exit
+    closed nothing it had inherited: the server (~25 MB, its data out of reach) ran on as long
+    as the parent process lived, and its socket directory stayed in /tmp."""
+    assert run_child(_MEMORY_PARENT_FIRST, how).splitlines()[-1] == "stopped False"
+
+
+#: A parent, its forked worker and the worker's own worker (nested forks), on a directory.
+_NESTED_FORKS = (
+    "import multiprocessing, os, sys, time\n"
+    "from pathlib import Path\n"
+    "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+    "from lineage_graph.backends._falkordb_server import running_server\n"
+    "target = sys.argv[1]\n"
+    "s = LineageStore.open(target)\n"
+    "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+    "g_end, p_end = multiprocessing.Pipe()\n"
+    "c_end, pc_end = multiprocessing.Pipe()\n"
+    "def hear(end):\n"
+    "    assert end.poll(60), 'no word in 60 s'\n"
+    "    return end.recv()\n"
+    "child = os.fork()\n"
+    "if child == 0:  # the worker\n"
+    "    if os.fork() == 0:  # its own worker, which outlives it\n"
+    "        s.put_artifacts([Artifact(type='DataSet', uri='/g1')])\n"
+    "        g_end.send('wrote')\n"
+    "        hear(g_end)  # the parent closed, the worker exited\n"
+    "        s.put_artifacts([Artifact(type='DataSet', uri='/g2')])\n"
+    "        g_end.send('done')\n"
+    "        sys.exit(0)\n"
+    "    hear(c_end)  # the parent closed\n"
+    "    sys.exit(0)\n"
+    "assert hear(p_end) == 'wrote'\n"
+    "s.close()\n"
+    "pc_end.send('closed')\n"
+    "os.waitpid(child, 0)\n"
+    "p_end.send('go')\n"
+    "assert hear(p_end) == 'done'\n"
+    "deadline = time.monotonic() + 20\n"
+    "while running_server(Path(target)) is not None and time.monotonic() < deadline:\n"
+    "    time.sleep(0.05)\n"
+    "print('left running' if running_server(Path(target)) is not None else 'stopped')\n"
+)
+
+
+def test_a_directory_server_used_last_by_a_workers_worker_is_stopped(tmp_path: Path) -> None:
+    """A worker forked by a worker inherited only the stores its parent had opened itself, not
+    those its parent had inherited: when it used the server last (its parent and grandparent
+    done), the server ran on after all three had finished."""
+    target = tmp_path / "s"
+    assert run_child(_NESTED_FORKS, str(target)).splitlines()[-1] == "stopped"
+    with LineageStore.open(target) as s:
+        assert sorted(a.uri for a in s.get_artifacts()) == ["/g1", "/g2"]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -169,3 +169,53 @@ def test_events_two_processes_write_to_one_execution_come_back_in_time_order(
         ours.put_events([_event(3, 2, E.OUTPUT)])
         got = [e.artifact_id for e in ours.get_events_by_execution_ids([2])]
         assert got == [1, 2, 3]
+
+
+#: A store's events written by a child forked while another thread of the parent was placing
+#: its own events in the write order (holding its lock).
+_FORKED_MID_WRITE = (
+    "import os, sys, threading, time\n"
+    "from ml_metadata.proto import metadata_store_pb2 as pb\n"
+    "from lineage_graph import LineageStore\n"
+    "from lineage_graph._repositories import relations\n"
+    "from lineage_graph.mlmd import MetadataStore\n"
+    "s = LineageStore.open('memory')\n"
+    "m = MetadataStore(s)\n"
+    "at = m.put_artifact_type(pb.ArtifactType(name='A'))\n"
+    "et = m.put_execution_type(pb.ExecutionType(name='X'))\n"
+    "[a] = m.put_artifacts([pb.Artifact(type_id=at)])\n"
+    "[x] = m.put_executions([pb.Execution(type_id=et)])\n"
+    "held, release = threading.Event(), threading.Event()\n"
+    "def place():  # another thread, between taking and leaving the lock\n"
+    "    with relations._order_lock:\n"
+    "        held.set()\n"
+    "        release.wait()\n"
+    "thread = threading.Thread(target=place)\n"
+    "thread.start()\n"
+    "held.wait()\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    m.put_events([pb.Event(artifact_id=a, execution_id=x, type=pb.Event.INPUT)])\n"
+    "    os._exit(0)\n"
+    "release.set()\n"
+    "thread.join()\n"
+    "deadline = time.monotonic() + 30\n"
+    "while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:\n"
+    "    time.sleep(0.05)\n"
+    "if time.monotonic() >= deadline:\n"
+    "    os.kill(pid, 9)\n"
+    "    print('hung')\n"
+    "else:\n"
+    "    print(len(m.get_events_by_execution_ids([x])))\n"
+    "s.close()\n"
+)
+
+
+def test_a_child_forked_while_another_thread_placed_events_writes_its_own() -> None:
+    """The write order's lock, held by another thread of the parent at the fork, stayed held
+    in the child: the child's first write of events hung for ever."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FORKED_MID_WRITE], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "1"

@@ -758,6 +758,92 @@ def test_a_method_steps_instance_is_part_of_what_the_cache_compares(store: Linea
     assert "'self'" in str(by_type["Holder.fit"][0].custom_properties["cache_skipped"])
 
 
+def test_a_step_records_the_state_its_call_started_from(store: LineageStore) -> None:
+    """The instance's state (and a dict argument) was recorded as the call left it: a method
+    appending to ``self.seen`` was recorded as run with ``seen=[uri]`` though it ran with
+    ``seen=[]``, and the next call, which did start from ``seen=[uri]``, returned its result
+    without running (a false hit)."""
+    calls: list[list[str]] = []
+
+    class Tracker:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact, notes: dict[str, Any]) -> Artifact:
+            calls.append(list(self.seen))
+            self.seen.append(data.uri)
+            notes.setdefault("uris", []).append(data.uri)
+            return Artifact(type="Model", uri=f"/tracked/{len(calls)}")
+
+    d, tracker, notes = Artifact(type="Data", uri="s3://d"), Tracker(), {"uris": []}
+    assert tracker.fit(d, notes).uri != tracker.fit(d, notes).uri
+    assert calls == [[], ["s3://d"]]
+    first = store.get_executions_by_type("Tracker.fit")[0]
+    assert first.properties["self"] == {"seen": []}
+    assert first.properties["notes"] == {"uris": []}
+
+
+def test_a_subclass_calling_an_inherited_method_step_is_not_its_base(
+    store: LineageStore,
+) -> None:
+    """An inherited method step keeps its base's type (``Base.fit``) and nothing told the
+    instance's or class's class apart: ``Sub().fit(d)``, whose ``fit`` calls the ``kind`` Sub
+    overrides, returned the model ``Base().fit(d)`` had made (a false hit); so did the
+    inherited class method."""
+
+    class Base:
+        def kind(self) -> str:
+            return "base"
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri=f"/{self.kind()}")
+
+        @classmethod
+        @store.step(cache=True)
+        def load(cls, data: Artifact) -> Artifact:
+            return Artifact(type="Data", uri=f"/loaded/{cls.__name__}")
+
+    class Sub(Base):
+        def kind(self) -> str:
+            return "sub"
+
+    d = Artifact(type="Data", uri="s3://d")
+    assert [Base().fit(d).uri, Sub().fit(d).uri, Sub().fit(d).uri] == ["/base", "/sub", "/sub"]
+    assert [Base.load(d).uri, Sub.load(d).uri] == ["/loaded/Base", "/loaded/Sub"]
+    assert Base().fit(d).uri == "/base" and Sub.load(d).uri == "/loaded/Sub"
+    recorded = [e.properties.get("self") for e in store.get_executions_by_type("Base.fit")]
+    sub = f"{Sub.__module__}.{Sub.__qualname__}"
+    assert recorded == [{}, {"__class__": sub}, {"__class__": sub}, {}]
+
+
+def test_a_dataclass_field_not_set_yet_is_left_out_of_its_state(store: LineageStore) -> None:
+    """A dataclass's ``field(init=False)`` that the method sets (the fitted model) is not set
+    before the first call: reading it for ``self``'s state raised AttributeError, so the
+    method step failed before it ran, every time."""
+    calls: list[float] = []
+
+    @dataclasses.dataclass
+    class Estimator:
+        lr: float
+        model: Any = dataclasses.field(init=False)
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            calls.append(self.lr)
+            self.model = object()  # not JSON data: later calls of this instance are not compared
+            return Artifact(type="Model", uri=f"/estimator/{len(calls)}")
+
+    d = Artifact(type="Data", uri="s3://d")
+    first = Estimator(0.1).fit(d)
+    assert Estimator(0.1).fit(d).uri == first.uri and calls == [0.1]
+    fitted = Estimator(0.5)
+    fitted.fit(d), fitted.fit(d)
+    assert calls == [0.1, 0.5, 0.5]
+    assert store.get_executions_by_type("Estimator.fit")[0].properties["self"] == {"lr": 0.1}
+
+
 def test_a_class_methods_class_is_left_out(store: LineageStore) -> None:
     calls = []
 
