@@ -39,3 +39,43 @@ def test_forked_workers_writing_through_the_parents_store_get_ids_of_their_own(
     )
     out = run_child(code, str(tmp_path / "store"))
     assert out.splitlines() == ["9 9", "9 9"], "an id was given to two artifacts"
+
+
+def test_a_child_forked_while_another_thread_queries_can_use_the_store(tmp_path: Path) -> None:
+    """The store's lock is held while a query runs: a child forked meanwhile (a multiprocessing
+    'fork' worker started while a background thread logs metadata) inherited it held by a thread
+    it does not have, and its first call waited for ever (10 of 10 forks)."""
+    code = (
+        "import os, signal, sys, threading, time\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "for target in ('memory', sys.argv[1]):\n"
+        "    store = LineageStore.open(target)\n"
+        "    store.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "    done = threading.Event()\n"
+        "    def log():\n"
+        "        i = 0\n"
+        "        while not done.is_set():\n"
+        "            store.put_artifacts(\n"
+        "                [Artifact(type='DataSet', uri=f'/bg{i}-{j}') for j in range(200)]\n"
+        "            )\n"
+        "            i += 1\n"
+        "    writer = threading.Thread(target=log)\n"
+        "    writer.start()\n"
+        "    time.sleep(0.2)\n"
+        "    answered = 0\n"
+        "    for _ in range(3):\n"
+        "        pid = os.fork()\n"
+        "        if pid == 0:\n"
+        "            signal.alarm(3)  # hung: killed by SIGALRM\n"
+        "            store.get_artifacts_by_uri('/bg0-0')\n"
+        "            os._exit(0)\n"
+        "        _, status = os.waitpid(pid, 0)\n"
+        "        if status != 0:\n"
+        "            break\n"
+        "        answered += 1\n"
+        "    done.set()\n"
+        "    writer.join()\n"
+        "    store.close()\n"
+        "    print(answered)\n"
+    )
+    assert run_child(code, str(tmp_path / "store")).split() == ["3", "3"]
