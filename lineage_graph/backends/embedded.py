@@ -252,7 +252,26 @@ def _close_at_worker_exit(_: object) -> None:
     """In a multiprocessing worker, as it starts: its exit closes what _close_open_stores does."""
     import multiprocessing.util
 
+    global _WORKER_EXIT_PID
+    _WORKER_EXIT_PID = os.getpid()
     multiprocessing.util.Finalize(None, _close_open_stores, exitpriority=0)
+
+
+#: The multiprocessing worker whose exit runs _close_open_stores (registered once per process).
+_WORKER_EXIT_PID: int | None = None
+
+
+def _closed_at_worker_exit() -> None:
+    """A store opened in a multiprocessing worker (a Pool's initializer, a Process's target) is
+    closed at the worker's exit, as atexit closes one in a main process. A 'fork' or
+    'forkserver' worker leaves by os._exit, where no atexit handler runs: the directory server
+    its stores used ran on for good after every worker had finished (a Pool of 3 whose
+    initializer opened the store, then close() and join(): the server still running). Only
+    multiprocessing's finalizers run there."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None or os.getpid() == _WORKER_EXIT_PID or mp.parent_process() is None:
+        return
+    _close_at_worker_exit(None)
 
 
 if hasattr(os, "register_at_fork"):
@@ -398,6 +417,7 @@ class EmbeddedBackend(Backend):
             if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
                 self._rewrite_aof()
             _OPEN.add(self)
+            _closed_at_worker_exit()
             # Garbage-collected unclosed (MLMD code never closes its MetadataStore): a memory
             # store stops its server at once (nothing else reaches its data); a directory
             # store's server is stopped at exit. At exit, _close_open_stores closes the stores

@@ -3,9 +3,23 @@ workers, forked servers), on real servers."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from .test_modes import run_child
+
+
+def run_script(code: str, where: Path, *args: str) -> str:
+    """Run ``code`` as a script file (a 'spawn' or 'forkserver' worker imports its functions
+    from the main module's file); its stdout (it must succeed within 60 s)."""
+    script = where / "script.py"
+    script.write_text(code)
+    out = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 def test_forked_workers_writing_through_the_parents_store_get_ids_of_their_own(
@@ -79,3 +93,36 @@ def test_a_child_forked_while_another_thread_queries_can_use_the_store(tmp_path:
         "    print(answered)\n"
     )
     assert run_child(code, str(tmp_path / "store")).split() == ["3", "3"]
+
+
+def test_a_store_opened_in_a_pool_worker_stops_its_server_when_the_workers_end(
+    tmp_path: Path,
+) -> None:
+    """A 'fork' or 'forkserver' worker leaves by os._exit, where no atexit handler runs: the
+    directory server that a Pool's initializer opened the store on ran on for good after the
+    pool was closed and joined, as no exit of a main process leaves it."""
+    code = (
+        "import multiprocessing as mp, sys\n"
+        "from pathlib import Path\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "from lineage_graph.backends._falkordb_server import running_server\n"
+        "store = None\n"
+        "def init(path):\n"
+        "    global store\n"
+        "    store = LineageStore.open(path)  # never closed: the worker's exit does it\n"
+        "    store.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "def work(k):\n"
+        "    return store.put_artifacts([Artifact(type='DataSet', uri=f'/w{k}')])[0]\n"
+        "if __name__ == '__main__':\n"
+        "    for method in ('fork', 'forkserver'):\n"
+        "        path = Path(sys.argv[1]) / method\n"
+        "        pool = mp.get_context(method).Pool(2, initializer=init, initargs=(path,))\n"
+        "        ids = pool.map(work, range(6), chunksize=1)\n"
+        "        pool.close()\n"
+        "        pool.join()\n"
+        "        print(method, len(set(ids)), running_server(path))\n"
+        "        with LineageStore.open(path) as again:\n"
+        "            assert again.count('Artifact') == 6\n"
+    )
+    out = run_script(code, tmp_path, str(tmp_path))
+    assert out.splitlines() == ["fork 6 None", "forkserver 6 None"]
