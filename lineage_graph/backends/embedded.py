@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import os
 import secrets
 import sys
@@ -200,17 +201,23 @@ def _other_stores(socket_path: Path, own_name: str) -> bool:
 def _store_clients(reply: Any) -> list[str]:
     """The names of the stores' connections (``lineage-graph-*``) in a CLIENT LIST reply; an
     unnamed connection is not a store's (a PING probe)."""
+    return [name for name, _ in _store_connections(reply)]
+
+
+def _store_connections(reply: Any) -> list[tuple[str, str]]:
+    """The stores' connections in a CLIENT LIST reply: (name, connection id)."""
     text = reply.decode() if isinstance(reply, bytes) else str(reply)
-    names = []
+    found = []
     for line in text.splitlines():
         fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
         name = fields.get("name", "")
         if name.startswith("lineage-graph-"):
-            names.append(name)
-    return names
+            found.append((name, fields.get("id", "")))
+    return found
 
 
 #: Every store of this process, open or not (renamed in a forked child: _after_fork_in_child).
+_SERIALS = itertools.count(1)
 _ALL: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
 
 
@@ -379,7 +386,11 @@ class EmbeddedBackend(Backend):
         #: ensure_schema is running (then _recover leaves the schema to it).
         self._making_schema = False
         self._url = url
-        self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
+        #: Names this store's connections (CLIENT LIST tells stores by it). Unique in the process
+        #: by a serial number: ``id(self)`` came back for a new store once an old one was
+        #: collected, whose connection, not yet closed, then passed for the new store's own.
+        self._serial = next(_SERIALS)
+        self._client_name = f"lineage-graph-{os.getpid()}-{self._serial}"
         _ALL.add(self)
         if mode == "external":
             if not url:
@@ -464,7 +475,7 @@ class EmbeddedBackend(Backend):
         exist in the child, which waited for it for ever at its first call (10 of 10 forks made
         while a background thread wrote)."""
         self._lock = threading.RLock()
-        self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
+        self._client_name = f"lineage-graph-{os.getpid()}-{self._serial}"
         db = getattr(self, "_db", None)
         if db is not None:
             db.connection.connection_pool.connection_kwargs["client_name"] = self._client_name
@@ -965,6 +976,19 @@ class EmbeddedBackend(Backend):
                 return False
         return True
 
+    def _drop_connections_left_here(self) -> None:
+        """As this process exits, while it holds the data directory's lock: close the
+        connections that stores of this process left open (dropped unclosed, the collector has
+        not closed their sockets yet). :meth:`_alone` counts them as gone; left open until the
+        process had ended, after it released the lock, they made another process that closed
+        meanwhile take them for a live client, and the last of several workers exiting at once
+        left the server running for good (spawn Pool of 4 dropping MLMD MetadataStores: 1 of 1)."""
+        ours = f"lineage-graph-{os.getpid()}-"
+        for name, ident in _store_connections(self._execute("CLIENT", "LIST")):
+            if name.startswith(ours) and name != self._client_name and ident:
+                with contextlib.suppress(Exception):
+                    self._execute("CLIENT", "KILL", "ID", ident)
+
     def _drop_unique_constraint(self, index: IndexSpec) -> None:
         import redis
 
@@ -1091,6 +1115,9 @@ class EmbeddedBackend(Backend):
             last = True
             with contextlib.suppress(Exception):
                 last = self._alone()
+            if not last and _EXITING:
+                with contextlib.suppress(Exception):
+                    self._drop_connections_left_here()
             if last and server.alive():
                 # Each step is skipped once the server is found hung (then it is killed: its
                 # acknowledged writes are in the append-only file already).

@@ -126,3 +126,39 @@ def test_a_store_opened_in_a_pool_worker_stops_its_server_when_the_workers_end(
     )
     out = run_script(code, tmp_path, str(tmp_path))
     assert out.splitlines() == ["fork 6 None", "forkserver 6 None"]
+
+
+def test_spawned_workers_that_drop_their_stores_stop_the_server_when_they_end(
+    tmp_path: Path,
+) -> None:
+    """Each worker's exit stops the server of a store it dropped unclosed (as MLMD code drops
+    its MetadataStore) if no other store is connected. Workers ending together each saw the
+    others' connections (dropped stores whose sockets the collector had not closed yet, and
+    open until their process ended, after it had released the directory's lock): the server
+    ran on for good after the pool had ended (5 of 5 rounds). A store's connection name also
+    took ``id(store)``, which a new store got again once a dropped one was collected."""
+    code = (
+        "import multiprocessing as mp, sys\n"
+        "from pathlib import Path\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "from lineage_graph.backends._falkordb_server import running_server\n"
+        "def work(args):\n"
+        "    path, k = args\n"
+        "    store = LineageStore.open(path)  # dropped unclosed\n"
+        "    store.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "    return store.put_artifacts([Artifact(type='DataSet', uri=f'/w{k}')])[0]\n"
+        "if __name__ == '__main__':\n"
+        "    left = 0\n"
+        "    for r in range(3):\n"
+        "        path = Path(sys.argv[1]) / str(r)\n"
+        "        pool = mp.get_context('spawn').Pool(4)\n"
+        "        pool.map(work, [(path, k) for k in range(8)], chunksize=1)\n"
+        "        pool.close()\n"
+        "        pool.join()\n"
+        "        if running_server(path) is not None:\n"
+        "            left += 1\n"
+        "            with LineageStore.open(path):  # stops it\n"
+        "                pass\n"
+        "    print(left)\n"
+    )
+    assert run_script(code, tmp_path, str(tmp_path)).split() == ["0"], "servers left running"
