@@ -3,9 +3,14 @@ workers, forked servers), on real servers."""
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from lineage_graph import FailedPreconditionError, LineageStore
 
 from .test_modes import run_child
 
@@ -202,3 +207,13 @@ def test_a_child_forked_while_another_thread_reads_a_large_answer_collects_garba
         "print(off)\n"
     )
     assert run_child(code).split() == ["0"], "forked children with the collector off for good"
+
+
+def test_a_store_sent_to_another_process_is_a_typed_error_saying_what_to_do() -> None:
+    """Passing a store to a 'spawn' worker pickles it: that failed deep in pickle with
+    ``TypeError: cannot pickle '_thread.RLock' object``."""
+    with (
+        LineageStore.open("memory") as store,
+        pytest.raises(FailedPreconditionError, match="open the store in each worker"),
+    ):
+        pickle.dumps(store)
