@@ -17,6 +17,7 @@ import ctypes
 import fcntl
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -27,7 +28,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,19 +220,43 @@ class _Spawner:
     PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process: a
     store opened in a short-lived thread (a worker, a request handler) would lose its server,
     and its data, the moment that thread ended (measured: the next write found it gone).
+
+    The thread is a daemon of its own, not a ThreadPoolExecutor's: an executor's threads are
+    stopped as soon as the main thread ends, before the non-daemon threads and child
+    processes still at work are waited for. Every memory server was killed then, under a
+    thread (or a multiprocessing child) still writing to it: its data lost, and the restart
+    failed with an untyped ``RuntimeError: cannot schedule new futures after shutdown``.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._owner: tuple[int, ThreadPoolExecutor] | None = None
+        self._owner: tuple[int, queue.SimpleQueue[_SpawnRequest]] | None = None
 
     def popen(self, cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         with self._lock:
             if self._owner is None or self._owner[0] != os.getpid():
                 # first use, or a forked child process (threads do not survive a fork)
-                self._owner = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="lg-spawn"))
-            executor = self._owner[1]
-        return executor.submit(_popen, cmd, kwargs).result()
+                requests: queue.SimpleQueue[_SpawnRequest] = queue.SimpleQueue()
+                threading.Thread(
+                    target=_spawn_forever, args=(requests,), name="lg-spawn", daemon=True
+                ).start()
+                self._owner = (os.getpid(), requests)
+            requests = self._owner[1]
+        done: Future[subprocess.Popen[bytes]] = Future()
+        requests.put((done, cmd, kwargs))
+        return done.result()
+
+
+_SpawnRequest = tuple["Future[subprocess.Popen[bytes]]", list[str], dict[str, Any]]
+
+
+def _spawn_forever(requests: queue.SimpleQueue[_SpawnRequest]) -> None:
+    while True:
+        done, cmd, kwargs = requests.get()
+        try:
+            done.set_result(_popen(cmd, kwargs))
+        except BaseException as exc:
+            done.set_exception(exc)
 
 
 def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:

@@ -217,3 +217,33 @@ def test_a_store_sent_to_another_process_is_a_typed_error_saying_what_to_do() ->
         pytest.raises(FailedPreconditionError, match="open the store in each worker"),
     ):
         pickle.dumps(store)
+
+
+def test_a_memory_store_outlives_the_main_thread_while_other_threads_use_it() -> None:
+    """The memory server dies with the thread that forked it (PR_SET_PDEATHSIG): that was a
+    ThreadPoolExecutor's, which the interpreter stops as soon as the main thread ends, before
+    it waits for the other threads (and multiprocessing children). A training thread still
+    writing then lost the server and its data, and the restart failed with ``RuntimeError:
+    cannot schedule new futures after shutdown``."""
+    code = (
+        "import threading, time\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "store = LineageStore.open('memory')\n"
+        "store.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "started = threading.Event()\n"
+        "def train():\n"
+        "    n = 0\n"
+        "    until = time.monotonic() + 1.0\n"
+        "    try:\n"
+        "        while time.monotonic() < until:\n"
+        "            store.put_artifacts([Artifact(type='DataSet', uri=f'/w{n}')])\n"
+        "            n += 1\n"
+        "            started.set()\n"
+        "        print(store.count('Artifact') == n)\n"
+        "    except Exception as exc:\n"
+        "        print(type(exc).__name__, exc)\n"
+        "threading.Thread(target=train).start()\n"
+        "started.wait(10)\n"
+        "# the main thread ends here, the writing thread goes on\n"
+    )
+    assert run_child(code).splitlines() == ["True"]
