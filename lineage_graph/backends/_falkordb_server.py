@@ -539,6 +539,16 @@ class ServerProcess:
             else:
                 return
 
+    def after_fork_in_child(self) -> None:
+        """In a forked child: the server is the parent's child and its socket folder the
+        parent's. Waiting for it fails there (ECHILD), which Popen.poll() reports as an exit:
+        a worker that closed the store it inherited took the running server for dead and
+        removed its socket folder (the parent's memory server could no longer be reached by a
+        new connection; the next opener of a directory stopped the server under the parent and
+        started another: the parent's write failed)."""
+        self._proc = None
+        self._tmpdir = None
+
     def alive(self) -> bool:
         if self._proc is not None:
             return self._proc.poll() is None

@@ -476,6 +476,8 @@ class EmbeddedBackend(Backend):
         while a background thread wrote)."""
         self._lock = threading.RLock()
         self._client_name = f"lineage-graph-{os.getpid()}-{self._serial}"
+        if self._server is not None:
+            self._server.after_fork_in_child()
         db = getattr(self, "_db", None)
         if db is not None:
             db.connection.connection_pool.connection_kwargs["client_name"] = self._client_name

@@ -247,3 +247,40 @@ def test_a_memory_store_outlives_the_main_thread_while_other_threads_use_it() ->
         "# the main thread ends here, the writing thread goes on\n"
     )
     assert run_child(code).splitlines() == ["True"]
+
+
+def test_a_forked_worker_closing_the_store_it_inherited_leaves_the_parents_server_reachable(
+    tmp_path: Path,
+) -> None:
+    """The child's copy of the store held the parent's handle on the server process, whose
+    wait fails in a child (ECHILD), read as an exit: closing the inherited store in the worker
+    took the running server for dead and removed its socket folder. The parent's memory server
+    took no new connection any more; the next opener of a directory found no socket, stopped
+    the server under the parent and started another (the parent's next write failed)."""
+    code = (
+        "import os, subprocess, sys\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "opener = 'import sys\\nfrom lineage_graph import LineageStore\\n'"
+        " 's = LineageStore.open(sys.argv[1])\\nprint(s.backend.server.pid)\\ns.close()'\n"
+        "for target in ('memory', sys.argv[1]):\n"
+        "    store = LineageStore.open(target)\n"
+        "    store.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "    server = store.backend.server\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        store.put_artifacts([Artifact(type='DataSet', uri='/child')])\n"
+        "        store.close()  # the worker is done with it\n"
+        "        os._exit(0)\n"
+        "    os.waitpid(pid, 0)\n"
+        "    print(server.socket_path.exists())\n"
+        "    if target != 'memory':  # another process shares the same server\n"
+        "        out = subprocess.run(\n"
+        "            [sys.executable, '-c', opener, target], capture_output=True, text=True\n"
+        "        )\n"
+        "        print(out.stdout.strip() == str(server.pid))\n"
+        "    store.put_artifacts([Artifact(type='DataSet', uri='/after')])\n"
+        "    print(store.count('Artifact'), server.restarts)\n"
+        "    store.close()\n"
+    )
+    out = run_child(code, str(tmp_path / "store"))
+    assert out.splitlines() == ["True", "2 0", "True", "True", "2 0"]
