@@ -616,7 +616,7 @@ class ServerProcess:
             "stderr": subprocess.PIPE,
             "cwd": str(workdir),
             # A persistent server outlives a crashed client (its data stays reachable); an
-            # in-memory one is torn down with its owner process.
+            # in-memory one is torn down with its owner process (PR_SET_PDEATHSIG, below).
             "start_new_session": not memory,
             # The server's files (append-only log, snapshots, its log) are the owner's alone,
             # as its socket is: a data directory that already existed (``mkdir store`` first)
@@ -626,6 +626,11 @@ class ServerProcess:
         }
         if memory and sys.platform.startswith("linux"):
             options["preexec_fn"] = _set_pdeathsig
+            # Out of the owner's process group, so Ctrl-C in a terminal (SIGINT to the whole
+            # foreground group) reaches the program, not its server: a script that caught the
+            # KeyboardInterrupt found the server gone and the data lost, and a step could not
+            # record its run CANCELED. Its life stays tied to the owner's by the signal above.
+            options["process_group"] = 0
             self._proc = _SPAWNER.popen(cmd, **options)
         else:
             self._proc = subprocess.Popen(cmd, **options)

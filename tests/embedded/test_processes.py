@@ -3,7 +3,9 @@ workers, forked servers), on real servers."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -284,3 +286,42 @@ def test_a_forked_worker_closing_the_store_it_inherited_leaves_the_parents_serve
     )
     out = run_child(code, str(tmp_path / "store"))
     assert out.splitlines() == ["True", "2 0", "True", "True", "2 0"]
+
+
+def test_ctrl_c_reaches_the_program_not_its_memory_server() -> None:
+    """Ctrl-C in a terminal signals the whole foreground process group, the memory server too:
+    a script that caught the KeyboardInterrupt found its metadata gone (EngineUnavailableError,
+    "in-memory data was lost"), and the interrupted step could not record its run CANCELED."""
+    code = (
+        "import time\n"
+        "from lineage_graph import LineageStore, Artifact, ArtifactType\n"
+        "store = LineageStore.open('memory')\n"
+        "store.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "store.put_artifacts([Artifact(type='DataSet', uri='/d')])\n"
+        "@store.step()\n"
+        "def train(k: int) -> Artifact:\n"
+        "    print('training', flush=True)\n"
+        "    time.sleep(30)\n"
+        "    return Artifact(type='Model', uri='/m')\n"
+        "try:\n"
+        "    train(1)\n"
+        "except KeyboardInterrupt:\n"
+        "    time.sleep(0.3)  # the server's own shutdown, if it got the signal\n"
+        "    states = [e.last_known_state.name for e in store.get_executions()]\n"
+        "    print(store.count('Artifact'), states)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's foreground job
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "training"
+        os.killpg(child.pid, signal.SIGINT)  # what Ctrl-C does
+        out, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert out.splitlines() == ["1 ['CANCELED']"], err[-2000:]
