@@ -217,8 +217,9 @@ def _store_connections(reply: Any) -> list[tuple[str, str]]:
 
 
 #: Every store of this process, open or not (renamed in a forked child: _after_fork_in_child).
-_SERIALS = itertools.count(1)
 _ALL: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
+#: The serial numbers that make the stores' connection names unique in a process.
+_SERIALS = itertools.count(1)
 
 
 def _after_fork_in_child() -> None:
