@@ -150,6 +150,18 @@ class LineageStore:
     def close(self) -> None:
         self.backend.close()
 
+    def __reduce__(self) -> Any:
+        """A store holds a live connection (and its server's supervision): it cannot be sent to
+        another process. Passing it to a 'spawn' or 'forkserver' worker (``pool.map(partial(f,
+        store), ...)``) failed deep in pickle with ``cannot pickle '_thread.RLock' object``."""
+        raise FailedPreconditionError(
+            "a LineageStore cannot be pickled or sent to another process (it holds a live "
+            "connection): open the store in each worker process instead, e.g. "
+            "LineageStore.open(path) in a Pool's initializer (every process that opens a store "
+            "directory shares its server); a 'fork' worker may also use the store it inherits. "
+            "An in-memory store is reachable from its own process only"
+        )
+
     def __enter__(self) -> Self:
         return self
 

@@ -8,7 +8,9 @@ failed write gives its ids back to this process's block, so sequential use yield
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from dataclasses import dataclass
 
 from ..exceptions import OutOfRangeError
@@ -33,6 +35,12 @@ class IdAllocator(Repository):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._lock = threading.Lock()
         self._blocks: dict[IdKind, _Block] = {}
+        _ALLOCATORS.add(self)
+
+    def _forget_blocks(self) -> None:
+        """In a forked child: the blocks are the parent's, which hands their ids out too."""
+        self._lock = threading.Lock()  # another thread of the parent may have held it
+        self._blocks = {}
 
     def allocate(self, kind: IdKind, count: int) -> list[int]:
         if count <= 0:
@@ -118,3 +126,20 @@ class IdAllocator(Repository):
             block = self._blocks.get(kind)
             if block is not None and ids == list(range(block.next - len(ids), block.next)):
                 block.next -= len(ids)
+
+
+#: Every allocator of this process: a forked child (a multiprocessing worker inheriting the
+#: parent's store, gunicorn --preload, os.fork) starts with no block. It inherited the parent's
+#: unused ids and handed them out as the parent and its siblings did: the same artifact id
+#: stored for four artifacts (1 parent and 3 forked children writing one each), events joining
+#: the wrong nodes, steps failing with "the same event twice in one write".
+_ALLOCATORS: weakref.WeakSet[IdAllocator] = weakref.WeakSet()
+
+
+def _forget_blocks_in_child() -> None:
+    for allocator in list(_ALLOCATORS):
+        allocator._forget_blocks()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_blocks_in_child)

@@ -17,6 +17,7 @@ import ctypes
 import fcntl
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -27,7 +28,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,19 +220,43 @@ class _Spawner:
     PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process: a
     store opened in a short-lived thread (a worker, a request handler) would lose its server,
     and its data, the moment that thread ended (measured: the next write found it gone).
+
+    The thread is a daemon of its own, not a ThreadPoolExecutor's: an executor's threads are
+    stopped as soon as the main thread ends, before the non-daemon threads and child
+    processes still at work are waited for. Every memory server was killed then, under a
+    thread (or a multiprocessing child) still writing to it: its data lost, and the restart
+    failed with an untyped ``RuntimeError: cannot schedule new futures after shutdown``.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._owner: tuple[int, ThreadPoolExecutor] | None = None
+        self._owner: tuple[int, queue.SimpleQueue[_SpawnRequest]] | None = None
 
     def popen(self, cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         with self._lock:
             if self._owner is None or self._owner[0] != os.getpid():
                 # first use, or a forked child process (threads do not survive a fork)
-                self._owner = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="lg-spawn"))
-            executor = self._owner[1]
-        return executor.submit(_popen, cmd, kwargs).result()
+                requests: queue.SimpleQueue[_SpawnRequest] = queue.SimpleQueue()
+                threading.Thread(
+                    target=_spawn_forever, args=(requests,), name="lg-spawn", daemon=True
+                ).start()
+                self._owner = (os.getpid(), requests)
+            requests = self._owner[1]
+        done: Future[subprocess.Popen[bytes]] = Future()
+        requests.put((done, cmd, kwargs))
+        return done.result()
+
+
+_SpawnRequest = tuple["Future[subprocess.Popen[bytes]]", list[str], dict[str, Any]]
+
+
+def _spawn_forever(requests: queue.SimpleQueue[_SpawnRequest]) -> None:
+    while True:
+        done, cmd, kwargs = requests.get()
+        try:
+            done.set_result(_popen(cmd, kwargs))
+        except BaseException as exc:
+            done.set_exception(exc)
 
 
 def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
@@ -525,6 +550,16 @@ class ServerProcess:
         second server on the same files)."""
         return self._proc if self._proc_owner == os.getpid() else None
 
+    def after_fork_in_child(self) -> None:
+        """In a forked child: the server is the parent's child. Waiting for it fails there
+        (ECHILD), which Popen.poll() reports as an exit: a worker that closed the store it
+        inherited took the running server for dead and removed its socket folder (the parent's
+        memory server could no longer be reached by a new connection; the next opener of a
+        directory stopped the server under the parent and started another: the parent's write
+        failed). The child checks it by its pid (_own_proc); its socket folder is removed only
+        once the server has exited (cleanup), by whichever process is last."""
+        self._proc = None
+
     def alive(self) -> bool:
         if (proc := self._own_proc()) is not None:
             return proc.poll() is None
@@ -592,7 +627,7 @@ class ServerProcess:
             "stderr": subprocess.PIPE,
             "cwd": str(workdir),
             # A persistent server outlives a crashed client (its data stays reachable); an
-            # in-memory one is torn down with its owner process.
+            # in-memory one is torn down with its owner process (PR_SET_PDEATHSIG, below).
             "start_new_session": not memory,
             # The server's files (append-only log, snapshots, its log) are the owner's alone,
             # as its socket is: a data directory that already existed (``mkdir store`` first)
@@ -602,6 +637,11 @@ class ServerProcess:
         }
         if memory and sys.platform.startswith("linux"):
             options["preexec_fn"] = _set_pdeathsig
+            # Out of the owner's process group, so Ctrl-C in a terminal (SIGINT to the whole
+            # foreground group) reaches the program, not its server: a script that caught the
+            # KeyboardInterrupt found the server gone and the data lost, and a step could not
+            # record its run CANCELED. Its life stays tied to the owner's by the signal above.
+            options["process_group"] = 0
             self._proc = _SPAWNER.popen(cmd, **options)
         else:
             self._proc = subprocess.Popen(cmd, **options)

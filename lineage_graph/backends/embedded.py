@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import os
 import secrets
 import sys
@@ -229,18 +230,25 @@ def _other_stores(socket_path: Path, own_name: str) -> bool:
 def _store_clients(reply: Any) -> list[str]:
     """The names of the stores' connections (``lineage-graph-*``) in a CLIENT LIST reply; an
     unnamed connection is not a store's (a PING probe)."""
+    return [name for name, _ in _store_connections(reply)]
+
+
+def _store_connections(reply: Any) -> list[tuple[str, str]]:
+    """The stores' connections in a CLIENT LIST reply: (name, connection id)."""
     text = reply.decode() if isinstance(reply, bytes) else str(reply)
-    names = []
+    found = []
     for line in text.splitlines():
         fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
         name = fields.get("name", "")
         if name.startswith("lineage-graph-"):
-            names.append(name)
-    return names
+            found.append((name, fields.get("id", "")))
+    return found
 
 
 #: Every store of this process, open or not (renamed in a forked child: _after_fork_in_child).
 _ALL: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
+#: The serial numbers that make the stores' connection names unique in a process.
+_SERIALS = itertools.count(1)
 
 
 def _after_fork_in_child() -> None:
@@ -290,7 +298,26 @@ def _close_at_worker_exit(_: object) -> None:
     """In a multiprocessing worker, as it starts: its exit closes what _close_open_stores does."""
     import multiprocessing.util
 
+    global _WORKER_EXIT_PID
+    _WORKER_EXIT_PID = os.getpid()
     multiprocessing.util.Finalize(None, _close_open_stores, exitpriority=0)
+
+
+#: The multiprocessing worker whose exit runs _close_open_stores (registered once per process).
+_WORKER_EXIT_PID: int | None = None
+
+
+def _closed_at_worker_exit() -> None:
+    """A store opened in a multiprocessing worker (a Pool's initializer, a Process's target) is
+    closed at the worker's exit, as atexit closes one in a main process. A 'fork' or
+    'forkserver' worker leaves by os._exit, where no atexit handler runs: the directory server
+    its stores used ran on for good after every worker had finished (a Pool of 3 whose
+    initializer opened the store, then close() and join(): the server still running). Only
+    multiprocessing's finalizers run there."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None or os.getpid() == _WORKER_EXIT_PID or mp.parent_process() is None:
+        return
+    _close_at_worker_exit(None)
 
 
 if hasattr(os, "register_at_fork"):
@@ -398,7 +425,11 @@ class EmbeddedBackend(Backend):
         #: ensure_schema is running (then _recover leaves the schema to it).
         self._making_schema = False
         self._url = url
-        self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
+        #: Names this store's connections (CLIENT LIST tells stores by it). Unique in the process
+        #: by a serial number: ``id(self)`` came back for a new store once an old one was
+        #: collected, whose connection, not yet closed, then passed for the new store's own.
+        self._serial = next(_SERIALS)
+        self._client_name = f"lineage-graph-{os.getpid()}-{self._serial}"
         _ALL.add(self)
         if mode == "external":
             if not url:
@@ -436,6 +467,7 @@ class EmbeddedBackend(Backend):
             if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
                 self._rewrite_aof()
             _OPEN.add(self)
+            _closed_at_worker_exit()
             # Garbage-collected unclosed (MLMD code never closes its MetadataStore): a memory
             # store stops its server at once (nothing else reaches its data); a directory
             # store's server is stopped at exit. At exit, _close_open_stores closes the stores
@@ -477,8 +509,14 @@ class EmbeddedBackend(Backend):
 
     def _renamed_after_fork(self) -> None:
         """In a forked child: the connections the client makes from now on (redis-py opens new
-        ones in a new process) are named with the child's pid (_after_fork_in_child)."""
-        self._client_name = f"lineage-graph-{os.getpid()}-{id(self)}"
+        ones in a new process) are named with the child's pid (_after_fork_in_child). Its lock
+        is new: a thread of the parent that held it across the fork (a query running) does not
+        exist in the child, which waited for it for ever at its first call (10 of 10 forks made
+        while a background thread wrote)."""
+        self._lock = threading.RLock()
+        self._client_name = f"lineage-graph-{os.getpid()}-{self._serial}"
+        if self._server is not None:
+            self._server.after_fork_in_child()
         db = getattr(self, "_db", None)
         if db is not None:
             db.connection.connection_pool.connection_kwargs["client_name"] = self._client_name
@@ -979,6 +1017,19 @@ class EmbeddedBackend(Backend):
                 return False
         return True
 
+    def _drop_connections_left_here(self) -> None:
+        """As this process exits, while it holds the data directory's lock: close the
+        connections that stores of this process left open (dropped unclosed, the collector has
+        not closed their sockets yet). :meth:`_alone` counts them as gone; left open until the
+        process had ended, after it released the lock, they made another process that closed
+        meanwhile take them for a live client, and the last of several workers exiting at once
+        left the server running for good (spawn Pool of 4 dropping MLMD MetadataStores: 1 of 1)."""
+        ours = f"lineage-graph-{os.getpid()}-"
+        for name, ident in _store_connections(self._execute("CLIENT", "LIST")):
+            if name.startswith(ours) and name != self._client_name and ident:
+                with contextlib.suppress(Exception):
+                    self._execute("CLIENT", "KILL", "ID", ident)
+
     def _drop_unique_constraint(self, index: IndexSpec) -> None:
         import redis
 
@@ -1105,6 +1156,9 @@ class EmbeddedBackend(Backend):
             last = True
             with contextlib.suppress(Exception):
                 last = self._alone()
+            if not last and _EXITING:
+                with contextlib.suppress(Exception):
+                    self._drop_connections_left_here()
             if last and server.alive():
                 # Each step is skipped once the server is found hung (then it is killed: its
                 # acknowledged writes are in the append-only file already).
