@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
 import json
 import re
@@ -76,3 +77,73 @@ def test_the_tracker_table_shows_the_real_signatures() -> None:
                 value = json.dumps(p.default) if isinstance(p.default, str) else repr(p.default)
                 shown.append(f"{p.name}={value}")
         assert params == shown, name
+
+
+def _shown(function: object) -> list[str]:
+    """A signature as docs/api.md writes it: ``*`` before the keyword-only parameters, strings
+    in double quotes, an enum member as ``Class.MEMBER``, no ``self``/``cls``."""
+    shown: list[str] = []
+    for p in inspect.signature(function).parameters.values():  # type: ignore[arg-type]
+        if p.name in ("self", "cls"):
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            shown.append(f"**{p.name}")
+            continue
+        if p.kind is p.KEYWORD_ONLY and "*" not in shown:
+            shown.append("*")
+        if p.default is p.empty:
+            shown.append(p.name)
+        elif isinstance(p.default, enum.Enum):
+            shown.append(f"{p.name}={type(p.default).__name__}.{p.default.name}")
+        elif isinstance(p.default, str):
+            shown.append(f"{p.name}={json.dumps(p.default)}")
+        else:
+            shown.append(f"{p.name}={p.default!r}")
+    return shown
+
+
+def _api_signatures() -> dict[str, object]:
+    """What each documented signature of docs/api.md (outside the tracker table) stands for."""
+    import lineage_graph.viewer as viewer
+    from lineage_graph.pipeline import Run
+
+    store = lineage_graph.LineageStore
+    targets: dict[str, object] = {
+        "LineageStore.open": store.open,
+        "@store.step": store.step,
+        "NodeFilter": lineage_graph.NodeFilter,
+        "ImpactMark": lineage_graph.ImpactMark,
+        "run.log_git": Run.log_git,
+    }
+    for name in ("run", "find_cached_execution", "lineage", "impact", "undo_impact_mark",
+                 "compare", "lineage_diff"):  # fmt: skip
+        targets[f"store.{name}"] = getattr(store, name)
+    for name in ("render_html", "to_html", "write_html", "open_in_browser", "repr_html",
+                 "to_records", "to_dataframe", "graph_from_store"):  # fmt: skip
+        targets[name] = getattr(viewer, name)
+    return targets
+
+
+def test_the_documented_signatures_are_the_real_ones() -> None:
+    """Every ``name(parameters)`` of docs/api.md naming a store method, a filter or mark class,
+    ``run.log_git`` or a viewer function shows the real parameters: names, order, the
+    keyword-only marker and the defaults (``...`` ends a list that shows only its start)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)  # the examples: calls, not specs
+    parameter = re.compile(r"^(\*\*?\w+|\*|\.\.\.|\w+(=.+)?)$")
+    checked = set()
+    targets = _api_signatures()
+    for span in re.findall(r"`([^`]+)`", text):
+        call = re.match(r"([@\w.]+)\((.*)\)(?: -> .*)?$", " ".join(span.split()))
+        if not call or call[1] not in targets:
+            continue
+        params = [p.strip() for p in call[2].split(",") if p.strip()]
+        if not params or not all(parameter.match(p) for p in params):
+            continue  # a mention (`to_html()`) or a call with values (`@store.step("fit")`)
+        real = _shown(targets[call[1]])
+        if params and params[-1] == "...":
+            assert real[: len(params) - 1] == params[:-1], call[1]
+        else:
+            assert params == real, call[1]
+        checked.add(call[1])
+    assert checked == set(targets), f"not found in docs/api.md: {set(targets) - checked}"
