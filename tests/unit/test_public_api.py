@@ -147,3 +147,44 @@ def test_the_documented_signatures_are_the_real_ones() -> None:
             assert params == real, call[1]
         checked.add(call[1])
     assert checked == set(targets), f"not found in docs/api.md: {set(targets) - checked}"
+
+
+def _table(text: str, header: str) -> list[list[str]]:
+    """The rows (cells stripped) of the markdown table whose header row starts with ``header``."""
+    section = text.split(header, 1)[1].split("\n\n", 1)[0]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()[2:]]
+
+
+def _default_shown(cell: str) -> object:
+    """``120000`` → 120000, ``4 GiB`` → bytes, `` `lineage` `` → "lineage", ``—``/``none…`` or
+    words → None (no value)."""
+    value = re.split(r"[:(]", cell, maxsplit=1)[0].strip()
+    if m := re.fullmatch(r"(\d+) GiB", value):
+        return int(m[1]) * 1024**3
+    if re.fullmatch(r"\d+", value):
+        return int(value)
+    if m := re.fullmatch(r"`([^`]*)`", value):
+        return m[1]
+    return None
+
+
+def test_the_engine_settings_tables_are_the_real_defaults() -> None:
+    """docs/backends.md's settings tables: every setting of the code, none else, same default."""
+    from lineage_graph.config import EmbeddedSettings, Neo4jSettings
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "backends.md").read_text("utf-8")
+    documented: dict[str, object] = {}
+    for setting, default, _meaning in _table(text, "| setting | default | meaning |"):
+        names = re.findall(r"`(\w+)`", setting)
+        values = [_default_shown(v) for v in default.split(" / ")]
+        documented.update(
+            zip(names, values * len(names) if len(values) == 1 else values, strict=True)
+        )
+    real = {name: field.default for name, field in EmbeddedSettings.model_fields.items()}
+    assert documented == real
+    documented = {}
+    for variable, setting, default in _table(text, "| environment variable | setting | default |"):
+        assert variable.startswith(f"`NEO4J_{setting.strip('`').upper()}`"), variable
+        documented[setting.strip("`")] = _default_shown(default)
+    real = {name: field.default for name, field in Neo4jSettings.model_fields.items()}
+    assert documented == real
