@@ -147,6 +147,9 @@ def _check_api_5(ns: dict[str, Any], cwd: Path) -> None:
     kind = {True: NodeKind.ARTIFACT, False: NodeKind.EXECUTION}
     refs = {(kind[isinstance(n, Artifact)], n.id) for n in seen}
     assert refs == {(r.kind, r.id) for r in whole.refs}
+    # "Each event is returned exactly once across pages"
+    events = [(e.artifact_id, e.execution_id, e.type) for p in pages for e in p.events]
+    assert sorted(events) == sorted((e.artifact_id, e.execution_id, e.type) for e in whole.events)
 
 
 def _check_api_6(ns: dict[str, Any], cwd: Path) -> None:

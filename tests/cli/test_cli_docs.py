@@ -147,6 +147,17 @@ CLAIMS = [
     (["upstream", "5", "--exclude-stop"], 2, "--stop-at-type"),
     # "`--depth N` … follow at most N hops": 1 hop from the model is its Trainer only
     (["upstream", "5", "--depth", "1", "--only", "executions", "--json"], 0, '"Trainer"'),
+    # --as-of: "an ISO date/time (`2026-05-01`, …, `…+02:00`) or milliseconds since the
+    # epoch": before the demo ran, the model had no lineage yet; `--depth N`: N ≥ 1
+    (["upstream", "5", "--as-of", "2026-05-01", "--json"], 0, '"events": []'),
+    (["upstream", "5", "--as-of", "2026-05-01T12:00:00+02:00", "--json"], 0, '"events": []'),
+    (["upstream", "5", "--as-of", "1", "--json"], 0, '"events": []'),
+    (["upstream", "5", "--depth", "0"], 2, "--depth"),
+    # --where: "`true` matches booleans only, `1` numbers only (`1` also finds `1.0`)": the
+    # demo's Trainer #4 has C=1.0; --state is case-insensitive
+    (["upstream", "5", "--where", "C=1", "--json"], 0, '"Trainer"'),
+    (["upstream", "5", "--where", "C=true", "--json"], 0, '"executions": []'),
+    (["upstream", "5", "--state", "complete", "--only", "executions", "--json"], 0, "SplitData"),
     # "`diff 4 5` on the demo shows the two models differ by their Trainer runs only"
     (["diff", "4", "5"], 0, "only in A"),
     # "`impact` … `--json` prints `ImpactReport.to_dict()`"
