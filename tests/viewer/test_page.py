@@ -173,3 +173,27 @@ def test_a_stored_lineage_graph_renders_and_tabulates(store: LineageStore) -> No
     pytest.importorskip("pandas", reason="the [viz] extra (pandas) is not installed")
     frame = to_dataframe(graph)
     assert sorted(frame["kind"]) == ["artifact", "artifact", "execution", "execution"]
+
+
+def test_bad_arguments_are_typed_errors_not_silently_ignored() -> None:
+    """docs/api.md: everything raised derives from LineageGraphError, and ``focus`` is an
+    artifact, an execution or ``"a7"`` / ``"e3"``. ``to_records(g, "bogus")`` raised a bare
+    ValueError, and a focus of another shape (``7``, the id alone; ``"zz"``; an artifact never
+    stored, ``"aNone"``) wrote a page with nothing selected, the mistake unseen."""
+    from lineage_graph import InvalidArgumentError
+
+    graph = sample_graph()
+    for what in ("bogus", "Nodes"):
+        with pytest.raises(InvalidArgumentError, match="what must be"):
+            to_records(graph, what)
+    for focus in (7, "zz", "a", "x1", " a1", True, Artifact(type="Model", uri="/m")):
+        with pytest.raises(InvalidArgumentError, match="focus"):
+            to_html(graph, focus=focus)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="focus"):
+            graph_payload(graph, focus=focus)  # type: ignore[arg-type]
+    # The documented forms select their node; a key the graph lacks (a page of a paged answer
+    # without it) selects nothing, as before.
+    assert graph_payload(graph, focus="a2")["focus"] == "a2"
+    assert graph_payload(graph, focus=graph.executions[0])["focus"] == "e1"  # type: ignore[index]
+    assert graph_payload(graph, focus="e99")["focus"] == "e99"
+    assert graph_payload(graph)["focus"] is None
