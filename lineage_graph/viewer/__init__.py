@@ -78,6 +78,9 @@ class GraphData:
 def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphData:
     """Everything in ``store`` (the first ``limit`` artifacts and executions by id, and the
     events and context links among them) as a :class:`GraphData`."""
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        # a negative limit sliced off the last nodes instead ([:-1]); a str failed untyped
+        raise InvalidArgumentError(f"limit must be a positive int or None, got {limit!r}")
     artifacts = store.get_artifacts()
     executions = store.get_executions()
     if limit is not None:

@@ -197,3 +197,18 @@ def test_bad_arguments_are_typed_errors_not_silently_ignored() -> None:
     assert graph_payload(graph, focus=graph.executions[0])["focus"] == "e1"  # type: ignore[index]
     assert graph_payload(graph, focus="e99")["focus"] == "e99"
     assert graph_payload(graph)["focus"] is None
+
+
+def test_graph_from_store_refuses_a_limit_that_is_not_a_positive_int(store: LineageStore) -> None:
+    """``limit=-1`` sliced the last artifact and execution off (``[:-1]``) and returned the
+    rest as if asked; ``limit="5"`` raised a bare TypeError."""
+    from lineage_graph import ArtifactType, InvalidArgumentError
+    from lineage_graph.viewer import graph_from_store
+
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_artifacts([Artifact(type="DataSet", uri=f"s3://d/{i}") for i in range(3)])
+    for limit in (-1, 0, "5", 1.5, True):
+        with pytest.raises(InvalidArgumentError, match="limit"):
+            graph_from_store(store, limit=limit)  # type: ignore[arg-type]
+    assert len(graph_from_store(store, limit=2).artifacts) == 2
+    assert len(graph_from_store(store).artifacts) == 3
