@@ -382,9 +382,10 @@ class CacheRepository(Repository):
     @classmethod
     def _inputs(cls, inputs: CacheInputs) -> tuple[list[int], list[_Role] | None]:
         """The distinct input ids, and with inputs by role each ``(id, event path)``."""
-        if isinstance(inputs, Artifact | int | str | bytes):
+        if isinstance(inputs, Artifact | int | str | bytes) or not isinstance(inputs, Iterable):
             raise InvalidArgumentError(
-                "inputs must be a collection of artifacts or artifact ids, or a mapping of them"
+                "inputs must be a collection of artifacts or artifact ids, or a mapping of them "
+                f"([] for none), got {inputs!r}"
             )
         if not isinstance(inputs, Mapping):
             return sorted({cls._input_id(v, f"input #{i}") for i, v in enumerate(inputs)}), None

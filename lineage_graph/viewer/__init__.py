@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..__about__ import __version__
+from ..exceptions import InvalidArgumentError
 from ..models import (
     Artifact,
     ArtifactState,
@@ -77,6 +78,9 @@ class GraphData:
 def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphData:
     """Everything in ``store`` (the first ``limit`` artifacts and executions by id, and the
     events and context links among them) as a :class:`GraphData`."""
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        # a negative limit sliced off the last nodes instead ([:-1]); a str failed untyped
+        raise InvalidArgumentError(f"limit must be a positive int or None, got {limit!r}")
     artifacts = store.get_artifacts()
     executions = store.get_executions()
     if limit is not None:
@@ -137,6 +141,25 @@ def _key(kind: str, ident: int | None) -> str:
     return f"{kind[0]}{ident}"
 
 
+def _focus_key(focus: object) -> str | None:
+    """``focus`` as the page's node key (``"a7"``, ``"e3"``), or None. Another shape (the id
+    alone, a node never stored) is refused: the page would load with nothing selected, the
+    mistake unseen. A key the graph lacks is kept (a page of a paged answer may not hold it)."""
+    if focus is None:
+        return None
+    if isinstance(focus, Artifact | Execution):
+        if isinstance(focus.id, int) and not isinstance(focus.id, bool):
+            return _key("artifact" if isinstance(focus, Artifact) else "execution", focus.id)
+        raise InvalidArgumentError(
+            f"focus: a stored artifact or execution (with an id), not {focus!r}"
+        )
+    if isinstance(focus, str) and re.fullmatch(r"[ae][0-9]+", focus):
+        return focus
+    raise InvalidArgumentError(
+        f"focus must be an artifact, an execution or a key such as 'a7' or 'e3', not {focus!r}"
+    )
+
+
 def _label(node: Artifact | Execution) -> str:
     if node.name:
         text = node.name
@@ -176,6 +199,7 @@ def graph_payload(
     graph: object, *, focus: Artifact | Execution | str | None = None
 ) -> dict[str, Any]:
     """The JSON document the page draws: ``nodes``, ``edges``, ``contexts``, ``focus``."""
+    focus = _focus_key(focus)
     artifacts: list[Artifact] = _items(graph, "artifacts")
     executions: list[Execution] = _items(graph, "executions")
     contexts: list[Context] = _items(graph, "contexts")
@@ -203,8 +227,6 @@ def graph_payload(
                 "label": e.type.name,
             }
         )
-    if isinstance(focus, Artifact | Execution):
-        focus = _key("artifact" if isinstance(focus, Artifact) else "execution", focus.id)
     return {
         "nodes": nodes,
         "edges": edges,
@@ -345,7 +367,7 @@ def to_records(graph: object, what: str = "nodes") -> list[dict[str, Any]]:
             rows.append(row)
         return rows
     if what != "nodes":
-        raise ValueError(f"what must be 'nodes', 'events' or 'contexts', not {what!r}")
+        raise InvalidArgumentError(f"what must be 'nodes', 'events' or 'contexts', not {what!r}")
     out: list[dict[str, Any]] = []
     for node in [*_items(graph, "artifacts"), *_items(graph, "executions")]:
         is_artifact = isinstance(node, Artifact)

@@ -437,6 +437,11 @@ def test_bad_inputs_are_rejected(store: LineageStore) -> None:
         store.find_cached_execution("Trainer", a)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
         store.find_cached_execution(3, [a])  # type: ignore[arg-type]
+    # Not a collection at all (None, as store.run's "no inputs"; a number): it raised a bare
+    # TypeError ("'NoneType' object is not iterable"), not the documented InvalidArgumentError.
+    for inputs in (None, 2.5, object()):
+        with pytest.raises(InvalidArgumentError, match=r"\(\[\] for none\)"):
+            store.find_cached_execution("Trainer", inputs)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ roles, unusable outputs

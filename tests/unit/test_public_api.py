@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
 import json
 import re
@@ -76,3 +77,114 @@ def test_the_tracker_table_shows_the_real_signatures() -> None:
                 value = json.dumps(p.default) if isinstance(p.default, str) else repr(p.default)
                 shown.append(f"{p.name}={value}")
         assert params == shown, name
+
+
+def _shown(function: object) -> list[str]:
+    """A signature as docs/api.md writes it: ``*`` before the keyword-only parameters, strings
+    in double quotes, an enum member as ``Class.MEMBER``, no ``self``/``cls``."""
+    shown: list[str] = []
+    for p in inspect.signature(function).parameters.values():  # type: ignore[arg-type]
+        if p.name in ("self", "cls"):
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            shown.append(f"**{p.name}")
+            continue
+        if p.kind is p.KEYWORD_ONLY and "*" not in shown:
+            shown.append("*")
+        if p.default is p.empty:
+            shown.append(p.name)
+        elif isinstance(p.default, enum.Enum):
+            shown.append(f"{p.name}={type(p.default).__name__}.{p.default.name}")
+        elif isinstance(p.default, str):
+            shown.append(f"{p.name}={json.dumps(p.default)}")
+        else:
+            shown.append(f"{p.name}={p.default!r}")
+    return shown
+
+
+def _api_signatures() -> dict[str, object]:
+    """What each documented signature of docs/api.md (outside the tracker table) stands for."""
+    import lineage_graph.viewer as viewer
+    from lineage_graph.pipeline import Run
+
+    store = lineage_graph.LineageStore
+    targets: dict[str, object] = {
+        "LineageStore.open": store.open,
+        "@store.step": store.step,
+        "NodeFilter": lineage_graph.NodeFilter,
+        "ImpactMark": lineage_graph.ImpactMark,
+        "run.log_git": Run.log_git,
+    }
+    for name in ("run", "find_cached_execution", "lineage", "impact", "undo_impact_mark",
+                 "compare", "lineage_diff"):  # fmt: skip
+        targets[f"store.{name}"] = getattr(store, name)
+    for name in ("render_html", "to_html", "write_html", "open_in_browser", "repr_html",
+                 "to_records", "to_dataframe", "graph_from_store"):  # fmt: skip
+        targets[name] = getattr(viewer, name)
+    return targets
+
+
+def test_the_documented_signatures_are_the_real_ones() -> None:
+    """Every ``name(parameters)`` of docs/api.md naming a store method, a filter or mark class,
+    ``run.log_git`` or a viewer function shows the real parameters: names, order, the
+    keyword-only marker and the defaults (``...`` ends a list that shows only its start)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)  # the examples: calls, not specs
+    parameter = re.compile(r"^(\*\*?\w+|\*|\.\.\.|\w+(=.+)?)$")
+    checked = set()
+    targets = _api_signatures()
+    for span in re.findall(r"`([^`]+)`", text):
+        call = re.match(r"([@\w.]+)\((.*)\)(?: -> .*)?$", " ".join(span.split()))
+        if not call or call[1] not in targets:
+            continue
+        params = [p.strip() for p in call[2].split(",") if p.strip()]
+        if not params or not all(parameter.match(p) for p in params):
+            continue  # a mention (`to_html()`) or a call with values (`@store.step("fit")`)
+        real = _shown(targets[call[1]])
+        if params and params[-1] == "...":
+            assert real[: len(params) - 1] == params[:-1], call[1]
+        else:
+            assert params == real, call[1]
+        checked.add(call[1])
+    assert checked == set(targets), f"not found in docs/api.md: {set(targets) - checked}"
+
+
+def _table(text: str, header: str) -> list[list[str]]:
+    """The rows (cells stripped) of the markdown table whose header row starts with ``header``."""
+    section = text.split(header, 1)[1].split("\n\n", 1)[0]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()[2:]]
+
+
+def _default_shown(cell: str) -> object:
+    """``120000`` → 120000, ``4 GiB`` → bytes, `` `lineage` `` → "lineage", ``—``/``none…`` or
+    words → None (no value)."""
+    value = re.split(r"[:(]", cell, maxsplit=1)[0].strip()
+    if m := re.fullmatch(r"(\d+) GiB", value):
+        return int(m[1]) * 1024**3
+    if re.fullmatch(r"\d+", value):
+        return int(value)
+    if m := re.fullmatch(r"`([^`]*)`", value):
+        return m[1]
+    return None
+
+
+def test_the_engine_settings_tables_are_the_real_defaults() -> None:
+    """docs/backends.md's settings tables: every setting of the code, none else, same default."""
+    from lineage_graph.config import EmbeddedSettings, Neo4jSettings
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "backends.md").read_text("utf-8")
+    documented: dict[str, object] = {}
+    for setting, default, _meaning in _table(text, "| setting | default | meaning |"):
+        names = re.findall(r"`(\w+)`", setting)
+        values = [_default_shown(v) for v in default.split(" / ")]
+        documented.update(
+            zip(names, values * len(names) if len(values) == 1 else values, strict=True)
+        )
+    real = {name: field.default for name, field in EmbeddedSettings.model_fields.items()}
+    assert documented == real
+    documented = {}
+    for variable, setting, default in _table(text, "| environment variable | setting | default |"):
+        assert variable.startswith(f"`NEO4J_{setting.strip('`').upper()}`"), variable
+        documented[setting.strip("`")] = _default_shown(default)
+    real = {name: field.default for name, field in Neo4jSettings.model_fields.items()}
+    assert documented == real

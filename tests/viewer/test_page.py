@@ -173,3 +173,42 @@ def test_a_stored_lineage_graph_renders_and_tabulates(store: LineageStore) -> No
     pytest.importorskip("pandas", reason="the [viz] extra (pandas) is not installed")
     frame = to_dataframe(graph)
     assert sorted(frame["kind"]) == ["artifact", "artifact", "execution", "execution"]
+
+
+def test_bad_arguments_are_typed_errors_not_silently_ignored() -> None:
+    """docs/api.md: everything raised derives from LineageGraphError, and ``focus`` is an
+    artifact, an execution or ``"a7"`` / ``"e3"``. ``to_records(g, "bogus")`` raised a bare
+    ValueError, and a focus of another shape (``7``, the id alone; ``"zz"``; an artifact never
+    stored, ``"aNone"``) wrote a page with nothing selected, the mistake unseen."""
+    from lineage_graph import InvalidArgumentError
+
+    graph = sample_graph()
+    for what in ("bogus", "Nodes"):
+        with pytest.raises(InvalidArgumentError, match="what must be"):
+            to_records(graph, what)
+    for focus in (7, "zz", "a", "x1", " a1", True, Artifact(type="Model", uri="/m")):
+        with pytest.raises(InvalidArgumentError, match="focus"):
+            to_html(graph, focus=focus)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="focus"):
+            graph_payload(graph, focus=focus)  # type: ignore[arg-type]
+    # The documented forms select their node; a key the graph lacks (a page of a paged answer
+    # without it) selects nothing, as before.
+    assert graph_payload(graph, focus="a2")["focus"] == "a2"
+    assert graph_payload(graph, focus=graph.executions[0])["focus"] == "e1"  # type: ignore[index]
+    assert graph_payload(graph, focus="e99")["focus"] == "e99"
+    assert graph_payload(graph)["focus"] is None
+
+
+def test_graph_from_store_refuses_a_limit_that_is_not_a_positive_int(store: LineageStore) -> None:
+    """``limit=-1`` sliced the last artifact and execution off (``[:-1]``) and returned the
+    rest as if asked; ``limit="5"`` raised a bare TypeError."""
+    from lineage_graph import ArtifactType, InvalidArgumentError
+    from lineage_graph.viewer import graph_from_store
+
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_artifacts([Artifact(type="DataSet", uri=f"s3://d/{i}") for i in range(3)])
+    for limit in (-1, 0, "5", 1.5, True):
+        with pytest.raises(InvalidArgumentError, match="limit"):
+            graph_from_store(store, limit=limit)  # type: ignore[arg-type]
+    assert len(graph_from_store(store, limit=2).artifacts) == 2
+    assert len(graph_from_store(store).artifacts) == 3
