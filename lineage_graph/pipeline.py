@@ -148,6 +148,14 @@ def _mismatched(
     return out
 
 
+def _require_flags(**flags: object) -> None:
+    """Each flag is True or False: ``cache="no"`` was taken as true (any non-empty string is),
+    and the run looked its cache up."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise InvalidArgumentError(f"{name} is True or False, got {value!r:.80}")
+
+
 def _skipped_note(names: Sequence[str], record_args: bool) -> str:
     """Why a cached step's call was not looked up (its ``cache_skipped`` custom property)."""
     listed = ", ".join(repr(k) for k in names[:10])
@@ -468,6 +476,7 @@ class Run:
             raise InvalidArgumentError("context_type must be a context type name")
         if not isinstance(git, bool | str | Path):
             raise InvalidArgumentError(f"git is True, False or a path, got {git!r}")
+        _require_flags(cache=cache, inherit_contexts=inherit_contexts)
         # Checked now, not when the run starts: a bad name or property value records nothing.
         _built(
             Execution,
@@ -1303,6 +1312,8 @@ def step(
     argument that is not recorded (a list of settings, an object, anything under
     ``record_args=False``) is not looked up: it runs.
     """
+
+    _require_flags(cache=cache, record_args=record_args)
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):

@@ -331,6 +331,7 @@ def test_explicit_start_finish_and_misuse(store: LineageStore) -> None:
         ({"context": 5}, "a Context or a list"),
         ({"context_type": ""}, "context_type"),
         ({"git": 5}, "git is True, False or a path"),
+        ({"cache": "no"}, "cache is True or False"),  # was taken as true
         ({"name": 5}, "name"),
         ({"custom_properties": {"a": object()}}, "unsupported property value"),
         ({"properties": {"a": 2**70}}, "int64"),
@@ -342,6 +343,12 @@ def test_bad_arguments_are_invalid_argument_errors(
     with pytest.raises(InvalidArgumentError, match=match):
         store.run("Trainer", **kwargs)  # type: ignore[arg-type]
     assert store.get_executions() == []
+
+
+@pytest.mark.parametrize("flag", ["cache", "record_args"])
+def test_a_step_flag_that_is_not_a_bool_is_refused(store: LineageStore, flag: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=f"{flag} is True or False"):
+        store.step("Fit", **{flag: "no"})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
