@@ -9,6 +9,7 @@ just before the statement is sent (a write that was never applied: the same erro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,23 @@ def _types(store: LineageStore) -> None:
     store.put_artifact_type(ArtifactType(name="Model"))
     store.put_execution_type(ExecutionType(name="Train"))
     store.put_context_type(ContextType(name="Experiment"))
+
+
+def _stored_data_and_train_step(
+    store: LineageStore,
+) -> tuple[Artifact, list[int], Callable[[Artifact], Artifact]]:
+    """The types, a stored input ``/d``, and a step ``Train`` counting its calls in ``calls``."""
+    _types(store)
+    [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+    [data] = store.get_artifacts_by_id([data_id])
+    calls: list[int] = []
+
+    @store.step("Train")
+    def train(data: Artifact) -> Artifact:
+        calls.append(1)
+        return Artifact(type="Model", uri="/m")
+
+    return data, calls, train
 
 
 def test_a_run_whose_entry_reply_is_lost_goes_on_with_the_stored_execution(
@@ -178,15 +196,7 @@ def test_a_run_whose_completion_reply_is_lost_ends_complete_with_its_outputs(
     and a step called again recorded the work twice (a second execution and model). The run
     reads its execution back, finds it COMPLETE with the output, and ends normally."""
     with LineageStore.open(tmp_path / "s") as store:
-        _types(store)
-        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
-        [data] = store.get_artifacts_by_id([data_id])
-        calls: list[int] = []
-
-        @store.step("Train")
-        def train(data: Artifact) -> Artifact:
-            calls.append(1)
-            return Artifact(type="Model", uri="/m")
+        data, calls, train = _stored_data_and_train_step(store)
 
         killed = _lose_reply(monkeypatch, nth=2)  # the entry's write, then the completion's
         model = train(data)
@@ -421,15 +431,7 @@ def test_a_run_whose_completion_cannot_be_read_back_still_ends_complete(
     written over it) and the output's id stayed None, so a step called again did the work
     twice. The run ends normally now: COMPLETE, with the ids the write gave."""
     with LineageStore.open(tmp_path / "s") as store:
-        _types(store)
-        [data_id] = store.put_artifacts([Artifact(type="Data", uri="/d")])
-        [data] = store.get_artifacts_by_id([data_id])
-        calls: list[int] = []
-
-        @store.step("Train")
-        def train(data: Artifact) -> Artifact:
-            calls.append(1)
-            return Artifact(type="Model", uri="/m")
+        data, calls, train = _stored_data_and_train_step(store)
 
         # the entry's read of its input, then the completion's read of its output
         killed = _lose_reply(
