@@ -1093,12 +1093,19 @@ def _split_arguments(
     return inputs, props, floats, other
 
 
+#: The most JSON text a method step records of its instance's attributes (not of what its
+#: ``__lineage_state__`` returns): more, and the call is not compared (it runs).
+MAX_IMPLICIT_STATE_CHARS = 65_536
+
+
 def _instance_state(obj: object) -> dict[str, Any] | None:
     """What a method step records of its instance: ``obj.__lineage_state__()`` if it defines
     one (a dict of JSON data: the settings that decide the result), else a dataclass's fields,
     a pydantic model's dump or the instance's attributes (``vars``); None when that holds more
-    than JSON data (a fitted estimator, an open file): the call cannot be compared."""
+    than JSON data (a fitted estimator, an open file) or, unless ``__lineage_state__`` gave
+    it, more than ``MAX_IMPLICIT_STATE_CHARS`` of it: the call is not compared."""
     hook = getattr(obj, "__lineage_state__", None)
+    implicit = not callable(hook)
     if callable(hook):
         state = hook()
     elif dataclasses.is_dataclass(obj):
@@ -1118,6 +1125,10 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     try:
         kind_of(state)
     except ValueError:
+        return None
+    if implicit and len(json.dumps(state)) > MAX_IMPLICIT_STATE_CHARS:
+        # Data the instance holds (a dataset kept as a list): 2M numbers took ~6 s a call to
+        # copy, encode and write as the property. __lineage_state__ says what matters.
         return None
     # The state the call starts from: the run records it when the call has returned, and an
     # attribute's list or dict changed in place meanwhile (``self.seen.append(uri)``) was

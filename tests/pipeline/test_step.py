@@ -22,7 +22,7 @@ from lineage_graph import (
 from lineage_graph.exceptions import InvalidArgumentError
 from lineage_graph.lineage import ImpactMark
 from lineage_graph.models import kind_of
-from lineage_graph.pipeline import current_run, step
+from lineage_graph.pipeline import MAX_IMPLICIT_STATE_CHARS, current_run, step
 
 
 def test_artifact_arguments_are_inputs_scalars_properties_returns_outputs(
@@ -842,6 +842,40 @@ def test_a_dataclass_field_not_set_yet_is_left_out_of_its_state(store: LineageSt
     fitted.fit(d), fitted.fit(d)
     assert calls == [0.1, 0.5, 0.5]
     assert store.get_executions_by_type("Estimator.fit")[0].properties["self"] == {"lr": 0.1}
+
+
+def test_an_instance_holding_a_large_state_is_not_recorded_unless_it_says_what_matters(
+    store: LineageStore,
+) -> None:
+    """An instance keeping its data as a list (2M numbers took ~6 s a call to copy, encode and
+    write as the property ``self``): beyond 64 KiB of JSON its attributes are not recorded, so
+    the call runs; ``__lineage_state__`` still makes it comparable."""
+    calls: list[str] = []
+
+    class Holder:
+        def __init__(self, size: int) -> None:
+            self.rows = list(range(size))
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            calls.append(type(self).__name__)
+            return Artifact(type="Model", uri=f"/m/{len(calls)}")
+
+    class Said(Holder):
+        def __lineage_state__(self) -> dict[str, Any]:
+            return {"rows": len(self.rows)}
+
+    d = Artifact(type="Data", uri="s3://d")
+    small = Holder(10).fit(d)
+    assert Holder(10).fit(d).uri == small.uri and len(calls) == 1
+    big = MAX_IMPLICIT_STATE_CHARS // 3  # at least 3 characters a number ("7, "): past it
+    assert Holder(big).fit(d).uri != Holder(big).fit(d).uri and len(calls) == 3
+    [first, *_] = [
+        e for e in store.get_executions_by_type("Holder.fit") if "self" not in e.properties
+    ]
+    assert "'self'" in str(first.custom_properties["cache_skipped"])
+    said = Said(big).fit(d)
+    assert Said(big).fit(d).uri == said.uri and calls[3:] == ["Said"]
 
 
 def test_a_class_methods_class_is_left_out(store: LineageStore) -> None:
