@@ -88,6 +88,29 @@ def _types(store: LineageStore) -> None:
     store.put_context_type(ContextType(name="Experiment"))
 
 
+def _a_run_that_fails_to_start(
+    store: LineageStore,
+) -> tuple[list[int], pytest.ExceptionInfo[EngineUnavailableError]]:
+    """Enter a run that must raise EngineUnavailableError; ``body`` holds 1 if its body ran."""
+    body: list[int] = []
+    with (
+        pytest.raises(EngineUnavailableError) as info,
+        store.run("Train", context="exp-1", cache=False),
+    ):
+        body.append(1)
+    return body, info
+
+
+def _assert_one_complete_run_with(store: LineageStore, model: Artifact) -> None:
+    """One Train run, COMPLETE without an error, and ``model`` is its stored output."""
+    [execution] = store.get_executions_by_type("Train")
+    assert execution.last_known_state == ExecutionState.COMPLETE
+    assert "error" not in execution.custom_properties
+    [stored] = store.get_artifacts_by_type("Model")
+    assert model.id == stored.id and model.uri == "/m"
+    assert_healthy(store)
+
+
 def _stored_data_and_train_step(
     store: LineageStore,
 ) -> tuple[Artifact, list[int], Callable[[Artifact], Artifact]]:
@@ -168,12 +191,7 @@ def test_a_run_whose_entry_was_not_applied_says_so_and_names_its_ids(
     with LineageStore.open(tmp_path / "s") as store:
         _types(store)
         _lose_reply(monkeypatch, applied=False)
-        body: list[int] = []
-        with (
-            pytest.raises(EngineUnavailableError) as info,
-            store.run("Train", context="exp-1", cache=False),
-        ):
-            body.append(1)
+        body, info = _a_run_that_fails_to_start(store)
         monkeypatch.undo()
         assert body == [] and info.value.retryable
         assert info.value.new_ids is not None
@@ -202,12 +220,7 @@ def test_a_run_whose_completion_reply_is_lost_ends_complete_with_its_outputs(
         model = train(data)
         monkeypatch.undo()
         assert len(killed) == 1 and calls == [1]
-        [execution] = store.get_executions_by_type("Train")
-        assert execution.last_known_state == ExecutionState.COMPLETE
-        [stored] = store.get_artifacts_by_type("Model")
-        assert model.id == stored.id and model.uri == "/m"
-        assert "error" not in execution.custom_properties
-        assert_healthy(store)
+        _assert_one_complete_run_with(store, model)
 
 
 def test_a_run_whose_completion_was_not_applied_is_recorded_failed(
@@ -407,12 +420,7 @@ def test_a_run_whose_entry_cannot_be_read_back_is_closed_not_left_running(
         killed = _lose_reply(
             monkeypatch, "executions/get_by_ids", applied=False, write=False, times=2
         )
-        body: list[int] = []
-        with (
-            pytest.raises(EngineUnavailableError) as info,
-            store.run("Train", context="exp-1", cache=False),
-        ):
-            body.append(1)
+        body, info = _a_run_that_fails_to_start(store)
         monkeypatch.undo()
         assert len(killed) == 2 and body == []
         [execution] = store.get_executions_by_type("Train")
@@ -440,8 +448,4 @@ def test_a_run_whose_completion_cannot_be_read_back_still_ends_complete(
         model = train(data)
         monkeypatch.undo()
         assert len(killed) == 2 and calls == [1]
-        [execution] = store.get_executions_by_type("Train")
-        assert execution.last_known_state == ExecutionState.COMPLETE
-        [stored] = store.get_artifacts_by_type("Model")
-        assert model.id == stored.id
-        assert_healthy(store)
+        _assert_one_complete_run_with(store, model)
