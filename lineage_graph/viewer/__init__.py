@@ -113,6 +113,20 @@ def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphD
 # ------------------------------------------------------------------------------ collecting
 
 
+#: What a graph the viewer draws has (a LineageGraph, a GraphData, or an object like them).
+_GRAPH_LISTS = ("artifacts", "executions", "events")
+
+
+def _require_graph(graph: object) -> None:
+    """A graph, else InvalidArgumentError: ``to_records(5)`` was ``[]`` and ``render_html(5)``
+    an empty page, as if the lineage were empty."""
+    if not any(hasattr(graph, name) for name in _GRAPH_LISTS):
+        raise InvalidArgumentError(
+            "expected a LineageGraph, a GraphData or an object with their lists "
+            f"(artifacts, executions, events), got {type(graph).__name__}"
+        )
+
+
 def _items(graph: object, name: str) -> list[Any]:
     value = getattr(graph, name, None)
     if value is None:
@@ -199,6 +213,7 @@ def graph_payload(
     graph: object, *, focus: Artifact | Execution | str | None = None
 ) -> dict[str, Any]:
     """The JSON document the page draws: ``nodes``, ``edges``, ``contexts``, ``focus``."""
+    _require_graph(graph)
     focus = _focus_key(focus)
     artifacts: list[Artifact] = _items(graph, "artifacts")
     executions: list[Execution] = _items(graph, "executions")
@@ -327,6 +342,9 @@ def open_in_browser(path: str | Path) -> bool:
 def repr_html(graph: object, *, height: int = 520) -> str:
     """The page inside an ``<iframe srcdoc>`` (Jupyter's ``_repr_html_``): isolated from the
     notebook's styles and scripts, and still without network access."""
+    if isinstance(height, bool) or not isinstance(height, int) or height < 1:
+        # -1 made an iframe of no height (an empty cell); a str such as "520px" raised untyped
+        raise InvalidArgumentError(f"height is a positive int of pixels, got {height!r:.80}")
     page = html.escape(to_html(graph), quote=True)
     return (
         f'<iframe srcdoc="{page}" style="width:100%;height:{int(height)}px;border:1px solid #ddd" '
@@ -346,6 +364,7 @@ def to_records(graph: object, what: str = "nodes") -> list[dict[str, Any]]:
     """Rows of ``graph``: ``what="nodes"`` (artifacts then executions; properties flattened to
     ``properties.<name>`` / ``custom_properties.<name>`` columns), ``"events"`` or
     ``"contexts"``."""
+    _require_graph(graph)
     if what == "events":
         return [
             {

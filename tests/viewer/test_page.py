@@ -199,6 +199,23 @@ def test_bad_arguments_are_typed_errors_not_silently_ignored() -> None:
     assert graph_payload(graph)["focus"] is None
 
 
+def test_what_is_not_a_graph_and_a_bad_height_are_typed_errors() -> None:
+    """``to_records(5)`` was ``[]`` and ``render_html(5)`` an empty page, as if the lineage
+    were empty; ``repr_html(g, height=-1)`` an iframe of no height, ``height="520px"`` a bare
+    ValueError. An empty graph is still a graph."""
+    from lineage_graph import InvalidArgumentError, LineageGraph
+
+    for not_a_graph in (5, "a1", None, {"artifacts": []}):
+        with pytest.raises(InvalidArgumentError, match="expected a LineageGraph"):
+            to_records(not_a_graph)
+        with pytest.raises(InvalidArgumentError, match="expected a LineageGraph"):
+            to_html(not_a_graph)
+    for height in (-1, 0, "520px", 2.5, True):
+        with pytest.raises(InvalidArgumentError, match="height"):
+            repr_html(sample_graph(), height=height)  # type: ignore[arg-type]
+    assert to_records(LineageGraph()) == [] and "iframe" in repr_html(LineageGraph(), height=300)
+
+
 def test_graph_from_store_refuses_a_limit_that_is_not_a_positive_int(store: LineageStore) -> None:
     """``limit=-1`` sliced the last artifact and execution off (``[:-1]``) and returned the
     rest as if asked; ``limit="5"`` raised a bare TypeError."""
