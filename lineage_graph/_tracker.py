@@ -376,9 +376,10 @@ class Tracker:
         )
 
     def deployed_version(
-        self, name: str, *, environment: str = "production"
+        self, name: str, *, environment: str | None = "production"
     ) -> ModelVersion | None:
-        """The version the latest deployment of ``name`` to ``environment`` put in service."""
+        """The version the latest deployment of ``name`` to ``environment`` put in service
+        (``environment=None``: to any environment)."""
         history = self.deployments(name, environment=environment)
         if not history:
             return None

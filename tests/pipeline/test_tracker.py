@@ -60,6 +60,7 @@ def test_versions_previous_deployed_and_best(store: LineageStore) -> None:
     tracker.deploy(v3, environment="staging")
     assert tracker.deployed_version("churn") == v2
     assert tracker.deployed_version("churn", environment="staging") == v3
+    assert tracker.deployed_version("churn", environment=None) == v3  # the latest anywhere
     tracker.deploy(v3)
     assert tracker.deployed_version("churn") == v3
     tracker.deploy(v1)  # roll back
