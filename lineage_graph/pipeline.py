@@ -58,6 +58,7 @@ from .models import (
     PropertyType,
     kind_of,
 )
+from .models._values import _check_json as check_json
 
 if TYPE_CHECKING:
     from .store import LineageStore
@@ -1123,10 +1124,11 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     if not isinstance(state, dict):
         return None
     try:
-        kind_of(state)
+        check_json(state)  # what kind_of checks of a struct, the text encoded once
+        text = json.dumps(state)
     except ValueError:
         return None
-    if implicit and len(json.dumps(state)) > MAX_IMPLICIT_STATE_CHARS:
+    if implicit and len(text) > MAX_IMPLICIT_STATE_CHARS:
         # Data the instance holds (a dataset kept as a list): 2M numbers took ~6 s a call to
         # copy, encode and write as the property. __lineage_state__ says what matters.
         return None
