@@ -19,6 +19,8 @@
 // statement was compiled).
 // Each event keeps `seq`, its place in the order events were written (MLMD's event id: an
 // execution's events are read in that order): _repositories/relations.py write_order().
+// A link (attribution, association) keeps `seq` likewise, set when it is created (MLMD's
+// link ids: get_lineage_subgraph returns links in that order).
 // Sent in parts: each unit subquery is headed `// when: $list` and GraphWriter keeps only those
 // whose list is non-empty (plus `// always`): FalkorDB pays ~1.1 ms per statement for a dozen
 // subqueries even when every list is empty. Events with an end created by this same write cannot
@@ -270,7 +272,8 @@ CALL {
   OPTIONAL MATCH (c:Context {id: r.context_id})
   WITH r, a, c
   WHERE 1 / (CASE WHEN a IS NOT NULL AND c IS NOT NULL THEN 1 ELSE 0 END) = 1
-  MERGE (a)-[:ATTRIBUTION]->(c)
+  MERGE (a)-[l:ATTRIBUTION]->(c)
+  ON CREATE SET l.seq = r.seq
 }
 // when: $associations
 CALL {
@@ -279,7 +282,8 @@ CALL {
   OPTIONAL MATCH (c:Context {id: r.context_id})
   WITH r, e, c
   WHERE 1 / (CASE WHEN e IS NOT NULL AND c IS NOT NULL THEN 1 ELSE 0 END) = 1
-  MERGE (e)-[:ASSOCIATION]->(c)
+  MERGE (e)-[l:ASSOCIATION]->(c)
+  ON CREATE SET l.seq = r.seq
 }
 // when: $parents
 // Parent links: RelationRepository.prepare_parents checked them on what it read, but another

@@ -242,6 +242,14 @@ class RelationRepository(Repository):
             decode_event(r) for r in self.read("events/get_by_execution_ids", ranges=id_ranges(ids))
         ]
 
+    def event_order(self, execution_ids: Iterable[int]) -> dict[tuple[int, int, int], int]:
+        """Each event of these executions by its (artifact, execution, type): its place in the
+        order events were written (``seq``; 0 for an event stored before that was kept)."""
+        return {
+            (int(r["artifact_id"]), int(r["execution_id"]), int(r["type"])): int(r["seq"])
+            for r in self.read("events/get_by_execution_ids", ranges=id_ranges(execution_ids))
+        }
+
     # ------------------------------------------------------------- attributions / associations
 
     def prepare_links(
@@ -274,7 +282,12 @@ class RelationRepository(Repository):
                 self.executions, {a.execution_id for a in associations}, new_e, "execution"
             )
 
-        return _unique(attr), _unique(assoc), check
+        attr, assoc = _unique(attr), _unique(assoc)
+        # Each link's place in the order links were written (MLMD's Attribution / Association
+        # ids, which get_lineage_subgraph returns them by): kept when the link is created only.
+        for seq, row in zip(write_order(len(attr) + len(assoc)), [*attr, *assoc], strict=True):
+            row["seq"] = seq
+        return attr, assoc, check
 
     # ------------------------------------------------------------------------ parent contexts
 

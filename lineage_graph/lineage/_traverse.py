@@ -414,22 +414,19 @@ class LineageRepository(Repository):
             artifact_ranges=id_ranges(artifact_ids),
             execution_ranges=id_ranges(execution_ids),
         )
-        attributions = sorted(
-            (
-                Attribution(artifact_id=r["node_id"], context_id=r["context_id"])
-                for r in rows
-                if r["kind"] == "attribution"
-            ),
-            key=lambda a: (a.artifact_id, a.context_id),
-        )
-        associations = sorted(
-            (
-                Association(execution_id=r["node_id"], context_id=r["context_id"])
-                for r in rows
-                if r["kind"] == "association"
-            ),
-            key=lambda a: (a.execution_id, a.context_id),
-        )
+        # In the order the links were written (``seq``, MLMD's link ids: get_lineage_subgraph
+        # returns them so), links stored before that was kept first, by their ends.
+        rows = sorted(rows, key=lambda r: (r["seq"], r["node_id"], r["context_id"]))
+        attributions = [
+            Attribution(artifact_id=r["node_id"], context_id=r["context_id"])
+            for r in rows
+            if r["kind"] == "attribution"
+        ]
+        associations = [
+            Association(execution_id=r["node_id"], context_id=r["context_id"])
+            for r in rows
+            if r["kind"] == "association"
+        ]
         context_ids = sorted({int(r["context_id"]) for r in rows})
         return self.contexts.get_by_ids(context_ids), attributions, associations
 

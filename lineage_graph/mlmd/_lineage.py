@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
@@ -26,6 +26,9 @@ from . import _convert
 __all__ = ["LINEAGE_FIELDS", "get_lineage_subgraph"]
 
 pb: Any = _pb
+
+#: Executions whose events' write order one statement reads.
+_ORDER_CHUNK = 1_000
 
 #: The LineageGraph fields a ``field_mask_paths`` may name (``parent_contexts`` is never filled).
 LINEAGE_FIELDS = tuple(f.name for f in pb.LineageGraph.DESCRIPTOR.fields)
@@ -110,7 +113,7 @@ def _mlmd_selection(
     direction: Direction,
     max_hops: int | None,
     endings: _Endings,
-) -> tuple[set[NodeRef], list[Event]]:
+) -> tuple[set[NodeRef], list[_Followed]]:
     """The nodes and events MLMD's walk returns, from a superset of its answer (``events``: every
     event among the nodes a native walk reached, ending start nodes expanded too).
 
@@ -135,18 +138,19 @@ def _mlmd_selection(
     nodes = {s for s in starts if not endings.drops(s)}
     reached = set(starts)
     frontier = [s for s in starts if not endings.stops(s)]
-    followed: dict[tuple[int, int, int], Event] = {}
+    followed: dict[tuple[int, int, int], _Followed] = {}
     hop = 0
     while frontier and (max_hops is None or hop < max_hops):
         next_frontier: list[NodeRef] = []
         for node in frontier:
             for other, ev in follow[node]:
+                key = (ev.artifact_id or 0, ev.execution_id or 0, int(ev.type))
                 if endings.stops(other):
                     if not endings.drops(other):
                         nodes.add(other)
-                        followed[(ev.artifact_id or 0, ev.execution_id or 0, int(ev.type))] = ev
+                        followed.setdefault(key, _Followed(hop, node.kind, ev))
                     continue
-                followed[(ev.artifact_id or 0, ev.execution_id or 0, int(ev.type))] = ev
+                followed.setdefault(key, _Followed(hop, node.kind, ev))
                 if other not in reached:
                     reached.add(other)
                     nodes.add(other)
@@ -154,6 +158,37 @@ def _mlmd_selection(
         frontier = next_frontier
         hop += 1
     return nodes, list(followed.values())
+
+
+class _Followed(NamedTuple):
+    """An event of MLMD's answer: the hop that followed it first, from a node of which kind."""
+
+    hop: int
+    kind: NodeKind
+    event: Event
+
+
+def _in_walk_order(store: LineageStore, followed: list[_Followed]) -> list[Event]:
+    """The events in MLMD's order: hop by hop, each hop's as MLMD reads its frontier's events
+    (``get_events_by_artifact_ids``: by artifact, execution, type; ``get_events_by_execution_ids``:
+    by execution, then as written). The write order is read for the executions that followed
+    two or more events at one hop (one statement), the only ones it can reorder."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for f in followed:
+        if f.kind is NodeKind.EXECUTION:
+            counts[(f.hop, f.event.execution_id or 0)] += 1
+    several = sorted({e for (_, e), n in counts.items() if n > 1})
+    order: dict[tuple[int, int, int], int] = {}
+    for i in range(0, len(several), _ORDER_CHUNK):
+        order |= store._relations.event_order(several[i : i + _ORDER_CHUNK])
+
+    def place(f: _Followed) -> tuple[int, int, int, int, int]:
+        a, e, t = f.event.artifact_id or 0, f.event.execution_id or 0, int(f.event.type)
+        if f.kind is NodeKind.ARTIFACT:
+            return (f.hop, a, e, t, 0)
+        return (f.hop, e, order.get((a, e, t), 0), a, t)
+
+    return [f.event for f in sorted(followed, key=place)]
 
 
 def _max_hops(options: Any) -> int | None:
@@ -227,7 +262,8 @@ def _answer(
     endings: _Endings,
     field_mask_paths: Sequence[str] | None,
 ) -> Any:
-    kept, events = _mlmd_selection(graph.events, starts, direction, max_hops, endings)
+    kept, followed = _mlmd_selection(graph.events, starts, direction, max_hops, endings)
+    events = _in_walk_order(store, followed)
     keep_a = {r.id for r in kept if r.kind is NodeKind.ARTIFACT}
     keep_e = {r.id for r in kept if r.kind is NodeKind.EXECUTION}
     artifacts = sorted((a for a in graph.artifacts if a.id in keep_a), key=lambda n: n.id or 0)

@@ -387,26 +387,24 @@ def scenario_lineage(b: Both) -> None:
         [pb.Association(execution_id=execs[1], context_id=ctx)],
     )
     q = pb.LineageSubgraphQueryOptions
-    edges = ("events", "attributions", "associations")  # in discovery order in MLMD
     for direction in (q.DIRECTION_UNSPECIFIED, q.UPSTREAM, q.DOWNSTREAM, q.BIDIRECTIONAL):
         for hops in (None, 0, 1, 2, 3, 10):
             options = q(starting_artifacts=q.StartingNodes(filter_query="uri = 'lin/2'"))
             options.direction = direction
             if hops is not None:
                 options.max_num_hops = hops
-            b.call("get_lineage_subgraph", options, unordered_fields=edges)
+            b.call("get_lineage_subgraph", options)
     options = q(starting_executions=q.StartingNodes(filter_query="name = 'step1'"))
     options.ending_artifacts.filter_query = "uri = 'lin/1'"
-    b.call("get_lineage_subgraph", options, unordered_fields=edges)
+    b.call("get_lineage_subgraph", options)
     options.ending_artifacts.include_ending_nodes = True
     b.call(
         "get_lineage_subgraph",
         options,
         field_mask_paths=["artifacts", "events"],
-        unordered_fields=edges,
     )
     options.ending_executions.filter_query = "name = 'step2'"
-    b.call("get_lineage_subgraph", options, unordered_fields=edges)
+    b.call("get_lineage_subgraph", options)
     b.fails("get_lineage_subgraph", q())
     b.fails("get_lineage_subgraph", q(starting_artifacts=q.StartingNodes()))
     b.fails("get_lineage_subgraph", q(starting_artifacts=q.StartingNodes(filter_query="uri = 'x'")))

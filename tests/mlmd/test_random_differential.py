@@ -141,8 +141,11 @@ def _lineage_read(start: int, direction: int, hops: int | None) -> Any:
     options.direction = direction
     if hops is not None:
         options.max_num_hops = hops
-    edges = ("events", "attributions", "associations")
-    return ("get_lineage_subgraph", (options,), {"unordered_fields": edges})
+    # The events in MLMD's order; the links as a set: MLMD writes the links of one
+    # put_lineage_subgraph or put_execution in an order that changes from process to process
+    # (probed: the same call gave 3 orders in 3 runs), and their ids are what it returns them by.
+    links = ("attributions", "associations")
+    return ("get_lineage_subgraph", (options,), {"unordered_fields": links})
 
 
 #: Reads after the writes: (method, args, call options); errors must match too.

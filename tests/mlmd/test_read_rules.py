@@ -78,7 +78,6 @@ def test_lineage_types_come_in_the_clients_order_and_only_with_their_nodes(both:
             "get_lineage_subgraph",
             query,
             field_mask_paths=mask,
-            unordered_fields=("events", "attributions", "associations"),  # D5
         )
 
 
