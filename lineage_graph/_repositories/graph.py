@@ -393,19 +393,56 @@ class GraphWriter(Repository):
                 ) from cause
 
     def _applied(self, batch: WriteBatch) -> bool | None:
-        """Whether a write whose reply was lost was applied, told by one of the nodes it creates
-        (ids are allocated here, never given to another node; a write is applied whole or not
-        at all). None: it creates no node, or the engine does not answer the read either."""
-        for prepared in (batch.executions, batch.artifacts, batch.contexts):
-            if prepared is not None and prepared.new_ids:
-                probe = prepared.new_ids[0]
-                try:
+        """Whether a write whose reply was lost was applied (a write is applied whole or not at
+        all), told by one of the nodes it creates (ids are allocated here, never given to
+        another node), else by its first event or its links: each carries ``seq``, the
+        microsecond its write was prepared, which no other write of this process repeats. None:
+        nothing it writes tells (updates only, or links that were all there before), or the
+        engine does not answer the read either."""
+        try:
+            for prepared in (batch.executions, batch.artifacts, batch.contexts):
+                if prepared is not None and prepared.new_ids:
+                    probe = prepared.new_ids[0]
                     rows = self.read(
                         f"{prepared.kind.value.lower()}s/existing_ids", ranges=[[probe, probe]]
                     )
-                except LineageGraphError:
-                    return None
-                return bool(rows)
+                    return bool(rows)
+            events = [*batch.inputs, *batch.outputs]
+            if events:
+                ev = events[0]
+                key = (ev["artifact_id"], ev["execution_id"], ev["type"])
+                rows = self.read("events/get_by_execution_ids", ranges=[[key[1], key[1]]])
+                stored = {(r["artifact_id"], r["execution_id"], r["type"]): r["seq"] for r in rows}
+                return bool(stored.get(key) == ev["seq"])
+            if batch.attributions or batch.associations:
+                return self._links_applied(batch)
+        except LineageGraphError:
+            return None
+        return None
+
+    def _links_applied(self, batch: WriteBatch) -> bool | None:
+        """The links' part of :meth:`_applied`: one of them stored with this write's ``seq``
+        (applied), one missing (not applied), or all there from before (None: cannot tell)."""
+        rows = self.read(
+            "lineage/links",
+            artifact_ranges=id_ranges(r["artifact_id"] for r in batch.attributions),
+            execution_ranges=id_ranges(r["execution_id"] for r in batch.associations),
+        )
+        stored = {(r["kind"], r["node_id"], r["context_id"]): r["seq"] for r in rows}
+        wanted = [
+            *(
+                (("attribution", r["artifact_id"], r["context_id"]), r["seq"])
+                for r in batch.attributions
+            ),
+            *(
+                (("association", r["execution_id"], r["context_id"]), r["seq"])
+                for r in batch.associations
+            ),
+        ]
+        if any(stored.get(key) == seq for key, seq in wanted):
+            return True
+        if any(key not in stored for key, _ in wanted):
+            return False
         return None
 
     def execute(self, batch: WriteBatch) -> None:

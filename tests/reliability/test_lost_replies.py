@@ -18,6 +18,9 @@ import pytest
 from lineage_graph import (
     Artifact,
     ArtifactType,
+    Association,
+    Attribution,
+    Context,
     ContextType,
     EngineUnavailableError,
     Event,
@@ -337,6 +340,80 @@ def test_mlmd_put_execution_whose_reply_is_lost_returns_or_names_its_ids(
         native.close()
 
 
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_put_events_whose_reply_is_lost_returns_when_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_events creates no node to read back: lost with its reply, it raised even when
+    applied, and the natural retry then said AlreadyExistsError ("events are immutable") for
+    the events the first call had stored. Its first event is read back with the microsecond its
+    write was prepared (``seq``): applied, the call returns; not applied, it raises, and the
+    retry stores the events once."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        data, model = store.put_artifacts(
+            [Artifact(type="Data", uri="/d"), Artifact(type="Model", uri="/m")]
+        )
+        [run] = store.put_executions([Execution(type="Train")])
+        events = [
+            Event(artifact_id=data, execution_id=run, type=EventType.INPUT),
+            Event(artifact_id=model, execution_id=run, type=EventType.OUTPUT),
+        ]
+        killed = _lose_reply(monkeypatch, applied=applied)
+        if applied:
+            store.put_events(events)
+        else:
+            with pytest.raises(EngineUnavailableError):
+                store.put_events(events)
+        monkeypatch.undo()
+        assert len(killed) == 1
+        assert len(store.get_events_by_execution_ids([run])) == (2 if applied else 0)
+        if not applied:
+            store.put_events(events)  # the retry
+        stored = store.get_events_by_execution_ids([run])
+        assert [(e.artifact_id, e.type) for e in stored] == [
+            (data, EventType.INPUT),
+            (model, EventType.OUTPUT),
+        ]
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_put_links_whose_reply_is_lost_returns_when_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_attributions_and_associations likewise: a link keeps ``seq`` from its creation, so a
+    lost reply is told apart from a link that was there before (the call links one new pair and
+    one stored already)."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [data] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        [run] = store.put_executions([Execution(type="Train")])
+        [exp] = store.put_contexts([Context(type="Experiment", name="exp-1")])
+        store.put_attributions_and_associations([Attribution(artifact_id=data, context_id=exp)], [])
+        killed = _lose_reply(monkeypatch, applied=applied)
+
+        def call() -> None:
+            store.put_attributions_and_associations(
+                [Attribution(artifact_id=data, context_id=exp)],
+                [Association(execution_id=run, context_id=exp)],
+            )
+
+        if applied:
+            call()
+        else:
+            with pytest.raises(EngineUnavailableError):
+                call()
+        monkeypatch.undo()
+        assert len(killed) == 1
+        members = store.get_executions_by_context(exp)
+        assert [e.id for e in members] == ([run] if applied else [])
+        if not applied:
+            call()
+            assert [e.id for e in store.get_executions_by_context(exp)] == [run]
+        assert_healthy(store)
+
+
 def test_apply_retention_retried_after_a_lost_reply_archives_each_node_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -384,9 +461,9 @@ def test_register_model_retried_after_a_lost_reply_registers_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: str, nth: int
 ) -> None:
     """register_model is three writes (the model's context, the version claim, the
-    registration): whichever reply is lost (applied), the call returns (the context write is
-    found applied) or raises, and the same call again returns the one version, with no second
-    number claimed and no second context."""
+    registration): whichever reply is lost (applied), the call returns (the context write, or
+    the registration's link to it, is found applied) or raises (the claim), and the same call
+    again returns the one version, with no second number claimed and no second context."""
     with LineageStore.open(tmp_path / "s") as store:
         store.put_artifact_type(ArtifactType(name="Model"))
         model, other = store.put_artifacts(
@@ -394,9 +471,9 @@ def test_register_model_retried_after_a_lost_reply_registers_once(
         )
         tracker = store.tracker
         killed = _lose_reply(monkeypatch, query, nth=nth)
-        if (query, nth) == ("graph/write", 1):  # it creates the context: found, it returns
-            assert tracker.register_model(model, "churn").version == 1
-        else:  # an update or a claim: nothing to read back, the call raises
+        if query == "graph/write":  # the context it creates, or the model's link to it
+            assert tracker.register_model(model, "churn").version == 1  # read back: returns
+        else:  # a claim: nothing to read back, the call raises
             with pytest.raises(EngineUnavailableError):
                 tracker.register_model(model, "churn")
         monkeypatch.undo()
