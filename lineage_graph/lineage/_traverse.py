@@ -149,7 +149,10 @@ def _decode_cursor(query: LineageQuery, cursor: str) -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        kind, ident, fingerprint = NodeKind(data["k"]), int(data["i"]), str(data["q"])
+        kind, ident, fingerprint = NodeKind(data["k"]), data["i"], str(data["q"])
+        # The cursor's own kinds and ids only: an edited one (a context, 1e400, "7") is no cursor
+        if kind not in _KIND_ORDER or isinstance(ident, bool) or not isinstance(ident, int):
+            raise ValueError(kind)
     except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):  # too deep JSON
         raise InvalidArgumentError(
             "not a lineage cursor (pass back the cursor the previous page gave, as is)"
