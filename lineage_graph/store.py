@@ -582,7 +582,13 @@ class LineageStore:
     def _stored_artifact(self, artifact: Artifact | int) -> Artifact:
         from .lineage._filter import ref_of
 
-        ident = artifact if isinstance(artifact, int) else ref_of(artifact).id
+        if isinstance(artifact, int):
+            ident = artifact
+        else:
+            ref = ref_of(artifact)
+            if ref.kind is not NodeKind.ARTIFACT:  # else the artifact with the same id compared
+                raise InvalidArgumentError(f"compare() takes artifacts, not {ref}")
+            ident = ref.id
         found = self._artifacts.get_by_ids([ident])
         if not found:
             raise NotFoundError(f"no artifact {ident}")

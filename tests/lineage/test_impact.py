@@ -355,6 +355,23 @@ def test_compare_and_lineage_diff(store: LineageStore, pipeline: dict[str, int])
     assert other.only_b.artifact_ids == {pipeline["other"]}
 
 
+def test_compare_takes_artifacts_only(store: LineageStore, pipeline: dict[str, int]) -> None:
+    """An execution (or its NodeRef) was taken for the artifact with the same id: compare()
+    answered about two artifacts the caller never named."""
+    model1, model2 = pipeline["model1"], pipeline["model2"]
+    for execution in (
+        NodeRef(NodeKind.EXECUTION, model1),
+        Execution(id=model1, type="Trainer"),
+        NodeRef(NodeKind.CONTEXT, model1),
+    ):
+        with pytest.raises(InvalidArgumentError, match="takes artifacts"):
+            store.compare(execution, model2)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="takes artifacts"):
+            store.compare(model2, execution)  # type: ignore[arg-type]
+    by_ref = store.compare(NodeRef(NodeKind.ARTIFACT, model1), model2)  # type: ignore[arg-type]
+    assert by_ref.fields == store.compare(model1, model2).fields
+
+
 def test_compare_a_nan_is_the_same_and_a_bool_is_no_number(store: LineageStore) -> None:
     store.put_artifact_type(ArtifactType(name="Scored"))
     a, b, c = store.put_artifacts(
