@@ -121,6 +121,10 @@ class LineageQuery:
             value = getattr(self, name)
             if value is not None and not isinstance(value, NodeFilter):
                 raise InvalidArgumentError(f"{name} must be a NodeFilter: {value!r}")
+        for name in ("include_stop", "include_contexts"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):  # "no" or None read as a truth value: wrong answers
+                raise InvalidArgumentError(f"{name} must be True or False: {value!r:.80}")
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the same question (the page size may change)."""

@@ -474,6 +474,11 @@ def test_bad_questions_get_typed_errors(typed: LineageStore) -> None:
         typed.upstream(None)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="as_of"):
         typed.upstream(b.a(0), as_of="yesterday")  # type: ignore[arg-type]
+    stop = NodeFilter(refs=[b.a(1)])
+    with pytest.raises(InvalidArgumentError, match="include_stop must be True or False"):
+        typed.downstream(b.a(0), stop_at=stop, include_stop="no")  # was: kept (a truthy str)
+    with pytest.raises(InvalidArgumentError, match="include_contexts must be True or False"):
+        typed.downstream(b.a(0), include_contexts=None)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
         NodeFilter(states=["SHINY"])
 
