@@ -199,12 +199,24 @@ class NodeFilter:
         return True
 
     def key(self) -> str:
-        """A stable text form (part of a page cursor's fingerprint)."""
+        """A stable text form (part of a page cursor's fingerprint): equal filters have one key
+        (a struct's keys in any order), filters that differ have two (``refs=[]`` matches
+        nothing, ``refs=None`` everything: their keys differed by nothing)."""
         parts = [
             sorted(k.value for k in self.kinds or ()),
             sorted(self.types or ()),
             sorted(repr(s) for s in self.states or ()),
-            sorted((k, repr(v)) for k, v in (self.properties or {}).items()),
+            sorted((k, repr(_canonical(v))) for k, v in (self.properties or {}).items()),
             sorted(str(r) for r in self.refs or ()),
         ]
-        return repr([self.kinds is None, self.types is None, self.states is None, parts])
+        given = [part is None for part in (self.kinds, self.types, self.states, self.refs)]
+        return repr([given, parts])
+
+
+def _canonical(value: Any) -> Any:
+    """A property value with its structs' keys sorted, for :meth:`NodeFilter.key`."""
+    if isinstance(value, dict):
+        return ("struct", sorted((str(k), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value

@@ -427,6 +427,26 @@ def test_a_cursor_belongs_to_its_query(typed: LineageStore) -> None:
     assert typed.upstream(b.a(3), limit=100, cursor=page.cursor).complete  # page size may change
 
 
+def test_a_cursor_is_bound_to_what_its_filters_mean(typed: LineageStore) -> None:
+    """stop_at=NodeFilter(refs=[]) stops nowhere and NodeFilter() everywhere, but their keys
+    were equal: the first's cursor continued the second (an empty page, complete, after 2 of
+    its nodes). Two equal filters (a struct's keys in another order) refused each other's."""
+    b = chain(typed, 3)
+    nowhere = typed.downstream(b.a(0), stop_at=NodeFilter(refs=[]), limit=2)
+    assert nowhere.total == 7 and nowhere.cursor
+    with pytest.raises(InvalidArgumentError, match="different lineage query"):
+        typed.downstream(b.a(0), stop_at=NodeFilter(), limit=2, cursor=nowhere.cursor)
+    typed.put_artifacts(
+        [Artifact(id=i, type="DataSet", custom_properties={"s": {"a": 1, "b": 2}})
+         for i in b.artifacts]
+    )  # fmt: skip
+    first = typed.downstream(b.a(0), where=NodeFilter(properties={"s": {"a": 1, "b": 2}}), limit=2)
+    rest = typed.downstream(
+        b.a(0), where=NodeFilter(properties={"s": {"b": 2, "a": 1}}), limit=2, cursor=first.cursor
+    )
+    assert first.refs | rest.refs == {b.a(i) for i in range(4)} and rest.complete
+
+
 def test_a_step_never_loses_a_node_whose_engine_id_changed(typed: LineageStore) -> None:
     """Frontier steps seek later hops by the engine ids the hop before returned, checked against
     the node's label and id; a pair that no longer names its node is asked for again by id
