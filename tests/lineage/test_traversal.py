@@ -529,3 +529,13 @@ def test_exports(typed: LineageStore) -> None:
     page = g.to_html(title="t")
     assert "<html" in page.lower() and "quoted" in page
     assert "<iframe" in g._repr_html_()
+
+
+def test_dot_labels_show_entity_lookalikes_as_written(typed: LineageStore) -> None:
+    """Graphviz decodes HTML entities in every label: a stored name "R&amp;D &#60;v2&#62;"
+    was drawn "R&D <v2>". Each "&" of a name is written as "&amp;" (drawn "&")."""
+    b = chain(typed, 1)
+    typed.put_artifacts([Artifact(id=b.artifacts[0], type="DataSet", name="R&amp;D &#60;v2&#62;")])
+    dot = typed.downstream(b.a(0)).to_dot()
+    (line,) = [x for x in dot.splitlines() if x.startswith(f"  a{b.artifacts[0]} [")]
+    assert "R&amp;amp;D &amp;#60;v2&amp;#62;" in line
