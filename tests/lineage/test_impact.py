@@ -353,6 +353,12 @@ def test_compare_and_lineage_diff(store: LineageStore, pipeline: dict[str, int])
     )
     assert not other.common
     assert other.only_b.artifact_ids == {pipeline["other"]}
+    # api.md: two executions on the same inputs (a re-run) are the same; their outputs are not
+    runs = store.lineage_diff(
+        NodeRef(NodeKind.EXECUTION, pipeline["train1"]),
+        NodeRef(NodeKind.EXECUTION, pipeline["train2"]),
+    )
+    assert runs.same and NodeRef(NodeKind.ARTIFACT, pipeline["train_data"]) in runs.common
 
 
 def test_compare_takes_artifacts_only(store: LineageStore, pipeline: dict[str, int]) -> None:
