@@ -83,6 +83,29 @@ def _frozen(values: Iterable[Any] | None, what: str) -> frozenset[Any] | None:
         raise InvalidArgumentError(f"NodeFilter {what} must be a collection of values") from None
 
 
+def _states(
+    values: Iterable[ArtifactState | ExecutionState | str] | None,
+) -> tuple[ArtifactState | ExecutionState | str, ...] | None:
+    """The states, each once, in one order (equal filters compare equal): an artifact's and an
+    execution's state of the same number are two states (IntEnums of one value are equal, so
+    a frozenset kept only the first given)."""
+    if values is None:
+        return None
+    if isinstance(values, str | bytes):
+        values = [values]
+    try:
+        items = list(values)
+    except TypeError:
+        raise InvalidArgumentError("NodeFilter states must be a collection of values") from None
+    unique: dict[tuple[str, Any], ArtifactState | ExecutionState | str] = {}
+    for value in items:
+        try:
+            unique.setdefault((type(value).__name__, value), value)
+        except TypeError:  # unhashable: refused below as no state
+            unique[(type(value).__name__, repr(value))] = value
+    return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[0], repr(k[1]))))
+
+
 def _checked_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
     """``{name: value}`` where each value is one a property can hold (else nothing matches)."""
     for name, value in properties.items():
@@ -124,7 +147,9 @@ class NodeFilter:
 
     kinds: frozenset[NodeKind] | None
     types: frozenset[str] | None
-    states: frozenset[ArtifactState | ExecutionState | str] | None
+    #: A tuple, not a set: ``ArtifactState.DELETED == ExecutionState.FAILED`` (both IntEnum 4),
+    #: so a set kept one of the two and the filter silently left a kind out.
+    states: tuple[ArtifactState | ExecutionState | str, ...] | None
     properties: Mapping[str, Any] | None
     refs: frozenset[NodeRef] | None
 
@@ -143,7 +168,7 @@ class NodeFilter:
         type_set = _frozen(types, "types")
         if type_set is not None and not all(isinstance(t, str) for t in type_set):
             raise InvalidArgumentError(f"NodeFilter types must be type names: {types!r}")
-        state_set = _frozen(states, "states")
+        state_set = _states(states)
         if state_set is not None:
             for s in state_set:
                 ok = isinstance(s, ArtifactState | ExecutionState) or (

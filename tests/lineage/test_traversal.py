@@ -352,6 +352,28 @@ def test_state_filters_respect_the_kind(typed: LineageStore) -> None:
     assert refs(typed.downstream(b.a(0), where=NodeFilter(states=["LIVE"]))) == {b.a(1)}
 
 
+def test_a_state_of_each_kind_with_the_same_number_are_two_states(typed: LineageStore) -> None:
+    """ArtifactState.DELETED == ExecutionState.FAILED (IntEnums, both 4): the filter's set kept
+    the first given, so "deleted artifacts or failed executions" silently returned only one
+    kind, which one depending on the order the states were listed."""
+    b = small_pipeline(typed)
+    typed.put_artifacts([Artifact(id=b.artifacts[1], type="DataSet", state=ArtifactState.DELETED)])
+    typed.put_executions(
+        [Execution(id=b.executions[1], type="Trainer", last_known_state=ExecutionState.FAILED)]
+    )
+    both = {b.a(1), b.e(1)}
+    for states in (
+        [ArtifactState.DELETED, ExecutionState.FAILED],
+        [ExecutionState.FAILED, ArtifactState.DELETED],
+    ):
+        assert refs(typed.downstream(b.a(0), where=NodeFilter(states=states))) == both
+        stop = NodeFilter(states=states)
+        assert refs(typed.downstream(b.a(0), stop_at=stop)) == {b.a(0), b.e(0), b.a(1)}
+    assert NodeFilter(states=[ArtifactState.DELETED, ExecutionState.FAILED]) == NodeFilter(
+        states=[ExecutionState.FAILED, ArtifactState.DELETED, ExecutionState.FAILED]
+    )
+
+
 def test_property_filters_keep_bools_and_numbers_apart(typed: LineageStore) -> None:
     """As in MLMD (and its filter_query): True is not the int 1, nor False the int 0, at any
     depth of a struct; an int still matches the double of the same value."""
