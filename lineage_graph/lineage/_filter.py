@@ -84,14 +84,14 @@ def _frozen(values: Iterable[Any] | None, what: str) -> frozenset[Any] | None:
 
 
 def _states(
-    values: Iterable[ArtifactState | ExecutionState | str] | None,
+    values: Iterable[ArtifactState | ExecutionState | str] | ArtifactState | ExecutionState | None,
 ) -> tuple[ArtifactState | ExecutionState | str, ...] | None:
     """The states, each once, in one order (equal filters compare equal): an artifact's and an
     execution's state of the same number are two states (IntEnums of one value are equal, so
     a frozenset kept only the first given)."""
     if values is None:
         return None
-    if isinstance(values, str | bytes):
+    if isinstance(values, str | bytes | ArtifactState | ExecutionState):  # one state, as one kind
         values = [values]
     try:
         items = list(values)
@@ -158,9 +158,12 @@ class NodeFilter:
         *,
         kinds: Iterable[NodeKind] | None = None,
         types: Iterable[str] | None = None,
-        states: Iterable[ArtifactState | ExecutionState | str] | None = None,
+        states: Iterable[ArtifactState | ExecutionState | str]
+        | ArtifactState
+        | ExecutionState
+        | None = None,
         properties: Mapping[str, Any] | None = None,
-        refs: Iterable[NodeRef | Node] | None = None,
+        refs: Iterable[NodeRef | Node] | NodeRef | Node | None = None,
     ) -> None:
         kind_set = _frozen(kinds, "kinds")
         if kind_set is not None and not all(isinstance(k, NodeKind) for k in kind_set):
@@ -183,6 +186,8 @@ class NodeFilter:
         if properties is not None and not isinstance(properties, Mapping):
             raise InvalidArgumentError("NodeFilter properties must be a mapping {name: value}")
         checked = None if properties is None else _checked_properties(properties)
+        if isinstance(refs, NodeRef | Node):  # one node (a NodeRef is a tuple: its kind and id
+            refs = [refs]  # were taken for two nodes, "got NodeKind")
         ref_set = None if refs is None else frozenset(ref_of(r) for r in refs)
         object.__setattr__(self, "kinds", kind_set)
         object.__setattr__(self, "types", type_set)

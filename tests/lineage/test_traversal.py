@@ -523,6 +523,10 @@ def test_bad_questions_get_typed_errors(typed: LineageStore) -> None:
         typed.downstream(b.a(0), include_contexts=None)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
         NodeFilter(states=["SHINY"])
+    # One value where a collection goes, as for kinds and type names (a NodeRef is a tuple: its
+    # kind was taken for a node, "got NodeKind"; a state member was "not a collection")
+    assert NodeFilter(refs=b.a(0)) == NodeFilter(refs=[b.a(0)])
+    assert NodeFilter(states=ArtifactState.LIVE) == NodeFilter(states=[ArtifactState.LIVE])
 
 
 # ----------------------------------------------------------------------------- exports
