@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import networkx as nx
@@ -327,6 +328,23 @@ def test_as_of_sees_only_events_recorded_by_then(typed: LineageStore) -> None:
         (b.artifacts[0], b.executions[0]),
         (b.artifacts[1], b.executions[0]),
     }
+
+
+def test_as_of_a_datetime_is_its_exact_millisecond(typed: LineageStore) -> None:
+    """as_of=datetime went through int(timestamp() * 1000), a float: the datetime of an event's
+    own millisecond 1,003 became 1,002 (so did ~1% of the times in the 1970s, 1985-89,
+    2000-04, 2035-39) and the event recorded at that very moment was left out."""
+    b = build(typed, 2, 1, [(0, 0)], [(0, 1)], ms={("in", 0, 0): 1001, ("out", 0, 1): 1003})
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    at = epoch + dt.timedelta(milliseconds=1003)
+    assert _traverse.as_of_ms(at) == 1003
+    assert refs(typed.downstream(b.a(0), as_of=at)) == {b.a(0), b.e(0), b.a(1)}
+    assert refs(typed.downstream(b.a(0), as_of=at.replace(tzinfo=None))) == {b.a(0), b.e(0), b.a(1)}
+    assert refs(typed.downstream(b.a(0), as_of=at - dt.timedelta(microseconds=1))) == {
+        b.a(0), b.e(0)
+    }  # fmt: skip
+    before = epoch - dt.timedelta(microseconds=500)  # -0.5 ms: before the event at 0 ms
+    assert _traverse.as_of_ms(before) == -1
 
 
 def test_contexts_come_with_their_links_when_asked(typed: LineageStore) -> None:
