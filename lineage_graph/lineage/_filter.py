@@ -228,6 +228,16 @@ class NodeFilter:
                     return False
         return True
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the keys are: the generated field comparison called
+        ``properties={"x": 1}`` equal to ``{"x": True}`` and a DELETED-artifact filter equal to
+        a FAILED-execution one (``1 == True``; IntEnums of one number), which match other
+        nodes."""
+        return isinstance(other, NodeFilter) and self.key() == other.key()
+
+    def __hash__(self) -> int:  # a value: usable in sets and as a key, properties or not
+        return hash(self.key())
+
     def key(self) -> str:
         """A stable text form (part of a page cursor's fingerprint): equal filters have one key
         (a struct's keys in any order), filters that differ have two (``refs=[]`` matches

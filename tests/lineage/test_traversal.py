@@ -390,6 +390,12 @@ def test_a_state_of_each_kind_with_the_same_number_are_two_states(typed: Lineage
     assert NodeFilter(states=[ArtifactState.DELETED, ExecutionState.FAILED]) == NodeFilter(
         states=[ExecutionState.FAILED, ArtifactState.DELETED, ExecutionState.FAILED]
     )
+    # As values, filters that match other nodes differ (True is not 1 either), and one with
+    # properties is hashable (it was "unhashable type: 'dict'")
+    assert NodeFilter(states=[ArtifactState.DELETED]) != NodeFilter(states=[ExecutionState.FAILED])
+    assert NodeFilter(properties={"x": 1}) != NodeFilter(properties={"x": True})
+    assert len({NodeFilter(properties={"x": {"a": 1, "b": 2}}),
+                NodeFilter(properties={"x": {"b": 2, "a": 1}})}) == 1  # fmt: skip
 
 
 def test_property_filters_keep_bools_and_numbers_apart(typed: LineageStore) -> None:
