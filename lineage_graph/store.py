@@ -582,7 +582,13 @@ class LineageStore:
     def _stored_artifact(self, artifact: Artifact | int) -> Artifact:
         from .lineage._filter import ref_of
 
-        ident = artifact if isinstance(artifact, int) else ref_of(artifact).id
+        if isinstance(artifact, int):
+            ident = artifact
+        else:
+            ref = ref_of(artifact)
+            if ref.kind is not NodeKind.ARTIFACT:  # else the artifact with the same id compared
+                raise InvalidArgumentError(f"compare() takes artifacts, not {ref}")
+            ident = ref.id
         found = self._artifacts.get_by_ids([ident])
         if not found:
             raise NotFoundError(f"no artifact {ident}")
@@ -630,12 +636,26 @@ class LineageStore:
         )
 
     def context_graph(
-        self, context: Context | int | tuple[str, str], *, include_children: bool = False
+        self,
+        context: Context | int | tuple[str, str] | NodeRef,
+        *,
+        include_children: bool = False,
     ) -> LineageGraph:
         """Everything recorded in a run or experiment, for visualisation: the executions
-        associated with ``context`` (a Context, its id, or ``(type name, name)``), the artifacts
-        attributed to it and those the executions read or wrote, with their events, attributions
-        and associations. ``include_children`` adds the contexts nested below it (any depth)."""
+        associated with ``context`` (a Context, its id, its ``NodeRef`` or ``(type name,
+        name)``), the artifacts attributed to it and those the executions read or wrote, with
+        their events, attributions and associations. ``include_children`` adds the contexts
+        nested below it (any depth)."""
+        if isinstance(context, NodeRef):  # what lineage() points a context's NodeRef to
+            if context.kind is not NodeKind.CONTEXT:
+                raise InvalidArgumentError(
+                    f"context_graph() takes a context, not {context}: use lineage() for a node"
+                )
+            context = context.id
+        if not isinstance(include_children, bool):  # "no" was read as True
+            raise InvalidArgumentError(
+                f"include_children must be True or False: {include_children!r:.80}"
+            )
         data = self._cache.context_graph(context, include_children=include_children)
         return LineageGraph(
             artifacts=data.artifacts,

@@ -13,7 +13,11 @@ MATCH (m:ImpactMark {key: $key})
 WITH m
 UNWIND CASE WHEN size($rows) = 0 THEN [null] ELSE $rows END AS r
 OPTIONAL MATCH (n:Artifact {id: r.id})
-SET n.lock = true  // Neo4j takes the node's write lock before the reads below (as ids/reserve)
+// Neo4j takes the node's write lock before the reads below (as ids/reserve). In a FOREACH: a
+// marked artifact deleted since (retention), or no row at all, leaves n null, and FalkorDB
+// refuses a SET on null ("alias 'n' did not resolve to a graph entity"): such a mark could
+// never be undone.
+FOREACH (_ IN CASE WHEN n IS NULL THEN [] ELSE [1] END | SET n.lock = true)
 WITH m, n, r,
      n.impact_ms = n.last_update_time_since_epoch AS untouched
 WITH m, n, r,
@@ -21,7 +25,7 @@ WITH m, n, r,
      OR (n.impact_marks IS NULL AND n.last_update_time_since_epoch = r.expect_ms) AS undo,
      CASE WHEN untouched AND $key IN coalesce(n.impact_marks, [])
                AND n.impact_marks[-1] <> $key THEN n.impact_marks[-1] END AS newer
-SET n.lock = null
+FOREACH (_ IN CASE WHEN n IS NULL THEN [] ELSE [1] END | SET n.lock = null)
 WITH m, collect(DISTINCT newer) AS newer, collect(CASE WHEN undo THEN {n: n, r: r} END) AS found
 FOREACH (_ IN CASE WHEN size(newer) = 0 THEN [1] ELSE [] END | DETACH DELETE m)
 WITH newer, found

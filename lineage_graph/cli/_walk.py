@@ -18,6 +18,7 @@ import typer
 
 from ..exceptions import InvalidArgumentError
 from ..lineage import NodeFilter
+from ..lineage._traverse import as_of_ms
 from ..models import ArtifactState, ExecutionState, NodeKind
 from ._common import ExitCode, fail
 
@@ -143,9 +144,7 @@ def parse_as_of(text: str | None) -> int | None:
             f"epoch, got {text!r}",
             ExitCode.USAGE,
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp() * 1000)
+    return as_of_ms(moment)  # naive is UTC; exact (a float product was 1 ms early at times)
 
 
 def parse_assignment(text: str, option: str) -> tuple[str, Any]:

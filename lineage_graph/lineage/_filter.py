@@ -83,6 +83,29 @@ def _frozen(values: Iterable[Any] | None, what: str) -> frozenset[Any] | None:
         raise InvalidArgumentError(f"NodeFilter {what} must be a collection of values") from None
 
 
+def _states(
+    values: Iterable[ArtifactState | ExecutionState | str] | ArtifactState | ExecutionState | None,
+) -> tuple[ArtifactState | ExecutionState | str, ...] | None:
+    """The states, each once, in one order (equal filters compare equal): an artifact's and an
+    execution's state of the same number are two states (IntEnums of one value are equal, so
+    a frozenset kept only the first given)."""
+    if values is None:
+        return None
+    if isinstance(values, str | bytes | ArtifactState | ExecutionState):  # one state, as one kind
+        values = [values]
+    try:
+        items = list(values)
+    except TypeError:
+        raise InvalidArgumentError("NodeFilter states must be a collection of values") from None
+    unique: dict[tuple[str, Any], ArtifactState | ExecutionState | str] = {}
+    for value in items:
+        try:
+            unique.setdefault((type(value).__name__, value), value)
+        except TypeError:  # unhashable: refused below as no state
+            unique[(type(value).__name__, repr(value))] = value
+    return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[0], repr(k[1]))))
+
+
 def _checked_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
     """``{name: value}`` where each value is one a property can hold (else nothing matches)."""
     for name, value in properties.items():
@@ -124,7 +147,9 @@ class NodeFilter:
 
     kinds: frozenset[NodeKind] | None
     types: frozenset[str] | None
-    states: frozenset[ArtifactState | ExecutionState | str] | None
+    #: A tuple, not a set: ``ArtifactState.DELETED == ExecutionState.FAILED`` (both IntEnum 4),
+    #: so a set kept one of the two and the filter silently left a kind out.
+    states: tuple[ArtifactState | ExecutionState | str, ...] | None
     properties: Mapping[str, Any] | None
     refs: frozenset[NodeRef] | None
 
@@ -133,9 +158,12 @@ class NodeFilter:
         *,
         kinds: Iterable[NodeKind] | None = None,
         types: Iterable[str] | None = None,
-        states: Iterable[ArtifactState | ExecutionState | str] | None = None,
+        states: Iterable[ArtifactState | ExecutionState | str]
+        | ArtifactState
+        | ExecutionState
+        | None = None,
         properties: Mapping[str, Any] | None = None,
-        refs: Iterable[NodeRef | Node] | None = None,
+        refs: Iterable[NodeRef | Node] | NodeRef | Node | None = None,
     ) -> None:
         kind_set = _frozen(kinds, "kinds")
         if kind_set is not None and not all(isinstance(k, NodeKind) for k in kind_set):
@@ -143,7 +171,7 @@ class NodeFilter:
         type_set = _frozen(types, "types")
         if type_set is not None and not all(isinstance(t, str) for t in type_set):
             raise InvalidArgumentError(f"NodeFilter types must be type names: {types!r}")
-        state_set = _frozen(states, "states")
+        state_set = _states(states)
         if state_set is not None:
             for s in state_set:
                 ok = isinstance(s, ArtifactState | ExecutionState) or (
@@ -158,6 +186,8 @@ class NodeFilter:
         if properties is not None and not isinstance(properties, Mapping):
             raise InvalidArgumentError("NodeFilter properties must be a mapping {name: value}")
         checked = None if properties is None else _checked_properties(properties)
+        if isinstance(refs, NodeRef | Node):  # one node (a NodeRef is a tuple: its kind and id
+            refs = [refs]  # were taken for two nodes, "got NodeKind")
         ref_set = None if refs is None else frozenset(ref_of(r) for r in refs)
         object.__setattr__(self, "kinds", kind_set)
         object.__setattr__(self, "types", type_set)
@@ -198,13 +228,35 @@ class NodeFilter:
                     return False
         return True
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the keys are: the generated field comparison called
+        ``properties={"x": 1}`` equal to ``{"x": True}`` and a DELETED-artifact filter equal to
+        a FAILED-execution one (``1 == True``; IntEnums of one number), which match other
+        nodes."""
+        return isinstance(other, NodeFilter) and self.key() == other.key()
+
+    def __hash__(self) -> int:  # a value: usable in sets and as a key, properties or not
+        return hash(self.key())
+
     def key(self) -> str:
-        """A stable text form (part of a page cursor's fingerprint)."""
+        """A stable text form (part of a page cursor's fingerprint): equal filters have one key
+        (a struct's keys in any order), filters that differ have two (``refs=[]`` matches
+        nothing, ``refs=None`` everything: their keys differed by nothing)."""
         parts = [
             sorted(k.value for k in self.kinds or ()),
             sorted(self.types or ()),
             sorted(repr(s) for s in self.states or ()),
-            sorted((k, repr(v)) for k, v in (self.properties or {}).items()),
+            sorted((k, repr(_canonical(v))) for k, v in (self.properties or {}).items()),
             sorted(str(r) for r in self.refs or ()),
         ]
-        return repr([self.kinds is None, self.types is None, self.states is None, parts])
+        given = [part is None for part in (self.kinds, self.types, self.states, self.refs)]
+        return repr([given, parts])
+
+
+def _canonical(value: Any) -> Any:
+    """A property value with its structs' keys sorted, for :meth:`NodeFilter.key`."""
+    if isinstance(value, dict):
+        return ("struct", sorted((str(k), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value

@@ -190,6 +190,8 @@ class LineageGraph:
         boxes, contexts as dashed folders."""
 
         def quote(value: str) -> str:
+            # Graphviz reads HTML entities in any label ("&amp;" is drawn "&"): "&" is one
+            value = value.replace("&", "&amp;")
             value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
             return '"' + value.translate(_DOT_CONTROLS) + '"'
 

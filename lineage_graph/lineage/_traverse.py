@@ -72,6 +72,10 @@ WITHIN_MIN_HOPS = 8
 MANY_STARTS = 16
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MILLISECOND = dt.timedelta(milliseconds=1)
+
+
 def as_of_ms(value: int | dt.datetime | None) -> int | None:
     """A point in time as milliseconds since the epoch (naive datetimes are UTC)."""
     if value is None:
@@ -79,7 +83,10 @@ def as_of_ms(value: int | dt.datetime | None) -> int | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        return int(value.timestamp() * 1000)
+        # Exact (timedelta arithmetic), rounded down: int(timestamp() * 1000) went through a
+        # float and gave T - 1 for ~0.6% of datetimes of a whole millisecond T, so an event
+        # recorded at the very moment asked for was left out; before 1970 it rounded up.
+        return (value - _EPOCH) // _MILLISECOND
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentError(f"as_of must be ms since the epoch or a datetime: {value!r}")
     return value
@@ -121,6 +128,10 @@ class LineageQuery:
             value = getattr(self, name)
             if value is not None and not isinstance(value, NodeFilter):
                 raise InvalidArgumentError(f"{name} must be a NodeFilter: {value!r}")
+        for name in ("include_stop", "include_contexts"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):  # "no" or None read as a truth value: wrong answers
+                raise InvalidArgumentError(f"{name} must be True or False: {value!r:.80}")
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the same question (the page size may change)."""
@@ -149,7 +160,10 @@ def _decode_cursor(query: LineageQuery, cursor: str) -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        kind, ident, fingerprint = NodeKind(data["k"]), int(data["i"]), str(data["q"])
+        kind, ident, fingerprint = NodeKind(data["k"]), data["i"], str(data["q"])
+        # The cursor's own kinds and ids only: an edited one (a context, 1e400, "7") is no cursor
+        if kind not in _KIND_ORDER or isinstance(ident, bool) or not isinstance(ident, int):
+            raise ValueError(kind)
     except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):  # too deep JSON
         raise InvalidArgumentError(
             "not a lineage cursor (pass back the cursor the previous page gave, as is)"

@@ -83,6 +83,17 @@ def test_as_of_replays_the_past(demo: Demo) -> None:
     }  # a naive time is UTC
 
 
+def test_an_iso_as_of_is_its_exact_millisecond() -> None:
+    """--as-of 1970-01-01T00:00:01.003Z was 1,002 ms (int(timestamp() * 1000), a float): the
+    event recorded at that very millisecond was left out (so for ~1% of the times of some
+    decades: the 1970s, 1985-89, 2000-04, 2035-39)."""
+    from lineage_graph.cli._walk import parse_as_of
+
+    assert parse_as_of("1970-01-01T00:00:01.003Z") == 1003
+    assert parse_as_of("1970-01-01T00:00:01.003") == 1003  # naive: UTC
+    assert parse_as_of("2004-10-06T20:10:54.824+02:00") == 1097086254824
+
+
 def test_direction_any_reaches_siblings(demo: Demo) -> None:
     best = demo.result.best.artifact
     up = json.loads(demo.cli("export", str(best.id), "--direction", "upstream", "-d", "2").stdout)

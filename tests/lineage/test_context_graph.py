@@ -18,6 +18,8 @@ from lineage_graph import (
     ExecutionType,
     InvalidArgumentError,
     LineageStore,
+    NodeKind,
+    NodeRef,
     NotFoundError,
     ParentContext,
 )
@@ -130,6 +132,18 @@ def test_an_unknown_or_malformed_context_is_an_error(
         store.context_graph("r1")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
         store.context_graph(Context(name="r1"))
+
+
+def test_a_context_by_its_node_ref(store: LineageStore, pipeline: dict[str, int]) -> None:
+    """lineage() sends a context's NodeRef to context_graph(), which refused it (a NodeRef is
+    neither an id nor a (type, name) pair); include_children="no" was read as True."""
+    p = pipeline
+    by_ref = store.context_graph(NodeRef(NodeKind.CONTEXT, p["r1"]))
+    assert by_ref.refs == store.context_graph(p["r1"]).refs
+    with pytest.raises(InvalidArgumentError, match="takes a context, not artifact"):
+        store.context_graph(NodeRef(NodeKind.ARTIFACT, p["r1"]))
+    with pytest.raises(InvalidArgumentError, match="include_children must be True or False"):
+        store.context_graph(p["exp"], include_children="no")  # type: ignore[arg-type]
 
 
 def test_an_empty_context(store: LineageStore) -> None:

@@ -18,6 +18,7 @@ from lineage_graph import (
     Event,
     EventType,
     Execution,
+    ExecutionState,
     ExecutionType,
     FailedPreconditionError,
     ImpactMark,
@@ -327,6 +328,43 @@ def test_bad_marks_and_sources_are_typed_errors(
     assert not store.backend.read("MATCH (m:ImpactMark) RETURN m.key AS k")
 
 
+def test_a_mark_whose_artifacts_are_gone_is_undone(store: LineageStore) -> None:
+    """lineage/unmark set a lock on each marked artifact through an OPTIONAL MATCH: once an
+    artifact was gone (retention deleted the marked island) or the mark had none (an execution
+    without outputs), FalkorDB refused the SET on null ("alias 'n' did not resolve to a graph
+    entity"), a QueryError, and the mark could never be undone."""
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    (lone,) = store.put_executions([Execution(type="Trainer")])
+    empty = store.impact(
+        NodeRef(NodeKind.EXECUTION, lone), mark=ImpactMark(state=ArtifactState.ABANDONED)
+    )
+    assert empty.marked == 0 and empty.mark_token
+    assert store.undo_impact_mark(empty.mark_token) == 0
+    with pytest.raises(NotFoundError):
+        store.undo_impact_mark(empty.mark_token)  # consumed
+    (raw,) = store.put_artifacts([Artifact(type="DataSet", uri="/raw")])
+    store.put_execution(
+        Execution(type="Trainer"),
+        [(Artifact(id=raw), Event(type=EventType.INPUT)),
+         (Artifact(type="DataSet", uri="/out"), Event(type=EventType.OUTPUT))],
+        [],
+    )  # fmt: skip
+    doomed = ArtifactState.MARKED_FOR_DELETION
+    report = store.impact(NodeRef(NodeKind.ARTIFACT, raw), mark=ImpactMark(state=doomed))
+    assert report.marked == 2 and report.mark_token
+    plan = store.plan_retention(
+        kinds=[NodeKind.ARTIFACT, NodeKind.EXECUTION],
+        artifact_states=[doomed],
+        execution_states=[ExecutionState.UNKNOWN],
+    )
+    store.apply_retention(plan)
+    assert store.count(NodeKind.ARTIFACT) == 0  # the marked island is gone
+    assert store.undo_impact_mark(report.mark_token) == 0
+    with pytest.raises(NotFoundError):
+        store.undo_impact_mark(report.mark_token)
+
+
 def test_compare_and_lineage_diff(store: LineageStore, pipeline: dict[str, int]) -> None:
     diff = store.compare(pipeline["model1"], pipeline["model2"])
     assert diff.fields == {
@@ -353,6 +391,29 @@ def test_compare_and_lineage_diff(store: LineageStore, pipeline: dict[str, int])
     )
     assert not other.common
     assert other.only_b.artifact_ids == {pipeline["other"]}
+    # api.md: two executions on the same inputs (a re-run) are the same; their outputs are not
+    runs = store.lineage_diff(
+        NodeRef(NodeKind.EXECUTION, pipeline["train1"]),
+        NodeRef(NodeKind.EXECUTION, pipeline["train2"]),
+    )
+    assert runs.same and NodeRef(NodeKind.ARTIFACT, pipeline["train_data"]) in runs.common
+
+
+def test_compare_takes_artifacts_only(store: LineageStore, pipeline: dict[str, int]) -> None:
+    """An execution (or its NodeRef) was taken for the artifact with the same id: compare()
+    answered about two artifacts the caller never named."""
+    model1, model2 = pipeline["model1"], pipeline["model2"]
+    for execution in (
+        NodeRef(NodeKind.EXECUTION, model1),
+        Execution(id=model1, type="Trainer"),
+        NodeRef(NodeKind.CONTEXT, model1),
+    ):
+        with pytest.raises(InvalidArgumentError, match="takes artifacts"):
+            store.compare(execution, model2)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="takes artifacts"):
+            store.compare(model2, execution)  # type: ignore[arg-type]
+    by_ref = store.compare(NodeRef(NodeKind.ARTIFACT, model1), model2)  # type: ignore[arg-type]
+    assert by_ref.fields == store.compare(model1, model2).fields
 
 
 def test_compare_a_nan_is_the_same_and_a_bool_is_no_number(store: LineageStore) -> None:

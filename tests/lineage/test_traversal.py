@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import networkx as nx
@@ -329,6 +330,23 @@ def test_as_of_sees_only_events_recorded_by_then(typed: LineageStore) -> None:
     }
 
 
+def test_as_of_a_datetime_is_its_exact_millisecond(typed: LineageStore) -> None:
+    """as_of=datetime went through int(timestamp() * 1000), a float: the datetime of an event's
+    own millisecond 1,003 became 1,002 (so did ~1% of the times in the 1970s, 1985-89,
+    2000-04, 2035-39) and the event recorded at that very moment was left out."""
+    b = build(typed, 2, 1, [(0, 0)], [(0, 1)], ms={("in", 0, 0): 1001, ("out", 0, 1): 1003})
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    at = epoch + dt.timedelta(milliseconds=1003)
+    assert _traverse.as_of_ms(at) == 1003
+    assert refs(typed.downstream(b.a(0), as_of=at)) == {b.a(0), b.e(0), b.a(1)}
+    assert refs(typed.downstream(b.a(0), as_of=at.replace(tzinfo=None))) == {b.a(0), b.e(0), b.a(1)}
+    assert refs(typed.downstream(b.a(0), as_of=at - dt.timedelta(microseconds=1))) == {
+        b.a(0), b.e(0)
+    }  # fmt: skip
+    before = epoch - dt.timedelta(microseconds=500)  # -0.5 ms: before the event at 0 ms
+    assert _traverse.as_of_ms(before) == -1
+
+
 def test_contexts_come_with_their_links_when_asked(typed: LineageStore) -> None:
     b = small_pipeline(typed)
     typed.put_context_type(ContextType(name="Run"))
@@ -350,6 +368,34 @@ def test_state_filters_respect_the_kind(typed: LineageStore) -> None:
     live = NodeFilter(states=[ArtifactState.LIVE])
     assert refs(typed.downstream(b.a(0), where=live)) == {b.a(1)}
     assert refs(typed.downstream(b.a(0), where=NodeFilter(states=["LIVE"]))) == {b.a(1)}
+
+
+def test_a_state_of_each_kind_with_the_same_number_are_two_states(typed: LineageStore) -> None:
+    """ArtifactState.DELETED == ExecutionState.FAILED (IntEnums, both 4): the filter's set kept
+    the first given, so "deleted artifacts or failed executions" silently returned only one
+    kind, which one depending on the order the states were listed."""
+    b = small_pipeline(typed)
+    typed.put_artifacts([Artifact(id=b.artifacts[1], type="DataSet", state=ArtifactState.DELETED)])
+    typed.put_executions(
+        [Execution(id=b.executions[1], type="Trainer", last_known_state=ExecutionState.FAILED)]
+    )
+    both = {b.a(1), b.e(1)}
+    for states in (
+        [ArtifactState.DELETED, ExecutionState.FAILED],
+        [ExecutionState.FAILED, ArtifactState.DELETED],
+    ):
+        assert refs(typed.downstream(b.a(0), where=NodeFilter(states=states))) == both
+        stop = NodeFilter(states=states)
+        assert refs(typed.downstream(b.a(0), stop_at=stop)) == {b.a(0), b.e(0), b.a(1)}
+    assert NodeFilter(states=[ArtifactState.DELETED, ExecutionState.FAILED]) == NodeFilter(
+        states=[ExecutionState.FAILED, ArtifactState.DELETED, ExecutionState.FAILED]
+    )
+    # As values, filters that match other nodes differ (True is not 1 either), and one with
+    # properties is hashable (it was "unhashable type: 'dict'")
+    assert NodeFilter(states=[ArtifactState.DELETED]) != NodeFilter(states=[ExecutionState.FAILED])
+    assert NodeFilter(properties={"x": 1}) != NodeFilter(properties={"x": True})
+    assert len({NodeFilter(properties={"x": {"a": 1, "b": 2}}),
+                NodeFilter(properties={"x": {"b": 2, "a": 1}})}) == 1  # fmt: skip
 
 
 def test_property_filters_keep_bools_and_numbers_apart(typed: LineageStore) -> None:
@@ -427,6 +473,26 @@ def test_a_cursor_belongs_to_its_query(typed: LineageStore) -> None:
     assert typed.upstream(b.a(3), limit=100, cursor=page.cursor).complete  # page size may change
 
 
+def test_a_cursor_is_bound_to_what_its_filters_mean(typed: LineageStore) -> None:
+    """stop_at=NodeFilter(refs=[]) stops nowhere and NodeFilter() everywhere, but their keys
+    were equal: the first's cursor continued the second (an empty page, complete, after 2 of
+    its nodes). Two equal filters (a struct's keys in another order) refused each other's."""
+    b = chain(typed, 3)
+    nowhere = typed.downstream(b.a(0), stop_at=NodeFilter(refs=[]), limit=2)
+    assert nowhere.total == 7 and nowhere.cursor
+    with pytest.raises(InvalidArgumentError, match="different lineage query"):
+        typed.downstream(b.a(0), stop_at=NodeFilter(), limit=2, cursor=nowhere.cursor)
+    typed.put_artifacts(
+        [Artifact(id=i, type="DataSet", custom_properties={"s": {"a": 1, "b": 2}})
+         for i in b.artifacts]
+    )  # fmt: skip
+    first = typed.downstream(b.a(0), where=NodeFilter(properties={"s": {"a": 1, "b": 2}}), limit=2)
+    rest = typed.downstream(
+        b.a(0), where=NodeFilter(properties={"s": {"b": 2, "a": 1}}), limit=2, cursor=first.cursor
+    )
+    assert first.refs | rest.refs == {b.a(i) for i in range(4)} and rest.complete
+
+
 def test_a_step_never_loses_a_node_whose_engine_id_changed(typed: LineageStore) -> None:
     """Frontier steps seek later hops by the engine ids the hop before returned, checked against
     the node's label and id; a pair that no longer names its node is asked for again by id
@@ -474,8 +540,17 @@ def test_bad_questions_get_typed_errors(typed: LineageStore) -> None:
         typed.upstream(None)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="as_of"):
         typed.upstream(b.a(0), as_of="yesterday")  # type: ignore[arg-type]
+    stop = NodeFilter(refs=[b.a(1)])
+    with pytest.raises(InvalidArgumentError, match="include_stop must be True or False"):
+        typed.downstream(b.a(0), stop_at=stop, include_stop="no")  # was: kept (a truthy str)
+    with pytest.raises(InvalidArgumentError, match="include_contexts must be True or False"):
+        typed.downstream(b.a(0), include_contexts=None)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError):
         NodeFilter(states=["SHINY"])
+    # One value where a collection goes, as for kinds and type names (a NodeRef is a tuple: its
+    # kind was taken for a node, "got NodeKind"; a state member was "not a collection")
+    assert NodeFilter(refs=b.a(0)) == NodeFilter(refs=[b.a(0)])
+    assert NodeFilter(states=ArtifactState.LIVE) == NodeFilter(states=[ArtifactState.LIVE])
 
 
 # ----------------------------------------------------------------------------- exports
@@ -504,3 +579,13 @@ def test_exports(typed: LineageStore) -> None:
     page = g.to_html(title="t")
     assert "<html" in page.lower() and "quoted" in page
     assert "<iframe" in g._repr_html_()
+
+
+def test_dot_labels_show_entity_lookalikes_as_written(typed: LineageStore) -> None:
+    """Graphviz decodes HTML entities in every label: a stored name "R&amp;D &#60;v2&#62;"
+    was drawn "R&D <v2>". Each "&" of a name is written as "&amp;" (drawn "&")."""
+    b = chain(typed, 1)
+    typed.put_artifacts([Artifact(id=b.artifacts[0], type="DataSet", name="R&amp;D &#60;v2&#62;")])
+    dot = typed.downstream(b.a(0)).to_dot()
+    (line,) = [x for x in dot.splitlines() if x.startswith(f"  a{b.artifacts[0]} [")]
+    assert "R&amp;amp;D &amp;#60;v2&amp;#62;" in line

@@ -116,7 +116,7 @@ def _api_signatures() -> dict[str, object]:
         "run.log_git": Run.log_git,
     }
     for name in ("run", "find_cached_execution", "lineage", "impact", "undo_impact_mark",
-                 "compare", "lineage_diff"):  # fmt: skip
+                 "compare", "lineage_diff", "context_graph"):  # fmt: skip
         targets[f"store.{name}"] = getattr(store, name)
     for name in ("render_html", "to_html", "write_html", "open_in_browser", "repr_html",
                  "to_records", "to_dataframe", "graph_from_store"):  # fmt: skip
