@@ -39,7 +39,7 @@ from ..models import (
     ExecutionState,
     NodeKind,
 )
-from ._base import Repository, id_pages, now_ms
+from ._base import Repository, datetime_ms, id_pages, now_ms
 from .nodes import decode_node
 from .relations import decode_event
 from .types import TypeRepository
@@ -62,7 +62,7 @@ def _to_ms(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a datetime must carry a time zone (e.g. datetime.now(UTC))")
-        return int(value.timestamp() * 1000)
+        return datetime_ms(value)  # exact: a float product was 1 ms early at times
     return value
 
 

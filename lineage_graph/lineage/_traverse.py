@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._gc import gc_paused
-from .._repositories._base import Repository, id_ranges
+from .._repositories._base import Repository, datetime_ms, id_ranges
 from .._repositories.nodes import NodeRepository, decode_node
 from .._repositories.relations import RelationRepository, decode_event
 from ..exceptions import InvalidArgumentError, NotFoundError
@@ -72,10 +72,6 @@ WITHIN_MIN_HOPS = 8
 MANY_STARTS = 16
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MILLISECOND = dt.timedelta(milliseconds=1)
-
-
 def as_of_ms(value: int | dt.datetime | None) -> int | None:
     """A point in time as milliseconds since the epoch (naive datetimes are UTC)."""
     if value is None:
@@ -83,10 +79,7 @@ def as_of_ms(value: int | dt.datetime | None) -> int | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        # Exact (timedelta arithmetic), rounded down: int(timestamp() * 1000) went through a
-        # float and gave T - 1 for ~0.6% of datetimes of a whole millisecond T, so an event
-        # recorded at the very moment asked for was left out; before 1970 it rounded up.
-        return (value - _EPOCH) // _MILLISECOND
+        return datetime_ms(value)  # exact: a float product was 1 ms early at times
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentError(f"as_of must be ms since the epoch or a datetime: {value!r}")
     return value

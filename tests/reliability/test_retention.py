@@ -774,3 +774,23 @@ def test_selection_reads_id_windows_across_gaps(
     # 40 of 12,120 ids in pages of 5: measured 19 reads; windows of one page's width stepping
     # over the gaps would take ~2,400
     assert len(selects) <= 2 * len(drop) // 5 + 15, len(selects)
+
+
+@pytest.mark.parametrize("field_name", ["created_before", "updated_before"])
+def test_a_datetime_cut_is_its_exact_millisecond(store: LineageStore, field_name: str) -> None:
+    """A cut given as a datetime went through int(timestamp() * 1000), a float: the datetime of
+    the millisecond 1,003 became 1,002, and a node stamped 1,002 (before the cut) was kept."""
+    from datetime import timedelta
+
+    cut = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=1003)
+    assert getattr(retention_module.RetentionPolicy(**{field_name: cut}), field_name) == 1003
+    store.put_artifact_type(ArtifactType(name="Old"))
+    [old] = store.put_artifacts([Artifact(type="Old", uri="/old")])
+    stamp = (
+        "create_time_since_epoch"
+        if field_name == "created_before"
+        else "last_update_time_since_epoch"
+    )
+    store.backend.write(f"MATCH (n:Artifact {{id: {old}}}) SET n.{stamp} = 1002")
+    plan = store.plan_retention(**{field_name: cut})
+    assert plan.delete_artifacts == (old,)
