@@ -10,8 +10,10 @@
 // the update time the last mark or undo wrote (`impact_ms`). Any other update drops both or
 // moves the update time past `impact_ms`: the marks below it may then no longer be undone, so
 // a mark made after such an update starts the list afresh.
+// A retention tombstone is not marked (its data is gone: it stays as retention left it).
 UNWIND $rows AS r
 MATCH (n:Artifact {id: r.id})
+WHERE n.tombstone_time_since_epoch IS NULL
 SET n.lock = true  // Neo4j takes the node's write lock before the read below (as ids/reserve)
 WITH n, r,
      all(k IN keys(r.expect) WHERE coalesce(

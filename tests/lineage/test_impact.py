@@ -365,6 +365,35 @@ def test_a_mark_whose_artifacts_are_gone_is_undone(store: LineageStore) -> None:
         store.undo_impact_mark(report.mark_token)
 
 
+def test_a_mark_leaves_retention_tombstones_as_they_are(store: LineageStore) -> None:
+    """A tombstone's data is gone: a mark made it ABANDONED (and gave it the custom property),
+    so it read as an artifact that still exists. It is skipped, and its undo leaves it too."""
+    store.put_artifact_type(ArtifactType(name="Raw"))
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    (raw,) = store.put_artifacts([Artifact(type="Raw", uri="/raw")])
+    _, (_, out), _ = store.put_execution(
+        Execution(type="Trainer"),
+        [(Artifact(id=raw), Event(type=EventType.INPUT)),
+         (Artifact(type="DataSet", uri="/out"), Event(type=EventType.OUTPUT))],
+        [],
+    )  # fmt: skip
+    plan = store.plan_retention(kinds=[NodeKind.ARTIFACT], types=["Raw"])
+    assert plan.tombstone_artifacts == (raw,)
+    store.apply_retention(plan)
+    [before] = store.get_artifacts_by_id([raw])
+    mark = ImpactMark(state=ArtifactState.ABANDONED, custom_property=("quarantined", True))
+    report = store.impact(NodeRef(NodeKind.ARTIFACT, raw), mark=mark)
+    assert report.marked == 1 and report.mark_token
+    [tomb, marked] = store.get_artifacts_by_id([raw, out])
+    assert tomb == before  # untouched: state, properties, update time
+    assert marked.state == ArtifactState.ABANDONED
+    assert marked.custom_properties["quarantined"] is True
+    assert store.undo_impact_mark(report.mark_token) == 1
+    [tomb, restored] = store.get_artifacts_by_id([raw, out])
+    assert tomb == before and "quarantined" not in restored.custom_properties
+
+
 def test_compare_and_lineage_diff(store: LineageStore, pipeline: dict[str, int]) -> None:
     diff = store.compare(pipeline["model1"], pipeline["model2"])
     assert diff.fields == {
