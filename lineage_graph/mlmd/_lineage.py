@@ -262,8 +262,11 @@ def _answer(
     endings: _Endings,
     field_mask_paths: Sequence[str] | None,
 ) -> Any:
+    mask = _mask(field_mask_paths)
     kept, followed = _mlmd_selection(graph.events, starts, direction, max_hops, endings)
-    events = _in_walk_order(store, followed)
+    # The events' order costs a statement (the write order of some executions' events): read
+    # only for an answer that lists them (a mask of nodes only read it for nothing).
+    events = _in_walk_order(store, followed) if "events" in mask else []
     keep_a = {r.id for r in kept if r.kind is NodeKind.ARTIFACT}
     keep_e = {r.id for r in kept if r.kind is NodeKind.EXECUTION}
     artifacts = sorted((a for a in graph.artifacts if a.id in keep_a), key=lambda n: n.id or 0)
@@ -273,7 +276,6 @@ def _answer(
     linked = {a.context_id for a in attributions} | {a.context_id for a in associations}
     contexts = sorted((c for c in graph.contexts if c.id in linked), key=lambda n: n.id or 0)
 
-    mask = _mask(field_mask_paths)
     # ml_metadata's client reads the types of the nodes in the server's answer, which it asks
     # for with the mask less its "*_types" paths: a mask naming nodes of some kinds only (say
     # ["artifacts", "execution_types"]) has no nodes of the others, so no types of theirs.
