@@ -33,6 +33,9 @@ _ORDER_CHUNK = 1_000
 #: The LineageGraph fields a ``field_mask_paths`` may name (``parent_contexts`` is never filled).
 LINEAGE_FIELDS = tuple(f.name for f in pb.LineageGraph.DESCRIPTOR.fields)
 
+#: The fields that need the nodes' context links.
+_LINKED = frozenset({"contexts", "context_types", "attributions", "associations"})
+
 _DIRECTION = {
     pb.LineageSubgraphQueryOptions.DIRECTION_UNSPECIFIED: Direction.ANY,
     pb.LineageSubgraphQueryOptions.BIDIRECTIONAL: Direction.ANY,
@@ -247,7 +250,8 @@ def get_lineage_subgraph(
         max_hops=walk_hops,
         stop_at=NodeFilter(refs=endings.refs) if endings.refs else None,
         include_stop=True,
-        include_contexts=True,
+        # The links (one statement) only for an answer that lists them or their contexts.
+        include_contexts=bool(_mask(field_mask_paths) & _LINKED),
     )
     with gc_paused():  # MLMD's selection and the protos of a possibly large answer (_gc.py)
         return _answer(store, graph, starts, direction, max_hops, endings, field_mask_paths)

@@ -180,3 +180,32 @@ def test_the_events_order_is_read_only_for_an_answer_that_lists_events(
         with reads_of(store) as names:
             both.call("get_lineage_subgraph", options, mask)
         assert ("events/get_by_execution_ids" in names) is reads_order, (mask, names)
+
+
+def test_the_links_are_read_only_for_an_answer_that_lists_them_or_their_contexts(
+    both: Both, store: LineageStore
+) -> None:
+    """The nodes' context links cost a statement (lineage/links): a mask without contexts,
+    context types, attributions or associations read them for nothing."""
+    at = both.call("put_artifact_type", pb.ArtifactType(name="A"))
+    et = both.call("put_execution_type", pb.ExecutionType(name="X"))
+    ct = both.call("put_context_type", pb.ContextType(name="C"))
+    a = both.call("put_artifacts", [pb.Artifact(type_id=at) for _ in range(2)])
+    [x] = both.call("put_executions", [pb.Execution(type_id=et)])
+    [c] = both.call("put_contexts", [pb.Context(type_id=ct, name="c")])
+    both.call("put_events", [E(artifact_id=i, execution_id=x, type=E.INPUT) for i in a])
+    both.call(
+        "put_attributions_and_associations",
+        [pb.Attribution(artifact_id=a[1], context_id=c)],
+        [pb.Association(execution_id=x, context_id=c)],
+    )
+    options = Q(starting_artifacts=Q.StartingNodes(filter_query=f"id = {a[0]}"))
+    for mask, reads_links in (
+        (["events", "artifacts", "executions", "artifact_types"], False),
+        (["context_types"], True),
+        (["associations"], True),
+        ([], True),
+    ):
+        with reads_of(store) as names:
+            both.call("get_lineage_subgraph", options, mask)
+        assert ("lineage/links" in names) is reads_links, (mask, names)
