@@ -19,8 +19,9 @@
 // statement was compiled).
 // Each event keeps `seq`, its place in the order events were written (MLMD's event id: an
 // execution's events are read in that order): _repositories/relations.py write_order().
-// A link (attribution, association) keeps `seq` likewise, set when it is created (MLMD's
-// link ids: get_lineage_subgraph returns links in that order).
+// A link (attribution, association, parent context) keeps `seq` likewise, set when it is
+// created (MLMD's link ids: get_lineage_subgraph returns links in that order; a write whose
+// reply was lost is read back by it: GraphWriter._applied).
 // Sent in parts: each unit subquery is headed `// when: $list` and GraphWriter keeps only those
 // whose list is non-empty (plus `// always`): FalkorDB pays ~1.1 ms per statement for a dozen
 // subqueries even when every list is empty. Events with an end created by this same write cannot
@@ -306,9 +307,10 @@ CALL {
   WITH r, child, parent
   WHERE 1 / (CASE WHEN child IS NOT NULL AND parent IS NOT NULL THEN 1 ELSE 0 END) = 1
   OPTIONAL MATCH (child)-[old:PARENT_CONTEXT]->(parent)
-  WITH child, parent, old
+  WITH r, child, parent, old
   WHERE 1 / (CASE WHEN old IS NULL THEN 1 ELSE 0 END) = 1
-  MERGE (child)-[:PARENT_CONTEXT]->(parent)
+  MERGE (child)-[l:PARENT_CONTEXT]->(parent)
+  ON CREATE SET l.seq = r.seq
 }
 // The cycle check walks up from each new link's parent once, visiting each context once (a
 // pattern predicate `(parent)-[:PARENT_CONTEXT*]->(child)` may enumerate every path: 2^k on a

@@ -416,6 +416,11 @@ class GraphWriter(Repository):
                 return bool(stored.get(key) == ev["seq"])
             if batch.attributions or batch.associations:
                 return self._links_applied(batch)
+            if batch.parents:  # the write aborts if one was there: each is new when applied
+                first = batch.parents[0]
+                pair = {"child_id": first["child_id"], "parent_id": first["parent_id"]}
+                rows = self.read("contexts/get_parent_links", pairs=[pair])
+                return any(r["seq"] == first["seq"] for r in rows)
         except LineageGraphError:
             return None
         return None

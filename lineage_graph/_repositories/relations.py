@@ -340,6 +340,10 @@ class RelationRepository(Repository):
             )
         if fault is not None:
             raise fault
+        # Each link's place in the order links were written: a write whose reply was lost is
+        # read back by it (GraphWriter._applied; a retry of an applied one said AlreadyExists).
+        for seq, row in zip(write_order(len(rows)), rows, strict=True):
+            row["seq"] = seq
         return rows
 
     def parent_links_version(self) -> int:

@@ -233,6 +233,8 @@ class _NativeWriter:
 # -------------------------------------------------------------------------------- importer
 
 _KINDS = (NodeKind.ARTIFACT, NodeKind.EXECUTION, NodeKind.CONTEXT)
+#: Linked nodes whose links' order one get_lineage_subgraph reads (MLMD starts from 101 at most).
+_LINK_WINDOW = 100
 _SEQUENCE = {k: k.value for k in _KINDS}
 
 
@@ -645,16 +647,16 @@ class _Importer:
         attributions: list[Attribution] = []
         associations: list[Association] = []
         parents: list[ParentContext] = []
+        attr_keys: list[tuple[int, int]] = []  # MLMD's (node, context) ids of each link
+        assoc_keys: list[tuple[int, int]] = []
         for done, cid in enumerate(context_ids, start=1):
             new_c = c_map[cid]
-            attributions += [
-                Attribution(artifact_id=a_map[a.id], context_id=new_c)
-                for a in self.mlmd.get_artifacts_by_context(cid)
-            ]
-            associations += [
-                Association(execution_id=e_map[e.id], context_id=new_c)
-                for e in self.mlmd.get_executions_by_context(cid)
-            ]
+            for a in self.mlmd.get_artifacts_by_context(cid):
+                attributions.append(Attribution(artifact_id=a_map[a.id], context_id=new_c))
+                attr_keys.append((a.id, cid))
+            for e in self.mlmd.get_executions_by_context(cid):
+                associations.append(Association(execution_id=e_map[e.id], context_id=new_c))
+                assoc_keys.append((e.id, cid))
             parents += [
                 ParentContext(child_id=new_c, parent_id=c_map[p])
                 for p in self.mlmd_parents([cid])[cid]
@@ -670,6 +672,24 @@ class _Importer:
             fresh = [p for p in parents if (p.child_id, p.parent_id) not in existing]
             self.report.skipped_relations += len(parents) - len(fresh)
             parents = fresh
+        # Written in MLMD's order of its links (mlmd_link_order): context by context, the
+        # target's get_lineage_subgraph listed them ordered by context, the source's by write.
+        attr_order = self.mlmd_link_order("starting_artifacts", "attributions", attr_keys)
+        assoc_order = self.mlmd_link_order("starting_executions", "associations", assoc_keys)
+        attributions = [
+            link
+            for _, link in sorted(
+                enumerate(attributions),
+                key=lambda p: attr_order.get(attr_keys[p[0]], len(attr_order)),
+            )
+        ]
+        associations = [
+            link
+            for _, link in sorted(
+                enumerate(associations),
+                key=lambda p: assoc_order.get(assoc_keys[p[0]], len(assoc_order)),
+            )
+        ]
         for chunk in _chunks(attributions):
             self.store.put_attributions_and_associations(list(chunk), [])
         for chunk in _chunks(associations):
@@ -680,6 +700,41 @@ class _Importer:
         self.report.attributions = len(attributions)
         self.report.associations = len(associations)
         self.report.parent_contexts = len(parents)
+
+    def mlmd_link_order(
+        self, starting: str, links: str, keys: list[tuple[int, int]]
+    ) -> dict[tuple[int, int], int]:
+        """Each of these MLMD links (``keys``: (node, context) ids) by its place in MLMD's order
+        of them: its ids, which its API does not expose, but ``get_lineage_subgraph`` lists a
+        walk's links by. MLMD starts a walk from 101 nodes at most, so they are asked for a
+        window of 100 linked nodes at a time (in id order; nodes past the 101 an id range held,
+        unlinked ones counting, asked again with the next window): exact among the links of one
+        window, windows in node id order (MLMD's writers create nodes and their links together,
+        so the two orders mostly agree). Empty where the source cannot tell (a client or server
+        without the call): links are then written context by context."""
+        from ml_metadata.proto import metadata_store_pb2
+
+        pb: Any = metadata_store_pb2
+        order: dict[tuple[int, int], int] = {}
+        if not keys or not hasattr(self.mlmd, "get_lineage_subgraph"):
+            return order
+        node = "artifact_id" if links == "attributions" else "execution_id"
+        pending = sorted({n for n, _ in keys})
+        while pending:
+            window = pending[:_LINK_WINDOW]
+            options = pb.LineageSubgraphQueryOptions(max_num_hops=0)
+            getattr(options, starting).filter_query = f"id >= {window[0]} AND id <= {window[-1]}"
+            try:
+                graph = self.mlmd.get_lineage_subgraph(options, [links])
+            except LineageGraphError:
+                return order  # the rest after, context by context
+            seen: set[int] = set()
+            for link in getattr(graph, links):
+                seen.add(getattr(link, node))
+                order.setdefault((getattr(link, node), link.context_id), len(order))
+            # A first node not listed has lost its links meanwhile: not asked again.
+            pending = [n for n in window[1:] if n not in seen] + pending[len(window) :]
+        return order
 
     def check(self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]) -> None:
         """Refuse, before anything is written, what the store cannot hold: MLMD accepts names

@@ -33,6 +33,9 @@ _ORDER_CHUNK = 1_000
 #: The LineageGraph fields a ``field_mask_paths`` may name (``parent_contexts`` is never filled).
 LINEAGE_FIELDS = tuple(f.name for f in pb.LineageGraph.DESCRIPTOR.fields)
 
+#: The fields that need the nodes' context links.
+_LINKED = frozenset({"contexts", "context_types", "attributions", "associations"})
+
 _DIRECTION = {
     pb.LineageSubgraphQueryOptions.DIRECTION_UNSPECIFIED: Direction.ANY,
     pb.LineageSubgraphQueryOptions.BIDIRECTIONAL: Direction.ANY,
@@ -247,7 +250,8 @@ def get_lineage_subgraph(
         max_hops=walk_hops,
         stop_at=NodeFilter(refs=endings.refs) if endings.refs else None,
         include_stop=True,
-        include_contexts=True,
+        # The links (one statement) only for an answer that lists them or their contexts.
+        include_contexts=bool(_mask(field_mask_paths) & _LINKED),
     )
     with gc_paused():  # MLMD's selection and the protos of a possibly large answer (_gc.py)
         return _answer(store, graph, starts, direction, max_hops, endings, field_mask_paths)
@@ -262,8 +266,11 @@ def _answer(
     endings: _Endings,
     field_mask_paths: Sequence[str] | None,
 ) -> Any:
+    mask = _mask(field_mask_paths)
     kept, followed = _mlmd_selection(graph.events, starts, direction, max_hops, endings)
-    events = _in_walk_order(store, followed)
+    # The events' order costs a statement (the write order of some executions' events): read
+    # only for an answer that lists them (a mask of nodes only read it for nothing).
+    events = _in_walk_order(store, followed) if "events" in mask else []
     keep_a = {r.id for r in kept if r.kind is NodeKind.ARTIFACT}
     keep_e = {r.id for r in kept if r.kind is NodeKind.EXECUTION}
     artifacts = sorted((a for a in graph.artifacts if a.id in keep_a), key=lambda n: n.id or 0)
@@ -273,7 +280,6 @@ def _answer(
     linked = {a.context_id for a in attributions} | {a.context_id for a in associations}
     contexts = sorted((c for c in graph.contexts if c.id in linked), key=lambda n: n.id or 0)
 
-    mask = _mask(field_mask_paths)
     # ml_metadata's client reads the types of the nodes in the server's answer, which it asks
     # for with the mask less its "*_types" paths: a mask naming nodes of some kinds only (say
     # ["artifacts", "execution_types"]) has no nodes of the others, so no types of theirs.

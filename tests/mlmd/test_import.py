@@ -850,3 +850,63 @@ def test_a_merge_over_a_ladder_of_40_context_diamonds_in_the_target(
         import_mlmd(path, store, merge=True)
     assert f"MLMD context {top} (the target's context {rungs[-1]})" in str(raised.value)
     assert snapshot(store) == before
+
+
+def _links_in_order(
+    tmp_path: Path, store: LineageStore, unlinked_between: int, links: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """An MLMD store: 3 artifacts, ``unlinked_between`` artifacts with no link, 3 more, one
+    execution that read all 6, 3 contexts; ``links`` (artifact and context indexes) written
+    one call each, each with its context's association the first time. Imported into
+    ``store``, the execution's get_lineage_subgraph must list the links as the source does.
+    Returns the source's attributions."""
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "links.sqlite"
+    ref = _mlmd_sqlite(path)
+    at = ref.put_artifact_type(pb.ArtifactType(name="A"))
+    et = ref.put_execution_type(pb.ExecutionType(name="X"))
+    ct = ref.put_context_type(pb.ContextType(name="C"))
+    a = ref.put_artifacts([pb.Artifact(type_id=at) for _ in range(3)])
+    if unlinked_between:
+        ref.put_artifacts([pb.Artifact(type_id=at) for _ in range(unlinked_between)])
+    a += ref.put_artifacts([pb.Artifact(type_id=at) for _ in range(3)])
+    [x] = ref.put_executions([pb.Execution(type_id=et)])
+    c = ref.put_contexts([pb.Context(type_id=ct, name=f"c{i}") for i in range(3)])
+    ref.put_events([pb.Event(artifact_id=i, execution_id=x, type=pb.Event.INPUT) for i in a])
+    associated: set[int] = set()
+    for i, j in links:
+        ref.put_attributions_and_associations(
+            [pb.Attribution(artifact_id=a[i], context_id=c[j])],
+            [] if j in associated else [pb.Association(execution_id=x, context_id=c[j])],
+        )
+        associated.add(j)
+    del ref
+    import_mlmd(str(path), store)
+    Q = pb.LineageSubgraphQueryOptions
+    options = Q(starting_executions=Q.StartingNodes(filter_query=f"id = {x}"))
+    want = open_reader(path).get_lineage_subgraph(options, ["attributions", "associations"])
+    got = MetadataStore(store).get_lineage_subgraph(options, ["attributions", "associations"])
+    assert list(got.attributions) == list(want.attributions)
+    assert list(got.associations) == list(want.associations)
+    return [(link.artifact_id, link.context_id) for link in want.attributions]
+
+
+def test_links_are_written_in_mlmds_order_so_lineage_subgraph_lists_them_as_the_source(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """MLMD's links have ids its API does not expose, but get_lineage_subgraph lists them by
+    them: the copy writes them in that order (it wrote them context by context, so the
+    target's get_lineage_subgraph listed them ordered by context, the source's by write)."""
+    links = [(2, 2), (0, 1), (1, 0), (0, 0), (2, 1), (4, 0), (3, 2)]
+    assert _links_in_order(tmp_path, store, 0, links) == [(i + 1, j + 1) for i, j in links]
+
+
+def test_links_of_nodes_past_mlmds_101_starting_nodes_are_ordered_too(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """MLMD starts a walk from 101 nodes at most (of an id range, unlinked ones counting): the
+    links of the artifacts past 200 unlinked ones are read in a second window, in MLMD's order
+    too (a single read left them last, context by context)."""
+    links = [(1, 2), (0, 1), (2, 0), (5, 2), (3, 1), (4, 0), (3, 0)]
+    _links_in_order(tmp_path, store, 200, links)

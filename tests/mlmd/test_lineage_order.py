@@ -22,6 +22,7 @@ from lineage_graph import Association, Attribution, LineageStore, NodeRef
 from lineage_graph.mlmd import MetadataStore
 from lineage_graph.models import NodeKind
 
+from ..conftest import reads_of
 from .conftest import Both
 
 E = pb.Event
@@ -155,3 +156,56 @@ def test_links_come_in_write_order_and_links_stored_before_it_was_kept_first(
         Association(execution_id=x, context_id=c[2]),
         Association(execution_id=x, context_id=c[0]),
     ]
+
+
+def test_the_events_order_is_read_only_for_an_answer_that_lists_events(
+    both: Both, store: LineageStore
+) -> None:
+    """The write order of an execution's events costs a statement: a mask without "events"
+    read it for nothing (every such answer, as soon as an execution followed two events)."""
+    at = both.call("put_artifact_type", pb.ArtifactType(name="A"))
+    et = both.call("put_execution_type", pb.ExecutionType(name="X"))
+    a = both.call("put_artifacts", [pb.Artifact(type_id=at) for _ in range(3)])
+    [x] = both.call("put_executions", [pb.Execution(type_id=et)])
+    both.call(
+        "put_events",
+        [
+            E(artifact_id=a[0], execution_id=x, type=E.INPUT),
+            E(artifact_id=a[2], execution_id=x, type=E.OUTPUT),
+            E(artifact_id=a[1], execution_id=x, type=E.OUTPUT),
+        ],
+    )
+    options = Q(starting_artifacts=Q.StartingNodes(filter_query=f"id = {a[0]}"), max_num_hops=2)
+    for mask, reads_order in ((["events"], True), (["artifacts", "executions"], False)):
+        with reads_of(store) as names:
+            both.call("get_lineage_subgraph", options, mask)
+        assert ("events/get_by_execution_ids" in names) is reads_order, (mask, names)
+
+
+def test_the_links_are_read_only_for_an_answer_that_lists_them_or_their_contexts(
+    both: Both, store: LineageStore
+) -> None:
+    """The nodes' context links cost a statement (lineage/links): a mask without contexts,
+    context types, attributions or associations read them for nothing."""
+    at = both.call("put_artifact_type", pb.ArtifactType(name="A"))
+    et = both.call("put_execution_type", pb.ExecutionType(name="X"))
+    ct = both.call("put_context_type", pb.ContextType(name="C"))
+    a = both.call("put_artifacts", [pb.Artifact(type_id=at) for _ in range(2)])
+    [x] = both.call("put_executions", [pb.Execution(type_id=et)])
+    [c] = both.call("put_contexts", [pb.Context(type_id=ct, name="c")])
+    both.call("put_events", [E(artifact_id=i, execution_id=x, type=E.INPUT) for i in a])
+    both.call(
+        "put_attributions_and_associations",
+        [pb.Attribution(artifact_id=a[1], context_id=c)],
+        [pb.Association(execution_id=x, context_id=c)],
+    )
+    options = Q(starting_artifacts=Q.StartingNodes(filter_query=f"id = {a[0]}"))
+    for mask, reads_links in (
+        (["events", "artifacts", "executions", "artifact_types"], False),
+        (["context_types"], True),
+        (["associations"], True),
+        ([], True),
+    ):
+        with reads_of(store) as names:
+            both.call("get_lineage_subgraph", options, mask)
+        assert ("lineage/links" in names) is reads_links, (mask, names)

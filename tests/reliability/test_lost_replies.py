@@ -30,6 +30,7 @@ from lineage_graph import (
     ExecutionType,
     LineageStore,
     NodeKind,
+    ParentContext,
 )
 from lineage_graph.backends.embedded import EmbeddedBackend
 from tests.reliability._integrity import assert_healthy
@@ -411,6 +412,41 @@ def test_put_links_whose_reply_is_lost_returns_when_applied(
         if not applied:
             call()
             assert [e.id for e in store.get_executions_by_context(exp)] == [run]
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_put_parent_contexts_whose_reply_is_lost_returns_when_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_parent_contexts creates no node either: lost with its reply, it raised even when
+    applied, and the natural retry said AlreadyExistsError ("context 2 already has parent 1").
+    A parent link keeps ``seq`` from its creation: applied, the call returns; not applied, it
+    raises, and the retry links the contexts once."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        exp, run, other = store.put_contexts(
+            [Context(type="Experiment", name=n) for n in ("exp", "run", "other")]
+        )
+        store.put_parent_contexts([ParentContext(child_id=other, parent_id=exp)])
+        links = [
+            ParentContext(child_id=run, parent_id=exp),
+            ParentContext(child_id=other, parent_id=run),
+        ]
+        killed = _lose_reply(monkeypatch, applied=applied)
+        if applied:
+            store.put_parent_contexts(links)
+        else:
+            with pytest.raises(EngineUnavailableError):
+                store.put_parent_contexts(links)
+        monkeypatch.undo()
+        assert len(killed) == 1
+        parents = [c.id for c in store.get_parent_contexts_by_context(run)]
+        assert parents == ([exp] if applied else [])
+        if not applied:
+            store.put_parent_contexts(links)  # the retry
+        assert [c.id for c in store.get_parent_contexts_by_context(run)] == [exp]
+        assert sorted(c.id for c in store.get_parent_contexts_by_context(other)) == [exp, run]
         assert_healthy(store)
 
 

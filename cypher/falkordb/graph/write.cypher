@@ -29,8 +29,9 @@
 // an execution that stays, so the sums stay exact.
 // Each event keeps `seq`, its place in the order events were written (MLMD's event id: an
 // execution's events are read in that order): _repositories/relations.py write_order().
-// A link (attribution, association) keeps `seq` likewise, set when it is created (MLMD's
-// link ids: get_lineage_subgraph returns links in that order).
+// A link (attribution, association, parent context) keeps `seq` likewise, set when it is
+// created (MLMD's link ids: get_lineage_subgraph returns links in that order; a write whose
+// reply was lost is read back by it: GraphWriter._applied).
 // Sent in parts: each unit subquery is headed `// when: $list` and GraphWriter keeps only those
 // whose list is non-empty (plus `// always`): FalkorDB pays ~1.1 ms per statement for a dozen
 // subqueries even when every list is empty. Events with an end created by this same write cannot
@@ -587,12 +588,12 @@ CALL {
   WITH r, child, parent
   WHERE 1 / (CASE WHEN child IS NOT NULL AND parent IS NOT NULL THEN 1 ELSE 0 END) = 1
   OPTIONAL MATCH (child)-[old:PARENT_CONTEXT]->(parent)
-  WITH child, parent, old
+  WITH r, child, parent, old
   WHERE 1 / (CASE WHEN old IS NULL THEN 1 ELSE 0 END) = 1
-  WITH collect([child, parent]) AS todo
+  WITH collect([child, parent, r.seq]) AS todo
   UNWIND todo AS t
-  WITH t[0] AS child, t[1] AS parent
-  CREATE (child)-[:PARENT_CONTEXT]->(parent)
+  WITH t[0] AS child, t[1] AS parent, t[2] AS seq
+  CREATE (child)-[:PARENT_CONTEXT {seq: seq}]->(parent)
 }
 // always
 RETURN 1 AS written
