@@ -14,7 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import pydantic
 from ml_metadata import errors as _errors
-from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions, OrderByField
+from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions
 from ml_metadata.proto import metadata_store_service_pb2
 
 from .. import exceptions as native
@@ -183,12 +183,8 @@ def _mlmd_write(
 
 # ------------------------------------------------------------------------------- listing
 
-_ORDER_BY = {
-    None: "id",
-    OrderByField.ID: "id",
-    OrderByField.CREATE_TIME: "create_time",
-    OrderByField.UPDATE_TIME: "last_update_time",
-}
+#: ``ListOperationOptions.OrderByField.Field`` numbers (unset: ID, the proto's default).
+_ORDER_BY = {1: "create_time", 2: "last_update_time", 3: "id"}
 
 
 def _check_limit(options: ListOptions | None) -> None:
@@ -204,26 +200,58 @@ def _check_limit(options: ListOptions | None) -> None:
         )
 
 
+def _request_options(options: ListOptions) -> Any:
+    """The ``ListOperationOptions`` ml_metadata's client builds from ``options`` (its
+    ``_call_method_with_list_options``, after the limit check): ``is_asc`` is set on a proto
+    bool (``None``, a float or a string is ``TypeError``, not a descending order), ``order_by``
+    is read as ``order_by.value`` when truthy (a bare number or name is ``AttributeError``) and
+    ``filter_query`` set on a proto string when truthy (a number is ``TypeError``; UTF-8
+    ``bytes`` are taken), so a field of the wrong type fails or passes as there."""
+    request = _SERVICE.GetArtifactsRequest()
+    request.options.order_by_field.is_asc = options.is_asc
+    # ml_metadata's client tests ``if list_options.order_by``: 0 (FIELD_UNSPECIFIED) is unset
+    if options.order_by:
+        request.options.order_by_field.field = options.order_by.value
+    if options.filter_query:
+        request.options.filter_query = options.filter_query
+    return request.options
+
+
 def _list_nodes(
     store: LineageStore, kind: NodeKind, options: ListOptions, context_id: int | None = None
 ) -> list[Artifact | Execution | Context]:
     """Nodes a ``ListOptions`` selects, in its order, at most ``limit`` of them."""
     from ._listing import ListQuery, list_nodes
 
+    request = _request_options(options)
     query = ListQuery(
         kind=kind,
-        filter_query=options.filter_query or "",
-        # ml_metadata's client tests ``if list_options.order_by``: 0 (FIELD_UNSPECIFIED) is unset
-        order_by=_ORDER_BY[options.order_by or None],
-        is_asc=options.is_asc,
+        filter_query=request.filter_query,
+        order_by=_ORDER_BY[request.order_by_field.field],
+        is_asc=request.order_by_field.is_asc,
         context_id=context_id,
         limit=options.limit or None,
     )
     # ml_metadata's client fetches pages of MAX_NUM_RESULT until ``limit``; the answer is the
     # same from one query here, which costs one scan instead of one per 100 ids (measured: 215
     # queries for a filter matching 21k artifacts), and returns the nodes themselves.
-    nodes, _ = list_nodes(store, query)
+    try:
+        nodes, _ = list_nodes(store, query)
+    except native.InvalidArgumentError:
+        # MLMD lists a context's members before it reads the filter: a context without
+        # artifacts (executions), or none at all, answers [] whatever the filter says
+        if context_id is None or _has_members(store, kind, context_id):
+            raise
+        return []
     return nodes
+
+
+def _has_members(store: LineageStore, kind: NodeKind, context_id: int) -> bool:
+    """Whether the context ``context_id`` has an artifact (an execution) of ``kind``."""
+    from ._listing import ListQuery, list_node_ids
+
+    ids, _ = list_node_ids(store, ListQuery(kind=kind, context_id=context_id, limit=1))
+    return bool(ids)
 
 
 def _protos(nodes: Iterable[Artifact | Execution | Context]) -> list[Any]:
