@@ -414,7 +414,11 @@ class MetadataStore:
     # ------------------------------------------------------------------------ type writes
 
     def _put_type(self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool) -> int:
-        model = _convert.to_type(kind, msg)
+        try:
+            model = _convert.to_type(kind, msg)
+        except native.InvalidArgumentError:
+            self._check_unknown_properties(kind, msg, can_add, can_omit)  # MLMD's error first
+            raise
         if msg.HasField("base_type"):
             self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
         # ml_metadata sets them on a proto's bool fields, which take 0 and 1 too
@@ -422,6 +426,29 @@ class MetadataStore:
             bool(flag) if isinstance(flag, int) else flag for flag in (can_add, can_omit)
         )
         return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
+
+    def _check_unknown_properties(
+        self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool
+    ) -> None:
+        """MLMD checks a stored type's compatibility before the given property types: a
+        property of value type ``UNKNOWN`` given for a type that exists is AlreadyExistsError
+        when the request conflicts with the stored type (that property stored with a value
+        type, or one added or omitted that the flags do not allow), and InvalidArgumentError
+        (from :func:`_convert.to_type`, which has refused ``msg``) only when it would be
+        added."""
+        names = list(msg.properties)
+        if not msg.name or not all(isinstance(n, str) for n in names):
+            return  # to_type reports these
+        if all(msg.properties[n] != PropertyType.UNKNOWN for n in names):
+            return
+        try:
+            stored = self._store.get_type(kind, msg.name, msg.version or None)
+        except native.NotFoundError:
+            return
+        given = stored.model_construct(
+            **{**dict(stored), "properties": {n: PropertyType(msg.properties[n]) for n in names}}
+        )
+        upgraded(stored, given, bool(can_add), bool(can_omit))  # AlreadyExistsError, as MLMD
 
     def _check_base_type(
         self, kind: NodeKind, given: NodeType, cleared: bool, can_add: bool, can_omit: bool

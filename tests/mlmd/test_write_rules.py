@@ -446,3 +446,33 @@ def test_a_bad_update_is_reported_before_a_context_name_taken(typed: Both) -> No
     typed.fails("put_lineage_subgraph", [], [A(id=50, type_id=10)], taken, [])
     typed.fails("put_execution", X(type_id=11), [], taken)  # the context itself
     _state(typed)
+
+
+@pytest.mark.parametrize(
+    ("properties", "can_add", "can_omit"),
+    [
+        ({"x": pb.UNKNOWN}, True, False),  # omits i and s: AlreadyExists first
+        ({"i": pb.UNKNOWN, "s": pb.STRING}, True, True),  # i stored as INT: AlreadyExists
+        ({"i": pb.UNKNOWN, "s": pb.STRING}, False, False),
+        ({"i": pb.INT, "s": pb.STRING, "x": pb.UNKNOWN}, False, False),  # added, not allowed
+        ({"i": pb.INT, "s": pb.STRING, "x": pb.UNKNOWN}, True, False),  # added: InvalidArgument
+        ({"x": pb.UNKNOWN}, True, True),
+    ],
+)
+def test_an_unknown_property_type_is_checked_after_the_stored_type(
+    both: Both, properties: dict[str, int], can_add: bool, can_omit: bool
+) -> None:
+    """MLMD compares a request with the stored type before it looks at the value types given:
+    a property of type UNKNOWN is InvalidArgumentError only where the request is otherwise
+    compatible (it would be added); else AlreadyExistsError, as any conflict."""
+    for kind in ("artifact", "execution", "context"):
+        message = getattr(pb, f"{kind.title()}Type")
+        both.call(f"put_{kind}_type", message(name="T", properties={"i": pb.INT, "s": pb.STRING}))
+        both.fails(
+            f"put_{kind}_type",
+            message(name="T", properties=properties),
+            can_add_fields=can_add,
+            can_omit_fields=can_omit,
+        )
+        both.fails(f"put_{kind}_type", message(name="New", properties=properties))
+        both.call(f"get_{kind}_types")
