@@ -156,10 +156,23 @@ def _ids(values: Iterable[int]) -> list[int]:
 
 def _text(value: str) -> str:
     """A name as ml_metadata's client sets it on its request (a string field): ``None`` or a
-    number is ``TypeError``, as there."""
+    number is ``TypeError``, UTF-8 ``bytes`` are taken, as there."""
     request = _SERVICE.GetArtifactTypeRequest()
     request.type_name = value
     return str(request.type_name)
+
+
+def _version(value: str | None) -> str | None:
+    """A ``type_version`` as ml_metadata's client takes it: set on its request only when truthy
+    (``None`` and ``""`` name the unversioned type), then as a string field (:func:`_text`)."""
+    return _text(value) if value else None
+
+
+def _uri(value: str) -> str:
+    """A uri as ml_metadata's client appends it to its request (a repeated string)."""
+    request = _SERVICE.GetArtifactsByURIRequest()
+    request.uris.append(value)
+    return str(request.uris[0])
 
 
 @contextlib.contextmanager
@@ -259,8 +272,11 @@ def _protos(nodes: Iterable[Artifact | Execution | Context]) -> list[Any]:
 
 
 def _external_ids(external_ids: Iterable[str]) -> list[str]:
-    """The external ids a ``*_by_external_ids`` read asks for; MLMD refuses an empty one."""
-    asked = list(external_ids)
+    """The external ids a ``*_by_external_ids`` read asks for, as ml_metadata's client puts
+    them in its request (``None`` is none, a non-string ``TypeError``, UTF-8 ``bytes`` taken);
+    MLMD refuses an empty one."""
+    request = _SERVICE.GetArtifactsByExternalIdsRequest(external_ids=external_ids)
+    asked = [str(x) for x in request.external_ids]
     if any(not x for x in asked):
         raise native.InvalidArgumentError(
             "Invalid argument because at least one empty external_id exists."
@@ -540,7 +556,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets an artifact type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.ARTIFACT, _text(type_name), type_version)
+        return self._type(NodeKind.ARTIFACT, _text(type_name), _version(type_version))
 
     @_mlmd_errors
     def get_execution_type(
@@ -550,7 +566,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets an execution type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.EXECUTION, _text(type_name), type_version)
+        return self._type(NodeKind.EXECUTION, _text(type_name), _version(type_version))
 
     @_mlmd_errors
     def get_context_type(
@@ -560,7 +576,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets a context type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.CONTEXT, _text(type_name), type_version)
+        return self._type(NodeKind.CONTEXT, _text(type_name), _version(type_version))
 
     @_mlmd_errors
     def get_artifact_types(self, extra_options: ExtraOptions | None = None) -> list[Any]:
@@ -933,7 +949,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all artifacts of a type (none if the type does not exist)."""
-        return _protos(self._store.get_artifacts_by_type(_text(type_name), type_version or None))
+        return _protos(self._store.get_artifacts_by_type(_text(type_name), _version(type_version)))
 
     @_mlmd_errors
     def get_executions_by_type(
@@ -943,7 +959,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all executions of a type."""
-        return _protos(self._store.get_executions_by_type(_text(type_name), type_version or None))
+        return _protos(self._store.get_executions_by_type(_text(type_name), _version(type_version)))
 
     @_mlmd_errors
     def get_contexts_by_type(
@@ -953,7 +969,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all contexts of a type."""
-        return _protos(self._store.get_contexts_by_type(_text(type_name), type_version or None))
+        return _protos(self._store.get_contexts_by_type(_text(type_name), _version(type_version)))
 
     @_mlmd_errors
     def get_artifact_by_type_and_name(
@@ -965,7 +981,7 @@ class MetadataStore:
     ) -> Any | None:
         """The artifact of that type and name, or None."""
         found = self._store.get_artifact_by_type_and_name(
-            _text(type_name), _text(artifact_name), type_version or None
+            _text(type_name), _text(artifact_name), _version(type_version)
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -979,7 +995,7 @@ class MetadataStore:
     ) -> Any | None:
         """The execution of that type and name, or None."""
         found = self._store.get_execution_by_type_and_name(
-            _text(type_name), _text(execution_name), type_version or None
+            _text(type_name), _text(execution_name), _version(type_version)
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -993,7 +1009,7 @@ class MetadataStore:
     ) -> Any | None:
         """The context of that type and name, or None."""
         found = self._store.get_context_by_type_and_name(
-            _text(type_name), _text(context_name), type_version or None
+            _text(type_name), _text(context_name), _version(type_version)
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -1002,6 +1018,7 @@ class MetadataStore:
         self, uri: str, extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets all artifacts with that uri."""
+        uri = _uri(uri)  # a TypeError as in ml_metadata; bytes taken
         if uri == "":
             # MLMD stores an unset uri as "" (and the adapter returns it so): "" names those
             # artifacts too, which the native store keeps without a uri.
@@ -1123,4 +1140,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """The lineage subgraph ``query_options`` selects (no 100-hop cap: see the docs)."""
+        # as ml_metadata's client puts it in its request: a message of another class is
+        # TypeError (None is unset options)
+        _SERVICE.GetLineageSubgraphRequest(lineage_subgraph_query_options=query_options)
         return _lineage.get_lineage_subgraph(self._store, query_options, field_mask_paths)
