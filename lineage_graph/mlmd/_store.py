@@ -168,6 +168,19 @@ def _version(value: str | None) -> str | None:
     return _text(value) if value else None
 
 
+def _mask_paths(paths: Sequence[str] | None) -> Sequence[str] | None:
+    """``field_mask_paths`` as ml_metadata's client appends them to its request's update mask
+    (a repeated string: a number is ``TypeError``, UTF-8 ``bytes`` are taken). A lone string,
+    which the client would take letter by letter as paths naming nothing, is left for the
+    native store to refuse (InvalidArgumentError)."""
+    if not paths or isinstance(paths, str):
+        return paths
+    request = _SERVICE.PutArtifactsRequest()
+    for path in paths:
+        request.update_mask.paths.append(path)
+    return [str(p) for p in request.update_mask.paths]
+
+
 def _uri(value: str) -> str:
     """A uri as ml_metadata's client appends it to its request (a repeated string)."""
     request = _SERVICE.GetArtifactsByURIRequest()
@@ -299,9 +312,17 @@ def _require(fetch: Callable[[list[int]], Sequence[Node]], ids: set[int | None],
         raise native.InvalidArgumentError(f"No {what} with the given id {missing[0]}")
 
 
-def _check_edges(edges: Sequence[EventEdge], executions: int, artifacts: int) -> None:
-    """put_lineage_subgraph's edges are checked before anything else, as MLMD does."""
+def _check_edges(
+    edges: Sequence[tuple[int | None, int | None, Event | None]], executions: int, artifacts: int
+) -> list[EventEdge]:
+    """put_lineage_subgraph's edges are checked before anything else, as MLMD does, edge by
+    edge: its event is given (None is an unset one in ml_metadata's request), then its
+    indices."""
+    checked: list[EventEdge] = []
     for i, (e_index, a_index, event) in enumerate(edges):
+        if event is None:
+            raise native.InvalidArgumentError(f"No event found for event_edge #{i}")
+        checked.append((e_index, a_index, event))
         for index, given, size, what in (
             (e_index, event.execution_id, executions, "execution"),
             (a_index, event.artifact_id, artifacts, "artifact"),
@@ -315,6 +336,7 @@ def _check_edges(edges: Sequence[EventEdge], executions: int, artifacts: int) ->
                 raise native.OutOfRangeError(
                     f"event edge #{i}: {what} index {index} is outside [0, {size})"
                 )
+    return checked
 
 
 def _declared(t: NodeType, node: Node) -> bool:
@@ -430,6 +452,13 @@ class MetadataStore:
     # ------------------------------------------------------------------------ type writes
 
     def _put_type(self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool) -> int:
+        # as ml_metadata's client builds its request: the flags are proto bools (None is
+        # False, 0 and 1 are taken, a float or a string is TypeError), and a type of None is
+        # an unset one (InvalidArgumentError: no name)
+        request = _SERVICE.PutArtifactTypeRequest(can_add_fields=can_add, can_omit_fields=can_omit)
+        can_add, can_omit = request.can_add_fields, request.can_omit_fields
+        if msg is None:
+            msg = _convert.TYPE_PROTO[kind]()
         try:
             model = _convert.to_type(kind, msg)
         except native.InvalidArgumentError:
@@ -437,10 +466,6 @@ class MetadataStore:
             raise
         if msg.HasField("base_type"):
             self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
-        # ml_metadata sets them on a proto's bool fields, which take 0 and 1 too
-        can_add, can_omit = (
-            bool(flag) if isinstance(flag, int) else flag for flag in (can_add, can_omit)
-        )
         return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
 
     def _check_unknown_properties(
@@ -464,7 +489,7 @@ class MetadataStore:
         given = stored.model_construct(
             **{**dict(stored), "properties": {n: PropertyType(msg.properties[n]) for n in names}}
         )
-        upgraded(stored, given, bool(can_add), bool(can_omit))  # AlreadyExistsError, as MLMD
+        upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError, as MLMD
 
     def _check_base_type(
         self, kind: NodeKind, given: NodeType, cleared: bool, can_add: bool, can_omit: bool
@@ -705,7 +730,7 @@ class MetadataStore:
         models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
         self._precheck(models)
         with _mlmd_write(given=given):
-            return self._store.put_artifacts(models, field_mask_paths=field_mask_paths)
+            return self._store.put_artifacts(models, field_mask_paths=_mask_paths(field_mask_paths))
 
     @_mlmd_errors
     @_writes
@@ -720,7 +745,9 @@ class MetadataStore:
         models = self._nodes(NodeKind.EXECUTION, executions, given)
         self._precheck(models)
         with _mlmd_write(given=given):
-            return self._store.put_executions(models, field_mask_paths=field_mask_paths)
+            return self._store.put_executions(
+                models, field_mask_paths=_mask_paths(field_mask_paths)
+            )
 
     @_mlmd_errors
     @_writes
@@ -735,7 +762,7 @@ class MetadataStore:
         models = self._nodes(NodeKind.CONTEXT, contexts, given)
         self._precheck(models)
         with _mlmd_write(given=given):
-            return self._store.put_contexts(models, field_mask_paths=field_mask_paths)
+            return self._store.put_contexts(models, field_mask_paths=_mask_paths(field_mask_paths))
 
     # ------------------------------------------------------------------------ edge writes
 
@@ -794,6 +821,22 @@ class MetadataStore:
         """Atomically upserts an execution, its artifacts and events, and links it and them to
         ``contexts``. An update that changes nothing keeps the node's update time, but for the
         execution's with ``force_update_time`` (as MLMD)."""
+        # the options as ml_metadata's client sets them on its request (proto bools: None is
+        # False, a string TypeError)
+        options = _SERVICE.PutExecutionRequest.Options(
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+            force_reuse_context=force_reuse_context,
+            force_update_time=force_update_time,
+        )
+        reuse_context_if_already_exist = options.reuse_context_if_already_exist
+        reuse_artifact_if_already_exist_by_external_id = (
+            options.reuse_artifact_if_already_exist_by_external_id
+        )
+        force_reuse_context = options.force_reuse_context
+        force_update_time = options.force_update_time
+        if execution is None:  # an unset execution in the request: MLMD's first check
+            raise native.InvalidArgumentError("No execution is found")
         pairs = [pair for pair in artifact_and_events if pair]
         updates: dict[int, MlmdGiven] = {}
         [model] = self._nodes(NodeKind.EXECUTION, [execution])
@@ -844,14 +887,26 @@ class MetadataStore:
     ) -> tuple[list[int], list[int], list[int]]:
         """Atomically upserts executions, artifacts and contexts and inserts the events;
         every context gets every execution and artifact of the call."""
+        # as ml_metadata's client builds its request: a list of None is an empty one, the
+        # options are proto bools, and an edge's event of None is unset (see _check_edges)
+        options = _SERVICE.PutLineageSubgraphRequest.Options(
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+        )
+        reuse_context_if_already_exist = options.reuse_context_if_already_exist
+        reuse_artifact_if_already_exist_by_external_id = (
+            options.reuse_artifact_if_already_exist_by_external_id
+        )
         given: dict[int, MlmdGiven] = {}
-        e_models = self._nodes(NodeKind.EXECUTION, executions, given)
-        a_models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
-        contexts = list(contexts)
+        e_models = self._nodes(NodeKind.EXECUTION, executions or (), given)
+        a_models = self._nodes(NodeKind.ARTIFACT, artifacts or (), given)
+        contexts = list(contexts or ())
         c_models = _convert.to_contexts(contexts)
         _given(given, contexts, c_models)
-        edges = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
-        _check_edges(edges, len(e_models), len(a_models))
+        given_edges = [
+            (e, a, None if ev is None else _convert.to_event(ev)) for e, a, ev in event_edges
+        ]
+        edges = _check_edges(given_edges, len(e_models), len(a_models))
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
         # then their properties), then the executions alike, writes those nodes, then contexts.
         for models in (a_models, e_models):

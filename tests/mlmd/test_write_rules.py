@@ -476,3 +476,60 @@ def test_an_unknown_property_type_is_checked_after_the_stored_type(
         )
         both.fails(f"put_{kind}_type", message(name="New", properties=properties))
         both.call(f"get_{kind}_types")
+
+
+def test_write_arguments_are_taken_as_the_client_builds_its_request(typed: Both) -> None:
+    """ml_metadata's client builds request protos from a write's arguments: flags are proto
+    bools (None is False), an unset message is one with nothing set, an edge's event of None is
+    an unset event, masks are repeated strings (UTF-8 bytes taken). The adapter refused these
+    with InvalidArgumentError or a TypeError from its own conversion (found by a differential
+    reading)."""
+    grown = pb.ArtifactType(name="A", properties={"i": pb.INT, "j": pb.INT})
+    typed.fails("put_artifact_type", grown, can_add_fields=None)  # False: AlreadyExists
+    typed.call("put_artifact_type", grown, can_add_fields=1, can_omit_fields=None)
+    typed.fails("put_artifact_type", None)  # no type name
+    typed.fails("put_context_type", None)
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [],
+        [C(type_id=12, name="c1")],
+        reuse_context_if_already_exist=1,
+        force_update_time=None,
+    )
+    typed.call("put_execution", X(type_id=11), [], [], reuse_context_if_already_exist=None)
+    # an execution of None is MLMD's first check, before the bad artifact and context
+    typed.fails("put_execution", None, [(A(type_id=99), E())], [C(type_id=99, name="x")])
+    typed.call("put_lineage_subgraph", None, None, None, [])
+    # every edge must have an event, checked before the edges' indices
+    typed.fails(
+        "put_lineage_subgraph",
+        [X(type_id=11)],
+        [A(type_id=10)],
+        [],
+        [(0, 5, E(type=E.INPUT)), (0, 0, None)],
+    )
+    typed.fails("put_lineage_subgraph", [X(type_id=99)], [], [], [(0, None, None)])
+    typed.call("put_artifacts", [A(id=1, type_id=10, uri="v")], field_mask_paths=[b"uri"])
+    typed.call("put_contexts", [C(id=1, type_id=12, name="c9")], field_mask_paths=(b"name",))
+    _state(typed)
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "kwargs"),
+    [
+        ("put_artifact_type", (pb.ArtifactType(name="A"),), {"can_add_fields": "yes"}),
+        ("put_execution_type", (pb.ExecutionType(name="E"),), {"can_omit_fields": 1.0}),
+        ("put_execution", (X(type_id=11), [], []), {"reuse_context_if_already_exist": "y"}),
+        ("put_execution", (X(type_id=11), [], []), {"force_update_time": 0.0}),
+        ("put_lineage_subgraph", ([], [], [], []), {"reuse_context_if_already_exist": "y"}),
+        ("put_artifacts", ([A(id=1, type_id=10)],), {"field_mask_paths": [3]}),
+    ],
+)
+def test_write_arguments_of_the_wrong_type_are_type_errors(
+    typed: Both, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(TypeError):
+            getattr(store, method)(*args, **kwargs)
+    _state(typed)
