@@ -313,17 +313,21 @@ def _require(fetch: Callable[[list[int]], Sequence[Node]], ids: set[int | None],
 
 
 def _check_edges(
-    edges: Sequence[tuple[int | None, int | None, Event | None]], executions: int, artifacts: int
+    edges: Sequence[tuple[int | None, int | None, Event | None]],
+    executions: Sequence[Node],
+    artifacts: Sequence[Node],
 ) -> list[EventEdge]:
     """put_lineage_subgraph's edges are checked before anything else, as MLMD does, edge by
-    edge: its event is given (None is an unset one in ml_metadata's request), then its
-    indices."""
+    edge: its event is given (None is an unset one in ml_metadata's request), then for its
+    execution and then its artifact, the index is in range and, where the event names that
+    node's id too, the node at the index is given with that id (MLMD checks the request: a new
+    node there is "Missing ... ID" even when the write would give it that id)."""
     checked: list[EventEdge] = []
     for i, (e_index, a_index, event) in enumerate(edges):
         if event is None:
             raise native.InvalidArgumentError(f"No event found for event_edge #{i}")
         checked.append((e_index, a_index, event))
-        for index, given, size, what in (
+        for index, given, nodes, what in (
             (e_index, event.execution_id, executions, "execution"),
             (a_index, event.artifact_id, artifacts, "artifact"),
         ):
@@ -332,9 +336,22 @@ def _check_edges(
                     f"event edge #{i} is missing an {what}: give an {what} index or an "
                     f"event.{what}_id"
                 )
-            if index is not None and not 0 <= index < size:
+            if index is None:
+                continue
+            if not 0 <= index < len(nodes):
                 raise native.OutOfRangeError(
-                    f"event edge #{i}: {what} index {index} is outside [0, {size})"
+                    f"event edge #{i}: {what} index {index} is outside [0, {len(nodes)})"
+                )
+            held = nodes[index].id
+            if given is not None and held is None:
+                raise native.InvalidArgumentError(
+                    f"Missing {what} ID: event edge #{i} gives event.{what}_id {given}, but the "
+                    f"{what} at index {index} is given without an id"
+                )
+            if given is not None and held != given:
+                raise native.InvalidArgumentError(
+                    f"{what.title()} ID mismatch: event edge #{i} gives event.{what}_id "
+                    f"{given}, but the {what} at index {index} has id {held}"
                 )
     return checked
 
@@ -906,7 +923,7 @@ class MetadataStore:
         given_edges = [
             (e, a, None if ev is None else _convert.to_event(ev)) for e, a, ev in event_edges
         ]
-        edges = _check_edges(given_edges, len(e_models), len(a_models))
+        edges = _check_edges(given_edges, e_models, a_models)
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
         # then their properties), then the executions alike, writes those nodes, then contexts.
         for models in (a_models, e_models):

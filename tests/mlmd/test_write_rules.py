@@ -533,3 +533,31 @@ def test_write_arguments_of_the_wrong_type_are_type_errors(
         with pytest.raises(TypeError):
             getattr(store, method)(*args, **kwargs)
     _state(typed)
+
+
+def test_an_edges_event_ids_must_match_its_indexed_nodes_as_given(typed: Both) -> None:
+    """MLMD checks each put_lineage_subgraph edge against the request before it looks up any
+    type or writes: an edge whose event names an execution (artifact) id while its index
+    points at a node given without an id is "Missing ID", even when the write would give that
+    node exactly that id; a node given with another id is "ID mismatch". The adapter wrote the
+    first (new execution 3 linked by event.execution_id 3) and reported the others' later
+    errors (an unknown type id) instead (found by a random differential run)."""
+    pl = "put_lineage_subgraph"
+    typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, E(type=E.INPUT, execution_id=3))])
+    typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, E(type=E.INPUT, artifact_id=4))])
+    typed.fails(
+        pl, [X(id=1, type_id=11)], [A(type_id=99)], [], [(0, 0, E(type=E.INPUT, execution_id=2))]
+    )
+    typed.fails(
+        pl, [X(type_id=99)], [A(id=1, type_id=10)], [], [(0, 0, E(type=E.OUTPUT, artifact_id=2))]
+    )
+    # the execution's id is checked before the artifact's index
+    typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 9, E(type=E.INPUT, execution_id=5))])
+    typed.call(
+        pl,
+        [X(id=1, type_id=11)],
+        [A(id=2, type_id=10)],
+        [],
+        [(0, 0, E(type=E.INPUT, execution_id=1, artifact_id=2))],
+    )
+    _state(typed)
