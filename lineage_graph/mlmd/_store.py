@@ -932,8 +932,11 @@ class MetadataStore:
             self._precheck(models, upfront=True)
             if not all(self._declares(m) for m in models if m.type_id is not None):
                 break  # the native store reports that node
-        # then the contexts' types, before it writes any node (updates included)
+        # then the contexts alike (each has a type id, an update too, then their types exist),
+        # before it writes any node
         if all(self._declares(m) for m in [*e_models, *a_models]):
+            for m in c_models:
+                _type_id_given(m, updates_too=True)
             self._precheck(c_models, upfront=True)
         with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(

@@ -561,3 +561,20 @@ def test_an_edges_event_ids_must_match_its_indexed_nodes_as_given(typed: Both) -
         [(0, 0, E(type=E.INPUT, execution_id=1, artifact_id=2))],
     )
     _state(typed)
+
+
+def test_every_context_of_a_lineage_subgraph_needs_a_type_id(typed: Both) -> None:
+    """MLMD's put_lineage_subgraph refuses a context without a type id, an update of a stored
+    context too, before it looks any context type up. The adapter wrote the update
+    (``Context(id=1, name="c1")``: the stored context, relinked) and reported another
+    context's unknown type first (found by a random differential run)."""
+    pl = "put_lineage_subgraph"
+    typed.fails(pl, [], [], [C(id=1, name="c1")], [])
+    typed.fails(
+        pl, [X(type_id=11)], [A(type_id=10)], [C(id=1, name="c1")], [(0, 0, E(type=E.INPUT))]
+    )
+    typed.fails(pl, [], [], [C(type_id=99, name="x"), C(name="y")], [])
+    typed.fails(pl, [], [], [C(type_id=10, name="x"), C(name="y")], [])
+    typed.fails(pl, [X(type_id=99)], [], [C(name="y")], [])  # the execution's type first
+    typed.call(pl, [], [], [C(id=1, type_id=12, name="c1")], [])
+    _state(typed)
