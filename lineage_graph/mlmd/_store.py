@@ -720,6 +720,23 @@ class MetadataStore:
         update's type id is compared with the stored one, never looked up)."""
         return reuse_by_external_id(artifacts, self._store.get_artifacts_by_external_ids)
 
+    def _check_declared(self, node: Node, index: int) -> None:
+        """InvalidArgumentError unless ``node``'s (cached, known) type declares its properties
+        with their kinds, as MLMD's check of a node's properties before any write."""
+        if node.type_id is None or self._declares(node):
+            return
+        t = self._known_types[node.kind][node.type_id]
+        for name in node.properties:
+            if name not in t.properties:
+                raise native.InvalidArgumentError(
+                    f"{node.kind.value.lower()} #{index}: found unknown property {name!r}: type "
+                    f"{t.name!r} declares {sorted(t.properties) or 'no properties'}"
+                )
+        raise native.InvalidArgumentError(
+            f"{node.kind.value.lower()} #{index}: found unmatched property type: type "
+            f"{t.name!r} declares {', '.join(f'{n}: {k.name}' for n, k in t.properties.items())}"
+        )
+
     def _declares(self, node: Node) -> bool:
         """Whether ``node``'s (cached) type declares its properties with their kinds."""
         t = None if node.type_id is None else self._known_types[node.kind].get(node.type_id)
@@ -925,19 +942,18 @@ class MetadataStore:
         ]
         edges = _check_edges(given_edges, e_models, a_models)
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
-        # then their properties), then the executions alike, writes those nodes, then contexts.
+        # then their properties), then the executions alike, all before it writes any node (a
+        # property error comes before a name taken or an update of a missing node), then the
+        # contexts (a type id, then their types), before it writes any of them.
         for models in (a_models, e_models):
             for m in models:
                 _type_id_given(m, updates_too=True)
             self._precheck(models, upfront=True)
-            if not all(self._declares(m) for m in models if m.type_id is not None):
-                break  # the native store reports that node
-        # then the contexts alike (each has a type id, an update too, then their types exist),
-        # before it writes any node
-        if all(self._declares(m) for m in [*e_models, *a_models]):
-            for m in c_models:
-                _type_id_given(m, updates_too=True)
-            self._precheck(c_models, upfront=True)
+            for i, m in enumerate(models):
+                self._check_declared(m, i)
+        for m in c_models:
+            _type_id_given(m, updates_too=True)
+        self._precheck(c_models, upfront=True)
         with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(
                 e_models,

@@ -578,3 +578,33 @@ def test_every_context_of_a_lineage_subgraph_needs_a_type_id(typed: Both) -> Non
     typed.fails(pl, [X(type_id=99)], [], [C(name="y")], [])  # the execution's type first
     typed.call(pl, [], [], [C(id=1, type_id=12, name="c1")], [])
     _state(typed)
+
+
+def test_a_lineage_subgraphs_properties_are_checked_before_anything_is_written(
+    typed: Both,
+) -> None:
+    """MLMD's put_lineage_subgraph checks every artifact's and execution's properties before it
+    writes any node: a property of the wrong kind or undeclared is InvalidArgumentError even
+    when a context's, artifact's or execution's name is taken, or an update names a missing
+    node. The adapter let the native write report the taken context name first
+    (AlreadyExistsError; found by a random differential run)."""
+    bad = {"i": pb.Value(string_value="s")}
+    pl = "put_lineage_subgraph"
+    typed.fails(pl, [], [A(type_id=10, properties=bad)], [C(type_id=12, name="c1")], [])
+    typed.fails(
+        pl,
+        [X(type_id=11, properties={"zz": pb.Value(int_value=1)})],
+        [],
+        [C(type_id=12, name="c1")],
+        [],
+    )
+    typed.fails(
+        pl,
+        [X(id=9, type_id=11)],
+        [A(type_id=10, name="n1"), A(type_id=10, properties=bad)],
+        [C(type_id=12, name="c1")],
+        [],
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    typed.fails(pl, [X(type_id=11, name="e1")], [], [C(type_id=12, name="c1")], [])
+    _state(typed)
