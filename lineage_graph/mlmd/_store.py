@@ -725,6 +725,12 @@ class MetadataStore:
         with their kinds, as MLMD's check of a node's properties before any write."""
         if node.type_id is None or self._declares(node):
             return
+        # the cached type may predate properties added since (by this adapter or another
+        # client): read it again before refusing the node
+        for found in self._store.get_types_by_id(node.kind, [node.type_id]):
+            self._known_types[node.kind][node.type_id] = found
+        if self._declares(node):
+            return
         t = self._known_types[node.kind][node.type_id]
         for name in node.properties:
             if name not in t.properties:
@@ -944,7 +950,7 @@ class MetadataStore:
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
         # then their properties), then the executions alike, all before it writes any node (a
         # property error comes before a name taken or an update of a missing node), then the
-        # contexts (a type id, then their types), before it writes any of them.
+        # contexts (a type id, then their types, then their properties).
         for models in (a_models, e_models):
             for m in models:
                 _type_id_given(m, updates_too=True)
@@ -954,6 +960,10 @@ class MetadataStore:
         for m in c_models:
             _type_id_given(m, updates_too=True)
         self._precheck(c_models, upfront=True)
+        # and every context's properties, one reused (stored, or given twice with
+        # reuse_context_if_already_exist) too: the native write links such a one as stored
+        for i, m in enumerate(c_models):
+            self._check_declared(m, i)
         with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(
                 e_models,

@@ -608,3 +608,90 @@ def test_a_lineage_subgraphs_properties_are_checked_before_anything_is_written(
     )
     typed.fails(pl, [X(type_id=11, name="e1")], [], [C(type_id=12, name="c1")], [])
     _state(typed)
+
+
+def test_a_reused_context_of_a_lineage_subgraph_is_checked_as_given(typed: Both) -> None:
+    """With reuse_context_if_already_exist, MLMD's put_lineage_subgraph still checks each given
+    context's properties against its type, one that is stored or given twice too. The adapter
+    linked such a context as stored and dropped what it carried: a property of the wrong kind,
+    or undeclared, was written without an error (found by a random differential run).
+    put_execution does not check them (it links the stored one), and neither does the
+    adapter."""
+    typed.call(
+        "put_context_type", pb.ContextType(name="C", properties={"i": pb.INT}), can_add_fields=True
+    )
+    bad = {"i": pb.Value(string_value="s")}
+    undeclared = {"zz": pb.Value(int_value=1)}
+    for properties in (bad, undeclared):
+        typed.fails(
+            "put_lineage_subgraph",
+            [],
+            [],
+            [C(type_id=12, name="c1", properties=properties)],
+            [],
+            reuse_context_if_already_exist=True,
+        )
+        typed.fails(
+            "put_lineage_subgraph",
+            [],
+            [],
+            [C(type_id=12, name="n"), C(type_id=12, name="n", properties=properties)],
+            [],
+            reuse_context_if_already_exist=True,
+        )
+        typed.call(
+            "put_execution",
+            X(type_id=11),
+            [],
+            [C(type_id=12, name="c1", properties=properties)],
+            reuse_context_if_already_exist=True,
+        )
+    typed.call(
+        "put_lineage_subgraph",
+        [],
+        [],
+        [C(type_id=12, name="n"), C(type_id=12, name="n", properties={"i": pb.Value(int_value=1)})],
+        [],
+        reuse_context_if_already_exist=True,
+    )
+    _state(typed)
+    typed.call("get_contexts")
+
+
+def test_a_property_added_to_a_type_in_use_is_accepted_at_once(typed: Both) -> None:
+    """The adapter caches the types it has checked nodes against; a property added since (here
+    through the same adapter) must not make a lineage subgraph's node look undeclared."""
+    pl = "put_lineage_subgraph"
+    typed.call(
+        pl,
+        [X(type_id=11)],
+        [A(type_id=10, properties={"i": pb.Value(int_value=1)})],
+        [C(type_id=12, name="c1")],
+        [],
+        reuse_context_if_already_exist=True,
+    )
+    for kind, name in (("artifact", "A"), ("execution", "E"), ("context", "C")):
+        message = getattr(pb, f"{kind.title()}Type")
+        typed.call(
+            f"put_{kind}_type",
+            message(name=name, properties={"j": pb.STRING}),
+            can_add_fields=True,
+            can_omit_fields=True,
+        )
+    j = {"j": pb.Value(string_value="v")}
+    typed.call(
+        pl,
+        [X(type_id=11, properties=j)],
+        [A(type_id=10, properties=j)],
+        [C(type_id=12, name="c1", properties=j)],
+        [],
+        reuse_context_if_already_exist=True,
+    )
+    typed.call(
+        pl,
+        [X(type_id=11, properties=j)],
+        [A(type_id=10, properties=j)],
+        [C(type_id=12, name="c2", properties=j)],
+        [],
+    )
+    _state(typed)
