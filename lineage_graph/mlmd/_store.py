@@ -356,6 +356,27 @@ def _check_edges(
     return checked
 
 
+def _check_alignment(
+    execution: Node, artifacts: Sequence[Node], events: Sequence[Event | None]
+) -> None:
+    """put_execution's events name their nodes' ids, if at all, as MLMD checks them once it has
+    written each artifact: an event's execution_id other than the execution's, or artifact_id
+    other than its artifact's, is InvalidArgumentError. A node written new has no id yet here:
+    any id named for it counts as other (MLMD's new id could match it only by chance)."""
+    for artifact, event in zip(artifacts, events, strict=True):
+        if event is None:
+            continue
+        if event.execution_id is not None and event.execution_id != execution.id:
+            raise native.InvalidArgumentError(
+                f"Request's event.execution_id {event.execution_id} does not match with the "
+                "given execution"
+            )
+        if event.artifact_id is not None and event.artifact_id != artifact.id:
+            raise native.InvalidArgumentError(
+                f"Given event.artifact_id {event.artifact_id} is not aligned with the artifact"
+            )
+
+
 def _declared(t: NodeType, node: Node) -> bool:
     """Whether ``node``'s properties are declared by ``t`` with their kinds (as a write checks)."""
     for name, value in node.properties.items():
@@ -892,11 +913,19 @@ class MetadataStore:
         try:
             self._precheck([*artifacts, model, *linked])  # MLMD's order
         except native.NotFoundError:
-            if not reuse_artifact_if_already_exist_by_external_id:
+            # an unknown type id: of an artifact that the flag makes an update? (reads only on
+            # this error path)
+            reused = artifacts
+            if reuse_artifact_if_already_exist_by_external_id:
+                reused = self._by_external_id(artifacts)
+            try:
+                self._precheck([*reused, model, *linked])
+            except native.NotFoundError:
+                # a context's: MLMD writes the artifacts and their events before it looks the
+                # contexts' types up, so an event not aligned with its nodes comes first
+                self._precheck([*reused, model])
+                _check_alignment(model, reused, events)
                 raise
-            # an unknown type id: of an artifact that the flag makes an update? (a read only
-            # on this error path)
-            self._precheck([*self._by_external_id(artifacts), model, *linked])
         try:
             with _mlmd_write(given=updates):
                 return self._store.put_execution(

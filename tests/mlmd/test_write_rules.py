@@ -695,3 +695,30 @@ def test_a_property_added_to_a_type_in_use_is_accepted_at_once(typed: Both) -> N
         [],
     )
     _state(typed)
+
+
+def test_put_executions_events_are_checked_before_its_contexts_types(typed: Both) -> None:
+    """MLMD's put_execution writes the execution, then each artifact and its event, and only
+    then looks the contexts' types up: an event naming another execution or artifact id is
+    InvalidArgumentError before a context's unknown type (NotFoundError), which the adapter
+    reported first (found by a random differential run)."""
+    pe = "put_execution"
+    unknown = [C(type_id=99, name="n")]
+    of_another_kind = [C(type_id=11, name="n")]
+    typed.fails(pe, X(type_id=11), [(A(type_id=10), E(type=E.INPUT, execution_id=2))], unknown)
+    typed.fails(
+        pe, X(id=1, type_id=11), [(A(type_id=10), E(type=E.INPUT, execution_id=2))], of_another_kind
+    )
+    typed.fails(pe, X(type_id=11), [(A(id=1, type_id=10), E(type=E.INPUT, artifact_id=2))], unknown)
+    typed.fails(
+        pe,
+        X(type_id=11),
+        [(A(type_id=10, external_id="x1"), E(type=E.INPUT, artifact_id=2))],
+        unknown,
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    # aligned events: the context's type is reported
+    typed.fails(pe, X(type_id=11), [(A(type_id=10), E(type=E.INPUT))], unknown)
+    # an artifact's unknown type comes before its event
+    typed.fails(pe, X(type_id=11), [(A(type_id=99), E(type=E.INPUT, execution_id=2))], unknown)
+    _state(typed)
