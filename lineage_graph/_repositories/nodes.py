@@ -37,7 +37,7 @@ from ..models import (
 from ..models._stored import stored_model
 from ._base import Repository, check_positive_id, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
-from .types import TypeRepository
+from .types import TypeRepository, external_id_list
 
 __all__ = [
     "KEPT_KEYS",
@@ -589,7 +589,7 @@ class NodeRepository(Repository, Generic[N]):
 
     def get_by_external_ids(self, external_ids: Iterable[str]) -> list[N]:
         return self._decode_rows(
-            self.read(self.q("get_by_external_ids"), external_ids=list(external_ids))
+            self.read(self.q("get_by_external_ids"), external_ids=external_id_list(external_ids))
         )
 
     def iterate(self, page_size: int = 1000) -> Iterator[N]:

@@ -33,8 +33,28 @@ _ATTEMPTS = 8
 
 
 def type_key(name: str, version: str | None) -> str:
-    """The unique key of a type: its name and version (unset version == empty)."""
+    """The unique key of a type: its name and version (unset version == empty). A name or
+    version that is not a string is InvalidArgumentError (a number found nothing, bytes raised
+    a bare TypeError)."""
+    if not isinstance(name, str) or not isinstance(version, str | None):
+        raise InvalidArgumentError(
+            f"a type's name and version are strings, got {name!r:.80} and {version!r:.80}"
+        )
     return json.dumps([name, version or ""], ensure_ascii=False)
+
+
+def external_id_list(external_ids: Iterable[str]) -> list[str]:
+    """External ids asked for, as a list of strings: anything else is InvalidArgumentError
+    (bytes reached the engine, which refused the statement; a number or None found nothing)."""
+    if isinstance(external_ids, str | bytes) or not isinstance(external_ids, Iterable):
+        raise InvalidArgumentError(
+            f"external_ids must be a list of strings, got {type(external_ids).__name__}"
+        )
+    asked = list(external_ids)
+    for x in asked:
+        if not isinstance(x, str):
+            raise InvalidArgumentError(f"an external id is a string, got {x!r:.80}")
+    return asked
 
 
 def _validated(t: NodeType) -> NodeType:
@@ -258,7 +278,8 @@ class TypeRepository(Repository):
 
     def get_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[NodeType]:
         rows = self.read(
-            self._q(kind, "get_{}_types_by_external_ids"), external_ids=list(external_ids)
+            self._q(kind, "get_{}_types_by_external_ids"),
+            external_ids=external_id_list(external_ids),
         )
         return [_decode(kind, r["node"]) for r in rows]
 

@@ -82,6 +82,9 @@ class _Endings:
     kinds: set[NodeKind] = field(default_factory=set)
     #: Kinds whose ending nodes are left out of the answer.
     dropped: set[NodeKind] = field(default_factory=set)
+    #: Kinds whose ending filter MLMD would refuse, with the error: raised only if the walk
+    #: meets a node of that kind (MLMD tests only the nodes it meets against the filter).
+    errors: dict[NodeKind, InvalidArgumentError] = field(default_factory=dict)
 
     def stops(self, ref: NodeRef) -> bool:
         return ref.kind in self.kinds or ref in self.refs
@@ -100,9 +103,12 @@ def _endings(store: LineageStore, options: Any) -> _Endings:
             continue
         ending = getattr(options, name)
         if ending.filter_query:
-            endings.refs |= {
-                NodeRef(kind, i) for i in matching_ids(store, kind, ending.filter_query)
-            }
+            try:
+                ids = matching_ids(store, kind, ending.filter_query)
+            except InvalidArgumentError as exc:
+                endings.errors[kind] = exc
+                continue
+            endings.refs |= {NodeRef(kind, i) for i in ids}
         else:
             endings.kinds.add(kind)
         if not ending.include_ending_nodes:
@@ -253,6 +259,11 @@ def get_lineage_subgraph(
         # The links (one statement) only for an answer that lists them or their contexts.
         include_contexts=bool(_mask(field_mask_paths) & _LINKED),
     )
+    if endings.errors:  # an ending filter MLMD refuses: only if its walk meets such a node
+        met = _mlmd_selection(graph.events, starts, direction, max_hops, endings)[0]
+        for kind, exc in endings.errors.items():
+            if any(ref.kind is kind for ref in met):
+                raise exc
     with gc_paused():  # MLMD's selection and the protos of a possibly large answer (_gc.py)
         return _answer(store, graph, starts, direction, max_hops, endings, field_mask_paths)
 

@@ -384,7 +384,8 @@ def _windowed_items(
         lo, hi = (position, position + span - 1) if asc else (position - span + 1, position)
     else:
         start = _start_hint(store, query, type_id)
-        if start is None:
+        if start is None:  # no node to list: a bad filter is still an error (as in MLMD)
+            compile_filter(query.filter_query, query.kind)
             return [], span
         lo, hi = (None, start + span - 1) if asc else (start - span + 1, None)
     end: int | None = None  # ascending: past it, the next window is the last (open) one

@@ -14,7 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import pydantic
 from ml_metadata import errors as _errors
-from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions, OrderByField
+from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions
 from ml_metadata.proto import metadata_store_service_pb2
 
 from .. import exceptions as native
@@ -156,10 +156,36 @@ def _ids(values: Iterable[int]) -> list[int]:
 
 def _text(value: str) -> str:
     """A name as ml_metadata's client sets it on its request (a string field): ``None`` or a
-    number is ``TypeError``, as there."""
+    number is ``TypeError``, UTF-8 ``bytes`` are taken, as there."""
     request = _SERVICE.GetArtifactTypeRequest()
     request.type_name = value
     return str(request.type_name)
+
+
+def _version(value: str | None) -> str | None:
+    """A ``type_version`` as ml_metadata's client takes it: set on its request only when truthy
+    (``None`` and ``""`` name the unversioned type), then as a string field (:func:`_text`)."""
+    return _text(value) if value else None
+
+
+def _mask_paths(paths: Sequence[str] | None) -> Sequence[str] | None:
+    """``field_mask_paths`` as ml_metadata's client appends them to its request's update mask
+    (a repeated string: a number is ``TypeError``, UTF-8 ``bytes`` are taken). A lone string,
+    which the client would take letter by letter as paths naming nothing, is left for the
+    native store to refuse (InvalidArgumentError)."""
+    if not paths or isinstance(paths, str):
+        return paths
+    request = _SERVICE.PutArtifactsRequest()
+    for path in paths:
+        request.update_mask.paths.append(path)
+    return [str(p) for p in request.update_mask.paths]
+
+
+def _uri(value: str) -> str:
+    """A uri as ml_metadata's client appends it to its request (a repeated string)."""
+    request = _SERVICE.GetArtifactsByURIRequest()
+    request.uris.append(value)
+    return str(request.uris[0])
 
 
 @contextlib.contextmanager
@@ -183,12 +209,8 @@ def _mlmd_write(
 
 # ------------------------------------------------------------------------------- listing
 
-_ORDER_BY = {
-    None: "id",
-    OrderByField.ID: "id",
-    OrderByField.CREATE_TIME: "create_time",
-    OrderByField.UPDATE_TIME: "last_update_time",
-}
+#: ``ListOperationOptions.OrderByField.Field`` numbers (unset: ID, the proto's default).
+_ORDER_BY = {1: "create_time", 2: "last_update_time", 3: "id"}
 
 
 def _check_limit(options: ListOptions | None) -> None:
@@ -204,26 +226,58 @@ def _check_limit(options: ListOptions | None) -> None:
         )
 
 
+def _request_options(options: ListOptions) -> Any:
+    """The ``ListOperationOptions`` ml_metadata's client builds from ``options`` (its
+    ``_call_method_with_list_options``, after the limit check): ``is_asc`` is set on a proto
+    bool (``None``, a float or a string is ``TypeError``, not a descending order), ``order_by``
+    is read as ``order_by.value`` when truthy (a bare number or name is ``AttributeError``) and
+    ``filter_query`` set on a proto string when truthy (a number is ``TypeError``; UTF-8
+    ``bytes`` are taken), so a field of the wrong type fails or passes as there."""
+    request = _SERVICE.GetArtifactsRequest()
+    request.options.order_by_field.is_asc = options.is_asc
+    # ml_metadata's client tests ``if list_options.order_by``: 0 (FIELD_UNSPECIFIED) is unset
+    if options.order_by:
+        request.options.order_by_field.field = options.order_by.value
+    if options.filter_query:
+        request.options.filter_query = options.filter_query
+    return request.options
+
+
 def _list_nodes(
     store: LineageStore, kind: NodeKind, options: ListOptions, context_id: int | None = None
 ) -> list[Artifact | Execution | Context]:
     """Nodes a ``ListOptions`` selects, in its order, at most ``limit`` of them."""
     from ._listing import ListQuery, list_nodes
 
+    request = _request_options(options)
     query = ListQuery(
         kind=kind,
-        filter_query=options.filter_query or "",
-        # ml_metadata's client tests ``if list_options.order_by``: 0 (FIELD_UNSPECIFIED) is unset
-        order_by=_ORDER_BY[options.order_by or None],
-        is_asc=options.is_asc,
+        filter_query=request.filter_query,
+        order_by=_ORDER_BY[request.order_by_field.field],
+        is_asc=request.order_by_field.is_asc,
         context_id=context_id,
         limit=options.limit or None,
     )
     # ml_metadata's client fetches pages of MAX_NUM_RESULT until ``limit``; the answer is the
     # same from one query here, which costs one scan instead of one per 100 ids (measured: 215
     # queries for a filter matching 21k artifacts), and returns the nodes themselves.
-    nodes, _ = list_nodes(store, query)
+    try:
+        nodes, _ = list_nodes(store, query)
+    except native.InvalidArgumentError:
+        # MLMD lists a context's members before it reads the filter: a context without
+        # artifacts (executions), or none at all, answers [] whatever the filter says
+        if context_id is None or _has_members(store, kind, context_id):
+            raise
+        return []
     return nodes
+
+
+def _has_members(store: LineageStore, kind: NodeKind, context_id: int) -> bool:
+    """Whether the context ``context_id`` has an artifact (an execution) of ``kind``."""
+    from ._listing import ListQuery, list_node_ids
+
+    ids, _ = list_node_ids(store, ListQuery(kind=kind, context_id=context_id, limit=1))
+    return bool(ids)
 
 
 def _protos(nodes: Iterable[Artifact | Execution | Context]) -> list[Any]:
@@ -231,8 +285,11 @@ def _protos(nodes: Iterable[Artifact | Execution | Context]) -> list[Any]:
 
 
 def _external_ids(external_ids: Iterable[str]) -> list[str]:
-    """The external ids a ``*_by_external_ids`` read asks for; MLMD refuses an empty one."""
-    asked = list(external_ids)
+    """The external ids a ``*_by_external_ids`` read asks for, as ml_metadata's client puts
+    them in its request (``None`` is none, a non-string ``TypeError``, UTF-8 ``bytes`` taken);
+    MLMD refuses an empty one."""
+    request = _SERVICE.GetArtifactsByExternalIdsRequest(external_ids=external_ids)
+    asked = [str(x) for x in request.external_ids]
     if any(not x for x in asked):
         raise native.InvalidArgumentError(
             "Invalid argument because at least one empty external_id exists."
@@ -255,10 +312,22 @@ def _require(fetch: Callable[[list[int]], Sequence[Node]], ids: set[int | None],
         raise native.InvalidArgumentError(f"No {what} with the given id {missing[0]}")
 
 
-def _check_edges(edges: Sequence[EventEdge], executions: int, artifacts: int) -> None:
-    """put_lineage_subgraph's edges are checked before anything else, as MLMD does."""
+def _check_edges(
+    edges: Sequence[tuple[int | None, int | None, Event | None]],
+    executions: Sequence[Node],
+    artifacts: Sequence[Node],
+) -> list[EventEdge]:
+    """put_lineage_subgraph's edges are checked before anything else, as MLMD does, edge by
+    edge: its event is given (None is an unset one in ml_metadata's request), then for its
+    execution and then its artifact, the index is in range and, where the event names that
+    node's id too, the node at the index is given with that id (MLMD checks the request: a new
+    node there is "Missing ... ID" even when the write would give it that id)."""
+    checked: list[EventEdge] = []
     for i, (e_index, a_index, event) in enumerate(edges):
-        for index, given, size, what in (
+        if event is None:
+            raise native.InvalidArgumentError(f"No event found for event_edge #{i}")
+        checked.append((e_index, a_index, event))
+        for index, given, nodes, what in (
             (e_index, event.execution_id, executions, "execution"),
             (a_index, event.artifact_id, artifacts, "artifact"),
         ):
@@ -267,10 +336,45 @@ def _check_edges(edges: Sequence[EventEdge], executions: int, artifacts: int) ->
                     f"event edge #{i} is missing an {what}: give an {what} index or an "
                     f"event.{what}_id"
                 )
-            if index is not None and not 0 <= index < size:
+            if index is None:
+                continue
+            if not 0 <= index < len(nodes):
                 raise native.OutOfRangeError(
-                    f"event edge #{i}: {what} index {index} is outside [0, {size})"
+                    f"event edge #{i}: {what} index {index} is outside [0, {len(nodes)})"
                 )
+            held = nodes[index].id
+            if given is not None and held is None:
+                raise native.InvalidArgumentError(
+                    f"Missing {what} ID: event edge #{i} gives event.{what}_id {given}, but the "
+                    f"{what} at index {index} is given without an id"
+                )
+            if given is not None and held != given:
+                raise native.InvalidArgumentError(
+                    f"{what.title()} ID mismatch: event edge #{i} gives event.{what}_id "
+                    f"{given}, but the {what} at index {index} has id {held}"
+                )
+    return checked
+
+
+def _check_alignment(
+    execution: Node, artifacts: Sequence[Node], events: Sequence[Event | None]
+) -> None:
+    """put_execution's events name their nodes' ids, if at all, as MLMD checks them once it has
+    written each artifact: an event's execution_id other than the execution's, or artifact_id
+    other than its artifact's, is InvalidArgumentError. A node written new has no id yet here:
+    any id named for it counts as other (MLMD's new id could match it only by chance)."""
+    for artifact, event in zip(artifacts, events, strict=True):
+        if event is None:
+            continue
+        if event.execution_id is not None and event.execution_id != execution.id:
+            raise native.InvalidArgumentError(
+                f"Request's event.execution_id {event.execution_id} does not match with the "
+                "given execution"
+            )
+        if event.artifact_id is not None and event.artifact_id != artifact.id:
+            raise native.InvalidArgumentError(
+                f"Given event.artifact_id {event.artifact_id} is not aligned with the artifact"
+            )
 
 
 def _declared(t: NodeType, node: Node) -> bool:
@@ -386,14 +490,44 @@ class MetadataStore:
     # ------------------------------------------------------------------------ type writes
 
     def _put_type(self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool) -> int:
-        model = _convert.to_type(kind, msg)
+        # as ml_metadata's client builds its request: the flags are proto bools (None is
+        # False, 0 and 1 are taken, a float or a string is TypeError), and a type of None is
+        # an unset one (InvalidArgumentError: no name)
+        request = _SERVICE.PutArtifactTypeRequest(can_add_fields=can_add, can_omit_fields=can_omit)
+        can_add, can_omit = request.can_add_fields, request.can_omit_fields
+        if msg is None:
+            msg = _convert.TYPE_PROTO[kind]()
+        try:
+            model = _convert.to_type(kind, msg)
+        except native.InvalidArgumentError:
+            self._check_unknown_properties(kind, msg, can_add, can_omit)  # MLMD's error first
+            raise
         if msg.HasField("base_type"):
             self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
-        # ml_metadata sets them on a proto's bool fields, which take 0 and 1 too
-        can_add, can_omit = (
-            bool(flag) if isinstance(flag, int) else flag for flag in (can_add, can_omit)
-        )
         return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
+
+    def _check_unknown_properties(
+        self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool
+    ) -> None:
+        """MLMD checks a stored type's compatibility before the given property types: a
+        property of value type ``UNKNOWN`` given for a type that exists is AlreadyExistsError
+        when the request conflicts with the stored type (that property stored with a value
+        type, or one added or omitted that the flags do not allow), and InvalidArgumentError
+        (from :func:`_convert.to_type`, which has refused ``msg``) only when it would be
+        added."""
+        names = list(msg.properties)
+        if not msg.name or not all(isinstance(n, str) for n in names):
+            return  # to_type reports these
+        if all(msg.properties[n] != PropertyType.UNKNOWN for n in names):
+            return
+        try:
+            stored = self._store.get_type(kind, msg.name, msg.version or None)
+        except native.NotFoundError:
+            return
+        given = stored.model_construct(
+            **{**dict(stored), "properties": {n: PropertyType(msg.properties[n]) for n in names}}
+        )
+        upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError, as MLMD
 
     def _check_base_type(
         self, kind: NodeKind, given: NodeType, cleared: bool, can_add: bool, can_omit: bool
@@ -485,7 +619,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets an artifact type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.ARTIFACT, _text(type_name), type_version)
+        return self._type(NodeKind.ARTIFACT, _text(type_name), _version(type_version))
 
     @_mlmd_errors
     def get_execution_type(
@@ -495,7 +629,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets an execution type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.EXECUTION, _text(type_name), type_version)
+        return self._type(NodeKind.EXECUTION, _text(type_name), _version(type_version))
 
     @_mlmd_errors
     def get_context_type(
@@ -505,7 +639,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """Gets a context type by name and version (NotFoundError if absent)."""
-        return self._type(NodeKind.CONTEXT, _text(type_name), type_version)
+        return self._type(NodeKind.CONTEXT, _text(type_name), _version(type_version))
 
     @_mlmd_errors
     def get_artifact_types(self, extra_options: ExtraOptions | None = None) -> list[Any]:
@@ -607,6 +741,29 @@ class MetadataStore:
         update's type id is compared with the stored one, never looked up)."""
         return reuse_by_external_id(artifacts, self._store.get_artifacts_by_external_ids)
 
+    def _check_declared(self, node: Node, index: int) -> None:
+        """InvalidArgumentError unless ``node``'s (cached, known) type declares its properties
+        with their kinds, as MLMD's check of a node's properties before any write."""
+        if node.type_id is None or self._declares(node):
+            return
+        # the cached type may predate properties added since (by this adapter or another
+        # client): read it again before refusing the node
+        for found in self._store.get_types_by_id(node.kind, [node.type_id]):
+            self._known_types[node.kind][node.type_id] = found
+        if self._declares(node):
+            return
+        t = self._known_types[node.kind][node.type_id]
+        for name in node.properties:
+            if name not in t.properties:
+                raise native.InvalidArgumentError(
+                    f"{node.kind.value.lower()} #{index}: found unknown property {name!r}: type "
+                    f"{t.name!r} declares {sorted(t.properties) or 'no properties'}"
+                )
+        raise native.InvalidArgumentError(
+            f"{node.kind.value.lower()} #{index}: found unmatched property type: type "
+            f"{t.name!r} declares {', '.join(f'{n}: {k.name}' for n, k in t.properties.items())}"
+        )
+
     def _declares(self, node: Node) -> bool:
         """Whether ``node``'s (cached) type declares its properties with their kinds."""
         t = None if node.type_id is None else self._known_types[node.kind].get(node.type_id)
@@ -634,7 +791,7 @@ class MetadataStore:
         models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
         self._precheck(models)
         with _mlmd_write(given=given):
-            return self._store.put_artifacts(models, field_mask_paths=field_mask_paths)
+            return self._store.put_artifacts(models, field_mask_paths=_mask_paths(field_mask_paths))
 
     @_mlmd_errors
     @_writes
@@ -649,7 +806,9 @@ class MetadataStore:
         models = self._nodes(NodeKind.EXECUTION, executions, given)
         self._precheck(models)
         with _mlmd_write(given=given):
-            return self._store.put_executions(models, field_mask_paths=field_mask_paths)
+            return self._store.put_executions(
+                models, field_mask_paths=_mask_paths(field_mask_paths)
+            )
 
     @_mlmd_errors
     @_writes
@@ -664,7 +823,7 @@ class MetadataStore:
         models = self._nodes(NodeKind.CONTEXT, contexts, given)
         self._precheck(models)
         with _mlmd_write(given=given):
-            return self._store.put_contexts(models, field_mask_paths=field_mask_paths)
+            return self._store.put_contexts(models, field_mask_paths=_mask_paths(field_mask_paths))
 
     # ------------------------------------------------------------------------ edge writes
 
@@ -723,6 +882,22 @@ class MetadataStore:
         """Atomically upserts an execution, its artifacts and events, and links it and them to
         ``contexts``. An update that changes nothing keeps the node's update time, but for the
         execution's with ``force_update_time`` (as MLMD)."""
+        # the options as ml_metadata's client sets them on its request (proto bools: None is
+        # False, a string TypeError)
+        options = _SERVICE.PutExecutionRequest.Options(
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+            force_reuse_context=force_reuse_context,
+            force_update_time=force_update_time,
+        )
+        reuse_context_if_already_exist = options.reuse_context_if_already_exist
+        reuse_artifact_if_already_exist_by_external_id = (
+            options.reuse_artifact_if_already_exist_by_external_id
+        )
+        force_reuse_context = options.force_reuse_context
+        force_update_time = options.force_update_time
+        if execution is None:  # an unset execution in the request: MLMD's first check
+            raise native.InvalidArgumentError("No execution is found")
         pairs = [pair for pair in artifact_and_events if pair]
         updates: dict[int, MlmdGiven] = {}
         [model] = self._nodes(NodeKind.EXECUTION, [execution])
@@ -738,11 +913,19 @@ class MetadataStore:
         try:
             self._precheck([*artifacts, model, *linked])  # MLMD's order
         except native.NotFoundError:
-            if not reuse_artifact_if_already_exist_by_external_id:
+            # an unknown type id: of an artifact that the flag makes an update? (reads only on
+            # this error path)
+            reused = artifacts
+            if reuse_artifact_if_already_exist_by_external_id:
+                reused = self._by_external_id(artifacts)
+            try:
+                self._precheck([*reused, model, *linked])
+            except native.NotFoundError:
+                # a context's: MLMD writes the artifacts and their events before it looks the
+                # contexts' types up, so an event not aligned with its nodes comes first
+                self._precheck([*reused, model])
+                _check_alignment(model, reused, events)
                 raise
-            # an unknown type id: of an artifact that the flag makes an update? (a read only
-            # on this error path)
-            self._precheck([*self._by_external_id(artifacts), model, *linked])
         try:
             with _mlmd_write(given=updates):
                 return self._store.put_execution(
@@ -773,25 +956,43 @@ class MetadataStore:
     ) -> tuple[list[int], list[int], list[int]]:
         """Atomically upserts executions, artifacts and contexts and inserts the events;
         every context gets every execution and artifact of the call."""
+        # as ml_metadata's client builds its request: a list of None is an empty one, the
+        # options are proto bools, and an edge's event of None is unset (see _check_edges)
+        options = _SERVICE.PutLineageSubgraphRequest.Options(
+            reuse_context_if_already_exist=reuse_context_if_already_exist,
+            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+        )
+        reuse_context_if_already_exist = options.reuse_context_if_already_exist
+        reuse_artifact_if_already_exist_by_external_id = (
+            options.reuse_artifact_if_already_exist_by_external_id
+        )
         given: dict[int, MlmdGiven] = {}
-        e_models = self._nodes(NodeKind.EXECUTION, executions, given)
-        a_models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
-        contexts = list(contexts)
+        e_models = self._nodes(NodeKind.EXECUTION, executions or (), given)
+        a_models = self._nodes(NodeKind.ARTIFACT, artifacts or (), given)
+        contexts = list(contexts or ())
         c_models = _convert.to_contexts(contexts)
         _given(given, contexts, c_models)
-        edges = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
-        _check_edges(edges, len(e_models), len(a_models))
+        given_edges = [
+            (e, a, None if ev is None else _convert.to_event(ev)) for e, a, ev in event_edges
+        ]
+        edges = _check_edges(given_edges, e_models, a_models)
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
-        # then their properties), then the executions alike, writes those nodes, then contexts.
+        # then their properties), then the executions alike, all before it writes any node (a
+        # property error comes before a name taken or an update of a missing node), then the
+        # contexts (a type id, then their types, then their properties).
         for models in (a_models, e_models):
             for m in models:
                 _type_id_given(m, updates_too=True)
             self._precheck(models, upfront=True)
-            if not all(self._declares(m) for m in models if m.type_id is not None):
-                break  # the native store reports that node
-        # then the contexts' types, before it writes any node (updates included)
-        if all(self._declares(m) for m in [*e_models, *a_models]):
-            self._precheck(c_models, upfront=True)
+            for i, m in enumerate(models):
+                self._check_declared(m, i)
+        for m in c_models:
+            _type_id_given(m, updates_too=True)
+        self._precheck(c_models, upfront=True)
+        # and every context's properties, one reused (stored, or given twice with
+        # reuse_context_if_already_exist) too: the native write links such a one as stored
+        for i, m in enumerate(c_models):
+            self._check_declared(m, i)
         with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(
                 e_models,
@@ -878,7 +1079,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all artifacts of a type (none if the type does not exist)."""
-        return _protos(self._store.get_artifacts_by_type(_text(type_name), type_version or None))
+        return _protos(self._store.get_artifacts_by_type(_text(type_name), _version(type_version)))
 
     @_mlmd_errors
     def get_executions_by_type(
@@ -888,7 +1089,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all executions of a type."""
-        return _protos(self._store.get_executions_by_type(_text(type_name), type_version or None))
+        return _protos(self._store.get_executions_by_type(_text(type_name), _version(type_version)))
 
     @_mlmd_errors
     def get_contexts_by_type(
@@ -898,7 +1099,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[Any]:
         """Gets all contexts of a type."""
-        return _protos(self._store.get_contexts_by_type(_text(type_name), type_version or None))
+        return _protos(self._store.get_contexts_by_type(_text(type_name), _version(type_version)))
 
     @_mlmd_errors
     def get_artifact_by_type_and_name(
@@ -910,7 +1111,7 @@ class MetadataStore:
     ) -> Any | None:
         """The artifact of that type and name, or None."""
         found = self._store.get_artifact_by_type_and_name(
-            _text(type_name), _text(artifact_name), type_version or None
+            _text(type_name), _text(artifact_name), _version(type_version)
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -924,7 +1125,7 @@ class MetadataStore:
     ) -> Any | None:
         """The execution of that type and name, or None."""
         found = self._store.get_execution_by_type_and_name(
-            _text(type_name), _text(execution_name), type_version or None
+            _text(type_name), _text(execution_name), _version(type_version)
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -938,7 +1139,7 @@ class MetadataStore:
     ) -> Any | None:
         """The context of that type and name, or None."""
         found = self._store.get_context_by_type_and_name(
-            _text(type_name), _text(context_name), type_version or None
+            _text(type_name), _text(context_name), _version(type_version)
         )
         return None if found is None else _convert.node_to_proto(found)
 
@@ -947,6 +1148,7 @@ class MetadataStore:
         self, uri: str, extra_options: ExtraOptions | None = None
     ) -> list[Any]:
         """Gets all artifacts with that uri."""
+        uri = _uri(uri)  # a TypeError as in ml_metadata; bytes taken
         if uri == "":
             # MLMD stores an unset uri as "" (and the adapter returns it so): "" names those
             # artifacts too, which the native store keeps without a uri.
@@ -1068,4 +1270,7 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """The lineage subgraph ``query_options`` selects (no 100-hop cap: see the docs)."""
+        # as ml_metadata's client puts it in its request: a message of another class is
+        # TypeError (None is unset options)
+        _SERVICE.GetLineageSubgraphRequest(lineage_subgraph_query_options=query_options)
         return _lineage.get_lineage_subgraph(self._store, query_options, field_mask_paths)

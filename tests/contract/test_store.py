@@ -483,6 +483,17 @@ BAD_READS: list[tuple[str, Any, str]] = [
     ("one id a bool", lambda s: s.get_artifacts_by_context(True), "an id is an int"),
     ("kind unknown", lambda s: s.count("Nope"), "kind must be one of"),
     ("kind an int", lambda s: s.get_types(1), "kind must be one of"),
+    # bytes reached the engine (it refused the statement); None or a number found nothing
+    ("external id bytes", lambda s: s.get_artifacts_by_external_ids([b"x"]), "is a string"),
+    ("external id None", lambda s: s.get_executions_by_external_ids([None]), "is a string"),
+    ("external ids a str", lambda s: s.get_contexts_by_external_ids("x"), "list of strings"),
+    (
+        "type external id an int",
+        lambda s: s.get_types_by_external_ids(NodeKind.ARTIFACT, [3]),
+        "is a string",
+    ),
+    ("type version bytes", lambda s: s.get_artifacts_by_type("DataSet", b"1"), "are strings"),
+    ("type name an int", lambda s: s.get_artifact_type(3), "are strings"),
 ]
 
 

@@ -515,6 +515,14 @@ def test_every_native_error_has_its_mlmd_class(native_error: str, mlmd_error: ty
         ("get_artifacts_by_context", ("1",)),
         ("get_contexts_by_artifact", (2**63,)),
         ("get_parent_contexts_by_context", (None,)),
+        ("get_artifact_type", ("T", 1)),
+        ("get_contexts_by_type", ("T", 1)),
+        ("get_execution_by_type_and_name", ("T", "n", 1)),
+        ("get_artifacts_by_uri", (None,)),
+        ("get_artifacts_by_uri", (3,)),
+        ("get_artifacts_by_external_ids", ([None],)),
+        ("get_context_types_by_external_ids", ([3],)),
+        ("get_lineage_subgraph", (pb.LineageGraph(),)),
     ],
 )
 def test_bad_argument_types_raise_what_the_client_raises(
@@ -528,3 +536,26 @@ def test_bad_argument_types_raise_what_the_client_raises(
     with pytest.raises((TypeError, ValueError)) as ours:
         getattr(both.ours, method)(*args)
     assert type(ours.value) is type(ref.value)
+
+
+def test_arguments_the_client_converts_are_taken_as_there(both: Both) -> None:
+    """ml_metadata's client sets names, versions, uris and external ids on string fields of its
+    requests, which take UTF-8 ``bytes``; it sets a ``type_version`` only when truthy, and
+    ``external_ids=None`` is an empty request. The adapter failed on these (a bytes version or
+    external id reached the engine: TypeError, or InternalError from FalkorDB)."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="A", version="1"))
+    c = both.call("put_context_type", pb.ContextType(name="C", version="1"))
+    both.call("put_artifacts", [pb.Artifact(type_id=t, name="n", uri="u", external_id="x")])
+    both.call("put_contexts", [pb.Context(type_id=c, name="c", external_id="cx")])
+    both.call("get_artifact_type", "A", b"1")
+    both.call("get_context_type", b"C", b"1")
+    both.call("get_artifacts_by_type", "A", b"1")
+    both.call("get_artifact_by_type_and_name", "A", b"n", b"1")
+    both.call("get_context_by_type_and_name", "C", "c", b"1")
+    both.fails("get_artifact_type", "A", 0)  # falsy: the unversioned type, which is not stored
+    both.call("get_artifacts_by_uri", b"u")
+    both.call("get_artifacts_by_external_ids", [b"x"])
+    both.call("get_contexts_by_external_ids", (b"cx", "cx"))
+    for kind in ("artifact", "execution", "context"):
+        both.call(f"get_{kind}s_by_external_ids", None)
+        both.call(f"get_{kind}_types_by_external_ids", None)

@@ -111,6 +111,92 @@ def test_a_bad_filter_is_invalid_argument(filled: tuple[Both, int, int, int]) ->
     filled[0].fails("get_artifacts", list_options=ListOptions(filter_query="uri ==== 3"))
 
 
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (ListOptions(is_asc=None), TypeError),  # type: ignore[arg-type]
+        (ListOptions(order_by=OrderByField.ID, is_asc=None), TypeError),  # type: ignore[arg-type]
+        (ListOptions(is_asc=1.0), TypeError),  # type: ignore[arg-type]
+        (ListOptions(is_asc="no"), TypeError),  # type: ignore[arg-type]
+        (ListOptions(order_by=3), AttributeError),  # type: ignore[arg-type]
+        (ListOptions(order_by="ID"), AttributeError),  # type: ignore[arg-type]
+        (ListOptions(filter_query=3), TypeError),  # type: ignore[arg-type]
+    ],
+    ids=repr,
+)
+def test_options_of_the_wrong_type_fail_as_in_the_client(
+    filled: tuple[Both, int, int, int], options: ListOptions, error: type[Exception]
+) -> None:
+    """ml_metadata's client sets ``is_asc`` and ``filter_query`` on proto fields and reads
+    ``order_by.value``: ``is_asc=None`` is a TypeError there, not a descending listing."""
+    both, _, _, ctx = filled
+    for store in (both.ref, both.ours):
+        with pytest.raises(error):
+            store.get_artifacts(list_options=options)
+        with pytest.raises(error):
+            store.get_executions_by_context(ctx, list_options=options)
+
+
+def test_a_filter_in_bytes_is_taken_as_utf8(filled: tuple[Both, int, int, int]) -> None:
+    both, _, _, ctx = filled
+    options = ListOptions(filter_query=b"id < 12", is_asc=0)  # type: ignore[arg-type]
+    both.call("get_artifacts", list_options=options)
+    both.call("get_artifacts_by_context", ctx, list_options=options)
+
+
+@pytest.mark.parametrize(
+    "filter_query", ["bogus = 1", "id = 'x'", "((", "contexts_a.bogus = 1", "id = 1"]
+)
+def test_a_context_without_members_lists_nothing_whatever_the_filter(
+    filled: tuple[Both, int, int, int], filter_query: str
+) -> None:
+    """MLMD lists a context's members before it reads the filter: a context without artifacts
+    (executions), or an id no context has, answers [] even to a filter it would refuse."""
+    both, _, _, ctx = filled
+    ct = both.call("put_context_type", pb.ContextType(name="C"))
+    [empty, only_executions] = both.call(
+        "put_contexts", [pb.Context(type_id=ct, name="e"), pb.Context(type_id=ct, name="x")]
+    )
+    both.call(
+        "put_attributions_and_associations",
+        [],
+        [pb.Association(execution_id=1, context_id=only_executions)],
+    )
+    for options in (
+        ListOptions(filter_query=filter_query),
+        ListOptions(filter_query=filter_query, limit=2, order_by=OrderByField.UPDATE_TIME),
+    ):
+        for context in (empty, only_executions, 999):
+            both.call("get_artifacts_by_context", context, list_options=options)
+        for context in (empty, 999):
+            both.call("get_executions_by_context", context, list_options=options)
+    if filter_query != "id = 1":  # where the context has members, the filter is checked
+        both.fails(
+            "get_artifacts_by_context", ctx, list_options=ListOptions(filter_query=filter_query)
+        )
+        both.fails(
+            "get_executions_by_context",
+            only_executions,
+            list_options=ListOptions(filter_query=filter_query),
+        )
+
+
+@pytest.mark.parametrize("order_by", [OrderByField.CREATE_TIME, OrderByField.UPDATE_TIME])
+@pytest.mark.parametrize("is_asc", [True, False])
+def test_a_bad_filter_is_invalid_where_no_node_is_listed(
+    both: Both, order_by: OrderByField, is_asc: bool
+) -> None:
+    """A limited listing by a time, of a kind with no node, returned [] without reading its
+    filter (the windowed read found nowhere to start); MLMD refuses the filter (found by a
+    random differential run)."""
+    for filter_query in ("bogus = 1", "uri = 1", "(("):
+        options = ListOptions(limit=2, order_by=order_by, is_asc=is_asc, filter_query=filter_query)
+        for method in ("get_artifacts", "get_executions", "get_contexts"):
+            both.fails(method, list_options=options)
+    both.call("put_artifact_type", pb.ArtifactType(name="A"))
+    both.call("get_artifacts", list_options=ListOptions(limit=2, order_by=order_by, is_asc=is_asc))
+
+
 @pytest.mark.parametrize("is_asc", [True, False])
 def test_a_tie_longer_than_a_page_is_listed_once_each(ours: MetadataStore, is_asc: bool) -> None:
     """250 artifacts written in one call share one update time. ml_metadata 1.17.1 pages such a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 from .conftest import Both
@@ -86,3 +87,43 @@ def test_lineage_options_of_none_are_unset_options(both: Both) -> None:
     InvalidArgumentError for the missing starting nodes (not an AttributeError)."""
     both.fails("get_lineage_subgraph", None)
     both.fails("get_lineage_subgraph", pb.LineageSubgraphQueryOptions())
+
+
+def test_a_bad_ending_filter_fails_only_where_the_walk_meets_its_kind(both: Both) -> None:
+    """MLMD tests the nodes its lineage walk meets against the ending filter of their kind: a
+    filter it would refuse ("bogus = 1", a syntax error) fails the call only once the walk meets
+    a node of that kind (a start node counts), and is never read otherwise. The adapter read
+    both ending filters first and failed every such call (found by a differential probe)."""
+    q = pb.LineageSubgraphQueryOptions
+    both.call("put_artifact_type", pb.ArtifactType(name="A"))
+    both.call("put_execution_type", pb.ExecutionType(name="E"))
+    both.call("put_artifacts", [pb.Artifact(type_id=10, uri=f"a{i}") for i in range(1, 4)])
+    both.call("put_executions", [pb.Execution(type_id=11, name="e1")])
+    both.call(
+        "put_events",
+        [pb.Event(artifact_id=1, execution_id=1, type=pb.Event.INPUT)],
+    )
+    outcomes = set()
+    for bad in ("bogus = 1", "((", "uri = 3"):
+        for start, ending, hops in [
+            ("artifacts", "executions", None),  # artifact 1 reaches execution 1: refused
+            ("artifacts", "executions", 0),  # no hop: the filter is never read
+            ("artifacts", "artifacts", 0),  # the start node is tested: refused
+            ("executions", "artifacts", 1),
+            ("executions", "executions", 5),
+        ]:
+            for start_query in ("id = 1", "id = 3"):  # artifact 3 has no events
+                options = q()
+                getattr(options, f"starting_{start}").filter_query = start_query
+                getattr(options, f"ending_{ending}").filter_query = bad
+                if hops is not None:
+                    options.max_num_hops = hops
+                try:
+                    both.ref.get_lineage_subgraph(options)
+                except errors.StatusError as exc:
+                    outcomes.add(type(exc).__name__)
+                    both.fails("get_lineage_subgraph", options)
+                else:
+                    outcomes.add("answered")
+                    both.call("get_lineage_subgraph", options, unordered_fields=("events",))
+    assert {"InvalidArgumentError", "answered"} <= outcomes

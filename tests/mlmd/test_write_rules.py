@@ -446,3 +446,279 @@ def test_a_bad_update_is_reported_before_a_context_name_taken(typed: Both) -> No
     typed.fails("put_lineage_subgraph", [], [A(id=50, type_id=10)], taken, [])
     typed.fails("put_execution", X(type_id=11), [], taken)  # the context itself
     _state(typed)
+
+
+@pytest.mark.parametrize(
+    ("properties", "can_add", "can_omit"),
+    [
+        ({"x": pb.UNKNOWN}, True, False),  # omits i and s: AlreadyExists first
+        ({"i": pb.UNKNOWN, "s": pb.STRING}, True, True),  # i stored as INT: AlreadyExists
+        ({"i": pb.UNKNOWN, "s": pb.STRING}, False, False),
+        ({"i": pb.INT, "s": pb.STRING, "x": pb.UNKNOWN}, False, False),  # added, not allowed
+        ({"i": pb.INT, "s": pb.STRING, "x": pb.UNKNOWN}, True, False),  # added: InvalidArgument
+        ({"x": pb.UNKNOWN}, True, True),
+    ],
+)
+def test_an_unknown_property_type_is_checked_after_the_stored_type(
+    both: Both, properties: dict[str, int], can_add: bool, can_omit: bool
+) -> None:
+    """MLMD compares a request with the stored type before it looks at the value types given:
+    a property of type UNKNOWN is InvalidArgumentError only where the request is otherwise
+    compatible (it would be added); else AlreadyExistsError, as any conflict."""
+    for kind in ("artifact", "execution", "context"):
+        message = getattr(pb, f"{kind.title()}Type")
+        both.call(f"put_{kind}_type", message(name="T", properties={"i": pb.INT, "s": pb.STRING}))
+        both.fails(
+            f"put_{kind}_type",
+            message(name="T", properties=properties),
+            can_add_fields=can_add,
+            can_omit_fields=can_omit,
+        )
+        both.fails(f"put_{kind}_type", message(name="New", properties=properties))
+        both.call(f"get_{kind}_types")
+
+
+def test_write_arguments_are_taken_as_the_client_builds_its_request(typed: Both) -> None:
+    """ml_metadata's client builds request protos from a write's arguments: flags are proto
+    bools (None is False), an unset message is one with nothing set, an edge's event of None is
+    an unset event, masks are repeated strings (UTF-8 bytes taken). The adapter refused these
+    with InvalidArgumentError or a TypeError from its own conversion (found by a differential
+    reading)."""
+    grown = pb.ArtifactType(name="A", properties={"i": pb.INT, "j": pb.INT})
+    typed.fails("put_artifact_type", grown, can_add_fields=None)  # False: AlreadyExists
+    typed.call("put_artifact_type", grown, can_add_fields=1, can_omit_fields=None)
+    typed.fails("put_artifact_type", None)  # no type name
+    typed.fails("put_context_type", None)
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [],
+        [C(type_id=12, name="c1")],
+        reuse_context_if_already_exist=1,
+        force_update_time=None,
+    )
+    typed.call("put_execution", X(type_id=11), [], [], reuse_context_if_already_exist=None)
+    # an execution of None is MLMD's first check, before the bad artifact and context
+    typed.fails("put_execution", None, [(A(type_id=99), E())], [C(type_id=99, name="x")])
+    typed.call("put_lineage_subgraph", None, None, None, [])
+    # every edge must have an event, checked before the edges' indices
+    typed.fails(
+        "put_lineage_subgraph",
+        [X(type_id=11)],
+        [A(type_id=10)],
+        [],
+        [(0, 5, E(type=E.INPUT)), (0, 0, None)],
+    )
+    typed.fails("put_lineage_subgraph", [X(type_id=99)], [], [], [(0, None, None)])
+    typed.call("put_artifacts", [A(id=1, type_id=10, uri="v")], field_mask_paths=[b"uri"])
+    typed.call("put_contexts", [C(id=1, type_id=12, name="c9")], field_mask_paths=(b"name",))
+    _state(typed)
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "kwargs"),
+    [
+        ("put_artifact_type", (pb.ArtifactType(name="A"),), {"can_add_fields": "yes"}),
+        ("put_execution_type", (pb.ExecutionType(name="E"),), {"can_omit_fields": 1.0}),
+        ("put_execution", (X(type_id=11), [], []), {"reuse_context_if_already_exist": "y"}),
+        ("put_execution", (X(type_id=11), [], []), {"force_update_time": 0.0}),
+        ("put_lineage_subgraph", ([], [], [], []), {"reuse_context_if_already_exist": "y"}),
+        ("put_artifacts", ([A(id=1, type_id=10)],), {"field_mask_paths": [3]}),
+    ],
+)
+def test_write_arguments_of_the_wrong_type_are_type_errors(
+    typed: Both, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(TypeError):
+            getattr(store, method)(*args, **kwargs)
+    _state(typed)
+
+
+def test_an_edges_event_ids_must_match_its_indexed_nodes_as_given(typed: Both) -> None:
+    """MLMD checks each put_lineage_subgraph edge against the request before it looks up any
+    type or writes: an edge whose event names an execution (artifact) id while its index
+    points at a node given without an id is "Missing ID", even when the write would give that
+    node exactly that id; a node given with another id is "ID mismatch". The adapter wrote the
+    first (new execution 3 linked by event.execution_id 3) and reported the others' later
+    errors (an unknown type id) instead (found by a random differential run)."""
+    pl = "put_lineage_subgraph"
+    typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, E(type=E.INPUT, execution_id=3))])
+    typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, E(type=E.INPUT, artifact_id=4))])
+    typed.fails(
+        pl, [X(id=1, type_id=11)], [A(type_id=99)], [], [(0, 0, E(type=E.INPUT, execution_id=2))]
+    )
+    typed.fails(
+        pl, [X(type_id=99)], [A(id=1, type_id=10)], [], [(0, 0, E(type=E.OUTPUT, artifact_id=2))]
+    )
+    # the execution's id is checked before the artifact's index
+    typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 9, E(type=E.INPUT, execution_id=5))])
+    typed.call(
+        pl,
+        [X(id=1, type_id=11)],
+        [A(id=2, type_id=10)],
+        [],
+        [(0, 0, E(type=E.INPUT, execution_id=1, artifact_id=2))],
+    )
+    _state(typed)
+
+
+def test_every_context_of_a_lineage_subgraph_needs_a_type_id(typed: Both) -> None:
+    """MLMD's put_lineage_subgraph refuses a context without a type id, an update of a stored
+    context too, before it looks any context type up. The adapter wrote the update
+    (``Context(id=1, name="c1")``: the stored context, relinked) and reported another
+    context's unknown type first (found by a random differential run)."""
+    pl = "put_lineage_subgraph"
+    typed.fails(pl, [], [], [C(id=1, name="c1")], [])
+    typed.fails(
+        pl, [X(type_id=11)], [A(type_id=10)], [C(id=1, name="c1")], [(0, 0, E(type=E.INPUT))]
+    )
+    typed.fails(pl, [], [], [C(type_id=99, name="x"), C(name="y")], [])
+    typed.fails(pl, [], [], [C(type_id=10, name="x"), C(name="y")], [])
+    typed.fails(pl, [X(type_id=99)], [], [C(name="y")], [])  # the execution's type first
+    typed.call(pl, [], [], [C(id=1, type_id=12, name="c1")], [])
+    _state(typed)
+
+
+def test_a_lineage_subgraphs_properties_are_checked_before_anything_is_written(
+    typed: Both,
+) -> None:
+    """MLMD's put_lineage_subgraph checks every artifact's and execution's properties before it
+    writes any node: a property of the wrong kind or undeclared is InvalidArgumentError even
+    when a context's, artifact's or execution's name is taken, or an update names a missing
+    node. The adapter let the native write report the taken context name first
+    (AlreadyExistsError; found by a random differential run)."""
+    bad = {"i": pb.Value(string_value="s")}
+    pl = "put_lineage_subgraph"
+    typed.fails(pl, [], [A(type_id=10, properties=bad)], [C(type_id=12, name="c1")], [])
+    typed.fails(
+        pl,
+        [X(type_id=11, properties={"zz": pb.Value(int_value=1)})],
+        [],
+        [C(type_id=12, name="c1")],
+        [],
+    )
+    typed.fails(
+        pl,
+        [X(id=9, type_id=11)],
+        [A(type_id=10, name="n1"), A(type_id=10, properties=bad)],
+        [C(type_id=12, name="c1")],
+        [],
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    typed.fails(pl, [X(type_id=11, name="e1")], [], [C(type_id=12, name="c1")], [])
+    _state(typed)
+
+
+def test_a_reused_context_of_a_lineage_subgraph_is_checked_as_given(typed: Both) -> None:
+    """With reuse_context_if_already_exist, MLMD's put_lineage_subgraph still checks each given
+    context's properties against its type, one that is stored or given twice too. The adapter
+    linked such a context as stored and dropped what it carried: a property of the wrong kind,
+    or undeclared, was written without an error (found by a random differential run).
+    put_execution does not check them (it links the stored one), and neither does the
+    adapter."""
+    typed.call(
+        "put_context_type", pb.ContextType(name="C", properties={"i": pb.INT}), can_add_fields=True
+    )
+    bad = {"i": pb.Value(string_value="s")}
+    undeclared = {"zz": pb.Value(int_value=1)}
+    for properties in (bad, undeclared):
+        typed.fails(
+            "put_lineage_subgraph",
+            [],
+            [],
+            [C(type_id=12, name="c1", properties=properties)],
+            [],
+            reuse_context_if_already_exist=True,
+        )
+        typed.fails(
+            "put_lineage_subgraph",
+            [],
+            [],
+            [C(type_id=12, name="n"), C(type_id=12, name="n", properties=properties)],
+            [],
+            reuse_context_if_already_exist=True,
+        )
+        typed.call(
+            "put_execution",
+            X(type_id=11),
+            [],
+            [C(type_id=12, name="c1", properties=properties)],
+            reuse_context_if_already_exist=True,
+        )
+    typed.call(
+        "put_lineage_subgraph",
+        [],
+        [],
+        [C(type_id=12, name="n"), C(type_id=12, name="n", properties={"i": pb.Value(int_value=1)})],
+        [],
+        reuse_context_if_already_exist=True,
+    )
+    _state(typed)
+    typed.call("get_contexts")
+
+
+def test_a_property_added_to_a_type_in_use_is_accepted_at_once(typed: Both) -> None:
+    """The adapter caches the types it has checked nodes against; a property added since (here
+    through the same adapter) must not make a lineage subgraph's node look undeclared."""
+    pl = "put_lineage_subgraph"
+    typed.call(
+        pl,
+        [X(type_id=11)],
+        [A(type_id=10, properties={"i": pb.Value(int_value=1)})],
+        [C(type_id=12, name="c1")],
+        [],
+        reuse_context_if_already_exist=True,
+    )
+    for kind, name in (("artifact", "A"), ("execution", "E"), ("context", "C")):
+        message = getattr(pb, f"{kind.title()}Type")
+        typed.call(
+            f"put_{kind}_type",
+            message(name=name, properties={"j": pb.STRING}),
+            can_add_fields=True,
+            can_omit_fields=True,
+        )
+    j = {"j": pb.Value(string_value="v")}
+    typed.call(
+        pl,
+        [X(type_id=11, properties=j)],
+        [A(type_id=10, properties=j)],
+        [C(type_id=12, name="c1", properties=j)],
+        [],
+        reuse_context_if_already_exist=True,
+    )
+    typed.call(
+        pl,
+        [X(type_id=11, properties=j)],
+        [A(type_id=10, properties=j)],
+        [C(type_id=12, name="c2", properties=j)],
+        [],
+    )
+    _state(typed)
+
+
+def test_put_executions_events_are_checked_before_its_contexts_types(typed: Both) -> None:
+    """MLMD's put_execution writes the execution, then each artifact and its event, and only
+    then looks the contexts' types up: an event naming another execution or artifact id is
+    InvalidArgumentError before a context's unknown type (NotFoundError), which the adapter
+    reported first (found by a random differential run)."""
+    pe = "put_execution"
+    unknown = [C(type_id=99, name="n")]
+    of_another_kind = [C(type_id=11, name="n")]
+    typed.fails(pe, X(type_id=11), [(A(type_id=10), E(type=E.INPUT, execution_id=2))], unknown)
+    typed.fails(
+        pe, X(id=1, type_id=11), [(A(type_id=10), E(type=E.INPUT, execution_id=2))], of_another_kind
+    )
+    typed.fails(pe, X(type_id=11), [(A(id=1, type_id=10), E(type=E.INPUT, artifact_id=2))], unknown)
+    typed.fails(
+        pe,
+        X(type_id=11),
+        [(A(type_id=10, external_id="x1"), E(type=E.INPUT, artifact_id=2))],
+        unknown,
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    # aligned events: the context's type is reported
+    typed.fails(pe, X(type_id=11), [(A(type_id=10), E(type=E.INPUT))], unknown)
+    # an artifact's unknown type comes before its event
+    typed.fails(pe, X(type_id=11), [(A(type_id=99), E(type=E.INPUT, execution_id=2))], unknown)
+    _state(typed)
