@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from .. import __about__
@@ -38,6 +37,7 @@ from ._common import (
 )
 from ._refs import Entity, parse_kind, resolve
 from ._render import (
+    WholeTable,
     entities_table,
     entity_json,
     entity_label,
@@ -249,8 +249,11 @@ def ls(
         if as_json:
             print_json([type_json(t) for t in types[:limit]])
             return
-        table = Table(title=f"types: {len(types[:limit])} of {len(types)}", title_justify="left")
-        for col in ("id", "kind", "name", "version", "properties"):
+        table = WholeTable(
+            title=f"types: {len(types[:limit])} of {len(types)}", title_justify="left"
+        )
+        table.add_column("id", no_wrap=True)
+        for col in ("kind", "name", "version", "properties"):
             table.add_column(col)
         for t in types[:limit]:
             props = ", ".join(f"{k}: {v.name}" for k, v in sorted(t.properties.items()))
@@ -454,9 +457,9 @@ def stats(
         if not values:
             continue
         title = key.replace("_", " ")
-        table = Table(title=title, title_justify="left", min_width=len(title))
+        table = WholeTable(title=title, title_justify="left", min_width=len(title))
         table.add_column("value")
-        table.add_column("count", justify="right")
+        table.add_column("count", justify="right", no_wrap=True)
         for name, count in values.items():
             table.add_row(stored_text(name), str(count))
         console.print(table)
@@ -578,7 +581,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"ok": healthy, "store": describe_target(store), "checks": checks})
     else:
-        table = Table(title="lineage-graph doctor", title_justify="left")
+        table = WholeTable(title="lineage-graph doctor", title_justify="left")
         table.add_column("")
         table.add_column("check", style="bold")
         table.add_column("detail", overflow="fold")

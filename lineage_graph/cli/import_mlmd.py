@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ._common import JsonOption, StoreOption, err_console, guarded, open_store, out_console
+from ._render import WholeTable
 
 __all__ = ["import_mlmd", "parse_source"]
 
@@ -116,9 +116,9 @@ def import_mlmd(
     if json:
         out.print_json(jsonlib.dumps(report.to_dict()))
         return
-    table = Table(title=f"imported {source}", show_header=True)
+    table = WholeTable(title=f"imported {source}", show_header=True)
     table.add_column("what")
-    table.add_column("count", justify="right")
+    table.add_column("count", justify="right", no_wrap=True)
     for name, count in report.counts().items():
         table.add_row(name.replace("_", " "), str(count))
     out.print(table)
