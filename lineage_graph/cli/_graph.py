@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .._files import replace_file
 from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
@@ -434,7 +435,8 @@ def export(
     else:
         with writing(output):
             output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
+            data = text.encode("utf-8")
+            replace_file(output, lambda file: file.write(data))  # no half file on an error
         err_console().print(f"{fmt.value} written to [bold]{escape(str(output))}[/]")
 
 

@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from .. import __about__
+from .._files import replace_file
 from .._schema import SCHEMA_VERSION
 from ..exceptions import LineageGraphError, SchemaVersionError
 from ..models import Artifact, ArtifactState, Context, Execution, ExecutionState, NodeKind
@@ -390,8 +391,11 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     for ax in axes:
         ax.grid(alpha=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    fmt = path.suffix.lstrip(".").lower()
+    try:  # whole or not at all: a full disk never leaves half an image
+        replace_file(path, lambda file: fig.savefig(file, format=fmt, dpi=110))
+    finally:
+        plt.close(fig)
     return path
 
 

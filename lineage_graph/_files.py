@@ -1,0 +1,37 @@
+"""Writing an output file whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import IO
+
+__all__ = ["replace_file"]
+
+
+def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
+    """Write ``path`` atomically: ``write`` fills a new file beside it, which then replaces
+    ``path`` in one rename. A failure part way (a full disk, a file size limit, Ctrl-C) leaves
+    ``path`` as it was, never a half-written file, and removes the new one. A replaced file
+    keeps its permissions; a new one gets the umask's. A symlink's target is replaced.
+    Returns the path written (symlinks resolved)."""
+    target = Path(os.path.realpath(path))
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        with suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target

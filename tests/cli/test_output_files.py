@@ -1,0 +1,78 @@
+"""Output files (``export -o``, ``view -o``, ``stats --plot``) are written whole or not at all.
+
+They were written in place: a write that failed part way (here a file size limit, as a full
+disk would) exited 2 with "cannot write", as docs/cli.md says, and left half a file where the
+previous one had been (2,000 bytes of JSON, of a page)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_graph.cli import ExitCode
+
+from .conftest import Demo
+
+LIMIT = 2000  # bytes: less than any of the outputs below
+OLD = b"the previous file\n"
+
+
+def _limited() -> None:  # in the child: writing past LIMIT bytes is EFBIG, not a signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+def _run(demo: Demo, *args: str) -> subprocess.CompletedProcess[str]:
+    # The demo store's server runs already (the fixture holds the store open), so only the
+    # command is under the limit, not the engine.
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", *args, "--store", str(demo.path)],
+        preexec_fn=_limited,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "5", "-o", "{}"],
+        ["export", "5", "-f", "html", "-o", "{}"],
+        ["view", "5", "--no-open", "-o", "{}"],
+        ["stats", "--plot", "{}"],
+    ],
+    ids=lambda args: " ".join(a for a in args if a not in ("-o", "{}")),
+)
+def test_a_failed_write_leaves_the_previous_file_whole(
+    demo: Demo, tmp_path: Path, args: list[str]
+) -> None:
+    name = "out é.png" if args[0] == "stats" else "out é.txt"  # a space and non-ASCII too
+    target = tmp_path / name
+    target.write_bytes(OLD)
+    result = _run(demo, *(str(target) if a == "{}" else a for a in args))
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "cannot write" in result.stderr, result.stderr
+    assert target.read_bytes() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary file left
+
+
+def test_an_output_file_is_replaced_whole_and_keeps_its_mode(demo: Demo, tmp_path: Path) -> None:
+    target = tmp_path / "graph dir ✓" / "g.json"
+    target.parent.mkdir()
+    target.write_bytes(OLD)
+    target.chmod(0o640)
+    result = demo.cli("export", "5", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert b'"artifacts"' in target.read_bytes()
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == ["g.json"]
