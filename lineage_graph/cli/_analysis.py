@@ -165,9 +165,10 @@ def impact(
     if report.mark_token is not None:
         console.print(
             f"[bold]marked {count_of(report.marked, 'artifact')}[/] (the source included). "
-            "Undo with:\n"
-            f"  lineage-graph undo-mark {report.mark_token}"
+            "Undo with:"
         )
+        # never wrapped: a token cut over two lines is copied as a wrong token
+        console.print(f"  lineage-graph undo-mark {report.mark_token}", soft_wrap=True)
 
 
 @guarded

@@ -424,7 +424,9 @@ def export(
             with writing(target):
                 path = write_html(graph, target, title=_title(node), focus=_focus(node))
             progress.update(task, advance=1)
-            err_console().print(f"viewer page written to [bold]{escape(str(path))}[/]")
+            err_console().print(
+                f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True
+            )
             return
         text = render_text(graph, fmt)
         progress.update(task, advance=1)
@@ -437,7 +439,9 @@ def export(
             output.parent.mkdir(parents=True, exist_ok=True)
             data = text.encode("utf-8")
             replace_file(output, lambda file: file.write(data))  # no half file on an error
-        err_console().print(f"{fmt.value} written to [bold]{escape(str(output))}[/]")
+        err_console().print(
+            f"{fmt.value} written to [bold]{escape(str(output))}[/]", soft_wrap=True
+        )
 
 
 def _warn_if_cut(graph: LineageGraph, node: Entity | None, limit: int) -> None:
@@ -497,6 +501,8 @@ def view(
     _warn_if_cut(graph, node, limit or STORE_LIMIT)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
-    out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]")
+    out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True)
     if not no_open and not open_in_browser(path):
-        err_console().print(f"no browser could be started: open {escape(path.as_uri())} yourself")
+        err_console().print(
+            f"no browser could be started: open {escape(path.as_uri())} yourself", soft_wrap=True
+        )

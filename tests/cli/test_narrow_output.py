@@ -7,10 +7,13 @@ types, names and uris; ``impact`` showed ``Deployme…``, ``ls types`` ``Arti…
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from .conftest import Demo
+from lineage_graph import Artifact, LineageStore
+
+from .conftest import Demo, invoke
 
 NARROW = {"COLUMNS": "40"}
 
@@ -45,3 +48,37 @@ def test_no_narrow_table_cuts_a_cell(demo: Demo, args: list[str]) -> None:
     assert "…" not in result.stdout, result.stdout
     if args[0] in ("ls", "show", "diff"):  # entities tables: an id in front of each row
         assert re.search(r"^[│\s]*\d+\s", result.stdout, re.MULTILINE), result.stdout
+
+
+def test_a_written_path_is_printed_on_one_line(demo: Demo, tmp_path: Path) -> None:
+    """``viewer page written to /long/path`` was wrapped at the console width, the path cut
+    over two lines (what a script reading the line, or a person copying it, gets wrong)."""
+    target = tmp_path / ("a-long-directory-name-" * 3) / "the-page-of-the-deployed-model.html"
+    result = demo.cli("view", "5", "--no-open", "-o", str(target), env=NARROW)
+    assert result.exit_code == 0, result.output
+    assert f"viewer page written to {target}\n" in result.stdout, result.stdout
+    for option, written in (
+        ("-o", target.with_suffix(".json")),
+        ("--plot", target.with_suffix(".png")),
+    ):
+        command = ["export", "5"] if option == "-o" else ["stats"]
+        result = demo.cli(*command, option, str(written), env=NARROW)
+        assert result.exit_code == 0, result.output
+        assert f" written to {written}\n" in result.stderr, result.stderr
+
+
+def test_the_undo_token_is_printed_whole(tmp_path: Path) -> None:
+    """At 40 columns the token went to a line of its own, cut from ``lineage-graph undo-mark``
+    (a longer line would have cut the token itself)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        with store.run("Ingest") as run:
+            data = run.output(Artifact(type="DataSet", uri="/d"))
+        with store.run("Train", inputs=[data]) as run:
+            run.output(Artifact(type="Model", uri="/m"))
+    result = invoke(["impact", "1", "--mark", "bad=true", "--store", str(path)], env=NARROW)
+    assert result.exit_code == 0, result.output
+    match = re.search(r"^  lineage-graph undo-mark (\S+)$", result.stdout, re.MULTILINE)
+    assert match, result.stdout
+    undo = invoke(["undo-mark", match[1], "--store", str(path)], env=NARROW)
+    assert undo.exit_code == 0 and "restored 2 artifacts" in undo.stdout, undo.output
