@@ -18,7 +18,17 @@ def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     ``path`` in one rename. A failure part way (a full disk, a file size limit, Ctrl-C) leaves
     ``path`` as it was, never a half-written file, and removes the new one. A replaced file
     keeps its permissions; a new one gets the umask's. A symlink's target is replaced.
+    Something other than a regular file (``/dev/stdout``, ``/dev/null``, a named pipe) is
+    written into as it is: replacing it would put a regular file in its place.
     Returns the path written (symlinks resolved)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        with open(path, "wb") as stream:
+            write(stream)
+        return Path(path)
     target = Path(os.path.realpath(path))
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -6,9 +6,11 @@ previous one had been (2,000 bytes of JSON, of a page)."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -28,14 +30,14 @@ def _limited() -> None:  # in the child: writing past LIMIT bytes is EFBIG, not 
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
 
 
-def _run(demo: Demo, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(demo: Demo, *args: str, limited: bool = True) -> subprocess.CompletedProcess[str]:
     # The demo store's server runs already (the fixture holds the store open), so only the
     # command is under the limit, not the engine.
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     env.pop("LINEAGE_GRAPH_STORE", None)
     return subprocess.run(
         [sys.executable, "-m", "lineage_graph.cli", *args, "--store", str(demo.path)],
-        preexec_fn=_limited,
+        preexec_fn=_limited if limited else None,
         capture_output=True,
         text=True,
         env=env,
@@ -76,3 +78,21 @@ def test_an_output_file_is_replaced_whole_and_keeps_its_mode(demo: Demo, tmp_pat
     assert b'"artifacts"' in target.read_bytes()
     assert target.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in target.parent.iterdir()) == ["g.json"]
+
+
+def test_an_output_that_is_not_a_regular_file_is_written_into(demo: Demo, tmp_path: Path) -> None:
+    """``-o /dev/stdout`` or a named pipe is written into, never replaced by a regular file (an
+    atomic replacement, done blindly, turned ``-o /dev/null`` into a regular file)."""
+    result = _run(demo, "export", "5", "-f", "mermaid", "-o", "/dev/stdout", limited=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("flowchart LR"), result.stdout
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the graph fits the pipe's buffer
+    try:
+        result = _run(demo, "export", "5", "-o", str(fifo), limited=False)
+        assert result.returncode == 0, result.stderr
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
+        assert json.loads(os.read(reader, 1 << 16))["artifacts"]
+    finally:
+        os.close(reader)
