@@ -82,3 +82,18 @@ def test_the_undo_token_is_printed_whole(tmp_path: Path) -> None:
     assert match, result.stdout
     undo = invoke(["undo-mark", match[1], "--store", str(path)], env=NARROW)
     assert undo.exit_code == 0 and "restored 2 artifacts" in undo.stdout, undo.output
+
+
+def test_a_long_property_name_leaves_its_value_shown(tmp_path: Path) -> None:
+    """At 80 columns (a pipe's width) a custom property named with 120 characters was cut to
+    ``kkk…`` and every value of the table vanished: the name column did not wrap and left the
+    value column no room."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store, store.run("R") as run:
+        run.output(Artifact(type="D", uri="/u", custom_properties={"k" * 120: "v1", "k2": "v2"}))
+    result = invoke(["show", "1", "--store", str(path)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout, result.stdout
+    assert "v1" in result.stdout and "v2" in result.stdout, result.stdout
+    section = result.stdout.split("custom properties")[1].split("produced by")[0]
+    assert section.count("k") == 121, result.stdout  # the long name folded, not cut, and k2
