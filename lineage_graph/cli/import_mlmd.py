@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ._common import JsonOption, StoreOption, err_console, guarded, open_store, out_console
-from ._render import WholeTable
+from ._render import WholeTable, stored_text
 
 __all__ = ["import_mlmd", "parse_source"]
 
@@ -116,7 +116,7 @@ def import_mlmd(
     if json:
         out.print_json(jsonlib.dumps(report.to_dict()))
         return
-    table = WholeTable(title=f"imported {source}", show_header=True)
+    table = WholeTable(title=stored_text(f"imported {source}"), show_header=True)
     table.add_column("what")
     table.add_column("count", justify="right", no_wrap=True)
     for name, count in report.counts().items():
