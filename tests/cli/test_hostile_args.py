@@ -29,3 +29,19 @@ def test_a_value_nested_too_deep_is_a_usage_error(
         result = invoke([*command, f"k={value}", "--store", str(path)])
     assert result.exit_code == 2, result.output[-500:]
     assert "nested too deep" in result.output
+
+
+@pytest.mark.parametrize("ref", ["²", "e:³", "①"])
+@pytest.mark.parametrize("command", [["show"], ["upstream"], ["cached", "T", "-i"]], ids=" ".join)
+def test_a_digit_that_is_no_number_is_a_usage_error(
+    tmp_path: Path, command: list[str], ref: str
+) -> None:
+    """``str.isdigit`` takes ``²``: the reference was read as an id and ``int('²')`` ended the
+    command with a ValueError traceback (exit 1)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifact(Artifact(type="D", uri="/a"))
+        result = invoke([*command, ref, "--store", str(path)])
+    assert result.exit_code == 2, result.output[-500:]
+    assert "cannot read" in result.output
