@@ -277,6 +277,11 @@ def cached(
         hit = _lineage.cached(s, execution_type, ids, props)
         # A misspelt type is still a miss (a first run creates the type), but one said so.
         known = hit is not None or _has_execution_type(s, execution_type)
+    unknown_type = (
+        f"[yellow]no cache hit:[/] this store has no execution type "
+        f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
+        "`lineage-graph ls types` lists them)"
+    )
     if as_json:
         print_json(
             {
@@ -285,15 +290,14 @@ def cached(
                 "outputs": [entity_json(a) for a in hit.outputs] if hit else [],
             }
         )
+        if hit is None and not known:  # a misspelt type, said on stderr as other messages
+            err_console().print(unknown_type)
     elif hit is None and not known:
-        out_console().print(
-            f"[yellow]no cache hit:[/] this store has no execution type "
-            f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
-            "`lineage-graph ls types` lists them)"
-        )
+        out_console().print(unknown_type)
     elif hit is None:
         out_console().print(
-            f"[yellow]no cache hit:[/] {escape(execution_type)} has not completed on exactly "
+            f"[yellow]no cache hit:[/] {escape(printable(execution_type))} has not completed "
+            "on exactly "
             "these inputs" + (" with these properties" if props else "")
         )
     else:
