@@ -18,7 +18,8 @@ def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     ``path`` in one rename. A failure part way (a full disk, a file size limit, Ctrl-C) leaves
     ``path`` as it was, never a half-written file, and removes the new one. A replaced file
     keeps its permissions; a new one gets the umask's. A symlink's target is replaced.
-    Something other than a regular file (``/dev/stdout``, ``/dev/null``, a named pipe) is
+    In a directory where no file can be made (no write permission) an existing file is written
+    in place. Something other than a regular file (``/dev/stdout``, ``/dev/null``, a named pipe) is
     written into as it is: replacing it would put a regular file in its place.
     Returns the path written (symlinks resolved)."""
     try:
@@ -31,7 +32,17 @@ def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
         return Path(path)
     target = Path(os.path.realpath(path))
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except PermissionError:
+        if not target.is_file():
+            raise
+        # a file one may write in a directory one may not add to: written in place, as
+        # before, rather than refused (not atomic there: no new file can be made beside it)
+        with open(target, "r+b") as stream:
+            write(stream)
+            stream.truncate()
+        return target
     try:
         with os.fdopen(fd, "wb") as file:
             write(file)
