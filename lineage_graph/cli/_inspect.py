@@ -128,7 +128,12 @@ def show(
         print_json(out)
         return
     console = out_console()
-    console.print(Panel(entity_table(node), title=entity_label(node), title_align="left"))
+    label = entity_label(node)
+    if label.cell_len + 6 <= console.width:  # "╭─ " + label + " ─╮"
+        console.print(Panel(entity_table(node), title=label, title_align="left"))
+    else:  # rich crops a title wider than its panel: a long uri showed cut, as if whole
+        console.print(label)
+        console.print(Panel(entity_table(node)))
     for title, values in (
         ("properties", node.properties),
         ("custom properties", node.custom_properties),

@@ -110,3 +110,19 @@ def test_cached_json_says_on_stderr_when_the_type_is_unknown(demo: Demo) -> None
     assert "no execution type 'trainer'" in " ".join(result.stderr.split()), result.stderr
     known = demo.cli("cached", "Trainer", "-i", "2", "--json")
     assert known.exit_code == 1 and known.stderr == "", known.stderr
+
+
+def test_show_never_crops_the_label_over_its_panel(tmp_path: Path) -> None:
+    """``show`` put ``Type #id uri [STATE]`` in the panel's title, which rich crops to the
+    panel's width without a mark: a 120-character uri showed cut, as if it were the whole uri,
+    and the state was gone."""
+    path = tmp_path / "store"
+    uri = "s3://bucket/" + "p" * 100 + "/file.csv"
+    with LineageStore.open(path) as store, store.run("R") as run:
+        run.output(Artifact(type="D", uri=uri))
+    result = invoke(["show", "1", "--store", str(path)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    head = result.stdout.split("╭")[0]  # what comes before the panel
+    assert uri in "".join(head.split()) and "[LIVE]" in head, result.stdout
+    short = invoke(["show", "1", "--store", str(path)], env={"COLUMNS": "200"})
+    assert short.stdout.startswith(f"╭─ D #1 {uri} [LIVE] ─"), short.stdout
