@@ -71,23 +71,39 @@ class WholeTable(Table):
     boxes and the ``no_wrap`` columns squeezes the others to nothing: at ``COLUMNS=40`` the
     entities table showed its dates and blank cells, no id, kind, name or uri. Here a cell
     wraps (``overflow="fold"``) unless it is ``no_wrap`` (ids: a wrapped ``12`` reads as two
-    ids), and a table whose narrowest layout does not fit the width is drawn without its
-    boxes and padding (one space between columns)."""
+    ids), and a table too narrow for its boxes (see :meth:`_narrowest`) is drawn without them
+    and their padding (one space between columns)."""
 
     def add_column(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("overflow", "fold")
         super().add_column(*args, **kwargs)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        narrowest = self._extra_width + sum(
-            self._measure_column(console, options, column).minimum for column in self.columns
-        )
-        if narrowest > options.max_width and (self.box is not None or self.padding != (0, 1, 0, 0)):
+        if self._narrowest(console, options) > options.max_width and (
+            self.box is not None or self.padding != (0, 1, 0, 0)
+        ):
             self.box = None
             self.show_edge = False
             self.pad_edge = False
             self.padding = (0, 1, 0, 0)
         yield from super().__rich_console__(console, options)
+
+    def _narrowest(self, console: Console, options: ConsoleOptions) -> int:
+        """The width of the narrowest layout worth drawing with boxes: each ``no_wrap`` column
+        whole, each other one at least ``WRAP_MIN`` columns (or its widest cell) wide."""
+        width = self._extra_width
+        for column in self.columns:
+            measured = self._measure_column(console, options, column)
+            if column.no_wrap:
+                width += measured.maximum
+            else:
+                padding = self._get_padding_width(column._index)
+                width += min(measured.maximum, WRAP_MIN + padding)
+        return width
+
+
+#: The fewest columns a wrapping cell of a boxed table gets (narrower: drawn without boxes).
+WRAP_MIN = 8
 
 
 def count_of(n: int, noun: str) -> str:

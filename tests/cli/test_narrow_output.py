@@ -126,3 +126,16 @@ def test_show_never_crops_the_label_over_its_panel(tmp_path: Path) -> None:
     assert uri in "".join(head.split()) and "[LIVE]" in head, result.stdout
     short = invoke(["show", "1", "--store", str(path)], env={"COLUMNS": "200"})
     assert short.stdout.startswith(f"╭─ D #1 {uri} [LIVE] ─"), short.stdout
+
+
+def test_a_long_uri_alone_keeps_the_boxes(tmp_path: Path) -> None:
+    """A uri wider than the terminal wraps inside its boxed column: only a width that leaves
+    a wrapping column fewer than 8 columns drops the boxes."""
+    path = tmp_path / "store"
+    uri = "s3://bucket/" + "p" * 100 + "/file.csv"
+    with LineageStore.open(path) as store, store.run("R") as run:
+        run.output(Artifact(type="D", uri=uri))
+    result = invoke(["ls", "--store", str(path)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0 and "┏" in result.stdout, result.output
+    cells = [line.split("│")[4].strip() for line in result.stdout.splitlines() if "│" in line]
+    assert "".join(cells) == uri, result.stdout  # the uri column, line after line
