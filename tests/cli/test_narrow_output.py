@@ -6,7 +6,6 @@ types, names and uris; ``impact`` showed ``Deployme…``, ``ls types`` ``Arti…
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -98,18 +97,6 @@ def test_a_long_property_name_leaves_its_value_shown(tmp_path: Path) -> None:
     assert "v1" in result.stdout and "v2" in result.stdout, result.stdout
     section = result.stdout.split("custom properties")[1].split("produced by")[0]
     assert section.count("k") == 121, result.stdout  # the long name folded, not cut, and k2
-
-
-def test_cached_json_says_on_stderr_when_the_type_is_unknown(demo: Demo) -> None:
-    """In ``--json`` mode a misspelt type (``trainer``) was a silent ``"hit": false``: the
-    note that the store has no such type, printed without ``--json``, was left out, not sent
-    to stderr as other messages."""
-    result = demo.cli("cached", "trainer", "-i", "2", "--json")
-    assert result.exit_code == 1, result.output
-    assert json.loads(result.stdout)["hit"] is False
-    assert "no execution type 'trainer'" in " ".join(result.stderr.split()), result.stderr
-    known = demo.cli("cached", "Trainer", "-i", "2", "--json")
-    assert known.exit_code == 1 and known.stderr == "", known.stderr
 
 
 def test_show_never_crops_the_label_over_its_panel(tmp_path: Path) -> None:
