@@ -44,6 +44,7 @@ from ._render import (
     tree_depth,
     tree_fits,
 )
+from ._stdout import write_stdout
 from ._walk import (
     AsOfOption,
     CursorOption,
@@ -437,7 +438,7 @@ def export(
     if output is None:
         if fmt == Format.json:
             text = json_for_stdout(text)
-        out_console().file.write(text if text.endswith("\n") else text + "\n")
+        write_stdout(text if text.endswith("\n") else text + "\n")
     else:
         with writing(output):
             output.parent.mkdir(parents=True, exist_ok=True)

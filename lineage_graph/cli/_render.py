@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..viewer import jsonable
 from ._refs import Entity
+from ._stdout import write_stdout
 
 __all__ = [
     "STATE_STYLES",
@@ -197,8 +198,7 @@ def event_json(e: Event) -> dict[str, Any]:
 def print_json(value: Any) -> None:
     """JSON on stdout, unwrapped (never through rich: it would wrap long lines)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
-    sys.stdout.write(json_for_stdout(text.translate(_JSON_CONTROL)) + "\n")
-    sys.stdout.flush()
+    write_stdout(json_for_stdout(text.translate(_JSON_CONTROL)) + "\n")
 
 
 def json_for_stdout(text: str) -> str:

@@ -1,8 +1,18 @@
-"""What ``--json`` prints: JSON alone on stdout, messages on stderr."""
+"""What goes to stdout: with ``--json`` JSON alone (messages on stderr); and a stdout that
+cannot take it."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_graph.cli import ExitCode
 
 from .conftest import Demo
 
@@ -17,3 +27,42 @@ def test_cached_json_says_on_stderr_when_the_type_is_unknown(demo: Demo) -> None
     assert "no execution type 'trainer'" in " ".join(result.stderr.split()), result.stderr
     known = demo.cli("cached", "Trainer", "-i", "2", "--json")
     assert known.exit_code == 1 and known.stderr == "", known.stderr
+
+
+def _run(demo: Demo, args: list[str], **popen: Any) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", *args, "--store", str(demo.path)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=120,
+        **popen,
+    )
+
+
+COMMANDS = [["ls"], ["ls", "--json"], ["export"], ["cached", "Trainer", "-i", "2"]]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_a_stdout_that_cannot_be_written_is_an_error_not_a_traceback(
+    demo: Demo, args: list[str]
+) -> None:
+    """stdout on a full disk (``> /dev/full``) ended every command with an OSError traceback
+    and exit 1, which for ``cached`` means "no such run"."""
+    with open("/dev/full", "w") as full:
+        result = _run(demo, args, stdout=full)
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "cannot write the output to stdout: no space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_a_closed_stdout_is_a_closed_pipe(demo: Demo, args: list[str]) -> None:
+    """``lineage-graph ls --json >&-`` (stdout closed) ended with a NoneType AttributeError
+    traceback (exit 1); ``ls`` printed nothing and exited 0. Both are a closed pipe now."""
+    result = _run(demo, args, preexec_fn=lambda: os.close(1))
+    assert result.returncode == ExitCode.BROKEN_PIPE, result.stderr
+    assert "Traceback" not in result.stderr
