@@ -119,3 +119,12 @@ def test_a_file_in_a_directory_closed_to_new_files_is_still_written(
         assert json.loads(target.read_bytes())["artifacts"]
     finally:
         subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_a_file_name_near_the_length_limit_is_written(demo: Demo, tmp_path: Path) -> None:
+    """The new file beside the old one is named after it: a 250-character name (valid) made
+    its name too long, and the export failed."""
+    target = tmp_path / ("g" * 245 + ".json")
+    result = demo.cli("export", "5", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_bytes())["artifacts"]
