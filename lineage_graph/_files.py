@@ -31,8 +31,9 @@ def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
             write(stream)
         return Path(path)
     target = Path(os.path.realpath(path))
-    # beside it, named within NAME_MAX (255) however long the name (a 250-character one too)
-    tmp = target.with_name(f".{target.name[:200]}.{secrets.token_hex(4)}.tmp")
+    # beside it, named within NAME_MAX (255 bytes) however long the name (250 bytes too)
+    stem = os.fsencode(target.name)[:200].decode("utf-8", "ignore")
+    tmp = target.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except PermissionError:
