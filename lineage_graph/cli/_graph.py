@@ -277,12 +277,23 @@ def cached(
         ids = [_input_id(s, ref) for ref in inputs or []]
         hit = _lineage.cached(s, execution_type, ids, props)
         # A misspelt type is still a miss (a first run creates the type), but one said so.
-        known = hit is not None or _has_execution_type(s, execution_type)
-    unknown_type = (
-        f"[yellow]no cache hit:[/] this store has no execution type "
-        f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
-        "`lineage-graph ls types` lists them)"
-    )
+        declared = _declared_properties(s, execution_type) if hit is None else None
+    why_not = None
+    if hit is None and declared is None:
+        why_not = (
+            f"[yellow]no cache hit:[/] this store has no execution type "
+            f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
+            "`lineage-graph ls types` lists them)"
+        )
+    elif hit is None and declared is not None and set(props) - set(declared):
+        # a misspelt -p name is a miss too (no run can have it), but one said so
+        unknown = ", ".join(repr(printable(k)) for k in sorted(set(props) - set(declared)))
+        it_declares = ", ".join(printable(k) for k in sorted(declared)) or "none"
+        why_not = (
+            f"[yellow]no cache hit:[/] {escape(printable(execution_type))} declares no "
+            f"property {escape(unknown)} (it declares: {escape(it_declares)}; names are "
+            "case-sensitive)"
+        )
     if as_json:
         print_json(
             {
@@ -291,10 +302,10 @@ def cached(
                 "outputs": [entity_json(a) for a in hit.outputs] if hit else [],
             }
         )
-        if hit is None and not known:  # a misspelt type, said on stderr as other messages
-            err_console().print(unknown_type)
-    elif hit is None and not known:
-        out_console().print(unknown_type)
+        if why_not is not None:  # said on stderr, as other messages
+            err_console().print(why_not)
+    elif why_not is not None:
+        out_console().print(why_not)
     elif hit is None:
         out_console().print(
             f"[yellow]no cache hit:[/] {escape(printable(execution_type))} has not completed "
@@ -312,12 +323,12 @@ def cached(
         raise typer.Exit(int(ExitCode.NO))
 
 
-def _has_execution_type(s: Any, name: str) -> bool:
+def _declared_properties(s: Any, name: str) -> list[str] | None:
+    """The property names execution type ``name`` declares; None when there is no such type."""
     try:
-        s.get_execution_type(name)
+        return list(s.get_execution_type(name).properties)
     except NotFoundError:
-        return False
-    return True
+        return None
 
 
 _WAYS = {

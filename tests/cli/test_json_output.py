@@ -66,3 +66,16 @@ def test_a_closed_stdout_is_a_closed_pipe(demo: Demo, args: list[str]) -> None:
     result = _run(demo, args, preexec_fn=lambda: os.close(1))
     assert result.returncode == ExitCode.BROKEN_PIPE, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cached_says_when_a_property_is_not_declared(demo: Demo) -> None:
+    """``-p c=1.0`` (the type declares ``C``) was a silent miss, "has not completed on exactly
+    these inputs with these properties", as if runs had been compared: none can have it."""
+    props = ["-p", "c=1.0", "-p", "algorithm=logistic_regression"]
+    typo = demo.cli("cached", "Trainer", "-i", "2", "-i", "3", *props)
+    assert typo.exit_code == ExitCode.NO, typo.output
+    text = " ".join(typo.stdout.split())
+    assert "Trainer declares no property 'c' (it declares: C, algorithm;" in text, text
+    as_json = demo.cli("cached", "Trainer", "-i", "2", "-i", "3", *props, "--json")
+    assert json.loads(as_json.stdout)["hit"] is False
+    assert "declares no property 'c'" in as_json.stderr, as_json.stderr
