@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from .._tracker import DEPLOYMENT_TYPE
@@ -22,6 +21,7 @@ from ._graph import graph_json, lineage_node, print_tree
 from ._lineage import impact as impact_of
 from ._refs import Entity, resolve
 from ._render import (
+    WholeTable,
     count_of,
     entities_table,
     entity_json,
@@ -82,10 +82,10 @@ def impact_summary(report: ImpactReport, source: Artifact | Execution) -> Group:
         f"{count_of(counts['contexts'], 'context')} affected",
     )
     deployed = _deployed_ids(report)
-    table = Table(box=None, pad_edge=False, show_edge=False)
+    table = WholeTable(box=None, pad_edge=False, show_edge=False)
     table.add_column("kind", style="dim")
     table.add_column("type", style="bold")
-    table.add_column("count", justify="right")
+    table.add_column("count", justify="right", no_wrap=True)
     table.add_column("which", overflow="fold")
     groups: list[tuple[str, dict[str, list[Any]]]] = [
         ("artifacts", report.artifacts_by_type),
@@ -165,9 +165,10 @@ def impact(
     if report.mark_token is not None:
         console.print(
             f"[bold]marked {count_of(report.marked, 'artifact')}[/] (the source included). "
-            "Undo with:\n"
-            f"  lineage-graph undo-mark {report.mark_token}"
+            "Undo with:"
         )
+        # never wrapped: a token cut over two lines is copied as a wrong token
+        console.print(f"  lineage-graph undo-mark {report.mark_token}", soft_wrap=True)
 
 
 @guarded
@@ -260,7 +261,7 @@ def compare(
             Text.assemble(entity_label(d.a), " and ", entity_label(d.b), ": no differences")
         )
         return
-    table = Table(title=count_of(len(rows), "difference"), title_justify="left")
+    table = WholeTable(title=count_of(len(rows), "difference"), title_justify="left")
     table.add_column("", style="dim")
     table.add_column("name", style="cyan")
     table.add_column(entity_label(d.a), overflow="fold")

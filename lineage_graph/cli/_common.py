@@ -24,6 +24,7 @@ from ..exceptions import (
 )
 from ..store import LineageStore
 from ._render import printable
+from ._stdout import StdoutError, StdoutFile
 
 __all__ = [
     "ExitCode",
@@ -90,7 +91,7 @@ class _Console(Console):
 
 def out_console() -> Console:
     """Results (stdout). Created per command: the test runner swaps sys.stdout."""
-    return _Console(highlight=False, soft_wrap=False)
+    return _Console(file=StdoutFile(), highlight=False, soft_wrap=False)  # type: ignore[arg-type]
 
 
 def err_console() -> Console:
@@ -154,6 +155,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(message, exit_code_for(exc)) from None
         except KeyboardInterrupt:
             raise fail("interrupted", ExitCode.INTERRUPTED) from None
+        except StdoutError as exc:
+            raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
         except BrokenPipeError:
             # Not click's default (exit 1, which here means "the answer is no": a cache hit
             # piped to `head` read as a miss). Whatever is left in stdout's buffer goes nowhere.

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .._files import replace_file
 from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
@@ -43,6 +44,7 @@ from ._render import (
     tree_depth,
     tree_fits,
 )
+from ._stdout import write_stdout
 from ._walk import (
     AsOfOption,
     CursorOption,
@@ -275,7 +277,23 @@ def cached(
         ids = [_input_id(s, ref) for ref in inputs or []]
         hit = _lineage.cached(s, execution_type, ids, props)
         # A misspelt type is still a miss (a first run creates the type), but one said so.
-        known = hit is not None or _has_execution_type(s, execution_type)
+        declared = _declared_properties(s, execution_type) if hit is None else None
+    why_not = None
+    if hit is None and declared is None:
+        why_not = (
+            f"[yellow]no cache hit:[/] this store has no execution type "
+            f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
+            "`lineage-graph ls types` lists them)"
+        )
+    elif hit is None and declared is not None and set(props) - set(declared):
+        # a misspelt -p name is a miss too (no run can have it), but one said so
+        unknown = ", ".join(repr(printable(k)) for k in sorted(set(props) - set(declared)))
+        it_declares = ", ".join(printable(k) for k in sorted(declared)) or "none"
+        why_not = (
+            f"[yellow]no cache hit:[/] {escape(printable(execution_type))} declares no "
+            f"property {escape(unknown)} (it declares: {escape(it_declares)}; names are "
+            "case-sensitive)"
+        )
     if as_json:
         print_json(
             {
@@ -284,15 +302,14 @@ def cached(
                 "outputs": [entity_json(a) for a in hit.outputs] if hit else [],
             }
         )
-    elif hit is None and not known:
-        out_console().print(
-            f"[yellow]no cache hit:[/] this store has no execution type "
-            f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
-            "`lineage-graph ls types` lists them)"
-        )
+        if why_not is not None:  # said on stderr, as other messages
+            err_console().print(why_not)
+    elif why_not is not None:
+        out_console().print(why_not)
     elif hit is None:
         out_console().print(
-            f"[yellow]no cache hit:[/] {escape(execution_type)} has not completed on exactly "
+            f"[yellow]no cache hit:[/] {escape(printable(execution_type))} has not completed "
+            "on exactly "
             "these inputs" + (" with these properties" if props else "")
         )
     else:
@@ -306,12 +323,12 @@ def cached(
         raise typer.Exit(int(ExitCode.NO))
 
 
-def _has_execution_type(s: Any, name: str) -> bool:
+def _declared_properties(s: Any, name: str) -> list[str] | None:
+    """The property names execution type ``name`` declares; None when there is no such type."""
     try:
-        s.get_execution_type(name)
+        return list(s.get_execution_type(name).properties)
     except NotFoundError:
-        return False
-    return True
+        return None
 
 
 _WAYS = {
@@ -423,19 +440,24 @@ def export(
             with writing(target):
                 path = write_html(graph, target, title=_title(node), focus=_focus(node))
             progress.update(task, advance=1)
-            err_console().print(f"viewer page written to [bold]{escape(str(path))}[/]")
+            err_console().print(
+                f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True
+            )
             return
         text = render_text(graph, fmt)
         progress.update(task, advance=1)
     if output is None:
         if fmt == Format.json:
             text = json_for_stdout(text)
-        out_console().file.write(text if text.endswith("\n") else text + "\n")
+        write_stdout(text if text.endswith("\n") else text + "\n")
     else:
         with writing(output):
             output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-        err_console().print(f"{fmt.value} written to [bold]{escape(str(output))}[/]")
+            data = text.encode("utf-8")
+            replace_file(output, lambda file: file.write(data))  # no half file on an error
+        err_console().print(
+            f"{fmt.value} written to [bold]{escape(str(output))}[/]", soft_wrap=True
+        )
 
 
 def _warn_if_cut(graph: LineageGraph, node: Entity | None, limit: int) -> None:
@@ -495,6 +517,8 @@ def view(
     _warn_if_cut(graph, node, limit or STORE_LIMIT)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
-    out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]")
+    out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True)
     if not no_open and not open_in_browser(path):
-        err_console().print(f"no browser could be started: open {escape(path.as_uri())} yourself")
+        err_console().print(
+            f"no browser could be started: open {escape(path.as_uri())} yourself", soft_wrap=True
+        )

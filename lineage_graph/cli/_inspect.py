@@ -14,10 +14,10 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from .. import __about__
+from .._files import replace_file
 from .._schema import SCHEMA_VERSION
 from ..exceptions import LineageGraphError, SchemaVersionError
 from ..models import Artifact, ArtifactState, Context, Execution, ExecutionState, NodeKind
@@ -38,6 +38,7 @@ from ._common import (
 )
 from ._refs import Entity, parse_kind, resolve
 from ._render import (
+    WholeTable,
     entities_table,
     entity_json,
     entity_label,
@@ -127,7 +128,12 @@ def show(
         print_json(out)
         return
     console = out_console()
-    console.print(Panel(entity_table(node), title=entity_label(node), title_align="left"))
+    label = entity_label(node)
+    if label.cell_len + 6 <= console.width:  # "╭─ " + label + " ─╮"
+        console.print(Panel(entity_table(node), title=label, title_align="left"))
+    else:  # rich crops a title wider than its panel: a long uri showed cut, as if whole
+        console.print(label)
+        console.print(Panel(entity_table(node)))
     for title, values in (
         ("properties", node.properties),
         ("custom properties", node.custom_properties),
@@ -249,8 +255,11 @@ def ls(
         if as_json:
             print_json([type_json(t) for t in types[:limit]])
             return
-        table = Table(title=f"types: {len(types[:limit])} of {len(types)}", title_justify="left")
-        for col in ("id", "kind", "name", "version", "properties"):
+        table = WholeTable(
+            title=f"types: {len(types[:limit])} of {len(types)}", title_justify="left"
+        )
+        table.add_column("id", no_wrap=True)
+        for col in ("kind", "name", "version", "properties"):
             table.add_column(col)
         for t in types[:limit]:
             props = ", ".join(f"{k}: {v.name}" for k, v in sorted(t.properties.items()))
@@ -387,8 +396,11 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     for ax in axes:
         ax.grid(alpha=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    fmt = path.suffix.lstrip(".").lower()
+    try:  # whole or not at all: a full disk never leaves half an image
+        replace_file(path, lambda file: fig.savefig(file, format=fmt, dpi=110))
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -433,7 +445,7 @@ def stats(
     if plot is not None:
         with writing(plot):
             written = plot_stats(data, plot)
-        err_console().print(f"charts written to [bold]{escape(str(written))}[/]")
+        err_console().print(f"charts written to [bold]{escape(str(written))}[/]", soft_wrap=True)
     if as_json:
         print_json({k: v for k, v in data.items() if k != "artifact_create_times"})
         return
@@ -454,9 +466,9 @@ def stats(
         if not values:
             continue
         title = key.replace("_", " ")
-        table = Table(title=title, title_justify="left", min_width=len(title))
+        table = WholeTable(title=title, title_justify="left", min_width=len(title))
         table.add_column("value")
-        table.add_column("count", justify="right")
+        table.add_column("count", justify="right", no_wrap=True)
         for name, count in values.items():
             table.add_row(stored_text(name), str(count))
         console.print(table)
@@ -578,7 +590,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"ok": healthy, "store": describe_target(store), "checks": checks})
     else:
-        table = Table(title="lineage-graph doctor", title_justify="left")
+        table = WholeTable(title="lineage-graph doctor", title_justify="left")
         table.add_column("")
         table.add_column("check", style="bold")
         table.add_column("detail", overflow="fold")

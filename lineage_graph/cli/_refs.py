@@ -87,10 +87,11 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
     head, sep, rest = text.partition(":")
     if sep and head.lower() in KIND_NAMES:
         kind, text = KIND_NAMES[head.lower()], rest
-    if text.isdigit():
-        return _by_id(store, kind, int(text))
+    ident = _id_of(text)
+    if ident is not None:
+        return _by_id(store, kind, ident)
     type_name, slash, name = text.partition("/")
-    if not slash or not type_name or not name:
+    if text.isdigit() or not slash or not type_name or not name:
         raise BadReferenceError(
             f"cannot read {ref!r} as an entity: give an id (12), kind:id (execution:12), "
             "Type/name (SavedModel/churn-v1) or an artifact uri"
@@ -104,6 +105,18 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
     if entity is None:
         raise NotFoundError(f"no {kind.value.lower()} of type {type_name!r} named {name!r}")
     return entity
+
+
+def _id_of(text: str) -> int | None:
+    """The id ``text`` spells (``12``, also in another script's decimal digits), else None. A
+    digit that is no decimal digit (``²``, ``①``) is not an id: ``str.isdigit`` takes it and
+    ``int`` refused it with a ValueError traceback."""
+    if not text.isdigit():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def _by_id(store: LineageStore, kind: NodeKind, ident: int) -> Entity:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -24,9 +24,11 @@ from ..models import (
 )
 from ..viewer import jsonable
 from ._refs import Entity
+from ._stdout import write_stdout
 
 __all__ = [
     "STATE_STYLES",
+    "WholeTable",
     "count_of",
     "entity_json",
     "entity_label",
@@ -62,6 +64,47 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-
 _SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 #: In JSON text: DEL and C1 as \u escapes (json.dumps escapes C0 itself; the value is unchanged).
 _JSON_CONTROL = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
+class WholeTable(Table):
+    """A rich ``Table`` that never cuts a cell. rich's default overflow ("ellipsis") shows a
+    type name too wide for its column as ``Deployme…``, and a terminal too narrow for the
+    boxes and the ``no_wrap`` columns squeezes the others to nothing: at ``COLUMNS=40`` the
+    entities table showed its dates and blank cells, no id, kind, name or uri. Here a cell
+    wraps (``overflow="fold"``) unless it is ``no_wrap`` (ids: a wrapped ``12`` reads as two
+    ids), and a table too narrow for its boxes (see :meth:`_narrowest`) is drawn without them
+    and their padding (one space between columns)."""
+
+    def add_column(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("overflow", "fold")
+        super().add_column(*args, **kwargs)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self._narrowest(console, options) > options.max_width and (
+            self.box is not None or self.padding != (0, 1, 0, 0)
+        ):
+            self.box = None
+            self.show_edge = False
+            self.pad_edge = False
+            self.padding = (0, 1, 0, 0)
+        yield from super().__rich_console__(console, options)
+
+    def _narrowest(self, console: Console, options: ConsoleOptions) -> int:
+        """The width of the narrowest layout worth drawing with boxes: each ``no_wrap`` column
+        whole, each other one at least ``WRAP_MIN`` columns (or its widest cell) wide."""
+        width = self._extra_width
+        for column in self.columns:
+            measured = self._measure_column(console, options, column)
+            if column.no_wrap:
+                width += measured.maximum
+            else:
+                padding = self._get_padding_width(column._index)
+                width += min(measured.maximum, WRAP_MIN + padding)
+        return width
+
+
+#: The fewest columns a wrapping cell of a boxed table gets (narrower: drawn without boxes).
+WRAP_MIN = 8
 
 
 def count_of(n: int, noun: str) -> str:
@@ -155,8 +198,7 @@ def event_json(e: Event) -> dict[str, Any]:
 def print_json(value: Any) -> None:
     """JSON on stdout, unwrapped (never through rich: it would wrap long lines)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
-    sys.stdout.write(json_for_stdout(text.translate(_JSON_CONTROL)) + "\n")
-    sys.stdout.flush()
+    write_stdout(json_for_stdout(text.translate(_JSON_CONTROL)) + "\n")
 
 
 def json_for_stdout(text: str) -> str:
@@ -203,7 +245,7 @@ def _value_text(value: Any) -> str:
 def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     if not values:
         return None
-    table = Table(
+    table = WholeTable(
         title=title,
         title_justify="left",
         show_header=False,
@@ -211,17 +253,17 @@ def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
         pad_edge=False,
         min_width=len(title),  # a title wider than a narrow table wrapped mid-word
     )
-    table.add_column("name", style="cyan", no_wrap=True)
-    table.add_column("value", overflow="fold")
+    table.add_column("name", style="cyan")
+    table.add_column("value")
     for key in sorted(values):
         table.add_row(stored_text(key), stored_text(_value_text(values[key])))
     return table
 
 
 def entity_table(node: Entity) -> Table:
-    table = Table(show_header=False, box=None, pad_edge=False)
+    table = WholeTable(show_header=False, box=None, pad_edge=False)
     table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value", overflow="fold")
+    table.add_column("value")
     table.add_row("kind", kind_name(node))
     table.add_row("id", str(node.id))
     table.add_row("type", stored_text(f"{node.type} (type id {node.type_id})"))
@@ -240,13 +282,13 @@ def entity_table(node: Entity) -> Table:
 
 
 def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("id", justify="right", style="dim")
+    table = WholeTable(title=title, title_justify="left")
+    table.add_column("id", justify="right", style="dim", no_wrap=True)
     table.add_column("kind")
     table.add_column("type", style="bold")
-    table.add_column("name / uri", overflow="fold")
+    table.add_column("name / uri")
     table.add_column("state")
-    table.add_column("created", no_wrap=True)
+    table.add_column("created")  # wraps between the date and the time when narrow
     for n in nodes:
         detail = n.name or (n.uri if isinstance(n, Artifact) else "") or ""
         table.add_row(

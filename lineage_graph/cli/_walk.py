@@ -8,6 +8,7 @@ error, exit 2) into a :class:`WalkOptions`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -135,7 +136,9 @@ def parse_as_of(text: str | None) -> int | None:
         return None
     raw = text.strip()
     if raw.lstrip("-").isdigit():
-        return int(raw)
+        # str.isdigit takes '²' and lstrip('-') takes '--5', which int() refuses: no traceback
+        with contextlib.suppress(ValueError):
+            return int(raw)
     try:
         moment = dt.datetime.fromisoformat(raw)
     except ValueError:

@@ -118,7 +118,9 @@ def demo(
         f"   so the re-run (execution #{cached_run_id}) was recorded CACHED and trained nothing."
     )
     console.print()
-    console.print(f"[bold]4. The whole graph, interactive:[/] {escape(page.as_uri())}")
+    console.print(
+        f"[bold]4. The whole graph, interactive:[/] {escape(page.as_uri())}", soft_wrap=True
+    )
     console.print()
     store_arg = _arg(store_dir)
     console.print(

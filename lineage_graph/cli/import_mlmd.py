@@ -6,17 +6,16 @@ extra and only this command says what to install.
 
 from __future__ import annotations
 
-import json as jsonlib
 import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ._common import JsonOption, StoreOption, err_console, guarded, open_store, out_console
+from ._render import WholeTable, print_json, stored_text
 
 __all__ = ["import_mlmd", "parse_source"]
 
@@ -114,11 +113,13 @@ def import_mlmd(
         report = run_import(target, lineage_store, progress=progress, merge=merge)
     out = out_console()
     if json:
-        out.print_json(jsonlib.dumps(report.to_dict()))
+        # never through rich: FORCE_COLOR (set by many CI systems) coloured it, ANSI escapes
+        # that made stdout no JSON
+        print_json(report.to_dict())
         return
-    table = Table(title=f"imported {source}", show_header=True)
+    table = WholeTable(title=stored_text(f"imported {source}"), show_header=True)
     table.add_column("what")
-    table.add_column("count", justify="right")
+    table.add_column("count", justify="right", no_wrap=True)
     for name, count in report.counts().items():
         table.add_row(name.replace("_", " "), str(count))
     out.print(table)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..__about__ import __version__
+from .._files import replace_file
 from ..exceptions import InvalidArgumentError
 from ..models import (
     Artifact,
@@ -324,11 +325,13 @@ def write_html(
     title: str = "Lineage",
     focus: Artifact | Execution | str | None = None,
 ) -> Path:
-    """Write the viewer page to ``path`` (parents created); returns the absolute path."""
+    """Write the viewer page to ``path`` (parents created) atomically; returns the absolute
+    path."""
     target = Path(path).expanduser().resolve()
+    page = to_html(graph, title=title, focus=focus).encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(to_html(graph, title=title, focus=focus), encoding="utf-8")
-    return target
+    # whole or not at all: a full disk never leaves half a page (or destroys the old one)
+    return replace_file(target, lambda file: file.write(page))
 
 
 def open_in_browser(path: str | Path) -> bool:

@@ -29,3 +29,34 @@ def test_a_value_nested_too_deep_is_a_usage_error(
         result = invoke([*command, f"k={value}", "--store", str(path)])
     assert result.exit_code == 2, result.output[-500:]
     assert "nested too deep" in result.output
+
+
+@pytest.mark.parametrize("ref", ["²", "e:³", "①"])
+@pytest.mark.parametrize("command", [["show"], ["upstream"], ["cached", "T", "-i"]], ids=" ".join)
+def test_a_digit_that_is_no_number_is_a_usage_error(
+    tmp_path: Path, command: list[str], ref: str
+) -> None:
+    """``str.isdigit`` takes ``²``: the reference was read as an id and ``int('²')`` ended the
+    command with a ValueError traceback (exit 1)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifact(Artifact(type="D", uri="/a"))
+        result = invoke([*command, ref, "--store", str(path)])
+    assert result.exit_code == 2, result.output[-500:]
+    assert "cannot read" in result.output
+
+
+@pytest.mark.parametrize("value", ["²", "-²", "--5"])
+def test_an_as_of_that_only_looks_like_a_number_is_a_usage_error(
+    tmp_path: Path, value: str
+) -> None:
+    """``--as-of`` took what ``lstrip('-').isdigit()`` accepts for milliseconds, and int() then
+    refused it with a ValueError traceback (exit 1)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifact(Artifact(type="D", uri="/a"))
+        result = invoke(["upstream", "1", f"--as-of={value}", "--store", str(path)])
+    assert result.exit_code == 2, result.output[-500:]
+    assert "--as-of wants" in result.output

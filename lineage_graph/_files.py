@@ -1,0 +1,60 @@
+"""Writing an output file whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import IO
+
+__all__ = ["replace_file"]
+
+
+def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
+    """Write ``path`` atomically: ``write`` fills a new file beside it, which then replaces
+    ``path`` in one rename. A failure part way (a full disk, a file size limit, Ctrl-C) leaves
+    ``path`` as it was, never a half-written file, and removes the new one. A replaced file
+    keeps its permissions; a new one gets the umask's. A symlink's target is replaced.
+    In a directory where no file can be made (no write permission) an existing file is written
+    in place. Something other than a regular file (``/dev/stdout``, ``/dev/null``, a named pipe) is
+    written into as it is: replacing it would put a regular file in its place.
+    Returns the path written (symlinks resolved)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        with open(path, "wb") as stream:
+            write(stream)
+        return Path(path)
+    target = Path(os.path.realpath(path))
+    # beside it, named within NAME_MAX (255 bytes) however long the name (250 bytes too)
+    stem = os.fsencode(target.name)[:200].decode("utf-8", "ignore")
+    tmp = target.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except PermissionError:
+        if not target.is_file():
+            raise
+        # a file one may write in a directory one may not add to: written in place, as
+        # before, rather than refused (not atomic there: no new file can be made beside it)
+        with open(target, "r+b") as stream:
+            write(stream)
+            stream.truncate()
+        return target
+    try:
+        with os.fdopen(fd, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        with suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target

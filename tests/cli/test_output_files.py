@@ -1,0 +1,131 @@
+"""Output files (``export -o``, ``view -o``, ``stats --plot``) are written whole or not at all.
+
+They were written in place: a write that failed part way (here a file size limit, as a full
+disk would) exited 2 with "cannot write", as docs/cli.md says, and left half a file where the
+previous one had been (2,000 bytes of JSON, of a page)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_graph.cli import ExitCode
+
+from .conftest import Demo
+
+LIMIT = 2000  # bytes: less than any of the outputs below
+OLD = b"the previous file\n"
+
+
+def _limited() -> None:  # in the child: writing past LIMIT bytes is EFBIG, not a signal
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+def _run(demo: Demo, *args: str, limited: bool = True) -> subprocess.CompletedProcess[str]:
+    # The demo store's server runs already (the fixture holds the store open), so only the
+    # command is under the limit, not the engine.
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", *args, "--store", str(demo.path)],
+        preexec_fn=_limited if limited else None,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "5", "-o", "{}"],
+        ["export", "5", "-f", "html", "-o", "{}"],
+        ["view", "5", "--no-open", "-o", "{}"],
+        ["stats", "--plot", "{}"],
+    ],
+    ids=lambda args: " ".join(a for a in args if a not in ("-o", "{}")),
+)
+def test_a_failed_write_leaves_the_previous_file_whole(
+    demo: Demo, tmp_path: Path, args: list[str]
+) -> None:
+    name = "out é.png" if args[0] == "stats" else "out é.txt"  # a space and non-ASCII too
+    target = tmp_path / name
+    target.write_bytes(OLD)
+    result = _run(demo, *(str(target) if a == "{}" else a for a in args))
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "cannot write" in result.stderr, result.stderr
+    assert target.read_bytes() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary file left
+
+
+def test_an_output_file_is_replaced_whole_and_keeps_its_mode(demo: Demo, tmp_path: Path) -> None:
+    target = tmp_path / "graph dir ✓" / "g.json"
+    target.parent.mkdir()
+    target.write_bytes(OLD)
+    target.chmod(0o640)
+    result = demo.cli("export", "5", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert b'"artifacts"' in target.read_bytes()
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in target.parent.iterdir()) == ["g.json"]
+
+
+def test_an_output_that_is_not_a_regular_file_is_written_into(demo: Demo, tmp_path: Path) -> None:
+    """``-o /dev/stdout`` or a named pipe is written into, never replaced by a regular file (an
+    atomic replacement, done blindly, turned ``-o /dev/null`` into a regular file)."""
+    result = _run(demo, "export", "5", "-f", "mermaid", "-o", "/dev/stdout", limited=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("flowchart LR"), result.stdout
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the graph fits the pipe's buffer
+    try:
+        result = _run(demo, "export", "5", "-o", str(fifo), limited=False)
+        assert result.returncode == 0, result.stderr
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
+        assert json.loads(os.read(reader, 1 << 16))["artifacts"]
+    finally:
+        os.close(reader)
+
+
+def test_a_file_in_a_directory_closed_to_new_files_is_still_written(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """An atomic replacement needs a new file beside the old one: where the directory takes
+    none (no write permission; here immutable, which binds root too) a writable file is
+    written in place, as before, rather than refused."""
+    if shutil.which("chattr") is None:
+        pytest.skip("chattr is not installed")
+    folder = tmp_path / "closed"
+    folder.mkdir()
+    target = folder / "g.json"
+    target.write_bytes(OLD * 1000)  # longer than the graph: what is left over goes
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("this file system cannot make a directory immutable")
+    try:
+        result = demo.cli("export", "5", "-o", str(target))
+        assert result.exit_code == 0, result.output
+        assert json.loads(target.read_bytes())["artifacts"]
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_a_file_name_near_the_length_limit_is_written(demo: Demo, tmp_path: Path) -> None:
+    """The new file beside the old one is named after it: a 250-character name (valid) made
+    its name too long, and the export failed."""
+    for name in ("g" * 245 + ".json", "é" * 120 + ".json"):  # 250 and 245 bytes
+        target = tmp_path / name
+        result = demo.cli("export", "5", "-o", str(target))
+        assert result.exit_code == 0, result.output
+        assert json.loads(target.read_bytes())["artifacts"]
