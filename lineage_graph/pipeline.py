@@ -25,6 +25,7 @@ import functools
 import inspect
 import json
 import subprocess
+import threading
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -612,6 +613,9 @@ class Run:
             found = self._declared_ids.get(artifact.id)
         return found
 
+    def _cached_ids(self) -> set[int]:
+        return {a.id for a in self.cached.outputs if a.id is not None} if self.cached else set()
+
     def _declare(self, artifact: Artifact, path: list[int | str]) -> None:
         """Add an output; the same artifact twice is refused (it would be stored twice if new,
         or fail the run on exit as a repeated event if stored)."""
@@ -619,6 +623,13 @@ class Run:
             raise InvalidArgumentError(
                 f"output {artifact.id or artifact.uri or artifact.type!r} is declared twice: "
                 "an artifact is an output of a run once"
+            )
+        if self._use_cache and artifact.id is not None and artifact.id in self._cached_ids():
+            # It would be recorded twice: the run failed on exit (AlreadyExistsError: "the same
+            # ... OUTPUT event twice"), FAILED, after `for a in run.use_cached(): run.output(a)`.
+            raise InvalidArgumentError(
+                f"output {artifact.id} is an output of the cache hit, which use_cached() made "
+                "this run's outputs already: an artifact is an output of a run once"
             )
         if artifact.id is None:
             _ensure_node_type(self.store, artifact)
@@ -628,14 +639,32 @@ class Run:
         if artifact.id is not None:
             self._declared_ids[artifact.id] = out
 
+    def _require_unfinished(self, what: str) -> None:
+        """Before the run starts or while it runs: what is logged after it ended is never
+        written (its execution was recorded on exit), so it is refused rather than lost."""
+        if self.execution is not None and not self.active:
+            raise FailedPreconditionError(
+                f"{what}: the run is {self.state.name} already, so nothing logged now would be "
+                "recorded: log inside its block, or update the execution with put_executions"
+            )
+
     def log_properties(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
         """Add custom properties (metrics, notes…) to the execution; written on completion."""
+        self._require_unfinished("log_properties()")
+        if values is not None and not isinstance(values, Mapping):
+            raise InvalidArgumentError(
+                f"log_properties() takes a mapping of properties, got {type(values).__name__}"
+            )
         merged = {**(values or {}), **kw}
         for k, v in merged.items():
             try:
                 kind_of(v)
             except ValueError as exc:
                 raise InvalidArgumentError(f"property {k!r}: {exc}") from None
+        # Checked now, as the run's own properties are: a name the execution cannot hold ("" or
+        # not a str) was accepted here, then failed the completion with pydantic's untyped
+        # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
+        _built(Execution, "log_properties()", type=self.execution_type, custom_properties=merged)
         self.custom_properties.update(merged)
 
     def log_metrics(self, metrics: Mapping[str, float | int] | None = None, **kw: float) -> None:
@@ -644,6 +673,7 @@ class Run:
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
+        self._require_unfinished("log_git()")
         info = git_info(path)
         self.custom_properties.update(info)
         return info
@@ -654,6 +684,14 @@ class Run:
         self._require_active("use_cached()")
         if self.cached is None:
             raise FailedPreconditionError("use_cached(): there is no cache hit for this run")
+        # An output declared already that the hit holds too would be recorded twice: the run
+        # failed on exit (AlreadyExistsError: "the same ... OUTPUT event twice"), FAILED.
+        both = sorted(i for i in self._cached_ids() if i in self._declared_ids)
+        if both:
+            raise InvalidArgumentError(
+                f"use_cached(): artifact(s) {both[:10]} are declared as outputs of this run "
+                "already, and are outputs of the cache hit: an artifact is an output of a run once"
+            )
         self._use_cache = True
         return list(self.cached.outputs)
 
@@ -965,8 +1003,33 @@ class Run:
         self._exit(exc)
 
     async def __aenter__(self) -> Run:
-        # to_thread runs _begin in a copy of this task's context: the parent run is found.
-        await asyncio.to_thread(self._begin)
+        # A cancellation while the entry write is under way in its thread does not stop the
+        # thread: the execution was recorded RUNNING after all, and as the block never ran,
+        # __aexit__ never closed it (RUNNING for ever). Whichever side sees the other finish
+        # (under the lock) records it CANCELED: the thread once its write landed, or this task
+        # when the write landed before the cancellation reached it.
+        lock = threading.Lock()
+        begun = [False]
+        cancelled: list[asyncio.CancelledError] = []
+
+        def begin() -> None:
+            self._begin()
+            with lock:
+                begun[0] = True
+                error = cancelled[0] if cancelled else None
+            if error is not None and self.active:
+                self._fail_quietly(error)
+
+        try:
+            # to_thread runs _begin in a copy of this task's context: the parent run is found.
+            await asyncio.to_thread(begin)
+        except asyncio.CancelledError as exc:
+            with lock:
+                cancelled.append(exc)
+                close = begun[0]
+            if close and self.active:
+                self._fail_quietly(exc)
+            raise
         self._token = _CURRENT.set(self)
         return self
 
