@@ -1213,6 +1213,16 @@ def _owner(fn: Callable[..., Any]) -> str | None:
     return None if owner.endswith("<locals>") else f"{module}.{owner}"
 
 
+def _called(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What calling ``fn`` runs: ``fn``, or the ``__call__`` of a callable instance."""
+    if inspect.isroutine(fn) or isinstance(fn, functools.partial | type):
+        return fn
+    # The class's __call__ (an instance attribute is not called), bound to the instance.
+    call = type(fn).__call__
+    bind = getattr(call, "__get__", None)
+    return cast(Callable[..., Any], bind(fn)) if inspect.isfunction(call) and bind else fn
+
+
 def _default_type_name(fn: Callable[..., Any]) -> str | None:
     """A step's execution type when none is given: the function's name, with its class's for a
     method (``Linear.fit``; two classes' ``fit`` methods were one type, and with ``cache=True``
@@ -1392,12 +1402,15 @@ def step(
     _require_flags(cache=cache, record_args=record_args)
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        # What a call runs: an instance's __call__ (``async def __call__`` was taken for a sync
+        # function: its run was recorded COMPLETE, no outputs, before the coroutine ran).
+        called = _called(fn)
+        if inspect.isgeneratorfunction(called) or inspect.isasyncgenfunction(called):
             # Calling one returns a generator before its body runs: the run would be recorded
             # COMPLETE with no outputs, and the body's work and errors would fall outside it.
             raise InvalidArgumentError(
-                f"@step cannot record the generator function {fn.__qualname__!r}: its body runs "
-                "after the call returns, outside the run (use `with store.run(...)` inside it)"
+                f"@step cannot record the generator function {called.__qualname__!r}: its body "
+                "runs after the call returns, outside the run (use `with store.run(...)` inside it)"
             )
         type_name = execution_type if isinstance(execution_type, str) else None
         if type_name is None:
@@ -1470,7 +1483,7 @@ def step(
                 run._arguments = set(values) - set(properties or {})
             return run
 
-        if inspect.iscoroutinefunction(fn):
+        if inspect.iscoroutinefunction(called):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 
             @functools.wraps(fn)
@@ -1494,6 +1507,17 @@ def step(
                     run.use_cached()
                     return cast(R, _rebuild_return(run, shape))
                 value = fn(*args, **kwargs)
+                if inspect.isawaitable(value):
+                    # A function that returns a coroutine (wrapped by a decorator that hides
+                    # it is async): its work, outputs and errors came after its run was
+                    # recorded COMPLETE with none. The run fails instead, saying why.
+                    if inspect.iscoroutine(value):
+                        value.close()
+                    raise InvalidArgumentError(
+                        f"step {type_name!r} returned an awaitable ({type(value).__name__}): "
+                        "its work would run after its run ended; declare the function "
+                        "`async def` (or mark it with inspect.markcoroutinefunction)"
+                    )
                 _record_return(run, value)
                 return value
 

@@ -921,3 +921,46 @@ def test_two_classes_methods_of_one_name_are_two_steps(store: LineageStore) -> N
     assert Forest().fit(d).uri == "/forest"  # its own cached model
     names = {t.name for t in store.get_types(NodeKind.EXECUTION)}
     assert {"Linear.fit", "Forest.fit", "fit"} <= names
+
+
+def test_an_instance_with_an_async_call_is_an_async_step(store: LineageStore) -> None:
+    """``async def __call__`` was taken for a sync function: its run was recorded COMPLETE with
+    no outputs (return shape "value") before the coroutine ran, its artifact never stored."""
+
+    class Scorer:
+        async def __call__(self, data: Artifact) -> Artifact:
+            await asyncio.sleep(0)
+            assert current_run() is not None
+            return Artifact(type="Score", uri="/score")
+
+    class Chunker:
+        def __call__(self, data: Artifact):  # type: ignore[no-untyped-def]
+            yield Artifact(type="DataSet", uri="/chunk")
+
+    score = store.step("Score")(Scorer())
+    result = asyncio.run(score(Artifact(type="DataSet", uri="/d")))
+    [run] = store.get_executions_by_type("Score")
+    assert run.last_known_state == ExecutionState.COMPLETE
+    assert run.custom_properties["return_shape"] == "single"
+    [event] = [e for e in store.get_events_by_execution_ids([run.id or 0]) if e.type.is_output]
+    assert event.artifact_id == result.id is not None
+    with pytest.raises(InvalidArgumentError, match="generator function"):
+        store.step("Chunk")(Chunker())
+
+
+def test_a_sync_step_returning_a_coroutine_fails_its_run(store: LineageStore) -> None:
+    """A function hiding that it is async (a wrapper returning its coroutine): its run was
+    recorded COMPLETE with no outputs, its work and errors falling outside it."""
+
+    async def fit(data: Artifact) -> Artifact:  # pragma: no cover - closed, never run
+        return Artifact(type="Model", uri="/m")
+
+    def hidden(data: Artifact) -> Any:
+        return fit(data)
+
+    step = store.step("Fit")(hidden)
+    with pytest.raises(InvalidArgumentError, match="returned an awaitable"):
+        step(Artifact(type="DataSet", uri="/d"))
+    [run] = store.get_executions_by_type("Fit")
+    assert run.last_known_state == ExecutionState.FAILED
+    assert store.get_artifacts_by_uri("/m") == []
