@@ -1262,21 +1262,46 @@ def _record_return(run: Run, value: Any) -> None:
     elif isinstance(value, tuple | list):
         shape = "tuple" if isinstance(value, tuple) else "list"
         for i, v in enumerate(value):
-            whole = (
-                isinstance(v, Artifact) and _declare_returned(run, v, [_RETURN_KEY, i])
-            ) and whole
+            whole = _declare_part(run, v, [_RETURN_KEY, i]) and whole
     elif isinstance(value, Mapping):
         shape = "dict"
         for k, v in value.items():
-            if not isinstance(k, str) or not k:
-                whole = False
-            else:
-                whole = (
-                    isinstance(v, Artifact) and _declare_returned(run, v, [_RETURN_KEY, k])
-                ) and whole
+            keyed = isinstance(k, str) and bool(k)  # (else not rebuilt, as a dict's key)
+            whole = _declare_part(run, v, [_RETURN_KEY, *_path_step(k)]) and keyed and whole
     else:
         shape = _VALUE_SHAPE
     run.custom_properties[RETURN_SHAPE_PROPERTY] = shape if whole else _VALUE_SHAPE
+
+
+#: How deep :func:`_declare_part` looks into a returned structure for artifacts.
+_MAX_RETURN_DEPTH = 8
+
+
+def _declare_part(run: Run, value: Any, path: list[int | str], depth: int = 0) -> bool:
+    """Declare a part of a step's return as its output(s): ``True`` if it is an artifact
+    declared under ``path``. Artifacts nested in a list, tuple or dict part (``{"models": [m1,
+    m2]}``, ``{0: model}``) are outputs too, under the path that reaches them (a return that
+    cannot be rebuilt: ``False``); they were dropped, never stored, the run COMPLETE without
+    them."""
+    if isinstance(value, Artifact):
+        return _declare_returned(run, value, path)
+    if depth >= _MAX_RETURN_DEPTH:
+        return False
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _declare_part(run, v, [*path, i], depth + 1)
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _declare_part(run, v, [*path, *_path_step(k)], depth + 1)
+    return False
+
+
+def _path_step(key: object) -> list[int | str]:
+    """A dict key as an event path step (an int or a non-empty str; none for another key: the
+    artifact is under its dict's path)."""
+    if isinstance(key, bool) or not isinstance(key, str | int) or key == "":
+        return []
+    return [key]
 
 
 def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bool:
@@ -1388,8 +1413,8 @@ def step(
     Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
     name; with ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON
     data become declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
-    them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, as
-    well);
+    them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, or
+    nested in its lists and dicts, ``{"models": [m1, m2]}``, as well);
     :func:`current_run` gives the run inside the function for anything else. The execution
     type defaults to the function's name (a method's with its class's, ``Linear.fit``). With
     ``cache=True`` a call whose inputs and properties match a completed execution is not run:

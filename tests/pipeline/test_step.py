@@ -964,3 +964,32 @@ def test_a_sync_step_returning_a_coroutine_fails_its_run(store: LineageStore) ->
     [run] = store.get_executions_by_type("Fit")
     assert run.last_known_state == ExecutionState.FAILED
     assert store.get_artifacts_by_uri("/m") == []
+
+
+def test_artifacts_nested_in_a_return_are_outputs(store: LineageStore) -> None:
+    """``{"models": [m1, m2], "acc": 0.9}`` or ``{0: model}``: the models were dropped, never
+    stored, the run COMPLETE without outputs (their ids None)."""
+    calls: list[int] = []
+
+    @store.step("Ensemble", cache=True)
+    def ensemble(n: int) -> dict[Any, Any]:
+        calls.append(n)
+        models = [Artifact(type="Model", uri=f"/m{i}") for i in range(n)]
+        return {"models": models, "acc": 0.9, 0: Artifact(type="Report", uri="/r")}
+
+    first = ensemble(2)
+    assert all(m.id is not None for m in first["models"]) and first[0].id is not None
+    [run] = store.get_executions_by_type("Ensemble")
+    outputs = {
+        tuple(e.path): e.artifact_id
+        for e in store.get_events_by_execution_ids([run.id or 0])
+        if e.type.is_output
+    }
+    assert outputs == {
+        ("return", "models", 0): first["models"][0].id,
+        ("return", "models", 1): first["models"][1].id,
+        ("return", 0): first[0].id,
+    }
+    assert run.custom_properties["return_shape"] == "value"
+    ensemble(2)  # not rebuilt from the store (the 0.9 is not stored): runs again
+    assert calls == [2, 2]
