@@ -1093,6 +1093,7 @@ def _split_arguments(
     props: dict[str, Any] = {}
     floats: set[str] = set()
     other: list[str] = []
+    nested: list[tuple[str, list[Artifact]]] = []
     taken: set[str] = set()
     first = next(iter(signature.parameters), None)
     for pname, value in bound.arguments.items():
@@ -1146,6 +1147,7 @@ def _split_arguments(
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
                     other.append(key)
+                    nested.append((key, _artifacts_in(v)))
                     continue
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
@@ -1154,7 +1156,36 @@ def _split_arguments(
                     floats.add(key)  # (a string: postponed annotations)
             else:
                 other.append(key)
+    # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
+    # holding other values too) are inputs all the same, under its name: they were left out,
+    # the run recorded without the data it read. Each once (it may be given directly too).
+    seen = {_identity(a) for v in inputs.values() for a in (v if isinstance(v, list) else [v])}
+    for key, found in nested:
+        fresh = []
+        for artifact in found:
+            if _identity(artifact) not in seen:
+                seen.add(_identity(artifact))
+                fresh.append(artifact)
+        if fresh:
+            inputs[key] = fresh
     return inputs, props, floats, other
+
+
+def _identity(artifact: Artifact) -> int:
+    """One artifact, stored (its id) or new (the object)."""
+    return artifact.id if artifact.id is not None else -id(artifact)
+
+
+def _artifacts_in(value: Any, depth: int = 0) -> list[Artifact]:
+    """The artifacts in a list, tuple or dict (its values), up to ``_MAX_RETURN_DEPTH`` deep."""
+    if isinstance(value, Artifact):
+        return [value]
+    if depth >= _MAX_RETURN_DEPTH:
+        return []
+    items = value.values() if isinstance(value, Mapping) else value
+    if not isinstance(value, Mapping | list | tuple):
+        return []
+    return [a for item in items for a in _artifacts_in(item, depth + 1)]
 
 
 #: The most JSON text a method step records of its instance's attributes (not of what its
@@ -1411,7 +1442,7 @@ def step(
     the run ended.
 
     Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
-    name; with ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON
+    name (artifacts inside another list or dict argument too, listed under its name); with ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON
     data become declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
     them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, or
     nested in its lists and dicts, ``{"models": [m1, m2]}``, as well);

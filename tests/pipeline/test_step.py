@@ -993,3 +993,26 @@ def test_artifacts_nested_in_a_return_are_outputs(store: LineageStore) -> None:
     assert run.custom_properties["return_shape"] == "value"
     ensemble(2)  # not rebuilt from the store (the 0.9 is not stored): runs again
     assert calls == [2, 2]
+
+
+def test_artifacts_inside_an_unrecorded_argument_are_inputs(store: LineageStore) -> None:
+    """``fit(splits={"train": d1, "val": d2})`` recorded no input: the model's lineage showed it
+    made from nothing."""
+    with store.run("Ingest") as ingest:
+        train = ingest.output("DataSet", uri="/train")
+        val = ingest.output("DataSet", uri="/val")
+
+    @store.step("Fit", cache=True)
+    def fit(splits: dict[str, Artifact], extra: list[Any], again: Artifact) -> Artifact:
+        return Artifact(type="Model", uri="/m")
+
+    fit({"train": train, "val": [val]}, [train, 0.5], again=val)
+    [run] = store.get_executions_by_type("Fit")
+    inputs = {
+        tuple(e.path): e.artifact_id
+        for e in store.get_events_by_execution_ids([run.id or 0])
+        if not e.type.is_output
+    }
+    # each artifact once: val is given directly too, train twice within the arguments
+    assert inputs == {("again",): val.id, ("splits", 0): train.id}
+    assert "cache_skipped" in run.custom_properties  # (the structure itself is not compared)
