@@ -514,6 +514,8 @@ class Run:
         self.outputs: list[Artifact] = []
         self.cached: CacheHit | None = None
         self.parent: Run | None = None
+        #: The run (of any store) this one was started in.
+        self._enclosing: Run | None = None
         self.error: BaseException | None = None
 
     # ------------------------------------------------------------------------- properties
@@ -711,7 +713,13 @@ class Run:
         """Register types, check the cache, record the execution RUNNING with inputs/contexts."""
         if self.execution is not None:
             raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
-        parent = _CURRENT.get()
+        parent = self._enclosing = _CURRENT.get()
+        while parent is not None and parent.store.backend is not self.store.backend:
+            # A run of another store (another database): its ids mean nothing here. Its
+            # execution id was recorded as the parent, and its contexts' ids linked this run to
+            # whatever contexts of this store bear them (an unrelated experiment), silently.
+            # The run of this store it is nested in, if any, is the parent.
+            parent = parent._enclosing
         if parent is not None and parent.active:
             self.parent = parent
             self.custom_properties.setdefault(PARENT_RUN_PROPERTY, parent.id)
@@ -1442,8 +1450,9 @@ def step(
     the run ended.
 
     Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
-    name (artifacts inside another list or dict argument too, listed under its name); with ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON
-    data become declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
+    name (artifacts inside another list or dict argument too, listed under its name); with
+    ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON data become
+    declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
     them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, or
     nested in its lists and dicts, ``{"models": [m1, m2]}``, as well);
     :func:`current_run` gives the run inside the function for anything else. The execution

@@ -503,3 +503,26 @@ def test_a_cached_output_declared_again_after_use_cached_is_refused(
             third.use_cached()
     assert third.state == ExecutionState.COMPLETE
     assert [a.id for a in third.outputs] == [model.id]
+
+
+def test_a_run_of_another_store_is_not_the_parent(store: LineageStore) -> None:
+    """A run in store B nested in a run of store A took A's execution id as its parent and
+    A's context ids as its own contexts: linked to B's unrelated context bearing that id."""
+    other = LineageStore.open("memory")
+    try:
+        with other.run("Elsewhere", context="unrelated"):
+            pass
+        [unrelated] = other.get_contexts()
+        with store.run("Pipeline", context="exp") as outer:
+            assert [c.id for c in outer.contexts] == [unrelated.id]  # the same id, elsewhere
+            with other.run("Step") as inner:
+                assert inner.parent is None
+                with store.run("Child") as child:  # the same store's run is still the parent
+                    assert child.parent is outer
+        assert inner.contexts == []
+        assert inner.execution is not None
+        assert "parent_execution_id" not in inner.execution.custom_properties
+        assert other.get_executions_by_context(unrelated.id or 0)[0].type == "Elsewhere"
+        assert len(other.get_executions_by_context(unrelated.id or 0)) == 1
+    finally:
+        other.close()
