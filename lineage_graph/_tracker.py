@@ -344,6 +344,13 @@ class Tracker:
             raise InvalidArgumentError(
                 f"a deployment's environment is a non-empty string, got {environment!r}"
             )
+        if environment != environment.strip() or not environment.isprintable():
+            # " prod " or "prod\n" was recorded as is: deployed_version(name) (production) and
+            # deployed_version(name, environment="prod") never answered that deployment.
+            raise InvalidArgumentError(
+                f"a deployment's environment must not start or end with whitespace nor hold a "
+                f"control character, got {environment[:80]!r}"
+            )
         if properties is not None and not isinstance(properties, Mapping):
             raise InvalidArgumentError(f"properties is a mapping, got {properties!r}")
         if properties is not None and ENVIRONMENT_PROPERTY in properties:

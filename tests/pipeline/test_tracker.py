@@ -584,6 +584,9 @@ def test_deploy_checks_its_arguments(store: LineageStore) -> None:
         {"environment": None},
         {"environment": ""},
         {"environment": 5},
+        {"environment": " production"},  # was recorded: no deployed_version() answered it
+        {"environment": "staging\n"},
+        {"environment": "a\x00b"},
         {"properties": {"approved_by": object()}},
         {"properties": {"ticket": None}},
         {"properties": ["x"]},
