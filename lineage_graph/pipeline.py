@@ -763,7 +763,9 @@ class Run:
             raise
         try:
             self._read_entry(eid, aids, cids)
-        except LineageGraphError as exc:
+        except (LineageGraphError, KeyboardInterrupt) as exc:
+            # (Ctrl-C while reading the entry back: the block never runs, so no __exit__
+            # closed the execution, left RUNNING for ever)
             self._close_unread_entry(eid, exc)
             raise
 
@@ -787,10 +789,13 @@ class Run:
         the read and its retry): the run does not start, so its execution is recorded
         ``FAILED`` with the error, only while it is still RUNNING. It was left RUNNING for
         ever, under an id the caller never got. What happened is noted on ``exc``."""
-        text = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS]
+        text = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
+            :_MAX_ERROR_CHARS
+        ]
+        cancelled = isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
         failed = Execution(
             id=eid,
-            last_known_state=ExecutionState.FAILED,
+            last_known_state=ExecutionState.CANCELED if cancelled else ExecutionState.FAILED,
             custom_properties={ERROR_PROPERTY: text, ERROR_TYPE_PROPERTY: type(exc).__qualname__},
         )
         try:
@@ -810,7 +815,11 @@ class Run:
                 "close it with put_executions(..., field_mask_paths=['last_known_state'])"
             )
             return
-        now = "it is recorded FAILED" if closed else "it is no longer RUNNING (another writer)"
+        now = (
+            f"it is recorded {failed.last_known_state.name}"
+            if closed
+            else "it is no longer RUNNING (another writer)"
+        )
         exc.add_note(
             f"lineage-graph: the run's execution {eid} was recorded but could not be read back: "
             f"the run did not start; {now}"

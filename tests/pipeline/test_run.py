@@ -526,3 +526,33 @@ def test_a_run_of_another_store_is_not_the_parent(store: LineageStore) -> None:
         assert len(other.get_executions_by_context(unrelated.id or 0)) == 1
     finally:
         other.close()
+
+
+def test_ctrl_c_while_a_run_reads_its_entry_back_records_it_canceled(
+    store: LineageStore,
+) -> None:
+    """Ctrl-C after the entry write landed, while it was read back: __enter__ raised, so no
+    __exit__ closed the execution, RUNNING for ever (6 of 20 tries before the fix). Whether the
+    interrupt lands there or in the block, the run is CANCELED."""
+    import _thread
+    import time
+
+    for i in range(20):
+        name = f"Interrupted{i}"
+
+        def interrupt(name: str = name) -> None:  # once the entry write landed
+            while not store.get_executions_by_type(name):
+                time.sleep(0)
+            _thread.interrupt_main()
+
+        watcher = threading.Thread(target=interrupt)
+        watcher.start()
+        try:
+            with pytest.raises(KeyboardInterrupt), store.run(name):
+                for _ in range(3000):  # (a simulated Ctrl-C does not cut one long sleep short)
+                    time.sleep(0.01)
+        finally:
+            watcher.join()
+        [execution] = store.get_executions_by_type(name)
+        assert execution.last_known_state == ExecutionState.CANCELED, i
+        assert execution.custom_properties["error_type"] == "KeyboardInterrupt"
