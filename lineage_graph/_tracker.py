@@ -320,12 +320,20 @@ class Tracker:
 
     def previous_version(self, model: ModelRef) -> ModelVersion | None:
         """The version registered before ``model`` under the same name, if any."""
-        current = model if isinstance(model, ModelVersion) else None
+        # A ModelVersion is read again, as an artifact is: one of another store (or made by
+        # hand) was taken at its word, and the version before its number answered.
+        artifact = self._artifact(model)
+        current = self._registration(artifact)
         if current is None:
-            artifact = self._artifact(model)
-            current = self._registration(artifact)
-            if current is None:
-                raise InvalidArgumentError(f"artifact {artifact.id} is not a registered model")
+            raise InvalidArgumentError(f"artifact {artifact.id} is not a registered model")
+        if isinstance(model, ModelVersion) and (model.name, model.version) != (
+            current.name,
+            current.version,
+        ):
+            raise InvalidArgumentError(
+                f"{model.name!r} version {model.version} is not what artifact {artifact.id} is "
+                f"(version {current.version} of {current.name!r})"
+            )
         older = [v for v in self.model_versions(current.name) if v.version < current.version]
         return older[-1] if older else None
 

@@ -684,3 +684,20 @@ def test_tracker_queries_refuse_a_name_or_metric_that_cannot_be_one(store: Linea
     deployed = tracker.deployed_version("churn")
     assert deployed is not None and deployed.version == 1
     assert tracker.metric(version, "accuracy") == 0.5
+
+
+def test_previous_version_reads_a_model_version_again(store: LineageStore) -> None:
+    """A ModelVersion not matching its artifact (made by hand, or of another store) was taken
+    at its word: the version before its number answered, for an unregistered artifact too."""
+    from lineage_graph._tracker import ModelVersion
+
+    tracker = store.tracker
+    first = tracker.register_model(train(store, "a", 0.5), "churn")
+    second = tracker.register_model(train(store, "b", 0.6), "churn")
+    loose = train(store, "c", 0.7)
+    previous = tracker.previous_version(second)
+    assert previous is not None and previous.version == first.version
+    with pytest.raises(InvalidArgumentError, match="not a registered model"):
+        tracker.previous_version(ModelVersion("churn", 9, loose))
+    with pytest.raises(InvalidArgumentError, match="is not what artifact"):
+        tracker.previous_version(ModelVersion("churn", 9, second.artifact))
