@@ -32,6 +32,7 @@ from ._repositories._base import Repository
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
     Artifact,
+    ArtifactState,
     Context,
     Event,
     EventType,
@@ -72,9 +73,19 @@ class ModelVersion:
 ModelRef = ModelVersion | Artifact | int
 
 
+#: Artifact states a model cannot be deployed in (as the cache never reuses such an output).
+_UNSERVABLE = frozenset(
+    {ArtifactState.DELETED, ArtifactState.MARKED_FOR_DELETION, ArtifactState.ABANDONED}
+)
+
 #: Registrations of one artifact under one name a register_model call goes through when each
 #: finds its claim taken by another registration of the artifact under that name.
 _REGISTER_TRIES = 3
+
+
+def _check_metric(metric: str) -> None:
+    if not isinstance(metric, str) or not metric:  # (5 or None: "no version has it")
+        raise InvalidArgumentError(f"a metric is a property name (a non-empty str), got {metric!r}")
 
 
 class Tracker:
@@ -105,6 +116,10 @@ class Tracker:
         return found[0]
 
     def _model_context(self, name: str) -> Context | None:
+        if not isinstance(name, str) or not name:
+            # 5 or "" answered "no versions" / "not deployed": a typo'd call looked like an
+            # empty registry
+            raise InvalidArgumentError(f"a registered model name is a non-empty str, got {name!r}")
         try:
             return self.store.get_context_by_type_and_name(REGISTERED_MODEL_TYPE, name)
         except NotFoundError:
@@ -305,12 +320,20 @@ class Tracker:
 
     def previous_version(self, model: ModelRef) -> ModelVersion | None:
         """The version registered before ``model`` under the same name, if any."""
-        current = model if isinstance(model, ModelVersion) else None
+        # A ModelVersion is read again, as an artifact is: one of another store (or made by
+        # hand) was taken at its word, and the version before its number answered.
+        artifact = self._artifact(model)
+        current = self._registration(artifact)
         if current is None:
-            artifact = self._artifact(model)
-            current = self._registration(artifact)
-            if current is None:
-                raise InvalidArgumentError(f"artifact {artifact.id} is not a registered model")
+            raise InvalidArgumentError(f"artifact {artifact.id} is not a registered model")
+        if isinstance(model, ModelVersion) and (model.name, model.version) != (
+            current.name,
+            current.version,
+        ):
+            raise InvalidArgumentError(
+                f"{model.name!r} version {model.version} is not what artifact {artifact.id} is "
+                f"(version {current.version} of {current.name!r})"
+            )
         older = [v for v in self.model_versions(current.name) if v.version < current.version]
         return older[-1] if older else None
 
@@ -329,8 +352,22 @@ class Tracker:
             raise InvalidArgumentError(
                 f"a deployment's environment is a non-empty string, got {environment!r}"
             )
+        if environment != environment.strip() or not environment.isprintable():
+            # " prod " or "prod\n" was recorded as is: deployed_version(name) (production) and
+            # deployed_version(name, environment="prod") never answered that deployment.
+            raise InvalidArgumentError(
+                f"a deployment's environment must not start or end with whitespace nor hold a "
+                f"control character, got {environment[:80]!r}"
+            )
         if properties is not None and not isinstance(properties, Mapping):
             raise InvalidArgumentError(f"properties is a mapping, got {properties!r}")
+        if properties is not None and ENVIRONMENT_PROPERTY in properties:
+            # It was overwritten by ``environment``: deploy(v, properties={"environment":
+            # "staging"}) was recorded as a deployment to "production", silently.
+            raise InvalidArgumentError(
+                f"properties must not hold {ENVIRONMENT_PROPERTY!r}: give it as "
+                f"environment={properties[ENVIRONMENT_PROPERTY]!r}"
+            )
         try:
             execution = Execution(
                 type=DEPLOYMENT_TYPE,
@@ -345,6 +382,13 @@ class Tracker:
             raise InvalidArgumentError(
                 f"artifact {artifact.id} is not a registered model version: register_model first"
             )
+        if artifact.state in _UNSERVABLE:
+            # A model an impact mark abandoned (trained on a bad dataset), or one deleted, was
+            # recorded as serving, and deployed_version answered it.
+            raise FailedPreconditionError(
+                f"artifact {artifact.id} (version {version.version} of {version.name!r}) is "
+                f"{artifact.state.name}: it cannot be deployed"
+            )
         context = self._model_context(version.name)
         if context is None or context.id is None:  # pragma: no cover - _registration found it
             raise NotFoundError(f"no registered model {version.name!r}")
@@ -358,6 +402,10 @@ class Tracker:
 
     def deployments(self, name: str, *, environment: str | None = None) -> list[Execution]:
         """Deployments of the registered model ``name`` (to ``environment``), oldest first."""
+        if environment is not None and (not isinstance(environment, str) or not environment):
+            raise InvalidArgumentError(
+                f"an environment is a non-empty str or None, got {environment!r}"
+            )
         context = self._model_context(name)
         if context is None or context.id is None:
             return []
@@ -421,6 +469,7 @@ class Tracker:
 
     def metric(self, model: ModelRef, metric: str) -> float | None:
         """``metric`` of a model: its own (custom) property, else its producing run's."""
+        _check_metric(metric)
         artifact = self._artifact(model)
         sources: list[Mapping[str, Any]] = [artifact.properties, artifact.custom_properties]
         producer = self.producer_of(artifact)
@@ -441,6 +490,7 @@ class Tracker:
     ) -> ModelVersion | None:
         """The version of ``name`` with the best ``metric`` (versions without it are ignored);
         ``experiment_of(best)`` is the experiment that produced the winner."""
+        _check_metric(metric)
         scored = [(self.metric(v, metric), v) for v in self.model_versions(name)]
         ranked = [(s, v) for s, v in scored if s is not None]
         if not ranked:

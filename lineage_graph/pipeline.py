@@ -25,6 +25,7 @@ import functools
 import inspect
 import json
 import subprocess
+import threading
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -513,6 +514,8 @@ class Run:
         self.outputs: list[Artifact] = []
         self.cached: CacheHit | None = None
         self.parent: Run | None = None
+        #: The run (of any store) this one was started in.
+        self._enclosing: Run | None = None
         self.error: BaseException | None = None
 
     # ------------------------------------------------------------------------- properties
@@ -612,6 +615,9 @@ class Run:
             found = self._declared_ids.get(artifact.id)
         return found
 
+    def _cached_ids(self) -> set[int]:
+        return {a.id for a in self.cached.outputs if a.id is not None} if self.cached else set()
+
     def _declare(self, artifact: Artifact, path: list[int | str]) -> None:
         """Add an output; the same artifact twice is refused (it would be stored twice if new,
         or fail the run on exit as a repeated event if stored)."""
@@ -619,6 +625,13 @@ class Run:
             raise InvalidArgumentError(
                 f"output {artifact.id or artifact.uri or artifact.type!r} is declared twice: "
                 "an artifact is an output of a run once"
+            )
+        if self._use_cache and artifact.id is not None and artifact.id in self._cached_ids():
+            # It would be recorded twice: the run failed on exit (AlreadyExistsError: "the same
+            # ... OUTPUT event twice"), FAILED, after `for a in run.use_cached(): run.output(a)`.
+            raise InvalidArgumentError(
+                f"output {artifact.id} is an output of the cache hit, which use_cached() made "
+                "this run's outputs already: an artifact is an output of a run once"
             )
         if artifact.id is None:
             _ensure_node_type(self.store, artifact)
@@ -628,14 +641,32 @@ class Run:
         if artifact.id is not None:
             self._declared_ids[artifact.id] = out
 
+    def _require_unfinished(self, what: str) -> None:
+        """Before the run starts or while it runs: what is logged after it ended is never
+        written (its execution was recorded on exit), so it is refused rather than lost."""
+        if self.execution is not None and not self.active:
+            raise FailedPreconditionError(
+                f"{what}: the run is {self.state.name} already, so nothing logged now would be "
+                "recorded: log inside its block, or update the execution with put_executions"
+            )
+
     def log_properties(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
         """Add custom properties (metrics, notes…) to the execution; written on completion."""
+        self._require_unfinished("log_properties()")
+        if values is not None and not isinstance(values, Mapping):
+            raise InvalidArgumentError(
+                f"log_properties() takes a mapping of properties, got {type(values).__name__}"
+            )
         merged = {**(values or {}), **kw}
         for k, v in merged.items():
             try:
                 kind_of(v)
             except ValueError as exc:
                 raise InvalidArgumentError(f"property {k!r}: {exc}") from None
+        # Checked now, as the run's own properties are: a name the execution cannot hold ("" or
+        # not a str) was accepted here, then failed the completion with pydantic's untyped
+        # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
+        _built(Execution, "log_properties()", type=self.execution_type, custom_properties=merged)
         self.custom_properties.update(merged)
 
     def log_metrics(self, metrics: Mapping[str, float | int] | None = None, **kw: float) -> None:
@@ -644,6 +675,7 @@ class Run:
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
+        self._require_unfinished("log_git()")
         info = git_info(path)
         self.custom_properties.update(info)
         return info
@@ -654,6 +686,14 @@ class Run:
         self._require_active("use_cached()")
         if self.cached is None:
             raise FailedPreconditionError("use_cached(): there is no cache hit for this run")
+        # An output declared already that the hit holds too would be recorded twice: the run
+        # failed on exit (AlreadyExistsError: "the same ... OUTPUT event twice"), FAILED.
+        both = sorted(i for i in self._cached_ids() if i in self._declared_ids)
+        if both:
+            raise InvalidArgumentError(
+                f"use_cached(): artifact(s) {both[:10]} are declared as outputs of this run "
+                "already, and are outputs of the cache hit: an artifact is an output of a run once"
+            )
         self._use_cache = True
         return list(self.cached.outputs)
 
@@ -673,7 +713,13 @@ class Run:
         """Register types, check the cache, record the execution RUNNING with inputs/contexts."""
         if self.execution is not None:
             raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
-        parent = _CURRENT.get()
+        parent = self._enclosing = _CURRENT.get()
+        while parent is not None and parent.store.backend is not self.store.backend:
+            # A run of another store (another database): its ids mean nothing here. Its
+            # execution id was recorded as the parent, and its contexts' ids linked this run to
+            # whatever contexts of this store bear them (an unrelated experiment), silently.
+            # The run of this store it is nested in, if any, is the parent.
+            parent = parent._enclosing
         if parent is not None and parent.active:
             self.parent = parent
             self.custom_properties.setdefault(PARENT_RUN_PROPERTY, parent.id)
@@ -717,7 +763,9 @@ class Run:
             raise
         try:
             self._read_entry(eid, aids, cids)
-        except LineageGraphError as exc:
+        except (LineageGraphError, KeyboardInterrupt) as exc:
+            # (Ctrl-C while reading the entry back: the block never runs, so no __exit__
+            # closed the execution, left RUNNING for ever)
             self._close_unread_entry(eid, exc)
             raise
 
@@ -741,10 +789,13 @@ class Run:
         the read and its retry): the run does not start, so its execution is recorded
         ``FAILED`` with the error, only while it is still RUNNING. It was left RUNNING for
         ever, under an id the caller never got. What happened is noted on ``exc``."""
-        text = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS]
+        text = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
+            :_MAX_ERROR_CHARS
+        ]
+        cancelled = isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
         failed = Execution(
             id=eid,
-            last_known_state=ExecutionState.FAILED,
+            last_known_state=ExecutionState.CANCELED if cancelled else ExecutionState.FAILED,
             custom_properties={ERROR_PROPERTY: text, ERROR_TYPE_PROPERTY: type(exc).__qualname__},
         )
         try:
@@ -764,7 +815,11 @@ class Run:
                 "close it with put_executions(..., field_mask_paths=['last_known_state'])"
             )
             return
-        now = "it is recorded FAILED" if closed else "it is no longer RUNNING (another writer)"
+        now = (
+            f"it is recorded {failed.last_known_state.name}"
+            if closed
+            else "it is no longer RUNNING (another writer)"
+        )
         exc.add_note(
             f"lineage-graph: the run's execution {eid} was recorded but could not be read back: "
             f"the run did not start; {now}"
@@ -846,7 +901,10 @@ class Run:
     def _complete_or_fail(self) -> None:
         try:
             self._complete()
-        except Exception as exc:
+        except (Exception, KeyboardInterrupt) as exc:
+            # (Ctrl-C during the completion: before its write landed the run was left RUNNING
+            # for ever, 18 of 30 tries; after, it is COMPLETE and stays so: written only while
+            # RUNNING, and read back)
             self._fail_quietly(exc)
             raise
 
@@ -965,8 +1023,33 @@ class Run:
         self._exit(exc)
 
     async def __aenter__(self) -> Run:
-        # to_thread runs _begin in a copy of this task's context: the parent run is found.
-        await asyncio.to_thread(self._begin)
+        # A cancellation while the entry write is under way in its thread does not stop the
+        # thread: the execution was recorded RUNNING after all, and as the block never ran,
+        # __aexit__ never closed it (RUNNING for ever). Whichever side sees the other finish
+        # (under the lock) records it CANCELED: the thread once its write landed, or this task
+        # when the write landed before the cancellation reached it.
+        lock = threading.Lock()
+        begun = [False]
+        cancelled: list[asyncio.CancelledError] = []
+
+        def begin() -> None:
+            self._begin()
+            with lock:
+                begun[0] = True
+                error = cancelled[0] if cancelled else None
+            if error is not None and self.active:
+                self._fail_quietly(error)
+
+        try:
+            # to_thread runs _begin in a copy of this task's context: the parent run is found.
+            await asyncio.to_thread(begin)
+        except asyncio.CancelledError as exc:
+            with lock:
+                cancelled.append(exc)
+                close = begun[0]
+            if close and self.active:
+                self._fail_quietly(exc)
+            raise
         self._token = _CURRENT.set(self)
         return self
 
@@ -1030,6 +1113,7 @@ def _split_arguments(
     props: dict[str, Any] = {}
     floats: set[str] = set()
     other: list[str] = []
+    nested: list[tuple[str, list[Artifact]]] = []
     taken: set[str] = set()
     first = next(iter(signature.parameters), None)
     for pname, value in bound.arguments.items():
@@ -1083,6 +1167,7 @@ def _split_arguments(
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
                     other.append(key)
+                    nested.append((key, _artifacts_in(v)))
                     continue
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
@@ -1091,7 +1176,36 @@ def _split_arguments(
                     floats.add(key)  # (a string: postponed annotations)
             else:
                 other.append(key)
+    # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
+    # holding other values too) are inputs all the same, under its name: they were left out,
+    # the run recorded without the data it read. Each once (it may be given directly too).
+    seen = {_identity(a) for v in inputs.values() for a in (v if isinstance(v, list) else [v])}
+    for key, found in nested:
+        fresh = []
+        for artifact in found:
+            if _identity(artifact) not in seen:
+                seen.add(_identity(artifact))
+                fresh.append(artifact)
+        if fresh:
+            inputs[key] = fresh
     return inputs, props, floats, other
+
+
+def _identity(artifact: Artifact) -> int:
+    """One artifact, stored (its id) or new (the object)."""
+    return artifact.id if artifact.id is not None else -id(artifact)
+
+
+def _artifacts_in(value: Any, depth: int = 0) -> list[Artifact]:
+    """The artifacts in a list, tuple or dict (its values), up to ``_MAX_RETURN_DEPTH`` deep."""
+    if isinstance(value, Artifact):
+        return [value]
+    if depth >= _MAX_RETURN_DEPTH:
+        return []
+    items = value.values() if isinstance(value, Mapping) else value
+    if not isinstance(value, Mapping | list | tuple):
+        return []
+    return [a for item in items for a in _artifacts_in(item, depth + 1)]
 
 
 #: The most JSON text a method step records of its instance's attributes (not of what its
@@ -1150,6 +1264,16 @@ def _owner(fn: Callable[..., Any]) -> str | None:
     return None if owner.endswith("<locals>") else f"{module}.{owner}"
 
 
+def _called(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What calling ``fn`` runs: ``fn``, or the ``__call__`` of a callable instance."""
+    if inspect.isroutine(fn) or isinstance(fn, functools.partial | type):
+        return fn
+    # The class's __call__ (an instance attribute is not called), bound to the instance.
+    call = type(fn).__call__
+    bind = getattr(call, "__get__", None)
+    return cast(Callable[..., Any], bind(fn)) if inspect.isfunction(call) and bind else fn
+
+
 def _default_type_name(fn: Callable[..., Any]) -> str | None:
     """A step's execution type when none is given: the function's name, with its class's for a
     method (``Linear.fit``; two classes' ``fit`` methods were one type, and with ``cache=True``
@@ -1189,21 +1313,46 @@ def _record_return(run: Run, value: Any) -> None:
     elif isinstance(value, tuple | list):
         shape = "tuple" if isinstance(value, tuple) else "list"
         for i, v in enumerate(value):
-            whole = (
-                isinstance(v, Artifact) and _declare_returned(run, v, [_RETURN_KEY, i])
-            ) and whole
+            whole = _declare_part(run, v, [_RETURN_KEY, i]) and whole
     elif isinstance(value, Mapping):
         shape = "dict"
         for k, v in value.items():
-            if not isinstance(k, str) or not k:
-                whole = False
-            else:
-                whole = (
-                    isinstance(v, Artifact) and _declare_returned(run, v, [_RETURN_KEY, k])
-                ) and whole
+            keyed = isinstance(k, str) and bool(k)  # (else not rebuilt, as a dict's key)
+            whole = _declare_part(run, v, [_RETURN_KEY, *_path_step(k)]) and keyed and whole
     else:
         shape = _VALUE_SHAPE
     run.custom_properties[RETURN_SHAPE_PROPERTY] = shape if whole else _VALUE_SHAPE
+
+
+#: How deep :func:`_declare_part` looks into a returned structure for artifacts.
+_MAX_RETURN_DEPTH = 8
+
+
+def _declare_part(run: Run, value: Any, path: list[int | str], depth: int = 0) -> bool:
+    """Declare a part of a step's return as its output(s): ``True`` if it is an artifact
+    declared under ``path``. Artifacts nested in a list, tuple or dict part (``{"models": [m1,
+    m2]}``, ``{0: model}``) are outputs too, under the path that reaches them (a return that
+    cannot be rebuilt: ``False``); they were dropped, never stored, the run COMPLETE without
+    them."""
+    if isinstance(value, Artifact):
+        return _declare_returned(run, value, path)
+    if depth >= _MAX_RETURN_DEPTH:
+        return False
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _declare_part(run, v, [*path, i], depth + 1)
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _declare_part(run, v, [*path, *_path_step(k)], depth + 1)
+    return False
+
+
+def _path_step(key: object) -> list[int | str]:
+    """A dict key as an event path step (an int or a non-empty str; none for another key: the
+    artifact is under its dict's path)."""
+    if isinstance(key, bool) or not isinstance(key, str | int) or key == "":
+        return []
+    return [key]
 
 
 def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bool:
@@ -1313,10 +1462,11 @@ def step(
     the run ended.
 
     Arguments that are :class:`Artifact` (or lists of them) are the inputs, keyed by parameter
-    name; with ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON
-    data become declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
-    them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, as
-    well);
+    name (artifacts inside another list or dict argument too, listed under its name); with
+    ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON data become
+    declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
+    them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, or
+    nested in its lists and dicts, ``{"models": [m1, m2]}``, as well);
     :func:`current_run` gives the run inside the function for anything else. The execution
     type defaults to the function's name (a method's with its class's, ``Linear.fit``). With
     ``cache=True`` a call whose inputs and properties match a completed execution is not run:
@@ -1329,12 +1479,15 @@ def step(
     _require_flags(cache=cache, record_args=record_args)
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        # What a call runs: an instance's __call__ (``async def __call__`` was taken for a sync
+        # function: its run was recorded COMPLETE, no outputs, before the coroutine ran).
+        called = _called(fn)
+        if inspect.isgeneratorfunction(called) or inspect.isasyncgenfunction(called):
             # Calling one returns a generator before its body runs: the run would be recorded
             # COMPLETE with no outputs, and the body's work and errors would fall outside it.
             raise InvalidArgumentError(
-                f"@step cannot record the generator function {fn.__qualname__!r}: its body runs "
-                "after the call returns, outside the run (use `with store.run(...)` inside it)"
+                f"@step cannot record the generator function {called.__qualname__!r}: its body "
+                "runs after the call returns, outside the run (use `with store.run(...)` inside it)"
             )
         type_name = execution_type if isinstance(execution_type, str) else None
         if type_name is None:
@@ -1407,7 +1560,7 @@ def step(
                 run._arguments = set(values) - set(properties or {})
             return run
 
-        if inspect.iscoroutinefunction(fn):
+        if inspect.iscoroutinefunction(called):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 
             @functools.wraps(fn)
@@ -1431,6 +1584,17 @@ def step(
                     run.use_cached()
                     return cast(R, _rebuild_return(run, shape))
                 value = fn(*args, **kwargs)
+                if inspect.isawaitable(value):
+                    # A function that returns a coroutine (wrapped by a decorator that hides
+                    # it is async): its work, outputs and errors came after its run was
+                    # recorded COMPLETE with none. The run fails instead, saying why.
+                    if inspect.iscoroutine(value):
+                        value.close()
+                    raise InvalidArgumentError(
+                        f"step {type_name!r} returned an awaitable ({type(value).__name__}): "
+                        "its work would run after its run ended; declare the function "
+                        "`async def` (or mark it with inspect.markcoroutinefunction)"
+                    )
                 _record_return(run, value)
                 return value
 

@@ -416,3 +416,183 @@ def test_one_artifact_given_twice_as_an_input_is_refused_clearly(store: LineageS
     with pytest.raises(InvalidArgumentError, match="one new artifact"):
         store.run("X", inputs=[new, new])
     assert len(store.get_executions()) == before
+
+
+def test_an_async_run_cancelled_during_its_entry_write_is_recorded_canceled(
+    store: LineageStore,
+) -> None:
+    """The entry write runs in a thread that a cancellation does not stop: the execution was
+    recorded RUNNING, the block never ran, so __aexit__ never closed it (RUNNING for ever)."""
+    entered: list[int] = []
+
+    async def body() -> None:
+        async with store.run("Slow") as run:
+            entered.append(run.id)
+            await asyncio.sleep(30)
+
+    async def main() -> None:
+        task = asyncio.create_task(body())
+        # No await between seeing the entry write land and cancelling: the task, whose thread
+        # is still reading the entry back, cannot have resumed past __aenter__ meanwhile.
+        while not store.get_executions_by_type("Slow"):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())  # (waits for the entry's thread to finish)
+    [execution] = store.get_executions_by_type("Slow")
+    assert execution.last_known_state == ExecutionState.CANCELED
+    assert execution.custom_properties["error_type"] == "CancelledError"
+
+
+def test_a_property_name_log_properties_cannot_record_is_refused_when_logged(
+    store: LineageStore,
+) -> None:
+    """It was accepted, then failed the completion with pydantic's untyped ValidationError,
+    and recording the failure failed on it too: the run stayed RUNNING, its outputs lost."""
+    with store.run("Trainer") as run:
+        for bad in ({"": 1}, {7: 1}):
+            with pytest.raises(InvalidArgumentError, match="log_properties"):
+                run.log_properties(bad)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="mapping"):
+            run.log_properties([("a", 1)])  # type: ignore[arg-type]
+        run.log_metrics(loss=0.5)
+        run.output("Model", uri="/m")
+    [execution] = store.get_executions_by_id([run.id])
+    assert execution.last_known_state == ExecutionState.COMPLETE
+    assert execution.custom_properties == {"loss": 0.5}
+    assert [a.uri for a in run.outputs] == ["/m"]
+
+
+def test_logging_after_the_run_ended_is_refused_not_lost(store: LineageStore) -> None:
+    """``run.log_metrics(accuracy=evaluate(model))`` after the block was accepted and never
+    written: the execution had been recorded on exit."""
+    with store.run("Trainer") as run:
+        run.log_metrics(loss=0.5)
+    for log in (lambda: run.log_metrics(accuracy=0.9), lambda: run.log_git(".")):
+        with pytest.raises(FailedPreconditionError, match="COMPLETE already"):
+            log()
+    assert "accuracy" not in run.custom_properties
+    [execution] = store.get_executions_by_id([run.id])
+    assert execution.custom_properties == {"loss": 0.5}
+    before = store.run("Trainer")
+    before.log_metrics(seed=3)  # before the run starts: recorded on entry
+    with before:
+        pass
+    assert store.get_executions_by_id([before.id])[0].custom_properties["seed"] == 3
+
+
+def test_a_cached_output_declared_again_after_use_cached_is_refused(
+    store: LineageStore, dataset: Artifact
+) -> None:
+    """``for a in run.use_cached(): run.output(a)`` failed the run on exit (AlreadyExistsError:
+    the same OUTPUT event twice), FAILED: each output is refused when declared instead."""
+    with store.run("Trainer", inputs=[dataset]) as first:
+        model = first.output("Model", uri="/m")
+    with store.run("Trainer", inputs=[dataset]) as again:
+        [cached] = again.use_cached()
+        with pytest.raises(InvalidArgumentError, match="output of the cache hit"):
+            again.output(cached)
+        again.output("Metrics", uri="/metrics")
+    assert again.state == ExecutionState.CACHED
+    assert sorted(a.uri or "" for a in again.outputs) == ["/m", "/metrics"]
+    with store.run("Trainer", inputs=[dataset]) as third:
+        third.output(model.id or 0)
+        with pytest.raises(InvalidArgumentError, match="declared as outputs"):
+            third.use_cached()
+    assert third.state == ExecutionState.COMPLETE
+    assert [a.id for a in third.outputs] == [model.id]
+
+
+def test_a_run_of_another_store_is_not_the_parent(store: LineageStore) -> None:
+    """A run in store B nested in a run of store A took A's execution id as its parent and
+    A's context ids as its own contexts: linked to B's unrelated context bearing that id."""
+    other = LineageStore.open("memory")
+    try:
+        with other.run("Elsewhere", context="unrelated"):
+            pass
+        [unrelated] = other.get_contexts()
+        with store.run("Pipeline", context="exp") as outer:
+            assert [c.id for c in outer.contexts] == [unrelated.id]  # the same id, elsewhere
+            with other.run("Step") as inner:
+                assert inner.parent is None
+                with store.run("Child") as child:  # the same store's run is still the parent
+                    assert child.parent is outer
+        assert inner.contexts == []
+        assert inner.execution is not None
+        assert "parent_execution_id" not in inner.execution.custom_properties
+        assert other.get_executions_by_context(unrelated.id or 0)[0].type == "Elsewhere"
+        assert len(other.get_executions_by_context(unrelated.id or 0)) == 1
+    finally:
+        other.close()
+
+
+def test_ctrl_c_while_a_run_reads_its_entry_back_records_it_canceled(
+    store: LineageStore,
+) -> None:
+    """Ctrl-C after the entry write landed, while it was read back: __enter__ raised, so no
+    __exit__ closed the execution, RUNNING for ever (6 of 20 tries before the fix). Whether the
+    interrupt lands there or in the block, the run is CANCELED."""
+    import _thread
+    import time
+
+    for i in range(20):
+        name = f"Interrupted{i}"
+
+        def interrupt(name: str = name) -> None:  # once the entry write landed
+            while not store.get_executions_by_type(name):
+                time.sleep(0)
+            _thread.interrupt_main()
+
+        watcher = threading.Thread(target=interrupt)
+        watcher.start()
+        try:
+            with pytest.raises(KeyboardInterrupt), store.run(name):
+                for _ in range(3000):  # (a simulated Ctrl-C does not cut one long sleep short)
+                    time.sleep(0.01)
+        finally:
+            watcher.join()
+        [execution] = store.get_executions_by_type(name)
+        assert execution.last_known_state == ExecutionState.CANCELED, i
+        assert execution.custom_properties["error_type"] == "KeyboardInterrupt"
+
+
+def test_ctrl_c_during_a_runs_completion_leaves_it_complete_or_canceled(
+    store: LineageStore,
+) -> None:
+    """Ctrl-C as the block ends, during the completion: before its write landed the run was
+    left RUNNING for ever (18 of 30 tries). Now the execution is COMPLETE with its output, or
+    CANCELED without. (The run object may say CANCELED over a COMPLETE execution: the
+    interrupted completion write, already sent, can be applied after the cancellation was
+    read back; its write is not conditional on RUNNING.)"""
+    import _thread
+    import time
+
+    for i in range(20):
+        done = threading.Event()
+
+        def interrupt(spins: int = i % 6, done: threading.Event = done) -> None:
+            done.wait()
+            for _ in range(spins):  # (lands at various points of the completion)
+                time.sleep(0)
+            _thread.interrupt_main()
+
+        watcher = threading.Thread(target=interrupt)
+        watcher.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                with store.run(f"Interrupted{i}") as run:
+                    run.output("Model", uri=f"/m{i}")
+                    done.set()
+                for _ in range(100):  # (the interrupt may come once the block has ended)
+                    time.sleep(0.001)
+        finally:
+            watcher.join()
+        [execution] = store.get_executions_by_type(f"Interrupted{i}")
+        stored = store.get_artifacts_by_uri(f"/m{i}")
+        assert (execution.last_known_state, len(stored)) in {
+            (ExecutionState.COMPLETE, 1),
+            (ExecutionState.CANCELED, 0),
+        }, i
+        assert run.state != ExecutionState.RUNNING

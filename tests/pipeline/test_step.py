@@ -921,3 +921,98 @@ def test_two_classes_methods_of_one_name_are_two_steps(store: LineageStore) -> N
     assert Forest().fit(d).uri == "/forest"  # its own cached model
     names = {t.name for t in store.get_types(NodeKind.EXECUTION)}
     assert {"Linear.fit", "Forest.fit", "fit"} <= names
+
+
+def test_an_instance_with_an_async_call_is_an_async_step(store: LineageStore) -> None:
+    """``async def __call__`` was taken for a sync function: its run was recorded COMPLETE with
+    no outputs (return shape "value") before the coroutine ran, its artifact never stored."""
+
+    class Scorer:
+        async def __call__(self, data: Artifact) -> Artifact:
+            await asyncio.sleep(0)
+            assert current_run() is not None
+            return Artifact(type="Score", uri="/score")
+
+    class Chunker:
+        def __call__(self, data: Artifact):  # type: ignore[no-untyped-def]
+            yield Artifact(type="DataSet", uri="/chunk")
+
+    score = store.step("Score")(Scorer())
+    result = asyncio.run(score(Artifact(type="DataSet", uri="/d")))
+    [run] = store.get_executions_by_type("Score")
+    assert run.last_known_state == ExecutionState.COMPLETE
+    assert run.custom_properties["return_shape"] == "single"
+    [event] = [e for e in store.get_events_by_execution_ids([run.id or 0]) if e.type.is_output]
+    assert event.artifact_id == result.id is not None
+    with pytest.raises(InvalidArgumentError, match="generator function"):
+        store.step("Chunk")(Chunker())
+
+
+def test_a_sync_step_returning_a_coroutine_fails_its_run(store: LineageStore) -> None:
+    """A function hiding that it is async (a wrapper returning its coroutine): its run was
+    recorded COMPLETE with no outputs, its work and errors falling outside it."""
+
+    async def fit(data: Artifact) -> Artifact:  # pragma: no cover - closed, never run
+        return Artifact(type="Model", uri="/m")
+
+    def hidden(data: Artifact) -> Any:
+        return fit(data)
+
+    step = store.step("Fit")(hidden)
+    with pytest.raises(InvalidArgumentError, match="returned an awaitable"):
+        step(Artifact(type="DataSet", uri="/d"))
+    [run] = store.get_executions_by_type("Fit")
+    assert run.last_known_state == ExecutionState.FAILED
+    assert store.get_artifacts_by_uri("/m") == []
+
+
+def test_artifacts_nested_in_a_return_are_outputs(store: LineageStore) -> None:
+    """``{"models": [m1, m2], "acc": 0.9}`` or ``{0: model}``: the models were dropped, never
+    stored, the run COMPLETE without outputs (their ids None)."""
+    calls: list[int] = []
+
+    @store.step("Ensemble", cache=True)
+    def ensemble(n: int) -> dict[Any, Any]:
+        calls.append(n)
+        models = [Artifact(type="Model", uri=f"/m{i}") for i in range(n)]
+        return {"models": models, "acc": 0.9, 0: Artifact(type="Report", uri="/r")}
+
+    first = ensemble(2)
+    assert all(m.id is not None for m in first["models"]) and first[0].id is not None
+    [run] = store.get_executions_by_type("Ensemble")
+    outputs = {
+        tuple(e.path): e.artifact_id
+        for e in store.get_events_by_execution_ids([run.id or 0])
+        if e.type.is_output
+    }
+    assert outputs == {
+        ("return", "models", 0): first["models"][0].id,
+        ("return", "models", 1): first["models"][1].id,
+        ("return", 0): first[0].id,
+    }
+    assert run.custom_properties["return_shape"] == "value"
+    ensemble(2)  # not rebuilt from the store (the 0.9 is not stored): runs again
+    assert calls == [2, 2]
+
+
+def test_artifacts_inside_an_unrecorded_argument_are_inputs(store: LineageStore) -> None:
+    """``fit(splits={"train": d1, "val": d2})`` recorded no input: the model's lineage showed it
+    made from nothing."""
+    with store.run("Ingest") as ingest:
+        train = ingest.output("DataSet", uri="/train")
+        val = ingest.output("DataSet", uri="/val")
+
+    @store.step("Fit", cache=True)
+    def fit(splits: dict[str, Artifact], extra: list[Any], again: Artifact) -> Artifact:
+        return Artifact(type="Model", uri="/m")
+
+    fit({"train": train, "val": [val]}, [train, 0.5], again=val)
+    [run] = store.get_executions_by_type("Fit")
+    inputs = {
+        tuple(e.path): e.artifact_id
+        for e in store.get_events_by_execution_ids([run.id or 0])
+        if not e.type.is_output
+    }
+    # each artifact once: val is given directly too, train twice within the arguments
+    assert inputs == {("again",): val.id, ("splits", 0): train.id}
+    assert "cache_skipped" in run.custom_properties  # (the structure itself is not compared)

@@ -584,6 +584,9 @@ def test_deploy_checks_its_arguments(store: LineageStore) -> None:
         {"environment": None},
         {"environment": ""},
         {"environment": 5},
+        {"environment": " production"},  # was recorded: no deployed_version() answered it
+        {"environment": "staging\n"},
+        {"environment": "a\x00b"},
         {"properties": {"approved_by": object()}},
         {"properties": {"ticket": None}},
         {"properties": ["x"]},
@@ -622,3 +625,79 @@ def test_git_info_runs_no_command_the_work_trees_config_names(
     info = git_info(git_repo)
     assert not marker.exists()
     assert info["git_dirty"] is True and len(info["git_commit"]) == 40
+
+
+def test_an_environment_given_in_properties_is_refused_not_overwritten(
+    store: LineageStore,
+) -> None:
+    """deploy(v, properties={"environment": "staging"}) was recorded as a deployment to
+    "production" (the keyword's default overwrote it): deployed_version() answered it there."""
+    tracker = store.tracker
+    version = tracker.register_model(train(store, "e", 0.5), "churn")
+    with pytest.raises(InvalidArgumentError, match="environment='staging'"):
+        tracker.deploy(version, properties={"environment": "staging"})
+    assert tracker.deployments("churn") == []
+    assert tracker.deployed_version("churn") is None
+    assert store.get_executions() == store.get_executions_by_type("Trainer")
+
+
+@pytest.mark.parametrize(
+    "state", [ArtifactState.ABANDONED, ArtifactState.DELETED, ArtifactState.MARKED_FOR_DELETION]
+)
+def test_a_model_abandoned_or_deleted_is_not_deployed(
+    store: LineageStore, state: ArtifactState
+) -> None:
+    """A version an impact mark abandoned (trained on a bad dataset) was recorded as serving."""
+    tracker = store.tracker
+    good = tracker.register_model(train(store, "a", 0.5), "churn")
+    bad = tracker.register_model(train(store, "b", 0.9), "churn")
+    tracker.deploy(good)
+    store.put_artifacts([Artifact(id=bad.id, state=state)], field_mask_paths=["state"])
+    with pytest.raises(FailedPreconditionError, match=state.name):
+        tracker.deploy(bad)
+    assert len(tracker.deployments("churn")) == 1
+    deployed = tracker.deployed_version("churn")
+    assert deployed is not None and deployed.version == good.version
+
+
+def test_tracker_queries_refuse_a_name_or_metric_that_cannot_be_one(store: LineageStore) -> None:
+    """5, "" or None answered "no versions", "not deployed", "no metric": a typo'd call read as
+    an empty registry."""
+    tracker = store.tracker
+    version = tracker.register_model(train(store, "e", 0.5), "churn")
+    tracker.deploy(version)
+    calls: list[Any] = [
+        lambda: tracker.model_versions(5),
+        lambda: tracker.model_versions(""),
+        lambda: tracker.latest_version(None),
+        lambda: tracker.get_model_version(b"churn", 1),
+        lambda: tracker.deployments("churn", environment=""),
+        lambda: tracker.deployments("churn", environment=5),
+        lambda: tracker.deployed_version("churn", environment=""),
+        lambda: tracker.deployed_version(7),
+        lambda: tracker.best_version("churn", None),
+        lambda: tracker.metric(version, ""),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidArgumentError):
+            call()
+    deployed = tracker.deployed_version("churn")
+    assert deployed is not None and deployed.version == 1
+    assert tracker.metric(version, "accuracy") == 0.5
+
+
+def test_previous_version_reads_a_model_version_again(store: LineageStore) -> None:
+    """A ModelVersion not matching its artifact (made by hand, or of another store) was taken
+    at its word: the version before its number answered, for an unregistered artifact too."""
+    from lineage_graph._tracker import ModelVersion
+
+    tracker = store.tracker
+    first = tracker.register_model(train(store, "a", 0.5), "churn")
+    second = tracker.register_model(train(store, "b", 0.6), "churn")
+    loose = train(store, "c", 0.7)
+    previous = tracker.previous_version(second)
+    assert previous is not None and previous.version == first.version
+    with pytest.raises(InvalidArgumentError, match="not a registered model"):
+        tracker.previous_version(ModelVersion("churn", 9, loose))
+    with pytest.raises(InvalidArgumentError, match="is not what artifact"):
+        tracker.previous_version(ModelVersion("churn", 9, second.artifact))
