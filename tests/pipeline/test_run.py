@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -528,8 +530,20 @@ def test_a_run_of_another_store_is_not_the_parent(store: LineageStore) -> None:
         other.close()
 
 
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a terminal, for ``_thread.interrupt_main``: a
+    process can inherit SIGINT as ignored (a background job of a non-interactive shell, as a CI
+    script may run the tests), and then interrupt_main does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_ctrl_c_while_a_run_reads_its_entry_back_records_it_canceled(
-    store: LineageStore,
+    store: LineageStore, sigint_raises: None
 ) -> None:
     """Ctrl-C after the entry write landed, while it was read back: __enter__ raised, so no
     __exit__ closed the execution, RUNNING for ever (6 of 20 tries before the fix). Whether the
@@ -559,7 +573,7 @@ def test_ctrl_c_while_a_run_reads_its_entry_back_records_it_canceled(
 
 
 def test_ctrl_c_during_a_runs_completion_leaves_it_complete_or_canceled(
-    store: LineageStore,
+    store: LineageStore, sigint_raises: None
 ) -> None:
     """Ctrl-C as the block ends, during the completion: before its write landed the run was
     left RUNNING for ever (18 of 30 tries). Now the execution is COMPLETE with its output, or
