@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
@@ -94,13 +95,35 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
     if scheme in FALKORDB_SCHEMES:
         return "embedded-url", target
     if scheme == "file":
-        return "embedded-dir", Path(target[len("file://") :]).expanduser()
+        return "embedded-dir", _file_url_path(target)
     if scheme:
         raise ConfigurationError(
             f"unknown store URL scheme {scheme!r}: use a directory, 'memory', redis:// (FalkorDB) "
             f"or one of {', '.join(s + '://' for s in NEO4J_SCHEMES)} (Neo4j)"
         )
     return "embedded-dir", Path(target).expanduser()
+
+
+def _file_url_path(target: str) -> Path:
+    """The directory a ``file://`` URL names: ``file:///abs``, ``file://localhost/abs``, its
+    path percent-decoded (``%20`` is a space), as every file URL is written. The path was taken
+    as written after ``file://``: ``file:///data/my%20store`` opened ``/data/my%20store`` and
+    ``file://localhost/data`` the relative ``localhost/data``, new empty stores, silently."""
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        parts = None
+    if parts is None or parts.netloc.lower() not in ("", "localhost") or not parts.path:
+        raise ConfigurationError(
+            "a file:// store URL names a local directory: file:///absolute/path "
+            "(or file://localhost/absolute/path)"
+        )
+    if parts.query or parts.fragment or target.endswith(("?", "#")):
+        raise ConfigurationError(
+            "a file:// store URL takes no '?' query or '#' fragment (a directory store has no "
+            "URL parameters; a '?' or '#' in a directory name is written %3F / %23)"
+        )
+    return Path(unquote(parts.path)).expanduser()
 
 
 def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:

@@ -130,3 +130,26 @@ def test_a_backend_built_directly_reads_its_environment_the_same_way(
         EmbeddedBackend("memory")
     with pytest.raises(ConfigurationError, match="NEO4J_CONNECT_TIMEOUT_S"):
         Neo4jBackend()
+
+
+def test_a_file_url_names_its_directory_percent_decoded(tmp_path: Path) -> None:
+    """``file:///…`` is a URL: ``%20`` is a space and ``file://localhost/abs`` is ``/abs``. The
+    path was taken as written, so ``file:///…/my%20store`` opened a new empty store in
+    ``my%20store`` beside the one in ``my store``, and ``file://localhost/…`` one under the
+    relative ``localhost/``; a ``?`` query became part of the directory name."""
+    from urllib.parse import quote
+
+    from lineage_graph import LineageStore
+    from lineage_graph.models import ArtifactType
+
+    directory = tmp_path / "my store é"
+    with LineageStore.open(directory) as store:
+        store.put_type(ArtifactType(name="Kept"))
+    for url in (f"file://{quote(str(directory))}", f"file://localhost{quote(str(directory))}"):
+        assert resolve_target(url) == ("embedded-dir", directory)
+        with LineageStore.open(url) as again:
+            assert [t.name for t in again.get_types(ArtifactType.kind)] == ["Kept"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my store é"]
+    for url in (f"file://{directory}?mode=ro", "file://otherhost/data", "file://"):
+        with pytest.raises(ConfigurationError, match="file://"):
+            resolve_target(url)
