@@ -52,7 +52,7 @@ class EmbeddedSettings(BaseSettings):
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
     #: server that answers PINGs is never replaced, however long a query runs.
     hang_after_s: float = Field(default=60.0, gt=0)
-    #: Password for an external server (``redis://``); the embedded server uses a unix socket.
+    #: Password for an external server (``redis://``, ``unix://``); not used by a server of ours.
     password: SecretStr | None = None
 
 

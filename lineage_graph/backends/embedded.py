@@ -537,9 +537,18 @@ class EmbeddedBackend(Backend):
             port = parsed.port
         except ValueError as exc:
             raise ConfigurationError(f"invalid FalkorDB URL: {exc}") from None
+        # The password: in the URL (redis://user:password@host, unix://:password@/path.sock),
+        # else the password setting. A server on a unix socket may ask for one too: the setting
+        # and the URL's were ignored there, so such a server refused every opening.
+        password = unquote(parsed.password) if parsed.password else None
+        if password is None and self.settings.password is not None:
+            password = self.settings.password.get_secret_value()
+        username = unquote(parsed.username) if parsed.username else None
         if parsed.scheme == "unix":
             self._db = FalkorDB(
                 unix_socket_path=parsed.path,
+                username=username,
+                password=password,
                 socket_timeout=self._client_timeout(),
                 socket_connect_timeout=10,
                 client_name=self._client_name,
@@ -549,13 +558,10 @@ class EmbeddedBackend(Backend):
             return
         if parsed.scheme not in ("redis", "rediss", "falkor", "falkordb", "falkors"):
             raise ConfigurationError(f"unsupported FalkorDB URL scheme {parsed.scheme!r}")
-        password = unquote(parsed.password) if parsed.password else None
-        if password is None and self.settings.password is not None:
-            password = self.settings.password.get_secret_value()
         self._db = FalkorDB(
             host=parsed.hostname or "localhost",
             port=port or 6379,
-            username=unquote(parsed.username) if parsed.username else None,
+            username=username,
             password=password,
             ssl=parsed.scheme in ("rediss", "falkors"),
             socket_timeout=self.settings.socket_timeout_s,

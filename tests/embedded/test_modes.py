@@ -866,6 +866,46 @@ def test_external_server_wrong_password_is_a_configuration_error(
     assert "wrong-pw" not in str(info.value)
 
 
+def test_an_external_server_on_a_unix_socket_gets_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``unix:///path.sock`` is an external server as ``redis://`` is, and may ask for a
+    password: the ``password`` setting (argument or LINEAGE_GRAPH_PASSWORD) and one in the URL
+    were ignored there, so every opening was refused ("Authentication required")."""
+    import subprocess
+
+    from lineage_graph.backends._falkordb_server import find_binaries
+
+    binaries = find_binaries()
+    sock = tmp_path / "ext.sock"
+    password = "unix-" + os.urandom(8).hex()
+    proc = subprocess.Popen(
+        [
+            str(binaries.redis_server), "--port", "0", "--unixsocket", str(sock),
+            "--unixsocketperm", "700", "--requirepass", password, "--dir", str(tmp_path),
+            "--save", "", "--loadmodule", str(binaries.module),
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with LineageStore.open(f"unix://{sock}", password=password) as store:
+            put_dataset(store, "/unix")
+        with LineageStore.open(f"unix://:{password}@{sock}") as store:
+            assert [a.uri for a in store.get_artifacts()] == ["/unix"]
+        monkeypatch.setenv("LINEAGE_GRAPH_PASSWORD", password)
+        with LineageStore.open(f"unix://{sock}") as store:
+            assert store.describe()["mode"] == "external" and len(store.get_artifacts()) == 1
+        with pytest.raises(ConfigurationError) as refused:
+            LineageStore.open(f"unix://{sock}", password="wrong-pw")
+        assert "wrong-pw" not in str(refused.value) and password not in str(refused.value)
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
 def test_unreachable_external_server_is_unavailable() -> None:
     with pytest.raises(EngineUnavailableError):
         LineageStore.open(f"redis://127.0.0.1:{_free_port()}")
