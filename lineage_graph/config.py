@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_dir"]
@@ -52,6 +52,19 @@ class EmbeddedSettings(BaseSettings):
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
     #: server that answers PINGs is never replaced, however long a query runs.
     hang_after_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> EmbeddedSettings:
+        """FalkorDB refuses to start with a default query timeout above its maximum: every
+        opening failed with 'the embedded FalkorDB server failed to start' (EngineError)."""
+        if self.query_timeout_max_ms and self.query_timeout_ms > self.query_timeout_max_ms:
+            raise ValueError(
+                "query_timeout_ms (LINEAGE_GRAPH_QUERY_TIMEOUT_MS) is above query_timeout_max_ms "
+                "(LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS), which the server refuses: raise the "
+                "maximum too (0: none)"
+            )
+        return self
+
     #: Password for an external server (``redis://``, ``unix://``); not used by a server of ours.
     password: SecretStr | None = None
 

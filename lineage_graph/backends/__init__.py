@@ -65,7 +65,10 @@ def settings_of(cls: type[_S], engine: str, values: dict[str, Any] | None = None
         prefix = str(cls.model_config.get("env_prefix", ""))
         problems = []
         for error in exc.errors():  # never the input: it may be a password
-            name = ".".join(str(part) for part in error["loc"]) or "?"
+            name = ".".join(str(part) for part in error["loc"])
+            if not name:  # a rule over several settings: its message names them
+                problems.append(error["msg"])
+                continue
             source = f"argument {name}" if name in values else f"{prefix}{name.upper()}"
             problems.append(f"{source}: {error['msg']}")
         raise ConfigurationError(f"bad {engine} setting: {'; '.join(problems)}") from None

@@ -82,6 +82,10 @@ def test_missing_embedded_engine_says_what_to_install(tmp_path: Path) -> None:
         ("bolt://localhost:1", {}, {"NEO4J_CONNECT_TIMEOUT_S": "abc"}, "NEO4J_CONNECT_TIMEOUT_S"),
         ("bolt://localhost:1", {"timeout": 1}, {}, "no Neo4j setting named 'timeout'"),
         (None, {}, {"NEO4J_URI": "bolt://x", "NEO4J_CONNECT_TIMEOUT_S": "abc"}, "bad Neo4j"),
+        # FalkorDB refuses to start with a default above its maximum: EngineError ("failed to
+        # start") at every opening, the reason deep in the server's log
+        ("memory", {"query_timeout_ms": 700_000}, {}, "query_timeout_ms (LINEAGE_GRAPH_QUERY"),
+        ("memory", {}, {"LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS": "1000"}, "above query_timeout_max"),
     ],
 )
 def test_a_bad_engine_setting_is_a_configuration_error(
