@@ -866,6 +866,32 @@ def test_external_server_wrong_password_is_a_configuration_error(
     assert "wrong-pw" not in str(info.value)
 
 
+def test_a_copy_of_a_data_directory_made_while_its_server_runs_is_a_store_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """``cp -r store copy`` while the store is open copies the server's record too: opening the
+    copy attached to the original's server, so the copy's writes went into the original store
+    (and the copy never saw them). A symlink to the directory still shares its server."""
+    import shutil
+
+    from lineage_graph.backends._falkordb_server import running_server
+
+    original, copy, link = tmp_path / "store", tmp_path / "copy", tmp_path / "link"
+    with LineageStore.open(original) as first:
+        put_dataset(first, "/original")
+        shutil.copytree(original, copy)
+        link.symlink_to(original)
+        assert running_server(copy) is None and running_server(link) == embedded(first)._server.pid  # type: ignore[union-attr]
+        with LineageStore.open(link) as linked:
+            assert embedded(linked)._server.pid == embedded(first)._server.pid  # type: ignore[union-attr]
+        with LineageStore.open(copy) as second:
+            assert embedded(second)._server.pid != embedded(first)._server.pid  # type: ignore[union-attr]
+            second.put_artifacts([Artifact(type="DataSet", uri="/copy")])
+        assert [a.uri for a in first.get_artifacts()] == ["/original"]
+    with LineageStore.open(copy) as again:
+        assert sorted(a.uri for a in again.get_artifacts()) == ["/copy", "/original"]
+
+
 def test_an_external_server_on_a_unix_socket_gets_its_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
