@@ -425,6 +425,9 @@ class EmbeddedBackend(Backend):
         #: ensure_schema is running (then _recover leaves the schema to it).
         self._making_schema = False
         self._url = url
+        #: ``TIMEOUT <ms>`` sent with every query when the server's default is not this store's
+        #: (a directory's server started by another opener): see _query_timeout_args.
+        self._timeout_args: tuple[str, ...] = ()
         #: Names this store's connections (CLIENT LIST tells stores by it). Unique in the process
         #: by a serial number: ``id(self)`` came back for a new store once an old one was
         #: collected, whose connection, not yet closed, then passed for the new store's own.
@@ -506,6 +509,29 @@ class EmbeddedBackend(Backend):
             connection = self._db.connection
             if connection.config_get("appendfsync").get("appendfsync") != "always":
                 connection.config_set("appendfsync", "always")
+        if self.mode == "directory":
+            self._timeout_args = self._query_timeout_args()
+
+    def _query_timeout_args(self) -> tuple[str, ...]:
+        """This store's ``query_timeout_ms`` on a server another opener of the directory started
+        with its own: the server's default was silently this store's limit (a store opened
+        with a longer timeout, as docs/reliability.md advises for a long migration, still
+        had its statements stopped at the other's 120 s; one asking for 5 s ran for 120 s).
+        Sent as each query's ``TIMEOUT`` then; the server's maximum is raised to this store's
+        when that is larger (0: none), which changes no query that does not ask for more."""
+        ours, our_max = self.settings.query_timeout_ms, self.settings.query_timeout_max_ms
+
+        def config(name: str) -> int:
+            reply = self._execute("GRAPH.CONFIG", "GET", name)
+            return int(reply[1])
+
+        if config("TIMEOUT_DEFAULT") == ours:
+            return ()
+        wanted = ours or our_max or 2**31 - 1  # 0 ("none") is the server's default per query
+        server_max = config("TIMEOUT_MAX")
+        if server_max and (our_max == 0 or our_max > server_max):
+            self._execute("GRAPH.CONFIG", "SET", "TIMEOUT_MAX", our_max)
+        return ("TIMEOUT", str(wanted))
 
     def _renamed_after_fork(self) -> None:
         """In a forked child: the connections the client makes from now on (redis-py opens new
@@ -819,7 +845,9 @@ class EmbeddedBackend(Backend):
                 with self._lock:
                     if self._closed:  # closed by another thread while this one waited
                         raise EngineError("the store is closed")
-                    reply = self._execute(command, self._graph.name, text, "--compact")
+                    reply = self._execute(
+                        command, self._graph.name, text, "--compact", *self._timeout_args
+                    )
                 rows = read_reply(reply, self._graph)
                 if recording:  # a retried read: its time and both requests
                     self._recorded(

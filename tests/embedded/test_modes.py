@@ -892,6 +892,25 @@ def test_a_copy_of_a_data_directory_made_while_its_server_runs_is_a_store_of_its
         assert sorted(a.uri for a in again.get_artifacts()) == ["/copy", "/original"]
 
 
+def test_each_opener_of_a_shared_directory_gets_its_own_query_timeout(tmp_path: Path) -> None:
+    """The server of a directory is started by its first opener, with that opener's query
+    timeout as the server's default: a later opener's ``query_timeout_ms`` was ignored, so the
+    longer limit docs/reliability.md advises for a long migration still stopped the statement
+    at the first opener's (and a shorter one never stopped anything). Each store's own applies."""
+    from lineage_graph import QueryError
+
+    slow = "UNWIND range(1, 12000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x) AS n"
+    with LineageStore.open(tmp_path, query_timeout_ms=50) as first:
+        with pytest.raises(QueryError, match="timed out"):
+            first.backend.read(slow)
+        with LineageStore.open(tmp_path, query_timeout_ms=600_000) as patient:
+            assert patient.backend.read(slow) == [{"n": 12000000 // 7}]
+        with LineageStore.open(tmp_path, query_timeout_ms=0, query_timeout_max_ms=0) as unbound:
+            assert unbound.backend.read(slow) == [{"n": 12000000 // 7}]
+        with pytest.raises(QueryError, match="timed out"):  # the first keeps its own
+            first.backend.read(slow)
+
+
 def test_an_external_server_on_a_unix_socket_gets_its_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
