@@ -143,7 +143,12 @@ def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> 
 def _open_neo4j(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
     from .neo4j import Neo4jBackend
 
-    settings = settings_of(Neo4jSettings, "Neo4j", {"uri": str(location), **options})
+    if "uri" in options and options["uri"] != str(location):
+        # The target named one server and the argument another: the argument won, silently
+        raise ConfigurationError(
+            "the uri argument names another Neo4j server than the store target: give one"
+        )
+    settings = settings_of(Neo4jSettings, "Neo4j", {**options, "uri": str(location)})
     return Neo4jBackend(settings)
 
 
@@ -158,5 +163,7 @@ BACKENDS: dict[str, Callable[[str, str | Path, dict[str, Any]], Backend]] = {
 
 def open_backend(target: str | os.PathLike[str] | None = None, **settings: Any) -> Backend:
     """Open the engine a target names; ``settings`` override the engine's environment settings."""
+    if target is None and settings.get("uri") is not None:
+        target = settings["uri"]  # LineageStore.open(uri=...): an argument over the environment
     kind, location = resolve_target(target)
     return BACKENDS[kind](kind, location, settings)

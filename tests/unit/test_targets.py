@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import ConfigurationError
+from lineage_graph import ConfigurationError, LineageGraphError
 from lineage_graph.backends import resolve_target
 from lineage_graph.config import default_data_dir
 
@@ -157,3 +157,23 @@ def test_a_file_url_names_its_directory_percent_decoded(tmp_path: Path) -> None:
     for url in (f"file://{directory}?mode=ro", "file://otherhost/data", "file://"):
         with pytest.raises(ConfigurationError, match="file://"):
             resolve_target(url)
+
+
+def test_a_uri_argument_naming_another_server_than_the_target_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``LineageStore.open("bolt://a", uri="bolt://b")`` connected to b, silently: the keyword
+    replaced the target. Refused before any connection; ``open(uri=...)`` alone names the
+    server (over NEO4J_URI, as every argument is over its environment variable)."""
+    from lineage_graph import LineageStore
+    from lineage_graph.backends import open_backend
+
+    monkeypatch.delenv("LINEAGE_GRAPH_STORE", raising=False)
+    with pytest.raises(ConfigurationError, match="uri argument names another Neo4j server"):
+        LineageStore.open("bolt://127.0.0.1:1", uri="bolt://127.0.0.1:2")
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
+    monkeypatch.setenv("NEO4J_CONNECT_TIMEOUT_S", "0.2")
+    for target, settings in ((None, {"uri": "bolt://127.0.0.1:2"}), ("bolt://127.0.0.1:2", {})):
+        with pytest.raises(LineageGraphError) as unreachable:
+            open_backend(target, **settings)
+        assert "127.0.0.1:2" in str(unreachable.value), unreachable.value
