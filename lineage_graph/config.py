@@ -16,8 +16,12 @@ __all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_d
 
 
 def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/lineage-graph`` (``~/.local/share/lineage-graph``)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    """``$XDG_DATA_HOME/lineage-graph`` (``~/.local/share/lineage-graph``). A relative
+    ``XDG_DATA_HOME`` is ignored, as the XDG specification says: it named a different store in
+    every working directory."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(base):
+        base = str(Path.home() / ".local" / "share")
     return Path(base) / "lineage-graph"
 
 

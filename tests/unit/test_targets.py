@@ -177,3 +177,12 @@ def test_a_uri_argument_naming_another_server_than_the_target_is_refused(
         with pytest.raises(LineageGraphError) as unreachable:
             open_backend(target, **settings)
         assert "127.0.0.1:2" in str(unreachable.value), unreachable.value
+
+
+def test_a_relative_xdg_data_home_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XDG specification: a relative path there is invalid and ignored. It was used, so the
+    default store was a different one in every working directory."""
+    monkeypatch.setenv("XDG_DATA_HOME", "data")
+    assert default_data_dir() == Path.home() / ".local" / "share" / "lineage-graph"
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/xdg")
+    assert default_data_dir() == Path("/srv/xdg/lineage-graph")
