@@ -130,6 +130,12 @@ def _from_connection_config(config: Any) -> LineageStore:
             )
         mode = config.sqlite.connection_mode
         modes = pb.SqliteMetadataSourceConfig
+        if not holds_store(directory) and not directory.parent.is_dir():
+            # SQLite makes the file only, never its folder: a mistyped folder made a new tree
+            raise MissingStoreError(
+                "Cannot connect sqlite3 database: unable to open database file: the folder "
+                f"{directory.parent} does not exist (SQLite creates the database file only)"
+            )
         uri_mode = _sqlite_uri_mode(config.sqlite.filename_uri)
         existing_only = mode in (modes.READONLY, modes.READWRITE) or uri_mode in ("ro", "rw")
         if existing_only and not holds_store(directory):

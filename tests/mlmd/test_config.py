@@ -253,3 +253,15 @@ def test_a_uri_mode_ro_or_rw_opens_an_existing_store_only(tmp_path: Path) -> Non
         with pytest.raises(errors.InternalError, match="readonly database"):
             ro.put_artifact_type(pb.ArtifactType(name="C"))
         assert sorted(t.name for t in ro.get_artifact_types()) == ["A", "B"]
+
+
+def test_a_sqlite_file_in_a_folder_that_does_not_exist_is_refused_as_mlmd(tmp_path: Path) -> None:
+    """SQLite creates the database file, never its folder: ml_metadata raises "unable to open
+    database file" for a mistyped folder. The adapter made the whole tree and an empty store."""
+    config = _sqlite(str(tmp_path / "typo" / "sub" / "mlmd.db"))
+    with pytest.raises(RuntimeError, match="unable to open database file"):
+        mlmd.MetadataStore(config)
+    with pytest.raises(errors.NotFoundError, match="unable to open database file") as raised:
+        MetadataStore(config)
+    assert isinstance(raised.value, RuntimeError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
