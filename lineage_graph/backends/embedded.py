@@ -571,6 +571,13 @@ class EmbeddedBackend(Backend):
             password = self.settings.password.get_secret_value()
         username = unquote(parsed.username) if parsed.username else None
         if parsed.scheme == "unix":
+            if parsed.hostname or not parsed.path:
+                # unix://rel.sock put the path in the host part: the socket '' was tried, and
+                # the mistake reported as a server that is down (EngineUnavailableError)
+                raise ConfigurationError(
+                    "a unix:// FalkorDB URL names the socket by its path: unix:///path/to.sock "
+                    "(three slashes; a password as unix://:password@/path/to.sock)"
+                )
             self._db = FalkorDB(
                 unix_socket_path=parsed.path,
                 username=username,
@@ -584,6 +591,8 @@ class EmbeddedBackend(Backend):
             return
         if parsed.scheme not in ("redis", "rediss", "falkor", "falkordb", "falkors"):
             raise ConfigurationError(f"unsupported FalkorDB URL scheme {parsed.scheme!r}")
+        if port == 0:  # taken for 'no port': the server on 6379 was opened instead
+            raise ConfigurationError("a FalkorDB URL's port is 1 to 65535, not 0")
         self._db = FalkorDB(
             host=parsed.hostname or "localhost",
             port=port or 6379,

@@ -951,6 +951,18 @@ def test_an_external_server_on_a_unix_socket_gets_its_password(
         proc.wait(10)
 
 
+@pytest.mark.parametrize(
+    "url", ["unix://", "unix://store.sock", "unix://:pw@store.sock", "redis://127.0.0.1:0"]
+)
+def test_an_external_url_naming_no_server_is_a_configuration_error(url: str) -> None:
+    """``unix://store.sock`` (two slashes: the path read as a host) tried the socket '' and
+    ``redis://host:0`` the server on port 6379: both said the server was unreachable
+    (EngineUnavailableError, retryable) or opened another server than the URL names."""
+    with pytest.raises(ConfigurationError, match=r"unix:///path/to\.sock|port is 1 to 65535") as e:
+        LineageStore.open(url)
+    assert "pw" not in str(e.value).replace("password", "")
+
+
 def test_unreachable_external_server_is_unavailable() -> None:
     with pytest.raises(EngineUnavailableError):
         LineageStore.open(f"redis://127.0.0.1:{_free_port()}")
