@@ -1274,6 +1274,9 @@ class _StagedGraph(Staging):
             self._staged = EmbeddedBackend(
                 "external", url=owner._sibling_url(), settings=settings, watch=owner._server
             )
+            # The owner's query timeout, not the server's default (_query_timeout_args): a load
+            # into a directory whose server another opener started was cut at that one's.
+            self._staged._timeout_args = owner._timeout_args
             self.backend: Backend = self._staged  # a wrapper may replace it (tests record)
         if owner._settler is not None:  # the same server: its pending edges merged the same way
             self._staged._settler = Settler()

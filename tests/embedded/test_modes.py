@@ -909,6 +909,11 @@ def test_each_opener_of_a_shared_directory_gets_its_own_query_timeout(tmp_path: 
             assert unbound.backend.read(slow) == [{"n": 12000000 // 7}]
         with pytest.raises(QueryError, match="timed out"):  # the first keeps its own
             first.backend.read(slow)
+        with LineageStore.open(tmp_path, query_timeout_ms=600_000) as loader:
+            staging = loader.backend.stage()  # a bulk load's graph: the loader's limit too
+            assert staging is not None
+            with staging:
+                assert staging.backend.read(slow) == [{"n": 12000000 // 7}]
 
 
 def test_an_external_server_on_a_unix_socket_gets_its_password(
