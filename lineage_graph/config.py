@@ -42,11 +42,13 @@ class EmbeddedSettings(BaseSettings):
     graph: str = Field(default="lineage", min_length=1, max_length=200)
     #: ``always`` loses no acknowledged write after a crash (DESIGN.md §3); ``everysec`` is faster.
     fsync: Literal["always", "everysec"] = "always"
-    #: Server-side query timeout defaults (ms); 0 means none.
-    query_timeout_ms: int = Field(default=120_000, ge=0)
-    query_timeout_max_ms: int = Field(default=600_000, ge=0)
-    #: Per-query memory cap in bytes (FalkorDB ``QUERY_MEM_CAPACITY``); 0 means none.
-    query_mem_capacity: int = Field(default=4 * 1024**3, ge=0)
+    #: Server-side query timeout defaults (ms); 0 means none. At most 2^31 - 1 (24.8 days):
+    #: FalkorDB wraps a longer one (2^33 stopped every query at once, 2^63 failed its start).
+    query_timeout_ms: int = Field(default=120_000, ge=0, le=2**31 - 1)
+    query_timeout_max_ms: int = Field(default=600_000, ge=0, le=2**31 - 1)
+    #: Per-query memory cap in bytes (FalkorDB ``QUERY_MEM_CAPACITY``); 0 means none. An int64
+    #: (2^63 failed the server's start).
+    query_mem_capacity: int = Field(default=4 * 1024**3, ge=0, le=2**63 - 1)
     #: Seconds to wait for a starting server before giving up.
     startup_timeout_s: float = Field(default=20.0, gt=0)
     #: How long a command's reply is awaited (s): past it, an error, never a hang (the server's

@@ -86,6 +86,15 @@ def test_missing_embedded_engine_says_what_to_install(tmp_path: Path) -> None:
         # start") at every opening, the reason deep in the server's log
         ("memory", {"query_timeout_ms": 700_000}, {}, "query_timeout_ms (LINEAGE_GRAPH_QUERY"),
         ("memory", {}, {"LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS": "1000"}, "above query_timeout_max"),
+        # FalkorDB wraps a timeout past 32 bits (2^33: every query stopped at once) and fails
+        # to start past int64: a QueryError on every call, or EngineError
+        (
+            "memory",
+            {"query_timeout_ms": 2**33, "query_timeout_max_ms": 0},
+            {},
+            "argument query_timeout_ms: Input should be less than or equal to 2147483647",
+        ),
+        ("memory", {"query_mem_capacity": 2**63}, {}, "argument query_mem_capacity: Input"),
     ],
 )
 def test_a_bad_engine_setting_is_a_configuration_error(
