@@ -9,15 +9,19 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_dir"]
 
 
 def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/lineage-graph`` (``~/.local/share/lineage-graph``)."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    """``$XDG_DATA_HOME/lineage-graph`` (``~/.local/share/lineage-graph``). A relative
+    ``XDG_DATA_HOME`` is ignored, as the XDG specification says: it named a different store in
+    every working directory."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(base):
+        base = str(Path.home() / ".local" / "share")
     return Path(base) / "lineage-graph"
 
 
@@ -38,11 +42,13 @@ class EmbeddedSettings(BaseSettings):
     graph: str = Field(default="lineage", min_length=1, max_length=200)
     #: ``always`` loses no acknowledged write after a crash (DESIGN.md §3); ``everysec`` is faster.
     fsync: Literal["always", "everysec"] = "always"
-    #: Server-side query timeout defaults (ms); 0 means none.
-    query_timeout_ms: int = Field(default=120_000, ge=0)
-    query_timeout_max_ms: int = Field(default=600_000, ge=0)
-    #: Per-query memory cap in bytes (FalkorDB ``QUERY_MEM_CAPACITY``); 0 means none.
-    query_mem_capacity: int = Field(default=4 * 1024**3, ge=0)
+    #: Server-side query timeout defaults (ms); 0 means none. At most 2^31 - 1 (24.8 days):
+    #: FalkorDB wraps a longer one (2^33 stopped every query at once, 2^63 failed its start).
+    query_timeout_ms: int = Field(default=120_000, ge=0, le=2**31 - 1)
+    query_timeout_max_ms: int = Field(default=600_000, ge=0, le=2**31 - 1)
+    #: Per-query memory cap in bytes (FalkorDB ``QUERY_MEM_CAPACITY``); 0 means none. An int64
+    #: (2^63 failed the server's start).
+    query_mem_capacity: int = Field(default=4 * 1024**3, ge=0, le=2**63 - 1)
     #: Seconds to wait for a starting server before giving up.
     startup_timeout_s: float = Field(default=20.0, gt=0)
     #: How long a command's reply is awaited (s): past it, an error, never a hang (the server's
@@ -52,7 +58,20 @@ class EmbeddedSettings(BaseSettings):
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
     #: server that answers PINGs is never replaced, however long a query runs.
     hang_after_s: float = Field(default=60.0, gt=0)
-    #: Password for an external server (``redis://``); the embedded server uses a unix socket.
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> EmbeddedSettings:
+        """FalkorDB refuses to start with a default query timeout above its maximum: every
+        opening failed with 'the embedded FalkorDB server failed to start' (EngineError)."""
+        if self.query_timeout_max_ms and self.query_timeout_ms > self.query_timeout_max_ms:
+            raise ValueError(
+                "query_timeout_ms (LINEAGE_GRAPH_QUERY_TIMEOUT_MS) is above query_timeout_max_ms "
+                "(LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS), which the server refuses: raise the "
+                "maximum too (0: none)"
+            )
+        return self
+
+    #: Password for an external server (``redis://``, ``unix://``); not used by a server of ours.
     password: SecretStr | None = None
 
 

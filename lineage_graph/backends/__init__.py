@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
@@ -64,7 +65,10 @@ def settings_of(cls: type[_S], engine: str, values: dict[str, Any] | None = None
         prefix = str(cls.model_config.get("env_prefix", ""))
         problems = []
         for error in exc.errors():  # never the input: it may be a password
-            name = ".".join(str(part) for part in error["loc"]) or "?"
+            name = ".".join(str(part) for part in error["loc"])
+            if not name:  # a rule over several settings: its message names them
+                problems.append(error["msg"])
+                continue
             source = f"argument {name}" if name in values else f"{prefix}{name.upper()}"
             problems.append(f"{source}: {error['msg']}")
         raise ConfigurationError(f"bad {engine} setting: {'; '.join(problems)}") from None
@@ -94,13 +98,35 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
     if scheme in FALKORDB_SCHEMES:
         return "embedded-url", target
     if scheme == "file":
-        return "embedded-dir", Path(target[len("file://") :]).expanduser()
+        return "embedded-dir", _file_url_path(target)
     if scheme:
         raise ConfigurationError(
             f"unknown store URL scheme {scheme!r}: use a directory, 'memory', redis:// (FalkorDB) "
             f"or one of {', '.join(s + '://' for s in NEO4J_SCHEMES)} (Neo4j)"
         )
     return "embedded-dir", Path(target).expanduser()
+
+
+def _file_url_path(target: str) -> Path:
+    """The directory a ``file://`` URL names: ``file:///abs``, ``file://localhost/abs``, its
+    path percent-decoded (``%20`` is a space), as every file URL is written. The path was taken
+    as written after ``file://``: ``file:///data/my%20store`` opened ``/data/my%20store`` and
+    ``file://localhost/data`` the relative ``localhost/data``, new empty stores, silently."""
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        parts = None
+    if parts is None or parts.netloc.lower() not in ("", "localhost") or not parts.path:
+        raise ConfigurationError(
+            "a file:// store URL names a local directory: file:///absolute/path "
+            "(or file://localhost/absolute/path)"
+        )
+    if parts.query or parts.fragment or target.endswith(("?", "#")):
+        raise ConfigurationError(
+            "a file:// store URL takes no '?' query or '#' fragment (a directory store has no "
+            "URL parameters; a '?' or '#' in a directory name is written %3F / %23)"
+        )
+    return Path(unquote(parts.path)).expanduser()
 
 
 def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
@@ -117,7 +143,12 @@ def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> 
 def _open_neo4j(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
     from .neo4j import Neo4jBackend
 
-    settings = settings_of(Neo4jSettings, "Neo4j", {"uri": str(location), **options})
+    if "uri" in options and options["uri"] != str(location):
+        # The target named one server and the argument another: the argument won, silently
+        raise ConfigurationError(
+            "the uri argument names another Neo4j server than the store target: give one"
+        )
+    settings = settings_of(Neo4jSettings, "Neo4j", {**options, "uri": str(location)})
     return Neo4jBackend(settings)
 
 
@@ -132,5 +163,7 @@ BACKENDS: dict[str, Callable[[str, str | Path, dict[str, Any]], Backend]] = {
 
 def open_backend(target: str | os.PathLike[str] | None = None, **settings: Any) -> Backend:
     """Open the engine a target names; ``settings`` override the engine's environment settings."""
+    if target is None and settings.get("uri") is not None:
+        target = settings["uri"]  # LineageStore.open(uri=...): an argument over the environment
     kind, location = resolve_target(target)
     return BACKENDS[kind](kind, location, settings)

@@ -126,6 +126,24 @@ def holds_store(path: Path) -> bool:
         return True
 
 
+def _serves(pid: int, data_dir: Path) -> bool | None:
+    """Whether process ``pid`` runs in the directory ``data_dir`` (a server's working directory
+    is its data directory), compared by device and inode, so a renamed or symlinked path
+    matches; None where there is no ``/proc`` to tell. A data directory copied (``cp -r``, a
+    backup restored) while its server ran holds a record naming that server: the copy's openers
+    attached to it and wrote into the original store."""
+    try:
+        here = os.stat(data_dir)
+        there = os.stat(f"/proc/{pid}/cwd")
+    except FileNotFoundError:
+        if not Path("/proc/self/cwd").exists():
+            return None
+        return False  # gone, or the directory is (the record is stale either way)
+    except OSError:
+        return None
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
 def running_server(path: Path) -> int | None:
     """The pid of a server running on the data directory ``path`` by its record (None if none:
     no record, or its server is gone)."""
@@ -136,6 +154,8 @@ def running_server(path: Path) -> int | None:
     pid = state.get("pid") if isinstance(state, dict) else None
     sock = state.get("socket") if isinstance(state, dict) else None
     if not isinstance(pid, int) or not isinstance(sock, str) or not _pid_alive(pid):
+        return None
+    if _serves(pid, path) is False:  # the record of another directory's server (a copy)
         return None
     return pid if _listening(Path(sock)) else None
 
@@ -465,6 +485,10 @@ class ServerProcess:
             return False
         if not _pid_alive(pid):
             return False  # crashed (its pid may since belong to another process): start anew
+        if _serves(pid, self.data_dir) is False:
+            # The server of another directory: this one is a copy made while it ran (its record
+            # came along). Attaching wrote into the original store; this one gets its own.
+            return False
         if not _listening(Path(sock)):
             # Alive, but nothing listens on its socket: its directory in /tmp was removed (a
             # temp cleaner) while it ran on. A server still running on these files must never

@@ -425,6 +425,9 @@ class EmbeddedBackend(Backend):
         #: ensure_schema is running (then _recover leaves the schema to it).
         self._making_schema = False
         self._url = url
+        #: ``TIMEOUT <ms>`` sent with every query when the server's default is not this store's
+        #: (a directory's server started by another opener): see _query_timeout_args.
+        self._timeout_args: tuple[str, ...] = ()
         #: Names this store's connections (CLIENT LIST tells stores by it). Unique in the process
         #: by a serial number: ``id(self)`` came back for a new store once an old one was
         #: collected, whose connection, not yet closed, then passed for the new store's own.
@@ -506,6 +509,29 @@ class EmbeddedBackend(Backend):
             connection = self._db.connection
             if connection.config_get("appendfsync").get("appendfsync") != "always":
                 connection.config_set("appendfsync", "always")
+        if self.mode == "directory":
+            self._timeout_args = self._query_timeout_args()
+
+    def _query_timeout_args(self) -> tuple[str, ...]:
+        """This store's ``query_timeout_ms`` on a server another opener of the directory started
+        with its own: the server's default was silently this store's limit (a store opened
+        with a longer timeout, as docs/reliability.md advises for a long migration, still
+        had its statements stopped at the other's 120 s; one asking for 5 s ran for 120 s).
+        Sent as each query's ``TIMEOUT`` then; the server's maximum is raised to this store's
+        when that is larger (0: none), which changes no query that does not ask for more."""
+        ours, our_max = self.settings.query_timeout_ms, self.settings.query_timeout_max_ms
+
+        def config(name: str) -> int:
+            reply = self._execute("GRAPH.CONFIG", "GET", name)
+            return int(reply[1])
+
+        if config("TIMEOUT_DEFAULT") == ours:
+            return ()
+        wanted = ours or our_max or 2**31 - 1  # 0 ("none") is the server's default per query
+        server_max = config("TIMEOUT_MAX")
+        if server_max and (our_max == 0 or our_max > server_max):
+            self._execute("GRAPH.CONFIG", "SET", "TIMEOUT_MAX", our_max)
+        return ("TIMEOUT", str(wanted))
 
     def _renamed_after_fork(self) -> None:
         """In a forked child: the connections the client makes from now on (redis-py opens new
@@ -537,9 +563,25 @@ class EmbeddedBackend(Backend):
             port = parsed.port
         except ValueError as exc:
             raise ConfigurationError(f"invalid FalkorDB URL: {exc}") from None
+        # The password: in the URL (redis://user:password@host, unix://:password@/path.sock),
+        # else the password setting. A server on a unix socket may ask for one too: the setting
+        # and the URL's were ignored there, so such a server refused every opening.
+        password = unquote(parsed.password) if parsed.password else None
+        if password is None and self.settings.password is not None:
+            password = self.settings.password.get_secret_value()
+        username = unquote(parsed.username) if parsed.username else None
         if parsed.scheme == "unix":
+            if parsed.hostname or not parsed.path:
+                # unix://rel.sock put the path in the host part: the socket '' was tried, and
+                # the mistake reported as a server that is down (EngineUnavailableError)
+                raise ConfigurationError(
+                    "a unix:// FalkorDB URL names the socket by its path: unix:///path/to.sock "
+                    "(three slashes; a password as unix://:password@/path/to.sock)"
+                )
             self._db = FalkorDB(
                 unix_socket_path=parsed.path,
+                username=username,
+                password=password,
                 socket_timeout=self._client_timeout(),
                 socket_connect_timeout=10,
                 client_name=self._client_name,
@@ -549,13 +591,12 @@ class EmbeddedBackend(Backend):
             return
         if parsed.scheme not in ("redis", "rediss", "falkor", "falkordb", "falkors"):
             raise ConfigurationError(f"unsupported FalkorDB URL scheme {parsed.scheme!r}")
-        password = unquote(parsed.password) if parsed.password else None
-        if password is None and self.settings.password is not None:
-            password = self.settings.password.get_secret_value()
+        if port == 0:  # taken for 'no port': the server on 6379 was opened instead
+            raise ConfigurationError("a FalkorDB URL's port is 1 to 65535, not 0")
         self._db = FalkorDB(
             host=parsed.hostname or "localhost",
             port=port or 6379,
-            username=unquote(parsed.username) if parsed.username else None,
+            username=username,
             password=password,
             ssl=parsed.scheme in ("rediss", "falkors"),
             socket_timeout=self.settings.socket_timeout_s,
@@ -813,7 +854,9 @@ class EmbeddedBackend(Backend):
                 with self._lock:
                     if self._closed:  # closed by another thread while this one waited
                         raise EngineError("the store is closed")
-                    reply = self._execute(command, self._graph.name, text, "--compact")
+                    reply = self._execute(
+                        command, self._graph.name, text, "--compact", *self._timeout_args
+                    )
                 rows = read_reply(reply, self._graph)
                 if recording:  # a retried read: its time and both requests
                     self._recorded(
@@ -1231,6 +1274,9 @@ class _StagedGraph(Staging):
             self._staged = EmbeddedBackend(
                 "external", url=owner._sibling_url(), settings=settings, watch=owner._server
             )
+            # The owner's query timeout, not the server's default (_query_timeout_args): a load
+            # into a directory whose server another opener started was cut at that one's.
+            self._staged._timeout_args = owner._timeout_args
             self.backend: Backend = self._staged  # a wrapper may replace it (tests record)
         if owner._settler is not None:  # the same server: its pending edges merged the same way
             self._staged._settler = Settler()

@@ -3,14 +3,17 @@
 * an open :class:`~lineage_graph.LineageStore`: used as is (the caller keeps owning it);
 * a target string or path (``"memory"``, a directory, ``redis://…``, ``neo4j://…``):
   ``LineageStore.open(target)``;
-* ``ConnectionConfig(fake_database=…)``, or ``sqlite`` without a filename: in memory;
+* ``ConnectionConfig(fake_database=…)``, or ``sqlite`` naming an in-memory database (no
+  filename, ``:memory:``, ``file::memory:``, a ``file:`` URI with ``mode=memory`` or
+  ``vfs=memdb``): in memory, a new empty store each time (nothing written to disk);
 * ``ConnectionConfig(sqlite=SqliteMetadataSourceConfig(filename_uri=F))``: the embedded store in
   the directory ``F + ".lineage-graph"`` next to the SQLite file, which is never touched, so
   data persists between runs (``file:`` URIs are accepted); while that directory holds no store,
   a non-empty file F (an MLMD database of data) is refused with a pointer to
   ``lineage-graph import-mlmd``; ``connection_mode`` ``READONLY`` or ``READWRITE`` opens an
   existing store only, as SQLite opens an existing file only (:class:`MissingStoreError`), and
-  ``READONLY`` refuses every write (:func:`read_only`);
+  ``READONLY`` refuses every write (:func:`read_only`); a ``file:`` URI's ``mode=ro`` and
+  ``mode=rw`` do the same as ``READONLY`` and ``READWRITE``, as in SQLite;
 * ``ConnectionConfig(mysql=…)`` / ``postgresql``: refused with a pointer to
   ``lineage-graph import-mlmd``; ``MetadataStoreClientConfig`` (gRPC): refused.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
@@ -44,12 +47,34 @@ pb: Any = _pb
 SQLITE_SUFFIX = ".lineage-graph"
 
 
+def _sqlite_uri(filename_uri: str) -> tuple[str, dict[str, str]]:
+    """``(path, query parameters)`` of an MLMD ``sqlite.filename_uri``: SQLite reads the
+    parameters (``mode=ro``, ``mode=memory``, ``vfs=memdb``) of a ``file:`` URI only."""
+    if not filename_uri.startswith("file:"):  # a plain file name: '?' is part of it
+        return filename_uri, {}
+    parts = urlsplit(filename_uri)  # SQLite URI: file:/abs, file:rel, file:///abs, ?mode=...
+    return unquote(parts.path), {k.lower(): v for k, v in parse_qsl(parts.query)}
+
+
 def sqlite_store_dir(filename_uri: str) -> Path:
     """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI)."""
-    path = filename_uri
-    if path.startswith("file:"):  # SQLite URI: file:/abs, file:rel, file:///abs, ?mode=...
-        path = unquote(urlsplit(path).path)
-    return Path(path + SQLITE_SUFFIX).expanduser()
+    return Path(_sqlite_uri(filename_uri)[0] + SQLITE_SUFFIX).expanduser()
+
+
+def _sqlite_in_memory(filename_uri: str) -> bool:
+    """Whether SQLite opens ``filename_uri`` as an in-memory database: empty, ``:memory:``,
+    ``file::memory:``, or a URI with ``mode=memory`` or ``vfs=memdb``."""
+    path, params = _sqlite_uri(filename_uri)
+    return (
+        path in ("", ":memory:")
+        or params.get("mode", "").lower() == "memory"
+        or params.get("vfs", "").lower() == "memdb"
+    )
+
+
+def _sqlite_uri_mode(filename_uri: str) -> str:
+    """The ``mode`` parameter of a ``file:`` URI (``ro``, ``rw``, ``rwc``), ``""`` if none."""
+    return _sqlite_uri(filename_uri)[1].get("mode", "").lower()
 
 
 class UnsetConfigError(InvalidArgumentError):
@@ -68,10 +93,11 @@ class MissingStoreError(NotFoundError):
 
 def read_only(config: Any) -> bool:
     """Whether ``config`` opens its database read-only (SQLite's ``READONLY`` mode)."""
+    if not isinstance(config, pb.ConnectionConfig) or config.WhichOneof("config") != "sqlite":
+        return False
     return (
-        isinstance(config, pb.ConnectionConfig)
-        and config.WhichOneof("config") == "sqlite"
-        and config.sqlite.connection_mode == pb.SqliteMetadataSourceConfig.READONLY
+        config.sqlite.connection_mode == pb.SqliteMetadataSourceConfig.READONLY
+        or _sqlite_uri_mode(config.sqlite.filename_uri) == "ro"  # file:F?mode=ro, as SQLite
     )
 
 
@@ -85,7 +111,9 @@ def _has_content(path: Path) -> bool:
 
 def _from_connection_config(config: Any) -> LineageStore:
     which = config.WhichOneof("config")
-    if which == "fake_database" or (which == "sqlite" and not config.sqlite.filename_uri):
+    if which == "fake_database" or (
+        which == "sqlite" and _sqlite_in_memory(config.sqlite.filename_uri)
+    ):
         return LineageStore.open("memory")
     if which == "sqlite":
         directory = sqlite_store_dir(config.sqlite.filename_uri)
@@ -102,11 +130,24 @@ def _from_connection_config(config: Any) -> LineageStore:
             )
         mode = config.sqlite.connection_mode
         modes = pb.SqliteMetadataSourceConfig
-        if mode in (modes.READONLY, modes.READWRITE) and not holds_store(directory):
+        if not holds_store(directory) and not directory.parent.is_dir():
+            # SQLite makes the file only, never its folder: a mistyped folder made a new tree
+            raise MissingStoreError(
+                "Cannot connect sqlite3 database: unable to open database file: the folder "
+                f"{directory.parent} does not exist (SQLite creates the database file only)"
+            )
+        uri_mode = _sqlite_uri_mode(config.sqlite.filename_uri)
+        existing_only = mode in (modes.READONLY, modes.READWRITE) or uri_mode in ("ro", "rw")
+        if existing_only and not holds_store(directory):
+            why = (
+                f"the URI's mode={uri_mode}"
+                if uri_mode in ("ro", "rw")
+                else f"connection_mode {modes.ConnectionMode.Name(mode)}"
+            )
             raise MissingStoreError(
                 "Cannot connect sqlite3 database: unable to open database file: no lineage-graph "
-                f"store in {directory} (connection_mode {modes.ConnectionMode.Name(mode)} opens "
-                "an existing database only; READWRITE_OPENCREATE creates one)"
+                f"store in {directory} ({why} opens an existing database only; "
+                "READWRITE_OPENCREATE creates one)"
             )
         return LineageStore.open(directory)
     if which in ("mysql", "postgresql"):

@@ -96,7 +96,7 @@ def _writes(method: Callable[P, R]) -> Callable[P, R]:
         if adapter._read_only:
             raise errors.make_exception(
                 f"attempt to write a readonly database: {method.__name__} on a store opened "
-                "with connection_mode READONLY",
+                "read-only (connection_mode READONLY, or a file: URI's mode=ro)",
                 errors.INTERNAL,
             )
         return method(*args, **kwargs)

@@ -866,6 +866,108 @@ def test_external_server_wrong_password_is_a_configuration_error(
     assert "wrong-pw" not in str(info.value)
 
 
+def test_a_copy_of_a_data_directory_made_while_its_server_runs_is_a_store_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """``cp -r store copy`` while the store is open copies the server's record too: opening the
+    copy attached to the original's server, so the copy's writes went into the original store
+    (and the copy never saw them). A symlink to the directory still shares its server."""
+    import shutil
+
+    from lineage_graph.backends._falkordb_server import running_server
+
+    original, copy, link = tmp_path / "store", tmp_path / "copy", tmp_path / "link"
+    with LineageStore.open(original) as first:
+        put_dataset(first, "/original")
+        shutil.copytree(original, copy)
+        link.symlink_to(original)
+        assert running_server(copy) is None and running_server(link) == embedded(first)._server.pid  # type: ignore[union-attr]
+        with LineageStore.open(link) as linked:
+            assert embedded(linked)._server.pid == embedded(first)._server.pid  # type: ignore[union-attr]
+        with LineageStore.open(copy) as second:
+            assert embedded(second)._server.pid != embedded(first)._server.pid  # type: ignore[union-attr]
+            second.put_artifacts([Artifact(type="DataSet", uri="/copy")])
+        assert [a.uri for a in first.get_artifacts()] == ["/original"]
+    with LineageStore.open(copy) as again:
+        assert sorted(a.uri for a in again.get_artifacts()) == ["/copy", "/original"]
+
+
+def test_each_opener_of_a_shared_directory_gets_its_own_query_timeout(tmp_path: Path) -> None:
+    """The server of a directory is started by its first opener, with that opener's query
+    timeout as the server's default: a later opener's ``query_timeout_ms`` was ignored, so the
+    longer limit docs/reliability.md advises for a long migration still stopped the statement
+    at the first opener's (and a shorter one never stopped anything). Each store's own applies."""
+    from lineage_graph import QueryError
+
+    slow = "UNWIND range(1, 12000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x) AS n"
+    with LineageStore.open(tmp_path, query_timeout_ms=50) as first:
+        with pytest.raises(QueryError, match="timed out"):
+            first.backend.read(slow)
+        with LineageStore.open(tmp_path, query_timeout_ms=600_000) as patient:
+            assert patient.backend.read(slow) == [{"n": 12000000 // 7}]
+        with LineageStore.open(tmp_path, query_timeout_ms=0, query_timeout_max_ms=0) as unbound:
+            assert unbound.backend.read(slow) == [{"n": 12000000 // 7}]
+        with pytest.raises(QueryError, match="timed out"):  # the first keeps its own
+            first.backend.read(slow)
+        with LineageStore.open(tmp_path, query_timeout_ms=600_000) as loader:
+            staging = loader.backend.stage()  # a bulk load's graph: the loader's limit too
+            assert staging is not None
+            with staging:
+                assert staging.backend.read(slow) == [{"n": 12000000 // 7}]
+
+
+def test_an_external_server_on_a_unix_socket_gets_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``unix:///path.sock`` is an external server as ``redis://`` is, and may ask for a
+    password: the ``password`` setting (argument or LINEAGE_GRAPH_PASSWORD) and one in the URL
+    were ignored there, so every opening was refused ("Authentication required")."""
+    import subprocess
+
+    from lineage_graph.backends._falkordb_server import find_binaries
+
+    binaries = find_binaries()
+    sock = tmp_path / "ext.sock"
+    password = "unix-" + os.urandom(8).hex()
+    proc = subprocess.Popen(
+        [
+            str(binaries.redis_server), "--port", "0", "--unixsocket", str(sock),
+            "--unixsocketperm", "700", "--requirepass", password, "--dir", str(tmp_path),
+            "--save", "", "--loadmodule", str(binaries.module),
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with LineageStore.open(f"unix://{sock}", password=password) as store:
+            put_dataset(store, "/unix")
+        with LineageStore.open(f"unix://:{password}@{sock}") as store:
+            assert [a.uri for a in store.get_artifacts()] == ["/unix"]
+        monkeypatch.setenv("LINEAGE_GRAPH_PASSWORD", password)
+        with LineageStore.open(f"unix://{sock}") as store:
+            assert store.describe()["mode"] == "external" and len(store.get_artifacts()) == 1
+        with pytest.raises(ConfigurationError) as refused:
+            LineageStore.open(f"unix://{sock}", password="wrong-pw")
+        assert "wrong-pw" not in str(refused.value) and password not in str(refused.value)
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize(
+    "url", ["unix://", "unix://store.sock", "unix://:pw@store.sock", "redis://127.0.0.1:0"]
+)
+def test_an_external_url_naming_no_server_is_a_configuration_error(url: str) -> None:
+    """``unix://store.sock`` (two slashes: the path read as a host) tried the socket '' and
+    ``redis://host:0`` the server on port 6379: both said the server was unreachable
+    (EngineUnavailableError, retryable) or opened another server than the URL names."""
+    with pytest.raises(ConfigurationError, match=r"unix:///path/to\.sock|port is 1 to 65535") as e:
+        LineageStore.open(url)
+    assert "pw" not in str(e.value).replace("password", "")
+
+
 def test_unreachable_external_server_is_unavailable() -> None:
     with pytest.raises(EngineUnavailableError):
         LineageStore.open(f"redis://127.0.0.1:{_free_port()}")

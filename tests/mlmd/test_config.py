@@ -204,3 +204,64 @@ def test_a_read_only_store_refuses_every_write_as_mlmd(tmp_path: Path) -> None:
         if isinstance(reader, MetadataStore):
             reader.close()
     assert counts["ours"] == counts["mlmd"] == (1, 1, 1, 2, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "uri", [":memory:", "file::memory:", "file:mem.db?mode=memory", "file:/m.db?vfs=memdb"]
+)
+def test_an_in_memory_sqlite_name_is_a_new_in_memory_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """SQLite opens ``:memory:`` (and ``file::memory:``, ``mode=memory``, ``vfs=memdb``) in
+    memory, and ml_metadata does too: each opening starts empty and nothing is written to disk.
+    The adapter made a directory ``:memory:.lineage-graph`` in the working directory and kept
+    every test's types and artifacts there for the next opening (a test suite's second run
+    met the first run's data)."""
+    monkeypatch.chdir(tmp_path)
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        first = opener(_sqlite(uri))
+        first.put_artifact_type(pb.ArtifactType(name="T"))
+        again = opener(_sqlite(uri))
+        if opener is MetadataStore:
+            assert again.lineage_store.describe()["mode"] == "memory"
+            first.close()
+        if ":memory:" in uri:  # SQLite may share a named memory database in one process
+            assert again.get_artifact_types() == []
+        if isinstance(again, MetadataStore):
+            again.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_uri_mode_ro_or_rw_opens_an_existing_store_only(tmp_path: Path) -> None:
+    """``file:F?mode=ro`` opens F read-only and ``mode=rw`` read-write, both for an existing
+    database only, as ``connection_mode`` READONLY / READWRITE do (ml_metadata passes the URI to
+    SQLite): a missing one is "unable to open database file", and ``mode=ro`` refuses writes.
+    The adapter read neither: it created an empty store and wrote to it."""
+    for mode in ("ro", "rw"):
+        missing = f"file:{tmp_path / 'missing.db'}?mode={mode}"
+        with pytest.raises(RuntimeError, match="unable to open database file"):
+            mlmd.MetadataStore(_sqlite(missing))
+        with pytest.raises(errors.NotFoundError, match="unable to open database file"):
+            MetadataStore(_sqlite(missing))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    db = tmp_path / "m.db"
+    with MetadataStore(_sqlite(str(db))) as writer:
+        writer.put_artifact_type(pb.ArtifactType(name="A"))
+    with MetadataStore(_sqlite(f"file:{db}?mode=rw")) as rw:
+        rw.put_artifact_type(pb.ArtifactType(name="B"))
+    with MetadataStore(_sqlite(f"file:{db}?mode=ro")) as ro:
+        with pytest.raises(errors.InternalError, match="readonly database"):
+            ro.put_artifact_type(pb.ArtifactType(name="C"))
+        assert sorted(t.name for t in ro.get_artifact_types()) == ["A", "B"]
+
+
+def test_a_sqlite_file_in_a_folder_that_does_not_exist_is_refused_as_mlmd(tmp_path: Path) -> None:
+    """SQLite creates the database file, never its folder: ml_metadata raises "unable to open
+    database file" for a mistyped folder. The adapter made the whole tree and an empty store."""
+    config = _sqlite(str(tmp_path / "typo" / "sub" / "mlmd.db"))
+    with pytest.raises(RuntimeError, match="unable to open database file"):
+        mlmd.MetadataStore(config)
+    with pytest.raises(errors.NotFoundError, match="unable to open database file") as raised:
+        MetadataStore(config)
+    assert isinstance(raised.value, RuntimeError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import ConfigurationError
+from lineage_graph import ConfigurationError, LineageGraphError
 from lineage_graph.backends import resolve_target
 from lineage_graph.config import default_data_dir
 
@@ -82,6 +82,19 @@ def test_missing_embedded_engine_says_what_to_install(tmp_path: Path) -> None:
         ("bolt://localhost:1", {}, {"NEO4J_CONNECT_TIMEOUT_S": "abc"}, "NEO4J_CONNECT_TIMEOUT_S"),
         ("bolt://localhost:1", {"timeout": 1}, {}, "no Neo4j setting named 'timeout'"),
         (None, {}, {"NEO4J_URI": "bolt://x", "NEO4J_CONNECT_TIMEOUT_S": "abc"}, "bad Neo4j"),
+        # FalkorDB refuses to start with a default above its maximum: EngineError ("failed to
+        # start") at every opening, the reason deep in the server's log
+        ("memory", {"query_timeout_ms": 700_000}, {}, "query_timeout_ms (LINEAGE_GRAPH_QUERY"),
+        ("memory", {}, {"LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS": "1000"}, "above query_timeout_max"),
+        # FalkorDB wraps a timeout past 32 bits (2^33: every query stopped at once) and fails
+        # to start past int64: a QueryError on every call, or EngineError
+        (
+            "memory",
+            {"query_timeout_ms": 2**33, "query_timeout_max_ms": 0},
+            {},
+            "argument query_timeout_ms: Input should be less than or equal to 2147483647",
+        ),
+        ("memory", {"query_mem_capacity": 2**63}, {}, "argument query_mem_capacity: Input"),
     ],
 )
 def test_a_bad_engine_setting_is_a_configuration_error(
@@ -130,3 +143,55 @@ def test_a_backend_built_directly_reads_its_environment_the_same_way(
         EmbeddedBackend("memory")
     with pytest.raises(ConfigurationError, match="NEO4J_CONNECT_TIMEOUT_S"):
         Neo4jBackend()
+
+
+def test_a_file_url_names_its_directory_percent_decoded(tmp_path: Path) -> None:
+    """``file:///…`` is a URL: ``%20`` is a space and ``file://localhost/abs`` is ``/abs``. The
+    path was taken as written, so ``file:///…/my%20store`` opened a new empty store in
+    ``my%20store`` beside the one in ``my store``, and ``file://localhost/…`` one under the
+    relative ``localhost/``; a ``?`` query became part of the directory name."""
+    from urllib.parse import quote
+
+    from lineage_graph import LineageStore
+    from lineage_graph.models import ArtifactType
+
+    directory = tmp_path / "my store é"
+    with LineageStore.open(directory) as store:
+        store.put_type(ArtifactType(name="Kept"))
+    for url in (f"file://{quote(str(directory))}", f"file://localhost{quote(str(directory))}"):
+        assert resolve_target(url) == ("embedded-dir", directory)
+        with LineageStore.open(url) as again:
+            assert [t.name for t in again.get_types(ArtifactType.kind)] == ["Kept"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my store é"]
+    for url in (f"file://{directory}?mode=ro", "file://otherhost/data", "file://"):
+        with pytest.raises(ConfigurationError, match="file://"):
+            resolve_target(url)
+
+
+def test_a_uri_argument_naming_another_server_than_the_target_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``LineageStore.open("bolt://a", uri="bolt://b")`` connected to b, silently: the keyword
+    replaced the target. Refused before any connection; ``open(uri=...)`` alone names the
+    server (over NEO4J_URI, as every argument is over its environment variable)."""
+    from lineage_graph import LineageStore
+    from lineage_graph.backends import open_backend
+
+    monkeypatch.delenv("LINEAGE_GRAPH_STORE", raising=False)
+    with pytest.raises(ConfigurationError, match="uri argument names another Neo4j server"):
+        LineageStore.open("bolt://127.0.0.1:1", uri="bolt://127.0.0.1:2")
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
+    monkeypatch.setenv("NEO4J_CONNECT_TIMEOUT_S", "0.2")
+    for target, settings in ((None, {"uri": "bolt://127.0.0.1:2"}), ("bolt://127.0.0.1:2", {})):
+        with pytest.raises(LineageGraphError) as unreachable:
+            open_backend(target, **settings)
+        assert "127.0.0.1:2" in str(unreachable.value), unreachable.value
+
+
+def test_a_relative_xdg_data_home_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XDG specification: a relative path there is invalid and ignored. It was used, so the
+    default store was a different one in every working directory."""
+    monkeypatch.setenv("XDG_DATA_HOME", "data")
+    assert default_data_dir() == Path.home() / ".local" / "share" / "lineage-graph"
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/xdg")
+    assert default_data_dir() == Path("/srv/xdg/lineage-graph")
