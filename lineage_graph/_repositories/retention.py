@@ -486,8 +486,15 @@ class Retention(Repository):
         if batch.size():
             yield batch
 
-    def _archive(self, path: Path, batch: _Batch) -> int:
-        """Append the batch's full records to ``path`` and fsync, before anything changes."""
+    def _archive(self, path: Path, batch: _Batch) -> tuple[int, dict[str, dict[str, str]]]:
+        """Append the batch's full records to ``path`` and fsync, before anything changes.
+
+        Returns the records written and, per kind (``artifact_stamps``, ``execution_stamps``),
+        each archived node's update time as the archive holds it (``str(id)`` -> the time as
+        text, ``""`` for none): the batch's statement removes only nodes still as archived. A
+        node another writer updated between this read and that statement (its update
+        acknowledged) was removed with its update in no archive: the change was lost for good."""
+        stamps: dict[str, dict[str, str]] = {"artifact_stamps": {}, "execution_stamps": {}}
         action: dict[tuple[str, int], str] = {}
         for island in batch.islands:
             action.update((("Artifact", a), "delete") for a in island["artifacts"])
@@ -505,6 +512,10 @@ class Retention(Repository):
                 for row in self.read(query, ids=chunk):
                     node = dict(row["node"])
                     todo = action[(kind.value, int(node["id"]))]
+                    updated = node.get("last_update_time_since_epoch")
+                    stamps[f"{kind.value.lower()}_stamps"][str(node["id"])] = (
+                        "" if updated is None else str(updated)
+                    )
                     if todo == "tombstone" and node.get("tombstone_time_since_epoch") is not None:
                         # A tombstone already: the write leaves it as it is. This plan applied
                         # again (the retry after a batch whose reply was lost) archived the
@@ -528,7 +539,7 @@ class Retention(Repository):
             f.write("".join(lines).encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
-        return len(lines)
+        return len(lines), stamps
 
     def apply(
         self,
@@ -580,8 +591,11 @@ class Retention(Repository):
             "execution_states": _state_ints(policy.execution_states),
         }
         for batch in self._batches(plan, batch_size):
+            # Without an archive nothing needs the nodes as they were read: no stamps.
+            stamps: dict[str, Any] = {"artifact_stamps": None, "execution_stamps": None}
             if path is not None:
-                archived += self._archive(path, batch)
+                written, stamps = self._archive(path, batch)
+                archived += written
             rows = self.write(
                 "retention/apply",
                 islands=batch.islands,
@@ -590,6 +604,7 @@ class Retention(Repository):
                 now=now_ms(),
                 deleted_state=int(ArtifactState.DELETED),
                 **recheck,
+                **stamps,
             )
             statements += 1
             row = rows[0]

@@ -424,6 +424,65 @@ def test_an_island_holding_a_node_updated_since_the_plan_is_tombstoned_around_it
     assert_healthy(store)
 
 
+def test_a_node_updated_after_it_was_archived_stays_with_its_update(
+    store: LineageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer updates planned nodes after apply_retention read them into the archive and
+    before the batch's statement (policy by creation time, which an update does not change):
+    the statement tombstoned and deleted them all the same, so each update, acknowledged, was in
+    neither the store nor the archive (the archive held the nodes as they were before it). A
+    node not as archived now stays as it is (its island is tombstoned around it); the next apply
+    archives it as it is and removes it."""
+    _types(store)
+    eid, aid = _island(store, "run")  # an island: deleted
+    _, (used,), _ = store.put_execution(
+        Execution(type="Train", name="old"),
+        [(Artifact(type="Model", name="u"), Event(type=EventType.OUTPUT))],
+    )
+    cut = _cut()
+    store.put_execution(  # keeps `used` (and its run) as tombstones
+        Execution(type="Eval"), [(Artifact(id=used), Event(type=EventType.INPUT))]
+    )
+    plan = store.plan_retention(created_before=cut)
+    assert plan.islands == (((aid,), (eid,)),) and plan.tombstone_artifacts == (used,)
+    archive_once = retention_module.Retention._archive
+    late: dict[int, Any] = {}
+
+    def archive_then_another_writer(self: Any, path: Path, batch: Any) -> Any:
+        out = archive_once(self, path, batch)
+        if not late:
+            run = store.get_executions_by_id([eid])[0]
+            model = store.get_artifacts_by_id([used])[0]
+            store.put_executions([run.model_copy(update={"custom_properties": {"late": 1}})])
+            store.put_artifacts([model.model_copy(update={"uri": "s3://late"})])
+            late.update(
+                {
+                    eid: store.get_executions_by_id([eid])[0],
+                    used: store.get_artifacts_by_id([used])[0],
+                }
+            )
+        return out
+
+    monkeypatch.setattr(retention_module.Retention, "_archive", archive_then_another_writer)
+    archive = tmp_path / "retention.jsonl"
+    result = store.apply_retention(plan, archive=archive)
+    # the updated run stays as updated, its model becomes a tombstone around it
+    assert store.get_executions_by_id([eid]) == [late[eid]]
+    assert store.get_artifacts_by_id([used]) == [late[used]]
+    assert result.tombstoned_artifacts == (aid,)
+    assert result.tombstoned_executions == plan.tombstone_executions  # `used`'s run
+    assert not (result.deleted_artifacts or result.deleted_executions)
+    # applied again (nothing racing now), each goes, archived with its update
+    again = store.apply_retention(store.plan_retention(created_before=cut), archive=archive)
+    assert used in again.tombstoned_artifacts
+    assert eid in again.deleted_executions + again.tombstoned_executions
+    records = store.read_retention_archive(archive)  # appended in order: the last one counts
+    last = {(type(r.node).__name__, r.node.id): r.node for r in records}
+    assert last[("Execution", eid)] == late[eid]
+    assert last[("Artifact", used)] == late[used]
+    assert_healthy(store)
+
+
 def _race_the_plan(store: LineageStore, tag: str, wait_ms: int, size: int = 6) -> None:
     """One round of the race below: ``2 * size`` MARKED_FOR_DELETION artifacts planned, the plan
     applied ``wait_ms`` after two writers start changing them, then each outcome checked."""
