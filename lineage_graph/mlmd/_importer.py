@@ -40,6 +40,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from .._repositories._base import Repository
 from .._repositories.types import upgraded
 from ..exceptions import (
@@ -740,8 +742,25 @@ class _Importer:
         """Refuse, before anything is written, what the store cannot hold: MLMD accepts names
         and external ids that no unique key here can (empty, over 4,096 bytes, ASCII whitespace
         at an end, U+0001), an indexed uri or digest over 4,096 bytes, and text with NUL. The
-        error names the MLMD node."""
+        error names the MLMD node. Each node and type is also converted as the copy will
+        convert it: MLMD holds property names that are empty, and struct values with NaN or
+        infinity, which no model here can (they raised pydantic's ValidationError, or
+        ValueError, from the copy: in a merge after its types were written)."""
         from .._encoding import check_key, check_text
+        from ._convert import to_node, to_type
+
+        def converted(convert: Callable[[], Any]) -> None:
+            try:
+                convert()
+            except InvalidArgumentError:
+                raise
+            except (ValidationError, ValueError, TypeError) as exc:
+                why = (
+                    "; ".join(str(e["msg"]) for e in exc.errors())
+                    if isinstance(exc, ValidationError)
+                    else str(exc)
+                )
+                raise InvalidArgumentError(why) from None
 
         held = {(kind, msg.id) for kind, msg in types}
         for kind, msgs in nodes.items():
@@ -753,6 +772,7 @@ class _Importer:
                             "MLMD store"
                         )
                     _check_text(msg)
+                    converted(functools.partial(to_node, kind, msg))
                     for name in ("name", "external_id"):
                         if msg.HasField(name):
                             check_key(name, getattr(msg, name))
@@ -767,6 +787,7 @@ class _Importer:
         for kind, msg in types:
             try:
                 _check_text(msg)
+                converted(functools.partial(to_type, kind, msg))
                 for name in ("name", "version", "description", "external_id"):
                     check_text(f"type {name}", getattr(msg, name))
                 if msg.HasField("external_id"):

@@ -200,3 +200,70 @@ def test_a_reference_to_nothing_is_a_typed_error_and_nothing_written(
     with pytest.raises(error, match=message):
         import_mlmd(path, store)
     assert snapshot(store) == before
+
+
+def _unholdable(kind: str) -> Any:
+    """A node or type that ml_metadata 1.17.1 stores and no model here can hold."""
+    if kind == "artifact type with an empty property name":
+        t = pb.ArtifactType(name="U")
+        t.properties[""] = pb.INT
+        return t
+    if kind == "execution type with an empty property name":
+        t = pb.ExecutionType(name="U")
+        t.properties[""] = pb.STRING
+        return t
+    node = {"artifact": pb.Artifact, "execution": pb.Execution, "context": pb.Context}[
+        kind.split()[0]
+    ]()
+    if "NaN" in kind:
+        node.custom_properties["s"].struct_value.update({"a": [1, float("nan")]})
+    else:
+        node.custom_properties[""].string_value = "v"
+    return node
+
+
+UNHOLDABLE = {
+    "artifact with an empty custom property name": "property names must not be empty",
+    "execution with an empty custom property name": "property names must not be empty",
+    "context with an empty custom property name": "property names must not be empty",
+    "artifact with a NaN in a struct": "NaN",
+    "artifact type with an empty property name": "property names must not be empty",
+    "execution type with an empty property name": "property names must not be empty",
+}
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("case", list(UNHOLDABLE), ids=list(UNHOLDABLE))
+def test_what_mlmd_holds_and_no_model_here_can_is_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, case: str, merge: bool
+) -> None:
+    """Empty property names and NaN or infinity in a struct: ml_metadata stores them, the
+    models here refuse them. The copy raised pydantic's ValidationError (or a ValueError) at
+    the node, untyped (a traceback from the CLI); a merge had written the MLMD types by then."""
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    bad = _unholdable(case)
+    if "type" in case:
+        put = ref.put_artifact_type if case.startswith("artifact") else ref.put_execution_type
+        put(bad)
+    elif case.startswith("artifact"):
+        bad.type_id = ref.get_artifact_type("T`\n*/ $x").id
+        ref.put_artifacts([bad])
+    elif case.startswith("execution"):
+        bad.type_id = ref.get_execution_type("E").id
+        ref.put_executions([bad])
+    else:
+        bad.type_id = ref.put_context_type(pb.ContextType(name="C"))
+        bad.name = "c"
+        ref.put_contexts([bad])
+    del ref
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match=UNHOLDABLE[case]) as caught:
+        import_mlmd(path, store, merge=merge)
+    assert "nothing was imported" in str(caught.value)
+    assert snapshot(store) == before
