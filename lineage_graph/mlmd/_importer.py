@@ -607,7 +607,14 @@ class _Importer:
             if bad:
                 bad += " is not valid UTF-8 text"
             elif msg.execution_id not in e_map or msg.artifact_id not in a_map:
-                # A damaged database (SQLite enforces no foreign keys): a KeyError before.
+                # Written since the nodes were read (the MLMD store is being written) ...
+                for kind, mlmd_id, get in (
+                    (NodeKind.ARTIFACT, msg.artifact_id, self.mlmd.get_artifacts_by_id),
+                    (NodeKind.EXECUTION, msg.execution_id, self.mlmd.get_executions_by_id),
+                ):
+                    if mlmd_id not in self.node_map[kind] and get([mlmd_id]):
+                        self._copied(kind, mlmd_id, "named by an event")  # raises
+                # ... or a damaged database (SQLite enforces no foreign keys): a KeyError before.
                 bad = "it names an artifact or execution the MLMD store does not hold"
             if bad:
                 raise InvalidArgumentError(
@@ -643,9 +650,27 @@ class _Importer:
             self.progress("events", min(done * CHUNK, len(events)), len(events))
         self.report.events = len(events)
 
+    def _copied(self, kind: NodeKind, mlmd_id: int, link: str) -> int:
+        """The copy of MLMD node ``mlmd_id``, named by a link the import reads after the
+        nodes. A node written to the MLMD store since the import read its nodes (the store is
+        being written) has none: that was a KeyError (a traceback from the CLI, and a merge
+        stopped midway with no reason given)."""
+        try:
+            return self.node_map[kind][mlmd_id]
+        except KeyError:
+            raise FailedPreconditionError(
+                f"MLMD {kind.value.lower()} {mlmd_id} ({link}) was not in the MLMD store when "
+                "the import read its nodes: the MLMD store is being written. "
+                + (
+                    "Nothing was imported; import it when no one writes to it"
+                    if self.empty
+                    else "Run the same merge again when no one writes to it: it completes "
+                    "what this one wrote"
+                )
+            ) from None
+
     def import_links(self, context_ids: list[int]) -> None:
         c_map = self.node_map[NodeKind.CONTEXT]
-        a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         attributions: list[Attribution] = []
         associations: list[Association] = []
         parents: list[ParentContext] = []
@@ -654,13 +679,20 @@ class _Importer:
         for done, cid in enumerate(context_ids, start=1):
             new_c = c_map[cid]
             for a in self.mlmd.get_artifacts_by_context(cid):
-                attributions.append(Attribution(artifact_id=a_map[a.id], context_id=new_c))
+                artifact_id = self._copied(NodeKind.ARTIFACT, a.id, f"attributed to context {cid}")
+                attributions.append(Attribution(artifact_id=artifact_id, context_id=new_c))
                 attr_keys.append((a.id, cid))
             for e in self.mlmd.get_executions_by_context(cid):
-                associations.append(Association(execution_id=e_map[e.id], context_id=new_c))
+                execution_id = self._copied(
+                    NodeKind.EXECUTION, e.id, f"associated with context {cid}"
+                )
+                associations.append(Association(execution_id=execution_id, context_id=new_c))
                 assoc_keys.append((e.id, cid))
             parents += [
-                ParentContext(child_id=new_c, parent_id=c_map[p])
+                ParentContext(
+                    child_id=new_c,
+                    parent_id=self._copied(NodeKind.CONTEXT, p, f"a parent of context {cid}"),
+                )
                 for p in self.mlmd_parents([cid])[cid]
             ]
             self.progress("contexts' links", done, len(context_ids))

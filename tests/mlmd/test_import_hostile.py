@@ -267,3 +267,76 @@ def test_what_mlmd_holds_and_no_model_here_can_is_refused_before_any_write(
         import_mlmd(path, store, merge=merge)
     assert "nothing was imported" in str(caught.value)
     assert snapshot(store) == before
+
+
+def _write_during(path: Path, what: str) -> Callable[[str, int, int], None]:
+    """A progress callback that, once the import has read MLMD's nodes, writes to the MLMD
+    store a new node and a link (or event) naming it, as a pipeline still running would."""
+    writer = _mlmd_sqlite(path)
+    done: list[int] = []
+
+    def progress(stage: str, n: int, total: int) -> None:
+        if stage != "contexts" or done:
+            return
+        done.append(1)
+        at = writer.get_artifact_type("T`\n*/ $x").id
+        if what == "attribution":
+            [a] = writer.put_artifacts([pb.Artifact(type_id=at, uri="/new")])
+            writer.put_attributions_and_associations(
+                [pb.Attribution(artifact_id=a, context_id=1)], []
+            )
+        elif what == "association":
+            [e] = writer.put_executions([pb.Execution(type_id=writer.get_execution_type("E").id)])
+            writer.put_attributions_and_associations(
+                [], [pb.Association(execution_id=e, context_id=1)]
+            )
+        elif what == "parent context":
+            ct = writer.get_context_type("C").id
+            [c] = writer.put_contexts([pb.Context(type_id=ct, name="new parent")])
+            writer.put_parent_contexts([pb.ParentContext(child_id=1, parent_id=c)])
+        else:
+            [a] = writer.put_artifacts([pb.Artifact(type_id=at, uri="/new")])
+            writer.put_events([pb.Event(artifact_id=a, execution_id=1, type=pb.Event.OUTPUT)])
+
+    return progress
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("what", ["attribution", "association", "parent context", "event"])
+def test_an_mlmd_store_written_during_the_import_is_a_typed_error(
+    tmp_path: Path, store: LineageStore, what: str, merge: bool
+) -> None:
+    """A link (or event) written to the MLMD store after the import read its nodes names a node
+    the import did not read: a KeyError from the id maps (a traceback from the CLI, a merge
+    stopped with no reason given); an event's was said to name a node MLMD does not hold. Into
+    an empty store nothing is imported; a merge run again, the writer gone, completes it."""
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    ct = ref.put_context_type(pb.ContextType(name="C"))
+    ref.put_contexts([pb.Context(type_id=ct, name="c")])
+    del ref
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    if merge and what == "parent context":
+        # a merge reads parent links before any write (its cycle check): the new one is not
+        # seen, and the copy is consistent without it
+        import_mlmd(path, store, merge=merge, progress=_write_during(path, what))
+    else:
+        with pytest.raises(FailedPreconditionError, match="the MLMD store is being written"):
+            import_mlmd(path, store, merge=merge, progress=_write_during(path, what))
+    if not merge:
+        assert snapshot(store) == before
+        import_mlmd(path, store)
+    else:
+        import_mlmd(path, store, merge=True)  # completes what the first one wrote
+    again = import_mlmd(path, store, merge=True)  # and a third run finds everything there
+    assert again.counts()["updated"] == sum(
+        again.counts()[k] for k in ("artifacts", "executions", "contexts")
+    )
+    assert again.events == 0 and again.parent_contexts == 0
+    new = [a for a in store.get_artifacts() if a.uri == "/new"]
+    assert len(new) == (1 if what in ("attribution", "event") else 0)
