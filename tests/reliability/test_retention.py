@@ -11,6 +11,7 @@ store passes the whole-store integrity check.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import random
@@ -727,6 +728,41 @@ def test_an_archive_left_torn_by_a_killed_apply_takes_the_next_batches(
     kept = [json.loads(line)["node"]["id"]] if tail != "cut short" else []
     assert [r.node.id for r in store.read_retention_archive(archive)] == kept + more
     assert not set(ids) & {a.id for a in store.get_artifacts()}
+
+
+def test_an_apply_waits_for_another_one_appending_to_the_same_archive(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """Two applies sharing one archive (a nightly job overlapping the last, two threads): while
+    one writes its records, its last one is cut short for a moment, and the other one's repair
+    of a torn tail cut it off. Measured with two threads each applying 30 islands of 6 MB
+    records (batch_size=1): 57 of 60 records left in the archive, all 60 nodes deleted. An
+    apply now holds the archive's lock while it appends (as this test's other applier does, its
+    record written in two halves) and waits for it."""
+    _types(store)
+    first = store.put_artifacts([Artifact(type="Model", uri="/first")])
+    done = tmp_path / "done.jsonl"
+    store.apply_retention(
+        store.plan_retention(created_before=_cut(), types=["Model"]), archive=done
+    )
+    record = done.read_bytes()  # the other applier's record, as it appends it
+    second = store.put_artifacts([Artifact(type="Data", uri="/second")])
+    plan = store.plan_retention(created_before=_cut(), types=["Data"])
+    archive = tmp_path / "retention.jsonl"
+    with open(archive, "ab") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        other.write(record[: len(record) // 2])
+        other.flush()
+        applying = threading.Thread(
+            target=store.apply_retention, args=(plan,), kwargs={"archive": archive}
+        )
+        applying.start()
+        applying.join(0.5)  # time to cut the record short (it waits for the lock now)
+        other.write(record[len(record) // 2 :])
+        other.flush()
+    applying.join(30)
+    assert [r.node.id for r in store.read_retention_archive(archive)] == first + second
+    assert not store.get_artifacts_by_id(first + second)
 
 
 def test_an_archive_that_cannot_be_read_is_a_typed_error(
