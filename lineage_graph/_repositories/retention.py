@@ -164,6 +164,9 @@ class RetentionPlan(BaseModel):
     islands: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
     #: EVENT relationships inside each island when planned (apply re-checks them).
     island_events: tuple[int, ...] = ()
+    #: The planned store's creation time (ms): its ids mean nothing in another store, and
+    #: apply refuses the plan there (None: a plan made before it was recorded).
+    store_created_ms: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -416,6 +419,7 @@ class Retention(Repository):
         """The dry run: reads only, changes nothing."""
         policy.check()
         self._check_types(policy)
+        created = self._store_created_ms()
         planned_at = now_ms()
         artifacts = self._select(NodeKind.ARTIFACT, policy)
         executions = self._select(NodeKind.EXECUTION, policy)
@@ -466,7 +470,13 @@ class Retention(Repository):
             already_tombstones=kept,
             islands=tuple((i[0], i[1]) for i in islands),
             island_events=tuple(i[2] for i in islands),
+            store_created_ms=created,
         )
+
+    def _store_created_ms(self) -> int | None:
+        rows = self.read("meta/get")
+        created = rows[0]["created_ms"] if rows else None
+        return created if isinstance(created, int) else None
 
     # ------------------------------------------------------------------------------- apply
 
@@ -578,6 +588,16 @@ class Retention(Repository):
             )
         if archive is not None and "\x00" in str(os.fspath(archive)):  # ValueError from open()
             raise InvalidArgumentError("a retention archive path must not contain a NUL character")
+        if plan.store_created_ms is not None and plan.store_created_ms != (
+            here := self._store_created_ms()
+        ):
+            # Its ids are another store's nodes: applied here, they tombstoned (or, where the
+            # event counts agreed, deleted) whatever nodes of this store bear them, a model
+            # made after the policy's cut included.
+            raise InvalidArgumentError(
+                f"this retention plan was made on another store (created at "
+                f"{plan.store_created_ms} ms, this one at {here}): plan it on this store"
+            )
         path = None if archive is None else Path(archive)
         if path is not None and (path.is_dir() or not path.parent.is_dir()):
             raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")

@@ -43,6 +43,7 @@ from lineage_graph import (
     NodeKind,
     NotFoundError,
     PropertyType,
+    RetentionPlan,
 )
 from lineage_graph._repositories import retention as retention_module
 from tests.conftest import reads_of
@@ -835,6 +836,42 @@ def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
         store.apply_retention({"created_before": b.cut})  # type: ignore[arg-type]
     assert snapshot(store) == before
     assert not list(tmp_path.iterdir())
+
+
+def test_a_plan_of_another_store_is_refused_and_changes_nothing(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """A plan names nodes by id, and ids are per store. Applied to another store, it rewrote
+    whatever nodes of that one bear them: the other store's production model, made after the
+    policy's cut, became a DELETED tombstone (uri, name and properties gone), its run too."""
+    with LineageStore.open(tmp_path / "other") as other:
+        _types(other)
+        _, (old,), _ = other.put_execution(
+            Execution(type="Train"),
+            [(Artifact(type="Model", uri="/old"), Event(type=EventType.OUTPUT))],
+        )
+        cut = _cut()
+        other.put_execution(
+            Execution(type="Eval"), [(Artifact(id=old), Event(type=EventType.INPUT))]
+        )
+        foreign = other.plan_retention(created_before=cut)
+        assert foreign.tombstone_artifacts == (old,)
+    _types(store)
+    _, (model,), _ = store.put_execution(
+        Execution(type="Train", name="prod"),
+        [(Artifact(type="Model", name="prod", uri="s3://prod"), Event(type=EventType.OUTPUT))],
+    )
+    assert model == old
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="another store"):
+        store.apply_retention(foreign, archive=tmp_path / "a.jsonl")
+    assert snapshot(store) == before
+    assert not (tmp_path / "a.jsonl").exists()
+    # a plan of this store (or one of this store's, read back from JSON) applies
+    mine = RetentionPlan.model_validate_json(
+        store.plan_retention(created_before=cut).model_dump_json()
+    )
+    assert store.apply_retention(mine).statements == 0
 
 
 def test_selection_reads_id_windows_across_gaps(
