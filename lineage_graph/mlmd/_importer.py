@@ -21,7 +21,8 @@ records where it came from (``mlmd_origin`` = ``<source key>#<MLMD id>``, an int
 that updates keep), so a node copied before from the same MLMD store is updated in place (a
 context is also matched by its unique type and name), existing events, links and parent links
 are skipped; so the second run changes nothing. A node of the target's own is never taken for
-an MLMD artifact or execution. Before anything is written, every node and type is checked for
+an MLMD artifact or execution; a context of its own matched by name keeps what it holds
+(:meth:`_Importer._keep_own_contexts`). Before anything is written, every node and type is checked for
 keys the store cannot hold (:meth:`_Importer.check`) and, in a merge, for keys and property
 kinds the target's own nodes and types hold (:meth:`_Importer.check_merge`).
 
@@ -208,7 +209,7 @@ class _NativeWriter:
         kind: NodeKind,
         models: Sequence[NodeModel],
         times: Sequence[tuple[int | None, int | None]],
-        origins: Sequence[str],
+        origins: Sequence[str | None],
     ) -> list[int]:
         from .._repositories.graph import WriteBatch
 
@@ -217,7 +218,8 @@ class _NativeWriter:
         by_id = {row["id"]: row for row in prepared.rows}
         for node_id, (created, updated), origin in zip(prepared.ids, times, origins, strict=True):
             props = by_id[node_id]["props"]
-            props["mlmd_origin"] = origin
+            if origin is not None:  # None: the target's own node (it keeps what it holds)
+                props["mlmd_origin"] = origin
             if created:
                 props["create_time_since_epoch"] = created
             if updated:
@@ -534,6 +536,7 @@ class _Importer:
             models: list[NodeModel] = []
             times: list[tuple[int | None, int | None]] = []
             pending_new: list[int] = []
+            own: list[int] = []  # positions of contexts of the target's own (matched by name)
             for msg in chunk:
                 model = to_node(kind, msg).model_copy(
                     update={"id": None, "type_id": self.type_map[(kind, msg.type_id)]}
@@ -542,13 +545,17 @@ class _Importer:
                 if twin is not None:
                     model = model.model_copy(update={"id": twin})
                     self.report.updated += 1
+                    if kind == NodeKind.CONTEXT and twin not in self.copied[kind]:
+                        own.append(len(models))
                 else:
                     pending_new.append(msg.id)
                 models.append(model)
                 times.append(
                     (msg.create_time_since_epoch or None, msg.last_update_time_since_epoch or None)
                 )
-            origins = [f"{self.prefix}{m.id}" for m in chunk]
+            origins: list[str | None] = [f"{self.prefix}{m.id}" for m in chunk]
+            if own:
+                self._keep_own_contexts(chunk, own, models, times, origins)
             if self.empty:
                 # Keep MLMD's ids: the sequence skips MLMD's gaps, so the k-th new id is msg.id.
                 new_ids = self._put_with_ids(kind, models, times, [m.id for m in chunk], origins)
@@ -563,13 +570,50 @@ class _Importer:
         self.report.id_map[kind.value] = dict(self.node_map[kind])
         setattr(self.report, f"{kind.value.lower()}s", total)
 
+    def _keep_own_contexts(
+        self,
+        chunk: Sequence[Any],
+        own: list[int],
+        models: list[NodeModel],
+        times: list[tuple[int | None, int | None]],
+        origins: list[str | None],
+    ) -> None:
+        """A context of the target's own that an MLMD context matches by (type, name) is the
+        one the copy links to, as MLMD reuses a context of that name: what it holds stays
+        (its properties, custom properties, external id and times), and it gains only MLMD's
+        properties it does not have. It was rewritten from MLMD (its own properties and custom
+        properties gone, its create time MLMD's) and marked as MLMD's copy for good. A context
+        with MLMD's id and create time is a copy made before origins were recorded: rewritten,
+        as copies are."""
+        held = {c.id: c for c in self.store.get_contexts_by_id([models[i].id or 0 for i in own])}
+        for i in own:
+            mine, msg = held.get(models[i].id or 0), chunk[i]
+            if mine is None or (
+                mine.id == msg.id and mine.create_time_since_epoch == msg.create_time_since_epoch
+            ):
+                continue
+            given = models[i]
+            models[i] = mine.model_copy(
+                update={
+                    "properties": {**given.properties, **mine.properties},
+                    "custom_properties": {**given.custom_properties, **mine.custom_properties},
+                    "external_id": mine.external_id or given.external_id,
+                    "type": None,
+                    "type_version": None,
+                    "create_time_since_epoch": None,
+                    "last_update_time_since_epoch": None,
+                }
+            )
+            times[i] = (mine.create_time_since_epoch, mine.last_update_time_since_epoch)
+            origins[i] = None
+
     def _put_with_ids(
         self,
         kind: NodeKind,
         models: list[NodeModel],
         times: list[tuple[int | None, int | None]],
         wanted: list[int],
-        origins: list[str],
+        origins: list[str | None],
     ) -> list[int]:
         """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between."""
         out: list[int] = []
