@@ -22,9 +22,9 @@ that updates keep), so a node copied before from the same MLMD store is updated 
 context is also matched by its unique type and name), existing events, links and parent links
 are skipped; so the second run changes nothing. A node of the target's own is never taken for
 an MLMD artifact or execution; a context of its own matched by name keeps what it holds
-(:meth:`_Importer._keep_own_contexts`). Before anything is written, every node and type is checked for
-keys the store cannot hold (:meth:`_Importer.check`) and, in a merge, for keys and property
-kinds the target's own nodes and types hold (:meth:`_Importer.check_merge`).
+(:meth:`_Importer._keep_own_contexts`). Before anything is written, every node and type is
+checked for keys the store cannot hold (:meth:`_Importer.check`) and, in a merge, for keys
+and property kinds the target's own nodes and types hold (:meth:`_Importer.check_merge`).
 
 The native API has no public write path taking given ids and times (it allocates both itself);
 :class:`_NativeWriter` is the one place that reaches into the store's repositories for it.
