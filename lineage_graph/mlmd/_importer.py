@@ -166,7 +166,31 @@ def _open(source: Any) -> tuple[Any, Any]:
     try:
         return metadata_store.MetadataStore(config), config
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
-        raise FailedPreconditionError(f"cannot open the MLMD store: {exc}") from exc
+        raise FailedPreconditionError(
+            f"cannot open the MLMD store: {exc}{_in_use(config)}"
+        ) from exc
+
+
+def _in_use(config: Any) -> str:
+    """Why a SQLite MLMD file that ml_metadata could not open may be fine: a writer has it (or
+    died in the middle of a write). Read only, ml_metadata then says "attempt to write a
+    readonly database ... CREATE TABLE" or "Concurrent writes aborted", as if the file were no
+    MLMD store."""
+    if not config.HasField("sqlite"):
+        return ""
+    path = _sqlite_path(config.sqlite.filename_uri)
+    for suffix in ("-journal", "-wal"):
+        try:
+            if os.path.getsize(path + suffix) > 0:
+                return (
+                    f" ({os.path.basename(path)}{suffix} is beside it: a process is writing to "
+                    "the file, or one died in the middle of a write; once no process writes to "
+                    "it, opening it read-write (ml_metadata, or sqlite3 FILE 'PRAGMA "
+                    "quick_check') rolls an unfinished write back; then import again)"
+                )
+        except OSError:
+            continue
+    return ""
 
 
 # ---------------------------------------------------------------------------- native writes

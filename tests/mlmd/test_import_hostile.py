@@ -340,3 +340,45 @@ def test_an_mlmd_store_written_during_the_import_is_a_typed_error(
     assert again.events == 0 and again.parent_contexts == 0
     new = [a for a in store.get_artifacts() if a.uri == "/new"]
     assert len(new) == (1 if what in ("attribution", "event") else 0)
+
+
+def test_a_file_a_writer_died_in_says_so_and_imports_once_rolled_back(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """A process killed in the middle of a write to the MLMD file leaves its journal beside it,
+    which a read-only opening cannot roll back: ml_metadata then said "attempt to write a
+    readonly database ... CREATE TABLE IF NOT EXISTS `Type`", as if the file were no MLMD store.
+    The error now says a writer has it or died in it, and how to roll the write back."""
+    import signal
+    import subprocess
+    import sys
+
+    path = _mlmd_file(tmp_path)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "db.execute('PRAGMA cache_size=1')\n"  # the write spills into the file
+            "db.execute('BEGIN EXCLUSIVE')\n"
+            "db.execute('UPDATE Artifact SET uri = hex(randomblob(3000))')\n"
+            "print('writing', flush=True)\n"
+            "time.sleep(60)\n",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    before = snapshot(store)
+    with pytest.raises(FailedPreconditionError, match="died in the middle of a write"):
+        import_mlmd(path, store)
+    assert snapshot(store) == before
+    with sqlite3.connect(path) as db:  # read-write: rolls the dead writer's write back
+        db.execute("PRAGMA quick_check").fetchall()
+    report = import_mlmd(path, store)
+    assert report.artifacts == 2
+    assert {a.uri for a in store.get_artifacts()} == {"javascript:alert(1)", "/plain"}
