@@ -13,7 +13,10 @@
 // again here: a node updated since the plan (e.g. an artifact MARKED_FOR_DELETION set back to
 // LIVE: deleted anyway in 137 of 200 threaded races) no longer matches and stays as it is; an
 // island holding one is tombstoned (but for that node) instead of deleted, as one linked to a
-// node that stays. Null criteria match everything.
+// node that stays. Null criteria match everything. With an archive, $artifact_stamps /
+// $execution_stamps map each archived node's id (text) to its update time as archived (text,
+// '' for none): a node updated after the archive read it stays as it is too (removed, its
+// acknowledged update was in neither the store nor the archive).
 // Neo4j reads committed data: a node another writer is updating reads as it was until that
 // writer commits, so the checks below passed on it, the DELETE / SET then waited for its lock
 // and removed it once the other writer had set it LIVE (or linked it to a new execution: its
@@ -49,7 +52,9 @@ CALL {
   UNWIND island.artifacts AS id
   OPTIONAL MATCH (n:Artifact {id: id})
   WHERE NOT (($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
-             AND ($artifact_states IS NULL OR n.state IN $artifact_states))
+             AND ($artifact_states IS NULL OR n.state IN $artifact_states)
+             AND ($artifact_stamps IS NULL OR coalesce(toString(n.last_update_time_since_epoch), '')
+                  = $artifact_stamps[toString(n.id)]))
   RETURN count(n) AS changed_a
 }
 CALL {
@@ -57,7 +62,9 @@ CALL {
   UNWIND island.executions AS id
   OPTIONAL MATCH (n:Execution {id: id})
   WHERE NOT (($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
-             AND ($execution_states IS NULL OR n.last_known_state IN $execution_states))
+             AND ($execution_states IS NULL OR n.last_known_state IN $execution_states)
+             AND ($execution_stamps IS NULL OR coalesce(toString(n.last_update_time_since_epoch), '')
+                  = $execution_stamps[toString(n.id)]))
   RETURN count(n) AS changed_e
 }
 // Planned with island.events relationships, all inside it: each is counted once from its
@@ -76,6 +83,8 @@ CALL {
   WHERE n.tombstone_time_since_epoch IS NULL
     AND ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
     AND ($artifact_states IS NULL OR n.state IN $artifact_states)
+    AND ($artifact_stamps IS NULL OR coalesce(toString(n.last_update_time_since_epoch), '')
+         = $artifact_stamps[toString(n.id)])
   WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin} AS kept
   SET n = kept
   SET n.state = $deleted_state, n.last_update_time_since_epoch = $now,
@@ -89,6 +98,8 @@ CALL {
   WHERE n.tombstone_time_since_epoch IS NULL
     AND ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
     AND ($execution_states IS NULL OR n.last_known_state IN $execution_states)
+    AND ($execution_stamps IS NULL OR coalesce(toString(n.last_update_time_since_epoch), '')
+         = $execution_stamps[toString(n.id)])
   WITH n,
        n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state,
           .mlmd_origin} AS kept

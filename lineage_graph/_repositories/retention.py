@@ -18,6 +18,8 @@ fully gone, and a re-run of the same policy finishes the job (tombstoning is ide
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -162,6 +164,9 @@ class RetentionPlan(BaseModel):
     islands: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
     #: EVENT relationships inside each island when planned (apply re-checks them).
     island_events: tuple[int, ...] = ()
+    #: The planned store's creation time (ms): its ids mean nothing in another store, and
+    #: apply refuses the plan there (None: a plan made before it was recorded).
+    store_created_ms: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -237,6 +242,12 @@ def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
             f"{os.fspath(path)}: cannot read the retention archive "
             f"({exc.strerror or type(exc).__name__})"
         ) from None
+
+
+def _lock(f: Any, how: int) -> None:
+    """flock ``f`` (released when it is closed); a file system without locks goes unlocked."""
+    with contextlib.suppress(OSError):  # e.g. ENOLCK: appending unlocked beats refusing
+        fcntl.flock(f.fileno(), how)
 
 
 def _end_torn_tail(f: Any) -> None:
@@ -408,6 +419,7 @@ class Retention(Repository):
         """The dry run: reads only, changes nothing."""
         policy.check()
         self._check_types(policy)
+        created = self._store_created_ms()
         planned_at = now_ms()
         artifacts = self._select(NodeKind.ARTIFACT, policy)
         executions = self._select(NodeKind.EXECUTION, policy)
@@ -458,7 +470,13 @@ class Retention(Repository):
             already_tombstones=kept,
             islands=tuple((i[0], i[1]) for i in islands),
             island_events=tuple(i[2] for i in islands),
+            store_created_ms=created,
         )
+
+    def _store_created_ms(self) -> int | None:
+        rows = self.read("meta/get")
+        created = rows[0]["created_ms"] if rows else None
+        return created if isinstance(created, int) else None
 
     # ------------------------------------------------------------------------------- apply
 
@@ -486,8 +504,15 @@ class Retention(Repository):
         if batch.size():
             yield batch
 
-    def _archive(self, path: Path, batch: _Batch) -> int:
-        """Append the batch's full records to ``path`` and fsync, before anything changes."""
+    def _archive(self, path: Path, batch: _Batch) -> tuple[int, dict[str, dict[str, str]]]:
+        """Append the batch's full records to ``path`` and fsync, before anything changes.
+
+        Returns the records written and, per kind (``artifact_stamps``, ``execution_stamps``),
+        each archived node's update time as the archive holds it (``str(id)`` -> the time as
+        text, ``""`` for none): the batch's statement removes only nodes still as archived. A
+        node another writer updated between this read and that statement (its update
+        acknowledged) was removed with its update in no archive: the change was lost for good."""
+        stamps: dict[str, dict[str, str]] = {"artifact_stamps": {}, "execution_stamps": {}}
         action: dict[tuple[str, int], str] = {}
         for island in batch.islands:
             action.update((("Artifact", a), "delete") for a in island["artifacts"])
@@ -505,6 +530,10 @@ class Retention(Repository):
                 for row in self.read(query, ids=chunk):
                     node = dict(row["node"])
                     todo = action[(kind.value, int(node["id"]))]
+                    updated = node.get("last_update_time_since_epoch")
+                    stamps[f"{kind.value.lower()}_stamps"][str(node["id"])] = (
+                        "" if updated is None else str(updated)
+                    )
                     if todo == "tombstone" and node.get("tombstone_time_since_epoch") is not None:
                         # A tombstone already: the write leaves it as it is. This plan applied
                         # again (the retry after a batch whose reply was lost) archived the
@@ -524,11 +553,16 @@ class Retention(Repository):
                     }
                     lines.append(json.dumps(record, sort_keys=True) + "\n")
         with open(path, "a+b") as f:
+            # One applier at a time: another apply_retention appending to the same archive (a
+            # job overlapping the last one, two threads) left its record cut short for a moment
+            # while it wrote, and this one's _end_torn_tail took it for a torn record and cut
+            # it off: 3 of 60 records gone from the archive, their nodes deleted all the same.
+            _lock(f, fcntl.LOCK_EX)
             _end_torn_tail(f)
             f.write("".join(lines).encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
-        return len(lines)
+        return len(lines), stamps
 
     def apply(
         self,
@@ -554,6 +588,16 @@ class Retention(Repository):
             )
         if archive is not None and "\x00" in str(os.fspath(archive)):  # ValueError from open()
             raise InvalidArgumentError("a retention archive path must not contain a NUL character")
+        if plan.store_created_ms is not None and plan.store_created_ms != (
+            here := self._store_created_ms()
+        ):
+            # Its ids are another store's nodes: applied here, they tombstoned (or, where the
+            # event counts agreed, deleted) whatever nodes of this store bear them, a model
+            # made after the policy's cut included.
+            raise InvalidArgumentError(
+                f"this retention plan was made on another store (created at "
+                f"{plan.store_created_ms} ms, this one at {here}): plan it on this store"
+            )
         path = None if archive is None else Path(archive)
         if path is not None and (path.is_dir() or not path.parent.is_dir()):
             raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")
@@ -580,8 +624,11 @@ class Retention(Repository):
             "execution_states": _state_ints(policy.execution_states),
         }
         for batch in self._batches(plan, batch_size):
+            # Without an archive nothing needs the nodes as they were read: no stamps.
+            stamps: dict[str, Any] = {"artifact_stamps": None, "execution_stamps": None}
             if path is not None:
-                archived += self._archive(path, batch)
+                written, stamps = self._archive(path, batch)
+                archived += written
             rows = self.write(
                 "retention/apply",
                 islands=batch.islands,
@@ -590,6 +637,7 @@ class Retention(Repository):
                 now=now_ms(),
                 deleted_state=int(ArtifactState.DELETED),
                 **recheck,
+                **stamps,
             )
             statements += 1
             row = rows[0]

@@ -21,9 +21,10 @@ records where it came from (``mlmd_origin`` = ``<source key>#<MLMD id>``, an int
 that updates keep), so a node copied before from the same MLMD store is updated in place (a
 context is also matched by its unique type and name), existing events, links and parent links
 are skipped; so the second run changes nothing. A node of the target's own is never taken for
-an MLMD artifact or execution. Before anything is written, every node and type is checked for
-keys the store cannot hold (:meth:`_Importer.check`) and, in a merge, for keys and property
-kinds the target's own nodes and types hold (:meth:`_Importer.check_merge`).
+an MLMD artifact or execution; a context of its own matched by name keeps what it holds
+(:meth:`_Importer._keep_own_contexts`). Before anything is written, every node and type is
+checked for keys the store cannot hold (:meth:`_Importer.check`) and, in a merge, for keys
+and property kinds the target's own nodes and types hold (:meth:`_Importer.check_merge`).
 
 The native API has no public write path taking given ids and times (it allocates both itself);
 :class:`_NativeWriter` is the one place that reaches into the store's repositories for it.
@@ -39,6 +40,8 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from .._repositories._base import Repository
 from .._repositories.types import upgraded
@@ -163,7 +166,31 @@ def _open(source: Any) -> tuple[Any, Any]:
     try:
         return metadata_store.MetadataStore(config), config
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
-        raise FailedPreconditionError(f"cannot open the MLMD store: {exc}") from exc
+        raise FailedPreconditionError(
+            f"cannot open the MLMD store: {exc}{_in_use(config)}"
+        ) from exc
+
+
+def _in_use(config: Any) -> str:
+    """Why a SQLite MLMD file that ml_metadata could not open may be fine: a writer has it (or
+    died in the middle of a write). Read only, ml_metadata then says "attempt to write a
+    readonly database ... CREATE TABLE" or "Concurrent writes aborted", as if the file were no
+    MLMD store."""
+    if not config.HasField("sqlite"):
+        return ""
+    path = _sqlite_path(config.sqlite.filename_uri)
+    for suffix in ("-journal", "-wal"):
+        try:
+            if os.path.getsize(path + suffix) > 0:
+                return (
+                    f" ({os.path.basename(path)}{suffix} is beside it: a process is writing to "
+                    "the file, or one died in the middle of a write; once no process writes to "
+                    "it, opening it read-write (ml_metadata, or sqlite3 FILE 'PRAGMA "
+                    "quick_check') rolls an unfinished write back; then import again)"
+                )
+        except OSError:
+            continue
+    return ""
 
 
 # ---------------------------------------------------------------------------- native writes
@@ -206,7 +233,7 @@ class _NativeWriter:
         kind: NodeKind,
         models: Sequence[NodeModel],
         times: Sequence[tuple[int | None, int | None]],
-        origins: Sequence[str],
+        origins: Sequence[str | None],
     ) -> list[int]:
         from .._repositories.graph import WriteBatch
 
@@ -215,7 +242,8 @@ class _NativeWriter:
         by_id = {row["id"]: row for row in prepared.rows}
         for node_id, (created, updated), origin in zip(prepared.ids, times, origins, strict=True):
             props = by_id[node_id]["props"]
-            props["mlmd_origin"] = origin
+            if origin is not None:  # None: the target's own node (it keeps what it holds)
+                props["mlmd_origin"] = origin
             if created:
                 props["create_time_since_epoch"] = created
             if updated:
@@ -532,6 +560,7 @@ class _Importer:
             models: list[NodeModel] = []
             times: list[tuple[int | None, int | None]] = []
             pending_new: list[int] = []
+            own: list[int] = []  # positions of contexts of the target's own (matched by name)
             for msg in chunk:
                 model = to_node(kind, msg).model_copy(
                     update={"id": None, "type_id": self.type_map[(kind, msg.type_id)]}
@@ -540,13 +569,17 @@ class _Importer:
                 if twin is not None:
                     model = model.model_copy(update={"id": twin})
                     self.report.updated += 1
+                    if kind == NodeKind.CONTEXT and twin not in self.copied[kind]:
+                        own.append(len(models))
                 else:
                     pending_new.append(msg.id)
                 models.append(model)
                 times.append(
                     (msg.create_time_since_epoch or None, msg.last_update_time_since_epoch or None)
                 )
-            origins = [f"{self.prefix}{m.id}" for m in chunk]
+            origins: list[str | None] = [f"{self.prefix}{m.id}" for m in chunk]
+            if own:
+                self._keep_own_contexts(chunk, own, models, times, origins)
             if self.empty:
                 # Keep MLMD's ids: the sequence skips MLMD's gaps, so the k-th new id is msg.id.
                 new_ids = self._put_with_ids(kind, models, times, [m.id for m in chunk], origins)
@@ -561,13 +594,50 @@ class _Importer:
         self.report.id_map[kind.value] = dict(self.node_map[kind])
         setattr(self.report, f"{kind.value.lower()}s", total)
 
+    def _keep_own_contexts(
+        self,
+        chunk: Sequence[Any],
+        own: list[int],
+        models: list[NodeModel],
+        times: list[tuple[int | None, int | None]],
+        origins: list[str | None],
+    ) -> None:
+        """A context of the target's own that an MLMD context matches by (type, name) is the
+        one the copy links to, as MLMD reuses a context of that name: what it holds stays
+        (its properties, custom properties, external id and times), and it gains only MLMD's
+        properties it does not have. It was rewritten from MLMD (its own properties and custom
+        properties gone, its create time MLMD's) and marked as MLMD's copy for good. A context
+        with MLMD's id and create time is a copy made before origins were recorded: rewritten,
+        as copies are."""
+        held = {c.id: c for c in self.store.get_contexts_by_id([models[i].id or 0 for i in own])}
+        for i in own:
+            mine, msg = held.get(models[i].id or 0), chunk[i]
+            if mine is None or (
+                mine.id == msg.id and mine.create_time_since_epoch == msg.create_time_since_epoch
+            ):
+                continue
+            given = models[i]
+            models[i] = mine.model_copy(
+                update={
+                    "properties": {**given.properties, **mine.properties},
+                    "custom_properties": {**given.custom_properties, **mine.custom_properties},
+                    "external_id": mine.external_id or given.external_id,
+                    "type": None,
+                    "type_version": None,
+                    "create_time_since_epoch": None,
+                    "last_update_time_since_epoch": None,
+                }
+            )
+            times[i] = (mine.create_time_since_epoch, mine.last_update_time_since_epoch)
+            origins[i] = None
+
     def _put_with_ids(
         self,
         kind: NodeKind,
         models: list[NodeModel],
         times: list[tuple[int | None, int | None]],
         wanted: list[int],
-        origins: list[str],
+        origins: list[str | None],
     ) -> list[int]:
         """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between."""
         out: list[int] = []
@@ -605,7 +675,14 @@ class _Importer:
             if bad:
                 bad += " is not valid UTF-8 text"
             elif msg.execution_id not in e_map or msg.artifact_id not in a_map:
-                # A damaged database (SQLite enforces no foreign keys): a KeyError before.
+                # Written since the nodes were read (the MLMD store is being written) ...
+                for kind, mlmd_id, get in (
+                    (NodeKind.ARTIFACT, msg.artifact_id, self.mlmd.get_artifacts_by_id),
+                    (NodeKind.EXECUTION, msg.execution_id, self.mlmd.get_executions_by_id),
+                ):
+                    if mlmd_id not in self.node_map[kind] and get([mlmd_id]):
+                        self._copied(kind, mlmd_id, "named by an event")  # raises
+                # ... or a damaged database (SQLite enforces no foreign keys): a KeyError before.
                 bad = "it names an artifact or execution the MLMD store does not hold"
             if bad:
                 raise InvalidArgumentError(
@@ -641,9 +718,27 @@ class _Importer:
             self.progress("events", min(done * CHUNK, len(events)), len(events))
         self.report.events = len(events)
 
+    def _copied(self, kind: NodeKind, mlmd_id: int, link: str) -> int:
+        """The copy of MLMD node ``mlmd_id``, named by a link the import reads after the
+        nodes. A node written to the MLMD store since the import read its nodes (the store is
+        being written) has none: that was a KeyError (a traceback from the CLI, and a merge
+        stopped midway with no reason given)."""
+        try:
+            return self.node_map[kind][mlmd_id]
+        except KeyError:
+            raise FailedPreconditionError(
+                f"MLMD {kind.value.lower()} {mlmd_id} ({link}) was not in the MLMD store when "
+                "the import read its nodes: the MLMD store is being written. "
+                + (
+                    "Nothing was imported; import it when no one writes to it"
+                    if self.empty
+                    else "Run the same merge again when no one writes to it: it completes "
+                    "what this one wrote"
+                )
+            ) from None
+
     def import_links(self, context_ids: list[int]) -> None:
         c_map = self.node_map[NodeKind.CONTEXT]
-        a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         attributions: list[Attribution] = []
         associations: list[Association] = []
         parents: list[ParentContext] = []
@@ -652,13 +747,20 @@ class _Importer:
         for done, cid in enumerate(context_ids, start=1):
             new_c = c_map[cid]
             for a in self.mlmd.get_artifacts_by_context(cid):
-                attributions.append(Attribution(artifact_id=a_map[a.id], context_id=new_c))
+                artifact_id = self._copied(NodeKind.ARTIFACT, a.id, f"attributed to context {cid}")
+                attributions.append(Attribution(artifact_id=artifact_id, context_id=new_c))
                 attr_keys.append((a.id, cid))
             for e in self.mlmd.get_executions_by_context(cid):
-                associations.append(Association(execution_id=e_map[e.id], context_id=new_c))
+                execution_id = self._copied(
+                    NodeKind.EXECUTION, e.id, f"associated with context {cid}"
+                )
+                associations.append(Association(execution_id=execution_id, context_id=new_c))
                 assoc_keys.append((e.id, cid))
             parents += [
-                ParentContext(child_id=new_c, parent_id=c_map[p])
+                ParentContext(
+                    child_id=new_c,
+                    parent_id=self._copied(NodeKind.CONTEXT, p, f"a parent of context {cid}"),
+                )
                 for p in self.mlmd_parents([cid])[cid]
             ]
             self.progress("contexts' links", done, len(context_ids))
@@ -740,8 +842,25 @@ class _Importer:
         """Refuse, before anything is written, what the store cannot hold: MLMD accepts names
         and external ids that no unique key here can (empty, over 4,096 bytes, ASCII whitespace
         at an end, U+0001), an indexed uri or digest over 4,096 bytes, and text with NUL. The
-        error names the MLMD node."""
+        error names the MLMD node. Each node and type is also converted as the copy will
+        convert it: MLMD holds property names that are empty, and struct values with NaN or
+        infinity, which no model here can (they raised pydantic's ValidationError, or
+        ValueError, from the copy: in a merge after its types were written)."""
         from .._encoding import check_key, check_text
+        from ._convert import to_node, to_type
+
+        def converted(convert: Callable[[], Any]) -> None:
+            try:
+                convert()
+            except InvalidArgumentError:
+                raise
+            except (ValidationError, ValueError, TypeError) as exc:
+                why = (
+                    "; ".join(str(e["msg"]) for e in exc.errors())
+                    if isinstance(exc, ValidationError)
+                    else str(exc)
+                )
+                raise InvalidArgumentError(why) from None
 
         held = {(kind, msg.id) for kind, msg in types}
         for kind, msgs in nodes.items():
@@ -753,6 +872,7 @@ class _Importer:
                             "MLMD store"
                         )
                     _check_text(msg)
+                    converted(functools.partial(to_node, kind, msg))
                     for name in ("name", "external_id"):
                         if msg.HasField(name):
                             check_key(name, getattr(msg, name))
@@ -767,6 +887,7 @@ class _Importer:
         for kind, msg in types:
             try:
                 _check_text(msg)
+                converted(functools.partial(to_type, kind, msg))
                 for name in ("name", "version", "description", "external_id"):
                     check_text(f"type {name}", getattr(msg, name))
                 if msg.HasField("external_id"):

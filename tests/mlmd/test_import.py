@@ -630,6 +630,46 @@ def _clashing_type_external_id(ref: Any) -> None:
     ref.put_artifact_type(pb.ArtifactType(name="Elsewhere", external_id="tx"))
 
 
+def test_a_merge_keeps_what_the_targets_own_context_holds(
+    mlmd_file: Path, store: LineageStore
+) -> None:
+    """MLMD's context "exp1" matches the target's own context of that type and name: the copy
+    links to it (as MLMD reuses a context by name), but it was also rewritten from MLMD: its
+    declared and custom properties replaced (the target's own gone), its create time MLMD's,
+    and it was marked as MLMD's copy for good. It keeps what it holds now, and gains only the
+    MLMD properties it lacks."""
+    store.put_context_type(
+        ContextType(name="Experiment", properties={"owner": PropertyType.STRING})
+    )
+    [own] = store.put_contexts(
+        [Context(type="Experiment", name="exp1", custom_properties={"mine": "keep", "n": 5})]
+    )
+    [root] = store.put_contexts(
+        [Context(type="Experiment", name="root", properties={"owner": "bob"})]
+    )
+    before = {c.id: c for c in store.get_contexts_by_id([own, root])}
+    report = import_mlmd(mlmd_file, store, merge=True)
+    assert report.id_map["Context"][1] == own and report.id_map["Context"][3] == root
+    after = {c.id: c for c in store.get_contexts_by_id([own, root])}
+    ann = open_reader(mlmd_file).get_contexts_by_id([1])[0].properties["owner"].string_value
+    assert after[own] == before[own].model_copy(update={"properties": {"owner": ann}})
+    assert after[root] == before[root]  # its owner stays bob
+    # linked as in MLMD (artifacts 1 and 6, execution 1; child contexts exp1 and exp2)
+    assert {a.id for a in store.get_artifacts_by_context(own)} == {
+        report.id_map["Artifact"][1],
+        report.id_map["Artifact"][6],
+    }
+    assert [e.id for e in store.get_executions_by_context(own)] == [report.id_map["Execution"][1]]
+    assert {c.id for c in store.get_children_contexts_by_context(root)} == {
+        own,
+        report.id_map["Context"][2],
+    }
+    # merged again: found the same way, nothing changes
+    again = snapshot(store)
+    import_mlmd(mlmd_file, store, merge=True)
+    assert snapshot(store) == again
+
+
 @pytest.mark.parametrize(
     ("fill", "message"),
     [

@@ -200,3 +200,185 @@ def test_a_reference_to_nothing_is_a_typed_error_and_nothing_written(
     with pytest.raises(error, match=message):
         import_mlmd(path, store)
     assert snapshot(store) == before
+
+
+def _unholdable(kind: str) -> Any:
+    """A node or type that ml_metadata 1.17.1 stores and no model here can hold."""
+    if kind == "artifact type with an empty property name":
+        t = pb.ArtifactType(name="U")
+        t.properties[""] = pb.INT
+        return t
+    if kind == "execution type with an empty property name":
+        t = pb.ExecutionType(name="U")
+        t.properties[""] = pb.STRING
+        return t
+    node = {"artifact": pb.Artifact, "execution": pb.Execution, "context": pb.Context}[
+        kind.split()[0]
+    ]()
+    if "NaN" in kind:
+        node.custom_properties["s"].struct_value.update({"a": [1, float("nan")]})
+    else:
+        node.custom_properties[""].string_value = "v"
+    return node
+
+
+UNHOLDABLE = {
+    "artifact with an empty custom property name": "property names must not be empty",
+    "execution with an empty custom property name": "property names must not be empty",
+    "context with an empty custom property name": "property names must not be empty",
+    "artifact with a NaN in a struct": "NaN",
+    "artifact type with an empty property name": "property names must not be empty",
+    "execution type with an empty property name": "property names must not be empty",
+}
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("case", list(UNHOLDABLE), ids=list(UNHOLDABLE))
+def test_what_mlmd_holds_and_no_model_here_can_is_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, case: str, merge: bool
+) -> None:
+    """Empty property names and NaN or infinity in a struct: ml_metadata stores them, the
+    models here refuse them. The copy raised pydantic's ValidationError (or a ValueError) at
+    the node, untyped (a traceback from the CLI); a merge had written the MLMD types by then."""
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    bad = _unholdable(case)
+    if "type" in case:
+        put = ref.put_artifact_type if case.startswith("artifact") else ref.put_execution_type
+        put(bad)
+    elif case.startswith("artifact"):
+        bad.type_id = ref.get_artifact_type("T`\n*/ $x").id
+        ref.put_artifacts([bad])
+    elif case.startswith("execution"):
+        bad.type_id = ref.get_execution_type("E").id
+        ref.put_executions([bad])
+    else:
+        bad.type_id = ref.put_context_type(pb.ContextType(name="C"))
+        bad.name = "c"
+        ref.put_contexts([bad])
+    del ref
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match=UNHOLDABLE[case]) as caught:
+        import_mlmd(path, store, merge=merge)
+    assert "nothing was imported" in str(caught.value)
+    assert snapshot(store) == before
+
+
+def _write_during(path: Path, what: str) -> Callable[[str, int, int], None]:
+    """A progress callback that, once the import has read MLMD's nodes, writes to the MLMD
+    store a new node and a link (or event) naming it, as a pipeline still running would."""
+    writer = _mlmd_sqlite(path)
+    done: list[int] = []
+
+    def progress(stage: str, n: int, total: int) -> None:
+        if stage != "contexts" or done:
+            return
+        done.append(1)
+        at = writer.get_artifact_type("T`\n*/ $x").id
+        if what == "attribution":
+            [a] = writer.put_artifacts([pb.Artifact(type_id=at, uri="/new")])
+            writer.put_attributions_and_associations(
+                [pb.Attribution(artifact_id=a, context_id=1)], []
+            )
+        elif what == "association":
+            [e] = writer.put_executions([pb.Execution(type_id=writer.get_execution_type("E").id)])
+            writer.put_attributions_and_associations(
+                [], [pb.Association(execution_id=e, context_id=1)]
+            )
+        elif what == "parent context":
+            ct = writer.get_context_type("C").id
+            [c] = writer.put_contexts([pb.Context(type_id=ct, name="new parent")])
+            writer.put_parent_contexts([pb.ParentContext(child_id=1, parent_id=c)])
+        else:
+            [a] = writer.put_artifacts([pb.Artifact(type_id=at, uri="/new")])
+            writer.put_events([pb.Event(artifact_id=a, execution_id=1, type=pb.Event.OUTPUT)])
+
+    return progress
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("what", ["attribution", "association", "parent context", "event"])
+def test_an_mlmd_store_written_during_the_import_is_a_typed_error(
+    tmp_path: Path, store: LineageStore, what: str, merge: bool
+) -> None:
+    """A link (or event) written to the MLMD store after the import read its nodes names a node
+    the import did not read: a KeyError from the id maps (a traceback from the CLI, a merge
+    stopped with no reason given); an event's was said to name a node MLMD does not hold. Into
+    an empty store nothing is imported; a merge run again, the writer gone, completes it."""
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    ct = ref.put_context_type(pb.ContextType(name="C"))
+    ref.put_contexts([pb.Context(type_id=ct, name="c")])
+    del ref
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    if merge and what == "parent context":
+        # a merge reads parent links before any write (its cycle check): the new one is not
+        # seen, and the copy is consistent without it
+        import_mlmd(path, store, merge=merge, progress=_write_during(path, what))
+    else:
+        with pytest.raises(FailedPreconditionError, match="the MLMD store is being written"):
+            import_mlmd(path, store, merge=merge, progress=_write_during(path, what))
+    if not merge:
+        assert snapshot(store) == before
+        import_mlmd(path, store)
+    else:
+        import_mlmd(path, store, merge=True)  # completes what the first one wrote
+    again = import_mlmd(path, store, merge=True)  # and a third run finds everything there
+    assert again.counts()["updated"] == sum(
+        again.counts()[k] for k in ("artifacts", "executions", "contexts")
+    )
+    assert again.events == 0 and again.parent_contexts == 0
+    new = [a for a in store.get_artifacts() if a.uri == "/new"]
+    assert len(new) == (1 if what in ("attribution", "event") else 0)
+
+
+def test_a_file_a_writer_died_in_says_so_and_imports_once_rolled_back(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """A process killed in the middle of a write to the MLMD file leaves its journal beside it,
+    which a read-only opening cannot roll back: ml_metadata then said "attempt to write a
+    readonly database ... CREATE TABLE IF NOT EXISTS `Type`", as if the file were no MLMD store.
+    The error now says a writer has it or died in it, and how to roll the write back."""
+    import signal
+    import subprocess
+    import sys
+
+    path = _mlmd_file(tmp_path)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "db.execute('PRAGMA cache_size=1')\n"  # the write spills into the file
+            "db.execute('BEGIN EXCLUSIVE')\n"
+            "db.execute('UPDATE Artifact SET uri = hex(randomblob(3000))')\n"
+            "print('writing', flush=True)\n"
+            "time.sleep(60)\n",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    before = snapshot(store)
+    with pytest.raises(FailedPreconditionError, match="died in the middle of a write"):
+        import_mlmd(path, store)
+    assert snapshot(store) == before
+    with sqlite3.connect(path) as db:  # read-write: rolls the dead writer's write back
+        db.execute("PRAGMA quick_check").fetchall()
+    report = import_mlmd(path, store)
+    assert report.artifacts == 2
+    assert {a.uri for a in store.get_artifacts()} == {"javascript:alert(1)", "/plain"}
