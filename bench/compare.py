@@ -62,43 +62,91 @@ def tmpdir() -> Iterator[Path]:
         yield Path(d)
 
 
-def systems(args: argparse.Namespace) -> list[str]:
+ALL_SYSTEMS = ("lg-memory", "lg-disk", "lg-mlmd-adapter", "mlmd-fake", "mlmd-sqlite", "lg-neo4j")
+
+
+def available_systems() -> list[str]:
     names = ["lg-memory", "lg-disk"]
     if W.have_mlmd():
         names += ["lg-mlmd-adapter", "mlmd-fake", "mlmd-sqlite"]
     if os.environ.get("NEO4J_URI"):
         names.append("lg-neo4j")
-    if args.systems:
-        names = [n for n in names if n in args.systems.split(",")]
     return names
+
+
+def _names(option: str, text: str, known: list[str] | tuple[str, ...]) -> list[str]:
+    """The comma-separated names of ``--only`` / ``--systems``; an unknown one is an error (a
+    typo must not silently measure less, or nothing, and exit 0)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        raise SystemExit(
+            f"bench.compare: {option}: unknown name(s) {', '.join(unknown) or repr(text)}; "
+            f"known: {', '.join(known)}"
+        )
+    return names
+
+
+def systems(args: argparse.Namespace) -> list[str]:
+    names = available_systems()
+    if args.systems:
+        wanted = _names("--systems", args.systems, ALL_SYSTEMS)
+        missing = [n for n in wanted if n not in names]
+        if missing:  # asked for, but cannot run here: say so rather than leave its rows out
+            why = {
+                "lg-neo4j": "NEO4J_URI is not set",
+                "lg-mlmd-adapter": "ml-metadata is not installed",
+                "mlmd-fake": "ml-metadata is not installed",
+                "mlmd-sqlite": "ml-metadata is not installed",
+            }
+            raise SystemExit(
+                "bench.compare: --systems: cannot run "
+                + ", ".join(f"{n} ({why.get(n, 'unavailable')})" for n in missing)
+            )
+        names = [n for n in names if n in wanted]
+    return names
+
+
+def _repeats(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--large", action="store_true", help="1M executions / 1M nodes (slow)")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes; verify answers only")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--large", action="store_true", help="1M executions / 1M nodes (slow)")
+    mode.add_argument("--smoke", action="store_true", help="tiny sizes; verify answers only")
     parser.add_argument("--json", type=Path, help="write results to this JSON file")
     parser.add_argument("--only", help="comma-separated workload names")
     parser.add_argument("--systems", help="comma-separated system names")
-    parser.add_argument("--repeats", type=int, help="timed repeats per query (default 7)")
+    parser.add_argument(
+        "--repeats", type=_repeats, help="timed repeats per query (default 7; at least 1)"
+    )
     args = parser.parse_args(argv)
+    chosen = systems(args)
 
     sizes = (
         W.Sizes.smoke() if args.smoke else (W.Sizes.large() if args.large else W.Sizes.default())
     )
-    if args.repeats:
+    if args.repeats is not None:
         sizes.repeats = args.repeats
     start_load = _load()
     rows: list[Row] = []
     failures: list[str] = []
     workloads = W.workloads(large=args.large)
     if args.only:
-        wanted = set(args.only.split(","))
+        wanted = set(_names("--only", args.only, [w.name for w in workloads]))
         workloads = [w for w in workloads if w.name in wanted]
+    pairs = [(w, s) for w in workloads for s in chosen if w.supports(s)]
+    if not pairs:  # e.g. --only filter_query --systems lg-memory: nothing would be measured
+        raise SystemExit("bench.compare: no workload of --only runs on the systems of --systems")
     for workload in workloads:
-        for system in systems(args):
+        for system in chosen:
             if not workload.supports(system):
                 continue
             with tmpdir() as d:
@@ -164,21 +212,43 @@ def write_json(
             "load_average_now": _load(),
         },
         "mode": "smoke" if args.smoke else ("large" if args.large else "default"),
-        "rows": [asdict(r) | {"per_second": r.per_second} for r in rows],
+        "rows": [_json_row(r, q) for r, q in zip(rows, ratios(rows), strict=True)],
         "failures": failures,
     }
-    args.json.write_text(json.dumps(payload, indent=2))
+    args.json.write_text(json.dumps(payload, indent=2, allow_nan=False))
+
+
+def ratios(rows: list[Row]) -> list[tuple[float | None, float | None]]:
+    """Each row's time over MLMD's for the same workload row: (in-memory fake, SQLite file);
+    None where that MLMD row is missing or failed. The table and the JSON both use these."""
+    baseline: dict[tuple[str, str], float] = {}
+    for r in rows:
+        if r.system in ("mlmd-fake", "mlmd-sqlite") and r.ok:
+            baseline.setdefault((r.workload, r.system), r.median_s)
+    out: list[tuple[float | None, float | None]] = []
+    for r in rows:
+        pair = tuple(
+            r.median_s / base
+            if r.ok and (base := baseline.get((r.workload, mlmd))) is not None and base > 0
+            else None
+            for mlmd in ("mlmd-fake", "mlmd-sqlite")
+        )
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def _json_row(r: Row, ratio: tuple[float | None, float | None]) -> dict[str, object]:
+    row = asdict(r) | {"per_second": r.per_second}
+    if not r.ok:  # no time: null, not NaN (which is not JSON)
+        row["median_s"] = None
+    row["x_mlmd_fake"], row["x_mlmd_sqlite"] = ratio
+    return row
 
 
 def print_table(rows: list[Row]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    baseline: dict[str, float] = {}
-    for r in rows:
-        if r.system in ("mlmd-fake", "mlmd-sqlite") and r.ok:
-            # ratio against MLMD's in-memory store, or its SQLite file for on-disk rows
-            baseline.setdefault(r.workload + "|" + r.system, r.median_s)
     table = Table(
         title="lineage-graph vs MLMD (medians; ratio = our time / MLMD's time)",
         caption="trips / engine: round trips and the engine's own time in one sample of a "
@@ -189,16 +259,14 @@ def print_table(rows: list[Row]) -> None:
         table.add_column(
             col, justify="right" if col not in ("workload", "system", "note") else "left"
         )
-    for r in rows:
-        fake = baseline.get(r.workload + "|mlmd-fake")
-        sqlite = baseline.get(r.workload + "|mlmd-sqlite")
+    for r, (fake, sqlite) in zip(rows, ratios(rows), strict=True):
         table.add_row(
             r.workload,
             r.system,
             "FAILED" if not r.ok else fmt_time(r.median_s),
             f"{r.per_second:,.0f}" if r.per_second else "",
-            f"{r.median_s / fake:.3f}" if fake and r.ok else "",
-            f"{r.median_s / sqlite:.3f}" if sqlite and r.ok else "",
+            "" if fake is None else f"{fake:.3f}",
+            "" if sqlite is None else f"{sqlite:.3f}",
             fmt_breakdown(r),
             r.note,
         )

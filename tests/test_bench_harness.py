@@ -1,0 +1,81 @@
+"""The benchmark harness itself (bench/compare.py): its filters and options cannot silently
+measure less than asked, its JSON says what its table says, and its ingest rows check what the
+store holds, not only how many ids the puts returned. Real engine, tiny sizes."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import _workloads as W  # noqa: E402
+from bench import compare  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--systems", "lg-memroy"],  # a typo: ran nothing and exited 0
+        ["--only", "round_trp"],
+        ["--only", "filter_query", "--systems", "lg-memory"],  # no MLMD-API system: nothing
+        ["--repeats", "0"],  # was ignored (the default 7 was used)
+        ["--repeats", "-1"],  # crashed in statistics.median after running
+        ["--smoke", "--large"],  # smoke sizes were used, silently
+    ],
+)
+def test_options_that_would_measure_less_than_asked_are_refused(
+    argv: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out.json"
+    base = ["--only", "round_trip", "--systems", "lg-memory", "--smoke"]
+    args = [*base, *argv] if "--smoke" not in argv else ["--only", "round_trip", *argv]
+    with pytest.raises(SystemExit) as exc:
+        compare.main([*args, "--json", str(out)])
+    assert exc.value.code not in (0, None)
+    assert not out.exists()  # refused before measuring anything
+
+
+def test_a_system_that_cannot_run_here_is_an_error_not_a_missing_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        compare.main(["--smoke", "--only", "round_trip", "--systems", "lg-memory,lg-neo4j"])
+    assert "NEO4J_URI" in str(exc.value.code)
+
+
+@pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
+def test_json_carries_the_tables_ratios(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    argv = ["--smoke", "--only", "upstream_diamonds", "--systems", "lg-memory,mlmd-fake"]
+    assert compare.main([*argv, "--json", str(out)]) == 0
+    rows = {r["system"]: r for r in json.loads(out.read_text())["rows"]}
+    ours, mlmd = rows["lg-memory"], rows["mlmd-fake"]
+    assert ours["x_mlmd_fake"] == pytest.approx(ours["median_s"] / mlmd["median_s"])
+    assert mlmd["x_mlmd_fake"] == pytest.approx(1.0)
+    assert ours["x_mlmd_sqlite"] is None  # not run: no ratio, not a wrong one
+
+
+def test_a_failed_row_is_valid_json(tmp_path: Path) -> None:
+    rows = [
+        compare.Row("w", "mlmd-fake", float("nan"), ok=False, note="boom"),
+        compare.Row("w", "lg-memory", 0.5, samples=[0.5]),
+    ]
+    ns = compare.argparse.Namespace(json=tmp_path / "out.json", smoke=True, large=False)
+    compare.write_json(ns, rows, ["w on mlmd-fake: boom"], (0.0, 0.0, 0.0))
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"not JSON: {name}")
+
+    payload = json.loads(ns.json.read_text(), parse_constant=no_constants)
+    failed, ours = payload["rows"]
+    assert failed["median_s"] is None and failed["ok"] is False
+    assert ours["x_mlmd_fake"] is None  # MLMD's row failed: no ratio against it
+    assert not math.isnan(ours["median_s"])
