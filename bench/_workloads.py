@@ -169,6 +169,45 @@ def _timed(h: Handle, fn: Callable[[], Any]) -> tuple[float, Any, Breakdown | No
     return elapsed, result, breakdown[0] if breakdown else None
 
 
+Stored = tuple[set[Any], set[Any], set[Any]]  # artifacts, executions, events
+
+
+def stored(h: Handle) -> Stored:
+    """Read the whole store back through the handle's own API: artifacts as (id, uri, day),
+    executions as (id, state), events as (artifact id, execution id, type). The ingest rows
+    compare it with what they wrote: the sets, not only how many ids the puts returned."""
+    if h.kind == "lg":
+        store: LineageStore = h.store
+        execs = store.get_executions()
+        arts = {(a.id, a.uri or "", a.properties.get("day")) for a in store.get_artifacts()}
+        states = {(e.id, e.last_known_state.name) for e in execs}
+        events = store.get_events_by_execution_ids([e.id for e in execs if e.id is not None])
+        return arts, states, {(ev.artifact_id, ev.execution_id, ev.type.name) for ev in events}
+    pb = _pb()
+    mexecs = h.store.get_executions()
+    marts = {
+        (a.id, a.uri, a.properties["day"].int_value if "day" in a.properties else None)
+        for a in h.store.get_artifacts()
+    }
+    mstates = {(e.id, pb.Execution.State.Name(e.last_known_state)) for e in mexecs}
+    mevents = h.store.get_events_by_execution_ids([e.id for e in mexecs]) if mexecs else []
+    return (
+        marts,
+        mstates,
+        {(ev.artifact_id, ev.execution_id, pb.Event.Type.Name(ev.type)) for ev in mevents},
+    )
+
+
+def check_stored(h: Handle, want: Stored, what: str) -> None:
+    got = stored(h)
+    for name, g, w in zip(("artifacts", "executions", "events"), got, want, strict=True):
+        check(
+            g == w,
+            f"{what} ({h.system}): stored {name} differ from those written: {len(g)} stored, "
+            f"{len(w)} written, {len(g ^ w)} differ",
+        )
+
+
 def _pb() -> Any:
     from ml_metadata.proto import metadata_store_pb2
 
@@ -226,7 +265,7 @@ def ingest_lg(h: Handle, s: Sizes) -> list[Result]:
     store.put_execution_type(ExecutionType(name="Trainer"))
     n_art, n_exec, n_ev = _split(s.ingest_items)
 
-    def run() -> int:
+    def run() -> tuple[list[int], list[int], list[Event]]:
         aids: list[int] = []
         eids: list[int] = []
         for i in range(0, n_art, s.batch):
@@ -245,12 +284,28 @@ def ingest_lg(h: Handle, s: Sizes) -> list[Result]:
         ]
         for i in range(0, n_ev, s.batch):
             store.put_events(events[i : i + s.batch])
-        return len(aids) + len(eids) + len(events)
+        return aids, eids, events
 
-    elapsed, items, breakdown = _timed(h, run)
-    check(items == s.ingest_items, f"ingested {items} items, expected {s.ingest_items}")
-    check(len(store.get_events_by_execution_ids([1])) >= 1, "events missing after ingest")
+    elapsed, (aids, eids, _), breakdown = _timed(h, run)
+    items = _check_ingest(h, s, aids, eids)
     return [Result("ingest: batched puts", [elapsed], items, breakdown=breakdown)]
+
+
+def _check_ingest(h: Handle, s: Sizes, aids: list[int], eids: list[int]) -> int:
+    """What the batched ingest wrote, read back: every artifact with its uri and day, every
+    execution, every INPUT event (artifact k read by execution k mod executions)."""
+    n_art, n_exec, n_ev = _split(s.ingest_items)
+    check(
+        len(aids) == n_art and len(eids) == n_exec,
+        f"ingest ({h.system}): {len(aids)} artifact and {len(eids)} execution ids returned",
+    )
+    want: Stored = (
+        {(aids[j], f"/d/{j}", j) for j in range(n_art)},
+        {(e, "UNKNOWN") for e in eids},
+        {(aids[k], eids[k % n_exec], "INPUT") for k in range(n_ev)},
+    )
+    check_stored(h, want, "ingest: batched puts")
+    return n_art + n_exec + n_ev
 
 
 def ingest_mlmd(h: Handle, s: Sizes) -> list[Result]:
@@ -262,7 +317,7 @@ def ingest_mlmd(h: Handle, s: Sizes) -> list[Result]:
     et_id = store.put_execution_type(pb.ExecutionType(name="Trainer"))
     n_art, n_exec, n_ev = _split(s.ingest_items)
 
-    def run() -> int:
+    def run() -> tuple[list[int], list[int], list[Any]]:
         aids: list[int] = []
         eids: list[int] = []
         for i in range(0, n_art, s.batch):
@@ -282,10 +337,10 @@ def ingest_mlmd(h: Handle, s: Sizes) -> list[Result]:
         ]
         for i in range(0, n_ev, s.batch):
             store.put_events(events[i : i + s.batch])
-        return len(aids) + len(eids) + len(events)
+        return aids, eids, events
 
-    elapsed, items, breakdown = _timed(h, run)
-    check(items == s.ingest_items, f"ingested {items} items, expected {s.ingest_items}")
+    elapsed, (aids, eids, _), breakdown = _timed(h, run)
+    items = _check_ingest(h, s, aids, eids)
     return [Result("ingest: batched puts", [elapsed], items, breakdown=breakdown)]
 
 
@@ -297,19 +352,32 @@ def _subgraph_batches(s: Sizes) -> list[tuple[int, int]]:
     return [(per_call, 2 * per_call)] * calls
 
 
+def _check_subgraph(h: Handle, written: list[tuple[list[int], list[int]]]) -> None:
+    """What the put_lineage_subgraph calls wrote, read back: per call, execution k read
+    artifact 2k (uri ``/2k``) and wrote artifact 2k+1, every execution COMPLETE."""
+    want: Stored = (set(), set(), set())
+    for eids, aids in written:
+        want[0].update((a, f"/{j}", None) for j, a in enumerate(aids))
+        want[1].update((e, "COMPLETE") for e in eids)
+        for k, e in enumerate(eids):
+            want[2].update({(aids[2 * k], e, "INPUT"), (aids[2 * k + 1], e, "OUTPUT")})
+    check_stored(h, want, "ingest: put_lineage_subgraph")
+
+
 def subgraph_lg(h: Handle, s: Sizes) -> list[Result]:
     store: LineageStore = h.store
     store.put_artifact_type(ArtifactType(name="DataSet"))
     store.put_execution_type(ExecutionType(name="Trainer"))
 
-    def run() -> int:
+    def run() -> tuple[int, list[tuple[list[int], list[int]]]]:
         items = 0
+        written: list[tuple[list[int], list[int]]] = []
         for n_exec, n_art in _subgraph_batches(s):
             edges = []
             for k in range(n_exec):
                 edges.append((k, 2 * k, Event(type=EventType.INPUT)))
                 edges.append((k, 2 * k + 1, Event(type=EventType.OUTPUT)))
-            store.put_lineage_subgraph(
+            eids, aids, _ = store.put_lineage_subgraph(
                 [
                     Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE)
                     for _ in range(n_exec)
@@ -319,14 +387,11 @@ def subgraph_lg(h: Handle, s: Sizes) -> list[Result]:
                 edges,
             )
             items += n_exec + n_art + len(edges)
-        return items
+            written.append((eids, aids))
+        return items, written
 
-    elapsed, items, breakdown = _timed(h, run)
-    check(
-        store.count(store.get_artifact_type("DataSet").kind)
-        == sum(a for _, a in _subgraph_batches(s)),
-        "artifact count",
-    )
+    elapsed, (items, written), breakdown = _timed(h, run)
+    _check_subgraph(h, written)
     return [Result("ingest: put_lineage_subgraph", [elapsed], items, breakdown=breakdown)]
 
 
@@ -336,14 +401,15 @@ def subgraph_mlmd(h: Handle, s: Sizes) -> list[Result]:
     at_id = store.put_artifact_type(pb.ArtifactType(name="DataSet"))
     et_id = store.put_execution_type(pb.ExecutionType(name="Trainer"))
 
-    def run() -> int:
+    def run() -> tuple[int, list[tuple[list[int], list[int]]]]:
         items = 0
+        written: list[tuple[list[int], list[int]]] = []
         for n_exec, n_art in _subgraph_batches(s):
             edges = []
             for k in range(n_exec):
                 edges.append((k, 2 * k, pb.Event(type=pb.Event.INPUT)))
                 edges.append((k, 2 * k + 1, pb.Event(type=pb.Event.OUTPUT)))
-            store.put_lineage_subgraph(
+            eids, aids, _ = store.put_lineage_subgraph(
                 [
                     pb.Execution(type_id=et_id, last_known_state=pb.Execution.COMPLETE)
                     for _ in range(n_exec)
@@ -353,10 +419,25 @@ def subgraph_mlmd(h: Handle, s: Sizes) -> list[Result]:
                 edges,
             )
             items += n_exec + n_art + len(edges)
-        return items
+            written.append((list(eids), list(aids)))
+        return items, written
 
-    elapsed, items, breakdown = _timed(h, run)
+    elapsed, (items, written), breakdown = _timed(h, run)
+    _check_subgraph(h, written)
     return [Result("ingest: put_lineage_subgraph", [elapsed], items, breakdown=breakdown)]
+
+
+def _check_put_execution(h: Handle, seed: int, written: list[tuple[int, list[int]]]) -> int:
+    """What the put_execution calls wrote, read back: call i's execution (COMPLETE) read the
+    seed artifact and wrote a new artifact ``/out/i``."""
+    want: Stored = ({(seed, "/seed", None)}, set(), set())
+    for i, (eid, aids) in enumerate(written):
+        check(len(aids) == 2 and aids[0] == seed, f"put_execution {i}: artifact ids {aids}")
+        want[0].add((aids[1], f"/out/{i}", None))
+        want[1].add((eid, "COMPLETE"))
+        want[2].update({(seed, eid, "INPUT"), (aids[1], eid, "OUTPUT")})
+    check_stored(h, want, "ingest: put_execution, one call each")
+    return 5 * len(written)
 
 
 def put_execution_lg(h: Handle, s: Sizes) -> list[Result]:
@@ -365,22 +446,21 @@ def put_execution_lg(h: Handle, s: Sizes) -> list[Result]:
     store.put_execution_type(ExecutionType(name="Trainer"))
     [seed] = store.put_artifacts([Artifact(type="DataSet", uri="/seed")])
 
-    def run() -> int:
+    def run() -> list[tuple[int, list[int]]]:
+        written = []
         for i in range(s.put_execution_calls):
-            store.put_execution(
+            eid, aids, _ = store.put_execution(
                 Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE),
                 [
                     (Artifact(id=seed), Event(type=EventType.INPUT)),
                     (Artifact(type="DataSet", uri=f"/out/{i}"), Event(type=EventType.OUTPUT)),
                 ],
             )
-        return s.put_execution_calls * 5  # execution + 2 artifacts + 2 events
+            written.append((eid, aids))
+        return written
 
-    elapsed, items, breakdown = _timed(h, run)
-    check(
-        len(store.get_events_by_artifact_ids([seed])) == s.put_execution_calls,
-        "lost put_execution events",
-    )
+    elapsed, written, breakdown = _timed(h, run)
+    items = _check_put_execution(h, seed, written)  # execution + 2 artifacts + 2 events each
     return [Result("ingest: put_execution, one call each", [elapsed], items, breakdown=breakdown)]
 
 
@@ -392,9 +472,10 @@ def put_execution_mlmd(h: Handle, s: Sizes) -> list[Result]:
     [seed_id] = store.put_artifacts([pb.Artifact(type_id=at_id, uri="/seed")])
     [seed] = store.get_artifacts_by_id([seed_id])
 
-    def run() -> int:
+    def run() -> list[tuple[int, list[int]]]:
+        written = []
         for i in range(s.put_execution_calls):
-            store.put_execution(
+            eid, aids, _ = store.put_execution(
                 pb.Execution(type_id=et_id, last_known_state=pb.Execution.COMPLETE),
                 [
                     (seed, pb.Event(type=pb.Event.INPUT)),
@@ -402,10 +483,11 @@ def put_execution_mlmd(h: Handle, s: Sizes) -> list[Result]:
                 ],
                 [],
             )
-        return s.put_execution_calls * 5
+            written.append((eid, list(aids)))
+        return written
 
-    elapsed, items, breakdown = _timed(h, run)
-    check(len(store.get_events_by_artifact_ids([seed_id])) == s.put_execution_calls, "lost events")
+    elapsed, written, breakdown = _timed(h, run)
+    items = _check_put_execution(h, seed_id, written)
     return [Result("ingest: put_execution, one call each", [elapsed], items, breakdown=breakdown)]
 
 

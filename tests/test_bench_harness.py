@@ -12,11 +12,19 @@ from typing import Any
 
 import pytest
 
+from lineage_graph import Artifact, ArtifactType, LineageStore
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import _workloads as W  # noqa: E402
 from bench import compare  # noqa: E402
+
+
+def _tiny() -> W.Sizes:
+    s = W.Sizes.smoke()
+    s.ingest_items, s.batch, s.put_execution_calls = 50, 10, 5
+    return s
 
 
 @pytest.mark.parametrize(
@@ -79,3 +87,41 @@ def test_a_failed_row_is_valid_json(tmp_path: Path) -> None:
     assert failed["median_s"] is None and failed["ok"] is False
     assert ours["x_mlmd_fake"] is None  # MLMD's row failed: no ratio against it
     assert not math.isnan(ours["median_s"])
+
+
+@pytest.mark.parametrize("workload", ["ingest_batched", "ingest_subgraph", "put_execution"])
+def test_ingest_rows_check_what_the_store_holds(workload: str) -> None:
+    """A store that holds anything besides what the row wrote fails the row: before, the
+    batched row compared counts it computed itself, and put_lineage_subgraph on MLMD's API
+    checked nothing."""
+    w = next(x for x in W.workloads() if x.name == workload)
+    with LineageStore.open("memory") as store:
+        store.put_artifact_type(ArtifactType(name="Stray"))
+        store.put_artifacts([Artifact(type="Stray", uri="/stray")])
+        with pytest.raises(W.WrongAnswer, match="stored artifacts differ"):
+            w.run(W.Handle("lg-memory", "lg", store), _tiny())
+
+
+@pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
+@pytest.mark.parametrize("workload", ["ingest_batched", "ingest_subgraph", "put_execution"])
+def test_ingest_rows_on_the_mlmd_api_check_what_the_store_holds(workload: str) -> None:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from lineage_graph.mlmd import MetadataStore
+
+    w = next(x for x in W.workloads() if x.name == workload)
+    store = MetadataStore("memory")
+    try:
+        stray = store.put_artifact_type(pb.ArtifactType(name="Stray"))
+        store.put_artifacts([pb.Artifact(type_id=stray, uri="/stray")])
+        with pytest.raises(W.WrongAnswer, match="stored artifacts differ"):
+            w.run(W.Handle("lg-mlmd-adapter", "mlmd", store), _tiny())
+        # and a clean store passes: the check is not one that always fails
+        clean = MetadataStore("memory")
+        try:
+            [r] = w.run(W.Handle("lg-mlmd-adapter", "mlmd", clean), _tiny())
+            assert r.items > 0
+        finally:
+            clean.close()
+    finally:
+        store.close()
