@@ -125,3 +125,23 @@ def test_ingest_rows_on_the_mlmd_api_check_what_the_store_holds(workload: str) -
             clean.close()
     finally:
         store.close()
+
+
+def test_timed_samples_are_not_recorded() -> None:
+    """Recording a statement (clock, engine-time parse, log entry) is work MLMD's rows do not
+    do: the timed calls run unrecorded, one extra untimed call gives the breakdown."""
+    from bench._timing import samples
+
+    with LineageStore.open("memory") as store:
+        backend = store.backend
+        seen: list[bool] = []
+
+        def call() -> list[Any]:
+            seen.append(bool(backend._recording))
+            return backend.read("RETURN 1 AS one", name="bench/return_1")
+
+        times, answer, breakdown = samples(W.Handle("lg-memory", "lg", store), call, 5)
+        assert len(times) == 5 and answer == [{"one": 1}]
+        assert seen[1:6] == [False] * 5  # warm-up, then the timed calls
+        assert seen.count(True) == 1
+        assert breakdown is not None and breakdown.statements == 1 and breakdown.round_trips == 1
