@@ -27,6 +27,7 @@ from lineage_graph import (
 __all__ = ["Built", "Dag", "Expected", "build", "reach"]
 
 BATCH = 1_000
+INPUT, OUTPUT = int(EventType.INPUT), int(EventType.OUTPUT)  # the same numbers as MLMD's
 
 
 @dataclass
@@ -67,7 +68,9 @@ class Expected:
 
     artifact_ids: set[int]
     execution_ids: set[int]
-    edges: set[tuple[int, int]]  # (artifact id, execution id) of every event in the answer
+    #: (artifact id, execution id, event type as MLMD's number: INPUT 3, OUTPUT 4) of every
+    #: event in the answer
+    edges: set[tuple[int, int, int]]
 
     @property
     def nodes(self) -> int:
@@ -172,19 +175,21 @@ def reach(dag: Dag, built: Built, start_artifact: int, upstream: bool) -> Expect
         for a in outs:
             producers[a].append(k)
     seen_a, seen_e = {start_artifact}, set()
-    edges: set[tuple[int, int]] = set()
+    edges: set[tuple[int, int, int]] = set()
+    # upstream: the walk enters an execution by its OUTPUT event and leaves by its INPUTs
+    enter, leave = (OUTPUT, INPUT) if upstream else (INPUT, OUTPUT)
     frontier = [start_artifact]
     while frontier:
         nxt = []
         for a in frontier:
             for k in (producers if upstream else consumers)[a]:
-                edges.add((a, k))
+                edges.add((a, k, enter))
                 if k in seen_e:
                     continue
                 seen_e.add(k)
                 ins, outs = dag.executions[k]
                 for b in ins if upstream else outs:
-                    edges.add((b, k))
+                    edges.add((b, k, leave))
                     if b not in seen_a:
                         seen_a.add(b)
                         nxt.append(b)
@@ -192,5 +197,5 @@ def reach(dag: Dag, built: Built, start_artifact: int, upstream: bool) -> Expect
     return Expected(
         {built.artifact_ids[a] for a in seen_a},
         {built.execution_ids[k] for k in seen_e},
-        {(built.artifact_ids[a], built.execution_ids[k]) for a, k in edges},
+        {(built.artifact_ids[a], built.execution_ids[k], t) for a, k, t in edges},
     )

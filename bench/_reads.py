@@ -134,7 +134,10 @@ def _verify_graph(graph: Any, exp: Expected, what: str) -> None:
     _check(bool(getattr(graph, "complete", True)), f"{what}: answer not complete")
     arts = {a.id for a in graph.artifacts}
     execs = {e.id for e in graph.executions}
-    edges = {(ev.artifact_id, ev.execution_id) for ev in graph.events}
+    # with its type (EventType numbers are MLMD's), and each event once
+    listed = [(ev.artifact_id, ev.execution_id, int(ev.type)) for ev in graph.events]
+    edges = set(listed)
+    _check(len(listed) == len(edges), f"{what}: {len(listed) - len(edges)} events listed twice")
     _check(
         arts == exp.artifact_ids,
         f"{what}: {len(arts)} artifacts, expected {len(exp.artifact_ids)}",

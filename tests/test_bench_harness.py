@@ -145,3 +145,32 @@ def test_timed_samples_are_not_recorded() -> None:
         assert seen[1:6] == [False] * 5  # warm-up, then the timed calls
         assert seen.count(True) == 1
         assert breakdown is not None and breakdown.statements == 1 and breakdown.round_trips == 1
+
+
+def test_the_lineage_oracle_checks_event_types_and_duplicates() -> None:
+    """An answer with the right nodes and (artifact, execution) pairs but an event of the
+    wrong type, or an event listed twice, is wrong: the check compared bare pairs as a set."""
+    from bench._build import Dag, build, reach
+    from bench._reads import _Graph, _verify_graph, chain
+    from lineage_graph import EventType, NodeKind, NodeRef
+
+    with LineageStore.open("memory") as store:
+        handle = W.Handle("lg-memory", "lg", store)
+        dag = Dag()
+        end = chain(dag, 3)
+        built = build(handle, dag)
+        graph = store.upstream(NodeRef(NodeKind.ARTIFACT, built.artifact_ids[end]))
+        exp = reach(dag, built, end, upstream=True)
+        _verify_graph(graph, exp, "chain of 3")  # the real answer passes
+        events = list(graph.events)
+        flipped = events[0].model_copy(
+            update={
+                "type": EventType.INPUT if events[0].type == EventType.OUTPUT else EventType.OUTPUT
+            }
+        )
+        wrong_type = _Graph(list(graph.artifacts), list(graph.executions), [flipped, *events[1:]])
+        with pytest.raises(W.WrongAnswer):
+            _verify_graph(wrong_type, exp, "chain of 3")
+        twice = _Graph(list(graph.artifacts), list(graph.executions), [*events, events[0]])
+        with pytest.raises(W.WrongAnswer, match="twice"):
+            _verify_graph(twice, exp, "chain of 3")
