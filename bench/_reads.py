@@ -62,10 +62,12 @@ def _check(condition: bool, message: str) -> None:
         _wrong(message)
 
 
-def _samples(h: Any, fn: Callable[[], Any], repeats: int) -> tuple[list[float], Any, Any]:
+def _samples(
+    h: Any, fn: Callable[[], Any], repeats: int, verify: Callable[[Any], None]
+) -> tuple[list[float], Any, Any]:
     """One untimed warm-up call, then ``repeats`` timed calls; returns the times, the last
     answer and where a call's time went (:mod:`bench._timing`; None for MLMD)."""
-    return _timing.samples(h, fn, repeats)
+    return _timing.samples(h, fn, repeats, verify)
 
 
 def _result(
@@ -153,8 +155,10 @@ def _lg_walk(h: Any, s: Any, label: str, aid: int, exp: Expected, upstream: bool
     store: LineageStore = h.store
     ref = NodeRef(NodeKind.ARTIFACT, aid)
     walk = store.upstream if upstream else store.downstream
-    samples, graph, breakdown = _samples(h, lambda: walk(ref), s.repeats)
-    _verify_graph(graph, exp, f"{label} ({h.system})")
+    what = f"{label} ({h.system})"
+    samples, _, breakdown = _samples(
+        h, lambda: walk(ref), s.repeats, lambda g: _verify_graph(g, exp, what)
+    )
     return _result(label, samples, exp.nodes, breakdown=breakdown)
 
 
@@ -238,8 +242,12 @@ def _mlmd_walk(
     timed: dict[str, list[float]] = {}
     breakdowns: dict[str, Any] = {}
     for name, fn in methods.items():
-        samples, graph, breakdowns[name] = _samples(h, fn, s.repeats)
-        _verify_graph(graph, exp, f"{label} ({h.system}, {name})")
+        what = f"{label} ({h.system}, {name})"
+
+        def verify(graph: Any, what: str = what) -> None:
+            _verify_graph(graph, exp, what)
+
+        samples, _, breakdowns[name] = _samples(h, fn, s.repeats, verify)
         timed[name] = samples
     best = min(timed, key=lambda n: sorted(timed[n])[len(timed[n]) // 2])
     others = ", ".join(f"{n} {_ms(v)}" for n, v in timed.items() if n != best)
@@ -377,12 +385,19 @@ def _cache(
         done = size
         hit_inputs = [x_k, shared_ids[k % SHARED_INPUTS]]
         miss_inputs = [x_k, shared_ids[(k + 1) % SHARED_INPUTS]]
-        samples, got, breakdown = _samples(h, lambda i=hit_inputs: lookup(i), s.repeats)
-        _check(got == (e_k, [out_k]), f"same-inputs hit ({h.system}): {got}, want {e_k}")
+        want_hit = (e_k, [out_k])
+
+        def hit(got: Any, want: Any = want_hit) -> None:
+            _check(got == want, f"same-inputs hit ({h.system}): {got}, want {want}")
+
+        samples, _, breakdown = _samples(h, lambda i=hit_inputs: lookup(i), s.repeats, hit)
         label = f"same inputs: hit among {size:,} executions"
         results.append(_result(label, samples, 1, breakdown=breakdown))
-        samples, got, breakdown = _samples(h, lambda i=miss_inputs: lookup(i), s.repeats)
-        _check(got is None, f"same-inputs miss ({h.system}): {got}")
+
+        def miss(got: Any) -> None:
+            _check(got is None, f"same-inputs miss ({h.system}): {got}")
+
+        samples, _, breakdown = _samples(h, lambda i=miss_inputs: lookup(i), s.repeats, miss)
         label = f"same inputs: miss among {size:,} executions"
         results.append(_result(label, samples, 1, breakdown=breakdown))
     return results
@@ -474,13 +489,20 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     for label, query, pick in FILTERS:
         want = {built.artifact_ids[i] for i in range(n) if pick(i)}
         options = metadata_store.ListOptions(filter_query=query)
-        samples, got, breakdown = _samples(
+
+        def matches(got: Any, want: set[int] = want, label: str = label) -> None:
+            ids = [a.id for a in got]
+            _check(
+                len(ids) == len(want) and set(ids) == want,
+                f"{label} ({h.system}): {len(ids)} artifacts, expected {len(want)}",
+            )
+
+        samples, _, breakdown = _samples(
             h,
             lambda o=options: h.store.get_artifacts(list_options=o),
             min(s.repeats, FILTER_REPEATS),
+            matches,
         )
-        ids = {a.id for a in got}
-        _check(ids == want, f"{label} ({h.system}): {len(ids)} artifacts, expected {len(want)}")
         results.append(_result(f"{label}, {n:,} artifacts", samples, len(want), "", breakdown))
     # A page of the newest: what a UI's first screen asks for. One writer wrote them in order,
     # so the newest 100 (create time, then id, descending) are the 100 highest ids.
@@ -489,11 +511,14 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     options = metadata_store.ListOptions(
         limit=100, order_by=metadata_store.OrderByField.CREATE_TIME, is_asc=False
     )
-    samples, got, breakdown = _samples(
-        h, lambda: h.store.get_artifacts(list_options=options), s.repeats
+
+    def newest(got: Any) -> None:
+        page = [a.id for a in got]
+        _check(page == want_page, f"{label} ({h.system}): {page[:3]}…, expected {want_page[:3]}…")
+
+    samples, _, breakdown = _samples(
+        h, lambda: h.store.get_artifacts(list_options=options), s.repeats, newest
     )
-    page = [a.id for a in got]
-    _check(page == want_page, f"{label} ({h.system}): {page[:3]}…, expected {want_page[:3]}…")
     results.append(_result(f"{label}, {n:,} artifacts", samples, 100, "", breakdown))
     # The recently updated: 50 artifacts of the older half updated in one call come first (in
     # the order of their update times, which one call may spread over a few milliseconds),
@@ -508,14 +533,17 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     options = metadata_store.ListOptions(
         limit=100, order_by=metadata_store.OrderByField.UPDATE_TIME, is_asc=False
     )
-    samples, got, breakdown = _samples(
-        h, lambda: h.store.get_artifacts(list_options=options), s.repeats
-    )
-    page = [a.id for a in got]
     k = len(touched)
-    _check(
-        set(page[:k]) == set(touched) and page[k:] == rest[: 100 - k],
-        f"{label} ({h.system}): {page[:3]}…, expected {touched[:3]}… then {rest[:3]}…",
+
+    def updated(got: Any) -> None:
+        page = [a.id for a in got]
+        _check(
+            set(page[:k]) == set(touched) and page[k:] == rest[: 100 - k],
+            f"{label} ({h.system}): {page[:3]}…, expected {touched[:3]}… then {rest[:3]}…",
+        )
+
+    samples, _, breakdown = _samples(
+        h, lambda: h.store.get_artifacts(list_options=options), s.repeats, updated
     )
     results.append(_result(f"{label}, {n:,} artifacts", samples, 100, "", breakdown))
     return results

@@ -65,22 +65,25 @@ def recorded(handle: Any, samples: int = 1) -> Iterator[list[Breakdown]]:
 
 
 def samples(
-    handle: Any, fn: Callable[[], Any], repeats: int
+    handle: Any, fn: Callable[[], Any], repeats: int, verify: Callable[[Any], None]
 ) -> tuple[list[float], Any, Breakdown | None]:
     """One untimed warm-up call, then ``repeats`` timed calls, then (lineage-graph's systems
     only) one more untimed call under :meth:`Backend.record` for the breakdown; returns the
-    times, the last timed call's answer and the breakdown of a call.
+    times, the last timed call's answer and the breakdown of a call. ``verify`` checks every
+    answer, warm-up and recorded call included (it raises on a wrong one), outside the timing.
 
     The timed calls are not recorded: recording (a clock read, the engine-time parse and a
     log entry per statement) is work MLMD's rows do not do, and it cost our rows several
     microseconds per statement, a tenth of the ``RETURN 1`` floor."""
     result = fn()
+    verify(result)
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t)
+        verify(result)  # every answer, not only the last: untimed
     with recorded(handle, 1) as breakdown:
         if backend_of(handle) is not None:
-            fn()
+            verify(fn())
     return times, result, breakdown[0] if breakdown else None

@@ -230,8 +230,10 @@ def round_trip_lg(h: Handle, s: Sizes) -> list[Result]:
             rows = backend.read("RETURN 1 AS one", name="bench/return_1")
         return rows
 
-    times, rows, breakdown = samples(h, run, s.repeats)
-    check(rows == [{"one": 1}], f"RETURN 1 answered {rows}")
+    def one(rows: list[Any]) -> None:
+        check(rows == [{"one": 1}], f"RETURN 1 answered {rows}")
+
+    times, _, breakdown = samples(h, run, s.repeats, one)
     per_call = None
     if breakdown is not None:
         per_call = Breakdown(

@@ -140,7 +140,9 @@ def test_timed_samples_are_not_recorded() -> None:
             seen.append(bool(backend._recording))
             return backend.read("RETURN 1 AS one", name="bench/return_1")
 
-        times, answer, breakdown = samples(W.Handle("lg-memory", "lg", store), call, 5)
+        times, answer, breakdown = samples(
+            W.Handle("lg-memory", "lg", store), call, 5, lambda rows: None
+        )
         assert len(times) == 5 and answer == [{"one": 1}]
         assert seen[1:6] == [False] * 5  # warm-up, then the timed calls
         assert seen.count(True) == 1
@@ -174,3 +176,26 @@ def test_the_lineage_oracle_checks_event_types_and_duplicates() -> None:
         twice = _Graph(list(graph.artifacts), list(graph.executions), [*events, events[0]])
         with pytest.raises(W.WrongAnswer, match="twice"):
             _verify_graph(twice, exp, "chain of 3")
+
+
+def test_every_timed_answer_is_verified_not_only_the_last() -> None:
+    """A system whose answers are right only on the last call failed nothing: only the last
+    answer was checked. Now the warm-up, every timed call and the recorded one are."""
+    from bench._timing import samples
+
+    with LineageStore.open("memory") as store:
+        backend = store.backend
+        calls = 0
+
+        def flaky() -> list[Any]:  # the real store, a wrong answer on the first timed call
+            nonlocal calls
+            calls += 1
+            rows = backend.read("RETURN 1 AS one", name="bench/return_1")
+            return [{"one": 2}] if calls == 2 else rows
+
+        def one(rows: list[Any]) -> None:
+            if rows != [{"one": 1}]:
+                raise W.WrongAnswer(f"RETURN 1 answered {rows}")
+
+        with pytest.raises(W.WrongAnswer, match="answered"):
+            samples(W.Handle("lg-memory", "lg", store), flaky, 3, one)
