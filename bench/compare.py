@@ -145,6 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [(w, s) for w in workloads for s in chosen if w.supports(s)]
     if not pairs:  # e.g. --only filter_query --systems lg-memory: nothing would be measured
         raise SystemExit("bench.compare: no workload of --only runs on the systems of --systems")
+    # what was asked, in the JSON: a filtered run must not read as a full one
+    args.measured = {
+        "workloads": [w.name for w in workloads],
+        "systems": chosen,
+        "repeats": sizes.repeats,
+    }
+    if args.json:  # an unwritable path fails now, not after the first workload's measurement
+        try:
+            write_json(args, rows, failures, start_load)
+        except OSError as exc:
+            raise SystemExit(f"bench.compare: --json: cannot write {args.json}: {exc}") from exc
     for workload in workloads:
         for system in chosen:
             if not workload.supports(system):
@@ -212,6 +223,7 @@ def write_json(
             "load_average_now": _load(),
         },
         "mode": "smoke" if args.smoke else ("large" if args.large else "default"),
+        "measured": getattr(args, "measured", None),
         "rows": [_json_row(r, q) for r, q in zip(rows, ratios(rows), strict=True)],
         "failures": failures,
     }

@@ -50,6 +50,14 @@ def test_options_that_would_measure_less_than_asked_are_refused(
     assert not out.exists()  # refused before measuring anything
 
 
+def test_an_unwritable_json_path_fails_before_measuring(tmp_path: Path) -> None:
+    """It crashed with a traceback after the first workload had run (its rows lost)."""
+    target = tmp_path / "missing-dir" / "out.json"
+    with pytest.raises(SystemExit) as exc:
+        compare.main(["--smoke", "--only", "round_trip", "--json", str(target)])
+    assert "cannot write" in str(exc.value.code)
+
+
 def test_a_system_that_cannot_run_here_is_an_error_not_a_missing_row(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -64,7 +72,13 @@ def test_json_carries_the_tables_ratios(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     argv = ["--smoke", "--only", "upstream_diamonds", "--systems", "lg-memory,mlmd-fake"]
     assert compare.main([*argv, "--json", str(out)]) == 0
-    rows = {r["system"]: r for r in json.loads(out.read_text())["rows"]}
+    payload = json.loads(out.read_text())
+    assert payload["measured"] == {
+        "workloads": ["upstream_diamonds"],
+        "systems": ["lg-memory", "mlmd-fake"],
+        "repeats": W.Sizes.smoke().repeats,
+    }
+    rows = {r["system"]: r for r in payload["rows"]}
     ours, mlmd = rows["lg-memory"], rows["mlmd-fake"]
     assert ours["x_mlmd_fake"] == pytest.approx(ours["median_s"] / mlmd["median_s"])
     assert mlmd["x_mlmd_fake"] == pytest.approx(1.0)
