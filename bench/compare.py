@@ -263,10 +263,11 @@ def print_table(rows: list[Row]) -> None:
 
     table = Table(
         title="lineage-graph vs MLMD (medians; ratio = our time / MLMD's time)",
-        caption="trips / engine: round trips and the engine's own time in one sample of a "
+        caption="n: timed samples behind the median (an ingest row is one timed run, no median); "
+        "trips / engine: round trips and the engine's own time in one sample of a "
         "lineage-graph row (Backend.record; engine times are summed over its statements)",
     )
-    columns = ("workload", "system", "median", "items/s", "x MLMD fake", "x MLMD sqlite")
+    columns = ("workload", "system", "median", "n", "items/s", "x MLMD fake", "x MLMD sqlite")
     for col in (*columns, "trips / engine", "note"):
         table.add_column(
             col, justify="right" if col not in ("workload", "system", "note") else "left"
@@ -276,6 +277,7 @@ def print_table(rows: list[Row]) -> None:
             r.workload,
             r.system,
             "FAILED" if not r.ok else fmt_time(r.median_s),
+            str(r.repeats) if r.ok else "",
             f"{r.per_second:,.0f}" if r.per_second else "",
             "" if fake is None else f"{fake:.3f}",
             "" if sqlite is None else f"{sqlite:.3f}",

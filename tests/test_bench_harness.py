@@ -213,3 +213,26 @@ def test_every_timed_answer_is_verified_not_only_the_last() -> None:
 
         with pytest.raises(W.WrongAnswer, match="answered"):
             samples(W.Handle("lg-memory", "lg", store), flaky, 3, one)
+
+
+def test_the_table_shows_how_many_samples_each_median_has(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An ingest row is one timed run and the filter rows three; the table called every
+    time a median without saying how many samples were behind it."""
+    compare.print_table(
+        [
+            compare.Row("ingest: x", "lg-memory", 0.5, repeats=1, samples=[0.5]),
+            compare.Row("walk: y", "lg-memory", 0.001, repeats=7, samples=[0.001] * 7),
+        ]
+    )
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "median" in line and "system" in line)
+    cells = [c.strip() for c in header.split("┃")]
+    n_col = cells.index("n")
+    counts = {
+        parts[1]: parts[n_col]
+        for line in out.splitlines()
+        if len(parts := [c.strip() for c in line.split("│")]) > n_col and parts[1]
+    }
+    assert counts == {"ingest: x": "1", "walk: y": "7"}
