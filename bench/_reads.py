@@ -24,6 +24,7 @@ per input fingerprint, which the writer must maintain (not measured: a different
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -79,8 +80,7 @@ def _result(
 
 
 def _ms(samples: list[float]) -> str:
-    s = sorted(samples)
-    return f"{s[len(s) // 2] * 1e3:.2f} ms"
+    return f"{statistics.median(samples) * 1e3:.2f} ms"
 
 
 # -------------------------------------------------------------------------------- the DAGs
@@ -249,7 +249,7 @@ def _mlmd_walk(
 
         samples, _, breakdowns[name] = _samples(h, fn, s.repeats, verify)
         timed[name] = samples
-    best = min(timed, key=lambda n: sorted(timed[n])[len(timed[n]) // 2])
+    best = min(timed, key=lambda n: statistics.median(timed[n]))  # the median the table prints
     others = ", ".join(f"{n} {_ms(v)}" for n, v in timed.items() if n != best)
     capped = "" if "subgraph" in timed else "; subgraph capped at 100 hops"
     note = f"best: {best}" + (f" ({others})" if others else "") + capped
@@ -331,10 +331,7 @@ def _scaling(h: Any, s: Any, walk: Callable[..., Any]) -> list[Any]:
         label = f"scaling: upstream 10 gens, store of {size:,} nodes"
         results.append(walk(h, s, label, aid, exp, True, 20))
     first, last = results[0], results[-1]
-    growth = (
-        sorted(last.samples)[len(last.samples) // 2]
-        / sorted(first.samples)[len(first.samples) // 2]
-    )
+    growth = statistics.median(last.samples) / statistics.median(first.samples)
     last.note = (last.note + "; " if last.note else "") + f"growth x{growth:.2f} from first size"
     return results
 

@@ -236,3 +236,22 @@ def test_the_table_shows_how_many_samples_each_median_has(
         if len(parts := [c.strip() for c in line.split("│")]) > n_col and parts[1]
     }
     assert counts == {"ingest: x": "1", "walk: y": "7"}
+
+
+def test_notes_use_the_median_the_table_prints() -> None:
+    """With an even number of samples the notes (growth, the other method's time, which
+    method is best) took the upper middle sample while the table prints the median: the
+    scaling row's growth did not equal the ratio of its printed medians."""
+    import re
+    import statistics
+
+    from bench._reads import scaling_lg
+
+    sizes = W.Sizes.smoke()
+    sizes.scaling, sizes.repeats = (60, 120), 4
+    with LineageStore.open("memory") as store:
+        first, last = scaling_lg(W.Handle("lg-memory", "lg", store), sizes)
+    match = re.search(r"growth x([0-9.]+)", last.note)
+    assert match is not None
+    expected = statistics.median(last.samples) / statistics.median(first.samples)
+    assert float(match.group(1)) == pytest.approx(round(expected, 2), abs=0.006)
