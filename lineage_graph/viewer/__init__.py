@@ -152,6 +152,22 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+#: The largest integer a JavaScript number holds exactly (``Number.MAX_SAFE_INTEGER``).
+_JS_SAFE_INT = 2**53 - 1
+
+
+def _js_exact(value: Any) -> Any:
+    """``value`` with every int beyond 2**53 - 1 as its decimal string: ``JSON.parse`` reads
+    numbers as doubles, so the page showed 2**53 + 1 as ...992 and 2**60 as ...847000."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _JS_SAFE_INT:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _js_exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_js_exact(v) for v in value]
+    return value
+
+
 def _key(kind: str, ident: int | None) -> str:
     return f"{kind[0]}{ident}"
 
@@ -204,8 +220,8 @@ def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
         "state": state,
         "label": _label(node),
         "created": node.create_time_since_epoch,
-        "properties": jsonable(node.properties),
-        "custom_properties": jsonable(node.custom_properties),
+        "properties": _js_exact(jsonable(node.properties)),
+        "custom_properties": _js_exact(jsonable(node.custom_properties)),
         "contexts": contexts,
     }
 

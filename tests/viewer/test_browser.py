@@ -193,3 +193,87 @@ def test_the_request_recorder_does_see_network_requests(page: Page, tmp_path: Pa
     page.page.goto(leaky.as_uri())
     page.page.wait_for_load_state("load")
     assert page.network_requests() == ["http://127.0.0.1:9/pixel.png"]
+
+
+def _open_and_select(page: Page, graph: GraphData, tmp_path: Path, node: str) -> str:
+    page.open(write_html(graph, tmp_path / "g.html"))
+    page.click_node(node)
+    page.page.wait_for_selector(f'#details[data-selected="{node}"]', timeout=5_000)
+    return page.page.text_content("#details") or ""
+
+
+def test_a_cycle_does_not_count_the_selected_node_as_its_own_lineage(
+    page: Page, tmp_path: Path
+) -> None:
+    """An artifact read and written by one execution (a1 -> e1 -> a1): cytoscape counts a1
+    among its own predecessors and successors, so the panel said "2 upstream, 2 downstream"
+    for a graph of two nodes and the selected node was painted pink (down) instead of the
+    focus orange."""
+    from lineage_graph import Artifact, Event, EventType, Execution
+
+    graph = GraphData(
+        artifacts=[Artifact(id=1, type="D", name="table")],
+        executions=[Execution(id=1, type="Upsert")],
+        events=[
+            Event(artifact_id=1, execution_id=1, type=EventType.INPUT),
+            Event(artifact_id=1, execution_id=1, type=EventType.OUTPUT),
+        ],
+    )
+    details = _open_and_select(page, graph, tmp_path, "a1")
+    assert "1 upstream, 1 downstream" in details
+    classes = page.page.evaluate("window.lineageViewer.cy.getElementById('a1').classes()")
+    assert "focus" in classes and "up" not in classes and "down" not in classes
+    border = page.page.evaluate(
+        "window.lineageViewer.cy.getElementById('a1').style('border-color')"
+    )
+    assert border == "rgb(255,111,0)"
+    assert page.errors == []
+
+
+def test_integers_beyond_2_53_and_far_timestamps_are_shown_exactly(
+    page: Page, tmp_path: Path
+) -> None:
+    """JSON.parse reads numbers as doubles: a property of 2**53 + 1 was shown ...992 and 2**60
+    as ...847000. A create time beyond Date's range made toISOString throw on click: the
+    panel stopped half drawn (no properties, no counts)."""
+    from lineage_graph import Artifact
+
+    graph = GraphData(
+        artifacts=[
+            Artifact(
+                id=1,
+                type="D",
+                name="x",
+                create_time_since_epoch=10**16,
+                properties={},
+                custom_properties={"big": 2**53 + 1, "neg": -(2**63), "s": {"k": 2**60}},
+            )
+        ]
+    )
+    details = _open_and_select(page, graph, tmp_path, "a1")
+    assert str(2**53 + 1) in details and str(-(2**63)) in details and str(2**60) in details
+    assert str(10**16) in details and "0 upstream, 0 downstream" in details
+    assert page.errors == []
+
+
+def test_search_finds_decomposed_and_dotted_capital_names(page: Page, tmp_path: Path) -> None:
+    """A name stored decomposed (NFD, as macOS file names are) was not found by the same
+    word typed composed, and "İstanbul" (whose lower case is i + U+0307) not by "istanbul"."""
+    import unicodedata
+
+    from lineage_graph import Artifact
+
+    graph = GraphData(
+        artifacts=[
+            Artifact(id=1, type="D", name=unicodedata.normalize("NFD", "Café")),
+            Artifact(id=2, type="D", uri="/data/İstanbul.csv"),
+        ]
+    )
+    page.open(write_html(graph, tmp_path / "g.html"))
+    for query, hit in (("café", "a1"), ("CAFÉ", "a1"), ("istanbul", "a2"), ("İSTANBUL", "a2")):
+        page.page.fill("#search", query)
+        assert page.page.text_content("#status") == "1 match", query
+        assert page.page.evaluate("window.lineageViewer.cy.nodes('.match').map(n => n.id())") == [
+            hit
+        ]
+    assert page.errors == []

@@ -90,6 +90,27 @@
     return el("tr", {}, [el("th", { text: key }), el("td", { text: value })]);
   }
 
+  // A node's upstream (or downstream) without the node itself: on a cycle (an artifact both
+  // read and written by one execution) cytoscape counts the node among its own predecessors,
+  // which painted the selected node pink and counted it as its own upstream and downstream.
+  function lineage(node, direction) {
+    var found = node[direction]();
+    return found.not(node);
+  }
+
+  // Search text folded: NFD with the combining marks dropped, then lower case, so a name
+  // stored decomposed ("Cafe\u0301") is found by "café" and "İstanbul" by "istanbul".
+  function fold(text) {
+    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function when(ms) {
+    // a timestamp beyond Date's range (|ms| > 8.64e15) made toISOString throw: the panel
+    // stayed half drawn and the click did nothing more
+    var d = new Date(ms);
+    return isNaN(d.getTime()) ? String(ms) : d.toISOString();
+  }
+
   function propTable(title, props) {
     var keys = Object.keys(props || {});
     if (!keys.length) { return null; }
@@ -109,7 +130,7 @@
     if (n.name) { basics.appendChild(row("name", n.name)); }
     if (n.uri) { basics.appendChild(row("uri", n.uri)); }
     basics.appendChild(row("state", n.state));
-    if (n.created) { basics.appendChild(row("created", new Date(n.created).toISOString())); }
+    if (n.created) { basics.appendChild(row("created", when(n.created))); }
     if (n.contexts && n.contexts.length) { basics.appendChild(row("contexts", n.contexts.join(", "))); }
     panel.appendChild(basics);
     [["properties", n.properties], ["custom properties", n.custom_properties]].forEach(function (p) {
@@ -117,7 +138,7 @@
       if (t) { panel.appendChild(t); }
     });
     var node = cy.getElementById(n.id);
-    var up = node.predecessors(), down = node.successors();
+    var up = lineage(node, "predecessors"), down = lineage(node, "successors");
     panel.appendChild(el("p", { "class": "counts", text:
       up.nodes().length + " upstream, " + down.nodes().length + " downstream" }));
   }
@@ -127,7 +148,7 @@
     if (!n) { return false; }
     clearMarks();
     var node = cy.getElementById(id);
-    var up = node.predecessors(), down = node.successors();
+    var up = lineage(node, "predecessors"), down = lineage(node, "successors");
     cy.elements().not(node.union(up).union(down)).addClass("faded");
     up.addClass("up");
     down.addClass("down");
@@ -148,11 +169,11 @@
 
   function search(text) {
     clearMarks();
-    var q = text.trim().toLowerCase();
+    var q = fold(text.trim());
     if (!q) { status.textContent = ""; return []; }
     var hits = data.nodes.filter(function (n) {
       return [n.name, n.uri, n.type, n.label, String(n.entity_id)].some(function (v) {
-        return v && String(v).toLowerCase().indexOf(q) !== -1;
+        return v && fold(v).indexOf(q) !== -1;
       });
     });
     var set = cy.collection();
