@@ -440,10 +440,41 @@ def to_dataframe(graph: object, what: str = "nodes") -> Any:
             "to_records() gives the same rows as plain dicts",
             name="pandas",
         ) from exc
-    frame = pd.DataFrame.from_records(to_records(graph, what))
-    if what == "nodes" and not frame.empty:
-        frame["created"] = pd.to_datetime(frame["create_time_since_epoch"], unit="ms", utc=True)
-        frame["updated"] = pd.to_datetime(
-            frame["last_update_time_since_epoch"], unit="ms", utc=True
-        )
+    rows = to_records(graph, what)
+    # every row's columns, the fixed ones first even with no rows: an empty graph gave a frame
+    # of no columns, so frame["kind"] raised KeyError where an empty column was expected
+    columns = list(_COLUMNS[what])
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    if what == "nodes":
+        for name, source in (
+            ("created", "create_time_since_epoch"),
+            ("updated", "last_update_time_since_epoch"),
+        ):
+            # a time beyond pandas' range (year 2262) raised OutOfBoundsDatetime and lost the
+            # whole table: it is NaT, its milliseconds still in the source column
+            frame[name] = pd.to_datetime(
+                pd.to_numeric(frame[source], errors="coerce"),
+                unit="ms",
+                utc=True,
+                errors="coerce",
+            )
     return frame
+
+
+#: The columns to_records always gives for each ``what``.
+_COLUMNS = {
+    "nodes": (
+        "kind",
+        "id",
+        "type",
+        "name",
+        "uri",
+        "state",
+        "create_time_since_epoch",
+        "last_update_time_since_epoch",
+    ),
+    "events": ("artifact_id", "execution_id", "type", "path", "milliseconds_since_epoch"),
+    "contexts": ("id", "type", "name", "create_time_since_epoch"),
+}
