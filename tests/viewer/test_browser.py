@@ -277,3 +277,43 @@ def test_search_finds_decomposed_and_dotted_capital_names(page: Page, tmp_path: 
             hit
         ]
     assert page.errors == []
+
+
+def test_a_graph_past_the_dagre_limit_reads_left_to_right_and_fits(
+    page: Page, tmp_path: Path
+) -> None:
+    """Past 1,500 nodes the page uses breadthfirst, which laid a chain top to bottom (not left
+    to right as every smaller page) and, at minZoom 0.05, the first view could not hold it: a
+    chain of 2,000 nodes showed a fifth of itself, 5,000 (the CLI's limit) a twentieth."""
+    from lineage_graph import Artifact, Event, EventType, Execution
+
+    n = 1000
+    graph = GraphData(
+        artifacts=[Artifact(id=i, type="D", uri=f"/d/{i}") for i in range(1, n + 1)],
+        executions=[Execution(id=i, type="Step") for i in range(1, n + 1)],
+        events=[
+            ev
+            for i in range(1, n)
+            for ev in (
+                Event(artifact_id=i, execution_id=i, type=EventType.INPUT),
+                Event(artifact_id=i + 1, execution_id=i, type=EventType.OUTPUT),
+            )
+        ],
+    )
+    page.open(write_html(graph, tmp_path / "large.html"))
+    assert page.page.evaluate("window.lineageViewer.cy.nodes().length") == 2 * n
+    xs = page.page.evaluate(
+        "['a1','e1','a2','a500','a1000'].map(id =>"
+        " window.lineageViewer.cy.getElementById(id).position().x)"
+    )
+    assert xs == sorted(xs) and len(set(xs)) == 5
+    inside = page.page.evaluate(
+        """() => {
+            const cy = window.lineageViewer.cy, view = cy.extent();
+            const box = cy.elements().boundingBox();
+            return box.x1 >= view.x1 && box.x2 <= view.x2
+                && box.y1 >= view.y1 && box.y2 <= view.y2;
+        }"""
+    )
+    assert inside
+    assert page.errors == []

@@ -49,7 +49,9 @@
   var cy = cytoscape({
     container: document.getElementById("cy"),
     elements: elements,
-    minZoom: 0.05,
+    // low enough for a fit of the largest page (5,000 nodes in a chain is ~260,000 px long):
+    // at 0.05 the first view showed 5% of such a graph and no zoom could show more
+    minZoom: 0.001,
     maxZoom: 4,
     style: [
       { selector: "node", style: {
@@ -75,7 +77,10 @@
       { selector: "node.match", style: { "border-color": "#ff6f00", "border-width": 5 } }
     ],
     layout: large
-      ? { name: "breadthfirst", directed: true, spacingFactor: 1.1 }
+      // breadthfirst puts each depth in a row (top to bottom): turned to read left to right,
+      // as the dagre layout of smaller graphs does
+      ? { name: "breadthfirst", directed: true, spacingFactor: 1.1,
+          transform: function (node, pos) { return { x: pos.y, y: pos.x }; } }
       : { name: "dagre", rankDir: "LR", nodeSep: 24, rankSep: 70, edgeSep: 8 }
   });
 
