@@ -245,11 +245,24 @@ def graph_payload(
     for cid, keys in members.items():
         for k in keys:
             in_context.setdefault(k, []).append(names.get(cid, str(cid)))
-    nodes = [_node(a, in_context.get(_key("artifact", a.id), [])) for a in artifacts]
-    nodes += [_node(x, in_context.get(_key("execution", x.id), [])) for x in executions]
+    nodes: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    both: list[Artifact | Execution] = [*artifacts, *executions]
+    for item in both:
+        kind = "artifact" if isinstance(item, Artifact) else "execution"
+        key = _key(kind, item.id)
+        if key in seen:
+            # cytoscape draws one element per id: a node listed twice was counted twice in the
+            # header ("2 artifacts") and drawn once
+            continue
+        seen.add(key)
+        nodes.append(_node(item, in_context.get(key, [])))
     edges = []
     for e in _items(graph, "events"):
         a, x = _key("artifact", e.artifact_id), _key("execution", e.execution_id)
+        if a not in seen or x not in seen:
+            # the page cannot draw an edge to a node it lacks: it was counted, never drawn
+            continue
         source, target = (x, a) if e.type.is_output else (a, x)
         edges.append(
             {

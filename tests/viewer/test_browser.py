@@ -317,3 +317,27 @@ def test_a_graph_past_the_dagre_limit_reads_left_to_right_and_fits(
     )
     assert inside
     assert page.errors == []
+
+
+def test_the_header_counts_what_is_drawn(page: Page, tmp_path: Path) -> None:
+    """An artifact listed twice and an event whose execution is not in the graph: the header
+    said "2 artifacts · 0 executions · 1 events" (data-nodes 2, data-edges 1) over a page
+    that drew one node and no edge."""
+    from lineage_graph import Artifact, Event, EventType
+
+    data = Artifact(id=1, type="D", name="d")
+    graph = GraphData(
+        artifacts=[data, data],
+        events=[Event(artifact_id=1, execution_id=9, type=EventType.INPUT)],
+    )
+    page.open(write_html(graph, tmp_path / "g.html"))
+    drawn = page.page.evaluate(
+        "[window.lineageViewer.cy.nodes().length, window.lineageViewer.cy.edges().length]"
+    )
+    stats = page.page.locator("#stats")
+    assert [
+        int(stats.get_attribute("data-nodes") or -1),
+        int(stats.get_attribute("data-edges") or -1),
+    ] == drawn
+    assert "1 artifacts · 0 executions · 0 events" in (stats.text_content() or "")
+    assert page.errors == []
