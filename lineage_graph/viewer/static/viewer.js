@@ -172,6 +172,17 @@
     status.textContent = "";
   }
 
+  // One collection of the nodes with these ids, built at once: a union per id copied the
+  // collection each time, quadratic: 1.3 s a keystroke for "1" on a 5,000-node page
+  function nodesOf(ids) {
+    var found = [];
+    ids.forEach(function (id) {
+      var node = cy.getElementById(id);
+      if (node.nonempty()) { found.push(node[0]); }
+    });
+    return cy.collection(found);
+  }
+
   function search(text) {
     clearMarks();
     var q = fold(text.trim());
@@ -181,8 +192,7 @@
         return v && fold(v).indexOf(q) !== -1;
       });
     });
-    var set = cy.collection();
-    hits.forEach(function (n) { set = set.union(cy.getElementById(n.id)); });
+    var set = nodesOf(hits.map(function (n) { return n.id; }));
     cy.elements().not(set).addClass("faded");
     set.addClass("match");
     status.textContent = hits.length + (hits.length === 1 ? " match" : " matches");
@@ -226,8 +236,7 @@
       var item = el("li", { text: c.type + ": " + c.name + " (" + c.members.length + ")" });
       item.addEventListener("click", function () {
         clearMarks();
-        var set = cy.collection();
-        c.members.forEach(function (id) { set = set.union(cy.getElementById(id)); });
+        var set = nodesOf(c.members);
         cy.elements().not(set).addClass("faded");
         set.addClass("match");
         status.textContent = c.type + " " + c.name + ": " + c.members.length + " members";
