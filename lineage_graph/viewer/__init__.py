@@ -313,6 +313,10 @@ def to_html(
 ) -> str:
     """The viewer page for ``graph``: one self-contained HTML document (about 0.5 MB of
     inlined JavaScript; its Content-Security-Policy forbids every network request)."""
+    if not isinstance(title, str):
+        # None (write_html(g, p, title=None), as render_html accepts) or a number raised
+        # AttributeError from html.escape, after the graph had been read
+        raise InvalidArgumentError(f"title must be a str, got {title!r:.80}")
     payload = graph_payload(graph, focus=focus)
     n_art = sum(1 for n in payload["nodes"] if n["kind"] == "artifact")
     n_exec = len(payload["nodes"]) - n_art

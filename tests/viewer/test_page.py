@@ -259,3 +259,20 @@ def test_dataframe_of_an_empty_graph_and_of_a_time_beyond_pandas_range() -> None
     assert list(frame["create_time_since_epoch"]) == [10**16, 1_700_000_000_000]
     assert frame["created"].isna().tolist() == [True, False]
     assert str(frame.loc[1, "created"]) == "2023-11-14 22:13:20+00:00"
+
+
+def test_a_title_that_is_not_a_str_is_a_typed_error(tmp_path: object) -> None:
+    """``write_html(g, p, title=None)`` (render_html takes None for the default) and
+    ``to_html(g, title=5)`` raised AttributeError from html.escape; no file is written."""
+    from pathlib import Path
+
+    from lineage_graph import InvalidArgumentError
+
+    target = Path(str(tmp_path)) / "g.html"
+    for title in (None, 5, b"T"):
+        with pytest.raises(InvalidArgumentError, match="title must be a str"):
+            write_html(sample_graph(), target, title=title)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="title must be a str"):
+            to_html(sample_graph(), title=title)  # type: ignore[arg-type]
+    assert not target.exists()
+    assert "<title>None</title>" not in render_html(sample_graph(), title=None)
