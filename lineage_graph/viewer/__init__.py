@@ -238,10 +238,22 @@ def graph_payload(
     members: dict[int, list[str]] = {c.id or 0: [] for c in contexts}
     in_context: dict[str, list[str]] = {}
     names = {c.id: f"{c.type}:{c.name}" for c in contexts}
-    for link in _items(graph, "attributions"):
-        members.setdefault(link.context_id, []).append(_key("artifact", link.artifact_id))
-    for link in _items(graph, "associations"):
-        members.setdefault(link.context_id, []).append(_key("execution", link.execution_id))
+    drawn = {_key("artifact", a.id) for a in artifacts} | {
+        _key("execution", x.id) for x in executions
+    }
+    links = [
+        (link.context_id, _key("artifact", link.artifact_id))
+        for link in _items(graph, "attributions")
+    ]
+    links += [
+        (link.context_id, _key("execution", link.execution_id))
+        for link in _items(graph, "associations")
+    ]
+    for cid, key in links:
+        # a member the page does not draw, or a link listed twice, made the context's count
+        # ("Exp: e (3)") and its click ("3 members") claim nodes the page does not have
+        if key in drawn and key not in members.setdefault(cid, []):
+            members[cid].append(key)
     for cid, keys in members.items():
         for k in keys:
             in_context.setdefault(k, []).append(names.get(cid, str(cid)))

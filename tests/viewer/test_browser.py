@@ -371,3 +371,24 @@ def test_searching_a_page_at_the_export_limit_is_not_quadratic(page: Page, tmp_p
     assert best < 400, f"{best:.0f} ms of script for one keystroke"
     assert page.page.evaluate("window.lineageViewer.cy.nodes('.match').length") == 2 * n
     assert page.errors == []
+
+
+def test_a_context_counts_only_the_members_the_page_draws(page: Page, tmp_path: Path) -> None:
+    """A context linked twice to one artifact and once to an execution outside the graph was
+    listed "Experiment: exp (3)" and its click said "3 members" over one drawn node."""
+    from lineage_graph import Artifact, Context
+    from lineage_graph.models import Association, Attribution
+
+    graph = GraphData(
+        artifacts=[Artifact(id=1, type="D", name="d")],
+        contexts=[Context(id=5, type="Experiment", name="exp")],
+        attributions=[Attribution(artifact_id=1, context_id=5)] * 2,
+        associations=[Association(execution_id=9, context_id=5)],
+    )
+    page.open(write_html(graph, tmp_path / "g.html"))
+    assert page.page.text_content("#contexts li") == "Experiment: exp (1)"
+    page.page.click("#contexts li")
+    assert page.page.text_content("#status") == "Experiment exp: 1 members"
+    details = _open_and_select(page, graph, tmp_path, "a1")
+    assert details.count("Experiment:exp") == 1
+    assert page.errors == []
