@@ -7,7 +7,16 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..models import Artifact, Association, Attribution, Context, Event, Execution, NodeKind
+from ..models import (
+    Artifact,
+    Association,
+    Attribution,
+    Context,
+    Event,
+    Execution,
+    Node,
+    NodeKind,
+)
 from ._filter import NodeRef
 
 if TYPE_CHECKING:
@@ -26,6 +35,21 @@ _DOT_CONTROLS = {
 
 def _key(kind: NodeKind, ident: int | None) -> str:
     return f"{kind.value.lower()}:{ident}"
+
+
+def _dump(node: Node) -> dict[str, Any]:
+    """The model's JSON form with its property values as the CLI and the viewer write them
+    (:func:`~lineage_graph.viewer.jsonable`): pydantic's JSON mode turned NaN and +/-inf into
+    null (three different values, all lost, and null is no property value at all) and decoded
+    a proto_value's bytes as UTF-8, raising UnicodeDecodeError for most real messages."""
+    from ..viewer import jsonable
+
+    out = node.model_dump(
+        mode="json", exclude_none=True, exclude={"properties", "custom_properties"}
+    )
+    out["properties"] = jsonable(node.properties)
+    out["custom_properties"] = jsonable(node.custom_properties)
+    return out
 
 
 def _label(node: Artifact | Execution | Context) -> str:
@@ -97,7 +121,7 @@ class LineageGraph:
             g.add_node(
                 _key(node.kind, node.id),
                 kind=node.kind.value,
-                **node.model_dump(mode="json", exclude_none=True),
+                **_dump(node),
             )
         for ev in self.events:
             a, x = (
@@ -131,10 +155,10 @@ class LineageGraph:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data (the models' JSON form)."""
         return {
-            "artifacts": [a.model_dump(mode="json", exclude_none=True) for a in self.artifacts],
-            "executions": [e.model_dump(mode="json", exclude_none=True) for e in self.executions],
+            "artifacts": [_dump(a) for a in self.artifacts],
+            "executions": [_dump(e) for e in self.executions],
             "events": [e.model_dump(mode="json", exclude_none=True) for e in self.events],
-            "contexts": [c.model_dump(mode="json", exclude_none=True) for c in self.contexts],
+            "contexts": [_dump(c) for c in self.contexts],
             "attributions": [a.model_dump(mode="json") for a in self.attributions],
             "associations": [a.model_dump(mode="json") for a in self.associations],
             "complete": self.complete,

@@ -152,6 +152,22 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+#: The largest integer a JavaScript number holds exactly (``Number.MAX_SAFE_INTEGER``).
+_JS_SAFE_INT = 2**53 - 1
+
+
+def _js_exact(value: Any) -> Any:
+    """``value`` with every int beyond 2**53 - 1 as its decimal string: ``JSON.parse`` reads
+    numbers as doubles, so the page showed 2**53 + 1 as ...992 and 2**60 as ...847000."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _JS_SAFE_INT:
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _js_exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_js_exact(v) for v in value]
+    return value
+
+
 def _key(kind: str, ident: int | None) -> str:
     return f"{kind[0]}{ident}"
 
@@ -204,8 +220,8 @@ def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
         "state": state,
         "label": _label(node),
         "created": node.create_time_since_epoch,
-        "properties": jsonable(node.properties),
-        "custom_properties": jsonable(node.custom_properties),
+        "properties": _js_exact(jsonable(node.properties)),
+        "custom_properties": _js_exact(jsonable(node.custom_properties)),
         "contexts": contexts,
     }
 
@@ -222,18 +238,43 @@ def graph_payload(
     members: dict[int, list[str]] = {c.id or 0: [] for c in contexts}
     in_context: dict[str, list[str]] = {}
     names = {c.id: f"{c.type}:{c.name}" for c in contexts}
-    for link in _items(graph, "attributions"):
-        members.setdefault(link.context_id, []).append(_key("artifact", link.artifact_id))
-    for link in _items(graph, "associations"):
-        members.setdefault(link.context_id, []).append(_key("execution", link.execution_id))
+    drawn = {_key("artifact", a.id) for a in artifacts} | {
+        _key("execution", x.id) for x in executions
+    }
+    links = [
+        (link.context_id, _key("artifact", link.artifact_id))
+        for link in _items(graph, "attributions")
+    ]
+    links += [
+        (link.context_id, _key("execution", link.execution_id))
+        for link in _items(graph, "associations")
+    ]
+    for cid, key in links:
+        # a member the page does not draw, or a link listed twice, made the context's count
+        # ("Exp: e (3)") and its click ("3 members") claim nodes the page does not have
+        if key in drawn and key not in members.setdefault(cid, []):
+            members[cid].append(key)
     for cid, keys in members.items():
         for k in keys:
             in_context.setdefault(k, []).append(names.get(cid, str(cid)))
-    nodes = [_node(a, in_context.get(_key("artifact", a.id), [])) for a in artifacts]
-    nodes += [_node(x, in_context.get(_key("execution", x.id), [])) for x in executions]
+    nodes: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    both: list[Artifact | Execution] = [*artifacts, *executions]
+    for item in both:
+        kind = "artifact" if isinstance(item, Artifact) else "execution"
+        key = _key(kind, item.id)
+        if key in seen:
+            # cytoscape draws one element per id: a node listed twice was counted twice in the
+            # header ("2 artifacts") and drawn once
+            continue
+        seen.add(key)
+        nodes.append(_node(item, in_context.get(key, [])))
     edges = []
     for e in _items(graph, "events"):
         a, x = _key("artifact", e.artifact_id), _key("execution", e.execution_id)
+        if a not in seen or x not in seen:
+            # the page cannot draw an edge to a node it lacks: it was counted, never drawn
+            continue
         source, target = (x, a) if e.type.is_output else (a, x)
         edges.append(
             {
@@ -284,6 +325,10 @@ def to_html(
 ) -> str:
     """The viewer page for ``graph``: one self-contained HTML document (about 0.5 MB of
     inlined JavaScript; its Content-Security-Policy forbids every network request)."""
+    if not isinstance(title, str):
+        # None (write_html(g, p, title=None), as render_html accepts) or a number raised
+        # AttributeError from html.escape, after the graph had been read
+        raise InvalidArgumentError(f"title must be a str, got {title!r:.80}")
     payload = graph_payload(graph, focus=focus)
     n_art = sum(1 for n in payload["nodes"] if n["kind"] == "artifact")
     n_exec = len(payload["nodes"]) - n_art
@@ -424,10 +469,41 @@ def to_dataframe(graph: object, what: str = "nodes") -> Any:
             "to_records() gives the same rows as plain dicts",
             name="pandas",
         ) from exc
-    frame = pd.DataFrame.from_records(to_records(graph, what))
-    if what == "nodes" and not frame.empty:
-        frame["created"] = pd.to_datetime(frame["create_time_since_epoch"], unit="ms", utc=True)
-        frame["updated"] = pd.to_datetime(
-            frame["last_update_time_since_epoch"], unit="ms", utc=True
-        )
+    rows = to_records(graph, what)
+    # every row's columns, the fixed ones first even with no rows: an empty graph gave a frame
+    # of no columns, so frame["kind"] raised KeyError where an empty column was expected
+    columns = list(_COLUMNS[what])
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    if what == "nodes":
+        for name, source in (
+            ("created", "create_time_since_epoch"),
+            ("updated", "last_update_time_since_epoch"),
+        ):
+            # a time beyond pandas' range (year 2262) raised OutOfBoundsDatetime and lost the
+            # whole table: it is NaT, its milliseconds still in the source column
+            frame[name] = pd.to_datetime(
+                pd.to_numeric(frame[source], errors="coerce"),
+                unit="ms",
+                utc=True,
+                errors="coerce",
+            )
     return frame
+
+
+#: The columns to_records always gives for each ``what``.
+_COLUMNS = {
+    "nodes": (
+        "kind",
+        "id",
+        "type",
+        "name",
+        "uri",
+        "state",
+        "create_time_since_epoch",
+        "last_update_time_since_epoch",
+    ),
+    "events": ("artifact_id", "execution_id", "type", "path", "milliseconds_since_epoch"),
+    "contexts": ("id", "type", "name", "create_time_since_epoch"),
+}

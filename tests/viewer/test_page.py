@@ -229,3 +229,50 @@ def test_graph_from_store_refuses_a_limit_that_is_not_a_positive_int(store: Line
             graph_from_store(store, limit=limit)  # type: ignore[arg-type]
     assert len(graph_from_store(store, limit=2).artifacts) == 2
     assert len(graph_from_store(store).artifacts) == 3
+
+
+def test_dataframe_of_an_empty_graph_and_of_a_time_beyond_pandas_range() -> None:
+    """An empty graph gave a DataFrame of no columns (``frame["kind"]`` a KeyError, where a
+    lineage with nothing in it should give empty columns), and one node created at 1e16 ms
+    (year 318857, beyond pandas' 2262) raised OutOfBoundsDatetime and lost the whole table."""
+    pytest.importorskip("pandas", reason="the [viz] extra (pandas) is not installed")
+    from lineage_graph import Artifact
+
+    empty = to_dataframe(GraphData())
+    assert empty.empty and {"kind", "id", "type", "state", "created", "updated"} <= set(empty)
+    assert list(to_dataframe(GraphData(), "events").columns) == [
+        "artifact_id",
+        "execution_id",
+        "type",
+        "path",
+        "milliseconds_since_epoch",
+    ]
+    assert {"id", "type", "name"} <= set(to_dataframe(GraphData(), "contexts"))
+    frame = to_dataframe(
+        GraphData(
+            artifacts=[
+                Artifact(id=1, type="D", create_time_since_epoch=10**16),
+                Artifact(id=2, type="D", create_time_since_epoch=1_700_000_000_000),
+            ]
+        )
+    )
+    assert list(frame["create_time_since_epoch"]) == [10**16, 1_700_000_000_000]
+    assert frame["created"].isna().tolist() == [True, False]
+    assert str(frame.loc[1, "created"]) == "2023-11-14 22:13:20+00:00"
+
+
+def test_a_title_that_is_not_a_str_is_a_typed_error(tmp_path: object) -> None:
+    """``write_html(g, p, title=None)`` (render_html takes None for the default) and
+    ``to_html(g, title=5)`` raised AttributeError from html.escape; no file is written."""
+    from pathlib import Path
+
+    from lineage_graph import InvalidArgumentError
+
+    target = Path(str(tmp_path)) / "g.html"
+    for title in (None, 5, b"T"):
+        with pytest.raises(InvalidArgumentError, match="title must be a str"):
+            write_html(sample_graph(), target, title=title)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match="title must be a str"):
+            to_html(sample_graph(), title=title)  # type: ignore[arg-type]
+    assert not target.exists()
+    assert "<title>None</title>" not in render_html(sample_graph(), title=None)
