@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _workloads as W
+from lineage_graph import LineageGraphError, LineageStore
 
 
 @dataclass
@@ -107,6 +108,24 @@ def systems(args: argparse.Namespace) -> list[str]:
     return names
 
 
+def check_neo4j(wipe: bool) -> None:
+    """Before anything is measured: the Neo4j rows empty the database at NEO4J_URI before each
+    workload, so one that holds data is refused unless ``--wipe-neo4j`` says it is scratch (it
+    was emptied silently, whatever it held). An unreachable server fails here too."""
+    try:
+        with LineageStore.open(os.environ["NEO4J_URI"]) as store:
+            held = W.neo4j_nodes(store)
+    except LineageGraphError as exc:
+        raise SystemExit(f"bench.compare: Neo4j (NEO4J_URI): {exc}") from None
+    if held and not wipe:
+        raise SystemExit(
+            f"bench.compare: the Neo4j database at NEO4J_URI holds {held} nodes, and the Neo4j "
+            "rows delete every node of it before each workload: point NEO4J_URI at a scratch "
+            "database, pass --wipe-neo4j to allow emptying this one, or leave lg-neo4j out "
+            "with --systems"
+        )
+
+
 def _repeats(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -127,8 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeats", type=_repeats, help="timed repeats per query (default 7; at least 1)"
     )
+    parser.add_argument(
+        "--wipe-neo4j",
+        action="store_true",
+        help="allow emptying the Neo4j database at NEO4J_URI when it holds data (the Neo4j rows "
+        "delete every node of it before each workload)",
+    )
     args = parser.parse_args(argv)
     chosen = systems(args)
+    if "lg-neo4j" in chosen:
+        check_neo4j(args.wipe_neo4j)
 
     sizes = (
         W.Sizes.smoke() if args.smoke else (W.Sizes.large() if args.large else W.Sizes.default())

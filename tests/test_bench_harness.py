@@ -67,6 +67,43 @@ def test_a_system_that_cannot_run_here_is_an_error_not_a_missing_row(
     assert "NEO4J_URI" in str(exc.value.code)
 
 
+def test_an_unreachable_neo4j_fails_before_measuring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Neo4j rows are checked before anything runs (the database's contents, below): a
+    server that does not answer is one line naming NEO4J_URI, not a failed row per workload."""
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
+    monkeypatch.setenv("NEO4J_CONNECT_TIMEOUT_S", "1")
+    with pytest.raises(SystemExit) as exc:
+        compare.main(["--smoke", "--only", "round_trip", "--systems", "lg-neo4j"])
+    assert "NEO4J_URI" in str(exc.value.code)
+
+
+def test_a_neo4j_database_holding_data_is_not_emptied_without_wipe_neo4j(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Neo4j rows empty the database before each workload: one holding data was emptied
+    silently (one DETACH DELETE, whatever it held). Refused unless --wipe-neo4j; then emptied
+    in batches and measured."""
+    from tests._neo4j import neo4j_target
+
+    uri, reason = neo4j_target()
+    if uri is None:
+        pytest.skip(reason)
+    monkeypatch.setenv("NEO4J_URI", uri)
+    with LineageStore.open(uri) as store:
+        store.backend.write("CREATE (:BenchKeepMe {n: 1})", name="test/seed")
+    run = ["--smoke", "--only", "round_trip", "--systems", "lg-neo4j"]
+    with pytest.raises(SystemExit) as exc:
+        compare.main(run)
+    assert "--wipe-neo4j" in str(exc.value.code)
+    with LineageStore.open(uri) as store:
+        assert W.neo4j_nodes(store) >= 1  # nothing was deleted
+    assert compare.main([*run, "--wipe-neo4j"]) == 0
+    with LineageStore.open(uri) as store:
+        assert (
+            store.backend.read("MATCH (n:BenchKeepMe) RETURN count(n) AS n", name="t")[0]["n"] == 0
+        )
+
+
 @pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
 def test_json_carries_the_tables_ratios(tmp_path: Path) -> None:
     out = tmp_path / "out.json"

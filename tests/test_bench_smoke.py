@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_smoke_verifies_every_answer(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.compare", "--smoke", "--json", str(out)],
+        # (--wipe-neo4j: where NEO4J_URI is set, the suite's Neo4j is scratch, as every Neo4j
+        # test empties it; the other tests leave nodes in it)
+        [sys.executable, "-m", "bench.compare", "--smoke", "--wipe-neo4j", "--json", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
