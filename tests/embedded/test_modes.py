@@ -922,25 +922,10 @@ def test_an_external_server_on_a_unix_socket_gets_its_password(
     """``unix:///path.sock`` is an external server as ``redis://`` is, and may ask for a
     password: the ``password`` setting (argument or LINEAGE_GRAPH_PASSWORD) and one in the URL
     were ignored there, so every opening was refused ("Authentication required")."""
-    import subprocess
+    from tests._external_server import unix_socket_server
 
-    from lineage_graph.backends._falkordb_server import find_binaries
-
-    binaries = find_binaries()
-    sock = tmp_path / "ext.sock"
     password = "unix-" + os.urandom(8).hex()
-    proc = subprocess.Popen(
-        [
-            str(binaries.redis_server), "--port", "0", "--unixsocket", str(sock),
-            "--unixsocketperm", "700", "--requirepass", password, "--dir", str(tmp_path),
-            "--save", "", "--loadmodule", str(binaries.module),
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while not sock.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
+    with unix_socket_server(tmp_path, password) as (sock, _):
         with LineageStore.open(f"unix://{sock}", password=password) as store:
             put_dataset(store, "/unix")
         with LineageStore.open(f"unix://:{password}@{sock}") as store:
@@ -951,9 +936,6 @@ def test_an_external_server_on_a_unix_socket_gets_its_password(
         with pytest.raises(ConfigurationError) as refused:
             LineageStore.open(f"unix://{sock}", password="wrong-pw")
         assert "wrong-pw" not in str(refused.value) and password not in str(refused.value)
-    finally:
-        proc.kill()
-        proc.wait(10)
 
 
 @pytest.mark.parametrize(

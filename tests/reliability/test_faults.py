@@ -615,24 +615,9 @@ def test_opening_while_the_server_shuts_down_starts_a_new_one(tmp_path: Path) ->
 
 
 def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
-    from lineage_graph.backends._falkordb_server import find_binaries
+    from tests._external_server import unix_socket_server
 
-    binaries = find_binaries()
-    sock = tmp_path / "ext.sock"
-    import subprocess
-
-    proc = subprocess.Popen(
-        [
-            str(binaries.redis_server), "--port", "0", "--unixsocket", str(sock),
-            "--unixsocketperm", "700", "--dir", str(tmp_path), "--save", "",
-            "--loadmodule", str(binaries.module),
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while not sock.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
+    with unix_socket_server(tmp_path) as (sock, proc):
         store = LineageStore.open(f"unix://{sock}")
         put(store, 2)
         proc.send_signal(signal.SIGKILL)
@@ -642,10 +627,6 @@ def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) ->
                 call()
             assert info.value.retryable  # not ours to restart: the caller retries later
         store.close()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
 
 
 def test_a_data_directory_that_is_a_file_is_a_configuration_error(tmp_path: Path) -> None:

@@ -84,6 +84,21 @@ def _lose_reply(
     return killed
 
 
+def _call_losing_its_reply(
+    monkeypatch: pytest.MonkeyPatch, applied: bool, call: Callable[[], object]
+) -> None:
+    """``call`` (one write) with its reply lost: it returns when the write was ``applied`` (read
+    back), and raises EngineUnavailableError when it was not; one server was killed."""
+    killed = _lose_reply(monkeypatch, applied=applied)
+    if applied:
+        call()
+    else:
+        with pytest.raises(EngineUnavailableError):
+            call()
+    monkeypatch.undo()
+    assert len(killed) == 1
+
+
 def _types(store: LineageStore) -> None:
     """Every type the tests use, registered first: the run's first node write is its entry."""
     store.put_artifact_type(ArtifactType(name="Data"))
@@ -360,14 +375,7 @@ def test_put_events_whose_reply_is_lost_returns_when_applied(
             Event(artifact_id=data, execution_id=run, type=EventType.INPUT),
             Event(artifact_id=model, execution_id=run, type=EventType.OUTPUT),
         ]
-        killed = _lose_reply(monkeypatch, applied=applied)
-        if applied:
-            store.put_events(events)
-        else:
-            with pytest.raises(EngineUnavailableError):
-                store.put_events(events)
-        monkeypatch.undo()
-        assert len(killed) == 1
+        _call_losing_its_reply(monkeypatch, applied, lambda: store.put_events(events))
         assert len(store.get_events_by_execution_ids([run])) == (2 if applied else 0)
         if not applied:
             store.put_events(events)  # the retry
@@ -392,7 +400,6 @@ def test_put_links_whose_reply_is_lost_returns_when_applied(
         [run] = store.put_executions([Execution(type="Train")])
         [exp] = store.put_contexts([Context(type="Experiment", name="exp-1")])
         store.put_attributions_and_associations([Attribution(artifact_id=data, context_id=exp)], [])
-        killed = _lose_reply(monkeypatch, applied=applied)
 
         def call() -> None:
             store.put_attributions_and_associations(
@@ -400,13 +407,7 @@ def test_put_links_whose_reply_is_lost_returns_when_applied(
                 [Association(execution_id=run, context_id=exp)],
             )
 
-        if applied:
-            call()
-        else:
-            with pytest.raises(EngineUnavailableError):
-                call()
-        monkeypatch.undo()
-        assert len(killed) == 1
+        _call_losing_its_reply(monkeypatch, applied, call)
         members = store.get_executions_by_context(exp)
         assert [e.id for e in members] == ([run] if applied else [])
         if not applied:
@@ -433,14 +434,7 @@ def test_put_parent_contexts_whose_reply_is_lost_returns_when_applied(
             ParentContext(child_id=run, parent_id=exp),
             ParentContext(child_id=other, parent_id=run),
         ]
-        killed = _lose_reply(monkeypatch, applied=applied)
-        if applied:
-            store.put_parent_contexts(links)
-        else:
-            with pytest.raises(EngineUnavailableError):
-                store.put_parent_contexts(links)
-        monkeypatch.undo()
-        assert len(killed) == 1
+        _call_losing_its_reply(monkeypatch, applied, lambda: store.put_parent_contexts(links))
         parents = [c.id for c in store.get_parent_contexts_by_context(run)]
         assert parents == ([exp] if applied else [])
         if not applied:
