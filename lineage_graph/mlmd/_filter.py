@@ -414,6 +414,10 @@ class _Compiler:
             left, right = _no_index(left), _no_index(right)
         elif op == "=" and not _indexable_literals(a, b):
             left, right = _no_index(left), _no_index(right)
+        if op in _RANGE_OPS:
+            split = _sign_split(op, left, a, right, b)
+            if split is not None:
+                return split
         return f"({left} {op} {right})"
 
     def in_list(self, e: In, positive: bool) -> str:
@@ -631,6 +635,39 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # Characters beyond ASCII that toLower (both engines) folds onto an ASCII letter.
 _FOLDED_ONTO_ASCII = {"k": "\u212a", "i": "\u0130"}
+
+
+#: Integer attributes whose stored values stay far from int64's ends (ids, times in ms).
+_BOUNDED_INT = re.compile(
+    r"^[a-z][a-z0-9]*\.(id|create_time_since_epoch|last_update_time_since_epoch)$"
+)
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _sign_split(op: str, left: str, a: _Value, right: str, b: _Value) -> str | None:
+    """``x op L`` for an integer field ``x`` and an integer literal ``L``, written so that the
+    engine never compares two integers of opposite signs.
+
+    FalkorDB 4.16 compares two integers by their difference, wrong when it leaves int64
+    (measured: ``-2 < 9223372036854775807`` is false), so ``properties.day.int_value <
+    9223372036854775807`` missed the negative days. Both operands of the inner comparison have
+    the same sign here (the other half compares with 0), which no overflow can reach. A field
+    whose values stay small (ids, times) needs it only for a literal near int64's ends.
+    """
+    if a.is_literal and not b.is_literal:
+        return _sign_split(_FLIPPED[op], right, b, left, a)
+    if b.type != "int" or a.type != "int" or not b.is_literal or a.is_literal:
+        return None
+    lit = b.literal
+    if not isinstance(lit, int) or isinstance(lit, bool):
+        return None
+    if _BOUNDED_INT.match(left) and abs(lit) < 2**62:
+        return None
+    if op in (">", ">="):
+        joined = "OR" if lit < 0 else "AND"
+        return f"(({left} >= 0) {joined} ({left} {op} {right}))"
+    joined = "AND" if lit < 0 else "OR"
+    return f"(({left} < 0) {joined} ({left} {op} {right}))"
 
 
 def _ascii_lower(text: str) -> str:

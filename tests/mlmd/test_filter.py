@@ -440,3 +440,24 @@ def test_generated_queries_pass_the_neo4j_analyser() -> None:
     assert report["broken"], "the analyser must reject a broken query"
     errors = {name: errs for name, errs in report.items() if errs and name != "broken"}
     assert not errors, json.dumps(errors, indent=1)
+
+
+def test_integer_ranges_across_int64_ends(store: LineageStore) -> None:
+    """FalkorDB 4.16 compares two integers by their difference, wrong when it leaves int64: a
+    stored value near one end against a literal near the other (or of opposite sign) must still
+    compare as numbers (as in MLMD's SQLite)."""
+    store.put_type(ArtifactType(name="T", properties={"n": PropertyType.INT}))
+    values = [-(2**63), -(2**63) + 1, -5, 0, 7, 2**63 - 2, 2**63 - 1]
+    made = store.put_artifacts([Artifact(type="T", properties={"n": v}) for v in values])
+    by_id = dict(zip(made, values, strict=True))
+    for op, test in [
+        ("<", lambda x, y: x < y),
+        ("<=", lambda x, y: x <= y),
+        (">", lambda x, y: x > y),
+        (">=", lambda x, y: x >= y),
+    ]:
+        for lit in (-(2**63), -(2**63) + 1, -5, -1, 0, 1, 2**63 - 1):
+            query = f"properties.n.int_value {op} {lit}"
+            want = [i for i, v in by_id.items() if test(v, lit)]
+            assert ids(store, query) == want, query
+            assert ids(store, f"NOT ({query})") == [i for i in made if i not in want], query
