@@ -389,6 +389,7 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
     (A, "", {}),
     (A, "id = 1 AND name != 'x' OR NOT uri = ''", {"limit": 5}),
     (A, 'uri LIKE "%/data" AND properties.day.int_value > 0', {}),
+    (A, "properties.day.int_value < -5 OR NOT id > -9223372036854775808", {}),
     (A, "uri LIKE 'gs%mo_el%2' OR name LIKE '_x'", {"order_by": "create_time", "is_asc": False}),
     (A, "NOT uri LIKE 'a%b' AND name LIKE '%x%'", {"limit": 3, "order_by": "last_update_time"}),
     (A, "state IN (LIVE) AND state != DELETED AND state IS NOT NULL", {"context_id": 2}),
