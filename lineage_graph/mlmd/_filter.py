@@ -231,10 +231,16 @@ class _Compiler:
         head = parts[0].lower() if not f.quoted[0] else parts[0]
         if len(parts) == 1:
             return self.attribute(NODE, self.kind, head, f, own=True)
-        if head in ("properties", "custom_properties") and not f.quoted[0]:
+        # MLMD matches these prefixes by their exact (lower-case) spelling: `Properties.x.*`
+        # and `Contexts_a.name` are unrecognized names there, unlike a plain attribute (`ID`).
+        if parts[0] in ("properties", "custom_properties") and not f.quoted[0]:
             return self.property(f)
         for prefix in _JOIN_ORDER:
-            if head.startswith(prefix + "_") and len(head) > len(prefix) + 1 and not f.quoted[0]:
+            if (
+                parts[0].startswith(prefix + "_")
+                and len(head) > len(prefix) + 1
+                and not f.quoted[0]
+            ):
                 return self.neighbour(prefix, head[len(prefix) + 1 :], f)
         raise self.error(f.pos, f"Unrecognized name: {parts[0][:80]}")
 
@@ -264,8 +270,9 @@ class _Compiler:
                 f.pos,
                 f"expected {f.parts[0]}.<name>.<int_value|double_value|string_value|bool_value>",
             )
-        name, value_kind = f.parts[1], f.parts[2].lower()
-        code = _PROPERTY_KINDS.get(value_kind)
+        name, value_kind = f.parts[1], f.parts[2]
+        # Exactly as MLMD spells it: `STRING_VALUE` or a back-quoted kind is refused there.
+        code = None if f.quoted[2] else _PROPERTY_KINDS.get(value_kind)
         if code is None:
             raise self.error(f.pos, f"Field name {f.parts[2][:80]} does not exist")
         escaped = escape_name(name)

@@ -520,6 +520,19 @@ QUERIES: list[tuple[NodeKind, str]] = [
     (A, "events_a.artifact_id = 1"),
     (A, "nosuchfield = 1"),
     (A, "uri LIKE '%\\_%'"),
+    # prefixes and value kinds are matched by their exact spelling (plain attributes are not)
+    (A, "Properties.split.string_value = 'train'"),
+    (A, "CUSTOM_PROPERTIES.team.string_value = 'x'"),
+    (A, "properties.day.Int_value = 1"),
+    (A, "custom_properties.team.STRING_VALUE = 'x'"),
+    (A, "properties.split.`string_value` = 'train'"),
+    (A, "Contexts_a.name = 'exp1'"),
+    (A, "EVENTS_0.execution_id = 1"),
+    (C, "Parent_contexts_a.id = 3"),
+    (C, "Artifacts_a.id = 1"),
+    (A, "contexts_a.NAME = 'exp1'"),
+    (A, "events_0.Execution_id = 1"),
+    (A, "ID = 1"),
 ]
 
 
