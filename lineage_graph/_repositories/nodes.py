@@ -416,6 +416,19 @@ class NodeRepository(Repository, Generic[N]):
                         f"(stored type_id {old['type_id']}, given {node.type_id})"
                     )
                 t = self.types.by_id(self.kind, int(old["type_id"]))
+                if (node.type is not None and node.type != t.name) or (
+                    node.type_version is not None and node.type_version != t.version
+                ):
+                    # A type named (not by id) is the caller's claim too: refused as a type_id
+                    # change is, never silently written under the stored type.
+                    given_type = f"{node.type or t.name!r}" + (
+                        f" version {node.type_version!r}" if node.type_version else ""
+                    )
+                    raise InvalidArgumentError(
+                        f"{label}: the type of {label_of} {node.id} cannot change (stored "
+                        f"{t.name!r}{f' version {t.version!r}' if t.version else ''}, "
+                        f"given {given_type})"
+                    )
                 touched: set[str] | None = None
                 stray: set[str] = set()
                 if mask:

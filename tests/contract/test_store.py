@@ -1418,3 +1418,31 @@ def test_a_whole_update_keeps_every_internal_key_the_node_holds(
         f"{match} RETURN n.name AS name, {keys}", {"id": node_id}, name="test/get_kept"
     )
     assert row == {"name": "renamed", **_KEPT_VALUES}
+
+
+def test_a_type_named_on_update_must_be_the_nodes(typed: LineageStore) -> None:
+    """An update naming another type (by name or version) is refused as a type_id change is;
+    it was written under the stored type, its properties checked against that type instead."""
+    typed.put_artifact_type(ArtifactType(name="DataSet", version="v2"))
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/a", properties={"day": 1})])
+    before = snapshot(typed)
+    bad = [
+        Artifact(id=aid, type="SavedModel", uri="/b", properties={"day": 2}),
+        Artifact(id=aid, type="DataSet", type_version="v2", uri="/b"),
+        Artifact(id=aid, type_id=typed.get_artifact_type("DataSet").id, type_version="v2"),
+    ]
+    for node in bad:
+        with pytest.raises(InvalidArgumentError, match="type"):
+            typed.put_artifacts([node])
+        with pytest.raises(InvalidArgumentError, match="type"):
+            typed.put_artifacts([node], field_mask_paths=["uri"])
+    # on insert too: a type_id and a type version that do not agree
+    with pytest.raises(InvalidArgumentError, match="version"):
+        typed.put_artifacts(
+            [Artifact(type_id=typed.get_artifact_type("DataSet").id, type_version="v2")]
+        )
+    assert snapshot(typed) == before
+    # the node as read names its own type: putting it back is fine
+    [read] = typed.get_artifacts_by_id([aid])
+    assert typed.put_artifacts([read.model_copy(update={"uri": "/c"})]) == [aid]
+    assert typed.get_artifacts_by_id([aid])[0].uri == "/c"
