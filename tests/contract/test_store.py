@@ -354,6 +354,114 @@ def test_a_collection_argument_that_is_no_list_is_a_typed_error(
     assert snapshot(typed) == before
 
 
+#: An item of a write's list that is of the wrong shape or model: an AttributeError, ValueError
+#: or TypeError escaped from deep in the write (or, a reuse flag "no", was taken as true).
+BAD_ITEMS: list[tuple[str, Any]] = [
+    ("mask path int", lambda s: s.put_artifacts([Artifact(type="DataSet")], field_mask_paths=[1])),
+    (
+        "mask path None",
+        lambda s: s.put_artifacts([Artifact(type="DataSet")], field_mask_paths=[None]),
+    ),
+    (
+        "an association among the attributions",
+        lambda s: s.put_attributions_and_associations(
+            [Association(execution_id=1, context_id=1)], []
+        ),
+    ),
+    (
+        "an attribution among the associations",
+        lambda s: s.put_attributions_and_associations(
+            [], [Attribution(artifact_id=1, context_id=1)]
+        ),
+    ),
+    (
+        "put_execution: an artifact, no pair",
+        lambda s: s.put_execution(Execution(type="Trainer"), [Artifact(type="DataSet")]),
+    ),
+    (
+        "put_execution: a triple",
+        lambda s: s.put_execution(Execution(type="Trainer"), [(Artifact(type="DataSet"), None, 1)]),
+    ),
+    (
+        "put_execution: an event that is a str",
+        lambda s: s.put_execution(Execution(type="Trainer"), [(Artifact(type="DataSet"), "in")]),
+    ),
+    (
+        "put_execution: a context that is a str",
+        lambda s: s.put_execution(Execution(type="Trainer"), [], ["run-1"]),
+    ),
+    (
+        "put_execution: a reuse flag that is no bool",
+        lambda s: s.put_execution(
+            Execution(type="Trainer"),
+            [],
+            [Context(type="Experiment", name="exp")],
+            reuse_context_if_already_exist="no",
+        ),
+    ),
+    (
+        "put_lineage_subgraph: an edge that is an Event",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="DataSet")],
+            [],
+            [Event(type=EventType.INPUT)],
+        ),
+    ),
+    (
+        "put_lineage_subgraph: an edge of two",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="DataSet")],
+            [],
+            [(0, Event(type=EventType.INPUT))],
+        ),
+    ),
+    (
+        "put_lineage_subgraph: an index that is a str",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="DataSet")],
+            [],
+            [("0", 0, Event(type=EventType.INPUT))],
+        ),
+    ),
+    (
+        "put_lineage_subgraph: no event",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")], [Artifact(type="DataSet")], [], [(0, 0, None)]
+        ),
+    ),
+    (
+        "put_lineage_subgraph: a context that is a str",
+        lambda s: s.put_lineage_subgraph([Execution(type="Trainer")], [], ["run-1"], []),
+    ),
+    (
+        "put_lineage_subgraph: a reuse flag that is no bool",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="DataSet", external_id="stored")],
+            [],
+            [],
+            reuse_artifact_if_already_exist_by_external_id=1,
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "call"), BAD_ITEMS, ids=[w for w, _ in BAD_ITEMS])
+def test_an_item_of_the_wrong_shape_is_a_typed_error(
+    typed: LineageStore, what: str, call: Any
+) -> None:
+    typed.put_artifacts([Artifact(type="DataSet", external_id="stored", uri="/s")])
+    typed.put_contexts([Context(type="Experiment", name="exp")])
+    typed.put_executions([Execution(type="Trainer")])
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError):
+        call(typed)
+    assert snapshot(typed) == before
+
+
 @pytest.mark.parametrize("flag", ["can_add_fields", "can_omit_fields"])
 def test_an_upgrade_flag_that_is_no_bool_is_a_typed_error(typed: LineageStore, flag: str) -> None:
     """can_add_fields="no" is true: it added the field (and can_omit_fields="no" dropped one)."""
