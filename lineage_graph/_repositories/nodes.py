@@ -376,6 +376,15 @@ class NodeRepository(Repository, Generic[N]):
             for name in ("id", "type_id"):  # checked again: see _base_fields
                 if (value := getattr(node, name)) is not None:
                     check_positive_id(f"{label_of} #{index}", name, value)
+            for scope in ("properties", "custom_properties"):  # likewise (an AttributeError)
+                values = getattr(node, scope, None)
+                if not isinstance(values, dict) or not all(
+                    isinstance(k, str) and k for k in values
+                ):
+                    raise InvalidArgumentError(
+                        f"{label_of} #{index}: {scope} must be a dict of non-empty str names, "
+                        f"got {values!r:.80}"
+                    )
         # Every path counts, as in MLMD: a mask of only unknown paths ("" included) updates
         # nothing; only an empty mask is a whole update.
         mask = list(field_mask or [])

@@ -511,6 +511,21 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
     ("parent id missing", ParentContext.model_construct(), "positive int"),
     ("id past int64", Artifact.model_construct(id=2**63, uri="/x"), "positive int64"),
     ("link id past int64", Attribution.model_construct(artifact_id=2**64), "positive int64"),
+    (
+        "properties None",
+        Artifact.model_construct(type="DataSet", properties=None),
+        "properties must be a dict",
+    ),
+    (
+        "custom property name an int",
+        Artifact.model_construct(type="DataSet", custom_properties={1: 2}),
+        "custom_properties must be a dict",
+    ),
+    (
+        "custom property name empty",
+        Artifact.model_construct(type="DataSet", custom_properties={"": 2}),
+        "custom_properties must be a dict",
+    ),
 ]
 
 
