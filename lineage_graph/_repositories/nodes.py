@@ -232,6 +232,12 @@ class NodeRepository(Repository, Generic[N]):
                         "free-form values)"
                     )
                 if declared == PropertyType.DOUBLE and kind == PropertyType.INT:
+                    if int(float(value)) != value:  # 2**53 + 1 was read back as 2**53
+                        raise InvalidArgumentError(
+                            f"{node_label}: found unmatched property type for {name!r}: type "
+                            f"{t.name!r} declares DOUBLE, got the int {value}, which no double "
+                            "holds exactly (give a float)"
+                        )
                     value, kind = float(value), PropertyType.DOUBLE
                 if declared != kind:
                     raise InvalidArgumentError(

@@ -286,6 +286,20 @@ def test_int_is_promoted_for_a_double_property(typed: LineageStore) -> None:
     assert got.properties["weight"] == 3.0 and isinstance(got.properties["weight"], float)
 
 
+@pytest.mark.parametrize("value", [2**53 + 1, INT64_MAX, INT64_MIN + 1, -(2**60) - 1])
+def test_an_int_no_double_holds_is_refused_for_a_double_property(
+    typed: LineageStore, value: int
+) -> None:
+    """Promoted, it was read back as another number (2**53 + 1 as 2**53; INT64_MAX as 2**63)."""
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError, match="no double holds exactly"):
+        typed.put_artifacts([Artifact(type="DataSet", properties={"weight": value})])
+    assert snapshot(typed) == before
+    # one a double holds exactly is still promoted
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", properties={"weight": 2**60})])
+    assert typed.get_artifacts_by_id([aid])[0].properties["weight"] == float(2**60)
+
+
 # --------------------------------------------------------------------------- validation
 
 
