@@ -55,6 +55,7 @@ from .models import (
     Execution,
     ExecutionState,
     ExecutionType,
+    Node,
     NodeKind,
     NodeType,
     ParentContext,
@@ -231,6 +232,11 @@ class LineageStore:
         nodes = _items(nodes, f"the {repo.kind.value.lower()}s to put")
         if mask is not None:
             mask = _items(mask, "field_mask_paths")
+            for i, path in enumerate(mask):
+                if not isinstance(path, str):  # an AttributeError from deep in the update
+                    raise InvalidArgumentError(
+                        f"field_mask_paths #{i}: a path is a str, got {type(path).__name__}"
+                    )
         prepared = repo.prepare(nodes, field_mask=mask)
         batch = WriteBatch()
         if repo.kind == NodeKind.ARTIFACT:
@@ -462,10 +468,26 @@ class LineageStore:
         is linked as it is stored (its fields are not updated), as in MLMD. Returns
         ``(execution_id, artifact_ids, context_ids)``.
         """
+        _flags(reuse_context_if_already_exist, reuse_artifact_if_already_exist_by_external_id)
+        _nodes_of([execution], Execution, "execution")
+        pairs = _items(artifact_and_events, "artifact_and_events")
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise InvalidArgumentError(
+                    f"artifact_and_events #{i}: expected an (Artifact, Event or None) pair, "
+                    f"got {type(pair).__name__}"
+                )
+            _nodes_of([pair[0]], Artifact, f"artifact_and_events #{i}")
+            if pair[1] is not None and not isinstance(pair[1], Event):
+                raise InvalidArgumentError(
+                    f"artifact_and_events #{i}: expected an Event or None, "
+                    f"got {type(pair[1]).__name__}"
+                )
+        contexts = _nodes_of(_items(contexts, "contexts"), Context, "contexts")
         return self._composite.put_execution(
             execution,
-            _items(artifact_and_events, "artifact_and_events"),
-            _items(contexts, "contexts"),
+            [(a, e) for a, e in pairs],
+            contexts,
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
@@ -481,11 +503,28 @@ class LineageStore:
         reuse_artifact_if_already_exist_by_external_id: bool = False,
     ) -> tuple[list[int], list[int], list[int]]:
         """Many executions, artifacts, contexts and events in one atomic write."""
+        _flags(reuse_context_if_already_exist, reuse_artifact_if_already_exist_by_external_id)
+        edges = _items(event_edges, "event_edges")
+        for i, edge in enumerate(edges):
+            if not isinstance(edge, tuple | list) or len(edge) != 3:
+                raise InvalidArgumentError(
+                    f"event edge #{i}: expected an (execution index, artifact index, Event) "
+                    f"triple, got {type(edge).__name__}"
+                )
+            for index in edge[:2]:
+                if index is not None and not isinstance(index, int):
+                    raise InvalidArgumentError(
+                        f"event edge #{i}: an index is an int or None, got {type(index).__name__}"
+                    )
+            if not isinstance(edge[2], Event):
+                raise InvalidArgumentError(
+                    f"event edge #{i}: expected an Event, got {type(edge[2]).__name__}"
+                )
         return self._composite.put_lineage_subgraph(
-            _items(executions, "executions"),
-            _items(artifacts, "artifacts"),
-            _items(contexts, "contexts"),
-            _items(event_edges, "event_edges"),
+            _nodes_of(_items(executions, "executions"), Execution, "executions"),
+            _nodes_of(_items(artifacts, "artifacts"), Artifact, "artifacts"),
+            _nodes_of(_items(contexts, "contexts"), Context, "contexts"),
+            [(e, a, ev) for e, a, ev in edges],
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
@@ -801,6 +840,24 @@ def _items(value: Any, what: str) -> list[Any]:
     if value is None or isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise InvalidArgumentError(f"{what} must be a list, got {type(value).__name__}")
     return list(value)
+
+
+def _flags(*values: object) -> None:
+    """The reuse flags of a composite write: a non-bool ("no") was taken as true (it reused)."""
+    for value in values:
+        if not isinstance(value, bool):
+            raise InvalidArgumentError(f"a reuse flag is True or False, got {value!r:.80}")
+
+
+def _nodes_of(items: list[Any], model: type[Node], what: str) -> list[Any]:
+    """``items``, each a ``model``: another value escaped as an AttributeError from the reuse
+    look-ups of a composite write (before the nodes were checked)."""
+    for i, item in enumerate(items):
+        if not isinstance(item, model):
+            raise InvalidArgumentError(
+                f"{what} #{i}: expected {model.__name__}, got {type(item).__name__}"
+            )
+    return items
 
 
 def _one_id(ident: int) -> int:

@@ -232,6 +232,12 @@ class NodeRepository(Repository, Generic[N]):
                         "free-form values)"
                     )
                 if declared == PropertyType.DOUBLE and kind == PropertyType.INT:
+                    if int(float(value)) != value:  # 2**53 + 1 was read back as 2**53
+                        raise InvalidArgumentError(
+                            f"{node_label}: found unmatched property type for {name!r}: type "
+                            f"{t.name!r} declares DOUBLE, got the int {value}, which no double "
+                            "holds exactly (give a float)"
+                        )
                     value, kind = float(value), PropertyType.DOUBLE
                 if declared != kind:
                     raise InvalidArgumentError(
@@ -376,6 +382,15 @@ class NodeRepository(Repository, Generic[N]):
             for name in ("id", "type_id"):  # checked again: see _base_fields
                 if (value := getattr(node, name)) is not None:
                     check_positive_id(f"{label_of} #{index}", name, value)
+            for scope in ("properties", "custom_properties"):  # likewise (an AttributeError)
+                values = getattr(node, scope, None)
+                if not isinstance(values, dict) or not all(
+                    isinstance(k, str) and k for k in values
+                ):
+                    raise InvalidArgumentError(
+                        f"{label_of} #{index}: {scope} must be a dict of non-empty str names, "
+                        f"got {values!r:.80}"
+                    )
         # Every path counts, as in MLMD: a mask of only unknown paths ("" included) updates
         # nothing; only an empty mask is a whole update.
         mask = list(field_mask or [])
@@ -416,6 +431,19 @@ class NodeRepository(Repository, Generic[N]):
                         f"(stored type_id {old['type_id']}, given {node.type_id})"
                     )
                 t = self.types.by_id(self.kind, int(old["type_id"]))
+                if (node.type is not None and node.type != t.name) or (
+                    node.type_version is not None and node.type_version != t.version
+                ):
+                    # A type named (not by id) is the caller's claim too: refused as a type_id
+                    # change is, never silently written under the stored type.
+                    given_type = f"{node.type or t.name!r}" + (
+                        f" version {node.type_version!r}" if node.type_version else ""
+                    )
+                    raise InvalidArgumentError(
+                        f"{label}: the type of {label_of} {node.id} cannot change (stored "
+                        f"{t.name!r}{f' version {t.version!r}' if t.version else ''}, "
+                        f"given {given_type})"
+                    )
                 touched: set[str] | None = None
                 stray: set[str] = set()
                 if mask:

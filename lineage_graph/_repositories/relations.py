@@ -266,10 +266,16 @@ class RelationRepository(Repository):
         guards abort it, nothing written); ``check``, run by GraphWriter after an aborted write,
         raises MissingNodesError for an end that does not exist, as a read before the write did
         (a put_execution with contexts and stored inputs: one round trip less)."""
-        for i, link in enumerate([*attributions, *associations]):
-            if not isinstance(link, Attribution | Association):
-                raise InvalidArgumentError(f"link #{i}: expected Attribution or Association")
-            _check_ids(f"link #{i}", link)
+        for links, model in ((attributions, Attribution), (associations, Association)):
+            for i, link in enumerate(links):
+                # each list its own model: an Association among the attributions escaped as
+                # an AttributeError (no artifact_id)
+                if not isinstance(link, model):
+                    raise InvalidArgumentError(
+                        f"{model.__name__.lower()} #{i}: expected {model.__name__}, "
+                        f"got {type(link).__name__}"
+                    )
+                _check_ids(f"{model.__name__.lower()} #{i}", link)
         attr = [{"artifact_id": a.artifact_id, "context_id": a.context_id} for a in attributions]
         assoc = [{"execution_id": a.execution_id, "context_id": a.context_id} for a in associations]
         new_a, new_e, new_c = set(new_artifacts), set(new_executions), set(new_contexts)

@@ -305,6 +305,11 @@ class TypeRepository(Repository):
                 raise InvalidArgumentError(
                     f"type_id {type_id} is {kind.type_label} {t.name!r}, not {name!r}"
                 )
+            if version is not None and version != t.version:
+                raise InvalidArgumentError(
+                    f"type_id {type_id} is {kind.type_label} {t.name!r} version {t.version!r}, "
+                    f"not version {version!r}"
+                )
             return t
         if name is None:
             raise InvalidArgumentError(f"a new {kind.value.lower()} needs a type_id or a type name")

@@ -286,6 +286,20 @@ def test_int_is_promoted_for_a_double_property(typed: LineageStore) -> None:
     assert got.properties["weight"] == 3.0 and isinstance(got.properties["weight"], float)
 
 
+@pytest.mark.parametrize("value", [2**53 + 1, INT64_MAX, INT64_MIN + 1, -(2**60) - 1])
+def test_an_int_no_double_holds_is_refused_for_a_double_property(
+    typed: LineageStore, value: int
+) -> None:
+    """Promoted, it was read back as another number (2**53 + 1 as 2**53; INT64_MAX as 2**63)."""
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError, match="no double holds exactly"):
+        typed.put_artifacts([Artifact(type="DataSet", properties={"weight": value})])
+    assert snapshot(typed) == before
+    # one a double holds exactly is still promoted
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", properties={"weight": 2**60})])
+    assert typed.get_artifacts_by_id([aid])[0].properties["weight"] == float(2**60)
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -354,6 +368,114 @@ def test_a_collection_argument_that_is_no_list_is_a_typed_error(
     assert snapshot(typed) == before
 
 
+#: An item of a write's list that is of the wrong shape or model: an AttributeError, ValueError
+#: or TypeError escaped from deep in the write (or, a reuse flag "no", was taken as true).
+BAD_ITEMS: list[tuple[str, Any]] = [
+    ("mask path int", lambda s: s.put_artifacts([Artifact(type="DataSet")], field_mask_paths=[1])),
+    (
+        "mask path None",
+        lambda s: s.put_artifacts([Artifact(type="DataSet")], field_mask_paths=[None]),
+    ),
+    (
+        "an association among the attributions",
+        lambda s: s.put_attributions_and_associations(
+            [Association(execution_id=1, context_id=1)], []
+        ),
+    ),
+    (
+        "an attribution among the associations",
+        lambda s: s.put_attributions_and_associations(
+            [], [Attribution(artifact_id=1, context_id=1)]
+        ),
+    ),
+    (
+        "put_execution: an artifact, no pair",
+        lambda s: s.put_execution(Execution(type="Trainer"), [Artifact(type="DataSet")]),
+    ),
+    (
+        "put_execution: a triple",
+        lambda s: s.put_execution(Execution(type="Trainer"), [(Artifact(type="DataSet"), None, 1)]),
+    ),
+    (
+        "put_execution: an event that is a str",
+        lambda s: s.put_execution(Execution(type="Trainer"), [(Artifact(type="DataSet"), "in")]),
+    ),
+    (
+        "put_execution: a context that is a str",
+        lambda s: s.put_execution(Execution(type="Trainer"), [], ["run-1"]),
+    ),
+    (
+        "put_execution: a reuse flag that is no bool",
+        lambda s: s.put_execution(
+            Execution(type="Trainer"),
+            [],
+            [Context(type="Experiment", name="exp")],
+            reuse_context_if_already_exist="no",
+        ),
+    ),
+    (
+        "put_lineage_subgraph: an edge that is an Event",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="DataSet")],
+            [],
+            [Event(type=EventType.INPUT)],
+        ),
+    ),
+    (
+        "put_lineage_subgraph: an edge of two",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="DataSet")],
+            [],
+            [(0, Event(type=EventType.INPUT))],
+        ),
+    ),
+    (
+        "put_lineage_subgraph: an index that is a str",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="DataSet")],
+            [],
+            [("0", 0, Event(type=EventType.INPUT))],
+        ),
+    ),
+    (
+        "put_lineage_subgraph: no event",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")], [Artifact(type="DataSet")], [], [(0, 0, None)]
+        ),
+    ),
+    (
+        "put_lineage_subgraph: a context that is a str",
+        lambda s: s.put_lineage_subgraph([Execution(type="Trainer")], [], ["run-1"], []),
+    ),
+    (
+        "put_lineage_subgraph: a reuse flag that is no bool",
+        lambda s: s.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [Artifact(type="DataSet", external_id="stored")],
+            [],
+            [],
+            reuse_artifact_if_already_exist_by_external_id=1,
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "call"), BAD_ITEMS, ids=[w for w, _ in BAD_ITEMS])
+def test_an_item_of_the_wrong_shape_is_a_typed_error(
+    typed: LineageStore, what: str, call: Any
+) -> None:
+    typed.put_artifacts([Artifact(type="DataSet", external_id="stored", uri="/s")])
+    typed.put_contexts([Context(type="Experiment", name="exp")])
+    typed.put_executions([Execution(type="Trainer")])
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError):
+        call(typed)
+    assert snapshot(typed) == before
+
+
 @pytest.mark.parametrize("flag", ["can_add_fields", "can_omit_fields"])
 def test_an_upgrade_flag_that_is_no_bool_is_a_typed_error(typed: LineageStore, flag: str) -> None:
     """can_add_fields="no" is true: it added the field (and can_omit_fields="no" dropped one)."""
@@ -403,6 +525,21 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
     ("parent id missing", ParentContext.model_construct(), "positive int"),
     ("id past int64", Artifact.model_construct(id=2**63, uri="/x"), "positive int64"),
     ("link id past int64", Attribution.model_construct(artifact_id=2**64), "positive int64"),
+    (
+        "properties None",
+        Artifact.model_construct(type="DataSet", properties=None),
+        "properties must be a dict",
+    ),
+    (
+        "custom property name an int",
+        Artifact.model_construct(type="DataSet", custom_properties={1: 2}),
+        "custom_properties must be a dict",
+    ),
+    (
+        "custom property name empty",
+        Artifact.model_construct(type="DataSet", custom_properties={"": 2}),
+        "custom_properties must be a dict",
+    ),
 ]
 
 
@@ -1418,3 +1555,31 @@ def test_a_whole_update_keeps_every_internal_key_the_node_holds(
         f"{match} RETURN n.name AS name, {keys}", {"id": node_id}, name="test/get_kept"
     )
     assert row == {"name": "renamed", **_KEPT_VALUES}
+
+
+def test_a_type_named_on_update_must_be_the_nodes(typed: LineageStore) -> None:
+    """An update naming another type (by name or version) is refused as a type_id change is;
+    it was written under the stored type, its properties checked against that type instead."""
+    typed.put_artifact_type(ArtifactType(name="DataSet", version="v2"))
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/a", properties={"day": 1})])
+    before = snapshot(typed)
+    bad = [
+        Artifact(id=aid, type="SavedModel", uri="/b", properties={"day": 2}),
+        Artifact(id=aid, type="DataSet", type_version="v2", uri="/b"),
+        Artifact(id=aid, type_id=typed.get_artifact_type("DataSet").id, type_version="v2"),
+    ]
+    for node in bad:
+        with pytest.raises(InvalidArgumentError, match="type"):
+            typed.put_artifacts([node])
+        with pytest.raises(InvalidArgumentError, match="type"):
+            typed.put_artifacts([node], field_mask_paths=["uri"])
+    # on insert too: a type_id and a type version that do not agree
+    with pytest.raises(InvalidArgumentError, match="version"):
+        typed.put_artifacts(
+            [Artifact(type_id=typed.get_artifact_type("DataSet").id, type_version="v2")]
+        )
+    assert snapshot(typed) == before
+    # the node as read names its own type: putting it back is fine
+    [read] = typed.get_artifacts_by_id([aid])
+    assert typed.put_artifacts([read.model_copy(update={"uri": "/c"})]) == [aid]
+    assert typed.get_artifacts_by_id([aid])[0].uri == "/c"
