@@ -470,23 +470,17 @@ class LineageStore:
         """
         _flags(reuse_context_if_already_exist, reuse_artifact_if_already_exist_by_external_id)
         _nodes_of([execution], Execution, "execution")
-        pairs = _items(artifact_and_events, "artifact_and_events")
-        for i, pair in enumerate(pairs):
-            if not isinstance(pair, tuple | list) or len(pair) != 2:
-                raise InvalidArgumentError(
-                    f"artifact_and_events #{i}: expected an (Artifact, Event or None) pair, "
-                    f"got {type(pair).__name__}"
-                )
-            _nodes_of([pair[0]], Artifact, f"artifact_and_events #{i}")
-            if pair[1] is not None and not isinstance(pair[1], Event):
-                raise InvalidArgumentError(
-                    f"artifact_and_events #{i}: expected an Event or None, "
-                    f"got {type(pair[1]).__name__}"
-                )
+        pairs = _tuples(
+            artifact_and_events, 2, "artifact_and_events", "an (Artifact, Event or None) pair"
+        )
+        for i, (artifact, event) in enumerate(pairs):
+            _nodes_of([artifact], Artifact, f"artifact_and_events #{i}")
+            if event is not None:
+                _event_of(event, f"artifact_and_events #{i}", "an Event or None")
         contexts = _nodes_of(_items(contexts, "contexts"), Context, "contexts")
         return self._composite.put_execution(
             execution,
-            [(a, e) for a, e in pairs],
+            pairs,
             contexts,
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
@@ -504,27 +498,21 @@ class LineageStore:
     ) -> tuple[list[int], list[int], list[int]]:
         """Many executions, artifacts, contexts and events in one atomic write."""
         _flags(reuse_context_if_already_exist, reuse_artifact_if_already_exist_by_external_id)
-        edges = _items(event_edges, "event_edges")
-        for i, edge in enumerate(edges):
-            if not isinstance(edge, tuple | list) or len(edge) != 3:
-                raise InvalidArgumentError(
-                    f"event edge #{i}: expected an (execution index, artifact index, Event) "
-                    f"triple, got {type(edge).__name__}"
-                )
-            for index in edge[:2]:
+        edges = _tuples(
+            event_edges, 3, "event_edges", "an (execution index, artifact index, Event) triple"
+        )
+        for i, (execution_index, artifact_index, event) in enumerate(edges):
+            for index in (execution_index, artifact_index):
                 if index is not None and not isinstance(index, int):
                     raise InvalidArgumentError(
-                        f"event edge #{i}: an index is an int or None, got {type(index).__name__}"
+                        f"event_edges #{i}: an index is an int or None, got {type(index).__name__}"
                     )
-            if not isinstance(edge[2], Event):
-                raise InvalidArgumentError(
-                    f"event edge #{i}: expected an Event, got {type(edge[2]).__name__}"
-                )
+            _event_of(event, f"event_edges #{i}", "an Event")
         return self._composite.put_lineage_subgraph(
             _nodes_of(_items(executions, "executions"), Execution, "executions"),
             _nodes_of(_items(artifacts, "artifacts"), Artifact, "artifacts"),
             _nodes_of(_items(contexts, "contexts"), Context, "contexts"),
-            [(e, a, ev) for e, a, ev in edges],
+            edges,
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
@@ -847,6 +835,22 @@ def _flags(*values: object) -> None:
     for value in values:
         if not isinstance(value, bool):
             raise InvalidArgumentError(f"a reuse flag is True or False, got {value!r:.80}")
+
+
+def _tuples(values: Any, size: int, what: str, shape: str) -> list[Any]:
+    """``values``, each a tuple (or list) of ``size`` items, as tuples: another value escaped as
+    an unpacking ValueError or an AttributeError deep in a composite write."""
+    out = []
+    for i, value in enumerate(_items(values, what)):
+        if not isinstance(value, tuple | list) or len(value) != size:
+            raise InvalidArgumentError(f"{what} #{i}: expected {shape}, got {type(value).__name__}")
+        out.append(tuple(value))
+    return out
+
+
+def _event_of(value: object, what: str, expected: str) -> None:
+    if not isinstance(value, Event):
+        raise InvalidArgumentError(f"{what}: expected {expected}, got {type(value).__name__}")
 
 
 def _nodes_of(items: list[Any], model: type[Node], what: str) -> list[Any]:
