@@ -608,6 +608,9 @@ class MetadataStore:
     def _types_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[Any]:
         asked = _external_ids(external_ids)
         found = self._store.get_types_by_external_ids(kind, asked)
+        # by external id, as MLMD reads them from its unique index (SQLite's byte order of
+        # UTF-8, which is code point order), not by type id as the native API returns them
+        found = sorted(found, key=lambda t: t.external_id or "")
         types = [_convert.type_to_proto(t) for t in found]
         return _found(types, asked, "No types found for external_ids.")
 
