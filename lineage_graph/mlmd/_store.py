@@ -523,18 +523,36 @@ class MetadataStore:
         try:
             stored = self._store.get_type(kind, msg.name, msg.version or None)
         except native.NotFoundError:
+            if isinstance(msg.external_id, str):  # a new type: its external id first
+                self._check_external_id_free(kind, msg.external_id, None)
             return
         given = stored.model_construct(
             **{**dict(stored), "properties": {n: PropertyType(msg.properties[n]) for n in names}}
         )
         upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError, as MLMD
 
+    def _check_external_id_free(
+        self, kind: NodeKind, external_id: str | None, stored: NodeType | None
+    ) -> None:
+        """AlreadyExistsError if a type other than ``stored`` (the type being updated; None for a
+        new one) holds ``external_id``. MLMD checks it before a property's ``UNKNOWN`` value
+        type (of a new type) and before ``base_type``, which the native store checks later."""
+        if not external_id:
+            return
+        for other in self._store.get_types_by_external_ids(kind, [external_id]):
+            if stored is None or other.id != stored.id:
+                raise errors.make_exception(
+                    f"external_id {external_id!r} is taken by type {other.name!r}",
+                    errors.ALREADY_EXISTS,
+                )
+
     def _check_base_type(
         self, kind: NodeKind, given: NodeType, cleared: bool, can_add: bool, can_omit: bool
     ) -> None:
         """MLMD's rule, not the native API's: a ``base_type`` given as UNSET is never accepted
         (new type or not), and a set one is never changed. ml_metadata 1.17.1 raises
-        UnimplementedError, after its property checks (AlreadyExistsError first); a
+        UnimplementedError, after its property checks and its check that no other type holds
+        the ``external_id`` given (AlreadyExistsError first, new type or not); a
         ``base_type`` left out keeps the stored one, and one set on a type without it is
         stored. Raised here, not mapped from a native error: the native store may change it."""
         try:
@@ -543,6 +561,7 @@ class MetadataStore:
             stored = None
         if stored is not None:
             upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError first, as MLMD
+        self._check_external_id_free(kind, given.external_id, stored)  # then this one
         if cleared:
             raise errors.make_exception(
                 "base_type deletion is not supported yet", errors.UNIMPLEMENTED
@@ -608,6 +627,9 @@ class MetadataStore:
     def _types_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[Any]:
         asked = _external_ids(external_ids)
         found = self._store.get_types_by_external_ids(kind, asked)
+        # by external id, as MLMD reads them from its unique index (SQLite's byte order of
+        # UTF-8, which is code point order), not by type id as the native API returns them
+        found = sorted(found, key=lambda t: t.external_id or "")
         types = [_convert.type_to_proto(t) for t in found]
         return _found(types, asked, "No types found for external_ids.")
 

@@ -127,3 +127,16 @@ def test_a_bad_ending_filter_fails_only_where_the_walk_meets_its_kind(both: Both
                     outcomes.add("answered")
                     both.call("get_lineage_subgraph", options, unordered_fields=("events",))
     assert {"InvalidArgumentError", "answered"} <= outcomes
+
+
+def test_types_by_external_ids_come_in_external_id_order(both: Both) -> None:
+    """MLMD reads types by external id from its unique index: in external-id order (code point
+    order, as SQLite compares UTF-8 bytes), whatever the type ids and the order asked; types
+    given later with smaller external ids come first (nodes by external id come in id order)."""
+    for kind in ("artifact", "execution", "context"):
+        message = getattr(pb, f"{kind.title()}Type")
+        for i, ext in enumerate(["m", "b", "z", "a", "é", "B"]):
+            both.call(f"put_{kind}_type", message(name=f"T{i}", external_id=f"{kind}-{ext}"))
+        both.call(f"put_{kind}_type", message(name="T0", version="v", external_id=f"{kind}-0"))
+        for asked in (["a", "b", "m", "z"], ["z", "m"], ["é", "a", "B", "0", "a", "none"]):
+            both.call(f"get_{kind}_types_by_external_ids", [f"{kind}-{x}" for x in asked])

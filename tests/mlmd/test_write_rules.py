@@ -722,3 +722,35 @@ def test_put_executions_events_are_checked_before_its_contexts_types(typed: Both
     # an artifact's unknown type comes before its event
     typed.fails(pe, X(type_id=11), [(A(type_id=99), E(type=E.INPUT, execution_id=2))], unknown)
     _state(typed)
+
+
+def test_a_new_types_external_id_is_checked_before_its_base_type_and_value_types(
+    both: Both,
+) -> None:
+    """A new type whose external id another type holds is AlreadyExistsError in MLMD, before it
+    refuses a ``base_type`` of UNSET (UnimplementedError) or a property of value type UNKNOWN
+    (InvalidArgumentError); nothing is written. A stored type's base type is still checked
+    after its properties."""
+    at, xt = pb.ArtifactType, pb.ExecutionType
+    both.call("put_artifact_type", at(name="A", version="v1", external_id="ext"))
+    both.call("put_execution_type", xt(name="E", external_id="x-ext"))
+    for t in [
+        at(name="A", version="v2", external_id="ext", base_type=at.UNSET),
+        at(name="B", external_id="ext", base_type=at.UNSET),
+        at(name="B", external_id="ext", base_type=at.MODEL),
+        at(name="B", external_id="ext", properties={"u": pb.UNKNOWN}),
+        at(name="B", external_id="ext", properties={"u": pb.UNKNOWN}, base_type=at.UNSET),
+    ]:
+        assert both.fails("put_artifact_type", t, can_add_fields=True) is (
+            errors.AlreadyExistsError
+        )
+    assert both.fails("put_execution_type", xt(name="F", external_id="x-ext", base_type=0)) is (
+        errors.AlreadyExistsError
+    )
+    # its own external id is no clash: the base type is then what fails
+    assert both.fails(
+        "put_artifact_type", at(name="A", version="v1", external_id="ext", base_type=0)
+    ) is (errors.UnimplementedError)
+    both.call("get_artifact_types", clear=("external_id",))
+    both.call("get_artifact_types_by_external_ids", ["ext"], clear=("base_type",))
+    both.call("get_execution_types_by_external_ids", ["x-ext"], clear=("base_type",))
