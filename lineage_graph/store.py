@@ -80,10 +80,13 @@ class LineageStore:
     is one atomic statement: it either applies completely or raises and changes nothing.
     """
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, *, migrate: bool = True) -> None:
         self.backend = backend
         self._meta = Repository(backend)
-        self._check_schema_version()  # before anything is written: a newer store is refused
+        state = _migrations.read_state(backend)
+        _migrations.check_not_newer(state)  # before anything is written: a newer store is refused
+        if not migrate:  # an older store is refused too (an opening that must not write)
+            _migrations.check_not_older(state)
         backend.ensure_schema(SCHEMA)
         _migrations.migrate(backend)  # an older store: one atomic statement per version
         if not self._meta.read("meta/get"):  # read first: opening a store writes nothing
@@ -120,12 +123,16 @@ class LineageStore:
         )
 
     @classmethod
-    def open(cls, target: str | os.PathLike[str] | None = None, **settings: Any) -> Self:
+    def open(
+        cls, target: str | os.PathLike[str] | None = None, *, migrate: bool = True, **settings: Any
+    ) -> Self:
         """Open (and if new, initialise) a store. ``settings`` override engine settings, e.g.
-        ``fsync="everysec"`` (embedded) or ``password=...`` (Neo4j)."""
+        ``fsync="everysec"`` (embedded) or ``password=...`` (Neo4j). ``migrate=False``: a store
+        of an older schema version is refused with :class:`SchemaVersionError` and left
+        unchanged instead of migrated (what a read-only opening needs)."""
         backend = open_backend(target, **settings)
         try:
-            return cls(backend)
+            return cls(backend, migrate=migrate)
         except BaseException:
             backend.close()
             raise
@@ -135,9 +142,6 @@ class LineageStore:
         take its id blocks, and forget the types cached from the old graph."""
         self._artifacts.ids.adopt(by._artifacts.ids)
         self._types.forget()
-
-    def _check_schema_version(self) -> None:
-        _migrations.check_not_newer(_migrations.read_state(self.backend))
 
     @property
     def schema_version(self) -> int:

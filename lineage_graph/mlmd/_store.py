@@ -77,7 +77,13 @@ class _MissingStoreError(errors.NotFoundError, RuntimeError):  # type: ignore[mi
     (TFX's tests check the class): the adapter's error is both."""
 
 
+class _SchemaVersionError(errors.FailedPreconditionError, RuntimeError):  # type: ignore[misc]
+    """MLMD raises ``RuntimeError`` for a database whose schema version it cannot use (older
+    and not migrated, e.g. opened read-only; or newer): the adapter's error is both."""
+
+
 _CONFIG_ERRORS: dict[type[Exception], type[errors.StatusError]] = {
+    native.SchemaVersionError: _SchemaVersionError,
     _config.UnsetConfigError: _UnsetConfigError,
     _config.NotAConfigError: _NotAConfigError,
     _config.MissingStoreError: _MissingStoreError,
