@@ -510,6 +510,10 @@ class MetadataStore:
             raise
         if msg.HasField("base_type"):
             self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
+        # ml_metadata 1.17.1 ignores a type's id here (it finds the type by name and version;
+        # an unknown id or another type's registers or returns that type): so does the adapter,
+        # where the native API refuses an id that is not the type's own
+        model = model.model_copy(update={"id": None})
         return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
 
     def _check_unknown_properties(
