@@ -182,17 +182,22 @@ class TypeRepository(Repository):
                 f"type name and version are too long: at most {MAX_KEY_BYTES} bytes together"
             )
         kind = t.kind
-        if t.base_type is not None and t.base_type not in BASE_TYPES[kind]:
-            known = ", ".join(BASE_TYPES[kind]) or "none (a context type has no base type)"
-            raise InvalidArgumentError(
-                f"{kind.type_label} {t.name!r}: unknown base_type {t.base_type!r:.80}: MLMD's "
-                f"base types of this kind are {known}; leave it None for no base type"
-            )
         lost_create = False
         for _ in range(_ATTEMPTS):
             found = self._find_stored(kind, t.name, t.version)
             if t.id is not None and (found is None or found[0].id != t.id):
                 raise self._not_this_id(t)
+            if (
+                t.base_type is not None
+                and t.base_type not in BASE_TYPES[kind]
+                # one an older release stored may be given back as read
+                and (found is None or found[0].base_type != t.base_type)
+            ):
+                known = ", ".join(BASE_TYPES[kind]) or "none (a context type has no base type)"
+                raise InvalidArgumentError(
+                    f"{kind.type_label} {t.name!r}: unknown base_type {t.base_type!r:.80}: "
+                    f"MLMD's base types of this kind are {known}; leave it None for no base type"
+                )
             if found is None:
                 if t.external_id is not None:
                     self._check_external_id_free(kind, t.external_id, None)

@@ -163,6 +163,13 @@ def test_an_unknown_base_type_is_refused(store: LineageStore) -> None:
         with pytest.raises(InvalidArgumentError, match="unknown base_type"):
             store.put_type(t)
     assert _all_types(store) == before
+    # One an older release stored is kept, and may be given back as read.
+    store.backend.write(
+        "MATCH (t:ArtifactType {name: 'D'}) SET t.base_type = 'LEGACY'", {}, name="tests/legacy"
+    )
+    legacy = store.get_artifact_type("D")
+    assert legacy.base_type == "LEGACY"
+    assert store.put_type(legacy.model_copy(update={"description": "x"})) == legacy.id
 
 
 def test_type_external_ids(store: LineageStore) -> None:
