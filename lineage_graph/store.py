@@ -81,6 +81,8 @@ class LineageStore:
     """
 
     def __init__(self, backend: Backend, *, migrate: bool = True) -> None:
+        if not isinstance(migrate, bool):  # "no" is true: it would migrate
+            raise InvalidArgumentError(f"migrate is True or False, got {migrate!r:.80}")
         self.backend = backend
         self._meta = Repository(backend)
         state = _migrations.read_state(backend)

@@ -24,6 +24,7 @@ from lineage_graph import (
     Execution,
     ExecutionState,
     ExecutionType,
+    InvalidArgumentError,
     LineageStore,
     NodeKind,
     SchemaVersionError,
@@ -207,6 +208,8 @@ def test_an_opening_without_migration_refuses_an_older_store_and_writes_nothing(
     # A current store opens as usual without migration; the default opening still migrates.
     assert LineageStore(store.backend).schema_version == SCHEMA_VERSION
     assert LineageStore(store.backend, migrate=False).schema_version == SCHEMA_VERSION
+    with pytest.raises(InvalidArgumentError, match="migrate is True or False"):
+        LineageStore(store.backend, migrate="no")  # type: ignore[arg-type]
 
 
 def test_a_version_without_a_migration_is_refused(store: LineageStore) -> None:
