@@ -315,3 +315,19 @@ def test_a_read_only_opening_of_an_older_store_is_refused_and_writes_nothing(
     with MetadataStore(_sqlite(str(tmp_path / "ours.db"))) as adapter:
         assert adapter.lineage_store.schema_version == SCHEMA_VERSION
         assert [t.name for t in adapter.get_artifact_types()] == ["DataSet"]
+
+
+def test_a_store_of_a_newer_schema_is_refused_with_mlmds_runtime_error(tmp_path: Path) -> None:
+    """ml_metadata raises ``RuntimeError`` ("database version 11 is greater than library
+    version 10") for a newer database; the adapter raised FailedPreconditionError only."""
+    from lineage_graph._schema import SCHEMA_VERSION
+
+    with LineageStore.open(sqlite_store_dir(str(tmp_path / "new.db"))) as store:
+        store.backend.write(
+            "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = $v",
+            {"v": SCHEMA_VERSION + 1},
+            name="tests/newer",
+        )
+    with pytest.raises(RuntimeError, match="upgrade lineage-graph") as caught:
+        MetadataStore(_sqlite(str(tmp_path / "new.db")))
+    assert isinstance(caught.value, errors.FailedPreconditionError)
