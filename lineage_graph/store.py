@@ -87,10 +87,12 @@ class LineageStore:
         self._meta = Repository(backend)
         state = _migrations.read_state(backend)
         _migrations.check_not_newer(state)  # before anything is written: a newer store is refused
-        if not migrate:  # an older store is refused too (an opening that must not write)
-            _migrations.check_not_older(state)
-        backend.ensure_schema(SCHEMA)
-        _migrations.migrate(backend)  # an older store: one atomic statement per version
+        if migrate or state.version is None:  # a new store is set up either way
+            backend.ensure_schema(SCHEMA)
+            _migrations.migrate(backend)  # an older store: one atomic statement per version
+        else:  # an existing store's layout is left as it is (what a read-only opening needs):
+            _migrations.check_not_older(state)  # an older one is refused, nothing written
+            # and no index, constraint or property key of this release is added to it
         if not self._meta.read("meta/get"):  # read first: opening a store writes nothing
             self._meta.write(
                 "meta/init",
@@ -129,9 +131,10 @@ class LineageStore:
         cls, target: str | os.PathLike[str] | None = None, *, migrate: bool = True, **settings: Any
     ) -> Self:
         """Open (and if new, initialise) a store. ``settings`` override engine settings, e.g.
-        ``fsync="everysec"`` (embedded) or ``password=...`` (Neo4j). ``migrate=False``: a store
-        of an older schema version is refused with :class:`SchemaVersionError` and left
-        unchanged instead of migrated (what a read-only opening needs)."""
+        ``fsync="everysec"`` (embedded) or ``password=...`` (Neo4j). ``migrate=False``: an
+        existing store's layout is left as it is (what a read-only opening needs): one of an
+        older schema version is refused with :class:`SchemaVersionError` instead of migrated,
+        and no index, constraint or property key is added to it."""
         backend = open_backend(target, **settings)
         try:
             return cls(backend, migrate=migrate)

@@ -331,3 +331,32 @@ def test_a_store_of_a_newer_schema_is_refused_with_mlmds_runtime_error(tmp_path:
     with pytest.raises(RuntimeError, match="upgrade lineage-graph") as caught:
         MetadataStore(_sqlite(str(tmp_path / "new.db")))
     assert isinstance(caught.value, errors.FailedPreconditionError)
+
+
+def test_a_read_only_opening_adds_no_index_to_a_current_store(tmp_path: Path) -> None:
+    """A store of the current schema version that lacks an index of this release (one an
+    earlier release did not make): a READONLY opening made it, a write. Now the store's layout
+    is left as it is; a read-write opening still adds the index."""
+    from lineage_graph.backends import open_backend
+
+    directory = sqlite_store_dir(str(tmp_path / "db"))
+    with LineageStore.open(directory) as store:
+        store.backend.write("DROP INDEX FOR (n:Artifact) ON (n.cs__digest)", {}, name="tests/drop")
+
+    def indexed() -> bool:
+        with open_backend(directory) as backend:
+            rows = backend.read(
+                "CALL db.indexes() YIELD label, properties RETURN label, properties",
+                name="tests/indexes",
+            )
+        return any(r["label"] == "Artifact" and "cs__digest" in r["properties"] for r in rows)
+
+    assert not indexed()
+    config = _sqlite(str(tmp_path / "db"))
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    with MetadataStore(config) as reader:
+        assert reader.get_artifact_types() == []
+    assert not indexed()
+    with MetadataStore(_sqlite(str(tmp_path / "db"))):
+        pass
+    assert indexed()
