@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -10,7 +11,38 @@ from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
-__all__ = ["replace_file"]
+from .exceptions import InvalidArgumentError
+
+__all__ = ["CannotWriteError", "cannot_write", "replace_file"]
+
+#: What an output path itself can be wrong about: a directory in the way, a parent that is a
+#: file or is missing, no permission. (A full disk or a file size limit is the environment's
+#: failure, left an OSError.)
+PATH_ERRORS = (
+    IsADirectoryError,
+    NotADirectoryError,
+    FileExistsError,
+    FileNotFoundError,
+    PermissionError,
+)
+
+
+class CannotWriteError(InvalidArgumentError):
+    """An output path that cannot be written (``cannot write PATH: REASON``); nothing was
+    written. ``path`` and ``reason`` as in the message."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"cannot write {self.path}: {reason}")
+
+
+def cannot_write(path: str | os.PathLike[str], exc: OSError) -> CannotWriteError:
+    """The typed error for ``exc``, raised while writing ``path`` (the reason in words)."""
+    reason = (exc.strerror or str(exc)).lower()
+    if isinstance(exc, FileExistsError) and exc.filename is not None:
+        reason = f"{os.fsdecode(exc.filename)} exists and is not a directory"  # a parent
+    return CannotWriteError(path, reason)
 
 
 def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
@@ -26,7 +58,9 @@ def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         mode = stat.S_IFREG
-    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+    if stat.S_ISDIR(mode):  # refused before a new file is made beside it
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+    if not stat.S_ISREG(mode):
         with open(path, "wb") as stream:
             write(stream)
         return Path(path)

@@ -8,7 +8,10 @@ Opening a store (MLMD's rule):
 * an **older** store is migrated forward one version at a time. Each migration is ONE Cypher
   statement (``cypher/migrations/v<N>_to_v<N+1>.cypher``) that rewrites the data *and* bumps the
   recorded version, so it is atomic on both engines: it applies entirely or not at all. A store
-  is therefore always at exactly one schema version, even after a crash mid-migration.
+  is therefore always at exactly one schema version, even after a crash mid-migration;
+* an opening that must not write (``LineageStore.open(..., migrate=False)``, the MLMD adapter's
+  read-only SQLite config) refuses an older store with :class:`SchemaVersionError` instead
+  (:func:`check_not_older`), as MLMD does when it cannot migrate.
 
 Concurrent openers are safe: every migration first locks the ``StoreInfo`` record (a MERGE on
 its uniquely constrained key, or a write to it) and re-checks the version under the lock; a
@@ -44,6 +47,7 @@ __all__ = [
     "Migration",
     "StoreState",
     "check_not_newer",
+    "check_not_older",
     "migrate",
     "read_state",
 ]
@@ -113,6 +117,19 @@ def check_not_newer(state: StoreState, supported: int = SCHEMA_VERSION) -> None:
             f"this store was written by lineage-graph {state.library_version or '?'} "
             f"(schema version {state.version}); this library ({__about__.__version__}) reads "
             f"schema version {supported} at most: upgrade lineage-graph. The store was not "
+            "changed."
+        )
+
+
+def check_not_older(state: StoreState, supported: int = SCHEMA_VERSION) -> None:
+    """Refuse a store that would need a migration, for an opening that must not write (MLMD's
+    read-only SQLite or disabled upgrade migration); nothing has been written to it yet."""
+    if state.version is not None and state.version < supported:
+        written_by = f" (lineage-graph {state.library_version})" if state.library_version else ""
+        raise SchemaVersionError(
+            f"this store has schema version {state.version}{written_by}, older than this "
+            f"library's ({supported}), and this opening does not migrate it (read-only, or "
+            "migration disabled): open it once read-write to migrate it. The store was not "
             "changed."
         )
 

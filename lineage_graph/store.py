@@ -80,12 +80,19 @@ class LineageStore:
     is one atomic statement: it either applies completely or raises and changes nothing.
     """
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, *, migrate: bool = True) -> None:
+        if not isinstance(migrate, bool):  # "no" is true: it would migrate
+            raise InvalidArgumentError(f"migrate is True or False, got {migrate!r:.80}")
         self.backend = backend
         self._meta = Repository(backend)
-        self._check_schema_version()  # before anything is written: a newer store is refused
-        backend.ensure_schema(SCHEMA)
-        _migrations.migrate(backend)  # an older store: one atomic statement per version
+        state = _migrations.read_state(backend)
+        _migrations.check_not_newer(state)  # before anything is written: a newer store is refused
+        if migrate or state.version is None:  # a new store is set up either way
+            backend.ensure_schema(SCHEMA)
+            _migrations.migrate(backend)  # an older store: one atomic statement per version
+        else:  # an existing store's layout is left as it is (what a read-only opening needs):
+            _migrations.check_not_older(state)  # an older one is refused, nothing written
+            # and no index, constraint or property key of this release is added to it
         if not self._meta.read("meta/get"):  # read first: opening a store writes nothing
             self._meta.write(
                 "meta/init",
@@ -120,12 +127,17 @@ class LineageStore:
         )
 
     @classmethod
-    def open(cls, target: str | os.PathLike[str] | None = None, **settings: Any) -> Self:
+    def open(
+        cls, target: str | os.PathLike[str] | None = None, *, migrate: bool = True, **settings: Any
+    ) -> Self:
         """Open (and if new, initialise) a store. ``settings`` override engine settings, e.g.
-        ``fsync="everysec"`` (embedded) or ``password=...`` (Neo4j)."""
+        ``fsync="everysec"`` (embedded) or ``password=...`` (Neo4j). ``migrate=False``: an
+        existing store's layout is left as it is (what a read-only opening needs): one of an
+        older schema version is refused with :class:`SchemaVersionError` instead of migrated,
+        and no index, constraint or property key is added to it."""
         backend = open_backend(target, **settings)
         try:
-            return cls(backend)
+            return cls(backend, migrate=migrate)
         except BaseException:
             backend.close()
             raise
@@ -135,9 +147,6 @@ class LineageStore:
         take its id blocks, and forget the types cached from the old graph."""
         self._artifacts.ids.adopt(by._artifacts.ids)
         self._types.forget()
-
-    def _check_schema_version(self) -> None:
-        _migrations.check_not_newer(_migrations.read_state(self.backend))
 
     @property
     def schema_version(self) -> int:

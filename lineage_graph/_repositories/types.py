@@ -20,7 +20,7 @@ from ..models import ArtifactType, ContextType, ExecutionType, NodeKind, NodeTyp
 from ._base import Repository, checked_ids
 from .ids import IdAllocator
 
-__all__ = ["TypeRepository", "type_key", "upgraded"]
+__all__ = ["BASE_TYPES", "TypeRepository", "type_key", "upgraded"]
 
 _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
     NodeKind.ARTIFACT: ArtifactType,
@@ -28,6 +28,13 @@ _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
     NodeKind.CONTEXT: ContextType,
 }
 _PREFIX = "pt__"
+#: MLMD's ``SystemDefinedBaseType`` names of each kind (but ``UNSET``: no base type is None);
+#: a test pins them to ml_metadata's enums.
+BASE_TYPES: dict[NodeKind, tuple[str, ...]] = {
+    NodeKind.ARTIFACT: ("DATASET", "MODEL", "METRICS", "STATISTICS"),
+    NodeKind.EXECUTION: ("TRAIN", "TRANSFORM", "PROCESS", "EVALUATE", "DEPLOY"),
+    NodeKind.CONTEXT: (),
+}
 #: Reads and writes of one put_type before it gives up to writers changing the type meanwhile.
 _ATTEMPTS = 8
 
@@ -178,6 +185,19 @@ class TypeRepository(Repository):
         lost_create = False
         for _ in range(_ATTEMPTS):
             found = self._find_stored(kind, t.name, t.version)
+            if t.id is not None and (found is None or found[0].id != t.id):
+                raise self._not_this_id(t)
+            if (
+                t.base_type is not None
+                and t.base_type not in BASE_TYPES[kind]
+                # one an older release stored may be given back as read
+                and (found is None or found[0].base_type != t.base_type)
+            ):
+                known = ", ".join(BASE_TYPES[kind]) or "none (a context type has no base type)"
+                raise InvalidArgumentError(
+                    f"{kind.type_label} {t.name!r}: unknown base_type {t.base_type!r:.80}: "
+                    f"MLMD's base types of this kind are {known}; leave it None for no base type"
+                )
             if found is None:
                 if t.external_id is not None:
                     self._check_external_id_free(kind, t.external_id, None)
@@ -212,6 +232,26 @@ class TypeRepository(Repository):
         raise FailedPreconditionError(
             f"{kind.type_label} {t.name!r} was changed by other writers {_ATTEMPTS} times while "
             "this one upgraded it; nothing was written (try again)"
+        )
+
+    def _not_this_id(self, t: NodeType) -> Exception:
+        """The error for a type given with an id that is not its stored one (ids are allocated
+        by the store; an id given names the stored type this call updates)."""
+        assert t.id is not None
+        kind = t.kind
+        v = f" version {t.version!r}" if t.version else ""
+        holder = self.get_by_ids_of_kinds({k: [t.id] for k in NodeKind})
+        for other_kind, found in holder.items():
+            for other in found:
+                ov = f" version {other.version!r}" if other.version else ""
+                return InvalidArgumentError(
+                    f"type id {t.id} is {other_kind.type_label} {other.name!r}{ov}, not "
+                    f"{kind.type_label} {t.name!r}{v}: a type's id, name and version cannot be "
+                    "changed (leave id unset to register or upgrade a type by name)"
+                )
+        return NotFoundError(
+            f"no type with id {t.id} to update ({kind.type_label} {t.name!r}{v}): ids are "
+            "given by the store; leave id unset to register a new type"
         )
 
     def _check_external_id_free(self, kind: NodeKind, external_id: str, own_id: int | None) -> None:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .._files import CannotWriteError, cannot_write
 from ..exceptions import (
     ConfigurationError,
     EngineUnavailableError,
@@ -257,10 +258,10 @@ def writing(path: os.PathLike[str] | str) -> Iterator[None]:
     never a traceback."""
     try:
         yield
+    except CannotWriteError as exc:  # the library's own report of the same (write_html)
+        raise fail(f"cannot write {os.fspath(path)}: {exc.reason}", ExitCode.USAGE) from None
     except OSError as exc:
-        reason = (exc.strerror or str(exc)).lower()
-        if isinstance(exc, FileExistsError) and exc.filename is not None:
-            reason = f"{os.fsdecode(exc.filename)} exists and is not a directory"  # a parent
+        reason = cannot_write(path, exc).reason
         raise fail(f"cannot write {os.fspath(path)}: {reason}", ExitCode.USAGE) from None
 
 

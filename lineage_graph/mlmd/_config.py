@@ -149,7 +149,9 @@ def _from_connection_config(config: Any) -> LineageStore:
                 f"store in {directory} ({why} opens an existing database only; "
                 "READWRITE_OPENCREATE creates one)"
             )
-        return LineageStore.open(directory)
+        # a read-only opening never migrates (MLMD: "Schema migration is disabled", or its
+        # migration fails on the read-only database; nothing is written either way)
+        return LineageStore.open(directory, migrate=not read_only(config))
     if which in ("mysql", "postgresql"):
         raise InvalidArgumentError(
             f"lineage_graph.mlmd does not connect to an MLMD {which} database: copy it into a "

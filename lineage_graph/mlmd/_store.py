@@ -77,7 +77,13 @@ class _MissingStoreError(errors.NotFoundError, RuntimeError):  # type: ignore[mi
     (TFX's tests check the class): the adapter's error is both."""
 
 
+class _SchemaVersionError(errors.FailedPreconditionError, RuntimeError):  # type: ignore[misc]
+    """MLMD raises ``RuntimeError`` for a database whose schema version it cannot use (older
+    and not migrated, e.g. opened read-only; or newer): the adapter's error is both."""
+
+
 _CONFIG_ERRORS: dict[type[Exception], type[errors.StatusError]] = {
+    native.SchemaVersionError: _SchemaVersionError,
     _config.UnsetConfigError: _UnsetConfigError,
     _config.NotAConfigError: _NotAConfigError,
     _config.MissingStoreError: _MissingStoreError,
@@ -504,6 +510,10 @@ class MetadataStore:
             raise
         if msg.HasField("base_type"):
             self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
+        # ml_metadata 1.17.1 ignores a type's id here (it finds the type by name and version;
+        # an unknown id or another type's registers or returns that type): so does the adapter,
+        # where the native API refuses an id that is not the type's own
+        model = model.model_copy(update={"id": None})
         return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
 
     def _check_unknown_properties(

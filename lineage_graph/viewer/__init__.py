@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..__about__ import __version__
-from .._files import replace_file
+from .._files import PATH_ERRORS, CannotWriteError, cannot_write, replace_file
 from ..exceptions import InvalidArgumentError
 from ..models import (
     Artifact,
@@ -371,12 +371,18 @@ def write_html(
     focus: Artifact | Execution | str | None = None,
 ) -> Path:
     """Write the viewer page to ``path`` (parents created) atomically; returns the absolute
-    path."""
+    path. A path that cannot be written (a directory, a parent that is a file, no permission)
+    is ``InvalidArgumentError`` ("cannot write PATH: REASON") and nothing is written."""
     target = Path(path).expanduser().resolve()
+    if target.is_dir():  # checked before the page is drawn (and before any parent is made)
+        raise CannotWriteError(path, "is a directory")
     page = to_html(graph, title=title, focus=focus).encode("utf-8")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # whole or not at all: a full disk never leaves half a page (or destroys the old one)
-    return replace_file(target, lambda file: file.write(page))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # whole or not at all: a full disk never leaves half a page (or destroys the old one)
+        return replace_file(target, lambda file: file.write(page))
+    except PATH_ERRORS as exc:
+        raise cannot_write(path, exc) from None
 
 
 def open_in_browser(path: str | Path) -> bool:

@@ -606,6 +606,9 @@ def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_
         (["export", "5", "-f", "json", "-o", str(adir)], adir, "is a directory"),
         (["export", "5", "-f", "dot", "-o", str(afile / "x.dot")], afile / "x.dot", "afile"),
         (["view", "5", "--no-open", "-o", str(afile / "v.html")], afile / "v.html", "afile"),
+        # the page onto a directory: write_html's typed error, reported the same way
+        (["view", "5", "--no-open", "-o", str(adir)], adir, "is a directory"),
+        (["export", "5", "-f", "html", "-o", str(adir)], adir, "is a directory"),
     ]
     for args, path, reason in cases:
         result = demo.cli(*args)

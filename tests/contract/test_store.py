@@ -122,6 +122,56 @@ def test_type_upgrade_rules(store: LineageStore) -> None:
     assert store.get_artifact_type("DataSet").properties["day"] == PropertyType.INT
 
 
+def _all_types(store: LineageStore) -> list[Any]:
+    return [t for kind in NodeKind for t in store.get_types(kind)]
+
+
+def test_a_type_id_given_must_be_the_types_own(store: LineageStore) -> None:
+    """An id on a type names the stored type the call updates. It was ignored: an unknown id
+    registered a new type under another id, another type's id upgraded the named one."""
+    a = store.put_artifact_type(ArtifactType(name="A"))
+    b = store.put_artifact_type(ArtifactType(name="B"))
+    e = store.put_execution_type(ExecutionType(name="E"))
+    wider = ArtifactType(id=a, name="A", properties={"x": PropertyType.INT})
+    assert store.put_artifact_type(wider, can_add_fields=True) == a  # its own id: an upgrade
+    before = _all_types(store)
+    for t, error, match in [
+        (ArtifactType(id=999, name="N"), NotFoundError, "no type with id 999"),
+        (ArtifactType(id=999, name="A"), NotFoundError, "no type with id 999"),
+        (ArtifactType(id=b, name="A"), InvalidArgumentError, f"type id {b} is ArtifactType 'B'"),
+        (ArtifactType(id=a, name="N"), InvalidArgumentError, f"type id {a} is ArtifactType 'A'"),
+        (ArtifactType(id=a, name="A", version="2"), InvalidArgumentError, "not ArtifactType"),
+        (ContextType(id=e, name="E"), InvalidArgumentError, f"type id {e} is ExecutionType 'E'"),
+    ]:
+        with pytest.raises(error, match=match):
+            store.put_type(t, can_add_fields=True)
+    assert _all_types(store) == before
+
+
+def test_an_unknown_base_type_is_refused(store: LineageStore) -> None:
+    """``base_type`` is one of MLMD's base types of the kind; any string was stored."""
+    assert store.put_artifact_type(ArtifactType(name="D", base_type="DATASET"))
+    assert store.put_execution_type(ExecutionType(name="T", base_type="TRAIN"))
+    before = _all_types(store)
+    for t in [
+        ArtifactType(name="N", base_type="dataset"),
+        ArtifactType(name="N", base_type="TRAIN"),  # an execution's base type
+        ArtifactType(name="D", base_type="UNSET"),  # None is no base type
+        ExecutionType(name="T", base_type="NOPE"),
+        ContextType(name="C", base_type="DATASET"),  # a context type has none
+    ]:
+        with pytest.raises(InvalidArgumentError, match="unknown base_type"):
+            store.put_type(t)
+    assert _all_types(store) == before
+    # One an older release stored is kept, and may be given back as read.
+    store.backend.write(
+        "MATCH (t:ArtifactType {name: 'D'}) SET t.base_type = 'LEGACY'", {}, name="tests/legacy"
+    )
+    legacy = store.get_artifact_type("D")
+    assert legacy.base_type == "LEGACY"
+    assert store.put_type(legacy.model_copy(update={"description": "x"})) == legacy.id
+
+
 def test_type_external_ids(store: LineageStore) -> None:
     tid = store.put_artifact_type(ArtifactType(name="A", external_id="ext-a"))
     assert [

@@ -265,3 +265,98 @@ def test_a_sqlite_file_in_a_folder_that_does_not_exist_is_refused_as_mlmd(tmp_pa
         MetadataStore(config)
     assert isinstance(raised.value, RuntimeError)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_read_only_opening_of_an_older_store_is_refused_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """ml_metadata opened read-only cannot migrate an older database: the constructor raises
+    ``RuntimeError`` (its migration disabled, or failing on the read-only file) and the file is
+    unchanged. The adapter migrated the store (wrote to it) on a READONLY opening."""
+    import sqlite3
+
+    from lineage_graph._migrations import read_state
+    from lineage_graph._schema import SCHEMA_VERSION
+    from lineage_graph.backends import open_backend
+    from tests.reliability.test_migrations import downgrade_to_v0, populate, raw_snapshot
+
+    mlmd_db = tmp_path / "mlmd.db"
+    mlmd.MetadataStore(_sqlite(str(mlmd_db)))
+    with sqlite3.connect(mlmd_db) as db:
+        db.execute("UPDATE MLMDEnv SET schema_version = schema_version - 1")
+    db.close()
+    before_bytes = mlmd_db.read_bytes()
+    with LineageStore.open(sqlite_store_dir(str(tmp_path / "ours.db"))) as old:
+        populate(old)
+        downgrade_to_v0(old.backend)  # the layout of schema version 0
+        before = raw_snapshot(old.backend)
+    for name, opener in (("mlmd", mlmd.MetadataStore), ("ours", MetadataStore)):
+        for uri, mode in (
+            (str(tmp_path / f"{name}.db"), pb.SqliteMetadataSourceConfig.READONLY),
+            (
+                f"file:{tmp_path / name}.db?mode=ro",
+                pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE,
+            ),
+        ):
+            config = _sqlite(uri)
+            config.sqlite.connection_mode = mode
+            for upgrade in (False, True):
+                with pytest.raises(RuntimeError) as caught:
+                    opener(config, enable_upgrade_migration=upgrade)
+                if name == "ours":
+                    assert isinstance(caught.value, errors.FailedPreconditionError)
+                    assert "schema version 0" in str(caught.value)
+                    assert "not changed" in str(caught.value)
+    assert mlmd_db.read_bytes() == before_bytes
+    with open_backend(sqlite_store_dir(str(tmp_path / "ours.db"))) as backend:
+        assert read_state(backend).version == 0
+        assert raw_snapshot(backend) == before
+    # A read-write opening migrates it, as before.
+    with MetadataStore(_sqlite(str(tmp_path / "ours.db"))) as adapter:
+        assert adapter.lineage_store.schema_version == SCHEMA_VERSION
+        assert [t.name for t in adapter.get_artifact_types()] == ["DataSet"]
+
+
+def test_a_store_of_a_newer_schema_is_refused_with_mlmds_runtime_error(tmp_path: Path) -> None:
+    """ml_metadata raises ``RuntimeError`` ("database version 11 is greater than library
+    version 10") for a newer database; the adapter raised FailedPreconditionError only."""
+    from lineage_graph._schema import SCHEMA_VERSION
+
+    with LineageStore.open(sqlite_store_dir(str(tmp_path / "new.db"))) as store:
+        store.backend.write(
+            "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = $v",
+            {"v": SCHEMA_VERSION + 1},
+            name="tests/newer",
+        )
+    with pytest.raises(RuntimeError, match="upgrade lineage-graph") as caught:
+        MetadataStore(_sqlite(str(tmp_path / "new.db")))
+    assert isinstance(caught.value, errors.FailedPreconditionError)
+
+
+def test_a_read_only_opening_adds_no_index_to_a_current_store(tmp_path: Path) -> None:
+    """A store of the current schema version that lacks an index of this release (one an
+    earlier release did not make): a READONLY opening made it, a write. Now the store's layout
+    is left as it is; a read-write opening still adds the index."""
+    from lineage_graph.backends import open_backend
+
+    directory = sqlite_store_dir(str(tmp_path / "db"))
+    with LineageStore.open(directory) as store:
+        store.backend.write("DROP INDEX FOR (n:Artifact) ON (n.cs__digest)", {}, name="tests/drop")
+
+    def indexed() -> bool:
+        with open_backend(directory) as backend:
+            rows = backend.read(
+                "CALL db.indexes() YIELD label, properties RETURN label, properties",
+                name="tests/indexes",
+            )
+        return any(r["label"] == "Artifact" and "cs__digest" in r["properties"] for r in rows)
+
+    assert not indexed()
+    config = _sqlite(str(tmp_path / "db"))
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    with MetadataStore(config) as reader:
+        assert reader.get_artifact_types() == []
+    assert not indexed()
+    with MetadataStore(_sqlite(str(tmp_path / "db"))):
+        pass
+    assert indexed()

@@ -156,3 +156,12 @@ def test_a_value_with_nothing_set_is_invalid(ours: MetadataStore) -> None:
     a.custom_properties["empty"].SetInParent()
     with pytest.raises(errors.InvalidArgumentError, match="holds no value"):
         ours.put_artifacts([a])
+
+
+def test_the_native_base_types_are_mlmds() -> None:
+    """The base type names the native API accepts are ml_metadata's enum names (but UNSET)."""
+    from lineage_graph._repositories.types import BASE_TYPES
+
+    for kind, proto in convert.TYPE_PROTO.items():
+        names = [n for n in proto.SystemDefinedBaseType.keys() if n != "UNSET"]  # noqa: SIM118
+        assert list(BASE_TYPES[kind]) == names, kind

@@ -191,6 +191,24 @@ def test_a_types_base_type_once_set_is_never_changed(both: Both) -> None:
     both.call("get_execution_types")
 
 
+def test_a_types_id_is_ignored_as_mlmd_ignores_it(both: Both) -> None:
+    """ml_metadata 1.17.1 finds a type by name and version and ignores an id given with it: an
+    unknown id registers the type, another type's id returns the named one (the native API
+    refuses both; the adapter keeps MLMD's answer)."""
+    at = pb.ArtifactType
+    both.call("put_artifact_type", at(name="A"))
+    both.call("put_artifact_type", at(name="B"))
+    both.call("put_artifact_type", at(id=999, name="N"))
+    both.call("put_artifact_type", at(id=10, name="N2"))
+    both.call("put_artifact_type", at(id=11, name="A"))
+    both.call("put_artifact_type", at(id=10, name="A", properties={"x": pb.INT}), True)
+    both.call("put_execution_type", pb.ExecutionType(id=10, name="A"))
+    both.call("put_context_type", pb.ContextType(id=5000, name="C"))
+    both.call("get_artifact_types")
+    both.call("get_execution_types")
+    both.call("get_context_types")
+
+
 def test_an_empty_external_id_is_an_invalid_read(typed: Both) -> None:
     typed.fails("get_artifacts_by_external_ids", ["x1", ""])
     typed.fails("get_executions_by_external_ids", [""])

@@ -50,6 +50,7 @@ from lineage_graph import (
     PropertyType,
     ProtoValue,
 )
+from lineage_graph._repositories.types import BASE_TYPES
 from lineage_graph.models import INT64_MAX, INT64_MIN
 from tests.reliability._integrity import REL_ENDS, assert_healthy
 from tests.reliability.conftest import record
@@ -382,7 +383,8 @@ def fuzz_types(store: LineageStore, data: st.DataObject, target: str) -> None:
         "version": data.draw(optional_text),
         "description": data.draw(optional_text),
         "external_id": data.draw(optional_text),
-        "base_type": data.draw(optional_text),
+        # MLMD's base types of the kind, or one the store refuses (InvalidArgumentError)
+        "base_type": data.draw(st.none() | st.sampled_from([*BASE_TYPES[kind], "NOT_A_BASE"])),
         "properties": data.draw(st.dictionaries(hostile_text, property_types, max_size=4)),
     }
 

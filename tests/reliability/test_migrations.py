@@ -24,6 +24,7 @@ from lineage_graph import (
     Execution,
     ExecutionState,
     ExecutionType,
+    InvalidArgumentError,
     LineageStore,
     NodeKind,
     SchemaVersionError,
@@ -190,6 +191,25 @@ def test_a_store_from_a_newer_library_is_refused_and_unchanged(store: LineageSto
     with pytest.raises(SchemaVersionError, match=r"lineage-graph 9\.0.*upgrade lineage-graph"):
         LineageStore(store.backend)
     assert raw_snapshot(store.backend) == before
+
+
+def test_an_opening_without_migration_refuses_an_older_store_and_writes_nothing(
+    store: LineageStore,
+) -> None:
+    """``migrate=False`` (the MLMD adapter's read-only opening): an older store is refused with
+    SchemaVersionError before anything is written; it used to be migrated regardless."""
+    populate(store)
+    downgrade_to_v0(store.backend)
+    before = raw_snapshot(store.backend)
+    with pytest.raises(SchemaVersionError, match=r"schema version 0, older.*not changed"):
+        LineageStore(store.backend, migrate=False)
+    assert raw_snapshot(store.backend) == before
+    assert read_state(store.backend).version == 0
+    # A current store opens as usual without migration; the default opening still migrates.
+    assert LineageStore(store.backend).schema_version == SCHEMA_VERSION
+    assert LineageStore(store.backend, migrate=False).schema_version == SCHEMA_VERSION
+    with pytest.raises(InvalidArgumentError, match="migrate is True or False"):
+        LineageStore(store.backend, migrate="no")  # type: ignore[arg-type]
 
 
 def test_a_version_without_a_migration_is_refused(store: LineageStore) -> None:

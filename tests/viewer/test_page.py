@@ -276,3 +276,30 @@ def test_a_title_that_is_not_a_str_is_a_typed_error(tmp_path: object) -> None:
             to_html(sample_graph(), title=title)  # type: ignore[arg-type]
     assert not target.exists()
     assert "<title>None</title>" not in render_html(sample_graph(), title=None)
+
+
+def test_a_path_that_cannot_be_written_is_a_typed_error(tmp_path: object) -> None:
+    """``write_html`` onto a directory raised a plain IsADirectoryError (after drawing the page
+    and making a temporary file beside it), under a regular file a FileExistsError: now
+    InvalidArgumentError "cannot write PATH: REASON", as the command line says it, and nothing
+    is written."""
+    from pathlib import Path
+
+    from lineage_graph import InvalidArgumentError
+
+    root = Path(str(tmp_path))
+    adir = root / "adir"
+    adir.mkdir()
+    afile = root / "afile"
+    afile.write_text("untouched")
+    for target, reason in [
+        (adir, "is a directory"),
+        (f"{adir}/", "is a directory"),
+        (afile / "g.html", f"{afile} exists and is not a directory"),
+        (afile / "sub" / "g.html", "not a directory"),
+    ]:
+        with pytest.raises(InvalidArgumentError, match="cannot write") as caught:
+            write_html(sample_graph(), target)
+        assert str(caught.value) == f"cannot write {target}: {reason}"
+    assert sorted(p.name for p in root.iterdir()) == ["adir", "afile"]
+    assert list(adir.iterdir()) == [] and afile.read_text() == "untouched"
