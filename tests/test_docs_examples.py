@@ -280,3 +280,38 @@ def test_doc_example_runs_and_shows_what_it_says(key: str, fresh: Path, demo_sto
         return
     exec(compile(prelude + code, key, "exec"), ns)
     CHECKS[key](ns, fresh)
+
+
+def _section(text: str, heading: str) -> str:
+    """The body of the ``## heading`` section of ``text`` (up to the next heading of its level)."""
+    level = heading.split(" ", 1)[0]
+    start = text.index(f"\n{heading}\n") + len(heading) + 2
+    end = re.search(rf"^{level} ", text[start:], re.M)
+    return text[start : start + end.start()] if end else text[start:]
+
+
+def test_the_api_listings_name_what_the_package_has() -> None:
+    """api.md's lists against the package: every exception class the package exports is named
+    in "Errors" (``OutOfRangeError``, raised by ``put_lineage_subgraph`` for an event edge's
+    index past its lists, was not), and every name there, in the viewer table and in the
+    tracker table exists."""
+    import lineage_graph
+    from lineage_graph import LineageGraphError, viewer
+    from lineage_graph._tracker import Tracker
+
+    api = (DOCS / "api.md").read_text("utf-8")
+    errors = set(re.findall(r"`(\w+Error)`", _section(api, "## Errors")))
+    exported = {
+        name
+        for name in lineage_graph.__all__
+        if isinstance(getattr(lineage_graph, name), type)
+        and issubclass(getattr(lineage_graph, name), LineageGraphError)
+    }
+    builtins = {"ValueError", "LookupError", "IndexError"}  # "(also a `ValueError`)" …
+    assert errors - builtins == exported
+    viewer_table = _section(api, "## The viewer and table exports: `lineage_graph.viewer`")
+    named = set(re.findall(r"`(\w+)\(", viewer_table))
+    assert named and named <= set(viewer.__all__)
+    tracker_table = _section(api, "## Model tracking: `store.tracker`")
+    methods = set(re.findall(r"`(\w+)\(", tracker_table)) - {"ModelVersion"}
+    assert methods and all(callable(getattr(Tracker, m, None)) for m in methods), methods
