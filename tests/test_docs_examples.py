@@ -12,6 +12,7 @@ block shows or states. Every block must be listed: a new example is run or its s
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -226,6 +227,91 @@ CHECKS: dict[str, Callable[[dict[str, Any], Path], None]] = {
     "reliability.md#2": _check_reliability_2,
     "mlmd-compatibility.md#1": _check_mlmd_1,
 }
+
+
+def shell_blocks() -> dict[str, str]:
+    """``{"cli.md$2": text}``: the n-th (from 1) ```bash block of each file."""
+    found = {}
+    for name in FILES:
+        text = (DOCS / name).read_text("utf-8")
+        bodies = [body for lang, body in BLOCK.findall(text) if lang == "bash"]
+        found.update({f"{name}${i}": body for i, body in enumerate(bodies, 1)})
+    return found
+
+
+# The ```bash blocks: each `lineage-graph …` line runs (in a fresh directory, `export NAME=VALUE`
+# lines setting the environment of the lines after them) and must succeed; a block's store is
+# the demo's when SHELL_GIVEN says "demo" (copied to ./lineage-demo/store, where the demo puts
+# it), none otherwise. Other lines are not run: SHELL_SKIPPED says why, and SHELL_CHECKS what
+# each block's output shows.
+SHELL_GIVEN = {"cli.md$1": "fresh", "cli.md$2": "demo", "backends.md$1": "fresh"}
+SHELL_SKIPPED = {
+    "backends.md$1": (
+        ("docker compose", "NEO4J_URI=bolt://localhost:7687"),
+        "a Neo4j container: no Docker here (the Neo4j runs of the suite are tests/_neo4j.py's)",
+    ),
+}
+Ran = list[tuple[str, Any]]  # (the command line after `lineage-graph `, its CliRunner result)
+
+
+def _shell_check_cli_1(ran: Ran, cwd: Path) -> None:
+    out = dict(ran)
+    assert "Trainer #4" in out["upstream 5 --store lineage-demo/store"].stdout
+    assert "Usage: lineage-graph" in out["--help"].stdout and "upstream" in out["--help"].stdout
+
+
+def _shell_check_cli_2(ran: Ran, cwd: Path) -> None:
+    import json
+
+    out = {line: result.stdout for line, result in ran}
+    models = out["downstream 1 --type Model"]  # "which models did customers.csv feed?"
+    assert "churn-C0.003" in models and "churn-C1.0" in models and "DataSet" not in models
+    stopped = out["downstream 1 --stop-at-type Model"]  # "up to the models, not their deployments"
+    assert "Model #5" in stopped and "Deployment" not in stopped
+    page = json.loads(out["downstream 1 --json --limit 1000"])
+    assert page["complete"] is True and page["cursor"] is None and page["total"] == 10
+    mermaid = out["export 5 --direction any --depth 2 -f mermaid"]
+    assert mermaid.startswith("flowchart LR") and "Deployment #5" in mermaid
+
+
+SHELL_CHECKS: dict[str, Callable[[Ran, Path], None]] = {
+    "cli.md$1": _shell_check_cli_1,
+    "cli.md$2": _shell_check_cli_2,
+    "backends.md$1": lambda ran, cwd: None,
+}
+
+
+def test_every_shell_block_is_run_or_its_skip_explained() -> None:
+    assert set(shell_blocks()) == set(SHELL_GIVEN) == set(SHELL_CHECKS)
+
+
+@pytest.mark.parametrize("key", sorted(SHELL_GIVEN))
+def test_doc_commands_run_and_show_what_they_say(key: str, fresh: Path, demo_store: Path) -> None:
+    markers, _reason = SHELL_SKIPPED.get(key, ((), ""))
+    if SHELL_GIVEN[key] == "demo":
+        shutil.copytree(demo_store, fresh / "lineage-demo" / "store")
+    env: dict[str, str | None] = dict(ENV)
+    ran: Ran = []
+    skipped: set[str] = set()
+    for line in shell_blocks()[key].splitlines():
+        command = line.split("  #", 1)[0].strip()
+        if not command:
+            continue
+        if any(marker in command for marker in markers):
+            skipped.update(marker for marker in markers if marker in command)
+            continue
+        if command.startswith("export "):
+            for assignment in shlex.split(command)[1:]:
+                name, _, value = assignment.partition("=")
+                env[name] = value
+            continue
+        assert command.startswith("lineage-graph"), f"{key}: not run, no skip says why: {line}"
+        args = shlex.split(command)[1:]
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, f"{key}: {command}\n{result.output}"
+        ran.append((shlex.join(args), result))
+    assert skipped == set(markers), "each skipped line is still in the doc"
+    SHELL_CHECKS[key](ran, fresh)
 
 
 def test_every_python_block_is_run_or_its_skip_explained() -> None:
