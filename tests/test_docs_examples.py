@@ -404,3 +404,67 @@ def test_the_api_listings_name_what_the_package_has() -> None:
     tracker_table = _section(api, "## Model tracking: `store.tracker`")
     methods = set(re.findall(r"`(\w+)\(", tracker_table)) - {"ModelVersion"}
     assert methods and all(callable(getattr(Tracker, m, None)) for m in methods), methods
+
+
+# `name(params)` as api.md writes a signature, e.g. `store.run(execution_type, *, inputs=None, …)`.
+SIGNATURE = re.compile(
+    r"`(@?(?:store\.tracker\.|store\.|LineageStore\.)?\w+)\(([^`()]*)\)(?: -> [^`]*)?`"
+)
+
+
+def _documented_parameters(text: str) -> list[tuple[str, str | None, bool]]:
+    """``[(name, default text or None, keyword-only)]`` of a documented parameter list."""
+    out, keyword_only = [], False
+    for part in (p.strip() for p in " ".join(text.split()).split(",")):
+        if part == "*":
+            keyword_only = True
+        elif part and not part.startswith("**") and part != "...":
+            name, _, default = part.partition("=")
+            out.append((name, default or None, keyword_only))
+    return out
+
+
+def test_the_signatures_api_md_writes_are_the_code_s() -> None:
+    """Every ``store.…(…)`` / ``@store.step(…)`` / ``LineageStore.open(…)`` / ``NodeFilter(…)`` /
+    ``ImpactMark(…)`` signature api.md writes, and the tracker's and the viewer's in their tables:
+    the same parameters in the same order, keyword-only where it says, with its defaults."""
+    import inspect
+
+    from lineage_graph import Direction, ImpactMark, NodeFilter, viewer
+    from lineage_graph._tracker import Tracker
+
+    api = (DOCS / "api.md").read_text("utf-8")
+    tracker = _section(api, "## Model tracking: `store.tracker`")
+    viewer_table = _section(api, "## The viewer and table exports: `lineage_graph.viewer`")
+    found: list[tuple[Callable[..., Any], str]] = []
+    for match in SIGNATURE.finditer(api):
+        name, params = match[1], match[2]
+        if name.startswith(("@store.", "store.")) and "." not in name.split("store.", 1)[1]:
+            target = getattr(LineageStore, name.split("store.", 1)[1], None)
+        elif name == "LineageStore.open":
+            target = LineageStore.open
+        elif name in ("NodeFilter", "ImpactMark"):
+            target = {"NodeFilter": NodeFilter, "ImpactMark": ImpactMark}[name]
+        elif match[0] in tracker and hasattr(Tracker, name):
+            target = getattr(Tracker, name)
+        elif match[0] in viewer_table and name in viewer.__all__:
+            target = getattr(viewer, name)
+        else:
+            continue
+        if not all(n.isidentifier() for n, _, _ in _documented_parameters(params)):
+            continue  # a call, `@store.step("fit")`, not a signature
+        assert target is not None, f"api.md writes `{name}(…)`: no such callable"
+        found.append((target, params))
+    assert len(found) > 30, "api.md's signatures are found"
+    for target, params in found:
+        signature = inspect.signature(target)
+        code = [p for p in signature.parameters.values() if p.name not in ("self", "cls")]
+        code = [p for p in code if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        documented = _documented_parameters(params)
+        where = f"{target.__qualname__}{signature} vs api.md ({params})"
+        assert [n for n, _, _ in documented] == [p.name for p in code][: len(documented)], where
+        for (name, default, keyword_only), p in zip(documented, code, strict=False):
+            assert keyword_only == (p.kind == p.KEYWORD_ONLY), where
+            if default is not None:
+                value = eval(default, {"Direction": Direction})  # the doc's own text
+                assert value == p.default, f"{where}: {name}"
