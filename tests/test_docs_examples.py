@@ -468,3 +468,14 @@ def test_the_signatures_api_md_writes_are_the_code_s() -> None:
             if default is not None:
                 value = eval(default, {"Direction": Direction})  # the doc's own text
                 assert value == p.default, f"{where}: {name}"
+
+
+def test_concepts_md_names_every_relationship_and_label_of_the_graph() -> None:
+    """concepts.md's "The graph" against what a store holds (the integrity check's lists):
+    FalkorDB's `UPSTREAM` mirror of every event was not mentioned, so a tool writing events
+    itself left it out, and upstream walks did not see its events."""
+    from tests.reliability._integrity import NODE_LABELS, REL_ENDS
+
+    graph = _section((DOCS / "concepts.md").read_text("utf-8"), "## The graph")
+    assert {rel for rel in REL_ENDS if f":{rel}" not in graph} == set()
+    assert {label for label in NODE_LABELS if label not in graph} == set()
