@@ -479,3 +479,50 @@ def test_concepts_md_names_every_relationship_and_label_of_the_graph() -> None:
     graph = _section((DOCS / "concepts.md").read_text("utf-8"), "## The graph")
     assert {rel for rel in REL_ENDS if f":{rel}" not in graph} == set()
     assert {label for label in NODE_LABELS if label not in graph} == set()
+
+
+OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*[a-z]|-[a-zA-Z])(?![\w-])")
+
+
+def test_the_options_cli_md_names_are_the_commands() -> None:
+    """Each option a row of cli.md's command table names is one that command takes (its
+    ``--help`` lists it), and so is each of the "Lineage options" for upstream, downstream,
+    export and view. (A row may name another command's option inside that command's own
+    example, `impact --mark…`: such a code span is left out.)"""
+    text = (DOCS / "cli.md").read_text("utf-8")
+    helps: dict[str, str] = {}
+
+    def help_of(command: str) -> str:
+        if command not in helps:
+            result = CliRunner().invoke(app, [command, "--help"], env={**ENV, "COLUMNS": "250"})
+            assert result.exit_code == 0, result.output
+            helps[command] = result.stdout
+        return helps[command]
+
+    commands = _section(text, "## Commands")
+    names = set(re.findall(r"^\| `([a-z-]+)[ `]", commands, re.M))
+    checked = 0
+    for row in commands.splitlines():
+        first = re.match(r"\| `([a-z-]+)[ `]", row)
+        if not first:
+            continue
+        command = first[1]
+        spans = re.findall(r"`([^`]*)`", row)
+        spans = [s.removeprefix("lineage-graph ") for s in spans]
+        # a span starting with another command is that command's example (`impact --mark…`)
+        spans = [s for s in spans if s.split(" ")[0] == command or s.split(" ")[0] not in names]
+        for option in {o for span in spans for o in OPTION.findall(span)}:
+            assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", help_of(command)), (
+                f"cli.md: `{command}` takes {option}; its --help does not list it"
+            )
+            checked += 1
+    lineage = _section(text, "## Lineage options").split("```", 1)[0]
+    table = [line for line in lineage.splitlines() if line.startswith("| `")]
+    options = {o for line in table for o in OPTION.findall(line.split("|")[1])}
+    for command in ("upstream", "downstream", "export", "view"):
+        for option in options:
+            assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", help_of(command)), (
+                f"cli.md: {command} takes the lineage option {option}; its --help does not"
+            )
+            checked += 1
+    assert checked > 60
