@@ -526,3 +526,30 @@ def test_the_options_cli_md_names_are_the_commands() -> None:
             )
             checked += 1
     assert checked > 60
+
+
+def test_ids_across_store_objects_are_as_mlmd_compatibility_d12_says(fresh: Path) -> None:
+    """D12's figures: a script putting one type and one artifact, run twice on one store, gets
+    type 10 and artifact 1, then type 257 and artifact 257 here, and 10 and 1, then 11 and 2
+    on MLMD (the import section said a type created later gets MLMD's id)."""
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from lineage_graph.mlmd import MetadataStore
+
+    def script(store: Any, run: int) -> tuple[int, int]:
+        type_id = store.put_artifact_type(pb.ArtifactType(name=f"T{run}"))
+        [artifact_id] = store.put_artifacts([pb.Artifact(type_id=type_id)])
+        return type_id, artifact_id
+
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(fresh / "mlmd.sqlite")
+    mlmd = [script(metadata_store.MetadataStore(config), run) for run in (1, 2)]
+    ours = []
+    for run in (1, 2):
+        with MetadataStore(str(fresh / "store")) as store:
+            ours.append(script(store, run))
+    assert mlmd == [(10, 1), (11, 2)] and ours == [(10, 1), (257, 257)]
+    assert "then type 257 and artifact 257" in " ".join(
+        (DOCS / "mlmd-compatibility.md").read_text("utf-8").split()
+    )
