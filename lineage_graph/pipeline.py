@@ -652,26 +652,33 @@ class Run:
 
     def log_properties(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
         """Add custom properties (metrics, notes…) to the execution; written on completion."""
-        self._require_unfinished("log_properties()")
+        self._log("log_properties()", values, kw)
+
+    def log_metrics(self, metrics: Mapping[str, float | int] | None = None, **kw: float) -> None:
+        """Record metrics (custom properties of the execution), e.g. ``accuracy=0.93``."""
+        self._log("log_metrics()", metrics, kw)
+
+    def _log(self, what: str, values: Mapping[str, Any] | None, kw: Mapping[str, Any]) -> None:
+        """``log_properties`` / ``log_metrics``, their errors naming the method called (a
+        positional non-mapping, ``log_metrics(0.93)``, raised a bare TypeError from
+        ``log_metrics``, and every refusal named ``log_properties()``)."""
+        self._require_unfinished(what)
         if values is not None and not isinstance(values, Mapping):
             raise InvalidArgumentError(
-                f"log_properties() takes a mapping of properties, got {type(values).__name__}"
+                f"{what} takes a mapping of properties (or name=value keywords), got "
+                f"{type(values).__name__}"
             )
         merged = {**(values or {}), **kw}
         for k, v in merged.items():
             try:
                 kind_of(v)
             except ValueError as exc:
-                raise InvalidArgumentError(f"property {k!r}: {exc}") from None
+                raise InvalidArgumentError(f"{what}: property {k!r}: {exc}") from None
         # Checked now, as the run's own properties are: a name the execution cannot hold ("" or
         # not a str) was accepted here, then failed the completion with pydantic's untyped
         # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
-        _built(Execution, "log_properties()", type=self.execution_type, custom_properties=merged)
+        _built(Execution, what, type=self.execution_type, custom_properties=merged)
         self.custom_properties.update(merged)
-
-    def log_metrics(self, metrics: Mapping[str, float | int] | None = None, **kw: float) -> None:
-        """Record metrics (custom properties of the execution), e.g. ``accuracy=0.93``."""
-        self.log_properties({**(metrics or {}), **kw})
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""

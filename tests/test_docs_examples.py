@@ -12,6 +12,7 @@ block shows or states. Every block must be listed: a new example is run or its s
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -178,6 +179,9 @@ def _check_backends_2(ns: dict[str, Any], cwd: Path) -> None:
     log = ns["log"]
     assert log and all(s.seconds > 0 and not s.write for s in log)
     assert all(s.engine_seconds is not None and s.round_trips >= 1 for s in log)
+    # The round trips are the statements' own count, not len(log) (which the comment called
+    # them: on Neo4j every statement takes two, a FalkorDB settle step four).
+    assert ns["trips"] == sum(s.round_trips for s in log)
 
 
 def _setup_reliability_1(cwd: Path) -> int:
@@ -226,6 +230,91 @@ CHECKS: dict[str, Callable[[dict[str, Any], Path], None]] = {
     "reliability.md#2": _check_reliability_2,
     "mlmd-compatibility.md#1": _check_mlmd_1,
 }
+
+
+def shell_blocks() -> dict[str, str]:
+    """``{"cli.md$2": text}``: the n-th (from 1) ```bash block of each file."""
+    found = {}
+    for name in FILES:
+        text = (DOCS / name).read_text("utf-8")
+        bodies = [body for lang, body in BLOCK.findall(text) if lang == "bash"]
+        found.update({f"{name}${i}": body for i, body in enumerate(bodies, 1)})
+    return found
+
+
+# The ```bash blocks: each `lineage-graph …` line runs (in a fresh directory, `export NAME=VALUE`
+# lines setting the environment of the lines after them) and must succeed; a block's store is
+# the demo's when SHELL_GIVEN says "demo" (copied to ./lineage-demo/store, where the demo puts
+# it), none otherwise. Other lines are not run: SHELL_SKIPPED says why, and SHELL_CHECKS what
+# each block's output shows.
+SHELL_GIVEN = {"cli.md$1": "fresh", "cli.md$2": "demo", "backends.md$1": "fresh"}
+SHELL_SKIPPED = {
+    "backends.md$1": (
+        ("docker compose", "NEO4J_URI=bolt://localhost:7687"),
+        "a Neo4j container: no Docker here (the Neo4j runs of the suite are tests/_neo4j.py's)",
+    ),
+}
+Ran = list[tuple[str, Any]]  # (the command line after `lineage-graph `, its CliRunner result)
+
+
+def _shell_check_cli_1(ran: Ran, cwd: Path) -> None:
+    out = dict(ran)
+    assert "Trainer #4" in out["upstream 5 --store lineage-demo/store"].stdout
+    assert "Usage: lineage-graph" in out["--help"].stdout and "upstream" in out["--help"].stdout
+
+
+def _shell_check_cli_2(ran: Ran, cwd: Path) -> None:
+    import json
+
+    out = {line: result.stdout for line, result in ran}
+    models = out["downstream 1 --type Model"]  # "which models did customers.csv feed?"
+    assert "churn-C0.003" in models and "churn-C1.0" in models and "DataSet" not in models
+    stopped = out["downstream 1 --stop-at-type Model"]  # "up to the models, not their deployments"
+    assert "Model #5" in stopped and "Deployment" not in stopped
+    page = json.loads(out["downstream 1 --json --limit 1000"])
+    assert page["complete"] is True and page["cursor"] is None and page["total"] == 10
+    mermaid = out["export 5 --direction any --depth 2 -f mermaid"]
+    assert mermaid.startswith("flowchart LR") and "Deployment #5" in mermaid
+
+
+SHELL_CHECKS: dict[str, Callable[[Ran, Path], None]] = {
+    "cli.md$1": _shell_check_cli_1,
+    "cli.md$2": _shell_check_cli_2,
+    "backends.md$1": lambda ran, cwd: None,
+}
+
+
+def test_every_shell_block_is_run_or_its_skip_explained() -> None:
+    assert set(shell_blocks()) == set(SHELL_GIVEN) == set(SHELL_CHECKS)
+
+
+@pytest.mark.parametrize("key", sorted(SHELL_GIVEN))
+def test_doc_commands_run_and_show_what_they_say(key: str, fresh: Path, demo_store: Path) -> None:
+    markers, _reason = SHELL_SKIPPED.get(key, ((), ""))
+    if SHELL_GIVEN[key] == "demo":
+        shutil.copytree(demo_store, fresh / "lineage-demo" / "store")
+    env: dict[str, str | None] = dict(ENV)
+    ran: Ran = []
+    skipped: set[str] = set()
+    for line in shell_blocks()[key].splitlines():
+        command = line.split("  #", 1)[0].strip()
+        if not command:
+            continue
+        if any(marker in command for marker in markers):
+            skipped.update(marker for marker in markers if marker in command)
+            continue
+        if command.startswith("export "):
+            for assignment in shlex.split(command)[1:]:
+                name, _, value = assignment.partition("=")
+                env[name] = value
+            continue
+        assert command.startswith("lineage-graph"), f"{key}: not run, no skip says why: {line}"
+        args = shlex.split(command)[1:]
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, f"{key}: {command}\n{result.output}"
+        ran.append((shlex.join(args), result))
+    assert skipped == set(markers), "each skipped line is still in the doc"
+    SHELL_CHECKS[key](ran, fresh)
 
 
 def test_every_python_block_is_run_or_its_skip_explained() -> None:
@@ -280,3 +369,187 @@ def test_doc_example_runs_and_shows_what_it_says(key: str, fresh: Path, demo_sto
         return
     exec(compile(prelude + code, key, "exec"), ns)
     CHECKS[key](ns, fresh)
+
+
+def _section(text: str, heading: str) -> str:
+    """The body of the ``## heading`` section of ``text`` (up to the next heading of its level)."""
+    level = heading.split(" ", 1)[0]
+    start = text.index(f"\n{heading}\n") + len(heading) + 2
+    end = re.search(rf"^{level} ", text[start:], re.M)
+    return text[start : start + end.start()] if end else text[start:]
+
+
+def test_the_api_listings_name_what_the_package_has() -> None:
+    """api.md's lists against the package: every exception class the package exports is named
+    in "Errors" (``OutOfRangeError``, raised by ``put_lineage_subgraph`` for an event edge's
+    index past its lists, was not), and every name there, in the viewer table and in the
+    tracker table exists."""
+    import lineage_graph
+    from lineage_graph import LineageGraphError, viewer
+    from lineage_graph._tracker import Tracker
+
+    api = (DOCS / "api.md").read_text("utf-8")
+    errors = set(re.findall(r"`(\w+Error)`", _section(api, "## Errors")))
+    exported = {
+        name
+        for name in lineage_graph.__all__
+        if isinstance(getattr(lineage_graph, name), type)
+        and issubclass(getattr(lineage_graph, name), LineageGraphError)
+    }
+    builtins = {"ValueError", "LookupError", "IndexError"}  # "(also a `ValueError`)" …
+    assert errors - builtins == exported
+    viewer_table = _section(api, "## The viewer and table exports: `lineage_graph.viewer`")
+    named = set(re.findall(r"`(\w+)\(", viewer_table))
+    assert named and named <= set(viewer.__all__)
+    tracker_table = _section(api, "## Model tracking: `store.tracker`")
+    methods = set(re.findall(r"`(\w+)\(", tracker_table)) - {"ModelVersion"}
+    assert methods and all(callable(getattr(Tracker, m, None)) for m in methods), methods
+
+
+# `name(params)` as api.md writes a signature, e.g. `store.run(execution_type, *, inputs=None, …)`.
+SIGNATURE = re.compile(
+    r"`(@?(?:store\.tracker\.|store\.|LineageStore\.)?\w+)\(([^`()]*)\)(?: -> [^`]*)?`"
+)
+
+
+def _documented_parameters(text: str) -> list[tuple[str, str | None, bool]]:
+    """``[(name, default text or None, keyword-only)]`` of a documented parameter list."""
+    out, keyword_only = [], False
+    for part in (p.strip() for p in " ".join(text.split()).split(",")):
+        if part == "*":
+            keyword_only = True
+        elif part and not part.startswith("**") and part != "...":
+            name, _, default = part.partition("=")
+            out.append((name, default or None, keyword_only))
+    return out
+
+
+def test_the_signatures_api_md_writes_are_the_code_s() -> None:
+    """Every ``store.…(…)`` / ``@store.step(…)`` / ``LineageStore.open(…)`` / ``NodeFilter(…)`` /
+    ``ImpactMark(…)`` signature api.md writes, and the tracker's and the viewer's in their tables:
+    the same parameters in the same order, keyword-only where it says, with its defaults."""
+    import inspect
+
+    from lineage_graph import Direction, ImpactMark, NodeFilter, viewer
+    from lineage_graph._tracker import Tracker
+
+    api = (DOCS / "api.md").read_text("utf-8")
+    tracker = _section(api, "## Model tracking: `store.tracker`")
+    viewer_table = _section(api, "## The viewer and table exports: `lineage_graph.viewer`")
+    found: list[tuple[Callable[..., Any], str]] = []
+    for match in SIGNATURE.finditer(api):
+        name, params = match[1], match[2]
+        if name.startswith(("@store.", "store.")) and "." not in name.split("store.", 1)[1]:
+            target = getattr(LineageStore, name.split("store.", 1)[1], None)
+        elif name == "LineageStore.open":
+            target = LineageStore.open
+        elif name in ("NodeFilter", "ImpactMark"):
+            target = {"NodeFilter": NodeFilter, "ImpactMark": ImpactMark}[name]
+        elif match[0] in tracker and hasattr(Tracker, name):
+            target = getattr(Tracker, name)
+        elif match[0] in viewer_table and name in viewer.__all__:
+            target = getattr(viewer, name)
+        else:
+            continue
+        if not all(n.isidentifier() for n, _, _ in _documented_parameters(params)):
+            continue  # a call, `@store.step("fit")`, not a signature
+        assert target is not None, f"api.md writes `{name}(…)`: no such callable"
+        found.append((target, params))
+    assert len(found) > 30, "api.md's signatures are found"
+    for target, params in found:
+        signature = inspect.signature(target)
+        code = [p for p in signature.parameters.values() if p.name not in ("self", "cls")]
+        code = [p for p in code if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        documented = _documented_parameters(params)
+        where = f"{target.__qualname__}{signature} vs api.md ({params})"
+        assert [n for n, _, _ in documented] == [p.name for p in code][: len(documented)], where
+        for (name, default, keyword_only), p in zip(documented, code, strict=False):
+            assert keyword_only == (p.kind == p.KEYWORD_ONLY), where
+            if default is not None:
+                value = eval(default, {"Direction": Direction})  # the doc's own text
+                assert value == p.default, f"{where}: {name}"
+
+
+def test_concepts_md_names_every_relationship_and_label_of_the_graph() -> None:
+    """concepts.md's "The graph" against what a store holds (the integrity check's lists):
+    FalkorDB's `UPSTREAM` mirror of every event was not mentioned, so a tool writing events
+    itself left it out, and upstream walks did not see its events."""
+    from tests.reliability._integrity import NODE_LABELS, REL_ENDS
+
+    graph = _section((DOCS / "concepts.md").read_text("utf-8"), "## The graph")
+    assert {rel for rel in REL_ENDS if f":{rel}" not in graph} == set()
+    assert {label for label in NODE_LABELS if label not in graph} == set()
+
+
+OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*[a-z]|-[a-zA-Z])(?![\w-])")
+
+
+def test_the_options_cli_md_names_are_the_commands() -> None:
+    """Each option a row of cli.md's command table names is one that command takes (its
+    ``--help`` lists it), and so is each of the "Lineage options" for upstream, downstream,
+    export and view. (A row may name another command's option inside that command's own
+    example, `impact --mark…`: such a code span is left out.)"""
+    text = (DOCS / "cli.md").read_text("utf-8")
+    helps: dict[str, str] = {}
+
+    def help_of(command: str) -> str:
+        if command not in helps:
+            result = CliRunner().invoke(app, [command, "--help"], env={**ENV, "COLUMNS": "250"})
+            assert result.exit_code == 0, result.output
+            helps[command] = result.stdout
+        return helps[command]
+
+    commands = _section(text, "## Commands")
+    names = set(re.findall(r"^\| `([a-z-]+)[ `]", commands, re.M))
+    checked = 0
+    for row in commands.splitlines():
+        first = re.match(r"\| `([a-z-]+)[ `]", row)
+        if not first:
+            continue
+        command = first[1]
+        spans = re.findall(r"`([^`]*)`", row)
+        spans = [s.removeprefix("lineage-graph ") for s in spans]
+        # a span starting with another command is that command's example (`impact --mark…`)
+        spans = [s for s in spans if s.split(" ")[0] == command or s.split(" ")[0] not in names]
+        for option in {o for span in spans for o in OPTION.findall(span)}:
+            assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", help_of(command)), (
+                f"cli.md: `{command}` takes {option}; its --help does not list it"
+            )
+            checked += 1
+    lineage = _section(text, "## Lineage options").split("```", 1)[0]
+    table = [line for line in lineage.splitlines() if line.startswith("| `")]
+    options = {o for line in table for o in OPTION.findall(line.split("|")[1])}
+    for command in ("upstream", "downstream", "export", "view"):
+        for option in options:
+            assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", help_of(command)), (
+                f"cli.md: {command} takes the lineage option {option}; its --help does not"
+            )
+            checked += 1
+    assert checked > 60
+
+
+def test_ids_across_store_objects_are_as_mlmd_compatibility_d12_says(fresh: Path) -> None:
+    """D12's figures: a script putting one type and one artifact, run twice on one store, gets
+    type 10 and artifact 1, then type 257 and artifact 257 here, and 10 and 1, then 11 and 2
+    on MLMD (the import section said a type created later gets MLMD's id)."""
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from lineage_graph.mlmd import MetadataStore
+
+    def script(store: Any, run: int) -> tuple[int, int]:
+        type_id = store.put_artifact_type(pb.ArtifactType(name=f"T{run}"))
+        [artifact_id] = store.put_artifacts([pb.Artifact(type_id=type_id)])
+        return type_id, artifact_id
+
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(fresh / "mlmd.sqlite")
+    mlmd = [script(metadata_store.MetadataStore(config), run) for run in (1, 2)]
+    ours = []
+    for run in (1, 2):
+        with MetadataStore(str(fresh / "store")) as store:
+            ours.append(script(store, run))
+    assert mlmd == [(10, 1), (11, 2)] and ours == [(10, 1), (257, 257)]
+    assert "then type 257 and artifact 257" in " ".join(
+        (DOCS / "mlmd-compatibility.md").read_text("utf-8").split()
+    )

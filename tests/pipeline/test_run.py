@@ -467,6 +467,26 @@ def test_a_property_name_log_properties_cannot_record_is_refused_when_logged(
     assert [a.uri for a in run.outputs] == ["/m"]
 
 
+def test_log_metrics_refuses_bad_input_as_log_metrics(store: LineageStore) -> None:
+    """docs/api.md: a name or value ``log_metrics`` cannot hold is ``InvalidArgumentError`` at
+    the call. ``run.log_metrics(0.93)`` raised a bare TypeError ("'float' object is not a
+    mapping"), which failed the run; and every refusal named ``log_properties()``, a method
+    the caller never called."""
+    with store.run("Trainer") as run:
+        for bad in (0.93, ["accuracy"]):
+            with pytest.raises(InvalidArgumentError, match=r"^log_metrics\(\) takes a mapping"):
+                run.log_metrics(bad)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match=r"^log_metrics\(\).*'accuracy'"):
+            run.log_metrics(accuracy=[1, object()])  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError, match=r"^log_metrics\(\)"):
+            run.log_metrics({"": 1.0})
+        run.log_metrics(loss=0.5)
+    assert run.state == ExecutionState.COMPLETE
+    assert store.get_executions_by_id([run.id])[0].custom_properties == {"loss": 0.5}
+    with pytest.raises(FailedPreconditionError, match=r"^log_metrics\(\): the run is COMPLETE"):
+        run.log_metrics(accuracy=0.9)
+
+
 def test_logging_after_the_run_ended_is_refused_not_lost(store: LineageStore) -> None:
     """``run.log_metrics(accuracy=evaluate(model))`` after the block was accepted and never
     written: the execution had been recorded on exit."""
