@@ -1078,7 +1078,8 @@ class EmbeddedBackend(Backend):
         nothing, even when that earlier write created the type. graph/write refuses an event
         stored already by matching it in the statement: two writers putting the same event
         into a store without events both missed the other's and stored it twice (6 of 10
-        threaded races on two connections; tests/embedded/test_relationship_types.py). A type
+        threaded races on two connections; links likewise, 6 of 10;
+        tests/embedded/test_relationship_types.py). A type
         once made stays in the graph (also across restarts), edges or not: a read when it is
         there, so opening an up-to-date store writes nothing."""
         known = {str(row["type"]) for row in self.read(KNOWN_RELATIONSHIP_TYPES, name="types")}
