@@ -391,6 +391,11 @@ def _load_crash(log: Path, start: int) -> str | None:
     return None
 
 
+class _KilledWhileStarting(EngineUnavailableError):
+    """A server this process started was killed by a signal before it answered (not a crash
+    the server reported: that is a defect of the engine or of the files, not retried)."""
+
+
 class ServerProcess:
     """One managed server: in memory (``data_dir=None``) or on a data directory."""
 
@@ -632,7 +637,17 @@ class ServerProcess:
         return cmd
 
     def start(self) -> None:
-        """Start a new server (call under the lock); wait until it answers PING."""
+        """Start a new server (call under the lock); wait until it answers PING. A server
+        killed by a signal as it starts (not a crash of its own: ``kill``, the OOM killer) is
+        started once more; killed again, that is :class:`EngineUnavailableError` (retryable).
+        Opening a store whose new server another process killed meanwhile failed with a bare
+        ``EngineError`` ("failed to start", nothing else said), not known to be retryable."""
+        try:
+            self._start()
+        except _KilledWhileStarting:
+            self._start()
+
+    def _start(self) -> None:
         if self.data_dir is not None:
             _rotate_log(self.data_dir / _LOG_FILE)
             _remove_leftovers(self.data_dir)
@@ -696,7 +711,14 @@ class ServerProcess:
         hard_deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
         delay = 0.005
         while True:
-            if self._proc.poll() is not None:
+            code = self._proc.poll()
+            if code is not None:
+                if -code in (signal.SIGKILL, signal.SIGTERM):  # not a crash: redis logs those
+                    raise _KilledWhileStarting(
+                        f"the embedded FalkorDB server was stopped by "
+                        f"{signal.Signals(-code).name} while it started (another process, or "
+                        f"the system's out-of-memory killer); retry. Log: {workdir / _LOG_FILE}"
+                    )
                 raise EngineError(self._startup_failure(workdir))
             loading = False
             if self.socket_path.exists():

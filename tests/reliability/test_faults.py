@@ -614,6 +614,44 @@ def test_opening_while_the_server_shuts_down_starts_a_new_one(tmp_path: Path) ->
     server.wait_exit(30)
 
 
+@pytest.mark.parametrize("kills", [1, 2])
+def test_a_server_killed_while_it_starts_is_started_again_or_a_retryable_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kills: int
+) -> None:
+    """Another process killed the server an opener had just started (a `kill` of the pid in
+    server.json, which names it from its spawn on; the OOM killer): the open failed with a bare
+    EngineError ("the embedded FalkorDB server failed to start.", nothing more), which does
+    not say it can be retried. It starts the server once more; killed again, the open is
+    EngineUnavailableError (retryable), and no server or record is left."""
+    from lineage_graph.backends._falkordb_server import ServerProcess
+
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+    record = ServerProcess._write_state
+    killed: list[int] = []
+
+    def killed_once_recorded(self: ServerProcess) -> None:
+        record(self)
+        if len(killed) < kills and self.pid is not None:
+            killed.append(self.pid)
+            os.kill(self.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(ServerProcess, "_write_state", killed_once_recorded)
+    if kills == 1:
+        with LineageStore.open(target) as store:
+            assert len(store.get_artifacts()) == 2
+            assert embedded(store).server.pid not in killed
+    else:
+        with pytest.raises(EngineUnavailableError, match="stopped by SIGKILL while it started"):
+            LineageStore.open(target)
+        assert not (target / "server.json").exists()
+    assert len(killed) == kills
+    assert _servers_on(target) == []
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 2
+
+
 def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
     from tests._external_server import unix_socket_server
 
