@@ -393,22 +393,48 @@ class LineageStore:
         return self._artifacts.fetch(query, uri=uri)
 
     def get_artifacts_by_context(self, context_id: int) -> list[Artifact]:
-        return self._artifacts.fetch("artifacts/get_by_context", context_id=_one_id(context_id))
+        ident = _one_id(context_id)
+        return (
+            []
+            if ident is None
+            else self._artifacts.fetch("artifacts/get_by_context", context_id=ident)
+        )
 
     def get_executions_by_context(self, context_id: int) -> list[Execution]:
-        return self._executions.fetch("executions/get_by_context", context_id=_one_id(context_id))
+        ident = _one_id(context_id)
+        return (
+            []
+            if ident is None
+            else self._executions.fetch("executions/get_by_context", context_id=ident)
+        )
 
     def get_contexts_by_artifact(self, artifact_id: int) -> list[Context]:
-        return self._contexts.fetch("contexts/get_by_artifact", artifact_id=_one_id(artifact_id))
+        ident = _one_id(artifact_id)
+        return (
+            []
+            if ident is None
+            else self._contexts.fetch("contexts/get_by_artifact", artifact_id=ident)
+        )
 
     def get_contexts_by_execution(self, execution_id: int) -> list[Context]:
-        return self._contexts.fetch("contexts/get_by_execution", execution_id=_one_id(execution_id))
+        ident = _one_id(execution_id)
+        return (
+            []
+            if ident is None
+            else self._contexts.fetch("contexts/get_by_execution", execution_id=ident)
+        )
 
     def get_parent_contexts_by_context(self, context_id: int) -> list[Context]:
-        return self._contexts.fetch("contexts/get_parents", context_id=_one_id(context_id))
+        ident = _one_id(context_id)
+        return (
+            [] if ident is None else self._contexts.fetch("contexts/get_parents", context_id=ident)
+        )
 
     def get_children_contexts_by_context(self, context_id: int) -> list[Context]:
-        return self._contexts.fetch("contexts/get_children", context_id=_one_id(context_id))
+        ident = _one_id(context_id)
+        return (
+            [] if ident is None else self._contexts.fetch("contexts/get_children", context_id=ident)
+        )
 
     # ---------------------------------------------------------------------------- relationships
 
@@ -873,7 +899,9 @@ def _nodes_of(items: list[Any], model: type[Node], what: str) -> list[Any]:
     return items
 
 
-def _one_id(ident: int) -> int:
-    """A node id given alone, checked as ids in collections are (``checked_ids``)."""
-    checked_ids((ident,))
-    return ident
+def _one_id(ident: int) -> int | None:
+    """A node id given alone, checked as ids in collections are (``checked_ids``); None for
+    an id outside int64, which no node has: the read answers nothing without asking the engine
+    (Neo4j's driver cannot send such an integer: it raised OverflowError, an
+    InvalidArgumentError, where FalkorDB answered nothing)."""
+    return next(iter(checked_ids((ident,))), None)

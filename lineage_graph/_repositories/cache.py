@@ -56,6 +56,7 @@ from typing import Any, Literal
 from .._encoding import encode_properties, escape_name, indexable
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
+    INT64_MAX,
     Artifact,
     ArtifactState,
     Association,
@@ -333,6 +334,13 @@ def _matcher(
     return by_role
 
 
+def _stored_ids(ids: list[int]) -> list[int]:
+    """The input ids a node may have: one past int64 (no node has one) is missing, never sent
+    (Neo4j's driver cannot encode it: OverflowError, an InvalidArgumentError, where FalkorDB
+    found nothing and the caller got NotFoundError)."""
+    return [i for i in ids if i <= INT64_MAX]
+
+
 class CacheRepository(Repository):
     def __init__(
         self,
@@ -401,7 +409,8 @@ class CacheRepository(Repository):
         return sorted({i for i, _ in roles}), roles
 
     def _read_inputs(self, ids: list[int]) -> list[dict[str, Any]]:
-        rows = self.read("cache/input_artifacts", ids=ids) if ids else []
+        sent = _stored_ids(ids)
+        rows = self.read("cache/input_artifacts", ids=sent) if sent else []
         missing = set(ids) - {int(r["id"]) for r in rows}
         if missing:
             raise NotFoundError(f"no artifact with id {sorted(missing)}")
@@ -438,7 +447,11 @@ class CacheRepository(Repository):
         # One round trip first: the inputs, the first candidates for exactly these ids, and the
         # outputs of the newest one that read exactly them.
         first = self.read(
-            "cache/lookup", ids=ids, sigs=[input_signature(t.id, ids)], before=_NO_ID, **params
+            "cache/lookup",
+            ids=_stored_ids(ids),
+            sigs=[input_signature(t.id, ids)],
+            before=_NO_ID,
+            **params,
         )[0]
         rows = list(first["given"])
         missing = set(ids) - {int(r["id"]) for r in rows}

@@ -296,8 +296,11 @@ class TypeRepository(Repository):
         return [_decode(kind, r["node"]) for r in self.read(self._q(kind, "get_{}_types"))]
 
     def get_by_ids(self, kind: NodeKind, ids: Iterable[int]) -> list[NodeType]:
-        wanted = list(ids)
-        checked_ids(wanted)
+        # Ids outside int64 match nothing (no type has one): they are left out, as by the node
+        # reads; Neo4j's driver cannot send them (it raised OverflowError).
+        wanted = sorted(checked_ids(ids))
+        if not wanted:
+            return []
         rows = self.read(self._q(kind, "get_{}_types_by_ids"), ids=wanted)
         return [_decode(kind, r["node"]) for r in rows]
 

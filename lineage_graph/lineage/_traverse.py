@@ -36,6 +36,8 @@ from .._repositories.nodes import NodeRepository, decode_node
 from .._repositories.relations import RelationRepository, decode_event
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
+    INT64_MAX,
+    INT64_MIN,
     Artifact,
     Association,
     Attribution,
@@ -185,6 +187,17 @@ def _split(refs: Iterable[NodeRef]) -> tuple[list[int], list[int]]:
     return artifacts, executions
 
 
+def _int64(value: int) -> bool:
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def _time_param(ms: int | None) -> int | float | None:
+    """``as_of`` as a statement parameter: a time past int64 (no stored time is) as the double
+    it compares like. Neo4j's driver cannot encode such an int (it raised OverflowError, an
+    InvalidArgumentError, where FalkorDB read the literal as a double and answered)."""
+    return ms if ms is None or _int64(ms) else float(ms)
+
+
 def _refs(rows: Iterable[dict[str, Any]]) -> set[NodeRef]:
     return {NodeRef(NodeKind(row["label"]), int(row["id"])) for row in rows}
 
@@ -292,7 +305,7 @@ class LineageRepository(Repository):
             execution_ids=[r.id for r in by_id[NodeKind.EXECUTION]],
             artifact_refs=[[iids[r], r.id] for r in refs[NodeKind.ARTIFACT]],
             execution_refs=[[iids[r], r.id] for r in refs[NodeKind.EXECUTION]],
-            as_of=as_of,
+            as_of=_time_param(as_of),
         )
         found: set[NodeRef] = set()
         sought: dict[NodeKind, int] = {}
@@ -568,6 +581,10 @@ class LineageRepository(Repository):
         """The answer to ``query`` (one page of it when paged). Each large read is read and
         decoded with Python's cyclic collector paused (``_gc.py``: the collections a 4,001-node
         answer ran took 42 ms of a 128 ms call); the hops of a frontier walk are not."""
+        if not all(_int64(r.id) for r in query.starts):
+            # No node has an id past int64: NotFoundError naming every missing start, as below,
+            # before any walk sends it (Neo4j's driver cannot encode it: OverflowError).
+            self.check_exist(query.starts)
         if query.limit is None and cursor is None:
             if self._in_engine(query):
                 whole = self._run_whole(query)

@@ -718,6 +718,51 @@ def test_ids_outside_int64_match_nothing_on_every_engine(typed: LineageStore) ->
     assert typed.get_types_by_id(NodeKind.ARTIFACT, far) == []
 
 
+class _Sink:
+    def write(self, data: bytes) -> None:
+        pass
+
+
+def _neo4j_encodes(params: Any) -> None:
+    """Encode ``params`` with the official neo4j driver's own packer (no server involved): it
+    raises what the driver would raise before sending them (OverflowError for an int outside
+    int64)."""
+    from neo4j._codec.packstream.v1 import Packer
+
+    Packer(_Sink()).pack(dict(params or {}))
+
+
+def test_reads_by_ids_outside_int64_send_nothing_neo4j_cannot_encode(
+    typed: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every engine gets parameters Neo4j's driver can send: a read by an id outside int64
+    answers nothing without sending it. get_contexts_by_artifact(2**64) and friends, and
+    get_types_by_id, sent it: the driver raised OverflowError on Neo4j (InvalidArgumentError),
+    while FalkorDB answered []."""
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/a")])
+    original = typed.backend.read
+
+    def read(query: str, params: Any = None, *, name: str = "") -> Any:
+        _neo4j_encodes(params)
+        return original(query, params, name=name)
+
+    monkeypatch.setattr(typed.backend, "read", read)
+    for far in (2**64, 2**63, -(2**63) - 1):
+        assert typed.get_contexts_by_artifact(far) == []
+        assert typed.get_contexts_by_execution(far) == []
+        assert typed.get_artifacts_by_context(far) == []
+        assert typed.get_executions_by_context(far) == []
+        assert typed.get_parent_contexts_by_context(far) == []
+        assert typed.get_children_contexts_by_context(far) == []
+        for kind in (NodeKind.ARTIFACT, NodeKind.EXECUTION, NodeKind.CONTEXT):
+            assert typed.get_types_by_id(kind, [far]) == []
+    [dataset] = typed.get_types_by_id(
+        NodeKind.ARTIFACT, [2**64, typed.get_artifact_type("DataSet").id]
+    )
+    assert dataset.name == "DataSet"
+    assert [a.id for a in typed.get_artifacts_by_id([2**64, aid])] == [aid]
+
+
 def test_type_of_an_artifact_cannot_change(typed: LineageStore) -> None:
     [aid] = typed.put_artifacts([Artifact(type="DataSet")])
     model_type = typed.get_artifact_type("SavedModel").id

@@ -121,6 +121,34 @@ def test_hit_by_ids_is_order_insensitive_and_returns_outputs(store: LineageStore
     assert_signatures_consistent(store)
 
 
+def test_an_input_id_past_int64_is_not_found_and_never_sent(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No artifact has an id past int64: such an input is NotFoundError on every engine, and
+    no read sends it (Neo4j's driver cannot encode it: it raised OverflowError, an
+    InvalidArgumentError there, where FalkorDB answered NotFoundError). The parameters of every
+    read are encoded with the driver's own packer."""
+    from neo4j._codec.packstream.v1 import Packer
+
+    class Sink:
+        def write(self, data: bytes) -> None:
+            pass
+
+    setup_types(store)
+    [a] = datasets(store, 1)
+    original = store.backend.read
+
+    def read(query: str, params: Any = None, *, name: str = "") -> Any:
+        Packer(Sink()).pack(dict(params or {}))
+        return original(query, params, name=name)
+
+    monkeypatch.setattr(store.backend, "read", read)
+    for execution_type in ("Trainer", "NoSuchType"):
+        for inputs in ([2**64], [a, 2**63], {"data": [a.id, 2**64]}):
+            with pytest.raises(NotFoundError, match="no artifact with id"):
+                store.find_cached_execution(execution_type, inputs)  # type: ignore[arg-type]
+
+
 def test_subset_and_superset_miss_with_an_explanation(store: LineageStore) -> None:
     setup_types(store)
     a, b, c = datasets(store, 3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -328,6 +329,39 @@ def test_as_of_sees_only_events_recorded_by_then(typed: LineageStore) -> None:
         (b.artifacts[0], b.executions[0]),
         (b.artifacts[1], b.executions[0]),
     }
+
+
+def test_times_and_start_ids_past_int64_are_answered_without_sending_them(
+    typed: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An as_of past int64 is later (earlier) than every event; a start id past int64 names no
+    node (NotFoundError). Each was sent to the engine: Neo4j's driver cannot encode it (it raised
+    OverflowError, an InvalidArgumentError) where FalkorDB answered. Every read's parameters are
+    encoded here with the driver's own packer."""
+    from neo4j._codec.packstream.v1 import Packer
+
+    class Sink:
+        def write(self, data: bytes) -> None:
+            pass
+
+    b = small_pipeline(typed)
+    whole = {b.a(0), b.e(0), b.a(1), b.e(1), b.a(2), b.e(2), b.a(3)}
+    original = typed.backend.read
+
+    def read(query: str, params: Any = None, *, name: str = "") -> Any:
+        Packer(Sink()).pack(dict(params or {}))
+        return original(query, params, name=name)
+
+    monkeypatch.setattr(typed.backend, "read", read)
+    for far in (2**63, 2**64):
+        assert refs(typed.downstream(b.a(0), as_of=far)) == whole
+        assert refs(typed.downstream(b.a(0), as_of=-far - 1)) == {b.a(0)}
+        assert refs(typed.upstream(b.a(3), as_of=-far - 1, max_hops=2)) == {b.a(3)}
+        for start in (NodeRef(NodeKind.ARTIFACT, far), NodeRef(NodeKind.EXECUTION, -far - 1)):
+            with pytest.raises(NotFoundError, match="no such start node"):
+                typed.lineage([start, b.a(0)])
+            with pytest.raises(NotFoundError, match="no such start node"):
+                typed.impact(start)
 
 
 def test_as_of_a_datetime_is_its_exact_millisecond(typed: LineageStore) -> None:
