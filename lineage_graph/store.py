@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from . import __about__, _migrations
 from ._encoding import indexable
-from ._repositories._base import Repository, checked_ids, id_ranges, now_ms
+from ._repositories._base import Repository, id_ranges, now_ms
 from ._repositories.cache import CacheInputs, CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
@@ -393,48 +393,24 @@ class LineageStore:
         return self._artifacts.fetch(query, uri=uri)
 
     def get_artifacts_by_context(self, context_id: int) -> list[Artifact]:
-        ident = _one_id(context_id)
-        return (
-            []
-            if ident is None
-            else self._artifacts.fetch("artifacts/get_by_context", context_id=ident)
-        )
+        return self._artifacts.fetch_by_one_id("artifacts/get_by_context", context_id=context_id)
 
     def get_executions_by_context(self, context_id: int) -> list[Execution]:
-        ident = _one_id(context_id)
-        return (
-            []
-            if ident is None
-            else self._executions.fetch("executions/get_by_context", context_id=ident)
-        )
+        return self._executions.fetch_by_one_id("executions/get_by_context", context_id=context_id)
 
     def get_contexts_by_artifact(self, artifact_id: int) -> list[Context]:
-        ident = _one_id(artifact_id)
-        return (
-            []
-            if ident is None
-            else self._contexts.fetch("contexts/get_by_artifact", artifact_id=ident)
-        )
+        return self._contexts.fetch_by_one_id("contexts/get_by_artifact", artifact_id=artifact_id)
 
     def get_contexts_by_execution(self, execution_id: int) -> list[Context]:
-        ident = _one_id(execution_id)
-        return (
-            []
-            if ident is None
-            else self._contexts.fetch("contexts/get_by_execution", execution_id=ident)
+        return self._contexts.fetch_by_one_id(
+            "contexts/get_by_execution", execution_id=execution_id
         )
 
     def get_parent_contexts_by_context(self, context_id: int) -> list[Context]:
-        ident = _one_id(context_id)
-        return (
-            [] if ident is None else self._contexts.fetch("contexts/get_parents", context_id=ident)
-        )
+        return self._contexts.fetch_by_one_id("contexts/get_parents", context_id=context_id)
 
     def get_children_contexts_by_context(self, context_id: int) -> list[Context]:
-        ident = _one_id(context_id)
-        return (
-            [] if ident is None else self._contexts.fetch("contexts/get_children", context_id=ident)
-        )
+        return self._contexts.fetch_by_one_id("contexts/get_children", context_id=context_id)
 
     # ---------------------------------------------------------------------------- relationships
 
@@ -897,11 +873,3 @@ def _nodes_of(items: list[Any], model: type[Node], what: str) -> list[Any]:
                 f"{what} #{i}: expected {model.__name__}, got {type(item).__name__}"
             )
     return items
-
-
-def _one_id(ident: int) -> int | None:
-    """A node id given alone, checked as ids in collections are (``checked_ids``); None for
-    an id outside int64, which no node has: the read answers nothing without asking the engine
-    (Neo4j's driver cannot send such an integer: it raised OverflowError, an
-    InvalidArgumentError, where FalkorDB answered nothing)."""
-    return next(iter(checked_ids((ident,))), None)

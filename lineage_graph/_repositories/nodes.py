@@ -35,7 +35,7 @@ from ..models import (
     kind_of,
 )
 from ..models._stored import stored_model
-from ._base import Repository, check_positive_id, id_pages, id_ranges, now_ms
+from ._base import Repository, check_positive_id, checked_ids, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository, external_id_list
 
@@ -579,6 +579,16 @@ class NodeRepository(Repository, Generic[N]):
     def fetch(self, query: str, /, **params: Any) -> list[N]:
         """Nodes returned (as ``node``) by one of this kind's named queries."""
         return self._decode_rows(self.read(query, **params))
+
+    def fetch_by_one_id(self, query: str, /, **param: int) -> list[N]:
+        """:meth:`fetch` with one node id as its one parameter, checked as ids in collections
+        are (``checked_ids``). An id outside int64, which no node has, answers nothing without
+        asking the engine (Neo4j's driver cannot send such an integer: it raised OverflowError,
+        an InvalidArgumentError, where FalkorDB answered nothing)."""
+        ((name, ident),) = param.items()
+        if not checked_ids((ident,)):
+            return []
+        return self.fetch(query, **{name: ident})
 
     def get_by_ids(self, ids: Iterable[int]) -> list[N]:
         ranges = id_ranges(ids)
