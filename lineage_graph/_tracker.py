@@ -31,6 +31,7 @@ from ._encoding import check_key, check_text, property_key
 from ._repositories._base import Repository
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
+    INT64_MAX,
     Artifact,
     ArtifactState,
     Context,
@@ -202,6 +203,14 @@ class Tracker:
             version_key=property_key("c", PropertyType.INT, VERSION_PROPERTY),
         )
         highest = row["highest"]
+        if isinstance(highest, int) and highest >= INT64_MAX:
+            # its next number is past int64: no engine stores it (FalkorDB gave two versions
+            # INT64_MAX; Neo4j's driver cannot send the floor). Nothing written: the context
+            # holds a version already, so it existed before this call.
+            raise FailedPreconditionError(
+                f"the registered model {name!r} has no version number left: its highest "
+                f"version is {highest}, the largest a version can be; nothing was registered"
+            )
         floor = (highest if isinstance(highest, int) else 0) + 1
         rows = self._claims.write(
             "tracker/claim_version", context_id=context_id, artifact_id=artifact.id, floor=floor

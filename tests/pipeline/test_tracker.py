@@ -701,3 +701,22 @@ def test_previous_version_reads_a_model_version_again(store: LineageStore) -> No
         tracker.previous_version(ModelVersion("churn", 9, loose))
     with pytest.raises(InvalidArgumentError, match="is not what artifact"):
         tracker.previous_version(ModelVersion("churn", 9, second.artifact))
+
+
+def test_a_registry_at_the_largest_version_refuses_another_and_writes_nothing(
+    store: LineageStore,
+) -> None:
+    """A version set by hand to int64's largest value left no next number: FalkorDB numbered the
+    next registration INT64_MAX again (two versions with one number), and Neo4j's driver cannot
+    send the number after it. Refused now, nothing written."""
+    tracker = store.tracker
+    m1, m2 = (train(store, f"exp-{i}", 0.5) for i in range(2))
+    tracker.register_model(m1, "churn")
+    [stored] = store.get_artifacts_by_id([m1.id or 0])
+    custom = {**stored.custom_properties, "model_version": 2**63 - 1}
+    store.put_artifacts([stored.model_copy(update={"custom_properties": custom})])
+    before = store.get_artifacts_by_id([m2.id or 0])
+    with pytest.raises(FailedPreconditionError, match="no version number left"):
+        tracker.register_model(m2, "churn")
+    assert store.get_artifacts_by_id([m2.id or 0]) == before
+    assert [v.version for v in tracker.model_versions("churn")] == [2**63 - 1]
