@@ -68,6 +68,19 @@ def _to_ms(value: Any) -> Any:
     return value
 
 
+#: Node times are the store's own milliseconds, far from int64's ends (as mlmd/_filter.py's
+#: _BOUNDED_INT): a cut beyond these bounds selects as the bound does.
+_CUT_BOUND = 2**62
+
+
+def _engine_cut(cut: int | None) -> int | None:
+    """A time cut as the engines compare it exactly: FalkorDB 4.16 compares two integers by
+    their difference, wrong when it leaves int64, so ``created_before=-2**63`` selected every
+    node (``now - (-2**63)`` wraps to a negative number) instead of none. Within the bounds no
+    stored time is 2^63 away from the cut."""
+    return None if cut is None else min(max(cut, -_CUT_BOUND), _CUT_BOUND)
+
+
 class RetentionPolicy(BaseModel):
     """Which artifacts and executions go. Every criterion given must match (AND).
 
@@ -392,8 +405,8 @@ class Retention(Repository):
         states = policy.artifact_states if kind == NodeKind.ARTIFACT else policy.execution_states
         query = f"retention/select_{'artifacts' if kind == NodeKind.ARTIFACT else 'executions'}"
         params = {
-            "created_before": policy.created_before,
-            "updated_before": policy.updated_before,
+            "created_before": _engine_cut(policy.created_before),
+            "updated_before": _engine_cut(policy.updated_before),
             "types": sorted(policy.types) if policy.types is not None else None,
             "states": _state_ints(states),
             "limit": SELECT_PAGE,
@@ -619,7 +632,7 @@ class Retention(Repository):
         # What another writer may have changed on a planned node since: checked by the write.
         policy = plan.policy
         recheck = {
-            "updated_before": policy.updated_before,
+            "updated_before": _engine_cut(policy.updated_before),
             "artifact_states": _state_ints(policy.artifact_states),
             "execution_states": _state_ints(policy.execution_states),
         }

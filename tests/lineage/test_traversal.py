@@ -381,6 +381,42 @@ def test_as_of_a_datetime_is_its_exact_millisecond(typed: LineageStore) -> None:
     assert _traverse.as_of_ms(before) == -1
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+@pytest.mark.parametrize("limit", [None, 10])
+@pytest.mark.parametrize("direction", ["downstream", "any"])
+def test_as_of_at_the_ends_of_int64_compares_exactly(
+    typed: LineageStore, direction: str, limit: int | None
+) -> None:
+    """FalkorDB compares two integers through their difference, which overflows when they are
+    2^63 or more apart: an event recorded at 2^62 + 1 was followed as of -2^62, and every
+    event as of -2^63 (the node came back, its event did not). An as_of beyond int64 means the
+    bound: nothing before the first millisecond, everything after the last."""
+    ms = {("in", 0, 0): 2**62 + 1, ("out", 0, 1): INT64_MIN, ("in", 1, 1): INT64_MAX}
+    b = build(typed, 2, 2, [(0, 0), (1, 1)], [(0, 1)], ms=ms)  # a0 -> e0 -> a1 -> e1
+    upto_a1, everything = {b.a(0), b.e(0), b.a(1)}, {b.a(0), b.e(0), b.a(1), b.e(1)}
+    answers = {
+        -(2**62): {b.a(0)},
+        INT64_MIN: {b.a(0)},
+        INT64_MIN - 1: {b.a(0)},
+        -(2**70): {b.a(0)},
+        2**62: {b.a(0)},
+        2**62 + 1: upto_a1,
+        INT64_MAX - 1: upto_a1,
+        INT64_MAX: everything,
+        2**70: everything,
+    }
+    for as_of, expected in answers.items():
+        got = typed.lineage(b.a(0), direction=direction, as_of=as_of, limit=limit)
+        assert refs(got) == expected, as_of
+        assert all((e.milliseconds_since_epoch or 0) <= as_of for e in got.events)
+        assert len(got.events) == len(expected) - 1  # a chain: one event per node reached
+    # from the other end, upstream: a(1) was written at INT64_MIN, before every as_of
+    up = typed.upstream(b.a(1), as_of=-(2**62))
+    assert refs(up) == {b.a(1), b.e(0)}
+
+
 def test_contexts_come_with_their_links_when_asked(typed: LineageStore) -> None:
     b = small_pipeline(typed)
     typed.put_context_type(ContextType(name="Run"))

@@ -926,3 +926,22 @@ def test_a_datetime_cut_is_its_exact_millisecond(store: LineageStore, field_name
     store.backend.write(f"MATCH (n:Artifact {{id: {old}}}) SET n.{stamp} = 1002")
     plan = store.plan_retention(**{field_name: cut})
     assert plan.delete_artifacts == (old,)
+
+
+@pytest.mark.parametrize("field_name", ["created_before", "updated_before"])
+def test_a_cut_at_the_ends_of_int64_compares_exactly(store: LineageStore, field_name: str) -> None:
+    """FalkorDB compares two integers through their difference, which overflows 2^63 apart: a
+    cut at -2^63 selected every node stamped now (``now - (-2^63)`` wraps negative) instead of
+    none, so applying it deleted them."""
+    store.put_artifact_type(ArtifactType(name="Now"))
+    store.put_execution_type(ExecutionType(name="NowRun"))
+    [artifact] = store.put_artifacts([Artifact(type="Now", uri="/now")])
+    [execution] = store.put_executions([Execution(type="NowRun")])
+    for cut in (-(2**63), -(2**63) + 1, -(2**62) - 1):
+        plan = store.plan_retention(**{field_name: cut})
+        assert (plan.delete_artifacts, plan.delete_executions) == ((), ()), cut
+        assert store.apply_retention(plan).deleted_artifacts == ()
+    for cut in (2**63 - 1, 2**62 + 1):
+        plan = store.plan_retention(**{field_name: cut})
+        assert (plan.delete_artifacts, plan.delete_executions) == ((artifact,), (execution,))
+    assert store.get_artifacts_by_id([artifact]) and store.get_executions_by_id([execution])

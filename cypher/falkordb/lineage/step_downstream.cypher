@@ -9,12 +9,15 @@
 // whose `id` differs, so the check drops it as a lookup by `id` would. The last two branches
 // count the pairs that still name their node (`sought`): fewer than sent, and the caller asks
 // again by `id` for that kind, so a changed engine id costs a round trip, never a node.
+// `r.ms <= $as_of` is compared on one side of 0 only: FalkorDB compares two integers through
+// their difference, which overflows when they are 2^63 or more apart (an event at 2^62 + 1
+// was followed as of -2^62); of opposite signs, the negative one is the earlier.
 MATCH (a:Artifact)-[r:EVENT]->(x:Execution)
-WHERE a.id IN $artifact_ids AND ($as_of IS NULL OR r.ms <= $as_of)
+WHERE a.id IN $artifact_ids AND ($as_of IS NULL OR CASE WHEN (r.ms < 0) <> ($as_of < 0) THEN r.ms < 0 ELSE r.ms <= $as_of END)
 RETURN DISTINCT 'Execution' AS label, x.id AS id, id(x) AS iid, null AS sought
 UNION
 MATCH (e:Execution)-[r:EVENT]->(x:Artifact)
-WHERE e.id IN $execution_ids AND ($as_of IS NULL OR r.ms <= $as_of)
+WHERE e.id IN $execution_ids AND ($as_of IS NULL OR CASE WHEN (r.ms < 0) <> ($as_of < 0) THEN r.ms < 0 ELSE r.ms <= $as_of END)
 RETURN DISTINCT 'Artifact' AS label, x.id AS id, id(x) AS iid, null AS sought
 UNION
 UNWIND $artifact_refs AS ref
@@ -22,7 +25,7 @@ WITH ref[0] AS ref_iid, ref[1] AS ref_id
 MATCH (a) WHERE id(a) = ref_iid
 WITH a, ref_id WHERE a:Artifact AND a.id = ref_id
 MATCH (a)-[r:EVENT]->(x:Execution)
-WHERE $as_of IS NULL OR r.ms <= $as_of
+WHERE $as_of IS NULL OR CASE WHEN (r.ms < 0) <> ($as_of < 0) THEN r.ms < 0 ELSE r.ms <= $as_of END
 RETURN DISTINCT 'Execution' AS label, x.id AS id, id(x) AS iid, null AS sought
 UNION
 UNWIND $execution_refs AS ref
@@ -30,7 +33,7 @@ WITH ref[0] AS ref_iid, ref[1] AS ref_id
 MATCH (e) WHERE id(e) = ref_iid
 WITH e, ref_id WHERE e:Execution AND e.id = ref_id
 MATCH (e)-[r:EVENT]->(x:Artifact)
-WHERE $as_of IS NULL OR r.ms <= $as_of
+WHERE $as_of IS NULL OR CASE WHEN (r.ms < 0) <> ($as_of < 0) THEN r.ms < 0 ELSE r.ms <= $as_of END
 RETURN DISTINCT 'Artifact' AS label, x.id AS id, id(x) AS iid, null AS sought
 UNION
 UNWIND $artifact_refs AS ref
