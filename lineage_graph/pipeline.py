@@ -1410,6 +1410,27 @@ def _rebuild_return(run: Run, shape: Any) -> Any:
     return None
 
 
+def _refuse_deferred(type_name: str, value: Any) -> None:
+    """A step whose return is a generator, or a context manager made by
+    ``@contextlib.contextmanager`` (whose generator runs on ``with``), did none of its work in
+    the call: its run was recorded COMPLETE with no outputs, and the body (its artifacts, its
+    errors) ran later, outside it, as a generator function's would (refused when decorated).
+    The run fails instead, saying why; the generator, never started, is closed."""
+    gen = getattr(value, "gen", None) if not inspect.isgenerator(value) else value
+    if inspect.isasyncgen(value):
+        gen = value
+    if not (inspect.isgenerator(gen) or inspect.isasyncgen(gen)):
+        return
+    if inspect.isgenerator(gen):
+        gen.close()
+    what = "a generator" if gen is value else f"a generator-based {type(value).__name__}"
+    raise InvalidArgumentError(
+        f"step {type_name!r} returned {what}: its body runs after the call returns, outside "
+        "the run; record the work inside it with `with store.run(...)`, or make the step "
+        "return what the generator produces"
+    )
+
+
 def _reusable_shape(run: Run) -> tuple[bool, Any]:
     """Whether the run's cache hit can stand for the call (its return can be rebuilt from the
     store), and the hit's return shape. A hit recorded by another writer (``store.run``, an MLMD
@@ -1571,6 +1592,7 @@ def step(
                         run.use_cached()
                         return _rebuild_return(run, shape)
                     value = await afn(*args, **kwargs)
+                    _refuse_deferred(type_name, value)
                     _record_return(run, value)
                     return value
 
@@ -1595,6 +1617,7 @@ def step(
                         "its work would run after its run ended; declare the function "
                         "`async def` (or mark it with inspect.markcoroutinefunction)"
                     )
+                _refuse_deferred(type_name, value)
                 _record_return(run, value)
                 return value
 

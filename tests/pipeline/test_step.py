@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -1016,3 +1018,46 @@ def test_artifacts_inside_an_unrecorded_argument_are_inputs(store: LineageStore)
     # each artifact once: val is given directly too, train twice within the arguments
     assert inputs == {("again",): val.id, ("splits", 0): train.id}
     assert "cache_skipped" in run.custom_properties  # (the structure itself is not compared)
+
+
+def test_a_step_returning_a_generator_or_a_generator_context_manager_fails_its_run(
+    store: LineageStore,
+) -> None:
+    """``@store.step`` over a ``@contextlib.contextmanager`` function (or a function returning a
+    generator): the call did none of the work, the run was recorded COMPLETE with no outputs,
+    and the body, its artifacts and its errors, ran later, outside it."""
+    ran: list[str] = []
+
+    @store.step("Stage")
+    @contextlib.contextmanager
+    def staged(data: Artifact) -> Iterator[Artifact]:
+        ran.append("body")
+        yield Artifact(type="DataSet", uri="/staged")
+
+    def chunks(data: Artifact) -> Iterator[Artifact]:
+        ran.append("chunks")
+        yield Artifact(type="DataSet", uri="/chunk")
+
+    @store.step("Chunk")
+    def lazy(data: Artifact) -> Iterator[Artifact]:
+        return chunks(data)
+
+    @store.step("AStage")
+    @contextlib.asynccontextmanager
+    async def astaged(data: Artifact) -> AsyncIterator[Artifact]:
+        ran.append("abody")
+        yield Artifact(type="DataSet", uri="/astaged")
+
+    d = Artifact(type="DataSet", uri="/d")
+    with pytest.raises(InvalidArgumentError, match="returned a generator"):
+        staged(d)
+    with pytest.raises(InvalidArgumentError, match="returned a generator"):
+        lazy(d)
+    with pytest.raises(InvalidArgumentError, match="returned a generator"):
+        astaged(d)
+    assert ran == []
+    for name in ("Stage", "Chunk", "AStage"):
+        [run] = store.get_executions_by_type(name)
+        assert run.last_known_state == ExecutionState.FAILED
+        assert run.custom_properties["error_type"] == "InvalidArgumentError"
+    assert [a.uri for a in store.get_artifacts()] == ["/d"]
