@@ -431,6 +431,16 @@ def _by_role(
     return keyed
 
 
+def _fingerprinted(artifact: Artifact) -> bool:
+    """Whether the cache matches ``artifact`` by content: it holds a non-blank ``digest``
+    string (the declared property before the custom one), as find_cached_execution reads it."""
+    for values in (artifact.properties, artifact.custom_properties):
+        digest = values.get("digest")
+        if isinstance(digest, str):
+            return bool(digest.strip())
+    return False
+
+
 def _context_ref(context_id: int) -> Context:
     """A reference to a stored context by id alone (a ``Context`` model requires a name)."""
     return Context.model_construct(id=context_id)
@@ -739,6 +749,12 @@ class Run:
             self._demote(declared.properties)
         if self.check_cache and all(a.id is not None for a, _ in self._inputs):
             self.cached = self._find_cached(_by_role(self._inputs))
+        # A new input is looked up once stored (below) if it has a content fingerprint: a
+        # re-produced identical dataset given as a new Artifact(digest=...) still hits, as a
+        # stored one does. It was never looked up: each run of the script redid the work.
+        fingerprinted = self.check_cache and any(
+            a.id is None and _fingerprinted(a) for a, _ in self._inputs
+        )
         pairs: list[tuple[Artifact, Event | None]] = [
             (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
         ]
@@ -763,6 +779,9 @@ class Run:
             raise
         try:
             self._read_entry(eid, aids, cids)
+            if fingerprinted and all(a.id is not None for a, _ in self._inputs):
+                # (the run's own execution, RUNNING, is never a hit)
+                self.cached = self._find_cached(_by_role(self._inputs))
         except (LineageGraphError, KeyboardInterrupt) as exc:
             # (Ctrl-C while reading the entry back: the block never runs, so no __exit__
             # closed the execution, left RUNNING for ever)

@@ -610,3 +610,38 @@ def test_ctrl_c_during_a_runs_completion_leaves_it_complete_or_canceled(
             (ExecutionState.CANCELED, 0),
         }, i
         assert run.state != ExecutionState.RUNNING
+
+
+def test_a_new_input_with_a_digest_is_looked_up_in_the_cache(store: LineageStore) -> None:
+    """A re-produced identical dataset given as a new ``Artifact`` (each run of a script
+    describes its raw data anew) was never looked up: only stored inputs were, so the digest
+    the cache matches by never helped there and every run redid the work."""
+
+    def raw(digest: str) -> Artifact:
+        return Artifact(type="DataSet", uri="s3://raw/2026", properties={"digest": digest})
+
+    with store.run("Trainer", inputs=[raw("sha-1")]) as first:
+        assert first.cached is None
+        first.output("Model", uri="/model")
+    given = raw("sha-1")
+    with store.run("Trainer", inputs=[given]) as second:
+        assert second.cached is not None and second.cached.execution.id == first.id
+        [model] = second.use_cached()
+    assert given.id is not None and given.id != first.inputs[0].id  # recorded, as new inputs are
+    assert second.state == ExecutionState.CACHED and second.outputs == [model]
+    with store.run("Trainer", inputs=[raw("sha-2")]) as other:  # other content: a miss
+        assert other.cached is None
+    with store.run("Trainer", inputs=[raw(" ")]) as blank:  # a blank digest is no fingerprint
+        assert blank.cached is None
+    with store.run("Trainer", inputs=[raw("sha-1")], cache=False) as unchecked:
+        assert unchecked.cached is None
+
+    calls: list[str] = []
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact) -> Artifact:
+        calls.append(data.uri or "")
+        return Artifact(type="Model", uri="/fit")
+
+    assert fit(raw("sha-1")).id == fit(raw("sha-1")).id
+    assert calls == ["s3://raw/2026"]
