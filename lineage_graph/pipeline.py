@@ -1537,6 +1537,14 @@ def step(
                     f"{fn!r:.80} has no __name__ to name its execution type: "
                     "give one, @store.step('Trainer')"
                 )
+            if type_name == "<lambda>":
+                # Every lambda is named so: two lambda steps were one execution type, and with
+                # cache=True square(3) returned the number double(3) had made.
+                raise InvalidArgumentError(
+                    "a lambda has no name of its own to name its execution type (every lambda "
+                    "is '<lambda>', so two lambda steps would share it and their cache): give "
+                    "one, store.step('Double')(lambda n: ...)"
+                )
         signature = inspect.signature(fn)
         owner = _owner(fn)
         # The kinds the type declared when last read: a declared property never changes kind,

@@ -1061,3 +1061,16 @@ def test_a_step_returning_a_generator_or_a_generator_context_manager_fails_its_r
         assert run.last_known_state == ExecutionState.FAILED
         assert run.custom_properties["error_type"] == "InvalidArgumentError"
     assert [a.uri for a in store.get_artifacts()] == ["/d"]
+
+
+def test_a_lambda_step_needs_a_type_name(store: LineageStore) -> None:
+    """Every lambda is named ``<lambda>``: two lambda steps were one execution type, and with
+    ``cache=True`` ``square(3)`` returned the number ``double(3)`` had made."""
+    with pytest.raises(InvalidArgumentError, match="lambda"):
+        store.step(cache=True)(lambda n: Artifact(type="Number", uri=f"/double/{n}"))
+    with pytest.raises(InvalidArgumentError, match="lambda"):
+        store.step(lambda n: None)
+    double = store.step("Double", cache=True)(lambda n: Artifact(type="Number", uri=f"/2x{n}"))
+    square = store.step("Square", cache=True)(lambda n: Artifact(type="Number", uri=f"/{n}^2"))
+    assert (double(3).uri, square(3).uri) == ("/2x3", "/3^2")
+    assert {x.type for x in store.get_executions()} == {"Double", "Square"}
