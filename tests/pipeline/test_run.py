@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from lineage_graph import (
+    AlreadyExistsError,
     Artifact,
     ArtifactState,
     ArtifactType,
@@ -645,3 +646,14 @@ def test_a_new_input_with_a_digest_is_looked_up_in_the_cache(store: LineageStore
 
     assert fit(raw("sha-1")).id == fit(raw("sha-1")).id
     assert calls == ["s3://raw/2026"]
+
+
+def test_a_taken_execution_name_is_reported_in_words(store: LineageStore) -> None:
+    """MLMD keeps an execution's name unique within its type; the error read 'a unique key of a
+    execution'."""
+    with store.run("Trainer", name="nightly"):
+        pass
+    taken = "a unique key of an execution is already taken"
+    with pytest.raises(AlreadyExistsError, match=taken), store.run("Trainer", name="nightly"):
+        pass  # pragma: no cover - the entry is refused
+    assert [x.name for x in store.get_executions()] == ["nightly"]
