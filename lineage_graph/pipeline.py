@@ -215,13 +215,14 @@ def ensure_type(
 _ENSURE_ROUNDS = 8
 
 
-def _ensure_node_type(store: LineageStore, node: Node) -> None:
-    """Register the type a new node names (by ``type``), declaring its ``properties``."""
+def _ensure_node_type(store: LineageStore, node: Node) -> NodeType | None:
+    """Register the type a new node names (by ``type``), declaring its ``properties``; the
+    type, or None when the node names none this way (stored, by type id, or versioned)."""
     if node.id is not None or node.type_id is not None or not node.type:
-        return
+        return None
     if node.type_version is not None:
-        return  # versioned types are the caller's to register: never guess a version
-    ensure_type(store, node.kind, node.type, node.properties)
+        return None  # versioned types are the caller's to register: never guess a version
+    return ensure_type(store, node.kind, node.type, node.properties)
 
 
 # ------------------------------------------------------------------------------------ git
@@ -644,7 +645,15 @@ class Run:
                 "this run's outputs already: an artifact is an output of a run once"
             )
         if artifact.id is None:
-            _ensure_node_type(self.store, artifact)
+            declared = _ensure_node_type(self.store, artifact)
+            if declared is not None:
+                # A property of another kind than its type declares ({"acc": "high"} where
+                # Model declares a DOUBLE) is refused here, as the write on exit would: it was
+                # accepted, the block went on with its work, and the run FAILED on exit with
+                # every output dropped.
+                self.store._artifacts._encode_values(
+                    declared, artifact.properties, "p", f"output {artifact.type!r}"
+                )
         out = _Output(artifact, path)
         self._outputs.append(out)
         self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)

@@ -657,3 +657,21 @@ def test_a_taken_execution_name_is_reported_in_words(store: LineageStore) -> Non
     with pytest.raises(AlreadyExistsError, match=taken), store.run("Trainer", name="nightly"):
         pass  # pragma: no cover - the entry is refused
     assert [x.name for x in store.get_executions()] == ["nightly"]
+
+
+def test_an_output_property_of_another_kind_than_declared_is_refused_at_output(
+    store: LineageStore,
+) -> None:
+    """``run.output("Model", properties={"acc": "high"})`` where Model declares acc a DOUBLE
+    was accepted: the block went on with its work and the run FAILED on exit, every output
+    dropped. It is refused at the call, the run still running."""
+    with store.run("Trainer") as first:
+        first.output("Model", uri="/m1", properties={"acc": 0.9, "layers": 3})
+    with store.run("Trainer") as run:
+        for bad in ({"acc": "high"}, {"layers": 2.5}, {"layers": True}):
+            with pytest.raises(InvalidArgumentError, match="declares"):
+                run.output("Model", uri="/bad", properties=bad)
+        model = run.output("Model", uri="/m2", properties={"acc": 1, "layers": 4})
+    assert run.state == ExecutionState.COMPLETE
+    assert model.properties == {"acc": 1.0, "layers": 4}
+    assert store.get_artifacts_by_uri("/bad") == []
