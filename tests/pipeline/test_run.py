@@ -675,3 +675,16 @@ def test_an_output_property_of_another_kind_than_declared_is_refused_at_output(
     assert run.state == ExecutionState.COMPLETE
     assert model.properties == {"acc": 1.0, "layers": 4}
     assert store.get_artifacts_by_uri("/bad") == []
+
+
+def test_a_value_of_an_unsupported_type_is_named_with_its_module(store: LineageStore) -> None:
+    """``run.log_metrics(ok=numpy.bool_(True))`` said "unsupported property value of type bool:
+    use int, float, str, bool, ...": numpy's bool is named "bool" too."""
+    numpy = pytest.importorskip("numpy")
+    with store.run("Eval") as run:
+        with pytest.raises(InvalidArgumentError, match=r"of type numpy\.bool: use"):
+            run.log_metrics(ok=numpy.bool_(True))
+        with pytest.raises(InvalidArgumentError, match=r"JSON data, not numpy\.float32"):
+            run.log_properties(scores={"f1": numpy.float32(0.5)})
+        run.log_metrics(ok=bool(numpy.bool_(True)), f1=float(numpy.float32(0.5)))
+    assert store.get_executions_by_id([run.id])[0].custom_properties == {"ok": True, "f1": 0.5}
