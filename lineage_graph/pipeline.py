@@ -490,6 +490,12 @@ class Run:
         if not isinstance(git, bool | str | Path):
             raise InvalidArgumentError(f"git is True, False or a path, got {git!r}")
         _require_flags(cache=cache, inherit_contexts=inherit_contexts)
+        for what, given in (("properties", properties), ("custom_properties", custom_properties)):
+            if given is not None and not isinstance(given, Mapping):
+                # "lr" or 5 raised dict()'s ValueError / TypeError, untyped
+                raise InvalidArgumentError(
+                    f"{what} is a mapping of property names to values, got {given!r:.80}"
+                )
         # Checked now, not when the run starts: a bad name or property value records nothing.
         _built(
             Execution,
@@ -1526,6 +1532,17 @@ def step(
     """
 
     _require_flags(cache=cache, record_args=record_args)
+    # The decorator's own settings are checked as every call's run checks them (nothing is
+    # written): properties="lr", context=5 or git=5 were accepted here and failed each call,
+    # properties="lr" with dict()'s untyped ValueError.
+    Run(
+        store,
+        execution_type if isinstance(execution_type, str) and execution_type else "step",
+        context=context,
+        properties=properties,
+        context_type=context_type,
+        git=git,
+    )
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         # What a call runs: an instance's __call__ (``async def __call__`` was taken for a sync

@@ -688,3 +688,11 @@ def test_a_value_of_an_unsupported_type_is_named_with_its_module(store: LineageS
             run.log_properties(scores={"f1": numpy.float32(0.5)})
         run.log_metrics(ok=bool(numpy.bool_(True)), f1=float(numpy.float32(0.5)))
     assert store.get_executions_by_id([run.id])[0].custom_properties == {"ok": True, "f1": 0.5}
+
+
+def test_properties_that_are_no_mapping_are_refused(store: LineageStore) -> None:
+    """``properties="lr"`` raised dict()'s ValueError, ``properties=5`` a TypeError: untyped."""
+    for settings in ({"properties": "lr"}, {"properties": 5}, {"custom_properties": [1]}):
+        with pytest.raises(InvalidArgumentError, match="is a mapping"):
+            store.run("Trainer", **settings)  # type: ignore[arg-type]
+    assert store.get_executions() == []

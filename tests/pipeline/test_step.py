@@ -1074,3 +1074,19 @@ def test_a_lambda_step_needs_a_type_name(store: LineageStore) -> None:
     square = store.step("Square", cache=True)(lambda n: Artifact(type="Number", uri=f"/{n}^2"))
     assert (double(3).uri, square(3).uri) == ("/2x3", "/3^2")
     assert {x.type for x in store.get_executions()} == {"Double", "Square"}
+
+
+def test_bad_decorator_settings_are_refused_when_decorating(store: LineageStore) -> None:
+    """``properties="lr"``, ``context=5``, ``context_type=5`` or ``git=5`` were accepted by the
+    decorator and failed every call (``properties="lr"`` with dict()'s untyped ValueError)."""
+    bad: list[dict[str, Any]] = [
+        {"properties": "lr"},
+        {"properties": {"lr": object()}},
+        {"context": 5},
+        {"context_type": 5},
+        {"git": 5},
+    ]
+    for settings in bad:
+        with pytest.raises(InvalidArgumentError):
+            store.step("Fit", **settings)
+    assert store.get_executions() == [] and store.get_types(NodeKind.EXECUTION) == []
