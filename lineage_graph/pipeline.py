@@ -232,6 +232,9 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
     """Version-control facts of the git work tree at ``path`` as custom properties:
     ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
     Empty if ``path`` is not in a git work tree or git is not installed."""
+    if not isinstance(path, str | Path):
+        # log_git(5) looked in the directory "5" and recorded nothing, silently
+        raise InvalidArgumentError(f"a git work tree is a path (str or Path), got {path!r:.80}")
 
     def git(*args: str) -> str | None:
         try:
@@ -605,6 +608,12 @@ class Run:
         self._require_active("output()")
         if key is not None and (not isinstance(key, str) or not key):
             raise InvalidArgumentError(f"an output key is a non-empty string, got {key!r}")
+        for what, given in (("properties", properties), ("custom_properties", custom_properties)):
+            if given is not None and not isinstance(given, Mapping):
+                # (a list or a str raised dict()'s TypeError / ValueError, untyped)
+                raise InvalidArgumentError(
+                    f"output(): {what} is a mapping of property names to values, got {given!r:.80}"
+                )
         if isinstance(artifact, str):
             if not artifact:
                 raise InvalidArgumentError("an output's type name must not be empty")
@@ -696,6 +705,12 @@ class Run:
 
     def log_metrics(self, metrics: Mapping[str, float | int] | None = None, **kw: float) -> None:
         """Record metrics (custom properties of the execution), e.g. ``accuracy=0.93``."""
+        if metrics is not None and not isinstance(metrics, Mapping):
+            # log_metrics(0.93) raised TypeError "'float' object is not a mapping", untyped
+            raise InvalidArgumentError(
+                "log_metrics() takes a mapping of metrics or keywords (accuracy=0.93), got "
+                f"{type(metrics).__name__}"
+            )
         self.log_properties({**(metrics or {}), **kw})
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:

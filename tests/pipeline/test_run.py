@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -696,3 +697,27 @@ def test_properties_that_are_no_mapping_are_refused(store: LineageStore) -> None
         with pytest.raises(InvalidArgumentError, match="is a mapping"):
             store.run("Trainer", **settings)  # type: ignore[arg-type]
     assert store.get_executions() == []
+
+
+def test_logging_and_output_arguments_of_the_wrong_kind_are_typed_errors(
+    store: LineageStore,
+) -> None:
+    """``run.log_metrics(0.93)`` raised TypeError "'float' object is not a mapping";
+    ``run.output("Model", properties=[...])`` dict()'s TypeError / ValueError; ``run.log_git(5)``
+    looked in the directory "5" and recorded nothing. Typed errors, the run still running."""
+    with store.run("Trainer") as run:
+        calls: list[Any] = [
+            lambda: run.log_metrics(0.93),
+            lambda: run.log_metrics([("accuracy", 0.93)]),
+            lambda: run.output("Model", properties=[("acc", 1.0)]),
+            lambda: run.output("Model", custom_properties="x"),
+            lambda: run.log_git(5),
+            lambda: store.tracker.log_git(run.id, 5),
+        ]
+        for call in calls:
+            with pytest.raises(InvalidArgumentError):
+                call()
+        run.log_metrics(accuracy=0.93)
+    assert run.state == ExecutionState.COMPLETE and run.outputs == []
+    [execution] = store.get_executions()
+    assert execution.custom_properties == {"accuracy": 0.93}
