@@ -8,8 +8,9 @@
 On entry the execution is recorded ``RUNNING`` together with its input events and context links
 (one atomic write); on exit it becomes ``COMPLETE`` together with its outputs, their events and
 context links (a second atomic write; also on ``sys.exit(0)``), or ``FAILED`` (``CANCELED`` for
-``KeyboardInterrupt`` and task cancellation) with the error, and no outputs. Types that do not
-exist yet are registered, and declared ``properties`` extend their type (``can_add_fields``).
+``KeyboardInterrupt``, task cancellation and a generator closed early) with the error, and no
+outputs. Types that do not exist yet are registered, and declared ``properties`` extend their
+type (``can_add_fields``).
 
 The active run is kept in a :class:`contextvars.ContextVar`: :func:`current_run` answers inside
 the block, in the functions it calls, in asyncio tasks it starts, and never in another thread.
@@ -104,6 +105,10 @@ _RETURN_KEY = "return"
 #: The return shape of a step whose return value is not artifacts alone: not rebuilt on a hit.
 _VALUE_SHAPE = "value"
 _MAX_ERROR_CHARS = 4000
+#: What ends a run CANCELED, not FAILED: Ctrl-C, a task's cancellation, and a generator closed
+#: before its end (its consumer stopped reading: ``for batch in load(): break``), which was
+#: recorded FAILED with the error "GeneratorExit".
+_CANCELLATIONS = (KeyboardInterrupt, asyncio.CancelledError, GeneratorExit)
 
 _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
     NodeKind.ARTIFACT: ArtifactType,
@@ -841,7 +846,7 @@ class Run:
         text = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
             :_MAX_ERROR_CHARS
         ]
-        cancelled = isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
+        cancelled = isinstance(exc, _CANCELLATIONS)
         failed = Execution(
             id=eid,
             last_known_state=ExecutionState.CANCELED if cancelled else ExecutionState.FAILED,
@@ -1014,7 +1019,7 @@ class Run:
         self.execution = execution
 
     def _record_failure(self, error: BaseException | str) -> None:
-        cancelled = isinstance(error, KeyboardInterrupt | asyncio.CancelledError)
+        cancelled = isinstance(error, _CANCELLATIONS)
         if isinstance(error, BaseException):
             self.error = error
             text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -721,3 +721,24 @@ def test_logging_and_output_arguments_of_the_wrong_kind_are_typed_errors(
     assert run.state == ExecutionState.COMPLETE and run.outputs == []
     [execution] = store.get_executions()
     assert execution.custom_properties == {"accuracy": 0.93}
+
+
+def test_a_generator_closed_early_leaves_its_run_canceled(store: LineageStore) -> None:
+    """A generator reading batches in a run, whose consumer stops early (``break``): closing
+    it raises GeneratorExit in the block, which was recorded FAILED ("GeneratorExit"), a
+    failure on dashboards though nothing went wrong."""
+
+    def batches() -> Iterator[int]:
+        with store.run("Load"):
+            yield from range(3)
+
+    reader = batches()
+    for _ in reader:
+        break
+    reader.close()
+    [load] = store.get_executions_by_type("Load")
+    assert load.last_known_state == ExecutionState.CANCELED
+    assert load.custom_properties["error_type"] == "GeneratorExit"
+    assert list(batches()) == [0, 1, 2]  # read to its end: COMPLETE
+    states = [x.last_known_state for x in store.get_executions_by_type("Load")]
+    assert states == [ExecutionState.CANCELED, ExecutionState.COMPLETE]
