@@ -1141,12 +1141,17 @@ _SCALARS = (bool, int, float, str)
 _LIST_KEY = "__list__"
 
 
+#: No bound instance: a function, or a method decorated in its class (``self`` is an argument).
+_NO_RECEIVER = object()
+
+
 def _split_arguments(
     signature: inspect.Signature,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     shadowed: Collection[str] = (),
     owner: str | None = None,
+    receiver: object = _NO_RECEIVER,
 ) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
@@ -1170,27 +1175,36 @@ def _split_arguments(
     nested: list[tuple[str, list[Artifact]]] = []
     taken: set[str] = set()
     first = next(iter(signature.parameters), None)
-    for pname, value in bound.arguments.items():
-        if pname == first and pname in ("self", "cls"):
-            cls = value if isinstance(value, type) else type(value)
-            # Base.fit is the type of Sub().fit too: Sub's own methods, which fit may call,
-            # made another result, yet Sub().fit(d) returned Base().fit(d)'s model.
-            subclass = {"__class__": f"{cls.__module__}.{cls.__qualname__}"}
-            if owner is None or subclass["__class__"] == owner:
-                subclass = {}
-            if pname == "cls" or isinstance(value, type):
-                if subclass:
-                    props[pname] = subclass
-                    taken.add(pname)
-                continue
-            # Left out, Trainer(lr=0.1).fit(d) and Trainer(lr=0.5).fit(d) were one call: with
-            # cache=True the second returned the first's model.
-            state = _instance_state(value)
-            if state is None:
-                other.append(pname)
-            else:
-                props[pname] = {**state, **subclass}
+
+    def receive(pname: str, value: Any) -> None:
+        cls = value if isinstance(value, type) else type(value)
+        # Base.fit is the type of Sub().fit too: Sub's own methods, which fit may call,
+        # made another result, yet Sub().fit(d) returned Base().fit(d)'s model.
+        subclass = {"__class__": f"{cls.__module__}.{cls.__qualname__}"}
+        if owner is None or subclass["__class__"] == owner:
+            subclass = {}
+        if pname == "cls" or isinstance(value, type):
+            if subclass:
+                props[pname] = subclass
                 taken.add(pname)
+            return
+        # Left out, Trainer(lr=0.1).fit(d) and Trainer(lr=0.5).fit(d) were one call: with
+        # cache=True the second returned the first's model.
+        state = _instance_state(value)
+        if state is None:
+            other.append(pname)
+        else:
+            props[pname] = {**state, **subclass}
+            taken.add(pname)
+
+    if receiver is not _NO_RECEIVER:
+        # A bound method (store.step(cache=True)(Trainer(0.1).fit)) or a callable instance:
+        # its instance is no argument of the call, and was left out, so the steps of two
+        # instances were one call: Trainer(0.5).fit's step returned Trainer(0.1).fit's model.
+        receive("cls" if isinstance(receiver, type) else "self", receiver)
+    for pname, value in bound.arguments.items():
+        if pname == first and pname in ("self", "cls") and receiver is _NO_RECEIVER:
+            receive(pname, value)
             continue
         kind = signature.parameters[pname].kind
         if kind == inspect.Parameter.VAR_POSITIONAL:
@@ -1593,6 +1607,12 @@ def step(
                 )
         signature = inspect.signature(fn)
         owner = _owner(fn)
+        # The instance a bound method or a callable instance carries (recorded as ``self``).
+        receiver: object = _NO_RECEIVER
+        if inspect.ismethod(fn):
+            receiver = fn.__self__
+        elif called is not fn:
+            receiver = fn
         # The kinds the type declared when last read: a declared property never changes kind,
         # so a call whose arguments all match them needs no read of the type (one round trip
         # per call less); anything else is checked on the type read again. Replaced whole, never
@@ -1601,7 +1621,7 @@ def step(
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
             inputs, values, floats, other = _split_arguments(
-                signature, args, kwargs, shadowed=properties or {}, owner=owner
+                signature, args, kwargs, shadowed=properties or {}, owner=owner, receiver=receiver
             )
             # An argument named like one of the decorator's properties is recorded as the
             # decorator's value: given another value, it is not recorded, so the call is not

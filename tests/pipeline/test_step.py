@@ -1090,3 +1090,37 @@ def test_bad_decorator_settings_are_refused_when_decorating(store: LineageStore)
         with pytest.raises(InvalidArgumentError):
             store.step("Fit", **settings)
     assert store.get_executions() == [] and store.get_types(NodeKind.EXECUTION) == []
+
+
+def test_a_bound_method_or_a_callable_instance_records_its_instance(store: LineageStore) -> None:
+    """``store.step(cache=True)(Trainer(0.1).fit)`` left the instance out (it is no argument of
+    the bound method), so the step of ``Trainer(0.5).fit`` returned the model of
+    ``Trainer(0.1).fit``; two callable instances decorated under one name likewise."""
+
+    class Trainer:
+        def __init__(self, lr: float) -> None:
+            self.lr = lr
+
+        def fit(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri=f"/model-lr{self.lr}")
+
+    class Scorer:
+        def __init__(self, threshold: float) -> None:
+            self.threshold = threshold
+
+        def __call__(self, model: Artifact) -> Artifact:
+            return Artifact(type="Score", uri=f"/score-{self.threshold}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/d")
+    slow = store.step(cache=True)(Trainer(0.1).fit)
+    fast = store.step(cache=True)(Trainer(0.5).fit)
+    assert (slow(data).uri, fast(data).uri) == ("/model-lr0.1", "/model-lr0.5")
+    again = store.step(cache=True)(Trainer(0.1).fit)(data)  # the same settings: a hit
+    assert again.uri == "/model-lr0.1"
+    fits = store.get_executions_by_type("Trainer.fit")
+    assert [x.properties for x in fits] == [{"self": {"lr": lr}} for lr in (0.1, 0.5, 0.1)]
+    assert fits[-1].last_known_state == ExecutionState.CACHED
+    lenient = store.step("Score", cache=True)(Scorer(0.5))
+    strict = store.step("Score", cache=True)(Scorer(0.9))
+    assert (lenient(again).uri, strict(again).uri) == ("/score-0.5", "/score-0.9")
