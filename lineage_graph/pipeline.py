@@ -1605,14 +1605,23 @@ def step(
                     "is '<lambda>', so two lambda steps would share it and their cache): give "
                     "one, store.step('Double')(lambda n: ...)"
                 )
-        signature = inspect.signature(fn)
-        owner = _owner(fn)
+        # A functools.partial's own arguments are arguments of every call: its signature
+        # leaves the positional ones out, so partial(train, dataset) recorded no input (the
+        # dataset missing from the lineage) and partial(train, b) returned the model of
+        # partial(train, a). Calls are split as calls of the function it wraps.
+        target: Callable[..., Any] = fn
+        given_args: tuple[Any, ...] = ()
+        given_kwargs: dict[str, Any] = {}
+        if isinstance(fn, functools.partial):
+            target, given_args, given_kwargs = fn.func, fn.args, dict(fn.keywords)
+        signature = inspect.signature(target)
+        owner = _owner(target)
         # The instance a bound method or a callable instance carries (recorded as ``self``).
         receiver: object = _NO_RECEIVER
-        if inspect.ismethod(fn):
-            receiver = fn.__self__
-        elif called is not fn:
-            receiver = fn
+        if inspect.ismethod(target):
+            receiver = target.__self__
+        elif _called(target) is not target:
+            receiver = target
         # The kinds the type declared when last read: a declared property never changes kind,
         # so a call whose arguments all match them needs no read of the type (one round trip
         # per call less); anything else is checked on the type read again. Replaced whole, never
@@ -1621,7 +1630,12 @@ def step(
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
             inputs, values, floats, other = _split_arguments(
-                signature, args, kwargs, shadowed=properties or {}, owner=owner, receiver=receiver
+                signature,
+                (*given_args, *args),
+                {**given_kwargs, **kwargs},
+                shadowed=properties or {},
+                owner=owner,
+                receiver=receiver,
             )
             # An argument named like one of the decorator's properties is recorded as the
             # decorator's value: given another value, it is not recorded, so the call is not

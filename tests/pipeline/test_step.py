@@ -1124,3 +1124,36 @@ def test_a_bound_method_or_a_callable_instance_records_its_instance(store: Linea
     lenient = store.step("Score", cache=True)(Scorer(0.5))
     strict = store.step("Score", cache=True)(Scorer(0.9))
     assert (lenient(again).uri, strict(again).uri) == ("/score-0.5", "/score-0.9")
+
+
+def test_a_partials_positional_arguments_are_recorded(store: LineageStore) -> None:
+    """``functools.partial(train, dataset)``: the partial's signature leaves its positional
+    arguments out, so the dataset was no input (missing from the lineage) and the step of
+    ``partial(train, b)`` returned the model of ``partial(train, a)``."""
+
+    def train(data: Artifact, lr: float, epochs: int = 1) -> Artifact:
+        return Artifact(type="Model", uri=f"/model-{data.uri}-{lr}")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    on_a = store.step("Train", cache=True)(functools.partial(train, a))
+    on_b = store.step("Train", cache=True)(functools.partial(train, b))
+    assert (on_a(0.1).uri, on_b(0.1).uri) == ("/model-a-0.1", "/model-b-0.1")
+    fixed = store.step("Train", cache=True)(functools.partial(train, a, 0.5))
+    assert fixed().uri == "/model-a-0.5"
+    runs = store.get_executions_by_type("Train")
+    assert [x.properties for x in runs] == [
+        {"lr": 0.1, "epochs": 1},
+        {"lr": 0.1, "epochs": 1},
+        {"lr": 0.5, "epochs": 1},
+    ]
+    inputs = [
+        [
+            (e.artifact_id, e.path)
+            for e in store.get_events_by_execution_ids([x.id or 0])
+            if not e.type.is_output
+        ]
+        for x in runs
+    ]
+    assert inputs == [[(a.id, ["data"])], [(b.id, ["data"])], [(a.id, ["data"])]]
