@@ -1191,7 +1191,14 @@ def _split_arguments(
         # Left out, Trainer(lr=0.1).fit(d) and Trainer(lr=0.5).fit(d) were one call: with
         # cache=True the second returned the first's model.
         state = _instance_state(value)
-        if state is None:
+        # The artifacts it holds (Trainer(data=d).fit()) are inputs under its name: they were
+        # left out, the run recorded without the dataset it read. Unless __lineage_state__
+        # says what else matters, such an instance is not compared (the call runs), as an
+        # argument holding artifacts among other values is not.
+        held = _held_artifacts(value)
+        if held:
+            nested.append((pname, held))
+        if state is None or (held and not callable(getattr(value, "__lineage_state__", None))):
             other.append(pname)
         else:
             props[pname] = {**state, **subclass}
@@ -1279,6 +1286,35 @@ def _artifacts_in(value: Any, depth: int = 0) -> list[Artifact]:
 #: The most JSON text a method step records of its instance's attributes (not of what its
 #: ``__lineage_state__`` returns): more, and the call is not compared (it runs).
 MAX_IMPLICIT_STATE_CHARS = 65_536
+
+
+#: Most items of a list, tuple or dict attribute looked through for artifacts the instance holds.
+_MAX_HELD_ITEMS = 256
+
+
+def _held_artifacts(obj: object) -> list[Artifact]:
+    """The artifacts a method step's instance holds: its attributes (a dataclass's fields, a
+    pydantic model's fields, ``vars``) that are artifacts, or items of a list, tuple or dict
+    attribute of at most ``_MAX_HELD_ITEMS`` (bounded: an instance may hold a dataset)."""
+    if isinstance(obj, type):
+        return []
+    if dataclasses.is_dataclass(obj):
+        names = [f.name for f in dataclasses.fields(obj)]
+    elif isinstance(obj, BaseModel):
+        names = list(type(obj).model_fields)
+    elif hasattr(obj, "__dict__"):
+        names = list(vars(obj))
+    else:
+        return []
+    found: list[Artifact] = []
+    for name in names:
+        value = getattr(obj, name, None)
+        if isinstance(value, Artifact):
+            found.append(value)
+        elif isinstance(value, list | tuple | dict) and len(value) <= _MAX_HELD_ITEMS:
+            items = value.values() if isinstance(value, dict) else value
+            found += [v for v in items if isinstance(v, Artifact)]
+    return found
 
 
 def _instance_state(obj: object) -> dict[str, Any] | None:

@@ -1157,3 +1157,54 @@ def test_a_partials_positional_arguments_are_recorded(store: LineageStore) -> No
         for x in runs
     ]
     assert inputs == [[(a.id, ["data"])], [(b.id, ["data"])], [(a.id, ["data"])]]
+
+
+def test_artifacts_a_method_steps_instance_holds_are_inputs(store: LineageStore) -> None:
+    """``Trainer(data=d).fit()``: the dataset the instance holds was no input, the run recorded
+    without the data it read."""
+
+    @dataclasses.dataclass
+    class Trainer:
+        data: Artifact
+        lr: float = 0.1
+
+        @store.step(cache=True)
+        def fit(self) -> Artifact:
+            return Artifact(type="Model", uri=f"/m-{self.data.uri}-{self.lr}")
+
+    class Ensemble:
+        def __init__(self, members: list[Artifact], lr: float) -> None:
+            self.members = members
+            self.lr = lr
+
+        def __lineage_state__(self) -> dict[str, Any]:
+            return {"lr": self.lr}  # the members are inputs: compared as such
+
+        @store.step(cache=True)
+        def combine(self) -> Artifact:
+            return Artifact(type="Model", uri=f"/ensemble-{len(self.members)}")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    assert Trainer(a).fit().uri == "/m-a-0.1"
+    [fit] = store.get_executions_by_type("Trainer.fit")
+    events = store.get_events_by_execution_ids([fit.id or 0])
+    assert [(e.artifact_id, e.path) for e in events if not e.type.is_output] == [
+        (a.id, ["self", 0])
+    ]
+    assert "cache_skipped" in fit.custom_properties  # its other fields are not compared
+    first = Ensemble([a, b], 0.5).combine()
+    assert Ensemble([a, b], 0.5).combine().id == first.id  # compared: inputs and the hook's state
+    assert Ensemble([a], 0.5).combine().id != first.id
+    combined = store.get_executions_by_type("Ensemble.combine")
+    assert [x.last_known_state for x in combined] == [
+        ExecutionState.COMPLETE,
+        ExecutionState.CACHED,
+        ExecutionState.COMPLETE,
+    ]
+    inputs = store.get_events_by_execution_ids([combined[0].id or 0])
+    assert sorted((e.artifact_id or 0, tuple(e.path)) for e in inputs if not e.type.is_output) == [
+        (a.id or 0, ("self", 0)),
+        (b.id or 0, ("self", 1)),
+    ]
