@@ -379,6 +379,8 @@ def _as_artifact(value: ArtifactLike, what: str) -> Artifact:
         raise InvalidArgumentError(
             f"{what}: expected an Artifact or an artifact id, got {type(value).__name__}"
         )
+    if isinstance(value, int) and value <= 0:  # (pydantic's ValidationError, untyped)
+        raise InvalidArgumentError(f"{what}: an artifact id is a positive int, got {value}")
     return Artifact(id=value) if isinstance(value, int) else value
 
 
@@ -636,6 +638,9 @@ class Run:
                 "uri/name/properties describe a new artifact: pass a type name with them"
             )
         artifact = _as_artifact(artifact, "output")
+        if artifact.id is not None and not self.store.get_artifacts_by_id([artifact.id]):
+            # Accepted, it failed the run on exit (NotFoundError), the block's work done.
+            raise NotFoundError(f"output: no artifact with id {artifact.id}")
         self._declare(artifact, [key] if key is not None else [])
         return artifact
 

@@ -23,6 +23,7 @@ from lineage_graph import (
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
+    NotFoundError,
     PropertyType,
 )
 from lineage_graph.pipeline import current_run
@@ -742,3 +743,20 @@ def test_a_generator_closed_early_leaves_its_run_canceled(store: LineageStore) -
     assert list(batches()) == [0, 1, 2]  # read to its end: COMPLETE
     states = [x.last_known_state for x in store.get_executions_by_type("Load")]
     assert states == [ExecutionState.CANCELED, ExecutionState.COMPLETE]
+
+
+def test_an_artifact_id_that_cannot_be_one_or_is_not_stored_is_refused_at_the_call(
+    store: LineageStore,
+) -> None:
+    """``inputs=[-1]`` raised pydantic's ValidationError (untyped); ``run.output(999)`` of no
+    artifact was accepted and failed the run on exit (NotFoundError), the block's work done."""
+    for bad in (-1, 0):
+        with pytest.raises(InvalidArgumentError, match="positive int"):
+            store.run("Trainer", inputs=[bad])
+    with store.run("Trainer") as run:
+        with pytest.raises(InvalidArgumentError, match="positive int"):
+            run.output(-1)
+        with pytest.raises(NotFoundError, match="no artifact with id 999"):
+            run.output(999)
+        model = run.output("Model", uri="/m")
+    assert run.state == ExecutionState.COMPLETE and run.outputs == [model]
