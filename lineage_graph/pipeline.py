@@ -27,10 +27,11 @@ import inspect
 import json
 import subprocess
 import threading
+import types
+import typing
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, cast, overload
 
 from pydantic import BaseModel, ValidationError
@@ -1077,7 +1078,7 @@ class Run:
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
-        tb: TracebackType | None,
+        tb: types.TracebackType | None,
     ) -> None:
         self._exit(exc)
 
@@ -1116,7 +1117,7 @@ class Run:
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
-        tb: TracebackType | None,
+        tb: types.TracebackType | None,
     ) -> None:
         try:
             if self.active:
@@ -1252,8 +1253,8 @@ def _split_arguments(
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
                 props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
-                if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
-                    floats.add(key)  # (a string: postponed annotations)
+                if type(v) is int and _admits_float(signature.parameters[pname].annotation):
+                    floats.add(key)
             else:
                 other.append(key)
     # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
@@ -1269,6 +1270,27 @@ def _split_arguments(
         if fresh:
             inputs[key] = fresh
     return inputs, props, floats, other
+
+
+#: Postponed (string) annotations of a parameter taking a float or nothing, spaces removed.
+_FLOAT_TEXTS = frozenset(
+    {"float", "float|None", "None|float", "Optional[float]", "typing.Optional[float]"}
+    | {"Union[float,None]", "typing.Union[float,None]", "Union[None,float]"}
+)
+
+
+def _admits_float(annotation: Any) -> bool:
+    """Whether a parameter's annotation is ``float``, or a union holding it (``float | None``,
+    ``Optional[float]``: an int given there is widened as for ``float``; the first call of
+    ``fit(lr: float | None = None)`` given ``1`` declared lr an INT, and every later call given
+    a float ran, never looked up). A string is a postponed annotation."""
+    if annotation is float:
+        return True
+    if isinstance(annotation, str):
+        return annotation.replace(" ", "") in _FLOAT_TEXTS
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(arg is float for arg in typing.get_args(annotation))
+    return False
 
 
 def _identity(artifact: Artifact) -> int:

@@ -1208,3 +1208,26 @@ def test_artifacts_a_method_steps_instance_holds_are_inputs(store: LineageStore)
         (a.id or 0, ("self", 0)),
         (b.id or 0, ("self", 1)),
     ]
+
+
+@pytest.mark.parametrize("annotation", ["float | None", "Optional[float]", float | None])
+def test_an_int_given_to_an_optional_float_parameter_is_widened(
+    store: LineageStore, annotation: Any
+) -> None:
+    """``fit(lr: float | None = None)`` called first with ``1`` declared lr an INT: every later
+    call given a float ran, never looked up (``fit(0.5)`` twice ran twice), and ``fit(1.0)``
+    did not reuse ``fit(1)``."""
+    calls: list[Any] = []
+
+    def fit(lr: Any = None) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/{lr}")
+
+    fit.__annotations__["lr"] = annotation  # as written in the signature (or postponed)
+    step = store.step("Fit", cache=True)(fit)
+    for lr in (1, 0.5, 0.5, 1.0):
+        step(lr)
+    assert calls == [1, 0.5]
+    runs = store.get_executions_by_type("Fit")
+    assert [x.properties for x in runs] == [{"lr": lr} for lr in (1.0, 0.5, 0.5, 1.0)]
+    assert store.get_execution_type("Fit").properties == {"lr": PropertyType.DOUBLE}
