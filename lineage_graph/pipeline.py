@@ -1452,6 +1452,11 @@ def _record_return(run: Run, value: Any) -> None:
             whole = _declare_part(run, v, [_RETURN_KEY, *_path_step(k)]) and keyed and whole
     else:
         shape = _VALUE_SHAPE
+    if isinstance(value, tuple | list | Mapping) and type(value) not in (tuple, list, dict):
+        # A NamedTuple (Splits(train, test)), an OrderedDict or another subclass: a hit rebuilt
+        # a plain tuple or dict, and ``split(d).train`` raised AttributeError on the second
+        # call only. Its artifacts are outputs; the call is made again, as for a value.
+        whole = False
     run.custom_properties[RETURN_SHAPE_PROPERTY] = shape if whole else _VALUE_SHAPE
 
 

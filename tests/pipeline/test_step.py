@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import functools
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -1231,3 +1231,31 @@ def test_an_int_given_to_an_optional_float_parameter_is_widened(
     runs = store.get_executions_by_type("Fit")
     assert [x.properties for x in runs] == [{"lr": lr} for lr in (1.0, 0.5, 0.5, 1.0)]
     assert store.get_execution_type("Fit").properties == {"lr": PropertyType.DOUBLE}
+
+
+class _Splits(NamedTuple):
+    train: Artifact
+    test: Artifact
+
+
+def test_a_named_tuple_return_is_never_rebuilt_as_a_plain_tuple(store: LineageStore) -> None:
+    """A cache hit rebuilt ``Splits(train, test)`` as a plain tuple: ``split(d).train`` raised
+    AttributeError on the second call only (an OrderedDict came back a dict likewise)."""
+    calls: list[str] = []
+
+    @store.step("Split", cache=True)
+    def split(uri: str) -> _Splits:
+        calls.append(uri)
+        return _Splits(
+            Artifact(type="DataSet", uri=f"{uri}/train"),
+            Artifact(type="DataSet", uri=f"{uri}/test"),
+        )
+
+    first = split("/d")
+    again = split("/d")
+    assert isinstance(again, _Splits) and again.train.uri == "/d/train"
+    assert calls == ["/d", "/d"]  # made again: the class is not in the store
+    [run, _] = store.get_executions_by_type("Split")
+    outputs = [e.path for e in store.get_events_by_execution_ids([run.id or 0]) if e.type.is_output]
+    assert sorted(outputs) == [["return", 0], ["return", 1]]  # its artifacts are outputs
+    assert first.train.id is not None
