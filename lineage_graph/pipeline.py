@@ -716,12 +716,6 @@ class Run:
 
     def log_metrics(self, metrics: Mapping[str, float | int] | None = None, **kw: float) -> None:
         """Record metrics (custom properties of the execution), e.g. ``accuracy=0.93``."""
-        if metrics is not None and not isinstance(metrics, Mapping):
-            # log_metrics(0.93) raised TypeError "'float' object is not a mapping", untyped
-            raise InvalidArgumentError(
-                "log_metrics() takes a mapping of metrics or keywords (accuracy=0.93), got "
-                f"{type(metrics).__name__}"
-            )
         self.log_properties({**(metrics or {}), **kw})
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
