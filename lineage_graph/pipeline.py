@@ -126,7 +126,17 @@ class StepDecorator(Protocol):
 
 def current_run() -> Run | None:
     """The run whose block (or decorated step) is executing in this thread or task, if any."""
-    return _CURRENT.get()
+    return _running(_CURRENT.get())
+
+
+def _running(run: Run | None) -> Run | None:
+    """``run``, or the run it was started in, ... : the first still running. Runs started
+    with ``start()`` and finished out of order (``a.start(); b.start(); a.finish();
+    b.finish()``) leave a finished one current (what ``b`` was started in): it was answered by
+    current_run(), and a run started next in the enclosing block got no parent."""
+    while run is not None and not run.active:
+        run = run._enclosing
+    return run
 
 
 # ------------------------------------------------------------------------------------ types
@@ -759,13 +769,16 @@ class Run:
         if self.execution is not None:
             raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
         parent = self._enclosing = _CURRENT.get()
-        while parent is not None and parent.store.backend is not self.store.backend:
+        while parent is not None and (
+            parent.store.backend is not self.store.backend or not parent.active
+        ):
             # A run of another store (another database): its ids mean nothing here. Its
             # execution id was recorded as the parent, and its contexts' ids linked this run to
             # whatever contexts of this store bear them (an unrelated experiment), silently.
-            # The run of this store it is nested in, if any, is the parent.
+            # The run of this store it is nested in, if any, is the parent. (So is the one a
+            # finished run was started in: see _running.)
             parent = parent._enclosing
-        if parent is not None and parent.active:
+        if parent is not None:
             self.parent = parent
             self.custom_properties.setdefault(PARENT_RUN_PROPERTY, parent.id)
             if self._inherit_contexts:
@@ -945,12 +958,23 @@ class Run:
             self._release()
 
     def _release(self) -> None:
-        if self._token is not None:
-            try:
-                _CURRENT.reset(self._token)
-            except ValueError:  # reset from another context (a misuse): just clear it there
-                _CURRENT.set(None)
+        if self._token is None:
+            return
+        current = _CURRENT.get()
+        inner = current
+        while inner is not None and inner is not self and not inner.active:
+            inner = inner._enclosing
+        if inner is not None and inner is not self:
+            # A run started after this one still runs here (``b`` of ``a.start(); b.start();
+            # a.finish()``): it stays current (resetting made the run ``a`` was started in
+            # current, while ``b`` ran). Finished, it resets to ``a``, which _running skips.
             self._token = None
+            return
+        try:
+            _CURRENT.reset(self._token)
+        except ValueError:  # reset from another context (a misuse): just clear it there
+            _CURRENT.set(None)
+        self._token = None
 
     def _complete_or_fail(self) -> None:
         try:

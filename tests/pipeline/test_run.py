@@ -758,3 +758,24 @@ def test_an_artifact_id_that_cannot_be_one_or_is_not_stored_is_refused_at_the_ca
             run.output(999)
         model = run.output("Model", uri="/m")
     assert run.state == ExecutionState.COMPLETE and run.outputs == [model]
+
+
+def test_runs_finished_out_of_order_leave_the_running_one_current(store: LineageStore) -> None:
+    """``a.start(); b.start(); a.finish(); b.finish()`` in a pipeline's block: after
+    ``a.finish()`` the pipeline was current though ``b`` ran, after ``b.finish()`` the finished
+    ``a`` was, and a run started next in the block got no parent (nor its contexts)."""
+    with store.run("Pipeline", context="exp") as pipeline:
+        a = store.run("A").start()
+        b = store.run("B").start()
+        a.finish()
+        assert current_run() is b
+        b.finish()
+        assert current_run() is pipeline
+        with store.run("C") as c:
+            assert current_run() is c
+        assert current_run() is pipeline
+    assert current_run() is None
+    assert c.parent is pipeline
+    [stored] = store.get_executions_by_type("C")
+    assert stored.custom_properties["parent_execution_id"] == pipeline.id
+    assert [x.name for x in store.get_contexts_by_execution(c.id)] == ["exp"]
