@@ -1570,9 +1570,11 @@ def _refuse_deferred(type_name: str, value: Any) -> None:
     the call: its run was recorded COMPLETE with no outputs, and the body (its artifacts, its
     errors) ran later, outside it, as a generator function's would (refused when decorated).
     The run fails instead, saying why; the generator, never started, is closed."""
-    gen = getattr(value, "gen", None) if not inspect.isgenerator(value) else value
-    if inspect.isasyncgen(value):
-        gen = value
+    gen: Any = value
+    if not (inspect.isgenerator(value) or inspect.isasyncgen(value)):
+        # contextlib's generator-based context managers keep their generator as ``gen``
+        is_manager = hasattr(value, "__enter__") or hasattr(value, "__aenter__")
+        gen = getattr(value, "gen", None) if is_manager else None
     if not (inspect.isgenerator(gen) or inspect.isasyncgen(gen)):
         return
     if inspect.isgenerator(gen):
