@@ -1307,7 +1307,10 @@ def _admits_float(annotation: Any) -> bool:
     if isinstance(annotation, str):
         return annotation.replace(" ", "") in _FLOAT_TEXTS
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return any(arg is float for arg in typing.get_args(annotation))
+        # float or nothing: a union admitting int too (``test_size: float | int``) may mean
+        # another thing by an int, which is recorded as one
+        args = set(typing.get_args(annotation))
+        return float in args and args <= {float, type(None)}
     return False
 
 
