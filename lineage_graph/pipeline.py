@@ -1046,7 +1046,7 @@ class Run:
         cancelled = isinstance(error, _CANCELLATIONS)
         if isinstance(error, BaseException):
             self.error = error
-            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            text = _error_text(error)
             self.custom_properties[ERROR_TYPE_PROPERTY] = type(error).__qualname__
         else:
             text = str(error)
@@ -1145,6 +1145,17 @@ class Run:
                     await asyncio.to_thread(self._fail_quietly, exc)
         finally:
             self._release()
+
+
+def _error_text(error: BaseException, depth: int = 0) -> str:
+    """``Type: message``; for an exception group (``asyncio.TaskGroup``, ``trio``), its
+    sub-exceptions too: the run's error read "ExceptionGroup: unhandled errors in a TaskGroup
+    (1 sub-exception)", the reason it failed left out."""
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, BaseExceptionGroup) and depth < 4:
+        parts = [_error_text(e, depth + 1) for e in error.exceptions[:10]]
+        text += " [" + "; ".join(parts) + "]"
+    return text
 
 
 def _clean_exit(exc: BaseException) -> bool:

@@ -1259,3 +1259,25 @@ def test_a_named_tuple_return_is_never_rebuilt_as_a_plain_tuple(store: LineageSt
     outputs = [e.path for e in store.get_events_by_execution_ids([run.id or 0]) if e.type.is_output]
     assert sorted(outputs) == [["return", 0], ["return", 1]]  # its artifacts are outputs
     assert first.train.id is not None
+
+
+def test_a_task_groups_failure_records_the_reason(store: LineageStore) -> None:
+    """An async step using ``asyncio.TaskGroup``: its run's error read "ExceptionGroup:
+    unhandled errors in a TaskGroup (1 sub-exception)", the reason it failed left out."""
+
+    async def shard(i: int) -> None:
+        if i == 2:
+            raise ValueError("shard 2 is empty")
+
+    @store.step("Featurize")
+    async def featurize(n: int) -> None:
+        async with asyncio.TaskGroup() as group:
+            for i in range(n):
+                group.create_task(shard(i))
+
+    with pytest.raises(ExceptionGroup):
+        asyncio.run(featurize(3))
+    [run] = store.get_executions_by_type("Featurize")
+    assert run.last_known_state == ExecutionState.FAILED
+    assert run.custom_properties["error_type"] == "ExceptionGroup"
+    assert "ValueError: shard 2 is empty" in run.custom_properties["error"]
