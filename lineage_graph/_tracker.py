@@ -500,6 +500,11 @@ class Tracker:
         """The version of ``name`` with the best ``metric`` (versions without it are ignored);
         ``experiment_of(best)`` is the experiment that produced the winner."""
         _check_metric(metric)
+        if not isinstance(higher_is_better, bool):
+            # "no" or "min" is truthy: the highest was answered as the best of a loss
+            raise InvalidArgumentError(
+                f"higher_is_better is True or False, got {higher_is_better!r:.80}"
+            )
         scored = [(self.metric(v, metric), v) for v in self.model_versions(name)]
         ranked = [(s, v) for s, v in scored if s is not None]
         if not ranked:

@@ -8,8 +8,9 @@
 On entry the execution is recorded ``RUNNING`` together with its input events and context links
 (one atomic write); on exit it becomes ``COMPLETE`` together with its outputs, their events and
 context links (a second atomic write; also on ``sys.exit(0)``), or ``FAILED`` (``CANCELED`` for
-``KeyboardInterrupt`` and task cancellation) with the error, and no outputs. Types that do not
-exist yet are registered, and declared ``properties`` extend their type (``can_add_fields``).
+``KeyboardInterrupt``, task cancellation and a generator closed early) with the error, and no
+outputs. Types that do not exist yet are registered, and declared ``properties`` extend their
+type (``can_add_fields``).
 
 The active run is kept in a :class:`contextvars.ContextVar`: :func:`current_run` answers inside
 the block, in the functions it calls, in asyncio tasks it starts, and never in another thread.
@@ -26,10 +27,11 @@ import inspect
 import json
 import subprocess
 import threading
+import types
+import typing
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, cast, overload
 
 from pydantic import BaseModel, ValidationError
@@ -104,6 +106,10 @@ _RETURN_KEY = "return"
 #: The return shape of a step whose return value is not artifacts alone: not rebuilt on a hit.
 _VALUE_SHAPE = "value"
 _MAX_ERROR_CHARS = 4000
+#: What ends a run CANCELED, not FAILED: Ctrl-C, a task's cancellation, and a generator closed
+#: before its end (its consumer stopped reading: ``for batch in load(): break``), which was
+#: recorded FAILED with the error "GeneratorExit".
+_CANCELLATIONS = (KeyboardInterrupt, asyncio.CancelledError, GeneratorExit)
 
 _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
     NodeKind.ARTIFACT: ArtifactType,
@@ -120,7 +126,17 @@ class StepDecorator(Protocol):
 
 def current_run() -> Run | None:
     """The run whose block (or decorated step) is executing in this thread or task, if any."""
-    return _CURRENT.get()
+    return _running(_CURRENT.get())
+
+
+def _running(run: Run | None) -> Run | None:
+    """``run``, or the run it was started in, ... : the first still running. Runs started
+    with ``start()`` and finished out of order (``a.start(); b.start(); a.finish();
+    b.finish()``) leave a finished one current (what ``b`` was started in): it was answered by
+    current_run(), and a run started next in the enclosing block got no parent."""
+    while run is not None and not run.active:
+        run = run._enclosing
+    return run
 
 
 # ------------------------------------------------------------------------------------ types
@@ -215,13 +231,14 @@ def ensure_type(
 _ENSURE_ROUNDS = 8
 
 
-def _ensure_node_type(store: LineageStore, node: Node) -> None:
-    """Register the type a new node names (by ``type``), declaring its ``properties``."""
+def _ensure_node_type(store: LineageStore, node: Node) -> NodeType | None:
+    """Register the type a new node names (by ``type``), declaring its ``properties``; the
+    type, or None when the node names none this way (stored, by type id, or versioned)."""
     if node.id is not None or node.type_id is not None or not node.type:
-        return
+        return None
     if node.type_version is not None:
-        return  # versioned types are the caller's to register: never guess a version
-    ensure_type(store, node.kind, node.type, node.properties)
+        return None  # versioned types are the caller's to register: never guess a version
+    return ensure_type(store, node.kind, node.type, node.properties)
 
 
 # ------------------------------------------------------------------------------------ git
@@ -231,6 +248,9 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
     """Version-control facts of the git work tree at ``path`` as custom properties:
     ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
     Empty if ``path`` is not in a git work tree or git is not installed."""
+    if not isinstance(path, str | Path):
+        # log_git(5) looked in the directory "5" and recorded nothing, silently
+        raise InvalidArgumentError(f"a git work tree is a path (str or Path), got {path!r:.80}")
 
     def git(*args: str) -> str | None:
         try:
@@ -370,6 +390,8 @@ def _as_artifact(value: ArtifactLike, what: str) -> Artifact:
         raise InvalidArgumentError(
             f"{what}: expected an Artifact or an artifact id, got {type(value).__name__}"
         )
+    if isinstance(value, int) and value <= 0:  # (pydantic's ValidationError, untyped)
+        raise InvalidArgumentError(f"{what}: an artifact id is a positive int, got {value}")
     return Artifact(id=value) if isinstance(value, int) else value
 
 
@@ -431,6 +453,16 @@ def _by_role(
     return keyed
 
 
+def _fingerprinted(artifact: Artifact) -> bool:
+    """Whether the cache matches ``artifact`` by content: it holds a non-blank ``digest``
+    string (the declared property before the custom one), as find_cached_execution reads it."""
+    for values in (artifact.properties, artifact.custom_properties):
+        digest = values.get("digest")
+        if isinstance(digest, str):
+            return bool(digest.strip())
+    return False
+
+
 def _context_ref(context_id: int) -> Context:
     """A reference to a stored context by id alone (a ``Context`` model requires a name)."""
     return Context.model_construct(id=context_id)
@@ -479,6 +511,12 @@ class Run:
         if not isinstance(git, bool | str | Path):
             raise InvalidArgumentError(f"git is True, False or a path, got {git!r}")
         _require_flags(cache=cache, inherit_contexts=inherit_contexts)
+        for what, given in (("properties", properties), ("custom_properties", custom_properties)):
+            if given is not None and not isinstance(given, Mapping):
+                # "lr" or 5 raised dict()'s ValueError / TypeError, untyped
+                raise InvalidArgumentError(
+                    f"{what} is a mapping of property names to values, got {given!r:.80}"
+                )
         # Checked now, not when the run starts: a bad name or property value records nothing.
         _built(
             Execution,
@@ -588,6 +626,12 @@ class Run:
         self._require_active("output()")
         if key is not None and (not isinstance(key, str) or not key):
             raise InvalidArgumentError(f"an output key is a non-empty string, got {key!r}")
+        for what, given in (("properties", properties), ("custom_properties", custom_properties)):
+            if given is not None and not isinstance(given, Mapping):
+                # (a list or a str raised dict()'s TypeError / ValueError, untyped)
+                raise InvalidArgumentError(
+                    f"output(): {what} is a mapping of property names to values, got {given!r:.80}"
+                )
         if isinstance(artifact, str):
             if not artifact:
                 raise InvalidArgumentError("an output's type name must not be empty")
@@ -605,6 +649,9 @@ class Run:
                 "uri/name/properties describe a new artifact: pass a type name with them"
             )
         artifact = _as_artifact(artifact, "output")
+        if artifact.id is not None and not self.store.get_artifacts_by_id([artifact.id]):
+            # Accepted, it failed the run on exit (NotFoundError), the block's work done.
+            raise NotFoundError(f"output: no artifact with id {artifact.id}")
         self._declare(artifact, [key] if key is not None else [])
         return artifact
 
@@ -634,7 +681,15 @@ class Run:
                 "this run's outputs already: an artifact is an output of a run once"
             )
         if artifact.id is None:
-            _ensure_node_type(self.store, artifact)
+            declared = _ensure_node_type(self.store, artifact)
+            if declared is not None:
+                # A property of another kind than its type declares ({"acc": "high"} where
+                # Model declares a DOUBLE) is refused here, as the write on exit would: it was
+                # accepted, the block went on with its work, and the run FAILED on exit with
+                # every output dropped.
+                self.store._artifacts._encode_values(
+                    declared, artifact.properties, "p", f"output {artifact.type!r}"
+                )
         out = _Output(artifact, path)
         self._outputs.append(out)
         self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
@@ -721,13 +776,16 @@ class Run:
         if self.execution is not None:
             raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
         parent = self._enclosing = _CURRENT.get()
-        while parent is not None and parent.store.backend is not self.store.backend:
+        while parent is not None and (
+            parent.store.backend is not self.store.backend or not parent.active
+        ):
             # A run of another store (another database): its ids mean nothing here. Its
             # execution id was recorded as the parent, and its contexts' ids linked this run to
             # whatever contexts of this store bear them (an unrelated experiment), silently.
-            # The run of this store it is nested in, if any, is the parent.
+            # The run of this store it is nested in, if any, is the parent. (So is the one a
+            # finished run was started in: see _running.)
             parent = parent._enclosing
-        if parent is not None and parent.active:
+        if parent is not None:
             self.parent = parent
             self.custom_properties.setdefault(PARENT_RUN_PROPERTY, parent.id)
             if self._inherit_contexts:
@@ -746,6 +804,12 @@ class Run:
             self._demote(declared.properties)
         if self.check_cache and all(a.id is not None for a, _ in self._inputs):
             self.cached = self._find_cached(_by_role(self._inputs))
+        # A new input is looked up once stored (below) if it has a content fingerprint: a
+        # re-produced identical dataset given as a new Artifact(digest=...) still hits, as a
+        # stored one does. It was never looked up: each run of the script redid the work.
+        fingerprinted = self.check_cache and any(
+            a.id is None and _fingerprinted(a) for a, _ in self._inputs
+        )
         pairs: list[tuple[Artifact, Event | None]] = [
             (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
         ]
@@ -770,6 +834,9 @@ class Run:
             raise
         try:
             self._read_entry(eid, aids, cids)
+            if fingerprinted and all(a.id is not None for a, _ in self._inputs):
+                # (the run's own execution, RUNNING, is never a hit)
+                self.cached = self._find_cached(_by_role(self._inputs))
         except (LineageGraphError, KeyboardInterrupt) as exc:
             # (Ctrl-C while reading the entry back: the block never runs, so no __exit__
             # closed the execution, left RUNNING for ever)
@@ -799,7 +866,7 @@ class Run:
         text = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
             :_MAX_ERROR_CHARS
         ]
-        cancelled = isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
+        cancelled = isinstance(exc, _CANCELLATIONS)
         failed = Execution(
             id=eid,
             last_known_state=ExecutionState.CANCELED if cancelled else ExecutionState.FAILED,
@@ -898,12 +965,23 @@ class Run:
             self._release()
 
     def _release(self) -> None:
-        if self._token is not None:
-            try:
-                _CURRENT.reset(self._token)
-            except ValueError:  # reset from another context (a misuse): just clear it there
-                _CURRENT.set(None)
+        if self._token is None:
+            return
+        current = _CURRENT.get()
+        inner = current
+        while inner is not None and inner is not self and not inner.active:
+            inner = inner._enclosing
+        if inner is not None and inner is not self:
+            # A run started after this one still runs here (``b`` of ``a.start(); b.start();
+            # a.finish()``): it stays current (resetting made the run ``a`` was started in
+            # current, while ``b`` ran). Finished, it resets to ``a``, which _running skips.
             self._token = None
+            return
+        try:
+            _CURRENT.reset(self._token)
+        except ValueError:  # reset from another context (a misuse): just clear it there
+            _CURRENT.set(None)
+        self._token = None
 
     def _complete_or_fail(self) -> None:
         try:
@@ -972,10 +1050,10 @@ class Run:
         self.execution = execution
 
     def _record_failure(self, error: BaseException | str) -> None:
-        cancelled = isinstance(error, KeyboardInterrupt | asyncio.CancelledError)
+        cancelled = isinstance(error, _CANCELLATIONS)
         if isinstance(error, BaseException):
             self.error = error
-            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            text = _error_text(error)
             self.custom_properties[ERROR_TYPE_PROPERTY] = type(error).__qualname__
         else:
             text = str(error)
@@ -1025,7 +1103,7 @@ class Run:
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
-        tb: TracebackType | None,
+        tb: types.TracebackType | None,
     ) -> None:
         self._exit(exc)
 
@@ -1064,7 +1142,7 @@ class Run:
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
-        tb: TracebackType | None,
+        tb: types.TracebackType | None,
     ) -> None:
         try:
             if self.active:
@@ -1074,6 +1152,17 @@ class Run:
                     await asyncio.to_thread(self._fail_quietly, exc)
         finally:
             self._release()
+
+
+def _error_text(error: BaseException, depth: int = 0) -> str:
+    """``Type: message``; for an exception group (``asyncio.TaskGroup``, ``trio``), its
+    sub-exceptions too: the run's error read "ExceptionGroup: unhandled errors in a TaskGroup
+    (1 sub-exception)", the reason it failed left out."""
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, BaseExceptionGroup) and depth < 4:
+        parts = [_error_text(e, depth + 1) for e in error.exceptions[:10]]
+        text += " [" + "; ".join(parts) + "]"
+    return text
 
 
 def _clean_exit(exc: BaseException) -> bool:
@@ -1094,12 +1183,17 @@ _SCALARS = (bool, int, float, str)
 _LIST_KEY = "__list__"
 
 
+#: No bound instance: a function, or a method decorated in its class (``self`` is an argument).
+_NO_RECEIVER = object()
+
+
 def _split_arguments(
     signature: inspect.Signature,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     shadowed: Collection[str] = (),
     owner: str | None = None,
+    receiver: object = _NO_RECEIVER,
 ) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
@@ -1123,27 +1217,43 @@ def _split_arguments(
     nested: list[tuple[str, list[Artifact]]] = []
     taken: set[str] = set()
     first = next(iter(signature.parameters), None)
-    for pname, value in bound.arguments.items():
-        if pname == first and pname in ("self", "cls"):
-            cls = value if isinstance(value, type) else type(value)
-            # Base.fit is the type of Sub().fit too: Sub's own methods, which fit may call,
-            # made another result, yet Sub().fit(d) returned Base().fit(d)'s model.
-            subclass = {"__class__": f"{cls.__module__}.{cls.__qualname__}"}
-            if owner is None or subclass["__class__"] == owner:
-                subclass = {}
-            if pname == "cls" or isinstance(value, type):
-                if subclass:
-                    props[pname] = subclass
-                    taken.add(pname)
-                continue
-            # Left out, Trainer(lr=0.1).fit(d) and Trainer(lr=0.5).fit(d) were one call: with
-            # cache=True the second returned the first's model.
-            state = _instance_state(value)
-            if state is None:
-                other.append(pname)
-            else:
-                props[pname] = {**state, **subclass}
+
+    def receive(pname: str, value: Any) -> None:
+        cls = value if isinstance(value, type) else type(value)
+        # Base.fit is the type of Sub().fit too: Sub's own methods, which fit may call,
+        # made another result, yet Sub().fit(d) returned Base().fit(d)'s model.
+        subclass = {"__class__": f"{cls.__module__}.{cls.__qualname__}"}
+        if owner is None or subclass["__class__"] == owner:
+            subclass = {}
+        if pname == "cls" or isinstance(value, type):
+            if subclass:
+                props[pname] = subclass
                 taken.add(pname)
+            return
+        # Left out, Trainer(lr=0.1).fit(d) and Trainer(lr=0.5).fit(d) were one call: with
+        # cache=True the second returned the first's model.
+        state = _instance_state(value)
+        # The artifacts it holds (Trainer(data=d).fit()) are inputs under its name: they were
+        # left out, the run recorded without the dataset it read. Unless __lineage_state__
+        # says what else matters, such an instance is not compared (the call runs), as an
+        # argument holding artifacts among other values is not.
+        held = _held_artifacts(value)
+        if held:
+            nested.append((pname, held))
+        if state is None or (held and not callable(getattr(value, "__lineage_state__", None))):
+            other.append(pname)
+        else:
+            props[pname] = {**state, **subclass}
+            taken.add(pname)
+
+    if receiver is not _NO_RECEIVER:
+        # A bound method (store.step(cache=True)(Trainer(0.1).fit)) or a callable instance:
+        # its instance is no argument of the call, and was left out, so the steps of two
+        # instances were one call: Trainer(0.5).fit's step returned Trainer(0.1).fit's model.
+        receive("cls" if isinstance(receiver, type) else "self", receiver)
+    for pname, value in bound.arguments.items():
+        if pname == first and pname in ("self", "cls") and receiver is _NO_RECEIVER:
+            receive(pname, value)
             continue
         kind = signature.parameters[pname].kind
         if kind == inspect.Parameter.VAR_POSITIONAL:
@@ -1179,8 +1289,8 @@ def _split_arguments(
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
                 props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
-                if type(v) is int and signature.parameters[pname].annotation in (float, "float"):
-                    floats.add(key)  # (a string: postponed annotations)
+                if type(v) is int and _admits_float(signature.parameters[pname].annotation):
+                    floats.add(key)
             else:
                 other.append(key)
     # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
@@ -1196,6 +1306,30 @@ def _split_arguments(
         if fresh:
             inputs[key] = fresh
     return inputs, props, floats, other
+
+
+#: Postponed (string) annotations of a parameter taking a float or nothing, spaces removed.
+_FLOAT_TEXTS = frozenset(
+    {"float", "float|None", "None|float", "Optional[float]", "typing.Optional[float]"}
+    | {"Union[float,None]", "typing.Union[float,None]", "Union[None,float]"}
+)
+
+
+def _admits_float(annotation: Any) -> bool:
+    """Whether a parameter's annotation is ``float``, or a union holding it (``float | None``,
+    ``Optional[float]``: an int given there is widened as for ``float``; the first call of
+    ``fit(lr: float | None = None)`` given ``1`` declared lr an INT, and every later call given
+    a float ran, never looked up). A string is a postponed annotation."""
+    if annotation is float:
+        return True
+    if isinstance(annotation, str):
+        return annotation.replace(" ", "") in _FLOAT_TEXTS
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        # float or nothing: a union admitting int too (``test_size: float | int``) may mean
+        # another thing by an int, which is recorded as one
+        args = set(typing.get_args(annotation))
+        return float in args and args <= {float, type(None)}
+    return False
 
 
 def _identity(artifact: Artifact) -> int:
@@ -1218,6 +1352,35 @@ def _artifacts_in(value: Any, depth: int = 0) -> list[Artifact]:
 #: The most JSON text a method step records of its instance's attributes (not of what its
 #: ``__lineage_state__`` returns): more, and the call is not compared (it runs).
 MAX_IMPLICIT_STATE_CHARS = 65_536
+
+
+#: Most items of a list, tuple or dict attribute looked through for artifacts the instance holds.
+_MAX_HELD_ITEMS = 256
+
+
+def _held_artifacts(obj: object) -> list[Artifact]:
+    """The artifacts a method step's instance holds: its attributes (a dataclass's fields, a
+    pydantic model's fields, ``vars``) that are artifacts, or items of a list, tuple or dict
+    attribute of at most ``_MAX_HELD_ITEMS`` (bounded: an instance may hold a dataset)."""
+    if isinstance(obj, type):
+        return []
+    if dataclasses.is_dataclass(obj):
+        names = [f.name for f in dataclasses.fields(obj)]
+    elif isinstance(obj, BaseModel):
+        names = list(type(obj).model_fields)
+    elif hasattr(obj, "__dict__"):
+        names = list(vars(obj))
+    else:
+        return []
+    found: list[Artifact] = []
+    for name in names:
+        value = getattr(obj, name, None)
+        if isinstance(value, Artifact):
+            found.append(value)
+        elif isinstance(value, list | tuple | dict) and len(value) <= _MAX_HELD_ITEMS:
+            items = value.values() if isinstance(value, dict) else value
+            found += [v for v in items if isinstance(v, Artifact)]
+    return found
 
 
 def _instance_state(obj: object) -> dict[str, Any] | None:
@@ -1328,6 +1491,11 @@ def _record_return(run: Run, value: Any) -> None:
             whole = _declare_part(run, v, [_RETURN_KEY, *_path_step(k)]) and keyed and whole
     else:
         shape = _VALUE_SHAPE
+    if isinstance(value, tuple | list | Mapping) and type(value) not in (tuple, list, dict):
+        # A NamedTuple (Splits(train, test)), an OrderedDict or another subclass: a hit rebuilt
+        # a plain tuple or dict, and ``split(d).train`` raised AttributeError on the second
+        # call only. Its artifacts are outputs; the call is made again, as for a value.
+        whole = False
     run.custom_properties[RETURN_SHAPE_PROPERTY] = shape if whole else _VALUE_SHAPE
 
 
@@ -1417,6 +1585,29 @@ def _rebuild_return(run: Run, shape: Any) -> Any:
     return None
 
 
+def _refuse_deferred(type_name: str, value: Any) -> None:
+    """A step whose return is a generator, or a context manager made by
+    ``@contextlib.contextmanager`` (whose generator runs on ``with``), did none of its work in
+    the call: its run was recorded COMPLETE with no outputs, and the body (its artifacts, its
+    errors) ran later, outside it, as a generator function's would (refused when decorated).
+    The run fails instead, saying why; the generator, never started, is closed."""
+    gen: Any = value
+    if not (inspect.isgenerator(value) or inspect.isasyncgen(value)):
+        # contextlib's generator-based context managers keep their generator as ``gen``
+        is_manager = hasattr(value, "__enter__") or hasattr(value, "__aenter__")
+        gen = getattr(value, "gen", None) if is_manager else None
+    if not (inspect.isgenerator(gen) or inspect.isasyncgen(gen)):
+        return
+    if inspect.isgenerator(gen):
+        gen.close()
+    what = "a generator" if gen is value else f"a generator-based {type(value).__name__}"
+    raise InvalidArgumentError(
+        f"step {type_name!r} returned {what}: its body runs after the call returns, outside "
+        "the run; record the work inside it with `with store.run(...)`, or make the step "
+        "return what the generator produces"
+    )
+
+
 def _reusable_shape(run: Run) -> tuple[bool, Any]:
     """Whether the run's cache hit can stand for the call (its return can be rebuilt from the
     store), and the hit's return shape. A hit recorded by another writer (``store.run``, an MLMD
@@ -1484,6 +1675,17 @@ def step(
     """
 
     _require_flags(cache=cache, record_args=record_args)
+    # The decorator's own settings are checked as every call's run checks them (nothing is
+    # written): properties="lr", context=5 or git=5 were accepted here and failed each call,
+    # properties="lr" with dict()'s untyped ValueError.
+    Run(
+        store,
+        execution_type if isinstance(execution_type, str) and execution_type else "step",
+        context=context,
+        properties=properties,
+        context_type=context_type,
+        git=git,
+    )
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         # What a call runs: an instance's __call__ (``async def __call__`` was taken for a sync
@@ -1504,8 +1706,31 @@ def step(
                     f"{fn!r:.80} has no __name__ to name its execution type: "
                     "give one, @store.step('Trainer')"
                 )
-        signature = inspect.signature(fn)
-        owner = _owner(fn)
+            if type_name == "<lambda>":
+                # Every lambda is named so: two lambda steps were one execution type, and with
+                # cache=True square(3) returned the number double(3) had made.
+                raise InvalidArgumentError(
+                    "a lambda has no name of its own to name its execution type (every lambda "
+                    "is '<lambda>', so two lambda steps would share it and their cache): give "
+                    "one, store.step('Double')(lambda n: ...)"
+                )
+        # A functools.partial's own arguments are arguments of every call: its signature
+        # leaves the positional ones out, so partial(train, dataset) recorded no input (the
+        # dataset missing from the lineage) and partial(train, b) returned the model of
+        # partial(train, a). Calls are split as calls of the function it wraps.
+        target: Callable[..., Any] = fn
+        given_args: tuple[Any, ...] = ()
+        given_kwargs: dict[str, Any] = {}
+        if isinstance(fn, functools.partial):
+            target, given_args, given_kwargs = fn.func, fn.args, dict(fn.keywords)
+        signature = inspect.signature(target)
+        owner = _owner(target)
+        # The instance a bound method or a callable instance carries (recorded as ``self``).
+        receiver: object = _NO_RECEIVER
+        if inspect.ismethod(target):
+            receiver = target.__self__
+        elif _called(target) is not target:
+            receiver = target
         # The kinds the type declared when last read: a declared property never changes kind,
         # so a call whose arguments all match them needs no read of the type (one round trip
         # per call less); anything else is checked on the type read again. Replaced whole, never
@@ -1514,7 +1739,12 @@ def step(
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
             inputs, values, floats, other = _split_arguments(
-                signature, args, kwargs, shadowed=properties or {}, owner=owner
+                signature,
+                (*given_args, *args),
+                {**given_kwargs, **kwargs},
+                shadowed=properties or {},
+                owner=owner,
+                receiver=receiver,
             )
             # An argument named like one of the decorator's properties is recorded as the
             # decorator's value: given another value, it is not recorded, so the call is not
@@ -1578,6 +1808,7 @@ def step(
                         run.use_cached()
                         return _rebuild_return(run, shape)
                     value = await afn(*args, **kwargs)
+                    _refuse_deferred(type_name, value)
                     _record_return(run, value)
                     return value
 
@@ -1602,6 +1833,7 @@ def step(
                         "its work would run after its run ended; declare the function "
                         "`async def` (or mark it with inspect.markcoroutinefunction)"
                     )
+                _refuse_deferred(type_name, value)
                 _record_return(run, value)
                 return value
 

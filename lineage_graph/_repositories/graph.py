@@ -388,8 +388,10 @@ class GraphWriter(Repository):
                 taken = ", ".join(
                     f"{r['key']} {r['value']!r} (held by {label} {r['id']})" for r in rows
                 )
+                article = "an" if label[0] in "aeiou" else "a"  # (was "a execution")
                 raise AlreadyExistsError(
-                    f"a unique key of a {label} is already taken: {taken}; nothing was written"
+                    f"a unique key of {article} {label} is already taken: {taken}; "
+                    "nothing was written"
                 ) from cause
 
     def _applied(self, batch: WriteBatch) -> bool | None:

@@ -48,6 +48,15 @@ class ProtoValue(BaseModel):
 PropertyValue: TypeAlias = int | float | str | bool | dict[str, Any] | ProtoValue
 
 
+def _type_name(value: object) -> str:
+    """The value's type, with its module unless a builtin: numpy's bool is "numpy.bool" (the
+    message "unsupported property value of type bool: use ... bool" read as nonsense)."""
+    cls = type(value)
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+
+
 def _check_json(value: Any, depth: int = 0) -> None:
     if depth > 100:
         raise ValueError("struct value nested deeper than 100 levels")
@@ -67,7 +76,7 @@ def _check_json(value: Any, depth: int = 0) -> None:
                 raise ValueError(f"struct keys must be strings, got {type(k).__name__}")
             _check_json(v, depth + 1)
         return
-    raise ValueError(f"struct values hold JSON data, not {type(value).__name__}")
+    raise ValueError(f"struct values hold JSON data, not {_type_name(value)}")
 
 
 def kind_of(value: object) -> PropertyType:
@@ -89,7 +98,7 @@ def kind_of(value: object) -> PropertyType:
     if isinstance(value, ProtoValue):
         return PropertyType.PROTO
     raise ValueError(
-        f"unsupported property value of type {type(value).__name__}: use int, float, str, bool, "
+        f"unsupported property value of type {_type_name(value)}: use int, float, str, bool, "
         "dict (struct) or ProtoValue"
     )
 

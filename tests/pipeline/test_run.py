@@ -7,10 +7,12 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from lineage_graph import (
+    AlreadyExistsError,
     Artifact,
     ArtifactState,
     ArtifactType,
@@ -21,6 +23,7 @@ from lineage_graph import (
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
+    NotFoundError,
     PropertyType,
 )
 from lineage_graph.pipeline import current_run
@@ -630,3 +633,169 @@ def test_ctrl_c_during_a_runs_completion_leaves_it_complete_or_canceled(
             (ExecutionState.CANCELED, 0),
         }, i
         assert run.state != ExecutionState.RUNNING
+
+
+def test_a_new_input_with_a_digest_is_looked_up_in_the_cache(store: LineageStore) -> None:
+    """A re-produced identical dataset given as a new ``Artifact`` (each run of a script
+    describes its raw data anew) was never looked up: only stored inputs were, so the digest
+    the cache matches by never helped there and every run redid the work."""
+
+    def raw(digest: str) -> Artifact:
+        return Artifact(type="DataSet", uri="s3://raw/2026", properties={"digest": digest})
+
+    with store.run("Trainer", inputs=[raw("sha-1")]) as first:
+        assert first.cached is None
+        first.output("Model", uri="/model")
+    given = raw("sha-1")
+    with store.run("Trainer", inputs=[given]) as second:
+        assert second.cached is not None and second.cached.execution.id == first.id
+        [model] = second.use_cached()
+    assert given.id is not None and given.id != first.inputs[0].id  # recorded, as new inputs are
+    assert second.state == ExecutionState.CACHED and second.outputs == [model]
+    with store.run("Trainer", inputs=[raw("sha-2")]) as other:  # other content: a miss
+        assert other.cached is None
+    with store.run("Trainer", inputs=[raw(" ")]) as blank:  # a blank digest is no fingerprint
+        assert blank.cached is None
+    with store.run("Trainer", inputs=[raw("sha-1")], cache=False) as unchecked:
+        assert unchecked.cached is None
+
+    calls: list[str] = []
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact) -> Artifact:
+        calls.append(data.uri or "")
+        return Artifact(type="Model", uri="/fit")
+
+    assert fit(raw("sha-1")).id == fit(raw("sha-1")).id
+    assert calls == ["s3://raw/2026"]
+
+
+def test_a_taken_execution_name_is_reported_in_words(store: LineageStore) -> None:
+    """MLMD keeps an execution's name unique within its type; the error read 'a unique key of a
+    execution'."""
+    with store.run("Trainer", name="nightly"):
+        pass
+    taken = "a unique key of an execution is already taken"
+    with pytest.raises(AlreadyExistsError, match=taken), store.run("Trainer", name="nightly"):
+        pass  # pragma: no cover - the entry is refused
+    assert [x.name for x in store.get_executions()] == ["nightly"]
+
+
+def test_an_output_property_of_another_kind_than_declared_is_refused_at_output(
+    store: LineageStore,
+) -> None:
+    """``run.output("Model", properties={"acc": "high"})`` where Model declares acc a DOUBLE
+    was accepted: the block went on with its work and the run FAILED on exit, every output
+    dropped. It is refused at the call, the run still running."""
+    with store.run("Trainer") as first:
+        first.output("Model", uri="/m1", properties={"acc": 0.9, "layers": 3})
+    with store.run("Trainer") as run:
+        for bad in ({"acc": "high"}, {"layers": 2.5}, {"layers": True}):
+            with pytest.raises(InvalidArgumentError, match="declares"):
+                run.output("Model", uri="/bad", properties=bad)
+        model = run.output("Model", uri="/m2", properties={"acc": 1, "layers": 4})
+    assert run.state == ExecutionState.COMPLETE
+    assert model.properties == {"acc": 1.0, "layers": 4}
+    assert store.get_artifacts_by_uri("/bad") == []
+
+
+def test_a_value_of_an_unsupported_type_is_named_with_its_module(store: LineageStore) -> None:
+    """``run.log_metrics(ok=numpy.bool_(True))`` said "unsupported property value of type bool:
+    use int, float, str, bool, ...": numpy's bool is named "bool" too."""
+    numpy = pytest.importorskip("numpy")
+    with store.run("Eval") as run:
+        with pytest.raises(InvalidArgumentError, match=r"of type numpy\.bool: use"):
+            run.log_metrics(ok=numpy.bool_(True))
+        with pytest.raises(InvalidArgumentError, match=r"JSON data, not numpy\.float32"):
+            run.log_properties(scores={"f1": numpy.float32(0.5)})
+        run.log_metrics(ok=bool(numpy.bool_(True)), f1=float(numpy.float32(0.5)))
+    assert store.get_executions_by_id([run.id])[0].custom_properties == {"ok": True, "f1": 0.5}
+
+
+def test_properties_that_are_no_mapping_are_refused(store: LineageStore) -> None:
+    """``properties="lr"`` raised dict()'s ValueError, ``properties=5`` a TypeError: untyped."""
+    for settings in ({"properties": "lr"}, {"properties": 5}, {"custom_properties": [1]}):
+        with pytest.raises(InvalidArgumentError, match="is a mapping"):
+            store.run("Trainer", **settings)  # type: ignore[arg-type]
+    assert store.get_executions() == []
+
+
+def test_logging_and_output_arguments_of_the_wrong_kind_are_typed_errors(
+    store: LineageStore,
+) -> None:
+    """``run.output("Model", properties=[...])`` raised dict()'s TypeError / ValueError;
+    ``run.log_git(5)`` looked in the directory "5" and recorded nothing. Typed errors, the run
+    still running."""
+    with store.run("Trainer") as run:
+        calls: list[Any] = [  # (log_metrics(0.93): fixed on main by fix-docs22)
+            lambda: run.output("Model", properties=[("acc", 1.0)]),
+            lambda: run.output("Model", custom_properties="x"),
+            lambda: run.log_git(5),
+            lambda: store.tracker.log_git(run.id, 5),
+        ]
+        for call in calls:
+            with pytest.raises(InvalidArgumentError):
+                call()
+        run.log_metrics(accuracy=0.93)
+    assert run.state == ExecutionState.COMPLETE and run.outputs == []
+    [execution] = store.get_executions()
+    assert execution.custom_properties == {"accuracy": 0.93}
+
+
+def test_a_generator_closed_early_leaves_its_run_canceled(store: LineageStore) -> None:
+    """A generator reading batches in a run, whose consumer stops early (``break``): closing
+    it raises GeneratorExit in the block, which was recorded FAILED ("GeneratorExit"), a
+    failure on dashboards though nothing went wrong."""
+
+    def batches() -> Iterator[int]:
+        with store.run("Load"):
+            yield from range(3)
+
+    reader = batches()
+    for _ in reader:
+        break
+    reader.close()
+    [load] = store.get_executions_by_type("Load")
+    assert load.last_known_state == ExecutionState.CANCELED
+    assert load.custom_properties["error_type"] == "GeneratorExit"
+    assert list(batches()) == [0, 1, 2]  # read to its end: COMPLETE
+    states = [x.last_known_state for x in store.get_executions_by_type("Load")]
+    assert states == [ExecutionState.CANCELED, ExecutionState.COMPLETE]
+
+
+def test_an_artifact_id_that_cannot_be_one_or_is_not_stored_is_refused_at_the_call(
+    store: LineageStore,
+) -> None:
+    """``inputs=[-1]`` raised pydantic's ValidationError (untyped); ``run.output(999)`` of no
+    artifact was accepted and failed the run on exit (NotFoundError), the block's work done."""
+    for bad in (-1, 0):
+        with pytest.raises(InvalidArgumentError, match="positive int"):
+            store.run("Trainer", inputs=[bad])
+    with store.run("Trainer") as run:
+        with pytest.raises(InvalidArgumentError, match="positive int"):
+            run.output(-1)
+        with pytest.raises(NotFoundError, match="no artifact with id 999"):
+            run.output(999)
+        model = run.output("Model", uri="/m")
+    assert run.state == ExecutionState.COMPLETE and run.outputs == [model]
+
+
+def test_runs_finished_out_of_order_leave_the_running_one_current(store: LineageStore) -> None:
+    """``a.start(); b.start(); a.finish(); b.finish()`` in a pipeline's block: after
+    ``a.finish()`` the pipeline was current though ``b`` ran, after ``b.finish()`` the finished
+    ``a`` was, and a run started next in the block got no parent (nor its contexts)."""
+    with store.run("Pipeline", context="exp") as pipeline:
+        a = store.run("A").start()
+        b = store.run("B").start()
+        a.finish()
+        assert current_run() is b
+        b.finish()
+        assert current_run() is pipeline
+        with store.run("C") as c:
+            assert current_run() is c
+        assert current_run() is pipeline
+    assert current_run() is None
+    assert c.parent is pipeline
+    [stored] = store.get_executions_by_type("C")
+    assert stored.custom_properties["parent_execution_id"] == pipeline.id
+    assert [x.name for x in store.get_contexts_by_execution(c.id)] == ["exp"]

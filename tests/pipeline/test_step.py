@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -1016,3 +1018,266 @@ def test_artifacts_inside_an_unrecorded_argument_are_inputs(store: LineageStore)
     # each artifact once: val is given directly too, train twice within the arguments
     assert inputs == {("again",): val.id, ("splits", 0): train.id}
     assert "cache_skipped" in run.custom_properties  # (the structure itself is not compared)
+
+
+def test_a_step_returning_a_generator_or_a_generator_context_manager_fails_its_run(
+    store: LineageStore,
+) -> None:
+    """``@store.step`` over a ``@contextlib.contextmanager`` function (or a function returning a
+    generator): the call did none of the work, the run was recorded COMPLETE with no outputs,
+    and the body, its artifacts and its errors, ran later, outside it."""
+    ran: list[str] = []
+
+    @store.step("Stage")
+    @contextlib.contextmanager
+    def staged(data: Artifact) -> Iterator[Artifact]:
+        ran.append("body")
+        yield Artifact(type="DataSet", uri="/staged")
+
+    def chunks(data: Artifact) -> Iterator[Artifact]:
+        ran.append("chunks")
+        yield Artifact(type="DataSet", uri="/chunk")
+
+    @store.step("Chunk")
+    def lazy(data: Artifact) -> Iterator[Artifact]:
+        return chunks(data)
+
+    @store.step("AStage")
+    @contextlib.asynccontextmanager
+    async def astaged(data: Artifact) -> AsyncIterator[Artifact]:
+        ran.append("abody")
+        yield Artifact(type="DataSet", uri="/astaged")
+
+    d = Artifact(type="DataSet", uri="/d")
+    with pytest.raises(InvalidArgumentError, match="returned a generator"):
+        staged(d)
+    with pytest.raises(InvalidArgumentError, match="returned a generator"):
+        lazy(d)
+    with pytest.raises(InvalidArgumentError, match="returned a generator"):
+        astaged(d)
+    assert ran == []
+    for name in ("Stage", "Chunk", "AStage"):
+        [run] = store.get_executions_by_type(name)
+        assert run.last_known_state == ExecutionState.FAILED
+        assert run.custom_properties["error_type"] == "InvalidArgumentError"
+    assert [a.uri for a in store.get_artifacts()] == ["/d"]
+
+
+def test_a_lambda_step_needs_a_type_name(store: LineageStore) -> None:
+    """Every lambda is named ``<lambda>``: two lambda steps were one execution type, and with
+    ``cache=True`` ``square(3)`` returned the number ``double(3)`` had made."""
+    with pytest.raises(InvalidArgumentError, match="lambda"):
+        store.step(cache=True)(lambda n: Artifact(type="Number", uri=f"/double/{n}"))
+    with pytest.raises(InvalidArgumentError, match="lambda"):
+        store.step(lambda n: None)
+    double = store.step("Double", cache=True)(lambda n: Artifact(type="Number", uri=f"/2x{n}"))
+    square = store.step("Square", cache=True)(lambda n: Artifact(type="Number", uri=f"/{n}^2"))
+    assert (double(3).uri, square(3).uri) == ("/2x3", "/3^2")
+    assert {x.type for x in store.get_executions()} == {"Double", "Square"}
+
+
+def test_bad_decorator_settings_are_refused_when_decorating(store: LineageStore) -> None:
+    """``properties="lr"``, ``context=5``, ``context_type=5`` or ``git=5`` were accepted by the
+    decorator and failed every call (``properties="lr"`` with dict()'s untyped ValueError)."""
+    bad: list[dict[str, Any]] = [
+        {"properties": "lr"},
+        {"properties": {"lr": object()}},
+        {"context": 5},
+        {"context_type": 5},
+        {"git": 5},
+    ]
+    for settings in bad:
+        with pytest.raises(InvalidArgumentError):
+            store.step("Fit", **settings)
+    assert store.get_executions() == [] and store.get_types(NodeKind.EXECUTION) == []
+
+
+def test_a_bound_method_or_a_callable_instance_records_its_instance(store: LineageStore) -> None:
+    """``store.step(cache=True)(Trainer(0.1).fit)`` left the instance out (it is no argument of
+    the bound method), so the step of ``Trainer(0.5).fit`` returned the model of
+    ``Trainer(0.1).fit``; two callable instances decorated under one name likewise."""
+
+    class Trainer:
+        def __init__(self, lr: float) -> None:
+            self.lr = lr
+
+        def fit(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri=f"/model-lr{self.lr}")
+
+    class Scorer:
+        def __init__(self, threshold: float) -> None:
+            self.threshold = threshold
+
+        def __call__(self, model: Artifact) -> Artifact:
+            return Artifact(type="Score", uri=f"/score-{self.threshold}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/d")
+    slow = store.step(cache=True)(Trainer(0.1).fit)
+    fast = store.step(cache=True)(Trainer(0.5).fit)
+    assert (slow(data).uri, fast(data).uri) == ("/model-lr0.1", "/model-lr0.5")
+    again = store.step(cache=True)(Trainer(0.1).fit)(data)  # the same settings: a hit
+    assert again.uri == "/model-lr0.1"
+    fits = store.get_executions_by_type("Trainer.fit")
+    assert [x.properties for x in fits] == [{"self": {"lr": lr}} for lr in (0.1, 0.5, 0.1)]
+    assert fits[-1].last_known_state == ExecutionState.CACHED
+    lenient = store.step("Score", cache=True)(Scorer(0.5))
+    strict = store.step("Score", cache=True)(Scorer(0.9))
+    assert (lenient(again).uri, strict(again).uri) == ("/score-0.5", "/score-0.9")
+
+
+def test_a_partials_positional_arguments_are_recorded(store: LineageStore) -> None:
+    """``functools.partial(train, dataset)``: the partial's signature leaves its positional
+    arguments out, so the dataset was no input (missing from the lineage) and the step of
+    ``partial(train, b)`` returned the model of ``partial(train, a)``."""
+
+    def train(data: Artifact, lr: float, epochs: int = 1) -> Artifact:
+        return Artifact(type="Model", uri=f"/model-{data.uri}-{lr}")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    on_a = store.step("Train", cache=True)(functools.partial(train, a))
+    on_b = store.step("Train", cache=True)(functools.partial(train, b))
+    assert (on_a(0.1).uri, on_b(0.1).uri) == ("/model-a-0.1", "/model-b-0.1")
+    fixed = store.step("Train", cache=True)(functools.partial(train, a, 0.5))
+    assert fixed().uri == "/model-a-0.5"
+    runs = store.get_executions_by_type("Train")
+    assert [x.properties for x in runs] == [
+        {"lr": 0.1, "epochs": 1},
+        {"lr": 0.1, "epochs": 1},
+        {"lr": 0.5, "epochs": 1},
+    ]
+    inputs = [
+        [
+            (e.artifact_id, e.path)
+            for e in store.get_events_by_execution_ids([x.id or 0])
+            if not e.type.is_output
+        ]
+        for x in runs
+    ]
+    assert inputs == [[(a.id, ["data"])], [(b.id, ["data"])], [(a.id, ["data"])]]
+
+
+def test_artifacts_a_method_steps_instance_holds_are_inputs(store: LineageStore) -> None:
+    """``Trainer(data=d).fit()``: the dataset the instance holds was no input, the run recorded
+    without the data it read."""
+
+    @dataclasses.dataclass
+    class Trainer:
+        data: Artifact
+        lr: float = 0.1
+
+        @store.step(cache=True)
+        def fit(self) -> Artifact:
+            return Artifact(type="Model", uri=f"/m-{self.data.uri}-{self.lr}")
+
+    class Ensemble:
+        def __init__(self, members: list[Artifact], lr: float) -> None:
+            self.members = members
+            self.lr = lr
+
+        def __lineage_state__(self) -> dict[str, Any]:
+            return {"lr": self.lr}  # the members are inputs: compared as such
+
+        @store.step(cache=True)
+        def combine(self) -> Artifact:
+            return Artifact(type="Model", uri=f"/ensemble-{len(self.members)}")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    assert Trainer(a).fit().uri == "/m-a-0.1"
+    [fit] = store.get_executions_by_type("Trainer.fit")
+    events = store.get_events_by_execution_ids([fit.id or 0])
+    assert [(e.artifact_id, e.path) for e in events if not e.type.is_output] == [
+        (a.id, ["self", 0])
+    ]
+    assert "cache_skipped" in fit.custom_properties  # its other fields are not compared
+    first = Ensemble([a, b], 0.5).combine()
+    assert Ensemble([a, b], 0.5).combine().id == first.id  # compared: inputs and the hook's state
+    assert Ensemble([a], 0.5).combine().id != first.id
+    combined = store.get_executions_by_type("Ensemble.combine")
+    assert [x.last_known_state for x in combined] == [
+        ExecutionState.COMPLETE,
+        ExecutionState.CACHED,
+        ExecutionState.COMPLETE,
+    ]
+    inputs = store.get_events_by_execution_ids([combined[0].id or 0])
+    assert sorted((e.artifact_id or 0, tuple(e.path)) for e in inputs if not e.type.is_output) == [
+        (a.id or 0, ("self", 0)),
+        (b.id or 0, ("self", 1)),
+    ]
+
+
+@pytest.mark.parametrize("annotation", ["float | None", "Optional[float]", float | None])
+def test_an_int_given_to_an_optional_float_parameter_is_widened(
+    store: LineageStore, annotation: Any
+) -> None:
+    """``fit(lr: float | None = None)`` called first with ``1`` declared lr an INT: every later
+    call given a float ran, never looked up (``fit(0.5)`` twice ran twice), and ``fit(1.0)``
+    did not reuse ``fit(1)``."""
+    calls: list[Any] = []
+
+    def fit(lr: Any = None) -> Artifact:
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/{lr}")
+
+    fit.__annotations__["lr"] = annotation  # as written in the signature (or postponed)
+    step = store.step("Fit", cache=True)(fit)
+    for lr in (1, 0.5, 0.5, 1.0):
+        step(lr)
+    assert calls == [1, 0.5]
+    runs = store.get_executions_by_type("Fit")
+    assert [x.properties for x in runs] == [{"lr": lr} for lr in (1.0, 0.5, 0.5, 1.0)]
+    assert store.get_execution_type("Fit").properties == {"lr": PropertyType.DOUBLE}
+
+
+class _Splits(NamedTuple):
+    train: Artifact
+    test: Artifact
+
+
+def test_a_named_tuple_return_is_never_rebuilt_as_a_plain_tuple(store: LineageStore) -> None:
+    """A cache hit rebuilt ``Splits(train, test)`` as a plain tuple: ``split(d).train`` raised
+    AttributeError on the second call only (an OrderedDict came back a dict likewise)."""
+    calls: list[str] = []
+
+    @store.step("Split", cache=True)
+    def split(uri: str) -> _Splits:
+        calls.append(uri)
+        return _Splits(
+            Artifact(type="DataSet", uri=f"{uri}/train"),
+            Artifact(type="DataSet", uri=f"{uri}/test"),
+        )
+
+    first = split("/d")
+    again = split("/d")
+    assert isinstance(again, _Splits) and again.train.uri == "/d/train"
+    assert calls == ["/d", "/d"]  # made again: the class is not in the store
+    [run, _] = store.get_executions_by_type("Split")
+    outputs = [e.path for e in store.get_events_by_execution_ids([run.id or 0]) if e.type.is_output]
+    assert sorted(outputs) == [["return", 0], ["return", 1]]  # its artifacts are outputs
+    assert first.train.id is not None
+
+
+def test_a_task_groups_failure_records_the_reason(store: LineageStore) -> None:
+    """An async step using ``asyncio.TaskGroup``: its run's error read "ExceptionGroup:
+    unhandled errors in a TaskGroup (1 sub-exception)", the reason it failed left out."""
+
+    async def shard(i: int) -> None:
+        if i == 2:
+            raise ValueError("shard 2 is empty")
+
+    @store.step("Featurize")
+    async def featurize(n: int) -> None:
+        async with asyncio.TaskGroup() as group:
+            for i in range(n):
+                group.create_task(shard(i))
+
+    with pytest.raises(ExceptionGroup):
+        asyncio.run(featurize(3))
+    [run] = store.get_executions_by_type("Featurize")
+    assert run.last_known_state == ExecutionState.FAILED
+    assert run.custom_properties["error_type"] == "ExceptionGroup"
+    assert "ValueError: shard 2 is empty" in run.custom_properties["error"]

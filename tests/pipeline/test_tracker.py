@@ -677,6 +677,9 @@ def test_tracker_queries_refuse_a_name_or_metric_that_cannot_be_one(store: Linea
         lambda: tracker.deployed_version(7),
         lambda: tracker.best_version("churn", None),
         lambda: tracker.metric(version, ""),
+        # "no" / "min" are truthy: the highest loss was answered as the best version
+        lambda: tracker.best_version("churn", "accuracy", higher_is_better="no"),
+        lambda: tracker.best_version("churn", "accuracy", higher_is_better=0),
     ]
     for call in calls:
         with pytest.raises(InvalidArgumentError):
