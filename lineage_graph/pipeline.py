@@ -392,7 +392,8 @@ def _as_artifact(value: ArtifactLike, what: str) -> Artifact:
         )
     if isinstance(value, int) and value <= 0:  # (pydantic's ValidationError, untyped)
         raise InvalidArgumentError(f"{what}: an artifact id is a positive int, got {value}")
-    return Artifact(id=value) if isinstance(value, int) else value
+    # past int64 too: pydantic's ValidationError, untyped, unless built as the other models are
+    return _built(Artifact, what, id=value) if isinstance(value, int) else value
 
 
 def _flatten_inputs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | str]]]:

@@ -72,7 +72,6 @@ WITHIN_MIN_HOPS = 8
 #: from each start on its own (FalkorDB's algo.BFS also costs O(graph) per start): on a 10k-node
 #: DAG of diamonds, downstream of 1,000 starts took 2.3 s of engine time that way, 0.17 s by hops.
 MANY_STARTS = 16
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def as_of_ms(value: int | dt.datetime | None) -> int | None:
@@ -87,7 +86,7 @@ def as_of_ms(value: int | dt.datetime | None) -> int | None:
         raise InvalidArgumentError(f"as_of must be ms since the epoch or a datetime: {value!r}")
     # Every event's time is an int64: a time beyond one end means that end (FalkorDB read such a
     # parameter so, Neo4j's driver refused it).
-    return min(max(value, _INT64_MIN), _INT64_MAX)
+    return min(max(value, INT64_MIN), INT64_MAX)
 
 
 @dataclass(frozen=True)
@@ -192,13 +191,6 @@ def _split(refs: Iterable[NodeRef]) -> tuple[list[int], list[int]]:
 
 def _int64(value: int) -> bool:
     return INT64_MIN <= value <= INT64_MAX
-
-
-def _time_param(ms: int | None) -> int | float | None:
-    """``as_of`` as a statement parameter: a time past int64 (no stored time is) as the double
-    it compares like. Neo4j's driver cannot encode such an int (it raised OverflowError, an
-    InvalidArgumentError, where FalkorDB read the literal as a double and answered)."""
-    return ms if ms is None or _int64(ms) else float(ms)
 
 
 def _refs(rows: Iterable[dict[str, Any]]) -> set[NodeRef]:
@@ -308,7 +300,7 @@ class LineageRepository(Repository):
             execution_ids=[r.id for r in by_id[NodeKind.EXECUTION]],
             artifact_refs=[[iids[r], r.id] for r in refs[NodeKind.ARTIFACT]],
             execution_refs=[[iids[r], r.id] for r in refs[NodeKind.EXECUTION]],
-            as_of=_time_param(as_of),
+            as_of=as_of,
         )
         found: set[NodeRef] = set()
         sought: dict[NodeKind, int] = {}

@@ -776,6 +776,10 @@ def test_an_artifact_id_that_cannot_be_one_or_is_not_stored_is_refused_at_the_ca
             run.output(-1)
         with pytest.raises(NotFoundError, match="no artifact with id 999"):
             run.output(999)
+        with pytest.raises(InvalidArgumentError, match="input #0: id"):
+            store.run("Trainer", inputs=[2**64])  # past int64: pydantic's untyped error before
+        with pytest.raises(InvalidArgumentError, match="id"):
+            run.output(2**64)
         model = run.output("Model", uri="/m")
     assert run.state == ExecutionState.COMPLETE and run.outputs == [model]
 
