@@ -682,6 +682,7 @@ class Run:
                 "this run's outputs already: an artifact is an output of a run once"
             )
         if artifact.id is None:
+            self._check_keys_free(artifact)
             declared = _ensure_node_type(self.store, artifact)
             if declared is not None:
                 # A property of another kind than its type declares ({"acc": "high"} where
@@ -696,6 +697,35 @@ class Run:
         self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
         if artifact.id is not None:
             self._declared_ids[artifact.id] = out
+
+    def _check_keys_free(self, new: Artifact) -> None:
+        """A new output's name (per type) and external id are free: one taken was accepted, the
+        block went on with its work, and the run FAILED on exit (AlreadyExistsError) with every
+        output dropped. Checked again by the write on exit (another writer may take it since)."""
+        for out in self._outputs:
+            other = out.artifact
+            if other.id is None and (
+                (new.name is not None and (other.type, other.name) == (new.type, new.name))
+                or (new.external_id is not None and other.external_id == new.external_id)
+            ):
+                raise AlreadyExistsError(
+                    f"output {new.type!r} {new.name or new.external_id!r}: this run declared "
+                    "another new output with that name or external id already"
+                )
+        if new.name is not None and self.store.get_artifact_by_type_and_name(
+            new.type or "", new.name
+        ):
+            raise AlreadyExistsError(
+                f"output {new.type!r} named {new.name!r}: an artifact of that type and name is "
+                "stored already (pass it, or its id, to record it as this run's output)"
+            )
+        if new.external_id is not None and self.store.get_artifacts_by_external_ids(
+            [new.external_id]
+        ):
+            raise AlreadyExistsError(
+                f"output {new.type!r}: an artifact with external id {new.external_id!r} is "
+                "stored already (pass it, or its id, to record it as this run's output)"
+            )
 
     def _require_unfinished(self, what: str) -> None:
         """Before the run starts or while it runs: what is logged after it ended is never

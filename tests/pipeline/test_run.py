@@ -803,3 +803,26 @@ def test_runs_finished_out_of_order_leave_the_running_one_current(store: Lineage
     [stored] = store.get_executions_by_type("C")
     assert stored.custom_properties["parent_execution_id"] == pipeline.id
     assert [x.name for x in store.get_contexts_by_execution(c.id)] == ["exp"]
+
+
+def test_an_output_whose_name_or_external_id_is_taken_is_refused_at_the_call(
+    store: LineageStore,
+) -> None:
+    """``run.output("Model", name="m")`` with a Model "m" stored was accepted; the block went on,
+    and the run FAILED on exit (AlreadyExistsError) with every output dropped. Refused at the
+    call now, the run's other outputs kept; so is a second new output of the same name."""
+    with store.run("Trainer") as first:
+        first.output("Model", name="m", uri="/m1")
+        first.output(Artifact(type="Model", uri="/e1", external_id="ext-1"))
+    with store.run("Trainer") as run:
+        with pytest.raises(AlreadyExistsError, match="named 'm'"):
+            run.output("Model", name="m", uri="/m2")
+        with pytest.raises(AlreadyExistsError, match="ext-1"):
+            run.output(Artifact(type="Model", uri="/e2", external_id="ext-1"))
+        kept = run.output("Model", name="n", uri="/n")
+        with pytest.raises(AlreadyExistsError, match="declared another"):
+            run.output("Model", name="n", uri="/n2")
+        other_type = run.output("DataSet", name="m", uri="/d")  # names are per type
+    assert run.state == ExecutionState.COMPLETE
+    assert [a.uri for a in run.outputs] == [kept.uri, other_type.uri]
+    assert sorted(a.uri for a in store.get_artifacts()) == ["/d", "/e1", "/m1", "/n"]
