@@ -734,7 +734,13 @@ class ServerProcess:
                 err = self._proc.stderr.read() or b""
         log = ""
         with contextlib.suppress(OSError):
-            log = (workdir / _LOG_FILE).read_text(errors="replace")[-2000:]
+            log = (workdir / _LOG_FILE).read_text(errors="replace")[-65536:]
+        # Without the harmless "Constraint already exists" lines every start logs (one per
+        # constraint and earlier start): they filled the 2,000 characters shown, and the
+        # reason (a full disk: "Short write while writing to the AOF file") was cut off.
+        log = "\n".join(
+            line for line in log.splitlines() if "Constraint already exists" not in line
+        )[-2000:]
         detail = (err.decode(errors="replace") + "\n" + log).strip()
         hint = ""
         if "libgomp" in detail or "libssl" in detail or "libcrypto" in detail:

@@ -556,3 +556,49 @@ def test_a_run_whose_completion_cannot_be_read_back_still_ends_complete(
         monkeypatch.undo()
         assert len(killed) == 2 and calls == [1]
         _assert_one_complete_run_with(store, model)
+
+
+def test_a_write_whose_server_dies_again_as_it_restarts_keeps_its_ids_spent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write was applied, its server SIGKILLed before the reply, and the new server killed
+    while it started (a crash loop; on a full disk the new server exits as it starts,
+    test_disk_full.py). The failed restart escaped as EngineError (not retryable) and the write
+    gave its new ids back: the next write stored another artifact under the id of the one
+    applied (two artifacts, one id), and was read back as "applied" on the wrong node. Seen with
+    random server SIGKILLs alone: 1 duplicate id of each kind in ~1,200 mixed writes and 81
+    kills. The write is in doubt now (retryable, naming its ids) and its ids stay spent."""
+    from lineage_graph.backends._falkordb_server import ServerProcess
+
+    wait_ready = ServerProcess._wait_ready
+    starts: list[int] = []
+
+    def killed_as_it_starts(server: ServerProcess, workdir: Path) -> None:
+        assert server.pid is not None
+        starts.append(server.pid)
+        kill_pid(server.pid)  # the new server dies before it answers
+        wait_ready(server, workdir)
+
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [first] = store.put_artifacts([Artifact(type="Data", uri="/first")])
+        killed = _lose_reply(monkeypatch, applied=True)
+        monkeypatch.setattr(ServerProcess, "_wait_ready", killed_as_it_starts)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.put_artifacts([Artifact(type="Data", uri="/applied")])
+        monkeypatch.undo()
+        assert len(killed) == 1 and len(starts) >= 1
+        assert info.value.retryable and "could not be restarted" in str(info.value)
+        assert info.value.new_ids is not None
+        [applied] = info.value.new_ids["Artifact"]
+        ids: list[int] = []
+        for _ in range(3):  # the first call after it may meet the dead server and restart it
+            try:
+                ids = store.put_artifacts([Artifact(type="Data", uri="/next")])
+                break
+            except EngineUnavailableError:
+                continue
+        assert ids and ids[0] > applied
+        stored = {a.id: a.uri for a in store.get_artifacts()}
+        assert stored == {first: "/first", applied: "/applied", ids[0]: "/next"}
+        assert_healthy(store)
