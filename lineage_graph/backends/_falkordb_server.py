@@ -391,6 +391,33 @@ def _load_crash(log: Path, start: int) -> str | None:
     return None
 
 
+#: What Redis logs when it cannot write its append-only file (then, with ``appendfsync always``,
+#: it exits): a full disk, or a file size limit.
+_WRITE_FAILURES = ("Short write while writing to the AOF", "No space left on device")
+
+
+def _write_failure(log: Path, start: int, data_dir: Path) -> str | None:
+    """Why a server that exited as it started could not write to ``data_dir``: the line of
+    ``log`` (from byte ``start`` on) saying so, or, when not a byte is left for even that line,
+    the file system's free space. None for any other failure."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        if any(failure in line for failure in _WRITE_FAILURES):
+            return line.split(" # ", 1)[-1].strip()
+    try:
+        free = os.statvfs(data_dir)
+    except OSError:
+        return None
+    if free.f_bavail == 0:
+        return "no space left on device"
+    return None
+
+
 class ServerProcess:
     """One managed server: in memory (``data_dir=None``) or on a data directory."""
 
@@ -697,6 +724,17 @@ class ServerProcess:
         delay = 0.005
         while True:
             if self._proc.poll() is not None:
+                if self.data_dir is not None and (
+                    cause := _write_failure(workdir / _LOG_FILE, self._log_start, self.data_dir)
+                ):
+                    # A full disk: the server exits as it starts (it appends to its log at
+                    # start-up). It raised EngineError (not retryable), a reopen or the first
+                    # call after a restart alike; retrying once there is room is the remedy.
+                    raise EngineUnavailableError(
+                        f"the embedded FalkorDB server could not write to the data directory "
+                        f"{self.data_dir} and exited as it started ({cause}): free some space "
+                        "on its disk and retry"
+                    )
                 raise EngineError(self._startup_failure(workdir))
             loading = False
             if self.socket_path.exists():

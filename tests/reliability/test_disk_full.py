@@ -155,3 +155,26 @@ def test_every_call_on_a_full_disk_is_retryable_and_nothing_acknowledged_is_lost
     with LineageStore.open(small_disk / "s") as store:  # and after a reopen
         assert {a.id for a in store.get_artifacts()} == stored | {after}
     record("disk full: 4 MB tmpfs", writes_acknowledged=len(acked), retryable_errors=len(errors))
+
+
+def test_opening_a_store_on_a_nearly_full_disk_is_retryable(small_disk: Path) -> None:
+    """One page left: the server record is written, then the server exits as it starts (it
+    appends to its log at start-up). Opening raised EngineError ("failed to start", not
+    retryable, the reason cut off by the log's noise); it is EngineUnavailableError now, saying
+    the disk is full, and the store opens whole once there is room."""
+    data = small_disk / "s"
+    with LineageStore.open(data) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        ids = store.put_artifacts([Artifact(type="Data", uri="/x" * 1000) for _ in range(100)])
+    gap = small_disk / "gap"
+    gap.write_bytes(b"\0" * 4096)
+    _fill(small_disk / "filler")
+    gap.unlink()  # one page left
+    with pytest.raises(EngineUnavailableError) as info:
+        LineageStore.open(data)
+    assert info.value.retryable
+    assert "no space left on device" in str(info.value).lower()
+    (small_disk / "filler").unlink()
+    with LineageStore.open(data) as store:
+        assert [a.id for a in store.get_artifacts()] == ids
+        assert_healthy(store)
