@@ -706,12 +706,26 @@ class ServerProcess:
             if self.data_dir is not None:
                 self._write_state()
             self._wait_ready(workdir)
-        except BaseException:
+        except BaseException as exc:
             # Never leave a server running that no record names, nor a record of one that is
             # gone (a full disk, where the record cannot be written; a failed start).
             self.kill()
             self.clear_state()
             self.cleanup()
+            if (
+                isinstance(exc, EngineError)
+                and not isinstance(exc, EngineUnavailableError)
+                and self.data_dir is not None
+                and (cause := _write_failure(workdir / _LOG_FILE, self._log_start, self.data_dir))
+            ):
+                # A full disk: the server exits as it starts (it appends to its log at
+                # start-up). It raised EngineError (not retryable), a reopen or the first call
+                # after a restart alike; retrying once there is room is the remedy.
+                raise EngineUnavailableError(
+                    f"the embedded FalkorDB server could not write to the data directory "
+                    f"{self.data_dir} and exited as it started ({cause}): free some space on "
+                    "its disk and retry"
+                ) from exc
             raise
 
     def _wait_ready(self, workdir: Path) -> None:
@@ -724,17 +738,6 @@ class ServerProcess:
         delay = 0.005
         while True:
             if self._proc.poll() is not None:
-                if self.data_dir is not None and (
-                    cause := _write_failure(workdir / _LOG_FILE, self._log_start, self.data_dir)
-                ):
-                    # A full disk: the server exits as it starts (it appends to its log at
-                    # start-up). It raised EngineError (not retryable), a reopen or the first
-                    # call after a restart alike; retrying once there is room is the remedy.
-                    raise EngineUnavailableError(
-                        f"the embedded FalkorDB server could not write to the data directory "
-                        f"{self.data_dir} and exited as it started ({cause}): free some space "
-                        "on its disk and retry"
-                    )
                 raise EngineError(self._startup_failure(workdir))
             loading = False
             if self.socket_path.exists():
