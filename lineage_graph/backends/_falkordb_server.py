@@ -373,24 +373,6 @@ def _remove_leftovers(data_dir: Path) -> None:
                 leftover.unlink()
 
 
-def _load_crash(log: Path, start: int) -> str | None:
-    """The crash line (``Redis 8.2.3 crashed by signal: 11, …``) of a server that crashed while
-    loading its data (its stack goes through ``loadDataFromDisk``), in the lines of ``log``
-    from byte ``start`` on; None for any other failure."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        return None
-    if "loadDataFromDisk" not in text:
-        return None
-    for line in text.splitlines():
-        if "crashed by signal" in line:
-            return line.split(" # ", 1)[-1].strip()
-    return None
-
-
 #: What Redis logs when it cannot write its append-only file (then, with ``appendfsync always``,
 #: it exits): a full disk, or a file size limit.
 _WRITE_FAILURES = ("Short write while writing to the AOF", "No space left on device")
@@ -415,6 +397,24 @@ def _write_failure(log: Path, start: int, data_dir: Path) -> str | None:
         return None
     if free.f_bavail == 0:
         return "no space left on device"
+    return None
+
+
+def _load_crash(log: Path, start: int) -> str | None:
+    """The crash line (``Redis 8.2.3 crashed by signal: 11, …``) of a server that crashed while
+    loading its data (its stack goes through ``loadDataFromDisk``), in the lines of ``log``
+    from byte ``start`` on; None for any other failure."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        return None
+    if "loadDataFromDisk" not in text:
+        return None
+    for line in text.splitlines():
+        if "crashed by signal" in line:
+            return line.split(" # ", 1)[-1].strip()
     return None
 
 
