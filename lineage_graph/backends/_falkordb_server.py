@@ -373,6 +373,33 @@ def _remove_leftovers(data_dir: Path) -> None:
                 leftover.unlink()
 
 
+#: What Redis logs when it cannot write its append-only file (then, with ``appendfsync always``,
+#: it exits): a full disk, or a file size limit.
+_WRITE_FAILURES = ("Short write while writing to the AOF", "No space left on device")
+
+
+def _write_failure(log: Path, start: int, data_dir: Path) -> str | None:
+    """Why a server that exited as it started could not write to ``data_dir``: the line of
+    ``log`` (from byte ``start`` on) saying so, or, when not a byte is left for even that line,
+    the file system's free space. None for any other failure."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        if any(failure in line for failure in _WRITE_FAILURES):
+            return line.split(" # ", 1)[-1].strip()
+    try:
+        free = os.statvfs(data_dir)
+    except OSError:
+        return None
+    if free.f_bavail == 0:
+        return "no space left on device"
+    return None
+
+
 def _load_crash(log: Path, start: int) -> str | None:
     """The crash line (``Redis 8.2.3 crashed by signal: 11, …``) of a server that crashed while
     loading its data (its stack goes through ``loadDataFromDisk``), in the lines of ``log``
@@ -694,12 +721,26 @@ class ServerProcess:
             if self.data_dir is not None:
                 self._write_state()
             self._wait_ready(workdir)
-        except BaseException:
+        except BaseException as exc:
             # Never leave a server running that no record names, nor a record of one that is
             # gone (a full disk, where the record cannot be written; a failed start).
             self.kill()
             self.clear_state()
             self.cleanup()
+            if (
+                isinstance(exc, EngineError)
+                and not isinstance(exc, EngineUnavailableError)
+                and self.data_dir is not None
+                and (cause := _write_failure(workdir / _LOG_FILE, self._log_start, self.data_dir))
+            ):
+                # A full disk: the server exits as it starts (it appends to its log at
+                # start-up). It raised EngineError (not retryable), a reopen or the first call
+                # after a restart alike; retrying once there is room is the remedy.
+                raise EngineUnavailableError(
+                    f"the embedded FalkorDB server could not write to the data directory "
+                    f"{self.data_dir} and exited as it started ({cause}): free some space on "
+                    "its disk and retry"
+                ) from exc
             raise
 
     def _wait_ready(self, workdir: Path) -> None:
@@ -756,7 +797,13 @@ class ServerProcess:
                 err = self._proc.stderr.read() or b""
         log = ""
         with contextlib.suppress(OSError):
-            log = (workdir / _LOG_FILE).read_text(errors="replace")[-2000:]
+            log = (workdir / _LOG_FILE).read_text(errors="replace")[-65536:]
+        # Without the harmless "Constraint already exists" lines every start logs (one per
+        # constraint and earlier start): they filled the 2,000 characters shown, and the
+        # reason (a full disk: "Short write while writing to the AOF file") was cut off.
+        log = "\n".join(
+            line for line in log.splitlines() if "Constraint already exists" not in line
+        )[-2000:]
         detail = (err.decode(errors="replace") + "\n" + log).strip()
         hint = ""
         if "libgomp" in detail or "libssl" in detail or "libcrypto" in detail:

@@ -895,7 +895,19 @@ class EmbeddedBackend(Backend):
                     self._settle()
                 return rows
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                restarted = self._recover(exc, seen)
+                try:
+                    restarted = self._recover(exc, seen)
+                except EngineError as failed:
+                    # The server died under the query and could not be started again (killed
+                    # again as it started; on a full disk it exits as it starts). The query may
+                    # have been applied before it died: in doubt, as when the restart works
+                    # (raising EngineError let the write give its new ids back, and the next
+                    # write stored another node under the id of the one applied). Retry once
+                    # the cause is gone.
+                    raise EngineUnavailableError(
+                        f"the embedded FalkorDB server died during query {name!r} and could "
+                        f"not be restarted; retry the call when the cause is gone: {failed}"
+                    ) from exc
                 if restarted and attempt + 1 < attempts:
                     continue  # a read is safe to retry on the restarted server
                 mapped = _map_error(exc, name)

@@ -17,12 +17,13 @@ from .._encoding import (
     property_key,
     value_keys,
 )
-from .._repositories._base import Repository, now_ms
+from .._repositories._base import Repository, id_ranges, now_ms
 from .._repositories.graph import patch_row
 from ..exceptions import (
     EngineUnavailableError,
     FailedPreconditionError,
     InvalidArgumentError,
+    LineageGraphError,
     NotFoundError,
 )
 from ..models import (
@@ -260,7 +261,13 @@ class ImpactRepository(Repository):
             )
         except EngineUnavailableError as exc:
             # In doubt: the mark may have been applied (its reply lost: the engine died after
-            # its fsync, or the reply timed out). Without its token it could not be undone.
+            # its fsync, or the reply timed out). Found applied, the call returns as if the
+            # reply had come: it raised, and the natural retry stacked a second mark on the
+            # first (two undo records, two undos to restore the artifacts).
+            marked = self._mark_applied(token, [int(a.id or 0) for a in artifacts])
+            if marked is not None:
+                return token, marked, []
+            # Without its token it could not be undone.
             exc.mark_token = token
             exc.add_note(
                 f"lineage-graph: the impact mark may have been applied; its token is {token!r}: "
@@ -271,6 +278,15 @@ class ImpactRepository(Repository):
         if stale:
             return None, 0, stale
         return token, int(result[0]["marked"]), []
+
+    def _mark_applied(self, token: str, ids: list[int]) -> int | None:
+        """How many artifacts mark ``token`` marked if it is stored; None if it is not, or if
+        the engine does not answer the read either."""
+        try:
+            rows = self.read("lineage/mark_applied", key=token, ranges=id_ranges(ids))
+        except LineageGraphError:
+            return None
+        return int(rows[0]["marked"]) if rows else None
 
     def undo_mark(self, token: str) -> int:
         """Restore what the mark changed on artifacts not updated since; returns how many."""

@@ -30,6 +30,7 @@ from lineage_graph import (
     ExecutionType,
     LineageStore,
     NodeKind,
+    NotFoundError,
     ParentContext,
 )
 from lineage_graph.backends.embedded import EmbeddedBackend
@@ -556,3 +557,94 @@ def test_a_run_whose_completion_cannot_be_read_back_still_ends_complete(
         monkeypatch.undo()
         assert len(killed) == 2 and calls == [1]
         _assert_one_complete_run_with(store, model)
+
+
+def test_a_write_whose_server_dies_again_as_it_restarts_keeps_its_ids_spent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write was applied, its server SIGKILLed before the reply, and the new server killed
+    while it started (a crash loop; on a full disk the new server exits as it starts,
+    test_disk_full.py). The failed restart escaped as EngineError (not retryable) and the write
+    gave its new ids back: the next write stored another artifact under the id of the one
+    applied (two artifacts, one id), and was read back as "applied" on the wrong node. Seen with
+    random server SIGKILLs alone: 1 duplicate id of each kind in ~1,200 mixed writes and 81
+    kills. The write is in doubt now (retryable, naming its ids) and its ids stay spent."""
+    from lineage_graph.backends._falkordb_server import ServerProcess
+
+    wait_ready = ServerProcess._wait_ready
+    starts: list[int] = []
+
+    def killed_as_it_starts(server: ServerProcess, workdir: Path) -> None:
+        assert server.pid is not None
+        starts.append(server.pid)
+        kill_pid(server.pid)  # the new server dies before it answers
+        wait_ready(server, workdir)
+
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [first] = store.put_artifacts([Artifact(type="Data", uri="/first")])
+        killed = _lose_reply(monkeypatch, applied=True)
+        monkeypatch.setattr(ServerProcess, "_wait_ready", killed_as_it_starts)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.put_artifacts([Artifact(type="Data", uri="/applied")])
+        monkeypatch.undo()
+        assert len(killed) == 1 and len(starts) >= 1
+        assert info.value.retryable and "could not be restarted" in str(info.value)
+        assert info.value.new_ids is not None
+        [applied] = info.value.new_ids["Artifact"]
+        ids: list[int] = []
+        for _ in range(3):  # the first call after it may meet the dead server and restart it
+            try:
+                ids = store.put_artifacts([Artifact(type="Data", uri="/next")])
+                break
+            except EngineUnavailableError:
+                continue
+        assert ids and ids[0] > applied
+        stored = {a.id: a.uri for a in store.get_artifacts()}
+        assert stored == {first: "/first", applied: "/applied", ids[0]: "/next"}
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_an_impact_mark_whose_reply_is_lost_is_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """impact(mark=...) whose statement was applied and its reply lost raised
+    EngineUnavailableError (with the token), and the natural retry stacked a second mark on the
+    first: two undo records, and one undo left the artifacts marked. The mark is read back by
+    its token: applied, the call returns its report; not applied, it raises with the token,
+    and the retry marks once."""
+    from lineage_graph import ArtifactState, ImpactMark, NodeRef
+
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [source] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+        store.put_execution(
+            Execution(type="Train"),
+            [
+                (Artifact(id=source), Event(type=EventType.INPUT)),
+                (Artifact(type="Model", uri="/m"), Event(type=EventType.OUTPUT)),
+            ],
+        )
+        start = NodeRef(NodeKind.ARTIFACT, source)
+        mark = ImpactMark(state=ArtifactState.ABANDONED)
+        killed = _lose_reply(monkeypatch, "lineage/mark", applied=applied)
+        if applied:
+            report = store.impact(start, mark=mark)
+        else:
+            with pytest.raises(EngineUnavailableError) as info:
+                store.impact(start, mark=mark)
+            assert info.value.retryable and info.value.mark_token is not None
+            with pytest.raises(NotFoundError):  # nothing to undo: it was not applied
+                store.undo_impact_mark(info.value.mark_token)
+        monkeypatch.undo()
+        assert len(killed) == 1
+        if not applied:
+            report = store.impact(start, mark=mark)  # the retry
+        assert report.mark_token is not None and report.marked == 2
+        marks = store.backend.read("MATCH (m:ImpactMark) RETURN m.key AS k", name="tests/marks")
+        assert [r["k"] for r in marks] == [report.mark_token]  # one mark
+        assert {a.state for a in store.get_artifacts()} == {ArtifactState.ABANDONED}
+        assert store.undo_impact_mark(report.mark_token) == 2
+        assert ArtifactState.ABANDONED not in {a.state for a in store.get_artifacts()}
+        assert_healthy(store)

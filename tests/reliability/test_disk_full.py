@@ -1,0 +1,180 @@
+"""A full disk under the embedded engine: the store's directory on a small tmpfs (needs root and
+``mount``; skipped otherwise).
+
+With ``appendfsync always`` the server exits at the first write it cannot log, and a server
+started on a full disk exits as it starts (it appends to its log at start-up). The write in
+flight and every later call must raise ``EngineUnavailableError`` (retryable), never hand an id
+out twice, and once there is room again everything acknowledged is there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_graph import Artifact, ArtifactType, EngineUnavailableError, LineageStore, NodeKind
+from lineage_graph.backends.embedded import EmbeddedBackend
+from tests.reliability._integrity import assert_healthy
+from tests.reliability.conftest import kill_pid, record
+
+
+def _mount(path: Path, size: str, *options: str) -> None:
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", ",".join([f"size={size}", *options]), "tmpfs", str(path)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs, unmounted at the end (the test closes its store first)."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root and mount(8) for a small tmpfs")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    try:
+        _mount(mnt, "4m")
+    except (subprocess.CalledProcessError, OSError) as exc:
+        pytest.skip(f"cannot mount a tmpfs here: {exc}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=30)
+
+
+def _room(mnt: Path) -> None:
+    _mount(mnt, "64m", "remount")
+
+
+def _fill(path: Path) -> None:
+    """Another file takes every byte left."""
+    with path.open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+
+
+def test_a_server_that_cannot_restart_on_a_full_disk_keeps_the_ids_of_the_write_spent(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server applied a write (logged), then died before its reply, and the disk filled up
+    meanwhile: the restart failed (the new server exits at its first write to the log). That
+    failure escaped as EngineError (not retryable), and the write gave its new ids back, so the
+    next write, once there was room, stored another artifact under the id of the one applied
+    and was read back "applied" on it: an acknowledged write lost, an id handed out twice. Now
+    the write is in doubt (EngineUnavailableError, retryable, naming its ids) and the ids stay
+    spent."""
+    filler = small_disk / "filler"
+    send = EmbeddedBackend._execute
+    armed = [True]
+
+    def execute_(backend: EmbeddedBackend, *args: Any) -> Any:
+        if not (armed[0] and args and args[0] == "GRAPH.QUERY"):
+            return send(backend, *args)
+        armed[0] = False
+        send(backend, *args)  # applied and logged; its reply is dropped below
+        _fill(filler)
+        assert backend.server is not None and backend.server.pid is not None
+        kill_pid(backend.server.pid)
+        return send(backend, "PING")  # a real ConnectionError: the reply never comes
+
+    with LineageStore.open(small_disk / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        [first] = store.put_artifacts([Artifact(type="Data", uri="/first")])
+        monkeypatch.setattr(EmbeddedBackend, "_execute", execute_)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.put_artifacts([Artifact(type="Data", uri="/applied")])
+        monkeypatch.undo()
+        assert info.value.retryable and "could not be restarted" in str(info.value)
+        assert info.value.new_ids is not None
+        [applied] = info.value.new_ids["Artifact"]
+        filler.unlink()
+        ids: list[int] = []
+        for _ in range(3):  # the first call after the room is back may meet the dead server
+            try:
+                ids = store.put_artifacts([Artifact(type="Data", uri="/next")])
+                break
+            except EngineUnavailableError:
+                continue
+        assert ids and ids[0] > applied
+        stored = {a.id: a.uri for a in store.get_artifacts()}
+        assert stored == {first: "/first", applied: "/applied", ids[0]: "/next"}
+        assert_healthy(store)
+
+
+def test_every_call_on_a_full_disk_is_retryable_and_nothing_acknowledged_is_lost(
+    small_disk: Path,
+) -> None:
+    """Writes until the disk is full: the failing write and the calls after it raised
+    EngineError ("failed to start", not retryable) whenever the server's restart met the full
+    disk; the documented EngineUnavailableError (retryable) now. With room again, the store
+    works and holds every acknowledged write."""
+    acked: list[int] = []
+    errors: list[EngineUnavailableError] = []
+    with LineageStore.open(small_disk / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        for i in range(5000):
+            try:
+                acked += store.put_artifacts([Artifact(type="Data", uri=f"/{i}/" + "x" * 2000)])
+            except EngineUnavailableError as exc:  # any other error fails the test
+                errors.append(exc)
+                break
+        assert errors, "the disk never filled up"
+        _fill(small_disk / "filler")  # not a byte left: a server started now exits at once
+        for i in range(200):  # a small write may still fit in the last page of the log
+            try:
+                acked += store.put_artifacts([Artifact(type="Data", uri=f"/full/{i}")])
+            except EngineUnavailableError as exc:
+                errors.append(exc)
+                if len(errors) == 4:
+                    break
+        assert len(errors) == 4
+        assert all(e.retryable for e in errors)
+        try:  # a read answers (a server that restarted) or raises the same error
+            assert store.count(NodeKind.ARTIFACT) == len(acked)
+        except EngineUnavailableError as exc:
+            assert exc.retryable
+        _room(small_disk)
+        assert store.count(NodeKind.ARTIFACT) == len(acked)
+        stored = {a.id for a in store.get_artifacts()}
+        assert set(acked) <= stored  # nothing acknowledged lost
+        [after] = store.put_artifacts([Artifact(type="Data", uri="/after")])
+        assert after > max(acked)
+        assert_healthy(store)
+    with LineageStore.open(small_disk / "s") as store:  # and after a reopen
+        assert {a.id for a in store.get_artifacts()} == stored | {after}
+    record("disk full: 4 MB tmpfs", writes_acknowledged=len(acked), retryable_errors=len(errors))
+
+
+def test_opening_a_store_on_a_nearly_full_disk_is_retryable(small_disk: Path) -> None:
+    """One page left: the server record is written, then the server exits as it starts (it
+    appends to its log at start-up). Opening raised EngineError ("failed to start", not
+    retryable, the reason cut off by the log's noise); it is EngineUnavailableError now, saying
+    the disk is full, and the store opens whole once there is room."""
+    data = small_disk / "s"
+    with LineageStore.open(data) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        ids = store.put_artifacts([Artifact(type="Data", uri="/x" * 1000) for _ in range(100)])
+    gap = small_disk / "gap"
+    gap.write_bytes(b"\0" * 4096)
+    _fill(small_disk / "filler")
+    gap.unlink()  # one page left
+    with pytest.raises(EngineUnavailableError) as info:
+        LineageStore.open(data)
+    assert info.value.retryable
+    assert "no space left on device" in str(info.value).lower()
+    (small_disk / "filler").unlink()
+    with LineageStore.open(data) as store:
+        assert [a.id for a in store.get_artifacts()] == ids
+        assert_healthy(store)
