@@ -701,31 +701,57 @@ class Run:
     def _check_keys_free(self, new: Artifact) -> None:
         """A new output's name (per type) and external id are free: one taken was accepted, the
         block went on with its work, and the run FAILED on exit (AlreadyExistsError) with every
-        output dropped. Checked again by the write on exit (another writer may take it since)."""
+        output dropped. Checked again by the write on exit (another writer may take it since).
+        A name is taken per type: by type id, or by type name AND version (``Model`` version
+        ``v2`` is another type than ``Model``: its names were checked against ``Model``'s)."""
+        new_type = self._output_type(new)
+        label = repr(new_type.name if new_type is not None else new.type)
+        if new_type is not None and new_type.version:
+            label += f" version {new_type.version!r}"
         for out in self._outputs:
             other = out.artifact
             if other.id is None and (
-                (new.name is not None and (other.type, other.name) == (new.type, new.name))
+                (new.name is not None and other.name == new.name and self._same_type(other, new))
                 or (new.external_id is not None and other.external_id == new.external_id)
             ):
                 raise AlreadyExistsError(
-                    f"output {new.type!r} {new.name or new.external_id!r}: this run declared "
+                    f"output {label} {new.name or new.external_id!r}: this run declared "
                     "another new output with that name or external id already"
                 )
-        if new.name is not None and self.store.get_artifact_by_type_and_name(
-            new.type or "", new.name
+        if (
+            new.name is not None
+            and new_type is not None
+            and self.store.get_artifact_by_type_and_name(new_type.name, new.name, new_type.version)
         ):
             raise AlreadyExistsError(
-                f"output {new.type!r} named {new.name!r}: an artifact of that type and name is "
-                "stored already (pass it, or its id, to record it as this run's output)"
+                f"output {label} named {new.name!r}: an artifact of that type and name "
+                "is stored already (pass it, or its id, to record it as this run's output)"
             )
         if new.external_id is not None and self.store.get_artifacts_by_external_ids(
             [new.external_id]
         ):
             raise AlreadyExistsError(
-                f"output {new.type!r}: an artifact with external id {new.external_id!r} is "
+                f"output {label}: an artifact with external id {new.external_id!r} is "
                 "stored already (pass it, or its id, to record it as this run's output)"
             )
+
+    def _output_type(self, artifact: Artifact) -> NodeType | None:
+        """The stored type a new output names (by id, or by name and version); None if there is
+        none yet (no artifact can hold a name in it; the write on exit says what is wrong)."""
+        try:
+            return self.store._artifacts.types.resolve(
+                NodeKind.ARTIFACT, artifact.type_id, artifact.type, artifact.type_version
+            )
+        except LineageGraphError:
+            return None
+
+    def _same_type(self, a: Artifact, b: Artifact) -> bool:
+        """Whether two new outputs name one type (one by id, the other by name, or neither
+        registered yet)."""
+        ta, tb = self._output_type(a), self._output_type(b)
+        if ta is not None and tb is not None:
+            return ta.id == tb.id
+        return (a.type_id, a.type, a.type_version) == (b.type_id, b.type, b.type_version)
 
     def _require_unfinished(self, what: str) -> None:
         """Before the run starts or while it runs: what is logged after it ended is never

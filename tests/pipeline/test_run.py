@@ -826,3 +826,26 @@ def test_an_output_whose_name_or_external_id_is_taken_is_refused_at_the_call(
     assert run.state == ExecutionState.COMPLETE
     assert [a.uri for a in run.outputs] == [kept.uri, other_type.uri]
     assert sorted(a.uri for a in store.get_artifacts()) == ["/d", "/e1", "/m1", "/n"]
+
+
+def test_an_output_name_is_taken_per_type_version_and_by_type_id(store: LineageStore) -> None:
+    """Names are unique per type, and ``Model`` version ``v2`` is another type than ``Model``:
+    the check at ``run.output()`` looked names up in ``Model`` (unversioned) and compared the
+    run's own outputs by type name alone, so a v2 output named like a stored ``Model`` (or
+    like another output of the run in ``Model``) was refused with AlreadyExistsError, which
+    the store accepts. A type given by id is the type of that id."""
+    store.put_type(ArtifactType(name="Model"))
+    v2 = store.put_type(ArtifactType(name="Model", version="v2"))  # its id
+    store.put_artifacts([Artifact(type="Model", name="m", uri="/m")])
+    store.put_artifacts([Artifact(type_id=v2, name="s", uri="/s-v2")])
+    with store.run("Trainer") as run:
+        run.output(Artifact(type="Model", type_version="v2", name="m", uri="/m-v2"))
+        run.output(Artifact(type="Model", type_version="v2", name="x", uri="/x-v2"))
+        run.output(Artifact(type="Model", name="x", uri="/x"))
+        with pytest.raises(AlreadyExistsError, match="declared another"):  # v2 by its id
+            run.output(Artifact(type_id=v2, name="x", uri="/x-again"))
+        with pytest.raises(AlreadyExistsError, match=r"version 'v2' named 's': .* stored"):
+            run.output(Artifact(type_id=v2, name="s", uri="/s-again"))
+    assert run.state == ExecutionState.COMPLETE
+    assert sorted(a.uri for a in run.outputs) == ["/m-v2", "/x", "/x-v2"]
+    assert sorted(a.uri for a in store.get_artifacts()) == ["/m", "/m-v2", "/s-v2", "/x", "/x-v2"]
