@@ -19,6 +19,7 @@ the block, in the functions it calls, in asyncio tasks it starts, and never in a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import copy
 import dataclasses
@@ -1650,9 +1651,11 @@ def _refuse_deferred(type_name: str, value: Any) -> None:
     The run fails instead, saying why; the generator, never started, is closed."""
     gen: Any = value
     if not (inspect.isgenerator(value) or inspect.isasyncgen(value)):
-        # contextlib's generator-based context managers keep their generator as ``gen``
-        is_manager = hasattr(value, "__enter__") or hasattr(value, "__aenter__")
-        gen = getattr(value, "gen", None) if is_manager else None
+        # contextlib's generator-based context managers keep their generator as ``gen``; any
+        # other context manager keeping one there (a batch reader of the user's) was refused
+        # too, and its generator closed
+        is_deferred = isinstance(value, contextlib._GeneratorContextManagerBase)
+        gen = getattr(value, "gen", None) if is_deferred else None
     if not (inspect.isgenerator(gen) or inspect.isasyncgen(gen)):
         return
     if inspect.isgenerator(gen):

@@ -1281,3 +1281,35 @@ def test_a_task_groups_failure_records_the_reason(store: LineageStore) -> None:
     assert run.last_known_state == ExecutionState.FAILED
     assert run.custom_properties["error_type"] == "ExceptionGroup"
     assert "ValueError: shard 2 is empty" in run.custom_properties["error"]
+
+
+def test_a_step_returning_its_own_context_manager_holding_a_generator_completes(
+    store: LineageStore,
+) -> None:
+    """Only contextlib's generator-based context managers defer a step's work: a class of the
+    user's that is a context manager and keeps a generator as ``gen`` (a batch reader) was
+    refused as one (the run FAILED, "returned a generator-based Reader"), and its generator
+    closed, so the caller could not read from it either. An object with a ``gen`` generator
+    that is no context manager is no deferral either."""
+
+    class Reader:
+        def __init__(self) -> None:
+            self.gen = (n for n in range(3))
+
+        def __enter__(self) -> Reader:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    class Holder:
+        def __init__(self) -> None:
+            self.gen = (n for n in range(2))
+
+    reader = store.step("OpenReader")(Reader)()
+    holder = store.step("Hold")(lambda: Holder())
+    assert list(reader.gen) == [0, 1, 2]
+    assert list(holder().gen) == [0, 1]
+    for name in ("OpenReader", "Hold"):
+        [run] = store.get_executions_by_type(name)
+        assert run.last_known_state == ExecutionState.COMPLETE
