@@ -1766,9 +1766,10 @@ def step(
                     f"{fn!r:.80} has no __name__ to name its execution type: "
                     "give one, @store.step('Trainer')"
                 )
-            if type_name == "<lambda>":
+            if type_name.rpartition(".")[2] == "<lambda>":
                 # Every lambda is named so: two lambda steps were one execution type, and with
-                # cache=True square(3) returned the number double(3) had made.
+                # cache=True square(3) returned the number double(3) had made. Lambdas of one
+                # class body are all "Steps.<lambda>" (they were one type likewise).
                 raise InvalidArgumentError(
                     "a lambda has no name of its own to name its execution type (every lambda "
                     "is '<lambda>', so two lambda steps would share it and their cache): give "

@@ -1076,6 +1076,24 @@ def test_a_lambda_step_needs_a_type_name(store: LineageStore) -> None:
     assert {x.type for x in store.get_executions()} == {"Double", "Square"}
 
 
+def test_lambdas_of_a_class_body_need_a_type_name(store: LineageStore) -> None:
+    """Lambdas defined in one class body are all named ``Steps.<lambda>``: the check for a
+    lambda's name let them through, so they were one execution type, and with ``cache=True``
+    ``square(3)`` returned the number ``double(3)`` had made."""
+
+    class Steps:
+        double = staticmethod(lambda n: Artifact(type="Number", uri=f"/2x{n}"))
+        square = staticmethod(lambda n: Artifact(type="Number", uri=f"/{n}^2"))
+
+    for fn in (Steps.double, Steps.square):
+        with pytest.raises(InvalidArgumentError, match="lambda"):
+            store.step(cache=True)(fn)
+    assert store.get_executions() == []
+    double = store.step("Double", cache=True)(Steps.double)
+    square = store.step("Square", cache=True)(Steps.square)
+    assert (double(3).uri, square(3).uri) == ("/2x3", "/3^2")
+
+
 def test_bad_decorator_settings_are_refused_when_decorating(store: LineageStore) -> None:
     """``properties="lr"``, ``context=5``, ``context_type=5`` or ``git=5`` were accepted by the
     decorator and failed every call (``properties="lr"`` with dict()'s untyped ValueError)."""
