@@ -1465,6 +1465,10 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         return None
     if not isinstance(state, dict):
         return None
+    if implicit and _encodes_longer_than(state, MAX_IMPLICIT_STATE_CHARS):
+        # Known without walking all of it: a bound method's instance is read on every call
+        # (model.predict holding a million floats spent 0.33 s a call here, to record nothing)
+        return None
     try:
         check_json(state)  # what kind_of checks of a struct, the text encoded once
         text = json.dumps(state)
@@ -1479,6 +1483,21 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     # recorded as changed. The call then stood for one given the changed state, and the next
     # call, given that state, returned its result without running (a false hit).
     return copy.deepcopy(state)
+
+
+def _encodes_longer_than(state: dict[str, Any], most: int) -> bool:
+    """Whether ``state``'s JSON text is longer than ``most`` characters, encoded piece by piece
+    and stopped past ``most``: the cost is bounded by ``most``, not by the state's size. False
+    when it is no JSON data (check_json then says so)."""
+    size = 0
+    try:
+        for chunk in json.JSONEncoder().iterencode(state):
+            size += len(chunk)
+            if size > most:
+                return True
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return False
 
 
 def _owner(fn: Callable[..., Any]) -> str | None:

@@ -880,6 +880,36 @@ def test_an_instance_holding_a_large_state_is_not_recorded_unless_it_says_what_m
     assert Said(big).fit(d).uri == said.uri and calls[3:] == ["Said"]
 
 
+def test_a_bound_methods_large_instance_is_not_read_whole_on_each_call(
+    store: LineageStore,
+) -> None:
+    """A bound method's instance is read on every call since it is recorded as ``self``: one
+    holding a million numbers (a model's weights kept as a list) had all of them checked and
+    encoded each call, only to find them past ``MAX_IMPLICIT_STATE_CHARS`` and record nothing
+    (0.33 s a call of ``model.predict``). What is read of it is bounded now; counted here by
+    the items its list hands out."""
+    handed = [0]
+
+    class Counted(list[float]):
+        def __iter__(self) -> Iterator[float]:
+            for value in super().__iter__():
+                handed[0] += 1
+                yield value
+
+    class Model:
+        def __init__(self) -> None:
+            self.weights = Counted(float(i) for i in range(200_000))
+
+        def predict(self, x: int) -> int:
+            return x * 2
+
+    predict = store.step("Predict", cache=True)(Model().predict)
+    assert predict(3) == 6
+    assert handed[0] < 20_000  # (5 characters a number at least, "0.0, ": 64 KiB / 5)
+    [run] = store.get_executions_by_type("Predict")
+    assert "self" not in run.properties and "'self'" in str(run.custom_properties["cache_skipped"])
+
+
 def test_a_class_methods_class_is_left_out(store: LineageStore) -> None:
     calls = []
 
