@@ -542,6 +542,10 @@ class Run:
         self._outputs: list[_Output] = []
         self._declared_objects: dict[int, _Output] = {}  # by id() of the given object
         self._declared_ids: dict[int, _Output] = {}  # by stored artifact id
+        #: The new outputs by name, and their external ids (_check_keys_free: each output
+        #: looked through every earlier one, 1 s for 4,000 outputs and growing as their square)
+        self._new_by_name: dict[str, list[Artifact]] = {}
+        self._new_external_ids: set[str] = set()
         #: Properties given an int for a ``float`` parameter (set by a step): see _widen.
         self._float_parameters: set[str] = set()
         #: The properties a step's arguments gave (a step's own ``properties`` are not).
@@ -698,6 +702,11 @@ class Run:
         self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
         if artifact.id is not None:
             self._declared_ids[artifact.id] = out
+        else:
+            if artifact.name is not None:
+                self._new_by_name.setdefault(artifact.name, []).append(artifact)
+            if artifact.external_id is not None:
+                self._new_external_ids.add(artifact.external_id)
 
     def _check_keys_free(self, new: Artifact) -> None:
         """A new output's name (per type) and external id are free: one taken was accepted, the
@@ -709,16 +718,14 @@ class Run:
         label = repr(new_type.name if new_type is not None else new.type)
         if new_type is not None and new_type.version:
             label += f" version {new_type.version!r}"
-        for out in self._outputs:
-            other = out.artifact
-            if other.id is None and (
-                (new.name is not None and other.name == new.name and self._same_type(other, new))
-                or (new.external_id is not None and other.external_id == new.external_id)
-            ):
-                raise AlreadyExistsError(
-                    f"output {label} {new.name or new.external_id!r}: this run declared "
-                    "another new output with that name or external id already"
-                )
+        named = self._new_by_name.get(new.name, []) if new.name is not None else []
+        if any(self._same_type(other, new) for other in named) or (
+            new.external_id is not None and new.external_id in self._new_external_ids
+        ):
+            raise AlreadyExistsError(
+                f"output {label} {new.name or new.external_id!r}: this run declared "
+                "another new output with that name or external id already"
+            )
         if (
             new.name is not None
             and new_type is not None

@@ -849,3 +849,34 @@ def test_an_output_name_is_taken_per_type_version_and_by_type_id(store: LineageS
     assert run.state == ExecutionState.COMPLETE
     assert sorted(a.uri for a in run.outputs) == ["/m-v2", "/x", "/x-v2"]
     assert sorted(a.uri for a in store.get_artifacts()) == ["/m", "/m-v2", "/s-v2", "/x", "/x-v2"]
+
+
+def test_declaring_an_output_does_not_look_through_every_earlier_one(store: LineageStore) -> None:
+    """The check that a new output's name and external id are free of the run's other new
+    outputs looked through all of them: declaring n outputs cost n^2 / 2 steps (4,000 took
+    1 s more, 20,000 about 25 s more). They are indexed now. Counted here as the lines the
+    check runs for the 301st output (traced: deterministic, no clock), not as time."""
+    with store.run("Ingest") as run:
+        for i in range(300):
+            run.output(Artifact(type="File", uri=f"/f{i}", name=f"f{i}", external_id=f"x{i}"))
+        lines = [0]
+
+        def trace(frame: Any, event: str, arg: Any) -> Any:
+            if frame.f_code.co_name != "_check_keys_free":
+                return None
+            if event == "line":
+                lines[0] += 1
+            return trace
+
+        before = sys.gettrace()  # (a coverage tool's: put back after)
+        sys.settrace(trace)
+        try:
+            run.output(Artifact(type="File", uri="/last", name="last", external_id="x-last"))
+        finally:
+            sys.settrace(before)
+        with pytest.raises(AlreadyExistsError, match="declared another"):
+            run.output(Artifact(type="File", uri="/again", name="f7"))
+        with pytest.raises(AlreadyExistsError, match="declared another"):
+            run.output(Artifact(type="File", uri="/again", external_id="x7"))
+    assert 0 < lines[0] < 60
+    assert run.state == ExecutionState.COMPLETE and len(run.outputs) == 301
