@@ -19,6 +19,7 @@ the block, in the functions it calls, in asyncio tasks it starts, and never in a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import copy
 import dataclasses
@@ -541,6 +542,10 @@ class Run:
         self._outputs: list[_Output] = []
         self._declared_objects: dict[int, _Output] = {}  # by id() of the given object
         self._declared_ids: dict[int, _Output] = {}  # by stored artifact id
+        #: The new outputs by name, and their external ids (_check_keys_free: each output
+        #: looked through every earlier one, 1 s for 4,000 outputs and growing as their square)
+        self._new_by_name: dict[str, list[Artifact]] = {}
+        self._new_external_ids: set[str] = set()
         #: Properties given an int for a ``float`` parameter (set by a step): see _widen.
         self._float_parameters: set[str] = set()
         #: The properties a step's arguments gave (a step's own ``properties`` are not).
@@ -697,35 +702,64 @@ class Run:
         self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
         if artifact.id is not None:
             self._declared_ids[artifact.id] = out
+        else:
+            if artifact.name is not None:
+                self._new_by_name.setdefault(artifact.name, []).append(artifact)
+            if artifact.external_id is not None:
+                self._new_external_ids.add(artifact.external_id)
 
     def _check_keys_free(self, new: Artifact) -> None:
         """A new output's name (per type) and external id are free: one taken was accepted, the
         block went on with its work, and the run FAILED on exit (AlreadyExistsError) with every
-        output dropped. Checked again by the write on exit (another writer may take it since)."""
-        for out in self._outputs:
-            other = out.artifact
-            if other.id is None and (
-                (new.name is not None and (other.type, other.name) == (new.type, new.name))
-                or (new.external_id is not None and other.external_id == new.external_id)
-            ):
-                raise AlreadyExistsError(
-                    f"output {new.type!r} {new.name or new.external_id!r}: this run declared "
-                    "another new output with that name or external id already"
-                )
-        if new.name is not None and self.store.get_artifact_by_type_and_name(
-            new.type or "", new.name
+        output dropped. Checked again by the write on exit (another writer may take it since).
+        A name is taken per type: by type id, or by type name AND version (``Model`` version
+        ``v2`` is another type than ``Model``: its names were checked against ``Model``'s)."""
+        new_type = self._output_type(new)
+        label = repr(new_type.name if new_type is not None else new.type)
+        if new_type is not None and new_type.version:
+            label += f" version {new_type.version!r}"
+        named = self._new_by_name.get(new.name, []) if new.name is not None else []
+        if any(self._same_type(other, new) for other in named) or (
+            new.external_id is not None and new.external_id in self._new_external_ids
         ):
             raise AlreadyExistsError(
-                f"output {new.type!r} named {new.name!r}: an artifact of that type and name is "
-                "stored already (pass it, or its id, to record it as this run's output)"
+                f"output {label} {new.name or new.external_id!r}: this run declared "
+                "another new output with that name or external id already"
+            )
+        if (
+            new.name is not None
+            and new_type is not None
+            and self.store.get_artifact_by_type_and_name(new_type.name, new.name, new_type.version)
+        ):
+            raise AlreadyExistsError(
+                f"output {label} named {new.name!r}: an artifact of that type and name "
+                "is stored already (pass it, or its id, to record it as this run's output)"
             )
         if new.external_id is not None and self.store.get_artifacts_by_external_ids(
             [new.external_id]
         ):
             raise AlreadyExistsError(
-                f"output {new.type!r}: an artifact with external id {new.external_id!r} is "
+                f"output {label}: an artifact with external id {new.external_id!r} is "
                 "stored already (pass it, or its id, to record it as this run's output)"
             )
+
+    def _output_type(self, artifact: Artifact) -> NodeType | None:
+        """The stored type a new output names (by id, or by name and version); None if there is
+        none yet (no artifact can hold a name in it; the write on exit says what is wrong)."""
+        try:
+            return self.store._artifacts.types.resolve(
+                NodeKind.ARTIFACT, artifact.type_id, artifact.type, artifact.type_version
+            )
+        except LineageGraphError:
+            return None
+
+    def _same_type(self, a: Artifact, b: Artifact) -> bool:
+        """Whether two new outputs name one type (one by id, the other by name, or neither
+        registered yet)."""
+        ta, tb = self._output_type(a), self._output_type(b)
+        if ta is not None and tb is not None:
+            return ta.id == tb.id
+        return (a.type_id, a.type, a.type_version) == (b.type_id, b.type, b.type_version)
 
     def _require_unfinished(self, what: str) -> None:
         """Before the run starts or while it runs: what is logged after it ended is never
@@ -1438,6 +1472,10 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         return None
     if not isinstance(state, dict):
         return None
+    if implicit and _encodes_longer_than(state, MAX_IMPLICIT_STATE_CHARS):
+        # Known without walking all of it: a bound method's instance is read on every call
+        # (model.predict holding a million floats spent 0.33 s a call here, to record nothing)
+        return None
     try:
         check_json(state)  # what kind_of checks of a struct, the text encoded once
         text = json.dumps(state)
@@ -1452,6 +1490,21 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     # recorded as changed. The call then stood for one given the changed state, and the next
     # call, given that state, returned its result without running (a false hit).
     return copy.deepcopy(state)
+
+
+def _encodes_longer_than(state: dict[str, Any], most: int) -> bool:
+    """Whether ``state``'s JSON text is longer than ``most`` characters, encoded piece by piece
+    and stopped past ``most``: the cost is bounded by ``most``, not by the state's size. False
+    when it is no JSON data (check_json then says so)."""
+    size = 0
+    try:
+        for chunk in json.JSONEncoder().iterencode(state):
+            size += len(chunk)
+            if size > most:
+                return True
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return False
 
 
 def _owner(fn: Callable[..., Any]) -> str | None:
@@ -1624,9 +1677,11 @@ def _refuse_deferred(type_name: str, value: Any) -> None:
     The run fails instead, saying why; the generator, never started, is closed."""
     gen: Any = value
     if not (inspect.isgenerator(value) or inspect.isasyncgen(value)):
-        # contextlib's generator-based context managers keep their generator as ``gen``
-        is_manager = hasattr(value, "__enter__") or hasattr(value, "__aenter__")
-        gen = getattr(value, "gen", None) if is_manager else None
+        # contextlib's generator-based context managers keep their generator as ``gen``; any
+        # other context manager keeping one there (a batch reader of the user's) was refused
+        # too, and its generator closed
+        is_deferred = isinstance(value, contextlib._GeneratorContextManagerBase)
+        gen = getattr(value, "gen", None) if is_deferred else None
     if not (inspect.isgenerator(gen) or inspect.isasyncgen(gen)):
         return
     if inspect.isgenerator(gen):
@@ -1737,9 +1792,10 @@ def step(
                     f"{fn!r:.80} has no __name__ to name its execution type: "
                     "give one, @store.step('Trainer')"
                 )
-            if type_name == "<lambda>":
+            if type_name.rpartition(".")[2] == "<lambda>":
                 # Every lambda is named so: two lambda steps were one execution type, and with
-                # cache=True square(3) returned the number double(3) had made.
+                # cache=True square(3) returned the number double(3) had made. Lambdas of one
+                # class body are all "Steps.<lambda>" (they were one type likewise).
                 raise InvalidArgumentError(
                     "a lambda has no name of its own to name its execution type (every lambda "
                     "is '<lambda>', so two lambda steps would share it and their cache): give "

@@ -27,6 +27,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
+from .. import _migrations
+from ..backends import open_backend
 from ..backends._falkordb_server import holds_store
 from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..models import ArtifactType, ExecutionType, NodeKind
@@ -149,9 +151,9 @@ def _from_connection_config(config: Any) -> LineageStore:
                 f"store in {directory} ({why} opens an existing database only; "
                 "READWRITE_OPENCREATE creates one)"
             )
-        # a read-only opening never migrates (MLMD: "Schema migration is disabled", or its
-        # migration fails on the read-only database; nothing is written either way)
-        return LineageStore.open(directory, migrate=not read_only(config))
+        if read_only(config):
+            return _open_read_only(directory)
+        return LineageStore.open(directory)
     if which in ("mysql", "postgresql"):
         raise InvalidArgumentError(
             f"lineage_graph.mlmd does not connect to an MLMD {which} database: copy it into a "
@@ -161,6 +163,26 @@ def _from_connection_config(config: Any) -> LineageStore:
     raise UnsetConfigError(
         "Unset: the ConnectionConfig sets no database (fake_database, sqlite, mysql or postgresql)"
     )
+
+
+def _open_read_only(directory: Path) -> LineageStore:
+    """A read-only opening never migrates (MLMD: "Schema migration is disabled", or its
+    migration fails on the read-only database) and never sets a store up: a directory that holds
+    a store's files but no store yet (its graph empty: an opening that ended before writing)
+    is refused as MLMD refuses an empty database file opened READONLY ("attempt to write a
+    readonly database" creating its tables). Its opening wrote the whole schema there."""
+    backend = open_backend(directory)
+    try:
+        if _migrations.read_state(backend).version is None:
+            raise MissingStoreError(
+                f"attempt to write a readonly database: {directory} holds no lineage-graph "
+                "store yet, and a read-only opening (connection_mode READONLY, or a file: URI's "
+                "mode=ro) does not set one up; open it read-write once"
+            )
+        return LineageStore(backend, migrate=False)
+    except BaseException:
+        backend.close()
+        raise
 
 
 def open_store(config: Any) -> tuple[LineageStore, bool]:

@@ -360,3 +360,40 @@ def test_a_read_only_opening_adds_no_index_to_a_current_store(tmp_path: Path) ->
     with MetadataStore(_sqlite(str(tmp_path / "db"))):
         pass
     assert indexed()
+
+
+def test_a_read_only_opening_of_a_store_directory_without_a_store_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """A directory holding a store's files but an empty graph (opened, never written: an
+    opening that ended before its first write): a READONLY opening set the whole store up
+    there (schema, indexes, its record), a write. ml_metadata refuses an empty database file
+    opened READONLY with RuntimeError ("attempt to write a readonly database"); so does the
+    adapter now, and the graph stays empty."""
+    from lineage_graph.backends import open_backend
+
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    config = _sqlite(str(empty))
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    with pytest.raises(RuntimeError, match="attempt to write a readonly database"):
+        mlmd.MetadataStore(config)
+
+    directory = sqlite_store_dir(str(tmp_path / "db"))
+    with open_backend(directory):
+        pass  # the store's files, no graph
+
+    def nodes() -> list[dict[str, object]]:
+        with open_backend(directory) as backend:
+            return backend.read("MATCH (n) RETURN count(n) AS n", name="tests/count")
+
+    config = _sqlite(str(tmp_path / "db"))
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    with pytest.raises(RuntimeError, match="attempt to write a readonly database") as raised:
+        MetadataStore(config)
+    assert isinstance(raised.value, errors.NotFoundError)
+    assert not any(row["n"] for row in nodes())  # (no graph at all: no row)
+    with MetadataStore(_sqlite(str(tmp_path / "db"))) as writer:  # read-write: set up
+        assert writer.get_artifact_types() == []
+    with MetadataStore(config) as reader:
+        assert reader.get_artifact_types() == []

@@ -880,6 +880,36 @@ def test_an_instance_holding_a_large_state_is_not_recorded_unless_it_says_what_m
     assert Said(big).fit(d).uri == said.uri and calls[3:] == ["Said"]
 
 
+def test_a_bound_methods_large_instance_is_not_read_whole_on_each_call(
+    store: LineageStore,
+) -> None:
+    """A bound method's instance is read on every call since it is recorded as ``self``: one
+    holding a million numbers (a model's weights kept as a list) had all of them checked and
+    encoded each call, only to find them past ``MAX_IMPLICIT_STATE_CHARS`` and record nothing
+    (0.33 s a call of ``model.predict``). What is read of it is bounded now; counted here by
+    the items its list hands out."""
+    handed = [0]
+
+    class Counted(list[float]):
+        def __iter__(self) -> Iterator[float]:
+            for value in super().__iter__():
+                handed[0] += 1
+                yield value
+
+    class Model:
+        def __init__(self) -> None:
+            self.weights = Counted(float(i) for i in range(200_000))
+
+        def predict(self, x: int) -> int:
+            return x * 2
+
+    predict = store.step("Predict", cache=True)(Model().predict)
+    assert predict(3) == 6
+    assert handed[0] < 20_000  # (5 characters a number at least, "0.0, ": 64 KiB / 5)
+    [run] = store.get_executions_by_type("Predict")
+    assert "self" not in run.properties and "'self'" in str(run.custom_properties["cache_skipped"])
+
+
 def test_a_class_methods_class_is_left_out(store: LineageStore) -> None:
     calls = []
 
@@ -1074,6 +1104,24 @@ def test_a_lambda_step_needs_a_type_name(store: LineageStore) -> None:
     square = store.step("Square", cache=True)(lambda n: Artifact(type="Number", uri=f"/{n}^2"))
     assert (double(3).uri, square(3).uri) == ("/2x3", "/3^2")
     assert {x.type for x in store.get_executions()} == {"Double", "Square"}
+
+
+def test_lambdas_of_a_class_body_need_a_type_name(store: LineageStore) -> None:
+    """Lambdas defined in one class body are all named ``Steps.<lambda>``: the check for a
+    lambda's name let them through, so they were one execution type, and with ``cache=True``
+    ``square(3)`` returned the number ``double(3)`` had made."""
+
+    class Steps:
+        double = staticmethod(lambda n: Artifact(type="Number", uri=f"/2x{n}"))
+        square = staticmethod(lambda n: Artifact(type="Number", uri=f"/{n}^2"))
+
+    for fn in (Steps.double, Steps.square):
+        with pytest.raises(InvalidArgumentError, match="lambda"):
+            store.step(cache=True)(fn)
+    assert store.get_executions() == []
+    double = store.step("Double", cache=True)(Steps.double)
+    square = store.step("Square", cache=True)(Steps.square)
+    assert (double(3).uri, square(3).uri) == ("/2x3", "/3^2")
 
 
 def test_bad_decorator_settings_are_refused_when_decorating(store: LineageStore) -> None:
@@ -1281,3 +1329,35 @@ def test_a_task_groups_failure_records_the_reason(store: LineageStore) -> None:
     assert run.last_known_state == ExecutionState.FAILED
     assert run.custom_properties["error_type"] == "ExceptionGroup"
     assert "ValueError: shard 2 is empty" in run.custom_properties["error"]
+
+
+def test_a_step_returning_its_own_context_manager_holding_a_generator_completes(
+    store: LineageStore,
+) -> None:
+    """Only contextlib's generator-based context managers defer a step's work: a class of the
+    user's that is a context manager and keeps a generator as ``gen`` (a batch reader) was
+    refused as one (the run FAILED, "returned a generator-based Reader"), and its generator
+    closed, so the caller could not read from it either. An object with a ``gen`` generator
+    that is no context manager is no deferral either."""
+
+    class Reader:
+        def __init__(self) -> None:
+            self.gen = (n for n in range(3))
+
+        def __enter__(self) -> Reader:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    class Holder:
+        def __init__(self) -> None:
+            self.gen = (n for n in range(2))
+
+    reader = store.step("OpenReader")(Reader)()
+    holder = store.step("Hold")(lambda: Holder())
+    assert list(reader.gen) == [0, 1, 2]
+    assert list(holder().gen) == [0, 1]
+    for name in ("OpenReader", "Hold"):
+        [run] = store.get_executions_by_type(name)
+        assert run.last_known_state == ExecutionState.COMPLETE
