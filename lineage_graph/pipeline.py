@@ -1303,8 +1303,12 @@ def _split_arguments(
         # says what else matters, such an instance is not compared (the call runs), as an
         # argument holding artifacts among other values is not.
         held = _held_artifacts(value)
-        if held:
-            nested.append((pname, held))
+        # Stored ones only: one not stored yet (Exporter(target=Artifact(uri=...)), a place the
+        # method writes to) is no data it read; recorded as an input, the step returning it
+        # had it as its own input and output.
+        stored = [a for a in held if a.id is not None]
+        if stored:
+            nested.append((pname, stored))
         if state is None or (held and not callable(getattr(value, "__lineage_state__", None))):
             other.append(pname)
         else:

@@ -1361,3 +1361,27 @@ def test_a_step_returning_its_own_context_manager_holding_a_generator_completes(
     for name in ("OpenReader", "Hold"):
         [run] = store.get_executions_by_type(name)
         assert run.last_known_state == ExecutionState.COMPLETE
+
+
+def test_an_artifact_an_instance_holds_that_is_not_stored_is_no_input(store: LineageStore) -> None:
+    """``Exporter(target=Artifact(...)).export(m)`` returning ``self.target``: the target the
+    instance held, not stored yet, was recorded as an input of the call as well as its output
+    (an execution reading what it writes)."""
+
+    @dataclasses.dataclass
+    class Exporter:
+        target: Artifact
+
+        @store.step
+        def export(self, model: Artifact) -> Artifact:
+            return self.target
+
+    with store.run("Train") as train:
+        model = train.output("Model", uri="/m")
+    out = Exporter(Artifact(type="Pushed", uri="s3://out")).export(model)
+    [export] = store.get_executions_by_type("Exporter.export")
+    events = store.get_events_by_execution_ids([export.id or 0])
+    assert sorted((e.type.name, e.artifact_id) for e in events) == [
+        ("INPUT", model.id),
+        ("OUTPUT", out.id),
+    ]
