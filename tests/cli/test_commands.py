@@ -676,6 +676,18 @@ def test_import_mlmd_from_a_bad_source_makes_no_store(tmp_path: Path) -> None:
         assert invoke(["ls", "--store", str(target)]).exit_code == ExitCode.STORE_UNAVAILABLE
 
 
+@pytest.mark.parametrize("port", ["abc", "99999"])
+def test_import_mlmd_from_a_mysql_url_with_a_bad_port_is_refused(tmp_path: Path, port: str) -> None:
+    """urlparse's port raised ValueError ('Port could not be cast to integer value', 'Port out
+    of range') out of the command: a traceback and exit 1 (the answer is no)."""
+    pytest.importorskip("ml_metadata")
+    target = tmp_path / "store"
+    result = invoke(["import-mlmd", f"mysql://u:secret@db:{port}/mlmd", "--store", str(target)])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "bad port" in result.stderr and "secret" not in result.output
+    assert not target.exists()
+
+
 # ------------------------------------------------------------------------ choosing the store
 
 
