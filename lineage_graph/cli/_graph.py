@@ -57,7 +57,7 @@ from ._walk import (
     TypeFilterOption,
     WalkOptions,
     WhereOption,
-    parse_assignment,
+    parse_assignments,
     walk_options,
 )
 
@@ -272,7 +272,7 @@ def cached(
 ) -> None:
     """Has this step already run on exactly these inputs? Exit 0 and the outputs if so, 1 if
     not."""
-    props = dict(parse_assignment(p, "--property") for p in properties or [])
+    props = parse_assignments(properties or [], "--property")
     with open_store(store) as s:
         ids = [_input_id(s, ref) for ref in inputs or []]
         hit = _lineage.cached(s, execution_type, ids, props)

@@ -333,3 +333,33 @@ def test_view_takes_the_lineage_options(demo: Demo, tmp_path: Path) -> None:
     assert "incomplete: this page has 4 of 10 nodes" in paged.stderr
     bounded = demo.cli(*args, "--stop-at-type", "Model", "--exclude-stop", "--as-of", "0")
     assert bounded.exit_code == 0 and 'data-nodes="1"' in page.read_text()  # nothing by then
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["downstream", "1", "--where", "C=1.0", "--where", "C=0.003"],
+        ["export", "1", "--where", "C=1.0", "--where", " C=0.003"],
+        [
+            "cached",
+            "Trainer",
+            "-i",
+            "2",
+            "-i",
+            "3",
+            "-p",
+            "C=1.0",
+            "-p",
+            "C=0.003",
+            "-p",
+            "algorithm=logistic_regression",
+        ],
+    ],
+)
+def test_a_property_named_twice_is_a_usage_error(demo: Demo, args: list[str]) -> None:
+    """The values went into a dict, so the last one won: '--where C=1.0 --where C=0.003' (all
+    must hold, which no node can) listed the Trainer with C=0.003, and cached hit on it."""
+    result = demo.cli(*args)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "'C' twice" in result.stderr
+    assert result.stdout == ""
