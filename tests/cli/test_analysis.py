@@ -363,3 +363,18 @@ def test_a_property_named_twice_is_a_usage_error(demo: Demo, args: list[str]) ->
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "'C' twice" in result.stderr
     assert result.stdout == ""
+
+
+def test_marking_the_impact_of_an_execution_does_not_claim_the_source(demo: Demo) -> None:
+    """Only artifacts are marked: 'impact e:3 --mark-state ABANDONED' said 'marked 1 artifact
+    (the source included)' though the source, an execution, was not and cannot be marked."""
+    trainer = demo.store.get_executions_by_id([3])[0]
+    marked = demo.cli("impact", "e:3", "--mark", "reviewed=execution-source")
+    assert marked.exit_code == 0, marked.output
+    token = marked.stdout.split("lineage-graph undo-mark ")[1].split()[0]
+    try:
+        assert "marked 1 artifact. Undo with:" in marked.stdout
+        assert "source included" not in marked.stdout
+        assert demo.store.get_executions_by_id([3])[0] == trainer
+    finally:
+        demo.store.undo_impact_mark(token)
