@@ -45,6 +45,7 @@ from ._render import (
     entity_table,
     event_json,
     print_json,
+    printable,
     properties_table,
     state_name,
     stored_text,
@@ -596,7 +597,9 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         table.add_column("detail", overflow="fold")
         for c in checks:
             mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]·[/]"}[c["ok"]]
-            table.add_row(mark, Text(c["check"]), stored_text(c["detail"]))
+            # a detail's own line breaks (a server's log tail) stay line breaks, as in fail()
+            detail = "\n".join(printable(line) for line in c["detail"].split("\n"))
+            table.add_row(mark, Text(c["check"]), Text(detail))
         out_console().print(table)
     if not healthy:
         raise typer.Exit(int(ExitCode.NO))

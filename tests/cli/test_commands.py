@@ -458,6 +458,20 @@ def test_doctor_puts_a_newer_store_on_the_schema_row(tmp_path: Path) -> None:
     assert invoke(["ls", "--store", str(path)]).exit_code == ExitCode.STORE_UNAVAILABLE
 
 
+def test_doctor_keeps_the_line_breaks_of_a_failure(tmp_path: Path) -> None:
+    """A server that cannot start is reported with its log's last lines: doctor printed them
+    as one run joined by visible '\\n' escapes ('...CONSTRAINT'\\n19684:M 05 Dec...'), where
+    every other command's error keeps them as lines."""
+    path = tmp_path / "store"
+    LineageStore.open(path).close()
+    with next((path / "appendonly").glob("*.incr.aof")).open("ab") as aof:
+        aof.write(b"*3\r\n$3\r\nSET\r\ntruncated")  # malformed: the AOF will not load
+    result = invoke(["doctor", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    assert "\\n" not in result.stdout
+    assert any("Bad file format" in line for line in result.stdout.splitlines())
+
+
 def test_doctor_never_prints_a_password() -> None:
     """The target may carry credentials (``redis://:pw@host``) and the environment a
     ``NEO4J_PASSWORD``: neither reaches the terminal, in tables, JSON or error messages."""
