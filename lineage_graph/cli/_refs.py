@@ -103,8 +103,29 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
     }[kind]
     entity = getter(type_name, name)
     if entity is None:
+        if kind == NodeKind.ARTIFACT and _is_local_file(text):
+            # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
+            # './') reads as Type/name; when no such entity exists, the file it names is meant
+            found = store.get_artifacts_by_uri(text)
+            file_uri = _file_uri(text)
+            if not found and file_uri is not None:
+                found = store.get_artifacts_by_uri(file_uri)
+            if found:
+                return max(found, key=lambda a: a.id or 0)
+            raise NotFoundError(
+                f"no artifact of type {type_name!r} named {name!r}, nor one with the uri of "
+                f"the file {text!r}"
+            )
         raise NotFoundError(f"no {kind.value.lower()} of type {type_name!r} named {name!r}")
     return entity
+
+
+def _is_local_file(text: str) -> bool:
+    """Whether ``text`` names an existing file here (not a directory)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _id_of(text: str) -> int | None:

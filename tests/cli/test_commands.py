@@ -259,6 +259,28 @@ def test_a_local_path_names_the_artifact_of_its_file_uri(
     assert demo.cli("show", "./no-such-file.csv").exit_code == ExitCode.NOT_FOUND
 
 
+def test_a_relative_path_without_dot_slash_names_the_file(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'show lineage-demo/data/customers.csv' (a path as the shell completes it) was read as
+    Type/name only: 'no artifact of type 'lineage-demo' named 'data/customers.csv'' (exit 3),
+    though './lineage-demo/data/customers.csv' found it. A Type/name that names no entity but
+    an existing file now finds that file's artifact; one that names neither is still exit 3."""
+    from urllib.parse import urlparse
+
+    raw = demo.result.raw
+    path = Path(urlparse(raw.uri or "").path)
+    monkeypatch.chdir(path.parent.parent)
+    ref = f"{path.parent.name}/{path.name}"  # data/customers.csv
+    for args in (["show", ref], ["impact", ref], ["upstream", f"a:{ref}"]):
+        result = demo.cli(*args, "--json")
+        assert result.exit_code == 0, (args, result.output)
+    assert demo.json("show", ref)["id"] == raw.id
+    missing = demo.cli("show", f"{path.parent.name}/no-such-file.csv")
+    assert missing.exit_code == ExitCode.NOT_FOUND
+    assert demo.cli("show", f"e:{ref}").exit_code == ExitCode.NOT_FOUND  # files are artifacts
+
+
 def test_a_path_that_names_no_file_is_not_found(
     demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
