@@ -36,7 +36,7 @@ from ._common import (
     redact,
     writing,
 )
-from ._refs import Entity, parse_kind, resolve
+from ._refs import Entity, of_type, parse_kind, resolve
 from ._render import (
     WholeTable,
     entities_table,
@@ -294,12 +294,14 @@ def ls(
                 nodes = s.get_children_contexts_by_context(c.id or 0)
             if type_name:
                 nodes = [n for n in nodes if n.type == type_name]
+        elif type_name:  # every version of the type, as with --context
+            nodes = of_type(s, node_kind, type_name)
         elif node_kind == NodeKind.ARTIFACT:
-            nodes = s.get_artifacts_by_type(type_name) if type_name else s.get_artifacts()
+            nodes = s.get_artifacts()
         elif node_kind == NodeKind.EXECUTION:
-            nodes = s.get_executions_by_type(type_name) if type_name else s.get_executions()
+            nodes = s.get_executions()
         else:
-            nodes = s.get_contexts_by_type(type_name) if type_name else s.get_contexts()
+            nodes = s.get_contexts()
     nodes = _filtered(nodes, state=wanted_state, name=name, uri=uri)
     total = len(nodes)
     shown = nodes[:limit]

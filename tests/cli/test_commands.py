@@ -281,6 +281,31 @@ def test_a_relative_path_without_dot_slash_names_the_file(
     assert demo.cli("show", f"e:{ref}").exit_code == ExitCode.NOT_FOUND  # files are artifacts
 
 
+def test_entities_of_a_versioned_type_are_named_and_listed(tmp_path: Path) -> None:
+    """MLMD types may have a version: 'ls' listed an artifact of type Model (version v2), but
+    'show Model/m1' said 'no artifact of type Model named m1' and 'ls --type Model' listed
+    nothing (the store's lookups take the unversioned type unless given a version)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        for version in ("v2", "v3", None):
+            store.put_artifact_type(ArtifactType(name="Model", version=version))
+        m1 = store.put_artifact(Artifact(type="Model", type_version="v2", uri="s3://1", name="m1"))
+        m0 = store.put_artifact(Artifact(type="Model", uri="s3://0", name="m0"))
+        a2 = store.put_artifact(Artifact(type="Model", type_version="v2", uri="s3://2", name="a"))
+        a3 = store.put_artifact(Artifact(type="Model", type_version="v3", uri="s3://3", name="a"))
+    listed = invoke(["ls", "--type", "Model", "--json", "--store", str(path)])
+    assert listed.exit_code == 0, listed.output
+    assert [a["id"] for a in json.loads(listed.stdout)] == sorted([m0, m1, a2, a3])
+    for name, ident in (("m1", m1), ("m0", m0)):
+        shown = invoke(["show", f"Model/{name}", "--json", "--store", str(path)])
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.stdout)["id"] == ident
+    # a name an entity has in each of two versions of the type: which one is not guessed
+    both = invoke(["show", "Model/a", "--store", str(path)])
+    assert both.exit_code == ExitCode.USAGE, both.output
+    assert f"artifact:{a2}" in both.stderr and f"artifact:{a3}" in both.stderr
+
+
 def test_a_path_that_names_no_file_is_not_found(
     demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
