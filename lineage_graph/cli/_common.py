@@ -154,8 +154,15 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
                     f"{exc.mark_token}` undoes it if it was)"
                 )
             raise fail(message, exit_code_for(exc)) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", ExitCode.INTERRUPTED) from None
+        except KeyboardInterrupt as exc:
+            message = "interrupted"
+            token = getattr(exc, "mark_token", None)
+            if isinstance(token, str):  # Ctrl-C during an impact mark's write (store.impact)
+                message += (
+                    f" (the impact mark may have been applied: `lineage-graph undo-mark {token}` "
+                    "undoes it if it was)"
+                )
+            raise fail(message, ExitCode.INTERRUPTED) from None
         except StdoutError as exc:
             raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
         except BrokenPipeError:

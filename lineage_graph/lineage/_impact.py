@@ -267,6 +267,16 @@ class ImpactRepository(Repository):
                 "undo_impact_mark(token) undoes it if it was (NotFoundError if it was not)"
             )
             raise
+        except KeyboardInterrupt as exc:
+            # Ctrl-C while the engine runs the write (a large fan-out takes seconds): it is
+            # applied all the same, and the token was lost with the reply. It travels on the
+            # interrupt (its attribute ``mark_token``, as on EngineUnavailableError).
+            exc.mark_token = token  # type: ignore[attr-defined]
+            exc.add_note(
+                f"lineage-graph: the impact mark may have been applied; its token is {token!r}: "
+                "undo_impact_mark(token) undoes it if it was (NotFoundError if it was not)"
+            )
+            raise
         stale = [int(i) for i in result[0]["stale"]]
         if stale:
             return None, 0, stale
