@@ -312,10 +312,16 @@ def _patch(node_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "set": row["props"], "drop": row["drop"]}
 
 
+def _type_label(a: Artifact) -> str:
+    """``'Model'``, or ``'Model' version 'v2'``: two versions of a type share its name, and the
+    message said "'Model' and 'Model'"."""
+    return f"{a.type!r}" + (f" version {a.type_version!r}" if a.type_version is not None else "")
+
+
 def compare(a: Artifact, b: Artifact) -> ArtifactDiff:
     if a.type_id != b.type_id:
         raise InvalidArgumentError(
-            f"compare() takes two artifacts of one type: {a.type!r} and {b.type!r}"
+            f"compare() takes two artifacts of one type: {_type_label(a)} and {_type_label(b)}"
         )
     names = ("name", "uri", "state", "external_id")
     return ArtifactDiff(

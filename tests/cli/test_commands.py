@@ -306,6 +306,20 @@ def test_entities_of_a_versioned_type_are_named_and_listed(tmp_path: Path) -> No
     assert f"artifact:{a2}" in both.stderr and f"artifact:{a3}" in both.stderr
 
 
+def test_compare_names_the_versions_of_two_types_of_one_name(tmp_path: Path) -> None:
+    """Two artifacts of two versions of one type are refused by compare, whose message said
+    "takes two artifacts of one type: 'Model' and 'Model'"."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        for version in ("v2", None):
+            store.put_artifact_type(ArtifactType(name="Model", version=version))
+        a = store.put_artifact(Artifact(type="Model", type_version="v2", uri="s3://a"))
+        b = store.put_artifact(Artifact(type="Model", uri="s3://b"))
+    result = invoke(["compare", str(a), str(b), "--store", str(path)])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "'Model' version 'v2' and 'Model'" in " ".join(result.stderr.split())
+
+
 def test_a_path_that_names_no_file_is_not_found(
     demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
