@@ -30,7 +30,7 @@ from ._common import (
     out_console,
     writing,
 )
-from ._refs import Entity, parse_kind, resolve
+from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     count_of,
     entities_table,
@@ -278,8 +278,16 @@ def cached(
         hit = _lineage.cached(s, execution_type, ids, props)
         # A misspelt type is still a miss (a first run creates the type), but one said so.
         declared = _declared_properties(s, execution_type) if hit is None else None
+        versions = type_versions(s, NodeKind.EXECUTION, execution_type) if declared is None else []
     why_not = None
-    if hit is None and declared is None:
+    if hit is None and declared is None and versions:
+        # 'no execution type T' was false: ls types lists T, in versions only
+        why_not = (
+            f"[yellow]no cache hit:[/] execution type '{escape(printable(execution_type))}' "
+            f"exists only in versions ({escape(', '.join(printable(v) for v in versions))}); "
+            "cached compares runs of the unversioned type"
+        )
+    elif hit is None and declared is None:
         why_not = (
             f"[yellow]no cache hit:[/] this store has no execution type "
             f"'{escape(printable(execution_type))}' (type names are case-sensitive; "

@@ -320,6 +320,22 @@ def test_compare_names_the_versions_of_two_types_of_one_name(tmp_path: Path) -> 
     assert "'Model' version 'v2' and 'Model'" in " ".join(result.stderr.split())
 
 
+def test_cached_on_a_type_that_has_versions_only_does_not_deny_it(tmp_path: Path) -> None:
+    """'cached T' on a store whose T is versioned (ls types lists T v1) said 'this store has no
+    execution type T'. It is still a miss (runs of the unversioned type are compared); the
+    message says why."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_execution_type(ExecutionType(name="T", version="v1"))
+        data = store.put_artifact(Artifact(type="D", uri="s3://d"))
+    result = invoke(["cached", "T", "-i", str(data), "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    message = " ".join(result.stdout.split())
+    assert "has no execution type" not in message
+    assert "exists only in versions (v1)" in message
+
+
 def test_a_path_that_names_no_file_is_not_found(
     demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
