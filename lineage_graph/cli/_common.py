@@ -90,14 +90,23 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+def _some_width(console: Console) -> Console:
+    """``console``, 80 columns wide if it would be 0: rich takes ``COLUMNS=0`` (which a CI
+    runner or a pseudo-terminal of unknown size may set) as a width of 0 and prints nothing
+    at all, exit 0: no table, no error message, not even the token of an ``impact --mark``."""
+    if console.width < 1:
+        console.width = 80
+    return console
+
+
 def out_console() -> Console:
     """Results (stdout). Created per command: the test runner swaps sys.stdout."""
-    return _Console(file=StdoutFile(), highlight=False, soft_wrap=False)  # type: ignore[arg-type]
+    return _some_width(_Console(file=StdoutFile(), highlight=False, soft_wrap=False))  # type: ignore[arg-type]
 
 
 def err_console() -> Console:
     """Progress, hints and errors (stderr): keeps stdout clean for pipes and --json."""
-    return _Console(stderr=True, highlight=False)
+    return _some_width(_Console(stderr=True, highlight=False))
 
 
 #: ``scheme://user:password@`` in a URL (the password part is replaced).
