@@ -25,7 +25,8 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    if os.environ.get("COLUMNS", "").strip() == "0":
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isascii() and columns.isdigit() and int(columns) == 0:  # '0', '00'
         # typer's help and usage errors print through rich, which takes COLUMNS=0 as a width
         # of 0 and prints nothing (the commands' own consoles guard against it too)
         del os.environ["COLUMNS"]
