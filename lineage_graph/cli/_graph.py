@@ -17,7 +17,7 @@ from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
-from ..viewer import open_in_browser, write_html
+from ..viewer import open_in_browser, to_html, write_html
 from . import _lineage
 from ._common import (
     ExitCode,
@@ -422,6 +422,11 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Export a lineage graph (or the whole store) as JSON, Mermaid, Graphviz dot or HTML."""
+    if output is not None and str(output) == "-":
+        output = None  # '-o -' is stdout, as for most tools (it wrote a file named '-')
+        to_stdout = True
+    else:
+        to_stdout = False
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
@@ -443,7 +448,9 @@ def export(
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
         _warn_if_cut(graph, node, limit or STORE_LIMIT)
         progress.update(task, advance=1, description=f"rendering {fmt.value}…")
-        if fmt == Format.html:
+        if fmt == Format.html and to_stdout:
+            text = to_html(graph, title=_title(node), focus=_focus(node))
+        elif fmt == Format.html:
             target = output or Path("lineage.html")
             with writing(target):
                 path = write_html(graph, target, title=_title(node), focus=_focus(node))
@@ -452,7 +459,8 @@ def export(
                 f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True
             )
             return
-        text = render_text(graph, fmt)
+        else:
+            text = render_text(graph, fmt)
         progress.update(task, advance=1)
     if output is None:
         if fmt == Format.json:
@@ -515,6 +523,12 @@ def view(
     store: StoreOption = None,
 ) -> None:
     """Write the interactive lineage viewer (one self-contained HTML file) and open it."""
+    if str(output) == "-":  # a browser opens a file: '-' wrote one named '-'
+        raise fail(
+            "view writes a file for the browser: name one with -o (export -f html -o - "
+            "prints the page)",
+            ExitCode.USAGE,
+        )
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,

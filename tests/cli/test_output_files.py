@@ -129,3 +129,20 @@ def test_a_file_name_near_the_length_limit_is_written(demo: Demo, tmp_path: Path
         result = demo.cli("export", "5", "-o", str(target))
         assert result.exit_code == 0, result.output
         assert json.loads(target.read_bytes())["artifacts"]
+
+
+def test_dash_output_is_stdout(demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'export -o -' (stdout, as for most tools) wrote a file named '-' in the working
+    directory; 'view -o -' too. export prints to stdout now (the html page included); view,
+    which opens a file in the browser, refuses it (exit 2)."""
+    monkeypatch.chdir(tmp_path)
+    exported = demo.cli("export", "-o", "-")
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.stdout)["artifacts"]
+    mermaid = demo.cli("export", "5", "-f", "mermaid", "-o", "-")
+    assert mermaid.stdout.startswith("flowchart LR"), mermaid.output
+    page = demo.cli("export", "-f", "html", "-o", "-")
+    assert page.exit_code == 0 and page.stdout.rstrip().endswith("</html>"), page.output
+    viewed = demo.cli("view", "-o", "-", "--no-open")
+    assert viewed.exit_code == ExitCode.USAGE, viewed.output
+    assert list(tmp_path.iterdir()) == []
