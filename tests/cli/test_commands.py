@@ -779,6 +779,23 @@ def test_import_mlmd_from_a_mysql_url_with_a_bad_port_is_refused(tmp_path: Path,
     assert not target.exists()
 
 
+def test_import_mlmd_never_creates_the_sqlite_file_a_connection_config_names(
+    tmp_path: Path,
+) -> None:
+    """A .pbtxt ConnectionConfig naming a SQLite file that is not there: ml_metadata's default
+    mode made a new empty MLMD database at that path, and the import exited 0 having copied
+    nothing into a new empty store. It is 'no MLMD SQLite file' (exit 3), as for a path."""
+    pytest.importorskip("ml_metadata")
+    missing = tmp_path / "typo.db"
+    config = tmp_path / "mlmd.pbtxt"
+    config.write_text(f'sqlite {{ filename_uri: "{missing}" }}\n')
+    target = tmp_path / "store"
+    result = invoke(["import-mlmd", str(config), "--store", str(target)])
+    assert result.exit_code == ExitCode.NOT_FOUND, result.output
+    assert "no MLMD SQLite file" in result.stderr
+    assert not missing.exists() and not target.exists()
+
+
 # ------------------------------------------------------------------------ choosing the store
 
 
