@@ -36,7 +36,7 @@ from ._common import (
     redact,
     writing,
 )
-from ._refs import Entity, of_type, parse_kind, resolve
+from ._refs import Entity, of_type, parse_kind, resolve, type_versions
 from ._render import (
     WholeTable,
     entities_table,
@@ -197,9 +197,12 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     candidates: dict[int | None, Context] = {}
     type_name, slash, name = ref.partition("/")
     if slash and type_name and name:
-        typed = store.get_context_by_type_and_name(type_name, name)
-        if typed is not None:
-            candidates[typed.id] = typed
+        # every version of the type: 'Exp/e1' of a versioned Exp was 'no context named', though
+        # the refusal of a shared bare name tells to give it as Type/name
+        for version in [None, *type_versions(store, NodeKind.CONTEXT, type_name)]:
+            typed = store.get_context_by_type_and_name(type_name, name, version)
+            if typed is not None:
+                candidates[typed.id] = typed
     for c in store.get_contexts():
         if c.name == ref:  # a name may hold a slash itself
             candidates[c.id] = c

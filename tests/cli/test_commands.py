@@ -336,6 +336,25 @@ def test_cached_on_a_type_that_has_versions_only_does_not_deny_it(tmp_path: Path
     assert "exists only in versions (v1)" in message
 
 
+def test_ls_context_type_slash_name_finds_a_versioned_context_type(tmp_path: Path) -> None:
+    """'ls --context e1' shared by two contexts says 'give one as Type/name'; for a context of a
+    versioned type (Exp v1), 'ls --context Exp/e1' then said 'no context named'."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_context_type(ContextType(name="Exp", version="v1"))
+        store.put_context_type(ContextType(name="Run"))
+        exp = store.put_context(Context(type="Exp", type_version="v1", name="e1"))
+        store.put_context(Context(type="Run", name="e1"))
+        data = store.put_artifact(Artifact(type="D", uri="s3://a"))
+        store.put_attributions_and_associations([Attribution(artifact_id=data, context_id=exp)], [])
+    shared = invoke(["ls", "--context", "e1", "--store", str(path)])
+    assert shared.exit_code == ExitCode.USAGE and "Exp/e1" in shared.stderr, shared.output
+    listed = invoke(["ls", "--context", "Exp/e1", "--json", "--store", str(path)])
+    assert listed.exit_code == 0, listed.output
+    assert [a["id"] for a in json.loads(listed.stdout)] == [data]
+
+
 def test_a_path_that_names_no_file_is_not_found(
     demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
