@@ -456,7 +456,7 @@ def export(
                 path = write_html(graph, target, title=_title(node), focus=_focus(node))
             progress.update(task, advance=1)
             err_console().print(
-                f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True
+                f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
             )
             return
         else:
@@ -472,7 +472,7 @@ def export(
             data = text.encode("utf-8")
             replace_file(output, lambda file: file.write(data))  # no half file on an error
         err_console().print(
-            f"{fmt.value} written to [bold]{escape(str(output))}[/]", soft_wrap=True
+            f"{fmt.value} written to [bold]{escape(printable(str(output)))}[/]", soft_wrap=True
         )
 
 
@@ -539,7 +539,9 @@ def view(
     _warn_if_cut(graph, node, limit or STORE_LIMIT)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
-    out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True)
+    out_console().print(
+        f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
+    )
     if not no_open and not open_in_browser(path):
         err_console().print(
             f"no browser could be started: open {escape(path.as_uri())} yourself", soft_wrap=True

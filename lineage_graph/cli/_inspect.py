@@ -451,7 +451,9 @@ def stats(
     if plot is not None:
         with writing(plot):
             written = plot_stats(data, plot)
-        err_console().print(f"charts written to [bold]{escape(str(written))}[/]", soft_wrap=True)
+        err_console().print(
+            f"charts written to [bold]{escape(printable(str(written)))}[/]", soft_wrap=True
+        )
     if as_json:
         print_json({k: v for k, v in data.items() if k != "artifact_create_times"})
         return
