@@ -300,6 +300,8 @@ def test_entities_of_a_versioned_type_are_named_and_listed(tmp_path: Path) -> No
         shown = invoke(["show", f"Model/{name}", "--json", "--store", str(path)])
         assert shown.exit_code == 0, shown.output
         assert json.loads(shown.stdout)["id"] == ident
+    # show names the version: two versions of a type read as one type without it
+    assert "(type id 1, version v2)" in invoke(["show", "Model/m1", "--store", str(path)]).stdout
     # a name an entity has in each of two versions of the type: which one is not guessed
     both = invoke(["show", "Model/a", "--store", str(path)])
     assert both.exit_code == ExitCode.USAGE, both.output
