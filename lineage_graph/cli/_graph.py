@@ -348,9 +348,19 @@ _WAYS = {
 
 
 def _build_graph(
-    s: Any, ref: str | None, kind: str, direction: Direction, opts: WalkOptions, store_limit: int
+    s: Any,
+    ref: str | None,
+    kind: str,
+    direction: Direction | None,
+    opts: WalkOptions,
+    store_limit: int,
 ) -> tuple[LineageGraph, Entity | None]:
     if ref is None:
+        if direction is not None:  # was silently ignored: the whole store has no direction
+            raise fail(
+                "--direction needs a start entity (REF); without one the whole store is exported",
+                ExitCode.USAGE,
+            )
         if opts.shapes_the_answer:
             raise fail(
                 "--depth, --as-of, the filters, --stop-at-* and --cursor need a start entity "
@@ -359,7 +369,7 @@ def _build_graph(
             )
         return _lineage.whole_store(s, store_limit), None
     node = lineage_node(s, ref, kind)
-    return _lineage.walk(s, node, _WAYS[direction], opts), node
+    return _lineage.walk(s, node, _WAYS[direction or Direction.both], opts), node
 
 
 def render_text(graph: LineageGraph, fmt: Format) -> str:
@@ -376,7 +386,12 @@ OptionalRef = Annotated[
     typer.Argument(help="Start here (12, execution:7, Type/name, uri); omit for the whole store."),
 ]
 DirectionOption = Annotated[
-    Direction, typer.Option("--direction", help="Which side of the start node to include.")
+    Direction | None,
+    typer.Option(
+        "--direction",
+        help="Which side of REF to include \\[default: both].",
+        show_default=False,
+    ),
 ]
 LimitOption = Annotated[
     int | None,
@@ -406,7 +421,7 @@ def export(
             "lineage.html).",
         ),
     ] = None,
-    direction: DirectionOption = Direction.both,
+    direction: DirectionOption = None,
     kind: KindOption = "artifact",
     depth: DepthOption = None,
     as_of: AsOfOption = None,
@@ -504,7 +519,7 @@ def view(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the page.")] = Path(
         "lineage.html"
     ),
-    direction: DirectionOption = Direction.both,
+    direction: DirectionOption = None,
     kind: KindOption = "artifact",
     depth: DepthOption = None,
     as_of: AsOfOption = None,

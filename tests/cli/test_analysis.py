@@ -435,3 +435,16 @@ def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -
         assert {a.state for a in store.get_artifacts()} == {ArtifactState.ABANDONED}
     undone = invoke(["undo-mark", token, "--store", str(path)])
     assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
+
+
+@pytest.mark.parametrize("command", ["export", "view"])
+def test_direction_without_a_start_entity_is_a_usage_error(
+    demo: Demo, command: str, tmp_path: Path
+) -> None:
+    """'export --direction upstream' (no REF) exported the whole store, the direction silently
+    ignored, while every other lineage option without REF is refused (exit 2)."""
+    page = ["--no-open", "-o", str(tmp_path / "v.html")] if command == "view" else []
+    result = demo.cli(command, "--direction", "upstream", *page)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "--direction needs a start entity" in " ".join(result.stderr.split())
+    assert result.stdout == "" and not (tmp_path / "v.html").exists()
