@@ -246,6 +246,10 @@ def ls(
     as_json: JsonOption = False,
 ) -> None:
     """List artifacts, executions, contexts or types, filtered."""
+    for given, option in ((type_name, "--type"), (context, "--context")):
+        if given is not None and not given.strip():
+            # was taken as not given: 'ls --context "$CTX"' with CTX unset listed everything
+            raise fail(f"{option} is empty: name a {option[2:]}", ExitCode.USAGE)
     if kind.strip().lower() in ("types", "type", "t"):
         _state_filter(state, None)
         for given, option in ((uri, "--uri"), (context, "--context")):

@@ -448,3 +448,14 @@ def test_direction_without_a_start_entity_is_a_usage_error(
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "--direction needs a start entity" in " ".join(result.stderr.split())
     assert result.stdout == "" and not (tmp_path / "v.html").exists()
+
+
+@pytest.mark.parametrize(
+    "args", [["ls", "--context", ""], ["ls", "--type", ""], ["ls", "types", "--type", " "]]
+)
+def test_an_empty_ls_filter_is_a_usage_error(demo: Demo, args: list[str]) -> None:
+    """An empty --context or --type was taken as not given: 'ls --context "$CTX"' with CTX
+    unset listed every artifact, as if all were members."""
+    result = demo.cli(*args, "--json")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "is empty" in result.stderr and result.stdout == ""
