@@ -15,6 +15,7 @@ __all__ = ["ExitCode", "app", "main"]
 
 def main() -> None:
     """Console-script entry point (``lineage-graph = "lineage_graph.cli:main"``)."""
+    import os
     import sys
 
     # Stored names are any unicode; a stream that cannot encode a character (an ASCII or
@@ -24,6 +25,11 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isascii() and columns.isdigit() and int(columns) == 0:  # '0', '00'
+        # typer's help and usage errors print through rich, which takes COLUMNS=0 as a width
+        # of 0 and prints nothing (the commands' own consoles guard against it too)
+        del os.environ["COLUMNS"]
     was_null = _is_devnull(sys.stdout)
     try:
         app(prog_name="lineage-graph")

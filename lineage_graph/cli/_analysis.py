@@ -163,9 +163,10 @@ def impact(
         print_tree(console, report.graph, source, up=False)
     console.print(impact_summary(report, source))
     if report.mark_token is not None:
+        # an execution source is not marked (only artifacts are): do not say it is
+        source_note = " (the source included)" if isinstance(source, Artifact) else ""
         console.print(
-            f"[bold]marked {count_of(report.marked, 'artifact')}[/] (the source included). "
-            "Undo with:"
+            f"[bold]marked {count_of(report.marked, 'artifact')}[/]{source_note}. Undo with:"
         )
         # never wrapped: a token cut over two lines is copied as a wrong token
         console.print(f"  lineage-graph undo-mark {report.mark_token}", soft_wrap=True)

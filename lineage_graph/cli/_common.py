@@ -90,14 +90,23 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+def _some_width(console: Console) -> Console:
+    """``console``, 80 columns wide if it would be 0: rich takes ``COLUMNS=0`` (which a CI
+    runner or a pseudo-terminal of unknown size may set) as a width of 0 and prints nothing
+    at all, exit 0: no table, no error message, not even the token of an ``impact --mark``."""
+    if console.width < 1:
+        console.width = 80
+    return console
+
+
 def out_console() -> Console:
     """Results (stdout). Created per command: the test runner swaps sys.stdout."""
-    return _Console(file=StdoutFile(), highlight=False, soft_wrap=False)  # type: ignore[arg-type]
+    return _some_width(_Console(file=StdoutFile(), highlight=False, soft_wrap=False))  # type: ignore[arg-type]
 
 
 def err_console() -> Console:
     """Progress, hints and errors (stderr): keeps stdout clean for pipes and --json."""
-    return _Console(stderr=True, highlight=False)
+    return _some_width(_Console(stderr=True, highlight=False))
 
 
 #: ``scheme://user:password@`` in a URL (the password part is replaced).
@@ -154,8 +163,15 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
                     f"{exc.mark_token}` undoes it if it was)"
                 )
             raise fail(message, exit_code_for(exc)) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", ExitCode.INTERRUPTED) from None
+        except KeyboardInterrupt as exc:
+            message = "interrupted"
+            token = getattr(exc, "mark_token", None)
+            if isinstance(token, str):  # Ctrl-C during an impact mark's write (store.impact)
+                message += (
+                    f" (the impact mark may have been applied: `lineage-graph undo-mark {token}` "
+                    "undoes it if it was)"
+                )
+            raise fail(message, ExitCode.INTERRUPTED) from None
         except StdoutError as exc:
             raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
         except BrokenPipeError:

@@ -17,7 +17,7 @@ from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
-from ..viewer import open_in_browser, write_html
+from ..viewer import open_in_browser, to_html, write_html
 from . import _lineage
 from ._common import (
     ExitCode,
@@ -30,7 +30,7 @@ from ._common import (
     out_console,
     writing,
 )
-from ._refs import Entity, parse_kind, resolve
+from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     count_of,
     entities_table,
@@ -57,7 +57,7 @@ from ._walk import (
     TypeFilterOption,
     WalkOptions,
     WhereOption,
-    parse_assignment,
+    parse_assignments,
     walk_options,
 )
 
@@ -272,14 +272,22 @@ def cached(
 ) -> None:
     """Has this step already run on exactly these inputs? Exit 0 and the outputs if so, 1 if
     not."""
-    props = dict(parse_assignment(p, "--property") for p in properties or [])
+    props = parse_assignments(properties or [], "--property")
     with open_store(store) as s:
         ids = [_input_id(s, ref) for ref in inputs or []]
         hit = _lineage.cached(s, execution_type, ids, props)
         # A misspelt type is still a miss (a first run creates the type), but one said so.
         declared = _declared_properties(s, execution_type) if hit is None else None
+        versions = type_versions(s, NodeKind.EXECUTION, execution_type) if declared is None else []
     why_not = None
-    if hit is None and declared is None:
+    if hit is None and declared is None and versions:
+        # 'no execution type T' was false: ls types lists T, in versions only
+        why_not = (
+            f"[yellow]no cache hit:[/] execution type '{escape(printable(execution_type))}' "
+            f"exists only in versions ({escape(', '.join(printable(v) for v in versions))}); "
+            "cached compares runs of the unversioned type"
+        )
+    elif hit is None and declared is None:
         why_not = (
             f"[yellow]no cache hit:[/] this store has no execution type "
             f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
@@ -340,9 +348,19 @@ _WAYS = {
 
 
 def _build_graph(
-    s: Any, ref: str | None, kind: str, direction: Direction, opts: WalkOptions, store_limit: int
+    s: Any,
+    ref: str | None,
+    kind: str,
+    direction: Direction | None,
+    opts: WalkOptions,
+    store_limit: int,
 ) -> tuple[LineageGraph, Entity | None]:
     if ref is None:
+        if direction is not None:  # was silently ignored: the whole store has no direction
+            raise fail(
+                "--direction needs a start entity (REF); without one the whole store is exported",
+                ExitCode.USAGE,
+            )
         if opts.shapes_the_answer:
             raise fail(
                 "--depth, --as-of, the filters, --stop-at-* and --cursor need a start entity "
@@ -351,7 +369,7 @@ def _build_graph(
             )
         return _lineage.whole_store(s, store_limit), None
     node = lineage_node(s, ref, kind)
-    return _lineage.walk(s, node, _WAYS[direction], opts), node
+    return _lineage.walk(s, node, _WAYS[direction or Direction.both], opts), node
 
 
 def render_text(graph: LineageGraph, fmt: Format) -> str:
@@ -368,7 +386,12 @@ OptionalRef = Annotated[
     typer.Argument(help="Start here (12, execution:7, Type/name, uri); omit for the whole store."),
 ]
 DirectionOption = Annotated[
-    Direction, typer.Option("--direction", help="Which side of the start node to include.")
+    Direction | None,
+    typer.Option(
+        "--direction",
+        help="Which side of REF to include \\[default: both].",
+        show_default=False,
+    ),
 ]
 LimitOption = Annotated[
     int | None,
@@ -398,7 +421,7 @@ def export(
             "lineage.html).",
         ),
     ] = None,
-    direction: DirectionOption = Direction.both,
+    direction: DirectionOption = None,
     kind: KindOption = "artifact",
     depth: DepthOption = None,
     as_of: AsOfOption = None,
@@ -414,6 +437,11 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Export a lineage graph (or the whole store) as JSON, Mermaid, Graphviz dot or HTML."""
+    if output is not None and str(output) == "-":
+        output = None  # '-o -' is stdout, as for most tools (it wrote a file named '-')
+        to_stdout = True
+    else:
+        to_stdout = False
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
@@ -435,16 +463,19 @@ def export(
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
         _warn_if_cut(graph, node, limit or STORE_LIMIT)
         progress.update(task, advance=1, description=f"rendering {fmt.value}…")
-        if fmt == Format.html:
+        if fmt == Format.html and to_stdout:
+            text = to_html(graph, title=_title(node), focus=_focus(node))
+        elif fmt == Format.html:
             target = output or Path("lineage.html")
             with writing(target):
                 path = write_html(graph, target, title=_title(node), focus=_focus(node))
             progress.update(task, advance=1)
             err_console().print(
-                f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True
+                f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
             )
             return
-        text = render_text(graph, fmt)
+        else:
+            text = render_text(graph, fmt)
         progress.update(task, advance=1)
     if output is None:
         if fmt == Format.json:
@@ -456,7 +487,7 @@ def export(
             data = text.encode("utf-8")
             replace_file(output, lambda file: file.write(data))  # no half file on an error
         err_console().print(
-            f"{fmt.value} written to [bold]{escape(str(output))}[/]", soft_wrap=True
+            f"{fmt.value} written to [bold]{escape(printable(str(output)))}[/]", soft_wrap=True
         )
 
 
@@ -488,7 +519,7 @@ def view(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the page.")] = Path(
         "lineage.html"
     ),
-    direction: DirectionOption = Direction.both,
+    direction: DirectionOption = None,
     kind: KindOption = "artifact",
     depth: DepthOption = None,
     as_of: AsOfOption = None,
@@ -507,6 +538,12 @@ def view(
     store: StoreOption = None,
 ) -> None:
     """Write the interactive lineage viewer (one self-contained HTML file) and open it."""
+    if str(output) == "-":  # a browser opens a file: '-' wrote one named '-'
+        raise fail(
+            "view writes a file for the browser: name one with -o (export -f html -o - "
+            "prints the page)",
+            ExitCode.USAGE,
+        )
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
@@ -517,7 +554,9 @@ def view(
     _warn_if_cut(graph, node, limit or STORE_LIMIT)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
-    out_console().print(f"viewer page written to [bold]{escape(str(path))}[/]", soft_wrap=True)
+    out_console().print(
+        f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
+    )
     if not no_open and not open_in_browser(path):
         err_console().print(
             f"no browser could be started: open {escape(path.as_uri())} yourself", soft_wrap=True

@@ -36,7 +36,7 @@ from ._common import (
     redact,
     writing,
 )
-from ._refs import Entity, parse_kind, resolve
+from ._refs import Entity, of_type, parse_kind, resolve, type_versions
 from ._render import (
     WholeTable,
     entities_table,
@@ -45,6 +45,7 @@ from ._render import (
     entity_table,
     event_json,
     print_json,
+    printable,
     properties_table,
     state_name,
     stored_text,
@@ -196,9 +197,12 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     candidates: dict[int | None, Context] = {}
     type_name, slash, name = ref.partition("/")
     if slash and type_name and name:
-        typed = store.get_context_by_type_and_name(type_name, name)
-        if typed is not None:
-            candidates[typed.id] = typed
+        # every version of the type: 'Exp/e1' of a versioned Exp was 'no context named', though
+        # the refusal of a shared bare name tells to give it as Type/name
+        for version in [None, *type_versions(store, NodeKind.CONTEXT, type_name)]:
+            typed = store.get_context_by_type_and_name(type_name, name, version)
+            if typed is not None:
+                candidates[typed.id] = typed
     for c in store.get_contexts():
         if c.name == ref:  # a name may hold a slash itself
             candidates[c.id] = c
@@ -242,6 +246,10 @@ def ls(
     as_json: JsonOption = False,
 ) -> None:
     """List artifacts, executions, contexts or types, filtered."""
+    for given, option in ((type_name, "--type"), (context, "--context")):
+        if given is not None and not given.strip():
+            # was taken as not given: 'ls --context "$CTX"' with CTX unset listed everything
+            raise fail(f"{option} is empty: name a {option[2:]}", ExitCode.USAGE)
     if kind.strip().lower() in ("types", "type", "t"):
         _state_filter(state, None)
         for given, option in ((uri, "--uri"), (context, "--context")):
@@ -293,12 +301,14 @@ def ls(
                 nodes = s.get_children_contexts_by_context(c.id or 0)
             if type_name:
                 nodes = [n for n in nodes if n.type == type_name]
+        elif type_name:  # every version of the type, as with --context
+            nodes = of_type(s, node_kind, type_name)
         elif node_kind == NodeKind.ARTIFACT:
-            nodes = s.get_artifacts_by_type(type_name) if type_name else s.get_artifacts()
+            nodes = s.get_artifacts()
         elif node_kind == NodeKind.EXECUTION:
-            nodes = s.get_executions_by_type(type_name) if type_name else s.get_executions()
+            nodes = s.get_executions()
         else:
-            nodes = s.get_contexts_by_type(type_name) if type_name else s.get_contexts()
+            nodes = s.get_contexts()
     nodes = _filtered(nodes, state=wanted_state, name=name, uri=uri)
     total = len(nodes)
     shown = nodes[:limit]
@@ -445,7 +455,9 @@ def stats(
     if plot is not None:
         with writing(plot):
             written = plot_stats(data, plot)
-        err_console().print(f"charts written to [bold]{escape(str(written))}[/]", soft_wrap=True)
+        err_console().print(
+            f"charts written to [bold]{escape(printable(str(written)))}[/]", soft_wrap=True
+        )
     if as_json:
         print_json({k: v for k, v in data.items() if k != "artifact_create_times"})
         return
@@ -596,7 +608,9 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         table.add_column("detail", overflow="fold")
         for c in checks:
             mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]·[/]"}[c["ok"]]
-            table.add_row(mark, Text(c["check"]), stored_text(c["detail"]))
+            # a detail's own line breaks (a server's log tail) stay line breaks, as in fail()
+            detail = "\n".join(printable(line) for line in c["detail"].split("\n"))
+            table.add_row(mark, Text(c["check"]), Text(detail))
         out_console().print(table)
     if not healthy:
         raise typer.Exit(int(ExitCode.NO))

@@ -24,7 +24,15 @@ from ..models import Artifact, Context, Execution, NodeKind
 if TYPE_CHECKING:
     from ..store import LineageStore
 
-__all__ = ["KIND_NAMES", "BadReferenceError", "Entity", "parse_kind", "resolve"]
+__all__ = [
+    "KIND_NAMES",
+    "BadReferenceError",
+    "Entity",
+    "of_type",
+    "parse_kind",
+    "resolve",
+    "type_versions",
+]
 
 Entity: TypeAlias = Artifact | Execution | Context
 
@@ -103,8 +111,65 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
     }[kind]
     entity = getter(type_name, name)
     if entity is None:
+        # a versioned type (MLMD's type versions): the lookup above finds the unversioned one
+        # only, so 'show Model/m1' said there was none while 'ls' listed it
+        found_versioned: list[Entity] = []
+        for version in type_versions(store, kind, type_name):
+            hit = getter(type_name, name, version)
+            if hit is not None:
+                found_versioned.append(hit)
+        if len(found_versioned) == 1:
+            return found_versioned[0]
+        if found_versioned:
+            ids = ", ".join(f"{kind.value.lower()}:{e.id}" for e in found_versioned)
+            raise BadReferenceError(
+                f"{ref!r} names {len(found_versioned)} entities, one per version of type "
+                f"{type_name!r} ({ids}): give one by id"
+            )
+        if kind == NodeKind.ARTIFACT and _is_local_file(text):
+            # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
+            # './') reads as Type/name; when no such entity exists, the file it names is meant
+            found = store.get_artifacts_by_uri(text)
+            file_uri = _file_uri(text)
+            if not found and file_uri is not None:
+                found = store.get_artifacts_by_uri(file_uri)
+            if found:
+                return max(found, key=lambda a: a.id or 0)
+            raise NotFoundError(
+                f"no artifact of type {type_name!r} named {name!r}, nor one with the uri of "
+                f"the file {text!r}"
+            )
         raise NotFoundError(f"no {kind.value.lower()} of type {type_name!r} named {name!r}")
     return entity
+
+
+def type_versions(store: LineageStore, kind: NodeKind, type_name: str) -> list[str]:
+    """The versions of the ``kind`` types named ``type_name`` (not the unversioned one)."""
+    return sorted(
+        t.version for t in store.get_types(kind) if t.name == type_name and t.version is not None
+    )
+
+
+def of_type(store: LineageStore, kind: NodeKind, type_name: str) -> list[Entity]:
+    """Every ``kind`` node of a type named ``type_name``, whatever the type's version (the
+    store's ``get_*_by_type`` takes one version, the unversioned type by default), by id."""
+    nodes: list[Entity] = []
+    for version in [None, *type_versions(store, kind, type_name)]:
+        if kind == NodeKind.ARTIFACT:
+            nodes.extend(store.get_artifacts_by_type(type_name, version))
+        elif kind == NodeKind.EXECUTION:
+            nodes.extend(store.get_executions_by_type(type_name, version))
+        else:
+            nodes.extend(store.get_contexts_by_type(type_name, version))
+    return sorted(nodes, key=lambda n: n.id or 0)
+
+
+def _is_local_file(text: str) -> bool:
+    """Whether ``text`` names an existing file here (not a directory)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _id_of(text: str) -> int | None:

@@ -266,7 +266,9 @@ def entity_table(node: Entity) -> Table:
     table.add_column("value")
     table.add_row("kind", kind_name(node))
     table.add_row("id", str(node.id))
-    table.add_row("type", stored_text(f"{node.type} (type id {node.type_id})"))
+    # two versions of a type share its name: without the version they read as one type
+    version = f", version {node.type_version}" if node.type_version is not None else ""
+    table.add_row("type", stored_text(f"{node.type} (type id {node.type_id}{version})"))
     if node.name:
         table.add_row("name", stored_text(node.name))
     if isinstance(node, Artifact) and node.uri:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -38,6 +39,7 @@ __all__ = [
     "WhereOption",
     "parse_as_of",
     "parse_assignment",
+    "parse_assignments",
     "walk_options",
 ]
 
@@ -170,6 +172,23 @@ def parse_assignment(text: str, option: str) -> tuple[str, Any]:
     return key, value
 
 
+def parse_assignments(texts: Sequence[str], option: str) -> dict[str, Any]:
+    """Repeated ``NAME=VALUE`` options as one mapping. A name given twice is a usage error: a
+    dict kept the last value only, so ``--where C=1.0 --where C=0.003`` (documented as "all must
+    hold", which no node can) returned the nodes with ``C=0.003``, and ``cached -p`` hit on it."""
+    values: dict[str, Any] = {}
+    for text in texts:
+        key, value = parse_assignment(text, option)
+        if key in values:
+            raise fail(
+                f"{option} names {key!r} twice ({values[key]!r} and {value!r}): give each "
+                "property once",
+                ExitCode.USAGE,
+            )
+        values[key] = value
+    return values
+
+
 def _states(values: list[str] | None, option: str) -> list[str] | None:
     if not values:
         return None
@@ -240,7 +259,7 @@ def walk_options(
     kinds = None
     if only is not None:
         kinds = [NodeKind.ARTIFACT if only == OnlyKind.artifacts else NodeKind.EXECUTION]
-    properties = dict(parse_assignment(w, "--where") for w in where) if where else None
+    properties = parse_assignments(where, "--where") if where else None
     state_names = _states(states, "--state")
     where_filter = None
     if kinds or types or state_names or properties:

@@ -43,8 +43,16 @@ def _reset(workdir: Path) -> None:
                 f"{pid}, is running): close it first, or choose another --dir",
                 ExitCode.ERROR,
             )
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+        # The marker stays: rmtree took it first or in any order, so a Ctrl-C (or an error)
+        # part way left a directory without it, which every later demo refused as not its own.
+        for child in workdir.iterdir():
+            if child.name == MARKER:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / MARKER).write_text("made by `lineage-graph demo`; deleted by its next run\n")
 
 

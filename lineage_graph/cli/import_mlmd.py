@@ -32,10 +32,14 @@ def parse_source(source: str) -> Any:
         pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
 
         url = urllib.parse.urlparse(source)
+        try:
+            port = url.port  # 'h:abc', 'h:99999': a ValueError (was a traceback, exit 1)
+        except ValueError as exc:
+            raise InvalidArgumentError(f"a mysql:// source with a bad port: {exc}") from None
         config = pb.ConnectionConfig()
         mysql = config.mysql
         mysql.host = url.hostname or "localhost"
-        mysql.port = url.port or 3306
+        mysql.port = port or 3306
         mysql.database = url.path.lstrip("/")
         if url.username:
             mysql.user = urllib.parse.unquote(url.username)

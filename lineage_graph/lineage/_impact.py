@@ -267,12 +267,13 @@ class ImpactRepository(Repository):
             marked = self._mark_applied(token, [int(a.id or 0) for a in artifacts])
             if marked is not None:
                 return token, marked, []
-            # Without its token it could not be undone.
-            exc.mark_token = token
-            exc.add_note(
-                f"lineage-graph: the impact mark may have been applied; its token is {token!r}: "
-                "undo_impact_mark(token) undoes it if it was (NotFoundError if it was not)"
-            )
+            _carry_token(exc, token)  # without its token it could not be undone
+            raise
+        except KeyboardInterrupt as exc:
+            # Ctrl-C while the engine runs the write (a large fan-out takes seconds): it is
+            # applied all the same, and the token was lost with the reply. It travels on the
+            # interrupt (its attribute ``mark_token``, as on EngineUnavailableError).
+            _carry_token(exc, token)
             raise
         stale = [int(i) for i in result[0]["stale"]]
         if stale:
@@ -318,10 +319,25 @@ def _patch(node_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "set": row["props"], "drop": row["drop"]}
 
 
+def _carry_token(exc: BaseException, token: str) -> None:
+    """A mark in doubt: its undo token on the error (``exc.mark_token``) and in its notes."""
+    exc.mark_token = token  # type: ignore[attr-defined]
+    exc.add_note(
+        f"lineage-graph: the impact mark may have been applied; its token is {token!r}: "
+        "undo_impact_mark(token) undoes it if it was (NotFoundError if it was not)"
+    )
+
+
+def _type_label(a: Artifact) -> str:
+    """``'Model'``, or ``'Model' version 'v2'``: two versions of a type share its name, and the
+    message said "'Model' and 'Model'"."""
+    return f"{a.type!r}" + (f" version {a.type_version!r}" if a.type_version is not None else "")
+
+
 def compare(a: Artifact, b: Artifact) -> ArtifactDiff:
     if a.type_id != b.type_id:
         raise InvalidArgumentError(
-            f"compare() takes two artifacts of one type: {a.type!r} and {b.type!r}"
+            f"compare() takes two artifacts of one type: {_type_label(a)} and {_type_label(b)}"
         )
     names = ("name", "uri", "state", "external_id")
     return ArtifactDiff(

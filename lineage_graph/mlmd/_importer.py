@@ -159,6 +159,16 @@ def _open(source: Any) -> tuple[Any, Any]:
         config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
     elif isinstance(source, pb.ConnectionConfig):
         config = source
+        if config.HasField("sqlite"):
+            # As a path is: ml_metadata's default mode (READWRITE_OPENCREATE) made a new empty
+            # MLMD database where the file named was missing, and the import "succeeded" with
+            # nothing; read only, a source is never written either.
+            path = _sqlite_path(config.sqlite.filename_uri)
+            if not os.path.isfile(path):
+                raise NotFoundError(f"no MLMD SQLite file at {path!r}")
+            config = pb.ConnectionConfig()
+            config.CopyFrom(source)
+            config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
     else:
         raise InvalidArgumentError(
             f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
 
-from lineage_graph import ArtifactState
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionType,
+    LineageStore,
+)
 from lineage_graph.cli import ExitCode
+from lineage_graph.lineage import _impact
 
-from .conftest import Demo
+from .conftest import Demo, invoke
 
 
 def _names(data: dict[str, Any]) -> set[str]:
@@ -333,3 +345,117 @@ def test_view_takes_the_lineage_options(demo: Demo, tmp_path: Path) -> None:
     assert "incomplete: this page has 4 of 10 nodes" in paged.stderr
     bounded = demo.cli(*args, "--stop-at-type", "Model", "--exclude-stop", "--as-of", "0")
     assert bounded.exit_code == 0 and 'data-nodes="1"' in page.read_text()  # nothing by then
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["downstream", "1", "--where", "C=1.0", "--where", "C=0.003"],
+        ["export", "1", "--where", "C=1.0", "--where", " C=0.003"],
+        [
+            "cached",
+            "Trainer",
+            "-i",
+            "2",
+            "-i",
+            "3",
+            "-p",
+            "C=1.0",
+            "-p",
+            "C=0.003",
+            "-p",
+            "algorithm=logistic_regression",
+        ],
+    ],
+)
+def test_a_property_named_twice_is_a_usage_error(demo: Demo, args: list[str]) -> None:
+    """The values went into a dict, so the last one won: '--where C=1.0 --where C=0.003' (all
+    must hold, which no node can) listed the Trainer with C=0.003, and cached hit on it."""
+    result = demo.cli(*args)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "'C' twice" in result.stderr
+    assert result.stdout == ""
+
+
+def test_marking_the_impact_of_an_execution_does_not_claim_the_source(demo: Demo) -> None:
+    """Only artifacts are marked: 'impact e:3 --mark-state ABANDONED' said 'marked 1 artifact
+    (the source included)' though the source, an execution, was not and cannot be marked."""
+    trainer = demo.store.get_executions_by_id([3])[0]
+    marked = demo.cli("impact", "e:3", "--mark", "reviewed=execution-source")
+    assert marked.exit_code == 0, marked.output
+    token = marked.stdout.split("lineage-graph undo-mark ")[1].split()[0]
+    try:
+        assert "marked 1 artifact. Undo with:" in marked.stdout
+        assert "source included" not in marked.stdout
+        assert demo.store.get_executions_by_id([3])[0] == trainer
+    finally:
+        demo.store.undo_impact_mark(token)
+
+
+def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -> None:
+    """Ctrl-C while the engine ran a mark's write (seconds, over a large fan-out) ended with
+    'error: interrupted' (exit 130) and the mark applied: every artifact ABANDONED, the token
+    that undoes it lost with the reply (reproduced with SIGINT 3.6 s into marking 40,001
+    artifacts). The interrupt carries the token now, and the message prints it. Here the
+    Ctrl-C comes as the client receives the write's reply (a profile hook, no timing)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Fan"))
+        source = store.put_artifact(Artifact(type="Data", uri="/src"))
+        store.put_execution(
+            Execution(type="Fan"),
+            [(Artifact(id=source), Event(type=EventType.INPUT))]
+            + [
+                (Artifact(type="Data", uri=f"/out/{i}"), Event(type=EventType.OUTPUT))
+                for i in range(3)
+            ],
+        )
+
+    def ctrl_c_on_the_marks_reply(frame: FrameType, event: str, arg: Any) -> None:
+        if event != "c_return" or getattr(arg, "__name__", "") not in ("recv", "recv_into"):
+            return
+        f: FrameType | None = frame
+        while f is not None:
+            if f.f_code.co_name == "_mark" and f.f_code.co_filename == _impact.__file__:
+                sys.setprofile(None)
+                raise KeyboardInterrupt
+            f = f.f_back
+
+    sys.setprofile(ctrl_c_on_the_marks_reply)
+    try:
+        result = invoke(["impact", str(source), "--mark-state", "ABANDONED", "--store", str(path)])
+    finally:
+        sys.setprofile(None)
+    assert result.exit_code == ExitCode.INTERRUPTED, result.output
+    message = " ".join(result.stderr.split())
+    assert "the impact mark may have been applied" in message, message
+    token = message.split("lineage-graph undo-mark ")[1].split("`")[0]
+    with LineageStore.open(path) as store:
+        assert {a.state for a in store.get_artifacts()} == {ArtifactState.ABANDONED}
+    undone = invoke(["undo-mark", token, "--store", str(path)])
+    assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
+
+
+@pytest.mark.parametrize("command", ["export", "view"])
+def test_direction_without_a_start_entity_is_a_usage_error(
+    demo: Demo, command: str, tmp_path: Path
+) -> None:
+    """'export --direction upstream' (no REF) exported the whole store, the direction silently
+    ignored, while every other lineage option without REF is refused (exit 2)."""
+    page = ["--no-open", "-o", str(tmp_path / "v.html")] if command == "view" else []
+    result = demo.cli(command, "--direction", "upstream", *page)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "--direction needs a start entity" in " ".join(result.stderr.split())
+    assert result.stdout == "" and not (tmp_path / "v.html").exists()
+
+
+@pytest.mark.parametrize(
+    "args", [["ls", "--context", ""], ["ls", "--type", ""], ["ls", "types", "--type", " "]]
+)
+def test_an_empty_ls_filter_is_a_usage_error(demo: Demo, args: list[str]) -> None:
+    """An empty --context or --type was taken as not given: 'ls --context "$CTX"' with CTX
+    unset listed every artifact, as if all were members."""
+    result = demo.cli(*args, "--json")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "is empty" in result.stderr and result.stdout == ""

@@ -259,6 +259,104 @@ def test_a_local_path_names_the_artifact_of_its_file_uri(
     assert demo.cli("show", "./no-such-file.csv").exit_code == ExitCode.NOT_FOUND
 
 
+def test_a_relative_path_without_dot_slash_names_the_file(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'show lineage-demo/data/customers.csv' (a path as the shell completes it) was read as
+    Type/name only: 'no artifact of type 'lineage-demo' named 'data/customers.csv'' (exit 3),
+    though './lineage-demo/data/customers.csv' found it. A Type/name that names no entity but
+    an existing file now finds that file's artifact; one that names neither is still exit 3."""
+    from urllib.parse import urlparse
+
+    raw = demo.result.raw
+    path = Path(urlparse(raw.uri or "").path)
+    monkeypatch.chdir(path.parent.parent)
+    ref = f"{path.parent.name}/{path.name}"  # data/customers.csv
+    for args in (["show", ref], ["impact", ref], ["upstream", f"a:{ref}"]):
+        result = demo.cli(*args, "--json")
+        assert result.exit_code == 0, (args, result.output)
+    assert demo.json("show", ref)["id"] == raw.id
+    missing = demo.cli("show", f"{path.parent.name}/no-such-file.csv")
+    assert missing.exit_code == ExitCode.NOT_FOUND
+    assert demo.cli("show", f"e:{ref}").exit_code == ExitCode.NOT_FOUND  # files are artifacts
+
+
+def test_entities_of_a_versioned_type_are_named_and_listed(tmp_path: Path) -> None:
+    """MLMD types may have a version: 'ls' listed an artifact of type Model (version v2), but
+    'show Model/m1' said 'no artifact of type Model named m1' and 'ls --type Model' listed
+    nothing (the store's lookups take the unversioned type unless given a version)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        for version in ("v2", "v3", None):
+            store.put_artifact_type(ArtifactType(name="Model", version=version))
+        m1 = store.put_artifact(Artifact(type="Model", type_version="v2", uri="s3://1", name="m1"))
+        m0 = store.put_artifact(Artifact(type="Model", uri="s3://0", name="m0"))
+        a2 = store.put_artifact(Artifact(type="Model", type_version="v2", uri="s3://2", name="a"))
+        a3 = store.put_artifact(Artifact(type="Model", type_version="v3", uri="s3://3", name="a"))
+    listed = invoke(["ls", "--type", "Model", "--json", "--store", str(path)])
+    assert listed.exit_code == 0, listed.output
+    assert [a["id"] for a in json.loads(listed.stdout)] == sorted([m0, m1, a2, a3])
+    for name, ident in (("m1", m1), ("m0", m0)):
+        shown = invoke(["show", f"Model/{name}", "--json", "--store", str(path)])
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.stdout)["id"] == ident
+    # show names the version: two versions of a type read as one type without it
+    assert "(type id 1, version v2)" in invoke(["show", "Model/m1", "--store", str(path)]).stdout
+    # a name an entity has in each of two versions of the type: which one is not guessed
+    both = invoke(["show", "Model/a", "--store", str(path)])
+    assert both.exit_code == ExitCode.USAGE, both.output
+    assert f"artifact:{a2}" in both.stderr and f"artifact:{a3}" in both.stderr
+
+
+def test_compare_names_the_versions_of_two_types_of_one_name(tmp_path: Path) -> None:
+    """Two artifacts of two versions of one type are refused by compare, whose message said
+    "takes two artifacts of one type: 'Model' and 'Model'"."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        for version in ("v2", None):
+            store.put_artifact_type(ArtifactType(name="Model", version=version))
+        a = store.put_artifact(Artifact(type="Model", type_version="v2", uri="s3://a"))
+        b = store.put_artifact(Artifact(type="Model", uri="s3://b"))
+    result = invoke(["compare", str(a), str(b), "--store", str(path)])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "'Model' version 'v2' and 'Model'" in " ".join(result.stderr.split())
+
+
+def test_cached_on_a_type_that_has_versions_only_does_not_deny_it(tmp_path: Path) -> None:
+    """'cached T' on a store whose T is versioned (ls types lists T v1) said 'this store has no
+    execution type T'. It is still a miss (runs of the unversioned type are compared); the
+    message says why."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_execution_type(ExecutionType(name="T", version="v1"))
+        data = store.put_artifact(Artifact(type="D", uri="s3://d"))
+    result = invoke(["cached", "T", "-i", str(data), "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    message = " ".join(result.stdout.split())
+    assert "has no execution type" not in message
+    assert "exists only in versions (v1)" in message
+
+
+def test_ls_context_type_slash_name_finds_a_versioned_context_type(tmp_path: Path) -> None:
+    """'ls --context e1' shared by two contexts says 'give one as Type/name'; for a context of a
+    versioned type (Exp v1), 'ls --context Exp/e1' then said 'no context named'."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_context_type(ContextType(name="Exp", version="v1"))
+        store.put_context_type(ContextType(name="Run"))
+        exp = store.put_context(Context(type="Exp", type_version="v1", name="e1"))
+        store.put_context(Context(type="Run", name="e1"))
+        data = store.put_artifact(Artifact(type="D", uri="s3://a"))
+        store.put_attributions_and_associations([Attribution(artifact_id=data, context_id=exp)], [])
+    shared = invoke(["ls", "--context", "e1", "--store", str(path)])
+    assert shared.exit_code == ExitCode.USAGE and "Exp/e1" in shared.stderr, shared.output
+    listed = invoke(["ls", "--context", "Exp/e1", "--json", "--store", str(path)])
+    assert listed.exit_code == 0, listed.output
+    assert [a["id"] for a in json.loads(listed.stdout)] == [data]
+
+
 def test_a_path_that_names_no_file_is_not_found(
     demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -456,6 +554,20 @@ def test_doctor_puts_a_newer_store_on_the_schema_row(tmp_path: Path) -> None:
     assert checks["schema version"]["ok"] is False
     assert "written by lineage-graph 9.0" in checks["schema version"]["detail"]
     assert invoke(["ls", "--store", str(path)]).exit_code == ExitCode.STORE_UNAVAILABLE
+
+
+def test_doctor_keeps_the_line_breaks_of_a_failure(tmp_path: Path) -> None:
+    """A server that cannot start is reported with its log's last lines: doctor printed them
+    as one run joined by visible '\\n' escapes ('...CONSTRAINT'\\n19684:M 05 Dec...'), where
+    every other command's error keeps them as lines."""
+    path = tmp_path / "store"
+    LineageStore.open(path).close()
+    with next((path / "appendonly").glob("*.incr.aof")).open("ab") as aof:
+        aof.write(b"*3\r\n$3\r\nSET\r\ntruncated")  # malformed: the AOF will not load
+    result = invoke(["doctor", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    assert "\\n" not in result.stdout
+    assert any("Bad file format" in line for line in result.stdout.splitlines())
 
 
 def test_doctor_never_prints_a_password() -> None:
@@ -674,6 +786,35 @@ def test_import_mlmd_from_a_bad_source_makes_no_store(tmp_path: Path) -> None:
         assert result.exit_code == code, result.output
         assert not target.exists()
         assert invoke(["ls", "--store", str(target)]).exit_code == ExitCode.STORE_UNAVAILABLE
+
+
+@pytest.mark.parametrize("port", ["abc", "99999"])
+def test_import_mlmd_from_a_mysql_url_with_a_bad_port_is_refused(tmp_path: Path, port: str) -> None:
+    """urlparse's port raised ValueError ('Port could not be cast to integer value', 'Port out
+    of range') out of the command: a traceback and exit 1 (the answer is no)."""
+    pytest.importorskip("ml_metadata")
+    target = tmp_path / "store"
+    result = invoke(["import-mlmd", f"mysql://u:secret@db:{port}/mlmd", "--store", str(target)])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "bad port" in result.stderr and "secret" not in result.output
+    assert not target.exists()
+
+
+def test_import_mlmd_never_creates_the_sqlite_file_a_connection_config_names(
+    tmp_path: Path,
+) -> None:
+    """A .pbtxt ConnectionConfig naming a SQLite file that is not there: ml_metadata's default
+    mode made a new empty MLMD database at that path, and the import exited 0 having copied
+    nothing into a new empty store. It is 'no MLMD SQLite file' (exit 3), as for a path."""
+    pytest.importorskip("ml_metadata")
+    missing = tmp_path / "typo.db"
+    config = tmp_path / "mlmd.pbtxt"
+    config.write_text(f'sqlite {{ filename_uri: "{missing}" }}\n')
+    target = tmp_path / "store"
+    result = invoke(["import-mlmd", str(config), "--store", str(target)])
+    assert result.exit_code == ExitCode.NOT_FOUND, result.output
+    assert "no MLMD SQLite file" in result.stderr
+    assert not missing.exists() and not target.exists()
 
 
 # ------------------------------------------------------------------------ choosing the store

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 
 from lineage_graph import ExecutionState, LineageStore
 from lineage_graph._demo import TinyLogisticRegression, make_dataset, read_csv
 from lineage_graph.cli import ExitCode
+from lineage_graph.cli.demo import MARKER
 
 from .conftest import invoke
 
@@ -120,3 +124,31 @@ def test_demo_without_scikit_learn_uses_the_pure_python_model(
     with LineageStore.open(tmp_path / "demo" / "store") as store:
         best = store.tracker.deployed_version("churn-model")
         assert best is not None and best.artifact.custom_properties["library"] == "pure-python"
+
+
+def test_an_interrupted_reset_leaves_the_demo_its_own(tmp_path: Path) -> None:
+    """The demo emptied an earlier demo's --dir with shutil.rmtree, which removed its marker
+    file first (here: the directory lists it first): a Ctrl-C, or an error, after that left a
+    directory without the marker, and every later demo refused it ('not made by the demo',
+    exit 5). The marker is kept now; a Ctrl-C right after the first removal shows it."""
+    workdir = tmp_path / "demo"
+    (workdir / "data").mkdir(parents=True)
+    (workdir / MARKER).write_text("made by `lineage-graph demo`; deleted by its next run\n")
+    for name in ("a.csv", "b.csv"):
+        (workdir / "data" / name).write_text("x\n")
+    (workdir / "lineage.html").write_text("<html></html>\n")
+
+    def ctrl_c_after_the_first_removal(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_return" and arg in (os.unlink, os.rmdir):
+            sys.setprofile(None)
+            raise KeyboardInterrupt
+
+    sys.setprofile(ctrl_c_after_the_first_removal)
+    try:
+        interrupted = invoke(["demo", "--dir", str(workdir)])
+    finally:
+        sys.setprofile(None)
+    assert interrupted.exit_code == ExitCode.INTERRUPTED, interrupted.output
+    assert (workdir / MARKER).exists()
+    again = invoke(["demo", "--dir", str(workdir)])
+    assert again.exit_code == 0, again.output

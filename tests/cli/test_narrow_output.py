@@ -6,12 +6,16 @@ types, names and uris; ``impact`` showed ``Deployme…``, ``ls types`` ``Arti…
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from lineage_graph import Artifact, LineageStore
+from lineage_graph.cli import ExitCode
 
 from .conftest import Demo, invoke
 
@@ -126,3 +130,28 @@ def test_a_long_uri_alone_keeps_the_boxes(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "┏" in result.stdout, result.output
     cells = [line.split("│")[4].strip() for line in result.stdout.splitlines() if "│" in line]
     assert "".join(cells) == uri, result.stdout  # the uri column, line after line
+
+
+def test_columns_0_is_not_a_width_of_nothing(demo: Demo) -> None:
+    """rich took COLUMNS=0 (set by some CI runners and pseudo-terminals of unknown size) as a
+    width of 0: every table, tree and message came out empty, exit 0, and 'impact --mark'
+    applied its mark without printing the token that undoes it. Such output is 80 wide now."""
+    zero = {"COLUMNS": "0"}
+    listed = demo.cli("ls", env=zero)
+    assert listed.exit_code == 0 and "churn-C1.0" in listed.stdout, listed.output
+    missing = demo.cli("show", "4242", env=zero)
+    assert missing.exit_code == ExitCode.NOT_FOUND
+    assert "no artifact with id 4242" in missing.stderr
+    marked = demo.cli("impact", "4", "--mark", "reviewed=columns-0", env=zero)
+    assert marked.exit_code == 0, marked.output
+    token = marked.stdout.split("lineage-graph undo-mark ")[1].split()[0]
+    assert demo.store.undo_impact_mark(token) == 1
+    # typer's own help, through the console script
+    helped = subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", "ls", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **zero},
+    )
+    assert helped.returncode == 0 and "--limit" in helped.stdout, helped.stderr

@@ -6,6 +6,7 @@ previous one had been (2,000 bytes of JSON, of a page)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import resource
@@ -129,3 +130,38 @@ def test_a_file_name_near_the_length_limit_is_written(demo: Demo, tmp_path: Path
         result = demo.cli("export", "5", "-o", str(target))
         assert result.exit_code == 0, result.output
         assert json.loads(target.read_bytes())["artifacts"]
+
+
+def test_dash_output_is_stdout(demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'export -o -' (stdout, as for most tools) wrote a file named '-' in the working
+    directory; 'view -o -' too. export prints to stdout now (the html page included); view,
+    which opens a file in the browser, refuses it (exit 2)."""
+    monkeypatch.chdir(tmp_path)
+    exported = demo.cli("export", "-o", "-")
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.stdout)["artifacts"]
+    mermaid = demo.cli("export", "5", "-f", "mermaid", "-o", "-")
+    assert mermaid.stdout.startswith("flowchart LR"), mermaid.output
+    page = demo.cli("export", "-f", "html", "-o", "-")
+    assert page.exit_code == 0 and page.stdout.rstrip().endswith("</html>"), page.output
+    viewed = demo.cli("view", "-o", "-", "--no-open")
+    assert viewed.exit_code == ExitCode.USAGE, viewed.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_written_path_is_printed_printable(demo: Demo, tmp_path: Path) -> None:
+    """'json written to PATH' (and the viewer page's, the charts') printed the path as it is:
+    an ESC in a file name (a script writing one file per name it lists) reached the terminal,
+    as import-mlmd's title did before 079149b. It is shown as a visible escape."""
+    name = "x\x1b[2Jy"
+    runs = [
+        ["export", "-o", str(tmp_path / f"{name}.json")],
+        ["export", "-f", "html", "-o", str(tmp_path / f"{name}.html")],
+        ["view", "--no-open", "-o", str(tmp_path / f"v{name}.html")],
+    ]
+    if importlib.util.find_spec("matplotlib") is not None:
+        runs.append(["stats", "--plot", str(tmp_path / f"{name}.png")])
+    for args in runs:
+        result = demo.cli(*args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "\x1b" not in result.output and "x\\x1b[2Jy" in result.output, args
