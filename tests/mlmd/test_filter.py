@@ -364,6 +364,26 @@ def test_random_filters_are_a_result_or_a_typed_error(hostile: LineageStore, tex
     assert len(hostile.get_artifacts()) == len(HOSTILE)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        " OR ".join(["uri = 'x'"] * 30_000),  # killed FalkorDB 4.16.3 (a chain of 30,000)
+        "uri IN (" + ", ".join(["name"] * 30_001) + ")",  # one comparison a value, a chain too
+        " AND ".join(f"({' OR '.join(['id = 1'] * 100)})" for _ in range(20)),  # 2,000 in all
+    ],
+    ids=["or-chain", "in-fields", "nested"],
+)
+def test_a_filter_too_large_for_the_engine_is_refused(hostile: LineageStore, query: str) -> None:
+    """A filter of tens of thousands of comparisons compiled to one Cypher chain that crashed
+    the embedded server (restarted, ``EngineUnavailableError``): it is now refused before it is
+    sent, and up to MAX_TERMS comparisons still run."""
+    with pytest.raises(InvalidArgumentError, match="more than 1000 comparisons"):
+        ids(hostile, query)
+    assert ids(hostile, " OR ".join(["id = 1"] * 1_000)) == [1]
+    assert ids(hostile, "name IN (" + ", ".join(["uri"] * 999) + ") OR id = 2") == [2]
+    assert len(hostile.get_artifacts()) == len(HOSTILE)
+
+
 # ---------------------------------------------------------------------- Neo4j query validity
 
 
