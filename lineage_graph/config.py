@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_dir"]
@@ -58,6 +58,16 @@ class EmbeddedSettings(BaseSettings):
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
     #: server that answers PINGs is never replaced, however long a query runs.
     hang_after_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("graph")
+    @classmethod
+    def _graph_without_nul(cls, graph: str) -> str:
+        """FalkorDB 4.16.3 cuts a graph's name at a NUL: opening ``graph="lineage\\x00x"`` on a
+        directory emptied its graph ``lineage`` (the store's data, gone from every reader) and
+        then failed with a QueryError."""
+        if "\x00" in graph:
+            raise ValueError("a graph name must not contain a NUL character")
+        return graph
 
     @model_validator(mode="after")
     def _default_within_max(self) -> EmbeddedSettings:
