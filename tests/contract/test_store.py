@@ -590,6 +590,32 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
         Artifact.model_construct(type="DataSet", custom_properties={"": 2}),
         "custom_properties must be a dict",
     ),
+    (  # was TypeError from base64, raised by the write
+        "proto value a str",
+        Artifact.model_construct(
+            type="DataSet",
+            custom_properties={"p": ProtoValue.model_construct(type_url="t", value="s")},
+        ),
+        "ProtoValue holds a str type_url and bytes value",
+    ),
+    (
+        "proto type_url an int",
+        Artifact.model_construct(
+            type="DataSet",
+            custom_properties={"p": ProtoValue.model_construct(type_url=5, value=b"")},
+        ),
+        "ProtoValue holds a str type_url and bytes value",
+    ),
+    (  # was stored, and read back as bytes
+        "proto value a bytearray",
+        Artifact.model_construct(
+            type="DataSet",
+            custom_properties={
+                "p": ProtoValue.model_construct(type_url="t", value=bytearray(b"x"))
+            },
+        ),
+        "ProtoValue holds a str type_url and bytes value",
+    ),
 ]
 
 
