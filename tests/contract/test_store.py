@@ -232,6 +232,21 @@ def test_custom_property_round_trip(typed: LineageStore, value: object) -> None:
         assert math.copysign(1, stored) == math.copysign(1, value)  # type: ignore[arg-type]
 
 
+class _ShownOtherwise(int):
+    """An int whose str() is not its value (the parameter text is written with str())."""
+
+    def __str__(self) -> str:
+        return "99"
+
+
+def test_an_int_subclass_is_stored_by_its_value(typed: LineageStore) -> None:
+    """It was stored as its str(): custom_properties={"v": <7 shown as "99">} read back 99."""
+    value = _ShownOtherwise(7)
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", custom_properties={"v": value})])
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.custom_properties["v"] == 7 and type(got.custom_properties["v"]) is int
+
+
 def test_nan_round_trip(typed: LineageStore) -> None:
     [aid] = typed.put_artifacts(
         [
