@@ -231,6 +231,8 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
     """Version-control facts of the git work tree at ``path`` as custom properties:
     ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
     Empty if ``path`` is not in a git work tree or git is not installed."""
+    if "\x00" in str(path):  # subprocess raised a bare ValueError ("embedded null byte")
+        raise InvalidArgumentError(f"git: a path cannot hold a NUL character: {str(path)!r:.80}")
 
     def git(*args: str) -> str | None:
         try:

@@ -375,6 +375,15 @@ def test_a_bad_output_is_refused_when_declared(
     assert [a.uri for a in store.get_artifacts()] == ["/ok"]
 
 
+def test_a_git_path_with_nul_is_invalid_argument_and_records_nothing(
+    store: LineageStore,
+) -> None:
+    """subprocess raised a bare ValueError ("embedded null byte") from the run's start."""
+    with pytest.raises(InvalidArgumentError, match="NUL"):
+        store.run("Trainer", git="/no/such\x00tree").start()
+    assert store.get_executions() == []
+
+
 def test_properties_of_unsupported_kinds_are_rejected(store: LineageStore) -> None:
     with pytest.raises(InvalidArgumentError, match="unsupported property value"):
         store.run("Trainer", properties={"x": [1, 2]}).start()
