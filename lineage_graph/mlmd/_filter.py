@@ -188,6 +188,12 @@ class CompiledFilter:
 #: by ``OR`` pass, 30,000 crash it). MLMD 1.17.1 refuses a chain of more than 997 (SQLite's
 #: "Expression tree is too large (maximum depth 1000)").
 MAX_TERMS = 1_000
+#: Most neighbourhood aliases (``contexts_a``, ``events_b`` ...) one filter may name: each is a
+#: MATCH clause, and FalkorDB 4.16.3 takes super-linear time to plan them, before its query
+#: timeout applies (measured: 400 aliases 3.9 s, 1,000 32 s; 2,700, from 900 comparisons of three
+#: aliases each, still held the server after 4 minutes, past the 120 s timeout). MLMD 1.17.1
+#: refuses more than 21 ("at most 64 tables in a join").
+MAX_ALIASES = 64
 
 
 class _Compiler:
@@ -300,6 +306,12 @@ class _Compiler:
         found = self.aliases.get((prefix, alias))
         if found is None:
             index = len(self.aliases)
+            if index == MAX_ALIASES:
+                raise self.error(
+                    f.pos,
+                    f"the filter names more than {MAX_ALIASES} neighbourhood aliases "
+                    "(contexts_<alias>, events_<alias>, ...)",
+                )
             var, other = f"v{index}", f"o{index}"
             self.matches.append(join.patterns[self.kind].format(n=NODE, v=var, o=other))
             found = self.aliases[(prefix, alias)] = (var, other)

@@ -384,6 +384,17 @@ def test_a_filter_too_large_for_the_engine_is_refused(hostile: LineageStore, que
     assert len(hostile.get_artifacts()) == len(HOSTILE)
 
 
+def test_a_filter_naming_too_many_aliases_is_refused(hostile: LineageStore) -> None:
+    """Each alias is a MATCH clause FalkorDB plans in super-linear time, before its query timeout
+    applies: 900 comparisons of three aliases each held the server for minutes."""
+    many = " AND ".join(
+        f"contexts_a{i}.id BETWEEN contexts_b{i}.id AND contexts_c{i}.id" for i in range(22)
+    )  # 66 aliases
+    with pytest.raises(InvalidArgumentError, match="more than 64 neighbourhood aliases"):
+        ids(hostile, many)
+    assert ids(hostile, " OR ".join(f"contexts_a{i}.name = 'x'" for i in range(64))) == []
+
+
 # ---------------------------------------------------------------------- Neo4j query validity
 
 
