@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
+from ._encoding import check_key, check_text
 from .exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -564,6 +565,10 @@ class Run:
                 raise InvalidArgumentError(
                     f"a context is a name or a Context, got {type(c).__name__}"
                 )
+        for c in out:  # here, not at the run's start: that registers the types first
+            if isinstance(c.name, str):
+                check_text("context name", c.name)
+                check_key("context name", c.name)
         return out
 
     def _require_active(self, what: str) -> None:

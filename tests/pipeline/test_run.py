@@ -21,6 +21,7 @@ from lineage_graph import (
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
+    NodeKind,
     PropertyType,
 )
 from lineage_graph.pipeline import current_run
@@ -382,6 +383,17 @@ def test_a_git_path_with_nul_is_invalid_argument_and_records_nothing(
     with pytest.raises(InvalidArgumentError, match="NUL"):
         store.run("Trainer", git="/no/such\x00tree").start()
     assert store.get_executions() == []
+
+
+@pytest.mark.parametrize("context", ["bad\x00name", " edge", ["ok", "x\x01y"]])
+def test_a_context_name_no_store_holds_is_refused_before_anything_is_written(
+    store: LineageStore, context: object
+) -> None:
+    """It was refused at the run's start, after the run had registered its execution and
+    context types."""
+    with pytest.raises(InvalidArgumentError, match="NUL|whitespace"):
+        store.run("NeverRegistered", context=context).start()  # type: ignore[arg-type]
+    assert store.get_types(NodeKind.EXECUTION) == [] and store.get_types(NodeKind.CONTEXT) == []
 
 
 def test_properties_of_unsupported_kinds_are_rejected(store: LineageStore) -> None:
