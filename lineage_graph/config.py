@@ -33,6 +33,10 @@ class StoreSettings(BaseSettings):
     store: str | None = None
 
 
+#: The smallest per-query memory cap (bytes) the embedded engine is started with, but 0 (none).
+MIN_QUERY_MEM_CAPACITY = 1024**2
+
+
 class EmbeddedSettings(BaseSettings):
     """The embedded FalkorDB engine (``LINEAGE_GRAPH_*`` environment variables)."""
 
@@ -58,6 +62,19 @@ class EmbeddedSettings(BaseSettings):
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
     #: server that answers PINGs is never replaced, however long a query runs.
     hang_after_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("query_mem_capacity")
+    @classmethod
+    def _capacity_none_or_usable(cls, capacity: int) -> int:
+        """FalkorDB 4.16.3 crashes (SIGSEGV) at its start with a capacity of 1 or 100 bytes
+        (measured: "failed to start", a crash report in server.log), and below ~1 MB even the
+        store's schema queries exceed it."""
+        if 0 < capacity < MIN_QUERY_MEM_CAPACITY:
+            raise ValueError(
+                f"query_mem_capacity is 0 (none) or at least {MIN_QUERY_MEM_CAPACITY} bytes "
+                "(1 MiB): a smaller one crashes the embedded server or fails every query"
+            )
+        return capacity
 
     @field_validator("graph")
     @classmethod

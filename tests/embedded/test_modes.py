@@ -877,6 +877,17 @@ def test_a_graph_name_with_nul_is_refused_and_empties_no_other_graph(
         assert [a.uri for a in store.get_artifacts()] == ["/ext-kept"]
 
 
+def test_a_query_memory_cap_too_small_to_run_is_a_configuration_error(tmp_path: Path) -> None:
+    """FalkorDB crashed at its start with a cap of 100 bytes ("failed to start", EngineError,
+    a crash report in server.log); under ~1 MB the store's own schema queries exceeded it."""
+    with pytest.raises(ConfigurationError, match="at least 1048576 bytes"):
+        LineageStore.open(tmp_path / "tiny", query_mem_capacity=100)
+    assert not (tmp_path / "tiny" / "server.log").exists()  # no server was started
+    with LineageStore.open(tmp_path / "small", query_mem_capacity=1024**2) as store:
+        put_dataset(store, "/fits")
+        assert [a.uri for a in store.get_artifacts()] == ["/fits"]
+
+
 def test_external_server_wrong_password_is_a_configuration_error(
     tcp_server: tuple[int, str],
 ) -> None:
