@@ -391,7 +391,7 @@ def test_a_context_name_no_store_holds_is_refused_before_anything_is_written(
 ) -> None:
     """It was refused at the run's start, after the run had registered its execution and
     context types."""
-    with pytest.raises(InvalidArgumentError, match="NUL|whitespace"):
+    with pytest.raises(InvalidArgumentError, match=r"NUL|whitespace"):
         store.run("NeverRegistered", context=context).start()  # type: ignore[arg-type]
     assert store.get_types(NodeKind.EXECUTION) == [] and store.get_types(NodeKind.CONTEXT) == []
 
