@@ -100,6 +100,10 @@ def _encode_one(
         assert isinstance(value, ProtoValue)
         blob = {"type_url": value.type_url, "value": base64.b64encode(value.value).decode()}
         out[f"{scope}a__{key}"] = json.dumps(blob, ensure_ascii=True)
+    elif kind == PropertyType.INT:
+        # int(): an int subclass (an IntEnum, a user's) is sent as its value, not as its str()
+        # (the parameter text is written with str(); one whose __str__ differs was stored so).
+        out[f"{scope}i__{key}"] = int(value)
     else:
         out[f"{scope}{_KIND_CODE[kind]}__{key}"] = value
 

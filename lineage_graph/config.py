@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_dir"]
@@ -31,6 +31,10 @@ class StoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LINEAGE_GRAPH_", extra="ignore")
 
     store: str | None = None
+
+
+#: The smallest per-query memory cap (bytes) the embedded engine is started with, but 0 (none).
+MIN_QUERY_MEM_CAPACITY = 1024**2
 
 
 class EmbeddedSettings(BaseSettings):
@@ -58,6 +62,29 @@ class EmbeddedSettings(BaseSettings):
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
     #: server that answers PINGs is never replaced, however long a query runs.
     hang_after_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("query_mem_capacity")
+    @classmethod
+    def _capacity_none_or_usable(cls, capacity: int) -> int:
+        """FalkorDB 4.16.3 crashes (SIGSEGV) at its start with a capacity of 1 or 100 bytes
+        (measured: "failed to start", a crash report in server.log), and below ~1 MB even the
+        store's schema queries exceed it."""
+        if 0 < capacity < MIN_QUERY_MEM_CAPACITY:
+            raise ValueError(
+                f"query_mem_capacity is 0 (none) or at least {MIN_QUERY_MEM_CAPACITY} bytes "
+                "(1 MiB): a smaller one crashes the embedded server or fails every query"
+            )
+        return capacity
+
+    @field_validator("graph")
+    @classmethod
+    def _graph_without_nul(cls, graph: str) -> str:
+        """FalkorDB 4.16.3 cuts a graph's name at a NUL: opening ``graph="lineage\\x00x"`` on a
+        directory emptied its graph ``lineage`` (the store's data, gone from every reader) and
+        then failed with a QueryError."""
+        if "\x00" in graph:
+            raise ValueError("a graph name must not contain a NUL character")
+        return graph
 
     @model_validator(mode="after")
     def _default_within_max(self) -> EmbeddedSettings:

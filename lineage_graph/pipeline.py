@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
+from ._encoding import check_key, check_text
 from .exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -252,6 +253,8 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
     if not isinstance(path, str | Path):
         # log_git(5) looked in the directory "5" and recorded nothing, silently
         raise InvalidArgumentError(f"a git work tree is a path (str or Path), got {path!r:.80}")
+    if "\x00" in str(path):  # subprocess raised a bare ValueError ("embedded null byte")
+        raise InvalidArgumentError(f"git: a path cannot hold a NUL character: {str(path)!r:.80}")
 
     def git(*args: str) -> str | None:
         try:
@@ -606,6 +609,10 @@ class Run:
                 raise InvalidArgumentError(
                     f"a context is a name or a Context, got {type(c).__name__}"
                 )
+        for c in out:  # here, not at the run's start: that registers the types first
+            if isinstance(c.name, str):
+                check_text("context name", c.name)
+                check_key("context name", c.name)
         return out
 
     def _require_active(self, what: str) -> None:

@@ -74,6 +74,20 @@ def settings_of(cls: type[_S], engine: str, values: dict[str, Any] | None = None
         raise ConfigurationError(f"bad {engine} setting: {'; '.join(problems)}") from None
 
 
+def _check_target_text(text: str) -> None:
+    """A NUL, or a lone surrogate the file system cannot encode (one from undecodable bytes, as
+    in a command line's, is kept), raised a bare ValueError / UnicodeEncodeError from the file
+    system calls."""
+    if "\x00" in text:
+        raise ConfigurationError(f"a store target cannot hold a NUL character: {text!r:.80}")
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        raise ConfigurationError(
+            f"a store target must be valid Unicode (no lone surrogate): {text!r:.80}"
+        ) from None
+
+
 def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Path]:
     """``(kind, location)`` for a target: kind is ``embedded-memory``, ``embedded-dir``,
     ``embedded-url`` or ``neo4j``."""
@@ -85,11 +99,13 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
                 return "neo4j", uri
             return "embedded-dir", default_data_dir()
     if isinstance(target, os.PathLike):
+        _check_target_text(os.fspath(target))
         return "embedded-dir", Path(target).expanduser()
     if not isinstance(target, str) or not target:
         raise ConfigurationError(
             f"a store target must be a non-empty string or path, got {target!r}"
         )
+    _check_target_text(target)
     if target in MEMORY_TARGETS:
         return "embedded-memory", target
     scheme = target.split("://", 1)[0].lower() if "://" in target else ""

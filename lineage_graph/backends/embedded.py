@@ -617,6 +617,8 @@ class EmbeddedBackend(Backend):
             socket_connect_timeout=10,
         )
         graph = parsed.path.lstrip("/") or self.settings.graph
+        if "\x00" in graph:  # FalkorDB cuts the name there: another graph would be emptied
+            raise ConfigurationError("a graph name must not contain a NUL character")
         self._graph = self._db.select_graph(graph)
         self._ping()
 

@@ -129,7 +129,17 @@ def value_from_proto(value: Any, where: str) -> Any:
     if which == "bool_value":
         return bool(value.bool_value)
     if which == "struct_value":
-        return json_format.MessageToDict(value.struct_value)
+        try:
+            return json_format.MessageToDict(value.struct_value)
+        except RecursionError:  # MessageToDict recurses: a struct ~400 levels deep overflowed
+            raise InvalidArgumentError(
+                f"{where}: struct value nested deeper than 100 levels"
+            ) from None
+        except ValueError as exc:  # a NaN or infinite number: no JSON holds one
+            raise InvalidArgumentError(
+                f"{where}: struct values hold JSON numbers, NaN and infinity are not allowed "
+                f"({exc})"
+            ) from None
     if which == "proto_value":
         return ProtoValue(type_url=value.proto_value.type_url, value=value.proto_value.value)
     raise InvalidArgumentError(f"{where}: the Value holds no value (set one of its fields)")

@@ -182,9 +182,30 @@ class CompiledFilter:
         return bool(self.matches)
 
 
+#: Most comparisons one filter may hold (each ``IN`` value compared with a field counts as one).
+#: The compiled condition joins them in one chain of ``AND`` / ``OR``, and FalkorDB 4.16.3 walks
+#: such a chain recursively: a long one kills the server (measured: 20,000 ``uri = 'x'`` joined
+#: by ``OR`` pass, 30,000 crash it). MLMD 1.17.1 refuses a chain of more than 997 (SQLite's
+#: "Expression tree is too large (maximum depth 1000)").
+MAX_TERMS = 1_000
+#: What one ``LIKE`` compiled to the exact pattern matcher (``_`` wildcards, several free
+#: segments, case folding beyond the fast forms) counts against MAX_TERMS: FalkorDB 4.16.3 spends
+#: ~35 ms planning each (measured: 300 of them 10-12 s on a one-node store, with the query
+#: timeout set to 1 s: planning is not timed), a simple comparison ~0.05 ms.
+GENERAL_LIKE_TERMS = 30
+#: Most neighbourhood aliases (``contexts_a``, ``events_b`` ...) one filter may name: each is a
+#: MATCH clause, and FalkorDB 4.16.3 takes super-linear time to plan them, before its query
+#: timeout applies (measured: 400 aliases 3.9 s, 1,000 32 s; 2,700, from 900 comparisons of three
+#: aliases each, still held the server after 4 minutes, past the 120 s timeout). MLMD 1.17.1
+#: refuses more than 21 ("at most 64 tables in a join").
+MAX_ALIASES = 64
+
+
 class _Compiler:
     def __init__(self, text: str, kind: NodeKind, param_prefix: str) -> None:
         self.text = text
+        self.terms = 0
+        self.atom_pos = 0
         self.kind = kind
         self.prefix = param_prefix
         self.params: dict[str, Any] = {}
@@ -291,6 +312,12 @@ class _Compiler:
         found = self.aliases.get((prefix, alias))
         if found is None:
             index = len(self.aliases)
+            if index == MAX_ALIASES:
+                raise self.error(
+                    f.pos,
+                    f"the filter names more than {MAX_ALIASES} neighbourhood aliases "
+                    "(contexts_<alias>, events_<alias>, ...)",
+                )
             var, other = f"v{index}", f"o{index}"
             self.matches.append(join.patterns[self.kind].format(n=NODE, v=var, o=other))
             found = self.aliases[(prefix, alias)] = (var, other)
@@ -365,7 +392,20 @@ class _Compiler:
 
     # ------------------------------------------------------------------------- predicates
 
+    def count(self, n: int, pos: int) -> None:
+        self.terms += n
+        if self.terms > MAX_TERMS:
+            raise self.error(
+                pos,
+                f"the filter holds more than {MAX_TERMS} comparisons (each LIKE that needs the "
+                f"general pattern matcher counts {GENERAL_LIKE_TERMS}): a query this large "
+                "would crash or hold the embedded engine",
+            )
+
     def compile(self, e: Expr, positive: bool) -> str:
+        if not isinstance(e, And | Or | Not):
+            self.count(1, e.pos)
+            self.atom_pos = e.pos
         if isinstance(e, And):
             items = sorted(e.items, key=_cost)
             return "(" + " AND ".join(self.compile(x, positive) for x in items) + ")"
@@ -455,6 +495,7 @@ class _Compiler:
                 lhs = _no_index(lhs)
             body = f"({lhs} IN {self.param(lits)})"
         else:
+            self.count(len(values) - 1, e.pos)  # one comparison per value
             body = "(" + " OR ".join(f"{x.expr} = {v.expr}" for v in values) + ")"
         if with_null:
             body = f"({body} OR null)"
@@ -565,6 +606,7 @@ class _Compiler:
     def _general_like(self, subject: str, pattern: str) -> str:
         """The exact matcher for any pattern: NULL stays NULL (as in SQL), and no function ever
         sees a NULL (FalkorDB evaluates every CASE branch and rejects NULL string positions)."""
+        self.count(GENERAL_LIKE_TERMS - 1, self.atom_pos)  # its LIKE counted one already
         first, middle, last = _like_parts(pattern)
         text = f"coalesce({subject}, '')"
         conds = []

@@ -58,7 +58,7 @@ def matching_ids(store: LineageStore, kind: NodeKind, filter_query: str) -> list
             return ids
 
 
-def _starts(store: LineageStore, options: Any) -> list[NodeRef]:
+def _start_filter(options: Any) -> tuple[NodeKind, str]:
     which = options.WhichOneof("starting_nodes")
     if which is None:
         raise InvalidArgumentError("Missing arguments for listing starting nodes.")
@@ -66,6 +66,10 @@ def _starts(store: LineageStore, options: Any) -> list[NodeRef]:
     if not filter_query:
         raise InvalidArgumentError("Cannot list starting nodes if `filter_query` is unspecified.")
     kind = NodeKind.ARTIFACT if which == "starting_artifacts" else NodeKind.EXECUTION
+    return kind, str(filter_query)
+
+
+def _starts(store: LineageStore, kind: NodeKind, filter_query: str) -> list[NodeRef]:
     ids = matching_ids(store, kind, filter_query)
     if not ids:
         raise NotFoundError("Cannot find qualified nodes to start the traversal.")
@@ -240,8 +244,11 @@ def get_lineage_subgraph(
     """The ``LineageGraph`` proto for ``LineageSubgraphQueryOptions``."""
     if options is None:  # an unset message in ml_metadata's request: no starting nodes
         options = pb.LineageSubgraphQueryOptions()
-    starts = _starts(store, options)
+    # MLMD's order: the starting filter given, then max_num_hops, then the filter run (a
+    # negative max_num_hops with a filter matching nothing was NotFoundError, not invalid)
+    start_kind, start_filter = _start_filter(options)
     max_hops = _max_hops(options)
+    starts = _starts(store, start_kind, start_filter)
     endings = _endings(store, options)
     direction = _DIRECTION.get(options.direction)
     if direction is None:

@@ -96,6 +96,13 @@ def kind_of(value: object) -> PropertyType:
         json.dumps(value)  # keys/values already checked; this proves serialisability
         return PropertyType.STRUCT
     if isinstance(value, ProtoValue):
+        # A ProtoValue built with model_construct is not checked by pydantic (a str value made
+        # the write fail with TypeError from base64).
+        if type(value.type_url) is not str or type(value.value) is not bytes:
+            raise ValueError(
+                "a ProtoValue holds a str type_url and bytes value, got "
+                f"{type(value.type_url).__name__} and {type(value.value).__name__}"
+            )
         return PropertyType.PROTO
     raise ValueError(
         f"unsupported property value of type {_type_name(value)}: use int, float, str, bool, "

@@ -232,6 +232,21 @@ def test_custom_property_round_trip(typed: LineageStore, value: object) -> None:
         assert math.copysign(1, stored) == math.copysign(1, value)  # type: ignore[arg-type]
 
 
+class _ShownOtherwise(int):
+    """An int whose str() is not its value (the parameter text is written with str())."""
+
+    def __str__(self) -> str:
+        return "99"
+
+
+def test_an_int_subclass_is_stored_by_its_value(typed: LineageStore) -> None:
+    """It was stored as its str(): custom_properties={"v": <7 shown as "99">} read back 99."""
+    value = _ShownOtherwise(7)
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", custom_properties={"v": value})])
+    [got] = typed.get_artifacts_by_id([aid])
+    assert got.custom_properties["v"] == 7 and type(got.custom_properties["v"]) is int
+
+
 def test_nan_round_trip(typed: LineageStore) -> None:
     [aid] = typed.put_artifacts(
         [
@@ -589,6 +604,32 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
         "custom property name empty",
         Artifact.model_construct(type="DataSet", custom_properties={"": 2}),
         "custom_properties must be a dict",
+    ),
+    (  # was TypeError from base64, raised by the write
+        "proto value a str",
+        Artifact.model_construct(
+            type="DataSet",
+            custom_properties={"p": ProtoValue.model_construct(type_url="t", value="s")},
+        ),
+        "ProtoValue holds a str type_url and bytes value",
+    ),
+    (
+        "proto type_url an int",
+        Artifact.model_construct(
+            type="DataSet",
+            custom_properties={"p": ProtoValue.model_construct(type_url=5, value=b"")},
+        ),
+        "ProtoValue holds a str type_url and bytes value",
+    ),
+    (  # was stored, and read back as bytes
+        "proto value a bytearray",
+        Artifact.model_construct(
+            type="DataSet",
+            custom_properties={
+                "p": ProtoValue.model_construct(type_url="t", value=bytearray(b"x"))
+            },
+        ),
+        "ProtoValue holds a str type_url and bytes value",
     ),
 ]
 

@@ -857,6 +857,37 @@ def test_external_server_by_url(tcp_server: tuple[int, str]) -> None:
         assert [a.uri for a in store.get_artifacts()] == ["/ext"]
 
 
+def test_a_graph_name_with_nul_is_refused_and_empties_no_other_graph(
+    tmp_path: Path, tcp_server: tuple[int, str]
+) -> None:
+    """FalkorDB cuts a graph's name at a NUL: opening ``graph="lineage\\x00x"`` on a directory
+    emptied that directory's graph ``lineage`` (its first index creation replaced it), then
+    failed with a QueryError. Refused before the server sees it; the store keeps its data."""
+    with LineageStore.open(tmp_path) as store:
+        put_dataset(store, "/kept")
+        with pytest.raises(ConfigurationError, match="NUL"):
+            LineageStore.open(tmp_path, graph="lineage\x00x")
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+    port, password = tcp_server
+    url = f"redis://:{password}@127.0.0.1:{port}"
+    with LineageStore.open(f"{url}/nulgraph") as store:
+        put_dataset(store, "/ext-kept")
+        with pytest.raises(ConfigurationError, match="NUL"):
+            LineageStore.open(f"{url}/nulgraph\x00x")
+        assert [a.uri for a in store.get_artifacts()] == ["/ext-kept"]
+
+
+def test_a_query_memory_cap_too_small_to_run_is_a_configuration_error(tmp_path: Path) -> None:
+    """FalkorDB crashed at its start with a cap of 100 bytes ("failed to start", EngineError,
+    a crash report in server.log); under ~1 MB the store's own schema queries exceeded it."""
+    with pytest.raises(ConfigurationError, match="at least 1048576 bytes"):
+        LineageStore.open(tmp_path / "tiny", query_mem_capacity=100)
+    assert not (tmp_path / "tiny" / "server.log").exists()  # no server was started
+    with LineageStore.open(tmp_path / "small", query_mem_capacity=1024**2) as store:
+        put_dataset(store, "/fits")
+        assert [a.uri for a in store.get_artifacts()] == ["/fits"]
+
+
 def test_external_server_wrong_password_is_a_configuration_error(
     tcp_server: tuple[int, str],
 ) -> None:

@@ -158,6 +158,38 @@ def test_a_value_with_nothing_set_is_invalid(ours: MetadataStore) -> None:
         ours.put_artifacts([a])
 
 
+def _nested_struct(depth: int) -> Any:
+    from google.protobuf import struct_pb2
+
+    top = struct_pb2.Struct()
+    inner = top
+    for _ in range(depth):
+        inner = inner.fields["k"].struct_value
+    return top
+
+
+@pytest.mark.parametrize(
+    ("fill", "match"),
+    [
+        # RecursionError from protobuf's MessageToDict (MLMD: InvalidArgumentError)
+        (lambda v: v.struct_value.CopyFrom(_nested_struct(1_000)), "nested deeper than 100"),
+        # ValueError from MessageToDict (MLMD stores it; no JSON holds it)
+        (lambda v: v.struct_value.fields["x"].__setattr__("number_value", math.nan), "NaN"),
+        (lambda v: v.struct_value.fields["x"].__setattr__("number_value", -math.inf), "NaN"),
+    ],
+    ids=["nested 1,000 deep", "NaN", "-infinity"],
+)
+def test_a_struct_no_json_holds_is_invalid_argument(
+    ours: MetadataStore, fill: Any, match: str
+) -> None:
+    tid = ours.put_artifact_type(pb.ArtifactType(name="A"))
+    a = pb.Artifact(type_id=tid)
+    fill(a.custom_properties["s"])
+    with pytest.raises(errors.InvalidArgumentError, match=match):
+        ours.put_artifacts([a])
+    assert ours.get_artifacts() == []
+
+
 def test_the_native_base_types_are_mlmds() -> None:
     """The base type names the native API accepts are ml_metadata's enum names (but UNSET)."""
     from lineage_graph._repositories.types import BASE_TYPES

@@ -412,6 +412,13 @@ def scenario_lineage(b: Both) -> None:
         "get_lineage_subgraph",
         q(starting_artifacts=q.StartingNodes(filter_query="uri = 'lin/0'"), max_num_hops=-1),
     )
+    # max_num_hops is checked before the filter runs (was NotFoundError, and the filter's
+    # own error, where MLMD says InvalidArgumentError for max_num_hops)
+    for start in ("uri = 'no such uri'", "no_such_field = 1"):
+        b.fails(
+            "get_lineage_subgraph",
+            q(starting_artifacts=q.StartingNodes(filter_query=start), max_num_hops=-1),
+        )
 
 
 # ----------------------------------------------------------------------------------- tests

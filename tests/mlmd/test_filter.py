@@ -364,6 +364,47 @@ def test_random_filters_are_a_result_or_a_typed_error(hostile: LineageStore, tex
     assert len(hostile.get_artifacts()) == len(HOSTILE)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        " OR ".join(["uri = 'x'"] * 30_000),  # killed FalkorDB 4.16.3 (a chain of 30,000)
+        "uri IN (" + ", ".join(["name"] * 30_001) + ")",  # one comparison a value, a chain too
+        " AND ".join(f"({' OR '.join(['id = 1'] * 100)})" for _ in range(20)),  # 2,000 in all
+    ],
+    ids=["or-chain", "in-fields", "nested"],
+)
+def test_a_filter_too_large_for_the_engine_is_refused(hostile: LineageStore, query: str) -> None:
+    """A filter of tens of thousands of comparisons compiled to one Cypher chain that crashed
+    the embedded server (restarted, ``EngineUnavailableError``): it is now refused before it is
+    sent, and up to MAX_TERMS comparisons still run."""
+    with pytest.raises(InvalidArgumentError, match="more than 1000 comparisons"):
+        ids(hostile, query)
+    assert ids(hostile, " OR ".join(["id = 1"] * 1_000)) == [1]
+    assert ids(hostile, "name IN (" + ", ".join(["uri"] * 999) + ") OR id = 2") == [2]
+    assert len(hostile.get_artifacts()) == len(HOSTILE)
+
+
+def test_the_general_like_matcher_counts_thirty_comparisons(hostile: LineageStore) -> None:
+    """FalkorDB plans each in ~35 ms, untimed: 300 held the server 10-12 s with a 1 s query
+    timeout, 1,000 about a minute."""
+    general = "name LIKE '%qz_zq%qx'"
+    with pytest.raises(InvalidArgumentError, match="more than 1000 comparisons"):
+        ids(hostile, " OR ".join([general] * 34))
+    assert ids(hostile, " OR ".join([general] * 33)) == []
+    assert ids(hostile, " OR ".join(["name LIKE 'qzqz%'"] * 1_000)) == []  # fast forms count one
+
+
+def test_a_filter_naming_too_many_aliases_is_refused(hostile: LineageStore) -> None:
+    """Each alias is a MATCH clause FalkorDB plans in super-linear time, before its query timeout
+    applies: 900 comparisons of three aliases each held the server for minutes."""
+    many = " AND ".join(
+        f"contexts_a{i}.id BETWEEN contexts_b{i}.id AND contexts_c{i}.id" for i in range(22)
+    )  # 66 aliases
+    with pytest.raises(InvalidArgumentError, match="more than 64 neighbourhood aliases"):
+        ids(hostile, many)
+    assert ids(hostile, " OR ".join(f"contexts_a{i}.name = 'x'" for i in range(64))) == []
+
+
 # ---------------------------------------------------------------------- Neo4j query validity
 
 

@@ -23,6 +23,7 @@ from lineage_graph import (
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
+    NodeKind,
     NotFoundError,
     PropertyType,
 )
@@ -376,6 +377,26 @@ def test_a_bad_output_is_refused_when_declared(
         run.output("Model", uri="/ok")
     assert run.state == ExecutionState.COMPLETE
     assert [a.uri for a in store.get_artifacts()] == ["/ok"]
+
+
+def test_a_git_path_with_nul_is_invalid_argument_and_records_nothing(
+    store: LineageStore,
+) -> None:
+    """subprocess raised a bare ValueError ("embedded null byte") from the run's start."""
+    with pytest.raises(InvalidArgumentError, match="NUL"):
+        store.run("Trainer", git="/no/such\x00tree").start()
+    assert store.get_executions() == []
+
+
+@pytest.mark.parametrize("context", ["bad\x00name", " edge", ["ok", "x\x01y"]])
+def test_a_context_name_no_store_holds_is_refused_before_anything_is_written(
+    store: LineageStore, context: object
+) -> None:
+    """It was refused at the run's start, after the run had registered its execution and
+    context types."""
+    with pytest.raises(InvalidArgumentError, match=r"NUL|whitespace"):
+        store.run("NeverRegistered", context=context).start()  # type: ignore[arg-type]
+    assert store.get_types(NodeKind.EXECUTION) == [] and store.get_types(NodeKind.CONTEXT) == []
 
 
 def test_properties_of_unsupported_kinds_are_rejected(store: LineageStore) -> None:

@@ -14,9 +14,9 @@ carry one of the library's own labels and types: the values travel as parameters
 can change the structure of a query (no Cypher injection). Checked on every engine.
 
 The default run tries ``FUZZ_EXAMPLES`` (60) examples per target; the slow test runs 1,500 per
-target, 10,500 in all (``LINEAGE_GRAPH_FUZZ_EXAMPLES`` overrides both).
-``filter_query`` is not a target yet: MLMD's filter grammar is being built in
-``lineage_graph/mlmd/`` (issue 2) and gets its own fuzz target there.
+target, 12,000 in all (``LINEAGE_GRAPH_FUZZ_EXAMPLES`` overrides both).
+``filter_query`` (the listing engine of ``lineage_graph/mlmd/``) is a target too: hostile
+literals and property names, and atoms repeated into chains long enough to crash the engine.
 """
 
 from __future__ import annotations
@@ -623,6 +623,84 @@ def fuzz_reads(store: LineageStore, data: st.DataObject, target: str) -> None:
     Fuzz(store, target).run(lambda: None, call, check)
 
 
+def _filter_literal(text: str) -> str:
+    """``text`` as a double-quoted filter string literal (NUL stays: it must be refused)."""
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f'"{escaped}"'
+
+
+def _filter_name(text: str) -> str:
+    escaped = (
+        text.replace("\\", "\\\\").replace("`", "\\`").replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f"`{escaped}`"
+
+
+@st.composite
+def filter_atoms(draw: st.DrawFn) -> str:
+    """One comparison of MLMD's filter grammar, over hostile text and numbers."""
+    text = draw(hostile_text.filter(lambda t: len(t) < 10_000))
+    lit = _filter_literal(text)
+    prop = f"custom_properties.{_filter_name(text)}"
+    number = draw(st.one_of(hostile_ints, st.integers(-5, 5)))
+    forms = [
+        f"uri = {lit}", f"name != {lit}", f"external_id < {lit}", f"type IN ({lit}, {lit})",
+        f"uri LIKE {lit}", f"name NOT LIKE {lit}", f"{prop}.string_value = {lit}",
+        f"{prop}.int_value > {number}", f"properties.i.int_value BETWEEN {number} AND 3",
+        f"id = {number}", f"id IN ({number}, 1, 2)", f"{prop}.double_value IS NULL",
+        f"contexts_{draw(st.integers(0, 70))}.name = {lit}",
+        f"events_{draw(st.integers(0, 3))}.type = INPUT", "state = LIVE", "uri IN (uri, name)",
+        f"name LIKE '%{draw(st.sampled_from(['a_b%c', 'k%i', '_', '%%']))}'",
+    ]  # fmt: skip
+    return draw(st.sampled_from(forms))
+
+
+#: Atoms short enough that 30,000 of them fit in a filter (at most 1,000,000 characters).
+SHORT_ATOMS = [
+    "uri = 'x'", "id = 1", "name != 'é'", "name LIKE 'a_b%c'", "contexts_a.name = 'x'",
+    "uri IN (uri, name)", "custom_properties.`a``b`.int_value < -2",
+]  # fmt: skip
+
+
+@st.composite
+def filter_queries(draw: st.DrawFn) -> str:
+    """A filter: a few atoms, or one repeated into a long chain (the engine once crashed on a
+    chain of 30,000 and planned thousands of aliases for minutes), nested in parentheses."""
+    if draw(st.booleans()):
+        atoms = draw(st.lists(filter_atoms(), min_size=1, max_size=6))
+        text = draw(st.sampled_from([" AND ", " OR "])).join(atoms)
+    else:  # (a long OR chain: FalkorDB walks it recursively)
+        count = draw(st.sampled_from([33, 34, 999, 1_001, 30_000]))
+        text = " OR ".join([draw(st.sampled_from(SHORT_ATOMS))] * count)
+    for _ in range(draw(st.integers(0, 3))):
+        text = draw(st.sampled_from(["({})", "NOT ({})", "({}) OR id = 1"])).format(text)
+    return text
+
+
+def fuzz_filters(store: LineageStore, data: st.DataObject, target: str) -> None:
+    from lineage_graph.mlmd._listing import ListQuery, list_node_ids
+
+    _pair(store)
+    kind = data.draw(st.sampled_from(list(NodeKind)))
+    query = data.draw(filter_queries())
+    stored = {
+        NodeKind.ARTIFACT: store.get_artifacts,
+        NodeKind.EXECUTION: store.get_executions,
+        NodeKind.CONTEXT: store.get_contexts,
+    }[kind]
+
+    def call(_: Any) -> list[int]:
+        found, _token = list_node_ids(store, ListQuery(kind=kind, filter_query=query))
+        return found
+
+    def check(_: Any, found: list[int]) -> None:
+        assert set(found) <= {n.id for n in stored()}
+
+    Fuzz(store, target).run(lambda: None, call, check)
+
+
 TARGETS = {
     "put_type": fuzz_types,
     "put_nodes (insert)": fuzz_insert,
@@ -631,6 +709,7 @@ TARGETS = {
     "links and parent contexts": fuzz_links,
     "put_execution / put_lineage_subgraph": fuzz_composite,
     "reads": fuzz_reads,
+    "filter_query": fuzz_filters,
 }
 
 
@@ -675,5 +754,5 @@ def test_fuzz(fuzz_store: LineageStore, target: str, request: pytest.FixtureRequ
 @pytest.mark.slow
 @pytest.mark.parametrize("target", list(TARGETS))
 def test_fuzz_10k(fuzz_store: LineageStore, target: str, request: pytest.FixtureRequest) -> None:
-    """The long run: SLOW_EXAMPLES per target (7 targets: 10,500 examples at the default)."""
+    """The long run: SLOW_EXAMPLES per target (8 targets: 12,000 examples at the default)."""
     _run(fuzz_store, target, SLOW_EXAMPLES, request.node.name)

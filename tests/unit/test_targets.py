@@ -39,6 +39,27 @@ def test_unknown_scheme_is_a_clear_error() -> None:
         resolve_target("mysql://db")
 
 
+@pytest.mark.parametrize(
+    ("target", "match"),
+    [
+        ("/tmp/x\x00y", "NUL"),  # was ValueError("embedded null byte") from the file system
+        (Path("/tmp/\x00"), "NUL"),
+        ("redis://localhost:6379/g\x00", "NUL"),
+        ("/tmp/\ud800", "lone surrogate"),  # was UnicodeEncodeError
+    ],
+)
+def test_a_target_no_file_system_takes_is_a_configuration_error(
+    target: str | Path, match: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        resolve_target(target)
+
+
+def test_a_target_from_undecodable_bytes_is_kept() -> None:
+    """A command line's undecodable bytes arrive as surrogate escapes: a valid path."""
+    assert resolve_target("/tmp/x\udcff") == ("embedded-dir", Path("/tmp/x\udcff"))
+
+
 def test_default_target_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LINEAGE_GRAPH_STORE", raising=False)
     monkeypatch.delenv("NEO4J_URI", raising=False)
