@@ -15,6 +15,7 @@ from lineage_graph import (
     Attribution,
     Context,
     ContextType,
+    EngineUnavailableError,
     Event,
     EventType,
     Execution,
@@ -584,3 +585,39 @@ def test_a_mark_that_keeps_meeting_updates_fails_and_marks_nothing(
     assert _count_marks(store) == 0
     now = _marked(store, ids)
     assert all(cp.get("q") is not True for _, cp, _ in now.values())
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_a_mark_whose_reply_is_lost_is_read_back_by_its_token(
+    store: LineageStore, pipeline: dict[str, int], monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """The mark's write raising EngineUnavailableError after it was applied (its reply lost) or
+    before: found by its token, the call returns its report (a retry stacked a second mark);
+    not found, it raises with the token (tests/reliability/test_lost_replies.py kills the
+    server for the same; this one runs on every engine)."""
+    repo = store._impact
+    write = repo.write
+
+    def losing(query: str, /, **params: Any) -> list[dict[str, Any]]:
+        if query != "lineage/mark":
+            return write(query, **params)
+        if applied:
+            write(query, **params)
+        raise EngineUnavailableError("the engine died before its reply (test)")
+
+    monkeypatch.setattr(repo, "write", losing)
+    start = NodeRef(NodeKind.ARTIFACT, pipeline["train_data"])
+    mark = ImpactMark(state=ArtifactState.MARKED_FOR_DELETION)
+    if applied:
+        report = store.impact(start, mark=mark)
+        assert report.marked == 4 and report.mark_token
+        assert _count_marks(store) == 1
+        monkeypatch.undo()
+        assert store.undo_impact_mark(report.mark_token) == 4
+    else:
+        with pytest.raises(EngineUnavailableError) as info:
+            store.impact(start, mark=mark)
+        assert info.value.mark_token and _count_marks(store) == 0  # type: ignore[attr-defined]
+        with pytest.raises(NotFoundError):
+            store.undo_impact_mark(info.value.mark_token)  # type: ignore[attr-defined]
+    assert ArtifactState.MARKED_FOR_DELETION not in {a.state for a in store.get_artifacts()}
