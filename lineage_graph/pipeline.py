@@ -865,6 +865,14 @@ class Run:
                 self._contexts += [c for c in parent.contexts if (c.type, c.name) not in known]
         if self._git is not False:
             self.log_git("." if self._git is True else self._git)
+        given = [a.id for a, _ in self._inputs if a.id is not None]
+        if given:
+            # Before any type is registered: a run refused for an input no artifact is left the
+            # types it registered (store.run("Brand", inputs=[999]) created type Brand). The
+            # entry write checks again (another writer may delete one meanwhile).
+            stored = {a.id for a in self.store.get_artifacts_by_id(given)}
+            if missing := sorted(set(given) - stored):
+                raise NotFoundError(f"no artifact with id {missing}: the run did not start")
         for c in self._contexts:
             _ensure_node_type(self.store, c)
         for a, _ in self._inputs:

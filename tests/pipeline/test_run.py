@@ -901,3 +901,16 @@ def test_declaring_an_output_does_not_look_through_every_earlier_one(store: Line
             run.output(Artifact(type="File", uri="/again", external_id="x7"))
     assert 0 < lines[0] < 60
     assert run.state == ExecutionState.COMPLETE and len(run.outputs) == 301
+
+
+def test_a_run_refused_for_an_input_no_artifact_is_registers_no_type(store: LineageStore) -> None:
+    """``store.run("Brand", inputs=[999])`` raised NotFoundError at its start, and left the types
+    it had registered on its way (execution type Brand, the contexts' types): bad input changed
+    the store."""
+    with (
+        pytest.raises(NotFoundError, match=r"no artifact with id \[999\]"),
+        store.run("Brand", inputs=[999], context="exp"),
+    ):
+        pytest.fail("the block ran")
+    assert store.get_types(NodeKind.EXECUTION) == [] and store.get_types(NodeKind.CONTEXT) == []
+    assert store.get_executions() == []
