@@ -901,3 +901,30 @@ def test_declaring_an_output_does_not_look_through_every_earlier_one(store: Line
             run.output(Artifact(type="File", uri="/again", external_id="x7"))
     assert 0 < lines[0] < 60
     assert run.state == ExecutionState.COMPLETE and len(run.outputs) == 301
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda s: s.run("T\x00x", context="exp"), "NUL"),
+        (lambda s: s.run("T\ud800", context="exp"), "lone surrogate"),
+        (lambda s: s.run("T" * 5_000, context="exp"), "too long"),
+        (
+            lambda s: s.run("Good", context="exp", inputs=[Artifact(type="In\x00", uri="/x")]),
+            "NUL",
+        ),
+        (lambda s: s.run("Good", context="exp", context_type="C\ud800"), "lone surrogate"),
+    ],
+    ids=["exec-nul", "exec-surrogate", "exec-too-long", "input-type-nul", "ctx-type-surrogate"],
+)
+def test_a_type_name_no_store_holds_registers_no_other_type(
+    store: LineageStore, make: Any, match: str
+) -> None:
+    """The start registers the contexts' types, then the inputs', then the execution's: one
+    refused there (a NUL, a lone surrogate, too long) left the earlier ones registered
+    (run("T\\x00x", context="exp") created context type Experiment). All are checked when the
+    run is made."""
+    with pytest.raises(InvalidArgumentError, match=match):
+        make(store).start()
+    for kind in NodeKind:
+        assert store.get_types(kind) == []
