@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 from pydantic import BaseModel, ValidationError
 
 from ._encoding import check_key, check_text
+from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -233,13 +234,20 @@ def ensure_type(
 _ENSURE_ROUNDS = 8
 
 
+def _registers_type(node: Node) -> bool:
+    """Whether :func:`_ensure_node_type` registers ``node``'s type: a new node naming it by
+    ``type`` (not stored, not by type id, not versioned: those are the caller's to register,
+    never guess a version)."""
+    return (
+        node.id is None and node.type_id is None and bool(node.type) and node.type_version is None
+    )
+
+
 def _ensure_node_type(store: LineageStore, node: Node) -> NodeType | None:
     """Register the type a new node names (by ``type``), declaring its ``properties``; the
     type, or None when the node names none this way (stored, by type id, or versioned)."""
-    if node.id is not None or node.type_id is not None or not node.type:
+    if not _registers_type(node) or node.type is None:
         return None
-    if node.type_version is not None:
-        return None  # versioned types are the caller's to register: never guess a version
     return ensure_type(store, node.kind, node.type, node.properties)
 
 
@@ -540,6 +548,13 @@ class Run:
         self.check_cache = cache
         self._inputs = _flatten_inputs(inputs)
         self._contexts = self._context_models(context)
+        # Every type the start registers, checked now: the start registers them one by one
+        # (contexts', inputs', then the execution's), so a refused one (a NUL, too long) left
+        # the earlier ones registered: run("T\x00", context="exp") created type Experiment.
+        for node in [*self._contexts, *(a for a, _ in self._inputs)]:
+            if _registers_type(node):
+                check_type_identity(node.type or "", None)
+        check_type_identity(execution_type, None)
         self._git = git
         self._inherit_contexts = inherit_contexts
         self._outputs: list[_Output] = []

@@ -20,7 +20,7 @@ from ..models import ArtifactType, ContextType, ExecutionType, NodeKind, NodeTyp
 from ._base import Repository, checked_ids
 from .ids import IdAllocator
 
-__all__ = ["BASE_TYPES", "TypeRepository", "type_key", "upgraded"]
+__all__ = ["BASE_TYPES", "TypeRepository", "check_type_identity", "type_key", "upgraded"]
 
 _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
     NodeKind.ARTIFACT: ArtifactType,
@@ -37,6 +37,27 @@ BASE_TYPES: dict[NodeKind, tuple[str, ...]] = {
 }
 #: Reads and writes of one put_type before it gives up to writers changing the type meanwhile.
 _ATTEMPTS = 8
+
+
+def check_type_identity(name: str, version: str | None) -> None:
+    """InvalidArgumentError for a type name / version no store holds (a NUL; too long). Also
+    for a caller about to register several types (Run): checked first, none is registered when
+    a later one would be refused."""
+    key = type_key(name, version)  # first: it refuses a name or version that is no str
+    for field, text in (("type name", name), ("type version", version)):
+        check_text(field, text)
+        try:
+            (text or "").encode("utf-8")
+        except UnicodeEncodeError:  # no engine carries one; it was refused by the engine
+            raise InvalidArgumentError(
+                f"{field} must be valid Unicode (no lone surrogate): {text!r:.80}"
+            ) from None
+    # The name and version are unique together through their JSON type key (never starts or
+    # ends with whitespace; control characters escaped): only its length is limited.
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise InvalidArgumentError(
+            f"type name and version are too long: at most {MAX_KEY_BYTES} bytes together"
+        )
 
 
 def type_key(name: str, version: str | None) -> str:
@@ -172,15 +193,10 @@ class TypeRepository(Repository):
     ) -> int:
         """Insert a type, or return/upgrade the stored one with the same name and version."""
         t = _validated(t)
-        for field in ("name", "version", "description", "external_id"):
+        check_type_identity(t.name, t.version)
+        for field in ("description", "external_id"):
             check_text(f"type {field}", getattr(t, field))
         check_key("type external_id", t.external_id)
-        # The name and version are unique together through their JSON type key (never starts or
-        # ends with whitespace; control characters escaped): only its length is limited.
-        if len(type_key(t.name, t.version).encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-            raise InvalidArgumentError(
-                f"type name and version are too long: at most {MAX_KEY_BYTES} bytes together"
-            )
         kind = t.kind
         lost_create = False
         for _ in range(_ATTEMPTS):

@@ -142,7 +142,9 @@ def _file_url_path(target: str) -> Path:
             "a file:// store URL takes no '?' query or '#' fragment (a directory store has no "
             "URL parameters; a '?' or '#' in a directory name is written %3F / %23)"
         )
-    return Path(unquote(parts.path)).expanduser()
+    path = unquote(parts.path)
+    _check_target_text(path)  # a NUL written %00 (ValueError "embedded null byte" from the OS)
+    return Path(path).expanduser()
 
 
 def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:

@@ -899,13 +899,14 @@ class EmbeddedBackend(Backend):
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                 try:
                     restarted = self._recover(exc, seen)
-                except EngineError as failed:
+                except LineageGraphError as failed:
                     # The server died under the query and could not be started again (killed
-                    # again as it started; on a full disk it exits as it starts). The query may
-                    # have been applied before it died: in doubt, as when the restart works
-                    # (raising EngineError let the write give its new ids back, and the next
-                    # write stored another node under the id of the one applied). Retry once
-                    # the cause is gone.
+                    # again as it started; on a full disk it exits as it starts; no directory
+                    # for its socket, ConfigurationError: the temporary directory full or
+                    # removed). The query may have been applied before it died: in doubt, as
+                    # when the restart works (raising any other error let the write give its new
+                    # ids back, and the next write stored another node under the id of the one
+                    # applied). Retry once the cause is gone.
                     raise EngineUnavailableError(
                         f"the embedded FalkorDB server died during query {name!r} and could "
                         f"not be restarted; retry the call when the cause is gone: {failed}"

@@ -417,8 +417,8 @@ def export(
         typer.Option(
             "--output",
             "-o",
-            help="Write here instead of stdout (html always goes to a file: this one, else "
-            "lineage.html).",
+            help="Write here instead of stdout ('-' is stdout, for every format; html goes to "
+            "a file otherwise: this one, else lineage.html).",
         ),
     ] = None,
     direction: DirectionOption = None,

@@ -126,9 +126,10 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
                 f"{ref!r} names {len(found_versioned)} entities, one per version of type "
                 f"{type_name!r} ({ids}): give one by id"
             )
-        if kind == NodeKind.ARTIFACT and _is_local_file(text):
+        if kind == NodeKind.ARTIFACT and _is_local_path(text):
             # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
-            # './') reads as Type/name; when no such entity exists, the file it names is meant
+            # './') reads as Type/name; when no such entity exists, the file it names is meant,
+            # or the directory (a model or an examples directory, as TFX records them)
             found = store.get_artifacts_by_uri(text)
             file_uri = _file_uri(text)
             if not found and file_uri is not None:
@@ -137,7 +138,7 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
                 return max(found, key=lambda a: a.id or 0)
             raise NotFoundError(
                 f"no artifact of type {type_name!r} named {name!r}, nor one with the uri of "
-                f"the file {text!r}"
+                f"the path {text!r}"
             )
         raise NotFoundError(f"no {kind.value.lower()} of type {type_name!r} named {name!r}")
     return entity
@@ -164,10 +165,10 @@ def of_type(store: LineageStore, kind: NodeKind, type_name: str) -> list[Entity]
     return sorted(nodes, key=lambda n: n.id or 0)
 
 
-def _is_local_file(text: str) -> bool:
-    """Whether ``text`` names an existing file here (not a directory)."""
+def _is_local_path(text: str) -> bool:
+    """Whether ``text`` names an existing file or directory here."""
     try:
-        return Path(text).is_file()
+        return Path(text).exists()
     except (OSError, ValueError):
         return False
 

@@ -281,6 +281,27 @@ def test_a_relative_path_without_dot_slash_names_the_file(
     assert demo.cli("show", f"e:{ref}").exit_code == ExitCode.NOT_FOUND  # files are artifacts
 
 
+def test_a_relative_directory_without_dot_slash_names_its_artifact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for a directory (a model or examples directory, as TFX records them), as the
+    shell completes it (a trailing slash too): 'show models/m1' was 'no artifact of type models
+    named m1' (exit 3) while './models/m1' found it; only an existing file was looked up."""
+    (tmp_path / "models" / "m1").mkdir(parents=True)
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        uri = (tmp_path / "models" / "m1").resolve().as_uri()
+        aid = store.put_artifact(Artifact(type="Model", uri=uri, name="churn"))
+    monkeypatch.chdir(tmp_path)
+    for ref in ("./models/m1", "models/m1", "models/m1/"):
+        shown = invoke(["show", ref, "--json", "--store", str(path)])
+        assert shown.exit_code == 0, (ref, shown.output)
+        assert json.loads(shown.stdout)["id"] == aid
+    missing = invoke(["show", "models/m2", "--store", str(path)])
+    assert missing.exit_code == ExitCode.NOT_FOUND
+
+
 def test_entities_of_a_versioned_type_are_named_and_listed(tmp_path: Path) -> None:
     """MLMD types may have a version: 'ls' listed an artifact of type Model (version v2), but
     'show Model/m1' said 'no artifact of type Model named m1' and 'ls --type Model' listed

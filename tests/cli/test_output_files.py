@@ -147,6 +147,9 @@ def test_dash_output_is_stdout(demo: Demo, tmp_path: Path, monkeypatch: pytest.M
     viewed = demo.cli("view", "-o", "-", "--no-open")
     assert viewed.exit_code == ExitCode.USAGE, viewed.output
     assert list(tmp_path.iterdir()) == []
+    # --help said html "always goes to a file"
+    helped = " ".join(demo.cli("export", "--help", store=False).stdout.replace("│", " ").split())
+    assert "'-' is stdout, for every format" in helped, helped
 
 
 def test_a_written_path_is_printed_printable(demo: Demo, tmp_path: Path) -> None:

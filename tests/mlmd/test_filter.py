@@ -394,6 +394,16 @@ def test_the_general_like_matcher_counts_thirty_comparisons(hostile: LineageStor
     assert ids(hostile, " OR ".join(["name LIKE 'qzqz%'"] * 1_000)) == []  # fast forms count one
 
 
+def test_a_contains_pattern_holding_k_or_i_counts_one_comparison(hostile: LineageStore) -> None:
+    """'%kit%' (any free segment holding a k or an i) took the general matcher for text holding
+    KELVIN SIGN or a dotted capital I, and so counted 30 comparisons: 34 such LIKEs (MLMD runs
+    them) were refused as more than 1,000. Those two characters are replaced before toLower."""
+    patterns = ["%k%", "%i%", "%KI%", "%tik%"]
+    expected = sorted({i for p in patterns for i in ids(hostile, f"name LIKE '{p}'")})
+    query = " OR ".join(f"name LIKE '{p}'" for p in patterns * 10)  # 40 LIKEs
+    assert ids(hostile, query) == expected
+
+
 def test_a_filter_naming_too_many_aliases_is_refused(hostile: LineageStore) -> None:
     """Each alias is a MATCH clause FalkorDB plans in super-linear time, before its query timeout
     applies: 900 comparisons of three aliases each held the server for minutes."""
@@ -433,6 +443,7 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
     (A, "properties.day.int_value < -5 OR NOT id > -9223372036854775808", {}),
     (A, "uri LIKE 'gs%mo_el%2' OR name LIKE '_x'", {"order_by": "create_time", "is_asc": False}),
     (A, "NOT uri LIKE 'a%b' AND name LIKE '%x%'", {"limit": 3, "order_by": "last_update_time"}),
+    (A, "name LIKE '%Kit%' OR NOT uri LIKE '%i%'", {}),  # the folded characters replaced
     (A, "state IN (LIVE) AND state != DELETED AND state IS NOT NULL", {"context_id": 2}),
     (A, 'contexts_a.type = "Exp" AND NOT contexts_b.name LIKE "E%"', {"limit": 2}),
     (A, "events_e.type = INPUT AND events_e.execution_id BETWEEN 1 AND 3", {}),

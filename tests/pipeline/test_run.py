@@ -914,3 +914,30 @@ def test_a_run_refused_for_an_input_no_artifact_is_registers_no_type(store: Line
         pytest.fail("the block ran")
     assert store.get_types(NodeKind.EXECUTION) == [] and store.get_types(NodeKind.CONTEXT) == []
     assert store.get_executions() == []
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda s: s.run("T\x00x", context="exp"), "NUL"),
+        (lambda s: s.run("T\ud800", context="exp"), "lone surrogate"),
+        (lambda s: s.run("T" * 5_000, context="exp"), "too long"),
+        (
+            lambda s: s.run("Good", context="exp", inputs=[Artifact(type="In\x00", uri="/x")]),
+            "NUL",
+        ),
+        (lambda s: s.run("Good", context="exp", context_type="C\ud800"), "lone surrogate"),
+    ],
+    ids=["exec-nul", "exec-surrogate", "exec-too-long", "input-type-nul", "ctx-type-surrogate"],
+)
+def test_a_type_name_no_store_holds_registers_no_other_type(
+    store: LineageStore, make: Any, match: str
+) -> None:
+    """The start registers the contexts' types, then the inputs', then the execution's: one
+    refused there (a NUL, a lone surrogate, too long) left the earlier ones registered
+    (run("T\\x00x", context="exp") created context type Experiment). All are checked when the
+    run is made."""
+    with pytest.raises(InvalidArgumentError, match=match):
+        make(store).start()
+    for kind in NodeKind:
+        assert store.get_types(kind) == []

@@ -549,9 +549,10 @@ def test_a_run_whose_completion_cannot_be_read_back_still_ends_complete(
     with LineageStore.open(tmp_path / "s") as store:
         data, calls, train = _stored_data_and_train_step(store)
 
-        # the entry's read of its input, then the completion's read of its output
+        # the start's check of its input, the entry's read of it, then the completion's read of
+        # its output
         killed = _lose_reply(
-            monkeypatch, "artifacts/get_by_ids", nth=2, applied=False, write=False, times=2
+            monkeypatch, "artifacts/get_by_ids", nth=3, applied=False, write=False, times=2
         )
         model = train(data)
         monkeypatch.undo()
@@ -647,4 +648,39 @@ def test_an_impact_mark_whose_reply_is_lost_is_made_once(
         assert {a.state for a in store.get_artifacts()} == {ArtifactState.ABANDONED}
         assert store.undo_impact_mark(report.mark_token) == 2
         assert ArtifactState.ABANDONED not in {a.state for a in store.get_artifacts()}
+        assert_healthy(store)
+
+
+def test_a_write_whose_server_cannot_restart_for_its_socket_keeps_its_ids_spent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, the restart failing before any server starts: no directory for its socket can
+    be made (the temporary directory full, as the store's disk may be, or removed by a cleaner).
+    That is ConfigurationError, which the write took as "not applied": it gave its new ids back,
+    and the next write stored another artifact under the id of the one applied. In doubt now,
+    as for any restart that fails."""
+    import tempfile
+
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        [first] = store.put_artifacts([Artifact(type="Data", uri="/first")])
+        killed = _lose_reply(monkeypatch, applied=True)
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "removed-tmp"))
+        with pytest.raises(EngineUnavailableError) as info:
+            store.put_artifacts([Artifact(type="Data", uri="/applied")])
+        monkeypatch.undo()
+        assert len(killed) == 1
+        assert info.value.retryable and "socket" in str(info.value)
+        assert info.value.new_ids is not None
+        [applied] = info.value.new_ids["Artifact"]
+        ids: list[int] = []
+        for _ in range(3):  # the first call after it meets the dead server and restarts it
+            try:
+                ids = store.put_artifacts([Artifact(type="Data", uri="/next")])
+                break
+            except EngineUnavailableError:
+                continue
+        assert ids and ids[0] > applied
+        stored = {a.id: a.uri for a in store.get_artifacts()}
+        assert stored == {first: "/first", applied: "/applied", ids[0]: "/next"}
         assert_healthy(store)

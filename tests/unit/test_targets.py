@@ -46,6 +46,7 @@ def test_unknown_scheme_is_a_clear_error() -> None:
         (Path("/tmp/\x00"), "NUL"),
         ("redis://localhost:6379/g\x00", "NUL"),
         ("/tmp/\ud800", "lone surrogate"),  # was UnicodeEncodeError
+        ("file:///tmp/x%00y", "NUL"),  # decoded from the URL: ValueError from the file system
     ],
 )
 def test_a_target_no_file_system_takes_is_a_configuration_error(
