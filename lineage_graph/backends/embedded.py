@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import os
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -183,6 +184,47 @@ def _close_open_stores() -> None:
         with contextlib.suppress(Exception):
             _stop_if_unused(socket_path, server)
     _INHERITED_MEMORY.clear()
+
+
+@contextlib.contextmanager
+def _interrupt_held() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) that arrives in the block until it ends, then deliver it. The
+    close of a store decides whether it is the server's last client and stops the server: a
+    KeyboardInterrupt raised there (a CLI run interrupted after it had printed its output) left
+    the store marked closed with its directory's server running, which nothing stopped after
+    the process had exited (not even the close at exit). A second Ctrl-C in the block is
+    delivered at once (a close that waits for a stopping server can still be left).
+    In the main thread only, and only where Python handles SIGINT (a handler of its own; not
+    ignored, not the system default)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):
+        yield
+        return
+    held: list[Any] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        if held:  # the second one: the user insists
+            signal.signal(signal.SIGINT, previous)
+            held.clear()
+            previous(signum, frame)
+            return
+        held.append(frame)
+
+    try:
+        signal.signal(signal.SIGINT, hold)
+    except ValueError:  # not the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is hold:
+            signal.signal(signal.SIGINT, previous)
+        if held:
+            previous(signal.SIGINT, held.pop())
 
 
 def _stop_if_unused(socket_path: Path, server: ServerProcess) -> None:
@@ -458,31 +500,17 @@ class EmbeddedBackend(Backend):
             except Exception as exc:  # the client connects (and may fail) in its constructor
                 raise _map_error(exc, "") from exc
         else:
-            import redis
-
             self._server = ServerProcess(path if mode == "directory" else None, self.settings)
             self._watched = self._server
-            failed: redis.exceptions.RedisError | None = None
-            with self._server.locked():
-                if not self._server.find_running():
-                    self._server.start()
-                try:
-                    self._connect_socket()
-                except redis.exceptions.RedisError as exc:
-                    failed = exc
-            # The server found went away, or hangs (no reply to the connection's handshake for
-            # hang_after_s): recovered as after a failed command, outside the lock (_recover
-            # takes it). Every open failed with redis's bare TimeoutError, and none ever
-            # restarted a hung server when no query was running.
-            if failed is not None and (
-                not isinstance(
-                    failed, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError
-                )
-                or not self._recover(failed, self._reconnects)
-            ):
-                raise _map_error(failed, "connect") from failed
-            if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
-                self._rewrite_aof()
+            try:
+                self._start_and_connect()
+            except BaseException as exc:
+                # Interrupted (Ctrl-C) once connected: the store was neither open (closed at
+                # exit) nor dropped, and the server it had started (or found, its other client
+                # gone since) ran on after the process had exited. Closed as a store is.
+                if not isinstance(exc, Exception) and getattr(self, "_db", None) is not None:
+                    self.close()
+                raise
             _OPEN.add(self)
             _closed_at_worker_exit()
             # Garbage-collected unclosed (MLMD code never closes its MetadataStore): a memory
@@ -504,6 +532,32 @@ class EmbeddedBackend(Backend):
             self._dropped.atexit = False
 
     # --------------------------------------------------------------------------- connections
+
+    def _start_and_connect(self) -> None:
+        """Find the server running (a directory's) or start it, and connect to it."""
+        import redis
+
+        assert self._server is not None
+        mode = self.mode
+        failed: redis.exceptions.RedisError | None = None
+        with self._server.locked():
+            if not self._server.find_running():
+                self._server.start()
+            try:
+                self._connect_socket()
+            except redis.exceptions.RedisError as exc:
+                failed = exc
+        # The server found went away, or hangs (no reply to the connection's handshake for
+        # hang_after_s): recovered as after a failed command, outside the lock (_recover
+        # takes it). Every open failed with redis's bare TimeoutError, and none ever
+        # restarted a hung server when no query was running.
+        if failed is not None and (
+            not isinstance(failed, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError)
+            or not self._recover(failed, self._reconnects)
+        ):
+            raise _map_error(failed, "connect") from failed
+        if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
+            self._rewrite_aof()
 
     def _connect_socket(self) -> None:
         from falkordb import FalkorDB
@@ -1239,7 +1293,7 @@ class EmbeddedBackend(Backend):
     def close(self) -> None:
         """Disconnect; shut the server down (``SHUTDOWN SAVE``) if no other client uses it.
         A query running in another thread finishes first (the connection's lock)."""
-        with self._lock:
+        with self._lock, _interrupt_held():
             self._close()
 
     def _found_hung(self) -> bool:

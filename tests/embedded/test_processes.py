@@ -330,3 +330,53 @@ def test_ctrl_c_reaches_the_program_not_its_memory_server() -> None:
     finally:
         child.kill()
     assert out.splitlines() == ["1 ['CANCELED']"], err[-2000:]
+
+
+#: A CLI run (``stats`` on the store given) that gets Ctrl-C (a real SIGINT, sent to itself) the
+#: first time the method named runs: ``_alone`` in close (the output printed), or the open's
+#: ``_query_timeout_args`` (the server started, the store not yet open).
+_CLI_INTERRUPTED = (
+    "import os, signal, sys\n"
+    "from lineage_graph.backends import embedded\n"
+    "name = sys.argv.pop(1)\n"
+    "original = getattr(embedded.EmbeddedBackend, name)\n"
+    "armed = [True]\n"
+    "def hooked(self, *args):\n"
+    "    if armed[0] and (name != '_alone' or self._closed):\n"
+    "        armed[0] = False\n"
+    "        os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does\n"
+    "    return original(self, *args)\n"
+    "setattr(embedded.EmbeddedBackend, name, hooked)\n"
+    "from lineage_graph.cli import main\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("where", ["_alone", "_query_timeout_args"])
+def test_ctrl_c_while_the_cli_opens_or_closes_the_store_stops_its_server(
+    tmp_path: Path, where: str
+) -> None:
+    """A KeyboardInterrupt in close(), once the store was marked closed, or in the open, once
+    its server had started (the store not yet open), left the directory's server running after
+    the process had exited (parent pid 1), though it was the only client and not killed: the
+    close at exit skipped a store marked closed, and knew nothing of one not yet open. The
+    interrupt is now held in close() until the server is stopped, and an open interrupted
+    once connected closes the store."""
+    from lineage_graph.backends._falkordb_server import running_server
+
+    path = tmp_path / "store"
+    with LineageStore.open(path):
+        pass
+    out = subprocess.run(
+        [sys.executable, "-c", _CLI_INTERRUPTED, where, "stats", "--store", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    left = running_server(path)
+    if left is not None:  # stopped here (as the next client would), then reported
+        with LineageStore.open(path):
+            pass
+    assert left is None, "the server was left running"
+    assert out.returncode == 130, out.stderr  # the interrupt still ends the run
+    assert "interrupted" in out.stderr
