@@ -97,7 +97,11 @@ WIPE = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 
 
 def wipe(backend: Backend) -> None:
-    """Delete every node of the Neo4j database ``backend`` uses (schema and indexes stay)."""
+    """Delete every node of the Neo4j database ``backend`` uses (schema and indexes stay).
+
+    ``backend`` may be the ``store`` fixture's RecordingBackend: the Neo4jBackend it wraps is
+    wiped (test_fuzz's long run empties ``store.backend`` every 250 examples)."""
+    backend = getattr(backend, "inner", backend)
     assert isinstance(backend, Neo4jBackend), backend
     # ``IN TRANSACTIONS`` needs an auto-commit transaction (backend.write runs a managed one); the
     # backend's own session keeps the bookmarks, so its next read sees the database empty.

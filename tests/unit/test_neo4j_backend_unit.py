@@ -782,3 +782,16 @@ def test_the_test_suites_wipe_is_one_auto_commit_statement(peer_factory: Any) ->
         wipe(backend)
     assert peer.queries == [WIPE]
     assert not peer.begins  # no BEGIN: the server runs it as an auto-commit transaction
+
+
+def test_the_test_suites_wipe_takes_the_store_fixtures_backend(peer_factory: Any) -> None:
+    """The ``store`` fixture's backend is conftest's RecordingBackend around the Neo4jBackend:
+    test_fuzz's ``fresh`` (every 250 examples of the long run) wipes ``store.backend``."""
+    from tests._neo4j import WIPE, wipe
+    from tests.conftest import RecordingBackend
+
+    peer = peer_factory()
+    with _backend(peer.uri) as backend:
+        wipe(RecordingBackend(backend))
+    assert peer.queries == [WIPE]
+    assert not peer.begins
