@@ -115,6 +115,30 @@ class Both:
             raise AssertionError(f"{method}{args}: ours differs\n" + "\n".join(diff))
         return got
 
+    def replay(
+        self,
+        op: tuple[str, tuple[Any, ...], dict[str, Any]],
+        alike: tuple[tuple[type[Exception], type[Exception]], ...] = (),
+    ) -> None:
+        """One write on both stores: the same result or the same error class (or a pair of
+        ``alike``: ml_metadata's class, ours, for a documented difference)."""
+        method, args, kwargs = op
+        ref_error: Exception | None = None
+        try:
+            expected = getattr(self.ref, method)(*args, **kwargs)
+        except errors.StatusError as exc:
+            ref_error = exc
+        try:
+            got = getattr(self.ours, method)(*args, **kwargs)
+        except errors.StatusError as exc:
+            assert ref_error is not None, f"{method}{args}: only ours failed: {exc!r}"
+            if any(isinstance(ref_error, r) and isinstance(exc, o) for r, o in alike):
+                return
+            assert type(exc) is type(ref_error), f"{method}{args}: {ref_error!r} vs ours {exc!r}"
+            return
+        assert ref_error is None, f"{method}{args}: ml_metadata failed ({ref_error!r}), ours not"
+        assert got == expected, f"{method}{args}"
+
     def fails(self, method: str, *args: Any, **kwargs: Any) -> type[Exception]:
         """The same call fails on both with the same ml_metadata error class."""
         self.called.add(method)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from lineage_graph import LineageStore
+from lineage_graph import Artifact, EngineUnavailableError, LineageStore
 from lineage_graph.backends import open_backend
 from tests.conftest import _neo4j_uri
 
@@ -148,3 +148,22 @@ def shared_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 
 def open_store(target: str) -> LineageStore:
     return LineageStore.open(target)
+
+
+def assert_ids_stay_spent(store: LineageStore, first: int, applied: int) -> None:
+    """After a write in doubt that was applied (artifact ``applied``, uri "/applied", after
+    ``first``, uri "/first"): the next write gets a new id, and the store holds all three
+    (no id handed out twice). The first call may meet the dead server and restart it."""
+    from tests.reliability._integrity import assert_healthy
+
+    ids: list[int] = []
+    for _ in range(3):
+        try:
+            ids = store.put_artifacts([Artifact(type="Data", uri="/next")])
+            break
+        except EngineUnavailableError:
+            continue
+    assert ids and ids[0] > applied
+    stored = {a.id: a.uri for a in store.get_artifacts()}
+    assert stored == {first: "/first", applied: "/applied", ids[0]: "/next"}
+    assert_healthy(store)
