@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
+from ml_metadata.proto import metadata_store_service_pb2 as service
 
 from .conftest import Both
 
@@ -219,3 +220,47 @@ def test_lineage_from_filters_matches_mlmd(both: Both, seed: int) -> None:
             both.fails("get_lineage_subgraph", *args)
         else:
             both.call("get_lineage_subgraph", *args)
+
+
+def test_options_given_as_a_dict_are_taken_as_the_client_takes_them(both: Both) -> None:
+    """ml_metadata's client builds its request from ``query_options``, and a proto message
+    constructor takes a dict for a message field: a dict of the options' fields (enum names as
+    strings) is a query there. The adapter failed on it with ``AttributeError`` ('dict' object has
+    no attribute 'WhichOneof'); it now reads the options from the same request."""
+    both.call("put_artifact_type", pb.ArtifactType(name="A"))
+    both.call("put_execution_type", pb.ExecutionType(name="X"))
+    both.call("put_artifacts", [pb.Artifact(type_id=10, uri=f"u{i}") for i in range(3)])
+    both.call("put_executions", [pb.Execution(type_id=11) for _ in range(2)])
+    both.call(
+        "put_events",
+        [
+            E(artifact_id=1, execution_id=1, type=E.INPUT),
+            E(artifact_id=2, execution_id=1, type=E.OUTPUT),
+            E(artifact_id=2, execution_id=2, type=E.INPUT),
+            E(artifact_id=3, execution_id=2, type=E.OUTPUT),
+        ],
+    )
+    start = {"starting_artifacts": {"filter_query": "id = 2"}}
+    both.call("get_lineage_subgraph", {**start, "max_num_hops": 2})
+    both.call("get_lineage_subgraph", {**start, "direction": "UPSTREAM"}, ["artifacts", "events"])
+    both.call(
+        "get_lineage_subgraph",
+        {
+            "starting_executions": {"filter_query": "id = 1"},
+            "ending_artifacts": {"filter_query": "id = 3", "include_ending_nodes": True},
+        },
+    )
+    both.fails("get_lineage_subgraph", {})  # no starting nodes: InvalidArgumentError
+    both.fails("get_lineage_subgraph", {**start, "max_num_hops": -1})
+    for bad in ({"bogus": 1}, {"starting_artifacts": "x"}, []):  # as the request refuses them
+        with pytest.raises(type(_request_error(bad))):
+            both.ours.get_lineage_subgraph(bad)
+
+
+def _request_error(options: Any) -> Exception:
+    """What ml_metadata's client raises building its request from ``options``."""
+    try:
+        service.GetLineageSubgraphRequest(lineage_subgraph_query_options=options)
+    except Exception as exc:  # whatever class the request raises
+        return exc
+    raise AssertionError(f"the request took {options!r}")
