@@ -1302,7 +1302,8 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> Any:
         """The lineage subgraph ``query_options`` selects (no 100-hop cap: see the docs)."""
-        # as ml_metadata's client puts it in its request: a message of another class is
-        # TypeError (None is unset options)
-        _SERVICE.GetLineageSubgraphRequest(lineage_subgraph_query_options=query_options)
-        return _lineage.get_lineage_subgraph(self._store, query_options, field_mask_paths)
+        # read as ml_metadata's client puts it in its request: a message of another class is
+        # TypeError, None unset options, and a dict of the options' fields is taken as them
+        request = _SERVICE.GetLineageSubgraphRequest(lineage_subgraph_query_options=query_options)
+        options = request.lineage_subgraph_query_options
+        return _lineage.get_lineage_subgraph(self._store, options, field_mask_paths)
