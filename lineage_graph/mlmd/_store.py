@@ -442,6 +442,14 @@ def _newest_first(nodes: Iterable[Execution]) -> list[Execution]:
 # ----------------------------------------------------------------------------- the class
 
 
+#: The request ml_metadata's client builds for a type of each kind.
+_TYPE_REQUEST = {
+    NodeKind.ARTIFACT: _SERVICE.PutArtifactTypeRequest,
+    NodeKind.EXECUTION: _SERVICE.PutExecutionTypeRequest,
+    NodeKind.CONTEXT: _SERVICE.PutContextTypeRequest,
+}
+
+
 class MetadataStore:
     """Drop-in replacement of ``ml_metadata.metadata_store.MetadataStore`` (1.17.1).
 
@@ -499,10 +507,13 @@ class MetadataStore:
         # as ml_metadata's client builds its request: the flags are proto bools (None is
         # False, 0 and 1 are taken, a float or a string is TypeError), and a type of None is
         # an unset one (InvalidArgumentError: no name)
-        request = _SERVICE.PutArtifactTypeRequest(can_add_fields=can_add, can_omit_fields=can_omit)
+        # and the type as it sets it there: a dict of its fields is taken as them
+        field = f"{kind.value.lower()}_type"
+        request = _TYPE_REQUEST[kind](
+            can_add_fields=can_add, can_omit_fields=can_omit, **{field: msg}
+        )
         can_add, can_omit = request.can_add_fields, request.can_omit_fields
-        if msg is None:
-            msg = _convert.TYPE_PROTO[kind]()
+        msg = getattr(request, field)  # (None: an unset type, named by no one)
         try:
             model = _convert.to_type(kind, msg)
         except native.InvalidArgumentError:

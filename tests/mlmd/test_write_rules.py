@@ -209,6 +209,25 @@ def test_a_types_id_is_ignored_as_mlmd_ignores_it(both: Both) -> None:
     both.call("get_context_types")
 
 
+def test_a_type_given_as_a_dict_is_taken_as_the_clients_request_takes_it(both: Both) -> None:
+    """ml_metadata's client sets the type on its request, whose constructor takes a dict of the
+    type's fields (enum names as strings): put_artifact_type({"name": "Z"}) answers a type id
+    there; the adapter raised protobuf's TypeError ("must be instance of same class")."""
+    both.call("put_artifact_type", {"name": "Z", "properties": {"a": "INT"}})
+    both.call("put_execution_type", {"name": "E", "base_type": "TRAIN"})
+    both.call("put_context_type", {"name": "C"})
+    both.call("get_artifact_types")
+    both.call("get_execution_types")
+    for bad, error in (
+        (pb.ExecutionType(name="X"), TypeError),
+        ({"name": "Y", "x": 1}, ValueError),
+    ):
+        for store in (both.ref, both.ours):  # as the request's constructor refuses it
+            with pytest.raises(error):
+                store.put_artifact_type(bad)
+    both.call("get_artifact_types")
+
+
 def test_an_empty_external_id_is_an_invalid_read(typed: Both) -> None:
     typed.fails("get_artifacts_by_external_ids", ["x1", ""])
     typed.fails("get_executions_by_external_ids", [""])
