@@ -337,6 +337,8 @@ def test_ctrl_c_reaches_the_program_not_its_memory_server() -> None:
 #: ``_query_timeout_args`` (the server started, the store not yet open).
 _CLI_INTERRUPTED = (
     "import os, signal, sys\n"
+    "# as in a terminal: a background job (CI's shell) starts with SIGINT ignored\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
     "from lineage_graph.backends import embedded\n"
     "name = sys.argv.pop(1)\n"
     "original = getattr(embedded.EmbeddedBackend, name)\n"
