@@ -621,9 +621,10 @@ def test_ctrl_c_during_a_runs_completion_leaves_it_complete_or_canceled(
 ) -> None:
     """Ctrl-C as the block ends, during the completion: before its write landed the run was
     left RUNNING for ever (18 of 30 tries). Now the execution is COMPLETE with its output, or
-    CANCELED without. (The run object may say CANCELED over a COMPLETE execution: the
-    interrupted completion write, already sent, can be applied after the cancellation was
-    read back; its write is not conditional on RUNNING.)"""
+    CANCELED without, and the run object says what is stored (the failure record waits for an
+    interrupted completion already sent: it raced it, and the run said CANCELED over a
+    COMPLETE execution, or once in a loaded run the store held a CANCELED one with its output).
+    """
     import _thread
     import time
 
