@@ -474,6 +474,10 @@ class EmbeddedBackend(Backend):
         self._dropped: weakref.finalize[Any, Any] | None = None
         #: The pid of a server of ours found hung (it answered nothing for hang_after_s).
         self._hung_pid: int | None = None
+        #: A connection whose command was sent and then interrupted (Ctrl-C) before its reply
+        #: was read, with its pool: the next command waits for that reply first
+        #: (:meth:`_await_owed`).
+        self._owed: tuple[Any, Any] | None = None
         #: The server watched while a reply is awaited: ours, or the one ``watch`` names.
         self._watched: ServerProcess | None = watch
         #: Connections made anew by _recover (a restarted server, or one restarted elsewhere).
@@ -608,6 +612,7 @@ class EmbeddedBackend(Backend):
         exist in the child, which waited for it for ever at its first call (10 of 10 forks made
         while a background thread wrote)."""
         self._lock = threading.RLock()
+        self._owed = None  # the parent's connection: its reply is the parent's to read
         self._client_name = f"lineage-graph-{os.getpid()}-{self._serial}"
         if self._server is not None:
             self._server.after_fork_in_child()
@@ -784,31 +789,89 @@ class EmbeddedBackend(Backend):
     def _execute(self, *args: Any) -> Any:
         """Send one command on the store's connection and return its reply (an error reply is
         raised as redis's ``ResponseError``). A server of ours is watched while its reply is
-        awaited (:meth:`_await_reply`); an external one is waited for up to the socket timeout."""
+        awaited (:meth:`_await_reply`); an external one is waited for up to the socket timeout.
+
+        A command interrupted once sent (Ctrl-C while its reply is awaited) still runs on the
+        server: its connection is kept aside, and the next command is sent once that reply came
+        (:meth:`_await_owed`). Sent at once on another connection, the next command raced it:
+        FalkorDB does not run two connections' writes in the order they came, so a run's
+        failure record (written only while the execution is RUNNING) landed before the
+        interrupted completion (the run said CANCELED, the store COMPLETE), or passed its
+        check as the completion was being applied (CANCELED, holding the outputs).
+        Any other failure drops the connection: a reply may still come, and must never answer
+        the next command. An external server's commands went through redis-py's
+        ``execute_command``, which returned the connection to its pool as it was when Ctrl-C
+        landed between the send and the read: every later reply on it was the previous
+        command's (a run's failure record read a write's reply, ``KeyError('node')``, and the
+        run stayed RUNNING while its completion was stored); and it sent a command again after
+        a timeout, a write that may have been applied (:meth:`_run` decides what to retry)."""
         import redis
 
         client = self._db.connection
         watched = self._watched
-        if watched is None:
-            return client.execute_command(*args)
-        if self._hung_pid is not None and self._hung_pid == watched.pid:
+        if watched is not None and self._hung_pid is not None and self._hung_pid == watched.pid:
             # Found hung by a step that did not act on it (best effort): no second wait for
             # it, unless it answers again (a stall: a debugger, a frozen container).
             if not _answers(watched):
                 raise redis.exceptions.TimeoutError("the server was found hung")
             self._hung_pid = None
+        self._await_owed()
         pool = client.connection_pool
         conn = pool.get_connection()
+        sent = False
         try:
             conn.send_command(*args)
+            sent = True
+            if watched is None:
+                return conn.read_response(disconnect_on_error=False)
             return self._await_reply(conn, watched)
         except redis.exceptions.ResponseError:
             raise  # the whole reply was read: the connection is in step
-        except BaseException:
-            conn.disconnect()  # a reply may still come: it must never answer the next command
+        except BaseException as exc:
+            if sent and not isinstance(exc, Exception) and conn.is_connected:
+                self._owed = (conn, pool)  # (Ctrl-C: the command runs on; wait for it)
+                conn = None
+            else:
+                conn.disconnect()  # a reply may still come: it must never answer the next one
             raise
         finally:
-            pool.release(conn)
+            if conn is not None:
+                pool.release(conn)
+
+    def _await_owed(self) -> None:
+        """Wait until the command whose wait was interrupted (:meth:`_execute`) has ended
+        before another is sent. Its reply may have been read already (Ctrl-C landed as it was
+        parsed) or not: a PING carrying a token is sent on its connection, which the server
+        answers once that command has ended (a client's commands run in order), and replies
+        are read up to the token's. Then the connection goes back to the pool, in step. A lost
+        connection, a timeout or a reply out of step end the wait and drop the connection;
+        interrupted again, the next command waits again."""
+        import redis
+
+        if self._owed is None:
+            return
+        conn, pool = self._owed
+        token = f"lineage-graph-awaited-{os.getpid()}-{next(_SERIALS)}"
+        in_step = False
+        try:
+            conn.send_command("PING", token)
+            for _ in range(2):  # the interrupted command's reply (if still unread), the token
+                try:
+                    if self._watched is None:
+                        reply = conn.read_response(disconnect_on_error=False)
+                    else:
+                        reply = self._await_reply(conn, self._watched)
+                except redis.exceptions.ResponseError:
+                    continue  # the interrupted command's error reply
+                if reply in (token, token.encode()):
+                    in_step = True
+                    break
+        except (redis.exceptions.RedisError, OSError, ValueError):
+            pass
+        self._owed = None
+        if not in_step:
+            conn.disconnect()
+        pool.release(conn)
 
     def _await_reply(self, conn: Any, server: ServerProcess) -> Any:
         """The reply on ``conn``, awaited up to ``socket_timeout_s`` in slices. After an empty

@@ -621,9 +621,10 @@ def test_ctrl_c_during_a_runs_completion_leaves_it_complete_or_canceled(
 ) -> None:
     """Ctrl-C as the block ends, during the completion: before its write landed the run was
     left RUNNING for ever (18 of 30 tries). Now the execution is COMPLETE with its output, or
-    CANCELED without. (The run object may say CANCELED over a COMPLETE execution: the
-    interrupted completion write, already sent, can be applied after the cancellation was
-    read back; its write is not conditional on RUNNING.)"""
+    CANCELED without, and the run object says what is stored (the failure record waits for an
+    interrupted completion already sent: it raced it, and the run said CANCELED over a
+    COMPLETE execution, or once in a loaded run the store held a CANCELED one with its output).
+    """
     import _thread
     import time
 
@@ -653,7 +654,67 @@ def test_ctrl_c_during_a_runs_completion_leaves_it_complete_or_canceled(
             (ExecutionState.COMPLETE, 1),
             (ExecutionState.CANCELED, 0),
         }, i
-        assert run.state != ExecutionState.RUNNING
+        assert run.state == execution.last_known_state, i
+
+
+def _interrupt_awaiting_reply(armed: list[bool]) -> Any:
+    """A trace function raising KeyboardInterrupt as the store starts reading the reply of the
+    command it sent while ``armed`` (Ctrl-C between the send and the reply; not a
+    connection's handshake)."""
+
+    def trace(frame: Any, event: str, arg: Any) -> None:
+        caller = frame.f_back
+        if (
+            event == "call"
+            and armed[0]
+            and frame.f_code.co_name == "read_response"
+            and caller is not None
+            and caller.f_code.co_name in ("_execute", "parse_response", "_await_reply")
+        ):
+            armed[0] = False
+            raise KeyboardInterrupt
+
+    return trace
+
+
+def test_ctrl_c_awaiting_a_runs_completion_reply_leaves_it_complete_and_the_store_in_step(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C once the completion write was sent, before its reply was read. On an external
+    server the connection went back to its pool with the reply unread: each later command read
+    the previous one's reply (the failure record failed, ``KeyError('node')``, the run stayed
+    RUNNING, and later reads answered wrongly). Dropped instead, the failure record sent at once
+    on a new connection raced the completion still running: recorded CANCELED, then the
+    completion landed (the run said CANCELED over a COMPLETE execution; the reverse left a
+    CANCELED one holding its output). Now the record waits for the completion's reply."""
+    armed = [False]
+    write = store.backend.write
+
+    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
+        if name == "graph/write" and any(k.startswith("new_artifacts") for k in params or ()):
+            armed[0] = True  # the completion: the only write creating an artifact here
+        return write(query, params, name=name)
+
+    monkeypatch.setattr(store.backend, "write", writing)
+    previous = sys.gettrace()
+    for i in range(4):  # (the first round registers the failure's property keys first)
+        sys.settrace(_interrupt_awaiting_reply(armed))
+        try:
+            with pytest.raises(KeyboardInterrupt), store.run(f"Interrupted{i}") as run:
+                run.output("Model", uri=f"/m{i}")
+        finally:
+            sys.settrace(previous)
+            armed[0] = False
+        [execution] = store.get_executions_by_type(f"Interrupted{i}")
+        stored = store.get_artifacts_by_uri(f"/m{i}")
+        # sent whole, the completion was applied: the failure is not recorded over it
+        assert execution.last_known_state == ExecutionState.COMPLETE, i
+        assert [a.uri for a in stored] == [f"/m{i}"], i
+        assert run.state == ExecutionState.COMPLETE, i
+    with store.run("After") as after:  # the store answers each command with its own reply
+        after.output("Model", uri="/after")
+    assert after.state == ExecutionState.COMPLETE
+    assert [a.uri for a in store.get_artifacts_by_id([a.id for a in after.outputs])] == ["/after"]
 
 
 def test_a_new_input_with_a_digest_is_looked_up_in_the_cache(store: LineageStore) -> None:
