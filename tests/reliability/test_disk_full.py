@@ -100,7 +100,10 @@ def test_a_server_that_cannot_restart_on_a_full_disk_keeps_the_ids_of_the_write_
         with pytest.raises(EngineUnavailableError) as info:
             store.put_artifacts([Artifact(type="Data", uri="/applied")])
         monkeypatch.undo()
-        assert info.value.retryable and "could not be restarted" in str(info.value)
+        # The restart fails on the full disk here, or (seen in CI) comes up and dies at its
+        # first write to the full AOF: in doubt either way, retryable, its ids kept spent.
+        # (test_lost_replies.py kills the new server as it starts: the failed restart, always.)
+        assert info.value.retryable
         assert info.value.new_ids is not None
         [applied] = info.value.new_ids["Artifact"]
         filler.unlink()
