@@ -189,10 +189,6 @@ def _split(refs: Iterable[NodeRef]) -> tuple[list[int], list[int]]:
     return artifacts, executions
 
 
-def _int64(value: int) -> bool:
-    return INT64_MIN <= value <= INT64_MAX
-
-
 def _refs(rows: Iterable[dict[str, Any]]) -> set[NodeRef]:
     return {NodeRef(NodeKind(row["label"]), int(row["id"])) for row in rows}
 
@@ -576,7 +572,7 @@ class LineageRepository(Repository):
         """The answer to ``query`` (one page of it when paged). Each large read is read and
         decoded with Python's cyclic collector paused (``_gc.py``: the collections a 4,001-node
         answer ran took 42 ms of a 128 ms call); the hops of a frontier walk are not."""
-        if not all(_int64(r.id) for r in query.starts):
+        if not all(INT64_MIN <= r.id <= INT64_MAX for r in query.starts):
             # No node has an id past int64: NotFoundError naming every missing start, as below,
             # before any walk sends it (Neo4j's driver cannot encode it: OverflowError).
             self.check_exist(query.starts)
