@@ -344,15 +344,18 @@ def find_cache_hit(
     execution_type: str,
     input_ids: Sequence[int] | Mapping[str, int | Sequence[int]],
     properties: Mapping[str, Any],
+    *,
+    type_version: str | None = None,
 ) -> CacheHit | None:
     """The latest ``COMPLETE`` (or ``CACHED``) execution of ``execution_type`` whose INPUT set is
     exactly ``input_ids`` (or artifacts with the same ``digest``; by role when a mapping, as a
     run records keyed inputs), none of whose outputs is deleted or abandoned, and whose declared
     properties equal ``properties`` (a declared property not given must be unset), with its
-    outputs. An indexed lookup (:meth:`LineageStore.find_cached_execution`), whatever the store's
-    size."""
+    outputs. ``type_version``: of that version of the type (MLMD type versions; each version is
+    a type of its own), else of the unversioned type. An indexed lookup
+    (:meth:`LineageStore.find_cached_execution`), whatever the store's size."""
     try:
-        declared = store.get_execution_type(execution_type).properties
+        declared = store.get_execution_type(execution_type, type_version).properties
     except NotFoundError:
         return None
     wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
@@ -368,6 +371,7 @@ def find_cache_hit(
         # A step's call that was not looked up recorded less than it was given: never a hit
         # (an older match is found instead).
         custom_properties={CACHE_SKIPPED_PROPERTY: None},
+        type_version=type_version,
         explain=False,
     )
     if not result.hit or result.execution is None:
