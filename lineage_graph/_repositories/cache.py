@@ -817,7 +817,11 @@ class CacheRepository(Repository):
                 context_ids |= frontier
         attributions: list[Attribution] = []
         associations: list[Association] = []
-        for r in self.read("cache/context_members", ids=sorted(context_ids)):
+        rows = self.read("cache/context_members", ids=sorted(context_ids))
+        # In the order the links were written (``seq``), links stored before that was kept
+        # first, by their ends: as lineage(include_contexts=True) lists them (it listed them by
+        # their ends here, so one context's links came in two orders from the two calls).
+        for r in sorted(rows, key=lambda r: (r["seq"], r["node_id"], r["context_id"])):
             node_id, context_id = int(r["node_id"]), int(r["context_id"])
             if r["link"] == "association":
                 associations.append(Association(execution_id=node_id, context_id=context_id))
@@ -839,6 +843,6 @@ class CacheRepository(Repository):
             executions=self.executions.get_by_ids(execution_ids) if execution_ids else [],
             events=decoded,
             contexts=contexts,
-            attributions=sorted(attributions, key=lambda a: (a.context_id, a.artifact_id)),
-            associations=sorted(associations, key=lambda a: (a.context_id, a.execution_id)),
+            attributions=attributions,
+            associations=associations,
         )
