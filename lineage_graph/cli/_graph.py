@@ -339,9 +339,13 @@ def cached(
         # a misspelt -p name is a miss too (no run can have it), but one said so
         unknown = ", ".join(repr(printable(k)) for k in sorted(set(props) - declared_somewhere))
         it_declares = ", ".join(printable(k) for k in sorted(declared_somewhere)) or "none"
-        in_any = "" if len(declared_by) == 1 else " in any version"
+        [whose, *rest] = declared_by  # the one type compared, named with its version
+        label = escape(printable(execution_type)) + (
+            f" version {escape(printable(whose))}" if whose is not None and not rest else ""
+        )
+        in_any = " in any version" if rest else ""
         why_not = (
-            f"[yellow]no cache hit:[/] {name} declares no property {escape(unknown)}{in_any} "
+            f"[yellow]no cache hit:[/] {label} declares no property {escape(unknown)}{in_any} "
             f"(it declares: {escape(it_declares)}; names are case-sensitive)"
         )
     if as_json:

@@ -391,6 +391,10 @@ def test_cached_hits_a_run_of_a_versioned_type(tmp_path: Path) -> None:
     assert "has no version 'v2' (its versions: v1)" in " ".join(other.stdout.split())
     empty = invoke(["cached", "T", "-i", str(data), "--type-version", "", "--store", str(path)])
     assert empty.exit_code == ExitCode.USAGE, empty.output
+    # a -p no version declares: the miss names the version it compared
+    misspelt = invoke(["cached", "T", "-i", str(data), "-p", "x=1", "--store", str(path)])
+    assert misspelt.exit_code == ExitCode.NO, misspelt.output
+    assert "T version v1 declares no property 'x'" in " ".join(misspelt.stdout.split())
 
 
 def test_cached_with_runs_in_two_versions_asks_which(tmp_path: Path) -> None:
