@@ -412,7 +412,13 @@ class Tracker:
         ensure_type(self.store, NodeKind.EXECUTION, DEPLOYMENT_TYPE)
         contexts = [context.id]
         if run is not None:
-            contexts += [c.id for c in run.contexts if c.id is not None and c.id != context.id]
+            # Not another registered model's context: its deployments are read from there, and
+            # one of this model answered deployed_version(other) with None.
+            contexts += [
+                c.id
+                for c in run.contexts
+                if c.id is not None and c.id != context.id and c.type != REGISTERED_MODEL_TYPE
+            ]
         eid, _, _ = self.store.put_execution(
             execution,
             [(Artifact(id=artifact.id), Event(type=EventType.INPUT))],

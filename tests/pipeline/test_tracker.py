@@ -14,6 +14,7 @@ from lineage_graph import (
     Artifact,
     ArtifactState,
     ArtifactType,
+    Context,
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
@@ -750,3 +751,12 @@ def test_a_deployment_inside_a_run_is_linked_to_it(store: LineageStore) -> None:
     with LineageStore.open("memory") as other, other.run("Elsewhere", context="x"):
         unrelated = tracker.deploy(version)
     assert "parent_execution_id" not in store.get_executions_by_id([unrelated])[0].custom_properties
+
+    # A run in another registered model's context: that registry's deployments stay its own.
+    other = tracker.register_model(train(store, "exp-2", 0.6), "other")
+    tracker.deploy(other)
+    with store.run("Release", context=Context(type="RegisteredModel", name="other")):
+        tracker.deploy(version)
+    assert len(tracker.deployments("other")) == 1
+    deployed = tracker.deployed_version("other")
+    assert deployed is not None and deployed.id == other.id
