@@ -9,7 +9,8 @@ model version ``n``             a model artifact attributed to that context, wit
                                 properties ``model_name`` and ``model_version`` (= ``n``)
 deployment                      a ``Deployment`` execution (``COMPLETE``) with the version as
                                 its input, custom property ``environment``, associated with the
-                                registered model's context
+                                registered model's context (inside a run: its child, with
+                                ``parent_execution_id`` and the run's contexts)
 currently deployed version      the input of the latest deployment to that environment
 experiment of a model           the ``Experiment`` context of the execution that produced it
 git commit of a run             custom properties ``git_commit`` / ``git_branch`` /
@@ -42,7 +43,7 @@ from .models import (
     NodeKind,
     PropertyType,
 )
-from .pipeline import ensure_type, git_info
+from .pipeline import PARENT_RUN_PROPERTY, active_run_of, ensure_type, git_info
 
 if TYPE_CHECKING:
     from .store import LineageStore
@@ -377,11 +378,18 @@ class Tracker:
                 f"properties must not hold {ENVIRONMENT_PROPERTY!r}: give it as "
                 f"environment={properties[ENVIRONMENT_PROPERTY]!r}"
             )
+        custom = {**(properties or {}), ENVIRONMENT_PROPERTY: environment}
+        # Deployed inside a run of this store (a release step): linked to it as a run started
+        # there is, its child (parent_execution_id) in the run's contexts. It was recorded apart:
+        # nothing in the store said which run deployed the model.
+        run = active_run_of(self.store)
+        if run is not None:
+            custom.setdefault(PARENT_RUN_PROPERTY, run.id)
         try:
             execution = Execution(
                 type=DEPLOYMENT_TYPE,
                 last_known_state=ExecutionState.COMPLETE,
-                custom_properties={**(properties or {}), ENVIRONMENT_PROPERTY: environment},
+                custom_properties=custom,
             )
         except ValidationError as exc:
             raise InvalidArgumentError(f"deployment properties: {exc.errors()[0]['msg']}") from None
@@ -402,10 +410,19 @@ class Tracker:
         if context is None or context.id is None:  # pragma: no cover - _registration found it
             raise NotFoundError(f"no registered model {version.name!r}")
         ensure_type(self.store, NodeKind.EXECUTION, DEPLOYMENT_TYPE)
+        contexts = [context.id]
+        if run is not None:
+            # Not another registered model's context: its deployments are read from there, and
+            # one of this model answered deployed_version(other) with None.
+            contexts += [
+                c.id
+                for c in run.contexts
+                if c.id is not None and c.id != context.id and c.type != REGISTERED_MODEL_TYPE
+            ]
         eid, _, _ = self.store.put_execution(
             execution,
             [(Artifact(id=artifact.id), Event(type=EventType.INPUT))],
-            [Context.model_construct(id=context.id)],
+            [Context.model_construct(id=c) for c in contexts],
         )
         return eid
 

@@ -132,6 +132,16 @@ def current_run() -> Run | None:
     return _running(_CURRENT.get())
 
 
+def active_run_of(store: LineageStore) -> Run | None:
+    """The innermost run of ``store`` (of its database) still running in this thread or task:
+    what a run started here takes as its parent (a run of another store is skipped: its ids mean
+    nothing in this one)."""
+    run = _CURRENT.get()
+    while run is not None and (run.store.backend is not store.backend or not run.active):
+        run = run._enclosing
+    return run
+
+
 def _running(run: Run | None) -> Run | None:
     """``run``, or the run it was started in, ... : the first still running. Runs started
     with ``start()`` and finished out of order (``a.start(); b.start(); a.finish();
@@ -344,15 +354,18 @@ def find_cache_hit(
     execution_type: str,
     input_ids: Sequence[int] | Mapping[str, int | Sequence[int]],
     properties: Mapping[str, Any],
+    *,
+    type_version: str | None = None,
 ) -> CacheHit | None:
     """The latest ``COMPLETE`` (or ``CACHED``) execution of ``execution_type`` whose INPUT set is
     exactly ``input_ids`` (or artifacts with the same ``digest``; by role when a mapping, as a
     run records keyed inputs), none of whose outputs is deleted or abandoned, and whose declared
     properties equal ``properties`` (a declared property not given must be unset), with its
-    outputs. An indexed lookup (:meth:`LineageStore.find_cached_execution`), whatever the store's
-    size."""
+    outputs. ``type_version``: of that version of the type (MLMD type versions; each version is
+    a type of its own), else of the unversioned type. An indexed lookup
+    (:meth:`LineageStore.find_cached_execution`), whatever the store's size."""
     try:
-        declared = store.get_execution_type(execution_type).properties
+        declared = store.get_execution_type(execution_type, type_version).properties
     except NotFoundError:
         return None
     wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
@@ -368,6 +381,7 @@ def find_cache_hit(
         # A step's call that was not looked up recorded less than it was given: never a hit
         # (an older match is found instead).
         custom_properties={CACHE_SKIPPED_PROPERTY: None},
+        type_version=type_version,
         explain=False,
     )
     if not result.hit or result.execution is None:
@@ -862,16 +876,13 @@ class Run:
         """Register types, check the cache, record the execution RUNNING with inputs/contexts."""
         if self.execution is not None:
             raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
-        parent = self._enclosing = _CURRENT.get()
-        while parent is not None and (
-            parent.store.backend is not self.store.backend or not parent.active
-        ):
-            # A run of another store (another database): its ids mean nothing here. Its
-            # execution id was recorded as the parent, and its contexts' ids linked this run to
-            # whatever contexts of this store bear them (an unrelated experiment), silently.
-            # The run of this store it is nested in, if any, is the parent. (So is the one a
-            # finished run was started in: see _running.)
-            parent = parent._enclosing
+        self._enclosing = _CURRENT.get()
+        # A run of another store (another database) is no parent: its ids mean nothing here.
+        # Its execution id was recorded as the parent, and its contexts' ids linked this run to
+        # whatever contexts of this store bear them (an unrelated experiment), silently. The run
+        # of this store it is nested in, if any, is the parent. (So is the one a finished run
+        # was started in: see _running.)
+        parent = active_run_of(self.store)
         if parent is not None:
             self.parent = parent
             self.custom_properties.setdefault(PARENT_RUN_PROPERTY, parent.id)

@@ -436,7 +436,21 @@ class CacheRepository(Repository):
         t = self._resolve_type(execution_type, type_version)
         if t is None:
             self._read_inputs(ids)  # a missing input is an error all the same
-            name = execution_type if isinstance(execution_type, str) else execution_type.name
+            if isinstance(execution_type, str):
+                name, version = execution_type, type_version
+            else:
+                name = execution_type.name
+                version = execution_type.version if type_version is None else type_version
+            same_name = [x for x in self.types.list_all(NodeKind.EXECUTION) if x.name == name]
+            if same_name:
+                # "no execution type named 'T'" of a T the store holds in versions (MLMD type
+                # versions): each version is a type of its own, found by type_version
+                versions = sorted(x.version for x in same_name if x.version is not None)
+                has = f"its versions: {', '.join(versions)}" if versions else "it has no versions"
+                which = "no unversioned" if version is None else f"no version {version!r} of"
+                return CacheResult(
+                    False, reason=f"{which} execution type {name!r} ({has}; see type_version)"
+                )
             return CacheResult(False, reason=f"no execution type named {name!r}")
         assert t.id is not None
         params: dict[str, Any] = {
@@ -817,7 +831,11 @@ class CacheRepository(Repository):
                 context_ids |= frontier
         attributions: list[Attribution] = []
         associations: list[Association] = []
-        for r in self.read("cache/context_members", ids=sorted(context_ids)):
+        rows = self.read("cache/context_members", ids=sorted(context_ids))
+        # In the order the links were written (``seq``), links stored before that was kept
+        # first, by their ends: as lineage(include_contexts=True) lists them (it listed them by
+        # their ends here, so one context's links came in two orders from the two calls).
+        for r in sorted(rows, key=lambda r: (r["seq"], r["node_id"], r["context_id"])):
             node_id, context_id = int(r["node_id"]), int(r["context_id"])
             if r["link"] == "association":
                 associations.append(Association(execution_id=node_id, context_id=context_id))
@@ -839,6 +857,6 @@ class CacheRepository(Repository):
             executions=self.executions.get_by_ids(execution_ids) if execution_ids else [],
             events=decoded,
             contexts=contexts,
-            attributions=sorted(attributions, key=lambda a: (a.context_id, a.artifact_id)),
-            associations=sorted(associations, key=lambda a: (a.context_id, a.execution_id)),
+            attributions=attributions,
+            associations=associations,
         )

@@ -17,6 +17,7 @@ from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
+from ..pipeline import CacheHit
 from ..viewer import open_in_browser, to_html, write_html
 from . import _lineage
 from ._common import (
@@ -267,40 +268,85 @@ def cached(
             "--property", "-p", help="A declared property, name=value (JSON value or text)."
         ),
     ] = None,
+    type_version: Annotated[
+        str | None,
+        typer.Option(
+            "--type-version",
+            help="Only runs of this version of the type (default: the unversioned type's runs, "
+            "else those of any version).",
+        ),
+    ] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Has this step already run on exactly these inputs? Exit 0 and the outputs if so, 1 if
     not."""
+    if type_version == "":  # as --type '' is refused: it names no version
+        raise fail("--type-version is empty: name a version", ExitCode.USAGE)
     props = parse_assignments(properties or [], "--property")
     with open_store(store) as s:
         ids = [_input_id(s, ref) for ref in inputs or []]
-        hit = _lineage.cached(s, execution_type, ids, props)
-        # A misspelt type is still a miss (a first run creates the type), but one said so.
-        declared = _declared_properties(s, execution_type) if hit is None else None
-        versions = type_versions(s, NodeKind.EXECUTION, execution_type) if declared is None else []
-    why_not = None
-    if hit is None and declared is None and versions:
-        # 'no execution type T' was false: ls types lists T, in versions only
-        why_not = (
-            f"[yellow]no cache hit:[/] execution type '{escape(printable(execution_type))}' "
-            f"exists only in versions ({escape(', '.join(printable(v) for v in versions))}); "
-            "cached compares runs of the unversioned type"
+        versions = type_versions(s, NodeKind.EXECUTION, execution_type)
+        # The types tried, as 'show Type/name' tries them: the unversioned one, then each
+        # version (MLMD type versions). Runs of a versioned type were never compared: 'cached T'
+        # missed a COMPLETE run of T v1 on exactly these inputs.
+        tried: list[str | None] = [None, *versions] if type_version is None else [type_version]
+        declared_by: dict[str | None, list[str]] = {}
+        hits: list[tuple[str | None, CacheHit]] = []
+        for version in tried:
+            declared = _declared_properties(s, execution_type, version)
+            if declared is None:
+                continue
+            declared_by[version] = declared
+            found = _lineage.cached(s, execution_type, ids, props, version)
+            if found is not None:
+                hits.append((version, found))
+                if version is None:  # the unversioned type's run first, as Type/name does
+                    break
+        # whether TYPE exists at all, in any version (the one asked for may not)
+        exists = (
+            bool(declared_by or versions) or _declared_properties(s, execution_type) is not None
         )
-    elif hit is None and declared is None:
+    if len(hits) > 1:
+        which = ", ".join(f"{v} (execution:{h.execution.id})" for v, h in hits)
+        raise fail(
+            f"{execution_type!r} has completed on these inputs in {len(hits)} of its versions: "
+            f"{which}; give one with --type-version",
+            ExitCode.USAGE,
+        )
+    hit = hits[0][1] if hits else None
+    name = escape(printable(execution_type))
+    if type_version is not None:
+        name += f" version {escape(printable(type_version))}"
+    declared_somewhere = {p for declared in declared_by.values() for p in declared}
+    why_not = None
+    if hit is None and not declared_by and exists:
+        # 'cached T --type-version v9': T is there, that version is not (a miss all the same: a
+        # first run of v9 would create it)
+        others = [v for v in versions if v != type_version]
+        has = f"its versions: {', '.join(others)}" if others else "it has no versions"
+        why_not = (
+            f"[yellow]no cache hit:[/] execution type '{escape(printable(execution_type))}' has "
+            f"no version '{escape(printable(type_version or ''))}' ({escape(printable(has))})"
+        )
+    elif hit is None and not declared_by:
         why_not = (
             f"[yellow]no cache hit:[/] this store has no execution type "
             f"'{escape(printable(execution_type))}' (type names are case-sensitive; "
             "`lineage-graph ls types` lists them)"
         )
-    elif hit is None and declared is not None and set(props) - set(declared):
+    elif hit is None and set(props) - declared_somewhere:
         # a misspelt -p name is a miss too (no run can have it), but one said so
-        unknown = ", ".join(repr(printable(k)) for k in sorted(set(props) - set(declared)))
-        it_declares = ", ".join(printable(k) for k in sorted(declared)) or "none"
+        unknown = ", ".join(repr(printable(k)) for k in sorted(set(props) - declared_somewhere))
+        it_declares = ", ".join(printable(k) for k in sorted(declared_somewhere)) or "none"
+        [whose, *rest] = declared_by  # the one type compared, named with its version
+        label = escape(printable(execution_type)) + (
+            f" version {escape(printable(whose))}" if whose is not None and not rest else ""
+        )
+        in_any = " in any version" if rest else ""
         why_not = (
-            f"[yellow]no cache hit:[/] {escape(printable(execution_type))} declares no "
-            f"property {escape(unknown)} (it declares: {escape(it_declares)}; names are "
-            "case-sensitive)"
+            f"[yellow]no cache hit:[/] {label} declares no property {escape(unknown)}{in_any} "
+            f"(it declares: {escape(it_declares)}; names are case-sensitive)"
         )
     if as_json:
         print_json(
@@ -316,8 +362,7 @@ def cached(
         out_console().print(why_not)
     elif hit is None:
         out_console().print(
-            f"[yellow]no cache hit:[/] {escape(printable(execution_type))} has not completed "
-            "on exactly "
+            f"[yellow]no cache hit:[/] {name} has not completed on exactly "
             "these inputs" + (" with these properties" if props else "")
         )
     else:
@@ -331,10 +376,11 @@ def cached(
         raise typer.Exit(int(ExitCode.NO))
 
 
-def _declared_properties(s: Any, name: str) -> list[str] | None:
-    """The property names execution type ``name`` declares; None when there is no such type."""
+def _declared_properties(s: Any, name: str, version: str | None = None) -> list[str] | None:
+    """The property names execution type ``name`` (``version``) declares; None when there is no
+    such type."""
     try:
-        return list(s.get_execution_type(name).properties)
+        return list(s.get_execution_type(name, version).properties)
     except NotFoundError:
         return None
 

@@ -79,5 +79,6 @@ def cached(
     execution_type: str,
     inputs: Sequence[int],
     properties: dict[str, Any],
+    type_version: str | None = None,
 ) -> CacheHit | None:
-    return find_cache_hit(store, execution_type, inputs, properties)
+    return find_cache_hit(store, execution_type, inputs, properties, type_version=type_version)

@@ -18,6 +18,7 @@ from lineage_graph import (
     Event,
     EventType,
     Execution,
+    ExecutionState,
     ExecutionType,
     LineageStore,
     __version__,
@@ -345,8 +346,7 @@ def test_compare_names_the_versions_of_two_types_of_one_name(tmp_path: Path) -> 
 
 def test_cached_on_a_type_that_has_versions_only_does_not_deny_it(tmp_path: Path) -> None:
     """'cached T' on a store whose T is versioned (ls types lists T v1) said 'this store has no
-    execution type T'. It is still a miss (runs of the unversioned type are compared); the
-    message says why."""
+    execution type T'. With no run on these inputs it is a plain miss."""
     path = tmp_path / "store"
     with LineageStore.open(path) as store:
         store.put_artifact_type(ArtifactType(name="D"))
@@ -356,7 +356,69 @@ def test_cached_on_a_type_that_has_versions_only_does_not_deny_it(tmp_path: Path
     assert result.exit_code == ExitCode.NO, result.output
     message = " ".join(result.stdout.split())
     assert "has no execution type" not in message
-    assert "exists only in versions (v1)" in message
+    assert "T has not completed on exactly these inputs" in message
+
+
+def _versioned_runs(path: Path, versions: list[str | None]) -> tuple[int, dict[str | None, int]]:
+    """A store with execution type T in ``versions``, each with a COMPLETE run on one dataset."""
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        data = store.put_artifact(Artifact(type="D", uri="s3://d"))
+        runs: dict[str | None, int] = {}
+        for version in versions:
+            store.put_execution_type(ExecutionType(name="T", version=version))
+            runs[version], _, _ = store.put_execution(
+                Execution(type="T", type_version=version, last_known_state=ExecutionState.COMPLETE),
+                [(Artifact(id=data), Event(type=EventType.INPUT))],
+                [],
+            )
+    return data, runs
+
+
+def test_cached_hits_a_run_of_a_versioned_type(tmp_path: Path) -> None:
+    """'cached T' compared runs of the unversioned type only: a COMPLETE run of T v1 (MLMD type
+    versions) on exactly these inputs was a miss, though 'show' and 'ls --type T' find T v1's
+    runs. Every version is tried now, and --type-version names one."""
+    path = tmp_path / "store"
+    data, runs = _versioned_runs(path, ["v1"])
+    for extra in ([], ["--type-version", "v1"]):
+        result = invoke(["cached", "T", "-i", str(data), "--json", "--store", str(path), *extra])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["execution"]["id"] == runs["v1"]
+    # a version the type does not have: a miss (a first run of it creates it), said so
+    other = invoke(["cached", "T", "-i", str(data), "--type-version", "v2", "--store", str(path)])
+    assert other.exit_code == ExitCode.NO, other.output
+    assert "has no version 'v2' (its versions: v1)" in " ".join(other.stdout.split())
+    empty = invoke(["cached", "T", "-i", str(data), "--type-version", "", "--store", str(path)])
+    assert empty.exit_code == ExitCode.USAGE, empty.output
+    # a -p no version declares: the miss names the version it compared
+    misspelt = invoke(["cached", "T", "-i", str(data), "-p", "x=1", "--store", str(path)])
+    assert misspelt.exit_code == ExitCode.NO, misspelt.output
+    assert "T version v1 declares no property 'x'" in " ".join(misspelt.stdout.split())
+
+
+def test_cached_with_runs_in_two_versions_asks_which(tmp_path: Path) -> None:
+    """Runs of T v1 and T v2 on the same inputs: which one is not guessed (exit 2 naming both,
+    as 'show Type/name' does for a name two versions have); --type-version picks one. A run of
+    the unversioned type is taken first, as Type/name takes the unversioned type's entity."""
+    path = tmp_path / "store"
+    data, runs = _versioned_runs(path, ["v1", "v2"])
+    both = invoke(["cached", "T", "-i", str(data), "--store", str(path)])
+    assert both.exit_code == ExitCode.USAGE, both.output
+    message = " ".join(both.stderr.split())
+    assert f"v1 (execution:{runs['v1']})" in message and f"v2 (execution:{runs['v2']})" in message
+    assert "--type-version" in message
+    one = invoke(
+        ["cached", "T", "-i", str(data), "--type-version", "v2", "--json", "-s", str(path)]
+    )
+    assert one.exit_code == 0, one.output
+    assert json.loads(one.stdout)["execution"]["id"] == runs["v2"]
+
+    path = tmp_path / "unversioned"
+    data, runs = _versioned_runs(path, ["v1", None])
+    first = invoke(["cached", "T", "-i", str(data), "--json", "--store", str(path)])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["execution"]["id"] == runs[None]
 
 
 def test_ls_context_type_slash_name_finds_a_versioned_context_type(tmp_path: Path) -> None:

@@ -452,6 +452,24 @@ def test_type_name_and_version_select_the_executions(store: LineageStore) -> Non
     assert not unknown.hit and "Nope" in unknown.reason
 
 
+def test_a_miss_on_a_type_held_in_versions_only_says_so(store: LineageStore) -> None:
+    """find_cached_execution("T") on a store whose T exists in versions only (MLMD type
+    versions) answered "no execution type named 'T'", which ls types and get_execution_types
+    contradict; the reason now names the versions and type_version."""
+    setup_types(store)
+    store.put_execution_type(ExecutionType(name="T", version="v1"))
+    [a] = datasets(store, 1)
+    miss = store.find_cached_execution("T", [a])
+    assert miss.reason == "no unversioned execution type 'T' (its versions: v1; see type_version)"
+    other = store.find_cached_execution("T", [a], type_version="v9")
+    assert (
+        other.reason == "no version 'v9' of execution type 'T' (its versions: v1; see type_version)"
+    )
+    given = store.find_cached_execution(ExecutionType(name="T", version="v9"), [a])
+    assert given.reason == other.reason
+    assert store.find_cached_execution("Nope", [a]).reason == "no execution type named 'Nope'"
+
+
 def test_bad_inputs_are_rejected(store: LineageStore) -> None:
     setup_types(store)
     [a] = datasets(store, 1)

@@ -8,6 +8,7 @@ import pytest
 from lineage_graph import (
     Artifact,
     ArtifactType,
+    Association,
     Attribution,
     Context,
     ContextType,
@@ -152,3 +153,27 @@ def test_an_empty_context(store: LineageStore) -> None:
     graph = store.context_graph(c, include_children=True)
     assert (graph.artifacts, graph.executions, graph.events) == ([], [], [])
     assert [x.id for x in graph.contexts] == [c]
+
+
+def test_links_come_in_write_order_as_lineage_lists_them(store: LineageStore) -> None:
+    """context_graph listed a context's links by their ends while lineage(include_contexts=True)
+    lists the same links in the order they were written (MLMD's order): one context's links
+    came in two orders. Both list them in write order now."""
+    store.put_artifact_type(ArtifactType(name="Note"))
+    store.put_execution_type(ExecutionType(name="Step"))
+    store.put_context_type(ContextType(name="Run"))
+    [run] = store.put_contexts([Context(type="Run", name="r")])
+    a1, a2, a3 = store.put_artifacts([Artifact(type="Note", uri=f"/n{i}") for i in range(3)])
+    e1, e2 = store.put_executions([Execution(type="Step"), Execution(type="Step")])
+    for artifact, execution in ((a3, e2), (a1, None), (a2, e1)):  # not in id order
+        store.put_attributions_and_associations(
+            [Attribution(artifact_id=artifact, context_id=run)],
+            [Association(execution_id=execution, context_id=run)] if execution else [],
+        )
+    graph = store.context_graph(run)
+    assert [a.artifact_id for a in graph.attributions] == [a3, a1, a2]
+    assert [a.execution_id for a in graph.associations] == [e2, e1]
+    nodes = [*store.get_artifacts_by_id([a1, a2, a3]), *store.get_executions_by_id([e1, e2])]
+    walked = store.lineage(nodes, max_hops=0, include_contexts=True)
+    assert walked.attributions == graph.attributions
+    assert walked.associations == graph.associations

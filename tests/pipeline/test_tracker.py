@@ -14,6 +14,7 @@ from lineage_graph import (
     Artifact,
     ArtifactState,
     ArtifactType,
+    Context,
     FailedPreconditionError,
     InvalidArgumentError,
     LineageStore,
@@ -723,3 +724,39 @@ def test_a_registry_at_the_largest_version_refuses_another_and_writes_nothing(
         tracker.register_model(m2, "churn")
     assert store.get_artifacts_by_id([m2.id or 0]) == before
     assert [v.version for v in tracker.model_versions("churn")] == [2**63 - 1]
+
+
+def test_a_deployment_inside_a_run_is_linked_to_it(store: LineageStore) -> None:
+    """deploy() inside a run was recorded apart: no parent_execution_id, not in the run's
+    contexts, so nothing said which run deployed the model (a run started there is its child:
+    parent_execution_id and the run's contexts). Now a deployment is linked as such a child is;
+    outside a run (or in a run of another store) it stays unlinked."""
+    tracker = store.tracker
+    version = tracker.register_model(train(store, "exp-1", 0.5), "churn")
+    with store.run("Release", context="release-1") as run:
+        deployment = tracker.deploy(version, environment="staging")
+    [recorded] = store.get_executions_by_id([deployment])
+    assert recorded.custom_properties["parent_execution_id"] == run.id
+    contexts = {(c.type, c.name) for c in store.get_contexts_by_execution(deployment)}
+    assert contexts == {("RegisteredModel", "churn"), ("Experiment", "release-1")}
+    [release] = run.contexts
+    assert deployment in {x.id for x in store.context_graph(release).executions}
+    deployed = tracker.deployed_version("churn", environment="staging")
+    assert deployed is not None and deployed.id == version.id
+
+    alone = tracker.deploy(version)
+    [outside] = store.get_executions_by_id([alone])
+    assert "parent_execution_id" not in outside.custom_properties
+    assert {c.type for c in store.get_contexts_by_execution(alone)} == {"RegisteredModel"}
+    with LineageStore.open("memory") as other, other.run("Elsewhere", context="x"):
+        unrelated = tracker.deploy(version)
+    assert "parent_execution_id" not in store.get_executions_by_id([unrelated])[0].custom_properties
+
+    # A run in another registered model's context: that registry's deployments stay its own.
+    other = tracker.register_model(train(store, "exp-2", 0.6), "other")
+    tracker.deploy(other)
+    with store.run("Release", context=Context(type="RegisteredModel", name="other")):
+        tracker.deploy(version)
+    assert len(tracker.deployments("other")) == 1
+    deployed = tracker.deployed_version("other")
+    assert deployed is not None and deployed.id == other.id
