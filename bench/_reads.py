@@ -32,7 +32,7 @@ from typing import Any
 from lineage_graph import LineageStore, NodeKind, NodeRef
 
 from . import _timing
-from ._build import Dag, Expected, build, reach
+from ._build import Dag, Expected, build, content, reach, written_artifact
 
 __all__ = [
     "cache_lg",
@@ -149,6 +149,16 @@ def _verify_graph(graph: Any, exp: Expected, what: str) -> None:
         f"{what}: {len(execs)} executions, expected {len(exp.execution_ids)}",
     )
     _check(edges == exp.edges, f"{what}: {len(edges)} events, expected {len(exp.edges)}")
+    # each node once, and holding what was written (type, uri, day; type, state): the ids
+    # alone passed an answer whose every uri or state was wrong
+    for kind, nodes, want in (
+        ("artifacts", graph.artifacts, exp.artifacts),
+        ("executions", graph.executions, exp.executions),
+    ):
+        got = [content(n) for n in nodes]
+        _check(len(got) == len(set(got)), f"{what}: {len(got) - len(set(got))} {kind} twice")
+        differ = sorted(set(got) ^ want, key=repr)
+        _check(not differ, f"{what}: {len(differ)} {kind} differ from those written: {differ[:2]}")
 
 
 def _lg_walk(h: Any, s: Any, label: str, aid: int, exp: Expected, upstream: bool) -> Any:
@@ -358,7 +368,7 @@ def _cache_dag(dag: Dag, start: int, count: int, shared: list[int]) -> None:
 
 
 def _cache(
-    h: Any, s: Any, lookup: Callable[[list[int]], tuple[int, list[int]] | None]
+    h: Any, s: Any, lookup: Callable[[list[int]], tuple[int, list[tuple[int, str]]] | None]
 ) -> list[Any]:
     """Executions ``k`` read (own dataset x_k, shared schema k % 100) and write out_k; the store
     grows through ``s.cache_executions``; at each size: a hit (inputs of execution size // 2) and a
@@ -382,7 +392,7 @@ def _cache(
         done = size
         hit_inputs = [x_k, shared_ids[k % SHARED_INPUTS]]
         miss_inputs = [x_k, shared_ids[(k + 1) % SHARED_INPUTS]]
-        want_hit = (e_k, [out_k])
+        want_hit = (e_k, [(out_k, f"/cache/out/{k}")])  # the output with its uri, not only its id
 
         def hit(got: Any, want: Any = want_hit) -> None:
             _check(got == want, f"same-inputs hit ({h.system}): {got}, want {want}")
@@ -403,12 +413,12 @@ def _cache(
 def cache_lg(h: Any, s: Any) -> list[Any]:
     store: LineageStore = h.store
 
-    def lookup(inputs: list[int]) -> tuple[int, list[int]] | None:
+    def lookup(inputs: list[int]) -> tuple[int, list[tuple[int, str]]] | None:
         r = store.find_cached_execution("Step", inputs, explain=False)
         if not r.hit:
             return None
         assert r.execution is not None
-        return r.execution.id, [a.id for a in r.outputs]  # type: ignore[misc]
+        return r.execution.id, [(a.id, a.uri) for a in r.outputs]  # type: ignore[misc]
 
     return _cache(h, s, lookup)
 
@@ -419,7 +429,7 @@ def cache_mlmd(h: Any, s: Any) -> list[Any]:
     store = h.store
     done = {pb.Execution.COMPLETE, pb.Execution.CACHED}
 
-    def lookup(inputs: list[int]) -> tuple[int, list[int]] | None:
+    def lookup(inputs: list[int]) -> tuple[int, list[tuple[int, str]]] | None:
         want = set(inputs)
         _, et_id = h.extra["types"]
         read: dict[int, set[int]] = defaultdict(set)
@@ -448,7 +458,7 @@ def cache_mlmd(h: Any, s: Any) -> list[Any]:
             return None
         best = max(ok, key=lambda x: x.id)
         arts = store.get_artifacts_by_id(outputs[best.id])
-        return best.id, [a.id for a in arts]
+        return best.id, [(a.id, a.uri) for a in arts]
 
     return _cache(h, s, lookup)
 
@@ -483,15 +493,19 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     )
     built = build(h, dag)
     results = []
+    # every artifact as written: each answer is checked on what its artifacts hold, not on
+    # their ids alone
+    written = {built.artifact_ids[i]: written_artifact(dag, built, i) for i in range(n)}
     for label, query, pick in FILTERS:
-        want = {built.artifact_ids[i] for i in range(n) if pick(i)}
+        want = {written[built.artifact_ids[i]] for i in range(n) if pick(i)}
         options = metadata_store.ListOptions(filter_query=query)
 
-        def matches(got: Any, want: set[int] = want, label: str = label) -> None:
-            ids = [a.id for a in got]
+        def matches(got: Any, want: set[Any] = want, label: str = label) -> None:
+            arts = [content(a) for a in got]
             _check(
-                len(ids) == len(want) and set(ids) == want,
-                f"{label} ({h.system}): {len(ids)} artifacts, expected {len(want)}",
+                len(arts) == len(want) and set(arts) == want,
+                f"{label} ({h.system}): {len(arts)} artifacts, expected {len(want)}, "
+                f"{len(set(arts) ^ want)} differ",
             )
 
         samples, _, breakdown = _samples(
@@ -504,14 +518,14 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     # A page of the newest: what a UI's first screen asks for. One writer wrote them in order,
     # so the newest 100 (create time, then id, descending) are the 100 highest ids.
     label = "page: newest 100 by create time"
-    want_page = sorted(built.artifact_ids, reverse=True)[:100]
+    want_page = [written[a] for a in sorted(built.artifact_ids, reverse=True)[:100]]
     options = metadata_store.ListOptions(
         limit=100, order_by=metadata_store.OrderByField.CREATE_TIME, is_asc=False
     )
 
     def newest(got: Any) -> None:
-        page = [a.id for a in got]
-        _check(page == want_page, f"{label} ({h.system}): {page[:3]}…, expected {want_page[:3]}…")
+        page = [content(a) for a in got]
+        _check(page == want_page, f"{label} ({h.system}): {page[:2]}…, expected {want_page[:2]}…")
 
     samples, _, breakdown = _samples(
         h, lambda: h.store.get_artifacts(list_options=options), s.repeats, newest
@@ -526,17 +540,19 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     for a in stale:
         a.uri += "/v2"
     h.store.put_artifacts(stale)
-    rest = sorted(set(built.artifact_ids) - set(touched), reverse=True)
+    rest = [written[a] for a in sorted(set(built.artifact_ids) - set(touched), reverse=True)]
+    updated_now = {(a, t, uri + "/v2", day) for a, t, uri, day in (written[a] for a in touched)}
     options = metadata_store.ListOptions(
         limit=100, order_by=metadata_store.OrderByField.UPDATE_TIME, is_asc=False
     )
     k = len(touched)
 
     def updated(got: Any) -> None:
-        page = [a.id for a in got]
+        page = [content(a) for a in got]
         _check(
-            set(page[:k]) == set(touched) and page[k:] == rest[: 100 - k],
-            f"{label} ({h.system}): {page[:3]}…, expected {touched[:3]}… then {rest[:3]}…",
+            len(page) == 100 and set(page[:k]) == updated_now and page[k:] == rest[: 100 - k],
+            f"{label} ({h.system}): {page[:2]}…, expected {sorted(updated_now)[:2]}… then "
+            f"{rest[:2]}…",
         )
 
     samples, _, breakdown = _samples(

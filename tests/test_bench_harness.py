@@ -295,3 +295,111 @@ def test_notes_use_the_median_the_table_prints() -> None:
     assert match is not None
     expected = statistics.median(last.samples) / statistics.median(first.samples)
     assert float(match.group(1)) == pytest.approx(round(expected, 2), abs=0.006)
+
+
+class _Altered:
+    """A real store whose answers of one method are altered (a wrong answer injected into the
+    system under test, not a mocked driver): every other call goes to the store itself."""
+
+    def __init__(self, store: Any, method: str, alter: Any) -> None:
+        self._store, self._method, self._alter = store, method, alter
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store, name)
+        if name != self._method:
+            return attr
+        return lambda *a, **k: self._alter(attr(*a, **k))
+
+
+def test_a_lineage_answer_is_checked_on_what_its_nodes_hold() -> None:
+    """The right ids with the wrong uris, a wrong execution state or a node listed twice is a
+    wrong answer: the check compared ids only, so an answer whose every artifact had lost its
+    uri passed (a run with such a store exited 0)."""
+    import dataclasses
+
+    from bench._build import Dag, build, reach
+    from bench._reads import _verify_graph, chain
+    from lineage_graph import ExecutionState, NodeKind, NodeRef
+
+    with LineageStore.open("memory") as store:
+        handle = W.Handle("lg-memory", "lg", store)
+        dag = Dag()
+        end = chain(dag, 3)
+        dag.days = list(range(len(dag.uris)))
+        built = build(handle, dag)
+        graph = store.upstream(NodeRef(NodeKind.ARTIFACT, built.artifact_ids[end]))
+        exp = reach(dag, built, end, upstream=True)
+        _verify_graph(graph, exp, "chain of 3")  # the real answer passes
+        arts, execs = list(graph.artifacts), list(graph.executions)
+        wrong = [
+            [a.model_copy(update={"uri": "/wrong"}) for a in arts],
+            [arts[0].model_copy(update={"properties": {"day": 99}}), *arts[1:]],
+            [arts[0].model_copy(update={"properties": {}}), *arts[1:]],
+            [*arts, arts[0]],
+        ]
+        for artifacts in wrong:
+            with pytest.raises(W.WrongAnswer, match="artifacts"):
+                _verify_graph(dataclasses.replace(graph, artifacts=artifacts), exp, "chain")
+        failed = [execs[0].model_copy(update={"last_known_state": ExecutionState.FAILED})]
+        for executions in (failed + execs[1:], [*execs, execs[0]]):
+            with pytest.raises(W.WrongAnswer, match="executions"):
+                _verify_graph(dataclasses.replace(graph, executions=executions), exp, "chain")
+
+
+def test_the_same_inputs_row_checks_the_outputs_it_returns() -> None:
+    """A hit whose output artifact holds another uri is wrong: the row kept only its id."""
+    import dataclasses
+
+    from bench._reads import cache_lg
+
+    sizes = W.Sizes.smoke()
+    sizes.cache_executions, sizes.repeats = (120,), 1
+
+    def alter(result: Any) -> Any:
+        outputs = [a.model_copy(update={"uri": "/wrong"}) for a in result.outputs]
+        return dataclasses.replace(result, outputs=outputs) if result.hit else result
+
+    with LineageStore.open("memory") as store:
+        [hit, miss] = cache_lg(W.Handle("lg-memory", "lg", store), sizes)  # the real answers
+        assert hit.label.startswith("same inputs: hit") and miss.items == 1
+    with LineageStore.open("memory") as store:
+        altered = _Altered(store, "find_cached_execution", alter)
+        with pytest.raises(W.WrongAnswer, match="same-inputs hit"):
+            cache_lg(W.Handle("lg-memory", "lg", altered), sizes)
+
+
+@pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
+def test_filter_rows_check_what_the_artifacts_hold() -> None:
+    """The filter and page rows compared the artifacts' ids only: an answer whose artifacts had
+    lost their uri passed. Now each artifact's type, uri and day are checked."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from bench._reads import filter_mlmd
+    from lineage_graph.mlmd import MetadataStore
+
+    sizes = W.Sizes.smoke()
+    sizes.repeats = 1
+
+    def alter(artifacts: Any) -> Any:
+        out = []
+        for a in artifacts:
+            b = pb.Artifact()
+            b.CopyFrom(a)
+            b.uri = "/wrong"
+            out.append(b)
+        return out
+
+    store = MetadataStore("memory")
+    try:
+        rows = filter_mlmd(W.Handle("lg-mlmd-adapter", "mlmd", store), sizes)
+        assert len(rows) == 4  # the real answers pass
+    finally:
+        store.close()
+    store = MetadataStore("memory")
+    try:
+        altered = _Altered(store, "get_artifacts", alter)
+        with pytest.raises(W.WrongAnswer, match="filter"):
+            filter_mlmd(W.Handle("lg-mlmd-adapter", "mlmd", altered), sizes)
+    finally:
+        store.close()
+
