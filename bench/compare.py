@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         for system in chosen:
             if not workload.supports(system):
                 continue
+            results: list[W.Result] | None = None
             with tmpdir() as d:
                 try:
                     with W.open_system(system, d) as handle:
@@ -196,7 +197,13 @@ def main(argv: list[str] | None = None) -> int:
                     failures.append(f"{workload.name} on {system}: {text}")
                     rows.append(Row(workload.name, system, float("nan"), ok=False, note=text))
                     print(f"  FAILED: {workload.name} on {system}: {text}", file=sys.stderr)
-                    continue
+                    results = None  # its rows, if it answered before failing, are not kept
+            if results is None:
+                # the failure is in the JSON at once, as a passed workload's rows are: a run cut
+                # short after it left a JSON saying "failures": [] (written before it failed)
+                if args.json:
+                    write_json(args, rows, failures, start_load)
+                continue
             for r in results:
                 b = r.breakdown
                 rows.append(
@@ -225,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     load = _load()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", file=sys.stderr)
     if args.json:
-        write_json(args, rows, failures, start_load)
+        write_json(args, rows, failures, start_load, complete=True)
     for failure in failures:
         print(f"WRONG ANSWER: {failure}", file=sys.stderr)
     return 1 if failures else 0
@@ -240,7 +247,10 @@ def write_json(
     rows: list[Row],
     failures: list[str],
     start_load: tuple[float, float, float],
+    complete: bool = False,
 ) -> None:
+    """The JSON of the run so far; ``complete`` only once every workload has run (a run cut
+    short, or read while it runs, says so rather than read as a finished one)."""
     payload = {
         "machine": {
             "python": platform.python_version(),
@@ -251,6 +261,7 @@ def write_json(
         },
         "mode": "smoke" if args.smoke else ("large" if args.large else "default"),
         "measured": getattr(args, "measured", None),
+        "complete": complete,
         "rows": [_json_row(r, q) for r, q in zip(rows, ratios(rows), strict=True)],
         "failures": failures,
     }

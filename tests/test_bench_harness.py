@@ -403,3 +403,32 @@ def test_filter_rows_check_what_the_artifacts_hold() -> None:
     finally:
         store.close()
 
+
+def test_a_failed_workload_is_in_the_json_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON is rewritten after every workload so that a run cut short keeps its rows, but
+    not after a failed one: a run stopped after a failure left a JSON with "failures": [].
+    Now the failure is written at once, and "complete" says whether the run finished."""
+    out = tmp_path / "out.json"
+    seen: list[dict[str, Any]] = []
+
+    def wrong(h: W.Handle, s: W.Sizes) -> list[W.Result]:
+        raise W.WrongAnswer("an injected wrong answer")
+
+    def probe(h: W.Handle, s: W.Sizes) -> list[W.Result]:  # runs after the failed workload
+        seen.append(json.loads(out.read_text()))
+        return [W.Result("probe", [0.001], 1)]
+
+    monkeypatch.setattr(
+        W, "workloads", lambda large=False: [W.Workload("wrong", wrong), W.Workload("probe", probe)]
+    )
+    argv = ["--smoke", "--systems", "lg-memory", "--json", str(out)]
+    assert compare.main(argv) == 1
+    [during] = seen
+    assert during["failures"] == ["wrong on lg-memory: an injected wrong answer"]
+    assert [r["ok"] for r in during["rows"]] == [False]
+    assert during["complete"] is False
+    final = json.loads(out.read_text())
+    assert final["complete"] is True and len(final["failures"]) == 1
+    assert [(r["workload"], r["ok"]) for r in final["rows"]] == [("wrong", False), ("probe", True)]
