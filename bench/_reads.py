@@ -17,9 +17,11 @@ Both are timed and the faster complete one is reported (the note says which and 
 "Same inputs before" on MLMD: ``get_events_by_artifact_ids(inputs)``, keep the executions whose
 INPUT events cover exactly those inputs, re-check their full input sets with
 ``get_events_by_execution_ids``, filter type and state with ``get_executions_by_id``, take the
-newest, and fetch its outputs with ``get_artifacts_by_id`` (the answer ``find_cached_execution``
-gives). This needs nothing written beyond ordinary events; TFX instead writes a cache-key context
-per input fingerprint, which the writer must maintain (not measured: a different write path).
+newest, and fetch its outputs with ``get_artifacts_by_id``, passing it over for the next newest
+when one of them is MARKED_FOR_DELETION, DELETED or ABANDONED (the answer
+``find_cached_execution`` gives). This needs nothing written beyond ordinary events; TFX
+instead writes a cache-key context per input fingerprint, which the writer must maintain (not
+measured: a different write path).
 """
 
 from __future__ import annotations
@@ -424,43 +426,52 @@ def cache_lg(h: Any, s: Any) -> list[Any]:
 
 
 def cache_mlmd(h: Any, s: Any) -> list[Any]:
-    from ml_metadata.proto import metadata_store_pb2 as pb
-
-    store = h.store
-    done = {pb.Execution.COMPLETE, pb.Execution.CACHED}
+    from ml_metadata.proto import metadata_store_pb2 as pb  # imported once, not per lookup
 
     def lookup(inputs: list[int]) -> tuple[int, list[tuple[int, str]]] | None:
-        want = set(inputs)
-        _, et_id = h.extra["types"]
-        read: dict[int, set[int]] = defaultdict(set)
-        for ev in store.get_events_by_artifact_ids(inputs):
-            if ev.type == pb.Event.INPUT:
-                read[ev.execution_id].add(ev.artifact_id)
-        candidates = [e for e, arts in read.items() if arts == want]
-        if not candidates:
-            return None
-        full: dict[int, set[int]] = defaultdict(set)
-        outputs: dict[int, list[int]] = defaultdict(list)
-        for ev in store.get_events_by_execution_ids(candidates):
-            if ev.type == pb.Event.INPUT:
-                full[ev.execution_id].add(ev.artifact_id)
-            elif ev.type == pb.Event.OUTPUT:
-                outputs[ev.execution_id].append(ev.artifact_id)
-        exact = [e for e in candidates if full[e] == want]
-        if not exact:
-            return None
-        ok = [
-            x
-            for x in store.get_executions_by_id(exact)
-            if x.type_id == et_id and x.last_known_state in done
-        ]
-        if not ok:
-            return None
-        best = max(ok, key=lambda x: x.id)
-        arts = store.get_artifacts_by_id(outputs[best.id])
-        return best.id, [(a.id, a.uri) for a in arts]
+        return mlmd_same_inputs(h.store, h.extra["types"][1], inputs, pb)
 
     return _cache(h, s, lookup)
+
+
+def mlmd_same_inputs(
+    store: Any, et_id: int, inputs: list[int], pb: Any
+) -> tuple[int, list[tuple[int, str]]] | None:
+    """ "Same inputs before" with MLMD's API: the newest COMPLETE or CACHED execution of type
+    ``et_id`` whose INPUT artifacts are exactly ``inputs``, and its outputs (id, uri).
+    ``pb``: MLMD's ``metadata_store_pb2``."""
+    done = {pb.Execution.COMPLETE, pb.Execution.CACHED}
+    want = set(inputs)
+    read: dict[int, set[int]] = defaultdict(set)
+    for ev in store.get_events_by_artifact_ids(inputs):
+        if ev.type == pb.Event.INPUT:
+            read[ev.execution_id].add(ev.artifact_id)
+    candidates = [e for e, arts in read.items() if arts == want]
+    if not candidates:
+        return None
+    full: dict[int, set[int]] = defaultdict(set)
+    outputs: dict[int, list[int]] = defaultdict(list)
+    for ev in store.get_events_by_execution_ids(candidates):
+        if ev.type == pb.Event.INPUT:
+            full[ev.execution_id].add(ev.artifact_id)
+        elif ev.type == pb.Event.OUTPUT:
+            outputs[ev.execution_id].append(ev.artifact_id)
+    exact = [e for e in candidates if full[e] == want]
+    if not exact:
+        return None
+    ok = [
+        x
+        for x in store.get_executions_by_id(exact)
+        if x.type_id == et_id and x.last_known_state in done
+    ]
+    # newest first, passing over one with an output no longer live (find_cached_execution's
+    # rule): one read of the newest's outputs when they are live, as before this check
+    gone = {pb.Artifact.MARKED_FOR_DELETION, pb.Artifact.DELETED, pb.Artifact.ABANDONED}
+    for best in sorted(ok, key=lambda x: x.id, reverse=True):
+        arts = store.get_artifacts_by_id(outputs[best.id])
+        if not any(a.state in gone for a in arts):
+            return best.id, [(a.id, a.uri) for a in arts]
+    return None
 
 
 # ------------------------------------------------------------------------------ filter_query

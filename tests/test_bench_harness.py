@@ -432,3 +432,50 @@ def test_a_failed_workload_is_in_the_json_at_once(
     final = json.loads(out.read_text())
     assert final["complete"] is True and len(final["failures"]) == 1
     assert [(r["workload"], r["ok"]) for r in final["rows"]] == [("wrong", False), ("probe", True)]
+
+
+@pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
+def test_the_mlmd_same_inputs_lookup_answers_find_cached_executions_question(
+    tmp_path: Path,
+) -> None:
+    """Two executions read the same inputs; the newer one's output is DELETED.
+    find_cached_execution passes it over for the older one; the MLMD-API lookup the row times
+    answered the newer one (it never looked at its outputs' state): not the same question."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from bench._build import Dag, build
+    from bench._reads import mlmd_same_inputs
+    from lineage_graph import ArtifactState
+
+    def scenario(h: W.Handle) -> tuple[list[int], list[int]]:
+        dag = Dag()
+        x, schema = dag.artifact("/x"), dag.artifact("/schema")
+        old, new = dag.artifact("/out/old"), dag.artifact("/out/new")
+        dag.execution((x, schema), (old,))
+        dag.execution((x, schema), (new,))
+        built = build(h, dag)
+        return built.artifact_ids, built.execution_ids
+
+    answers = {}
+    with W.open_system("lg-memory", tmp_path) as h:
+        aids, eids = scenario(h)
+        [gone] = h.store.get_artifacts_by_id([aids[3]])
+        h.store.put_artifacts([gone.model_copy(update={"state": ArtifactState.DELETED})])
+        r = h.store.find_cached_execution("Step", aids[:2], explain=False)
+        assert r.execution is not None
+        answers["lg-memory"] = (eids.index(r.execution.id), [a.uri for a in r.outputs])
+    for system in ("mlmd-fake", "lg-mlmd-adapter"):
+        with W.open_system(system, tmp_path) as h:
+            aids, eids = scenario(h)
+            [gone] = h.store.get_artifacts_by_id([aids[3]])
+            gone.state = pb.Artifact.DELETED
+            h.store.put_artifacts([gone])
+            got = mlmd_same_inputs(h.store, h.extra["types"][1], aids[:2], pb)
+            assert got is not None
+            answers[system] = (eids.index(got[0]), [uri for _, uri in got[1]])
+            # and with the older one's output gone too: no reusable execution, a miss
+            [old] = h.store.get_artifacts_by_id([aids[2]])
+            old.state = pb.Artifact.ABANDONED
+            h.store.put_artifacts([old])
+            assert mlmd_same_inputs(h.store, h.extra["types"][1], aids[:2], pb) is None
+    assert answers == dict.fromkeys(answers, (0, ["/out/old"]))
