@@ -67,9 +67,9 @@ def _check(condition: bool, message: str) -> None:
 
 def _samples(
     h: Any, fn: Callable[[], Any], repeats: int, verify: Callable[[Any], None]
-) -> tuple[list[float], Any, Any]:
-    """One untimed warm-up call, then ``repeats`` timed calls; returns the times, the last
-    answer and where a call's time went (:mod:`bench._timing`; None for MLMD)."""
+) -> tuple[list[float], Any]:
+    """One untimed warm-up call, then ``repeats`` timed calls; returns the times and where a
+    call's time went (:mod:`bench._timing`; None for MLMD)."""
     return _timing.samples(h, fn, repeats, verify)
 
 
@@ -168,7 +168,7 @@ def _lg_walk(h: Any, s: Any, label: str, aid: int, exp: Expected, upstream: bool
     ref = NodeRef(NodeKind.ARTIFACT, aid)
     walk = store.upstream if upstream else store.downstream
     what = f"{label} ({h.system})"
-    samples, _, breakdown = _samples(
+    samples, breakdown = _samples(
         h, lambda: walk(ref), s.repeats, lambda g: _verify_graph(g, exp, what)
     )
     return _result(label, samples, exp.nodes, breakdown=breakdown)
@@ -259,7 +259,7 @@ def _mlmd_walk(
         def verify(graph: Any, what: str = what) -> None:
             _verify_graph(graph, exp, what)
 
-        samples, _, breakdowns[name] = _samples(h, fn, s.repeats, verify)
+        samples, breakdowns[name] = _samples(h, fn, s.repeats, verify)
         timed[name] = samples
     best = min(timed, key=lambda n: statistics.median(timed[n]))  # the median the table prints
     others = ", ".join(f"{n} {_ms(v)}" for n, v in timed.items() if n != best)
@@ -399,14 +399,14 @@ def _cache(
         def hit(got: Any, want: Any = want_hit) -> None:
             _check(got == want, f"same-inputs hit ({h.system}): {got}, want {want}")
 
-        samples, _, breakdown = _samples(h, lambda i=hit_inputs: lookup(i), s.repeats, hit)
+        samples, breakdown = _samples(h, lambda i=hit_inputs: lookup(i), s.repeats, hit)
         label = f"same inputs: hit among {size:,} executions"
         results.append(_result(label, samples, 1, breakdown=breakdown))
 
         def miss(got: Any) -> None:
             _check(got is None, f"same-inputs miss ({h.system}): {got}")
 
-        samples, _, breakdown = _samples(h, lambda i=miss_inputs: lookup(i), s.repeats, miss)
+        samples, breakdown = _samples(h, lambda i=miss_inputs: lookup(i), s.repeats, miss)
         label = f"same inputs: miss among {size:,} executions"
         results.append(_result(label, samples, 1, breakdown=breakdown))
     return results
@@ -519,7 +519,7 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
                 f"{len(set(arts) ^ want)} differ",
             )
 
-        samples, _, breakdown = _samples(
+        samples, breakdown = _samples(
             h,
             lambda o=options: h.store.get_artifacts(list_options=o),
             min(s.repeats, FILTER_REPEATS),
@@ -538,7 +538,7 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
         page = [content(a) for a in got]
         _check(page == want_page, f"{label} ({h.system}): {page[:2]}…, expected {want_page[:2]}…")
 
-    samples, _, breakdown = _samples(
+    samples, breakdown = _samples(
         h, lambda: h.store.get_artifacts(list_options=options), s.repeats, newest
     )
     results.append(_result(f"{label}, {n:,} artifacts", samples, 100, "", breakdown))
@@ -566,7 +566,7 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
             f"{rest[:2]}…",
         )
 
-    samples, _, breakdown = _samples(
+    samples, breakdown = _samples(
         h, lambda: h.store.get_artifacts(list_options=options), s.repeats, updated
     )
     results.append(_result(f"{label}, {n:,} artifacts", samples, 100, "", breakdown))

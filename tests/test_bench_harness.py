@@ -194,10 +194,9 @@ def test_timed_samples_are_not_recorded() -> None:
             seen.append(bool(backend._recording))
             return backend.read("RETURN 1 AS one", name="bench/return_1")
 
-        times, answer, breakdown = samples(
-            W.Handle("lg-memory", "lg", store), call, 5, lambda rows: None
-        )
-        assert len(times) == 5 and answer == [{"one": 1}]
+        answers: list[Any] = []
+        times, breakdown = samples(W.Handle("lg-memory", "lg", store), call, 5, answers.append)
+        assert len(times) == 5 and answers == [[{"one": 1}]] * 7  # warm-up, 5 timed, recorded
         assert seen[1:6] == [False] * 5  # warm-up, then the timed calls
         assert seen.count(True) == 1
         assert breakdown is not None and breakdown.statements == 1 and breakdown.round_trips == 1
@@ -479,3 +478,31 @@ def test_the_mlmd_same_inputs_lookup_answers_find_cached_executions_question(
             h.store.put_artifacts([old])
             assert mlmd_same_inputs(h.store, h.extra["types"][1], aids[:2], pb) is None
     assert answers == dict.fromkeys(answers, (0, ["/out/old"]))
+
+
+def test_no_other_answer_is_alive_during_a_timed_call() -> None:
+    """The timing loop kept the previous answer until the next call returned: each timed call
+    of ours ran with a whole previous answer alive (~20,000 Python objects for the fan-out),
+    which the cyclic collections its allocations trigger traverse again; MLMD's answers are
+    protos held in C++. Now a sample is the call and the release of its own answer."""
+    import weakref
+
+    from bench._timing import samples
+
+    class Answer:  # one per call, as a lineage answer is
+        pass
+
+    made: list[weakref.ref[Answer]] = []
+    alive_at_call: list[int] = []
+
+    def call() -> Answer:
+        alive_at_call.append(sum(r() is not None for r in made))
+        answer = Answer()
+        made.append(weakref.ref(answer))
+        return answer
+
+    with LineageStore.open("memory") as store:
+        times, _ = samples(W.Handle("lg-memory", "lg", store), call, 5, lambda a: None)
+    assert len(times) == 5 and len(alive_at_call) == 7  # warm-up, 5 timed, the recorded one
+    assert alive_at_call == [0] * 7
+    assert all(r() is None for r in made)  # every answer released, none returned
