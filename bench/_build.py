@@ -24,10 +24,11 @@ from lineage_graph import (
     PropertyType,
 )
 
-__all__ = ["Built", "Dag", "Expected", "build", "reach"]
+__all__ = ["Built", "Dag", "Expected", "build", "content", "reach", "written_artifact"]
 
 BATCH = 1_000
 INPUT, OUTPUT = int(EventType.INPUT), int(EventType.OUTPUT)  # the same numbers as MLMD's
+COMPLETE = int(ExecutionState.COMPLETE)  # MLMD's number too
 
 
 @dataclass
@@ -71,6 +72,10 @@ class Expected:
     #: (artifact id, execution id, event type as MLMD's number: INPUT 3, OUTPUT 4) of every
     #: event in the answer
     edges: set[tuple[int, int, int]]
+    #: what each node holds, as :func:`content` reads it from either API: artifacts
+    #: ``(id, type, uri, day)``, executions ``(id, type, state as MLMD's number)``
+    artifacts: set[tuple[int, str, str, int | None]] = field(default_factory=set)
+    executions: set[tuple[int, str, int]] = field(default_factory=set)
 
     @property
     def nodes(self) -> int:
@@ -198,4 +203,27 @@ def reach(dag: Dag, built: Built, start_artifact: int, upstream: bool) -> Expect
         {built.artifact_ids[a] for a in seen_a},
         {built.execution_ids[k] for k in seen_e},
         {(built.artifact_ids[a], built.execution_ids[k], t) for a, k, t in edges},
+        {written_artifact(dag, built, a) for a in seen_a},
+        {(built.execution_ids[k], "Step", COMPLETE) for k in seen_e},
     )
+
+
+def written_artifact(dag: Dag, built: Built, index: int) -> tuple[int, str, str, int | None]:
+    """Artifact ``index`` of ``dag`` as :func:`content` reads it back once built."""
+    day = dag.days[index] if dag.days is not None else None
+    return built.artifact_ids[index], "Data", dag.uris[index], day
+
+
+def content(node: Any) -> tuple[Any, ...]:
+    """What a node of an answer holds, the same tuple from both APIs (lineage-graph's models or
+    MLMD's protos, whose output-only ``type`` holds the type's name): an artifact ``(id, type,
+    uri, day)``, an execution ``(id, type, state as MLMD's number)``. An answer is checked on
+    this, not on its ids alone: ids with the wrong uri, property or state are a wrong answer."""
+    if isinstance(node, Artifact):
+        return node.id, node.type, node.uri or "", node.properties.get("day")
+    if isinstance(node, Execution):
+        return node.id, node.type, int(node.last_known_state)
+    if hasattr(node, "uri"):  # MLMD's Artifact proto
+        day = node.properties["day"].int_value if "day" in node.properties else None
+        return node.id, node.type, node.uri, day
+    return node.id, node.type, int(node.last_known_state)

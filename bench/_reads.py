@@ -17,9 +17,11 @@ Both are timed and the faster complete one is reported (the note says which and 
 "Same inputs before" on MLMD: ``get_events_by_artifact_ids(inputs)``, keep the executions whose
 INPUT events cover exactly those inputs, re-check their full input sets with
 ``get_events_by_execution_ids``, filter type and state with ``get_executions_by_id``, take the
-newest, and fetch its outputs with ``get_artifacts_by_id`` (the answer ``find_cached_execution``
-gives). This needs nothing written beyond ordinary events; TFX instead writes a cache-key context
-per input fingerprint, which the writer must maintain (not measured: a different write path).
+newest, and fetch its outputs with ``get_artifacts_by_id``, passing it over for the next newest
+when one of them is MARKED_FOR_DELETION, DELETED or ABANDONED (the answer
+``find_cached_execution`` gives). This needs nothing written beyond ordinary events; TFX
+instead writes a cache-key context per input fingerprint, which the writer must maintain (not
+measured: a different write path).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 from lineage_graph import LineageStore, NodeKind, NodeRef
 
 from . import _timing
-from ._build import Dag, Expected, build, reach
+from ._build import Dag, Expected, build, content, reach, written_artifact
 
 __all__ = [
     "cache_lg",
@@ -65,9 +67,9 @@ def _check(condition: bool, message: str) -> None:
 
 def _samples(
     h: Any, fn: Callable[[], Any], repeats: int, verify: Callable[[Any], None]
-) -> tuple[list[float], Any, Any]:
-    """One untimed warm-up call, then ``repeats`` timed calls; returns the times, the last
-    answer and where a call's time went (:mod:`bench._timing`; None for MLMD)."""
+) -> tuple[list[float], Any]:
+    """One untimed warm-up call, then ``repeats`` timed calls; returns the times and where a
+    call's time went (:mod:`bench._timing`; None for MLMD)."""
     return _timing.samples(h, fn, repeats, verify)
 
 
@@ -149,6 +151,16 @@ def _verify_graph(graph: Any, exp: Expected, what: str) -> None:
         f"{what}: {len(execs)} executions, expected {len(exp.execution_ids)}",
     )
     _check(edges == exp.edges, f"{what}: {len(edges)} events, expected {len(exp.edges)}")
+    # each node once, and holding what was written (type, uri, day; type, state): the ids
+    # alone passed an answer whose every uri or state was wrong
+    for kind, nodes, want in (
+        ("artifacts", graph.artifacts, exp.artifacts),
+        ("executions", graph.executions, exp.executions),
+    ):
+        got = [content(n) for n in nodes]
+        _check(len(got) == len(set(got)), f"{what}: {len(got) - len(set(got))} {kind} twice")
+        differ = sorted(set(got) ^ want, key=repr)
+        _check(not differ, f"{what}: {len(differ)} {kind} differ from those written: {differ[:2]}")
 
 
 def _lg_walk(h: Any, s: Any, label: str, aid: int, exp: Expected, upstream: bool) -> Any:
@@ -156,7 +168,7 @@ def _lg_walk(h: Any, s: Any, label: str, aid: int, exp: Expected, upstream: bool
     ref = NodeRef(NodeKind.ARTIFACT, aid)
     walk = store.upstream if upstream else store.downstream
     what = f"{label} ({h.system})"
-    samples, _, breakdown = _samples(
+    samples, breakdown = _samples(
         h, lambda: walk(ref), s.repeats, lambda g: _verify_graph(g, exp, what)
     )
     return _result(label, samples, exp.nodes, breakdown=breakdown)
@@ -247,7 +259,7 @@ def _mlmd_walk(
         def verify(graph: Any, what: str = what) -> None:
             _verify_graph(graph, exp, what)
 
-        samples, _, breakdowns[name] = _samples(h, fn, s.repeats, verify)
+        samples, breakdowns[name] = _samples(h, fn, s.repeats, verify)
         timed[name] = samples
     best = min(timed, key=lambda n: statistics.median(timed[n]))  # the median the table prints
     others = ", ".join(f"{n} {_ms(v)}" for n, v in timed.items() if n != best)
@@ -358,7 +370,7 @@ def _cache_dag(dag: Dag, start: int, count: int, shared: list[int]) -> None:
 
 
 def _cache(
-    h: Any, s: Any, lookup: Callable[[list[int]], tuple[int, list[int]] | None]
+    h: Any, s: Any, lookup: Callable[[list[int]], tuple[int, list[tuple[int, str]]] | None]
 ) -> list[Any]:
     """Executions ``k`` read (own dataset x_k, shared schema k % 100) and write out_k; the store
     grows through ``s.cache_executions``; at each size: a hit (inputs of execution size // 2) and a
@@ -382,19 +394,19 @@ def _cache(
         done = size
         hit_inputs = [x_k, shared_ids[k % SHARED_INPUTS]]
         miss_inputs = [x_k, shared_ids[(k + 1) % SHARED_INPUTS]]
-        want_hit = (e_k, [out_k])
+        want_hit = (e_k, [(out_k, f"/cache/out/{k}")])  # the output with its uri, not only its id
 
         def hit(got: Any, want: Any = want_hit) -> None:
             _check(got == want, f"same-inputs hit ({h.system}): {got}, want {want}")
 
-        samples, _, breakdown = _samples(h, lambda i=hit_inputs: lookup(i), s.repeats, hit)
+        samples, breakdown = _samples(h, lambda i=hit_inputs: lookup(i), s.repeats, hit)
         label = f"same inputs: hit among {size:,} executions"
         results.append(_result(label, samples, 1, breakdown=breakdown))
 
         def miss(got: Any) -> None:
             _check(got is None, f"same-inputs miss ({h.system}): {got}")
 
-        samples, _, breakdown = _samples(h, lambda i=miss_inputs: lookup(i), s.repeats, miss)
+        samples, breakdown = _samples(h, lambda i=miss_inputs: lookup(i), s.repeats, miss)
         label = f"same inputs: miss among {size:,} executions"
         results.append(_result(label, samples, 1, breakdown=breakdown))
     return results
@@ -403,54 +415,63 @@ def _cache(
 def cache_lg(h: Any, s: Any) -> list[Any]:
     store: LineageStore = h.store
 
-    def lookup(inputs: list[int]) -> tuple[int, list[int]] | None:
+    def lookup(inputs: list[int]) -> tuple[int, list[tuple[int, str]]] | None:
         r = store.find_cached_execution("Step", inputs, explain=False)
         if not r.hit:
             return None
         assert r.execution is not None
-        return r.execution.id, [a.id for a in r.outputs]  # type: ignore[misc]
+        return r.execution.id, [(a.id, a.uri) for a in r.outputs]  # type: ignore[misc]
 
     return _cache(h, s, lookup)
 
 
 def cache_mlmd(h: Any, s: Any) -> list[Any]:
-    from ml_metadata.proto import metadata_store_pb2 as pb
+    from ml_metadata.proto import metadata_store_pb2 as pb  # imported once, not per lookup
 
-    store = h.store
-    done = {pb.Execution.COMPLETE, pb.Execution.CACHED}
-
-    def lookup(inputs: list[int]) -> tuple[int, list[int]] | None:
-        want = set(inputs)
-        _, et_id = h.extra["types"]
-        read: dict[int, set[int]] = defaultdict(set)
-        for ev in store.get_events_by_artifact_ids(inputs):
-            if ev.type == pb.Event.INPUT:
-                read[ev.execution_id].add(ev.artifact_id)
-        candidates = [e for e, arts in read.items() if arts == want]
-        if not candidates:
-            return None
-        full: dict[int, set[int]] = defaultdict(set)
-        outputs: dict[int, list[int]] = defaultdict(list)
-        for ev in store.get_events_by_execution_ids(candidates):
-            if ev.type == pb.Event.INPUT:
-                full[ev.execution_id].add(ev.artifact_id)
-            elif ev.type == pb.Event.OUTPUT:
-                outputs[ev.execution_id].append(ev.artifact_id)
-        exact = [e for e in candidates if full[e] == want]
-        if not exact:
-            return None
-        ok = [
-            x
-            for x in store.get_executions_by_id(exact)
-            if x.type_id == et_id and x.last_known_state in done
-        ]
-        if not ok:
-            return None
-        best = max(ok, key=lambda x: x.id)
-        arts = store.get_artifacts_by_id(outputs[best.id])
-        return best.id, [a.id for a in arts]
+    def lookup(inputs: list[int]) -> tuple[int, list[tuple[int, str]]] | None:
+        return mlmd_same_inputs(h.store, h.extra["types"][1], inputs, pb)
 
     return _cache(h, s, lookup)
+
+
+def mlmd_same_inputs(
+    store: Any, et_id: int, inputs: list[int], pb: Any
+) -> tuple[int, list[tuple[int, str]]] | None:
+    """ "Same inputs before" with MLMD's API: the newest COMPLETE or CACHED execution of type
+    ``et_id`` whose INPUT artifacts are exactly ``inputs``, and its outputs (id, uri).
+    ``pb``: MLMD's ``metadata_store_pb2``."""
+    done = {pb.Execution.COMPLETE, pb.Execution.CACHED}
+    want = set(inputs)
+    read: dict[int, set[int]] = defaultdict(set)
+    for ev in store.get_events_by_artifact_ids(inputs):
+        if ev.type == pb.Event.INPUT:
+            read[ev.execution_id].add(ev.artifact_id)
+    candidates = [e for e, arts in read.items() if arts == want]
+    if not candidates:
+        return None
+    full: dict[int, set[int]] = defaultdict(set)
+    outputs: dict[int, list[int]] = defaultdict(list)
+    for ev in store.get_events_by_execution_ids(candidates):
+        if ev.type == pb.Event.INPUT:
+            full[ev.execution_id].add(ev.artifact_id)
+        elif ev.type == pb.Event.OUTPUT:
+            outputs[ev.execution_id].append(ev.artifact_id)
+    exact = [e for e in candidates if full[e] == want]
+    if not exact:
+        return None
+    ok = [
+        x
+        for x in store.get_executions_by_id(exact)
+        if x.type_id == et_id and x.last_known_state in done
+    ]
+    # newest first, passing over one with an output no longer live (find_cached_execution's
+    # rule): one read of the newest's outputs when they are live, as before this check
+    gone = {pb.Artifact.MARKED_FOR_DELETION, pb.Artifact.DELETED, pb.Artifact.ABANDONED}
+    for best in sorted(ok, key=lambda x: x.id, reverse=True):
+        arts = store.get_artifacts_by_id(outputs[best.id])
+        if not any(a.state in gone for a in arts):
+            return best.id, [(a.id, a.uri) for a in arts]
+    return None
 
 
 # ------------------------------------------------------------------------------ filter_query
@@ -483,18 +504,22 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     )
     built = build(h, dag)
     results = []
+    # every artifact as written: each answer is checked on what its artifacts hold, not on
+    # their ids alone
+    written = {built.artifact_ids[i]: written_artifact(dag, built, i) for i in range(n)}
     for label, query, pick in FILTERS:
-        want = {built.artifact_ids[i] for i in range(n) if pick(i)}
+        want = {written[built.artifact_ids[i]] for i in range(n) if pick(i)}
         options = metadata_store.ListOptions(filter_query=query)
 
-        def matches(got: Any, want: set[int] = want, label: str = label) -> None:
-            ids = [a.id for a in got]
+        def matches(got: Any, want: set[Any] = want, label: str = label) -> None:
+            arts = [content(a) for a in got]
             _check(
-                len(ids) == len(want) and set(ids) == want,
-                f"{label} ({h.system}): {len(ids)} artifacts, expected {len(want)}",
+                len(arts) == len(want) and set(arts) == want,
+                f"{label} ({h.system}): {len(arts)} artifacts, expected {len(want)}, "
+                f"{len(set(arts) ^ want)} differ",
             )
 
-        samples, _, breakdown = _samples(
+        samples, breakdown = _samples(
             h,
             lambda o=options: h.store.get_artifacts(list_options=o),
             min(s.repeats, FILTER_REPEATS),
@@ -504,16 +529,16 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     # A page of the newest: what a UI's first screen asks for. One writer wrote them in order,
     # so the newest 100 (create time, then id, descending) are the 100 highest ids.
     label = "page: newest 100 by create time"
-    want_page = sorted(built.artifact_ids, reverse=True)[:100]
+    want_page = [written[a] for a in sorted(built.artifact_ids, reverse=True)[:100]]
     options = metadata_store.ListOptions(
         limit=100, order_by=metadata_store.OrderByField.CREATE_TIME, is_asc=False
     )
 
     def newest(got: Any) -> None:
-        page = [a.id for a in got]
-        _check(page == want_page, f"{label} ({h.system}): {page[:3]}…, expected {want_page[:3]}…")
+        page = [content(a) for a in got]
+        _check(page == want_page, f"{label} ({h.system}): {page[:2]}…, expected {want_page[:2]}…")
 
-    samples, _, breakdown = _samples(
+    samples, breakdown = _samples(
         h, lambda: h.store.get_artifacts(list_options=options), s.repeats, newest
     )
     results.append(_result(f"{label}, {n:,} artifacts", samples, 100, "", breakdown))
@@ -526,20 +551,22 @@ def filter_mlmd(h: Any, s: Any) -> list[Any]:
     for a in stale:
         a.uri += "/v2"
     h.store.put_artifacts(stale)
-    rest = sorted(set(built.artifact_ids) - set(touched), reverse=True)
+    rest = [written[a] for a in sorted(set(built.artifact_ids) - set(touched), reverse=True)]
+    updated_now = {(a, t, uri + "/v2", day) for a, t, uri, day in (written[a] for a in touched)}
     options = metadata_store.ListOptions(
         limit=100, order_by=metadata_store.OrderByField.UPDATE_TIME, is_asc=False
     )
     k = len(touched)
 
     def updated(got: Any) -> None:
-        page = [a.id for a in got]
+        page = [content(a) for a in got]
         _check(
-            set(page[:k]) == set(touched) and page[k:] == rest[: 100 - k],
-            f"{label} ({h.system}): {page[:3]}…, expected {touched[:3]}… then {rest[:3]}…",
+            len(page) == 100 and set(page[:k]) == updated_now and page[k:] == rest[: 100 - k],
+            f"{label} ({h.system}): {page[:2]}…, expected {sorted(updated_now)[:2]}… then "
+            f"{rest[:2]}…",
         )
 
-    samples, _, breakdown = _samples(
+    samples, breakdown = _samples(
         h, lambda: h.store.get_artifacts(list_options=options), s.repeats, updated
     )
     results.append(_result(f"{label}, {n:,} artifacts", samples, 100, "", breakdown))

@@ -253,7 +253,7 @@ def round_trip_lg(h: Handle, s: Sizes) -> list[Result]:
     def one(rows: list[Any]) -> None:
         check(rows == [{"one": 1}], f"RETURN 1 answered {rows}")
 
-    times, _, breakdown = samples(h, run, s.repeats, one)
+    times, breakdown = samples(h, run, s.repeats, one)
     per_call = None
     if breakdown is not None:
         per_call = Breakdown(

