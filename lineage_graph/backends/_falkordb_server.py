@@ -56,7 +56,8 @@ _AOF_DIR = "appendonly"
 _AOF_MANIFEST = "appendonly.aof.manifest"
 #: The library's record that the store's server has written its append-only log here (made at
 #: the first start that finds the log). A store that has one and no log lost it: opening it
-#: is refused (:func:`_check_aof`). Deleting the record is the explicit way to start empty.
+#: is refused (:func:`_check_aof`). Deleting the record (and what is left of the log) is the
+#: explicit way to start empty.
 _MARKER_FILE = "lineage-graph.store"
 
 INSTALL_HINT = (
@@ -426,7 +427,8 @@ def _check_aof(data_dir: Path) -> None:
         "it, the server would open an empty store. Put the files back or restore the directory "
         f"from a backup; {data_dir / 'dump.rdb'}, if present, is the snapshot of the last clean "
         'close (docs/reliability.md, "A store that lost its append-only log", says how to '
-        f"rebuild the log from it). To start an empty store here instead, delete {marker}"
+        f"rebuild the log from it). To start an empty store here instead, move "
+        f"{data_dir / _AOF_DIR} aside (if it is there) and delete {marker}"
     )
 
 
@@ -443,8 +445,8 @@ def _mark_aof(data_dir: Path) -> None:
             os.write(
                 fd,
                 b"This lineage-graph store keeps its data in appendonly/. Opening the store is "
-                b"refused while that log is missing; delete this file to start an empty store "
-                b"here instead.\n",
+                b"refused while that log is missing; to start an empty store here instead, "
+                b"move what is left of appendonly/ aside and delete this file.\n",
             )
             os.fsync(fd)
         finally:
