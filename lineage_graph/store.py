@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Self
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import pydantic
 
 from . import __about__, _migrations
 from ._encoding import indexable
@@ -71,6 +76,32 @@ __all__ = ["LineageStore"]
 #: check and its write (FalkorDB aborts the write then; each try checks again).
 _PARENT_LINK_ATTEMPTS = 20
 
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _InDoubt:
+    """A write of this thread that raised in doubt (``EngineUnavailableError`` with
+    ``new_ids``): the call, its arguments as values, and what it would have returned."""
+
+    call: str
+    args: Any
+    new_ids: dict[str, tuple[int, ...]]
+    result: Any
+
+
+def _as_values(value: Any) -> Any:
+    """The arguments of a call as plain values, compared with ``==``: models by their fields
+    (and class), sequences as tuples. A NaN is unequal to itself: such a call is never taken
+    for a retry (it writes again, as before)."""
+    if isinstance(value, pydantic.BaseModel):
+        return (type(value).__name__, _as_values(value.model_dump(warnings=False)))
+    if isinstance(value, list | tuple):
+        return tuple(_as_values(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _as_values(v) for k, v in value.items()}
+    return value
+
 
 class LineageStore:
     """ML metadata as a property graph.
@@ -125,6 +156,8 @@ class LineageStore:
         self._cache = CacheRepository(
             backend, self._types, self._artifacts, self._executions, self._contexts
         )
+        #: This thread's last write in doubt (:meth:`_once`).
+        self._in_doubt = threading.local()
 
     @classmethod
     def open(
@@ -233,6 +266,41 @@ class LineageStore:
     def get_context_type(self, name: str, version: str | None = None) -> ContextType:
         return self._types.get(NodeKind.CONTEXT, name, version)  # type: ignore[return-value]
 
+    def _once(self, call: str, args: tuple[Any, ...], write: Callable[[], _T]) -> _T:
+        """Run ``write``, the call ``call`` with ``args``, so that a retry of a write in doubt
+        recognises its own write. A write whose reply was lost and whose read-back failed too
+        raises ``EngineUnavailableError`` with ``new_ids``; the natural retry, the same call
+        with the same arguments, wrote again: every new node a second time, or, with a name
+        or external id, ``AlreadyExistsError`` for the key its own first write held. Now the
+        thread's next write, when it is that same call, first reads one of those ids: stored
+        (the first write was applied, whole), it returns what the first would have returned
+        and writes nothing; not stored, it writes (the ids stay spent); still unreadable, it
+        raises ``EngineUnavailableError`` again, naming them. The thread's next call of these
+        (``put_artifacts`` / ``put_executions`` / ``put_contexts``, ``put_execution``,
+        ``put_lineage_subgraph``) forgets the write in doubt: only it is taken for a retry."""
+        local = self._in_doubt
+        pending: _InDoubt | None = getattr(local, "write", None)
+        local.write = None
+        if pending is not None and pending.call == call and pending.args == _as_values(args):
+            try:
+                applied = self._writer.stored(pending.new_ids)
+            except EngineUnavailableError as exc:
+                local.write = pending  # still cannot tell: the next retry asks again
+                if exc.new_ids is None:
+                    exc.new_ids = dict(pending.new_ids)
+                    exc.in_doubt_result = copy.deepcopy(pending.result)
+                raise
+            if applied:
+                return copy.deepcopy(pending.result)  # type: ignore[no-any-return]
+        try:
+            return write()
+        except EngineUnavailableError as exc:
+            if exc.new_ids and exc.in_doubt_result is not None:
+                local.write = _InDoubt(
+                    call, _as_values(args), dict(exc.new_ids), copy.deepcopy(exc.in_doubt_result)
+                )
+            raise
+
     # ---------------------------------------------------------------------------------- nodes
 
     def _put_nodes(
@@ -299,17 +367,29 @@ class LineageStore:
         self, artifacts: Sequence[Artifact], *, field_mask_paths: Sequence[str] | None = None
     ) -> list[int]:
         """Insert (no ``id``) or update (``id`` set) artifacts; ids aligned with the input."""
-        return self._put_nodes(self._artifacts, artifacts, field_mask_paths)
+        return self._once(
+            "put_artifacts",
+            (artifacts, field_mask_paths),
+            lambda: self._put_nodes(self._artifacts, artifacts, field_mask_paths),
+        )
 
     def put_executions(
         self, executions: Sequence[Execution], *, field_mask_paths: Sequence[str] | None = None
     ) -> list[int]:
-        return self._put_nodes(self._executions, executions, field_mask_paths)
+        return self._once(
+            "put_executions",
+            (executions, field_mask_paths),
+            lambda: self._put_nodes(self._executions, executions, field_mask_paths),
+        )
 
     def put_contexts(
         self, contexts: Sequence[Context], *, field_mask_paths: Sequence[str] | None = None
     ) -> list[int]:
-        return self._put_nodes(self._contexts, contexts, field_mask_paths)
+        return self._once(
+            "put_contexts",
+            (contexts, field_mask_paths),
+            lambda: self._put_nodes(self._contexts, contexts, field_mask_paths),
+        )
 
     def put_artifact(self, artifact: Artifact) -> int:
         return self.put_artifacts([artifact])[0]
@@ -489,12 +569,17 @@ class LineageStore:
             if event is not None:
                 _event_of(event, f"artifact_and_events #{i}", "an Event or None")
         contexts = _nodes_of(_items(contexts, "contexts"), Context, "contexts")
-        return self._composite.put_execution(
-            execution,
-            pairs,
-            contexts,
-            reuse_context_if_already_exist=reuse_context_if_already_exist,
-            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+        reuse = (reuse_context_if_already_exist, reuse_artifact_if_already_exist_by_external_id)
+        return self._once(
+            "put_execution",
+            (execution, pairs, contexts, reuse),
+            lambda: self._composite.put_execution(
+                execution,
+                pairs,
+                contexts,
+                reuse_context_if_already_exist=reuse_context_if_already_exist,
+                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+            ),
         )
 
     def put_lineage_subgraph(
@@ -519,13 +604,21 @@ class LineageStore:
                         f"event_edges #{i}: an index is an int or None, got {type(index).__name__}"
                     )
             _event_of(event, f"event_edges #{i}", "an Event")
-        return self._composite.put_lineage_subgraph(
+        nodes = (
             _nodes_of(_items(executions, "executions"), Execution, "executions"),
             _nodes_of(_items(artifacts, "artifacts"), Artifact, "artifacts"),
             _nodes_of(_items(contexts, "contexts"), Context, "contexts"),
-            edges,
-            reuse_context_if_already_exist=reuse_context_if_already_exist,
-            reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+        )
+        reuse = (reuse_context_if_already_exist, reuse_artifact_if_already_exist_by_external_id)
+        return self._once(
+            "put_lineage_subgraph",
+            (*nodes, edges, reuse),
+            lambda: self._composite.put_lineage_subgraph(
+                *nodes,
+                edges,
+                reuse_context_if_already_exist=reuse_context_if_already_exist,
+                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+            ),
         )
 
     # ------------------------------------------------------------------------------- lineage

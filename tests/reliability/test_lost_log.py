@@ -1,0 +1,125 @@
+"""A store whose append-only log was deleted or moved by hand (or half restored).
+
+The server then started an EMPTY store without a word (a missing manifest alike: its files
+ignored), ``lineage-graph doctor`` said all was well, and the next close overwrote ``dump.rdb``,
+the last snapshot, with the empty store. Now the library records that the store has a log (a
+marker file) and refuses to open one that has lost it, changing nothing; a new store, one made
+by an earlier version (no marker) and a log cut short by a crash open as before.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import Artifact, ArtifactType, FailedPreconditionError, LineageStore, NodeKind
+from lineage_graph.backends._falkordb_server import running_server
+from lineage_graph.cli import ExitCode
+from tests.cli.conftest import invoke
+
+MARKER = "lineage-graph.store"
+
+
+def _store_of_five(path: Path) -> None:
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(5)])
+
+
+def _files(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+def _log_dir(path: Path) -> Path:
+    return path / "appendonly"
+
+
+def _manifest(path: Path) -> Path:
+    return _log_dir(path) / "appendonly.aof.manifest"
+
+
+def _one(pattern: str) -> Callable[[Path], Path]:
+    return lambda path: next(_log_dir(path).glob(pattern))
+
+
+#: What is taken away: the whole log folder, its manifest, its incremental file, its base.
+LOST: dict[str, Callable[[Path], Path]] = {
+    "folder": _log_dir,
+    "manifest": _manifest,
+    "incremental file": _one("*.incr.aof"),
+    "base file": _one("*.base.*"),
+}
+
+
+@pytest.mark.parametrize("lost", list(LOST))
+def test_a_store_that_lost_its_log_is_refused_unchanged_and_doctor_says_so(
+    tmp_path: Path, lost: str
+) -> None:
+    path = tmp_path / "store"
+    _store_of_five(path)
+    assert (path / MARKER).is_file()
+    gone = LOST[lost](path)
+    aside = tmp_path / "aside"
+    shutil.move(gone, aside)
+    before = _files(path)
+
+    with pytest.raises(FailedPreconditionError) as caught:
+        LineageStore.open(path)
+    message = str(caught.value)
+    missing = _manifest(path) if lost == "folder" else gone
+    assert str(missing) in message and "lost its append-only log" in message
+    assert f"aside (if it is there) and delete {path / MARKER}" in message  # to start empty
+    assert not caught.value.retryable
+    assert running_server(path) is None  # no server was started
+    assert _files(path) == before  # dump.rdb, the last snapshot, untouched
+
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    report = json.loads(result.stdout)
+    assert not report["ok"]
+    failed = [c for c in report["checks"] if c["ok"] is False]
+    assert any(str(missing) in c["detail"] for c in failed), failed
+    assert _files(path) == before
+
+    shutil.move(aside, gone)  # put back: everything is there
+    with LineageStore.open(path) as store:
+        assert store.count(NodeKind.ARTIFACT) == 5
+
+
+def test_deleting_the_marker_is_the_explicit_way_to_start_empty(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    _store_of_five(path)
+    shutil.rmtree(_log_dir(path))
+    (path / MARKER).unlink()
+    with LineageStore.open(path) as store:
+        assert store.count(NodeKind.ARTIFACT) == 0
+    assert (path / MARKER).is_file()  # the new log is watched in turn
+
+
+def test_a_store_made_before_the_marker_opens_and_gets_one(tmp_path: Path) -> None:
+    """A store an earlier version made has a log and no marker: opened as before, and marked
+    (so losing its log later is refused too)."""
+    path = tmp_path / "store"
+    _store_of_five(path)
+    (path / MARKER).unlink()
+    with LineageStore.open(path) as store:
+        assert store.count(NodeKind.ARTIFACT) == 5
+    assert (path / MARKER).is_file()
+    shutil.rmtree(_log_dir(path))
+    with pytest.raises(FailedPreconditionError):
+        LineageStore.open(path)
+
+
+def test_a_log_cut_short_by_a_crash_still_opens(tmp_path: Path) -> None:
+    """A write torn by a crash (the last command cut short) is dropped by the server
+    (``aof-load-truncated``), not taken for a lost log."""
+    path = tmp_path / "store"
+    _store_of_five(path)
+    with next(_log_dir(path).glob("*.incr.aof")).open("ab") as aof:
+        aof.write(b"*3\r\n$3\r\nSET\r\n$3\r\nke")  # cut in the middle of a command
+    with LineageStore.open(path) as store:
+        assert store.count(NodeKind.ARTIFACT) == 5
