@@ -168,3 +168,21 @@ def test_a_written_path_is_printed_printable(demo: Demo, tmp_path: Path) -> None
         result = demo.cli(*args)
         assert result.exit_code == 0, (args, result.output)
         assert "\x1b" not in result.output and "x\\x1b[2Jy" in result.output, args
+
+
+def test_an_output_path_in_a_symlink_loop_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:
+    """'view -o LOOP' and 'export -f html -o LOOP' (a symlink to itself) ended in a traceback
+    of RuntimeError (exit 1), where 'export -o LOOP' (json) said "cannot write" (exit 2)."""
+    loop = tmp_path / "loop"
+    os.symlink(loop, loop)
+    for args in (
+        ["view", "5", "--no-open", "-o", str(loop)],
+        ["export", "5", "-f", "html", "-o", str(loop)],
+        ["export", "5", "-o", str(loop)],
+    ):
+        result = demo.cli(*args)
+        assert result.exit_code == ExitCode.USAGE, (args, result.output)
+        assert f"cannot write {loop}: too many levels of symbolic links" in " ".join(
+            result.output.split()
+        ), result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["loop"]

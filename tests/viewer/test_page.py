@@ -303,3 +303,33 @@ def test_a_path_that_cannot_be_written_is_a_typed_error(tmp_path: object) -> Non
         assert str(caught.value) == f"cannot write {target}: {reason}"
     assert sorted(p.name for p in root.iterdir()) == ["adir", "afile"]
     assert list(adir.iterdir()) == [] and afile.read_text() == "untouched"
+
+
+def test_a_looping_too_long_or_nul_path_is_a_typed_error(tmp_path: object) -> None:
+    """A symlink loop raised RuntimeError from ``Path.resolve`` (``view -o LOOP``: a traceback,
+    exit 1), a name longer than the file system allows a plain OSError, a NUL a ValueError, a
+    ``~user`` of no such user RuntimeError, a path of another type TypeError: each is
+    InvalidArgumentError now, and nothing is written."""
+    import os
+    from pathlib import Path
+
+    from lineage_graph import InvalidArgumentError
+
+    root = Path(str(tmp_path))
+    loop = root / "loop"
+    os.symlink(loop, loop)
+    for target, reason in [
+        (loop, "too many levels of symbolic links"),
+        (loop / "g.html", "too many levels of symbolic links"),
+        (root / ("x" * 300 + ".html"), "file name too long"),
+        (root / ("d" * 300) / "g.html", "file name too long"),
+        (f"{root}/a\x00b.html", "a path cannot hold a NUL character"),
+        ("~no-such-user-v23/g.html", "no home directory for its ~"),
+    ]:
+        with pytest.raises(InvalidArgumentError) as caught:
+            write_html(sample_graph(), target)
+        assert str(caught.value) == f"cannot write {target}: {reason}"
+    for bad in (5, b"/tmp/g.html", None):
+        with pytest.raises(InvalidArgumentError, match="path must be a str"):
+            write_html(sample_graph(), bad)  # type: ignore[arg-type]
+    assert [p.name for p in root.iterdir()] == ["loop"]
