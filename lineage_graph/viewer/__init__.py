@@ -12,6 +12,7 @@ import base64
 import errno
 import html
 import importlib
+import itertools
 import json
 import math
 import os
@@ -80,36 +81,28 @@ class GraphData:
 
 def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphData:
     """Everything in ``store`` (the first ``limit`` artifacts and executions by id, and the
-    events and context links among them) as a :class:`GraphData`."""
+    events and context links among them) as a :class:`GraphData`, with every context.
+
+    Reads what it returns: the first ``limit`` nodes of each kind (it read every node of the
+    store and dropped all but those: 120,000 nodes read, 8 s and 250 MB, for a page of 200), and
+    the links of those nodes in one read (it read each context's members, two reads a context,
+    all of its members however few the page draws)."""
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         # a negative limit sliced off the last nodes instead ([:-1]); a str failed untyped
         raise InvalidArgumentError(f"limit must be a positive int or None, got {limit!r}")
-    artifacts = store.get_artifacts()
-    executions = store.get_executions()
-    if limit is not None:
-        artifacts, executions = artifacts[:limit], executions[:limit]
-    artifact_ids = {a.id for a in artifacts}
-    execution_ids = {e.id for e in executions}
+    page = 1000 if limit is None else min(limit, 1000)
+    artifacts = list(itertools.islice(store._artifacts.iterate(page_size=page), limit))
+    executions = list(itertools.islice(store._executions.iterate(page_size=page), limit))
+    artifact_ids = {a.id for a in artifacts if a.id is not None}
+    execution_ids = {e.id for e in executions if e.id is not None}
     events = [
         e
-        for e in store.get_events_by_execution_ids(sorted(i for i in execution_ids if i))
+        for e in store.get_events_by_execution_ids(sorted(execution_ids))
         if e.artifact_id in artifact_ids
     ]
     contexts = store.get_contexts()
-    attributions: list[Attribution] = []
-    associations: list[Association] = []
-    for c in contexts:
-        cid = c.id or 0
-        attributions += [
-            Attribution(artifact_id=a.id, context_id=cid)
-            for a in store.get_artifacts_by_context(cid)
-            if a.id in artifact_ids and a.id is not None
-        ]
-        associations += [
-            Association(execution_id=x.id, context_id=cid)
-            for x in store.get_executions_by_context(cid)
-            if x.id in execution_ids and x.id is not None
-        ]
+    # the same read (and order of links) as store.lineage(..., include_contexts=True)
+    attributions, associations = store._lineage.links(sorted(artifact_ids), sorted(execution_ids))
     return GraphData(artifacts, executions, events, contexts, attributions, associations)
 
 

@@ -333,3 +333,69 @@ def test_a_looping_too_long_or_nul_path_is_a_typed_error(tmp_path: object) -> No
         with pytest.raises(InvalidArgumentError, match="path must be a str"):
             write_html(sample_graph(), bad)  # type: ignore[arg-type]
     assert [p.name for p in root.iterdir()] == ["loop"]
+
+
+def test_graph_from_store_reads_only_what_it_returns(store: LineageStore) -> None:
+    """With ``limit``, every artifact and execution of the store was read and all but the first
+    ``limit`` dropped, and each context's members were read, two reads a context, all of its
+    members however few the page drew: ``export -f html --limit 100`` of a store of 120,000
+    nodes read them all (8 s, 250 MB). Now it reads the first ``limit`` of each kind and their
+    links in one read; the graph is the same."""
+    from collections.abc import Mapping
+    from typing import Any
+
+    from lineage_graph import ArtifactType, ContextType, ExecutionType
+    from lineage_graph.viewer import graph_from_store
+
+    store.put_artifact_type(ArtifactType(name="D"))
+    store.put_execution_type(ExecutionType(name="R"))
+    store.put_context_type(ContextType(name="C"))
+    aids = store.put_artifacts([Artifact(type="D", uri=f"/d/{i}") for i in range(300)])
+    xids = store.put_executions([Execution(type="R") for _ in range(300)])
+    store.put_events(
+        [
+            Event(artifact_id=a, execution_id=x, type=EventType.INPUT)
+            for a, x in zip(aids, xids, strict=True)
+        ]
+        + [Event(artifact_id=aids[0], execution_id=x, type=EventType.INPUT) for x in xids[1:]]
+    )
+    cids = store.put_contexts([Context(type="C", name=f"c{i}") for i in range(30)])
+    store.put_attributions_and_associations(
+        [Attribution(artifact_id=a, context_id=cids[i % 30]) for i, a in enumerate(aids)],
+        [Association(execution_id=x, context_id=cids[i % 7]) for i, x in enumerate(xids)],
+    )
+    rows: list[int] = []
+    original = store.backend.read
+
+    def reading(
+        query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[dict[str, Any]]:
+        answer = original(query, params, name=name)
+        rows.append(len(answer))
+        return answer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store.backend, "read", reading)
+        graph = graph_from_store(store, limit=5)
+    # 5 + 5 nodes, their 5 + 4 events, 30 contexts, 10 links, and a few id reads
+    assert sum(rows) <= 80 and len(rows) <= 12, rows
+    assert [a.id for a in graph.artifacts] == aids[:5]
+    assert [x.id for x in graph.executions] == xids[:5]
+    assert sorted((e.artifact_id, e.execution_id) for e in graph.events) == sorted(
+        [(a, x) for a, x in zip(aids[:5], xids[:5], strict=True)]
+        + [(aids[0], x) for x in xids[1:5]]
+    )
+    assert [c.id for c in graph.contexts] == cids  # every context, as before
+    assert [(k.artifact_id, k.context_id) for k in graph.attributions] == [
+        (a, cids[i]) for i, a in enumerate(aids[:5])
+    ]
+    assert [(k.execution_id, k.context_id) for k in graph.associations] == [
+        (x, cids[i]) for i, x in enumerate(xids[:5])
+    ]
+    whole = graph_from_store(store)
+    assert len(whole.artifacts) == len(whole.executions) == 300 and len(whole.events) == 599
+    assert len(whole.attributions) == len(whole.associations) == 300
+    payload = graph_payload(whole)
+    assert sorted(len(c["members"]) for c in payload["contexts"]) == sorted(
+        [10 + (43 if i < 6 else 42) for i in range(7)] + [10] * 23
+    )
