@@ -257,6 +257,12 @@ def graph_payload(
     both: list[Artifact | Execution] = [*artifacts, *executions]
     for item in both:
         kind = "artifact" if isinstance(item, Artifact) else "execution"
+        if item.id is None:
+            # every node never stored was the one key "aNone": two of them were drawn as one,
+            # the header counting one artifact
+            raise InvalidArgumentError(
+                f"the viewer draws stored artifacts and executions (with an id), not {item!r:.120}"
+            )
         key = _key(kind, item.id)
         if key in seen:
             # cytoscape draws one element per id: a node listed twice was counted twice in the

@@ -399,3 +399,17 @@ def test_graph_from_store_reads_only_what_it_returns(store: LineageStore) -> Non
     assert sorted(len(c["members"]) for c in payload["contexts"]) == sorted(
         [10 + (43 if i < 6 else 42) for i in range(7)] + [10] * 23
     )
+
+
+def test_a_node_never_stored_is_a_typed_error() -> None:
+    """Nodes without an id were all the one key "aNone": two unsaved artifacts were drawn as
+    one, the header said "1 artifacts", and the page looked complete."""
+    from lineage_graph import InvalidArgumentError
+
+    graph = GraphData(artifacts=[Artifact(type="A", name="x"), Artifact(type="B", name="y")])
+    for draw in (graph_payload, to_html, render_html):
+        with pytest.raises(InvalidArgumentError, match="stored artifacts and executions"):
+            draw(graph)
+    with pytest.raises(InvalidArgumentError, match="stored artifacts and executions"):
+        to_html(GraphData(executions=[Execution(type="X")]))
+    assert len(to_records(graph)) == 2  # the tables show them as they are
