@@ -9,13 +9,11 @@ Works on any *graph-like* object with ``artifacts``, ``executions``, ``events`` 
 from __future__ import annotations
 
 import base64
-import errno
 import html
 import importlib
 import itertools
 import json
 import math
-import os
 import re
 import webbrowser
 from collections.abc import Iterable, Mapping
@@ -26,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..__about__ import __version__
-from .._files import PATH_ERRORS, CannotWriteError, cannot_write, replace_file
+from .._files import output_path, path_error, replace_file
 from ..exceptions import InvalidArgumentError
 from ..models import (
     Artifact,
@@ -375,53 +373,14 @@ def write_html(
     path. A path that cannot be written (a directory, a parent that is a file, no permission, a
     name too long, a symlink loop) is ``InvalidArgumentError`` ("cannot write PATH: REASON") and
     nothing is written."""
-    target = _output_path(path)
+    target = output_path(path)
     page = to_html(graph, title=title, focus=focus).encode("utf-8")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # whole or not at all: a full disk never leaves half a page (or destroys the old one)
         return replace_file(target, lambda file: file.write(page))
     except OSError as exc:
-        raise _path_error(path, exc) from None
-
-
-#: OSErrors about the path itself besides PATH_ERRORS' classes (which have no class of their own).
-_PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.ELOOP})
-
-
-def _path_error(path: str | os.PathLike[str], exc: OSError) -> OSError | CannotWriteError:
-    """``exc`` as CannotWriteError when the path is at fault, else ``exc`` itself (a full disk
-    is the environment's failure, left an OSError)."""
-    if isinstance(exc, PATH_ERRORS) or exc.errno in _PATH_ERRNOS:
-        return cannot_write(path, exc)
-    return exc
-
-
-def _output_path(path: object) -> Path:
-    """``path`` made absolute (``~`` expanded, symlinks resolved), checked before the page is
-    drawn and before any parent is made. A symlink loop raised RuntimeError from
-    ``Path.resolve`` (a traceback from ``view -o LOOP``), a name too long a plain OSError, a NUL
-    a ValueError: each is CannotWriteError now."""
-    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
-        raise InvalidArgumentError(f"path must be a str or a pathlib.Path, got {path!r:.80}")
-    shown = os.fspath(path)
-    if not isinstance(shown, str):  # a PathLike of bytes
-        raise InvalidArgumentError(f"path must be a str or a pathlib.Path, got {path!r:.80}")
-    if "\0" in shown:
-        raise CannotWriteError(shown, "a path cannot hold a NUL character")
-    try:
-        target = Path(shown).expanduser()
-    except RuntimeError:  # "~name/..." of no such user
-        raise CannotWriteError(shown, "no home directory for its ~") from None
-    try:
-        target = target.resolve()
-        if target.is_dir():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
-    except RuntimeError:  # a symlink loop, before Python 3.13 (an OSError of ELOOP since)
-        raise cannot_write(shown, OSError(errno.ELOOP, os.strerror(errno.ELOOP))) from None
-    except OSError as exc:
-        raise _path_error(shown, exc) from None
-    return target
+        raise path_error(path, exc) from None
 
 
 def open_in_browser(path: str | Path) -> bool:
