@@ -413,3 +413,87 @@ def test_a_node_never_stored_is_a_typed_error() -> None:
     with pytest.raises(InvalidArgumentError, match="stored artifacts and executions"):
         to_html(GraphData(executions=[Execution(type="X")]))
     assert len(to_records(graph)) == 2  # the tables show them as they are
+
+
+#: Text that must stay data wherever the page puts it (name, uri, type and context names,
+#: property names and values): markup, an end tag with a space (a browser ends a script at
+#: "</script " too), comment openers, U+2028/9, template syntax, long text.
+HOSTILE_TEXTS = [
+    "</script><script>alert(1)</script>",
+    "<!--<script>",
+    "<img src=x onerror=alert(1)>",
+    "a\u2028b\u2029c",
+    "${alert(1)}`",
+    "</SCRIPT >&amp;\"'",
+    "x" * 4000,
+]
+
+
+def store_hostile_chains(store: LineageStore) -> list[Artifact]:
+    """One chain (artifact -> execution, both in a context) per hostile text, stored on the
+    engine, its text in every field (struct and proto values too); the stored artifacts."""
+    from lineage_graph import ArtifactType, ContextType, ExecutionType
+
+    events = []
+    for i, text in enumerate(HOSTILE_TEXTS):
+        kind = f"T{i}{text[:60]}"
+        store.put_artifact_type(ArtifactType(name=kind))
+        store.put_execution_type(ExecutionType(name=f"X{kind}"))
+        store.put_context_type(ContextType(name=f"C{kind}"))
+        props = {
+            text: text,
+            "s": {text: [text, "\x00", 2**60]},
+            "p": ProtoValue(type_url=text, value=b"<\x00"),
+        }
+        [a] = store.put_artifacts(
+            [Artifact(type=kind, name=text, uri=text, custom_properties=props)]
+        )
+        [x] = store.put_executions([Execution(type=f"X{kind}", name=text)])
+        [c] = store.put_contexts([Context(type=f"C{kind}", name=text)])
+        store.put_attributions_and_associations(
+            [Attribution(artifact_id=a, context_id=c)], [Association(execution_id=x, context_id=c)]
+        )
+        events.append(Event(artifact_id=a, execution_id=x, type=EventType.OUTPUT))
+    store.put_events(events)
+    return store.get_artifacts()
+
+
+def test_hostile_text_from_the_store_stays_data_in_every_place(store: LineageStore) -> None:
+    """Hostile text in every field, stored on the engine: an HTML parser finds exactly the
+    template's elements, and the data element parses back to the very payload (every string
+    as stored). (The browser's own parse: test_browser.py.)"""
+    from html.parser import HTMLParser
+
+    class Page(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.data: list[str] = []
+            self.inside = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append(tag)
+            self.inside = tag == "script" and ("id", "lineage-data") in attrs
+
+        def handle_endtag(self, tag: str) -> None:
+            self.inside = False
+
+        def handle_data(self, data: str) -> None:
+            if self.inside:
+                self.data.append(data)
+
+    def parsed(page: str) -> Page:
+        p = Page()
+        p.feed(page)
+        return p
+
+    for first in store_hostile_chains(store):
+        graph = store.lineage(first, direction="any", include_contexts=True)
+        page = parsed(to_html(graph, title=first.name or "", focus=first))
+        assert page.tags == parsed(to_html(GraphData())).tags  # the template's, no more
+        want = json.loads(json.dumps(graph_payload(graph, focus=first)))
+        assert json.loads("".join(page.data)) == want
+        node = next(n for n in want["nodes"] if n["kind"] == "artifact")
+        assert node["name"] == node["uri"] == first.name and node["contexts"] == [
+            f"{graph.contexts[0].type}:{first.name}"
+        ]
