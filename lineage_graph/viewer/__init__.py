@@ -88,6 +88,8 @@ def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphD
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         # a negative limit sliced off the last nodes instead ([:-1]); a str failed untyped
         raise InvalidArgumentError(f"limit must be a positive int or None, got {limit!r}")
+    # the store's id-ordered listing, stopped after ``limit`` (its public get_artifacts() lists
+    # every node: there is no public paged listing)
     page = 1000 if limit is None else min(limit, 1000)
     artifacts = list(itertools.islice(store._artifacts.iterate(page_size=page), limit))
     executions = list(itertools.islice(store._executions.iterate(page_size=page), limit))
