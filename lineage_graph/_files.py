@@ -13,7 +13,7 @@ from typing import IO
 
 from .exceptions import InvalidArgumentError
 
-__all__ = ["CannotWriteError", "cannot_write", "replace_file"]
+__all__ = ["CannotWriteError", "cannot_write", "output_path", "path_error", "replace_file"]
 
 #: What an output path itself can be wrong about: a directory in the way, a parent that is a
 #: file or is missing, no permission. (A full disk or a file size limit is the environment's
@@ -92,3 +92,56 @@ def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
             os.unlink(tmp)
         raise
     return target
+
+
+#: OSErrors about the path itself besides PATH_ERRORS' classes (which have no class of their own).
+_PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.ELOOP})
+
+
+def path_error(path: str | os.PathLike[str], exc: OSError) -> OSError | CannotWriteError:
+    """``exc`` as CannotWriteError when the path is at fault (PATH_ERRORS, a name too long, a
+    symlink loop), else ``exc`` itself (a full disk is the environment's failure)."""
+    if isinstance(exc, PATH_ERRORS) or exc.errno in _PATH_ERRNOS:
+        return cannot_write(path, exc)
+    return exc
+
+
+def output_path(path: object) -> Path:
+    """``path`` made absolute (``~`` expanded, symlinks resolved) and checked, before anything
+    is read or drawn for it and before any parent is made: a directory, a parent that is a
+    file, a name too long, a symlink loop, a NUL are CannotWriteError (a symlink loop raised
+    RuntimeError from ``Path.resolve``, a name too long a plain OSError, a NUL a ValueError);
+    a path of another type InvalidArgumentError."""
+    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+        raise InvalidArgumentError(f"path must be a str or a pathlib.Path, got {path!r:.80}")
+    shown = os.fspath(path)
+    if not isinstance(shown, str):  # a PathLike of bytes
+        raise InvalidArgumentError(f"path must be a str or a pathlib.Path, got {path!r:.80}")
+    if "\0" in shown:
+        raise CannotWriteError(shown, "a path cannot hold a NUL character")
+    try:
+        target = Path(shown).expanduser()
+    except RuntimeError:  # "~name/..." of no such user
+        raise CannotWriteError(shown, "no home directory for its ~") from None
+    try:
+        target = target.resolve()
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        _check_parents(target)
+    except RuntimeError:  # a symlink loop, before Python 3.13 (an OSError of ELOOP since)
+        raise cannot_write(shown, OSError(errno.ELOOP, os.strerror(errno.ELOOP))) from None
+    except OSError as exc:
+        raise path_error(shown, exc) from None
+    return target
+
+
+def _check_parents(target: Path) -> None:
+    """The error making ``target``'s missing parents would meet, raised now: its parent a file
+    (FileExistsError, as ``mkdir`` raises it), or a file further up (NotADirectoryError)."""
+    for i, parent in enumerate(target.parents):
+        if parent.exists():
+            if parent.is_dir():
+                return
+            if i == 0:
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(parent))
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(parent))

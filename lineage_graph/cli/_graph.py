@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .._files import replace_file
+from .._files import output_path, replace_file
 from ..exceptions import NotFoundError
 from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
@@ -493,6 +493,10 @@ def export(
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
         limit=limit if ref is not None else None, cursor=cursor,
     )  # fmt: skip
+    if output is not None or (fmt == Format.html and not to_stdout):
+        target = output or Path("lineage.html")
+        with writing(target):  # before the query: a bad path was found once the page was drawn
+            output_path(target)
     err = err_console()
     with (
         Progress(
@@ -595,6 +599,8 @@ def view(
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
         limit=limit if ref is not None else None, cursor=cursor,
     )  # fmt: skip
+    with writing(output):  # before the query: a bad path was found once the page was drawn
+        output_path(output)
     with err_console().status("querying the lineage…"), open_store(store) as s:
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
     _warn_if_cut(graph, node, limit or STORE_LIMIT)

@@ -417,9 +417,13 @@ class LineageRepository(Repository):
                 events.append(ev)
         return events
 
-    def _links(
+    def links(
         self, artifact_ids: list[int], execution_ids: list[int]
-    ) -> tuple[list[Context], list[Attribution], list[Association]]:
+    ) -> tuple[list[Attribution], list[Association]]:
+        """The context links of these artifacts and executions, in one read (also what the
+        viewer's whole-store graph reads, :func:`lineage_graph.viewer.graph_from_store`)."""
+        if not artifact_ids and not execution_ids:
+            return [], []
         rows = self.read(
             "lineage/links",
             artifact_ranges=id_ranges(artifact_ids),
@@ -438,7 +442,15 @@ class LineageRepository(Repository):
             for r in rows
             if r["kind"] == "association"
         ]
-        context_ids = sorted({int(r["context_id"]) for r in rows})
+        return attributions, associations
+
+    def _links(
+        self, artifact_ids: list[int], execution_ids: list[int]
+    ) -> tuple[list[Context], list[Attribution], list[Association]]:
+        attributions, associations = self.links(artifact_ids, execution_ids)
+        context_ids = sorted(
+            {a.context_id for a in attributions} | {a.context_id for a in associations}
+        )
         return self.contexts.get_by_ids(context_ids), attributions, associations
 
     # --------------------------------------------------------------------------------- answer

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import importlib
+import itertools
 import json
 import math
 import re
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..__about__ import __version__
-from .._files import PATH_ERRORS, CannotWriteError, cannot_write, replace_file
+from .._files import output_path, path_error, replace_file
 from ..exceptions import InvalidArgumentError
 from ..models import (
     Artifact,
@@ -78,36 +79,30 @@ class GraphData:
 
 def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphData:
     """Everything in ``store`` (the first ``limit`` artifacts and executions by id, and the
-    events and context links among them) as a :class:`GraphData`."""
+    events and context links among them) as a :class:`GraphData`, with every context.
+
+    Reads what it returns: the first ``limit`` nodes of each kind (it read every node of the
+    store and dropped all but those: 120,000 nodes read, 8 s and 250 MB, for a page of 200), and
+    the links of those nodes in one read (it read each context's members, two reads a context,
+    all of its members however few the page draws)."""
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         # a negative limit sliced off the last nodes instead ([:-1]); a str failed untyped
         raise InvalidArgumentError(f"limit must be a positive int or None, got {limit!r}")
-    artifacts = store.get_artifacts()
-    executions = store.get_executions()
-    if limit is not None:
-        artifacts, executions = artifacts[:limit], executions[:limit]
-    artifact_ids = {a.id for a in artifacts}
-    execution_ids = {e.id for e in executions}
+    # the store's id-ordered listing, stopped after ``limit`` (its public get_artifacts() lists
+    # every node: there is no public paged listing)
+    page = 1000 if limit is None else min(limit, 1000)
+    artifacts = list(itertools.islice(store._artifacts.iterate(page_size=page), limit))
+    executions = list(itertools.islice(store._executions.iterate(page_size=page), limit))
+    artifact_ids = {a.id for a in artifacts if a.id is not None}
+    execution_ids = {e.id for e in executions if e.id is not None}
     events = [
         e
-        for e in store.get_events_by_execution_ids(sorted(i for i in execution_ids if i))
+        for e in store.get_events_by_execution_ids(sorted(execution_ids))
         if e.artifact_id in artifact_ids
     ]
     contexts = store.get_contexts()
-    attributions: list[Attribution] = []
-    associations: list[Association] = []
-    for c in contexts:
-        cid = c.id or 0
-        attributions += [
-            Attribution(artifact_id=a.id, context_id=cid)
-            for a in store.get_artifacts_by_context(cid)
-            if a.id in artifact_ids and a.id is not None
-        ]
-        associations += [
-            Association(execution_id=x.id, context_id=cid)
-            for x in store.get_executions_by_context(cid)
-            if x.id in execution_ids and x.id is not None
-        ]
+    # the same read (and order of links) as store.lineage(..., include_contexts=True)
+    attributions, associations = store._lineage.links(sorted(artifact_ids), sorted(execution_ids))
     return GraphData(artifacts, executions, events, contexts, attributions, associations)
 
 
@@ -262,6 +257,12 @@ def graph_payload(
     both: list[Artifact | Execution] = [*artifacts, *executions]
     for item in both:
         kind = "artifact" if isinstance(item, Artifact) else "execution"
+        if item.id is None:
+            # every node never stored was the one key "aNone": two of them were drawn as one,
+            # the header counting one artifact
+            raise InvalidArgumentError(
+                f"the viewer draws stored artifacts and executions (with an id), not {item!r:.120}"
+            )
         key = _key(kind, item.id)
         if key in seen:
             # cytoscape draws one element per id: a node listed twice was counted twice in the
@@ -371,18 +372,17 @@ def write_html(
     focus: Artifact | Execution | str | None = None,
 ) -> Path:
     """Write the viewer page to ``path`` (parents created) atomically; returns the absolute
-    path. A path that cannot be written (a directory, a parent that is a file, no permission)
-    is ``InvalidArgumentError`` ("cannot write PATH: REASON") and nothing is written."""
-    target = Path(path).expanduser().resolve()
-    if target.is_dir():  # checked before the page is drawn (and before any parent is made)
-        raise CannotWriteError(path, "is a directory")
+    path. A path that cannot be written (a directory, a parent that is a file, no permission, a
+    name too long, a symlink loop) is ``InvalidArgumentError`` ("cannot write PATH: REASON") and
+    nothing is written."""
+    target = output_path(path)
     page = to_html(graph, title=title, focus=focus).encode("utf-8")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         # whole or not at all: a full disk never leaves half a page (or destroys the old one)
         return replace_file(target, lambda file: file.write(page))
-    except PATH_ERRORS as exc:
-        raise cannot_write(path, exc) from None
+    except OSError as exc:
+        raise path_error(path, exc) from None
 
 
 def open_in_browser(path: str | Path) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from lineage_graph.viewer import GraphData, repr_html, write_html
+from lineage_graph import LineageStore
+from lineage_graph.viewer import GraphData, graph_payload, repr_html, write_html
 
-from .test_page import HOSTILE, sample_graph
+from .test_page import HOSTILE, sample_graph, store_hostile_chains
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -400,3 +402,29 @@ def test_a_context_counts_only_the_members_the_page_draws(page: Page, tmp_path: 
     details = _open_and_select(page, graph, tmp_path, "a1")
     assert details.count("Experiment:exp") == 1
     assert page.errors == []
+
+
+def test_hostile_text_from_the_store_stays_data_in_the_browser(
+    page: Page, tmp_path: Path, store: LineageStore
+) -> None:
+    """The browser's own parse of a page whose every field holds hostile text, stored on the
+    engine (a browser ends a script element at "</script " with a space, which Python's HTML
+    parser does not): nothing runs (no dialog, no error, no element but the template's and the
+    drawing's), the page's data is the payload exactly, and the title and the details panel
+    show the text as it is."""
+    dialogs: list[str] = []
+    page.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for first in store_hostile_chains(store):
+        graph = store.lineage(first, direction="any", include_contexts=True)
+        name = first.name or ""
+        page.open(write_html(graph, tmp_path / "g.html", title=name, focus=first))
+        assert page.page.evaluate("window.lineageViewer.data") == json.loads(
+            json.dumps(graph_payload(graph, focus=first))
+        )
+        assert page.page.evaluate("document.scripts.length") == 4
+        assert page.page.evaluate("document.querySelectorAll('img, iframe, object').length") == 0
+        assert page.page.text_content("h1") == name
+        assert page.page.evaluate("document.title") == name
+        details = page.page.text_content("#details") or ""
+        assert details.count(name) >= 3  # name, uri, a property (all as text)
+    assert dialogs == [] and page.errors == [] and page.network_requests() == []

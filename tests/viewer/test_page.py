@@ -303,3 +303,197 @@ def test_a_path_that_cannot_be_written_is_a_typed_error(tmp_path: object) -> Non
         assert str(caught.value) == f"cannot write {target}: {reason}"
     assert sorted(p.name for p in root.iterdir()) == ["adir", "afile"]
     assert list(adir.iterdir()) == [] and afile.read_text() == "untouched"
+
+
+def test_a_looping_too_long_or_nul_path_is_a_typed_error(tmp_path: object) -> None:
+    """A symlink loop raised RuntimeError from ``Path.resolve`` (``view -o LOOP``: a traceback,
+    exit 1), a name longer than the file system allows a plain OSError, a NUL a ValueError, a
+    ``~user`` of no such user RuntimeError, a path of another type TypeError: each is
+    InvalidArgumentError now, and nothing is written."""
+    import os
+    from pathlib import Path
+
+    from lineage_graph import InvalidArgumentError
+
+    root = Path(str(tmp_path))
+    loop = root / "loop"
+    os.symlink(loop, loop)
+    for target, reason in [
+        (loop, "too many levels of symbolic links"),
+        (loop / "g.html", "too many levels of symbolic links"),
+        (root / ("x" * 300 + ".html"), "file name too long"),
+        (root / ("d" * 300) / "g.html", "file name too long"),
+        (f"{root}/a\x00b.html", "a path cannot hold a NUL character"),
+        ("~no-such-user-v23/g.html", "no home directory for its ~"),
+    ]:
+        with pytest.raises(InvalidArgumentError) as caught:
+            write_html(sample_graph(), target)
+        assert str(caught.value) == f"cannot write {target}: {reason}"
+    for bad in (5, b"/tmp/g.html", None):
+        with pytest.raises(InvalidArgumentError, match="path must be a str"):
+            write_html(sample_graph(), bad)  # type: ignore[arg-type]
+    assert [p.name for p in root.iterdir()] == ["loop"]
+
+
+def test_graph_from_store_reads_only_what_it_returns(store: LineageStore) -> None:
+    """With ``limit``, every artifact and execution of the store was read and all but the first
+    ``limit`` dropped, and each context's members were read, two reads a context, all of its
+    members however few the page drew: ``export -f html --limit 100`` of a store of 120,000
+    nodes read them all (8 s, 250 MB). Now it reads the first ``limit`` of each kind and their
+    links in one read; the graph is the same."""
+    from collections.abc import Mapping
+    from typing import Any
+
+    from lineage_graph import ArtifactType, ContextType, ExecutionType
+    from lineage_graph.viewer import graph_from_store
+
+    store.put_artifact_type(ArtifactType(name="D"))
+    store.put_execution_type(ExecutionType(name="R"))
+    store.put_context_type(ContextType(name="C"))
+    aids = store.put_artifacts([Artifact(type="D", uri=f"/d/{i}") for i in range(300)])
+    xids = store.put_executions([Execution(type="R") for _ in range(300)])
+    store.put_events(
+        [
+            Event(artifact_id=a, execution_id=x, type=EventType.INPUT)
+            for a, x in zip(aids, xids, strict=True)
+        ]
+        + [Event(artifact_id=aids[0], execution_id=x, type=EventType.INPUT) for x in xids[1:]]
+    )
+    cids = store.put_contexts([Context(type="C", name=f"c{i}") for i in range(30)])
+    store.put_attributions_and_associations(
+        [Attribution(artifact_id=a, context_id=cids[i % 30]) for i, a in enumerate(aids)],
+        [Association(execution_id=x, context_id=cids[i % 7]) for i, x in enumerate(xids)],
+    )
+    rows: list[int] = []
+    original = store.backend.read
+
+    def reading(
+        query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+    ) -> list[dict[str, Any]]:
+        answer = original(query, params, name=name)
+        rows.append(len(answer))
+        return answer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store.backend, "read", reading)
+        graph = graph_from_store(store, limit=5)
+    # 5 + 5 nodes, their 5 + 4 events, 30 contexts, 10 links, and a few id reads
+    assert sum(rows) <= 80 and len(rows) <= 12, rows
+    assert [a.id for a in graph.artifacts] == aids[:5]
+    assert [x.id for x in graph.executions] == xids[:5]
+    assert sorted((e.artifact_id, e.execution_id) for e in graph.events) == sorted(
+        [(a, x) for a, x in zip(aids[:5], xids[:5], strict=True)]
+        + [(aids[0], x) for x in xids[1:5]]
+    )
+    assert [c.id for c in graph.contexts] == cids  # every context, as before
+    assert [(k.artifact_id, k.context_id) for k in graph.attributions] == [
+        (a, cids[i]) for i, a in enumerate(aids[:5])
+    ]
+    assert [(k.execution_id, k.context_id) for k in graph.associations] == [
+        (x, cids[i]) for i, x in enumerate(xids[:5])
+    ]
+    whole = graph_from_store(store)
+    assert len(whole.artifacts) == len(whole.executions) == 300 and len(whole.events) == 599
+    assert len(whole.attributions) == len(whole.associations) == 300
+    payload = graph_payload(whole)
+    assert sorted(len(c["members"]) for c in payload["contexts"]) == sorted(
+        [10 + (43 if i < 6 else 42) for i in range(7)] + [10] * 23
+    )
+
+
+def test_a_node_never_stored_is_a_typed_error() -> None:
+    """Nodes without an id were all the one key "aNone": two unsaved artifacts were drawn as
+    one, the header said "1 artifacts", and the page looked complete."""
+    from lineage_graph import InvalidArgumentError
+
+    graph = GraphData(artifacts=[Artifact(type="A", name="x"), Artifact(type="B", name="y")])
+    for draw in (graph_payload, to_html, render_html):
+        with pytest.raises(InvalidArgumentError, match="stored artifacts and executions"):
+            draw(graph)
+    with pytest.raises(InvalidArgumentError, match="stored artifacts and executions"):
+        to_html(GraphData(executions=[Execution(type="X")]))
+    assert len(to_records(graph)) == 2  # the tables show them as they are
+
+
+#: Text that must stay data wherever the page puts it (name, uri, type and context names,
+#: property names and values): markup, an end tag with a space (a browser ends a script at
+#: "</script " too), comment openers, U+2028/9, template syntax, long text.
+HOSTILE_TEXTS = [
+    "</script><script>alert(1)</script>",
+    "<!--<script>",
+    "<img src=x onerror=alert(1)>",
+    "a\u2028b\u2029c",
+    "${alert(1)}`",
+    "</SCRIPT >&amp;\"'",
+    "x" * 4000,
+]
+
+
+def store_hostile_chains(store: LineageStore) -> list[Artifact]:
+    """One chain (artifact -> execution, both in a context) per hostile text, stored on the
+    engine, its text in every field (struct and proto values too); the stored artifacts."""
+    from lineage_graph import ArtifactType, ContextType, ExecutionType
+
+    events = []
+    for i, text in enumerate(HOSTILE_TEXTS):
+        kind = f"T{i}{text[:60]}"
+        store.put_artifact_type(ArtifactType(name=kind))
+        store.put_execution_type(ExecutionType(name=f"X{kind}"))
+        store.put_context_type(ContextType(name=f"C{kind}"))
+        props = {
+            text: text,
+            "s": {text: [text, "\x00", 2**60]},
+            "p": ProtoValue(type_url=text, value=b"<\x00"),
+        }
+        [a] = store.put_artifacts(
+            [Artifact(type=kind, name=text, uri=text, custom_properties=props)]
+        )
+        [x] = store.put_executions([Execution(type=f"X{kind}", name=text)])
+        [c] = store.put_contexts([Context(type=f"C{kind}", name=text)])
+        store.put_attributions_and_associations(
+            [Attribution(artifact_id=a, context_id=c)], [Association(execution_id=x, context_id=c)]
+        )
+        events.append(Event(artifact_id=a, execution_id=x, type=EventType.OUTPUT))
+    store.put_events(events)
+    return store.get_artifacts()
+
+
+def test_hostile_text_from_the_store_stays_data_in_every_place(store: LineageStore) -> None:
+    """Hostile text in every field, stored on the engine: an HTML parser finds exactly the
+    template's elements, and the data element parses back to the very payload (every string
+    as stored). (The browser's own parse: test_browser.py.)"""
+    from html.parser import HTMLParser
+
+    class Page(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.data: list[str] = []
+            self.inside = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append(tag)
+            self.inside = tag == "script" and ("id", "lineage-data") in attrs
+
+        def handle_endtag(self, tag: str) -> None:
+            self.inside = False
+
+        def handle_data(self, data: str) -> None:
+            if self.inside:
+                self.data.append(data)
+
+    def parsed(page: str) -> Page:
+        p = Page()
+        p.feed(page)
+        return p
+
+    for first in store_hostile_chains(store):
+        graph = store.lineage(first, direction="any", include_contexts=True)
+        page = parsed(to_html(graph, title=first.name or "", focus=first))
+        assert page.tags == parsed(to_html(GraphData())).tags  # the template's, no more
+        want = json.loads(json.dumps(graph_payload(graph, focus=first)))
+        assert json.loads("".join(page.data)) == want
+        node = next(n for n in want["nodes"] if n["kind"] == "artifact")
+        assert node["name"] == node["uri"] == first.name and node["contexts"] == [
+            f"{graph.contexts[0].type}:{first.name}"
+        ]
