@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
@@ -23,6 +23,7 @@ from ..exceptions import (
     NotFoundError,
     SchemaVersionError,
 )
+from ..models import NodeKind
 from ..store import LineageStore
 from ._render import printable
 from ._stdout import StdoutError, StdoutFile
@@ -34,6 +35,7 @@ __all__ = [
     "err_console",
     "fail",
     "guarded",
+    "note_missing_types",
     "open_store",
     "out_console",
     "redact",
@@ -107,6 +109,22 @@ def out_console() -> Console:
 def err_console() -> Console:
     """Progress, hints and errors (stderr): keeps stdout clean for pipes and --json."""
     return _some_width(_Console(stderr=True, highlight=False))
+
+
+def note_missing_types(
+    store: LineageStore, kinds: Sequence[NodeKind], names: Iterable[str]
+) -> None:
+    """Say on stderr which of ``names`` no type of ``kinds`` (any version) has: a filter by a
+    misspelt or miscased type name (``ls --type Modle``) answered an empty list without a word,
+    as if the store held no such node. The answer and exit code stay as they are."""
+    held = {t.name for kind in kinds for t in store.get_types(kind)}
+    what = " or ".join(kind.value.lower() for kind in kinds)
+    for name in names:
+        if name not in held:
+            err_console().print(
+                f"[yellow]note:[/] this store has no {what} type '{escape(printable(name))}' "
+                "(type names are case-sensitive; `lineage-graph ls types` lists them)"
+            )
 
 
 #: ``scheme://user:password@`` in a URL (the password part is replaced).

@@ -26,6 +26,7 @@ from ._common import (
     err_console,
     fail,
     guarded,
+    note_missing_types,
     open_store,
     out_console,
     writing,
@@ -187,6 +188,7 @@ def _walk_command(
     with open_store(store) as s:
         node = lineage_node(s, ref, kind)
         graph = _lineage.walk(s, node, way, opts)
+        note_missing_types(s, [NodeKind.ARTIFACT, NodeKind.EXECUTION], opts.type_names)
     _show_walk(graph, node, opts, up=way == Way.UPSTREAM, as_json=as_json)
 
 
@@ -369,7 +371,9 @@ def _build_graph(
             )
         return _lineage.whole_store(s, store_limit), None
     node = lineage_node(s, ref, kind)
-    return _lineage.walk(s, node, _WAYS[direction or Direction.both], opts), node
+    graph = _lineage.walk(s, node, _WAYS[direction or Direction.both], opts)
+    note_missing_types(s, [NodeKind.ARTIFACT, NodeKind.EXECUTION], opts.type_names)
+    return graph, node
 
 
 def render_text(graph: LineageGraph, fmt: Format) -> str:

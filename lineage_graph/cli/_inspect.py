@@ -31,6 +31,7 @@ from ._common import (
     fail,
     guarded,
     missing_store,
+    note_missing_types,
     open_store,
     out_console,
     redact,
@@ -309,6 +310,8 @@ def ls(
             nodes = s.get_executions()
         else:
             nodes = s.get_contexts()
+        if type_name:
+            note_missing_types(s, [node_kind], [type_name])
     nodes = _filtered(nodes, state=wanted_state, name=name, uri=uri)
     total = len(nodes)
     shown = nodes[:limit]
