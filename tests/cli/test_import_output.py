@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,38 @@ def test_json_is_never_coloured(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ids_preserved"] is True, repr(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["src.sqlite", "mysql://u@localhost/db", "config.pbtxt"],
+    ids=["sqlite", "mysql", "pbtxt"],
+)
+def test_without_the_mlmd_extra_it_says_what_to_install(tmp_path: Path, source: str) -> None:
+    """Without ml-metadata (``pip install lineage-graph`` alone), ``import-mlmd`` died with a
+    two-screen rich traceback of the ImportError, exit 1 ("the answer is no"), where ``stats
+    --plot`` without matplotlib says what to install (exit 5). A real interpreter in which
+    ``ml_metadata`` cannot be imported, as on such a machine."""
+    (tmp_path / "src.sqlite").write_bytes(b"")
+    (tmp_path / "config.pbtxt").write_text('sqlite { filename_uri: "src.sqlite" }')
+    code = (
+        "import sys; sys.modules['ml_metadata'] = None\n"
+        "from lineage_graph.cli import main\n"
+        "sys.argv = ['lineage-graph', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_URI", "LINEAGE_GRAPH_STORE")}
+    env.update(COLUMNS="200", NO_COLOR="1")
+    done = subprocess.run(
+        [sys.executable, "-c", code, "import-mlmd", source, "--store", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 5, done.stderr
+    assert "Traceback" not in done.stderr and "╭" not in done.stderr, done.stderr
+    assert "pip install 'lineage-graph[mlmd]'" in done.stderr, done.stderr
+    assert not (tmp_path / "s").exists()  # no store made
