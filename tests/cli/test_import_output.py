@@ -80,3 +80,34 @@ def test_without_the_mlmd_extra_it_says_what_to_install(tmp_path: Path, source: 
     assert "Traceback" not in done.stderr and "╭" not in done.stderr, done.stderr
     assert "pip install 'lineage-graph[mlmd]'" in done.stderr, done.stderr
     assert not (tmp_path / "s").exists()  # no store made
+
+
+def test_a_file_that_is_no_mlmd_database_is_said_so_not_dumped_as_sql(tmp_path: Path) -> None:
+    """An empty file, a text file or a SQLite database of something else was refused with
+    ml_metadata's own failure: "attempt to write a readonly database query: CREATE TABLE IF
+    NOT EXISTS `Type` (...)", ten lines of MLMD's schema and no word that the file is simply
+    not an MLMD database. Refused the same way (exit 5, nothing created, the file untouched),
+    it now says what the file is."""
+    pytest.importorskip("ml_metadata")
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    (tmp_path / "text.db").write_text("hello\n")
+    (tmp_path / "empty.db").write_bytes(b"")
+    for name, says in (
+        ("empty.db", "is empty"),
+        ("text.db", "not a SQLite database"),
+        ("other.db", "holds none of MLMD's tables"),
+    ):
+        source = tmp_path / name
+        before = source.read_bytes()
+        result = invoke(["import-mlmd", str(source), "-s", str(tmp_path / "s")])
+        said = " ".join(result.stderr.split())
+        assert result.exit_code == 5, (name, result.output)
+        assert "is not an MLMD database" in said and says in said, (name, said)
+        assert "CREATE TABLE" not in said, (name, said)
+        assert source.read_bytes() == before and not (tmp_path / "s").exists()
+    real = _mlmd_store(tmp_path / "real.sqlite")  # an MLMD database: imported as before
+    assert invoke(["import-mlmd", str(real), "-s", str(tmp_path / "s")]).exit_code == 0
