@@ -35,9 +35,10 @@ __all__ = [
     "err_console",
     "fail",
     "guarded",
-    "note_missing_types",
+    "missing_type_notes",
     "open_store",
     "out_console",
+    "print_notes",
     "redact",
     "writing",
 ]
@@ -111,20 +112,30 @@ def err_console() -> Console:
     return _some_width(_Console(stderr=True, highlight=False))
 
 
-def note_missing_types(
+def missing_type_notes(
     store: LineageStore, kinds: Sequence[NodeKind], names: Iterable[str]
-) -> None:
-    """Say on stderr which of ``names`` no type of ``kinds`` (any version) has: a filter by a
-    misspelt or miscased type name (``ls --type Modle``) answered an empty list without a word,
-    as if the store held no such node. The answer and exit code stay as they are."""
+) -> list[str]:
+    """A note for each of ``names`` that no type of ``kinds`` (any version) has, to print on
+    stderr after the answer: a filter by a misspelt or miscased type name (``ls --type Modle``)
+    answered an empty list without a word, as if the store held no such node. The answer and
+    the exit code stay as they are."""
+    names = list(names)
+    if not names:
+        return []
     held = {t.name for kind in kinds for t in store.get_types(kind)}
     what = " or ".join(kind.value.lower() for kind in kinds)
-    for name in names:
-        if name not in held:
-            err_console().print(
-                f"[yellow]note:[/] this store has no {what} type '{escape(printable(name))}' "
-                "(type names are case-sensitive; `lineage-graph ls types` lists them)"
-            )
+    return [
+        f"[yellow]note:[/] this store has no {what} type '{escape(printable(name))}' "
+        "(type names are case-sensitive; `lineage-graph ls types` lists them)"
+        for name in names
+        if name not in held
+    ]
+
+
+def print_notes(notes: Iterable[str]) -> None:
+    """Print ``notes`` (rich markup, stored text escaped) on stderr."""
+    for note in notes:
+        err_console().print(note)
 
 
 #: ``scheme://user:password@`` in a URL (the password part is replaced).
