@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
@@ -23,6 +23,7 @@ from ..exceptions import (
     NotFoundError,
     SchemaVersionError,
 )
+from ..models import NodeKind
 from ..store import LineageStore
 from ._render import printable
 from ._stdout import StdoutError, StdoutFile
@@ -34,8 +35,10 @@ __all__ = [
     "err_console",
     "fail",
     "guarded",
+    "missing_type_notes",
     "open_store",
     "out_console",
+    "print_notes",
     "redact",
     "writing",
 ]
@@ -107,6 +110,32 @@ def out_console() -> Console:
 def err_console() -> Console:
     """Progress, hints and errors (stderr): keeps stdout clean for pipes and --json."""
     return _some_width(_Console(stderr=True, highlight=False))
+
+
+def missing_type_notes(
+    store: LineageStore, kinds: Sequence[NodeKind], names: Iterable[str]
+) -> list[str]:
+    """A note for each of ``names`` that no type of ``kinds`` (any version) has, to print on
+    stderr after the answer: a filter by a misspelt or miscased type name (``ls --type Modle``)
+    answered an empty list without a word, as if the store held no such node. The answer and
+    the exit code stay as they are."""
+    names = list(names)
+    if not names:
+        return []
+    held = {t.name for kind in kinds for t in store.get_types(kind)}
+    what = " or ".join(kind.value.lower() for kind in kinds)
+    return [
+        f"[yellow]note:[/] this store has no {what} type '{escape(printable(name))}' "
+        "(type names are case-sensitive; `lineage-graph ls types` lists them)"
+        for name in names
+        if name not in held
+    ]
+
+
+def print_notes(notes: Iterable[str]) -> None:
+    """Print ``notes`` (rich markup, stored text escaped) on stderr."""
+    for note in notes:
+        err_console().print(note)
 
 
 #: ``scheme://user:password@`` in a URL (the password part is replaced).

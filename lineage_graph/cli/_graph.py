@@ -27,8 +27,10 @@ from ._common import (
     err_console,
     fail,
     guarded,
+    missing_type_notes,
     open_store,
     out_console,
+    print_notes,
     writing,
 )
 from ._refs import Entity, parse_kind, resolve, type_versions
@@ -188,7 +190,9 @@ def _walk_command(
     with open_store(store) as s:
         node = lineage_node(s, ref, kind)
         graph = _lineage.walk(s, node, way, opts)
+        notes = missing_type_notes(s, [NodeKind.ARTIFACT, NodeKind.EXECUTION], opts.type_names)
     _show_walk(graph, node, opts, up=way == Way.UPSTREAM, as_json=as_json)
+    print_notes(notes)
 
 
 @guarded
@@ -415,7 +419,10 @@ def _build_graph(
             )
         return _lineage.whole_store(s, store_limit), None
     node = lineage_node(s, ref, kind)
-    return _lineage.walk(s, node, _WAYS[direction or Direction.both], opts), node
+    graph = _lineage.walk(s, node, _WAYS[direction or Direction.both], opts)
+    # said at once, as _warn_if_cut says a cut answer, before the output
+    print_notes(missing_type_notes(s, [NodeKind.ARTIFACT, NodeKind.EXECUTION], opts.type_names))
+    return graph, node
 
 
 def render_text(graph: LineageGraph, fmt: Format) -> str:

@@ -31,8 +31,10 @@ from ._common import (
     fail,
     guarded,
     missing_store,
+    missing_type_notes,
     open_store,
     out_console,
+    print_notes,
     redact,
     writing,
 )
@@ -309,16 +311,19 @@ def ls(
             nodes = s.get_executions()
         else:
             nodes = s.get_contexts()
+        notes = missing_type_notes(s, [node_kind], [type_name] if type_name else [])
     nodes = _filtered(nodes, state=wanted_state, name=name, uri=uri)
     total = len(nodes)
     shown = nodes[:limit]
     if as_json:
         print_json([entity_json(n) for n in shown])
+        print_notes(notes)
         return
     title = f"{node_kind.value.lower()}s: {len(shown)} of {total}"
     out_console().print(entities_table(shown, title=title))
     if total > len(shown):
         err_console().print(f"[dim]{total - len(shown)} more: raise --limit to see them[/]")
+    print_notes(notes)
 
 
 # ----------------------------------------------------------------------------------- stats

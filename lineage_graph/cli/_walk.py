@@ -236,6 +236,15 @@ class WalkOptions:
         )
 
     @property
+    def type_names(self) -> list[str]:
+        """The type names ``--type`` and ``--stop-at-type`` gave, sorted, each once."""
+        names: set[str] = set()
+        for node_filter in (self.where, self.stop_at):
+            if node_filter is not None and node_filter.types:
+                names |= node_filter.types
+        return sorted(names)
+
+    @property
     def filtered(self) -> bool:
         """Whether ``where`` drops reached nodes (the answer is then not a connected tree)."""
         return self.where is not None

@@ -14,7 +14,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..exceptions import InvalidArgumentError, NotFoundError
-from ._common import JsonOption, StoreOption, err_console, guarded, open_store, out_console
+from ._common import (
+    ExitCode,
+    JsonOption,
+    StoreOption,
+    err_console,
+    fail,
+    guarded,
+    open_store,
+    out_console,
+)
 from ._render import WholeTable, print_json, stored_text
 
 __all__ = ["import_mlmd", "parse_source"]
@@ -87,8 +96,17 @@ def import_mlmd(
 ) -> None:
     """Import an MLMD store (SQLite or MySQL) into a lineage-graph store: types, artifacts,
     executions, contexts, events and links, with ids and times preserved."""
-    from ..mlmd._importer import import_mlmd as run_import
-    from ..mlmd._importer import open_mlmd
+    try:
+        from ..mlmd._importer import import_mlmd as run_import
+        from ..mlmd._importer import open_mlmd
+    except ImportError as exc:  # was a rich traceback, exit 1 ("the answer is no")
+        cause = exc.__cause__ or exc
+        missing = isinstance(cause, ModuleNotFoundError) and cause.name == "ml_metadata"
+        raise fail(
+            "import-mlmd needs ml-metadata: pip install 'lineage-graph[mlmd]'"
+            + ("" if missing else f" ({cause})"),
+            ExitCode.ERROR,
+        ) from None
 
     target = parse_source(source)
     # A source that cannot be opened (no such file, not an MLMD database, unreachable) is

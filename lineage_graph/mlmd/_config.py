@@ -124,11 +124,13 @@ def _from_connection_config(config: Any) -> LineageStore:
             # Opening an empty store beside an MLMD database of data would look like the data
             # had gone, and new writes would go to a store that lacks it: refused, once.
             raise FailedPreconditionError(
-                f"{source} is an MLMD SQLite database, which lineage_graph.mlmd does not read: "
-                f"it keeps this config's data in {directory}, which holds no store yet. Copy "
-                f"the database in once with `lineage-graph import-mlmd {source} --store "
-                f"{directory}`, then open the same config again (or name another filename_uri "
-                "to start empty)"
+                # judged by its size only (never read): said as such, not "F is an MLMD
+                # database" of a text file, whose import then said it was none
+                f"{source} holds data, and lineage_graph.mlmd does not read SQLite files: it "
+                f"keeps this config's data in {directory}, which holds no store yet. If "
+                f"{source} is an MLMD database, copy it in once with `lineage-graph import-mlmd "
+                f"{source} --store {directory}`, then open the same config again (or name "
+                "another filename_uri to start empty)"
             )
         mode = config.sqlite.connection_mode
         modes = pb.SqliteMetadataSourceConfig

@@ -32,13 +32,16 @@ The native API has no public write path taking given ids and times (it allocates
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
+import sqlite3
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -176,9 +179,43 @@ def _open(source: Any) -> tuple[Any, Any]:
     try:
         return metadata_store.MetadataStore(config), config
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
-        raise FailedPreconditionError(
-            f"cannot open the MLMD store: {exc}{_in_use(config)}"
-        ) from exc
+        in_use = _in_use(config)
+        not_mlmd = "" if in_use else _not_mlmd(config)
+        if not_mlmd:  # not ml_metadata's failure: ten lines of its CREATE TABLE statement
+            raise FailedPreconditionError(f"cannot open the MLMD store: {not_mlmd}") from exc
+        raise FailedPreconditionError(f"cannot open the MLMD store: {exc}{in_use}") from exc
+
+
+#: Tables every MLMD SQLite database has (ml_metadata 1.17.1 makes 15; these name it).
+_MLMD_TABLES = frozenset({"MLMDEnv", "Type", "Artifact", "Execution", "Context", "Event"})
+
+
+def _not_mlmd(config: Any) -> str:
+    """Why a SQLite file that ml_metadata could not open (read only) is no MLMD database, or
+    "" when it may be one. Read only, ml_metadata tries to create its tables in a file that has
+    none and fails with "attempt to write a readonly database query: CREATE TABLE ...", which
+    does not say that the file is empty, not SQLite, or another application's database."""
+    if not config.HasField("sqlite"):
+        return ""
+    path = _sqlite_path(config.sqlite.filename_uri)
+    try:
+        if os.path.getsize(path) == 0:
+            return f"{path} is not an MLMD database: the file is empty"
+        uri = Path(path).absolute().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    except (OSError, sqlite3.OperationalError):  # unreadable, locked: may be one
+        return ""
+    except sqlite3.DatabaseError:  # "file is not a database"
+        return f"{path} is not an MLMD database: it is not a SQLite database"
+    tables = {str(name) for (name,) in rows}
+    if tables & _MLMD_TABLES:
+        return ""
+    held = f" (it holds {', '.join(sorted(tables)[:5])})" if tables else ""
+    return (
+        f"{path} is not an MLMD database: a SQLite database that holds none of MLMD's tables "
+        f"(MLMDEnv, Type, Artifact, ...){held}"
+    )
 
 
 def _in_use(config: Any) -> str:

@@ -1092,3 +1092,36 @@ def test_an_error_message_keeps_its_line_breaks(capsys: pytest.CaptureFixture[st
     fail("the server did not start:\nlog line \x1b[31mred\nlast", ExitCode.STORE_UNAVAILABLE)
     err = capsys.readouterr().err
     assert "\nlog line \\x1b[31mred\nlast" in err and "\x1b" not in err
+
+
+def test_a_type_the_store_lacks_is_said_not_listed_as_empty(demo: Demo) -> None:
+    """A misspelt or miscased type name (``ls --type Modle``, ``downstream 1 --type model``)
+    printed an empty table and exit 0 without a word, as if the store held no such node; like
+    ``cached Trainr`` it now says on stderr that the store has no such type (the answer, empty,
+    and the exit code are unchanged, so scripts reading --json still get ``[]``)."""
+    for args, says in (
+        (["ls", "--type", "Modle"], "no artifact type 'Modle'"),
+        (["ls", "executions", "-t", "trainer"], "no execution type 'trainer'"),
+        (["ls", "contexts", "--type", "Experimnet"], "no context type 'Experimnet'"),
+        (["ls", "--type", "Trainer"], "no artifact type 'Trainer'"),  # an execution type
+        (["downstream", "1", "--type", "Modle"], "no artifact or execution type 'Modle'"),
+        (["upstream", "5", "--stop-at-type", "dataset"], "no artifact or execution type 'dataset'"),
+        (["export", "5", "--type", "Modle"], "no artifact or execution type 'Modle'"),
+    ):
+        result = demo.cli(*args)
+        assert result.exit_code == 0, (args, result.output)
+        said = " ".join(result.stderr.split())
+        assert says in said and "case-sensitive" in said, (args, result.stderr)
+        as_json = demo.cli(*args, *([] if args[0] == "export" else ["--json"]))
+        assert as_json.exit_code == 0 and says in " ".join(as_json.stderr.split())
+        json.loads(as_json.stdout)  # stdout stays JSON alone
+    assert demo.json("ls", "--type", "Modle") == []
+    for args in (
+        ["ls", "--type", "Model"],
+        ["ls", "executions", "--type", "Trainer"],
+        ["downstream", "1", "--type", "Model", "--type", "Trainer"],
+        ["upstream", "5", "--stop-at-type", "DataSet"],
+        ["downstream", "1", "--only", "executions"],  # a filter without types
+    ):  # a type the store holds: no note
+        result = demo.cli(*args)
+        assert result.exit_code == 0 and "case-sensitive" not in result.stderr, result.output

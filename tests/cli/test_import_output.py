@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,69 @@ def test_json_is_never_coloured(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ids_preserved"] is True, repr(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["src.sqlite", "mysql://u@localhost/db", "config.pbtxt"],
+    ids=["sqlite", "mysql", "pbtxt"],
+)
+def test_without_the_mlmd_extra_it_says_what_to_install(tmp_path: Path, source: str) -> None:
+    """Without ml-metadata (``pip install lineage-graph`` alone), ``import-mlmd`` died with a
+    two-screen rich traceback of the ImportError, exit 1 ("the answer is no"), where ``stats
+    --plot`` without matplotlib says what to install (exit 5). A real interpreter in which
+    ``ml_metadata`` cannot be imported, as on such a machine."""
+    (tmp_path / "src.sqlite").write_bytes(b"")
+    (tmp_path / "config.pbtxt").write_text('sqlite { filename_uri: "src.sqlite" }')
+    code = (
+        "import sys; sys.modules['ml_metadata'] = None\n"
+        "from lineage_graph.cli import main\n"
+        "sys.argv = ['lineage-graph', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_URI", "LINEAGE_GRAPH_STORE")}
+    env.update(COLUMNS="200", NO_COLOR="1")
+    done = subprocess.run(
+        [sys.executable, "-c", code, "import-mlmd", source, "--store", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 5, done.stderr
+    assert "Traceback" not in done.stderr and "╭" not in done.stderr, done.stderr
+    assert "pip install 'lineage-graph[mlmd]'" in done.stderr, done.stderr
+    assert not (tmp_path / "s").exists()  # no store made
+
+
+def test_a_file_that_is_no_mlmd_database_is_said_so_not_dumped_as_sql(tmp_path: Path) -> None:
+    """An empty file, a text file or a SQLite database of something else was refused with
+    ml_metadata's own failure: "attempt to write a readonly database query: CREATE TABLE IF
+    NOT EXISTS `Type` (...)", ten lines of MLMD's schema and no word that the file is simply
+    not an MLMD database. Refused the same way (exit 5, nothing created, the file untouched),
+    it now says what the file is."""
+    pytest.importorskip("ml_metadata")
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    (tmp_path / "text.db").write_text("hello\n")
+    (tmp_path / "empty.db").write_bytes(b"")
+    for name, says in (
+        ("empty.db", "is empty"),
+        ("text.db", "not a SQLite database"),
+        ("other.db", "holds none of MLMD's tables"),
+    ):
+        source = tmp_path / name
+        before = source.read_bytes()
+        result = invoke(["import-mlmd", str(source), "-s", str(tmp_path / "s")])
+        said = " ".join(result.stderr.split())
+        assert result.exit_code == 5, (name, result.output)
+        assert "is not an MLMD database" in said and says in said, (name, said)
+        assert "CREATE TABLE" not in said, (name, said)
+        assert source.read_bytes() == before and not (tmp_path / "s").exists()
+    real = _mlmd_store(tmp_path / "real.sqlite")  # an MLMD database: imported as before
+    assert invoke(["import-mlmd", str(real), "-s", str(tmp_path / "s")]).exit_code == 0

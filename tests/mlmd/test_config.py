@@ -397,3 +397,18 @@ def test_a_read_only_opening_of_a_store_directory_without_a_store_writes_nothing
         assert writer.get_artifact_types() == []
     with MetadataStore(config) as reader:
         assert reader.get_artifact_types() == []
+
+
+def test_a_file_beside_which_no_store_is_is_not_called_an_mlmd_database(tmp_path: Path) -> None:
+    """The refusal above judges a file by its size only (the file is never read), but said
+    "F is an MLMD SQLite database" of any non-empty file: a text file, another application's
+    SQLite database. Its advice, ``import-mlmd F``, then answered "F is not an MLMD database".
+    It now says what it knows: F holds data; if it is an MLMD database, import it."""
+    text = tmp_path / "notes.db"
+    text.write_text("hello\n")
+    with pytest.raises(errors.FailedPreconditionError) as caught:
+        MetadataStore(_sqlite(str(text)))
+    said = " ".join(str(caught.value).split())
+    assert "is an MLMD SQLite database" not in said, said
+    assert f"If {text} is an MLMD database" in said and "import-mlmd" in said, said
+    assert text.read_text() == "hello\n" and not (tmp_path / "notes.db.lineage-graph").exists()

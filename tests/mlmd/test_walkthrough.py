@@ -135,3 +135,24 @@ def test_walkthrough_runs_unchanged_with_the_same_answers() -> None:
         assert [a.uri for a in got[-1]] == ["path/to/model/file"]  # the second filter query
     finally:
         store.close()
+
+
+def test_the_guides_own_imports_switch_with_one_line_each() -> None:
+    """The guide writes ``from ml_metadata import metadata_store`` and ``import ml_metadata as
+    mlmd``, then ``metadata_store.MetadataStore(...)`` and ``mlmd.ListOptions(...)``. The docs
+    promise a one-import-line switch, but ``from lineage_graph.mlmd import metadata_store`` was
+    an ImportError (the test above stood a SimpleNamespace in for the module), so every
+    ``metadata_store.MetadataStore(`` call had to be rewritten too."""
+    _, expected = walkthrough(mlmd_metadata_store, mlmd_metadata_store)
+    import lineage_graph.mlmd as mlmd
+    from lineage_graph.mlmd import metadata_store
+
+    assert metadata_store.MetadataStore is lineage_graph.mlmd.MetadataStore
+    assert mlmd.metadata_store is metadata_store
+    store, got = walkthrough(metadata_store, mlmd)
+    try:
+        assert normalise(got) == normalise(expected)
+    finally:
+        store.close()
+    for name in ("ExtraOptions", "ListOptions", "OrderByField"):
+        assert getattr(metadata_store, name) is getattr(mlmd_metadata_store, name)

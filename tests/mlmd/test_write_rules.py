@@ -791,3 +791,24 @@ def test_a_new_types_external_id_is_checked_before_its_base_type_and_value_types
     both.call("get_artifact_types", clear=("external_id",))
     both.call("get_artifact_types_by_external_ids", ["ext"], clear=("base_type",))
     both.call("get_execution_types_by_external_ids", ["x-ext"], clear=("base_type",))
+
+
+@pytest.mark.parametrize(
+    ("name", "version"),
+    [(" lead", None), ("trail ", None), ("a\x01b", None), ("V", " v"), ("V", "v\x01")],
+)
+def test_type_names_and_versions_take_what_node_keys_cannot(
+    both: Both, name: str, version: str | None
+) -> None:
+    """docs/mlmd-compatibility.md D3 listed type names and versions among the unique keys
+    refused when they start or end with whitespace or hold U+0001. They are not (a type is kept
+    unique through a JSON key of both, which never starts or ends with whitespace): such types
+    are stored and read back as in ml_metadata. Node names (and external ids) are refused."""
+    t = pb.ArtifactType(name=name)
+    if version is not None:
+        t.version = version
+    type_id = both.call("put_artifact_type", t)
+    both.call("get_artifact_types_by_id", [type_id])
+    both.call("get_artifact_type", name, version)
+    with pytest.raises(errors.InvalidArgumentError):  # D3: a node name so is refused here
+        both.ours.put_artifacts([A(type_id=type_id, name=" lead")])

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1002,3 +1003,16 @@ def test_a_type_name_no_store_holds_registers_no_other_type(
         make(store).start()
     for kind in NodeKind:
         assert store.get_types(kind) == []
+
+
+def test_git_where_there_is_no_work_tree_records_nothing_and_the_run_goes_on(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """docs/api.md said ``git=True`` (or a path) records the work tree's commit, not what
+    happens where there is none (a script run outside a checkout, a path that is no
+    checkout): nothing is recorded, no error, as ``git_info`` does."""
+    with store.run("Trainer", git=tmp_path) as run:
+        assert run.log_git(tmp_path) == {}
+    assert run.state == ExecutionState.COMPLETE
+    [execution] = store.get_executions()
+    assert not [k for k in execution.custom_properties if k.startswith("git_")]
