@@ -23,7 +23,7 @@ pytest.importorskip("ml_metadata")
 
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import FailedPreconditionError, InvalidArgumentError, LineageStore
+from lineage_graph import FailedPreconditionError, InvalidArgumentError, LineageStore, NodeKind
 from lineage_graph.mlmd._importer import import_mlmd
 from tests.reliability._integrity import assert_healthy
 
@@ -232,10 +232,7 @@ def _unholdable(kind: str) -> Any:
     node = {"artifact": pb.Artifact, "execution": pb.Execution, "context": pb.Context}[
         kind.split()[0]
     ]()
-    if "NaN" in kind:
-        node.custom_properties["s"].struct_value.update({"a": [1, float("nan")]})
-    else:
-        node.custom_properties[""].string_value = "v"
+    node.custom_properties[""].string_value = "v"
     return node
 
 
@@ -243,7 +240,6 @@ UNHOLDABLE = {
     "artifact with an empty custom property name": "property names must not be empty",
     "execution with an empty custom property name": "property names must not be empty",
     "context with an empty custom property name": "property names must not be empty",
-    "artifact with a NaN in a struct": "NaN",
     "artifact type with an empty property name": "property names must not be empty",
     "execution type with an empty property name": "property names must not be empty",
 }
@@ -254,9 +250,9 @@ UNHOLDABLE = {
 def test_what_mlmd_holds_and_no_model_here_can_is_refused_before_any_write(
     tmp_path: Path, store: LineageStore, case: str, merge: bool
 ) -> None:
-    """Empty property names and NaN or infinity in a struct: ml_metadata stores them, the
-    models here refuse them. The copy raised pydantic's ValidationError (or a ValueError) at
-    the node, untyped (a traceback from the CLI); a merge had written the MLMD types by then."""
+    """Empty property names: ml_metadata stores them, the models here refuse them. The copy
+    raised pydantic's ValidationError (or a ValueError) at the node, untyped (a traceback from
+    the CLI); a merge had written the MLMD types by then."""
     path = _mlmd_file(tmp_path)
     ref = _mlmd_sqlite(path)
     bad = _unholdable(case)
@@ -284,6 +280,64 @@ def test_what_mlmd_holds_and_no_model_here_can_is_refused_before_any_write(
         import_mlmd(path, store, merge=merge)
     assert "nothing was imported" in str(caught.value)
     assert snapshot(store) == before
+
+
+def _non_finite_struct() -> dict[str, Any]:
+    return {
+        "nan": float("nan"),
+        "inf": float("inf"),
+        "list": [float("-inf"), 1.5, None, True, "s"],
+        "nested": {"k": float("nan"), "n": 2},
+    }
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+def test_nan_and_infinity_in_a_struct_are_imported_as_mlmd_holds_them(
+    tmp_path: Path, store: LineageStore, merge: bool
+) -> None:
+    """ml_metadata 1.17.1 stores NaN and +/-inf inside a struct_value (a Struct's numbers are
+    doubles) and returns them. One such property refused the whole import (InvalidArgumentError,
+    "nothing was imported"): a store holding it could not be moved at all. Now it is copied,
+    and reads back, natively and through the adapter, as MLMD returns it."""
+    import math
+
+    from lineage_graph.mlmd import MetadataStore
+
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    at = ref.get_artifact_type("T`\n*/ $x").id
+    bad = pb.Artifact(type_id=at, uri="/nan")
+    bad.custom_properties["s"].struct_value.update(_non_finite_struct())
+    et = ref.get_execution_type("E").id
+    run = pb.Execution(type_id=et, name="nan-run")
+    run.custom_properties["m"].struct_value.update({"loss": float("nan")})
+    [bad_id] = ref.put_artifacts([bad])
+    [run_id] = ref.put_executions([run])
+    [back] = ref.get_artifacts_by_id([bad_id])
+    [run_back] = ref.get_executions_by_id([run_id])
+    del ref
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    report = import_mlmd(path, store, merge=merge)
+    assert report.artifacts == 3 and report.executions == 2
+    new_id = report.id_map["Artifact"][bad_id]
+    [copied] = store.get_artifacts_by_id([new_id])
+    got = copied.custom_properties["s"]
+    assert math.isnan(got["nan"]) and got["inf"] == math.inf
+    assert got["list"][0] == -math.inf and got["list"][1:] == [1.5, None, True, "s"]
+    assert math.isnan(got["nested"]["k"]) and got["nested"]["n"] == 2
+    [ours] = MetadataStore(store).get_artifacts_by_id([new_id])
+    # as text: NaN is NaN there (proto equality compares doubles: NaN != NaN)
+    assert str(ours.custom_properties["s"]) == str(back.custom_properties["s"])
+    [run_copied] = store.get_executions_by_id([report.id_map["Execution"][run_id]])
+    assert math.isnan(run_copied.custom_properties["m"]["loss"])
+    assert "number_value: nan" in str(run_back.custom_properties["m"])  # as MLMD holds it
+    if merge:  # a re-run finds the copies: nothing more
+        again = import_mlmd(path, store, merge=True)
+        assert store.count(NodeKind.ARTIFACT) == 4 and again.updated == 5
 
 
 def _write_during(path: Path, what: str) -> Callable[[str, int, int], None]:
