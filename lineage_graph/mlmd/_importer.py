@@ -1,14 +1,15 @@
 """Copy a whole ML Metadata store (SQLite file or any ``ConnectionConfig``) into a LineageStore.
 
-MLMD is read with its own ``MetadataStore`` (reads only). Everything is copied: types (properties,
-base type, version, description, external id), artifacts, executions, contexts (properties,
-custom properties, states, external ids, create/update times), events (type, path, time),
-attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes per atomic
-statement). Into an empty store on an engine that can stage a graph (FalkorDB), the batches fill
-a staged graph that replaces the target in one atomic step at the end
+MLMD is read with its own ``MetadataStore`` (reads only); a SQLite file from a copy of it made as
+the import begins (:func:`_as_of_now`), so pipelines may go on writing to it. Everything is copied:
+types (properties, base type, version, description, external id), artifacts, executions, contexts
+(properties, custom properties, states, external ids, create/update times), events (type, path,
+time), attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes per
+atomic statement). Into an empty store on an engine that can stage a graph (FalkorDB), the batches
+fill a staged graph that replaces the target in one atomic step at the end
 (:meth:`_Importer.copy_staged`): the import as a whole is all or nothing. A merge, or an import
-into Neo4j, writes its batches into the target: stopped midway, the same merge run again
-completes it.
+into Neo4j, writes its batches into the target: stopped midway, the same merge run again completes
+it.
 
 Ids. Into an EMPTY store the MLMD ids are kept: nodes are inserted in MLMD id order and the
 store's id sequence skips MLMD's gaps, so node ``n`` of MLMD is node ``n`` here (types too: MLMD's
@@ -41,9 +42,11 @@ import hashlib
 import os
 import secrets
 import socket
+import sqlite3
+import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +193,44 @@ def _open(source: Any) -> tuple[Any, Any]:
         raise FailedPreconditionError(
             f"cannot open the MLMD store: {exc}{_in_use(config)}"
         ) from exc
+
+
+@contextlib.contextmanager
+def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
+    """The MLMD store to read: for a SQLite file, a copy of it as it is now (SQLite's online
+    backup: one read transaction, so a consistent state; the file itself is opened read only),
+    in a temporary directory removed afterwards.
+
+    Why: the import reads MLMD in many calls (nodes, then events, then links context by
+    context). A pipeline writing to the file meanwhile made a link or event name a node the
+    import had not read, and the import was refused ("the MLMD store is being written"): an
+    MLMD database that pipelines keep writing could never be imported. A writer waits at most
+    for the copy. Other sources (MySQL) are read live."""
+    if not config.HasField("sqlite"):
+        yield mlmd
+        return
+    path = _sqlite_path(config.sqlite.filename_uri)
+    with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
+        copy = os.path.join(tmp, "snapshot.sqlite")
+        try:
+            source = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)
+            try:
+                target = sqlite3.connect(copy)
+                try:
+                    source.backup(target)
+                finally:
+                    target.close()
+            finally:
+                source.close()
+        except (sqlite3.Error, OSError) as exc:
+            raise FailedPreconditionError(
+                f"cannot copy the MLMD store {path} to read it as of one moment (into "
+                f"{tmp}: TMPDIR chooses where): {exc}{_in_use(config)}"
+            ) from exc
+        snapshot = type(config)()
+        snapshot.CopyFrom(config)
+        snapshot.sqlite.filename_uri = copy
+        yield _open(snapshot)[0]
 
 
 def _in_use(config: Any) -> str:
@@ -1357,7 +1398,9 @@ def import_mlmd(
     claim = _Claim(store, key)
     claim.take()
     try:
-        importer.claim = claim
-        return importer.run()
+        with _as_of_now(mlmd, config) as now:
+            importer.mlmd = _Reads(now)
+            importer.claim = claim
+            return importer.run()
     finally:
         claim.release()
