@@ -9,7 +9,8 @@ MATCH (info:StoreInfo {key: 'store'})
 SET info.lock = true
 MERGE (c:ImportClaim {source: $source})
 ON CREATE SET c.owner = $owner, c.until = 0
-WITH info, c, (c.owner = $owner OR c.until < timestamp() OR c.owner = $stale) AS free
+WITH info, c,
+     (c.owner = $owner OR c.until < timestamp() OR coalesce(c.owner = $stale, false)) AS free
 SET c.owner = CASE WHEN free THEN $owner ELSE c.owner END,
     c.until = CASE WHEN free THEN timestamp() + $ttl_ms ELSE c.until END,
     info.lock = null
