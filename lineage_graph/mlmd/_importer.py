@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
     from ..backends import Staging
 
-__all__ = ["CHUNK", "ImportReport", "import_mlmd", "open_mlmd"]
+__all__ = ["CHUNK", "ImportReport", "check_source", "import_mlmd", "open_mlmd"]
 
 #: Nodes (or relationship rows) per atomic write: DESIGN.md §3 keeps batches around 1k rows.
 CHUNK = 1000
@@ -154,8 +154,22 @@ def open_mlmd(source: Any) -> Any:
     return _open(source)[0]
 
 
-def _open(source: Any) -> tuple[Any, Any]:
-    """``(MetadataStore, ConnectionConfig)`` for a SQLite path or a ``ConnectionConfig``."""
+def check_source(source: Any) -> None:
+    """Raise what :func:`import_mlmd` would for a source it cannot open (nothing written)."""
+    _open(source, older_ok=True)
+
+
+#: ml_metadata's words for a database of an older schema than its own (it migrates only when
+#: asked to, and a read-only source cannot be).
+_OLDER_SCHEMA = "is older than library version"
+
+
+def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tuple[Any, Any]:
+    """``(MetadataStore, ConnectionConfig)`` for a SQLite path or a ``ConnectionConfig``.
+
+    ``older_ok``: a SQLite file of an older MLMD schema gives ``(None, config)`` (its copy is
+    migrated: :func:`_as_of_now`). ``upgrade``: open read-write and migrate an older schema
+    (only ever for that copy)."""
     try:
         from ml_metadata.metadata_store import metadata_store
         from ml_metadata.proto import metadata_store_pb2
@@ -187,9 +201,13 @@ def _open(source: Any) -> tuple[Any, Any]:
         raise InvalidArgumentError(
             f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"
         )
+    if upgrade:
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE
     try:
-        return metadata_store.MetadataStore(config), config
+        return metadata_store.MetadataStore(config, enable_upgrade_migration=upgrade), config
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
+        if older_ok and config.HasField("sqlite") and _OLDER_SCHEMA in str(exc):
+            return None, config
         raise FailedPreconditionError(
             f"cannot open the MLMD store: {exc}{_in_use(config)}"
         ) from exc
@@ -205,7 +223,12 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
     context). A pipeline writing to the file meanwhile made a link or event name a node the
     import had not read, and the import was refused ("the MLMD store is being written"): an
     MLMD database that pipelines keep writing could never be imported. A writer waits at most
-    for the copy. Other sources (MySQL) are read live."""
+    for the copy. Other sources (MySQL) are read live.
+
+    A file of an older MLMD schema (``mlmd`` is None: written by an older ml_metadata, such as
+    a pipeline of TFX 1.13 or before) was refused ("MLMD database version 9 is older than
+    library version 10 ..."): upgrading the file itself would break the older pipelines that
+    use it. The copy is migrated instead, as ml_metadata migrates a database it is allowed to."""
     if not config.HasField("sqlite"):
         yield mlmd
         return
@@ -230,7 +253,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
         snapshot = type(config)()
         snapshot.CopyFrom(config)
         snapshot.sqlite.filename_uri = copy
-        yield _open(snapshot)[0]
+        yield _open(snapshot, upgrade=mlmd is None)[0]
 
 
 def _in_use(config: Any) -> str:
@@ -1392,7 +1415,7 @@ def import_mlmd(
         raise InvalidArgumentError(f"merge is True or False, got {merge!r}")
     if progress is not None and not callable(progress):  # a TypeError midway, after writes
         raise InvalidArgumentError(f"progress is a callable or None, got {progress!r:.80}")
-    mlmd, config = _open(source)
+    mlmd, config = _open(source, older_ok=True)  # (an older schema: its copy is migrated)
     key = _source_key(config)
     importer = _Importer(_Reads(mlmd), store, progress, merge, key)  # refuses before a write
     claim = _Claim(store, key)
