@@ -58,9 +58,9 @@ def _spec() -> SchemaSpec:
 #: put_lineage_subgraph, impact marks, retention) makes a key not registered before it.
 PROPERTY_KEYS = (
     # StoreInfo (parent_links: FalkorDB's count of parent-link writes, graph/write), IdSequence,
-    # ImpactMark
+    # ImpactMark, ImportClaim (an MLMD import's claim on its source: imports/claim)
     *("key", "schema_version", "library_version", "created_ms", "migrated_ms", "parent_links"),
-    *("kind", "next", "lock", "source", "undo"),
+    *("kind", "next", "lock", "source", "undo", "owner", "until"),
     # what impact marks keep on the artifacts they mark (nodes.MARK_KEYS)
     *("impact_marks", "impact_ms"),
     # artifacts, executions, contexts

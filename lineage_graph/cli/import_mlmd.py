@@ -97,8 +97,8 @@ def import_mlmd(
     """Import an MLMD store (SQLite or MySQL) into a lineage-graph store: types, artifacts,
     executions, contexts, events and links, with ids and times preserved."""
     try:
+        from ..mlmd._importer import check_source
         from ..mlmd._importer import import_mlmd as run_import
-        from ..mlmd._importer import open_mlmd
     except ImportError as exc:  # was a rich traceback, exit 1 ("the answer is no")
         cause = exc.__cause__ or exc
         missing = isinstance(cause, ModuleNotFoundError) and cause.name == "ml_metadata"
@@ -111,7 +111,7 @@ def import_mlmd(
     target = parse_source(source)
     # A source that cannot be opened (no such file, not an MLMD database, unreachable) is
     # refused before the target is opened, which would make an empty store in a new directory.
-    open_mlmd(target)
+    check_source(target)
     err = err_console()
     with (
         open_store(store, create=True) as lineage_store,

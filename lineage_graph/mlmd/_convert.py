@@ -11,7 +11,6 @@ Proto fields with no counterpart in the graph model (``system_metadata``, the ex
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -59,7 +58,6 @@ __all__ = [
 ]
 
 pb: Any = _pb  # generated module: no static attributes for mypy
-json_format: Any = importlib.import_module("google.protobuf.json_format")  # no stubs installed
 
 #: Proto message class of each node kind / type kind.
 NODE_PROTO: dict[NodeKind, Any] = {
@@ -117,6 +115,40 @@ def _text(value: Any, where: str) -> str:
     return str(value)
 
 
+#: The deepest struct a property holds (as the models check: MLMD refuses from about 90 levels).
+_STRUCT_DEPTH = 100
+
+
+def _struct_from_proto(struct: Any, where: str) -> dict[str, Any]:
+    """A ``google.protobuf.Struct`` as a dict, as ``json_format.MessageToDict`` gives it (every
+    number a float, null as None) but with NaN and +/-inf numbers kept: MessageToDict raises
+    ValueError for them, while ml_metadata stores and returns them (a struct holding one made
+    the whole put, or a whole import, fail)."""
+
+    def value(v: Any, depth: int) -> Any:
+        which = v.WhichOneof("kind")
+        if which is None or which == "null_value":
+            return None
+        if which == "number_value":
+            return float(v.number_value)
+        if which == "string_value":
+            return _text(v.string_value, where)
+        if which == "bool_value":
+            return bool(v.bool_value)
+        if depth >= _STRUCT_DEPTH:  # a recursion error past ~400 levels
+            raise InvalidArgumentError(
+                f"{where}: struct value nested deeper than {_STRUCT_DEPTH} levels"
+            )
+        if which == "list_value":
+            return [value(item, depth + 1) for item in v.list_value.values]
+        return fields(v.struct_value, depth + 1)
+
+    def fields(s: Any, depth: int) -> dict[str, Any]:
+        return {_text(k, where): value(s.fields[k], depth) for k in s.fields}
+
+    return fields(struct, 0)
+
+
 def value_from_proto(value: Any, where: str) -> Any:
     """A plain Python value from ``metadata_store_pb2.Value``."""
     which = value.WhichOneof("value")
@@ -129,17 +161,7 @@ def value_from_proto(value: Any, where: str) -> Any:
     if which == "bool_value":
         return bool(value.bool_value)
     if which == "struct_value":
-        try:
-            return json_format.MessageToDict(value.struct_value)
-        except RecursionError:  # MessageToDict recurses: a struct ~400 levels deep overflowed
-            raise InvalidArgumentError(
-                f"{where}: struct value nested deeper than 100 levels"
-            ) from None
-        except ValueError as exc:  # a NaN or infinite number: no JSON holds one
-            raise InvalidArgumentError(
-                f"{where}: struct values hold JSON numbers, NaN and infinity are not allowed "
-                f"({exc})"
-            ) from None
+        return _struct_from_proto(value.struct_value, where)
     if which == "proto_value":
         return ProtoValue(type_url=value.proto_value.type_url, value=value.proto_value.value)
     raise InvalidArgumentError(f"{where}: the Value holds no value (set one of its fields)")

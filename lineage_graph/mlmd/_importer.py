@@ -1,14 +1,15 @@
 """Copy a whole ML Metadata store (SQLite file or any ``ConnectionConfig``) into a LineageStore.
 
-MLMD is read with its own ``MetadataStore`` (reads only). Everything is copied: types (properties,
-base type, version, description, external id), artifacts, executions, contexts (properties,
-custom properties, states, external ids, create/update times), events (type, path, time),
-attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes per atomic
-statement). Into an empty store on an engine that can stage a graph (FalkorDB), the batches fill
-a staged graph that replaces the target in one atomic step at the end
+MLMD is read with its own ``MetadataStore`` (reads only); a SQLite file from a copy of it made as
+the import begins (:func:`_as_of_now`), so pipelines may go on writing to it. Everything is copied:
+types (properties, base type, version, description, external id), artifacts, executions, contexts
+(properties, custom properties, states, external ids, create/update times), events (type, path,
+time), attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes per
+atomic statement). Into an empty store on an engine that can stage a graph (FalkorDB), the batches
+fill a staged graph that replaces the target in one atomic step at the end
 (:meth:`_Importer.copy_staged`): the import as a whole is all or nothing. A merge, or an import
-into Neo4j, writes its batches into the target: stopped midway, the same merge run again
-completes it.
+into Neo4j, writes its batches into the target: stopped midway, the same merge run again completes
+it.
 
 Ids. Into an EMPTY store the MLMD ids are kept: nodes are inserted in MLMD id order and the
 store's id sequence skips MLMD's gaps, so node ``n`` of MLMD is node ``n`` here (types too: MLMD's
@@ -26,6 +27,9 @@ an MLMD artifact or execution; a context of its own matched by name keeps what i
 checked for keys the store cannot hold (:meth:`_Importer.check`) and, in a merge, for keys
 and property kinds the target's own nodes and types hold (:meth:`_Importer.check_merge`).
 
+One import of an MLMD store into a store at a time: an import claims its source in the target
+before it reads what the target holds (:class:`_Claim`); a second one is refused meanwhile.
+
 The native API has no public write path taking given ids and times (it allocates both itself);
 :class:`_NativeWriter` is the one place that reaches into the store's repositories for it.
 """
@@ -36,10 +40,13 @@ import contextlib
 import functools
 import hashlib
 import os
+import secrets
+import socket
 import sqlite3
+import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,15 +79,20 @@ if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
     from ..backends import Staging
 
-__all__ = ["CHUNK", "ImportReport", "import_mlmd", "open_mlmd"]
+__all__ = ["CHUNK", "ImportReport", "check_source", "import_mlmd", "open_mlmd"]
 
 #: Nodes (or relationship rows) per atomic write: DESIGN.md §3 keeps batches around 1k rows.
 CHUNK = 1000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
-#: How often an import into a staged graph renews the graph's time to live (far below it).
+#: How often an import into a staged graph renews the graph's time to live (far below it), and
+#: an import that writes into the target renews its claim on the MLMD store (:class:`_Claim`).
 KEEP_ALIVE_S = 30.0
+
+#: How long an import's claim on its MLMD store holds unless renewed (a process that died on
+#: this host frees it at once: :func:`_dead_here`).
+CLAIM_TTL_S = 600.0
 
 
 @dataclass
@@ -143,8 +155,22 @@ def open_mlmd(source: Any) -> Any:
     return _open(source)[0]
 
 
-def _open(source: Any) -> tuple[Any, Any]:
-    """``(MetadataStore, ConnectionConfig)`` for a SQLite path or a ``ConnectionConfig``."""
+def check_source(source: Any) -> None:
+    """Raise what :func:`import_mlmd` would for a source it cannot open (nothing written)."""
+    _open(source, older_ok=True)
+
+
+#: ml_metadata's words for a database of an older schema than its own (it migrates only when
+#: asked to, and a read-only source cannot be).
+_OLDER_SCHEMA = "is older than library version"
+
+
+def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tuple[Any, Any]:
+    """``(MetadataStore, ConnectionConfig)`` for a SQLite path or a ``ConnectionConfig``.
+
+    ``older_ok``: a SQLite file of an older MLMD schema gives ``(None, config)`` (its copy is
+    migrated: :func:`_as_of_now`). ``upgrade``: open read-write and migrate an older schema
+    (only ever for that copy)."""
     try:
         from ml_metadata.metadata_store import metadata_store
         from ml_metadata.proto import metadata_store_pb2
@@ -176,9 +202,13 @@ def _open(source: Any) -> tuple[Any, Any]:
         raise InvalidArgumentError(
             f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"
         )
+    if upgrade:
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE
     try:
-        return metadata_store.MetadataStore(config), config
+        return metadata_store.MetadataStore(config, enable_upgrade_migration=upgrade), config
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
+        if older_ok and config.HasField("sqlite") and _OLDER_SCHEMA in str(exc):
+            return None, config
         in_use = _in_use(config)
         not_mlmd = "" if in_use else _not_mlmd(config)
         if not_mlmd:  # not ml_metadata's failure: ten lines of its CREATE TABLE statement
@@ -218,6 +248,49 @@ def _not_mlmd(config: Any) -> str:
     )
 
 
+@contextlib.contextmanager
+def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
+    """The MLMD store to read: for a SQLite file, a copy of it as it is now (SQLite's online
+    backup: one read transaction, so a consistent state; the file itself is opened read only),
+    in a temporary directory removed afterwards.
+
+    Why: the import reads MLMD in many calls (nodes, then events, then links context by
+    context). A pipeline writing to the file meanwhile made a link or event name a node the
+    import had not read, and the import was refused ("the MLMD store is being written"): an
+    MLMD database that pipelines keep writing could never be imported. A writer waits at most
+    for the copy. Other sources (MySQL) are read live.
+
+    A file of an older MLMD schema (``mlmd`` is None: written by an older ml_metadata, such as
+    a pipeline of TFX 1.13 or before) was refused ("MLMD database version 9 is older than
+    library version 10 ..."): upgrading the file itself would break the older pipelines that
+    use it. The copy is migrated instead, as ml_metadata migrates a database it is allowed to."""
+    if not config.HasField("sqlite"):
+        yield mlmd
+        return
+    path = _sqlite_path(config.sqlite.filename_uri)
+    with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
+        copy = os.path.join(tmp, "snapshot.sqlite")
+        try:
+            source = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)
+            try:
+                target = sqlite3.connect(copy)
+                try:
+                    source.backup(target)
+                finally:
+                    target.close()
+            finally:
+                source.close()
+        except (sqlite3.Error, OSError) as exc:
+            raise FailedPreconditionError(
+                f"cannot copy the MLMD store {path} to read it as of one moment (into "
+                f"{tmp}: TMPDIR chooses where): {exc}{_in_use(config)}"
+            ) from exc
+        snapshot = type(config)()
+        snapshot.CopyFrom(config)
+        snapshot.sqlite.filename_uri = copy
+        yield _open(snapshot, upgrade=mlmd is None)[0]
+
+
 def _in_use(config: Any) -> str:
     """Why a SQLite MLMD file that ml_metadata could not open may be fine: a writer has it (or
     died in the middle of a write). Read only, ml_metadata then says "attempt to write a
@@ -238,6 +311,109 @@ def _in_use(config: Any) -> str:
         except OSError:
             continue
     return ""
+
+
+# ---------------------------------------------------------------------------------- claims
+
+
+#: The claims imports running in this process hold (their owners).
+_HELD: set[str] = set()
+
+
+def _dead_here(owner: str) -> bool:
+    """Whether the claim holder ``owner`` (``host|pid|token``) is an import of this host that
+    no longer runs: its claim is then taken over at once rather than when it lapses. One of this
+    process that has ended (its engine died under it, so nothing released its claim) is dead:
+    the same process trying again was refused for the claim's whole life."""
+    host, _, rest = owner.partition("|")
+    pid = rest.partition("|")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return owner not in _HELD
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: alive
+        return False
+    return False
+
+
+class _Claim:
+    """One import's claim on (target store, MLMD source): an ``ImportClaim`` node in the target.
+
+    Two imports of the same MLMD store into the same store at once each read which nodes were
+    copied before (none yet) and then both copied everything: MLMD's artifacts and executions
+    without a name (no unique key here) were duplicated (measured: two concurrent ``import-mlmd
+    --merge`` of 4,000 artifacts left 8,000 copies). The second import is now refused with
+    :class:`FailedPreconditionError` before it reads or writes anything; it can be run again
+    once the first has finished (it then updates the copies in place).
+
+    The claim lapses after :data:`CLAIM_TTL_S` unless renewed: an import writing into the
+    target renews it as it reports progress; a staged import does not (a write to the target
+    would fail its publication), and needs not: a concurrent write to the target, another
+    import's claim included, already makes it fail with nothing imported. A claim whose holder
+    died on this host is taken over at once."""
+
+    def __init__(self, store: LineageStore, source_key: str) -> None:
+        self.backend = store.backend
+        self.source = source_key
+        self.owner = f"{socket.gethostname()}|{os.getpid()}|{secrets.token_hex(8)}"
+        self.renewing = True
+        self.renewed = 0.0
+
+    def _write(self, stale: str | None) -> dict[str, Any]:
+        rows = Repository(self.backend).write(
+            "imports/claim",
+            source=self.source,
+            owner=self.owner,
+            stale=stale,
+            ttl_ms=int(CLAIM_TTL_S * 1000),
+        )
+        if not rows:  # pragma: no cover - every opened store has its record
+            raise FailedPreconditionError("the target store has no store record: open it first")
+        self.renewed = time.monotonic()
+        return dict(rows[0])
+
+    def take(self) -> None:
+        _HELD.add(self.owner)  # before the write: running, this claim is never taken over
+        try:
+            row = self._write(None)
+            if not row["free"] and _dead_here(str(row["owner"])):
+                row = self._write(str(row["owner"]))
+        except BaseException:  # (if it was written, this process takes it over next time)
+            _HELD.discard(self.owner)
+            raise
+        if not row["free"]:
+            _HELD.discard(self.owner)
+            host, _, rest = str(row["owner"]).partition("|")
+            left = max(0, int(row["left_ms"]) // 1000)
+            raise FailedPreconditionError(
+                f"another import of this MLMD store into this store is running (process "
+                f"{rest.partition('|')[0]} on {host}): nothing was imported. Run it again once "
+                f"that one has finished (with --merge / merge=True: it then updates the copies "
+                f"in place); if that process has died, its claim lapses within {left} s"
+            )
+
+    def keep(self) -> None:
+        """Renew the claim (at most every KEEP_ALIVE_S); fail if it lapsed and another import
+        took it, before this one writes anything more."""
+        if not self.renewing or time.monotonic() - self.renewed < KEEP_ALIVE_S:
+            return
+        if not self._write(None)["free"]:
+            raise FailedPreconditionError(
+                f"this import stalled for over {CLAIM_TTL_S:.0f} s and another import of the "
+                "same MLMD store took its claim: stopped. Run the merge again once that one "
+                "has finished: it completes what this one wrote"
+            )
+
+    def release(self) -> None:
+        _HELD.discard(self.owner)  # left behind (the engine is gone), it is a dead one's
+        with contextlib.suppress(LineageGraphError):
+            Repository(self.backend).write(
+                "imports/release_claim", source=self.source, owner=self.owner
+            )
 
 
 # ---------------------------------------------------------------------------- native writes
@@ -480,12 +656,11 @@ class _Importer:
         self.progress = progress or (lambda stage, done, total: None)
         self.writer = _NativeWriter(store)
         self.report = ImportReport()
-        self.empty = _store_is_empty(store)
-        if not self.empty and not merge:
-            raise FailedPreconditionError(
-                "the target store is not empty: import into an empty store, or pass --merge "
-                "(merge=True) to add to it (MLMD ids are then mapped, not kept)"
-            )
+        self.merge = merge
+        self.empty = self._target_is_empty()
+        #: This import's claim on the MLMD store (taken by :func:`import_mlmd`, which calls
+        #: :meth:`run` while holding it).
+        self.claim: _Claim | None = None
         self.type_map: dict[tuple[NodeKind, int], int] = {}
         self.node_map: dict[NodeKind, dict[int, int]] = {k: {} for k in _KINDS}
         self.prefix = f"{source_key}#"
@@ -495,16 +670,36 @@ class _Importer:
         self.unmarked: dict[tuple[NodeKind, int], dict[str, Any]] = {}
         self.reads = Repository(store.backend)
         self._parents: dict[int, list[int]] = {}
-        if not self.empty:
-            for row in self.reads.read("imports/origins", prefix=self.prefix):
-                mlmd_id = int(str(row["origin"]).rpartition("#")[2])
-                self.imported[(NodeKind(row["kind"]), mlmd_id)] = int(row["id"])
         #: Artifacts with a uri or digest no index holds, by MLMD id (a merge checks their twins).
         self.long_values: dict[int, list[tuple[str, _Unindexable]]] = {}
         #: The target's copies of MLMD nodes, per kind (the values of ``imported``).
         self.copied: dict[NodeKind, set[int]] = {k: set() for k in _KINDS}
+
+    def _target_is_empty(self) -> bool:
+        empty = _store_is_empty(self.store)
+        if not empty and not self.merge:
+            raise FailedPreconditionError(
+                "the target store is not empty: import into an empty store, or pass --merge "
+                "(merge=True) to add to it (MLMD ids are then mapped, not kept)"
+            )
+        return empty
+
+    def _begin(self) -> None:
+        """What the target holds, read once this import holds its claim on the MLMD store
+        (another import of it may have finished meanwhile): whether it is empty, and the
+        nodes copied from this MLMD store before."""
+        self.empty = self._target_is_empty()
+        if self.empty:
+            return
+        for row in self.reads.read("imports/origins", prefix=self.prefix):
+            mlmd_id = int(str(row["origin"]).rpartition("#")[2])
+            self.imported[(NodeKind(row["kind"]), mlmd_id)] = int(row["id"])
         for (kind, _), node_id in self.imported.items():
             self.copied[kind].add(node_id)
+
+    def _keep_claim(self) -> None:
+        if self.claim is not None:
+            self.claim.keep()
 
     # ---------------------------------------------------------------------------- types
 
@@ -870,6 +1065,7 @@ class _Importer:
         node = "artifact_id" if links == "attributions" else "execution_id"
         pending = sorted({n for n, _ in keys})
         while pending:
+            self._keep_claim()
             window = pending[:_LINK_WINDOW]
             options = pb.LineageSubgraphQueryOptions(max_num_hops=0)
             getattr(options, starting).filter_query = f"id >= {window[0]} AND id <= {window[-1]}"
@@ -890,9 +1086,10 @@ class _Importer:
         and external ids that no unique key here can (empty, over 4,096 bytes, ASCII whitespace
         at an end, U+0001), an indexed uri or digest over 4,096 bytes, and text with NUL. The
         error names the MLMD node. Each node and type is also converted as the copy will
-        convert it: MLMD holds property names that are empty, and struct values with NaN or
-        infinity, which no model here can (they raised pydantic's ValidationError, or
-        ValueError, from the copy: in a merge after its types were written)."""
+        convert it: MLMD holds property names that are empty, which no model here can (they
+        raised pydantic's ValidationError, or ValueError, from the copy: in a merge after its
+        types were written). Struct values with NaN or infinity, which MLMD holds too, are
+        copied as they are."""
         from .._encoding import check_key, check_text
         from ._convert import to_node, to_type
 
@@ -985,6 +1182,7 @@ class _Importer:
             names: dict[tuple[int, str], Any] = {}
             externals: dict[str, Any] = {}
             for chunk in _chunks(sorted(nodes[kind], key=lambda m: m.id)):
+                self._keep_claim()
                 self._read_unmarked(kind, chunk)
                 contexts: dict[tuple[int, str], int] = {}  # a context's twin: its type and name
                 if kind == NodeKind.CONTEXT:
@@ -1121,6 +1319,7 @@ class _Importer:
             ) from None
 
     def run(self) -> ImportReport:
+        self._begin()
         nodes = {
             NodeKind.ARTIFACT: list(self.mlmd.get_artifacts()),
             NodeKind.EXECUTION: list(self.mlmd.get_executions()),
@@ -1130,9 +1329,20 @@ class _Importer:
         self.check(types, nodes)
         if not self.empty:
             self.check_merge(types, nodes)
+        if self.claim is not None:  # no renewal from here on, unless written into the target
+            self.claim.renewing = False
         staging = self.store.backend.stage() if self.empty and not self._other_nodes() else None
         if staging is None:  # a merge, an engine that cannot swap a graph (Neo4j), or state
             # that a new graph would not have (an index, a constraint, impact marks' records)
+            if self.claim is not None:
+                self.claim.renewing = True
+                reported = self.progress
+
+                def progress(stage: str, done: int, total: int) -> None:
+                    self._keep_claim()  # before the next batch is written
+                    reported(stage, done, total)
+
+                self.progress = progress
             self.copy(types, nodes)
             return self.report
         with staging:  # discarded unless published
@@ -1240,5 +1450,15 @@ def import_mlmd(
         raise InvalidArgumentError(f"merge is True or False, got {merge!r}")
     if progress is not None and not callable(progress):  # a TypeError midway, after writes
         raise InvalidArgumentError(f"progress is a callable or None, got {progress!r:.80}")
-    mlmd, config = _open(source)
-    return _Importer(_Reads(mlmd), store, progress, merge, _source_key(config)).run()
+    mlmd, config = _open(source, older_ok=True)  # (an older schema: its copy is migrated)
+    key = _source_key(config)
+    importer = _Importer(_Reads(mlmd), store, progress, merge, key)  # refuses before a write
+    claim = _Claim(store, key)
+    claim.take()
+    try:
+        with _as_of_now(mlmd, config) as now:
+            importer.mlmd = _Reads(now)
+            importer.claim = claim
+            return importer.run()
+    finally:
+        claim.release()

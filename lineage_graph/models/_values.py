@@ -7,15 +7,19 @@ INT         ``int``                      int64 range, ``bool`` is *not* an int h
 DOUBLE      ``float``                    NaN and +/-inf allowed, stored losslessly
 STRING      ``str``                      any unicode
 BOOLEAN     ``bool``
-STRUCT      ``dict`` / ``Struct``        JSON object (google.protobuf.Struct)
+STRUCT      ``dict`` / ``Struct``        JSON object (google.protobuf.Struct), see below
 PROTO       ``ProtoValue``               type_url + serialised bytes (google.protobuf.Any)
 ==========  ===========================  ==========================================
+
+A struct's numbers are doubles, as a ``google.protobuf.Struct``'s are: NaN and +/-inf included
+(ml_metadata stores and returns them), kept in the stored JSON as ``NaN`` / ``Infinity`` /
+``-Infinity`` (Python's ``json`` extensions) and written out by the CLI's JSON and the viewer
+as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, as a double property is.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Annotated, Any, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -63,8 +67,8 @@ def _check_json(value: Any, depth: int = 0) -> None:
     if value is None or isinstance(value, bool | str):
         return
     if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("struct values hold JSON numbers: NaN and infinity are not allowed")
+        # NaN and +/-inf too: a google.protobuf.Struct's numbers are doubles, and ml_metadata
+        # stores and returns them; they are encoded as the JSON extensions NaN / Infinity.
         return
     if isinstance(value, list | tuple):
         for v in value:

@@ -162,16 +162,16 @@ def test_cached(demo: Demo) -> None:
         (["upstream", "5", "--where", "C=99999999999999999999999"], "--where C: 9999"),
         (["cached", "Trainer", "-i", "2", "-p", "C=-9223372036854775809"], "--property C: -92"),
         (["impact", "1", "--mark", "q=99999999999999999999999"], "--mark q: 9999"),
-        (["upstream", "5", "--where", 'q={"a": NaN}'], "--where: "),
-        (["impact", "1", "--mark", 'q={"a": NaN}'], "--mark: "),
+        (["upstream", "5", "--where", "q=" + '{"a":' * 101 + "1" + "}" * 101], "--where: "),
+        (["impact", "1", "--mark", "q=" + '{"a":' * 101 + "1" + "}" * 101], "--mark: "),
     ],
 )
 def test_a_value_no_property_can_hold_is_a_usage_error(
     demo: Demo, args: list[str], says: str
 ) -> None:
-    """An int past int64 (or a struct holding NaN) in --where / -p / --mark was exit 5, "the
-    store refused the request"; like every other bad option value it is exit 2, and nothing
-    is marked."""
+    """An int past int64 (or a struct nested deeper than 100 levels) in --where / -p / --mark
+    was exit 5, "the store refused the request"; like every other bad option value it is exit
+    2, and nothing is marked."""
     before = demo.json("ls")
     result = demo.cli(*args)
     assert result.exit_code == ExitCode.USAGE, result.output

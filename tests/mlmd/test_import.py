@@ -950,3 +950,58 @@ def test_links_of_nodes_past_mlmds_101_starting_nodes_are_ordered_too(
     too (a single read left them last, context by context)."""
     links = [(1, 2), (0, 1), (2, 0), (5, 2), (3, 1), (4, 0), (3, 0)]
     _links_in_order(tmp_path, store, 200, links)
+
+
+@pytest.mark.parametrize("version", [7, 9])
+def test_a_file_of_an_older_mlmd_schema_is_imported_from_a_migrated_copy(
+    tmp_path: Path, store: LineageStore, version: int
+) -> None:
+    """A SQLite file written by an older ml_metadata (schema 9: TFX 1.13 and before; 7: older
+    still) was refused ("MLMD database version 9 is older than library version 10 ... Please
+    upgrade the database"): upgrading the file itself would break the older pipelines that use
+    it. The import migrates its private copy instead; the file is left as it was, and the copy
+    holds what the current schema's import of the same data holds."""
+    import hashlib
+    import sqlite3
+
+    new = tmp_path / "new.sqlite"
+    ref = _mlmd_sqlite(new)
+    t = pb.ArtifactType(name="Examples", base_type=pb.ArtifactType.DATASET, version="1")
+    t.properties["span"] = pb.INT
+    at = ref.put_artifact_type(t)
+    et = ref.put_execution_type(pb.ExecutionType(name="Trainer"))  # (no external ids: 9's)
+    ct = ref.put_context_type(pb.ContextType(name="pipeline"))
+    a = pb.Artifact(type_id=at, uri="/a", state=pb.Artifact.LIVE)
+    a.properties["span"].int_value = 3
+    a.custom_properties["ratio"].double_value = 0.25
+    a.custom_properties["meta"].struct_value.update({"rows": 3})  # (no bool: schema 10's)
+    [a1, a2] = ref.put_artifacts([a, pb.Artifact(type_id=at, uri="/b")])
+    [x] = ref.put_executions([pb.Execution(type_id=et, last_known_state=pb.Execution.COMPLETE)])
+    ev = pb.Event(artifact_id=a1, execution_id=x, type=pb.Event.INPUT)
+    ev.path.steps.add(key="examples")
+    ev.path.steps.add(index=0)
+    ref.put_events([ev, pb.Event(artifact_id=a2, execution_id=x, type=pb.Event.OUTPUT)])
+    [p, c] = ref.put_contexts([pb.Context(type_id=ct, name="p"), pb.Context(type_id=ct, name="r")])
+    ref.put_attributions_and_associations(
+        [pb.Attribution(artifact_id=a1, context_id=c)],
+        [pb.Association(execution_id=x, context_id=c)],
+    )
+    ref.put_parent_contexts([pb.ParentContext(child_id=c, parent_id=p)])
+    del ref
+    old = tmp_path / "old.sqlite"
+    old.write_bytes(new.read_bytes())
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(old)
+    metadata_store.downgrade_schema(config, version)
+    digest = hashlib.sha256(old.read_bytes()).hexdigest()
+
+    result = _cli("import-mlmd", str(old), "--store", str(tmp_path / "cli"), "--json")
+    assert result.exit_code == 0, result.output
+    report = import_mlmd(old, store)
+    assert report.ids_preserved and (report.artifacts, report.events) == (2, 2)
+    with LineageStore.open(tmp_path / "current") as current:
+        import_mlmd(new, current)
+        assert snapshot(store) == snapshot(current)
+    assert hashlib.sha256(old.read_bytes()).hexdigest() == digest  # the file itself untouched
+    with sqlite3.connect(old) as db:
+        assert db.execute("SELECT schema_version FROM MLMDEnv").fetchall() == [(version,)]

@@ -20,6 +20,7 @@ NODE_LABELS = {
     "IdSequence",
     "StoreInfo",
     "ImpactMark",
+    "ImportClaim",  # an MLMD import's claim, left by one that died (it lapses)
 }
 REL_ENDS = {
     "EVENT": "(x:Artifact AND y:Execution) OR (x:Execution AND y:Artifact)",
@@ -52,7 +53,8 @@ def check_store(store: LineageStore) -> dict[str, int]:
     )
     out["nodes without id"] = _one(
         store,
-        "MATCH (n) WHERE n.id IS NULL AND NOT (n:IdSequence OR n:StoreInfo OR n:ImpactMark) "
+        "MATCH (n) WHERE n.id IS NULL AND NOT (n:IdSequence OR n:StoreInfo OR n:ImpactMark OR "
+        "n:ImportClaim) "
         "RETURN count(n) AS n",
     )
     for rel, ends in REL_ENDS.items():

@@ -1,0 +1,127 @@
+"""Two ``import-mlmd`` runs of the same MLMD store into the same store at once, from two processes.
+
+Both read which MLMD nodes an earlier import had copied (none yet), then both copied them all:
+MLMD's artifacts and executions without a name have no unique key here, so each was copied twice
+(measured with the CLI: two concurrent ``import-mlmd --merge`` of 4,000 artifacts left 8,000
+copies). An import now claims its MLMD store in the target first; the second one is refused with
+FailedPreconditionError before it reads or writes anything.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ml_metadata")
+
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    FailedPreconditionError,
+    LineageStore,
+    NodeKind,
+)
+from lineage_graph.mlmd._importer import import_mlmd
+
+from .test_import import _mlmd_sqlite, snapshot
+
+#: A child process that imports ``argv[1]`` into the store ``argv[2]`` (merge) and, once its
+#: first batch of artifacts is written, says "holding" and waits for a line on stdin (or is
+#: killed there). It dies by itself after two minutes whatever happens.
+_CHILD = """
+import signal, sys
+signal.alarm(120)
+from lineage_graph import LineageStore
+from lineage_graph.mlmd._importer import import_mlmd
+held = []
+def progress(stage, done, total):
+    if stage == "artifacts" and not held:
+        held.append(1)
+        print("holding", flush=True)
+        sys.stdin.readline()
+with LineageStore.open(sys.argv[2]) as store:
+    report = import_mlmd(sys.argv[1], store, progress=progress, merge=True)
+print("done", report.artifacts, report.executions, flush=True)
+"""
+
+
+def _source(tmp_path: Path) -> Path:
+    """Unnamed artifacts and executions (no unique key), an event, a context."""
+    path = tmp_path / "mlmd.sqlite"
+    ref = _mlmd_sqlite(path)
+    at = ref.put_artifact_type(pb.ArtifactType(name="Examples"))
+    et = ref.put_execution_type(pb.ExecutionType(name="Trainer"))
+    ct = ref.put_context_type(pb.ContextType(name="pipeline"))
+    ids = ref.put_artifacts([pb.Artifact(type_id=at, uri=f"/data/{i}") for i in range(5)])
+    [x] = ref.put_executions([pb.Execution(type_id=et)])
+    ref.put_events([pb.Event(artifact_id=ids[0], execution_id=x, type=pb.Event.INPUT)])
+    [c] = ref.put_contexts([pb.Context(type_id=ct, name="p")])
+    ref.put_attributions_and_associations(
+        [pb.Attribution(artifact_id=ids[0], context_id=c)],
+        [pb.Association(execution_id=x, context_id=c)],
+    )
+    return path
+
+
+def _holding(source: Path, target: Path) -> Any:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(source), str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    line = child.stdout.readline().strip()
+    assert line == "holding", (line, child.wait(timeout=120))
+    return child
+
+
+def _counts(store: LineageStore) -> dict[NodeKind, int]:
+    return {k: store.count(k) for k in (NodeKind.ARTIFACT, NodeKind.EXECUTION, NodeKind.CONTEXT)}
+
+
+def test_a_second_import_of_the_same_source_at_once_is_refused(tmp_path: Path) -> None:
+    source = _source(tmp_path)
+    with LineageStore.open(tmp_path / "store") as store:
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+        child = _holding(source, tmp_path / "store")
+        try:
+            before = snapshot(store)
+            with pytest.raises(FailedPreconditionError, match="another import of this MLMD"):
+                import_mlmd(source, store, merge=True)
+            assert snapshot(store) == before  # nothing written
+        finally:
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write("go\n")
+            child.stdin.close()
+            out = child.stdout.read()
+            assert child.wait(timeout=120) == 0
+        assert out.split() == ["done", "5", "1"]
+        assert _counts(store) == {NodeKind.ARTIFACT: 6, NodeKind.EXECUTION: 1, NodeKind.CONTEXT: 1}
+        # the claim is gone with the import that held it: the same merge again updates in place
+        report = import_mlmd(source, store, merge=True)
+        assert report.updated == 7
+        assert _counts(store) == {NodeKind.ARTIFACT: 6, NodeKind.EXECUTION: 1, NodeKind.CONTEXT: 1}
+        assert len(store.get_events_by_artifact_ids([a.id for a in store.get_artifacts()])) == 1
+
+
+def test_the_claim_of_an_import_that_died_is_taken_over_at_once(tmp_path: Path) -> None:
+    """An import killed while it held its claim (kill -9: nothing released it) does not keep
+    the next one waiting until the claim lapses: its process is gone from this host."""
+    source = _source(tmp_path)
+    with LineageStore.open(tmp_path / "store") as store:
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+        child = _holding(source, tmp_path / "store")
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=120)
+        import_mlmd(source, store, merge=True)  # completes what the dead one wrote
+        assert _counts(store) == {NodeKind.ARTIFACT: 6, NodeKind.EXECUTION: 1, NodeKind.CONTEXT: 1}
