@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from lineage_graph import (
+    AlreadyExistsError,
     Artifact,
     ArtifactType,
     Association,
@@ -738,3 +739,170 @@ def test_the_retry_of_a_write_in_doubt_not_applied_writes_it_under_new_ids(
         assert (stored,) != error.new_ids["Artifact"]  # type: ignore[index]
         assert [a.id for a in store.get_artifacts()] == [stored]
         assert_healthy(store)
+
+
+def _in_doubt_unread_by(
+    monkeypatch: pytest.MonkeyPatch,
+    read: str,
+    applied: bool,
+    call: Callable[[], object],
+    *,
+    nth: int = 1,
+) -> EngineUnavailableError:
+    """``call`` (one write that creates no node) with its reply lost, ``applied`` or not, and
+    its read-back, the ``nth`` read ``read`` from now on, failing too (the engine killed under
+    the read and its retry): the error."""
+    killed = _lose_reply(monkeypatch, applied=applied)
+    _lose_reply(monkeypatch, read, nth=nth, applied=False, write=False, times=2)
+    with pytest.raises(EngineUnavailableError) as info:
+        call()
+    monkeypatch.undo()
+    assert len(killed) == 1
+    return info.value
+
+
+def _a_run_with_its_ends(store: LineageStore) -> tuple[int, int, int]:
+    """The types, artifacts ``/d`` and ``/m`` and a Train execution, stored."""
+    _types(store)
+    data, model = store.put_artifacts(
+        [Artifact(type="Data", uri="/d"), Artifact(type="Model", uri="/m")]
+    )
+    [run] = store.put_executions([Execution(type="Train")])
+    return data, model, run
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_the_retry_of_put_events_in_doubt_recognises_its_own_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_events with its reply lost and its read-back failed too: the natural retry raised
+    AlreadyExistsError ("events are immutable") for the events its own first call had stored.
+    It returns now, writing nothing (applied), or stores them (not applied); a retry whose own
+    check meets the engine down again raises again. The same call made once more afterwards is
+    a new write, refused as MLMD refuses a stored event."""
+    with LineageStore.open(tmp_path / "s") as store:
+        data, model, run = _a_run_with_its_ends(store)
+        events = [
+            Event(artifact_id=data, execution_id=run, type=EventType.INPUT),
+            Event(artifact_id=model, execution_id=run, type=EventType.OUTPUT),
+        ]
+        read = "events/get_by_execution_ids"
+        _in_doubt_unread_by(monkeypatch, read, applied, lambda: store.put_events(events))
+        _lose_reply(monkeypatch, read, applied=False, write=False, times=2)
+        with pytest.raises(EngineUnavailableError):
+            store.put_events(events)  # the engine down again: still in doubt
+        monkeypatch.undo()
+        assert store.put_events(events) is None  # the retry
+        stored = store.get_events_by_execution_ids([run])
+        assert [(e.artifact_id, e.type) for e in stored] == [
+            (data, EventType.INPUT),
+            (model, EventType.OUTPUT),
+        ]
+        with pytest.raises(AlreadyExistsError):
+            store.put_events(events)  # a new write of stored events
+        assert_healthy(store)
+
+
+def test_the_retry_of_put_execution_adding_events_in_doubt_recognises_its_own_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """put_execution of a stored execution and stored artifact, adding an event (no node
+    created): reply lost, read-back failed, the retry raised AlreadyExistsError for its own
+    event. It returns the first call's ids now."""
+    with LineageStore.open(tmp_path / "s") as store:
+        data, _, run = _a_run_with_its_ends(store)
+        [execution] = store.get_executions_by_id([run])
+        [artifact] = store.get_artifacts_by_id([data])
+        call = (execution, [(artifact, Event(type=EventType.INPUT))])
+        read = "events/get_by_execution_ids"
+        error = _in_doubt_unread_by(monkeypatch, read, True, lambda: store.put_execution(*call))
+        assert error.in_doubt_result == (run, [data], [])
+        assert store.put_execution(*call) == (run, [data], [])
+        assert [e.artifact_id for e in store.get_events_by_execution_ids([run])] == [data]
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_the_retry_of_put_parent_contexts_in_doubt_recognises_its_own_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_parent_contexts likewise: the retry said AlreadyExistsError ("context 2 already has
+    parent 1") for the link its own first call had stored. It returns now (applied) or links
+    them (not applied); once more afterwards is a new write, refused as MLMD refuses it."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        exp, run = store.put_contexts([Context(type="Experiment", name=n) for n in ("e", "r")])
+        links = [ParentContext(child_id=run, parent_id=exp)]
+        # the write's own check reads the links first (1st read), its read-back next (2nd)
+        read = "contexts/get_parent_links"
+        call = lambda: store.put_parent_contexts(links)  # noqa: E731
+        _in_doubt_unread_by(monkeypatch, read, applied, call, nth=2)
+        assert store.put_parent_contexts(links) is None  # the retry
+        assert [c.id for c in store.get_parent_contexts_by_context(run)] == [exp]
+        with pytest.raises(AlreadyExistsError):
+            store.put_parent_contexts(links)  # a new write of a stored link
+        assert_healthy(store)
+
+
+def test_the_retry_of_links_in_doubt_links_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """put_attributions_and_associations is safe to repeat as it is (an existing link is a
+    no-op, as in MLMD): the retry of one in doubt and unread returns, one link each."""
+    with LineageStore.open(tmp_path / "s") as store:
+        data, _, run = _a_run_with_its_ends(store)
+        [exp] = store.put_contexts([Context(type="Experiment", name="exp-1")])
+
+        def call() -> None:
+            store.put_attributions_and_associations(
+                [Attribution(artifact_id=data, context_id=exp)],
+                [Association(execution_id=run, context_id=exp)],
+            )
+
+        _in_doubt_unread_by(monkeypatch, "lineage/links", True, call)
+        call()  # the retry
+        call()  # and again
+        assert [a.id for a in store.get_artifacts_by_context(exp)] == [data]
+        assert [e.id for e in store.get_executions_by_context(exp)] == [run]
+        assert_healthy(store)
+
+
+def test_mlmd_the_retry_of_put_parent_contexts_in_doubt_recognises_its_own_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MLMD adapter's put_parent_contexts and put_events go through the store's: their
+    retry (reply lost, read-back failed) returned AlreadyExistsError; it returns now."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata import errors
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from lineage_graph.mlmd import MetadataStore
+
+    native = LineageStore.open(tmp_path / "s")
+    mlmd = MetadataStore(native)
+    try:
+        ct = mlmd.put_context_type(pb.ContextType(name="Experiment"))
+        et = mlmd.put_execution_type(pb.ExecutionType(name="Train"))
+        at = mlmd.put_artifact_type(pb.ArtifactType(name="Model"))
+        exp, run = mlmd.put_contexts([pb.Context(type_id=ct, name=n) for n in ("e", "r")])
+        [eid] = mlmd.put_executions([pb.Execution(type_id=et)])
+        [aid] = mlmd.put_artifacts([pb.Artifact(type_id=at, uri="/m")])
+        links = [pb.ParentContext(child_id=run, parent_id=exp)]
+        events = [pb.Event(artifact_id=aid, execution_id=eid, type=pb.Event.OUTPUT)]
+        for read, nth, call in (
+            ("contexts/get_parent_links", 2, lambda: mlmd.put_parent_contexts(links)),
+            ("events/get_by_execution_ids", 1, lambda: mlmd.put_events(events)),
+        ):
+            killed = _lose_reply(monkeypatch, applied=True)
+            _lose_reply(monkeypatch, read, nth=nth, applied=False, write=False, times=2)
+            with pytest.raises(errors.UnavailableError):
+                call()
+            monkeypatch.undo()
+            assert len(killed) == 1
+            call()  # the retry
+            with pytest.raises(errors.AlreadyExistsError):
+                call()  # a new write
+        assert [c.id for c in mlmd.get_parent_contexts_by_context(run)] == [exp]
+        assert [e.artifact_id for e in mlmd.get_events_by_execution_ids([eid])] == [aid]
+    finally:
+        native.close()
