@@ -9,6 +9,7 @@ just before the statement is sent (a write that was never applied: the same erro
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from lineage_graph import (
     NodeKind,
     NotFoundError,
     ParentContext,
+    PropertyType,
 )
 from lineage_graph.backends.embedded import EmbeddedBackend
 from tests.reliability._integrity import assert_healthy
@@ -906,3 +908,133 @@ def test_mlmd_the_retry_of_put_parent_contexts_in_doubt_recognises_its_own_links
         assert [e.artifact_id for e in mlmd.get_events_by_execution_ids([eid])] == [aid]
     finally:
         native.close()
+
+
+def _a_source_and_its_output(store: LineageStore) -> Any:
+    """The types, a stored ``/d`` read by a Train run that wrote ``/m``: the NodeRef of ``/d``."""
+    from lineage_graph import NodeRef
+
+    _types(store)
+    [source] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+    store.put_execution(
+        Execution(type="Train"),
+        [
+            (Artifact(id=source), Event(type=EventType.INPUT)),
+            (Artifact(type="Model", uri="/m"), Event(type=EventType.OUTPUT)),
+        ],
+    )
+    return NodeRef(NodeKind.ARTIFACT, source)
+
+
+def _marks(store: LineageStore) -> list[str]:
+    rows = store.backend.read("MATCH (m:ImpactMark) RETURN m.key AS k", name="tests/marks")
+    return [r["k"] for r in rows]
+
+
+def test_the_retry_of_an_impact_mark_in_doubt_marks_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """impact(mark=...) applied, its reply lost and its read-back failed too: it raised with
+    the token, and the natural retry stacked a second mark on the first (two undo records, one
+    undo left the artifacts marked). The retry finds the first mark and returns its report."""
+    from lineage_graph import ArtifactState, ImpactMark
+
+    with LineageStore.open(tmp_path / "s") as store:
+        start = _a_source_and_its_output(store)
+        mark = ImpactMark(state=ArtifactState.ABANDONED)
+        killed = _lose_reply(monkeypatch, "lineage/mark", applied=True)
+        _lose_reply(monkeypatch, "lineage/mark_applied", applied=False, write=False, times=2)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.impact(start, mark=mark)
+        monkeypatch.undo()
+        assert len(killed) == 1
+        token = info.value.mark_token
+        report = store.impact(start, mark=mark)  # the retry
+        assert report.mark_token == token and report.marked == 2
+        assert _marks(store) == [token]
+        assert store.undo_impact_mark(token) == 2
+        assert ArtifactState.ABANDONED not in {a.state for a in store.get_artifacts()}
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("unread", [False, True], ids=["read-back", "unread"])
+def test_an_undo_whose_reply_is_lost_says_what_it_restored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unread: bool
+) -> None:
+    """undo_impact_mark applied, its reply lost: it raised EngineUnavailableError, and the
+    natural retry said NotFoundError ("never made, or already undone") for the mark its own
+    first call had undone. The undo is read back (its mark's record gone, the artifacts it
+    restored holding its update time): the call returns what it restored; when that read
+    fails too, it raises, and the retry returns it."""
+    from lineage_graph import ArtifactState, ImpactMark
+
+    with LineageStore.open(tmp_path / "s") as store:
+        start = _a_source_and_its_output(store)
+        token = store.impact(start, mark=ImpactMark(state=ArtifactState.ABANDONED)).mark_token
+        assert token is not None
+        killed = _lose_reply(monkeypatch, "lineage/unmark", applied=True)
+        if unread:
+            _lose_reply(monkeypatch, "lineage/unmark_applied", applied=False, write=False, times=2)
+            with pytest.raises(EngineUnavailableError):
+                store.undo_impact_mark(token)
+            monkeypatch.undo()
+            assert store.undo_impact_mark(token) == 2  # the retry
+        else:
+            assert store.undo_impact_mark(token) == 2
+            monkeypatch.undo()
+        assert len(killed) == 1
+        assert _marks(store) == []
+        assert ArtifactState.ABANDONED not in {a.state for a in store.get_artifacts()}
+        with pytest.raises(NotFoundError):
+            store.undo_impact_mark(token)  # a new call: nothing left to undo
+        assert_healthy(store)
+
+
+def test_an_undo_in_doubt_not_applied_is_made_by_the_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The undo's server killed before it was sent: it raises, and the retry undoes the mark."""
+    from lineage_graph import ArtifactState, ImpactMark
+
+    with LineageStore.open(tmp_path / "s") as store:
+        start = _a_source_and_its_output(store)
+        token = store.impact(start, mark=ImpactMark(state=ArtifactState.ABANDONED)).mark_token
+        assert token is not None
+        killed = _lose_reply(monkeypatch, "lineage/unmark", applied=False)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.undo_impact_mark(token)
+        monkeypatch.undo()
+        assert len(killed) == 1 and "may have been applied" in str(info.value.__notes__)
+        assert _marks(store) == [token]
+        assert store.undo_impact_mark(token) == 2
+        assert _marks(store) == []
+        assert_healthy(store)
+
+
+def test_the_retry_of_a_type_write_in_doubt_returns_its_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """put_artifact_type applied, its reply lost: the retry returns the stored type's id (a
+    type of the same name and fields is the same type, as in MLMD), one type stored."""
+    with LineageStore.open(tmp_path / "s") as store:
+        t = ArtifactType(name="Data", properties={"n": PropertyType.INT})
+        killed = _lose_reply(monkeypatch, "types/put_artifact_type", applied=True)
+        try:
+            first: int | None = store.put_artifact_type(t)
+        except EngineUnavailableError:
+            first = None
+        monkeypatch.undo()
+        assert len(killed) == 1
+        again = store.put_artifact_type(t)
+        assert first in (None, again)
+        assert [x.id for x in store.get_types(NodeKind.ARTIFACT)] == [again]
+        upgraded = ArtifactType(
+            name="Data", properties={"n": PropertyType.INT, "m": PropertyType.STRING}
+        )
+        killed = _lose_reply(monkeypatch, "types/put_artifact_type", applied=True)
+        with contextlib.suppress(EngineUnavailableError):
+            store.put_artifact_type(upgraded, can_add_fields=True)
+        monkeypatch.undo()
+        assert store.put_artifact_type(upgraded, can_add_fields=True) == again
+        [stored] = store.get_types(NodeKind.ARTIFACT)
+        assert set(stored.properties) == {"n", "m"}
