@@ -1038,3 +1038,24 @@ def test_the_retry_of_a_type_write_in_doubt_returns_its_id(
         assert store.put_artifact_type(upgraded, can_add_fields=True) == again
         [stored] = store.get_types(NodeKind.ARTIFACT)
         assert set(stored.properties) == {"n", "m"}
+
+
+def test_the_retry_of_a_masked_update_in_doubt_writes_the_same_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update of a stored node (field mask) creates nothing to read back: applied, its
+    reply lost, it raises; the retry writes the same values again, one artifact as asked."""
+    with LineageStore.open(tmp_path / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Data", properties={"n": PropertyType.INT}))
+        [a] = store.put_artifacts([Artifact(type="Data", uri="/x")])
+        update = Artifact(id=a, uri="/y", properties={"n": 3})
+        killed = _lose_reply(monkeypatch, applied=True)
+        with pytest.raises(EngineUnavailableError):  # an update is not read back
+            store.put_artifacts([update], field_mask_paths=["properties.n"])
+        monkeypatch.undo()
+        assert len(killed) == 1
+        assert store.get_artifacts()[0].properties == {"n": 3}  # applied
+        assert store.put_artifacts([update], field_mask_paths=["properties.n"]) == [a]
+        [stored] = store.get_artifacts()
+        assert (stored.uri, stored.properties) == ("/x", {"n": 3})
+        assert_healthy(store)
