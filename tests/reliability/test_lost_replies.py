@@ -1059,3 +1059,21 @@ def test_the_retry_of_a_masked_update_in_doubt_writes_the_same_values(
         [stored] = store.get_artifacts()
         assert (stored.uri, stored.properties) == ("/x", {"n": 3})
         assert_healthy(store)
+
+
+def test_the_retry_of_a_deployment_in_doubt_records_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tracker.deploy is one put_execution (a new deployment execution and its input event):
+    its reply lost and its read-back failed too, the retry returns the first write's
+    execution, one deployment recorded."""
+    with LineageStore.open(tmp_path / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        [model] = store.put_artifacts([Artifact(type="Model", uri="/m")])
+        tracker = store.tracker
+        tracker.register_model(model, "churn")
+        error = _in_doubt_unread(monkeypatch, "execution", True, lambda: tracker.deploy(model))
+        [eid] = error.new_ids["Execution"]  # type: ignore[index]
+        assert tracker.deploy(model) == eid  # the retry
+        assert [e.id for e in tracker.deployments("churn")] == [eid]
+        assert_healthy(store)
