@@ -200,15 +200,7 @@ class ImpactRepository(Repository):
         )
         pending: _MarkInDoubt | None = getattr(self._in_doubt, "mark", None)
         self._in_doubt.mark = None
-        if (
-            pending is not None
-            and mark is not None
-            and (pending.source, pending.mark)
-            == (
-                source,
-                mark,
-            )
-        ):
+        if pending is not None and (pending.source, pending.mark) == (source, mark):
             # The retry of a mark in doubt (its reply lost, its read-back failed too): it
             # stacked a second mark on the first, two undos to restore the artifacts.
             found = self._first_mark_applied(pending)
