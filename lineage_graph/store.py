@@ -81,12 +81,15 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class _InDoubt:
-    """A write of this thread that raised in doubt (``EngineUnavailableError`` with
-    ``new_ids``): the call, its arguments as values, and what it would have returned."""
+    """A write of this thread that raised in doubt (``EngineUnavailableError``): the call, its
+    arguments as values, the write (what tells whether it was applied: GraphWriter.applied),
+    the ids it would have given new nodes (``new_ids``, if any) and what it would have
+    returned."""
 
     call: str
     args: Any
-    new_ids: dict[str, tuple[int, ...]]
+    batch: WriteBatch
+    new_ids: dict[str, tuple[int, ...]] | None
     result: Any
 
 
@@ -269,36 +272,42 @@ class LineageStore:
     def _once(self, call: str, args: tuple[Any, ...], write: Callable[[], _T]) -> _T:
         """Run ``write``, the call ``call`` with ``args``, so that a retry of a write in doubt
         recognises its own write. A write whose reply was lost and whose read-back failed too
-        raises ``EngineUnavailableError`` with ``new_ids``; the natural retry, the same call
-        with the same arguments, wrote again: every new node a second time, or, with a name
-        or external id, ``AlreadyExistsError`` for the key its own first write held. Now the
-        thread's next write, when it is that same call, first reads one of those ids: stored
-        (the first write was applied, whole), it returns what the first would have returned
-        and writes nothing; not stored, it writes (the ids stay spent); still unreadable, it
-        raises ``EngineUnavailableError`` again, naming them. The thread's next call of these
-        (``put_artifacts`` / ``put_executions`` / ``put_contexts``, ``put_execution``,
-        ``put_lineage_subgraph``) forgets the write in doubt: only it is taken for a retry."""
+        raises ``EngineUnavailableError``; the natural retry, the same call with the same
+        arguments, wrote again: every new node a second time, or, with a name or external id,
+        ``AlreadyExistsError`` for the key its own first write held, or for the events or
+        parent links it had stored (immutable, as in MLMD). Now the thread's next write, when
+        it is that same call, first reads back the first write (one of its new nodes, else its
+        first event or parent link by its ``seq``): stored (it was applied, whole), it returns
+        what the first would have returned and writes nothing; not stored, or nothing to tell
+        (updates only, links all there before: a repeat changes nothing), it writes (the ids
+        stay spent); still unreadable, it raises ``EngineUnavailableError`` again, naming the
+        first write's ``new_ids``. The thread's next call of these (``put_artifacts`` /
+        ``put_executions`` / ``put_contexts``, ``put_execution``, ``put_lineage_subgraph``,
+        ``put_events``, ``put_parent_contexts``) forgets the write in doubt: only it is taken
+        for a retry."""
         local = self._in_doubt
         pending: _InDoubt | None = getattr(local, "write", None)
         local.write = None
         if pending is not None and pending.call == call and pending.args == _as_values(args):
             try:
-                applied = self._writer.stored(pending.new_ids)
+                applied = self._writer.applied(pending.batch)
             except EngineUnavailableError as exc:
                 local.write = pending  # still cannot tell: the next retry asks again
-                if exc.new_ids is None:
+                if exc.new_ids is None and pending.new_ids:
                     exc.new_ids = dict(pending.new_ids)
                     exc.in_doubt_result = copy.deepcopy(pending.result)
                 raise
             if applied:
                 return copy.deepcopy(pending.result)  # type: ignore[no-any-return]
+        self._writer.take_in_doubt()  # an earlier write's, not this call's
         try:
             return write()
         except EngineUnavailableError as exc:
-            if exc.new_ids and exc.in_doubt_result is not None:
-                local.write = _InDoubt(
-                    call, _as_values(args), dict(exc.new_ids), copy.deepcopy(exc.in_doubt_result)
-                )
+            batch = self._writer.take_in_doubt()
+            if batch is not None:
+                new_ids = dict(exc.new_ids) if exc.new_ids else None
+                result = copy.deepcopy(exc.in_doubt_result)
+                local.write = _InDoubt(call, _as_values(args), batch, new_ids, result)
             raise
 
     # ---------------------------------------------------------------------------------- nodes
@@ -500,8 +509,12 @@ class LineageStore:
         writer stored it since the caller looked. Checked by the write itself: nothing of a
         failed call is written."""
         events = _items(events, "events")
-        inputs, outputs, check = self._relations.prepare_events(events, now=now_ms())
-        self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs, checks=[check]))
+
+        def write() -> None:
+            inputs, outputs, check = self._relations.prepare_events(events, now=now_ms())
+            self._writer.execute(WriteBatch(inputs=inputs, outputs=outputs, checks=[check]))
+
+        self._once("put_events", (events,), write)
 
     def put_attributions_and_associations(
         self, attributions: Sequence[Attribution], associations: Sequence[Association]
@@ -516,6 +529,11 @@ class LineageStore:
         """Nest contexts; duplicates and cycles are rejected, also when another writer linked
         the contexts since they were read (the write checks again and writes nothing)."""
         parent_contexts = _items(parent_contexts, "parent_contexts")
+        self._once(
+            "put_parent_contexts", (parent_contexts,), lambda: self._link_parents(parent_contexts)
+        )
+
+    def _link_parents(self, parent_contexts: list[ParentContext]) -> None:
         relations = self._relations
         for _ in range(_PARENT_LINK_ATTEMPTS):
             seen = relations.parent_links_version()

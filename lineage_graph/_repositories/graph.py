@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
@@ -341,6 +342,8 @@ class GraphWriter(Repository):
     def __init__(self, backend: Any, ids: IdAllocator) -> None:
         super().__init__(backend)
         self.ids = ids
+        #: This thread's last write in doubt (:meth:`take_in_doubt`).
+        self._in_doubt = threading.local()
 
     def _raise_missing_references(self, batch: WriteBatch, cause: Exception) -> None:
         """After an aborted write: a node given by its id alone, or updated, that does not
@@ -395,49 +398,48 @@ class GraphWriter(Repository):
                 ) from cause
 
     def _applied(self, batch: WriteBatch) -> bool | None:
+        """:meth:`applied`, None when the engine does not answer the read either."""
+        try:
+            return self.applied(batch)
+        except LineageGraphError:
+            return None
+
+    def applied(self, batch: WriteBatch) -> bool | None:
         """Whether a write whose reply was lost was applied (a write is applied whole or not at
         all), told by one of the nodes it creates (ids are allocated here, never given to
         another node), else by its first event or its links: each carries ``seq``, the
         microsecond its write was prepared, which no other write of this process repeats. None:
-        nothing it writes tells (updates only, or links that were all there before), or the
-        engine does not answer the read either."""
-        try:
-            for prepared in (batch.executions, batch.artifacts, batch.contexts):
-                if prepared is not None and prepared.new_ids:
-                    probe = prepared.new_ids[0]
-                    rows = self.read(
-                        f"{prepared.kind.value.lower()}s/existing_ids", ranges=[[probe, probe]]
-                    )
-                    return bool(rows)
-            events = [*batch.inputs, *batch.outputs]
-            if events:
-                ev = events[0]
-                key = (ev["artifact_id"], ev["execution_id"], ev["type"])
-                rows = self.read("events/get_by_execution_ids", ranges=[[key[1], key[1]]])
-                stored = {(r["artifact_id"], r["execution_id"], r["type"]): r["seq"] for r in rows}
-                return bool(stored.get(key) == ev["seq"])
-            if batch.attributions or batch.associations:
-                return self._links_applied(batch)
-            if batch.parents:  # the write aborts if one was there: each is new when applied
-                first = batch.parents[0]
-                pair = {"child_id": first["child_id"], "parent_id": first["parent_id"]}
-                rows = self.read("contexts/get_parent_links", pairs=[pair])
-                return any(r["seq"] == first["seq"] for r in rows)
-        except LineageGraphError:
-            return None
+        nothing it writes tells (updates only, or links that were all there before). A read:
+        an engine that does not answer raises."""
+        for prepared in (batch.executions, batch.artifacts, batch.contexts):
+            if prepared is not None and prepared.new_ids:
+                probe = prepared.new_ids[0]
+                rows = self.read(
+                    f"{prepared.kind.value.lower()}s/existing_ids", ranges=[[probe, probe]]
+                )
+                return bool(rows)
+        events = [*batch.inputs, *batch.outputs]
+        if events:
+            ev = events[0]
+            key = (ev["artifact_id"], ev["execution_id"], ev["type"])
+            rows = self.read("events/get_by_execution_ids", ranges=[[key[1], key[1]]])
+            stored = {(r["artifact_id"], r["execution_id"], r["type"]): r["seq"] for r in rows}
+            return bool(stored.get(key) == ev["seq"])
+        if batch.attributions or batch.associations:
+            return self._links_applied(batch)
+        if batch.parents:  # the write aborts if one was there: each is new when applied
+            first = batch.parents[0]
+            pair = {"child_id": first["child_id"], "parent_id": first["parent_id"]}
+            rows = self.read("contexts/get_parent_links", pairs=[pair])
+            return any(r["seq"] == first["seq"] for r in rows)
         return None
 
-    def stored(self, new_ids: Mapping[str, Sequence[int]]) -> bool:
-        """Whether a write in doubt that created the nodes ``new_ids`` (by label, as in
-        ``EngineUnavailableError.new_ids``) was applied: one of them tells (a write is applied
-        whole or not at all, and its ids are never given to another node). A read: an engine
-        that does not answer raises."""
-        for label, ids in new_ids.items():
-            if ids:
-                probe = ids[0]
-                rows = self.read(f"{label.lower()}s/existing_ids", ranges=[[probe, probe]])
-                return bool(rows)
-        return False
+    def take_in_doubt(self) -> WriteBatch | None:
+        """The last write of this thread that raised in doubt (``EngineUnavailableError``: it
+        may have been applied), forgotten as it is taken: what :meth:`applied` reads back."""
+        batch: WriteBatch | None = getattr(self._in_doubt, "batch", None)
+        self._in_doubt.batch = None
+        return batch
 
     def _links_applied(self, batch: WriteBatch) -> bool | None:
         """The links' part of :meth:`_applied`: one of them stored with this write's ``seq``
@@ -505,6 +507,7 @@ class GraphWriter(Repository):
                     # It raised, and the caller's retry stored every new node a second time.
                     return
                 _note_in_doubt(exc, batch, checked=applied is not None)
+                self._in_doubt.batch = batch
             else:
                 for prepared in (batch.contexts, batch.executions, batch.artifacts):
                     if prepared is not None:

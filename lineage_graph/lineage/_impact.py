@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -183,6 +185,8 @@ class ImpactRepository(Repository):
     def __init__(self, backend: Any, lineage: LineageRepository) -> None:
         super().__init__(backend)
         self.lineage = lineage
+        #: This thread's last mark or undo in doubt (:class:`_MarkInDoubt`, :class:`_UndoInDoubt`).
+        self._in_doubt = threading.local()
 
     # -------------------------------------------------------------------------------- impact
 
@@ -194,11 +198,26 @@ class ImpactRepository(Repository):
         query = LineageQuery(
             starts=(source,), direction=Direction.DOWNSTREAM, include_contexts=True
         )
+        pending: _MarkInDoubt | None = getattr(self._in_doubt, "mark", None)
+        self._in_doubt.mark = None
+        if pending is not None and (pending.source, pending.mark) == (source, mark):
+            # The retry of a mark in doubt (its reply lost, its read-back failed too): it
+            # stacked a second mark on the first, two undos to restore the artifacts.
+            found = self._first_mark_applied(pending)
+            if found is not None:
+                return found
         graph = self.lineage.run(query)
         token, marked = None, 0
         if mark is not None:
             for _ in range(_MARK_ATTEMPTS):
-                token, marked, stale = self._mark(source, graph.artifacts, mark)
+                try:
+                    token, marked, stale = self._mark(source, graph.artifacts, mark)
+                except EngineUnavailableError as exc:
+                    if exc.mark_token is not None:
+                        self._in_doubt.mark = _MarkInDoubt(
+                            source, copy.deepcopy(mark), exc.mark_token, graph
+                        )
+                    raise
                 if not stale:
                     break
                 graph = self.lineage.run(query)  # another writer changed them: read again
@@ -208,17 +227,23 @@ class ImpactRepository(Repository):
                     f"marked ({_MARK_ATTEMPTS} attempts; last changed: {sorted(stale)[:10]}); "
                     "nothing was marked: retry when the other writers are done"
                 )
-        affected_artifacts = [a for a in graph.artifacts if NodeRef(a.kind, a.id or 0) != source]
-        affected_executions = [e for e in graph.executions if NodeRef(e.kind, e.id or 0) != source]
-        return ImpactReport(
-            source=source,
-            graph=graph,
-            artifacts_by_type=_group(affected_artifacts),
-            executions_by_type=_group(affected_executions),
-            contexts_by_type=_group(graph.contexts),
-            mark_token=token,
-            marked=marked,
-        )
+        return _report(source, graph, token, marked)
+
+    def _first_mark_applied(self, pending: _MarkInDoubt) -> ImpactReport | None:
+        """The report of the mark in doubt ``pending`` if it is stored (read back by its token),
+        as its call would have returned it; None if it is not. An engine that does not answer
+        raises ``EngineUnavailableError`` with the token, the mark still in doubt."""
+        ids = [int(a.id or 0) for a in pending.graph.artifacts]
+        try:
+            rows = self.read("lineage/mark_applied", key=pending.token, ranges=id_ranges(ids))
+        except EngineUnavailableError as exc:
+            self._in_doubt.mark = pending  # still cannot tell: the next retry asks again
+            if exc.mark_token is None:
+                _carry_token(exc, pending.token)
+            raise
+        if not rows:
+            return None
+        return _report(pending.source, pending.graph, pending.token, int(rows[0]["marked"]))
 
     def _mark(
         self, source: NodeRef, artifacts: list[Artifact], mark: ImpactMark
@@ -289,17 +314,63 @@ class ImpactRepository(Repository):
             return None
         return int(rows[0]["marked"]) if rows else None
 
+    def _undo_applied(self, pending: _UndoInDoubt) -> int | None:
+        """How many artifacts the undo in doubt ``pending`` restored if it was applied (its
+        mark's record is gone): those still holding the update time it wrote; None if it was
+        not (the record is there). A read: an engine that does not answer raises, and the undo
+        stays in doubt for the next retry."""
+        try:
+            rows = self.read(
+                "lineage/unmark_applied",
+                key=pending.token,
+                ranges=id_ranges(pending.ids),
+                now=pending.now,
+            )
+        except EngineUnavailableError:
+            self._in_doubt.undo = pending
+            raise
+        if not rows or int(rows[0]["kept"]):
+            return None
+        return int(rows[0]["restored"])
+
     def undo_mark(self, token: str) -> int:
         """Restore what the mark changed on artifacts not updated since; returns how many."""
         if not isinstance(token, str):
             raise InvalidArgumentError(f"a mark token is a string: {token!r}")
+        pending: _UndoInDoubt | None = getattr(self._in_doubt, "undo", None)
+        self._in_doubt.undo = None
+        if pending is not None and pending.token == token:
+            # The retry of an undo in doubt (its reply lost, its read-back failed too): it said
+            # NotFoundError for the mark its own first call had undone.
+            restored = self._undo_applied(pending)
+            if restored is not None:
+                return restored
         rows = self.read("lineage/get_mark", key=token)
         if not rows:
             raise NotFoundError(f"no impact mark {token!r} (never made, or already undone)")
         undo = json.loads(rows[0]["undo"])
         self.backend.ensure_property_keys({k for row in undo for k in row["set"]})
         rows = [row | _patch(row["id"], row["set"]) for row in undo]  # and an old `expect_ms`
-        result = self.write("lineage/unmark", key=token, rows=rows, now=now_ms())
+        now = now_ms()
+        try:
+            result = self.write("lineage/unmark", key=token, rows=rows, now=now)
+        except EngineUnavailableError as exc:
+            # In doubt: the undo may have been applied (its reply lost). Found applied, the call
+            # returns as if the reply had come: it raised, and the natural retry said
+            # NotFoundError for the mark it had undone.
+            doubt = _UndoInDoubt(token, [int(row["id"]) for row in undo], now)
+            try:
+                restored = self._undo_applied(doubt)
+            except EngineUnavailableError:
+                restored = None
+            if restored is not None:
+                return restored
+            self._in_doubt.undo = doubt  # the retry reads it back first
+            exc.add_note(
+                f"lineage-graph: the undo of impact mark {token!r} may have been applied: "
+                "undo_impact_mark(token) again returns what it restored if it was"
+            )
+            raise
         if not result:  # the record went meanwhile (another undo of the same token)
             raise NotFoundError(f"no impact mark {token!r} (never made, or already undone)")
         newer = sorted(str(k) for k in result[0]["newer"])
@@ -310,6 +381,41 @@ class ImpactRepository(Repository):
                 "was undone"
             )
         return int(result[0]["restored"])
+
+
+@dataclass(frozen=True)
+class _MarkInDoubt:
+    """An impact mark of this thread that raised in doubt: its call (source, mark), its token
+    and the graph the analysis read, which its report is made of."""
+
+    source: NodeRef
+    mark: ImpactMark
+    token: str
+    graph: LineageGraph
+
+
+@dataclass(frozen=True)
+class _UndoInDoubt:
+    """An undo of this thread that raised in doubt: its token, the artifacts its record named
+    and the update time its write gave those it restored."""
+
+    token: str
+    ids: list[int]
+    now: int
+
+
+def _report(source: NodeRef, graph: LineageGraph, token: str | None, marked: int) -> ImpactReport:
+    affected_artifacts = [a for a in graph.artifacts if NodeRef(a.kind, a.id or 0) != source]
+    affected_executions = [e for e in graph.executions if NodeRef(e.kind, e.id or 0) != source]
+    return ImpactReport(
+        source=source,
+        graph=graph,
+        artifacts_by_type=_group(affected_artifacts),
+        executions_by_type=_group(affected_executions),
+        contexts_by_type=_group(graph.contexts),
+        mark_token=token,
+        marked=marked,
+    )
 
 
 def _patch(node_id: Any, changes: dict[str, Any]) -> dict[str, Any]:

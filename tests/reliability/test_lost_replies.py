@@ -9,6 +9,7 @@ just before the statement is sent (a write that was never applied: the same erro
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from lineage_graph import (
+    AlreadyExistsError,
     Artifact,
     ArtifactType,
     Association,
@@ -32,6 +34,7 @@ from lineage_graph import (
     NodeKind,
     NotFoundError,
     ParentContext,
+    PropertyType,
 )
 from lineage_graph.backends.embedded import EmbeddedBackend
 from tests.reliability._integrity import assert_healthy
@@ -737,4 +740,340 @@ def test_the_retry_of_a_write_in_doubt_not_applied_writes_it_under_new_ids(
         [stored] = store.put_artifacts(data)
         assert (stored,) != error.new_ids["Artifact"]  # type: ignore[index]
         assert [a.id for a in store.get_artifacts()] == [stored]
+        assert_healthy(store)
+
+
+def _in_doubt_unread_by(
+    monkeypatch: pytest.MonkeyPatch,
+    read: str,
+    applied: bool,
+    call: Callable[[], object],
+    *,
+    nth: int = 1,
+) -> EngineUnavailableError:
+    """``call`` (one write that creates no node) with its reply lost, ``applied`` or not, and
+    its read-back, the ``nth`` read ``read`` from now on, failing too (the engine killed under
+    the read and its retry): the error."""
+    killed = _lose_reply(monkeypatch, applied=applied)
+    _lose_reply(monkeypatch, read, nth=nth, applied=False, write=False, times=2)
+    with pytest.raises(EngineUnavailableError) as info:
+        call()
+    monkeypatch.undo()
+    assert len(killed) == 1
+    return info.value
+
+
+def _a_run_with_its_ends(store: LineageStore) -> tuple[int, int, int]:
+    """The types, artifacts ``/d`` and ``/m`` and a Train execution, stored."""
+    _types(store)
+    data, model = store.put_artifacts(
+        [Artifact(type="Data", uri="/d"), Artifact(type="Model", uri="/m")]
+    )
+    [run] = store.put_executions([Execution(type="Train")])
+    return data, model, run
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_the_retry_of_put_events_in_doubt_recognises_its_own_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_events with its reply lost and its read-back failed too: the natural retry raised
+    AlreadyExistsError ("events are immutable") for the events its own first call had stored.
+    It returns now, writing nothing (applied), or stores them (not applied); a retry whose own
+    check meets the engine down again raises again. The same call made once more afterwards is
+    a new write, refused as MLMD refuses a stored event."""
+    with LineageStore.open(tmp_path / "s") as store:
+        data, model, run = _a_run_with_its_ends(store)
+        events = [
+            Event(artifact_id=data, execution_id=run, type=EventType.INPUT),
+            Event(artifact_id=model, execution_id=run, type=EventType.OUTPUT),
+        ]
+        read = "events/get_by_execution_ids"
+        _in_doubt_unread_by(monkeypatch, read, applied, lambda: store.put_events(events))
+        _lose_reply(monkeypatch, read, applied=False, write=False, times=2)
+        with pytest.raises(EngineUnavailableError):
+            store.put_events(events)  # the engine down again: still in doubt
+        monkeypatch.undo()
+        assert store.put_events(events) is None  # the retry
+        stored = store.get_events_by_execution_ids([run])
+        assert [(e.artifact_id, e.type) for e in stored] == [
+            (data, EventType.INPUT),
+            (model, EventType.OUTPUT),
+        ]
+        with pytest.raises(AlreadyExistsError):
+            store.put_events(events)  # a new write of stored events
+        assert_healthy(store)
+
+
+def test_the_retry_of_put_execution_adding_events_in_doubt_recognises_its_own_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """put_execution of a stored execution and stored artifact, adding an event (no node
+    created): reply lost, read-back failed, the retry raised AlreadyExistsError for its own
+    event. It returns the first call's ids now."""
+    with LineageStore.open(tmp_path / "s") as store:
+        data, _, run = _a_run_with_its_ends(store)
+        [execution] = store.get_executions_by_id([run])
+        [artifact] = store.get_artifacts_by_id([data])
+        call = (execution, [(artifact, Event(type=EventType.INPUT))])
+        read = "events/get_by_execution_ids"
+        error = _in_doubt_unread_by(monkeypatch, read, True, lambda: store.put_execution(*call))
+        assert error.in_doubt_result == (run, [data], [])
+        assert store.put_execution(*call) == (run, [data], [])
+        assert [e.artifact_id for e in store.get_events_by_execution_ids([run])] == [data]
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_the_retry_of_put_parent_contexts_in_doubt_recognises_its_own_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """put_parent_contexts likewise: the retry said AlreadyExistsError ("context 2 already has
+    parent 1") for the link its own first call had stored. It returns now (applied) or links
+    them (not applied); once more afterwards is a new write, refused as MLMD refuses it."""
+    with LineageStore.open(tmp_path / "s") as store:
+        _types(store)
+        exp, run = store.put_contexts([Context(type="Experiment", name=n) for n in ("e", "r")])
+        links = [ParentContext(child_id=run, parent_id=exp)]
+        # the write's own check reads the links first (1st read), its read-back next (2nd)
+        read = "contexts/get_parent_links"
+        call = lambda: store.put_parent_contexts(links)  # noqa: E731
+        _in_doubt_unread_by(monkeypatch, read, applied, call, nth=2)
+        assert store.put_parent_contexts(links) is None  # the retry
+        assert [c.id for c in store.get_parent_contexts_by_context(run)] == [exp]
+        with pytest.raises(AlreadyExistsError):
+            store.put_parent_contexts(links)  # a new write of a stored link
+        assert_healthy(store)
+
+
+def test_the_retry_of_links_in_doubt_links_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """put_attributions_and_associations is safe to repeat as it is (an existing link is a
+    no-op, as in MLMD): the retry of one in doubt and unread returns, one link each."""
+    with LineageStore.open(tmp_path / "s") as store:
+        data, _, run = _a_run_with_its_ends(store)
+        [exp] = store.put_contexts([Context(type="Experiment", name="exp-1")])
+
+        def call() -> None:
+            store.put_attributions_and_associations(
+                [Attribution(artifact_id=data, context_id=exp)],
+                [Association(execution_id=run, context_id=exp)],
+            )
+
+        _in_doubt_unread_by(monkeypatch, "lineage/links", True, call)
+        call()  # the retry
+        call()  # and again
+        assert [a.id for a in store.get_artifacts_by_context(exp)] == [data]
+        assert [e.id for e in store.get_executions_by_context(exp)] == [run]
+        assert_healthy(store)
+
+
+def test_mlmd_the_retry_of_put_parent_contexts_in_doubt_recognises_its_own_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MLMD adapter's put_parent_contexts and put_events go through the store's: their
+    retry (reply lost, read-back failed) returned AlreadyExistsError; it returns now."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata import errors
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from lineage_graph.mlmd import MetadataStore
+
+    native = LineageStore.open(tmp_path / "s")
+    mlmd = MetadataStore(native)
+    try:
+        ct = mlmd.put_context_type(pb.ContextType(name="Experiment"))
+        et = mlmd.put_execution_type(pb.ExecutionType(name="Train"))
+        at = mlmd.put_artifact_type(pb.ArtifactType(name="Model"))
+        exp, run = mlmd.put_contexts([pb.Context(type_id=ct, name=n) for n in ("e", "r")])
+        [eid] = mlmd.put_executions([pb.Execution(type_id=et)])
+        [aid] = mlmd.put_artifacts([pb.Artifact(type_id=at, uri="/m")])
+        links = [pb.ParentContext(child_id=run, parent_id=exp)]
+        events = [pb.Event(artifact_id=aid, execution_id=eid, type=pb.Event.OUTPUT)]
+        for read, nth, call in (
+            ("contexts/get_parent_links", 2, lambda: mlmd.put_parent_contexts(links)),
+            ("events/get_by_execution_ids", 1, lambda: mlmd.put_events(events)),
+        ):
+            killed = _lose_reply(monkeypatch, applied=True)
+            _lose_reply(monkeypatch, read, nth=nth, applied=False, write=False, times=2)
+            with pytest.raises(errors.UnavailableError):
+                call()
+            monkeypatch.undo()
+            assert len(killed) == 1
+            call()  # the retry
+            with pytest.raises(errors.AlreadyExistsError):
+                call()  # a new write
+        assert [c.id for c in mlmd.get_parent_contexts_by_context(run)] == [exp]
+        assert [e.artifact_id for e in mlmd.get_events_by_execution_ids([eid])] == [aid]
+    finally:
+        native.close()
+
+
+def _a_source_and_its_output(store: LineageStore) -> Any:
+    """The types, a stored ``/d`` read by a Train run that wrote ``/m``: the NodeRef of ``/d``."""
+    from lineage_graph import NodeRef
+
+    _types(store)
+    [source] = store.put_artifacts([Artifact(type="Data", uri="/d")])
+    store.put_execution(
+        Execution(type="Train"),
+        [
+            (Artifact(id=source), Event(type=EventType.INPUT)),
+            (Artifact(type="Model", uri="/m"), Event(type=EventType.OUTPUT)),
+        ],
+    )
+    return NodeRef(NodeKind.ARTIFACT, source)
+
+
+def _marks(store: LineageStore) -> list[str]:
+    rows = store.backend.read("MATCH (m:ImpactMark) RETURN m.key AS k", name="tests/marks")
+    return [r["k"] for r in rows]
+
+
+def test_the_retry_of_an_impact_mark_in_doubt_marks_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """impact(mark=...) applied, its reply lost and its read-back failed too: it raised with
+    the token, and the natural retry stacked a second mark on the first (two undo records, one
+    undo left the artifacts marked). The retry finds the first mark and returns its report."""
+    from lineage_graph import ArtifactState, ImpactMark
+
+    with LineageStore.open(tmp_path / "s") as store:
+        start = _a_source_and_its_output(store)
+        mark = ImpactMark(state=ArtifactState.ABANDONED)
+        killed = _lose_reply(monkeypatch, "lineage/mark", applied=True)
+        _lose_reply(monkeypatch, "lineage/mark_applied", applied=False, write=False, times=2)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.impact(start, mark=mark)
+        monkeypatch.undo()
+        assert len(killed) == 1
+        token = info.value.mark_token
+        report = store.impact(start, mark=mark)  # the retry
+        assert report.mark_token == token and report.marked == 2
+        assert _marks(store) == [token]
+        assert store.undo_impact_mark(token) == 2
+        assert ArtifactState.ABANDONED not in {a.state for a in store.get_artifacts()}
+        assert_healthy(store)
+
+
+@pytest.mark.parametrize("unread", [False, True], ids=["read-back", "unread"])
+def test_an_undo_whose_reply_is_lost_says_what_it_restored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unread: bool
+) -> None:
+    """undo_impact_mark applied, its reply lost: it raised EngineUnavailableError, and the
+    natural retry said NotFoundError ("never made, or already undone") for the mark its own
+    first call had undone. The undo is read back (its mark's record gone, the artifacts it
+    restored holding its update time): the call returns what it restored; when that read
+    fails too, it raises, and the retry returns it."""
+    from lineage_graph import ArtifactState, ImpactMark
+
+    with LineageStore.open(tmp_path / "s") as store:
+        start = _a_source_and_its_output(store)
+        token = store.impact(start, mark=ImpactMark(state=ArtifactState.ABANDONED)).mark_token
+        assert token is not None
+        killed = _lose_reply(monkeypatch, "lineage/unmark", applied=True)
+        if unread:
+            _lose_reply(monkeypatch, "lineage/unmark_applied", applied=False, write=False, times=2)
+            with pytest.raises(EngineUnavailableError):
+                store.undo_impact_mark(token)
+            monkeypatch.undo()
+            assert store.undo_impact_mark(token) == 2  # the retry
+        else:
+            assert store.undo_impact_mark(token) == 2
+            monkeypatch.undo()
+        assert len(killed) == 1
+        assert _marks(store) == []
+        assert ArtifactState.ABANDONED not in {a.state for a in store.get_artifacts()}
+        with pytest.raises(NotFoundError):
+            store.undo_impact_mark(token)  # a new call: nothing left to undo
+        assert_healthy(store)
+
+
+def test_an_undo_in_doubt_not_applied_is_made_by_the_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The undo's server killed before it was sent: it raises, and the retry undoes the mark."""
+    from lineage_graph import ArtifactState, ImpactMark
+
+    with LineageStore.open(tmp_path / "s") as store:
+        start = _a_source_and_its_output(store)
+        token = store.impact(start, mark=ImpactMark(state=ArtifactState.ABANDONED)).mark_token
+        assert token is not None
+        killed = _lose_reply(monkeypatch, "lineage/unmark", applied=False)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.undo_impact_mark(token)
+        monkeypatch.undo()
+        assert len(killed) == 1 and "may have been applied" in str(info.value.__notes__)
+        assert _marks(store) == [token]
+        assert store.undo_impact_mark(token) == 2
+        assert _marks(store) == []
+        assert_healthy(store)
+
+
+def test_the_retry_of_a_type_write_in_doubt_returns_its_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """put_artifact_type applied, its reply lost: the retry returns the stored type's id (a
+    type of the same name and fields is the same type, as in MLMD), one type stored."""
+    with LineageStore.open(tmp_path / "s") as store:
+        t = ArtifactType(name="Data", properties={"n": PropertyType.INT})
+        killed = _lose_reply(monkeypatch, "types/put_artifact_type", applied=True)
+        try:
+            first: int | None = store.put_artifact_type(t)
+        except EngineUnavailableError:
+            first = None
+        monkeypatch.undo()
+        assert len(killed) == 1
+        again = store.put_artifact_type(t)
+        assert first in (None, again)
+        assert [x.id for x in store.get_types(NodeKind.ARTIFACT)] == [again]
+        upgraded = ArtifactType(
+            name="Data", properties={"n": PropertyType.INT, "m": PropertyType.STRING}
+        )
+        killed = _lose_reply(monkeypatch, "types/put_artifact_type", applied=True)
+        with contextlib.suppress(EngineUnavailableError):
+            store.put_artifact_type(upgraded, can_add_fields=True)
+        monkeypatch.undo()
+        assert store.put_artifact_type(upgraded, can_add_fields=True) == again
+        [stored] = store.get_types(NodeKind.ARTIFACT)
+        assert set(stored.properties) == {"n", "m"}
+
+
+def test_the_retry_of_a_masked_update_in_doubt_writes_the_same_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update of a stored node (field mask) creates nothing to read back: applied, its
+    reply lost, it raises; the retry writes the same values again, one artifact as asked."""
+    with LineageStore.open(tmp_path / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Data", properties={"n": PropertyType.INT}))
+        [a] = store.put_artifacts([Artifact(type="Data", uri="/x")])
+        update = Artifact(id=a, uri="/y", properties={"n": 3})
+        killed = _lose_reply(monkeypatch, applied=True)
+        with pytest.raises(EngineUnavailableError):  # an update is not read back
+            store.put_artifacts([update], field_mask_paths=["properties.n"])
+        monkeypatch.undo()
+        assert len(killed) == 1
+        assert store.get_artifacts()[0].properties == {"n": 3}  # applied
+        assert store.put_artifacts([update], field_mask_paths=["properties.n"]) == [a]
+        [stored] = store.get_artifacts()
+        assert (stored.uri, stored.properties) == ("/x", {"n": 3})
+        assert_healthy(store)
+
+
+def test_the_retry_of_a_deployment_in_doubt_records_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tracker.deploy is one put_execution (a new deployment execution and its input event):
+    its reply lost and its read-back failed too, the retry returns the first write's
+    execution, one deployment recorded."""
+    with LineageStore.open(tmp_path / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        [model] = store.put_artifacts([Artifact(type="Model", uri="/m")])
+        tracker = store.tracker
+        tracker.register_model(model, "churn")
+        error = _in_doubt_unread(monkeypatch, "execution", True, lambda: tracker.deploy(model))
+        [eid] = error.new_ids["Execution"]  # type: ignore[index]
+        assert tracker.deploy(model) == eid  # the retry
+        assert [e.id for e in tracker.deployments("churn")] == [eid]
         assert_healthy(store)
