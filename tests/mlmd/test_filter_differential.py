@@ -286,6 +286,9 @@ QUERIES: list[tuple[NodeKind, str]] = [
     (E, "last_known_state = RUNNING OR 3 = last_known_state OR id = 2"),
     (A, 'contexts_c.name = "exp1" OR contexts_c.name = "pipe"'),
     (A, "name = 'train' OR name = 3"),
+    # redundant parentheses past the 200 levels of nesting refused here (MLMD takes any number)
+    (A, "(" * 300 + "id = 3" + ")" * 300 + " OR NOT " + "(" * 250 + "id > 1" + ")" * 250),
+    (A, "id IN ((1), ((2)))" + " AND " + "(" * 201 + "(2) + 1 > id" + ")" * 201),
     # attributes
     (A, "id = 3"),
     (A, "id != 3"),
