@@ -492,8 +492,11 @@ class _Compiler:
                     raise self.error(v.pos, f"Unrecognized name: {str(v.ident)[:80]}")
             return "(null)"
         # ``x = 1 OR x = 2`` read as ``x IN (1, 2)`` keeps the error an ``=`` would give.
-        op = "=" if isinstance(e, _EqualsAny) else "IN"
-        unified = [self.unify(op, x, v, e.pos) for v in values]
+        if isinstance(e, _EqualsAny):
+            places = [e.positions[i] for i, v in enumerate(every) if v.type != "null"]
+            unified = [self.unify("=", x, v, at) for v, at in zip(values, places, strict=True)]
+        else:
+            unified = [self.unify("IN", x, v, e.pos) for v in values]
         x = unified[0][0]
         values = [u[1] for u in unified]
         inner_positive = positive != e.negated
@@ -702,7 +705,10 @@ def _chain(op: str, parts: list[str]) -> str:
 
 @dataclass(frozen=True)
 class _EqualsAny(In):
-    """``field = literal OR field = literal ...`` (OR'ed equalities of one field), as one ``IN``."""
+    """``field = literal OR field = literal ...`` (OR'ed equalities of one field), as one ``IN``;
+    ``positions`` are those of the ``=`` signs, for errors."""
+
+    positions: tuple[int, ...] = ()
 
 
 def _field_equals_literal(e: Expr) -> tuple[Field, Literal, int] | None:
@@ -735,8 +741,9 @@ def _equalities_as_in(items: tuple[Expr, ...]) -> tuple[Expr, ...]:
             out.append(item)
         elif group[0] == i:
             assert pair is not None
-            values = tuple(p[1] for j in group if (p := pairs[j]) is not None)
-            out.append(_EqualsAny(pair[0], values, False, pair[2]))
+            found = [p for j in group if (p := pairs[j]) is not None]
+            values = tuple(p[1] for p in found)
+            out.append(_EqualsAny(pair[0], values, False, pair[2], tuple(p[2] for p in found)))
     return tuple(out)
 
 

@@ -81,6 +81,21 @@ def test_syntax_error_names_the_position(query: str, position: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("query", "position"),
+    [
+        ('name = "a" OR name = 3 OR id = 1', "1:20"),
+        ("properties.ok.bool_value = TRUE OR properties.ok.bool_value = 1", "1:61"),
+        ('id = 1 OR id = 1/0 OR id = "x"', "1:26"),
+    ],
+)
+def test_an_equality_chain_error_names_its_comparison(query: str, position: str) -> None:
+    """Equalities of one field OR-ed together are read as one IN list: a type error still
+    names the comparison that holds it, as ``=`` (not IN)."""
+    with pytest.raises(InvalidArgumentError, match=rf"operator = .*\[at {position}\]"):
+        compile_filter(query, A)
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "nosuch = 1",
