@@ -182,17 +182,26 @@ class CompiledFilter:
         return bool(self.matches)
 
 
-#: Most comparisons one filter may hold (each ``IN`` value compared with a field counts as one).
-#: The compiled condition joins them in one chain of ``AND`` / ``OR``, and FalkorDB 4.16.3 walks
-#: such a chain recursively: a long one kills the server (measured: 20,000 ``uri = 'x'`` joined
-#: by ``OR`` pass, 30,000 crash it). MLMD 1.17.1 refuses a chain of more than 997 (SQLite's
-#: "Expression tree is too large (maximum depth 1000)").
-MAX_TERMS = 1_000
+#: Most comparisons one filter may hold in all (each ``IN`` value compared with a field counts
+#: as one, a literal ``IN`` list one). FalkorDB 4.16.3 plans a condition in time linear in its
+#: size (measured on a 3-node store, 20,000 comparisons in groups of 500: ``id = 1`` 1.5 s,
+#: ``state != LIVE`` 4.9 s, ``properties.day.int_value BETWEEN 1 AND 2`` 11 s, before its query
+#: timeout applies): 10,000 keep the costliest form near 5 s. MLMD 1.17.1 limits the depth of
+#: the expression (SQLite's "Expression tree is too large (maximum depth 1000)": one chain of at
+#: most 997, groups of chains while their sum stays below 1,000 levels), not the total: it
+#: accepts 9,000 comparisons as ten ``AND``-ed groups of 900, and so does this compiler.
+MAX_TERMS = 10_000
 #: What one ``LIKE`` compiled to the exact pattern matcher (``_`` wildcards, several free
 #: segments, case folding beyond the fast forms) counts against MAX_TERMS: FalkorDB 4.16.3 spends
 #: ~35 ms planning each (measured: 300 of them 10-12 s on a one-node store, with the query
-#: timeout set to 1 s: planning is not timed), a simple comparison ~0.05 ms.
-GENERAL_LIKE_TERMS = 30
+#: timeout set to 1 s: planning is not timed), a simple comparison ~0.1-0.5 ms.
+GENERAL_LIKE_TERMS = 100
+#: Longest ``AND`` / ``OR`` chain written into the Cypher text: a longer one is split into nested
+#: parenthesised groups (AND and OR are associative in three-valued logic, so the answer is the
+#: same). FalkorDB 4.16.3 parses a chain recursively, in time quadratic in its length, and a long
+#: one kills the server (measured: one chain of 5,000 ``id = 1`` 0.65 s, 25,000 12 s, 30,000
+#: crash it; 81,000 in groups of 900 6.8 s).
+MAX_CHAIN = 32
 #: Most neighbourhood aliases (``contexts_a``, ``events_b`` ...) one filter may name: each is a
 #: MATCH clause, and FalkorDB 4.16.3 takes super-linear time to plan them, before its query
 #: timeout applies (measured: 400 aliases 3.9 s, 1,000 32 s; 2,700, from 900 comparisons of three
@@ -408,9 +417,9 @@ class _Compiler:
             self.atom_pos = e.pos
         if isinstance(e, And):
             items = sorted(e.items, key=_cost)
-            return "(" + " AND ".join(self.compile(x, positive) for x in items) + ")"
+            return _chain("AND", [self.compile(x, positive) for x in items])
         if isinstance(e, Or):
-            return "(" + " OR ".join(self.compile(x, positive) for x in e.items) + ")"
+            return _chain("OR", [self.compile(x, positive) for x in _equalities_as_in(e.items)])
         if isinstance(e, Not):
             return f"(NOT {self.compile(e.expr, not positive)})"
         if isinstance(e, Compare):
@@ -469,6 +478,7 @@ class _Compiler:
 
     def in_list(self, e: In, positive: bool) -> str:
         x = self.operand(e.operand)
+        first_value_param = len(self.params)
         every = [self.operand(v) for v in e.values]
         # A NULL in the list makes ``x IN (...)`` NULL where it is not TRUE (SQL's three-valued
         # logic, which Cypher shares): ``NOT IN (..., NULL)`` is never TRUE (as in MLMD).
@@ -481,12 +491,20 @@ class _Compiler:
                 if v.type == "ident":
                     raise self.error(v.pos, f"Unrecognized name: {str(v.ident)[:80]}")
             return "(null)"
-        unified = [self.unify("IN", x, v, e.pos) for v in values]
+        # ``x = 1 OR x = 2`` read as ``x IN (1, 2)`` keeps the error an ``=`` would give.
+        if isinstance(e, _EqualsAny):
+            places = [e.positions[i] for i, v in enumerate(every) if v.type != "null"]
+            unified = [self.unify("=", x, v, at) for v, at in zip(values, places, strict=True)]
+        else:
+            unified = [self.unify("IN", x, v, e.pos) for v in values]
         x = unified[0][0]
         values = [u[1] for u in unified]
         inner_positive = positive != e.negated
         if all(v.is_literal for v in values):
             lits = [v.literal for v in values]
+            # Only the list is read: the values' own parameters (the last ones made) go.
+            for name in list(self.params)[first_value_param:]:
+                del self.params[name]
             use_raw = (
                 x.raw is not None and inner_positive and all(lit != 0 and lit != "" for lit in lits)
             )
@@ -496,7 +514,7 @@ class _Compiler:
             body = f"({lhs} IN {self.param(lits)})"
         else:
             self.count(len(values) - 1, e.pos)  # one comparison per value
-            body = "(" + " OR ".join(f"{x.expr} = {v.expr}" for v in values) + ")"
+            body = _chain("OR", [f"{x.expr} = {v.expr}" for v in values])
         if with_null:
             body = f"({body} OR null)"
         if not e.negated:
@@ -676,6 +694,57 @@ class _Compiler:
         ]
         conds.append(body)
         return CompiledFilter(list(self.matches), " AND ".join(conds), dict(self.params))
+
+
+def _chain(op: str, parts: list[str]) -> str:
+    """``parts`` joined by ``op``, in nested groups of at most MAX_CHAIN (see there)."""
+    while len(parts) > MAX_CHAIN:
+        parts = [_chain(op, parts[i : i + MAX_CHAIN]) for i in range(0, len(parts), MAX_CHAIN)]
+    return "(" + f" {op} ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class _EqualsAny(In):
+    """``field = literal OR field = literal ...`` (OR'ed equalities of one field), as one ``IN``;
+    ``positions`` are those of the ``=`` signs, for errors."""
+
+    positions: tuple[int, ...] = ()
+
+
+def _field_equals_literal(e: Expr) -> tuple[Field, Literal, int] | None:
+    """``field = literal`` or ``literal = field`` (not NULL: an error as it stands), with the
+    comparison's position."""
+    if not isinstance(e, Compare) or e.op != "=":
+        return None
+    for a, b in ((e.left, e.right), (e.right, e.left)):
+        if isinstance(a, Field) and isinstance(b, Literal) and b.value is not None:
+            return a, b, e.pos
+    return None
+
+
+def _equalities_as_in(items: tuple[Expr, ...]) -> tuple[Expr, ...]:
+    """The items of an ``OR``, with the equalities between one field and a literal gathered
+    into one ``IN`` list (the same answers in three-valued logic: NULL when the field is
+    NULL, else TRUE exactly when one is equal): one list parameter instead of a chain the engine
+    plans term by term (a chain of 997 ``id = …``, which MLMD accepts, 0.07 s → ~1 ms)."""
+    pairs = [_field_equals_literal(x) for x in items]
+    groups: dict[tuple[tuple[str, ...], tuple[bool, ...]], list[int]] = {}
+    for i, pair in enumerate(pairs):
+        if pair is not None:
+            groups.setdefault((pair[0].parts, pair[0].quoted), []).append(i)
+    if all(len(g) < 2 for g in groups.values()):
+        return items
+    out: list[Expr] = []
+    for i, (item, pair) in enumerate(zip(items, pairs, strict=True)):
+        group = groups[(pair[0].parts, pair[0].quoted)] if pair is not None else []
+        if len(group) < 2:
+            out.append(item)
+        elif group[0] == i:
+            assert pair is not None
+            found = [p for j in group if (p := pairs[j]) is not None]
+            values = tuple(p[1] for p in found)
+            out.append(_EqualsAny(pair[0], values, False, pair[2], tuple(p[2] for p in found)))
+    return tuple(out)
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

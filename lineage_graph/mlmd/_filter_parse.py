@@ -313,10 +313,30 @@ def _describe(tok: Token) -> str:
     return f'"{tok.text}"'
 
 
+def _drop_redundant_parentheses(tokens: list[Token]) -> list[Token]:
+    """``tokens`` with each doubled pair of parentheses, ``((X))``, made one, ``(X)`` (the same
+    meaning wherever it stands: condition, operand or IN list), so that MAX_DEPTH counts real
+    nesting only. MLMD 1.17.1 accepts any number of them (measured up to 20,000); unmatched
+    parentheses are left for the parser to report."""
+    match: dict[int, int] = {}
+    opened: list[int] = []
+    for i, tok in enumerate(tokens):
+        if tok.kind == "punct" and tok.text == "(":
+            opened.append(i)
+        elif tok.kind == "punct" and tok.text == ")" and opened:
+            match[opened.pop()] = i
+    # The outer of two pairs that open and close next to each other.
+    dropped = {i for i, j in match.items() if match.get(i + 1) == j - 1}
+    if not dropped:
+        return tokens
+    closing = {match[i] for i in dropped}
+    return [tok for i, tok in enumerate(tokens) if i not in dropped and i not in closing]
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = tokenize(text)
+        self.tokens = _drop_redundant_parentheses(tokenize(text))
         self.i = 0
         self.depth = 0
 
