@@ -95,8 +95,14 @@ class _InDoubt:
 
 def _as_values(value: Any) -> Any:
     """The arguments of a call as plain values, compared with ``==``: models by their fields
-    (and class), sequences as tuples. A NaN is unequal to itself: such a call is never taken
-    for a retry (it writes again, as before)."""
+    (and class), sequences as tuples, numbers with their type and floats by their bits. Python's
+    ``1 == True == 1.0`` and ``0.0 == -0.0`` made a retry with another value (an int property
+    sent as a bool or a double) pass for the same call: it returned the first write's ids and
+    the stored value stayed the first one. A NaN equals a NaN here (the same call)."""
+    if isinstance(value, float):
+        return (float, value.hex())
+    if isinstance(value, bool | int):
+        return (type(value), value)
     if isinstance(value, pydantic.BaseModel):
         return (type(value).__name__, _as_values(value.model_dump(warnings=False)))
     if isinstance(value, list | tuple):
