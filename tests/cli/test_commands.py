@@ -883,6 +883,40 @@ def test_import_mlmd_from_a_mysql_url_with_a_bad_port_is_refused(tmp_path: Path,
     assert not target.exists()
 
 
+def test_import_mlmd_refuses_a_directory_of_other_files(tmp_path: Path) -> None:
+    """``import-mlmd a.db --store DIR`` with DIR a project folder (files, no store) made a store
+    there, its appendonly/, dump.rdb, server.log and lock file among the user's files (as
+    ``demo --dir`` refuses to). It is refused (exit 4, as the other commands refuse a directory
+    without a store) and nothing is added; an empty or new directory is still made a store."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    source = tmp_path / "src.sqlite"
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(source)
+    metadata_store.MetadataStore(config)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("mine")
+    env = {"LINEAGE_GRAPH_STORE": str(project)}
+    for result in (
+        invoke(["import-mlmd", str(source), "--store", str(project)]),
+        invoke(["import-mlmd", str(source)], env=env),
+    ):
+        assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+        assert "not empty and holds no store" in " ".join(result.stderr.split())
+        assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for target in (empty, tmp_path / "new" / "sub"):
+        result = invoke(["import-mlmd", str(source), "--store", str(target)])
+        assert result.exit_code == 0, result.output
+        # the store made there takes a second import (with --merge: it holds the types)
+        again = invoke(["import-mlmd", str(source), "--store", str(target), "--merge"])
+        assert again.exit_code == 0, again.output
+
+
 def test_import_mlmd_never_creates_the_sqlite_file_a_connection_config_names(
     tmp_path: Path,
 ) -> None:
