@@ -917,6 +917,29 @@ def test_import_mlmd_refuses_a_directory_of_other_files(tmp_path: Path) -> None:
         assert again.exit_code == 0, again.output
 
 
+def test_import_mlmd_reads_sqlite_urls_as_sqlalchemy_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``import-mlmd sqlite:///a.db`` looked for ``/a.db`` (not found, exit 3): SQLAlchemy's
+    convention, which MLMD and Kubeflow users write, is ``sqlite:///a.db`` for the relative
+    ``a.db`` and ``sqlite:////abs/a.db`` for an absolute path."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    source = tmp_path / "a.db"
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(source)
+    metadata_store.MetadataStore(config)
+    monkeypatch.chdir(tmp_path)
+    for url, target in (("sqlite:///a.db", "rel"), (f"sqlite:///{source}", "abs")):
+        result = invoke(["import-mlmd", url, "--store", str(tmp_path / target), "--json"])
+        assert result.exit_code == 0, result.output
+    result = invoke(["import-mlmd", "sqlite://", "--store", str(tmp_path / "mem")])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "names no SQLite file" in result.stderr and not (tmp_path / "mem").exists()
+
+
 def test_import_mlmd_never_creates_the_sqlite_file_a_connection_config_names(
     tmp_path: Path,
 ) -> None:
