@@ -774,7 +774,26 @@ def test_whole_store_export_says_when_the_limit_cuts_it(demo: Demo) -> None:
     data = json.loads(result.stdout)
     assert len(data["artifacts"]) == 2 and data["complete"] is False
     assert "only the first 2" in result.stderr
-    assert json.loads(demo.cli("export").stdout)["complete"] is True
+    whole = json.loads(demo.cli("export").stdout)
+    assert whole["complete"] is True
+    # "total" was null for the whole store (a walk from an entity gives its size): now the
+    # store's artifacts and executions, cut by --limit or not
+    total = len(whole["artifacts"]) + len(whole["executions"])
+    assert whole["total"] == data["total"] == total > 0
+
+
+def test_export_choices_take_any_case(demo: Demo) -> None:
+    """``export -f JSON`` was a usage error (exit 2) while ``--state live`` is taken in any
+    case; ``--format``, ``--direction`` and ``--only`` are now too."""
+    best = demo.result.best.artifact
+    lower = demo.cli("export", str(best.id), "-f", "mermaid", "--direction", "upstream")
+    upper = demo.cli("export", str(best.id), "-f", "MERMAID", "--direction", "UpStream")
+    assert upper.exit_code == 0, upper.output
+    assert upper.stdout == lower.stdout
+    assert json.loads(demo.cli("export", "-f", "JSON").stdout)["complete"] is True
+    only = demo.cli("export", str(best.id), "--only", "Artifacts")
+    assert only.exit_code == 0 and json.loads(only.stdout)["executions"] == [], only.output
+    assert demo.cli("export", "-f", "jsonx").exit_code == ExitCode.USAGE
 
 
 def test_view_writes_the_page(demo: Demo, tmp_path: Path) -> None:
