@@ -117,8 +117,13 @@ class Neo4jSettings(BaseSettings):
     )
     password: SecretStr | None = None
     database: str | None = None
-    #: Seconds to keep retrying the first connection (a server still starting up).
+    #: Seconds to keep retrying the first connection while the server answers "unavailable"
+    #: (a server still starting up, a container's published port not yet forwarded).
     connect_timeout_s: float = Field(default=30.0, gt=0)
+    #: Also retry (up to ``connect_timeout_s``) an address where nothing listens (connection
+    #: refused) or whose host name does not resolve: a server started just before, not yet
+    #: listening. Off: those fail at once (a wrong port or a mistyped host name).
+    retry_unreachable: bool = False
     #: Seconds a managed transaction keeps retrying transient errors.
     max_transaction_retry_time_s: float = Field(default=30.0, gt=0)
     #: Longest a read or write transaction may run (ms), as ``EmbeddedSettings.query_timeout_ms``:

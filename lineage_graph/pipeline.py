@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import os
 import subprocess
 import threading
 import types
@@ -264,15 +265,26 @@ def _ensure_node_type(store: LineageStore, node: Node) -> NodeType | None:
 # ------------------------------------------------------------------------------------ git
 
 
-def git_info(path: str | Path = ".") -> dict[str, Any]:
-    """Version-control facts of the git work tree at ``path`` as custom properties:
-    ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
-    Empty if ``path`` is not in a git work tree or git is not installed."""
+def _check_git_path(path: object) -> None:
+    """``path`` names an existing directory, else :class:`InvalidArgumentError`: ``git=
+    "/nonexistent/dir"`` (a typo) recorded nothing and said nothing, as a directory in no git
+    work tree does (which stays so: a run may be recorded anywhere)."""
     if not isinstance(path, str | Path):
         # log_git(5) looked in the directory "5" and recorded nothing, silently
         raise InvalidArgumentError(f"a git work tree is a path (str or Path), got {path!r:.80}")
     if "\x00" in str(path):  # subprocess raised a bare ValueError ("embedded null byte")
         raise InvalidArgumentError(f"git: a path cannot hold a NUL character: {str(path)!r:.80}")
+    if not os.path.isdir(path):
+        what = "is not a directory" if os.path.lexists(path) else "does not exist"
+        raise InvalidArgumentError(f"git: the path {str(path)!r:.200} {what}")
+
+
+def git_info(path: str | Path = ".") -> dict[str, Any]:
+    """Version-control facts of the git work tree at ``path`` as custom properties:
+    ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
+    Empty if ``path`` is not in a git work tree or git is not installed; a ``path`` that is not
+    an existing directory is :class:`InvalidArgumentError`."""
+    _check_git_path(path)
 
     def git(*args: str) -> str | None:
         try:
@@ -537,6 +549,8 @@ class Run:
             raise InvalidArgumentError("context_type must be a context type name")
         if not isinstance(git, bool | str | Path):
             raise InvalidArgumentError(f"git is True, False or a path, got {git!r}")
+        if not isinstance(git, bool):  # a mistyped path is refused now, not recorded as none
+            _check_git_path(git)
         _require_flags(cache=cache, inherit_contexts=inherit_contexts)
         for what, given in (("properties", properties), ("custom_properties", custom_properties)):
             if given is not None and not isinstance(given, Mapping):

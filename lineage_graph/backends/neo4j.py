@@ -17,6 +17,8 @@ to the ``neo4j.notifications`` logger, which without logging set up prints to st
 
 from __future__ import annotations
 
+import logging
+import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -25,7 +27,14 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import neo4j
 from neo4j import exceptions as neo4j_errors
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import (
+    Retrying,
+    before_sleep_log,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from ..config import Neo4jSettings
 from ..exceptions import (
@@ -42,6 +51,9 @@ from . import NEO4J_SCHEMES
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Statement
 
 __all__ = ["Neo4jBackend"]
+
+#: Each retry of the first connection is logged here (DEBUG), with the error that caused it.
+_log = logging.getLogger(__name__)
 
 #: Schema introspection and the wait for new indexes (fixed text, checked by Neo4j's analyser).
 SHOW_SCHEMA_NAMES = ("SHOW INDEXES YIELD name", "SHOW CONSTRAINTS YIELD name")
@@ -182,6 +194,32 @@ def _map_error(
     return EngineError(f"Neo4j driver error{where}: {type(exc).__name__}: {text}")
 
 
+def _unreachable(exc: BaseException) -> str | None:
+    """Why nothing can answer at the address ``exc`` (a driver error) came of: ``"refused"``
+    when every address tried refused the connection (no process listens on the port),
+    ``"unresolved"`` when the host name does not resolve (``EAI_AGAIN``, a resolver that did
+    not answer, is neither: it may pass); ``None`` for anything else (a connection reset or
+    closed during the handshake, a timeout, a database still starting), which a server that is
+    starting up answers. A routing driver (``neo4j://``) raises an exception group of every
+    router's error: all must be so."""
+    seen: set[int] = set()
+
+    def walk(error: BaseException | None) -> str | None:
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            if isinstance(error, ConnectionRefusedError):
+                return "refused"
+            if isinstance(error, socket.gaierror):
+                return None if error.errno == socket.EAI_AGAIN else "unresolved"
+            if isinstance(error, BaseExceptionGroup):
+                reasons = {walk(member) for member in error.exceptions}
+                return reasons.pop() if len(reasons) == 1 else None
+            error = error.__cause__ or error.__context__
+        return None
+
+    return walk(exc)
+
+
 def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     """``(uri without user info, username, password)``: the driver rejects ``user:pass@``.
     A URI that cannot be parsed (``bolt://u:pw@[::1``) is ConfigurationError, not the bare
@@ -270,15 +308,25 @@ class Neo4jBackend(Backend):
     def _error(self, exc: BaseException, name: str) -> LineageGraphError:
         return _map_error(exc, name, uri=self._uri, username=self._username, secret=self._secret)
 
+    def _retries_connecting(self, exc: BaseException) -> bool:
+        """Whether the first connection is tried again after ``exc``: while the server answers
+        "unavailable" (starting up), not when nothing listens at the address or the host name
+        does not resolve (a wrong port, a typo: waiting ``connect_timeout_s`` for them only
+        delayed the error), unless ``retry_unreachable`` asks to wait for a server started
+        just before."""
+        if not isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.DatabaseUnavailable):
+            return False
+        return self.settings.retry_unreachable or _unreachable(exc) is None
+
     def _wait_until_reachable(self) -> None:
-        """Retry the first connection while the server starts; wrong credentials fail at once."""
+        """Retry the first connection while the server starts; wrong credentials, a refused
+        connection and a host name that does not resolve fail at once."""
         timeout = self.settings.connect_timeout_s
         retrying = Retrying(
             stop=stop_after_delay(timeout),
             wait=wait_exponential(multiplier=0.1, max=2.0),
-            retry=retry_if_exception_type(
-                (neo4j_errors.ServiceUnavailable, neo4j_errors.DatabaseUnavailable)
-            ),
+            retry=retry_if_exception(self._retries_connecting),
+            before_sleep=before_sleep_log(_log, logging.DEBUG),
             reraise=True,
         )
         try:
@@ -292,10 +340,19 @@ class Neo4jBackend(Backend):
         except _DRIVER_ERRORS as exc:
             mapped = self._error(exc, "")
             if isinstance(mapped, EngineUnavailableError):
-                mapped = EngineUnavailableError(
-                    f"Neo4j at {self._uri} did not answer within {timeout:g} s: "
-                    f"{self._scrub(str(exc))}"
-                )
+                text = self._scrub(str(exc))
+                reason = None if self.settings.retry_unreachable else _unreachable(exc)
+                if reason == "refused":
+                    text = (
+                        f"Neo4j at {self._uri} refused the connection (nothing listens there; "
+                        f"set NEO4J_RETRY_UNREACHABLE=1 to wait for a server still starting): "
+                        f"{text}"
+                    )
+                elif reason == "unresolved":
+                    text = f"the host name of {self._uri} does not resolve: {text}"
+                else:
+                    text = f"Neo4j at {self._uri} did not answer within {timeout:g} s: {text}"
+                mapped = EngineUnavailableError(text)
             raise mapped from exc
         self._quiet = tuple(server.protocol_version)[:2] >= _NOTIFICATION_FILTERS
 

@@ -263,17 +263,45 @@ def missing_store(target: str | None) -> str | None:
     )
 
 
+def foreign_directory(target: str | None) -> str | None:
+    """Why a store cannot be made at ``target``: a directory (``--store`` or
+    ``LINEAGE_GRAPH_STORE``) that holds files but no store, e.g. a project folder. A store
+    made there would put its files (``appendonly/``, ``dump.rdb``, ``server.log``, the lock)
+    among the user's. ``None`` for a store, an empty or missing directory, or another target."""
+    from ..backends import resolve_target
+    from ..backends._falkordb_server import holds_store
+
+    if target is None:
+        return None
+    try:
+        kind, location = resolve_target(target)
+    except LineageGraphError:
+        return None  # opening it says what is wrong with it
+    path = Path(location)
+    if kind != "embedded-dir" or holds_store(path):
+        return None
+    try:
+        if not path.is_dir() or not any(path.iterdir()):
+            return None  # missing (made), or not a directory (opening it says so)
+    except OSError:
+        return None  # opening it says why it cannot be used
+    return (
+        f"{location} is not empty and holds no store: a store is made only in an empty or new "
+        "directory (choose another --store)"
+    )
+
+
 @contextmanager
 def open_store(
     target: str | None, *, create: bool = False, **settings: Any
 ) -> Iterator[LineageStore]:
     """The store ``target`` names (``None``: the library's default), closed afterwards. Unless
     ``create`` (the commands that make a store), a directory that holds no store is refused,
-    and nothing is made there (exit 4)."""
-    if not create:
-        missing = missing_store(target)
-        if missing is not None:
-            raise fail(missing, ExitCode.STORE_UNAVAILABLE)
+    and nothing is made there (exit 4); with ``create``, a directory that holds other files
+    but no store is refused the same way (a store is made only in an empty or new one)."""
+    missing = foreign_directory(target) if create else missing_store(target)
+    if missing is not None:
+        raise fail(missing, ExitCode.STORE_UNAVAILABLE)
     try:
         store = LineageStore.open(target, **settings)
     except LineageGraphError as exc:

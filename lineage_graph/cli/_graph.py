@@ -442,6 +442,7 @@ DirectionOption = Annotated[
     Direction | None,
     typer.Option(
         "--direction",
+        case_sensitive=False,
         help="Which side of REF to include \\[default: both].",
         show_default=False,
     ),
@@ -464,7 +465,10 @@ STORE_LIMIT = 5000
 @guarded
 def export(
     ref: OptionalRef = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", case_sensitive=False, help="Output format."),
+    ] = Format.json,
     output: Annotated[
         Path | None,
         typer.Option(

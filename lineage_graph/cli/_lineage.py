@@ -58,11 +58,13 @@ def impact(
 
 def whole_store(store: LineageStore, limit: int | None = None) -> LineageGraph:
     """The whole store (the first ``limit`` artifacts and executions, the events among them and
-    every context) for export and the viewer; ``complete`` tells whether ``limit`` cut it."""
+    every context) for export and the viewer; ``complete`` tells whether ``limit`` cut it, and
+    ``total`` counts the store's artifacts and executions (it was left None: ``"total": null``
+    in ``export --json``, where a walk from an entity gives its size)."""
     data = graph_from_store(store, limit=limit)
-    complete = limit is None or (
-        store.count(NodeKind.ARTIFACT) <= limit and store.count(NodeKind.EXECUTION) <= limit
-    )
+    artifacts = store.count(NodeKind.ARTIFACT)
+    executions = store.count(NodeKind.EXECUTION)
+    complete = limit is None or (artifacts <= limit and executions <= limit)
     return LineageGraph(
         artifacts=data.artifacts,
         executions=data.executions,
@@ -71,6 +73,7 @@ def whole_store(store: LineageStore, limit: int | None = None) -> LineageGraph:
         attributions=data.attributions,
         associations=data.associations,
         complete=complete,
+        total=artifacts + executions,
     )
 
 

@@ -70,7 +70,7 @@ TypeFilterOption = Annotated[
 ]
 OnlyOption = Annotated[
     OnlyKind | None,
-    typer.Option("--only", help="Return only artifacts or only executions."),
+    typer.Option("--only", case_sensitive=False, help="Return only artifacts or only executions."),
 ]
 StateFilterOption = Annotated[
     list[str] | None,

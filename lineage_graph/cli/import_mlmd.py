@@ -29,12 +29,33 @@ from ._render import WholeTable, print_json, stored_text
 __all__ = ["import_mlmd", "parse_source"]
 
 
+def _sqlite_url_path(source: str) -> str:
+    """The file a ``sqlite://`` URL names, as SQLAlchemy (and so Kubeflow's and MLMD users'
+    configuration) reads it: ``sqlite:///a.db`` is the relative ``a.db``, ``sqlite:////abs/a.db``
+    the absolute ``/abs/a.db``. It was the URL's path, so ``sqlite:///a.db`` looked for
+    ``/a.db``. ``sqlite://`` (SQLAlchemy's in-memory database), a host, or query options are
+    refused: no file to import is named."""
+    rest = source[len("sqlite://") :]
+    if "?" in rest:
+        raise InvalidArgumentError(
+            f"a sqlite:// source takes no query options ({source!r}): name the file, "
+            "sqlite:///relative.db or sqlite:////absolute.db"
+        )
+    if not rest.startswith("/") or rest in ("/", "/:memory:"):
+        raise InvalidArgumentError(
+            f"{source!r} names no SQLite file (no host, nor an in-memory database): use "
+            "sqlite:///relative.db or sqlite:////absolute.db, as SQLAlchemy does"
+        )
+    return rest[1:]
+
+
 def parse_source(source: str) -> Any:
-    """A SQLite path (or ``sqlite:///path``), a ``mysql://user:password@host:port/database``
-    URL, or a file holding a text-format MLMD ``ConnectionConfig`` (``.pbtxt``/``.textproto``).
-    Returns what :func:`lineage_graph.mlmd._importer.import_mlmd` takes."""
-    if source.startswith("sqlite://"):
-        return urllib.parse.urlparse(source).path
+    """A SQLite path (or ``sqlite:///relative.db`` / ``sqlite:////absolute.db``, as SQLAlchemy
+    writes them), a ``mysql://user:password@host:port/database`` URL, or a file holding a
+    text-format MLMD ``ConnectionConfig`` (``.pbtxt``/``.textproto``). Returns what
+    :func:`lineage_graph.mlmd._importer.import_mlmd` takes."""
+    if source[: len("sqlite://")].lower() == "sqlite://":
+        return _sqlite_url_path(source)
     if source.startswith("mysql://"):
         from ml_metadata.proto import metadata_store_pb2
 
@@ -78,8 +99,9 @@ def import_mlmd(
     source: Annotated[
         str,
         typer.Argument(
-            help="The MLMD store: a SQLite file, mysql://user:password@host:port/db, or a "
-            "text-format ConnectionConfig file (.pbtxt).",
+            help="The MLMD store: a SQLite file (or sqlite:///relative.db, "
+            "sqlite:////absolute.db), mysql://user:password@host:port/db, or a text-format "
+            "ConnectionConfig file (.pbtxt).",
             show_default=False,
         ),
     ],

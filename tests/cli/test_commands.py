@@ -774,7 +774,26 @@ def test_whole_store_export_says_when_the_limit_cuts_it(demo: Demo) -> None:
     data = json.loads(result.stdout)
     assert len(data["artifacts"]) == 2 and data["complete"] is False
     assert "only the first 2" in result.stderr
-    assert json.loads(demo.cli("export").stdout)["complete"] is True
+    whole = json.loads(demo.cli("export").stdout)
+    assert whole["complete"] is True
+    # "total" was null for the whole store (a walk from an entity gives its size): now the
+    # store's artifacts and executions, cut by --limit or not
+    total = len(whole["artifacts"]) + len(whole["executions"])
+    assert whole["total"] == data["total"] == total > 0
+
+
+def test_export_choices_take_any_case(demo: Demo) -> None:
+    """``export -f JSON`` was a usage error (exit 2) while ``--state live`` is taken in any
+    case; ``--format``, ``--direction`` and ``--only`` are now too."""
+    best = demo.result.best.artifact
+    lower = demo.cli("export", str(best.id), "-f", "mermaid", "--direction", "upstream")
+    upper = demo.cli("export", str(best.id), "-f", "MERMAID", "--direction", "UpStream")
+    assert upper.exit_code == 0, upper.output
+    assert upper.stdout == lower.stdout
+    assert json.loads(demo.cli("export", "-f", "JSON").stdout)["complete"] is True
+    only = demo.cli("export", str(best.id), "--only", "Artifacts")
+    assert only.exit_code == 0 and json.loads(only.stdout)["executions"] == [], only.output
+    assert demo.cli("export", "-f", "jsonx").exit_code == ExitCode.USAGE
 
 
 def test_view_writes_the_page(demo: Demo, tmp_path: Path) -> None:
@@ -881,6 +900,63 @@ def test_import_mlmd_from_a_mysql_url_with_a_bad_port_is_refused(tmp_path: Path,
     assert result.exit_code == ExitCode.ERROR, result.output
     assert "bad port" in result.stderr and "secret" not in result.output
     assert not target.exists()
+
+
+def test_import_mlmd_refuses_a_directory_of_other_files(tmp_path: Path) -> None:
+    """``import-mlmd a.db --store DIR`` with DIR a project folder (files, no store) made a store
+    there, its appendonly/, dump.rdb, server.log and lock file among the user's files (as
+    ``demo --dir`` refuses to). It is refused (exit 4, as the other commands refuse a directory
+    without a store) and nothing is added; an empty or new directory is still made a store."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    source = tmp_path / "src.sqlite"
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(source)
+    metadata_store.MetadataStore(config)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("mine")
+    env = {"LINEAGE_GRAPH_STORE": str(project)}
+    for result in (
+        invoke(["import-mlmd", str(source), "--store", str(project)]),
+        invoke(["import-mlmd", str(source)], env=env),
+    ):
+        assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+        assert "not empty and holds no store" in " ".join(result.stderr.split())
+        assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for target in (empty, tmp_path / "new" / "sub"):
+        result = invoke(["import-mlmd", str(source), "--store", str(target)])
+        assert result.exit_code == 0, result.output
+        # the store made there takes a second import (with --merge: it holds the types)
+        again = invoke(["import-mlmd", str(source), "--store", str(target), "--merge"])
+        assert again.exit_code == 0, again.output
+
+
+def test_import_mlmd_reads_sqlite_urls_as_sqlalchemy_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``import-mlmd sqlite:///a.db`` looked for ``/a.db`` (not found, exit 3): SQLAlchemy's
+    convention, which MLMD and Kubeflow users write, is ``sqlite:///a.db`` for the relative
+    ``a.db`` and ``sqlite:////abs/a.db`` for an absolute path."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    source = tmp_path / "a.db"
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(source)
+    metadata_store.MetadataStore(config)
+    monkeypatch.chdir(tmp_path)
+    for url, target in (("sqlite:///a.db", "rel"), (f"sqlite:///{source}", "abs")):
+        result = invoke(["import-mlmd", url, "--store", str(tmp_path / target), "--json"])
+        assert result.exit_code == 0, result.output
+    result = invoke(["import-mlmd", "sqlite://", "--store", str(tmp_path / "mem")])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "names no SQLite file" in result.stderr and not (tmp_path / "mem").exists()
 
 
 def test_import_mlmd_never_creates_the_sqlite_file_a_connection_config_names(

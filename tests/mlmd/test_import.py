@@ -328,7 +328,17 @@ def test_bad_merge_and_progress_arguments_change_nothing(
 
 def test_parse_source(tmp_path: Path) -> None:
     assert parse_source("/x/mlmd.sqlite") == "/x/mlmd.sqlite"
-    assert parse_source("sqlite:///x/mlmd.sqlite") == "/x/mlmd.sqlite"
+    # SQLAlchemy's form (MLMD's and Kubeflow's users write it): three slashes and a relative
+    # path, four for an absolute one. sqlite:///x/mlmd.sqlite was taken for /x/mlmd.sqlite.
+    assert parse_source("sqlite:///x/mlmd.sqlite") == "x/mlmd.sqlite"
+    assert parse_source("sqlite:///mlmd.sqlite") == "mlmd.sqlite"
+    assert parse_source("sqlite:////x/mlmd.sqlite") == "/x/mlmd.sqlite"
+    assert parse_source("SQLite:////x/mlmd.sqlite") == "/x/mlmd.sqlite"
+    for no_file in ("sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite://host/x.db"):
+        with pytest.raises(InvalidArgumentError, match="names no SQLite file"):
+            parse_source(no_file)
+    with pytest.raises(InvalidArgumentError, match="no query options"):
+        parse_source("sqlite:///x.db?mode=ro")
     config = parse_source("mysql://me:p%40ss@db.example:3307/meta")
     assert (config.mysql.host, config.mysql.port, config.mysql.database) == (
         "db.example",

@@ -1016,3 +1016,30 @@ def test_git_where_there_is_no_work_tree_records_nothing_and_the_run_goes_on(
     assert run.state == ExecutionState.COMPLETE
     [execution] = store.get_executions()
     assert not [k for k in execution.custom_properties if k.startswith("git_")]
+
+
+def test_a_git_path_that_is_no_directory_is_refused_at_the_call(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """``run(git="/nonexistent/dir")`` (a typo) recorded a run without git facts and said
+    nothing, as for a directory in no work tree. A path that does not exist or is not a
+    directory is InvalidArgumentError when the run is made, and nothing is written; so is
+    ``log_git`` given one."""
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    for path, match in (
+        (tmp_path / "nonexistent" / "dir", "does not exist"),
+        (str(tmp_path / "nope"), "does not exist"),
+        (afile, "is not a directory"),
+    ):
+        with pytest.raises(InvalidArgumentError, match=match):
+            store.run("Trainer", git=path)
+        with pytest.raises(InvalidArgumentError, match=match):
+            store.step(git=path)
+    assert store.get_executions() == [] and store.get_types(NodeKind.EXECUTION) == []
+    with store.run("Trainer") as run, pytest.raises(InvalidArgumentError, match="not exist"):
+        run.log_git(tmp_path / "nope")
+    with pytest.raises(InvalidArgumentError, match="is not a directory"):
+        store.tracker.log_git(run.id, afile)
+    [execution] = store.get_executions()
+    assert not [k for k in execution.custom_properties if k.startswith("git_")]

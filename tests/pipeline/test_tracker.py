@@ -123,7 +123,10 @@ def test_git_info_on_runs(store: LineageStore, git_repo: Path, tmp_path: Path) -
     assert info["git_remote"] == "https://example.com/org/repo.git"  # no credentials recorded
     (git_repo / "f.txt").write_text("changed")
     assert git_info(git_repo)["git_dirty"] is True
-    assert git_info(tmp_path / "not-a-repo") == {}
+    (tmp_path / "not-a-repo").mkdir()
+    assert git_info(tmp_path / "not-a-repo") == {}  # a directory in no work tree
+    with pytest.raises(InvalidArgumentError, match="does not exist"):
+        git_info(tmp_path / "no-such-dir")  # a typo: was {} too, nothing said
     # a password holding an "@" (git accepts it unencoded): was "https://rd@example.com/..."
     subprocess.run(
         [

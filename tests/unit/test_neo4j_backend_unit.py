@@ -406,10 +406,74 @@ def test_malformed_uris_are_configuration_errors(uri: str, match: str) -> None:
 def test_an_unreachable_server_is_engine_unavailable_quickly(uri: str) -> None:
     start = time.monotonic()
     with pytest.raises(EngineUnavailableError, match="did not answer within 1 s") as info:
-        _backend(uri, connect_timeout_s=1, password=SECRET)
+        _backend(uri, connect_timeout_s=1, password=SECRET, retry_unreachable=True)
     assert time.monotonic() - start < 10
     assert info.value.retryable
     assert SECRET not in str(info.value)
+
+
+def _retries(caplog: pytest.LogCaptureFixture) -> int:
+    """How many times the first connection was tried again (each retry is logged, DEBUG)."""
+    return sum(r.name == "lineage_graph.backends.neo4j" for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("uri", "match"),
+    [
+        (UNREACHABLE, "refused the connection"),
+        ("neo4j://127.0.0.1:1", "refused the connection"),
+        ("bolt+ssc://127.0.0.1:1", "refused the connection"),
+        ("bolt://no-such-host.invalid:7687", "does not resolve"),
+        ("neo4j://no-such-host.invalid:7687", "does not resolve"),
+    ],
+)
+def test_a_refused_connection_or_unknown_host_fails_at_first_attempt(
+    uri: str, match: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A closed port or a mistyped host name was retried for connect_timeout_s (30 s by
+    default) before EngineUnavailableError said 'did not answer within 30 s': nothing there
+    can become reachable by waiting, unless a server was started just before, which
+    ``retry_unreachable`` is for. Now the first attempt's error is raised, saying why."""
+    caplog.set_level("DEBUG", logger="lineage_graph.backends.neo4j")
+    with pytest.raises(EngineUnavailableError, match=match) as info:
+        _backend(uri, connect_timeout_s=30, password=SECRET)
+    assert _retries(caplog) == 0
+    assert info.value.retryable and SECRET not in str(info.value)
+    caplog.clear()
+    with pytest.raises(EngineUnavailableError, match="did not answer within 1 s"):
+        _backend(uri, connect_timeout_s=1, retry_unreachable=True)
+    assert _retries(caplog) >= 1
+
+
+def test_a_server_starting_up_is_still_waited_for(caplog: pytest.LogCaptureFixture) -> None:
+    """A port that accepts and closes at once (a container's published port before the
+    server listens behind it) is a server starting up: retried until connect_timeout_s."""
+    caplog.set_level("DEBUG", logger="lineage_graph.backends.neo4j")
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    accepted = [0]
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            accepted[0] += 1
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        uri = f"bolt://127.0.0.1:{server.getsockname()[1]}"
+        with pytest.raises(EngineUnavailableError, match="did not answer within 1 s"):
+            _backend(uri, connect_timeout_s=1)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()
+    assert _retries(caplog) >= 1 and accepted[0] >= 2
 
 
 def test_open_backend_reaches_neo4j_with_settings_overrides() -> None:
