@@ -157,8 +157,10 @@ def _table(text: str, header: str) -> list[list[str]]:
 
 def _default_shown(cell: str) -> object:
     """``120000`` → 120000, ``4 GiB`` → bytes, `` `lineage` `` → "lineage", ``—``/``none…`` or
-    words → None (no value)."""
+    ``off``/``on`` → False/True, words → None (no value)."""
     value = re.split(r"[:(]", cell, maxsplit=1)[0].strip()
+    if value in ("off", "on"):
+        return value == "on"
     if m := re.fullmatch(r"(\d+) GiB", value):
         return int(m[1]) * 1024**3
     if re.fullmatch(r"\d+", value):
