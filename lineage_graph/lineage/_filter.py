@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -122,9 +123,14 @@ def _checked_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
 
 def _same_value(stored: Any, wanted: Any) -> bool:
     """Property equality: a bool is no number (``True`` is not ``1``, at any depth of a struct
-    either), as MLMD keeps them apart; an int equals the double of the same value."""
+    either), as MLMD keeps them apart; an int equals the double of the same value; a NaN is the
+    same value as a NaN (a double or a struct's number can hold one: ``NaN != NaN`` made
+    ``properties={"loss": nan}`` and ``--where loss=NaN`` silently match nothing), as
+    ``store.compare`` and ``find_cached_execution`` take it."""
     if isinstance(stored, bool) or isinstance(wanted, bool):
         return isinstance(stored, bool) and isinstance(wanted, bool) and stored == wanted
+    if isinstance(stored, float) and isinstance(wanted, float) and math.isnan(stored):
+        return math.isnan(wanted)
     if isinstance(stored, dict) and isinstance(wanted, dict):
         return stored.keys() == wanted.keys() and all(
             _same_value(stored[k], wanted[k]) for k in stored

@@ -131,10 +131,23 @@ class ImportReport:
 
 
 def _sqlite_path(uri: str) -> str:
-    """The file a SQLite ``filename_uri`` names (a ``file:`` URI: its path, query dropped)."""
+    """The file a SQLite ``filename_uri`` names (a ``file:`` URI: its path, query dropped; its
+    escapes are the bytes of the name, as SQLite takes them)."""
     if not uri.startswith("file:"):
         return uri
-    return urllib.parse.unquote(urllib.parse.urlsplit(uri).path)
+    return os.fsdecode(urllib.parse.unquote_to_bytes(urllib.parse.urlsplit(uri).path))
+
+
+def _sqlite_uri(path: str) -> str:
+    """``path`` as a ``filename_uri``: itself, or, for a name that is not UTF-8 (``x\\xff.db``:
+    ``os.fsdecode`` gave it lone surrogates), a ``file:`` URI escaping its bytes. The field is a
+    proto string, which holds UTF-8 only: setting the path raised an untyped
+    ``UnicodeEncodeError``; ml_metadata and SQLite open such a URI."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file:" + urllib.parse.quote(os.fsencode(path))
+    return path
 
 
 def _source_key(config: Any) -> str:
@@ -184,7 +197,7 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
         if not os.path.isfile(path):
             raise NotFoundError(f"no MLMD SQLite file at {path!r}")
         config = pb.ConnectionConfig()
-        config.sqlite.filename_uri = path
+        config.sqlite.filename_uri = _sqlite_uri(path)
         config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
     elif isinstance(source, pb.ConnectionConfig):
         config = source
@@ -271,7 +284,8 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
     with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
         copy = os.path.join(tmp, "snapshot.sqlite")
         try:
-            source = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)
+            name = urllib.parse.quote(os.fsencode(path))  # its bytes: a name need not be UTF-8
+            source = sqlite3.connect(f"file:{name}?mode=ro", uri=True)
             try:
                 target = sqlite3.connect(copy)
                 try:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from enum import IntEnum
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from ._enums import ArtifactState, EventType, ExecutionState, NodeKind, PropertyType
 from ._values import INT64_MAX, INT64_MIN, PropertyMap
@@ -28,6 +38,37 @@ Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX, strict=True)]
 Id = Annotated[int, Field(gt=0, le=INT64_MAX, strict=True)]
 
 
+def _by_name(enum: type[IntEnum]) -> WrapValidator:
+    """An MLMD enum field that also takes a member's name, exactly as MLMD's proto spells it
+    (``"LIVE"``, ``"INT"``; case-sensitive, as ``NodeFilter`` states: the CLI folds case before
+    it calls the library). The field still holds the enum member, so nothing stored or dumped
+    changes; a value that is neither a name nor a number of the enum is refused with both
+    listed."""
+    names = ", ".join(enum.__members__)
+    numbers = f"{min(enum)} to {max(enum)}"
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if type(value) is str and value in enum.__members__:
+            return enum.__members__[value]
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(
+                "enum",
+                "Input should be a name of {enum} ({names}) or its number ({numbers})",
+                {"enum": enum.__name__, "names": names, "numbers": numbers},
+            ) from None
+
+    return WrapValidator(validate)
+
+
+#: The MLMD enums as fields: a member, its number or its name.
+PropertyTypeField = Annotated[PropertyType, _by_name(PropertyType)]
+ArtifactStateField = Annotated[ArtifactState, _by_name(ArtifactState)]
+ExecutionStateField = Annotated[ExecutionState, _by_name(ExecutionState)]
+EventTypeField = Annotated[EventType, _by_name(EventType)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
@@ -48,7 +89,7 @@ class NodeType(_Model):
     version: str | None = None
     description: str | None = None
     external_id: str | None = None
-    properties: dict[str, PropertyType] = Field(default_factory=dict)
+    properties: dict[str, PropertyTypeField] = Field(default_factory=dict)
     #: MLMD ``SystemDefinedBaseType`` name (e.g. ``"DATASET"``, ``"TRAIN"``), or None.
     base_type: str | None = None
 
@@ -113,13 +154,13 @@ class Artifact(Node):
     kind: ClassVar[NodeKind] = NodeKind.ARTIFACT
 
     uri: str | None = None
-    state: ArtifactState = ArtifactState.UNKNOWN
+    state: ArtifactStateField = ArtifactState.UNKNOWN
 
 
 class Execution(Node):
     kind: ClassVar[NodeKind] = NodeKind.EXECUTION
 
-    last_known_state: ExecutionState = ExecutionState.UNKNOWN
+    last_known_state: ExecutionStateField = ExecutionState.UNKNOWN
 
 
 class Context(Node):
@@ -141,7 +182,7 @@ class Event(_Model):
 
     artifact_id: Id | None = None
     execution_id: Id | None = None
-    type: EventType
+    type: EventTypeField
     path: list[Int64 | str] = Field(default_factory=list)
     milliseconds_since_epoch: Int64 | None = None
 

@@ -179,6 +179,44 @@ def test_a_value_no_property_can_hold_is_a_usage_error(
     assert demo.json("ls") == before
 
 
+def test_where_finds_nan(tmp_path: Path) -> None:
+    """``--where loss=NaN`` (JSON's NaN), and a struct holding NaN, find the nodes holding a NaN;
+    they matched nothing, silently (``NaN != NaN``)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_execution_type(ExecutionType(name="T"))
+        [a, b] = store.put_artifacts(
+            [
+                Artifact(type="D", uri="/a", custom_properties={"loss": float("nan")}),
+                Artifact(type="D", uri="/b", custom_properties={"s": {"x": float("nan")}}),
+            ]
+        )
+        store.put_execution(
+            Execution(type="T"),
+            [
+                (Artifact(id=a), Event(type=EventType.OUTPUT)),
+                (Artifact(id=b), Event(type=EventType.OUTPUT)),
+            ],
+        )
+
+    def found(where: str) -> list[str]:
+        result = invoke(
+            ["upstream", f"artifact:{a}", "--where", where, "--json", "--store", str(path)]
+        )
+        assert result.exit_code == 0, result.output
+        return [n["uri"] for n in json.loads(result.stdout)["artifacts"]]
+
+    assert found("loss=NaN") == ["/a"]
+    assert found('s={"x": NaN}') == []  # upstream of /a: /b is no part of it
+    result = invoke(
+        ["downstream", "execution:1", "--where", 's={"x": NaN}', "--json", "--store", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [n["uri"] for n in json.loads(result.stdout)["artifacts"]] == ["/b"]
+    assert found("loss=1") == []
+
+
 def test_cached_inputs_must_be_artifacts(demo: Demo) -> None:
     """``-i e:2`` named execution 2, whose id was taken as artifact 2's: a hit on inputs
     nobody gave. Only artifacts are inputs; anything else is a usage error naming it."""

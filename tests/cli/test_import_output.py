@@ -111,3 +111,41 @@ def test_a_file_that_is_no_mlmd_database_is_said_so_not_dumped_as_sql(tmp_path: 
         assert source.read_bytes() == before and not (tmp_path / "s").exists()
     real = _mlmd_store(tmp_path / "real.sqlite")  # an MLMD database: imported as before
     assert invoke(["import-mlmd", str(real), "-s", str(tmp_path / "s")]).exit_code == 0
+
+
+def test_a_source_whose_name_is_not_utf8_is_imported(tmp_path: Path) -> None:
+    """``import-mlmd $'x\\xff.db'``: the path (lone surrogates, as ``os.fsdecode`` reads the
+    name) went into ``ConnectionConfig.sqlite.filename_uri``, a proto string, and died with an
+    untyped ``UnicodeEncodeError`` traceback (exit 1), for an MLMD file and a file that is none
+    alike. It is opened by a ``file:`` URI escaping its bytes."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    made = _mlmd_store(tmp_path / "made.sqlite")
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(made)
+    mlmd = metadata_store.MetadataStore(config)
+    type_id = mlmd.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    mlmd.put_artifacts([pb.Artifact(type_id=type_id, uri="/data")])
+    del mlmd
+    source = os.fsdecode(os.fsencode(tmp_path) + b"/x\xff.db")
+    os.rename(made, source)
+    target = str(tmp_path / "s")
+    result = invoke(["import-mlmd", source, "-s", target, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["artifacts"] == 1
+    result = invoke(["ls", "artifacts", "-s", target, "--json"])
+    assert [a["uri"] for a in json.loads(result.stdout)] == ["/data"], result.output
+    # the same file merged again: the same source (its copy is updated, not duplicated)
+    again = invoke(["import-mlmd", source, "-s", target, "--merge", "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["updated"] == 1, again.stdout
+    result = invoke(["ls", "artifacts", "-s", target, "--json"])
+    assert [a["uri"] for a in json.loads(result.stdout)] == ["/data"], result.output
+    empty = os.fsdecode(os.fsencode(tmp_path) + b"/e\xff.db")
+    Path(empty).write_bytes(b"")
+    result = invoke(["import-mlmd", empty, "-s", str(tmp_path / "t")])
+    assert result.exit_code == 5, result.output
+    assert "the file is empty" in " ".join(result.stderr.split())
+    assert not (tmp_path / "t").exists()

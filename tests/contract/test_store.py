@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from lineage_graph import (
     AlreadyExistsError,
@@ -566,6 +568,8 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
     ("name an int", Artifact.model_construct(type="DataSet", name=7), "name must be a str"),
     ("state unknown", Artifact.model_construct(type="DataSet", state=42), "not a known state"),
     ("state a bool", Artifact.model_construct(type="DataSet", state=True), "must be a state"),
+    # a name is converted by validation only: unconverted, it is no state
+    ("state a name", Artifact.model_construct(type="DataSet", state="LIVE"), "must be a state"),
     ("id a str", Artifact.model_construct(id="5", uri="/x"), "id must be a positive int"),
     (
         "execution state unknown",
@@ -579,6 +583,7 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
     ("path step None", _path_changed_in_place(None), "a path step"),
     ("event type UNKNOWN", Event.model_construct(type=EventType.UNKNOWN), "needs a type"),
     ("event type an int", Event.model_construct(type=3), "needs a type"),
+    ("event type a name", Event.model_construct(type="INPUT"), "needs a type"),
     (
         "event time a str",
         Event.model_construct(type=EventType.INPUT, milliseconds_since_epoch="1"),
@@ -634,6 +639,64 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
 ]
 
 
+def test_enum_fields_take_the_members_names(store: LineageStore) -> None:
+    """MLMD's enums by name, as ``ls types`` prints them and users write them (these were
+    refused: "Input should be 0, 1, 2, 3, 4, 5 or 6"); the models hold the members, so what
+    is stored and dumped is what the members give."""
+    by_name = ArtifactType(name="D", properties={"day": "INT", "note": "STRING"})  # type: ignore[dict-item]
+    by_member = ArtifactType(
+        name="D", properties={"day": PropertyType.INT, "note": PropertyType.STRING}
+    )
+    assert by_name == by_member
+    assert by_name.model_dump_json() == by_member.model_dump_json()
+    tid = store.put_artifact_type(by_name)
+    assert store.get_artifact_type("D").properties == by_member.properties
+    # a type built without validation is validated by its write: the name is stored as its kind
+    store.put_artifact_type(
+        ArtifactType.model_construct(
+            name="D", properties={"day": "INT", "note": "STRING", "n": "DOUBLE"}
+        ),
+        can_add_fields=True,
+    )
+    assert store.get_artifact_type("D").properties["n"] is PropertyType.DOUBLE
+    store.put_execution_type(ExecutionType(name="T"))
+    artifact = Artifact(type_id=tid, state="LIVE")  # type: ignore[arg-type]
+    execution = Execution(type="T", last_known_state="COMPLETE")  # type: ignore[arg-type]
+    assert artifact.state is ArtifactState.LIVE
+    assert execution.last_known_state is ExecutionState.COMPLETE
+    assert artifact.model_dump_json() == Artifact(type_id=tid, state=2).model_dump_json()
+    [aid] = store.put_artifacts([artifact])
+    eid, _, _ = store.put_execution(
+        execution,
+        [(Artifact(id=aid), Event(type="INPUT"))],  # type: ignore[arg-type]
+    )
+    assert store.get_artifacts_by_id([aid])[0].state is ArtifactState.LIVE
+    assert store.get_executions_by_id([eid])[0].last_known_state is ExecutionState.COMPLETE
+    [event] = store.get_events_by_execution_ids([eid])
+    assert event.type is EventType.INPUT
+    assert Artifact.model_validate_json('{"state": "DELETED"}').state is ArtifactState.DELETED
+    changed = Artifact(type_id=tid)
+    changed.state = "ABANDONED"  # type: ignore[assignment]  # validate_assignment
+    assert changed.state is ArtifactState.ABANDONED
+    assert Artifact(state="4").state is ArtifactState.DELETED  # type: ignore[arg-type]  # as before
+
+
+@pytest.mark.parametrize(
+    ("build", "listed"),
+    [
+        (lambda: Artifact(state="live"), "ArtifactState (UNKNOWN, PENDING, LIVE,"),
+        (lambda: Artifact(state=9), "ArtifactState (UNKNOWN, PENDING, LIVE,"),
+        (lambda: Execution(last_known_state="DONE"), "ExecutionState (UNKNOWN, NEW, RUNNING,"),
+        (lambda: Event(type="IN"), "EventType (UNKNOWN, DECLARED_OUTPUT,"),
+        (lambda: ArtifactType(name="D", properties={"d": "int64"}), "PropertyType (UNKNOWN, INT,"),
+    ],
+    ids=["state lower case", "state number", "execution state", "event type", "property type"],
+)
+def test_a_bad_enum_name_lists_the_names(build: Any, listed: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(listed)):
+        build()
+
+
 @pytest.mark.parametrize(
     ("item", "match"), [c[1:] for c in UNVALIDATED], ids=[c[0] for c in UNVALIDATED]
 )
@@ -680,7 +743,8 @@ UNVALIDATED_TYPES: list[tuple[str, Any, str]] = [
     ("no name", ArtifactType.model_construct(properties={}), "name: Field required"),
     ("name an int", ArtifactType.model_construct(name=5, properties={}), "valid string"),
     ("kind UNKNOWN", ArtifactType.model_construct(name="X", properties={"a": 0}), "UNKNOWN"),
-    ("kind a str", ArtifactType.model_construct(name="X", properties={"a": "INT"}), "Input"),
+    # ("INT" is validated into PropertyType.INT by the write's validation, and stored as it)
+    ("kind a bad name", ArtifactType.model_construct(name="X", properties={"a": "Int"}), "INT,"),
     ("empty property name", ArtifactType.model_construct(name="X", properties={"": 1}), "empty"),
     ("kind changed in place", _kinds_changed_in_place(), "UNKNOWN"),
     ("not a type", "DataSet", "expected a type"),

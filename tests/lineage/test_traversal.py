@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 import networkx as nx
@@ -495,6 +496,29 @@ def test_property_filters_keep_bools_and_numbers_apart(typed: LineageStore) -> N
     assert found(n=2) == found(n=2.0) == {b.a(1), b.a(2)}
     assert found(s={"x": [1]}) == {b.a(1)} and found(s={"x": [True]}) == {b.a(2)}
     assert found(s={"x": [1.0]}) == {b.a(1)}
+
+
+def test_property_filters_find_nan(typed: LineageStore) -> None:
+    """A double or a struct's number may be NaN; a filter for NaN finds the nodes holding one
+    (``NaN != NaN`` made it match nothing, silently), as ``store.compare`` and
+    ``find_cached_execution`` take a NaN as the same value as a NaN."""
+    b = small_pipeline(typed)
+    nan = float("nan")
+    typed.put_artifacts(
+        [
+            Artifact(id=b.artifacts[1], type="DataSet", custom_properties={"loss": nan}),
+            Artifact(id=b.artifacts[2], type="DataSet", custom_properties={"s": {"x": [nan]}}),
+        ]
+    )
+
+    def found(**properties: object) -> set[NodeRef]:
+        return refs(typed.downstream(b.a(0), where=NodeFilter(properties=properties)))
+
+    assert found(loss=nan) == {b.a(1)}
+    assert found(loss=-nan) == {b.a(1)}  # the store keeps no sign of a NaN
+    assert found(s={"x": [nan]}) == {b.a(2)}
+    assert found(loss=1.0) == found(loss=math.inf) == found(s={"x": [1.0]}) == set()
+    assert NodeFilter(properties={"loss": nan}) == NodeFilter(properties={"loss": nan})
 
 
 def test_filter_properties_the_store_cannot_hold_are_refused_when_built() -> None:
