@@ -242,10 +242,10 @@ def describe_target(target: str | None) -> str:
     return redact(f"{location} ({kind})")
 
 
-def missing_store(target: str | None) -> str | None:
-    """Why ``target`` names no store yet: a directory (``--store`` or ``LINEAGE_GRAPH_STORE``)
-    where no store was ever opened, e.g. a mistyped path. ``None`` when there is one, or when
-    the target is not a directory (the default data directory is made on first use)."""
+def _storeless_directory(target: str | None) -> Path | None:
+    """The directory ``target`` names (``--store`` or ``LINEAGE_GRAPH_STORE``) when it holds no
+    store; ``None`` for a store, another kind of target, the default (``None``), or a target
+    that does not resolve (opening it says what is wrong with it)."""
     from ..backends import resolve_target
     from ..backends._falkordb_server import holds_store
 
@@ -254,11 +254,22 @@ def missing_store(target: str | None) -> str | None:
     try:
         kind, location = resolve_target(target)
     except LineageGraphError:
-        return None  # opening it says what is wrong with it
-    if kind != "embedded-dir" or holds_store(Path(location)):
+        return None
+    path = Path(location)
+    if kind != "embedded-dir" or holds_store(path):
+        return None
+    return path
+
+
+def missing_store(target: str | None) -> str | None:
+    """Why ``target`` names no store yet: a directory (``--store`` or ``LINEAGE_GRAPH_STORE``)
+    where no store was ever opened, e.g. a mistyped path. ``None`` when there is one, or when
+    the target is not a directory (the default data directory is made on first use)."""
+    path = _storeless_directory(target)
+    if path is None:
         return None
     return (
-        f"no store at {location} (a mistyped path? of the commands, only demo and import-mlmd "
+        f"no store at {path} (a mistyped path? of the commands, only demo and import-mlmd "
         "create a store)"
     )
 
@@ -268,17 +279,8 @@ def foreign_directory(target: str | None) -> str | None:
     ``LINEAGE_GRAPH_STORE``) that holds files but no store, e.g. a project folder. A store
     made there would put its files (``appendonly/``, ``dump.rdb``, ``server.log``, the lock)
     among the user's. ``None`` for a store, an empty or missing directory, or another target."""
-    from ..backends import resolve_target
-    from ..backends._falkordb_server import holds_store
-
-    if target is None:
-        return None
-    try:
-        kind, location = resolve_target(target)
-    except LineageGraphError:
-        return None  # opening it says what is wrong with it
-    path = Path(location)
-    if kind != "embedded-dir" or holds_store(path):
+    path = _storeless_directory(target)
+    if path is None:
         return None
     try:
         if not path.is_dir() or not any(path.iterdir()):
@@ -286,7 +288,7 @@ def foreign_directory(target: str | None) -> str | None:
     except OSError:
         return None  # opening it says why it cannot be used
     return (
-        f"{location} is not empty and holds no store: a store is made only in an empty or new "
+        f"{path} is not empty and holds no store: a store is made only in an empty or new "
         "directory (choose another --store)"
     )
 
