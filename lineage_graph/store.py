@@ -10,11 +10,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-import pydantic
-
 from . import __about__, _migrations
 from ._encoding import indexable
-from ._repositories._base import Repository, id_ranges, now_ms
+from ._repositories._base import Repository, call_values, id_ranges, now_ms
 from ._repositories.cache import CacheInputs, CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
 from ._repositories.graph import GraphWriter, WriteBatch
@@ -91,25 +89,6 @@ class _InDoubt:
     batch: WriteBatch
     new_ids: dict[str, tuple[int, ...]] | None
     result: Any
-
-
-def _as_values(value: Any) -> Any:
-    """The arguments of a call as plain values, compared with ``==``: models by their fields
-    (and class), sequences as tuples, numbers with their type and floats by their bits. Python's
-    ``1 == True == 1.0`` and ``0.0 == -0.0`` made a retry with another value (an int property
-    sent as a bool or a double) pass for the same call: it returned the first write's ids and
-    the stored value stayed the first one. A NaN equals a NaN here (the same call)."""
-    if isinstance(value, float):
-        return (float, value.hex())
-    if isinstance(value, bool | int):
-        return (type(value), value)
-    if isinstance(value, pydantic.BaseModel):
-        return (type(value).__name__, _as_values(value.model_dump(warnings=False)))
-    if isinstance(value, list | tuple):
-        return tuple(_as_values(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _as_values(v) for k, v in value.items()}
-    return value
 
 
 class LineageStore:
@@ -294,7 +273,7 @@ class LineageStore:
         local = self._in_doubt
         pending: _InDoubt | None = getattr(local, "write", None)
         local.write = None
-        if pending is not None and pending.call == call and pending.args == _as_values(args):
+        if pending is not None and pending.call == call and pending.args == call_values(args):
             try:
                 applied = self._writer.applied(pending.batch)
             except EngineUnavailableError as exc:
@@ -313,7 +292,7 @@ class LineageStore:
             if batch is not None:
                 new_ids = dict(exc.new_ids) if exc.new_ids else None
                 result = copy.deepcopy(exc.in_doubt_result)
-                local.write = _InDoubt(call, _as_values(args), batch, new_ids, result)
+                local.write = _InDoubt(call, call_values(args), batch, new_ids, result)
             raise
 
     # ---------------------------------------------------------------------------------- nodes

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+import pydantic
+
 from .._queries import QueryRegistry, registry
 from ..backends import Backend, Row
 from ..exceptions import InvalidArgumentError
@@ -184,3 +186,22 @@ class Repository:
     def write(self, query_name: str, /, **params: Any) -> list[Row]:
         query = self.queries[query_name]
         return self.backend.write(query.text(self.backend.dialect), params, name=query_name)
+
+
+def call_values(value: Any) -> Any:
+    """The arguments of a call as plain values, compared with ``==``: models by their fields
+    (and class), sequences as tuples, numbers with their type and floats by their bits. Python's
+    ``1 == True == 1.0`` and ``0.0 == -0.0`` made a retry with another value (an int property
+    sent as a bool or a double) pass for the same call: it returned the first write's ids and
+    the stored value stayed the first one. A NaN equals a NaN here (the same call)."""
+    if isinstance(value, float):
+        return (float, value.hex())
+    if isinstance(value, bool | int):
+        return (type(value), value)
+    if isinstance(value, pydantic.BaseModel):
+        return (type(value).__name__, call_values(value.model_dump(warnings=False)))
+    if isinstance(value, list | tuple):
+        return tuple(call_values(v) for v in value)
+    if isinstance(value, dict):
+        return {k: call_values(v) for k, v in value.items()}
+    return value

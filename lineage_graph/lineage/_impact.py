@@ -19,7 +19,7 @@ from .._encoding import (
     property_key,
     value_keys,
 )
-from .._repositories._base import Repository, id_ranges, now_ms
+from .._repositories._base import Repository, call_values, id_ranges, now_ms
 from .._repositories.graph import patch_row
 from ..exceptions import (
     EngineUnavailableError,
@@ -200,7 +200,11 @@ class ImpactRepository(Repository):
         )
         pending: _MarkInDoubt | None = getattr(self._in_doubt, "mark", None)
         self._in_doubt.mark = None
-        if pending is not None and (pending.source, pending.mark) == (source, mark):
+        if (
+            pending is not None
+            and pending.source == source
+            and _mark_values(pending.mark) == _mark_values(mark)
+        ):
             # The retry of a mark in doubt (its reply lost, its read-back failed too): it
             # stacked a second mark on the first, two undos to restore the artifacts.
             found = self._first_mark_applied(pending)
@@ -402,6 +406,16 @@ class _UndoInDoubt:
     token: str
     ids: list[int]
     now: int
+
+
+def _mark_values(mark: ImpactMark | None) -> Any:
+    """``mark`` as values compared with ``==`` (:func:`call_values`: numbers with their type,
+    floats by their bits). A dataclass's ``==`` took ``("q", 1)`` for a retry of ``("q", True)``
+    (the report of the first mark returned, the value asked for never written) and a new NaN
+    for another value (a second mark stacked on the first)."""
+    if mark is None:
+        return None
+    return call_values((mark.state, mark.custom_property))
 
 
 def _report(source: NodeRef, graph: LineageGraph, token: str | None, marked: int) -> ImpactReport:

@@ -957,6 +957,43 @@ def test_the_retry_of_an_impact_mark_in_doubt_marks_once(
         assert_healthy(store)
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        (True, 1, False),
+        (1, 1.0, False),
+        (0.0, -0.0, False),
+        (float("nan"), float("nan"), True),
+    ],
+    ids=["bool-then-int", "int-then-double", "zero-then-minus-zero", "nan-then-nan"],
+)
+def test_the_retry_of_an_impact_mark_in_doubt_compares_values_with_their_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: Any, second: Any, same: bool
+) -> None:
+    """The mark in doubt was compared with the next call's by ``==``: ``("q", 1)`` passed for a
+    retry of ``("q", True)`` (the first mark's report returned, 1 never written: the artifacts
+    kept True), and a NaN made again for another value (a second mark stacked on the first).
+    Values compare as the store's retries compare them: with their type, floats by their bits."""
+    from lineage_graph import ImpactMark
+
+    with LineageStore.open(tmp_path / "s") as store:
+        start = _a_source_and_its_output(store)
+        _lose_reply(monkeypatch, "lineage/mark", applied=True)
+        _lose_reply(monkeypatch, "lineage/mark_applied", applied=False, write=False, times=2)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.impact(start, mark=ImpactMark(custom_property=("q", first)))
+        monkeypatch.undo()
+        token = info.value.mark_token
+        report = store.impact(start, mark=ImpactMark(custom_property=("q", second)))
+        assert (report.mark_token == token) == same
+        assert len(_marks(store)) == (1 if same else 2)
+        for a in store.get_artifacts():
+            value = a.custom_properties["q"]
+            assert type(value) is type(second)
+            assert str(value) == str(second)  # -0.0, nan
+        assert_healthy(store)
+
+
 @pytest.mark.parametrize("unread", [False, True], ids=["read-back", "unread"])
 def test_an_undo_whose_reply_is_lost_says_what_it_restored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unread: bool
