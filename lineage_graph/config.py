@@ -122,8 +122,11 @@ class Neo4jSettings(BaseSettings):
     connect_timeout_s: float = Field(default=30.0, gt=0)
     #: Also retry (up to ``connect_timeout_s``) an address where nothing listens (connection
     #: refused) or whose host name does not resolve: a server started just before, not yet
-    #: listening. Off: those fail at once (a wrong port or a mistyped host name).
-    retry_unreachable: bool = False
+    #: listening (a compose service without a health check, a Kubernetes Service with no ready
+    #: endpoint, a StatefulSet pod's name before the pod exists). Off: those fail at once (a
+    #: wrong port or a mistyped host name); the CLI turns it off unless
+    #: ``NEO4J_RETRY_UNREACHABLE`` is set.
+    retry_unreachable: bool = True
     #: Seconds a managed transaction keeps retrying transient errors.
     max_transaction_retry_time_s: float = Field(default=30.0, gt=0)
     #: Longest a read or write transaction may run (ms), as ``EmbeddedSettings.query_timeout_ms``:

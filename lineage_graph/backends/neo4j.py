@@ -310,10 +310,11 @@ class Neo4jBackend(Backend):
 
     def _retries_connecting(self, exc: BaseException) -> bool:
         """Whether the first connection is tried again after ``exc``: while the server answers
-        "unavailable" (starting up), not when nothing listens at the address or the host name
-        does not resolve (a wrong port, a typo: waiting ``connect_timeout_s`` for them only
-        delayed the error), unless ``retry_unreachable`` asks to wait for a server started
-        just before."""
+        "unavailable" (starting up); when nothing listens at the address or the host name does
+        not resolve, only with ``retry_unreachable`` (the default: a server started just
+        before, such as a compose service or a Kubernetes pod, refuses or does not resolve for
+        a while). Off (the CLI's choice), those fail at once: a wrong port or a typo is said
+        without waiting ``connect_timeout_s``."""
         if not isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.DatabaseUnavailable):
             return False
         return self.settings.retry_unreachable or _unreachable(exc) is None

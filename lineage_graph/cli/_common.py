@@ -293,6 +293,19 @@ def foreign_directory(target: str | None) -> str | None:
     )
 
 
+def _fails_fast(target: str | None) -> bool:
+    """Whether the command line opens ``target`` with ``retry_unreachable`` off: a Neo4j
+    target, unless ``NEO4J_RETRY_UNREACHABLE`` chooses."""
+    from ..backends import resolve_target
+
+    if "NEO4J_RETRY_UNREACHABLE" in os.environ:
+        return False
+    try:
+        return resolve_target(target)[0] == "neo4j"
+    except LineageGraphError:
+        return False  # opening it says what is wrong with it
+
+
 @contextmanager
 def open_store(
     target: str | None, *, create: bool = False, **settings: Any
@@ -304,6 +317,11 @@ def open_store(
     missing = foreign_directory(target) if create else missing_store(target)
     if missing is not None:
         raise fail(missing, ExitCode.STORE_UNAVAILABLE)
+    if _fails_fast(target):
+        # A person at a terminal: a refused connection or a host name that does not resolve is
+        # said at once, not after connect_timeout_s (30 s) of retries meant for a library
+        # started beside its server.
+        settings.setdefault("retry_unreachable", False)
     try:
         store = LineageStore.open(target, **settings)
     except LineageGraphError as exc:

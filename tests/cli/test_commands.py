@@ -1239,3 +1239,22 @@ def test_a_type_the_store_lacks_is_said_not_listed_as_empty(demo: Demo) -> None:
     ):  # a type the store holds: no note
         result = demo.cli(*args)
         assert result.exit_code == 0 and "case-sensitive" not in result.stderr, result.output
+
+
+def test_an_unreachable_neo4j_is_said_at_once_on_the_command_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The library retries a refused connection up to connect_timeout_s (a server started
+    just before it); the CLI does not (a person who mistyped a port learnt of it after 30 s),
+    unless NEO4J_RETRY_UNREACHABLE asks it to."""
+    caplog.set_level("DEBUG", logger="lineage_graph.backends.neo4j")
+    env: dict[str, str | None] = {"NEO4J_CONNECT_TIMEOUT_S": "1", "NEO4J_RETRY_UNREACHABLE": None}
+    result = invoke(["ls", "--store", "bolt://127.0.0.1:1"], env=env)
+    assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+    assert "refused the connection" in result.output
+    assert not [r for r in caplog.records if r.name == "lineage_graph.backends.neo4j"]
+    env["NEO4J_RETRY_UNREACHABLE"] = "1"
+    result = invoke(["ls", "--store", "bolt://127.0.0.1:1"], env=env)
+    assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+    assert "did not answer within 1 s" in result.output
+    assert [r for r in caplog.records if r.name == "lineage_graph.backends.neo4j"]
