@@ -85,8 +85,10 @@ def as_of_ms(value: int | dt.datetime | None) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentError(f"as_of must be ms since the epoch or a datetime: {value!r}")
     # Every event's time is an int64: a time beyond one end means that end (FalkorDB read such a
-    # parameter so, Neo4j's driver refused it).
-    return min(max(value, INT64_MIN), INT64_MAX)
+    # parameter so, Neo4j's driver refused it). A subclass of int (an ``(int, Enum)`` member) is
+    # sent as its int: FalkorDB's parameter text is its str() (``Millis.LATE``: a QueryError),
+    # Neo4j's driver packs its value.
+    return min(max(int(value), INT64_MIN), INT64_MAX)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import math
 from typing import Any
@@ -363,6 +364,29 @@ def test_times_and_start_ids_past_int64_are_answered_without_sending_them(
                 typed.lineage([start, b.a(0)])
             with pytest.raises(NotFoundError, match="no such start node"):
                 typed.impact(start)
+
+
+class _Millis(int, enum.Enum):  # an int subclass whose str() is not its digits
+    LATE = 2**62
+    EARLY = -(2**62)
+
+
+class _IntMillis(enum.IntEnum):
+    LATE = 2**62
+
+
+def test_as_of_an_int_subclass_is_sent_as_its_int(typed: LineageStore) -> None:
+    """as_of is an int: a subclass of int (an ``(int, Enum)`` member) reached the engine as
+    itself. Neo4j's driver packs it as its value; FalkorDB's parameter text is its str(),
+    ``_Millis.LATE``, and the query failed (QueryError)."""
+    b = small_pipeline(typed)
+    whole = {b.a(0), b.e(0), b.a(1), b.e(1), b.a(2), b.e(2), b.a(3)}
+    for late in (_Millis.LATE, _IntMillis.LATE):
+        assert refs(typed.downstream(b.a(0), as_of=late)) == whole
+        assert refs(typed.lineage([b.a(3)], as_of=late, max_hops=2)) == refs(
+            typed.lineage([b.a(3)], as_of=int(late), max_hops=2)
+        )
+    assert refs(typed.downstream(b.a(0), as_of=_Millis.EARLY)) == {b.a(0)}
 
 
 def test_as_of_a_datetime_is_its_exact_millisecond(typed: LineageStore) -> None:

@@ -1015,3 +1015,72 @@ def test_a_file_of_an_older_mlmd_schema_is_imported_from_a_migrated_copy(
     assert hashlib.sha256(old.read_bytes()).hexdigest() == digest  # the file itself untouched
     with sqlite3.connect(old) as db:
         assert db.execute("SELECT schema_version FROM MLMDEnv").fetchall() == [(version,)]
+
+
+def _hostile_values(ref: Any) -> None:
+    t = ref.put_artifact_type(
+        pb.ArtifactType(
+            name="Values",
+            properties={"n": pb.INT, "d": pb.DOUBLE, "s": pb.STRUCT, "p": pb.PROTO},
+        )
+    )
+    a = pb.Artifact(type_id=t, uri="/v", name="v")
+    _value(a.properties, "n", 2**63 - 1)
+    _value(a.properties, "d", -0.0)
+    _value(a.properties, "s", {"nan": float("nan"), "inf": [float("inf"), -float("inf")]})
+    _value(a.properties, "p", pb.ParentContext(child_id=1, parent_id=2))
+    _value(a.custom_properties, "low", -(2**63))
+    [aid] = ref.put_artifacts([a])
+    et = ref.put_execution_type(pb.ExecutionType(name="Step"))
+    ct = ref.put_context_type(pb.ContextType(name="Run"))
+    [eid] = ref.put_executions([pb.Execution(type_id=et, name="e")])
+    [c1, c2] = ref.put_contexts(
+        [pb.Context(type_id=ct, name="r1"), pb.Context(type_id=ct, name="r2")]
+    )
+    ref.put_events([pb.Event(artifact_id=aid, execution_id=eid, type=pb.Event.OUTPUT)])
+    ref.put_attributions_and_associations(
+        [pb.Attribution(artifact_id=aid, context_id=c1)],
+        [pb.Association(execution_id=eid, context_id=c1)],
+    )
+    ref.put_parent_contexts([pb.ParentContext(child_id=c1, parent_id=c2)])
+
+
+def test_every_statement_of_an_import_is_one_neo4j_can_send(
+    tmp_path: Path, store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each statement an import sends (its claim on the MLMD store, taken, renewed and given
+    up, the copies with NaN and infinite struct numbers, int64 ends and proto bytes, a merge's
+    reads), and the context graph read of the copy, encoded with the neo4j driver's own packer
+    as the driver does before sending: on Neo4j none may fail there (OverflowError, ValueError,
+    TypeError: InvalidArgumentError) where FalkorDB took it."""
+    from neo4j._codec.packstream.v1 import Packer
+
+    class Sink:
+        def write(self, data: bytes) -> None:
+            pass
+
+    sent: list[str] = []
+    backend = store.backend
+    read, write = backend.read, backend.write
+
+    def packed(run: Any) -> Any:
+        def call(query: str, params: Any = None, *, name: str = "") -> Any:
+            Packer(Sink()).pack(dict(params or {}))
+            sent.append(name)
+            return run(query, params, name=name)
+
+        return call
+
+    monkeypatch.setattr(backend, "read", packed(read))
+    monkeypatch.setattr(backend, "write", packed(write))
+    source = _mlmd_with(tmp_path, _hostile_values)
+    import_mlmd(source, store)
+    import_mlmd(source, store, merge=True)
+    assert {"imports/claim", "imports/release_claim", "graph/write"} <= set(sent)
+    [copy] = store.get_artifacts_by_uri("/v")
+    struct = copy.properties["s"]
+    assert struct["nan"] != struct["nan"] and struct["inf"] == [float("inf"), -float("inf")]
+    assert copy.properties["n"] == 2**63 - 1 and copy.custom_properties["low"] == -(2**63)
+    [run] = [c for c in store.get_contexts() if c.name == "r1"]
+    graph = store.context_graph(run.id, include_children=True)  # cache/context_members
+    assert [a.id for a in graph.artifacts] == [copy.id]

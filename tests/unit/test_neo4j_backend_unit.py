@@ -149,7 +149,8 @@ class BoltPeer:
     ``schema_names``, as another client creating them meanwhile would),
     ``SHOW ...`` with the names in ``schema_names``, ``CREATE ...`` as one index added, anything
     else with one row ``{"x": 1}`` and, unless the client asked for none, the ``notifications``
-    given."""
+    given. ``drop_on`` (``COMMIT`` or ``PULL``): the first ``drops`` such messages close the
+    connection instead of being answered (a server or network lost at that moment)."""
 
     def __init__(
         self,
@@ -163,7 +164,12 @@ class BoltPeer:
         names_after_failure: tuple[str, ...] = (),
         version: tuple[int, int] = (5, 0),
         notifications: tuple[dict[str, Any], ...] = (),
+        drop_on: int | None = None,
+        drops: int = 1,
     ) -> None:
+        self.drop_on = drop_on
+        self.drops = drops
+        self.commits = 0
         self.login_failure = login_failure
         self.run_failure = run_failure
         self.failures = failures
@@ -240,6 +246,11 @@ class BoltPeer:
                     tag = message[1]
                     if tag == GOODBYE:
                         return
+                    if tag == COMMIT:
+                        self.commits += 1
+                    if tag == self.drop_on and self.drops > 0:
+                        self.drops -= 1
+                        return  # the connection closes, the message unanswered
                     if tag == RESET:
                         failed = in_tx = False
                         conn.sendall(_message(SUCCESS, {}))
@@ -629,6 +640,30 @@ def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> Non
         backend.write("RETURN 1", name="area/w")
     assert info.value.retryable
     assert peer.runs > 1  # the managed transaction retried it
+
+
+def test_a_commit_whose_reply_is_lost_is_in_doubt_and_not_run_again(peer_factory: Any) -> None:
+    """The connection lost while COMMIT waits for its reply (the driver's IncompleteCommit): the
+    write may have been applied. It is EngineUnavailableError, the error GraphWriter and
+    LineageStore._once take for a write in doubt (they read it back and remember it for the
+    retry, as on FalkorDB), and the managed transaction does not run it again: a second run of a
+    graph/write already applied would create its new nodes twice."""
+    peer = peer_factory(drop_on=COMMIT)
+    backend = _backend(peer.uri, max_transaction_retry_time_s=2)
+    with backend, pytest.raises(EngineUnavailableError, match="may or may not") as info:
+        backend.write("MERGE (n:Probe) RETURN 1 AS x", name="graph/write")
+    assert isinstance(info.value.__cause__, neo4j_errors.IncompleteCommit)
+    assert "in query 'graph/write'" in str(info.value)
+    assert (peer.runs, peer.commits) == (1, 1)
+
+
+def test_a_connection_lost_before_commit_is_retried_not_in_doubt(peer_factory: Any) -> None:
+    """Lost before COMMIT was sent (here: while the rows were pulled), nothing was applied:
+    the managed transaction runs the write again and it succeeds, with no error in doubt."""
+    peer = peer_factory(drop_on=PULL)
+    with _backend(peer.uri, max_transaction_retry_time_s=5) as backend:
+        assert backend.write("MERGE (n:Probe) RETURN 1 AS x", name="graph/write") == [{"x": 1}]
+    assert (peer.runs, peer.commits) == (2, 1)
 
 
 DEPRECATION = {
