@@ -36,10 +36,15 @@ class RecordingBackend(Backend):
         self.dialect = inner.dialect  # type: ignore[misc]
 
     def read(
-        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        name: str = "",
+        primary: bool = False,
     ) -> list[dict[str, Any]]:
         EXECUTED[self.dialect].add(name)
-        return self.inner.read(query, params, name=name)
+        return self.inner.read(query, params, name=name, primary=primary)
 
     def write(
         self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
@@ -76,10 +81,10 @@ def reads_of(store: LineageStore) -> Iterator[list[str]]:
     original = store.backend.read
 
     def reading(
-        query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+        query: str, params: Mapping[str, Any] | None = None, *, name: str = "", **how: Any
     ) -> list[dict[str, Any]]:
         names.append(name)
-        return original(query, params, name=name)
+        return original(query, params, name=name, **how)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(store.backend, "read", reading)

@@ -178,6 +178,16 @@ class Repository:
         query = self.queries[query_name]
         return self.backend.read(query.text(self.backend.dialect), params, name=query_name)
 
+    def read_primary(self, query_name: str, /, **params: Any) -> list[Row]:
+        """:meth:`read` where writes are made (a Neo4j cluster's leader): the read-back of a
+        write whose reply was lost. A follower serves reads after the bookmarks of the writes
+        it was told of, and a lost commit reply carries none: read there, an applied write could
+        be taken for one not applied, and its retry would write it again."""
+        query = self.queries[query_name]
+        return self.backend.read(
+            query.text(self.backend.dialect), params, name=query_name, primary=True
+        )
+
     def id_end(self, kind: str) -> int:
         """The last id of ``kind``'s sequence handed out so far (0: none yet)."""
         rows = self.read("ids/end", kind=kind)  # none: the graph was never written

@@ -414,7 +414,7 @@ class GraphWriter(Repository):
         for prepared in (batch.executions, batch.artifacts, batch.contexts):
             if prepared is not None and prepared.new_ids:
                 probe = prepared.new_ids[0]
-                rows = self.read(
+                rows = self.read_primary(
                     f"{prepared.kind.value.lower()}s/existing_ids", ranges=[[probe, probe]]
                 )
                 return bool(rows)
@@ -422,7 +422,7 @@ class GraphWriter(Repository):
         if events:
             ev = events[0]
             key = (ev["artifact_id"], ev["execution_id"], ev["type"])
-            rows = self.read("events/get_by_execution_ids", ranges=[[key[1], key[1]]])
+            rows = self.read_primary("events/get_by_execution_ids", ranges=[[key[1], key[1]]])
             stored = {(r["artifact_id"], r["execution_id"], r["type"]): r["seq"] for r in rows}
             return bool(stored.get(key) == ev["seq"])
         if batch.attributions or batch.associations:
@@ -430,7 +430,7 @@ class GraphWriter(Repository):
         if batch.parents:  # the write aborts if one was there: each is new when applied
             first = batch.parents[0]
             pair = {"child_id": first["child_id"], "parent_id": first["parent_id"]}
-            rows = self.read("contexts/get_parent_links", pairs=[pair])
+            rows = self.read_primary("contexts/get_parent_links", pairs=[pair])
             return any(r["seq"] == first["seq"] for r in rows)
         return None
 
@@ -444,7 +444,7 @@ class GraphWriter(Repository):
     def _links_applied(self, batch: WriteBatch) -> bool | None:
         """The links' part of :meth:`_applied`: one of them stored with this write's ``seq``
         (applied), one missing (not applied), or all there from before (None: cannot tell)."""
-        rows = self.read(
+        rows = self.read_primary(
             "lineage/links",
             artifact_ranges=id_ranges(r["artifact_id"] for r in batch.attributions),
             execution_ranges=id_ranges(r["execution_id"] for r in batch.associations),

@@ -120,9 +120,17 @@ class Backend(ABC):
 
     @abstractmethod
     def read(
-        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        name: str = "",
+        primary: bool = False,
     ) -> list[Row]:
-        """Run a read-only statement. ``name`` is the query's registry name, for error messages."""
+        """Run a read-only statement. ``name`` is the query's registry name, for error messages.
+        ``primary``: read where writes are made (a cluster's leader), not from a follower: the
+        read-back of a write whose reply was lost, which no bookmark makes a follower wait for
+        (an engine without followers ignores it)."""
 
     @abstractmethod
     def write(

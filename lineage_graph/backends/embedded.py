@@ -1117,7 +1117,12 @@ class EmbeddedBackend(Backend):
             self._keys.update(missing)
 
     def read(
-        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        name: str = "",
+        primary: bool = False,  # one server: every read is of the primary
     ) -> list[Row]:
         try:
             return self._run(query, params, name, write=False)

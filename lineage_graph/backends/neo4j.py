@@ -369,7 +369,13 @@ class Neo4jBackend(Backend):
         return self._driver.session(database=self._database, bookmark_manager=self._bookmarks)
 
     def _execute(
-        self, query: str, params: Mapping[str, Any] | None, name: str, *, write: bool
+        self,
+        query: str,
+        params: Mapping[str, Any] | None,
+        name: str,
+        *,
+        write: bool,
+        primary: bool = False,
     ) -> list[Row]:
         # The driver types query text as LiteralString (mypy reads it as str). Ours is never built
         # from user input: it comes from cypher/ files, values travel as parameters. Transaction
@@ -391,7 +397,10 @@ class Neo4jBackend(Backend):
         started = time.perf_counter() if recording else 0.0
         try:
             with self._session() as session:
-                rows = session.execute_write(work) if write else session.execute_read(work)
+                # A read of the primary runs as a write transaction: routed to the leader
+                # (execute_read goes to a follower, which may not have the write yet).
+                leader = write or primary
+                rows = session.execute_write(work) if leader else session.execute_read(work)
         except _DRIVER_ERRORS as exc:
             raise self._error(exc, name) from exc
         if recording:
@@ -404,9 +413,14 @@ class Neo4jBackend(Backend):
         return rows
 
     def read(
-        self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        name: str = "",
+        primary: bool = False,
     ) -> list[Row]:
-        return self._execute(query, params, name, write=False)
+        return self._execute(query, params, name, write=False, primary=primary)
 
     def write(
         self, query: str, params: Mapping[str, Any] | None = None, *, name: str = ""

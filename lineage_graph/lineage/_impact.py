@@ -239,7 +239,9 @@ class ImpactRepository(Repository):
         raises ``EngineUnavailableError`` with the token, the mark still in doubt."""
         ids = [int(a.id or 0) for a in pending.graph.artifacts]
         try:
-            rows = self.read("lineage/mark_applied", key=pending.token, ranges=id_ranges(ids))
+            rows = self.read_primary(
+                "lineage/mark_applied", key=pending.token, ranges=id_ranges(ids)
+            )
         except EngineUnavailableError as exc:
             self._in_doubt.mark = pending  # still cannot tell: the next retry asks again
             if exc.mark_token is None:
@@ -313,7 +315,7 @@ class ImpactRepository(Repository):
         """How many artifacts mark ``token`` marked if it is stored; None if it is not, or if
         the engine does not answer the read either."""
         try:
-            rows = self.read("lineage/mark_applied", key=token, ranges=id_ranges(ids))
+            rows = self.read_primary("lineage/mark_applied", key=token, ranges=id_ranges(ids))
         except LineageGraphError:
             return None
         return int(rows[0]["marked"]) if rows else None
@@ -324,7 +326,7 @@ class ImpactRepository(Repository):
         not (the record is there). A read: an engine that does not answer raises, and the undo
         stays in doubt for the next retry."""
         try:
-            rows = self.read(
+            rows = self.read_primary(
                 "lineage/unmark_applied",
                 key=pending.token,
                 ranges=id_ranges(pending.ids),

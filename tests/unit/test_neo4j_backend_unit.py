@@ -894,3 +894,17 @@ def test_the_test_suites_wipe_takes_the_store_fixtures_backend(peer_factory: Any
         wipe(RecordingBackend(backend))
     assert peer.queries == [WIPE]
     assert not peer.begins
+
+
+def test_a_read_of_the_primary_is_sent_where_writes_go(peer_factory: Any) -> None:
+    """The read-back of a write whose commit reply was lost (GraphWriter.applied, the impact
+    mark's token) reads the primary: a follower serves reads after the bookmarks it was told
+    of, and a lost commit reply carries none, so there an applied write could read as not
+    applied and its retry write it again. A primary read is a transaction in write mode (a
+    routing driver sends it to the leader); other reads stay in read mode (followers)."""
+    peer = peer_factory()
+    with _backend(peer.uri) as backend:
+        backend.read("RETURN 1 AS x", name="area/r")
+        backend.read("RETURN 1 AS x", name="area/primary", primary=True)
+    modes = [extra.get("mode", "w") for extra in peer.begins]
+    assert modes[-2:] == ["r", "w"], peer.begins
