@@ -588,6 +588,40 @@ def test_a_mark_that_keeps_meeting_updates_fails_and_marks_nothing(
 
 
 @pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_an_undo_whose_reply_is_lost_is_read_back(
+    store: LineageStore, pipeline: dict[str, int], monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    """The undo's write raising EngineUnavailableError after it was applied (its reply lost) or
+    before: read back (lineage/unmark_applied), applied it returns what it restored (the retry
+    said NotFoundError for its own undo), not applied it raises and the retry undoes the mark
+    (tests/reliability/test_lost_replies.py kills the server for the same; this one runs on
+    every engine, through the store fixture)."""
+    start = NodeRef(NodeKind.ARTIFACT, pipeline["train_data"])
+    report = store.impact(start, mark=ImpactMark(state=ArtifactState.MARKED_FOR_DELETION))
+    assert report.marked == 4 and report.mark_token
+    repo = store._impact
+    write = repo.write
+
+    def losing(query: str, /, **params: Any) -> list[dict[str, Any]]:
+        if query != "lineage/unmark":
+            return write(query, **params)
+        if applied:
+            write(query, **params)
+        raise EngineUnavailableError("the engine died before its reply (test)")
+
+    monkeypatch.setattr(repo, "write", losing)
+    if applied:
+        assert store.undo_impact_mark(report.mark_token) == 4
+    else:
+        with pytest.raises(EngineUnavailableError):
+            store.undo_impact_mark(report.mark_token)
+        monkeypatch.undo()
+        assert store.undo_impact_mark(report.mark_token) == 4
+    assert _count_marks(store) == 0
+    assert ArtifactState.MARKED_FOR_DELETION not in {a.state for a in store.get_artifacts()}
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
 def test_a_mark_whose_reply_is_lost_is_read_back_by_its_token(
     store: LineageStore, pipeline: dict[str, int], monkeypatch: pytest.MonkeyPatch, applied: bool
 ) -> None:
