@@ -389,6 +389,12 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     from ._render import STATE_STYLES
 
     colors = {"green": "#2e7d32", "blue": "#1565c0", "red": "#c62828", "cyan": "#00838f"}
+
+    def label(name: str) -> str:
+        # a stored type name drawn as it reads: matplotlib takes text between two '$' for TeX
+        # math (`$\alpha$` drew a Greek alpha; `$\frac$` failed: a ValueError traceback, exit 1)
+        return printable(name).replace("$", r"\$")
+
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
     states = stats["executions_by_state"]
     axes[0].bar(
@@ -398,7 +404,7 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     )
     axes[0].set_title("executions by state")
     types = stats["executions_by_type"]
-    axes[1].barh(list(types)[::-1], list(types.values())[::-1], color="#546e7a")
+    axes[1].barh([label(t) for t in types][::-1], list(types.values())[::-1], color="#546e7a")
     axes[1].set_title("executions by type")
     times = [dt.datetime.fromtimestamp(t / 1000, tz=dt.UTC) for t in stats["artifact_create_times"]]
     if times:

@@ -640,6 +640,22 @@ def test_stats_plot(demo: Demo, tmp_path: Path) -> None:
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_stats_plot_draws_a_type_name_holding_dollars(tmp_path: Path) -> None:
+    """matplotlib takes text between two '$' for TeX math: an execution type named
+    ``train $\\frac$`` ended ``stats --plot`` with a ValueError traceback (exit 1), and
+    ``$\\alpha$`` was drawn as a Greek alpha. Names are drawn as they read."""
+    pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        for name in ("train $\\frac$ run", "cost in $", "$\\alpha$"):
+            type_id = store.put_execution_type(ExecutionType(name=name))
+            store.put_execution_node(Execution(type_id=type_id, name="x"))
+        target = tmp_path / "stats.png"
+        result = invoke(["stats", "--plot", str(target), "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_doctor(demo: Demo) -> None:
     result = demo.cli("doctor")
     assert result.exit_code == 0, result.output
