@@ -264,6 +264,7 @@ def ls(
         types = _filtered(types, state=None, name=name, uri=None)
         if as_json:
             print_json([type_json(t) for t in types[:limit]])
+            _say_more(len(types), limit)
             return
         table = WholeTable(
             title=f"types: {len(types[:limit])} of {len(types)}", title_justify="left"
@@ -281,8 +282,7 @@ def ls(
                 stored_text(props),
             )
         out_console().print(table)
-        if len(types) > limit:
-            err_console().print(f"[dim]{len(types) - limit} more: raise --limit to see them[/]")
+        _say_more(len(types), limit)
         return
     try:
         node_kind = parse_kind(kind)
@@ -317,13 +317,18 @@ def ls(
     shown = nodes[:limit]
     if as_json:
         print_json([entity_json(n) for n in shown])
-        print_notes(notes)
-        return
-    title = f"{node_kind.value.lower()}s: {len(shown)} of {total}"
-    out_console().print(entities_table(shown, title=title))
-    if total > len(shown):
-        err_console().print(f"[dim]{total - len(shown)} more: raise --limit to see them[/]")
+    else:
+        title = f"{node_kind.value.lower()}s: {len(shown)} of {total}"
+        out_console().print(entities_table(shown, title=title))
+    _say_more(total, limit)
     print_notes(notes)
+
+
+def _say_more(total: int, limit: int) -> None:
+    """On stderr, how many ``ls`` left out at ``--limit``; with ``--json`` too: a script read
+    the first 50 (the default) as the whole list, without a word."""
+    if total > limit:
+        err_console().print(f"[dim]{total - limit} more: raise --limit to see them[/]")
 
 
 # ----------------------------------------------------------------------------------- stats

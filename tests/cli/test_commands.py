@@ -555,6 +555,21 @@ def test_ls_types_filters_or_refuses_and_says_when_cut(demo: Demo) -> None:
     assert "ls lists artifacts, executions, contexts or types, not 'widgets'" in unknown.stderr
 
 
+def test_ls_json_says_on_stderr_when_cut(demo: Demo) -> None:
+    """``ls --json`` cut at --limit (50 by default) without a word: a script took the first
+    page for the whole list. The note the table prints is on stderr with --json too."""
+    for args, says in (
+        (["ls", "--limit", "2", "--json"], "3 more: raise --limit"),
+        (["ls", "types", "--limit", "2", "--json"], "7 more: raise --limit"),
+    ):
+        cut = demo.cli(*args)
+        assert cut.exit_code == 0, cut.output
+        assert len(json.loads(cut.stdout)) == 2
+        assert says in cut.stderr, cut.stderr
+    whole = demo.cli("ls", "--limit", "5", "--json")
+    assert whole.exit_code == 0 and whole.stderr == "", whole.stderr
+
+
 def test_ls_state_is_checked_by_the_kind_listed(demo: Demo) -> None:
     """``ls --state SHINY`` and ``ls executions --state live`` printed an empty table (exit 0);
     like ``upstream --state SHINY`` they are usage errors (exit 2), any case accepted."""
