@@ -291,6 +291,9 @@ def ls(
             f"ls lists artifacts, executions, contexts or types, not {kind!r}", ExitCode.USAGE
         ) from None
     wanted_state = _state_filter(state, node_kind)
+    if uri is not None and node_kind != NodeKind.ARTIFACT:
+        # refused as with types: the filter matched nothing and listed nothing, exit 0
+        raise fail(f"--uri: {node_kind.value.lower()}s have no uri", ExitCode.USAGE)
     with open_store(store) as s:
         nodes: list[Any]
         if context:

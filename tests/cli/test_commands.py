@@ -555,6 +555,16 @@ def test_ls_types_filters_or_refuses_and_says_when_cut(demo: Demo) -> None:
     assert "ls lists artifacts, executions, contexts or types, not 'widgets'" in unknown.stderr
 
 
+def test_ls_uri_is_refused_for_kinds_without_a_uri(demo: Demo) -> None:
+    """``ls executions --uri csv`` and ``ls contexts --uri csv`` listed nothing, exit 0 (a
+    filter no execution or context can match); refused now, as ``ls types --uri`` is."""
+    for kind in ("executions", "contexts"):
+        refused = demo.cli("ls", kind, "--uri", "csv", "--json")
+        assert refused.exit_code == ExitCode.USAGE, refused.output
+        assert f"--uri: {kind} have no uri" in refused.stderr and refused.stdout == ""
+    assert len(demo.json("ls", "artifacts", "--uri", "csv")) == 3
+
+
 def test_ls_json_says_on_stderr_when_cut(demo: Demo) -> None:
     """``ls --json`` cut at --limit (50 by default) without a word: a script took the first
     page for the whole list. The note the table prints is on stderr with --json too."""
