@@ -41,6 +41,7 @@ from ._common import (
 from ._refs import Entity, of_type, parse_kind, resolve, type_versions
 from ._render import (
     WholeTable,
+    count_of,
     entities_table,
     entity_json,
     entity_label,
@@ -605,8 +606,9 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
                     version <= SCHEMA_VERSION,
                     f"store {version}, library reads up to {SCHEMA_VERSION}",
                 )
-                counts = {k.value.lower() + "s": s.count(k) for k in NodeKind}
-                _check(checks, "contents", True, ", ".join(f"{v} {k}" for k, v in counts.items()))
+                # "1 artifact", not "1 artifacts", as impact and compare count
+                counts = [count_of(s.count(k), k.value.lower()) for k in NodeKind]
+                _check(checks, "contents", True, ", ".join(counts))
             finally:
                 s.close()
     for module, purpose in _OPTIONAL.items():

@@ -696,6 +696,18 @@ def test_doctor(demo: Demo) -> None:
     assert json.loads(broken.stdout)["ok"] is False
 
 
+def test_doctor_counts_one_as_one(tmp_path: Path) -> None:
+    """The contents row said "1 artifacts, 0 executions, 1 contexts"."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        type_id = store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifact(Artifact(type_id=type_id, uri="/d"))
+        report = invoke(["doctor", "--json", "--store", str(path)])
+    assert report.exit_code == 0, report.output
+    checks = {c["check"]: c for c in json.loads(report.stdout)["checks"]}
+    assert checks["contents"]["detail"] == "1 artifact, 0 executions, 0 contexts"
+
+
 def test_doctor_puts_a_newer_store_on_the_schema_row(tmp_path: Path) -> None:
     """A store written by a newer library: the engine answered, the schema version is what is
     wrong (it was reported as "engine reachable ✗", and the schema row was missing)."""
