@@ -233,7 +233,9 @@ def ls(
         typer.Option("--state", help="Only this state (LIVE, COMPLETE, FAILED, ...)."),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Name contains this text.")] = None,
-    uri: Annotated[str | None, typer.Option("--uri", help="Uri contains this text.")] = None,
+    uri: Annotated[
+        str | None, typer.Option("--uri", help="Uri contains this text (artifacts only).")
+    ] = None,
     context: Annotated[
         str | None,
         typer.Option(
