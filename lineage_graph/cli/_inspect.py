@@ -7,6 +7,7 @@ import importlib.util
 import os
 import platform
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -430,9 +431,24 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower()
     try:  # whole or not at all: a full disk never leaves half an image
-        replace_file(path, lambda file: fig.savefig(file, format=fmt, dpi=110))
+        with warnings.catch_warnings(record=True) as caught:
+            # matplotlib warns once per character its font lacks (a CJK type name: a
+            # "UserWarning: Glyph 27169 ... missing from font(s)" and a line of our source,
+            # for each character, on stderr); one note says it instead
+            warnings.simplefilter("always")
+            replace_file(path, lambda file: fig.savefig(file, format=fmt, dpi=110))
     finally:
         plt.close(fig)
+    missing = {str(w.message) for w in caught if "missing from font" in str(w.message)}
+    for w in caught:
+        if str(w.message) not in missing:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if missing:
+        err_console().print(
+            f"[yellow]note:[/] the type names have {count_of(len(missing), 'character')} "
+            "matplotlib's font lacks, drawn as boxes",
+            soft_wrap=True,
+        )
     return path
 
 

@@ -681,6 +681,40 @@ def test_stats_plot_draws_a_type_name_holding_dollars(tmp_path: Path) -> None:
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_stats_plot_says_once_when_the_font_lacks_characters(tmp_path: Path) -> None:
+    """A CJK execution type name printed matplotlib's "UserWarning: Glyph 27169 ... missing
+    from font(s)" and a line of the CLI's source, for each character, on stderr; one note
+    now."""
+    pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
+    import subprocess
+    import sys
+
+    from matplotlib import font_manager
+
+    name = "\u6a21\u578b\u8bad\u7ec3"
+    font = font_manager.get_font(font_manager.findfont("DejaVu Sans"))
+    if all(font.get_char_index(ord(c)) for c in name):
+        pytest.skip("the font has these characters")
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        type_id = store.put_execution_type(ExecutionType(name=name))
+        store.put_execution_node(Execution(type_id=type_id, name="x"))
+        target = tmp_path / "stats.png"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        env.pop("LINEAGE_GRAPH_STORE", None)
+        command = ["stats", "--plot", str(target), "--store", str(path)]
+        result = subprocess.run(  # a real stderr: pytest records warnings
+            [sys.executable, "-m", "lineage_graph.cli", *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr and "savefig" not in result.stderr, result.stderr
+    assert "the type names have 4 characters matplotlib's font lacks" in result.stderr
+
+
 def test_doctor(demo: Demo) -> None:
     result = demo.cli("doctor")
     assert result.exit_code == 0, result.output
