@@ -33,6 +33,7 @@ from ._common import (
     guarded,
     missing_store,
     missing_type_notes,
+    open_settings,
     open_store,
     out_console,
     print_notes,
@@ -605,7 +606,8 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
     if kind:
         started = time.perf_counter()
         try:
-            s = LineageStore.open(store)
+            # as every command opens it: a refused Neo4j port was 30 s of retries here
+            s = LineageStore.open(store, **open_settings(store))
         except SchemaVersionError as exc:  # the engine answered: the store's version is wrong
             elapsed = (time.perf_counter() - started) * 1000
             _check(checks, "engine reachable", True, f"answered (in {elapsed:.0f} ms)")

@@ -1345,3 +1345,14 @@ def test_an_unreachable_neo4j_is_said_at_once_on_the_command_line(
     assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
     assert "did not answer within 1 s" in result.output
     assert [r for r in caplog.records if r.name == "lineage_graph.backends.neo4j"]
+
+
+def test_doctor_says_an_unreachable_neo4j_at_once_too() -> None:
+    """``doctor`` opened the store itself, with the library's retries: a refused Neo4j port was
+    ``connect_timeout_s`` (30 s) of waiting, where ``ls`` said it at once."""
+    env: dict[str, str | None] = {"NEO4J_CONNECT_TIMEOUT_S": "1", "NEO4J_RETRY_UNREACHABLE": None}
+    result = invoke(["doctor", "--json", "--store", "bolt://127.0.0.1:1"], env=env)
+    assert result.exit_code == ExitCode.NO, result.output
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["engine reachable"]["ok"] is False
+    assert "refused the connection" in checks["engine reachable"]["detail"]
