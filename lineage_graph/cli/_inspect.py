@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import os
 import platform
+import stat
 import time
 import warnings
 from collections import Counter
@@ -562,10 +563,26 @@ def _engine_detail(info: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _size_of(directory: Path) -> int:
+    """The bytes of the regular files under ``directory``. A file gone between listing and
+    reading its size (the server's temporary files: ``temp-*.rdb`` while it saves) or one that
+    cannot be read is skipped: it ended ``doctor`` with an OSError traceback (exit 1)."""
+    total = 0
+    for root, _dirs, files in os.walk(directory):  # a directory gone while walked: skipped
+        for name in files:
+            try:
+                info = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_size
+    return total
+
+
 def _data_dir_check(checks: list[dict[str, Any]], location: Path) -> None:
     if location.exists():
         writable = os.access(location, os.W_OK)
-        size = sum(f.stat().st_size for f in location.rglob("*") if f.is_file())
+        size = _size_of(location)
         _check(
             checks,
             "data directory",

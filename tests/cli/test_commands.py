@@ -1356,3 +1356,19 @@ def test_doctor_says_an_unreachable_neo4j_at_once_too() -> None:
     checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["engine reachable"]["ok"] is False
     assert "refused the connection" in checks["engine reachable"]["detail"]
+
+
+def test_doctor_sizes_a_data_directory_with_a_file_it_cannot_read(tmp_path: Path) -> None:
+    """The size of the data directory was summed with ``stat`` on every file listed: a file
+    gone since it was listed (the server's ``temp-*.rdb`` while it saves) or one whose
+    ``stat`` fails (here a link whose target name is too long: ENAMETOOLONG) ended ``doctor``
+    with an OSError traceback, exit 1. It is skipped."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        (path / "unreadable").symlink_to("x" * 300)
+        report = invoke(["doctor", "--json", "--store", str(path)])
+    assert report.exit_code == 0, report.output
+    checks = {c["check"]: c for c in json.loads(report.stdout)["checks"]}
+    assert checks["data directory"]["ok"] is True
+    assert checks["data directory"]["detail"].endswith(" MB)")
