@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import os
 import platform
+import shutil
 import stat
 import time
 import warnings
@@ -471,6 +472,16 @@ def _check_plot_path(path: Path) -> None:
             f"(matplotlib writes {', '.join(formats)})",
             ExitCode.USAGE,
         )
+    if suffix == "pgf":
+        # matplotlib runs TeX to measure the text of a .pgf: without it, a RuntimeError
+        # traceback (exit 1) after the store was read
+        tex = str(_matplotlib().rcParams["pgf.texsystem"])
+        if shutil.which(tex) is None:
+            raise fail(
+                f"--plot: matplotlib needs {tex} (TeX) to write a .pgf file, and it is not "
+                "installed; name it .png, .svg or .pdf",
+                ExitCode.USAGE,
+            )
 
 
 @guarded

@@ -715,6 +715,23 @@ def test_stats_plot_says_once_when_the_font_lacks_characters(tmp_path: Path) -> 
     assert "the type names have 4 characters matplotlib's font lacks" in result.stderr
 
 
+def test_stats_plot_pgf_without_tex_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:
+    """matplotlib lists .pgf among the formats it writes, but runs TeX (xelatex) to write
+    one: without it ``stats --plot s.pgf`` ended with a RuntimeError traceback, exit 1 ("the
+    answer is no"), after reading the store."""
+    matplotlib = pytest.importorskip("matplotlib", reason="the [viz] extra is not installed")
+    import shutil
+
+    tex = matplotlib.rcParams["pgf.texsystem"]
+    if shutil.which(tex) is not None:
+        pytest.skip(f"{tex} is installed")
+    target = tmp_path / "s.pgf"
+    result = demo.cli("stats", "--plot", str(target))
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"needs {tex} (TeX) to write a .pgf file" in result.stderr
+    assert not target.exists()
+
+
 def test_doctor(demo: Demo) -> None:
     result = demo.cli("doctor")
     assert result.exit_code == 0, result.output
