@@ -16,7 +16,16 @@ from ..exceptions import InvalidArgumentError
 from ..lineage import ArtifactDiff, ImpactMark, ImpactReport, LineageDiff, NodeRef
 from ..models import Artifact, ArtifactState, Execution, NodeKind
 from ..viewer import jsonable
-from ._common import ExitCode, JsonOption, StoreOption, fail, guarded, open_store, out_console
+from ._common import (
+    ExitCode,
+    JsonOption,
+    StoreOption,
+    err_console,
+    fail,
+    guarded,
+    open_store,
+    out_console,
+)
 from ._graph import graph_json, lineage_node, print_tree
 from ._lineage import impact as impact_of
 from ._refs import Entity, resolve
@@ -30,6 +39,7 @@ from ._render import (
     printable,
     stored_text,
 )
+from ._stdout import StdoutError
 from ._walk import parse_assignment
 
 __all__ = ["compare", "diff", "impact", "impact_summary", "undo_mark"]
@@ -155,6 +165,22 @@ def impact(
     with open_store(store) as s:
         source = lineage_node(s, ref, kind)
         report = impact_of(s, source, impact_mark)
+    try:
+        _print_impact(report, source, tree=tree, as_json=as_json)
+    except (BrokenPipeError, StdoutError):
+        # the mark is applied: its token, lost with stdout (`>&-`, a full disk), was the only
+        # way to undo it
+        if report.mark_token is not None:
+            err_console().print(
+                f"the mark was applied: `lineage-graph undo-mark {report.mark_token}` undoes it",
+                soft_wrap=True,
+            )
+        raise
+
+
+def _print_impact(
+    report: ImpactReport, source: Artifact | Execution, *, tree: bool, as_json: bool
+) -> None:
     if as_json:
         print_json(report.to_dict())
         return

@@ -306,6 +306,17 @@ def _fails_fast(target: str | None) -> bool:
         return False  # opening it says what is wrong with it
 
 
+def open_settings(target: str | None) -> dict[str, Any]:
+    """The settings every command opens ``target`` with (``open_store``, and ``doctor``, which
+    opens it itself)."""
+    if _fails_fast(target):
+        # A person at a terminal: a refused connection or a host name that does not resolve is
+        # said at once, not after connect_timeout_s (30 s) of retries meant for a library
+        # started beside its server.
+        return {"retry_unreachable": False}
+    return {}
+
+
 @contextmanager
 def open_store(
     target: str | None, *, create: bool = False, **settings: Any
@@ -317,11 +328,7 @@ def open_store(
     missing = foreign_directory(target) if create else missing_store(target)
     if missing is not None:
         raise fail(missing, ExitCode.STORE_UNAVAILABLE)
-    if _fails_fast(target):
-        # A person at a terminal: a refused connection or a host name that does not resolve is
-        # said at once, not after connect_timeout_s (30 s) of retries meant for a library
-        # started beside its server.
-        settings.setdefault("retry_unreachable", False)
+    settings = {**open_settings(target), **settings}
     try:
         store = LineageStore.open(target, **settings)
     except LineageGraphError as exc:

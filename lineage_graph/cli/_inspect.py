@@ -6,7 +6,10 @@ import importlib
 import importlib.util
 import os
 import platform
+import shutil
+import stat
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,6 +35,7 @@ from ._common import (
     guarded,
     missing_store,
     missing_type_notes,
+    open_settings,
     open_store,
     out_console,
     print_notes,
@@ -41,6 +45,7 @@ from ._common import (
 from ._refs import Entity, of_type, parse_kind, resolve, type_versions
 from ._render import (
     WholeTable,
+    count_of,
     entities_table,
     entity_json,
     entity_label,
@@ -232,7 +237,9 @@ def ls(
         typer.Option("--state", help="Only this state (LIVE, COMPLETE, FAILED, ...)."),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Name contains this text.")] = None,
-    uri: Annotated[str | None, typer.Option("--uri", help="Uri contains this text.")] = None,
+    uri: Annotated[
+        str | None, typer.Option("--uri", help="Uri contains this text (artifacts only).")
+    ] = None,
     context: Annotated[
         str | None,
         typer.Option(
@@ -264,6 +271,7 @@ def ls(
         types = _filtered(types, state=None, name=name, uri=None)
         if as_json:
             print_json([type_json(t) for t in types[:limit]])
+            _say_more(len(types), limit)
             return
         table = WholeTable(
             title=f"types: {len(types[:limit])} of {len(types)}", title_justify="left"
@@ -281,8 +289,7 @@ def ls(
                 stored_text(props),
             )
         out_console().print(table)
-        if len(types) > limit:
-            err_console().print(f"[dim]{len(types) - limit} more: raise --limit to see them[/]")
+        _say_more(len(types), limit)
         return
     try:
         node_kind = parse_kind(kind)
@@ -291,6 +298,9 @@ def ls(
             f"ls lists artifacts, executions, contexts or types, not {kind!r}", ExitCode.USAGE
         ) from None
     wanted_state = _state_filter(state, node_kind)
+    if uri is not None and node_kind != NodeKind.ARTIFACT:
+        # refused as with types: the filter matched nothing and listed nothing, exit 0
+        raise fail(f"--uri: {node_kind.value.lower()}s have no uri", ExitCode.USAGE)
     with open_store(store) as s:
         nodes: list[Any]
         if context:
@@ -317,13 +327,18 @@ def ls(
     shown = nodes[:limit]
     if as_json:
         print_json([entity_json(n) for n in shown])
-        print_notes(notes)
-        return
-    title = f"{node_kind.value.lower()}s: {len(shown)} of {total}"
-    out_console().print(entities_table(shown, title=title))
-    if total > len(shown):
-        err_console().print(f"[dim]{total - len(shown)} more: raise --limit to see them[/]")
+    else:
+        title = f"{node_kind.value.lower()}s: {len(shown)} of {total}"
+        out_console().print(entities_table(shown, title=title))
+    _say_more(total, limit)
     print_notes(notes)
+
+
+def _say_more(total: int, limit: int) -> None:
+    """On stderr, how many ``ls`` left out at ``--limit``; with ``--json`` too: a script read
+    the first 50 (the default) as the whole list, without a word."""
+    if total > limit:
+        err_console().print(f"[dim]{total - limit} more: raise --limit to see them[/]")
 
 
 # ----------------------------------------------------------------------------------- stats
@@ -389,6 +404,12 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     from ._render import STATE_STYLES
 
     colors = {"green": "#2e7d32", "blue": "#1565c0", "red": "#c62828", "cyan": "#00838f"}
+
+    def label(name: str) -> str:
+        # a stored type name drawn as it reads: matplotlib takes text between two '$' for TeX
+        # math (`$\alpha$` drew a Greek alpha; `$\frac$` failed: a ValueError traceback, exit 1)
+        return printable(name).replace("$", r"\$")
+
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
     states = stats["executions_by_state"]
     axes[0].bar(
@@ -398,7 +419,7 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     )
     axes[0].set_title("executions by state")
     types = stats["executions_by_type"]
-    axes[1].barh(list(types)[::-1], list(types.values())[::-1], color="#546e7a")
+    axes[1].barh([label(t) for t in types][::-1], list(types.values())[::-1], color="#546e7a")
     axes[1].set_title("executions by type")
     times = [dt.datetime.fromtimestamp(t / 1000, tz=dt.UTC) for t in stats["artifact_create_times"]]
     if times:
@@ -413,9 +434,24 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower()
     try:  # whole or not at all: a full disk never leaves half an image
-        replace_file(path, lambda file: fig.savefig(file, format=fmt, dpi=110))
+        with warnings.catch_warnings(record=True) as caught:
+            # matplotlib warns once per character its font lacks (a CJK type name: a
+            # "UserWarning: Glyph 27169 ... missing from font(s)" and a line of our source,
+            # for each character, on stderr); one note says it instead
+            warnings.simplefilter("always")
+            replace_file(path, lambda file: fig.savefig(file, format=fmt, dpi=110))
     finally:
         plt.close(fig)
+    missing = {str(w.message) for w in caught if "missing from font" in str(w.message)}
+    for w in caught:
+        if str(w.message) not in missing:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if missing:
+        err_console().print(
+            f"[yellow]note:[/] the type names have {count_of(len(missing), 'character')} "
+            "matplotlib's font lacks, drawn as boxes",
+            soft_wrap=True,
+        )
     return path
 
 
@@ -436,6 +472,16 @@ def _check_plot_path(path: Path) -> None:
             f"(matplotlib writes {', '.join(formats)})",
             ExitCode.USAGE,
         )
+    if suffix == "pgf":
+        # matplotlib runs TeX to measure the text of a .pgf: without it, a RuntimeError
+        # traceback (exit 1) after the store was read
+        tex = str(_matplotlib().rcParams["pgf.texsystem"])
+        if shutil.which(tex) is None:
+            raise fail(
+                f"--plot: matplotlib needs {tex} (TeX) to write a .pgf file, and it is not "
+                "installed; name it .png, .svg or .pdf",
+                ExitCode.USAGE,
+            )
 
 
 @guarded
@@ -528,10 +574,26 @@ def _engine_detail(info: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _size_of(directory: Path) -> int:
+    """The bytes of the regular files under ``directory``. A file gone between listing and
+    reading its size (the server's temporary files: ``temp-*.rdb`` while it saves) or one that
+    cannot be read is skipped: it ended ``doctor`` with an OSError traceback (exit 1)."""
+    total = 0
+    for root, _dirs, files in os.walk(directory):  # a directory gone while walked: skipped
+        for name in files:
+            try:
+                info = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_size
+    return total
+
+
 def _data_dir_check(checks: list[dict[str, Any]], location: Path) -> None:
     if location.exists():
         writable = os.access(location, os.W_OK)
-        size = sum(f.stat().st_size for f in location.rglob("*") if f.is_file())
+        size = _size_of(location)
         _check(
             checks,
             "data directory",
@@ -572,7 +634,8 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
     if kind:
         started = time.perf_counter()
         try:
-            s = LineageStore.open(store)
+            # as every command opens it: a refused Neo4j port was 30 s of retries here
+            s = LineageStore.open(store, **open_settings(store))
         except SchemaVersionError as exc:  # the engine answered: the store's version is wrong
             elapsed = (time.perf_counter() - started) * 1000
             _check(checks, "engine reachable", True, f"answered (in {elapsed:.0f} ms)")
@@ -591,8 +654,9 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
                     version <= SCHEMA_VERSION,
                     f"store {version}, library reads up to {SCHEMA_VERSION}",
                 )
-                counts = {k.value.lower() + "s": s.count(k) for k in NodeKind}
-                _check(checks, "contents", True, ", ".join(f"{v} {k}" for k, v in counts.items()))
+                # "1 artifact", not "1 artifacts", as impact and compare count
+                counts = [count_of(s.count(k), k.value.lower()) for k in NodeKind]
+                _check(checks, "contents", True, ", ".join(counts))
             finally:
                 s.close()
     for module, purpose in _OPTIONAL.items():

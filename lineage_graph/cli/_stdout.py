@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import select
 import sys
 from typing import Any
 
@@ -28,11 +31,31 @@ class StdoutFile:
         if self._stream is None:
             raise BrokenPipeError("stdout is closed")
         try:
+            raw = getattr(self._stream, "buffer", None)
+            if isinstance(raw, io.RawIOBase) and os.linesep == "\n":
+                return self._write_all(raw, text)
             return int(self._stream.write(text))
         except BrokenPipeError:
             raise
         except OSError as exc:
             raise StdoutError(exc) from None
+
+    def _write_all(self, raw: io.RawIOBase, text: str) -> int:
+        """``text`` written whole to ``raw``, the file under an unbuffered stdout
+        (``PYTHONUNBUFFERED=1``, ``python -u``: many container images set it). Its text layer
+        writes once and drops what a partial write left (a reader that went away after part of
+        the output, a nearly full disk): ``export | head -1`` exited 0, not 141, and output cut
+        short on a full disk was exit 0 with no message. Here the rest is written again, and
+        the error it then meets (a closed pipe, no space) is raised."""
+        self._stream.flush()
+        data = memoryview(text.encode(self._stream.encoding or "utf-8", self._stream.errors))
+        while data:
+            written = raw.write(data)
+            if written is None:  # a non-blocking stdout that is full: wait until it is not
+                select.select([], [raw.fileno()], [])
+                continue
+            data = data[written:]
+        return len(text)
 
     def flush(self) -> None:
         if self._stream is None:

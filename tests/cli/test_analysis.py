@@ -459,3 +459,33 @@ def test_an_empty_ls_filter_is_a_usage_error(demo: Demo, args: list[str]) -> Non
     result = demo.cli(*args, "--json")
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "is empty" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_impact_mark_whose_stdout_is_closed_says_its_token_on_stderr(
+    demo: Demo, as_json: bool
+) -> None:
+    """``impact 1 --mark x=1 >&-`` applied the mark and exited 141 without a word: the token,
+    lost with stdout, was the only way to undo it. It is said on stderr now."""
+    import os
+    import re
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    args = ["impact", "1", "--mark", "closed_stdout=1", *(["--json"] if as_json else [])]
+    done = subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", *args, "--store", str(demo.path)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert done.returncode == ExitCode.BROKEN_PIPE, done.stderr
+    found = re.search(r"lineage-graph undo-mark ([0-9a-f]+)`", done.stderr)
+    assert found is not None, done.stderr
+    undone = demo.cli("undo-mark", found[1])
+    assert undone.exit_code == 0 and "restored 5 artifacts" in undone.stdout, undone.output
+    unmarked = demo.cli("impact", "1")  # no mark: nothing to say on stderr
+    assert unmarked.exit_code == 0 and unmarked.stderr == ""

@@ -127,6 +127,8 @@ CLAIMS = [
     (["ls", "types", "--uri", "x"], 2, "no uri"),
     (["ls", "types", "--context", "x"], 2, "no context"),
     (["ls", "--limit", "2"], 0, "3 more"),
+    (["ls", "--limit", "2", "--json"], 0, "3 more"),  # "(on stderr, with `--json` too)"
+    (["ls", "executions", "--uri", "x"], 2, "no uri"),  # "`--uri` with executions … exit 2"
     # "Exit 3 for an unknown or already undone token."; "3: the entity named does not exist"
     (["undo-mark", "0123456789abcdef"], 3, "no impact mark"),
     (["show", "999"], 3, "no artifact with id 999"),
@@ -199,3 +201,32 @@ def test_a_store_that_is_not_there_is_refused(tmp_path: Path) -> None:
     assert not missing.exists()
     assert invoke(["ls", "--store", ""]).exit_code == 4
     assert invoke(["ls"], env={"LINEAGE_GRAPH_STORE": ""}).exit_code == 4
+
+
+def test_the_json_keys_cli_md_lists(demo: Demo) -> None:
+    """The keys of ``stats``, ``doctor``, ``show`` and ``ls types`` ``--json`` are those the
+    commands table of docs/cli.md names (they were not documented)."""
+    stats = demo.json("stats")
+    assert list(stats) == [
+        "counts", "executions_by_state", "executions_by_type", "artifacts_by_type",
+        "artifacts_by_state", "contexts_by_type", "artifacts_created_by_day",
+    ]  # fmt: skip
+    assert list(stats["counts"]) == ["artifacts", "executions", "contexts"]
+    doctor = demo.json("doctor")
+    assert list(doctor) == ["ok", "store", "checks"]
+    assert all(list(c) == ["check", "ok", "detail"] for c in doctor["checks"])
+    entity = [
+        "kind", "id", "type", "type_id", "name", "uri", "state", "external_id", "properties",
+        "custom_properties", "create_time_since_epoch", "last_update_time_since_epoch",
+    ]  # fmt: skip
+    assert list(demo.json("show", "1")) == [*entity, "produced_by", "used_by", "contexts", "events"]
+    execution = [k for k in entity if k != "uri"]
+    assert list(demo.json("show", "e:1")) == [*execution, "inputs", "outputs", "contexts", "events"]
+    context = [k for k in execution if k != "state"]
+    relations = ["artifacts", "executions", "parents", "children"]
+    assert list(demo.json("show", "c:1")) == [*context, *relations]
+    assert all(list(a) == entity for a in demo.json("ls"))
+    types = demo.json("ls", "types")
+    assert all(
+        list(t) == ["kind", "id", "name", "version", "properties", "base_type"] for t in types
+    )

@@ -555,6 +555,31 @@ def test_ls_types_filters_or_refuses_and_says_when_cut(demo: Demo) -> None:
     assert "ls lists artifacts, executions, contexts or types, not 'widgets'" in unknown.stderr
 
 
+def test_ls_uri_is_refused_for_kinds_without_a_uri(demo: Demo) -> None:
+    """``ls executions --uri csv`` and ``ls contexts --uri csv`` listed nothing, exit 0 (a
+    filter no execution or context can match); refused now, as ``ls types --uri`` is."""
+    for kind in ("executions", "contexts"):
+        refused = demo.cli("ls", kind, "--uri", "csv", "--json")
+        assert refused.exit_code == ExitCode.USAGE, refused.output
+        assert f"--uri: {kind} have no uri" in refused.stderr and refused.stdout == ""
+    assert len(demo.json("ls", "artifacts", "--uri", "csv")) == 3
+
+
+def test_ls_json_says_on_stderr_when_cut(demo: Demo) -> None:
+    """``ls --json`` cut at --limit (50 by default) without a word: a script took the first
+    page for the whole list. The note the table prints is on stderr with --json too."""
+    for args, says in (
+        (["ls", "--limit", "2", "--json"], "3 more: raise --limit"),
+        (["ls", "types", "--limit", "2", "--json"], "7 more: raise --limit"),
+    ):
+        cut = demo.cli(*args)
+        assert cut.exit_code == 0, cut.output
+        assert len(json.loads(cut.stdout)) == 2
+        assert says in cut.stderr, cut.stderr
+    whole = demo.cli("ls", "--limit", "5", "--json")
+    assert whole.exit_code == 0 and whole.stderr == "", whole.stderr
+
+
 def test_ls_state_is_checked_by_the_kind_listed(demo: Demo) -> None:
     """``ls --state SHINY`` and ``ls executions --state live`` printed an empty table (exit 0);
     like ``upstream --state SHINY`` they are usage errors (exit 2), any case accepted."""
@@ -640,6 +665,73 @@ def test_stats_plot(demo: Demo, tmp_path: Path) -> None:
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_stats_plot_draws_a_type_name_holding_dollars(tmp_path: Path) -> None:
+    """matplotlib takes text between two '$' for TeX math: an execution type named
+    ``train $\\frac$`` ended ``stats --plot`` with a ValueError traceback (exit 1), and
+    ``$\\alpha$`` was drawn as a Greek alpha. Names are drawn as they read."""
+    pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        for name in ("train $\\frac$ run", "cost in $", "$\\alpha$"):
+            type_id = store.put_execution_type(ExecutionType(name=name))
+            store.put_execution_node(Execution(type_id=type_id, name="x"))
+        target = tmp_path / "stats.png"
+        result = invoke(["stats", "--plot", str(target), "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stats_plot_says_once_when_the_font_lacks_characters(tmp_path: Path) -> None:
+    """A CJK execution type name printed matplotlib's "UserWarning: Glyph 27169 ... missing
+    from font(s)" and a line of the CLI's source, for each character, on stderr; one note
+    now."""
+    pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
+    import subprocess
+    import sys
+
+    from matplotlib import font_manager
+
+    name = "\u6a21\u578b\u8bad\u7ec3"
+    font = font_manager.get_font(font_manager.findfont("DejaVu Sans"))
+    if all(font.get_char_index(ord(c)) for c in name):
+        pytest.skip("the font has these characters")
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        type_id = store.put_execution_type(ExecutionType(name=name))
+        store.put_execution_node(Execution(type_id=type_id, name="x"))
+        target = tmp_path / "stats.png"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        env.pop("LINEAGE_GRAPH_STORE", None)
+        command = ["stats", "--plot", str(target), "--store", str(path)]
+        result = subprocess.run(  # a real stderr: pytest records warnings
+            [sys.executable, "-m", "lineage_graph.cli", *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr and "savefig" not in result.stderr, result.stderr
+    assert "the type names have 4 characters matplotlib's font lacks" in result.stderr
+
+
+def test_stats_plot_pgf_without_tex_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:
+    """matplotlib lists .pgf among the formats it writes, but runs TeX (xelatex) to write
+    one: without it ``stats --plot s.pgf`` ended with a RuntimeError traceback, exit 1 ("the
+    answer is no"), after reading the store."""
+    matplotlib = pytest.importorskip("matplotlib", reason="the [viz] extra is not installed")
+    import shutil
+
+    tex = matplotlib.rcParams["pgf.texsystem"]
+    if shutil.which(tex) is not None:
+        pytest.skip(f"{tex} is installed")
+    target = tmp_path / "s.pgf"
+    result = demo.cli("stats", "--plot", str(target))
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"needs {tex} (TeX) to write a .pgf file" in result.stderr
+    assert not target.exists()
+
+
 def test_doctor(demo: Demo) -> None:
     result = demo.cli("doctor")
     assert result.exit_code == 0, result.output
@@ -653,6 +745,18 @@ def test_doctor(demo: Demo) -> None:
     broken = invoke(["doctor", "--store", "nosuch://host", "--json"])
     assert broken.exit_code == ExitCode.NO
     assert json.loads(broken.stdout)["ok"] is False
+
+
+def test_doctor_counts_one_as_one(tmp_path: Path) -> None:
+    """The contents row said "1 artifacts, 0 executions, 1 contexts"."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        type_id = store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifact(Artifact(type_id=type_id, uri="/d"))
+        report = invoke(["doctor", "--json", "--store", str(path)])
+    assert report.exit_code == 0, report.output
+    checks = {c["check"]: c for c in json.loads(report.stdout)["checks"]}
+    assert checks["contents"]["detail"] == "1 artifact, 0 executions, 0 contexts"
 
 
 def test_doctor_puts_a_newer_store_on_the_schema_row(tmp_path: Path) -> None:
@@ -1258,3 +1362,30 @@ def test_an_unreachable_neo4j_is_said_at_once_on_the_command_line(
     assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
     assert "did not answer within 1 s" in result.output
     assert [r for r in caplog.records if r.name == "lineage_graph.backends.neo4j"]
+
+
+def test_doctor_says_an_unreachable_neo4j_at_once_too() -> None:
+    """``doctor`` opened the store itself, with the library's retries: a refused Neo4j port was
+    ``connect_timeout_s`` (30 s) of waiting, where ``ls`` said it at once."""
+    env: dict[str, str | None] = {"NEO4J_CONNECT_TIMEOUT_S": "1", "NEO4J_RETRY_UNREACHABLE": None}
+    result = invoke(["doctor", "--json", "--store", "bolt://127.0.0.1:1"], env=env)
+    assert result.exit_code == ExitCode.NO, result.output
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["engine reachable"]["ok"] is False
+    assert "refused the connection" in checks["engine reachable"]["detail"]
+
+
+def test_doctor_sizes_a_data_directory_with_a_file_it_cannot_read(tmp_path: Path) -> None:
+    """The size of the data directory was summed with ``stat`` on every file listed: a file
+    gone since it was listed (the server's ``temp-*.rdb`` while it saves) or one whose
+    ``stat`` fails (here a link whose target name is too long: ENAMETOOLONG) ended ``doctor``
+    with an OSError traceback, exit 1. It is skipped."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        (path / "unreadable").symlink_to("x" * 300)
+        report = invoke(["doctor", "--json", "--store", str(path)])
+    assert report.exit_code == 0, report.output
+    checks = {c["check"]: c for c in json.loads(report.stdout)["checks"]}
+    assert checks["data directory"]["ok"] is True
+    assert checks["data directory"]["detail"].endswith(" MB)")

@@ -79,3 +79,28 @@ def test_cached_says_when_a_property_is_not_declared(demo: Demo) -> None:
     as_json = demo.cli("cached", "Trainer", "-i", "2", "-i", "3", *props, "--json")
     assert json.loads(as_json.stdout)["hit"] is False
     assert "declares no property 'c'" in as_json.stderr, as_json.stderr
+
+
+def test_an_unbuffered_stdout_its_reader_left_is_a_closed_pipe(demo: Demo) -> None:
+    """With PYTHONUNBUFFERED=1 (``python -u``; many container images set it) the text layer of
+    stdout writes once to the file below it and drops what a partial write left: ``export -f
+    html -o - | head -c 10`` (half a megabyte, more than a pipe holds: the reader leaves
+    mid-write) exited 0, as if all had been written, not 141. The rest is written again now,
+    and the closed pipe is met. A reader that stays gets every byte, as when buffered."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    env.pop("PYTHONUNBUFFERED", None)
+    command = [sys.executable, "-m", "lineage_graph.cli", "export", "-f", "html", "-o", "-"]
+    command += ["--store", str(demo.path)]
+    buffered = subprocess.run(command, capture_output=True, env=env, timeout=120, check=True)
+    env["PYTHONUNBUFFERED"] = "1"
+    whole = subprocess.run(command, capture_output=True, env=env, timeout=120, check=True)
+    assert whole.stdout == buffered.stdout and len(whole.stdout) > 1 << 18
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as p:
+        assert p.stdout is not None and p.stderr is not None
+        assert p.stdout.read(10)
+        p.stdout.close()
+        err = p.stderr.read().decode()
+        code = p.wait(timeout=120)
+    assert code == ExitCode.BROKEN_PIPE, err
+    assert err.strip() == ""
