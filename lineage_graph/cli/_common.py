@@ -61,6 +61,10 @@ class ExitCode(IntEnum):
     STORE_UNAVAILABLE = 4
     #: The store refused the request (invalid argument, query error, ...).
     ERROR = 5
+    #: A defect of lineage-graph: an exception no command expects (its traceback is printed, for
+    #: a bug report). It was exit 1, which scripts read as "the answer is no" (sysexits.h's
+    #: EX_SOFTWARE).
+    INTERNAL = 70
     #: Interrupted (Ctrl-C).
     INTERRUPTED = 130
     #: The reader of stdout went away (``lineage-graph ls | head -1``): 128 + SIGPIPE, the
@@ -208,6 +212,20 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             # piped to `head` read as a miss). Whatever is left in stdout's buffer goes nowhere.
             _silence_stdout()
             raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+        except (typer.Exit, typer.Abort):
+            raise  # the command line's own ends (fail() returns a typer.Exit)
+        except Exception:
+            # A defect (a library error would be a LineageGraphError): exit 1 was typer's
+            # traceback, read by scripts as "the answer is no" (`cached`: not cached; `doctor`:
+            # a problem). The traceback is kept, for the bug report.
+            import traceback
+
+            traceback.print_exc()
+            raise fail(
+                "an unexpected error (a defect of lineage-graph; the traceback above is for a "
+                "bug report)",
+                ExitCode.INTERNAL,
+            ) from None
 
     return wrapper
 

@@ -1389,3 +1389,21 @@ def test_doctor_sizes_a_data_directory_with_a_file_it_cannot_read(tmp_path: Path
     checks = {c["check"]: c for c in json.loads(report.stdout)["checks"]}
     assert checks["data directory"]["ok"] is True
     assert checks["data directory"]["detail"].endswith(" MB)")
+
+
+def test_an_unexpected_error_is_exit_70_with_its_traceback(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A defect (an exception that is no LineageGraphError) was typer's traceback and exit 1,
+    which `cached` documents as "not cached" and `doctor` as "a problem found": a script
+    re-ran the step or reported the store. It is exit 70 (EX_SOFTWARE) now, the traceback kept
+    for the bug report."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a defect (test)")
+
+    monkeypatch.setattr(LineageStore, "get_execution_type", broken)
+    result = demo.cli("cached", "Trainer", "-i", str(demo.result.raw.id))
+    assert result.exit_code == ExitCode.INTERNAL == 70, result.output
+    assert "RuntimeError: a defect (test)" in result.stderr
+    assert "unexpected error" in result.stderr and not result.stdout
