@@ -1417,6 +1417,11 @@ def _split_arguments(
                     floats.add(key)
             else:
                 other.append(key)
+                # A config object holding the data (``train(Job(data=d, C=0.5))``, a
+                # dataclass or pydantic model): its stored artifacts are inputs under its
+                # name, as a method's instance's are. They were left out: the model's
+                # upstream had no dataset.
+                nested.append((key, [a for a in _held_artifacts(v) if a.id is not None]))
     # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
     # holding other values too) are inputs all the same, under its name: they were left out,
     # the run recorded without the data it read. Each once (it may be given directly too).

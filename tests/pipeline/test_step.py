@@ -1385,3 +1385,45 @@ def test_an_artifact_an_instance_holds_that_is_not_stored_is_no_input(store: Lin
         ("INPUT", model.id),
         ("OUTPUT", out.id),
     ]
+
+
+def test_artifacts_a_config_argument_holds_are_inputs(store: LineageStore) -> None:
+    """``train(Job(data=d, C=0.5))``: a dataclass or pydantic config argument holding the
+    dataset was no input, the model's upstream had no dataset (a method's instance's were)."""
+    pydantic = pytest.importorskip("pydantic")
+
+    @dataclasses.dataclass
+    class Job:
+        data: Artifact
+        c: float = 1.0
+
+    class PJob(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+        data: Artifact
+        c: float = 1.0
+
+    @store.step("Train")
+    def train(job: Any, extra: Artifact | None = None) -> Artifact:
+        return Artifact(type="Model", uri=f"/m-{job.c}")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    for model in (train(Job(a, 0.5)), train(PJob(data=a, c=0.5), extra=b)):
+        assert a.id in {x.id for x in store.upstream(model).artifacts}
+    runs = store.get_executions_by_type("Train")
+    inputs = [
+        sorted(
+            (e.artifact_id or 0, tuple(e.path))
+            for e in store.get_events_by_execution_ids([x.id or 0])
+            if not e.type.is_output
+        )
+        for x in runs
+    ]
+    assert inputs == [[(a.id, ("job", 0))], [(a.id, ("job", 0)), (b.id, ("extra",))]]
+    # Given directly too, it is read once
+    train(Job(b), extra=b)
+    last = store.get_executions_by_type("Train")[-1]
+    assert [
+        e.path for e in store.get_events_by_execution_ids([last.id or 0]) if not e.type.is_output
+    ] == [["extra"]]
