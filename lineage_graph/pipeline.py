@@ -1416,12 +1416,17 @@ def _split_arguments(
                 if type(v) is int and _admits_float(signature.parameters[pname].annotation):
                     floats.add(key)
             else:
-                other.append(key)
                 # A config object holding the data (``train(Job(data=d, C=0.5))``, a
                 # dataclass or pydantic model): its stored artifacts are inputs under its
                 # name, as a method's instance's are. They were left out: the model's
                 # upstream had no dataset.
-                nested.append((key, [a for a in _held_artifacts(v) if a.id is not None]))
+                held = _held_artifacts(v)
+                nested.append((key, [a for a in held if a.id is not None]))
+                state = _config_state(v, held)
+                if state is None:
+                    other.append(key)
+                else:
+                    props[key] = state
     # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
     # holding other values too) are inputs all the same, under its name: they were left out,
     # the run recorded without the data it read. Each once (it may be given directly too).
@@ -1554,6 +1559,27 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     # recorded as changed. The call then stood for one given the changed state, and the next
     # call, given that state, returned its result without running (a false hit).
     return copy.deepcopy(state)
+
+
+def _config_state(value: object, held: list[Artifact]) -> dict[str, Any] | None:
+    """What a step records of a config object given as an argument (``train(d, cfg)``): a
+    dataclass's fields, a pydantic model's dump or what its ``__lineage_state__()`` returns,
+    with ``"__class__": "module.Class"`` (two config classes with the same fields are two
+    settings); None for another object, or one holding more than JSON data or (without the
+    hook saying what else matters) artifacts: it is not compared, the call runs. Such a
+    config was never recorded, so a cached step never reused a result given one."""
+    if isinstance(value, type):
+        return None
+    hook = callable(getattr(value, "__lineage_state__", None))
+    if not (hook or dataclasses.is_dataclass(value) or isinstance(value, BaseModel)):
+        return None
+    if held and not hook:
+        return None
+    state = _instance_state(value)
+    if state is None:
+        return None
+    cls = type(value)
+    return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
 
 
 def _encodes_longer_than(state: dict[str, Any], most: int) -> bool:

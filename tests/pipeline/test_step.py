@@ -1427,3 +1427,53 @@ def test_artifacts_a_config_argument_holds_are_inputs(store: LineageStore) -> No
     assert [
         e.path for e in store.get_events_by_execution_ids([last.id or 0]) if not e.type.is_output
     ] == [["extra"]]
+
+
+@dataclasses.dataclass(frozen=True)
+class _LinearConfig:
+    c: float = 1.0
+    penalty: str = "l2"
+    layers: tuple[int, ...] = (64, 32)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TreeConfig:  # the same fields: another setting all the same
+    c: float = 1.0
+    penalty: str = "l2"
+    layers: tuple[int, ...] = (64, 32)
+
+
+def test_a_config_object_argument_is_recorded_and_compared(store: LineageStore) -> None:
+    """``train(d, cfg)`` with a dataclass or pydantic config: the config was never recorded, so
+    a cached step ran every call, never reusing a result; it is recorded as a struct with its
+    class, so the same settings hit and others (another value, another class) do not."""
+    pydantic = pytest.importorskip("pydantic")
+
+    class Optim(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        lr: float = 0.1
+        tags: tuple[str, ...] = ()
+
+    calls: list[str] = []
+
+    @store.step("Train", cache=True)
+    def train(data: Artifact, cfg: Any) -> Artifact:
+        calls.append(repr(cfg))
+        return Artifact(type="Model", uri=f"/m-{len(calls)}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    first = train(d, _LinearConfig())
+    assert train(d, cfg=_LinearConfig()).id == first.id
+    assert train(d, _LinearConfig(c=2.0)).id != first.id
+    assert train(d, _TreeConfig()).id != first.id
+    opt = train(d, Optim())
+    assert train(d, Optim(tags=("x",))).id != opt.id
+    assert train(d, Optim()).id == opt.id
+    assert len(calls) == 5
+    [recorded, *_] = store.get_executions_by_type("Train")
+    assert recorded.properties["cfg"] == {
+        "c": 1.0,
+        "penalty": "l2",
+        "layers": [64, 32],
+        "__class__": f"{__name__}._LinearConfig",
+    }
