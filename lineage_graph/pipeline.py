@@ -1403,7 +1403,7 @@ def _split_arguments(
                 inputs[key] = list(v)
             elif isinstance(v, (*_SCALARS, dict, list, tuple)):
                 if isinstance(v, list | tuple):  # of JSON data: a struct holding the list
-                    v = {_LIST_KEY: list(v)}
+                    v = _list_struct(v)
                 try:
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
@@ -1447,6 +1447,23 @@ _FLOAT_TEXTS = frozenset(
     {"float", "float|None", "None|float", "Optional[float]", "typing.Optional[float]"}
     | {"Union[float,None]", "typing.Union[float,None]", "Union[None,float]"}
 )
+
+
+def _list_struct(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
+    """A list or tuple argument as the struct a property holds: ``{"__list__": [...]}``; a
+    ``NamedTuple`` (a config, ``Ridge(alpha=1.0)``) as its fields, and any other subclass as its
+    items, each with ``"__class__": "module.Class"``. Recorded as its items alone, ``Ridge(1.0)``
+    was the argument ``Lasso(1.0)`` had been: a cached step returned Lasso's model for it."""
+    cls = type(value)
+    if cls in (list, tuple):
+        return {_LIST_KEY: list(value)}
+    asdict = getattr(value, "_asdict", None)
+    fields = getattr(cls, "_fields", None)
+    if isinstance(value, tuple) and callable(asdict) and isinstance(fields, tuple):
+        state = dict(asdict())
+    else:
+        state = {_LIST_KEY: list(value)}
+    return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
 
 
 def _admits_float(annotation: Any) -> bool:

@@ -1477,3 +1477,38 @@ def test_a_config_object_argument_is_recorded_and_compared(store: LineageStore) 
         "layers": [64, 32],
         "__class__": f"{__name__}._LinearConfig",
     }
+
+
+class _Lasso(NamedTuple):
+    alpha: float = 1.0
+
+
+class _Ridge(NamedTuple):
+    alpha: float = 1.0
+
+
+class _Sizes(list[int]):
+    pass
+
+
+def test_a_named_tuple_argument_is_recorded_with_its_class(store: LineageStore) -> None:
+    """``fit(d, Ridge(1.0))`` after ``fit(d, Lasso(1.0))``: a NamedTuple config was recorded as
+    its items alone, ``{"__list__": [1.0]}``, so the cached step returned Lasso's model."""
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, cfg: Any) -> Artifact:
+        return Artifact(type="Model", uri=f"/{type(cfg).__name__}-{cfg}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    lasso = fit(d, _Lasso())
+    assert fit(d, _Ridge()).uri == "/_Ridge-_Ridge(alpha=1.0)"
+    assert fit(d, (1.0,)).uri == "/tuple-(1.0,)"
+    assert fit(d, _Sizes([1])).uri == "/_Sizes-[1]"
+    assert fit(d, _Lasso(alpha=1.0)).id == lasso.id
+    assert fit(d, (1.0,)).uri == "/tuple-(1.0,)"  # the plain tuple's own result
+    recorded = [x.properties["cfg"] for x in store.get_executions_by_type("Fit")]
+    assert recorded[:2] == [
+        {"alpha": 1.0, "__class__": f"{__name__}._Lasso"},
+        {"alpha": 1.0, "__class__": f"{__name__}._Ridge"},
+    ]
