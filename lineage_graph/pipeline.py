@@ -1513,6 +1513,12 @@ def _held_artifacts(obj: object) -> list[Artifact]:
     """The artifacts a method step's instance holds: its attributes (a dataclass's fields, a
     pydantic model's fields, ``vars``) that are artifacts, or items of a list, tuple or dict
     attribute of at most ``_MAX_HELD_ITEMS`` (bounded: an instance may hold a dataset)."""
+    return [artifact for _, artifact in _held_items(obj)]
+
+
+def _held_items(obj: object) -> list[tuple[list[int | str], Artifact]]:
+    """:func:`_held_artifacts` with the path reaching each: ``[attribute]``, or ``[attribute,
+    index or key]`` for an item of a list, tuple or dict attribute."""
     if isinstance(obj, type):
         return []
     if dataclasses.is_dataclass(obj):
@@ -1523,14 +1529,14 @@ def _held_artifacts(obj: object) -> list[Artifact]:
         names = list(vars(obj))
     else:
         return []
-    found: list[Artifact] = []
+    found: list[tuple[list[int | str], Artifact]] = []
     for name in names:
         value = getattr(obj, name, None)
         if isinstance(value, Artifact):
-            found.append(value)
+            found.append(([name], value))
         elif isinstance(value, list | tuple | dict) and len(value) <= _MAX_HELD_ITEMS:
-            items = value.values() if isinstance(value, dict) else value
-            found += [v for v in items if isinstance(v, Artifact)]
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            found += [([name, *_path_step(k)], v) for k, v in items if isinstance(v, Artifact)]
     return found
 
 
@@ -1682,6 +1688,11 @@ def _record_return(run: Run, value: Any) -> None:
             whole = _declare_part(run, v, [_RETURN_KEY, *_path_step(k)]) and keyed and whole
     else:
         shape = _VALUE_SHAPE
+        # A result object (a dataclass, a pydantic model: ``TrainResult(model=m, accuracy=
+        # 0.9)``): the artifacts it holds are outputs, under the attribute's name. They were
+        # never stored: the run COMPLETE with no output, ``result.model.id`` None.
+        for path, artifact in _held_items(value):
+            _declare_part(run, artifact, [_RETURN_KEY, *path])
     if isinstance(value, tuple | list | Mapping) and type(value) not in (tuple, list, dict):
         # A NamedTuple (Splits(train, test)), an OrderedDict or another subclass: a hit rebuilt
         # a plain tuple or dict, and ``split(d).train`` raised AttributeError on the second

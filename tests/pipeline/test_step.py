@@ -1512,3 +1512,41 @@ def test_a_named_tuple_argument_is_recorded_with_its_class(store: LineageStore) 
         {"alpha": 1.0, "__class__": f"{__name__}._Lasso"},
         {"alpha": 1.0, "__class__": f"{__name__}._Ridge"},
     ]
+
+
+def test_artifacts_a_returned_result_object_holds_are_outputs(store: LineageStore) -> None:
+    """A step returning ``TrainResult(model=m, accuracy=0.9)`` (a dataclass or pydantic model):
+    the model it held was never stored, the run COMPLETE with no output and ``result.model.id``
+    None. They are outputs, under the attribute's name; such a call runs again each time."""
+
+    @dataclasses.dataclass
+    class TrainResult:
+        model: Artifact
+        accuracy: float
+        extras: dict[str, Artifact] = dataclasses.field(default_factory=dict)
+
+    calls: list[float] = []
+
+    @store.step("Train", cache=True)
+    def train(data: Artifact, c: float) -> TrainResult:
+        calls.append(c)
+        card = Artifact(type="ModelCard", uri=f"/card-{c}")
+        return TrainResult(Artifact(type="Model", uri=f"/m-{c}"), 0.9, {"card": card})
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    result = train(d, 0.5)
+    assert result.model.id is not None and result.extras["card"].id is not None
+    [run] = store.get_executions_by_type("Train")
+    outputs = sorted(
+        (e.artifact_id or 0, tuple(e.path))
+        for e in store.get_events_by_execution_ids([run.id or 0])
+        if e.type.is_output
+    )
+    assert outputs == [
+        (result.model.id, ("return", "model")),
+        (result.extras["card"].id, ("return", "extras", "card")),
+    ]
+    assert {a.id for a in store.downstream(d).artifacts} >= {result.model.id}
+    assert train(d, 0.5).model.id != result.model.id  # not rebuilt from the store: it runs
+    assert calls == [0.5, 0.5]
