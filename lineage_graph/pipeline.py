@@ -1492,11 +1492,13 @@ def _artifacts_in(value: Any, depth: int = 0) -> list[Artifact]:
     """The artifacts in a list, tuple or dict (its values), up to ``_MAX_RETURN_DEPTH`` deep."""
     if isinstance(value, Artifact):
         return [value]
-    if depth >= _MAX_RETURN_DEPTH:
+    if depth >= _MAX_RETURN_DEPTH or value is None or isinstance(value, _SCALARS):
         return []
     items = value.values() if isinstance(value, Mapping) else value
     if not isinstance(value, Mapping | list | tuple):
-        return []
+        # A config object among them (``jobs=[Job(d1), Job(d2)]``): its stored artifacts, as
+        # for one given alone
+        return [a for a in _held_artifacts(value) if a.id is not None]
     return [a for item in items for a in _artifacts_in(item, depth + 1)]
 
 
@@ -1691,8 +1693,7 @@ def _record_return(run: Run, value: Any) -> None:
         # A result object (a dataclass, a pydantic model: ``TrainResult(model=m, accuracy=
         # 0.9)``): the artifacts it holds are outputs, under the attribute's name. They were
         # never stored: the run COMPLETE with no output, ``result.model.id`` None.
-        for path, artifact in _held_items(value):
-            _declare_part(run, artifact, [_RETURN_KEY, *path])
+        _declare_part(run, value, [_RETURN_KEY])
     if isinstance(value, tuple | list | Mapping) and type(value) not in (tuple, list, dict):
         # A NamedTuple (Splits(train, test)), an OrderedDict or another subclass: a hit rebuilt
         # a plain tuple or dict, and ``split(d).train`` raised AttributeError on the second
@@ -1713,7 +1714,7 @@ def _declare_part(run: Run, value: Any, path: list[int | str], depth: int = 0) -
     them."""
     if isinstance(value, Artifact):
         return _declare_returned(run, value, path)
-    if depth >= _MAX_RETURN_DEPTH:
+    if depth >= _MAX_RETURN_DEPTH or value is None or isinstance(value, _SCALARS):
         return False
     if isinstance(value, list | tuple):
         for i, v in enumerate(value):
@@ -1721,6 +1722,13 @@ def _declare_part(run: Run, value: Any, path: list[int | str], depth: int = 0) -
     elif isinstance(value, Mapping):
         for k, v in value.items():
             _declare_part(run, v, [*path, *_path_step(k)], depth + 1)
+    else:
+        # A result object (a dataclass, a pydantic model: ``TrainResult(model=m, accuracy=
+        # 0.9)``, also inside a returned list): the artifacts it holds are outputs, under the
+        # attribute's name. They were never stored: the run COMPLETE with no output,
+        # ``result.model.id`` None.
+        for held, artifact in _held_items(value):
+            _declare_part(run, artifact, [*path, *held], depth + 1)
     return False
 
 

@@ -1550,3 +1550,37 @@ def test_artifacts_a_returned_result_object_holds_are_outputs(store: LineageStor
     assert {a.id for a in store.downstream(d).artifacts} >= {result.model.id}
     assert train(d, 0.5).model.id != result.model.id  # not rebuilt from the store: it runs
     assert calls == [0.5, 0.5]
+
+
+def test_artifacts_config_or_result_objects_hold_inside_lists_are_inputs_and_outputs(
+    store: LineageStore,
+) -> None:
+    """``evaluate(jobs=[Job(d1), Job(d2)])`` returning ``[Result(m1), Result(m2)]``: objects in
+    a list argument or return held artifacts no one recorded."""
+
+    @dataclasses.dataclass
+    class Job:
+        data: Artifact
+
+    @dataclasses.dataclass
+    class Result:
+        model: Artifact
+
+    @store.step("Fan")
+    def fan(jobs: list[Any]) -> list[Result]:
+        return [Result(Artifact(type="Model", uri=f"/m-{j.data.uri}")) for j in jobs]
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    results = fan([Job(a), Job(b)])
+    [run] = store.get_executions_by_type("Fan")
+    events = store.get_events_by_execution_ids([run.id or 0])
+    assert sorted((e.artifact_id or 0, tuple(e.path)) for e in events if not e.type.is_output) == [
+        (a.id, ("jobs", 0)),
+        (b.id, ("jobs", 1)),
+    ]
+    assert sorted((e.artifact_id or 0, tuple(e.path)) for e in events if e.type.is_output) == [
+        (results[0].model.id, ("return", 0, "model")),
+        (results[1].model.id, ("return", 1, "model")),
+    ]
