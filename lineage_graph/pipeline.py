@@ -1900,6 +1900,13 @@ def step(
     )
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        if isinstance(fn, classmethod | staticmethod):
+            # ``@store.step`` above ``@classmethod`` raised TypeError ("not a callable object")
+            # where the class was defined, and above ``@staticmethod`` made a plain function
+            # that ``Loader().load(uri)`` passed the instance to (TypeError, "too many
+            # positional arguments"): the function is decorated, and wrapped again as it was.
+            method = cast(Any, fn)
+            return cast(Callable[P, R], type(method)(decorate(method.__func__)))
         # What a call runs: an instance's __call__ (``async def __call__`` was taken for a sync
         # function: its run was recorded COMPLETE, no outputs, before the coroutine ran).
         called = _called(fn)
@@ -2052,8 +2059,8 @@ def step(
 
         return wrapper
 
-    if callable(execution_type):
-        return decorate(execution_type)
+    if callable(execution_type) or isinstance(execution_type, classmethod | staticmethod):
+        return decorate(cast(Any, execution_type))
     if execution_type is not None and (not isinstance(execution_type, str) or not execution_type):
         # Checked now: a bad name would otherwise be replaced by the function's, silently.
         raise InvalidArgumentError(

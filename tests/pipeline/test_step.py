@@ -1584,3 +1584,35 @@ def test_artifacts_config_or_result_objects_hold_inside_lists_are_inputs_and_out
         (results[0].model.id, ("return", 0, "model")),
         (results[1].model.id, ("return", 1, "model")),
     ]
+
+
+def test_a_step_over_a_classmethod_or_staticmethod_keeps_its_kind(store: LineageStore) -> None:
+    """``@store.step`` written above ``@classmethod`` raised TypeError where the class was
+    defined; above ``@staticmethod``, ``Loader().load(uri)`` passed the instance to it
+    (TypeError: too many positional arguments)."""
+
+    class Loader:
+        @store.step(cache=True)  # type: ignore[arg-type]
+        @classmethod
+        def load(cls, uri: str) -> Artifact:
+            return Artifact(type="DataSet", uri=uri)
+
+        @store.step("Fetch", cache=True)  # type: ignore[arg-type]
+        @staticmethod
+        def fetch(uri: str) -> Artifact:
+            return Artifact(type="DataSet", uri=f"{uri}-fetched")
+
+        @store.step  # type: ignore[arg-type]
+        @staticmethod
+        def plain(uri: str) -> Artifact:
+            return Artifact(type="DataSet", uri=f"{uri}-plain")
+
+    first = Loader.load("a")
+    assert Loader().load("a").id == first.id
+    fetched = Loader().fetch("b")
+    assert Loader.fetch("b").id == fetched.id and fetched.uri == "b-fetched"
+    assert Loader().plain("c").uri == "c-plain"
+    types = {x.type for x in store.get_executions()}
+    assert types == {"Loader.load", "Fetch", "Loader.plain"}
+    [load, *_] = store.get_executions_by_type("Loader.load")
+    assert load.properties == {"uri": "a"}
