@@ -1560,6 +1560,7 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         state = {name: value for name, value in fields if value is not unset}
     elif isinstance(obj, BaseModel):
         state = obj.model_dump()
+        _mark_nested_models(obj, state)
     elif hasattr(obj, "__dict__"):
         state = dict(vars(obj))
     else:
@@ -1605,6 +1606,27 @@ def _config_state(value: object, held: list[Artifact]) -> dict[str, Any] | None:
         return None
     cls = type(value)
     return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _mark_nested_models(model: BaseModel, dumped: dict[str, Any], depth: int = 0) -> None:
+    """Add ``"__class__": "module.Class"`` to each nested pydantic model's dump in ``dumped``
+    (a field holding one, or a list or dict of them): ``Cfg(opt=Adam())`` and ``Cfg(opt=SGD())``
+    dumped alike, ``{"opt": {"lr": 0.001}}``, and a cached step returned Adam's model for SGD."""
+    if depth >= _MAX_RETURN_DEPTH:
+        return
+    for name in type(model).model_fields:
+        value, part = getattr(model, name, None), dumped.get(name)
+        if isinstance(value, list | tuple) and isinstance(part, list | tuple):
+            pairs: list[tuple[Any, Any]] = list(zip(value, part, strict=False))
+        elif isinstance(value, dict) and isinstance(part, dict):
+            pairs = [(v, part.get(k)) for k, v in value.items()]
+        else:
+            pairs = [(value, part)]
+        for item, dumped_item in pairs:
+            if isinstance(item, BaseModel) and isinstance(dumped_item, dict):
+                _mark_nested_models(item, dumped_item, depth + 1)
+                cls = type(item)
+                dumped_item["__class__"] = f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _encodes_longer_than(state: dict[str, Any], most: int) -> bool:

@@ -1616,3 +1616,44 @@ def test_a_step_over_a_classmethod_or_staticmethod_keeps_its_kind(store: Lineage
     assert types == {"Loader.load", "Fetch", "Loader.plain"}
     [load, *_] = store.get_executions_by_type("Loader.load")
     assert load.properties == {"uri": "a"}
+
+
+def test_nested_pydantic_models_of_two_classes_are_two_settings(store: LineageStore) -> None:
+    """``Cfg(opt=Adam())`` and ``Cfg(opt=SGD())`` (a config argument or a method's instance)
+    dumped alike, ``{"opt": {"lr": 0.001}}``: the cached step returned Adam's model for SGD."""
+    pydantic = pytest.importorskip("pydantic")
+
+    class Adam(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        lr: float = 1e-3
+
+    class SGD(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        lr: float = 1e-3
+
+    class Cfg(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        opt: Any
+        stages: list[Any] = []  # noqa: RUF012
+
+    class Trainer(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        opt: Any
+
+        @store.step(cache=True)
+        def train(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri=f"/t-{type(self.opt).__name__}")
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, cfg: Any) -> Artifact:
+        return Artifact(type="Model", uri=f"/{type(cfg.opt).__name__}-{len(cfg.stages)}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    assert fit(d, Cfg(opt=Adam())).uri == "/Adam-0"
+    assert fit(d, Cfg(opt=SGD())).uri == "/SGD-0"
+    assert fit(d, Cfg(opt=Adam(), stages=[SGD()])).id != fit(d, Cfg(opt=Adam(), stages=[Adam()])).id
+    assert Trainer(opt=Adam()).train(d).uri == "/t-Adam"
+    assert Trainer(opt=SGD()).train(d).uri == "/t-SGD"
+    assert Trainer(opt=SGD()).train(d).uri == "/t-SGD"
+    assert [x.last_known_state for x in store.get_executions_by_type("Trainer.train")] == [
+        ExecutionState.COMPLETE,
+        ExecutionState.COMPLETE,
+        ExecutionState.CACHED,
+    ]
