@@ -1404,6 +1404,8 @@ def _split_arguments(
             elif isinstance(v, (*_SCALARS, dict, list, tuple)):
                 if isinstance(v, list | tuple):  # of JSON data: a struct holding the list
                     v = _list_struct(v)
+                elif isinstance(v, dict):
+                    v = _marked(v)
                 try:
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
@@ -1454,16 +1456,36 @@ def _list_struct(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
     ``NamedTuple`` (a config, ``Ridge(alpha=1.0)``) as its fields, and any other subclass as its
     items, each with ``"__class__": "module.Class"``. Recorded as its items alone, ``Ridge(1.0)``
     was the argument ``Lasso(1.0)`` had been: a cached step returned Lasso's model for it."""
+    marked = _marked(value)
+    return marked if isinstance(marked, dict) else {_LIST_KEY: marked}
+
+
+def _marked(value: Any, depth: int = 0) -> Any:
+    """``value`` (JSON data, as a struct property holds it) with each ``NamedTuple`` in it as its
+    fields and each other list or tuple subclass as ``{"__list__": [...]}``, with ``"__class__":
+    "module.Class"``: ``{"opt": Adam(1e-3)}`` and ``{"opt": SGD(1e-3)}`` were one setting,
+    ``{"opt": [0.001]}``, and a cached step returned Adam's model for SGD. Anything else is
+    left as it is (a value no property holds is refused later, as before)."""
+    if depth > _MAX_MARKED_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {k: _marked(v, depth + 1) for k, v in value.items()}
+    if not isinstance(value, list | tuple):
+        return value
     cls = type(value)
+    items = [_marked(v, depth + 1) for v in value]
     if cls in (list, tuple):
-        return {_LIST_KEY: list(value)}
-    asdict = getattr(value, "_asdict", None)
+        return items
     fields = getattr(cls, "_fields", None)
-    if isinstance(value, tuple) and callable(asdict) and isinstance(fields, tuple):
-        state = dict(asdict())
+    if isinstance(value, tuple) and isinstance(fields, tuple) and len(fields) == len(items):
+        state: dict[str, Any] = dict(zip(fields, items, strict=True))
     else:
-        state = {_LIST_KEY: list(value)}
+        state = {_LIST_KEY: items}
     return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+#: How deep :func:`_marked` looks (struct properties nest less deeply than this in practice).
+_MAX_MARKED_DEPTH = 32
 
 
 def _admits_float(annotation: Any) -> bool:
@@ -1571,6 +1593,7 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         # Known without walking all of it: a bound method's instance is read on every call
         # (model.predict holding a million floats spent 0.33 s a call here, to record nothing)
         return None
+    state = cast(dict[str, Any], _marked(state))  # (a NamedTuple field keeps its class)
     try:
         check_json(state)  # what kind_of checks of a struct, the text encoded once
         text = json.dumps(state)

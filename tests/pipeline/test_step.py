@@ -1657,3 +1657,48 @@ def test_nested_pydantic_models_of_two_classes_are_two_settings(store: LineageSt
         ExecutionState.COMPLETE,
         ExecutionState.CACHED,
     ]
+
+
+@dataclasses.dataclass
+class _OptimConfig:
+    opt: tuple[float, ...]
+
+
+def test_a_named_tuple_inside_a_recorded_argument_keeps_its_class(store: LineageStore) -> None:
+    """``{"opt": Adam(1e-3)}`` then ``{"opt": SGD(1e-3)}`` (in a dict argument, a config object
+    or a method's instance): both were recorded ``{"opt": [0.001]}``, one setting, and the
+    cached step returned Adam's model for SGD."""
+
+    class Adam(NamedTuple):
+        lr: float = 1e-3
+
+    class SGD(NamedTuple):
+        lr: float = 1e-3
+
+    @store.step("FitDict", cache=True)
+    def fit_dict(data: Artifact, opts: dict[str, Any]) -> Artifact:
+        return Artifact(type="Model", uri=f"/d-{type(opts['opt']).__name__}")
+
+    @store.step("FitConfig", cache=True)
+    def fit_config(data: Artifact, cfg: _OptimConfig) -> Artifact:
+        return Artifact(type="Model", uri=f"/c-{type(cfg.opt).__name__}")
+
+    @dataclasses.dataclass
+    class Trainer:
+        opt: tuple[float, ...]
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri=f"/t-{type(self.opt).__name__}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    assert fit_dict(d, {"opt": Adam()}).uri == "/d-Adam"
+    assert fit_dict(d, {"opt": SGD()}).uri == "/d-SGD"
+    assert fit_config(d, _OptimConfig(Adam())).uri == "/c-Adam"
+    assert fit_config(d, _OptimConfig(SGD())).uri == "/c-SGD"
+    assert Trainer(Adam()).fit(d).uri == "/t-Adam"
+    assert Trainer(SGD()).fit(d).uri == "/t-SGD"
+    adam = fit_dict(d, {"opt": Adam()})
+    assert adam.uri == "/d-Adam"
+    assert store.get_executions_by_type("FitDict")[-1].last_known_state == ExecutionState.CACHED
