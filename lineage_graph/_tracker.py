@@ -469,15 +469,18 @@ class Tracker:
     # ------------------------------------------------------------------ experiments, metrics
 
     def producer_of(self, model: ModelRef) -> Execution | None:
-        """The execution that output ``model`` (the latest, if several did)."""
+        """The execution that output ``model`` (the latest, if several did). One that read it
+        too (a step returning one of its inputs: ``select(models) -> models[i]``) passed it on,
+        not made it: it is the producer only when no other is."""
         artifact = self._artifact(model)
-        producers = [
-            e.execution_id
-            for e in self.store.get_events_by_artifact_ids([artifact.id or 0])
-            if e.type.is_output and e.execution_id is not None
-        ]
+        events = self.store.get_events_by_artifact_ids([artifact.id or 0])
+        producers = [e.execution_id for e in events if e.type.is_output and e.execution_id]
+        readers = {e.execution_id for e in events if not e.type.is_output}
         found = self.store.get_executions_by_id(producers) if producers else []
-        done = [x for x in found if x.last_known_state != ExecutionState.CACHED] or found
+        # A selection step was taken for the model's producer: metric() read its properties,
+        # not the training run's, and best_version passed the selected model over.
+        made = [x for x in found if x.id not in readers] or found
+        done = [x for x in made if x.last_known_state != ExecutionState.CACHED] or made
         return max(done, key=lambda x: x.id or 0) if done else None
 
     def experiment_of(self, model: ModelRef) -> Context | None:

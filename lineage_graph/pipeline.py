@@ -1403,7 +1403,9 @@ def _split_arguments(
                 inputs[key] = list(v)
             elif isinstance(v, (*_SCALARS, dict, list, tuple)):
                 if isinstance(v, list | tuple):  # of JSON data: a struct holding the list
-                    v = {_LIST_KEY: list(v)}
+                    v = _list_struct(v)
+                elif isinstance(v, dict):
+                    v = _marked(v)
                 try:
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
@@ -1416,7 +1418,17 @@ def _split_arguments(
                 if type(v) is int and _admits_float(signature.parameters[pname].annotation):
                     floats.add(key)
             else:
-                other.append(key)
+                # A config object holding the data (``train(Job(data=d, C=0.5))``, a
+                # dataclass or pydantic model): its stored artifacts are inputs under its
+                # name, as a method's instance's are. They were left out: the model's
+                # upstream had no dataset.
+                held = _held_artifacts(v)
+                nested.append((key, [a for a in held if a.id is not None]))
+                state = _config_state(v, held)
+                if state is None:
+                    other.append(key)
+                else:
+                    props[key] = state
     # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
     # holding other values too) are inputs all the same, under its name: they were left out,
     # the run recorded without the data it read. Each once (it may be given directly too).
@@ -1437,6 +1449,43 @@ _FLOAT_TEXTS = frozenset(
     {"float", "float|None", "None|float", "Optional[float]", "typing.Optional[float]"}
     | {"Union[float,None]", "typing.Union[float,None]", "Union[None,float]"}
 )
+
+
+def _list_struct(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
+    """A list or tuple argument as the struct a property holds: ``{"__list__": [...]}``; a
+    ``NamedTuple`` (a config, ``Ridge(alpha=1.0)``) as its fields, and any other subclass as its
+    items, each with ``"__class__": "module.Class"``. Recorded as its items alone, ``Ridge(1.0)``
+    was the argument ``Lasso(1.0)`` had been: a cached step returned Lasso's model for it."""
+    marked = _marked(value)
+    return marked if isinstance(marked, dict) else {_LIST_KEY: marked}
+
+
+def _marked(value: Any, depth: int = 0) -> Any:
+    """``value`` (JSON data, as a struct property holds it) with each ``NamedTuple`` in it as its
+    fields and each other list or tuple subclass as ``{"__list__": [...]}``, with ``"__class__":
+    "module.Class"``: ``{"opt": Adam(1e-3)}`` and ``{"opt": SGD(1e-3)}`` were one setting,
+    ``{"opt": [0.001]}``, and a cached step returned Adam's model for SGD. Anything else is
+    left as it is (a value no property holds is refused later, as before)."""
+    if depth > _MAX_MARKED_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {k: _marked(v, depth + 1) for k, v in value.items()}
+    if not isinstance(value, list | tuple):
+        return value
+    cls = type(value)
+    items = [_marked(v, depth + 1) for v in value]
+    if cls in (list, tuple):
+        return items
+    fields = getattr(cls, "_fields", None)
+    if isinstance(value, tuple) and isinstance(fields, tuple) and len(fields) == len(items):
+        state: dict[str, Any] = dict(zip(fields, items, strict=True))
+    else:
+        state = {_LIST_KEY: items}
+    return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+#: How deep :func:`_marked` looks (struct properties nest less deeply than this in practice).
+_MAX_MARKED_DEPTH = 32
 
 
 def _admits_float(annotation: Any) -> bool:
@@ -1465,11 +1514,13 @@ def _artifacts_in(value: Any, depth: int = 0) -> list[Artifact]:
     """The artifacts in a list, tuple or dict (its values), up to ``_MAX_RETURN_DEPTH`` deep."""
     if isinstance(value, Artifact):
         return [value]
-    if depth >= _MAX_RETURN_DEPTH:
+    if depth >= _MAX_RETURN_DEPTH or value is None or isinstance(value, _SCALARS):
         return []
     items = value.values() if isinstance(value, Mapping) else value
     if not isinstance(value, Mapping | list | tuple):
-        return []
+        # A config object among them (``jobs=[Job(d1), Job(d2)]``): its stored artifacts, as
+        # for one given alone
+        return [a for a in _held_artifacts(value) if a.id is not None]
     return [a for item in items for a in _artifacts_in(item, depth + 1)]
 
 
@@ -1486,6 +1537,12 @@ def _held_artifacts(obj: object) -> list[Artifact]:
     """The artifacts a method step's instance holds: its attributes (a dataclass's fields, a
     pydantic model's fields, ``vars``) that are artifacts, or items of a list, tuple or dict
     attribute of at most ``_MAX_HELD_ITEMS`` (bounded: an instance may hold a dataset)."""
+    return [artifact for _, artifact in _held_items(obj)]
+
+
+def _held_items(obj: object) -> list[tuple[list[int | str], Artifact]]:
+    """:func:`_held_artifacts` with the path reaching each: ``[attribute]``, or ``[attribute,
+    index or key]`` for an item of a list, tuple or dict attribute."""
     if isinstance(obj, type):
         return []
     if dataclasses.is_dataclass(obj):
@@ -1496,14 +1553,14 @@ def _held_artifacts(obj: object) -> list[Artifact]:
         names = list(vars(obj))
     else:
         return []
-    found: list[Artifact] = []
+    found: list[tuple[list[int | str], Artifact]] = []
     for name in names:
         value = getattr(obj, name, None)
         if isinstance(value, Artifact):
-            found.append(value)
+            found.append(([name], value))
         elif isinstance(value, list | tuple | dict) and len(value) <= _MAX_HELD_ITEMS:
-            items = value.values() if isinstance(value, dict) else value
-            found += [v for v in items if isinstance(v, Artifact)]
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            found += [([name, *_path_step(k)], v) for k, v in items if isinstance(v, Artifact)]
     return found
 
 
@@ -1525,6 +1582,7 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         state = {name: value for name, value in fields if value is not unset}
     elif isinstance(obj, BaseModel):
         state = obj.model_dump()
+        _mark_nested_models(obj, state)
     elif hasattr(obj, "__dict__"):
         state = dict(vars(obj))
     else:
@@ -1535,6 +1593,7 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         # Known without walking all of it: a bound method's instance is read on every call
         # (model.predict holding a million floats spent 0.33 s a call here, to record nothing)
         return None
+    state = cast(dict[str, Any], _marked(state))  # (a NamedTuple field keeps its class)
     try:
         check_json(state)  # what kind_of checks of a struct, the text encoded once
         text = json.dumps(state)
@@ -1549,6 +1608,48 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     # recorded as changed. The call then stood for one given the changed state, and the next
     # call, given that state, returned its result without running (a false hit).
     return copy.deepcopy(state)
+
+
+def _config_state(value: object, held: list[Artifact]) -> dict[str, Any] | None:
+    """What a step records of a config object given as an argument (``train(d, cfg)``): a
+    dataclass's fields, a pydantic model's dump or what its ``__lineage_state__()`` returns,
+    with ``"__class__": "module.Class"`` (two config classes with the same fields are two
+    settings); None for another object, or one holding more than JSON data or (without the
+    hook saying what else matters) artifacts: it is not compared, the call runs. Such a
+    config was never recorded, so a cached step never reused a result given one."""
+    if isinstance(value, type):
+        return None
+    hook = callable(getattr(value, "__lineage_state__", None))
+    if not (hook or dataclasses.is_dataclass(value) or isinstance(value, BaseModel)):
+        return None
+    if held and not hook:
+        return None
+    state = _instance_state(value)
+    if state is None:
+        return None
+    cls = type(value)
+    return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _mark_nested_models(model: BaseModel, dumped: dict[str, Any], depth: int = 0) -> None:
+    """Add ``"__class__": "module.Class"`` to each nested pydantic model's dump in ``dumped``
+    (a field holding one, or a list or dict of them): ``Cfg(opt=Adam())`` and ``Cfg(opt=SGD())``
+    dumped alike, ``{"opt": {"lr": 0.001}}``, and a cached step returned Adam's model for SGD."""
+    if depth >= _MAX_RETURN_DEPTH:
+        return
+    for name in type(model).model_fields:
+        value, part = getattr(model, name, None), dumped.get(name)
+        if isinstance(value, list | tuple) and isinstance(part, list | tuple):
+            pairs: list[tuple[Any, Any]] = list(zip(value, part, strict=False))
+        elif isinstance(value, dict) and isinstance(part, dict):
+            pairs = [(v, part.get(k)) for k, v in value.items()]
+        else:
+            pairs = [(value, part)]
+        for item, dumped_item in pairs:
+            if isinstance(item, BaseModel) and isinstance(dumped_item, dict):
+                _mark_nested_models(item, dumped_item, depth + 1)
+                cls = type(item)
+                dumped_item["__class__"] = f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _encodes_longer_than(state: dict[str, Any], most: int) -> bool:
@@ -1634,6 +1735,10 @@ def _record_return(run: Run, value: Any) -> None:
             whole = _declare_part(run, v, [_RETURN_KEY, *_path_step(k)]) and keyed and whole
     else:
         shape = _VALUE_SHAPE
+        # A result object (a dataclass, a pydantic model: ``TrainResult(model=m, accuracy=
+        # 0.9)``): the artifacts it holds are outputs, under the attribute's name. They were
+        # never stored: the run COMPLETE with no output, ``result.model.id`` None.
+        _declare_part(run, value, [_RETURN_KEY])
     if isinstance(value, tuple | list | Mapping) and type(value) not in (tuple, list, dict):
         # A NamedTuple (Splits(train, test)), an OrderedDict or another subclass: a hit rebuilt
         # a plain tuple or dict, and ``split(d).train`` raised AttributeError on the second
@@ -1654,7 +1759,7 @@ def _declare_part(run: Run, value: Any, path: list[int | str], depth: int = 0) -
     them."""
     if isinstance(value, Artifact):
         return _declare_returned(run, value, path)
-    if depth >= _MAX_RETURN_DEPTH:
+    if depth >= _MAX_RETURN_DEPTH or value is None or isinstance(value, _SCALARS):
         return False
     if isinstance(value, list | tuple):
         for i, v in enumerate(value):
@@ -1662,6 +1767,13 @@ def _declare_part(run: Run, value: Any, path: list[int | str], depth: int = 0) -
     elif isinstance(value, Mapping):
         for k, v in value.items():
             _declare_part(run, v, [*path, *_path_step(k)], depth + 1)
+    else:
+        # A result object (a dataclass, a pydantic model: ``TrainResult(model=m, accuracy=
+        # 0.9)``, also inside a returned list): the artifacts it holds are outputs, under the
+        # attribute's name. They were never stored: the run COMPLETE with no output,
+        # ``result.model.id`` None.
+        for held, artifact in _held_items(value):
+            _declare_part(run, artifact, [*path, *held], depth + 1)
     return False
 
 
@@ -1833,6 +1945,13 @@ def step(
     )
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        if isinstance(fn, classmethod | staticmethod):
+            # ``@store.step`` above ``@classmethod`` raised TypeError ("not a callable object")
+            # where the class was defined, and above ``@staticmethod`` made a plain function
+            # that ``Loader().load(uri)`` passed the instance to (TypeError, "too many
+            # positional arguments"): the function is decorated, and wrapped again as it was.
+            method = cast(Any, fn)
+            return cast(Callable[P, R], type(method)(decorate(method.__func__)))
         # What a call runs: an instance's __call__ (``async def __call__`` was taken for a sync
         # function: its run was recorded COMPLETE, no outputs, before the coroutine ran).
         called = _called(fn)
@@ -1985,8 +2104,8 @@ def step(
 
         return wrapper
 
-    if callable(execution_type):
-        return decorate(execution_type)
+    if callable(execution_type) or isinstance(execution_type, classmethod | staticmethod):
+        return decorate(cast(Any, execution_type))
     if execution_type is not None and (not isinstance(execution_type, str) or not execution_type):
         # Checked now: a bad name would otherwise be replaced by the function's, silently.
         raise InvalidArgumentError(

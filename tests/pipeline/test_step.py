@@ -1385,3 +1385,320 @@ def test_an_artifact_an_instance_holds_that_is_not_stored_is_no_input(store: Lin
         ("INPUT", model.id),
         ("OUTPUT", out.id),
     ]
+
+
+def test_artifacts_a_config_argument_holds_are_inputs(store: LineageStore) -> None:
+    """``train(Job(data=d, C=0.5))``: a dataclass or pydantic config argument holding the
+    dataset was no input, the model's upstream had no dataset (a method's instance's were)."""
+    pydantic = pytest.importorskip("pydantic")
+
+    @dataclasses.dataclass
+    class Job:
+        data: Artifact
+        c: float = 1.0
+
+    class PJob(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+        data: Artifact
+        c: float = 1.0
+
+    @store.step("Train")
+    def train(job: Any, extra: Artifact | None = None) -> Artifact:
+        return Artifact(type="Model", uri=f"/m-{job.c}")
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    for model in (train(Job(a, 0.5)), train(PJob(data=a, c=0.5), extra=b)):
+        assert a.id in {x.id for x in store.upstream(model).artifacts}
+    runs = store.get_executions_by_type("Train")
+    inputs = [
+        sorted(
+            (e.artifact_id or 0, tuple(e.path))
+            for e in store.get_events_by_execution_ids([x.id or 0])
+            if not e.type.is_output
+        )
+        for x in runs
+    ]
+    assert inputs == [[(a.id, ("job", 0))], [(a.id, ("job", 0)), (b.id, ("extra",))]]
+    # Given directly too, it is read once
+    train(Job(b), extra=b)
+    last = store.get_executions_by_type("Train")[-1]
+    assert [
+        e.path for e in store.get_events_by_execution_ids([last.id or 0]) if not e.type.is_output
+    ] == [["extra"]]
+
+
+@dataclasses.dataclass(frozen=True)
+class _LinearConfig:
+    c: float = 1.0
+    penalty: str = "l2"
+    layers: tuple[int, ...] = (64, 32)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TreeConfig:  # the same fields: another setting all the same
+    c: float = 1.0
+    penalty: str = "l2"
+    layers: tuple[int, ...] = (64, 32)
+
+
+def test_a_config_object_argument_is_recorded_and_compared(store: LineageStore) -> None:
+    """``train(d, cfg)`` with a dataclass or pydantic config: the config was never recorded, so
+    a cached step ran every call, never reusing a result; it is recorded as a struct with its
+    class, so the same settings hit and others (another value, another class) do not."""
+    pydantic = pytest.importorskip("pydantic")
+
+    class Optim(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        lr: float = 0.1
+        tags: tuple[str, ...] = ()
+
+    calls: list[str] = []
+
+    @store.step("Train", cache=True)
+    def train(data: Artifact, cfg: Any) -> Artifact:
+        calls.append(repr(cfg))
+        return Artifact(type="Model", uri=f"/m-{len(calls)}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    first = train(d, _LinearConfig())
+    assert train(d, cfg=_LinearConfig()).id == first.id
+    assert train(d, _LinearConfig(c=2.0)).id != first.id
+    assert train(d, _TreeConfig()).id != first.id
+    opt = train(d, Optim())
+    assert train(d, Optim(tags=("x",))).id != opt.id
+    assert train(d, Optim()).id == opt.id
+    assert len(calls) == 5
+    [recorded, *_] = store.get_executions_by_type("Train")
+    assert recorded.properties["cfg"] == {
+        "c": 1.0,
+        "penalty": "l2",
+        "layers": [64, 32],
+        "__class__": f"{__name__}._LinearConfig",
+    }
+
+
+class _Lasso(NamedTuple):
+    alpha: float = 1.0
+
+
+class _Ridge(NamedTuple):
+    alpha: float = 1.0
+
+
+class _Sizes(list[int]):
+    pass
+
+
+def test_a_named_tuple_argument_is_recorded_with_its_class(store: LineageStore) -> None:
+    """``fit(d, Ridge(1.0))`` after ``fit(d, Lasso(1.0))``: a NamedTuple config was recorded as
+    its items alone, ``{"__list__": [1.0]}``, so the cached step returned Lasso's model."""
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, cfg: Any) -> Artifact:
+        return Artifact(type="Model", uri=f"/{type(cfg).__name__}-{cfg}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    lasso = fit(d, _Lasso())
+    assert fit(d, _Ridge()).uri == "/_Ridge-_Ridge(alpha=1.0)"
+    assert fit(d, (1.0,)).uri == "/tuple-(1.0,)"
+    assert fit(d, _Sizes([1])).uri == "/_Sizes-[1]"
+    assert fit(d, _Lasso(alpha=1.0)).id == lasso.id
+    assert fit(d, (1.0,)).uri == "/tuple-(1.0,)"  # the plain tuple's own result
+    recorded = [x.properties["cfg"] for x in store.get_executions_by_type("Fit")]
+    assert recorded[:2] == [
+        {"alpha": 1.0, "__class__": f"{__name__}._Lasso"},
+        {"alpha": 1.0, "__class__": f"{__name__}._Ridge"},
+    ]
+
+
+def test_artifacts_a_returned_result_object_holds_are_outputs(store: LineageStore) -> None:
+    """A step returning ``TrainResult(model=m, accuracy=0.9)`` (a dataclass or pydantic model):
+    the model it held was never stored, the run COMPLETE with no output and ``result.model.id``
+    None. They are outputs, under the attribute's name; such a call runs again each time."""
+
+    @dataclasses.dataclass
+    class TrainResult:
+        model: Artifact
+        accuracy: float
+        extras: dict[str, Artifact] = dataclasses.field(default_factory=dict)
+
+    calls: list[float] = []
+
+    @store.step("Train", cache=True)
+    def train(data: Artifact, c: float) -> TrainResult:
+        calls.append(c)
+        card = Artifact(type="ModelCard", uri=f"/card-{c}")
+        return TrainResult(Artifact(type="Model", uri=f"/m-{c}"), 0.9, {"card": card})
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    result = train(d, 0.5)
+    assert result.model.id is not None and result.extras["card"].id is not None
+    [run] = store.get_executions_by_type("Train")
+    outputs = sorted(
+        (e.artifact_id or 0, tuple(e.path))
+        for e in store.get_events_by_execution_ids([run.id or 0])
+        if e.type.is_output
+    )
+    assert outputs == [
+        (result.model.id, ("return", "model")),
+        (result.extras["card"].id, ("return", "extras", "card")),
+    ]
+    assert {a.id for a in store.downstream(d).artifacts} >= {result.model.id}
+    assert train(d, 0.5).model.id != result.model.id  # not rebuilt from the store: it runs
+    assert calls == [0.5, 0.5]
+
+
+def test_artifacts_config_or_result_objects_hold_inside_lists_are_inputs_and_outputs(
+    store: LineageStore,
+) -> None:
+    """``evaluate(jobs=[Job(d1), Job(d2)])`` returning ``[Result(m1), Result(m2)]``: objects in
+    a list argument or return held artifacts no one recorded."""
+
+    @dataclasses.dataclass
+    class Job:
+        data: Artifact
+
+    @dataclasses.dataclass
+    class Result:
+        model: Artifact
+
+    @store.step("Fan")
+    def fan(jobs: list[Any]) -> list[Result]:
+        return [Result(Artifact(type="Model", uri=f"/m-{j.data.uri}")) for j in jobs]
+
+    with store.run("Ingest") as ingest:
+        a = ingest.output("DataSet", uri="a")
+        b = ingest.output("DataSet", uri="b")
+    results = fan([Job(a), Job(b)])
+    [run] = store.get_executions_by_type("Fan")
+    events = store.get_events_by_execution_ids([run.id or 0])
+    assert sorted((e.artifact_id or 0, tuple(e.path)) for e in events if not e.type.is_output) == [
+        (a.id, ("jobs", 0)),
+        (b.id, ("jobs", 1)),
+    ]
+    assert sorted((e.artifact_id or 0, tuple(e.path)) for e in events if e.type.is_output) == [
+        (results[0].model.id, ("return", 0, "model")),
+        (results[1].model.id, ("return", 1, "model")),
+    ]
+
+
+def test_a_step_over_a_classmethod_or_staticmethod_keeps_its_kind(store: LineageStore) -> None:
+    """``@store.step`` written above ``@classmethod`` raised TypeError where the class was
+    defined; above ``@staticmethod``, ``Loader().load(uri)`` passed the instance to it
+    (TypeError: too many positional arguments)."""
+
+    class Loader:
+        @store.step(cache=True)  # type: ignore[arg-type]
+        @classmethod
+        def load(cls, uri: str) -> Artifact:
+            return Artifact(type="DataSet", uri=uri)
+
+        @store.step("Fetch", cache=True)  # type: ignore[arg-type]
+        @staticmethod
+        def fetch(uri: str) -> Artifact:
+            return Artifact(type="DataSet", uri=f"{uri}-fetched")
+
+        @store.step  # type: ignore[arg-type]
+        @staticmethod
+        def plain(uri: str) -> Artifact:
+            return Artifact(type="DataSet", uri=f"{uri}-plain")
+
+    first = Loader.load("a")
+    assert Loader().load("a").id == first.id
+    fetched = Loader().fetch("b")
+    assert Loader.fetch("b").id == fetched.id and fetched.uri == "b-fetched"
+    assert Loader().plain("c").uri == "c-plain"
+    types = {x.type for x in store.get_executions()}
+    assert types == {"Loader.load", "Fetch", "Loader.plain"}
+    [load, *_] = store.get_executions_by_type("Loader.load")
+    assert load.properties == {"uri": "a"}
+
+
+def test_nested_pydantic_models_of_two_classes_are_two_settings(store: LineageStore) -> None:
+    """``Cfg(opt=Adam())`` and ``Cfg(opt=SGD())`` (a config argument or a method's instance)
+    dumped alike, ``{"opt": {"lr": 0.001}}``: the cached step returned Adam's model for SGD."""
+    pydantic = pytest.importorskip("pydantic")
+
+    class Adam(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        lr: float = 1e-3
+
+    class SGD(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        lr: float = 1e-3
+
+    class Cfg(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        opt: Any
+        stages: list[Any] = []  # noqa: RUF012
+
+    class Trainer(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        opt: Any
+
+        @store.step(cache=True)
+        def train(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri=f"/t-{type(self.opt).__name__}")
+
+    @store.step("Fit", cache=True)
+    def fit(data: Artifact, cfg: Any) -> Artifact:
+        return Artifact(type="Model", uri=f"/{type(cfg.opt).__name__}-{len(cfg.stages)}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    assert fit(d, Cfg(opt=Adam())).uri == "/Adam-0"
+    assert fit(d, Cfg(opt=SGD())).uri == "/SGD-0"
+    assert fit(d, Cfg(opt=Adam(), stages=[SGD()])).id != fit(d, Cfg(opt=Adam(), stages=[Adam()])).id
+    assert Trainer(opt=Adam()).train(d).uri == "/t-Adam"
+    assert Trainer(opt=SGD()).train(d).uri == "/t-SGD"
+    assert Trainer(opt=SGD()).train(d).uri == "/t-SGD"
+    assert [x.last_known_state for x in store.get_executions_by_type("Trainer.train")] == [
+        ExecutionState.COMPLETE,
+        ExecutionState.COMPLETE,
+        ExecutionState.CACHED,
+    ]
+
+
+@dataclasses.dataclass
+class _OptimConfig:
+    opt: tuple[float, ...]
+
+
+def test_a_named_tuple_inside_a_recorded_argument_keeps_its_class(store: LineageStore) -> None:
+    """``{"opt": Adam(1e-3)}`` then ``{"opt": SGD(1e-3)}`` (in a dict argument, a config object
+    or a method's instance): both were recorded ``{"opt": [0.001]}``, one setting, and the
+    cached step returned Adam's model for SGD."""
+
+    class Adam(NamedTuple):
+        lr: float = 1e-3
+
+    class SGD(NamedTuple):
+        lr: float = 1e-3
+
+    @store.step("FitDict", cache=True)
+    def fit_dict(data: Artifact, opts: dict[str, Any]) -> Artifact:
+        return Artifact(type="Model", uri=f"/d-{type(opts['opt']).__name__}")
+
+    @store.step("FitConfig", cache=True)
+    def fit_config(data: Artifact, cfg: _OptimConfig) -> Artifact:
+        return Artifact(type="Model", uri=f"/c-{type(cfg.opt).__name__}")
+
+    @dataclasses.dataclass
+    class Trainer:
+        opt: tuple[float, ...]
+
+        @store.step(cache=True)
+        def fit(self, data: Artifact) -> Artifact:
+            return Artifact(type="Model", uri=f"/t-{type(self.opt).__name__}")
+
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    assert fit_dict(d, {"opt": Adam()}).uri == "/d-Adam"
+    assert fit_dict(d, {"opt": SGD()}).uri == "/d-SGD"
+    assert fit_config(d, _OptimConfig(Adam())).uri == "/c-Adam"
+    assert fit_config(d, _OptimConfig(SGD())).uri == "/c-SGD"
+    assert Trainer(Adam()).fit(d).uri == "/t-Adam"
+    assert Trainer(SGD()).fit(d).uri == "/t-SGD"
+    adam = fit_dict(d, {"opt": Adam()})
+    assert adam.uri == "/d-Adam"
+    assert store.get_executions_by_type("FitDict")[-1].last_known_state == ExecutionState.CACHED

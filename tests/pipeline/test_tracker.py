@@ -763,3 +763,29 @@ def test_a_deployment_inside_a_run_is_linked_to_it(store: LineageStore) -> None:
     assert len(tracker.deployments("other")) == 1
     deployed = tracker.deployed_version("other")
     assert deployed is not None and deployed.id == other.id
+
+
+def test_a_step_returning_one_of_its_inputs_is_not_the_models_producer(
+    store: LineageStore,
+) -> None:
+    """A selection step (``select(models) -> models[i]``) records an OUTPUT event on the model
+    it read: it was taken for the model's producer, so ``metric`` read the selection's
+    properties (none), and ``best_version`` passed the best model over."""
+    tracker = store.tracker
+    models = [train(store, f"exp-{i}", acc) for i, acc in enumerate([0.7, 0.9, 0.8], 1)]
+    for model in models:
+        tracker.register_model(model, "churn")
+
+    @store.step("Select", context="selection")
+    def select(candidates: list[Artifact]) -> Artifact:
+        return candidates[1]
+
+    best = select(models)
+    assert best.id == models[1].id
+    producer = tracker.producer_of(best)
+    assert producer is not None and producer.type == "Trainer"
+    assert tracker.metric(best, "accuracy") == 0.9
+    winner = tracker.best_version("churn", "accuracy")
+    assert winner is not None and winner.id == models[1].id
+    experiment = tracker.experiment_of(best)
+    assert experiment is not None and experiment.name == "exp-2"
