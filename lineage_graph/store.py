@@ -6,7 +6,7 @@ import copy
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -411,6 +411,32 @@ class LineageStore:
 
     def get_contexts_by_id(self, ids: Iterable[int]) -> list[Context]:
         return self._contexts.get_by_ids(ids)
+
+    def iter_nodes(
+        self,
+        kind: NodeKind,
+        *,
+        after_id: int = 0,
+        type_name: str | None = None,
+        page_size: int = 1000,
+    ) -> Iterator[Artifact] | Iterator[Execution] | Iterator[Context]:
+        """The artifacts, executions or contexts with ids above ``after_id`` (of every version of
+        the type ``type_name`` when given), in id order, read lazily ``page_size`` at a time
+        from windows of an index range on the id: what is not iterated is not read, and a
+        later start costs what the first does (no rows are skipped to reach it)."""
+        kind = _node_kind(kind)
+        if after_id < 0 or page_size < 1:
+            raise InvalidArgumentError(
+                f"after_id must be >= 0 and page_size >= 1, got {after_id} and {page_size}"
+            )
+        type_ids = None
+        if type_name is not None:
+            type_ids = [t.id or 0 for t in self.get_types(kind) if t.name == type_name]
+        if kind == NodeKind.ARTIFACT:
+            return self._artifacts.iterate(page_size, after_id, type_ids)
+        if kind == NodeKind.EXECUTION:
+            return self._executions.iterate(page_size, after_id, type_ids)
+        return self._contexts.iterate(page_size, after_id, type_ids)
 
     def get_artifacts(self) -> list[Artifact]:
         return list(self._artifacts.iterate())

@@ -92,6 +92,7 @@ def id_pages(
     page_size: int,
     read: Callable[[int, int], list[T]],
     id_of: Callable[[T], int],
+    after: int = 0,
 ) -> Iterator[list[T]]:
     """Pages of up to ``page_size`` items in id order, each read as ``read(after, upto)``: the
     items with ids in ``(after, upto]``, ordered by id, at most ``page_size`` of them.
@@ -103,8 +104,9 @@ def id_pages(
     the density of items: writers reserve ids in blocks and may leave most of a block unused,
     and a query's conditions may keep few of the nodes, so it doubles while a window holds
     under half a page (a gap of any length costs a few reads) and halves when one overflows.
+    ``after``: start past this id (a later page starts with an index seek, not a scan).
     """
-    after, span = 0, page_size
+    span = page_size
     while True:
         upto = min(after + span, end) if after < end else INT64_MAX
         page = read(after, upto)

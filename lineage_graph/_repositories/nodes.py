@@ -630,16 +630,27 @@ class NodeRepository(Repository, Generic[N]):
             self.read(self.q("get_by_external_ids"), external_ids=external_id_list(external_ids))
         )
 
-    def iterate(self, page_size: int = 1000) -> Iterator[N]:
-        """Every node of this kind in id order, one page per query (``cypher/*/list``: ids in
+    def iterate(
+        self,
+        page_size: int = 1000,
+        after: int = 0,
+        type_ids: Sequence[int] | None = None,
+    ) -> Iterator[N]:
+        """Every node of this kind in id order (those with ids above ``after``; with
+        ``type_ids``, of those types only), one page per query (``cypher/*/list``: ids in
         ``($after_id, $upto]``), read in windows of ids (:func:`._base.id_pages`)."""
+        if type_ids is not None and not type_ids:
+            return
+        query = self.q("list" if type_ids is None else "list_of_types")
+        extra: dict[str, Any] = {} if type_ids is None else {"type_ids": list(type_ids)}
         pages = id_pages(
             self.id_end(self.kind.value),
             page_size,
             lambda after, upto: self.fetch(
-                self.q("list"), after_id=after, upto=upto, limit=page_size
+                query, after_id=after, upto=upto, limit=page_size, **extra
             ),
             lambda node: int(node.id or 0),
+            after,
         )
         for page in pages:
             yield from page

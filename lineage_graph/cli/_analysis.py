@@ -26,6 +26,7 @@ from ._common import (
     open_store,
     out_console,
 )
+from ._complete import complete_artifact_state, complete_kind
 from ._graph import graph_json, lineage_node, print_tree
 from ._lineage import impact as impact_of
 from ._refs import Entity, resolve
@@ -48,7 +49,13 @@ __all__ = ["compare", "diff", "impact", "impact_summary", "undo_mark"]
 SHOWN_PER_TYPE = 4
 
 KindOption = Annotated[
-    str, typer.Option("--kind", "-k", help="Kind of a bare id or Type/name reference.")
+    str,
+    typer.Option(
+        "--kind",
+        "-k",
+        help="Kind of a bare id or Type/name reference.",
+        autocompletion=complete_kind,
+    ),
 ]
 
 
@@ -144,6 +151,7 @@ def impact(
             metavar="STATE",
             help="Also set every affected artifact (and REF) to this state, e.g. ABANDONED, in "
             "one atomic write; prints the token that undoes it.",
+            autocompletion=complete_artifact_state,
         ),
     ] = None,
     mark: Annotated[

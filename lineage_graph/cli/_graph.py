@@ -33,6 +33,7 @@ from ._common import (
     print_notes,
     writing,
 )
+from ._complete import complete_kind
 from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     count_of,
@@ -73,7 +74,13 @@ RefArgument = Annotated[
     ),
 ]
 KindOption = Annotated[
-    str, typer.Option("--kind", "-k", help="Kind of a bare id or Type/name reference.")
+    str,
+    typer.Option(
+        "--kind",
+        "-k",
+        help="Kind of a bare id or Type/name reference.",
+        autocompletion=complete_kind,
+    ),
 ]
 DepthOption = Annotated[
     int | None, typer.Option("--depth", "-d", min=1, help="Follow at most this many hops.")

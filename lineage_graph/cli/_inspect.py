@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import importlib
 import importlib.util
+import json
 import os
 import platform
 import shutil
@@ -11,6 +15,7 @@ import stat
 import time
 import warnings
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +28,15 @@ from .. import __about__
 from .._files import replace_file
 from .._schema import SCHEMA_VERSION
 from ..exceptions import LineageGraphError, SchemaVersionError
-from ..models import Artifact, ArtifactState, Context, Execution, ExecutionState, NodeKind
+from ..models import (
+    INT64_MAX,
+    Artifact,
+    ArtifactState,
+    Context,
+    Execution,
+    ExecutionState,
+    NodeKind,
+)
 from ..store import LineageStore
 from ._common import (
     ExitCode,
@@ -42,7 +55,8 @@ from ._common import (
     redact,
     writing,
 )
-from ._refs import Entity, of_type, parse_kind, resolve, type_versions
+from ._complete import complete_kind, complete_ls_kind, complete_ls_state
+from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     WholeTable,
     count_of,
@@ -58,6 +72,7 @@ from ._render import (
     stored_text,
     type_json,
 )
+from ._walk import CursorOption
 
 __all__ = ["doctor", "ls", "show", "stats"]
 
@@ -120,7 +135,12 @@ def show(
     ],
     kind: Annotated[
         str,
-        typer.Option("--kind", "-k", help="Kind of a bare id or Type/name reference."),
+        typer.Option(
+            "--kind",
+            "-k",
+            help="Kind of a bare id or Type/name reference.",
+            autocompletion=complete_kind,
+        ),
     ] = "artifact",
     store: StoreOption = None,
     as_json: JsonOption = False,
@@ -229,12 +249,19 @@ def _one_context(store: LineageStore, ref: str) -> Context:
 @guarded
 def ls(
     kind: Annotated[
-        str, typer.Argument(help="artifacts, executions, contexts or types.")
+        str,
+        typer.Argument(
+            help="artifacts, executions, contexts or types.", autocompletion=complete_ls_kind
+        ),
     ] = "artifacts",
     type_name: Annotated[str | None, typer.Option("--type", "-t", help="Only this type.")] = None,
     state: Annotated[
         str | None,
-        typer.Option("--state", help="Only this state (LIVE, COMPLETE, FAILED, ...)."),
+        typer.Option(
+            "--state",
+            help="Only this state (LIVE, COMPLETE, FAILED, ...).",
+            autocompletion=complete_ls_state,
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Name contains this text.")] = None,
     uri: Annotated[
@@ -250,7 +277,17 @@ def ls(
             "several types have that name.",
         ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 50,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            help="At most this many (one page, by id); the command prints the --cursor for "
+            "the next page.",
+        ),
+    ] = 50,
+    cursor: CursorOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -261,6 +298,8 @@ def ls(
             raise fail(f"{option} is empty: name a {option[2:]}", ExitCode.USAGE)
     if kind.strip().lower() in ("types", "type", "t"):
         _state_filter(state, None)
+        if cursor is not None:  # a handful of types, listed whole: nothing to continue
+            raise fail("--cursor: types are not paged (raise --limit)", ExitCode.USAGE)
         for given, option in ((uri, "--uri"), (context, "--context")):
             if given:  # nothing to filter types by: refused, as --state is, not ignored
                 raise fail(f"{option}: types have no {option[2:]}", ExitCode.USAGE)
@@ -301,37 +340,110 @@ def ls(
     if uri is not None and node_kind != NodeKind.ARTIFACT:
         # refused as with types: the filter matched nothing and listed nothing, exit 0
         raise fail(f"--uri: {node_kind.value.lower()}s have no uri", ExitCode.USAGE)
+    key = _ls_key(node_kind, type_name, wanted_state, name, uri, context)
+    after = _cursor_after(cursor, key)
     with open_store(store) as s:
-        nodes: list[Any]
+        members: list[Any] | None = None
         if context:
             c = _one_context(s, context)
             if node_kind == NodeKind.ARTIFACT:
-                nodes = s.get_artifacts_by_context(c.id or 0)
+                members = s.get_artifacts_by_context(c.id or 0)
             elif node_kind == NodeKind.EXECUTION:
-                nodes = s.get_executions_by_context(c.id or 0)
+                members = s.get_executions_by_context(c.id or 0)
             else:
-                nodes = s.get_children_contexts_by_context(c.id or 0)
-            if type_name:
-                nodes = [n for n in nodes if n.type == type_name]
-        elif type_name:  # every version of the type, as with --context
-            nodes = of_type(s, node_kind, type_name)
-        elif node_kind == NodeKind.ARTIFACT:
-            nodes = s.get_artifacts()
-        elif node_kind == NodeKind.EXECUTION:
-            nodes = s.get_executions()
-        else:
-            nodes = s.get_contexts()
+                members = s.get_children_contexts_by_context(c.id or 0)
+            members = sorted((n for n in members if (n.id or 0) > after), key=lambda n: n.id or 0)
+        source: Iterable[Any] = (
+            members
+            if members is not None
+            else s.iter_nodes(
+                node_kind,
+                after_id=after,
+                type_name=type_name or None,
+                page_size=min(limit + 1, 1000),
+            )
+        )
+        keep = _ls_match(type_name, wanted_state, name, uri)
+        shown: list[Any] = []
+        more = False
+        for n in source:  # stops reading the store once the page (and one more) is found
+            if not keep(n):
+                continue
+            if len(shown) == limit:
+                more = True
+                break
+            shown.append(n)
+        unfiltered = not (type_name or wanted_state or name or uri or context)
+        total = s.count(node_kind) if unfiltered else None
         notes = missing_type_notes(s, [node_kind], [type_name] if type_name else [])
-    nodes = _filtered(nodes, state=wanted_state, name=name, uri=uri)
-    total = len(nodes)
-    shown = nodes[:limit]
+    next_cursor = _encode_cursor(key, shown[-1].id or 0) if more else None
     if as_json:
         print_json([entity_json(n) for n in shown])
     else:
-        title = f"{node_kind.value.lower()}s: {len(shown)} of {total}"
+        of = f" of {total}" if total is not None else ""
+        page = " (this page)" if more or cursor is not None else ""
+        title = f"{node_kind.value.lower()}s: {len(shown)}{of}{page}"
         out_console().print(entities_table(shown, title=title))
-    _say_more(total, limit)
+    if next_cursor is not None:
+        first_page = total is not None and cursor is None
+        _say_next(next_cursor, total - limit if first_page and total is not None else None)
     print_notes(notes)
+
+
+def _ls_key(kind: NodeKind, *filters: str | None) -> str:
+    """What an ``ls`` cursor belongs to: the kind listed and every filter (not --limit)."""
+    basis = json.dumps([kind.value, *filters], ensure_ascii=True)
+    return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _encode_cursor(key: str, last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"q": key, "i": last_id}).encode()).decode()
+
+
+def _cursor_after(cursor: str | None, key: str) -> int:
+    """The id a ``ls --cursor`` continues after (0: the first page). One that no ``ls`` printed,
+    or that another listing (other kind or filters) printed, is a usage error, as a lineage
+    command's cursor of another question is."""
+    if cursor is None:
+        return 0
+    if not cursor.strip():
+        raise fail("--cursor is empty: pass the cursor the previous page printed", ExitCode.USAGE)
+    try:
+        blob = json.loads(base64.urlsafe_b64decode(cursor.strip().encode("ascii")))
+    except (ValueError, UnicodeEncodeError, binascii.Error, RecursionError):
+        blob = None
+    last = blob.get("i") if isinstance(blob, dict) else None
+    if not isinstance(blob, dict) or type(last) is not int or not 0 <= last <= INT64_MAX:
+        raise fail("--cursor: not a cursor an ls page printed", ExitCode.USAGE)
+    if blob.get("q") != key:
+        raise fail(
+            "--cursor: this cursor belongs to another listing: page with the same kind and "
+            "filters (--type, --state, --name, --uri, --context)",
+            ExitCode.USAGE,
+        )
+    return last
+
+
+def _ls_match(
+    type_name: str | None, state: str | None, name: str | None, uri: str | None
+) -> Callable[[Any], bool]:
+    def keep(n: Any) -> bool:
+        if type_name and n.type != type_name:  # every version of the type has its name
+            return False
+        return bool(_filtered([n], state=state, name=name, uri=uri))
+
+    return keep
+
+
+def _say_next(cursor: str, left: int | None) -> None:
+    """On stderr (with ``--json`` too), that more remain (how many, when known) and the cursor
+    of the next page, on one line whole for copy and paste: a script read the first 50 (the
+    default) as the whole list, without a word."""
+    more = f"{left} more" if left is not None else "more remain"
+    err_console().print(
+        f"[yellow]{more}: for the next page repeat the command with --cursor {cursor}[/]",
+        soft_wrap=True,
+    )
 
 
 def _say_more(total: int, limit: int) -> None:

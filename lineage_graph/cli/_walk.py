@@ -23,6 +23,7 @@ from ..lineage import NodeFilter
 from ..lineage._traverse import as_of_ms
 from ..models import ArtifactState, ExecutionState, NodeKind
 from ._common import ExitCode, fail
+from ._complete import complete_any_state
 
 __all__ = [
     "AsOfOption",
@@ -78,6 +79,7 @@ StateFilterOption = Annotated[
         "--state",
         metavar="STATE",
         help="Return only nodes in this state (LIVE, COMPLETE, ...; repeatable).",
+        autocompletion=complete_any_state,
     ),
 ]
 WhereOption = Annotated[
@@ -101,6 +103,7 @@ StopStateOption = Annotated[
         "--stop-at-state",
         metavar="STATE",
         help="Do not walk beyond nodes in this state (repeatable).",
+        autocompletion=complete_any_state,
     ),
 ]
 ExcludeStopOption = Annotated[

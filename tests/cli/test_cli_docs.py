@@ -117,7 +117,8 @@ CLAIMS = [
     (["cached", "Trainer", "-i", "e:2"], 2, "takes an artifact"),
     # ls --state: "any case (`ls --state live`…); another (`--state SHINY`, `ls executions
     # --state live`), or `--state` with contexts or types: exit 2"; "`--uri` or `--context`
-    # with types: exit 2"; "A list cut at `--limit` says how many more there are".
+    # with types: exit 2"; "a list cut there says so on stderr (with `--json` too; how many more
+    # on an unfiltered first page)".
     (["ls", "--state", "live"], 0, "customers.csv"),
     (["ls", "executions", "--state", "failed"], 0, ""),
     (["ls", "--state", "SHINY"], 2, "SHINY"),

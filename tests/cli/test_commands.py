@@ -569,7 +569,7 @@ def test_ls_json_says_on_stderr_when_cut(demo: Demo) -> None:
     """``ls --json`` cut at --limit (50 by default) without a word: a script took the first
     page for the whole list. The note the table prints is on stderr with --json too."""
     for args, says in (
-        (["ls", "--limit", "2", "--json"], "3 more: raise --limit"),
+        (["ls", "--limit", "2", "--json"], "3 more: for the next page repeat the command with"),
         (["ls", "types", "--limit", "2", "--json"], "7 more: raise --limit"),
     ):
         cut = demo.cli(*args)
