@@ -244,3 +244,19 @@ def test_a_later_page_reads_what_the_first_does(store: LineageStore) -> None:
     of_type = store.iter_nodes(NodeKind.ARTIFACT, after_id=ids[-3], type_name="Data")
     assert [n.id for n in of_type] == ids[-2:]
     assert list(store.iter_nodes(NodeKind.ARTIFACT, type_name="Nope")) == []
+
+
+def test_executions_and_contexts_of_one_type_page_as_artifacts_do(store: LineageStore) -> None:
+    """iter_nodes by type for the other kinds (their own queries; through the store fixture,
+    which records the queries a full run must have executed)."""
+    store.put_type(ExecutionType(name="Train"))
+    store.put_type(ExecutionType(name="Eval"))
+    store.put_type(ContextType(name="Run"))
+    store.put_type(ContextType(name="Experiment"))
+    train = store.put_executions([Execution(type="Train") for _ in range(5)])
+    store.put_executions([Execution(type="Eval") for _ in range(3)])
+    runs = store.put_contexts([Context(type="Run", name=f"r{i}") for i in range(4)])
+    store.put_contexts([Context(type="Experiment", name="e")])
+    got = store.iter_nodes(NodeKind.EXECUTION, after_id=sorted(train)[1], type_name="Train")
+    assert [n.id for n in got] == sorted(train)[2:]
+    assert [n.id for n in store.iter_nodes(NodeKind.CONTEXT, type_name="Run")] == sorted(runs)
