@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import click
+import typer
 
 from ..models import ArtifactState, ExecutionState
 
@@ -64,7 +64,7 @@ def complete_any_state(incomplete: str) -> list[str]:
     return _offer(_states(ArtifactState, ExecutionState), incomplete)
 
 
-def complete_ls_state(ctx: click.Context, incomplete: str) -> list[str]:
+def complete_ls_state(ctx: typer.Context, incomplete: str) -> list[str]:
     """``ls --state``: the states of the kind listed so far on the line (artifacts unless it
     names executions; contexts and types have none)."""
     # while completing an option's value click leaves the KIND typed before it in ctx.args
