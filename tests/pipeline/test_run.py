@@ -645,7 +645,10 @@ def test_ctrl_c_during_a_runs_completion_leaves_it_complete_or_canceled(
                 with store.run(f"Interrupted{i}") as run:
                     run.output("Model", uri=f"/m{i}")
                     done.set()
-                for _ in range(100):  # (the interrupt may come once the block has ended)
+                # The interrupt may come once the block has ended: wait for it (cut short as
+                # it lands). 100 ms was too short on a loaded machine: the watcher had not run
+                # yet, and pytest.raises failed ("DID NOT RAISE") or the interrupt hit later.
+                for _ in range(10_000):
                     time.sleep(0.001)
         finally:
             watcher.join()
