@@ -220,11 +220,11 @@ def test_the_input_fingerprint_never_overflows_int64(backend: RecordingBackend) 
 def test_limit_takes_integers_up_to_2_31(backend: RecordingBackend) -> None:
     """The listings' ``LIMIT $limit`` (mlmd/_listing.py caps it at 2**31 - 1; store.iter_nodes
     at store.MAX_PAGE_SIZE): a limit that large keeps every row on both engines (FalkorDB
-    4.16.3's LIMIT keeps 32 bits: 2**32 answers no row), and a float limit is an error on both
-    (Neo4j's LIMIT takes an INTEGER), so callers check page sizes are ints first."""
+    4.16.3's LIMIT keeps 32 bits: 2**32 answers no row), and a fractional limit is an error on both
+    (openCypher's TCK: InvalidArgumentType), so callers check page sizes are ints first."""
     _seeded(backend)
     query = "UNWIND range(1, 3) AS i RETURN i LIMIT $l"
     assert len(backend.read(query, {"l": MAX_PAGE_SIZE}, name="t/limit")) == 3
     assert backend.read(query, {"l": 0}, name="t/limit") == []
     with pytest.raises(QueryError):
-        backend.read(query, {"l": 2.0}, name="t/limit")
+        backend.read(query, {"l": 1.5}, name="t/limit")
