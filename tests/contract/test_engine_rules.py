@@ -228,3 +228,13 @@ def test_limit_takes_integers_up_to_2_31(backend: RecordingBackend) -> None:
     assert backend.read(query, {"l": 0}, name="t/limit") == []
     with pytest.raises(QueryError):
         backend.read(query, {"l": 1.5}, name="t/limit")
+
+
+def test_a_read_cannot_write(backend: RecordingBackend) -> None:
+    """``Backend.read`` runs read-only (FalkorDB's GRAPH.RO_QUERY, Neo4j's read transactions,
+    which a cluster routes to followers): a statement that writes is refused there and writes
+    nothing, so every statement in cypher/ that writes must go through ``write``."""
+    _seeded(backend)
+    with pytest.raises(QueryError):
+        backend.read("CREATE (:LgRule) RETURN 1 AS x", name="t/read-write")
+    assert _one(backend, "MATCH (n:LgRule) RETURN count(n) AS c") == {"c": 0}
