@@ -46,6 +46,7 @@ from .lineage._impact import (
 )
 from .lineage._traverse import LineageRepository
 from .models import (
+    INT64_MAX,
     Artifact,
     ArtifactState,
     ArtifactType,
@@ -73,6 +74,9 @@ __all__ = ["LineageStore"]
 #: Tries of put_parent_contexts when other writers keep writing parent links between its cycle
 #: check and its write (FalkorDB aborts the write then; each try checks again).
 _PARENT_LINK_ATTEMPTS = 20
+#: Largest page iter_nodes asks the engine for (a larger page_size reads pages of this size):
+#: FalkorDB 4.16.3's LIMIT keeps 32 bits (measured: LIMIT 2**31 answers, 2**32 answers nothing).
+MAX_PAGE_SIZE = 2**31 - 1
 
 _T = TypeVar("_T")
 
@@ -425,10 +429,21 @@ class LineageStore:
         from windows of an index range on the id: what is not iterated is not read, and a
         later start costs what the first does (no rows are skipped to reach it)."""
         kind = _node_kind(kind)
+        # Both go to the engine (a range bound, a LIMIT): a float or bool is refused, not sent
+        # (a LIMIT takes an integer; `id > true` is null on Neo4j, 1 on FalkorDB's index).
+        for field, value in (("after_id", after_id), ("page_size", page_size)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidArgumentError(f"{field} must be an int, got {value!r:.80}")
+        after_id, page_size = int(after_id), int(page_size)
         if after_id < 0 or page_size < 1:
             raise InvalidArgumentError(
                 f"after_id must be >= 0 and page_size >= 1, got {after_id} and {page_size}"
             )
+        if after_id >= INT64_MAX:  # no id lies above (Neo4j's driver cannot send a larger one)
+            return iter(())
+        # FalkorDB 4.16's LIMIT keeps 32 bits (2**32 listed nothing); a page is read lazily
+        # whatever its size, so a larger one changes nothing but that.
+        page_size = min(page_size, MAX_PAGE_SIZE)
         type_ids = None
         if type_name is not None:
             type_ids = [t.id or 0 for t in self.get_types(kind) if t.name == type_name]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import LineageStore
+from lineage_graph import InvalidArgumentError, LineageStore
 from lineage_graph.cli import ExitCode
 from lineage_graph.models import (
     Artifact,
@@ -260,3 +260,37 @@ def test_executions_and_contexts_of_one_type_page_as_artifacts_do(store: Lineage
     got = store.iter_nodes(NodeKind.EXECUTION, after_id=sorted(train)[1], type_name="Train")
     assert [n.id for n in got] == sorted(train)[2:]
     assert [n.id for n in store.iter_nodes(NodeKind.CONTEXT, type_name="Run")] == sorted(runs)
+
+
+def test_iter_nodes_takes_int_ids_and_page_sizes_and_answers_alike_on_every_engine(
+    store: LineageStore,
+) -> None:
+    """``iter_nodes`` sends ``after_id`` and ``page_size`` to the engine (a range bound and a
+    ``LIMIT``). Unchecked, a float or bool page size was a QueryError ("Limit operates only on
+    non-negative integers"; Neo4j's LIMIT takes an INTEGER too), ``after_id=True`` read as 1 on
+    FalkorDB's index (Neo4j compares an INTEGER with a BOOLEAN as null: no row), a page size of
+    2**32 or more listed nothing on FalkorDB (its LIMIT keeps 32 bits) while Neo4j listed
+    everything, and one past int64 (or such an ``after_id``) was sent: Neo4j's driver cannot
+    encode it. Now a non-int is InvalidArgumentError, a huge page size lists every node, and an
+    id past int64 names no node above it."""
+    store.put_type(ArtifactType(name="Data"))
+    ids = sorted(store.put_artifacts([Artifact(type="Data", uri=f"/d/{i}") for i in range(5)]))
+    for bad in (
+        {"page_size": 2.0},
+        {"page_size": True},
+        {"page_size": "3"},
+        {"after_id": 1.5},
+        {"after_id": True},
+        {"after_id": None},
+    ):
+        with pytest.raises(InvalidArgumentError, match="must be an int"):
+            store.iter_nodes(NodeKind.ARTIFACT, **bad)  # type: ignore[arg-type]
+    for size in (2**32, 2**63 - 1, 2**70):
+        assert [n.id for n in store.iter_nodes(NodeKind.ARTIFACT, page_size=size)] == ids
+        got = store.iter_nodes(NodeKind.ARTIFACT, page_size=size, type_name="Data")
+        assert [n.id for n in got] == ids
+    for after in (2**63 - 1, 2**63, 2**70):
+        assert list(store.iter_nodes(NodeKind.ARTIFACT, after_id=after)) == []
+    assert [n.id for n in store.iter_nodes(NodeKind.ARTIFACT, after_id=ids[1], page_size=2)] == (
+        ids[2:]
+    )
