@@ -208,6 +208,21 @@ def ensure_type(
     Another writer registering or extending the type at the same time with other kinds is such
     a declaration too: the type is read again and only what is still missing is added.
     """
+    return _ensure_type(store, kind, name, properties, _UNREAD)
+
+
+#: ``_ensure_type``'s ``read``: the type is not read yet.
+_UNREAD: Any = object()
+
+
+def _ensure_type(
+    store: LineageStore,
+    kind: NodeKind,
+    name: str,
+    properties: Mapping[str, Any],
+    read: NodeType | None,
+) -> NodeType:
+    """:func:`ensure_type`, given the type as just read (None: absent; ``_UNREAD``: read it)."""
     wanted: dict[str, PropertyType] = {}
     for key, value in properties.items():
         try:
@@ -217,10 +232,13 @@ def ensure_type(
                 f"{kind.value} type {name!r}: property {key!r}: {exc}"
             ) from None
     for _ in range(_ENSURE_ROUNDS):
-        try:
-            stored: NodeType | None = store.get_type(kind, name)
-        except NotFoundError:
-            stored = None
+        stored: NodeType | None = read
+        if read is _UNREAD:
+            try:
+                stored = store.get_type(kind, name)
+            except NotFoundError:
+                stored = None
+        read = _UNREAD  # (read again in any later round: another writer changed it)
         missing = {k: v for k, v in wanted.items() if stored is None or k not in stored.properties}
         if stored is not None and not missing:
             return stored
@@ -250,7 +268,7 @@ _ENSURE_ROUNDS = 8
 
 
 def _registers_type(node: Node) -> bool:
-    """Whether :func:`_ensure_node_type` registers ``node``'s type: a new node naming it by
+    """Whether :func:`_ensure_node_types` registers ``node``'s type: a new node naming it by
     ``type`` (not stored, not by type id, not versioned: those are the caller's to register,
     never guess a version)."""
     return (
@@ -258,12 +276,51 @@ def _registers_type(node: Node) -> bool:
     )
 
 
-def _ensure_node_type(store: LineageStore, node: Node) -> NodeType | None:
-    """Register the type a new node names (by ``type``), declaring its ``properties``; the
-    type, or None when the node names none this way (stored, by type id, or versioned)."""
-    if not _registers_type(node) or node.type is None:
-        return None
-    return ensure_type(store, node.kind, node.type, node.properties)
+def _ensure_node_types(
+    store: LineageStore, nodes: Sequence[tuple[Node, str, Mapping[str, Any]]]
+) -> dict[tuple[NodeKind, str], NodeType]:
+    """Register the types new nodes name (by ``type``), declaring their ``properties``; the
+    types by ``(kind, name)``. Each entry: the node, its label in errors, and the properties
+    checked (a step's arguments are not: one of another kind is demoted, not refused).
+
+    Every node is checked against its type as it will be (the stored one, plus the properties
+    the nodes add) BEFORE any type is registered or extended: a property of another kind than
+    its type declares (a script whose new version gives ``rows=1.5`` where ``rows`` is an INT)
+    was refused by the write, after the other types had been registered and extended (a new
+    context type, the execution type's new properties): a refused run changed the store."""
+    plan: dict[tuple[NodeKind, str], tuple[NodeType | None, dict[str, Any]]] = {}
+    for node, label, checked in nodes:
+        if not _registers_type(node) or node.type is None:
+            continue
+        key = (node.kind, node.type)
+        if key not in plan:
+            try:
+                plan[key] = (store.get_type(node.kind, node.type), {})
+            except NotFoundError:
+                plan[key] = (None, {})
+        stored, adds = plan[key]
+        declared = dict(stored.properties) if stored is not None else {}
+        for name, value in node.properties.items():
+            if name not in declared and name not in adds:
+                adds[name] = value
+        for name, value in adds.items():
+            try:
+                declared[name] = kind_of(value)
+            except ValueError as exc:
+                raise InvalidArgumentError(f"{label}: property {name!r}: {exc}") from None
+        projected = _TYPE_CLASSES[node.kind](name=node.type, properties=declared)
+        _node_repository(store, node.kind)._encode_values(projected, checked, "p", label)
+    return {
+        (kind, name): _ensure_type(store, kind, name, adds, stored)
+        for (kind, name), (stored, adds) in plan.items()
+    }
+
+
+def _node_repository(store: LineageStore, kind: NodeKind) -> Any:
+    """The store's repository of ``kind``'s nodes (its property check)."""
+    if kind == NodeKind.ARTIFACT:
+        return store._artifacts
+    return store._executions if kind == NodeKind.EXECUTION else store._contexts
 
 
 # ------------------------------------------------------------------------------------ git
@@ -783,15 +840,13 @@ class Run:
             _become(artifact, twin)  # (id, state, times): linked on exit, never rewritten
         if artifact.id is None:
             self._check_keys_free(artifact)
-            declared = _ensure_node_type(self.store, artifact)
-            if declared is not None:
-                # A property of another kind than its type declares ({"acc": "high"} where
-                # Model declares a DOUBLE) is refused here, as the write on exit would: it was
-                # accepted, the block went on with its work, and the run FAILED on exit with
-                # every output dropped.
-                self.store._artifacts._encode_values(
-                    declared, artifact.properties, "p", f"output {artifact.type!r}"
-                )
+            # A property of another kind than its type declares ({"acc": "high"} where Model
+            # declares a DOUBLE) is refused here, as the write on exit would: it was accepted,
+            # the block went on with its work, and the run FAILED on exit with every output
+            # dropped. Refused before the type is extended by the output's other properties.
+            _ensure_node_types(
+                self.store, [(artifact, f"output {artifact.type!r}", artifact.properties)]
+            )
         out = _Output(artifact, path)
         self._outputs.append(out)
         self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
@@ -1029,13 +1084,23 @@ class Run:
         # A new input declared again as it is stored (the dataset a script's first run created)
         # is that artifact: before any type is registered (one declared otherwise is refused).
         self._resolve_new_inputs()
-        for c in self._contexts:
-            _ensure_node_type(self.store, c)
-        for a, _ in self._inputs:
-            _ensure_node_type(self.store, a)
         if self._float_parameters:
             self._widen()
-        declared = ensure_type(self.store, NodeKind.EXECUTION, self.execution_type, self.properties)
+        # Every type is checked before any is registered or extended (_ensure_node_types).
+        types = _ensure_node_types(
+            self.store,
+            [
+                *((c, f"context {c.name!r}", c.properties) for c in self._contexts),
+                *((a, f"input {a.type!r}", a.properties) for a, _ in self._inputs),
+                (
+                    Execution(type=self.execution_type, properties=self.properties),
+                    f"run {self.execution_type!r}",
+                    # (a step's argument of another kind is demoted below, not refused)
+                    {k: v for k, v in self.properties.items() if k not in self._arguments},
+                ),
+            ],
+        )
+        declared = types[(NodeKind.EXECUTION, self.execution_type)]
         if self._arguments:
             self._demote(declared.properties)
         if self.check_cache and all(a.id is not None for a, _ in self._inputs):

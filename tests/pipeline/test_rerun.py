@@ -12,11 +12,14 @@ from lineage_graph import (
     AlreadyExistsError,
     Artifact,
     ArtifactState,
+    Context,
+    ContextType,
     ExecutionState,
     ImpactMark,
     InvalidArgumentError,
     LineageStore,
     NodeKind,
+    PropertyType,
 )
 
 
@@ -248,3 +251,89 @@ def test_a_dataset_another_writer_creates_under_the_entry_write_is_used(
         pass
     assert raced and data.id == raced[0][0] and [a.id for a in run.inputs] == [data.id]
     assert len(store.get_artifacts_by_uri("/d")) == 1
+
+
+def _types(store: LineageStore) -> list[tuple[str, dict[str, Any]]]:
+    return [(t.name, dict(t.properties)) for kind in NodeKind for t in store.get_types(kind)]
+
+
+@pytest.mark.parametrize(
+    ("changed", "match"),
+    [
+        ({"data": {"rows": 1.5, "cols": 3}}, r"input 'DataSet': .* 'rows'.* INT, got DOUBLE"),
+        ({"lr": "fast"}, r"run 'Trainer': .* 'lr'.* DOUBLE, got STRING"),
+        ({"context": {"owner": 7}}, r"context 'exp-2': .* 'owner'.* STRING, got INT"),
+    ],
+)
+def test_a_property_whose_kind_changed_between_script_versions_changes_no_type(
+    store: LineageStore, changed: dict[str, Any], match: str
+) -> None:
+    """A new version of the script gives a property another kind (``rows=1.5`` where the first
+    declared an INT). MLMD never changes a property's kind, so the run is refused: it was, by
+    the entry write, after the run had registered its new context type and extended its types
+    with the properties it adds (``epochs``, ``cols``), so a refused run changed the store.
+    Every type is checked before any is registered or extended now."""
+
+    def run(data: Any, lr: Any, context: Any) -> None:
+        with store.run(
+            "Trainer",
+            inputs=[Artifact(type="DataSet", uri="/d", properties=data)],
+            context=[
+                Context(type="Experiment", name="exp-1", properties={"owner": "me"}),
+                Context(type="Sweep", name="exp-2", properties=context),
+            ],
+            properties={"lr": lr, "epochs": 3},
+        ):
+            pass
+
+    with store.run(
+        "Trainer",
+        inputs=[Artifact(type="DataSet", uri="/d", properties={"rows": 1})],
+        context=[
+            Context(type="Experiment", name="exp-1", properties={"owner": "me"}),
+        ],
+        properties={"lr": 0.1},
+    ):
+        pass
+    store.put_context_type(ContextType(name="Sweep", properties={"owner": PropertyType.STRING}))
+    before = _types(store), [store.count(kind) for kind in NodeKind]
+    given = {"data": {"rows": 1}, "lr": 0.5, "context": {"owner": "me"}, **changed}
+    with pytest.raises(InvalidArgumentError, match=match):
+        run(given["data"], given["lr"], given["context"])
+    assert (_types(store), [store.count(kind) for kind in NodeKind]) == before
+    run({"rows": 1, "cols": 3}, 0.5, {"owner": "me"})  # as the first declared them: recorded
+    assert len(store.get_executions()) == 2
+
+
+def test_an_output_refused_for_a_property_of_another_kind_does_not_extend_its_type(
+    store: LineageStore,
+) -> None:
+    """``run.output("Model", properties={"acc": "high", "f1": 0.5})`` where Model declares acc
+    a DOUBLE was refused at the call, after ``f1`` had been added to Model."""
+    with store.run("Train") as first:
+        first.output("Model", uri="/m1", properties={"acc": 0.5})
+    with (
+        store.run("Train") as run,
+        pytest.raises(InvalidArgumentError, match=r"output 'Model'.*'acc'.*DOUBLE, got STR"),
+    ):
+        run.output("Model", uri="/m2", properties={"acc": "high", "f1": 0.5})
+    assert run.state == ExecutionState.COMPLETE
+    assert store.get_artifact_type("Model").properties == {"acc": PropertyType.DOUBLE}
+
+
+def test_a_step_argument_of_another_kind_is_still_demoted_not_refused(store: LineageStore) -> None:
+    """The check before the types are registered leaves a step's arguments to the step: one of
+    another kind than declared is kept as a custom property, the call run (docs/api.md)."""
+    calls = []
+
+    @store.step("Fit", cache=True, context="exp")
+    def fit(data: Artifact, depth: Any) -> Artifact:
+        calls.append(depth)
+        return Artifact(type="Model", uri=f"/m{len(calls)}")
+
+    data = Artifact(type="DataSet", uri="/d", name="d")
+    fit(data, 3)
+    fit(Artifact(type="DataSet", uri="/d", name="d"), "auto")  # the script run again, changed
+    assert calls == [3, "auto"]
+    [_, second] = store.get_executions_by_type("Fit")
+    assert second.custom_properties["depth"] == "auto" and "depth" not in second.properties
