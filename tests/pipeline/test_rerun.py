@@ -337,3 +337,38 @@ def test_a_step_argument_of_another_kind_is_still_demoted_not_refused(store: Lin
     assert calls == [3, "auto"]
     [_, second] = store.get_executions_by_type("Fit")
     assert second.custom_properties["depth"] == "auto" and "depth" not in second.properties
+
+
+def test_a_run_given_an_int_where_its_type_declares_a_double_widens_it_and_hits_the_cache(
+    store: LineageStore,
+) -> None:
+    """``lr: DOUBLE`` from a first run given ``0.1``; a later version of the script gives
+    ``lr=1``: recorded as ``1.0`` (as a step's argument is), and the same run again is a hit."""
+    data = Artifact(type="DataSet", uri="/d", name="d")
+    with store.run("Trainer", inputs=[data], properties={"lr": 0.1}):
+        pass
+    with store.run("Trainer", inputs=[data], properties={"lr": 1}) as first:
+        assert first.cached is None
+    assert first.execution is not None and first.execution.properties == {"lr": 1.0}
+    with store.run("Trainer", inputs=[Artifact(id=data.id)], properties={"lr": 1}) as again:
+        assert again.cached is not None and again.cached.execution.id == first.id
+    with store.run("Trainer", inputs=[data], properties={"lr": 1.0}) as last:
+        assert last.cached is not None and last.cached.execution.id == again.id  # the newest
+    assert store.get_execution_type("Trainer").properties == {"lr": PropertyType.DOUBLE}
+
+
+def test_a_script_registering_its_model_run_again_gets_the_same_version(
+    store: LineageStore,
+) -> None:
+    """The script's named model is the same artifact on every run: registering it again returns
+    its version (no new version per run of the script), deploying it again records another
+    deployment of that version."""
+    versions, deployments = [], []
+    for _ in range(2):
+        with store.run("Trainer", cache=False) as run:
+            model = run.output("Model", uri="/models/clf", name="clf-model")
+        versions.append(store.tracker.register_model(model, "clf").version)
+        deployments.append(store.tracker.deploy(model))
+    assert versions == [1, 1] and len(set(deployments)) == 2
+    deployed = store.tracker.deployed_version("clf")
+    assert deployed is not None and deployed.version == 1
