@@ -945,7 +945,7 @@ class Run:
             listed = "; ".join(
                 f"{k}: {_shown(a)} stored, {_shown(b)} given" for k, a, b in _triples(diffs)
             )
-            done = "the run did not start" if what == "input" else "the output is not declared"
+            done = "the run did not start" if what == "input" else "the output is not recorded"
             error = AlreadyExistsError(
                 f"{head}: {held} is stored already (artifact {stored.id}) with other content "
                 f"({listed}); {done}, nothing was written. Give it another name, or pass the "
@@ -1349,20 +1349,7 @@ class Run:
                 _Output(Artifact(id=a.id), list(e.path))
                 for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
             ] + outputs
-        pairs: list[tuple[Artifact, Event | None]] = []
-        for out in outputs:
-            a = out.artifact
-            if a.id is None:
-                if a.state == ArtifactState.UNKNOWN:
-                    a = a.model_copy(update={"state": ArtifactState.LIVE})
-            else:
-                a = Artifact(id=a.id)
-            pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
-        eid, aids, _ = self.store.put_execution(
-            self._execution_model(state),
-            pairs,
-            [_context_ref(c.id) for c in self.contexts if c.id is not None],
-        )
+        eid, aids = self._write_completion(state, outputs)
         try:
             stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
             execution = self.store.get_executions_by_id([eid])[0]
@@ -1384,6 +1371,57 @@ class Run:
             if out.artifact.id is None and aid in stored:
                 _become(out.artifact, stored[aid])  # (id, state, times)
         self.execution = execution
+
+    def _write_completion(
+        self, state: ExecutionState, outputs: list[_Output]
+    ) -> tuple[int, list[int]]:
+        """The exit write. A new named output another writer stored since it was declared (two
+        jobs of a sweep recording one dataset) failed it (AlreadyExistsError, nothing written),
+        and the run FAILED: it is looked up again (:meth:`_stored_twin`), and the completion
+        written with the stored artifact when it is the same."""
+        for attempt in range(_ENTRY_TRIES):
+            pairs: list[tuple[Artifact, Event | None]] = []
+            for out in outputs:
+                a = out.artifact
+                if a.id is None:
+                    if a.state == ArtifactState.UNKNOWN:
+                        a = a.model_copy(update={"state": ArtifactState.LIVE})
+                else:
+                    a = Artifact(id=a.id)
+                pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
+            try:
+                eid, aids, _ = self.store.put_execution(
+                    self._execution_model(state),
+                    pairs,
+                    [_context_ref(c.id) for c in self.contexts if c.id is not None],
+                )
+                return eid, aids
+            except AlreadyExistsError:
+                if attempt + 1 == _ENTRY_TRIES or not self._resolve_new_outputs(outputs):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _resolve_new_outputs(self, outputs: list[_Output]) -> bool:
+        """Each new output with a name or external id that a stored artifact now holds with the
+        same content becomes that artifact; whether any did (none does when one would be the
+        same artifact as another output: an artifact is an output of a run once)."""
+        twins = [
+            self._stored_twin(out.artifact, "output") if out.artifact.id is None else None
+            for out in outputs
+        ]
+        if not any(twins):
+            return False
+        ids = [
+            t.id if t is not None else o.artifact.id for o, t in zip(outputs, twins, strict=True)
+        ]
+        known = [i for i in ids if i is not None]
+        if len(known) != len(set(known)):
+            return False
+        for out, twin in zip(outputs, twins, strict=True):
+            if twin is not None and twin.id is not None:
+                _become(out.artifact, twin)
+                self._declared_ids[twin.id] = out
+        return True
 
     def _record_failure(self, error: BaseException | str) -> None:
         cancelled = isinstance(error, _CANCELLATIONS)

@@ -372,3 +372,26 @@ def test_a_script_registering_its_model_run_again_gets_the_same_version(
     assert versions == [1, 1] and len(set(deployments)) == 2
     deployed = store.tracker.deployed_version("clf")
     assert deployed is not None and deployed.version == 1
+
+
+def test_an_output_another_writer_stores_before_the_run_ends_is_linked_if_the_same(
+    store: LineageStore,
+) -> None:
+    """Two jobs of a sweep record one named dataset: both declare it new, the first to end
+    stores it, and the other's completion failed on the name (AlreadyExistsError): that run
+    FAILED, every output dropped. It is looked up again at the completion now: the same
+    declaration is linked as that run's output, another fails the run saying what differs."""
+    with store.run("Prep") as run:
+        out = run.output("DataSet", uri="/shared/train", name="train")
+        kept = run.output("Stats", uri="/stats/1")
+        [other] = store.put_artifacts([Artifact(type="DataSet", uri="/shared/train", name="train")])
+    assert run.state == ExecutionState.COMPLETE
+    assert out.id == other and [a.id for a in run.outputs] == [other, kept.id]
+    with (
+        pytest.raises(AlreadyExistsError, match=r"named 'x'.*uri: '/theirs' stored, '/mine'"),
+        store.run("Prep") as failed,
+    ):
+        failed.output("DataSet", uri="/mine", name="x")
+        store.put_artifacts([Artifact(type="DataSet", uri="/theirs", name="x")])
+    assert failed.state == ExecutionState.FAILED
+    assert store.get_events_by_execution_ids([failed.id]) == []
