@@ -395,3 +395,20 @@ def test_an_output_another_writer_stores_before_the_run_ends_is_linked_if_the_sa
         store.put_artifacts([Artifact(type="DataSet", uri="/theirs", name="x")])
     assert failed.state == ExecutionState.FAILED
     assert store.get_events_by_execution_ids([failed.id]) == []
+
+
+def test_the_demo_pipeline_recorded_twice_into_one_store(
+    store: LineageStore, tmp_path: Any
+) -> None:
+    """``lineage-graph demo``'s pipeline is a script of named datasets and models: recorded a
+    second time into the same store it failed at its first output (``customers.csv``). It
+    records a second run of every step now, on the same artifacts, and the same versions."""
+    from lineage_graph._demo import run_demo
+
+    first = run_demo(store, tmp_path)
+    second = run_demo(store, tmp_path)
+    assert second.raw.id == first.raw.id
+    assert [m.id for m in second.models] == [m.id for m in first.models]
+    assert second.best.version == first.best.version
+    states = [x.last_known_state for x in store.get_executions()]
+    assert len(states) == 10 and set(states) == {ExecutionState.COMPLETE}
