@@ -770,7 +770,8 @@ class Run:
         """Declare an output, recorded when the run completes. Give an :class:`Artifact` (new,
         or stored to link it), an artifact id, or a type name with ``uri``/``name``/properties.
         ``key`` names the output (event path ``[key]``). Returns the artifact, whose ``id`` is
-        set when the run completes."""
+        set when the run completes (at once for a new one declared as a stored artifact with
+        its name or external id is: that artifact, see :meth:`_stored_twin`)."""
         self._require_active("output()")
         if key is not None and (not isinstance(key, str) or not key):
             raise InvalidArgumentError(f"an output key is a non-empty string, got {key!r}")
