@@ -44,6 +44,11 @@ class NotFoundError(LineageGraphError, LookupError):
 class AlreadyExistsError(LineageGraphError):
     """The write would duplicate a unique key (type, context name, event…). Nothing was written."""
 
+    #: Set when a run's new input or output names a stored artifact (by name in its type, or
+    #: by external id) whose content is other: ``{field: (stored value, given value)}``, e.g.
+    #: ``{"uri": ("s3://a", "s3://b"), "properties.rows": (100, 200)}``.
+    differences: dict[str, tuple[object, object]] | None = None
+
 
 class FailedPreconditionError(LineageGraphError):
     """The store is not in a state that allows the operation."""

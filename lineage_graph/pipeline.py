@@ -48,6 +48,7 @@ from .exceptions import (
     LineageGraphError,
     NotFoundError,
 )
+from .lineage._impact import _diff
 from .models import (
     Artifact,
     ArtifactState,
@@ -207,6 +208,21 @@ def ensure_type(
     Another writer registering or extending the type at the same time with other kinds is such
     a declaration too: the type is read again and only what is still missing is added.
     """
+    return _ensure_type(store, kind, name, properties, _UNREAD)
+
+
+#: ``_ensure_type``'s ``read``: the type is not read yet.
+_UNREAD: Any = object()
+
+
+def _ensure_type(
+    store: LineageStore,
+    kind: NodeKind,
+    name: str,
+    properties: Mapping[str, Any],
+    read: NodeType | None,
+) -> NodeType:
+    """:func:`ensure_type`, given the type as just read (None: absent; ``_UNREAD``: read it)."""
     wanted: dict[str, PropertyType] = {}
     for key, value in properties.items():
         try:
@@ -216,10 +232,13 @@ def ensure_type(
                 f"{kind.value} type {name!r}: property {key!r}: {exc}"
             ) from None
     for _ in range(_ENSURE_ROUNDS):
-        try:
-            stored: NodeType | None = store.get_type(kind, name)
-        except NotFoundError:
-            stored = None
+        stored: NodeType | None = read
+        if read is _UNREAD:
+            try:
+                stored = store.get_type(kind, name)
+            except NotFoundError:
+                stored = None
+        read = _UNREAD  # (read again in any later round: another writer changed it)
         missing = {k: v for k, v in wanted.items() if stored is None or k not in stored.properties}
         if stored is not None and not missing:
             return stored
@@ -241,12 +260,15 @@ def ensure_type(
     )
 
 
+#: Entry writes of a run whose new named inputs other writers keep creating meanwhile.
+_ENTRY_TRIES = 3
+
 #: Reads and writes of a type that other writers keep changing before ensure_type gives up.
 _ENSURE_ROUNDS = 8
 
 
 def _registers_type(node: Node) -> bool:
-    """Whether :func:`_ensure_node_type` registers ``node``'s type: a new node naming it by
+    """Whether :func:`_ensure_node_types` registers ``node``'s type: a new node naming it by
     ``type`` (not stored, not by type id, not versioned: those are the caller's to register,
     never guess a version)."""
     return (
@@ -254,12 +276,51 @@ def _registers_type(node: Node) -> bool:
     )
 
 
-def _ensure_node_type(store: LineageStore, node: Node) -> NodeType | None:
-    """Register the type a new node names (by ``type``), declaring its ``properties``; the
-    type, or None when the node names none this way (stored, by type id, or versioned)."""
-    if not _registers_type(node) or node.type is None:
-        return None
-    return ensure_type(store, node.kind, node.type, node.properties)
+def _ensure_node_types(
+    store: LineageStore, nodes: Sequence[tuple[Node, str, Mapping[str, Any]]]
+) -> dict[tuple[NodeKind, str], NodeType]:
+    """Register the types new nodes name (by ``type``), declaring their ``properties``; the
+    types by ``(kind, name)``. Each entry: the node, its label in errors, and the properties
+    checked (a step's arguments are not: one of another kind is demoted, not refused).
+
+    Every node is checked against its type as it will be (the stored one, plus the properties
+    the nodes add) BEFORE any type is registered or extended: a property of another kind than
+    its type declares (a script whose new version gives ``rows=1.5`` where ``rows`` is an INT)
+    was refused by the write, after the other types had been registered and extended (a new
+    context type, the execution type's new properties): a refused run changed the store."""
+    plan: dict[tuple[NodeKind, str], tuple[NodeType | None, dict[str, Any]]] = {}
+    for node, label, checked in nodes:
+        if not _registers_type(node) or node.type is None:
+            continue
+        key = (node.kind, node.type)
+        if key not in plan:
+            try:
+                plan[key] = (store.get_type(node.kind, node.type), {})
+            except NotFoundError:
+                plan[key] = (None, {})
+        stored, adds = plan[key]
+        declared = dict(stored.properties) if stored is not None else {}
+        for name, value in node.properties.items():
+            if name not in declared and name not in adds:
+                adds[name] = value
+        for name, value in adds.items():
+            try:
+                declared[name] = kind_of(value)
+            except ValueError as exc:
+                raise InvalidArgumentError(f"{label}: property {name!r}: {exc}") from None
+        projected = _TYPE_CLASSES[node.kind](name=node.type, properties=declared)
+        _node_repository(store, node.kind)._encode_values(projected, checked, "p", label)
+    return {
+        (kind, name): _ensure_type(store, kind, name, adds, stored)
+        for (kind, name), (stored, adds) in plan.items()
+    }
+
+
+def _node_repository(store: LineageStore, kind: NodeKind) -> Any:
+    """The store's repository of ``kind``'s nodes (its property check)."""
+    if kind == NodeKind.ARTIFACT:
+        return store._artifacts
+    return store._executions if kind == NodeKind.EXECUTION else store._contexts
 
 
 # ------------------------------------------------------------------------------------ git
@@ -439,18 +500,26 @@ def _flatten_inputs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | st
     or twice in a list) is refused: an execution reads an artifact once (MLMD keeps one INPUT
     event per artifact and execution), which the write would report less clearly."""
     pairs = _input_pairs(inputs)
+    _check_read_once(pairs)
+    return pairs
+
+
+def _check_read_once(
+    pairs: Sequence[tuple[Artifact, list[int | str]]], ids: Sequence[int | None] = ()
+) -> None:
+    """Each input is given once (``ids``: the stored ids the inputs are, when known)."""
     seen: dict[int, str] = {}
     for index, (artifact, path) in enumerate(pairs):
-        ident = artifact.id if artifact.id is not None else -id(artifact)
+        known = ids[index] if index < len(ids) else artifact.id
+        ident = known if known is not None else -id(artifact)
         where = f"{path[0]}[{path[1]}]" if len(path) == 2 else str(path[0]) if path else f"#{index}"
         if ident in seen:
-            what = f"artifact {artifact.id}" if artifact.id is not None else "one new artifact"
+            what = f"artifact {known}" if known is not None else "one new artifact"
             raise InvalidArgumentError(
                 f"{what} is given twice as an input ({seen[ident]} and {where}): an execution "
                 "reads an artifact once (one INPUT event per artifact and execution)"
             )
         seen[ident] = where
-    return pairs
 
 
 def _input_pairs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | str]]]:
@@ -505,6 +574,27 @@ def _fingerprinted(artifact: Artifact) -> bool:
 def _context_ref(context_id: int) -> Context:
     """A reference to a stored context by id alone (a ``Context`` model requires a name)."""
     return Context.model_construct(id=context_id)
+
+
+#: States of a stored artifact a new output declared again cannot be (:meth:`Run._stored_twin`):
+#: the cache passes over an execution with such an output.
+_UNUSABLE_OUTPUTS = frozenset(
+    {ArtifactState.DELETED, ArtifactState.MARKED_FOR_DELETION, ArtifactState.ABANDONED}
+)
+
+
+def _triples(diffs: Mapping[str, tuple[Any, Any]]) -> list[tuple[str, Any, Any]]:
+    return [(k, a, b) for k, (a, b) in diffs.items()]
+
+
+def _type_text(name: str | None, version: str | None) -> str | None:
+    """``Model`` or ``Model version v2`` (None: no type name)."""
+    return None if name is None else name + (f" version {version}" if version else "")
+
+
+def _shown(value: Any) -> str:
+    """A value in an error message: ``unset`` for none, else its repr (at most 200 chars)."""
+    return "unset" if value is None else f"{value!r:.200}"
 
 
 def _become(given: Artifact, stored: Artifact) -> None:
@@ -594,6 +684,8 @@ class Run:
         self._new_external_ids: set[str] = set()
         #: Properties given an int for a ``float`` parameter (set by a step): see _widen.
         self._float_parameters: set[str] = set()
+        #: New inputs found stored only when the entry write failed on their names.
+        self._resolved_late = False
         #: The properties a step's arguments gave (a step's own ``properties`` are not).
         self._arguments: set[str] = set()
         self._token: contextvars.Token[Run | None] | None = None
@@ -678,7 +770,8 @@ class Run:
         """Declare an output, recorded when the run completes. Give an :class:`Artifact` (new,
         or stored to link it), an artifact id, or a type name with ``uri``/``name``/properties.
         ``key`` names the output (event path ``[key]``). Returns the artifact, whose ``id`` is
-        set when the run completes."""
+        set when the run completes (at once for a new one declared as a stored artifact with
+        its name or external id is: that artifact, see :meth:`_stored_twin`)."""
         self._require_active("output()")
         if key is not None and (not isinstance(key, str) or not key):
             raise InvalidArgumentError(f"an output key is a non-empty string, got {key!r}")
@@ -729,24 +822,32 @@ class Run:
                 f"output {artifact.id or artifact.uri or artifact.type!r} is declared twice: "
                 "an artifact is an output of a run once"
             )
-        if self._use_cache and artifact.id is not None and artifact.id in self._cached_ids():
+        # A new output declared again as it is stored (a script run again) is that artifact.
+        twin = self._stored_twin(artifact, "output")
+        ident = twin.id if twin is not None else artifact.id
+        if twin is not None and twin.id in self._declared_ids:
+            raise InvalidArgumentError(
+                f"output {self._type_label(artifact)} named {artifact.name or artifact.uri!r} is "
+                f"artifact {twin.id}, declared already: an artifact is an output of a run once"
+            )
+        if self._use_cache and ident is not None and ident in self._cached_ids():
             # It would be recorded twice: the run failed on exit (AlreadyExistsError: "the same
             # ... OUTPUT event twice"), FAILED, after `for a in run.use_cached(): run.output(a)`.
             raise InvalidArgumentError(
-                f"output {artifact.id} is an output of the cache hit, which use_cached() made "
+                f"output {ident} is an output of the cache hit, which use_cached() made "
                 "this run's outputs already: an artifact is an output of a run once"
             )
+        if twin is not None:
+            _become(artifact, twin)  # (id, state, times): linked on exit, never rewritten
         if artifact.id is None:
             self._check_keys_free(artifact)
-            declared = _ensure_node_type(self.store, artifact)
-            if declared is not None:
-                # A property of another kind than its type declares ({"acc": "high"} where
-                # Model declares a DOUBLE) is refused here, as the write on exit would: it was
-                # accepted, the block went on with its work, and the run FAILED on exit with
-                # every output dropped.
-                self.store._artifacts._encode_values(
-                    declared, artifact.properties, "p", f"output {artifact.type!r}"
-                )
+            # A property of another kind than its type declares ({"acc": "high"} where Model
+            # declares a DOUBLE) is refused here, as the write on exit would: it was accepted,
+            # the block went on with its work, and the run FAILED on exit with every output
+            # dropped. Refused before the type is extended by the output's other properties.
+            _ensure_node_types(
+                self.store, [(artifact, f"output {artifact.type!r}", artifact.properties)]
+            )
         out = _Output(artifact, path)
         self._outputs.append(out)
         self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
@@ -759,39 +860,107 @@ class Run:
                 self._new_external_ids.add(artifact.external_id)
 
     def _check_keys_free(self, new: Artifact) -> None:
-        """A new output's name (per type) and external id are free: one taken was accepted, the
-        block went on with its work, and the run FAILED on exit (AlreadyExistsError) with every
-        output dropped. Checked again by the write on exit (another writer may take it since).
-        A name is taken per type: by type id, or by type name AND version (``Model`` version
-        ``v2`` is another type than ``Model``: its names were checked against ``Model``'s)."""
-        new_type = self._output_type(new)
-        label = repr(new_type.name if new_type is not None else new.type)
-        if new_type is not None and new_type.version:
-            label += f" version {new_type.version!r}"
+        """A new output's name (per type) and external id are not those of another new output
+        of the run (the store's artifacts were looked up by :meth:`_stored_twin`). Checked
+        again by the write on exit (another writer may take them since). A name is taken per
+        type: by type id, or by type name AND version (``Model`` version ``v2`` is another type
+        than ``Model``: its names were checked against ``Model``'s)."""
         named = self._new_by_name.get(new.name, []) if new.name is not None else []
         if any(self._same_type(other, new) for other in named) or (
             new.external_id is not None and new.external_id in self._new_external_ids
         ):
             raise AlreadyExistsError(
-                f"output {label} {new.name or new.external_id!r}: this run declared "
-                "another new output with that name or external id already"
+                f"output {self._type_label(new)} {new.name or new.external_id!r}: this run "
+                "declared another new output with that name or external id already"
             )
-        if (
-            new.name is not None
-            and new_type is not None
-            and self.store.get_artifact_by_type_and_name(new_type.name, new.name, new_type.version)
-        ):
+
+    def _type_label(self, artifact: Artifact) -> str:
+        """``'Model'`` or ``'Model' version 'v2'``: the type a new artifact names."""
+        found = self._output_type(artifact)
+        label = repr(found.name if found is not None else artifact.type)
+        if found is not None and found.version:
+            label += f" version {found.version!r}"
+        return label
+
+    def _stored_twin(self, new: Artifact, what: str) -> Artifact | None:
+        """Get-or-create: the stored artifact a new one with a name or an external id declares
+        again (a script run a second time, or after a crash, re-creates the dataset it created
+        on its first run), or None if no artifact holds its name (in its type) or external
+        id. MLMD keeps both unique, so the write raised AlreadyExistsError: the script that
+        worked once failed every later run. One that holds either with other content is
+        :class:`AlreadyExistsError` naming what differs, and nothing is written. What is
+        compared: the type, ``name``, ``uri``, ``external_id`` and the declared properties, as
+        stored; the ``state`` and each custom property the declaration gives (custom properties
+        added since, a registration's, an impact mark's, are kept, not compared)."""
+        if new.id is not None or (new.name is None and new.external_id is None):
+            return None
+        new_type = self._output_type(new)
+        by_name = (
+            self.store.get_artifact_by_type_and_name(new_type.name, new.name, new_type.version)
+            if new.name is not None and new_type is not None
+            else None
+        )
+        by_external_id = (
+            next(iter(self.store.get_artifacts_by_external_ids([new.external_id])), None)
+            if new.external_id is not None
+            else None
+        )
+        stored = by_name or by_external_id
+        if stored is None:
+            return None
+        label = self._type_label(new)
+        head = (
+            f"{what} {label} named {new.name!r}"
+            if new.name is not None
+            else f"{what} {label} with external id {new.external_id!r}"
+        )
+        if by_name is not None and by_external_id is not None and by_name.id != by_external_id.id:
             raise AlreadyExistsError(
-                f"output {label} named {new.name!r}: an artifact of that type and name "
-                "is stored already (pass it, or its id, to record it as this run's output)"
+                f"{head}: its name is artifact {by_name.id}'s and its external id "
+                f"{new.external_id!r} artifact {by_external_id.id}'s; nothing was written"
             )
-        if new.external_id is not None and self.store.get_artifacts_by_external_ids(
-            [new.external_id]
-        ):
+        held = (
+            "an artifact of that type and name"
+            if by_name is not None
+            else f"an artifact with external id {new.external_id!r}"
+        )
+        diffs: dict[str, tuple[Any, Any]] = {}
+        if new_type is None or stored.type_id != new_type.id:
+            diffs["type"] = (
+                _type_text(stored.type, stored.type_version),
+                _type_text(
+                    new_type.name if new_type is not None else new.type,
+                    new_type.version if new_type is not None else new.type_version,
+                ),
+            )
+        for name in ("name", "uri", "external_id"):
+            diffs.update(_diff({name: getattr(stored, name)}, {name: getattr(new, name)}))
+        if new.state != ArtifactState.UNKNOWN and new.state != stored.state:
+            diffs["state"] = (stored.state.name, new.state.name)
+        for key, pair in _diff(stored.properties, new.properties).items():
+            diffs[f"properties.{key}"] = pair
+        given = {k: stored.custom_properties.get(k) for k in new.custom_properties}
+        for key, pair in _diff(given, new.custom_properties).items():
+            diffs[f"custom_properties.{key}"] = pair
+        if diffs:
+            listed = "; ".join(
+                f"{k}: {_shown(a)} stored, {_shown(b)} given" for k, a, b in _triples(diffs)
+            )
+            done = "the run did not start" if what == "input" else "the output is not recorded"
+            error = AlreadyExistsError(
+                f"{head}: {held} is stored already (artifact {stored.id}) with other content "
+                f"({listed}); {done}, nothing was written. Give it another name, or pass the "
+                "stored artifact (or its id) to use it"
+            )
+            error.differences = diffs
+            raise error
+        if what == "output" and stored.state in _UNUSABLE_OUTPUTS:
             raise AlreadyExistsError(
-                f"output {label}: an artifact with external id {new.external_id!r} is "
-                "stored already (pass it, or its id, to record it as this run's output)"
+                f"{head}: {held} is stored already (artifact {stored.id}), "
+                f"{stored.state.name}: a run's new output cannot be it (it would be an output "
+                "the cache never reuses); give the output another name"
             )
+        return stored
 
     def _output_type(self, artifact: Artifact) -> NodeType | None:
         """The stored type a new output names (by id, or by name and version); None if there is
@@ -913,13 +1082,26 @@ class Run:
             stored = {a.id for a in self.store.get_artifacts_by_id(given)}
             if missing := sorted(set(given) - stored):
                 raise NotFoundError(f"no artifact with id {missing}: the run did not start")
-        for c in self._contexts:
-            _ensure_node_type(self.store, c)
-        for a, _ in self._inputs:
-            _ensure_node_type(self.store, a)
+        # A new input declared again as it is stored (the dataset a script's first run created)
+        # is that artifact: before any type is registered (one declared otherwise is refused).
+        self._resolve_new_inputs()
         if self._float_parameters:
             self._widen()
-        declared = ensure_type(self.store, NodeKind.EXECUTION, self.execution_type, self.properties)
+        # Every type is checked before any is registered or extended (_ensure_node_types).
+        types = _ensure_node_types(
+            self.store,
+            [
+                *((c, f"context {c.name!r}", c.properties) for c in self._contexts),
+                *((a, f"input {a.type!r}", a.properties) for a, _ in self._inputs),
+                (
+                    Execution(type=self.execution_type, properties=self.properties),
+                    f"run {self.execution_type!r}",
+                    # (a step's argument of another kind is demoted below, not refused)
+                    {k: v for k, v in self.properties.items() if k not in self._arguments},
+                ),
+            ],
+        )
+        declared = types[(NodeKind.EXECUTION, self.execution_type)]
         if self._arguments:
             self._demote(declared.properties)
         if self.check_cache and all(a.id is not None for a, _ in self._inputs):
@@ -930,16 +1112,8 @@ class Run:
         fingerprinted = self.check_cache and any(
             a.id is None and _fingerprinted(a) for a, _ in self._inputs
         )
-        pairs: list[tuple[Artifact, Event | None]] = [
-            (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
-        ]
         try:
-            eid, aids, cids = self.store.put_execution(
-                self._execution_model(ExecutionState.RUNNING),
-                pairs,
-                [self._context_reference(c) for c in self._contexts],
-                reuse_context_if_already_exist=True,
-            )
+            eid, aids, cids = self._write_entry()
         except EngineUnavailableError as exc:
             # Not applied, or not known to be (a write found applied after its reply was lost
             # returns normally): the run did not start. Its execution's id is in exc.new_ids.
@@ -954,6 +1128,8 @@ class Run:
             raise
         try:
             self._read_entry(eid, aids, cids)
+            if self._resolved_late and self.check_cache and self.cached is None:
+                fingerprinted = True  # (its inputs were new when the cache was looked up)
             if fingerprinted and all(a.id is not None for a, _ in self._inputs):
                 # (the run's own execution, RUNNING, is never a hit)
                 self.cached = self._find_cached(_by_role(self._inputs))
@@ -962,6 +1138,47 @@ class Run:
             # closed the execution, left RUNNING for ever)
             self._close_unread_entry(eid, exc)
             raise
+
+    def _write_entry(self) -> tuple[int, list[int], list[int]]:
+        """The entry write. A new named input another writer created since it was looked up
+        (two runs of a sweep declaring one dataset at once) failed it (AlreadyExistsError,
+        nothing written): it is looked up again, and the entry written with it."""
+        for attempt in range(_ENTRY_TRIES):
+            pairs: list[tuple[Artifact, Event | None]] = [
+                (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
+            ]
+            try:
+                return self.store.put_execution(
+                    self._execution_model(ExecutionState.RUNNING),
+                    pairs,
+                    [self._context_reference(c) for c in self._contexts],
+                    reuse_context_if_already_exist=True,
+                )
+            except AlreadyExistsError:
+                if attempt + 1 == _ENTRY_TRIES or not self._resolve_new_inputs():
+                    raise
+                self._resolved_late = True
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _resolve_new_inputs(self) -> bool:
+        """Each new input with a name or external id that a stored artifact holds with the same
+        content becomes that artifact (:meth:`_stored_twin`); whether any did. All are checked
+        before any becomes one: a refusal leaves every input as given."""
+        twins = [self._stored_twin(a, "input") if a.id is None else None for a, _ in self._inputs]
+        if not any(twins):
+            return False
+        # Two new inputs declaring one stored artifact are one input given twice.
+        _check_read_once(
+            self._inputs,
+            [
+                t.id if t is not None else a.id
+                for (a, _), t in zip(self._inputs, twins, strict=True)
+            ],
+        )
+        for (given, _), twin in zip(self._inputs, twins, strict=True):
+            if twin is not None:
+                _become(given, twin)
+        return True
 
     def _read_entry(self, eid: int, aids: list[int], cids: list[int]) -> None:
         """The run's execution, inputs and contexts as the entry write stored them."""
@@ -1133,20 +1350,7 @@ class Run:
                 _Output(Artifact(id=a.id), list(e.path))
                 for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
             ] + outputs
-        pairs: list[tuple[Artifact, Event | None]] = []
-        for out in outputs:
-            a = out.artifact
-            if a.id is None:
-                if a.state == ArtifactState.UNKNOWN:
-                    a = a.model_copy(update={"state": ArtifactState.LIVE})
-            else:
-                a = Artifact(id=a.id)
-            pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
-        eid, aids, _ = self.store.put_execution(
-            self._execution_model(state),
-            pairs,
-            [_context_ref(c.id) for c in self.contexts if c.id is not None],
-        )
+        eid, aids = self._write_completion(state, outputs)
         try:
             stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
             execution = self.store.get_executions_by_id([eid])[0]
@@ -1168,6 +1372,57 @@ class Run:
             if out.artifact.id is None and aid in stored:
                 _become(out.artifact, stored[aid])  # (id, state, times)
         self.execution = execution
+
+    def _write_completion(
+        self, state: ExecutionState, outputs: list[_Output]
+    ) -> tuple[int, list[int]]:
+        """The exit write. A new named output another writer stored since it was declared (two
+        jobs of a sweep recording one dataset) failed it (AlreadyExistsError, nothing written),
+        and the run FAILED: it is looked up again (:meth:`_stored_twin`), and the completion
+        written with the stored artifact when it is the same."""
+        for attempt in range(_ENTRY_TRIES):
+            pairs: list[tuple[Artifact, Event | None]] = []
+            for out in outputs:
+                a = out.artifact
+                if a.id is None:
+                    if a.state == ArtifactState.UNKNOWN:
+                        a = a.model_copy(update={"state": ArtifactState.LIVE})
+                else:
+                    a = Artifact(id=a.id)
+                pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
+            try:
+                eid, aids, _ = self.store.put_execution(
+                    self._execution_model(state),
+                    pairs,
+                    [_context_ref(c.id) for c in self.contexts if c.id is not None],
+                )
+                return eid, aids
+            except AlreadyExistsError:
+                if attempt + 1 == _ENTRY_TRIES or not self._resolve_new_outputs(outputs):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _resolve_new_outputs(self, outputs: list[_Output]) -> bool:
+        """Each new output with a name or external id that a stored artifact now holds with the
+        same content becomes that artifact; whether any did (none does when one would be the
+        same artifact as another output: an artifact is an output of a run once)."""
+        twins = [
+            self._stored_twin(out.artifact, "output") if out.artifact.id is None else None
+            for out in outputs
+        ]
+        if not any(twins):
+            return False
+        ids = [
+            t.id if t is not None else o.artifact.id for o, t in zip(outputs, twins, strict=True)
+        ]
+        known = [i for i in ids if i is not None]
+        if len(known) != len(set(known)):
+            return False
+        for out, twin in zip(outputs, twins, strict=True):
+            if twin is not None and twin.id is not None:
+                _become(out.artifact, twin)
+                self._declared_ids[twin.id] = out
+        return True
 
     def _record_failure(self, error: BaseException | str) -> None:
         cancelled = isinstance(error, _CANCELLATIONS)

@@ -250,3 +250,64 @@ def test_a_step_killed_in_its_body_stays_running_and_is_never_a_cache_hit(
         assert sorted(runs.values()) == [ExecutionState.RUNNING, ExecutionState.COMPLETE]
         assert train(data).id == model.id and calls == [1]  # the completed run is the hit
         assert_healthy(store)
+
+
+#: A training script: it declares its dataset by name, and SIGKILLs itself in its run's body
+#: when given "kill" (after the entry write created the dataset, before the completion).
+_SCRIPT_DECLARING_ITS_DATASET = """
+import os, signal, sys
+from lineage_graph import Artifact, LineageStore
+with LineageStore.open(sys.argv[1]) as store:
+    data = Artifact(type="DataSet", uri="s3://data/train.csv", name="train")
+    with store.run("Trainer", inputs=[data], context="exp-1", properties={"lr": 0.1}) as run:
+        if sys.argv[2] == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if run.cached:
+            run.use_cached()
+        else:
+            run.output("Model", uri="s3://models/1", name="model-1")
+"""
+
+
+def test_a_script_killed_in_its_run_runs_again_on_the_dataset_it_declared(
+    tmp_path: Path,
+) -> None:
+    """A script killed mid-run has created its named dataset (the entry write): run again, it
+    raised AlreadyExistsError on that name, and every later run too. It records a new run on
+    the same dataset now; the dead run stays RUNNING and is never the cache hit, the run after
+    is the hit."""
+    import subprocess
+    import sys
+
+    from lineage_graph import ExecutionState
+    from tests.reliability.conftest import ROOT, child_env
+
+    data_dir = tmp_path / "store"
+    _run_killed(_SCRIPT_DECLARING_ITS_DATASET, data_dir, "kill")
+    for _ in range(2):
+        child = subprocess.run(
+            [sys.executable, "-c", _SCRIPT_DECLARING_ITS_DATASET, str(data_dir), "run"],
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            timeout=120,
+        )
+        assert child.returncode == 0, child.stderr.decode()[-2000:]
+    with LineageStore.open(data_dir) as store:
+        [data] = store.get_artifacts_by_type("DataSet")
+        runs = store.get_executions_by_type("Trainer")
+        assert [x.last_known_state for x in runs] == [
+            ExecutionState.RUNNING,  # the killed one, left as it was
+            ExecutionState.COMPLETE,
+            ExecutionState.CACHED,  # the hit is the completed run, not the dead one
+        ]
+        assert runs[2].custom_properties["cached_from_execution_id"] == runs[1].id
+        for run in runs:
+            inputs = [
+                e.artifact_id
+                for e in store.get_events_by_execution_ids([run.id or 0])
+                if e.type.name == "INPUT"
+            ]
+            assert inputs == [data.id]
+        assert [a.name for a in store.get_artifacts()] == ["train", "model-1"]
+        assert_healthy(store)

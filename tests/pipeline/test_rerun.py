@@ -1,0 +1,414 @@
+"""A training script run again (or after a crash) against the same store: what it declared on its
+first run is found again, its identical steps hit the cache, and a declaration that changed is
+refused saying what differs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lineage_graph import (
+    AlreadyExistsError,
+    Artifact,
+    ArtifactState,
+    Context,
+    ContextType,
+    ExecutionState,
+    ImpactMark,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+    PropertyType,
+)
+
+
+def _script(store: LineageStore, **dataset: Any) -> tuple[Any, Artifact, Artifact]:
+    """What a user's training script does each time it runs: it declares its dataset anew."""
+    declared = {"uri": "s3://data/train.csv", "name": "train", "properties": {"rows": 100}}
+    data = Artifact(type="DataSet", **{**declared, **dataset})
+    with store.run("Trainer", inputs=[data], context="exp-1", properties={"lr": 0.1}) as run:
+        if run.cached:
+            [model] = run.use_cached()
+        else:
+            model = run.output("Model", uri="s3://models/1", name="model-1")
+    return run, data, model
+
+
+def _counts(store: LineageStore) -> tuple[int, ...]:
+    return (
+        *(store.count(kind) for kind in NodeKind),
+        len(store.get_artifact_type("DataSet").properties),
+    )
+
+
+def test_a_script_run_twice_finds_its_named_dataset_and_hits_the_cache(
+    store: LineageStore,
+) -> None:
+    """The second run of a script declaring ``Artifact(type="DataSet", name="train", ...)``
+    raised AlreadyExistsError (names are unique per type, as in MLMD): a script that worked once
+    failed every later run. The same declaration is the stored dataset now (get-or-create), so
+    the second run records itself, reads the same dataset, and is a cache hit."""
+    first, data1, model1 = _script(store)
+    second, data2, model2 = _script(store)
+    third, data3, _ = _script(store)
+    assert first.state == ExecutionState.COMPLETE
+    assert second.state == third.state == ExecutionState.CACHED
+    assert data1.id is not None and data1.id == data2.id == data3.id
+    assert second.cached is not None and second.cached.execution.id == first.id
+    assert model2.id == model1.id
+    assert [a.name for a in store.get_artifacts()] == ["train", "model-1"]
+    assert [a.id for a in second.inputs] == [data1.id]
+    # the declaration's object became the stored dataset, as a new input does on its first run
+    assert data2.state == data1.state and data2.create_time_since_epoch is not None
+
+
+def test_an_int_given_where_the_dataset_declares_a_double_is_the_same_content(
+    store: LineageStore,
+) -> None:
+    """A property the store widened (``1`` to a declared DOUBLE) compares equal to it."""
+    _script(store, properties={"rows": 100, "fraction": 0.5})
+    run, data, _ = _script(store, name="other", properties={"rows": 100, "fraction": 1})
+    again, same, _ = _script(store, name="other", properties={"rows": 100, "fraction": 1})
+    assert same.id == data.id and same.properties["fraction"] == 1.0
+    assert again.cached is not None and again.cached.execution.id == run.id
+
+
+@pytest.mark.parametrize(
+    ("changed", "differs"),
+    [
+        ({"uri": "s3://data/train-v2.csv"}, "uri"),
+        ({"properties": {"rows": 200}}, "properties.rows"),
+        ({"properties": {}}, "properties.rows"),
+        ({"properties": {"rows": 100, "cols": 3}}, "properties.cols"),
+        ({"properties": {"rows": 100.5}}, "properties.rows"),
+        ({"custom_properties": {"source": "web"}}, "custom_properties.source"),
+        ({"state": ArtifactState.PENDING}, "state"),
+        ({"external_id": "ds-1"}, "external_id"),
+    ],
+)
+def test_the_same_name_with_other_content_is_refused_saying_what_differs(
+    store: LineageStore, changed: dict[str, Any], differs: str
+) -> None:
+    """A declaration naming the stored dataset with other content is not it: AlreadyExistsError
+    naming each difference (also as ``exc.differences``), the run not started, nothing written
+    (the type not extended by a property it declares either)."""
+    _, data, _ = _script(store)
+    before = _counts(store)
+    with pytest.raises(AlreadyExistsError, match=rf"named 'train'.*{differs}: .* stored") as exc:
+        _script(store, **changed)
+    assert exc.value.differences is not None and differs in exc.value.differences
+    assert "did not start, nothing was written" in str(exc.value)
+    assert _counts(store) == before
+    [stored] = store.get_artifacts_by_id([data.id or 0])
+    assert stored == data
+
+
+def test_custom_properties_added_to_the_stored_dataset_since_are_no_difference(
+    store: LineageStore,
+) -> None:
+    """An impact mark (or a user) annotates the dataset after the first run: the script's own
+    declaration is still that dataset (only the custom properties it gives are compared)."""
+    _, data, _ = _script(store, custom_properties={"source": "s3"})
+    store.impact(data, mark=ImpactMark(custom_property=("reviewed", True)))
+    run, again, _ = _script(store, custom_properties={"source": "s3"})
+    assert again.id == data.id and again.custom_properties == {"source": "s3", "reviewed": True}
+    assert run.cached is not None
+
+
+def test_an_external_id_declared_again_is_the_stored_artifact(store: LineageStore) -> None:
+    """External ids are unique too: a declaration by external id alone is get-or-create as well;
+    one whose name is one artifact's and external id another's is refused."""
+    data = Artifact(type="DataSet", uri="/d", external_id="ds-1")
+    with store.run("Load", inputs=[data]):
+        pass
+    again = Artifact(type="DataSet", uri="/d", external_id="ds-1")
+    with store.run("Load", inputs=[again]) as run:
+        pass
+    assert again.id == data.id and run.cached is not None
+    with (
+        pytest.raises(AlreadyExistsError, match=r"external id 'ds-1'.*uri: '/d' stored"),
+        store.run("Load", inputs=[Artifact(type="DataSet", uri="/e", external_id="ds-1")]),
+    ):
+        pass  # pragma: no cover - refused at entry
+    with (
+        pytest.raises(AlreadyExistsError, match=r"external id 'ds-1'.*type: 'DataSet' stored"),
+        store.run("Load", inputs=[Artifact(type="Model", uri="/d", external_id="ds-1")]),
+    ):
+        pass  # pragma: no cover
+    named = Artifact(type="DataSet", uri="/n", name="n")
+    with store.run("Load", inputs=[named]):
+        pass
+    both = Artifact(type="DataSet", uri="/n", name="n", external_id="ds-1")
+    with (
+        pytest.raises(AlreadyExistsError, match=rf"artifact {named.id}'s and its external id"),
+        store.run("Load", inputs=[both]),
+    ):
+        pass  # pragma: no cover
+    assert len(store.get_executions()) == 3  # the refused ones recorded nothing
+
+
+def test_two_declarations_of_one_stored_dataset_are_one_input_given_twice(
+    store: LineageStore,
+) -> None:
+    """Both become the stored dataset: the run reads it once, as for one artifact given twice;
+    refused before anything is written, and neither declaration is changed."""
+    _script(store)
+    a = Artifact(type="DataSet", uri="s3://data/train.csv", name="train", properties={"rows": 100})
+    b = a.model_copy()
+    with (
+        pytest.raises(InvalidArgumentError, match="given twice as an input"),
+        store.run("Trainer", inputs={"train": a, "eval": b}),
+    ):
+        pass  # pragma: no cover
+    assert a.id is None and b.id is None and len(store.get_executions()) == 1
+
+
+def test_an_output_declared_again_as_stored_is_that_artifact(store: LineageStore) -> None:
+    """A script whose run is not cached (or a step with ``cache=False``) re-declares its named
+    output: it was AlreadyExistsError at ``run.output()``. The identical declaration is the
+    stored model, recorded as this run's output too; another one is refused saying what
+    differs, the run going on."""
+    with store.run("Export") as first:
+        model = first.output("Model", uri="/m", name="m", properties={"acc": 0.5})
+    with store.run("Export") as run:
+        with pytest.raises(AlreadyExistsError, match=r"named 'm'.*properties.acc: 0.5 stored"):
+            run.output("Model", uri="/m", name="m", properties={"acc": 0.7})
+        again = run.output("Model", uri="/m", name="m", properties={"acc": 0.5})
+        assert again.id == model.id  # at once: it is the stored artifact
+        with pytest.raises(InvalidArgumentError, match="declared already"):
+            run.output("Model", uri="/m", name="m", properties={"acc": 0.5})
+    assert run.state == ExecutionState.COMPLETE and [a.id for a in run.outputs] == [model.id]
+    producers = {e.execution_id for e in store.get_events_by_artifact_ids([model.id or 0])}
+    assert producers == {first.id, run.id} and len(store.get_artifacts()) == 1
+
+    calls = []
+
+    @store.step("Export", cache=False)
+    def export() -> Artifact:
+        calls.append(1)
+        return Artifact(type="Model", uri="/m", name="m", properties={"acc": 0.5})
+
+    assert export().id == export().id == model.id and calls == [1, 1]
+
+
+def test_an_abandoned_output_is_not_declared_again(store: LineageStore) -> None:
+    """A stored model an impact mark abandoned (or retention deleted) cannot be a new run's
+    output: the cache passes such an execution over for good."""
+    with store.run("Export") as first:
+        model = first.output("Model", uri="/m", name="m")
+    store.impact(model, mark=ImpactMark(state=ArtifactState.ABANDONED))
+    with (
+        store.run("Export") as run,
+        pytest.raises(AlreadyExistsError, match="ABANDONED: a run's new output cannot be"),
+    ):
+        run.output("Model", uri="/m", name="m")
+    assert run.state == ExecutionState.COMPLETE and run.outputs == []
+
+
+def test_an_output_of_the_cache_hit_declared_again_after_use_cached_is_refused(
+    store: LineageStore,
+) -> None:
+    """After ``use_cached()`` the hit's outputs are the run's: declaring one again by its name
+    is declaring it twice (the run would fail on exit with a repeated event)."""
+    _script(store)
+    with store.run(
+        "Trainer",
+        inputs=[
+            Artifact(
+                type="DataSet", uri="s3://data/train.csv", name="train", properties={"rows": 100}
+            )
+        ],
+        context="exp-1",
+        properties={"lr": 0.1},
+    ) as run:
+        run.use_cached()
+        with pytest.raises(InvalidArgumentError, match="output of the cache hit"):
+            run.output("Model", uri="s3://models/1", name="model-1")
+    assert run.state == ExecutionState.CACHED
+
+
+def test_a_dataset_another_writer_creates_under_the_entry_write_is_used(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two jobs of a sweep declare one dataset at once: both find it absent, one creates it, and
+    the other's entry write fails on its name (AlreadyExistsError). That one looks it up again
+    and records its run on it. Here the other writer creates it right after the lookup."""
+    data = Artifact(type="DataSet", uri="/d", name="shared")
+    with store.run("Load", inputs=[Artifact(type="DataSet", uri="/x")]):
+        pass  # (the DataSet type exists, so the lookup is made)
+    real = store.get_artifact_by_type_and_name
+    raced = []
+
+    def lookup(type_name: str, name: str, type_version: str | None = None) -> Artifact | None:
+        found = real(type_name, name, type_version)
+        if name == "shared" and not raced:
+            raced.append(store.put_artifacts([Artifact(type="DataSet", uri="/d", name="shared")]))
+        return found
+
+    monkeypatch.setattr(store, "get_artifact_by_type_and_name", lookup)
+    with store.run("Train", inputs=[data]) as run:
+        pass
+    assert raced and data.id == raced[0][0] and [a.id for a in run.inputs] == [data.id]
+    assert len(store.get_artifacts_by_uri("/d")) == 1
+
+
+def _types(store: LineageStore) -> list[tuple[str, dict[str, Any]]]:
+    return [(t.name, dict(t.properties)) for kind in NodeKind for t in store.get_types(kind)]
+
+
+@pytest.mark.parametrize(
+    ("changed", "match"),
+    [
+        ({"data": {"rows": 1.5, "cols": 3}}, r"input 'DataSet': .* 'rows'.* INT, got DOUBLE"),
+        ({"lr": "fast"}, r"run 'Trainer': .* 'lr'.* DOUBLE, got STRING"),
+        ({"context": {"owner": 7}}, r"context 'exp-2': .* 'owner'.* STRING, got INT"),
+    ],
+)
+def test_a_property_whose_kind_changed_between_script_versions_changes_no_type(
+    store: LineageStore, changed: dict[str, Any], match: str
+) -> None:
+    """A new version of the script gives a property another kind (``rows=1.5`` where the first
+    declared an INT). MLMD never changes a property's kind, so the run is refused: it was, by
+    the entry write, after the run had registered its new context type and extended its types
+    with the properties it adds (``epochs``, ``cols``), so a refused run changed the store.
+    Every type is checked before any is registered or extended now."""
+
+    def run(data: Any, lr: Any, context: Any) -> None:
+        with store.run(
+            "Trainer",
+            inputs=[Artifact(type="DataSet", uri="/d", properties=data)],
+            context=[
+                Context(type="Experiment", name="exp-1", properties={"owner": "me"}),
+                Context(type="Sweep", name="exp-2", properties=context),
+            ],
+            properties={"lr": lr, "epochs": 3},
+        ):
+            pass
+
+    with store.run(
+        "Trainer",
+        inputs=[Artifact(type="DataSet", uri="/d", properties={"rows": 1})],
+        context=[
+            Context(type="Experiment", name="exp-1", properties={"owner": "me"}),
+        ],
+        properties={"lr": 0.1},
+    ):
+        pass
+    store.put_context_type(ContextType(name="Sweep", properties={"owner": PropertyType.STRING}))
+    before = _types(store), [store.count(kind) for kind in NodeKind]
+    given = {"data": {"rows": 1}, "lr": 0.5, "context": {"owner": "me"}, **changed}
+    with pytest.raises(InvalidArgumentError, match=match):
+        run(given["data"], given["lr"], given["context"])
+    assert (_types(store), [store.count(kind) for kind in NodeKind]) == before
+    run({"rows": 1, "cols": 3}, 0.5, {"owner": "me"})  # as the first declared them: recorded
+    assert len(store.get_executions()) == 2
+
+
+def test_an_output_refused_for_a_property_of_another_kind_does_not_extend_its_type(
+    store: LineageStore,
+) -> None:
+    """``run.output("Model", properties={"acc": "high", "f1": 0.5})`` where Model declares acc
+    a DOUBLE was refused at the call, after ``f1`` had been added to Model."""
+    with store.run("Train") as first:
+        first.output("Model", uri="/m1", properties={"acc": 0.5})
+    with (
+        store.run("Train") as run,
+        pytest.raises(InvalidArgumentError, match=r"output 'Model'.*'acc'.*DOUBLE, got STR"),
+    ):
+        run.output("Model", uri="/m2", properties={"acc": "high", "f1": 0.5})
+    assert run.state == ExecutionState.COMPLETE
+    assert store.get_artifact_type("Model").properties == {"acc": PropertyType.DOUBLE}
+
+
+def test_a_step_argument_of_another_kind_is_still_demoted_not_refused(store: LineageStore) -> None:
+    """The check before the types are registered leaves a step's arguments to the step: one of
+    another kind than declared is kept as a custom property, the call run (docs/api.md)."""
+    calls = []
+
+    @store.step("Fit", cache=True, context="exp")
+    def fit(data: Artifact, depth: Any) -> Artifact:
+        calls.append(depth)
+        return Artifact(type="Model", uri=f"/m{len(calls)}")
+
+    data = Artifact(type="DataSet", uri="/d", name="d")
+    fit(data, 3)
+    fit(Artifact(type="DataSet", uri="/d", name="d"), "auto")  # the script run again, changed
+    assert calls == [3, "auto"]
+    [_, second] = store.get_executions_by_type("Fit")
+    assert second.custom_properties["depth"] == "auto" and "depth" not in second.properties
+
+
+def test_a_run_given_an_int_where_its_type_declares_a_double_widens_it_and_hits_the_cache(
+    store: LineageStore,
+) -> None:
+    """``lr: DOUBLE`` from a first run given ``0.1``; a later version of the script gives
+    ``lr=1``: recorded as ``1.0`` (as a step's argument is), and the same run again is a hit."""
+    data = Artifact(type="DataSet", uri="/d", name="d")
+    with store.run("Trainer", inputs=[data], properties={"lr": 0.1}):
+        pass
+    with store.run("Trainer", inputs=[data], properties={"lr": 1}) as first:
+        assert first.cached is None
+    assert first.execution is not None and first.execution.properties == {"lr": 1.0}
+    with store.run("Trainer", inputs=[Artifact(id=data.id)], properties={"lr": 1}) as again:
+        assert again.cached is not None and again.cached.execution.id == first.id
+    with store.run("Trainer", inputs=[data], properties={"lr": 1.0}) as last:
+        assert last.cached is not None and last.cached.execution.id == again.id  # the newest
+    assert store.get_execution_type("Trainer").properties == {"lr": PropertyType.DOUBLE}
+
+
+def test_a_script_registering_its_model_run_again_gets_the_same_version(
+    store: LineageStore,
+) -> None:
+    """The script's named model is the same artifact on every run: registering it again returns
+    its version (no new version per run of the script), deploying it again records another
+    deployment of that version."""
+    versions, deployments = [], []
+    for _ in range(2):
+        with store.run("Trainer", cache=False) as run:
+            model = run.output("Model", uri="/models/clf", name="clf-model")
+        versions.append(store.tracker.register_model(model, "clf").version)
+        deployments.append(store.tracker.deploy(model))
+    assert versions == [1, 1] and len(set(deployments)) == 2
+    deployed = store.tracker.deployed_version("clf")
+    assert deployed is not None and deployed.version == 1
+
+
+def test_an_output_another_writer_stores_before_the_run_ends_is_linked_if_the_same(
+    store: LineageStore,
+) -> None:
+    """Two jobs of a sweep record one named dataset: both declare it new, the first to end
+    stores it, and the other's completion failed on the name (AlreadyExistsError): that run
+    FAILED, every output dropped. It is looked up again at the completion now: the same
+    declaration is linked as that run's output, another fails the run saying what differs."""
+    with store.run("Prep") as run:
+        out = run.output("DataSet", uri="/shared/train", name="train")
+        kept = run.output("Stats", uri="/stats/1")
+        [other] = store.put_artifacts([Artifact(type="DataSet", uri="/shared/train", name="train")])
+    assert run.state == ExecutionState.COMPLETE
+    assert out.id == other and [a.id for a in run.outputs] == [other, kept.id]
+    with (
+        pytest.raises(AlreadyExistsError, match=r"named 'x'.*uri: '/theirs' stored, '/mine'"),
+        store.run("Prep") as failed,
+    ):
+        failed.output("DataSet", uri="/mine", name="x")
+        store.put_artifacts([Artifact(type="DataSet", uri="/theirs", name="x")])
+    assert failed.state == ExecutionState.FAILED
+    assert store.get_events_by_execution_ids([failed.id]) == []
+
+
+def test_the_demo_pipeline_recorded_twice_into_one_store(
+    store: LineageStore, tmp_path: Any
+) -> None:
+    """``lineage-graph demo``'s pipeline is a script of named datasets and models: recorded a
+    second time into the same store it failed at its first output (``customers.csv``). It
+    records a second run of every step now, on the same artifacts, and the same versions."""
+    from lineage_graph._demo import run_demo
+
+    first = run_demo(store, tmp_path)
+    second = run_demo(store, tmp_path)
+    assert second.raw.id == first.raw.id
+    assert [m.id for m in second.models] == [m.id for m in first.models]
+    assert second.best.version == first.best.version
+    states = [x.last_known_state for x in store.get_executions()]
+    assert len(states) == 10 and set(states) == {ExecutionState.COMPLETE}
