@@ -764,19 +764,62 @@ class MetadataStore:
                 if m.type_id is not None and m.type_id not in self._known_types[m.kind]:
                     raise native.NotFoundError(f"Results missing for type ids: {m.type_id}")
         checking = True  # unknown type ids are reported up to the first node the native
-        for m in batch:  # store rejects for another reason: it then reports that one itself
+        # store rejects for another reason: it then reports that one itself. Past an update
+        # (which may fail: a missing id, another type id) a new node's unknown type is
+        # reported only once those updates are read and would pass, as MLMD writes them first
+        updates: list[Node] = []  # the updates met while nothing else stopped the checks
+        for m in batch:
             if m.id is not None and not upfront:
+                if checking or updates:
+                    updates.append(m)
                 checking = False
             if checking and not upfront:
                 _type_id_given(m)
             t = None if m.type_id is None else self._known_types[m.kind].get(m.type_id)
             if t is None:
-                if checking and (m.id is None or upfront) and m.type_id is not None:
+                if (
+                    (m.id is None or upfront)
+                    and m.type_id is not None
+                    and (checking or (m.id is None and updates and self._updates_pass(updates)))
+                ):
                     raise native.NotFoundError(f"Cannot find type for type_id: {m.type_id}")
                 continue
             _no_int_for_double(t, m)
             if not _declared(t, m) and not upfront:
                 checking = False
+                updates = []  # the native store reports this node itself
+
+    def _updates_pass(self, updates: Sequence[Node]) -> bool:
+        """Whether MLMD would write every one of ``updates`` (to reach a later node): each
+        node exists, keeps its stored type id and gives properties its type declares. (Read
+        only on the path to an error.)"""
+        for kind in NodeKind:
+            given = [m for m in updates if m.kind == kind]
+            if not given:
+                continue
+            ids = sorted({m.id for m in given if m.id is not None})
+            nodes: Sequence[Node] = (
+                self._store.get_artifacts_by_id(ids)
+                if kind == NodeKind.ARTIFACT
+                else self._store.get_executions_by_id(ids)
+                if kind == NodeKind.EXECUTION
+                else self._store.get_contexts_by_id(ids)
+            )
+            stored = {n.id: n for n in nodes}
+            for m in given:
+                node = stored.get(m.id)
+                if node is None or node.type_id is None:
+                    return False
+                if m.type_id is not None and m.type_id != node.type_id:
+                    return False
+                known = self._known_types[kind]
+                if node.type_id not in known:
+                    for read in self._store.get_types_by_id(kind, [node.type_id]):
+                        known[node.type_id] = read
+                t = known.get(node.type_id)
+                if t is None or not _declared(t, m):
+                    return False
+        return True
 
     def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,

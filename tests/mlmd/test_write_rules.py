@@ -420,6 +420,26 @@ def test_a_missing_type_id_is_reported_in_mlmds_order(typed: Both) -> None:
     _state(typed)
 
 
+def test_an_unknown_type_after_an_update_is_not_found(typed: Both) -> None:
+    """MLMD writes a batch's nodes in order: a new node of an unknown type id after updates
+    that pass is NotFoundError (it was InvalidArgumentError, the native store's error, whenever
+    an update came first: TFX's put_execution gives its input artifacts back before its new
+    outputs). An update that fails itself is still reported first."""
+    typed.fails("put_artifacts", [A(id=1, type_id=10, uri="b"), A(type_id=99)])
+    typed.fails("put_artifacts", [A(id=1, uri="b"), A(type_id=12)])  # a context type's id
+    typed.fails("put_executions", [X(id=1, type_id=11), X(type_id=10)])
+    typed.fails("put_contexts", [C(id=1, type_id=12, name="c1"), C(type_id=99, name="d")])
+    output = (A(type_id=99), E(type=E.OUTPUT))
+    typed.fails("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), None), output], [])
+    typed.fails("put_execution", X(id=1, type_id=11), [], [C(type_id=99, name="d")])
+    # the update fails first: a missing id, another type id, an undeclared property
+    typed.fails("put_execution", X(id=1, type_id=11), [(A(id=7, type_id=10), None), output], [])
+    typed.fails("put_artifacts", [A(id=1, type_id=13), A(type_id=99)])
+    undeclared = {"z": pb.Value(int_value=1)}
+    typed.fails("put_artifacts", [A(id=1, properties=undeclared), A(type_id=99)])
+    _state(typed)
+
+
 def test_parent_links_are_checked_link_by_link(both: Both) -> None:
     """MLMD writes parent links one by one: the first link that names a missing context, is
     its own parent, exists already (stored or earlier in the call) or closes a cycle is
