@@ -8,6 +8,7 @@ Every method is a thin delegation: convert the protos (:mod:`._convert`), call t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -15,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 import pydantic
 from ml_metadata import errors as _errors
 from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions
-from ml_metadata.proto import metadata_store_service_pb2
+from ml_metadata.proto import metadata_store_pb2, metadata_store_service_pb2
 
 from .. import exceptions as native
 from .._gc import gc_paused
@@ -147,8 +148,9 @@ def _mlmd_errors(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-#: ml_metadata's request messages (generated code, untyped).
+#: ml_metadata's request messages and its protos (generated code, untyped).
 _SERVICE: Any = metadata_store_service_pb2
+_PB: Any = metadata_store_pb2
 
 
 def _ids(values: Iterable[int]) -> list[int]:
@@ -905,11 +907,43 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[int]:
         """Inserts or updates contexts (a context needs a name unique within its type)."""
+        mask = _mask_paths(field_mask_paths)
+        contexts, named = self._named_for_mask(contexts, mask)
         given: dict[int, MlmdGiven] = {}
         models = self._nodes(NodeKind.CONTEXT, contexts, given)
+        for i in named:  # given without its name, the context differs from the stored one
+            given[id(models[i])] = dataclasses.replace(given[id(models[i])], other_fields=True)
         self._precheck(models)
         with _mlmd_write(given=given):
-            return self._store.put_contexts(models, field_mask_paths=_mask_paths(field_mask_paths))
+            return self._store.put_contexts(models, field_mask_paths=mask)
+
+    def _named_for_mask(
+        self, contexts: Sequence[Any], mask: Sequence[str] | None
+    ) -> tuple[list[Any], list[int]]:
+        """``contexts`` where an update under a field mask that leaves the name out is given
+        without a name gets its stored name (MLMD updates only the masked fields, so it needs
+        none; a context model does), and the indexes of those given so. A context to update
+        that does not exist is left for the write to refuse."""
+        contexts = list(contexts)
+        if not mask or isinstance(mask, str) or "name" in mask:
+            return contexts, []
+        unnamed = {
+            i: msg.id
+            for i, msg in enumerate(contexts)
+            if isinstance(msg, _PB.Context) and msg.HasField("id") and msg.id > 0 and not msg.name
+        }
+        if not unnamed:
+            return contexts, []
+        stored = {
+            c.id: c.name for c in self._store.get_contexts_by_id(sorted(set(unnamed.values())))
+        }
+        named = [i for i, ident in unnamed.items() if ident in stored]
+        for i in named:
+            msg = _PB.Context()
+            msg.CopyFrom(contexts[i])
+            msg.name = stored[unnamed[i]]
+            contexts[i] = msg
+        return contexts, named
 
     # ------------------------------------------------------------------------ edge writes
 
