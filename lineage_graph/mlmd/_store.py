@@ -8,6 +8,7 @@ Every method is a thin delegation: convert the protos (:mod:`._convert`), call t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -15,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 import pydantic
 from ml_metadata import errors as _errors
 from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions
-from ml_metadata.proto import metadata_store_service_pb2
+from ml_metadata.proto import metadata_store_pb2, metadata_store_service_pb2
 
 from .. import exceptions as native
 from .._gc import gc_paused
@@ -147,8 +148,9 @@ def _mlmd_errors(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-#: ml_metadata's request messages (generated code, untyped).
+#: ml_metadata's request messages and its protos (generated code, untyped).
 _SERVICE: Any = metadata_store_service_pb2
+_PB: Any = metadata_store_pb2
 
 
 def _ids(values: Iterable[int]) -> list[int]:
@@ -764,19 +766,62 @@ class MetadataStore:
                 if m.type_id is not None and m.type_id not in self._known_types[m.kind]:
                     raise native.NotFoundError(f"Results missing for type ids: {m.type_id}")
         checking = True  # unknown type ids are reported up to the first node the native
-        for m in batch:  # store rejects for another reason: it then reports that one itself
+        # store rejects for another reason: it then reports that one itself. Past an update
+        # (which may fail: a missing id, another type id) a new node's unknown type is
+        # reported only once those updates are read and would pass, as MLMD writes them first
+        updates: list[Node] = []  # the updates met while nothing else stopped the checks
+        for m in batch:
             if m.id is not None and not upfront:
+                if checking or updates:
+                    updates.append(m)
                 checking = False
             if checking and not upfront:
                 _type_id_given(m)
             t = None if m.type_id is None else self._known_types[m.kind].get(m.type_id)
             if t is None:
-                if checking and (m.id is None or upfront) and m.type_id is not None:
+                if (
+                    (m.id is None or upfront)
+                    and m.type_id is not None
+                    and (checking or (m.id is None and updates and self._updates_pass(updates)))
+                ):
                     raise native.NotFoundError(f"Cannot find type for type_id: {m.type_id}")
                 continue
             _no_int_for_double(t, m)
             if not _declared(t, m) and not upfront:
                 checking = False
+                updates = []  # the native store reports this node itself
+
+    def _updates_pass(self, updates: Sequence[Node]) -> bool:
+        """Whether MLMD would write every one of ``updates`` (to reach a later node): each
+        node exists, keeps its stored type id and gives properties its type declares. (Read
+        only on the path to an error.)"""
+        for kind in NodeKind:
+            given = [m for m in updates if m.kind == kind]
+            if not given:
+                continue
+            ids = sorted({m.id for m in given if m.id is not None})
+            nodes: Sequence[Node] = (
+                self._store.get_artifacts_by_id(ids)
+                if kind == NodeKind.ARTIFACT
+                else self._store.get_executions_by_id(ids)
+                if kind == NodeKind.EXECUTION
+                else self._store.get_contexts_by_id(ids)
+            )
+            stored = {n.id: n for n in nodes}
+            for m in given:
+                node = stored.get(m.id)
+                if node is None or node.type_id is None:
+                    return False
+                if m.type_id is not None and m.type_id != node.type_id:
+                    return False
+                known = self._known_types[kind]
+                if node.type_id not in known:
+                    for read in self._store.get_types_by_id(kind, [node.type_id]):
+                        known[node.type_id] = read
+                t = known.get(node.type_id)
+                if t is None or not _declared(t, m):
+                    return False
+        return True
 
     def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,
@@ -862,11 +907,43 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> list[int]:
         """Inserts or updates contexts (a context needs a name unique within its type)."""
+        mask = _mask_paths(field_mask_paths)
+        contexts, named = self._named_for_mask(contexts, mask)
         given: dict[int, MlmdGiven] = {}
         models = self._nodes(NodeKind.CONTEXT, contexts, given)
+        for i in named:  # given without its name, the context differs from the stored one
+            given[id(models[i])] = dataclasses.replace(given[id(models[i])], other_fields=True)
         self._precheck(models)
         with _mlmd_write(given=given):
-            return self._store.put_contexts(models, field_mask_paths=_mask_paths(field_mask_paths))
+            return self._store.put_contexts(models, field_mask_paths=mask)
+
+    def _named_for_mask(
+        self, contexts: Sequence[Any], mask: Sequence[str] | None
+    ) -> tuple[list[Any], list[int]]:
+        """``contexts`` where an update under a field mask that leaves the name out is given
+        without a name gets its stored name (MLMD updates only the masked fields, so it needs
+        none; a context model does), and the indexes of those given so. A context to update
+        that does not exist is left for the write to refuse."""
+        contexts = list(contexts)
+        if not mask or isinstance(mask, str) or "name" in mask:
+            return contexts, []
+        unnamed = {
+            i: msg.id
+            for i, msg in enumerate(contexts)
+            if isinstance(msg, _PB.Context) and msg.HasField("id") and msg.id > 0 and not msg.name
+        }
+        if not unnamed:
+            return contexts, []
+        stored = {
+            c.id: c.name for c in self._store.get_contexts_by_id(sorted(set(unnamed.values())))
+        }
+        named = [i for i, ident in unnamed.items() if ident in stored]
+        for i in named:
+            msg = _PB.Context()
+            msg.CopyFrom(contexts[i])
+            msg.name = stored[unnamed[i]]
+            contexts[i] = msg
+        return contexts, named
 
     # ------------------------------------------------------------------------ edge writes
 

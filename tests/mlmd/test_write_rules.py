@@ -11,6 +11,7 @@ pinned here against it (each call runs on both stores; results and stored state 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -132,6 +133,30 @@ def test_a_field_mask_of_paths_naming_nothing_updates_nothing_else(
     typed.call("put_artifacts", [A(id=2, type_id=10)], field_mask_paths=mask)
     typed.call("put_executions", [X(id=1, type_id=11)], field_mask_paths=mask)
     _state(typed)
+
+
+def test_a_masked_context_update_needs_no_name(typed: Both) -> None:
+    """Under a field mask that leaves ``name`` out, MLMD updates a context given without its
+    name (only the masked fields are written; it was InvalidArgumentError "name: Field
+    required" here, from the context model), and moves its update time (the context given
+    differs from the stored one). A mask naming ``name`` still needs one; a missing context is
+    still InvalidArgumentError."""
+    custom = {"k": pb.Value(string_value="v")}
+    typed.call("put_contexts", [C(id=1, custom_properties=custom)], ["custom_properties.k"])
+    typed.call("put_contexts", [C(id=1, type_id=12, external_id="cx")], ["external_id"])
+    # as read but for its name: an update
+    unnamed = C(id=1, type_id=12, type="C", external_id="cx", custom_properties=custom)
+    before = [s.get_contexts_by_id([1])[0] for s in (typed.ref, typed.ours)]
+    time.sleep(0.005)  # times are milliseconds: an update now has a later one
+    typed.call("put_contexts", [unnamed], ["custom_properties.k"])
+    for store, old in zip((typed.ref, typed.ours), before, strict=True):
+        new = store.get_contexts_by_id([1])[0]
+        assert new.last_update_time_since_epoch > old.last_update_time_since_epoch
+    typed.call("put_contexts", [C(id=1, name="")], ["properties.p"])
+    typed.fails("put_contexts", [C(id=1)], ["custom_properties.k", "name"])
+    typed.fails("put_contexts", [C(id=9)], ["custom_properties.k"])
+    _state(typed)
+    typed.call("get_contexts_by_external_ids", ["cx"])
 
 
 def test_a_masked_custom_property_may_have_dots_in_its_name(typed: Both) -> None:
@@ -417,6 +442,26 @@ def test_a_missing_type_id_is_reported_in_mlmds_order(typed: Both) -> None:
         ([], [A(id=50, type_id=10)], [C(type_id=99, name="x")]),
     ):
         typed.fails("put_lineage_subgraph", executions, artifacts, contexts, [])
+    _state(typed)
+
+
+def test_an_unknown_type_after_an_update_is_not_found(typed: Both) -> None:
+    """MLMD writes a batch's nodes in order: a new node of an unknown type id after updates
+    that pass is NotFoundError (it was InvalidArgumentError, the native store's error, whenever
+    an update came first: TFX's put_execution gives its input artifacts back before its new
+    outputs). An update that fails itself is still reported first."""
+    typed.fails("put_artifacts", [A(id=1, type_id=10, uri="b"), A(type_id=99)])
+    typed.fails("put_artifacts", [A(id=1, uri="b"), A(type_id=12)])  # a context type's id
+    typed.fails("put_executions", [X(id=1, type_id=11), X(type_id=10)])
+    typed.fails("put_contexts", [C(id=1, type_id=12, name="c1"), C(type_id=99, name="d")])
+    output = (A(type_id=99), E(type=E.OUTPUT))
+    typed.fails("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), None), output], [])
+    typed.fails("put_execution", X(id=1, type_id=11), [], [C(type_id=99, name="d")])
+    # the update fails first: a missing id, another type id, an undeclared property
+    typed.fails("put_execution", X(id=1, type_id=11), [(A(id=7, type_id=10), None), output], [])
+    typed.fails("put_artifacts", [A(id=1, type_id=13), A(type_id=99)])
+    undeclared = {"z": pb.Value(int_value=1)}
+    typed.fails("put_artifacts", [A(id=1, properties=undeclared), A(type_id=99)])
     _state(typed)
 
 
