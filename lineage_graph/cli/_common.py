@@ -294,21 +294,14 @@ def missing_store(target: str | None) -> str | None:
 
 def foreign_directory(target: str | None) -> str | None:
     """Why a store cannot be made at ``target``: a directory (``--store`` or
-    ``LINEAGE_GRAPH_STORE``) that holds files but no store, e.g. a project folder. A store
-    made there would put its files (``appendonly/``, ``dump.rdb``, ``server.log``, the lock)
-    among the user's. ``None`` for a store, an empty or missing directory, or another target."""
+    ``LINEAGE_GRAPH_STORE``) that holds files but no store, e.g. a project folder (the
+    library's rule, which ``LineageStore.open`` enforces too). ``None`` for a store, an empty
+    or missing directory, or another target."""
+    from ..backends._falkordb_server import foreign_directory as foreign
+
     path = _storeless_directory(target)
-    if path is None:
-        return None
-    try:
-        if not path.is_dir() or not any(path.iterdir()):
-            return None  # missing (made), or not a directory (opening it says so)
-    except OSError:
-        return None  # opening it says why it cannot be used
-    return (
-        f"{path} is not empty and holds no store: a store is made only in an empty or new "
-        "directory (choose another --store)"
-    )
+    reason = foreign(path) if path is not None else None
+    return None if reason is None else f"{reason} (choose another --store)"
 
 
 def _fails_fast(target: str | None) -> bool:
