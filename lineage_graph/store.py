@@ -218,16 +218,22 @@ class LineageStore:
     def put_artifact_type(
         self, t: ArtifactType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
+        """:meth:`put_type` for an :class:`ArtifactType` only."""
+        _type_of(t, ArtifactType, "put_artifact_type")
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
     def put_execution_type(
         self, t: ExecutionType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
+        """:meth:`put_type` for an :class:`ExecutionType` only."""
+        _type_of(t, ExecutionType, "put_execution_type")
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
     def put_context_type(
         self, t: ContextType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
+        """:meth:`put_type` for a :class:`ContextType` only."""
+        _type_of(t, ContextType, "put_context_type")
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
     def get_type(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType:
@@ -425,10 +431,13 @@ class LineageStore:
         from windows of an index range on the id: what is not iterated is not read, and a
         later start costs what the first does (no rows are skipped to reach it)."""
         kind = _node_kind(kind)
-        if after_id < 0 or page_size < 1:
-            raise InvalidArgumentError(
-                f"after_id must be >= 0 and page_size >= 1, got {after_id} and {page_size}"
-            )
+        # A str or None raised a bare TypeError, a float page size failed in the engine
+        # (QueryError), and after_id=1.5 or True was taken as a number.
+        for name, value, least in (("after_id", after_id, 0), ("page_size", page_size, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise InvalidArgumentError(f"{name} is an int >= {least}, got {value!r:.80}")
+        if type_name is not None and not isinstance(type_name, str):  # it matched nothing
+            raise InvalidArgumentError(f"type_name is a str or None, got {type_name!r:.80}")
         type_ids = None
         if type_name is not None:
             type_ids = [t.id or 0 for t in self.get_types(kind) if t.name == type_name]
@@ -950,6 +959,21 @@ def _node_kind(kind: str) -> NodeKind:
         raise InvalidArgumentError(
             f"kind must be one of {[k.value for k in NodeKind]}, got {kind!r:.80}"
         ) from None
+
+
+def _type_of(value: object, model: type[NodeType], call: str) -> None:
+    """``put_artifact_type(ExecutionType(...))`` registered an execution type without a word
+    (MLMD's client refuses a message of another class): a type of another kind is refused.
+    Anything that is no type at all is left to :meth:`LineageStore.put_type` to refuse."""
+    if isinstance(value, ArtifactType | ExecutionType | ContextType) and not isinstance(
+        value, model
+    ):
+        kind = type(value).__name__
+        right = {"ArtifactType": "artifact", "ExecutionType": "execution"}.get(kind, "context")
+        raise InvalidArgumentError(
+            f"{call} registers {model.__name__}s only, got the {kind} {value.name!r:.80}: "
+            f"use put_{right}_type (or put_type); nothing was written"
+        )
 
 
 def _items(value: Any, what: str) -> list[Any]:
