@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._files import CannotWriteError, cannot_write
+from .._redact import MASK, redact_url
 from ..exceptions import (
     ConfigurationError,
     EngineUnavailableError,
@@ -142,17 +143,14 @@ def print_notes(notes: Iterable[str]) -> None:
         err_console().print(note)
 
 
-#: ``scheme://user:password@`` in a URL (the password part is replaced).
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:@/\s]*):(?P<pw>[^@/\s]+)@")
 _SECRET_ENV = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
-MASK = "***"
 
 
 def redact(text: str) -> str:
     """``text`` safe to print: passwords in URLs (``redis://:pw@host``, ``neo4j+s://u:pw@h``)
     and the values of password-like environment variables (``NEO4J_PASSWORD``, …) masked.
     Every message the CLI prints about a store target goes through here."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{MASK}@", text)
+    text = redact_url(text)
     for name, value in os.environ.items():
         if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
             text = text.replace(value, MASK)
