@@ -95,8 +95,11 @@ class LineageStore:
     """ML metadata as a property graph.
 
     Open with :meth:`open` (``"memory"``, a directory, ``redis://…``, ``bolt://``/``neo4j://…``,
-    or ``None`` for the environment's default) and use as a context manager. Every write method
-    is one atomic statement: it either applies completely or raises and changes nothing.
+    or ``None`` for the environment's default) and use as a context manager. Every ``put_*``
+    write, :meth:`impact`'s mark and :meth:`undo_impact_mark` is one atomic statement: it either
+    applies completely or raises and changes nothing. :meth:`apply_retention` writes one such
+    statement per batch, and :meth:`run`, :meth:`step` and the :attr:`tracker` are made of
+    several (their docs say which).
     """
 
     def __init__(self, backend: Backend, *, migrate: bool = True) -> None:
@@ -793,6 +796,9 @@ class LineageStore:
         execution, differing inputs and properties) unless ``explain=False``. An index lookup:
         its cost does not grow with the number of executions. Rules:
         :mod:`lineage_graph._repositories.cache`."""
+        for flag, value in (("by_fingerprint", by_fingerprint), ("explain", explain)):
+            if not isinstance(value, bool):  # by_fingerprint="no" matched by digest
+                raise InvalidArgumentError(f"{flag} is True or False, got {value!r:.80}")
         return self._cache.find(
             execution_type,
             inputs,
