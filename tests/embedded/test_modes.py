@@ -21,6 +21,7 @@ from lineage_graph import (
     ArtifactType,
     ConfigurationError,
     EngineUnavailableError,
+    FailedPreconditionError,
     LineageStore,
 )
 from lineage_graph.backends.embedded import COMPACT_TAIL_BYTES, EmbeddedBackend
@@ -877,6 +878,11 @@ def test_a_folder_of_other_files_is_not_made_a_store(tmp_path: Path) -> None:
     crashed.mkdir()
     (crashed / "lineage-graph.lock").write_text("999999\n")
     (crashed / "server.json").write_text(json.dumps({"pid": 999999, "socket": "/no/such.sock"}))
+    marked = tmp_path / "marked"  # the marker alone: a store that lost its log, refused as such
+    marked.mkdir()
+    (marked / "lineage-graph.store").write_text("")
+    with pytest.raises(FailedPreconditionError, match="lost its append-only log"):
+        LineageStore.open(marked)
     empty = tmp_path / "empty"
     empty.mkdir()
     for path, uris in (
