@@ -885,7 +885,7 @@ class LineageStore:
         context_type: str = "Experiment",
         cache: bool = False,
         record_args: bool = True,
-        git: bool | str = False,
+        git: bool | str | os.PathLike[str] = False,
     ) -> StepDecorator:
         """Decorator form of :meth:`run` (``@store.step("Trainer")``): each call is a recorded
         run; artifact arguments are its inputs and returned artifacts its outputs."""
@@ -899,7 +899,7 @@ class LineageStore:
             context_type=context_type,
             cache=cache,
             record_args=record_args,
-            git=git,
+            git=os.fspath(git) if isinstance(git, os.PathLike) else git,
         )
 
     @property

@@ -228,3 +228,14 @@ def test_the_types_docs_api_places_in_submodules_are_there() -> None:
         assert f"`{module.__name__}`" in section
         for name in names:
             assert f"`{name}`" in section and name in module.__all__, name
+
+
+def test_run_and_step_take_the_same_git_argument() -> None:
+    """``store.step(git=Path("."))`` works, as docs/api.md says ("or a path") and ``store.run``
+    is typed, but ``step`` was annotated ``bool | str``: a ``mypy --strict`` caller passing a
+    ``Path`` got an error."""
+    from lineage_graph import LineageStore
+
+    run = inspect.signature(LineageStore.run).parameters["git"]
+    step = inspect.signature(LineageStore.step).parameters["git"]
+    assert step.annotation == run.annotation and "PathLike" in str(step.annotation)
