@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ._redact import redact_url
 
 __all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_dir"]
 
@@ -25,7 +27,17 @@ def default_data_dir() -> Path:
     return Path(base) / "lineage-graph"
 
 
-class StoreSettings(BaseSettings):
+class _UrlsRedacted(BaseSettings):
+    """Settings whose repr (and str) masks the password of a URL they hold: the ``SecretStr``
+    passwords were masked, but one given in a URI (``NEO4J_URI=bolt://user:pw@host``,
+    ``LINEAGE_GRAPH_STORE=redis://:pw@host``) was shown in full."""
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if isinstance(value, str) else value
+
+
+class StoreSettings(_UrlsRedacted):
     """Which store to open: ``LINEAGE_GRAPH_STORE`` may hold a target (``LineageStore.open``)."""
 
     model_config = SettingsConfigDict(env_prefix="LINEAGE_GRAPH_", extra="ignore")
@@ -102,7 +114,7 @@ class EmbeddedSettings(BaseSettings):
     password: SecretStr | None = None
 
 
-class Neo4jSettings(BaseSettings):
+class Neo4jSettings(_UrlsRedacted):
     """Neo4j connection: ``NEO4J_URI``, ``NEO4J_USERNAME`` (or ``NEO4J_USER``), ``NEO4J_PASSWORD``,
     ``NEO4J_DATABASE``."""
 

@@ -55,7 +55,8 @@ class FailedPreconditionError(LineageGraphError):
 
 
 class OutOfRangeError(LineageGraphError, IndexError):
-    """An index into the call's own arguments is out of range."""
+    """An index into the call's own arguments is out of range (MLMD's ``OUT_OF_RANGE``), or a
+    kind's ids ran out (the next would pass 2^63 - 1). Nothing was written."""
 
 
 class ConfigurationError(LineageGraphError):
@@ -71,7 +72,8 @@ class SchemaVersionError(FailedPreconditionError):
 
 
 class EngineError(LineageGraphError):
-    """The engine reported an error the library does not map more precisely."""
+    """The engine reported an error the library does not map more precisely; also a call on a
+    store already closed ("the store is closed")."""
 
 
 class QueryError(EngineError):

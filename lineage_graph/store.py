@@ -99,8 +99,11 @@ class LineageStore:
     """ML metadata as a property graph.
 
     Open with :meth:`open` (``"memory"``, a directory, ``redis://…``, ``bolt://``/``neo4j://…``,
-    or ``None`` for the environment's default) and use as a context manager. Every write method
-    is one atomic statement: it either applies completely or raises and changes nothing.
+    or ``None`` for the environment's default) and use as a context manager. Every ``put_*``
+    write, :meth:`impact`'s mark and :meth:`undo_impact_mark` is one atomic statement: it either
+    applies completely or raises and changes nothing. :meth:`apply_retention` writes one such
+    statement per batch, and :meth:`run`, :meth:`step` and the :attr:`tracker` are made of
+    several (their docs say which).
     """
 
     def __init__(self, backend: Backend, *, migrate: bool = True) -> None:
@@ -222,16 +225,22 @@ class LineageStore:
     def put_artifact_type(
         self, t: ArtifactType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
+        """:meth:`put_type` for an :class:`ArtifactType` only."""
+        _type_of(t, ArtifactType, "put_artifact_type")
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
     def put_execution_type(
         self, t: ExecutionType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
+        """:meth:`put_type` for an :class:`ExecutionType` only."""
+        _type_of(t, ExecutionType, "put_execution_type")
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
     def put_context_type(
         self, t: ContextType, *, can_add_fields: bool = False, can_omit_fields: bool = False
     ) -> int:
+        """:meth:`put_type` for a :class:`ContextType` only."""
+        _type_of(t, ContextType, "put_context_type")
         return self.put_type(t, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields)
 
     def get_type(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType:
@@ -429,16 +438,15 @@ class LineageStore:
         from windows of an index range on the id: what is not iterated is not read, and a
         later start costs what the first does (no rows are skipped to reach it)."""
         kind = _node_kind(kind)
-        # Both go to the engine (a range bound, a LIMIT): a float or bool is refused, not sent
-        # (a LIMIT takes an integer; `id > true` is null on Neo4j, 1 on FalkorDB's index).
-        for field, value in (("after_id", after_id), ("page_size", page_size)):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidArgumentError(f"{field} must be an int, got {value!r:.80}")
+        # Both go to the engine (a range bound, a LIMIT): a str or None raised a bare
+        # TypeError, a float page size failed in the engine (QueryError), and after_id=1.5 or
+        # True was taken as a number (`id > true` is null on Neo4j, 1 on FalkorDB's index).
+        for name, value, least in (("after_id", after_id, 0), ("page_size", page_size, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise InvalidArgumentError(f"{name} must be an int >= {least}, got {value!r:.80}")
+        if type_name is not None and not isinstance(type_name, str):  # it matched nothing
+            raise InvalidArgumentError(f"type_name is a str or None, got {type_name!r:.80}")
         after_id, page_size = int(after_id), int(page_size)
-        if after_id < 0 or page_size < 1:
-            raise InvalidArgumentError(
-                f"after_id must be >= 0 and page_size >= 1, got {after_id} and {page_size}"
-            )
         if after_id >= INT64_MAX:  # no id lies above (Neo4j's driver cannot send a larger one)
             return iter(())
         # FalkorDB 4.16's LIMIT keeps 32 bits (2**32 listed nothing); a page is read lazily
@@ -799,6 +807,9 @@ class LineageStore:
         execution, differing inputs and properties) unless ``explain=False``. An index lookup:
         its cost does not grow with the number of executions. Rules:
         :mod:`lineage_graph._repositories.cache`."""
+        for flag, value in (("by_fingerprint", by_fingerprint), ("explain", explain)):
+            if not isinstance(value, bool):  # by_fingerprint="no" matched by digest
+                raise InvalidArgumentError(f"{flag} is True or False, got {value!r:.80}")
         return self._cache.find(
             execution_type,
             inputs,
@@ -885,7 +896,7 @@ class LineageStore:
         context_type: str = "Experiment",
         cache: bool = False,
         record_args: bool = True,
-        git: bool | str = False,
+        git: bool | str | os.PathLike[str] = False,
     ) -> StepDecorator:
         """Decorator form of :meth:`run` (``@store.step("Trainer")``): each call is a recorded
         run; artifact arguments are its inputs and returned artifacts its outputs."""
@@ -899,7 +910,7 @@ class LineageStore:
             context_type=context_type,
             cache=cache,
             record_args=record_args,
-            git=git,
+            git=os.fspath(git) if isinstance(git, os.PathLike) else git,
         )
 
     @property
@@ -965,6 +976,21 @@ def _node_kind(kind: str) -> NodeKind:
         raise InvalidArgumentError(
             f"kind must be one of {[k.value for k in NodeKind]}, got {kind!r:.80}"
         ) from None
+
+
+def _type_of(value: object, model: type[NodeType], call: str) -> None:
+    """``put_artifact_type(ExecutionType(...))`` registered an execution type without a word
+    (MLMD's client refuses a message of another class): a type of another kind is refused.
+    Anything that is no type at all is left to :meth:`LineageStore.put_type` to refuse."""
+    if isinstance(value, ArtifactType | ExecutionType | ContextType) and not isinstance(
+        value, model
+    ):
+        kind = type(value).__name__
+        right = {"ArtifactType": "artifact", "ExecutionType": "execution"}.get(kind, "context")
+        raise InvalidArgumentError(
+            f"{call} registers {model.__name__}s only, got the {kind} {value.name!r:.80}: "
+            f"use put_{right}_type (or put_type); nothing was written"
+        )
 
 
 def _items(value: Any, what: str) -> list[Any]:

@@ -611,6 +611,9 @@ class NodeRepository(Repository, Generic[N]):
     def get_by_type_and_name(
         self, type_name: str, name: str, type_version: str | None = None
     ) -> N | None:
+        if not isinstance(name, str):  # bytes broke the query's parameters (QueryError);
+            # an int, None or a list matched nothing, as if no node had that name
+            raise InvalidArgumentError(f"a name is a str, got {name!r:.80}")
         t = self.types.find(self.kind, type_name, type_version)
         if t is None:
             return None

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
+from .._redact import redact_url
 from ..config import EmbeddedSettings, Neo4jSettings, StoreSettings, default_data_dir
 from ..exceptions import ConfigurationError
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
@@ -77,14 +78,17 @@ def settings_of(cls: type[_S], engine: str, values: dict[str, Any] | None = None
 def _check_target_text(text: str) -> None:
     """A NUL, or a lone surrogate the file system cannot encode (one from undecodable bytes, as
     in a command line's, is kept), raised a bare ValueError / UnicodeEncodeError from the file
-    system calls."""
+    system calls. The target is quoted without its password: ``bolt://u:pw@host`` with a NUL
+    put the password in the message."""
     if "\x00" in text:
-        raise ConfigurationError(f"a store target cannot hold a NUL character: {text!r:.80}")
+        raise ConfigurationError(
+            f"a store target cannot hold a NUL character: {redact_url(text)!r:.80}"
+        )
     try:
         os.fsencode(text)
     except UnicodeEncodeError:
         raise ConfigurationError(
-            f"a store target must be valid Unicode (no lone surrogate): {text!r:.80}"
+            f"a store target must be valid Unicode (no lone surrogate): {redact_url(text)!r:.80}"
         ) from None
 
 

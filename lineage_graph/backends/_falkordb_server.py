@@ -42,7 +42,14 @@ from ..exceptions import (
     FailedPreconditionError,
 )
 
-__all__ = ["ServerBinaries", "ServerProcess", "find_binaries", "holds_store", "running_server"]
+__all__ = [
+    "ServerBinaries",
+    "ServerProcess",
+    "find_binaries",
+    "foreign_directory",
+    "holds_store",
+    "running_server",
+]
 
 _STATE_FILE = "server.json"
 _LOCK_FILE = "lineage-graph.lock"
@@ -136,6 +143,34 @@ def holds_store(path: Path) -> bool:
         )
     except OSError:
         return True
+
+
+def foreign_directory(path: Path) -> str | None:
+    """Why no store is made at ``path``: a directory that holds files but no store (a project
+    folder, a home directory). A store made there puts its files (``appendonly/``,
+    ``dump.rdb``, ``server.log``, the lock) among the user's. ``None`` for a store, an empty or
+    missing directory, or a path that is no directory or cannot be inspected (opening it says
+    why it cannot be used). The one rule for the library and the command line."""
+    if holds_store(path):
+        return None
+    try:
+        if not path.is_dir() or not any(path.iterdir()):
+            return None
+        has_snapshot = (path / "dump.rdb").is_file()
+    except OSError:
+        return None
+    reason = (
+        f"{path} is not empty and holds no store: a store is made only in an empty or new directory"
+    )
+    if has_snapshot:
+        # A dump.rdb without the append-only log (a partial restore): a server started there
+        # ignored it, and the store's close overwrote it with an empty store.
+        reason += (
+            f" ({path / 'dump.rdb'} alone is no store: its server would start empty and the "
+            'close overwrite that snapshot; docs/reliability.md, "A store whose files crash '
+            'the server", says how to rebuild the append-only log from it)'
+        )
+    return reason
 
 
 def _serves(pid: int, data_dir: Path) -> bool | None:
@@ -526,9 +561,11 @@ class ServerProcess:
 
     @staticmethod
     def _prepare_data_dir(path: Path) -> None:
-        """Create the data directory if needed and check it is ours and writable. Every reason
-        it cannot be (a file on the path, a parent that is a file, permission, a read-only or
-        virtual file system) is a ConfigurationError naming the path and the reason."""
+        """Create the data directory if needed and check it is ours and writable, and a store
+        or empty (:func:`foreign_directory`). Every reason it cannot be (a file on the path, a
+        parent that is a file, permission, a read-only or virtual file system, a folder of
+        other files) is a ConfigurationError naming the path and the reason. A folder of other
+        files got the store's files among its own, where the command line refused it."""
         try:
             if path.exists() and not path.is_dir():
                 raise ConfigurationError(f"store path {path} exists and is not a directory")
@@ -544,6 +581,11 @@ class ServerProcess:
             )
         if not os.access(path, os.W_OK | os.X_OK):
             raise ConfigurationError(f"the data directory {path} is not writable")
+        foreign = foreign_directory(path)
+        if foreign is not None:  # checked once the path is known to be a directory of ours
+            raise ConfigurationError(
+                f"{foreign} (name a new one, e.g. {path / 'lineage-store'}); nothing was written"
+            )
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._files import CannotWriteError, cannot_write
+from .._redact import MASK, redact_url
 from ..exceptions import (
     ConfigurationError,
     EngineUnavailableError,
@@ -142,17 +143,14 @@ def print_notes(notes: Iterable[str]) -> None:
         err_console().print(note)
 
 
-#: ``scheme://user:password@`` in a URL (the password part is replaced).
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:@/\s]*):(?P<pw>[^@/\s]+)@")
 _SECRET_ENV = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
-MASK = "***"
 
 
 def redact(text: str) -> str:
     """``text`` safe to print: passwords in URLs (``redis://:pw@host``, ``neo4j+s://u:pw@h``)
     and the values of password-like environment variables (``NEO4J_PASSWORD``, …) masked.
     Every message the CLI prints about a store target goes through here."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{MASK}@", text)
+    text = redact_url(text)
     for name, value in os.environ.items():
         if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
             text = text.replace(value, MASK)
@@ -294,21 +292,14 @@ def missing_store(target: str | None) -> str | None:
 
 def foreign_directory(target: str | None) -> str | None:
     """Why a store cannot be made at ``target``: a directory (``--store`` or
-    ``LINEAGE_GRAPH_STORE``) that holds files but no store, e.g. a project folder. A store
-    made there would put its files (``appendonly/``, ``dump.rdb``, ``server.log``, the lock)
-    among the user's. ``None`` for a store, an empty or missing directory, or another target."""
+    ``LINEAGE_GRAPH_STORE``) that holds files but no store, e.g. a project folder (the
+    library's rule, which ``LineageStore.open`` enforces too). ``None`` for a store, an empty
+    or missing directory, or another target."""
+    from ..backends._falkordb_server import foreign_directory as foreign
+
     path = _storeless_directory(target)
-    if path is None:
-        return None
-    try:
-        if not path.is_dir() or not any(path.iterdir()):
-            return None  # missing (made), or not a directory (opening it says so)
-    except OSError:
-        return None  # opening it says why it cannot be used
-    return (
-        f"{path} is not empty and holds no store: a store is made only in an empty or new "
-        "directory (choose another --store)"
-    )
+    reason = foreign(path) if path is not None else None
+    return None if reason is None else f"{reason} (choose another --store)"
 
 
 def _fails_fast(target: str | None) -> bool:

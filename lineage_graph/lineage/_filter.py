@@ -23,7 +23,10 @@ class NodeRef(NamedTuple):
     id: int
 
     def __str__(self) -> str:
-        return f"{self.kind.value.lower()}:{self.id}"
+        # NodeRef("Artifact", 7) is built (a tuple checks nothing) and refused where it is
+        # used, but printing it, or an error message quoting it, raised AttributeError
+        kind = self.kind.value if isinstance(self.kind, NodeKind) else str(self.kind)
+        return f"{kind.lower()}:{self.id}"
 
 
 StartLike = Artifact | Execution | NodeRef

@@ -765,6 +765,22 @@ def test_types_that_skipped_validation_are_refused_and_change_nothing(
     assert typed.get_types(NodeKind.ARTIFACT) == before
 
 
+def test_a_type_of_another_kind_is_refused_by_the_put_of_a_kind(typed: LineageStore) -> None:
+    """``put_artifact_type(ExecutionType(...))`` registered an execution type without a word
+    (MLMD's client refuses a message of another class): it is refused, nothing written."""
+    calls = (
+        (typed.put_artifact_type, ExecutionType(name="Wrong"), "use put_execution_type"),
+        (typed.put_execution_type, ContextType(name="Wrong"), "use put_context_type"),
+        (typed.put_context_type, ArtifactType(name="Wrong"), "use put_artifact_type"),
+    )
+    before = {kind: typed.get_types(kind) for kind in NodeKind}
+    for put, node_type, match in calls:
+        with pytest.raises(InvalidArgumentError, match=match):
+            put(node_type)  # type: ignore[operator]
+    assert {kind: typed.get_types(kind) for kind in NodeKind} == before
+    assert typed.put_execution_type(ExecutionType(name="Right")) > 0
+
+
 BAD_READS: list[tuple[str, Any, str]] = [
     ("ids a str", lambda s: s.get_artifacts_by_id(["1"]), "an id is an int, got '1'"),
     ("ids a bool", lambda s: s.get_executions_by_id([True]), "an id is an int, got True"),
@@ -786,6 +802,20 @@ BAD_READS: list[tuple[str, Any, str]] = [
     ),
     ("type version bytes", lambda s: s.get_artifacts_by_type("DataSet", b"1"), "are strings"),
     ("type name an int", lambda s: s.get_artifact_type(3), "are strings"),
+    # iter_nodes: a str or None was a bare TypeError, a float page size the engine's QueryError,
+    # after_id=1.5 or True a number, and a type name that is no str matched nothing
+    ("after_id a str", lambda s: list(s.iter_nodes(NodeKind.ARTIFACT, after_id="1")), "an int"),
+    ("after_id None", lambda s: list(s.iter_nodes(NodeKind.ARTIFACT, after_id=None)), "an int"),
+    ("after_id a float", lambda s: list(s.iter_nodes(NodeKind.ARTIFACT, after_id=0.5)), "an int"),
+    ("after_id a bool", lambda s: list(s.iter_nodes(NodeKind.ARTIFACT, after_id=True)), "an int"),
+    ("page_size a float", lambda s: list(s.iter_nodes(NodeKind.ARTIFACT, page_size=1.5)), "an int"),
+    ("page_size a str", lambda s: list(s.iter_nodes(NodeKind.CONTEXT, page_size="2")), "an int"),
+    ("page_size 0", lambda s: list(s.iter_nodes(NodeKind.EXECUTION, page_size=0)), ">= 1"),
+    ("type_name an int", lambda s: list(s.iter_nodes(NodeKind.ARTIFACT, type_name=1)), "a str"),
+    # a name that is no str matched nothing; bytes broke the query (QueryError)
+    ("name an int", lambda s: s.get_artifact_by_type_and_name("DataSet", 5), "a name is a str"),
+    ("name bytes", lambda s: s.get_execution_by_type_and_name("Trainer", b"x"), "a name is a"),
+    ("name None", lambda s: s.get_context_by_type_and_name("Experiment", None), "a name is a"),
 ]
 
 

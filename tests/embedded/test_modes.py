@@ -21,6 +21,7 @@ from lineage_graph import (
     ArtifactType,
     ConfigurationError,
     EngineUnavailableError,
+    FailedPreconditionError,
     LineageStore,
 )
 from lineage_graph.backends.embedded import COMPACT_TAIL_BYTES, EmbeddedBackend
@@ -836,6 +837,63 @@ def test_a_store_path_that_cannot_be_made_is_a_configuration_error(tmp_path: Pat
     with pytest.raises(ConfigurationError, match=r"cannot create .*afile/sub: not a directory"):
         LineageStore.open(afile / "sub")
     assert afile.read_text() == "not a store"
+
+
+def test_a_folder_of_other_files_is_not_made_a_store(tmp_path: Path) -> None:
+    """``LineageStore.open(dir)`` on a folder holding files but no store (a project folder)
+    made a store there: ``appendonly/``, ``dump.rdb``, ``server.log``, the lock and marker files
+    among the user's (the command line refused it). It is ``ConfigurationError`` naming the
+    folder, and nothing is added; a ``dump.rdb`` alone (no log: its server started empty and
+    the close overwrote it) is refused too, with what to do. Every store layout still opens."""
+    import json
+    import shutil
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigurationError, match="not empty and holds no store") as info:
+        LineageStore.open(project)
+    assert str(project) in str(info.value) and "new" in str(info.value)
+    assert [p.name for p in project.iterdir()] == ["notes.txt"]
+
+    store = tmp_path / "store"
+    with LineageStore.open(store) as first:
+        put_dataset(first, "/d")
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    shutil.copy2(store / "dump.rdb", snapshot / "dump.rdb")
+    data = (snapshot / "dump.rdb").read_bytes()
+    with pytest.raises(ConfigurationError, match="alone is no store") as info:
+        LineageStore.open(snapshot)
+    assert "rebuild the append-only log" in str(info.value)
+    assert [p.name for p in snapshot.iterdir()] == ["dump.rdb"]
+    assert (snapshot / "dump.rdb").read_bytes() == data
+
+    (store / "notes.txt").write_text("mine")  # a store with other files beside it
+    older = tmp_path / "older"  # an earlier version's: its log, no marker (and no lock here)
+    shutil.copytree(store, older)
+    (older / "lineage-graph.store").unlink()
+    (older / "lineage-graph.lock").unlink()
+    crashed = tmp_path / "crashed"  # killed as its first opening started the server
+    crashed.mkdir()
+    (crashed / "lineage-graph.lock").write_text("999999\n")
+    (crashed / "server.json").write_text(json.dumps({"pid": 999999, "socket": "/no/such.sock"}))
+    marked = tmp_path / "marked"  # the marker alone: a store that lost its log, refused as such
+    marked.mkdir()
+    (marked / "lineage-graph.store").write_text("")
+    with pytest.raises(FailedPreconditionError, match="lost its append-only log"):
+        LineageStore.open(marked)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for path, uris in (
+        (store, ["/d"]),
+        (older, ["/d"]),
+        (crashed, []),
+        (empty, []),
+        (tmp_path / "new" / "sub", []),
+    ):
+        with LineageStore.open(path) as opened:
+            assert [a.uri for a in opened.get_artifacts()] == uris, path
 
 
 def _free_port() -> int:

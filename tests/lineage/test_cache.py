@@ -223,6 +223,10 @@ def test_a_reproduced_dataset_with_the_same_digest_hits(store: LineageStore) -> 
     assert result.execution is not None and result.execution.id == eid
     assert [o.id for o in result.outputs] == [model]
     assert not store.find_cached_execution("Trainer", [b, a2], by_fingerprint=False).hit
+    # A flag that is no bool was taken for its truth: by_fingerprint="no" matched by digest.
+    for flags in ({"by_fingerprint": "no"}, {"by_fingerprint": 0}, {"explain": None}):
+        with pytest.raises(InvalidArgumentError, match="is True or False"):
+            store.find_cached_execution("Trainer", [b, a2], **flags)  # type: ignore[arg-type]
     # An artifact without a digest matches by id only.
     [b2] = datasets(store, 1)
     miss = store.find_cached_execution("Trainer", [a2, b2])

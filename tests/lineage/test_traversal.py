@@ -545,6 +545,17 @@ def test_property_filters_find_nan(typed: LineageStore) -> None:
     assert NodeFilter(properties={"loss": nan}) == NodeFilter(properties={"loss": nan})
 
 
+def test_a_node_ref_of_no_node_kind_prints_and_is_refused_as_a_start(
+    store: LineageStore,
+) -> None:
+    """``NodeRef("Artifact", 1)`` (a tuple: built without a check) was refused as a start, but
+    ``str()`` of it, as a message or a log line quoting it does, raised AttributeError."""
+    for ref in (NodeRef("Artifact", 1), NodeRef(None, 1)):  # type: ignore[arg-type]
+        assert str(ref) in ("artifact:1", "none:1")
+        with pytest.raises(InvalidArgumentError, match="must be a NodeKind"):
+            store.upstream(ref)
+
+
 def test_filter_properties_the_store_cannot_hold_are_refused_when_built() -> None:
     for properties in (
         {"x": object()},

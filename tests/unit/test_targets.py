@@ -56,6 +56,39 @@ def test_a_target_no_file_system_takes_is_a_configuration_error(
         resolve_target(target)
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "bolt://neo4j:S3cret-pw@db:7687\x00",
+        "neo4j+s://u:S3cret-pw@host\ud800",
+        "redis://:S3cret-pw@localhost:6379/g\x00",
+    ],
+)
+def test_a_refused_target_is_quoted_without_its_password(target: str) -> None:
+    """A target refused for a NUL or a lone surrogate was quoted whole in the message, the
+    password of ``bolt://user:password@host`` with it (the command line masked it; a library
+    caller's log did not). The password is masked."""
+    with pytest.raises(ConfigurationError) as info:
+        resolve_target(target)
+    assert "S3cret" not in str(info.value) and ":***@" in str(info.value)
+
+
+def test_settings_show_no_password_given_in_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passwords are ``SecretStr`` (masked), but one given in a URI was shown whole by the
+    settings' repr and str (``NEO4J_URI=bolt://user:password@host``, a ``redis://:pw@host``
+    store target), as in a log line or a traceback's locals. It is masked; the value is kept."""
+    from lineage_graph.config import Neo4jSettings, StoreSettings
+
+    monkeypatch.setenv("NEO4J_URI", "bolt://neo4j:S3cret-pw@db:7687")
+    monkeypatch.setenv("LINEAGE_GRAPH_STORE", "redis://:S3cret-pw@localhost:1")
+    given = Neo4jSettings(uri="neo4j+s://u:S3cret-pw@x.io", password="S3cret-pw")
+    for settings in (Neo4jSettings(), StoreSettings(), given):
+        for shown in (repr(settings), str(settings)):
+            assert "S3cret" not in shown and ":***@" in shown, shown
+    assert Neo4jSettings().uri == "bolt://neo4j:S3cret-pw@db:7687"
+    assert StoreSettings().store == "redis://:S3cret-pw@localhost:1"
+
+
 def test_a_target_from_undecodable_bytes_is_kept() -> None:
     """A command line's undecodable bytes arrive as surrogate escapes: a valid path."""
     assert resolve_target("/tmp/x\udcff") == ("embedded-dir", Path("/tmp/x\udcff"))
