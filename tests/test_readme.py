@@ -10,6 +10,7 @@ Conventions the README keeps (so this test can read it):
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 from pathlib import Path
@@ -96,3 +97,87 @@ def test_every_command_the_readme_mentions_exists() -> None:
     for command in sorted(mentioned):
         result = CliRunner().invoke(app, [command, "--help"], env=ENV)
         assert result.exit_code == 0, f"README mentions `lineage-graph {command}`: {result.output}"
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """The distributions ``requirements`` install, with what they require in turn (as installed
+    here), normalised names."""
+    import importlib.metadata as metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    todo = list(requirements)
+    while todo:
+        requirement = Requirement(todo.pop())
+        if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        with contextlib.suppress(metadata.PackageNotFoundError):  # not installed: a leaf here
+            todo.extend(metadata.requires(name) or [])
+    return seen
+
+
+def _names(requirements: list[str]) -> set[str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    return {canonicalize_name(Requirement(r).name) for r in requirements}
+
+
+def test_every_optional_import_is_an_extra_the_readme_and_doctor_name() -> None:
+    """Each third-party module the package imports is installed by the core dependencies or by
+    an extra the README's table lists (not ``[dev]``: a user does not install that), and
+    ``lineage-graph doctor`` reports each optional one with its extra. ``to_networkx()`` needed
+    networkx, which only ``[dev]`` installed: ``pip install 'lineage-graph[viz]'`` then raised
+    ImportError at ``to_networkx()``, and the README named no extra for it."""
+    import ast
+    import importlib.metadata as metadata
+    import sys
+    import tomllib
+
+    from packaging.utils import canonicalize_name
+
+    from lineage_graph.cli._inspect import _OPTIONAL
+
+    root = README.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["project"]
+    core = _closure(project["dependencies"])
+    readme_extras = set(re.findall(r"^\| `\[(\w+)\]` \|", README.read_text("utf-8"), re.M))
+    user_extras = {
+        extra: _closure(requirements)
+        for extra, requirements in project["optional-dependencies"].items()
+        if extra not in ("dev", "browser")
+    }
+    assert set(user_extras) <= readme_extras
+    modules: set[str] = set()
+    for path in (root / "lineage_graph").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", None) == "import_module"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                modules.add(str(node.args[0].value).split(".")[0])
+    modules -= set(sys.stdlib_module_names) | {"lineage_graph"}
+    distributions = metadata.packages_distributions()
+    for module in sorted(modules):
+        names = {canonicalize_name(d) for d in distributions.get(module, [])}
+        assert names, f"lineage_graph imports {module}, which is not installed here"
+        if names & core:
+            continue
+        extras = sorted(extra for extra, found in user_extras.items() if names & found)
+        assert extras, f"lineage_graph imports {module} ({names}): no user extra installs it"
+        # one an extra names itself (not a dependency of it): doctor says which extra gives it
+        if names & {n for e in extras for n in _names(project["optional-dependencies"][e])}:
+            assert module in _OPTIONAL, f"doctor does not report the optional {module}"
+            assert any(f"[{extra}] extra" in _OPTIONAL[module] for extra in extras), module
