@@ -1,6 +1,6 @@
 """The README's promises, run as written: the quick-start commands, every Python example, the
 ``cached`` example (a hit on the demo store), the command table's other examples (on the demo
-store), every ``lineage-graph`` command it mentions exists, and every extra it lists is what
+store), the Neo4j block (with no server), every ``lineage-graph`` command it mentions exists, and every extra it lists is what
 the package's optional imports need.
 
 Conventions the README keeps (so this test can read it):
@@ -129,6 +129,34 @@ def test_the_command_table_examples_run_on_the_demo_store(
         found = re.search(r"undo-mark ([0-9a-f]{32})", result.stdout)
         token = found[1] if found else token
     assert set(TABLE_SKIPPED) <= set(examples), "each skipped example is still in the table"
+
+
+def test_the_neo4j_block_runs_and_never_prints_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's other ```bash block, "Switch to Neo4j / Aura", as written but for the
+    server: no Neo4j here, so its `NEO4J_URI` is one where nothing listens. Its commands then
+    say the engine is unreachable (`doctor` exit 1, `ls` exit 4), and the password of its
+    `export` line is printed by neither, as the comment says."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    assert len(blocks("bash")) == 2, "every ```bash block of the README is run by a test here"
+    lines = [line.split("  #", 1)[0].strip() for line in blocks("bash")[1].splitlines()]
+    (export,) = [line for line in lines if line.startswith("export ")]
+    env: dict[str, str | None] = {**ENV}
+    for assignment in shlex.split(export)[1:]:
+        name, _, value = assignment.partition("=")
+        env[name] = value
+    assert env["NEO4J_URI"], "the block points NEO4J_URI at the server"
+    env["NEO4J_URI"] = "bolt://127.0.0.1:1"  # nothing listens on port 1
+    password = env["NEO4J_PASSWORD"]
+    assert password
+    ran = {}
+    for args in commands(blocks("bash")[1]):
+        result = CliRunner().invoke(app, args, env=env)
+        assert password not in result.output, f"lineage-graph {shlex.join(args)} printed it"
+        ran[args[0]] = result.exit_code
+    assert ran == {"doctor": 1, "ls": 4}, ran
 
 
 @pytest.mark.parametrize("index", range(len(blocks("python"))))
