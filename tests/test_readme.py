@@ -1,7 +1,7 @@
 """The README's promises, run as written: the quick-start commands, every Python example, the
 ``cached`` example (a hit on the demo store), the command table's other examples (on the demo
-store), the Neo4j block (with no server), every ``lineage-graph`` command it mentions exists, and every extra it lists is what
-the package's optional imports need.
+store), the Neo4j block (with no server), every ``lineage-graph`` command it mentions exists,
+and every extra it lists is what the package's optional imports need.
 
 Conventions the README keeps (so this test can read it):
 * the first ```bash block is the quick start: its ``lineage-graph …`` lines are run in a fresh
