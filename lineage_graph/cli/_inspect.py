@@ -657,6 +657,7 @@ _OPTIONAL = {
     "sklearn": "demo model ([demo] extra; a pure-Python model otherwise)",
     "pandas": "to_dataframe() ([viz] extra)",
     "matplotlib": "stats --plot ([viz] extra)",
+    "networkx": "to_networkx() ([viz] extra)",
 }
 
 

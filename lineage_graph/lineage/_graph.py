@@ -114,8 +114,10 @@ class LineageGraph:
         flows; ATTRIBUTION / ASSOCIATION edges point to contexts."""
         try:
             import networkx as nx
-        except ImportError as exc:  # pragma: no cover - networkx is a dev/viz dependency
-            raise ImportError("to_networkx() needs networkx: pip install networkx") from exc
+        except ImportError as exc:  # pragma: no cover - networkx is the [viz] extra's
+            raise ImportError(
+                "to_networkx() needs networkx: pip install 'lineage-graph[viz]'"
+            ) from exc
         g: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         for node in (*self.artifacts, *self.executions, *self.contexts):
             g.add_node(
