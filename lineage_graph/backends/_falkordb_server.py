@@ -49,6 +49,7 @@ __all__ = [
     "foreign_directory",
     "holds_store",
     "running_server",
+    "working",
 ]
 
 _STATE_FILE = "server.json"
@@ -257,6 +258,17 @@ def _listening(path: Path) -> bool:
         except OSError:
             return True
     return True
+
+
+def working(
+    before: tuple[int, bool] | None, now: tuple[int, bool] | None
+) -> tuple[bool, tuple[int, bool] | None]:
+    """Whether a server did work between two :meth:`ServerProcess.activity` samples (over a
+    clock tick of CPU time, or a thread waiting on the disk), and the sample to compare the
+    next one with. Unknown (no ``/proc``) counts as no work: then only a PING tells."""
+    if now is None:
+        return False, None
+    return now[1] or (before is not None and now[0] - before[0] > 1), now
 
 
 def ping_client(socket_path: Path, timeout: float) -> Any:
@@ -537,6 +549,11 @@ def _load_crash(log: Path, start: int) -> str | None:
 class _KilledWhileStarting(EngineUnavailableError):
     """A server this process started was killed by a signal before it answered (not a crash
     the server reported: that is a defect of the engine or of the files, not retried)."""
+
+
+class _HungWhileStarting(_KilledWhileStarting):
+    """A server this process started answered nothing and did no work for ``hang_after_s``
+    while it started (it was killed): started once more, as one killed by a signal."""
 
 
 class ServerProcess:
@@ -878,6 +895,11 @@ class ServerProcess:
         # A loading server is waited for past the start-up timeout, but not forever.
         hard_deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
         delay = 0.005
+        hang_after = self.settings.hang_after_s
+        ping_timeout = min(5.0, max(0.25, hang_after / 4))
+        #: Since when the server answered no PING and did no work (no CPU time, no disk wait).
+        silent_since: float | None = None
+        sample: tuple[int, bool] | None = None
         while True:
             code = self._proc.poll()
             if code is not None:
@@ -890,14 +912,17 @@ class ServerProcess:
                 raise EngineError(self._startup_failure(workdir))
             loading = False
             if self.socket_path.exists():
-                client = ping_client(self.socket_path, 5)
+                client = ping_client(self.socket_path, ping_timeout)
                 try:
                     client.ping()
                     return
-                except (redis.exceptions.BusyLoadingError, redis.exceptions.TimeoutError):
+                except redis.exceptions.BusyLoadingError:
+                    loading, silent_since = True, None  # replaying the AOF, and answering
+                except redis.exceptions.TimeoutError:
                     # Replaying the AOF (a large entry can keep it from answering at all): a
                     # server that is making progress is waited for, past the start-up timeout.
                     loading = True
+                    silent_since, sample = self._check_not_hung(silent_since, sample, workdir)
                 except redis.exceptions.ConnectionError:
                     pass
                 finally:
@@ -915,6 +940,34 @@ class ServerProcess:
                 )
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
+
+    def _check_not_hung(
+        self, silent_since: float | None, sample: tuple[int, bool] | None, workdir: Path
+    ) -> tuple[float | None, tuple[int, bool] | None]:
+        """After a PING of a starting server timed out: since when it has been silent and idle,
+        and the activity sample to compare the next with. One that has done no work (no CPU
+        time, no disk wait) for ``hang_after_s`` is hung: killed, and :class:`_HungWhileStarting`
+        (started once more by :meth:`start`). FalkorDB 4.16.3 deadlocked so while replaying
+        the append-only log under load (every thread asleep on a lock, the main thread in
+        ``Globals_AddGraph``): the open waited max(300 s, 15 x ``startup_timeout_s``), then
+        failed, where a second start of the same files loaded in a quarter of a second. Where
+        there is no ``/proc`` (no activity to read), a silent server is waited for as before."""
+        busy, sample = working(sample, self.activity())
+        now = time.monotonic()
+        if busy or sample is None:
+            return None, sample
+        if silent_since is None:
+            return now, sample
+        if now - silent_since < self.settings.hang_after_s:
+            return silent_since, sample
+        pid = self.pid
+        self.kill()
+        raise _HungWhileStarting(
+            f"the embedded FalkorDB server (pid {pid}) answered nothing and did no work for "
+            f"{self.settings.hang_after_s:g} s (LINEAGE_GRAPH_HANG_AFTER_S) while it started on "
+            f"{self.data_dir or 'memory'}: hung (a FalkorDB defect seen while it loads its log "
+            f"under load), so it was stopped; retry. Log: {workdir / _LOG_FILE}"
+        )
 
     def _startup_failure(self, workdir: Path) -> str:
         assert self._proc is not None

@@ -33,7 +33,7 @@ from ..exceptions import (
     QueryError,
 )
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
-from ._falkordb_server import ServerProcess, ping_client, running_server
+from ._falkordb_server import ServerProcess, ping_client, running_server, working
 from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
 
 __all__ = ["EmbeddedBackend"]
@@ -424,17 +424,6 @@ def _answers(server: ServerProcess) -> bool:
         return False
     finally:
         client.close()
-
-
-def _working(
-    before: tuple[int, bool] | None, now: tuple[int, bool] | None
-) -> tuple[bool, tuple[int, bool] | None]:
-    """Whether a server did work between two :meth:`ServerProcess.activity` samples (over a
-    clock tick of CPU time, or a thread waiting on the disk), and the sample to compare the
-    next one with. Unknown (no ``/proc``) counts as no work: then only a PING tells."""
-    if now is None:
-        return False, None
-    return now[1] or (before is not None and now[0] - before[0] > 1), now
 
 
 class EmbeddedBackend(Backend):
@@ -898,8 +887,8 @@ class EmbeddedBackend(Backend):
             except redis.exceptions.TimeoutError:
                 pass
             now = time.monotonic()
-            working, activity = _working(activity, server.activity())
-            if working or _answers(server):
+            busy, activity = working(activity, server.activity())
+            if busy or _answers(server):
                 silent_since = None
             elif silent_since is None:
                 silent_since = now
@@ -944,7 +933,7 @@ class EmbeddedBackend(Backend):
                 if not self._found_hung():
                     before = server.activity()
                     time.sleep(0.5)
-                    if _working(before, server.activity())[0]:
+                    if working(before, server.activity())[0]:
                         return False
                 server.kill()
             else:

@@ -652,6 +652,58 @@ def test_a_server_killed_while_it_starts_is_started_again_or_a_retryable_error(
         assert len(store.get_artifacts()) == 2
 
 
+@pytest.mark.parametrize("hangs", [1, 2])
+def test_a_server_that_hangs_while_it_starts_is_started_again_or_a_retryable_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hangs: int
+) -> None:
+    """FalkorDB 4.16.3 deadlocked replaying a store's append-only log under load (every thread
+    asleep on a lock, the main thread in ``Globals_AddGraph``; seen twice on a loaded machine):
+    its socket accepted connections and answered nothing, which the start-up wait took for a
+    long load. The open hung for max(300 s, 15 x startup_timeout_s) and then failed, where a
+    second start of the same files loaded at once. A server that answers nothing and does no
+    work (no CPU time, no disk wait) for ``hang_after_s`` while it starts is now killed and
+    started once more; hung again, the open is EngineUnavailableError (retryable), and no
+    server or record is left. (Here the server is stopped by SIGSTOP once it listens: a real
+    server that does nothing, as the deadlocked one.)"""
+    from lineage_graph.backends._falkordb_server import ServerProcess
+
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+    record = ServerProcess._write_state
+    stopped: list[int] = []
+
+    def stopped_once_listening(self: ServerProcess) -> None:
+        record(self)
+        if len(stopped) < hangs and self.pid is not None and self.socket_path is not None:
+            deadline = time.monotonic() + 60
+            while not self.socket_path.exists() and time.monotonic() < deadline:
+                time.sleep(0.001)
+            stopped.append(self.pid)
+            os.kill(self.pid, signal.SIGSTOP)
+
+    monkeypatch.setattr(ServerProcess, "_write_state", stopped_once_listening)
+    try:
+        if hangs == 1:
+            with LineageStore.open(target, hang_after_s=1) as store:
+                assert len(store.get_artifacts()) == 2
+                assert embedded(store).server.pid not in stopped
+        else:
+            with pytest.raises(EngineUnavailableError, match="did no work for 1 s") as info:
+                LineageStore.open(target, hang_after_s=1)
+            assert info.value.retryable
+            assert not (target / "server.json").exists()
+        assert len(stopped) == hangs
+        assert _servers_on(target) == []
+    finally:
+        for pid in stopped:  # (killed by the open; never left stopped if it failed)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    monkeypatch.undo()
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 2
+
+
 def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
     from tests._external_server import unix_socket_server
 
