@@ -407,6 +407,64 @@ def _aof_missing(data_dir: Path) -> list[Path]:
     return missing
 
 
+#: Read back from the end of the log this many bytes at a time when looking for its last byte
+#: that is not NUL (:func:`_trim_nul_tail`).
+_TAIL_CHUNK = 1 << 16
+
+
+def _last_incremental(data_dir: Path) -> Path | None:
+    """The incremental file the manifest names last: the one the server appends to, and the
+    only one whose end a crash can cut (None when there is no readable manifest)."""
+    try:
+        lines = (data_dir / _AOF_DIR / _AOF_MANIFEST).read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    last = None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6 or fields[0] != "file" or fields[1].startswith('"'):
+            continue
+        if dict(zip(fields[2::2], fields[3::2], strict=False)).get("type") == "i":
+            last = data_dir / _AOF_DIR / fields[1]
+    return last
+
+
+def _trim_nul_tail(data_dir: Path) -> int:
+    """Cut the NUL bytes that end the log's last incremental file; return how many (called
+    before every start, under the data directory's lock, no server running on the files).
+
+    A power loss while a write was being appended can leave the file longer than what reached
+    the disk, the missing part read back as zeros (file systems that extend a file before its
+    data lands). Redis took those zeros for a damaged log ("Bad file format reading the append
+    only file"), not for a write cut short (``aof-load-truncated``): the store could not be
+    opened at all, and the error advised ``redis-check-aof``, which the package does not ship.
+    No command ends in NUL (each ends with CRLF), so those bytes hold nothing: without them,
+    the log ends in whole commands, or in the write the crash cut short (never acknowledged:
+    ``appendfsync always`` replies after the fsync), which the server drops as it loads."""
+    incr = _last_incremental(data_dir)
+    if incr is None:
+        return 0
+    try:
+        with open(incr, "r+b") as f:
+            size = end = f.seek(0, os.SEEK_END)
+            while end > 0:
+                start = max(0, end - _TAIL_CHUNK)
+                f.seek(start)
+                kept = f.read(end - start).rstrip(b"\0")
+                if kept:
+                    end = start + len(kept)
+                    break
+                end = start
+            if end == size:
+                return 0
+            f.truncate(end)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        return 0  # unreadable, or a read-only file system: the server says what it finds
+    return size - end
+
+
 def _check_aof(data_dir: Path) -> None:
     """Refuse to start a server on a store whose append-only log is gone (deleted or moved by
     hand, a partial restore), called before every start. The server then starts an EMPTY store
@@ -496,6 +554,30 @@ def _load_crash(log: Path, start: int) -> str | None:
     for line in text.splitlines():
         if "crashed by signal" in line:
             return line.split(" # ", 1)[-1].strip()
+    return None
+
+
+#: What Redis logs when it refuses to load a damaged append-only log (not a write cut short at
+#: its end, which ``aof-load-truncated`` drops), then exits.
+_DAMAGED_LOG = (
+    "Bad file format reading the append only file",
+    "Unexpected end of file reading the append only file",
+)
+
+
+def _damaged_log(log: Path, start: int) -> str | None:
+    """Redis's line saying the store's append-only log is damaged, in the lines of ``log``
+    from byte ``start`` on (this start's); None for any other failure."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if any(damage in line for damage in _DAMAGED_LOG):
+            # up to the file's name: Redis's advice that follows names a tool not shipped here
+            return line.split(" # ", 1)[-1].split(":", 1)[0].strip()
     return None
 
 
@@ -759,6 +841,7 @@ class ServerProcess:
     def _start(self) -> None:
         if self.data_dir is not None:
             _check_aof(self.data_dir)
+            _trim_nul_tail(self.data_dir)
             _rotate_log(self.data_dir / _LOG_FILE)
             _remove_leftovers(self.data_dir)
         self._tmpdir = _socket_dir()  # mode 0700
@@ -905,6 +988,17 @@ class ServerProcess:
                 'are. Keep a copy of the directory; docs/reliability.md ("A store whose files '
                 f'crash the server") says how to start again from its snapshot. Report: '
                 f"{workdir / _LOG_FILE}"
+            )
+        damage = _damaged_log(workdir / _LOG_FILE, self._log_start)
+        if damage is not None and self.data_dir is not None:
+            # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not
+            # ship, in a message buried under the start's warnings.
+            return (
+                f"the append-only log of the store in {self.data_dir} is damaged ({damage}): "
+                "the server cannot load it, and the files are left as they are. Keep a copy of "
+                'the directory; docs/reliability.md ("A damaged append-only log") says how to '
+                "find where the damage starts and cut the log there, which loses the writes "
+                f"after it. Log: {workdir / _LOG_FILE}"
             )
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
 

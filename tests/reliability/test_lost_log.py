@@ -16,10 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, FailedPreconditionError, LineageStore, NodeKind
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    EngineError,
+    FailedPreconditionError,
+    LineageStore,
+    NodeKind,
+)
 from lineage_graph.backends._falkordb_server import running_server
 from lineage_graph.cli import ExitCode
 from tests.cli.conftest import invoke
+from tests.reliability._integrity import assert_healthy
 
 MARKER = "lineage-graph.store"
 
@@ -123,3 +131,66 @@ def test_a_log_cut_short_by_a_crash_still_opens(tmp_path: Path) -> None:
         aof.write(b"*3\r\n$3\r\nSET\r\n$3\r\nke")  # cut in the middle of a command
     with LineageStore.open(path) as store:
         assert store.count(NodeKind.ARTIFACT) == 5
+
+
+def _store_of_five_then_five(path: Path) -> tuple[list[int], list[int]]:
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        first = store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(5)])
+        last = store.put_artifacts([Artifact(type="Data", uri=f"/last{i}") for i in range(5)])
+    return first, last
+
+
+@pytest.mark.parametrize("torn", [False, True], ids=["whole-writes", "a-write-cut-short"])
+def test_a_log_a_power_loss_ended_with_zeros_opens_with_every_whole_write(
+    tmp_path: Path, torn: bool
+) -> None:
+    """A power loss while a write was appended can leave the file longer than what reached the
+    disk, read back as zeros. The server took them for a damaged log and the store could not be
+    opened at all (``EngineError``, "failed to start", advising a tool the package does not
+    ship). The zeros hold nothing: every whole write is there, a write they cut short is not
+    (it was never acknowledged), and ids go on without reuse."""
+    path = tmp_path / "store"
+    first, last = _store_of_five_then_five(path)
+    incr = next(_log_dir(path).glob("*.incr.aof"))
+    log = incr.read_bytes()
+    cut = 40 if torn else 0  # into the last write's command
+    incr.write_bytes(log[: len(log) - cut] + b"\0" * 5000)
+
+    with LineageStore.open(path) as store:
+        stored = {a.id: a.uri for a in store.get_artifacts()}
+        kept = first if torn else first + last
+        assert sorted(stored) == sorted(kept)
+        [new] = store.put_artifacts([Artifact(type="Data", uri="/after")])
+        assert new > max(first + last)
+        assert_healthy(store)
+    with LineageStore.open(path) as store:  # and the log stays loadable
+        assert store.count(NodeKind.ARTIFACT) == len(kept) + 1
+
+
+def test_a_damaged_log_is_refused_unchanged_saying_so_and_doctor_too(tmp_path: Path) -> None:
+    """Bytes that are no command at the end of the log (not zeros, not a write cut short):
+    the server refuses the log. The error said "failed to start" above the start's warnings,
+    with Redis's advice to run ``./redis-check-aof``, which the package does not ship; it now
+    says the log is damaged, which file, and where the repair is described."""
+    path = tmp_path / "store"
+    _store_of_five(path)
+    incr = next(_log_dir(path).glob("*.incr.aof"))
+    with incr.open("ab") as f:
+        f.write(b"not a command\r\n")
+    before = {k: v for k, v in _files(path).items() if k != "server.log"}
+
+    with pytest.raises(EngineError) as caught:
+        LineageStore.open(path)
+    message = str(caught.value)
+    assert f"append-only log of the store in {path.resolve()} is damaged" in message
+    assert incr.name in message and '"A damaged append-only log"' in message
+    assert "redis-check-aof" not in message
+    assert not caught.value.retryable
+    assert running_server(path) is None
+    assert {k: v for k, v in _files(path).items() if k != "server.log"} == before
+
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    failed = [c for c in json.loads(result.stdout)["checks"] if c["ok"] is False]
+    assert any("is damaged" in c["detail"] for c in failed), failed
