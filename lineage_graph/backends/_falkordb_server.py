@@ -298,6 +298,9 @@ def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
 _SPAWNER = _Spawner()
 
 
+#: The name of a managed server's socket, in a folder of its own (:func:`_socket_dir`).
+SOCKET_NAME = "falkordb.sock"
+
 #: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
 #: bytes on Linux and 104 on macOS, the terminating NUL included.
 SOCKET_PATH_MAX = 103
@@ -331,9 +334,9 @@ def _sweep_stale_socket_dirs(base: str) -> int:
             if now - st.st_mtime < STALE_SOCKET_DIR_S:
                 continue
             names = set(os.listdir(entry.path))
-            if not names <= {_LOG_FILE, "falkordb.sock"}:
+            if not names <= {_LOG_FILE, SOCKET_NAME}:
                 continue
-            if "falkordb.sock" in names and _listening(Path(entry.path) / "falkordb.sock"):
+            if SOCKET_NAME in names and _listening(Path(entry.path) / SOCKET_NAME):
                 continue
             shutil.rmtree(entry.path)
             removed += 1
@@ -347,7 +350,7 @@ def _socket_dir() -> Path:
     when the socket's path fits there, else in ``/tmp``. A long ``TMPDIR`` (a CI job's, an HPC
     scratch path) made every server fail to start ("unix socket path too long"). Folders that
     killed processes left there are swept first (:func:`_sweep_stale_socket_dirs`)."""
-    probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", "falkordb.sock")))
+    probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", SOCKET_NAME)))
     base = None if probe <= SOCKET_PATH_MAX else "/tmp"
     _sweep_stale_socket_dirs(base or tempfile.gettempdir())
     try:
@@ -746,6 +749,39 @@ class ServerProcess:
             return False
         return exe.name == self.binaries.redis_server.name and cwd == self.data_dir
 
+    def _stop_strays(self) -> None:
+        """Stop every server running on this data directory that no record names (call under
+        the lock, before a start: a server recorded and alive was attached to instead).
+
+        A process killed between spawning its server and recording it (``server.json``; a
+        SIGKILL, the out-of-memory killer) left that server running on the store's files with
+        no record: the next opener started a second server on the same files, and the first
+        ran on for good, unknown to every opener (the close of the store never stopped it).
+        Two servers must never share a store's log (:meth:`find_running`). Found by their
+        working directory in ``/proc`` (nothing where there is none, as on macOS); stopped by
+        SIGTERM, which flushes its log."""
+        assert self.data_dir is not None
+        try:
+            here = os.stat(self.data_dir)
+            pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            return
+        for pid in pids:
+            if pid == os.getpid():
+                continue
+            try:
+                there = os.stat(f"/proc/{pid}/cwd")
+                if (there.st_dev, there.st_ino) != (here.st_dev, here.st_ino):
+                    continue
+                exe = Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
+                # Ours listen on SOCKET_NAME only (its argument, then its process title): a
+                # server someone runs with its directory here (``--dir``) is not stopped.
+                ours = SOCKET_NAME.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue  # gone, a zombie, or another user's
+            if ours and exe == self.binaries.redis_server.name:
+                self._stop(pid)
+
     @staticmethod
     def _stop(pid: int, timeout: float = 30.0) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
@@ -841,11 +877,12 @@ class ServerProcess:
     def _start(self) -> None:
         if self.data_dir is not None:
             _check_aof(self.data_dir)
+            self._stop_strays()  # before anything below touches the server's files
             _trim_nul_tail(self.data_dir)
             _rotate_log(self.data_dir / _LOG_FILE)
             _remove_leftovers(self.data_dir)
         self._tmpdir = _socket_dir()  # mode 0700
-        socket_path = self._tmpdir / "falkordb.sock"
+        socket_path = self._tmpdir / SOCKET_NAME
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
         try:  # where this start's lines of the log begin (it is appended to)
             self._log_start = (workdir / _LOG_FILE).stat().st_size

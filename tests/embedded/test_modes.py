@@ -36,12 +36,13 @@ def put_dataset(store: LineageStore, uri: str) -> int:
     return store.put_artifacts([Artifact(type="DataSet", uri=uri)])[0]
 
 
-def run_child(code: str, *args: str) -> str:
-    """Run ``code`` in a fresh interpreter with ``args``; its stdout (it must succeed)."""
+def run_child(code: str, *args: str, check: bool = True) -> str:
+    """Run ``code`` in a fresh interpreter with ``args``; its stdout (it must succeed, unless
+    ``check`` is False)."""
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
     )
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 0 or not check, out.stderr
     return out.stdout
 
 
@@ -704,6 +705,47 @@ def _alive(pid: int) -> bool:
         if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
             return False
     return True
+
+
+def _servers_on(path: Path) -> list[int]:
+    """The live redis-server processes whose working directory is ``path`` (from /proc)."""
+    here = os.stat(path)
+    found = []
+    for name in os.listdir("/proc"):
+        with contextlib.suppress(OSError, ValueError):
+            there = os.stat(f"/proc/{name}/cwd")
+            exe = os.readlink(f"/proc/{name}/exe")
+            if (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino) and (
+                "redis-server" in exe and _alive(int(name))
+            ):
+                found.append(int(name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc")
+def test_a_server_no_record_names_is_stopped_before_another_starts_on_its_files(
+    tmp_path: Path,
+) -> None:
+    """A process killed between spawning its server and recording it (server.json) left that
+    server running on the store's files with no record: the next opener started a second
+    server on the same files, and the first ran on for good (no close ever stopped it). The
+    state is made here by a process SIGKILLed with its server running, and its record removed
+    (what a kill before the record was written leaves)."""
+    target = tmp_path / "s"
+    killed = "sys.stdout.flush()\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    stray = int(run_child(_KEEP_ONE + killed, str(target), check=False).strip())
+    assert _servers_on(target) == [stray]
+    (target / "server.json").unlink()
+
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+        assert not _alive(stray)
+        [new] = _servers_on(target)  # one server on the files: this store's
+        assert new == embedded(store).server.pid  # type: ignore[union-attr]
+        put_dataset(store, "/after")
+    assert _servers_on(target) == []  # the close stopped it; nothing runs on for good
+    with LineageStore.open(target) as store:
+        assert sorted(a.uri for a in store.get_artifacts()) == ["/after", "/kept"]
 
 
 def test_acknowledged_writes_survive_a_server_kill(tmp_path: Path) -> None:
