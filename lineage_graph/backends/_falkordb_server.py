@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -468,6 +469,47 @@ def _trim_nul_tail(data_dir: Path) -> int:
     return size - end
 
 
+def _log_sizes(data_dir: Path | None) -> dict[str, int]:
+    """The size of each file of the store's append-only log, by name (before a start)."""
+    if data_dir is None:
+        return {}
+    sizes = {}
+    with contextlib.suppress(OSError):
+        for part in (data_dir / _AOF_DIR).iterdir():
+            with contextlib.suppress(OSError):
+                sizes[part.name] = part.stat().st_size
+    return sizes
+
+
+#: What Redis logs when it drops a command cut short at the end of the log (``aof-load-truncated``).
+_TRUNCATED = re.compile(r"Truncating the AOF (\S+) at offset (\d+)")
+
+
+def _warn_torn(log: Path, start: int, data_dir: Path, sizes: dict[str, int]) -> None:
+    """Say so (a RuntimeWarning) when the server, as it loaded the store (this start's lines of
+    ``log``, from byte ``start`` on), dropped a write a crash had cut short at the end of the
+    log: it did so without a word to any client, and ``doctor`` said nothing either."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        return
+    found = _TRUNCATED.search(text)
+    if found is None:
+        return
+    name, offset = found.group(1), int(found.group(2))
+    dropped = sizes.get(name, offset) - offset
+    warnings.warn(
+        f"the append-only log of the store in {data_dir} ended in a write cut short by a crash "
+        f"(the last {dropped} bytes of {name}): the server dropped it as it loaded the store. "
+        "With fsync 'always' (the default) no write is acknowledged before it is whole on disk, "
+        "so that write had not been acknowledged",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+
+
 def _check_aof(data_dir: Path) -> None:
     """Refuse to start a server on a store whose append-only log is gone (deleted or moved by
     hand, a partial restore), called before every start. The server then starts an EMPTY store
@@ -881,6 +923,7 @@ class ServerProcess:
             _trim_nul_tail(self.data_dir)
             _rotate_log(self.data_dir / _LOG_FILE)
             _remove_leftovers(self.data_dir)
+        log_bytes = _log_sizes(self.data_dir)  # to tell how much a torn write's drop removed
         self._tmpdir = _socket_dir()  # mode 0700
         socket_path = self._tmpdir / SOCKET_NAME
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
@@ -926,6 +969,7 @@ class ServerProcess:
             self._wait_ready(workdir)
             if self.data_dir is not None:
                 _mark_aof(self.data_dir)
+                _warn_torn(workdir / _LOG_FILE, self._log_start, self.data_dir, log_bytes)
         except BaseException as exc:
             # Never leave a server running that no record names, nor a record of one that is
             # gone (a full disk, where the record cannot be written; a failed start).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -129,7 +130,9 @@ def test_a_log_cut_short_by_a_crash_still_opens(tmp_path: Path) -> None:
     _store_of_five(path)
     with next(_log_dir(path).glob("*.incr.aof")).open("ab") as aof:
         aof.write(b"*3\r\n$3\r\nSET\r\n$3\r\nke")  # cut in the middle of a command
-    with LineageStore.open(path) as store:
+    with pytest.warns(RuntimeWarning, match="cut short by a crash"):
+        store = LineageStore.open(path)
+    with store:
         assert store.count(NodeKind.ARTIFACT) == 5
 
 
@@ -157,7 +160,12 @@ def test_a_log_a_power_loss_ended_with_zeros_opens_with_every_whole_write(
     cut = 40 if torn else 0  # into the last write's command
     incr.write_bytes(log[: len(log) - cut] + b"\0" * 5000)
 
-    with LineageStore.open(path) as store:
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        store = LineageStore.open(path)
+    torn_notes = [w for w in said if "cut short by a crash" in str(w.message)]
+    assert len(torn_notes) == (1 if torn else 0)  # whole writes and zeros: nothing was dropped
+    with store:
         stored = {a.id: a.uri for a in store.get_artifacts()}
         kept = first if torn else first + last
         assert sorted(stored) == sorted(kept)
@@ -194,3 +202,34 @@ def test_a_damaged_log_is_refused_unchanged_saying_so_and_doctor_too(tmp_path: P
     assert result.exit_code == ExitCode.NO, result.output
     failed = [c for c in json.loads(result.stdout)["checks"] if c["ok"] is False]
     assert any("is damaged" in c["detail"] for c in failed), failed
+
+
+def test_a_write_a_crash_cut_short_is_dropped_and_said_so_and_doctor_notes_it(
+    tmp_path: Path,
+) -> None:
+    """The last write cut short (as a crash leaves it): the store opens without it, as before,
+    but it was dropped without a word (no warning, ``doctor`` all ✓). Opening now says so (a
+    RuntimeWarning naming the file and the bytes dropped); ``doctor`` shows it as a note."""
+    path = tmp_path / "store"
+    first, _ = _store_of_five_then_five(path)
+    incr = next(_log_dir(path).glob("*.incr.aof"))
+    log = incr.read_bytes()
+    incr.write_bytes(log[:-40])
+    copy = tmp_path / "copy"
+    shutil.copytree(path, copy)
+
+    with pytest.warns(RuntimeWarning, match="cut short by a crash") as said:
+        store = LineageStore.open(path)
+    with store:
+        assert sorted(a.id for a in store.get_artifacts()) == first
+    message = str(said[0].message)
+    assert incr.name in message and " bytes of " in message
+    with warnings.catch_warnings():  # said once: the server cut the log as it loaded it
+        warnings.simplefilter("error")
+        LineageStore.open(path).close()
+
+    result = invoke(["doctor", "--json", "--store", str(copy)])
+    assert result.exit_code == 0, result.output
+    notes = [c for c in json.loads(result.stdout)["checks"] if c["check"] == "note"]
+    assert len(notes) == 1 and "cut short by a crash" in notes[0]["detail"], notes
+    assert notes[0]["ok"] is None
