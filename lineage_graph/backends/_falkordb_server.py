@@ -68,21 +68,38 @@ INSTALL_HINT = (
 )
 
 
-def _lock(fd: int, data_dir: Path) -> None:
+class _LockTimeout(EngineUnavailableError):
+    """The data directory's lock was held past ``lock_timeout_s`` by another process."""
+
+
+def _lock(fd: int, data_dir: Path, timeout: float = float("inf")) -> None:
     """Take the data directory's lock, saying (once, a RuntimeWarning) why it waits when another
     process holds it past LOCK_NOTICE_S: that one is starting, loading or stopping the server,
-    or was stopped there (Ctrl-Z) or hangs, which keeps every opener waiting. The holder writes
-    its pid into the lock file for the message."""
+    or was stopped there (Ctrl-Z) or hangs. The holder writes its pid into the lock file for
+    the message. Held past ``timeout``, :class:`_LockTimeout` (retryable): a holder stopped or
+    stuck kept every opener, and every client recovering from a crash, waiting for ever."""
     waited, pause, warned = 0.0, 0.001, False
+    give_up = time.monotonic() + timeout
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
         except BlockingIOError:
-            if not warned and waited >= LOCK_NOTICE_S:
-                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            late = time.monotonic() > give_up
+            if late or (not warned and waited >= LOCK_NOTICE_S):
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                # (a holder that is not a store, e.g. `flock`, leaves the last store's pid)
+                alive = holder.isdigit() and _pid_alive(int(holder))
+                who = f"process {holder}" if alive else "another process"
+                if late:
+                    raise _LockTimeout(
+                        f"{who} has held {data_dir / _LOCK_FILE} for over {timeout:g} s "
+                        "(LINEAGE_GRAPH_LOCK_TIMEOUT_S), which it holds while it starts, loads "
+                        "or stops this store's server: it is stopped or stuck there. Resume or "
+                        "end it, then retry"
+                    ) from None
                 warnings.warn(
-                    f"waiting for process {holder}, which holds {data_dir / _LOCK_FILE} while "
+                    f"waiting for {who}, which holds {data_dir / _LOCK_FILE} while "
                     "it starts, loads or stops this store's server (a process stopped or stuck "
                     "there keeps every opener waiting: resume or end it)",
                     RuntimeWarning,
@@ -680,7 +697,7 @@ class ServerProcess:
             return
         fd = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            _lock(fd, self.data_dir)
+            _lock(fd, self.data_dir, self.settings.lock_timeout_s)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)

@@ -204,6 +204,74 @@ def test_an_opener_waiting_for_the_lock_says_who_holds_it(
         holder.wait()
 
 
+#: A child's script: open the store argv[1] (argv[2]: "open", or "close"
+#: a store opened before the lock was taken, once argv[3] exists); prints what happened.
+_GIVES_UP = """
+import sys, time
+from pathlib import Path
+from lineage_graph import EngineUnavailableError, LineageStore
+if sys.argv[2] == "close":
+    store = LineageStore.open(sys.argv[1])
+    print("opened", flush=True)
+    while not Path(sys.argv[3]).exists():
+        time.sleep(0.01)
+    store.close()
+    print("closed")
+else:
+    try:
+        LineageStore.open(sys.argv[1]).close()
+        print("opened")
+    except EngineUnavailableError as exc:
+        print("retryable" if exc.retryable else "final", exc)
+"""
+
+
+def test_a_lock_held_for_good_is_given_up_on_with_a_retryable_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process stopped (Ctrl-Z) while it holds the data directory's lock kept every opener
+    waiting for ever, and the close of every other store too (each close takes the lock).
+    After ``lock_timeout_s``, opening is ``EngineUnavailableError`` (retryable) naming the
+    holder; a close closes its connection and leaves the server to the next opener."""
+    path = tmp_path / "held"
+    LineageStore.open(path).close()
+    monkeypatch.setenv("LINEAGE_GRAPH_LOCK_TIMEOUT_S", "1")  # the children's
+    closer = subprocess.Popen(
+        [sys.executable, "-c", _GIVES_UP, str(path), "close", str(tmp_path / "go")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert closer.stdout is not None and closer.stdout.readline().strip() == "opened"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time; from pathlib import Path;"
+            "from lineage_graph.backends._falkordb_server import _lock;"
+            "d = Path(sys.argv[1]); fd = os.open(d / 'lineage-graph.lock', os.O_RDWR);"
+            "_lock(fd, d); print('locked', flush=True); time.sleep(300)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        os.kill(holder.pid, signal.SIGSTOP)  # stopped while it holds the lock
+        said = run_child(_GIVES_UP, str(path), "open")
+        assert said.startswith(f"retryable process {holder.pid} has held"), said
+        assert "LINEAGE_GRAPH_LOCK_TIMEOUT_S" in said
+        (tmp_path / "go").touch()
+        assert closer.communicate(timeout=120)[0].strip() == "closed"
+    finally:
+        for proc in (holder, closer):
+            proc.kill()
+            proc.wait()
+    with LineageStore.open(path) as store:  # the lock free again: the server left is used
+        assert store.get_artifacts() == []
+    assert _servers_on(path) == []
+
+
 def test_socket_folders_left_by_killed_processes_are_swept(tmp_path: Path) -> None:
     """A process killed with its in-memory server left its /tmp/lg-* folder (server.log, maybe
     the socket) for good: 1,189 had piled up on this machine. Starting a server sweeps those
