@@ -624,12 +624,15 @@ def _load_crash(log: Path, start: int) -> str | None:
 _DAMAGED_LOG = (
     "Bad file format reading the append only file",
     "Unexpected end of file reading the append only file",
+    # the base file (the snapshot the last rewrite of the log wrote) cut short or damaged
+    "Error loading data from RDB",
+    "Short read or OOM loading DB",
 )
 
 
 def _damaged_log(log: Path, start: int) -> str | None:
-    """Redis's line saying the store's append-only log is damaged, in the lines of ``log``
-    from byte ``start`` on (this start's); None for any other failure."""
+    """What Redis said of the store's damaged append-only log, in the lines of ``log`` from
+    byte ``start`` on (this start's); None for any other failure."""
     try:
         with open(log, "rb") as f:
             f.seek(start)
@@ -638,8 +641,10 @@ def _damaged_log(log: Path, start: int) -> str | None:
         return None
     for line in text.splitlines():
         if any(damage in line for damage in _DAMAGED_LOG):
-            # up to the file's name: Redis's advice that follows names a tool not shipped here
-            return line.split(" # ", 1)[-1].split(":", 1)[0].strip()
+            said = line.split(" # ", 1)[-1].removeprefix("Guru Meditation: ").strip()
+            # Its first sentence, up to the file's name: Redis's advice after it names a tool
+            # the package does not ship.
+            return said.split(". ", 1)[0].split(":", 1)[0].strip()
     return None
 
 
@@ -1095,8 +1100,8 @@ class ServerProcess:
                 f"the append-only log of the store in {self.data_dir} is damaged ({damage}): "
                 "the server cannot load it, and the files are left as they are. Keep a copy of "
                 'the directory; docs/reliability.md ("A damaged append-only log") says how to '
-                "find where the damage starts and cut the log there, which loses the writes "
-                f"after it. Log: {workdir / _LOG_FILE}"
+                "find where the damage starts and cut the log there, or start again from the "
+                f"snapshot of the last clean close. Log: {workdir / _LOG_FILE}"
             )
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from lineage_graph import (
     NodeKind,
 )
 from lineage_graph.backends._falkordb_server import running_server
+from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.cli import ExitCode
 from tests.cli.conftest import invoke
 from tests.reliability._integrity import assert_healthy
@@ -176,23 +178,47 @@ def test_a_log_a_power_loss_ended_with_zeros_opens_with_every_whole_write(
         assert store.count(NodeKind.ARTIFACT) == len(kept) + 1
 
 
-def test_a_damaged_log_is_refused_unchanged_saying_so_and_doctor_too(tmp_path: Path) -> None:
-    """Bytes that are no command at the end of the log (not zeros, not a write cut short):
-    the server refuses the log. The error said "failed to start" above the start's warnings,
-    with Redis's advice to run ``./redis-check-aof``, which the package does not ship; it now
-    says the log is damaged, which file, and where the repair is described."""
-    path = tmp_path / "store"
-    _store_of_five(path)
+def _damage_incremental(path: Path) -> str:
     incr = next(_log_dir(path).glob("*.incr.aof"))
     with incr.open("ab") as f:
         f.write(b"not a command\r\n")
+    return incr.name
+
+
+def _damage_base(path: Path) -> str:
+    """Cut short the base file a rewrite of the log wrote (the store's snapshot in the log)."""
+    with LineageStore.open(path) as store:
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        backend.compact()
+        deadline = time.monotonic() + 60
+        while not (_log_dir(path) / "appendonly.aof.2.base.rdb").exists():
+            assert time.monotonic() < deadline, "the log was not rewritten"
+            time.sleep(0.05)
+    base = _log_dir(path) / "appendonly.aof.2.base.rdb"
+    base.write_bytes(base.read_bytes()[:-100])
+    return "Error loading data from RDB"
+
+
+@pytest.mark.parametrize("damage", [_damage_incremental, _damage_base], ids=["incr", "base"])
+def test_a_damaged_log_is_refused_unchanged_saying_so_and_doctor_too(
+    tmp_path: Path, damage: Callable[[Path], str]
+) -> None:
+    """Bytes that are no command at the end of the log (not zeros, not a write cut short), or
+    a base file cut short: the server refuses the log. The error said "failed to start" above
+    the start's warnings (for the base, a crash report), with Redis's advice to run
+    ``./redis-check-aof``, which the package does not ship; it now says the log is damaged,
+    what Redis found (the file), and where what to do is described."""
+    path = tmp_path / "store"
+    _store_of_five(path)
+    said = damage(path)
     before = {k: v for k, v in _files(path).items() if k != "server.log"}
 
     with pytest.raises(EngineError) as caught:
         LineageStore.open(path)
     message = str(caught.value)
     assert f"append-only log of the store in {path.resolve()} is damaged" in message
-    assert incr.name in message and '"A damaged append-only log"' in message
+    assert said in message and '"A damaged append-only log"' in message
     assert "redis-check-aof" not in message
     assert not caught.value.retryable
     assert running_server(path) is None
