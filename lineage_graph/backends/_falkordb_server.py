@@ -834,16 +834,19 @@ class ServerProcess:
             if pid == os.getpid():
                 continue
             try:
-                there = os.stat(f"/proc/{pid}/cwd")
-                if (there.st_dev, there.st_ino) != (here.st_dev, here.st_ino):
+                # Ours listen on SOCKET_NAME only (its argument, then its process title): a
+                # server someone runs with its directory here (``--dir``) is not stopped. Read
+                # first: it touches no other file system (another process's working directory
+                # may be on a mount that does not answer).
+                if SOCKET_NAME.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
                     continue
                 exe = Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
-                # Ours listen on SOCKET_NAME only (its argument, then its process title): a
-                # server someone runs with its directory here (``--dir``) is not stopped.
-                ours = SOCKET_NAME.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+                if exe != self.binaries.redis_server.name:
+                    continue
+                there = os.stat(f"/proc/{pid}/cwd")
             except OSError:
                 continue  # gone, a zombie, or another user's
-            if ours and exe == self.binaries.redis_server.name:
+            if (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino):
                 self._stop(pid)
 
     @staticmethod
