@@ -468,6 +468,11 @@ def _trim_nul_tail(data_dir: Path) -> int:
     try:
         with open(incr, "r+b") as f:
             size = end = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return 0
+            f.seek(size - 1)
+            if f.read(1) != b"\0":
+                return 0  # the usual case: one byte read
             while end > 0:
                 start = max(0, end - _TAIL_CHUNK)
                 f.seek(start)
