@@ -74,6 +74,11 @@ class EmbeddedSettings(BaseSettings):
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
     #: server that answers PINGs is never replaced, however long a query runs.
     hang_after_s: float = Field(default=60.0, gt=0)
+    #: How long to wait for a data directory's lock (s), which another process holds while it
+    #: starts, loads or stops the server (minutes at most: each of those steps is bounded).
+    #: Past it, ``EngineUnavailableError`` naming the holder: one stopped (Ctrl-Z) or stuck
+    #: there kept every opener waiting for ever.
+    lock_timeout_s: float = Field(default=1800.0, gt=0)
 
     @field_validator("query_mem_capacity")
     @classmethod

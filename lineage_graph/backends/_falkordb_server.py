@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -75,21 +76,38 @@ INSTALL_HINT = (
 )
 
 
-def _lock(fd: int, data_dir: Path) -> None:
+class _LockTimeout(EngineUnavailableError):
+    """The data directory's lock was held past ``lock_timeout_s`` by another process."""
+
+
+def _lock(fd: int, data_dir: Path, timeout: float = float("inf")) -> None:
     """Take the data directory's lock, saying (once, a RuntimeWarning) why it waits when another
     process holds it past LOCK_NOTICE_S: that one is starting, loading or stopping the server,
-    or was stopped there (Ctrl-Z) or hangs, which keeps every opener waiting. The holder writes
-    its pid into the lock file for the message."""
+    or was stopped there (Ctrl-Z) or hangs. The holder writes its pid into the lock file for
+    the message. Held past ``timeout``, :class:`_LockTimeout` (retryable): a holder stopped or
+    stuck kept every opener, and every client recovering from a crash, waiting for ever."""
     waited, pause, warned = 0.0, 0.001, False
+    give_up = time.monotonic() + timeout
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
         except BlockingIOError:
-            if not warned and waited >= LOCK_NOTICE_S:
-                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            late = time.monotonic() > give_up
+            if late or (not warned and waited >= LOCK_NOTICE_S):
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                # (a holder that is not a store, e.g. `flock`, leaves the last store's pid)
+                alive = holder.isdigit() and _pid_alive(int(holder))
+                who = f"process {holder}" if alive else "another process"
+                if late:
+                    raise _LockTimeout(
+                        f"{who} has held {data_dir / _LOCK_FILE} for over {timeout:g} s "
+                        "(LINEAGE_GRAPH_LOCK_TIMEOUT_S), which it holds while it starts, loads "
+                        "or stops this store's server: it is stopped or stuck there. Resume or "
+                        "end it, then retry"
+                    ) from None
                 warnings.warn(
-                    f"waiting for process {holder}, which holds {data_dir / _LOCK_FILE} while "
+                    f"waiting for {who}, which holds {data_dir / _LOCK_FILE} while "
                     "it starts, loads or stops this store's server (a process stopped or stuck "
                     "there keeps every opener waiting: resume or end it)",
                     RuntimeWarning,
@@ -345,6 +363,9 @@ def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
 _SPAWNER = _Spawner()
 
 
+#: The name of a managed server's socket, in a folder of its own (:func:`_socket_dir`).
+SOCKET_NAME = "falkordb.sock"
+
 #: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
 #: bytes on Linux and 104 on macOS, the terminating NUL included.
 SOCKET_PATH_MAX = 103
@@ -378,9 +399,9 @@ def _sweep_stale_socket_dirs(base: str) -> int:
             if now - st.st_mtime < STALE_SOCKET_DIR_S:
                 continue
             names = set(os.listdir(entry.path))
-            if not names <= {_LOG_FILE, "falkordb.sock"}:
+            if not names <= {_LOG_FILE, SOCKET_NAME}:
                 continue
-            if "falkordb.sock" in names and _listening(Path(entry.path) / "falkordb.sock"):
+            if SOCKET_NAME in names and _listening(Path(entry.path) / SOCKET_NAME):
                 continue
             shutil.rmtree(entry.path)
             removed += 1
@@ -394,7 +415,7 @@ def _socket_dir() -> Path:
     when the socket's path fits there, else in ``/tmp``. A long ``TMPDIR`` (a CI job's, an HPC
     scratch path) made every server fail to start ("unix socket path too long"). Folders that
     killed processes left there are swept first (:func:`_sweep_stale_socket_dirs`)."""
-    probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", "falkordb.sock")))
+    probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", SOCKET_NAME)))
     base = None if probe <= SOCKET_PATH_MAX else "/tmp"
     _sweep_stale_socket_dirs(base or tempfile.gettempdir())
     try:
@@ -452,6 +473,110 @@ def _aof_missing(data_dir: Path) -> list[Path]:
         if kind in ("b", "i") and not (data_dir / _AOF_DIR / fields[1]).exists():
             missing.append(data_dir / _AOF_DIR / fields[1])
     return missing
+
+
+#: Read back from the end of the log this many bytes at a time when looking for its last byte
+#: that is not NUL (:func:`_trim_nul_tail`).
+_TAIL_CHUNK = 1 << 16
+
+
+def _last_incremental(data_dir: Path) -> Path | None:
+    """The incremental file the manifest names last: the one the server appends to, and the
+    only one whose end a crash can cut (None when there is no readable manifest)."""
+    try:
+        lines = (data_dir / _AOF_DIR / _AOF_MANIFEST).read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    last = None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 6 or fields[0] != "file" or fields[1].startswith('"'):
+            continue
+        if dict(zip(fields[2::2], fields[3::2], strict=False)).get("type") == "i":
+            last = data_dir / _AOF_DIR / fields[1]
+    return last
+
+
+def _trim_nul_tail(data_dir: Path) -> int:
+    """Cut the NUL bytes that end the log's last incremental file; return how many (called
+    before every start, under the data directory's lock, no server running on the files).
+
+    A power loss while a write was being appended can leave the file longer than what reached
+    the disk, the missing part read back as zeros (file systems that extend a file before its
+    data lands). Redis took those zeros for a damaged log ("Bad file format reading the append
+    only file"), not for a write cut short (``aof-load-truncated``): the store could not be
+    opened at all, and the error advised ``redis-check-aof``, which the package does not ship.
+    No command ends in NUL (each ends with CRLF), so those bytes hold nothing: without them,
+    the log ends in whole commands, or in the write the crash cut short (never acknowledged:
+    ``appendfsync always`` replies after the fsync), which the server drops as it loads."""
+    incr = _last_incremental(data_dir)
+    if incr is None:
+        return 0
+    try:
+        with open(incr, "r+b") as f:
+            size = end = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return 0
+            f.seek(size - 1)
+            if f.read(1) != b"\0":
+                return 0  # the usual case: one byte read
+            while end > 0:
+                start = max(0, end - _TAIL_CHUNK)
+                f.seek(start)
+                kept = f.read(end - start).rstrip(b"\0")
+                if kept:
+                    end = start + len(kept)
+                    break
+                end = start
+            if end == size:
+                return 0
+            f.truncate(end)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        return 0  # unreadable, or a read-only file system: the server says what it finds
+    return size - end
+
+
+def _log_sizes(data_dir: Path | None) -> dict[str, int]:
+    """The size of each file of the store's append-only log, by name (before a start)."""
+    if data_dir is None:
+        return {}
+    sizes = {}
+    with contextlib.suppress(OSError):
+        for part in (data_dir / _AOF_DIR).iterdir():
+            with contextlib.suppress(OSError):
+                sizes[part.name] = part.stat().st_size
+    return sizes
+
+
+#: What Redis logs when it drops a command cut short at the end of the log (``aof-load-truncated``).
+_TRUNCATED = re.compile(r"Truncating the AOF (\S+) at offset (\d+)")
+
+
+def _warn_torn(log: Path, start: int, data_dir: Path, sizes: dict[str, int]) -> None:
+    """Say so (a RuntimeWarning) when the server, as it loaded the store (this start's lines of
+    ``log``, from byte ``start`` on), dropped a write a crash had cut short at the end of the
+    log: it did so without a word to any client, and ``doctor`` said nothing either."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        return
+    found = _TRUNCATED.search(text)
+    if found is None:
+        return
+    name, offset = found.group(1), int(found.group(2))
+    dropped = sizes.get(name, offset) - offset
+    warnings.warn(
+        f"the append-only log of the store in {data_dir} ended in a write cut short by a crash "
+        f"(the last {dropped} bytes of {name}): the server dropped it as it loaded the store. "
+        "With fsync 'always' (the default) no write is acknowledged before it is whole on disk, "
+        "so that write had not been acknowledged",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 
 def _check_aof(data_dir: Path) -> None:
@@ -546,6 +671,35 @@ def _load_crash(log: Path, start: int) -> str | None:
     return None
 
 
+#: What Redis logs when it refuses to load a damaged append-only log (not a write cut short at
+#: its end, which ``aof-load-truncated`` drops), then exits.
+_DAMAGED_LOG = (
+    "Bad file format reading the append only file",
+    "Unexpected end of file reading the append only file",
+    # the base file (the snapshot the last rewrite of the log wrote) cut short or damaged
+    "Error loading data from RDB",
+    "Short read or OOM loading DB",
+)
+
+
+def _damaged_log(log: Path, start: int) -> str | None:
+    """What Redis said of the store's damaged append-only log, in the lines of ``log`` from
+    byte ``start`` on (this start's); None for any other failure."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            text = f.read(1 << 20).decode(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if any(damage in line for damage in _DAMAGED_LOG):
+            said = line.split(" # ", 1)[-1].removeprefix("Guru Meditation: ").strip()
+            # Its first sentence, up to the file's name: Redis's advice after it names a tool
+            # the package does not ship.
+            return said.split(". ", 1)[0].split(":", 1)[0].strip()
+    return None
+
+
 class _KilledWhileStarting(EngineUnavailableError):
     """A server this process started was killed by a signal before it answered (not a crash
     the server reported: that is a defect of the engine or of the files, not retried)."""
@@ -612,7 +766,7 @@ class ServerProcess:
             return
         fd = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            _lock(fd, self.data_dir)
+            _lock(fd, self.data_dir, self.settings.lock_timeout_s)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -723,6 +877,42 @@ class ServerProcess:
             return False
         return exe.name == self.binaries.redis_server.name and cwd == self.data_dir
 
+    def _stop_strays(self) -> None:
+        """Stop every server running on this data directory that no record names (call under
+        the lock, before a start: a server recorded and alive was attached to instead).
+
+        A process killed between spawning its server and recording it (``server.json``; a
+        SIGKILL, the out-of-memory killer) left that server running on the store's files with
+        no record: the next opener started a second server on the same files, and the first
+        ran on for good, unknown to every opener (the close of the store never stopped it).
+        Two servers must never share a store's log (:meth:`find_running`). Found by their
+        working directory in ``/proc`` (nothing where there is none, as on macOS); stopped by
+        SIGTERM, which flushes its log."""
+        assert self.data_dir is not None
+        try:
+            here = os.stat(self.data_dir)
+            pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            return
+        for pid in pids:
+            if pid == os.getpid():
+                continue
+            try:
+                # Ours listen on SOCKET_NAME only (its argument, then its process title): a
+                # server someone runs with its directory here (``--dir``) is not stopped. Read
+                # first: it touches no other file system (another process's working directory
+                # may be on a mount that does not answer).
+                if SOCKET_NAME.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    continue
+                exe = Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
+                if exe != self.binaries.redis_server.name:
+                    continue
+                there = os.stat(f"/proc/{pid}/cwd")
+            except OSError:
+                continue  # gone, a zombie, or another user's
+            if (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino):
+                self._stop(pid)
+
     @staticmethod
     def _stop(pid: int, timeout: float = 30.0) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
@@ -818,10 +1008,13 @@ class ServerProcess:
     def _start(self) -> None:
         if self.data_dir is not None:
             _check_aof(self.data_dir)
+            self._stop_strays()  # before anything below touches the server's files
+            _trim_nul_tail(self.data_dir)
             _rotate_log(self.data_dir / _LOG_FILE)
             _remove_leftovers(self.data_dir)
+        log_bytes = _log_sizes(self.data_dir)  # to tell how much a torn write's drop removed
         self._tmpdir = _socket_dir()  # mode 0700
-        socket_path = self._tmpdir / "falkordb.sock"
+        socket_path = self._tmpdir / SOCKET_NAME
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
         try:  # where this start's lines of the log begin (it is appended to)
             self._log_start = (workdir / _LOG_FILE).stat().st_size
@@ -865,6 +1058,7 @@ class ServerProcess:
             self._wait_ready(workdir)
             if self.data_dir is not None:
                 _mark_aof(self.data_dir)
+                _warn_torn(workdir / _LOG_FILE, self._log_start, self.data_dir, log_bytes)
         except BaseException as exc:
             # Never leave a server running that no record names, nor a record of one that is
             # gone (a full disk, where the record cannot be written; a failed start).
@@ -1000,6 +1194,17 @@ class ServerProcess:
                 'are. Keep a copy of the directory; docs/reliability.md ("A store whose files '
                 f'crash the server") says how to start again from its snapshot. Report: '
                 f"{workdir / _LOG_FILE}"
+            )
+        damage = _damaged_log(workdir / _LOG_FILE, self._log_start)
+        if damage is not None and self.data_dir is not None:
+            # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not
+            # ship, in a message buried under the start's warnings.
+            return (
+                f"the append-only log of the store in {self.data_dir} is damaged ({damage}): "
+                "the server cannot load it, and the files are left as they are. Keep a copy of "
+                'the directory; docs/reliability.md ("A damaged append-only log") says how to '
+                "find where the damage starts and cut the log there, or start again from the "
+                f"snapshot of the last clean close. Log: {workdir / _LOG_FILE}"
             )
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
 

@@ -33,7 +33,13 @@ from ..exceptions import (
     QueryError,
 )
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
-from ._falkordb_server import ServerProcess, ping_client, running_server, working
+from ._falkordb_server import (
+    ServerProcess,
+    _LockTimeout,
+    ping_client,
+    running_server,
+    working,
+)
 from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
 
 __all__ = ["EmbeddedBackend"]
@@ -1367,6 +1373,16 @@ class EmbeddedBackend(Backend):
             with contextlib.suppress(Exception):
                 self._db.connection.close()
             return
+        try:
+            self._close_locked(server)
+        except _LockTimeout:
+            # Another process holds the directory's lock for good (stopped or stuck while it
+            # starts or stops the server): this store's connection goes; the server is left to
+            # that process or the next opener (the close waited for ever).
+            with contextlib.suppress(Exception):
+                self._db.connection.close()
+
+    def _close_locked(self, server: ServerProcess) -> None:
         with server.locked():
             last = True
             with contextlib.suppress(Exception):

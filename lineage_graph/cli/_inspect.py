@@ -746,9 +746,12 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         _data_dir_check(checks, Path(location))
     if kind:
         started = time.perf_counter()
+        notes: list[warnings.WarningMessage] = []
         try:
             # as every command opens it: a refused Neo4j port was 30 s of retries here
-            s = LineageStore.open(store, **open_settings(store))
+            with warnings.catch_warnings(record=True) as notes:
+                warnings.simplefilter("always")
+                s = LineageStore.open(store, **open_settings(store))
         except SchemaVersionError as exc:  # the engine answered: the store's version is wrong
             elapsed = (time.perf_counter() - started) * 1000
             _check(checks, "engine reachable", True, f"answered (in {elapsed:.0f} ms)")
@@ -770,6 +773,15 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
                 # "1 artifact", not "1 artifacts", as impact and compare count
                 counts = [count_of(s.count(k), k.value.lower()) for k in NodeKind]
                 _check(checks, "contents", True, ", ".join(counts))
+                # What opening the store said (a write a crash cut short at the end of the log,
+                # dropped as the server loaded it): a note in the report, not only on stderr.
+                for note in notes:
+                    if issubclass(note.category, RuntimeWarning):
+                        _check(checks, "note", None, str(note.message))
+                    else:
+                        warnings.warn_explicit(
+                            note.message, note.category, note.filename, note.lineno
+                        )
             finally:
                 s.close()
     for module, purpose in _OPTIONAL.items():

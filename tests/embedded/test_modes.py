@@ -37,12 +37,13 @@ def put_dataset(store: LineageStore, uri: str) -> int:
     return store.put_artifacts([Artifact(type="DataSet", uri=uri)])[0]
 
 
-def run_child(code: str, *args: str) -> str:
-    """Run ``code`` in a fresh interpreter with ``args``; its stdout (it must succeed)."""
+def run_child(code: str, *args: str, check: bool = True) -> str:
+    """Run ``code`` in a fresh interpreter with ``args``; its stdout (it must succeed, unless
+    ``check`` is False)."""
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
     )
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 0 or not check, out.stderr
     return out.stdout
 
 
@@ -202,6 +203,74 @@ def test_an_opener_waiting_for_the_lock_says_who_holds_it(
     finally:
         holder.kill()
         holder.wait()
+
+
+#: A child's script: open the store argv[1] (argv[2]: "open", or "close"
+#: a store opened before the lock was taken, once argv[3] exists); prints what happened.
+_GIVES_UP = """
+import sys, time
+from pathlib import Path
+from lineage_graph import EngineUnavailableError, LineageStore
+if sys.argv[2] == "close":
+    store = LineageStore.open(sys.argv[1])
+    print("opened", flush=True)
+    while not Path(sys.argv[3]).exists():
+        time.sleep(0.01)
+    store.close()
+    print("closed")
+else:
+    try:
+        LineageStore.open(sys.argv[1]).close()
+        print("opened")
+    except EngineUnavailableError as exc:
+        print("retryable" if exc.retryable else "final", exc)
+"""
+
+
+def test_a_lock_held_for_good_is_given_up_on_with_a_retryable_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process stopped (Ctrl-Z) while it holds the data directory's lock kept every opener
+    waiting for ever, and the close of every other store too (each close takes the lock).
+    After ``lock_timeout_s``, opening is ``EngineUnavailableError`` (retryable) naming the
+    holder; a close closes its connection and leaves the server to the next opener."""
+    path = tmp_path / "held"
+    LineageStore.open(path).close()
+    monkeypatch.setenv("LINEAGE_GRAPH_LOCK_TIMEOUT_S", "1")  # the children's
+    closer = subprocess.Popen(
+        [sys.executable, "-c", _GIVES_UP, str(path), "close", str(tmp_path / "go")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert closer.stdout is not None and closer.stdout.readline().strip() == "opened"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time; from pathlib import Path;"
+            "from lineage_graph.backends._falkordb_server import _lock;"
+            "d = Path(sys.argv[1]); fd = os.open(d / 'lineage-graph.lock', os.O_RDWR);"
+            "_lock(fd, d); print('locked', flush=True); time.sleep(300)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        os.kill(holder.pid, signal.SIGSTOP)  # stopped while it holds the lock
+        said = run_child(_GIVES_UP, str(path), "open")
+        assert said.startswith(f"retryable process {holder.pid} has held"), said
+        assert "LINEAGE_GRAPH_LOCK_TIMEOUT_S" in said
+        (tmp_path / "go").touch()
+        assert closer.communicate(timeout=120)[0].strip() == "closed"
+    finally:
+        for proc in (holder, closer):
+            proc.kill()
+            proc.wait()
+    with LineageStore.open(path) as store:  # the lock free again: the server left is used
+        assert store.get_artifacts() == []
+    assert _servers_on(path) == []
 
 
 def test_socket_folders_left_by_killed_processes_are_swept(tmp_path: Path) -> None:
@@ -705,6 +774,47 @@ def _alive(pid: int) -> bool:
         if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
             return False
     return True
+
+
+def _servers_on(path: Path) -> list[int]:
+    """The live redis-server processes whose working directory is ``path`` (from /proc)."""
+    here = os.stat(path)
+    found = []
+    for name in os.listdir("/proc"):
+        with contextlib.suppress(OSError, ValueError):
+            there = os.stat(f"/proc/{name}/cwd")
+            exe = os.readlink(f"/proc/{name}/exe")
+            if (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino) and (
+                "redis-server" in exe and _alive(int(name))
+            ):
+                found.append(int(name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc")
+def test_a_server_no_record_names_is_stopped_before_another_starts_on_its_files(
+    tmp_path: Path,
+) -> None:
+    """A process killed between spawning its server and recording it (server.json) left that
+    server running on the store's files with no record: the next opener started a second
+    server on the same files, and the first ran on for good (no close ever stopped it). The
+    state is made here by a process SIGKILLed with its server running, and its record removed
+    (what a kill before the record was written leaves)."""
+    target = tmp_path / "s"
+    killed = "sys.stdout.flush()\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+    stray = int(run_child(_KEEP_ONE + killed, str(target), check=False).strip())
+    assert _servers_on(target) == [stray]
+    (target / "server.json").unlink()
+
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+        assert not _alive(stray)
+        [new] = _servers_on(target)  # one server on the files: this store's
+        assert new == embedded(store).server.pid  # type: ignore[union-attr]
+        put_dataset(store, "/after")
+    assert _servers_on(target) == []  # the close stopped it; nothing runs on for good
+    with LineageStore.open(target) as store:
+        assert sorted(a.uri for a in store.get_artifacts()) == ["/after", "/kept"]
 
 
 def test_acknowledged_writes_survive_a_server_kill(tmp_path: Path) -> None:

@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, FailedPreconditionError, LineageStore, NodeKind
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    EngineError,
+    FailedPreconditionError,
+    LineageStore,
+    NodeKind,
+)
 from lineage_graph.backends._falkordb_server import running_server
+from lineage_graph.backends.embedded import EmbeddedBackend
 from lineage_graph.cli import ExitCode
 from tests.cli.conftest import invoke
+from tests.reliability._integrity import assert_healthy
 
 MARKER = "lineage-graph.store"
 
@@ -121,5 +132,130 @@ def test_a_log_cut_short_by_a_crash_still_opens(tmp_path: Path) -> None:
     _store_of_five(path)
     with next(_log_dir(path).glob("*.incr.aof")).open("ab") as aof:
         aof.write(b"*3\r\n$3\r\nSET\r\n$3\r\nke")  # cut in the middle of a command
-    with LineageStore.open(path) as store:
+    with pytest.warns(RuntimeWarning, match="cut short by a crash"):
+        store = LineageStore.open(path)
+    with store:
         assert store.count(NodeKind.ARTIFACT) == 5
+
+
+def _store_of_five_then_five(path: Path) -> tuple[list[int], list[int]]:
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        first = store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(5)])
+        last = store.put_artifacts([Artifact(type="Data", uri=f"/last{i}") for i in range(5)])
+    return first, last
+
+
+@pytest.mark.parametrize("torn", [False, True], ids=["whole-writes", "a-write-cut-short"])
+def test_a_log_a_power_loss_ended_with_zeros_opens_with_every_whole_write(
+    tmp_path: Path, torn: bool
+) -> None:
+    """A power loss while a write was appended can leave the file longer than what reached the
+    disk, read back as zeros. The server took them for a damaged log and the store could not be
+    opened at all (``EngineError``, "failed to start", advising a tool the package does not
+    ship). The zeros hold nothing: every whole write is there, a write they cut short is not
+    (it was never acknowledged), and ids go on without reuse."""
+    path = tmp_path / "store"
+    first, last = _store_of_five_then_five(path)
+    incr = next(_log_dir(path).glob("*.incr.aof"))
+    log = incr.read_bytes()
+    cut = 40 if torn else 0  # into the last write's command
+    incr.write_bytes(log[: len(log) - cut] + b"\0" * 5000)
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        store = LineageStore.open(path)
+    torn_notes = [w for w in said if "cut short by a crash" in str(w.message)]
+    assert len(torn_notes) == (1 if torn else 0)  # whole writes and zeros: nothing was dropped
+    with store:
+        stored = {a.id: a.uri for a in store.get_artifacts()}
+        kept = first if torn else first + last
+        assert sorted(stored) == sorted(kept)
+        [new] = store.put_artifacts([Artifact(type="Data", uri="/after")])
+        assert new > max(first + last)
+        assert_healthy(store)
+    with LineageStore.open(path) as store:  # and the log stays loadable
+        assert store.count(NodeKind.ARTIFACT) == len(kept) + 1
+
+
+def _damage_incremental(path: Path) -> str:
+    incr = next(_log_dir(path).glob("*.incr.aof"))
+    with incr.open("ab") as f:
+        f.write(b"not a command\r\n")
+    return incr.name
+
+
+def _damage_base(path: Path) -> str:
+    """Cut short the base file a rewrite of the log wrote (the store's snapshot in the log)."""
+    with LineageStore.open(path) as store:
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        backend.compact()
+        deadline = time.monotonic() + 60
+        while not (_log_dir(path) / "appendonly.aof.2.base.rdb").exists():
+            assert time.monotonic() < deadline, "the log was not rewritten"
+            time.sleep(0.05)
+    base = _log_dir(path) / "appendonly.aof.2.base.rdb"
+    base.write_bytes(base.read_bytes()[:-100])
+    return "Error loading data from RDB"
+
+
+@pytest.mark.parametrize("damage", [_damage_incremental, _damage_base], ids=["incr", "base"])
+def test_a_damaged_log_is_refused_unchanged_saying_so_and_doctor_too(
+    tmp_path: Path, damage: Callable[[Path], str]
+) -> None:
+    """Bytes that are no command at the end of the log (not zeros, not a write cut short), or
+    a base file cut short: the server refuses the log. The error said "failed to start" above
+    the start's warnings (for the base, a crash report), with Redis's advice to run
+    ``./redis-check-aof``, which the package does not ship; it now says the log is damaged,
+    what Redis found (the file), and where what to do is described."""
+    path = tmp_path / "store"
+    _store_of_five(path)
+    said = damage(path)
+    before = {k: v for k, v in _files(path).items() if k != "server.log"}
+
+    with pytest.raises(EngineError) as caught:
+        LineageStore.open(path)
+    message = str(caught.value)
+    assert f"append-only log of the store in {path.resolve()} is damaged" in message
+    assert said in message and '"A damaged append-only log"' in message
+    assert "redis-check-aof" not in message
+    assert not caught.value.retryable
+    assert running_server(path) is None
+    assert {k: v for k, v in _files(path).items() if k != "server.log"} == before
+
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    failed = [c for c in json.loads(result.stdout)["checks"] if c["ok"] is False]
+    assert any("is damaged" in c["detail"] for c in failed), failed
+
+
+def test_a_write_a_crash_cut_short_is_dropped_and_said_so_and_doctor_notes_it(
+    tmp_path: Path,
+) -> None:
+    """The last write cut short (as a crash leaves it): the store opens without it, as before,
+    but it was dropped without a word (no warning, ``doctor`` all ✓). Opening now says so (a
+    RuntimeWarning naming the file and the bytes dropped); ``doctor`` shows it as a note."""
+    path = tmp_path / "store"
+    first, _ = _store_of_five_then_five(path)
+    incr = next(_log_dir(path).glob("*.incr.aof"))
+    log = incr.read_bytes()
+    incr.write_bytes(log[:-40])
+    copy = tmp_path / "copy"
+    shutil.copytree(path, copy)
+
+    with pytest.warns(RuntimeWarning, match="cut short by a crash") as said:
+        store = LineageStore.open(path)
+    with store:
+        assert sorted(a.id for a in store.get_artifacts()) == first
+    message = str(said[0].message)
+    assert incr.name in message and " bytes of " in message
+    with warnings.catch_warnings():  # said once: the server cut the log as it loaded it
+        warnings.simplefilter("error")
+        LineageStore.open(path).close()
+
+    result = invoke(["doctor", "--json", "--store", str(copy)])
+    assert result.exit_code == 0, result.output
+    notes = [c for c in json.loads(result.stdout)["checks"] if c["check"] == "note"]
+    assert len(notes) == 1 and "cut short by a crash" in notes[0]["detail"], notes
+    assert notes[0]["ok"] is None
