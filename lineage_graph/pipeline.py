@@ -597,6 +597,8 @@ class Run:
         #: The properties a step's arguments gave (a step's own ``properties`` are not).
         self._arguments: set[str] = set()
         self._token: contextvars.Token[Run | None] | None = None
+        #: The error the run's failure was last recorded with (see _close_interrupted).
+        self._recorded_error: BaseException | None = None
         self._use_cache = False
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
@@ -933,6 +935,7 @@ class Run:
         pairs: list[tuple[Artifact, Event | None]] = [
             (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
         ]
+        self.store._writer.take_sent()  # an earlier write's, not the entry's
         try:
             eid, aids, cids = self.store.put_execution(
                 self._execution_model(ExecutionState.RUNNING),
@@ -940,6 +943,13 @@ class Run:
                 [self._context_reference(c) for c in self._contexts],
                 reuse_context_if_already_exist=True,
             )
+        except KeyboardInterrupt as exc:
+            # Ctrl-C once the entry write was sent (awaiting or reading its reply): it may
+            # have landed, under an id this run never got. It stayed RUNNING for ever (the
+            # reads-its-entry-back test's interrupt lands here when its watcher thread runs
+            # before the reply is read, as on a loaded machine).
+            self._close_interrupted_entry(exc)
+            raise
         except EngineUnavailableError as exc:
             # Not applied, or not known to be (a write found applied after its reply was lost
             # returns normally): the run did not start. Its execution's id is in exc.new_ids.
@@ -978,6 +988,25 @@ class Run:
                 _become(given, by_id[aid])
         self.contexts = contexts
 
+    def _close_interrupted_entry(self, exc: BaseException) -> None:
+        """The entry write was interrupted once sent: if it landed, its execution is recorded
+        ``CANCELED`` (as :meth:`_close_unread_entry` does)."""
+        batch = self.store._writer.take_sent()
+        if batch is None or batch.executions is None or not batch.executions.new_ids:
+            return  # not sent: nothing was written
+        try:
+            applied = self.store._writer.applied(batch)
+        except LineageGraphError as again:
+            eid = batch.executions.new_ids[0]
+            exc.add_note(
+                f"lineage-graph: the run did not start; its entry write, interrupted, could not "
+                f"be read back ({type(again).__name__}): if it landed, execution {eid} is "
+                "RUNNING: close it with put_executions(..., field_mask_paths=['last_known_state'])"
+            )
+            return
+        if applied:
+            self._close_unread_entry(batch.executions.new_ids[0], exc)
+
     def _close_unread_entry(self, eid: int, exc: BaseException) -> None:
         """The entry write was acknowledged but reading it back failed (the engine died under
         the read and its retry): the run does not start, so its execution is recorded
@@ -986,6 +1015,7 @@ class Run:
         text = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
             :_MAX_ERROR_CHARS
         ]
+        self._recorded_error = exc
         cancelled = isinstance(exc, _CANCELLATIONS)
         failed = Execution(
             id=eid,
@@ -1062,8 +1092,14 @@ class Run:
 
     def start(self) -> Run:
         """Record the execution ``RUNNING`` and make this the current run (see ``__enter__``)."""
-        self._begin()
-        self._token = _CURRENT.set(self)
+        try:
+            self._begin()
+            self._token = _CURRENT.set(self)
+        except (Exception, KeyboardInterrupt) as exc:
+            # (Ctrl-C once _begin returned: the block never runs, so no __exit__ closes the
+            # execution, RUNNING for ever)
+            self._close_interrupted(exc)
+            raise
         return self
 
     def finish(self) -> None:
@@ -1115,10 +1151,23 @@ class Run:
 
     def _fail_quietly(self, exc: BaseException) -> None:
         """Record ``exc`` as the run's failure; a failure to record it is noted on ``exc``."""
+        self._recorded_error = exc
         try:
             self._record_failure(exc)
         except Exception as record_error:  # never hide the user's exception behind ours
             exc.add_note(f"lineage-graph could not record the failure: {record_error!r}")
+
+    def _close_interrupted(self, exc: BaseException) -> None:
+        """``exc`` reached ``start`` or ``__exit__`` past the run's own handlers: a Ctrl-C
+        landing between them (as ``__exit__`` began, in ``_exit``, ``active``, as
+        ``_complete_or_fail`` started; once ``_begin`` returned) left the execution RUNNING for
+        ever, and the run the current one. Unless a handler recorded it, the run is recorded
+        ``CANCELED`` (an error, ``FAILED``), its outputs not written."""
+        try:
+            if self.active and self._recorded_error is not exc:
+                self._fail_quietly(exc)
+        finally:
+            self._release()
 
     def _complete(self) -> None:
         outputs = list(self._outputs)
@@ -1225,7 +1274,13 @@ class Run:
         exc: BaseException | None,
         tb: types.TracebackType | None,
     ) -> None:
-        self._exit(exc)
+        # The first statement: an interrupt landing anywhere after the block's end is caught
+        # here, bar one landing as this very call starts (before any statement of it runs).
+        try:
+            self._exit(exc)
+        except (Exception, KeyboardInterrupt) as interrupt:
+            self._close_interrupted(interrupt)
+            raise
 
     async def __aenter__(self) -> Run:
         # A cancellation while the entry write is under way in its thread does not stop the

@@ -344,6 +344,8 @@ class GraphWriter(Repository):
         self.ids = ids
         #: This thread's last write in doubt (:meth:`take_in_doubt`).
         self._in_doubt = threading.local()
+        #: This thread's last write handed to the engine (:meth:`take_sent`).
+        self._sent = threading.local()
 
     def _raise_missing_references(self, batch: WriteBatch, cause: Exception) -> None:
         """After an aborted write: a node given by its id alone, or updated, that does not
@@ -441,6 +443,14 @@ class GraphWriter(Repository):
         self._in_doubt.batch = None
         return batch
 
+    def take_sent(self) -> WriteBatch | None:
+        """The last write of this thread handed to the engine, applied or not, forgotten as it
+        is taken: a caller interrupted inside a write (Ctrl-C, whose KeyboardInterrupt carries
+        no ids) asks :meth:`applied` whether it landed, and learns the ids it created."""
+        batch: WriteBatch | None = getattr(self._sent, "batch", None)
+        self._sent.batch = None
+        return batch
+
     def _links_applied(self, batch: WriteBatch) -> bool | None:
         """The links' part of :meth:`_applied`: one of them stored with this write's ``seq``
         (applied), one missing (not applied), or all there from before (None: cannot tell)."""
@@ -480,6 +490,7 @@ class GraphWriter(Repository):
         try:
             try:
                 self.backend.ensure_property_keys(batch.property_keys())
+                self._sent.batch = batch
                 self.backend.write(text, sent, name="graph/write")
             except AlreadyExistsError as exc:  # an engine's constraint (Neo4j): name the key
                 self._raise_taken_keys(batch, exc)
