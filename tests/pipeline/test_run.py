@@ -723,6 +723,75 @@ def test_ctrl_c_awaiting_a_runs_completion_reply_leaves_it_complete_and_the_stor
     assert [a.uri for a in store.get_artifacts_by_id([a.id for a in after.outputs])] == ["/after"]
 
 
+def _sigint_once_sent(armed: list[bool]) -> Any:
+    """A trace function sending this process SIGINT (a Ctrl-C, delivered as Python delivers
+    one) as redis-py's ``send_packed_command`` has sent the last bytes of the command it sends
+    while ``armed``: back at its loop's head, before it returns."""
+    seen = [0]
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line" and armed[0]:
+            command, item = frame.f_locals.get("command"), frame.f_locals.get("item")
+            if isinstance(command, list) and command and item is command[-1]:
+                seen[0] += 1  # 1: about to send the last chunk; 2: sent
+                if seen[0] == 2:
+                    armed[0] = False
+                    signal.raise_signal(signal.SIGINT)
+        return local
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        if event == "call" and armed[0] and frame.f_code.co_name == "send_packed_command":
+            seen[0] = 0
+            return local
+        return None
+
+    return trace
+
+
+def test_ctrl_c_as_a_runs_completion_is_sent_waits_for_it(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
+) -> None:
+    """Ctrl-C as the completion's last bytes left, before redis-py's send returned (it drops
+    the connection then): the backend took the command for unsent, and the failure record went
+    at once on a new connection, racing the completion still running on the server (FalkorDB
+    does not order two connections' writes: once, in a loaded run of the completion test, the
+    record landed first, and the run said CANCELED over a COMPLETE execution). The interrupt
+    is held to the send's end now: the completion is awaited on its own connection, which is
+    kept (the same client on the server), and the run is COMPLETE."""
+    from lineage_graph.backends.embedded import EmbeddedBackend
+
+    inner = getattr(store.backend, "inner", store.backend)
+    if not isinstance(inner, EmbeddedBackend):
+        pytest.skip("the embedded backend's connection handling")
+    client = inner._db.connection
+    armed = [False]
+    write = store.backend.write
+
+    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
+        if name == "graph/write" and any(k.startswith("new_artifacts") for k in params or ()):
+            armed[0] = True  # the completion: the only write creating an artifact here
+        return write(query, params, name=name)
+
+    monkeypatch.setattr(store.backend, "write", writing)
+    previous = sys.gettrace()
+    for i in range(3):  # (the first round registers the failure's property keys first)
+        with store.run(f"Warm{i}"):
+            pass
+        before = client.client_id()
+        sys.settrace(_sigint_once_sent(armed))
+        try:
+            with pytest.raises(KeyboardInterrupt), store.run(f"Interrupted{i}") as run:
+                run.output("Model", uri=f"/m{i}")
+        finally:
+            sys.settrace(previous)
+            armed[0] = False
+        assert client.client_id() == before, i  # the connection was kept, in step
+        [execution] = store.get_executions_by_type(f"Interrupted{i}")
+        assert execution.last_known_state == ExecutionState.COMPLETE, i
+        assert [a.uri for a in store.get_artifacts_by_uri(f"/m{i}")] == [f"/m{i}"], i
+        assert run.state == ExecutionState.COMPLETE, i
+
+
 def test_ctrl_c_awaiting_a_runs_entry_reply_records_it_canceled(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
