@@ -1092,6 +1092,8 @@ class Run:
 
     def start(self) -> Run:
         """Record the execution ``RUNNING`` and make this the current run (see ``__enter__``)."""
+        if self.execution is not None:  # (not a begun run's to close)
+            raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
         try:
             self._begin()
             self._token = _CURRENT.set(self)

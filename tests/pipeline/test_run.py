@@ -885,6 +885,22 @@ def test_ctrl_c_as_a_run_starts_leaves_no_execution_running(store: LineageStore)
     assert {"call _begin", "return _begin", "call _read_entry"} <= set(tried), tried
 
 
+def test_a_run_started_twice_is_refused_and_keeps_running(store: LineageStore) -> None:
+    """The second start is a misuse, refused: the run started first is not closed by it."""
+    run = store.run("Trainer")
+    run.start()
+    with pytest.raises(FailedPreconditionError, match="already started"):
+        run.start()
+    with pytest.raises(FailedPreconditionError, match="already started"), run:
+        pass  # pragma: no cover - the entry is refused
+    [execution] = store.get_executions_by_type("Trainer")
+    assert run.state == execution.last_known_state == ExecutionState.RUNNING
+    assert current_run() is run
+    run.finish()
+    assert store.get_executions_by_type("Trainer")[0].last_known_state == ExecutionState.COMPLETE
+    assert current_run() is None
+
+
 def test_ctrl_c_as_a_runs_block_ends_leaves_it_complete_or_canceled(store: LineageStore) -> None:
     """A Ctrl-C landing at any call of the pipeline module as the block ends: the execution is
     COMPLETE with its output or CANCELED without, and the run says which. Landing before the
