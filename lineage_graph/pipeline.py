@@ -991,21 +991,20 @@ class Run:
     def _close_interrupted_entry(self, exc: BaseException) -> None:
         """The entry write was interrupted once sent: if it landed, its execution is recorded
         ``CANCELED`` (as :meth:`_close_unread_entry` does)."""
-        batch = self.store._writer.take_sent()
-        if batch is None or batch.executions is None or not batch.executions.new_ids:
+        eid = self.store._writer.take_sent().get(NodeKind.EXECUTION.value)
+        if eid is None:
             return  # not sent: nothing was written
         try:
-            applied = self.store._writer.applied(batch)
+            landed = self.store._writer.stored(NodeKind.EXECUTION, eid)
         except LineageGraphError as again:
-            eid = batch.executions.new_ids[0]
             exc.add_note(
                 f"lineage-graph: the run did not start; its entry write, interrupted, could not "
                 f"be read back ({type(again).__name__}): if it landed, execution {eid} is "
                 "RUNNING: close it with put_executions(..., field_mask_paths=['last_known_state'])"
             )
             return
-        if applied:
-            self._close_unread_entry(batch.executions.new_ids[0], exc)
+        if landed:
+            self._close_unread_entry(eid, exc)
 
     def _close_unread_entry(self, eid: int, exc: BaseException) -> None:
         """The entry write was acknowledged but reading it back failed (the engine died under
