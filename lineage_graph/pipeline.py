@@ -689,6 +689,8 @@ class Run:
         #: The properties a step's arguments gave (a step's own ``properties`` are not).
         self._arguments: set[str] = set()
         self._token: contextvars.Token[Run | None] | None = None
+        #: The error the run's failure was last recorded with (see _close_interrupted).
+        self._recorded_error: BaseException | None = None
         self._use_cache = False
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
@@ -1112,8 +1114,17 @@ class Run:
         fingerprinted = self.check_cache and any(
             a.id is None and _fingerprinted(a) for a, _ in self._inputs
         )
+        self.store._writer.take_sent()  # an earlier write's, not the entry's
         try:
             eid, aids, cids = self._write_entry()
+        except KeyboardInterrupt as exc:
+            # Ctrl-C once the entry write was sent (awaiting or reading its reply): it may
+            # have landed, under an id this run never got. It stayed RUNNING for ever (the
+            # reads-its-entry-back test's interrupt lands here when its watcher thread runs
+            # before the reply is read, as on a loaded machine). An earlier try of the entry
+            # that failed on a name wrote nothing: the last one sent is the one to check.
+            self._close_interrupted_entry(exc)
+            raise
         except EngineUnavailableError as exc:
             # Not applied, or not known to be (a write found applied after its reply was lost
             # returns normally): the run did not start. Its execution's id is in exc.new_ids.
@@ -1195,6 +1206,24 @@ class Run:
                 _become(given, by_id[aid])
         self.contexts = contexts
 
+    def _close_interrupted_entry(self, exc: BaseException) -> None:
+        """The entry write was interrupted once sent: if it landed, its execution is recorded
+        ``CANCELED`` (as :meth:`_close_unread_entry` does)."""
+        eid = self.store._writer.take_sent().get(NodeKind.EXECUTION.value)
+        if eid is None:
+            return  # not sent: nothing was written
+        try:
+            landed = self.store._writer.stored(NodeKind.EXECUTION, eid)
+        except LineageGraphError as again:
+            exc.add_note(
+                f"lineage-graph: the run did not start; its entry write, interrupted, could not "
+                f"be read back ({type(again).__name__}): if it landed, execution {eid} is "
+                "RUNNING: close it with put_executions(..., field_mask_paths=['last_known_state'])"
+            )
+            return
+        if landed:
+            self._close_unread_entry(eid, exc)
+
     def _close_unread_entry(self, eid: int, exc: BaseException) -> None:
         """The entry write was acknowledged but reading it back failed (the engine died under
         the read and its retry): the run does not start, so its execution is recorded
@@ -1203,6 +1232,7 @@ class Run:
         text = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
             :_MAX_ERROR_CHARS
         ]
+        self._recorded_error = exc
         cancelled = isinstance(exc, _CANCELLATIONS)
         failed = Execution(
             id=eid,
@@ -1279,8 +1309,16 @@ class Run:
 
     def start(self) -> Run:
         """Record the execution ``RUNNING`` and make this the current run (see ``__enter__``)."""
-        self._begin()
-        self._token = _CURRENT.set(self)
+        if self.execution is not None:  # (not a begun run's to close)
+            raise FailedPreconditionError(f"{self!r} was already started: a run is used once")
+        try:
+            self._begin()
+            self._token = _CURRENT.set(self)
+        except (Exception, KeyboardInterrupt) as exc:
+            # (Ctrl-C once _begin returned: the block never runs, so no __exit__ closes the
+            # execution, RUNNING for ever)
+            self._close_interrupted(exc)
+            raise
         return self
 
     def finish(self) -> None:
@@ -1332,10 +1370,23 @@ class Run:
 
     def _fail_quietly(self, exc: BaseException) -> None:
         """Record ``exc`` as the run's failure; a failure to record it is noted on ``exc``."""
+        self._recorded_error = exc
         try:
             self._record_failure(exc)
         except Exception as record_error:  # never hide the user's exception behind ours
             exc.add_note(f"lineage-graph could not record the failure: {record_error!r}")
+
+    def _close_interrupted(self, exc: BaseException) -> None:
+        """``exc`` reached ``start`` or ``__exit__`` past the run's own handlers: a Ctrl-C
+        landing between them (as ``__exit__`` began, in ``_exit``, ``active``, as
+        ``_complete_or_fail`` started; once ``_begin`` returned) left the execution RUNNING for
+        ever, and the run the current one. Unless a handler recorded it, the run is recorded
+        ``CANCELED`` (an error, ``FAILED``), its outputs not written."""
+        try:
+            if self.active and self._recorded_error is not exc:
+                self._fail_quietly(exc)
+        finally:
+            self._release()
 
     def _complete(self) -> None:
         outputs = list(self._outputs)
@@ -1480,7 +1531,13 @@ class Run:
         exc: BaseException | None,
         tb: types.TracebackType | None,
     ) -> None:
-        self._exit(exc)
+        # The first statement: an interrupt landing anywhere after the block's end is caught
+        # here, bar one landing as this very call starts (before any statement of it runs).
+        try:
+            self._exit(exc)
+        except (Exception, KeyboardInterrupt) as interrupt:
+            self._close_interrupted(interrupt)
+            raise
 
     async def __aenter__(self) -> Run:
         # A cancellation while the entry write is under way in its thread does not stop the

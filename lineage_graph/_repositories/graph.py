@@ -344,6 +344,9 @@ class GraphWriter(Repository):
         self.ids = ids
         #: This thread's last write in doubt (:meth:`take_in_doubt`).
         self._in_doubt = threading.local()
+        #: The first new node of each kind of this thread's last write handed to the engine
+        #: (:meth:`take_sent`; not the batch, which an import's would keep alive).
+        self._sent = threading.local()
 
     def _raise_missing_references(self, batch: WriteBatch, cause: Exception) -> None:
         """After an aborted write: a node given by its id alone, or updated, that does not
@@ -441,6 +444,20 @@ class GraphWriter(Repository):
         self._in_doubt.batch = None
         return batch
 
+    def take_sent(self) -> dict[str, int]:
+        """The first id of each kind of node created by this thread's last write handed to the
+        engine, applied or not, forgotten as it is taken: a caller interrupted inside a write
+        (Ctrl-C, whose KeyboardInterrupt carries no ids) reads whether that node is stored
+        (:meth:`stored`), and so whether the write landed and under which id."""
+        first: dict[str, int] = getattr(self._sent, "first", None) or {}
+        self._sent.first = None
+        return first
+
+    def stored(self, kind: NodeKind, node_id: int) -> bool:
+        """Whether the node ``node_id`` of ``kind`` is stored, read where writes are made."""
+        rows = self.read_primary(f"{kind.value.lower()}s/existing_ids", ranges=[[node_id, node_id]])
+        return bool(rows)
+
     def _links_applied(self, batch: WriteBatch) -> bool | None:
         """The links' part of :meth:`_applied`: one of them stored with this write's ``seq``
         (applied), one missing (not applied), or all there from before (None: cannot tell)."""
@@ -480,6 +497,11 @@ class GraphWriter(Repository):
         try:
             try:
                 self.backend.ensure_property_keys(batch.property_keys())
+                self._sent.first = {
+                    p.kind.value: p.new_ids[0]
+                    for p in (batch.artifacts, batch.executions, batch.contexts)
+                    if p is not None and p.new_ids
+                }
                 self.backend.write(text, sent, name="graph/write")
             except AlreadyExistsError as exc:  # an engine's constraint (Neo4j): name the key
                 self._raise_taken_keys(batch, exc)

@@ -25,8 +25,10 @@ def test_opening_waits_for_an_index_it_adds() -> None:
             name="test/old_store",
         )
         backend.write("DROP INDEX ON :Artifact(last_update_time_since_epoch)", name="test/drop")
-        while _indexes(backend) != {"OPERATIONAL"} or _indexed(backend):  # dropped in the
-            time.sleep(0.05)  # background too: the label's index is rebuilt without the field
+        deadline = time.monotonic() + 300  # dropped in the background too: the label's
+        while _indexes(backend) != {"OPERATIONAL"} or _indexed(backend):  # index is rebuilt
+            assert time.monotonic() < deadline, "the index drop did not end in 300 s"
+            time.sleep(0.05)  # without the field
         LineageStore(backend)  # opened again: ensure_schema adds the index
         assert _indexed(backend)
         assert _indexes(backend) == {"OPERATIONAL"}

@@ -180,23 +180,42 @@ def test_an_opener_waiting_for_the_lock_says_who_holds_it(
         [
             sys.executable,
             "-c",
-            "import os, sys, time; from pathlib import Path;"
+            "import os, sys; from pathlib import Path;"
             "from lineage_graph.backends._falkordb_server import _lock;"
             "d = Path(sys.argv[1]); fd = os.open(d / 'lineage-graph.lock', os.O_RDWR);"
-            "_lock(fd, d); print('locked', flush=True); time.sleep(1.5)",
+            "_lock(fd, d); print('locked', flush=True); sys.stdin.read()",
             str(tmp_path / "held"),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    # The holder lets go once the opener has warned (it held the lock for 1.5 s: an opener
+    # that reached the lock 1.3 s late, on a loaded machine, never had to wait, nor warn).
+    released = threading.Event()
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         monkeypatch.setattr(server_module, "LOCK_NOTICE_S", 0.2)
-        started = time.monotonic()
-        with pytest.warns(RuntimeWarning, match=f"waiting for process {holder.pid}, which holds"):
-            store = LineageStore.open(tmp_path / "held")
+        with pytest.warns(
+            RuntimeWarning, match=f"waiting for process {holder.pid}, which holds"
+        ) as warned:
+
+            def release() -> None:
+                deadline = time.monotonic() + 120
+                while not len(warned) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                released.set()
+                assert holder.stdin is not None
+                holder.stdin.close()
+
+            releaser = threading.Thread(target=release)
+            releaser.start()
+            try:
+                store = LineageStore.open(tmp_path / "held")
+            finally:
+                releaser.join(130)
         try:
-            assert time.monotonic() - started > 0.5  # it waited for the holder to let go
+            assert released.is_set()  # it waited for the holder to let go
             assert store.get_artifacts() == []
         finally:
             store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 import sys
 import threading
@@ -27,6 +28,7 @@ from lineage_graph import (
     NodeKind,
     NotFoundError,
     PropertyType,
+    pipeline,
 )
 from lineage_graph.pipeline import current_run
 
@@ -719,6 +721,217 @@ def test_ctrl_c_awaiting_a_runs_completion_reply_leaves_it_complete_and_the_stor
         after.output("Model", uri="/after")
     assert after.state == ExecutionState.COMPLETE
     assert [a.uri for a in store.get_artifacts_by_id([a.id for a in after.outputs])] == ["/after"]
+
+
+def _sigint_once_sent(armed: list[bool]) -> Any:
+    """A trace function sending this process SIGINT (a Ctrl-C, delivered as Python delivers
+    one) as redis-py's ``send_packed_command`` has sent the last bytes of the command it sends
+    while ``armed``: back at its loop's head, before it returns."""
+    seen = [0]
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line" and armed[0]:
+            command, item = frame.f_locals.get("command"), frame.f_locals.get("item")
+            if isinstance(command, list) and command and item is command[-1]:
+                seen[0] += 1  # 1: about to send the last chunk; 2: sent
+                if seen[0] == 2:
+                    armed[0] = False
+                    signal.raise_signal(signal.SIGINT)
+        return local
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        if event == "call" and armed[0] and frame.f_code.co_name == "send_packed_command":
+            seen[0] = 0
+            return local
+        return None
+
+    return trace
+
+
+def test_ctrl_c_as_a_runs_completion_is_sent_waits_for_it(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, sigint_raises: None
+) -> None:
+    """Ctrl-C as the completion's last bytes left, before redis-py's send returned (it drops
+    the connection then): the backend took the command for unsent, and the failure record went
+    at once on a new connection, racing the completion still running on the server (FalkorDB
+    does not order two connections' writes: once, in a loaded run of the completion test, the
+    record landed first, and the run said CANCELED over a COMPLETE execution). The interrupt
+    is held to the send's end now: the completion is awaited on its own connection, which is
+    kept (the same client on the server), and the run is COMPLETE."""
+    from lineage_graph.backends.embedded import EmbeddedBackend
+
+    inner = getattr(store.backend, "inner", store.backend)
+    if not isinstance(inner, EmbeddedBackend):
+        pytest.skip("the embedded backend's connection handling")
+    client = inner._db.connection
+    armed = [False]
+    write = store.backend.write
+
+    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
+        if name == "graph/write" and any(k.startswith("new_artifacts") for k in params or ()):
+            armed[0] = True  # the completion: the only write creating an artifact here
+        return write(query, params, name=name)
+
+    monkeypatch.setattr(store.backend, "write", writing)
+    previous = sys.gettrace()
+    for i in range(3):  # (the first round registers the failure's property keys first)
+        with store.run(f"Warm{i}"):
+            pass
+        before = client.client_id()
+        sys.settrace(_sigint_once_sent(armed))
+        try:
+            with pytest.raises(KeyboardInterrupt), store.run(f"Interrupted{i}") as run:
+                run.output("Model", uri=f"/m{i}")
+        finally:
+            sys.settrace(previous)
+            armed[0] = False
+        assert client.client_id() == before, i  # the connection was kept, in step
+        [execution] = store.get_executions_by_type(f"Interrupted{i}")
+        assert execution.last_known_state == ExecutionState.COMPLETE, i
+        assert [a.uri for a in store.get_artifacts_by_uri(f"/m{i}")] == [f"/m{i}"], i
+        assert run.state == ExecutionState.COMPLETE, i
+
+
+def test_ctrl_c_awaiting_a_runs_entry_reply_records_it_canceled(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C once the entry write was sent, before its reply was read (where the interrupt of
+    the reads-its-entry-back test lands when its watcher thread runs before the main thread
+    reads the reply, as on a loaded machine): the write landed, ``store.run`` raised before the
+    run knew its execution's id, and the execution stayed RUNNING for ever. It is CANCELED."""
+    armed = [False]
+    write = store.backend.write
+
+    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
+        if name == "graph/write" and any(k.startswith("new_executions") for k in params or ()):
+            armed[0] = True  # the entry: the only write creating an execution here
+        return write(query, params, name=name)
+
+    monkeypatch.setattr(store.backend, "write", writing)
+    previous = sys.gettrace()
+    for i in range(3):  # (the first round registers the failure's property keys first)
+        sys.settrace(_interrupt_awaiting_reply(armed))
+        try:
+            with pytest.raises(KeyboardInterrupt), store.run(f"Interrupted{i}"):
+                pytest.fail("the block ran")
+        finally:
+            sys.settrace(previous)
+            armed[0] = False
+        [execution] = store.get_executions_by_type(f"Interrupted{i}")
+        assert execution.last_known_state == ExecutionState.CANCELED, i
+        assert execution.custom_properties["error_type"] == "KeyboardInterrupt", i
+        assert current_run() is None, i
+    with store.run("After") as after:  # the store answers each command with its own reply
+        after.output("Model", uri="/after")
+    assert after.state == ExecutionState.COMPLETE
+
+
+#: Where a Ctrl-C landing is out of a run's reach, or not a place one lands: as ``__exit__``
+#: starts (before any statement of it), and as ``start`` / ``__enter__`` return (no check for
+#: a signal there: the next one is in the block, whose ``__exit__`` runs).
+_UNCATCHABLE = {("call", "__exit__"), ("return", "start"), ("return", "__enter__")}
+
+
+def _interrupt_at_call(n: int, where: list[str]) -> Any:
+    """A trace function raising KeyboardInterrupt at the ``n``-th start or end of a call of a
+    function of lineage_graph/pipeline.py, as a Ctrl-C lands (Python handles one as a function
+    starts, or as a call it made returns); ``where`` says which (``_UNCATCHABLE`` aside).
+    """
+    seen = [0]
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        code = frame.f_code
+        if where or code.co_filename != pipeline.__file__:
+            return None
+        if (event, code.co_name) in _UNCATCHABLE:
+            return trace
+        if event in ("call", "return"):
+            seen[0] += 1
+            if seen[0] == n:
+                where.append(f"{event} {code.co_name}")
+                raise KeyboardInterrupt
+        return trace
+
+    return trace
+
+
+def test_ctrl_c_as_a_run_starts_leaves_no_execution_running(store: LineageStore) -> None:
+    """A Ctrl-C landing at any call of the pipeline module as ``store.run(...)`` starts: the
+    run did not start and its execution, if the entry write landed, is CANCELED (after
+    ``_begin`` returned, in ``start``, it stayed RUNNING for ever: no ``__exit__`` runs for a
+    block that never began)."""
+    previous = sys.gettrace()
+    tried = []
+    for n in itertools.count(1):
+        where: list[str] = []
+        entered = False
+        sys.settrace(_interrupt_at_call(n, where))
+        try:
+            with store.run(f"Interrupted{n}"):
+                sys.settrace(previous)
+                entered = True
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(previous)
+        if not where:
+            assert entered
+            break
+        tried.append(where[0])
+        assert not entered, where
+        states = [e.last_known_state for e in store.get_executions_by_type(f"Interrupted{n}")]
+        assert states in ([], [ExecutionState.CANCELED]), (n, where)
+        assert current_run() is None, (n, where)
+    assert {"call _begin", "return _begin", "call _read_entry"} <= set(tried), tried
+
+
+def test_a_run_started_twice_is_refused_and_keeps_running(store: LineageStore) -> None:
+    """The second start is a misuse, refused: the run started first is not closed by it."""
+    run = store.run("Trainer")
+    run.start()
+    with pytest.raises(FailedPreconditionError, match="already started"):
+        run.start()
+    with pytest.raises(FailedPreconditionError, match="already started"), run:
+        pass  # pragma: no cover - the entry is refused
+    [execution] = store.get_executions_by_type("Trainer")
+    assert run.state == execution.last_known_state == ExecutionState.RUNNING
+    assert current_run() is run
+    run.finish()
+    assert store.get_executions_by_type("Trainer")[0].last_known_state == ExecutionState.COMPLETE
+    assert current_run() is None
+
+
+def test_ctrl_c_as_a_runs_block_ends_leaves_it_complete_or_canceled(store: LineageStore) -> None:
+    """A Ctrl-C landing at any call of the pipeline module as the block ends: the execution is
+    COMPLETE with its output or CANCELED without, and the run says which. Landing before the
+    completion's own handler began (in ``_exit``, ``active``, ``state``, at the start of
+    ``_complete_or_fail``) it stayed RUNNING for ever, and the run stayed the current one."""
+    previous = sys.gettrace()
+    tried = []
+    for n in itertools.count(1):
+        where: list[str] = []
+        run = None
+        try:
+            with store.run(f"Interrupted{n}") as run:
+                run.output("Model", uri=f"/m{n}")
+                sys.settrace(_interrupt_at_call(n, where))
+        except KeyboardInterrupt:
+            assert where
+        finally:
+            sys.settrace(previous)
+        assert run is not None
+        [execution] = store.get_executions_by_type(f"Interrupted{n}")
+        stored = store.get_artifacts_by_uri(f"/m{n}")
+        assert (execution.last_known_state, len(stored)) in {
+            (ExecutionState.COMPLETE, 1),
+            (ExecutionState.CANCELED, 0),
+        }, (n, where)
+        assert run.state == execution.last_known_state, (n, where)
+        assert current_run() is None, (n, where)
+        if not where:
+            break
+        tried.append(where[0])
+    assert {"call _exit", "call _complete_or_fail", "return _complete"} <= set(tried), tried
 
 
 def test_a_new_input_with_a_digest_is_looked_up_in_the_cache(store: LineageStore) -> None:
