@@ -11,6 +11,7 @@ import itertools
 from typing import Any
 
 import networkx as nx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,7 @@ from lineage_graph import (
     NodeRef,
     ParentContext,
 )
+from lineage_graph.lineage import _traverse
 
 A, X = NodeKind.ARTIFACT, NodeKind.EXECUTION
 EVENT_TYPES = [t for t in EventType if t is not EventType.UNKNOWN]
@@ -174,6 +176,18 @@ def _links(g: LineageGraph) -> tuple[list[Any], list[Any], set[int]]:
 @examples
 @given(graph=graphs(), data=st.data())
 def test_contexts_impact_and_context_graph_against_networkx(
+    store: LineageStore, graph: dict[str, Any], data: st.DataObject
+) -> None:
+    """Whatever strategy answers: the engine walk, its uncapped fallback (a cap of 1 path), a
+    bounded walk in one engine walk (from 0 hops up) or hop by hop."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_traverse, "PATH_CAP", data.draw(st.sampled_from([1, _traverse.PATH_CAP])))
+        mp.setattr(_traverse, "WITHIN_CAP", data.draw(st.sampled_from([1, _traverse.WITHIN_CAP])))
+        mp.setattr(_traverse, "WITHIN_MIN_HOPS", data.draw(st.sampled_from([0, 8])))
+        _contexts_impact_and_context_graph(store, graph, data)
+
+
+def _contexts_impact_and_context_graph(
     store: LineageStore, graph: dict[str, Any], data: st.DataObject
 ) -> None:
     _types(store)
