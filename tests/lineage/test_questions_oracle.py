@@ -371,3 +371,42 @@ def test_pages_while_another_writer_adds_nodes(store: LineageStore, data: st.Dat
     assert len(listed) == len(set(listed))
     assert first <= set(listed)
     assert set(listed) == answer() - skipped
+
+
+def test_a_node_two_paths_reach_counts_its_shortest_unblocked_path(store: LineageStore) -> None:
+    """a0 -> e1 -> a1 -> e2 -> a2 and a0 -> e0 -> a2: a2 is 2 hops away by e0, 4 by e1. A hop
+    limit keeps it from 2 hops on; with e0 a boundary (not walked beyond) only the long path is
+    left, so it takes 4 hops; excluding the boundary leaves e0 out, not what lies beyond it by
+    the other path. The same answers whichever strategy walks (engine walk or hop by hop)."""
+    _types(store)
+    a = store.put_artifacts([Artifact(type="DataSet") for _ in range(3)])
+    e = store.put_executions(
+        [Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE)]
+        + [Execution(type="Trainer", last_known_state=ExecutionState.RUNNING) for _ in range(2)]
+    )  # e[0] COMPLETE: the boundary; e[1], e[2] RUNNING
+    ins, outs = EventType.INPUT, EventType.OUTPUT
+    store.put_events(
+        [
+            Event(artifact_id=a[0], execution_id=e[1], type=ins),
+            Event(artifact_id=a[1], execution_id=e[1], type=outs),
+            Event(artifact_id=a[1], execution_id=e[2], type=ins),
+            Event(artifact_id=a[2], execution_id=e[2], type=outs),
+            Event(artifact_id=a[0], execution_id=e[0], type=ins),
+            Event(artifact_id=a[2], execution_id=e[0], type=outs),
+        ]
+    )
+    start, target, short = NodeRef(A, a[0]), NodeRef(A, a[2]), NodeRef(X, e[0])
+    stop = NodeFilter(states=[ExecutionState.COMPLETE])
+    for within_min_hops in (0, 10**9):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_traverse, "WITHIN_MIN_HOPS", within_min_hops)
+            for direction in ("downstream", "any"):
+                assert target in store.lineage(start, direction=direction, max_hops=2).refs
+                assert target not in store.lineage(start, direction=direction, max_hops=1).refs
+            for hops, reached in ((3, False), (4, True), (None, True)):
+                got = store.downstream(start, max_hops=hops, stop_at=stop)
+                assert (target in got.refs) is reached and short in got.refs
+                dropped = store.downstream(start, max_hops=hops, stop_at=stop, include_stop=False)
+                assert (target in dropped.refs) is reached and short not in dropped.refs
+            up = store.upstream(target, max_hops=2, stop_at=stop, include_stop=False)
+            assert up.refs == {target, NodeRef(X, e[2]), NodeRef(A, a[1])}
