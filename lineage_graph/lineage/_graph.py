@@ -172,10 +172,18 @@ class LineageGraph:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
     def _flows(self) -> list[tuple[str, str, str]]:
-        """Events as (source, target, type name) with short node keys, the way data flows."""
+        """Events as (source, target, type name) with short node keys, the way data flows.
+
+        Only events between two nodes of the graph: a page of a paged answer holds the events
+        of its artifacts whose execution is on another page, and a drawing of such an event
+        made up its other end (Graphviz drew execution "e3" as an artifact's ellipse, Mermaid
+        as a bare box, neither with its type); the viewer's page leaves them out too."""
+        drawn = {f"a{a.id}" for a in self.artifacts} | {f"e{x.id}" for x in self.executions}
         out = []
         for ev in self.events:
             art, exe = f"a{ev.artifact_id}", f"e{ev.execution_id}"
+            if art not in drawn or exe not in drawn:
+                continue
             src, dst = (exe, art) if ev.type.is_output else (art, exe)
             out.append((src, dst, ev.type.name))
         return out

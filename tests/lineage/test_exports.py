@@ -40,3 +40,59 @@ def test_nan_infinity_and_binary_protos_survive_every_export(store: LineageStore
     assert row["properties"] == expected
     attrs = graph.to_networkx().nodes[f"artifact:{model.id}"]
     assert attrs["properties"] == expected and attrs["uri"] == "s3://b/m"
+
+
+def test_drawings_of_a_page_draw_only_its_own_nodes(store: LineageStore) -> None:
+    """A page holds the events of its artifacts whose execution is on another page: to_dot drew
+    such an execution (undeclared) as Graphviz's default ellipse labelled "e1", an artifact's
+    shape, and to_mermaid as a bare box, neither with its type. Each drawing now has the edges
+    between the page's own nodes, as the viewer's page has; the events stay in to_dict()."""
+    import re
+
+    from lineage_graph import (
+        Artifact,
+        ArtifactType,
+        Event,
+        EventType,
+        Execution,
+        ExecutionType,
+        NodeKind,
+        NodeRef,
+    )
+
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    a = store.put_artifacts([Artifact(type="DataSet", name=f"d{i}") for i in range(3)])
+    e = store.put_executions([Execution(type="Trainer") for _ in range(2)])
+    store.put_events(
+        [
+            Event(artifact_id=a[0], execution_id=e[0], type=EventType.INPUT),
+            Event(artifact_id=a[1], execution_id=e[0], type=EventType.OUTPUT),
+            Event(artifact_id=a[1], execution_id=e[1], type=EventType.INPUT),
+            Event(artifact_id=a[2], execution_id=e[1], type=EventType.OUTPUT),
+        ]
+    )
+    start = NodeRef(NodeKind.ARTIFACT, a[0])
+    whole = store.downstream(start)
+    assert whole.to_dot().count(" -> ") == whole.to_mermaid().count("-->|") == 4
+    for limit in (1, 2, 3):
+        cursor, drawn_events = None, 0
+        while True:
+            page = store.downstream(start, limit=limit, cursor=cursor)
+            keys = {f"a{n.id}" for n in page.artifacts} | {f"e{n.id}" for n in page.executions}
+            dot, mermaid = page.to_dot(), page.to_mermaid()
+            dot_edges = re.findall(r"^  (\w+) -> (\w+) \[label", dot, re.M)
+            mermaid_edges = re.findall(r"^  (\w+) -->\|\w+\| (\w+)$", mermaid, re.M)
+            assert dot_edges == mermaid_edges
+            assert {k for edge in dot_edges for k in edge} <= keys, (limit, dot)
+            inside = [
+                ev
+                for ev in page.events
+                if f"a{ev.artifact_id}" in keys and f"e{ev.execution_id}" in keys
+            ]
+            assert len(dot_edges) == len(inside)
+            drawn_events += len(dot_edges)
+            if page.complete:
+                break
+            cursor = page.cursor
+        assert drawn_events <= 4
