@@ -111,7 +111,12 @@ class LineageGraph:
     def to_networkx(self) -> nx.MultiDiGraph[str]:
         """A ``networkx.MultiDiGraph``: nodes ``"artifact:7"`` / ``"execution:3"`` /
         ``"context:2"`` with the model's fields as attributes; EVENT edges point the way data
-        flows; ATTRIBUTION / ASSOCIATION edges point to contexts."""
+        flows; ATTRIBUTION / ASSOCIATION edges point to contexts.
+
+        As the drawings, only the events between the graph's own nodes: a page's event to an
+        execution on another page added that execution as a node with no attributes at all
+        (no ``kind``, ``type`` nor ``id``), which ``g.nodes[n]["kind"]`` met as a KeyError;
+        the event stays in :attr:`events` and :meth:`to_dict`."""
         try:
             import networkx as nx
         except ImportError as exc:  # pragma: no cover - networkx is the [viz] extra's
@@ -125,7 +130,7 @@ class LineageGraph:
                 kind=node.kind.value,
                 **_dump(node),
             )
-        for ev in self.events:
+        for ev in self._own_events():
             a, x = (
                 _key(NodeKind.ARTIFACT, ev.artifact_id),
                 _key(NodeKind.EXECUTION, ev.execution_id),
@@ -171,6 +176,16 @@ class LineageGraph:
     def to_json(self, *, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
+    def _own_events(self) -> list[Event]:
+        """The events between two nodes of the graph (a page of a paged answer also holds the
+        events of its artifacts whose execution is on another page)."""
+        artifacts, executions = self.artifact_ids, self.execution_ids
+        return [
+            ev
+            for ev in self.events
+            if ev.artifact_id in artifacts and ev.execution_id in executions
+        ]
+
     def _flows(self) -> list[tuple[str, str, str]]:
         """Events as (source, target, type name) with short node keys, the way data flows.
 
@@ -178,12 +193,9 @@ class LineageGraph:
         of its artifacts whose execution is on another page, and a drawing of such an event
         made up its other end (Graphviz drew execution "e3" as an artifact's ellipse, Mermaid
         as a bare box, neither with its type); the viewer's page leaves them out too."""
-        drawn = {f"a{a.id}" for a in self.artifacts} | {f"e{x.id}" for x in self.executions}
         out = []
-        for ev in self.events:
+        for ev in self._own_events():
             art, exe = f"a{ev.artifact_id}", f"e{ev.execution_id}"
-            if art not in drawn or exe not in drawn:
-                continue
             src, dst = (exe, art) if ev.type.is_output else (art, exe)
             out.append((src, dst, ev.type.name))
         return out

@@ -96,3 +96,52 @@ def test_drawings_of_a_page_draw_only_its_own_nodes(store: LineageStore) -> None
                 break
             cursor = page.cursor
         assert drawn_events <= 4
+
+
+def test_networkx_of_a_page_has_only_its_own_nodes(store: LineageStore) -> None:
+    """A page holds the events of its artifacts whose execution is on another page:
+    to_networkx() added each such execution as a node with no attributes at all (no kind, type
+    nor id: ``g.nodes[n]["kind"]`` raised KeyError). As the drawings, it now has the events
+    between the page's own nodes, every node with its fields; the events stay in to_dict()."""
+    from lineage_graph import (
+        Artifact,
+        ArtifactType,
+        Event,
+        EventType,
+        Execution,
+        ExecutionType,
+        NodeKind,
+        NodeRef,
+    )
+
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    a = store.put_artifacts([Artifact(type="DataSet", name=f"d{i}") for i in range(3)])
+    e = store.put_executions([Execution(type="Trainer") for _ in range(2)])
+    store.put_events(
+        [
+            Event(artifact_id=a[0], execution_id=e[0], type=EventType.INPUT),
+            Event(artifact_id=a[1], execution_id=e[0], type=EventType.OUTPUT),
+            Event(artifact_id=a[1], execution_id=e[1], type=EventType.INPUT),
+            Event(artifact_id=a[2], execution_id=e[1], type=EventType.OUTPUT),
+        ]
+    )
+    start = NodeRef(NodeKind.ARTIFACT, a[0])
+    assert store.downstream(start).to_networkx().number_of_edges() == 4
+    for limit in (1, 2, 3):
+        cursor, events = None, 0
+        while True:
+            page = store.downstream(start, limit=limit, cursor=cursor)
+            g = page.to_networkx()
+            own = {f"artifact:{n.id}" for n in page.artifacts} | {
+                f"execution:{n.id}" for n in page.executions
+            }
+            assert set(g.nodes) == own, (limit, list(g.nodes(data="kind")))
+            for key, attrs in g.nodes(data=True):
+                assert attrs["kind"] in ("Artifact", "Execution") and attrs["type"], key
+            assert g.number_of_edges() == page.to_dot().count(" [label=")
+            events += len(page.to_dict()["events"])
+            if page.complete:
+                break
+            cursor = page.cursor
+        assert events == 4  # every event once across the pages, in the JSON
