@@ -211,12 +211,13 @@ class LineageGraph:
         contexts as subgraphs-free hexagons; labels escaped so any name renders safely."""
 
         def text(node: Artifact | Execution | Context) -> str:
-            escaped = "".join(
-                c if c.isalnum() or c in " .,:/_-#+=()[]" else f"#{ord(c)};"
+            # Everything but letters, digits and " .,/_-#+=" as an entity code (#34;). A ":"
+            # too: Mermaid drops the last ";" of any line matching "style.*:\S*#.*;" (or
+            # classDef's), so a name "style a:#b c'd" was drawn "style a:#b c#39d".
+            return "".join(
+                c if c.isalnum() or c in " .,/_-#+=" else f"#{ord(c)};"
                 for c in _label(node).replace("\n", " ")
             )
-            escaped = escaped.replace("(", "#40;").replace(")", "#41;")
-            return escaped.replace("[", "#91;").replace("]", "#93;")
 
         lines = ["flowchart LR"]
         for a in self.artifacts:

@@ -145,3 +145,77 @@ def test_networkx_of_a_page_has_only_its_own_nodes(store: LineageStore) -> None:
                 break
             cursor = page.cursor
         assert events == 4  # every event once across the pages, in the JSON
+
+
+#: Hostile stored text for the drawings' labels (a name must not start or end with whitespace).
+HOSTILE = [
+    "q\"uo'te",
+    "back\\slash\\",
+    "new\nline\rx",
+    "a --> b",
+    "%% comment",
+    "ünï©ode 🚀 中文",
+    "end",
+    "#9829;",
+    "&amp; <b>x</b>",
+    'x\\"y',
+    "{}|<>;`",
+    "style a:#b c'd",
+    'classDef k:#f00 "x"',
+    "s3://b/a:#x;y (v2) [z]",
+]
+
+
+def _mermaid_shown(label: str) -> str:
+    """What Mermaid shows for a quoted label, by its own rules (mermaid 11's encodeEntities,
+    then the browser's entity decoding): a line matching ``style.*:\\S*#.*;`` or
+    ``classDef.*:\\S*#.*;`` loses its last ";", then each ``#\\w+;`` is an entity code."""
+    import html
+    import re
+
+    for rule in (r"style.*:\S*#.*;", r"classDef.*:\S*#.*;"):
+        label = re.sub(rule, lambda m: m.group(0)[:-1], label)
+    return html.unescape(
+        re.sub(
+            r"#(\w+);",
+            lambda m: f"&#{m.group(1)};" if m.group(1).isdigit() else f"&{m.group(1)};",
+            label,
+        )
+    )
+
+
+def test_mermaid_labels_show_hostile_names_as_they_are(store: LineageStore) -> None:
+    """Mermaid drops the last ";" of a line matching ``style.*:\\S*#.*;``: an artifact named
+    "style a:#b c'd" was drawn "style a:#b c#39d" (its quote's entity code cut). A ":" is now
+    an entity code too, and every label shows its name exactly (newlines as spaces)."""
+    import re
+
+    from lineage_graph import (
+        Artifact,
+        ArtifactType,
+        Event,
+        EventType,
+        Execution,
+        ExecutionType,
+        NodeKind,
+        NodeRef,
+    )
+
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    a = store.put_artifacts([Artifact(type="DataSet", name=n) for n in HOSTILE])
+    (e,) = store.put_executions([Execution(type="Trainer", name="style x:#1 (a;b)")])
+    store.put_events([Event(artifact_id=i, execution_id=e, type=EventType.INPUT) for i in a])
+    graph = store.downstream([NodeRef(NodeKind.ARTIFACT, i) for i in a])
+    assert len(graph) == len(a) + 1
+    shown = {}
+    for line in graph.to_mermaid().splitlines()[1:]:
+        node = re.fullmatch(r'  (a\d+)\(\["([^"]*)"\]\)|  (e\d+)\["([^"]*)"\]', line)
+        if node:
+            key, label = (node[1], node[2]) if node[1] else (node[3], node[4])
+            shown[key] = _mermaid_shown(label)
+        else:
+            assert re.fullmatch(r"  [ae]\d+ -->\|INPUT\| [ae]\d+", line), line
+    for ident, name in zip(a, HOSTILE, strict=True):
+        assert shown[f"a{ident}"] == f"DataSet #{ident} " + name.replace("\n", " ")
+    assert shown[f"e{e}"] == f"Trainer #{e} style x:#1 (a;b)"
