@@ -24,12 +24,21 @@ if TYPE_CHECKING:
 
 __all__ = ["LineageGraph"]
 
+#: The Unicode bidirectional controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI): they reorder what
+#: follows them, so a uri "s3://x/\u202egnp.exe" was drawn (and printed by ``export -f dot``)
+#: as "s3://x/exe.png". The drawings show them as the CLI prints them: "\u202e".
+_BIDI = {c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F))} | {
+    c: f"\\u{c:04x}" for c in range(0x2066, 0x206A)
+}
+
 #: Control characters in DOT labels, shown as Unicode control pictures (U+2400...): printed to a
-#: terminal, an ESC in a stored name would recolour or retitle it.
-_DOT_CONTROLS = {
+#: terminal, an ESC in a stored name would recolour or retitle it; bidi controls as "\u202e"
+#: (its backslash escaped, as the label's own are by then).
+_DOT_CONTROLS: dict[int, int | str] = {
     **{c: 0x2400 + c for c in range(0x20)},
     0x7F: 0x2421,
     **{c: 0xFFFD for c in range(0x80, 0xA0)},
+    **{c: "\\" + text for c, text in _BIDI.items()},
 }
 
 
@@ -216,7 +225,7 @@ class LineageGraph:
             # classDef's), so a name "style a:#b c'd" was drawn "style a:#b c#39d".
             return "".join(
                 c if c.isalnum() or c in " .,/_-#+=" else f"#{ord(c)};"
-                for c in _label(node).replace("\n", " ")
+                for c in _label(node).replace("\n", " ").translate(_BIDI)
             )
 
         lines = ["flowchart LR"]

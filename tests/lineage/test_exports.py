@@ -219,3 +219,29 @@ def test_mermaid_labels_show_hostile_names_as_they_are(store: LineageStore) -> N
     for ident, name in zip(a, HOSTILE, strict=True):
         assert shown[f"a{ident}"] == f"DataSet #{ident} " + name.replace("\n", " ")
     assert shown[f"e{e}"] == f"Trainer #{e} style x:#1 (a;b)"
+
+
+def test_drawings_show_bidi_controls_as_escapes(store: LineageStore) -> None:
+    """A bidi control reorders what follows it: a uri "s3://x/\\u202egnp.exe" was drawn by
+    to_dot (its SVG's text held U+202E, and ``export -f dot`` printed it to the terminal) and by
+    to_mermaid (as its entity code #8238;) reading "s3://x/exe.png". Both now show it as the
+    CLI prints it, "\\u202e"; to_json keeps the value exact."""
+    import re
+
+    from lineage_graph import Artifact, ArtifactType, NodeKind, NodeRef
+
+    bidi = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+    store.put_artifact_type(ArtifactType(name="Model"))
+    uri, name = "s3://x/\u202egnp.exe", "m\u2067\u200f\u061c v2\u2069"
+    a, b = store.put_artifacts([Artifact(type="Model", uri=uri), Artifact(type="Model", name=name)])
+    graph = store.downstream([NodeRef(NodeKind.ARTIFACT, a), NodeRef(NodeKind.ARTIFACT, b)])
+    dot, mermaid = graph.to_dot(), graph.to_mermaid()
+    assert not bidi.search(dot) and not bidi.search(mermaid)
+    labels = re.findall(r'label="((?:[^"\\]|\\.)*)"', dot)
+    drawn = [re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], x) for x in labels]
+    assert f"Model #{a}\ns3://x/\\u202egnp.exe" in drawn
+    assert f"Model #{b}\nm\\u2067\\u200f\\u061c v2\\u2069" in drawn
+    shown = [_mermaid_shown(x) for x in re.findall(r'\(\["([^"]*)"\]\)', mermaid)]
+    assert f"Model #{a} s3://x/\\u202egnp.exe" in shown
+    assert f"Model #{b} m\\u2067\\u200f\\u061c v2\\u2069" in shown
+    assert {x["uri"] for x in json.loads(graph.to_json())["artifacts"] if "uri" in x} == {uri}
