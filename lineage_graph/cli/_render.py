@@ -198,13 +198,16 @@ def event_json(e: Event) -> dict[str, Any]:
 def print_json(value: Any) -> None:
     """JSON on stdout, unwrapped (never through rich: it would wrap long lines)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
-    write_stdout(json_for_stdout(text.translate(_JSON_CONTROL)) + "\n")
+    write_stdout(json_for_stdout(text) + "\n")
 
 
 def json_for_stdout(text: str) -> str:
-    """``text`` (JSON) as stdout's encoding can carry it: unchanged on UTF-8; else every
-    non-ASCII character, which JSON has only inside strings, as a ``\\uXXXX`` escape (still
-    the same JSON), rather than a UnicodeEncodeError (PYTHONIOENCODING=ascii, a C locale)."""
+    """``text`` (JSON) as stdout's encoding can carry it, its DEL and C1 characters as ``\\u``
+    escapes (``export``'s JSON printed a stored CSI, U+009B, as it is: a terminal took it for an
+    escape sequence): otherwise unchanged on UTF-8; else every non-ASCII character, which JSON
+    has only inside strings, as a ``\\uXXXX`` escape (still the same JSON), rather than a
+    UnicodeEncodeError (PYTHONIOENCODING=ascii, a C locale)."""
+    text = text.translate(_JSON_CONTROL)
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
         text.encode(encoding)

@@ -24,12 +24,21 @@ if TYPE_CHECKING:
 
 __all__ = ["LineageGraph"]
 
+#: The Unicode bidirectional controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI): they reorder what
+#: follows them, so a uri "s3://x/\u202egnp.exe" was drawn (and printed by ``export -f dot``)
+#: as "s3://x/exe.png". The drawings show them as the CLI prints them: "\u202e".
+_BIDI = {c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F))} | {
+    c: f"\\u{c:04x}" for c in range(0x2066, 0x206A)
+}
+
 #: Control characters in DOT labels, shown as Unicode control pictures (U+2400...): printed to a
-#: terminal, an ESC in a stored name would recolour or retitle it.
-_DOT_CONTROLS = {
+#: terminal, an ESC in a stored name would recolour or retitle it; bidi controls as "\u202e"
+#: (its backslash escaped, as the label's own are by then).
+_DOT_CONTROLS: dict[int, int | str] = {
     **{c: 0x2400 + c for c in range(0x20)},
     0x7F: 0x2421,
     **{c: 0xFFFD for c in range(0x80, 0xA0)},
+    **{c: "\\" + text for c, text in _BIDI.items()},
 }
 
 
@@ -111,7 +120,12 @@ class LineageGraph:
     def to_networkx(self) -> nx.MultiDiGraph[str]:
         """A ``networkx.MultiDiGraph``: nodes ``"artifact:7"`` / ``"execution:3"`` /
         ``"context:2"`` with the model's fields as attributes; EVENT edges point the way data
-        flows; ATTRIBUTION / ASSOCIATION edges point to contexts."""
+        flows; ATTRIBUTION / ASSOCIATION edges point to contexts.
+
+        As the drawings, only the events between the graph's own nodes: a page's event to an
+        execution on another page added that execution as a node with no attributes at all
+        (no ``kind``, ``type`` nor ``id``), which ``g.nodes[n]["kind"]`` met as a KeyError;
+        the event stays in :attr:`events` and :meth:`to_dict`."""
         try:
             import networkx as nx
         except ImportError as exc:  # pragma: no cover - networkx is the [viz] extra's
@@ -125,7 +139,7 @@ class LineageGraph:
                 kind=node.kind.value,
                 **_dump(node),
             )
-        for ev in self.events:
+        for ev in self._own_events():
             a, x = (
                 _key(NodeKind.ARTIFACT, ev.artifact_id),
                 _key(NodeKind.EXECUTION, ev.execution_id),
@@ -171,6 +185,16 @@ class LineageGraph:
     def to_json(self, *, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
+    def _own_events(self) -> list[Event]:
+        """The events between two nodes of the graph (a page of a paged answer also holds the
+        events of its artifacts whose execution is on another page)."""
+        artifacts, executions = self.artifact_ids, self.execution_ids
+        return [
+            ev
+            for ev in self.events
+            if ev.artifact_id in artifacts and ev.execution_id in executions
+        ]
+
     def _flows(self) -> list[tuple[str, str, str]]:
         """Events as (source, target, type name) with short node keys, the way data flows.
 
@@ -178,12 +202,9 @@ class LineageGraph:
         of its artifacts whose execution is on another page, and a drawing of such an event
         made up its other end (Graphviz drew execution "e3" as an artifact's ellipse, Mermaid
         as a bare box, neither with its type); the viewer's page leaves them out too."""
-        drawn = {f"a{a.id}" for a in self.artifacts} | {f"e{x.id}" for x in self.executions}
         out = []
-        for ev in self.events:
+        for ev in self._own_events():
             art, exe = f"a{ev.artifact_id}", f"e{ev.execution_id}"
-            if art not in drawn or exe not in drawn:
-                continue
             src, dst = (exe, art) if ev.type.is_output else (art, exe)
             out.append((src, dst, ev.type.name))
         return out
@@ -199,12 +220,13 @@ class LineageGraph:
         contexts as subgraphs-free hexagons; labels escaped so any name renders safely."""
 
         def text(node: Artifact | Execution | Context) -> str:
-            escaped = "".join(
-                c if c.isalnum() or c in " .,:/_-#+=()[]" else f"#{ord(c)};"
-                for c in _label(node).replace("\n", " ")
+            # Everything but letters, digits and " .,/_-#+=" as an entity code (#34;). A ":"
+            # too: Mermaid drops the last ";" of any line matching "style.*:\S*#.*;" (or
+            # classDef's), so a name "style a:#b c'd" was drawn "style a:#b c#39d".
+            return "".join(
+                c if c.isalnum() or c in " .,/_-#+=" else f"#{ord(c)};"
+                for c in _label(node).replace("\n", " ").translate(_BIDI)
             )
-            escaped = escaped.replace("(", "#40;").replace(")", "#41;")
-            return escaped.replace("[", "#91;").replace("]", "#93;")
 
         lines = ["flowchart LR"]
         for a in self.artifacts:

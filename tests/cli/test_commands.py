@@ -835,7 +835,8 @@ def test_control_characters_in_stored_text_never_reach_the_terminal(tmp_path: Pa
             ["show", "e:1"], ["show", "c:1"], ["upstream", "1"], ["downstream", "e:1"],
             ["impact", "1", "--tree"], ["stats"], ["compare", "1", "1"], ["diff", "1", "1"],
             ["ls", "--context", "ctx\x1b[2J"], ["export", "1", "-f", "dot"],
-            ["export", "1", "-f", "mermaid"],
+            ["export", "1", "-f", "mermaid"], ["export", "1"], ["export", "1", "-o", "-"],
+            ["export"], ["export", "1", "--limit", "1"],
         ):  # fmt: skip
             result = invoke([*args, "--store", str(path)])
             assert result.exit_code == 0, (args, result.output)
@@ -860,6 +861,9 @@ def test_control_characters_in_stored_text_never_reach_the_terminal(tmp_path: Pa
         )
         assert data["custom_properties"] == {"k\x1b[1m": "v\x1b[5m\nnext"}
         assert data["produced_by"][0]["type"] == "T\x1b[31mred"
+        # export's JSON (it printed a C1 character, U+009B CSI, as it is): exact values too
+        exported = json.loads(invoke(["export", "1", "--store", str(path)]).stdout)
+        assert [a["type"] for a in exported["artifacts"]] == ["D\x9b1m"]
 
 
 # ---------------------------------------------------------------------------- export, view
