@@ -911,6 +911,18 @@ class Run:
         if stored is None:
             return None
         label = self._type_label(new)
+        if new_type is not None:
+            # A declared property of another kind than its type declares (``rows=1.0`` where
+            # ``rows`` is an INT) is InvalidArgumentError, as for a name not stored: it compared
+            # equal to the stored ``100`` and was accepted, the same declaration refused for
+            # any other name. (An int for a DOUBLE is that double; an undeclared property is a
+            # difference, below.)
+            self.store._artifacts._encode_values(
+                new_type,
+                {k: v for k, v in new.properties.items() if k in new_type.properties},
+                "p",
+                f"{what} {label}",
+            )
         head = (
             f"{what} {label} named {new.name!r}"
             if new.name is not None
