@@ -1337,17 +1337,28 @@ class Run:
         """Record the outputs and the execution ``COMPLETE`` (``CACHED`` after
         :meth:`use_cached`) in one atomic write. If that write fails, the run is recorded
         ``FAILED`` with the reason and the error is raised."""
-        self._require_active("finish()")
         try:
+            self._require_active("finish()")
             self._complete_or_fail()
+        except (Exception, KeyboardInterrupt) as exc:
+            # (a Ctrl-C landing before the completion's own handler began, as finish() began,
+            # in _require_active, as _complete_or_fail started, left the execution RUNNING for
+            # ever, and the run the current one: as __exit__ does)
+            self._close_interrupted(exc)
+            raise
         finally:
             self._release()
 
     def fail(self, error: BaseException | str) -> None:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
-        self._require_active("fail()")
         try:
+            self._require_active("fail()")
             self._record_failure(error)
+        except KeyboardInterrupt as exc:
+            # (a Ctrl-C before the failure's write landed left the execution RUNNING for ever:
+            # it is recorded CANCELED)
+            self._close_interrupted(exc)
+            raise
         finally:
             self._release()
 
