@@ -911,6 +911,18 @@ class Run:
         if stored is None:
             return None
         label = self._type_label(new)
+        if new_type is not None:
+            # A declared property of another kind than its type declares (``rows=1.0`` where
+            # ``rows`` is an INT) is InvalidArgumentError, as for a name not stored: it compared
+            # equal to the stored ``100`` and was accepted, the same declaration refused for
+            # any other name. (An int for a DOUBLE is that double; an undeclared property is a
+            # difference, below.)
+            self.store._artifacts._encode_values(
+                new_type,
+                {k: v for k, v in new.properties.items() if k in new_type.properties},
+                "p",
+                f"{what} {label}",
+            )
         head = (
             f"{what} {label} named {new.name!r}"
             if new.name is not None
@@ -1325,17 +1337,28 @@ class Run:
         """Record the outputs and the execution ``COMPLETE`` (``CACHED`` after
         :meth:`use_cached`) in one atomic write. If that write fails, the run is recorded
         ``FAILED`` with the reason and the error is raised."""
-        self._require_active("finish()")
         try:
+            self._require_active("finish()")
             self._complete_or_fail()
+        except (Exception, KeyboardInterrupt) as exc:
+            # (a Ctrl-C landing before the completion's own handler began, as finish() began,
+            # in _require_active, as _complete_or_fail started, left the execution RUNNING for
+            # ever, and the run the current one: as __exit__ does)
+            self._close_interrupted(exc)
+            raise
         finally:
             self._release()
 
     def fail(self, error: BaseException | str) -> None:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
-        self._require_active("fail()")
         try:
+            self._require_active("fail()")
             self._record_failure(error)
+        except KeyboardInterrupt as exc:
+            # (a Ctrl-C before the failure's write landed left the execution RUNNING for ever:
+            # it is recorded CANCELED)
+            self._close_interrupted(exc)
+            raise
         finally:
             self._release()
 

@@ -446,7 +446,8 @@ class GraphWriter(Repository):
 
     def take_sent(self) -> dict[str, int]:
         """The first id of each kind of node created by this thread's last write handed to the
-        engine, applied or not, forgotten as it is taken: a caller interrupted inside a write
+        engine, applied or not (but not one the engine refused: its ids are handed out again),
+        forgotten as it is taken: a caller interrupted inside a write
         (Ctrl-C, whose KeyboardInterrupt carries no ids) reads whether that node is stored
         (:meth:`stored`), and so whether the write landed and under which id."""
         first: dict[str, int] = getattr(self._sent, "first", None) or {}
@@ -531,6 +532,11 @@ class GraphWriter(Repository):
                 _note_in_doubt(exc, batch, checked=applied is not None)
                 self._in_doubt.batch = batch
             else:
+                # Refused, so not applied: its ids go back to the allocator, and may be the
+                # next write's of another thread. Kept as sent, a Ctrl-C in the run retrying
+                # its entry after a name taken read another thread's new execution under that
+                # id as this run's entry, and recorded it CANCELED while it ran.
+                self._sent.first = None
                 for prepared in (batch.contexts, batch.executions, batch.artifacts):
                     if prepared is not None:
                         self.ids.release(prepared.kind.value, prepared.new_ids)

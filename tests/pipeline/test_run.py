@@ -826,10 +826,77 @@ def test_ctrl_c_awaiting_a_runs_entry_reply_records_it_canceled(
     assert after.state == ExecutionState.COMPLETE
 
 
-#: Where a Ctrl-C landing is out of a run's reach, or not a place one lands: as ``__exit__``
-#: starts (before any statement of it), and as ``start`` / ``__enter__`` return (no check for
-#: a signal there: the next one is in the block, whose ``__exit__`` runs).
-_UNCATCHABLE = {("call", "__exit__"), ("return", "start"), ("return", "__enter__")}
+def test_ctrl_c_after_a_refused_entry_try_cancels_no_other_threads_run(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's entry write is refused (another writer created its new named dataset under
+    it): its ids went back to the allocator, and another thread's run started next got its
+    execution id. A Ctrl-C as the run looked its dataset up again took that id for its own
+    entry's, found it stored, and recorded the other thread's run CANCELED while it ran."""
+    with store.run("Warm", inputs=[Artifact(type="DataSet", name="warm", uri="/w")]):
+        pass
+    write = store.backend.write
+    raced = [False]
+
+    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
+        entry = any(k.startswith("new_executions") for k in params or ())
+        main = threading.current_thread() is threading.main_thread()
+        if name == "graph/write" and entry and main and not raced[0]:
+            raced[0] = True  # another writer stores the dataset as the entry is written
+            dataset = Artifact(type="DataSet", name="train", uri="/t")
+            creator = threading.Thread(target=store.put_artifacts, args=([dataset],))
+            creator.start()
+            creator.join(60)
+        return write(query, params, name=name)
+
+    monkeypatch.setattr(store.backend, "write", writing)
+    others: list[Any] = []
+    looked_up = [0]
+
+    def start_other() -> None:
+        other = store.run("Other")
+        other.start()
+        others.append(other)
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        if event == "call" and frame.f_code.co_name == "_resolve_new_inputs":
+            looked_up[0] += 1
+            if looked_up[0] == 2:  # the lookup after the refused try: Ctrl-C lands there
+                starter = threading.Thread(target=start_other)
+                starter.start()
+                starter.join(60)
+                raise KeyboardInterrupt
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        with (
+            pytest.raises(KeyboardInterrupt),
+            store.run("Trainer", inputs=[Artifact(type="DataSet", name="train", uri="/t")]),
+        ):
+            pytest.fail("the block ran")
+    finally:
+        sys.settrace(previous)
+    assert raced[0] and looked_up[0] == 2
+    [other] = others
+    [stored] = store.get_executions_by_id([other.id])
+    assert stored.last_known_state == ExecutionState.RUNNING  # it is still running
+    assert store.get_executions_by_type("Trainer") == []  # nothing was written for it
+    other.finish()
+    assert store.get_executions_by_id([other.id])[0].last_known_state == ExecutionState.COMPLETE
+
+
+#: Where a Ctrl-C landing is out of a run's reach, or not a place one lands: as ``__exit__``,
+#: ``finish`` or ``fail`` starts (before any statement of it), and as ``start`` / ``__enter__``
+#: return (no check for a signal there: the next one is in the block, whose ``__exit__`` runs).
+_UNCATCHABLE = {
+    ("call", "__exit__"),
+    ("call", "finish"),
+    ("call", "fail"),
+    ("return", "start"),
+    ("return", "__enter__"),
+}
 
 
 def _interrupt_at_call(n: int, where: list[str]) -> Any:
@@ -899,6 +966,45 @@ def test_a_run_started_twice_is_refused_and_keeps_running(store: LineageStore) -
     run.finish()
     assert store.get_executions_by_type("Trainer")[0].last_known_state == ExecutionState.COMPLETE
     assert current_run() is None
+
+
+@pytest.mark.parametrize("ending", ["finish", "fail"])
+def test_ctrl_c_as_a_started_run_is_finished_leaves_it_ended(
+    store: LineageStore, ending: str
+) -> None:
+    """``run.start()`` ... ``run.finish()`` (or ``run.fail(...)``), the documented manual form
+    of the block: a Ctrl-C landing at any call of the pipeline module in it leaves the execution
+    COMPLETE with its output, FAILED, or CANCELED, as the run says, and the run not the current
+    one. Landing before the completion's own handler began (in ``_require_active``, ``active``,
+    as ``_complete_or_fail`` started), or before the failure's write landed, it stayed RUNNING
+    for ever, and (in ``_require_active``) the current run: ``__exit__`` was fixed, not these."""
+    previous = sys.gettrace()
+    tried = []
+    for n in itertools.count(1):
+        where: list[str] = []
+        run = store.run(f"Interrupted{n}")
+        run.start()
+        run.output("Model", uri=f"/m{n}")
+        sys.settrace(_interrupt_at_call(n, where))
+        try:
+            run.finish() if ending == "finish" else run.fail("stopped")
+        except KeyboardInterrupt:
+            assert where
+        finally:
+            sys.settrace(previous)
+        [execution] = store.get_executions_by_type(f"Interrupted{n}")
+        stored = store.get_artifacts_by_uri(f"/m{n}")
+        assert (execution.last_known_state, len(stored)) in {
+            (ExecutionState.COMPLETE, 1),
+            (ExecutionState.FAILED, 0),
+            (ExecutionState.CANCELED, 0),
+        }, (n, where)
+        assert run.state == execution.last_known_state, (n, where)
+        assert current_run() is None, (n, where)
+        if not where:
+            break
+        tried.append(where[0])
+    assert {"call _require_active", "return _require_active"} <= set(tried), tried
 
 
 def test_ctrl_c_as_a_runs_block_ends_leaves_it_complete_or_canceled(store: LineageStore) -> None:
