@@ -196,6 +196,10 @@ def _close_open_stores() -> None:
 _READ_ONLY = "GRAPH.RO_QUERY"
 
 
+#: Marks the SIGINT handler of :func:`_interrupt_held` (a nested hold is no second hold).
+_HOLD_MARK = "_lineage_graph_interrupt_hold"
+
+
 @contextlib.contextmanager
 def _interrupt_held() -> Iterator[None]:
     """Hold a Ctrl-C (SIGINT) that arrives in the block until it ends, then deliver it. The
@@ -210,7 +214,9 @@ def _interrupt_held() -> Iterator[None]:
         yield
         return
     previous = signal.getsignal(signal.SIGINT)
-    if not callable(previous):
+    if not callable(previous) or getattr(previous, _HOLD_MARK, False):
+        # (Already held by an enclosing block, a close sending its commands: a second hold
+        # passed the user's second Ctrl-C up as the outer hold's first, and the close ran on.)
         yield
         return
     held: list[Any] = []
@@ -222,6 +228,8 @@ def _interrupt_held() -> Iterator[None]:
             previous(signum, frame)
             return
         held.append(frame)
+
+    setattr(hold, _HOLD_MARK, True)
 
     try:
         signal.signal(signal.SIGINT, hold)

@@ -382,3 +382,32 @@ def test_ctrl_c_while_the_cli_opens_or_closes_the_store_stops_its_server(
     assert left is None, "the server was left running"
     assert out.returncode == 130, out.stderr  # the interrupt still ends the run
     assert "interrupted" in out.stderr
+
+
+def test_a_second_ctrl_c_inside_nested_held_blocks_is_delivered_at_once() -> None:
+    """A close holds Ctrl-C while it decides whether to stop the server, and each command it
+    sends holds it again: the inner hold passed the user's second Ctrl-C up as the outer hold's
+    first, so the close ran to its end and a third Ctrl-C was needed, where a second is
+    documented to end it at once. Real SIGINTs, in a child process."""
+    code = (
+        "import signal\n"
+        "from lineage_graph.backends.embedded import _interrupt_held\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "steps = []\n"
+        "try:\n"
+        "    with _interrupt_held():\n"
+        "        with _interrupt_held():\n"
+        "            signal.raise_signal(signal.SIGINT)\n"
+        "            steps.append('held')\n"
+        "            signal.raise_signal(signal.SIGINT)\n"
+        "            steps.append('inner ran on')\n"
+        "        steps.append('outer ran on')\n"
+        "except KeyboardInterrupt:\n"
+        "    steps.append('interrupted')\n"
+        "print(','.join(steps))\n"
+        "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "held,interrupted"
