@@ -170,16 +170,27 @@ def holds_store(path: Path) -> bool:
         return True
 
 
+#: Names that do not make a directory one of the user's files (:func:`foreign_directory`): what
+#: a version control keeps an empty folder with, what a desktop's file browser leaves in any
+#: folder it shows, and a fresh file system's ``lost+found`` (a volume mounted for the store).
+#: A directory holding only these is a new store's: refused, ``LineageStore.open`` made no store
+#: where earlier versions did, and a folder browsed in Finder once could not become one.
+PLACEHOLDERS = frozenset(
+    {".gitkeep", ".keep", ".gitignore", ".DS_Store", "Thumbs.db", "desktop.ini", "lost+found"}
+)
+
+
 def foreign_directory(path: Path) -> str | None:
     """Why no store is made at ``path``: a directory that holds files but no store (a project
     folder, a home directory). A store made there puts its files (``appendonly/``,
     ``dump.rdb``, ``server.log``, the lock) among the user's. ``None`` for a store, an empty or
-    missing directory, or a path that is no directory or cannot be inspected (opening it says
-    why it cannot be used). The one rule for the library and the command line."""
+    missing directory (or one holding only :data:`PLACEHOLDERS`), or a path that is no
+    directory or cannot be inspected (opening it says why it cannot be used). The one rule for
+    the library and the command line."""
     if holds_store(path):
         return None
     try:
-        if not path.is_dir() or not any(path.iterdir()):
+        if not path.is_dir() or all(e.name in PLACEHOLDERS for e in path.iterdir()):
             return None
         has_snapshot = (path / "dump.rdb").is_file()
     except OSError:

@@ -1087,6 +1087,55 @@ def test_a_folder_of_other_files_is_not_made_a_store(tmp_path: Path) -> None:
             assert [a.uri for a in opened.get_artifacts()] == uris, path
 
 
+@pytest.mark.parametrize(
+    "placeholders",
+    [[".gitkeep"], [".gitignore", ".DS_Store"], ["lost+found/"], ["Thumbs.db", "desktop.ini"]],
+)
+def test_a_folder_holding_only_placeholders_is_made_a_store(
+    tmp_path: Path, placeholders: list[str]
+) -> None:
+    """The refusal of a folder of other files (above) took in folders a user makes for the
+    store: one a repository keeps with ``.gitkeep`` (or a ``.gitignore`` of ``*``), one a
+    desktop's file browser left its ``.DS_Store`` in, a volume mounted for the store (its
+    ``lost+found``). ``LineageStore.open`` refused them where earlier versions made the store,
+    and ``import-mlmd`` too. They are made stores, their files kept; a README is still another
+    file of the user's."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    from tests.cli.conftest import invoke
+
+    def folder(name: str) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        for entry in placeholders:
+            if entry.endswith("/"):
+                (path / entry).mkdir()
+            else:
+                (path / entry).write_text("*\n")
+        return path
+
+    path = folder("store")
+    with LineageStore.open(path) as store:
+        put_dataset(store, "/d")
+    with LineageStore.open(path) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/d"]
+    assert {p.rstrip("/") for p in placeholders} <= {p.name for p in path.iterdir()}
+
+    source = tmp_path / "src.sqlite"
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(source)
+    metadata_store.MetadataStore(config)
+    result = invoke(["import-mlmd", str(source), "--store", str(folder("imported"))])
+    assert result.exit_code == 0, result.output
+
+    readme = folder("readme")
+    (readme / "README.md").write_text("the team's store")
+    with pytest.raises(ConfigurationError, match="not empty and holds no store"):
+        LineageStore.open(readme)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
