@@ -567,6 +567,35 @@ def _log_sizes(data_dir: Path | None) -> dict[str, int]:
     return sizes
 
 
+#: What a start logs, harmlessly, for each constraint every earlier start since the log's last
+#: rewrite added to the log: thousands of lines after hundreds of opens (:func:`_rotate_log`).
+_HARMLESS_LINE = b"Constraint already exists"
+#: At most this many bytes of a start's other lines are read back (:func:`_start_log`).
+_START_LOG_MAX = 1 << 20
+
+
+def _start_log(log: Path, start: int) -> str:
+    """One start's lines of the server's log ``log`` (from byte ``start`` on), without the
+    harmless constraint lines ("" when it cannot be read). Its first MiB was read, constraint
+    lines and all: past ~500 opens since the log's last rewrite they filled it, and what the
+    start said after them (a write a crash cut short, a damaged log, a full disk) was missed."""
+    kept: list[bytes] = []
+    size = 0
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            for line in f:
+                if _HARMLESS_LINE in line:
+                    continue
+                kept.append(line)
+                size += len(line)
+                if size >= _START_LOG_MAX:
+                    break
+    except OSError:
+        return ""
+    return b"".join(kept).decode(errors="replace")
+
+
 #: What Redis logs when it drops a command cut short at the end of the log (``aof-load-truncated``).
 _TRUNCATED = re.compile(r"Truncating the AOF (\S+) at offset (\d+)")
 
@@ -575,12 +604,7 @@ def _warn_torn(log: Path, start: int, data_dir: Path, sizes: dict[str, int]) -> 
     """Say so (a RuntimeWarning) when the server, as it loaded the store (this start's lines of
     ``log``, from byte ``start`` on), dropped a write a crash had cut short at the end of the
     log: it did so without a word to any client, and ``doctor`` said nothing either."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        return
+    text = _start_log(log, start)
     found = _TRUNCATED.search(text)
     if found is None:
         return
@@ -652,12 +676,7 @@ def _write_failure(log: Path, start: int, data_dir: Path) -> str | None:
     """Why a server that exited as it started could not write to ``data_dir``: the line of
     ``log`` (from byte ``start`` on) saying so, or, when not a byte is left for even that line,
     the file system's free space. None for any other failure."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        text = ""
+    text = _start_log(log, start)
     for line in text.splitlines():
         if any(failure in line for failure in _WRITE_FAILURES):
             return line.split(" # ", 1)[-1].strip()
@@ -674,12 +693,7 @@ def _load_crash(log: Path, start: int) -> str | None:
     """The crash line (``Redis 8.2.3 crashed by signal: 11, …``) of a server that crashed while
     loading its data (its stack goes through ``loadDataFromDisk``), in the lines of ``log``
     from byte ``start`` on; None for any other failure."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        return None
+    text = _start_log(log, start)
     if "loadDataFromDisk" not in text:
         return None
     for line in text.splitlines():
@@ -702,12 +716,7 @@ _DAMAGED_LOG = (
 def _damaged_log(log: Path, start: int) -> str | None:
     """What Redis said of the store's damaged append-only log, in the lines of ``log`` from
     byte ``start`` on (this start's); None for any other failure."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        return None
+    text = _start_log(log, start)
     for line in text.splitlines():
         if any(damage in line for damage in _DAMAGED_LOG):
             said = line.split(" # ", 1)[-1].removeprefix("Guru Meditation: ").strip()
