@@ -44,6 +44,7 @@ from ..exceptions import (
 )
 
 __all__ = [
+    "LockWaitWarning",
     "ServerBinaries",
     "ServerProcess",
     "find_binaries",
@@ -74,6 +75,11 @@ INSTALL_HINT = (
     "binaries; SSPL/RSAL-licensed), or set NEO4J_URI to use Neo4j, or open an external FalkorDB "
     "server with a redis://host:port target"
 )
+
+
+class LockWaitWarning(RuntimeWarning):
+    """An opener waits for the data directory's lock (:func:`_lock`): said as it waits, not in
+    a report made once the store is open (``doctor`` notes the other warnings of an open)."""
 
 
 class _LockTimeout(EngineUnavailableError):
@@ -110,7 +116,7 @@ def _lock(fd: int, data_dir: Path, timeout: float = float("inf")) -> None:
                     f"waiting for {who}, which holds {data_dir / _LOCK_FILE} while "
                     "it starts, loads or stops this store's server (a process stopped or stuck "
                     "there keeps every opener waiting: resume or end it)",
-                    RuntimeWarning,
+                    LockWaitWarning,
                     stacklevel=4,
                 )
                 warned = True
@@ -164,16 +170,27 @@ def holds_store(path: Path) -> bool:
         return True
 
 
+#: Names that do not make a directory one of the user's files (:func:`foreign_directory`): what
+#: a version control keeps an empty folder with, what a desktop's file browser leaves in any
+#: folder it shows, and a fresh file system's ``lost+found`` (a volume mounted for the store).
+#: A directory holding only these is a new store's: refused, ``LineageStore.open`` made no store
+#: where earlier versions did, and a folder browsed in Finder once could not become one.
+PLACEHOLDERS = frozenset(
+    {".gitkeep", ".keep", ".gitignore", ".DS_Store", "Thumbs.db", "desktop.ini", "lost+found"}
+)
+
+
 def foreign_directory(path: Path) -> str | None:
     """Why no store is made at ``path``: a directory that holds files but no store (a project
     folder, a home directory). A store made there puts its files (``appendonly/``,
     ``dump.rdb``, ``server.log``, the lock) among the user's. ``None`` for a store, an empty or
-    missing directory, or a path that is no directory or cannot be inspected (opening it says
-    why it cannot be used). The one rule for the library and the command line."""
+    missing directory (or one holding only :data:`PLACEHOLDERS`), or a path that is no
+    directory or cannot be inspected (opening it says why it cannot be used). The one rule for
+    the library and the command line."""
     if holds_store(path):
         return None
     try:
-        if not path.is_dir() or not any(path.iterdir()):
+        if not path.is_dir() or all(e.name in PLACEHOLDERS for e in path.iterdir()):
             return None
         has_snapshot = (path / "dump.rdb").is_file()
     except OSError:
@@ -550,6 +567,35 @@ def _log_sizes(data_dir: Path | None) -> dict[str, int]:
     return sizes
 
 
+#: What a start logs, harmlessly, for each constraint every earlier start since the log's last
+#: rewrite added to the log: thousands of lines after hundreds of opens (:func:`_rotate_log`).
+_HARMLESS_LINE = b"Constraint already exists"
+#: At most this many bytes of a start's other lines are read back (:func:`_start_log`).
+_START_LOG_MAX = 1 << 20
+
+
+def _start_log(log: Path, start: int) -> str:
+    """One start's lines of the server's log ``log`` (from byte ``start`` on), without the
+    harmless constraint lines ("" when it cannot be read). Its first MiB was read, constraint
+    lines and all: past ~500 opens since the log's last rewrite they filled it, and what the
+    start said after them (a write a crash cut short, a damaged log, a full disk) was missed."""
+    kept: list[bytes] = []
+    size = 0
+    try:
+        with open(log, "rb") as f:
+            f.seek(start)
+            for line in f:
+                if _HARMLESS_LINE in line:
+                    continue
+                kept.append(line)
+                size += len(line)
+                if size >= _START_LOG_MAX:
+                    break
+    except OSError:
+        return ""
+    return b"".join(kept).decode(errors="replace")
+
+
 #: What Redis logs when it drops a command cut short at the end of the log (``aof-load-truncated``).
 _TRUNCATED = re.compile(r"Truncating the AOF (\S+) at offset (\d+)")
 
@@ -558,12 +604,7 @@ def _warn_torn(log: Path, start: int, data_dir: Path, sizes: dict[str, int]) -> 
     """Say so (a RuntimeWarning) when the server, as it loaded the store (this start's lines of
     ``log``, from byte ``start`` on), dropped a write a crash had cut short at the end of the
     log: it did so without a word to any client, and ``doctor`` said nothing either."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        return
+    text = _start_log(log, start)
     found = _TRUNCATED.search(text)
     if found is None:
         return
@@ -635,12 +676,7 @@ def _write_failure(log: Path, start: int, data_dir: Path) -> str | None:
     """Why a server that exited as it started could not write to ``data_dir``: the line of
     ``log`` (from byte ``start`` on) saying so, or, when not a byte is left for even that line,
     the file system's free space. None for any other failure."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        text = ""
+    text = _start_log(log, start)
     for line in text.splitlines():
         if any(failure in line for failure in _WRITE_FAILURES):
             return line.split(" # ", 1)[-1].strip()
@@ -657,12 +693,7 @@ def _load_crash(log: Path, start: int) -> str | None:
     """The crash line (``Redis 8.2.3 crashed by signal: 11, …``) of a server that crashed while
     loading its data (its stack goes through ``loadDataFromDisk``), in the lines of ``log``
     from byte ``start`` on; None for any other failure."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        return None
+    text = _start_log(log, start)
     if "loadDataFromDisk" not in text:
         return None
     for line in text.splitlines():
@@ -685,12 +716,7 @@ _DAMAGED_LOG = (
 def _damaged_log(log: Path, start: int) -> str | None:
     """What Redis said of the store's damaged append-only log, in the lines of ``log`` from
     byte ``start`` on (this start's); None for any other failure."""
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            text = f.read(1 << 20).decode(errors="replace")
-    except OSError:
-        return None
+    text = _start_log(log, start)
     for line in text.splitlines():
         if any(damage in line for damage in _DAMAGED_LOG):
             said = line.split(" # ", 1)[-1].removeprefix("Guru Meditation: ").strip()

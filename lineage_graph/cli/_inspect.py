@@ -719,6 +719,23 @@ def _data_dir_check(checks: list[dict[str, Any]], location: Path) -> None:
         _check(checks, "data directory", ok, f"{location} (created on first use)")
 
 
+def _noting(notes: list[str], show: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` for the open of ``doctor``: what the open said of the store
+    (a RuntimeWarning: a write a crash cut short, indexes still building) goes to ``notes``,
+    for the report; anything else, and the wait for another process's lock, is said at once,
+    as every command says it. Recorded, that wait was said only once the holder had let go:
+    ``doctor`` of a store whose lock a stopped process held sat silent until the lock timeout."""
+    from ..backends._falkordb_server import LockWaitWarning
+
+    def noted(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, RuntimeWarning) and not issubclass(category, LockWaitWarning):
+            notes.append(str(message))
+        else:
+            show(message, category, *args, **kwargs)
+
+    return noted
+
+
 @guarded
 def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
     """Check the set-up: which engine, reachable, schema version, data directory, extras."""
@@ -746,11 +763,12 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         _data_dir_check(checks, Path(location))
     if kind:
         started = time.perf_counter()
-        notes: list[warnings.WarningMessage] = []
+        notes: list[str] = []
         try:
             # as every command opens it: a refused Neo4j port was 30 s of retries here
-            with warnings.catch_warnings(record=True) as notes:
-                warnings.simplefilter("always")
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", RuntimeWarning)
+                warnings.showwarning = _noting(notes, warnings.showwarning)
                 s = LineageStore.open(store, **open_settings(store))
         except SchemaVersionError as exc:  # the engine answered: the store's version is wrong
             elapsed = (time.perf_counter() - started) * 1000
@@ -776,12 +794,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
                 # What opening the store said (a write a crash cut short at the end of the log,
                 # dropped as the server loaded it): a note in the report, not only on stderr.
                 for note in notes:
-                    if issubclass(note.category, RuntimeWarning):
-                        _check(checks, "note", None, str(note.message))
-                    else:
-                        warnings.warn_explicit(
-                            note.message, note.category, note.filename, note.lineno
-                        )
+                    _check(checks, "note", None, note)
             finally:
                 s.close()
     for module, purpose in _OPTIONAL.items():

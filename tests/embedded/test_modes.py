@@ -224,6 +224,68 @@ def test_an_opener_waiting_for_the_lock_says_who_holds_it(
         holder.wait()
 
 
+def test_doctor_says_at_once_that_it_waits_for_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``doctor`` recorded every warning of its open for its report, the wait for another
+    process's lock too: with a stopped process holding the lock, it sat silent until the lock
+    timeout (30 min), the wait said only afterwards, as a "note". The wait is said as it waits,
+    as by every command (the holder here lets go once it has been said), and is no note."""
+    import json
+    import warnings
+
+    from lineage_graph.backends import _falkordb_server as server_module
+    from tests.cli.conftest import invoke
+
+    path = tmp_path / "held"
+    LineageStore.open(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from pathlib import Path;"
+            "from lineage_graph.backends._falkordb_server import _lock;"
+            "d = Path(sys.argv[1]); fd = os.open(d / 'lineage-graph.lock', os.O_RDWR);"
+            "_lock(fd, d); print('locked', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    said: list[str] = []  # what is shown (stderr), as it is shown
+    shown = threading.Event()
+
+    def seen(message: Warning | str, category: type[Warning], *args: object) -> None:
+        said.append(str(message))
+        if "waiting for" in str(message):
+            shown.set()
+
+    def release() -> None:
+        shown.wait(60)  # (without the fix nothing is said: the holder lets go after 60 s)
+        assert holder.stdin is not None
+        holder.stdin.close()
+
+    releaser = threading.Thread(target=release)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        monkeypatch.setattr(server_module, "LOCK_NOTICE_S", 0.2)
+        monkeypatch.setattr(warnings, "showwarning", seen)
+        releaser.start()
+        result = invoke(["doctor", "--json", "--store", str(path)])
+    finally:
+        if releaser.is_alive():
+            releaser.join(70)
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert result.exit_code == 0, result.output
+    assert any(f"waiting for process {holder.pid}, which holds" in m for m in said), said
+    checks = json.loads(result.stdout)["checks"]
+    assert [c for c in checks if c["check"] == "note"] == []
+
+
 #: A child's script: open the store argv[1] (argv[2]: "open", or "close"
 #: a store opened before the lock was taken, once argv[3] exists); prints what happened.
 _GIVES_UP = """
@@ -1023,6 +1085,55 @@ def test_a_folder_of_other_files_is_not_made_a_store(tmp_path: Path) -> None:
     ):
         with LineageStore.open(path) as opened:
             assert [a.uri for a in opened.get_artifacts()] == uris, path
+
+
+@pytest.mark.parametrize(
+    "placeholders",
+    [[".gitkeep"], [".gitignore", ".DS_Store"], ["lost+found/"], ["Thumbs.db", "desktop.ini"]],
+)
+def test_a_folder_holding_only_placeholders_is_made_a_store(
+    tmp_path: Path, placeholders: list[str]
+) -> None:
+    """The refusal of a folder of other files (above) took in folders a user makes for the
+    store: one a repository keeps with ``.gitkeep`` (or a ``.gitignore`` of ``*``), one a
+    desktop's file browser left its ``.DS_Store`` in, a volume mounted for the store (its
+    ``lost+found``). ``LineageStore.open`` refused them where earlier versions made the store,
+    and ``import-mlmd`` too. They are made stores, their files kept; a README is still another
+    file of the user's."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    from tests.cli.conftest import invoke
+
+    def folder(name: str) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        for entry in placeholders:
+            if entry.endswith("/"):
+                (path / entry).mkdir()
+            else:
+                (path / entry).write_text("*\n")
+        return path
+
+    path = folder("store")
+    with LineageStore.open(path) as store:
+        put_dataset(store, "/d")
+    with LineageStore.open(path) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/d"]
+    assert {p.rstrip("/") for p in placeholders} <= {p.name for p in path.iterdir()}
+
+    source = tmp_path / "src.sqlite"
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(source)
+    metadata_store.MetadataStore(config)
+    result = invoke(["import-mlmd", str(source), "--store", str(folder("imported"))])
+    assert result.exit_code == 0, result.output
+
+    readme = folder("readme")
+    (readme / "README.md").write_text("the team's store")
+    with pytest.raises(ConfigurationError, match="not empty and holds no store"):
+        LineageStore.open(readme)
 
 
 def _free_port() -> int:
