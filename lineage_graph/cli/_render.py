@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -14,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from .._text import printable
 from ..models import (
     Artifact,
     ArtifactState,
@@ -57,11 +57,6 @@ STATE_STYLES = {
 }
 
 
-#: C0 control characters, DEL and C1 control characters; and the Unicode bidirectional
-#: controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI), which reorder what follows them on screen: a
-#: uri "s3://x/\u202egnp.exe" showed as "s3://x/exe.png" (the "Trojan Source" spoofing).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 #: In JSON text: DEL and C1 as \u escapes (json.dumps escapes C0 itself; the value is unchanged).
 _JSON_CONTROL = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
 
@@ -113,20 +108,6 @@ def count_of(n: int, noun: str) -> str:
     if n == 1:
         return f"{n} {noun}"
     return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: each control character (C0, DEL, C1, bidi controls) as a
-    visible escape (``\\x1b``, ``\\n``, ``\\u202e``), everything else as it is. A stored name
-    holding ``ESC [31m`` would otherwise recolour, retitle or clear the user's terminal (rich
-    escapes its markup, not these). Every stored text the CLI prints for people passes here;
-    ``--json`` stays exact."""
-    return _CONTROL.sub(_visible, text)
-
-
-def _visible(m: re.Match[str]) -> str:
-    code = ord(m[0])
-    return _SHORT_ESCAPES.get(m[0]) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def stored_text(text: str | None, style: str = "") -> Text:

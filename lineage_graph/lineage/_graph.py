@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._text import BIDI_CONTROLS
 from ..models import (
     Artifact,
     Association,
@@ -24,12 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = ["LineageGraph"]
 
-#: The Unicode bidirectional controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI): they reorder what
-#: follows them, so a uri "s3://x/\u202egnp.exe" was drawn (and printed by ``export -f dot``)
-#: as "s3://x/exe.png". The drawings show them as the CLI prints them: "\u202e".
-_BIDI = {c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F))} | {
-    c: f"\\u{c:04x}" for c in range(0x2066, 0x206A)
-}
+#: The bidi controls (lineage_graph._text.BIDI_CONTROLS) as "\u202e": a uri "s3://x/\u202egnp.exe"
+#: was drawn (and printed by ``export -f dot``) as "s3://x/exe.png". The drawings show them as
+#: the CLI prints them.
+_BIDI = {c: f"\\u{c:04x}" for c in BIDI_CONTROLS}
 
 #: Control characters in DOT labels, shown as Unicode control pictures (U+2400...): printed to a
 #: terminal, an ESC in a stored name would recolour or retitle it; bidi controls as "\u202e"

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..__about__ import __version__
 from .._files import output_path, path_error, replace_file
+from .._text import CONTROL_PATTERN, printable
 from ..exceptions import InvalidArgumentError
 from ..models import (
     Artifact,
@@ -194,9 +195,11 @@ def _label(node: Artifact | Execution) -> str:
     else:
         text = f"{node.type or node.kind.value} #{node.id}"
     text = text if len(text) <= 40 else text[:39] + "…"
+    # shown with its control characters as visible escapes (as the CLI prints them), each part
+    # on its own: a uri "s3://x/\u202egnp.exe" was drawn reading "exe.png"
     if (node.name or isinstance(node, Artifact)) and node.type and node.type not in text:
-        text = f"{text}\n{node.type}"
-    return text
+        return f"{printable(text)}\n{printable(node.type)}"
+    return printable(text)
 
 
 def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
@@ -338,7 +341,9 @@ def to_html(
         f"{len(payload['contexts'])} contexts"
     )
     values = {
-        "TITLE": html.escape(title),
+        # stored text (the CLI's title names the node): its control characters shown visibly
+        "TITLE": html.escape(printable(title)),
+        "CONTROL": html.escape(CONTROL_PATTERN),
         "VERSION": html.escape(__version__),
         "NODE_COUNT": str(len(payload["nodes"])),
         "EDGE_COUNT": str(len(payload["edges"])),

@@ -19,7 +19,14 @@ import pytest
 from lineage_graph import LineageStore
 from lineage_graph.viewer import GraphData, graph_payload, repr_html, write_html
 
-from .test_page import HOSTILE, sample_graph, store_hostile_chains
+from .test_page import (
+    HOSTILE,
+    RAW_SHOWN,
+    URI_RLO,
+    sample_graph,
+    store_control_text,
+    store_hostile_chains,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -428,3 +435,41 @@ def test_hostile_text_from_the_store_stays_data_in_the_browser(
         details = page.page.text_content("#details") or ""
         assert details.count(name) >= 3  # name, uri, a property (all as text)
     assert dialogs == [] and page.errors == [] and page.network_requests() == []
+
+
+def test_control_characters_are_shown_escaped_in_the_browser(
+    page: Page, tmp_path: Path, store: LineageStore
+) -> None:
+    """Stored text holding bidi (RLO: "s3://x/\\u202egnp.exe" read "s3://x/exe.png"), C0 and C1
+    controls, stored on the engine: the drawn labels, the title, the details panel (uri, type,
+    name, properties, contexts), the context list and its status line show each as the CLI
+    prints it (``\\u202e``, ``\\x1b``), none raw; the page's data stays exact."""
+    artifact, execution = store_control_text(store)
+    graph = store.lineage(artifact, direction="any", include_contexts=True)
+    a, x = f"a{artifact.id}", f"e{execution.id}"
+    page.open(write_html(graph, tmp_path / "g.html", title=f"Lineage of {URI_RLO}"))
+    assert page.page.evaluate("document.title") == "Lineage of s3://x/\\u202egnp.exe"
+    labels = page.page.evaluate(
+        "(ids) => ids.map(id => window.lineageViewer.cy.getElementById(id).style('label'))", [a, x]
+    )
+    assert labels == ["\\u202egnp.exe\nModel\\u202d", "run\\x1b[31m\\nred\\x9b\nTrain\\u2067"]
+    page.click_node(a)
+    page.page.wait_for_selector(f'#details[data-selected="{a}"]', timeout=5_000)
+    details = page.page.text_content("#details") or ""
+    for text in ("s3://x/\\u202egnp.exe", "Model\\u202d", "k\\u202a", "v\\u202c"):
+        assert text in details, text
+    assert '"y\\u2066\\x85"' in details and "Exp\\u200f:e\\u061c1" in details
+    page.click_node(x)
+    page.page.wait_for_selector(f'#details[data-selected="{x}"]', timeout=5_000)
+    details += page.page.text_content("#details") or ""
+    assert "run\\x1b[31m\\nred\\x9b" in details and "Train\\u2067" in details
+    page.page.click("#contexts li")
+    listed = page.page.text_content("#contexts") or ""
+    status = page.page.text_content("#status") or ""
+    assert listed == "Exp\\u200f: e\\u061c1 (2)" and status == "Exp\\u200f e\\u061c1: 2 members"
+    for text in (details, listed, status):
+        assert not RAW_SHOWN.search(text), text
+    data = page.page.evaluate("window.lineageViewer.data")
+    assert data == json.loads(json.dumps(graph_payload(graph)))
+    assert next(n for n in data["nodes"] if n["id"] == a)["uri"] == URI_RLO  # exact
+    assert page.errors == [] and page.network_requests() == []

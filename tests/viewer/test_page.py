@@ -497,3 +497,90 @@ def test_hostile_text_from_the_store_stays_data_in_every_place(store: LineageSto
         assert node["name"] == node["uri"] == first.name and node["contexts"] == [
             f"{graph.contexts[0].type}:{first.name}"
         ]
+
+
+#: Stored text with a bidi control in each place the page shows it, plus C0 (ESC, a newline)
+#: and C1 (CSI) controls: the CLI prints each as a visible escape (``\u202e``, ``\x1b``).
+URI_RLO = "s3://x/\u202egnp.exe"
+#: Every character the CLI escapes (lineage_graph._text.printable), none of them raw.
+RAW_SHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def store_control_text(store: LineageStore) -> tuple[Artifact, Execution]:
+    """An artifact (a bidi control in its uri, type, property key and value) written by an
+    execution named with ESC, a newline and CSI, both in a context of bidi text, stored on the
+    engine; the stored artifact and execution."""
+    from lineage_graph import ArtifactType, ContextType, ExecutionType
+
+    store.put_artifact_type(ArtifactType(name="Model\u202d"))
+    store.put_execution_type(ExecutionType(name="Train\u2067"))
+    store.put_context_type(ContextType(name="Exp\u200f"))
+    [a] = store.put_artifacts(
+        [
+            Artifact(
+                type="Model\u202d",
+                uri=URI_RLO,
+                custom_properties={"k\u202a": "v\u202c", "s": {"x": "y\u2066\x85"}},
+            )
+        ]
+    )
+    [x] = store.put_executions([Execution(type="Train\u2067", name="run\x1b[31m\nred\x9b")])
+    [c] = store.put_contexts([Context(type="Exp\u200f", name="e\u061c1")])
+    store.put_attributions_and_associations(
+        [Attribution(artifact_id=a, context_id=c)], [Association(execution_id=x, context_id=c)]
+    )
+    store.put_events([Event(artifact_id=a, execution_id=x, type=EventType.OUTPUT)])
+    [artifact] = store.get_artifacts_by_id([a])
+    [execution] = store.get_executions_by_id([x])
+    return artifact, execution
+
+
+def test_control_characters_are_shown_escaped_and_the_data_stays_exact(
+    store: LineageStore,
+) -> None:
+    """A uri "s3://x/\\u202egnp.exe" was the node's label as is: drawn reading "exe.png" (and
+    the title of a page named after it too). The page shows stored text as the CLI prints it,
+    control characters (C0, C1, bidi) as visible escapes, and gives its script the CLI's own
+    set of them for the details panel; the data (copy, export) stays exact."""
+    from html.parser import HTMLParser
+
+    from lineage_graph._text import CONTROL_PATTERN
+
+    class Page(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.text: dict[str, str] = {}
+            self.attrs: dict[str, dict[str, str | None]] = {}
+            self.tag = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tag = tag
+            self.attrs[dict(attrs).get("id") or tag] = dict(attrs)
+
+        def handle_data(self, data: str) -> None:
+            if self.tag in ("title", "h1"):
+                self.text[self.tag] = self.text.get(self.tag, "") + data
+
+        def handle_endtag(self, tag: str) -> None:
+            self.tag = ""
+
+    artifact, execution = store_control_text(store)
+    graph = store.lineage(artifact, direction="any", include_contexts=True)
+    page = Page()
+    page.feed(to_html(graph, title=f"Lineage of {URI_RLO}", focus=artifact))
+    for where in ("title", "h1"):
+        assert page.text[where] == "Lineage of s3://x/\\u202egnp.exe", where
+    # the script escapes exactly what the CLI does, by the one shared definition
+    assert page.attrs["body"]["data-control"] == CONTROL_PATTERN
+    shown = re.compile(CONTROL_PATTERN)
+    assert {chr(c) for c in range(0x2100) if shown.match(chr(c))} == {
+        chr(c) for c in range(0x2100) if RAW_SHOWN.match(chr(c))
+    }
+    nodes = {n["id"]: n for n in graph_payload(graph)["nodes"]}
+    a, x = nodes[f"a{artifact.id}"], nodes[f"e{execution.id}"]
+    assert a["label"] == "\\u202egnp.exe\nModel\\u202d"
+    assert x["label"] == "run\\x1b[31m\\nred\\x9b\nTrain\\u2067"
+    # the values themselves are exact
+    assert (a["uri"], a["type"], x["name"]) == (URI_RLO, "Model\u202d", "run\x1b[31m\nred\x9b")
+    assert a["custom_properties"] == {"k\u202a": "v\u202c", "s": {"x": "y\u2066\x85"}}
+    assert a["contexts"] == x["contexts"] == ["Exp\u200f:e\u061c1"]

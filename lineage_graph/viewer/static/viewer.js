@@ -4,6 +4,21 @@
   "use strict";
 
   var data = JSON.parse(document.getElementById("lineage-data").textContent);
+  // The control characters (C0, DEL, C1, bidi controls) the CLI prints as visible escapes, as
+  // the page is given them (lineage_graph._text.CONTROL_PATTERN): stored text is shown with
+  // them escaped, so a uri "s3://x/\u202egnp.exe" does not read "s3://x/exe.png". The data
+  // itself (window.lineageViewer.data) stays exact.
+  var CONTROL = new RegExp(document.body.getAttribute("data-control"), "g");
+  var SHORT_ESCAPES = { "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+  function shown(text) {
+    return String(text).replace(CONTROL, function (c) {
+      var code = c.charCodeAt(0);
+      if (SHORT_ESCAPES[c]) { return SHORT_ESCAPES[c]; }
+      return code < 0x100 ? "\\x" + ("0" + code.toString(16)).slice(-2)
+        : "\\u" + ("000" + code.toString(16)).slice(-4);
+    });
+  }
   var STATE_COLORS = {
     execution: {
       COMPLETE: "#2e7d32", RUNNING: "#1565c0", FAILED: "#c62828", CACHED: "#00838f",
@@ -92,7 +107,7 @@
   }
 
   function row(key, value) {
-    return el("tr", {}, [el("th", { text: key }), el("td", { text: value })]);
+    return el("tr", {}, [el("th", { text: shown(key) }), el("td", { text: shown(value) })]);
   }
 
   // A node's upstream (or downstream) without the node itself: on a cycle (an artifact both
@@ -233,13 +248,13 @@
   if (data.contexts && data.contexts.length) {
     var list = document.getElementById("contexts");
     data.contexts.forEach(function (c) {
-      var item = el("li", { text: c.type + ": " + c.name + " (" + c.members.length + ")" });
+      var item = el("li", { text: shown(c.type + ": " + c.name) + " (" + c.members.length + ")" });
       item.addEventListener("click", function () {
         clearMarks();
         var set = nodesOf(c.members);
         cy.elements().not(set).addClass("faded");
         set.addClass("match");
-        status.textContent = c.type + " " + c.name + ": " + c.members.length + " members";
+        status.textContent = shown(c.type + " " + c.name) + ": " + c.members.length + " members";
       });
       list.appendChild(item);
     });
