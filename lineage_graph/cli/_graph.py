@@ -34,10 +34,10 @@ from ._common import (
     writing,
 )
 from ._complete import complete_kind
+from ._drawings import drawing_for_stdout
 from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     count_of,
-    drawing_for_stdout,
     entities_table,
     entity_json,
     entity_label,
