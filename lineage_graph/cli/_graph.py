@@ -34,6 +34,7 @@ from ._common import (
     writing,
 )
 from ._complete import complete_kind
+from ._drawings import drawing_for_stdout
 from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     count_of,
@@ -546,8 +547,8 @@ def export(
             text = render_text(graph, fmt)
         progress.update(task, advance=1)
     if output is None:
-        if fmt == Format.json:
-            text = json_for_stdout(text)
+        # as the stream can carry it (PYTHONIOENCODING=ascii, a C locale): the same text
+        text = json_for_stdout(text) if fmt == Format.json else drawing_for_stdout(text, fmt.value)
         write_stdout(text if text.endswith("\n") else text + "\n")
     else:
         with writing(output):

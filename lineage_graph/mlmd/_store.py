@@ -409,6 +409,35 @@ def _no_int_for_double(t: NodeType, node: Node) -> None:
             )
 
 
+def _masked_properties(node: Node, mask: Sequence[str]) -> Node:
+    """``node`` (an update) with only the properties and custom properties ``mask`` names, as
+    MLMD and the native store check them: a masked update given an undeclared or mistyped
+    property the mask leaves out writes the rest (so a later new node's unknown type id is
+    NotFoundError, as in MLMD, not the native store's InvalidArgumentError)."""
+    named: dict[str, set[str] | None] = {"properties": set(), "custom_properties": set()}
+    for path in mask:  # "properties." names nothing (as the native store reads it)
+        if path.endswith(".") and "." not in path[:-1]:
+            continue
+        head, _, rest = path.partition(".")
+        if head in named:
+            chosen = named[head]
+            if not rest:
+                named[head] = None
+            elif chosen is not None:
+                chosen.add(rest)
+
+    def kept(values: dict[str, Any], head: str) -> dict[str, Any]:
+        chosen = named[head]
+        return values if chosen is None else {k: v for k, v in values.items() if k in chosen}
+
+    return node.model_copy(
+        update={
+            "properties": kept(node.properties, "properties"),
+            "custom_properties": kept(node.custom_properties, "custom_properties"),
+        }
+    )
+
+
 def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
     """MLMD refuses a new node without a type id before it looks any type up (and in
     put_lineage_subgraph an update without one too)."""
@@ -745,7 +774,13 @@ class MetadataStore:
 
     # ------------------------------------------------------------------------ node writes
 
-    def _precheck(self, batch: Sequence[Node], *, upfront: bool = False) -> None:
+    def _precheck(
+        self,
+        batch: Sequence[Node],
+        *,
+        upfront: bool = False,
+        mask: Sequence[str] | None = None,
+    ) -> None:
         """What MLMD rejects differently from the native store, in MLMD's order.
 
         An unknown ``type_id`` is NotFoundError (native: InvalidArgumentError) and an
@@ -754,7 +789,10 @@ class MetadataStore:
         reported up to the first node the native store rejects for another reason (an update's
         missing id, an undeclared property), which it then reports itself. ``upfront``: every
         node's type is looked up first, as ``put_lineage_subgraph`` does. One query per unseen
-        type id (types are never deleted)."""
+        type id (types are never deleted). ``mask``: the call's field mask, under which an
+        update's properties the mask does not name are neither written nor checked (MLMD)."""
+        if mask and not isinstance(mask, str):
+            batch = [m if m.id is None else _masked_properties(m, mask) for m in batch]
         for kind in NodeKind:
             known = self._known_types[kind]
             ids = {m.type_id for m in batch if m.kind == kind and m.type_id is not None}
@@ -877,9 +915,10 @@ class MetadataStore:
         """Inserts (no id) or updates (id set; only ``field_mask_paths`` if given) artifacts."""
         given: dict[int, MlmdGiven] = {}
         models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
-        self._precheck(models)
+        mask = _mask_paths(field_mask_paths)
+        self._precheck(models, mask=mask)
         with _mlmd_write(given=given):
-            return self._store.put_artifacts(models, field_mask_paths=_mask_paths(field_mask_paths))
+            return self._store.put_artifacts(models, field_mask_paths=mask)
 
     @_mlmd_errors
     @_writes
@@ -892,11 +931,10 @@ class MetadataStore:
         """Inserts or updates executions."""
         given: dict[int, MlmdGiven] = {}
         models = self._nodes(NodeKind.EXECUTION, executions, given)
-        self._precheck(models)
+        mask = _mask_paths(field_mask_paths)
+        self._precheck(models, mask=mask)
         with _mlmd_write(given=given):
-            return self._store.put_executions(
-                models, field_mask_paths=_mask_paths(field_mask_paths)
-            )
+            return self._store.put_executions(models, field_mask_paths=mask)
 
     @_mlmd_errors
     @_writes
@@ -913,7 +951,7 @@ class MetadataStore:
         models = self._nodes(NodeKind.CONTEXT, contexts, given)
         for i in named:  # given without its name, the context differs from the stored one
             given[id(models[i])] = dataclasses.replace(given[id(models[i])], other_fields=True)
-        self._precheck(models)
+        self._precheck(models, mask=mask)
         with _mlmd_write(given=given):
             return self._store.put_contexts(models, field_mask_paths=mask)
 

@@ -1241,6 +1241,49 @@ def test_a_stdout_that_cannot_encode_a_name_gets_it_escaped(tmp_path: Path) -> N
     assert [a["type"] for a in exported["artifacts"]] == ["Dätä"]
 
 
+def test_drawings_on_a_stdout_that_cannot_encode_a_name_show_the_same_text(
+    tmp_path: Path,
+) -> None:
+    """``export -f dot / mermaid / html`` on an ASCII stdout: the stream's fallback escaped a
+    character it cannot carry as Python does (``\\xe9``), which no drawing reads: Graphviz
+    drew "modèle" as "modxe8le", Mermaid as "mod\\xe8le", and the viewer page's data (JSON
+    has no ``\\x`` escape) did not load. Each format now gets its own character references."""
+    import html
+    import subprocess
+    import sys
+
+    path = tmp_path / "store"
+    name = "modèle/模型 ✓\x9b\U0001f600"
+    with LineageStore.open(path) as store, store.run("Étape") as run:
+        run.output(Artifact(type="Dätä", name=name, uri="/u"))
+
+    def export(fmt: str, encoding: str) -> str:
+        args = ["export", "-f", fmt, "-o", "-", "--store", str(path)]
+        return subprocess.run(
+            [sys.executable, "-m", "lineage_graph.cli", *args],
+            capture_output=True,
+            encoding=encoding,
+            timeout=120,
+            check=True,
+            env={**os.environ, "PYTHONIOENCODING": encoding},
+        ).stdout
+
+    def mermaid_text(text: str) -> str:
+        return re.sub(r"#(\d+);", lambda m: chr(int(m[1])), text)
+
+    def page_data(page: str) -> object:
+        tag = '<script type="application/json" id="lineage-data">'
+        return json.loads(page.split(tag, 1)[1].split("</script>", 1)[0])
+
+    dot, dot_ascii = export("dot", "utf-8"), export("dot", "ascii")
+    assert "\\x" not in dot_ascii and html.unescape(dot_ascii) == html.unescape(dot)
+    mermaid, mermaid_ascii = export("mermaid", "utf-8"), export("mermaid", "ascii")
+    assert mermaid_text(mermaid_ascii) == mermaid_text(mermaid)
+    page, page_ascii = export("html", "utf-8"), export("html", "ascii")
+    assert page_data(page_ascii) == page_data(page)
+    assert name in [n.get("name") for n in page_data(page_ascii)["nodes"]]  # type: ignore[index]
+
+
 def test_main_entry_point_exit_codes(demo: Demo) -> None:
     """``main()`` (the console script) as a real process: exit statuses reach the shell."""
     import subprocess

@@ -465,6 +465,43 @@ def test_an_unknown_type_after_an_update_is_not_found(typed: Both) -> None:
     _state(typed)
 
 
+def test_a_masked_updates_unmasked_properties_are_not_checked(typed: Both) -> None:
+    """Under a field mask an update's properties the mask does not name are neither written nor
+    checked (by MLMD, nor by the native store), so the adapter's own checks must not read them
+    either: an ``int_value`` for a DOUBLE property left out of the mask was refused
+    (InvalidArgumentError, MLMD writes the call), and an undeclared or mistyped property left
+    out made a later new node's unknown type id InvalidArgumentError (MLMD: NotFoundError)."""
+    d = typed.call("put_artifact_type", pb.ArtifactType(name="D", properties={"d": pb.DOUBLE}))
+    typed.call("put_artifacts", [A(type_id=d, uri="d")])  # artifact 4
+    int_for_double = {"d": pb.Value(int_value=1)}
+    typed.call("put_artifacts", [A(id=4, type_id=d, properties=int_for_double)], ["uri"])
+    typed.fails("put_artifacts", [A(id=4, type_id=d, properties=int_for_double)], ["properties"])
+    undeclared = {"z": pb.Value(int_value=1)}
+    mistyped = {"i": pb.Value(string_value="s")}
+    for update, mask in [
+        (A(id=1, type_id=10, properties=undeclared), ["uri"]),
+        (A(id=1, type_id=10, properties=undeclared), ["properties."]),
+        (A(id=1, type_id=10, properties=mistyped), ["custom_properties.i"]),
+        (A(id=4, type_id=d, properties=int_for_double), ["uri"]),
+    ]:
+        typed.fails("put_artifacts", [update, A(type_id=99)], mask)
+    typed.fails(
+        "put_executions", [X(id=1, type_id=11, properties=undeclared), X(type_id=99)], ["name"]
+    )
+    update = C(id=1, type_id=12, name="c1", properties=undeclared)
+    typed.fails("put_contexts", [update, C(type_id=99, name="n")], ["external_id"])
+    # named by the mask, they are still refused first
+    typed.fails(
+        "put_artifacts",
+        [A(id=1, type_id=10, properties=undeclared), A(type_id=99)],
+        ["properties.z"],
+    )
+    typed.fails(
+        "put_artifacts", [A(id=1, type_id=10, properties=mistyped), A(type_id=99)], ["properties"]
+    )
+    _state(typed)
+
+
 def test_parent_links_are_checked_link_by_link(both: Both) -> None:
     """MLMD writes parent links one by one: the first link that names a missing context, is
     its own parent, exists already (stored or earlier in the call) or closes a cycle is

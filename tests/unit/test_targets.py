@@ -250,3 +250,30 @@ def test_a_relative_xdg_data_home_is_ignored(monkeypatch: pytest.MonkeyPatch) ->
     assert default_data_dir() == Path.home() / ".local" / "share" / "lineage-graph"
     monkeypatch.setenv("XDG_DATA_HOME", "/srv/xdg")
     assert default_data_dir() == Path("/srv/xdg/lineage-graph")
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("redis://:S3c@ret-pw@localhost:6379/g", "redis://:***@localhost:6379/g"),
+        ("redis://u:S3c@r:et@h", "redis://u:***@h"),
+        ("bolt://neo@corp:S3cret-pw@db:7687", "bolt://neo@corp:***@db:7687"),
+        ("neo4j://u:S3cret@db/x?a=b:c@d", "neo4j://u:***@db/x?a=b:c@d"),
+    ],
+)
+def test_a_password_or_user_holding_an_at_sign_is_masked_whole(target: str, shown: str) -> None:
+    """The user info of a URL runs to the authority's last ``@`` (as ``urlsplit`` and the
+    drivers read it: ``redis://:p@ss@host`` has the password ``p@ss``). The mask stopped at the
+    first ``@``: the rest of such a password was shown ("redis://:***@ret-pw@localhost"), and
+    all of it when the user held one ("bolt://neo@corp:S3cret-pw@db")."""
+    from urllib.parse import urlsplit
+
+    from lineage_graph._redact import redact_url
+    from lineage_graph.config import StoreSettings
+
+    assert urlsplit(target).password is not None and "S3c" in urlsplit(target).password
+    assert redact_url(target) == shown
+    with pytest.raises(ConfigurationError) as info:
+        resolve_target(target + "\x00")
+    assert "S3c" not in str(info.value) and shown in str(info.value)
+    assert "S3c" not in repr(StoreSettings(store=target))

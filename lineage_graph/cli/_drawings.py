@@ -1,0 +1,59 @@
+"""Exports printed on a stdout whose encoding cannot carry every character."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+__all__ = ["drawing_for_stdout"]
+
+#: The viewer page's scripts (its data is ``<script type="application/json">``): text inside is
+#: read raw, so a character there is escaped as JavaScript and JSON read it (``\\uXXXX``).
+_SCRIPT = re.compile(r"(<script\b[^>]*>)(.*?)(</script>)", re.DOTALL | re.IGNORECASE)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def drawing_for_stdout(text: str, fmt: str) -> str:
+    """``text`` (a ``dot``, ``mermaid`` or ``html`` export) as stdout's encoding can carry it:
+    unchanged when it can; else each character it cannot carry as the format's own character
+    reference, so the drawing shows the same text. The stream's fallback escaped them as
+    Python does (``\\xe9``, ``\\x9b``): Graphviz drew a name "é" as "xe9", Mermaid as
+    "\\xe9", and the viewer page's data (JSON, which has no ``\\x``) did not load."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+        return text
+    except LookupError:
+        encoding = "ascii"
+    except UnicodeEncodeError:
+        pass
+
+    def fits(c: str) -> bool:
+        try:
+            c.encode(encoding)
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    def entity(match: re.Match[str]) -> str:
+        c = match.group()
+        if fits(c):
+            return c
+        return f"#{ord(c)};" if fmt == "mermaid" else f"&#{ord(c)};"
+
+    def js(match: re.Match[str]) -> str:
+        c = match.group()
+        if fits(c):
+            return c
+        units = c.encode("utf-16-be")
+        return "".join(f"\\u{units[i] << 8 | units[i + 1]:04x}" for i in range(0, len(units), 2))
+
+    if fmt != "html":
+        return _NON_ASCII.sub(entity, text)
+    out, at = [], 0
+    for m in _SCRIPT.finditer(text):
+        out.append(_NON_ASCII.sub(entity, text[at : m.start(2)]))
+        out.append(_NON_ASCII.sub(js, m.group(2)))
+        at = m.end(2)
+    out.append(_NON_ASCII.sub(entity, text[at:]))
+    return "".join(out)
