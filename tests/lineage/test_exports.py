@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from lineage_graph import LineageStore, ProtoValue
+from lineage_graph import LineageStore, NodeRef, ProtoValue
 
 
 def test_nan_infinity_and_binary_protos_survive_every_export(store: LineageStore) -> None:
@@ -42,13 +42,9 @@ def test_nan_infinity_and_binary_protos_survive_every_export(store: LineageStore
     assert attrs["properties"] == expected and attrs["uri"] == "s3://b/m"
 
 
-def test_drawings_of_a_page_draw_only_its_own_nodes(store: LineageStore) -> None:
-    """A page holds the events of its artifacts whose execution is on another page: to_dot drew
-    such an execution (undeclared) as Graphviz's default ellipse labelled "e1", an artifact's
-    shape, and to_mermaid as a bare box, neither with its type. Each drawing now has the edges
-    between the page's own nodes, as the viewer's page has; the events stay in to_dict()."""
-    import re
-
+def _chain_of_two_steps(store: LineageStore) -> NodeRef:
+    """d0 -> Trainer -> d1 -> Trainer -> d2; the first artifact (paged answers from it hold
+    events to nodes of later pages)."""
     from lineage_graph import (
         Artifact,
         ArtifactType,
@@ -57,7 +53,6 @@ def test_drawings_of_a_page_draw_only_its_own_nodes(store: LineageStore) -> None
         Execution,
         ExecutionType,
         NodeKind,
-        NodeRef,
     )
 
     store.put_artifact_type(ArtifactType(name="DataSet"))
@@ -72,7 +67,17 @@ def test_drawings_of_a_page_draw_only_its_own_nodes(store: LineageStore) -> None
             Event(artifact_id=a[2], execution_id=e[1], type=EventType.OUTPUT),
         ]
     )
-    start = NodeRef(NodeKind.ARTIFACT, a[0])
+    return NodeRef(NodeKind.ARTIFACT, a[0])
+
+
+def test_drawings_of_a_page_draw_only_its_own_nodes(store: LineageStore) -> None:
+    """A page holds the events of its artifacts whose execution is on another page: to_dot drew
+    such an execution (undeclared) as Graphviz's default ellipse labelled "e1", an artifact's
+    shape, and to_mermaid as a bare box, neither with its type. Each drawing now has the edges
+    between the page's own nodes, as the viewer's page has; the events stay in to_dict()."""
+    import re
+
+    start = _chain_of_two_steps(store)
     whole = store.downstream(start)
     assert whole.to_dot().count(" -> ") == whole.to_mermaid().count("-->|") == 4
     for limit in (1, 2, 3):
@@ -103,30 +108,7 @@ def test_networkx_of_a_page_has_only_its_own_nodes(store: LineageStore) -> None:
     to_networkx() added each such execution as a node with no attributes at all (no kind, type
     nor id: ``g.nodes[n]["kind"]`` raised KeyError). As the drawings, it now has the events
     between the page's own nodes, every node with its fields; the events stay in to_dict()."""
-    from lineage_graph import (
-        Artifact,
-        ArtifactType,
-        Event,
-        EventType,
-        Execution,
-        ExecutionType,
-        NodeKind,
-        NodeRef,
-    )
-
-    store.put_artifact_type(ArtifactType(name="DataSet"))
-    store.put_execution_type(ExecutionType(name="Trainer"))
-    a = store.put_artifacts([Artifact(type="DataSet", name=f"d{i}") for i in range(3)])
-    e = store.put_executions([Execution(type="Trainer") for _ in range(2)])
-    store.put_events(
-        [
-            Event(artifact_id=a[0], execution_id=e[0], type=EventType.INPUT),
-            Event(artifact_id=a[1], execution_id=e[0], type=EventType.OUTPUT),
-            Event(artifact_id=a[1], execution_id=e[1], type=EventType.INPUT),
-            Event(artifact_id=a[2], execution_id=e[1], type=EventType.OUTPUT),
-        ]
-    )
-    start = NodeRef(NodeKind.ARTIFACT, a[0])
+    start = _chain_of_two_steps(store)
     assert store.downstream(start).to_networkx().number_of_edges() == 4
     for limit in (1, 2, 3):
         cursor, events = None, 0

@@ -683,6 +683,23 @@ def _interrupt_awaiting_reply(armed: list[bool]) -> Any:
     return trace
 
 
+def _armed_by_write(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, creating: str
+) -> list[bool]:
+    """A flag set once the store sends a write whose parameters create nodes (``creating``:
+    ``"new_artifacts"``, ``"new_executions"``): where an interrupt is to land."""
+    armed = [False]
+    write = store.backend.write
+
+    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
+        if name == "graph/write" and any(k.startswith(creating) for k in params or ()):
+            armed[0] = True
+        return write(query, params, name=name)
+
+    monkeypatch.setattr(store.backend, "write", writing)
+    return armed
+
+
 def test_ctrl_c_awaiting_a_runs_completion_reply_leaves_it_complete_and_the_store_in_step(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -693,15 +710,8 @@ def test_ctrl_c_awaiting_a_runs_completion_reply_leaves_it_complete_and_the_stor
     on a new connection raced the completion still running: recorded CANCELED, then the
     completion landed (the run said CANCELED over a COMPLETE execution; the reverse left a
     CANCELED one holding its output). Now the record waits for the completion's reply."""
-    armed = [False]
-    write = store.backend.write
-
-    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
-        if name == "graph/write" and any(k.startswith("new_artifacts") for k in params or ()):
-            armed[0] = True  # the completion: the only write creating an artifact here
-        return write(query, params, name=name)
-
-    monkeypatch.setattr(store.backend, "write", writing)
+    # the completion: the only write creating an artifact here
+    armed = _armed_by_write(store, monkeypatch, "new_artifacts")
     previous = sys.gettrace()
     for i in range(4):  # (the first round registers the failure's property keys first)
         sys.settrace(_interrupt_awaiting_reply(armed))
@@ -764,15 +774,8 @@ def test_ctrl_c_as_a_runs_completion_is_sent_waits_for_it(
     if not isinstance(inner, EmbeddedBackend):
         pytest.skip("the embedded backend's connection handling")
     client = inner._db.connection
-    armed = [False]
-    write = store.backend.write
-
-    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
-        if name == "graph/write" and any(k.startswith("new_artifacts") for k in params or ()):
-            armed[0] = True  # the completion: the only write creating an artifact here
-        return write(query, params, name=name)
-
-    monkeypatch.setattr(store.backend, "write", writing)
+    # the completion: the only write creating an artifact here
+    armed = _armed_by_write(store, monkeypatch, "new_artifacts")
     previous = sys.gettrace()
     for i in range(3):  # (the first round registers the failure's property keys first)
         with store.run(f"Warm{i}"):
@@ -799,15 +802,8 @@ def test_ctrl_c_awaiting_a_runs_entry_reply_records_it_canceled(
     the reads-its-entry-back test lands when its watcher thread runs before the main thread
     reads the reply, as on a loaded machine): the write landed, ``store.run`` raised before the
     run knew its execution's id, and the execution stayed RUNNING for ever. It is CANCELED."""
-    armed = [False]
-    write = store.backend.write
-
-    def writing(query: str, params: Any = None, *, name: str = "") -> Any:
-        if name == "graph/write" and any(k.startswith("new_executions") for k in params or ()):
-            armed[0] = True  # the entry: the only write creating an execution here
-        return write(query, params, name=name)
-
-    monkeypatch.setattr(store.backend, "write", writing)
+    # the entry: the only write creating an execution here
+    armed = _armed_by_write(store, monkeypatch, "new_executions")
     previous = sys.gettrace()
     for i in range(3):  # (the first round registers the failure's property keys first)
         sys.settrace(_interrupt_awaiting_reply(armed))
