@@ -470,26 +470,32 @@ def _remove_leftovers(data_dir: Path) -> None:
                 leftover.unlink()
 
 
-def _aof_missing(data_dir: Path) -> list[Path]:
-    """The files of the store's append-only log that are missing: its manifest, or a base or
-    incremental file the manifest names (history files, ``type h``, are Redis's to delete)."""
-    manifest = data_dir / _AOF_DIR / _AOF_MANIFEST
-    try:
-        lines = manifest.read_text(errors="replace").splitlines()
-    except FileNotFoundError:
-        return [manifest]
-    except OSError:
-        return []  # unreadable: the server says why
-    missing = []
+def _manifest_entries(data_dir: Path) -> list[tuple[Path, str]]:
+    """Each file the store's append-only log manifest names, with its type (``b`` base, ``i``
+    incremental, ``h`` history), in the manifest's order. Raises OSError (FileNotFoundError
+    for a missing manifest) when it cannot be read."""
+    lines = (data_dir / _AOF_DIR / _AOF_MANIFEST).read_text(errors="replace").splitlines()
+    entries = []
     for line in lines:
         fields = line.split()
         # ``file <name> seq <n> type <b|i|h> ...``; a quoted name (spaces) is not ours: skipped
         if len(fields) < 6 or fields[0] != "file" or fields[1].startswith('"'):
             continue
-        kind = dict(zip(fields[2::2], fields[3::2], strict=False)).get("type")
-        if kind in ("b", "i") and not (data_dir / _AOF_DIR / fields[1]).exists():
-            missing.append(data_dir / _AOF_DIR / fields[1])
-    return missing
+        kind = dict(zip(fields[2::2], fields[3::2], strict=False)).get("type", "")
+        entries.append((data_dir / _AOF_DIR / fields[1], kind))
+    return entries
+
+
+def _aof_missing(data_dir: Path) -> list[Path]:
+    """The files of the store's append-only log that are missing: its manifest, or a base or
+    incremental file the manifest names (history files, ``type h``, are Redis's to delete)."""
+    try:
+        entries = _manifest_entries(data_dir)
+    except FileNotFoundError:
+        return [data_dir / _AOF_DIR / _AOF_MANIFEST]
+    except OSError:
+        return []  # unreadable: the server says why
+    return [path for path, kind in entries if kind in ("b", "i") and not path.exists()]
 
 
 #: Read back from the end of the log this many bytes at a time when looking for its last byte
@@ -501,17 +507,11 @@ def _last_incremental(data_dir: Path) -> Path | None:
     """The incremental file the manifest names last: the one the server appends to, and the
     only one whose end a crash can cut (None when there is no readable manifest)."""
     try:
-        lines = (data_dir / _AOF_DIR / _AOF_MANIFEST).read_text(errors="replace").splitlines()
+        entries = _manifest_entries(data_dir)
     except OSError:
         return None
-    last = None
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 6 or fields[0] != "file" or fields[1].startswith('"'):
-            continue
-        if dict(zip(fields[2::2], fields[3::2], strict=False)).get("type") == "i":
-            last = data_dir / _AOF_DIR / fields[1]
-    return last
+    incremental = [path for path, kind in entries if kind == "i"]
+    return incremental[-1] if incremental else None
 
 
 def _trim_nul_tail(data_dir: Path) -> int:
@@ -916,7 +916,6 @@ class ServerProcess:
         SIGTERM, which flushes its log."""
         assert self.data_dir is not None
         try:
-            here = os.stat(self.data_dir)
             pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
         except OSError:
             return
@@ -931,12 +930,9 @@ class ServerProcess:
                 if SOCKET_NAME.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
                     continue
                 exe = Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
-                if exe != self.binaries.redis_server.name:
-                    continue
-                there = os.stat(f"/proc/{pid}/cwd")
             except OSError:
                 continue  # gone, a zombie, or another user's
-            if (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino):
+            if exe == self.binaries.redis_server.name and _serves(pid, self.data_dir):
                 self._stop(pid)
 
     @staticmethod
