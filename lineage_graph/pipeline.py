@@ -309,18 +309,11 @@ def _ensure_node_types(
             except ValueError as exc:
                 raise InvalidArgumentError(f"{label}: property {name!r}: {exc}") from None
         projected = _TYPE_CLASSES[node.kind](name=node.type, properties=declared)
-        _node_repository(store, node.kind)._encode_values(projected, checked, "p", label)
+        store._repository_of(node.kind)._encode_values(projected, checked, "p", label)
     return {
         (kind, name): _ensure_type(store, kind, name, adds, stored)
         for (kind, name), (stored, adds) in plan.items()
     }
-
-
-def _node_repository(store: LineageStore, kind: NodeKind) -> Any:
-    """The store's repository of ``kind``'s nodes (its property check)."""
-    if kind == NodeKind.ARTIFACT:
-        return store._artifacts
-    return store._executions if kind == NodeKind.EXECUTION else store._contexts
 
 
 # ------------------------------------------------------------------------------------ git

@@ -409,12 +409,14 @@ class LineageStore:
 
     def count(self, kind: NodeKind) -> int:
         """How many artifacts, executions or contexts the store holds."""
-        kind = _node_kind(kind)
+        return self._repository_of(_node_kind(kind)).count()
+
+    def _repository_of(self, kind: NodeKind) -> NodeRepository[Any]:
+        """The repository of ``kind``'s nodes (for the store's own modules: the pipeline's
+        property check, the MLMD adapter's reads by kind)."""
         if kind == NodeKind.ARTIFACT:
-            return self._artifacts.count()
-        if kind == NodeKind.EXECUTION:
-            return self._executions.count()
-        return self._contexts.count()
+            return self._artifacts
+        return self._executions if kind == NodeKind.EXECUTION else self._contexts
 
     def get_artifacts_by_id(self, ids: Iterable[int]) -> list[Artifact]:
         return self._artifacts.get_by_ids(ids)
@@ -455,11 +457,7 @@ class LineageStore:
         type_ids = None
         if type_name is not None:
             type_ids = [t.id or 0 for t in self.get_types(kind) if t.name == type_name]
-        if kind == NodeKind.ARTIFACT:
-            return self._artifacts.iterate(page_size, after_id, type_ids)
-        if kind == NodeKind.EXECUTION:
-            return self._executions.iterate(page_size, after_id, type_ids)
-        return self._contexts.iterate(page_size, after_id, type_ids)
+        return self._repository_of(kind).iterate(page_size, after_id, type_ids)
 
     def get_artifacts(self) -> list[Artifact]:
         return list(self._artifacts.iterate())

@@ -838,13 +838,7 @@ class MetadataStore:
             if not given:
                 continue
             ids = sorted({m.id for m in given if m.id is not None})
-            nodes: Sequence[Node] = (
-                self._store.get_artifacts_by_id(ids)
-                if kind == NodeKind.ARTIFACT
-                else self._store.get_executions_by_id(ids)
-                if kind == NodeKind.EXECUTION
-                else self._store.get_contexts_by_id(ids)
-            )
+            nodes: Sequence[Node] = self._store._repository_of(kind).get_by_ids(ids)
             stored = {n.id: n for n in nodes}
             for m in given:
                 node = stored.get(m.id)
