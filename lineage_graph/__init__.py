@@ -8,6 +8,7 @@
 from .__about__ import __version__
 from ._repositories.cache import CacheResult
 from ._repositories.retention import ArchivedRecord, RetentionPlan, RetentionResult
+from ._tracker import ModelVersion, Tracker
 from .exceptions import (
     AlreadyExistsError,
     ConfigurationError,
@@ -82,6 +83,7 @@ __all__ = [
     "LineageGraph",
     "LineageGraphError",
     "LineageStore",
+    "ModelVersion",
     "NodeFilter",
     "NodeKind",
     "NodeRef",
@@ -94,5 +96,6 @@ __all__ = [
     "RetentionPlan",
     "RetentionResult",
     "SchemaVersionError",
+    "Tracker",
     "__version__",
 ]

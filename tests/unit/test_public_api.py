@@ -19,10 +19,10 @@ EXPECTED = {
     "Association", "Attribution", "CacheResult", "ConfigurationError", "Context", "ContextType",
     "Direction", "EngineError", "EngineNotInstalledError", "EngineUnavailableError", "Event",
     "EventType", "Execution", "ExecutionState", "ExecutionType", "FailedPreconditionError",
-    "InvalidArgumentError", "LineageGraph", "LineageGraphError", "LineageStore", "NodeFilter",
-    "NodeKind", "NodeRef", "NotFoundError", "OutOfRangeError", "ParentContext", "PropertyType",
-    "ProtoValue", "QueryError", "RetentionPlan", "RetentionResult", "SchemaVersionError",
-    "__version__",
+    "InvalidArgumentError", "LineageGraph", "LineageGraphError", "LineageStore", "ModelVersion",
+    "NodeFilter", "NodeKind", "NodeRef", "NotFoundError", "OutOfRangeError", "ParentContext",
+    "PropertyType", "ProtoValue", "QueryError", "RetentionPlan", "RetentionResult",
+    "SchemaVersionError", "Tracker", "__version__",
 }  # fmt: skip
 
 
@@ -239,3 +239,14 @@ def test_run_and_step_take_the_same_git_argument() -> None:
     run = inspect.signature(LineageStore.run).parameters["git"]
     step = inspect.signature(LineageStore.step).parameters["git"]
     assert step.annotation == run.annotation and "PathLike" in str(step.annotation)
+
+
+def test_the_tracker_types_are_public() -> None:
+    """``register_model`` returns a ``ModelVersion`` and ``store.tracker`` is a ``Tracker``, but
+    neither could be imported from a public module: a caller annotating a function that takes
+    one had to import from ``lineage_graph._tracker``."""
+    from lineage_graph import _tracker
+
+    assert lineage_graph.Tracker is Tracker
+    assert lineage_graph.ModelVersion is _tracker.ModelVersion
+    assert inspect.signature(Tracker.register_model).return_annotation == "ModelVersion"
