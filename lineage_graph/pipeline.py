@@ -1355,14 +1355,24 @@ class Run:
                 twin = self._stored_twin(c, "context")
             if twin is not None:
                 found.append((i, twin))
-        # Two declarations of one stored context (a Context by its type id and by its type
-        # name, or one by its external id): linked once, silently, whichever content was meant.
-        ids = [c.id for c in self._contexts if c.id is not None] + [t.id for _, t in found]
-        if len(ids) != len(set(ids)):
-            twice = next(i for i in ids if ids.count(i) > 1)
-            raise InvalidArgumentError(
-                f"context {twice} is given twice: a run is in a context once; the run did not start"
-            )
+        # Two declarations of one context that _context_models could not tell (a Context by its
+        # type id and one by its type name, or one by its external id): linked once, silently,
+        # whichever content was meant, when stored; refused by the entry write, after the run's
+        # types were registered, when new.
+        twins = dict(found)
+        seen: set[object] = set()
+        for i, c in enumerate(self._contexts):
+            if i in twins or c.id is not None:
+                key: object = twins[i].id if i in twins else c.id
+            else:
+                t = self._output_type(c)
+                key = (t.id if t is not None else (c.type, c.type_version), c.name)
+            if key in seen:
+                raise InvalidArgumentError(
+                    f"context {c.name!r} is given twice: a run is in a context once; the run "
+                    "did not start"
+                )
+            seen.add(key)
         for i, twin in found:
             self._contexts[i] = twin  # (a copy: the caller's Context is not changed)
         return bool(found)

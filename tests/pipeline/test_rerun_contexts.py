@@ -150,15 +150,24 @@ def test_a_context_given_twice_is_refused_before_anything_is_written(
     assert _snapshot(store) == before
 
 
-def test_a_stored_context_given_by_id_and_by_name_is_refused(
+def test_a_context_given_twice_by_id_or_type_id_and_by_name_is_refused(
     store: LineageStore, data: Artifact
 ) -> None:
+    """Declarations of one context the run's arguments cannot tell apart (its id, or its type's
+    id, and its name): a stored one was linked once, silently; a new one refused by the entry
+    write after the run's execution type was registered."""
     first = _train(store, data, _exp())
     before = _snapshot(store)
     [ctx] = first.contexts
-    with pytest.raises(InvalidArgumentError, match=f"context {ctx.id} is given twice"):
-        store.run("Evaluator", context=[ctx, "exp-1"], properties={"k": 5}).start()
-    assert _snapshot(store) == before
+    type_id = ctx.type_id
+    for contexts in (
+        [ctx, "exp-1"],
+        [Context(type_id=type_id, name="exp-1", properties={"lr": 0.1}), "exp-1"],
+        [Context(type_id=type_id, name="new"), "new"],
+    ):
+        with pytest.raises(InvalidArgumentError, match="is given twice"):
+            store.run("Evaluator", context=contexts, properties={"k": 5}).start()
+        assert _snapshot(store) == before, contexts
 
 
 def test_a_context_of_no_type_is_refused_before_any_type_is_registered(
