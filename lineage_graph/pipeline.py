@@ -658,6 +658,8 @@ class Run:
         self.context_type = context_type
         self.check_cache = cache
         self._inputs = _flatten_inputs(inputs)
+        #: The positions in _contexts of the contexts given by name (a str): linked as stored.
+        self._bare_contexts: set[int] = set()
         self._contexts = self._context_models(context)
         # Every type the start registers, checked now: the start registers them one by one
         # (contexts', inputs', then the execution's), so a refused one (a NUL, too long) left
@@ -732,8 +734,15 @@ class Run:
         out: list[Context] = []
         for c in items:
             if isinstance(c, str):
+                self._bare_contexts.add(len(out))
                 out.append(_built(Context, "context", type=self.context_type, name=c))
             elif isinstance(c, Context):
+                if c.id is None and c.type_id is None and not c.type:
+                    # (refused by the entry write, after the run's types were registered)
+                    raise InvalidArgumentError(
+                        f"context {c.name!r} names no type: give Context(type=...), or its "
+                        f"name alone for a context of context_type {self.context_type!r}"
+                    )
                 out.append(c)
             else:
                 raise InvalidArgumentError(
@@ -743,6 +752,19 @@ class Run:
             if isinstance(c.name, str):
                 check_text("context name", c.name)
                 check_key("context name", c.name)
+        # A context given twice: refused by the entry write when new (after the run's types
+        # were registered), and linked once, silently, when stored (whichever declaration's
+        # content the caller meant). A run is in a context once.
+        seen: set[tuple[Any, ...]] = set()
+        for c in out:
+            key = ("id", c.id) if c.id is not None else (c.type_id, c.type, c.type_version, c.name)
+            external = ("external_id", c.external_id) if c.external_id is not None else key
+            if key in seen or external in seen:
+                raise InvalidArgumentError(
+                    f"context {c.name or c.id!r} is given twice (its name or external id): "
+                    "a run is in a context once"
+                )
+            seen.update((key, external))
         return out
 
     def _require_active(self, what: str) -> None:
@@ -869,15 +891,21 @@ class Run:
                 "declared another new output with that name or external id already"
             )
 
-    def _type_label(self, artifact: Artifact) -> str:
-        """``'Model'`` or ``'Model' version 'v2'``: the type a new artifact names."""
-        found = self._output_type(artifact)
-        label = repr(found.name if found is not None else artifact.type)
+    def _type_label(self, node: Artifact | Context) -> str:
+        """``'Model'`` or ``'Model' version 'v2'``: the type a new artifact (context) names."""
+        found = self._output_type(node)
+        label = repr(found.name if found is not None else node.type)
         if found is not None and found.version:
             label += f" version {found.version!r}"
         return label
 
-    def _stored_twin(self, new: Artifact, what: str) -> Artifact | None:
+    @overload
+    def _stored_twin(self, new: Artifact, what: str) -> Artifact | None: ...
+
+    @overload
+    def _stored_twin(self, new: Context, what: str) -> Context | None: ...
+
+    def _stored_twin(self, new: Artifact | Context, what: str) -> Artifact | Context | None:
         """Get-or-create: the stored artifact a new one with a name or an external id declares
         again (a script run a second time, or after a crash, re-creates the dataset it created
         on its first run), or None if no artifact holds its name (in its type) or external
@@ -886,21 +914,39 @@ class Run:
         :class:`AlreadyExistsError` naming what differs, and nothing is written. What is
         compared: the type, ``name``, ``uri``, ``external_id`` and the declared properties, as
         stored; the ``state`` and each custom property the declaration gives (custom properties
-        added since, a registration's, an impact mark's, are kept, not compared)."""
+        added since, a registration's, an impact mark's, are kept, not compared).
+
+        The same for a run's context given as a :class:`Context` (``what`` is ``"context"``;
+        a context has no ``uri`` nor ``state``): it was linked as stored whatever it said, so a
+        run given ``Context(name="exp", properties={"lr": 0.1})`` was recorded in a context
+        stored with ``lr=0.2``, silently."""
         if new.id is not None or (new.name is None and new.external_id is None):
             return None
+        kind = new.kind
+        noun = kind.value.lower()
+        repository = self.store._repository_of(kind)
         new_type = self._output_type(new)
-        by_name = (
-            self.store.get_artifact_by_type_and_name(new_type.name, new.name, new_type.version)
-            if new.name is not None and new_type is not None
-            else None
-        )
-        by_external_id = (
-            next(iter(self.store.get_artifacts_by_external_ids([new.external_id])), None)
-            if new.external_id is not None
-            else None
-        )
-        stored = by_name or by_external_id
+        by_name: Artifact | Context | None = None
+        by_external_id: Artifact | Context | None = None
+        # (the store's own getters: a test stands in for them to play another writer)
+        get_named: Callable[[str, str, str | None], Artifact | Context | None]
+        get_external: Callable[[list[str]], Sequence[Artifact | Context]]
+        if isinstance(new, Artifact):
+            get_named, get_external = (
+                self.store.get_artifact_by_type_and_name,
+                self.store.get_artifacts_by_external_ids,
+            )
+        else:
+            get_named, get_external = (
+                self.store.get_context_by_type_and_name,
+                self.store.get_contexts_by_external_ids,
+            )
+        if new.name is not None and new_type is not None:
+            by_name = get_named(new_type.name, new.name, new_type.version)
+        if new.external_id is not None:
+            holders = get_external([new.external_id])
+            by_external_id = holders[0] if holders else None
+        stored: Artifact | Context | None = by_name or by_external_id
         if stored is None:
             return None
         label = self._type_label(new)
@@ -910,7 +956,7 @@ class Run:
             # equal to the stored ``100`` and was accepted, the same declaration refused for
             # any other name. (An int for a DOUBLE is that double; an undeclared property is a
             # difference, below.)
-            self.store._artifacts._encode_values(
+            repository._encode_values(
                 new_type,
                 {k: v for k, v in new.properties.items() if k in new_type.properties},
                 "p",
@@ -923,13 +969,13 @@ class Run:
         )
         if by_name is not None and by_external_id is not None and by_name.id != by_external_id.id:
             raise AlreadyExistsError(
-                f"{head}: its name is artifact {by_name.id}'s and its external id "
-                f"{new.external_id!r} artifact {by_external_id.id}'s; nothing was written"
+                f"{head}: its name is {noun} {by_name.id}'s and its external id "
+                f"{new.external_id!r} {noun} {by_external_id.id}'s; nothing was written"
             )
         held = (
-            "an artifact of that type and name"
+            f"a{'n' if noun[0] in 'aeiou' else ''} {noun} of that type and name"
             if by_name is not None
-            else f"an artifact with external id {new.external_id!r}"
+            else f"a{'n' if noun[0] in 'aeiou' else ''} {noun} with external id {new.external_id!r}"
         )
         diffs: dict[str, tuple[Any, Any]] = {}
         if new_type is None or stored.type_id != new_type.id:
@@ -940,10 +986,14 @@ class Run:
                     new_type.version if new_type is not None else new.type_version,
                 ),
             )
-        for name in ("name", "uri", "external_id"):
+        fields = (
+            ("name", "uri", "external_id") if isinstance(new, Artifact) else ("name", "external_id")
+        )
+        for name in fields:
             diffs.update(_diff({name: getattr(stored, name)}, {name: getattr(new, name)}))
-        if new.state != ArtifactState.UNKNOWN and new.state != stored.state:
-            diffs["state"] = (stored.state.name, new.state.name)
+        stored_state = stored.state if isinstance(stored, Artifact) else None
+        if isinstance(new, Artifact) and new.state not in (ArtifactState.UNKNOWN, stored_state):
+            diffs["state"] = (stored_state.name if stored_state else None, new.state.name)
         for key, pair in _diff(stored.properties, new.properties).items():
             diffs[f"properties.{key}"] = pair
         given = {k: stored.custom_properties.get(k) for k in new.custom_properties}
@@ -953,15 +1003,19 @@ class Run:
             listed = "; ".join(
                 f"{k}: {_shown(a)} stored, {_shown(b)} given" for k, a, b in _triples(diffs)
             )
-            done = "the run did not start" if what == "input" else "the output is not recorded"
+            done = "the output is not recorded" if what == "output" else "the run did not start"
+            use = (
+                "pass the stored artifact (or its id) to use it"
+                if isinstance(new, Artifact)
+                else "pass the stored context (or its name alone) to use it as stored"
+            )
             error = AlreadyExistsError(
-                f"{head}: {held} is stored already (artifact {stored.id}) with other content "
-                f"({listed}); {done}, nothing was written. Give it another name, or pass the "
-                "stored artifact (or its id) to use it"
+                f"{head}: {held} is stored already ({noun} {stored.id}) with other content "
+                f"({listed}); {done}, nothing was written. Give it another name, or {use}"
             )
             error.differences = diffs
             raise error
-        if what == "output" and stored.state in _UNUSABLE_OUTPUTS:
+        if what == "output" and isinstance(stored, Artifact) and stored.state in _UNUSABLE_OUTPUTS:
             raise AlreadyExistsError(
                 f"{head}: {held} is stored already (artifact {stored.id}), "
                 f"{stored.state.name}: a run's new output cannot be it (it would be an output "
@@ -969,12 +1023,13 @@ class Run:
             )
         return stored
 
-    def _output_type(self, artifact: Artifact) -> NodeType | None:
-        """The stored type a new output names (by id, or by name and version); None if there is
-        none yet (no artifact can hold a name in it; the write on exit says what is wrong)."""
+    def _output_type(self, node: Artifact | Context) -> NodeType | None:
+        """The stored type a new output (or context) names (by id, or by name and version);
+        None if there is none yet (no node can hold a name in it; the write on exit says what
+        is wrong)."""
         try:
-            return self.store._artifacts.types.resolve(
-                NodeKind.ARTIFACT, artifact.type_id, artifact.type, artifact.type_version
+            return self.store._repository_of(node.kind).types.resolve(
+                node.kind, node.type_id, node.type, node.type_version
             )
         except LineageGraphError:
             return None
@@ -1073,12 +1128,17 @@ class Run:
         # of this store it is nested in, if any, is the parent. (So is the one a finished run
         # was started in: see _running.)
         parent = active_run_of(self.store)
+        # Each context given as a Context that is stored is compared with it, before anything
+        # is written (one that differs refuses the run); each given by name is linked as stored.
+        self._resolve_contexts()
         if parent is not None:
             self.parent = parent
             self.custom_properties.setdefault(PARENT_RUN_PROPERTY, parent.id)
             if self._inherit_contexts:
-                known = {(c.type, c.name) for c in self._contexts}
-                self._contexts += [c for c in parent.contexts if (c.type, c.name) not in known]
+                # (the run's own contexts that are stored hold their ids now: a parent's
+                # context given again, by name or as a Context, is not linked twice)
+                known = {c.id for c in self._contexts if c.id is not None}
+                self._contexts += [c for c in parent.contexts if c.id not in known]
         if self._git is not False:
             self.log_git("." if self._git is True else self._git)
         given = [a.id for a, _ in self._inputs if a.id is not None]
@@ -1168,12 +1228,15 @@ class Run:
                     self._execution_model(ExecutionState.RUNNING),
                     pairs,
                     [self._context_reference(c) for c in self._contexts],
-                    reuse_context_if_already_exist=True,
+                    # A new context another writer stored since it was looked up fails the
+                    # write (it was linked unchecked): it is looked up again, and compared.
+                    reuse_context_if_already_exist=False,
                 )
             except AlreadyExistsError:
-                if attempt + 1 == _ENTRY_TRIES or not self._resolve_new_inputs():
+                inputs = self._resolve_new_inputs()
+                if attempt + 1 == _ENTRY_TRIES or not (self._resolve_contexts() or inputs):
                     raise
-                self._resolved_late = True
+                self._resolved_late = self._resolved_late or inputs
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _resolve_new_inputs(self) -> bool:
@@ -1273,15 +1336,46 @@ class Run:
 
     def _context_reference(self, context: Context) -> Context:
         """An existing context is linked as it is (never rewritten); a new one is created."""
-        if context.id is not None:
-            return _context_ref(context.id)
-        if context.type and context.type_id is None:
-            found = self.store.get_context_by_type_and_name(
-                context.type, context.name, context.type_version
-            )
-            if found is not None and found.id is not None:
-                return _context_ref(found.id)
-        return context
+        return _context_ref(context.id) if context.id is not None else context
+
+    def _resolve_contexts(self) -> bool:
+        """Get-or-create for the run's new contexts, as for its named inputs: each given by
+        name (a str) that is stored becomes the stored context, whatever it holds; each given
+        as a :class:`Context` that is stored becomes it if it says the same, else
+        :class:`AlreadyExistsError` naming what differs (:meth:`_stored_twin`). All are
+        checked before any becomes one, before anything is written; whether any did."""
+        found: list[tuple[int, Context]] = []
+        for i, c in enumerate(self._contexts):
+            if c.id is not None:
+                continue
+            if i in self._bare_contexts:
+                assert c.type is not None
+                twin = self.store.get_context_by_type_and_name(c.type, c.name, c.type_version)
+            else:
+                twin = self._stored_twin(c, "context")
+            if twin is not None:
+                found.append((i, twin))
+        # Two declarations of one context that _context_models could not tell (a Context by its
+        # type id and one by its type name, or one by its external id): linked once, silently,
+        # whichever content was meant, when stored; refused by the entry write, after the run's
+        # types were registered, when new.
+        twins = dict(found)
+        seen: set[object] = set()
+        for i, c in enumerate(self._contexts):
+            if i in twins or c.id is not None:
+                key: object = twins[i].id if i in twins else c.id
+            else:
+                t = self._output_type(c)
+                key = (t.id if t is not None else (c.type, c.type_version), c.name)
+            if key in seen:
+                raise InvalidArgumentError(
+                    f"context {c.name!r} is given twice: a run is in a context once; the run "
+                    "did not start"
+                )
+            seen.add(key)
+        for i, twin in found:
+            self._contexts[i] = twin  # (a copy: the caller's Context is not changed)
+        return bool(found)
 
     def _demote(self, declared: Mapping[str, PropertyType]) -> None:
         """A step's argument of another kind than the type now declares, declared so by another
