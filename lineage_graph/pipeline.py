@@ -916,10 +916,10 @@ class Run:
         stored; the ``state`` and each custom property the declaration gives (custom properties
         added since, a registration's, an impact mark's, are kept, not compared).
 
-        The same for a run's context given as a :class:`Context` (``what`` is ``"context"``;
-        a context has no ``uri`` nor ``state``): it was linked as stored whatever it said, so a
-        run given ``Context(name="exp", properties={"lr": 0.1})`` was recorded in a context
-        stored with ``lr=0.2``, silently."""
+        The same for a run's context given as a :class:`Context` (``what`` is ``"context"``),
+        compared on what it gives (its type, name, and the external id and each property it
+        gives): it was linked as stored whatever it said, so a run given ``Context(name="exp",
+        properties={"lr": 0.1})`` was recorded in a context stored with ``lr=0.2``, silently."""
         if new.id is not None or (new.name is None and new.external_id is None):
             return None
         kind = new.kind
@@ -986,15 +986,24 @@ class Run:
                     new_type.version if new_type is not None else new.type_version,
                 ),
             )
-        fields = (
-            ("name", "uri", "external_id") if isinstance(new, Artifact) else ("name", "external_id")
-        )
+        # A context is compared on what the declaration gives: a step naming the pipeline's
+        # context (its type and name) to be linked to it need not repeat what the context
+        # was created with. An artifact's name, uri, external id and declared properties are
+        # its content: each is compared.
+        whole = isinstance(new, Artifact)
+        fields = ("name", "uri", "external_id") if whole else ("name", "external_id")
         for name in fields:
-            diffs.update(_diff({name: getattr(stored, name)}, {name: getattr(new, name)}))
+            if whole or getattr(new, name) is not None:
+                diffs.update(_diff({name: getattr(stored, name)}, {name: getattr(new, name)}))
         stored_state = stored.state if isinstance(stored, Artifact) else None
         if isinstance(new, Artifact) and new.state not in (ArtifactState.UNKNOWN, stored_state):
             diffs["state"] = (stored_state.name if stored_state else None, new.state.name)
-        for key, pair in _diff(stored.properties, new.properties).items():
+        declared = (
+            stored.properties
+            if whole
+            else {k: v for k, v in stored.properties.items() if k in new.properties}
+        )
+        for key, pair in _diff(declared, new.properties).items():
             diffs[f"properties.{key}"] = pair
         given = {k: stored.custom_properties.get(k) for k in new.custom_properties}
         for key, pair in _diff(given, new.custom_properties).items():

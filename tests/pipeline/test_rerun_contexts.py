@@ -1,7 +1,7 @@
 """A run's contexts declared again (a script run a second time): a context given as a
 ``Context`` is get-or-create with the same strict comparison as a named artifact (same content:
-the stored context; other content: AlreadyExistsError naming what differs, nothing written); a
-context given by name is linked as stored, whatever it holds."""
+the stored context; other content: AlreadyExistsError naming what differs, nothing written),
+compared on what it gives; a context given by name is linked as stored, whatever it holds."""
 
 from __future__ import annotations
 
@@ -73,7 +73,6 @@ def test_a_context_declared_again_as_stored_is_that_context_and_the_run_hits_the
     ("changed", "differences"),
     [
         ({"properties": {"lr": 0.2}}, {"properties.lr": (0.1, 0.2)}),
-        ({"properties": {}}, {"properties.lr": (0.1, None)}),
         ({"properties": {"lr": 0.1, "bs": 32}}, {"properties.bs": (None, 32)}),
         ({"custom_properties": {"owner": "you"}}, {"custom_properties.owner": ("me", "you")}),
         ({"external_id": "e-1"}, {"external_id": (None, "e-1")}),
@@ -248,3 +247,19 @@ def test_a_context_another_writer_stores_under_the_entry_write_is_compared(
         _train(store, data, _exp(name="other"))
     assert exc.value.differences == {"properties.lr": (0.9, 0.1)}
     assert store.count(NodeKind.EXECUTION) == executions
+
+
+def test_a_context_declared_by_type_and_name_alone_is_the_stored_one(
+    store: LineageStore, data: Artifact
+) -> None:
+    """A step linking itself to the pipeline's context by ``Context(type=..., name=...)`` need
+    not repeat what the context was created with: what it leaves out is not compared (what it
+    gives is)."""
+    first = _train(store, data, _exp(external_id="e-1"))
+    second = _train(store, data, Context(type="Experiment", name="exp-1"))
+    third = _train(store, data, Context(type="Experiment", name="exp-1", properties={"lr": 0.1}))
+    [ctx] = store.get_contexts()
+    assert [c.id for c in second.contexts] == [c.id for c in third.contexts] == [ctx.id]
+    assert first.state == ExecutionState.COMPLETE
+    assert second.state == third.state == ExecutionState.CACHED
+    assert ctx.properties == {"lr": 0.1} and ctx.external_id == "e-1"
