@@ -908,3 +908,31 @@ def test_a_read_of_the_primary_is_sent_where_writes_go(peer_factory: Any) -> Non
         backend.read("RETURN 1 AS x", name="area/primary", primary=True)
     modes = [extra.get("mode", "w") for extra in peer.begins]
     assert modes[-2:] == ["r", "w"], peer.begins
+
+
+def test_the_suite_tries_an_unreachable_neo4j_uri_once(tmp_path: Any) -> None:
+    """NEO4J_URI set to a server that does not answer: the first Neo4j test fails with the
+    backend's error, every other one at once with that error (not tried again): each waited
+    connect_timeout_s (30 s) for 1,000+ tests, hours for a run that can only fail."""
+    import os
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(
+        NEO4J_URI=UNREACHABLE,
+        NEO4J_RETRY_UNREACHABLE="0",
+        PYTHONPATH=str(root),
+    )
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "neo4j",
+            "-o", "addopts=", "--rootdir", str(root), str(root / "tests/contract/test_record.py"),
+        ],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    out = run.stdout + run.stderr
+    assert "3 errors" in out, out[-3000:]
+    assert out.count("not tried again") == 2, out[-3000:]
+    assert "refused the connection" in out
