@@ -936,3 +936,48 @@ def test_the_suite_tries_an_unreachable_neo4j_uri_once(tmp_path: Any) -> None:
     assert "3 errors" in out, out[-3000:]
     assert out.count("not tried again") == 2, out[-3000:]
     assert "refused the connection" in out
+
+
+def _interrupt_mid_chunk(fired: list[bool]) -> Any:
+    """A trace function raising KeyboardInterrupt once, inside the driver's read of a reply,
+    after a chunk's size was read and before its body (a Ctrl-C lands between bytecodes)."""
+    from neo4j._sync.io._bolt._common import Inbox
+
+    code = Inbox._buffer_one_chunk.__code__
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if not fired[0] and event == "line" and frame.f_locals.get("chunk_size", 0) > 0:
+            fired[0] = True
+            raise KeyboardInterrupt
+        return local
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        return local if event == "call" and frame.f_code is code and not fired[0] else None
+
+    return trace
+
+
+@pytest.mark.parametrize("call", ["write", "read"])
+def test_a_ctrl_c_inside_the_drivers_read_stays_a_keyboard_interrupt(
+    peer_factory: Any, call: str
+) -> None:
+    """A Ctrl-C landing between a reply chunk's size and its body left the connection out of
+    step; the session's graceful close read on from there, and its ServiceUnavailable, mapped
+    to EngineUnavailableError ("retryable"), replaced the KeyboardInterrupt: a Ctrl-C did not
+    stop the program. The connection is dropped unread now; the next call works."""
+    import sys
+
+    peer = peer_factory()
+    with _backend(peer.uri) as backend:
+        run = getattr(backend, call)
+        assert run("RETURN 1 AS x", name="t/warm") == [{"x": 1}]
+        fired = [False]
+        previous = sys.gettrace()
+        sys.settrace(_interrupt_mid_chunk(fired))
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                run("RETURN 1 AS x", name="t/interrupted")
+        finally:
+            sys.settrace(previous)
+        assert fired[0]
+        assert run("RETURN 1 AS x", name="t/after") == [{"x": 1}]
