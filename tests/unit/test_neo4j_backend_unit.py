@@ -941,7 +941,10 @@ def test_the_suite_tries_an_unreachable_neo4j_uri_once(tmp_path: Any) -> None:
 def _interrupt_mid_chunk(fired: list[bool]) -> Any:
     """A trace function raising KeyboardInterrupt once, inside the driver's read of a reply,
     after a chunk's size was read and before its body (a Ctrl-C lands between bytecodes)."""
-    from neo4j._sync.io._bolt._common import Inbox
+    try:  # driver 6 (5.x: neo4j._sync.io._common)
+        from neo4j._sync.io._bolt._common import Inbox
+    except ImportError:
+        from neo4j._sync.io._common import Inbox  # type: ignore[no-redef]
 
     code = Inbox._buffer_one_chunk.__code__
 
