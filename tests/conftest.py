@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from lineage_graph import LineageStore
+from lineage_graph import ConfigurationError, EngineUnavailableError, LineageStore
 from lineage_graph.backends import Backend, SchemaSpec, Staging, Statement, open_backend
 from lineage_graph.backends.embedded import EmbeddedBackend
 
@@ -26,6 +26,11 @@ EXECUTED: dict[str, set[str]] = {"falkordb": set(), "neo4j": set()}
 ENGINES_RUN: set[str] = set()
 
 _graph_counter = itertools.count()
+
+#: Why the Neo4j of NEO4J_URI could not be opened (unreachable, refused credentials), once: the
+#: other Neo4j tests then fail at once with it, rather than each retry the connection for
+#: ``connect_timeout_s`` (or lock the user out with wrong credentials again).
+_NEO4J_FAILED: list[str] = []
 
 
 class RecordingBackend(Backend):
@@ -128,7 +133,17 @@ def _fresh_backend(engine: str, request: pytest.FixtureRequest) -> Backend:
     from tests._neo4j import wipe
 
     uri, _ = _neo4j_uri()
-    backend = open_backend(uri)
+    if _NEO4J_FAILED:  # each test would wait connect_timeout_s (30 s) again: 1,000+ of them
+        pytest.fail(
+            f"Neo4j at NEO4J_URI was not opened for an earlier test, so it is not tried again: "
+            f"{_NEO4J_FAILED[0]}",
+            pytrace=False,
+        )
+    try:
+        backend = open_backend(uri)
+    except (EngineUnavailableError, ConfigurationError) as exc:
+        _NEO4J_FAILED.append(f"{type(exc).__name__}: {exc}")
+        raise
     wipe(backend)
     return backend
 

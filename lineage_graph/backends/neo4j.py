@@ -17,6 +17,7 @@ to the ``neo4j.notifications`` logger, which without logging set up prints to st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -220,6 +221,22 @@ def _unreachable(exc: BaseException) -> str | None:
     return walk(exc)
 
 
+def _drop_connection(session: neo4j.Session) -> None:
+    """Close ``session``'s connection without reading from it, after a KeyboardInterrupt (or
+    SystemExit) landed inside the driver. The driver reads a reply chunk's size, then its body,
+    keeping the size in a local variable (``Inbox._buffer_one_chunk``): an interrupt between
+    the two left the stream out of step, and the session's graceful close (the rollback, then
+    reading what is pending) read on from there. Its error (ServiceUnavailable, so
+    EngineUnavailableError, which says "retry") replaced the interrupt, or it waited for bytes
+    that never come. The driver's own clean-up of a cancelled task kills the connection
+    instead: the server rolls back a transaction not committed (one whose COMMIT was sent is
+    in doubt, as after any lost reply)."""
+    cancel = getattr(session, "_handle_cancellation", None)  # the driver's (5.x and 6.x)
+    if cancel is not None:
+        with contextlib.suppress(Exception):
+            cancel(message="interrupt")
+
+
 def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     """``(uri without user info, username, password)``: the driver rejects ``user:pass@``.
     A URI that cannot be parsed (``bolt://u:pw@[::1``) is ConfigurationError, not the bare
@@ -400,7 +417,12 @@ class Neo4jBackend(Backend):
                 # A read of the primary runs as a write transaction: routed to the leader
                 # (execute_read goes to a follower, which may not have the write yet).
                 leader = write or primary
-                rows = session.execute_write(work) if leader else session.execute_read(work)
+                try:
+                    rows = session.execute_write(work) if leader else session.execute_read(work)
+                except BaseException as exc:
+                    if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
+                        _drop_connection(session)
+                    raise
         except _DRIVER_ERRORS as exc:
             raise self._error(exc, name) from exc
         if recording:

@@ -908,3 +908,79 @@ def test_a_read_of_the_primary_is_sent_where_writes_go(peer_factory: Any) -> Non
         backend.read("RETURN 1 AS x", name="area/primary", primary=True)
     modes = [extra.get("mode", "w") for extra in peer.begins]
     assert modes[-2:] == ["r", "w"], peer.begins
+
+
+def test_the_suite_tries_an_unreachable_neo4j_uri_once(tmp_path: Any) -> None:
+    """NEO4J_URI set to a server that does not answer: the first Neo4j test fails with the
+    backend's error, every other one at once with that error (not tried again): each waited
+    connect_timeout_s (30 s) for 1,000+ tests, hours for a run that can only fail."""
+    import os
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(
+        NEO4J_URI=UNREACHABLE,
+        NEO4J_RETRY_UNREACHABLE="0",
+        PYTHONPATH=str(root),
+    )
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "neo4j",
+            "-o", "addopts=", "--rootdir", str(root), str(root / "tests/contract/test_record.py"),
+        ],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    out = run.stdout + run.stderr
+    assert "3 errors" in out, out[-3000:]
+    assert out.count("not tried again") == 2, out[-3000:]
+    assert "refused the connection" in out
+
+
+def _interrupt_mid_chunk(fired: list[bool]) -> Any:
+    """A trace function raising KeyboardInterrupt once, inside the driver's read of a reply,
+    after a chunk's size was read and before its body (a Ctrl-C lands between bytecodes)."""
+    try:  # driver 6 (5.x: neo4j._sync.io._common)
+        from neo4j._sync.io._bolt._common import Inbox
+    except ImportError:
+        from neo4j._sync.io._common import Inbox  # type: ignore[no-redef]
+
+    code = Inbox._buffer_one_chunk.__code__
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        if not fired[0] and event == "line" and frame.f_locals.get("chunk_size", 0) > 0:
+            fired[0] = True
+            raise KeyboardInterrupt
+        return local
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        return local if event == "call" and frame.f_code is code and not fired[0] else None
+
+    return trace
+
+
+@pytest.mark.parametrize("call", ["write", "read"])
+def test_a_ctrl_c_inside_the_drivers_read_stays_a_keyboard_interrupt(
+    peer_factory: Any, call: str
+) -> None:
+    """A Ctrl-C landing between a reply chunk's size and its body left the connection out of
+    step; the session's graceful close read on from there, and its ServiceUnavailable, mapped
+    to EngineUnavailableError ("retryable"), replaced the KeyboardInterrupt: a Ctrl-C did not
+    stop the program. The connection is dropped unread now; the next call works."""
+    import sys
+
+    peer = peer_factory()
+    with _backend(peer.uri) as backend:
+        run = getattr(backend, call)
+        assert run("RETURN 1 AS x", name="t/warm") == [{"x": 1}]
+        fired = [False]
+        previous = sys.gettrace()
+        sys.settrace(_interrupt_mid_chunk(fired))
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                run("RETURN 1 AS x", name="t/interrupted")
+        finally:
+            sys.settrace(previous)
+        assert fired[0]
+        assert run("RETURN 1 AS x", name="t/after") == [{"x": 1}]
