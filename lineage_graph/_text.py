@@ -7,32 +7,23 @@ import re
 from collections.abc import Callable
 
 __all__ = [
-    "BIDI_CONTROLS",
     "CONTROL_PATTERN",
     "CONTROL_PATTERN_JS",
     "printable",
     "printable_lines",
 ]
 
-#: The Unicode bidirectional controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI): they reorder what
-#: follows them, so a uri "s3://x/\u202egnp.exe" reads "s3://x/exe.png" (the "Trojan Source"
-#: spoofing) in a terminal, a drawing or a browser.
-BIDI_CONTROLS: tuple[int, ...] = (
-    0x061C,
-    0x200E,
-    0x200F,
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-)
-
 #: The characters drawn as nothing at all: Unicode's Default_Ignorable_Code_Point (zero width
 #: space and joiners, word joiner, BOM, soft hyphen, variation selectors, Hangul fillers, tag
 #: characters...), every other format character (category Cf: the interlinear annotation
-#: marks, the Egyptian and Arabic format marks...) and the line and paragraph separators
+#: marks, the Egyptian format controls; the few a font draws, such as the Arabic number signs,
+#: lose nothing shown as escapes) and the line and paragraph separators
 #: (U+2028, U+2029, which terminals draw as nothing). "s3://bu\u200bcket/data" read exactly
 #: as "s3://bucket/data": two artifacts a user could not tell apart. Ranges, both ends in.
 #: (Escaping a zero width joiner shows an emoji sequence as its parts: a name or a uri is
-#: told apart first.) The bidi controls are among them.
+#: told apart first.) The Unicode bidirectional controls (ALM, LRM, RLM, LRE..RLO, LRI..PDI)
+#: are among them: they reorder what follows them, so a uri "s3://x/\u202egnp.exe" reads
+#: "s3://x/exe.png" (the "Trojan Source" spoofing) in a terminal, a drawing or a browser.
 INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
     (0x00AD, 0x00AD),
     (0x034F, 0x034F),
