@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, LiteralString
 from urllib.parse import unquote, urlparse, urlunparse
 
+from .._redact import check_url_password
 from ..config import EmbeddedSettings
 from ..exceptions import (
     AlreadyExistsError,
@@ -638,6 +639,8 @@ class EmbeddedBackend(Backend):
     def _connect_external(self, url: str) -> None:
         from falkordb import FalkorDB
 
+        # a password holding a raw "/" ("redis://:pa/ss@host"): the port "pa", quoted in errors
+        check_url_password(url, "FalkorDB URL")
         try:  # a URL that cannot be parsed is the user's to fix; never quoted: a password
             parsed = urlparse(url)
             port = parsed.port

@@ -37,6 +37,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from .._redact import check_url_password
 from ..config import Neo4jSettings
 from ..exceptions import (
     AlreadyExistsError,
@@ -240,7 +241,10 @@ def _drop_connection(session: neo4j.Session) -> None:
 def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     """``(uri without user info, username, password)``: the driver rejects ``user:pass@``.
     A URI that cannot be parsed (``bolt://u:pw@[::1``) is ConfigurationError, not the bare
-    ValueError of urlsplit; its message never quotes the URI (it may hold the password)."""
+    ValueError of urlsplit; its message never quotes the URI (it may hold the password). A
+    password holding a raw ``/``, ``?`` or ``#`` (``bolt://neo4j:se/cret@host``) is refused:
+    the driver read the host ``neo4j`` and the port ``se``, and quoted them in its error."""
+    check_url_password(uri, "Neo4j URI")
     try:
         parts = urlsplit(uri)
     except ValueError as exc:

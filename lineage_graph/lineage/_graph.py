@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._text import BIDI_CONTROLS
+from .._text import printable_lines
 from ..models import (
     Artifact,
     Association,
@@ -24,21 +24,6 @@ if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = ["LineageGraph"]
-
-#: The bidi controls (lineage_graph._text.BIDI_CONTROLS) as "\u202e": a uri "s3://x/\u202egnp.exe"
-#: was drawn (and printed by ``export -f dot``) as "s3://x/exe.png". The drawings show them as
-#: the CLI prints them.
-_BIDI = {c: f"\\u{c:04x}" for c in BIDI_CONTROLS}
-
-#: Control characters in DOT labels, shown as Unicode control pictures (U+2400...): printed to a
-#: terminal, an ESC in a stored name would recolour or retitle it; bidi controls as "\u202e"
-#: (its backslash escaped, as the label's own are by then).
-_DOT_CONTROLS: dict[int, int | str] = {
-    **{c: 0x2400 + c for c in range(0x20)},
-    0x7F: 0x2421,
-    **{c: 0xFFFD for c in range(0x80, 0xA0)},
-    **{c: "\\" + text for c, text in _BIDI.items()},
-}
 
 
 def _key(kind: NodeKind, ident: int | None) -> str:
@@ -61,9 +46,15 @@ def _dump(node: Node) -> dict[str, Any]:
 
 
 def _label(node: Artifact | Execution | Context) -> str:
+    r"""The node's label, its lines (type and id; name or uri, whose own newlines break lines
+    too) as the CLI prints stored text (lineage_graph._text.printable): its control and
+    invisible characters as visible escapes. A uri "s3://x/\u202egnp.exe" was drawn (and
+    printed by ``export -f dot``) reading "s3://x/exe.png", "s3://bu\u200bcket" as
+    "s3://bucket"; Mermaid drew ESC raw and C1 as the Windows-1252 characters its entity
+    codes mean in HTML (NEL, "#133;", as "…"), DOT drew every C1 as U+FFFD."""
     name = node.name or (node.uri if isinstance(node, Artifact) else None)
     base = f"{node.type or node.kind.value} #{node.id}"
-    return f"{base}\n{name}" if name else base
+    return "\n".join(printable_lines(f"{base}\n{name}" if name else base))
 
 
 @dataclass(frozen=True)
@@ -224,7 +215,7 @@ class LineageGraph:
             # classDef's), so a name "style a:#b c'd" was drawn "style a:#b c#39d".
             return "".join(
                 c if c.isalnum() or c in " .,/_-#+=" else f"#{ord(c)};"
-                for c in _label(node).replace("\n", " ").translate(_BIDI)
+                for c in _label(node).replace("\n", " ")
             )
 
         lines = ["flowchart LR"]
@@ -248,7 +239,7 @@ class LineageGraph:
             # Graphviz reads HTML entities in any label ("&amp;" is drawn "&"): "&" is one
             value = value.replace("&", "&amp;")
             value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            return '"' + value.translate(_DOT_CONTROLS) + '"'
+            return '"' + value + '"'
 
         lines = ["digraph lineage {", "  rankdir=LR;"]
         for a in self.artifacts:

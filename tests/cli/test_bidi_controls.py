@@ -33,3 +33,38 @@ def test_bidi_controls_in_stored_text_are_shown_escaped(tmp_path: Path) -> None:
         assert text in shown, text
     data = json.loads(invoke(["show", "1", "--json", "--store", str(path)]).stdout)
     assert (data["uri"], data["name"]) == (URI, NAME)
+
+
+#: Invisible characters: zero width space, word joiner, BOM, soft hyphen, Mongolian vowel
+#: separator, a tag character, the line and paragraph separators, a variation selector.
+INVISIBLE = "\u200b\u2060\ufeff\u00ad\u180e\U000e0041\u2028\u2029\ufe0f"
+INVISIBLE_SHOWN = "\\u200b\\u2060\\ufeff\\xad\\u180e\\U000e0041\\u2028\\u2029\\ufe0f"
+
+
+def test_invisible_characters_in_stored_text_are_shown_escaped(tmp_path: Path) -> None:
+    """A zero width or other invisible character was printed as it is, that is as nothing:
+    "s3://bu\\u200bcket/data" read exactly as "s3://bucket/data" in ls and show, two artifacts
+    no one could tell apart. Each is now a visible escape (as a bidi control is); --json keeps
+    the exact value."""
+    path = tmp_path / "store"
+    uri = "s3://bu\u200bcket/data"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifacts(
+            [
+                Artifact(type="D", uri="s3://bucket/data"),
+                Artifact(type="D", uri=uri),
+                Artifact(type="D", uri="s3://x", name=f"n{INVISIBLE}"),
+            ]
+        )
+    listed = invoke(["ls", "--store", str(path)]).stdout
+    assert "s3://bucket/data" in listed and "s3://bu\\u200bcket/data" in listed
+    for args in (["show", "2"], ["show", "3"], ["ls"], ["upstream", "3"]):
+        result = invoke([*args, "--store", str(path)])
+        assert result.exit_code == 0, (args, result.output)
+        assert not any(c in result.output for c in INVISIBLE), (args, result.output)
+    assert "s3://bu\\u200bcket/data" in invoke(["show", "2", "--store", str(path)]).stdout
+    assert f"n{INVISIBLE_SHOWN}" in invoke(["show", "3", "--store", str(path)]).stdout
+    data = json.loads(invoke(["show", "3", "--json", "--store", str(path)]).stdout)
+    assert data["name"] == f"n{INVISIBLE}"
+    assert json.loads(invoke(["show", "2", "--json", "--store", str(path)]).stdout)["uri"] == uri

@@ -6,6 +6,7 @@ import json
 import math
 
 from lineage_graph import LineageStore, NodeRef, ProtoValue
+from lineage_graph._text import printable
 
 
 def test_nan_infinity_and_binary_protos_survive_every_export(store: LineageStore) -> None:
@@ -169,7 +170,9 @@ def _mermaid_shown(label: str) -> str:
 def test_mermaid_labels_show_hostile_names_as_they_are(store: LineageStore) -> None:
     """Mermaid drops the last ";" of a line matching ``style.*:\\S*#.*;``: an artifact named
     "style a:#b c'd" was drawn "style a:#b c#39d" (its quote's entity code cut). A ":" is now
-    an entity code too, and every label shows its name exactly (newlines as spaces)."""
+    an entity code too, and every label shows its name exactly (newlines as spaces), its
+    control characters as the CLI prints them (a CR as "\\r": Mermaid drew its "#13;" as a
+    line break)."""
     import re
 
     from lineage_graph import (
@@ -199,7 +202,8 @@ def test_mermaid_labels_show_hostile_names_as_they_are(store: LineageStore) -> N
         else:
             assert re.fullmatch(r"  [ae]\d+ -->\|INPUT\| [ae]\d+", line), line
     for ident, name in zip(a, HOSTILE, strict=True):
-        assert shown[f"a{ident}"] == f"DataSet #{ident} " + name.replace("\n", " ")
+        drawn = " ".join(printable(line) for line in name.split("\n"))
+        assert shown[f"a{ident}"] == f"DataSet #{ident} {drawn}"
     assert shown[f"e{e}"] == f"Trainer #{e} style x:#1 (a;b)"
 
 
@@ -227,3 +231,40 @@ def test_drawings_show_bidi_controls_as_escapes(store: LineageStore) -> None:
     assert f"Model #{a} s3://x/\\u202egnp.exe" in shown
     assert f"Model #{b} m\\u2067\\u200f\\u061c v2\\u2069" in shown
     assert {x["uri"] for x in json.loads(graph.to_json())["artifacts"] if "uri" in x} == {uri}
+
+
+def test_drawings_show_invisible_and_control_characters_as_escapes(store: LineageStore) -> None:
+    """The drawings show stored text as the CLI prints it. A zero width space (or word joiner,
+    BOM, tag character, line separator...) was drawn as nothing: "s3://bu\\u200bcket" read
+    "s3://bucket". Mermaid drew a C0 control's entity code (ESC "#27;") raw, a CR's as a line
+    break and a C1's as the Windows-1252 character HTML reads it as (NEL "#133;" as "…"); DOT
+    drew every C1 control as U+FFFD, "a\\x85" and "a\\x9b" alike."""
+    import re
+
+    from lineage_graph import Artifact, ArtifactType, NodeKind, NodeRef
+
+    store.put_artifact_type(ArtifactType(name="M"))
+    texts = {
+        "s3://bu\u200bcket/data": "s3://bu\\u200bcket/data",
+        "n\u2060\ufeff\u00ad\u180e\U000e0041\u2028\u2029": (
+            "n\\u2060\\ufeff\\xad\\u180e\\U000e0041\\u2028\\u2029"
+        ),
+        "c\x1b[1m\x85\x9b\x02\rx": "c\\x1b[1m\\x85\\x9b\\x02\\rx",
+    }
+    ids = store.put_artifacts(
+        [Artifact(type="M", uri=t) if t.startswith("s3:") else Artifact(type="M", name=t)
+         for t in texts]
+    )  # fmt: skip
+    graph = store.downstream([NodeRef(NodeKind.ARTIFACT, i) for i in ids])
+    dot, mermaid = graph.to_dot(), graph.to_mermaid()
+    labels = re.findall(r'label="((?:[^"\\]|\\.)*)"', dot)
+    drawn = [re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], x) for x in labels]
+    shown = [_mermaid_shown(x) for x in re.findall(r'\(\["([^"]*)"\]\)', mermaid)]
+    for ident, text in zip(ids, texts.values(), strict=True):
+        assert f"M #{ident}\n{text}" in drawn, (text, drawn)
+        assert f"M #{ident} {text}" in shown, (text, shown)
+    for raw in texts:
+        assert not any(c in "".join(drawn + shown) for c in raw if not c.isascii() or c < " ")
+    assert {x.get("uri") or x["name"] for x in json.loads(graph.to_json())["artifacts"]} == set(
+        texts
+    )

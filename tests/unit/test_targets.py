@@ -277,3 +277,56 @@ def test_a_password_or_user_holding_an_at_sign_is_masked_whole(target: str, show
         resolve_target(target + "\x00")
     assert "S3c" not in str(info.value) and shown in str(info.value)
     assert "S3c" not in repr(StoreSettings(store=target))
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("redis://:S3c/r3t@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
+        ("redis://:S3c?r3t@127.0.0.1:1/g", "redis://:***@127.0.0.1:1/g"),
+        ("rediss://u:S3c#r3t@127.0.0.1:1", "rediss://u:***@127.0.0.1:1"),
+        ("unix://:S3c/r3t@/tmp/none.sock", "unix://:***@/tmp/none.sock"),
+        ("bolt://neo4j:S3c/r3t@127.0.0.1:2", "bolt://neo4j:***@127.0.0.1:2"),
+        ("neo4j://neo4j:S3c?r3t@127.0.0.1:2", "neo4j://neo4j:***@127.0.0.1:2"),
+        ("neo4j+s://neo4j:S3c#r/3?t@127.0.0.1:2", "neo4j+s://neo4j:***@127.0.0.1:2"),
+    ],
+)
+def test_a_password_holding_a_slash_question_mark_or_hash_is_masked_and_refused(
+    target: str, shown: str
+) -> None:
+    """The authority of a URL ends at its first ``/``, ``?`` or ``#`` (``urlsplit``, redis-py,
+    the neo4j driver): ``redis://:S3c/r3t@host`` has no password for them but the host "" and
+    the port "S3c", ``bolt://neo4j:S3c/r3t@host`` the host "neo4j", port "S3c". The mask read
+    the user info the same way, so the whole password was shown ("cannot open the store
+    redis://:S3c/r3t@..."), and the drivers' errors quoted its head ("Port could not be cast to
+    integer value as 'S3c'", "Failed to DNS resolve address neo4j:S3c"). Such a password is
+    masked to its last ``@`` and opening such a URL is a ConfigurationError that quotes it
+    masked and says to percent-encode; no part of the password is ever shown."""
+    from lineage_graph import LineageStore
+    from lineage_graph._redact import redact_url
+    from lineage_graph.config import StoreSettings
+
+    assert redact_url(target) == shown
+    assert redact_url(f"error: '{target}': x") == f"error: '{shown}': x"
+    with pytest.raises(ConfigurationError) as info:
+        LineageStore.open(target)
+    message = str(info.value)
+    assert "S3c" not in message and "r3t" not in message, message
+    assert shown in message and "percent-encoded" in message
+    assert "S3c" not in repr(StoreSettings(store=target))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:S3c%2Fr3t@127.0.0.1:1",  # percent-encoded: the driver's own password
+        "redis://127.0.0.1:1/g",
+        "unix:///run/u:1/a@b.sock",  # no authority: no user info
+        "bolt://ne/o@127.0.0.1:2",  # a raw "/" in a user with no password: nothing to mask
+    ],
+)
+def test_urls_without_a_password_past_the_authority_are_shown_as_written(url: str) -> None:
+    from lineage_graph._redact import check_url_password, redact_url
+
+    check_url_password(url, "URL")
+    assert redact_url(url) == url.replace("S3c%2Fr3t", "***")

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from lineage_graph import LineageStore
+from lineage_graph._text import CONTROL_PATTERN, printable
 from lineage_graph.viewer import GraphData, graph_payload, repr_html, write_html
 
 from .test_page import (
@@ -129,7 +130,7 @@ def test_clicking_a_node_shows_its_properties_and_highlights_lineage(
     page.click_node("a2")
     page.page.wait_for_selector('#details[data-selected="a2"]', timeout=5_000)
     details = page.page.text_content("#details") or ""
-    assert HOSTILE.replace("\u2028", "") in details.replace("\u2028", "")  # shown as text
+    assert printable(HOSTILE) in details  # shown as text (U+2028 as "\\u2028", as the CLI)
     assert "acc" in details and "0.9" in details and "/models/m.pkl" in details
     assert "Experiment:exp-1" in details and "2 upstream, 0 downstream" in details
     upstream = page.page.evaluate("window.lineageViewer.cy.nodes('.up').map(n => n.id()).sort()")
@@ -418,13 +419,13 @@ def test_hostile_text_from_the_store_stays_data_in_the_browser(
     engine (a browser ends a script element at "</script " with a space, which Python's HTML
     parser does not): nothing runs (no dialog, no error, no element but the template's and the
     drawing's), the page's data is the payload exactly, and the title and the details panel
-    show the text as it is."""
+    show the text as it is (as the CLI prints it: U+2028, U+2029 as "\\u2028", "\\u2029")."""
     dialogs: list[str] = []
     page.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     for first in store_hostile_chains(store):
         graph = store.lineage(first, direction="any", include_contexts=True)
-        name = first.name or ""
-        page.open(write_html(graph, tmp_path / "g.html", title=name, focus=first))
+        name = printable(first.name or "")
+        page.open(write_html(graph, tmp_path / "g.html", title=first.name, focus=first))
         assert page.page.evaluate("window.lineageViewer.data") == json.loads(
             json.dumps(graph_payload(graph, focus=first))
         )
@@ -472,4 +473,64 @@ def test_control_characters_are_shown_escaped_in_the_browser(
     data = page.page.evaluate("window.lineageViewer.data")
     assert data == json.loads(json.dumps(graph_payload(graph)))
     assert next(n for n in data["nodes"] if n["id"] == a)["uri"] == URI_RLO  # exact
+    assert page.errors == [] and page.network_requests() == []
+
+
+def test_invisible_characters_are_shown_escaped_in_the_browser(
+    page: Page, tmp_path: Path, store: LineageStore
+) -> None:
+    """A zero width space, word joiner, BOM, tag character (two UTF-16 units) or line separator
+    in stored text was drawn and listed as nothing: "s3://bu\\u200bcket/data" read as
+    "s3://bucket/data". The page shows each as the CLI prints it, by the same set of
+    characters (the page's pattern, read by the browser, matches exactly the code points the
+    CLI escapes); the page's data stays exact."""
+    import re
+
+    from lineage_graph import Artifact, ArtifactType, NodeKind, NodeRef
+
+    store.put_artifact_type(ArtifactType(name="D\u2060"))
+    uri, name = "s3://bu\u200bcket/data", "n\ufeff\U000e0041\u2028\u00ad"
+    ids = store.put_artifacts(
+        [Artifact(type="D\u2060", uri=uri), Artifact(type="D\u2060", uri="s3://x", name=name)]
+    )
+    graph = store.downstream([NodeRef(NodeKind.ARTIFACT, i) for i in ids])
+    page.open(write_html(graph, tmp_path / "g.html", title=f"of {name}"))
+    assert page.page.evaluate("document.title") == "of n\\ufeff\\U000e0041\\u2028\\xad"
+    labels = page.page.evaluate(
+        "(ids) => ids.map(id => window.lineageViewer.cy.getElementById(id).style('label'))",
+        [f"a{i}" for i in ids],
+    )
+    assert labels == ["data\nD\\u2060", "n\\ufeff\\U000e0041\\u2028\\xad\nD\\u2060"]
+    page.click_node(f"a{ids[0]}")
+    page.page.wait_for_selector(f'#details[data-selected="a{ids[0]}"]', timeout=5_000)
+    details = page.page.text_content("#details") or ""
+    assert "s3://bu\\u200bcket/data" in details and "D\\u2060" in details
+    assert not re.search(CONTROL_PATTERN, details)
+    data = page.page.evaluate("window.lineageViewer.data")
+    assert {n.get("name") or n["uri"] for n in data["nodes"]} == {uri, name}  # exact
+    # the browser reads the page's pattern as the same set as the CLI's
+    found = page.page.evaluate(
+        """() => {
+            const re = new RegExp(document.body.getAttribute("data-control"), "u");
+            const out = [];
+            for (let c = 0; c <= 0x10ffff; c++) {
+                if (c >= 0xd800 && c <= 0xdfff) { continue; }
+                if (re.test(String.fromCodePoint(c))) {
+                    const last = out[out.length - 1];
+                    if (last && last[1] === c - 1) { last[1] = c; } else { out.push([c, c]); }
+                }
+            }
+            return out;
+        }"""
+    )
+    shown = re.compile(CONTROL_PATTERN)
+    expected: list[list[int]] = []
+    for c in range(0x110000):
+        if 0xD800 <= c <= 0xDFFF or not shown.match(chr(c)):
+            continue
+        if expected and expected[-1][1] == c - 1:
+            expected[-1][1] = c
+        else:
+            expected.append([c, c])
+    assert found == expected
     assert page.errors == [] and page.network_requests() == []

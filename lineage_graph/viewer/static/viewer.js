@@ -4,19 +4,27 @@
   "use strict";
 
   var data = JSON.parse(document.getElementById("lineage-data").textContent);
-  // The control characters (C0, DEL, C1, bidi controls) the CLI prints as visible escapes, as
-  // the page is given them (lineage_graph._text.CONTROL_PATTERN): stored text is shown with
-  // them escaped, so a uri "s3://x/\u202egnp.exe" does not read "s3://x/exe.png". The data
-  // itself (window.lineageViewer.data) stays exact.
-  var CONTROL = new RegExp(document.body.getAttribute("data-control"), "g");
+  // The control and invisible characters (C0, DEL, C1, bidi controls, zero width and other
+  // format characters, line and paragraph separators) the CLI prints as visible escapes, as
+  // the page is given them (lineage_graph._text.CONTROL_PATTERN_JS, read with the "u" flag so
+  // a tag character, two UTF-16 units, is one character): stored text is shown with them
+  // escaped, so a uri "s3://x/\u202egnp.exe" does not read "s3://x/exe.png" nor
+  // "s3://bu\u200bcket" "s3://bucket". The data itself (window.lineageViewer.data) stays exact.
+  var CONTROL = new RegExp(document.body.getAttribute("data-control"), "gu");
   var SHORT_ESCAPES = { "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+  function hex(code, width) {
+    var digits = code.toString(16);
+    while (digits.length < width) { digits = "0" + digits; }
+    return digits;
+  }
 
   function shown(text) {
     return String(text).replace(CONTROL, function (c) {
-      var code = c.charCodeAt(0);
+      var code = c.codePointAt(0);
       if (SHORT_ESCAPES[c]) { return SHORT_ESCAPES[c]; }
-      return code < 0x100 ? "\\x" + ("0" + code.toString(16)).slice(-2)
-        : "\\u" + ("000" + code.toString(16)).slice(-4);
+      if (code < 0x100) { return "\\x" + hex(code, 2); }
+      return code < 0x10000 ? "\\u" + hex(code, 4) : "\\U" + hex(code, 8);
     });
   }
   var STATE_COLORS = {
