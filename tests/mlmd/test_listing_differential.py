@@ -96,7 +96,24 @@ def _times(rng: random.Random, ids: list[int], spread: int) -> dict[int, tuple[i
     """Drawn ``(create, update)`` times: ``spread`` values only, so ties of every length. None
     before the epoch: MLMD's clock gives none, and its first page ascending by a time starts at
     0 (probed on 1.17.1: artifacts given -7 by hand are left out of the listing)."""
-    pool = rng.sample([0, 1, 2, 3, 999, 1000, 5_000, 10**12, 1_764_000_000_000, 2**40], spread)
+    pool = rng.sample(
+        [
+            0,
+            1,
+            2,
+            3,
+            999,
+            1000,
+            5_000,
+            10**12,
+            1_764_000_000_000,
+            2**40,
+            4_102_444_800_000,
+            2**53 + 3,
+            2**62,
+        ],
+        spread,
+    )
     return {i: (rng.choice(pool), rng.choice(pool)) for i in ids}
 
 
@@ -172,7 +189,7 @@ def _key(node: Any) -> tuple[int, int, int]:
 @given(
     seed=st.integers(0, 2**32 - 1),
     counts=st.tuples(*[st.integers(0, 12) | st.integers(90, n) for n in (230, 130, 110)]),
-    spread=st.integers(3, 10),
+    spread=st.integers(3, 13),
     calls=st.lists(
         st.tuples(
             st.sampled_from(LISTINGS + BY_CONTEXT),
