@@ -3,7 +3,11 @@ does them (pages of 100 following next_page_token), compared with real ml_metada
 
 from __future__ import annotations
 
+import enum
+from typing import Any
+
 import pytest
+from ml_metadata import errors
 from ml_metadata.metadata_store.metadata_store import ListOptions, OrderByField
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -98,6 +102,40 @@ def test_order_by_zero_is_the_default_order(filled: tuple[Both, int, int, int]) 
         options = ListOptions(order_by=0, is_asc=is_asc, limit=7)  # type: ignore[arg-type]
         both.call("get_artifacts", list_options=options)
         both.call("get_executions_by_context", ctx, list_options=options)
+
+
+class _Order(enum.Enum):
+    """An order of the caller's own: the client reads ``order_by.value`` of a truthy one."""
+
+    UNSPECIFIED = 0
+    CREATE = 1
+
+
+def test_an_order_by_whose_value_is_unspecified_is_invalid_argument(
+    filled: tuple[Both, int, int, int],
+) -> None:
+    """A truthy ``order_by`` whose value is 0 (FIELD_UNSPECIFIED) puts that field in the
+    request: MLMD refuses it (InvalidArgumentError); it was a bare KeyError here. A bad filter
+    is reported first, and a context without members still lists nothing."""
+    both, _, _, ctx = filled
+    unspecified: Any = _Order.UNSPECIFIED
+    options = ListOptions(order_by=unspecified)
+    for method, args in [
+        ("get_artifacts", ()),
+        ("get_executions", ()),
+        ("get_contexts", ()),
+        ("get_artifacts_by_context", (ctx,)),
+        ("get_executions_by_context", (ctx,)),
+    ]:
+        both.fails(method, *args, list_options=options)
+        both.fails(method, *args, list_options=ListOptions(order_by=unspecified, limit=2))
+    with pytest.raises(errors.InvalidArgumentError, match="Unrecognized name"):
+        both.ours.get_artifacts(
+            list_options=ListOptions(order_by=unspecified, filter_query="bogus = 1")
+        )
+    both.call("get_artifacts_by_context", 999, list_options=options)
+    create: Any = _Order.CREATE  # a value the client knows: listed by create time
+    both.call("get_artifacts", list_options=ListOptions(order_by=create, limit=3, is_asc=False))
 
 
 def test_a_limit_that_is_not_an_int_is_a_type_error(filled: tuple[Both, int, int, int]) -> None:
