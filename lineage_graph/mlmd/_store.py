@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
@@ -221,17 +222,29 @@ def _mlmd_write(
 _ORDER_BY = {1: "create_time", 2: "last_update_time", 3: "id"}
 
 
-def _check_limit(options: ListOptions | None) -> None:
-    if options is not None and not isinstance(options.limit, int | None):
-        # as ml_metadata's client, which pages with range(): not an engine error
-        raise TypeError(
-            f"'{type(options.limit).__name__}' object cannot be interpreted as an integer"
-        )
-    if options is not None and options.limit and options.limit < 1:
+def _check_limit(options: ListOptions | None) -> int | None:
+    """The row limit ``options`` asks for (None: all), checked as ml_metadata's client checks
+    it: ``if limit and limit < 1`` first (a negative or fractional one below 1 of any type is
+    InvalidArgumentError, one that does not compare with 1 that comparison's TypeError), a falsy
+    one (``0``, ``0.0``, ``""``) lists everything, and the rest must be an integer as a proto int
+    field takes it (``__index__``: a numpy integer is one; a float is TypeError)."""
+    if options is None:
+        return None
+    limit = options.limit
+    if limit and limit < 1:
         raise native.InvalidArgumentError(
             "Invalid list_options.limit value passed. list_options.limit is expected to be "
             "greater than 1"
         )
+    if not limit:
+        return None
+    try:
+        return operator.index(limit)
+    except TypeError:
+        # as ml_metadata's client, which puts the limit on a proto int field: not an engine error
+        raise TypeError(
+            f"'{type(limit).__name__}' object cannot be interpreted as an integer"
+        ) from None
 
 
 def _request_options(options: ListOptions) -> Any:
@@ -251,25 +264,44 @@ def _request_options(options: ListOptions) -> Any:
     return request.options
 
 
+def _order_by(kind: NodeKind, request: Any) -> str:
+    """The order a request's ``ListOperationOptions`` name: a truthy ``order_by`` whose value
+    is 0 sets FIELD_UNSPECIFIED, which MLMD refuses (after a bad filter, which it reads first)."""
+    field = request.order_by_field.field
+    if field not in _ORDER_BY:
+        from ._filter import compile_filter
+
+        compile_filter(request.filter_query, kind)
+        name = request.order_by_field.Field.Name(field)
+        raise native.InvalidArgumentError(
+            f"Unsupported field: {name} specified in ListOperationOptions"
+        )
+    return _ORDER_BY[field]
+
+
 def _list_nodes(
-    store: LineageStore, kind: NodeKind, options: ListOptions, context_id: int | None = None
+    store: LineageStore,
+    kind: NodeKind,
+    options: ListOptions,
+    limit: int | None,
+    context_id: int | None = None,
 ) -> list[Artifact | Execution | Context]:
     """Nodes a ``ListOptions`` selects, in its order, at most ``limit`` of them."""
     from ._listing import ListQuery, list_nodes
 
     request = _request_options(options)
-    query = ListQuery(
-        kind=kind,
-        filter_query=request.filter_query,
-        order_by=_ORDER_BY[request.order_by_field.field],
-        is_asc=request.order_by_field.is_asc,
-        context_id=context_id,
-        limit=options.limit or None,
-    )
     # ml_metadata's client fetches pages of MAX_NUM_RESULT until ``limit``; the answer is the
     # same from one query here, which costs one scan instead of one per 100 ids (measured: 215
     # queries for a filter matching 21k artifacts), and returns the nodes themselves.
     try:
+        query = ListQuery(
+            kind=kind,
+            filter_query=request.filter_query,
+            order_by=_order_by(kind, request),
+            is_asc=request.order_by_field.is_asc,
+            context_id=context_id,
+            limit=limit,
+        )
         nodes, _ = list_nodes(store, query)
     except native.InvalidArgumentError:
         # MLMD lists a context's members before it reads the filter: a context without
@@ -1160,10 +1192,10 @@ class MetadataStore:
     def _list(
         self, kind: NodeKind, options: ListOptions | None, context_id: int | None = None
     ) -> list[Any]:
-        _check_limit(options)
+        limit = _check_limit(options)
         assert options is not None
         with gc_paused():  # a listing may return every node of a kind (lineage_graph/_gc.py)
-            return _protos(_list_nodes(self._store, kind, options, context_id))
+            return _protos(_list_nodes(self._store, kind, options, limit, context_id))
 
     @_mlmd_errors
     def get_artifacts(

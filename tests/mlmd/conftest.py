@@ -8,9 +8,11 @@ raised ``ml_metadata.errors`` class.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import itertools
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,8 +44,16 @@ def public_methods(cls: type) -> list[str]:
 MLMD_METHODS = public_methods(mlmd.MetadataStore)
 
 
-def real_mlmd() -> Any:
-    return mlmd.MetadataStore(pb.ConnectionConfig(fake_database=pb.FakeDatabaseConfig()))
+def real_mlmd(sqlite_file: str | None = None) -> Any:
+    """ml_metadata on its in-memory database, or on the SQLite file ``sqlite_file`` (which a
+    test may then edit, as ``Both.set_times`` does)."""
+    if sqlite_file is None:
+        return mlmd.MetadataStore(pb.ConnectionConfig(fake_database=pb.FakeDatabaseConfig()))
+    source = pb.SqliteMetadataSourceConfig(
+        filename_uri=sqlite_file,
+        connection_mode=pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE,
+    )
+    return mlmd.MetadataStore(pb.ConnectionConfig(sqlite=source))
 
 
 def normalise(value: Any, *, clear: tuple[str, ...] = ()) -> Any:
@@ -83,10 +93,32 @@ def _pretty(value: Any) -> str:
 class Both:
     """Run calls on both stores; ``called`` records which methods a test exercised."""
 
-    def __init__(self, ref: Any, ours: MetadataStore) -> None:
+    def __init__(self, ref: Any, ours: MetadataStore, sqlite_file: str | None = None) -> None:
         self.ref = ref
         self.ours = ours
         self.called: set[str] = set()
+        self.sqlite_file = sqlite_file  # where ``ref`` keeps its tables, if in a file
+
+    def set_times(self, kind: str, times: dict[int, tuple[int, int]]) -> None:
+        """Give the nodes of ``kind`` ("Artifact", "Execution", "Context") the same
+        ``(create, last update)`` times on both stores: each store's clock stamps its own
+        writes, so listings by a time can only be compared once the times are equal. On
+        ml_metadata (a SQLite-file pair only) its table is edited; here the graph, as the MLMD
+        importer writes MLMD's times as they are."""
+        assert kind in ("Artifact", "Execution", "Context") and self.sqlite_file is not None
+        rows = [(c, u, i) for i, (c, u) in times.items()]
+        with contextlib.closing(sqlite3.connect(self.sqlite_file)) as db, db:
+            db.executemany(
+                f"UPDATE {kind} SET create_time_since_epoch = ?, "
+                "last_update_time_since_epoch = ? WHERE id = ?",
+                rows,
+            )
+        self.ours.lineage_store.backend.write(
+            f"UNWIND $rows AS r MATCH (n:{kind}) WHERE n.id = r.id "
+            "SET n.create_time_since_epoch = r.c, n.last_update_time_since_epoch = r.u",
+            {"rows": [{"id": i, "c": c, "u": u} for c, u, i in rows]},
+            name="test/set_times",
+        )
 
     def call(
         self,
@@ -164,9 +196,12 @@ def both(ours: MetadataStore) -> Iterator[Both]:
 
 
 @pytest.fixture
-def make_both(request: pytest.FixtureRequest) -> Iterator[Callable[[], Both]]:
+def make_both(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., Both]]:
     """A factory of fresh pairs (a new graph on the session's embedded server each time), for
-    hypothesis tests that need an empty pair per example."""
+    hypothesis tests that need an empty pair per example; ``make(sqlite=True)`` keeps
+    ml_metadata's tables in a new SQLite file (for ``Both.set_times``)."""
     from lineage_graph.backends import open_backend
     from lineage_graph.backends.embedded import EmbeddedBackend
 
@@ -176,13 +211,14 @@ def make_both(request: pytest.FixtureRequest) -> Iterator[Callable[[], Both]]:
     assert server.server is not None
     opened: list[EmbeddedBackend] = []
 
-    def make() -> Both:
-        inner = open_backend(
-            f"unix://{server.server.socket_path}", graph=f"mlmd_pair{next(_pairs)}"
-        )
+    def make(*, sqlite: bool = False) -> Both:
+        pair = next(_pairs)
+        inner = open_backend(f"unix://{server.server.socket_path}", graph=f"mlmd_pair{pair}")
         assert isinstance(inner, EmbeddedBackend)
         opened.append(inner)
-        return Both(real_mlmd(), MetadataStore(LineageStore(RecordingBackend(inner))))
+        file = str(tmp_path_factory.mktemp("mlmd") / f"pair{pair}.db") if sqlite else None
+        ours = MetadataStore(LineageStore(RecordingBackend(inner)))
+        return Both(real_mlmd(file), ours, file)
 
     yield make
     for backend in opened:

@@ -3,7 +3,11 @@ does them (pages of 100 following next_page_token), compared with real ml_metada
 
 from __future__ import annotations
 
+import enum
+from typing import Any
+
 import pytest
+from ml_metadata import errors
 from ml_metadata.metadata_store.metadata_store import ListOptions, OrderByField
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -100,11 +104,83 @@ def test_order_by_zero_is_the_default_order(filled: tuple[Both, int, int, int]) 
         both.call("get_executions_by_context", ctx, list_options=options)
 
 
+class _Order(enum.Enum):
+    """An order of the caller's own: the client reads ``order_by.value`` of a truthy one."""
+
+    UNSPECIFIED = 0
+    CREATE = 1
+
+
+def test_an_order_by_whose_value_is_unspecified_is_invalid_argument(
+    filled: tuple[Both, int, int, int],
+) -> None:
+    """A truthy ``order_by`` whose value is 0 (FIELD_UNSPECIFIED) puts that field in the
+    request: MLMD refuses it (InvalidArgumentError); it was a bare KeyError here. A bad filter
+    is reported first, and a context without members still lists nothing."""
+    both, _, _, ctx = filled
+    unspecified: Any = _Order.UNSPECIFIED
+    options = ListOptions(order_by=unspecified)
+    for method, args in [
+        ("get_artifacts", ()),
+        ("get_executions", ()),
+        ("get_contexts", ()),
+        ("get_artifacts_by_context", (ctx,)),
+        ("get_executions_by_context", (ctx,)),
+    ]:
+        both.fails(method, *args, list_options=options)
+        both.fails(method, *args, list_options=ListOptions(order_by=unspecified, limit=2))
+    with pytest.raises(errors.InvalidArgumentError, match="Unrecognized name"):
+        both.ours.get_artifacts(
+            list_options=ListOptions(order_by=unspecified, filter_query="bogus = 1")
+        )
+    both.call("get_artifacts_by_context", 999, list_options=options)
+    create: Any = _Order.CREATE  # a value the client knows: listed by create time
+    both.call("get_artifacts", list_options=ListOptions(order_by=create, limit=3, is_asc=False))
+
+
 def test_a_limit_that_is_not_an_int_is_a_type_error(filled: tuple[Both, int, int, int]) -> None:
     both = filled[0]
     for store in (both.ref, both.ours):
         with pytest.raises(TypeError):
             store.get_artifacts(list_options=ListOptions(limit=2.5))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limit", [-2.5, 0.5, -(2**70), 0.0, "", b"", "2", [3]], ids=repr)
+def test_a_limit_is_checked_as_the_client_checks_it(
+    filled: tuple[Both, int, int, int], limit: object
+) -> None:
+    """ml_metadata's client first tests ``if limit and limit < 1``: a negative or fractional
+    limit below 1 of any type is ``InvalidArgumentError`` (it was TypeError here for a float),
+    a falsy one (``0.0``, ``""``) lists everything, one that does not compare with 1 is the
+    comparison's ``TypeError``."""
+    both, _, _, ctx = filled
+    options = ListOptions(limit=limit)  # type: ignore[arg-type]
+    for method, args in (("get_artifacts", ()), ("get_executions_by_context", (ctx,))):
+        try:
+            getattr(both.ref, method)(*args, list_options=options)
+        except TypeError:
+            with pytest.raises(TypeError):
+                getattr(both.ours, method)(*args, list_options=options)
+        except Exception:
+            both.fails(method, *args, list_options=options)
+        else:
+            both.call(method, *args, list_options=options)
+
+
+@pytest.mark.parametrize("kind", ["int64", "int32", "uint8", "int8"])
+def test_a_numpy_integer_limit_is_an_integer(filled: tuple[Both, int, int, int], kind: str) -> None:
+    """A numpy integer is an integer to the client (a proto int field takes ``__index__``):
+    it was TypeError here, and a negative one TypeError instead of InvalidArgumentError."""
+    numpy = pytest.importorskip("numpy")
+    both, _, _, ctx = filled
+    for value in (0, 3, 100, 101):
+        limit = getattr(numpy, kind)(min(value, 100 if kind == "int8" else value))
+        for order_by in (None, OrderByField.CREATE_TIME):
+            options = ListOptions(limit=limit, order_by=order_by, is_asc=False)
+            both.call("get_artifacts", list_options=options)
+            both.call("get_executions_by_context", ctx, list_options=options)
+    if kind != "uint8":
+        both.fails("get_artifacts", list_options=ListOptions(limit=getattr(numpy, kind)(-1)))
 
 
 def test_a_bad_filter_is_invalid_argument(filled: tuple[Both, int, int, int]) -> None:
