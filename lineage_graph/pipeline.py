@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
-from ._encoding import check_key, check_text
+from ._encoding import MAX_KEY_BYTES, check_key, check_text
+from ._owner import current_owner, owner_dead_here, owner_text
 from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
@@ -107,6 +108,14 @@ CACHED_FROM_PROPERTY = "cached_from_execution_id"
 RETURN_SHAPE_PROPERTY = "return_shape"
 #: Set on a cached step's execution that was not looked up in the cache, and why.
 CACHE_SKIPPED_PROPERTY = "cache_skipped"
+#: The process running a RUNNING run (lineage_graph/_owner.py): written by the entry write,
+#: dropped when the run ends; a run whose process died keeps it.
+RUN_OWNER_PROPERTY = "run_owner"
+#: The error type recorded on a run closed because its process died (see _retire_namesake).
+_DIED_ERROR_TYPE = "ProcessDied"
+#: The name a failed, cancelled or dead run gives up to a re-run of its name (its own id keeps
+#: it unique): ``<name>~attempt-<id>``.
+_RETIRED_SUFFIX = "~attempt-{id}"
 _RETURN_KEY = "return"
 #: The return shape of a step whose return value is not artifacts alone: not rebuilt on a hit.
 _VALUE_SHAPE = "value"
@@ -1163,18 +1172,85 @@ class Run:
             pairs: list[tuple[Artifact, Event | None]] = [
                 (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
             ]
+            entry = self._execution_model(ExecutionState.RUNNING)
+            # (a run_owner the caller gives is theirs: kept, and the run has no provable owner)
+            entry.custom_properties = {
+                RUN_OWNER_PROPERTY: current_owner(),
+                **entry.custom_properties,
+            }
             try:
                 return self.store.put_execution(
-                    self._execution_model(ExecutionState.RUNNING),
+                    entry,
                     pairs,
                     [self._context_reference(c) for c in self._contexts],
                     reuse_context_if_already_exist=True,
                 )
-            except AlreadyExistsError:
-                if attempt + 1 == _ENTRY_TRIES or not self._resolve_new_inputs():
+            except AlreadyExistsError as exc:
+                if attempt + 1 == _ENTRY_TRIES:
                     raise
-                self._resolved_late = True
+                retired = self._retire_namesake(exc)
+                resolved = self._resolve_new_inputs()
+                if not (retired or resolved):
+                    raise
+                self._resolved_late = self._resolved_late or resolved
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retire_namesake(self, exc: AlreadyExistsError) -> bool:
+        """The entry write failed on a unique key: if it is the run's name, held by an earlier
+        run of it that ended ``FAILED`` or ``CANCELED``, or that is ``RUNNING`` with an owner
+        provably dead (lineage_graph/_owner.py), that run gives the name up (renamed
+        ``<name>~attempt-<id>``; a dead one recorded ``FAILED`` in the same write, its inputs
+        and owner kept), written only while it is still as read; whether the entry is worth
+        writing again. A namesake ``RUNNING`` and alive, or whose death cannot be proved here
+        (another host), is never taken over: AlreadyExistsError naming it and its owner. A
+        completed namesake keeps its name (the entry's error stands)."""
+        if self.name is None:
+            return False
+        found = self.store.get_execution_by_type_and_name(self.execution_type, self.name)
+        if found is None or found.id is None:
+            return False
+        state = found.last_known_state
+        if state not in (ExecutionState.RUNNING, ExecutionState.FAILED, ExecutionState.CANCELED):
+            exc.add_note(
+                f"lineage-graph: execution {found.id} ran under that name and is {state.name}: "
+                "it keeps it (a name is one run's); give this run another name"
+            )
+            return False
+        suffix = _RETIRED_SUFFIX.format(id=found.id)
+        keep = self.name.encode()[: MAX_KEY_BYTES - len(suffix.encode())]
+        retired = Execution(id=found.id, name=keep.decode(errors="ignore") + suffix)
+        paths = ["name"]
+        if state == ExecutionState.RUNNING:
+            owner = found.custom_properties.get(RUN_OWNER_PROPERTY)
+            if not owner_dead_here(owner):
+                raise AlreadyExistsError(
+                    f"run {self.execution_type!r} named {self.name!r}: execution {found.id} "
+                    f"holds that name and is RUNNING, run by {owner_text(owner)}, which is alive "
+                    "or not provably dead from here (another host, another pid namespace); "
+                    "nothing was written. Give this run another name, or, if that run is dead, "
+                    f"close it first: store.put_executions([Execution(id={found.id}, "
+                    "last_known_state=ExecutionState.FAILED)], "
+                    "field_mask_paths=['last_known_state']) (a re-run then renames it "
+                    f"{retired.name!r})"
+                ) from exc
+            retired.last_known_state = ExecutionState.FAILED
+            retired.custom_properties = {
+                ERROR_PROPERTY: f"its process ({owner_text(owner)}) died while the run was "
+                f"RUNNING; closed by a later run named {self.name!r}",
+                ERROR_TYPE_PROPERTY: _DIED_ERROR_TYPE,
+            }
+            paths += [
+                "last_known_state",
+                f"custom_properties.{ERROR_PROPERTY}",
+                f"custom_properties.{ERROR_TYPE_PROPERTY}",
+            ]
+        # (False: it changed since it was read, another re-run retired it, say: try again)
+        self.store._put_executions_expecting(
+            [retired],
+            field_mask_paths=paths,
+            expect={"last_known_state": int(state), "name": self.name},
+        )
+        return True
 
     def _resolve_new_inputs(self) -> bool:
         """Each new input with a name or external id that a stored artifact holds with the same
@@ -1251,6 +1327,7 @@ class Run:
                     "last_known_state",
                     f"custom_properties.{ERROR_PROPERTY}",
                     f"custom_properties.{ERROR_TYPE_PROPERTY}",
+                    *self._owner_dropped(),
                 ],
                 expect={"last_known_state": int(ExecutionState.RUNNING)},
             )
@@ -1270,6 +1347,14 @@ class Run:
             f"lineage-graph: the run's execution {eid} was recorded but could not be read back: "
             f"the run did not start; {now}"
         )
+
+    def _owner_dropped(self) -> list[str]:
+        """The mask path of a run's end that drops its ``run_owner`` (absent from the update),
+        as the completion's whole update drops it: only a dead run keeps one. One the caller
+        gave is kept."""
+        if RUN_OWNER_PROPERTY in self.custom_properties:
+            return []
+        return [f"custom_properties.{RUN_OWNER_PROPERTY}"]
 
     def _context_reference(self, context: Context) -> Context:
         """An existing context is linked as it is (never rewritten); a new one is created."""
@@ -1517,6 +1602,7 @@ class Run:
             field_mask_paths=[
                 "last_known_state",
                 *(f"custom_properties.{k}" for k in self.custom_properties),
+                *self._owner_dropped(),
             ],
             expect={"last_known_state": int(ExecutionState.RUNNING)},
         )
