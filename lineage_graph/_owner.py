@@ -89,7 +89,15 @@ def owner_dead_here(owner: object) -> bool:
         return False  # this very process (a run of this process that is still open)
     fields = _stat_fields(int(pid))
     if fields is None:
-        return True  # no such process
+        # No such process, or one /proc hides (mounted hidepid=: another user's): the kernel
+        # tells them apart. One that exists but cannot be read may be the owner.
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
     if len(fields) <= 19:
         return False
     # A zombie (killed, not yet reaped by its parent) runs no more; another start time is
