@@ -458,3 +458,42 @@ def _state_of(pid: int) -> str | None:
     except OSError:
         return None
     return text[text.rindex(")") + 1 :].split()[0]
+
+
+def test_two_reruns_at_once_after_a_kill_close_the_dead_run_once_and_one_takes_the_name(
+    tmp_path: Path,
+) -> None:
+    """Two processes re-running a killed named run at once: the dead attempt is closed and
+    renamed once (each write only while it is still as read), one re-run takes the name and
+    completes, the other is refused (the name is a live or completed run's), nothing twice."""
+    from lineage_graph import ExecutionState
+    from tests.reliability.conftest import ROOT, child_env
+
+    data_dir = tmp_path / "store"
+    _run_killed(_NIGHTLY, data_dir, "kill")
+    reruns = [
+        subprocess.Popen(
+            [sys.executable, "-c", _NIGHTLY, str(data_dir), "run"],
+            cwd=ROOT,
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        codes = sorted(p.wait(120) for p in reruns)
+    finally:
+        for p in reruns:
+            stop(p)
+    errors = [p.stderr.read().decode() if p.stderr else "" for p in reruns]
+    assert codes == [0, 3], errors
+    assert any("nightly-2026-12-05" in e for e in errors)
+    with LineageStore.open(data_dir) as store:
+        dead, *rest = store.get_executions_by_type("Trainer")
+        assert dead.name == f"nightly-2026-12-05~attempt-{dead.id}"
+        assert dead.last_known_state == ExecutionState.FAILED
+        assert [(x.name, x.last_known_state) for x in rest] == [
+            ("nightly-2026-12-05", ExecutionState.COMPLETE)
+        ]
+        assert_healthy(store)
