@@ -1090,6 +1090,9 @@ class Run:
                 self._contexts += [c for c in parent.contexts if (c.type, c.name) not in known]
         if self._git is not False:
             self.log_git("." if self._git is True else self._git)
+        # Before any type is registered: a run refused for its name left the types it
+        # registered and the properties it declared.
+        self._refuse_held_name()
         given = [a.id for a, _ in self._inputs if a.id is not None]
         if given:
             # Before any type is registered: a run refused for an input no artifact is left the
@@ -1195,44 +1198,73 @@ class Run:
                 self._resolved_late = self._resolved_late or resolved
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _namesake(self) -> Execution | None:
+        """The stored execution of the run's type holding its name, if any."""
+        if self.name is None:
+            return None
+        found = self.store.get_execution_by_type_and_name(self.execution_type, self.name)
+        return found if found is not None and found.id is not None else None
+
+    def _name_held(self, found: Execution) -> AlreadyExistsError | None:
+        """Why the namesake ``found`` keeps the run's name (None: it gives it up, see
+        :meth:`_retire_namesake`): it completed (a name is one run's), or it is ``RUNNING`` with
+        an owner alive or not provably dead from here (lineage_graph/_owner.py)."""
+        state = found.last_known_state
+        head = (
+            f"run {self.execution_type!r} named {self.name!r}: execution {found.id} holds that name"
+        )
+        if state == ExecutionState.RUNNING:
+            owner = found.custom_properties.get(RUN_OWNER_PROPERTY)
+            if owner_dead_here(owner):
+                return None
+            return AlreadyExistsError(
+                f"{head} and is RUNNING, run by {owner_text(owner)}, which is alive or not "
+                "provably dead from here (another host, another pid namespace); nothing was "
+                "written. Give this run another name, or, if that run is dead, close it first: "
+                f"store.put_executions([Execution(id={found.id}, "
+                "last_known_state=ExecutionState.FAILED)], field_mask_paths=['last_known_state'])"
+                f" (a re-run then renames it {self._retired_name(found)!r})"
+            )
+        if state in (ExecutionState.FAILED, ExecutionState.CANCELED):
+            return None
+        return AlreadyExistsError(
+            f"{head} and is {state.name}: it keeps it (a name is one run's); nothing was "
+            "written. Give this run another name"
+        )
+
+    def _retired_name(self, found: Execution) -> str:
+        """``<name>~attempt-<id>``, the name cut to leave room for the suffix (a unique key's
+        length is bounded)."""
+        suffix = _RETIRED_SUFFIX.format(id=found.id)
+        keep = (self.name or "").encode()[: MAX_KEY_BYTES - len(suffix.encode())]
+        return keep.decode(errors="ignore").rstrip() + suffix
+
+    def _refuse_held_name(self) -> None:
+        """Before any type is registered: a name a completed or live run holds is refused,
+        nothing registered (the entry write checks again, and retires a namesake that gives it
+        up: :meth:`_retire_namesake`)."""
+        found = self._namesake()
+        if found is not None and (error := self._name_held(found)) is not None:
+            raise error
+
     def _retire_namesake(self, exc: AlreadyExistsError) -> bool:
         """The entry write failed on a unique key: if it is the run's name, held by an earlier
         run of it that ended ``FAILED`` or ``CANCELED``, or that is ``RUNNING`` with an owner
         provably dead (lineage_graph/_owner.py), that run gives the name up (renamed
         ``<name>~attempt-<id>``; a dead one recorded ``FAILED`` in the same write, its inputs
         and owner kept), written only while it is still as read; whether the entry is worth
-        writing again. A namesake ``RUNNING`` and alive, or whose death cannot be proved here
-        (another host), is never taken over: AlreadyExistsError naming it and its owner. A
-        completed namesake keeps its name (the entry's error stands)."""
-        if self.name is None:
+        writing again. A namesake that keeps the name (:meth:`_name_held`) is
+        AlreadyExistsError naming it (and its owner)."""
+        found = self._namesake()
+        if found is None:
             return False
-        found = self.store.get_execution_by_type_and_name(self.execution_type, self.name)
-        if found is None or found.id is None:
-            return False
+        if (error := self._name_held(found)) is not None:
+            raise error from exc
         state = found.last_known_state
-        if state not in (ExecutionState.RUNNING, ExecutionState.FAILED, ExecutionState.CANCELED):
-            exc.add_note(
-                f"lineage-graph: execution {found.id} ran under that name and is {state.name}: "
-                "it keeps it (a name is one run's); give this run another name"
-            )
-            return False
-        suffix = _RETIRED_SUFFIX.format(id=found.id)
-        keep = self.name.encode()[: MAX_KEY_BYTES - len(suffix.encode())]
-        retired = Execution(id=found.id, name=keep.decode(errors="ignore") + suffix)
+        retired = Execution(id=found.id, name=self._retired_name(found))
         paths = ["name"]
         if state == ExecutionState.RUNNING:
             owner = found.custom_properties.get(RUN_OWNER_PROPERTY)
-            if not owner_dead_here(owner):
-                raise AlreadyExistsError(
-                    f"run {self.execution_type!r} named {self.name!r}: execution {found.id} "
-                    f"holds that name and is RUNNING, run by {owner_text(owner)}, which is alive "
-                    "or not provably dead from here (another host, another pid namespace); "
-                    "nothing was written. Give this run another name, or, if that run is dead, "
-                    f"close it first: store.put_executions([Execution(id={found.id}, "
-                    "last_known_state=ExecutionState.FAILED)], "
-                    "field_mask_paths=['last_known_state']) (a re-run then renames it "
-                    f"{retired.name!r})"
-                ) from exc
             retired.last_known_state = ExecutionState.FAILED
             retired.custom_properties = {
                 ERROR_PROPERTY: f"its process ({owner_text(owner)}) died while the run was "

@@ -485,13 +485,26 @@ def test_a_named_run_that_failed_or_was_cancelled_runs_again_under_its_name(
 
 def test_a_named_run_that_completed_keeps_its_name(store: LineageStore) -> None:
     """A name is one run's: a completed one keeps it, and the new run is refused, saying so,
-    with nothing written."""
+    with nothing written: no type registered or extended either (the refusal came from the
+    entry write, after the run's types were registered and its properties declared)."""
     first = _named_run(store, "complete")
     before = _counts(store)
-    with pytest.raises(AlreadyExistsError, match="nightly-2026-12-05") as caught:
-        _named_run(store, "complete")
-    assert any(f"execution {first.id} ran under that name" in n for n in caught.value.__notes__)
+    types = [store.get_types(kind) for kind in NodeKind]
+    with (
+        pytest.raises(
+            AlreadyExistsError, match=f"execution {first.id} holds that name and is COMPLETE"
+        ),
+        store.run(
+            "Trainer",
+            name="nightly-2026-12-05",
+            inputs=[Artifact(type="Features", uri="s3://features")],
+            context="exp-2",
+            properties={"epochs": 3},
+        ),
+    ):
+        pass
     assert _counts(store) == before
+    assert [store.get_types(kind) for kind in NodeKind] == types
     [stored] = store.get_executions_by_type("Trainer")
     assert stored.name == "nightly-2026-12-05" and stored.last_known_state.name == "COMPLETE"
 
