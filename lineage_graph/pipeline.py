@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
-from ._encoding import check_key, check_text
+from ._encoding import MAX_KEY_BYTES, check_key, check_text
+from ._owner import current_owner, owner_dead_here, owner_text
 from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
@@ -107,6 +108,14 @@ CACHED_FROM_PROPERTY = "cached_from_execution_id"
 RETURN_SHAPE_PROPERTY = "return_shape"
 #: Set on a cached step's execution that was not looked up in the cache, and why.
 CACHE_SKIPPED_PROPERTY = "cache_skipped"
+#: The process running a RUNNING run (lineage_graph/_owner.py): written by the entry write,
+#: dropped when the run ends; a run whose process died keeps it.
+RUN_OWNER_PROPERTY = "run_owner"
+#: The error type recorded on a run closed because its process died (see _retire_namesake).
+_DIED_ERROR_TYPE = "ProcessDied"
+#: The name a failed, cancelled or dead run gives up to a re-run of its name (its own id keeps
+#: it unique): ``<name>~attempt-<id>``.
+_RETIRED_SUFFIX = "~attempt-{id}"
 _RETURN_KEY = "return"
 #: The return shape of a step whose return value is not artifacts alone: not rebuilt on a hit.
 _VALUE_SHAPE = "value"
@@ -1150,6 +1159,9 @@ class Run:
                 self._contexts += [c for c in parent.contexts if c.id not in known]
         if self._git is not False:
             self.log_git("." if self._git is True else self._git)
+        # Before any type is registered: a run refused for its name left the types it
+        # registered and the properties it declared.
+        self._refuse_held_name()
         given = [a.id for a, _ in self._inputs if a.id is not None]
         if given:
             # Before any type is registered: a run refused for an input no artifact is left the
@@ -1232,21 +1244,117 @@ class Run:
             pairs: list[tuple[Artifact, Event | None]] = [
                 (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
             ]
+            entry = self._execution_model(ExecutionState.RUNNING)
+            # (a run_owner the caller gives is theirs: kept, and the run has no provable owner)
+            entry.custom_properties = {
+                RUN_OWNER_PROPERTY: current_owner(),
+                **entry.custom_properties,
+            }
             try:
                 return self.store.put_execution(
-                    self._execution_model(ExecutionState.RUNNING),
+                    entry,
                     pairs,
                     [self._context_reference(c) for c in self._contexts],
                     # A new context another writer stored since it was looked up fails the
                     # write (it was linked unchecked): it is looked up again, and compared.
                     reuse_context_if_already_exist=False,
                 )
-            except AlreadyExistsError:
-                inputs = self._resolve_new_inputs()
-                if attempt + 1 == _ENTRY_TRIES or not (self._resolve_contexts() or inputs):
+            except AlreadyExistsError as exc:
+                if attempt + 1 == _ENTRY_TRIES:
                     raise
-                self._resolved_late = self._resolved_late or inputs
+                retired = self._retire_namesake(exc)
+                resolved = self._resolve_new_inputs()
+                contexts = self._resolve_contexts()
+                if not (retired or resolved or contexts):
+                    raise
+                self._resolved_late = self._resolved_late or resolved
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _namesake(self) -> Execution | None:
+        """The stored execution of the run's type holding its name, if any."""
+        if self.name is None:
+            return None
+        found = self.store.get_execution_by_type_and_name(self.execution_type, self.name)
+        return found if found is not None and found.id is not None else None
+
+    def _name_held(self, found: Execution) -> AlreadyExistsError | None:
+        """Why the namesake ``found`` keeps the run's name (None: it gives it up, see
+        :meth:`_retire_namesake`): it completed (a name is one run's), or it is ``RUNNING`` with
+        an owner alive or not provably dead from here (lineage_graph/_owner.py)."""
+        state = found.last_known_state
+        head = (
+            f"run {self.execution_type!r} named {self.name!r}: execution {found.id} holds that name"
+        )
+        if state == ExecutionState.RUNNING:
+            owner = found.custom_properties.get(RUN_OWNER_PROPERTY)
+            if owner_dead_here(owner):
+                return None
+            return AlreadyExistsError(
+                f"{head} and is RUNNING, run by {owner_text(owner)}, which is alive or not "
+                "provably dead from here (another host, another pid namespace); nothing was "
+                "written. Give this run another name, or, if that run is dead, close it first: "
+                f"store.put_executions([Execution(id={found.id}, "
+                "last_known_state=ExecutionState.FAILED)], field_mask_paths=['last_known_state'])"
+                f" (a re-run then renames it {self._retired_name(found)!r})"
+            )
+        if state in (ExecutionState.FAILED, ExecutionState.CANCELED):
+            return None
+        return AlreadyExistsError(
+            f"{head} and is {state.name}: it keeps it (a name is one run's); nothing was "
+            "written. Give this run another name"
+        )
+
+    def _retired_name(self, found: Execution) -> str:
+        """``<name>~attempt-<id>``, the name cut to leave room for the suffix (a unique key's
+        length is bounded)."""
+        suffix = _RETIRED_SUFFIX.format(id=found.id)
+        keep = (self.name or "").encode()[: MAX_KEY_BYTES - len(suffix.encode())]
+        return keep.decode(errors="ignore").rstrip() + suffix
+
+    def _refuse_held_name(self) -> None:
+        """Before any type is registered: a name a completed or live run holds is refused,
+        nothing registered (the entry write checks again, and retires a namesake that gives it
+        up: :meth:`_retire_namesake`)."""
+        found = self._namesake()
+        if found is not None and (error := self._name_held(found)) is not None:
+            raise error
+
+    def _retire_namesake(self, exc: AlreadyExistsError) -> bool:
+        """The entry write failed on a unique key: if it is the run's name, held by an earlier
+        run of it that ended ``FAILED`` or ``CANCELED``, or that is ``RUNNING`` with an owner
+        provably dead (lineage_graph/_owner.py), that run gives the name up (renamed
+        ``<name>~attempt-<id>``; a dead one recorded ``FAILED`` in the same write, its inputs
+        and owner kept), written only while it is still as read; whether the entry is worth
+        writing again. A namesake that keeps the name (:meth:`_name_held`) is
+        AlreadyExistsError naming it (and its owner)."""
+        found = self._namesake()
+        if found is None:
+            return False
+        if (error := self._name_held(found)) is not None:
+            raise error from exc
+        state = found.last_known_state
+        retired = Execution(id=found.id, name=self._retired_name(found))
+        paths = ["name"]
+        if state == ExecutionState.RUNNING:
+            owner = found.custom_properties.get(RUN_OWNER_PROPERTY)
+            retired.last_known_state = ExecutionState.FAILED
+            retired.custom_properties = {
+                ERROR_PROPERTY: f"its process ({owner_text(owner)}) died while the run was "
+                f"RUNNING; closed by a later run named {self.name!r}",
+                ERROR_TYPE_PROPERTY: _DIED_ERROR_TYPE,
+            }
+            paths += [
+                "last_known_state",
+                f"custom_properties.{ERROR_PROPERTY}",
+                f"custom_properties.{ERROR_TYPE_PROPERTY}",
+            ]
+        # (False: it changed since it was read, another re-run retired it, say: try again)
+        self.store._put_executions_expecting(
+            [retired],
+            field_mask_paths=paths,
+            expect={"last_known_state": int(state), "name": self.name},
+        )
+        return True
 
     def _resolve_new_inputs(self) -> bool:
         """Each new input with a name or external id that a stored artifact holds with the same
@@ -1323,6 +1431,7 @@ class Run:
                     "last_known_state",
                     f"custom_properties.{ERROR_PROPERTY}",
                     f"custom_properties.{ERROR_TYPE_PROPERTY}",
+                    *self._owner_dropped(),
                 ],
                 expect={"last_known_state": int(ExecutionState.RUNNING)},
             )
@@ -1342,6 +1451,14 @@ class Run:
             f"lineage-graph: the run's execution {eid} was recorded but could not be read back: "
             f"the run did not start; {now}"
         )
+
+    def _owner_dropped(self) -> list[str]:
+        """The mask path of a run's end that drops its ``run_owner`` (absent from the update),
+        as the completion's whole update drops it: only a dead run keeps one. One the caller
+        gave is kept."""
+        if RUN_OWNER_PROPERTY in self.custom_properties:
+            return []
+        return [f"custom_properties.{RUN_OWNER_PROPERTY}"]
 
     def _context_reference(self, context: Context) -> Context:
         """An existing context is linked as it is (never rewritten); a new one is created."""
@@ -1620,6 +1737,7 @@ class Run:
             field_mask_paths=[
                 "last_known_state",
                 *(f"custom_properties.{k}" for k in self.custom_properties),
+                *self._owner_dropped(),
             ],
             expect={"last_known_state": int(ExecutionState.RUNNING)},
         )

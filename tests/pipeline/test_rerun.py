@@ -434,3 +434,128 @@ def test_the_demo_pipeline_recorded_twice_into_one_store(
     assert second.best.version == first.best.version
     states = [x.last_known_state for x in store.get_executions()]
     assert len(states) == 10 and set(states) == {ExecutionState.COMPLETE}
+
+
+# ------------------------------------------------------------------- a named run run again
+
+
+def _named_run(store: LineageStore, end: str, data: Artifact | None = None) -> Any:
+    """A script's run named for its day: ``end`` is how its body ends."""
+    data = data or Artifact(type="DataSet", uri="s3://data/train.csv", name="train")
+    with store.run("Trainer", name="nightly-2026-12-05", inputs=[data]) as run:
+        if end == "raise":
+            raise RuntimeError("out of memory")
+        if end == "ctrl-c":
+            raise KeyboardInterrupt
+        run.output("Model", uri="s3://models/nightly")
+    return run
+
+
+@pytest.mark.parametrize(
+    ("end", "error", "state"),
+    [
+        ("raise", RuntimeError, ExecutionState.FAILED),
+        ("ctrl-c", KeyboardInterrupt, ExecutionState.CANCELED),
+    ],
+)
+def test_a_named_run_that_failed_or_was_cancelled_runs_again_under_its_name(
+    store: LineageStore, end: str, error: type[BaseException], state: ExecutionState
+) -> None:
+    """A run given a name that raised (FAILED) or was interrupted (CANCELED) kept the name
+    (names are unique per type): running the script again raised AlreadyExistsError, for good.
+    The failed attempt gives the name up now, renamed ``<name>~attempt-<id>`` with its state,
+    error and inputs as they were, and the new run takes it."""
+    with pytest.raises(error):
+        _named_run(store, end)
+    [failed] = store.get_executions_by_type("Trainer")
+    assert failed.last_known_state == state
+    assert "run_owner" not in failed.custom_properties  # an ended run has no owner
+    again = _named_run(store, "complete")
+    assert again.state == ExecutionState.COMPLETE and again.id != failed.id
+    found = store.get_execution_by_type_and_name("Trainer", "nightly-2026-12-05")
+    assert found is not None and found.id == again.id
+    assert "run_owner" not in found.custom_properties
+    [before] = store.get_executions_by_id([failed.id or 0])
+    assert before.name == f"nightly-2026-12-05~attempt-{failed.id}"
+    assert before.last_known_state == state
+    assert before.custom_properties == failed.custom_properties  # its error, as recorded
+    events = store.get_events_by_execution_ids([failed.id or 0])
+    assert [(e.artifact_id, e.type.is_output) for e in events] == [(again.inputs[0].id, False)]
+
+
+def test_a_named_run_that_completed_keeps_its_name(store: LineageStore) -> None:
+    """A name is one run's: a completed one keeps it, and the new run is refused, saying so,
+    with nothing written: no type registered or extended either (the refusal came from the
+    entry write, after the run's types were registered and its properties declared)."""
+    first = _named_run(store, "complete")
+    before = _counts(store)
+    types = [store.get_types(kind) for kind in NodeKind]
+    with (
+        pytest.raises(
+            AlreadyExistsError, match=f"execution {first.id} holds that name and is COMPLETE"
+        ),
+        store.run(
+            "Trainer",
+            name="nightly-2026-12-05",
+            inputs=[Artifact(type="Features", uri="s3://features")],
+            context="exp-2",
+            properties={"epochs": 3},
+        ),
+    ):
+        pass
+    assert _counts(store) == before
+    assert [store.get_types(kind) for kind in NodeKind] == types
+    [stored] = store.get_executions_by_type("Trainer")
+    assert stored.name == "nightly-2026-12-05" and stored.last_known_state.name == "COMPLETE"
+
+
+def test_a_running_namesake_without_an_owner_is_not_taken_over(store: LineageStore) -> None:
+    """A RUNNING execution holding the name whose process is not known (written by
+    put_executions, or by an older version): never closed by the new run, which is refused
+    naming it and how to close it."""
+    from lineage_graph import Execution, ExecutionType
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [held] = store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name="nightly-2026-12-05",
+                last_known_state=ExecutionState.RUNNING,
+            )
+        ]
+    )
+    before = [store.count(kind) for kind in NodeKind]
+    with pytest.raises(AlreadyExistsError, match=f"execution {held} holds that name") as caught:
+        _named_run(store, "complete")
+    assert "owner not recorded" in str(caught.value)
+    assert "field_mask_paths=['last_known_state']" in str(caught.value)
+    assert [store.count(kind) for kind in NodeKind] == before
+    [stored] = store.get_executions_by_id([held])
+    assert stored.name == "nightly-2026-12-05"
+    assert stored.last_known_state == ExecutionState.RUNNING
+    # closed as the error says, the name is the next run's
+    store.put_executions(
+        [Execution(id=held, last_known_state=ExecutionState.FAILED)],
+        field_mask_paths=["last_known_state"],
+    )
+    assert _named_run(store, "complete").state == ExecutionState.COMPLETE
+
+
+def test_a_run_records_its_owner_while_it_runs_and_drops_it_when_it_ends(
+    store: LineageStore,
+) -> None:
+    """The process running a run is on its execution while it is RUNNING (what tells a dead run
+    from a live one), not on a run that ended; an owner the caller gives is theirs, kept."""
+    import os
+
+    with store.run("Trainer") as run:
+        [running] = store.get_executions_by_id([run.id])
+        owner = running.custom_properties["run_owner"]
+        assert owner["pid"] == str(os.getpid())
+    [done] = store.get_executions_by_id([run.id])
+    assert "run_owner" not in done.custom_properties
+    with store.run("Trainer", custom_properties={"run_owner": "team-a"}) as mine:
+        pass
+    [kept] = store.get_executions_by_id([mine.id])
+    assert kept.custom_properties["run_owner"] == "team-a"

@@ -1085,10 +1085,10 @@ def test_a_new_input_with_a_digest_is_looked_up_in_the_cache(store: LineageStore
 
 def test_a_taken_execution_name_is_reported_in_words(store: LineageStore) -> None:
     """MLMD keeps an execution's name unique within its type; the error read 'a unique key of a
-    execution'."""
-    with store.run("Trainer", name="nightly"):
+    execution'. (A run's own refusal names the run holding it, and its state.)"""
+    with store.run("Trainer", name="nightly") as first:
         pass
-    taken = "a unique key of an execution is already taken"
+    taken = f"named 'nightly': execution {first.id} holds that name and is COMPLETE"
     with pytest.raises(AlreadyExistsError, match=taken), store.run("Trainer", name="nightly"):
         pass  # pragma: no cover - the entry is refused
     assert [x.name for x in store.get_executions()] == ["nightly"]

@@ -11,6 +11,10 @@ applied (by its external ids) and retries it if not; it is never half there.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -310,4 +314,186 @@ def test_a_script_killed_in_its_run_runs_again_on_the_dataset_it_declared(
             ]
             assert inputs == [data.id]
         assert [a.name for a in store.get_artifacts()] == ["train", "model-1"]
+        assert_healthy(store)
+
+
+#: A nightly script: its run is named for the day. ``kill``: SIGKILLed in the run's body;
+#: ``hold``: stays in the body (it writes its pid to argv[3] once in) until argv[3] + ".go"
+#: exists (bounded); ``run``: completes. Exit 3: its entry was refused (AlreadyExistsError,
+#: its message on stderr).
+_NIGHTLY = """
+import os, signal, sys, time
+from pathlib import Path
+from lineage_graph import AlreadyExistsError, Artifact, LineageStore
+with LineageStore.open(sys.argv[1]) as store:
+    data = Artifact(type="DataSet", uri="s3://data/train.csv", name="train")
+    try:
+        run = store.run("Trainer", name="nightly-2026-12-05", inputs=[data]).start()
+    except AlreadyExistsError as exc:
+        print(exc, *getattr(exc, "__notes__", []), file=sys.stderr)
+        sys.exit(3)
+    if sys.argv[2] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if sys.argv[2] == "hold":
+        Path(sys.argv[3]).write_text(str(run.id))
+        deadline = time.monotonic() + 120
+        while not Path(sys.argv[3] + ".go").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    run.output("Model", uri="s3://models/nightly")
+    run.finish()
+"""
+
+
+def _nightly(data_dir: Path, mode: str, *more: str) -> subprocess.CompletedProcess[bytes]:
+    from tests.reliability.conftest import ROOT, child_env
+
+    return subprocess.run(
+        [sys.executable, "-c", _NIGHTLY, str(data_dir), mode, *more],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _inputs_of(store: LineageStore, execution_id: int) -> list[tuple[int | None, bool]]:
+    events = store.get_events_by_execution_ids([execution_id])
+    return [(e.artifact_id, e.type.is_output) for e in events]
+
+
+def test_a_named_run_killed_in_its_body_is_closed_by_its_rerun_which_takes_the_name(
+    tmp_path: Path,
+) -> None:
+    """A run named ``nightly-2026-12-05`` whose process was SIGKILLed in its body held the name
+    RUNNING for good: every re-run of the script raised AlreadyExistsError. The re-run (a new
+    process) finds its owner dead on this host: the dead attempt is recorded FAILED and renamed
+    ``<name>~attempt-<id>`` in one write, keeping its inputs and its owner, and the re-run takes
+    the name and completes."""
+    from lineage_graph import ExecutionState
+
+    data_dir = tmp_path / "store"
+    _run_killed(_NIGHTLY, data_dir, "kill")
+    again = _nightly(data_dir, "run")
+    assert again.returncode == 0, again.stderr.decode()[-2000:]
+    with LineageStore.open(data_dir) as store:
+        [data] = store.get_artifacts_by_type("DataSet")
+        dead, done = store.get_executions_by_type("Trainer")
+        assert done.name == "nightly-2026-12-05"
+        assert done.last_known_state == ExecutionState.COMPLETE
+        assert "run_owner" not in done.custom_properties
+        assert dead.name == f"nightly-2026-12-05~attempt-{dead.id}"
+        assert dead.last_known_state == ExecutionState.FAILED
+        assert dead.custom_properties["error_type"] == "ProcessDied"
+        owner = dead.custom_properties["run_owner"]  # which process died, kept
+        assert owner["pid"] in dead.custom_properties["error"]
+        assert _inputs_of(store, dead.id or 0) == [(data.id, False)]  # its history, as it was
+        assert _inputs_of(store, done.id or 0)[0] == (data.id, False)
+        assert_healthy(store)
+
+
+def test_a_named_run_still_alive_is_never_taken_over_and_once_killed_is(tmp_path: Path) -> None:
+    """Another process running the same name now: the re-run is refused (AlreadyExistsError
+    naming the execution and its owner's pid), the live run is left RUNNING under its name and
+    completes. Once such a process is SIGKILLed (not yet reaped by its parent: a zombie, dead
+    all the same), a re-run takes the name."""
+    from lineage_graph import ExecutionState
+    from tests.reliability.conftest import ROOT, child_env, wait_for
+
+    data_dir = tmp_path / "store"
+    with LineageStore.open(data_dir):
+        pass  # (the store made once, not by two processes at once)
+    for end in ("finish", "kill"):
+        marker = tmp_path / f"in-{end}"
+        live = subprocess.Popen(
+            [sys.executable, "-c", _NIGHTLY, str(data_dir), "hold", str(marker)],
+            cwd=ROOT,
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            wait_for(marker.exists, 120, "the run to start", live)
+            held = int(marker.read_text())
+            refused = _nightly(data_dir, "run")
+            assert refused.returncode == 3, refused.stderr.decode()[-2000:]
+            text = refused.stderr.decode()
+            assert f"execution {held} holds that name and is RUNNING" in text
+            assert f"pid {live.pid} " in text
+            with LineageStore.open(data_dir) as store:
+                [running] = store.get_executions_by_id([held])
+                assert running.name == "nightly-2026-12-05"
+                assert running.last_known_state == ExecutionState.RUNNING
+            if end == "finish":
+                Path(str(marker) + ".go").write_text("")
+                assert live.wait(120) == 0, (
+                    live.stderr.read().decode()[-2000:] if live.stderr else ""
+                )
+                with LineageStore.open(data_dir) as store:
+                    [finished] = store.get_executions_by_id([held])
+                    assert finished.last_known_state == ExecutionState.COMPLETE
+                    # (it ran under the name: the next day's script would use the next name)
+                    store.put_executions(
+                        [finished.model_copy(update={"name": "nightly-2026-12-04"})]
+                    )
+                continue
+            os.kill(live.pid, signal.SIGKILL)  # not reaped yet: a zombie
+            wait_for(lambda pid=live.pid: _state_of(pid) in ("Z", None), 60, "the kill to land")
+            again = _nightly(data_dir, "run")
+            assert again.returncode == 0, again.stderr.decode()[-2000:]
+        finally:
+            stop(live)
+    with LineageStore.open(data_dir) as store:
+        runs = {x.name: x.last_known_state for x in store.get_executions_by_type("Trainer")}
+        assert runs == {
+            "nightly-2026-12-04": ExecutionState.COMPLETE,
+            f"nightly-2026-12-05~attempt-{held}": ExecutionState.FAILED,
+            "nightly-2026-12-05": ExecutionState.COMPLETE,
+        }
+        assert_healthy(store)
+
+
+def _state_of(pid: int) -> str | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 1 :].split()[0]
+
+
+def test_two_reruns_at_once_after_a_kill_close_the_dead_run_once_and_one_takes_the_name(
+    tmp_path: Path,
+) -> None:
+    """Two processes re-running a killed named run at once: the dead attempt is closed and
+    renamed once (each write only while it is still as read), one re-run takes the name and
+    completes, the other is refused (the name is a live or completed run's), nothing twice."""
+    from lineage_graph import ExecutionState
+    from tests.reliability.conftest import ROOT, child_env
+
+    data_dir = tmp_path / "store"
+    _run_killed(_NIGHTLY, data_dir, "kill")
+    reruns = [
+        subprocess.Popen(
+            [sys.executable, "-c", _NIGHTLY, str(data_dir), "run"],
+            cwd=ROOT,
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        codes = sorted(p.wait(120) for p in reruns)
+    finally:
+        for p in reruns:
+            stop(p)
+    errors = [p.stderr.read().decode() if p.stderr else "" for p in reruns]
+    assert codes == [0, 3], errors
+    assert any("nightly-2026-12-05" in e for e in errors)
+    with LineageStore.open(data_dir) as store:
+        dead, *rest = store.get_executions_by_type("Trainer")
+        assert dead.name == f"nightly-2026-12-05~attempt-{dead.id}"
+        assert dead.last_known_state == ExecutionState.FAILED
+        assert [(x.name, x.last_known_state) for x in rest] == [
+            ("nightly-2026-12-05", ExecutionState.COMPLETE)
+        ]
         assert_healthy(store)

@@ -1,0 +1,70 @@
+"""A run's owner (lineage_graph/_owner.py): provably dead only on this host, boot and pid
+namespace, when no process has its pid and start time. Real processes, no mocks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_graph._owner import current_owner, owner_dead_here
+
+pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc (Linux)")
+
+
+def test_a_live_process_is_not_dead_and_this_one_neither() -> None:
+    me = current_owner()
+    assert set(me) == {"host", "pid", "boot_id", "pid_namespace", "start_ticks"}
+    assert not owner_dead_here(me)
+    parent = {**me, "pid": str(os.getppid())}
+    # the parent's real start time
+    start = Path(f"/proc/{os.getppid()}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    assert not owner_dead_here({**parent, "start_ticks": start})
+
+
+def test_a_reused_pid_is_not_the_owner() -> None:
+    """A live process with the owner's pid but another start time is another process (the pid
+    was reused): the owner is dead."""
+    me = current_owner()
+    parent = {**me, "pid": str(os.getppid()), "start_ticks": "1"}
+    assert owner_dead_here(parent)
+
+
+def test_an_exited_process_is_dead() -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    gone = {**current_owner(), "pid": child.stdout.decode().strip()}
+    assert owner_dead_here(gone)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"host": "elsewhere"},
+        {"boot_id": "another-boot"},
+        {"pid_namespace": "1"},  # a container's own pid namespace: its pids mean other processes
+        {"start_ticks": ""},
+        {"pid": "not-a-pid"},
+    ],
+)
+def test_an_owner_not_provably_of_this_host_is_never_dead(other: dict[str, str]) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    owner = {**current_owner(), "pid": gone.stdout.decode().strip(), **other}
+    assert not owner_dead_here(owner)
+
+
+@pytest.mark.parametrize("owner", [None, "team-a", {}, {"host": "h", "pid": "1"}])
+def test_an_owner_not_recorded_is_never_dead(owner: object) -> None:
+    assert not owner_dead_here(owner)
