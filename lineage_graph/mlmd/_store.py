@@ -230,9 +230,10 @@ def _check_limit(options: ListOptions | None) -> int | None:
     TypeError), a falsy one (``0``, ``0.0``, ``""``) lists everything, and an integer as a proto
     int field takes it (``__index__``: a numpy integer is one) is the limit. Another (a float)
     is put on the request's ``max_result_size`` only once fewer than :data:`MAX_NUM_RESULT`
-    rows are left to fetch: below it that is TypeError at once; from it the answer depends on
-    the rows (:func:`_client_rows`), of which at most ``limit + 1`` are read (all for NaN or
-    infinity, which the client never puts on the request: it lists everything)."""
+    rows are left to fetch: below it that is TypeError on the first request, once the other
+    options are set on it (:func:`_list_nodes`); from it the answer depends on the rows
+    (:func:`_client_rows`), of which at most ``limit + 1`` are read (all for NaN or infinity,
+    which the client never puts on the request: it lists everything)."""
     if options is None:
         return None
     limit = options.limit
@@ -245,8 +246,6 @@ def _check_limit(options: ListOptions | None) -> int | None:
         return None
     if _is_integer(limit):
         return operator.index(limit)
-    if limit < MAX_NUM_RESULT:
-        _limit_field(limit)  # TypeError, as the client's first request
     try:
         return math.floor(limit) + 1
     except (TypeError, ValueError, OverflowError):  # NaN, infinity: never on the request
@@ -338,6 +337,10 @@ def _list_nodes(
     from ._listing import ListQuery, list_nodes
 
     request = _request_options(options)
+    if options.limit and not _is_integer(options.limit) and options.limit < MAX_NUM_RESULT:
+        # the client's first request takes the limit after is_asc, order_by and the filter: a
+        # bare order_by (AttributeError) or is_asc=None fails first
+        _limit_field(options.limit)
     # ml_metadata's client fetches pages of MAX_NUM_RESULT until ``limit``; the answer is the
     # same from one query here, which costs one scan instead of one per 100 ids (measured: 215
     # queries for a filter matching 21k artifacts), and returns the nodes themselves.

@@ -224,6 +224,9 @@ def test_a_bad_filter_is_invalid_argument(filled: tuple[Both, int, int, int]) ->
         (ListOptions(order_by=3), AttributeError),  # type: ignore[arg-type]
         (ListOptions(order_by="ID"), AttributeError),  # type: ignore[arg-type]
         (ListOptions(filter_query=3), TypeError),  # type: ignore[arg-type]
+        # the limit is put on the first request after the other options: their error first
+        (ListOptions(limit=2.0, order_by=3), AttributeError),  # type: ignore[arg-type]
+        (ListOptions(limit=2.0, order_by="ID"), AttributeError),  # type: ignore[arg-type]
     ],
     ids=repr,
 )
@@ -231,7 +234,9 @@ def test_options_of_the_wrong_type_fail_as_in_the_client(
     filled: tuple[Both, int, int, int], options: ListOptions, error: type[Exception]
 ) -> None:
     """ml_metadata's client sets ``is_asc`` and ``filter_query`` on proto fields and reads
-    ``order_by.value``: ``is_asc=None`` is a TypeError there, not a descending listing."""
+    ``order_by.value``: ``is_asc=None`` is a TypeError there, not a descending listing. A float
+    limit below 100 is TypeError only after those (it was TypeError before a bare order_by's
+    AttributeError here)."""
     both, _, _, ctx = filled
     for store in (both.ref, both.ours):
         with pytest.raises(error):
