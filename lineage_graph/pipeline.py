@@ -1022,11 +1022,19 @@ class Run:
                 f"{k}: {_shown(a)} stored, {_shown(b)} given" for k, a, b in _triples(diffs)
             )
             done = "the output is not recorded" if what == "output" else "the run did not start"
-            use = (
-                "pass the stored artifact (or its id) to use it"
-                if isinstance(new, Artifact)
-                else "pass the stored context (or its name alone) to use it as stored"
-            )
+            if isinstance(new, Artifact):
+                use = "pass the stored artifact (or its id) to use it"
+            elif stored.type_version:  # (a name alone names a context of no type version)
+                use = "pass the stored context to use it as stored"
+            else:
+                # a name alone is a context of the run's context_type: "p" given to a run
+                # refused a Context(type="Pipeline", name="p") linked an Experiment "p"
+                alone = (
+                    "its name alone"
+                    if stored.type == self.context_type
+                    else f"its name alone, with context_type={stored.type!r}"
+                )
+                use = f"pass the stored context (or {alone}) to use it as stored"
             error = AlreadyExistsError(
                 f"{head}: {held} is stored already ({noun} {stored.id}) with other content "
                 f"({listed}); {done}, nothing was written. Give it another name, or {use}"

@@ -167,6 +167,33 @@ def test_a_limit_is_checked_as_the_client_checks_it(
             both.call(method, *args, list_options=options)
 
 
+@pytest.mark.parametrize(
+    "limit", [100.0, 150.0, 200.0, 250.0, 300.0, float("inf"), float("nan"), 1e300], ids=repr
+)
+def test_a_float_limit_from_a_page_up_is_paged_as_the_client_pages_it(
+    filled: tuple[Both, int, int, int], limit: float
+) -> None:
+    """The client puts a float limit on its request only once fewer than 100 rows are left to
+    fetch (TypeError then): ``inf`` or ``nan`` lists everything, ``200.0`` up to 200 rows,
+    ``150.0`` 100 rows when there are no more and TypeError when there are. Every float was
+    TypeError here, whatever the rows."""
+    both, _, _, ctx = filled
+    for method, args in (
+        ("get_artifacts", ()),  # 250 rows
+        ("get_executions", ()),  # 30
+        ("get_artifacts_by_context", (ctx,)),  # 36
+    ):
+        for is_asc in (True, False):
+            options = ListOptions(limit=limit, order_by=OrderByField.ID, is_asc=is_asc)  # type: ignore[arg-type]
+            try:
+                getattr(both.ref, method)(*args, list_options=options)
+            except TypeError:
+                with pytest.raises(TypeError):
+                    getattr(both.ours, method)(*args, list_options=options)
+            else:
+                both.call(method, *args, list_options=options)
+
+
 @pytest.mark.parametrize("kind", ["int64", "int32", "uint8", "int8"])
 def test_a_numpy_integer_limit_is_an_integer(filled: tuple[Both, int, int, int], kind: str) -> None:
     """A numpy integer is an integer to the client (a proto int field takes ``__index__``):
@@ -197,6 +224,9 @@ def test_a_bad_filter_is_invalid_argument(filled: tuple[Both, int, int, int]) ->
         (ListOptions(order_by=3), AttributeError),  # type: ignore[arg-type]
         (ListOptions(order_by="ID"), AttributeError),  # type: ignore[arg-type]
         (ListOptions(filter_query=3), TypeError),  # type: ignore[arg-type]
+        # the limit is put on the first request after the other options: their error first
+        (ListOptions(limit=2.0, order_by=3), AttributeError),  # type: ignore[arg-type]
+        (ListOptions(limit=2.0, order_by="ID"), AttributeError),  # type: ignore[arg-type]
     ],
     ids=repr,
 )
@@ -204,7 +234,9 @@ def test_options_of_the_wrong_type_fail_as_in_the_client(
     filled: tuple[Both, int, int, int], options: ListOptions, error: type[Exception]
 ) -> None:
     """ml_metadata's client sets ``is_asc`` and ``filter_query`` on proto fields and reads
-    ``order_by.value``: ``is_asc=None`` is a TypeError there, not a descending listing."""
+    ``order_by.value``: ``is_asc=None`` is a TypeError there, not a descending listing. A float
+    limit below 100 is TypeError only after those (it was TypeError before a bare order_by's
+    AttributeError here)."""
     both, _, _, ctx = filled
     for store in (both.ref, both.ours):
         with pytest.raises(error):

@@ -110,6 +110,35 @@ def test_a_context_given_by_name_is_linked_as_stored(store: LineageStore, data: 
     assert len(store.get_contexts()) == 1
 
 
+def test_a_refused_contexts_advice_names_the_stored_one(store: LineageStore) -> None:
+    """The refusal's advice, a name alone, named a context of the run's ``context_type``: "p"
+    given to a run refused a ``Context(type="Pipeline", name="p")`` linked a new Experiment
+    "p". It says which ``context_type`` the name needs, and following it links the stored one
+    (a versioned type's context: no name alone names it)."""
+    store.put_context_type(
+        ContextType(name="Pipeline", version="v2", properties={"lr": PropertyType.DOUBLE})
+    )
+    for version in (None, "v2"):
+        with store.run("T", context=_exp(type="Pipeline", type_version=version)) as first:
+            pass
+        with pytest.raises(AlreadyExistsError) as exc:
+            store.run(
+                "T", context=_exp(type="Pipeline", type_version=version, properties={"lr": 0.2})
+            ).start()
+        if version is None:
+            assert "(or its name alone, with context_type='Pipeline')" in str(exc.value)
+            with store.run("T", context="exp-1", context_type="Pipeline") as again:
+                pass
+            assert [c.id for c in again.contexts] == [c.id for c in first.contexts]
+        else:
+            assert "pass the stored context to use it as stored" in str(exc.value)
+    with store.run("T", context=_exp()):
+        pass
+    with pytest.raises(AlreadyExistsError) as exc:
+        store.run("T", context=_exp(properties={"lr": 0.3})).start()
+    assert "(or its name alone) to use it as stored" in str(exc.value)
+
+
 def test_a_context_holding_another_contexts_external_id_is_refused(store: LineageStore) -> None:
     """The external id of a context (unique, as in MLMD) held by another: the write refused it,
     after the run had extended the context type with the new properties it declares."""
