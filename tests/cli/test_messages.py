@@ -10,6 +10,8 @@ from pathlib import Path
 
 from lineage_graph import Artifact, ArtifactType, LineageStore
 
+from .conftest import Demo
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,3 +41,15 @@ def test_a_library_warning_is_said_as_a_message_not_as_python_source(tmp_path: P
     for leak in ("RuntimeWarning", ".py:", "_warn_torn"):
         assert leak not in result.stderr, result.stderr
     assert "warning" not in result.stdout  # --json stays JSON
+
+
+def test_impact_mark_given_twice_is_a_usage_error(demo: Demo) -> None:
+    """``--mark`` took one value: ``impact 1 --mark a=1 --mark b=2`` set ``b`` on every
+    affected artifact and dropped ``a`` without a word (exit 0). It is exit 2 now, and nothing
+    is marked."""
+    before = demo.json("show", "2")
+    result = demo.cli("impact", "1", "--mark", "a=1", "--mark", "b=2")
+    assert result.exit_code == 2, result.output
+    assert "--mark is given 2 times" in result.stderr
+    assert result.stdout == ""
+    assert demo.json("show", "2") == before
