@@ -68,6 +68,25 @@ def test_a_closed_stdout_is_a_closed_pipe(demo: Demo, args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_version_on_a_closed_stdout_is_a_closed_pipe() -> None:
+    """``lineage-graph --version >&-`` printed nothing and exited 0, as if it had been said;
+    it is a closed pipe (141), as for every command's output."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = [sys.executable, "-m", "lineage_graph.cli", "--version"]
+    said = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert said.returncode == 0 and said.stdout.startswith("lineage-graph "), said.stderr
+    closed = subprocess.run(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert closed.returncode == ExitCode.BROKEN_PIPE, closed.stderr
+    assert closed.stderr == ""
+
+
 def test_cached_says_when_a_property_is_not_declared(demo: Demo) -> None:
     """``-p c=1.0`` (the type declares ``C``) was a silent miss, "has not completed on exactly
     these inputs with these properties", as if runs had been compared: none can have it."""
