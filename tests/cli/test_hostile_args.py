@@ -3,6 +3,7 @@ usage error (exit 2), not a RecursionError traceback (exit 1)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,29 @@ def test_an_as_of_that_only_looks_like_a_number_is_a_usage_error(
         result = invoke(["upstream", "1", f"--as-of={value}", "--store", str(path)])
     assert result.exit_code == 2, result.output[-500:]
     assert "--as-of wants" in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["export"], ["export", "-f", "mermaid"], ["view", "--no-open"]], ids=" ".join
+)
+def test_a_whole_store_limit_past_any_count_cuts_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """``export -n 99999999999999999999`` (the whole store) ended with an "unexpected error"
+    ValueError traceback, exit 70: ``itertools.islice`` takes no stop past ``sys.maxsize``. A
+    limit past any count is no cut: the whole store, complete."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifacts([Artifact(type="D", uri=f"/{i}") for i in range(3)])
+        out = tmp_path / "out"
+        result = invoke(
+            [*command, "-n", "99999999999999999999", "-o", str(out), "--store", str(path)]
+        )
+    assert result.exit_code == 0, result.output[-1500:]
+    text = out.read_text(encoding="utf-8")
+    if command == ["export"]:
+        graph = json.loads(text)
+        assert graph["complete"] is True and len(graph["artifacts"]) == 3
+    else:
+        assert "/2" in text
