@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, LineageStore
+from lineage_graph import Artifact, ArtifactType, Execution, ExecutionType, LineageStore
 
 from .conftest import invoke
 
@@ -87,3 +87,31 @@ def test_a_whole_store_limit_past_any_count_cuts_nothing(
         assert graph["complete"] is True and len(graph["artifacts"]) == 3
     else:
         assert "/2" in text
+
+
+def test_a_name_holding_a_scheme_separator_is_named_by_type_and_name(tmp_path: Path) -> None:
+    """``show Model/hf://bert`` (a model named for where it came from) was looked up as a uri
+    only, "no artifact with uri", even as ``a:Model/hf://bert``: such an entity could be named
+    by id only. A uri found still wins; text that begins with a scheme or a path is a uri."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        named = store.put_artifact(Artifact(type="Model", name="hf://bert", uri="/m/1"))
+        by_uri = store.put_artifact(Artifact(type="Model", name="m2", uri="Model/hf://x"))
+        store.put_execution_type(ExecutionType(name="Trainer"))
+        run = store.put_execution_node(Execution(type="Trainer", name="run://1"))
+
+        def shown(ref: str) -> int:
+            result = invoke(["show", ref, "--json", "--store", str(path)])
+            assert result.exit_code == 0, result.output
+            return int(json.loads(result.stdout)["id"])
+
+        assert shown("Model/hf://bert") == named
+        assert shown("a:Model/hf://bert") == named
+        assert shown("e:Trainer/run://1") == run
+        assert shown("Model/hf://x") == by_uri  # a stored uri still wins
+        missing = invoke(["show", "Model/hf://nope", "--store", str(path)])
+        assert missing.exit_code == 3
+        assert "no artifact of type 'Model' named 'hf://nope'" in missing.stderr
+        uri = invoke(["show", "hf://nope", "--store", str(path)])
+        assert uri.exit_code == 3 and "no artifact with uri 'hf://nope'" in uri.stderr
