@@ -172,6 +172,9 @@ def _show_walk(
 ) -> None:
     if as_json:
         print_json({"focus": entity_json(node), **graph_json(graph), **paging_json(graph)})
+        note = paging_note(graph)
+        if note:  # said on stderr, as `ls --json` and `export` say a page (it was left out)
+            err_console().print(f"[yellow]{escape(note)}[/]", soft_wrap=True)
         return
     console = out_console()
     if graph.complete and opts.cursor is None and not opts.filtered:

@@ -68,6 +68,21 @@ def test_a_closed_stdout_is_a_closed_pipe(demo: Demo, args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", [["upstream", "5"], ["downstream", "1"]], ids=" ".join)
+def test_a_json_page_of_a_lineage_says_so_on_stderr(demo: Demo, command: list[str]) -> None:
+    """``upstream 5 --json -n 2`` said nothing of the rest on stderr (``ls --json`` and
+    ``export`` do): a script's user saw a small answer, not a page of a larger one."""
+    page = demo.cli(*command, "--json", "-n", "2")
+    assert page.exit_code == 0, page.output
+    answer = json.loads(page.stdout)
+    assert answer["complete"] is False and answer["cursor"]
+    said = " ".join(page.stderr.split())
+    assert f"incomplete: this page has 2 of {answer['total']} nodes" in said, said
+    assert f"--cursor {answer['cursor']}" in said
+    whole = demo.cli(*command, "--json")
+    assert whole.exit_code == 0 and whole.stderr == "", whole.stderr
+
+
 def test_version_on_a_closed_stdout_is_a_closed_pipe() -> None:
     """``lineage-graph --version >&-`` printed nothing and exited 0, as if it had been said;
     it is a closed pipe (141), as for every command's output."""
