@@ -309,6 +309,8 @@ def missing_store(target: str | None) -> str | None:
     path = _storeless_directory(target)
     if path is None:
         return None
+    if path.exists() and not path.is_dir():  # a file: "a mistyped path?" sent the user looking
+        return f"no store at {path}: it is a file, not a store's directory"
     return (
         f"no store at {path} (a mistyped path? of the commands, only demo and import-mlmd "
         "create a store)"

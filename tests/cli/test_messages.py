@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lineage_graph import Artifact, ArtifactType, LineageStore
 
-from .conftest import Demo
+from .conftest import Demo, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,3 +53,16 @@ def test_impact_mark_given_twice_is_a_usage_error(demo: Demo) -> None:
     assert "--mark is given 2 times" in result.stderr
     assert result.stdout == ""
     assert demo.json("show", "2") == before
+
+
+def test_a_store_named_by_a_file_is_said_to_be_a_file(tmp_path: Path) -> None:
+    """``--store notes.txt`` (a file) was "no store at notes.txt (a mistyped path? …)",
+    sending the user to look for a typo in a path that exists. Exit 4 still, and the file is
+    left as it was."""
+    file = tmp_path / "notes.txt"
+    file.write_text("mine\n")
+    result = invoke(["ls", "--store", str(file)])
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.stderr.split())
+    assert f"no store at {file}: it is a file, not a store's directory" in said, said
+    assert file.read_text() == "mine\n"
