@@ -99,12 +99,21 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+#: The narrowest console the commands draw on: narrower, rich leaves whole columns out of a
+#: table (``COLUMNS=10 ls``: no kind and no name; ``COLUMNS=1 ls``: no row at all, and
+#: ``doctor`` no check), exit 0. Lines wider than the terminal wrap there: nothing is lost.
+MIN_WIDTH = 20
+
+
 def _some_width(console: Console) -> Console:
     """``console``, 80 columns wide if it would be 0: rich takes ``COLUMNS=0`` (which a CI
     runner or a pseudo-terminal of unknown size may set) as a width of 0 and prints nothing
-    at all, exit 0: no table, no error message, not even the token of an ``impact --mark``."""
+    at all, exit 0: no table, no error message, not even the token of an ``impact --mark``.
+    Never narrower than :data:`MIN_WIDTH`."""
     if console.width < 1:
         console.width = 80
+    elif console.width < MIN_WIDTH:
+        console.width = MIN_WIDTH
     return console
 
 
