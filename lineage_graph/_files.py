@@ -45,11 +45,20 @@ def cannot_write(path: str | os.PathLike[str], exc: OSError) -> CannotWriteError
     return CannotWriteError(path, reason)
 
 
+def _refuse_read_only(path: str | os.PathLike[str]) -> None:
+    """PermissionError for an existing regular file this process may not write (``chmod a-w``,
+    another user's): the new file replaced it all the same, through a rename in its directory,
+    where ``> file`` in a shell, and opening it, are refused."""
+    if os.path.isfile(path) and not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+
+
 def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:
     """Write ``path`` atomically: ``write`` fills a new file beside it, which then replaces
     ``path`` in one rename. A failure part way (a full disk, a file size limit, Ctrl-C) leaves
     ``path`` as it was, never a half-written file, and removes the new one. A replaced file
-    keeps its permissions; a new one gets the umask's. A symlink's target is replaced.
+    keeps its permissions; a new one gets the umask's; one this process may not write is
+    refused (PermissionError), as opening it is. A symlink's target is replaced.
     In a directory where no file can be made (no write permission) an existing file is written
     in place. Something other than a regular file (``/dev/stdout``, ``/dev/null``, a named pipe) is
     written into as it is: replacing it would put a regular file in its place.
@@ -58,6 +67,8 @@ def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         mode = stat.S_IFREG
+    else:
+        _refuse_read_only(path)
     if stat.S_ISDIR(mode):  # refused before a new file is made beside it
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
     if not stat.S_ISREG(mode):
@@ -127,6 +138,7 @@ def output_path(path: object) -> Path:
         target = target.resolve()
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        _refuse_read_only(target)
         _check_parents(target)
     except RuntimeError:  # a symlink loop, before Python 3.13 (an OSError of ELOOP since)
         raise cannot_write(shown, OSError(errno.ELOOP, os.strerror(errno.ELOOP))) from None

@@ -118,7 +118,16 @@ def impact_summary(report: ImpactReport, source: Artifact | Execution) -> Group:
     return Group(headline, table)
 
 
-def _mark(state: str | None, assignment: str | None) -> ImpactMark | None:
+def _mark(state: str | None, assignments: list[str] | None) -> ImpactMark | None:
+    if len(assignments or []) > 1:
+        # a single-valued option given twice kept the last value only: `--mark a=1 --mark b=2`
+        # set b on every affected artifact and dropped a without a word
+        raise fail(
+            f"--mark is given {len(assignments or [])} times: a mark sets one custom property "
+            "(mark again, with another impact, for another)",
+            ExitCode.USAGE,
+        )
+    assignment = assignments[0] if assignments else None
     if state is None and assignment is None:
         return None
     artifact_state = None
@@ -155,7 +164,7 @@ def impact(
         ),
     ] = None,
     mark: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--mark",
             metavar="NAME=VALUE",

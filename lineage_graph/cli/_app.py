@@ -12,7 +12,8 @@ import typer
 
 from .. import __about__
 from . import _analysis, _graph, _inspect
-from ._common import ExitCode, fail
+from ._common import ExitCode, _silence_stdout, fail
+from ._stdout import StdoutError, write_stdout
 from .demo import demo
 
 __all__ = ["app"]
@@ -34,7 +35,15 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"lineage-graph {__about__.__version__}")
+        # typer.echo wrote nothing to a closed stdout (`--version >&-`) and exited 0, and a
+        # failed write was an OSError traceback: as every command's output now
+        try:
+            write_stdout(f"lineage-graph {__about__.__version__}\n")
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+        except StdoutError as exc:
+            raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
         raise typer.Exit()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import IntEnum
@@ -98,12 +99,21 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+#: The narrowest console the commands draw on: narrower, rich leaves whole columns out of a
+#: table (``COLUMNS=10 ls``: no kind and no name; ``COLUMNS=1 ls``: no row at all, and
+#: ``doctor`` no check), exit 0. Lines wider than the terminal wrap there: nothing is lost.
+MIN_WIDTH = 20
+
+
 def _some_width(console: Console) -> Console:
     """``console``, 80 columns wide if it would be 0: rich takes ``COLUMNS=0`` (which a CI
     runner or a pseudo-terminal of unknown size may set) as a width of 0 and prints nothing
-    at all, exit 0: no table, no error message, not even the token of an ``impact --mark``."""
+    at all, exit 0: no table, no error message, not even the token of an ``impact --mark``.
+    Never narrower than :data:`MIN_WIDTH`."""
     if console.width < 1:
         console.width = 80
+    elif console.width < MIN_WIDTH:
+        console.width = MIN_WIDTH
     return console
 
 
@@ -178,54 +188,78 @@ def exit_code_for(exc: LineageGraphError) -> ExitCode:
     return ExitCode.ERROR
 
 
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A ``warnings.showwarning`` for the commands: a warning (the library's: another process
+    holds the store's lock, a write a crash cut short was dropped as the store loaded) said as
+    every other message is, ``warning: …`` on stderr. Python's own format printed the path of
+    the library's source file, the warning's class and a line of that source under it."""
+    text = escape("\n".join(printable(part) for part in redact(str(message)).split("\n")))
+    err_console().print(f"[yellow]warning:[/] {text}", highlight=False)
+
+
 def guarded(fn: Callable[P, R]) -> Callable[P, R]:
-    """Map library errors to the documented exit codes with a one-line message."""
+    """Map library errors to the documented exit codes with a one-line message; warnings are
+    said as :func:`show_warning` says them."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except LineageGraphError as exc:
-            message = str(exc)
-            if isinstance(exc, EngineUnavailableError) and exc.mark_token is not None:
-                # an impact mark in doubt: without its token `undo-mark` cannot undo it
-                message += (
-                    f" (the impact mark may have been applied: `lineage-graph undo-mark "
-                    f"{exc.mark_token}` undoes it if it was)"
-                )
-            raise fail(message, exit_code_for(exc)) from None
-        except KeyboardInterrupt as exc:
-            message = "interrupted"
-            token = getattr(exc, "mark_token", None)
-            if isinstance(token, str):  # Ctrl-C during an impact mark's write (store.impact)
-                message += (
-                    f" (the impact mark may have been applied: `lineage-graph undo-mark {token}` "
-                    "undoes it if it was)"
-                )
-            raise fail(message, ExitCode.INTERRUPTED) from None
-        except StdoutError as exc:
-            raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
-        except BrokenPipeError:
-            # Not click's default (exit 1, which here means "the answer is no": a cache hit
-            # piped to `head` read as a miss). Whatever is left in stdout's buffer goes nowhere.
-            _silence_stdout()
-            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
-        except (typer.Exit, typer.Abort):
-            raise  # the command line's own ends (fail() returns a typer.Exit)
-        except Exception:
-            # A defect (a library error would be a LineageGraphError): exit 1 was typer's
-            # traceback, read by scripts as "the answer is no" (`cached`: not cached; `doctor`:
-            # a problem). The traceback is kept, for the bug report.
-            import traceback
-
-            traceback.print_exc()
-            raise fail(
-                "an unexpected error (a defect of lineage-graph; the traceback above is for a "
-                "bug report)",
-                ExitCode.INTERNAL,
-            ) from None
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return _guarded_call(fn, *args, **kwargs)
 
     return wrapper
+
+
+def _guarded_call(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """``fn(*args, **kwargs)``, its library errors mapped to exit codes (:func:`guarded`)."""
+    try:
+        return fn(*args, **kwargs)
+    except LineageGraphError as exc:
+        message = str(exc)
+        if isinstance(exc, EngineUnavailableError) and exc.mark_token is not None:
+            # an impact mark in doubt: without its token `undo-mark` cannot undo it
+            message += (
+                f" (the impact mark may have been applied: `lineage-graph undo-mark "
+                f"{exc.mark_token}` undoes it if it was)"
+            )
+        raise fail(message, exit_code_for(exc)) from None
+    except KeyboardInterrupt as exc:
+        message = "interrupted"
+        token = getattr(exc, "mark_token", None)
+        if isinstance(token, str):  # Ctrl-C during an impact mark's write (store.impact)
+            message += (
+                f" (the impact mark may have been applied: `lineage-graph undo-mark {token}` "
+                "undoes it if it was)"
+            )
+        raise fail(message, ExitCode.INTERRUPTED) from None
+    except StdoutError as exc:
+        raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
+    except BrokenPipeError:
+        # Not click's default (exit 1, which here means "the answer is no": a cache hit
+        # piped to `head` read as a miss). Whatever is left in stdout's buffer goes nowhere.
+        _silence_stdout()
+        raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+    except (typer.Exit, typer.Abort):
+        raise  # the command line's own ends (fail() returns a typer.Exit)
+    except Exception:
+        # A defect (a library error would be a LineageGraphError): exit 1 was typer's
+        # traceback, read by scripts as "the answer is no" (`cached`: not cached; `doctor`:
+        # a problem). The traceback is kept, for the bug report.
+        import traceback
+
+        traceback.print_exc()
+        raise fail(
+            "an unexpected error (a defect of lineage-graph; the traceback above is for a "
+            "bug report)",
+            ExitCode.INTERNAL,
+        ) from None
 
 
 def _silence_stdout() -> None:
@@ -284,6 +318,8 @@ def missing_store(target: str | None) -> str | None:
     path = _storeless_directory(target)
     if path is None:
         return None
+    if path.exists() and not path.is_dir():  # a file: "a mistyped path?" sent the user looking
+        return f"no store at {path}: it is a file, not a store's directory"
     return (
         f"no store at {path} (a mistyped path? of the commands, only demo and import-mlmd "
         "create a store)"

@@ -83,6 +83,18 @@ KindOption = Annotated[
         autocompletion=complete_kind,
     ),
 ]
+#: export's and view's --kind: None when not given (their REF is optional, and a --kind
+#: without one was silently ignored)
+RefKindOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kind",
+        "-k",
+        help="Kind of a bare id or Type/name reference (REF). \\[default: artifact]",
+        autocompletion=complete_kind,
+        show_default=False,
+    ),
+]
 DepthOption = Annotated[
     int | None, typer.Option("--depth", "-d", min=1, help="Follow at most this many hops.")
 ]
@@ -172,6 +184,9 @@ def _show_walk(
 ) -> None:
     if as_json:
         print_json({"focus": entity_json(node), **graph_json(graph), **paging_json(graph)})
+        note = paging_note(graph)
+        if note:  # said on stderr, as `ls --json` and `export` say a page (it was left out)
+            err_console().print(f"[yellow]{escape(note)}[/]", soft_wrap=True)
         return
     console = out_console()
     if graph.complete and opts.cursor is None and not opts.filtered:
@@ -408,7 +423,7 @@ _WAYS = {
 def _build_graph(
     s: Any,
     ref: str | None,
-    kind: str,
+    kind: str | None,
     direction: Direction | None,
     opts: WalkOptions,
     store_limit: int,
@@ -419,6 +434,11 @@ def _build_graph(
                 "--direction needs a start entity (REF); without one the whole store is exported",
                 ExitCode.USAGE,
             )
+        if kind is not None:  # likewise ('export -k execution' exported the whole store)
+            raise fail(
+                "--kind needs a start entity (REF); without one the whole store is exported",
+                ExitCode.USAGE,
+            )
         if opts.shapes_the_answer:
             raise fail(
                 "--depth, --as-of, the filters, --stop-at-* and --cursor need a start entity "
@@ -426,7 +446,7 @@ def _build_graph(
                 ExitCode.USAGE,
             )
         return _lineage.whole_store(s, store_limit), None
-    node = lineage_node(s, ref, kind)
+    node = lineage_node(s, ref, kind or "artifact")
     graph = _lineage.walk(s, node, _WAYS[direction or Direction.both], opts)
     # said at once, as _warn_if_cut says a cut answer, before the output
     print_notes(missing_type_notes(s, [NodeKind.ARTIFACT, NodeKind.EXECUTION], opts.type_names))
@@ -487,7 +507,7 @@ def export(
         ),
     ] = None,
     direction: DirectionOption = None,
-    kind: KindOption = "artifact",
+    kind: RefKindOption = None,
     depth: DepthOption = None,
     as_of: AsOfOption = None,
     only: OnlyOption = None,
@@ -589,7 +609,7 @@ def view(
         "lineage.html"
     ),
     direction: DirectionOption = None,
-    kind: KindOption = "artifact",
+    kind: RefKindOption = None,
     depth: DepthOption = None,
     as_of: AsOfOption = None,
     only: OnlyOption = None,

@@ -15,6 +15,7 @@ reference                              means
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -67,6 +68,20 @@ def _looks_like_uri(text: str) -> bool:
     return "://" in text or text.startswith(("/", "./", "../", "~"))
 
 
+#: What a URI begins with (RFC 3986: a scheme is a letter, then letters, digits, + - .).
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+
+
+def _surely_uri(text: str) -> bool:
+    """Whether ``text`` can only be a URI or a path: it begins with a path, with ``scheme://``,
+    or with a ``scheme:`` that is no kind (``a:``, ``execution:``). ``Model/hf://bert`` and
+    ``a:Model/hf://bert`` (a name holding ``://``) name an entity by type and name."""
+    if text.startswith(("/", "./", "../", "~")):
+        return True
+    scheme = _SCHEME.match(text)
+    return scheme is not None and (scheme[2] is not None or scheme[1].lower() not in KIND_NAMES)
+
+
 def _file_uri(path: str) -> str | None:
     """The ``file://`` URI of a local path; None for one that names no file (``~nobody/x``, a
     symlink loop): it is then looked up as given only."""
@@ -88,9 +103,13 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
             file_uri = _file_uri(text)
             if file_uri is not None:
                 found = store.get_artifacts_by_uri(file_uri)
-        if not found:
+        if found:
+            return max(found, key=lambda a: a.id or 0)
+        if _surely_uri(text):
             raise NotFoundError(f"no artifact with uri {text!r}")
-        return max(found, key=lambda a: a.id or 0)
+        # 'Model/hf://bert' or 'a:Model/hf://bert': no artifact has that uri, and no scheme
+        # starts it: the Model named 'hf://bert' (it was "no artifact with uri", so an entity
+        # whose name holds '://' could be named by id only)
     kind = default
     head, sep, rest = text.partition(":")
     if sep and head.lower() in KIND_NAMES:

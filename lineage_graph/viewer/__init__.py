@@ -15,6 +15,7 @@ import itertools
 import json
 import math
 import re
+import sys
 import webbrowser
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -92,8 +93,11 @@ def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphD
     # the store's id-ordered listing, stopped after ``limit`` (its public get_artifacts() lists
     # every node: there is no public paged listing)
     page = 1000 if limit is None else min(limit, 1000)
-    artifacts = list(itertools.islice(store._artifacts.iterate(page_size=page), limit))
-    executions = list(itertools.islice(store._executions.iterate(page_size=page), limit))
+    # a limit past sys.maxsize (`export -n 99999999999999999999`) cuts nothing; islice took it
+    # for a ValueError, an "unexpected error" traceback on the command line
+    stop = None if limit is None or limit > sys.maxsize else limit
+    artifacts = list(itertools.islice(store._artifacts.iterate(page_size=page), stop))
+    executions = list(itertools.islice(store._executions.iterate(page_size=page), stop))
     artifact_ids = {a.id for a in artifacts if a.id is not None}
     execution_ids = {e.id for e in executions if e.id is not None}
     events = [

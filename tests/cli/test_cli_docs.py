@@ -138,6 +138,9 @@ CLAIMS = [
     (["show", "Model/churn-C1.0"], 0, "churn-C1.0"),
     # export: "the other lineage options need a `REF`: exit 2"; "a warning on stderr says so"
     (["export", "--depth", "2"], 2, "need a start entity"),
+    # ... `--kind` too (it exported the whole store, the kind ignored)
+    (["export", "--kind", "execution"], 2, "--kind needs a start entity"),
+    (["export", "4", "--kind", "execution", "-f", "mermaid"], 0, "Trainer #4"),
     (["export", "--limit", "2", "-f", "mermaid"], 0, "only the first 2"),
     # stats --plot: "another [extension] or none: exit 2"
     (["stats", "--plot", "counts.txt"], 2, ".txt"),
@@ -231,3 +234,13 @@ def test_the_json_keys_cli_md_lists(demo: Demo) -> None:
     assert all(
         list(t) == ["kind", "id", "name", "version", "properties", "base_type"] for t in types
     )
+
+
+def test_view_without_ref_refuses_kind(demo: Demo, tmp_path: Path) -> None:
+    """cli.md: "`--direction` and the other lineage options need a `REF`: exit 2, for `view`
+    too": `view -k execution` drew the whole store, the kind ignored."""
+    page = tmp_path / "page.html"
+    result = demo.cli("view", "-k", "execution", "--no-open", "-o", str(page))
+    assert result.exit_code == 2, result.output
+    assert "--kind needs a start entity" in result.stderr
+    assert not page.exists()

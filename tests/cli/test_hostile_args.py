@@ -3,11 +3,12 @@ usage error (exit 2), not a RecursionError traceback (exit 1)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, LineageStore
+from lineage_graph import Artifact, ArtifactType, Execution, ExecutionType, LineageStore
 
 from .conftest import invoke
 
@@ -60,3 +61,57 @@ def test_an_as_of_that_only_looks_like_a_number_is_a_usage_error(
         result = invoke(["upstream", "1", f"--as-of={value}", "--store", str(path)])
     assert result.exit_code == 2, result.output[-500:]
     assert "--as-of wants" in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["export"], ["export", "-f", "mermaid"], ["view", "--no-open"]], ids=" ".join
+)
+def test_a_whole_store_limit_past_any_count_cuts_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """``export -n 99999999999999999999`` (the whole store) ended with an "unexpected error"
+    ValueError traceback, exit 70: ``itertools.islice`` takes no stop past ``sys.maxsize``. A
+    limit past any count is no cut: the whole store, complete."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifacts([Artifact(type="D", uri=f"/{i}") for i in range(3)])
+        out = tmp_path / "out"
+        result = invoke(
+            [*command, "-n", "99999999999999999999", "-o", str(out), "--store", str(path)]
+        )
+    assert result.exit_code == 0, result.output[-1500:]
+    text = out.read_text(encoding="utf-8")
+    if command == ["export"]:
+        graph = json.loads(text)
+        assert graph["complete"] is True and len(graph["artifacts"]) == 3
+    else:
+        assert "/2" in text
+
+
+def test_a_name_holding_a_scheme_separator_is_named_by_type_and_name(tmp_path: Path) -> None:
+    """``show Model/hf://bert`` (a model named for where it came from) was looked up as a uri
+    only, "no artifact with uri", even as ``a:Model/hf://bert``: such an entity could be named
+    by id only. A uri found still wins; text that begins with a scheme or a path is a uri."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Model"))
+        named = store.put_artifact(Artifact(type="Model", name="hf://bert", uri="/m/1"))
+        by_uri = store.put_artifact(Artifact(type="Model", name="m2", uri="Model/hf://x"))
+        store.put_execution_type(ExecutionType(name="Trainer"))
+        run = store.put_execution_node(Execution(type="Trainer", name="run://1"))
+
+        def shown(ref: str) -> int:
+            result = invoke(["show", ref, "--json", "--store", str(path)])
+            assert result.exit_code == 0, result.output
+            return int(json.loads(result.stdout)["id"])
+
+        assert shown("Model/hf://bert") == named
+        assert shown("a:Model/hf://bert") == named
+        assert shown("e:Trainer/run://1") == run
+        assert shown("Model/hf://x") == by_uri  # a stored uri still wins
+        missing = invoke(["show", "Model/hf://nope", "--store", str(path)])
+        assert missing.exit_code == 3
+        assert "no artifact of type 'Model' named 'hf://nope'" in missing.stderr
+        uri = invoke(["show", "hf://nope", "--store", str(path)])
+        assert uri.exit_code == 3 and "no artifact with uri 'hf://nope'" in uri.stderr

@@ -68,6 +68,40 @@ def test_a_closed_stdout_is_a_closed_pipe(demo: Demo, args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", [["upstream", "5"], ["downstream", "1"]], ids=" ".join)
+def test_a_json_page_of_a_lineage_says_so_on_stderr(demo: Demo, command: list[str]) -> None:
+    """``upstream 5 --json -n 2`` said nothing of the rest on stderr (``ls --json`` and
+    ``export`` do): a script's user saw a small answer, not a page of a larger one."""
+    page = demo.cli(*command, "--json", "-n", "2")
+    assert page.exit_code == 0, page.output
+    answer = json.loads(page.stdout)
+    assert answer["complete"] is False and answer["cursor"]
+    said = " ".join(page.stderr.split())
+    assert f"incomplete: this page has 2 of {answer['total']} nodes" in said, said
+    assert f"--cursor {answer['cursor']}" in said
+    whole = demo.cli(*command, "--json")
+    assert whole.exit_code == 0 and whole.stderr == "", whole.stderr
+
+
+def test_version_on_a_closed_stdout_is_a_closed_pipe() -> None:
+    """``lineage-graph --version >&-`` printed nothing and exited 0, as if it had been said;
+    it is a closed pipe (141), as for every command's output."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = [sys.executable, "-m", "lineage_graph.cli", "--version"]
+    said = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert said.returncode == 0 and said.stdout.startswith("lineage-graph "), said.stderr
+    closed = subprocess.run(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert closed.returncode == ExitCode.BROKEN_PIPE, closed.stderr
+    assert closed.stderr == ""
+
+
 def test_cached_says_when_a_property_is_not_declared(demo: Demo) -> None:
     """``-p c=1.0`` (the type declares ``C``) was a silent miss, "has not completed on exactly
     these inputs with these properties", as if runs had been compared: none can have it."""

@@ -155,3 +155,18 @@ def test_columns_0_is_not_a_width_of_nothing(demo: Demo) -> None:
         env={**os.environ, **zero},
     )
     assert helped.returncode == 0 and "--limit" in helped.stdout, helped.stderr
+
+
+@pytest.mark.parametrize("columns", ["1", "10"])
+def test_a_tiny_width_leaves_no_column_out(demo: Demo, columns: str) -> None:
+    """Narrower than a table's columns, rich left whole columns out, exit 0: ``COLUMNS=10 ls``
+    showed no kind and no name, ``COLUMNS=1 ls`` no row at all and ``doctor`` no check. The
+    commands draw at least 20 columns wide now (the terminal wraps the longer lines)."""
+    listed = demo.cli("ls", env={"COLUMNS": columns})
+    assert listed.exit_code == 0, listed.output
+    # a row's first line: its id, then the start of its kind ('artifact', folded)
+    rows = re.findall(r"^ *(\d+) +(ar\S*) ", listed.stdout, re.MULTILINE)
+    assert sorted(int(i) for i, _ in rows) == [1, 2, 3, 4, 5], listed.stdout
+    checked = demo.cli("doctor", env={"COLUMNS": columns})
+    assert checked.exit_code == 0, checked.output
+    assert "✓ schema" in checked.stdout, checked.stdout

@@ -209,3 +209,48 @@ def test_an_output_path_is_checked_before_the_store_is_queried(demo: Demo, tmp_p
         assert "cannot write" in result.output and reason in " ".join(result.output.split())
     assert afile.read_text() == "untouched" and list(adir.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"]
+
+
+def _unprivileged() -> list[str]:
+    """A command prefix under which file permissions hold: none for a user, for root
+    setpriv without capabilities (root bypasses them otherwise); skips the test when neither."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root ignores file permissions and setpriv is not installed")
+    return [setpriv, "--bounding-set=-all", "--inh-caps=-all"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "5", "-o", "{}"],
+        ["export", "5", "-f", "html", "-o", "{}"],
+        ["view", "5", "--no-open", "-o", "{}"],
+        ["stats", "--plot", "{}"],
+    ],
+    ids=lambda args: " ".join(a for a in args if a not in ("-o", "{}")),
+)
+def test_a_read_only_output_file_is_refused(demo: Demo, tmp_path: Path, args: list[str]) -> None:
+    """An output file one may not write (``chmod a-w``, another user's) was replaced all the
+    same, through a rename in its (writable) directory, where ``> file`` is "permission
+    denied". It is exit 2 now, naming the path, and the file stays as it was."""
+    target = tmp_path / ("out.png" if args[0] == "stats" else "out.html")
+    target.write_bytes(OLD)
+    target.chmod(0o444)
+    command = [a.replace("{}", str(target)) for a in [*args, "--store", str(demo.path)]]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    result = subprocess.run(
+        [*_unprivileged(), sys.executable, "-m", "lineage_graph.cli", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert f"cannot write {target}: permission denied" in " ".join(result.stderr.split())
+    assert target.read_bytes() == OLD
+    assert stat.S_IMODE(target.stat().st_mode) == 0o444
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -232,10 +233,12 @@ def test_doctor_says_at_once_that_it_waits_for_the_lock(
     timeout (30 min), the wait said only afterwards, as a "note". The wait is said as it waits,
     as by every command (the holder here lets go once it has been said), and is no note."""
     import json
-    import warnings
 
     from lineage_graph.backends import _falkordb_server as server_module
+    from lineage_graph.cli import _common as cli_common
     from tests.cli.conftest import invoke
+
+    show_warning = cli_common.show_warning
 
     path = tmp_path / "held"
     LineageStore.open(path).close()
@@ -256,10 +259,11 @@ def test_doctor_says_at_once_that_it_waits_for_the_lock(
     said: list[str] = []  # what is shown (stderr), as it is shown
     shown = threading.Event()
 
-    def seen(message: Warning | str, category: type[Warning], *args: object) -> None:
+    def seen(message: Warning | str, category: type[Warning], *args: Any) -> None:
         said.append(str(message))
         if "waiting for" in str(message):
             shown.set()
+        show_warning(message, category, *args)
 
     def release() -> None:
         shown.wait(60)  # (without the fix nothing is said: the holder lets go after 60 s)
@@ -270,7 +274,8 @@ def test_doctor_says_at_once_that_it_waits_for_the_lock(
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         monkeypatch.setattr(server_module, "LOCK_NOTICE_S", 0.2)
-        monkeypatch.setattr(warnings, "showwarning", seen)
+        # the commands say warnings through show_warning (``warning: …`` on stderr)
+        monkeypatch.setattr(cli_common, "show_warning", seen)
         releaser.start()
         result = invoke(["doctor", "--json", "--store", str(path)])
     finally:
@@ -282,6 +287,7 @@ def test_doctor_says_at_once_that_it_waits_for_the_lock(
         holder.stdout.close()
     assert result.exit_code == 0, result.output
     assert any(f"waiting for process {holder.pid}, which holds" in m for m in said), said
+    assert f"warning: waiting for process {holder.pid}, which holds" in result.stderr
     checks = json.loads(result.stdout)["checks"]
     assert [c for c in checks if c["check"] == "note"] == []
 

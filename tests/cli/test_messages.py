@@ -1,0 +1,68 @@
+"""What the commands say besides their answer: the library's warnings, and options that would
+drop part of what the user asked for."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lineage_graph import Artifact, ArtifactType, LineageStore
+
+from .conftest import Demo, invoke
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_library_warning_is_said_as_a_message_not_as_python_source(tmp_path: Path) -> None:
+    """A store whose log ends in a write a crash cut short opens with a warning. The commands
+    printed it in Python's format: the path of the library's source file, ``RuntimeWarning``
+    and a line of that source (``_warn_torn(workdir / _LOG_FILE, ...)``) under it. Now it is
+    ``warning: …``, as every other message."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(3)])
+    with next((path / "appendonly").glob("*.incr.aof")).open("ab") as log:
+        log.write(b"*3\r\n$3\r\nSET\r\n$3\r\nke")  # cut in the middle of a command
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "NO_COLOR": "1"}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    result = subprocess.run(  # a real stderr: in process, pytest records warnings
+        [sys.executable, "-m", "lineage_graph.cli", "ls", "--json", "--store", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning: the append-only log of the store in" in result.stderr, result.stderr
+    assert "cut short by a crash" in result.stderr
+    for leak in ("RuntimeWarning", ".py:", "_warn_torn"):
+        assert leak not in result.stderr, result.stderr
+    assert "warning" not in result.stdout  # --json stays JSON
+
+
+def test_impact_mark_given_twice_is_a_usage_error(demo: Demo) -> None:
+    """``--mark`` took one value: ``impact 1 --mark a=1 --mark b=2`` set ``b`` on every
+    affected artifact and dropped ``a`` without a word (exit 0). It is exit 2 now, and nothing
+    is marked."""
+    before = demo.json("show", "2")
+    result = demo.cli("impact", "1", "--mark", "a=1", "--mark", "b=2")
+    assert result.exit_code == 2, result.output
+    assert "--mark is given 2 times" in result.stderr
+    assert result.stdout == ""
+    assert demo.json("show", "2") == before
+
+
+def test_a_store_named_by_a_file_is_said_to_be_a_file(tmp_path: Path) -> None:
+    """``--store notes.txt`` (a file) was "no store at notes.txt (a mistyped path? …)",
+    sending the user to look for a typo in a path that exists. Exit 4 still, and the file is
+    left as it was."""
+    file = tmp_path / "notes.txt"
+    file.write_text("mine\n")
+    result = invoke(["ls", "--store", str(file)])
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.stderr.split())
+    assert f"no store at {file}: it is a file, not a store's directory" in said, said
+    assert file.read_text() == "mine\n"
