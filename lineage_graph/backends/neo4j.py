@@ -22,7 +22,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -378,16 +378,32 @@ class Neo4jBackend(Backend):
             raise mapped from exc
         self._quiet = tuple(server.protocol_version)[:2] >= _NOTIFICATION_FILTERS
 
-    def _session(self) -> neo4j.Session:
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[neo4j.Session]:
+        """A session of the store, closed on leaving the block; after a KeyboardInterrupt (or
+        SystemExit) in the block, its connection is dropped unread (:func:`_drop_connection`):
+        transaction functions and auto-commit statements (schema set-up, the test suite's
+        wipe) alike. An auto-commit one's graceful close read its pending reply from a stream
+        out of step and waited for bytes that never come."""
         if self._closed:
             raise EngineError("the store is closed")
         if self._quiet:
-            return self._driver.session(
+            session = self._driver.session(
                 database=self._database,
                 bookmark_manager=self._bookmarks,
                 notifications_min_severity="OFF",
             )
-        return self._driver.session(database=self._database, bookmark_manager=self._bookmarks)
+        else:
+            session = self._driver.session(
+                database=self._database, bookmark_manager=self._bookmarks
+            )
+        with session:
+            try:
+                yield session
+            except BaseException as exc:
+                if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
+                    _drop_connection(session)
+                raise
 
     def _execute(
         self,
@@ -421,12 +437,7 @@ class Neo4jBackend(Backend):
                 # A read of the primary runs as a write transaction: routed to the leader
                 # (execute_read goes to a follower, which may not have the write yet).
                 leader = write or primary
-                try:
-                    rows = session.execute_write(work) if leader else session.execute_read(work)
-                except BaseException as exc:
-                    if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
-                        _drop_connection(session)
-                    raise
+                rows = session.execute_write(work) if leader else session.execute_read(work)
         except _DRIVER_ERRORS as exc:
             raise self._error(exc, name) from exc
         if recording:

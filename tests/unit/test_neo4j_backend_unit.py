@@ -180,6 +180,9 @@ class BoltPeer:
         self.version = version
         self.notifications = notifications
         self.connections = 0
+        #: how each connection ended: "goodbye" (the client's), "dropped" (the client closed
+        #: the socket), "timed out" (the client sent nothing for 10 s: the peer closed it)
+        self.endings: list[str] = []
         self.queries: list[str] = []
         #: the extra fields (a map) of every BEGIN and auto-commit RUN, in order; of BEGINs only
         self.extras: list[dict[str, Any]] = []
@@ -245,11 +248,13 @@ class BoltPeer:
                     message = self._read_message(conn)
                     tag = message[1]
                     if tag == GOODBYE:
+                        self.endings.append("goodbye")
                         return
                     if tag == COMMIT:
                         self.commits += 1
                     if tag == self.drop_on and self.drops > 0:
                         self.drops -= 1
+                        self.endings.append("closed by the peer")
                         return  # the connection closes, the message unanswered
                     if tag == RESET:
                         failed = in_tx = False
@@ -300,8 +305,10 @@ class BoltPeer:
                     else:  # ROLLBACK
                         in_tx = False
                         conn.sendall(_message(SUCCESS, {}))
+            except TimeoutError:
+                self.endings.append("timed out")
             except (ConnectionError, OSError):
-                return
+                self.endings.append("dropped")
 
     def _rows(self, query: str, quiet: bool) -> bytes:
         if query.startswith("SHOW"):
@@ -315,6 +322,13 @@ class BoltPeer:
         if self.notifications and not quiet:
             done["notifications"] = list(self.notifications)
         return _message(RECORD, [1]) + _message(SUCCESS, done)
+
+    def wait_until_ended(self, count: int) -> list[str]:
+        """How the first ``count`` connections ended, once they have (bounded: a connection
+        the client keeps sending nothing on ends "timed out" after 10 s)."""
+        for thread in self._threads[1 : count + 1]:
+            thread.join(timeout=15)
+        return list(self.endings)
 
     def close(self) -> None:
         self._stop.set()
@@ -984,3 +998,33 @@ def test_a_ctrl_c_inside_the_drivers_read_stays_a_keyboard_interrupt(
             sys.settrace(previous)
         assert fired[0]
         assert run("RETURN 1 AS x", name="t/after") == [{"x": 1}]
+
+
+@pytest.mark.parametrize("call", ["ensure_schema (reopen)", "ensure_schema (create)", "wipe"])
+def test_a_ctrl_c_in_an_auto_commit_statement_drops_its_connection(
+    peer_factory: Any, call: str
+) -> None:
+    """The auto-commit paths (schema set-up's SHOW and CREATE, the test suite's wipe) closed
+    their session gracefully after a Ctrl-C inside the driver's read of a reply: the close read
+    on from a stream out of step and waited for bytes that never come (here until the peer
+    gave up after 10 s; a real server keeps the connection open). The connection is dropped
+    unread, as for transaction functions; the next call works."""
+    import sys
+
+    from tests._neo4j import wipe
+
+    present = tuple(index.name for index in SPEC.indexes)
+    peer = peer_factory(schema_names=present if call == "ensure_schema (reopen)" else ())
+    with _backend(peer.uri) as backend:
+        fired = [False]
+        previous = sys.gettrace()
+        sys.settrace(_interrupt_mid_chunk(fired))
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                wipe(backend) if call == "wipe" else backend.ensure_schema(SPEC)
+        finally:
+            sys.settrace(previous)
+        assert fired[0]
+        assert backend.read("RETURN 1 AS x", name="t/after") == [{"x": 1}]
+    endings = peer.wait_until_ended(peer.connections)
+    assert "dropped" in endings and "timed out" not in endings, endings
