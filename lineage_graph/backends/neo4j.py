@@ -73,6 +73,13 @@ _TIMED_OUT = (
     "Neo.ClientError.Transaction.TransactionTimedOut",
     "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
 )
+#: A transaction terminated while it waited for a lock: most often its timeout passed there
+#: (also TERMINATE TRANSACTION, or the database stopping). Neo4j 4.4 sent it as a transient
+#: error, 5 as a client error; the driver reads both as the client error (not retried).
+_LOCK_WAIT_STOPPED = (
+    "Neo.ClientError.Transaction.LockClientStopped",
+    "Neo.TransientError.Transaction.LockClientStopped",
+)
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
 #: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
@@ -186,6 +193,13 @@ def _map_error(
         return QueryError(
             f"Neo4j stopped the query{where}: it ran longer than the transaction timeout "
             f"(NEO4J_QUERY_TIMEOUT_MS, or the server's db.transaction.timeout): {text}"
+        )
+    if code in _LOCK_WAIT_STOPPED:
+        return QueryError(
+            f"Neo4j stopped the query{where} while it was waiting for a lock: it ran longer than "
+            f"the transaction timeout (NEO4J_QUERY_TIMEOUT_MS, or the server's "
+            f"db.transaction.timeout), or was terminated (TERMINATE TRANSACTION, the database "
+            f"stopping): {text}"
         )
     if isinstance(exc, neo4j_errors.ConfigurationError):
         return ConfigurationError(f"invalid Neo4j driver configuration: {text}")
