@@ -80,6 +80,15 @@ _LOCK_WAIT_STOPPED = (
     "Neo.ClientError.Transaction.LockClientStopped",
     "Neo.TransientError.Transaction.LockClientStopped",
 )
+#: The server out of memory for transactions: its pool for them is full (the limit its message
+#: names: dbms.memory.transaction.total.max, or a database's db.memory.transaction.total.max),
+#: or its heap, or off-heap memory. Transient errors (retried): other transactions free memory.
+_OUT_OF_MEMORY = frozenset(
+    "Neo.TransientError.General." + title
+    for title in ("MemoryPoolOutOfMemoryError", "OutOfMemoryError", "TransactionMemoryLimit")
+)
+#: One transaction over db.memory.transaction.max: a client error (it would fail again).
+_TRANSACTION_TOO_BIG = "Neo.ClientError.General.TransactionOutOfMemoryError"
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
 #: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
@@ -172,6 +181,11 @@ def _map_error(
             f"the connection to Neo4j{at} was lost while committing{where}: the write may or may "
             f"not have been applied: {text}"
         )
+    if code in _OUT_OF_MEMORY:
+        return EngineUnavailableError(
+            f"Neo4j{at} ran out of memory for transactions{where} (other transactions may free "
+            f"it: retry later, or raise the limit the message names): {text}"
+        )
     if (
         isinstance(
             exc,
@@ -193,6 +207,11 @@ def _map_error(
         return QueryError(
             f"Neo4j stopped the query{where}: it ran longer than the transaction timeout "
             f"(NEO4J_QUERY_TIMEOUT_MS, or the server's db.transaction.timeout): {text}"
+        )
+    if code == _TRANSACTION_TOO_BIG:
+        return QueryError(
+            f"Neo4j stopped the query{where}: it needed more memory than one transaction may use "
+            f"(the server's db.memory.transaction.max): {text}"
         )
     if code in _LOCK_WAIT_STOPPED:
         return QueryError(

@@ -662,6 +662,55 @@ def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> Non
     assert peer.runs > 1  # the managed transaction retried it
 
 
+POOL_FULL = (
+    "The allocation of an extra 2.0 MiB would use more than the limit 716.8 MiB. Currently using "
+    "715.0 MiB. dbms.memory.transaction.total.max threshold reached"
+)
+
+
+HEAP_FULL = (
+    "There is not enough memory to perform the current task. Please try increasing "
+    "'server.memory.heap.max_size' in the neo4j configuration"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("MemoryPoolOutOfMemoryError", POOL_FULL), ("OutOfMemoryError", HEAP_FULL)],
+)
+def test_a_server_out_of_memory_is_said_so_and_still_retryable(
+    peer_factory: Any, code: str, message: str
+) -> None:
+    """Neo4j's transaction memory pool full (dbms.memory.transaction.total.max, or the
+    database's db.memory.transaction.total.max), or its heap: a transient error the driver
+    retries, then EngineUnavailableError (retryable: other transactions free memory). It said
+    "Neo4j is unavailable", as if the server were down; it says what happened now."""
+    peer = peer_factory(run_failure=(f"Neo.TransientError.General.{code}", message))
+    backend = _backend(peer.uri, max_transaction_retry_time_s=0.5)
+    with backend, pytest.raises(EngineUnavailableError) as info:
+        backend.write("RETURN 1", name="graph/write")
+    text = str(info.value)
+    assert "ran out of memory" in text and "is unavailable" not in text, text
+    assert message in text  # the server's, which names the limit
+    assert info.value.retryable
+    assert peer.runs > 1  # still a transient error: the managed transaction retried it
+
+
+def test_a_transaction_over_its_memory_limit_is_said_so(peer_factory: Any) -> None:
+    """One transaction over db.memory.transaction.max (a client error: not retried, it would
+    fail again) said "Neo4j rejected the query", as if the library's query were wrong."""
+    message = POOL_FULL.replace("dbms.memory.transaction.total", "db.memory.transaction")
+    peer = peer_factory(
+        run_failure=("Neo.ClientError.General.TransactionOutOfMemoryError", message)
+    )
+    with _backend(peer.uri) as backend, pytest.raises(QueryError) as info:
+        backend.write("RETURN 1", name="graph/write")
+    text = str(info.value)
+    assert "more memory than one transaction may use" in text and "rejected" not in text, text
+    assert not info.value.retryable
+    assert peer.runs == 1
+
+
 def test_a_commit_whose_reply_is_lost_is_in_doubt_and_not_run_again(peer_factory: Any) -> None:
     """The connection lost while COMMIT waits for its reply (the driver's IncompleteCommit): the
     write may have been applied. It is EngineUnavailableError, the error GraphWriter and
