@@ -32,7 +32,6 @@ from tenacity import (
     Retrying,
     before_sleep_log,
     retry_if_exception,
-    retry_if_exception_type,
     stop_after_delay,
     wait_exponential,
 )
@@ -89,6 +88,12 @@ _OUT_OF_MEMORY = frozenset(
 )
 #: One transaction over db.memory.transaction.max: a client error (it would fail again).
 _TRANSACTION_TOO_BIG = "Neo.ClientError.General.TransactionOutOfMemoryError"
+#: A write where none is allowed: the server is read-only (a cluster's secondary; the driver
+#: classes it transient, for a routing driver whose table still names it a writer, and on a
+#: direct connection raises WriteServiceUnavailable from it), or the database is (set so by
+#: an administrator; a client error).
+_READ_ONLY_SERVER = "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
+_READ_ONLY_DATABASE = "Neo.ClientError.General.WriteOnReadOnlyAccessDatabase"
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
 #: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
@@ -133,6 +138,32 @@ _SCHEMA_CLASHES = frozenset(
 )
 
 
+def _read_only(exc: BaseException) -> neo4j_errors.Neo4jError | None:
+    """The server's refusal of a write as read-only in ``exc`` or what it came of (a direct
+    driver raises WriteServiceUnavailable while handling ForbiddenOnReadOnlyDatabase)."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, neo4j_errors.Neo4jError) and error.code in (
+            _READ_ONLY_SERVER,
+            _READ_ONLY_DATABASE,
+        ):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+class _NotRetried(Exception):
+    """A driver error carried out of a transaction function as another exception: the
+    driver retries only its own errors (``execute_write`` re-raises any other after the
+    rollback)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _map_error(
     exc: BaseException, name: str, *, uri: str = "", username: str = "", secret: str = ""
 ) -> LineageGraphError:
@@ -140,6 +171,9 @@ def _map_error(
 
     ``secret`` (the password) is scrubbed from every driver message quoted here.
     """
+    refusal = _read_only(exc)
+    if refusal is not None and refusal is not exc:
+        exc = refusal  # its message, not the driver's "No write service available for pool"
     code = exc.code if isinstance(exc, neo4j_errors.Neo4jError) else None
     # A server error's own message and code read better than the driver's GQL-status dump.
     message = getattr(exc, "message", None) if code else None
@@ -156,6 +190,18 @@ def _map_error(
         return InvalidArgumentError(f"a value is out of range for Neo4j{where}: {text}")
     if isinstance(exc, ValueError | TypeError):  # the packer's (no driver error is either)
         return InvalidArgumentError(f"a value cannot be sent to Neo4j{where}: {text}")
+    if code == _READ_ONLY_SERVER:
+        return FailedPreconditionError(
+            f"Neo4j{at} is a read-only server{where} (a cluster's secondary): writes need a "
+            f"primary; connect with neo4j:// (routing sends writes to a primary) or to a "
+            f"primary; nothing was written: {text}"
+        )
+    if code == _READ_ONLY_DATABASE:
+        return FailedPreconditionError(
+            f"Neo4j{at} refused a write{where}: the database is read-only (an administrator "
+            f"set it so: ALTER DATABASE ... SET ACCESS READ WRITE, or the server setting "
+            f"server.databases.read_only, makes it writable); nothing was written: {text}"
+        )
     if isinstance(exc, neo4j_errors.ConstraintError) or code == _CONSTRAINT_FAILED:
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")
     if isinstance(exc, neo4j_errors.AuthError | neo4j_errors.AuthConfigurationError):
@@ -328,6 +374,9 @@ class Neo4jBackend(Backend):
             password = self.settings.password.get_secret_value()
         self._secret = password or ""
         self._database = self.settings.database or None
+        #: One server (bolt://...): a refusal as read-only comes again from the same server,
+        #: so it is not retried (a routing driver retries it elsewhere, its table refreshed).
+        self._direct = scheme.startswith("bolt")
         #: Every transaction's timeout; None leaves the server's (a 0 would mean "none" to it).
         self._timeout_s = self.settings.query_timeout_ms / 1000 or None
         self._closed = False
@@ -454,8 +503,7 @@ class Neo4jBackend(Backend):
         recording = bool(self._recording)
         engine_ms: list[int | None] = [None]  # of the attempt that committed
 
-        @neo4j.unit_of_work(timeout=self._timeout_s)
-        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
+        def run(tx: neo4j.ManagedTransaction) -> list[Row]:
             result = tx.run(query, parameters)
             rows = [record.data() for record in result]
             if recording:
@@ -464,6 +512,18 @@ class Neo4jBackend(Backend):
                 engine_ms[0] = None if None in times else sum(t or 0 for t in times)
             return rows
 
+        @neo4j.unit_of_work(timeout=self._timeout_s)
+        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
+            try:
+                return run(tx)
+            except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as exc:
+                # A read-only server refuses every try alike: one server (bolt://) is not
+                # asked again for max_transaction_retry_time_s (the driver's retry stays for
+                # everything else, and for a routing driver, which asks another server)
+                if self._direct and _read_only(exc) is not None:
+                    raise _NotRetried(exc) from exc
+                raise
+
         started = time.perf_counter() if recording else 0.0
         try:
             with self._session() as session:
@@ -471,6 +531,8 @@ class Neo4jBackend(Backend):
                 # (execute_read goes to a follower, which may not have the write yet).
                 leader = write or primary
                 rows = session.execute_write(work) if leader else session.execute_read(work)
+        except _NotRetried as stop:
+            raise self._error(stop.error, name) from stop.error
         except _DRIVER_ERRORS as exc:
             raise self._error(exc, name) from exc
         if recording:
@@ -553,10 +615,15 @@ class Neo4jBackend(Backend):
                     step = "schema/await"
                     session.run(AWAIT_INDEXES).consume()
 
+        def transient(exc: BaseException) -> bool:
+            # a read-only server refuses every try alike (a routing driver asks another)
+            read_only = self._direct and _read_only(exc) is not None
+            return isinstance(exc, _TRANSIENT_ERRORS) and not read_only
+
         retrying = Retrying(
             stop=stop_after_delay(self.settings.max_transaction_retry_time_s),
             wait=wait_exponential(multiplier=0.1, max=2.0),
-            retry=retry_if_exception_type(_TRANSIENT_ERRORS),
+            retry=retry_if_exception(transient),
             reraise=True,
         )
         try:

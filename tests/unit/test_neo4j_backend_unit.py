@@ -662,6 +662,72 @@ def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> Non
     assert peer.runs > 1  # the managed transaction retried it
 
 
+#: Neo4j 5's answers to a write where none is allowed (WriteOperationsNotAllowedException).
+READ_ONLY_SERVER = (
+    "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
+    "No write operations are allowed on this database. This is a read only Neo4j instance.",
+)
+READ_ONLY_DATABASE = (
+    "Neo.ClientError.General.WriteOnReadOnlyAccessDatabase",
+    "No write operations are allowed on this database. The database is in read-only mode on "
+    "this Neo4j instance.",
+)
+
+
+@pytest.mark.parametrize(
+    ("failure", "match"),
+    [(READ_ONLY_SERVER, "is a read-only server"), (READ_ONLY_DATABASE, "database is read-only")],
+    ids=["server", "database"],
+)
+def test_a_write_to_a_read_only_neo4j_fails_at_once_saying_so(
+    peer_factory: Any, failure: tuple[str, str], match: str
+) -> None:
+    """A server that is read-only (a cluster's secondary, reached with bolt://) answered
+    ForbiddenOnReadOnlyDatabase, which the driver classes transient (a routing driver's stale
+    writer) and, on a direct connection, raises as WriteServiceUnavailable: the write was
+    retried against the same server for max_transaction_retry_time_s (30 s), then "Neo4j is
+    unavailable ... No write service available for pool" (retryable). A database set read-only
+    was "Neo4j rejected the query". Both are a failed precondition now, not retryable, saying
+    what is read-only; the server's refusal is not retried on a direct connection."""
+    peer = peer_factory(run_failure=failure)
+    with _backend(peer.uri, max_transaction_retry_time_s=2) as backend:
+        with pytest.raises(FailedPreconditionError, match=match) as info:
+            backend.write("CREATE (n:Probe) RETURN 1 AS x", name="graph/write")
+        assert type(info.value) is FailedPreconditionError and not info.value.retryable
+        assert "nothing was written" in str(info.value)
+        assert failure[1] in str(info.value)  # the server's own words
+        assert not _aborted(info.value)  # not a write the guards aborted
+        assert peer.runs == 1  # not retried
+        peer.run_failure = None
+        assert backend.write("RETURN 1 AS x") == [{"x": 1}]  # the connection still works
+
+
+@pytest.mark.parametrize("failure", [READ_ONLY_SERVER, READ_ONLY_DATABASE], ids=["server", "db"])
+def test_schema_set_up_on_a_read_only_neo4j_fails_at_once_saying_so(
+    peer_factory: Any, failure: tuple[str, str]
+) -> None:
+    """A new store opened on a read-only server: schema set-up retried its CREATE (a transient
+    error, on a direct connection WriteServiceUnavailable) for max_transaction_retry_time_s."""
+    peer = peer_factory(run_failure=failure, fail_on="CREATE")
+    with _backend(peer.uri, max_transaction_retry_time_s=2) as backend:
+        with pytest.raises(FailedPreconditionError, match="read-only") as info:
+            backend.ensure_schema(SPEC)
+    assert "'schema/lg_uniq_artifact_id'" in str(info.value)
+    assert peer.queries == [*SHOW_SCHEMA_NAMES, schema_ddl(SPEC.indexes[0])]  # not retried
+
+
+def test_a_routing_drivers_last_read_only_error_is_a_failed_precondition() -> None:
+    """Through neo4j:// the driver drops the read-only server from its routing table and
+    retries (a cluster whose topology changed); what it raises at the end, the
+    ForbiddenOnReadOnlyDatabase itself (a TransientError), is the same failed precondition."""
+    code, message = READ_ONLY_SERVER
+    exc = neo4j_errors.Neo4jError._hydrate_neo4j(code=code, message=message)
+    assert isinstance(exc, neo4j_errors.ForbiddenOnReadOnlyDatabase) and exc.is_retryable()
+    mapped = _map_error(exc, "graph/write", uri="neo4j://h:7687")
+    assert type(mapped) is FailedPreconditionError and not mapped.retryable
+    assert "is a read-only server" in str(mapped) and message in str(mapped)
+
+
 POOL_FULL = (
     "The allocation of an extra 2.0 MiB would use more than the limit 716.8 MiB. Currently using "
     "715.0 MiB. dbms.memory.transaction.total.max threshold reached"
