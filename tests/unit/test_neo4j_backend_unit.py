@@ -166,7 +166,10 @@ class BoltPeer:
         notifications: tuple[dict[str, Any], ...] = (),
         drop_on: int | None = None,
         drops: int = 1,
+        gql: dict[str, Any] | None = None,
     ) -> None:
+        #: Bolt 5.7+ (Neo4j 5.26+): a FAILURE's GQL fields (gql_status, description, cause...)
+        self.gql = gql or {}
         self.drop_on = drop_on
         self.drops = drops
         self.commits = 0
@@ -263,8 +266,7 @@ class BoltPeer:
                         conn.sendall(_message(IGNORED))
                     elif tag == login and self.login_failure:
                         failed = True
-                        code, text = self.login_failure
-                        conn.sendall(_message(FAILURE, {"code": code, "message": text}))
+                        conn.sendall(self._failure(*self.login_failure))
                     elif tag == HELLO:
                         hello = {"server": self.agent, "connection_id": "bolt-1"}
                         conn.sendall(_message(SUCCESS, hello))
@@ -285,8 +287,7 @@ class BoltPeer:
                                 self.failures -= 1
                             failed = True
                             self.schema_names += self.names_after_failure
-                            code, text = self.run_failure
-                            conn.sendall(_message(FAILURE, {"code": code, "message": text}))
+                            conn.sendall(self._failure(*self.run_failure))
                         else:
                             field = "name" if query.startswith("SHOW") else "x"
                             conn.sendall(_message(SUCCESS, {"fields": [field], "t_first": 0}))
@@ -309,6 +310,20 @@ class BoltPeer:
                 self.endings.append("timed out")
             except (ConnectionError, OSError):
                 self.endings.append("dropped")
+
+    def _failure(self, code: str, text: str) -> bytes:
+        """A FAILURE as Neo4j sends it: from Bolt 5.7 on with a GQL status (Neo4j's own for an
+        error it has none for: 50N42), the code under ``neo4j_code``."""
+        if self.version < (5, 7):
+            return _message(FAILURE, {"code": code, "message": text})
+        fields = {
+            "neo4j_code": code,
+            "message": text,
+            "gql_status": "50N42",
+            "description": "error: general processing exception - unexpected error",
+            "diagnostic_record": {"OPERATION": "", "OPERATION_CODE": "0", "CURRENT_SCHEMA": "/"},
+        }
+        return _message(FAILURE, fields | self.gql)
 
     def _rows(self, query: str, quiet: bool) -> bytes:
         if query.startswith("SHOW"):
@@ -651,6 +666,51 @@ def test_a_write_neo4j_aborts_on_a_missing_node_is_one_graph_writer_names(
     assert isinstance(info.value, QueryError | FailedPreconditionError)
     assert _aborted(info.value)
     assert peer.runs == 1  # a client error: not retried
+
+
+#: Neo4j 5.26+'s division by zero over Bolt 5.7+ (ArithmeticException.divisionByZero): GQL
+#: status 22012, caused by 22N28 naming the operation.
+DIVISION_BY_ZERO_GQL = {
+    "gql_status": "22012",
+    "description": "error: data exception - division by zero",
+    "cause": {
+        "gql_status": "22N28",
+        "message": "22N28: The result of the operation '/ by zero' has caused an overflow.",
+        "description": "error: data exception - overflow error",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("message", "gql", "aborted"),
+    [
+        # Neo4j's GQL message for 22012 (its template has no text): no "/ by zero" in it
+        ("22012", DIVISION_BY_ZERO_GQL, True),
+        ("/ by zero", DIVISION_BY_ZERO_GQL, True),
+        # another GQL status: words in its message do not make it the guards' abort
+        ("Invalid input '/ by zero': expected an expression", {"gql_status": "42001"}, False),
+        # a server without GQL statuses (the driver's 50N42): the message decides
+        ("/ by zero", {}, True),
+    ],
+)
+def test_an_abort_by_division_by_zero_is_recognised_by_its_gql_status(
+    peer_factory: Any, message: str, gql: dict[str, Any], aborted: bool
+) -> None:
+    """graph/write's guards abort it by dividing by zero; GraphWriter recognised that by
+    Neo4j's message text ("/ by zero"), which Neo4j deprecates relying on (its GQL messages
+    differ). From Neo4j 5.26 (Bolt 5.7) the error's GQL status, 22012, decides; without one
+    (older servers) the message, as on FalkorDB."""
+    if not hasattr(neo4j_errors.Neo4jError, "gql_status"):
+        pytest.skip("a driver before 5.26 has no GQL statuses")
+    peer = peer_factory(
+        version=(5, 7),
+        run_failure=("Neo.ClientError.Statement.ArithmeticError", message),
+        gql=gql,
+    )
+    with _backend(peer.uri) as backend, pytest.raises(QueryError) as info:
+        backend.write("RETURN 1", name="graph/write")
+    assert _aborted(info.value) is aborted, info.value
+    assert peer.runs == 1
 
 
 def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> None:
