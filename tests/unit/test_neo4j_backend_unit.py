@@ -769,9 +769,9 @@ def test_schema_set_up_on_a_read_only_neo4j_fails_at_once_saying_so(
     """A new store opened on a read-only server: schema set-up retried its CREATE (a transient
     error, on a direct connection WriteServiceUnavailable) for max_transaction_retry_time_s."""
     peer = peer_factory(run_failure=failure, fail_on="CREATE")
-    with _backend(peer.uri, max_transaction_retry_time_s=2) as backend:
-        with pytest.raises(FailedPreconditionError, match="read-only") as info:
-            backend.ensure_schema(SPEC)
+    backend = _backend(peer.uri, max_transaction_retry_time_s=2)
+    with backend, pytest.raises(FailedPreconditionError, match="read-only") as info:
+        backend.ensure_schema(SPEC)
     assert "'schema/lg_uniq_artifact_id'" in str(info.value)
     assert peer.queries == [*SHOW_SCHEMA_NAMES, schema_ddl(SPEC.indexes[0])]  # not retried
 
