@@ -192,9 +192,9 @@ def _map_error(
         return InvalidArgumentError(f"a value cannot be sent to Neo4j{where}: {text}")
     if code == _READ_ONLY_SERVER:
         return FailedPreconditionError(
-            f"Neo4j{at} is a read-only server{where} (a cluster's secondary): writes need a "
-            f"primary; connect with neo4j:// (routing sends writes to a primary) or to a "
-            f"primary; nothing was written: {text}"
+            f"Neo4j{at} is a read-only server (a cluster's secondary) and refused a write{where}: "
+            f"writes need a primary (a neo4j:// URI routes them to one; bolt:// reaches only the "
+            f"server it names); nothing was written: {text}"
         )
     if code == _READ_ONLY_DATABASE:
         return FailedPreconditionError(
