@@ -94,6 +94,11 @@ _TRANSACTION_TOO_BIG = "Neo.ClientError.General.TransactionOutOfMemoryError"
 #: an administrator; a client error).
 _READ_ONLY_SERVER = "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
 _READ_ONLY_DATABASE = "Neo.ClientError.General.WriteOnReadOnlyAccessDatabase"
+_READ_ONLY = (_READ_ONLY_SERVER, _READ_ONLY_DATABASE)
+#: A write sent to a cluster's follower (bolt:// names one server; a routing driver's table
+#: may be stale): transient to the driver, which on a direct connection raises
+#: WriteServiceUnavailable from it. Retried: the leadership may move.
+_NOT_LEADER = "Neo.ClientError.Cluster.NotALeader"
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
 #: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
@@ -138,20 +143,25 @@ _SCHEMA_CLASHES = frozenset(
 )
 
 
-def _read_only(exc: BaseException) -> neo4j_errors.Neo4jError | None:
-    """The server's refusal of a write as read-only in ``exc`` or what it came of (a direct
-    driver raises WriteServiceUnavailable while handling ForbiddenOnReadOnlyDatabase)."""
+def _refused_write(
+    exc: BaseException, codes: tuple[str, ...] = (*_READ_ONLY, _NOT_LEADER)
+) -> neo4j_errors.Neo4jError | None:
+    """The server's refusal of a write (one of ``codes``) in ``exc`` or what it came of (a
+    direct driver raises WriteServiceUnavailable while handling ForbiddenOnReadOnlyDatabase
+    or NotALeader)."""
     seen: set[int] = set()
     error: BaseException | None = exc
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, neo4j_errors.Neo4jError) and error.code in (
-            _READ_ONLY_SERVER,
-            _READ_ONLY_DATABASE,
-        ):
+        if isinstance(error, neo4j_errors.Neo4jError) and error.code in codes:
             return error
         error = error.__cause__ or error.__context__
     return None
+
+
+def _read_only(exc: BaseException) -> neo4j_errors.Neo4jError | None:
+    """The server's refusal of a write as read-only in ``exc`` or what it came of."""
+    return _refused_write(exc, _READ_ONLY)
 
 
 class _NotRetried(Exception):
@@ -171,7 +181,7 @@ def _map_error(
 
     ``secret`` (the password) is scrubbed from every driver message quoted here.
     """
-    refusal = _read_only(exc)
+    refusal = _refused_write(exc)
     if refusal is not None and refusal is not exc:
         exc = refusal  # its message, not the driver's "No write service available for pool"
     code = exc.code if isinstance(exc, neo4j_errors.Neo4jError) else None
@@ -201,6 +211,12 @@ def _map_error(
             f"Neo4j{at} refused a write{where}: the database is read-only (an administrator "
             f"set it so: ALTER DATABASE ... SET ACCESS READ WRITE, or the server setting "
             f"server.databases.read_only, makes it writable); nothing was written: {text}"
+        )
+    if code == _NOT_LEADER:
+        return EngineUnavailableError(
+            f"Neo4j{at} is not the cluster's leader and refused a write{where}: writes need the "
+            f"leader (a neo4j:// URI routes them to it; bolt:// reaches only the server it "
+            f"names); nothing was written: {text}"
         )
     if isinstance(exc, neo4j_errors.ConstraintError) or code == _CONSTRAINT_FAILED:
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")

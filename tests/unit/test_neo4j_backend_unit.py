@@ -788,6 +788,28 @@ def test_a_routing_drivers_last_read_only_error_is_a_failed_precondition() -> No
     assert "is a read-only server" in str(mapped) and message in str(mapped)
 
 
+def test_a_write_to_a_followers_bolt_address_says_it_is_not_the_leader(
+    peer_factory: Any,
+) -> None:
+    """A cluster's follower reached with bolt:// answers NotALeader, which a direct driver
+    raises as WriteServiceUnavailable: after the retries the call said "Neo4j is unavailable
+    ... No write service available for pool <DirectBoltPool ...>". Still retryable (the
+    leadership may move to it), it says now that the server is not the leader, and why."""
+    message = (
+        "No write operations are allowed directly on this database. Writes must pass through "
+        "the leader. The role of this server is: FOLLOWER"
+    )
+    peer = peer_factory(run_failure=("Neo.ClientError.Cluster.NotALeader", message))
+    backend = _backend(peer.uri, max_transaction_retry_time_s=0.5)
+    with backend, pytest.raises(EngineUnavailableError) as info:
+        backend.write("CREATE (n:Probe) RETURN 1 AS x", name="graph/write")
+    text = str(info.value)
+    assert "is not the cluster's leader" in text and message in text, text
+    assert "No write service available" not in text
+    assert info.value.retryable
+    assert peer.runs > 1  # the driver's retry stays
+
+
 POOL_FULL = (
     "The allocation of an extra 2.0 MiB would use more than the limit 716.8 MiB. Currently using "
     "715.0 MiB. dbms.memory.transaction.total.max threshold reached"
