@@ -330,12 +330,41 @@ def _is_empty(params: Mapping[str, Any]) -> bool:
 _NEO4J_DELETED_MEANWHILE = "neo.clienterror.statement.entitynotfound"
 
 
+#: GQLSTATUS of a division by zero (Neo4j 5.26+ over Bolt 5.7+, read by driver 5.26+).
+_GQL_DIVISION_BY_ZERO = "22012"
+#: What the Neo4j driver reports when the server sent no GQL status (an older server).
+_GQL_UNKNOWN = "50N42"
+
+
+def _gql_statuses(error: BaseException | None) -> set[str]:
+    """The GQL statuses the server gave ``error`` (a driver error) and its GQL causes; none
+    for another engine's error, or an older server's."""
+    statuses: set[str] = set()
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        status = getattr(error, "gql_status", None)
+        if not isinstance(status, str):
+            break
+        if status != _GQL_UNKNOWN:
+            statuses.add(status)
+        error = error.__cause__
+    return statuses
+
+
 def _aborted(exc: QueryError | FailedPreconditionError) -> bool:
     """Whether the engine aborted graph/write on purpose: its guards divide by zero when a
-    node the write refers to is missing (FalkorDB: "Division by zero"; Neo4j: "/ by zero"),
-    or Neo4j found a node gone that the guards had seen (EntityNotFound): the same cause."""
+    node the write refers to is missing, or Neo4j found a node gone that the guards had seen
+    (EntityNotFound): the same cause. A division by zero is told by the error's GQL status
+    where the server gives one (Neo4j 5.26+: 22012; Neo4j deprecates relying on its messages),
+    else by the message (FalkorDB: "Division by zero"; older Neo4j: "/ by zero")."""
     text = str(exc).lower()
-    return "division by zero" in text or "/ by zero" in text or _NEO4J_DELETED_MEANWHILE in text
+    if _NEO4J_DELETED_MEANWHILE in text:
+        return True
+    statuses = _gql_statuses(exc.__cause__)
+    if statuses:
+        return _GQL_DIVISION_BY_ZERO in statuses
+    return "division by zero" in text or "/ by zero" in text
 
 
 class GraphWriter(Repository):

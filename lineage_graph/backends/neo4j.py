@@ -22,7 +22,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -32,7 +32,6 @@ from tenacity import (
     Retrying,
     before_sleep_log,
     retry_if_exception,
-    retry_if_exception_type,
     stop_after_delay,
     wait_exponential,
 )
@@ -73,6 +72,33 @@ _TIMED_OUT = (
     "Neo.ClientError.Transaction.TransactionTimedOut",
     "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
 )
+#: A transaction terminated while it waited for a lock: most often its timeout passed there
+#: (also TERMINATE TRANSACTION, or the database stopping). Neo4j 4.4 sent it as a transient
+#: error, 5 as a client error; the driver reads both as the client error (not retried).
+_LOCK_WAIT_STOPPED = (
+    "Neo.ClientError.Transaction.LockClientStopped",
+    "Neo.TransientError.Transaction.LockClientStopped",
+)
+#: The server out of memory for transactions: its pool for them is full (the limit its message
+#: names: dbms.memory.transaction.total.max, or a database's db.memory.transaction.total.max),
+#: or its heap, or off-heap memory. Transient errors (retried): other transactions free memory.
+_OUT_OF_MEMORY = frozenset(
+    "Neo.TransientError.General." + title
+    for title in ("MemoryPoolOutOfMemoryError", "OutOfMemoryError", "TransactionMemoryLimit")
+)
+#: One transaction over db.memory.transaction.max: a client error (it would fail again).
+_TRANSACTION_TOO_BIG = "Neo.ClientError.General.TransactionOutOfMemoryError"
+#: A write where none is allowed: the server is read-only (a cluster's secondary; the driver
+#: classes it transient, for a routing driver whose table still names it a writer, and on a
+#: direct connection raises WriteServiceUnavailable from it), or the database is (set so by
+#: an administrator; a client error).
+_READ_ONLY_SERVER = "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
+_READ_ONLY_DATABASE = "Neo.ClientError.General.WriteOnReadOnlyAccessDatabase"
+_READ_ONLY = (_READ_ONLY_SERVER, _READ_ONLY_DATABASE)
+#: A write sent to a cluster's follower (bolt:// names one server; a routing driver's table
+#: may be stale): transient to the driver, which on a direct connection raises
+#: WriteServiceUnavailable from it. Retried: the leadership may move.
+_NOT_LEADER = "Neo.ClientError.Cluster.NotALeader"
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
 #: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
@@ -117,6 +143,37 @@ _SCHEMA_CLASHES = frozenset(
 )
 
 
+def _refused_write(
+    exc: BaseException, codes: tuple[str, ...] = (*_READ_ONLY, _NOT_LEADER)
+) -> neo4j_errors.Neo4jError | None:
+    """The server's refusal of a write (one of ``codes``) in ``exc`` or what it came of (a
+    direct driver raises WriteServiceUnavailable while handling ForbiddenOnReadOnlyDatabase
+    or NotALeader)."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, neo4j_errors.Neo4jError) and error.code in codes:
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _read_only(exc: BaseException) -> neo4j_errors.Neo4jError | None:
+    """The server's refusal of a write as read-only in ``exc`` or what it came of."""
+    return _refused_write(exc, _READ_ONLY)
+
+
+class _NotRetried(Exception):
+    """A driver error carried out of a transaction function as another exception: the
+    driver retries only its own errors (``execute_write`` re-raises any other after the
+    rollback)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _map_error(
     exc: BaseException, name: str, *, uri: str = "", username: str = "", secret: str = ""
 ) -> LineageGraphError:
@@ -124,6 +181,9 @@ def _map_error(
 
     ``secret`` (the password) is scrubbed from every driver message quoted here.
     """
+    refusal = _refused_write(exc)
+    if refusal is not None and refusal is not exc:
+        exc = refusal  # its message, not the driver's "No write service available for pool"
     code = exc.code if isinstance(exc, neo4j_errors.Neo4jError) else None
     # A server error's own message and code read better than the driver's GQL-status dump.
     message = getattr(exc, "message", None) if code else None
@@ -140,6 +200,24 @@ def _map_error(
         return InvalidArgumentError(f"a value is out of range for Neo4j{where}: {text}")
     if isinstance(exc, ValueError | TypeError):  # the packer's (no driver error is either)
         return InvalidArgumentError(f"a value cannot be sent to Neo4j{where}: {text}")
+    if code == _READ_ONLY_SERVER:
+        return FailedPreconditionError(
+            f"Neo4j{at} is a read-only server (a cluster's secondary) and refused a write{where}: "
+            f"writes need a primary (a neo4j:// URI routes them to one; bolt:// reaches only the "
+            f"server it names); nothing was written: {text}"
+        )
+    if code == _READ_ONLY_DATABASE:
+        return FailedPreconditionError(
+            f"Neo4j{at} refused a write{where}: the database is read-only (an administrator "
+            f"set it so: ALTER DATABASE ... SET ACCESS READ WRITE, or the server setting "
+            f"server.databases.read_only, makes it writable); nothing was written: {text}"
+        )
+    if code == _NOT_LEADER:
+        return EngineUnavailableError(
+            f"Neo4j{at} is not the cluster's leader and refused a write{where}: writes need the "
+            f"leader (a neo4j:// URI routes them to it; bolt:// reaches only the server it "
+            f"names); nothing was written: {text}"
+        )
     if isinstance(exc, neo4j_errors.ConstraintError) or code == _CONSTRAINT_FAILED:
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")
     if isinstance(exc, neo4j_errors.AuthError | neo4j_errors.AuthConfigurationError):
@@ -165,6 +243,11 @@ def _map_error(
             f"the connection to Neo4j{at} was lost while committing{where}: the write may or may "
             f"not have been applied: {text}"
         )
+    if code in _OUT_OF_MEMORY:
+        return EngineUnavailableError(
+            f"Neo4j{at} ran out of memory for transactions{where} (other transactions may free "
+            f"it: retry later, or raise the limit the message names): {text}"
+        )
     if (
         isinstance(
             exc,
@@ -186,6 +269,18 @@ def _map_error(
         return QueryError(
             f"Neo4j stopped the query{where}: it ran longer than the transaction timeout "
             f"(NEO4J_QUERY_TIMEOUT_MS, or the server's db.transaction.timeout): {text}"
+        )
+    if code == _TRANSACTION_TOO_BIG:
+        return QueryError(
+            f"Neo4j stopped the query{where}: it needed more memory than one transaction may use "
+            f"(the server's db.memory.transaction.max): {text}"
+        )
+    if code in _LOCK_WAIT_STOPPED:
+        return QueryError(
+            f"Neo4j stopped the query{where} while it was waiting for a lock: it ran longer than "
+            f"the transaction timeout (NEO4J_QUERY_TIMEOUT_MS, or the server's "
+            f"db.transaction.timeout), or was terminated (TERMINATE TRANSACTION, the database "
+            f"stopping): {text}"
         )
     if isinstance(exc, neo4j_errors.ConfigurationError):
         return ConfigurationError(f"invalid Neo4j driver configuration: {text}")
@@ -295,6 +390,9 @@ class Neo4jBackend(Backend):
             password = self.settings.password.get_secret_value()
         self._secret = password or ""
         self._database = self.settings.database or None
+        #: One server (bolt://...): a refusal as read-only comes again from the same server,
+        #: so it is not retried (a routing driver retries it elsewhere, its table refreshed).
+        self._direct = scheme.startswith("bolt")
         #: Every transaction's timeout; None leaves the server's (a 0 would mean "none" to it).
         self._timeout_s = self.settings.query_timeout_ms / 1000 or None
         self._closed = False
@@ -378,16 +476,32 @@ class Neo4jBackend(Backend):
             raise mapped from exc
         self._quiet = tuple(server.protocol_version)[:2] >= _NOTIFICATION_FILTERS
 
-    def _session(self) -> neo4j.Session:
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[neo4j.Session]:
+        """A session of the store, closed on leaving the block; after a KeyboardInterrupt (or
+        SystemExit) in the block, its connection is dropped unread (:func:`_drop_connection`):
+        transaction functions and auto-commit statements (schema set-up, the test suite's
+        wipe) alike. An auto-commit one's graceful close read its pending reply from a stream
+        out of step and waited for bytes that never come."""
         if self._closed:
             raise EngineError("the store is closed")
         if self._quiet:
-            return self._driver.session(
+            session = self._driver.session(
                 database=self._database,
                 bookmark_manager=self._bookmarks,
                 notifications_min_severity="OFF",
             )
-        return self._driver.session(database=self._database, bookmark_manager=self._bookmarks)
+        else:
+            session = self._driver.session(
+                database=self._database, bookmark_manager=self._bookmarks
+            )
+        with session:
+            try:
+                yield session
+            except BaseException as exc:
+                if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
+                    _drop_connection(session)
+                raise
 
     def _execute(
         self,
@@ -405,8 +519,7 @@ class Neo4jBackend(Backend):
         recording = bool(self._recording)
         engine_ms: list[int | None] = [None]  # of the attempt that committed
 
-        @neo4j.unit_of_work(timeout=self._timeout_s)
-        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
+        def run(tx: neo4j.ManagedTransaction) -> list[Row]:
             result = tx.run(query, parameters)
             rows = [record.data() for record in result]
             if recording:
@@ -415,18 +528,27 @@ class Neo4jBackend(Backend):
                 engine_ms[0] = None if None in times else sum(t or 0 for t in times)
             return rows
 
+        @neo4j.unit_of_work(timeout=self._timeout_s)
+        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
+            try:
+                return run(tx)
+            except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as exc:
+                # A read-only server refuses every try alike: one server (bolt://) is not
+                # asked again for max_transaction_retry_time_s (the driver's retry stays for
+                # everything else, and for a routing driver, which asks another server)
+                if self._direct and _read_only(exc) is not None:
+                    raise _NotRetried(exc) from exc
+                raise
+
         started = time.perf_counter() if recording else 0.0
         try:
             with self._session() as session:
                 # A read of the primary runs as a write transaction: routed to the leader
                 # (execute_read goes to a follower, which may not have the write yet).
                 leader = write or primary
-                try:
-                    rows = session.execute_write(work) if leader else session.execute_read(work)
-                except BaseException as exc:
-                    if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
-                        _drop_connection(session)
-                    raise
+                rows = session.execute_write(work) if leader else session.execute_read(work)
+        except _NotRetried as stop:
+            raise self._error(stop.error, name) from stop.error
         except _DRIVER_ERRORS as exc:
             raise self._error(exc, name) from exc
         if recording:
@@ -509,10 +631,15 @@ class Neo4jBackend(Backend):
                     step = "schema/await"
                     session.run(AWAIT_INDEXES).consume()
 
+        def transient(exc: BaseException) -> bool:
+            # a read-only server refuses every try alike (a routing driver asks another)
+            read_only = self._direct and _read_only(exc) is not None
+            return isinstance(exc, _TRANSIENT_ERRORS) and not read_only
+
         retrying = Retrying(
             stop=stop_after_delay(self.settings.max_transaction_retry_time_s),
             wait=wait_exponential(multiplier=0.1, max=2.0),
-            retry=retry_if_exception_type(_TRANSIENT_ERRORS),
+            retry=retry_if_exception(transient),
             reraise=True,
         )
         try:

@@ -166,7 +166,10 @@ class BoltPeer:
         notifications: tuple[dict[str, Any], ...] = (),
         drop_on: int | None = None,
         drops: int = 1,
+        gql: dict[str, Any] | None = None,
     ) -> None:
+        #: Bolt 5.7+ (Neo4j 5.26+): a FAILURE's GQL fields (gql_status, description, cause...)
+        self.gql = gql or {}
         self.drop_on = drop_on
         self.drops = drops
         self.commits = 0
@@ -180,6 +183,9 @@ class BoltPeer:
         self.version = version
         self.notifications = notifications
         self.connections = 0
+        #: how each connection ended: "goodbye" (the client's), "dropped" (the client closed
+        #: the socket), "timed out" (the client sent nothing for 10 s: the peer closed it)
+        self.endings: list[str] = []
         self.queries: list[str] = []
         #: the extra fields (a map) of every BEGIN and auto-commit RUN, in order; of BEGINs only
         self.extras: list[dict[str, Any]] = []
@@ -245,11 +251,13 @@ class BoltPeer:
                     message = self._read_message(conn)
                     tag = message[1]
                     if tag == GOODBYE:
+                        self.endings.append("goodbye")
                         return
                     if tag == COMMIT:
                         self.commits += 1
                     if tag == self.drop_on and self.drops > 0:
                         self.drops -= 1
+                        self.endings.append("closed by the peer")
                         return  # the connection closes, the message unanswered
                     if tag == RESET:
                         failed = in_tx = False
@@ -258,8 +266,7 @@ class BoltPeer:
                         conn.sendall(_message(IGNORED))
                     elif tag == login and self.login_failure:
                         failed = True
-                        code, text = self.login_failure
-                        conn.sendall(_message(FAILURE, {"code": code, "message": text}))
+                        conn.sendall(self._failure(*self.login_failure))
                     elif tag == HELLO:
                         hello = {"server": self.agent, "connection_id": "bolt-1"}
                         conn.sendall(_message(SUCCESS, hello))
@@ -280,8 +287,7 @@ class BoltPeer:
                                 self.failures -= 1
                             failed = True
                             self.schema_names += self.names_after_failure
-                            code, text = self.run_failure
-                            conn.sendall(_message(FAILURE, {"code": code, "message": text}))
+                            conn.sendall(self._failure(*self.run_failure))
                         else:
                             field = "name" if query.startswith("SHOW") else "x"
                             conn.sendall(_message(SUCCESS, {"fields": [field], "t_first": 0}))
@@ -300,8 +306,24 @@ class BoltPeer:
                     else:  # ROLLBACK
                         in_tx = False
                         conn.sendall(_message(SUCCESS, {}))
+            except TimeoutError:
+                self.endings.append("timed out")
             except (ConnectionError, OSError):
-                return
+                self.endings.append("dropped")
+
+    def _failure(self, code: str, text: str) -> bytes:
+        """A FAILURE as Neo4j sends it: from Bolt 5.7 on with a GQL status (Neo4j's own for an
+        error it has none for: 50N42), the code under ``neo4j_code``."""
+        if self.version < (5, 7):
+            return _message(FAILURE, {"code": code, "message": text})
+        fields = {
+            "neo4j_code": code,
+            "message": text,
+            "gql_status": "50N42",
+            "description": "error: general processing exception - unexpected error",
+            "diagnostic_record": {"OPERATION": "", "OPERATION_CODE": "0", "CURRENT_SCHEMA": "/"},
+        }
+        return _message(FAILURE, fields | self.gql)
 
     def _rows(self, query: str, quiet: bool) -> bytes:
         if query.startswith("SHOW"):
@@ -315,6 +337,13 @@ class BoltPeer:
         if self.notifications and not quiet:
             done["notifications"] = list(self.notifications)
         return _message(RECORD, [1]) + _message(SUCCESS, done)
+
+    def wait_until_ended(self, count: int) -> list[str]:
+        """How the first ``count`` connections ended, once they have (bounded: a connection
+        the client keeps sending nothing on ends "timed out" after 10 s)."""
+        for thread in self._threads[1 : count + 1]:
+            thread.join(timeout=15)
+        return list(self.endings)
 
     def close(self) -> None:
         self._stop.set()
@@ -563,6 +592,12 @@ def test_no_password_means_no_auth(peer_factory: Any) -> None:
             (f"Neo.ClientError.Transaction.{title}", QueryError, "longer than the transaction tim")
             for title in ("TransactionTimedOut", "TransactionTimedOutClientConfiguration")
         ),
+        # a transaction past its timeout while it waits for a lock: Neo4j 5 sends the client
+        # error, 4.4 the transient one (the driver reads both as the client error)
+        *(
+            (f"Neo.{kind}.Transaction.LockClientStopped", QueryError, "waiting for a lock")
+            for kind in ("ClientError", "TransientError")
+        ),
     ],
 )
 def test_server_errors_map_to_the_library_tree(
@@ -633,6 +668,51 @@ def test_a_write_neo4j_aborts_on_a_missing_node_is_one_graph_writer_names(
     assert peer.runs == 1  # a client error: not retried
 
 
+#: Neo4j 5.26+'s division by zero over Bolt 5.7+ (ArithmeticException.divisionByZero): GQL
+#: status 22012, caused by 22N28 naming the operation.
+DIVISION_BY_ZERO_GQL = {
+    "gql_status": "22012",
+    "description": "error: data exception - division by zero",
+    "cause": {
+        "gql_status": "22N28",
+        "message": "22N28: The result of the operation '/ by zero' has caused an overflow.",
+        "description": "error: data exception - overflow error",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("message", "gql", "aborted"),
+    [
+        # Neo4j's GQL message for 22012 (its template has no text): no "/ by zero" in it
+        ("22012", DIVISION_BY_ZERO_GQL, True),
+        ("/ by zero", DIVISION_BY_ZERO_GQL, True),
+        # another GQL status: words in its message do not make it the guards' abort
+        ("Invalid input '/ by zero': expected an expression", {"gql_status": "42001"}, False),
+        # a server without GQL statuses (the driver's 50N42): the message decides
+        ("/ by zero", {}, True),
+    ],
+)
+def test_an_abort_by_division_by_zero_is_recognised_by_its_gql_status(
+    peer_factory: Any, message: str, gql: dict[str, Any], aborted: bool
+) -> None:
+    """graph/write's guards abort it by dividing by zero; GraphWriter recognised that by
+    Neo4j's message text ("/ by zero"), which Neo4j deprecates relying on (its GQL messages
+    differ). From Neo4j 5.26 (Bolt 5.7) the error's GQL status, 22012, decides; without one
+    (older servers) the message, as on FalkorDB."""
+    if not hasattr(neo4j_errors.Neo4jError, "gql_status"):
+        pytest.skip("a driver before 5.26 has no GQL statuses")
+    peer = peer_factory(
+        version=(5, 7),
+        run_failure=("Neo.ClientError.Statement.ArithmeticError", message),
+        gql=gql,
+    )
+    with _backend(peer.uri) as backend, pytest.raises(QueryError) as info:
+        backend.write("RETURN 1", name="graph/write")
+    assert _aborted(info.value) is aborted, info.value
+    assert peer.runs == 1
+
+
 def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> None:
     peer = peer_factory(run_failure=("Neo.TransientError.Transaction.DeadlockDetected", "deadlock"))
     backend = _backend(peer.uri, max_transaction_retry_time_s=0.5)
@@ -640,6 +720,143 @@ def test_transient_errors_are_retried_then_unavailable(peer_factory: Any) -> Non
         backend.write("RETURN 1", name="area/w")
     assert info.value.retryable
     assert peer.runs > 1  # the managed transaction retried it
+
+
+#: Neo4j 5's answers to a write where none is allowed (WriteOperationsNotAllowedException).
+READ_ONLY_SERVER = (
+    "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
+    "No write operations are allowed on this database. This is a read only Neo4j instance.",
+)
+READ_ONLY_DATABASE = (
+    "Neo.ClientError.General.WriteOnReadOnlyAccessDatabase",
+    "No write operations are allowed on this database. The database is in read-only mode on "
+    "this Neo4j instance.",
+)
+
+
+@pytest.mark.parametrize(
+    ("failure", "match"),
+    [(READ_ONLY_SERVER, "is a read-only server"), (READ_ONLY_DATABASE, "database is read-only")],
+    ids=["server", "database"],
+)
+def test_a_write_to_a_read_only_neo4j_fails_at_once_saying_so(
+    peer_factory: Any, failure: tuple[str, str], match: str
+) -> None:
+    """A server that is read-only (a cluster's secondary, reached with bolt://) answered
+    ForbiddenOnReadOnlyDatabase, which the driver classes transient (a routing driver's stale
+    writer) and, on a direct connection, raises as WriteServiceUnavailable: the write was
+    retried against the same server for max_transaction_retry_time_s (30 s), then "Neo4j is
+    unavailable ... No write service available for pool" (retryable). A database set read-only
+    was "Neo4j rejected the query". Both are a failed precondition now, not retryable, saying
+    what is read-only; the server's refusal is not retried on a direct connection."""
+    peer = peer_factory(run_failure=failure)
+    with _backend(peer.uri, max_transaction_retry_time_s=2) as backend:
+        with pytest.raises(FailedPreconditionError, match=match) as info:
+            backend.write("CREATE (n:Probe) RETURN 1 AS x", name="graph/write")
+        assert type(info.value) is FailedPreconditionError and not info.value.retryable
+        assert "nothing was written" in str(info.value)
+        assert failure[1] in str(info.value)  # the server's own words
+        assert not _aborted(info.value)  # not a write the guards aborted
+        assert peer.runs == 1  # not retried
+        peer.run_failure = None
+        assert backend.write("RETURN 1 AS x") == [{"x": 1}]  # the connection still works
+
+
+@pytest.mark.parametrize("failure", [READ_ONLY_SERVER, READ_ONLY_DATABASE], ids=["server", "db"])
+def test_schema_set_up_on_a_read_only_neo4j_fails_at_once_saying_so(
+    peer_factory: Any, failure: tuple[str, str]
+) -> None:
+    """A new store opened on a read-only server: schema set-up retried its CREATE (a transient
+    error, on a direct connection WriteServiceUnavailable) for max_transaction_retry_time_s."""
+    peer = peer_factory(run_failure=failure, fail_on="CREATE")
+    backend = _backend(peer.uri, max_transaction_retry_time_s=2)
+    with backend, pytest.raises(FailedPreconditionError, match="read-only") as info:
+        backend.ensure_schema(SPEC)
+    assert "'schema/lg_uniq_artifact_id'" in str(info.value)
+    assert peer.queries == [*SHOW_SCHEMA_NAMES, schema_ddl(SPEC.indexes[0])]  # not retried
+
+
+def test_a_routing_drivers_last_read_only_error_is_a_failed_precondition() -> None:
+    """Through neo4j:// the driver drops the read-only server from its routing table and
+    retries (a cluster whose topology changed); what it raises at the end, the
+    ForbiddenOnReadOnlyDatabase itself (a TransientError), is the same failed precondition."""
+    code, message = READ_ONLY_SERVER
+    exc = neo4j_errors.Neo4jError._hydrate_neo4j(code=code, message=message)
+    assert isinstance(exc, neo4j_errors.ForbiddenOnReadOnlyDatabase) and exc.is_retryable()
+    mapped = _map_error(exc, "graph/write", uri="neo4j://h:7687")
+    assert type(mapped) is FailedPreconditionError and not mapped.retryable
+    assert "is a read-only server" in str(mapped) and message in str(mapped)
+
+
+def test_a_write_to_a_followers_bolt_address_says_it_is_not_the_leader(
+    peer_factory: Any,
+) -> None:
+    """A cluster's follower reached with bolt:// answers NotALeader, which a direct driver
+    raises as WriteServiceUnavailable: after the retries the call said "Neo4j is unavailable
+    ... No write service available for pool <DirectBoltPool ...>". Still retryable (the
+    leadership may move to it), it says now that the server is not the leader, and why."""
+    message = (
+        "No write operations are allowed directly on this database. Writes must pass through "
+        "the leader. The role of this server is: FOLLOWER"
+    )
+    peer = peer_factory(run_failure=("Neo.ClientError.Cluster.NotALeader", message))
+    backend = _backend(peer.uri, max_transaction_retry_time_s=0.5)
+    with backend, pytest.raises(EngineUnavailableError) as info:
+        backend.write("CREATE (n:Probe) RETURN 1 AS x", name="graph/write")
+    text = str(info.value)
+    assert "is not the cluster's leader" in text and message in text, text
+    assert "No write service available" not in text
+    assert info.value.retryable
+    assert peer.runs > 1  # the driver's retry stays
+
+
+POOL_FULL = (
+    "The allocation of an extra 2.0 MiB would use more than the limit 716.8 MiB. Currently using "
+    "715.0 MiB. dbms.memory.transaction.total.max threshold reached"
+)
+
+
+HEAP_FULL = (
+    "There is not enough memory to perform the current task. Please try increasing "
+    "'server.memory.heap.max_size' in the neo4j configuration"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("MemoryPoolOutOfMemoryError", POOL_FULL), ("OutOfMemoryError", HEAP_FULL)],
+)
+def test_a_server_out_of_memory_is_said_so_and_still_retryable(
+    peer_factory: Any, code: str, message: str
+) -> None:
+    """Neo4j's transaction memory pool full (dbms.memory.transaction.total.max, or the
+    database's db.memory.transaction.total.max), or its heap: a transient error the driver
+    retries, then EngineUnavailableError (retryable: other transactions free memory). It said
+    "Neo4j is unavailable", as if the server were down; it says what happened now."""
+    peer = peer_factory(run_failure=(f"Neo.TransientError.General.{code}", message))
+    backend = _backend(peer.uri, max_transaction_retry_time_s=0.5)
+    with backend, pytest.raises(EngineUnavailableError) as info:
+        backend.write("RETURN 1", name="graph/write")
+    text = str(info.value)
+    assert "ran out of memory" in text and "is unavailable" not in text, text
+    assert message in text  # the server's, which names the limit
+    assert info.value.retryable
+    assert peer.runs > 1  # still a transient error: the managed transaction retried it
+
+
+def test_a_transaction_over_its_memory_limit_is_said_so(peer_factory: Any) -> None:
+    """One transaction over db.memory.transaction.max (a client error: not retried, it would
+    fail again) said "Neo4j rejected the query", as if the library's query were wrong."""
+    message = POOL_FULL.replace("dbms.memory.transaction.total", "db.memory.transaction")
+    peer = peer_factory(
+        run_failure=("Neo.ClientError.General.TransactionOutOfMemoryError", message)
+    )
+    with _backend(peer.uri) as backend, pytest.raises(QueryError) as info:
+        backend.write("RETURN 1", name="graph/write")
+    text = str(info.value)
+    assert "more memory than one transaction may use" in text and "rejected" not in text, text
+    assert not info.value.retryable
+    assert peer.runs == 1
 
 
 def test_a_commit_whose_reply_is_lost_is_in_doubt_and_not_run_again(peer_factory: Any) -> None:
@@ -984,3 +1201,33 @@ def test_a_ctrl_c_inside_the_drivers_read_stays_a_keyboard_interrupt(
             sys.settrace(previous)
         assert fired[0]
         assert run("RETURN 1 AS x", name="t/after") == [{"x": 1}]
+
+
+@pytest.mark.parametrize("call", ["ensure_schema (reopen)", "ensure_schema (create)", "wipe"])
+def test_a_ctrl_c_in_an_auto_commit_statement_drops_its_connection(
+    peer_factory: Any, call: str
+) -> None:
+    """The auto-commit paths (schema set-up's SHOW and CREATE, the test suite's wipe) closed
+    their session gracefully after a Ctrl-C inside the driver's read of a reply: the close read
+    on from a stream out of step and waited for bytes that never come (here until the peer
+    gave up after 10 s; a real server keeps the connection open). The connection is dropped
+    unread, as for transaction functions; the next call works."""
+    import sys
+
+    from tests._neo4j import wipe
+
+    present = tuple(index.name for index in SPEC.indexes)
+    peer = peer_factory(schema_names=present if call == "ensure_schema (reopen)" else ())
+    with _backend(peer.uri) as backend:
+        fired = [False]
+        previous = sys.gettrace()
+        sys.settrace(_interrupt_mid_chunk(fired))
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                wipe(backend) if call == "wipe" else backend.ensure_schema(SPEC)
+        finally:
+            sys.settrace(previous)
+        assert fired[0]
+        assert backend.read("RETURN 1 AS x", name="t/after") == [{"x": 1}]
+    endings = peer.wait_until_ended(peer.connections)
+    assert "dropped" in endings and "timed out" not in endings, endings
