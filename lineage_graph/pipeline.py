@@ -659,6 +659,12 @@ class Run:
             properties=dict(properties or {}),
             custom_properties=dict(custom_properties or {}),
         )
+        if isinstance(name, str):
+            # A name the store cannot hold as a unique key (a NUL, empty, edge whitespace,
+            # U+0001, over MAX_KEY_BYTES) was refused by the entry write, after the run's
+            # execution and context types were registered: here, nothing is.
+            check_text("name", name)
+            check_key("name", name)
         self.store = store
         self.execution_type = execution_type
         self.name = name

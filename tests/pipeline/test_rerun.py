@@ -559,3 +559,19 @@ def test_a_run_records_its_owner_while_it_runs_and_drops_it_when_it_ends(
         pass
     [kept] = store.get_executions_by_id([mine.id])
     assert kept.custom_properties["run_owner"] == "team-a"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a\x00b", "", " nightly", "nightly\t", "a\x01b", "x" * 4097],
+    ids=["nul", "empty", "lead-space", "trail-tab", "u0001", "4097-bytes"],
+)
+def test_a_run_name_the_store_cannot_hold_registers_nothing(store: LineageStore, name: str) -> None:
+    """A run name no store can hold as a unique key (a NUL, empty, edge whitespace, U+0001, over
+    4,096 bytes) was refused by the entry write, after the run's execution type and its
+    context's type were registered: InvalidArgumentError now, before anything is written."""
+    from lineage_graph import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="name"):
+        store.run("Trainer", name=name, context="exp-1", context_type="Sweep")
+    assert [store.get_types(kind) for kind in NodeKind] == [[], [], []]
