@@ -6,8 +6,8 @@ namespace, the pid and the process's start time (clock ticks after boot, from
 ``/proc/<pid>/stat``). A later run of the same name may close a ``RUNNING`` namesake only when
 its owner is provably dead: same host, same boot, same pid namespace, and no process with that
 pid and that start time (a reused pid has another start time; a zombie is dead). Anything else
-(another host, a container with its own pid namespace, no ``/proc``, an owner not recorded) is
-not provably dead: the run is never taken over.
+(another host, a container with its own pid namespace, no ``/proc`` or one showing another pid
+namespace, an owner not recorded) is not provably dead: the run is never taken over.
 """
 
 from __future__ import annotations
@@ -57,12 +57,23 @@ def _machine() -> tuple[str, str | None, str | None]:
     return socket.gethostname(), boot.strip() if boot else None, _pid_namespace()
 
 
+def _proc_is_ours() -> bool:
+    """Whether ``/proc`` shows this process's pid namespace: a process in a pid namespace of its
+    own with the parent's ``/proc`` (``unshare --pid --fork`` without ``--mount-proc``) has its
+    pids mean other processes there (its pid 1 read the host's init: its owner recorded the
+    start time of another process, and an owner's death was judged on another one)."""
+    try:
+        return os.readlink(f"{_PROC}/self") == str(os.getpid())
+    except OSError:
+        return False
+
+
 def current_owner() -> dict[str, str]:
     """This process as a run's owner (string values: a struct property keeps them as given)."""
     host, boot, pid_ns = _machine()
     pid = os.getpid()
     owner = {"host": host, "pid": str(pid)}
-    start = _start_ticks(pid)
+    start = _start_ticks(pid) if _proc_is_ours() else None
     if boot is not None and pid_ns is not None and start is not None:
         owner |= {"boot_id": boot, "pid_namespace": pid_ns, "start_ticks": start}
     return owner
@@ -74,7 +85,7 @@ def owner_dead_here(owner: object) -> bool:
     if not isinstance(owner, Mapping):
         return False
     host, boot, pid_ns = _machine()
-    if boot is None or pid_ns is None:
+    if boot is None or pid_ns is None or not _proc_is_ours():
         return False
     if (owner.get("host"), owner.get("boot_id"), owner.get("pid_namespace")) != (
         host,
@@ -85,8 +96,10 @@ def owner_dead_here(owner: object) -> bool:
     pid, start = owner.get("pid"), owner.get("start_ticks")
     if not isinstance(pid, str) or not pid.isdigit() or not isinstance(start, str) or not start:
         return False
-    if int(pid) == os.getpid():
-        return False  # this very process (a run of this process that is still open)
+    if int(pid) == os.getpid() and start == _start_ticks(int(pid)):
+        # this very process (a run of this process that is still open). One that held this
+        # pid before (another start time) is dead: it was refused as alive, for good.
+        return False
     fields = _stat_fields(int(pid))
     if fields is None:
         # No such process, or one /proc hides (mounted hidepid=: another user's): the kernel

@@ -575,3 +575,34 @@ def test_a_run_name_the_store_cannot_hold_registers_nothing(store: LineageStore,
     with pytest.raises(InvalidArgumentError, match="name"):
         store.run("Trainer", name=name, context="exp-1", context_type="Sweep")
     assert [store.get_types(kind) for kind in NodeKind] == [[], [], []]
+
+
+def test_a_dead_run_whose_pid_this_process_now_holds_gives_its_name_up(
+    store: LineageStore,
+) -> None:
+    """A run killed whose pid the re-run's own process now holds (a pid reused: another start
+    time) was taken for this very process, alive: the re-run was refused for good. It is dead,
+    and the re-run takes the name."""
+    from lineage_graph import Execution, ExecutionType
+    from lineage_graph._owner import current_owner
+
+    me = current_owner()
+    if "start_ticks" not in me:
+        pytest.skip("needs /proc (Linux)")
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    before = {**me, "start_ticks": str(int(me["start_ticks"]) - 1)}
+    [dead] = store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name="nightly-2026-12-05",
+                last_known_state=ExecutionState.RUNNING,
+                custom_properties={"run_owner": before},
+            )
+        ]
+    )
+    assert _named_run(store, "complete").state == ExecutionState.COMPLETE
+    [closed] = store.get_executions_by_id([dead])
+    assert closed.name == f"nightly-2026-12-05~attempt-{dead}"
+    assert closed.last_known_state == ExecutionState.FAILED
+    assert closed.custom_properties["error_type"] == "ProcessDied"

@@ -3,7 +3,9 @@ namespace, when no process has its pid and start time. Real processes, no mocks.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +70,43 @@ def test_an_owner_not_provably_of_this_host_is_never_dead(other: dict[str, str])
 @pytest.mark.parametrize("owner", [None, "team-a", {}, {"host": "h", "pid": "1"}])
 def test_an_owner_not_recorded_is_never_dead(owner: object) -> None:
     assert not owner_dead_here(owner)
+
+
+def test_a_process_that_held_this_pid_before_is_dead() -> None:
+    """An owner with this process's pid and another start time is a process that held the pid
+    before (a pid reused): dead. It was taken for this very process, alive, for good."""
+    me = current_owner()
+    assert owner_dead_here({**me, "start_ticks": str(int(me["start_ticks"]) - 1)})
+    assert not owner_dead_here(me)
+
+
+_UNSHARE = shutil.which("unshare")
+
+
+@pytest.mark.skipif(
+    _UNSHARE is None or os.geteuid() != 0, reason="needs unshare(1) and root (a pid namespace)"
+)
+def test_a_process_seeing_another_pid_namespaces_proc_records_no_provable_owner() -> None:
+    """A process in a pid namespace of its own that sees its parent's /proc (``unshare --pid
+    --fork`` without ``--mount-proc``): its pid 1 is the host's init there. Its owner recorded
+    the host init's start time as its own, and owners were judged dead or alive by the
+    processes of another namespace that bear their pids: it records no provable owner now,
+    and proves no death."""
+    code = (
+        "import json, os; from lineage_graph._owner import current_owner, owner_dead_here; "
+        "me = current_owner(); "
+        "print(json.dumps([me, os.getpid(), owner_dead_here({**me, 'start_ticks': '1'})]))"
+    )
+    done = subprocess.run(
+        [_UNSHARE or "unshare", "--pid", "--fork", sys.executable, "-c", code],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    if done.returncode != 0 and b"Operation not permitted" in done.stderr:
+        pytest.skip("no pid namespace here (unshare refused)")
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    owner, pid, dead = json.loads(done.stdout)
+    assert pid == 1  # (in its own pid namespace)
+    assert set(owner) == {"host", "pid"}
+    assert dead is False
