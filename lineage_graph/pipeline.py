@@ -1355,11 +1355,25 @@ class Run:
                 f"custom_properties.{ERROR_TYPE_PROPERTY}",
             ]
         # (False: it changed since it was read, another re-run retired it, say: try again)
-        self.store._put_executions_expecting(
-            [retired],
-            field_mask_paths=paths,
-            expect={"last_known_state": int(state), "name": self.name},
-        )
+        try:
+            self.store._put_executions_expecting(
+                [retired],
+                field_mask_paths=paths,
+                expect={"last_known_state": int(state), "name": self.name},
+            )
+        except AlreadyExistsError as taken:
+            # Another execution of the type holds the name it would take (one named so by
+            # hand): the run was refused with a unique key's message naming that other name
+            # alone, not the run's nor why it was renamed.
+            holder = self.store.get_execution_by_type_and_name(
+                self.execution_type, retired.name or ""
+            )
+            raise AlreadyExistsError(
+                f"run {self.execution_type!r} named {self.name!r}: execution {found.id} holds "
+                f"that name and is {state.name}, so gives it up, renamed {retired.name!r}; "
+                f"but execution {holder.id if holder else '?'} holds that name; nothing was "
+                "written. Rename that execution, or give this run another name"
+            ) from taken
         return True
 
     def _resolve_new_inputs(self) -> bool:

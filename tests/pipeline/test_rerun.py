@@ -606,3 +606,36 @@ def test_a_dead_run_whose_pid_this_process_now_holds_gives_its_name_up(
     assert closed.name == f"nightly-2026-12-05~attempt-{dead}"
     assert closed.last_known_state == ExecutionState.FAILED
     assert closed.custom_properties["error_type"] == "ProcessDied"
+
+
+def test_a_failed_attempt_whose_new_name_is_taken_is_refused_saying_so(
+    store: LineageStore,
+) -> None:
+    """The name a failed attempt gives its name up for (``<name>~attempt-<id>``) held by
+    another execution (named so by hand): the run was refused with a bare unique key's message
+    naming that other name alone. It says which run, which attempt and what holds the name it
+    would take now; nothing written, the attempt left as it was."""
+    from lineage_graph import Execution, ExecutionType
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [failed] = store.put_executions(
+        [Execution(type="Trainer", name="nightly", last_known_state=ExecutionState.FAILED)]
+    )
+    [other] = store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name=f"nightly~attempt-{failed}",
+                last_known_state=ExecutionState.COMPLETE,
+            )
+        ]
+    )
+    before = [store.count(kind) for kind in NodeKind]
+    with pytest.raises(AlreadyExistsError) as caught, store.run("Trainer", name="nightly"):
+        pass  # pragma: no cover - the entry is refused
+    text = str(caught.value)
+    assert f"named 'nightly': execution {failed} holds that name and is FAILED" in text
+    assert f"execution {other} holds that name" in text
+    assert [store.count(kind) for kind in NodeKind] == before
+    [stored] = store.get_executions_by_id([failed])
+    assert (stored.name, stored.last_known_state) == ("nightly", ExecutionState.FAILED)
