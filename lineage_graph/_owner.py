@@ -17,9 +17,11 @@ import os
 import socket
 from collections.abc import Mapping
 
-__all__ = ["current_owner", "owner_dead_here", "owner_text"]
+__all__ = ["current_owner", "owner_dead_here", "owner_text", "why_not_dead"]
 
 _PROC = "/proc"
+#: Linux's pid_max is at most 2^22 (7 digits): a longer pid is no process's.
+_MAX_PID_DIGITS = 7
 
 
 def _read(path: str) -> str | None:
@@ -94,7 +96,11 @@ def owner_dead_here(owner: object) -> bool:
     ):
         return False
     pid, start = owner.get("pid"), owner.get("start_ticks")
-    if not isinstance(pid, str) or not pid.isdigit() or not isinstance(start, str) or not start:
+    if not isinstance(pid, str) or not isinstance(start, str) or not start:
+        return False
+    if not (pid.isascii() and pid.isdigit()) or len(pid) > _MAX_PID_DIGITS:
+        # (no process has it: "²" passed isdigit() and int() raised ValueError, and a pid past
+        # a C int os.kill()'s OverflowError, out of the run's start, untyped)
         return False
     if int(pid) == os.getpid() and start == _start_ticks(int(pid)):
         # this very process (a run of this process that is still open). One that held this
@@ -120,6 +126,32 @@ def owner_dead_here(owner: object) -> bool:
 
 def owner_text(owner: object) -> str:
     """``pid 1234 on host h`` (or what is known of it)."""
-    if not isinstance(owner, Mapping):
+    if owner is None:
         return "an owner not recorded (a run of an older version, or not a pipeline run)"
+    if not isinstance(owner, Mapping):
+        # (one the run's caller gave: it read "not recorded ... not a pipeline run")
+        return f"an owner its caller gave ({owner!r:.80}), not a process"
     return f"pid {owner.get('pid', '?')} on host {owner.get('host', '?')!r}"
+
+
+def why_not_dead(owner: object) -> str:
+    """Why ``owner`` is not provably dead from here, in words (for a refusal's message): it
+    read "alive or not provably dead from here (another host, another pid namespace)" whatever
+    the reason, a process alive on this host too."""
+    if not isinstance(owner, Mapping):
+        return "which cannot be checked"
+    host, boot, pid_ns = _machine()
+    if owner.get("host") != host:
+        return f"not this host ({host!r}), so it cannot be checked from here"
+    if boot is None or pid_ns is None or not _proc_is_ours():
+        return "which this system cannot check (no /proc of this pid namespace)"
+    if not all(owner.get(k) for k in ("boot_id", "pid_namespace", "start_ticks")):
+        return "recorded without its start time (no /proc where it ran): it cannot be checked"
+    if owner.get("boot_id") != boot:
+        return (
+            "under another boot id (this host restarted since, or another machine bears its "
+            "name): it cannot be checked"
+        )
+    if owner.get("pid_namespace") != pid_ns:
+        return "in another pid namespace (another container): it cannot be checked from here"
+    return "which is alive (or hidden from this user by /proc)"

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 from pydantic import BaseModel, ValidationError
 
 from ._encoding import MAX_KEY_BYTES, check_key, check_text
-from ._owner import current_owner, owner_dead_here, owner_text
+from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
@@ -1296,9 +1296,9 @@ class Run:
             if owner_dead_here(owner):
                 return None
             return AlreadyExistsError(
-                f"{head} and is RUNNING, run by {owner_text(owner)}, which is alive or not "
-                "provably dead from here (another host, another pid namespace); nothing was "
-                "written. Give this run another name, or, if that run is dead, close it first: "
+                f"{head} and is RUNNING, run by {owner_text(owner)}, {why_not_dead(owner)}; "
+                "nothing was written. Give this run another name, or, if that run is dead, "
+                "close it first: "
                 f"store.put_executions([Execution(id={found.id}, "
                 "last_known_state=ExecutionState.FAILED)], field_mask_paths=['last_known_state'])"
                 f" (a re-run then renames it {self._retired_name(found)!r})"

@@ -639,3 +639,62 @@ def test_a_failed_attempt_whose_new_name_is_taken_is_refused_saying_so(
     assert [store.count(kind) for kind in NodeKind] == before
     [stored] = store.get_executions_by_id([failed])
     assert (stored.name, stored.last_known_state) == ("nightly", ExecutionState.FAILED)
+
+
+@pytest.mark.parametrize(
+    ("owner", "says"),
+    [
+        ("team-a", "an owner its caller gave ('team-a'), not a process, which cannot be"),
+        ({"host": "gpu-7", "pid": "12"}, "pid 12 on host 'gpu-7', not this host"),
+        ("pid-\u00b2", "its caller gave"),
+    ],
+)
+def test_a_running_namesake_not_provably_dead_is_refused_saying_why(
+    store: LineageStore, owner: Any, says: str
+) -> None:
+    """The refusal said the owner was "alive or not provably dead from here (another host,
+    another pid namespace)" whatever the reason, and a run_owner its caller gave was "not
+    recorded (a run of an older version, or not a pipeline run)": it says why now."""
+    from lineage_graph import Execution, ExecutionType
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [held] = store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name="nightly-2026-12-05",
+                last_known_state=ExecutionState.RUNNING,
+                custom_properties={"run_owner": owner},
+            )
+        ]
+    )
+    with pytest.raises(AlreadyExistsError, match=f"execution {held} holds that name") as caught:
+        _named_run(store, "complete")
+    assert says in str(caught.value)
+    assert "not recorded" not in str(caught.value)
+
+
+@pytest.mark.parametrize("pid", ["\u00b2", "9" * 30])
+def test_a_running_namesake_with_a_pid_no_process_has_is_refused_typed(
+    store: LineageStore, pid: str
+) -> None:
+    """A run_owner of this host, boot and pid namespace whose pid no process can have ("²",
+    which str.isdigit passes; one past a C int) raised ValueError / OverflowError out of the
+    run's start: AlreadyExistsError, as for any owner not provably dead."""
+    from lineage_graph import Execution, ExecutionType
+    from lineage_graph._owner import current_owner
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    owner = {**current_owner(), "pid": pid, "start_ticks": "1"}
+    store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name="nightly-2026-12-05",
+                last_known_state=ExecutionState.RUNNING,
+                custom_properties={"run_owner": owner},
+            )
+        ]
+    )
+    with pytest.raises(AlreadyExistsError, match="holds that name and is RUNNING"):
+        _named_run(store, "complete")

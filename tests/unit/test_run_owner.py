@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph._owner import current_owner, owner_dead_here
+from lineage_graph._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc (Linux)")
 
@@ -110,3 +110,24 @@ def test_a_process_seeing_another_pid_namespaces_proc_records_no_provable_owner(
     assert pid == 1  # (in its own pid namespace)
     assert set(owner) == {"host", "pid"}
     assert dead is False
+
+
+def test_why_an_owner_is_not_dead_names_the_reason() -> None:
+    """A refusal said "alive or not provably dead from here (another host, another pid
+    namespace)" whatever the reason: it names the one that holds."""
+    me = current_owner()
+    assert "not this host" in why_not_dead({**me, "host": "elsewhere"})
+    assert "another boot id" in why_not_dead({**me, "boot_id": "another-boot"})
+    assert "another pid namespace" in why_not_dead({**me, "pid_namespace": "1"})
+    assert "without its start time" in why_not_dead({"host": me["host"], "pid": "1"})
+    assert "is alive" in why_not_dead(me)
+    assert "cannot be checked" in why_not_dead("team-a")
+    assert owner_text("team-a") == "an owner its caller gave ('team-a'), not a process"
+
+
+@pytest.mark.parametrize("pid", ["\u00b2", "\u0661", "9" * 30, "-1", " 1"])
+def test_a_pid_no_process_can_have_is_not_provably_dead(pid: str) -> None:
+    """A recorded pid that is no number a process has ("²" passes str.isdigit and int() raised
+    ValueError; one past a C int made os.kill raise OverflowError): not provably dead, no
+    untyped error."""
+    assert not owner_dead_here({**current_owner(), "pid": pid})
