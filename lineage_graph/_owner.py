@@ -154,4 +154,7 @@ def why_not_dead(owner: object) -> str:
         )
     if owner.get("pid_namespace") != pid_ns:
         return "in another pid namespace (another container): it cannot be checked from here"
+    pid = owner.get("pid")
+    if not (isinstance(pid, str) and pid.isascii() and pid.isdigit()) or len(pid) > _MAX_PID_DIGITS:
+        return "whose recorded pid is no process's: it cannot be checked"
     return "which is alive (or hidden from this user by /proc)"

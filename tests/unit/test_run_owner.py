@@ -121,6 +121,7 @@ def test_why_an_owner_is_not_dead_names_the_reason() -> None:
     assert "another pid namespace" in why_not_dead({**me, "pid_namespace": "1"})
     assert "without its start time" in why_not_dead({"host": me["host"], "pid": "1"})
     assert "is alive" in why_not_dead(me)
+    assert "no process's" in why_not_dead({**me, "pid": "\u00b2"})
     assert "cannot be checked" in why_not_dead("team-a")
     assert owner_text("team-a") == "an owner its caller gave ('team-a'), not a process"
 
