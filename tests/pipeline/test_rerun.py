@@ -698,3 +698,68 @@ def test_a_running_namesake_with_a_pid_no_process_has_is_refused_typed(
     )
     with pytest.raises(AlreadyExistsError, match="holds that name and is RUNNING"):
         _named_run(store, "complete")
+
+
+@pytest.mark.parametrize("name", ["n" * 4096, "\u00e9" * 2048, "\u65e5" * 1365], ids=str.__len__)
+def test_a_failed_attempt_of_a_name_at_the_length_limit_is_renamed_within_it(
+    store: LineageStore, name: str
+) -> None:
+    """``<name>~attempt-<id>`` of a name of 4,096 bytes would pass the limit of a unique key: the
+    name is cut to leave room for the suffix (never inside a character), and the re-run takes
+    the whole name."""
+    from lineage_graph import Execution, ExecutionType
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [failed] = store.put_executions(
+        [Execution(type="Trainer", name=name, last_known_state=ExecutionState.FAILED)]
+    )
+    with store.run("Trainer", name=name) as run:
+        pass
+    [renamed] = store.get_executions_by_id([failed])
+    suffix = f"~attempt-{failed}"
+    assert renamed.name is not None and renamed.name.endswith(suffix)
+    assert len(renamed.name.encode()) <= 4096
+    assert name.startswith(renamed.name.removesuffix(suffix))
+    found = store.get_execution_by_type_and_name("Trainer", name)
+    assert found is not None and found.id == run.id
+
+
+def _end_run(run: Any, end: str) -> None:
+    """Ends ``run`` (not started) the way ``end`` says."""
+    import asyncio
+
+    async def body() -> None:
+        async with run:
+            pass
+
+    if end == "async":
+        asyncio.run(body())
+    elif end in ("fail()", "finish()"):
+        run.start()
+        run.fail("boom") if end == "fail()" else run.finish()
+    elif end == "cached":
+        with run:
+            assert run.cached is not None
+            run.use_cached()
+    else:
+        error = RuntimeError if end == "raise" else KeyboardInterrupt
+        with pytest.raises(error), run:
+            raise error("out of memory")
+
+
+@pytest.mark.parametrize("end", ["raise", "ctrl-c", "fail()", "finish()", "cached", "async"])
+def test_no_end_of_a_run_leaves_its_owner_and_a_callers_is_kept(
+    store: LineageStore, end: str
+) -> None:
+    """Every way a run ends drops the ``run_owner`` its entry wrote (only a dead run keeps
+    one), and keeps one the caller gave (as it keeps its other custom properties)."""
+    data = Artifact(type="DataSet", uri="s3://data/train.csv", name="train")
+    with store.run("Trainer", inputs=[data]) as first:
+        first.output("Model", uri="s3://models/1")
+    for given in ({}, {"run_owner": "team-a", "note": "x"}):
+        run = store.run("Trainer", inputs=[data], custom_properties=given)
+        _end_run(run, end)
+        [stored] = store.get_executions_by_id([run.id])
+        assert stored.last_known_state != ExecutionState.RUNNING
+        kept = {k: v for k, v in stored.custom_properties.items() if k in ("run_owner", "note")}
+        assert kept == given, end
