@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 from pydantic import BaseModel, ValidationError
 
 from ._encoding import MAX_KEY_BYTES, check_key, check_text
-from ._owner import current_owner, owner_dead_here, owner_text
+from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
@@ -659,6 +659,12 @@ class Run:
             properties=dict(properties or {}),
             custom_properties=dict(custom_properties or {}),
         )
+        if isinstance(name, str):
+            # A name the store cannot hold as a unique key (a NUL, empty, edge whitespace,
+            # U+0001, over MAX_KEY_BYTES) was refused by the entry write, after the run's
+            # execution and context types were registered: here, nothing is.
+            check_text("name", name)
+            check_key("name", name)
         self.store = store
         self.execution_type = execution_type
         self.name = name
@@ -1298,9 +1304,9 @@ class Run:
             if owner_dead_here(owner):
                 return None
             return AlreadyExistsError(
-                f"{head} and is RUNNING, run by {owner_text(owner)}, which is alive or not "
-                "provably dead from here (another host, another pid namespace); nothing was "
-                "written. Give this run another name, or, if that run is dead, close it first: "
+                f"{head} and is RUNNING, run by {owner_text(owner)}, {why_not_dead(owner)}; "
+                "nothing was written. Give this run another name, or, if that run is dead, "
+                "close it first: "
                 f"store.put_executions([Execution(id={found.id}, "
                 "last_known_state=ExecutionState.FAILED)], field_mask_paths=['last_known_state'])"
                 f" (a re-run then renames it {self._retired_name(found)!r})"
@@ -1357,11 +1363,25 @@ class Run:
                 f"custom_properties.{ERROR_TYPE_PROPERTY}",
             ]
         # (False: it changed since it was read, another re-run retired it, say: try again)
-        self.store._put_executions_expecting(
-            [retired],
-            field_mask_paths=paths,
-            expect={"last_known_state": int(state), "name": self.name},
-        )
+        try:
+            self.store._put_executions_expecting(
+                [retired],
+                field_mask_paths=paths,
+                expect={"last_known_state": int(state), "name": self.name},
+            )
+        except AlreadyExistsError as taken:
+            # Another execution of the type holds the name it would take (one named so by
+            # hand): the run was refused with a unique key's message naming that other name
+            # alone, not the run's nor why it was renamed.
+            holder = self.store.get_execution_by_type_and_name(
+                self.execution_type, retired.name or ""
+            )
+            raise AlreadyExistsError(
+                f"run {self.execution_type!r} named {self.name!r}: execution {found.id} holds "
+                f"that name and is {state.name}, so gives it up, renamed {retired.name!r}; "
+                f"but execution {holder.id if holder else '?'} holds that name; nothing was "
+                "written. Rename that execution, or give this run another name"
+            ) from taken
         return True
 
     def _resolve_new_inputs(self) -> bool:

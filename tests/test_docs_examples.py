@@ -553,3 +553,24 @@ def test_ids_across_store_objects_are_as_mlmd_compatibility_d12_says(fresh: Path
     assert "then type 257 and artifact 257" in " ".join(
         (DOCS / "mlmd-compatibility.md").read_text("utf-8").split()
     )
+
+
+def test_every_table_row_of_the_docs_is_one_line() -> None:
+    """A table row broken over two lines renders its second line as a row of its own, its text
+    in the first column (reliability.md's row of test_crash.py did, its end shown as a file)."""
+    broken = []
+    for path in [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]:
+        # (a code block blanked, its lines kept: the line numbers are the file's)
+        text = BLOCK.sub(lambda m: "\n" * m[0].count("\n"), path.read_text("utf-8"))
+        in_table = False
+        for n, line in enumerate(text.split("\n"), 1):
+            row = line.strip()
+            if row.startswith("|"):
+                in_table = True
+                if not row.endswith("|"):
+                    broken.append(f"{path.name}:{n}")
+            elif in_table and "|" in row:
+                broken.append(f"{path.name}:{n}")
+            else:
+                in_table = False
+    assert broken == []

@@ -559,3 +559,207 @@ def test_a_run_records_its_owner_while_it_runs_and_drops_it_when_it_ends(
         pass
     [kept] = store.get_executions_by_id([mine.id])
     assert kept.custom_properties["run_owner"] == "team-a"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a\x00b", "", " nightly", "nightly\t", "a\x01b", "x" * 4097],
+    ids=["nul", "empty", "lead-space", "trail-tab", "u0001", "4097-bytes"],
+)
+def test_a_run_name_the_store_cannot_hold_registers_nothing(store: LineageStore, name: str) -> None:
+    """A run name no store can hold as a unique key (a NUL, empty, edge whitespace, U+0001, over
+    4,096 bytes) was refused by the entry write, after the run's execution type and its
+    context's type were registered: InvalidArgumentError now, before anything is written."""
+    from lineage_graph import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="name"):
+        store.run("Trainer", name=name, context="exp-1", context_type="Sweep")
+    assert [store.get_types(kind) for kind in NodeKind] == [[], [], []]
+
+
+def test_a_dead_run_whose_pid_this_process_now_holds_gives_its_name_up(
+    store: LineageStore,
+) -> None:
+    """A run killed whose pid the re-run's own process now holds (a pid reused: another start
+    time) was taken for this very process, alive: the re-run was refused for good. It is dead,
+    and the re-run takes the name."""
+    from lineage_graph import Execution, ExecutionType
+    from lineage_graph._owner import current_owner
+
+    me = current_owner()
+    if "start_ticks" not in me:
+        pytest.skip("needs /proc (Linux)")
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    before = {**me, "start_ticks": str(int(me["start_ticks"]) - 1)}
+    [dead] = store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name="nightly-2026-12-05",
+                last_known_state=ExecutionState.RUNNING,
+                custom_properties={"run_owner": before},
+            )
+        ]
+    )
+    assert _named_run(store, "complete").state == ExecutionState.COMPLETE
+    [closed] = store.get_executions_by_id([dead])
+    assert closed.name == f"nightly-2026-12-05~attempt-{dead}"
+    assert closed.last_known_state == ExecutionState.FAILED
+    assert closed.custom_properties["error_type"] == "ProcessDied"
+
+
+def test_a_failed_attempt_whose_new_name_is_taken_is_refused_saying_so(
+    store: LineageStore,
+) -> None:
+    """The name a failed attempt gives its name up for (``<name>~attempt-<id>``) held by
+    another execution (named so by hand): the run was refused with a bare unique key's message
+    naming that other name alone. It says which run, which attempt and what holds the name it
+    would take now; nothing written, the attempt left as it was."""
+    from lineage_graph import Execution, ExecutionType
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [failed] = store.put_executions(
+        [Execution(type="Trainer", name="nightly", last_known_state=ExecutionState.FAILED)]
+    )
+    [other] = store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name=f"nightly~attempt-{failed}",
+                last_known_state=ExecutionState.COMPLETE,
+            )
+        ]
+    )
+    before = [store.count(kind) for kind in NodeKind]
+    with pytest.raises(AlreadyExistsError) as caught, store.run("Trainer", name="nightly"):
+        pass  # pragma: no cover - the entry is refused
+    text = str(caught.value)
+    assert f"named 'nightly': execution {failed} holds that name and is FAILED" in text
+    assert f"execution {other} holds that name" in text
+    assert [store.count(kind) for kind in NodeKind] == before
+    [stored] = store.get_executions_by_id([failed])
+    assert (stored.name, stored.last_known_state) == ("nightly", ExecutionState.FAILED)
+
+
+@pytest.mark.parametrize(
+    ("owner", "says"),
+    [
+        ("team-a", "an owner its caller gave ('team-a'), not a process, which cannot be"),
+        ({"host": "gpu-7", "pid": "12"}, "pid 12 on host 'gpu-7', not this host"),
+        ("pid-\u00b2", "its caller gave"),
+    ],
+)
+def test_a_running_namesake_not_provably_dead_is_refused_saying_why(
+    store: LineageStore, owner: Any, says: str
+) -> None:
+    """The refusal said the owner was "alive or not provably dead from here (another host,
+    another pid namespace)" whatever the reason, and a run_owner its caller gave was "not
+    recorded (a run of an older version, or not a pipeline run)": it says why now."""
+    from lineage_graph import Execution, ExecutionType
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [held] = store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name="nightly-2026-12-05",
+                last_known_state=ExecutionState.RUNNING,
+                custom_properties={"run_owner": owner},
+            )
+        ]
+    )
+    with pytest.raises(AlreadyExistsError, match=f"execution {held} holds that name") as caught:
+        _named_run(store, "complete")
+    assert says in str(caught.value)
+    assert "not recorded" not in str(caught.value)
+
+
+@pytest.mark.parametrize("pid", ["\u00b2", "9" * 30])
+def test_a_running_namesake_with_a_pid_no_process_has_is_refused_typed(
+    store: LineageStore, pid: str
+) -> None:
+    """A run_owner of this host, boot and pid namespace whose pid no process can have ("²",
+    which str.isdigit passes; one past a C int) raised ValueError / OverflowError out of the
+    run's start: AlreadyExistsError, as for any owner not provably dead."""
+    from lineage_graph import Execution, ExecutionType
+    from lineage_graph._owner import current_owner
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    owner = {**current_owner(), "pid": pid, "start_ticks": "1"}
+    store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name="nightly-2026-12-05",
+                last_known_state=ExecutionState.RUNNING,
+                custom_properties={"run_owner": owner},
+            )
+        ]
+    )
+    with pytest.raises(AlreadyExistsError, match="holds that name and is RUNNING"):
+        _named_run(store, "complete")
+
+
+@pytest.mark.parametrize("name", ["n" * 4096, "\u00e9" * 2048, "\u65e5" * 1365], ids=str.__len__)
+def test_a_failed_attempt_of_a_name_at_the_length_limit_is_renamed_within_it(
+    store: LineageStore, name: str
+) -> None:
+    """``<name>~attempt-<id>`` of a name of 4,096 bytes would pass the limit of a unique key: the
+    name is cut to leave room for the suffix (never inside a character), and the re-run takes
+    the whole name."""
+    from lineage_graph import Execution, ExecutionType
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [failed] = store.put_executions(
+        [Execution(type="Trainer", name=name, last_known_state=ExecutionState.FAILED)]
+    )
+    with store.run("Trainer", name=name) as run:
+        pass
+    [renamed] = store.get_executions_by_id([failed])
+    suffix = f"~attempt-{failed}"
+    assert renamed.name is not None and renamed.name.endswith(suffix)
+    assert len(renamed.name.encode()) <= 4096
+    assert name.startswith(renamed.name.removesuffix(suffix))
+    found = store.get_execution_by_type_and_name("Trainer", name)
+    assert found is not None and found.id == run.id
+
+
+def _end_run(run: Any, end: str) -> None:
+    """Ends ``run`` (not started) the way ``end`` says."""
+    import asyncio
+
+    async def body() -> None:
+        async with run:
+            pass
+
+    if end == "async":
+        asyncio.run(body())
+    elif end in ("fail()", "finish()"):
+        run.start()
+        run.fail("boom") if end == "fail()" else run.finish()
+    elif end == "cached":
+        with run:
+            assert run.cached is not None
+            run.use_cached()
+    else:
+        error = RuntimeError if end == "raise" else KeyboardInterrupt
+        with pytest.raises(error), run:
+            raise error("out of memory")
+
+
+@pytest.mark.parametrize("end", ["raise", "ctrl-c", "fail()", "finish()", "cached", "async"])
+def test_no_end_of_a_run_leaves_its_owner_and_a_callers_is_kept(
+    store: LineageStore, end: str
+) -> None:
+    """Every way a run ends drops the ``run_owner`` its entry wrote (only a dead run keeps
+    one), and keeps one the caller gave (as it keeps its other custom properties)."""
+    data = Artifact(type="DataSet", uri="s3://data/train.csv", name="train")
+    with store.run("Trainer", inputs=[data]) as first:
+        first.output("Model", uri="s3://models/1")
+    for given in ({}, {"run_owner": "team-a", "note": "x"}):
+        run = store.run("Trainer", inputs=[data], custom_properties=given)
+        _end_run(run, end)
+        [stored] = store.get_executions_by_id([run.id])
+        assert stored.last_known_state != ExecutionState.RUNNING
+        kept = {k: v for k, v in stored.custom_properties.items() if k in ("run_owner", "note")}
+        assert kept == given, end
