@@ -1343,7 +1343,10 @@ class Run:
         AlreadyExistsError naming it (and its owner)."""
         found = self._namesake()
         if found is None:
-            return False
+            # No execution holds the name now. Held when the entry was written, it was given
+            # up since (another re-run retired it): write again (bounded by _ENTRY_TRIES). The
+            # run was refused with the engine's message naming the renamed execution.
+            return self.name is not None
         if (error := self._name_held(found)) is not None:
             raise error from exc
         state = found.last_known_state

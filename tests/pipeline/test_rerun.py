@@ -14,6 +14,7 @@ from lineage_graph import (
     ArtifactState,
     Context,
     ContextType,
+    Execution,
     ExecutionState,
     ImpactMark,
     InvalidArgumentError,
@@ -482,6 +483,35 @@ def test_a_named_run_that_failed_or_was_cancelled_runs_again_under_its_name(
     events = store.get_events_by_execution_ids([failed.id or 0])
     assert [(e.artifact_id, e.type.is_output) for e in events] == [(again.inputs[0].id, False)]
 
+
+
+def test_a_named_run_whose_namesake_another_rerun_retired_meanwhile_writes_again(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two re-runs of a failed named run: the other one renamed the failed attempt between
+    this one's entry write (refused: the name was held) and its look-up of the holder, which
+    then found no namesake, and the run was refused with the engine's message naming the
+    renamed execution. The name may be free now: the entry is written again."""
+    with pytest.raises(RuntimeError):
+        _named_run(store, "raise")
+    [failed] = store.get_executions_by_type("Trainer")
+    put_execution = store.put_execution
+
+    def other_rerun_retires_it_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return put_execution(*args, **kwargs)
+        except AlreadyExistsError:
+            store.put_executions(
+                [Execution(id=failed.id, name=f"nightly-2026-12-05~attempt-{failed.id}")],
+                field_mask_paths=["name"],
+            )
+            raise
+
+    monkeypatch.setattr(store, "put_execution", other_rerun_retires_it_meanwhile)
+    again = _named_run(store, "complete")
+    assert again.state == ExecutionState.COMPLETE
+    found = store.get_execution_by_type_and_name("Trainer", "nightly-2026-12-05")
+    assert found is not None and found.id == again.id
 
 def test_a_named_run_that_completed_keeps_its_name(store: LineageStore) -> None:
     """A name is one run's: a completed one keeps it, and the new run is refused, saying so,
