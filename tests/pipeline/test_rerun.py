@@ -484,7 +484,6 @@ def test_a_named_run_that_failed_or_was_cancelled_runs_again_under_its_name(
     assert [(e.artifact_id, e.type.is_output) for e in events] == [(again.inputs[0].id, False)]
 
 
-
 def test_a_named_run_whose_namesake_another_rerun_retired_meanwhile_writes_again(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -512,6 +511,7 @@ def test_a_named_run_whose_namesake_another_rerun_retired_meanwhile_writes_again
     assert again.state == ExecutionState.COMPLETE
     found = store.get_execution_by_type_and_name("Trainer", "nightly-2026-12-05")
     assert found is not None and found.id == again.id
+
 
 def test_a_named_run_that_completed_keeps_its_name(store: LineageStore) -> None:
     """A name is one run's: a completed one keeps it, and the new run is refused, saying so,
