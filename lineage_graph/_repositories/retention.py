@@ -28,7 +28,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
@@ -180,6 +187,17 @@ class RetentionPlan(BaseModel):
     #: The planned store's creation time (ms): its ids mean nothing in another store, and
     #: apply refuses the plan there (None: a plan made before it was recorded).
     store_created_ms: int | None = None
+
+    @model_validator(mode="after")
+    def _counted_islands(self) -> RetentionPlan:
+        if len(self.island_events) != len(self.islands):
+            # apply pairs them: a count short (or over) raised a raw ValueError from zip,
+            # after the batches before it had been applied
+            raise ValueError(
+                f"{len(self.islands)} islands but {len(self.island_events)} island event "
+                "counts: one count per island"
+            )
+        return self
 
     @property
     def empty(self) -> bool:
@@ -589,6 +607,21 @@ class Retention(Repository):
             raise InvalidArgumentError(
                 f"apply_retention takes a plan from plan_retention, got {type(plan).__name__}"
             )
+        try:
+            # validated again: a copy with changes (model_copy(update=...)) is not, and one
+            # whose islands lacked their event counts was applied batch by batch up to a raw
+            # ValueError, the batches before it carried out by a call that failed
+            plan = RetentionPlan.model_validate(
+                {f: getattr(plan, f) for f in RetentionPlan.model_fields}
+            )
+        except ValidationError as exc:
+            errors = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'plan'}: {e['msg']}"
+                for e in exc.errors()[:5]
+            )
+            raise InvalidArgumentError(
+                f"not a retention plan as plan_retention makes one ({errors}); nothing was done"
+            ) from None
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):  # 1.5 ran (batches of 1.5 nodes), "5" was a TypeError

@@ -25,6 +25,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from pydantic import ValidationError
 
 from lineage_graph import (
     Artifact,
@@ -836,6 +837,40 @@ def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
         store.apply_retention({"created_before": b.cut})  # type: ignore[arg-type]
     assert snapshot(store) == before
     assert not list(tmp_path.iterdir())
+
+
+def test_an_edited_plan_that_does_not_hold_together_is_refused_and_changes_nothing(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """A plan is a pydantic model anyone may copy with changes (``model_copy(update=...)``
+    skips validation) or build. Islands without their event counts raised a raw ValueError
+    from ``zip`` -- after the batches before it had been applied (``batch_size=1``: the first
+    island deleted by a refused call); a plan without a policy an AttributeError."""
+    _types(store)
+    ids = store.put_artifacts([Artifact(type="Model", uri=f"/m{i}") for i in range(3)])
+    plan = store.plan_retention(types=["Model"])
+    assert plan.delete_artifacts == tuple(ids) and len(plan.islands) == 3
+    before = snapshot(store)
+    for update in (
+        {"islands": plan.islands[:1]},  # the first island alone, its count kept with the others
+        {"island_events": ()},
+        {"island_events": (0, 0, 0, 0)},
+        {"policy": None},
+        {"tombstone_artifacts": ("x",)},
+    ):
+        with pytest.raises(InvalidArgumentError, match="not a retention plan"):
+            store.apply_retention(
+                plan.model_copy(update=update), batch_size=1, archive=tmp_path / "a.jsonl"
+            )
+        assert snapshot(store) == before, update
+    assert not (tmp_path / "a.jsonl").exists()
+    with pytest.raises(ValidationError):  # built by hand: refused when built
+        RetentionPlan(**{**plan.model_dump(), "islands": plan.islands[:1]})
+    # the first island alone, with its own count, is a plan that holds together
+    first = plan.model_copy(
+        update={"islands": plan.islands[:1], "island_events": plan.island_events[:1]}
+    )
+    assert store.apply_retention(first).deleted_artifacts == (ids[0],)
 
 
 def test_a_plan_of_another_store_is_refused_and_changes_nothing(
