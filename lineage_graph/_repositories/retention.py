@@ -44,6 +44,7 @@ from ..models import (
     Artifact,
     ArtifactState,
     Event,
+    EventType,
     Execution,
     ExecutionState,
     NodeKind,
@@ -61,6 +62,12 @@ __all__ = [
     "RetentionResult",
     "read_archive",
 ]
+
+#: The model registry of ``store.tracker`` (lineage_graph/_tracker.py; a test keeps them equal):
+#: the version an environment serves is kept out of a retention's selection.
+DEPLOYMENT_TYPE = "Deployment"
+REGISTERED_MODEL_TYPE = "RegisteredModel"
+ENVIRONMENT_KEY = "cs__environment"  # property_key("c", STRING, "environment")
 
 PAGE = 1000  # ids per neighbour/archive query and nodes per apply batch (DESIGN.md §3: ~1k rows)
 SELECT_PAGE = 10_000  # ids per selection page (tiny rows: an id and a flag)
@@ -184,6 +191,11 @@ class RetentionPlan(BaseModel):
     islands: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
     #: EVENT relationships inside each island when planned (apply re-checks them).
     island_events: tuple[int, ...] = ()
+    #: Selected nodes kept because a registered model is served by them: the latest deployment
+    #: of each registered model to each environment (``store.tracker.deploy``) and the version
+    #: it deployed. Neither deleted nor tombstoned (the nodes around them may be tombstoned).
+    serving_artifacts: tuple[int, ...] = ()
+    serving_executions: tuple[int, ...] = ()
     #: The planned store's creation time (ms): its ids mean nothing in another store, and
     #: apply refuses the plan there (None: a plan made before it was recorded).
     store_created_ms: int | None = None
@@ -209,12 +221,18 @@ class RetentionPlan(BaseModel):
         )
 
     def summary(self) -> str:
+        serving = ""
+        if self.serving_artifacts or self.serving_executions:
+            serving = (
+                f"; kept {len(self.serving_artifacts)} deployed model artifacts and "
+                f"{len(self.serving_executions)} deployments still serving"
+            )
         return (
             f"delete {len(self.delete_artifacts)} artifacts and "
             f"{len(self.delete_executions)} executions ({len(self.islands)} islands); "
             f"tombstone {len(self.tombstone_artifacts)} artifacts and "
             f"{len(self.tombstone_executions)} executions; "
-            f"{self.already_tombstones} selected nodes are tombstones already"
+            f"{self.already_tombstones} selected nodes are tombstones already" + serving
         )
 
     def __str__(self) -> str:
@@ -454,6 +472,13 @@ class Retention(Repository):
         planned_at = now_ms()
         artifacts = self._select(NodeKind.ARTIFACT, policy)
         executions = self._select(NodeKind.EXECUTION, policy)
+        serving_a, serving_e = self._serving()
+        serving_a &= artifacts.keys()
+        serving_e &= executions.keys()
+        for a in serving_a:
+            del artifacts[a]
+        for e in serving_e:
+            del executions[e]
         groups = _Components()
         for a in artifacts:
             groups.add(("a", a))
@@ -501,8 +526,32 @@ class Retention(Repository):
             already_tombstones=kept,
             islands=tuple((i[0], i[1]) for i in islands),
             island_events=tuple(i[2] for i in islands),
+            serving_artifacts=tuple(sorted(serving_a)),
+            serving_executions=tuple(sorted(serving_e)),
             store_created_ms=created,
         )
+
+    def _serving(self) -> tuple[set[int], set[int]]:
+        """The latest deployment of each registered model to each environment, and the
+        artifacts it deployed: what ``store.tracker.deployed_version`` answers. A policy by age
+        deleted the model in production with its deployments when both were older than the cut
+        (an island), and the tracker then said nothing was deployed."""
+        latest: dict[tuple[Any, Any], tuple[tuple[int, int], list[int]]] = {}
+        for row in self.read(
+            "retention/serving",
+            deployment=DEPLOYMENT_TYPE,
+            registered_model=REGISTERED_MODEL_TYPE,
+            complete=int(ExecutionState.COMPLETE),
+            input=int(EventType.INPUT),
+            environment_key=ENVIRONMENT_KEY,
+        ):
+            key = (row["context"], row["environment"])
+            order = (int(row["created"] or 0), int(row["id"]))  # as Tracker.deployments sorts
+            if key not in latest or order > latest[key][0]:
+                latest[key] = (order, [int(i) for i in row["inputs"]])
+        executions = {order[1] for order, _ in latest.values()}
+        artifacts = {a for _, inputs in latest.values() for a in inputs}
+        return artifacts, executions
 
     def _store_created_ms(self) -> int | None:
         rows = self.read("meta/get")
