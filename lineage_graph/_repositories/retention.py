@@ -33,6 +33,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -129,6 +130,32 @@ class RetentionPolicy(BaseModel):
         if not kinds or not kinds <= _KINDS:
             raise ValueError("kinds must be artifacts and/or executions (contexts stay)")
         return kinds
+
+    @field_validator("artifact_states", "execution_states", mode="before")
+    @classmethod
+    def _state_names(cls, value: Any, info: ValidationInfo) -> Any:
+        """States as the models take them: members, numbers or names as MLMD spells them
+        (``"ABANDONED"``), one alone too (as ``types`` and ``kinds``); a name was refused with
+        "Input should be 0, 1, 2, 3, 4, 5 or 6", which named no state."""
+        enum: type[ArtifactState] | type[ExecutionState] = (
+            ArtifactState if info.field_name == "artifact_states" else ExecutionState
+        )
+        if isinstance(value, str | int):
+            value = [value]
+        if not isinstance(value, Iterable):
+            return value
+        out = []
+        for v in value:
+            if isinstance(v, bool):  # True selected PENDING (1), False UNKNOWN
+                raise ValueError(f"a state is a {enum.__name__}, its number or name, not {v!r}")
+            if isinstance(v, str):
+                if v not in enum.__members__:
+                    raise ValueError(
+                        f"{v!r} is not a state of {enum.__name__} ({', '.join(enum.__members__)})"
+                    )
+                v = enum[v]
+            out.append(v)
+        return out
 
     @field_validator("types", mode="before")
     @classmethod

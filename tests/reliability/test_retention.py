@@ -15,6 +15,7 @@ import fcntl
 import json
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -798,7 +799,31 @@ BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({"artifact_states": [ArtifactState.LIVE]}, InvalidArgumentError),  # executions unfiltered
     ({"kinds": NodeKind.ARTIFACT, "execution_states": [1]}, InvalidArgumentError),
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": [99]}, InvalidArgumentError),
+    # a bool is no state: True selected PENDING (1)
+    ({"kinds": NodeKind.ARTIFACT, "artifact_states": [True]}, InvalidArgumentError),
+    ({"kinds": NodeKind.ARTIFACT, "artifact_states": ["COMPLETE"]}, InvalidArgumentError),
+    ({"kinds": NodeKind.ARTIFACT, "artifact_states": ["live"]}, InvalidArgumentError),
 ]
+
+
+def test_states_are_taken_as_the_models_take_them(store: LineageStore) -> None:
+    """A state is a member, its number or its name as MLMD spells it (``state="LIVE"`` on an
+    Artifact; NodeFilter and the CLI take names), one alone too, as ``types`` and ``kinds``
+    are: ``artifact_states=["ABANDONED"]`` was refused with "Input should be 0, 1, 2, 3, 4,
+    5 or 6", and ``artifact_states=ArtifactState.ABANDONED`` with "a valid frozenset"."""
+    _types(store)
+    ids = store.put_artifacts(
+        [Artifact(type="Model", uri=f"/m{i}", state=s) for i, s in enumerate(["ABANDONED", "LIVE"])]
+    )
+    for states in (["ABANDONED"], "ABANDONED", ArtifactState.ABANDONED, [5], ("ABANDONED", 5)):
+        plan = store.plan_retention(kinds=NodeKind.ARTIFACT, artifact_states=states)
+        assert plan.delete_artifacts == (ids[0],), states
+        assert plan.policy.artifact_states == frozenset({ArtifactState.ABANDONED})
+    message = "'live' is not a state of ArtifactState (UNKNOWN, PENDING, LIVE"
+    with pytest.raises(InvalidArgumentError, match=re.escape(message)):
+        store.plan_retention(kinds=NodeKind.ARTIFACT, artifact_states=["live"])
+    plan = store.plan_retention(kinds=NodeKind.EXECUTION, execution_states="FAILED")
+    assert plan.policy.execution_states == frozenset({ExecutionState.FAILED})
 
 
 @pytest.mark.parametrize(("criteria", "error"), BAD, ids=[repr(c) for c, _ in BAD])
