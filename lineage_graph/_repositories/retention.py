@@ -126,6 +126,8 @@ class RetentionPolicy(BaseModel):
     def _known_kinds(cls, value: Any) -> Any:
         if isinstance(value, str | NodeKind):
             value = [value]
+        if not isinstance(value, Iterable):  # a TypeError escaped pydantic, untyped
+            raise ValueError(f"kinds is a NodeKind or a collection of them, got {value!r:.80}")
         kinds = frozenset(NodeKind(v) for v in value)
         if not kinds or not kinds <= _KINDS:
             raise ValueError("kinds must be artifacts and/or executions (contexts stay)")
@@ -295,9 +297,7 @@ def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
     """The records of a retention archive (JSON lines), decoded back to models and validated (a
     file may have been edited or cut short): a line that is no record is InvalidArgumentError,
     and so is a file that cannot be read (missing, a directory, not readable), naming it."""
-    if isinstance(path, bool | int) or not isinstance(path, str | os.PathLike):
-        # an int would be read (and closed) as an open file descriptor
-        raise InvalidArgumentError(f"a retention archive is a file path, got {type(path).__name__}")
+    _check_archive_path(path)
     try:
         with open(path, "rb") as f:
             for number, raw in enumerate(f, start=1):
@@ -318,6 +318,22 @@ def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
             f"{os.fspath(path)}: cannot read the retention archive "
             f"({exc.strerror or type(exc).__name__})"
         ) from None
+
+
+def _check_archive_path(path: Any) -> None:
+    """A retention archive's path is a str or os.PathLike the file system can name: an int was
+    read (and closed) as an open file descriptor, a NUL or a lone surrogate (``"\\ud800"``)
+    escaped from ``open`` as a raw ValueError / UnicodeEncodeError."""
+    if isinstance(path, bool | int) or not isinstance(path, str | os.PathLike):
+        raise InvalidArgumentError(f"a retention archive is a file path, got {type(path).__name__}")
+    try:
+        name = os.fsencode(path)
+    except (TypeError, UnicodeError) as exc:
+        raise InvalidArgumentError(
+            f"a retention archive path the file system cannot name: {exc}"
+        ) from None
+    if b"\x00" in name:
+        raise InvalidArgumentError("a retention archive path must not contain a NUL character")
 
 
 def _lock(f: Any, how: int) -> None:
@@ -702,14 +718,8 @@ class Retention(Repository):
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):  # 1.5 ran (batches of 1.5 nodes), "5" was a TypeError
             raise InvalidArgumentError(f"batch_size must be a positive int or None: {batch_size!r}")
-        if archive is not None and (
-            isinstance(archive, bool | int) or not isinstance(archive, str | os.PathLike)
-        ):  # an int was a TypeError from pathlib (as read_archive refuses it)
-            raise InvalidArgumentError(
-                f"a retention archive is a file path, got {type(archive).__name__}"
-            )
-        if archive is not None and "\x00" in str(os.fspath(archive)):  # ValueError from open()
-            raise InvalidArgumentError("a retention archive path must not contain a NUL character")
+        if archive is not None:  # an int was a TypeError from pathlib, a NUL a ValueError
+            _check_archive_path(archive)
         if plan.store_created_ms is not None and plan.store_created_ms != (
             here := self._store_created_ms()
         ):

@@ -781,6 +781,10 @@ def test_an_archive_that_cannot_be_read_is_a_typed_error(
     for not_a_path in (3, None):
         with pytest.raises(InvalidArgumentError, match="a retention archive is a file path"):
             store.read_retention_archive(not_a_path)  # type: ignore[arg-type]
+    # a NUL and a lone surrogate escaped from open() as ValueError / UnicodeEncodeError
+    for unnamable in (str(tmp_path / "a\x00b.jsonl"), str(tmp_path / "\ud800.jsonl")):
+        with pytest.raises(InvalidArgumentError, match="a retention archive path"):
+            store.read_retention_archive(unnamable)
 
 
 BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
@@ -796,6 +800,8 @@ BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({"kinds": [NodeKind.CONTEXT], "created_before": 1}, InvalidArgumentError),
     ({"kinds": [], "created_before": 1}, InvalidArgumentError),
     ({"kinds": ["Nope"], "created_before": 1}, InvalidArgumentError),
+    ({"kinds": True, "created_before": 1}, InvalidArgumentError),  # TypeError: not iterable
+    ({"kinds": 1.5, "created_before": 1}, InvalidArgumentError),
     ({"artifact_states": [ArtifactState.LIVE]}, InvalidArgumentError),  # executions unfiltered
     ({"kinds": NodeKind.ARTIFACT, "execution_states": [1]}, InvalidArgumentError),
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": [99]}, InvalidArgumentError),
@@ -855,6 +861,7 @@ def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
         {"batch_size": "5"},  # TypeError
         {"archive": 3},  # TypeError from pathlib
         {"archive": str(tmp_path / "a\x00b.jsonl")},  # ValueError from open()
+        {"archive": str(tmp_path / "\ud800.jsonl")},  # UnicodeEncodeError from open()
     ):
         with pytest.raises(InvalidArgumentError):
             store.apply_retention(plan, **kwargs)
