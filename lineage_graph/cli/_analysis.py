@@ -118,24 +118,7 @@ def impact_summary(report: ImpactReport, source: Artifact | Execution) -> Group:
     return Group(headline, table)
 
 
-def _once(values: list[str] | None, option: str) -> str | None:
-    """The value of an option a mark takes once: given twice, the last one was taken and the
-    other dropped without a word (``--mark a=1 --mark b=2`` marked ``b`` only)."""
-    if not values:
-        return None
-    if len(values) > 1:
-        raise fail(
-            f"{option} given {len(values)} times ({', '.join(map(repr, values))}): a mark sets "
-            "one state and one custom property, give it once (mark again for another; each "
-            "mark is undone on its own)",
-            ExitCode.USAGE,
-        )
-    return values[0]
-
-
-def _mark(states: list[str] | None, assignments: list[str] | None) -> ImpactMark | None:
-    state = _once(states, "--mark-state")
-    assignment = _once(assignments, "--mark")
+def _mark(state: str | None, assignment: str | None) -> ImpactMark | None:
     if state is None and assignment is None:
         return None
     artifact_state = None
@@ -162,7 +145,7 @@ def impact(
     ],
     kind: KindOption = "artifact",
     mark_state: Annotated[
-        list[str] | None,
+        str | None,
         typer.Option(
             "--mark-state",
             metavar="STATE",
@@ -172,7 +155,7 @@ def impact(
         ),
     ] = None,
     mark: Annotated[
-        list[str] | None,
+        str | None,
         typer.Option(
             "--mark",
             metavar="NAME=VALUE",

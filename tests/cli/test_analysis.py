@@ -282,22 +282,6 @@ def test_impact_mark_with_a_value_the_store_cannot_hold_changes_nothing(demo: De
     assert all("x" not in a.custom_properties for a in demo.store.get_artifacts())
 
 
-def test_impact_mark_options_given_twice_are_refused_and_mark_nothing(demo: Demo) -> None:
-    """``--mark a=1 --mark b=2`` marked ``b=2`` only and ``--mark-state abandoned --mark-state
-    live`` set LIVE, each the last one given, silently (a mark sets one state and one custom
-    property): the quarantine tag asked for was never written. Refused (exit 2), nothing marked."""
-    before = {a.id: a for a in demo.store.get_artifacts()}
-    for args in (
-        ["--mark", "quarantined=true", "--mark", "reviewed=no"],
-        ["--mark-state", "abandoned", "--mark-state", "live"],
-    ):
-        result = demo.cli("impact", "1", *args)
-        assert result.exit_code == ExitCode.USAGE, (args, result.output)
-        assert "once" in result.stderr and "Traceback" not in result.output
-    after = {a.id: a for a in demo.store.get_artifacts()}
-    assert after == before
-
-
 # ------------------------------------------------------------------------- compare, diff
 
 
