@@ -103,7 +103,7 @@ class Tracker:
 
     def _artifact(self, model: ModelRef) -> Artifact:
         if isinstance(model, ModelVersion):
-            model = model.id
+            return self._version_artifact(model)
         if isinstance(model, Artifact):
             if model.id is None:
                 raise InvalidArgumentError("the model artifact is not stored yet (it has no id)")
@@ -116,6 +116,26 @@ class Tracker:
         if not found:
             raise NotFoundError(f"no artifact with id {model}")
         return found[0]
+
+    def _version_artifact(self, model: ModelVersion) -> Artifact:
+        """The artifact of ``model``, which must be what it is registered as. A ModelVersion is
+        read again, as an artifact is, and was taken at its word: one of another store (or
+        made by hand) named whatever artifact of this store bears its id, and ``deploy``
+        recorded another registered model's version as deployed (``churn`` version 3 given to
+        a store whose artifact of that id is ``fraud`` version 1 deployed ``fraud``)."""
+        artifact = self._artifact(model.id)
+        current = self._registration(artifact)
+        if current is None or (model.name, model.version) != (current.name, current.version):
+            what = (
+                "not a registered model version"
+                if current is None
+                else f"version {current.version} of {current.name!r}"
+            )
+            raise InvalidArgumentError(
+                f"{model.name!r} version {model.version} is not what artifact {artifact.id} is "
+                f"({what}): a ModelVersion of another store, or made by hand?"
+            )
+        return artifact
 
     def _model_context(self, name: str) -> Context | None:
         if not isinstance(name, str) or not name:
@@ -332,18 +352,10 @@ class Tracker:
         """The version registered before ``model`` under the same name, if any."""
         # A ModelVersion is read again, as an artifact is: one of another store (or made by
         # hand) was taken at its word, and the version before its number answered.
-        artifact = self._artifact(model)
+        artifact = self._artifact(model)  # (a ModelVersion checked against it there)
         current = self._registration(artifact)
         if current is None:
             raise InvalidArgumentError(f"artifact {artifact.id} is not a registered model")
-        if isinstance(model, ModelVersion) and (model.name, model.version) != (
-            current.name,
-            current.version,
-        ):
-            raise InvalidArgumentError(
-                f"{model.name!r} version {model.version} is not what artifact {artifact.id} is "
-                f"(version {current.version} of {current.name!r})"
-            )
         older = [v for v in self.model_versions(current.name) if v.version < current.version]
         return older[-1] if older else None
 

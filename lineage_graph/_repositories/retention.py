@@ -28,7 +28,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
@@ -37,6 +45,7 @@ from ..models import (
     Artifact,
     ArtifactState,
     Event,
+    EventType,
     Execution,
     ExecutionState,
     NodeKind,
@@ -54,6 +63,12 @@ __all__ = [
     "RetentionResult",
     "read_archive",
 ]
+
+#: The model registry of ``store.tracker`` (lineage_graph/_tracker.py; a test keeps them equal):
+#: the version an environment serves is kept out of a retention's selection.
+DEPLOYMENT_TYPE = "Deployment"
+REGISTERED_MODEL_TYPE = "RegisteredModel"
+ENVIRONMENT_KEY = "cs__environment"  # property_key("c", STRING, "environment")
 
 PAGE = 1000  # ids per neighbour/archive query and nodes per apply batch (DESIGN.md §3: ~1k rows)
 SELECT_PAGE = 10_000  # ids per selection page (tiny rows: an id and a flag)
@@ -111,10 +126,38 @@ class RetentionPolicy(BaseModel):
     def _known_kinds(cls, value: Any) -> Any:
         if isinstance(value, str | NodeKind):
             value = [value]
+        if not isinstance(value, Iterable):  # a TypeError escaped pydantic, untyped
+            raise ValueError(f"kinds is a NodeKind or a collection of them, got {value!r:.80}")
         kinds = frozenset(NodeKind(v) for v in value)
         if not kinds or not kinds <= _KINDS:
             raise ValueError("kinds must be artifacts and/or executions (contexts stay)")
         return kinds
+
+    @field_validator("artifact_states", "execution_states", mode="before")
+    @classmethod
+    def _state_names(cls, value: Any, info: ValidationInfo) -> Any:
+        """States as the models take them: members, numbers or names as MLMD spells them
+        (``"ABANDONED"``), one alone too (as ``types`` and ``kinds``); a name was refused with
+        "Input should be 0, 1, 2, 3, 4, 5 or 6", which named no state."""
+        enum: type[ArtifactState] | type[ExecutionState] = (
+            ArtifactState if info.field_name == "artifact_states" else ExecutionState
+        )
+        if isinstance(value, str | int):
+            value = [value]
+        if not isinstance(value, Iterable):
+            return value
+        out = []
+        for v in value:
+            if isinstance(v, bool):  # True selected PENDING (1), False UNKNOWN
+                raise ValueError(f"a state is a {enum.__name__}, its number or name, not {v!r}")
+            if isinstance(v, str):
+                if v not in enum.__members__:
+                    raise ValueError(
+                        f"{v!r} is not a state of {enum.__name__} ({', '.join(enum.__members__)})"
+                    )
+                v = enum[v]
+            out.append(v)
+        return out
 
     @field_validator("types", mode="before")
     @classmethod
@@ -177,9 +220,25 @@ class RetentionPlan(BaseModel):
     islands: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = ()
     #: EVENT relationships inside each island when planned (apply re-checks them).
     island_events: tuple[int, ...] = ()
+    #: Selected nodes kept because a registered model is served by them: the latest deployment
+    #: of each registered model to each environment (``store.tracker.deploy``) and the version
+    #: it deployed. Neither deleted nor tombstoned (the nodes around them may be tombstoned).
+    serving_artifacts: tuple[int, ...] = ()
+    serving_executions: tuple[int, ...] = ()
     #: The planned store's creation time (ms): its ids mean nothing in another store, and
     #: apply refuses the plan there (None: a plan made before it was recorded).
     store_created_ms: int | None = None
+
+    @model_validator(mode="after")
+    def _counted_islands(self) -> RetentionPlan:
+        if len(self.island_events) != len(self.islands):
+            # apply pairs them: a count short (or over) raised a raw ValueError from zip,
+            # after the batches before it had been applied
+            raise ValueError(
+                f"{len(self.islands)} islands but {len(self.island_events)} island event "
+                "counts: one count per island"
+            )
+        return self
 
     @property
     def empty(self) -> bool:
@@ -191,12 +250,18 @@ class RetentionPlan(BaseModel):
         )
 
     def summary(self) -> str:
+        serving = ""
+        if self.serving_artifacts or self.serving_executions:
+            serving = (
+                f"; kept {len(self.serving_artifacts)} deployed model artifacts and "
+                f"{len(self.serving_executions)} deployments still serving"
+            )
         return (
             f"delete {len(self.delete_artifacts)} artifacts and "
             f"{len(self.delete_executions)} executions ({len(self.islands)} islands); "
             f"tombstone {len(self.tombstone_artifacts)} artifacts and "
             f"{len(self.tombstone_executions)} executions; "
-            f"{self.already_tombstones} selected nodes are tombstones already"
+            f"{self.already_tombstones} selected nodes are tombstones already" + serving
         )
 
     def __str__(self) -> str:
@@ -232,9 +297,7 @@ def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
     """The records of a retention archive (JSON lines), decoded back to models and validated (a
     file may have been edited or cut short): a line that is no record is InvalidArgumentError,
     and so is a file that cannot be read (missing, a directory, not readable), naming it."""
-    if isinstance(path, bool | int) or not isinstance(path, str | os.PathLike):
-        # an int would be read (and closed) as an open file descriptor
-        raise InvalidArgumentError(f"a retention archive is a file path, got {type(path).__name__}")
+    _check_archive_path(path)
     try:
         with open(path, "rb") as f:
             for number, raw in enumerate(f, start=1):
@@ -255,6 +318,22 @@ def read_archive(path: str | os.PathLike[str]) -> Iterator[ArchivedRecord]:
             f"{os.fspath(path)}: cannot read the retention archive "
             f"({exc.strerror or type(exc).__name__})"
         ) from None
+
+
+def _check_archive_path(path: Any) -> None:
+    """A retention archive's path is a str or os.PathLike the file system can name: an int was
+    read (and closed) as an open file descriptor, a NUL or a lone surrogate (``"\\ud800"``)
+    escaped from ``open`` as a raw ValueError / UnicodeEncodeError."""
+    if isinstance(path, bool | int) or not isinstance(path, str | os.PathLike):
+        raise InvalidArgumentError(f"a retention archive is a file path, got {type(path).__name__}")
+    try:
+        name = os.fsencode(path)
+    except (TypeError, UnicodeError) as exc:
+        raise InvalidArgumentError(
+            f"a retention archive path the file system cannot name: {exc}"
+        ) from None
+    if b"\x00" in name:
+        raise InvalidArgumentError("a retention archive path must not contain a NUL character")
 
 
 def _lock(f: Any, how: int) -> None:
@@ -436,6 +515,13 @@ class Retention(Repository):
         planned_at = now_ms()
         artifacts = self._select(NodeKind.ARTIFACT, policy)
         executions = self._select(NodeKind.EXECUTION, policy)
+        serving_a, serving_e = self._serving()
+        serving_a &= artifacts.keys()
+        serving_e &= executions.keys()
+        for a in serving_a:
+            del artifacts[a]
+        for e in serving_e:
+            del executions[e]
         groups = _Components()
         for a in artifacts:
             groups.add(("a", a))
@@ -483,8 +569,32 @@ class Retention(Repository):
             already_tombstones=kept,
             islands=tuple((i[0], i[1]) for i in islands),
             island_events=tuple(i[2] for i in islands),
+            serving_artifacts=tuple(sorted(serving_a)),
+            serving_executions=tuple(sorted(serving_e)),
             store_created_ms=created,
         )
+
+    def _serving(self) -> tuple[set[int], set[int]]:
+        """The latest deployment of each registered model to each environment, and the
+        artifacts it deployed: what ``store.tracker.deployed_version`` answers. A policy by age
+        deleted the model in production with its deployments when both were older than the cut
+        (an island), and the tracker then said nothing was deployed."""
+        latest: dict[tuple[Any, Any], tuple[tuple[int, int], list[int]]] = {}
+        for row in self.read(
+            "retention/serving",
+            deployment=DEPLOYMENT_TYPE,
+            registered_model=REGISTERED_MODEL_TYPE,
+            complete=int(ExecutionState.COMPLETE),
+            input=int(EventType.INPUT),
+            environment_key=ENVIRONMENT_KEY,
+        ):
+            key = (row["context"], row["environment"])
+            order = (int(row["created"] or 0), int(row["id"]))  # as Tracker.deployments sorts
+            if key not in latest or order > latest[key][0]:
+                latest[key] = (order, [int(i) for i in row["inputs"]])
+        executions = {order[1] for order, _ in latest.values()}
+        artifacts = {a for _, inputs in latest.values() for a in inputs}
+        return artifacts, executions
 
     def _store_created_ms(self) -> int | None:
         rows = self.read("meta/get")
@@ -589,18 +699,27 @@ class Retention(Repository):
             raise InvalidArgumentError(
                 f"apply_retention takes a plan from plan_retention, got {type(plan).__name__}"
             )
+        try:
+            # validated again: a copy with changes (model_copy(update=...)) is not, and one
+            # whose islands lacked their event counts was applied batch by batch up to a raw
+            # ValueError, the batches before it carried out by a call that failed
+            plan = RetentionPlan.model_validate(
+                {f: getattr(plan, f) for f in RetentionPlan.model_fields}
+            )
+        except ValidationError as exc:
+            errors = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'plan'}: {e['msg']}"
+                for e in exc.errors()[:5]
+            )
+            raise InvalidArgumentError(
+                f"not a retention plan as plan_retention makes one ({errors}); nothing was done"
+            ) from None
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):  # 1.5 ran (batches of 1.5 nodes), "5" was a TypeError
             raise InvalidArgumentError(f"batch_size must be a positive int or None: {batch_size!r}")
-        if archive is not None and (
-            isinstance(archive, bool | int) or not isinstance(archive, str | os.PathLike)
-        ):  # an int was a TypeError from pathlib (as read_archive refuses it)
-            raise InvalidArgumentError(
-                f"a retention archive is a file path, got {type(archive).__name__}"
-            )
-        if archive is not None and "\x00" in str(os.fspath(archive)):  # ValueError from open()
-            raise InvalidArgumentError("a retention archive path must not contain a NUL character")
+        if archive is not None:  # an int was a TypeError from pathlib, a NUL a ValueError
+            _check_archive_path(archive)
         if plan.store_created_ms is not None and plan.store_created_ms != (
             here := self._store_created_ms()
         ):

@@ -147,6 +147,18 @@ def _mark(state: str | None, assignments: list[str] | None) -> ImpactMark | None
         raise fail(f"--mark: {exc}", ExitCode.USAGE) from None
 
 
+def _one_state(states: list[str] | None) -> str | None:
+    """``--mark-state`` given once: given twice, the last one was taken and the other dropped
+    without a word (``--mark-state abandoned --mark-state live`` set LIVE)."""
+    if states and len(states) > 1:
+        raise fail(
+            f"--mark-state is given {len(states)} times ({', '.join(map(repr, states))}): a "
+            "mark sets one state (mark again, with another impact, for another)",
+            ExitCode.USAGE,
+        )
+    return states[0] if states else None
+
+
 @guarded
 def impact(
     ref: Annotated[
@@ -154,7 +166,7 @@ def impact(
     ],
     kind: KindOption = "artifact",
     mark_state: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--mark-state",
             metavar="STATE",
@@ -178,7 +190,7 @@ def impact(
 ) -> None:
     """What a bad artifact affects: the artifacts, executions and contexts downstream of it,
     grouped by type with counts; optionally mark them all (undo with `undo-mark`)."""
-    impact_mark = _mark(mark_state, mark)
+    impact_mark = _mark(_one_state(mark_state), mark)
     with open_store(store) as s:
         source = lineage_node(s, ref, kind)
         report = impact_of(s, source, impact_mark)

@@ -282,6 +282,17 @@ def test_impact_mark_with_a_value_the_store_cannot_hold_changes_nothing(demo: De
     assert all("x" not in a.custom_properties for a in demo.store.get_artifacts())
 
 
+def test_mark_state_given_twice_is_refused_and_marks_nothing(demo: Demo) -> None:
+    """``--mark-state abandoned --mark-state live`` set LIVE, the last one given, silently (a
+    mark sets one state). Refused (exit 2), nothing marked."""
+    before = {a.id: a for a in demo.store.get_artifacts()}
+    result = demo.cli("impact", "1", "--mark-state", "abandoned", "--mark-state", "live")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "--mark-state is given 2 times" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.output
+    assert {a.id: a for a in demo.store.get_artifacts()} == before
+
+
 # ------------------------------------------------------------------------- compare, diff
 
 

@@ -710,6 +710,32 @@ def test_previous_version_reads_a_model_version_again(store: LineageStore) -> No
         tracker.previous_version(ModelVersion("churn", 9, second.artifact))
 
 
+def test_a_model_version_of_another_store_is_not_deployed_here(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """``deploy`` took a ModelVersion at its word, by its artifact id: ``churn`` version 1 of
+    another store, given to this store's tracker, recorded this store's artifact of that id --
+    version 1 of ``fraud`` -- as deployed to production. Refused now, as ``previous_version``
+    refuses it, and nothing is written; so are the reads that take a model."""
+    with LineageStore.open(tmp_path / "other") as other:
+        churn = other.tracker.register_model(train(other, "x", 0.9), "churn")
+    tracker = store.tracker
+    fraud = tracker.register_model(train(store, "y", 0.5), "fraud")
+    assert fraud.id == churn.id
+    executions = store.get_executions()
+    for call in (
+        lambda: tracker.deploy(churn),
+        lambda: tracker.metric(churn, "accuracy"),
+        lambda: tracker.experiment_of(churn),
+        lambda: tracker.producer_of(churn),
+    ):
+        with pytest.raises(InvalidArgumentError, match="is not what artifact"):
+            call()
+    assert store.get_executions() == executions
+    assert tracker.deployed_version("fraud") is None
+    assert tracker.deploy(fraud) > 0  # its own version deploys
+
+
 def test_a_registry_at_the_largest_version_refuses_another_and_writes_nothing(
     store: LineageStore,
 ) -> None:

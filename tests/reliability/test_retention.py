@@ -15,6 +15,7 @@ import fcntl
 import json
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from pydantic import ValidationError
 
 from lineage_graph import (
     Artifact,
@@ -779,6 +781,10 @@ def test_an_archive_that_cannot_be_read_is_a_typed_error(
     for not_a_path in (3, None):
         with pytest.raises(InvalidArgumentError, match="a retention archive is a file path"):
             store.read_retention_archive(not_a_path)  # type: ignore[arg-type]
+    # a NUL and a lone surrogate escaped from open() as ValueError / UnicodeEncodeError
+    for unnamable in (str(tmp_path / "a\x00b.jsonl"), str(tmp_path / "\ud800.jsonl")):
+        with pytest.raises(InvalidArgumentError, match="a retention archive path"):
+            store.read_retention_archive(unnamable)
 
 
 BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
@@ -794,10 +800,36 @@ BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({"kinds": [NodeKind.CONTEXT], "created_before": 1}, InvalidArgumentError),
     ({"kinds": [], "created_before": 1}, InvalidArgumentError),
     ({"kinds": ["Nope"], "created_before": 1}, InvalidArgumentError),
+    ({"kinds": True, "created_before": 1}, InvalidArgumentError),  # TypeError: not iterable
+    ({"kinds": 1.5, "created_before": 1}, InvalidArgumentError),
     ({"artifact_states": [ArtifactState.LIVE]}, InvalidArgumentError),  # executions unfiltered
     ({"kinds": NodeKind.ARTIFACT, "execution_states": [1]}, InvalidArgumentError),
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": [99]}, InvalidArgumentError),
+    # a bool is no state: True selected PENDING (1)
+    ({"kinds": NodeKind.ARTIFACT, "artifact_states": [True]}, InvalidArgumentError),
+    ({"kinds": NodeKind.ARTIFACT, "artifact_states": ["COMPLETE"]}, InvalidArgumentError),
+    ({"kinds": NodeKind.ARTIFACT, "artifact_states": ["live"]}, InvalidArgumentError),
 ]
+
+
+def test_states_are_taken_as_the_models_take_them(store: LineageStore) -> None:
+    """A state is a member, its number or its name as MLMD spells it (``state="LIVE"`` on an
+    Artifact; NodeFilter and the CLI take names), one alone too, as ``types`` and ``kinds``
+    are: ``artifact_states=["ABANDONED"]`` was refused with "Input should be 0, 1, 2, 3, 4,
+    5 or 6", and ``artifact_states=ArtifactState.ABANDONED`` with "a valid frozenset"."""
+    _types(store)
+    ids = store.put_artifacts(
+        [Artifact(type="Model", uri=f"/m{i}", state=s) for i, s in enumerate(["ABANDONED", "LIVE"])]
+    )
+    for states in (["ABANDONED"], "ABANDONED", ArtifactState.ABANDONED, [5], ("ABANDONED", 5)):
+        plan = store.plan_retention(kinds=NodeKind.ARTIFACT, artifact_states=states)
+        assert plan.delete_artifacts == (ids[0],), states
+        assert plan.policy.artifact_states == frozenset({ArtifactState.ABANDONED})
+    message = "'live' is not a state of ArtifactState (UNKNOWN, PENDING, LIVE"
+    with pytest.raises(InvalidArgumentError, match=re.escape(message)):
+        store.plan_retention(kinds=NodeKind.ARTIFACT, artifact_states=["live"])
+    plan = store.plan_retention(kinds=NodeKind.EXECUTION, execution_states="FAILED")
+    assert plan.policy.execution_states == frozenset({ExecutionState.FAILED})
 
 
 @pytest.mark.parametrize(("criteria", "error"), BAD, ids=[repr(c) for c, _ in BAD])
@@ -829,6 +861,7 @@ def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
         {"batch_size": "5"},  # TypeError
         {"archive": 3},  # TypeError from pathlib
         {"archive": str(tmp_path / "a\x00b.jsonl")},  # ValueError from open()
+        {"archive": str(tmp_path / "\ud800.jsonl")},  # UnicodeEncodeError from open()
     ):
         with pytest.raises(InvalidArgumentError):
             store.apply_retention(plan, **kwargs)
@@ -836,6 +869,40 @@ def test_bad_apply_arguments_are_typed_errors_and_change_nothing(
         store.apply_retention({"created_before": b.cut})  # type: ignore[arg-type]
     assert snapshot(store) == before
     assert not list(tmp_path.iterdir())
+
+
+def test_an_edited_plan_that_does_not_hold_together_is_refused_and_changes_nothing(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """A plan is a pydantic model anyone may copy with changes (``model_copy(update=...)``
+    skips validation) or build. Islands without their event counts raised a raw ValueError
+    from ``zip`` -- after the batches before it had been applied (``batch_size=1``: the first
+    island deleted by a refused call); a plan without a policy an AttributeError."""
+    _types(store)
+    ids = store.put_artifacts([Artifact(type="Model", uri=f"/m{i}") for i in range(3)])
+    plan = store.plan_retention(types=["Model"])
+    assert plan.delete_artifacts == tuple(ids) and len(plan.islands) == 3
+    before = snapshot(store)
+    for update in (
+        {"islands": plan.islands[:1]},  # the first island alone, its count kept with the others
+        {"island_events": ()},
+        {"island_events": (0, 0, 0, 0)},
+        {"policy": None},
+        {"tombstone_artifacts": ("x",)},
+    ):
+        with pytest.raises(InvalidArgumentError, match="not a retention plan"):
+            store.apply_retention(
+                plan.model_copy(update=update), batch_size=1, archive=tmp_path / "a.jsonl"
+            )
+        assert snapshot(store) == before, update
+    assert not (tmp_path / "a.jsonl").exists()
+    with pytest.raises(ValidationError):  # built by hand: refused when built
+        RetentionPlan(**{**plan.model_dump(), "islands": plan.islands[:1]})
+    # the first island alone, with its own count, is a plan that holds together
+    first = plan.model_copy(
+        update={"islands": plan.islands[:1], "island_events": plan.island_events[:1]}
+    )
+    assert store.apply_retention(first).deleted_artifacts == (ids[0],)
 
 
 def test_a_plan_of_another_store_is_refused_and_changes_nothing(

@@ -6,7 +6,10 @@
 // $artifacts / $executions: nodes linked to what stays; they become tombstones: id, type and
 // creation time (and an execution's last known state) stay, with every relationship, so
 // lineage still passes through them; names, external ids, uris and all properties go.
-// Artifacts become DELETED (MLMD's state for an artifact whose content is gone). A node that
+// Artifacts become DELETED (MLMD's state for an artifact whose content is gone). The model
+// registry's bookkeeping stays (store.tracker, lineage_graph/_tracker.py): a registered model
+// version's model_name / model_version (and its claim), a Deployment's environment; without
+// them the tracker listed no versions and answered no deployed version for a model in service. A node that
 // is a tombstone already (a plan applied twice) is left as it is and not reported, so the
 // result says what this statement did; so is a node that is gone.
 // The policy's criteria another writer can change (the update time, the state) are checked
@@ -62,7 +65,8 @@ CALL {
     AND ($artifact_states IS NULL OR n.state IN $artifact_states)
     AND ($artifact_stamps IS NULL OR coalesce(toString(n.last_update_time_since_epoch), '')
          = $artifact_stamps[toString(n.id)])
-  WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin} AS kept
+  WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin,
+             .cs__model_name, .ci__model_version, .model_claim} AS kept
   SET n = kept
   SET n.state = $deleted_state, n.last_update_time_since_epoch = $now,
       n.tombstone_time_since_epoch = $now
@@ -79,7 +83,9 @@ CALL {
          = $execution_stamps[toString(n.id)])
   WITH n,
        n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state,
-          .mlmd_origin} AS kept
+          .mlmd_origin,
+          cs__environment: CASE WHEN n.type = 'Deployment' THEN n.cs__environment END}
+         AS kept
   SET n = kept
   SET n.last_update_time_since_epoch = $now, n.tombstone_time_since_epoch = $now
   RETURN collect(n.id) AS tombstoned_executions
