@@ -15,30 +15,70 @@ _AUTHORITY_END = re.compile(r"[/?#]")
 MASK = "***"
 
 
-def _user_info(rest: str) -> tuple[str, str] | None:
+#: The schemes of the URLs that carry this library's credentials: the stores' (FalkorDB, Neo4j)
+#: and ``import-mlmd``'s MySQL. Shown in a message, one of these is masked up to its last ``@``
+#: whenever its user info may have held a raw ``/``, ``?`` or ``#`` (hiding too much there is
+#: the safe mistake); any other URL (an artifact's uri quoted in an error:
+#: ``docker://registry/image:tag@sha256:...``) only when its authority is no host and port.
+_CREDENTIAL_SCHEMES = frozenset(
+    {"redis", "rediss", "falkor", "falkors", "falkordb", "unix", "mysql"}
+    | {"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"}
+)
+#: A ``password=`` query parameter's value (redis-py's ``unix:///path.sock?password=pw``), but
+#: the punctuation ending the URL's text in a message ("... ?password=pw: unreachable").
+_QUERY_PASSWORD = re.compile(
+    r"(?P<key>[?&;]password=)[^&#;]*?(?=[&#;]|[:,.)\]}'\"]*$)", re.IGNORECASE
+)
+
+
+def _host_and_port(authority: str) -> bool:
+    """Whether ``authority`` (holding no ``@``) reads as a host and an optional port of digits,
+    as ``urlsplit`` and the drivers read one (``h``, ``h:6379``, ``[::1]:6379``). ``:pa`` (no
+    host) and ``neo4j:se`` (no number) are none: the head of a user info holding a raw ``/``,
+    ``?`` or ``#``."""
+    if authority.startswith("["):
+        host, close, port = authority.partition("]")
+        if not close or (port and not port.startswith(":")):
+            return False
+        port = port[1:]
+    else:
+        host, _, port = authority.partition(":")
+    return bool(host) and (port == "" or (port.isascii() and port.isdigit()))
+
+
+def _user_info(rest: str, *, loose: bool) -> tuple[str, str] | None:
     """``(user info, what follows its @)`` of a URL's text after ``scheme://``; None without.
 
     The user info is the authority (up to the first ``/``, ``?`` or ``#``) before its *last*
     ``@``, as ``urlsplit`` and the drivers read it: a password or a user holding a raw ``@``
-    (``redis://:p@ss@host``) is whole. An authority without ``@`` while the URL holds one
-    further on (``redis://:pa/ss@host``, ``bolt://neo4j:se?cret@host``) is a user info holding a
-    raw ``/``, ``?`` or ``#``, which the drivers read as a host and port (``:pa``, ``neo4j:se``)
-    and a path, query or fragment: its writer's password there ran to the last ``@``."""
+    (``redis://:p@ss@host``) is whole. An authority without ``@`` that is no host and port
+    (``redis://:pa/ss@host``, ``bolt://neo4j:se?cret@host``: the host "", the port "pa", "se")
+    while the URL holds an ``@`` further on is the head of a user info holding a raw ``/``,
+    ``?`` or ``#``: its writer's password there ran to the last ``@``. ``loose`` (a credential
+    scheme, for a mask) reads a host and port so too (``redis://default:123/x@host``); a URL
+    whose authority is a host and port (``redis://h:6379/my@graph``, ``neo4j://h?policy=a@b``,
+    ``https://h/p/a:b@c``) is otherwise one with no user info, as the drivers read it."""
     end = _AUTHORITY_END.search(rest)
     authority = rest[: end.start()] if end else rest
     if "@" in authority:
         info, _, after = authority.rpartition("@")
         return info, after + rest[len(authority) :]
-    if authority and "@" in rest:  # (no authority, as in unix:///a:b@c.sock: no user info)
+    if (
+        authority  # (none, as in unix:///a:b@c.sock: no user info)
+        and "@" in rest
+        and (loose or not _host_and_port(authority))
+    ):
         info, _, after = rest.rpartition("@")
         return info, after
     return None
 
 
 def _masked(m: re.Match[str]) -> str:
-    found = _user_info(m["rest"])
+    scheme = m["head"][:-3].lower()
+    rest = _QUERY_PASSWORD.sub(lambda q: q["key"] + MASK, m["rest"])
+    found = _user_info(rest, loose=scheme in _CREDENTIAL_SCHEMES)
     if found is None or ":" not in found[0]:
-        return m[0]
+        return m["head"] + rest
     user = found[0].partition(":")[0]
     return f"{m['head']}{user}:{MASK}@{found[1]}"
 
@@ -65,7 +105,7 @@ def check_url_password(url: str, what: str) -> None:
         return
     end = _AUTHORITY_END.search(m["rest"])
     authority = m["rest"][: end.start()] if end else m["rest"]
-    found = _user_info(m["rest"])
+    found = _user_info(m["rest"], loose=False)
     if "@" not in authority and found is not None and ":" in found[0]:
         raise ConfigurationError(
             f"the {what} {redact_url(url)!r} holds a raw '/', '?' or '#' before its last '@': "
