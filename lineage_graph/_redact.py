@@ -6,8 +6,12 @@ import re
 
 __all__ = ["MASK", "check_url_password", "redact_url"]
 
-#: A URL in a text: its scheme, ``://`` and what follows up to the next whitespace.
-_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<rest>\S*)")
+#: A URL in a text: its scheme, ``://`` and what follows up to the next whitespace or the next
+#: URL (``["redis://:a@h","redis://:b@h2"]``: the first one's text ran to the end, so the
+#: second one's password was never looked at).
+_URL = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<rest>(?:(?![A-Za-z][A-Za-z0-9+.\-]*://)\S)*)"
+)
 #: Where a URL's authority ends (``urllib.parse.urlsplit``, redis-py and the neo4j driver
 #: read it so): its first ``/``, ``?`` or ``#``.
 _AUTHORITY_END = re.compile(r"[/?#]")

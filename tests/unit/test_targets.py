@@ -380,3 +380,19 @@ def test_a_password_in_a_urls_query_is_masked(target: str, shown: str) -> None:
     with pytest.raises(LineageGraphError) as info:
         LineageStore.open(target)
     assert "S3c" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ('["redis://:S3c@h","redis://:S3c@h2"]', '["redis://:***@h","redis://:***@h2"]'),
+        ("redis://h:1,bolt://neo4j:S3c@h2", "redis://h:1,bolt://neo4j:***@h2"),
+        ("http://x/a,redis://:S3c@h", "http://x/a,redis://:***@h"),
+    ],
+)
+def test_every_url_of_a_text_is_masked_however_they_are_joined(text: str, shown: str) -> None:
+    """A URL's text ran to the next whitespace: a second URL right after it (a compact JSON
+    list, a comma) was read as the first one's path, and its password shown in full."""
+    from lineage_graph._redact import redact_url
+
+    assert redact_url(text) == shown
