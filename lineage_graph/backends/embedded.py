@@ -646,6 +646,15 @@ class EmbeddedBackend(Backend):
             port = parsed.port
         except ValueError as exc:
             raise ConfigurationError(f"invalid FalkorDB URL: {exc}") from None
+        if parsed.query or parsed.fragment:
+            # Never read: "?password=pw" (redis-py's form for a socket) was refused by the
+            # server as no password, "?db=1" opened database 0. Not quoted: a password.
+            raise ConfigurationError(
+                "a FalkorDB URL takes no '?' options nor '#' (redis-py's ?password=, ?db=, "
+                "?ssl_cert_reqs= are not read): a password is written unix://:password@/path.sock "
+                "or redis://:password@host, or given as the password setting; the graph is the "
+                "URL's path (redis://host:port/graph) or the graph setting"
+            )
         # The password: in the URL (redis://user:password@host, unix://:password@/path.sock),
         # else the password setting. A server on a unix socket may ask for one too: the setting
         # and the URL's were ignored there, so such a server refused every opening.

@@ -1422,3 +1422,17 @@ def test_a_graph_name_holding_an_at_sign_is_opened_from_the_url(
         assert store.describe()["graph"] == "my@graph"
     with LineageStore.open(f"redis://127.0.0.1:{port}", password=password, graph="my@graph") as s:
         assert [a.uri for a in s.get_artifacts()] == ["/at"]
+
+
+def test_a_url_with_query_options_is_refused_not_ignored(tcp_server: tuple[int, str]) -> None:
+    """A FalkorDB URL's query was never read: ``?password=pw`` (redis-py's form, the one its
+    docs give for a unix socket) was no password ("FalkorDB refused the credentials"), ``?db=1``
+    opened database 0. Refused, saying where a password and a graph are written; the message
+    quotes no part of the query (it may be a password)."""
+    port, password = tcp_server
+    for url in (f"redis://127.0.0.1:{port}/g?password={password}", f"redis://127.0.0.1:{port}#x"):
+        with pytest.raises(ConfigurationError, match=r"takes no '\?' options") as info:
+            LineageStore.open(url)
+        assert password not in str(info.value)
+    with LineageStore.open(f"redis://:{password}@127.0.0.1:{port}/g") as store:
+        assert store.describe()["graph"] == "g"
