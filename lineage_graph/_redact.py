@@ -95,25 +95,43 @@ def redact_url(text: str) -> str:
     return _URL.sub(_masked, text)
 
 
-def check_url_password(url: str, what: str) -> None:
+def check_url_password(url: str, what: str, *, data: str = "") -> None:
     """Raise :class:`~lineage_graph.exceptions.ConfigurationError` when ``url``'s user info
-    holds a raw ``/``, ``?`` or ``#`` before a password (``redis://:pa/ss@host``): the drivers
-    read no password there but a host and a port made of the password's head (``:pa``,
+    may hold a raw ``/``, ``?`` or ``#`` before a password (``redis://:pa/ss@host``): the
+    drivers read no password there but a host and a port made of the password's head (``:pa``,
     ``neo4j:se``), and said so in errors quoting it ("Port could not be cast to integer value
     as 'pa'", "Failed to DNS resolve address neo4j:se"), or tried to connect to that host. The
-    message quotes the URL masked and says how to write it."""
+    message quotes the URL masked and says how to write it.
+
+    ``data`` names the part (``"path"``, ``"query"``) where this URL's driver reads an ``@`` as
+    data: a FalkorDB graph name (``redis://h:1/my@graph``), a Neo4j routing context
+    (``neo4j://h:1?policy=a@b``). An ``@`` there, after an authority that is a host and port,
+    is that data (such a URL was refused; the advised ``%40`` named another graph)."""
     from .exceptions import ConfigurationError
 
     m = _URL.match(url)
     if m is None:
         return
-    end = _AUTHORITY_END.search(m["rest"])
-    authority = m["rest"][: end.start()] if end else m["rest"]
-    found = _user_info(m["rest"], loose=False)
-    if "@" not in authority and found is not None and ":" in found[0]:
-        raise ConfigurationError(
-            f"the {what} {redact_url(url)!r} holds a raw '/', '?' or '#' before its last '@': "
-            "a password (or a user) holding one is written percent-encoded ('/' as %2F, "
-            "'?' as %3F, '#' as %23, '@' as %40); the drivers read the text before it as the "
-            "host and port"
-        )
+    rest = m["rest"]
+    end = _AUTHORITY_END.search(rest)
+    authority = rest[: end.start()] if end else rest
+    found = _user_info(rest, loose=True)
+    if "@" in authority or found is None or ":" not in found[0]:
+        return
+    if _host_and_port(authority):
+        tail = rest[len(authority) :]
+        at, query, fragment = tail.rindex("@"), tail.find("?"), tail.find("#")
+        if 0 <= fragment < at:
+            part = "fragment"
+        elif 0 <= query < at and (fragment < 0 or query < fragment):
+            part = "query"
+        else:
+            part = "path"
+        if part == data:
+            return
+    raise ConfigurationError(
+        f"the {what} {redact_url(url)!r} holds a raw '/', '?' or '#' before its last '@': "
+        "a password (or a user) holding one is written percent-encoded ('/' as %2F, "
+        "'?' as %3F, '#' as %23, '@' as %40); the drivers read the text before it as the "
+        "host and port"
+    )

@@ -639,8 +639,9 @@ class EmbeddedBackend(Backend):
     def _connect_external(self, url: str) -> None:
         from falkordb import FalkorDB
 
-        # a password holding a raw "/" ("redis://:pa/ss@host"): the port "pa", quoted in errors
-        check_url_password(url, "FalkorDB URL")
+        # a password holding a raw "/" ("redis://:pa/ss@host"): the port "pa", quoted in errors;
+        # an "@" in the path is a graph's name (redis://host:port/my@graph)
+        check_url_password(url, "FalkorDB URL", data="path")
         try:  # a URL that cannot be parsed is the user's to fix; never quoted: a password
             parsed = urlparse(url)
             port = parsed.port

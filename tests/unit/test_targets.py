@@ -396,3 +396,21 @@ def test_every_url_of_a_text_is_masked_however_they_are_joined(text: str, shown:
     from lineage_graph._redact import redact_url
 
     assert redact_url(text) == shown
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "bolt://neo4j:123/456@127.0.0.1:2",  # a Neo4j URI's path is read by no driver
+        "bolt://neo4j:123?456@127.0.0.1:2",  # nor a direct (bolt) one's query
+        "neo4j://neo4j:123/456@127.0.0.1:2",
+    ],
+)
+def test_a_password_with_a_numeric_head_and_a_raw_slash_is_refused(target: str) -> None:
+    """``bolt://neo4j:123/456@host``: its head ``neo4j:123`` is a host and a port, yet the
+    ``@`` is where the driver reads nothing: the password's. Refused, masked."""
+    from lineage_graph import LineageStore
+
+    with pytest.raises(ConfigurationError) as info:
+        LineageStore.open(target)
+    assert "123" not in str(info.value) and "percent-encoded" in str(info.value)
