@@ -107,6 +107,12 @@ def _is(table: str, char: str) -> bool:
     return i >= 0 and ord(char) <= ends[i]
 
 
+def _skipped(char: str) -> bool:
+    """A transparent character (a mark) between a ZWNJ and a letter; not one shown as an
+    escape (a format character: "\\u200b" drawn between them joins nothing either way)."""
+    return _is("transparent", char) and not _CONTROL.match(char)
+
+
 def _joiner_drawn(text: str, at: int) -> bool:
     r"""Whether the ZWNJ or ZWJ at ``text[at]`` changes how the text is drawn, by RFC 5892's
     CONTEXTJ rules (IDNA's, for the same question: which joiners tell two names apart): after
@@ -121,10 +127,10 @@ def _joiner_drawn(text: str, at: int) -> bool:
     if text[at] != _ZWNJ:
         return False
     before = at - 1
-    while before >= 0 and _is("transparent", text[before]):
+    while before >= 0 and _skipped(text[before]):
         before -= 1
     after = at + 1
-    while after < len(text) and _is("transparent", text[after]):
+    while after < len(text) and _skipped(text[after]):
         after += 1
     return (
         before >= 0

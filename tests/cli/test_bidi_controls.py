@@ -89,6 +89,9 @@ IDLE_JOINERS = {
     "\u0627\u200c\u0628": "\u0627\\u200c\u0628",
     "\u200c\u0628\u200c": "\\u200c\u0628\\u200c",
     "\u0628\u200d\u0647": "\u0628\\u200d\u0647",
+    # a format character between: shown "\\u200b", it joins nothing to either side
+    "\u0628\u200b\u200c\u0647": "\u0628\\u200b\\u200c\u0647",
+    "\u0628\u200c\u202e\u0647": "\u0628\\u200c\\u202e\u0647",
 }
 
 

@@ -64,14 +64,19 @@
     return [code, i + (code > 0xffff ? 2 : 1)];
   }
 
+  var ESCAPED = new RegExp("^" + document.body.getAttribute("data-control") + "$", "u");
+  function skipped(code) {  // a mark, not a character shown as an escape
+    return within("transparent", code) && !ESCAPED.test(String.fromCodePoint(code));
+  }
+
   function joinerDrawn(s, i) {
     var prev = before(s, i);
     if (prev && within("virama", prev[0])) { return true; }
     if (s[i] !== "\u200c") { return false; }
-    while (prev && within("transparent", prev[0])) { prev = before(s, prev[1]); }
+    while (prev && skipped(prev[0])) { prev = before(s, prev[1]); }
     if (!prev || !within("before", prev[0])) { return false; }
     var next = at(s, i + 1);
-    while (next && within("transparent", next[0])) { next = at(s, next[1]); }
+    while (next && skipped(next[0])) { next = at(s, next[1]); }
     return next !== null && within("after", next[0]);
   }
 
