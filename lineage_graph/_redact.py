@@ -8,10 +8,13 @@ __all__ = ["MASK", "check_url_password", "redact_url"]
 
 #: A URL in a text: its scheme, ``://`` and what follows up to the next whitespace or the next
 #: URL (``["redis://:a@h","redis://:b@h2"]``: the first one's text ran to the end, so the
-#: second one's password was never looked at).
+#: second one's password was never looked at). Linear: a run of scheme characters is taken
+#: whole (possessive), then checked for a ``://`` after it.
 _URL = re.compile(
-    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<rest>(?:(?![A-Za-z][A-Za-z0-9+.\-]*://)\S)*)"
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://)"
+    r"(?P<rest>(?:[A-Za-z0-9+.\-]++(?!://)|[^\sA-Za-z0-9+.\-])*+)"
 )
+_SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 #: Where a URL's authority ends (``urllib.parse.urlsplit``, redis-py and the neo4j driver
 #: read it so): its first ``/``, ``?`` or ``#``.
 _AUTHORITY_END = re.compile(r"[/?#]")
@@ -30,9 +33,8 @@ _CREDENTIAL_SCHEMES = frozenset(
 )
 #: A ``password=`` query parameter's value (redis-py's ``unix:///path.sock?password=pw``), but
 #: the punctuation ending the URL's text in a message ("... ?password=pw: unreachable").
-_QUERY_PASSWORD = re.compile(
-    r"(?P<key>[?&;]password=)[^&#;]*?(?=[&#;]|[:,.)\]}'\"]*$)", re.IGNORECASE
-)
+_QUERY_PASSWORD = re.compile(r"(?P<key>[?&;]password=)(?P<value>[^&#;]*)", re.IGNORECASE)
+_TRAILING = ":,.)]}'\""
 
 
 def _host_and_port(authority: str) -> bool:
@@ -77,9 +79,16 @@ def _user_info(rest: str, *, loose: bool) -> tuple[str, str] | None:
     return None
 
 
+def _masked_value(q: re.Match[str]) -> str:
+    # the punctuation ending the URL's text in a message ("?password=pw: ...") stays
+    value = q["value"]
+    tail = value[len(value.rstrip(_TRAILING)) :] if q.end() == len(q.string) else ""
+    return q["key"] + MASK + tail
+
+
 def _masked(m: re.Match[str]) -> str:
     scheme = m["head"][:-3].lower()
-    rest = _QUERY_PASSWORD.sub(lambda q: q["key"] + MASK, m["rest"])
+    rest = _QUERY_PASSWORD.sub(_masked_value, m["rest"])
     found = _user_info(rest, loose=scheme in _CREDENTIAL_SCHEMES)
     if found is None or ":" not in found[0]:
         return m["head"] + rest
@@ -92,7 +101,26 @@ def redact_url(text: str) -> str:
     ``neo4j+s://user:pw@host`` become ``redis://:***@host``, ``neo4j+s://user:***@host``; a
     password holding a raw ``/``, ``?`` or ``#`` too: ``redis://:pa/ss@host`` is shown
     ``redis://:***@host``)."""
-    return _URL.sub(_masked, text)
+    # Each "://" is found, then its scheme read backwards: a regex search for the scheme tried
+    # every position of a long word, each time to the word's end (a 40,000-letter name in a
+    # message took 1.4 s, 128 KiB 15 s).
+    out, done, at = [], 0, text.find("://")
+    while at >= 0:
+        start = at
+        while start > done and text[start - 1] in _SCHEME_CHARACTERS:
+            start -= 1
+        while start < at and not text[start].isalpha():  # a scheme begins with a letter
+            start += 1
+        m = _URL.match(text, start) if start < at else None
+        if m is None:
+            at = text.find("://", at + 3)
+            continue
+        out.append(text[done:start])
+        out.append(_masked(m))
+        done = m.end()
+        at = text.find("://", done)
+    out.append(text[done:])
+    return "".join(out)
 
 
 def check_url_password(url: str, what: str, *, data: str = "") -> None:
