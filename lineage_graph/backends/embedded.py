@@ -639,13 +639,23 @@ class EmbeddedBackend(Backend):
     def _connect_external(self, url: str) -> None:
         from falkordb import FalkorDB
 
-        # a password holding a raw "/" ("redis://:pa/ss@host"): the port "pa", quoted in errors
-        check_url_password(url, "FalkorDB URL")
+        # a password holding a raw "/" ("redis://:pa/ss@host"): the port "pa", quoted in errors;
+        # an "@" in the path is a graph's name (redis://host:port/my@graph)
+        check_url_password(url, "FalkorDB URL", data="path")
         try:  # a URL that cannot be parsed is the user's to fix; never quoted: a password
             parsed = urlparse(url)
             port = parsed.port
         except ValueError as exc:
             raise ConfigurationError(f"invalid FalkorDB URL: {exc}") from None
+        if parsed.query or parsed.fragment:
+            # Never read: "?password=pw" (redis-py's form for a socket) was refused by the
+            # server as no password, "?db=1" opened database 0. Not quoted: a password.
+            raise ConfigurationError(
+                "a FalkorDB URL takes no '?' options nor '#' (redis-py's ?password=, ?db=, "
+                "?ssl_cert_reqs= are not read): a password is written unix://:password@/path.sock "
+                "or redis://:password@host, or given as the password setting; the graph is the "
+                "URL's path (redis://host:port/graph) or the graph setting"
+            )
         # The password: in the URL (redis://user:password@host, unix://:password@/path.sock),
         # else the password setting. A server on a unix socket may ask for one too: the setting
         # and the URL's were ignored there, so such a server refused every opening.

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..exceptions import InvalidArgumentError, NotFoundError
+from .._redact import check_url_password
+from ..exceptions import ConfigurationError, InvalidArgumentError, NotFoundError
 from ._common import (
     ExitCode,
     JsonOption,
@@ -61,6 +62,10 @@ def parse_source(source: str) -> Any:
 
         pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
 
+        try:  # a password holding a raw "/": the port "pa", its head quoted in the error
+            check_url_password(source, "mysql:// source")
+        except ConfigurationError as exc:
+            raise InvalidArgumentError(str(exc)) from None
         url = urllib.parse.urlparse(source)
         try:
             port = url.port  # 'h:abc', 'h:99999': a ValueError (was a traceback, exit 1)

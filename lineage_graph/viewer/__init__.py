@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..__about__ import __version__
 from .._files import output_path, path_error, replace_file
-from .._text import CONTROL_PATTERN_JS, printable
+from .._text import CONTROL_PATTERN_JS, JOINER_TABLES, printable
 from ..exceptions import InvalidArgumentError
 from ..models import (
     Artifact,
@@ -348,6 +348,7 @@ def to_html(
         # stored text (the CLI's title names the node): its control characters shown visibly
         "TITLE": html.escape(printable(title)),
         "CONTROL": html.escape(CONTROL_PATTERN_JS),
+        "JOINERS": html.escape(json.dumps(JOINER_TABLES)),
         "VERSION": html.escape(__version__),
         "NODE_COUNT": str(len(payload["nodes"])),
         "EDGE_COUNT": str(len(payload["edges"])),

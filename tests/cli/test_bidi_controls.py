@@ -68,3 +68,55 @@ def test_invisible_characters_in_stored_text_are_shown_escaped(tmp_path: Path) -
     data = json.loads(invoke(["show", "3", "--json", "--store", str(path)]).stdout)
     assert data["name"] == f"n{INVISIBLE}"
     assert json.loads(invoke(["show", "2", "--json", "--store", str(path)]).stdout)["uri"] == uri
+
+
+#: Names a script needs a joiner in, and the same letters without it (drawn differently):
+#: Persian "ketab-ha" and "mi-khaham" (ZWNJ: the letters do not join), a Devanagari half form
+#: (virama, ZWJ), Sinhala "shri" (virama, ZWJ), the ZWNJ after a vowel mark (skipped).
+SCRIPT_JOINERS = (
+    "\u06a9\u062a\u0627\u0628\u200c\u0647\u0627",
+    "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "\u0915\u094d\u200d\u0937",
+    "\u0dc1\u0dca\u200d\u0dbb\u0dd3",
+    "\u0628\u064e\u200c\u0647",
+)
+#: Joiners that draw nothing where they are: between Latin letters, between emoji, after an
+#: alef (which joins nothing after it), at the ends.
+IDLE_JOINERS = {
+    "s3://bu\u200ccket": "s3://bu\\u200ccket",
+    "s3://bu\u200dcket": "s3://bu\\u200dcket",
+    "\U0001f468\u200d\U0001f469": "\U0001f468\\u200d\U0001f469",
+    "\u0627\u200c\u0628": "\u0627\\u200c\u0628",
+    "\u200c\u0628\u200c": "\\u200c\u0628\\u200c",
+    "\u0628\u200d\u0647": "\u0628\\u200d\u0647",
+    # a format character between: shown "\\u200b", it joins nothing to either side
+    "\u0628\u200b\u200c\u0647": "\u0628\\u200b\\u200c\u0647",
+    "\u0628\u200c\u202e\u0647": "\u0628\\u200c\\u202e\u0647",
+}
+
+
+def test_a_joiner_a_script_needs_is_printed_as_it_is(tmp_path: Path) -> None:
+    r"""A zero width non-joiner or joiner was printed as an escape wherever it was: every
+    Persian name with a ZWNJ (the plural "-ha", the verb prefix "mi-": standard spelling) read
+    "\u06a9\u062a\u0627\u0628\u200c\u0647\u0627" with a literal "\u200c", an Indic
+    conjunct's ZWJ the same. Where it changes how the text is drawn (RFC 5892's CONTEXTJ rule:
+    after a virama; a ZWNJ between letters that join across it) it is printed as it is: the
+    name reads as written, told apart from the one without it by the drawing itself. Anywhere
+    else it is still an escape (s3://bu\u200ccket)."""
+    from lineage_graph._text import printable
+
+    for text in SCRIPT_JOINERS:
+        assert printable(text) == text
+    for text, shown in IDLE_JOINERS.items():
+        assert printable(text) == shown
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_artifacts(
+            [Artifact(type="D", uri=f"s3://x/{i}", name=n) for i, n in enumerate(SCRIPT_JOINERS)]
+            + [Artifact(type="D", uri=uri) for uri in IDLE_JOINERS]
+        )
+    listed = invoke(["ls", "--store", str(path)]).stdout
+    for text in SCRIPT_JOINERS:
+        assert text in listed, (text, listed)
+    assert "s3://bu\\u200ccket" in listed and "\U0001f468\\u200d\U0001f469" in listed

@@ -1413,3 +1413,32 @@ def test_a_server_that_crashes_loading_the_store_is_named_so(tmp_path: Path) -> 
     log.write_text(earlier + report.replace("loadDataFromDisk", "processCommand"))
     assert _load_crash(log, len(earlier)) is None  # not while loading: another failure
     assert _load_crash(tmp_path / "missing.log", 0) is None
+
+
+def test_a_graph_name_holding_an_at_sign_is_opened_from_the_url(
+    tcp_server: tuple[int, str],
+) -> None:
+    """``redis://host:port/my@graph`` has a host and a port and the graph ``my@graph`` (the
+    drivers read no user info there). It was refused as a password holding a raw ``/`` (its
+    ``@`` "to be written %40"; but the path is not percent-decoded: ``my%40graph`` is another
+    graph) and quoted ``redis://127.0.0.1:***@graph``."""
+    port, password = tcp_server
+    with LineageStore.open(f"redis://127.0.0.1:{port}/my@graph", password=password) as store:
+        put_dataset(store, "/at")
+        assert store.describe()["graph"] == "my@graph"
+    with LineageStore.open(f"redis://127.0.0.1:{port}", password=password, graph="my@graph") as s:
+        assert [a.uri for a in s.get_artifacts()] == ["/at"]
+
+
+def test_a_url_with_query_options_is_refused_not_ignored(tcp_server: tuple[int, str]) -> None:
+    """A FalkorDB URL's query was never read: ``?password=pw`` (redis-py's form, the one its
+    docs give for a unix socket) was no password ("FalkorDB refused the credentials"), ``?db=1``
+    opened database 0. Refused, saying where a password and a graph are written; the message
+    quotes no part of the query (it may be a password)."""
+    port, password = tcp_server
+    for url in (f"redis://127.0.0.1:{port}/g?password={password}", f"redis://127.0.0.1:{port}#x"):
+        with pytest.raises(ConfigurationError, match=r"takes no '\?' options") as info:
+            LineageStore.open(url)
+        assert password not in str(info.value)
+    with LineageStore.open(f"redis://:{password}@127.0.0.1:{port}/g") as store:
+        assert store.describe()["graph"] == "g"

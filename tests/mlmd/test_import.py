@@ -1084,3 +1084,21 @@ def test_every_statement_of_an_import_is_one_neo4j_can_send(
     [run] = [c for c in store.get_contexts() if c.name == "r1"]
     graph = store.context_graph(run.id, include_children=True)  # cache/context_members
     assert [a.id for a in graph.artifacts] == [copy.id]
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["mysql://root:S3c/r3t@127.0.0.1:1/db", "mysql://root:S3c?r3t@127.0.0.1:1/db"],
+)
+def test_a_mysql_password_holding_a_raw_slash_is_refused_unquoted(
+    source: str, tmp_path: Path
+) -> None:
+    """``mysql://root:S3c/r3t@host/db``: urlparse reads the host "root" and the port "S3c",
+    and import-mlmd said "a mysql:// source with a bad port: Port could not be cast to integer
+    value as 'S3c'", the password's head. Refused as the store URLs are, quoting it masked and
+    saying to percent-encode; nothing is imported (the store is not made)."""
+    result = _cli("import-mlmd", source, "--store", str(tmp_path / "store"))
+    assert result.exit_code == 5, result.output
+    assert "S3c" not in result.output and "r3t" not in result.output, result.output
+    assert "percent-encoded" in result.output and "root:***@" in result.output
+    assert not (tmp_path / "store").exists()

@@ -330,3 +330,87 @@ def test_urls_without_a_password_past_the_authority_are_shown_as_written(url: st
 
     check_url_password(url, "URL")
     assert redact_url(url) == url.replace("S3c%2Fr3t", "***")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no artifact with uri 'docker://registry/image:tag@sha256:0123abcd'",
+        "no artifact with uri 'https://host/pkg/model:1.0@2'",
+        "no artifact with uri 's3://bucket/k?versionId=a:b@c'",
+    ],
+)
+def test_an_artifact_uri_in_a_message_is_shown_as_written(text: str) -> None:
+    """A message quoting an artifact's uri whose path or query holds a ':' and an '@' (an image
+    digest) was shown as if it held a password: "docker://registry/image:***@sha256:...".
+    Its authority is a host (and port): it has no user info, for the drivers and for the mask."""
+    from lineage_graph._redact import redact_url
+
+    assert redact_url(text) == text
+
+
+def test_a_neo4j_uri_with_an_at_sign_in_its_routing_context_is_not_refused() -> None:
+    """``neo4j://host:port?policy=a@b`` (a routing context) is valid for the driver; it was
+    refused as a password holding a raw '?'. It is opened now (no server answers there)."""
+    from lineage_graph import LineageStore
+    from lineage_graph.exceptions import EngineUnavailableError
+
+    with pytest.raises((EngineUnavailableError, ConfigurationError)) as info:
+        LineageStore.open("neo4j://127.0.0.1:2?policy=a@b", connect_timeout_s=1)
+    assert "percent-encoded" not in str(info.value), info.value
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("unix:///tmp/none.sock?db=0&password=S3cr3t", "unix:///tmp/none.sock?db=0&password=***"),
+        ("redis://127.0.0.1:1/g?password=S3c@r3t", "redis://127.0.0.1:1/g?password=***"),
+    ],
+)
+def test_a_password_in_a_urls_query_is_masked(target: str, shown: str) -> None:
+    """redis-py's form of a unix socket's password, ``?password=``: shown in full by every
+    message quoting the target ("cannot open the store unix:///...?password=S3cr3t") and by
+    the settings' repr."""
+    from lineage_graph import LineageStore
+    from lineage_graph._redact import redact_url
+    from lineage_graph.config import StoreSettings
+
+    assert redact_url(f"cannot open the store {target}: x") == f"cannot open the store {shown}: x"
+    assert "S3c" not in repr(StoreSettings(store=target))
+    with pytest.raises(LineageGraphError) as info:
+        LineageStore.open(target)
+    assert "S3c" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ('["redis://:S3c@h","redis://:S3c@h2"]', '["redis://:***@h","redis://:***@h2"]'),
+        ("redis://h:1,bolt://neo4j:S3c@h2", "redis://h:1,bolt://neo4j:***@h2"),
+        ("http://x/a,redis://:S3c@h", "http://x/a,redis://:***@h"),
+    ],
+)
+def test_every_url_of_a_text_is_masked_however_they_are_joined(text: str, shown: str) -> None:
+    """A URL's text ran to the next whitespace: a second URL right after it (a compact JSON
+    list, a comma) was read as the first one's path, and its password shown in full."""
+    from lineage_graph._redact import redact_url
+
+    assert redact_url(text) == shown
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "bolt://neo4j:123/456@127.0.0.1:2",  # a Neo4j URI's path is read by no driver
+        "bolt://neo4j:123?456@127.0.0.1:2",  # nor a direct (bolt) one's query
+        "neo4j://neo4j:123/456@127.0.0.1:2",
+    ],
+)
+def test_a_password_with_a_numeric_head_and_a_raw_slash_is_refused(target: str) -> None:
+    """``bolt://neo4j:123/456@host``: its head ``neo4j:123`` is a host and a port, yet the
+    ``@`` is where the driver reads nothing: the password's. Refused, masked."""
+    from lineage_graph import LineageStore
+
+    with pytest.raises(ConfigurationError) as info:
+        LineageStore.open(target)
+    assert "123" not in str(info.value) and "percent-encoded" in str(info.value)

@@ -534,3 +534,45 @@ def test_invisible_characters_are_shown_escaped_in_the_browser(
             expected.append([c, c])
     assert found == expected
     assert page.errors == [] and page.network_requests() == []
+
+
+def test_the_page_shows_joiners_as_the_cli_prints_them(
+    page: Page, tmp_path: Path, store: LineageStore
+) -> None:
+    """A zero width non-joiner or joiner is shown as it is where a script needs it (after a
+    virama; a ZWNJ between letters joining across it: Persian), else escaped, by one rule and
+    one set of tables: the page's ``shown`` gives what ``printable`` gives on every string of
+    joiners in every context the rule reads (letters joining either side or none, marks
+    skipped, viramas, letters past U+FFFF, Latin letters, emoji, the ends)."""
+    import itertools
+
+    from lineage_graph import Artifact, ArtifactType, NodeKind, NodeRef
+
+    store.put_artifact_type(ArtifactType(name="D"))
+    graph = store.downstream(
+        [NodeRef(NodeKind.ARTIFACT, store.put_artifact(Artifact(type="D", uri="s3://j")))]
+    )
+    page.open(write_html(graph, tmp_path / "g.html"))
+    context = [
+        "",
+        "a",
+        "\u0628",  # beh: joins both sides (D)
+        "\u0627",  # alef: joins the letter before it only (R)
+        "\ua872",  # phags-pa superfixed ra: joins the letter after it only (L)
+        "\u064e",  # fatha: a mark, skipped (T)
+        "\u094d",  # devanagari virama
+        "\U0001e900",  # adlam capital alif (D), two UTF-16 units
+        "\U00011046",  # brahmi virama, two UTF-16 units
+        "\U0001f468",
+        "\u200b",
+    ]
+    samples = [
+        a + b + j + c + d
+        for a, b, c, d in itertools.product(context, repeat=4)
+        for j in ("\u200c", "\u200d", "\u200c\u200d")
+    ]
+    shown = page.page.evaluate("(texts) => texts.map(window.lineageViewer.shown)", samples)
+    expected = [printable(t) for t in samples]
+    assert [(t, s) for t, s, e in zip(samples, shown, expected, strict=True) if s != e] == []
+    assert printable("\u0628\u064e\u200c\U0001e900") == "\u0628\u064e\u200c\U0001e900"
+    assert page.errors == []

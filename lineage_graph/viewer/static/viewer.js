@@ -19,10 +19,72 @@
     return digits;
   }
 
+  // A zero width non-joiner or joiner is shown as it is where it changes how the text is
+  // drawn (after a virama; a ZWNJ between letters that join across it, as in Persian): the
+  // rule (RFC 5892's CONTEXTJ) and its tables are lineage_graph._text's, the page is given them.
+  var JOINERS = {};
+  (function () {
+    var given = JSON.parse(document.body.getAttribute("data-joiners"));
+    Object.keys(given).forEach(function (name) {
+      var starts = [], ends = [];
+      given[name].split(/\s+/).forEach(function (item) {
+        if (!item) { return; }
+        var parts = item.split("-");
+        starts.push(parseInt(parts[0], 16));
+        ends.push(parseInt(parts[parts.length - 1], 16));
+      });
+      JOINERS[name] = { starts: starts, ends: ends };
+    });
+  })();
+
+  function within(name, code) {
+    var table = JOINERS[name], lo = 0, hi = table.starts.length - 1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (code < table.starts[mid]) { hi = mid - 1; }
+      else if (code > table.ends[mid]) { lo = mid + 1; }
+      else { return true; }
+    }
+    return false;
+  }
+
+  // [code point, its first UTF-16 index] of the character before index i / at index i
+  function before(s, i) {
+    if (i <= 0) { return null; }
+    var low = s.charCodeAt(i - 1);
+    if (i >= 2 && low >= 0xdc00 && low <= 0xdfff) {
+      var high = s.charCodeAt(i - 2);
+      if (high >= 0xd800 && high <= 0xdbff) { return [s.codePointAt(i - 2), i - 2]; }
+    }
+    return [low, i - 1];
+  }
+  function at(s, i) {
+    if (i >= s.length) { return null; }
+    var code = s.codePointAt(i);
+    return [code, i + (code > 0xffff ? 2 : 1)];
+  }
+
+  var ESCAPED = new RegExp("^" + document.body.getAttribute("data-control") + "$", "u");
+  function skipped(code) {  // a mark, not a character shown as an escape
+    return within("transparent", code) && !ESCAPED.test(String.fromCodePoint(code));
+  }
+
+  function joinerDrawn(s, i) {
+    var prev = before(s, i);
+    if (prev && within("virama", prev[0])) { return true; }
+    if (s[i] !== "\u200c") { return false; }
+    while (prev && skipped(prev[0])) { prev = before(s, prev[1]); }
+    if (!prev || !within("before", prev[0])) { return false; }
+    var next = at(s, i + 1);
+    while (next && skipped(next[0])) { next = at(s, next[1]); }
+    return next !== null && within("after", next[0]);
+  }
+
   function shown(text) {
-    return String(text).replace(CONTROL, function (c) {
+    return String(text).replace(CONTROL, function (c, offset, whole) {
       var code = c.codePointAt(0);
       if (SHORT_ESCAPES[c]) { return SHORT_ESCAPES[c]; }
+      if ((c === "\u200c" || c === "\u200d") && joinerDrawn(whole, offset)) { return c; }
       if (code < 0x100) { return "\\x" + hex(code, 2); }
       return code < 0x10000 ? "\\u" + hex(code, 4) : "\\U" + hex(code, 8);
     });
@@ -272,6 +334,8 @@
   cy.fit(undefined, 30);
   if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
   if (data.focus && byId[data.focus]) { select(data.focus); }
-  window.lineageViewer = { cy: cy, data: data, select: select, search: search, reset: reset };
+  window.lineageViewer = {
+    cy: cy, data: data, select: select, search: search, reset: reset, shown: shown
+  };
   document.body.setAttribute("data-ready", "true");
 })();
