@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .._redact import check_url_password
+from .._redact import check_url_password, redact_url
 from ..exceptions import ConfigurationError, InvalidArgumentError, NotFoundError
 from ._common import (
     ExitCode,
@@ -166,7 +166,8 @@ def import_mlmd(
         # that made stdout no JSON
         print_json(report.to_dict())
         return
-    table = WholeTable(title=stored_text(f"imported {source}"), show_header=True)
+    # (a mysql:// source may hold a password)
+    table = WholeTable(title=stored_text(redact_url(f"imported {source}")), show_header=True)
     table.add_column("what")
     table.add_column("count", justify="right", no_wrap=True)
     for name, count in report.counts().items():
