@@ -123,7 +123,14 @@ class Tracker:
         made by hand) named whatever artifact of this store bears its id, and ``deploy``
         recorded another registered model's version as deployed (``churn`` version 3 given to
         a store whose artifact of that id is ``fraud`` version 1 deployed ``fraud``)."""
-        artifact = self._artifact(model.id)
+        if not isinstance(model.artifact, Artifact) or model.artifact.id is None:
+            # ``model.id`` raised AssertionError (an artifact not stored) or AttributeError
+            # (no artifact at all, e.g. an id), untyped
+            raise InvalidArgumentError(
+                f"{model.name!r} version {model.version} has no stored model artifact "
+                f"(its artifact is {model.artifact!r:.80}): a ModelVersion made by hand?"
+            )
+        artifact = self._artifact(model.artifact.id)
         current = self._registration(artifact)
         if current is None or (model.name, model.version) != (current.name, current.version):
             what = (

@@ -9,7 +9,9 @@
 // Artifacts become DELETED (MLMD's state for an artifact whose content is gone). The model
 // registry's bookkeeping stays (store.tracker, lineage_graph/_tracker.py): a registered model
 // version's model_name / model_version (and its claim), a Deployment's environment; without
-// them the tracker listed no versions and answered no deployed version for a model in service. A node that
+// them the tracker listed no versions and answered no deployed version for a model in service.
+// Only a registered version's (attributed to the RegisteredModel context of its model_name, as
+// the tracker reads a registration): the same properties set by hand go as every property does. A node that
 // is a tombstone already (a plan applied twice) is left as it is and not reported, so the
 // result says what this statement did; so is a node that is gone.
 // The policy's criteria another writer can change (the update time, the state) are checked
@@ -88,8 +90,13 @@ CALL {
     AND ($artifact_states IS NULL OR n.state IN $artifact_states)
     AND ($artifact_stamps IS NULL OR coalesce(toString(n.last_update_time_since_epoch), '')
          = $artifact_stamps[toString(n.id)])
+  OPTIONAL MATCH (n)-[:ATTRIBUTION]->(m:Context)
+  WHERE m.type = 'RegisteredModel' AND m.name = n.cs__model_name
+  WITH n, count(m) > 0 AS registered
   WITH n, n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .mlmd_origin,
-             .cs__model_name, .ci__model_version, .model_claim} AS kept
+             .model_claim,
+             cs__model_name: CASE WHEN registered THEN n.cs__model_name END,
+             ci__model_version: CASE WHEN registered THEN n.ci__model_version END} AS kept
   SET n = kept
   SET n.state = $deleted_state, n.last_update_time_since_epoch = $now,
       n.tombstone_time_since_epoch = $now

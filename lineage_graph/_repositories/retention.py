@@ -25,6 +25,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -148,7 +149,11 @@ class RetentionPolicy(BaseModel):
             return value
         out = []
         for v in value:
-            if isinstance(v, bool):  # True selected PENDING (1), False UNKNOWN
+            if isinstance(v, bool) or (isinstance(v, Enum) and not isinstance(v, enum)):
+                # True selected PENDING (1), False UNKNOWN; an IntEnum member of the other kind
+                # was taken as its number: artifact_states=[ExecutionState.COMPLETE] selected
+                # MARKED_FOR_DELETION artifacts (both 3), execution_states=[ArtifactState.LIVE]
+                # RUNNING executions
                 raise ValueError(f"a state is a {enum.__name__}, its number or name, not {v!r}")
             if isinstance(v, str):
                 if v not in enum.__members__:

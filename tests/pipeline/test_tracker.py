@@ -736,6 +736,30 @@ def test_a_model_version_of_another_store_is_not_deployed_here(
     assert tracker.deploy(fraud) > 0  # its own version deploys
 
 
+def test_a_model_version_without_a_stored_artifact_is_a_typed_error(store: LineageStore) -> None:
+    """A ModelVersion made by hand around an artifact not stored (no id), or around no artifact
+    at all (its id), raised AssertionError / AttributeError from ``ModelVersion.id``."""
+    from lineage_graph._tracker import ModelVersion
+
+    tracker = store.tracker
+    version = tracker.register_model(train(store, "x", 0.9), "churn")
+    executions = store.get_executions()
+    for made in (
+        ModelVersion("churn", 1, Artifact(type="Model", uri="s3://m")),
+        ModelVersion("churn", 1, version.id),  # type: ignore[arg-type]
+    ):
+        for call in (
+            lambda m: tracker.deploy(m),
+            lambda m: tracker.metric(m, "accuracy"),
+            lambda m: tracker.previous_version(m),
+            lambda m: tracker.register_model(m, "churn"),
+        ):
+            with pytest.raises(InvalidArgumentError, match="has no stored model artifact"):
+                call(made)
+    assert store.get_executions() == executions
+    assert tracker.deployed_version("churn") is None
+
+
 def test_a_registry_at_the_largest_version_refuses_another_and_writes_nothing(
     store: LineageStore,
 ) -> None:

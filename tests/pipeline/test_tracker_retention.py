@@ -132,3 +132,29 @@ def test_retention_by_age_keeps_the_versions_in_service(store: LineageStore) -> 
         first,
         latest,
     ]
+
+
+def test_model_properties_set_by_hand_go_with_the_tombstone(store: LineageStore) -> None:
+    """Only a registered version keeps ``model_name`` / ``model_version`` as a tombstone: the
+    same custom properties set by hand on an artifact no registered model holds stayed on its
+    tombstone (``{'model_name': 'patient-4711', 'model_version': 3}``), where every other
+    property went."""
+    with store.run("Trainer") as run:
+        loose = run.output(
+            "Model",
+            uri="s3://m/1",
+            custom_properties={"model_name": "patient-4711", "model_version": 3},
+        )
+        named = run.output(
+            "Model", uri="s3://m/2", custom_properties={"model_name": "churn", "model_version": 7}
+        )
+        registered = run.output("Model", uri="s3://m/3")
+    store.tracker.register_model(registered, "churn")  # a registered model of that name exists
+    plan = store.plan_retention(types=["Model"])
+    assert plan.tombstone_artifacts == (loose.id, named.id, registered.id)
+    store.apply_retention(plan)
+    found = {a.id: a for a in store.get_artifacts_by_id(plan.tombstone_artifacts)}
+    assert found[loose.id].custom_properties == {}
+    assert found[named.id].custom_properties == {}  # not attributed to churn: no version of it
+    assert found[registered.id].custom_properties == {"model_name": "churn", "model_version": 1}
+    assert [v.id for v in store.tracker.model_versions("churn")] == [registered.id]

@@ -809,6 +809,13 @@ BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": [True]}, InvalidArgumentError),
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": ["COMPLETE"]}, InvalidArgumentError),
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": ["live"]}, InvalidArgumentError),
+    # a member of the other kind's states was taken as its number: COMPLETE (3) selected
+    # MARKED_FOR_DELETION artifacts, LIVE (2) RUNNING executions
+    (
+        {"kinds": NodeKind.ARTIFACT, "artifact_states": [ExecutionState.COMPLETE]},
+        InvalidArgumentError,
+    ),
+    ({"kinds": NodeKind.EXECUTION, "execution_states": ArtifactState.LIVE}, InvalidArgumentError),
 ]
 
 
