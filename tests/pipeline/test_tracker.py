@@ -614,6 +614,34 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
     assert git_info(git_repo)["git_remote"] == "https://example.com/r"
 
 
+@pytest.mark.parametrize(
+    ("remote", "recorded"),
+    [
+        ("https://github.com/x/y.git?access_token=tok3n", "https://github.com/x/y.git"),
+        ("https://user:ghp_xxx@github.com/x/y.git", "https://github.com/x/y.git"),
+        ("https://oauth2:tok@gitlab.com/g/p.git", "https://gitlab.com/g/p.git"),
+        ("https://h/r.git?private_token=t&ref=main#top", "https://h/r.git?ref=main#top"),
+        ("https://h/r?X-Amz-Signature=s;api%5Fkey=k", "https://h/r"),
+        ("git@github.com:x/y.git", "git@github.com:x/y.git"),  # scp-like: no secret
+    ],
+)
+def test_git_remote_is_stored_without_credentials(
+    store: LineageStore, git_repo: Path, remote: str, recorded: str
+) -> None:
+    """A remote's token in its query (``?access_token=``) was stored as is: readable by anyone
+    with access to the store, exported, shown by the CLI. Every path that records git info is
+    checked: ``git=`` of a run, ``run.log_git`` and ``tracker.log_git``."""
+    subprocess.run(["git", "-C", str(git_repo), "remote", "set-url", "origin", remote], check=True)
+    with store.run("Trainer", git=git_repo) as run:
+        logged = run.log_git(git_repo)
+    with store.run("Trainer") as plain:
+        pass
+    store.tracker.log_git(plain.id, git_repo)
+    assert logged["git_remote"] == recorded
+    for execution in store.get_executions_by_id([run.id, plain.id]):
+        assert execution.custom_properties["git_remote"] == recorded
+
+
 def test_git_info_runs_no_command_the_work_trees_config_names(
     git_repo: Path, tmp_path: Path
 ) -> None:
