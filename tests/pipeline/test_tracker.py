@@ -16,9 +16,11 @@ from lineage_graph import (
     ArtifactType,
     Context,
     FailedPreconditionError,
+    ImpactMark,
     InvalidArgumentError,
     LineageStore,
     NodeKind,
+    NodeRef,
     NotFoundError,
 )
 from lineage_graph._repositories.graph import WriteBatch
@@ -160,7 +162,7 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """register_model read the artifact and wrote it back whole with its version: an update
-    by another writer in between (here an impact mark's state and a moved uri) was reverted.
+    by another writer in between (here a state and a moved uri) was reverted.
     Only the version's two properties are written now."""
     tracker = store.tracker
     model = train(store, "exp-1", 0.7)
@@ -171,7 +173,8 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
         if query == "tracker/highest_version" and not moved:  # after the read, before the write
             moved.append(1)
             store.put_artifacts(
-                [Artifact(id=model.id, uri="/moved", state=ArtifactState.ABANDONED)],
+                # (a state it can be registered in: an ABANDONED one is refused, below)
+                [Artifact(id=model.id, uri="/moved", state=ArtifactState.PENDING)],
                 field_mask_paths=["uri", "state"],
             )
         return real(query, **params)
@@ -180,7 +183,7 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
     version = tracker.register_model(model, "churn")
     [stored] = store.get_artifacts_by_id([model.id or 0])
     assert moved and version.version == 1
-    assert stored.uri == "/moved" and stored.state == ArtifactState.ABANDONED
+    assert stored.uri == "/moved" and stored.state == ArtifactState.PENDING
     assert stored.custom_properties["model_name"] == "churn"
     assert stored.custom_properties["model_version"] == 1
 
@@ -843,3 +846,92 @@ def test_a_step_returning_one_of_its_inputs_is_not_the_models_producer(
     assert winner is not None and winner.id == models[1].id
     experiment = tracker.experiment_of(best)
     assert experiment is not None and experiment.name == "exp-2"
+
+
+@pytest.mark.parametrize("how", ["mark", "retention"])
+def test_a_model_abandoned_or_deleted_between_deploys_read_and_write_is_not_deployed(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """deploy read the model's state, then wrote the deployment: an impact mark abandoning the
+    model (or retention tombstoning it) in between recorded a deployment of an ABANDONED (or
+    DELETED) model, and deployed_version answered it. The write checks the state itself now."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    version = tracker.register_model(model, "churn")
+    real = store.get_context_by_type_and_name
+    others = [True]
+
+    def lookup(type_name: str, name: str, type_version: str | None = None) -> Any:
+        found = real(type_name, name, type_version)
+        if type_name == "RegisteredModel" and others and others.pop():  # after deploy's read
+            if how == "mark":
+                store.impact(
+                    NodeRef(NodeKind.ARTIFACT, model.id or 0),
+                    mark=ImpactMark(state=ArtifactState.ABANDONED),
+                )
+            else:
+                plan = store.plan_retention(types=["Model"])
+                assert plan.tombstone_artifacts == (model.id,)
+                store.apply_retention(plan)
+        return found
+
+    monkeypatch.setattr(store, "get_context_by_type_and_name", lookup)
+    state = "ABANDONED" if how == "mark" else "DELETED"
+    with pytest.raises(FailedPreconditionError, match=f"became {state} while it was being"):
+        tracker.deploy(version)
+    assert tracker.deployments("churn") == [] and tracker.deployed_version("churn") is None
+    assert store.count(NodeKind.EXECUTION) == 1  # the training run alone
+
+
+@pytest.mark.parametrize(
+    "state",
+    [ArtifactState.DELETED, ArtifactState.ABANDONED, ArtifactState.MARKED_FOR_DELETION],
+)
+def test_an_unservable_artifact_is_not_registered(
+    store: LineageStore, state: ArtifactState
+) -> None:
+    """A retention tombstone (DELETED, uri gone) was registered and became latest_version,
+    which deploy then refused; an abandoned model likewise. Refused now, nothing written."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    if state == ArtifactState.DELETED:  # a real tombstone
+        store.apply_retention(store.plan_retention(types=["Model"]))
+    else:
+        store.put_artifacts([Artifact(id=model.id, state=state)], field_mask_paths=["state"])
+    before = (store.get_contexts(), store.get_artifacts(), store.get_types(NodeKind.CONTEXT))
+    with pytest.raises(FailedPreconditionError, match=f"is {state.name}: it cannot be registered"):
+        tracker.register_model(model, "churn")
+    assert (
+        store.get_contexts(),
+        store.get_artifacts(),
+        store.get_types(NodeKind.CONTEXT),
+    ) == before
+    assert tracker.latest_version("churn") is None and tracker.registered_models() == []
+
+
+def test_a_model_abandoned_while_it_is_registered_is_not_registered(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state is checked by the registration's write too: an impact mark abandoning the
+    model between register_model's read and its write leaves it unregistered."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    real = store.put_lineage_subgraph
+
+    def put(*args: Any, **kwargs: Any) -> Any:  # the registered model's context, then the mark
+        out = real(*args, **kwargs)
+        store.impact(
+            NodeRef(NodeKind.ARTIFACT, model.id or 0),
+            mark=ImpactMark(state=ArtifactState.ABANDONED),
+        )
+        return out
+
+    monkeypatch.setattr(store, "put_lineage_subgraph", put)
+    with pytest.raises(FailedPreconditionError, match="became ABANDONED while it was being"):
+        tracker.register_model(model, "churn")
+    assert tracker.latest_version("churn") is None
+    [stored] = store.get_artifacts_by_id([model.id or 0])
+    assert "model_version" not in stored.custom_properties
