@@ -935,3 +935,21 @@ def test_a_model_abandoned_while_it_is_registered_is_not_registered(
     assert tracker.latest_version("churn") is None
     [stored] = store.get_artifacts_by_id([model.id or 0])
     assert "model_version" not in stored.custom_properties
+
+
+@pytest.mark.parametrize("key", ["model_name", "model_version"])
+def test_an_impact_mark_of_a_registry_key_is_refused(store: LineageStore, key: str) -> None:
+    """A mark whose custom property is the registry's own key rewrote it on every artifact it
+    reached: a model downstream of the marked data set became version 7 (or of model "7")."""
+    tracker = store.tracker
+    with store.run("Load") as run:
+        data = run.output("DataSet", uri="/d")
+    with store.run("Trainer", inputs=[data]) as run:
+        model = run.output("Model", uri="s3://models/1")
+    version = tracker.register_model(model, "churn")
+    with pytest.raises(InvalidArgumentError, match=f"{key!r} is reserved for the model registry"):
+        store.impact(
+            NodeRef(NodeKind.ARTIFACT, data.id or 0), mark=ImpactMark(custom_property=(key, 7))
+        )
+    assert tracker.model_versions("churn") == [tracker.get_model_version("churn", 1)]
+    assert tracker.latest_version("churn") == version
