@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
-__all__ = ["MASK", "check_url_password", "redact_url"]
+__all__ = ["MASK", "check_url_password", "redact_url", "strip_credentials"]
 
 #: A URL in a text: its scheme, ``://`` and what follows up to the next whitespace or the next
 #: URL (``["redis://:a@h","redis://:b@h2"]``: the first one's text ran to the end, so the
@@ -121,6 +122,40 @@ def redact_url(text: str) -> str:
         at = text.find("://", done)
     out.append(text[done:])
     return "".join(out)
+
+
+#: A query parameter whose name says it holds a secret (``access_token``, ``private_token``,
+#: ``password``, ``api_key``, an S3 presigned URL's ``X-Amz-Signature``, an Azure SAS ``sig``).
+_SECRET_PARAMETER = re.compile(r"token|secret|passw|pwd|auth|key|sig|credential", re.IGNORECASE)
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without its credentials, to be recorded (a git remote): its user info (user and
+    password: a token may stand as the user) and every query parameter named like a secret
+    removed. ``https://user:tok@host/r?access_token=t&ref=x`` becomes ``https://host/r?ref=x``.
+    A text that is not one URL (``git@host:org/repo.git``) is returned as it is."""
+    m = _URL.match(url)
+    if m is None or m.end() != len(url):
+        return url
+    rest = m["rest"]
+    found = _user_info(rest, loose=False)
+    if found is not None:
+        rest = found[1]
+    # git reads the user info up to the last "@" before the first "/": a password whose head
+    # reads as a port ("u:123?x@host") is one too
+    authority = rest.partition("/")[0]
+    if "@" in authority:
+        rest = rest[authority.rindex("@") + 1 :]
+    base, mark, fragment = rest.partition("#")
+    path, question, query = base.partition("?")
+    if question:
+        kept = [
+            p
+            for p in re.split(r"[&;]", query)
+            if not _SECRET_PARAMETER.search(unquote(p.partition("=")[0]))
+        ]
+        base = f"{path}?{'&'.join(kept)}" if kept else path
+    return f"{m['head']}{base}{mark}{fragment}"
 
 
 def check_url_password(url: str, what: str, *, data: str = "") -> None:

@@ -213,6 +213,13 @@ class Tracker:
                 f"cannot also be registered as {name!r} (record the model as another artifact "
                 "to register it there)"
             )
+        if artifact.state in _UNSERVABLE:
+            # A retention tombstone (its data gone) became latest_version, which deploy then
+            # refused; likewise a model an impact mark abandoned. Nothing is written.
+            raise FailedPreconditionError(
+                f"artifact {artifact.id} is {artifact.state.name}: it cannot be registered "
+                f"as a version of {name!r}; nothing was registered"
+            )
         ensure_type(self.store, NodeKind.CONTEXT, REGISTERED_MODEL_TYPE)
         _, _, [context_id] = self.store.put_lineage_subgraph(
             [],
@@ -267,6 +274,12 @@ class Tracker:
             stored = self._claims.read(
                 "artifacts/get_write_state", ranges=[[artifact.id, artifact.id]]
             )
+            if stored and stored[0]["node"].get("state") in {int(x) for x in _UNSERVABLE}:
+                state = ArtifactState(stored[0]["node"]["state"]).name
+                raise FailedPreconditionError(
+                    f"artifact {artifact.id} became {state} while it was being registered "
+                    f"(another writer): it was not registered as {name!r}"
+                )
             taken = stored[0]["node"].get("model_claim") if stored else claim
             if taken != claim:
                 same_name[0] = bool(taken) and taken[0] == context_id
@@ -298,6 +311,7 @@ class Tracker:
                 ],
                 artifact_expect={artifact.id or 0: {"model_claim": claim}},
                 check=claim_lost,
+                servable=([artifact.id or 0], _UNSERVABLE),
             )
         except FailedPreconditionError:
             # Another registration of this artifact under this name took a fresh number (this
@@ -438,10 +452,31 @@ class Tracker:
                 for c in run.contexts
                 if c.id is not None and c.id != context.id and c.type != REGISTERED_MODEL_TYPE
             ]
-        eid, _, _ = self.store.put_execution(
-            execution,
-            [(Artifact(id=artifact.id), Event(type=EventType.INPUT))],
-            [Context.model_construct(id=c) for c in contexts],
+        pairs = [(Artifact(id=artifact.id), Event(type=EventType.INPUT))]
+        links = [Context.model_construct(id=c) for c in contexts]
+
+        def unservable_now() -> None:  # after an aborted write: abandoned or deleted meanwhile?
+            stored = self.store.get_artifacts_by_id([artifact.id or 0])
+            state = stored[0].state.name if stored and stored[0].state else None
+            if not stored or stored[0].state in _UNSERVABLE:
+                raise FailedPreconditionError(
+                    f"artifact {artifact.id} (version {version.version} of {version.name!r}) "
+                    f"became {state or 'deleted'} while it was being deployed (another writer): "
+                    "it cannot be deployed; nothing was recorded"
+                )
+
+        # The state is checked again by the write itself: an impact mark (or retention) landing
+        # between the read above and the write recorded a deployment of an ABANDONED model.
+        eid, _, _ = self.store._once(
+            "put_execution",
+            (execution, pairs, links, (False, False)),
+            lambda: self.store._composite.put_execution(
+                execution,
+                pairs,
+                links,
+                servable=([artifact.id or 0], _UNSERVABLE),
+                check=unservable_now,
+            ),
         )
         return eid
 

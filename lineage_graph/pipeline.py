@@ -40,6 +40,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._encoding import MAX_KEY_BYTES, check_key, check_text
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
+from ._redact import strip_credentials
 from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
@@ -377,20 +378,8 @@ def git_info(path: str | Path = ".") -> dict[str, Any]:
         info["git_dirty"] = bool(status)
     remote = git("config", "--get", "remote.origin.url")
     if remote:
-        info["git_remote"] = _strip_credentials(remote)
+        info["git_remote"] = strip_credentials(remote)  # never record a secret
     return info
-
-
-def _strip_credentials(url: str) -> str:
-    """``https://user:token@host/x`` -> ``https://host/x``: never record a secret."""
-    scheme, sep, rest = url.partition("://")
-    end = rest.find("/") if "/" in rest else len(rest)
-    authority = rest[:end]
-    if sep and "@" in authority:
-        # The host follows the last "@": a password may hold one (git accepts it unencoded), or a
-        # "?" or "#" (git then reads the url otherwise and cannot use it, but it is a secret).
-        return f"{scheme}://{authority.rpartition('@')[2]}{rest[end:]}"
-    return url
 
 
 # ---------------------------------------------------------------------------------- cache

@@ -62,6 +62,20 @@ CALL {
   WHERE 1 / (CASE WHEN found = $context_refs_count THEN 1 ELSE 0 END) = 1
   RETURN found AS context_refs_found
 }
+// when: $servable_artifacts
+// Artifacts this write needs in service (tracker: the model a deployment reads, the artifact a
+// registration writes): one that is gone or whose state is one of `$unservable_states` (an
+// impact mark abandoned it, retention deleted it, since the caller read it) divides by zero,
+// which aborts the whole statement (nothing written; the caller's check names the cause). A
+// concurrent mark committing after this read orders the deployment before it: a valid history.
+CALL {
+  UNWIND $servable_artifacts AS id
+  OPTIONAL MATCH (n:Artifact {id: id})
+  WITH count(CASE WHEN n IS NOT NULL AND NOT coalesce(n.state IN $unservable_states, false)
+                  THEN 1 END) AS servable
+  WHERE 1 / (CASE WHEN servable = size($servable_artifacts) THEN 1 ELSE 0 END) = 1
+  RETURN servable AS servable_found
+}
 // when: $new_artifacts
 CALL {
   UNWIND $new_artifacts AS r

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..exceptions import (
@@ -136,6 +136,7 @@ class CompositeWriter:
         artifact_mask: Sequence[str] | None = None,
         artifact_expect: Mapping[int, Mapping[str, Any]] | None = None,
         check: Callable[[], None] | None = None,
+        servable: tuple[Sequence[int], Collection[int]] = ((), ()),
     ) -> tuple[list[int], list[int], list[int]]:
         """Upsert everything, link every node to every context, add the events: all or nothing.
 
@@ -144,7 +145,9 @@ class CompositeWriter:
         field mask of the artifacts' updates (the tracker's: only the fields it sets).
         ``artifact_expect``: per updated artifact id, stored values it must still hold when the
         write runs (a masked update only), else nothing is written; ``check`` then raises the
-        caller's error (run first after an aborted write)."""
+        caller's error (run first after an aborted write). ``servable``: (artifact ids, states):
+        each artifact must exist and hold none of the states when the write runs, else
+        nothing is written (``check`` likewise)."""
         # With a reuse flag, a context or an artifact another writer stored after this one
         # looked (AlreadyExistsError from the write, nothing written) is reused on a second try.
         reuse = reuse_context_if_already_exist or reuse_artifact_if_already_exist_by_external_id
@@ -162,6 +165,7 @@ class CompositeWriter:
                     artifact_mask=artifact_mask,
                     artifact_expect=artifact_expect,
                     check=check,
+                    servable=servable,
                 )
             except AlreadyExistsError:
                 # Lost a race for a context name or an artifact's external id: the winner's
@@ -183,6 +187,7 @@ class CompositeWriter:
         artifact_mask: Sequence[str] | None = None,
         artifact_expect: Mapping[int, Mapping[str, Any]] | None = None,
         check: Callable[[], None] | None = None,
+        servable: tuple[Sequence[int], Collection[int]] = ((), ()),
     ) -> tuple[list[int], list[int], list[int]]:
         now = now_ms()
         artifact_at = list(range(len(artifacts)))
@@ -236,6 +241,8 @@ class CompositeWriter:
                     raise AssertionError("artifact_expect needs a masked update (artifact_mask)")
                 row["expect"] = dict(expected)
         batch = WriteBatch(artifacts=pa, executions=pe, contexts=pc)
+        batch.servable = list(servable[0])
+        batch.unservable = [int(state) for state in servable[1]]
         if check is not None:
             batch.checks.append(check)
         try:
@@ -307,8 +314,11 @@ class CompositeWriter:
         *,
         reuse_context_if_already_exist: bool = False,
         reuse_artifact_if_already_exist_by_external_id: bool = False,
+        servable: tuple[Sequence[int], Collection[int]] = ((), ()),
+        check: Callable[[], None] | None = None,
     ) -> tuple[int, list[int], list[int]]:
-        """One execution with its artifacts, events and contexts, atomically."""
+        """One execution with its artifacts, events and contexts, atomically (``servable``,
+        ``check``: as :meth:`put_lineage_subgraph`'s)."""
         artifacts = [a for a, _ in artifact_and_events]
         edges: list[EventEdge] = [
             (0, i, ev) for i, (_, ev) in enumerate(artifact_and_events) if ev is not None
@@ -322,6 +332,8 @@ class CompositeWriter:
                 reuse_context_if_already_exist=reuse_context_if_already_exist,
                 reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
                 fold_new_artifacts=True,
+                servable=servable,
+                check=check,
             )
         except EngineUnavailableError as exc:
             if isinstance(exc.in_doubt_result, tuple):  # this call's shape of it

@@ -159,6 +159,10 @@ class WriteBatch:
     #: the caller's error when it finds the cause (RelationRepository.prepare_events, then
     #: prepare_links: the order of the reads before the write they replace).
     checks: list[Callable[[], None]] = field(default_factory=list)
+    #: Artifact ids the write needs in service: it aborts when one is gone or holds one of
+    #: ``unservable`` (states, as stored) when it runs (tracker.deploy / register_model).
+    servable: list[int] = field(default_factory=list)
+    unservable: list[int] = field(default_factory=list)
 
     def property_keys(self) -> set[str]:
         """The property keys of every node this batch writes."""
@@ -234,6 +238,9 @@ class WriteBatch:
         }
         if self.parents:
             params["parents_seen"] = self.parents_seen
+        if self.servable:
+            params["servable_artifacts"] = sorted(set(self.servable))
+            params["unservable_states"] = sorted(self.unservable)
         # Each part carries the fields its statement reads, no more: the parameters travel as
         # text the engine parses (an event's "fresh" only chose its part).
         parts = {

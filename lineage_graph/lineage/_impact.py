@@ -77,6 +77,16 @@ class ImpactMark:
             if not isinstance(name, str) or not name:
                 raise InvalidArgumentError("ImpactMark custom property needs a non-empty name")
             check_text("custom property name", name)
+            from .._tracker import NAME_PROPERTY, VERSION_PROPERTY  # (imports this module)
+
+            if name in (NAME_PROPERTY, VERSION_PROPERTY):
+                # it rewrote the model registry on every artifact the mark reached: a model
+                # became another version (or of another registered model)
+                raise InvalidArgumentError(
+                    f"the custom property {name!r} is reserved for the model registry (a "
+                    "registered version's name and number): a mark must not rewrite it; mark "
+                    "with another name"
+                )
             try:
                 kind = kind_of(value)
             except ValueError as exc:  # a value MLMD cannot store (an int beyond int64, ...)

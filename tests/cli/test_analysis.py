@@ -176,6 +176,20 @@ def test_bad_options_are_usage_errors(demo: Demo) -> None:
     assert other.exit_code == ExitCode.USAGE and "different lineage query" in other.stderr
 
 
+@pytest.mark.parametrize("key", ["model_name", "model_version"])
+def test_a_mark_of_a_registry_key_is_a_usage_error(demo: Demo, key: str) -> None:
+    """`impact --mark model_version=7` rewrote the model registry on every artifact the mark
+    reached (a model became version 7): refused, in the command line's words, nothing marked."""
+    raw = str(demo.result.raw.id)
+    before = demo.json("downstream", raw)
+    result = demo.cli("impact", raw, "--mark", f"{key}=7")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"--mark: the custom property {key!r} is reserved for the model registry" in (
+        result.stderr
+    )
+    assert demo.json("downstream", raw) == before
+
+
 def test_unknown_entities_are_not_found(demo: Demo) -> None:
     for args in (
         ["upstream", "4242"],

@@ -16,9 +16,11 @@ from lineage_graph import (
     ArtifactType,
     Context,
     FailedPreconditionError,
+    ImpactMark,
     InvalidArgumentError,
     LineageStore,
     NodeKind,
+    NodeRef,
     NotFoundError,
 )
 from lineage_graph._repositories.graph import WriteBatch
@@ -160,7 +162,7 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """register_model read the artifact and wrote it back whole with its version: an update
-    by another writer in between (here an impact mark's state and a moved uri) was reverted.
+    by another writer in between (here a state and a moved uri) was reverted.
     Only the version's two properties are written now."""
     tracker = store.tracker
     model = train(store, "exp-1", 0.7)
@@ -171,7 +173,8 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
         if query == "tracker/highest_version" and not moved:  # after the read, before the write
             moved.append(1)
             store.put_artifacts(
-                [Artifact(id=model.id, uri="/moved", state=ArtifactState.ABANDONED)],
+                # (a state it can be registered in: an ABANDONED one is refused, below)
+                [Artifact(id=model.id, uri="/moved", state=ArtifactState.PENDING)],
                 field_mask_paths=["uri", "state"],
             )
         return real(query, **params)
@@ -180,7 +183,7 @@ def test_registering_keeps_what_another_writer_changed_meanwhile(
     version = tracker.register_model(model, "churn")
     [stored] = store.get_artifacts_by_id([model.id or 0])
     assert moved and version.version == 1
-    assert stored.uri == "/moved" and stored.state == ArtifactState.ABANDONED
+    assert stored.uri == "/moved" and stored.state == ArtifactState.PENDING
     assert stored.custom_properties["model_name"] == "churn"
     assert stored.custom_properties["model_version"] == 1
 
@@ -614,6 +617,34 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
     assert git_info(git_repo)["git_remote"] == "https://example.com/r"
 
 
+@pytest.mark.parametrize(
+    ("remote", "recorded"),
+    [
+        ("https://github.com/x/y.git?access_token=tok3n", "https://github.com/x/y.git"),
+        ("https://user:ghp_xxx@github.com/x/y.git", "https://github.com/x/y.git"),
+        ("https://oauth2:tok@gitlab.com/g/p.git", "https://gitlab.com/g/p.git"),
+        ("https://h/r.git?private_token=t&ref=main#top", "https://h/r.git?ref=main#top"),
+        ("https://h/r?X-Amz-Signature=s;api%5Fkey=k", "https://h/r"),
+        ("git@github.com:x/y.git", "git@github.com:x/y.git"),  # scp-like: no secret
+    ],
+)
+def test_git_remote_is_stored_without_credentials(
+    store: LineageStore, git_repo: Path, remote: str, recorded: str
+) -> None:
+    """A remote's token in its query (``?access_token=``) was stored as is: readable by anyone
+    with access to the store, exported, shown by the CLI. Every path that records git info is
+    checked: ``git=`` of a run, ``run.log_git`` and ``tracker.log_git``."""
+    subprocess.run(["git", "-C", str(git_repo), "remote", "set-url", "origin", remote], check=True)
+    with store.run("Trainer", git=git_repo) as run:
+        logged = run.log_git(git_repo)
+    with store.run("Trainer") as plain:
+        pass
+    store.tracker.log_git(plain.id, git_repo)
+    assert logged["git_remote"] == recorded
+    for execution in store.get_executions_by_id([run.id, plain.id]):
+        assert execution.custom_properties["git_remote"] == recorded
+
+
 def test_git_info_runs_no_command_the_work_trees_config_names(
     git_repo: Path, tmp_path: Path
 ) -> None:
@@ -839,3 +870,110 @@ def test_a_step_returning_one_of_its_inputs_is_not_the_models_producer(
     assert winner is not None and winner.id == models[1].id
     experiment = tracker.experiment_of(best)
     assert experiment is not None and experiment.name == "exp-2"
+
+
+@pytest.mark.parametrize("how", ["mark", "retention"])
+def test_a_model_abandoned_or_deleted_between_deploys_read_and_write_is_not_deployed(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """deploy read the model's state, then wrote the deployment: an impact mark abandoning the
+    model (or retention tombstoning it) in between recorded a deployment of an ABANDONED (or
+    DELETED) model, and deployed_version answered it. The write checks the state itself now."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    version = tracker.register_model(model, "churn")
+    real = store.get_context_by_type_and_name
+    others = [True]
+
+    def lookup(type_name: str, name: str, type_version: str | None = None) -> Any:
+        found = real(type_name, name, type_version)
+        if type_name == "RegisteredModel" and others and others.pop():  # after deploy's read
+            if how == "mark":
+                store.impact(
+                    NodeRef(NodeKind.ARTIFACT, model.id or 0),
+                    mark=ImpactMark(state=ArtifactState.ABANDONED),
+                )
+            else:
+                plan = store.plan_retention(types=["Model"])
+                assert plan.tombstone_artifacts == (model.id,)
+                store.apply_retention(plan)
+        return found
+
+    monkeypatch.setattr(store, "get_context_by_type_and_name", lookup)
+    state = "ABANDONED" if how == "mark" else "DELETED"
+    with pytest.raises(FailedPreconditionError, match=f"became {state} while it was being"):
+        tracker.deploy(version)
+    assert tracker.deployments("churn") == [] and tracker.deployed_version("churn") is None
+    assert store.count(NodeKind.EXECUTION) == 1  # the training run alone
+
+
+@pytest.mark.parametrize(
+    "state",
+    [ArtifactState.DELETED, ArtifactState.ABANDONED, ArtifactState.MARKED_FOR_DELETION],
+)
+def test_an_unservable_artifact_is_not_registered(
+    store: LineageStore, state: ArtifactState
+) -> None:
+    """A retention tombstone (DELETED, uri gone) was registered and became latest_version,
+    which deploy then refused; an abandoned model likewise. Refused now, nothing written."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    if state == ArtifactState.DELETED:  # a real tombstone
+        store.apply_retention(store.plan_retention(types=["Model"]))
+    else:
+        store.put_artifacts([Artifact(id=model.id, state=state)], field_mask_paths=["state"])
+    before = (store.get_contexts(), store.get_artifacts(), store.get_types(NodeKind.CONTEXT))
+    with pytest.raises(FailedPreconditionError, match=f"is {state.name}: it cannot be registered"):
+        tracker.register_model(model, "churn")
+    assert (
+        store.get_contexts(),
+        store.get_artifacts(),
+        store.get_types(NodeKind.CONTEXT),
+    ) == before
+    assert tracker.latest_version("churn") is None and tracker.registered_models() == []
+
+
+def test_a_model_abandoned_while_it_is_registered_is_not_registered(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state is checked by the registration's write too: an impact mark abandoning the
+    model between register_model's read and its write leaves it unregistered."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    real = store.put_lineage_subgraph
+
+    def put(*args: Any, **kwargs: Any) -> Any:  # the registered model's context, then the mark
+        out = real(*args, **kwargs)
+        store.impact(
+            NodeRef(NodeKind.ARTIFACT, model.id or 0),
+            mark=ImpactMark(state=ArtifactState.ABANDONED),
+        )
+        return out
+
+    monkeypatch.setattr(store, "put_lineage_subgraph", put)
+    with pytest.raises(FailedPreconditionError, match="became ABANDONED while it was being"):
+        tracker.register_model(model, "churn")
+    assert tracker.latest_version("churn") is None
+    [stored] = store.get_artifacts_by_id([model.id or 0])
+    assert "model_version" not in stored.custom_properties
+
+
+@pytest.mark.parametrize("key", ["model_name", "model_version"])
+def test_an_impact_mark_of_a_registry_key_is_refused(store: LineageStore, key: str) -> None:
+    """A mark whose custom property is the registry's own key rewrote it on every artifact it
+    reached: a model downstream of the marked data set became version 7 (or of model "7")."""
+    tracker = store.tracker
+    with store.run("Load") as run:
+        data = run.output("DataSet", uri="/d")
+    with store.run("Trainer", inputs=[data]) as run:
+        model = run.output("Model", uri="s3://models/1")
+    version = tracker.register_model(model, "churn")
+    with pytest.raises(InvalidArgumentError, match=f"{key!r} is reserved for the model registry"):
+        store.impact(
+            NodeRef(NodeKind.ARTIFACT, data.id or 0), mark=ImpactMark(custom_property=(key, 7))
+        )
+    assert tracker.model_versions("churn") == [tracker.get_model_version("churn", 1)]
+    assert tracker.latest_version("churn") == version
