@@ -50,7 +50,18 @@ def _refuse_read_only(path: str | os.PathLike[str]) -> None:
     another user's): the new file replaced it all the same, through a rename in its directory,
     where ``> file`` in a shell, and opening it, are refused."""
     if os.path.isfile(path) and not os.access(path, os.W_OK):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        # on a file system mounted read-only, said so: "permission denied" sent the user to
+        # chmod a file no mode makes writable (the rename, and `> file`, say EROFS)
+        code = errno.EROFS if _on_read_only_mount(path) else errno.EACCES
+        raise PermissionError(code, os.strerror(code), os.fspath(path))
+
+
+def _on_read_only_mount(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path``'s file system is mounted read-only (False when that cannot be told)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # statvfs: not on Windows
+        return False
 
 
 def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> Path:

@@ -8,7 +8,7 @@ Exit codes: 0 ok, 1 the answer is no (cache miss, doctor found a problem), 2 bad
 from __future__ import annotations
 
 from ._app import app
-from ._common import ExitCode
+from ._common import MIN_WIDTH, ExitCode
 
 __all__ = ["ExitCode", "app", "main"]
 
@@ -16,6 +16,7 @@ __all__ = ["ExitCode", "app", "main"]
 def main() -> None:
     """Console-script entry point (``lineage-graph = "lineage_graph.cli:main"``)."""
     import os
+    import shutil
     import sys
 
     # Stored names are any unicode; a stream that cannot encode a character (an ASCII or
@@ -30,6 +31,11 @@ def main() -> None:
         # typer's help and usage errors print through rich, which takes COLUMNS=0 as a width
         # of 0 and prints nothing (the commands' own consoles guard against it too)
         del os.environ["COLUMNS"]
+    if 0 < shutil.get_terminal_size((80, 24)).columns < MIN_WIDTH:
+        # likewise narrower than the commands' narrowest (COLUMNS=1, a tiny terminal): rich
+        # left --help's options and commands out (box corners only, exit 0) and spelt a
+        # usage error one letter a line
+        os.environ["COLUMNS"] = str(MIN_WIDTH)
     was_null = _is_devnull(sys.stdout)
     try:
         app(prog_name="lineage-graph")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -201,7 +202,11 @@ def show_warning(
     every other message is, ``warning: …`` on stderr. Python's own format printed the path of
     the library's source file, the warning's class and a line of that source under it."""
     text = escape("\n".join(printable(part) for part in redact(str(message)).split("\n")))
-    err_console().print(f"[yellow]warning:[/] {text}", highlight=False)
+    # A stderr that cannot be written (its reader gone, a full disk) loses the warning, as
+    # Python's own showwarning does: raised, it came out of the library's warnings.warn, and
+    # the command, its answer unprinted, was exit 141 or an "unexpected error"
+    with contextlib.suppress(OSError):
+        err_console().print(f"[yellow]warning:[/] {text}", highlight=False)
 
 
 def guarded(fn: Callable[P, R]) -> Callable[P, R]:

@@ -73,13 +73,23 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
 
 
 def _surely_uri(text: str) -> bool:
-    """Whether ``text`` can only be a URI or a path: it begins with a path, with ``scheme://``,
-    or with a ``scheme:`` that is no kind (``a:``, ``execution:``). ``Model/hf://bert`` and
-    ``a:Model/hf://bert`` (a name holding ``://``) name an entity by type and name."""
+    """Whether ``text`` can only be a URI or a path: it begins with a path or with
+    ``scheme://``, after a kind (``a:s3://b/x``) or not. ``Model/hf://bert``,
+    ``a:Model/hf://bert`` and ``ns:Model/hf://bert`` (a type name may hold ``:``) may name an
+    entity by type and name."""
+    head, sep, rest = text.partition(":")
+    if sep and head.lower() in KIND_NAMES:
+        text = rest
     if text.startswith(("/", "./", "../", "~")):
         return True
     scheme = _SCHEME.match(text)
-    return scheme is not None and (scheme[2] is not None or scheme[1].lower() not in KIND_NAMES)
+    return scheme is not None and scheme[2] is not None
+
+
+def _begins_with_scheme(text: str) -> bool:
+    """Whether ``text`` begins with a ``scheme:`` that is no kind (``jar:file:///x``)."""
+    scheme = _SCHEME.match(text)
+    return scheme is not None and scheme[1].lower() not in KIND_NAMES
 
 
 def _file_uri(path: str) -> str | None:
@@ -109,7 +119,21 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
             raise NotFoundError(f"no artifact with uri {text!r}")
         # 'Model/hf://bert' or 'a:Model/hf://bert': no artifact has that uri, and no scheme
         # starts it: the Model named 'hf://bert' (it was "no artifact with uri", so an entity
-        # whose name holds '://' could be named by id only)
+        # whose name holds '://' could be named by id only). 'ns:Model/hf://bert' likewise (a
+        # type name may hold ':'; it was "no artifact with uri" while 'ns:Model/x' was found),
+        # though a miss is said as one of a uri ('jar:file:///x.jar!/y' is no Type/name)
+        try:
+            return _resolve_named(store, ref, text, default)
+        except NotFoundError:
+            if _begins_with_scheme(text):
+                raise NotFoundError(f"no artifact with uri {text!r}") from None
+            raise
+    return _resolve_named(store, ref, text, default)
+
+
+def _resolve_named(store: LineageStore, ref: str, text: str, default: NodeKind) -> Entity:
+    """The entity ``text`` (``ref`` stripped) names by id, ``kind:id``, ``Type/name`` or
+    ``kind:Type/name``, or by the path ``Type/name`` also reads as."""
     kind = default
     head, sep, rest = text.partition(":")
     if sep and head.lower() in KIND_NAMES:

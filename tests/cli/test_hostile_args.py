@@ -115,3 +115,30 @@ def test_a_name_holding_a_scheme_separator_is_named_by_type_and_name(tmp_path: P
         assert "no artifact of type 'Model' named 'hf://nope'" in missing.stderr
         uri = invoke(["show", "hf://nope", "--store", str(path)])
         assert uri.exit_code == 3 and "no artifact with uri 'hf://nope'" in uri.stderr
+
+
+def test_a_type_name_holding_a_colon_names_an_entity_whose_name_holds_a_scheme(
+    tmp_path: Path,
+) -> None:
+    """``ns:Model/x`` named the ``ns:Model`` artifact ``x``, but ``ns:Model/hf://bert`` was "no
+    artifact with uri" (``ns:`` read as a uri's scheme). A kind before a uri
+    (``a:s3://b/x``) said "no artifact of type 's3:' named '/b/x'"; a uri whose scheme is
+    followed by another (``jar:file:///x``) is still said as a uri not found."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="ns:Model"))
+        plain = store.put_artifact(Artifact(type="ns:Model", name="x", uri="/m/1"))
+        named = store.put_artifact(Artifact(type="ns:Model", name="hf://bert", uri="/m/2"))
+
+        def shown(ref: str) -> int:
+            result = invoke(["show", ref, "--json", "--store", str(path)])
+            assert result.exit_code == 0, result.output
+            return int(json.loads(result.stdout)["id"])
+
+        assert shown("ns:Model/x") == plain
+        assert shown("ns:Model/hf://bert") == named
+        assert shown("a:ns:Model/hf://bert") == named
+        for ref in ("a:s3://b/x", "jar:file:///x.jar!/y", "ns:Model/hf://nope"):
+            missing = invoke(["show", ref, "--store", str(path)])
+            assert missing.exit_code == 3, missing.output
+            assert f"no artifact with uri {ref!r}" in missing.stderr

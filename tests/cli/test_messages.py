@@ -3,6 +3,7 @@ drop part of what the user asked for."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,6 +42,37 @@ def test_a_library_warning_is_said_as_a_message_not_as_python_source(tmp_path: P
     for leak in ("RuntimeWarning", ".py:", "_warn_torn"):
         assert leak not in result.stderr, result.stderr
     assert "warning" not in result.stdout  # --json stays JSON
+
+
+def test_a_warning_on_a_stderr_that_cannot_be_written_is_lost_not_the_answer(
+    tmp_path: Path,
+) -> None:
+    """The same warning with stderr a pipe whose reader is gone: the failed write came out of
+    the library's ``warnings.warn`` as a BrokenPipeError, and ``ls`` printed nothing, exit 141
+    (Python's own showwarning drops a warning it cannot write). The answer is printed, exit 0."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(3)])
+    with next((path / "appendonly").glob("*.incr.aof")).open("ab") as log:
+        log.write(b"*3\r\n$3\r\nSET\r\n$3\r\nke")  # cut in the middle of a command
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "NO_COLOR": "1"}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads stderr
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "lineage_graph.cli", "ls", "--json", "--store", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=write_end,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0, result.stdout
+    assert [a["uri"] for a in json.loads(result.stdout)] == ["/0", "/1", "/2"]
 
 
 def test_impact_mark_given_twice_is_a_usage_error(demo: Demo) -> None:

@@ -170,3 +170,29 @@ def test_a_tiny_width_leaves_no_column_out(demo: Demo, columns: str) -> None:
     checked = demo.cli("doctor", env={"COLUMNS": columns})
     assert checked.exit_code == 0, checked.output
     assert "✓ schema" in checked.stdout, checked.stdout
+
+
+@pytest.mark.parametrize("columns", ["1", "10"])
+def test_help_under_20_columns_lists_the_commands(columns: str) -> None:
+    """typer's own help and usage errors (through the console script) print through a rich
+    console of their own: ``COLUMNS=1 lineage-graph --help`` printed four box corners, exit 0,
+    and no command; a usage error came one letter a line. They are 20 wide too."""
+    env = {**os.environ, "COLUMNS": columns, "NO_COLOR": "1"}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lineage_graph.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+
+    helped = run("--help")
+    assert helped.returncode == 0, helped.stderr
+    for command in ("upstream", "downstream", "impact", "doctor"):
+        assert command in helped.stdout, helped.stdout
+    refused = run("ls", "--bogus")
+    assert refused.returncode == ExitCode.USAGE
+    assert "No such option" in refused.stderr, refused.stderr

@@ -254,3 +254,42 @@ def test_a_read_only_output_file_is_refused(demo: Demo, tmp_path: Path, args: li
     assert target.read_bytes() == OLD
     assert stat.S_IMODE(target.stat().st_mode) == 0o444
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+def _read_only_mount_runner(mount: Path) -> list[str]:
+    """A command prefix running its shell script in a mount namespace of its own, where
+    ``mount`` is a tmpfs holding ``out.json`` (``OLD``), remounted read-only; skips the test
+    where no such namespace can be made (not root, no CAP_SYS_ADMIN, no unshare)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("unshare is not installed")
+    probe = subprocess.run(
+        [unshare, "-m", "sh", "-c", f"mount -t tmpfs none '{mount}'"],
+        capture_output=True,
+        timeout=30,
+    )
+    if probe.returncode != 0:
+        pytest.skip("no mount namespace can be made here")
+    return [unshare, "-m", "sh", "-c"]
+
+
+def test_an_output_file_on_a_read_only_file_system_says_so(demo: Demo, tmp_path: Path) -> None:
+    """An existing output file on a file system mounted read-only was "permission denied" (the
+    check of a file this user may not write), sending the user to chmod a file no mode makes
+    writable; a new file there, and ``> file``, say "read-only file system". So does it now."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    prefix = _read_only_mount_runner(mount)
+    out = mount / "out.json"
+    script = (
+        f"mount -t tmpfs none '{mount}' && printf '{OLD.decode().strip()}\\n' > '{out}' && "
+        f"mount -o remount,ro '{mount}' && "
+        f"'{sys.executable}' -m lineage_graph.cli export 5 -o '{out}' --store '{demo.path}'; "
+        f"echo \"rc=$?\"; cat '{out}'"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    result = subprocess.run([*prefix, script], capture_output=True, text=True, env=env, timeout=120)
+    said = " ".join(result.stderr.split())
+    assert f"cannot write {out}: read-only file system" in said, result.stderr
+    assert f"rc={int(ExitCode.USAGE)}" in result.stdout and OLD.decode() in result.stdout
