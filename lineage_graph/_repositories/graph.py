@@ -364,14 +364,20 @@ def _aborted(exc: QueryError | FailedPreconditionError) -> bool:
     node the write refers to is missing, or Neo4j found a node gone that the guards had seen
     (EntityNotFound): the same cause. A division by zero is told by the error's GQL status
     where the server gives one (Neo4j 5.26+: 22012; Neo4j deprecates relying on its messages),
-    else by the message (FalkorDB: "Division by zero"; older Neo4j: "/ by zero")."""
+    else by the message (FalkorDB: "Division by zero"; older Neo4j: "/ by zero"), which also
+    counts for an error Neo4j classes as arithmetic under another status."""
     text = str(exc).lower()
     if _NEO4J_DELETED_MEANWHILE in text:
         return True
     statuses = _gql_statuses(exc.__cause__)
-    if statuses:
-        return _GQL_DIVISION_BY_ZERO in statuses
-    return "division by zero" in text or "/ by zero" in text
+    if _GQL_DIVISION_BY_ZERO in statuses:
+        return True
+    # (Also with another GQL status, where Neo4j classes the error as arithmetic: a server
+    # whose status for it differs from the one documented must not turn every guard's abort
+    # into "rejected the query". A syntax error quoting the words is no arithmetic error.)
+    code = getattr(exc.__cause__, "code", None)
+    arithmetic = not statuses or code == "Neo.ClientError.Statement.ArithmeticError"
+    return arithmetic and ("division by zero" in text or "/ by zero" in text)
 
 
 class GraphWriter(Repository):
