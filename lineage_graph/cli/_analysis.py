@@ -25,6 +25,7 @@ from ._common import (
     guarded,
     open_store,
     out_console,
+    refuse_empty,
 )
 from ._complete import complete_artifact_state, complete_kind
 from ._graph import graph_json, lineage_node, print_tree
@@ -224,6 +225,7 @@ def undo_mark(
     """Undo an `impact --mark-state/--mark`: restore what it changed, atomically (artifacts
     updated since the mark are left as they are). Exit 3 for an unknown or undone token, 5 for
     a mark a newer one not yet undone is stacked on (undo newest first; nothing changes)."""
+    refuse_empty(token, "TOKEN")
     with open_store(store) as s:
         restored = s.undo_impact_mark(token.strip())
     if as_json:

@@ -42,6 +42,7 @@ __all__ = [
     "out_console",
     "print_notes",
     "redact",
+    "refuse_empty",
     "writing",
 ]
 
@@ -180,6 +181,14 @@ def fail(message: str, code: ExitCode) -> typer.Exit:
     text = escape("\n".join(printable(line) for line in redact(message).split("\n")))
     err_console().print(f"[bold red]error:[/] {text}", highlight=False)
     return typer.Exit(int(code))
+
+
+def refuse_empty(value: str | None, what: str, *, blank: bool = True) -> None:
+    """An empty ``value`` (with ``blank``, one of whitespace only too) is a usage error (exit
+    2) naming ``what`` (``TYPE``, ``--type``): an empty argument was read as a name no entity
+    has, and answered exit 1 ("not cached"), exit 3 ("no such mark") or an empty listing."""
+    if value is not None and not (value.strip() if blank else value):
+        raise fail(f"{what} is empty", ExitCode.USAGE)
 
 
 def exit_code_for(exc: LineageGraphError) -> ExitCode:

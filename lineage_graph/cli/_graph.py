@@ -31,6 +31,7 @@ from ._common import (
     open_store,
     out_console,
     print_notes,
+    refuse_empty,
     writing,
 )
 from ._complete import complete_kind
@@ -308,7 +309,8 @@ def cached(
 ) -> None:
     """Has this step already run on exactly these inputs? Exit 0 and the outputs if so, 1 if
     not."""
-    if type_version == "":  # as --type '' is refused: it names no version
+    refuse_empty(execution_type, "TYPE")
+    if type_version is not None and not type_version.strip():  # as --type '' is refused
         raise fail("--type-version is empty: name a version", ExitCode.USAGE)
     props = parse_assignments(properties or [], "--property")
     with open_store(store) as s:

@@ -53,6 +53,7 @@ from ._common import (
     out_console,
     print_notes,
     redact,
+    refuse_empty,
     writing,
 )
 from ._complete import complete_kind, complete_ls_kind, complete_ls_state
@@ -296,6 +297,9 @@ def ls(
         if given is not None and not given.strip():
             # was taken as not given: 'ls --context "$CTX"' with CTX unset listed everything
             raise fail(f"{option} is empty: name a {option[2:]}", ExitCode.USAGE)
+    for given, option in ((name, "--name"), (uri, "--uri")):
+        # a part of a name or URI: " " is one, "" matched everything
+        refuse_empty(given, option, blank=False)
     if kind.strip().lower() in ("types", "type", "t"):
         _state_filter(state, None)
         if cursor is not None:  # a handful of types, listed whole: nothing to continue

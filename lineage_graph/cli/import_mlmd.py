@@ -23,6 +23,7 @@ from ._common import (
     guarded,
     open_store,
     out_console,
+    refuse_empty,
 )
 from ._render import WholeTable, print_json, stored_text
 
@@ -130,6 +131,7 @@ def import_mlmd(
             ExitCode.ERROR,
         ) from None
 
+    refuse_empty(source, "SOURCE")  # was "no MLMD SQLite file at ''", exit 3
     target = parse_source(source)
     # A source that cannot be opened (no such file, not an MLMD database, unreachable) is
     # refused before the target is opened, which would make an empty store in a new directory.

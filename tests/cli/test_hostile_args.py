@@ -10,7 +10,7 @@ import pytest
 
 from lineage_graph import Artifact, ArtifactType, Execution, ExecutionType, LineageStore
 
-from .conftest import invoke
+from .conftest import Demo, invoke
 
 DEEP = "[" * 100_000
 DEEP_OBJECT = '{"a":' * 100_000
@@ -115,3 +115,38 @@ def test_a_name_holding_a_scheme_separator_is_named_by_type_and_name(tmp_path: P
         assert "no artifact of type 'Model' named 'hf://nope'" in missing.stderr
         uri = invoke(["show", "hf://nope", "--store", str(path)])
         assert uri.exit_code == 3 and "no artifact with uri 'hf://nope'" in uri.stderr
+
+
+@pytest.mark.parametrize("empty", ["", "  "], ids=["empty", "blank"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["cached", "{}", "-i", "2"],
+        ["cached", "Trainer", "-i", "2", "--type-version", "{}"],
+        ["undo-mark", "{}"],
+        ["upstream", "5", "--type", "{}"],
+        ["downstream", "1", "--stop-at-type", "{}"],
+        ["export", "5", "--type", "{}"],
+        ["ls", "--type", "{}"],
+        ["import-mlmd", "{}"],
+    ],
+    ids=lambda c: " ".join(c).replace("{}", "_"),
+)
+def test_an_empty_value_is_a_usage_error(demo: Demo, command: list[str], empty: str) -> None:
+    """An empty argument is a bad command line (exit 2), as ``ls --type ''`` was: ``cached ''``
+    was exit 1 ("not cached"), ``undo-mark ''`` exit 3 ("no such mark"), ``upstream --type ''``
+    an empty answer with exit 0, ``import-mlmd ''`` exit 3."""
+    result = demo.cli(*(empty if arg == "{}" else arg for arg in command))
+    assert result.exit_code == 2, result.output[-500:]
+    assert "is empty" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("option", ["--name", "--uri"])
+def test_an_empty_part_of_a_name_is_a_usage_error(demo: Demo, option: str) -> None:
+    """``ls --name ''`` matched everything, exit 0 (``--name "$NAME"`` with NAME unset listed the
+    store); a blank part is a part (names hold spaces), so it is not refused."""
+    result = demo.cli("ls", option, "")
+    assert result.exit_code == 2, result.output[-500:]
+    assert f"{option} is empty" in result.stderr
+    assert demo.cli("ls", option, " ").exit_code == 0
