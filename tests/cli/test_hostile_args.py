@@ -3,6 +3,7 @@ usage error (exit 2), not a RecursionError traceback (exit 1)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -150,3 +151,27 @@ def test_an_empty_part_of_a_name_is_a_usage_error(demo: Demo, option: str) -> No
     assert result.exit_code == 2, result.output[-500:]
     assert f"{option} is empty" in result.stderr
     assert demo.cli("ls", option, " ").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [{"i": -1}, {"i": 0}, {"i": 2**63}, {"q": 123}, {"extra": 1}],
+    ids=["i=-1", "i=0", "i=2**63", "q=123", "extra field"],
+)
+@pytest.mark.parametrize(
+    "command", [["upstream", "5"], ["downstream", "1"], ["export", "5"]], ids=" ".join
+)
+def test_an_edited_lineage_cursor_is_a_usage_error(
+    demo: Demo, command: list[str], edit: dict[str, object]
+) -> None:
+    """A hand-made lineage cursor (``"i": -1``, an id no page ends with, a fingerprint that is
+    no text) was taken: ``-1`` and ``0`` began again at page 1, an id past int64 answered an
+    empty page, exit 0. It is refused now, as an ``ls`` cursor is (exit 2)."""
+    as_json = [] if command[0] == "export" else ["--json"]  # export prints JSON anyway
+    cursor = json.loads(demo.cli(*command, "-n", "2", *as_json).stdout)["cursor"]
+    data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    edited = base64.urlsafe_b64encode(json.dumps(data | edit).encode()).decode()
+    result = demo.cli(*command, "-n", "2", "--cursor", edited)
+    assert result.exit_code == 2, result.output[-500:]
+    assert "not a lineage cursor" in result.stderr
+    assert demo.cli(*command, "-n", "2", "--cursor", cursor).exit_code == 0  # as given: a page
