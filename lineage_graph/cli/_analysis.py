@@ -248,6 +248,12 @@ def _artifact(s: Any, ref: str) -> Artifact:
     return node
 
 
+def _typed(a: Artifact) -> str:
+    """``'Model'``, or ``'Model' version 'v2'``: two versions share the type's name."""
+    version = "" if a.type_version is None else f" version {a.type_version!r}"
+    return f"{a.type!r}{version}"
+
+
 def _value(field: str, value: Any) -> Any:
     if field == "state" and value is not None:
         return ArtifactState(value).name
@@ -284,6 +290,11 @@ def compare(
     properties and custom properties (only the differences)."""
     with open_store(store) as s:
         first, second = _artifact(s, a), _artifact(s, b)
+        if first.type_id != second.type_id:  # the library's message named compare()
+            raise fail(
+                f"compare takes two artifacts of one type: {_typed(first)} and {_typed(second)}",
+                ExitCode.ERROR,
+            )
         d = s.compare(first, second)
     rows = _diff_rows(d)
     if as_json:
