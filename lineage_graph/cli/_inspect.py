@@ -602,20 +602,25 @@ def _check_plot_path(path: Path) -> None:
 
 @guarded
 def stats(
-    plot: Annotated[
-        Path | None,
+    plot_text: Annotated[
+        str | None,
         typer.Option(
             "--plot",
+            metavar="FILE",
             help="Also draw the charts to this image (png/svg/pdf; needs matplotlib: "
             "pip install 'lineage-graph\\[viz]').",
-            dir_okay=False,
         ),
     ] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Counts: executions by state and type, artifacts by type and state, contexts by type."""
+    # read as text: typer made '' the path '.', refused as "file '' is a directory"
+    refuse_empty(plot_text, "--plot", blank=False)
+    plot = None if plot_text is None else Path(plot_text)
     if plot is not None:
+        if plot.is_dir():
+            raise fail(f"--plot {plot_text!r} is a directory, not a file", ExitCode.USAGE)
         _check_plot_path(plot)
     with err_console().status("reading the store…"), open_store(store) as s:
         data = _stats(s)

@@ -175,3 +175,17 @@ def test_an_edited_lineage_cursor_is_a_usage_error(
     assert result.exit_code == 2, result.output[-500:]
     assert "not a lineage cursor" in result.stderr
     assert demo.cli(*command, "-n", "2", "--cursor", cursor).exit_code == 0  # as given: a page
+
+
+@pytest.mark.parametrize("command", [["demo", "--dir"], ["stats", "--plot"]], ids=" ".join)
+def test_an_empty_path_is_a_usage_error(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """typer read ``''`` as the path ``.``: ``demo --dir ''`` was refused as a directory "not
+    made by the demo" (exit 5), ``stats --plot ''`` said "file '' is a directory"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.txt").write_text("untouched")
+    result = demo.cli(*command, "", store=command[0] != "demo")
+    assert result.exit_code == 2, result.output[-500:]
+    assert f"{command[1]} is empty" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
