@@ -25,6 +25,7 @@ from ._common import (
     guarded,
     open_store,
     out_console,
+    refuse_empty,
 )
 from ._complete import complete_artifact_state, complete_kind
 from ._graph import graph_json, lineage_node, print_tree
@@ -236,6 +237,7 @@ def undo_mark(
     """Undo an `impact --mark-state/--mark`: restore what it changed, atomically (artifacts
     updated since the mark are left as they are). Exit 3 for an unknown or undone token, 5 for
     a mark a newer one not yet undone is stacked on (undo newest first; nothing changes)."""
+    refuse_empty(token, "TOKEN")
     with open_store(store) as s:
         restored = s.undo_impact_mark(token.strip())
     if as_json:
@@ -256,6 +258,12 @@ def _artifact(s: Any, ref: str) -> Artifact:
             ExitCode.ERROR,
         )
     return node
+
+
+def _typed(a: Artifact) -> str:
+    """``'Model'``, or ``'Model' version 'v2'``: two versions share the type's name."""
+    version = "" if a.type_version is None else f" version {a.type_version!r}"
+    return f"{a.type!r}{version}"
 
 
 def _value(field: str, value: Any) -> Any:
@@ -294,6 +302,11 @@ def compare(
     properties and custom properties (only the differences)."""
     with open_store(store) as s:
         first, second = _artifact(s, a), _artifact(s, b)
+        if first.type_id != second.type_id:  # the library's message named compare()
+            raise fail(
+                f"compare takes two artifacts of one type: {_typed(first)} and {_typed(second)}",
+                ExitCode.ERROR,
+            )
         d = s.compare(first, second)
     rows = _diff_rows(d)
     if as_json:

@@ -5,15 +5,23 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import typer
+import typer.completion
+import typer.core
+import typer.rich_utils
+from rich.console import Console
+from typer._click import Context
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._completion_shared import Shells
 
 from .. import __about__
 from . import _analysis, _graph, _inspect
-from ._common import ExitCode, _silence_stdout, fail
-from ._stdout import StdoutError, write_stdout
+from ._common import ExitCode, _silence_stdout, _some_width, fail
+from ._stdout import StdoutError, StdoutFile, write_stdout
 from .demo import demo
 
 __all__ = ["app"]
@@ -22,11 +30,101 @@ __all__ = ["app"]
 # itself (one line, exit code 4), so the driver's own lines would only be noise on stderr.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
+#: typer's own console (help, usage errors), which :func:`_help_console` replaces.
+_typer_console: Callable[..., Console] = typer.rich_utils._get_rich_console
+#: Whether the help typer prints goes to stderr (``lineage-graph`` with no arguments).
+_help_on_stderr = False
+
+
+def _help_console(stderr: bool = False) -> Console:
+    """typer's console for help and usage errors, as the commands' own are: no wider than
+    :data:`~._common.MAX_WIDTH` (``COLUMNS=99999999999999999999 --help`` ended in rich's
+    OverflowError, "Error in sys.excepthook", exit 1; ``COLUMNS=2147483648 --help`` padded
+    every line for minutes), and a closed stdout (``--help >&-``) a closed pipe, exit 141, not
+    exit 0 with nothing printed."""
+    console = _typer_console(stderr=stderr or _help_on_stderr)
+    if not console.stderr:
+        console.file = _HelpStdout()  # type: ignore[assignment]
+    console.on_broken_pipe = _help_broken_pipe  # type: ignore[method-assign]
+    return _some_width(console)
+
+
+class _HelpStdout(StdoutFile):
+    """stdout for typer's help: a write that fails (``--help > /dev/full``) is said as the
+    commands say it (exit 2), not a StdoutError traceback."""
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except StdoutError as exc:
+            raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
+
+
+def _help_broken_pipe() -> None:
+    _silence_stdout()
+    raise typer.Exit(int(ExitCode.BROKEN_PIPE))
+
+
+typer.rich_utils._get_rich_console = _help_console
+
+
+@contextmanager
+def _help_to_stderr() -> Iterator[None]:
+    global _help_on_stderr
+    _help_on_stderr = True
+    try:
+        yield
+    finally:
+        _help_on_stderr = False
+
+
+#: The shells typer has completion scripts for.
+SHELLS = tuple(shell.value for shell in Shells)
+_COMPLETION = {
+    "--install-completion": typer.completion.install_callback,
+    "--show-completion": typer.completion.show_callback,
+}
+
+
+class _Group(typer.core.TyperGroup):
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """With no arguments, the help is a usage error (exit 2): it goes to stderr, as click
+        (8.2+) has it, not to stdout, where a script reading the output took it for an
+        answer. A shell named after ``--show-completion`` / ``--install-completion`` is the
+        one used (:func:`_completion`)."""
+        if not args and not ctx.resilient_parsing:
+            with _help_to_stderr():
+                raise NoArgsIsHelpError(ctx)
+        if not ctx.resilient_parsing:
+            _completion(ctx, args)
+        return super().parse_args(ctx, args)
+
+
+def _completion(ctx: Context, args: list[str]) -> None:
+    """``--show-completion SHELL`` / ``--install-completion SHELL`` for the shell named: typer's
+    flags take no value, so the shell was read as a command's name and ignored
+    (``--show-completion zsh`` printed the bash script of the shell it detected, and
+    ``--install-completion zsh`` installed that one). A shell typer has no script for is
+    refused (exit 2); without a shell, typer's flags detect the current one, as before."""
+    for at, arg in enumerate(args):
+        if not arg.startswith("-"):
+            return  # a command: the options after it are its own
+        if arg in _COMPLETION and at + 1 < len(args) and not args[at + 1].startswith("-"):
+            shell = args[at + 1]
+            if shell not in SHELLS:
+                raise fail(
+                    f"{arg} {shell!r}: not a shell lineage-graph has completion for "
+                    f"({', '.join(SHELLS)})",
+                    ExitCode.USAGE,
+                )
+            _COMPLETION[arg](ctx, next(p for p in ctx.command.params if arg in p.opts), shell)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="lineage-graph",
     help="ML metadata (the MLMD data model) as a property graph: record, query and view "
     "lineage. Start with: lineage-graph demo",
-    no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -43,6 +43,7 @@ __all__ = [
     "out_console",
     "print_notes",
     "redact",
+    "refuse_empty",
     "writing",
 ]
 
@@ -104,17 +105,23 @@ class _Console(Console):
 #: table (``COLUMNS=10 ls``: no kind and no name; ``COLUMNS=1 ls``: no row at all, and
 #: ``doctor`` no check), exit 0. Lines wider than the terminal wrap there: nothing is lost.
 MIN_WIDTH = 20
+#: The widest console the commands (and their help) draw on: a width past it (``COLUMNS=
+#: 2147483648``) drew each line of help or ``show`` padded for minutes, and one past an index
+#: (``COLUMNS=99999999999999999999``) ended in rich's OverflowError.
+MAX_WIDTH = 1000
 
 
 def _some_width(console: Console) -> Console:
     """``console``, 80 columns wide if it would be 0: rich takes ``COLUMNS=0`` (which a CI
     runner or a pseudo-terminal of unknown size may set) as a width of 0 and prints nothing
     at all, exit 0: no table, no error message, not even the token of an ``impact --mark``.
-    Never narrower than :data:`MIN_WIDTH`."""
+    Never narrower than :data:`MIN_WIDTH`, nor wider than :data:`MAX_WIDTH`."""
     if console.width < 1:
         console.width = 80
     elif console.width < MIN_WIDTH:
         console.width = MIN_WIDTH
+    elif console.width > MAX_WIDTH:
+        console.width = MAX_WIDTH
     return console
 
 
@@ -175,6 +182,14 @@ def fail(message: str, code: ExitCode) -> typer.Exit:
     text = escape("\n".join(printable(line) for line in redact(message).split("\n")))
     err_console().print(f"[bold red]error:[/] {text}", highlight=False)
     return typer.Exit(int(code))
+
+
+def refuse_empty(value: str | None, what: str, *, blank: bool = True) -> None:
+    """An empty ``value`` (with ``blank``, one of whitespace only too) is a usage error (exit
+    2) naming ``what`` (``TYPE``, ``--type``): an empty argument was read as a name no entity
+    has, and answered exit 1 ("not cached"), exit 3 ("no such mark") or an empty listing."""
+    if value is not None and not (value.strip() if blank else value):
+        raise fail(f"{what} is empty", ExitCode.USAGE)
 
 
 def exit_code_for(exc: LineageGraphError) -> ExitCode:

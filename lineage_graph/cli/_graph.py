@@ -31,6 +31,7 @@ from ._common import (
     open_store,
     out_console,
     print_notes,
+    refuse_empty,
     writing,
 )
 from ._complete import complete_kind
@@ -308,7 +309,8 @@ def cached(
 ) -> None:
     """Has this step already run on exactly these inputs? Exit 0 and the outputs if so, 1 if
     not."""
-    if type_version == "":  # as --type '' is refused: it names no version
+    refuse_empty(execution_type, "TYPE")
+    if type_version is not None and not type_version.strip():  # as --type '' is refused
         raise fail("--type-version is empty: name a version", ExitCode.USAGE)
     props = parse_assignments(properties or [], "--property")
     with open_store(store) as s:
@@ -497,11 +499,12 @@ def export(
         Format,
         typer.Option("--format", "-f", case_sensitive=False, help="Output format."),
     ] = Format.json,
-    output: Annotated[
-        Path | None,
+    output_text: Annotated[
+        str | None,
         typer.Option(
             "--output",
             "-o",
+            metavar="PATH",
             help="Write here instead of stdout ('-' is stdout, for every format; html goes to "
             "a file otherwise: this one, else lineage.html).",
         ),
@@ -522,11 +525,10 @@ def export(
     store: StoreOption = None,
 ) -> None:
     """Export a lineage graph (or the whole store) as JSON, Mermaid, Graphviz dot or HTML."""
-    if output is not None and str(output) == "-":
-        output = None  # '-o -' is stdout, as for most tools (it wrote a file named '-')
-        to_stdout = True
-    else:
-        to_stdout = False
+    _refuse_empty_output(output_text)
+    # '-o -' is stdout, as for most tools (it wrote a file named '-')
+    to_stdout = output_text == "-"
+    output = None if output_text is None or to_stdout else Path(output_text)
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
@@ -602,12 +604,19 @@ def _focus(node: Entity | None) -> Artifact | Execution | None:
     return node if isinstance(node, Artifact | Execution) else None
 
 
+def _refuse_empty_output(text: str | None) -> None:
+    """``-o ''`` is a usage error saying so: it was read as the path ``.``, "cannot write .: is
+    a directory"."""
+    if text == "":
+        raise fail("-o is empty: name the file to write (or - for stdout)", ExitCode.USAGE)
+
+
 @guarded
 def view(
     ref: OptionalRef = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the page.")] = Path(
-        "lineage.html"
-    ),
+    output_text: Annotated[
+        str, typer.Option("--output", "-o", metavar="PATH", help="Where to write the page.")
+    ] = "lineage.html",
     direction: DirectionOption = None,
     kind: RefKindOption = None,
     depth: DepthOption = None,
@@ -627,7 +636,9 @@ def view(
     store: StoreOption = None,
 ) -> None:
     """Write the interactive lineage viewer (one self-contained HTML file) and open it."""
-    if str(output) == "-":  # a browser opens a file: '-' wrote one named '-'
+    _refuse_empty_output(output_text)
+    output = Path(output_text)
+    if output_text == "-":  # a browser opens a file: '-' wrote one named '-'
         raise fail(
             "view writes a file for the browser: name one with -o (export -f html -o - "
             "prints the page)",
@@ -645,7 +656,8 @@ def view(
     _warn_if_cut(graph, node, limit or STORE_LIMIT)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
-    out_console().print(
+    # a message, not the answer: on stderr, as export -f html and stats --plot say theirs
+    err_console().print(
         f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
     )
     if not no_open and not open_in_browser(path):

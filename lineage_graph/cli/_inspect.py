@@ -53,6 +53,7 @@ from ._common import (
     out_console,
     print_notes,
     redact,
+    refuse_empty,
     writing,
 )
 from ._complete import complete_kind, complete_ls_kind, complete_ls_state
@@ -296,6 +297,9 @@ def ls(
         if given is not None and not given.strip():
             # was taken as not given: 'ls --context "$CTX"' with CTX unset listed everything
             raise fail(f"{option} is empty: name a {option[2:]}", ExitCode.USAGE)
+    for given, option in ((name, "--name"), (uri, "--uri")):
+        # a part of a name or URI: " " is one, "" matched everything
+        refuse_empty(given, option, blank=False)
     if kind.strip().lower() in ("types", "type", "t"):
         _state_filter(state, None)
         if cursor is not None:  # a handful of types, listed whole: nothing to continue
@@ -598,20 +602,25 @@ def _check_plot_path(path: Path) -> None:
 
 @guarded
 def stats(
-    plot: Annotated[
-        Path | None,
+    plot_text: Annotated[
+        str | None,
         typer.Option(
             "--plot",
+            metavar="FILE",
             help="Also draw the charts to this image (png/svg/pdf; needs matplotlib: "
             "pip install 'lineage-graph\\[viz]').",
-            dir_okay=False,
         ),
     ] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Counts: executions by state and type, artifacts by type and state, contexts by type."""
+    # read as text: typer made '' the path '.', refused as "file '' is a directory"
+    refuse_empty(plot_text, "--plot", blank=False)
+    plot = None if plot_text is None else Path(plot_text)
     if plot is not None:
+        if plot.is_dir():
+            raise fail(f"--plot {plot_text!r} is a directory, not a file", ExitCode.USAGE)
         _check_plot_path(plot)
     with err_console().status("reading the store…"), open_store(store) as s:
         data = _stats(s)

@@ -22,7 +22,7 @@ from ..exceptions import InvalidArgumentError
 from ..lineage import NodeFilter
 from ..lineage._traverse import as_of_ms
 from ..models import ArtifactState, ExecutionState, NodeKind
-from ._common import ExitCode, fail
+from ._common import ExitCode, fail, refuse_empty
 from ._complete import complete_any_state
 
 __all__ = [
@@ -271,6 +271,9 @@ def walk_options(
     kinds = None
     if only is not None:
         kinds = [NodeKind.ARTIFACT if only == OnlyKind.artifacts else NodeKind.EXECUTION]
+    for names, option in ((types, "--type"), (stop_types, "--stop-at-type")):
+        for name in names or []:  # as ls --type '': a name no type has, answered "none"
+            refuse_empty(name, option)
     properties = parse_assignments(where, "--where") if where else None
     state_names = _states(states, "--state")
     where_filter = None

@@ -18,7 +18,16 @@ from ..backends._falkordb_server import running_server
 from ..viewer import write_html
 from . import _lineage
 from ._analysis import impact_summary
-from ._common import ExitCode, err_console, fail, guarded, open_store, out_console, writing
+from ._common import (
+    ExitCode,
+    err_console,
+    fail,
+    guarded,
+    open_store,
+    out_console,
+    refuse_empty,
+    writing,
+)
 from ._render import entities_table, entity_label, lineage_tree
 
 __all__ = ["demo"]
@@ -68,19 +77,23 @@ def _arg(path: Path) -> str:
 @guarded
 def demo(
     directory: Annotated[
-        Path,
+        str,
         typer.Option(
             "--dir",
+            metavar="DIRECTORY",
             help="Where the demo writes its data, models, store and viewer page (emptied first "
             "if an earlier demo made it).",
-            file_okay=False,
         ),
-    ] = Path("lineage-demo"),
+    ] = "lineage-demo",
 ) -> None:
     """Record a small ML pipeline (data → split → train two models → deploy), then show its
     upstream, impact, a cache hit, and the viewer page. Runs on the embedded engine."""
+    # read as text: typer made '' the path '.', refused as "not made by the demo" (exit 5)
+    refuse_empty(directory, "--dir", blank=False)
+    workdir = Path(directory).expanduser()
+    if workdir.exists() and not workdir.is_dir():
+        raise fail(f"--dir {directory!r} is a file, not a directory", ExitCode.USAGE)
     console, err = out_console(), err_console()
-    workdir = directory.expanduser()
     with writing(workdir):
         _reset(workdir)
     store_dir = workdir / "store"

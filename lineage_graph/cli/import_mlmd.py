@@ -24,6 +24,7 @@ from ._common import (
     guarded,
     open_store,
     out_console,
+    refuse_empty,
 )
 from ._render import WholeTable, print_json, stored_text
 
@@ -124,6 +125,7 @@ def import_mlmd(
     """Import an MLMD store (SQLite or MySQL) into a lineage-graph store: types, artifacts,
     executions, contexts, events and links, with ids and times preserved."""
     try:
+        from ..mlmd._importer import _store_is_empty as store_is_empty
         from ..mlmd._importer import check_source
         from ..mlmd._importer import import_mlmd as run_import
     except ImportError as exc:  # was a rich traceback, exit 1 ("the answer is no")
@@ -135,6 +137,7 @@ def import_mlmd(
             ExitCode.ERROR,
         ) from None
 
+    refuse_empty(source, "SOURCE")  # was "no MLMD SQLite file at ''", exit 3
     target = parse_source(source)
     # A source that cannot be opened (no such file, not an MLMD database, unreachable) is
     # refused before the target is opened, which would make an empty store in a new directory.
@@ -159,6 +162,13 @@ def import_mlmd(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
+        if not merge and not store_is_empty(lineage_store):
+            # said here, in the command's words: the importer's named merge=True
+            raise fail(
+                "the target store is not empty: import into an empty store, or add --merge to "
+                "add to it (MLMD ids are then mapped, not kept)",
+                ExitCode.ERROR,
+            )
         report = run_import(target, lineage_store, progress=progress, merge=merge)
     out = out_console()
     if json:

@@ -159,9 +159,17 @@ def _decode_cursor(query: LineageQuery, cursor: str) -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        kind, ident, fingerprint = NodeKind(data["k"]), data["i"], str(data["q"])
-        # The cursor's own kinds and ids only: an edited one (a context, 1e400, "7") is no cursor
-        if kind not in _KIND_ORDER or isinstance(ident, bool) or not isinstance(ident, int):
+        kind, ident, fingerprint = NodeKind(data["k"]), data["i"], data["q"]
+        # The cursor's own kinds and ids only: an edited one (a context, 1e400, "7") is no
+        # cursor, nor one no page ends with (an id under 1 began again at page 1, one past
+        # int64 answered an empty last page), nor one with fields of its own ("q": 123).
+        if (
+            kind not in _KIND_ORDER
+            or type(ident) is not int
+            or not 1 <= ident <= INT64_MAX
+            or type(fingerprint) is not str
+            or set(data) != {"q", "k", "i"}
+        ):
             raise ValueError(kind)
     except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):  # too deep JSON
         raise InvalidArgumentError(

@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lineage_graph import Artifact, ArtifactType, LineageStore
+import pytest
+
+from lineage_graph import Artifact, ArtifactType, LineageStore, NodeKind
 
 from .conftest import Demo, invoke
 
@@ -98,3 +100,54 @@ def test_a_store_named_by_a_file_is_said_to_be_a_file(tmp_path: Path) -> None:
     said = " ".join(result.stderr.split())
     assert f"no store at {file}: it is a file, not a store's directory" in said, said
     assert file.read_text() == "mine\n"
+
+
+def test_a_written_file_is_said_on_stderr_by_every_command(demo: Demo, tmp_path: Path) -> None:
+    """``view`` said "viewer page written to PATH" on stdout, ``export -f html`` (and ``export
+    -o``, ``stats --plot``) on stderr: a message is no answer, stdout stays empty."""
+    for command in (
+        ["view", "5", "--no-open", "-o", str(tmp_path / "v.html")],
+        ["export", "5", "-f", "html", "-o", str(tmp_path / "e.html")],
+    ):
+        result = demo.cli(*command)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == ""
+        assert "viewer page written to" in result.stderr
+
+
+def test_an_empty_output_path_is_said_to_be_empty(demo: Demo) -> None:
+    """``export 5 -o ''`` said "cannot write .: is a directory" (typer read '' as the path
+    ``.``): the path given is empty."""
+    for command in (["export", "5"], ["export", "5", "-f", "html"], ["view", "5", "--no-open"]):
+        result = demo.cli(*command, "-o", "")
+        assert result.exit_code == 2, result.output
+        assert "-o is empty" in result.stderr and "is a directory" not in result.stderr
+        assert result.stdout == ""
+
+
+def test_compare_of_two_types_speaks_of_the_command(demo: Demo) -> None:
+    """``compare 1 5`` said "compare() takes two artifacts of one type", the Python API's name."""
+    result = demo.cli("compare", "1", "5")
+    assert result.exit_code == 5, result.output
+    assert "compare() " not in result.stderr
+    assert "compare takes two artifacts of one type: 'DataSet' and 'Model'" in (
+        " ".join(result.stderr.split())
+    )
+
+
+def test_import_into_a_store_with_data_names_the_option(demo: Demo, tmp_path: Path) -> None:
+    """Into a store that holds data, ``import-mlmd`` said to pass "--merge (merge=True)", the
+    Python API's argument beside the option; nothing is imported."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(tmp_path / "src.sqlite")
+    metadata_store.MetadataStore(config)
+    before = demo.store.count(NodeKind.ARTIFACT)
+    result = demo.cli("import-mlmd", str(tmp_path / "src.sqlite"))
+    assert result.exit_code == 5, result.output
+    assert "merge=True" not in result.stderr
+    assert "add --merge" in " ".join(result.stderr.split())
+    assert demo.store.count(NodeKind.ARTIFACT) == before

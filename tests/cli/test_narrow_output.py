@@ -60,7 +60,7 @@ def test_a_written_path_is_printed_on_one_line(demo: Demo, tmp_path: Path) -> No
     target = tmp_path / ("a-long-directory-name-" * 3) / "the-page-of-the-deployed-model.html"
     result = demo.cli("view", "5", "--no-open", "-o", str(target), env=NARROW)
     assert result.exit_code == 0, result.output
-    assert f"viewer page written to {target}\n" in result.stdout, result.stdout
+    assert f"viewer page written to {target}\n" in result.stderr, result.stderr
     for option, written in (
         ("-o", target.with_suffix(".json")),
         ("--plot", target.with_suffix(".png")),

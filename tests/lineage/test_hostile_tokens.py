@@ -62,7 +62,11 @@ def test_an_edited_lineage_cursor_is_invalid(store: LineageStore, artifact: Arti
     page = store.downstream(artifact, limit=1)
     assert page.cursor is not None
     data = json.loads(base64.urlsafe_b64decode(page.cursor + "=" * (-len(page.cursor) % 4)))
-    for edit in ({"k": "Context"}, {"i": 1e400}, {"i": "7"}, {"i": 7.9}, {"i": True}, {"k": 1}):
+    edits = [{"k": "Context"}, {"i": 1e400}, {"i": "7"}, {"i": 7.9}, {"i": True}, {"k": 1}]
+    # an id no page ends with (-1 and 0 began again at page 1, one past int64 answered an
+    # empty page) and a fingerprint that is no text were taken too
+    edits += [{"i": -1}, {"i": 0}, {"i": 2**63}, {"q": 123}, {"extra": 1}]
+    for edit in edits:
         cursor = base64.urlsafe_b64encode(json.dumps(data | edit).encode()).decode()
         with pytest.raises(InvalidArgumentError, match="not a lineage cursor"):
             store.downstream(artifact, limit=1, cursor=cursor)

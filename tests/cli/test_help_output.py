@@ -1,0 +1,113 @@
+"""typer's own output (help, usage, completion scripts) held to the commands' rules: a closed
+stdout is exit 141, the help of a usage error goes to stderr, no width past
+:data:`~lineage_graph.cli._common.MAX_WIDTH`, and the shell named is the one completed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_graph.cli import ExitCode
+from lineage_graph.cli._common import MAX_WIDTH
+
+from .conftest import Demo, invoke
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(
+    *args: str, closed_stdout: bool = False, home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m lineage_graph.cli ARGS`` (``>&-`` with ``closed_stdout``; ``HOME=home``, so
+    an ``--install-completion`` changes nothing of the user's)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "NO_COLOR": "1"}
+    if home is not None:
+        env["HOME"] = str(home)
+    env.pop("NEO4J_URI", None)
+    env["LINEAGE_GRAPH_STORE"] = ""
+    command = [sys.executable, "-m", "lineage_graph.cli", *args]
+    if closed_stdout:
+        command = ["sh", "-c", '"$@" >&-', "sh", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["ls", "-h"], ["show", "--help"]], ids=" ".join)
+def test_help_to_a_closed_stdout_is_a_closed_pipe(args: list[str]) -> None:
+    """``lineage-graph --help >&-`` exited 0 with nothing printed: rich wrote to no file."""
+    done = run(*args, closed_stdout=True)
+    assert done.returncode == ExitCode.BROKEN_PIPE, done.stderr[-500:]
+    assert "Traceback" not in done.stderr
+
+
+def test_no_arguments_is_a_usage_error_with_the_help_on_stderr() -> None:
+    """``lineage-graph`` alone printed its help on stdout, exit 2: a usage error's text
+    belongs on stderr (click 8.2+ puts it there), stdout is for answers."""
+    result = invoke([])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert result.stdout == ""
+    assert "Usage: lineage-graph" in result.stderr and "upstream" in result.stderr
+    helped = invoke(["--help"])  # asked for: the answer, on stdout
+    assert helped.exit_code == 0 and "Usage: lineage-graph" in helped.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["ls", "-h"],
+        ["ls", "--bogus"],
+        ["ls"],
+        ["show", "5"],
+        ["doctor"],
+        ["upstream", "5"],
+    ],
+    ids=" ".join,
+)
+@pytest.mark.parametrize("columns", ["99999999999999999999", "5000"])
+def test_an_absurd_width_is_capped(demo: Demo, args: list[str], columns: str) -> None:
+    """``COLUMNS=99999999999999999999 lineage-graph --help`` ended in rich's OverflowError
+    ("Error in sys.excepthook"), exit 1, and ``COLUMNS=2147483648`` padded every line of the
+    help or of ``show`` for minutes: help and output are drawn at most MAX_WIDTH wide."""
+    store = [] if "-h" in args or "--help" in args else ["--store", str(demo.path)]
+    result = invoke([*args, *store], env={"COLUMNS": columns})
+    assert result.exit_code == (2 if "--bogus" in args else 0), result.output[-1000:]
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.splitlines()
+    assert len(lines) > 3
+    assert max(len(line) for line in lines) <= MAX_WIDTH
+
+
+@pytest.mark.parametrize(
+    ("shell", "starts"),
+    [
+        ("zsh", "#compdef lineage-graph"),
+        ("fish", "complete --command lineage-graph"),
+        ("powershell", "Import-Module PSReadLine"),
+        ("bash", "_lineage_graph_completion()"),
+    ],
+)
+def test_show_completion_prints_the_shell_named(tmp_path: Path, shell: str, starts: str) -> None:
+    """``--show-completion zsh`` printed the bash script (typer's flag takes no value: the
+    shell it detected, ignoring the one named)."""
+    done = run("--show-completion", shell, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(starts), done.stdout[:200]
+
+
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+@pytest.mark.parametrize("shell", ["tcsh", "''"])
+def test_a_shell_without_completion_is_a_usage_error(
+    tmp_path: Path, option: str, shell: str
+) -> None:
+    """``--show-completion tcsh`` printed the bash script, ``--install-completion tcsh``
+    installed it into the current shell: a shell typer has no script for is refused, and
+    nothing is installed."""
+    done = run(option, "" if shell == "''" else shell, home=tmp_path)
+    assert done.returncode == ExitCode.USAGE, done.stdout[:200] + done.stderr
+    assert "not a shell lineage-graph has completion for" in done.stderr
+    assert done.stdout == ""
+    assert list(tmp_path.iterdir()) == []
