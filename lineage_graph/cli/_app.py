@@ -30,8 +30,9 @@ __all__ = ["app"]
 # itself (one line, exit code 4), so the driver's own lines would only be noise on stderr.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
-#: typer's own console (help, usage errors), which :func:`_help_console` replaces.
-_typer_console: Callable[..., Console] = typer.rich_utils._get_rich_console
+#: typer's own console (help, usage errors), which :func:`_help_console` replaces (a private
+#: function of typer 0.26 to 0.29 at least: a typer without it keeps its own help console).
+_typer_console: Callable[..., Console] | None = getattr(typer.rich_utils, "_get_rich_console", None)
 #: Whether the help typer prints goes to stderr (``lineage-graph`` with no arguments).
 _help_on_stderr = False
 
@@ -42,6 +43,7 @@ def _help_console(stderr: bool = False) -> Console:
     OverflowError, "Error in sys.excepthook", exit 1; ``COLUMNS=2147483648 --help`` padded
     every line for minutes), and a closed stdout (``--help >&-``) a closed pipe, exit 141, not
     exit 0 with nothing printed."""
+    assert _typer_console is not None
     console = _typer_console(stderr=stderr or _help_on_stderr)
     if not console.stderr:
         console.file = _HelpStdout()  # type: ignore[assignment]
@@ -65,7 +67,8 @@ def _help_broken_pipe() -> None:
     raise typer.Exit(int(ExitCode.BROKEN_PIPE))
 
 
-typer.rich_utils._get_rich_console = _help_console
+if _typer_console is not None:
+    typer.rich_utils._get_rich_console = _help_console
 
 
 @contextmanager
