@@ -211,15 +211,38 @@ def test_an_output_path_is_checked_before_the_store_is_queried(demo: Demo, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"]
 
 
-def _unprivileged() -> list[str]:
-    """A command prefix under which file permissions hold: none for a user, for root
-    setpriv without capabilities (root bypasses them otherwise); skips the test when neither."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("root ignores file permissions and setpriv is not installed")
-    return [setpriv, "--bounding-set=-all", "--inh-caps=-all"]
+#: Exit 0 when the file argv[1] may not be opened for writing (its permissions bind), else 1.
+_CANNOT_WRITE = """
+import os, sys
+try:
+    os.close(os.open(sys.argv[1], os.O_WRONLY))
+except PermissionError:
+    sys.exit(0)
+sys.exit(1)
+"""
+
+
+def _unprivileged(target: Path) -> list[str]:
+    """A command prefix under which the read-only ``target`` may not be written: none for a
+    user, for root setpriv without capabilities (root bypasses file permissions otherwise).
+    Skips the test where the permissions do not bind all the same: root without setpriv, or
+    root without CAP_SETPCAP (a container that drops it), where util-linux's setpriv cannot
+    drop the bounding set, says nothing and runs the command with every capability."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("root ignores file permissions and setpriv is not installed")
+        prefix = [setpriv, "--bounding-set=-all", "--inh-caps=-all"]
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", _CANNOT_WRITE, str(target)],
+        capture_output=True,
+        timeout=60,
+    )
+    if probe.returncode != 0:
+        holder = "that setpriv could not drop" if prefix else "of this user"
+        pytest.skip(f"file permissions do not bind here (a capability {holder}: CAP_DAC_OVERRIDE)")
+    return prefix
 
 
 @pytest.mark.parametrize(
@@ -243,7 +266,7 @@ def test_a_read_only_output_file_is_refused(demo: Demo, tmp_path: Path, args: li
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     env.pop("LINEAGE_GRAPH_STORE", None)
     result = subprocess.run(
-        [*_unprivileged(), sys.executable, "-m", "lineage_graph.cli", *command],
+        [*_unprivileged(target), sys.executable, "-m", "lineage_graph.cli", *command],
         capture_output=True,
         text=True,
         env=env,

@@ -318,9 +318,9 @@ def test_a_script_killed_in_its_run_runs_again_on_the_dataset_it_declared(
 
 
 #: A nightly script: its run is named for the day. ``kill``: SIGKILLed in the run's body;
-#: ``hold``: stays in the body (it writes its pid to argv[3] once in) until argv[3] + ".go"
-#: exists (bounded); ``run``: completes. Exit 3: its entry was refused (AlreadyExistsError,
-#: its message on stderr).
+#: ``hold``: stays in the body (once in, it writes its run's id to argv[3]: whole, by a rename, so
+#: the file exists only with it) until argv[3] + ".go" exists (bounded); ``run``: completes.
+#: Exit 3: its entry was refused (AlreadyExistsError, its message on stderr).
 _NIGHTLY = """
 import os, signal, sys, time
 from pathlib import Path
@@ -335,7 +335,8 @@ with LineageStore.open(sys.argv[1]) as store:
     if sys.argv[2] == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     if sys.argv[2] == "hold":
-        Path(sys.argv[3]).write_text(str(run.id))
+        Path(sys.argv[3] + ".tmp").write_text(str(run.id))
+        os.replace(sys.argv[3] + ".tmp", sys.argv[3])
         deadline = time.monotonic() + 120
         while not Path(sys.argv[3] + ".go").exists() and time.monotonic() < deadline:
             time.sleep(0.02)
