@@ -626,6 +626,16 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
         ("https://h/r.git?private_token=t&ref=main#top", "https://h/r.git?ref=main#top"),
         ("https://h/r?X-Amz-Signature=s;api%5Fkey=k", "https://h/r"),
         ("git@github.com:x/y.git", "git@github.com:x/y.git"),  # scp-like: no secret
+        # a space, a "://" after the scheme: the remote is still one URL (it was stored whole)
+        (
+            "https://u:tok@dev.example/o/My Project/_git/r",
+            "https://dev.example/o/My Project/_git/r",
+        ),
+        (
+            "https://tok@mirror.example/https://github.com/x/y",
+            "https://mirror.example/https://github.com/x/y",
+        ),
+        ("https://h/r?ref=a b&token=t", "https://h/r?ref=a b"),
     ],
 )
 def test_git_remote_is_stored_without_credentials(
