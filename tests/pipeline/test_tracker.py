@@ -987,3 +987,19 @@ def test_an_impact_mark_of_a_registry_key_is_refused(store: LineageStore, key: s
         )
     assert tracker.model_versions("churn") == [tracker.get_model_version("churn", 1)]
     assert tracker.latest_version("churn") == version
+
+
+def test_registering_again_a_version_abandoned_since_returns_it(store: LineageStore) -> None:
+    """Registering an artifact again returns its version: also once an impact mark abandoned
+    it (documented; nothing is written, its state says it)."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    tracker.register_model(model, "churn")
+    store.impact(
+        NodeRef(NodeKind.ARTIFACT, model.id or 0), mark=ImpactMark(state=ArtifactState.ABANDONED)
+    )
+    before = (store.get_contexts(), store.get_artifacts())
+    again = tracker.register_model(model, "churn")
+    assert again.version == 1 and again.artifact.state == ArtifactState.ABANDONED
+    assert (store.get_contexts(), store.get_artifacts()) == before
