@@ -131,10 +131,15 @@ def redact_url(text: str) -> str:
 _SECRET_PARAMETER = re.compile(r"token|secret|passw|pwd|auth|key|sig|credential", re.IGNORECASE)
 
 
+#: The schemes of a git remote over ssh: their user info's user is a login, kept.
+_SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
+
+
 def strip_credentials(url: str) -> str:
     """``url`` without its credentials, to be recorded (a git remote): its user info (user and
-    password: a token may stand as the user) and every query parameter named like a secret
-    removed. ``https://user:tok@host/r?access_token=t&ref=x`` becomes ``https://host/r?ref=x``.
+    password: a token may stand as the user; over ssh the user is a login and stays) and
+    every query parameter named like a secret removed:
+    ``https://user:tok@host/r?access_token=t&ref=x`` becomes ``https://host/r?ref=x``.
     A text that is not one URL (``git@host:org/repo.git``) is returned as it is. A remote is
     one URL whatever it holds after its scheme: a space (``.../My Project/_git/r``) or a
     ``://`` (a mirror's ``https://tok@mirror/https://github.com/x/y``) ended the URL
@@ -143,14 +148,21 @@ def strip_credentials(url: str) -> str:
     if m is None:
         return url
     rest = url[m.end() :]
+    user = ""
     found = _user_info(rest, loose=False)
     if found is not None:
         rest = found[1]
+        if m[0][:-3].lower() in _SSH_SCHEMES:
+            # an ssh login (``ssh://git@host/r``) is no secret, and the remote needs it (it was
+            # stored as ``ssh://host/r``, while ``git@host:r`` kept it); its password goes
+            user = found[0].partition(":")[0] + "@"
     # git reads the user info up to the last "@" before the first "/": a password whose head
     # reads as a port ("u:123?x@host") is one too
     authority = rest.partition("/")[0]
     if "@" in authority:
         rest = rest[authority.rindex("@") + 1 :]
+        user = ""  # (then the login read above was a password's head)
+    rest = user + rest
     base, mark, fragment = rest.partition("#")
     path, question, query = base.partition("?")
     if question:

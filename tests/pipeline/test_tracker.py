@@ -636,6 +636,10 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
             "https://mirror.example/https://github.com/x/y",
         ),
         ("https://h/r?ref=a b&token=t", "https://h/r?ref=a b"),
+        # an ssh login is kept (it was dropped: scp-like "git@h:r" kept it), its password not
+        ("ssh://git@host:22/x/y.git", "ssh://git@host:22/x/y.git"),
+        ("ssh://deploy:pw@host/x.git", "ssh://deploy@host/x.git"),
+        ("git+ssh://git@[2001:db8::1]/x.git", "git+ssh://git@[2001:db8::1]/x.git"),
     ],
 )
 def test_git_remote_is_stored_without_credentials(
