@@ -15,6 +15,8 @@ _URL = re.compile(
     r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://)"
     r"(?P<rest>(?:[A-Za-z0-9+.\-]++(?!://)|[^\sA-Za-z0-9+.\-])*+)"
 )
+#: A URL's scheme and ``://`` at the head of a text (:func:`strip_credentials`).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 _SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 #: Where a URL's authority ends (``urllib.parse.urlsplit``, redis-py and the neo4j driver
 #: read it so): its first ``/``, ``?`` or ``#``.
@@ -129,23 +131,38 @@ def redact_url(text: str) -> str:
 _SECRET_PARAMETER = re.compile(r"token|secret|passw|pwd|auth|key|sig|credential", re.IGNORECASE)
 
 
+#: The schemes of a git remote over ssh: their user info's user is a login, kept.
+_SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
+
+
 def strip_credentials(url: str) -> str:
     """``url`` without its credentials, to be recorded (a git remote): its user info (user and
-    password: a token may stand as the user) and every query parameter named like a secret
-    removed. ``https://user:tok@host/r?access_token=t&ref=x`` becomes ``https://host/r?ref=x``.
-    A text that is not one URL (``git@host:org/repo.git``) is returned as it is."""
-    m = _URL.match(url)
-    if m is None or m.end() != len(url):
+    password: a token may stand as the user; over ssh the user is a login and stays) and
+    every query parameter named like a secret removed:
+    ``https://user:tok@host/r?access_token=t&ref=x`` becomes ``https://host/r?ref=x``.
+    A text that is not one URL (``git@host:org/repo.git``) is returned as it is. A remote is
+    one URL whatever it holds after its scheme: a space (``.../My Project/_git/r``) or a
+    ``://`` (a mirror's ``https://tok@mirror/https://github.com/x/y``) ended the URL
+    :func:`redact_url` finds in a text, and such a remote was stored with its token."""
+    m = _SCHEME.match(url)
+    if m is None:
         return url
-    rest = m["rest"]
+    rest = url[m.end() :]
+    user = ""
     found = _user_info(rest, loose=False)
     if found is not None:
         rest = found[1]
+        if m[0][:-3].lower() in _SSH_SCHEMES:
+            # an ssh login (``ssh://git@host/r``) is no secret, and the remote needs it (it was
+            # stored as ``ssh://host/r``, while ``git@host:r`` kept it); its password goes
+            user = found[0].partition(":")[0] + "@"
     # git reads the user info up to the last "@" before the first "/": a password whose head
     # reads as a port ("u:123?x@host") is one too
     authority = rest.partition("/")[0]
     if "@" in authority:
         rest = rest[authority.rindex("@") + 1 :]
+        user = ""  # (then the login read above was a password's head)
+    rest = user + rest
     base, mark, fragment = rest.partition("#")
     path, question, query = base.partition("?")
     if question:
@@ -155,7 +172,7 @@ def strip_credentials(url: str) -> str:
             if not _SECRET_PARAMETER.search(unquote(p.partition("=")[0]))
         ]
         base = f"{path}?{'&'.join(kept)}" if kept else path
-    return f"{m['head']}{base}{mark}{fragment}"
+    return f"{m[0]}{base}{mark}{fragment}"
 
 
 def check_url_password(url: str, what: str, *, data: str = "") -> None:

@@ -187,7 +187,10 @@ class Tracker:
 
         An artifact is a version of one registered model (one ``model_name`` and
         ``model_version`` of its own): an artifact registered under another name is refused
-        with InvalidArgumentError, and nothing changes."""
+        with InvalidArgumentError, and nothing changes. An artifact DELETED, ABANDONED or
+        MARKED_FOR_DELETION is refused with FailedPreconditionError (also when it becomes one
+        during the registration), unless it is already registered under ``name``: its version
+        is returned, nothing written (its ``artifact.state`` says it)."""
         return self._register(model, name, tries=_REGISTER_TRIES)
 
     def _register(self, model: ModelRef, name: str, *, tries: int) -> ModelVersion:

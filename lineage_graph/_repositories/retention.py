@@ -608,12 +608,26 @@ class Retention(Repository):
 
     # ------------------------------------------------------------------------------- apply
 
-    def _batches(self, plan: RetentionPlan, batch_size: int | None) -> Iterator[_Batch]:
+    def _batches(
+        self,
+        plan: RetentionPlan,
+        batch_size: int | None,
+        *,
+        keep: tuple[set[int], set[int]] = (set(), set()),
+    ) -> Iterator[_Batch]:
+        """The plan in batches, without the artifacts and executions of ``keep`` (serving now).
+        An island losing one no longer matches its planned events: tombstoned, not deleted
+        (the new deployment links it to what stays)."""
         limit = batch_size or (1 << 62)
         batch = _Batch()
+        keep_a, keep_e = keep
         pairs = zip(plan.islands, plan.island_events, strict=True)
         for key, ((arts, execs), events) in enumerate(pairs):
-            island = {"key": key, "artifacts": list(arts), "executions": list(execs)}
+            island = {
+                "key": key,
+                "artifacts": [a for a in arts if a not in keep_a],
+                "executions": [e for e in execs if e not in keep_e],
+            }
             batch.islands.append({**island, "events": events})
             batch.nodes += len(arts) + len(execs)
             if batch.size() >= limit:
@@ -624,6 +638,8 @@ class Retention(Repository):
             (NodeKind.EXECUTION, plan.tombstone_executions),
         ):
             for node_id in ids:
+                if node_id in (keep_a if kind == NodeKind.ARTIFACT else keep_e):
+                    continue
                 (batch.artifacts if kind == NodeKind.ARTIFACT else batch.executions).append(node_id)
                 batch.nodes += 1
                 if batch.size() >= limit:
@@ -760,7 +776,13 @@ class Retention(Repository):
             "artifact_states": _state_ints(policy.artifact_states),
             "execution_states": _state_ints(policy.execution_states),
         }
-        for batch in self._batches(plan, batch_size):
+        # What serves now: a model deployed since the plan was made (a version it planned to
+        # tombstone, being no deployment's then) was tombstoned, and deployed_version answered a
+        # DELETED model without its uri. Kept, as a fresh plan keeps it. (A deployment between
+        # this read and a batch's write still races it; deploy's own write refuses a model
+        # tombstoned before it.)
+        keep = self._serving()
+        for batch in self._batches(plan, batch_size, keep=keep):
             # Without an archive nothing needs the nodes as they were read: no stamps.
             stamps: dict[str, Any] = {"artifact_stamps": None, "execution_stamps": None}
             if path is not None:

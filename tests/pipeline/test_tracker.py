@@ -626,6 +626,20 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
         ("https://h/r.git?private_token=t&ref=main#top", "https://h/r.git?ref=main#top"),
         ("https://h/r?X-Amz-Signature=s;api%5Fkey=k", "https://h/r"),
         ("git@github.com:x/y.git", "git@github.com:x/y.git"),  # scp-like: no secret
+        # a space, a "://" after the scheme: the remote is still one URL (it was stored whole)
+        (
+            "https://u:tok@dev.example/o/My Project/_git/r",
+            "https://dev.example/o/My Project/_git/r",
+        ),
+        (
+            "https://tok@mirror.example/https://github.com/x/y",
+            "https://mirror.example/https://github.com/x/y",
+        ),
+        ("https://h/r?ref=a b&token=t", "https://h/r?ref=a b"),
+        # an ssh login is kept (it was dropped: scp-like "git@h:r" kept it), its password not
+        ("ssh://git@host:22/x/y.git", "ssh://git@host:22/x/y.git"),
+        ("ssh://deploy:pw@host/x.git", "ssh://deploy@host/x.git"),
+        ("git+ssh://git@[2001:db8::1]/x.git", "git+ssh://git@[2001:db8::1]/x.git"),
     ],
 )
 def test_git_remote_is_stored_without_credentials(
@@ -977,3 +991,19 @@ def test_an_impact_mark_of_a_registry_key_is_refused(store: LineageStore, key: s
         )
     assert tracker.model_versions("churn") == [tracker.get_model_version("churn", 1)]
     assert tracker.latest_version("churn") == version
+
+
+def test_registering_again_a_version_abandoned_since_returns_it(store: LineageStore) -> None:
+    """Registering an artifact again returns its version: also once an impact mark abandoned
+    it (documented; nothing is written, its state says it)."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    tracker.register_model(model, "churn")
+    store.impact(
+        NodeRef(NodeKind.ARTIFACT, model.id or 0), mark=ImpactMark(state=ArtifactState.ABANDONED)
+    )
+    before = (store.get_contexts(), store.get_artifacts())
+    again = tracker.register_model(model, "churn")
+    assert again.version == 1 and again.artifact.state == ArtifactState.ABANDONED
+    assert (store.get_contexts(), store.get_artifacts()) == before

@@ -158,3 +158,30 @@ def test_model_properties_set_by_hand_go_with_the_tombstone(store: LineageStore)
     assert found[named.id].custom_properties == {}  # not attributed to churn: no version of it
     assert found[registered.id].custom_properties == {"model_name": "churn", "model_version": 1}
     assert [v.id for v in store.tracker.model_versions("churn")] == [registered.id]
+
+
+@pytest.mark.parametrize("island", [False, True])
+def test_a_model_deployed_after_the_plan_is_not_tombstoned(
+    store: LineageStore, island: bool
+) -> None:
+    """A plan is made, then the model deployed, then the plan applied: the version now in
+    service was tombstoned (planned when no deployment read it), and deployed_version answered
+    a DELETED model without its uri. The apply keeps what serves when it runs, as a fresh plan
+    does. ``island``: the model and its training run alone selected (an island planned to be
+    deleted whole; the deployment links it): the run is tombstoned, the model kept."""
+    tracker = store.tracker
+    with store.run("Trainer") as run:
+        model = run.output("Model", uri="s3://models/1")
+    version = tracker.register_model(model, "churn")
+    types = ["Model", "Trainer"] if island else ["Model"]
+    plan = store.plan_retention(types=types)
+    assert model.id in (plan.islands[0][0] if island else plan.tombstone_artifacts)
+    tracker.deploy(version)
+    result = store.apply_retention(plan)
+    assert model.id not in result.tombstoned_artifacts + result.deleted_artifacts
+    served = tracker.deployed_version("churn")
+    assert served is not None and served.artifact.id == model.id
+    assert served.artifact.state != ArtifactState.DELETED
+    assert served.artifact.uri == "s3://models/1"
+    if island:
+        assert result.tombstoned_executions == (run.id,) and result.deleted_executions == ()
