@@ -111,3 +111,19 @@ def test_a_shell_without_completion_is_a_usage_error(
     assert "not a shell lineage-graph has completion for" in done.stderr
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "says"), [("-h", "Usage: lineage-graph"), ("--version", "lineage-graph ")]
+)
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+def test_an_option_before_the_completion_flag_is_answered_first(
+    tmp_path: Path, first: str, says: str, option: str
+) -> None:
+    """click answers eager options in the order given: ``-h --show-completion zsh`` printed
+    the zsh script (and ``-h --install-completion zsh`` installed it), not the help."""
+    done = run(first, option, "zsh", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert says in done.stdout[:400], done.stdout[:200]
+    assert "compdef" not in done.stdout
+    assert list(tmp_path.iterdir()) == []
