@@ -5,8 +5,10 @@ stdout is exit 141, the help of a usage error goes to stderr, no width past
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,14 @@ def test_an_option_before_the_completion_flag_is_answered_first(
     assert says in done.stdout[:400], done.stdout[:200]
     assert "compdef" not in done.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_typer_floor_reads_the_store_from_the_environment() -> None:
+    """typer 0.26.0 ignores an option's ``envvar``: ``LINEAGE_GRAPH_STORE=/mistyped ls`` made a
+    new empty store there and listed it, exit 0 (``--store`` was None, the library read the
+    variable itself, past the CLI's "no store at PATH" check). 0.26.1 reads it again."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    (typer,) = (r for r in project["dependencies"] if r.startswith("typer"))
+    floor = re.fullmatch(r"typer>=([0-9.]+)", typer)
+    assert floor is not None, typer
+    assert tuple(map(int, floor[1].split("."))) >= (0, 26, 1), typer
