@@ -109,9 +109,12 @@ def _completion(ctx: Context, args: list[str]) -> None:
     (``--show-completion zsh`` printed the bash script of the shell it detected, and
     ``--install-completion zsh`` installed that one). A shell typer has no script for is
     refused (exit 2); without a shell, typer's flags detect the current one, as before."""
+    # click answers the eager options in the order given: a -h / --version before the flag
+    # is answered first (``-h --show-completion zsh`` printed the zsh script, not the help)
+    others = {o for p in ctx.command.get_params(ctx) if p.is_eager for o in p.opts} - {*_COMPLETION}
     for at, arg in enumerate(args):
-        if not arg.startswith("-"):
-            return  # a command: the options after it are its own
+        if not arg.startswith("-") or arg in others:
+            return  # a command (the options after it are its own), or -h / --version
         if arg in _COMPLETION and at + 1 < len(args) and not args[at + 1].startswith("-"):
             shell = args[at + 1]
             if shell not in SHELLS:

@@ -5,8 +5,10 @@ stdout is exit 141, the help of a usage error goes to stderr, no width past
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,30 @@ def test_a_shell_without_completion_is_a_usage_error(
     assert "not a shell lineage-graph has completion for" in done.stderr
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "says"), [("-h", "Usage: lineage-graph"), ("--version", "lineage-graph ")]
+)
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+def test_an_option_before_the_completion_flag_is_answered_first(
+    tmp_path: Path, first: str, says: str, option: str
+) -> None:
+    """click answers eager options in the order given: ``-h --show-completion zsh`` printed
+    the zsh script (and ``-h --install-completion zsh`` installed it), not the help."""
+    done = run(first, option, "zsh", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert says in done.stdout[:400], done.stdout[:200]
+    assert "compdef" not in done.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_typer_floor_reads_the_store_from_the_environment() -> None:
+    """typer 0.26.0 ignores an option's ``envvar``: ``LINEAGE_GRAPH_STORE=/mistyped ls`` made a
+    new empty store there and listed it, exit 0 (``--store`` was None, the library read the
+    variable itself, past the CLI's "no store at PATH" check). 0.26.1 reads it again."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    (typer,) = (r for r in project["dependencies"] if r.startswith("typer"))
+    floor = re.fullmatch(r"typer>=([0-9.]+)", typer)
+    assert floor is not None, typer
+    assert tuple(map(int, floor[1].split("."))) >= (0, 26, 1), typer
