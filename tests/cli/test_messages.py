@@ -18,11 +18,9 @@ from .conftest import Demo, invoke
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_library_warning_is_said_as_a_message_not_as_python_source(tmp_path: Path) -> None:
-    """A store whose log ends in a write a crash cut short opens with a warning. The commands
-    printed it in Python's format: the path of the library's source file, ``RuntimeWarning``
-    and a line of that source (``_warn_torn(workdir / _LOG_FILE, ...)``) under it. Now it is
-    ``warning: …``, as every other message."""
+def _store_with_a_torn_write(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A store whose log ends in a write a crash cut short (its next opening warns), and the
+    environment to run the CLI on it in a child process."""
     path = tmp_path / "store"
     with LineageStore.open(path) as store:
         store.put_artifact_type(ArtifactType(name="Data"))
@@ -31,6 +29,15 @@ def test_a_library_warning_is_said_as_a_message_not_as_python_source(tmp_path: P
         log.write(b"*3\r\n$3\r\nSET\r\n$3\r\nke")  # cut in the middle of a command
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "NO_COLOR": "1"}
     env.pop("LINEAGE_GRAPH_STORE", None)
+    return path, env
+
+
+def test_a_library_warning_is_said_as_a_message_not_as_python_source(tmp_path: Path) -> None:
+    """A store whose log ends in a write a crash cut short opens with a warning. The commands
+    printed it in Python's format: the path of the library's source file, ``RuntimeWarning``
+    and a line of that source (``_warn_torn(workdir / _LOG_FILE, ...)``) under it. Now it is
+    ``warning: …``, as every other message."""
+    path, env = _store_with_a_torn_write(tmp_path)
     result = subprocess.run(  # a real stderr: in process, pytest records warnings
         [sys.executable, "-m", "lineage_graph.cli", "ls", "--json", "--store", str(path)],
         capture_output=True,
@@ -52,14 +59,7 @@ def test_a_warning_on_a_stderr_that_cannot_be_written_is_lost_not_the_answer(
     """The same warning with stderr a pipe whose reader is gone: the failed write came out of
     the library's ``warnings.warn`` as a BrokenPipeError, and ``ls`` printed nothing, exit 141
     (Python's own showwarning drops a warning it cannot write). The answer is printed, exit 0."""
-    path = tmp_path / "store"
-    with LineageStore.open(path) as store:
-        store.put_artifact_type(ArtifactType(name="Data"))
-        store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(3)])
-    with next((path / "appendonly").glob("*.incr.aof")).open("ab") as log:
-        log.write(b"*3\r\n$3\r\nSET\r\n$3\r\nke")  # cut in the middle of a command
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "NO_COLOR": "1"}
-    env.pop("LINEAGE_GRAPH_STORE", None)
+    path, env = _store_with_a_torn_write(tmp_path)
     read_end, write_end = os.pipe()
     os.close(read_end)  # nobody reads stderr
     try:

@@ -47,16 +47,20 @@ def _run(demo: Demo, *args: str, limited: bool = True) -> subprocess.CompletedPr
     )
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["export", "5", "-o", "{}"],
-        ["export", "5", "-f", "html", "-o", "{}"],
-        ["view", "5", "--no-open", "-o", "{}"],
-        ["stats", "--plot", "{}"],
-    ],
-    ids=lambda args: " ".join(a for a in args if a not in ("-o", "{}")),
-)
+#: The commands that write an output file, ``{}`` its path.
+WRITERS = [
+    ["export", "5", "-o", "{}"],
+    ["export", "5", "-f", "html", "-o", "{}"],
+    ["view", "5", "--no-open", "-o", "{}"],
+    ["stats", "--plot", "{}"],
+]
+
+
+def _writer_id(args: list[str]) -> str:
+    return " ".join(a for a in args if a not in ("-o", "{}"))
+
+
+@pytest.mark.parametrize("args", WRITERS, ids=_writer_id)
 def test_a_failed_write_leaves_the_previous_file_whole(
     demo: Demo, tmp_path: Path, args: list[str]
 ) -> None:
@@ -245,16 +249,7 @@ def _unprivileged(target: Path) -> list[str]:
     return prefix
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["export", "5", "-o", "{}"],
-        ["export", "5", "-f", "html", "-o", "{}"],
-        ["view", "5", "--no-open", "-o", "{}"],
-        ["stats", "--plot", "{}"],
-    ],
-    ids=lambda args: " ".join(a for a in args if a not in ("-o", "{}")),
-)
+@pytest.mark.parametrize("args", WRITERS, ids=_writer_id)
 def test_a_read_only_output_file_is_refused(demo: Demo, tmp_path: Path, args: list[str]) -> None:
     """An output file one may not write (``chmod a-w``, another user's) was replaced all the
     same, through a rename in its (writable) directory, where ``> file`` is "permission

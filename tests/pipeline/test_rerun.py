@@ -452,6 +452,25 @@ def _named_run(store: LineageStore, end: str, data: Artifact | None = None) -> A
     return run
 
 
+def _running_namesake(store: LineageStore, owner: Any = None) -> int:
+    """A RUNNING ``Trainer`` execution holding the nightly run's name, its ``run_owner``
+    ``owner`` (None: no owner recorded, as put_executions or an older version writes it)."""
+    from lineage_graph import Execution, ExecutionType
+
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [held] = store.put_executions(
+        [
+            Execution(
+                type="Trainer",
+                name="nightly-2026-12-05",
+                last_known_state=ExecutionState.RUNNING,
+                custom_properties={} if owner is None else {"run_owner": owner},
+            )
+        ]
+    )
+    return held
+
+
 @pytest.mark.parametrize(
     ("end", "error", "state"),
     [
@@ -543,18 +562,7 @@ def test_a_running_namesake_without_an_owner_is_not_taken_over(store: LineageSto
     """A RUNNING execution holding the name whose process is not known (written by
     put_executions, or by an older version): never closed by the new run, which is refused
     naming it and how to close it."""
-    from lineage_graph import Execution, ExecutionType
-
-    store.put_execution_type(ExecutionType(name="Trainer"))
-    [held] = store.put_executions(
-        [
-            Execution(
-                type="Trainer",
-                name="nightly-2026-12-05",
-                last_known_state=ExecutionState.RUNNING,
-            )
-        ]
-    )
+    held = _running_namesake(store)
     before = [store.count(kind) for kind in NodeKind]
     with pytest.raises(AlreadyExistsError, match=f"execution {held} holds that name") as caught:
         _named_run(store, "complete")
@@ -613,24 +621,12 @@ def test_a_dead_run_whose_pid_this_process_now_holds_gives_its_name_up(
     """A run killed whose pid the re-run's own process now holds (a pid reused: another start
     time) was taken for this very process, alive: the re-run was refused for good. It is dead,
     and the re-run takes the name."""
-    from lineage_graph import Execution, ExecutionType
     from lineage_graph._owner import current_owner
 
     me = current_owner()
     if "start_ticks" not in me:
         pytest.skip("needs /proc (Linux)")
-    store.put_execution_type(ExecutionType(name="Trainer"))
-    before = {**me, "start_ticks": str(int(me["start_ticks"]) - 1)}
-    [dead] = store.put_executions(
-        [
-            Execution(
-                type="Trainer",
-                name="nightly-2026-12-05",
-                last_known_state=ExecutionState.RUNNING,
-                custom_properties={"run_owner": before},
-            )
-        ]
-    )
+    dead = _running_namesake(store, {**me, "start_ticks": str(int(me["start_ticks"]) - 1)})
     assert _named_run(store, "complete").state == ExecutionState.COMPLETE
     [closed] = store.get_executions_by_id([dead])
     assert closed.name == f"nightly-2026-12-05~attempt-{dead}"
@@ -685,19 +681,7 @@ def test_a_running_namesake_not_provably_dead_is_refused_saying_why(
     """The refusal said the owner was "alive or not provably dead from here (another host,
     another pid namespace)" whatever the reason, and a run_owner its caller gave was "not
     recorded (a run of an older version, or not a pipeline run)": it says why now."""
-    from lineage_graph import Execution, ExecutionType
-
-    store.put_execution_type(ExecutionType(name="Trainer"))
-    [held] = store.put_executions(
-        [
-            Execution(
-                type="Trainer",
-                name="nightly-2026-12-05",
-                last_known_state=ExecutionState.RUNNING,
-                custom_properties={"run_owner": owner},
-            )
-        ]
-    )
+    held = _running_namesake(store, owner)
     with pytest.raises(AlreadyExistsError, match=f"execution {held} holds that name") as caught:
         _named_run(store, "complete")
     assert says in str(caught.value)
@@ -711,21 +695,9 @@ def test_a_running_namesake_with_a_pid_no_process_has_is_refused_typed(
     """A run_owner of this host, boot and pid namespace whose pid no process can have ("²",
     which str.isdigit passes; one past a C int) raised ValueError / OverflowError out of the
     run's start: AlreadyExistsError, as for any owner not provably dead."""
-    from lineage_graph import Execution, ExecutionType
     from lineage_graph._owner import current_owner
 
-    store.put_execution_type(ExecutionType(name="Trainer"))
-    owner = {**current_owner(), "pid": pid, "start_ticks": "1"}
-    store.put_executions(
-        [
-            Execution(
-                type="Trainer",
-                name="nightly-2026-12-05",
-                last_known_state=ExecutionState.RUNNING,
-                custom_properties={"run_owner": owner},
-            )
-        ]
-    )
+    _running_namesake(store, {**current_owner(), "pid": pid, "start_ticks": "1"})
     with pytest.raises(AlreadyExistsError, match="holds that name and is RUNNING"):
         _named_run(store, "complete")
 
