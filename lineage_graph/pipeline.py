@@ -1242,7 +1242,24 @@ class Run:
     def _write_entry(self) -> tuple[int, list[int], list[int]]:
         """The entry write. A new named input another writer created since it was looked up
         (two runs of a sweep declaring one dataset at once) failed it (AlreadyExistsError,
-        nothing written): it is looked up again, and the entry written with it."""
+        nothing written): it is looked up again, and the entry written with it.
+
+        A namesake renamed for this run (:meth:`_retire_namesake`) is renamed back if the entry
+        is not written after all: a later write that failed (an input another writer created
+        with other content, an engine error) left the earlier attempt renamed and the name
+        free, a refused run having changed the store."""
+        retired: list[tuple[Execution, Execution, list[str]]] = []
+        try:
+            return self._write_entry_tries(retired)
+        except BaseException as exc:
+            for found, renamed, paths in reversed(retired):
+                self._restore_namesake(found, renamed, paths, exc)
+            raise
+
+    def _write_entry_tries(
+        self, retired: list[tuple[Execution, Execution, list[str]]]
+    ) -> tuple[int, list[int], list[int]]:
+        """:meth:`_write_entry`'s tries; each namesake renamed is appended to ``retired``."""
         for attempt in range(_ENTRY_TRIES):
             pairs: list[tuple[Artifact, Event | None]] = [
                 (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
@@ -1265,10 +1282,12 @@ class Run:
             except AlreadyExistsError as exc:
                 if attempt + 1 == _ENTRY_TRIES:
                     raise
-                retired = self._retire_namesake(exc)
+                # Looked up again (and refused, if another writer stored one with other
+                # content) before the namesake is renamed: a refusal renames nothing.
                 resolved = self._resolve_new_inputs()
                 contexts = self._resolve_contexts()
-                if not (retired or resolved or contexts):
+                renamed = self._retire_namesake(exc, retired)
+                if not (renamed or resolved or contexts):
                     raise
                 self._resolved_late = self._resolved_late or resolved
         raise AssertionError("unreachable")  # pragma: no cover
@@ -1322,7 +1341,9 @@ class Run:
         if found is not None and (error := self._name_held(found)) is not None:
             raise error
 
-    def _retire_namesake(self, exc: AlreadyExistsError) -> bool:
+    def _retire_namesake(
+        self, exc: AlreadyExistsError, done: list[tuple[Execution, Execution, list[str]]]
+    ) -> bool:
         """The entry write failed on a unique key: if it is the run's name, held by an earlier
         run of it that ended ``FAILED`` or ``CANCELED``, or that is ``RUNNING`` with an owner
         provably dead (lineage_graph/_owner.py), that run gives the name up (renamed
@@ -1356,11 +1377,12 @@ class Run:
             ]
         # (False: it changed since it was read, another re-run retired it, say: try again)
         try:
-            self.store._put_executions_expecting(
+            if not self.store._put_executions_expecting(
                 [retired],
                 field_mask_paths=paths,
                 expect={"last_known_state": int(state), "name": self.name},
-            )
+            ):
+                return True  # (changed since it was read: nothing renamed; try again)
         except AlreadyExistsError as taken:
             # Another execution of the type holds the name it would take (one named so by
             # hand): the run was refused with a unique key's message naming that other name
@@ -1374,7 +1396,42 @@ class Run:
                 f"but execution {holder.id if holder else '?'} holds that name; nothing was "
                 "written. Rename that execution, or give this run another name"
             ) from taken
+        done.append((found, retired, paths))
         return True
+
+    def _restore_namesake(
+        self, found: Execution, renamed: Execution, paths: list[str], exc: BaseException
+    ) -> None:
+        """Undo :meth:`_retire_namesake`'s rename of ``found`` (to ``renamed``): the entry was
+        not written. Written only while the execution is still as the rename left it and the
+        name is free (an entry that landed after all holds it: the rename stays, as it must)."""
+        back = Execution(
+            id=found.id,
+            name=self.name,
+            last_known_state=found.last_known_state,
+            custom_properties={
+                k: found.custom_properties[k]
+                for k in (ERROR_PROPERTY, ERROR_TYPE_PROPERTY)
+                if k in found.custom_properties
+            },
+        )
+        state = renamed.last_known_state if "last_known_state" in paths else None
+        expect: dict[str, Any] = {"name": renamed.name}
+        if state is not None:
+            expect["last_known_state"] = int(state)
+        try:
+            restored = self.store._put_executions_expecting(
+                [back], field_mask_paths=paths, expect=expect
+            )
+        except (LineageGraphError, KeyboardInterrupt) as again:
+            restored, why = False, type(again).__name__
+        else:
+            why = "changed since"
+        if not restored:
+            exc.add_note(
+                f"lineage-graph: execution {found.id} gave up the name {self.name!r} for this "
+                f"run (renamed {renamed.name!r}), and could not get it back ({why})"
+            )
 
     def _resolve_new_inputs(self) -> bool:
         """Each new input with a name or external id that a stored artifact holds with the same
