@@ -1149,6 +1149,8 @@ class Run:
         # of this store it is nested in, if any, is the parent. (So is the one a finished run
         # was started in: see _running.)
         parent = active_run_of(self.store)
+        # Each context given by id is the stored one it names, before anything is written.
+        self._check_contexts_by_id()
         # Each context given as a Context that is stored is compared with it, before anything
         # is written (one that differs refuses the run); each given by name is linked as stored.
         self._resolve_contexts()
@@ -1536,6 +1538,40 @@ class Run:
         if RUN_OWNER_PROPERTY in self.custom_properties:
             return []
         return [f"custom_properties.{RUN_OWNER_PROPERTY}"]
+
+    def _check_contexts_by_id(self) -> None:
+        """Each context given with an ``id`` is that stored context: an id no context has is
+        :class:`NotFoundError`, one whose context is of another type, or holds another name,
+        than the ``Context`` gives is :class:`InvalidArgumentError`; before any type is
+        registered. A context given by id was linked unchecked: ``Context(id=7, type="Pipeline",
+        name="p")`` linked the run to context 7 whatever it was (an ``Experiment`` named
+        ``"q"``), and an id of no context failed the entry write after the run's types were
+        registered."""
+        given = [(c.id, c) for c in self._contexts if c.id is not None]
+        if not given:
+            return
+        stored = {c.id: c for c in self.store.get_contexts_by_id([i for i, _ in given])}
+        if missing := sorted({i for i, _ in given if i not in stored}):
+            raise NotFoundError(f"no context with id {missing}: the run did not start")
+        for i, c in given:
+            found = stored[i]
+            differs = []
+            if c.type_id is not None and c.type_id != found.type_id:
+                differs.append(f"type id {found.type_id} stored, {c.type_id} given")
+            if (c.type is not None and c.type != found.type) or (
+                c.type_version is not None and c.type_version != found.type_version
+            ):
+                differs.append(
+                    f"type {_type_text(found.type, found.type_version)!r} stored, "
+                    f"{_type_text(c.type or found.type, c.type_version)!r} given"
+                )
+            if c.name != found.name:
+                differs.append(f"name {found.name!r} stored, {c.name!r} given")
+            if differs:
+                raise InvalidArgumentError(
+                    f"context {c.id} is not the context given ({'; '.join(differs)}): the run "
+                    "did not start; pass the stored context, or its type and name without an id"
+                )
 
     def _context_reference(self, context: Context) -> Context:
         """An existing context is linked as it is (never rewritten); a new one is created."""

@@ -254,6 +254,51 @@ def test_existing_contexts_are_linked_not_rewritten(store: LineageStore) -> None
     ]
 
 
+def _snapshot(store: LineageStore) -> list[Any]:
+    return [
+        *([t.model_dump() for t in store.get_types(kind)] for kind in NodeKind),
+        *(store.count(kind) for kind in NodeKind),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "error", "says"),
+    [
+        (
+            {"id": 999, "type": "Pipeline", "name": "p"},
+            NotFoundError,
+            r"no context with id \[999\]",
+        ),
+        ({"type": "Experiment", "name": "p"}, InvalidArgumentError, "type 'Pipeline' stored"),
+        ({"type": "Pipeline", "name": "q"}, InvalidArgumentError, "name 'p' stored, 'q' given"),
+        ({"name": "q"}, InvalidArgumentError, "name 'p' stored, 'q' given"),
+        ({"type_id": 999, "name": "p"}, InvalidArgumentError, "type id"),
+    ],
+)
+def test_a_context_given_by_id_is_the_stored_one_else_nothing_is_written(
+    store: LineageStore, given: dict[str, Any], error: type[Exception], says: str
+) -> None:
+    """A context given by id was linked unchecked: ``Context(id=7, type="Experiment",
+    name="q")`` linked the run to context 7, a ``Pipeline`` named ``"p"``, silently, and an id
+    of no context failed the entry write after the run's type was registered. The context
+    given by id must be the stored one: else the run is refused, typed, nothing written."""
+    with store.run("Setup", context=Context(type="Pipeline", name="p")) as setup:
+        pass
+    [stored] = setup.contexts
+    before = _snapshot(store)
+    with pytest.raises(error, match=says):
+        store.run(
+            "Trainer", context=Context(**{"id": stored.id, **given}), properties={"a": 1}
+        ).start()
+    assert _snapshot(store) == before
+    with store.run("Trainer", context=Context(id=stored.id, type="Pipeline", name="p")) as run:
+        pass
+    assert [c.id for c in run.contexts] == [stored.id]
+    with store.run("Trainer", context=stored) as run:  # the stored context itself
+        pass
+    assert [c.id for c in run.contexts] == [stored.id]
+
+
 def test_nested_runs_inherit_contexts_and_know_their_parent(store: LineageStore) -> None:
     with store.run("Pipeline", context="exp") as outer:
         with store.run("Step") as inner:
