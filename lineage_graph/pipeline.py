@@ -1493,9 +1493,7 @@ class Run:
         the read and its retry): the run does not start, so its execution is recorded
         ``FAILED`` with the error, only while it is still RUNNING. It was left RUNNING for
         ever, under an id the caller never got. What happened is noted on ``exc``."""
-        text = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
-            :_MAX_ERROR_CHARS
-        ]
+        text = _error_text(exc)[:_MAX_ERROR_CHARS]
         self._recorded_error = exc
         cancelled = isinstance(exc, _CANCELLATIONS)
         failed = Execution(
@@ -1940,7 +1938,13 @@ def _error_text(error: BaseException, depth: int = 0) -> str:
     """``Type: message``; for an exception group (``asyncio.TaskGroup``, ``trio``), its
     sub-exceptions too: the run's error read "ExceptionGroup: unhandled errors in a TaskGroup
     (1 sub-exception)", the reason it failed left out."""
-    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    try:
+        message = str(error)
+    except Exception as broken:
+        # (an exception whose __str__ raises: recording the failure raised, and the run stayed
+        # RUNNING for ever, its process alive, so a named re-run was refused)
+        message = f"<str() raised {type(broken).__name__}>"
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     if isinstance(error, BaseExceptionGroup) and depth < 4:
         parts = [_error_text(e, depth + 1) for e in error.exceptions[:10]]
         text += " [" + "; ".join(parts) + "]"

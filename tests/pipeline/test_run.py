@@ -1418,3 +1418,21 @@ def test_a_git_path_that_is_no_directory_is_refused_at_the_call(
         store.tracker.log_git(run.id, afile)
     [execution] = store.get_executions()
     assert not [k for k in execution.custom_properties if k.startswith("git_")]
+
+
+def test_an_exception_whose_str_raises_still_fails_the_run(store: LineageStore) -> None:
+    """A block raising an exception whose ``__str__`` raises (a library's broken error class):
+    recording the failure raised in turn, and the run stayed RUNNING for ever, with this live
+    process as its owner. It is recorded FAILED, the exception raised as it was."""
+
+    class Broken(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no message")
+
+    with pytest.raises(Broken), store.run("Trainer") as run:
+        raise Broken()
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == ExecutionState.FAILED
+    assert stored.custom_properties["error_type"].endswith("Broken")
+    assert stored.custom_properties["error"] == "Broken: <str() raised RuntimeError>"
+    assert "run_owner" not in stored.custom_properties
