@@ -691,6 +691,11 @@ class Run:
         #: The error the run's failure was last recorded with (see _close_interrupted).
         self._recorded_error: BaseException | None = None
         self._use_cache = False
+        #: Set (under _ending_lock) when the run's end takes its outputs and properties: an
+        #: output declared, or a property logged, by another thread from then on would be
+        #: lost, silently (output() returned the artifact, never recorded): it is refused.
+        self._ending = False
+        self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
         self.contexts: list[Context] = []
@@ -870,15 +875,32 @@ class Run:
                 self.store, [(artifact, f"output {artifact.type!r}", artifact.properties)]
             )
         out = _Output(artifact, path)
-        self._outputs.append(out)
-        self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
-        if artifact.id is not None:
-            self._declared_ids[artifact.id] = out
-        else:
-            if artifact.name is not None:
-                self._new_by_name.setdefault(artifact.name, []).append(artifact)
-            if artifact.external_id is not None:
-                self._new_external_ids.add(artifact.external_id)
+        with self._ending_lock:
+            self._refuse_ending("output()")
+            self._outputs.append(out)
+            self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
+            if artifact.id is not None:
+                self._declared_ids[artifact.id] = out
+            else:
+                if artifact.name is not None:
+                    self._new_by_name.setdefault(artifact.name, []).append(artifact)
+                if artifact.external_id is not None:
+                    self._new_external_ids.add(artifact.external_id)
+
+    def _refuse_ending(self, what: str) -> None:
+        """(Under ``_ending_lock``.) The run is ending (another thread finished or failed it
+        meanwhile): what ``what`` adds would not be recorded, so it is refused."""
+        if self._ending:
+            raise FailedPreconditionError(
+                f"{what}: the run ended meanwhile (finished or failed in another thread), so "
+                "this would not be recorded"
+            )
+
+    def _end_taking(self) -> list[_Output]:
+        """The run's end begins: nothing is added from now on; its outputs."""
+        with self._ending_lock:
+            self._ending = True
+            return list(self._outputs)
 
     def _check_keys_free(self, new: Artifact) -> None:
         """A new output's name (per type) and external id are not those of another new output
@@ -1100,7 +1122,9 @@ class Run:
         # not a str) was accepted here, then failed the completion with pydantic's untyped
         # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
         _built(Execution, what, type=self.execution_type, custom_properties=merged)
-        self.custom_properties.update(merged)
+        with self._ending_lock:
+            self._refuse_ending(what)
+            self.custom_properties.update(merged)
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
@@ -1736,7 +1760,7 @@ class Run:
             self._release()
 
     def _complete(self) -> None:
-        outputs = list(self._outputs)
+        outputs = self._end_taking()
         state = ExecutionState.COMPLETE
         if self._use_cache and self.cached is not None:
             state = ExecutionState.CACHED
@@ -1823,6 +1847,7 @@ class Run:
         return True
 
     def _record_failure(self, error: BaseException | str) -> None:
+        self._end_taking()
         cancelled = isinstance(error, _CANCELLATIONS)
         if isinstance(error, BaseException):
             self.error = error

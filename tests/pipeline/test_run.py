@@ -1436,3 +1436,54 @@ def test_an_exception_whose_str_raises_still_fails_the_run(store: LineageStore) 
     assert stored.custom_properties["error_type"].endswith("Broken")
     assert stored.custom_properties["error"] == "Broken: <str() raised RuntimeError>"
     assert "run_owner" not in stored.custom_properties
+
+
+def test_an_output_or_a_metric_given_while_another_thread_ends_the_run_is_refused(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run shared by two threads: one declared an output (or logged a metric) while the
+    other finished the run. The output was accepted (``output()`` returned the artifact) and
+    never recorded, its id unset; the metric likewise: lost, silently. Each is refused now
+    (FailedPreconditionError); what was given before the end is recorded."""
+    store.put_artifact_type(ArtifactType(name="Model"))
+    run = store.run("Trainer").start()
+    run.output("Model", uri="s3://models/0")
+    lookup = store.get_artifact_by_type_and_name
+
+    def another_thread_finishes_the_run_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "get_artifact_by_type_and_name", lookup)
+        ender = threading.Thread(target=run.finish)
+        ender.start()
+        ender.join()
+        return lookup(*args, **kwargs)
+
+    monkeypatch.setattr(
+        store, "get_artifact_by_type_and_name", another_thread_finishes_the_run_meanwhile
+    )
+    with pytest.raises(FailedPreconditionError, match="ended meanwhile"):
+        run.output("Model", uri="s3://models/1", name="m1")
+    assert run.state == ExecutionState.COMPLETE
+    assert [a.uri for a in store.get_artifacts()] == ["s3://models/0"]
+
+    ending = store.run("Trainer").start()
+    refused: list[BaseException] = []
+    put_execution = store.put_execution
+
+    def another_thread_logs_under_the_completion(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "put_execution", put_execution)
+
+        def log() -> None:
+            try:
+                ending.log_metrics(accuracy=0.9)
+            except FailedPreconditionError as exc:
+                refused.append(exc)
+
+        logger = threading.Thread(target=log)
+        logger.start()
+        logger.join()
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", another_thread_logs_under_the_completion)
+    ending.finish()
+    assert ending.state == ExecutionState.COMPLETE
+    assert len(refused) == 1 and "accuracy" not in ending.execution.custom_properties
