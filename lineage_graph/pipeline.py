@@ -1277,9 +1277,13 @@ class Run:
         retired: list[tuple[Execution, Execution, list[str]]] = []
         try:
             return self._write_entry_tries(retired)
-        except BaseException as exc:
-            for found, renamed, paths in reversed(retired):
-                self._restore_namesake(found, renamed, paths, exc)
+        except LineageGraphError as exc:
+            # Refused: nothing of the entry was written. (Not one in doubt, nor a Ctrl-C: the
+            # entry may have landed, holding the name; and the rename, a write, would make
+            # the interrupted entry's id unreadable for _close_interrupted_entry.)
+            if not isinstance(exc, EngineUnavailableError):
+                for found, renamed, paths in reversed(retired):
+                    self._restore_namesake(found, renamed, paths, exc)
             raise
 
     def _write_entry_tries(
@@ -1449,7 +1453,7 @@ class Run:
             restored = self.store._put_executions_expecting(
                 [back], field_mask_paths=paths, expect=expect
             )
-        except (LineageGraphError, KeyboardInterrupt) as again:
+        except LineageGraphError as again:
             restored, why = False, type(again).__name__
         else:
             why = "changed since"
