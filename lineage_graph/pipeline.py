@@ -133,6 +133,10 @@ _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
 }
 
 
+class _EndClaimed(FailedPreconditionError):
+    """Another thread is ending the run already (:meth:`Run._claim_end`)."""
+
+
 class StepDecorator(Protocol):
     """What ``store.step(...)`` returns: a decorator that keeps the function's signature."""
 
@@ -895,6 +899,18 @@ class Run:
                 f"{what}: the run ended meanwhile (finished or failed in another thread), so "
                 "this would not be recorded"
             )
+
+    def _claim_end(self, what: str) -> None:
+        """This call ends the run: two ends at once (``finish()`` in two threads, or in one
+        while the block exits in another) each wrote the completion, every new output stored
+        twice, silently. The second is :class:`_EndClaimed` and writes nothing."""
+        with self._ending_lock:
+            if self._ending:
+                raise _EndClaimed(
+                    f"{what}: the run is being ended already (in another thread); this call "
+                    "records nothing"
+                )
+            self._ending = True
 
     def _end_taking(self) -> list[_Output]:
         """The run's end begins: nothing is added from now on; its outputs."""
@@ -1705,6 +1721,7 @@ class Run:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
         try:
             self._require_active("fail()")
+            self._claim_end("fail()")
             self._record_failure(error)
         except KeyboardInterrupt as exc:
             # (a Ctrl-C before the failure's write landed left the execution RUNNING for ever:
@@ -1734,6 +1751,7 @@ class Run:
         self._token = None
 
     def _complete_or_fail(self) -> None:
+        self._claim_end("finish()")
         try:
             self._complete()
         except (Exception, KeyboardInterrupt) as exc:
@@ -1758,7 +1776,7 @@ class Run:
         ever, and the run the current one. Unless a handler recorded it, the run is recorded
         ``CANCELED`` (an error, ``FAILED``), its outputs not written."""
         try:
-            if self.active and self._recorded_error is not exc:
+            if self.active and self._recorded_error is not exc and not isinstance(exc, _EndClaimed):
                 self._fail_quietly(exc)
         finally:
             self._release()
@@ -1895,7 +1913,10 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     self._complete_or_fail()
                 else:
+                    self._claim_end("the run's exit")
                     self._fail_quietly(exc)
+        except _EndClaimed:
+            pass  # another thread is ending the run: its end is the run's
         finally:
             self._release()
 
@@ -1958,7 +1979,10 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     await asyncio.to_thread(self._complete_or_fail)
                 else:
+                    self._claim_end("the run's exit")
                     await asyncio.to_thread(self._fail_quietly, exc)
+        except _EndClaimed:
+            pass  # another thread is ending the run: its end is the run's
         finally:
             self._release()
 

@@ -1487,3 +1487,46 @@ def test_an_output_or_a_metric_given_while_another_thread_ends_the_run_is_refuse
     ending.finish()
     assert ending.state == ExecutionState.COMPLETE
     assert len(refused) == 1 and "accuracy" not in ending.execution.custom_properties
+
+
+def test_a_run_ended_by_two_threads_at_once_is_written_once(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``finish()`` called by a second thread while the first one's completion was being
+    written: both wrote it, the new output stored twice (two artifacts, two OUTPUT events),
+    silently. The second call is refused (FailedPreconditionError) and writes nothing; a
+    block's exit under another thread's ``finish()`` leaves that end alone."""
+    run = store.run("Trainer").start()
+    run.output("Model", uri="s3://models/1")
+    ending = [run]
+    refused: list[BaseException] = []
+    put_execution = store.put_execution
+
+    def another_thread_finishes_it_too(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "put_execution", put_execution)
+
+        def finish() -> None:
+            try:
+                ending[0].finish()
+            except FailedPreconditionError as exc:
+                refused.append(exc)
+
+        other = threading.Thread(target=finish)
+        other.start()
+        other.join()
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", another_thread_finishes_it_too)
+    run.finish()
+    assert len(refused) == 1 and run.state == ExecutionState.COMPLETE
+    assert [a.uri for a in store.get_artifacts()] == ["s3://models/1"]
+    assert len(store.get_events_by_execution_ids([run.id])) == 1
+
+    ending[0] = store.run("Trainer")
+    with ending[0] as block:
+        block.output("Model", uri="s3://models/2")
+        monkeypatch.setattr(store, "put_execution", another_thread_finishes_it_too)
+    assert len(refused) == 2 and "being ended already" in str(refused[1])
+    assert block.state == ExecutionState.COMPLETE
+    assert [a.uri for a in store.get_artifacts()] == ["s3://models/1", "s3://models/2"]
+    assert store.get_executions_by_id([block.id])[0].last_known_state == ExecutionState.COMPLETE
