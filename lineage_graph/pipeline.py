@@ -1163,7 +1163,10 @@ class Run:
                 f"use_cached(): artifact(s) {both[:10]} are declared as outputs of this run "
                 "already, and are outputs of the cache hit: an artifact is an output of a run once"
             )
-        self._use_cache = True
+        with self._ending_lock:
+            # (another thread ending the run meanwhile recorded it COMPLETE without them)
+            self._refuse_ending("use_cached()")
+            self._use_cache = True
         return list(self.cached.outputs)
 
     # ------------------------------------------------------------------------- lifecycle

@@ -1530,3 +1530,34 @@ def test_a_run_ended_by_two_threads_at_once_is_written_once(
     assert block.state == ExecutionState.COMPLETE
     assert [a.uri for a in store.get_artifacts()] == ["s3://models/1", "s3://models/2"]
     assert store.get_executions_by_id([block.id])[0].last_known_state == ExecutionState.COMPLETE
+
+
+def test_use_cached_while_another_thread_ends_the_run_is_refused(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``use_cached()`` while another thread's ``finish()`` was writing the completion returned
+    the hit's outputs, and the run was recorded COMPLETE without them. It is refused now."""
+    with store.run("Trainer", properties={"lr": 0.1}) as first:
+        first.output("Model", uri="s3://models/1")
+    run = store.run("Trainer", properties={"lr": 0.1}).start()
+    assert run.cached is not None
+    refused: list[BaseException] = []
+    put_execution = store.put_execution
+
+    def another_thread_uses_the_cache_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "put_execution", put_execution)
+
+        def use() -> None:
+            try:
+                run.use_cached()
+            except FailedPreconditionError as exc:
+                refused.append(exc)
+
+        other = threading.Thread(target=use)
+        other.start()
+        other.join()
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", another_thread_uses_the_cache_meanwhile)
+    run.finish()
+    assert len(refused) == 1 and run.state == ExecutionState.COMPLETE and run.outputs == []
