@@ -695,6 +695,8 @@ class Run:
         #: The error the run's failure was last recorded with (see _close_interrupted).
         self._recorded_error: BaseException | None = None
         self._use_cache = False
+        #: The namesakes the entry write renamed (see _write_entry).
+        self._retired: list[tuple[Execution, Execution, list[str]]] = []
         #: Set (under _ending_lock) when the run's end takes its outputs and properties: an
         #: output declared, or a property logged, by another thread from then on would be
         #: lost, silently (output() returned the artifact, never recorded): it is refused.
@@ -1257,7 +1259,10 @@ class Run:
             # reads-its-entry-back test's interrupt lands here when its watcher thread runs
             # before the reply is read, as on a loaded machine). An earlier try of the entry
             # that failed on a name wrote nothing: the last one sent is the one to check.
-            self._close_interrupted_entry(exc)
+            if self._close_interrupted_entry(exc) is False:
+                # (not written: a namesake renamed for it takes its name back)
+                for found, renamed, paths in reversed(self._retired):
+                    self._restore_namesake(found, renamed, paths, exc)
             raise
         except EngineUnavailableError as exc:
             # Not applied, or not known to be (a write found applied after its reply was lost
@@ -1293,13 +1298,14 @@ class Run:
         is not written after all: a later write that failed (an input another writer created
         with other content, an engine error) left the earlier attempt renamed and the name
         free, a refused run having changed the store."""
-        retired: list[tuple[Execution, Execution, list[str]]] = []
+        retired = self._retired = []
         try:
             return self._write_entry_tries(retired)
         except LineageGraphError as exc:
             # Refused: nothing of the entry was written. (Not one in doubt, nor a Ctrl-C: the
             # entry may have landed, holding the name; and the rename, a write, would make
-            # the interrupted entry's id unreadable for _close_interrupted_entry.)
+            # the interrupted entry's id unreadable for _close_interrupted_entry: a Ctrl-C's
+            # are renamed back by _begin once the entry is found not written.)
             if not isinstance(exc, EngineUnavailableError):
                 for found, renamed, paths in reversed(retired):
                     self._restore_namesake(found, renamed, paths, exc)
@@ -1517,12 +1523,13 @@ class Run:
                 _become(given, by_id[aid])
         self.contexts = contexts
 
-    def _close_interrupted_entry(self, exc: BaseException) -> None:
+    def _close_interrupted_entry(self, exc: BaseException) -> bool | None:
         """The entry write was interrupted once sent: if it landed, its execution is recorded
-        ``CANCELED`` (as :meth:`_close_unread_entry` does)."""
+        ``CANCELED`` (as :meth:`_close_unread_entry` does). Whether it landed (None: not
+        known)."""
         eid = self.store._writer.take_sent().get(NodeKind.EXECUTION.value)
         if eid is None:
-            return  # not sent: nothing was written
+            return False  # not sent: nothing was written
         try:
             landed = self.store._writer.stored(NodeKind.EXECUTION, eid)
         except LineageGraphError as again:
@@ -1531,9 +1538,10 @@ class Run:
                 f"be read back ({type(again).__name__}): if it landed, execution {eid} is "
                 "RUNNING: close it with put_executions(..., field_mask_paths=['last_known_state'])"
             )
-            return
+            return None
         if landed:
             self._close_unread_entry(eid, exc)
+        return landed
 
     def _close_unread_entry(self, eid: int, exc: BaseException) -> None:
         """The entry write was acknowledged but reading it back failed (the engine died under

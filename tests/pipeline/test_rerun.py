@@ -822,3 +822,30 @@ def test_a_rerun_refused_after_its_namesake_gave_the_name_up_leaves_it_as_it_was
     assert store.get_artifact_by_type_and_name("DataSet", "train") is not None  # (the other's)
     found = store.get_execution_by_type_and_name("Trainer", "nightly-2026-12-05")
     assert found is not None and found.id == held.id
+
+
+def test_a_rerun_interrupted_before_its_entry_was_sent_gives_the_name_back(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the re-run renamed the failed attempt, before its entry write was sent:
+    nothing of the run was written, yet the attempt stayed renamed and the name free. It is
+    renamed back once the entry is known not written."""
+    with pytest.raises(RuntimeError):
+        _named_run(store, "raise")
+    [held] = store.get_executions_by_type("Trainer")
+    put_execution = store.put_execution
+    calls: list[int] = []
+
+    def ctrl_c_before_the_second_entry(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:  # (the first, refused on the name, led to the rename)
+            raise KeyboardInterrupt
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", ctrl_c_before_the_second_entry)
+    with pytest.raises(KeyboardInterrupt):
+        _named_run(store, "complete")
+    assert len(calls) == 2
+    [after] = store.get_executions_by_type("Trainer")
+    assert after.id == held.id and after.name == "nightly-2026-12-05"
+    assert after.last_known_state == ExecutionState.FAILED
