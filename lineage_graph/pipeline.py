@@ -1295,9 +1295,9 @@ class Run:
         nothing written): it is looked up again, and the entry written with it.
 
         A namesake renamed for this run (:meth:`_retire_namesake`) is renamed back if the entry
-        is not written after all: a later write that failed (an input another writer created
-        with other content, an engine error) left the earlier attempt renamed and the name
-        free, a refused run having changed the store."""
+        is refused after all: a later write that failed (an input another writer created
+        with other content, or deleted) left the earlier attempt renamed and the name free, a
+        refused run having changed the store."""
         retired = self._retired = []
         try:
             return self._write_entry_tries(retired)
