@@ -133,6 +133,10 @@ _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
 }
 
 
+class _EndClaimed(FailedPreconditionError):
+    """Another thread is ending the run already (:meth:`Run._claim_end`)."""
+
+
 class StepDecorator(Protocol):
     """What ``store.step(...)`` returns: a decorator that keeps the function's signature."""
 
@@ -691,6 +695,13 @@ class Run:
         #: The error the run's failure was last recorded with (see _close_interrupted).
         self._recorded_error: BaseException | None = None
         self._use_cache = False
+        #: The namesakes the entry write renamed (see _write_entry).
+        self._retired: list[tuple[Execution, Execution, list[str]]] = []
+        #: Set (under _ending_lock) when the run's end takes its outputs and properties: an
+        #: output declared, or a property logged, by another thread from then on would be
+        #: lost, silently (output() returned the artifact, never recorded): it is refused.
+        self._ending = False
+        self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
         self.contexts: list[Context] = []
@@ -870,15 +881,44 @@ class Run:
                 self.store, [(artifact, f"output {artifact.type!r}", artifact.properties)]
             )
         out = _Output(artifact, path)
-        self._outputs.append(out)
-        self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
-        if artifact.id is not None:
-            self._declared_ids[artifact.id] = out
-        else:
-            if artifact.name is not None:
-                self._new_by_name.setdefault(artifact.name, []).append(artifact)
-            if artifact.external_id is not None:
-                self._new_external_ids.add(artifact.external_id)
+        with self._ending_lock:
+            self._refuse_ending("output()")
+            self._outputs.append(out)
+            self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
+            if artifact.id is not None:
+                self._declared_ids[artifact.id] = out
+            else:
+                if artifact.name is not None:
+                    self._new_by_name.setdefault(artifact.name, []).append(artifact)
+                if artifact.external_id is not None:
+                    self._new_external_ids.add(artifact.external_id)
+
+    def _refuse_ending(self, what: str) -> None:
+        """(Under ``_ending_lock``.) The run is ending (another thread finished or failed it
+        meanwhile): what ``what`` adds would not be recorded, so it is refused."""
+        if self._ending:
+            raise FailedPreconditionError(
+                f"{what}: the run ended meanwhile (finished or failed in another thread), so "
+                "this would not be recorded"
+            )
+
+    def _claim_end(self, what: str) -> None:
+        """This call ends the run: two ends at once (``finish()`` in two threads, or in one
+        while the block exits in another) each wrote the completion, every new output stored
+        twice, silently. The second is :class:`_EndClaimed` and writes nothing."""
+        with self._ending_lock:
+            if self._ending:
+                raise _EndClaimed(
+                    f"{what}: the run is being ended already (in another thread); this call "
+                    "records nothing"
+                )
+            self._ending = True
+
+    def _end_taking(self) -> list[_Output]:
+        """The run's end begins: nothing is added from now on; its outputs."""
+        with self._ending_lock:
+            self._ending = True
+            return list(self._outputs)
 
     def _check_keys_free(self, new: Artifact) -> None:
         """A new output's name (per type) and external id are not those of another new output
@@ -1100,7 +1140,9 @@ class Run:
         # not a str) was accepted here, then failed the completion with pydantic's untyped
         # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
         _built(Execution, what, type=self.execution_type, custom_properties=merged)
-        self.custom_properties.update(merged)
+        with self._ending_lock:
+            self._refuse_ending(what)
+            self.custom_properties.update(merged)
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
@@ -1123,7 +1165,10 @@ class Run:
                 f"use_cached(): artifact(s) {both[:10]} are declared as outputs of this run "
                 "already, and are outputs of the cache hit: an artifact is an output of a run once"
             )
-        self._use_cache = True
+        with self._ending_lock:
+            # (another thread ending the run meanwhile recorded it COMPLETE without them)
+            self._refuse_ending("use_cached()")
+            self._use_cache = True
         return list(self.cached.outputs)
 
     # ------------------------------------------------------------------------- lifecycle
@@ -1149,6 +1194,8 @@ class Run:
         # of this store it is nested in, if any, is the parent. (So is the one a finished run
         # was started in: see _running.)
         parent = active_run_of(self.store)
+        # Each context given by id is the stored one it names, before anything is written.
+        self._check_contexts_by_id()
         # Each context given as a Context that is stored is compared with it, before anything
         # is written (one that differs refuses the run); each given by name is linked as stored.
         self._resolve_contexts()
@@ -1212,7 +1259,10 @@ class Run:
             # reads-its-entry-back test's interrupt lands here when its watcher thread runs
             # before the reply is read, as on a loaded machine). An earlier try of the entry
             # that failed on a name wrote nothing: the last one sent is the one to check.
-            self._close_interrupted_entry(exc)
+            if self._close_interrupted_entry(exc) is False:
+                # (not written: a namesake renamed for it takes its name back)
+                for found, renamed, paths in reversed(self._retired):
+                    self._restore_namesake(found, renamed, paths, exc)
             raise
         except EngineUnavailableError as exc:
             # Not applied, or not known to be (a write found applied after its reply was lost
@@ -1242,7 +1292,29 @@ class Run:
     def _write_entry(self) -> tuple[int, list[int], list[int]]:
         """The entry write. A new named input another writer created since it was looked up
         (two runs of a sweep declaring one dataset at once) failed it (AlreadyExistsError,
-        nothing written): it is looked up again, and the entry written with it."""
+        nothing written): it is looked up again, and the entry written with it.
+
+        A namesake renamed for this run (:meth:`_retire_namesake`) is renamed back if the entry
+        is refused after all: a later write that failed (an input another writer created
+        with other content, or deleted) left the earlier attempt renamed and the name free, a
+        refused run having changed the store."""
+        retired = self._retired = []
+        try:
+            return self._write_entry_tries(retired)
+        except LineageGraphError as exc:
+            # Refused: nothing of the entry was written. (Not one in doubt, nor a Ctrl-C: the
+            # entry may have landed, holding the name; and the rename, a write, would make
+            # the interrupted entry's id unreadable for _close_interrupted_entry: a Ctrl-C's
+            # are renamed back by _begin once the entry is found not written.)
+            if not isinstance(exc, EngineUnavailableError):
+                for found, renamed, paths in reversed(retired):
+                    self._restore_namesake(found, renamed, paths, exc)
+            raise
+
+    def _write_entry_tries(
+        self, retired: list[tuple[Execution, Execution, list[str]]]
+    ) -> tuple[int, list[int], list[int]]:
+        """:meth:`_write_entry`'s tries; each namesake renamed is appended to ``retired``."""
         for attempt in range(_ENTRY_TRIES):
             pairs: list[tuple[Artifact, Event | None]] = [
                 (_reference(a), Event(type=EventType.INPUT, path=path)) for a, path in self._inputs
@@ -1265,10 +1337,12 @@ class Run:
             except AlreadyExistsError as exc:
                 if attempt + 1 == _ENTRY_TRIES:
                     raise
-                retired = self._retire_namesake(exc)
+                # Looked up again (and refused, if another writer stored one with other
+                # content) before the namesake is renamed: a refusal renames nothing.
                 resolved = self._resolve_new_inputs()
                 contexts = self._resolve_contexts()
-                if not (retired or resolved or contexts):
+                renamed = self._retire_namesake(exc, retired)
+                if not (renamed or resolved or contexts):
                     raise
                 self._resolved_late = self._resolved_late or resolved
         raise AssertionError("unreachable")  # pragma: no cover
@@ -1322,7 +1396,9 @@ class Run:
         if found is not None and (error := self._name_held(found)) is not None:
             raise error
 
-    def _retire_namesake(self, exc: AlreadyExistsError) -> bool:
+    def _retire_namesake(
+        self, exc: AlreadyExistsError, done: list[tuple[Execution, Execution, list[str]]]
+    ) -> bool:
         """The entry write failed on a unique key: if it is the run's name, held by an earlier
         run of it that ended ``FAILED`` or ``CANCELED``, or that is ``RUNNING`` with an owner
         provably dead (lineage_graph/_owner.py), that run gives the name up (renamed
@@ -1356,11 +1432,12 @@ class Run:
             ]
         # (False: it changed since it was read, another re-run retired it, say: try again)
         try:
-            self.store._put_executions_expecting(
+            if not self.store._put_executions_expecting(
                 [retired],
                 field_mask_paths=paths,
                 expect={"last_known_state": int(state), "name": self.name},
-            )
+            ):
+                return True  # (changed since it was read: nothing renamed; try again)
         except AlreadyExistsError as taken:
             # Another execution of the type holds the name it would take (one named so by
             # hand): the run was refused with a unique key's message naming that other name
@@ -1374,7 +1451,42 @@ class Run:
                 f"but execution {holder.id if holder else '?'} holds that name; nothing was "
                 "written. Rename that execution, or give this run another name"
             ) from taken
+        done.append((found, retired, paths))
         return True
+
+    def _restore_namesake(
+        self, found: Execution, renamed: Execution, paths: list[str], exc: BaseException
+    ) -> None:
+        """Undo :meth:`_retire_namesake`'s rename of ``found`` (to ``renamed``): the entry was
+        not written. Written only while the execution is still as the rename left it and the
+        name is free (an entry that landed after all holds it: the rename stays, as it must)."""
+        back = Execution(
+            id=found.id,
+            name=self.name,
+            last_known_state=found.last_known_state,
+            custom_properties={
+                k: found.custom_properties[k]
+                for k in (ERROR_PROPERTY, ERROR_TYPE_PROPERTY)
+                if k in found.custom_properties
+            },
+        )
+        state = renamed.last_known_state if "last_known_state" in paths else None
+        expect: dict[str, Any] = {"name": renamed.name}
+        if state is not None:
+            expect["last_known_state"] = int(state)
+        try:
+            restored = self.store._put_executions_expecting(
+                [back], field_mask_paths=paths, expect=expect
+            )
+        except LineageGraphError as again:
+            restored, why = False, type(again).__name__
+        else:
+            why = "changed since"
+        if not restored:
+            exc.add_note(
+                f"lineage-graph: execution {found.id} gave up the name {self.name!r} for this "
+                f"run (renamed {renamed.name!r}), and could not get it back ({why})"
+            )
 
     def _resolve_new_inputs(self) -> bool:
         """Each new input with a name or external id that a stored artifact holds with the same
@@ -1411,12 +1523,13 @@ class Run:
                 _become(given, by_id[aid])
         self.contexts = contexts
 
-    def _close_interrupted_entry(self, exc: BaseException) -> None:
+    def _close_interrupted_entry(self, exc: BaseException) -> bool | None:
         """The entry write was interrupted once sent: if it landed, its execution is recorded
-        ``CANCELED`` (as :meth:`_close_unread_entry` does)."""
+        ``CANCELED`` (as :meth:`_close_unread_entry` does). Whether it landed (None: not
+        known)."""
         eid = self.store._writer.take_sent().get(NodeKind.EXECUTION.value)
         if eid is None:
-            return  # not sent: nothing was written
+            return False  # not sent: nothing was written
         try:
             landed = self.store._writer.stored(NodeKind.EXECUTION, eid)
         except LineageGraphError as again:
@@ -1425,18 +1538,17 @@ class Run:
                 f"be read back ({type(again).__name__}): if it landed, execution {eid} is "
                 "RUNNING: close it with put_executions(..., field_mask_paths=['last_known_state'])"
             )
-            return
+            return None
         if landed:
             self._close_unread_entry(eid, exc)
+        return landed
 
     def _close_unread_entry(self, eid: int, exc: BaseException) -> None:
         """The entry write was acknowledged but reading it back failed (the engine died under
         the read and its retry): the run does not start, so its execution is recorded
         ``FAILED`` with the error, only while it is still RUNNING. It was left RUNNING for
         ever, under an id the caller never got. What happened is noted on ``exc``."""
-        text = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[
-            :_MAX_ERROR_CHARS
-        ]
+        text = _error_text(exc)[:_MAX_ERROR_CHARS]
         self._recorded_error = exc
         cancelled = isinstance(exc, _CANCELLATIONS)
         failed = Execution(
@@ -1479,6 +1591,40 @@ class Run:
         if RUN_OWNER_PROPERTY in self.custom_properties:
             return []
         return [f"custom_properties.{RUN_OWNER_PROPERTY}"]
+
+    def _check_contexts_by_id(self) -> None:
+        """Each context given with an ``id`` is that stored context: an id no context has is
+        :class:`NotFoundError`, one whose context is of another type, or holds another name,
+        than the ``Context`` gives is :class:`InvalidArgumentError`; before any type is
+        registered. A context given by id was linked unchecked: ``Context(id=7, type="Pipeline",
+        name="p")`` linked the run to context 7 whatever it was (an ``Experiment`` named
+        ``"q"``), and an id of no context failed the entry write after the run's types were
+        registered."""
+        given = [(c.id, c) for c in self._contexts if c.id is not None]
+        if not given:
+            return
+        stored = {c.id: c for c in self.store.get_contexts_by_id([i for i, _ in given])}
+        if missing := sorted({i for i, _ in given if i not in stored}):
+            raise NotFoundError(f"no context with id {missing}: the run did not start")
+        for i, c in given:
+            found = stored[i]
+            differs = []
+            if c.type_id is not None and c.type_id != found.type_id:
+                differs.append(f"type id {found.type_id} stored, {c.type_id} given")
+            if (c.type is not None and c.type != found.type) or (
+                c.type_version is not None and c.type_version != found.type_version
+            ):
+                differs.append(
+                    f"type {_type_text(found.type, found.type_version)!r} stored, "
+                    f"{_type_text(c.type or found.type, c.type_version)!r} given"
+                )
+            if c.name != found.name:
+                differs.append(f"name {found.name!r} stored, {c.name!r} given")
+            if differs:
+                raise InvalidArgumentError(
+                    f"context {c.id} is not the context given ({'; '.join(differs)}): the run "
+                    "did not start; pass the stored context, or its type and name without an id"
+                )
 
     def _context_reference(self, context: Context) -> Context:
         """An existing context is linked as it is (never rewritten); a new one is created."""
@@ -1586,6 +1732,7 @@ class Run:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
         try:
             self._require_active("fail()")
+            self._claim_end("fail()")
             self._record_failure(error)
         except KeyboardInterrupt as exc:
             # (a Ctrl-C before the failure's write landed left the execution RUNNING for ever:
@@ -1615,6 +1762,7 @@ class Run:
         self._token = None
 
     def _complete_or_fail(self) -> None:
+        self._claim_end("finish()")
         try:
             self._complete()
         except (Exception, KeyboardInterrupt) as exc:
@@ -1639,13 +1787,13 @@ class Run:
         ever, and the run the current one. Unless a handler recorded it, the run is recorded
         ``CANCELED`` (an error, ``FAILED``), its outputs not written."""
         try:
-            if self.active and self._recorded_error is not exc:
+            if self.active and self._recorded_error is not exc and not isinstance(exc, _EndClaimed):
                 self._fail_quietly(exc)
         finally:
             self._release()
 
     def _complete(self) -> None:
-        outputs = list(self._outputs)
+        outputs = self._end_taking()
         state = ExecutionState.COMPLETE
         if self._use_cache and self.cached is not None:
             state = ExecutionState.CACHED
@@ -1732,6 +1880,7 @@ class Run:
         return True
 
     def _record_failure(self, error: BaseException | str) -> None:
+        self._end_taking()
         cancelled = isinstance(error, _CANCELLATIONS)
         if isinstance(error, BaseException):
             self.error = error
@@ -1775,7 +1924,10 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     self._complete_or_fail()
                 else:
+                    self._claim_end("the run's exit")
                     self._fail_quietly(exc)
+        except _EndClaimed:
+            pass  # another thread is ending the run: its end is the run's
         finally:
             self._release()
 
@@ -1838,7 +1990,10 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     await asyncio.to_thread(self._complete_or_fail)
                 else:
+                    self._claim_end("the run's exit")
                     await asyncio.to_thread(self._fail_quietly, exc)
+        except _EndClaimed:
+            pass  # another thread is ending the run: its end is the run's
         finally:
             self._release()
 
@@ -1847,7 +2002,13 @@ def _error_text(error: BaseException, depth: int = 0) -> str:
     """``Type: message``; for an exception group (``asyncio.TaskGroup``, ``trio``), its
     sub-exceptions too: the run's error read "ExceptionGroup: unhandled errors in a TaskGroup
     (1 sub-exception)", the reason it failed left out."""
-    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    try:
+        message = str(error)
+    except Exception as broken:
+        # (an exception whose __str__ raises: recording the failure raised, and the run stayed
+        # RUNNING for ever, its process alive, so a named re-run was refused)
+        message = f"<str() raised {type(broken).__name__}>"
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     if isinstance(error, BaseExceptionGroup) and depth < 4:
         parts = [_error_text(e, depth + 1) for e in error.exceptions[:10]]
         text += " [" + "; ".join(parts) + "]"

@@ -765,3 +765,87 @@ def test_no_end_of_a_run_leaves_its_owner_and_a_callers_is_kept(
         assert stored.last_known_state != ExecutionState.RUNNING
         kept = {k: v for k, v in stored.custom_properties.items() if k in ("run_owner", "note")}
         assert kept == given, end
+
+
+# --------------------------------------------- a re-run refused after its namesake's rename
+
+
+def _another_writer_stores_train_after(store: LineageStore, monkeypatch: Any, call: str) -> None:
+    """Play another writer: right after the store's ``call`` (the first entry write, refused on
+    the run's name; or the namesake's rename), it stores the dataset ``train`` with another
+    uri than the re-run declares."""
+    real = getattr(store, call)
+    done: list[bool] = []
+
+    def then_the_other_writer(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return real(*args, **kwargs)
+        finally:
+            if not done:
+                done.append(True)
+                store.put_artifacts([Artifact(type="DataSet", name="train", uri="s3://other")])
+
+    monkeypatch.setattr(store, call, then_the_other_writer)
+
+
+@pytest.mark.parametrize("after", ["put_execution", "_put_executions_expecting"])
+@pytest.mark.parametrize("namesake", ["failed", "dead"])
+def test_a_rerun_refused_after_its_namesake_gave_the_name_up_leaves_it_as_it_was(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, after: str, namesake: str
+) -> None:
+    """A re-run of a failed (or dead) named run renamed it ``<name>~attempt-<id>`` in a write of
+    its own, then wrote its entry: refused there (a new input another writer stored meanwhile
+    with other content), the earlier attempt stayed renamed (a dead one FAILED) and the name
+    free, though the run was refused. The refusal comes before the rename now, and an entry
+    refused after it renames the attempt back: the store is as it was."""
+    if namesake == "failed":
+        with pytest.raises(RuntimeError):
+            _named_run(store, "raise", Artifact(type="DataSet", uri="s3://data/0.csv"))
+        [held] = store.get_executions_by_type("Trainer")
+    else:
+        from lineage_graph._owner import current_owner
+
+        me = current_owner()
+        if "start_ticks" not in me:
+            pytest.skip("needs /proc (Linux)")
+        dead = {**me, "start_ticks": str(int(me["start_ticks"]) - 1)}  # its pid reused since
+        [held] = store.get_executions_by_id([_running_namesake(store, dead)])
+    before = store.get_executions_by_id([held.id or 0])
+    _another_writer_stores_train_after(store, monkeypatch, after)
+    with pytest.raises(AlreadyExistsError, match="uri"):
+        _named_run(store, "complete")
+    # (as it was, but for its update time: renamed back is an update)
+    after_all = store.get_executions_by_type("Trainer")
+    assert [e.model_copy(update={"last_update_time_since_epoch": 0}) for e in after_all] == [
+        e.model_copy(update={"last_update_time_since_epoch": 0}) for e in before
+    ]
+    assert store.get_artifact_by_type_and_name("DataSet", "train") is not None  # (the other's)
+    found = store.get_execution_by_type_and_name("Trainer", "nightly-2026-12-05")
+    assert found is not None and found.id == held.id
+
+
+def test_a_rerun_interrupted_before_its_entry_was_sent_gives_the_name_back(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the re-run renamed the failed attempt, before its entry write was sent:
+    nothing of the run was written, yet the attempt stayed renamed and the name free. It is
+    renamed back once the entry is known not written."""
+    with pytest.raises(RuntimeError):
+        _named_run(store, "raise")
+    [held] = store.get_executions_by_type("Trainer")
+    put_execution = store.put_execution
+    calls: list[int] = []
+
+    def ctrl_c_before_the_second_entry(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:  # (the first, refused on the name, led to the rename)
+            raise KeyboardInterrupt
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", ctrl_c_before_the_second_entry)
+    with pytest.raises(KeyboardInterrupt):
+        _named_run(store, "complete")
+    assert len(calls) == 2
+    [after] = store.get_executions_by_type("Trainer")
+    assert after.id == held.id and after.name == "nightly-2026-12-05"
+    assert after.last_known_state == ExecutionState.FAILED

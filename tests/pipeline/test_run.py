@@ -254,6 +254,51 @@ def test_existing_contexts_are_linked_not_rewritten(store: LineageStore) -> None
     ]
 
 
+def _snapshot(store: LineageStore) -> list[Any]:
+    return [
+        *([t.model_dump() for t in store.get_types(kind)] for kind in NodeKind),
+        *(store.count(kind) for kind in NodeKind),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "error", "says"),
+    [
+        (
+            {"id": 999, "type": "Pipeline", "name": "p"},
+            NotFoundError,
+            r"no context with id \[999\]",
+        ),
+        ({"type": "Experiment", "name": "p"}, InvalidArgumentError, "type 'Pipeline' stored"),
+        ({"type": "Pipeline", "name": "q"}, InvalidArgumentError, "name 'p' stored, 'q' given"),
+        ({"name": "q"}, InvalidArgumentError, "name 'p' stored, 'q' given"),
+        ({"type_id": 999, "name": "p"}, InvalidArgumentError, "type id"),
+    ],
+)
+def test_a_context_given_by_id_is_the_stored_one_else_nothing_is_written(
+    store: LineageStore, given: dict[str, Any], error: type[Exception], says: str
+) -> None:
+    """A context given by id was linked unchecked: ``Context(id=7, type="Experiment",
+    name="q")`` linked the run to context 7, a ``Pipeline`` named ``"p"``, silently, and an id
+    of no context failed the entry write after the run's type was registered. The context
+    given by id must be the stored one: else the run is refused, typed, nothing written."""
+    with store.run("Setup", context=Context(type="Pipeline", name="p")) as setup:
+        pass
+    [stored] = setup.contexts
+    before = _snapshot(store)
+    with pytest.raises(error, match=says):
+        store.run(
+            "Trainer", context=Context(**{"id": stored.id, **given}), properties={"a": 1}
+        ).start()
+    assert _snapshot(store) == before
+    with store.run("Trainer", context=Context(id=stored.id, type="Pipeline", name="p")) as run:
+        pass
+    assert [c.id for c in run.contexts] == [stored.id]
+    with store.run("Trainer", context=stored) as run:  # the stored context itself
+        pass
+    assert [c.id for c in run.contexts] == [stored.id]
+
+
 def test_nested_runs_inherit_contexts_and_know_their_parent(store: LineageStore) -> None:
     with store.run("Pipeline", context="exp") as outer:
         with store.run("Step") as inner:
@@ -1373,3 +1418,146 @@ def test_a_git_path_that_is_no_directory_is_refused_at_the_call(
         store.tracker.log_git(run.id, afile)
     [execution] = store.get_executions()
     assert not [k for k in execution.custom_properties if k.startswith("git_")]
+
+
+def test_an_exception_whose_str_raises_still_fails_the_run(store: LineageStore) -> None:
+    """A block raising an exception whose ``__str__`` raises (a library's broken error class):
+    recording the failure raised in turn, and the run stayed RUNNING for ever, with this live
+    process as its owner. It is recorded FAILED, the exception raised as it was."""
+
+    class Broken(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no message")
+
+    with pytest.raises(Broken), store.run("Trainer") as run:
+        raise Broken()
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == ExecutionState.FAILED
+    assert stored.custom_properties["error_type"].endswith("Broken")
+    assert stored.custom_properties["error"] == "Broken: <str() raised RuntimeError>"
+    assert "run_owner" not in stored.custom_properties
+
+
+def test_an_output_or_a_metric_given_while_another_thread_ends_the_run_is_refused(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run shared by two threads: one declared an output (or logged a metric) while the
+    other finished the run. The output was accepted (``output()`` returned the artifact) and
+    never recorded, its id unset; the metric likewise: lost, silently. Each is refused now
+    (FailedPreconditionError); what was given before the end is recorded."""
+    store.put_artifact_type(ArtifactType(name="Model"))
+    run = store.run("Trainer").start()
+    run.output("Model", uri="s3://models/0")
+    lookup = store.get_artifact_by_type_and_name
+
+    def another_thread_finishes_the_run_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "get_artifact_by_type_and_name", lookup)
+        ender = threading.Thread(target=run.finish)
+        ender.start()
+        ender.join()
+        return lookup(*args, **kwargs)
+
+    monkeypatch.setattr(
+        store, "get_artifact_by_type_and_name", another_thread_finishes_the_run_meanwhile
+    )
+    with pytest.raises(FailedPreconditionError, match="ended meanwhile"):
+        run.output("Model", uri="s3://models/1", name="m1")
+    assert run.state == ExecutionState.COMPLETE
+    assert [a.uri for a in store.get_artifacts()] == ["s3://models/0"]
+
+    ending = store.run("Trainer").start()
+    refused: list[BaseException] = []
+    put_execution = store.put_execution
+
+    def another_thread_logs_under_the_completion(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "put_execution", put_execution)
+
+        def log() -> None:
+            try:
+                ending.log_metrics(accuracy=0.9)
+            except FailedPreconditionError as exc:
+                refused.append(exc)
+
+        logger = threading.Thread(target=log)
+        logger.start()
+        logger.join()
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", another_thread_logs_under_the_completion)
+    ending.finish()
+    assert ending.state == ExecutionState.COMPLETE
+    assert len(refused) == 1 and "accuracy" not in ending.execution.custom_properties
+
+
+def test_a_run_ended_by_two_threads_at_once_is_written_once(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``finish()`` called by a second thread while the first one's completion was being
+    written: both wrote it, the new output stored twice (two artifacts, two OUTPUT events),
+    silently. The second call is refused (FailedPreconditionError) and writes nothing; a
+    block's exit under another thread's ``finish()`` leaves that end alone."""
+    run = store.run("Trainer").start()
+    run.output("Model", uri="s3://models/1")
+    ending = [run]
+    refused: list[BaseException] = []
+    put_execution = store.put_execution
+
+    def another_thread_finishes_it_too(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "put_execution", put_execution)
+
+        def finish() -> None:
+            try:
+                ending[0].finish()
+            except FailedPreconditionError as exc:
+                refused.append(exc)
+
+        other = threading.Thread(target=finish)
+        other.start()
+        other.join()
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", another_thread_finishes_it_too)
+    run.finish()
+    assert len(refused) == 1 and run.state == ExecutionState.COMPLETE
+    assert [a.uri for a in store.get_artifacts()] == ["s3://models/1"]
+    assert len(store.get_events_by_execution_ids([run.id])) == 1
+
+    ending[0] = store.run("Trainer")
+    with ending[0] as block:
+        block.output("Model", uri="s3://models/2")
+        monkeypatch.setattr(store, "put_execution", another_thread_finishes_it_too)
+    assert len(refused) == 2 and "being ended already" in str(refused[1])
+    assert block.state == ExecutionState.COMPLETE
+    assert [a.uri for a in store.get_artifacts()] == ["s3://models/1", "s3://models/2"]
+    assert store.get_executions_by_id([block.id])[0].last_known_state == ExecutionState.COMPLETE
+
+
+def test_use_cached_while_another_thread_ends_the_run_is_refused(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``use_cached()`` while another thread's ``finish()`` was writing the completion returned
+    the hit's outputs, and the run was recorded COMPLETE without them. It is refused now."""
+    with store.run("Trainer", properties={"lr": 0.1}) as first:
+        first.output("Model", uri="s3://models/1")
+    run = store.run("Trainer", properties={"lr": 0.1}).start()
+    assert run.cached is not None
+    refused: list[BaseException] = []
+    put_execution = store.put_execution
+
+    def another_thread_uses_the_cache_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "put_execution", put_execution)
+
+        def use() -> None:
+            try:
+                run.use_cached()
+            except FailedPreconditionError as exc:
+                refused.append(exc)
+
+        other = threading.Thread(target=use)
+        other.start()
+        other.join()
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", another_thread_uses_the_cache_meanwhile)
+    run.finish()
+    assert len(refused) == 1 and run.state == ExecutionState.COMPLETE and run.outputs == []
