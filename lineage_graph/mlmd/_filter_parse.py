@@ -3,7 +3,8 @@
 MLMD parses filters as ZetaSQL boolean expressions; this module accepts the subset MLMD documents
 and its users write: ``AND`` / ``OR`` / ``NOT``, parentheses, ``= != <> < <= > >=``,
 ``[NOT] IN (...)``, ``[NOT] LIKE``, ``[NOT] BETWEEN ... AND ...``, ``IS [NOT] NULL``, dotted field
-paths with back-quoted parts, string literals in single or double quotes with ZetaSQL escapes,
+paths with back-quoted parts (a part right after a dot may start with a digit:
+``custom_properties.1.int_value``), string literals in single or double quotes with ZetaSQL escapes,
 ints (decimal and hex), floats and ``TRUE`` / ``FALSE`` / ``NULL``, arithmetic (``+ - * /``,
 unary signs, parentheses) between literals, folded here as MLMD's SQLite evaluates it, and
 comments (``-- …``, ``# …`` to the end of the line, ``/* … */``). Keywords and attribute names
@@ -72,6 +73,10 @@ class Token:
 _SPACE = re.compile(r"\s+")
 _LINE_END = re.compile(r"\r\n?|\n")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A path part right after a dot (no space between) may start with a digit, as in ZetaSQL:
+#: ``custom_properties.1.int_value`` reads the property ``1`` in MLMD 1.17.1.
+_DOT_IDENT = re.compile(r"[0-9A-Za-z_]+")
+_DIGITS = frozenset("0123456789")
 _NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+|(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _OPS = ("<=", ">=", "!=", "<>", "=", "<", ">")
 _SIMPLE_ESCAPES = {
@@ -143,7 +148,9 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i = 0
     n = len(text)
+    last_end = -1  # where the last token ends (a path's dots have no space around them)
     while i < n:
+        count = len(tokens)
         m = _SPACE.match(text, i)
         if m:
             i = m.end()
@@ -168,7 +175,16 @@ def tokenize(text: str) -> list[Token]:
             else:
                 tokens.append(Token("ident", word, i))
             i = m.end()
-        elif ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        elif ch in _DIGITS and last_end == i and tokens[-1] == Token("punct", ".", i - 1):
+            # a path part after a dot: ``custom_properties.1.int_value``, ``….1e5.…``
+            m = _DOT_IDENT.match(text, i)
+            assert m is not None
+            tokens.append(Token("ident", m.group(), i))
+            i = m.end()
+        elif ch == "." and last_end == i and tokens[-1].kind in ("ident", "qident", "kw"):
+            tokens.append(Token("punct", ".", i))  # a path's dot, before a part such as ``1``
+            i += 1
+        elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
             assert m is not None
             raw = m.group()
@@ -200,6 +216,8 @@ def tokenize(text: str) -> list[Token]:
                     break
             else:
                 raise filter_error(text, i, f'Syntax error: Illegal input character "{ch}"')
+        if len(tokens) > count:
+            last_end = i
     tokens.append(Token("end", "", n))
     return tokens
 
