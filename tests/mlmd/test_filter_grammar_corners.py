@@ -1,5 +1,7 @@
 """Corners of the filter grammar against ml_metadata 1.17.1 itself: path parts that start with a
-digit, and characters the tokenizer must refuse with MLMD's error class.
+digit, characters the tokenizer must refuse with MLMD's error class, and the differences that
+are documented as deliberate (docs/mlmd-compatibility.md, D11), each pinned on both stores so
+that a change on either side shows.
 """
 
 from __future__ import annotations
@@ -7,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from google.protobuf import struct_pb2
 from ml_metadata import ListOptions, errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -82,3 +85,88 @@ def test_malformed_digit_forms_are_invalid_on_both(digits: Both, query: str) -> 
     assert digits.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
         errors.InvalidArgumentError
     )
+
+
+def test_string_escapes_follow_zetasql_where_mlmd_does_not(both: Both) -> None:
+    """Deliberate (D11): a string literal's escapes are ZetaSQL's here. MLMD 1.17.1 decodes
+    ``\\'`` and ``\\"`` but writes ``\\\\``, ``\\n`` and ``\\t`` into its SQL as they are typed,
+    so it cannot find a value holding a backslash, a newline or a tab, and ``'b\\\\s'`` finds
+    the value with two backslashes."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    values = ["b\\s", "b\\\\s", "a\nb", "t\tx", "q'q", 'd"d', "A"]
+    artifacts = []
+    for v in values:
+        a = pb.Artifact(type_id=t)
+        a.custom_properties["v"].string_value = v
+        artifacts.append(a)
+    both.call("put_artifacts", artifacts)
+    cases = {  # the literal: (ml_metadata's answer, ours)
+        r"'b\\s'": ([2], [1]),
+        r"'b\\\\s'": ([], [2]),
+        r"'a\nb'": ([], [3]),
+        r"'t\tx'": ([], [4]),
+        r"'q\'q'": ([5], [5]),
+        r'"d\"d"': ([6], [6]),
+        r"'\x41'": ([7], [7]),
+    }
+    for literal, (theirs, ours) in cases.items():
+        for op in ("=", "LIKE"):
+            query = f"custom_properties.v.string_value {op} {literal}"
+            assert (_ids(both.ref, query), _ids(both.ours, query)) == (theirs, ours), query
+
+
+def test_a_struct_has_no_string_value_here(both: Both) -> None:
+    """Deliberate (D11): MLMD keeps a struct in its string column (an encoded ``mlmd-struct::``
+    text), so ``string_value`` filters see it there; here a struct is no string."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    a = pb.Artifact(type_id=t)
+    a.custom_properties["s"].struct_value.CopyFrom(struct_pb2.Struct(fields={}))
+    a.custom_properties["s"].struct_value.update({"k": 1})
+    both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
+    cases = {
+        "custom_properties.s.string_value IS NOT NULL": ([1], []),
+        "custom_properties.s.string_value LIKE 'mlmd-struct::%'": ([1], []),
+        "custom_properties.s.string_value IS NULL": ([], [1]),
+        "custom_properties.s.int_value IS NULL": ([1], [1]),
+        "custom_properties.s.struct_value IS NULL": (
+            errors.InvalidArgumentError,
+            errors.InvalidArgumentError,
+        ),
+    }
+    for query, expected in cases.items():
+        assert (_ids(both.ref, query), _ids(both.ours, query)) == expected, query
+
+
+@pytest.mark.parametrize(
+    ("query", "same_as"),
+    [
+        ("custom_properties .v.int_value = 1", "custom_properties.v.int_value = 1"),
+        ("custom_properties.v /**/ .int_value = 1", "custom_properties.v.int_value = 1"),
+        ("contexts_a .name = 'c'", "contexts_a.name = 'c'"),
+        ("custom_properties.`a\\`b`.int_value = 2", None),  # MLMD cannot reach a`b
+        ("custom_properties.`a\\x2eb`.int_value = 3", "custom_properties.`a.b`.int_value = 3"),
+        (
+            "contexts_a.name = 'c' AND contexts_A.id = 1",
+            "contexts_a.name = 'c' AND contexts_a.id = 1",
+        ),
+    ],
+)
+def test_forms_mlmds_rewriting_refuses_are_answered_here(
+    both: Both, query: str, same_as: str | None
+) -> None:
+    """Deliberate (D11): MLMD 1.17.1 rewrites the filter's text before ZetaSQL reads it, and
+    fails on these; here they mean what ZetaSQL reads (``same_as``, which MLMD answers too)."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    a = pb.Artifact(type_id=t)
+    for name, value in (("v", 1), ("a`b", 2), ("a.b", 3)):
+        a.custom_properties[name].int_value = value
+    ctx = pb.Context(type_id=both.call("put_context_type", pb.ContextType(name="C")), name="c")
+    both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
+    both.call("put_contexts", [ctx])
+    both.call(
+        "put_attributions_and_associations", [pb.Attribution(artifact_id=1, context_id=1)], []
+    )
+    assert _ids(both.ref, query) is errors.InvalidArgumentError
+    assert _ids(both.ours, query) == [1]
+    if same_as is not None:
+        assert _ids(both.ref, same_as) == [1]
