@@ -70,7 +70,10 @@ class Token:
     pos: int
 
 
-_SPACE = re.compile(r"\s+")
+#: ZetaSQL's white space (measured on MLMD 1.17.1): ASCII's and backspace, and the Unicode
+#: spaces below; U+001C-U+001F, U+0085, U+1680, U+2028 and U+2029 (which Python's ``\s`` takes)
+#: are illegal characters there.
+_SPACE = re.compile("[ \t\n\r\v\f\b\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _LINE_END = re.compile(r"\r\n?|\n")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A path part right after a dot (no space between) may start with a digit, as in ZetaSQL:
@@ -134,7 +137,7 @@ def _read_quoted(text: str, start: int, quote: str) -> tuple[str, int]:
             i += 2 + width
         elif esc in "01234567":
             digits = text[i + 1 : i + 4]
-            if len(digits) != 3 or not all(c in "01234567" for c in digits):
+            if len(digits) != 3 or not all(c in "01234567" for c in digits) or digits > "377":
                 raise filter_error(text, i, "Syntax error: Illegal escape sequence: octal")
             out.append(chr(int(digits, 8)))
             i += 4

@@ -87,6 +87,42 @@ def test_malformed_digit_forms_are_invalid_on_both(digits: Both, query: str) -> 
     )
 
 
+@pytest.mark.parametrize("space", [0x08, 0x0B, 0x0C, 0xA0, 0x2003, 0x202F, 0x3000], ids=hex)
+def test_zetasqls_white_space_separates_tokens(digits: Both, space: int) -> None:
+    query = f"id = 1{chr(space)}OR{chr(space)}custom_properties.1.int_value = 6"
+    digits.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize("space", [0x1C, 0x1F, 0x85, 0x1680, 0x2028, 0x2029], ids=hex)
+def test_other_unicode_white_space_is_an_illegal_character(digits: Both, space: int) -> None:
+    """Python's ``\\s`` takes these, ZetaSQL does not (backspace, which it takes, was refused)."""
+    query = f"id = 1{chr(space)}OR id = 2"
+    assert digits.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "valid"),
+    [
+        ("uri = '\\377'", True),
+        ("uri = '\\3777'", True),
+        ("uri = '\\101' OR uri = 'named'", True),
+        ("uri = '\\400'", False),
+        ("uri = '\\777'", False),
+        ("custom_properties.`a\\400`.int_value IS NULL", False),
+    ],
+)
+def test_an_octal_escape_is_at_most_377(digits: Both, query: str, valid: bool) -> None:
+    """An octal escape is one byte's value in ZetaSQL: ``'\\400'`` is invalid (it was U+0100)."""
+    if valid:
+        digits.call("get_artifacts", list_options=ListOptions(filter_query=query))
+    else:
+        assert digits.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+            errors.InvalidArgumentError
+        )
+
+
 def test_string_escapes_follow_zetasql_where_mlmd_does_not(both: Both) -> None:
     """Deliberate (D11): a string literal's escapes are ZetaSQL's here. MLMD 1.17.1 decodes
     ``\\'`` and ``\\"`` but writes ``\\\\``, ``\\n`` and ``\\t`` into its SQL as they are typed,
