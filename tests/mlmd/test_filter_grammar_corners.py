@@ -181,6 +181,8 @@ def test_a_struct_has_no_string_value_here(both: Both) -> None:
         ("contexts_a .name = 'c'", "contexts_a.name = 'c'"),
         ("custom_properties.`a\\`b`.int_value = 2", None),  # MLMD cannot reach a`b
         ("custom_properties.`a\\x2eb`.int_value = 3", "custom_properties.`a.b`.int_value = 3"),
+        ("custom_properties.`a\\nb`.int_value = 4", None),
+        ("custom_properties.`a\nb`.int_value = 4", None),
         (
             "contexts_a.name = 'c' AND contexts_A.id = 1",
             "contexts_a.name = 'c' AND contexts_a.id = 1",
@@ -194,7 +196,7 @@ def test_forms_mlmds_rewriting_refuses_are_answered_here(
     fails on these; here they mean what ZetaSQL reads (``same_as``, which MLMD answers too)."""
     t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
     a = pb.Artifact(type_id=t)
-    for name, value in (("v", 1), ("a`b", 2), ("a.b", 3)):
+    for name, value in (("v", 1), ("a`b", 2), ("a.b", 3), ("a\nb", 4)):
         a.custom_properties[name].int_value = value
     ctx = pb.Context(type_id=both.call("put_context_type", pb.ContextType(name="C")), name="c")
     both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
