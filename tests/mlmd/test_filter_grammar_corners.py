@@ -208,3 +208,10 @@ def test_forms_mlmds_rewriting_refuses_are_answered_here(
     assert _ids(both.ours, query) == [1]
     if same_as is not None:
         assert _ids(both.ref, same_as) == [1]
+
+
+@pytest.mark.parametrize("query", ["uri LIKE name", "'named' LIKE uri", "uri NOT LIKE name"])
+def test_a_like_pattern_must_be_a_literal_here(digits: Both, query: str) -> None:
+    """Deliberate (D11): a pattern is compiled with the filter; MLMD accepts any string."""
+    assert isinstance(_ids(digits.ref, query), list)
+    assert _ids(digits.ours, query) is errors.InvalidArgumentError
