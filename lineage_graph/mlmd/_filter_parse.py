@@ -3,7 +3,8 @@
 MLMD parses filters as ZetaSQL boolean expressions; this module accepts the subset MLMD documents
 and its users write: ``AND`` / ``OR`` / ``NOT``, parentheses, ``= != <> < <= > >=``,
 ``[NOT] IN (...)``, ``[NOT] LIKE``, ``[NOT] BETWEEN ... AND ...``, ``IS [NOT] NULL``, dotted field
-paths with back-quoted parts, string literals in single or double quotes with ZetaSQL escapes,
+paths with back-quoted parts (a part right after a dot may start with a digit:
+``custom_properties.1.int_value``), string literals in single or double quotes with ZetaSQL escapes,
 ints (decimal and hex), floats and ``TRUE`` / ``FALSE`` / ``NULL``, arithmetic (``+ - * /``,
 unary signs, parentheses) between literals, folded here as MLMD's SQLite evaluates it, and
 comments (``-- …``, ``# …`` to the end of the line, ``/* … */``). Keywords and attribute names
@@ -69,9 +70,16 @@ class Token:
     pos: int
 
 
-_SPACE = re.compile(r"\s+")
+#: ZetaSQL's white space (measured on MLMD 1.17.1): ASCII's and backspace, and the Unicode
+#: spaces below; U+001C-U+001F, U+0085, U+1680, U+2028 and U+2029 (which Python's ``\s`` takes)
+#: are illegal characters there.
+_SPACE = re.compile("[ \t\n\r\v\f\b\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _LINE_END = re.compile(r"\r\n?|\n")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A path part right after a dot (no space between) may start with a digit, as in ZetaSQL:
+#: ``custom_properties.1.int_value`` reads the property ``1`` in MLMD 1.17.1.
+_DOT_IDENT = re.compile(r"[0-9A-Za-z_]+")
+_DIGITS = frozenset("0123456789")
 _NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+|(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _OPS = ("<=", ">=", "!=", "<>", "=", "<", ">")
 _SIMPLE_ESCAPES = {
@@ -129,7 +137,7 @@ def _read_quoted(text: str, start: int, quote: str) -> tuple[str, int]:
             i += 2 + width
         elif esc in "01234567":
             digits = text[i + 1 : i + 4]
-            if len(digits) != 3 or not all(c in "01234567" for c in digits):
+            if len(digits) != 3 or not all(c in "01234567" for c in digits) or digits > "377":
                 raise filter_error(text, i, "Syntax error: Illegal escape sequence: octal")
             out.append(chr(int(digits, 8)))
             i += 4
@@ -143,7 +151,9 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i = 0
     n = len(text)
+    last_end = -1  # where the last token ends (a path's dots have no space around them)
     while i < n:
+        count = len(tokens)
         m = _SPACE.match(text, i)
         if m:
             i = m.end()
@@ -168,7 +178,16 @@ def tokenize(text: str) -> list[Token]:
             else:
                 tokens.append(Token("ident", word, i))
             i = m.end()
-        elif ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        elif ch in _DIGITS and last_end == i and tokens[-1] == Token("punct", ".", i - 1):
+            # a path part after a dot: ``custom_properties.1.int_value``, ``….1e5.…``
+            m = _DOT_IDENT.match(text, i)
+            assert m is not None
+            tokens.append(Token("ident", m.group(), i))
+            i = m.end()
+        elif ch == "." and last_end == i and tokens[-1].kind in ("ident", "qident", "kw"):
+            tokens.append(Token("punct", ".", i))  # a path's dot, before a part such as ``1``
+            i += 1
+        elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)
             assert m is not None
             raw = m.group()
@@ -200,6 +219,8 @@ def tokenize(text: str) -> list[Token]:
                     break
             else:
                 raise filter_error(text, i, f'Syntax error: Illegal input character "{ch}"')
+        if len(tokens) > count:
+            last_end = i
     tokens.append(Token("end", "", n))
     return tokens
 

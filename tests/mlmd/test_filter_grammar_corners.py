@@ -1,0 +1,217 @@
+"""Corners of the filter grammar against ml_metadata 1.17.1 itself: path parts that start with a
+digit, characters the tokenizer must refuse with MLMD's error class, and the differences that
+are documented as deliberate (docs/mlmd-compatibility.md, D11), each pinned on both stores so
+that a change on either side shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from google.protobuf import struct_pb2
+from ml_metadata import ListOptions, errors
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from .conftest import Both
+
+#: Custom property names that ZetaSQL reads after a dot although they start with a digit.
+DIGIT_NAMES = {"1": 6, "1a": 7, "12": 8, "0x1": 9, "1e5": 10, "1_": 11}
+
+
+def _ids(store: Any, query: str) -> list[int] | type[Exception]:
+    try:
+        return [a.id for a in store.get_artifacts(list_options=ListOptions(filter_query=query))]
+    except errors.StatusError as exc:
+        return type(exc)
+
+
+@pytest.fixture
+def digits(both: Both) -> Both:
+    t = both.call("put_artifact_type", pb.ArtifactType(name="A", properties={"2": pb.INT}))
+    plain = pb.Artifact(type_id=t, uri="plain")
+    named = pb.Artifact(type_id=t, uri="named")
+    named.properties["2"].int_value = 2
+    for name, value in DIGIT_NAMES.items():
+        named.custom_properties[name].int_value = value
+    ctx = pb.Context(type_id=both.call("put_context_type", pb.ContextType(name="C")), name="c")
+    both.call("put_artifacts", [plain, named])
+    both.call("put_contexts", [ctx])
+    both.call(
+        "put_attributions_and_associations", [pb.Attribution(artifact_id=2, context_id=1)], []
+    )
+    return both
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        *(f"custom_properties.{n}.int_value = {v}" for n, v in DIGIT_NAMES.items()),
+        "custom_properties.1.int_value=6",
+        "custom_properties.1.int_value IN (6, 7)",
+        "custom_properties.1.int_value BETWEEN 5 AND 6 AND uri = 'named'",
+        "6 = custom_properties.1.int_value",
+        "custom_properties.1.int_value IS NULL",
+        "custom_properties.1.int_value IS NOT NULL",
+        "NOT custom_properties.1a.int_value = 7",
+        "properties.2.int_value = 2",
+        "properties.2.int_value = .5 OR id = 1",
+        "custom_properties.`1`.int_value = 6",
+        "id IN (1, 2) AND .5 < 1",
+        "contexts_1.name = 'c'",
+    ],
+)
+def test_a_path_part_may_start_with_a_digit(digits: Both, query: str) -> None:
+    """``custom_properties.1.int_value`` reads the property ``1`` in MLMD (ZetaSQL lexes a part
+    right after a dot as a name); it was a syntax error here ("got number .1")."""
+    digits.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "custom_properties.1.5.int_value = 9",  # a path of four parts
+        "custom_properties.1.INT_VALUE = 6",
+        "custom_properties.1.int_value.5 = 1",
+        "contexts_a.1 = 1",
+        "id = \u0661",  # ARABIC-INDIC DIGIT ONE: not a digit of the grammar
+        "name = 'x' OR id = \u0665",
+        "id = 1\u0661",
+    ],
+)
+def test_malformed_digit_forms_are_invalid_on_both(digits: Both, query: str) -> None:
+    """A digit other than 0-9 was taken for the start of a number and failed an assertion
+    (an ``AssertionError``, not ml_metadata's ``InvalidArgumentError``)."""
+    assert digits.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
+
+
+@pytest.mark.parametrize("space", [0x08, 0x0B, 0x0C, 0xA0, 0x2003, 0x202F, 0x3000], ids=hex)
+def test_zetasqls_white_space_separates_tokens(digits: Both, space: int) -> None:
+    query = f"id = 1{chr(space)}OR{chr(space)}custom_properties.1.int_value = 6"
+    digits.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize("space", [0x1C, 0x1F, 0x85, 0x1680, 0x2028, 0x2029], ids=hex)
+def test_other_unicode_white_space_is_an_illegal_character(digits: Both, space: int) -> None:
+    """Python's ``\\s`` takes these, ZetaSQL does not (backspace, which it takes, was refused)."""
+    query = f"id = 1{chr(space)}OR id = 2"
+    assert digits.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "valid"),
+    [
+        ("uri = '\\377'", True),
+        ("uri = '\\3777'", True),
+        ("uri = '\\101' OR uri = 'named'", True),
+        ("uri = '\\400'", False),
+        ("uri = '\\777'", False),
+        ("custom_properties.`a\\400`.int_value IS NULL", False),
+    ],
+)
+def test_an_octal_escape_is_at_most_377(digits: Both, query: str, valid: bool) -> None:
+    """An octal escape is one byte's value in ZetaSQL: ``'\\400'`` is invalid (it was U+0100)."""
+    if valid:
+        digits.call("get_artifacts", list_options=ListOptions(filter_query=query))
+    else:
+        assert digits.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+            errors.InvalidArgumentError
+        )
+
+
+def test_string_escapes_follow_zetasql_where_mlmd_does_not(both: Both) -> None:
+    """Deliberate (D11): a string literal's escapes are ZetaSQL's here. MLMD 1.17.1 decodes
+    ``\\'`` and ``\\"`` but writes ``\\\\``, ``\\n`` and ``\\t`` into its SQL as they are typed,
+    so it cannot find a value holding a backslash, a newline or a tab, and ``'b\\\\s'`` finds
+    the value with two backslashes."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    values = ["b\\s", "b\\\\s", "a\nb", "t\tx", "q'q", 'd"d', "A"]
+    artifacts = []
+    for v in values:
+        a = pb.Artifact(type_id=t)
+        a.custom_properties["v"].string_value = v
+        artifacts.append(a)
+    both.call("put_artifacts", artifacts)
+    cases = {  # the literal: (ml_metadata's answer, ours)
+        r"'b\\s'": ([2], [1]),
+        r"'b\\\\s'": ([], [2]),
+        r"'a\nb'": ([], [3]),
+        r"'t\tx'": ([], [4]),
+        r"'q\'q'": ([5], [5]),
+        r'"d\"d"': ([6], [6]),
+        r"'\x41'": ([7], [7]),
+    }
+    for literal, (theirs, ours) in cases.items():
+        for op in ("=", "LIKE"):
+            query = f"custom_properties.v.string_value {op} {literal}"
+            assert (_ids(both.ref, query), _ids(both.ours, query)) == (theirs, ours), query
+
+
+def test_a_struct_has_no_string_value_here(both: Both) -> None:
+    """Deliberate (D11): MLMD keeps a struct in its string column (an encoded ``mlmd-struct::``
+    text), so ``string_value`` filters see it there; here a struct is no string."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    a = pb.Artifact(type_id=t)
+    a.custom_properties["s"].struct_value.CopyFrom(struct_pb2.Struct(fields={}))
+    a.custom_properties["s"].struct_value.update({"k": 1})
+    both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
+    cases = {
+        "custom_properties.s.string_value IS NOT NULL": ([1], []),
+        "custom_properties.s.string_value LIKE 'mlmd-struct::%'": ([1], []),
+        "custom_properties.s.string_value IS NULL": ([], [1]),
+        "custom_properties.s.int_value IS NULL": ([1], [1]),
+        "custom_properties.s.struct_value IS NULL": (
+            errors.InvalidArgumentError,
+            errors.InvalidArgumentError,
+        ),
+    }
+    for query, expected in cases.items():
+        assert (_ids(both.ref, query), _ids(both.ours, query)) == expected, query
+
+
+@pytest.mark.parametrize(
+    ("query", "same_as"),
+    [
+        ("custom_properties .v.int_value = 1", "custom_properties.v.int_value = 1"),
+        ("custom_properties.v /**/ .int_value = 1", "custom_properties.v.int_value = 1"),
+        ("contexts_a .name = 'c'", "contexts_a.name = 'c'"),
+        ("custom_properties.`a\\`b`.int_value = 2", None),  # MLMD cannot reach a`b
+        ("custom_properties.`a\\x2eb`.int_value = 3", "custom_properties.`a.b`.int_value = 3"),
+        ("custom_properties.`a\\nb`.int_value = 4", None),
+        ("custom_properties.`a\nb`.int_value = 4", None),
+        (
+            "contexts_a.name = 'c' AND contexts_A.id = 1",
+            "contexts_a.name = 'c' AND contexts_a.id = 1",
+        ),
+    ],
+)
+def test_forms_mlmds_rewriting_refuses_are_answered_here(
+    both: Both, query: str, same_as: str | None
+) -> None:
+    """Deliberate (D11): MLMD 1.17.1 rewrites the filter's text before ZetaSQL reads it, and
+    fails on these; here they mean what ZetaSQL reads (``same_as``, which MLMD answers too)."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    a = pb.Artifact(type_id=t)
+    for name, value in (("v", 1), ("a`b", 2), ("a.b", 3), ("a\nb", 4)):
+        a.custom_properties[name].int_value = value
+    ctx = pb.Context(type_id=both.call("put_context_type", pb.ContextType(name="C")), name="c")
+    both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
+    both.call("put_contexts", [ctx])
+    both.call(
+        "put_attributions_and_associations", [pb.Attribution(artifact_id=1, context_id=1)], []
+    )
+    assert _ids(both.ref, query) is errors.InvalidArgumentError
+    assert _ids(both.ours, query) == [1]
+    if same_as is not None:
+        assert _ids(both.ref, same_as) == [1]
+
+
+@pytest.mark.parametrize("query", ["uri LIKE name", "'named' LIKE uri", "uri NOT LIKE name"])
+def test_a_like_pattern_must_be_a_literal_here(digits: Both, query: str) -> None:
+    """Deliberate (D11): a pattern is compiled with the filter; MLMD accepts any string."""
+    assert isinstance(_ids(digits.ref, query), list)
+    assert _ids(digits.ours, query) is errors.InvalidArgumentError
