@@ -99,6 +99,31 @@ def _masked(m: re.Match[str]) -> str:
     return f"{m['head']}{user}:{MASK}@{found[1]}"
 
 
+def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
+    """``(the masked head, where the text goes on)`` of a store's URL whose user info holds a
+    space (``redis://:pa ss@host``, ``neo4j://user:pa ss@host``: the drivers read the password
+    ``pa ss``), or None. A URL's text ends at whitespace, so such a password was shown whole.
+    The URL's text must end within its authority, with no ``@`` there, and the text go on, on
+    the same line and before any other URL, to an ``@``: all of it up to that ``@`` is the
+    user info (a ``redis://h:1 ... admin@corp`` in one line is masked too: hiding too much
+    there is the safe mistake)."""
+    if m["head"][:-3].lower() not in _CREDENTIAL_SCHEMES:
+        return None
+    rest = m["rest"]
+    if _AUTHORITY_END.search(rest) or "@" in rest or not text[m.end() : m.end() + 1].isspace():
+        return None
+    at = text.find("@", m.end())
+    if at < 0:
+        return None
+    between = text[m.end() : at]
+    if "\n" in between or "\r" in between or "://" in between:
+        return None
+    info = rest + between
+    if ":" not in info:
+        return None
+    return f"{m['head']}{info.partition(':')[0]}:{MASK}@", at + 1
+
+
 def redact_url(text: str) -> str:
     """``text`` with the password of every URL in it masked (``redis://:pw@host``,
     ``neo4j+s://user:pw@host`` become ``redis://:***@host``, ``neo4j+s://user:***@host``; a
@@ -119,8 +144,13 @@ def redact_url(text: str) -> str:
             at = text.find("://", at + 3)
             continue
         out.append(text[done:start])
-        out.append(_masked(m))
-        done = m.end()
+        spaced = _spaced_user_info(text, m)
+        if spaced is None:
+            out.append(_masked(m))
+            done = m.end()
+        else:
+            out.append(spaced[0])
+            done = spaced[1]
         at = text.find("://", done)
     out.append(text[done:])
     return "".join(out)
@@ -185,8 +215,11 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
 
     ``data`` names the part (``"path"``, ``"query"``) where this URL's driver reads an ``@`` as
     data: a FalkorDB graph name (``redis://h:1/my@graph``), a Neo4j routing context
-    (``neo4j://h:1?policy=a@b``). An ``@`` there, after an authority that is a host and port,
-    is that data (such a URL was refused; the advised ``%40`` named another graph)."""
+    (``neo4j://h:1?policy=a@b``). Such a URL reads exactly as one whose password holds a raw
+    ``/`` or ``?`` after a numeric head (``redis://u:123/x@h``: the host ``u``, the port
+    ``123``, the graph ``x@h``, and the driver's error quoted ``u:123``): it is refused too,
+    saying where such data is written instead (a graph name holding ``@``: the graph
+    setting; a routing context: ``%40``, which the neo4j driver decodes)."""
     from .exceptions import ConfigurationError
 
     m = _URL.match(url)
@@ -198,6 +231,7 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
     found = _user_info(rest, loose=True)
     if "@" in authority or found is None or ":" not in found[0]:
         return
+    advice = ""
     if _host_and_port(authority):
         tail = rest[len(authority) :]
         at, query, fragment = tail.rindex("@"), tail.find("?"), tail.find("#")
@@ -207,11 +241,16 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
             part = "query"
         else:
             part = "path"
-        if part == data:
-            return
+        if part == data == "path":
+            advice = (
+                "; a graph name holding '@' is given as the graph setting (graph=..., "
+                "LINEAGE_GRAPH_GRAPH), not in the URL"
+            )
+        elif part == data == "query":
+            advice = "; an '@' in a routing context is written %40 (the driver decodes it)"
     raise ConfigurationError(
         f"the {what} {redact_url(url)!r} holds a raw '/', '?' or '#' before its last '@': "
         "a password (or a user) holding one is written percent-encoded ('/' as %2F, "
         "'?' as %3F, '#' as %23, '@' as %40); the drivers read the text before it as the "
-        "host and port"
+        f"host and port{advice}"
     )

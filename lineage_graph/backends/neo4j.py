@@ -339,7 +339,7 @@ def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     ValueError of urlsplit; its message never quotes the URI (it may hold the password). A
     password holding a raw ``/``, ``?`` or ``#`` (``bolt://neo4j:se/cret@host``) is refused:
     the driver read the host ``neo4j`` and the port ``se``, and quoted them in its error."""
-    # an "@" in a routing context (neo4j://host:port?policy=a@b) is the context's
+    # an "@" in a routing context (neo4j://host:port?policy=a@b) reads as a password's: %40
     routing = uri.partition("://")[0].lower() in ("neo4j", "neo4j+s", "neo4j+ssc")
     check_url_password(uri, "Neo4j URI", data="query" if routing else "")
     try:
