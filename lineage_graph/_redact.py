@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 __all__ = ["MASK", "check_url_password", "redact_url", "strip_credentials"]
 
@@ -156,53 +155,53 @@ def redact_url(text: str) -> str:
     return "".join(out)
 
 
-#: A query parameter whose name says it holds a secret (``access_token``, ``private_token``,
-#: ``password``, ``api_key``, an S3 presigned URL's ``X-Amz-Signature``, an Azure SAS ``sig``).
-_SECRET_PARAMETER = re.compile(r"token|secret|passw|pwd|auth|key|sig|credential", re.IGNORECASE)
-
-
-#: The schemes of a git remote over ssh: their user info's user is a login, kept.
+#: The schemes of a git remote over ssh: the user of their user info is a login.
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
+#: The one ssh login kept in a recorded remote: the conventional one of every hosting service
+#: (``git@github.com:x/y``), which says nothing of who ran the code nor grants anything.
+_SSH_LOGIN = "git"
+#: An scp-like git remote, ``[user@]host:path``: git reads one so when the text has no scheme
+#: and a ``:`` before any ``/``. The user info runs to the last ``@`` before the host's ``:``
+#: (``user:pw@host:path``: git would read the host ``user``, but the text holds a password).
+_SCP = re.compile(r"(?:(?P<info>[^/]*)@)?(?P<host>\[[^\]/@]*\]|[^@/:\[\]]+):(?P<path>.*)", re.S)
 
 
 def strip_credentials(url: str) -> str:
-    """``url`` without its credentials, to be recorded (a git remote): its user info (user and
-    password: a token may stand as the user; over ssh the user is a login and stays) and
-    every query parameter named like a secret removed:
-    ``https://user:tok@host/r?access_token=t&ref=x`` becomes ``https://host/r?ref=x``.
-    A text that is not one URL (``git@host:org/repo.git``) is returned as it is. A remote is
-    one URL whatever it holds after its scheme: a space (``.../My Project/_git/r``) or a
-    ``://`` (a mirror's ``https://tok@mirror/https://github.com/x/y``) ended the URL
-    :func:`redact_url` finds in a text, and such a remote was stored with its token."""
+    """``url`` without its credentials, to be recorded (a git remote). The rule, whatever the
+    names: a remote's user info goes (user and password: a token may stand as the user), but
+    an ssh login that is the conventional ``git`` (``ssh://git@host/r``, ``git@host:r``);
+    its query and fragment go whole (a token's parameter may have any name: ``?code=``,
+    ``?t=``, an Azure SAS's ``sig``, ``#token=``; git reads no query of a remote's URL):
+    ``https://user:tok@host/r?ref=x#top`` becomes ``https://host/r``, ``tok@host:org/r``
+    (scp-like) ``host:org/r``. A text that is neither a URL nor scp-like (a local path) is
+    returned as it is. A remote is one URL whatever it holds after its scheme: a space
+    (``.../My Project/_git/r``) or a ``://`` (a mirror's ``https://tok@mirror/https://...``)."""
     m = _SCHEME.match(url)
     if m is None:
-        return url
+        scp = _SCP.fullmatch(url)
+        if scp is None or scp["info"] is None:
+            return url
+        login = "git@" if scp["info"].partition(":")[0] == _SSH_LOGIN else ""
+        return f"{login}{scp['host']}:{_without_query(scp['path'])}"
     rest = url[m.end() :]
     user = ""
     found = _user_info(rest, loose=False)
     if found is not None:
         rest = found[1]
-        if m[0][:-3].lower() in _SSH_SCHEMES:
-            # an ssh login (``ssh://git@host/r``) is no secret, and the remote needs it (it was
-            # stored as ``ssh://host/r``, while ``git@host:r`` kept it); its password goes
-            user = found[0].partition(":")[0] + "@"
+        if m[0][:-3].lower() in _SSH_SCHEMES and found[0].partition(":")[0] == _SSH_LOGIN:
+            user = _SSH_LOGIN + "@"
     # git reads the user info up to the last "@" before the first "/": a password whose head
     # reads as a port ("u:123?x@host") is one too
     authority = rest.partition("/")[0]
     if "@" in authority:
         rest = rest[authority.rindex("@") + 1 :]
         user = ""  # (then the login read above was a password's head)
-    rest = user + rest
-    base, mark, fragment = rest.partition("#")
-    path, question, query = base.partition("?")
-    if question:
-        kept = [
-            p
-            for p in re.split(r"[&;]", query)
-            if not _SECRET_PARAMETER.search(unquote(p.partition("=")[0]))
-        ]
-        base = f"{path}?{'&'.join(kept)}" if kept else path
-    return f"{m[0]}{base}{mark}{fragment}"
+    return f"{m[0]}{user}{_without_query(rest)}"
+
+
+def _without_query(text: str) -> str:
+    """``text`` up to its first ``?`` or ``#``."""
+    return re.split(r"[?#]", text, maxsplit=1)[0]
 
 
 def check_url_password(url: str, what: str, *, data: str = "") -> None:
