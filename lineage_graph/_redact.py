@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK", "check_url_password", "redact_url", "strip_credentials"]
+__all__ = ["MASK", "check_url_password", "redact_target", "redact_url", "strip_credentials"]
 
 #: A URL in a text: its scheme, ``://`` and what follows up to the next whitespace or the next
 #: URL (``["redis://:a@h","redis://:b@h2"]``: the first one's text ran to the end, so the
@@ -89,13 +89,31 @@ def _masked_value(q: re.Match[str]) -> str:
 
 
 def _masked(m: re.Match[str]) -> str:
-    scheme = m["head"][:-3].lower()
-    rest = _QUERY_PASSWORD.sub(_masked_value, m["rest"])
+    return _masked_url(m["head"], m["rest"])
+
+
+def _masked_url(head: str, rest: str) -> str:
+    """``head`` (``scheme://``) and ``rest`` with the password of its user info and of a
+    ``password=`` query parameter masked."""
+    scheme = head[:-3].lower()
+    rest = _QUERY_PASSWORD.sub(_masked_value, rest)
     found = _user_info(rest, loose=scheme in _CREDENTIAL_SCHEMES)
     if found is None or ":" not in found[0]:
-        return m["head"] + rest
+        return head + rest
     user = found[0].partition(":")[0]
-    return f"{m['head']}{user}:{MASK}@{found[1]}"
+    return f"{head}{user}:{MASK}@{found[1]}"
+
+
+def redact_target(target: str) -> str:
+    """``target``, a text that is one store target (``--store``, ``LINEAGE_GRAPH_STORE``, a
+    setting's value), with its password masked: all of it is the URL, whatever it holds (a
+    space: ``unix:///s.sock?password=pa ss`` was shown ``...?password=*** ss`` by
+    :func:`redact_url`, whose URL ends at whitespace in a message). Any other text is as
+    :func:`redact_url` shows it."""
+    m = _SCHEME.match(target)
+    if m is None or any(c in target for c in "\n\r"):
+        return redact_url(target)
+    return _masked_url(m[0], target[m.end() :])
 
 
 def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:

@@ -26,6 +26,7 @@ from rich.text import Text
 
 from .. import __about__
 from .._files import replace_file
+from .._redact import redact_target
 from .._schema import SCHEMA_VERSION
 from ..exceptions import LineageGraphError, SchemaVersionError
 from ..models import (
@@ -771,7 +772,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         _check(checks, "store target", False, str(exc))
         kind, location = "", ""
     else:
-        _check(checks, "store target", True, f"{kind}: {location}")
+        _check(checks, "store target", True, f"{kind}: {redact_target(str(location))}")
     missing = missing_store(store)
     if missing is not None:  # a named directory with no store: opening it would make one
         _check(checks, "data directory", False, missing)

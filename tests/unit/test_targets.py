@@ -490,3 +490,29 @@ def test_a_password_with_a_numeric_head_and_a_raw_slash_is_refused(target: str) 
     with pytest.raises(ConfigurationError) as info:
         LineageStore.open(target)
     assert "123" not in str(info.value) and "percent-encoded" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "unix:///tmp/none.sock?password=pa S3cr3t",
+        "redis://127.0.0.1:1/g?password=pa S3cr3t&db=1",
+        "redis://:pa S3cr3t@127.0.0.1:1",
+    ],
+)
+def test_a_target_holding_a_space_in_a_password_is_masked_whole(target: str) -> None:
+    """A target is one URL whatever it holds: its ``?password=pa S3cr3t`` was shown
+    ``?password=*** S3cr3t`` by the CLI's messages, ``doctor`` and the settings' repr (the mask
+    read a URL's text up to the first whitespace, as in a message)."""
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import app
+    from lineage_graph.config import StoreSettings
+
+    assert "S3c" not in repr(StoreSettings(store=target))
+    env = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    for args in (["ls", "--store", target], ["doctor", "--store", target, "--json"]):
+        result = CliRunner().invoke(app, args, env=env)
+        assert "S3c" not in result.output and "***" in result.output, result.output
+    result = CliRunner().invoke(app, ["ls"], env={**env, "LINEAGE_GRAPH_STORE": target})
+    assert "S3c" not in result.output, result.output
