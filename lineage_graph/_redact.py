@@ -120,23 +120,25 @@ def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     """``(the masked head, where the text goes on)`` of a store's URL whose user info holds a
     space (``redis://:pa ss@host``, ``neo4j://user:pa ss@host``: the drivers read the password
     ``pa ss``), or None. A URL's text ends at whitespace, so such a password was shown whole.
-    The URL's text must end within its authority, with no ``@`` there, and the text go on, on
-    the same line and before any other URL, to an ``@``: all of it up to that ``@`` is the
-    user info (a ``redis://h:1 ... admin@corp`` in one line is masked too: hiding too much
-    there is the safe mistake)."""
+    The URL's text must hold no ``@``, and the text go on, on the same line and before any
+    other URL or a ``": "``, to an ``@``: all of it up to that ``@`` is the user info (read as
+    :func:`_masked` reads it: ``redis://u:123/x y@h`` too). ``redis://h:1/g is down, ask
+    admin@corp`` is masked so too: hiding too much there is the safe mistake."""
     if m["head"][:-3].lower() not in _CREDENTIAL_SCHEMES:
         return None
     rest = m["rest"]
-    if _AUTHORITY_END.search(rest) or "@" in rest or not text[m.end() : m.end() + 1].isspace():
+    if "@" in rest or not text[m.end() : m.end() + 1].isspace():
         return None
     at = text.find("@", m.end())
     if at < 0:
         return None
     between = text[m.end() : at]
-    if "\n" in between or "\r" in between or "://" in between:
-        return None
+    if any(stop in rest[-1:] + between for stop in ("\n", "\r", "://", ": ")):
+        return None  # another line, another URL, the message going on
     info = rest + between
     if ":" not in info:
+        return None
+    if "/" in info.partition(":")[0]:  # no user: a host and a path ("h/g x@y")
         return None
     return f"{m['head']}{info.partition(':')[0]}:{MASK}@", at + 1
 
@@ -239,10 +241,11 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
     setting; a routing context: ``%40``, which the neo4j driver decodes)."""
     from .exceptions import ConfigurationError
 
-    m = _URL.match(url)
+    # the whole target is the URL: a password holding a space ("u:123/x y@h") too
+    m = _SCHEME.match(url)
     if m is None:
         return
-    rest = m["rest"]
+    rest = url[m.end() :]
     end = _AUTHORITY_END.search(rest)
     authority = rest[: end.start()] if end else rest
     found = _user_info(rest, loose=True)
@@ -266,7 +269,7 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
         elif part == data == "query":
             advice = "; an '@' in a routing context is written %40 (the driver decodes it)"
     raise ConfigurationError(
-        f"the {what} {redact_url(url)!r} holds a raw '/', '?' or '#' before its last '@': "
+        f"the {what} {redact_target(url)!r} holds a raw '/', '?' or '#' before its last '@': "
         "a password (or a user) holding one is written percent-encoded ('/' as %2F, "
         "'?' as %3F, '#' as %23, '@' as %40); the drivers read the text before it as the "
         f"host and port{advice}"

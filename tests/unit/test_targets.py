@@ -376,6 +376,10 @@ def test_a_neo4j_uri_with_an_at_sign_in_its_routing_context_is_written_percent_e
         ("neo4j://u:123?S3cr3t@127.0.0.1:2", "neo4j://u:***@127.0.0.1:2"),
         ("neo4j+s://u:123?S3cr3t@127.0.0.1:2", "neo4j+s://u:***@127.0.0.1:2"),
         ("bolt://u:123/S3cr3t@127.0.0.1:2", "bolt://u:***@127.0.0.1:2"),
+        # a space in it too (the check read the URL to the space: no '@', opened as u:123)
+        ("redis://u:123/S3c r3t@127.0.0.1:1", "redis://u:***@127.0.0.1:1"),
+        ("neo4j://u:123?S3c r3t@127.0.0.1:2", "neo4j://u:***@127.0.0.1:2"),
+        ("redis://:S3c/r3t x@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
     ],
 )
 def test_a_password_with_a_numeric_head_and_a_raw_slash_is_refused_on_every_scheme(
@@ -393,8 +397,9 @@ def test_a_password_with_a_numeric_head_and_a_raw_slash_is_refused_on_every_sche
     with pytest.raises(ConfigurationError) as info:
         LineageStore.open(target, **({"connect_timeout_s": 1} if "neo4j" in target else {}))
     message = str(info.value)
-    assert "123" not in message and "S3cr3t" not in message, message
+    assert "123" not in message and "S3c" not in message and "r3t" not in message, message
     assert "percent-encoded" in message
+    assert redact_url(f"cannot open the store {target}: x") == f"cannot open the store {shown}: x"
 
 
 @pytest.mark.parametrize(
@@ -410,6 +415,7 @@ def test_a_password_with_a_numeric_head_and_a_raw_slash_is_refused_on_every_sche
         # not masked: no '@' on the line, or another URL first, or not a store's URL
         ("redis://h:1 refused\nmail admin@corp", "redis://h:1 refused\nmail admin@corp"),
         ("redis://h:1 see http://x@y", "redis://h:1 see http://x@y"),
+        ("redis://h:1/g: refused by admin@corp", "redis://h:1/g: refused by admin@corp"),
         ("docker://img:a b@c", "docker://img:a b@c"),
     ],
 )
