@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
-__all__ = ["MASK", "check_url_password", "redact_url", "strip_credentials"]
+__all__ = ["MASK", "check_url_password", "redact_target", "redact_url", "strip_credentials"]
 
 #: A URL in a text: its scheme, ``://`` and what follows up to the next whitespace or the next
 #: URL (``["redis://:a@h","redis://:b@h2"]``: the first one's text ran to the end, so the
@@ -90,13 +89,58 @@ def _masked_value(q: re.Match[str]) -> str:
 
 
 def _masked(m: re.Match[str]) -> str:
-    scheme = m["head"][:-3].lower()
-    rest = _QUERY_PASSWORD.sub(_masked_value, m["rest"])
+    return _masked_url(m["head"], m["rest"])
+
+
+def _masked_url(head: str, rest: str) -> str:
+    """``head`` (``scheme://``) and ``rest`` with the password of its user info and of a
+    ``password=`` query parameter masked."""
+    scheme = head[:-3].lower()
+    rest = _QUERY_PASSWORD.sub(_masked_value, rest)
     found = _user_info(rest, loose=scheme in _CREDENTIAL_SCHEMES)
     if found is None or ":" not in found[0]:
-        return m["head"] + rest
+        return head + rest
     user = found[0].partition(":")[0]
-    return f"{m['head']}{user}:{MASK}@{found[1]}"
+    return f"{head}{user}:{MASK}@{found[1]}"
+
+
+def redact_target(target: str) -> str:
+    """``target``, a text that is one store target (``--store``, ``LINEAGE_GRAPH_STORE``, a
+    setting's value), with its password masked: all of it is the URL, whatever it holds (a
+    space: ``unix:///s.sock?password=pa ss`` was shown ``...?password=*** ss`` by
+    :func:`redact_url`, whose URL ends at whitespace in a message). Any other text is as
+    :func:`redact_url` shows it."""
+    m = _SCHEME.match(target)
+    if m is None or any(c in target for c in "\n\r"):
+        return redact_url(target)
+    return _masked_url(m[0], target[m.end() :])
+
+
+def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
+    """``(the masked head, where the text goes on)`` of a store's URL whose user info holds a
+    space (``redis://:pa ss@host``, ``neo4j://user:pa ss@host``: the drivers read the password
+    ``pa ss``), or None. A URL's text ends at whitespace, so such a password was shown whole.
+    The URL's text must hold no ``@``, and the text go on, on the same line and before any
+    other URL or a ``": "``, to an ``@``: all of it up to that ``@`` is the user info (read as
+    :func:`_masked` reads it: ``redis://u:123/x y@h`` too). ``redis://h:1/g is down, ask
+    admin@corp`` is masked so too: hiding too much there is the safe mistake."""
+    if m["head"][:-3].lower() not in _CREDENTIAL_SCHEMES:
+        return None
+    rest = m["rest"]
+    if "@" in rest or not text[m.end() : m.end() + 1].isspace():
+        return None
+    at = text.find("@", m.end())
+    if at < 0:
+        return None
+    between = text[m.end() : at]
+    if any(stop in rest[-1:] + between for stop in ("\n", "\r", "://", ": ")):
+        return None  # another line, another URL, the message going on
+    info = rest + between
+    if ":" not in info:
+        return None
+    if "/" in info.partition(":")[0]:  # no user: a host and a path ("h/g x@y")
+        return None
+    return f"{m['head']}{info.partition(':')[0]}:{MASK}@", at + 1
 
 
 def redact_url(text: str) -> str:
@@ -119,60 +163,65 @@ def redact_url(text: str) -> str:
             at = text.find("://", at + 3)
             continue
         out.append(text[done:start])
-        out.append(_masked(m))
-        done = m.end()
+        spaced = _spaced_user_info(text, m)
+        if spaced is None:
+            out.append(_masked(m))
+            done = m.end()
+        else:
+            out.append(spaced[0])
+            done = spaced[1]
         at = text.find("://", done)
     out.append(text[done:])
     return "".join(out)
 
 
-#: A query parameter whose name says it holds a secret (``access_token``, ``private_token``,
-#: ``password``, ``api_key``, an S3 presigned URL's ``X-Amz-Signature``, an Azure SAS ``sig``).
-_SECRET_PARAMETER = re.compile(r"token|secret|passw|pwd|auth|key|sig|credential", re.IGNORECASE)
-
-
-#: The schemes of a git remote over ssh: their user info's user is a login, kept.
+#: The schemes of a git remote over ssh: the user of their user info is a login.
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
+#: The one ssh login kept in a recorded remote: the conventional one of every hosting service
+#: (``git@github.com:x/y``), which says nothing of who ran the code nor grants anything.
+_SSH_LOGIN = "git"
+#: An scp-like git remote, ``[user@]host:path``: git reads one so when the text has no scheme
+#: and a ``:`` before any ``/``. The user info runs to the last ``@`` before the host's ``:``
+#: (``user:pw@host:path``: git would read the host ``user``, but the text holds a password).
+_SCP = re.compile(r"(?:(?P<info>[^/]*)@)?(?P<host>\[[^\]/@]*\]|[^@/:\[\]]+):(?P<path>.*)", re.S)
 
 
 def strip_credentials(url: str) -> str:
-    """``url`` without its credentials, to be recorded (a git remote): its user info (user and
-    password: a token may stand as the user; over ssh the user is a login and stays) and
-    every query parameter named like a secret removed:
-    ``https://user:tok@host/r?access_token=t&ref=x`` becomes ``https://host/r?ref=x``.
-    A text that is not one URL (``git@host:org/repo.git``) is returned as it is. A remote is
-    one URL whatever it holds after its scheme: a space (``.../My Project/_git/r``) or a
-    ``://`` (a mirror's ``https://tok@mirror/https://github.com/x/y``) ended the URL
-    :func:`redact_url` finds in a text, and such a remote was stored with its token."""
+    """``url`` without its credentials, to be recorded (a git remote). The rule, whatever the
+    names: a remote's user info goes (user and password: a token may stand as the user), but
+    an ssh login that is the conventional ``git`` (``ssh://git@host/r``, ``git@host:r``);
+    its query and fragment go whole (a token's parameter may have any name: ``?code=``,
+    ``?t=``, an Azure SAS's ``sig``, ``#token=``; git reads no query of a remote's URL):
+    ``https://user:tok@host/r?ref=x#top`` becomes ``https://host/r``, ``tok@host:org/r``
+    (scp-like) ``host:org/r``. A text that is neither a URL nor scp-like (a local path) is
+    returned as it is. A remote is one URL whatever it holds after its scheme: a space
+    (``.../My Project/_git/r``) or a ``://`` (a mirror's ``https://tok@mirror/https://...``)."""
     m = _SCHEME.match(url)
     if m is None:
-        return url
+        scp = _SCP.fullmatch(url)
+        if scp is None or scp["info"] is None:
+            return url
+        login = "git@" if scp["info"].partition(":")[0] == _SSH_LOGIN else ""
+        return f"{login}{scp['host']}:{_without_query(scp['path'])}"
     rest = url[m.end() :]
     user = ""
     found = _user_info(rest, loose=False)
     if found is not None:
         rest = found[1]
-        if m[0][:-3].lower() in _SSH_SCHEMES:
-            # an ssh login (``ssh://git@host/r``) is no secret, and the remote needs it (it was
-            # stored as ``ssh://host/r``, while ``git@host:r`` kept it); its password goes
-            user = found[0].partition(":")[0] + "@"
+        if m[0][:-3].lower() in _SSH_SCHEMES and found[0].partition(":")[0] == _SSH_LOGIN:
+            user = _SSH_LOGIN + "@"
     # git reads the user info up to the last "@" before the first "/": a password whose head
     # reads as a port ("u:123?x@host") is one too
     authority = rest.partition("/")[0]
     if "@" in authority:
         rest = rest[authority.rindex("@") + 1 :]
         user = ""  # (then the login read above was a password's head)
-    rest = user + rest
-    base, mark, fragment = rest.partition("#")
-    path, question, query = base.partition("?")
-    if question:
-        kept = [
-            p
-            for p in re.split(r"[&;]", query)
-            if not _SECRET_PARAMETER.search(unquote(p.partition("=")[0]))
-        ]
-        base = f"{path}?{'&'.join(kept)}" if kept else path
-    return f"{m[0]}{base}{mark}{fragment}"
+    return f"{m[0]}{user}{_without_query(rest)}"
+
+
+def _without_query(text: str) -> str:
+    """``text`` up to its first ``?`` or ``#``."""
+    return re.split(r"[?#]", text, maxsplit=1)[0]
 
 
 def check_url_password(url: str, what: str, *, data: str = "") -> None:
@@ -185,19 +234,24 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
 
     ``data`` names the part (``"path"``, ``"query"``) where this URL's driver reads an ``@`` as
     data: a FalkorDB graph name (``redis://h:1/my@graph``), a Neo4j routing context
-    (``neo4j://h:1?policy=a@b``). An ``@`` there, after an authority that is a host and port,
-    is that data (such a URL was refused; the advised ``%40`` named another graph)."""
+    (``neo4j://h:1?policy=a@b``). Such a URL reads exactly as one whose password holds a raw
+    ``/`` or ``?`` after a numeric head (``redis://u:123/x@h``: the host ``u``, the port
+    ``123``, the graph ``x@h``, and the driver's error quoted ``u:123``): it is refused too,
+    saying where such data is written instead (a graph name holding ``@``: the graph
+    setting; a routing context: ``%40``, which the neo4j driver decodes)."""
     from .exceptions import ConfigurationError
 
-    m = _URL.match(url)
+    # the whole target is the URL: a password holding a space ("u:123/x y@h") too
+    m = _SCHEME.match(url)
     if m is None:
         return
-    rest = m["rest"]
+    rest = url[m.end() :]
     end = _AUTHORITY_END.search(rest)
     authority = rest[: end.start()] if end else rest
     found = _user_info(rest, loose=True)
     if "@" in authority or found is None or ":" not in found[0]:
         return
+    advice = ""
     if _host_and_port(authority):
         tail = rest[len(authority) :]
         at, query, fragment = tail.rindex("@"), tail.find("?"), tail.find("#")
@@ -207,11 +261,16 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
             part = "query"
         else:
             part = "path"
-        if part == data:
-            return
+        if part == data == "path":
+            advice = (
+                "; a graph name holding '@' is given as the graph setting (graph=..., "
+                "LINEAGE_GRAPH_GRAPH), not in the URL"
+            )
+        elif part == data == "query":
+            advice = "; an '@' in a routing context is written %40 (the driver decodes it)"
     raise ConfigurationError(
-        f"the {what} {redact_url(url)!r} holds a raw '/', '?' or '#' before its last '@': "
+        f"the {what} {redact_target(url)!r} holds a raw '/', '?' or '#' before its last '@': "
         "a password (or a user) holding one is written percent-encoded ('/' as %2F, "
         "'?' as %3F, '#' as %23, '@' as %40); the drivers read the text before it as the "
-        "host and port"
+        f"host and port{advice}"
     )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ._redact import redact_url
+from ._redact import redact_target
 
 __all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_dir"]
 
@@ -34,7 +34,7 @@ class _UrlsRedacted(BaseSettings):
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            yield name, redact_url(value) if isinstance(value, str) else value
+            yield name, redact_target(value) if isinstance(value, str) else value
 
 
 class StoreSettings(_UrlsRedacted):

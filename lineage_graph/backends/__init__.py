@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
-from .._redact import redact_url
+from .._redact import redact_target
 from ..config import EmbeddedSettings, Neo4jSettings, StoreSettings, default_data_dir
 from ..exceptions import ConfigurationError
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
@@ -82,13 +82,13 @@ def _check_target_text(text: str) -> None:
     put the password in the message."""
     if "\x00" in text:
         raise ConfigurationError(
-            f"a store target cannot hold a NUL character: {redact_url(text)!r:.80}"
+            f"a store target cannot hold a NUL character: {redact_target(text)!r:.80}"
         )
     try:
         os.fsencode(text)
     except UnicodeEncodeError:
         raise ConfigurationError(
-            f"a store target must be valid Unicode (no lone surrogate): {redact_url(text)!r:.80}"
+            f"a store target must be valid Unicode (no lone surrogate): {redact_target(text)!r:.80}"
         ) from None
 
 

@@ -640,7 +640,7 @@ class EmbeddedBackend(Backend):
         from falkordb import FalkorDB
 
         # a password holding a raw "/" ("redis://:pa/ss@host"): the port "pa", quoted in errors;
-        # an "@" in the path is a graph's name (redis://host:port/my@graph)
+        # an "@" in the path (redis://host:port/my@graph) reads as one too: the graph setting
         check_url_password(url, "FalkorDB URL", data="path")
         try:  # a URL that cannot be parsed is the user's to fix; never quoted: a password
             parsed = urlparse(url)

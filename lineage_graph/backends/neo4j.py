@@ -213,10 +213,21 @@ def _map_error(
             f"server.databases.read_only, makes it writable); nothing was written: {text}"
         )
     if code == _NOT_LEADER:
+        if uri.partition("://")[0].lower().startswith("bolt"):
+            # one server, named by the URI: it is a follower, and stays one for every retry
+            return EngineUnavailableError(
+                f"Neo4j{at} is a cluster member that is not the database's leader (a follower) "
+                f"and refused a write{where}; nothing was written. A bolt:// URI sends every "
+                f"query to that one server, so writes fail there until the leadership moves to "
+                f"it: use neo4j:// (same host and port), which sends writes to the leader: {text}"
+            )
+        # a routing driver sent the write to the member its routing table named the leader:
+        # the leadership moved (an election), and the retries found no leader that took it
         return EngineUnavailableError(
-            f"Neo4j{at} is not the cluster's leader and refused a write{where}: writes need the "
-            f"leader (a neo4j:// URI routes them to it; bolt:// reaches only the server it "
-            f"names); nothing was written: {text}"
+            f"the Neo4j cluster{at} refused a write{where}: the member the driver took for the "
+            f"database's leader no longer was (a leader election), and no leader took it "
+            f"within max_transaction_retry_time_s; nothing was written. Retry once the cluster "
+            f"has a leader (SHOW DATABASES names each database's writer): {text}"
         )
     if isinstance(exc, neo4j_errors.ConstraintError) or code == _CONSTRAINT_FAILED:
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")
@@ -339,7 +350,7 @@ def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     ValueError of urlsplit; its message never quotes the URI (it may hold the password). A
     password holding a raw ``/``, ``?`` or ``#`` (``bolt://neo4j:se/cret@host``) is refused:
     the driver read the host ``neo4j`` and the port ``se``, and quoted them in its error."""
-    # an "@" in a routing context (neo4j://host:port?policy=a@b) is the context's
+    # an "@" in a routing context (neo4j://host:port?policy=a@b) reads as a password's: %40
     routing = uri.partition("://")[0].lower() in ("neo4j", "neo4j+s", "neo4j+ssc")
     check_url_password(uri, "Neo4j URI", data="query" if routing else "")
     try:

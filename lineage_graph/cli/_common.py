@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._files import CannotWriteError, cannot_write
-from .._redact import MASK, redact_url
+from .._redact import MASK, redact_target, redact_url
 from ..exceptions import (
     ConfigurationError,
     EngineUnavailableError,
@@ -300,16 +300,18 @@ def _silence_stdout() -> None:
 def describe_target(target: str | None) -> str:
     """The store ``target`` names, for messages (never with its password)."""
     if target is not None:
-        return redact(target) or repr(target)
+        return redact(redact_target(target)) or repr(target)
     from ..backends import resolve_target
 
     try:
         kind, location = resolve_target(None)
     except LineageGraphError:  # LINEAGE_GRAPH_STORE (typer leaves ''), or a Neo4j setting
         if "LINEAGE_GRAPH_STORE" in os.environ:
-            return redact(f"LINEAGE_GRAPH_STORE={os.environ['LINEAGE_GRAPH_STORE']!r}")
+            return redact(
+                f"LINEAGE_GRAPH_STORE={redact_target(os.environ['LINEAGE_GRAPH_STORE'])!r}"
+            )
         return "(the default store)"
-    return redact(f"{location} ({kind})")
+    return redact(f"{redact_target(str(location))} ({kind})")
 
 
 def _storeless_directory(target: str | None) -> Path | None:

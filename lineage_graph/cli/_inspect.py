@@ -26,6 +26,7 @@ from rich.text import Text
 
 from .. import __about__
 from .._files import replace_file
+from .._redact import redact_target
 from .._schema import SCHEMA_VERSION
 from ..exceptions import LineageGraphError, SchemaVersionError
 from ..models import (
@@ -549,19 +550,27 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
         ax.grid(alpha=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower()
+    missing: set[str] = set()
+    show = warnings.showwarning
+
+    def noted(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if "missing from font" in str(message):
+            missing.add(str(message))
+        else:
+            show(message, category, *args, **kwargs)
+
     try:  # whole or not at all: a full disk never leaves half an image
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings():
             # matplotlib warns once per character its font lacks (a CJK type name: a
             # "UserWarning: Glyph 27169 ... missing from font(s)" and a line of our source,
-            # for each character, on stderr); one note says it instead
-            warnings.simplefilter("always")
+            # for each character, on stderr); one note says it instead. Only what is shown
+            # is looked at: the filters stay the user's. (Recorded under "always" and
+            # re-raised with warn_explicit, a warning passed no filter naming its module,
+            # "-W ignore::UserWarning:mod" showed it, twice.)
+            warnings.showwarning = noted
             replace_file(path, lambda file: fig.savefig(file, format=fmt, dpi=110))
     finally:
         plt.close(fig)
-    missing = {str(w.message) for w in caught if "missing from font" in str(w.message)}
-    for w in caught:
-        if str(w.message) not in missing:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if missing:
         err_console().print(
             f"[yellow]note:[/] the type names have {count_of(len(missing), 'character')} "
@@ -763,7 +772,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         _check(checks, "store target", False, str(exc))
         kind, location = "", ""
     else:
-        _check(checks, "store target", True, f"{kind}: {location}")
+        _check(checks, "store target", True, f"{kind}: {redact_target(str(location))}")
     missing = missing_store(store)
     if missing is not None:  # a named directory with no store: opening it would make one
         _check(checks, "data directory", False, missing)

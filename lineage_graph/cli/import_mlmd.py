@@ -93,9 +93,18 @@ def parse_source(source: str) -> Any:
             raise NotFoundError(f"no ConnectionConfig file at {source!r}")
         try:
             return text_format.Parse(Path(source).read_text(), proto.ConnectionConfig())
-        except (OSError, text_format.ParseError) as exc:
+        except OSError as exc:
             raise InvalidArgumentError(
                 f"cannot read the ConnectionConfig {source}: {exc}"
+            ) from None
+        except text_format.ParseError as exc:
+            # its message quotes the line and the token (a password written unquoted,
+            # "password: S3cr3t", was printed whole): only where it is
+            raise InvalidArgumentError(
+                f"cannot read the ConnectionConfig {source}: it is no text-format "
+                f"ConnectionConfig at line {exc.GetLine()}, column {exc.GetColumn()} (the text "
+                "there is not quoted: it may hold a password; a text value is written in double "
+                'quotes, password: "…")'
             ) from None
     return source
 

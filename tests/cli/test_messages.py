@@ -151,3 +151,18 @@ def test_import_into_a_store_with_data_names_the_option(demo: Demo, tmp_path: Pa
     assert "merge=True" not in result.stderr
     assert "add --merge" in " ".join(result.stderr.split())
     assert demo.store.count(NodeKind.ARTIFACT) == before
+
+
+def test_a_connection_config_that_cannot_be_read_is_not_quoted(tmp_path: Path) -> None:
+    """A ``.pbtxt`` ConnectionConfig whose password is written unquoted
+    (``password: S3cr3tPW``) ended "cannot read the ConnectionConfig c.pbtxt: 4:13 : '
+    password: S3cr3tPW': Expected string but found: 'S3cr3tPW'": the parser's message quotes
+    the line and the token. It says where the file is wrong, not what it holds there."""
+    pytest.importorskip("ml_metadata")
+    config = tmp_path / "c.pbtxt"
+    config.write_text('mysql {\n  host: "h"\n  password: S3cr3tPW\n  database: "d"\n}\n')
+    result = invoke(["import-mlmd", str(config), "--store", str(tmp_path / "store")])
+    assert result.exit_code == 5, result.output  # InvalidArgumentError, as before
+    assert "S3cr3tPW" not in result.output, result.output
+    assert "line 3, column 13" in " ".join(result.stderr.split()), result.stderr
+    assert not (tmp_path / "store").exists()

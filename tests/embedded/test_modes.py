@@ -1415,17 +1415,20 @@ def test_a_server_that_crashes_loading_the_store_is_named_so(tmp_path: Path) -> 
     assert _load_crash(tmp_path / "missing.log", 0) is None
 
 
-def test_a_graph_name_holding_an_at_sign_is_opened_from_the_url(
+def test_a_graph_name_holding_an_at_sign_is_given_as_the_graph_setting(
     tcp_server: tuple[int, str],
 ) -> None:
-    """``redis://host:port/my@graph`` has a host and a port and the graph ``my@graph`` (the
-    drivers read no user info there). It was refused as a password holding a raw ``/`` (its
-    ``@`` "to be written %40"; but the path is not percent-decoded: ``my%40graph`` is another
-    graph) and quoted ``redis://127.0.0.1:***@graph``."""
+    """``redis://host:port/my@graph`` reads exactly as ``redis://u:123/x@host`` (a password
+    ``123/x``), which was opened as the host ``u``, port ``123`` and quoted "connecting to
+    u:123": both are refused, the message saying a graph name holding '@' is the graph
+    setting (the path is not percent-decoded: ``my%40graph`` is another graph). Given so, it
+    opens."""
     port, password = tcp_server
-    with LineageStore.open(f"redis://127.0.0.1:{port}/my@graph", password=password) as store:
-        put_dataset(store, "/at")
-        assert store.describe()["graph"] == "my@graph"
+    with pytest.raises(ConfigurationError, match="graph setting"):
+        LineageStore.open(f"redis://127.0.0.1:{port}/my@graph", password=password)
+    with LineageStore.open(f"redis://127.0.0.1:{port}", password=password, graph="my@graph") as s:
+        put_dataset(s, "/at")
+        assert s.describe()["graph"] == "my@graph"
     with LineageStore.open(f"redis://127.0.0.1:{port}", password=password, graph="my@graph") as s:
         assert [a.uri for a in s.get_artifacts()] == ["/at"]
 

@@ -623,9 +623,18 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
         ("https://github.com/x/y.git?access_token=tok3n", "https://github.com/x/y.git"),
         ("https://user:ghp_xxx@github.com/x/y.git", "https://github.com/x/y.git"),
         ("https://oauth2:tok@gitlab.com/g/p.git", "https://gitlab.com/g/p.git"),
-        ("https://h/r.git?private_token=t&ref=main#top", "https://h/r.git?ref=main#top"),
+        # the query and the fragment go whole, whatever their names (a token's may be any)
+        ("https://h/r.git?private_token=t&ref=main#top", "https://h/r.git"),
         ("https://h/r?X-Amz-Signature=s;api%5Fkey=k", "https://h/r"),
-        ("git@github.com:x/y.git", "git@github.com:x/y.git"),  # scp-like: no secret
+        ("https://h/r?code=S3c&t=S3c", "https://h/r"),
+        ("https://h/r?se=2026&sp=r&sig=S3c", "https://h/r"),
+        ("https://h/r#token=S3c", "https://h/r"),
+        ("git@github.com:x/y.git", "git@github.com:x/y.git"),  # scp-like, the usual login
+        # scp-like: any other user info goes (a token, a password), as in a URL
+        ("ghp_S3c@github.com:x/y.git", "github.com:x/y.git"),
+        ("deploy:S3c@host:x/y.git", "host:x/y.git"),
+        ("git:S3c@[2001:db8::1]:x/y.git", "git@[2001:db8::1]:x/y.git"),
+        ("/srv/repos/a@b.git", "/srv/repos/a@b.git"),  # a local path: as it is
         # a space, a "://" after the scheme: the remote is still one URL (it was stored whole)
         (
             "https://u:tok@dev.example/o/My Project/_git/r",
@@ -635,10 +644,10 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
             "https://tok@mirror.example/https://github.com/x/y",
             "https://mirror.example/https://github.com/x/y",
         ),
-        ("https://h/r?ref=a b&token=t", "https://h/r?ref=a b"),
-        # an ssh login is kept (it was dropped: scp-like "git@h:r" kept it), its password not
+        ("https://h/r?ref=a b&token=t", "https://h/r"),
+        # over ssh the login "git" is kept, any other goes as in an scp-like remote; passwords go
         ("ssh://git@host:22/x/y.git", "ssh://git@host:22/x/y.git"),
-        ("ssh://deploy:pw@host/x.git", "ssh://deploy@host/x.git"),
+        ("ssh://deploy:pw@host/x.git", "ssh://host/x.git"),
         ("git+ssh://git@[2001:db8::1]/x.git", "git+ssh://git@[2001:db8::1]/x.git"),
     ],
 )
@@ -646,8 +655,10 @@ def test_git_remote_is_stored_without_credentials(
     store: LineageStore, git_repo: Path, remote: str, recorded: str
 ) -> None:
     """A remote's token in its query (``?access_token=``) was stored as is: readable by anyone
-    with access to the store, exported, shown by the CLI. Every path that records git info is
-    checked: ``git=`` of a run, ``run.log_git`` and ``tracker.log_git``."""
+    with access to the store, exported, shown by the CLI; so were one under a name not in
+    the list of secret-like names (``?code=``, ``?t=``, ``#token=``) and the user info of an
+    scp-like remote (``ghp_...@github.com:x/y``, ``user:pw@host:r``). Every path that records
+    git info is checked: ``git=`` of a run, ``run.log_git`` and ``tracker.log_git``."""
     subprocess.run(["git", "-C", str(git_repo), "remote", "set-url", "origin", remote], check=True)
     with store.run("Trainer", git=git_repo) as run:
         logged = run.log_git(git_repo)

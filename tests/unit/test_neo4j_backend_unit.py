@@ -807,10 +807,29 @@ def test_a_write_to_a_followers_bolt_address_says_it_is_not_the_leader(
     with backend, pytest.raises(EngineUnavailableError) as info:
         backend.write("CREATE (n:Probe) RETURN 1 AS x", name="graph/write")
     text = str(info.value)
-    assert "is not the cluster's leader" in text and message in text, text
+    assert "is a cluster member that is not the database's leader" in text, text
+    assert "use neo4j://" in text and message in text, text
     assert "No write service available" not in text
     assert info.value.retryable
     assert peer.runs > 1  # the driver's retry stays
+
+
+def test_a_routing_drivers_not_a_leader_error_says_the_leadership_moved() -> None:
+    """Through neo4j:// the message said "Neo4j at neo4j://... is not the cluster's leader ...
+    writes need the leader (a neo4j:// URI routes them to it ...)": it called the cluster (the
+    URI) a follower and advised the URI already in use. The routing driver sent the write to
+    the member its table named the leader: the leadership moved, and no leader took it."""
+    message = (
+        "No write operations are allowed directly on this database. Writes must pass through "
+        "the leader. The role of this server is: FOLLOWER"
+    )
+    code = "Neo.ClientError.Cluster.NotALeader"
+    exc = neo4j_errors.Neo4jError._hydrate_neo4j(code=code, message=message)
+    mapped = _map_error(exc, "graph/write", uri="neo4j://cluster:7687")
+    text = str(mapped)
+    assert type(mapped) is EngineUnavailableError and mapped.retryable
+    assert "no longer was" in text and "nothing was written" in text and message in text
+    assert "use neo4j://" not in text and "is a cluster member" not in text, text
 
 
 POOL_FULL = (

@@ -349,15 +349,97 @@ def test_an_artifact_uri_in_a_message_is_shown_as_written(text: str) -> None:
     assert redact_url(text) == text
 
 
-def test_a_neo4j_uri_with_an_at_sign_in_its_routing_context_is_not_refused() -> None:
-    """``neo4j://host:port?policy=a@b`` (a routing context) is valid for the driver; it was
-    refused as a password holding a raw '?'. It is opened now (no server answers there)."""
+def test_a_neo4j_uri_with_an_at_sign_in_its_routing_context_is_written_percent_encoded() -> None:
+    """``neo4j://host:port?policy=a@b`` reads as ``neo4j://user:123?x@host`` (a password
+    holding a raw '?' after a numeric head: the driver connected to the host ``user``, port
+    ``123``): refused, saying to write the '@' ``%40``, which the driver decodes. Written so,
+    it is opened (no server answers there)."""
     from lineage_graph import LineageStore
     from lineage_graph.exceptions import EngineUnavailableError
 
-    with pytest.raises((EngineUnavailableError, ConfigurationError)) as info:
+    with pytest.raises(ConfigurationError, match="routing context is written %40"):
         LineageStore.open("neo4j://127.0.0.1:2?policy=a@b", connect_timeout_s=1)
+    with pytest.raises((EngineUnavailableError, ConfigurationError)) as info:
+        LineageStore.open("neo4j://127.0.0.1:2?policy=a%40b", connect_timeout_s=1)
     assert "percent-encoded" not in str(info.value), info.value
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("redis://u:123/S3cr3t@127.0.0.1:1", "redis://u:***@127.0.0.1:1"),
+        ("rediss://u:123/S3cr3t@127.0.0.1:1", "rediss://u:***@127.0.0.1:1"),
+        ("falkor://u:123/S3cr3t@127.0.0.1:1", "falkor://u:***@127.0.0.1:1"),
+        ("unix://u:123/S3cr3t@/tmp/none.sock", "unix://u:***@/tmp/none.sock"),
+        ("redis://u:123/S3cr3t@[::1]:1", "redis://u:***@[::1]:1"),
+        ("redis://[::1]:123/S3cr3t@127.0.0.1:1", "redis://[:***@127.0.0.1:1"),
+        ("neo4j://u:123?S3cr3t@127.0.0.1:2", "neo4j://u:***@127.0.0.1:2"),
+        ("neo4j+s://u:123?S3cr3t@127.0.0.1:2", "neo4j+s://u:***@127.0.0.1:2"),
+        ("bolt://u:123/S3cr3t@127.0.0.1:2", "bolt://u:***@127.0.0.1:2"),
+        # a space in it too (the check read the URL to the space: no '@', opened as u:123)
+        ("redis://u:123/S3c r3t@127.0.0.1:1", "redis://u:***@127.0.0.1:1"),
+        ("neo4j://u:123?S3c r3t@127.0.0.1:2", "neo4j://u:***@127.0.0.1:2"),
+        ("redis://:S3c/r3t x@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
+    ],
+)
+def test_a_password_with_a_numeric_head_and_a_raw_slash_is_refused_on_every_scheme(
+    target: str, shown: str
+) -> None:
+    """``redis://u:123/S3cr3t@host`` (a password ``123/S3cr3t``) was opened as the host ``u``,
+    port ``123``, graph ``S3cr3t@host``: "Error -2 connecting to u:123", the password's head
+    in the message, and a name lookup of ``u``; ``neo4j://u:123?x@host`` likewise (the
+    routing context ``x@host``). Both read as a graph name or a routing context holding an
+    '@', which is refused alike, saying where each is written."""
+    from lineage_graph import LineageStore
+    from lineage_graph._redact import redact_url
+
+    assert redact_url(target) == shown
+    with pytest.raises(ConfigurationError) as info:
+        LineageStore.open(target, **({"connect_timeout_s": 1} if "neo4j" in target else {}))
+    message = str(info.value)
+    assert "123" not in message and "S3c" not in message and "r3t" not in message, message
+    assert "percent-encoded" in message
+    assert redact_url(f"cannot open the store {target}: x") == f"cannot open the store {shown}: x"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("redis://:pa S3c@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
+        ("neo4j://user:pa S3c@127.0.0.1:2", "neo4j://user:***@127.0.0.1:2"),
+        (
+            "cannot open redis://u:p\tS3c r@h:1/g: refused",
+            "cannot open redis://u:***@h:1/g: refused",
+        ),
+        ("bolt+s://u:p S3c@h and redis://h:1 x", "bolt+s://u:***@h and redis://h:1 x"),
+        # not masked: no '@' on the line, or another URL first, or not a store's URL
+        ("redis://h:1 refused\nmail admin@corp", "redis://h:1 refused\nmail admin@corp"),
+        ("redis://h:1 see http://x@y", "redis://h:1 see http://x@y"),
+        ("redis://h:1/g: refused by admin@corp", "redis://h:1/g: refused by admin@corp"),
+        ("docker://img:a b@c", "docker://img:a b@c"),
+    ],
+)
+def test_a_password_holding_a_space_is_masked(text: str, shown: str) -> None:
+    """A URL's text ended at whitespace: ``redis://:pa ss@host`` (the drivers read the password
+    ``pa ss``) was quoted whole by every message and the settings' repr ("cannot open the
+    store redis://:pa ss@127.0.0.1:1: ...")."""
+    from lineage_graph._redact import redact_url
+    from lineage_graph.config import StoreSettings
+
+    assert redact_url(text) == shown
+    assert "S3c" not in repr(StoreSettings(store=text.partition(" and")[0]))
+
+
+def test_a_password_holding_a_space_is_not_shown_by_the_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import app
+
+    for target in ("redis://:pa S3c@127.0.0.1:1", "neo4j://user:pa S3c@127.0.0.1:1"):
+        env = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+        result = CliRunner().invoke(app, ["ls", "--store", target], env=env)
+        assert result.exit_code == 4, result.output
+        assert "S3c" not in result.output and ":***@127.0.0.1:1" in result.output, result.output
 
 
 @pytest.mark.parametrize(
@@ -414,3 +496,29 @@ def test_a_password_with_a_numeric_head_and_a_raw_slash_is_refused(target: str) 
     with pytest.raises(ConfigurationError) as info:
         LineageStore.open(target)
     assert "123" not in str(info.value) and "percent-encoded" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "unix:///tmp/none.sock?password=pa S3cr3t",
+        "redis://127.0.0.1:1/g?password=pa S3cr3t&db=1",
+        "redis://:pa S3cr3t@127.0.0.1:1",
+    ],
+)
+def test_a_target_holding_a_space_in_a_password_is_masked_whole(target: str) -> None:
+    """A target is one URL whatever it holds: its ``?password=pa S3cr3t`` was shown
+    ``?password=*** S3cr3t`` by the CLI's messages, ``doctor`` and the settings' repr (the mask
+    read a URL's text up to the first whitespace, as in a message)."""
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import app
+    from lineage_graph.config import StoreSettings
+
+    assert "S3c" not in repr(StoreSettings(store=target))
+    env = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    for args in (["ls", "--store", target], ["doctor", "--store", target, "--json"]):
+        result = CliRunner().invoke(app, args, env=env)
+        assert "S3c" not in result.output and "***" in result.output, result.output
+    result = CliRunner().invoke(app, ["ls"], env={**env, "LINEAGE_GRAPH_STORE": target})
+    assert "S3c" not in result.output, result.output
