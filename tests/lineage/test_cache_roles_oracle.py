@@ -161,9 +161,7 @@ def test_find_cached_execution_by_role_and_fingerprint(
         wanted_roles = Counter((_key(digest_of[a], a, by_fingerprint), p) for a, p in flat)
 
         def matches(eid: int) -> bool:
-            got = Counter(
-                (_key(digest_of[a], a, by_fingerprint), tuple(p)) for a, p in read[eid]
-            )
+            got = Counter((_key(digest_of[a], a, by_fingerprint), tuple(p)) for a, p in read[eid])
             return got == wanted_roles
 
         question = mapping
