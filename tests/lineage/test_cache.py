@@ -199,6 +199,29 @@ def test_nearest_prefers_most_inputs_in_common_then_newest(store: LineageStore) 
     assert (result.missing_inputs, result.extra_inputs) == ([c.id], [d.id])
 
 
+@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+def test_nearest_is_the_run_that_read_exactly_the_inputs_behind_many_newer_ones(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """A FAILED run read exactly [a]; 40 newer runs read [a, b]. The nearest is the FAILED one
+    (nothing missing, nothing extra: the miss's reason is its state), whatever the number of
+    newer runs: the engine ranked by inputs in common only, and its LIMIT (32) cut the exact
+    one, so the reason became "also read [b]" once 32 newer runs read a and more (window 1:
+    the same through cache/nearest, the type's runs being older than the window)."""
+    setup_types(store)
+    setup_types(store, trainer="Other")
+    a, b = datasets(store, 2)
+    failed, _ = train(store, [a], state=ExecutionState.FAILED)
+    for _ in range(40):
+        train(store, [a, b])
+    train(store, [b], trainer="Other")  # the newest execution is of another type
+    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
+    result = store.find_cached_execution("Trainer", [a])
+    assert not result.hit and result.nearest is not None and result.nearest.id == failed
+    assert (result.missing_inputs, result.extra_inputs) == ([], [])
+    assert "FAILED" in result.reason
+
+
 def test_no_inputs_matches_executions_without_inputs(store: LineageStore) -> None:
     setup_types(store)
     [a] = datasets(store, 1)
