@@ -176,6 +176,25 @@ def test_find_cached_execution_by_role_and_fingerprint(
     found = store.find_cached_execution(run_type, question, by_fingerprint=by_fingerprint)
     got = found.execution.id if found and found.execution else None
     assert got == (max(hits) if hits else None), (question, read, found.reason)
+    if not found and not by_fingerprint:  # the explanation: the nearest run, exactly
+        given = {aid for aid, _ in roles}
+        if not eids:
+            assert found.nearest is None
+        else:
+            ranked = sorted(
+                eids,
+                key=lambda e: (
+                    len(given - {a for a, _ in read[e]}),
+                    len({a for a, _ in read[e]} - given),
+                    {a for a, _ in read[e]} == given and not matches(e),  # other roles
+                    -e,
+                ),
+            )
+            near = ranked[0]
+            assert found.nearest is not None and found.nearest.id == near, found.reason
+            theirs = {a for a, _ in read[near]}
+            assert found.missing_inputs == sorted(given - theirs)
+            assert found.extra_inputs == sorted(theirs - given)
     if found:
         assert found.execution is not None
         same = {a for a, _ in read[got]} == {aid for aid, _ in roles}
