@@ -12,6 +12,7 @@ import itertools
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ from lineage_graph import (
     ExecutionType,
     LineageStore,
 )
+from lineage_graph._repositories import cache as cache_module
 
 UNUSABLE = {ArtifactState.MARKED_FOR_DELETION, ArtifactState.DELETED, ArtifactState.ABANDONED}
 USABLE_RUNS = {ExecutionState.COMPLETE, ExecutionState.CACHED}
@@ -173,7 +175,11 @@ def test_find_cached_execution_by_role_and_fingerprint(
         and matches(eid)
         and not any(state_of[aids[a]] in UNUSABLE for a in writes)
     ]
-    found = store.find_cached_execution(run_type, question, by_fingerprint=by_fingerprint)
+    with pytest.MonkeyPatch.context() as mp:  # every search path: by signature or by anchor,
+        # paged one candidate at a time or sixteen
+        mp.setattr(cache_module, "MAX_SIGNATURES", data.draw(st.sampled_from([0, 1, 256])))
+        mp.setattr(cache_module, "_PAGE", data.draw(st.sampled_from([1, 2, 16])))
+        found = store.find_cached_execution(run_type, question, by_fingerprint=by_fingerprint)
     got = found.execution.id if found and found.execution else None
     assert got == (max(hits) if hits else None), (question, read, found.reason)
     if not found and not by_fingerprint:  # the explanation: the nearest run, exactly
