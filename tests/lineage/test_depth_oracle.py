@@ -133,3 +133,52 @@ def test_hop_limits_at_the_boundary_against_networkx(
     assert set().union(*(p.refs for p in pages)) == expected
     if hops >= edge and stop is None:  # at or past the farthest node: the limit changes nothing
         assert unbounded.refs == expected
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_many_starts_against_networkx(store: LineageStore, data: st.DataObject) -> None:
+    """More than MANY_STARTS start nodes: past the path cap the walk goes hop by hop for all the
+    starts at once instead of one uncapped walk per start; either way the same answer."""
+    _types(store)
+    n_art, n_exec = data.draw(st.integers(10, 24)), data.draw(st.integers(1, 12))
+    aids = store.put_artifacts([Artifact(type="DataSet") for _ in range(n_art)])
+    eids = store.put_executions([Execution(type="Trainer") for _ in range(n_exec)])
+    keys = st.tuples(
+        st.integers(0, n_art - 1), st.integers(0, n_exec - 1), st.sampled_from(EVENT_TYPES)
+    )
+    events = data.draw(st.lists(keys, max_size=30, unique=True))
+    if events:
+        store.put_events(
+            [Event(artifact_id=aids[a], execution_id=eids[e], type=t) for a, e, t in events]
+        )
+    g: nx.DiGraph[NodeRef] = nx.DiGraph()
+    g.add_nodes_from([NodeRef(A, i) for i in aids] + [NodeRef(X, i) for i in eids])
+    for a, e, t in events:
+        ends = (NodeRef(A, aids[a]), NodeRef(X, eids[e]))
+        g.add_edge(*(reversed(ends) if t.is_output else ends))
+    refs = sorted(g.nodes)
+    starts = data.draw(st.lists(st.sampled_from(refs), min_size=1, max_size=22, unique=True))
+    direction = data.draw(st.sampled_from(["upstream", "downstream", "both"]))
+    hops = data.draw(st.sampled_from([None, 1, 3, 8]))
+    nodes = {r: {"type_name": "", "state": None, "value": None} for r in refs}
+    expected = _oracle(g, nodes, starts, direction, hops, None, True)
+    events_expected = {
+        (aids[a], eids[e], t)
+        for a, e, t in events
+        if NodeRef(A, aids[a]) in expected and NodeRef(X, eids[e]) in expected
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_traverse, "PATH_CAP", data.draw(st.sampled_from([1, _traverse.PATH_CAP])))
+        mp.setattr(_traverse, "WITHIN_CAP", data.draw(st.sampled_from([1, _traverse.WITHIN_CAP])))
+        got = store.lineage(starts, direction=direction, max_hops=hops)
+        pages = _pages(
+            store, starts, data.draw(st.integers(1, 5)), direction=direction, max_hops=hops
+        )
+    assert got.refs == expected
+    assert {(e.artifact_id, e.execution_id, e.type) for e in got.events} == events_expected
+    assert set().union(*(p.refs for p in pages)) == expected
