@@ -222,6 +222,43 @@ def test_nearest_is_the_run_that_read_exactly_the_inputs_behind_many_newer_ones(
     assert "FAILED" in result.reason
 
 
+@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+def test_nearest_is_the_run_that_read_the_inputs_in_their_roles_behind_many_swapped_ones(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """A FAILED run read a as "train" and b as "test"; 40 newer runs read them the other way
+    round. Asked by role, the nearest is the FAILED one: the engine's ranking left the roles to
+    the caller, and its LIMIT (32) kept only swapped runs ("read these inputs in other roles")."""
+    setup_types(store)
+    setup_types(store, trainer="Other")
+    a, b = datasets(store, 2)
+
+    def run(state: ExecutionState, train_set: Artifact, test_set: Artifact) -> int:
+        [eid] = store.put_executions([Execution(type="Trainer", last_known_state=state)])
+        store.put_events(
+            [
+                Event(
+                    artifact_id=train_set.id, execution_id=eid, type=EventType.INPUT, path=["train"]
+                ),
+                Event(
+                    artifact_id=test_set.id, execution_id=eid, type=EventType.INPUT, path=["test"]
+                ),
+            ]
+        )
+        return eid
+
+    failed = run(ExecutionState.FAILED, a, b)
+    for _ in range(40):
+        run(COMPLETE, b, a)
+    train(store, [b], trainer="Other")  # the newest execution is of another type
+    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
+    result = store.find_cached_execution("Trainer", {"train": a, "test": b})
+    assert not result.hit and result.nearest is not None and result.nearest.id == failed
+    assert "FAILED" in result.reason and "other roles" not in result.reason
+    swapped = store.find_cached_execution("Trainer", {"train": b, "test": a})
+    assert swapped.hit and swapped.execution is not None and swapped.execution.id != failed
+
+
 def test_no_inputs_matches_executions_without_inputs(store: LineageStore) -> None:
     setup_types(store)
     [a] = datasets(store, 1)
