@@ -1,8 +1,9 @@
 // Explaining a cache miss at a bounded cost: the executions of the type among the newest
 // $window executions of the store (ids are allocated in order, so an id range of the indexed
 // `id`), with their INPUT artifacts (OPTIONAL MATCH, see candidates.cypher).
-// Ranked as the caller ranks them (cache.py _explain): most of $ids read (`common`), then the
-// fewest inputs (fewest extra), then, among those that read exactly the $count given inputs,
+// Ranked as the caller ranks them (cache.py _explain): most of $ids read (`common`, at most the
+// $count given: two copies of one given input's content are one input found and one extra),
+// then the fewest inputs (fewest extra), then, among those that read exactly the $count given inputs,
 // one that read them in the given roles ($roles: "<id> <event path>", empty for inputs given
 // as a collection) before one that read them in other roles, then the newest. Ranked by
 // `common` and the newest alone, the LIMIT cut the execution that read exactly the inputs (a
@@ -21,7 +22,7 @@ WITH e, collect(CASE WHEN a IS NULL THEN null
                      END) AS inputs
 WITH e, inputs, size([i IN inputs WHERE i.id IN $ids]) AS common,
      size([i IN inputs WHERE (toString(i.id) + ' ' + coalesce(i.path, '[]')) IN $roles]) AS in_role
-ORDER BY common DESC, size(inputs) ASC,
+ORDER BY CASE WHEN common < $count THEN common ELSE $count END DESC, size(inputs) ASC,
          CASE WHEN common = size(inputs) AND common = $count AND in_role < size($roles)
               THEN 1 ELSE 0 END ASC,
          e.id DESC

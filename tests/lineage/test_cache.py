@@ -259,6 +259,28 @@ def test_nearest_is_the_run_that_read_the_inputs_in_their_roles_behind_many_swap
     assert swapped.hit and swapped.execution is not None and swapped.execution.id != failed
 
 
+@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+def test_nearest_is_the_run_that_read_the_input_behind_many_that_read_two_copies_of_it(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """a, a2, a3 hold one content (digest). A FAILED run read a; 40 newer runs read a2 and a3.
+    Asked for [a], the nearest is the FAILED one (the newer ones read one extra copy): the
+    engine counted both copies as inputs in common, ranked those runs first and its LIMIT (32)
+    kept only them ("also read [a3]")."""
+    setup_types(store)
+    setup_types(store, trainer="Other")
+    a, a2, a3 = datasets(store, 3, properties={"digest": "sha256:same"})
+    failed, _ = train(store, [a], state=ExecutionState.FAILED)
+    for _ in range(40):
+        train(store, [a2, a3])
+    train(store, [a], trainer="Other")  # the newest execution is of another type
+    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
+    result = store.find_cached_execution("Trainer", [a])
+    assert not result.hit and result.nearest is not None and result.nearest.id == failed
+    assert (result.missing_inputs, result.extra_inputs) == ([], [])
+    assert "FAILED" in result.reason
+
+
 def test_no_inputs_matches_executions_without_inputs(store: LineageStore) -> None:
     setup_types(store)
     [a] = datasets(store, 1)
