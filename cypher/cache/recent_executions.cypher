@@ -1,7 +1,14 @@
 // Explaining a cache miss at a bounded cost: the executions of the type among the newest
 // $window executions of the store (ids are allocated in order, so an id range of the indexed
-// `id`), ranked by how many of $ids (the given inputs and the artifacts with their content) they
-// read, then newest first; with their INPUT artifacts (OPTIONAL MATCH, see candidates.cypher).
+// `id`), with their INPUT artifacts (OPTIONAL MATCH, see candidates.cypher).
+// Ranked as the caller ranks them (cache.py _explain): most of $ids read (`common`, at most the
+// $count given: two copies of one given input's content are one input found and one extra),
+// then the fewest inputs (fewest extra), then, among those that read exactly the $count given inputs,
+// one that read them in the given roles ($roles: "<id> <event path>", empty for inputs given
+// as a collection) before one that read them in other roles, then the newest. Ranked by
+// `common` and the newest alone, the LIMIT cut the execution that read exactly the inputs (a
+// FAILED one: the miss's real reason) once $limit newer ones read the inputs and more, or
+// read them in other roles.
 MATCH (s:IdSequence {kind: 'Execution'})
 WITH s.next - $window AS low
 MATCH (e:Execution)
@@ -13,7 +20,11 @@ WHERE ev.type = 3
 WITH e, collect(CASE WHEN a IS NULL THEN null
                      ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest, path: ev.path}
                      END) AS inputs
-WITH e, inputs, size([i IN inputs WHERE i.id IN $ids]) AS common
-ORDER BY common DESC, e.id DESC
+WITH e, inputs, size([i IN inputs WHERE i.id IN $ids]) AS common,
+     size([i IN inputs WHERE (toString(i.id) + ' ' + coalesce(i.path, '[]')) IN $roles]) AS in_role
+ORDER BY CASE WHEN common < $count THEN common ELSE $count END DESC, size(inputs) ASC,
+         CASE WHEN common = size(inputs) AND common = $count AND in_role < size($roles)
+              THEN 1 ELSE 0 END ASC,
+         e.id DESC
 LIMIT $limit
 RETURN properties(e) AS node, inputs

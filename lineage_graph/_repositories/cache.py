@@ -307,6 +307,9 @@ class _Why:
 
     matches: Callable[[_Candidate], bool]
     passed_over: list[int] = field(default_factory=list)
+    #: Inputs given by role, as ``"<id> <event path as stored>"``: the engine ranks an
+    #: execution that read exactly the inputs in other roles after one that read them in these.
+    role_keys: list[str] = field(default_factory=list)
 
 
 def _matcher(
@@ -473,7 +476,10 @@ class CacheRepository(Repository):
             raise NotFoundError(f"no artifact with id {sorted(missing)}")
         wanted = Counter(_content_key(r, by_fingerprint) for r in rows)
         classes = self._classes(rows, wanted) if by_fingerprint else {}
-        why = _Why(_matcher(ids, roles, rows, wanted, by_fingerprint))
+        why = _Why(
+            _matcher(ids, roles, rows, wanted, by_fingerprint),
+            role_keys=[f"{i} {json.dumps(list(path))}" for i, path in roles or ()],
+        )
 
         def reusable(
             c: _Candidate, outputs: Iterable[Mapping[str, Any] | None] | None = None
@@ -696,9 +702,18 @@ class CacheRepository(Repository):
             ids=related,
             type_id=t.id,
             limit=_NEAREST,
+            roles=why.role_keys,
+            count=len(ids),
         )
         if not found and related:  # the type ran only long ago: its consumers of the inputs
-            found = self.read("cache/nearest", ids=related, type_id=t.id, limit=_NEAREST)
+            found = self.read(
+                "cache/nearest",
+                ids=related,
+                type_id=t.id,
+                limit=_NEAREST,
+                roles=why.role_keys,
+                count=len(ids),
+            )
         if not found:
             found = self.read("cache/newest", type_id=t.id)
         if not found:

@@ -199,6 +199,88 @@ def test_nearest_prefers_most_inputs_in_common_then_newest(store: LineageStore) 
     assert (result.missing_inputs, result.extra_inputs) == ([c.id], [d.id])
 
 
+@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+def test_nearest_is_the_run_that_read_exactly_the_inputs_behind_many_newer_ones(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """A FAILED run read exactly [a]; 40 newer runs read [a, b]. The nearest is the FAILED one
+    (nothing missing, nothing extra: the miss's reason is its state), whatever the number of
+    newer runs: the engine ranked by inputs in common only, and its LIMIT (32) cut the exact
+    one, so the reason became "also read [b]" once 32 newer runs read a and more (window 1:
+    the same through cache/nearest, the type's runs being older than the window)."""
+    setup_types(store)
+    setup_types(store, trainer="Other")
+    a, b = datasets(store, 2)
+    failed, _ = train(store, [a], state=ExecutionState.FAILED)
+    for _ in range(40):
+        train(store, [a, b])
+    train(store, [b], trainer="Other")  # the newest execution is of another type
+    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
+    result = store.find_cached_execution("Trainer", [a])
+    assert not result.hit and result.nearest is not None and result.nearest.id == failed
+    assert (result.missing_inputs, result.extra_inputs) == ([], [])
+    assert "FAILED" in result.reason
+
+
+@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+def test_nearest_is_the_run_that_read_the_inputs_in_their_roles_behind_many_swapped_ones(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """A FAILED run read a as "train" and b as "test"; 40 newer runs read them the other way
+    round. Asked by role, the nearest is the FAILED one: the engine's ranking left the roles to
+    the caller, and its LIMIT (32) kept only swapped runs ("read these inputs in other roles")."""
+    setup_types(store)
+    setup_types(store, trainer="Other")
+    a, b = datasets(store, 2)
+
+    def run(state: ExecutionState, train_set: Artifact, test_set: Artifact) -> int:
+        [eid] = store.put_executions([Execution(type="Trainer", last_known_state=state)])
+        store.put_events(
+            [
+                Event(
+                    artifact_id=train_set.id, execution_id=eid, type=EventType.INPUT, path=["train"]
+                ),
+                Event(
+                    artifact_id=test_set.id, execution_id=eid, type=EventType.INPUT, path=["test"]
+                ),
+            ]
+        )
+        return eid
+
+    failed = run(ExecutionState.FAILED, a, b)
+    for _ in range(40):
+        run(COMPLETE, b, a)
+    train(store, [b], trainer="Other")  # the newest execution is of another type
+    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
+    result = store.find_cached_execution("Trainer", {"train": a, "test": b})
+    assert not result.hit and result.nearest is not None and result.nearest.id == failed
+    assert "FAILED" in result.reason and "other roles" not in result.reason
+    swapped = store.find_cached_execution("Trainer", {"train": b, "test": a})
+    assert swapped.hit and swapped.execution is not None and swapped.execution.id != failed
+
+
+@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+def test_nearest_is_the_run_that_read_the_input_behind_many_that_read_two_copies_of_it(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """a, a2, a3 hold one content (digest). A FAILED run read a; 40 newer runs read a2 and a3.
+    Asked for [a], the nearest is the FAILED one (the newer ones read one extra copy): the
+    engine counted both copies as inputs in common, ranked those runs first and its LIMIT (32)
+    kept only them ("also read [a3]")."""
+    setup_types(store)
+    setup_types(store, trainer="Other")
+    a, a2, a3 = datasets(store, 3, properties={"digest": "sha256:same"})
+    failed, _ = train(store, [a], state=ExecutionState.FAILED)
+    for _ in range(40):
+        train(store, [a2, a3])
+    train(store, [a], trainer="Other")  # the newest execution is of another type
+    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
+    result = store.find_cached_execution("Trainer", [a])
+    assert not result.hit and result.nearest is not None and result.nearest.id == failed
+    assert (result.missing_inputs, result.extra_inputs) == ([], [])
+    assert "FAILED" in result.reason
+
+
 def test_no_inputs_matches_executions_without_inputs(store: LineageStore) -> None:
     setup_types(store)
     [a] = datasets(store, 1)
