@@ -299,8 +299,8 @@ def working(
     before: tuple[int, bool] | None, now: tuple[int, bool] | None
 ) -> tuple[bool, tuple[int, bool] | None]:
     """Whether a server did work between two :meth:`ServerProcess.activity` samples (over a
-    clock tick of CPU time, or a thread waiting on the disk), and the sample to compare the
-    next one with. Unknown (no ``/proc``) counts as no work: then only a PING tells."""
+    clock tick of CPU time, or a thread waiting on the disk or for a CPU), and the sample to
+    compare the next one with. Unknown (no ``/proc``) counts as no work: then only a PING tells."""
     if now is None:
         return False, None
     return now[1] or (before is not None and now[0] - before[0] > 1), now
@@ -1232,8 +1232,12 @@ class ServerProcess:
 
     def activity(self) -> tuple[int, bool] | None:
         """The server's CPU time (clock ticks, all threads) and whether a thread of it waits on
-        the disk (state D), from ``/proc``; None where there is none (macOS) or it is gone. A
-        deadlocked server has every thread asleep on a lock: no CPU time, no disk wait."""
+        the disk (state D) or for a CPU (state R: runnable), from ``/proc``; None where there is
+        none (macOS) or it is gone. A deadlocked server has every thread asleep on a lock: no
+        CPU time, no disk wait, nothing runnable. A server starved of CPU (a container's CPU
+        quota, a loaded machine) is runnable but gets a clock tick now and then: it was taken
+        for hung and killed (1% of a CPU and ``hang_after_s`` 3: killed twice while it loaded a
+        20,000-node store, the open failed), where it loads in 11 s."""
         if self.pid is None:
             return None
         proc = Path(f"/proc/{self.pid}")
@@ -1248,7 +1252,8 @@ class ServerProcess:
         disk = False
         for task in tasks:
             with contextlib.suppress(OSError, IndexError):  # a thread gone meanwhile
-                disk = disk or (task / "stat").read_text().rsplit(")", 1)[1].split()[0] == "D"
+                state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                disk = disk or state in ("D", "R")
         return ticks, disk
 
     def aof_tail_bytes(self) -> int:
