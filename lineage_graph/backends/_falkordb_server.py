@@ -1203,6 +1203,10 @@ class ServerProcess:
                         f"{signal.Signals(-code).name} while it started (another process, or "
                         f"the system's out-of-memory killer); retry. Log: {workdir / _LOG_FILE}"
                     )
+                if (limited := self.size_limit_death()) is not None:
+                    raise EngineUnavailableError(
+                        f"the embedded FalkorDB server exited as it started: {limited}"
+                    )
                 raise EngineError(self._startup_failure(workdir))
             loading = False
             if self.socket_path.exists():
@@ -1336,6 +1340,29 @@ class ServerProcess:
             with contextlib.suppress(FileNotFoundError):  # removed by a rewrite meanwhile
                 total += part.stat().st_size
         return total
+
+    def size_limit_death(self) -> str | None:
+        """Why this process's own server exited, when it was killed by ``SIGXFSZ``: its
+        append-only log reached the file size limit it inherits from this process (``ulimit
+        -f``, ``RLIMIT_FSIZE``). Every write then killed it again, each restart said only that
+        it "died during query ... and was restarted; retry the call", and retrying could never
+        work. None for any other exit, a server still running, or one another process
+        started."""
+        proc = self._own_proc()
+        if proc is None or proc.poll() != -signal.SIGXFSZ:
+            return None
+        try:
+            import resource
+
+            soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+            limit = "unlimited" if soft == resource.RLIM_INFINITY else f"{soft} bytes"
+        except (ImportError, OSError, ValueError):
+            limit = "unknown"
+        return (
+            f"it was killed by SIGXFSZ: a file of the store in {self.data_dir or 'memory'} "
+            f"reached the file size limit the server inherits from this process (ulimit -f: "
+            f"{limit}); raise that limit (ulimit -f unlimited) before retrying"
+        )
 
     def kill(self) -> None:
         """Hard stop (tests and failed start-ups)."""
