@@ -665,7 +665,7 @@ def test_a_server_that_hangs_while_it_starts_is_started_again_or_a_retryable_err
     started once more; hung again, the open is EngineUnavailableError (retryable), and no
     server or record is left. (Here the server is stopped by SIGSTOP once it listens: a real
     server that does nothing, as the deadlocked one.)"""
-    from lineage_graph.backends._falkordb_server import ServerProcess
+    from lineage_graph.backends._falkordb_server import ServerProcess, _listening
 
     target = tmp_path / "s"
     with LineageStore.open(target) as store:
@@ -677,7 +677,11 @@ def test_a_server_that_hangs_while_it_starts_is_started_again_or_a_retryable_err
         record(self)
         if len(stopped) < hangs and self.pid is not None and self.socket_path is not None:
             deadline = time.monotonic() + 60
-            while not self.socket_path.exists() and time.monotonic() < deadline:
+            # Listening, not only bound: stopped between its bind (the socket file exists) and
+            # its listen, the server refused every PING, which the start-up wait takes for a
+            # server not up yet, not for a silent one (it failed the test: "did not answer
+            # within 30 s").
+            while not _listening(self.socket_path) and time.monotonic() < deadline:
                 time.sleep(0.001)
             stopped.append(self.pid)
             os.kill(self.pid, signal.SIGSTOP)
