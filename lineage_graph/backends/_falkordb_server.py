@@ -299,8 +299,8 @@ def working(
     before: tuple[int, bool] | None, now: tuple[int, bool] | None
 ) -> tuple[bool, tuple[int, bool] | None]:
     """Whether a server did work between two :meth:`ServerProcess.activity` samples (over a
-    clock tick of CPU time, or a thread waiting on the disk), and the sample to compare the
-    next one with. Unknown (no ``/proc``) counts as no work: then only a PING tells."""
+    clock tick of CPU time, or a thread waiting on the disk or for a CPU), and the sample to
+    compare the next one with. Unknown (no ``/proc``) counts as no work: then only a PING tells."""
     if now is None:
         return False, None
     return now[1] or (before is not None and now[0] - before[0] > 1), now
@@ -710,6 +710,13 @@ _DAMAGED_LOG = (
     # the base file (the snapshot the last rewrite of the log wrote) cut short or damaged
     "Error loading data from RDB",
     "Short read or OOM loading DB",
+    # ... or with bytes changed ("RDB CRC error", "Unknown RDB encoding type", "Invalid LZF
+    # compressed string"), and the manifest damaged: each was "failed to start" above the
+    # start's warnings
+    "Internal error in RDB reading",
+    "Wrong RDB checksum",
+    "Invalid AOF manifest file format",
+    "Found an empty AOF manifest",
 )
 
 
@@ -720,9 +727,68 @@ def _damaged_log(log: Path, start: int) -> str | None:
     for line in text.splitlines():
         if any(damage in line for damage in _DAMAGED_LOG):
             said = line.split(" # ", 1)[-1].removeprefix("Guru Meditation: ").strip()
+            if " -> " in said:  # "Internal error in RDB reading offset 0, function at …"
+                said = said.split(" -> ", 1)[1]
             # Its first sentence, up to the file's name: Redis's advice after it names a tool
             # the package does not ship.
             return said.split(". ", 1)[0].split(":", 1)[0].strip()
+    return None
+
+
+#: What Redis logs for each command of the append-only log that fails as it is replayed (then
+#: it goes on with the next); FalkorDB's own constraint commands fail so at every start (the
+#: snapshot holds the constraint already): harmless.
+_REPLAY_ERROR = "sending an error to its AOF-loading-client:"
+_REPLAY_HARMLESS = ("'-Constraint already exists'",)
+
+
+def _replay_failure(log: Path, start: int) -> str | None:
+    """The error of the first write of the log that failed as it was replayed, in the lines of
+    ``log`` from byte ``start`` on (this start's); None if every write replayed. A write is
+    logged only once it succeeded: one that fails when replayed is damaged (its bytes changed
+    in place: a damaged disk, a file edited by hand), and the server loaded the store without
+    it, and without a word: an acknowledged write lost, an id sequence maybe behind the ids
+    it handed out."""
+    for line in _start_log(log, start).splitlines():
+        if _REPLAY_ERROR in line and not any(ok in line for ok in _REPLAY_HARMLESS):
+            said = line.split(_REPLAY_ERROR, 1)[1].strip()
+            return f"a logged write fails when replayed: {said[:300]}"
+    return None
+
+
+def _damaged_message(data_dir: Path, damage: str, log: Path) -> str:
+    # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not ship, in a
+    # message buried under the start's warnings.
+    return (
+        f"the append-only log of the store in {data_dir} is damaged ({damage}): the server "
+        "cannot load it, and the files are left as they are. Keep a copy of the directory; "
+        'docs/reliability.md ("A damaged append-only log") says how to find where the damage '
+        "starts and cut the log there, or start again from the snapshot of the last clean "
+        f"close. Log: {log}"
+    )
+
+
+def _empty_base(data_dir: Path) -> Path | None:
+    """The base file of the store's log (the snapshot its last rewrite wrote, ``*.rdb``) if it
+    holds no snapshot: empty, or not one. Redis loads an empty file of the log as an empty
+    one, so a store whose base file was cut to nothing opened EMPTY, without a word (every
+    write up to the last rewrite gone, and the next close's rewrite made it for good), where
+    one cut anywhere else is refused as damaged. Every snapshot Redis writes begins with
+    ``REDIS``, an empty store's too."""
+    try:
+        entries = _manifest_entries(data_dir)
+    except OSError:
+        return None
+    for path, kind in entries:
+        if kind != "b" or path.suffix != ".rdb":
+            continue
+        try:
+            with open(path, "rb") as f:
+                head = f.read(5)
+        except OSError:
+            continue  # missing (_check_aof) or unreadable: the server says why
+        if head != b"REDIS":
+            return path
     return None
 
 
@@ -1030,6 +1096,15 @@ class ServerProcess:
     def _start(self) -> None:
         if self.data_dir is not None:
             _check_aof(self.data_dir)
+            if (base := _empty_base(self.data_dir)) is not None:
+                raise EngineError(
+                    _damaged_message(
+                        self.data_dir,
+                        f"its base file {base.name} holds no snapshot: "
+                        f"{base.stat().st_size} bytes, not beginning with REDIS",
+                        self.data_dir / _LOG_FILE,
+                    )
+                )
             self._stop_strays()  # before anything below touches the server's files
             _trim_nul_tail(self.data_dir)
             _rotate_log(self.data_dir / _LOG_FILE)
@@ -1079,6 +1154,9 @@ class ServerProcess:
                 self._write_state()
             self._wait_ready(workdir)
             if self.data_dir is not None:
+                replay = _replay_failure(workdir / _LOG_FILE, self._log_start)
+                if replay is not None:  # stopped below (killed: nothing is rewritten)
+                    raise EngineError(_damaged_message(self.data_dir, replay, workdir / _LOG_FILE))
                 _mark_aof(self.data_dir)
                 _warn_torn(workdir / _LOG_FILE, self._log_start, self.data_dir, log_bytes)
         except BaseException as exc:
@@ -1124,6 +1202,10 @@ class ServerProcess:
                         f"the embedded FalkorDB server was stopped by "
                         f"{signal.Signals(-code).name} while it started (another process, or "
                         f"the system's out-of-memory killer); retry. Log: {workdir / _LOG_FILE}"
+                    )
+                if (limited := self.size_limit_death()) is not None:
+                    raise EngineUnavailableError(
+                        f"the embedded FalkorDB server exited as it started: {limited}"
                     )
                 raise EngineError(self._startup_failure(workdir))
             loading = False
@@ -1219,21 +1301,17 @@ class ServerProcess:
             )
         damage = _damaged_log(workdir / _LOG_FILE, self._log_start)
         if damage is not None and self.data_dir is not None:
-            # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not
-            # ship, in a message buried under the start's warnings.
-            return (
-                f"the append-only log of the store in {self.data_dir} is damaged ({damage}): "
-                "the server cannot load it, and the files are left as they are. Keep a copy of "
-                'the directory; docs/reliability.md ("A damaged append-only log") says how to '
-                "find where the damage starts and cut the log there, or start again from the "
-                f"snapshot of the last clean close. Log: {workdir / _LOG_FILE}"
-            )
+            return _damaged_message(self.data_dir, damage, workdir / _LOG_FILE)
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
 
     def activity(self) -> tuple[int, bool] | None:
         """The server's CPU time (clock ticks, all threads) and whether a thread of it waits on
-        the disk (state D), from ``/proc``; None where there is none (macOS) or it is gone. A
-        deadlocked server has every thread asleep on a lock: no CPU time, no disk wait."""
+        the disk (state D) or for a CPU (state R: runnable), from ``/proc``; None where there is
+        none (macOS) or it is gone. A deadlocked server has every thread asleep on a lock: no
+        CPU time, no disk wait, nothing runnable. A server starved of CPU (a container's CPU
+        quota, a loaded machine) is runnable but gets a clock tick now and then: it was taken
+        for hung and killed (1% of a CPU and ``hang_after_s`` 3: killed twice while it loaded a
+        20,000-node store, the open failed), where it loads in 11 s."""
         if self.pid is None:
             return None
         proc = Path(f"/proc/{self.pid}")
@@ -1248,7 +1326,8 @@ class ServerProcess:
         disk = False
         for task in tasks:
             with contextlib.suppress(OSError, IndexError):  # a thread gone meanwhile
-                disk = disk or (task / "stat").read_text().rsplit(")", 1)[1].split()[0] == "D"
+                state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                disk = disk or state in ("D", "R")
         return ticks, disk
 
     def aof_tail_bytes(self) -> int:
@@ -1261,6 +1340,29 @@ class ServerProcess:
             with contextlib.suppress(FileNotFoundError):  # removed by a rewrite meanwhile
                 total += part.stat().st_size
         return total
+
+    def size_limit_death(self) -> str | None:
+        """Why this process's own server exited, when it was killed by ``SIGXFSZ``: its
+        append-only log reached the file size limit it inherits from this process (``ulimit
+        -f``, ``RLIMIT_FSIZE``). Every write then killed it again, each restart said only that
+        it "died during query ... and was restarted; retry the call", and retrying could never
+        work. None for any other exit, a server still running, or one another process
+        started."""
+        proc = self._own_proc()
+        if proc is None or proc.poll() != -signal.SIGXFSZ:
+            return None
+        try:
+            import resource
+
+            soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+            limit = "unlimited" if soft == resource.RLIM_INFINITY else f"{soft} bytes"
+        except (ImportError, OSError, ValueError):
+            limit = "unknown"
+        return (
+            f"it was killed by SIGXFSZ: a file of the store in {self.data_dir or 'memory'} "
+            f"reached the file size limit the server inherits from this process (ulimit -f: "
+            f"{limit}); raise that limit (ulimit -f unlimited) before retrying"
+        )
 
     def kill(self) -> None:
         """Hard stop (tests and failed start-ups)."""

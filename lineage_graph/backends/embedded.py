@@ -482,6 +482,9 @@ class EmbeddedBackend(Backend):
         self._dropped: weakref.finalize[Any, Any] | None = None
         #: The pid of a server of ours found hung (it answered nothing for hang_after_s).
         self._hung_pid: int | None = None
+        #: Why the last server this object restarted had died, when it can be told (a file
+        #: size limit): said in the error of the call it died under.
+        self._death_cause: str | None = None
         #: A connection whose command was sent and then interrupted (Ctrl-C) before its reply
         #: was read, with its pool: the next command waits for that reply first
         #: (:meth:`_await_owed`).
@@ -979,7 +982,9 @@ class EmbeddedBackend(Backend):
                 if server.alive():
                     return False
         with server.locked():
+            self._death_cause = None
             if not server.find_running():
+                self._death_cause = server.size_limit_death()
                 server.clear_state()
                 server.cleanup()
                 server.start()
@@ -1060,9 +1065,10 @@ class EmbeddedBackend(Backend):
                 mapped = _map_error(exc, name)
                 if restarted:
                     lost = " (in-memory data was lost)" if self.mode == "memory" else ""
+                    cause = self._death_cause
                     mapped = EngineUnavailableError(
                         f"the embedded FalkorDB server died during query {name!r} and was "
-                        f"restarted{lost}; retry the call"
+                        f"restarted{lost}; " + (f"{cause}" if cause else "retry the call")
                     )
                 raise mapped from exc
             except redis.exceptions.RedisError as exc:

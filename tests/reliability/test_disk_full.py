@@ -203,3 +203,64 @@ def test_closing_a_store_on_a_full_disk_stops_its_server_itself(small_disk: Path
     with LineageStore.open(data) as store:
         assert [a.id for a in store.get_artifacts()] == ids
         assert_healthy(store)
+
+
+_LIMITED_WRITER = """
+import json, sys
+from lineage_graph import Artifact, ArtifactType, EngineUnavailableError, LineageStore
+store = LineageStore.open(sys.argv[1])
+store.put_artifact_type(ArtifactType(name="Data"))
+acked, errors = [], []
+for batch in range(400):
+    try:
+        ids = store.put_artifacts([Artifact(type="Data", uri=f"/{batch}/{i}") for i in range(200)])
+        acked.append(ids)
+    except EngineUnavailableError as exc:
+        errors.append([str(exc), exc.retryable])
+        if len(errors) == 2:
+            break
+store.close()
+print(json.dumps({"acked": acked, "errors": errors}))
+"""
+
+
+def test_a_file_size_limit_says_so_and_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    """A process run under a file size limit (``ulimit -f``, set by some batch systems) passes
+    it on to its server: once the store's append-only log reaches it, the kernel kills the
+    server (SIGXFSZ) at the write that crosses it, and every later write kills the restarted
+    server again. Each said only "died during query ... and was restarted; retry the call",
+    which could never work. The error now names the limit and how to raise it; every write
+    acknowledged is there once the limit is gone."""
+    import json
+    import resource
+    import sys
+
+    from tests.reliability.conftest import ROOT, child_env
+
+    path = tmp_path / "store"
+    limit = 2 << 20
+
+    def limited() -> None:  # pragma: no cover - runs in the child
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    out = subprocess.run(
+        [sys.executable, "-c", _LIMITED_WRITER, str(path)],
+        cwd=ROOT,
+        env=child_env(),
+        preexec_fn=limited,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    assert result["acked"] and len(result["errors"]) == 2, out.stderr[-2000:]
+    for message, retryable in result["errors"]:
+        assert retryable
+        assert "SIGXFSZ" in message and "ulimit -f" in message and str(limit) in message
+    with LineageStore.open(path) as store:
+        stored = {a.id: a.uri for a in store.get_artifacts()}
+        for ids in result["acked"]:
+            assert all(i in stored for i in ids)
+        assert_healthy(store)
+    record("file size limit", acked=len(result["acked"]), stored=len(stored))

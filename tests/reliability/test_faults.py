@@ -665,7 +665,7 @@ def test_a_server_that_hangs_while_it_starts_is_started_again_or_a_retryable_err
     started once more; hung again, the open is EngineUnavailableError (retryable), and no
     server or record is left. (Here the server is stopped by SIGSTOP once it listens: a real
     server that does nothing, as the deadlocked one.)"""
-    from lineage_graph.backends._falkordb_server import ServerProcess
+    from lineage_graph.backends._falkordb_server import ServerProcess, _listening
 
     target = tmp_path / "s"
     with LineageStore.open(target) as store:
@@ -677,7 +677,11 @@ def test_a_server_that_hangs_while_it_starts_is_started_again_or_a_retryable_err
         record(self)
         if len(stopped) < hangs and self.pid is not None and self.socket_path is not None:
             deadline = time.monotonic() + 60
-            while not self.socket_path.exists() and time.monotonic() < deadline:
+            # Listening, not only bound: stopped between its bind (the socket file exists) and
+            # its listen, the server refused every PING, which the start-up wait takes for a
+            # server not up yet, not for a silent one (it failed the test: "did not answer
+            # within 30 s").
+            while not _listening(self.socket_path) and time.monotonic() < deadline:
                 time.sleep(0.001)
             stopped.append(self.pid)
             os.kill(self.pid, signal.SIGSTOP)
@@ -704,6 +708,85 @@ def test_a_server_that_hangs_while_it_starts_is_started_again_or_a_retryable_err
     monkeypatch.undo()
     with LineageStore.open(target) as store:
         assert len(store.get_artifacts()) == 2
+
+
+@contextlib.contextmanager
+def cpu_quota(name: str, percent: int) -> Any:
+    """A CPU cgroup of its own holding at most ``percent`` % of one CPU (root and a writable
+    cgroup v1 ``cpu`` hierarchy, or a cgroup v2 root with the ``cpu`` controller; else the
+    test is skipped); yields the file to write a pid into. Its processes are moved back out
+    (they are the test's) and the group removed."""
+    v1, v2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")
+    try:
+        v2_controllers = (v2 / "cgroup.controllers").read_text().split()
+    except OSError:
+        v2_controllers = []
+    if (v1 / "cpu.cfs_quota_us").exists():
+        group = v1 / name
+        limits = {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": str(1000 * percent)}
+    elif "cpu" in v2_controllers:
+        group, limits = v2 / name, {"cpu.max": f"{1000 * percent} 100000"}
+    else:
+        pytest.skip("no cgroup CPU controller here")
+    try:
+        group.mkdir()
+        for file, value in limits.items():
+            (group / file).write_text(value)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            group.rmdir()
+        pytest.skip(f"cannot make a CPU cgroup here ({exc.strerror})")
+    try:
+        yield group / "cgroup.procs"
+    finally:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                for pid in (group / "cgroup.procs").read_text().split():
+                    with contextlib.suppress(OSError):
+                        (group.parent / "cgroup.procs").write_text(pid)
+                group.rmdir()
+                break
+            time.sleep(0.05)
+
+
+def test_a_server_starved_of_cpu_as_it_starts_is_not_taken_for_hung(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server starved of CPU (a container's CPU quota, a loaded machine) is runnable and gets
+    a clock tick now and then. The start-up wait counted only CPU time and disk waits as work,
+    so one loading a store on 1% of a CPU was taken for hung, killed, started again, killed
+    again, and the open failed (``hang_after_s`` 3, a 20,000-node store that loads in 11 s so
+    starved). A runnable thread now counts as work: the server is waited for and the store
+    opens. (Here the server alone is put in a CPU cgroup limited to 1% as soon as it is
+    spawned.)"""
+    from lineage_graph.backends._falkordb_server import ServerProcess
+
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+        for start in range(0, 20_000, 2_000):
+            store.put_artifacts(
+                [Artifact(type="Data", uri=f"/big/{i}") for i in range(start, start + 2_000)]
+            )
+    record = ServerProcess._write_state
+    starved: list[int] = []
+    with cpu_quota(f"lg-test-{os.getpid()}", 1) as procs:
+
+        def starved_at_once(self: ServerProcess) -> None:
+            if self.pid is not None and not starved:
+                procs.write_text(str(self.pid))
+                starved.append(self.pid)
+            record(self)
+
+        monkeypatch.setattr(ServerProcess, "_write_state", starved_at_once)
+        with LineageStore.open(target, hang_after_s=3) as store:
+            assert embedded(store).server.pid == starved[0]  # never replaced
+            assert store.get_artifacts_by_uri("/1")
+            assert len(starved) == 1
+    monkeypatch.undo()
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 20_002
 
 
 def test_an_external_server_that_dies_gives_a_retryable_error(tmp_path: Path) -> None:
