@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import io
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from typing import Any, cast
 
 import typer
@@ -99,8 +100,54 @@ class _Group(typer.core.TyperGroup):
             with _help_to_stderr():
                 raise NoArgsIsHelpError(ctx)
         if not ctx.resilient_parsing:
+            _guard_completion_output(ctx)
             _completion(ctx, args)
         return super().parse_args(ctx, args)
+
+
+def _guard_completion_output(ctx: Context) -> None:
+    """The completion flags' own callbacks (a shell detected) print through
+    :func:`_completion_output`, as a shell named does."""
+    for param in ctx.command.get_params(ctx):
+        callback = param.callback
+        ours = any(o in _COMPLETION for o in param.opts)
+        if ours and callback is not None and not getattr(callback, "_guarded", False):
+            param.callback = _completion_output(callback)
+
+
+def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` (typer's ``--show-completion`` / ``--install-completion``) with its output
+    written as the commands write theirs: it printed with click's echo, which writes nothing to
+    a closed stdout (``--show-completion bash >&-`` exited 0 with no script), exited 1 on a
+    closed pipe (``| true``: "the answer is no") and was an OSError traceback on a stdout that
+    cannot be written (a full disk). Now: exit 141, and ``cannot write the output to stdout``
+    (exit 2)."""
+
+    def run(ctx: Context, param: Any, value: Any) -> Any:
+        captured = io.StringIO()
+        try:
+            with redirect_stdout(captured):
+                result = callback(ctx, param, value)
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise
+            ended = True
+        else:
+            ended = False
+        try:
+            if captured.getvalue() or ended:
+                write_stdout(captured.getvalue())
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+        except StdoutError as exc:
+            raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
+        if ended:
+            raise typer.Exit()
+        return result
+
+    run._guarded = True  # type: ignore[attr-defined]
+    return run
 
 
 def _completion(ctx: Context, args: list[str]) -> None:
@@ -123,7 +170,8 @@ def _completion(ctx: Context, args: list[str]) -> None:
                     f"({', '.join(SHELLS)})",
                     ExitCode.USAGE,
                 )
-            _COMPLETION[arg](ctx, next(p for p in ctx.command.params if arg in p.opts), shell)
+            param = next(p for p in ctx.command.params if arg in p.opts)
+            _completion_output(_COMPLETION[arg])(ctx, param, shell)
 
 
 app = typer.Typer(
