@@ -66,6 +66,7 @@ from ._render import (
     entity_label,
     entity_table,
     event_json,
+    glyph,
     print_json,
     printable,
     properties_table,
@@ -635,9 +636,10 @@ def stats(
         return
     console = out_console()
     counts = data["counts"]
+    dot = glyph("·")
     console.print(
-        f"[bold]{counts['artifacts']}[/] artifacts · [bold]{counts['executions']}[/] executions"
-        f" · [bold]{counts['contexts']}[/] contexts"
+        f"[bold]{counts['artifacts']}[/] artifacts {dot} [bold]{counts['executions']}[/] "
+        f"executions {dot} [bold]{counts['contexts']}[/] contexts"
     )
     for key in (
         "executions_by_state",
@@ -812,7 +814,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
             checks,
             f"optional: {module}",
             None,
-            f"{'installed' if present else 'not installed'} — {purpose}",
+            f"{'installed' if present else 'not installed'} {glyph('—')} {purpose}",
         )
     healthy = all(c["ok"] is not False for c in checks)
     if as_json:
@@ -823,7 +825,8 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         table.add_column("check", style="bold")
         table.add_column("detail", overflow="fold")
         for c in checks:
-            mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]·[/]"}[c["ok"]]
+            symbol, style = {True: ("✓", "green"), False: ("✗", "red"), None: ("·", "dim")}[c["ok"]]
+            mark = f"[{style}]{glyph(symbol)}[/]"
             # a detail's own line breaks (a server's log tail) stay line breaks, as in fail()
             detail = "\n".join(printable(line) for line in c["detail"].split("\n"))
             table.add_row(mark, Text(c["check"]), Text(detail))

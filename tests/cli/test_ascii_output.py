@@ -1,0 +1,73 @@
+"""The CLI on a stdout that cannot encode every character (``PYTHONIOENCODING=ascii``, a C
+locale without Python's UTF-8 mode): its own symbols fall back to ASCII rather than printing as
+the escapes stored text is shown with, and escaped stored text keeps the boxes in line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import Artifact, LineageStore
+
+from .conftest import Demo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ascii_run(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "NO_COLOR": "1"}
+    env.update(PYTHONIOENCODING="ascii", LINEAGE_GRAPH_STORE=str(store))
+    env.pop("NEO4J_URI", None)
+    return subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", *args],
+        capture_output=True,
+        text=True,
+        encoding="ascii",
+        timeout=120,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "escaped"),
+    [
+        (["upstream", "5"], "\\u25c6"),  # the tree's execution mark
+        (["doctor"], "\\xb7"),  # a line of information, and "installed \u2014 ..."
+        (["stats"], "\\xb7"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_the_clis_own_symbols_fall_back_to_ascii(demo: Demo, args: list[str], escaped: str) -> None:
+    """``upstream 5`` printed ``\\u25c6 Trainer #4``, doctor ``\\xb7`` and ``\\u2014``: the
+    escapes a stored name's invisible characters are shown as, read as part of the name."""
+    done = ascii_run(demo.path, *args)
+    assert "Traceback" not in done.stderr, done.stderr[-800:]
+    assert "\\u25c6" not in done.stdout and "\\xb7" not in done.stdout, done.stdout[:800]
+    assert "\\u2014" not in done.stdout and "\\u2192" not in done.stdout, done.stdout[:800]
+    assert escaped not in done.stdout
+
+
+def test_escaped_stored_text_keeps_the_boxes_in_line(tmp_path: Path) -> None:
+    """A name ``données`` is printed ``donn\\xe9es`` on an ASCII stdout, escaped by the stream
+    after rich had measured the text one cell a character: the right border of its row (and of
+    ``show``'s panel) stood out three columns per character. It is escaped before it is drawn."""
+    store = tmp_path / "store"
+    with LineageStore.open(store) as s, s.run("Ingest") as run:
+        run.output(Artifact(type="DataSet", uri="s3://b/données.csv", name="données-é"))
+    for args in (["ls"], ["show", "1"], ["ls", "--name", "é"]):
+        done = ascii_run(store, *args)
+        assert done.returncode == 0, done.stderr[-800:]
+        assert "donn\\xe9es-\\xe9" in done.stdout
+        boxes: list[list[str]] = [[]]  # each run of box lines, one table or panel
+        for line in done.stdout.splitlines():
+            if line[:1] in ("+", "|"):
+                boxes[-1].append(line)
+            elif boxes[-1]:
+                boxes.append([])
+        assert boxes[0], done.stdout
+        for box in boxes:
+            assert len({len(line) for line in box}) <= 1, "\n".join(box)
