@@ -7,7 +7,7 @@ import inspect
 import io
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, cast
 
 import typer
@@ -124,10 +124,23 @@ def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
     (exit 2)."""
 
     def run(ctx: Context, param: Any, value: Any) -> Any:
-        captured = io.StringIO()
+        captured, said = io.StringIO(), io.StringIO()
         try:
-            with redirect_stdout(captured):
+            with redirect_stdout(captured), redirect_stderr(said):
                 result = callback(ctx, param, value)
+        except typer.Exit as exc:
+            if not exc.exit_code:
+                raise
+            # a shell detected that typer has no script for (run from sh: "Shell sh not
+            # supported.", exit 1, "the answer is no"; --install-completion said it on stdout):
+            # a usage error, as a shell named that has none is
+            reason = (captured.getvalue() + said.getvalue()).strip() or "no completion"
+            option = next((o for o in param.opts if o in _COMPLETION), "--show-completion")
+            raise fail(
+                f"{option}: {reason.rstrip('.')}; name a shell lineage-graph has completion "
+                f"for ({', '.join(SHELLS)}): {option} bash",
+                ExitCode.USAGE,
+            ) from None
         except SystemExit as exc:
             if exc.code not in (0, None):
                 raise

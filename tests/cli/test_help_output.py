@@ -134,6 +134,25 @@ def test_a_completion_script_to_a_closed_stdout_is_a_closed_pipe(
 
 
 @pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+def test_a_detected_shell_without_completion_is_a_usage_error(tmp_path: Path, option: str) -> None:
+    """Run from ``sh`` without a shell named, ``--show-completion`` said "Shell sh not
+    supported." and exited 1 ("the answer is no"), ``--install-completion`` said it on stdout:
+    a usage error (exit 2) on stderr, as for a shell named that has no script."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        ["sh", "-c", '"$@"', "sh", sys.executable, "-m", "lineage_graph.cli", option],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == ExitCode.USAGE, done.stdout + done.stderr
+    assert done.stdout == ""
+    assert "Shell sh" in done.stderr and f"{option} bash" in " ".join(done.stderr.split())
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
 @pytest.mark.parametrize("shell", ["tcsh", "''"])
 def test_a_shell_without_completion_is_a_usage_error(
     tmp_path: Path, option: str, shell: str
