@@ -22,6 +22,7 @@ from typer._completion_shared import Shells
 from .. import __about__
 from . import _analysis, _graph, _inspect
 from ._common import ExitCode, _silence_stdout, _some_width, fail
+from ._render import GLYPHS, glyph
 from ._stdout import StdoutError, StdoutFile, write_stdout
 from .demo import demo
 
@@ -102,7 +103,31 @@ class _Group(typer.core.TyperGroup):
         if not ctx.resilient_parsing:
             _guard_completion_output(ctx)
             _completion(ctx, args)
+        _ascii_help(self)
         return super().parse_args(ctx, args)
+
+
+def _ascii_help(group: typer.core.TyperGroup) -> None:
+    """The help texts with the CLI's own symbols (``→``, ``…``, ``—``) in ASCII on a stdout that
+    cannot encode them (``PYTHONIOENCODING=ascii``): they printed as ``\\u2192``, three to five
+    columns wider than rich had measured, pushing the boxes of ``--help`` out of line."""
+    if all(glyph(symbol) == symbol for symbol in GLYPHS):
+        return
+
+    def ascii_text(text: str) -> str:
+        for symbol in GLYPHS:
+            text = text.replace(symbol, glyph(symbol))
+        return text
+
+    for command in (group, *group.commands.values()):
+        for attr in ("help", "short_help", "epilog"):
+            value = getattr(command, attr, None)
+            if isinstance(value, str):
+                setattr(command, attr, ascii_text(value))
+        for param in command.params:
+            value = getattr(param, "help", None)
+            if isinstance(value, str):
+                param.help = ascii_text(value)  # type: ignore[attr-defined]
 
 
 def _guard_completion_output(ctx: Context) -> None:

@@ -71,3 +71,14 @@ def test_escaped_stored_text_keeps_the_boxes_in_line(tmp_path: Path) -> None:
         assert boxes[0], done.stdout
         for box in boxes:
             assert len({len(line) for line in box}) <= 1, "\n".join(box)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["ls", "--help"], ["upstream", "-h"]], ids=" ".join)
+def test_help_on_an_ascii_stdout_is_ascii_and_in_line(tmp_path: Path, args: list[str]) -> None:
+    """``--help`` printed the help's ``→`` and ``…`` as ``\\u2192`` and ``\\u2026``, each line
+    holding one three to five columns wider than its box."""
+    done = ascii_run(tmp_path / "none", *args)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert "\\u2" not in done.stdout and "\\x" not in done.stdout, done.stdout
+    boxed = [line for line in done.stdout.splitlines() if line[:1] in ("+", "|")]
+    assert boxed and len({len(line) for line in boxed}) == 1, done.stdout
