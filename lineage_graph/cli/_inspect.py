@@ -518,6 +518,7 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     ticker: Any = importlib.import_module("matplotlib.ticker")
     import datetime as dt
 
+    from .._text import printable as plain_printable
     from ._render import STATE_STYLES
 
     colors = {"green": "#2e7d32", "blue": "#1565c0", "red": "#c62828", "cyan": "#00838f"}
@@ -525,7 +526,7 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     def label(name: str) -> str:
         # a stored type name drawn as it reads: matplotlib takes text between two '$' for TeX
         # math (`$\alpha$` drew a Greek alpha; `$\frac$` failed: a ValueError traceback, exit 1)
-        return printable(name).replace("$", r"\$")
+        return plain_printable(name).replace("$", r"\$")  # (a file: not stdout's encoding)
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
     states = stats["executions_by_state"]

@@ -238,16 +238,18 @@ def styled_state(state: str | None) -> Text:
     return Text(state, style=STATE_STYLES.get(state, ""))
 
 
-def entity_label(node: Entity) -> Text:
-    """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆."""
+def entity_label(node: Entity, *, for_file: bool = False) -> Text:
+    """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆. For stdout,
+    unless ``for_file`` (a page's title: written as UTF-8, whatever stdout's encoding)."""
+    shown = _printable if for_file else printable
     text = Text()
     if isinstance(node, Execution):
-        text.append(f"{glyph('◆')} ", style="bold")
-    text.append(f"{printable(node.type or kind_name(node))} ", style="bold")
+        text.append(f"{'◆' if for_file else glyph('◆')} ", style="bold")
+    text.append(f"{shown(node.type or kind_name(node))} ", style="bold")
     text.append(f"#{node.id}", style="dim")
     detail = node.name or (node.uri if isinstance(node, Artifact) else None)
     if detail:
-        text.append(f" {printable(detail)}")
+        text.append(f" {shown(detail)}")
     state = state_name(node)
     if state is not None:
         text.append(" [")

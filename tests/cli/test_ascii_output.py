@@ -82,3 +82,16 @@ def test_help_on_an_ascii_stdout_is_ascii_and_in_line(tmp_path: Path, args: list
     assert "\\u2" not in done.stdout and "\\x" not in done.stdout, done.stdout
     boxed = [line for line in done.stdout.splitlines() if line[:1] in ("+", "|")]
     assert boxed and len({len(line) for line in boxed}) == 1, done.stdout
+
+
+def test_a_written_page_is_the_same_whatever_stdouts_encoding(tmp_path: Path) -> None:
+    """Files are UTF-8: the page's title keeps ``données`` and the execution mark, on an ASCII
+    stdout as on any other (the escaping for stdout is for stdout only)."""
+    store = tmp_path / "store"
+    with LineageStore.open(store) as s, s.run("Entraîner") as run:
+        run.output(Artifact(type="DataSet", uri="s3://b/données.csv", name="données-é"))
+    for ref, title in (("1", "DataSet #1 données-é [LIVE]"), ("e:1", "◆ Entraîner #1 [COMPLETE]")):
+        page = tmp_path / "page.html"
+        done = ascii_run(store, "export", ref, "-f", "html", "-o", str(page))
+        assert done.returncode == 0, done.stderr[-800:]
+        assert f"<title>Lineage of {title}</title>" in page.read_text("utf-8")
