@@ -37,6 +37,7 @@ from ._render import (
     entities_table,
     entity_json,
     entity_label,
+    glyph,
     print_json,
     printable,
     stored_text,
@@ -85,7 +86,8 @@ def _names(nodes: Sequence[Entity], deployed: set[int]) -> Text:
         if isinstance(node, Artifact) and node.id in deployed:
             text.append(" (deployed)", style="bold magenta")
     if len(nodes) > SHOWN_PER_TYPE:
-        text.append(f", … {len(nodes) - SHOWN_PER_TYPE} more (--json lists all)", style="dim")
+        more = f", {glyph('…')} {len(nodes) - SHOWN_PER_TYPE} more (--json lists all)"
+        text.append(more, style="dim")
     return text
 
 
@@ -286,7 +288,7 @@ def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
 
 def _cell(value: Any) -> Text:
     if value is None:
-        return Text("—", style="dim")
+        return Text(glyph("—"), style="dim")
     value = jsonable(value)
     return stored_text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 

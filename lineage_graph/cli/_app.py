@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import io
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, cast
 
 import typer
@@ -21,6 +22,7 @@ from typer._completion_shared import Shells
 from .. import __about__
 from . import _analysis, _graph, _inspect
 from ._common import ExitCode, _silence_stdout, _some_width, fail
+from ._render import GLYPHS, glyph
 from ._stdout import StdoutError, StdoutFile, write_stdout
 from .demo import demo
 
@@ -99,8 +101,91 @@ class _Group(typer.core.TyperGroup):
             with _help_to_stderr():
                 raise NoArgsIsHelpError(ctx)
         if not ctx.resilient_parsing:
+            _guard_completion_output(ctx)
             _completion(ctx, args)
+        _ascii_help(self)
         return super().parse_args(ctx, args)
+
+
+def _ascii_help(group: typer.core.TyperGroup) -> None:
+    """The help texts with the CLI's own symbols (``→``, ``…``, ``—``) in ASCII on a stdout that
+    cannot encode them (``PYTHONIOENCODING=ascii``): they printed as ``\\u2192``, three to five
+    columns wider than rich had measured, pushing the boxes of ``--help`` out of line."""
+    if all(glyph(symbol) == symbol for symbol in GLYPHS):
+        return
+
+    def ascii_text(text: str) -> str:
+        for symbol in GLYPHS:
+            text = text.replace(symbol, glyph(symbol))
+        return text
+
+    for command in (group, *group.commands.values()):
+        for attr in ("help", "short_help", "epilog"):
+            value = getattr(command, attr, None)
+            if isinstance(value, str):
+                setattr(command, attr, ascii_text(value))
+        for param in command.params:
+            value = getattr(param, "help", None)
+            if isinstance(value, str):
+                param.help = ascii_text(value)  # type: ignore[attr-defined]
+
+
+def _guard_completion_output(ctx: Context) -> None:
+    """The completion flags' own callbacks (a shell detected) print through
+    :func:`_completion_output`, as a shell named does."""
+    for param in ctx.command.get_params(ctx):
+        callback = param.callback
+        ours = any(o in _COMPLETION for o in param.opts)
+        if ours and callback is not None and not getattr(callback, "_guarded", False):
+            param.callback = _completion_output(callback)
+
+
+def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` (typer's ``--show-completion`` / ``--install-completion``) with its output
+    written as the commands write theirs: it printed with click's echo, which writes nothing to
+    a closed stdout (``--show-completion bash >&-`` exited 0 with no script), exited 1 on a
+    closed pipe (``| true``: "the answer is no") and was an OSError traceback on a stdout that
+    cannot be written (a full disk). Now: exit 141, and ``cannot write the output to stdout``
+    (exit 2)."""
+
+    def run(ctx: Context, param: Any, value: Any) -> Any:
+        captured, said = io.StringIO(), io.StringIO()
+        try:
+            with redirect_stdout(captured), redirect_stderr(said):
+                result = callback(ctx, param, value)
+        except typer.Exit as exc:
+            if not exc.exit_code:
+                raise
+            # a shell detected that typer has no script for (run from sh: "Shell sh not
+            # supported.", exit 1, "the answer is no"; --install-completion said it on stdout):
+            # a usage error, as a shell named that has none is
+            reason = (captured.getvalue() + said.getvalue()).strip() or "no completion"
+            option = next((o for o in param.opts if o in _COMPLETION), "--show-completion")
+            raise fail(
+                f"{option}: {reason.rstrip('.')}; name a shell lineage-graph has completion "
+                f"for ({', '.join(SHELLS)}): {option} bash",
+                ExitCode.USAGE,
+            ) from None
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise
+            ended = True
+        else:
+            ended = False
+        try:
+            if captured.getvalue() or ended:
+                write_stdout(captured.getvalue())
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+        except StdoutError as exc:
+            raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
+        if ended:
+            raise typer.Exit()
+        return result
+
+    run._guarded = True  # type: ignore[attr-defined]
+    return run
 
 
 def _completion(ctx: Context, args: list[str]) -> None:
@@ -123,7 +208,8 @@ def _completion(ctx: Context, args: list[str]) -> None:
                     f"({', '.join(SHELLS)})",
                     ExitCode.USAGE,
                 )
-            _COMPLETION[arg](ctx, next(p for p in ctx.command.params if arg in p.opts), shell)
+            param = next(p for p in ctx.command.params if arg in p.opts)
+            _completion_output(_COMPLETION[arg])(ctx, param, shell)
 
 
 app = typer.Typer(

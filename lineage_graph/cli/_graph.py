@@ -597,7 +597,7 @@ def _warn_if_cut(graph: LineageGraph, node: Entity | None, limit: int) -> None:
 
 
 def _title(node: Entity | None) -> str:
-    return "Lineage" if node is None else f"Lineage of {entity_label(node).plain}"
+    return "Lineage" if node is None else f"Lineage of {entity_label(node, for_file=True).plain}"
 
 
 def _focus(node: Entity | None) -> Artifact | Execution | None:

@@ -67,6 +67,7 @@ from ._render import (
     entity_label,
     entity_table,
     event_json,
+    glyph,
     print_json,
     printable,
     properties_table,
@@ -518,6 +519,7 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     ticker: Any = importlib.import_module("matplotlib.ticker")
     import datetime as dt
 
+    from .._text import printable as plain_printable
     from ._render import STATE_STYLES
 
     colors = {"green": "#2e7d32", "blue": "#1565c0", "red": "#c62828", "cyan": "#00838f"}
@@ -525,7 +527,7 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     def label(name: str) -> str:
         # a stored type name drawn as it reads: matplotlib takes text between two '$' for TeX
         # math (`$\alpha$` drew a Greek alpha; `$\frac$` failed: a ValueError traceback, exit 1)
-        return printable(name).replace("$", r"\$")
+        return plain_printable(name).replace("$", r"\$")  # (a file: not stdout's encoding)
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
     states = stats["executions_by_state"]
@@ -644,9 +646,10 @@ def stats(
         return
     console = out_console()
     counts = data["counts"]
+    dot = glyph("·")
     console.print(
-        f"[bold]{counts['artifacts']}[/] artifacts · [bold]{counts['executions']}[/] executions"
-        f" · [bold]{counts['contexts']}[/] contexts"
+        f"[bold]{counts['artifacts']}[/] artifacts {dot} [bold]{counts['executions']}[/] "
+        f"executions {dot} [bold]{counts['contexts']}[/] contexts"
     )
     for key in (
         "executions_by_state",
@@ -821,7 +824,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
             checks,
             f"optional: {module}",
             None,
-            f"{'installed' if present else 'not installed'} — {purpose}",
+            f"{'installed' if present else 'not installed'} {glyph('—')} {purpose}",
         )
     healthy = all(c["ok"] is not False for c in checks)
     if as_json:
@@ -832,7 +835,8 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         table.add_column("check", style="bold")
         table.add_column("detail", overflow="fold")
         for c in checks:
-            mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]·[/]"}[c["ok"]]
+            symbol, style = {True: ("✓", "green"), False: ("✗", "red"), None: ("·", "dim")}[c["ok"]]
+            mark = f"[{style}]{glyph(symbol)}[/]"
             # a detail's own line breaks (a server's log tail) stay line breaks, as in fail()
             detail = "\n".join(printable(line) for line in c["detail"].split("\n"))
             table.add_row(mark, Text(c["check"]), Text(detail))

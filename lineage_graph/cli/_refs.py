@@ -183,8 +183,34 @@ def _resolve_named(store: LineageStore, ref: str, text: str, default: NodeKind) 
                 f"no artifact of type {type_name!r} named {name!r}, nor one with the uri of "
                 f"the path {text!r}"
             )
-        raise NotFoundError(f"no {kind.value.lower()} of type {type_name!r} named {name!r}")
+        raise NotFoundError(
+            f"no {kind.value.lower()} of type {type_name!r} named {name!r}"
+            + _type_hint(store, kind, type_name, name)
+        )
     return entity
+
+
+_SHORT_KIND = {NodeKind.ARTIFACT: "a", NodeKind.EXECUTION: "e", NodeKind.CONTEXT: "c"}
+
+
+def _type_hint(store: LineageStore, kind: NodeKind, type_name: str, name: str) -> str:
+    """Why ``Type/name`` found nothing, when the store has no ``kind`` type ``type_name``: a
+    type of another kind (``show Trainer/nightly`` for the execution type, which a bare
+    ``Type/name`` reads as an artifact's), one in another case (``model/churn-v1``), or none.
+    Each said only "no artifact of type 'Trainer' named 'nightly'", as if the name were wrong."""
+    if any(t.name == type_name for t in store.get_types(kind)):
+        return ""
+    for other in NodeKind:
+        if other != kind and any(t.name == type_name for t in store.get_types(other)):
+            return (
+                f": {type_name!r} is {'an' if other != NodeKind.CONTEXT else 'a'} "
+                f"{other.value.lower()} type ({_SHORT_KIND[other]}:{type_name}/{name})"
+            )
+    cased = sorted({t.name for k in NodeKind for t in store.get_types(k)
+                    if t.name.casefold() == type_name.casefold()})  # fmt: skip
+    if cased:
+        return f": type names are case-sensitive ({', '.join(map(repr, cased))})"
+    return f": this store has no {kind.value.lower()} type {type_name!r} (`lineage-graph ls types`)"
 
 
 def type_versions(store: LineageStore, kind: NodeKind, type_name: str) -> list[str]:

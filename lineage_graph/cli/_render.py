@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .._text import printable
+from .._text import printable as _printable
 from ..models import (
     Artifact,
     ArtifactState,
@@ -33,6 +33,7 @@ __all__ = [
     "entity_json",
     "entity_label",
     "entity_table",
+    "glyph",
     "lineage_tree",
     "print_json",
     "printable",
@@ -108,6 +109,40 @@ def count_of(n: int, noun: str) -> str:
     if n == 1:
         return f"{n} {noun}"
     return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
+
+
+def printable(text: str) -> str:
+    """Stored text as :func:`lineage_graph._text.printable` shows it, with the characters stdout
+    cannot encode (``PYTHONIOENCODING=ascii``) already escaped as the stream would escape them
+    (``\\xe9``): escaped only as it was written, after rich had measured the text, a name
+    ``données`` pushed its table's right border and every box edge after it out of line."""
+    shown = _printable(text)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        shown.encode(encoding)
+    except UnicodeEncodeError:
+        return shown.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        pass
+    return shown
+
+
+#: The CLI's own symbols and what an output that cannot encode them (``PYTHONIOENCODING=ascii``,
+#: ``LC_ALL=C`` without Python's UTF-8 mode) shows instead.
+GLYPHS = {"◆": "*", "—": "-", "…": "...", "·": "-", "→": "->", "✓": "+", "✗": "x"}
+
+
+def glyph(symbol: str, stream: Any = None) -> str:
+    """``symbol`` (one of :data:`GLYPHS`, the CLI's own) as ``stream`` (stdout) can print it: on
+    an ASCII stdout the tree's ``◆`` printed as ``\\u25c6``, doctor's ``·`` as ``\\xb7`` (and
+    its box a column too wide), the very escapes stored control characters are shown as, so a
+    reader took them for stored text. Stored text itself is never changed here."""
+    encoding = getattr(sys.stdout if stream is None else stream, "encoding", None)
+    try:
+        symbol.encode(encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return GLYPHS[symbol]
+    return symbol
 
 
 def stored_text(text: str | None, style: str = "") -> Text:
@@ -203,16 +238,18 @@ def styled_state(state: str | None) -> Text:
     return Text(state, style=STATE_STYLES.get(state, ""))
 
 
-def entity_label(node: Entity) -> Text:
-    """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆."""
+def entity_label(node: Entity, *, for_file: bool = False) -> Text:
+    """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆. For stdout,
+    unless ``for_file`` (a page's title: written as UTF-8, whatever stdout's encoding)."""
+    shown = _printable if for_file else printable
     text = Text()
     if isinstance(node, Execution):
-        text.append("◆ ", style="bold")
-    text.append(f"{printable(node.type or kind_name(node))} ", style="bold")
+        text.append(f"{'◆' if for_file else glyph('◆')} ", style="bold")
+    text.append(f"{shown(node.type or kind_name(node))} ", style="bold")
     text.append(f"#{node.id}", style="dim")
     detail = node.name or (node.uri if isinstance(node, Artifact) else None)
     if detail:
-        text.append(f" {printable(detail)}")
+        text.append(f" {shown(detail)}")
     state = state_name(node)
     if state is not None:
         text.append(" [")

@@ -28,7 +28,7 @@ from ._common import (
     refuse_empty,
     writing,
 )
-from ._render import entities_table, entity_label, lineage_tree
+from ._render import entities_table, entity_label, glyph, lineage_tree
 
 __all__ = ["demo"]
 
@@ -113,10 +113,12 @@ def demo(
             everything, workdir / "lineage.html", title="lineage-graph demo", focus=best
         )
 
+    to = glyph("→")
     console.print(Rule("lineage-graph demo"))
     console.print(
         f"Recorded a churn-prediction pipeline in [bold]{escape(_arg(store_dir))}[/] "
-        f"(models trained with {result.library}): ingest → split → train two models → deploy."
+        f"(models trained with {result.library}): ingest {to} split {to} train two models {to} "
+        "deploy."
     )
     console.print()
     console.print(
@@ -132,7 +134,8 @@ def demo(
     console.print()
     console.print(
         "[bold]3. Re-running a training step on the same inputs:[/] "
-        f"[green]cache hit[/] — {escape(entity_label(hit.execution).plain)} already produced"
+        f"[green]cache hit[/] {glyph('—')} {escape(entity_label(hit.execution).plain)} "
+        "already produced"
     )
     console.print(entities_table(hit.outputs))
     console.print(

@@ -244,3 +244,37 @@ def test_view_without_ref_refuses_kind(demo: Demo, tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "--kind needs a start entity" in result.stderr
     assert not page.exists()
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "code"),
+    [
+        ("lineage-graph ls | true", 141),
+        ("lineage-graph export -f html -o - | head -1", 141),
+        ("lineage-graph ls | head -1", 0),
+        ("lineage-graph --show-completion bash >&-", 141),
+    ],
+)
+def test_the_closed_pipe_examples(demo: Demo, pipeline: str, code: int) -> None:
+    """Exit code 141's examples, run by a shell on the demo store: the doc said
+    ``lineage-graph ls | head -1`` is 141, but the demo's listing fits the pipe and is written
+    whole before ``head`` leaves (exit 0); the examples now say when it is 141."""
+    import os
+    import subprocess
+    import sys
+
+    assert pipeline.replace("|", "\\|") in TEXT
+    root = str(CLI_MD.parents[1])
+    env = {**os.environ, "LINEAGE_GRAPH_STORE": str(demo.path), "PYTHONPATH": root}
+    env["HOME"] = str(demo.path.parent)  # so that no completion could touch the user's
+    python = f"{shlex.quote(sys.executable)} -m lineage_graph.cli"
+    command = pipeline.replace("lineage-graph", python)
+    done = subprocess.run(
+        ["bash", "-c", command + '; exit "${PIPESTATUS[0]}"'],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == code, done.stderr[-500:]
+    assert "Traceback" not in done.stderr

@@ -100,6 +100,58 @@ def test_show_completion_prints_the_shell_named(tmp_path: Path, shell: str, star
     assert done.stdout.startswith(starts), done.stdout[:200]
 
 
+@pytest.mark.parametrize("shell", [["bash"], ["zsh"], []], ids=lambda a: " ".join(a) or "detected")
+@pytest.mark.parametrize("stdout", ["closed", "closed pipe"])
+def test_a_completion_script_to_a_closed_stdout_is_a_closed_pipe(
+    tmp_path: Path, shell: list[str], stdout: str
+) -> None:
+    """``--show-completion bash >&-`` exited 0 with no script written (click's echo writes
+    nothing to a closed stdout), and ``--show-completion bash | true`` exited 1 ("the answer
+    is no"): as every other output, 141."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    # run from bash, the shell detected without a name (typer asks the parent processes)
+    command = ["bash", "-c", '"$@"' + (" >&-" if stdout == "closed" else ""), "bash"]
+    command += [sys.executable, "-m", "lineage_graph.cli", "--show-completion", *shell]
+    if stdout == "closed":
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    else:
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # the reader is gone before the script is written
+        try:
+            done = subprocess.run(
+                command,
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+                env=env,
+            )
+        finally:
+            os.close(write_end)
+    assert done.returncode == ExitCode.BROKEN_PIPE, done.stderr[-500:]
+    assert done.stderr == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+def test_a_detected_shell_without_completion_is_a_usage_error(tmp_path: Path, option: str) -> None:
+    """Run from ``sh`` without a shell named, ``--show-completion`` said "Shell sh not
+    supported." and exited 1 ("the answer is no"), ``--install-completion`` said it on stdout:
+    a usage error (exit 2) on stderr, as for a shell named that has no script."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        ["sh", "-c", '"$@"', "sh", sys.executable, "-m", "lineage_graph.cli", option],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == ExitCode.USAGE, done.stdout + done.stderr
+    assert done.stdout == ""
+    assert "Shell sh" in done.stderr and f"{option} bash" in " ".join(done.stderr.split())
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
 @pytest.mark.parametrize("shell", ["tcsh", "''"])
 def test_a_shell_without_completion_is_a_usage_error(

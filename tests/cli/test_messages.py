@@ -166,3 +166,29 @@ def test_a_connection_config_that_cannot_be_read_is_not_quoted(tmp_path: Path) -
     assert "S3cr3tPW" not in result.output, result.output
     assert "line 3, column 13" in " ".join(result.stderr.split()), result.stderr
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize(
+    ("ref", "says"),
+    [
+        ("Trainer/nightly", "'Trainer' is an execution type (e:Trainer/nightly)"),
+        ("e:Model/churn-C1.0", "'Model' is an artifact type (a:Model/churn-C1.0)"),
+        ("Pipeline/churn-pipeline", "'Pipeline' is a context type (c:Pipeline/churn-pipeline)"),
+        ("model/churn-C1.0", "type names are case-sensitive ('Model')"),
+        ("Modle/churn-C1.0", "this store has no artifact type 'Modle'"),
+    ],
+)
+def test_a_type_name_typo_in_a_reference_is_said(demo: Demo, ref: str, says: str) -> None:
+    """``show Trainer/nightly`` (a bare ``Type/name`` is an artifact's) said "no artifact of type
+    'Trainer' named 'nightly'", as if the name were wrong, not the kind; ``model/…`` and
+    ``Modle/…`` likewise hid that no such type exists. The exit code stays 3."""
+    for command in (["show", ref], ["upstream", ref]):
+        result = demo.cli(*command)
+        assert result.exit_code == 3, result.output
+        assert says in " ".join(result.stderr.split()), result.stderr
+
+
+def test_a_reference_of_an_existing_type_says_only_the_name_is_missing(demo: Demo) -> None:
+    result = demo.cli("show", "Model/churn-c1.0")
+    assert result.exit_code == 3, result.output
+    assert result.stderr.strip() == "error: no artifact of type 'Model' named 'churn-c1.0'"
