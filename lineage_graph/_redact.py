@@ -120,14 +120,19 @@ def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     """``(the masked head, where the text goes on)`` of a store's URL whose user info holds a
     space (``redis://:pa ss@host``, ``neo4j://user:pa ss@host``: the drivers read the password
     ``pa ss``), or None. A URL's text ends at whitespace, so such a password was shown whole.
-    The URL's text must hold no ``@``, and the text go on, on the same line and before any
-    other URL or a ``": "``, to an ``@``: all of it up to that ``@`` is the user info (read as
-    :func:`_masked` reads it: ``redis://u:123/x y@h`` too). ``redis://h:1/g is down, ask
+    The URL's text must hold no ``@`` (or be a user info with a password and a host, no path:
+    ``redis://:p@ss word@h``), and the text go on, on the same line and before any other URL
+    or a ``": "``, to an ``@``: all of it up to that ``@`` (the last one of the word it is in:
+    ``redis://:pa ss@w@h``) is the user info (read as :func:`_masked` reads it:
+    ``redis://u:123/x y@h`` too). ``redis://h:1/g is down, ask
     admin@corp`` is masked so too: hiding too much there is the safe mistake."""
     if m["head"][:-3].lower() not in _CREDENTIAL_SCHEMES:
         return None
     rest = m["rest"]
-    if "@" in rest or not text[m.end() : m.end() + 1].isspace():
+    if not text[m.end() : m.end() + 1].isspace():
+        return None
+    if "@" in rest and (_AUTHORITY_END.search(rest) or ":" not in rest.rpartition("@")[0]):
+        # a URL whose text holds its user info (a path after it, or no password): whole
         return None
     at = text.find("@", m.end())
     if at < 0:
@@ -135,7 +140,12 @@ def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     between = text[m.end() : at]
     if any(stop in rest[-1:] + between for stop in ("\n", "\r", "://", ": ")):
         return None  # another line, another URL, the message going on
-    info = rest + between
+    # the user info runs to the last "@" of the word that "@" is in, as urlsplit reads it
+    # ("redis://:pa ss@w@host": the password "pa ss@w"; "w" was shown)
+    word = re.split(r"[\s/?#]", text[at + 1 :], maxsplit=1)[0]
+    if "@" in word:
+        at += 1 + word.rindex("@")
+    info = rest + text[m.end() : at]
     if ":" not in info:
         return None
     if "/" in info.partition(":")[0]:  # no user: a host and a path ("h/g x@y")

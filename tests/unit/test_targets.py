@@ -430,6 +430,48 @@ def test_a_password_holding_a_space_is_masked(text: str, shown: str) -> None:
     assert "S3c" not in repr(StoreSettings(store=text.partition(" and")[0]))
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # the password "pa S3c@r3t": the URL's text ended at the space, the mask at the first
+        # "@" after it, and "r3t" was shown
+        ("redis://:pa S3c@r3t@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
+        ("x 'neo4j://u:pa S3c@r3t@h:1/g' y", "x 'neo4j://u:***@h:1/g' y"),
+        # the password "p@S3c r3t": the URL's text "redis://:p@S3c" was masked as a whole URL
+        ("redis://:p@S3c r3t@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
+        ("cannot open mysql://u:p@S3c r3t@h/db now", "cannot open mysql://u:***@h/db now"),
+        # a URL whose text holds its user info and a path: the space is in its path
+        ("redis://:S3c@h:1/g x@y", "redis://:***@h:1/g x@y"),
+        ("redis://u@h:1 x@y", "redis://u@h:1 x@y"),
+    ],
+)
+def test_a_password_holding_a_space_and_an_at_sign_is_masked_whole(text: str, shown: str) -> None:
+    from lineage_graph._redact import redact_url
+
+    assert redact_url(text) == shown
+
+
+def test_a_password_holding_a_space_and_an_at_sign_is_not_shown_by_the_cli(
+    tmp_path: Path,
+) -> None:
+    """A reference the CLI quotes back ("no artifact with uri ..."): the password of
+    ``redis://:p@S3c r3t@host`` was shown ``redis://:***@S3c r3t@host``, that of
+    ``redis://:pa S3c@r3t@host`` ``redis://:***@r3t@host``."""
+    from typer.testing import CliRunner
+
+    from lineage_graph import LineageStore
+    from lineage_graph.cli import app
+
+    path = tmp_path / "store"
+    LineageStore.open(path).close()
+    env = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    for ref in ("redis://:p@S3c r3t@h", "redis://:pa S3c@r3t@h"):
+        result = CliRunner().invoke(app, ["show", ref, "--store", str(path)], env=env)
+        assert result.exit_code == 3, result.output
+        assert "no artifact with uri 'redis://:***@h'" in result.output, result.output
+        assert "S3c" not in result.output and "r3t" not in result.output, result.output
+
+
 def test_a_password_holding_a_space_is_not_shown_by_the_cli(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
