@@ -116,6 +116,10 @@ def redact_target(target: str) -> str:
     return _masked_url(m[0], target[m.end() :])
 
 
+#: The quotes and brackets a message puts around a URL: one quoted whole ends at its closing one.
+_CLOSING = {"'": "'", '"': '"', "`": "`", "(": ")", "[": "]", "<": ">", "{": "}"}
+
+
 def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     """``(the masked head, where the text goes on)`` of a store's URL whose user info holds a
     space (``redis://:pa ss@host``, ``neo4j://user:pa ss@host``: the drivers read the password
@@ -131,8 +135,13 @@ def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     rest = m["rest"]
     if not text[m.end() : m.end() + 1].isspace():
         return None
-    if "@" in rest and (_AUTHORITY_END.search(rest) or ":" not in rest.rpartition("@")[0]):
-        # a URL whose text holds its user info (a path after it, or no password): whole
+    opening = text[m.start() - 1 : m.start()]
+    if opening and rest[-1:] == _CLOSING.get(opening):
+        return None  # a URL quoted whole: 'redis://u:***@h' holds a raw '/' ... '@'
+    if "@" in rest and (
+        _AUTHORITY_END.search(rest)  # a URL whose text holds its user info and a path
+        or rest.rpartition("@")[0].partition(":")[2] in ("", MASK)  # no password, or masked
+    ):
         return None
     at = text.find("@", m.end())
     if at < 0:

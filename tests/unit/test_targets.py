@@ -443,12 +443,31 @@ def test_a_password_holding_a_space_is_masked(text: str, shown: str) -> None:
         # a URL whose text holds its user info and a path: the space is in its path
         ("redis://:S3c@h:1/g x@y", "redis://:***@h:1/g x@y"),
         ("redis://u@h:1 x@y", "redis://u@h:1 x@y"),
+        # a URL quoted whole, or masked already: the message goes on as written
+        ("the URL 'redis://u:S3c@h' holds a '/' before its last '@': x", None),
+        ("the URL 'redis://u:***@h' holds a '/' before its last '@': x", None),
+        ("(redis://:S3c@h:1) x@y", "(redis://:***@h:1) x@y"),
     ],
 )
 def test_a_password_holding_a_space_and_an_at_sign_is_masked_whole(text: str, shown: str) -> None:
     from lineage_graph._redact import redact_url
 
-    assert redact_url(text) == shown
+    assert redact_url(text) == (shown or text.replace("S3c", "***"))
+
+
+def test_a_refusal_quoting_a_masked_url_is_shown_whole() -> None:
+    """The CLI masks every message again: the refusal of ``redis://u:123/x@h`` quotes the URL
+    masked, then "before its last '@'", and a mask reading a password on to the next '@'
+    would have eaten the message up to there."""
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import app
+
+    env = {"COLUMNS": "400", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    result = CliRunner().invoke(app, ["ls", "--store", "redis://u:123/x@127.0.0.1"], env=env)
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.stderr.split())
+    assert "URL 'redis://u:***@127.0.0.1' holds a raw '/', '?' or '#' before its last" in said
 
 
 def test_a_password_holding_a_space_and_an_at_sign_is_not_shown_by_the_cli(
