@@ -455,6 +455,31 @@ def test_a_password_holding_a_space_and_an_at_sign_is_masked_whole(text: str, sh
     assert redact_url(text) == (shown or text.replace("S3c", "***"))
 
 
+@pytest.mark.parametrize(
+    "target", ["redis://:pa\nS3c@127.0.0.1:1", "redis://u:123/x\r\nS3c@127.0.0.1"]
+)
+def test_a_target_holding_a_line_break_is_masked_whole(target: str) -> None:
+    """A target is one URL, a line break in its password too (urlsplit drops it: the password
+    ``paS3c``): ``ls`` said "cannot open the store redis://:pa" and "S3c@127.0.0.1:1" on the
+    next line, ``doctor --json`` its ``store`` and ``store target`` whole, and so did the
+    settings' repr."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import app
+    from lineage_graph.config import StoreSettings
+
+    assert "S3c" not in repr(StoreSettings(store=target))
+    env = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    result = CliRunner().invoke(app, ["ls", "--store", target], env=env)
+    assert result.exit_code == 4, result.output
+    assert "S3c" not in result.output and ":***@127.0.0.1" in result.output, result.output
+    result = CliRunner().invoke(app, ["doctor", "--json", "--store", target], env=env)
+    report = json.loads(result.stdout)
+    assert "S3c" not in result.output and ":***@127.0.0.1" in report["store"], result.output
+
+
 def test_a_refusal_quoting_a_masked_url_is_shown_whole() -> None:
     """The CLI masks every message again: the refusal of ``redis://u:123/x@h`` quotes the URL
     masked, then "before its last '@'", and a mask reading a password on to the next '@'
