@@ -109,7 +109,7 @@ def redact_target(target: str) -> str:
     setting's value), with its password masked: all of it is the URL, whatever it holds (a
     space: ``unix:///s.sock?password=pa ss`` was shown ``...?password=*** ss`` by
     :func:`redact_url`, whose URL ends at whitespace in a message), a line break too
-    (``redis://:pa\nss@h``, shown whole by ``ls`` and ``doctor --json``: ``urlsplit`` drops it
+    (``redis://:pa\\nss@h``, shown whole by ``ls`` and ``doctor --json``: ``urlsplit`` drops it
     and reads the password ``pass``). Any other text is as :func:`redact_url` shows it."""
     m = _SCHEME.match(target)
     if m is None:
