@@ -108,26 +108,41 @@ def redact_target(target: str) -> str:
     """``target``, a text that is one store target (``--store``, ``LINEAGE_GRAPH_STORE``, a
     setting's value), with its password masked: all of it is the URL, whatever it holds (a
     space: ``unix:///s.sock?password=pa ss`` was shown ``...?password=*** ss`` by
-    :func:`redact_url`, whose URL ends at whitespace in a message). Any other text is as
-    :func:`redact_url` shows it."""
+    :func:`redact_url`, whose URL ends at whitespace in a message), a line break too
+    (``redis://:pa\\nss@h``, shown whole by ``ls`` and ``doctor --json``: ``urlsplit`` drops it
+    and reads the password ``pass``). Any other text is as :func:`redact_url` shows it."""
     m = _SCHEME.match(target)
-    if m is None or any(c in target for c in "\n\r"):
+    if m is None:
         return redact_url(target)
     return _masked_url(m[0], target[m.end() :])
+
+
+#: The quotes and brackets a message puts around a URL: one quoted whole ends at its closing one.
+_CLOSING = {"'": "'", '"': '"', "`": "`", "(": ")", "[": "]", "<": ">", "{": "}"}
 
 
 def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     """``(the masked head, where the text goes on)`` of a store's URL whose user info holds a
     space (``redis://:pa ss@host``, ``neo4j://user:pa ss@host``: the drivers read the password
     ``pa ss``), or None. A URL's text ends at whitespace, so such a password was shown whole.
-    The URL's text must hold no ``@``, and the text go on, on the same line and before any
-    other URL or a ``": "``, to an ``@``: all of it up to that ``@`` is the user info (read as
-    :func:`_masked` reads it: ``redis://u:123/x y@h`` too). ``redis://h:1/g is down, ask
+    The URL's text must hold no ``@`` (or be a user info with a password and a host, no path:
+    ``redis://:p@ss word@h``), and the text go on, on the same line and before any other URL
+    or a ``": "``, to an ``@``: all of it up to that ``@`` (the last one of the word it is in:
+    ``redis://:pa ss@w@h``) is the user info (read as :func:`_masked` reads it:
+    ``redis://u:123/x y@h`` too). ``redis://h:1/g is down, ask
     admin@corp`` is masked so too: hiding too much there is the safe mistake."""
     if m["head"][:-3].lower() not in _CREDENTIAL_SCHEMES:
         return None
     rest = m["rest"]
-    if "@" in rest or not text[m.end() : m.end() + 1].isspace():
+    if not text[m.end() : m.end() + 1].isspace():
+        return None
+    opening = text[m.start() - 1 : m.start()]
+    if opening and rest[-1:] == _CLOSING.get(opening):
+        return None  # a URL quoted whole: 'redis://u:***@h' holds a raw '/' ... '@'
+    if "@" in rest and (
+        _AUTHORITY_END.search(rest)  # a URL whose text holds its user info and a path
+        or rest.rpartition("@")[0].partition(":")[2] in ("", MASK)  # no password, or masked
+    ):
         return None
     at = text.find("@", m.end())
     if at < 0:
@@ -135,7 +150,12 @@ def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     between = text[m.end() : at]
     if any(stop in rest[-1:] + between for stop in ("\n", "\r", "://", ": ")):
         return None  # another line, another URL, the message going on
-    info = rest + between
+    # the user info runs to the last "@" of the word that "@" is in, as urlsplit reads it
+    # ("redis://:pa ss@w@host": the password "pa ss@w"; "w" was shown)
+    word = re.split(r"[\s/?#]", text[at + 1 :], maxsplit=1)[0]
+    if "@" in word:
+        at += 1 + word.rindex("@")
+    info = rest + text[m.end() : at]
     if ":" not in info:
         return None
     if "/" in info.partition(":")[0]:  # no user: a host and a path ("h/g x@y")

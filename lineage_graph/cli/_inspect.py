@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import stat
 import time
@@ -509,6 +510,11 @@ def plot_formats() -> list[str]:
     return sorted(backend_bases.FigureCanvasBase.get_supported_filetypes())
 
 
+#: matplotlib's warning for a character its font lacks ("Glyph 27169 (\\N{CJK UNIFIED
+#: IDEOGRAPH-6A21}) missing from font(s) DejaVu Sans."): one note says them all.
+_MISSING_GLYPH = r"Glyph \d+ .*missing from (current )?font"
+
+
 def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     """Executions by state and by type, artifacts created over time: one figure at ``path``
     (png, svg or pdf). Needs matplotlib (``pip install 'lineage-graph[viz]'``)."""
@@ -556,7 +562,7 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     show = warnings.showwarning
 
     def noted(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-        if "missing from font" in str(message):
+        if issubclass(category, UserWarning) and re.match(_MISSING_GLYPH, str(message)):
             missing.add(str(message))
         else:
             show(message, category, *args, **kwargs)
@@ -568,7 +574,10 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
             # for each character, on stderr); one note says it instead. Only what is shown
             # is looked at: the filters stay the user's. (Recorded under "always" and
             # re-raised with warn_explicit, a warning passed no filter naming its module,
-            # "-W ignore::UserWarning:mod" showed it, twice.)
+            # "-W ignore::UserWarning:mod" showed it, twice.) But the missing glyphs: the
+            # note is this command's own, whatever the filters (under PYTHONWARNINGS=error a
+            # CJK type name was an "unexpected error", a traceback and no file).
+            warnings.filterwarnings("always", message=_MISSING_GLYPH, category=UserWarning)
             warnings.showwarning = noted
             replace_file(path, lambda file: fig.savefig(file, format=fmt, dpi=110))
     finally:

@@ -92,10 +92,16 @@ def parse_source(source: str) -> Any:
         if not Path(source).is_file():  # as a missing SQLite file is (exit 3, not 5)
             raise NotFoundError(f"no ConnectionConfig file at {source!r}")
         try:
-            return text_format.Parse(Path(source).read_text(), proto.ConnectionConfig())
+            config = text_format.Parse(
+                Path(source).read_text(encoding="utf-8"), proto.ConnectionConfig()
+            )
         except OSError as exc:
             raise InvalidArgumentError(
                 f"cannot read the ConnectionConfig {source}: {exc}"
+            ) from None
+        except UnicodeDecodeError as exc:  # was an "unexpected error" and a traceback
+            raise InvalidArgumentError(
+                f"cannot read the ConnectionConfig {source}: it is no UTF-8 text (byte {exc.start})"
             ) from None
         except text_format.ParseError as exc:
             # its message quotes the line and the token (a password written unquoted,
@@ -106,6 +112,15 @@ def parse_source(source: str) -> Any:
                 "there is not quoted: it may hold a password; a text value is written in double "
                 'quotes, password: "…")'
             ) from None
+        if config.HasField("mysql"):
+            # MLMD checks these with a CHECK: the process aborted (SIGABRT, exit 134)
+            mysql = config.mysql
+            if bool(mysql.host) == bool(mysql.socket) or not mysql.database:
+                raise InvalidArgumentError(
+                    f"the ConnectionConfig {source}: its mysql names exactly one of host or "
+                    'socket, and a database (host: "h" database: "db")'
+                )
+        return config
     return source
 
 

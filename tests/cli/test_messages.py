@@ -192,3 +192,39 @@ def test_a_reference_of_an_existing_type_says_only_the_name_is_missing(demo: Dem
     result = demo.cli("show", "Model/churn-c1.0")
     assert result.exit_code == 3, result.output
     assert result.stderr.strip() == "error: no artifact of type 'Model' named 'churn-c1.0'"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (b'mysql { host: "127.0.0.1" port: 1 }', "exactly one of host or socket, and a database"),
+        (b'mysql { database: "d" password: "S3c" }', "exactly one of host or socket"),
+        (b'mysql { host: "h" socket: "/s" database: "d" }', "exactly one of host or socket"),
+        (b'\xff\xfe mysql { password: "S3c" }', "it is no UTF-8 text (byte 0)"),
+    ],
+    ids=["no-database", "no-host", "host-and-socket", "not-utf8"],
+)
+def test_a_connection_config_mlmd_cannot_use_is_refused(
+    tmp_path: Path, text: bytes, said: str
+) -> None:
+    """A ``.pbtxt`` ConnectionConfig whose mysql lacks a database or a host (or names a
+    socket too): MLMD's CHECK aborted the process (SIGABRT, exit 134, a C++ stack trace); one
+    that is no UTF-8 text was "an unexpected error" and a Python traceback (exit 70). Exit 5
+    now, saying what is wrong, nothing written. (A subprocess: the abort ended the runner.)"""
+    pytest.importorskip("ml_metadata")
+    config = tmp_path / "c.pbtxt"
+    config.write_bytes(text)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    command = ["import-mlmd", str(config), "--store", str(tmp_path / "store")]
+    result = subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 5, result.stderr
+    assert said in " ".join(result.stderr.split()), result.stderr
+    assert "S3c" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "store").exists()

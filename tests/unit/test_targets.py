@@ -430,6 +430,92 @@ def test_a_password_holding_a_space_is_masked(text: str, shown: str) -> None:
     assert "S3c" not in repr(StoreSettings(store=text.partition(" and")[0]))
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # the password "pa S3c@r3t": the URL's text ended at the space, the mask at the first
+        # "@" after it, and "r3t" was shown
+        ("redis://:pa S3c@r3t@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
+        ("x 'neo4j://u:pa S3c@r3t@h:1/g' y", "x 'neo4j://u:***@h:1/g' y"),
+        # the password "p@S3c r3t": the URL's text "redis://:p@S3c" was masked as a whole URL
+        ("redis://:p@S3c r3t@127.0.0.1:1", "redis://:***@127.0.0.1:1"),
+        ("cannot open mysql://u:p@S3c r3t@h/db now", "cannot open mysql://u:***@h/db now"),
+        # a URL whose text holds its user info and a path: the space is in its path
+        ("redis://:S3c@h:1/g x@y", "redis://:***@h:1/g x@y"),
+        ("redis://u@h:1 x@y", "redis://u@h:1 x@y"),
+        # a URL quoted whole, or masked already: the message goes on as written
+        ("the URL 'redis://u:S3c@h' holds a '/' before its last '@': x", None),
+        ("the URL 'redis://u:***@h' holds a '/' before its last '@': x", None),
+        ("(redis://:S3c@h:1) x@y", "(redis://:***@h:1) x@y"),
+    ],
+)
+def test_a_password_holding_a_space_and_an_at_sign_is_masked_whole(text: str, shown: str) -> None:
+    from lineage_graph._redact import redact_url
+
+    assert redact_url(text) == (shown or text.replace("S3c", "***"))
+
+
+@pytest.mark.parametrize(
+    "target", ["redis://:pa\nS3c@127.0.0.1:1", "redis://u:123/x\r\nS3c@127.0.0.1"]
+)
+def test_a_target_holding_a_line_break_is_masked_whole(target: str) -> None:
+    """A target is one URL, a line break in its password too (urlsplit drops it: the password
+    ``paS3c``): ``ls`` said "cannot open the store redis://:pa" and "S3c@127.0.0.1:1" on the
+    next line, ``doctor --json`` its ``store`` and ``store target`` whole, and so did the
+    settings' repr."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import app
+    from lineage_graph.config import StoreSettings
+
+    assert "S3c" not in repr(StoreSettings(store=target))
+    env = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    result = CliRunner().invoke(app, ["ls", "--store", target], env=env)
+    assert result.exit_code == 4, result.output
+    assert "S3c" not in result.output and ":***@127.0.0.1" in result.output, result.output
+    result = CliRunner().invoke(app, ["doctor", "--json", "--store", target], env=env)
+    report = json.loads(result.stdout)
+    assert "S3c" not in result.output and ":***@127.0.0.1" in report["store"], result.output
+
+
+def test_a_refusal_quoting_a_masked_url_is_shown_whole() -> None:
+    """The CLI masks every message again: the refusal of ``redis://u:123/x@h`` quotes the URL
+    masked, then "before its last '@'", and a mask reading a password on to the next '@'
+    would have eaten the message up to there."""
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import app
+
+    env = {"COLUMNS": "400", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    result = CliRunner().invoke(app, ["ls", "--store", "redis://u:123/x@127.0.0.1"], env=env)
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.stderr.split())
+    assert "URL 'redis://u:***@127.0.0.1' holds a raw '/', '?' or '#' before its last" in said
+
+
+def test_a_password_holding_a_space_and_an_at_sign_is_not_shown_by_the_cli(
+    tmp_path: Path,
+) -> None:
+    """A reference the CLI quotes back ("no artifact with uri ..."): the password of
+    ``redis://:p@S3c r3t@host`` was shown ``redis://:***@S3c r3t@host``, that of
+    ``redis://:pa S3c@r3t@host`` ``redis://:***@r3t@host``."""
+    from typer.testing import CliRunner
+
+    from lineage_graph import LineageStore
+    from lineage_graph.cli import app
+
+    path = tmp_path / "store"
+    LineageStore.open(path).close()
+    env = {"COLUMNS": "200", "LINEAGE_GRAPH_STORE": None, "NEO4J_URI": None}
+    for ref in ("redis://:p@S3c r3t@h", "redis://:pa S3c@r3t@h"):
+        result = CliRunner().invoke(app, ["show", ref, "--store", str(path)], env=env)
+        assert result.exit_code == 3, result.output
+        assert "no artifact with uri 'redis://:***@h'" in result.output, result.output
+        assert "S3c" not in result.output and "r3t" not in result.output, result.output
+
+
 def test_a_password_holding_a_space_is_not_shown_by_the_cli(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
