@@ -701,6 +701,8 @@ class Run:
         #: output declared, or a property logged, by another thread from then on would be
         #: lost, silently (output() returned the artifact, never recorded): it is refused.
         self._ending = False
+        #: Who is ending the run (:meth:`_claim_end`): a thread's id, or an async exit's token.
+        self._ending_by: object = None
         self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
@@ -902,17 +904,37 @@ class Run:
                 "this would not be recorded"
             )
 
-    def _claim_end(self, what: str) -> None:
+    def _claim_end(self, what: str, by: object = None) -> bool:
         """This call ends the run: two ends at once (``finish()`` in two threads, or in one
         while the block exits in another) each wrote the completion, every new output stored
-        twice, silently. The second is :class:`_EndClaimed` and writes nothing."""
+        twice, silently. The second is :class:`_EndClaimed` and writes nothing. Whether this
+        call took the claim (False: this thread holds it already, its own end being retried
+        or recording its interruption); the taker gives it back (:meth:`_release_end`). ``by``:
+        who claims it, this thread unless given (an async exit: other tasks run in its thread
+        while it awaits its write, and one of them ending the run is another end)."""
+        me = threading.get_ident() if by is None else by
         with self._ending_lock:
+            if self._ending_by == me:
+                return False
             if self._ending:
                 raise _EndClaimed(
                     f"{what}: the run is being ended already (in another thread); this call "
                     "records nothing"
                 )
-            self._ending = True
+            self._ending, self._ending_by = True, me
+            return True
+
+    def _release_end(self, taken: bool) -> None:
+        """The end claimed (``taken``) is over: if it was not recorded (its write refused, the
+        engine down) the run may be ended again, and be given outputs. The claim was kept for
+        ever: a later ``fail()``, ``finish()`` or the block's exit, in this very thread, was
+        refused as "being ended in another thread" (the exit silently), the run RUNNING."""
+        if not taken:
+            return
+        with self._ending_lock:
+            self._ending_by = None
+            if self.active:
+                self._ending = False
 
     def _end_taking(self) -> list[_Output]:
         """The run's end begins: nothing is added from now on; its outputs."""
@@ -1732,8 +1754,11 @@ class Run:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
         try:
             self._require_active("fail()")
-            self._claim_end("fail()")
-            self._record_failure(error)
+            taken = self._claim_end("fail()")
+            try:
+                self._record_failure(error)
+            finally:
+                self._release_end(taken)
         except KeyboardInterrupt as exc:
             # (a Ctrl-C before the failure's write landed left the execution RUNNING for ever:
             # it is recorded CANCELED)
@@ -1762,7 +1787,7 @@ class Run:
         self._token = None
 
     def _complete_or_fail(self) -> None:
-        self._claim_end("finish()")
+        taken = self._claim_end("finish()")
         try:
             self._complete()
         except (Exception, KeyboardInterrupt) as exc:
@@ -1771,6 +1796,8 @@ class Run:
             # RUNNING, and read back)
             self._fail_quietly(exc)
             raise
+        finally:
+            self._release_end(taken)
 
     def _fail_quietly(self, exc: BaseException) -> None:
         """Record ``exc`` as the run's failure; a failure to record it is noted on ``exc``."""
@@ -1788,7 +1815,14 @@ class Run:
         ``CANCELED`` (an error, ``FAILED``), its outputs not written."""
         try:
             if self.active and self._recorded_error is not exc and not isinstance(exc, _EndClaimed):
-                self._fail_quietly(exc)
+                try:
+                    taken = self._claim_end("the run's interruption")
+                except _EndClaimed:
+                    return  # another thread is ending the run: its end is the run's
+                try:
+                    self._fail_quietly(exc)
+                finally:
+                    self._release_end(taken)
         finally:
             self._release()
 
@@ -1924,8 +1958,11 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     self._complete_or_fail()
                 else:
-                    self._claim_end("the run's exit")
-                    self._fail_quietly(exc)
+                    taken = self._claim_end("the run's exit")
+                    try:
+                        self._fail_quietly(exc)
+                    finally:
+                        self._release_end(taken)
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:
@@ -1990,8 +2027,11 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     await asyncio.to_thread(self._complete_or_fail)
                 else:
-                    self._claim_end("the run's exit")
-                    await asyncio.to_thread(self._fail_quietly, exc)
+                    taken = self._claim_end("the run's exit", by=object())
+                    try:
+                        await asyncio.to_thread(self._fail_quietly, exc)
+                    finally:
+                        self._release_end(taken)
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:

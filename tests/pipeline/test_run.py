@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -1561,3 +1562,37 @@ def test_use_cached_while_another_thread_ends_the_run_is_refused(
     monkeypatch.setattr(store, "put_execution", another_thread_uses_the_cache_meanwhile)
     run.finish()
     assert len(refused) == 1 and run.state == ExecutionState.COMPLETE and run.outputs == []
+
+
+class _Unprintable:
+    """A failure reason whose ``__str__`` raises: ``fail()`` raises, recording nothing."""
+
+    def __str__(self) -> str:
+        raise ValueError("no text")
+
+
+def test_an_end_refused_before_it_was_recorded_can_be_tried_again(store: LineageStore) -> None:
+    """A ``fail()`` that raised before recording anything kept its claim on the run's end for
+    ever: the same thread's next ``fail()`` or ``finish()`` was refused ("being ended already
+    (in another thread)"), and the block's exit skipped the run, silently: RUNNING for ever.
+    The end is tried again: the run is recorded."""
+    run = store.run("Trainer").start()
+    with pytest.raises(ValueError, match="no text"):
+        run.fail(cast(Any, _Unprintable()))
+    assert store.get_executions_by_id([run.id])[0].last_known_state == ExecutionState.RUNNING
+    run.fail("stopped")
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.FAILED
+    assert stored.custom_properties["error"] == "stopped"
+
+    for ends in ("raises", "returns"):
+        with contextlib.suppress(RuntimeError), store.run("Trainer") as block:
+            with pytest.raises(ValueError, match="no text"):
+                block.fail(cast(Any, _Unprintable()))
+            if ends == "raises":
+                raise RuntimeError("boom")
+        [stored] = store.get_executions_by_id([block.id])
+        expected = ExecutionState.FAILED if ends == "raises" else ExecutionState.COMPLETE
+        assert stored.last_known_state == block.state == expected, ends
+        assert current_run() is None
+
