@@ -1169,8 +1169,12 @@ class Run:
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
         self._require_unfinished("log_git()")
-        info = git_info(path)
-        self.custom_properties.update(info)
+        info = git_info(path)  # (git's processes: another thread may end the run meanwhile)
+        with self._ending_lock:
+            # (as _log: given while the run's end took its properties, it was returned here
+            # and never recorded)
+            self._refuse_ending("log_git()")
+            self.custom_properties.update(info)
         return info
 
     def use_cached(self) -> list[Artifact]:

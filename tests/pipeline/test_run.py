@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -1596,3 +1598,32 @@ def test_an_end_refused_before_it_was_recorded_can_be_tried_again(store: Lineage
         assert stored.last_known_state == block.state == expected, ends
         assert current_run() is None
 
+
+def test_log_git_while_another_thread_ends_the_run_is_refused(
+    store: LineageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``log_git()`` reads git (processes: slow) and then adds what it read: another thread
+    ending the run meanwhile recorded it without them, and ``log_git()`` returned them as if
+    logged: lost, silently, as an output or a metric given then was. It is refused now."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(tmp_path)]
+    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "one"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    run = store.run("Trainer").start()
+    git_info = pipeline.git_info
+
+    def another_thread_finishes_the_run_meanwhile(path: Any = ".") -> dict[str, Any]:
+        info = git_info(path)
+        ender = threading.Thread(target=run.finish)
+        ender.start()
+        ender.join()
+        return info
+
+    monkeypatch.setattr(pipeline, "git_info", another_thread_finishes_the_run_meanwhile)
+    with pytest.raises(FailedPreconditionError, match="ended meanwhile"):
+        run.log_git(tmp_path)
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.COMPLETE
+    assert not [k for k in stored.custom_properties if k.startswith("git_")]
+    assert git_info(tmp_path)["git_branch"] == "main"  # (there was something to log)
