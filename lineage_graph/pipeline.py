@@ -1456,6 +1456,10 @@ class Run:
                 f"custom_properties.{ERROR_PROPERTY}",
                 f"custom_properties.{ERROR_TYPE_PROPERTY}",
             ]
+        # Listed before the write: a Ctrl-C as its reply comes (the rename applied, the entry
+        # not sent) left the attempt renamed and the name free, the rename not listed to be
+        # undone (_restore_namesake writes only while it holds the name the rename gave it).
+        done.append((found, retired, paths))
         # (False: it changed since it was read, another re-run retired it, say: try again)
         try:
             if not self.store._put_executions_expecting(
@@ -1463,8 +1467,10 @@ class Run:
                 field_mask_paths=paths,
                 expect={"last_known_state": int(state), "name": self.name},
             ):
+                done.pop()
                 return True  # (changed since it was read: nothing renamed; try again)
         except AlreadyExistsError as taken:
+            done.pop()
             # Another execution of the type holds the name it would take (one named so by
             # hand): the run was refused with a unique key's message naming that other name
             # alone, not the run's nor why it was renamed.
@@ -1477,7 +1483,6 @@ class Run:
                 f"but execution {holder.id if holder else '?'} holds that name; nothing was "
                 "written. Rename that execution, or give this run another name"
             ) from taken
-        done.append((found, retired, paths))
         return True
 
     def _restore_namesake(
@@ -1508,6 +1513,11 @@ class Run:
             restored, why = False, type(again).__name__
         else:
             why = "changed since"
+            if not restored:
+                # (a rename interrupted before it was applied: it holds the name still)
+                with contextlib.suppress(LineageGraphError):
+                    held = self._namesake()
+                    restored = held is not None and held.id == found.id
         if not restored:
             exc.add_note(
                 f"lineage-graph: execution {found.id} gave up the name {self.name!r} for this "
