@@ -931,10 +931,11 @@ class Run:
         refused as "being ended in another thread" (the exit silently), the run RUNNING."""
         if not taken:
             return
+        # (asked first, and both set in one statement: a Ctrl-C landing between them left the
+        # claim nobody's with the run not ended, every later end refused, RUNNING for ever)
+        recorded = not self.active
         with self._ending_lock:
-            self._ending_by = None
-            if self.active:
-                self._ending = False
+            self._ending_by, self._ending = None, self._ending and recorded
 
     def _end_taking(self) -> list[_Output]:
         """The run's end begins: nothing is added from now on; its outputs."""

@@ -1627,3 +1627,35 @@ def test_log_git_while_another_thread_ends_the_run_is_refused(
     assert stored.last_known_state == run.state == ExecutionState.COMPLETE
     assert not [k for k in stored.custom_properties if k.startswith("git_")]
     assert git_info(tmp_path)["git_branch"] == "main"  # (there was something to log)
+
+
+def test_ctrl_c_as_a_refused_end_gives_its_claim_back_leaves_no_run_running(
+    store: LineageStore,
+) -> None:
+    """A ``fail()`` that raised before recording anything gives its claim on the run's end
+    back: a Ctrl-C landing there (as it asks whether the run is still RUNNING) must not leave
+    the claim half given back, every later end refused and the run RUNNING for ever."""
+    seen: list[str] = []
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        code = frame.f_code
+        if code.co_filename != pipeline.__file__ or seen:
+            return None
+        caller = frame.f_back.f_code.co_name
+        if (event, code.co_name, caller) == ("return", "active", "_release_end"):
+            seen.append("return active")
+            raise KeyboardInterrupt
+        return trace
+
+    run = None
+    previous = sys.gettrace()
+    try:
+        with pytest.raises(KeyboardInterrupt), store.run("Trainer") as run:
+            sys.settrace(trace)
+            run.fail(cast(Any, _Unprintable()))
+    finally:
+        sys.settrace(previous)
+    assert seen and run is not None
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.CANCELED
+    assert current_run() is None
