@@ -1822,6 +1822,12 @@ class Run:
         except Exception as record_error:  # never hide the user's exception behind ours
             exc.add_note(f"lineage-graph could not record the failure: {record_error!r}")
 
+    def _fail_then_release(self, exc: BaseException, taken: bool) -> None:
+        try:
+            self._fail_quietly(exc)
+        finally:
+            self._release_end(taken)
+
     def _close_interrupted(self, exc: BaseException) -> None:
         """``exc`` reached ``start`` or ``__exit__`` past the run's own handlers: a Ctrl-C
         landing between them (as ``__exit__`` began, in ``_exit``, ``active``, as
@@ -2043,10 +2049,9 @@ class Run:
                     await asyncio.to_thread(self._complete_or_fail)
                 else:
                     taken = self._claim_end("the run's exit", by=object())
-                    try:
-                        await asyncio.to_thread(self._fail_quietly, exc)
-                    finally:
-                        self._release_end(taken)
+                    # (given back by the thread that records it, once it has: the task may be
+                    # cancelled while that thread still writes)
+                    await asyncio.to_thread(self._fail_then_release, exc, taken)
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:

@@ -1659,3 +1659,47 @@ def test_ctrl_c_as_a_refused_end_gives_its_claim_back_leaves_no_run_running(
     [stored] = store.get_executions_by_id([run.id])
     assert stored.last_known_state == run.state == ExecutionState.CANCELED
     assert current_run() is None
+
+
+def test_an_async_exit_cancelled_while_its_failure_is_written_keeps_the_end(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``async with`` block raised; its exit writes the failure in a thread. The task
+    cancelled meanwhile (Ctrl-C under ``asyncio.run``): that thread still writes it, so the
+    run's end is still under way: a ``finish()`` then is refused, not a second end (recorded
+    COMPLETE with the block's output, the failure's write then finding it no longer RUNNING)."""
+    store.put_artifact_type(ArtifactType(name="Model"))
+    run = store.run("Trainer")
+    writing, go_on = threading.Event(), threading.Event()
+    expecting = store._put_executions_expecting
+
+    def slow_failure(*args: Any, **kwargs: Any) -> Any:
+        writing.set()
+        go_on.wait(60)
+        return expecting(*args, **kwargs)
+
+    async def block() -> None:
+        async with run:
+            run.output("Model", uri="s3://models/1")
+            monkeypatch.setattr(store, "_put_executions_expecting", slow_failure)
+            raise RuntimeError("boom")
+
+    async def main() -> None:
+        task = asyncio.create_task(block())
+        await asyncio.to_thread(writing.wait, 60)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        try:
+            with pytest.raises(FailedPreconditionError, match="being ended already"):
+                run.finish()
+        finally:
+            go_on.set()
+
+    try:
+        asyncio.run(main())  # (waits for the failure's thread)
+    finally:
+        go_on.set()
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.FAILED
+    assert store.get_artifacts() == []
