@@ -1942,7 +1942,7 @@ class Run:
             text = _error_text(error)
             self.custom_properties[ERROR_TYPE_PROPERTY] = type(error).__qualname__
         else:
-            text = str(error)
+            text = _storable(str(error))
         self.custom_properties[ERROR_PROPERTY] = text[:_MAX_ERROR_CHARS]
         state = ExecutionState.CANCELED if cancelled else ExecutionState.FAILED
         # Only the state and the custom properties change: a failure caused by a bad declared
@@ -2068,11 +2068,21 @@ def _error_text(error: BaseException, depth: int = 0) -> str:
         # (an exception whose __str__ raises: recording the failure raised, and the run stayed
         # RUNNING for ever, its process alive, so a named re-run was refused)
         message = f"<str() raised {type(broken).__name__}>"
+    message = _storable(message)
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     if isinstance(error, BaseExceptionGroup) and depth < 4:
         parts = [_error_text(e, depth + 1) for e in error.exceptions[:10]]
         text += " [" + "; ".join(parts) + "]"
     return text
+
+
+def _storable(text: str) -> str:
+    """``text`` with each lone surrogate written as its escape (``\\udcff``): an error message
+    naming a file whose name is not UTF-8 (``os.listdir``, ``os.fsdecode`` give it so) could not
+    be stored (InvalidArgumentError), so the run's failure was not recorded: RUNNING for ever."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _clean_exit(exc: BaseException) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import shutil
 import signal
 import subprocess
@@ -1703,3 +1704,22 @@ def test_an_async_exit_cancelled_while_its_failure_is_written_keeps_the_end(
     [stored] = store.get_executions_by_id([run.id])
     assert stored.last_known_state == run.state == ExecutionState.FAILED
     assert store.get_artifacts() == []
+
+
+def test_a_failure_naming_a_file_whose_name_is_not_utf8_is_recorded(store: LineageStore) -> None:
+    """A block raising an error that names a file whose name is not UTF-8 (``os.listdir`` and
+    ``os.fsdecode`` give it with a lone surrogate): its message could not be stored, so the
+    failure was not recorded and the run stayed RUNNING for ever (as for an exception whose
+    ``__str__`` raises). It is recorded FAILED, the surrogate written as its escape; so is a
+    ``fail()`` given such a reason."""
+    name = os.fsdecode(b"data-\xff.csv")
+    with pytest.raises(ValueError), store.run("Trainer") as run:
+        raise ValueError(f"cannot parse {name}")
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.FAILED
+    assert stored.custom_properties["error"] == "ValueError: cannot parse data-\\udcff.csv"
+    failed = store.run("Trainer").start()
+    failed.fail(f"cannot parse {name}")
+    [stored] = store.get_executions_by_id([failed.id])
+    assert stored.last_known_state == failed.state == ExecutionState.FAILED
+    assert stored.custom_properties["error"] == "cannot parse data-\\udcff.csv"
