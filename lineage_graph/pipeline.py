@@ -652,6 +652,8 @@ class Run:
             properties=dict(properties or {}),
             custom_properties=dict(custom_properties or {}),
         )
+        for what, given in (("properties", properties), ("custom_properties", custom_properties)):
+            _check_unicode_properties(f"run {execution_type!r} {what}", given or {})
         if isinstance(name, str):
             # A name the store cannot hold as a unique key (a NUL, empty, edge whitespace,
             # U+0001, over MAX_KEY_BYTES) was refused by the entry write, after the run's
@@ -1163,6 +1165,7 @@ class Run:
         # not a str) was accepted here, then failed the completion with pydantic's untyped
         # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
         _built(Execution, what, type=self.execution_type, custom_properties=merged)
+        _check_unicode_properties(what, merged)
         with self._ending_lock:
             self._refuse_ending(what)
             self.custom_properties.update(merged)
@@ -2083,6 +2086,23 @@ def _storable(text: str) -> str:
     if text.isascii():
         return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _check_unicode_properties(what: str, values: Mapping[str, Any]) -> None:
+    """A property name or text value holding a lone surrogate is InvalidArgumentError: no
+    engine stores one. Logged, it was accepted, then refused the run's completion and the
+    record of its failure alike (both write the properties): RUNNING for ever; given to the
+    run, it was refused by the entry write, after the run's types were registered."""
+    for key, value in values.items():
+        for text in (key, value):
+            if isinstance(text, str) and not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise InvalidArgumentError(
+                        f"{what}: property {key!r:.80} must be valid Unicode (no lone "
+                        f"surrogate): {text!r:.80}"
+                    ) from None
 
 
 def _clean_exit(exc: BaseException) -> bool:

@@ -1723,3 +1723,25 @@ def test_a_failure_naming_a_file_whose_name_is_not_utf8_is_recorded(store: Linea
     [stored] = store.get_executions_by_id([failed.id])
     assert stored.last_known_state == failed.state == ExecutionState.FAILED
     assert stored.custom_properties["error"] == "cannot parse data-\\udcff.csv"
+
+
+def test_a_property_with_a_lone_surrogate_is_refused_when_given(store: LineageStore) -> None:
+    """A property name or text value no engine stores (a lone surrogate, as ``os.fsdecode``
+    gives a file name that is not UTF-8): logged, it was accepted, then refused the completion
+    and the record of the failure alike, the run RUNNING for ever; given to ``store.run``, the
+    entry write refused it after the run's type was registered. Refused at the call now,
+    nothing changed; the run goes on and completes."""
+    name = os.fsdecode(b"data-\xff.csv")
+    with store.run("Trainer") as run:
+        for logged in ({"source": name}, {name: 1}):
+            with pytest.raises(InvalidArgumentError, match="lone surrogate"):
+                run.log_properties(logged)
+        run.log_metrics(accuracy=0.9)
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.COMPLETE
+    assert stored.custom_properties == {"accuracy": 0.9}
+    before = _snapshot(store)
+    for given in ({"custom_properties": {"source": name}}, {"properties": {name: 1}}):
+        with pytest.raises(InvalidArgumentError, match="lone surrogate"):
+            store.run("Loader", **given).start()
+    assert _snapshot(store) == before
