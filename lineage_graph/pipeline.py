@@ -652,6 +652,8 @@ class Run:
             properties=dict(properties or {}),
             custom_properties=dict(custom_properties or {}),
         )
+        for what, given in (("properties", properties), ("custom_properties", custom_properties)):
+            _check_unicode_properties(f"run {execution_type!r} {what}", given or {})
         if isinstance(name, str):
             # A name the store cannot hold as a unique key (a NUL, empty, edge whitespace,
             # U+0001, over MAX_KEY_BYTES) was refused by the entry write, after the run's
@@ -701,6 +703,8 @@ class Run:
         #: output declared, or a property logged, by another thread from then on would be
         #: lost, silently (output() returned the artifact, never recorded): it is refused.
         self._ending = False
+        #: Who is ending the run (:meth:`_claim_end`): a thread's id, or an async exit's token.
+        self._ending_by: object = None
         self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
@@ -902,17 +906,38 @@ class Run:
                 "this would not be recorded"
             )
 
-    def _claim_end(self, what: str) -> None:
+    def _claim_end(self, what: str, by: object = None) -> bool:
         """This call ends the run: two ends at once (``finish()`` in two threads, or in one
         while the block exits in another) each wrote the completion, every new output stored
-        twice, silently. The second is :class:`_EndClaimed` and writes nothing."""
+        twice, silently. The second is :class:`_EndClaimed` and writes nothing. Whether this
+        call took the claim (False: this thread holds it already, its own end being retried
+        or recording its interruption); the taker gives it back (:meth:`_release_end`). ``by``:
+        who claims it, this thread unless given (an async exit: other tasks run in its thread
+        while it awaits its write, and one of them ending the run is another end)."""
+        me = threading.get_ident() if by is None else by
         with self._ending_lock:
+            if self._ending_by == me:
+                return False
             if self._ending:
                 raise _EndClaimed(
                     f"{what}: the run is being ended already (in another thread); this call "
                     "records nothing"
                 )
-            self._ending = True
+            self._ending, self._ending_by = True, me
+            return True
+
+    def _release_end(self, taken: bool) -> None:
+        """The end claimed (``taken``) is over: if it was not recorded (its write refused, the
+        engine down) the run may be ended again, and be given outputs. The claim was kept for
+        ever: a later ``fail()``, ``finish()`` or the block's exit, in this very thread, was
+        refused as "being ended in another thread" (the exit silently), the run RUNNING."""
+        if not taken:
+            return
+        # (asked first, and both set in one statement: a Ctrl-C landing between them left the
+        # claim nobody's with the run not ended, every later end refused, RUNNING for ever)
+        recorded = not self.active
+        with self._ending_lock:
+            self._ending_by, self._ending = None, self._ending and recorded
 
     def _end_taking(self) -> list[_Output]:
         """The run's end begins: nothing is added from now on; its outputs."""
@@ -1140,6 +1165,7 @@ class Run:
         # not a str) was accepted here, then failed the completion with pydantic's untyped
         # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
         _built(Execution, what, type=self.execution_type, custom_properties=merged)
+        _check_unicode_properties(what, merged)
         with self._ending_lock:
             self._refuse_ending(what)
             self.custom_properties.update(merged)
@@ -1147,8 +1173,12 @@ class Run:
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
         self._require_unfinished("log_git()")
-        info = git_info(path)
-        self.custom_properties.update(info)
+        info = git_info(path)  # (git's processes: another thread may end the run meanwhile)
+        with self._ending_lock:
+            # (as _log: given while the run's end took its properties, it was returned here
+            # and never recorded)
+            self._refuse_ending("log_git()")
+            self.custom_properties.update(info)
         return info
 
     def use_cached(self) -> list[Artifact]:
@@ -1430,6 +1460,10 @@ class Run:
                 f"custom_properties.{ERROR_PROPERTY}",
                 f"custom_properties.{ERROR_TYPE_PROPERTY}",
             ]
+        # Listed before the write: a Ctrl-C as its reply comes (the rename applied, the entry
+        # not sent) left the attempt renamed and the name free, the rename not listed to be
+        # undone (_restore_namesake writes only while it holds the name the rename gave it).
+        done.append((found, retired, paths))
         # (False: it changed since it was read, another re-run retired it, say: try again)
         try:
             if not self.store._put_executions_expecting(
@@ -1437,8 +1471,10 @@ class Run:
                 field_mask_paths=paths,
                 expect={"last_known_state": int(state), "name": self.name},
             ):
+                done.pop()
                 return True  # (changed since it was read: nothing renamed; try again)
         except AlreadyExistsError as taken:
+            done.pop()
             # Another execution of the type holds the name it would take (one named so by
             # hand): the run was refused with a unique key's message naming that other name
             # alone, not the run's nor why it was renamed.
@@ -1451,7 +1487,6 @@ class Run:
                 f"but execution {holder.id if holder else '?'} holds that name; nothing was "
                 "written. Rename that execution, or give this run another name"
             ) from taken
-        done.append((found, retired, paths))
         return True
 
     def _restore_namesake(
@@ -1482,6 +1517,11 @@ class Run:
             restored, why = False, type(again).__name__
         else:
             why = "changed since"
+            if not restored:
+                # (a rename interrupted before it was applied: it holds the name still)
+                with contextlib.suppress(LineageGraphError):
+                    held = self._namesake()
+                    restored = held is not None and held.id == found.id
         if not restored:
             exc.add_note(
                 f"lineage-graph: execution {found.id} gave up the name {self.name!r} for this "
@@ -1732,8 +1772,11 @@ class Run:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
         try:
             self._require_active("fail()")
-            self._claim_end("fail()")
-            self._record_failure(error)
+            taken = self._claim_end("fail()")
+            try:
+                self._record_failure(error)
+            finally:
+                self._release_end(taken)
         except KeyboardInterrupt as exc:
             # (a Ctrl-C before the failure's write landed left the execution RUNNING for ever:
             # it is recorded CANCELED)
@@ -1762,7 +1805,7 @@ class Run:
         self._token = None
 
     def _complete_or_fail(self) -> None:
-        self._claim_end("finish()")
+        taken = self._claim_end("finish()")
         try:
             self._complete()
         except (Exception, KeyboardInterrupt) as exc:
@@ -1771,6 +1814,8 @@ class Run:
             # RUNNING, and read back)
             self._fail_quietly(exc)
             raise
+        finally:
+            self._release_end(taken)
 
     def _fail_quietly(self, exc: BaseException) -> None:
         """Record ``exc`` as the run's failure; a failure to record it is noted on ``exc``."""
@@ -1780,6 +1825,12 @@ class Run:
         except Exception as record_error:  # never hide the user's exception behind ours
             exc.add_note(f"lineage-graph could not record the failure: {record_error!r}")
 
+    def _fail_then_release(self, exc: BaseException, taken: bool) -> None:
+        try:
+            self._fail_quietly(exc)
+        finally:
+            self._release_end(taken)
+
     def _close_interrupted(self, exc: BaseException) -> None:
         """``exc`` reached ``start`` or ``__exit__`` past the run's own handlers: a Ctrl-C
         landing between them (as ``__exit__`` began, in ``_exit``, ``active``, as
@@ -1788,7 +1839,14 @@ class Run:
         ``CANCELED`` (an error, ``FAILED``), its outputs not written."""
         try:
             if self.active and self._recorded_error is not exc and not isinstance(exc, _EndClaimed):
-                self._fail_quietly(exc)
+                try:
+                    taken = self._claim_end("the run's interruption")
+                except _EndClaimed:
+                    return  # another thread is ending the run: its end is the run's
+                try:
+                    self._fail_quietly(exc)
+                finally:
+                    self._release_end(taken)
         finally:
             self._release()
 
@@ -1887,7 +1945,7 @@ class Run:
             text = _error_text(error)
             self.custom_properties[ERROR_TYPE_PROPERTY] = type(error).__qualname__
         else:
-            text = str(error)
+            text = _storable(str(error))
         self.custom_properties[ERROR_PROPERTY] = text[:_MAX_ERROR_CHARS]
         state = ExecutionState.CANCELED if cancelled else ExecutionState.FAILED
         # Only the state and the custom properties change: a failure caused by a bad declared
@@ -1924,8 +1982,11 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     self._complete_or_fail()
                 else:
-                    self._claim_end("the run's exit")
-                    self._fail_quietly(exc)
+                    taken = self._claim_end("the run's exit")
+                    try:
+                        self._fail_quietly(exc)
+                    finally:
+                        self._release_end(taken)
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:
@@ -1990,8 +2051,10 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     await asyncio.to_thread(self._complete_or_fail)
                 else:
-                    self._claim_end("the run's exit")
-                    await asyncio.to_thread(self._fail_quietly, exc)
+                    taken = self._claim_end("the run's exit", by=object())
+                    # (given back by the thread that records it, once it has: the task may be
+                    # cancelled while that thread still writes)
+                    await asyncio.to_thread(self._fail_then_release, exc, taken)
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:
@@ -2008,11 +2071,38 @@ def _error_text(error: BaseException, depth: int = 0) -> str:
         # (an exception whose __str__ raises: recording the failure raised, and the run stayed
         # RUNNING for ever, its process alive, so a named re-run was refused)
         message = f"<str() raised {type(broken).__name__}>"
+    message = _storable(message)
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     if isinstance(error, BaseExceptionGroup) and depth < 4:
         parts = [_error_text(e, depth + 1) for e in error.exceptions[:10]]
         text += " [" + "; ".join(parts) + "]"
     return text
+
+
+def _storable(text: str) -> str:
+    """``text`` with each lone surrogate written as its escape (``\\udcff``): an error message
+    naming a file whose name is not UTF-8 (``os.listdir``, ``os.fsdecode`` give it so) could not
+    be stored (InvalidArgumentError), so the run's failure was not recorded: RUNNING for ever."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _check_unicode_properties(what: str, values: Mapping[str, Any]) -> None:
+    """A property name or text value holding a lone surrogate is InvalidArgumentError: no
+    engine stores one. Logged, it was accepted, then refused the run's completion and the
+    record of its failure alike (both write the properties): RUNNING for ever; given to the
+    run, it was refused by the entry write, after the run's types were registered."""
+    for key, value in values.items():
+        for text in (key, value):
+            if isinstance(text, str) and not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise InvalidArgumentError(
+                        f"{what}: property {key!r:.80} must be valid Unicode (no lone "
+                        f"surrogate): {text!r:.80}"
+                    ) from None
 
 
 def _clean_exit(exc: BaseException) -> bool:

@@ -4,6 +4,7 @@ refused saying what differs."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -849,3 +850,42 @@ def test_a_rerun_interrupted_before_its_entry_was_sent_gives_the_name_back(
     [after] = store.get_executions_by_type("Trainer")
     assert after.id == held.id and after.name == "nightly-2026-12-05"
     assert after.last_known_state == ExecutionState.FAILED
+
+
+@pytest.mark.parametrize("lands", ["as the rename is sent", "as the rename's reply comes"])
+def test_a_rerun_interrupted_at_its_namesakes_rename_leaves_it_its_name(
+    store: LineageStore, lands: str
+) -> None:
+    """Ctrl-C as the rename of the failed attempt returned (applied; the entry not sent yet):
+    nothing of the run was written, yet the attempt stayed renamed ``~attempt-<id>`` and the
+    name free (the rename was listed to be undone only once its write returned). It is renamed
+    back; one interrupted before it was applied keeps its name, and no note says otherwise."""
+    from lineage_graph import store as store_module
+
+    with pytest.raises(RuntimeError):
+        _named_run(store, "raise")
+    [held] = store.get_executions_by_type("Trainer")
+    event = "call" if lands == "as the rename is sent" else "return"
+    landed: list[bool] = []
+
+    def trace(frame: Any, what: str, arg: Any) -> Any:
+        code = frame.f_code
+        if code.co_name != "_put_executions_expecting" or code.co_filename != store_module.__file__:
+            return None
+        if what == event and frame.f_back.f_code.co_name == "_retire_namesake" and not landed:
+            landed.append(True)
+            raise KeyboardInterrupt
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        with pytest.raises(KeyboardInterrupt) as interrupted:
+            _named_run(store, "complete")
+    finally:
+        sys.settrace(previous)
+    assert landed
+    [after] = store.get_executions_by_type("Trainer")
+    assert after.id == held.id and after.name == "nightly-2026-12-05"
+    assert after.last_known_state == ExecutionState.FAILED
+    assert not [n for n in getattr(interrupted.value, "__notes__", []) if "get it back" in n]

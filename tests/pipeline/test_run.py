@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import os
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -1561,3 +1565,183 @@ def test_use_cached_while_another_thread_ends_the_run_is_refused(
     monkeypatch.setattr(store, "put_execution", another_thread_uses_the_cache_meanwhile)
     run.finish()
     assert len(refused) == 1 and run.state == ExecutionState.COMPLETE and run.outputs == []
+
+
+class _Unprintable:
+    """A failure reason whose ``__str__`` raises: ``fail()`` raises, recording nothing."""
+
+    def __str__(self) -> str:
+        raise ValueError("no text")
+
+
+def test_an_end_refused_before_it_was_recorded_can_be_tried_again(store: LineageStore) -> None:
+    """A ``fail()`` that raised before recording anything kept its claim on the run's end for
+    ever: the same thread's next ``fail()`` or ``finish()`` was refused ("being ended already
+    (in another thread)"), and the block's exit skipped the run, silently: RUNNING for ever.
+    The end is tried again: the run is recorded."""
+    run = store.run("Trainer").start()
+    with pytest.raises(ValueError, match="no text"):
+        run.fail(cast(Any, _Unprintable()))
+    assert store.get_executions_by_id([run.id])[0].last_known_state == ExecutionState.RUNNING
+    run.fail("stopped")
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.FAILED
+    assert stored.custom_properties["error"] == "stopped"
+
+    for ends in ("raises", "returns"):
+        with contextlib.suppress(RuntimeError), store.run("Trainer") as block:
+            with pytest.raises(ValueError, match="no text"):
+                block.fail(cast(Any, _Unprintable()))
+            if ends == "raises":
+                raise RuntimeError("boom")
+        [stored] = store.get_executions_by_id([block.id])
+        expected = ExecutionState.FAILED if ends == "raises" else ExecutionState.COMPLETE
+        assert stored.last_known_state == block.state == expected, ends
+        assert current_run() is None
+
+
+def test_log_git_while_another_thread_ends_the_run_is_refused(
+    store: LineageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``log_git()`` reads git (processes: slow) and then adds what it read: another thread
+    ending the run meanwhile recorded it without them, and ``log_git()`` returned them as if
+    logged: lost, silently, as an output or a metric given then was. It is refused now."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(tmp_path)]
+    for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "one"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    run = store.run("Trainer").start()
+    git_info = pipeline.git_info
+
+    def another_thread_finishes_the_run_meanwhile(path: Any = ".") -> dict[str, Any]:
+        info = git_info(path)
+        ender = threading.Thread(target=run.finish)
+        ender.start()
+        ender.join()
+        return info
+
+    monkeypatch.setattr(pipeline, "git_info", another_thread_finishes_the_run_meanwhile)
+    with pytest.raises(FailedPreconditionError, match="ended meanwhile"):
+        run.log_git(tmp_path)
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.COMPLETE
+    assert not [k for k in stored.custom_properties if k.startswith("git_")]
+    assert git_info(tmp_path)["git_branch"] == "main"  # (there was something to log)
+
+
+def test_ctrl_c_as_a_refused_end_gives_its_claim_back_leaves_no_run_running(
+    store: LineageStore,
+) -> None:
+    """A ``fail()`` that raised before recording anything gives its claim on the run's end
+    back: a Ctrl-C landing there (as it asks whether the run is still RUNNING) must not leave
+    the claim half given back, every later end refused and the run RUNNING for ever."""
+    seen: list[str] = []
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        code = frame.f_code
+        if code.co_filename != pipeline.__file__ or seen:
+            return None
+        caller = frame.f_back.f_code.co_name
+        if (event, code.co_name, caller) == ("return", "active", "_release_end"):
+            seen.append("return active")
+            raise KeyboardInterrupt
+        return trace
+
+    run = None
+    previous = sys.gettrace()
+    try:
+        with pytest.raises(KeyboardInterrupt), store.run("Trainer") as run:
+            sys.settrace(trace)
+            run.fail(cast(Any, _Unprintable()))
+    finally:
+        sys.settrace(previous)
+    assert seen and run is not None
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.CANCELED
+    assert current_run() is None
+
+
+def test_an_async_exit_cancelled_while_its_failure_is_written_keeps_the_end(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``async with`` block raised; its exit writes the failure in a thread. The task
+    cancelled meanwhile (Ctrl-C under ``asyncio.run``): that thread still writes it, so the
+    run's end is still under way: a ``finish()`` then is refused, not a second end (recorded
+    COMPLETE with the block's output, the failure's write then finding it no longer RUNNING)."""
+    store.put_artifact_type(ArtifactType(name="Model"))
+    run = store.run("Trainer")
+    writing, go_on = threading.Event(), threading.Event()
+    expecting = store._put_executions_expecting
+
+    def slow_failure(*args: Any, **kwargs: Any) -> Any:
+        writing.set()
+        go_on.wait(60)
+        return expecting(*args, **kwargs)
+
+    async def block() -> None:
+        async with run:
+            run.output("Model", uri="s3://models/1")
+            monkeypatch.setattr(store, "_put_executions_expecting", slow_failure)
+            raise RuntimeError("boom")
+
+    async def main() -> None:
+        task = asyncio.create_task(block())
+        await asyncio.to_thread(writing.wait, 60)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        try:
+            with pytest.raises(FailedPreconditionError, match="being ended already"):
+                run.finish()
+        finally:
+            go_on.set()
+
+    try:
+        asyncio.run(main())  # (waits for the failure's thread)
+    finally:
+        go_on.set()
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.FAILED
+    assert store.get_artifacts() == []
+
+
+def test_a_failure_naming_a_file_whose_name_is_not_utf8_is_recorded(store: LineageStore) -> None:
+    """A block raising an error that names a file whose name is not UTF-8 (``os.listdir`` and
+    ``os.fsdecode`` give it with a lone surrogate): its message could not be stored, so the
+    failure was not recorded and the run stayed RUNNING for ever (as for an exception whose
+    ``__str__`` raises). It is recorded FAILED, the surrogate written as its escape; so is a
+    ``fail()`` given such a reason."""
+    name = os.fsdecode(b"data-\xff.csv")
+    with pytest.raises(ValueError), store.run("Trainer") as run:
+        raise ValueError(f"cannot parse {name}")
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.FAILED
+    assert stored.custom_properties["error"] == "ValueError: cannot parse data-\\udcff.csv"
+    failed = store.run("Trainer").start()
+    failed.fail(f"cannot parse {name}")
+    [stored] = store.get_executions_by_id([failed.id])
+    assert stored.last_known_state == failed.state == ExecutionState.FAILED
+    assert stored.custom_properties["error"] == "cannot parse data-\\udcff.csv"
+
+
+def test_a_property_with_a_lone_surrogate_is_refused_when_given(store: LineageStore) -> None:
+    """A property name or text value no engine stores (a lone surrogate, as ``os.fsdecode``
+    gives a file name that is not UTF-8): logged, it was accepted, then refused the completion
+    and the record of the failure alike, the run RUNNING for ever; given to ``store.run``, the
+    entry write refused it after the run's type was registered. Refused at the call now,
+    nothing changed; the run goes on and completes."""
+    name = os.fsdecode(b"data-\xff.csv")
+    with store.run("Trainer") as run:
+        for logged in ({"source": name}, {name: 1}):
+            with pytest.raises(InvalidArgumentError, match="lone surrogate"):
+                run.log_properties(logged)
+        run.log_metrics(accuracy=0.9)
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.COMPLETE
+    assert stored.custom_properties == {"accuracy": 0.9}
+    before = _snapshot(store)
+    for given in ({"custom_properties": {"source": name}}, {"properties": {name: 1}}):
+        with pytest.raises(InvalidArgumentError, match="lone surrogate"):
+            store.run("Loader", **given).start()
+    assert _snapshot(store) == before
