@@ -1,14 +1,9 @@
 // Explaining a cache miss at a bounded cost: the executions of the type among the newest
 // $window executions of the store (ids are allocated in order, so an id range of the indexed
 // `id`), with their INPUT artifacts (OPTIONAL MATCH, see candidates.cypher).
-// Ranked as the caller ranks them (cache.py _explain): most of $ids read (`common`, at most the
-// $count given: two copies of one given input's content are one input found and one extra),
-// then the fewest inputs (fewest extra), then, among those that read exactly the $count given inputs,
-// one that read them in the given roles ($roles: "<id> <event path>", empty for inputs given
-// as a collection) before one that read them in other roles, then the newest. Ranked by
-// `common` and the newest alone, the LIMIT cut the execution that read exactly the inputs (a
-// FAILED one: the miss's real reason) once $limit newer ones read the inputs and more, or
-// read them in other roles.
+// Ranked as the caller ranks them (cache.py _explain; $classes, $roles, $count: see
+// nearest.cypher): most given inputs found, then the fewest inputs, then read in the given roles,
+// then the newest.
 MATCH (s:IdSequence {kind: 'Execution'})
 WITH s.next - $window AS low
 MATCH (e:Execution)
@@ -20,10 +15,14 @@ WHERE ev.type = 3
 WITH e, collect(CASE WHEN a IS NULL THEN null
                      ELSE {id: a.id, pd: a.ps__digest, cd: a.cs__digest, path: ev.path}
                      END) AS inputs
-WITH e, inputs, size([i IN inputs WHERE i.id IN $ids]) AS common,
-     size([i IN inputs WHERE (toString(i.id) + ' ' + coalesce(i.path, '[]')) IN $roles]) AS in_role
-ORDER BY CASE WHEN common < $count THEN common ELSE $count END DESC, size(inputs) ASC,
-         CASE WHEN common = size(inputs) AND common = $count AND in_role < size($roles)
+WITH e, inputs,
+     reduce(acc = 0, c IN $classes |
+            acc + CASE WHEN size([i IN inputs WHERE i.id IN c.ids]) < c.n
+                     THEN size([i IN inputs WHERE i.id IN c.ids]) ELSE c.n END) AS common,
+     all(r IN $roles WHERE size([i IN inputs WHERE i.id IN r.ids
+                                 AND coalesce(i.path, '[]') = r.path]) = r.n) AS in_roles
+ORDER BY common DESC, size(inputs) ASC,
+         CASE WHEN common = size(inputs) AND common = $count AND NOT in_roles
               THEN 1 ELSE 0 END ASC,
          e.id DESC
 LIMIT $limit

@@ -161,10 +161,11 @@ class CacheResult:
     On a hit: ``execution``, its ``outputs`` with their ``output_events`` (aligned; an event's
     ``path`` tells which output is which) and ``matched_by`` (``"id"``: the very same input
     artifacts; ``"digest"``: some inputs matched by content fingerprint). On a miss with an
-    explanation: the ``nearest`` execution of the type (most inputs in common, newest first), the
-    given input ids it did not read (``missing_inputs``), the ids it read that were not given
-    (``extra_inputs``), the wanted properties it does not match (``property_diffs``: name ->
-    ``(wanted, its value or None)``), and ``reason`` in words.
+    explanation: the ``nearest`` execution of the type (fewest given inputs missing, then fewest
+    extra, then read in the given roles, then the newest), the given input ids it did not read
+    (``missing_inputs``), the ids it read that were not given (``extra_inputs``), the wanted
+    properties it does not match (``property_diffs``: name -> ``(wanted, its value or None)``),
+    and ``reason`` in words.
     """
 
     hit: bool
@@ -307,9 +308,9 @@ class _Why:
 
     matches: Callable[[_Candidate], bool]
     passed_over: list[int] = field(default_factory=list)
-    #: Inputs given by role, as ``"<id> <event path as stored>"``: the engine ranks an
-    #: execution that read exactly the inputs in other roles after one that read them in these.
-    role_keys: list[str] = field(default_factory=list)
+    #: The inputs given by role (None: as a collection): the engine ranks an execution that
+    #: read exactly the inputs in other roles after one that read them in these.
+    roles: list[_Role] | None = None
 
 
 def _matcher(
@@ -476,10 +477,7 @@ class CacheRepository(Repository):
             raise NotFoundError(f"no artifact with id {sorted(missing)}")
         wanted = Counter(_content_key(r, by_fingerprint) for r in rows)
         classes = self._classes(rows, wanted) if by_fingerprint else {}
-        why = _Why(
-            _matcher(ids, roles, rows, wanted, by_fingerprint),
-            role_keys=[f"{i} {json.dumps(list(path))}" for i, path in roles or ()],
-        )
+        why = _Why(_matcher(ids, roles, rows, wanted, by_fingerprint), roles=roles)
 
         def reusable(
             c: _Candidate, outputs: Iterable[Mapping[str, Any] | None] | None = None
@@ -683,6 +681,34 @@ class CacheRepository(Repository):
 
     # ----------------------------------------------------------------------------- explain
 
+    @staticmethod
+    def _rank_params(
+        ids: list[int],
+        rows: list[dict[str, Any]],
+        wanted: Counter[_ContentKey],
+        classes: Mapping[_ContentKey, set[int]],
+        by_fingerprint: bool,
+        roles: list[_Role] | None,
+    ) -> dict[str, Any]:
+        """What the engine ranks a miss's candidates by, as ``_explain`` does (the LIMIT must
+        not cut its choice): ``classes``, each content class of the given inputs (``ids``: its
+        artifacts, ``n``: how many given inputs hold it; a candidate has found
+        ``min(n, its inputs among ids)`` of them, as ``diff`` pairs them), and ``roles``, each
+        ``(content class, event path as stored)`` of inputs given by role with its count."""
+
+        def members(key: _ContentKey) -> list[int]:
+            return sorted(classes[key]) if key[0] == "digest" else [int(key[1])]
+
+        key_of = {int(r["id"]): _content_key(r, by_fingerprint) for r in rows}
+        in_roles = Counter(
+            (key_of[i], json.dumps(list(path)) if path else "[]") for i, path in roles or ()
+        )
+        return {
+            "classes": [{"ids": members(k), "n": n} for k, n in wanted.items()],
+            "roles": [{"ids": members(k), "path": p, "n": n} for (k, p), n in in_roles.items()],
+            "count": len(ids),
+        }
+
     def _explain(
         self,
         t: NodeType,
@@ -695,25 +721,17 @@ class CacheRepository(Repository):
         why: _Why,
     ) -> CacheResult:
         related = sorted(set(ids).union(*classes.values()) if classes else set(ids))
+        rank = self._rank_params(ids, rows, wanted, classes, by_fingerprint, why.roles)
         # Bounded first: the newest EXPLAIN_WINDOW executions of the store (all of a small one).
         found = self.read(
             "cache/recent_executions",
             window=EXPLAIN_WINDOW,
-            ids=related,
             type_id=t.id,
             limit=_NEAREST,
-            roles=why.role_keys,
-            count=len(ids),
+            **rank,
         )
         if not found and related:  # the type ran only long ago: its consumers of the inputs
-            found = self.read(
-                "cache/nearest",
-                ids=related,
-                type_id=t.id,
-                limit=_NEAREST,
-                roles=why.role_keys,
-                count=len(ids),
-            )
+            found = self.read("cache/nearest", ids=related, type_id=t.id, limit=_NEAREST, **rank)
         if not found:
             found = self.read("cache/newest", type_id=t.id)
         if not found:

@@ -184,8 +184,9 @@ def tokenize(text: str) -> list[Token]:
             assert m is not None
             tokens.append(Token("ident", m.group(), i))
             i = m.end()
-        elif ch == "." and last_end == i and tokens[-1].kind in ("ident", "qident", "kw"):
-            tokens.append(Token("punct", ".", i))  # a path's dot, before a part such as ``1``
+        elif ch == "." and last_end == i and tokens[-1].kind in ("ident", "qident"):
+            # a path's dot, before a part such as ``1``; not after a keyword: ``OR.5`` is OR 0.5
+            tokens.append(Token("punct", ".", i))
             i += 1
         elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = _NUMBER.match(text, i)

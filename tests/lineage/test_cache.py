@@ -281,6 +281,60 @@ def test_nearest_is_the_run_that_read_the_input_behind_many_that_read_two_copies
     assert "FAILED" in result.reason
 
 
+@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+def test_nearest_is_the_run_that_read_the_inputs_behind_many_that_read_a_copy_instead(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """a and a2 hold one content; c has none. A FAILED run read [a, c]; 40 newer runs read
+    [a, a2]. Asked for [a, c], the nearest is the FAILED one: the engine counted a2 among the
+    inputs in common (capped at the two given, as if it stood for c), ranked the newer runs
+    level with the exact one, and its LIMIT (32) kept only them ("did not read [c]; also read
+    [a2]")."""
+    setup_types(store)
+    setup_types(store, trainer="Other")
+    a, a2 = datasets(store, 2, properties={"digest": "sha256:same"})
+    [c] = datasets(store, 1)
+    failed, _ = train(store, [a, c], state=ExecutionState.FAILED)
+    for _ in range(40):
+        train(store, [a, a2])
+    train(store, [a], trainer="Other")  # the newest execution is of another type
+    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
+    result = store.find_cached_execution("Trainer", [a, c])
+    assert not result.hit and result.nearest is not None and result.nearest.id == failed
+    assert (result.missing_inputs, result.extra_inputs) == ([], [])
+    assert "FAILED" in result.reason
+
+
+@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+def test_nearest_is_the_run_that_read_a_copy_in_its_role_behind_many_in_other_roles(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """a and a2 hold one content. A FAILED run read a2 as "train"; 40 newer runs read a as
+    "test". Asked for {"train": a}, the nearest is the FAILED one (same content, same role):
+    the engine compared roles by artifact id, so it ranked the FAILED run as read in other
+    roles too, and its LIMIT (32) kept only the newer ones ("read these inputs in other
+    roles")."""
+    setup_types(store)
+    setup_types(store, trainer="Other")
+    a, a2 = datasets(store, 2, properties={"digest": "sha256:same"})
+
+    def run(state: ExecutionState, artifact: Artifact, role: str) -> int:
+        [eid] = store.put_executions([Execution(type="Trainer", last_known_state=state)])
+        store.put_events(
+            [Event(artifact_id=artifact.id, execution_id=eid, type=EventType.INPUT, path=[role])]
+        )
+        return eid
+
+    failed = run(ExecutionState.FAILED, a2, "train")
+    for _ in range(40):
+        run(COMPLETE, a, "test")
+    train(store, [a], trainer="Other")  # the newest execution is of another type
+    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
+    result = store.find_cached_execution("Trainer", {"train": a})
+    assert not result.hit and result.nearest is not None and result.nearest.id == failed
+    assert "FAILED" in result.reason and "other roles" not in result.reason
+
+
 def test_no_inputs_matches_executions_without_inputs(store: LineageStore) -> None:
     setup_types(store)
     [a] = datasets(store, 1)

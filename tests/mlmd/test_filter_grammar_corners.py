@@ -87,6 +87,23 @@ def test_malformed_digit_forms_are_invalid_on_both(digits: Both, query: str) -> 
     )
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "id = 2 OR.5 < 1",
+        "id = 1 AND.5 < 1",
+        "NOT.5 > 1",
+        "id BETWEEN.5 AND 2",
+        "id BETWEEN 0.5 AND.5e1",
+        "custom_properties.1.int_value IS NOT NULL AND.5<1",
+    ],
+)
+def test_a_number_may_follow_a_keyword_without_a_space(digits: Both, query: str) -> None:
+    """``OR.5`` is ``OR 0.5`` in MLMD, as before path parts could start with a digit; the dot
+    right after a keyword was taken for a path's dot ("custom_properties.1"), a syntax error."""
+    digits.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
 @pytest.mark.parametrize("space", [0x08, 0x0B, 0x0C, 0xA0, 0x2003, 0x202F, 0x3000], ids=hex)
 def test_zetasqls_white_space_separates_tokens(digits: Both, space: int) -> None:
     query = f"id = 1{chr(space)}OR{chr(space)}custom_properties.1.int_value = 6"
