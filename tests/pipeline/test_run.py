@@ -1833,3 +1833,29 @@ def test_ctrl_c_as_an_async_blocks_exit_begins_leaves_it_ended(
             break
         tried.append(where[0])
     assert {"call active", "call _clean_exit" if raising else "return active"} <= set(tried)
+
+
+def test_a_run_finished_in_a_copy_of_its_context_leaves_the_enclosing_run_current(
+    store: LineageStore,
+) -> None:
+    """A run finished by a thread working in a copy of the context it was started in
+    (``asyncio.to_thread``, ``copy_context().run``): the run it was started in, still running,
+    is that thread's current run again, the parent of a run started next there. It was reset
+    to None there: that run got no parent."""
+    seen: dict[str, Any] = {}
+    with store.run("Outer") as outer:
+        run = store.run("Trainer").start()
+
+        def worker() -> None:
+            run.finish()
+            seen["current"] = current_run()
+            with store.run("Next") as following:
+                seen["parent"] = following.parent
+
+        other = threading.Thread(target=contextvars.copy_context().run, args=(worker,))
+        other.start()
+        other.join()
+        assert run.state == ExecutionState.COMPLETE
+        assert seen == {"current": outer, "parent": outer}
+        assert current_run() is outer
+    assert current_run() is None
