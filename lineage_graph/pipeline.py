@@ -2087,16 +2087,45 @@ class Run:
             self._close_interrupted(interrupt)
             raise
 
+    async def _end_in_thread(self, end: Callable[..., None], *args: Any) -> None:
+        """``end(*args)`` in a thread of its own. The task cancelled before that thread began:
+        asyncio cancels the job (it never runs), so the run stayed RUNNING for ever; it is
+        recorded CANCELED here then. Cancelled once it began, that thread ends the run."""
+        lock = threading.Lock()
+        began, cancelled = [False], [False]
+
+        def work() -> None:
+            with lock:
+                if cancelled[0]:
+                    return  # (the task records the end)
+                began[0] = True
+            _unless_claimed(end, *args)
+
+        try:
+            await asyncio.to_thread(work)
+        except asyncio.CancelledError as cancel:
+            with lock:
+                cancelled[0] = True
+                close = not began[0]
+            if close and self.active:
+                with contextlib.suppress(_EndClaimed):
+                    taken = self._claim_end("the run's exit")
+                    try:
+                        self._fail_quietly(cancel)
+                    finally:
+                        self._release_end(taken)
+            raise
+
     async def _aexit(self, exc: BaseException | None) -> None:
         try:
             if self.active:
                 if exc is None or _clean_exit(exc):
-                    await asyncio.to_thread(_unless_claimed, self._complete_or_fail)
+                    await self._end_in_thread(self._complete_or_fail)
                 else:
                     # (claimed, and given back, by the thread that records it: the task may be
                     # cancelled while that thread still writes; other tasks of this one's
                     # thread ending the run meanwhile are another end)
-                    await asyncio.to_thread(_unless_claimed, self._fail_claimed, exc)
+                    await self._end_in_thread(self._fail_claimed, exc)
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:

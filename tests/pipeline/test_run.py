@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -1859,3 +1860,47 @@ def test_a_run_finished_in_a_copy_of_its_context_leaves_the_enclosing_run_curren
         assert seen == {"current": outer, "parent": outer}
         assert current_run() is outer
     assert current_run() is None
+
+
+@pytest.mark.parametrize("raising", [False, True])
+def test_an_async_exit_cancelled_before_its_thread_began_records_the_run_canceled(
+    store: LineageStore, raising: bool
+) -> None:
+    """An ``async with`` block's task cancelled as the block ends, the thread that would write
+    the run's end not begun yet (the executor's one thread busy): asyncio cancels that job, so
+    nothing wrote the end and the run stayed RUNNING for ever. It is recorded CANCELED, its
+    output not written."""
+    store.put_artifact_type(ArtifactType(name="Model"))
+    run = store.run("Trainer")
+    started, release = threading.Event(), threading.Event()
+    busy: list[asyncio.Future[bool]] = []
+
+    def occupy() -> bool:
+        started.set()
+        return release.wait(60)
+
+    async def block() -> None:
+        async with run:
+            run.output("Model", uri="s3://models/1")
+            busy.append(asyncio.get_running_loop().run_in_executor(None, occupy))
+            started.wait(60)
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()  # (delivered at the exit's first await)
+            if raising:
+                raise RuntimeError("boom")
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=1))
+        try:
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.create_task(block())
+        finally:
+            release.set()
+            await asyncio.gather(*busy)
+
+    asyncio.run(main())
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.CANCELED
+    assert stored.custom_properties["error_type"] == "CancelledError"
+    assert store.get_artifacts() == []
