@@ -133,7 +133,14 @@ _TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
 }
 
 
-class _EndClaimed(FailedPreconditionError):
+class _Refusal(FailedPreconditionError):
+    """A call on a run refused as it began (the run not RUNNING, or ended in another thread
+    already): it changes nothing, the current run of the thread calling it included (a
+    refused ``finish()`` from another thread reset that thread's current run to None, a run
+    it then started getting no parent)."""
+
+
+class _EndClaimed(_Refusal):
     """Another thread is ending the run already (:meth:`Run._claim_end`)."""
 
 
@@ -788,7 +795,7 @@ class Run:
 
     def _require_active(self, what: str) -> None:
         if not self.active:
-            raise FailedPreconditionError(f"{what}: the run is {self.state.name}, not RUNNING")
+            raise _Refusal(f"{what}: the run is {self.state.name}, not RUNNING")
 
     # ------------------------------------------------------------------------- recording
 
@@ -1756,23 +1763,35 @@ class Run:
         """Record the outputs and the execution ``COMPLETE`` (``CACHED`` after
         :meth:`use_cached`) in one atomic write. If that write fails, the run is recorded
         ``FAILED`` with the reason and the error is raised."""
+        refused = False
         try:
-            self._require_active("finish()")
-            self._complete_or_fail()
+            try:
+                self._require_active("finish()")
+                self._complete_or_fail()
+            except _Refusal:
+                refused = True
+                raise
         except (Exception, KeyboardInterrupt) as exc:
             # (a Ctrl-C landing before the completion's own handler began, as finish() began,
             # in _require_active, as _complete_or_fail started, left the execution RUNNING for
             # ever, and the run the current one: as __exit__ does)
-            self._close_interrupted(exc)
+            if not refused:
+                self._close_interrupted(exc)
             raise
         finally:
-            self._release()
+            if not refused:
+                self._release()
 
     def fail(self, error: BaseException | str) -> None:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
+        refused = False
         try:
-            self._require_active("fail()")
-            taken = self._claim_end("fail()")
+            try:
+                self._require_active("fail()")
+                taken = self._claim_end("fail()")
+            except _Refusal:
+                refused = True
+                raise
             try:
                 self._record_failure(error)
             finally:
@@ -1783,7 +1802,8 @@ class Run:
             self._close_interrupted(exc)
             raise
         finally:
-            self._release()
+            if not refused:
+                self._release()
 
     def _release(self) -> None:
         if self._token is None:
@@ -1798,10 +1818,20 @@ class Run:
             # current, while ``b`` ran). Finished, it resets to ``a``, which _running skips.
             self._token = None
             return
+        if inner is None:
+            # Not this thread's (task's) current run, nor one it runs in: ended from another
+            # thread. Its own thread's block resets it (the token was taken here, so that
+            # thread kept the ended run current); this one's current run stays as it is.
+            return
         try:
             _CURRENT.reset(self._token)
-        except ValueError:  # reset from another context (a misuse): just clear it there
-            _CURRENT.set(None)
+        except ValueError:
+            # The current run of a copy of the context it was started in (asyncio.to_thread,
+            # copy_context().run): the run it was started in is current here again (this one
+            # was cleared to None, a run started next here getting no parent); the token is
+            # the started context's, to reset there.
+            _CURRENT.set(self._enclosing)
+            return
         self._token = None
 
     def _complete_or_fail(self) -> None:
@@ -1825,7 +1855,9 @@ class Run:
         except Exception as record_error:  # never hide the user's exception behind ours
             exc.add_note(f"lineage-graph could not record the failure: {record_error!r}")
 
-    def _fail_then_release(self, exc: BaseException, taken: bool) -> None:
+    def _fail_claimed(self, exc: BaseException) -> None:
+        """The run's failure ``exc`` recorded under this thread's claim on its end."""
+        taken = self._claim_end("the run's exit")
         try:
             self._fail_quietly(exc)
         finally:
@@ -2046,19 +2078,66 @@ class Run:
         exc: BaseException | None,
         tb: types.TracebackType | None,
     ) -> None:
+        # (as __exit__: a Ctrl-C landing in this task's thread before the end's own thread
+        # took the claim, as the exit began, in ``active`` or ``_clean_exit``, left the run
+        # RUNNING for ever; one landing once that thread holds it leaves that end alone)
+        try:
+            await self._aexit(exc)
+        except KeyboardInterrupt as interrupt:
+            self._close_interrupted(interrupt)
+            raise
+
+    async def _end_in_thread(self, end: Callable[..., None], *args: Any) -> None:
+        """``end(*args)`` in a thread of its own. The task cancelled before that thread began:
+        asyncio cancels the job (it never runs), so the run stayed RUNNING for ever; it is
+        recorded CANCELED here then. Cancelled once it began, that thread ends the run."""
+        lock = threading.Lock()
+        began, cancelled = [False], [False]
+
+        def work() -> None:
+            with lock:
+                if cancelled[0]:
+                    return  # (the task records the end)
+                began[0] = True
+            _unless_claimed(end, *args)
+
+        try:
+            await asyncio.to_thread(work)
+        except asyncio.CancelledError as cancel:
+            with lock:
+                cancelled[0] = True
+                close = not began[0]
+            if close and self.active:
+                with contextlib.suppress(_EndClaimed):
+                    taken = self._claim_end("the run's exit")
+                    try:
+                        self._fail_quietly(cancel)
+                    finally:
+                        self._release_end(taken)
+            raise
+
+    async def _aexit(self, exc: BaseException | None) -> None:
         try:
             if self.active:
                 if exc is None or _clean_exit(exc):
-                    await asyncio.to_thread(self._complete_or_fail)
+                    await self._end_in_thread(self._complete_or_fail)
                 else:
-                    taken = self._claim_end("the run's exit", by=object())
-                    # (given back by the thread that records it, once it has: the task may be
-                    # cancelled while that thread still writes)
-                    await asyncio.to_thread(self._fail_then_release, exc, taken)
+                    # (claimed, and given back, by the thread that records it: the task may be
+                    # cancelled while that thread still writes; other tasks of this one's
+                    # thread ending the run meanwhile are another end)
+                    await self._end_in_thread(self._fail_claimed, exc)
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:
             self._release()
+
+
+def _unless_claimed(end: Callable[..., None], *args: Any) -> None:
+    """An async exit's end, in its thread: another end under way (this task's thread recording
+    a Ctrl-C that landed before this thread began, or another thread's) is the run's. (Raised
+    here, it was an exception of a future nobody awaited any more, logged as never retrieved.)"""
+    with contextlib.suppress(_EndClaimed):
+        end(*args)
 
 
 def _error_text(error: BaseException, depth: int = 0) -> str:

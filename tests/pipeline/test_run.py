@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import itertools
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,7 +36,7 @@ from lineage_graph import (
     PropertyType,
     pipeline,
 )
-from lineage_graph.pipeline import current_run
+from lineage_graph.pipeline import Run, current_run
 
 
 @pytest.fixture
@@ -949,6 +951,7 @@ def test_ctrl_c_after_a_refused_entry_try_cancels_no_other_threads_run(
 #: return (no check for a signal there: the next one is in the block, whose ``__exit__`` runs).
 _UNCATCHABLE = {
     ("call", "__exit__"),
+    ("call", "__aexit__"),
     ("call", "finish"),
     ("call", "fail"),
     ("return", "start"),
@@ -1745,3 +1748,159 @@ def test_a_property_with_a_lone_surrogate_is_refused_when_given(store: LineageSt
         with pytest.raises(InvalidArgumentError, match="lone surrogate"):
             store.run("Loader", **given).start()
     assert _snapshot(store) == before
+
+
+def test_a_refused_finish_leaves_the_calling_threads_current_run_alone(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread working in a copy of the context a run was started in (``asyncio.to_thread``,
+    ``copy_context().run``) calls ``finish()`` while the run's own thread is ending it: refused,
+    it must change nothing. It reset that thread's current run to None (and took the run's
+    token from its own thread), so a run started next there got no parent."""
+    writing, go_on = threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+    put_execution = store.put_execution
+
+    def slow_completion(*args: Any, **kwargs: Any) -> Any:
+        writing.set()
+        go_on.wait(60)
+        return put_execution(*args, **kwargs)
+
+    with store.run("Outer") as outer:
+        run = store.run("Trainer").start()
+
+        def worker() -> None:
+            try:
+                writing.wait(60)
+                with pytest.raises(FailedPreconditionError, match="being ended already"):
+                    run.finish()
+                seen["current"] = current_run()
+            finally:
+                go_on.set()
+
+        other = threading.Thread(target=contextvars.copy_context().run, args=(worker,))
+        other.start()
+        monkeypatch.setattr(store, "put_execution", slow_completion)
+        try:
+            run.finish()
+        finally:
+            go_on.set()
+            other.join()
+        monkeypatch.setattr(store, "put_execution", put_execution)
+        assert seen["current"] is run
+        assert run.state == ExecutionState.COMPLETE
+        assert current_run() is outer
+    assert current_run() is None
+
+
+@pytest.mark.parametrize("raising", [False, True])
+def test_ctrl_c_as_an_async_blocks_exit_begins_leaves_it_ended(
+    store: LineageStore, raising: bool
+) -> None:
+    """A Ctrl-C landing at any call of the pipeline module in ``__aexit__`` before the thread
+    writing the run's end began (``active``, ``_clean_exit``, the claim on the end): the run
+    stayed RUNNING for ever (``__exit__`` records it CANCELED). It is ended now: COMPLETE with
+    its output, or FAILED or CANCELED without, as the run says."""
+    previous = sys.gettrace()
+    tried = []
+    for n in itertools.count(1):
+        where: list[str] = []
+        run = store.run(f"Interrupted{n}")
+
+        async def block(run: Run, n: int, where: list[str]) -> None:
+            async with run:
+                run.output("Model", uri=f"/m{n}")
+                sys.settrace(_interrupt_at_call(n, where))
+                if raising:
+                    raise RuntimeError("boom")
+
+        try:
+            asyncio.run(block(run, n, where))
+        except KeyboardInterrupt:
+            assert where
+        except RuntimeError:
+            assert raising and not where
+        finally:
+            sys.settrace(previous)
+        [execution] = store.get_executions_by_type(f"Interrupted{n}")
+        stored = store.get_artifacts_by_uri(f"/m{n}")
+        assert (execution.last_known_state, len(stored)) in {
+            (ExecutionState.COMPLETE, 1),
+            (ExecutionState.FAILED, 0),
+            (ExecutionState.CANCELED, 0),
+        }, (n, where)
+        assert run.state == execution.last_known_state, (n, where)
+        if not where:
+            break
+        tried.append(where[0])
+    assert {"call active", "call _clean_exit" if raising else "return active"} <= set(tried)
+
+
+def test_a_run_finished_in_a_copy_of_its_context_leaves_the_enclosing_run_current(
+    store: LineageStore,
+) -> None:
+    """A run finished by a thread working in a copy of the context it was started in
+    (``asyncio.to_thread``, ``copy_context().run``): the run it was started in, still running,
+    is that thread's current run again, the parent of a run started next there. It was reset
+    to None there: that run got no parent."""
+    seen: dict[str, Any] = {}
+    with store.run("Outer") as outer:
+        run = store.run("Trainer").start()
+
+        def worker() -> None:
+            run.finish()
+            seen["current"] = current_run()
+            with store.run("Next") as following:
+                seen["parent"] = following.parent
+
+        other = threading.Thread(target=contextvars.copy_context().run, args=(worker,))
+        other.start()
+        other.join()
+        assert run.state == ExecutionState.COMPLETE
+        assert seen == {"current": outer, "parent": outer}
+        assert current_run() is outer
+    assert current_run() is None
+
+
+@pytest.mark.parametrize("raising", [False, True])
+def test_an_async_exit_cancelled_before_its_thread_began_records_the_run_canceled(
+    store: LineageStore, raising: bool
+) -> None:
+    """An ``async with`` block's task cancelled as the block ends, the thread that would write
+    the run's end not begun yet (the executor's one thread busy): asyncio cancels that job, so
+    nothing wrote the end and the run stayed RUNNING for ever. It is recorded CANCELED, its
+    output not written."""
+    store.put_artifact_type(ArtifactType(name="Model"))
+    run = store.run("Trainer")
+    started, release = threading.Event(), threading.Event()
+    busy: list[asyncio.Future[bool]] = []
+
+    def occupy() -> bool:
+        started.set()
+        return release.wait(60)
+
+    async def block() -> None:
+        async with run:
+            run.output("Model", uri="s3://models/1")
+            busy.append(asyncio.get_running_loop().run_in_executor(None, occupy))
+            started.wait(60)
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()  # (delivered at the exit's first await)
+            if raising:
+                raise RuntimeError("boom")
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=1))
+        try:
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.create_task(block())
+        finally:
+            release.set()
+            await asyncio.gather(*busy)
+
+    asyncio.run(main())
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == run.state == ExecutionState.CANCELED
+    assert stored.custom_properties["error_type"] == "CancelledError"
+    assert store.get_artifacts() == []
