@@ -276,7 +276,7 @@ def downstream(
 def _input_id(s: Any, ref: str) -> int:
     """The id of the artifact ``-i ref`` names: an execution or a context is a usage error (its
     id would otherwise be taken as an artifact's)."""
-    node = resolve(s, ref, NodeKind.ARTIFACT)
+    node = resolve(s, ref, NodeKind.ARTIFACT, takes="-i takes an artifact")
     if not isinstance(node, Artifact) or node.id is None:
         what = f"{node.kind.value.lower()} #{node.id} ({node.type})"
         raise fail(f"-i takes an artifact; {ref!r} is {what}", ExitCode.USAGE)
