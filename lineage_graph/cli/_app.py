@@ -170,6 +170,14 @@ def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
             if exc.code not in (0, None):
                 raise
             ended = True
+        except OSError as exc:
+            # typer's install runs the shell (powershell: FileNotFoundError when it is not
+            # installed) and writes the shell's rc file (a .bashrc it cannot write): a
+            # traceback, exit 1 ("the answer is no"). Now said, exit 5
+            option = next((o for o in param.opts if o in _COMPLETION), "--install-completion")
+            what = exc.strerror or str(exc)
+            where = f": {exc.filename}" if exc.filename else ""
+            raise fail(f"{option}: {what.lower()}{where}", ExitCode.ERROR) from None
         else:
             ended = False
         try:

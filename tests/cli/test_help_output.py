@@ -192,3 +192,42 @@ def test_the_typer_floor_reads_the_store_from_the_environment() -> None:
     floor = re.fullmatch(r"typer>=([0-9.]+)", typer)
     assert floor is not None, typer
     assert tuple(map(int, floor[1].split("."))) >= (0, 26, 1), typer
+
+
+@pytest.mark.parametrize(
+    ("shell", "installed"),
+    [
+        ("bash", ".bash_completions/lineage-graph.sh"),
+        ("zsh", ".zfunc/_lineage-graph"),
+        ("fish", ".config/fish/completions/lineage-graph.fish"),
+    ],
+)
+def test_install_completion_installs_and_says_so(
+    tmp_path: Path, shell: str, installed: str
+) -> None:
+    """typer's install, its output now captured and written as the commands write theirs,
+    still writes the script, says where, and exits 0 (in a temporary HOME)."""
+    done = run("--install-completion", shell, home=tmp_path)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert f"{shell} completion installed in {tmp_path / installed}" in done.stdout
+    assert (tmp_path / installed).is_file()
+
+
+def test_an_install_completion_that_cannot_write_is_said(tmp_path: Path) -> None:
+    """A ``.bashrc`` that cannot be written (here a directory), or ``powershell`` not installed
+    (typer runs it to find its profile), was an OSError traceback, exit 1 ("the answer is
+    no"): now a message on stderr, exit 5."""
+    (tmp_path / ".bashrc").mkdir()
+    done = run("--install-completion", "bash", home=tmp_path)
+    assert done.returncode == ExitCode.ERROR, done.stderr[-800:]
+    assert "Traceback" not in done.stderr
+    said = " ".join(done.stderr.split())
+    assert said.startswith("error: --install-completion: is a directory:"), said
+    assert ".bashrc" in said
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "PATH": str(tmp_path)}
+    command = [sys.executable, "-m", "lineage_graph.cli", "--install-completion", "powershell"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == ExitCode.ERROR, done.stderr[-800:]
+    assert "Traceback" not in done.stderr
+    assert "powershell" in done.stderr
