@@ -111,13 +111,14 @@ def count_of(n: int, noun: str) -> str:
     return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
-def printable(text: str) -> str:
-    """Stored text as :func:`lineage_graph._text.printable` shows it, with the characters stdout
-    cannot encode (``PYTHONIOENCODING=ascii``) already escaped as the stream would escape them
-    (``\\xe9``): escaped only as it was written, after rich had measured the text, a name
-    ``données`` pushed its table's right border and every box edge after it out of line."""
+def printable(text: str, stream: Any = None) -> str:
+    """Stored text as :func:`lineage_graph._text.printable` shows it, with the characters
+    ``stream`` (stdout; ``sys.stderr`` for a message) cannot encode (``PYTHONIOENCODING=ascii``)
+    already escaped as the stream would escape them (``\\xe9``): escaped only as it was
+    written, after rich had measured the text, a name ``données`` pushed its table's right
+    border and every box edge after it out of line."""
     shown = _printable(text)
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    encoding = getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
     try:
         shown.encode(encoding)
     except UnicodeEncodeError:

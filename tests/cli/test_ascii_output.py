@@ -95,3 +95,26 @@ def test_a_written_page_is_the_same_whatever_stdouts_encoding(tmp_path: Path) ->
         done = ascii_run(store, "export", ref, "-f", "html", "-o", str(page))
         assert done.returncode == 0, done.stderr[-800:]
         assert f"<title>Lineage of {title}</title>" in page.read_text("utf-8")
+
+
+def test_a_message_is_escaped_for_stderr_when_stdout_is_closed(tmp_path: Path) -> None:
+    """Messages were escaped for stdout's encoding: with stdout closed (``>&-``) none applied,
+    and an ASCII stderr escaped ``é`` as ``\\xe9`` only after rich had wrapped the message at
+    its width, one line running 150 columns past it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "NO_COLOR": "1"}
+    env.update(PYTHONIOENCODING="ascii", LINEAGE_GRAPH_STORE=str(tmp_path / "store"))
+    env.pop("NEO4J_URI", None)
+    with LineageStore.open(tmp_path / "store") as s, s.run("Ingest") as run:
+        run.output(Artifact(type="DataSet", uri="s3://b/x.csv", name="x"))
+    ref = "DataSet/donn" + "é" * 50
+    done = subprocess.run(
+        ["sh", "-c", '"$@" >&-', "sh", sys.executable, "-m", "lineage_graph.cli", "show", ref],
+        capture_output=True,
+        text=True,
+        encoding="ascii",
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 3, done.stderr[-800:]
+    assert "donn\\xe9\\xe9" in done.stderr
+    assert max(len(line) for line in done.stderr.splitlines()) <= 80, done.stderr
