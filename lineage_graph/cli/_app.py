@@ -6,6 +6,7 @@ import importlib
 import inspect
 import io
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, cast
@@ -140,6 +141,22 @@ def _guard_completion_output(ctx: Context) -> None:
             param.callback = _completion_output(callback)
 
 
+class _Captured(io.StringIO):
+    """What a completion callback prints, a terminal if ``stream`` is one: click's ``secho``
+    colours only for a terminal (``bash completion installed in ...`` was green, and was
+    plain once captured)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        try:
+            self._tty = bool(stream is not None and stream.isatty())
+        except (AttributeError, ValueError, OSError):
+            self._tty = False
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
 def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
     """``callback`` (typer's ``--show-completion`` / ``--install-completion``) with its output
     written as the commands write theirs: it printed with click's echo, which writes nothing to
@@ -149,7 +166,7 @@ def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
     (exit 2)."""
 
     def run(ctx: Context, param: Any, value: Any) -> Any:
-        captured, said = io.StringIO(), io.StringIO()
+        captured, said = _Captured(sys.stdout), io.StringIO()
         try:
             with redirect_stdout(captured), redirect_stderr(said):
                 result = callback(ctx, param, value)

@@ -231,3 +231,35 @@ def test_an_install_completion_that_cannot_write_is_said(tmp_path: Path) -> None
     assert done.returncode == ExitCode.ERROR, done.stderr[-800:]
     assert "Traceback" not in done.stderr
     assert "powershell" in done.stderr
+
+
+def test_install_completion_on_a_terminal_is_coloured_as_typer_colours_it(tmp_path: Path) -> None:
+    """Captured to be written as the commands write, typer's green ``bash completion installed
+    in ...`` lost its colour on a terminal (click colours for a terminal only)."""
+    import pty
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    leader, follower = pty.openpty()
+    try:
+        command = [sys.executable, "-m", "lineage_graph.cli", "--install-completion", "bash"]
+        done = subprocess.run(
+            command, stdout=follower, stderr=subprocess.PIPE, timeout=120, env=env
+        )
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while b"restart the terminal" not in shown:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal's other end closed and all of it read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert b"\x1b[32mbash completion installed in" in shown, shown
