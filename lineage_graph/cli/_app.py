@@ -177,6 +177,10 @@ def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
             # supported.", exit 1, "the answer is no"; --install-completion said it on stdout):
             # a usage error, as a shell named that has none is
             reason = (captured.getvalue() + said.getvalue()).strip() or "no completion"
+            if reason.startswith(("Shell  not", "Shell None is not")):
+                # no shell detected (shellingham found none): typer said "Shell  not
+                # supported." (--show-completion) or "Shell None is not supported."
+                reason = "cannot tell which shell this is"
             option = next((o for o in param.opts if o in _COMPLETION), "--show-completion")
             raise fail(
                 f"{option}: {reason.rstrip('.')}; name a shell lineage-graph has completion "

@@ -263,3 +263,25 @@ def test_install_completion_on_a_terminal_is_coloured_as_typer_colours_it(tmp_pa
         os.close(leader)
     assert done.returncode == 0, done.stderr[-800:]
     assert b"\x1b[32mbash completion installed in" in shown, shown
+
+
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+def test_no_shell_detected_is_said_as_such(tmp_path: Path, option: str) -> None:
+    """When shellingham finds no shell among the process's parents, typer's message was quoted
+    as "Shell  not supported" (``--show-completion``) or "Shell None is not supported"."""
+    program = (
+        "import sys, shellingham\n"
+        "def undetected(*args, **kwargs):\n"
+        "    raise shellingham.ShellDetectionFailure()\n"
+        "shellingham.detect_shell = undetected\n"
+        f"sys.argv = ['lineage-graph', {option!r}]\n"
+        "from lineage_graph.cli import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == ExitCode.USAGE, done.stderr[-800:]
+    assert f"{option}: cannot tell which shell this is; name a shell" in done.stderr
+    assert list(tmp_path.iterdir()) == []
