@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import secrets
 import stat
+import sys
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -88,7 +90,14 @@ def replace_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
         return Path(path)
     target = Path(os.path.realpath(path))
     # beside it, named within NAME_MAX (255 bytes) however long the name (250 bytes too)
-    stem = os.fsencode(target.name)[:200].decode("utf-8", "ignore")
+    raw = os.fsencode(target.name)[:200]
+    if codecs.lookup(sys.getfilesystemencoding()).name == "utf-8":
+        stem = raw.decode("utf-8", "ignore")  # a character the cut split is dropped
+    else:
+        # a C locale without Python's UTF-8 mode (ASCII): read as utf-8, 'donn\udcc3\udca9es'
+        # (how such a name is passed) became 'données', which os.open cannot encode: a
+        # UnicodeEncodeError traceback (exit 70) for `export -o données.dot`
+        stem = os.fsdecode(raw)
     tmp = target.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -252,7 +252,7 @@ def undo_mark(
 
 
 def _artifact(s: Any, ref: str) -> Artifact:
-    node = resolve(s, ref, NodeKind.ARTIFACT)
+    node = resolve(s, ref, NodeKind.ARTIFACT, takes="compare takes two artifacts")
     if not isinstance(node, Artifact):
         kind = node.kind.value.lower()
         raise fail(

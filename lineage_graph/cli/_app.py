@@ -6,6 +6,7 @@ import importlib
 import inspect
 import io
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, cast
@@ -140,6 +141,22 @@ def _guard_completion_output(ctx: Context) -> None:
             param.callback = _completion_output(callback)
 
 
+class _Captured(io.StringIO):
+    """What a completion callback prints, a terminal if ``stream`` is one: click's ``secho``
+    colours only for a terminal (``bash completion installed in ...`` was green, and was
+    plain once captured)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        try:
+            self._tty = bool(stream is not None and stream.isatty())
+        except (AttributeError, ValueError, OSError):
+            self._tty = False
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
 def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
     """``callback`` (typer's ``--show-completion`` / ``--install-completion``) with its output
     written as the commands write theirs: it printed with click's echo, which writes nothing to
@@ -149,7 +166,7 @@ def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
     (exit 2)."""
 
     def run(ctx: Context, param: Any, value: Any) -> Any:
-        captured, said = io.StringIO(), io.StringIO()
+        captured, said = _Captured(sys.stdout), io.StringIO()
         try:
             with redirect_stdout(captured), redirect_stderr(said):
                 result = callback(ctx, param, value)
@@ -160,6 +177,10 @@ def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
             # supported.", exit 1, "the answer is no"; --install-completion said it on stdout):
             # a usage error, as a shell named that has none is
             reason = (captured.getvalue() + said.getvalue()).strip() or "no completion"
+            if reason.startswith(("Shell  not", "Shell None is not")):
+                # no shell detected (shellingham found none): typer said "Shell  not
+                # supported." (--show-completion) or "Shell None is not supported."
+                reason = "cannot tell which shell this is"
             option = next((o for o in param.opts if o in _COMPLETION), "--show-completion")
             raise fail(
                 f"{option}: {reason.rstrip('.')}; name a shell lineage-graph has completion "
@@ -170,6 +191,14 @@ def _completion_output(callback: Callable[..., Any]) -> Callable[..., Any]:
             if exc.code not in (0, None):
                 raise
             ended = True
+        except OSError as exc:
+            # typer's install runs the shell (powershell: FileNotFoundError when it is not
+            # installed) and writes the shell's rc file (a .bashrc it cannot write): a
+            # traceback, exit 1 ("the answer is no"). Now said, exit 5
+            option = next((o for o in param.opts if o in _COMPLETION), "--install-completion")
+            what = exc.strerror or str(exc)
+            where = f": {exc.filename}" if exc.filename else ""
+            raise fail(f"{option}: {what.lower()}{where}", ExitCode.ERROR) from None
         else:
             ended = False
         try:

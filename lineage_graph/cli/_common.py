@@ -6,6 +6,7 @@ import contextlib
 import functools
 import os
 import re
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -148,7 +149,8 @@ def missing_type_notes(
     held = {t.name for kind in kinds for t in store.get_types(kind)}
     what = " or ".join(kind.value.lower() for kind in kinds)
     return [
-        f"[yellow]note:[/] this store has no {what} type '{escape(printable(name))}' "
+        f"[yellow]note:[/] this store has no {what} type "
+        f"'{escape(printable(name, sys.stderr))}' "
         "(type names are case-sensitive; `lineage-graph ls types` lists them)"
         for name in names
         if name not in held
@@ -179,7 +181,9 @@ def fail(message: str, code: ExitCode) -> typer.Exit:
     """Print ``message`` (secrets masked) on stderr and return the ``typer.Exit`` to raise."""
     # A message may quote stored names (their control characters made visible); its own line
     # breaks (a server's log tail, a multi-line engine error) stay line breaks.
-    text = escape("\n".join(printable(line) for line in redact(message).split("\n")))
+    # escaped for stderr's encoding, not stdout's (closed, ``>&-``, when this is said)
+    lines = redact(message).split("\n")
+    text = escape("\n".join(printable(line, sys.stderr) for line in lines))
     err_console().print(f"[bold red]error:[/] {text}", highlight=False)
     return typer.Exit(int(code))
 
@@ -216,7 +220,9 @@ def show_warning(
     holds the store's lock, a write a crash cut short was dropped as the store loaded) said as
     every other message is, ``warning: …`` on stderr. Python's own format printed the path of
     the library's source file, the warning's class and a line of that source under it."""
-    text = escape("\n".join(printable(part) for part in redact(str(message)).split("\n")))
+    text = escape(
+        "\n".join(printable(part, sys.stderr) for part in redact(str(message)).split("\n"))
+    )
     # A stderr that cannot be written (its reader gone, a full disk) loses the warning, as
     # Python's own showwarning does: raised, it came out of the library's warnings.warn, and
     # the command, its answer unprinted, was exit 141 or an "unexpected error"

@@ -38,6 +38,7 @@ from ._complete import complete_kind
 from ._drawings import drawing_for_stdout
 from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
+    busy,
     count_of,
     entities_table,
     entity_json,
@@ -47,6 +48,7 @@ from ._render import (
     lineage_tree,
     print_json,
     printable,
+    spinner,
     tree_depth,
     tree_fits,
 )
@@ -276,7 +278,7 @@ def downstream(
 def _input_id(s: Any, ref: str) -> int:
     """The id of the artifact ``-i ref`` names: an execution or a context is a usage error (its
     id would otherwise be taken as an artifact's)."""
-    node = resolve(s, ref, NodeKind.ARTIFACT)
+    node = resolve(s, ref, NodeKind.ARTIFACT, takes="-i takes an artifact")
     if not isinstance(node, Artifact) or node.id is None:
         what = f"{node.kind.value.lower()} #{node.id} ({node.type})"
         raise fail(f"-i takes an artifact; {ref!r} is {what}", ExitCode.USAGE)
@@ -539,9 +541,11 @@ def export(
         with writing(target):  # before the query: a bad path was found once the page was drawn
             output_path(target)
     err = err_console()
+    # made before the progress is shown: it swaps sys.stderr for a proxy of its own
+    querying, rendering = busy("querying the lineage"), busy(f"rendering {fmt.value}")
     with (
         Progress(
-            SpinnerColumn(),
+            SpinnerColumn(spinner()),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
             console=err,
@@ -550,10 +554,10 @@ def export(
         ) as progress,
         open_store(store) as s,
     ):
-        task = progress.add_task("querying the lineage…", total=2)
+        task = progress.add_task(querying, total=2)
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
         _warn_if_cut(graph, node, limit or STORE_LIMIT)
-        progress.update(task, advance=1, description=f"rendering {fmt.value}…")
+        progress.update(task, advance=1, description=rendering)
         if fmt == Format.html and to_stdout:
             text = to_html(graph, title=_title(node), focus=_focus(node))
         elif fmt == Format.html:
@@ -651,7 +655,10 @@ def view(
     )  # fmt: skip
     with writing(output):  # before the query: a bad path was found once the page was drawn
         output_path(output)
-    with err_console().status("querying the lineage…"), open_store(store) as s:
+    with (
+        err_console().status(busy("querying the lineage"), spinner=spinner()),
+        open_store(store) as s,
+    ):
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
     _warn_if_cut(graph, node, limit or STORE_LIMIT)
     with writing(output):

@@ -62,6 +62,7 @@ from ._complete import complete_kind, complete_ls_kind, complete_ls_state
 from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     WholeTable,
+    busy,
     count_of,
     entities_table,
     entity_json,
@@ -72,6 +73,7 @@ from ._render import (
     print_json,
     printable,
     properties_table,
+    spinner,
     state_name,
     stored_text,
     type_json,
@@ -642,7 +644,7 @@ def stats(
         if plot.is_dir():
             raise fail(f"--plot {plot_text!r} is a directory, not a file", ExitCode.USAGE)
         _check_plot_path(plot)
-    with err_console().status("reading the store…"), open_store(store) as s:
+    with err_console().status(busy("reading the store"), spinner=spinner()), open_store(store) as s:
         data = _stats(s)
     if plot is not None:
         with writing(plot):

@@ -101,8 +101,16 @@ def _file_uri(path: str) -> str | None:
         return None
 
 
-def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT) -> Entity:
-    """The stored entity ``ref`` names; :class:`NotFoundError` if there is none."""
+def resolve(
+    store: LineageStore,
+    ref: str,
+    default: NodeKind = NodeKind.ARTIFACT,
+    *,
+    takes: str | None = None,
+) -> Entity:
+    """The stored entity ``ref`` names; :class:`NotFoundError` if there is none. ``takes``
+    (``"-i takes an artifact"``): the caller takes ``default``'s kind only, so a miss never
+    suggests a reference of another kind (it would refuse it)."""
     text = ref.strip()
     if not text:
         raise BadReferenceError("an empty entity reference")
@@ -123,15 +131,17 @@ def resolve(store: LineageStore, ref: str, default: NodeKind = NodeKind.ARTIFACT
         # type name may hold ':'; it was "no artifact with uri" while 'ns:Model/x' was found),
         # though a miss is said as one of a uri ('jar:file:///x.jar!/y' is no Type/name)
         try:
-            return _resolve_named(store, ref, text, default)
+            return _resolve_named(store, ref, text, default, takes)
         except NotFoundError:
             if _begins_with_scheme(text):
                 raise NotFoundError(f"no artifact with uri {text!r}") from None
             raise
-    return _resolve_named(store, ref, text, default)
+    return _resolve_named(store, ref, text, default, takes)
 
 
-def _resolve_named(store: LineageStore, ref: str, text: str, default: NodeKind) -> Entity:
+def _resolve_named(
+    store: LineageStore, ref: str, text: str, default: NodeKind, takes: str | None = None
+) -> Entity:
     """The entity ``text`` (``ref`` stripped) names by id, ``kind:id``, ``Type/name`` or
     ``kind:Type/name``, or by the path ``Type/name`` also reads as."""
     kind = default
@@ -185,7 +195,7 @@ def _resolve_named(store: LineageStore, ref: str, text: str, default: NodeKind) 
             )
         raise NotFoundError(
             f"no {kind.value.lower()} of type {type_name!r} named {name!r}"
-            + _type_hint(store, kind, type_name, name)
+            + _type_hint(store, kind, default, type_name, name, takes)
         )
     return entity
 
@@ -193,23 +203,55 @@ def _resolve_named(store: LineageStore, ref: str, text: str, default: NodeKind) 
 _SHORT_KIND = {NodeKind.ARTIFACT: "a", NodeKind.EXECUTION: "e", NodeKind.CONTEXT: "c"}
 
 
-def _type_hint(store: LineageStore, kind: NodeKind, type_name: str, name: str) -> str:
-    """Why ``Type/name`` found nothing, when the store has no ``kind`` type ``type_name``: a
-    type of another kind (``show Trainer/nightly`` for the execution type, which a bare
-    ``Type/name`` reads as an artifact's), one in another case (``model/churn-v1``), or none.
-    Each said only "no artifact of type 'Trainer' named 'nightly'", as if the name were wrong."""
-    if any(t.name == type_name for t in store.get_types(kind)):
-        return ""
-    for other in NodeKind:
-        if other != kind and any(t.name == type_name for t in store.get_types(other)):
-            return (
-                f": {type_name!r} is {'an' if other != NodeKind.CONTEXT else 'a'} "
-                f"{other.value.lower()} type ({_SHORT_KIND[other]}:{type_name}/{name})"
-            )
-    cased = sorted({t.name for k in NodeKind for t in store.get_types(k)
-                    if t.name.casefold() == type_name.casefold()})  # fmt: skip
+def _type_hint(
+    store: LineageStore,
+    kind: NodeKind,
+    default: NodeKind,
+    type_name: str,
+    name: str,
+    takes: str | None,
+) -> str:
+    """Why ``Type/name`` found nothing: the store has no ``kind`` type ``type_name`` but one of
+    another kind (``show Trainer/nightly`` for the execution type, which a bare ``Type/name``
+    reads as an artifact's), or one in another case (``model/churn-v1``), or none; or another
+    kind's type of that name has the entity (``Trainer`` both an artifact and an execution
+    type). Each said only "no artifact of type 'Trainer' named 'nightly'", as if the name were
+    wrong. With ``takes`` (an option that takes ``kind`` only, ``-i``) no other kind's form is
+    suggested: ``-i Trainer/x`` said ``(e:Trainer/x)``, which ``-i`` then refused."""
+    names = {k: {t.name for t in store.get_types(k)} for k in NodeKind}
+
+    def form(of: NodeKind, type_: str) -> str:
+        # a kind given (e:Model/x) is kept in the form suggested: bare only when both are bare
+        prefix = "" if of == kind == default else f"{_SHORT_KIND[of]}:"
+        return f"{prefix}{type_}/{name}"
+
+    def what(of: NodeKind) -> str:
+        return f"{'a' if of == NodeKind.CONTEXT else 'an'} {of.value.lower()}"
+
+    others = [k for k in NodeKind if k != kind and type_name in names[k]]
+    if type_name in names[kind]:
+        getter = {
+            NodeKind.ARTIFACT: store.get_artifact_by_type_and_name,
+            NodeKind.EXECUTION: store.get_execution_by_type_and_name,
+            NodeKind.CONTEXT: store.get_context_by_type_and_name,
+        }
+        found = [k for k in others if getter[k](type_name, name) is not None]
+        if not found:
+            return ""
+        if takes is not None:
+            return f": {what(found[0])} {type_name}/{name} exists ({takes})"
+        return f": {what(found[0])} {type_name}/{name} exists ({form(found[0], type_name)})"
+    if others:
+        if takes is not None:
+            return f": {type_name!r} is {what(others[0])} type ({takes})"
+        return f": {type_name!r} is {what(others[0])} type ({form(others[0], type_name)})"
+    cased = sorted(
+        ((t, k) for k in ([kind] if takes is not None else list(NodeKind)) for t in names[k]
+         if t.casefold() == type_name.casefold()),
+        key=lambda pair: (pair[0], pair[1].value),
+    )  # fmt: skip
     if cased:
-        return f": type names are case-sensitive ({', '.join(map(repr, cased))})"
+        return f": type names are case-sensitive ({', '.join(form(k, t) for t, k in cased)})"
     return f": this store has no {kind.value.lower()} type {type_name!r} (`lineage-graph ls types`)"
 
 

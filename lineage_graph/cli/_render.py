@@ -29,6 +29,7 @@ from ._stdout import write_stdout
 __all__ = [
     "STATE_STYLES",
     "WholeTable",
+    "busy",
     "count_of",
     "entity_json",
     "entity_label",
@@ -37,6 +38,7 @@ __all__ = [
     "lineage_tree",
     "print_json",
     "printable",
+    "spinner",
     "stored_text",
     "tree_depth",
     "tree_fits",
@@ -111,13 +113,14 @@ def count_of(n: int, noun: str) -> str:
     return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
-def printable(text: str) -> str:
-    """Stored text as :func:`lineage_graph._text.printable` shows it, with the characters stdout
-    cannot encode (``PYTHONIOENCODING=ascii``) already escaped as the stream would escape them
-    (``\\xe9``): escaped only as it was written, after rich had measured the text, a name
-    ``données`` pushed its table's right border and every box edge after it out of line."""
+def printable(text: str, stream: Any = None) -> str:
+    """Stored text as :func:`lineage_graph._text.printable` shows it, with the characters
+    ``stream`` (stdout; ``sys.stderr`` for a message) cannot encode (``PYTHONIOENCODING=ascii``)
+    already escaped as the stream would escape them (``\\xe9``): escaped only as it was
+    written, after rich had measured the text, a name ``données`` pushed its table's right
+    border and every box edge after it out of line."""
     shown = _printable(text)
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    encoding = getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
     try:
         shown.encode(encoding)
     except UnicodeEncodeError:
@@ -143,6 +146,23 @@ def glyph(symbol: str, stream: Any = None) -> str:
     except (UnicodeEncodeError, LookupError):
         return GLYPHS[symbol]
     return symbol
+
+
+def busy(text: str) -> str:
+    """``text…``, a status line on stderr (``reading the store…``), its ``…`` as stderr can
+    print it: on an ASCII terminal it showed ``reading the store\\u2026``."""
+    return f"{text}{glyph('…', sys.stderr)}"
+
+
+def spinner() -> str:
+    """rich's spinner for stderr: its ``dots`` are braille, shown ``\\u280b`` on an ASCII
+    terminal (wider than rich measured); ``line`` (``-\\|/``) there."""
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    try:
+        "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "line"
+    return "dots"
 
 
 def stored_text(text: str | None, style: str = "") -> Text:

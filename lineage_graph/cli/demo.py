@@ -28,7 +28,7 @@ from ._common import (
     refuse_empty,
     writing,
 )
-from ._render import entities_table, entity_label, glyph, lineage_tree
+from ._render import busy, entities_table, entity_label, glyph, lineage_tree, spinner
 
 __all__ = ["demo"]
 
@@ -97,15 +97,16 @@ def demo(
     with writing(workdir):
         _reset(workdir)
     store_dir = workdir / "store"
+    dots = busy("")  # before the status is shown: it swaps sys.stderr for a proxy of its own
     with (
-        err.status("starting the embedded store…") as status,
+        err.status(busy("starting the embedded store"), spinner=spinner()) as status,
         open_store(str(store_dir), create=True) as store,
     ):
-        result = run_demo(store, workdir, say=lambda text: status.update(f"{text}…"))
+        result = run_demo(store, workdir, say=lambda text: status.update(f"{text}{dots}"))
         best = result.best.artifact
         upstream = _lineage.upstream(store, best, None)
         impact = _lineage.impact(store, result.raw)
-        status.update("re-running a training step on the same inputs…")
+        status.update(f"re-running a training step on the same inputs{dots}")
         hit, cached_run_id = rerun_training(store, result)
         everything = _lineage.whole_store(store)
     with writing(workdir / "lineage.html"):

@@ -95,3 +95,78 @@ def test_a_written_page_is_the_same_whatever_stdouts_encoding(tmp_path: Path) ->
         done = ascii_run(store, "export", ref, "-f", "html", "-o", str(page))
         assert done.returncode == 0, done.stderr[-800:]
         assert f"<title>Lineage of {title}</title>" in page.read_text("utf-8")
+
+
+def test_a_message_is_escaped_for_stderr_when_stdout_is_closed(tmp_path: Path) -> None:
+    """Messages were escaped for stdout's encoding: with stdout closed (``>&-``) none applied,
+    and an ASCII stderr escaped ``é`` as ``\\xe9`` only after rich had wrapped the message at
+    its width, one line running 150 columns past it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "NO_COLOR": "1"}
+    env.update(PYTHONIOENCODING="ascii", LINEAGE_GRAPH_STORE=str(tmp_path / "store"))
+    env.pop("NEO4J_URI", None)
+    with LineageStore.open(tmp_path / "store") as s, s.run("Ingest") as run:
+        run.output(Artifact(type="DataSet", uri="s3://b/x.csv", name="x"))
+    ref = "DataSet/donn" + "é" * 50
+    done = subprocess.run(
+        ["sh", "-c", '"$@" >&-', "sh", sys.executable, "-m", "lineage_graph.cli", "show", ref],
+        capture_output=True,
+        text=True,
+        encoding="ascii",
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 3, done.stderr[-800:]
+    assert "donn\\xe9\\xe9" in done.stderr
+    assert max(len(line) for line in done.stderr.splitlines()) <= 80, done.stderr
+
+
+def _on_a_terminal(store: Path, *args: str) -> tuple[int, bytes]:
+    """``lineage-graph ARGS`` with stderr an ASCII terminal (stdout a pipe): its exit status
+    and what the terminal was sent."""
+    import pty
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "TERM": "xterm"}
+    env.update(PYTHONIOENCODING="ascii", LINEAGE_GRAPH_STORE=str(store))
+    env.pop("NEO4J_URI", None)
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lineage_graph.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=120,
+            env=env,
+        )
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end closed and all of it read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    return done.returncode, shown
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["stats"], ["export", "1", "-f", "html", "-o", "{tmp}/page.html"]],
+    ids=lambda v: v[0],
+)
+def test_a_status_line_on_an_ascii_terminal_is_ascii(
+    demo: Demo, tmp_path: Path, args: list[str]
+) -> None:
+    """The spinner's braille and the ``…`` of ``reading the store…`` printed as ``\\u280b`` and
+    ``\\u2026`` on an ASCII terminal (rich swaps stderr while it draws: the text is made
+    before)."""
+    code, shown = _on_a_terminal(demo.path, *(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert code == 0, shown[-800:]
+    assert b"..." in shown, shown[-800:]
+    assert b"\\u2026" not in shown and b"\\u28" not in shown, shown[-800:]

@@ -192,3 +192,96 @@ def test_the_typer_floor_reads_the_store_from_the_environment() -> None:
     floor = re.fullmatch(r"typer>=([0-9.]+)", typer)
     assert floor is not None, typer
     assert tuple(map(int, floor[1].split("."))) >= (0, 26, 1), typer
+
+
+@pytest.mark.parametrize(
+    ("shell", "installed"),
+    [
+        ("bash", ".bash_completions/lineage-graph.sh"),
+        ("zsh", ".zfunc/_lineage-graph"),
+        ("fish", ".config/fish/completions/lineage-graph.fish"),
+    ],
+)
+def test_install_completion_installs_and_says_so(
+    tmp_path: Path, shell: str, installed: str
+) -> None:
+    """typer's install, its output now captured and written as the commands write theirs,
+    still writes the script, says where, and exits 0 (in a temporary HOME)."""
+    done = run("--install-completion", shell, home=tmp_path)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert f"{shell} completion installed in {tmp_path / installed}" in done.stdout
+    assert (tmp_path / installed).is_file()
+
+
+def test_an_install_completion_that_cannot_write_is_said(tmp_path: Path) -> None:
+    """A ``.bashrc`` that cannot be written (here a directory), or ``powershell`` not installed
+    (typer runs it to find its profile), was an OSError traceback, exit 1 ("the answer is
+    no"): now a message on stderr, exit 5."""
+    (tmp_path / ".bashrc").mkdir()
+    done = run("--install-completion", "bash", home=tmp_path)
+    assert done.returncode == ExitCode.ERROR, done.stderr[-800:]
+    assert "Traceback" not in done.stderr
+    said = " ".join(done.stderr.split())
+    assert said.startswith("error: --install-completion: is a directory:"), said
+    assert ".bashrc" in said
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "PATH": str(tmp_path)}
+    command = [sys.executable, "-m", "lineage_graph.cli", "--install-completion", "powershell"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == ExitCode.ERROR, done.stderr[-800:]
+    assert "Traceback" not in done.stderr
+    assert "powershell" in done.stderr
+
+
+def test_install_completion_on_a_terminal_is_coloured_as_typer_colours_it(tmp_path: Path) -> None:
+    """Captured to be written as the commands write, typer's green ``bash completion installed
+    in ...`` lost its colour on a terminal (click colours for a terminal only)."""
+    import pty
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    leader, follower = pty.openpty()
+    try:
+        command = [sys.executable, "-m", "lineage_graph.cli", "--install-completion", "bash"]
+        done = subprocess.run(
+            command, stdout=follower, stderr=subprocess.PIPE, timeout=120, env=env
+        )
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while b"restart the terminal" not in shown:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal's other end closed and all of it read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert b"\x1b[32mbash completion installed in" in shown, shown
+
+
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+def test_no_shell_detected_is_said_as_such(tmp_path: Path, option: str) -> None:
+    """When shellingham finds no shell among the process's parents, typer's message was quoted
+    as "Shell  not supported" (``--show-completion``) or "Shell None is not supported"."""
+    program = (
+        "import sys, shellingham\n"
+        "def undetected(*args, **kwargs):\n"
+        "    raise shellingham.ShellDetectionFailure()\n"
+        "shellingham.detect_shell = undetected\n"
+        f"sys.argv = ['lineage-graph', {option!r}]\n"
+        "from lineage_graph.cli import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == ExitCode.USAGE, done.stderr[-800:]
+    assert f"{option}: cannot tell which shell this is; name a shell" in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -174,7 +174,8 @@ def test_a_connection_config_that_cannot_be_read_is_not_quoted(tmp_path: Path) -
         ("Trainer/nightly", "'Trainer' is an execution type (e:Trainer/nightly)"),
         ("e:Model/churn-C1.0", "'Model' is an artifact type (a:Model/churn-C1.0)"),
         ("Pipeline/churn-pipeline", "'Pipeline' is a context type (c:Pipeline/churn-pipeline)"),
-        ("model/churn-C1.0", "type names are case-sensitive ('Model')"),
+        ("model/churn-C1.0", "type names are case-sensitive (Model/churn-C1.0)"),
+        ("pipeline/churn-pipeline", "case-sensitive (c:Pipeline/churn-pipeline)"),
         ("Modle/churn-C1.0", "this store has no artifact type 'Modle'"),
     ],
 )
@@ -228,3 +229,40 @@ def test_a_connection_config_mlmd_cannot_use_is_refused(
     assert said in " ".join(result.stderr.split()), result.stderr
     assert "S3c" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["cached", "Trainer", "-i", "Trainer/x"], "'Trainer' is an execution type (-i takes an"),
+        (["compare", "Pipeline/x", "1"], "'Pipeline' is a context type (compare takes two"),
+        (["cached", "Trainer", "-i", "pipeline/x"], "this store has no artifact type 'pipeline'"),
+        (["cached", "Trainer", "-i", "dataSet/x"], "type names are case-sensitive (DataSet/x)"),
+    ],
+)
+def test_an_artifact_only_option_never_suggests_another_kind(
+    demo: Demo, args: list[str], says: str
+) -> None:
+    """``cached Trainer -i Trainer/x`` said ``(e:Trainer/x)``, a form ``-i`` then refuses ("-i
+    takes an artifact"); ``-i pipeline/x`` pointed to the context type ``'Pipeline'``."""
+    result = demo.cli(*args)
+    assert result.exit_code == 3, result.output
+    said = " ".join(result.stderr.split())
+    assert says in said, said
+    assert "e:" not in said and "c:" not in said, said
+
+
+def test_a_type_of_two_kinds_says_where_the_name_is(tmp_path: Path) -> None:
+    """``Trainer`` an artifact type and an execution type: ``show Trainer/nightly`` (the
+    execution) said only "no artifact of type 'Trainer' named 'nightly'"."""
+    store = tmp_path / "store"
+    with LineageStore.open(store) as s, s.run("Trainer", name="nightly") as run:
+        run.output(Artifact(type="Trainer", uri="s3://b/w", name="weights"))
+    for args, says in (
+        (["show", "Trainer/nightly"], "an execution Trainer/nightly exists (e:Trainer/nightly)"),
+        (["cached", "Trainer", "-i", "Trainer/nightly"], "exists (-i takes an artifact)"),
+        (["show", "trainer/nightly"], "case-sensitive (Trainer/nightly, e:Trainer/nightly)"),
+    ):
+        result = invoke([*args, "--store", str(store)])
+        assert result.exit_code == 3, result.output
+        assert says in " ".join(result.stderr.split()), result.stderr

@@ -311,3 +311,24 @@ def test_an_output_file_on_a_read_only_file_system_says_so(demo: Demo, tmp_path:
     said = " ".join(result.stderr.split())
     assert f"cannot write {out}: read-only file system" in said, result.stderr
     assert f"rc={int(ExitCode.USAGE)}" in result.stdout and OLD.decode() in result.stdout
+
+
+def test_a_non_ascii_output_name_in_a_c_locale(demo: Demo, tmp_path: Path) -> None:
+    """In a C locale without Python's UTF-8 mode, ``export -o données.dot`` (the name passed
+    as ``donn\\udcc3\\udca9es.dot``) named its temporary file ``.données.dot...`` (read back as
+    UTF-8), which the ASCII file system encoding cannot encode: a traceback, exit 70."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "LINEAGE_GRAPH_STORE": str(demo.path)}
+    env.update(LC_ALL="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0")
+    env.pop("PYTHONIOENCODING", None)
+    env.pop("NEO4J_URI", None)
+    target = tmp_path / "données.dot"
+    done = subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", "export", "1", "-f", "dot", "-o", str(target)],
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-800:]
+    assert target.read_text("utf-8").startswith("digraph")
+    assert [p.name for p in tmp_path.iterdir()] == ["données.dot"]
