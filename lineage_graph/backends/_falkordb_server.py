@@ -756,6 +756,30 @@ def _replay_failure(log: Path, start: int) -> str | None:
     return None
 
 
+#: What a logged write fails with when replayed under a smaller limit than the one it ran
+#: under (or on a slower machine): FalkorDB applies its query timeout and memory cap to the
+#: writes it replays as it loads. The write is whole in the log: the store is not damaged.
+_REPLAY_LIMITS = ("Query timed out", "mem consumption exceeded capacity")
+
+
+def _replay_limit_message(
+    data_dir: Path, failure: str, settings: EmbeddedSettings, log: Path
+) -> str:
+    """The error of a store whose logged write hit this start's query limits as it was
+    replayed: it said the log was damaged and advised cutting it (losing that write and every
+    later one), where opening it with larger limits loads it whole."""
+    return (
+        f"the store in {data_dir} cannot be loaded under this opening's query limits ({failure}): "
+        "a write in its append-only log takes longer (or more memory) to replay than the server "
+        f"is allowed (query_timeout_ms {settings.query_timeout_ms}, query_timeout_max_ms "
+        f"{settings.query_timeout_max_ms}, query_mem_capacity {settings.query_mem_capacity}; "
+        "0 is none). The log is not damaged and the files are left as they are: open the store "
+        "again with larger limits (LINEAGE_GRAPH_QUERY_TIMEOUT_MS and "
+        "LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS, or LINEAGE_GRAPH_QUERY_MEM_CAPACITY; 0 for none); "
+        f"its next close rewrites the log so that it loads fast again. Log: {log}"
+    )
+
+
 def _damaged_message(data_dir: Path, damage: str, log: Path) -> str:
     # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not ship, in a
     # message buried under the start's warnings.
@@ -1156,7 +1180,12 @@ class ServerProcess:
             if self.data_dir is not None:
                 replay = _replay_failure(workdir / _LOG_FILE, self._log_start)
                 if replay is not None:  # stopped below (killed: nothing is rewritten)
-                    raise EngineError(_damaged_message(self.data_dir, replay, workdir / _LOG_FILE))
+                    log = workdir / _LOG_FILE
+                    if any(limit in replay for limit in _REPLAY_LIMITS):
+                        raise EngineError(
+                            _replay_limit_message(self.data_dir, replay, self.settings, log)
+                        )
+                    raise EngineError(_damaged_message(self.data_dir, replay, log))
                 _mark_aof(self.data_dir)
                 _warn_torn(workdir / _LOG_FILE, self._log_start, self.data_dir, log_bytes)
         except BaseException as exc:
