@@ -775,8 +775,8 @@ def _replay_limit_message(
         f"{settings.query_timeout_max_ms}, query_mem_capacity {settings.query_mem_capacity}; "
         "0 is none). The log is not damaged and the files are left as they are: open the store "
         "again with larger limits (LINEAGE_GRAPH_QUERY_TIMEOUT_MS and "
-        "LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS, or LINEAGE_GRAPH_QUERY_MEM_CAPACITY; 0 for none); "
-        f"its next close rewrites the log so that it loads fast again. Log: {log}"
+        "LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS, or LINEAGE_GRAPH_QUERY_MEM_CAPACITY; 0 for none). "
+        f"Log: {log}"
     )
 
 
