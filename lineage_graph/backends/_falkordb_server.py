@@ -816,6 +816,34 @@ def _empty_base(data_dir: Path) -> Path | None:
     return None
 
 
+def _file_size_limit() -> int | None:
+    """This process's soft file size limit (``RLIMIT_FSIZE``, bytes, ``RLIM_INFINITY`` for
+    none), which a server it starts inherits; None where it cannot be read."""
+    try:
+        import resource
+
+        return resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _said_limit(limit: int | None) -> str:
+    if limit is None:
+        return "unknown"
+    import resource
+
+    return "unlimited" if limit == resource.RLIM_INFINITY else f"{limit} bytes"
+
+
+def _raised_limit(had: int | None, now: int | None) -> bool:
+    """Whether the file size limit ``now`` is above ``had`` (both known)."""
+    if had is None or now is None:
+        return False
+    import resource
+
+    return had != resource.RLIM_INFINITY and (now == resource.RLIM_INFINITY or now > had)
+
+
 class _KilledWhileStarting(EngineUnavailableError):
     """A server this process started was killed by a signal before it answered (not a crash
     the server reported: that is a defect of the engine or of the files, not retried)."""
@@ -838,6 +866,9 @@ class ServerProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         #: The process whose child ``_proc`` is (_own_proc).
         self._proc_owner = os.getpid()
+        #: The file size limit (RLIMIT_FSIZE) this process had when it started ``_proc``, which
+        #: that server inherited (:meth:`size_limit_death`).
+        self._fsize_limit: int | None = None
         self._tmpdir: Path | None = None
         self._log_start = 0
         self.restarts = 0
@@ -1157,6 +1188,7 @@ class ServerProcess:
             # user could read the whole store.
             "umask": 0o077,
         }
+        fsize_limit = _file_size_limit()  # the server inherits it
         if memory and sys.platform.startswith("linux"):
             options["preexec_fn"] = _set_pdeathsig
             # Out of the owner's process group, so Ctrl-C in a terminal (SIGINT to the whole
@@ -1168,6 +1200,7 @@ class ServerProcess:
         else:
             self._proc = subprocess.Popen(cmd, **options)
         self.pid, self._proc_owner = self._proc.pid, os.getpid()
+        self._fsize_limit = fsize_limit
         _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path
         try:
@@ -1372,25 +1405,27 @@ class ServerProcess:
 
     def size_limit_death(self) -> str | None:
         """Why this process's own server exited, when it was killed by ``SIGXFSZ``: its
-        append-only log reached the file size limit it inherits from this process (``ulimit
+        append-only log reached the file size limit it inherited from this process (``ulimit
         -f``, ``RLIMIT_FSIZE``). Every write then killed it again, each restart said only that
         it "died during query ... and was restarted; retry the call", and retrying could never
         work. None for any other exit, a server still running, or one another process
-        started."""
+        started. The limit said is the one the server had (the process's then), not the
+        process's now: a program that raised its limit after the first such error was told
+        "ulimit -f: unlimited; raise that limit" when the server started before it died."""
         proc = self._own_proc()
         if proc is None or proc.poll() != -signal.SIGXFSZ:
             return None
-        try:
-            import resource
-
-            soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-            limit = "unlimited" if soft == resource.RLIM_INFINITY else f"{soft} bytes"
-        except (ImportError, OSError, ValueError):
-            limit = "unknown"
+        had, now = self._fsize_limit, _file_size_limit()
+        advice = (
+            f"this process's limit is {_said_limit(now)} now, which a server it starts from "
+            "here on gets: retry the call"
+            if _raised_limit(had, now)
+            else "raise that limit (ulimit -f unlimited) before retrying"
+        )
         return (
             f"it was killed by SIGXFSZ: a file of the store in {self.data_dir or 'memory'} "
-            f"reached the file size limit the server inherits from this process (ulimit -f: "
-            f"{limit}); raise that limit (ulimit -f unlimited) before retrying"
+            "reached the file size limit the server inherited from this process (ulimit -f: "
+            f"{_said_limit(had)}); {advice}"
         )
 
     def kill(self) -> None:
