@@ -844,6 +844,11 @@ def _raised_limit(had: int | None, now: int | None) -> bool:
     return had != resource.RLIM_INFINITY and (now == resource.RLIM_INFINITY or now > had)
 
 
+#: Redis rewrites the append-only log once it has grown by this much (%) since its last
+#: rewrite (and is over 4 MB).
+_AOF_REWRITE_PERCENTAGE = 100
+
+
 class _KilledWhileStarting(EngineUnavailableError):
     """A server this process started was killed by a signal before it answered (not a crash
     the server reported: that is a defect of the engine or of the files, not retried)."""
@@ -1121,7 +1126,9 @@ class ServerProcess:
                 "--appenddirname", _AOF_DIR,
                 "--aof-use-rdb-preamble", "yes",
                 "--auto-aof-rewrite-min-size", "4mb",
-                "--auto-aof-rewrite-percentage", "100",
+                # 0 (none) until the start has checked what the server loaded: set to
+                # _AOF_REWRITE_PERCENTAGE then (_allow_rewrites)
+                "--auto-aof-rewrite-percentage", "0",
                 "--aof-load-truncated", "yes",
             ]  # fmt: skip
         else:
@@ -1219,6 +1226,7 @@ class ServerProcess:
                             _replay_limit_message(self.data_dir, replay, self.settings, log)
                         )
                     raise EngineError(_damaged_message(self.data_dir, replay, log))
+                self._allow_rewrites(workdir)
                 _mark_aof(self.data_dir)
                 _warn_torn(workdir / _LOG_FILE, self._log_start, self.data_dir, log_bytes)
         except BaseException as exc:
@@ -1242,6 +1250,28 @@ class ServerProcess:
                     "its disk and retry"
                 ) from exc
             raise
+
+    def _allow_rewrites(self, workdir: Path) -> None:
+        """Let the server rewrite its append-only log when it has grown (off until the start
+        has checked what it loaded). Redis starts that rewrite as soon as it has loaded a log
+        whose incremental part outgrew its base (over 4 MB): a start refused because a
+        logged write failed when replayed (:func:`_replay_failure`) had begun rewriting the log
+        from what it had loaded, without that write, before it was killed; finished first, the
+        write would be gone from the log for good and the next opening would load the store
+        without it, without a word."""
+        import redis
+
+        assert self.socket_path is not None
+        client = ping_client(self.socket_path, max(5.0, self.settings.startup_timeout_s))
+        try:
+            client.config_set("auto-aof-rewrite-percentage", _AOF_REWRITE_PERCENTAGE)
+        except redis.exceptions.RedisError as exc:  # killed by the caller (_start)
+            raise EngineUnavailableError(
+                f"the embedded FalkorDB server stopped answering as it started ({exc}); retry. "
+                f"Log: {workdir / _LOG_FILE}"
+            ) from exc
+        finally:
+            client.close()
 
     def _wait_ready(self, workdir: Path) -> None:
         import redis
