@@ -756,6 +756,30 @@ def _replay_failure(log: Path, start: int) -> str | None:
     return None
 
 
+#: What a logged write fails with when replayed under a smaller limit than the one it ran
+#: under (or on a slower machine): FalkorDB applies its query timeout and memory cap to the
+#: writes it replays as it loads. The write is whole in the log: the store is not damaged.
+_REPLAY_LIMITS = ("Query timed out", "mem consumption exceeded capacity")
+
+
+def _replay_limit_message(
+    data_dir: Path, failure: str, settings: EmbeddedSettings, log: Path
+) -> str:
+    """The error of a store whose logged write hit this start's query limits as it was
+    replayed: it said the log was damaged and advised cutting it (losing that write and every
+    later one), where opening it with larger limits loads it whole."""
+    return (
+        f"the store in {data_dir} cannot be loaded under this opening's query limits ({failure}): "
+        "a write in its append-only log takes longer (or more memory) to replay than the server "
+        f"is allowed (query_timeout_ms {settings.query_timeout_ms}, query_timeout_max_ms "
+        f"{settings.query_timeout_max_ms}, query_mem_capacity {settings.query_mem_capacity}; "
+        "0 is none). The log is not damaged and the files are left as they are: open the store "
+        "again with larger limits (LINEAGE_GRAPH_QUERY_TIMEOUT_MS and "
+        "LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS, or LINEAGE_GRAPH_QUERY_MEM_CAPACITY; 0 for none). "
+        f"Log: {log}"
+    )
+
+
 def _damaged_message(data_dir: Path, damage: str, log: Path) -> str:
     # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not ship, in a
     # message buried under the start's warnings.
@@ -792,6 +816,39 @@ def _empty_base(data_dir: Path) -> Path | None:
     return None
 
 
+def _file_size_limit() -> int | None:
+    """This process's soft file size limit (``RLIMIT_FSIZE``, bytes, ``RLIM_INFINITY`` for
+    none), which a server it starts inherits; None where it cannot be read."""
+    try:
+        import resource
+
+        return resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _said_limit(limit: int | None) -> str:
+    if limit is None:
+        return "unknown"
+    import resource
+
+    return "unlimited" if limit == resource.RLIM_INFINITY else f"{limit} bytes"
+
+
+def _raised_limit(had: int | None, now: int | None) -> bool:
+    """Whether the file size limit ``now`` is above ``had`` (both known)."""
+    if had is None or now is None:
+        return False
+    import resource
+
+    return had != resource.RLIM_INFINITY and (now == resource.RLIM_INFINITY or now > had)
+
+
+#: Redis rewrites the append-only log once it has grown by this much (%) since its last
+#: rewrite (and is over 4 MB).
+_AOF_REWRITE_PERCENTAGE = 100
+
+
 class _KilledWhileStarting(EngineUnavailableError):
     """A server this process started was killed by a signal before it answered (not a crash
     the server reported: that is a defect of the engine or of the files, not retried)."""
@@ -814,6 +871,9 @@ class ServerProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         #: The process whose child ``_proc`` is (_own_proc).
         self._proc_owner = os.getpid()
+        #: The file size limit (RLIMIT_FSIZE) this process had when it started ``_proc``, which
+        #: that server inherited (:meth:`size_limit_death`).
+        self._fsize_limit: int | None = None
         self._tmpdir: Path | None = None
         self._log_start = 0
         self.restarts = 0
@@ -1066,7 +1126,9 @@ class ServerProcess:
                 "--appenddirname", _AOF_DIR,
                 "--aof-use-rdb-preamble", "yes",
                 "--auto-aof-rewrite-min-size", "4mb",
-                "--auto-aof-rewrite-percentage", "100",
+                # 0 (none) until the start has checked what the server loaded: set to
+                # _AOF_REWRITE_PERCENTAGE then (_allow_rewrites)
+                "--auto-aof-rewrite-percentage", "0",
                 "--aof-load-truncated", "yes",
             ]  # fmt: skip
         else:
@@ -1133,6 +1195,7 @@ class ServerProcess:
             # user could read the whole store.
             "umask": 0o077,
         }
+        fsize_limit = _file_size_limit()  # the server inherits it
         if memory and sys.platform.startswith("linux"):
             options["preexec_fn"] = _set_pdeathsig
             # Out of the owner's process group, so Ctrl-C in a terminal (SIGINT to the whole
@@ -1144,6 +1207,7 @@ class ServerProcess:
         else:
             self._proc = subprocess.Popen(cmd, **options)
         self.pid, self._proc_owner = self._proc.pid, os.getpid()
+        self._fsize_limit = fsize_limit
         _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path
         try:
@@ -1156,7 +1220,13 @@ class ServerProcess:
             if self.data_dir is not None:
                 replay = _replay_failure(workdir / _LOG_FILE, self._log_start)
                 if replay is not None:  # stopped below (killed: nothing is rewritten)
-                    raise EngineError(_damaged_message(self.data_dir, replay, workdir / _LOG_FILE))
+                    log = workdir / _LOG_FILE
+                    if any(limit in replay for limit in _REPLAY_LIMITS):
+                        raise EngineError(
+                            _replay_limit_message(self.data_dir, replay, self.settings, log)
+                        )
+                    raise EngineError(_damaged_message(self.data_dir, replay, log))
+                self._allow_rewrites(workdir)
                 _mark_aof(self.data_dir)
                 _warn_torn(workdir / _LOG_FILE, self._log_start, self.data_dir, log_bytes)
         except BaseException as exc:
@@ -1180,6 +1250,28 @@ class ServerProcess:
                     "its disk and retry"
                 ) from exc
             raise
+
+    def _allow_rewrites(self, workdir: Path) -> None:
+        """Let the server rewrite its append-only log when it has grown (off until the start
+        has checked what it loaded). Redis starts that rewrite as soon as it has loaded a log
+        whose incremental part outgrew its base (over 4 MB): a start refused because a
+        logged write failed when replayed (:func:`_replay_failure`) had begun rewriting the log
+        from what it had loaded, without that write, before it was killed; finished first, the
+        write would be gone from the log for good and the next opening would load the store
+        without it, without a word."""
+        import redis
+
+        assert self.socket_path is not None
+        client = ping_client(self.socket_path, max(5.0, self.settings.startup_timeout_s))
+        try:
+            client.config_set("auto-aof-rewrite-percentage", _AOF_REWRITE_PERCENTAGE)
+        except redis.exceptions.RedisError as exc:  # killed by the caller (_start)
+            raise EngineUnavailableError(
+                f"the embedded FalkorDB server stopped answering as it started ({exc}); retry. "
+                f"Log: {workdir / _LOG_FILE}"
+            ) from exc
+        finally:
+            client.close()
 
     def _wait_ready(self, workdir: Path) -> None:
         import redis
@@ -1343,25 +1435,27 @@ class ServerProcess:
 
     def size_limit_death(self) -> str | None:
         """Why this process's own server exited, when it was killed by ``SIGXFSZ``: its
-        append-only log reached the file size limit it inherits from this process (``ulimit
+        append-only log reached the file size limit it inherited from this process (``ulimit
         -f``, ``RLIMIT_FSIZE``). Every write then killed it again, each restart said only that
         it "died during query ... and was restarted; retry the call", and retrying could never
         work. None for any other exit, a server still running, or one another process
-        started."""
+        started. The limit said is the one the server had (the process's then), not the
+        process's now: a program that raised its limit after the first such error was told
+        "ulimit -f: unlimited; raise that limit" when the server started before it died."""
         proc = self._own_proc()
         if proc is None or proc.poll() != -signal.SIGXFSZ:
             return None
-        try:
-            import resource
-
-            soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-            limit = "unlimited" if soft == resource.RLIM_INFINITY else f"{soft} bytes"
-        except (ImportError, OSError, ValueError):
-            limit = "unknown"
+        had, now = self._fsize_limit, _file_size_limit()
+        advice = (
+            f"this process's limit is {_said_limit(now)} now, which a server it starts from "
+            "here on gets: retry the call"
+            if _raised_limit(had, now)
+            else "raise that limit (ulimit -f unlimited) before retrying"
+        )
         return (
             f"it was killed by SIGXFSZ: a file of the store in {self.data_dir or 'memory'} "
-            f"reached the file size limit the server inherits from this process (ulimit -f: "
-            f"{limit}); raise that limit (ulimit -f unlimited) before retrying"
+            "reached the file size limit the server inherited from this process (ulimit -f: "
+            f"{_said_limit(had)}); {advice}"
         )
 
     def kill(self) -> None:

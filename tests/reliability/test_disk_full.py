@@ -264,3 +264,59 @@ def test_a_file_size_limit_says_so_and_loses_nothing_acknowledged(tmp_path: Path
             assert all(i in stored for i in ids)
         assert_healthy(store)
     record("file size limit", acked=len(result["acked"]), stored=len(stored))
+
+
+_RAISING_WRITER = """
+import json, resource, sys
+from lineage_graph import Artifact, ArtifactType, EngineUnavailableError, LineageStore
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.RLIM_INFINITY))
+store = LineageStore.open(sys.argv[1])
+store.put_artifact_type(ArtifactType(name="Data"))
+errors = []
+for batch in range(400):
+    try:
+        store.put_artifacts([Artifact(type="Data", uri=f"/{batch}/{i}") for i in range(200)])
+    except EngineUnavailableError as exc:
+        errors.append(str(exc))
+        break
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+for attempt in range(3):
+    try:
+        store.put_artifacts([Artifact(type="Data", uri=f"/raised/{attempt}")])
+        break
+    except EngineUnavailableError as exc:
+        errors.append(str(exc))
+store.close()
+print(json.dumps(errors))
+"""
+
+
+def test_a_file_size_limit_raised_meanwhile_is_not_said_to_be_the_one_that_killed(
+    tmp_path: Path,
+) -> None:
+    """A program that raises its file size limit after the first SIGXFSZ error: the server the
+    library had restarted still had the old limit, and its death at the next write said
+    "ulimit -f: unlimited; raise that limit (ulimit -f unlimited)", the process's limit now,
+    not the one that killed the server. It names the server's limit and says to retry, which
+    works (the next server gets the process's limit)."""
+    import json
+    import sys
+
+    from tests.reliability.conftest import ROOT, child_env
+
+    limit = 2 << 20
+    out = subprocess.run(
+        [sys.executable, "-c", _RAISING_WRITER, str(tmp_path / "store"), str(limit)],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    errors = json.loads(out.stdout)
+    assert len(errors) == 2, out.stderr[-2000:]
+    first, after_raise = errors
+    assert f"ulimit -f: {limit} bytes); raise that limit" in first
+    assert f"ulimit -f: {limit} bytes); this process's limit is unlimited now" in after_raise
+    assert after_raise.endswith("retry the call")

@@ -364,3 +364,88 @@ def test_what_a_start_says_after_hundreds_of_opens_of_constraint_lines_is_read(
         with pytest.raises(EngineError, match=r"append-only log of the store in .* is damaged"):
             LineageStore.open(path)
     assert (path / "server.log").stat().st_size > 1 << 20
+
+
+def test_a_write_that_replays_past_the_query_limits_is_no_damage_and_opens_with_larger_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FalkorDB applies its query timeout to the writes it replays as it loads the store: a
+    write logged whole (acknowledged) that replays slower than this opening's timeout (a
+    smaller ``query_timeout_ms``, or a slower, loaded machine) fails there. The store was
+    refused as "damaged", advising to cut the log where the damage starts (losing that write
+    and every later one); it is not damaged: said so, with the settings to raise, and it opens
+    whole with larger limits."""
+    path = tmp_path / "store"
+    _store_of_five(path)
+    with LineageStore.open(path) as store:  # one statement, logged as it was sent
+        store.backend.write("UNWIND range(1, 200000) AS i CREATE (:Bulk {i: i})", {})
+    before = {k: v for k, v in _files(path).items() if not k.startswith("appendonly/")}
+    before.pop("server.log")
+
+    monkeypatch.setenv("LINEAGE_GRAPH_QUERY_TIMEOUT_MS", "1")
+    monkeypatch.setenv("LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS", "1")
+    with pytest.raises(EngineError) as caught:
+        LineageStore.open(path)
+    message = str(caught.value)
+    assert "Query timed out" in message and "is damaged" not in message
+    assert "not damaged" in message and "LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS" in message
+    assert running_server(path) is None
+    after = {k: v for k, v in _files(path).items() if not k.startswith("appendonly/")}
+    after.pop("server.log")
+    assert after == before
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    failed = [c for c in json.loads(result.stdout)["checks"] if c["ok"] is False]
+    assert any("not damaged" in c["detail"] for c in failed), failed
+
+    monkeypatch.delenv("LINEAGE_GRAPH_QUERY_TIMEOUT_MS")
+    monkeypatch.delenv("LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS")
+    with LineageStore.open(path) as store:
+        assert store.backend.read("MATCH (b:Bulk) RETURN count(b) AS n", {}) == [{"n": 200000}]
+        assert len(store.get_artifacts()) == 5
+
+
+def test_a_refused_start_does_not_rewrite_the_log_without_the_write_that_failed(
+    tmp_path: Path,
+) -> None:
+    """Redis rewrites the log as soon as it has loaded one whose incremental part outgrew its
+    base (over 4 MB): a start refused because a logged write failed when replayed had begun
+    that rewrite, from what it had loaded, without that write, when it was killed (the
+    manifest changed, a new incremental file); finished first, the write would be gone from
+    the log for good. Now the server rewrites nothing before the start has checked what it
+    loaded: the files are as they were, and the store opens whole with larger limits."""
+    import contextlib
+    import os
+    import signal
+
+    path = tmp_path / "store"
+    _store_of_five(path)
+    store = LineageStore.open(path)
+    backend = store.backend
+    assert isinstance(backend, EmbeddedBackend) and backend.server is not None
+    # The state a crash leaves after a session's writes: an incremental file over 4 MB and
+    # larger than the base (the running server would have rewritten it: not this one).
+    backend._execute("CONFIG", "SET", "auto-aof-rewrite-percentage", "0")
+    backend.write("CREATE (:Pad {s: $s})", {"s": "p" * (5 << 20)})
+    backend.write("MATCH (p:Pad) DELETE p", {})
+    backend.write("UNWIND range(1, 200000) AS i CREATE (:Bulk {i: i})", {})
+    os.kill(backend.server.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    with contextlib.suppress(EngineError):
+        store.close()
+    assert running_server(path) is None
+    manifest = _manifest(path).read_bytes()
+    files = sorted(p.name for p in _log_dir(path).iterdir())
+
+    with pytest.raises(EngineError, match="Query timed out"):
+        LineageStore.open(path, query_timeout_ms=1, query_timeout_max_ms=1)
+    assert running_server(path) is None
+    assert _manifest(path).read_bytes() == manifest
+    assert sorted(p.name for p in _log_dir(path).iterdir()) == files
+
+    with LineageStore.open(path) as store:
+        assert store.backend.read("MATCH (b:Bulk) RETURN count(b) AS n", {}) == [{"n": 200000}]
+        assert len(store.get_artifacts()) == 5
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        said = backend._execute("CONFIG", "GET", "auto-aof-rewrite-percentage")
+        assert [str(x, "ascii") if isinstance(x, bytes) else x for x in said][1] == "100"
