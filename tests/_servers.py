@@ -20,6 +20,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,22 @@ def remember_call_report(item: pytest.Item, report: pytest.TestReport) -> None:
     """For the conftests' ``pytest_runtest_makereport``: keep the call phase's report."""
     if report.when == "call":
         item.lg_call_report = report  # type: ignore[attr-defined]
+
+
+# The conftests of tests/reliability and tests/embedded import these two (one definition).
+
+
+@pytest.fixture(autouse=True)
+def _stop_leftover_servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """A failed test left its data directories' servers running after pytest exited: they are
+    stopped once its teardown has run."""
+    yield from stopping_leftovers(request, tmp_path_factory)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    remember_call_report(item, report)
+    return report

@@ -22,7 +22,10 @@ import pytest
 
 from lineage_graph import Artifact, EngineUnavailableError, LineageStore
 from lineage_graph.backends import open_backend
-from tests._servers import remember_call_report, stopping_leftovers
+
+# the leftover servers' fixture and hook (one definition, tests/_servers.py), re-exported
+from tests._servers import _stop_leftover_servers as _stop_leftover_servers
+from tests._servers import pytest_runtest_makereport as pytest_runtest_makereport
 from tests.conftest import _neo4j_uri
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,22 +171,3 @@ def assert_ids_stay_spent(store: LineageStore, first: int, applied: int) -> None
     stored = {a.id: a.uri for a in store.get_artifacts()}
     assert stored == {first: "/first", applied: "/applied", ids[0]: "/next"}
     assert_healthy(store)
-
-
-# ----------------------------------------------------------------------------- leftover servers
-
-
-@pytest.fixture(autouse=True)
-def _stop_leftover_servers(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
-    """A failed test left its data directories' servers running after pytest exited: they are
-    stopped once its teardown has run (tests/_servers.py)."""
-    yield from stopping_leftovers(request, tmp_path_factory)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    remember_call_report(item, report)
-    return report
