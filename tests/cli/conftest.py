@@ -4,10 +4,12 @@ finds the running embedded server (as a second process would). Tests that change
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -50,3 +52,36 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         result = run_demo(store, workdir)
         _, cached_run_id = rerun_training(store, result)
         yield Demo(store, path, result, cached_run_id)
+
+
+def on_a_terminal(
+    command: Sequence[str],
+    env: dict[str, str],
+    terminal: Literal["stdout", "stderr"],
+    until: bytes | None = None,
+) -> tuple[subprocess.CompletedProcess[bytes], bytes]:
+    """``command`` run with its ``terminal`` stream a pseudo-terminal (the other one a pipe):
+    the finished process and what the terminal was sent (read up to ``until``, if given)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        streams: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+        streams[terminal] = follower
+        done = subprocess.run(list(command), timeout=120, env=env, **streams)
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while until is None or until not in shown:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end closed and all of it read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    return done, shown

@@ -13,7 +13,7 @@ import pytest
 
 from lineage_graph import Artifact, LineageStore
 
-from .conftest import Demo
+from .conftest import Demo, on_a_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,35 +123,11 @@ def test_a_message_is_escaped_for_stderr_when_stdout_is_closed(tmp_path: Path) -
 def _on_a_terminal(store: Path, *args: str) -> tuple[int, bytes]:
     """``lineage-graph ARGS`` with stderr an ASCII terminal (stdout a pipe): its exit status
     and what the terminal was sent."""
-    import pty
-
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "TERM": "xterm"}
     env.update(PYTHONIOENCODING="ascii", LINEAGE_GRAPH_STORE=str(store))
     env.pop("NEO4J_URI", None)
-    leader, follower = pty.openpty()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "lineage_graph.cli", *args],
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            timeout=120,
-            env=env,
-        )
-        os.close(follower)
-        follower = -1
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the terminal's other end closed and all of it read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        if follower >= 0:
-            os.close(follower)
-        os.close(leader)
+    command = [sys.executable, "-m", "lineage_graph.cli", *args]
+    done, shown = on_a_terminal(command, env, "stderr")
     return done.returncode, shown
 
 

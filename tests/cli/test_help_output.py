@@ -16,7 +16,7 @@ import pytest
 from lineage_graph.cli import ExitCode
 from lineage_graph.cli._common import MAX_WIDTH
 
-from .conftest import Demo, invoke
+from .conftest import Demo, invoke, on_a_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -236,31 +236,11 @@ def test_an_install_completion_that_cannot_write_is_said(tmp_path: Path) -> None
 def test_install_completion_on_a_terminal_is_coloured_as_typer_colours_it(tmp_path: Path) -> None:
     """Captured to be written as the commands write, typer's green ``bash completion installed
     in ...`` lost its colour on a terminal (click colours for a terminal only)."""
-    import pty
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "TERM": "xterm"}
     env.pop("NO_COLOR", None)
-    leader, follower = pty.openpty()
-    try:
-        command = [sys.executable, "-m", "lineage_graph.cli", "--install-completion", "bash"]
-        done = subprocess.run(
-            command, stdout=follower, stderr=subprocess.PIPE, timeout=120, env=env
-        )
-        os.close(follower)
-        follower = -1
-        shown = b""
-        while b"restart the terminal" not in shown:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # EIO: the terminal's other end closed and all of it read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        if follower >= 0:
-            os.close(follower)
-        os.close(leader)
+    command = [sys.executable, "-m", "lineage_graph.cli", "--install-completion", "bash"]
+    done, shown = on_a_terminal(command, env, "stdout", until=b"restart the terminal")
     assert done.returncode == 0, done.stderr[-800:]
     assert b"\x1b[32mbash completion installed in" in shown, shown
 
