@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
@@ -1445,6 +1445,32 @@ def test_an_exception_whose_str_raises_still_fails_the_run(store: LineageStore) 
     assert "run_owner" not in stored.custom_properties
 
 
+def _under_the_completion(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, call: Callable[[], object]
+) -> list[BaseException]:
+    """The next ``put_execution`` (a run's completion write) first has ``call`` run in another
+    thread, to its end: the list returned collects the FailedPreconditionError it raised."""
+    refused: list[BaseException] = []
+    put_execution = store.put_execution
+
+    def another_thread_calls_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "put_execution", put_execution)
+
+        def other() -> None:
+            try:
+                call()
+            except FailedPreconditionError as exc:
+                refused.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        return put_execution(*args, **kwargs)
+
+    monkeypatch.setattr(store, "put_execution", another_thread_calls_meanwhile)
+    return refused
+
+
 def test_an_output_or_a_metric_given_while_another_thread_ends_the_run_is_refused(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1473,24 +1499,7 @@ def test_an_output_or_a_metric_given_while_another_thread_ends_the_run_is_refuse
     assert [a.uri for a in store.get_artifacts()] == ["s3://models/0"]
 
     ending = store.run("Trainer").start()
-    refused: list[BaseException] = []
-    put_execution = store.put_execution
-
-    def another_thread_logs_under_the_completion(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(store, "put_execution", put_execution)
-
-        def log() -> None:
-            try:
-                ending.log_metrics(accuracy=0.9)
-            except FailedPreconditionError as exc:
-                refused.append(exc)
-
-        logger = threading.Thread(target=log)
-        logger.start()
-        logger.join()
-        return put_execution(*args, **kwargs)
-
-    monkeypatch.setattr(store, "put_execution", another_thread_logs_under_the_completion)
+    refused = _under_the_completion(store, monkeypatch, lambda: ending.log_metrics(accuracy=0.9))
     ending.finish()
     assert ending.state == ExecutionState.COMPLETE
     assert len(refused) == 1 and "accuracy" not in ending.execution.custom_properties
@@ -1505,35 +1514,16 @@ def test_a_run_ended_by_two_threads_at_once_is_written_once(
     block's exit under another thread's ``finish()`` leaves that end alone."""
     run = store.run("Trainer").start()
     run.output("Model", uri="s3://models/1")
-    ending = [run]
-    refused: list[BaseException] = []
-    put_execution = store.put_execution
-
-    def another_thread_finishes_it_too(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(store, "put_execution", put_execution)
-
-        def finish() -> None:
-            try:
-                ending[0].finish()
-            except FailedPreconditionError as exc:
-                refused.append(exc)
-
-        other = threading.Thread(target=finish)
-        other.start()
-        other.join()
-        return put_execution(*args, **kwargs)
-
-    monkeypatch.setattr(store, "put_execution", another_thread_finishes_it_too)
+    refused = _under_the_completion(store, monkeypatch, run.finish)
     run.finish()
     assert len(refused) == 1 and run.state == ExecutionState.COMPLETE
     assert [a.uri for a in store.get_artifacts()] == ["s3://models/1"]
     assert len(store.get_events_by_execution_ids([run.id])) == 1
 
-    ending[0] = store.run("Trainer")
-    with ending[0] as block:
+    with store.run("Trainer") as block:
         block.output("Model", uri="s3://models/2")
-        monkeypatch.setattr(store, "put_execution", another_thread_finishes_it_too)
-    assert len(refused) == 2 and "being ended already" in str(refused[1])
+        refused = _under_the_completion(store, monkeypatch, block.finish)
+    assert len(refused) == 1 and "being ended already" in str(refused[0])
     assert block.state == ExecutionState.COMPLETE
     assert [a.uri for a in store.get_artifacts()] == ["s3://models/1", "s3://models/2"]
     assert store.get_executions_by_id([block.id])[0].last_known_state == ExecutionState.COMPLETE
@@ -1548,24 +1538,7 @@ def test_use_cached_while_another_thread_ends_the_run_is_refused(
         first.output("Model", uri="s3://models/1")
     run = store.run("Trainer", properties={"lr": 0.1}).start()
     assert run.cached is not None
-    refused: list[BaseException] = []
-    put_execution = store.put_execution
-
-    def another_thread_uses_the_cache_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(store, "put_execution", put_execution)
-
-        def use() -> None:
-            try:
-                run.use_cached()
-            except FailedPreconditionError as exc:
-                refused.append(exc)
-
-        other = threading.Thread(target=use)
-        other.start()
-        other.join()
-        return put_execution(*args, **kwargs)
-
-    monkeypatch.setattr(store, "put_execution", another_thread_uses_the_cache_meanwhile)
+    refused = _under_the_completion(store, monkeypatch, run.use_cached)
     run.finish()
     assert len(refused) == 1 and run.state == ExecutionState.COMPLETE and run.outputs == []
 
