@@ -199,24 +199,42 @@ def test_nearest_prefers_most_inputs_in_common_then_newest(store: LineageStore) 
     assert (result.missing_inputs, result.extra_inputs) == ([c.id], [d.id])
 
 
+#: A FAILED run read exactly the inputs asked for; 40 newer runs read them and more, or a
+#: copy in place of one: (each dataset's digest, the FAILED run's inputs, the newer runs',
+#: the inputs asked for, by position in the datasets).
+_BEHIND_MANY: dict[str, tuple[list[str | None], list[int], list[int], list[int]]] = {
+    # the engine ranked by inputs in common only: [a, b] ranked before [a]
+    "one more input": ([None, None], [0], [0, 1], [0]),
+    # a, a2, a3 hold one content: both copies counted as inputs in common ("also read [a3]")
+    "two copies of it": (["same", "same", "same"], [0], [1, 2], [0]),
+    # a, a2 hold one content, c none: a2 counted for c, ranked level ("did not read [c]")
+    "a copy in place of another": (["same", "same", None], [0, 2], [0, 1], [0, 2]),
+}
+
+
 @pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
+@pytest.mark.parametrize("history", list(_BEHIND_MANY))
 def test_nearest_is_the_run_that_read_exactly_the_inputs_behind_many_newer_ones(
-    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int, history: str
 ) -> None:
-    """A FAILED run read exactly [a]; 40 newer runs read [a, b]. The nearest is the FAILED one
-    (nothing missing, nothing extra: the miss's reason is its state), whatever the number of
-    newer runs: the engine ranked by inputs in common only, and its LIMIT (32) cut the exact
-    one, so the reason became "also read [b]" once 32 newer runs read a and more (window 1:
-    the same through cache/nearest, the type's runs being older than the window)."""
+    """The nearest is the FAILED run that read exactly the inputs (nothing missing, nothing
+    extra: the miss's reason is its state), whatever the number of newer runs that read them
+    and more, or a copy in place of one: the engine's ranking differed from the caller's, and
+    its LIMIT (32) cut the exact one (window 1: the same through cache/nearest, the type's runs
+    being older than the window)."""
+    digests, failed_read, newer_read, asked = _BEHIND_MANY[history]
     setup_types(store)
     setup_types(store, trainer="Other")
-    a, b = datasets(store, 2)
-    failed, _ = train(store, [a], state=ExecutionState.FAILED)
+    data = [
+        datasets(store, 1, **({"properties": {"digest": f"sha256:{d}"}} if d else {}))[0]
+        for d in digests
+    ]
+    failed, _ = train(store, [data[i] for i in failed_read], state=ExecutionState.FAILED)
     for _ in range(40):
-        train(store, [a, b])
-    train(store, [b], trainer="Other")  # the newest execution is of another type
+        train(store, [data[i] for i in newer_read])
+    train(store, [data[0]], trainer="Other")  # the newest execution is of another type
     monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
-    result = store.find_cached_execution("Trainer", [a])
+    result = store.find_cached_execution("Trainer", [data[i] for i in asked])
     assert not result.hit and result.nearest is not None and result.nearest.id == failed
     assert (result.missing_inputs, result.extra_inputs) == ([], [])
     assert "FAILED" in result.reason
@@ -257,52 +275,6 @@ def test_nearest_is_the_run_that_read_the_inputs_in_their_roles_behind_many_swap
     assert "FAILED" in result.reason and "other roles" not in result.reason
     swapped = store.find_cached_execution("Trainer", {"train": b, "test": a})
     assert swapped.hit and swapped.execution is not None and swapped.execution.id != failed
-
-
-@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
-def test_nearest_is_the_run_that_read_the_input_behind_many_that_read_two_copies_of_it(
-    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
-) -> None:
-    """a, a2, a3 hold one content (digest). A FAILED run read a; 40 newer runs read a2 and a3.
-    Asked for [a], the nearest is the FAILED one (the newer ones read one extra copy): the
-    engine counted both copies as inputs in common, ranked those runs first and its LIMIT (32)
-    kept only them ("also read [a3]")."""
-    setup_types(store)
-    setup_types(store, trainer="Other")
-    a, a2, a3 = datasets(store, 3, properties={"digest": "sha256:same"})
-    failed, _ = train(store, [a], state=ExecutionState.FAILED)
-    for _ in range(40):
-        train(store, [a2, a3])
-    train(store, [a], trainer="Other")  # the newest execution is of another type
-    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
-    result = store.find_cached_execution("Trainer", [a])
-    assert not result.hit and result.nearest is not None and result.nearest.id == failed
-    assert (result.missing_inputs, result.extra_inputs) == ([], [])
-    assert "FAILED" in result.reason
-
-
-@pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
-def test_nearest_is_the_run_that_read_the_inputs_behind_many_that_read_a_copy_instead(
-    store: LineageStore, monkeypatch: pytest.MonkeyPatch, window: int
-) -> None:
-    """a and a2 hold one content; c has none. A FAILED run read [a, c]; 40 newer runs read
-    [a, a2]. Asked for [a, c], the nearest is the FAILED one: the engine counted a2 among the
-    inputs in common (capped at the two given, as if it stood for c), ranked the newer runs
-    level with the exact one, and its LIMIT (32) kept only them ("did not read [c]; also read
-    [a2]")."""
-    setup_types(store)
-    setup_types(store, trainer="Other")
-    a, a2 = datasets(store, 2, properties={"digest": "sha256:same"})
-    [c] = datasets(store, 1)
-    failed, _ = train(store, [a, c], state=ExecutionState.FAILED)
-    for _ in range(40):
-        train(store, [a, a2])
-    train(store, [a], trainer="Other")  # the newest execution is of another type
-    monkeypatch.setattr(cache_module, "EXPLAIN_WINDOW", window)
-    result = store.find_cached_execution("Trainer", [a, c])
-    assert not result.hit and result.nearest is not None and result.nearest.id == failed
-    assert (result.missing_inputs, result.extra_inputs) == ([], [])
-    assert "FAILED" in result.reason
 
 
 @pytest.mark.parametrize("window", [cache_module.EXPLAIN_WINDOW, 1])
