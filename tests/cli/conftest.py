@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,3 +86,18 @@ def on_a_terminal(
             os.close(follower)
         os.close(leader)
     return done, shown
+
+
+def cli_process(args: Sequence[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """``lineage-graph ARGS`` in a process of its own (a real stderr: pytest records warnings;
+    an abort ends only it), this checkout's package imported, ``LINEAGE_GRAPH_STORE`` unset,
+    ``env`` added to the environment."""
+    full = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), **env}
+    full.pop("LINEAGE_GRAPH_STORE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=120,
+    )

@@ -25,7 +25,7 @@ from lineage_graph import (
 )
 from lineage_graph.cli import ExitCode
 
-from .conftest import Demo, invoke
+from .conftest import Demo, cli_process, invoke
 
 
 def test_version_and_help() -> None:
@@ -688,8 +688,6 @@ def test_stats_plot_says_once_when_the_font_lacks_characters(tmp_path: Path, fil
     now, whatever the warning filters: under ``PYTHONWARNINGS=error`` the first glyph was an
     exception out of ``savefig`` (exit 70, "an unexpected error", a traceback, no file)."""
     pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
-    import subprocess
-    import sys
 
     from matplotlib import font_manager
 
@@ -702,17 +700,8 @@ def test_stats_plot_says_once_when_the_font_lacks_characters(tmp_path: Path, fil
         type_id = store.put_execution_type(ExecutionType(name=name))
         store.put_execution_node(Execution(type_id=type_id, name="x"))
         target = tmp_path / "stats.png"
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        env.pop("LINEAGE_GRAPH_STORE", None)
-        env["PYTHONWARNINGS"] = filters
         command = ["stats", "--plot", str(target), "--store", str(path)]
-        result = subprocess.run(  # a real stderr: pytest records warnings
-            [sys.executable, "-m", "lineage_graph.cli", *command],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        result = cli_process(command, PYTHONWARNINGS=filters)
     assert result.returncode == 0, result.stderr
     assert "Warning" not in result.stderr and "savefig" not in result.stderr, result.stderr
     assert result.stderr.count("the type names have 4 characters matplotlib's font lacks") == 1
@@ -726,8 +715,6 @@ def test_stats_plot_keeps_the_users_warning_filters(tmp_path: Path) -> None:
     and a warning the default filter shows once was shown twice. matplotlib's
     "constrained_layout not applied" (a type name too long for the figure) shows it."""
     pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
-    import subprocess
-    import sys
 
     path = tmp_path / "store"
     with LineageStore.open(path) as store:
@@ -735,17 +722,8 @@ def test_stats_plot_keeps_the_users_warning_filters(tmp_path: Path) -> None:
         store.put_execution_node(Execution(type_id=type_id, name="x"))
 
     def plot(filters: str) -> str:
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        env.pop("LINEAGE_GRAPH_STORE", None)
-        env["PYTHONWARNINGS"] = filters
         command = ["stats", "--plot", str(tmp_path / "s.png"), "--store", str(path)]
-        result = subprocess.run(  # a real stderr: pytest records warnings
-            [sys.executable, "-m", "lineage_graph.cli", *command],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        result = cli_process(command, PYTHONWARNINGS=filters)
         assert result.returncode == 0, result.stderr
         return result.stderr
 

@@ -13,7 +13,7 @@ import pytest
 
 from lineage_graph import Artifact, ArtifactType, LineageStore, NodeKind
 
-from .conftest import Demo, invoke
+from .conftest import Demo, cli_process, invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -215,16 +215,8 @@ def test_a_connection_config_mlmd_cannot_use_is_refused(
     pytest.importorskip("ml_metadata")
     config = tmp_path / "c.pbtxt"
     config.write_bytes(text)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    env.pop("LINEAGE_GRAPH_STORE", None)
     command = ["import-mlmd", str(config), "--store", str(tmp_path / "store")]
-    result = subprocess.run(
-        [sys.executable, "-m", "lineage_graph.cli", *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    result = cli_process(command)
     assert result.returncode == 5, result.stderr
     assert said in " ".join(result.stderr.split()), result.stderr
     assert "S3c" not in result.stderr and "Traceback" not in result.stderr, result.stderr
