@@ -187,15 +187,7 @@ def _damage_incremental(path: Path) -> str:
 
 def _damage_base(path: Path) -> str:
     """Cut short the base file a rewrite of the log wrote (the store's snapshot in the log)."""
-    with LineageStore.open(path) as store:
-        backend = store.backend
-        assert isinstance(backend, EmbeddedBackend)
-        backend.compact()
-        deadline = time.monotonic() + 60
-        while not (_log_dir(path) / "appendonly.aof.2.base.rdb").exists():
-            assert time.monotonic() < deadline, "the log was not rewritten"
-            time.sleep(0.05)
-    base = _log_dir(path) / "appendonly.aof.2.base.rdb"
+    base = _compacted(path)
     base.write_bytes(base.read_bytes()[:-100])
     return "Error loading data from RDB"
 
