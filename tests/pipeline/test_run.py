@@ -959,6 +959,20 @@ _UNCATCHABLE = {
 }
 
 
+def _assert_ended_whole(
+    store: LineageStore, run: Run, n: int, where: list[str], *, failed: bool
+) -> None:
+    """The run ``Interrupted{n}`` interrupted at ``where`` ended, whole: COMPLETE with its output
+    ``/m{n}``, or CANCELED (or, if ``failed``, FAILED) without it; as the run object says."""
+    [execution] = store.get_executions_by_type(f"Interrupted{n}")
+    stored = store.get_artifacts_by_uri(f"/m{n}")
+    ends = {(ExecutionState.COMPLETE, 1), (ExecutionState.CANCELED, 0)}
+    if failed:
+        ends.add((ExecutionState.FAILED, 0))
+    assert (execution.last_known_state, len(stored)) in ends, (n, where)
+    assert run.state == execution.last_known_state, (n, where)
+
+
 def _interrupt_at_call(n: int, where: list[str]) -> Any:
     """A trace function raising KeyboardInterrupt at the ``n``-th start or end of a call of a
     function of lineage_graph/pipeline.py, as a Ctrl-C lands (Python handles one as a function
@@ -1052,14 +1066,7 @@ def test_ctrl_c_as_a_started_run_is_finished_leaves_it_ended(
             assert where
         finally:
             sys.settrace(previous)
-        [execution] = store.get_executions_by_type(f"Interrupted{n}")
-        stored = store.get_artifacts_by_uri(f"/m{n}")
-        assert (execution.last_known_state, len(stored)) in {
-            (ExecutionState.COMPLETE, 1),
-            (ExecutionState.FAILED, 0),
-            (ExecutionState.CANCELED, 0),
-        }, (n, where)
-        assert run.state == execution.last_known_state, (n, where)
+        _assert_ended_whole(store, run, n, where, failed=True)
         assert current_run() is None, (n, where)
         if not where:
             break
@@ -1086,13 +1093,7 @@ def test_ctrl_c_as_a_runs_block_ends_leaves_it_complete_or_canceled(store: Linea
         finally:
             sys.settrace(previous)
         assert run is not None
-        [execution] = store.get_executions_by_type(f"Interrupted{n}")
-        stored = store.get_artifacts_by_uri(f"/m{n}")
-        assert (execution.last_known_state, len(stored)) in {
-            (ExecutionState.COMPLETE, 1),
-            (ExecutionState.CANCELED, 0),
-        }, (n, where)
-        assert run.state == execution.last_known_state, (n, where)
+        _assert_ended_whole(store, run, n, where, failed=False)
         assert current_run() is None, (n, where)
         if not where:
             break
@@ -1795,14 +1796,7 @@ def test_ctrl_c_as_an_async_blocks_exit_begins_leaves_it_ended(
             assert raising and not where
         finally:
             sys.settrace(previous)
-        [execution] = store.get_executions_by_type(f"Interrupted{n}")
-        stored = store.get_artifacts_by_uri(f"/m{n}")
-        assert (execution.last_known_state, len(stored)) in {
-            (ExecutionState.COMPLETE, 1),
-            (ExecutionState.FAILED, 0),
-            (ExecutionState.CANCELED, 0),
-        }, (n, where)
-        assert run.state == execution.last_known_state, (n, where)
+        _assert_ended_whole(store, run, n, where, failed=True)
         if not where:
             break
         tried.append(where[0])
