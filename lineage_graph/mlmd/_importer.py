@@ -656,6 +656,16 @@ def _store_is_empty(store: LineageStore) -> bool:
     )
 
 
+def holds_nothing(store: LineageStore) -> bool:
+    """Whether ``store`` holds no node, no type but MLMD's system types, and nothing else of
+    a user's (what a failed import into a new store leaves). False when it cannot be read."""
+    try:
+        other = int(Repository(store.backend).read("imports/other_nodes")[0]["n"])
+        return other == 0 and _store_is_empty(store)
+    except Exception:  # an engine that died: nothing is known
+        return False
+
+
 class _Importer:
     def __init__(
         self,
