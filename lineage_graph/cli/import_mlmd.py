@@ -166,8 +166,10 @@ def import_mlmd(
         bool,
         typer.Option(
             "--merge",
-            help="Import into a store that already holds data (MLMD ids are then remapped; "
-            "re-running an import this way changes nothing).",
+            help="Import into a store that already holds data: nodes an earlier import copied "
+            "from the same MLMD store are updated in place (reported as updated or unchanged) "
+            "and keep their ids, new ones get the store's next ids (MLMD's ids where free are "
+            "not kept); re-running an import this way changes nothing.",
         ),
     ] = False,
     json: JsonOption = False,
@@ -246,5 +248,9 @@ def import_mlmd(
     for name, count in report.counts().items():
         table.add_row(name.replace("_", " "), str(count))
     out.print(table)
-    note = "ids preserved" if report.ids_preserved else "ids remapped (the store was not empty)"
+    note = (
+        "ids as in the MLMD store"
+        if report.ids_preserved
+        else "ids remapped: the store held other nodes"
+    )
     out.print(note)

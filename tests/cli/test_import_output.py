@@ -141,7 +141,7 @@ def test_a_source_whose_name_is_not_utf8_is_imported(tmp_path: Path) -> None:
     # the same file merged again: the same source (its copy is updated, not duplicated)
     again = invoke(["import-mlmd", source, "-s", target, "--merge", "--json"])
     assert again.exit_code == 0, again.output
-    assert json.loads(again.stdout)["updated"] == 1, again.stdout
+    assert json.loads(again.stdout)["unchanged"] == 1, again.stdout
     result = invoke(["ls", "artifacts", "-s", target, "--json"])
     assert [a["uri"] for a in json.loads(result.stdout)] == ["/data"], result.output
     empty = os.fsdecode(os.fsencode(tmp_path) + b"/e\xff.db")
@@ -208,3 +208,41 @@ def test_a_failed_import_keeps_a_directory_it_did_not_make(tmp_path: Path) -> No
     result = invoke(["import-mlmd", str(source), "--store", str(mine)])
     assert result.exit_code == 5, result.output
     assert mine.is_dir()
+
+
+def test_a_merge_run_again_says_nothing_changed(tmp_path: Path) -> None:
+    """``--merge`` run again into a store holding that import changed nothing (``ls --json``
+    the same) but said "updated 4" and counted every attribution and association as imported
+    again. It now says the nodes are unchanged and the links skipped; a node changed in MLMD
+    since is counted as updated."""
+    source = _mlmd_with_lineage(tmp_path / "m.sqlite")
+    target = str(tmp_path / "s")
+    assert invoke(["import-mlmd", str(source), "-s", target]).exit_code == 0
+    before = invoke(["ls", "-s", target, "--json"]).stdout
+    again = invoke(["import-mlmd", str(source), "-s", target, "--merge", "--json"])
+    assert again.exit_code == 0, again.output
+    report = json.loads(again.stdout)
+    assert invoke(["ls", "-s", target, "--json"]).stdout == before
+    assert (report["updated"], report["unchanged"]) == (0, 4), report
+    assert (report["events"], report["attributions"], report["associations"]) == (0, 0, 0)
+    assert report["skipped_relations"] == 2 + 2 + 1, report
+    with sqlite3.connect(source) as db:  # one artifact changed in MLMD
+        db.execute("UPDATE Artifact SET uri = '/a2' WHERE uri = '/a'")
+    db.close()
+    third = invoke(["import-mlmd", str(source), "-s", target, "--merge", "--json"])
+    assert third.exit_code == 0, third.output
+    report = json.loads(third.stdout)
+    assert (report["updated"], report["unchanged"]) == (1, 3), report
+    uris = [
+        a["uri"] for a in json.loads(invoke(["ls", "artifacts", "-s", target, "--json"]).stdout)
+    ]
+    assert "/a2" in uris and "/a" not in uris, uris
+
+
+def test_merge_help_does_not_say_ids_are_always_remapped() -> None:
+    """``--help`` said a merge remaps MLMD ids; a merge into a store holding that import keeps
+    every id (and the report said so: "ids preserved")."""
+    result = invoke(["import-mlmd", "--help"], env={"COLUMNS": "300"})
+    text = " ".join(result.stdout.split())
+    assert "MLMD ids are then remapped" not in text, text
+    assert "updated in place" in text, text
