@@ -6,6 +6,9 @@ extra and only this command says what to install.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +22,7 @@ from ._common import (
     ExitCode,
     JsonOption,
     StoreOption,
+    _storeless_directory,
     err_console,
     fail,
     guarded,
@@ -124,6 +128,28 @@ def parse_source(source: str) -> Any:
     return source
 
 
+def _remove_new_store(path: Path) -> None:
+    """Remove the store directory ``path`` that this command made and that holds nothing (an
+    import that failed there): only while holding the directory's lock with no server running
+    on it, so never a store another process has open or is opening."""
+    from ..backends._falkordb_server import _LOCK_FILE, running_server
+
+    try:
+        fd = os.open(path / _LOCK_FILE, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another process is opening or closing it: it is in use
+            return
+        if running_server(path) is not None:  # another process's client keeps it open
+            return
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        os.close(fd)
+
+
 @guarded
 def import_mlmd(
     source: Annotated[
@@ -140,8 +166,10 @@ def import_mlmd(
         bool,
         typer.Option(
             "--merge",
-            help="Import into a store that already holds data (MLMD ids are then remapped; "
-            "re-running an import this way changes nothing).",
+            help="Import into a store that already holds data: nodes an earlier import copied "
+            "from the same MLMD store are updated in place (reported as updated or unchanged) "
+            "and keep their ids, new ones get the store's next ids (MLMD's ids where free are "
+            "not kept); re-running an import this way changes nothing.",
         ),
     ] = False,
     json: JsonOption = False,
@@ -150,7 +178,7 @@ def import_mlmd(
     executions, contexts, events and links, with ids and times preserved."""
     try:
         from ..mlmd._importer import _store_is_empty as store_is_empty
-        from ..mlmd._importer import check_source
+        from ..mlmd._importer import check_source, holds_nothing
         from ..mlmd._importer import import_mlmd as run_import
     except ImportError as exc:  # was a rich traceback, exit 1 ("the answer is no")
         cause = exc.__cause__ or exc
@@ -167,33 +195,46 @@ def import_mlmd(
     # refused before the target is opened, which would make an empty store in a new directory.
     check_source(target)
     err = err_console()
-    with (
-        open_store(store, create=True) as lineage_store,
-        Progress(
-            TextColumn("{task.description:<16}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=json or not err.is_terminal,  # else a blank line is left in a log
-        ) as bar,
-    ):
-        tasks: dict[str, Any] = {}
+    # A store this command makes in a new directory and then fills with nothing (the import
+    # failed: "nothing was imported") is removed again, not left behind as an empty store.
+    new_dir = _storeless_directory(store)
+    made_here = new_dir is not None and not os.path.lexists(new_dir)
+    discard = False
+    try:
+        with (
+            open_store(store, create=True) as lineage_store,
+            Progress(
+                TextColumn("{task.description:<16}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=json or not err.is_terminal,  # else a blank line is left in a log
+            ) as bar,
+        ):
+            tasks: dict[str, Any] = {}
 
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
 
-        if not merge and not store_is_empty(lineage_store):
-            # said here, in the command's words: the importer's named merge=True
-            raise fail(
-                "the target store is not empty: import into an empty store, or add --merge to "
-                "add to it (MLMD ids are then mapped, not kept)",
-                ExitCode.ERROR,
-            )
-        report = run_import(target, lineage_store, progress=progress, merge=merge)
+            if not merge and not store_is_empty(lineage_store):
+                # said here, in the command's words: the importer's named merge=True
+                raise fail(
+                    "the target store is not empty: import into an empty store, or add --merge to "
+                    "add to it (MLMD ids are then mapped, not kept)",
+                    ExitCode.ERROR,
+                )
+            try:
+                report = run_import(target, lineage_store, progress=progress, merge=merge)
+            except BaseException:
+                discard = made_here and holds_nothing(lineage_store)
+                raise
+    finally:  # once the store is closed (its server stopped, unless another process uses it)
+        if discard and new_dir is not None:
+            _remove_new_store(new_dir)
     out = out_console()
     if json:
         # never through rich: FORCE_COLOR (set by many CI systems) coloured it, ANSI escapes
@@ -207,5 +248,9 @@ def import_mlmd(
     for name, count in report.counts().items():
         table.add_row(name.replace("_", " "), str(count))
     out.print(table)
-    note = "ids preserved" if report.ids_preserved else "ids remapped (the store was not empty)"
+    note = (
+        "ids as in the MLMD store"
+        if report.ids_preserved
+        else "ids remapped: the store held other nodes"
+    )
     out.print(note)

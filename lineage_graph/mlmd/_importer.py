@@ -107,7 +107,8 @@ class ImportReport:
     attributions: int = 0
     associations: int = 0
     parent_contexts: int = 0
-    updated: int = 0  # nodes found already imported (merge re-run) and rewritten in place
+    updated: int = 0  # nodes found in the target (merge) whose content or times changed
+    unchanged: int = 0  # nodes found already imported from this MLMD store, as they were
     skipped_relations: int = 0  # events/links already present (merge re-run)
     ids_preserved: bool = True
     id_map: dict[str, dict[int, int]] = field(default_factory=dict)
@@ -123,6 +124,7 @@ class ImportReport:
             "associations": self.associations,
             "parent_contexts": self.parent_contexts,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "skipped_relations": self.skipped_relations,
         }
 
@@ -656,6 +658,16 @@ def _store_is_empty(store: LineageStore) -> bool:
     )
 
 
+def holds_nothing(store: LineageStore) -> bool:
+    """Whether ``store`` holds no node, no type but MLMD's system types, and nothing else of
+    a user's (what a failed import into a new store leaves). False when it cannot be read."""
+    try:
+        other = int(Repository(store.backend).read("imports/other_nodes")[0]["n"])
+        return other == 0 and _store_is_empty(store)
+    except Exception:  # an engine that died: nothing is known
+        return False
+
+
 class _Importer:
     def __init__(
         self,
@@ -824,7 +836,6 @@ class _Importer:
                 twin = self._existing_twin(kind, msg, model)
                 if twin is not None:
                     model = model.model_copy(update={"id": twin})
-                    self.report.updated += 1
                     if kind == NodeKind.CONTEXT and twin not in self.copied[kind]:
                         own.append(len(models))
                 else:
@@ -836,6 +847,7 @@ class _Importer:
             origins: list[str | None] = [f"{self.prefix}{m.id}" for m in chunk]
             if own:
                 self._keep_own_contexts(chunk, own, models, times, origins)
+            self._count_twins(kind, chunk, models, times)
             if self.empty:
                 # Keep MLMD's ids: the sequence skips MLMD's gaps, so the k-th new id is msg.id.
                 new_ids = self._put_with_ids(kind, models, times, [m.id for m in chunk], origins)
@@ -849,6 +861,47 @@ class _Importer:
             self.progress(f"{kind.value.lower()}s", done, total)
         self.report.id_map[kind.value] = dict(self.node_map[kind])
         setattr(self.report, f"{kind.value.lower()}s", total)
+
+    def _count_twins(
+        self,
+        kind: NodeKind,
+        chunk: Sequence[Any],
+        models: list[NodeModel],
+        times: list[tuple[int | None, int | None]],
+    ) -> None:
+        """Count the nodes of ``chunk`` the target already holds (``models`` with an id) as
+        unchanged (a copy of this MLMD store's node that holds what it would be rewritten
+        with: a merge run again) or updated. A re-run said "updated" for every node."""
+        twins = [i for i, m in enumerate(models) if m.id is not None]
+        if not twins:
+            return
+        getters: dict[NodeKind, Callable[[Iterable[int]], Sequence[NodeModel]]] = {
+            NodeKind.ARTIFACT: self.store.get_artifacts_by_id,
+            NodeKind.EXECUTION: self.store.get_executions_by_id,
+            NodeKind.CONTEXT: self.store.get_contexts_by_id,
+        }
+        get = getters[kind]
+        held: dict[int | None, NodeModel] = {
+            n.id: n for n in get([models[i].id or 0 for i in twins])
+        }
+        derived = {
+            "type",
+            "type_version",
+            "create_time_since_epoch",
+            "last_update_time_since_epoch",
+        }
+        for i in twins:
+            old = held.get(models[i].id)
+            same = (
+                old is not None
+                and (kind, chunk[i].id) in self.imported  # else it gains its origin
+                and old.model_dump(exclude=derived) == models[i].model_dump(exclude=derived)
+                and (old.create_time_since_epoch, old.last_update_time_since_epoch) == times[i]
+            )
+            if same:
+                self.report.unchanged += 1
+            else:
+                self.report.updated += 1
 
     def _keep_own_contexts(
         self,
@@ -1002,14 +1055,30 @@ class _Importer:
         assoc_keys: list[tuple[int, int]] = []
         for done, cid in enumerate(context_ids, start=1):
             new_c = c_map[cid]
+            # In a merge, links the target holds already are skipped (they were counted as
+            # imported again, though writing them changes nothing).
+            held_a, held_e = (
+                (set(), set())
+                if self.empty
+                else (
+                    {a.id for a in self.store.get_artifacts_by_context(new_c)},
+                    {e.id for e in self.store.get_executions_by_context(new_c)},
+                )
+            )
             for a in self.mlmd.get_artifacts_by_context(cid):
                 artifact_id = self._copied(NodeKind.ARTIFACT, a.id, f"attributed to context {cid}")
+                if artifact_id in held_a:
+                    self.report.skipped_relations += 1
+                    continue
                 attributions.append(Attribution(artifact_id=artifact_id, context_id=new_c))
                 attr_keys.append((a.id, cid))
             for e in self.mlmd.get_executions_by_context(cid):
                 execution_id = self._copied(
                     NodeKind.EXECUTION, e.id, f"associated with context {cid}"
                 )
+                if execution_id in held_e:
+                    self.report.skipped_relations += 1
+                    continue
                 associations.append(Association(execution_id=execution_id, context_id=new_c))
                 assoc_keys.append((e.id, cid))
             parents += [

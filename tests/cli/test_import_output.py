@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -140,7 +141,7 @@ def test_a_source_whose_name_is_not_utf8_is_imported(tmp_path: Path) -> None:
     # the same file merged again: the same source (its copy is updated, not duplicated)
     again = invoke(["import-mlmd", source, "-s", target, "--merge", "--json"])
     assert again.exit_code == 0, again.output
-    assert json.loads(again.stdout)["updated"] == 1, again.stdout
+    assert json.loads(again.stdout)["unchanged"] == 1, again.stdout
     result = invoke(["ls", "artifacts", "-s", target, "--json"])
     assert [a["uri"] for a in json.loads(result.stdout)] == ["/data"], result.output
     empty = os.fsdecode(os.fsencode(tmp_path) + b"/e\xff.db")
@@ -149,3 +150,99 @@ def test_a_source_whose_name_is_not_utf8_is_imported(tmp_path: Path) -> None:
     assert result.exit_code == 5, result.output
     assert "the file is empty" in " ".join(result.stderr.split())
     assert not (tmp_path / "t").exists()
+
+
+def _mlmd_with_lineage(path: Path) -> Path:
+    """An MLMD SQLite file with a type of each kind, two artifacts, an execution reading one
+    and writing the other, and a context holding all three."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    mlmd = metadata_store.MetadataStore(config)
+    data = mlmd.put_artifact_type(pb.ArtifactType(name="Data"))
+    step = mlmd.put_execution_type(pb.ExecutionType(name="Step"))
+    run = mlmd.put_context_type(pb.ContextType(name="Run"))
+    a, b = mlmd.put_artifacts([pb.Artifact(type_id=data, uri="/a"), pb.Artifact(type_id=data)])
+    [e] = mlmd.put_executions([pb.Execution(type_id=step)])
+    mlmd.put_events(
+        [
+            pb.Event(artifact_id=a, execution_id=e, type=pb.Event.INPUT),
+            pb.Event(artifact_id=b, execution_id=e, type=pb.Event.OUTPUT),
+        ]
+    )
+    [c] = mlmd.put_contexts([pb.Context(type_id=run, name="r1")])
+    mlmd.put_attributions_and_associations(
+        [pb.Attribution(artifact_id=a, context_id=c), pb.Attribution(artifact_id=b, context_id=c)],
+        [pb.Association(execution_id=e, context_id=c)],
+    )
+    del mlmd
+    return path
+
+
+def test_a_failed_import_leaves_no_store_in_the_directory_it_made(tmp_path: Path) -> None:
+    """An import that failed ("nothing was imported", exit 5) into a directory that did not
+    exist left an empty store there (appendonly/, dump.rdb, the lock): the next import into it
+    then needed --merge. The directory the command made is removed again."""
+    source = _mlmd_with_lineage(tmp_path / "m.sqlite")
+    with sqlite3.connect(source) as db:  # an event naming an artifact MLMD does not hold
+        db.execute("UPDATE Event SET artifact_id = 99")
+    db.close()
+    new = tmp_path / "new"
+    result = invoke(["import-mlmd", str(source), "--store", str(new)])
+    assert result.exit_code == 5, result.output
+    assert "nothing was imported" in " ".join(result.output.split()), result.output
+    assert not new.exists(), sorted(p.name for p in new.iterdir())
+
+
+def test_a_failed_import_keeps_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    """Only a directory the command made is removed: an empty one the user made stays."""
+    source = _mlmd_with_lineage(tmp_path / "m.sqlite")
+    with sqlite3.connect(source) as db:
+        db.execute("UPDATE Event SET artifact_id = 99")
+    db.close()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    result = invoke(["import-mlmd", str(source), "--store", str(mine)])
+    assert result.exit_code == 5, result.output
+    assert mine.is_dir()
+
+
+def test_a_merge_run_again_says_nothing_changed(tmp_path: Path) -> None:
+    """``--merge`` run again into a store holding that import changed nothing (``ls --json``
+    the same) but said "updated 4" and counted every attribution and association as imported
+    again. It now says the nodes are unchanged and the links skipped; a node changed in MLMD
+    since is counted as updated."""
+    source = _mlmd_with_lineage(tmp_path / "m.sqlite")
+    target = str(tmp_path / "s")
+    assert invoke(["import-mlmd", str(source), "-s", target]).exit_code == 0
+    before = invoke(["ls", "-s", target, "--json"]).stdout
+    again = invoke(["import-mlmd", str(source), "-s", target, "--merge", "--json"])
+    assert again.exit_code == 0, again.output
+    report = json.loads(again.stdout)
+    assert invoke(["ls", "-s", target, "--json"]).stdout == before
+    assert (report["updated"], report["unchanged"]) == (0, 4), report
+    assert (report["events"], report["attributions"], report["associations"]) == (0, 0, 0)
+    assert report["skipped_relations"] == 2 + 2 + 1, report
+    with sqlite3.connect(source) as db:  # one artifact changed in MLMD
+        db.execute("UPDATE Artifact SET uri = '/a2' WHERE uri = '/a'")
+    db.close()
+    third = invoke(["import-mlmd", str(source), "-s", target, "--merge", "--json"])
+    assert third.exit_code == 0, third.output
+    report = json.loads(third.stdout)
+    assert (report["updated"], report["unchanged"]) == (1, 3), report
+    uris = [
+        a["uri"] for a in json.loads(invoke(["ls", "artifacts", "-s", target, "--json"]).stdout)
+    ]
+    assert "/a2" in uris and "/a" not in uris, uris
+
+
+def test_merge_help_does_not_say_ids_are_always_remapped() -> None:
+    """``--help`` said a merge remaps MLMD ids; a merge into a store holding that import keeps
+    every id (and the report said so: "ids preserved")."""
+    result = invoke(["import-mlmd", "--help"], env={"COLUMNS": "300"})
+    text = " ".join(result.stdout.split())
+    assert "MLMD ids are then remapped" not in text, text
+    assert "updated in place" in text, text

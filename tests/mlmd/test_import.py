@@ -198,6 +198,7 @@ def test_import_copies_every_entity_and_relation(mlmd_file: Path, store: Lineage
         "associations": 2,
         "parent_contexts": 2,
         "updated": 0,
+        "unchanged": 0,
         "skipped_relations": 0,
     }
     assert {stage for stage, _, _ in seen} >= {"types", "artifacts", "executions", "contexts"}
@@ -280,7 +281,9 @@ def test_a_non_empty_store_is_refused_unless_merging(mlmd_file: Path, store: Lin
     report = import_mlmd(mlmd_file, store, merge=True)
     assert report.artifacts == 6 and not report.ids_preserved
     assert report.id_map["ArtifactType"][10] != 10  # "Other" took the first type id
-    assert report.updated == 1  # exp1 is (type, name)-unique: the existing one is reused
+    assert (
+        report.updated + report.unchanged == 1
+    )  # exp1 is (type, name)-unique: the existing one is reused
     assert report.id_map["Context"][1] == mine
     assert len(store.get_artifacts()) == 6 and len(store.get_contexts()) == 3
     assert store.get_context_type("Experiment").properties == {"owner": PropertyType.STRING}
@@ -296,8 +299,10 @@ def test_re_running_with_merge_changes_nothing(mlmd_file: Path, store: LineageSt
     import_mlmd(mlmd_file, store)
     before = snapshot(store)
     report = import_mlmd(mlmd_file, store, merge=True)
-    assert report.updated == 6 + 2 + 3
-    assert report.skipped_relations == 5 + 2  # events and parent links already there
+    assert (report.updated, report.unchanged) == (0, 6 + 2 + 3)  # was "updated 11"
+    # events, attributions, associations and parent links already there
+    assert report.skipped_relations == 5 + 3 + 2 + 2
+    assert report.attributions == report.associations == 0
     assert snapshot(store) == before
 
 
@@ -379,7 +384,7 @@ def test_cli_imports_then_refuses_then_merges(mlmd_file: Path, tmp_path: Path) -
 
     result = _cli("import-mlmd", str(mlmd_file), "--store", target, "--merge")
     assert result.exit_code == 0, result.output
-    assert "updated" in result.stdout and "11" in result.stdout
+    assert "unchanged" in result.stdout and "11" in result.stdout
 
     result = _cli("import-mlmd", str(tmp_path / "nope.sqlite"), "--store", target)
     assert result.exit_code == 3, result.output
@@ -528,7 +533,7 @@ def test_merging_twice_into_a_used_store_copies_once_and_leaves_its_nodes_alone(
         [Artifact(type="DataSet", uri="/data/0", custom_properties={"owner": "me"})]
     )
     first = import_mlmd(mlmd_file, store, merge=True)
-    assert first.updated == 0 and first.id_map["Artifact"][1] != mine
+    assert first.updated + first.unchanged == 0 and first.id_map["Artifact"][1] != mine
     [own] = store.get_artifacts_by_id([mine])
     assert own.custom_properties == {"owner": "me"}
     copied = first.id_map["Artifact"][2]
@@ -537,7 +542,7 @@ def test_merging_twice_into_a_used_store_copies_once_and_leaves_its_nodes_alone(
     before = snapshot(store)
     again = import_mlmd(mlmd_file, store, merge=True)
     assert again.id_map == first.id_map
-    assert again.updated == 6 + 2 + 3
+    assert again.updated + again.unchanged == 6 + 2 + 3
     after = snapshot(store)
     # the re-run rewrote the (found) copy from MLMD
     assert next(a for a in before["artifacts"] if a["id"] == copied)["uri"] == "/moved"
@@ -560,7 +565,10 @@ def test_a_merge_after_retention_rewrites_tombstoned_copies_in_place(
     report = import_mlmd(mlmd_file, store, merge=True)
     ref = open_reader(mlmd_file)
     # every copy still there was found (executions and contexts too), the deleted ones were not
-    assert report.updated == len(ref.get_artifacts()) - len(plan.delete_artifacts) + 2 + 3
+    assert (
+        report.updated + report.unchanged
+        == len(ref.get_artifacts()) - len(plan.delete_artifacts) + 2 + 3
+    )
     assert all(report.id_map["Artifact"][i] == i for i in plan.tombstone_artifacts)
     assert len(store.get_artifacts()) == len(ref.get_artifacts())
     for copy, mlmd in zip(
@@ -604,10 +612,10 @@ def test_a_merge_recognises_a_copy_made_before_origins_were_recorded(
     )
     before = snapshot(store)
     report = import_mlmd(mlmd_file, store, merge=True)
-    assert report.updated == 6 + 2 + 3 and report.ids_preserved
+    assert report.updated + report.unchanged == 6 + 2 + 3 and report.ids_preserved
     assert snapshot(store) == before
     again = import_mlmd(f"file://{mlmd_file}?mode=ro", store, merge=True)
-    assert again.updated == 6 + 2 + 3
+    assert again.updated + again.unchanged == 6 + 2 + 3
     assert snapshot(store) == before
 
 
@@ -726,10 +734,10 @@ def test_a_merge_found_again_keeps_its_own_keys(tmp_path: Path, store: LineageSt
 
     path = _mlmd_with(tmp_path, fill)
     first = import_mlmd(path, store, merge=True)
-    assert first.updated == 1  # the context, matched by type and name
+    assert first.updated + first.unchanged == 1  # the context, matched by type and name
     before = snapshot(store)
     again = import_mlmd(path, store, merge=True)
-    assert again.updated == 2 and snapshot(store) == before
+    assert again.updated + again.unchanged == 2 and snapshot(store) == before
 
 
 def test_a_context_renamed_in_mlmd_is_not_merged_with_the_one_that_took_its_name(
