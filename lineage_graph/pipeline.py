@@ -2090,7 +2090,8 @@ class Run:
     async def _end_in_thread(self, end: Callable[..., None], *args: Any) -> None:
         """``end(*args)`` in a thread of its own. The task cancelled before that thread began:
         asyncio cancels the job (it never runs), so the run stayed RUNNING for ever; it is
-        recorded CANCELED here then. Cancelled once it began, that thread ends the run."""
+        recorded CANCELED here then. Cancelled once it began, that thread ends the run. No
+        thread to be had (the job refused), ``end`` runs in this task's thread."""
         lock = threading.Lock()
         began, cancelled = [False], [False]
 
@@ -2115,6 +2116,16 @@ class Run:
                     finally:
                         self._release_end(taken)
             raise
+        except Exception:
+            with lock:
+                cancelled[0] = True
+                scheduled = began[0]
+            if scheduled:
+                raise  # (the end's own error: it recorded the run's end, or tried to)
+            # No thread could be given the job (the loop's default executor shut down: "cannot
+            # schedule new futures after shutdown"; the interpreter exiting): the error
+            # propagated and the run stayed RUNNING for ever. Its end is written here.
+            _unless_claimed(end, *args)
 
     async def _aexit(self, exc: BaseException | None) -> None:
         try:
