@@ -1907,3 +1907,19 @@ def test_an_async_exit_with_no_thread_to_be_had_still_ends_the_run(
         assert stored.last_known_state == run.state == ExecutionState.COMPLETE
         assert [a.uri for a in store.get_artifacts()] == ["s3://models/1"]
     assert current_run() is None
+
+
+def test_a_run_failed_by_a_refused_call_records_the_public_error_type(
+    store: LineageStore,
+) -> None:
+    """A call refused on an ended run (``finish()`` again) raises FailedPreconditionError; the
+    run whose block it ended was recorded with ``error_type`` "_Refusal" (the private class
+    telling the run's own refusals apart), not "FailedPreconditionError" as it was before."""
+    with store.run("Inner") as inner:
+        pass
+    with pytest.raises(FailedPreconditionError), store.run("Outer") as outer:
+        inner.finish()
+    [stored] = store.get_executions_by_id([outer.id])
+    assert stored.last_known_state == ExecutionState.FAILED
+    assert stored.custom_properties["error_type"] == "FailedPreconditionError"
+    assert str(stored.custom_properties["error"]).startswith("FailedPreconditionError: finish()")
