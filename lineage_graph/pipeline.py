@@ -1601,7 +1601,10 @@ class Run:
         failed = Execution(
             id=eid,
             last_known_state=ExecutionState.CANCELED if cancelled else ExecutionState.FAILED,
-            custom_properties={ERROR_PROPERTY: text, ERROR_TYPE_PROPERTY: type(exc).__qualname__},
+            custom_properties={
+                ERROR_PROPERTY: text,
+                ERROR_TYPE_PROPERTY: _public_type(exc).__qualname__,
+            },
         )
         try:
             closed = self.store._put_executions_expecting(
@@ -1975,7 +1978,7 @@ class Run:
         if isinstance(error, BaseException):
             self.error = error
             text = _error_text(error)
-            self.custom_properties[ERROR_TYPE_PROPERTY] = type(error).__qualname__
+            self.custom_properties[ERROR_TYPE_PROPERTY] = _public_type(error).__qualname__
         else:
             text = _storable(str(error))
         self.custom_properties[ERROR_PROPERTY] = text[:_MAX_ERROR_CHARS]
@@ -2090,7 +2093,8 @@ class Run:
     async def _end_in_thread(self, end: Callable[..., None], *args: Any) -> None:
         """``end(*args)`` in a thread of its own. The task cancelled before that thread began:
         asyncio cancels the job (it never runs), so the run stayed RUNNING for ever; it is
-        recorded CANCELED here then. Cancelled once it began, that thread ends the run."""
+        recorded CANCELED here then. Cancelled once it began, that thread ends the run. No
+        thread to be had (the job refused), ``end`` runs in this task's thread."""
         lock = threading.Lock()
         began, cancelled = [False], [False]
 
@@ -2115,6 +2119,16 @@ class Run:
                     finally:
                         self._release_end(taken)
             raise
+        except Exception:
+            with lock:
+                cancelled[0] = True
+                scheduled = began[0]
+            if scheduled:
+                raise  # (the end's own error: it recorded the run's end, or tried to)
+            # No thread could be given the job (the loop's default executor shut down: "cannot
+            # schedule new futures after shutdown"; the interpreter exiting): the error
+            # propagated and the run stayed RUNNING for ever. Its end is written here.
+            _unless_claimed(end, *args)
 
     async def _aexit(self, exc: BaseException | None) -> None:
         try:
@@ -2140,6 +2154,17 @@ def _unless_claimed(end: Callable[..., None], *args: Any) -> None:
         end(*args)
 
 
+def _public_type(error: BaseException) -> type[BaseException]:
+    """``error``'s class, or for one of this module's own (``_Refusal``, ``_EndClaimed``) the
+    public class it is: a run failed by a refused call was recorded with ``error_type``
+    "_Refusal", not "FailedPreconditionError" (what it is to a user, and was recorded as)."""
+    for cls in type(error).__mro__:
+        public = cls.__module__ != __name__ or not cls.__name__.startswith("_")
+        if public and issubclass(cls, BaseException):
+            return cls
+    return type(error)  # pragma: no cover - BaseException is public
+
+
 def _error_text(error: BaseException, depth: int = 0) -> str:
     """``Type: message``; for an exception group (``asyncio.TaskGroup``, ``trio``), its
     sub-exceptions too: the run's error read "ExceptionGroup: unhandled errors in a TaskGroup
@@ -2151,7 +2176,8 @@ def _error_text(error: BaseException, depth: int = 0) -> str:
         # RUNNING for ever, its process alive, so a named re-run was refused)
         message = f"<str() raised {type(broken).__name__}>"
     message = _storable(message)
-    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    name = _public_type(error).__name__
+    text = f"{name}: {message}" if message else name
     if isinstance(error, BaseExceptionGroup) and depth < 4:
         parts = [_error_text(e, depth + 1) for e in error.exceptions[:10]]
         text += " [" + "; ".join(parts) + "]"

@@ -1871,3 +1871,55 @@ def test_an_async_exit_cancelled_before_its_thread_began_records_the_run_cancele
     assert stored.last_known_state == run.state == ExecutionState.CANCELED
     assert stored.custom_properties["error_type"] == "CancelledError"
     assert store.get_artifacts() == []
+
+
+@pytest.mark.parametrize("raising", [False, True])
+def test_an_async_exit_with_no_thread_to_be_had_still_ends_the_run(
+    store: LineageStore, raising: bool
+) -> None:
+    """An ``async with`` block's exit writes the run's end in a thread of the loop's default
+    executor; that executor shut down, the job is refused ("cannot schedule new futures after
+    shutdown"): the RuntimeError propagated and the run stayed RUNNING for ever. Its end is
+    written in the task's thread: COMPLETE with its output, or FAILED with the block's error."""
+    store.put_artifact_type(ArtifactType(name="Model"))
+    run = store.run("Trainer")
+
+    async def main() -> None:
+        executor = ThreadPoolExecutor(max_workers=1)
+        asyncio.get_running_loop().set_default_executor(executor)
+        async with run:
+            run.output("Model", uri="s3://models/1")
+            executor.shutdown()
+            if raising:
+                raise ValueError("boom")
+
+    if raising:
+        with pytest.raises(ValueError, match="boom"):
+            asyncio.run(main())
+    else:
+        asyncio.run(main())
+    [stored] = store.get_executions_by_id([run.id])
+    if raising:
+        assert stored.last_known_state == run.state == ExecutionState.FAILED
+        assert stored.custom_properties["error_type"] == "ValueError"
+        assert store.get_artifacts() == []
+    else:
+        assert stored.last_known_state == run.state == ExecutionState.COMPLETE
+        assert [a.uri for a in store.get_artifacts()] == ["s3://models/1"]
+    assert current_run() is None
+
+
+def test_a_run_failed_by_a_refused_call_records_the_public_error_type(
+    store: LineageStore,
+) -> None:
+    """A call refused on an ended run (``finish()`` again) raises FailedPreconditionError; the
+    run whose block it ended was recorded with ``error_type`` "_Refusal" (the private class
+    telling the run's own refusals apart), not "FailedPreconditionError" as it was before."""
+    with store.run("Inner") as inner:
+        pass
+    with pytest.raises(FailedPreconditionError), store.run("Outer") as outer:
+        inner.finish()
+    [stored] = store.get_executions_by_id([outer.id])
+    assert stored.last_known_state == ExecutionState.FAILED
+    assert stored.custom_properties["error_type"] == "FailedPreconditionError"
+    assert str(stored.custom_properties["error"]).startswith("FailedPreconditionError: finish()")
