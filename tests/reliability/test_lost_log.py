@@ -237,6 +237,17 @@ def _command_changed_in_place(path: Path) -> str:
     return "a logged write fails when replayed"
 
 
+def _command_name_changed(path: Path) -> str:
+    """The last write's command name with a byte changed in place: the server exits as it
+    loads the log (it said only "failed to start", above the start's warnings)."""
+    incr = next(_log_dir(path).glob("*.incr.aof"))
+    data = bytearray(incr.read_bytes())
+    at = data.rindex(b"GRAPH.QUERY")
+    data[at : at + 11] = b"GRAPH.QUERZ"
+    incr.write_bytes(bytes(data))
+    return "Unknown command 'GRAPH.QUERZ' reading the append only file"
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -246,8 +257,9 @@ def _command_changed_in_place(path: Path) -> str:
         _base_bytes_changed,
         _garbage_manifest,
         _command_changed_in_place,
+        _command_name_changed,
     ],
-    ids=["incr", "base", "base-empty", "base-bytes", "manifest", "command-in-place"],
+    ids=["incr", "base", "base-empty", "base-bytes", "manifest", "command-in-place", "name"],
 )
 def test_a_damaged_log_is_refused_unchanged_saying_so_and_doctor_too(
     tmp_path: Path, damage: Callable[[Path], str]
