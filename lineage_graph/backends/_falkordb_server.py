@@ -717,6 +717,8 @@ _DAMAGED_LOG = (
     "Wrong RDB checksum",
     "Invalid AOF manifest file format",
     "Found an empty AOF manifest",
+    # a command of the log whose name has bytes changed ("GRAPH.QUERZ"): "failed to start"
+    "reading the append only file",
 )
 
 
@@ -936,7 +938,14 @@ class ServerProcess:
         assert self.data_dir is not None
         tmp = self.data_dir / (_STATE_FILE + ".tmp")
         try:
-            tmp.write_text(json.dumps({"pid": self.pid, "socket": str(self.socket_path)}))
+            # log_start: where this start's lines of the server log begin, for a process that
+            # attaches before the start has checked what the server loaded (_finish_start)
+            record = {
+                "pid": self.pid,
+                "socket": str(self.socket_path),
+                "log_start": self._log_start,
+            }
+            tmp.write_text(json.dumps(record))
             os.replace(tmp, self.data_dir / _STATE_FILE)
         except OSError as exc:  # a full disk: retrying once there is room is the remedy
             raise EngineUnavailableError(
@@ -978,10 +987,53 @@ class ServerProcess:
             return False
         if not self._loaded(pid, Path(sock)):
             return False
+        self._finish_start(pid, Path(sock), state.get("log_start"))
         self.pid, self.socket_path = pid, Path(sock)
         self._proc, self._proc_owner = _CHILDREN.get(pid), os.getpid()
         _mark_aof(self.data_dir)  # a server an earlier version started
         return True
+
+    def _finish_start(self, pid: int, sock: Path, log_start: object) -> None:
+        """Check what a server found running loaded, and let it rewrite its log, when the
+        process that started it was killed before it did (between the server's first answer
+        and :meth:`_allow_rewrites`). That server ran on with rewrites off for as long as any
+        process stayed attached to it (its append-only log grew without bound), and what it
+        loaded was never checked (a logged write that failed when replayed went unsaid). A
+        record without ``log_start`` (an earlier version's) is left as it is."""
+        import redis
+
+        assert self.data_dir is not None
+        if not isinstance(log_start, int) or isinstance(log_start, bool):
+            return
+        client = ping_client(sock, max(5.0, self.settings.startup_timeout_s))
+        try:
+            said = client.config_get("auto-aof-rewrite-percentage")
+        except redis.exceptions.RedisError:
+            return  # busy or going: the calls say why
+        finally:
+            client.close()
+        if said.get("auto-aof-rewrite-percentage") != "0":
+            return
+        try:
+            self._check_replay(self.data_dir, log_start)
+        except EngineError:
+            if self._runs_here(pid):  # killed: nothing is rewritten
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                self.clear_state()
+            raise
+        self.socket_path = sock
+        self._allow_rewrites(self.data_dir)
+
+    def _check_replay(self, workdir: Path, log_start: int) -> None:
+        """Refuse a store a logged write of which failed as this start's server replayed it."""
+        assert self.data_dir is not None
+        replay = _replay_failure(workdir / _LOG_FILE, log_start)
+        if replay is not None:
+            log = workdir / _LOG_FILE
+            if any(limit in replay for limit in _REPLAY_LIMITS):
+                raise EngineError(_replay_limit_message(self.data_dir, replay, self.settings, log))
+            raise EngineError(_damaged_message(self.data_dir, replay, log))
 
     def _loaded(self, pid: int, sock: Path) -> bool:
         """Wait while a server found running loads its data (the process that started it may
@@ -1218,14 +1270,8 @@ class ServerProcess:
                 self._write_state()
             self._wait_ready(workdir)
             if self.data_dir is not None:
-                replay = _replay_failure(workdir / _LOG_FILE, self._log_start)
-                if replay is not None:  # stopped below (killed: nothing is rewritten)
-                    log = workdir / _LOG_FILE
-                    if any(limit in replay for limit in _REPLAY_LIMITS):
-                        raise EngineError(
-                            _replay_limit_message(self.data_dir, replay, self.settings, log)
-                        )
-                    raise EngineError(_damaged_message(self.data_dir, replay, log))
+                # a failure is stopped below (killed: nothing is rewritten)
+                self._check_replay(workdir, self._log_start)
                 self._allow_rewrites(workdir)
                 _mark_aof(self.data_dir)
                 _warn_torn(workdir / _LOG_FILE, self._log_start, self.data_dir, log_bytes)

@@ -237,6 +237,17 @@ def _command_changed_in_place(path: Path) -> str:
     return "a logged write fails when replayed"
 
 
+def _command_name_changed(path: Path) -> str:
+    """The last write's command name with a byte changed in place: the server exits as it
+    loads the log (it said only "failed to start", above the start's warnings)."""
+    incr = next(_log_dir(path).glob("*.incr.aof"))
+    data = bytearray(incr.read_bytes())
+    at = data.rindex(b"GRAPH.QUERY")
+    data[at : at + 11] = b"GRAPH.QUERZ"
+    incr.write_bytes(bytes(data))
+    return "Unknown command 'GRAPH.QUERZ' reading the append only file"
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -246,8 +257,9 @@ def _command_changed_in_place(path: Path) -> str:
         _base_bytes_changed,
         _garbage_manifest,
         _command_changed_in_place,
+        _command_name_changed,
     ],
-    ids=["incr", "base", "base-empty", "base-bytes", "manifest", "command-in-place"],
+    ids=["incr", "base", "base-empty", "base-bytes", "manifest", "command-in-place", "name"],
 )
 def test_a_damaged_log_is_refused_unchanged_saying_so_and_doctor_too(
     tmp_path: Path, damage: Callable[[Path], str]
@@ -441,3 +453,59 @@ def test_a_refused_start_does_not_rewrite_the_log_without_the_write_that_failed(
         assert isinstance(backend, EmbeddedBackend)
         said = backend._execute("CONFIG", "GET", "auto-aof-rewrite-percentage")
         assert [str(x, "ascii") if isinstance(x, bytes) else x for x in said][1] == "100"
+
+
+#: Opens the store at argv[1] and is killed (SIGKILL) once its new server has answered, before
+#: it has checked what that server loaded: the server runs on, its record written.
+_KILLED_BEFORE_ITS_CHECK = """
+import os, signal, sys
+from lineage_graph import LineageStore
+from lineage_graph.backends import _falkordb_server
+
+def killed(log, start):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+_falkordb_server._replay_failure = killed
+LineageStore.open(sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("damage", [None, _command_changed_in_place], ids=["whole", "damaged"])
+def test_a_server_whose_starter_died_before_its_check_is_checked_by_the_next_opener(
+    tmp_path: Path, damage: Callable[[Path], str] | None
+) -> None:
+    """The process that started a server killed after the server answered and before it
+    checked what the server loaded (and let it rewrite its log): the server ran on with
+    rewrites off, and every process that attached to it used it so, its append-only log
+    growing without bound as long as one stayed attached, and what it had loaded unchecked (a
+    logged write that failed when replayed went unsaid). The next opener now does both: the
+    server rewrites its log again, or, the log damaged, the store is refused and the server
+    stopped."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "store"
+    _store_of_five(path)
+    if damage is not None:
+        damage(path)
+    subprocess.run([sys.executable, "-c", _KILLED_BEFORE_ITS_CHECK, str(path)], timeout=120)
+    orphan = running_server(path)
+    assert orphan is not None
+    try:
+        if damage is not None:
+            with pytest.raises(EngineError, match="a logged write fails when replayed"):
+                LineageStore.open(path)
+            assert running_server(path) is None
+            return
+        with LineageStore.open(path) as store:
+            backend = store.backend
+            assert isinstance(backend, EmbeddedBackend) and backend.server is not None
+            assert backend.server.pid == orphan
+            said = backend._execute("CONFIG", "GET", "auto-aof-rewrite-percentage")
+            assert [str(x, "ascii") if isinstance(x, bytes) else x for x in said][1] == "100"
+            assert len(store.get_artifacts()) == 5
+    finally:
+        if running_server(path) == orphan:
+            os.kill(orphan, signal.SIGKILL)
