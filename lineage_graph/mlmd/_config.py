@@ -36,6 +36,7 @@ from ..store import LineageStore
 
 __all__ = [
     "SQLITE_SUFFIX",
+    "HIDDEN_TYPE_NAMES",
     "SYSTEM_TYPES",
     "ensure_system_types",
     "open_store",
@@ -220,6 +221,17 @@ SYSTEM_TYPES: dict[NodeKind, tuple[str, ...]] = {
     ),
     NodeKind.CONTEXT: (),
 }
+
+#: The names ``get_artifact_types()`` and ``get_execution_types()`` leave out, whatever the
+#: version: in ml_metadata 1.17.1 every system type name of either kind (an artifact type named
+#: ``mlmd.Train`` is hidden too); ``get_context_types()`` hides none.
+HIDDEN_TYPE_NAMES: dict[NodeKind, frozenset[str]] = {
+    NodeKind.ARTIFACT: frozenset(
+        SYSTEM_TYPES[NodeKind.ARTIFACT] + SYSTEM_TYPES[NodeKind.EXECUTION]
+    ),
+    NodeKind.CONTEXT: frozenset(),
+}
+HIDDEN_TYPE_NAMES[NodeKind.EXECUTION] = HIDDEN_TYPE_NAMES[NodeKind.ARTIFACT]
 
 
 def ensure_system_types(store: LineageStore) -> None:

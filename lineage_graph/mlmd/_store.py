@@ -750,7 +750,7 @@ class MetadataStore:
         return [
             _convert.type_to_proto(t)
             for t in self._store.get_types(kind)
-            if t.name not in _config.SYSTEM_TYPES[kind]
+            if t.name not in _config.HIDDEN_TYPE_NAMES[kind]
         ]
 
     def _types_by_id(self, kind: NodeKind, ids: Iterable[int]) -> list[Any]:

@@ -435,6 +435,21 @@ def test_system_types_have_mlmd_ids(both: Both) -> None:
     both.call("get_execution_types")
 
 
+def test_listings_hide_every_system_type_name_of_either_kind(both: Both) -> None:
+    """ml_metadata's get_artifact_types() / get_execution_types() leave out a type named as any
+    system type, of either kind and any version (an artifact type ``mlmd.Train``, an execution
+    type ``mlmd.Dataset``); get_context_types() hides none. Ours listed the other kind's."""
+    for name in ("mlmd.Train", "mlmd.Dataset", "mlmd.Foo", "MLMD.Dataset"):
+        for kind in (pb.ArtifactType, pb.ExecutionType, pb.ContextType):
+            both.replay((f"put_{kind.__name__[:-4].lower()}_type", (kind(name=name),), {}))
+    both.replay(("put_execution_type", (pb.ExecutionType(name="mlmd.Model", version="2"),), {}))
+    both.call("get_artifact_types")
+    both.call("get_execution_types")
+    both.call("get_context_types")
+    both.call("get_artifact_types_by_id", list(range(1, 30)))  # by id: none hidden
+    both.call("get_execution_types_by_id", list(range(1, 30)))
+
+
 def test_nodes_match_mlmd(both: Both) -> None:
     scenario_nodes(both)
 
