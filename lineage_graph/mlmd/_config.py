@@ -35,8 +35,8 @@ from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
 
 __all__ = [
-    "SQLITE_SUFFIX",
     "HIDDEN_TYPE_NAMES",
+    "SQLITE_SUFFIX",
     "SYSTEM_TYPES",
     "ensure_system_types",
     "open_store",
