@@ -237,7 +237,9 @@ HIDDEN_TYPE_NAMES[NodeKind.EXECUTION] = HIDDEN_TYPE_NAMES[NodeKind.ARTIFACT]
 def ensure_system_types(store: LineageStore) -> None:
     """Register the ``mlmd.*`` system types that are missing (one read per kind when present)."""
     for kind, cls in ((NodeKind.ARTIFACT, ArtifactType), (NodeKind.EXECUTION, ExecutionType)):
-        present = {t.name for t in store.get_types(kind)}
+        # the unversioned type only: another version of the name is another type (a store
+        # holding only ``mlmd.Dataset`` v2 lacked the system type ``mlmd.Dataset``)
+        present = {t.name for t in store.get_types(kind) if not t.version}
         for name in SYSTEM_TYPES[kind]:
             if name not in present:
                 store.put_type(cls(name=name))

@@ -9,6 +9,9 @@ import pytest
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+from lineage_graph import ArtifactType, LineageStore
+from lineage_graph.mlmd import MetadataStore
+
 from .conftest import MLMD_METHODS, Both
 
 # ---------------------------------------------------------------------------------- helpers
@@ -448,6 +451,20 @@ def test_listings_hide_every_system_type_name_of_either_kind(both: Both) -> None
     both.call("get_context_types")
     both.call("get_artifact_types_by_id", list(range(1, 30)))  # by id: none hidden
     both.call("get_execution_types_by_id", list(range(1, 30)))
+
+
+def test_a_system_type_is_registered_when_only_another_version_of_its_name_is(
+    store: LineageStore,
+) -> None:
+    """An MLMD database always holds the system types. The adapter registered one only when no
+    type of its name was stored, whatever the version: over a store holding ``mlmd.Dataset``
+    version v2 alone, ``get_artifact_type("mlmd.Dataset")`` was NotFoundError."""
+    v2 = store.put_type(ArtifactType(name="mlmd.Dataset", version="v2"))
+    adapter = MetadataStore(store)
+    system = adapter.get_artifact_type("mlmd.Dataset")
+    assert system.id != v2 and not system.HasField("version")
+    assert adapter.get_artifact_type("mlmd.Dataset", "v2").id == v2
+    assert adapter.get_artifact_types() == []  # every version of the name hidden, as in MLMD
 
 
 def test_nodes_match_mlmd(both: Both) -> None:
