@@ -467,6 +467,24 @@ def test_a_system_type_is_registered_when_only_another_version_of_its_name_is(
     assert adapter.get_artifact_types() == []  # every version of the name hidden, as in MLMD
 
 
+def test_an_int_for_a_double_property_another_client_added_is_refused(both: Both) -> None:
+    """MLMD refuses an ``int_value`` for a DOUBLE property. The adapter checked it on its cached
+    type: a property another client (another adapter, another process) had added since was
+    unknown there, so the int went through and was stored as a double."""
+    other = MetadataStore(both.ours.lineage_store)  # the other client; ml_metadata's is itself
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T", properties={"a": pb.INT}))
+    first = pb.Artifact(type_id=t)
+    first.properties["a"].int_value = 1
+    both.call("put_artifacts", [first])  # the adapter has read (and cached) the type
+    wider = pb.ArtifactType(name="T", properties={"a": pb.INT, "x": pb.DOUBLE})
+    assert both.ref.put_artifact_type(wider, can_add_fields=True) == t
+    assert other.put_artifact_type(wider, can_add_fields=True) == t
+    given = pb.Artifact(type_id=t)
+    given.properties["x"].int_value = 3
+    assert both.fails("put_artifacts", [given]) is errors.InvalidArgumentError
+    both.call("get_artifacts")  # nothing written
+
+
 def test_nodes_match_mlmd(both: Both) -> None:
     scenario_nodes(both)
 
