@@ -38,6 +38,7 @@ from .exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
     LineageGraphError,
+    QueryError,
     SchemaVersionError,
 )
 from .models import ArtifactState, ExecutionState
@@ -148,6 +149,25 @@ def _chain(migrations: Sequence[Migration], start: int, target: int) -> list[Mig
     return chain
 
 
+def _timeout_hint(backend: Backend, exc: LineageGraphError) -> str:
+    """How to get past a migration the engine stopped at the query timeout: the store cannot be
+    opened until one opening is given a longer one (docs/reliability.md), and FalkorDB's error
+    named no setting."""
+    text = str(exc).lower()
+    if not isinstance(exc, QueryError) or ("timed out" not in text and "timeout" not in text):
+        return ""
+    setting = (
+        "NEO4J_QUERY_TIMEOUT_MS, or the server's db.transaction.timeout"
+        if backend.dialect == "neo4j"
+        else "LINEAGE_GRAPH_QUERY_TIMEOUT_MS, and past 10 minutes "
+        "LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS"
+    )
+    return (
+        f". The migration ran longer than the query timeout: open the store once with a longer "
+        f"one ({setting}; query_timeout_ms=... in LineageStore.open) to migrate it"
+    )
+
+
 def migrate(
     backend: Backend,
     *,
@@ -188,6 +208,7 @@ def migrate(
                 f"migrating the store from schema version {step.from_version} to "
                 f"{step.to_version} ({step.description}) failed and was rolled back; the store "
                 f"is unchanged at schema version {step.from_version}: {exc}"
+                f"{_timeout_hint(backend, exc)}"
             ) from exc
         if rows:
             applied.append(step)

@@ -35,6 +35,7 @@ from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
 
 __all__ = [
+    "HIDDEN_TYPE_NAMES",
     "SQLITE_SUFFIX",
     "SYSTEM_TYPES",
     "ensure_system_types",
@@ -221,11 +222,24 @@ SYSTEM_TYPES: dict[NodeKind, tuple[str, ...]] = {
     NodeKind.CONTEXT: (),
 }
 
+#: The names ``get_artifact_types()`` and ``get_execution_types()`` leave out, whatever the
+#: version: in ml_metadata 1.17.1 every system type name of either kind (an artifact type named
+#: ``mlmd.Train`` is hidden too); ``get_context_types()`` hides none.
+HIDDEN_TYPE_NAMES: dict[NodeKind, frozenset[str]] = {
+    NodeKind.ARTIFACT: frozenset(
+        SYSTEM_TYPES[NodeKind.ARTIFACT] + SYSTEM_TYPES[NodeKind.EXECUTION]
+    ),
+    NodeKind.CONTEXT: frozenset(),
+}
+HIDDEN_TYPE_NAMES[NodeKind.EXECUTION] = HIDDEN_TYPE_NAMES[NodeKind.ARTIFACT]
+
 
 def ensure_system_types(store: LineageStore) -> None:
     """Register the ``mlmd.*`` system types that are missing (one read per kind when present)."""
     for kind, cls in ((NodeKind.ARTIFACT, ArtifactType), (NodeKind.EXECUTION, ExecutionType)):
-        present = {t.name for t in store.get_types(kind)}
+        # the unversioned type only: another version of the name is another type (a store
+        # holding only ``mlmd.Dataset`` v2 lacked the system type ``mlmd.Dataset``)
+        present = {t.name for t in store.get_types(kind) if not t.version}
         for name in SYSTEM_TYPES[kind]:
             if name not in present:
                 store.put_type(cls(name=name))

@@ -483,7 +483,9 @@ def _declared(t: NodeType, node: Node) -> bool:
 
 def _no_int_for_double(t: NodeType, node: Node) -> None:
     """MLMD refuses an ``int_value`` for a DOUBLE property (the native store converts it).
-    Safe to check on a cached type: a stored property never changes its kind."""
+    Safe to check on a cached type that declares every property ``node`` gives (a stored
+    property never changes its kind); one that lacks some is read again first (``_precheck``):
+    another client may have added them, as DOUBLE."""
     for name, value in node.properties.items():
         if t.properties.get(name) == PropertyType.DOUBLE and type(value) is int:
             raise native.InvalidArgumentError(
@@ -750,7 +752,7 @@ class MetadataStore:
         return [
             _convert.type_to_proto(t)
             for t in self._store.get_types(kind)
-            if t.name not in _config.SYSTEM_TYPES[kind]
+            if t.name not in _config.HIDDEN_TYPE_NAMES[kind]
         ]
 
     def _types_by_id(self, kind: NodeKind, ids: Iterable[int]) -> list[Any]:
@@ -891,6 +893,7 @@ class MetadataStore:
         # (which may fail: a missing id, another type id) a new node's unknown type is
         # reported only once those updates are read and would pass, as MLMD writes them first
         updates: list[Node] = []  # the updates met while nothing else stopped the checks
+        refreshed: set[tuple[NodeKind, int]] = set()
         for m in batch:
             if m.id is not None and not upfront:
                 if checking or updates:
@@ -907,6 +910,13 @@ class MetadataStore:
                 ):
                     raise native.NotFoundError(f"Cannot find type for type_id: {m.type_id}")
                 continue
+            # a property the cached type lacks may have been added since (by another client):
+            # the type is read again before its kind is judged
+            stale = any(name not in t.properties for name in m.properties)
+            if stale and m.type_id is not None and (m.kind, m.type_id) not in refreshed:
+                refreshed.add((m.kind, m.type_id))
+                for found in self._store.get_types_by_id(m.kind, [m.type_id]):
+                    self._known_types[m.kind][m.type_id] = t = found
             _no_int_for_double(t, m)
             if not _declared(t, m) and not upfront:
                 checking = False

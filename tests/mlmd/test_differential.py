@@ -9,6 +9,9 @@ import pytest
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
+from lineage_graph import ArtifactType, LineageStore
+from lineage_graph.mlmd import MetadataStore
+
 from .conftest import MLMD_METHODS, Both
 
 # ---------------------------------------------------------------------------------- helpers
@@ -433,6 +436,53 @@ def test_system_types_have_mlmd_ids(both: Both) -> None:
     both.call("get_execution_types_by_id", list(range(1, 12)))
     both.call("get_artifact_types")
     both.call("get_execution_types")
+
+
+def test_listings_hide_every_system_type_name_of_either_kind(both: Both) -> None:
+    """ml_metadata's get_artifact_types() / get_execution_types() leave out a type named as any
+    system type, of either kind and any version (an artifact type ``mlmd.Train``, an execution
+    type ``mlmd.Dataset``); get_context_types() hides none. Ours listed the other kind's."""
+    for name in ("mlmd.Train", "mlmd.Dataset", "mlmd.Foo", "MLMD.Dataset"):
+        for kind in (pb.ArtifactType, pb.ExecutionType, pb.ContextType):
+            both.replay((f"put_{kind.__name__[:-4].lower()}_type", (kind(name=name),), {}))
+    both.replay(("put_execution_type", (pb.ExecutionType(name="mlmd.Model", version="2"),), {}))
+    both.call("get_artifact_types")
+    both.call("get_execution_types")
+    both.call("get_context_types")
+    both.call("get_artifact_types_by_id", list(range(1, 30)))  # by id: none hidden
+    both.call("get_execution_types_by_id", list(range(1, 30)))
+
+
+def test_a_system_type_is_registered_when_only_another_version_of_its_name_is(
+    store: LineageStore,
+) -> None:
+    """An MLMD database always holds the system types. The adapter registered one only when no
+    type of its name was stored, whatever the version: over a store holding ``mlmd.Dataset``
+    version v2 alone, ``get_artifact_type("mlmd.Dataset")`` was NotFoundError."""
+    v2 = store.put_type(ArtifactType(name="mlmd.Dataset", version="v2"))
+    adapter = MetadataStore(store)
+    system = adapter.get_artifact_type("mlmd.Dataset")
+    assert system.id != v2 and not system.HasField("version")
+    assert adapter.get_artifact_type("mlmd.Dataset", "v2").id == v2
+    assert adapter.get_artifact_types() == []  # every version of the name hidden, as in MLMD
+
+
+def test_an_int_for_a_double_property_another_client_added_is_refused(both: Both) -> None:
+    """MLMD refuses an ``int_value`` for a DOUBLE property. The adapter checked it on its cached
+    type: a property another client (another adapter, another process) had added since was
+    unknown there, so the int went through and was stored as a double."""
+    other = MetadataStore(both.ours.lineage_store)  # the other client; ml_metadata's is itself
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T", properties={"a": pb.INT}))
+    first = pb.Artifact(type_id=t)
+    first.properties["a"].int_value = 1
+    both.call("put_artifacts", [first])  # the adapter has read (and cached) the type
+    wider = pb.ArtifactType(name="T", properties={"a": pb.INT, "x": pb.DOUBLE})
+    assert both.ref.put_artifact_type(wider, can_add_fields=True) == t
+    assert other.put_artifact_type(wider, can_add_fields=True) == t
+    given = pb.Artifact(type_id=t)
+    given.properties["x"].int_value = 3
+    assert both.fails("put_artifacts", [given]) is errors.InvalidArgumentError
+    both.call("get_artifacts")  # nothing written
 
 
 def test_nodes_match_mlmd(both: Both) -> None:

@@ -266,3 +266,40 @@ def test_a_store_written_by_an_older_library_opens_migrated(
     with LineageStore.open(target) as old:  # the migration was durable
         assert old.schema_version == SCHEMA_VERSION
         assert old.count(NodeKind.ARTIFACT) == len(snapshot(store)[0]) + 1
+
+
+def test_a_migration_stopped_by_the_query_timeout_says_which_setting_to_raise(
+    tmp_path: Path,
+) -> None:
+    """A migration longer than the query timeout is rolled back and the store cannot be opened
+    until one opening has a longer timeout: the error named no setting on the embedded engine
+    ("FalkorDB query timed out ...: Query timed out"). It now says which (docs/reliability.md).
+    The slow migration is the real one behind ~12 M rows of work: far past a 50 ms limit."""
+    from lineage_graph.backends import open_backend
+
+    root = tmp_path / "cypher"
+    shutil.copytree(cypher_dir(), root)
+    real = (cypher_dir() / "migrations" / "v0_to_v1.cypher").read_text()
+    slow = "UNWIND range(1, 12000000) AS x WITH x WHERE x % 7 = 0 WITH count(x) AS slow\n"
+    (root / "migrations" / "v0_to_v1.cypher").write_text(
+        real.replace("MERGE (info:StoreInfo", slow + "MERGE (info:StoreInfo", 1)
+    )
+    target = tmp_path / "store"
+    with LineageStore.open(target) as store:
+        populate(store)
+        downgrade_to_v0(store.backend)
+        before = raw_snapshot(store.backend)
+    hurried = open_backend(target, query_timeout_ms=50)
+    try:
+        with pytest.raises(
+            SchemaVersionError,
+            match=r"unchanged at schema version 0: .*timed out.*"
+            r"open the store once with a longer one \(LINEAGE_GRAPH_QUERY_TIMEOUT_MS",
+        ):
+            migrate(hurried, queries=QueryRegistry(root))
+        assert raw_snapshot(hurried) == before
+        assert read_state(hurried).version == 0
+    finally:
+        hurried.close()
+    with LineageStore.open(target) as store:  # the real migration, default timeout
+        assert store.schema_version == SCHEMA_VERSION
