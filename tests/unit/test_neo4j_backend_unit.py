@@ -619,6 +619,7 @@ def test_server_errors_map_to_the_library_tree(
         ({}, {}, 120_000),  # the embedded engine's default
         ({"NEO4J_QUERY_TIMEOUT_MS": "2500"}, {}, 2500),
         ({"NEO4J_QUERY_TIMEOUT_MS": "2500"}, {"query_timeout_ms": 0}, None),  # the server's own
+        ({}, {"query_timeout_ms": 2**31 - 1}, 2**31 - 1),  # the largest allowed, sent as is
     ],
 )
 def test_every_transaction_has_the_query_timeout(
