@@ -101,6 +101,10 @@ _READ_ONLY = (_READ_ONLY_SERVER, _READ_ONLY_DATABASE)
 _NOT_LEADER = "Neo.ClientError.Cluster.NotALeader"
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
+#: The first Bolt version of Neo4j 5 (Neo4j 4.4 speaks 4.4 at most, and the driver offers a
+#: Neo4j 5 server 5.x first): the queries need Neo4j 5 (``elementId()``, which 4.4 lacks), so
+#: an older server is refused when the store opens.
+_NEO4J_5_BOLT = (5, 0)
 #: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
 #: (its message starts so); driver 6 as its own error class (below).
 _POOL_TIMEOUT_TEXT = "failed to obtain a connection from the pool"
@@ -487,7 +491,14 @@ class Neo4jBackend(Backend):
                     text = f"Neo4j at {self._uri} did not answer within {timeout:g} s: {text}"
                 mapped = EngineUnavailableError(text)
             raise mapped from exc
-        self._quiet = tuple(server.protocol_version)[:2] >= _NOTIFICATION_FILTERS
+        protocol = tuple(server.protocol_version)[:2]
+        if protocol < _NEO4J_5_BOLT:
+            # it opened, then every lineage walk failed with "Unknown function 'elementId'"
+            raise ConfigurationError(
+                f"Neo4j at {self._uri} is {server.agent or 'an unknown server'} (Bolt "
+                f"{'.'.join(map(str, protocol))}): lineage-graph needs Neo4j 5 or later"
+            )
+        self._quiet = protocol >= _NOTIFICATION_FILTERS
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[neo4j.Session]:

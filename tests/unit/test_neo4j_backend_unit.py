@@ -1265,3 +1265,15 @@ def test_a_ctrl_c_in_an_auto_commit_statement_drops_its_connection(
         assert backend.read("RETURN 1 AS x", name="t/after") == [{"x": 1}]
     endings = peer.wait_until_ended(peer.connections)
     assert "dropped" in endings and "timed out" not in endings, endings
+
+
+def test_a_server_older_than_neo4j_5_is_refused_when_the_store_opens(peer_factory: Any) -> None:
+    """Neo4j 4.4 (Bolt 4.4, which drivers 5.20+ still speak) has no ``elementId()``: the store
+    opened, then every lineage walk failed with QueryError ("Unknown function"). The opening is
+    a ConfigurationError naming the server, and the driver is closed."""
+    peer = peer_factory(version=(4, 4), agent="Neo4j/4.4.30")
+    with pytest.raises(ConfigurationError, match=r"Neo4j/4\.4\.30 \(Bolt 4\.4\).*Neo4j 5"):
+        _backend(peer.uri, password=SECRET)
+    assert peer.runs == 0
+    endings = peer.wait_until_ended(peer.connections)
+    assert "timed out" not in endings, endings
