@@ -61,6 +61,10 @@ SHOW_SCHEMA_NAMES = ("SHOW INDEXES YIELD name", "SHOW CONSTRAINTS YIELD name")
 AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
+#: The user's password must be changed first (a new server's initial password, or one an
+#: administrator set with CHANGE REQUIRED): the login succeeds and every query fails so. A
+#: plain ClientError to the driver (not an AuthError).
+_CREDENTIALS_EXPIRED = "Neo.ClientError.Security.CredentialsExpired"
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
 #: A node or relationship the query had found, deleted by another transaction before this one
 #: got its lock (reads see committed data: e.g. retention deleting an artifact an update waits
@@ -239,6 +243,13 @@ def _map_error(
         return ConfigurationError(
             f"Neo4j{at} refused the credentials for user {username!r} (set NEO4J_USERNAME and "
             f"NEO4J_PASSWORD): {text}"
+        )
+    if code == _CREDENTIALS_EXPIRED:
+        return ConfigurationError(
+            f"Neo4j{at} requires the password of user {username!r} to be changed before it "
+            f"answers any query (a new server's initial password, or one set with CHANGE "
+            f"REQUIRED): change it (cypher-shell or Neo4j Browser: ALTER CURRENT USER SET "
+            f"PASSWORD FROM '<current>' TO '<new>') and set NEO4J_PASSWORD to the new one: {text}"
         )
     if isinstance(exc, neo4j_errors.Forbidden) and (code or "").startswith(
         "Neo.ClientError.Security."

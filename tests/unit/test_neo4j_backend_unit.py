@@ -587,6 +587,13 @@ def test_no_password_means_no_auth(peer_factory: Any) -> None:
         ("Neo.ClientError.Statement.ParameterMissing", QueryError, "in query 'area/name'"),
         ("Neo.ClientError.Database.DatabaseNotFound", ConfigurationError, "no such database"),
         ("Neo.ClientError.Security.Forbidden", ConfigurationError, "lacks a privilege"),
+        # a password that must be changed (a new server's neo4j/neo4j): the login succeeds and
+        # every query fails so; it was QueryError "Neo4j rejected the query"
+        (
+            "Neo.ClientError.Security.CredentialsExpired",
+            ConfigurationError,
+            "password of user 'neo4j' to be changed",
+        ),
         ("Neo.DatabaseError.General.UnknownError", EngineError, "Neo4j error in query"),
         *(
             (f"Neo.ClientError.Transaction.{title}", QueryError, "longer than the transaction tim")
@@ -1277,3 +1284,19 @@ def test_a_server_older_than_neo4j_5_is_refused_when_the_store_opens(peer_factor
     assert peer.runs == 0
     endings = peer.wait_until_ended(peer.connections)
     assert "timed out" not in endings, endings
+
+
+def test_a_password_that_must_be_changed_fails_the_opening_saying_so(peer_factory: Any) -> None:
+    """A new server's initial password (neo4j/neo4j) logs in, then every query is refused with
+    CredentialsExpired: the first statements of an opening are the schema's (SHOW, then CREATE),
+    and the opening was a QueryError "Neo4j rejected the query in query 'schema/...'"."""
+    expired = ("Neo.ClientError.Security.CredentialsExpired", "The credentials have expired")
+    peer = peer_factory(run_failure=expired)
+    spec = SchemaSpec((IndexSpec("LgTestKey", ("k",), unique=True),))
+    with (
+        _backend(peer.uri, password="neo4j") as backend,
+        pytest.raises(ConfigurationError, match="ALTER CURRENT USER") as info,
+    ):
+        backend.ensure_schema(spec)
+    assert type(info.value) is ConfigurationError
+    assert "NEO4J_PASSWORD" in str(info.value)
