@@ -15,7 +15,7 @@ import pytest
 
 from lineage_graph import Artifact, ArtifactType, ConfigurationError, LineageStore, QueryError
 from lineage_graph.backends import IndexSpec, SchemaSpec, open_backend
-from lineage_graph.backends.neo4j import Neo4jBackend
+from lineage_graph.backends.neo4j import Neo4jBackend, _split_credentials
 from tests.conftest import RecordingBackend, _neo4j_uri, engine_params
 
 pytestmark = pytest.mark.parametrize(
@@ -157,8 +157,9 @@ def test_a_password_that_must_be_changed_is_a_configuration_error(
             f"CREATE OR REPLACE USER {user} SET PASSWORD '{password}' CHANGE REQUIRED"
         ).consume()
     try:
+        bare, _, _ = _split_credentials(uri)  # credentials in NEO4J_URI would win over these
         with pytest.raises(ConfigurationError, match="to be changed") as info:
-            LineageStore.open(uri, username=user, password=password)
+            LineageStore.open(bare, username=user, password=password)
         assert password not in str(info.value)
     finally:
         with inner._driver.session(database="system") as session:
