@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -105,6 +106,16 @@ _READ_ONLY = (_READ_ONLY_SERVER, _READ_ONLY_DATABASE)
 _NOT_LEADER = "Neo.ClientError.Cluster.NotALeader"
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
+#: Neo4j 2025.06 and later run each database's queries as Cypher 5 or Cypher 25, the database's
+#: default language (new databases of 2026.02+ installations are set to Cypher 25, and so are
+#: new Aura organisations'); a ``CYPHER 5`` prefix picks Cypher 5 for one query. The library's
+#: queries are Cypher 5 (what Neo4j's analyser checks them as; most use ``CALL { WITH ... }``,
+#: deprecated there): on such a server each read and write carries the prefix. Older servers
+#: (5.x) know only Cypher 5 and get none.
+_CYPHER_5 = "CYPHER 5\n"
+_CYPHER_VERSIONS_FROM = (2025, 6)
+#: The agent a server reports: ``Neo4j/5.26.0``, ``Neo4j/2025.06.1``.
+_AGENT_VERSION = re.compile(r"Neo4j/(\d+)\.(\d+)")
 #: The first Bolt version of Neo4j 5 (Neo4j 4.4 speaks 4.4 at most, and the driver offers a
 #: Neo4j 5 server 5.x first): the queries need Neo4j 5 (``elementId()``, which 4.4 lacks), so
 #: an older server is refused when the store opens.
@@ -317,6 +328,15 @@ def _map_error(
     return EngineError(f"Neo4j driver error{where}: {type(exc).__name__}: {text}")
 
 
+def cypher_prefix(agent: str | None) -> str:
+    """What each query sent to a server reporting ``agent`` starts with: ``CYPHER 5`` from
+    Neo4j 2025.06 on (where a database may default to Cypher 25), else nothing."""
+    match = _AGENT_VERSION.match(agent or "")
+    if match and (int(match[1]), int(match[2])) >= _CYPHER_VERSIONS_FROM:
+        return _CYPHER_5
+    return ""
+
+
 def _unreachable(exc: BaseException) -> str | None:
     """Why nothing can answer at the address ``exc`` (a driver error) came of: ``"refused"``
     when every address tried refused the connection (no process listens on the port),
@@ -427,6 +447,9 @@ class Neo4jBackend(Backend):
         self._close_lock = threading.Lock()
         #: Whether sessions ask the server for no notifications (Bolt 5.2+, known once connected).
         self._quiet = False
+        #: What each read and write starts with (``CYPHER 5`` on Neo4j 2025.06+, known once
+        #: connected: :func:`cypher_prefix`).
+        self.query_prefix = ""
         auth = neo4j.basic_auth(self._username, password) if password else None
         try:
             self._driver = neo4j.GraphDatabase.driver(
@@ -510,6 +533,7 @@ class Neo4jBackend(Backend):
                 f"{'.'.join(map(str, protocol))}): lineage-graph needs Neo4j 5 or later"
             )
         self._quiet = protocol >= _NOTIFICATION_FILTERS
+        self.query_prefix = cypher_prefix(server.agent)
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[neo4j.Session]:
@@ -551,6 +575,7 @@ class Neo4jBackend(Backend):
         # from user input: it comes from cypher/ files, values travel as parameters. Transaction
         # functions take the text itself (``neo4j.Query`` is for ``session.run`` only).
         parameters = dict(params) if params else {}
+        query = self.query_prefix + query
         recording = bool(self._recording)
         engine_ms: list[int | None] = [None]  # of the attempt that committed
 

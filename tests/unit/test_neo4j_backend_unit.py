@@ -1300,3 +1300,50 @@ def test_a_password_that_must_be_changed_fails_the_opening_saying_so(peer_factor
         backend.ensure_schema(spec)
     assert type(info.value) is ConfigurationError
     assert "NEO4J_PASSWORD" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("agent", "prefixed"),
+    [
+        ("Neo4j/5.26.0", False),  # Cypher 5 only: no version selector
+        ("Neo4j/5.27-aura", False),
+        ("Neo4j/2025.05.0", False),
+        ("Neo4j/2025.06.1", True),  # Cypher 5 and 25, per database
+        ("Neo4j/2026.02.0", True),  # new databases set to Cypher 25
+        ("Memgraph", False),
+    ],
+)
+def test_a_server_that_may_default_to_cypher_25_gets_cypher_5_queries(
+    peer_factory: Any, agent: str, prefixed: bool
+) -> None:
+    """Neo4j 2025.06+ runs a database's queries in its default language, Cypher 25 for the new
+    databases of 2026.02+ installations and new Aura organisations; the library's queries are
+    Cypher 5 (``CALL { WITH ... }`` is deprecated there). Each read and write (and the test
+    suite's wipe) carries ``CYPHER 5`` there; older servers get the text as it is."""
+    from tests._neo4j import WIPE, wipe
+
+    peer = peer_factory(agent=agent)
+    with _backend(peer.uri) as backend:
+        backend.read("MATCH (n) RETURN 1 AS x", name="t/read")
+        backend.write("CREATE (n) RETURN 1 AS x", name="t/write")
+        wipe(backend)
+    prefix = "CYPHER 5\n" if prefixed else ""
+    assert peer.queries == [
+        prefix + "MATCH (n) RETURN 1 AS x",
+        prefix + "CREATE (n) RETURN 1 AS x",
+        prefix + WIPE,
+    ]
+
+
+def test_the_cypher_5_prefix_passes_neo4j_analyser() -> None:
+    """The prefix and a query file's leading comment together still parse as Cypher 5."""
+    from lineage_graph._queries import registry
+    from lineage_graph.backends.neo4j import cypher_prefix
+    from tests.unit.test_cypher_neo4j_analyser import _node, _run_lint
+
+    prefix = cypher_prefix("Neo4j/2026.02.0")
+    text = prefix + registry()["graph/write"].text("neo4j")
+    probe = prefix + "MATCH (n RETURN n"
+    report = _run_lint(_node(), [{"name": "write", "text": text}, {"name": "probe", "text": probe}])
+    assert report["probe"]["errors"], "the analyser must reject the malformed probe"
+    assert not report["write"]["errors"], report["write"]
