@@ -148,5 +148,8 @@ class Neo4jSettings(_UrlsRedacted):
     max_transaction_retry_time_s: float = Field(default=30.0, gt=0)
     #: Longest a read or write transaction may run (ms), as ``EmbeddedSettings.query_timeout_ms``:
     #: the server stops it and the call raises ``QueryError``. 0: the server's own limit
-    #: (``db.transaction.timeout``, none by default).
-    query_timeout_ms: int = Field(default=120_000, ge=0)
+    #: (``db.transaction.timeout``, none by default). At most 2^31 - 1 ms (about 24.8 days), the
+    #: embedded engine's bound: the driver sends it as an int64 of milliseconds, and a value
+    #: past that made every read and write (the store's first) fail with InvalidArgumentError
+    #: "a value is out of range" naming the query, never this setting.
+    query_timeout_ms: int = Field(default=120_000, ge=0, le=2**31 - 1)

@@ -106,4 +106,5 @@ def wipe(backend: Backend) -> None:
     # ``IN TRANSACTIONS`` needs an auto-commit transaction (backend.write runs a managed one); the
     # backend's own session keeps the bookmarks, so its next read sees the database empty.
     with backend._session() as session:
-        session.run(WIPE).consume()
+        # as every statement of the store: as Cypher 5 on a server that may default to Cypher 25
+        session.run(backend.query_prefix + WIPE).consume()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -61,6 +62,10 @@ SHOW_SCHEMA_NAMES = ("SHOW INDEXES YIELD name", "SHOW CONSTRAINTS YIELD name")
 AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
+#: The user's password must be changed first (a new server's initial password, or one an
+#: administrator set with CHANGE REQUIRED): the login succeeds and every query fails so. A
+#: plain ClientError to the driver (not an AuthError).
+_CREDENTIALS_EXPIRED = "Neo.ClientError.Security.CredentialsExpired"
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
 #: A node or relationship the query had found, deleted by another transaction before this one
 #: got its lock (reads see committed data: e.g. retention deleting an artifact an update waits
@@ -101,6 +106,20 @@ _READ_ONLY = (_READ_ONLY_SERVER, _READ_ONLY_DATABASE)
 _NOT_LEADER = "Neo.ClientError.Cluster.NotALeader"
 #: The first Bolt version with notification filters; the driver refuses them on older ones.
 _NOTIFICATION_FILTERS = (5, 2)
+#: Neo4j 2025.06 and later run each database's queries as Cypher 5 or Cypher 25, the database's
+#: default language (new databases of 2026.02+ installations are set to Cypher 25, and so are
+#: new Aura organisations'); a ``CYPHER 5`` prefix picks Cypher 5 for one query. The library's
+#: queries are Cypher 5 (what Neo4j's analyser checks them as; most use ``CALL { WITH ... }``,
+#: deprecated there): on such a server each read and write carries the prefix. Older servers
+#: (5.x) know only Cypher 5 and get none.
+_CYPHER_5 = "CYPHER 5\n"
+_CYPHER_VERSIONS_FROM = (2025, 6)
+#: The agent a server reports: ``Neo4j/5.26.0``, ``Neo4j/2025.06.1``.
+_AGENT_VERSION = re.compile(r"Neo4j/(\d+)\.(\d+)")
+#: The first Bolt version of Neo4j 5 (Neo4j 4.4 speaks 4.4 at most, and the driver offers a
+#: Neo4j 5 server 5.x first): the queries need Neo4j 5 (``elementId()``, which 4.4 lacks), so
+#: an older server is refused when the store opens.
+_NEO4J_5_BOLT = (5, 0)
 #: Driver 5 reports a pool that hands out no connection in time as a ClientError without a code
 #: (its message starts so); driver 6 as its own error class (below).
 _POOL_TIMEOUT_TEXT = "failed to obtain a connection from the pool"
@@ -236,6 +255,13 @@ def _map_error(
             f"Neo4j{at} refused the credentials for user {username!r} (set NEO4J_USERNAME and "
             f"NEO4J_PASSWORD): {text}"
         )
+    if code == _CREDENTIALS_EXPIRED:
+        return ConfigurationError(
+            f"Neo4j{at} requires the password of user {username!r} to be changed before it "
+            f"answers any query (a new server's initial password, or one set with CHANGE "
+            f"REQUIRED): change it (cypher-shell or Neo4j Browser: ALTER CURRENT USER SET "
+            f"PASSWORD FROM '<current>' TO '<new>') and set NEO4J_PASSWORD to the new one: {text}"
+        )
     if isinstance(exc, neo4j_errors.Forbidden) and (code or "").startswith(
         "Neo.ClientError.Security."
     ):
@@ -300,6 +326,15 @@ def _map_error(
     if isinstance(exc, neo4j_errors.Neo4jError):
         return EngineError(f"Neo4j error{where}: {text}")
     return EngineError(f"Neo4j driver error{where}: {type(exc).__name__}: {text}")
+
+
+def cypher_prefix(agent: str | None) -> str:
+    """What each query sent to a server reporting ``agent`` starts with: ``CYPHER 5`` from
+    Neo4j 2025.06 on (where a database may default to Cypher 25), else nothing."""
+    match = _AGENT_VERSION.match(agent or "")
+    if match and (int(match[1]), int(match[2])) >= _CYPHER_VERSIONS_FROM:
+        return _CYPHER_5
+    return ""
 
 
 def _unreachable(exc: BaseException) -> str | None:
@@ -412,6 +447,9 @@ class Neo4jBackend(Backend):
         self._close_lock = threading.Lock()
         #: Whether sessions ask the server for no notifications (Bolt 5.2+, known once connected).
         self._quiet = False
+        #: What each read and write starts with (``CYPHER 5`` on Neo4j 2025.06+, known once
+        #: connected: :func:`cypher_prefix`).
+        self.query_prefix = ""
         auth = neo4j.basic_auth(self._username, password) if password else None
         try:
             self._driver = neo4j.GraphDatabase.driver(
@@ -487,7 +525,15 @@ class Neo4jBackend(Backend):
                     text = f"Neo4j at {self._uri} did not answer within {timeout:g} s: {text}"
                 mapped = EngineUnavailableError(text)
             raise mapped from exc
-        self._quiet = tuple(server.protocol_version)[:2] >= _NOTIFICATION_FILTERS
+        protocol = tuple(server.protocol_version)[:2]
+        if protocol < _NEO4J_5_BOLT:
+            # it opened, then every lineage walk failed with "Unknown function 'elementId'"
+            raise ConfigurationError(
+                f"Neo4j at {self._uri} is {server.agent or 'an unknown server'} (Bolt "
+                f"{'.'.join(map(str, protocol))}): lineage-graph needs Neo4j 5 or later"
+            )
+        self._quiet = protocol >= _NOTIFICATION_FILTERS
+        self.query_prefix = cypher_prefix(server.agent)
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[neo4j.Session]:
@@ -529,6 +575,7 @@ class Neo4jBackend(Backend):
         # from user input: it comes from cypher/ files, values travel as parameters. Transaction
         # functions take the text itself (``neo4j.Query`` is for ``session.run`` only).
         parameters = dict(params) if params else {}
+        query = self.query_prefix + query
         recording = bool(self._recording)
         engine_ms: list[int | None] = [None]  # of the attempt that committed
 

@@ -587,6 +587,13 @@ def test_no_password_means_no_auth(peer_factory: Any) -> None:
         ("Neo.ClientError.Statement.ParameterMissing", QueryError, "in query 'area/name'"),
         ("Neo.ClientError.Database.DatabaseNotFound", ConfigurationError, "no such database"),
         ("Neo.ClientError.Security.Forbidden", ConfigurationError, "lacks a privilege"),
+        # a password that must be changed (a new server's neo4j/neo4j): the login succeeds and
+        # every query fails so; it was QueryError "Neo4j rejected the query"
+        (
+            "Neo.ClientError.Security.CredentialsExpired",
+            ConfigurationError,
+            "password of user 'neo4j' to be changed",
+        ),
         ("Neo.DatabaseError.General.UnknownError", EngineError, "Neo4j error in query"),
         *(
             (f"Neo.ClientError.Transaction.{title}", QueryError, "longer than the transaction tim")
@@ -619,6 +626,7 @@ def test_server_errors_map_to_the_library_tree(
         ({}, {}, 120_000),  # the embedded engine's default
         ({"NEO4J_QUERY_TIMEOUT_MS": "2500"}, {}, 2500),
         ({"NEO4J_QUERY_TIMEOUT_MS": "2500"}, {"query_timeout_ms": 0}, None),  # the server's own
+        ({}, {"query_timeout_ms": 2**31 - 1}, 2**31 - 1),  # the largest allowed, sent as is
     ],
 )
 def test_every_transaction_has_the_query_timeout(
@@ -1264,3 +1272,78 @@ def test_a_ctrl_c_in_an_auto_commit_statement_drops_its_connection(
         assert backend.read("RETURN 1 AS x", name="t/after") == [{"x": 1}]
     endings = peer.wait_until_ended(peer.connections)
     assert "dropped" in endings and "timed out" not in endings, endings
+
+
+def test_a_server_older_than_neo4j_5_is_refused_when_the_store_opens(peer_factory: Any) -> None:
+    """Neo4j 4.4 (Bolt 4.4, which drivers 5.20+ still speak) has no ``elementId()``: the store
+    opened, then every lineage walk failed with QueryError ("Unknown function"). The opening is
+    a ConfigurationError naming the server, and the driver is closed."""
+    peer = peer_factory(version=(4, 4), agent="Neo4j/4.4.30")
+    with pytest.raises(ConfigurationError, match=r"Neo4j/4\.4\.30 \(Bolt 4\.4\).*Neo4j 5"):
+        _backend(peer.uri, password=SECRET)
+    assert peer.runs == 0
+    endings = peer.wait_until_ended(peer.connections)
+    assert "timed out" not in endings, endings
+
+
+def test_a_password_that_must_be_changed_fails_the_opening_saying_so(peer_factory: Any) -> None:
+    """A new server's initial password (neo4j/neo4j) logs in, then every query is refused with
+    CredentialsExpired: the first statements of an opening are the schema's (SHOW, then CREATE),
+    and the opening was a QueryError "Neo4j rejected the query in query 'schema/...'"."""
+    expired = ("Neo.ClientError.Security.CredentialsExpired", "The credentials have expired")
+    peer = peer_factory(run_failure=expired)
+    spec = SchemaSpec((IndexSpec("LgTestKey", ("k",), unique=True),))
+    with (
+        _backend(peer.uri, password="neo4j") as backend,
+        pytest.raises(ConfigurationError, match="ALTER CURRENT USER") as info,
+    ):
+        backend.ensure_schema(spec)
+    assert type(info.value) is ConfigurationError
+    assert "NEO4J_PASSWORD" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("agent", "prefixed"),
+    [
+        ("Neo4j/5.26.0", False),  # Cypher 5 only: no version selector
+        ("Neo4j/5.27-aura", False),
+        ("Neo4j/2025.05.0", False),
+        ("Neo4j/2025.06.1", True),  # Cypher 5 and 25, per database
+        ("Neo4j/2026.02.0", True),  # new databases set to Cypher 25
+        ("Memgraph", False),
+    ],
+)
+def test_a_server_that_may_default_to_cypher_25_gets_cypher_5_queries(
+    peer_factory: Any, agent: str, prefixed: bool
+) -> None:
+    """Neo4j 2025.06+ runs a database's queries in its default language, Cypher 25 for the new
+    databases of 2026.02+ installations and new Aura organisations; the library's queries are
+    Cypher 5 (``CALL { WITH ... }`` is deprecated there). Each read and write (and the test
+    suite's wipe) carries ``CYPHER 5`` there; older servers get the text as it is."""
+    from tests._neo4j import WIPE, wipe
+
+    peer = peer_factory(agent=agent)
+    with _backend(peer.uri) as backend:
+        backend.read("MATCH (n) RETURN 1 AS x", name="t/read")
+        backend.write("CREATE (n) RETURN 1 AS x", name="t/write")
+        wipe(backend)
+    prefix = "CYPHER 5\n" if prefixed else ""
+    assert peer.queries == [
+        prefix + "MATCH (n) RETURN 1 AS x",
+        prefix + "CREATE (n) RETURN 1 AS x",
+        prefix + WIPE,
+    ]
+
+
+def test_the_cypher_5_prefix_passes_neo4j_analyser() -> None:
+    """The prefix and a query file's leading comment together still parse as Cypher 5."""
+    from lineage_graph._queries import registry
+    from lineage_graph.backends.neo4j import cypher_prefix
+    from tests.unit.test_cypher_neo4j_analyser import _node, _run_lint
+
+    prefix = cypher_prefix("Neo4j/2026.02.0")
+    text = prefix + registry()["graph/write"].text("neo4j")
+    probe = prefix + "MATCH (n RETURN n"
+    report = _run_lint(_node(), [{"name": "write", "text": text}, {"name": "probe", "text": probe}])
+    assert report["probe"]["errors"], "the analyser must reject the malformed probe"
+    assert not report["write"]["errors"], report["write"]

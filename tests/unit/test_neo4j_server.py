@@ -15,7 +15,7 @@ import pytest
 
 from lineage_graph import Artifact, ArtifactType, ConfigurationError, LineageStore, QueryError
 from lineage_graph.backends import IndexSpec, SchemaSpec, open_backend
-from lineage_graph.backends.neo4j import Neo4jBackend
+from lineage_graph.backends.neo4j import Neo4jBackend, _split_credentials
 from tests.conftest import RecordingBackend, _neo4j_uri, engine_params
 
 pytestmark = pytest.mark.parametrize(
@@ -128,3 +128,39 @@ def test_openers_racing_on_a_new_schema_all_open(backend: RecordingBackend) -> N
                 for index in spec.indexes:
                     kind = "CONSTRAINT" if index.unique else "INDEX"
                     session.run(f"DROP {kind} {index.name} IF EXISTS").consume()
+
+
+def test_the_longest_query_timeout_allowed_is_taken_by_the_server(
+    backend: RecordingBackend,
+) -> None:
+    """query_timeout_ms is bounded at 2^31 - 1 (a larger one made the driver raise OverflowError
+    on every call); the bound itself is a timeout the server accepts on reads and writes."""
+    uri, _ = _neo4j_uri()
+    assert uri is not None
+    with open_backend(uri, query_timeout_ms=2**31 - 1) as slow:
+        assert slow.read("RETURN 1 AS x", name="t/read") == [{"x": 1}]
+        assert slow.write("RETURN 1 AS x", name="t/write") == [{"x": 1}]
+
+
+def test_a_password_that_must_be_changed_is_a_configuration_error(
+    backend: RecordingBackend,
+) -> None:
+    """A user whose password must be changed first (as a new server's neo4j/neo4j) logs in, and
+    the server then refuses every query with CredentialsExpired: opening a store with it is a
+    ConfigurationError saying how to change it (it was QueryError "Neo4j rejected the query")."""
+    uri, _ = _neo4j_uri()
+    assert uri is not None
+    inner = _inner(backend)
+    user, password = "lg_test_expired", "lg-test-expired-password"
+    with inner._driver.session(database="system") as session:
+        session.run(
+            f"CREATE OR REPLACE USER {user} SET PASSWORD '{password}' CHANGE REQUIRED"
+        ).consume()
+    try:
+        bare, _, _ = _split_credentials(uri)  # credentials in NEO4J_URI would win over these
+        with pytest.raises(ConfigurationError, match="to be changed") as info:
+            LineageStore.open(bare, username=user, password=password)
+        assert password not in str(info.value)
+    finally:
+        with inner._driver.session(database="system") as session:
+            session.run(f"DROP USER {user} IF EXISTS").consume()
