@@ -39,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from .._files import CannotWriteError
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     INT64_MAX,
@@ -376,6 +377,31 @@ def _end_torn_tail(f: Any) -> None:
         f.write(b"\n")
 
 
+def _append(path: Path, data: bytes) -> None:
+    """Append ``data`` (whole records) to the archive at ``path`` and fsync it, or raise the
+    OSError and leave the archive as it was. A write cut short (a full disk, a file size limit)
+    left the records it did write, the last one torn: read_retention_archive then refused the
+    whole file, the records of the batches that had run included, until another apply cut the
+    tail off. Unbuffered: a failed flush was tried again, and failed again, at the close."""
+    with open(path, "a+b", buffering=0) as f:
+        # One applier at a time: another apply_retention appending to the same archive (a
+        # job overlapping the last one, two threads) left its record cut short for a moment
+        # while it wrote, and this one's _end_torn_tail took it for a torn record and cut
+        # it off: 3 of 60 records gone from the archive, their nodes deleted all the same.
+        _lock(f, fcntl.LOCK_EX)
+        _end_torn_tail(f)
+        start = f.seek(0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[f.write(view) :]
+            os.fsync(f.fileno())
+        except OSError:
+            with contextlib.suppress(OSError):  # shrinking needs no space
+                f.truncate(start)
+            raise
+
+
 def _archived(rec: Any) -> ArchivedRecord:
     """One archive line's record, validated."""
     if not isinstance(rec, dict) or not isinstance(rec.get("node"), dict):
@@ -696,16 +722,7 @@ class Retention(Repository):
                         "context_ids": sorted(row["contexts"]),
                     }
                     lines.append(json.dumps(record, sort_keys=True) + "\n")
-        with open(path, "a+b") as f:
-            # One applier at a time: another apply_retention appending to the same archive (a
-            # job overlapping the last one, two threads) left its record cut short for a moment
-            # while it wrote, and this one's _end_torn_tail took it for a torn record and cut
-            # it off: 3 of 60 records gone from the archive, their nodes deleted all the same.
-            _lock(f, fcntl.LOCK_EX)
-            _end_torn_tail(f)
-            f.write("".join(lines).encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
+        _append(path, "".join(lines).encode("utf-8"))
         return len(lines), stamps
 
     def apply(
@@ -786,7 +803,17 @@ class Retention(Repository):
             # Without an archive nothing needs the nodes as they were read: no stamps.
             stamps: dict[str, Any] = {"artifact_stamps": None, "execution_stamps": None}
             if path is not None:
-                written, stamps = self._archive(path, batch)
+                try:
+                    written, stamps = self._archive(path, batch)
+                except OSError as exc:  # a full disk, a file size limit, the path replaced
+                    raise CannotWriteError(
+                        path,
+                        f"{(exc.strerror or str(exc)).lower()}; this batch and the ones after "
+                        f"it were not applied ({statements} before it were: "
+                        f"{len(deleted_a)} artifacts and {len(deleted_e)} executions deleted, "
+                        f"{len(tomb_a)} artifacts and {len(tomb_e)} executions tombstoned, "
+                        "the archive holding their records); plan again once it can be written",
+                    ) from None
                 archived += written
             rows = self.write(
                 "retention/apply",

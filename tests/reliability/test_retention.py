@@ -16,6 +16,8 @@ import json
 import math
 import random
 import re
+import resource
+import signal
 import threading
 import time
 from collections.abc import Iterable
@@ -766,6 +768,40 @@ def test_an_apply_waits_for_another_one_appending_to_the_same_archive(
     applying.join(30)
     assert [r.node.id for r in store.read_retention_archive(archive)] == first + second
     assert not store.get_artifacts_by_id(first + second)
+
+
+def test_an_archive_the_disk_cannot_take_is_a_typed_error_and_reads_back(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """A full disk (here a file size limit: EFBIG, as ENOSPC) while a later batch's records were
+    appended raised a raw OSError, after the batches before it had been applied, and left that
+    batch's records half written: read_retention_archive then refused the whole file, the
+    records of the nodes already deleted included. Now: a typed error saying what was done, the
+    archive exactly the records of the batches that ran, and the next apply finishes the job."""
+    _types(store)
+    ids = store.put_artifacts(
+        [Artifact(type="Model", uri=f"/m/{i}/" + "x" * 400) for i in range(4)]
+    )
+    plan = store.plan_retention(created_before=_cut(), types=["Model"])
+    archive = tmp_path / "retention.jsonl"
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1500, limits[1]))  # room for 2 records of ~600
+    try:
+        with pytest.raises(InvalidArgumentError, match=r"retention.jsonl: file too large; this"):
+            store.apply_retention(plan, archive=archive, batch_size=1)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    left = {a.id for a in store.get_artifacts()}
+    assert left and left < set(ids)  # some batches ran, not all
+    archived = [r.node.id for r in store.read_retention_archive(archive)]
+    assert archived == sorted(set(ids) - left)
+    store.apply_retention(
+        store.plan_retention(created_before=_cut(), types=["Model"]), archive=archive
+    )
+    assert [r.node.id for r in store.read_retention_archive(archive)] == ids
+    assert not store.get_artifacts()
 
 
 def test_an_archive_that_cannot_be_read_is_a_typed_error(
