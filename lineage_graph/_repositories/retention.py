@@ -769,8 +769,14 @@ class Retention(Repository):
                 f"{plan.store_created_ms} ms, this one at {here}): plan it on this store"
             )
         path = None if archive is None else Path(archive)
-        if path is not None and (path.is_dir() or not path.parent.is_dir()):
-            raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")
+        if path is not None and (
+            path.is_dir() or not path.parent.is_dir() or (path.exists() and not path.is_file())
+        ):
+            # A named pipe (or another non-regular file) hung the apply: opening it to write
+            # waits for a reader for ever, and the archive is appended to with seeks besides.
+            raise InvalidArgumentError(
+                f"archive must be a regular file in an existing directory: {path}"
+            )
         if path is not None:
             # made even when nothing is selected: the archive of a run that removed nothing
             # is empty, and reading it back gives [] (a nightly job's next step needs no check)

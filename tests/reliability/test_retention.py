@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import math
+import os
 import random
 import re
 import resource
@@ -802,6 +803,38 @@ def test_an_archive_the_disk_cannot_take_is_a_typed_error_and_reads_back(
     )
     assert [r.node.id for r in store.read_retention_archive(archive)] == ids
     assert not store.get_artifacts()
+
+
+def test_an_archive_path_that_is_a_named_pipe_is_refused(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """An archive path naming a FIFO hung apply_retention for ever: its check that the archive
+    can be written opened the pipe to write, which waits for a reader. Refused now, with
+    nothing removed. (Should the check be lost, the helper thread opens the pipe for reading
+    after a while, so this test fails on the raw OSError of the seek that follows, not hangs.)"""
+    _types(store)
+    [model] = store.put_artifacts([Artifact(type="Model", uri="/m")])
+    plan = store.plan_retention(created_before=_cut(), types=["Model"])
+    fifo = tmp_path / "retention.jsonl"
+    os.mkfifo(fifo)
+    done = threading.Event()
+    readers: list[int] = []
+
+    def unblock() -> None:
+        if not done.wait(60):
+            readers.append(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+
+    helper = threading.Thread(target=unblock, daemon=True)
+    helper.start()
+    try:
+        with pytest.raises(InvalidArgumentError, match="archive must be a regular file"):
+            store.apply_retention(plan, archive=fifo)
+    finally:
+        done.set()
+        helper.join()
+        for fd in readers:
+            os.close(fd)
+    assert [a.id for a in store.get_artifacts()] == [model]
 
 
 def test_an_archive_that_cannot_be_read_is_a_typed_error(
