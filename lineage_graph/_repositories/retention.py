@@ -79,7 +79,9 @@ _KINDS = frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION})
 
 def _to_ms(value: Any) -> Any:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
+        if value.utcoffset() is None:
+            # naive as Python defines it: no tzinfo, or one that gives no offset (whose
+            # datetime escaped as a raw TypeError from the subtraction in datetime_ms)
             raise ValueError("a datetime must carry a time zone (e.g. datetime.now(UTC))")
         return datetime_ms(value)  # exact: a float product was 1 ms early at times
     return value

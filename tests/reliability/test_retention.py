@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -856,6 +856,17 @@ def test_an_archive_that_cannot_be_read_is_a_typed_error(
             store.read_retention_archive(unnamable)
 
 
+class _NoOffset(tzinfo):
+    """A time zone that gives no offset: its datetimes are naive, as Python defines it (they
+    raised a raw TypeError, "can't subtract offset-naive and offset-aware datetimes")."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def dst(self, dt: datetime | None) -> None:
+        return None
+
+
 BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({}, InvalidArgumentError),  # no criterion: would select everything
     ({"types": []}, InvalidArgumentError),
@@ -863,6 +874,7 @@ BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({"types": ["NoSuchType"]}, NotFoundError),
     ({"types": ["Run"]}, NotFoundError),  # a context type: contexts are not retained
     ({"created_before": datetime(2020, 1, 1)}, InvalidArgumentError),  # naive datetime
+    ({"updated_before": datetime(2020, 1, 1, tzinfo=_NoOffset())}, InvalidArgumentError),
     ({"created_before": "2020-01-01"}, InvalidArgumentError),
     ({"created_before": True}, InvalidArgumentError),
     ({"updated_before": 2**63}, InvalidArgumentError),
