@@ -866,6 +866,9 @@ class _NoOffset(tzinfo):
     def dst(self, dt: datetime | None) -> None:
         return None
 
+    def tzname(self, dt: datetime | None) -> None:
+        return None
+
 
 BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({}, InvalidArgumentError),  # no criterion: would select everything
