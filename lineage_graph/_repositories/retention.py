@@ -384,23 +384,26 @@ def _append(path: Path, data: bytes) -> None:
     OSError and leave the archive as it was. A write cut short (a full disk, a file size limit)
     left the records it did write, the last one torn: read_retention_archive then refused the
     whole file, the records of the batches that had run included, until another apply cut the
-    tail off. Unbuffered: a failed flush was tried again, and failed again, at the close."""
-    with open(path, "a+b", buffering=0) as f:
+    tail off. Written to the descriptor, not through the buffer: a failed flush was tried
+    again, and failed again, when the file was closed."""
+    with open(path, "a+b") as f:
         # One applier at a time: another apply_retention appending to the same archive (a
         # job overlapping the last one, two threads) left its record cut short for a moment
         # while it wrote, and this one's _end_torn_tail took it for a torn record and cut
         # it off: 3 of 60 records gone from the archive, their nodes deleted all the same.
         _lock(f, fcntl.LOCK_EX)
         _end_torn_tail(f)
+        f.flush()
         start = f.seek(0, os.SEEK_END)
+        fd = f.fileno()
         try:
             view = memoryview(data)
             while view:
-                view = view[f.write(view) :]
-            os.fsync(f.fileno())
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
         except OSError:
             with contextlib.suppress(OSError):  # shrinking needs no space
-                f.truncate(start)
+                os.ftruncate(fd, start)
             raise
 
 
