@@ -350,14 +350,14 @@ def _lock(f: Any, how: int) -> None:
         fcntl.flock(f.fileno(), how)
 
 
-def _end_torn_tail(f: Any) -> None:
-    """Make the archive open in ``f`` (``a+b``) end with a whole line before records are
-    appended. A process killed while appending a batch's records leaves the last one cut
-    short, with no newline; that batch never ran (its records are fsynced before its
-    statement), so the cut record is dropped. Appended to as it was, the next batch's first
-    record was glued onto it: one unreadable line that hid a record of a batch that did run,
-    and read_archive refused the whole file. A last line that is a whole JSON record without
-    its newline (written by hand) only gets the newline."""
+#: How every record line begins (json.dumps with sorted keys: ``action`` comes first).
+_RECORD_HEAD = b'{"action": "'
+
+
+def _torn_tail(f: Any) -> tuple[int, bool]:
+    """Where the last line of the archive open in ``f`` starts, and whether it must be cut off:
+    True for the start of a record cut short, False for a whole line (or none). A last line
+    that is neither is no archive's: InvalidArgumentError (it is not ours to cut)."""
     end = f.seek(0, os.SEEK_END)
     start = end
     while start > 0:  # the start of the last line
@@ -369,14 +369,43 @@ def _end_torn_tail(f: Any) -> None:
             break
         start -= step
     if start == end:
-        return
+        return start, False
     f.seek(start)
+    tail = f.read()
     try:
-        json.loads(f.read().decode("utf-8"))
-    except (ValueError, RecursionError):  # cut short (or not UTF-8): a batch that never ran
+        json.loads(tail.decode("utf-8"))
+    except (ValueError, RecursionError):  # cut short: a batch that never ran
+        if tail.startswith(_RECORD_HEAD) or _RECORD_HEAD.startswith(tail):
+            return start, True
+        # A file given by mistake (notes, a data file): its last line was cut off as a torn
+        # record, then the records were appended to what was left.
+        raise InvalidArgumentError(
+            f"{getattr(f, 'name', 'the archive')} is not a retention archive: its last line is "
+            "no record, nor a record cut short; give an archive's path or a new file's"
+        ) from None
+    return start, False
+
+
+def _end_torn_tail(f: Any) -> None:
+    """Make the archive open in ``f`` (``a+b``) end with a whole line before records are
+    appended. A process killed while appending a batch's records leaves the last one cut
+    short, with no newline; that batch never ran (its records are fsynced before its
+    statement), so the cut record is dropped. Appended to as it was, the next batch's first
+    record was glued onto it: one unreadable line that hid a record of a batch that did run,
+    and read_archive refused the whole file. A last line that is a whole JSON record without
+    its newline (written by hand) only gets the newline."""
+    start, torn = _torn_tail(f)
+    if torn:
         f.truncate(start)
-    else:
+    elif start != f.seek(0, os.SEEK_END):
         f.write(b"\n")
+
+
+def _check_archive_tail(path: Path) -> None:
+    """Refuse, before anything is removed, an existing file that :func:`_end_torn_tail` would
+    not take as an archive."""
+    with open(path, "rb") as f:
+        _torn_tail(f)
 
 
 def _append(path: Path, data: bytes) -> None:
@@ -788,6 +817,7 @@ class Retention(Repository):
             try:
                 with open(path, "a", encoding="utf-8"):
                     pass
+                _check_archive_tail(path)
             except OSError as exc:  # unwritable: refused before anything is removed
                 raise InvalidArgumentError(
                     f"cannot write the retention archive {path}: {exc.strerror or exc}"
