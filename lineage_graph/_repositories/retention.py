@@ -402,9 +402,16 @@ def _end_torn_tail(f: Any) -> None:
 
 
 def _check_archive_tail(path: Path) -> None:
-    """Refuse, before anything is removed, an existing file that :func:`_end_torn_tail` would
-    not take as an archive."""
+    """Refuse, before anything is removed, an existing file that is no archive: one whose text
+    does not begin with a JSON object (notes, a CSV, a log ending with a newline: the records
+    were appended to it), or one whose last line :func:`_end_torn_tail` would not take."""
     with open(path, "rb") as f:
+        head = f.read(4096).lstrip()
+        if head and not head.startswith(b"{"):
+            raise InvalidArgumentError(
+                f"{path} is not a retention archive: it does not begin with a record; give an "
+                "archive's path or a new file's"
+            )
         _torn_tail(f)
 
 

@@ -739,15 +739,17 @@ def test_an_archive_left_torn_by_a_killed_apply_takes_the_next_batches(
 def test_a_file_that_is_no_archive_is_not_cut(store: LineageStore, tmp_path: Path) -> None:
     """A file given as the archive by mistake (notes whose last line has no newline): the repair
     of a torn archive took that last line for a record cut short and cut it off, then appended
-    the records. Refused now, before anything is removed, the file as it was."""
+    the records (to a CSV ending with a newline, they were appended). Refused now, before
+    anything is removed, the file as it was."""
     _types(store)
     [model] = store.put_artifacts([Artifact(type="Model", uri="/m")])
     plan = store.plan_retention(created_before=_cut(), types=["Model"])
-    notes = tmp_path / "notes.txt"
-    notes.write_bytes(b"my notes\nthe last line, with no newline")
-    with pytest.raises(InvalidArgumentError, match=r"notes\.txt is not a retention archive"):
-        store.apply_retention(plan, archive=notes)
-    assert notes.read_bytes() == b"my notes\nthe last line, with no newline"
+    for text in (b"my notes\nthe last line, with no newline", b"a,b\n1,2\n"):
+        notes = tmp_path / "notes.txt"
+        notes.write_bytes(text)
+        with pytest.raises(InvalidArgumentError, match=r"notes\.txt is not a retention archive"):
+            store.apply_retention(plan, archive=notes)
+        assert notes.read_bytes() == text
     assert [a.id for a in store.get_artifacts()] == [model]
 
 
