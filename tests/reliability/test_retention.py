@@ -1104,6 +1104,33 @@ def test_a_datetime_cut_is_its_exact_millisecond(store: LineageStore, field_name
 
 
 @pytest.mark.parametrize("field_name", ["created_before", "updated_before"])
+def test_a_datetime_cut_inside_a_millisecond_selects_that_millisecond(
+    store: LineageStore, field_name: str
+) -> None:
+    """A cut given as a datetime inside a millisecond (datetime.now(UTC), 1,003.5 ms) was
+    rounded down to 1,003: a node stamped 1,003, before the cut, was kept. Stamps are whole
+    milliseconds, so the cut counts from the next one (1,004); one before 1970 too."""
+    from datetime import timedelta
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for ms, rounded in ((1003.5, 1004), (-1003.5, -1003), (1003.001, 1004)):
+        policy = retention_module.RetentionPolicy(
+            **{field_name: epoch + timedelta(milliseconds=ms)}
+        )
+        assert getattr(policy, field_name) == rounded
+    store.put_artifact_type(ArtifactType(name="Old"))
+    [old] = store.put_artifacts([Artifact(type="Old", uri="/old")])
+    stamp = (
+        "create_time_since_epoch"
+        if field_name == "created_before"
+        else "last_update_time_since_epoch"
+    )
+    store.backend.write(f"MATCH (n:Artifact {{id: {old}}}) SET n.{stamp} = 1003")
+    plan = store.plan_retention(**{field_name: epoch + timedelta(milliseconds=1003.5)})
+    assert plan.delete_artifacts == (old,)
+
+
+@pytest.mark.parametrize("field_name", ["created_before", "updated_before"])
 def test_a_cut_at_the_ends_of_int64_compares_exactly(store: LineageStore, field_name: str) -> None:
     """FalkorDB compares two integers through their difference, which overflows 2^63 apart: a
     cut at -2^63 selected every node stamped now (``now - (-2^63)`` wraps negative) instead of
