@@ -409,6 +409,18 @@ def _end_torn_tail(f: Any) -> None:
         f.write(b"\n")
 
 
+def _sync_directory(directory: Path) -> None:
+    """fsync ``directory``, so that a file made in it is there after a power cut: fsyncing a new
+    file does not make its name durable. The records fsynced before each batch were in a file
+    a crash could take away with its name while the batch's removals stayed."""
+    with contextlib.suppress(OSError):  # a file system that cannot sync a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def _check_archive_tail(path: Path) -> None:
     """Refuse, before anything is removed, an existing file that is no archive: one whose text
     does not begin with a JSON object (notes, a CSV, a log ending with a newline: the records
@@ -830,8 +842,11 @@ class Retention(Repository):
             # made even when nothing is selected: the archive of a run that removed nothing
             # is empty, and reading it back gives [] (a nightly job's next step needs no check)
             try:
+                created = not path.exists()
                 with open(path, "a", encoding="utf-8"):
                     pass
+                if created:
+                    _sync_directory(path.parent)
                 _check_archive_tail(path)
             except OSError as exc:  # unwritable: refused before anything is removed
                 raise InvalidArgumentError(

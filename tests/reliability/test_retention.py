@@ -736,6 +736,28 @@ def test_an_archive_left_torn_by_a_killed_apply_takes_the_next_batches(
     assert not set(ids) & {a.id for a in store.get_artifacts()}
 
 
+def test_a_new_archive_is_made_durable_with_its_directory(
+    store: LineageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fsyncing a new file does not make its name durable: its directory must be fsynced too.
+    The archive's records were fsynced before each batch, but the new archive's directory
+    never was: a power cut could take the file away while the removals stayed."""
+    _types(store)
+    store.put_artifacts([Artifact(type="Model", uri="/m")])
+    plan = store.plan_retention(created_before=_cut(), types=["Model"])
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # the real fsync, recording what it synced
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    archive = tmp_path / "retention.jsonl"
+    store.apply_retention(plan, archive=archive)
+    assert str(tmp_path) in synced and str(archive) in synced
+
+
 def test_a_file_that_is_no_archive_is_not_cut(store: LineageStore, tmp_path: Path) -> None:
     """A file given as the archive by mistake (notes whose last line has no newline): the repair
     of a torn archive took that last line for a record cut short and cut it off, then appended
