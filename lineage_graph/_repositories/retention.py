@@ -435,6 +435,14 @@ def _check_archive_tail(path: Path) -> None:
         _torn_tail(f)
 
 
+class _ArchiveWriteError(Exception):
+    """The archive's OSError, told apart from any other one raised while archiving."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _append(path: Path, data: bytes) -> None:
     """Append ``data`` (whole records) to the archive at ``path`` and fsync it, or raise the
     OSError and leave the archive as it was. A write cut short (a full disk, a file size limit)
@@ -783,7 +791,10 @@ class Retention(Repository):
                         "context_ids": sorted(row["contexts"]),
                     }
                     lines.append(json.dumps(record, sort_keys=True) + "\n")
-        _append(path, "".join(lines).encode("utf-8"))
+        try:
+            _append(path, "".join(lines).encode("utf-8"))
+        except OSError as exc:  # a full disk, a file size limit, the path replaced
+            raise _ArchiveWriteError(exc) from exc
         return len(lines), stamps
 
     def apply(
@@ -876,10 +887,11 @@ class Retention(Repository):
             if path is not None:
                 try:
                     written, stamps = self._archive(path, batch)
-                except OSError as exc:  # a full disk, a file size limit, the path replaced
+                except _ArchiveWriteError as failed:
+                    reason = failed.error.strerror or str(failed.error)
                     raise CannotWriteError(
                         path,
-                        f"{(exc.strerror or str(exc)).lower()}; this batch and the ones after "
+                        f"{reason.lower()}; this batch and the ones after "
                         f"it were not applied ({statements} before it were: "
                         f"{len(deleted_a)} artifacts and {len(deleted_e)} executions deleted, "
                         f"{len(tomb_a)} artifacts and {len(tomb_e)} executions tombstoned, "
