@@ -24,7 +24,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from .._files import CannotWriteError
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     INT64_MAX,
@@ -51,7 +52,7 @@ from ..models import (
     ExecutionState,
     NodeKind,
 )
-from ._base import Repository, datetime_ms, id_pages, now_ms
+from ._base import Repository, id_pages, now_ms
 from .nodes import decode_node
 from .relations import decode_event
 from .types import TypeRepository
@@ -76,11 +77,21 @@ SELECT_PAGE = 10_000  # ids per selection page (tiny rows: an id and a flag)
 _KINDS = frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION})
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def _to_ms(value: Any) -> Any:
     if isinstance(value, datetime):
-        if value.tzinfo is None:
+        if value.utcoffset() is None:
+            # naive as Python defines it: no tzinfo, or one that gives no offset (whose
+            # datetime escaped as a raw TypeError from the subtraction below)
             raise ValueError("a datetime must carry a time zone (e.g. datetime.now(UTC))")
-        return datetime_ms(value)  # exact: a float product was 1 ms early at times
+        # exact (a float product was 1 ms early at times), and rounded up: node times are whole
+        # milliseconds, so t < cut exactly when t < ceil(cut). Rounded down, a cut of
+        # datetime.now(UTC) (at 1,003.5 ms) kept the nodes stamped 1,003, before it.
+        whole, part = divmod(value - _EPOCH, _MILLISECOND)
+        return int(whole) + (1 if part else 0)
     return value
 
 
@@ -347,14 +358,14 @@ def _lock(f: Any, how: int) -> None:
         fcntl.flock(f.fileno(), how)
 
 
-def _end_torn_tail(f: Any) -> None:
-    """Make the archive open in ``f`` (``a+b``) end with a whole line before records are
-    appended. A process killed while appending a batch's records leaves the last one cut
-    short, with no newline; that batch never ran (its records are fsynced before its
-    statement), so the cut record is dropped. Appended to as it was, the next batch's first
-    record was glued onto it: one unreadable line that hid a record of a batch that did run,
-    and read_archive refused the whole file. A last line that is a whole JSON record without
-    its newline (written by hand) only gets the newline."""
+#: How every record line begins (json.dumps with sorted keys: ``action`` comes first).
+_RECORD_HEAD = b'{"action": "'
+
+
+def _torn_tail(f: Any) -> tuple[int, bool]:
+    """Where the last line of the archive open in ``f`` starts, and whether it must be cut off:
+    True for the start of a record cut short, False for a whole line (or none). A last line
+    that is neither is no archive's: InvalidArgumentError (it is not ours to cut)."""
     end = f.seek(0, os.SEEK_END)
     start = end
     while start > 0:  # the start of the last line
@@ -366,14 +377,98 @@ def _end_torn_tail(f: Any) -> None:
             break
         start -= step
     if start == end:
-        return
+        return start, False
     f.seek(start)
+    tail = f.read()
     try:
-        json.loads(f.read().decode("utf-8"))
-    except (ValueError, RecursionError):  # cut short (or not UTF-8): a batch that never ran
+        json.loads(tail.decode("utf-8"))
+    except (ValueError, RecursionError):  # cut short: a batch that never ran
+        if tail.startswith(_RECORD_HEAD) or _RECORD_HEAD.startswith(tail):
+            return start, True
+        # A file given by mistake (notes, a data file): its last line was cut off as a torn
+        # record, then the records were appended to what was left.
+        raise InvalidArgumentError(
+            f"{getattr(f, 'name', 'the archive')} is not a retention archive: its last line is "
+            "no record, nor a record cut short; give an archive's path or a new file's"
+        ) from None
+    return start, False
+
+
+def _end_torn_tail(f: Any) -> None:
+    """Make the archive open in ``f`` (``a+b``) end with a whole line before records are
+    appended. A process killed while appending a batch's records leaves the last one cut
+    short, with no newline; that batch never ran (its records are fsynced before its
+    statement), so the cut record is dropped. Appended to as it was, the next batch's first
+    record was glued onto it: one unreadable line that hid a record of a batch that did run,
+    and read_archive refused the whole file. A last line that is a whole JSON record without
+    its newline (written by hand) only gets the newline."""
+    start, torn = _torn_tail(f)
+    if torn:
         f.truncate(start)
-    else:
+    elif start != f.seek(0, os.SEEK_END):
         f.write(b"\n")
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync ``directory``, so that a file made in it is there after a power cut: fsyncing a new
+    file does not make its name durable. The records fsynced before each batch were in a file
+    a crash could take away with its name while the batch's removals stayed."""
+    with contextlib.suppress(OSError):  # a file system that cannot sync a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _check_archive_tail(path: Path) -> None:
+    """Refuse, before anything is removed, an existing file that is no archive: one whose text
+    does not begin with a JSON object (notes, a CSV, a log ending with a newline: the records
+    were appended to it), or one whose last line :func:`_end_torn_tail` would not take."""
+    with open(path, "rb") as f:
+        head = f.read(4096).lstrip()
+        if head and not head.startswith(b"{"):
+            raise InvalidArgumentError(
+                f"{path} is not a retention archive: it does not begin with a record; give an "
+                "archive's path or a new file's"
+            )
+        _torn_tail(f)
+
+
+class _ArchiveWriteError(Exception):
+    """The archive's OSError, told apart from any other one raised while archiving."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _append(path: Path, data: bytes) -> None:
+    """Append ``data`` (whole records) to the archive at ``path`` and fsync it, or raise the
+    OSError and leave the archive as it was. A write cut short (a full disk, a file size limit)
+    left the records it did write, the last one torn: read_retention_archive then refused the
+    whole file, the records of the batches that had run included, until another apply cut the
+    tail off. Written to the descriptor, not through the buffer: a failed flush was tried
+    again, and failed again, when the file was closed."""
+    with open(path, "a+b") as f:
+        # One applier at a time: another apply_retention appending to the same archive (a
+        # job overlapping the last one, two threads) left its record cut short for a moment
+        # while it wrote, and this one's _end_torn_tail took it for a torn record and cut
+        # it off: 3 of 60 records gone from the archive, their nodes deleted all the same.
+        _lock(f, fcntl.LOCK_EX)
+        _end_torn_tail(f)
+        f.flush()
+        start = f.seek(0, os.SEEK_END)
+        fd = f.fileno()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):  # shrinking needs no space
+                os.ftruncate(fd, start)
+            raise
 
 
 def _archived(rec: Any) -> ArchivedRecord:
@@ -696,16 +791,10 @@ class Retention(Repository):
                         "context_ids": sorted(row["contexts"]),
                     }
                     lines.append(json.dumps(record, sort_keys=True) + "\n")
-        with open(path, "a+b") as f:
-            # One applier at a time: another apply_retention appending to the same archive (a
-            # job overlapping the last one, two threads) left its record cut short for a moment
-            # while it wrote, and this one's _end_torn_tail took it for a torn record and cut
-            # it off: 3 of 60 records gone from the archive, their nodes deleted all the same.
-            _lock(f, fcntl.LOCK_EX)
-            _end_torn_tail(f)
-            f.write("".join(lines).encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            _append(path, "".join(lines).encode("utf-8"))
+        except OSError as exc:  # a full disk, a file size limit, the path replaced
+            raise _ArchiveWriteError(exc) from exc
         return len(lines), stamps
 
     def apply(
@@ -752,14 +841,24 @@ class Retention(Repository):
                 f"{plan.store_created_ms} ms, this one at {here}): plan it on this store"
             )
         path = None if archive is None else Path(archive)
-        if path is not None and (path.is_dir() or not path.parent.is_dir()):
-            raise InvalidArgumentError(f"archive must be a file in an existing directory: {path}")
+        if path is not None and (
+            path.is_dir() or not path.parent.is_dir() or (path.exists() and not path.is_file())
+        ):
+            # A named pipe (or another non-regular file) hung the apply: opening it to write
+            # waits for a reader for ever, and the archive is appended to with seeks besides.
+            raise InvalidArgumentError(
+                f"archive must be a regular file in an existing directory: {path}"
+            )
         if path is not None:
             # made even when nothing is selected: the archive of a run that removed nothing
             # is empty, and reading it back gives [] (a nightly job's next step needs no check)
             try:
+                created = not path.exists()
                 with open(path, "a", encoding="utf-8"):
                     pass
+                if created:
+                    _sync_directory(path.parent)
+                _check_archive_tail(path)
             except OSError as exc:  # unwritable: refused before anything is removed
                 raise InvalidArgumentError(
                     f"cannot write the retention archive {path}: {exc.strerror or exc}"
@@ -786,7 +885,18 @@ class Retention(Repository):
             # Without an archive nothing needs the nodes as they were read: no stamps.
             stamps: dict[str, Any] = {"artifact_stamps": None, "execution_stamps": None}
             if path is not None:
-                written, stamps = self._archive(path, batch)
+                try:
+                    written, stamps = self._archive(path, batch)
+                except _ArchiveWriteError as failed:
+                    reason = failed.error.strerror or str(failed.error)
+                    raise CannotWriteError(
+                        path,
+                        f"{reason.lower()}; this batch and the ones after "
+                        f"it were not applied ({statements} before it were: "
+                        f"{len(deleted_a)} artifacts and {len(deleted_e)} executions deleted, "
+                        f"{len(tomb_a)} artifacts and {len(tomb_e)} executions tombstoned, "
+                        "the archive holding their records); plan again once it can be written",
+                    ) from None
                 archived += written
             rows = self.write(
                 "retention/apply",
