@@ -107,6 +107,10 @@ ERROR_TYPE_PROPERTY = "error_type"
 PARENT_RUN_PROPERTY = "parent_execution_id"
 CACHED_FROM_PROPERTY = "cached_from_execution_id"
 RETURN_SHAPE_PROPERTY = "return_shape"
+#: Set on a step's execution that returned one of its inputs (a pass-through, a selection):
+#: ``{"artifact_ids": [...]}``, the inputs returned. They are not its outputs (see
+#: :func:`_declare_returned`).
+RETURNED_INPUTS_PROPERTY = "returned_inputs"
 #: Set on a cached step's execution that was not looked up in the cache, and why.
 CACHE_SKIPPED_PROPERTY = "cache_skipped"
 #: The process running a RUNNING run (lineage_graph/_owner.py): written by the entry write,
@@ -142,6 +146,14 @@ class _Refusal(FailedPreconditionError):
 
 class _EndClaimed(_Refusal):
     """Another thread is ending the run already (:meth:`Run._claim_end`)."""
+
+
+class _InputAsOutput(InvalidArgumentError):
+    """An artifact the run reads declared as its output (:meth:`Run._declare`)."""
+
+    def __init__(self, message: str, artifact_id: int) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
 
 
 class StepDecorator(Protocol):
@@ -715,6 +727,8 @@ class Run:
         self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
+        #: The stored ids of ``inputs`` (set once the entry is read): never an output of the run.
+        self._input_ids: set[int] = set()
         self.contexts: list[Context] = []
         self.outputs: list[Artifact] = []
         self.cached: CacheHit | None = None
@@ -868,6 +882,16 @@ class Run:
         # A new output declared again as it is stored (a script run again) is that artifact.
         twin = self._stored_twin(artifact, "output")
         ident = twin.id if twin is not None else artifact.id
+        if ident is not None and ident in self._input_ids:
+            # An OUTPUT event on an artifact the run has an INPUT event on made the run its
+            # producer (upstream of what it read: a cycle in the lineage graph, and "where did
+            # it come from" named this run, not the one that made it).
+            raise _InputAsOutput(
+                f"output {ident} is an input of this run: a run does not produce what it reads "
+                "(recording it would name this run its producer); a run that changes an "
+                "artifact records the result as a new artifact",
+                ident,
+            )
         if twin is not None and twin.id in self._declared_ids:
             raise InvalidArgumentError(
                 f"output {self._type_label(artifact)} named {artifact.name or artifact.uri!r} is "
@@ -1563,6 +1587,7 @@ class Run:
         contexts = self.store.get_contexts_by_id(cids)
         self.execution = execution
         self.inputs = [by_id[i] for i in aids if i in by_id]
+        self._input_ids = {a.id for a in self.inputs if a.id is not None}
         for (given, _), aid in zip(self._inputs, aids, strict=True):
             if given.id is None and aid in by_id:
                 # A new input becomes the stored artifact, as an output does: passed again, it
@@ -1894,9 +1919,12 @@ class Run:
             shape = self.cached.execution.custom_properties.get(RETURN_SHAPE_PROPERTY)
             if shape is not None:  # a step's next cache hit may be this execution
                 self.custom_properties.setdefault(RETURN_SHAPE_PROPERTY, shape)
+            # (a hit recorded before a returned input was left out of a step's outputs may hold
+            # one: this run's input is not its output)
             outputs = [
                 _Output(Artifact(id=a.id), list(e.path))
                 for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
+                if a.id not in self._input_ids
             ] + outputs
         eid, aids = self._write_completion(state, outputs)
         try:
@@ -2714,15 +2742,37 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
     """Declare a returned artifact as an output under ``path``; ``False`` if it was declared
     already (an artifact is an output once): under a key of its own, or returned twice, it
     keeps its first path. Declared without a key (``m = run.output(...); return m``), it takes
-    ``path`` (was: a second copy stored)."""
+    ``path`` (was: a second copy stored).
+
+    One of the run's inputs returned (``def check(ds): return ds``, ``select(models) ->
+    models[i]``) is passed on, not produced: it is no output (``False``: a cache hit could not
+    rebuild the return, so a later call runs), and the execution's ``returned_inputs`` names
+    it. It was recorded as an output too: the lineage graph had the cycle artifact -> run ->
+    same artifact, and the run was named the artifact's producer."""
     out = run._declared(artifact)
     if out is None:
-        run._declare(artifact, path)
-        return True
+        passed = artifact.id if artifact.id is not None and artifact.id in run._input_ids else None
+        if passed is None:
+            try:
+                run._declare(artifact, path)
+                return True
+            except _InputAsOutput as exc:  # (a new artifact declaring an input again)
+                passed = exc.artifact_id
+        _note_returned_input(run, passed)
+        return False
     if out.path:
         return False
     out.path = path
     return True
+
+
+def _note_returned_input(run: Run, artifact_id: int) -> None:
+    """Name ``artifact_id`` in the run's ``returned_inputs`` (once)."""
+    noted = run.custom_properties.get(RETURNED_INPUTS_PROPERTY)
+    ids = list(noted.get("artifact_ids", [])) if isinstance(noted, dict) else []
+    if artifact_id not in ids:
+        ids.append(artifact_id)
+    run.custom_properties[RETURNED_INPUTS_PROPERTY] = {"artifact_ids": ids}
 
 
 def _return_shape(store: LineageStore, execution: Execution) -> Any:
