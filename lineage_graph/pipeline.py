@@ -727,7 +727,8 @@ class Run:
         self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
-        #: The stored ids of ``inputs`` (set once the entry is read): never an output of the run.
+        #: The stored ids of the ``inputs`` stored before the run (set once the entry is read):
+        #: never an output of the run.
         self._input_ids: set[int] = set()
         self.contexts: list[Context] = []
         self.outputs: list[Artifact] = []
@@ -1587,12 +1588,15 @@ class Run:
         contexts = self.store.get_contexts_by_id(cids)
         self.execution = execution
         self.inputs = [by_id[i] for i in aids if i in by_id]
-        self._input_ids = {a.id for a in self.inputs if a.id is not None}
+        created: set[int] = set()
         for (given, _), aid in zip(self._inputs, aids, strict=True):
             if given.id is None and aid in by_id:
                 # A new input becomes the stored artifact, as an output does: passed again, it
                 # is the same artifact (not a copy recorded each time, never a cache hit).
                 _become(given, by_id[aid])
+                created.add(aid)
+        # (one this entry created has no other origin: returned, it is an output too)
+        self._input_ids = {a.id for a in self.inputs if a.id is not None} - created
         self.contexts = contexts
 
     def _close_interrupted_entry(self, exc: BaseException) -> bool | None:
@@ -2745,10 +2749,11 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
     ``path`` (was: a second copy stored).
 
     One of the run's inputs returned (``def check(ds): return ds``, ``select(models) ->
-    models[i]``) is passed on, not produced: it is no output (``False``: a cache hit could not
-    rebuild the return, so a later call runs), and the execution's ``returned_inputs`` names
-    it. It was recorded as an output too: the lineage graph had the cycle artifact -> run ->
-    same artifact, and the run was named the artifact's producer."""
+    models[i]``), stored before the call, is passed on, not produced: it is no output
+    (``False``: a cache hit could not rebuild the return, so a later call runs), and the
+    execution's ``returned_inputs`` names it. It was recorded as an output too: the lineage
+    graph had the cycle artifact -> run -> same artifact, and the run was named the artifact's
+    producer."""
     out = run._declared(artifact)
     if out is None:
         passed = artifact.id if artifact.id is not None and artifact.id in run._input_ids else None

@@ -119,3 +119,21 @@ def test_a_run_declaring_its_input_as_output_is_refused(store: LineageStore) -> 
         if e.type == EventType.OUTPUT
     ]
     assert len(producers) == 1 and producers[0] != run.id
+
+
+def test_a_new_artifact_given_and_returned_is_still_the_steps_output(store: LineageStore) -> None:
+    """An artifact the call's own entry stored (a target the step writes to) has no other
+    origin: returned, it stays the step's output (its producer), as before."""
+
+    @store.step("Export")
+    def export(target: Artifact) -> Artifact:
+        return target
+
+    target = export(Artifact(type="Export", uri="/out"))
+    [execution] = store.get_executions_by_type("Export")
+    events = store.get_events_by_execution_ids([execution.id or 0])
+    assert sorted((e.type, e.artifact_id) for e in events) == [
+        (EventType.INPUT, target.id),
+        (EventType.OUTPUT, target.id),
+    ]
+    assert RETURNED_INPUTS_PROPERTY not in execution.custom_properties
