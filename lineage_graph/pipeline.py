@@ -727,6 +727,8 @@ class Run:
         self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
+        #: The inputs a step returned (:func:`_note_returned_input`), in order.
+        self._returned_inputs: dict[int, None] = {}
         #: The stored ids of the ``inputs`` stored before the run (set once the entry is read):
         #: never an output of the run.
         self._input_ids: set[int] = set()
@@ -2702,6 +2704,10 @@ def _record_return(run: Run, value: Any) -> None:
         # call only. Its artifacts are outputs; the call is made again, as for a value.
         whole = False
     run.custom_properties[RETURN_SHAPE_PROPERTY] = shape if whole else _VALUE_SHAPE
+    if run._returned_inputs:
+        run.custom_properties[RETURNED_INPUTS_PROPERTY] = {
+            "artifact_ids": list(run._returned_inputs)
+        }
 
 
 #: How deep :func:`_declare_part` looks into a returned structure for artifacts.
@@ -2772,12 +2778,8 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
 
 
 def _note_returned_input(run: Run, artifact_id: int) -> None:
-    """Name ``artifact_id`` in the run's ``returned_inputs`` (once)."""
-    noted = run.custom_properties.get(RETURNED_INPUTS_PROPERTY)
-    ids = list(noted.get("artifact_ids", [])) if isinstance(noted, dict) else []
-    if artifact_id not in ids:
-        ids.append(artifact_id)
-    run.custom_properties[RETURNED_INPUTS_PROPERTY] = {"artifact_ids": ids}
+    """Name ``artifact_id`` in the run's ``returned_inputs`` (once; in the order returned)."""
+    run._returned_inputs[artifact_id] = None  # (recorded by _record_return)
 
 
 def _return_shape(store: LineageStore, execution: Execution) -> Any:
