@@ -137,3 +137,26 @@ def test_a_new_artifact_given_and_returned_is_still_the_steps_output(store: Line
         (EventType.OUTPUT, target.id),
     ]
     assert RETURNED_INPUTS_PROPERTY not in execution.custom_properties
+
+
+def test_a_new_artifact_declaring_an_input_again_is_that_input(store: LineageStore) -> None:
+    """A returned (or declared) new artifact whose name is a stored input's, with its content,
+    is that input (get-or-create): passed on by a step, refused by ``run.output``."""
+    with store.run("Ingest") as run:
+        data = run.output("DataSet", name="train", uri="/t")
+
+    @store.step("Reload")
+    def reload(ds: Artifact) -> Artifact:
+        return Artifact(type="DataSet", name="train", uri="/t")
+
+    reload(data)
+    [execution] = store.get_executions_by_type("Reload")
+    events = store.get_events_by_execution_ids([execution.id or 0])
+    assert [(e.type, e.artifact_id) for e in events] == [(EventType.INPUT, data.id)]
+    assert execution.custom_properties[RETURNED_INPUTS_PROPERTY] == {"artifact_ids": [data.id]}
+    with (
+        store.run("Again", inputs=[data]) as again,
+        pytest.raises(InvalidArgumentError, match="is an input of this run"),
+    ):
+        again.output("DataSet", name="train", uri="/t")
+    assert again.state == ExecutionState.COMPLETE and again.outputs == []
