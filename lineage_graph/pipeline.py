@@ -2940,8 +2940,11 @@ def step(
         if inspect.isgeneratorfunction(called) or inspect.isasyncgenfunction(called):
             # Calling one returns a generator before its body runs: the run would be recorded
             # COMPLETE with no outputs, and the body's work and errors would fall outside it.
+            # (a functools.partial has no __qualname__: the refusal raised AttributeError)
+            inner = called.func if isinstance(called, functools.partial) else called
+            label = getattr(inner, "__qualname__", None) or f"{inner!r:.80}"
             raise InvalidArgumentError(
-                f"@step cannot record the generator function {called.__qualname__!r}: its body "
+                f"@step cannot record the generator function {label!r}: its body "
                 "runs after the call returns, outside the run (use `with store.run(...)` inside it)"
             )
         type_name = execution_type if isinstance(execution_type, str) else None
