@@ -2903,7 +2903,8 @@ def step(
     ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON data become
     declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
     them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, or
-    nested in its lists and dicts, ``{"models": [m1, m2]}``, as well);
+    nested in its lists and dicts, ``{"models": [m1, m2]}``, as well), except an input stored
+    before the call, which it passes on (its execution's ``returned_inputs`` names it);
     :func:`current_run` gives the run inside the function for anything else. The execution
     type defaults to the function's name (a method's with its class's, ``Linear.fit``). With
     ``cache=True`` a call whose inputs and properties match a completed execution is not run:
