@@ -4,13 +4,15 @@ that made it."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
 
 from lineage_graph import Artifact, EventType, ExecutionState, LineageStore
 from lineage_graph.exceptions import InvalidArgumentError
 from lineage_graph.mlmd import MetadataStore
-from lineage_graph.pipeline import RETURNED_INPUTS_PROPERTY
+from lineage_graph.pipeline import RETURN_SHAPE_PROPERTY, RETURNED_INPUTS_PROPERTY
 
 
 def _ingest(store: LineageStore, uri: str = "/data") -> Artifact:
@@ -30,12 +32,19 @@ def test_a_step_returning_its_input_records_it_as_an_input_only(store: LineageSt
     assert execution.last_known_state == ExecutionState.COMPLETE
     events = store.get_events_by_execution_ids([execution.id or 0])
     assert [(e.type, e.artifact_id, e.path) for e in events] == [(EventType.INPUT, data.id, ["ds"])]
-    assert execution.custom_properties[RETURNED_INPUTS_PROPERTY] == {"artifact_ids": [data.id]}
+    assert execution.custom_properties[RETURNED_INPUTS_PROPERTY]["artifact_ids"] == [data.id]
     # where did it come from: the ingest alone, not the check that read it
     upstream = store.upstream(data)
     assert [x.type for x in upstream.executions] == ["Ingest"]
     downstream = store.downstream(data)
     assert [x.type for x in downstream.executions] == ["Check"]
+
+
+def _events(store: LineageStore, execution_id: int | None) -> list[tuple[EventType, int, list]]:
+    return sorted(
+        (e.type, e.artifact_id or 0, list(e.path))
+        for e in store.get_events_by_execution_ids([execution_id or 0])
+    )
 
 
 def test_a_returned_input_beside_a_new_output_and_its_cached_call(store: LineageStore) -> None:
@@ -56,20 +65,235 @@ def test_a_returned_input_beside_a_new_output_and_its_cached_call(store: Lineage
         if e.type == EventType.OUTPUT
     ]
     assert outputs == [first[1].id]
-    # A later identical call cannot rebuild the return from the stored outputs (the input is
-    # not one of them): it runs, and returns what the function returns.
+    # A later identical call is a hit: the new output from the store, the input passed on
+    # from this call's own inputs (the function is not run again).
     second = split(data)
-    assert len(calls) == 2 and second[0] is data
-    assert [x.last_known_state for x in store.get_executions_by_type("Split")] == [
-        ExecutionState.COMPLETE,
-        ExecutionState.COMPLETE,
-    ]
+    assert len(calls) == 1
+    assert isinstance(second, tuple) and second[0] is data and second[1].id == first[1].id
+    cached = store.get_executions_by_type("Split")[1]
+    assert cached.last_known_state == ExecutionState.CACHED
+    assert _events(store, cached.id) == sorted(
+        [
+            (EventType.INPUT, data.id or 0, ["ds"]),
+            (EventType.OUTPUT, first[1].id or 0, ["return", 1]),
+        ]
+    )
+    assert cached.custom_properties[RETURNED_INPUTS_PROPERTY]["artifact_ids"] == [data.id]
     # a store.run of that type on that input is a hit, whose outputs are not its input
     with store.run("Split", inputs={"ds": data}) as run:
         assert run.cached is not None
         assert data.id not in [a.id for a in run.cached.outputs]
         run.use_cached()
     assert data.id not in [a.id for a in run.outputs]
+
+
+def test_a_cached_pass_through_is_a_hit_with_no_output_on_its_input(
+    store: LineageStore,
+) -> None:
+    """``validate(ds) -> ds`` with cache=True: a hit again (it ran each time), and the CACHED
+    execution, as MLMD reads it, has its INPUT event alone."""
+    data = _ingest(store)
+    calls: list[int] = []
+
+    @store.step("Validate", cache=True)
+    def validate(ds: Artifact) -> Artifact:
+        calls.append(1)
+        return ds
+
+    assert validate(data) is data
+    assert validate(data) is data
+    assert validate(ds=data) is data  # (a keyword argument is the same input)
+    assert len(calls) == 1
+    first, *cached = store.get_executions_by_type("Validate")
+    assert [x.last_known_state for x in cached] == [ExecutionState.CACHED] * 2
+    for execution in cached:
+        assert execution.custom_properties[RETURNED_INPUTS_PROPERTY] == {
+            "artifact_ids": [data.id],
+            "shape": "single",
+            "passed": [{"at": ["return"], "input": ["ds"], "id": data.id}],
+        }
+    mlmd = MetadataStore(store)
+    events = mlmd.get_events_by_execution_ids([x.id or 0 for x in cached])
+    assert sorted((e.execution_id, e.type, e.artifact_id) for e in events) == [
+        (x.id, pb.Event.INPUT, data.id) for x in cached
+    ]
+    producers = {
+        e.execution_id
+        for e in mlmd.get_events_by_artifact_ids([data.id or 0])
+        if e.type == pb.Event.OUTPUT
+    }
+    assert len(producers) == 1 and producers.isdisjoint({first.id, *(x.id for x in cached)})
+
+
+def test_a_cached_selection_returns_this_calls_artifact(store: LineageStore) -> None:
+    """A selection from a list argument (and a keyword argument, beside a new output in a
+    dict): a hit returns the input at the path it was read under, this call's own object."""
+    models = []
+    for i in range(3):
+        with store.run("Trainer") as run:
+            models.append(run.output("Model", uri=f"/m{i}"))
+    calls: list[int] = []
+
+    @store.step("Select", cache=True)
+    def select(candidates: list[Artifact], *, baseline: Artifact) -> dict[str, Artifact]:
+        calls.append(1)
+        return {
+            "best": candidates[1],
+            "baseline": baseline,
+            "report": Artifact(type="Report", uri=f"/r{len(calls)}"),
+        }
+
+    data = _ingest(store)
+    first = select(models, baseline=data)
+    assert first["best"] is models[1] and first["baseline"] is data
+    again = [Artifact(id=m.id) for m in models]  # other objects for the same artifacts
+    second = select(again, baseline=data)
+    assert len(calls) == 1
+    assert second["best"] is again[1] and second["baseline"] is data
+    assert second["report"].id == first["report"].id
+    [_, cached] = store.get_executions_by_type("Select")
+    assert cached.last_known_state == ExecutionState.CACHED
+    assert [e for e in _events(store, cached.id) if e[0] == EventType.OUTPUT] == [
+        (EventType.OUTPUT, first["report"].id or 0, ["return", "report"])
+    ]
+
+
+def test_a_cached_pass_through_of_keyword_arguments_and_an_async_step(
+    store: LineageStore,
+) -> None:
+    """An input given in ``**kwargs`` (read under its keyword) and an ``async`` step's
+    pass-through are hits too, returning the caller's objects."""
+    data, other = _ingest(store, "/d"), _ingest(store, "/o")
+    calls: list[str] = []
+
+    @store.step("Route", cache=True)
+    def route(**datasets: Artifact) -> list[Artifact]:
+        calls.append("route")
+        return [datasets["second"], datasets["first"]]
+
+    @store.step("Check", cache=True)
+    async def check(ds: Artifact) -> Artifact:
+        calls.append("check")
+        return ds
+
+    assert route(first=data, second=other) == [other, data]
+    again = route(first=Artifact(id=data.id), second=other)
+    assert isinstance(again, list) and again[0] is other and again[1].id == data.id
+    assert asyncio.run(check(data)) is data
+    assert asyncio.run(check(ds=data)) is data
+    assert calls == ["route", "check"]
+    [_, cached] = store.get_executions_by_type("Route")
+    assert cached.last_known_state == ExecutionState.CACHED
+    assert [e[0] for e in _events(store, cached.id)] == [EventType.INPUT] * 2
+
+
+def test_a_hit_on_a_same_content_copy_returns_the_callers_artifact(
+    store: LineageStore,
+) -> None:
+    """The cache matches inputs by content: the hit read a copy (same digest, another id); the
+    caller gets back the artifact it passed, not the copy, and the cached run reads its own."""
+    with store.run("Ingest") as run:
+        a = run.output("DataSet", uri="/a", custom_properties={"digest": "sha256:1"})
+    with store.run("Ingest") as run:
+        b = run.output("DataSet", uri="/b", custom_properties={"digest": "sha256:1"})
+    calls: list[int] = []
+
+    @store.step("Validate", cache=True)
+    def validate(ds: Artifact) -> Artifact:
+        calls.append(1)
+        return ds
+
+    assert validate(a) is a
+    assert validate(b) is b
+    assert len(calls) == 1
+    [_, cached] = store.get_executions_by_type("Validate")
+    assert cached.last_known_state == ExecutionState.CACHED
+    assert _events(store, cached.id) == [(EventType.INPUT, b.id or 0, ["ds"])]
+    assert cached.custom_properties[RETURNED_INPUTS_PROPERTY]["passed"] == [
+        {"at": ["return"], "input": ["ds"], "id": b.id}
+    ]
+    # a hit on that CACHED execution (a third copy) passes on the third
+    with store.run("Ingest") as run:
+        c = run.output("DataSet", uri="/c", custom_properties={"digest": "sha256:1"})
+    assert validate(c) is c and len(calls) == 1
+
+
+def test_a_selection_from_a_reordered_list_is_no_hit(store: LineageStore) -> None:
+    """An input's place in its list is its role (event path ``[key, i]``): ``pick([b, a])`` is
+    no hit on ``pick([a, b])``, so the position a hit passes on is the one the call read."""
+    with store.run("Trainer") as run:
+        a = run.output("Model", uri="/a")
+    with store.run("Trainer") as run:
+        b = run.output("Model", uri="/b")
+    calls: list[int] = []
+
+    @store.step("Pick", cache=True)
+    def pick(models: list[Artifact]) -> Artifact:
+        calls.append(1)
+        return next(m for m in models if m.uri == "/b")
+
+    assert pick([a, b]) is b
+    assert pick([b, a]) is b and len(calls) == 2
+    assert pick([b, a]) is b and pick([a, b]) is b and len(calls) == 2
+
+
+def test_an_earlier_value_shape_runs_again(store: LineageStore) -> None:
+    """An execution recorded before a passed-on input could be rebuilt (shape "value", its
+    returned_inputs naming ids alone) is no usable hit: the call runs, nothing fails."""
+    data = _ingest(store)
+    with store.run(
+        "Validate",
+        inputs={"ds": data},
+        custom_properties={
+            RETURN_SHAPE_PROPERTY: "value",
+            RETURNED_INPUTS_PROPERTY: {"artifact_ids": [data.id]},
+        },
+    ):
+        pass
+    calls: list[int] = []
+
+    @store.step("Validate", cache=True)
+    def validate(ds: Artifact) -> Artifact:
+        calls.append(1)
+        return ds
+
+    assert validate(data) is data and len(calls) == 1
+    assert validate(data) is data and len(calls) == 1  # (the new record is a hit)
+    states = [x.last_known_state for x in store.get_executions_by_type("Validate")]
+    assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE, ExecutionState.CACHED]
+
+
+@pytest.mark.parametrize(
+    "passed",
+    [
+        [{"at": ["return", "x"], "input": ["ds"], "id": 1}],
+        [{"at": ["return", 0], "input": [["ds"]], "id": 1}],
+        [{"at": ["return", 0], "input": ["other"], "id": 1}],
+        ["ds"],
+    ],
+)
+def test_a_returned_inputs_record_edited_by_hand_runs_the_call(
+    store: LineageStore, passed: list[object]
+) -> None:
+    """Markers that name no part of the return or no input of the call are no hit: it runs."""
+    data = _ingest(store)
+    with store.run(
+        "Keep",
+        inputs={"ds": data},
+        custom_properties={
+            RETURN_SHAPE_PROPERTY: "value",
+            RETURNED_INPUTS_PROPERTY: {"artifact_ids": [1], "shape": "tuple", "passed": passed},
+        },
+    ):
+        pass
+    calls: list[int] = []
+
+    @store.step("Keep", cache=True)
+    def keep(ds: Artifact) -> tuple[Artifact]:
+        calls.append(1)
+        return (ds,)
+
+    assert keep(data) == (data,) and len(calls) == 1
 
 
 def test_a_selection_step_leaves_no_cycle_for_the_mlmd_adapter(store: LineageStore) -> None:
@@ -153,7 +377,7 @@ def test_a_new_artifact_declaring_an_input_again_is_that_input(store: LineageSto
     [execution] = store.get_executions_by_type("Reload")
     events = store.get_events_by_execution_ids([execution.id or 0])
     assert [(e.type, e.artifact_id) for e in events] == [(EventType.INPUT, data.id)]
-    assert execution.custom_properties[RETURNED_INPUTS_PROPERTY] == {"artifact_ids": [data.id]}
+    assert execution.custom_properties[RETURNED_INPUTS_PROPERTY]["artifact_ids"] == [data.id]
     with (
         store.run("Again", inputs=[data]) as again,
         pytest.raises(InvalidArgumentError, match="is an input of this run"),
