@@ -1945,6 +1945,16 @@ class Run:
             shape = self.cached.execution.custom_properties.get(RETURN_SHAPE_PROPERTY)
             if shape is not None:  # a step's next cache hit may be this execution
                 self.custom_properties.setdefault(RETURN_SHAPE_PROPERTY, shape)
+            if RETURNED_INPUTS_PROPERTY not in self.custom_properties:
+                # (a run taking a step's hit by hand: the inputs it passed on are this run's,
+                # under the same paths; without them, the step's next call ran again)
+                marked = _passed_inputs(
+                    self,
+                    self.cached.execution.custom_properties.get(RETURNED_INPUTS_PROPERTY),
+                    check_content=False,
+                )
+                if marked is not None:
+                    self.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(*marked)
             # (a hit recorded before a returned input was left out of a step's outputs may hold
             # one: this run's input is not its output)
             outputs = [
@@ -2904,11 +2914,7 @@ def _cached_return(run: Run) -> tuple[bool, Any]:
     if marked is not None:
         shape, passed = marked
         run.custom_properties[RETURN_SHAPE_PROPERTY] = _VALUE_SHAPE
-        run.custom_properties[RETURNED_INPUTS_PROPERTY] = {
-            "artifact_ids": list(dict.fromkeys(ident for _, _, ident in passed)),
-            "shape": shape,
-            "passed": _passed_markers(passed),
-        }
+        run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
         by_id = {ident: run._passable[ident][0] for _, _, ident in passed}
         return True, _rebuild_return(run, shape, [(at, by_id[i]) for at, _, i in passed])
     shape = _return_shape(run.store, hit.execution)
@@ -2935,14 +2941,27 @@ def _rebuildable_at(shape: str, at: Any) -> bool:
     return isinstance(at[1], int) and not isinstance(at[1], bool) and at[1] >= 0
 
 
+def _returned_record(
+    shape: str, passed: Sequence[tuple[list[int | str], list[int | str], int]]
+) -> dict[str, Any]:
+    """A rebuildable ``returned_inputs`` custom property (:data:`RETURNED_INPUTS_PROPERTY`)."""
+    return {
+        "artifact_ids": list(dict.fromkeys(ident for _, _, ident in passed)),
+        "shape": shape,
+        "passed": _passed_markers(passed),
+    }
+
+
 def _passed_inputs(
-    run: Run, recorded: Any
+    run: Run, recorded: Any, *, check_content: bool = True
 ) -> tuple[str, list[tuple[list[int | str], list[int | str], int]]] | None:
     """The hit's ``returned_inputs`` (``recorded``) as this call's: its shape and, for each
     input it returned, ``(return path, input path, id)`` of THIS call's input read under the
     same event path (the cache matched the hit's inputs by that path: the same artifact, or one
     with the same ``digest``); None if there is none or it cannot be rebuilt (no shape recorded,
-    as by an earlier version; no such input of the call): the call runs."""
+    as by an earlier version; no such input of the call): the call runs. ``check_content``: read
+    the hit's input that differs from the call's to check it has its content (else the cache's
+    pairing is trusted)."""
     if not isinstance(recorded, Mapping):
         return None
     shape, markers = recorded.get("shape"), recorded.get("passed")
@@ -2965,7 +2984,7 @@ def _passed_inputs(
         if current != ident:
             wanted[ident] = current
         found.append((list(cast(list[int | str], at)), list(read), current))
-    if wanted:
+    if wanted and check_content:
         # Another artifact than the hit's under that path: the same content (the cache paired
         # them by digest), checked, as anything but a hit's own record could be stale.
         theirs = {a.id: _digest(a) for a in run.store.get_artifacts_by_id(list(wanted))}

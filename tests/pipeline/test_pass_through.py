@@ -85,6 +85,9 @@ def test_a_returned_input_beside_a_new_output_and_its_cached_call(store: Lineage
         assert data.id not in [a.id for a in run.cached.outputs]
         run.use_cached()
     assert data.id not in [a.id for a in run.outputs]
+    # and the step's next call, whose newest hit that run is, is a hit still (it ran again)
+    third = split(data)
+    assert len(calls) == 1 and third[0] is data and third[1].id == first[1].id
 
 
 def test_a_cached_pass_through_is_a_hit_with_no_output_on_its_input(
