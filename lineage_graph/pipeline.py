@@ -744,6 +744,9 @@ class Run:
         self._passed: list[tuple[list[int | str], list[int | str], int]] = []
         #: The inputs stored before the run by id: the caller's object and its event path.
         self._passable: dict[int, tuple[Artifact, list[int | str]]] = {}
+        #: Outputs of the cache hit that are not this run's: inputs the hit passed on, recorded
+        #: as its outputs by an earlier version (:func:`_recorded_as_outputs`).
+        self._not_outputs: set[int] = set()
         #: The stored ids of the ``inputs`` stored before the run (set once the entry is read):
         #: never an output of the run.
         self._input_ids: set[int] = set()
@@ -1960,7 +1963,7 @@ class Run:
             outputs = [
                 _Output(Artifact(id=a.id), list(e.path))
                 for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
-                if a.id not in self._input_ids
+                if a.id not in self._input_ids and a.id not in self._not_outputs
             ] + outputs
         eid, aids = self._write_completion(state, outputs)
         try:
@@ -2846,11 +2849,16 @@ def _return_shape(store: LineageStore, execution: Execution) -> Any:
     return execution.custom_properties[RETURN_SHAPE_PROPERTY]
 
 
-def _rebuild_return(run: Run, shape: Any, passed: Sequence[tuple[list[Any], Artifact]] = ()) -> Any:
+def _rebuild_return(
+    run: Run,
+    shape: Any,
+    passed: Sequence[tuple[list[Any], Artifact]] = (),
+    skip: Collection[int] = (),
+) -> Any:
     """The decorated function's return value, rebuilt from the run's cache hit (whose return
-    ``shape`` is :func:`_return_shape`'s) and the inputs it passed on (``passed``: each this
-    call's input, under its return path); the run, recorded ``CACHED``, keeps the shape (a
-    later hit on it needs no walk)."""
+    ``shape`` is :func:`_return_shape`'s; its outputs ``skip`` left out) and the inputs it
+    passed on (``passed``: each this call's input, under its return path); the run, recorded
+    ``CACHED``, keeps the shape (a later hit on it needs no walk)."""
     hit = run.cached
     assert hit is not None
     if shape is not None and not passed:
@@ -2858,7 +2866,7 @@ def _rebuild_return(run: Run, shape: Any, passed: Sequence[tuple[list[Any], Arti
     returned = [
         (e.path[1:], a)
         for a, e in zip(hit.outputs, hit.events, strict=True)
-        if e.path[:1] == [_RETURN_KEY]
+        if e.path[:1] == [_RETURN_KEY] and a.id not in skip
     ] + [(at[1:], a) for at, a in passed]
     if shape == "single" and returned:
         return returned[0][1]
@@ -2920,7 +2928,58 @@ def _cached_return(run: Run) -> tuple[bool, Any]:
     shape = _return_shape(run.store, hit.execution)
     if shape is None or shape == _VALUE_SHAPE:
         return False, None
+    legacy = _recorded_as_outputs(run, shape)
+    if legacy is None:
+        return False, None
+    if legacy:
+        passed = [(at, read, current) for at, read, current, _ in legacy]
+        run._not_outputs = {hit_id for *_, hit_id in legacy}
+        run.custom_properties[RETURN_SHAPE_PROPERTY] = _VALUE_SHAPE
+        run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
+        parts = [(at, run._passable[current][0]) for at, _, current in passed]
+        return True, _rebuild_return(run, shape, parts, skip=run._not_outputs)
     return True, _rebuild_return(run, shape)
+
+
+def _recorded_as_outputs(
+    run: Run, shape: str
+) -> list[tuple[list[int | str], list[int | str], int, int]] | None:
+    """The inputs a hit recorded by an earlier version returned, recorded then as its outputs
+    too (an ``OUTPUT`` event on an artifact it read): ``(return path, input path, this call's
+    input there, the hit's artifact)`` each; None if one cannot be rebuilt (the call runs).
+
+    Rebuilt from the hit's outputs, such a return was the hit's input, a same-content copy when
+    the cache paired it by digest: the caller got that copy, not the artifact it passed, and
+    the cached run recorded an ``OUTPUT`` on it. Only a returned output that is one of this
+    call's inputs, or has one's digest, may be one: then (only) the hit's events are read."""
+    hit = run.cached
+    assert hit is not None
+    digests = {_digest(a) for a in run.inputs if a.id in run._passable} - {None}
+    suspects = [
+        (list(e.path), a.id)
+        for a, e in zip(hit.outputs, hit.events, strict=True)
+        if e.path[:1] == [_RETURN_KEY]
+        and a.id is not None
+        and (a.id in run._passable or _digest(a) in digests)
+    ]
+    if not suspects:
+        return []
+    read = {
+        e.artifact_id: list(e.path)
+        for e in run.store.get_events_by_execution_ids([hit.execution.id or 0])
+        if e.type == EventType.INPUT and e.artifact_id is not None
+    }
+    by_path = {tuple(path): aid for aid, (_, path) in run._passable.items()}
+    found: list[tuple[list[int | str], list[int | str], int, int]] = []
+    for at, hit_id in suspects:
+        path = read.get(hit_id)
+        if path is None:
+            continue  # (made by the hit, with an input's content: its output)
+        current = by_path.get(tuple(path))
+        if current is None or shape not in _PASSED_SHAPES or not _rebuildable_at(shape, at):
+            return None
+        found.append((at, path, current, hit_id))
+    return found
 
 
 #: The shapes a return holding a passed-on input may have and be rebuilt.

@@ -12,6 +12,7 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 from lineage_graph import Artifact, EventType, ExecutionState, LineageStore
 from lineage_graph.exceptions import InvalidArgumentError
 from lineage_graph.mlmd import MetadataStore
+from lineage_graph.models import Event, Execution, ExecutionType
 from lineage_graph.pipeline import RETURN_SHAPE_PROPERTY, RETURNED_INPUTS_PROPERTY
 
 
@@ -264,6 +265,77 @@ def test_an_earlier_value_shape_runs_again(store: LineageStore) -> None:
     assert validate(data) is data and len(calls) == 1  # (the new record is a hit)
     states = [x.last_known_state for x in store.get_executions_by_type("Validate")]
     assert states == [ExecutionState.COMPLETE, ExecutionState.COMPLETE, ExecutionState.CACHED]
+
+
+def test_a_hit_recorded_with_an_output_on_its_input_passes_on_the_callers(
+    store: LineageStore,
+) -> None:
+    """An earlier version recorded a returned input as an OUTPUT too (shape "single"): a hit on
+    it returned the hit's artifact (a same-content copy when paired by digest) and recorded an
+    OUTPUT on it. It returns the caller's input now; the CACHED run has no OUTPUT on it."""
+    with store.run("Ingest") as run:
+        a = run.output("DataSet", uri="/a", custom_properties={"digest": "sha256:1"})
+    with store.run("Ingest") as run:
+        b = run.output("DataSet", uri="/b", custom_properties={"digest": "sha256:1"})
+    store.put_execution_type(ExecutionType(name="Validate"))
+    old, _, _ = store.put_execution(
+        Execution(
+            type="Validate",
+            last_known_state=ExecutionState.COMPLETE,
+            custom_properties={RETURN_SHAPE_PROPERTY: "single"},
+        ),
+        [
+            (a, Event(type=EventType.INPUT, path=["ds"])),
+            (a, Event(type=EventType.OUTPUT, path=["return"])),
+        ],
+    )
+    calls: list[int] = []
+
+    @store.step("Validate", cache=True)
+    def validate(ds: Artifact) -> Artifact:
+        calls.append(1)
+        return ds
+
+    assert validate(b) is b
+    assert validate(a) is a
+    assert calls == []
+    cached = store.get_executions_by_type("Validate")[1:]
+    assert [x.last_known_state for x in cached] == [ExecutionState.CACHED] * 2
+    assert _events(store, cached[0].id) == [(EventType.INPUT, b.id or 0, ["ds"])]
+    assert _events(store, cached[1].id) == [(EventType.INPUT, a.id or 0, ["ds"])]
+    assert cached[0].custom_properties[RETURNED_INPUTS_PROPERTY]["passed"] == [
+        {"at": ["return"], "input": ["ds"], "id": b.id}
+    ]
+    producers = {
+        e.execution_id
+        for e in store.get_events_by_artifact_ids([a.id or 0, b.id or 0])
+        if e.type == EventType.OUTPUT
+    }
+    assert producers.isdisjoint({x.id for x in cached}) and old in producers
+
+
+def test_a_new_output_with_its_inputs_content_stays_an_output_on_a_hit(
+    store: LineageStore,
+) -> None:
+    """A copy step's output has its input's digest: it is no input passed on (it was made)."""
+    with store.run("Ingest") as run:
+        data = run.output("DataSet", uri="/a", custom_properties={"digest": "sha256:1"})
+    calls: list[int] = []
+
+    @store.step("Copy", cache=True)
+    def copy(ds: Artifact) -> Artifact:
+        calls.append(1)
+        return Artifact(type="DataSet", uri="/copy", custom_properties={"digest": "sha256:1"})
+
+    made = copy(data)
+    again = copy(data)
+    assert calls == [1] and again.id == made.id != data.id
+    cached = store.get_executions_by_type("Copy")[1]
+    assert _events(store, cached.id) == [
+        (EventType.INPUT, data.id or 0, ["ds"]),
+        (EventType.OUTPUT, made.id or 0, ["return"]),
+    ]
+    assert RETURNED_INPUTS_PROPERTY not in cached.custom_properties
 
 
 @pytest.mark.parametrize(
