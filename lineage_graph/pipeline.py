@@ -2738,7 +2738,7 @@ def _record_return(run: Run, value: Any) -> None:
         whole = False
     if run._returned_inputs:
         returned: dict[str, Any] = {"artifact_ids": list(run._returned_inputs)}
-        if whole:
+        if whole and shape in _PASSED_SHAPES:  # (a result object's is not)
             # Rebuilt on a hit from that call's own inputs (_cached_return); "value" for the
             # shape itself: an earlier version cannot, and runs the call again.
             returned.update(shape=shape, passed=_passed_markers(run._passed))

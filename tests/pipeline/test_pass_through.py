@@ -5,6 +5,7 @@ that made it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
@@ -336,6 +337,38 @@ def test_a_new_output_with_its_inputs_content_stays_an_output_on_a_hit(
         (EventType.OUTPUT, made.id or 0, ["return"]),
     ]
     assert RETURNED_INPUTS_PROPERTY not in cached.custom_properties
+
+
+def test_an_input_returned_beside_other_values_runs_again(store: LineageStore) -> None:
+    """A return a hit cannot rebuild (a value beside the input, a result object holding it):
+    the call runs each time, and ``returned_inputs`` names the input alone."""
+    data = _ingest(store)
+    calls: list[int] = []
+
+    @dataclasses.dataclass
+    class Checked:
+        data: Artifact
+        ok: bool
+
+    @store.step("Score", cache=True)
+    def score(ds: Artifact) -> tuple[Artifact, float]:
+        calls.append(1)
+        return ds, 0.9
+
+    @store.step("Wrap", cache=True)
+    def wrap(ds: Artifact) -> Checked:
+        calls.append(1)
+        return Checked(ds, True)
+
+    for _ in range(2):
+        assert score(data)[0] is data and wrap(data).data is data
+    assert len(calls) == 4
+    for name in ("Score", "Wrap"):
+        for execution in store.get_executions_by_type(name):
+            assert execution.last_known_state == ExecutionState.COMPLETE
+            assert execution.custom_properties[RETURNED_INPUTS_PROPERTY] == {
+                "artifact_ids": [data.id]
+            }
 
 
 @pytest.mark.parametrize(
