@@ -107,6 +107,15 @@ ERROR_TYPE_PROPERTY = "error_type"
 PARENT_RUN_PROPERTY = "parent_execution_id"
 CACHED_FROM_PROPERTY = "cached_from_execution_id"
 RETURN_SHAPE_PROPERTY = "return_shape"
+#: Set on a step's execution that returned one of its inputs (a pass-through, a selection):
+#: ``{"artifact_ids": [...]}``, the inputs returned. They are not its outputs (see
+#: :func:`_declare_returned`). When the return can be rebuilt, also ``"shape"`` (as
+#: ``return_shape`` would be) and ``"passed"``: for each returned input ``{"at": ["return",
+#: ...], "input": [key] or [key, i], "id": id}``, where it was returned, the input event path
+#: it was read under, and its id; a cache hit returns the input THIS call was given at that
+#: path (:func:`_cached_return`). ``return_shape`` stays ``"value"``: an earlier version,
+#: which cannot rebuild it, runs such a call again.
+RETURNED_INPUTS_PROPERTY = "returned_inputs"
 #: Set on a cached step's execution that was not looked up in the cache, and why.
 CACHE_SKIPPED_PROPERTY = "cache_skipped"
 #: The process running a RUNNING run (lineage_graph/_owner.py): written by the entry write,
@@ -142,6 +151,14 @@ class _Refusal(FailedPreconditionError):
 
 class _EndClaimed(_Refusal):
     """Another thread is ending the run already (:meth:`Run._claim_end`)."""
+
+
+class _InputAsOutput(InvalidArgumentError):
+    """An artifact the run reads declared as its output (:meth:`Run._declare`)."""
+
+    def __init__(self, message: str, artifact_id: int) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
 
 
 class StepDecorator(Protocol):
@@ -566,11 +583,17 @@ def _by_role(
 def _fingerprinted(artifact: Artifact) -> bool:
     """Whether the cache matches ``artifact`` by content: it holds a non-blank ``digest``
     string (the declared property before the custom one), as find_cached_execution reads it."""
+    return _digest(artifact) is not None
+
+
+def _digest(artifact: Artifact) -> str | None:
+    """``artifact``'s content fingerprint as find_cached_execution reads it (the declared
+    ``digest`` string before the custom one; None: none, or blank)."""
     for values in (artifact.properties, artifact.custom_properties):
         digest = values.get("digest")
         if isinstance(digest, str):
-            return bool(digest.strip())
-    return False
+            return digest if digest.strip() else None
+    return None
 
 
 def _context_ref(context_id: int) -> Context:
@@ -715,6 +738,18 @@ class Run:
         self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
+        #: The inputs a step returned (:func:`_note_returned_input`), in order.
+        self._returned_inputs: dict[int, None] = {}
+        #: Where each was returned: ``(return path, input event path, id)``.
+        self._passed: list[tuple[list[int | str], list[int | str], int]] = []
+        #: The inputs stored before the run by id: the caller's object and its event path.
+        self._passable: dict[int, tuple[Artifact, list[int | str]]] = {}
+        #: Outputs of the cache hit that are not this run's: inputs the hit passed on, recorded
+        #: as its outputs by an earlier version (:func:`_recorded_as_outputs`).
+        self._not_outputs: set[int] = set()
+        #: The stored ids of the ``inputs`` stored before the run (set once the entry is read):
+        #: never an output of the run.
+        self._input_ids: set[int] = set()
         self.contexts: list[Context] = []
         self.outputs: list[Artifact] = []
         self.cached: CacheHit | None = None
@@ -868,6 +903,16 @@ class Run:
         # A new output declared again as it is stored (a script run again) is that artifact.
         twin = self._stored_twin(artifact, "output")
         ident = twin.id if twin is not None else artifact.id
+        if ident is not None and ident in self._input_ids:
+            # An OUTPUT event on an artifact the run has an INPUT event on made the run its
+            # producer (upstream of what it read: a cycle in the lineage graph, and "where did
+            # it come from" named this run, not the one that made it).
+            raise _InputAsOutput(
+                f"output {ident} is an input of this run: a run does not produce what it reads "
+                "(recording it would name this run its producer); a run that changes an "
+                "artifact records the result as a new artifact",
+                ident,
+            )
         if twin is not None and twin.id in self._declared_ids:
             raise InvalidArgumentError(
                 f"output {self._type_label(artifact)} named {artifact.name or artifact.uri!r} is "
@@ -1563,11 +1608,20 @@ class Run:
         contexts = self.store.get_contexts_by_id(cids)
         self.execution = execution
         self.inputs = [by_id[i] for i in aids if i in by_id]
+        created: set[int] = set()
         for (given, _), aid in zip(self._inputs, aids, strict=True):
             if given.id is None and aid in by_id:
                 # A new input becomes the stored artifact, as an output does: passed again, it
                 # is the same artifact (not a copy recorded each time, never a cache hit).
                 _become(given, by_id[aid])
+                created.add(aid)
+        # (one this entry created has no other origin: returned, it is an output too)
+        self._input_ids = {a.id for a in self.inputs if a.id is not None} - created
+        self._passable = {
+            aid: (given, list(path))
+            for (given, path), aid in zip(self._inputs, aids, strict=True)
+            if aid in self._input_ids
+        }
         self.contexts = contexts
 
     def _close_interrupted_entry(self, exc: BaseException) -> bool | None:
@@ -1894,9 +1948,22 @@ class Run:
             shape = self.cached.execution.custom_properties.get(RETURN_SHAPE_PROPERTY)
             if shape is not None:  # a step's next cache hit may be this execution
                 self.custom_properties.setdefault(RETURN_SHAPE_PROPERTY, shape)
+            if RETURNED_INPUTS_PROPERTY not in self.custom_properties:
+                # (a run taking a step's hit by hand: the inputs it passed on are this run's,
+                # under the same paths; without them, the step's next call ran again)
+                marked = _passed_inputs(
+                    self,
+                    self.cached.execution.custom_properties.get(RETURNED_INPUTS_PROPERTY),
+                    check_content=False,
+                )
+                if marked is not None:
+                    self.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(*marked)
+            # (a hit recorded before a returned input was left out of a step's outputs may hold
+            # one: this run's input is not its output)
             outputs = [
                 _Output(Artifact(id=a.id), list(e.path))
                 for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
+                if a.id not in self._input_ids and a.id not in self._not_outputs
             ] + outputs
         eid, aids = self._write_completion(state, outputs)
         try:
@@ -2669,6 +2736,14 @@ def _record_return(run: Run, value: Any) -> None:
         # a plain tuple or dict, and ``split(d).train`` raised AttributeError on the second
         # call only. Its artifacts are outputs; the call is made again, as for a value.
         whole = False
+    if run._returned_inputs:
+        returned: dict[str, Any] = {"artifact_ids": list(run._returned_inputs)}
+        if whole and shape in _PASSED_SHAPES:  # (a result object's is not)
+            # Rebuilt on a hit from that call's own inputs (_cached_return); "value" for the
+            # shape itself: an earlier version cannot, and runs the call again.
+            returned.update(shape=shape, passed=_passed_markers(run._passed))
+            whole = False
+        run.custom_properties[RETURNED_INPUTS_PROPERTY] = returned
     run.custom_properties[RETURN_SHAPE_PROPERTY] = shape if whole else _VALUE_SHAPE
 
 
@@ -2714,15 +2789,47 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
     """Declare a returned artifact as an output under ``path``; ``False`` if it was declared
     already (an artifact is an output once): under a key of its own, or returned twice, it
     keeps its first path. Declared without a key (``m = run.output(...); return m``), it takes
-    ``path`` (was: a second copy stored)."""
+    ``path`` (was: a second copy stored).
+
+    One of the run's inputs returned (``def check(ds): return ds``, ``select(models) ->
+    models[i]``), stored before the call, is passed on, not produced: it is no output, and the
+    execution's ``returned_inputs`` names it and where it was returned (``True``: a cache hit
+    rebuilds it, from the inputs of the call it stands for). It was recorded as an output too:
+    the lineage graph had the cycle artifact -> run -> same artifact, and the run was named the
+    artifact's producer."""
     out = run._declared(artifact)
     if out is None:
-        run._declare(artifact, path)
-        return True
+        passed = artifact.id if artifact.id is not None and artifact.id in run._input_ids else None
+        if passed is None:
+            try:
+                run._declare(artifact, path)
+                return True
+            except _InputAsOutput as exc:  # (a new artifact declaring an input again)
+                passed = exc.artifact_id
+        return _note_returned_input(run, passed, path)
     if out.path:
         return False
     out.path = path
     return True
+
+
+def _note_returned_input(run: Run, artifact_id: int, path: list[int | str]) -> bool:
+    """Name ``artifact_id`` in the run's ``returned_inputs`` (once; in the order returned),
+    returned under ``path``; whether a cache hit can return it again (it was read under a known
+    input path)."""
+    run._returned_inputs[artifact_id] = None  # (recorded by _record_return)
+    known = run._passable.get(artifact_id)
+    if known is None:
+        return False
+    run._passed.append((path, known[1], artifact_id))
+    return True
+
+
+def _passed_markers(
+    passed: Sequence[tuple[list[int | str], list[int | str], int]],
+) -> list[dict[str, Any]]:
+    """``returned_inputs["passed"]``: where each returned input was returned and read."""
+    return [{"at": list(at), "input": list(read), "id": ident} for at, read, ident in passed]
 
 
 def _return_shape(store: LineageStore, execution: Execution) -> Any:
@@ -2742,19 +2849,25 @@ def _return_shape(store: LineageStore, execution: Execution) -> Any:
     return execution.custom_properties[RETURN_SHAPE_PROPERTY]
 
 
-def _rebuild_return(run: Run, shape: Any) -> Any:
+def _rebuild_return(
+    run: Run,
+    shape: Any,
+    passed: Sequence[tuple[list[Any], Artifact]] = (),
+    skip: Collection[int] = (),
+) -> Any:
     """The decorated function's return value, rebuilt from the run's cache hit (whose return
-    ``shape`` is :func:`_return_shape`'s); the run, recorded ``CACHED``, keeps the shape (a
-    later hit on it needs no walk)."""
+    ``shape`` is :func:`_return_shape`'s; its outputs ``skip`` left out) and the inputs it
+    passed on (``passed``: each this call's input, under its return path); the run, recorded
+    ``CACHED``, keeps the shape (a later hit on it needs no walk)."""
     hit = run.cached
     assert hit is not None
-    if shape is not None:
+    if shape is not None and not passed:
         run.custom_properties[RETURN_SHAPE_PROPERTY] = shape
     returned = [
         (e.path[1:], a)
         for a, e in zip(hit.outputs, hit.events, strict=True)
-        if e.path[:1] == [_RETURN_KEY]
-    ]
+        if e.path[:1] == [_RETURN_KEY] and a.id not in skip
+    ] + [(at[1:], a) for at, a in passed]
     if shape == "single" and returned:
         return returned[0][1]
     if shape in ("tuple", "list"):
@@ -2790,19 +2903,156 @@ def _refuse_deferred(type_name: str, value: Any) -> None:
     )
 
 
-def _reusable_shape(run: Run) -> tuple[bool, Any]:
+def _cached_return(run: Run) -> tuple[bool, Any]:
     """Whether the run's cache hit can stand for the call (its return can be rebuilt from the
-    store), and the hit's return shape. A hit recorded by another writer (``store.run``, an MLMD
-    pipeline) has no shape: what the function would return is unknown, so it runs. Nor can a
-    hit on a call that was not looked up (``cache_skipped``): it was given an argument no
-    property records, so its properties match calls that did not give it (``fit(d, [64])``
-    then ``fit(d)``), whose result it is not."""
-    if run.cached is None:
+    store and the call's inputs), and the return rebuilt. A hit recorded by another writer
+    (``store.run``, an MLMD pipeline) has no shape: what the function would return is unknown,
+    so it runs. Nor can a hit on a call that was not looked up (``cache_skipped``): it was given
+    an argument no property records, so its properties match calls that did not give it
+    (``fit(d, [64])`` then ``fit(d)``), whose result it is not.
+
+    A hit that returned one of its inputs (``returned_inputs``) returns the input of THIS call
+    it stands for: the hit may have read a same-content copy (the cache matches inputs by
+    digest), and the caller gets back the artifact it passed. (A hit recorded before such a
+    return could be rebuilt has the shape ``"value"`` and no markers: the call runs.)"""
+    hit = run.cached
+    if hit is None or hit.execution.custom_properties.get(CACHE_SKIPPED_PROPERTY) is not None:
         return False, None
-    if run.cached.execution.custom_properties.get(CACHE_SKIPPED_PROPERTY) is not None:
+    marked = _passed_inputs(run, hit.execution.custom_properties.get(RETURNED_INPUTS_PROPERTY))
+    if marked is not None:
+        shape, passed = marked
+        run.custom_properties[RETURN_SHAPE_PROPERTY] = _VALUE_SHAPE
+        run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
+        by_id = {ident: run._passable[ident][0] for _, _, ident in passed}
+        return True, _rebuild_return(run, shape, [(at, by_id[i]) for at, _, i in passed])
+    shape = _return_shape(run.store, hit.execution)
+    if shape is None or shape == _VALUE_SHAPE:
         return False, None
-    shape = _return_shape(run.store, run.cached.execution)
-    return shape is not None and shape != _VALUE_SHAPE, shape
+    legacy = _recorded_as_outputs(run, shape)
+    if legacy is None:
+        return False, None
+    if legacy:
+        passed = [(at, read, current) for at, read, current, _ in legacy]
+        run._not_outputs = {hit_id for *_, hit_id in legacy}
+        run.custom_properties[RETURN_SHAPE_PROPERTY] = _VALUE_SHAPE
+        run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
+        parts = [(at, run._passable[current][0]) for at, _, current in passed]
+        return True, _rebuild_return(run, shape, parts, skip=run._not_outputs)
+    return True, _rebuild_return(run, shape)
+
+
+def _recorded_as_outputs(
+    run: Run, shape: str
+) -> list[tuple[list[int | str], list[int | str], int, int]] | None:
+    """The inputs a hit recorded by an earlier version returned, recorded then as its outputs
+    too (an ``OUTPUT`` event on an artifact it read): ``(return path, input path, this call's
+    input there, the hit's artifact)`` each; None if one cannot be rebuilt (the call runs).
+
+    Rebuilt from the hit's outputs, such a return was the hit's input, a same-content copy when
+    the cache paired it by digest: the caller got that copy, not the artifact it passed, and
+    the cached run recorded an ``OUTPUT`` on it. Only a returned output that is one of this
+    call's inputs, or has one's digest, may be one: then (only) the hit's events are read."""
+    hit = run.cached
+    assert hit is not None
+    digests = {_digest(a) for a in run.inputs if a.id in run._passable} - {None}
+    suspects = [
+        (list(e.path), a.id)
+        for a, e in zip(hit.outputs, hit.events, strict=True)
+        if e.path[:1] == [_RETURN_KEY]
+        and a.id is not None
+        and (a.id in run._passable or _digest(a) in digests)
+    ]
+    if not suspects:
+        return []
+    read = {
+        e.artifact_id: list(e.path)
+        for e in run.store.get_events_by_execution_ids([hit.execution.id or 0])
+        if e.type == EventType.INPUT and e.artifact_id is not None
+    }
+    by_path = {tuple(path): aid for aid, (_, path) in run._passable.items()}
+    found: list[tuple[list[int | str], list[int | str], int, int]] = []
+    for at, hit_id in suspects:
+        path = read.get(hit_id)
+        if path is None:
+            continue  # (made by the hit, with an input's content: its output)
+        current = by_path.get(tuple(path))
+        if current is None or shape not in _PASSED_SHAPES or not _rebuildable_at(shape, at):
+            return None
+        found.append((at, path, current, hit_id))
+    return found
+
+
+#: The shapes a return holding a passed-on input may have and be rebuilt.
+_PASSED_SHAPES = ("single", "tuple", "list", "dict")
+
+
+def _rebuildable_at(shape: str, at: Any) -> bool:
+    """Whether ``at`` is where a return of ``shape`` holds a part: ``["return"]``, ``["return",
+    i]`` or ``["return", key]`` (anything else, a property edited by hand, is not rebuilt)."""
+    if not isinstance(at, list) or at[:1] != [_RETURN_KEY]:
+        return False
+    if shape == "single":
+        return len(at) == 1
+    if len(at) != 2:
+        return False
+    if shape == "dict":
+        return isinstance(at[1], str) and bool(at[1])
+    return isinstance(at[1], int) and not isinstance(at[1], bool) and at[1] >= 0
+
+
+def _returned_record(
+    shape: str, passed: Sequence[tuple[list[int | str], list[int | str], int]]
+) -> dict[str, Any]:
+    """A rebuildable ``returned_inputs`` custom property (:data:`RETURNED_INPUTS_PROPERTY`)."""
+    return {
+        "artifact_ids": list(dict.fromkeys(ident for _, _, ident in passed)),
+        "shape": shape,
+        "passed": _passed_markers(passed),
+    }
+
+
+def _passed_inputs(
+    run: Run, recorded: Any, *, check_content: bool = True
+) -> tuple[str, list[tuple[list[int | str], list[int | str], int]]] | None:
+    """The hit's ``returned_inputs`` (``recorded``) as this call's: its shape and, for each
+    input it returned, ``(return path, input path, id)`` of THIS call's input read under the
+    same event path (the cache matched the hit's inputs by that path: the same artifact, or one
+    with the same ``digest``); None if there is none or it cannot be rebuilt (no shape recorded,
+    as by an earlier version; no such input of the call): the call runs. ``check_content``: read
+    the hit's input that differs from the call's to check it has its content (else the cache's
+    pairing is trusted)."""
+    if not isinstance(recorded, Mapping):
+        return None
+    shape, markers = recorded.get("shape"), recorded.get("passed")
+    if shape not in _PASSED_SHAPES or not isinstance(markers, list) or not markers:
+        return None
+    by_path = {tuple(path): aid for aid, (_, path) in run._passable.items()}
+    found: list[tuple[list[int | str], list[int | str], int]] = []
+    wanted: dict[int, int] = {}  # (the hit's input id: this call's, where they differ)
+    for marker in markers:
+        at = marker.get("at") if isinstance(marker, Mapping) else None
+        read = marker.get("input") if isinstance(marker, Mapping) else None
+        ident = marker.get("id") if isinstance(marker, Mapping) else None
+        if not _rebuildable_at(shape, at) or not isinstance(read, list):
+            return None
+        if not all(isinstance(p, str | int) and not isinstance(p, bool) for p in read):
+            return None  # (a path edited by hand: no event path, and unhashable)
+        current = by_path.get(tuple(read))
+        if current is None or not isinstance(ident, int):
+            return None
+        if current != ident:
+            wanted[ident] = current
+        found.append((list(cast(list[int | str], at)), list(read), current))
+    if wanted and check_content:
+        # Another artifact than the hit's under that path: the same content (the cache paired
+        # them by digest), checked, as anything but a hit's own record could be stale.
+        theirs = {a.id: _digest(a) for a in run.store.get_artifacts_by_id(list(wanted))}
+        ours = {a.id: _digest(a) for a in run.inputs}
+        for hit_id, current in wanted.items():
+            digest = theirs.get(hit_id)
+            if digest is None or ours.get(current) != digest:
+                return None
+    return shape, found
 
 
 @overload
@@ -2846,12 +3096,15 @@ def step(
     ``record_args`` the scalar arguments (bool, int, float, str) and dicts of JSON data become
     declared properties. The returned artifact(s) (one, a tuple/list, or a dict of
     them) are the outputs (those in a return that holds other values too, ``(model, 0.93)``, or
-    nested in its lists and dicts, ``{"models": [m1, m2]}``, as well);
+    nested in its lists and dicts, ``{"models": [m1, m2]}``, as well), except an input stored
+    before the call, which it passes on (its execution's ``returned_inputs`` names it);
     :func:`current_run` gives the run inside the function for anything else. The execution
     type defaults to the function's name (a method's with its class's, ``Linear.fit``). With
     ``cache=True`` a call whose inputs and properties match a completed execution is not run:
-    it is recorded ``CACHED`` and returns the cached outputs, unless that execution returned
-    more than artifacts (the rest is not stored, so the function runs again). A call given an
+    it is recorded ``CACHED`` and returns the cached outputs (and, for an input the execution
+    passed on, this call's input read under the same argument path), unless that execution
+    returned more than artifacts (the rest is not stored, so the function runs again). A call
+    given an
     argument that is not recorded (a list of settings, an object, anything under
     ``record_args=False``) is not looked up: it runs.
     """
@@ -2883,8 +3136,11 @@ def step(
         if inspect.isgeneratorfunction(called) or inspect.isasyncgenfunction(called):
             # Calling one returns a generator before its body runs: the run would be recorded
             # COMPLETE with no outputs, and the body's work and errors would fall outside it.
+            # (a functools.partial has no __qualname__: the refusal raised AttributeError)
+            inner = called.func if isinstance(called, functools.partial) else called
+            label = getattr(inner, "__qualname__", None) or f"{inner!r:.80}"
             raise InvalidArgumentError(
-                f"@step cannot record the generator function {called.__qualname__!r}: its body "
+                f"@step cannot record the generator function {label!r}: its body "
                 "runs after the call returns, outside the run (use `with store.run(...)` inside it)"
             )
         type_name = execution_type if isinstance(execution_type, str) else None
@@ -2993,10 +3249,10 @@ def step(
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 async with make_run(args, dict(kwargs)) as run:
-                    reusable, shape = _reusable_shape(run) if cache else (False, None)
+                    reusable, rebuilt = _cached_return(run) if cache else (False, None)
                     if reusable:
                         run.use_cached()
-                        return _rebuild_return(run, shape)
+                        return rebuilt
                     value = await afn(*args, **kwargs)
                     _refuse_deferred(type_name, value)
                     _record_return(run, value)
@@ -3007,10 +3263,10 @@ def step(
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             with make_run(args, dict(kwargs)) as run:
-                reusable, shape = _reusable_shape(run) if cache else (False, None)
+                reusable, rebuilt = _cached_return(run) if cache else (False, None)
                 if reusable:
                     run.use_cached()
-                    return cast(R, _rebuild_return(run, shape))
+                    return cast(R, rebuilt)
                 value = fn(*args, **kwargs)
                 if inspect.isawaitable(value):
                     # A function that returns a coroutine (wrapped by a decorator that hides

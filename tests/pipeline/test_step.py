@@ -335,6 +335,10 @@ def test_a_generator_function_is_refused(store: LineageStore) -> None:
     for fn in (chunks, pages):
         with pytest.raises(InvalidArgumentError, match="generator function"):
             store.step(cache=True)(fn)
+    # a functools.partial of one has no __qualname__: the refusal raised AttributeError
+    for fn in (functools.partial(chunks), functools.partial(pages, "u")):
+        with pytest.raises(InvalidArgumentError, match="generator function 'test_a_generator"):
+            store.step("Chunks")(fn)
     assert store.get_executions() == []
 
 
