@@ -14,6 +14,7 @@ import importlib
 import itertools
 import json
 import math
+import os
 import re
 import sys
 import webbrowser
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GraphData",
+    "display_missing",
     "graph_from_store",
     "graph_payload",
     "jsonable",
@@ -395,8 +397,23 @@ def write_html(
         raise path_error(path, exc) from None
 
 
+def display_missing() -> bool:
+    """True where no graphical browser can be shown: Linux and the BSDs with neither
+    ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set (an ssh session, a container, CI) and no
+    ``BROWSER`` chosen. macOS and Windows always have a display."""
+    if sys.platform in ("darwin", "win32", "cygwin"):
+        return False
+    names = ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    return not any(os.environ.get(name) for name in names)
+
+
 def open_in_browser(path: str | Path) -> bool:
-    """Open a written page in the default browser; False if none could be started."""
+    """Open a written page in the default browser; False if none could be started, or there is
+    no display to show one on (:func:`display_missing`): Python's ``webbrowser`` then ran a
+    text browser (lynx, w3m, www-browser) in the terminal, which cannot run the page's
+    scripts and held the command until it was quit. A browser named by ``BROWSER`` is used."""
+    if display_missing():
+        return False
     try:
         return webbrowser.open(Path(path).resolve().as_uri())
     except webbrowser.Error:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -971,6 +973,39 @@ def test_view_writes_the_page(demo: Demo, tmp_path: Path) -> None:
     focused = demo.cli("view", str(demo.result.raw.id), "--direction", "downstream",
                        "--no-open", "-o", str(page))  # fmt: skip
     assert focused.exit_code == 0 and 'data-nodes="10"' in page.read_text()
+
+
+def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_path: Path) -> None:
+    """In an ssh session (TERM set, no DISPLAY nor WAYLAND_DISPLAY) ``view`` ran the first text
+    browser on PATH (lynx, w3m, www-browser: Python's webbrowser falls back to them) in the
+    terminal and waited for it to be quit: a browser that cannot run the page's scripts. It
+    now starts none and says why and where the page is; a BROWSER the user names is used."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    ran = tmp_path / "ran.txt"
+    for name in ("lynx", "w3m", "www-browser"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{ran}"\n')
+        script.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TERM": "xterm"}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "LINEAGE_GRAPH_STORE"):
+        env.pop(name, None)
+    page = tmp_path / "view.html"
+    command = [sys.executable, "-m", "lineage_graph.cli", "view", "5", "-o", str(page)]
+    command += ["--store", str(demo.path)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not ran.exists(), ran.read_text()
+    message = " ".join(done.stderr.split())
+    assert "no browser could be started (no display" in message, message
+    assert page.as_uri() in message and page.is_file()
+    # a browser named by BROWSER is the user's choice: it is started
+    env["BROWSER"] = str(bin_dir / "w3m")
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ran.read_text() == f"w3m {page.as_uri()}\n"
+    assert "no browser" not in done.stderr
 
 
 def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:
