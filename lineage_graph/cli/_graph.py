@@ -485,13 +485,28 @@ LimitOption = Annotated[
         "--limit",
         "-n",
         min=1,
-        help="From REF: at most this many nodes (one page; the rest with --cursor). Whole "
-        "store: at most this many artifacts and executions \\[default: 5000].",
+        help="From REF: at most this many nodes (one page; the rest with --cursor; the html "
+        "page: 10000 unless given). Whole store: at most this many artifacts and executions "
+        "\\[default: 5000].",
         show_default=False,
     ),
 ]
 #: The whole-store export's default cap (a lineage from REF is complete unless --limit).
 STORE_LIMIT = 5000
+#: The viewer page's default page size from REF (view, export -f html): as many nodes as the
+#: whole store's page draws. A lineage of 50,000 nodes made a 25 MB page whose layout held the
+#: browser for minutes, nothing said; it is paged (the rest with --cursor), as said on stderr.
+PAGE_LIMIT = 2 * STORE_LIMIT
+
+
+def _page_limit(ref: str | None, limit: int | None, page: bool) -> int | None:
+    """The walk's page size: ``--limit`` from REF; for the viewer's page, PAGE_LIMIT when none
+    is given; none for the whole store (its own cap, ``--limit`` of each kind)."""
+    if ref is None:
+        return None
+    if limit is None and page:
+        return PAGE_LIMIT
+    return limit
 
 
 @guarded
@@ -534,7 +549,7 @@ def export(
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
-        limit=limit if ref is not None else None, cursor=cursor,
+        limit=_page_limit(ref, limit, fmt == Format.html), cursor=cursor,
     )  # fmt: skip
     if output is not None or (fmt == Format.html and not to_stdout):
         target = output or Path("lineage.html")
@@ -556,7 +571,7 @@ def export(
     ):
         task = progress.add_task(querying, total=2)
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
-        _warn_if_cut(graph, node, limit or STORE_LIMIT)
+        _warn_if_cut(graph, node, limit or STORE_LIMIT, capped=fmt == Format.html and not limit)
         progress.update(task, advance=1, description=rendering)
         if fmt == Format.html and to_stdout:
             text = to_html(graph, title=_title(node), focus=_focus(node))
@@ -586,8 +601,11 @@ def export(
         )
 
 
-def _warn_if_cut(graph: LineageGraph, node: Entity | None, limit: int) -> None:
-    """Say on stderr when the answer is not everything (never cut silently)."""
+def _warn_if_cut(
+    graph: LineageGraph, node: Entity | None, limit: int, *, capped: bool = False
+) -> None:
+    """Say on stderr when the answer is not everything (never cut silently); ``capped``: the
+    viewer's page from REF was cut at PAGE_LIMIT, no --limit given."""
     if graph.complete:
         return
     if node is None:
@@ -597,6 +615,11 @@ def _warn_if_cut(graph: LineageGraph, node: Entity | None, limit: int) -> None:
         )
     else:
         text = paging_note(graph) or ""
+        if capped:
+            text += (
+                f" (the viewer's page draws at most {PAGE_LIMIT} nodes unless --limit; "
+                "--depth or the filters draw less)"
+            )
     err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
 
 
@@ -651,7 +674,7 @@ def view(
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
-        limit=limit if ref is not None else None, cursor=cursor,
+        limit=_page_limit(ref, limit, True), cursor=cursor,
     )  # fmt: skip
     with writing(output):  # before the query: a bad path was found once the page was drawn
         output_path(output)
@@ -660,7 +683,7 @@ def view(
         open_store(store) as s,
     ):
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
-    _warn_if_cut(graph, node, limit or STORE_LIMIT)
+    _warn_if_cut(graph, node, limit or STORE_LIMIT, capped=not limit)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
     # a message, not the answer: on stderr, as export -f html and stats --plot say theirs

@@ -975,6 +975,46 @@ def test_view_writes_the_page(demo: Demo, tmp_path: Path) -> None:
     assert focused.exit_code == 0 and 'data-nodes="10"' in page.read_text()
 
 
+def test_the_page_from_ref_is_capped_and_paged_not_unbounded(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``view REF`` and ``export REF -f html`` walked the whole lineage into one page: 50,000
+    nodes made a 25 MB page whose layout held the browser for minutes, nothing said. The page
+    from REF is one page of PAGE_LIMIT nodes unless --limit (here PAGE_LIMIT made 4, under the
+    demo's 10 nodes downstream of its raw data), said on stderr with the cursor of the next; the
+    text exports stay whole."""
+    from lineage_graph.cli import _graph
+
+    monkeypatch.setattr(_graph, "PAGE_LIMIT", 4)
+    raw = str(demo.result.raw.id)
+    page = tmp_path / "view.html"
+    pages = {
+        "view": ["view", raw, "--direction", "downstream", "--no-open", "-o", str(page)],
+        "export": ["export", raw, "--direction", "downstream", "-f", "html", "-o", str(page)],
+    }
+    for args in pages.values():
+        result = demo.cli(*args)
+        assert result.exit_code == 0, result.output
+        assert 'data-nodes="4"' in page.read_text()
+        message = " ".join(result.stderr.split())
+        assert "this page has 4 of 10 nodes" in message, message
+        assert "draws at most 4 nodes unless --limit" in message, message
+        cursor = re.search(r"--cursor (\S+)", message)
+        assert cursor is not None
+        following = demo.cli(*args, "--cursor", cursor.group(1))
+        assert following.exit_code == 0, following.output
+        assert 'data-nodes="4"' in page.read_text()
+    # --limit is the user's: as given, nothing said of the cap
+    result = demo.cli(*pages["view"], "--limit", "20")
+    assert result.exit_code == 0 and 'data-nodes="10"' in page.read_text(), result.output
+    assert "incomplete" not in result.stderr
+    # the text exports are not drawn by the page: whole
+    exported = demo.cli("export", raw, "--direction", "downstream")
+    assert exported.exit_code == 0, exported.output
+    whole = json.loads(exported.stdout)
+    assert whole["complete"] is True and len(whole["artifacts"]) + len(whole["executions"]) == 10
+
+
 def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_path: Path) -> None:
     """In an ssh session (TERM set, no DISPLAY nor WAYLAND_DISPLAY) ``view`` ran the first text
     browser on PATH (lynx, w3m, www-browser: Python's webbrowser falls back to them) in the
