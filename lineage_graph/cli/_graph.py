@@ -592,12 +592,15 @@ def export(
         text = json_for_stdout(text) if fmt == Format.json else drawing_for_stdout(text, fmt.value)
         write_stdout(text if text.endswith("\n") else text + "\n")
     else:
+        # where output_path checked it and the page is written: "-o ~/g.json" (a ~ the shell
+        # left, as in --output=~/g.json) made a directory "~" here, -f html wrote to the home
+        written = output.expanduser()
         with writing(output):
-            output.parent.mkdir(parents=True, exist_ok=True)
+            written.parent.mkdir(parents=True, exist_ok=True)
             data = text.encode("utf-8")
-            replace_file(output, lambda file: file.write(data))  # no half file on an error
+            replace_file(written, lambda file: file.write(data))  # no half file on an error
         err_console().print(
-            f"{fmt.value} written to [bold]{escape(printable(str(output)))}[/]", soft_wrap=True
+            f"{fmt.value} written to [bold]{escape(printable(str(written)))}[/]", soft_wrap=True
         )
 
 

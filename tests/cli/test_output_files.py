@@ -332,3 +332,21 @@ def test_a_non_ascii_output_name_in_a_c_locale(demo: Demo, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-800:]
     assert target.read_text("utf-8").startswith("digraph")
     assert [p.name for p in tmp_path.iterdir()] == ["données.dot"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "mermaid", "dot", "html"])
+def test_a_tilde_in_o_is_the_home_for_every_format(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """``export -o '~/g.json'`` (a ``~`` the shell leaves, as in ``--output=~/g.json``) was
+    checked as the home's file but written under a directory named ``~`` made in the working
+    directory; ``-f html`` (write_html) wrote it in the home. Every format writes the home's."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = demo.cli("export", "5", "-f", fmt, "-o", f"~/g.{fmt}", env={"HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    assert (home / f"g.{fmt}").is_file()
+    assert not (work / "~").exists()
+    assert f"written to {home / f'g.{fmt}'}" in " ".join(result.stderr.split())
