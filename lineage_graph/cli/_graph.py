@@ -35,7 +35,7 @@ from ._common import (
     writing,
 )
 from ._complete import complete_kind
-from ._drawings import drawing_for_stdout
+from ._drawings import drawing_for_stdout, mermaid_limits_note
 from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     busy,
@@ -587,6 +587,9 @@ def export(
         else:
             text = render_text(graph, fmt)
         progress.update(task, advance=1)
+    note = mermaid_limits_note(text) if fmt == Format.mermaid else None
+    if note is not None:  # written all the same (a renderer may raise its limits)
+        err_console().print(f"[yellow]{escape(note)}[/]", soft_wrap=True)
     if output is None:
         # as the stream can carry it (PYTHONIOENCODING=ascii, a C locale): the same text
         text = json_for_stdout(text) if fmt == Format.json else drawing_for_stdout(text, fmt.value)

@@ -350,3 +350,39 @@ def test_a_tilde_in_o_is_the_home_for_every_format(
     assert (home / f"g.{fmt}").is_file()
     assert not (work / "~").exists()
     assert f"written to {home / f'g.{fmt}'}" in " ".join(result.stderr.split())
+
+
+def test_a_mermaid_export_mermaid_refuses_is_said(tmp_path: Path) -> None:
+    """Mermaid's parser refuses a flowchart of more than 500 edges (its default maxEdges, which
+    a diagram cannot raise: "Edge limit exceeded"), and draws one longer than 50,000
+    characters as an error: ``export -f mermaid`` of 501 events wrote it without a word. It is
+    written all the same, and said on stderr (and not for a drawing within the limits)."""
+    from lineage_graph import (
+        Artifact,
+        ArtifactType,
+        Event,
+        EventType,
+        Execution,
+        ExecutionType,
+        LineageStore,
+    )
+
+    from .conftest import invoke
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Shard"))
+        store.put_execution_type(ExecutionType(name="Merge"))
+        shards = store.put_artifacts([Artifact(type="Shard", name=f"s{i}") for i in range(501)])
+        [merge] = store.put_executions([Execution(type="Merge")])
+        store.put_events(
+            [Event(artifact_id=a, execution_id=merge, type=EventType.INPUT) for a in shards]
+        )
+        out = tmp_path / "g.mmd"
+        result = invoke(["export", "-f", "mermaid", "-o", str(out), "--store", str(path)])
+        assert result.exit_code == 0, result.output
+        assert out.read_text().count(" -->|INPUT| ") == 501
+        message = " ".join(result.stderr.split())
+        assert "501 edges (its limit: 500)" in message and "-f dot or -f html" in message
+        small = invoke(["export", "1", "-f", "mermaid", "--store", str(path)])
+        assert small.exit_code == 0 and "Mermaid" not in small.stderr, small.output
