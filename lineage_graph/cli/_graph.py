@@ -552,9 +552,11 @@ def export(
         limit=_page_limit(ref, limit, fmt == Format.html), cursor=cursor,
     )  # fmt: skip
     if output is not None or (fmt == Format.html and not to_stdout):
-        target = output or Path("lineage.html")
-        with writing(target):  # before the query: a bad path was found once the page was drawn
-            output_path(target)
+        # before the query (a bad path was found once the page was drawn), as typed: a Path
+        # drops a trailing / ("-o out/" wrote a file "out")
+        given = output_text or "lineage.html"
+        with writing(given):
+            output_path(given)
     err = err_console()
     # made before the progress is shown: it swaps sys.stderr for a proxy of its own
     querying, rendering = busy("querying the lineage"), busy(f"rendering {fmt.value}")
@@ -682,8 +684,8 @@ def view(
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
         limit=_page_limit(ref, limit, True), cursor=cursor,
     )  # fmt: skip
-    with writing(output):  # before the query: a bad path was found once the page was drawn
-        output_path(output)
+    with writing(output_text):  # before the query: a bad path was found once the page was drawn
+        output_path(output_text)  # as typed: a Path drops a trailing / ("-o out/")
     with (
         err_console().status(busy("querying the lineage"), spinner=spinner()),
         open_store(store) as s,

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from lineage_graph.cli import ExitCode
+from lineage_graph.exceptions import InvalidArgumentError
 
 from .conftest import Demo
 
@@ -386,3 +387,27 @@ def test_a_mermaid_export_mermaid_refuses_is_said(tmp_path: Path) -> None:
         assert "501 edges (its limit: 500)" in message and "-f dot or -f html" in message
         small = invoke(["export", "1", "-f", "mermaid", "--store", str(path)])
         assert small.exit_code == 0 and "Mermaid" not in small.stderr, small.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["export", "5", "-o"], ["export", "5", "-f", "dot", "-o"], ["export", "5", "-f", "html", "-o"],
+     ["view", "5", "--no-open", "-o"]],
+    ids=" ".join,
+)  # fmt: skip
+def test_an_o_ending_with_a_slash_is_refused_not_written_as_a_file(
+    demo: Demo, tmp_path: Path, args: list[str]
+) -> None:
+    """``-o out/`` (a directory, which does not exist) wrote a file named ``out``: the path was
+    made a Path, which drops the slash, where a shell's ``> out/`` and open() refuse it. It is
+    a usage error naming it, nothing written; write_html refuses it the same way."""
+    from lineage_graph.viewer import GraphData, write_html
+
+    given = f"{tmp_path / 'out'}/"
+    result = demo.cli(*args, given)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"cannot write {given}: it ends with a /" in " ".join(result.stderr.split())
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InvalidArgumentError, match="ends with a /"):
+        write_html(GraphData(), given)
+    assert list(tmp_path.iterdir()) == []
