@@ -494,8 +494,9 @@ LimitOption = Annotated[
 #: The whole-store export's default cap (a lineage from REF is complete unless --limit).
 STORE_LIMIT = 5000
 #: The viewer page's default page size from REF (view, export -f html): as many nodes as the
-#: whole store's page draws. A lineage of 50,000 nodes made a 25 MB page whose layout held the
-#: browser for minutes, nothing said; it is paged (the rest with --cursor), as said on stderr.
+#: whole store's page draws. A lineage of 50,000 nodes was one page whose layout alone took
+#: 40 s (cytoscape headless, in node), the page frozen, nothing said; it is paged (the rest
+#: with --cursor), as said on stderr.
 PAGE_LIMIT = 2 * STORE_LIMIT
 
 

@@ -979,7 +979,7 @@ def test_the_page_from_ref_is_capped_and_paged_not_unbounded(
     demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``view REF`` and ``export REF -f html`` walked the whole lineage into one page: 50,000
-    nodes made a 25 MB page whose layout held the browser for minutes, nothing said. The page
+    nodes made one page whose layout alone took 40 s (headless), nothing said. The page
     from REF is one page of PAGE_LIMIT nodes unless --limit (here PAGE_LIMIT made 4, under the
     demo's 10 nodes downstream of its raw data), said on stderr with the cursor of the next; the
     text exports stay whole."""
