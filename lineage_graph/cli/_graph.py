@@ -18,7 +18,7 @@ from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
 from ..pipeline import CacheHit
-from ..viewer import display_missing, open_in_browser, to_html, write_html
+from ..viewer import PAGE_NODE_LIMIT, display_missing, open_in_browser, to_html, write_html
 from . import _lineage
 from ._common import (
     ExitCode,
@@ -493,11 +493,10 @@ LimitOption = Annotated[
 ]
 #: The whole-store export's default cap (a lineage from REF is complete unless --limit).
 STORE_LIMIT = 5000
-#: The viewer page's default page size from REF (view, export -f html): as many nodes as the
-#: whole store's page draws. A lineage of 50,000 nodes was one page whose layout alone took
-#: 40 s (cytoscape headless, in node), the page frozen, nothing said; it is paged (the rest
-#: with --cursor), as said on stderr.
-PAGE_LIMIT = 2 * STORE_LIMIT
+#: The viewer page's default page size from REF (view, export -f html), as many nodes as the
+#: whole store's page draws: a lineage of 50,000 nodes was one page whose layout alone took
+#: 40 s, nothing said; it is paged (the rest with --cursor), as said on stderr.
+PAGE_LIMIT = PAGE_NODE_LIMIT
 
 
 def _page_limit(ref: str | None, limit: int | None, page: bool) -> int | None:

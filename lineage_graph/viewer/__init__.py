@@ -61,6 +61,10 @@ __all__ = [
 
 #: Beyond this many nodes the page uses a faster layout than dagre.
 DAGRE_LIMIT = 1500
+#: The most nodes a page is drawn with where nobody asked for one: a notebook's display of a
+#: graph (:func:`repr_html`), and the CLI's page from REF without --limit. A 50,000-node page
+#: took its layout alone 40 s (cytoscape headless, in node), the page frozen meanwhile.
+PAGE_NODE_LIMIT = 10_000
 
 
 @dataclass
@@ -422,10 +426,21 @@ def open_in_browser(path: str | Path) -> bool:
 
 def repr_html(graph: object, *, height: int = 520) -> str:
     """The page inside an ``<iframe srcdoc>`` (Jupyter's ``_repr_html_``): isolated from the
-    notebook's styles and scripts, and still without network access."""
+    notebook's styles and scripts, and still without network access. A graph of more than
+    :data:`PAGE_NODE_LIMIT` artifacts and executions is a line saying so instead."""
     if isinstance(height, bool) or not isinstance(height, int) or height < 1:
         # -1 made an iframe of no height (an empty cell); a str such as "520px" raised untyped
         raise InvalidArgumentError(f"height is a positive int of pixels, got {height!r:.80}")
+    _require_graph(graph)
+    nodes = len(_items(graph, "artifacts")) + len(_items(graph, "executions"))
+    if nodes > PAGE_NODE_LIMIT:
+        # a notebook showed every graph it was given: evaluating a 50,000-node lineage in a
+        # cell embedded a page that froze the notebook; drawing it is asked for explicitly
+        return (
+            f"<p>A lineage graph of {nodes} nodes: more than the {PAGE_NODE_LIMIT} drawn "
+            "inline. Draw it with <code>lineage_graph.viewer.write_html(graph, path)</code> "
+            "and open the file, or page it (<code>limit=</code>).</p>"
+        )
     page = html.escape(to_html(graph), quote=True)
     return (
         f'<iframe srcdoc="{page}" style="width:100%;height:{int(height)}px;border:1px solid #ddd" '

@@ -593,3 +593,28 @@ def test_control_characters_are_shown_escaped_and_the_data_stays_exact(
     assert (a["uri"], a["type"], x["name"]) == (URI_RLO, "Model\u202d", "run\x1b[31m\nred\x9b")
     assert a["custom_properties"] == {"k\u202a": "v\u202c", "s": {"x": "y\u2066\x85"}}
     assert a["contexts"] == x["contexts"] == ["Exp\u200f:e\u061c1"]
+
+
+def test_a_notebook_draws_no_page_beyond_the_limit(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jupyter shows a LineageGraph by drawing it (``_repr_html_``): a 50,000-node lineage
+    evaluated in a cell embedded a page whose layout froze the notebook. Beyond
+    PAGE_NODE_LIMIT nodes (here made 3) the cell is a line saying so and how to draw it."""
+    from lineage_graph import viewer
+
+    with store.run("Ingest") as run:
+        data = run.output("DataSet", uri="s3://b/d.csv")
+    with store.run("Trainer", inputs=[data]) as run:
+        run.output("Model", uri="s3://b/m.pkl")
+    graph = store.downstream(data)
+    assert len(graph) == 3
+    monkeypatch.setattr(viewer, "PAGE_NODE_LIMIT", 3)
+    assert graph._repr_html_().startswith("<iframe srcdoc=")
+    monkeypatch.setattr(viewer, "PAGE_NODE_LIMIT", 2)
+    shown = graph._repr_html_()
+    assert "<iframe" not in shown and "cytoscape" not in shown
+    assert "A lineage graph of 3 nodes: more than the 2 drawn inline" in shown
+    assert "write_html" in shown
+    # drawing it is asked for explicitly: to_html draws it whole
+    assert 'data-nodes="3"' in graph.to_html()
