@@ -1015,6 +1015,9 @@ def test_the_page_from_ref_is_capped_and_paged_not_unbounded(
     assert whole["complete"] is True and len(whole["artifacts"]) + len(whole["executions"]) == 10
 
 
+@pytest.mark.skipif(
+    sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
+)
 def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_path: Path) -> None:
     """In an ssh session (TERM set, no DISPLAY nor WAYLAND_DISPLAY) ``view`` ran the first text
     browser on PATH (lynx, w3m, www-browser: Python's webbrowser falls back to them) in the
