@@ -317,11 +317,21 @@ def _asset(name: str) -> str:
     return (resources.files(__package__) / "static" / name).read_text(encoding="utf-8")
 
 
+#: A lone UTF-16 surrogate (in a Python str every surrogate is lone: a pair is one character).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def _script_safe_json(payload: Any) -> str:
-    """JSON that cannot end its ``<script>`` element early (``<``, ``>``, ``&`` escaped)."""
+    """JSON that cannot end its ``<script>`` element early (``<``, ``>``, ``&`` escaped), a
+    lone surrogate as its ``\\uXXXX`` escape (JSON and JavaScript hold it; UTF-8 cannot)."""
     text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escaped)
+    text = _SURROGATE.sub(_surrogate_escape, text)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
@@ -352,7 +362,9 @@ def to_html(
     )
     values = {
         # stored text (the CLI's title names the node): its control characters shown visibly
-        "TITLE": html.escape(printable(title)),
+        # a lone surrogate (a file name's undecodable byte, os.fsdecode) shown as an escape:
+        # UTF-8 cannot hold it, and write_html raised UnicodeEncodeError
+        "TITLE": html.escape(_SURROGATE.sub(_surrogate_escape, printable(title))),
         "CONTROL": html.escape(CONTROL_PATTERN_JS),
         "JOINERS": html.escape(json.dumps(JOINER_TABLES)),
         "VERSION": html.escape(__version__),

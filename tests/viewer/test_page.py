@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 
 import pytest
@@ -618,3 +619,18 @@ def test_a_notebook_draws_no_page_beyond_the_limit(
     assert "write_html" in shown
     # drawing it is asked for explicitly: to_html draws it whole
     assert 'data-nodes="3"' in graph.to_html()
+
+
+def test_a_lone_surrogate_is_written_as_an_escape_not_a_unicode_error(tmp_path: object) -> None:
+    """A name from a file name whose bytes are not UTF-8 (``os.fsdecode``: ``'x\\udcff'``)
+    drawn by hand: write_html raised UnicodeEncodeError (UTF-8 cannot hold a lone surrogate).
+    The page's data holds it as the JSON escape (exact), the title shows it escaped."""
+    from pathlib import Path
+
+    name = os.fsdecode(b"run-\xff.csv")
+    graph = GraphData(artifacts=[Artifact(id=1, type="File", name=name, uri=f"file:///{name}")])
+    target = write_html(graph, Path(str(tmp_path)) / "g.html", title=f"Lineage of {name}")
+    page = target.read_text(encoding="utf-8")
+    node = _data_of(page)["nodes"][0]  # type: ignore[index]
+    assert node["name"] == name and node["uri"] == f"file:///{name}"  # type: ignore[index]
+    assert "<title>Lineage of run-\\udcff.csv</title>" in page
