@@ -158,6 +158,10 @@ def output_path(path: object) -> Path:
         target = target.resolve()
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        if shown.endswith(_SEPARATORS):
+            # "-o out/" wrote a file named "out" (resolve drops the slash), where a shell's
+            # "> out/" and open() refuse: it names a directory, which holds no such file
+            raise CannotWriteError(shown, "it ends with a / (a directory): name the file")
         _refuse_read_only(target)
         _check_parents(target)
     except RuntimeError:  # a symlink loop, before Python 3.13 (an OSError of ELOOP since)
@@ -165,6 +169,10 @@ def output_path(path: object) -> Path:
     except OSError as exc:
         raise path_error(shown, exc) from None
     return target
+
+
+#: What ends a path that names a directory.
+_SEPARATORS = tuple({"/", os.sep, *([os.altsep] if os.altsep else [])})
 
 
 def _check_parents(target: Path) -> None:

@@ -5,12 +5,21 @@ from __future__ import annotations
 import re
 import sys
 
-__all__ = ["drawing_for_stdout"]
+__all__ = ["drawing_for_stdout", "mermaid_limits_note"]
 
 #: The viewer page's scripts (its data is ``<script type="application/json">``): text inside is
 #: read raw, so a character there is escaped as JavaScript and JSON read it (``\\uXXXX``).
 _SCRIPT = re.compile(r"(<script\b[^>]*>)(.*?)(</script>)", re.DOTALL | re.IGNORECASE)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+#: Mermaid's defaults (``maxEdges``, ``maxTextSize``, mermaid 10 and 11): a diagram with more
+#: edges is refused by its parser ("Edge limit exceeded"), a longer one drawn as "Maximum text
+#: size in diagram exceeded". Only the page's ``mermaid.initialize`` raises them (they are
+#: secure keys: a diagram's own ``%%{init}%%`` cannot), so GitHub and mermaid.live refuse it.
+MERMAID_MAX_EDGES = 500
+MERMAID_MAX_TEXT = 50_000
+#: an edge line of LineageGraph.to_mermaid: an event (-->) or a context link (-.-)
+_MERMAID_EDGE = re.compile(r"^  [ae][0-9]+ (?:-->\|[A-Z_]+\||-\.-) [aec][0-9]+$", re.MULTILINE)
 
 
 def drawing_for_stdout(text: str, fmt: str) -> str:
@@ -57,3 +66,23 @@ def drawing_for_stdout(text: str, fmt: str) -> str:
         at = m.end(2)
     out.append(_NON_ASCII.sub(entity, text[at:]))
     return "".join(out)
+
+
+def mermaid_limits_note(text: str) -> str | None:
+    """What to say when Mermaid's default limits refuse the drawing ``text``, else None: an
+    export of a few hundred events was written without a word, and every Mermaid renderer
+    with its defaults (GitHub, mermaid.live, the CLI) refused it."""
+    edges = len(_MERMAID_EDGE.findall(text))
+    size = len(text.encode("utf-16-le")) // 2  # JavaScript's length: UTF-16 units
+    over = []
+    if edges > MERMAID_MAX_EDGES:
+        over.append(f"{edges} edges (its limit: {MERMAID_MAX_EDGES})")
+    if size > MERMAID_MAX_TEXT:
+        over.append(f"{size} characters (its limit: {MERMAID_MAX_TEXT})")
+    if not over:
+        return None
+    return (
+        f"this Mermaid drawing has {' and '.join(over)}: Mermaid with its default maxEdges and "
+        "maxTextSize (GitHub, mermaid.live) refuses it; -f dot or -f html draws it, or draw "
+        "less (a REF, --depth, --limit)"
+    )

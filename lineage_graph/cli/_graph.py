@@ -18,7 +18,7 @@ from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
 from ..pipeline import CacheHit
-from ..viewer import open_in_browser, to_html, write_html
+from ..viewer import PAGE_NODE_LIMIT, display_missing, open_in_browser, to_html, write_html
 from . import _lineage
 from ._common import (
     ExitCode,
@@ -35,7 +35,7 @@ from ._common import (
     writing,
 )
 from ._complete import complete_kind
-from ._drawings import drawing_for_stdout
+from ._drawings import drawing_for_stdout, mermaid_limits_note
 from ._refs import Entity, parse_kind, resolve, type_versions
 from ._render import (
     busy,
@@ -485,13 +485,28 @@ LimitOption = Annotated[
         "--limit",
         "-n",
         min=1,
-        help="From REF: at most this many nodes (one page; the rest with --cursor). Whole "
-        "store: at most this many artifacts and executions \\[default: 5000].",
+        help="From REF: at most this many nodes (one page; the rest with --cursor; the html "
+        "page: 10000 unless given). Whole store: at most this many artifacts and executions "
+        "\\[default: 5000].",
         show_default=False,
     ),
 ]
 #: The whole-store export's default cap (a lineage from REF is complete unless --limit).
 STORE_LIMIT = 5000
+#: The viewer page's default page size from REF (view, export -f html), as many nodes as the
+#: whole store's page draws: a lineage of 50,000 nodes was one page whose layout alone took
+#: 40 s, nothing said; it is paged (the rest with --cursor), as said on stderr.
+PAGE_LIMIT = PAGE_NODE_LIMIT
+
+
+def _page_limit(ref: str | None, limit: int | None, page: bool) -> int | None:
+    """The walk's page size: ``--limit`` from REF; for the viewer's page, PAGE_LIMIT when none
+    is given; none for the whole store (its own cap, ``--limit`` of each kind)."""
+    if ref is None:
+        return None
+    if limit is None and page:
+        return PAGE_LIMIT
+    return limit
 
 
 @guarded
@@ -534,12 +549,14 @@ def export(
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
-        limit=limit if ref is not None else None, cursor=cursor,
+        limit=_page_limit(ref, limit, fmt == Format.html), cursor=cursor,
     )  # fmt: skip
     if output is not None or (fmt == Format.html and not to_stdout):
-        target = output or Path("lineage.html")
-        with writing(target):  # before the query: a bad path was found once the page was drawn
-            output_path(target)
+        # before the query (a bad path was found once the page was drawn), as typed: a Path
+        # drops a trailing / ("-o out/" wrote a file "out")
+        given = output_text or "lineage.html"
+        with writing(given):
+            output_path(given)
     err = err_console()
     # made before the progress is shown: it swaps sys.stderr for a proxy of its own
     querying, rendering = busy("querying the lineage"), busy(f"rendering {fmt.value}")
@@ -556,7 +573,7 @@ def export(
     ):
         task = progress.add_task(querying, total=2)
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
-        _warn_if_cut(graph, node, limit or STORE_LIMIT)
+        _warn_if_cut(graph, node, limit or STORE_LIMIT, capped=fmt == Format.html and not limit)
         progress.update(task, advance=1, description=rendering)
         if fmt == Format.html and to_stdout:
             text = to_html(graph, title=_title(node), focus=_focus(node))
@@ -572,22 +589,31 @@ def export(
         else:
             text = render_text(graph, fmt)
         progress.update(task, advance=1)
+    note = mermaid_limits_note(text) if fmt == Format.mermaid else None
+    if note is not None:  # written all the same (a renderer may raise its limits)
+        err_console().print(f"[yellow]{escape(note)}[/]", soft_wrap=True)
     if output is None:
         # as the stream can carry it (PYTHONIOENCODING=ascii, a C locale): the same text
         text = json_for_stdout(text) if fmt == Format.json else drawing_for_stdout(text, fmt.value)
         write_stdout(text if text.endswith("\n") else text + "\n")
     else:
+        # where output_path checked it and the page is written: "-o ~/g.json" (a ~ the shell
+        # left, as in --output=~/g.json) made a directory "~" here, -f html wrote to the home
+        written = output.expanduser()
         with writing(output):
-            output.parent.mkdir(parents=True, exist_ok=True)
+            written.parent.mkdir(parents=True, exist_ok=True)
             data = text.encode("utf-8")
-            replace_file(output, lambda file: file.write(data))  # no half file on an error
+            replace_file(written, lambda file: file.write(data))  # no half file on an error
         err_console().print(
-            f"{fmt.value} written to [bold]{escape(printable(str(output)))}[/]", soft_wrap=True
+            f"{fmt.value} written to [bold]{escape(printable(str(written)))}[/]", soft_wrap=True
         )
 
 
-def _warn_if_cut(graph: LineageGraph, node: Entity | None, limit: int) -> None:
-    """Say on stderr when the answer is not everything (never cut silently)."""
+def _warn_if_cut(
+    graph: LineageGraph, node: Entity | None, limit: int, *, capped: bool = False
+) -> None:
+    """Say on stderr when the answer is not everything (never cut silently); ``capped``: the
+    viewer's page from REF was cut at PAGE_LIMIT, no --limit given."""
     if graph.complete:
         return
     if node is None:
@@ -597,6 +623,11 @@ def _warn_if_cut(graph: LineageGraph, node: Entity | None, limit: int) -> None:
         )
     else:
         text = paging_note(graph) or ""
+        if capped:
+            text += (
+                f" (the viewer's page draws at most {PAGE_LIMIT} nodes unless --limit; "
+                "--depth or the filters draw less)"
+            )
     err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
 
 
@@ -651,16 +682,16 @@ def view(
     opts = walk_options(
         depth=depth, as_of=as_of, only=only, types=types, states=states, where=where,
         stop_types=stop_types, stop_states=stop_states, exclude_stop=exclude_stop,
-        limit=limit if ref is not None else None, cursor=cursor,
+        limit=_page_limit(ref, limit, True), cursor=cursor,
     )  # fmt: skip
-    with writing(output):  # before the query: a bad path was found once the page was drawn
-        output_path(output)
+    with writing(output_text):  # before the query: a bad path was found once the page was drawn
+        output_path(output_text)  # as typed: a Path drops a trailing / ("-o out/")
     with (
         err_console().status(busy("querying the lineage"), spinner=spinner()),
         open_store(store) as s,
     ):
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
-    _warn_if_cut(graph, node, limit or STORE_LIMIT)
+    _warn_if_cut(graph, node, limit or STORE_LIMIT, capped=not limit)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
     # a message, not the answer: on stderr, as export -f html and stats --plot say theirs
@@ -668,6 +699,12 @@ def view(
         f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
     )
     if not no_open and not open_in_browser(path):
+        why = (
+            " (no display: DISPLAY and WAYLAND_DISPLAY are unset; BROWSER names one to use)"
+            if display_missing()
+            else ""
+        )
         err_console().print(
-            f"no browser could be started: open {escape(path.as_uri())} yourself", soft_wrap=True
+            f"no browser could be started{why}: open {escape(path.as_uri())} yourself",
+            soft_wrap=True,
         )

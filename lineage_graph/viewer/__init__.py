@@ -14,6 +14,7 @@ import importlib
 import itertools
 import json
 import math
+import os
 import re
 import sys
 import webbrowser
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GraphData",
+    "display_missing",
     "graph_from_store",
     "graph_payload",
     "jsonable",
@@ -59,6 +61,10 @@ __all__ = [
 
 #: Beyond this many nodes the page uses a faster layout than dagre.
 DAGRE_LIMIT = 1500
+#: The most nodes a page is drawn with where nobody asked for one: a notebook's display of a
+#: graph (:func:`repr_html`), and the CLI's page from REF without --limit. A 50,000-node page
+#: took its layout alone 40 s (cytoscape headless, in node), the page frozen meanwhile.
+PAGE_NODE_LIMIT = 10_000
 
 
 @dataclass
@@ -311,11 +317,21 @@ def _asset(name: str) -> str:
     return (resources.files(__package__) / "static" / name).read_text(encoding="utf-8")
 
 
+#: A lone UTF-16 surrogate (in a Python str every surrogate is lone: a pair is one character).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def _script_safe_json(payload: Any) -> str:
-    """JSON that cannot end its ``<script>`` element early (``<``, ``>``, ``&`` escaped)."""
+    """JSON that cannot end its ``<script>`` element early (``<``, ``>``, ``&`` escaped), a
+    lone surrogate as its ``\\uXXXX`` escape (JSON and JavaScript hold it; UTF-8 cannot)."""
     text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escaped)
+    text = _SURROGATE.sub(_surrogate_escape, text)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
@@ -346,7 +362,9 @@ def to_html(
     )
     values = {
         # stored text (the CLI's title names the node): its control characters shown visibly
-        "TITLE": html.escape(printable(title)),
+        # a lone surrogate (a file name's undecodable byte, os.fsdecode) shown as an escape:
+        # UTF-8 cannot hold it, and write_html raised UnicodeEncodeError
+        "TITLE": html.escape(_SURROGATE.sub(_surrogate_escape, printable(title))),
         "CONTROL": html.escape(CONTROL_PATTERN_JS),
         "JOINERS": html.escape(json.dumps(JOINER_TABLES)),
         "VERSION": html.escape(__version__),
@@ -395,8 +413,23 @@ def write_html(
         raise path_error(path, exc) from None
 
 
+def display_missing() -> bool:
+    """True where no graphical browser can be shown: Linux and the BSDs with neither
+    ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set (an ssh session, a container, CI) and no
+    ``BROWSER`` chosen. macOS and Windows always have a display."""
+    if sys.platform in ("darwin", "win32", "cygwin"):
+        return False
+    names = ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    return not any(os.environ.get(name) for name in names)
+
+
 def open_in_browser(path: str | Path) -> bool:
-    """Open a written page in the default browser; False if none could be started."""
+    """Open a written page in the default browser; False if none could be started, or there is
+    no display to show one on (:func:`display_missing`): Python's ``webbrowser`` then ran a
+    text browser (lynx, w3m, www-browser) in the terminal, which cannot run the page's
+    scripts and held the command until it was quit. A browser named by ``BROWSER`` is used."""
+    if display_missing():
+        return False
     try:
         return webbrowser.open(Path(path).resolve().as_uri())
     except webbrowser.Error:
@@ -405,10 +438,21 @@ def open_in_browser(path: str | Path) -> bool:
 
 def repr_html(graph: object, *, height: int = 520) -> str:
     """The page inside an ``<iframe srcdoc>`` (Jupyter's ``_repr_html_``): isolated from the
-    notebook's styles and scripts, and still without network access."""
+    notebook's styles and scripts, and still without network access. A graph of more than
+    :data:`PAGE_NODE_LIMIT` artifacts and executions is a line saying so instead."""
     if isinstance(height, bool) or not isinstance(height, int) or height < 1:
         # -1 made an iframe of no height (an empty cell); a str such as "520px" raised untyped
         raise InvalidArgumentError(f"height is a positive int of pixels, got {height!r:.80}")
+    _require_graph(graph)
+    nodes = len(_items(graph, "artifacts")) + len(_items(graph, "executions"))
+    if nodes > PAGE_NODE_LIMIT:
+        # a notebook showed every graph it was given: evaluating a 50,000-node lineage in a
+        # cell embedded a page that froze the notebook; drawing it is asked for explicitly
+        return (
+            f"<p>A lineage graph of {nodes} nodes: more than the {PAGE_NODE_LIMIT} drawn "
+            "inline. Draw it with <code>lineage_graph.viewer.write_html(graph, path)</code> "
+            "and open the file, or page it (<code>limit=</code>).</p>"
+        )
     page = html.escape(to_html(graph), quote=True)
     return (
         f'<iframe srcdoc="{page}" style="width:100%;height:{int(height)}px;border:1px solid #ddd" '

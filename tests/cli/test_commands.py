@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -971,6 +973,82 @@ def test_view_writes_the_page(demo: Demo, tmp_path: Path) -> None:
     focused = demo.cli("view", str(demo.result.raw.id), "--direction", "downstream",
                        "--no-open", "-o", str(page))  # fmt: skip
     assert focused.exit_code == 0 and 'data-nodes="10"' in page.read_text()
+
+
+def test_the_page_from_ref_is_capped_and_paged_not_unbounded(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``view REF`` and ``export REF -f html`` walked the whole lineage into one page: 50,000
+    nodes made one page whose layout alone took 40 s (headless), nothing said. The page
+    from REF is one page of PAGE_LIMIT nodes unless --limit (here PAGE_LIMIT made 4, under the
+    demo's 10 nodes downstream of its raw data), said on stderr with the cursor of the next; the
+    text exports stay whole."""
+    from lineage_graph.cli import _graph
+
+    monkeypatch.setattr(_graph, "PAGE_LIMIT", 4)
+    raw = str(demo.result.raw.id)
+    page = tmp_path / "view.html"
+    pages = {
+        "view": ["view", raw, "--direction", "downstream", "--no-open", "-o", str(page)],
+        "export": ["export", raw, "--direction", "downstream", "-f", "html", "-o", str(page)],
+    }
+    for args in pages.values():
+        result = demo.cli(*args)
+        assert result.exit_code == 0, result.output
+        assert 'data-nodes="4"' in page.read_text()
+        message = " ".join(result.stderr.split())
+        assert "this page has 4 of 10 nodes" in message, message
+        assert "draws at most 4 nodes unless --limit" in message, message
+        cursor = re.search(r"--cursor (\S+)", message)
+        assert cursor is not None
+        following = demo.cli(*args, "--cursor", cursor.group(1))
+        assert following.exit_code == 0, following.output
+        assert 'data-nodes="4"' in page.read_text()
+    # --limit is the user's: as given, nothing said of the cap
+    result = demo.cli(*pages["view"], "--limit", "20")
+    assert result.exit_code == 0 and 'data-nodes="10"' in page.read_text(), result.output
+    assert "incomplete" not in result.stderr
+    # the text exports are not drawn by the page: whole
+    exported = demo.cli("export", raw, "--direction", "downstream")
+    assert exported.exit_code == 0, exported.output
+    whole = json.loads(exported.stdout)
+    assert whole["complete"] is True and len(whole["artifacts"]) + len(whole["executions"]) == 10
+
+
+@pytest.mark.skipif(
+    sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
+)
+def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_path: Path) -> None:
+    """In an ssh session (TERM set, no DISPLAY nor WAYLAND_DISPLAY) ``view`` ran the first text
+    browser on PATH (lynx, w3m, www-browser: Python's webbrowser falls back to them) in the
+    terminal and waited for it to be quit: a browser that cannot run the page's scripts. It
+    now starts none and says why and where the page is; a BROWSER the user names is used."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    ran = tmp_path / "ran.txt"
+    for name in ("lynx", "w3m", "www-browser"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{ran}"\n')
+        script.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TERM": "xterm"}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "LINEAGE_GRAPH_STORE"):
+        env.pop(name, None)
+    page = tmp_path / "view.html"
+    command = [sys.executable, "-m", "lineage_graph.cli", "view", "5", "-o", str(page)]
+    command += ["--store", str(demo.path)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not ran.exists(), ran.read_text()
+    message = " ".join(done.stderr.split())
+    assert "no browser could be started (no display" in message, message
+    assert page.as_uri() in message and page.is_file()
+    # a browser named by BROWSER is the user's choice: it is started
+    env["BROWSER"] = str(bin_dir / "w3m")
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ran.read_text() == f"w3m {page.as_uri()}\n"
+    assert "no browser" not in done.stderr
 
 
 def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:

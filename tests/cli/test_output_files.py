@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from lineage_graph.cli import ExitCode
+from lineage_graph.exceptions import InvalidArgumentError
 
 from .conftest import Demo
 
@@ -332,3 +333,81 @@ def test_a_non_ascii_output_name_in_a_c_locale(demo: Demo, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-800:]
     assert target.read_text("utf-8").startswith("digraph")
     assert [p.name for p in tmp_path.iterdir()] == ["données.dot"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "mermaid", "dot", "html"])
+def test_a_tilde_in_o_is_the_home_for_every_format(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """``export -o '~/g.json'`` (a ``~`` the shell leaves, as in ``--output=~/g.json``) was
+    checked as the home's file but written under a directory named ``~`` made in the working
+    directory; ``-f html`` (write_html) wrote it in the home. Every format writes the home's."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = demo.cli("export", "5", "-f", fmt, "-o", f"~/g.{fmt}", env={"HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    assert (home / f"g.{fmt}").is_file()
+    assert not (work / "~").exists()
+    assert f"written to {home / f'g.{fmt}'}" in " ".join(result.stderr.split())
+
+
+def test_a_mermaid_export_mermaid_refuses_is_said(tmp_path: Path) -> None:
+    """Mermaid's parser refuses a flowchart of more than 500 edges (its default maxEdges, which
+    a diagram cannot raise: "Edge limit exceeded"), and draws one longer than 50,000
+    characters as an error: ``export -f mermaid`` of 501 events wrote it without a word. It is
+    written all the same, and said on stderr (and not for a drawing within the limits)."""
+    from lineage_graph import (
+        Artifact,
+        ArtifactType,
+        Event,
+        EventType,
+        Execution,
+        ExecutionType,
+        LineageStore,
+    )
+
+    from .conftest import invoke
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Shard"))
+        store.put_execution_type(ExecutionType(name="Merge"))
+        shards = store.put_artifacts([Artifact(type="Shard", name=f"s{i}") for i in range(501)])
+        [merge] = store.put_executions([Execution(type="Merge")])
+        store.put_events(
+            [Event(artifact_id=a, execution_id=merge, type=EventType.INPUT) for a in shards]
+        )
+        out = tmp_path / "g.mmd"
+        result = invoke(["export", "-f", "mermaid", "-o", str(out), "--store", str(path)])
+        assert result.exit_code == 0, result.output
+        assert out.read_text().count(" -->|INPUT| ") == 501
+        message = " ".join(result.stderr.split())
+        assert "501 edges (its limit: 500)" in message and "-f dot or -f html" in message
+        small = invoke(["export", "1", "-f", "mermaid", "--store", str(path)])
+        assert small.exit_code == 0 and "Mermaid" not in small.stderr, small.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["export", "5", "-o"], ["export", "5", "-f", "dot", "-o"], ["export", "5", "-f", "html", "-o"],
+     ["view", "5", "--no-open", "-o"]],
+    ids=" ".join,
+)  # fmt: skip
+def test_an_o_ending_with_a_slash_is_refused_not_written_as_a_file(
+    demo: Demo, tmp_path: Path, args: list[str]
+) -> None:
+    """``-o out/`` (a directory, which does not exist) wrote a file named ``out``: the path was
+    made a Path, which drops the slash, where a shell's ``> out/`` and open() refuse it. It is
+    a usage error naming it, nothing written; write_html refuses it the same way."""
+    from lineage_graph.viewer import GraphData, write_html
+
+    given = f"{tmp_path / 'out'}/"
+    result = demo.cli(*args, given)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"cannot write {given}: it ends with a /" in " ".join(result.stderr.split())
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InvalidArgumentError, match="ends with a /"):
+        write_html(GraphData(), given)
+    assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 
 import pytest
@@ -593,3 +594,43 @@ def test_control_characters_are_shown_escaped_and_the_data_stays_exact(
     assert (a["uri"], a["type"], x["name"]) == (URI_RLO, "Model\u202d", "run\x1b[31m\nred\x9b")
     assert a["custom_properties"] == {"k\u202a": "v\u202c", "s": {"x": "y\u2066\x85"}}
     assert a["contexts"] == x["contexts"] == ["Exp\u200f:e\u061c1"]
+
+
+def test_a_notebook_draws_no_page_beyond_the_limit(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jupyter shows a LineageGraph by drawing it (``_repr_html_``): a 50,000-node lineage
+    evaluated in a cell embedded a page whose layout froze the notebook. Beyond
+    PAGE_NODE_LIMIT nodes (here made 3) the cell is a line saying so and how to draw it."""
+    from lineage_graph import viewer
+
+    with store.run("Ingest") as run:
+        data = run.output("DataSet", uri="s3://b/d.csv")
+    with store.run("Trainer", inputs=[data]) as run:
+        run.output("Model", uri="s3://b/m.pkl")
+    graph = store.downstream(data)
+    assert len(graph) == 3
+    monkeypatch.setattr(viewer, "PAGE_NODE_LIMIT", 3)
+    assert graph._repr_html_().startswith("<iframe srcdoc=")
+    monkeypatch.setattr(viewer, "PAGE_NODE_LIMIT", 2)
+    shown = graph._repr_html_()
+    assert "<iframe" not in shown and "cytoscape" not in shown
+    assert "A lineage graph of 3 nodes: more than the 2 drawn inline" in shown
+    assert "write_html" in shown
+    # drawing it is asked for explicitly: to_html draws it whole
+    assert 'data-nodes="3"' in graph.to_html()
+
+
+def test_a_lone_surrogate_is_written_as_an_escape_not_a_unicode_error(tmp_path: object) -> None:
+    """A name from a file name whose bytes are not UTF-8 (``os.fsdecode``: ``'x\\udcff'``)
+    drawn by hand: write_html raised UnicodeEncodeError (UTF-8 cannot hold a lone surrogate).
+    The page's data holds it as the JSON escape (exact), the title shows it escaped."""
+    from pathlib import Path
+
+    name = os.fsdecode(b"run-\xff.csv")
+    graph = GraphData(artifacts=[Artifact(id=1, type="File", name=name, uri=f"file:///{name}")])
+    target = write_html(graph, Path(str(tmp_path)) / "g.html", title=f"Lineage of {name}")
+    page = target.read_text(encoding="utf-8")
+    node = _data_of(page)["nodes"][0]  # type: ignore[index]
+    assert node["name"] == name and node["uri"] == f"file:///{name}"  # type: ignore[index]
+    assert "<title>Lineage of run-\\udcff.csv</title>" in page
