@@ -894,7 +894,6 @@ class MetadataStore:
         # reported only once those updates are read and would pass, as MLMD writes them first
         updates: list[Node] = []  # the updates met while nothing else stopped the checks
         refreshed: set[tuple[NodeKind, int]] = set()
-        stored_types = self._stored_type_ids(batch)
         for m in batch:
             if m.id is not None and not upfront:
                 if checking or updates:
@@ -902,15 +901,11 @@ class MetadataStore:
                 checking = False
             if checking and not upfront:
                 _type_id_given(m)
-            type_id = m.type_id
-            if type_id is None and m.id is not None:
-                type_id = stored_types.get((m.kind, m.id))
-            t = None if type_id is None else self._known_types[m.kind].get(type_id)
             if m.type_id is None:
-                if t is not None and type_id is not None:
-                    # an update without its type id: MLMD judges it on its stored type
-                    _no_int_for_double(self._fresh_for(t, m, type_id, refreshed), m)
+                # an update without its type id: the write judges it on its stored type, an
+                # int_value for a DOUBLE property included (mlmd_write_rules)
                 continue
+            t = self._known_types[m.kind].get(m.type_id)
             if t is None:
                 if (m.id is None or upfront) and (
                     checking or (m.id is None and updates and self._updates_pass(updates))
@@ -935,36 +930,6 @@ class MetadataStore:
             for found in self._store.get_types_by_id(node.kind, [type_id]):
                 self._known_types[node.kind][type_id] = t = found
         return t
-
-    def _stored_type_ids(self, batch: Sequence[Node]) -> dict[tuple[NodeKind, int], int]:
-        """The stored type ids of ``batch``'s updates given without a type id that give an
-        ``int_value`` (MLMD checks those against their stored type: an int for a DOUBLE
-        property is refused), their types cached. One read per kind of such updates; none for
-        other calls."""
-        found: dict[tuple[NodeKind, int], int] = {}
-        for kind in NodeKind:
-            ids = sorted(
-                {
-                    m.id
-                    for m in batch
-                    if m.kind == kind
-                    and m.id is not None
-                    and m.type_id is None
-                    and any(type(v) is int for v in m.properties.values())
-                }
-            )
-            if not ids:
-                continue
-            nodes: Sequence[Node] = self._store._repository_of(kind).get_by_ids(ids)
-            for node in nodes:
-                if node.id is not None and node.type_id is not None:
-                    found[(kind, node.id)] = node.type_id
-            known = self._known_types[kind]
-            missing = sorted({t for (k, _), t in found.items() if k == kind} - known.keys())
-            if missing:
-                for read in self._store.get_types_by_id(kind, missing):
-                    known[read.id or 0] = read
-        return found
 
     def _updates_pass(self, updates: Sequence[Node]) -> bool:
         """Whether MLMD would write every one of ``updates`` (to reach a later node): each
