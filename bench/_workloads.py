@@ -117,9 +117,12 @@ def neo4j_nodes(store: LineageStore) -> int:
 def wipe_neo4j(store: LineageStore) -> None:
     """Delete every node of the Neo4j database ``store`` uses (its schema stays). ``IN
     TRANSACTIONS`` needs an auto-commit transaction: the backend's own session, whose bookmarks
-    make its next read see the database empty."""
-    with store.backend._session() as session:  # type: ignore[attr-defined]
-        session.run(NEO4J_WIPE).consume()
+    make its next read see the database empty. As every statement of the store, it starts with
+    the backend's ``query_prefix`` (``CYPHER 5`` on Neo4j 2025.06+, whose database may run
+    Cypher 25 by default)."""
+    backend = store.backend
+    with backend._session() as session:  # type: ignore[attr-defined]
+        session.run(backend.query_prefix + NEO4J_WIPE).consume()  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager

@@ -47,6 +47,8 @@ class StoreSettings(_UrlsRedacted):
 
 #: The smallest per-query memory cap (bytes) the embedded engine is started with, but 0 (none).
 MIN_QUERY_MEM_CAPACITY = 1024**2
+#: How much longer than the server's longest query a reply is awaited by default (s).
+REPLY_MARGIN_S = 60.0
 
 
 class EmbeddedSettings(BaseSettings):
@@ -68,7 +70,8 @@ class EmbeddedSettings(BaseSettings):
     #: Seconds to wait for a starting server before giving up.
     startup_timeout_s: float = Field(default=20.0, gt=0)
     #: How long a command's reply is awaited (s): past it, an error, never a hang (the server's
-    #: own limit on a query is ``query_timeout_max_ms``).
+    #: own limit on a query is ``query_timeout_max_ms``). Not given: 660, or
+    #: ``query_timeout_max_ms`` + 60 s when that is longer.
     socket_timeout_s: float = Field(default=660.0, gt=0)
     #: A server this library started that answers nothing for this long (no reply, and no PING
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
@@ -113,6 +116,13 @@ class EmbeddedSettings(BaseSettings):
                 "(LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS), which the server refuses: raise the "
                 "maximum too (0: none)"
             )
+        # A reply may take as long as the server lets a query run: a socket timeout not given
+        # is at least that maximum and a minute. With 660 s whatever the maximum, a migration
+        # given a longer one (docs/reliability.md) was cut at 11 minutes: EngineUnavailableError
+        # "the FalkorDB server is unreachable ...: Timeout reading from socket".
+        floor = self.query_timeout_max_ms / 1000 + REPLY_MARGIN_S
+        if "socket_timeout_s" not in self.model_fields_set and self.socket_timeout_s < floor:
+            self.socket_timeout_s = floor
         return self
 
     #: Password for an external server (``redis://``, ``unix://``); not used by a server of ours.

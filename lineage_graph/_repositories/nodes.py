@@ -232,6 +232,11 @@ class NodeRepository(Repository, Generic[N]):
                         "free-form values)"
                     )
                 if declared == PropertyType.DOUBLE and kind == PropertyType.INT:
+                    if _MLMD_RULES.get():  # MLMD refuses an int_value for a DOUBLE property
+                        raise InvalidArgumentError(
+                            f"{node_label}: found unmatched property type for {name!r}: type "
+                            f"{t.name!r} declares DOUBLE, got an int_value"
+                        )
                     if int(float(value)) != value:  # 2**53 + 1 was read back as 2**53
                         raise InvalidArgumentError(
                             f"{node_label}: found unmatched property type for {name!r}: type "

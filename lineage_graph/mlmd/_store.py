@@ -901,26 +901,35 @@ class MetadataStore:
                 checking = False
             if checking and not upfront:
                 _type_id_given(m)
-            t = None if m.type_id is None else self._known_types[m.kind].get(m.type_id)
+            if m.type_id is None:
+                # an update without its type id: the write judges it on its stored type, an
+                # int_value for a DOUBLE property included (mlmd_write_rules)
+                continue
+            t = self._known_types[m.kind].get(m.type_id)
             if t is None:
-                if (
-                    (m.id is None or upfront)
-                    and m.type_id is not None
-                    and (checking or (m.id is None and updates and self._updates_pass(updates)))
+                if (m.id is None or upfront) and (
+                    checking or (m.id is None and updates and self._updates_pass(updates))
                 ):
                     raise native.NotFoundError(f"Cannot find type for type_id: {m.type_id}")
                 continue
-            # a property the cached type lacks may have been added since (by another client):
-            # the type is read again before its kind is judged
-            stale = any(name not in t.properties for name in m.properties)
-            if stale and m.type_id is not None and (m.kind, m.type_id) not in refreshed:
-                refreshed.add((m.kind, m.type_id))
-                for found in self._store.get_types_by_id(m.kind, [m.type_id]):
-                    self._known_types[m.kind][m.type_id] = t = found
+            t = self._fresh_for(t, m, m.type_id, refreshed)
             _no_int_for_double(t, m)
             if not _declared(t, m) and not upfront:
                 checking = False
                 updates = []  # the native store reports this node itself
+
+    def _fresh_for(
+        self, t: NodeType, node: Node, type_id: int, refreshed: set[tuple[NodeKind, int]]
+    ) -> NodeType:
+        """``t`` (type ``type_id`` as cached), read again first when it lacks a property
+        ``node`` gives: another client may have added it since (at most once per type and
+        call, ``refreshed``; a node whose properties ``t`` declares costs nothing)."""
+        stale = any(name not in t.properties for name in node.properties)
+        if stale and (node.kind, type_id) not in refreshed:
+            refreshed.add((node.kind, type_id))
+            for found in self._store.get_types_by_id(node.kind, [type_id]):
+                self._known_types[node.kind][type_id] = t = found
+        return t
 
     def _updates_pass(self, updates: Sequence[Node]) -> bool:
         """Whether MLMD would write every one of ``updates`` (to reach a later node): each
@@ -944,6 +953,9 @@ class MetadataStore:
                     for read in self._store.get_types_by_id(kind, [node.type_id]):
                         known[node.type_id] = read
                 t = known.get(node.type_id)
+                if t is not None and not _declared(t, m):
+                    # the cached type may lack properties another client added since
+                    t = self._fresh_for(t, m, node.type_id, set())
                 if t is None or not _declared(t, m):
                     return False
         return True

@@ -1251,6 +1251,32 @@ def test_each_opener_of_a_shared_directory_gets_its_own_query_timeout(tmp_path: 
                 assert staging.backend.read(slow) == [{"n": 12000000 // 7}]
 
 
+def test_a_reply_is_awaited_as_long_as_the_server_may_run_a_query(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store given a query limit past 10 minutes (docs/reliability.md: a long migration) waited
+    for a reply only ``socket_timeout_s``, 660 s: the migration was cut at 11 minutes with
+    EngineUnavailableError "the FalkorDB server is unreachable ...: Timeout reading from
+    socket" (measured with a 2 s socket timeout and an 8 s migration). A socket timeout not
+    given is now at least the server's longest query and a minute; one given is kept."""
+    hour = 3_600_000
+    with LineageStore.open(tmp_path, query_timeout_ms=hour, query_timeout_max_ms=hour) as store:
+        assert embedded(store).settings.socket_timeout_s == hour / 1000 + 60
+        assert store.backend.read("RETURN 1 AS x") == [{"x": 1}]
+    with LineageStore.open(tmp_path, query_timeout_max_ms=hour, socket_timeout_s=30) as store:
+        assert embedded(store).settings.socket_timeout_s == 30
+    monkeypatch.setenv("LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS", str(hour))
+    with LineageStore.open(tmp_path) as store:  # the maximum from the environment too
+        assert embedded(store).settings.socket_timeout_s == hour / 1000 + 60
+    monkeypatch.setenv("LINEAGE_GRAPH_SOCKET_TIMEOUT_S", "45")
+    with LineageStore.open(tmp_path) as store:
+        assert embedded(store).settings.socket_timeout_s == 45
+    monkeypatch.delenv("LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS")
+    monkeypatch.delenv("LINEAGE_GRAPH_SOCKET_TIMEOUT_S")
+    with LineageStore.open(tmp_path) as store:  # the default maximum: 660 s, as before
+        assert embedded(store).settings.socket_timeout_s == 660
+
+
 def test_an_external_server_on_a_unix_socket_gets_its_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -485,6 +485,52 @@ def test_an_int_for_a_double_property_another_client_added_is_refused(both: Both
     both.call("get_artifacts")  # nothing written
 
 
+@pytest.mark.parametrize("kind", ["artifact", "execution", "context"])
+def test_an_update_without_its_type_id_gets_no_int_for_a_double_property(
+    both: Both, kind: str
+) -> None:
+    """MLMD checks an update given without ``type_id`` against its stored type: an
+    ``int_value`` for a DOUBLE property is refused. The adapter checked only nodes naming
+    their type, so the int went through and was stored as a double."""
+    type_cls = getattr(pb, kind.capitalize() + "Type")
+    node_cls = getattr(pb, kind.capitalize())
+    t = both.call(f"put_{kind}_type", type_cls(name="T", properties={"x": pb.DOUBLE}))
+    first = node_cls(type_id=t, **({"name": "c"} if kind == "context" else {}))
+    first.properties["x"].double_value = 1.5
+    [node_id] = both.call(f"put_{kind}s", [first])
+    update = node_cls(id=node_id, **({"name": "c"} if kind == "context" else {}))
+    update.properties["x"].int_value = 2
+    assert both.fails(f"put_{kind}s", [update]) is errors.InvalidArgumentError
+    both.call(f"get_{kind}s")  # nothing written
+    update.properties["x"].double_value = 2.5  # a double passes, as in MLMD
+    both.call(f"put_{kind}s", [update])
+    both.call(f"get_{kind}s")
+
+
+def test_an_update_without_its_type_id_is_checked_on_a_type_another_client_widened(
+    both: Both,
+) -> None:
+    """An update (no ``type_id``) giving a property another client added to its type, then a
+    new node of an unknown type: MLMD writes the update and reports the unknown type
+    (NotFoundError). The adapter judged the update on its cached type, which lacked the
+    property, so it left the report to the native store: InvalidArgumentError."""
+    other = MetadataStore(both.ours.lineage_store)
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T", properties={"a": pb.INT}))
+    first = pb.Artifact(type_id=t)
+    first.properties["a"].int_value = 1
+    [artifact_id] = both.call("put_artifacts", [first])  # the adapter has cached the type
+    wider = pb.ArtifactType(name="T", properties={"a": pb.INT, "x": pb.DOUBLE})
+    assert both.ref.put_artifact_type(wider, can_add_fields=True) == t
+    assert other.put_artifact_type(wider, can_add_fields=True) == t
+    update = pb.Artifact(id=artifact_id)
+    update.properties["x"].double_value = 1.5
+    assert both.fails("put_artifacts", [update, pb.Artifact(type_id=999)]) is errors.NotFoundError
+    both.call("get_artifacts")  # nothing written
+    update.properties["x"].int_value = 2  # and an int for it is refused, as in MLMD
+    assert both.fails("put_artifacts", [update]) is errors.InvalidArgumentError
+    both.call("get_artifacts")
+
+
 def test_nodes_match_mlmd(both: Both) -> None:
     scenario_nodes(both)
 

@@ -1347,3 +1347,25 @@ def test_the_cypher_5_prefix_passes_neo4j_analyser() -> None:
     report = _run_lint(_node(), [{"name": "write", "text": text}, {"name": "probe", "text": probe}])
     assert report["probe"]["errors"], "the analyser must reject the malformed probe"
     assert not report["write"]["errors"], report["write"]
+
+
+@pytest.mark.parametrize(
+    ("agent", "prefixed"), [("Neo4j/5.26.0", False), ("Neo4j/2026.02.0", True)]
+)
+def test_the_benchmark_wipe_gets_the_cypher_5_prefix_too(
+    peer_factory: Any, agent: str, prefixed: bool
+) -> None:
+    """The benchmark's wipe of a Neo4j database (``bench/_workloads.py``) runs on the backend's
+    session, outside ``read``/``write``: it went as it was while every other statement (and
+    the test suite's wipe) carried ``CYPHER 5`` on a server that may default to Cypher 25."""
+    import sys
+    import types
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench._workloads import NEO4J_WIPE, wipe_neo4j
+
+    peer = peer_factory(agent=agent)
+    with _backend(peer.uri) as backend:
+        wipe_neo4j(types.SimpleNamespace(backend=backend))  # type: ignore[arg-type]
+    assert peer.queries == [("CYPHER 5\n" if prefixed else "") + NEO4J_WIPE]
