@@ -746,12 +746,14 @@ class Retention(Repository):
     def _archive(self, path: Path, batch: _Batch) -> tuple[int, dict[str, dict[str, str]]]:
         """Append the batch's full records to ``path`` and fsync, before anything changes.
 
-        Returns the records written and, per kind (``artifact_stamps``, ``execution_stamps``),
-        each archived node's update time as the archive holds it (``str(id)`` -> the time as
-        text, ``""`` for none): the batch's statement removes only nodes still as archived. A
-        node another writer updated between this read and that statement (its update
-        acknowledged) was removed with its update in no archive: the change was lost for good."""
-        stamps: dict[str, dict[str, str]] = {"artifact_stamps": {}, "execution_stamps": {}}
+        Returns the records written and, per kind (``artifact_archived``, ``execution_archived``),
+        each archived node's properties as read (``str(id)`` -> the property map): the batch's
+        statement removes only nodes still as archived. A node another writer updated between
+        this read and that statement (its update acknowledged) was removed with its update in
+        no archive: the change was lost for good. Every property is compared, not the update
+        time: an update in the same millisecond as the one before it keeps the time (writers
+        stamp the clock's millisecond, as MLMD does), and such an update was lost so."""
+        stamps: dict[str, dict[str, Any]] = {"artifact_archived": {}, "execution_archived": {}}
         action: dict[tuple[str, int], str] = {}
         for island in batch.islands:
             action.update((("Artifact", a), "delete") for a in island["artifacts"])
@@ -769,10 +771,7 @@ class Retention(Repository):
                 for row in self.read(query, ids=chunk):
                     node = dict(row["node"])
                     todo = action[(kind.value, int(node["id"]))]
-                    updated = node.get("last_update_time_since_epoch")
-                    stamps[f"{kind.value.lower()}_stamps"][str(node["id"])] = (
-                        "" if updated is None else str(updated)
-                    )
+                    stamps[f"{kind.value.lower()}_archived"][str(node["id"])] = row["node"]
                     if todo == "tombstone" and node.get("tombstone_time_since_epoch") is not None:
                         # A tombstone already: the write leaves it as it is. This plan applied
                         # again (the retry after a batch whose reply was lost) archived the
@@ -882,8 +881,8 @@ class Retention(Repository):
         # tombstoned before it.)
         keep = self._serving()
         for batch in self._batches(plan, batch_size, keep=keep):
-            # Without an archive nothing needs the nodes as they were read: no stamps.
-            stamps: dict[str, Any] = {"artifact_stamps": None, "execution_stamps": None}
+            # Without an archive nothing needs the nodes as they were read.
+            stamps: dict[str, Any] = {"artifact_archived": None, "execution_archived": None}
             if path is not None:
                 try:
                     written, stamps = self._archive(path, batch)

@@ -50,6 +50,7 @@ from lineage_graph import (
     PropertyType,
     RetentionPlan,
 )
+from lineage_graph._repositories import nodes as nodes_module
 from lineage_graph._repositories import retention as retention_module
 from tests.conftest import reads_of
 from tests.reliability._integrity import assert_healthy
@@ -487,6 +488,45 @@ def test_a_node_updated_after_it_was_archived_stays_with_its_update(
     last = {(type(r.node).__name__, r.node.id): r.node for r in records}
     assert last[("Execution", eid)] == late[eid]
     assert last[("Artifact", used)] == late[used]
+    assert_healthy(store)
+
+
+def test_an_update_in_the_same_millisecond_as_the_archived_one_is_not_lost(
+    store: LineageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive's guard compared each node's update time as archived with the one the batch's
+    statement found: an update landing in between, in the same millisecond as the update before
+    it, kept the time (writers stamp the clock's millisecond), so the node was deleted and that
+    acknowledged update was in neither the store nor the archive. The guard now compares the
+    node as archived, every property: any update made since keeps it."""
+    _types(store)
+    eid, aid = _island(store, "run")
+    frozen = time.time_ns() // 1_000_000  # every write below lands in this one millisecond
+    monkeypatch.setattr(nodes_module, "now_ms", lambda: frozen)
+    run = store.get_executions_by_id([eid])[0]
+    store.put_executions([run.model_copy(update={"custom_properties": {"v": 1}})])
+    plan = store.plan_retention(types=["Train", "Model"])
+    assert plan.islands == (((aid,), (eid,)),)
+    archive_once = retention_module.Retention._archive
+    late: list[Execution] = []
+
+    def archive_then_another_writer(self: Any, path: Path, batch: Any) -> Any:
+        out = archive_once(self, path, batch)
+        if not late:
+            now = store.get_executions_by_id([eid])[0]
+            store.put_executions([now.model_copy(update={"custom_properties": {"v": 2}})])
+            late.extend(store.get_executions_by_id([eid]))
+        return out
+
+    monkeypatch.setattr(retention_module.Retention, "_archive", archive_then_another_writer)
+    archive = tmp_path / "retention.jsonl"
+    result = store.apply_retention(plan, archive=archive)
+    assert late[0].last_update_time_since_epoch == frozen  # the same stamp as archived
+    assert eid not in result.deleted_executions + result.tombstoned_executions
+    assert store.get_executions_by_id([eid]) == late  # the update is still in the store
+    assert result.tombstoned_artifacts == (aid,)  # its island tombstoned around it
+    archived = [r.node for r in store.read_retention_archive(archive)]
+    assert [n.custom_properties for n in archived if isinstance(n, Execution)] == [{"v": 1}]
     assert_healthy(store)
 
 
