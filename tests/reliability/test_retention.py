@@ -815,6 +815,48 @@ def test_a_file_that_is_no_archive_is_not_cut(store: LineageStore, tmp_path: Pat
     assert [a.id for a in store.get_artifacts()] == [model]
 
 
+def test_a_json_file_that_is_no_archive_is_refused(store: LineageStore, tmp_path: Path) -> None:
+    """A file beginning with '{' passed as an archive: another program's JSON lines, a JSON
+    document, a one-line JSON object. Its first bytes and its last line (whole JSON, or none)
+    were taken for an archive's: the nodes were deleted and their records appended after it,
+    and read_retention_archive then refused the whole file (line 1), those records included.
+    Refused now, before anything is removed, the file as it was."""
+    _types(store)
+    [model] = store.put_artifacts([Artifact(type="Model", uri="/m")])
+    plan = store.plan_retention(types=["Model"])
+    for text in (b'{"x": 1}\n{"y": 2}\n', b'{\n  "a": 1\n}\n', b'{"config": true}', b"{}\n"):
+        other = tmp_path / "other.json"
+        other.write_bytes(text)
+        with pytest.raises(InvalidArgumentError, match=r"other\.json is not a retention archive"):
+            store.apply_retention(plan, archive=other)
+        assert other.read_bytes() == text
+    assert [a.id for a in store.get_artifacts()] == [model]
+
+
+def test_an_archive_ending_with_a_blank_line_is_appended_to(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """An archive whose last line is blank without a newline (spaces left by an editor), which
+    read_retention_archive reads: taken for a file that is no archive and refused."""
+    _types(store)
+    store.put_artifacts(
+        [Artifact(type="Model", uri="/first"), Artifact(type="Model", uri="/second")]
+    )
+    archive = tmp_path / "retention.jsonl"
+    store.apply_retention(store.plan_retention(types=["Model"]), archive=archive)
+    store.put_artifacts([Artifact(type="Model", uri="/third")])
+    with archive.open("ab") as f:
+        f.write(b"  ")
+    assert len(store.read_retention_archive(archive)) == 2
+    store.apply_retention(store.plan_retention(types=["Model"]), archive=archive)
+    assert [r.node.uri for r in store.read_retention_archive(archive)] == [
+        "/first",
+        "/second",
+        "/third",
+    ]
+    assert store.get_artifacts() == []
+
+
 def test_an_apply_waits_for_another_one_appending_to_the_same_archive(
     store: LineageStore, tmp_path: Path
 ) -> None:
