@@ -24,7 +24,9 @@
 // stays as it is too (removed, its acknowledged update was in neither the store nor the
 // archive). Every property, not the update time: an update in the same millisecond as the one
 // before it keeps the time (writers stamp the clock's millisecond, MLMD's contract), and was
-// lost so.
+// lost so. A double's native twin (`pd__*` / `cd__*`, kept for filters) is left out, as the
+// decoder leaves it: FalkorDB returns it with 15 significant digits, so it never compared equal
+// (a node holding 0.1 + 0.2 was never removed); its exact `x` key is compared.
 // Neo4j reads committed data: a node another writer is updating reads as it was until that
 // writer commits, so the checks below passed on it, the DELETE / SET then waited for its lock
 // and removed it once the other writer had set it LIVE (or linked it to a new execution: its
@@ -63,7 +65,7 @@ CALL {
              AND ($artifact_states IS NULL OR n.state IN $artifact_states)
              AND ($artifact_archived IS NULL
                   OR all(x IN keys(n) + keys(coalesce($artifact_archived[toString(n.id)], {}))
-                         WHERE x = 'lock'
+                         WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
                             OR coalesce(n[x] = $artifact_archived[toString(n.id)][x],
                                         n[x] IS NULL AND $artifact_archived[toString(n.id)][x] IS NULL))))
   RETURN count(n) AS changed_a
@@ -76,7 +78,7 @@ CALL {
              AND ($execution_states IS NULL OR n.last_known_state IN $execution_states)
              AND ($execution_archived IS NULL
                   OR all(x IN keys(n) + keys(coalesce($execution_archived[toString(n.id)], {}))
-                         WHERE x = 'lock'
+                         WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
                             OR coalesce(n[x] = $execution_archived[toString(n.id)][x],
                                         n[x] IS NULL AND $execution_archived[toString(n.id)][x] IS NULL))))
   RETURN count(n) AS changed_e
@@ -99,7 +101,7 @@ CALL {
     AND ($artifact_states IS NULL OR n.state IN $artifact_states)
     AND ($artifact_archived IS NULL
          OR all(x IN keys(n) + keys(coalesce($artifact_archived[toString(n.id)], {}))
-                WHERE x = 'lock'
+                WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
                    OR coalesce(n[x] = $artifact_archived[toString(n.id)][x],
                                n[x] IS NULL AND $artifact_archived[toString(n.id)][x] IS NULL)))
   OPTIONAL MATCH (n)-[:ATTRIBUTION]->(m:Context)
@@ -123,7 +125,7 @@ CALL {
     AND ($execution_states IS NULL OR n.last_known_state IN $execution_states)
     AND ($execution_archived IS NULL
          OR all(x IN keys(n) + keys(coalesce($execution_archived[toString(n.id)], {}))
-                WHERE x = 'lock'
+                WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
                    OR coalesce(n[x] = $execution_archived[toString(n.id)][x],
                                n[x] IS NULL AND $execution_archived[toString(n.id)][x] IS NULL)))
   WITH n,

@@ -530,6 +530,24 @@ def test_an_update_in_the_same_millisecond_as_the_archived_one_is_not_lost(
     assert_healthy(store)
 
 
+def test_a_node_holding_doubles_is_removed_with_an_archive(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """The archive's guard compares the node as archived: a double's native twin (kept for
+    filters) comes back from FalkorDB with 15 significant digits, so compared too it never
+    equalled the stored one and the node was never removed. Its exact twin is compared."""
+    _types(store)
+    doubles = {"f": 0.1 + 0.2, "third": 1 / 3, "nan": math.nan, "big": 1e308}
+    [model] = store.put_artifacts([Artifact(type="Model", custom_properties=doubles)])
+    archive = tmp_path / "retention.jsonl"
+    result = store.apply_retention(store.plan_retention(types=["Model"]), archive=archive)
+    assert result.deleted_artifacts == (model,)
+    assert store.get_artifacts() == []
+    [record] = store.read_retention_archive(archive)
+    kept = record.node.custom_properties
+    assert kept["f"] == 0.1 + 0.2 and kept["third"] == 1 / 3 and math.isnan(kept["nan"])
+
+
 def _race_the_plan(store: LineageStore, tag: str, wait_ms: int, size: int = 6) -> None:
     """One round of the race below: ``2 * size`` MARKED_FOR_DELETION artifacts planned, the plan
     applied ``wait_ms`` after two writers start changing them, then each outcome checked."""
