@@ -380,18 +380,33 @@ def _torn_tail(f: Any) -> tuple[int, bool]:
         return start, False
     f.seek(start)
     tail = f.read()
+    if not tail.strip():  # blank (spaces, a lone "\r"): read_archive skips it, and so do we
+        return start, False
     try:
-        json.loads(tail.decode("utf-8"))
+        value = json.loads(tail.decode("utf-8"))
     except (ValueError, RecursionError):  # cut short: a batch that never ran
         if tail.startswith(_RECORD_HEAD) or _RECORD_HEAD.startswith(tail):
             return start, True
+        value = None
+    if not _record_shaped(value):
         # A file given by mistake (notes, a data file): its last line was cut off as a torn
-        # record, then the records were appended to what was left.
+        # record, then the records were appended to what was left. A whole JSON value that is
+        # no record (a number, another program's object) had the records appended after it,
+        # and read_archive then refused the whole file, those records included.
         raise InvalidArgumentError(
             f"{getattr(f, 'name', 'the archive')} is not a retention archive: its last line is "
             "no record, nor a record cut short; give an archive's path or a new file's"
-        ) from None
+        )
     return start, False
+
+
+#: Keys every record has (ArchivedRecord's; ``kind`` and the lists came later in some).
+_RECORD_KEYS = frozenset({"action", "archived_at", "node"})
+
+
+def _record_shaped(value: Any) -> bool:
+    """Whether a decoded archive line looks like a record (read_archive validates it fully)."""
+    return isinstance(value, dict) and value.keys() >= _RECORD_KEYS
 
 
 def _end_torn_tail(f: Any) -> None:
@@ -422,16 +437,31 @@ def _sync_directory(directory: Path) -> None:
 
 
 def _check_archive_tail(path: Path) -> None:
-    """Refuse, before anything is removed, an existing file that is no archive: one whose text
-    does not begin with a JSON object (notes, a CSV, a log ending with a newline: the records
-    were appended to it), or one whose last line :func:`_end_torn_tail` would not take."""
+    """Refuse, before anything is removed, an existing file that is no archive: one whose first
+    line is no record (notes, a CSV, a log, another program's JSON lines or a JSON document:
+    the records were appended to it, and read_archive then refused the whole file, the records
+    of the run that removed their nodes included), or one whose last line
+    :func:`_end_torn_tail` would not take."""
+    refused = InvalidArgumentError(
+        f"{path} is not a retention archive: it does not begin with a record; give an "
+        "archive's path or a new file's"
+    )
     with open(path, "rb") as f:
         head = f.read(4096).lstrip()
-        if head and not head.startswith(b"{"):
-            raise InvalidArgumentError(
-                f"{path} is not a retention archive: it does not begin with a record; give an "
-                "archive's path or a new file's"
-            )
+        if head and not head.startswith(b"{"):  # before reading a line that may be the file
+            raise refused
+        f.seek(0)
+        for raw in f:  # the first line that is not blank
+            if not raw.strip():
+                continue
+            if raw.endswith(b"\n"):  # else it is the last line too: _torn_tail's to judge
+                try:
+                    value = json.loads(raw.decode("utf-8"))
+                except (ValueError, RecursionError):
+                    value = None
+                if not _record_shaped(value):
+                    raise refused
+            break
         _torn_tail(f)
 
 
@@ -746,12 +776,14 @@ class Retention(Repository):
     def _archive(self, path: Path, batch: _Batch) -> tuple[int, dict[str, dict[str, str]]]:
         """Append the batch's full records to ``path`` and fsync, before anything changes.
 
-        Returns the records written and, per kind (``artifact_stamps``, ``execution_stamps``),
-        each archived node's update time as the archive holds it (``str(id)`` -> the time as
-        text, ``""`` for none): the batch's statement removes only nodes still as archived. A
-        node another writer updated between this read and that statement (its update
-        acknowledged) was removed with its update in no archive: the change was lost for good."""
-        stamps: dict[str, dict[str, str]] = {"artifact_stamps": {}, "execution_stamps": {}}
+        Returns the records written and, per kind (``artifact_archived``, ``execution_archived``),
+        each archived node's properties as read (``str(id)`` -> the property map): the batch's
+        statement removes only nodes still as archived. A node another writer updated between
+        this read and that statement (its update acknowledged) was removed with its update in
+        no archive: the change was lost for good. Every property is compared, not the update
+        time: an update in the same millisecond as the one before it keeps the time (writers
+        stamp the clock's millisecond, as MLMD does), and such an update was lost so."""
+        stamps: dict[str, dict[str, Any]] = {"artifact_archived": {}, "execution_archived": {}}
         action: dict[tuple[str, int], str] = {}
         for island in batch.islands:
             action.update((("Artifact", a), "delete") for a in island["artifacts"])
@@ -769,10 +801,7 @@ class Retention(Repository):
                 for row in self.read(query, ids=chunk):
                     node = dict(row["node"])
                     todo = action[(kind.value, int(node["id"]))]
-                    updated = node.get("last_update_time_since_epoch")
-                    stamps[f"{kind.value.lower()}_stamps"][str(node["id"])] = (
-                        "" if updated is None else str(updated)
-                    )
+                    stamps[f"{kind.value.lower()}_archived"][str(node["id"])] = row["node"]
                     if todo == "tombstone" and node.get("tombstone_time_since_epoch") is not None:
                         # A tombstone already: the write leaves it as it is. This plan applied
                         # again (the retry after a batch whose reply was lost) archived the
@@ -882,8 +911,8 @@ class Retention(Repository):
         # tombstoned before it.)
         keep = self._serving()
         for batch in self._batches(plan, batch_size, keep=keep):
-            # Without an archive nothing needs the nodes as they were read: no stamps.
-            stamps: dict[str, Any] = {"artifact_stamps": None, "execution_stamps": None}
+            # Without an archive nothing needs the nodes as they were read.
+            stamps: dict[str, Any] = {"artifact_archived": None, "execution_archived": None}
             if path is not None:
                 try:
                     written, stamps = self._archive(path, batch)

@@ -81,6 +81,19 @@ def as_of_ms(value: int | dt.datetime | None) -> int | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
+        try:
+            offset = value.utcoffset()
+        except (TypeError, ValueError) as exc:  # a tzinfo whose offset is no valid timedelta
+            raise InvalidArgumentError(
+                f"as_of: the datetime's time zone gives no valid offset: {exc}"
+            ) from None
+        if offset is None:
+            # a tzinfo that gives no offset: neither naive (it has a tzinfo, so it is not
+            # taken as UTC) nor aware, it escaped as a raw TypeError from the subtraction
+            raise InvalidArgumentError(
+                f"as_of: the datetime's time zone {value.tzinfo!r:.60} gives no UTC offset; "
+                "give an aware datetime (e.g. datetime.now(UTC)) or ms since the epoch"
+            )
         return datetime_ms(value)  # exact: a float product was 1 ms early at times
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentError(f"as_of must be ms since the epoch or a datetime: {value!r}")

@@ -406,6 +406,34 @@ def test_as_of_a_datetime_is_its_exact_millisecond(typed: LineageStore) -> None:
     assert _traverse.as_of_ms(before) == -1
 
 
+class _NoOffset(dt.tzinfo):
+    """A time zone that gives no UTC offset (allowed by Python: its datetimes count as naive)."""
+
+    def utcoffset(self, d: dt.datetime | None) -> dt.timedelta | None:
+        return None
+
+    def dst(self, d: dt.datetime | None) -> dt.timedelta | None:
+        return None
+
+
+class _BadOffset(_NoOffset):
+    def utcoffset(self, d: dt.datetime | None) -> dt.timedelta | None:
+        return dt.timedelta(hours=25)  # Python refuses it (ValueError) when it is asked
+
+
+def test_as_of_a_datetime_whose_time_zone_gives_no_offset_is_refused(typed: LineageStore) -> None:
+    """A tzinfo whose utcoffset() is None (or an offset Python refuses) escaped as a raw
+    TypeError ("can't subtract offset-naive and offset-aware datetimes") / ValueError from
+    lineage(as_of=...): now InvalidArgumentError, as another bad as_of is."""
+    b = small_pipeline(typed)
+    for tz in (_NoOffset(), _BadOffset()):
+        at = dt.datetime(2020, 1, 1, tzinfo=tz)
+        with pytest.raises(InvalidArgumentError, match="as_of: the datetime's time zone"):
+            typed.downstream(b.a(0), as_of=at)
+        with pytest.raises(InvalidArgumentError, match="as_of: the datetime's time zone"):
+            typed.lineage([b.a(3)], as_of=at, max_hops=2)
+
+
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 

@@ -50,6 +50,7 @@ from lineage_graph import (
     PropertyType,
     RetentionPlan,
 )
+from lineage_graph._repositories import nodes as nodes_module
 from lineage_graph._repositories import retention as retention_module
 from tests.conftest import reads_of
 from tests.reliability._integrity import assert_healthy
@@ -490,6 +491,63 @@ def test_a_node_updated_after_it_was_archived_stays_with_its_update(
     assert_healthy(store)
 
 
+def test_an_update_in_the_same_millisecond_as_the_archived_one_is_not_lost(
+    store: LineageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive's guard compared each node's update time as archived with the one the batch's
+    statement found: an update landing in between, in the same millisecond as the update before
+    it, kept the time (writers stamp the clock's millisecond), so the node was deleted and that
+    acknowledged update was in neither the store nor the archive. The guard now compares the
+    node as archived, every property: any update made since keeps it."""
+    _types(store)
+    eid, aid = _island(store, "run")
+    frozen = time.time_ns() // 1_000_000  # every write below lands in this one millisecond
+    monkeypatch.setattr(nodes_module, "now_ms", lambda: frozen)
+    run = store.get_executions_by_id([eid])[0]
+    store.put_executions([run.model_copy(update={"custom_properties": {"v": 1}})])
+    plan = store.plan_retention(types=["Train", "Model"])
+    assert plan.islands == (((aid,), (eid,)),)
+    archive_once = retention_module.Retention._archive
+    late: list[Execution] = []
+
+    def archive_then_another_writer(self: Any, path: Path, batch: Any) -> Any:
+        out = archive_once(self, path, batch)
+        if not late:
+            now = store.get_executions_by_id([eid])[0]
+            store.put_executions([now.model_copy(update={"custom_properties": {"v": 2}})])
+            late.extend(store.get_executions_by_id([eid]))
+        return out
+
+    monkeypatch.setattr(retention_module.Retention, "_archive", archive_then_another_writer)
+    archive = tmp_path / "retention.jsonl"
+    result = store.apply_retention(plan, archive=archive)
+    assert late[0].last_update_time_since_epoch == frozen  # the same stamp as archived
+    assert eid not in result.deleted_executions + result.tombstoned_executions
+    assert store.get_executions_by_id([eid]) == late  # the update is still in the store
+    assert result.tombstoned_artifacts == (aid,)  # its island tombstoned around it
+    archived = [r.node for r in store.read_retention_archive(archive)]
+    assert [n.custom_properties for n in archived if isinstance(n, Execution)] == [{"v": 1}]
+    assert_healthy(store)
+
+
+def test_a_node_holding_doubles_is_removed_with_an_archive(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """The archive's guard compares the node as archived: a double's native twin (kept for
+    filters) comes back from FalkorDB with 15 significant digits, so compared too it never
+    equalled the stored one and the node was never removed. Its exact twin is compared."""
+    _types(store)
+    doubles = {"f": 0.1 + 0.2, "third": 1 / 3, "nan": math.nan, "big": 1e308}
+    [model] = store.put_artifacts([Artifact(type="Model", custom_properties=doubles)])
+    archive = tmp_path / "retention.jsonl"
+    result = store.apply_retention(store.plan_retention(types=["Model"]), archive=archive)
+    assert result.deleted_artifacts == (model,)
+    assert store.get_artifacts() == []
+    [record] = store.read_retention_archive(archive)
+    kept = record.node.custom_properties
+    assert kept["f"] == 0.1 + 0.2 and kept["third"] == 1 / 3 and math.isnan(kept["nan"])
+
+
 def _race_the_plan(store: LineageStore, tag: str, wait_ms: int, size: int = 6) -> None:
     """One round of the race below: ``2 * size`` MARKED_FOR_DELETION artifacts planned, the plan
     applied ``wait_ms`` after two writers start changing them, then each outcome checked."""
@@ -773,6 +831,48 @@ def test_a_file_that_is_no_archive_is_not_cut(store: LineageStore, tmp_path: Pat
             store.apply_retention(plan, archive=notes)
         assert notes.read_bytes() == text
     assert [a.id for a in store.get_artifacts()] == [model]
+
+
+def test_a_json_file_that_is_no_archive_is_refused(store: LineageStore, tmp_path: Path) -> None:
+    """A file beginning with '{' passed as an archive: another program's JSON lines, a JSON
+    document, a one-line JSON object. Its first bytes and its last line (whole JSON, or none)
+    were taken for an archive's: the nodes were deleted and their records appended after it,
+    and read_retention_archive then refused the whole file (line 1), those records included.
+    Refused now, before anything is removed, the file as it was."""
+    _types(store)
+    [model] = store.put_artifacts([Artifact(type="Model", uri="/m")])
+    plan = store.plan_retention(types=["Model"])
+    for text in (b'{"x": 1}\n{"y": 2}\n', b'{\n  "a": 1\n}\n', b'{"config": true}', b"{}\n"):
+        other = tmp_path / "other.json"
+        other.write_bytes(text)
+        with pytest.raises(InvalidArgumentError, match=r"other\.json is not a retention archive"):
+            store.apply_retention(plan, archive=other)
+        assert other.read_bytes() == text
+    assert [a.id for a in store.get_artifacts()] == [model]
+
+
+def test_an_archive_ending_with_a_blank_line_is_appended_to(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """An archive whose last line is blank without a newline (spaces left by an editor), which
+    read_retention_archive reads: taken for a file that is no archive and refused."""
+    _types(store)
+    store.put_artifacts(
+        [Artifact(type="Model", uri="/first"), Artifact(type="Model", uri="/second")]
+    )
+    archive = tmp_path / "retention.jsonl"
+    store.apply_retention(store.plan_retention(types=["Model"]), archive=archive)
+    store.put_artifacts([Artifact(type="Model", uri="/third")])
+    with archive.open("ab") as f:
+        f.write(b"  ")
+    assert len(store.read_retention_archive(archive)) == 2
+    store.apply_retention(store.plan_retention(types=["Model"]), archive=archive)
+    assert [r.node.uri for r in store.read_retention_archive(archive)] == [
+        "/first",
+        "/second",
+        "/third",
+    ]
+    assert store.get_artifacts() == []
 
 
 def test_an_apply_waits_for_another_one_appending_to_the_same_archive(
