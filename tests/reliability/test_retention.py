@@ -1205,6 +1205,19 @@ def test_selection_reads_id_windows_across_gaps(
     assert len(selects) <= 2 * len(drop) // 5 + 15, len(selects)
 
 
+def _old_artifact_stamped(store: LineageStore, field_name: str, ms: int) -> int:
+    """A new artifact whose time ``field_name`` selects on (created or updated) is ``ms``."""
+    store.put_artifact_type(ArtifactType(name="Old"))
+    [old] = store.put_artifacts([Artifact(type="Old", uri="/old")])
+    stamp = (
+        "create_time_since_epoch"
+        if field_name == "created_before"
+        else "last_update_time_since_epoch"
+    )
+    store.backend.write(f"MATCH (n:Artifact {{id: {old}}}) SET n.{stamp} = {ms}")
+    return old
+
+
 @pytest.mark.parametrize("field_name", ["created_before", "updated_before"])
 def test_a_datetime_cut_is_its_exact_millisecond(store: LineageStore, field_name: str) -> None:
     """A cut given as a datetime went through int(timestamp() * 1000), a float: the datetime of
@@ -1213,14 +1226,7 @@ def test_a_datetime_cut_is_its_exact_millisecond(store: LineageStore, field_name
 
     cut = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=1003)
     assert getattr(retention_module.RetentionPolicy(**{field_name: cut}), field_name) == 1003
-    store.put_artifact_type(ArtifactType(name="Old"))
-    [old] = store.put_artifacts([Artifact(type="Old", uri="/old")])
-    stamp = (
-        "create_time_since_epoch"
-        if field_name == "created_before"
-        else "last_update_time_since_epoch"
-    )
-    store.backend.write(f"MATCH (n:Artifact {{id: {old}}}) SET n.{stamp} = 1002")
+    old = _old_artifact_stamped(store, field_name, 1002)
     plan = store.plan_retention(**{field_name: cut})
     assert plan.delete_artifacts == (old,)
 
@@ -1240,14 +1246,7 @@ def test_a_datetime_cut_inside_a_millisecond_selects_that_millisecond(
             **{field_name: epoch + timedelta(milliseconds=ms)}
         )
         assert getattr(policy, field_name) == rounded
-    store.put_artifact_type(ArtifactType(name="Old"))
-    [old] = store.put_artifacts([Artifact(type="Old", uri="/old")])
-    stamp = (
-        "create_time_since_epoch"
-        if field_name == "created_before"
-        else "last_update_time_since_epoch"
-    )
-    store.backend.write(f"MATCH (n:Artifact {{id: {old}}}) SET n.{stamp} = 1003")
+    old = _old_artifact_stamped(store, field_name, 1003)
     plan = store.plan_retention(**{field_name: epoch + timedelta(milliseconds=1003.5)})
     assert plan.delete_artifacts == (old,)
 
