@@ -75,7 +75,8 @@ _MAX_SPAN = 1 << 62
 #: (an index still being built, a plan that filters after another seek) ``a >= b`` overflows
 #: once ``a - b`` passes the int64 range: ``1 >= -9223372036854775808`` is false. Ids and
 #: millisecond times lie far inside; values beyond (possible only in imported data) are still
-#: listed, by the open windows, in order as exact as the engine's comparisons.
+#: listed, by the open windows, in exact order: every comparison of the order property is made
+#: within one sign (:func:`_halves`, :func:`_after_condition`, the sign first in ``ORDER BY``).
 _EXACT = 1 << 53
 #: The largest row count a statement's LIMIT is given: FalkorDB 4.16 reads LIMIT as an unsigned
 #: 32-bit number (LIMIT 2^32 returns no row, 2^32 + 1 one), so a larger ``limit`` (a caller's
