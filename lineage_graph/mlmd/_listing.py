@@ -75,7 +75,8 @@ _MAX_SPAN = 1 << 62
 #: (an index still being built, a plan that filters after another seek) ``a >= b`` overflows
 #: once ``a - b`` passes the int64 range: ``1 >= -9223372036854775808`` is false. Ids and
 #: millisecond times lie far inside; values beyond (possible only in imported data) are still
-#: listed, by the open windows, in order as exact as the engine's comparisons.
+#: listed, by the open windows, in exact order: every comparison of the order property is made
+#: within one sign (:func:`_halves`, :func:`_after_condition`, the sign first in ``ORDER BY``).
 _EXACT = 1 << 53
 #: The largest row count a statement's LIMIT is given: FalkorDB 4.16 reads LIMIT as an unsigned
 #: 32-bit number (LIMIT 2^32 returns no row, 2^32 + 1 one), so a larger ``limit`` (a caller's
@@ -171,6 +172,20 @@ def _validate(query: ListQuery) -> None:
         raise InvalidArgumentError("only artifacts and executions can be listed by context")
 
 
+def _after_condition(value: str, cmp: str, after: int) -> str:
+    """``value`` past a page token's ``(after_value, after_id)`` in the order ``cmp`` (``>``
+    ascending, ``<`` descending), exact over all of int64. FalkorDB 4.16 compares two integers
+    by their difference, which overflows once it leaves int64 (``2^62 > -2^62`` is false), so
+    the value and the token's are compared only when they share a sign (a comparison with 0 is
+    exact): the sign the walk goes to (ascending: ``>= 0``) is past a negative token's value
+    whatever the rest says, and only it can be past a token's value of that sign."""
+    past = f"{value} {cmp} $after_value OR ({value} = $after_value AND {NODE}.id {cmp} $after_id)"
+    ahead = f"{value} >= 0" if cmp == ">" else f"{value} < 0"
+    if (after < 0) == (cmp == ">"):
+        return f"({ahead} OR {past})"
+    return f"({ahead} AND ({past}))"
+
+
 def build_list_query(
     query: ListQuery,
     dialect: str,
@@ -179,13 +194,15 @@ def build_list_query(
     nodes: bool = False,
     window: tuple[int | None, int | None] | None = None,
     rows: int | None = None,
+    half: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The Cypher text and parameters of ``query`` (exposed for tests and the linter): one row
     holding every ``[order value, id]`` pair, or with ``nodes`` one row per node (its stored
     properties), so the caller need not fetch the nodes again by id. ``window`` keeps the order
     property within ``[lo, hi]`` (None: that side is open, no condition); ``rows`` is the number
     of rows a limited query keeps (default: ``limit + 1``, which tells the caller whether a next
-    page exists)."""
+    page exists); ``half`` keeps it within one sign (-1: below 0, 1: from 0), where the
+    engine compares the bounds exactly."""
     _validate(query)
     compiled = compile_filter(query.filter_query, query.kind)
     params: dict[str, Any] = dict(compiled.params)
@@ -204,6 +221,8 @@ def build_list_query(
     if window is not None:
         # a range on the bare (indexed) property: the engine seeks it in the index
         lo, hi = window
+        if half is not None:  # within one sign: the window's bounds compare exactly
+            conds.append(f"{order_prop} {'<' if half < 0 else '>='} 0")
         if lo is not None:
             conds.append(f"{order_prop} >= $window_lo")
             params["window_lo"] = lo
@@ -218,10 +237,7 @@ def build_list_query(
             conds.append(f"{NODE}.id {cmp} $after_id")
         else:
             params["after_value"] = after_value
-            conds.append(
-                f"(coalesce({order_prop}, 0) {cmp} $after_value OR "
-                f"(coalesce({order_prop}, 0) = $after_value AND {NODE}.id {cmp} $after_id))"
-            )
+            conds.append(_after_condition(f"coalesce({order_prop}, 0)", cmp, after_value))
     if compiled.matches:
         # Restrictions on n first, where the planner can use them before expanding the aliases.
         if conds:
@@ -238,10 +254,13 @@ def build_list_query(
     if query.limit:
         # top-k in the engine: limit + 1 rows tell the caller whether a next page exists
         direction = "ASC" if query.is_asc else "DESC"
+        value = f"coalesce({order_prop}, 0)"
         order = (
             f"{NODE}.id {direction}"
             if by_id
-            else f"coalesce({order_prop}, 0) {direction}, {NODE}.id {direction}"
+            # the sign first: values of one sign compare exactly (see _after_condition)
+            else f"CASE WHEN {value} < 0 THEN 0 ELSE 1 END {direction}, {value} {direction}, "
+            f"{NODE}.id {direction}"
         )
         lines.append(f"WITH {NODE} ORDER BY {order} LIMIT $limit")
         params["limit"] = query.limit + 1 if rows is None else rows
@@ -395,7 +414,7 @@ def _windowed_items(
         end = now_ms()
     # One text per shape of window (the filter compiled and the token decoded once): only the
     # window's bounds and row count change between them.
-    statements: dict[tuple[bool, bool], tuple[str, dict[str, Any]]] = {}
+    statements: dict[tuple[bool, bool, int | None], tuple[str, dict[str, Any]]] = {}
     items: list[_Item] = []
     seen: set[int] = set()
     while True:
@@ -405,27 +424,38 @@ def _windowed_items(
             hi = None
         if not asc and lo is not None and lo <= -_EXACT:
             lo = None
-        shape = (lo is not None, hi is not None)
-        if shape not in statements:
-            statements[shape] = build_list_query(
-                query, store.backend.dialect, type_id, nodes=nodes, window=(lo, hi), rows=need
-            )
-        bounds = {"window_lo": lo, "window_hi": hi}
         wanted = need - len(items)
         # By update time, a node already in the page (moved here by a concurrent update) may
         # come back once; reading that many more rows keeps the window whole when they are
         # dropped. Ids and create times never change: no node comes back.
         again = len(seen) if field == "last_update_time" else 0
-        got = _fetch(
-            store,
-            query,
-            type_id,
-            nodes=nodes,
-            statement=statements[shape],
-            limit=wanted + again,
-            **{k: v for k, v in bounds.items() if v is not None},
-        )
-        got = [item for item in got if item.id not in seen][:wanted]
+        got: list[_Item] = []
+        for part_lo, part_hi, half in _halves(lo, hi, field, asc):
+            shape = (part_lo is not None, part_hi is not None, half)
+            if shape not in statements:
+                statements[shape] = build_list_query(
+                    query,
+                    store.backend.dialect,
+                    type_id,
+                    nodes=nodes,
+                    window=(part_lo, part_hi),
+                    rows=need,
+                    half=half,
+                )
+            bounds = {"window_lo": part_lo, "window_hi": part_hi}
+            read = _fetch(
+                store,
+                query,
+                type_id,
+                nodes=nodes,
+                statement=statements[shape],
+                limit=wanted - len(got) + again,
+                **{k: v for k, v in bounds.items() if v is not None},
+            )
+            got += [item for item in read if item.id not in seen]
+            if len(got) >= wanted:
+                break
+        got = got[:wanted]
         seen.update(item.id for item in got)
         items.extend(got)
         if len(items) >= need:
@@ -452,6 +482,25 @@ def _windowed_items(
             assert lo is not None
             last = lo
             lo, hi = (None if last <= end else last - span), last - 1
+
+
+def _halves(
+    lo: int | None, hi: int | None, field: str, asc: bool
+) -> list[tuple[int | None, int | None, int | None]]:
+    """The window ``[lo, hi]`` as its parts within one sign, in the walk's direction:
+    ``(lo, hi, half)``, ``half`` -1 below 0 and 1 from 0 (None: ids, never negative, one part).
+    FalkorDB 4.16 compares two integers by their difference, which overflows past int64
+    (``1 >= -9223372036854775808`` is false); a bound compares exactly with the values of its
+    own sign, and the sign condition (a comparison with 0, exact) keeps the others out. A
+    bound of the other sign than its part is dropped (the sign condition is that side)."""
+    if field == "id":
+        return [(lo, hi, None)]
+    parts: list[tuple[int | None, int | None, int | None]] = []
+    if lo is None or lo < 0:
+        parts.append((lo, hi if hi is not None and hi < 0 else None, -1))
+    if hi is None or hi >= 0:
+        parts.append((lo if lo is not None and lo >= 0 else None, hi, 1))
+    return parts if asc else parts[::-1]
 
 
 def list_node_ids(store: LineageStore, query: ListQuery) -> tuple[list[int], str | None]:

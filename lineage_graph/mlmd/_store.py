@@ -164,6 +164,14 @@ def _ids(values: Iterable[int]) -> list[int]:
     return [int(i) for i in request.artifact_ids]
 
 
+def _ids_given(values: Iterable[int] | None) -> list[int]:
+    """Ids as ml_metadata's client gives them to its request's constructor
+    (``get_artifacts_and_types_by_artifact_ids``): ``None`` is no id (an empty answer, where
+    :func:`_ids`, which iterates them, raises TypeError); a bad id fails as in :func:`_ids`."""
+    request = _SERVICE.GetArtifactsByIDRequest(artifact_ids=values)
+    return [int(i) for i in request.artifact_ids]
+
+
 def _text(value: str) -> str:
     """A name as ml_metadata's client sets it on its request (a string field): ``None`` or a
     number is ``TypeError``, UTF-8 ``bytes`` are taken, as there."""
@@ -1327,7 +1335,7 @@ class MetadataStore:
         self, artifact_ids: Iterable[int], extra_options: ExtraOptions | None = None
     ) -> tuple[list[Any], list[Any]]:
         """Gets artifacts by id and the types they are of."""
-        found = self._store.get_artifacts_by_id(_ids(artifact_ids))
+        found = self._store.get_artifacts_by_id(_ids_given(artifact_ids))
         # the types in the order the artifacts (in id order) first use them, as MLMD lists them
         type_ids = list(dict.fromkeys(a.type_id for a in found if a.type_id is not None))
         return _protos(found), self._types_by_id(NodeKind.ARTIFACT, type_ids)

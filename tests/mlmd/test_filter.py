@@ -513,18 +513,22 @@ def test_generated_queries_pass_the_neo4j_analyser() -> None:
     items.append({"name": "page", "text": cypher})
     # The windows of a limited page, both return shapes, by both times.
     for order_by in ("create_time", "last_update_time"):
-        by_time = ListQuery(**{**first.__dict__, "order_by": order_by})
-        token = _encode_token(by_time, 5, 7, 1000)
-        for nodes in (False, True):
-            cypher, _ = build_list_query(
-                ListQuery(**{**by_time.__dict__, "page_token": token}),
-                "neo4j",
-                type_id=3,
-                nodes=nodes,
-                window=(5, 1004),
-                rows=2,
-            )
-            items.append({"name": f"window {order_by} nodes={nodes}", "text": cypher})
+        # tokens on both signs, both directions, windows within one sign (int64-exact forms)
+        for after, is_asc, half in ((5, True, 1), (-5, False, -1), (-5, True, None)):
+            by_time = ListQuery(**{**first.__dict__, "order_by": order_by, "is_asc": is_asc})
+            token = _encode_token(by_time, after, 7, 1000)
+            for nodes in (False, True):
+                cypher, _ = build_list_query(
+                    ListQuery(**{**by_time.__dict__, "page_token": token}),
+                    "neo4j",
+                    type_id=3,
+                    nodes=nodes,
+                    window=(5, 1004),
+                    rows=2,
+                    half=half,
+                )
+                name = f"window {order_by} {after} {is_asc} {half} nodes={nodes}"
+                items.append({"name": name, "text": cypher})
     items.append({"name": "broken", "text": "MATCH (n:Artifact) WHERE n.id = RETURN n"})
     report = _lint(items)
     assert report["broken"], "the analyser must reject a broken query"

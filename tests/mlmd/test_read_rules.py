@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -15,6 +16,21 @@ def test_artifacts_and_types_list_the_types_in_first_use_order(both: Both) -> No
     both.call("put_artifacts", [pb.Artifact(type_id=t) for t in (b, a, c, b, a)])
     for asked in ([1, 2, 3], [3, 2, 1], [5, 3, 4], [4, 5], [2]):
         both.call("get_artifacts_and_types_by_artifact_ids", asked)
+
+
+def test_artifacts_and_types_of_no_ids_given_as_none_are_none(both: Both) -> None:
+    """ml_metadata's client gives these ids to its request's constructor, where ``None`` leaves
+    the field unset (``([], [])``), not iterates them (TypeError, as ``get_artifacts_by_id``)."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="A"))
+    both.call("put_artifacts", [pb.Artifact(type_id=t)])
+    assert both.call("get_artifacts_and_types_by_artifact_ids", None) == ([], [])
+    for bad in ("1", [1.0], [2**63], [None]):
+        raised = []
+        for store in (both.ref, both.ours):
+            with pytest.raises((TypeError, ValueError)) as exc:
+                store.get_artifacts_and_types_by_artifact_ids(bad)
+            raised.append(type(exc.value))
+        assert raised[0] is raised[1], bad
 
 
 def test_an_empty_uri_finds_the_artifacts_stored_without_one(both: Both) -> None:
