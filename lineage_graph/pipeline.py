@@ -2806,6 +2806,10 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
                 return True
             except _InputAsOutput as exc:  # (a new artifact declaring an input again)
                 passed = exc.artifact_id
+                # It is that stored input, as a new output declared again is its stored twin
+                # at once: the call returned it with no id (state UNKNOWN), never stored, and
+                # the cache hit standing for the call returned the stored input.
+                _become(artifact, next(a for a in run.inputs if a.id == passed))
         return _note_returned_input(run, passed, path)
     if out.path:
         return False

@@ -492,3 +492,27 @@ def test_a_new_artifact_declaring_an_input_again_is_that_input(store: LineageSto
     ):
         again.output("DataSet", name="train", uri="/t")
     assert again.state == ExecutionState.COMPLETE and again.outputs == []
+
+
+def test_a_new_artifact_returned_as_an_input_again_is_that_stored_input(
+    store: LineageStore,
+) -> None:
+    """The returned new artifact that is (get-or-create) one of the step's inputs becomes that
+    stored input, as a new output declared again becomes its stored twin at once: the call
+    returned it never stored (id None, state UNKNOWN), while its cache hit returned the input."""
+    with store.run("Ingest") as run:
+        data = run.output("DataSet", name="train", uri="/t")
+
+    @store.step("Reload", cache=True)
+    def reload(ds: Artifact) -> Artifact:
+        return Artifact(type="DataSet", name="train", uri="/t")
+
+    first = reload(data)
+    assert (first.id, first.state, first.uri) == (data.id, data.state, "/t")
+    assert first.type_id == data.type_id
+    hit = reload(data)
+    assert hit is data
+    assert [e.last_known_state for e in store.get_executions_by_type("Reload")] == [
+        ExecutionState.COMPLETE,
+        ExecutionState.CACHED,
+    ]
