@@ -1958,6 +1958,8 @@ class Run:
                 )
                 if marked is not None:
                     self.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(*marked)
+                else:
+                    _take_passed_outputs(self, shape)
             # (a hit recorded before a returned input was left out of a step's outputs may hold
             # one: this run's input is not its output)
             outputs = [
@@ -2984,6 +2986,24 @@ def _recorded_as_outputs(
             return None
         found.append((at, path, current, hit_id))
     return found
+
+
+def _take_passed_outputs(run: Run, shape: Any) -> None:
+    """(A run taking a cache hit by hand, ``use_cached()``, on exit.) The inputs a hit recorded
+    by an earlier version returned and recorded as its outputs too are not this run's outputs
+    (left out on exit): they are named in its ``returned_inputs``, as a step's hit names them
+    (:func:`_cached_return`), its ``return_shape`` ``"value"``. It kept the hit's shape with
+    the input left out: a step's next call hit it and returned a rebuilt return without it
+    (``None`` for ``"single"``, ``()`` for ``"tuple"``), never running."""
+    hit = run.cached
+    assert hit is not None
+    legacy = _recorded_as_outputs(run, shape) if shape in _PASSED_SHAPES else None
+    if legacy:
+        run._not_outputs = {hit_id for *_, hit_id in legacy}
+        passed = [(at, read, current) for at, read, current, _ in legacy]
+        run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
+    if legacy or any(a.id in run._input_ids for a in hit.outputs):
+        run.custom_properties[RETURN_SHAPE_PROPERTY] = _VALUE_SHAPE
 
 
 #: The shapes a return holding a passed-on input may have and be rebuilt.

@@ -516,3 +516,44 @@ def test_a_new_artifact_returned_as_an_input_again_is_that_stored_input(
         ExecutionState.COMPLETE,
         ExecutionState.CACHED,
     ]
+
+
+@pytest.mark.parametrize("shape", ["single", "tuple"])
+def test_a_run_taking_an_earlier_versions_pass_through_hit_by_hand_is_a_hit_for_the_step(
+    store: LineageStore, shape: str
+) -> None:
+    """``store.run(...)`` + ``use_cached()`` on a hit recorded by an earlier version with an
+    ``OUTPUT`` on its returned input: that input is left out of the run's outputs, and the run
+    kept the hit's return shape, so the step's next call hit it and returned a return without
+    it (``None``, ``()``) without running. It names the input it passed on, as a step does."""
+    data = _ingest(store)
+    store.put_execution_type(ExecutionType(name="Validate"))
+    store.put_execution(
+        Execution(
+            type="Validate",
+            last_known_state=ExecutionState.COMPLETE,
+            custom_properties={RETURN_SHAPE_PROPERTY: shape},
+        ),
+        [
+            (data, Event(type=EventType.INPUT, path=["ds"])),
+            (
+                data,
+                Event(type=EventType.OUTPUT, path=["return"] + ([0] if shape == "tuple" else [])),
+            ),
+        ],
+    )
+    with store.run("Validate", inputs={"ds": data}) as run:
+        run.use_cached()
+    assert run.state == ExecutionState.CACHED and run.outputs == []
+    assert _events(store, run.id) == [(EventType.INPUT, data.id or 0, ["ds"])]
+    calls: list[int] = []
+
+    @store.step("Validate", cache=True)
+    def validate(ds: Artifact) -> Artifact | tuple[Artifact]:
+        calls.append(1)
+        return ds if shape == "single" else (ds,)
+
+    got = validate(data)
+    assert got == (data if shape == "single" else (data,)) and calls == []
+    assert run.execution is not None
+    assert run.execution.custom_properties[RETURNED_INPUTS_PROPERTY]["artifact_ids"] == [data.id]
