@@ -2811,7 +2811,8 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
                 # It is that stored input, as a new output declared again is its stored twin
                 # at once: the call returned it with no id (state UNKNOWN), never stored, and
                 # the cache hit standing for the call returned the stored input.
-                _become(artifact, next(a for a in run.inputs if a.id == passed))
+                stored = next(a for a in run.inputs if a.id == passed)
+                _become(artifact, stored.model_copy(deep=True))
         return _note_returned_input(run, passed, path)
     if out.path:
         return False
