@@ -3003,7 +3003,7 @@ def _take_passed_outputs(run: Run, shape: Any) -> None:
         run._not_outputs = {hit_id for *_, hit_id in legacy}
         passed = [(at, read, current) for at, read, current, _ in legacy]
         run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
-    if legacy or any(a.id in run._input_ids for a in hit.outputs):
+    if shape is not None and (legacy or any(a.id in run._input_ids for a in hit.outputs)):
         run.custom_properties[RETURN_SHAPE_PROPERTY] = _VALUE_SHAPE
 
 
