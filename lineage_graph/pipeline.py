@@ -2945,7 +2945,24 @@ def _cached_return(run: Run) -> tuple[bool, Any]:
         run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
         parts = [(at, run._passable[current][0]) for at, _, current in passed]
         return True, _rebuild_return(run, shape, parts, skip=run._not_outputs)
+    if not _return_held(run.cached, shape):
+        return False, None
     return True, _rebuild_return(run, shape)
+
+
+def _return_held(hit: CacheHit, shape: Any) -> bool:
+    """Whether the hit's outputs hold every part of a return of ``shape`` it can tell: one
+    under ``["return"]`` for ``"single"``, ``["return", 0]`` to ``["return", n - 1]`` for a
+    tuple or list. A record that lost one (a run that took by hand a hit whose returned input it
+    left out, as 2b9a12e recorded, kept its shape) returned ``None`` or a shorter tuple, never
+    running: the call runs."""
+    at = [e.path[1:] for e in hit.events if e.path[:1] == [_RETURN_KEY]]
+    if shape == "single":
+        return [] in at
+    if shape in ("tuple", "list"):
+        indexes = sorted(p[0] for p in at if len(p) == 1 and isinstance(p[0], int))
+        return indexes == list(range(len(indexes))) and len(indexes) == len(at)
+    return True
 
 
 def _recorded_as_outputs(

@@ -557,3 +557,38 @@ def test_a_run_taking_an_earlier_versions_pass_through_hit_by_hand_is_a_hit_for_
     assert got == (data if shape == "single" else (data,)) and calls == []
     assert run.execution is not None
     assert run.execution.custom_properties[RETURNED_INPUTS_PROPERTY]["artifact_ids"] == [data.id]
+
+
+def test_a_hit_that_lost_a_part_of_its_return_runs_the_call(store: LineageStore) -> None:
+    """A record whose return shape holds a part it has no output for (a run that took by hand
+    a pass-through hit and left its input out kept the shape ``"single"`` or ``"tuple"``) is
+    no hit: the step returned ``None`` or a tuple short of its first part, never running."""
+    data = _ingest(store)
+    with store.run("Ingest") as run:
+        other = run.output("DataSet", uri="/other")
+    for type_name, shape, held in (("Keep", "single", []), ("Pair", "tuple", [1])):
+        store.put_execution_type(ExecutionType(name=type_name))
+        store.put_execution(
+            Execution(
+                type=type_name,
+                last_known_state=ExecutionState.CACHED,
+                custom_properties={RETURN_SHAPE_PROPERTY: shape},
+            ),
+            [(data, Event(type=EventType.INPUT, path=["ds"]))]
+            + [(other, Event(type=EventType.OUTPUT, path=["return", i])) for i in held],
+        )
+    calls: list[int] = []
+
+    @store.step("Keep", cache=True)
+    def keep(ds: Artifact) -> Artifact:
+        calls.append(1)
+        return ds
+
+    @store.step("Pair", cache=True)
+    def pair(ds: Artifact) -> tuple[Artifact, Artifact]:
+        calls.append(1)
+        return ds, Artifact(type="DataSet", uri="/pair")
+
+    assert keep(data) is data
+    assert pair(data)[0] is data
+    assert len(calls) == 2
