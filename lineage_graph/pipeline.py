@@ -2945,7 +2945,7 @@ def _cached_return(run: Run) -> tuple[bool, Any]:
         run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
         parts = [(at, run._passable[current][0]) for at, _, current in passed]
         return True, _rebuild_return(run, shape, parts, skip=run._not_outputs)
-    if not _return_held(run.cached, shape):
+    if not _return_held(hit, shape):
         return False, None
     return True, _rebuild_return(run, shape)
 
