@@ -1958,6 +1958,8 @@ class Run:
                 )
                 if marked is not None:
                     self.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(*marked)
+                else:
+                    _take_passed_outputs(self, shape)
             # (a hit recorded before a returned input was left out of a step's outputs may hold
             # one: this run's input is not its output)
             outputs = [
@@ -2806,6 +2808,11 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
                 return True
             except _InputAsOutput as exc:  # (a new artifact declaring an input again)
                 passed = exc.artifact_id
+                # It is that stored input, as a new output declared again is its stored twin
+                # at once: the call returned it with no id (state UNKNOWN), never stored, and
+                # the cache hit standing for the call returned the stored input.
+                stored = next(a for a in run.inputs if a.id == passed)
+                _become(artifact, stored.model_copy(deep=True))
         return _note_returned_input(run, passed, path)
     if out.path:
         return False
@@ -2938,7 +2945,24 @@ def _cached_return(run: Run) -> tuple[bool, Any]:
         run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
         parts = [(at, run._passable[current][0]) for at, _, current in passed]
         return True, _rebuild_return(run, shape, parts, skip=run._not_outputs)
+    if not _return_held(hit, shape):
+        return False, None
     return True, _rebuild_return(run, shape)
+
+
+def _return_held(hit: CacheHit, shape: Any) -> bool:
+    """Whether the hit's outputs hold every part of a return of ``shape`` it can tell: one
+    under ``["return"]`` for ``"single"``, ``["return", 0]`` to ``["return", n - 1]`` for a
+    tuple or list. A record that lost one (a run that took by hand a hit whose returned input it
+    left out, as 2b9a12e recorded, kept its shape) returned ``None`` or a shorter tuple, never
+    running: the call runs."""
+    at = [e.path[1:] for e in hit.events if e.path[:1] == [_RETURN_KEY]]
+    if shape == "single":
+        return [] in at
+    if shape in ("tuple", "list"):
+        indexes = sorted(p[0] for p in at if len(p) == 1 and isinstance(p[0], int))
+        return indexes == list(range(len(indexes))) and len(indexes) == len(at)
+    return True
 
 
 def _recorded_as_outputs(
@@ -2980,6 +3004,24 @@ def _recorded_as_outputs(
             return None
         found.append((at, path, current, hit_id))
     return found
+
+
+def _take_passed_outputs(run: Run, shape: Any) -> None:
+    """(A run taking a cache hit by hand, ``use_cached()``, on exit.) The inputs a hit recorded
+    by an earlier version returned and recorded as its outputs too are not this run's outputs
+    (left out on exit): they are named in its ``returned_inputs``, as a step's hit names them
+    (:func:`_cached_return`), its ``return_shape`` ``"value"``. It kept the hit's shape with
+    the input left out: a step's next call hit it and returned a rebuilt return without it
+    (``None`` for ``"single"``, ``()`` for ``"tuple"``), never running."""
+    hit = run.cached
+    assert hit is not None
+    legacy = _recorded_as_outputs(run, shape) if shape in _PASSED_SHAPES else None
+    if legacy:
+        run._not_outputs = {hit_id for *_, hit_id in legacy}
+        passed = [(at, read, current) for at, read, current, _ in legacy]
+        run.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(shape, passed)
+    if shape is not None and (legacy or any(a.id in run._input_ids for a in hit.outputs)):
+        run.custom_properties[RETURN_SHAPE_PROPERTY] = _VALUE_SHAPE
 
 
 #: The shapes a return holding a passed-on input may have and be rebuilt.

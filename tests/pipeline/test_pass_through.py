@@ -492,3 +492,103 @@ def test_a_new_artifact_declaring_an_input_again_is_that_input(store: LineageSto
     ):
         again.output("DataSet", name="train", uri="/t")
     assert again.state == ExecutionState.COMPLETE and again.outputs == []
+
+
+def test_a_new_artifact_returned_as_an_input_again_is_that_stored_input(
+    store: LineageStore,
+) -> None:
+    """The returned new artifact that is (get-or-create) one of the step's inputs becomes that
+    stored input, as a new output declared again becomes its stored twin at once: the call
+    returned it never stored (id None, state UNKNOWN), while its cache hit returned the input."""
+    with store.run("Ingest") as run:
+        data = run.output("DataSet", name="train", uri="/t")
+
+    @store.step("Reload", cache=True)
+    def reload(ds: Artifact) -> Artifact:
+        return Artifact(type="DataSet", name="train", uri="/t")
+
+    first = reload(data)
+    assert (first.id, first.state, first.uri) == (data.id, data.state, "/t")
+    assert first.type_id == data.type_id
+    hit = reload(data)
+    assert hit is data
+    assert [e.last_known_state for e in store.get_executions_by_type("Reload")] == [
+        ExecutionState.COMPLETE,
+        ExecutionState.CACHED,
+    ]
+
+
+@pytest.mark.parametrize("shape", ["single", "tuple"])
+def test_a_run_taking_an_earlier_versions_pass_through_hit_by_hand_is_a_hit_for_the_step(
+    store: LineageStore, shape: str
+) -> None:
+    """``store.run(...)`` + ``use_cached()`` on a hit recorded by an earlier version with an
+    ``OUTPUT`` on its returned input: that input is left out of the run's outputs, and the run
+    kept the hit's return shape, so the step's next call hit it and returned a return without
+    it (``None``, ``()``) without running. It names the input it passed on, as a step does."""
+    data = _ingest(store)
+    store.put_execution_type(ExecutionType(name="Validate"))
+    store.put_execution(
+        Execution(
+            type="Validate",
+            last_known_state=ExecutionState.COMPLETE,
+            custom_properties={RETURN_SHAPE_PROPERTY: shape},
+        ),
+        [
+            (data, Event(type=EventType.INPUT, path=["ds"])),
+            (
+                data,
+                Event(type=EventType.OUTPUT, path=["return"] + ([0] if shape == "tuple" else [])),
+            ),
+        ],
+    )
+    with store.run("Validate", inputs={"ds": data}) as run:
+        run.use_cached()
+    assert run.state == ExecutionState.CACHED and run.outputs == []
+    assert _events(store, run.id) == [(EventType.INPUT, data.id or 0, ["ds"])]
+    calls: list[int] = []
+
+    @store.step("Validate", cache=True)
+    def validate(ds: Artifact) -> Artifact | tuple[Artifact]:
+        calls.append(1)
+        return ds if shape == "single" else (ds,)
+
+    got = validate(data)
+    assert got == (data if shape == "single" else (data,)) and calls == []
+    assert run.execution is not None
+    assert run.execution.custom_properties[RETURNED_INPUTS_PROPERTY]["artifact_ids"] == [data.id]
+
+
+def test_a_hit_that_lost_a_part_of_its_return_runs_the_call(store: LineageStore) -> None:
+    """A record whose return shape holds a part it has no output for (a run that took by hand
+    a pass-through hit and left its input out kept the shape ``"single"`` or ``"tuple"``) is
+    no hit: the step returned ``None`` or a tuple short of its first part, never running."""
+    data = _ingest(store)
+    with store.run("Ingest") as run:
+        other = run.output("DataSet", uri="/other")
+    for type_name, shape, held in (("Keep", "single", []), ("Pair", "tuple", [1])):
+        store.put_execution_type(ExecutionType(name=type_name))
+        store.put_execution(
+            Execution(
+                type=type_name,
+                last_known_state=ExecutionState.CACHED,
+                custom_properties={RETURN_SHAPE_PROPERTY: shape},
+            ),
+            [(data, Event(type=EventType.INPUT, path=["ds"]))]
+            + [(other, Event(type=EventType.OUTPUT, path=["return", i])) for i in held],
+        )
+    calls: list[int] = []
+
+    @store.step("Keep", cache=True)
+    def keep(ds: Artifact) -> Artifact:
+        calls.append(1)
+        return ds
+
+    @store.step("Pair", cache=True)
+    def pair(ds: Artifact) -> tuple[Artifact, Artifact]:
+        calls.append(1)
+        return ds, Artifact(type="DataSet", uri="/pair")
+
+    assert keep(data) is data
+    assert pair(data)[0] is data
+    assert len(calls) == 2
