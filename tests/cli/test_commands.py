@@ -1051,6 +1051,45 @@ def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_p
     assert "no browser" not in done.stderr
 
 
+@pytest.mark.skipif(
+    sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
+)
+@pytest.mark.parametrize("chosen", ["{bin}/no-such-browser", os.pathsep, "{bin}/no-such:"])
+def test_a_browser_variable_that_starts_nothing_falls_back_to_no_text_browser(
+    demo: Demo, tmp_path: Path, chosen: str
+) -> None:
+    """Without a display, a ``BROWSER`` naming no command that runs (a typo, a browser since
+    uninstalled, ``BROWSER=:``) counted as a browser chosen, and Python's webbrowser went on
+    down its list when it failed: to www-browser, run in the terminal, which cannot run the
+    page and held the command until quit. Only what BROWSER names is tried there; when none
+    starts, it says so and where the page is."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    ran = tmp_path / "ran.txt"
+    for name in ("lynx", "w3m", "www-browser"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{ran}"\n')
+        script.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TERM": "xterm"}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "LINEAGE_GRAPH_STORE"):
+        env.pop(name, None)
+    env["BROWSER"] = chosen.format(bin=bin_dir)
+    page = tmp_path / "view.html"
+    command = [sys.executable, "-m", "lineage_graph.cli", "view", "5", "-o", str(page)]
+    command += ["--store", str(demo.path)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not ran.exists(), ran.read_text()
+    message = " ".join(done.stderr.split())
+    assert "no browser could be started" in message and page.as_uri() in message, message
+    # one of BROWSER's choices that runs is started, after one that does not
+    env["BROWSER"] = f"{bin_dir / 'no-such'}{os.pathsep}{bin_dir / 'w3m'}"
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ran.read_text() == f"w3m {page.as_uri()}\n"
+
+
 def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:
     """``-o``, ``--plot`` and ``demo --dir`` under a regular file or onto a directory raised
     FileNotFoundError / IsADirectoryError / NotADirectoryError as tracebacks (exit 1): now one
