@@ -1015,6 +1015,38 @@ def test_the_page_from_ref_is_capped_and_paged_not_unbounded(
     assert whole["complete"] is True and len(whole["artifacts"]) + len(whole["executions"]) == 10
 
 
+def test_a_page_without_ref_says_so(demo: Demo, tmp_path: Path) -> None:
+    """Pages of a lineage are in the walk's order, not from REF: ``view MODEL`` of a lineage
+    larger than a page drew a page without the model, nothing selected, and said only that it
+    was a page. Every page without REF (the last one too) says it is on another page; the
+    viewer's page that it opens with nothing selected; a page with REF says nothing of it."""
+    model = demo.result.models[-1].id
+    cursor: str | None = None
+    pages: list[tuple[bool, str]] = []
+    while True:
+        args = ["export", str(model), "--limit", "3", *(["--cursor", cursor] if cursor else [])]
+        result = demo.cli(*args)
+        assert result.exit_code == 0, result.output
+        answer = json.loads(result.stdout)
+        on_page = model in {a["id"] for a in answer["artifacts"]}
+        pages.append((on_page, " ".join(result.stderr.split())))
+        cursor = answer["cursor"]
+        if cursor is None:
+            break
+    assert len(pages) > 1 and not pages[0][0], pages  # the model is not on the first page
+    assert sum(on for on, _ in pages) == 1, pages
+    for on_page, message in pages:
+        said = f"Artifact {model} (REF) is on another page of this lineage" in message
+        assert said is not on_page, message
+        assert "nothing selected" not in message
+    page = tmp_path / "view.html"
+    result = demo.cli("view", str(model), "--limit", "3", "--no-open", "-o", str(page))
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.stderr.split())
+    assert f"Artifact {model} (REF) is on another page" in message, message
+    assert "this page opens with nothing selected" in message
+
+
 @pytest.mark.skipif(
     sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
 )
