@@ -597,12 +597,15 @@ def export(
         else:
             text = render_text(graph, fmt)
         progress.update(task, advance=1)
+    if output is None:
+        # as the stream can carry it (PYTHONIOENCODING=ascii, a C locale): the same text
+        text = json_for_stdout(text) if fmt == Format.json else drawing_for_stdout(text, fmt.value)
+    # of the text as written: on an ascii stdout each "é" is "#233;", five times as long (a
+    # drawing of 40,000 characters was 200,000 and nothing said)
     note = mermaid_limits_note(text) if fmt == Format.mermaid else None
     if note is not None:  # written all the same (a renderer may raise its limits)
         err_console().print(f"[yellow]{escape(note)}[/]", soft_wrap=True)
     if output is None:
-        # as the stream can carry it (PYTHONIOENCODING=ascii, a C locale): the same text
-        text = json_for_stdout(text) if fmt == Format.json else drawing_for_stdout(text, fmt.value)
         write_stdout(text if text.endswith("\n") else text + "\n")
     else:
         # where output_path checked it and the page is written: "-o ~/g.json" (a ~ the shell

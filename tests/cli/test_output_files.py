@@ -460,3 +460,31 @@ def test_stats_plot_takes_its_path_as_typed(
     assert (home / "s.png").read_bytes().startswith(b"\x89PNG")
     assert list(work.iterdir()) == []
     assert f"charts written to {home / 's.png'}" in " ".join(result.stderr.split())
+
+
+def test_the_mermaid_note_measures_the_drawing_as_written(tmp_path: Path) -> None:
+    """On a stdout that cannot carry "é" (PYTHONIOENCODING=ascii) each is written "#233;": a
+    drawing of 40,000 characters was printed as 200,000, over Mermaid's 50,000, and nothing
+    said (the note measured the text before it was escaped for the stream)."""
+    from lineage_graph import Artifact, ArtifactType, LineageStore
+
+    path = tmp_path / "store"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    command = [sys.executable, "-m", "lineage_graph.cli", "export", "-f", "mermaid"]
+    command += ["--store", str(path)]
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="T"))
+        store.put_artifacts([Artifact(type="T", name="é" * 2000 + str(i)) for i in range(20)])
+        for encoding, said in (("utf-8", False), ("ascii", True)):
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                env={**env, "PYTHONIOENCODING": encoding},
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr[-800:]
+            length = len(done.stdout.decode(encoding))
+            assert (length > 50_000) is said, length
+            message = " ".join(done.stderr.decode().split())
+            assert (f"this Mermaid drawing has {length} characters" in message) is said, message
