@@ -656,7 +656,7 @@ def _warn_if_cut(
 
 def _say_where_ref_is(graph: LineageGraph, node: Entity, page: bool) -> None:
     """Say so when ``node`` (REF) is not on this page of its paged lineage: pages are in the
-    walk's order (by kind, then id), not from REF, and ``view 5`` of a large lineage drew a
+    walk's order (by id, then kind), not from REF, and ``view 5`` of a large lineage drew a
     page without artifact 5, nothing selected, nothing said."""
     start = _focus(node)
     if start is None or start.id in _ids_of(graph, start):
