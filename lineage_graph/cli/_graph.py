@@ -631,7 +631,7 @@ def _warn_if_cut(
 ) -> None:
     """Say on stderr when the answer is not everything (never cut silently); ``capped``: the
     viewer's page from REF was cut at PAGE_LIMIT, no --limit given; ``page``: the viewer's
-    page is drawn (REF, when on another page, is not selected on it); ``following``: a page
+    page is drawn (REF, when not on it, is not selected); ``following``: a page
     after the first (--cursor), which may be the last."""
     if graph.complete:
         if node is not None and following:
@@ -661,9 +661,11 @@ def _say_where_ref_is(graph: LineageGraph, node: Entity, page: bool) -> None:
     start = _focus(node)
     if start is None or start.id in _ids_of(graph, start):
         return
-    text = f"{start.kind.value} {start.id} (REF) is on another page of this lineage"
+    # "not on this page", not "on another": a filter (--type, --only, --where) may leave REF
+    # on none
+    text = f"{start.kind.value} {start.id} (REF) is not on this page (pages go by id)"
     if page:
-        text += ": this page opens with nothing selected"
+        text += "; the page opens with nothing selected"
     err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
 
 

@@ -1018,7 +1018,7 @@ def test_the_page_from_ref_is_capped_and_paged_not_unbounded(
 def test_a_page_without_ref_says_so(demo: Demo, tmp_path: Path) -> None:
     """Pages of a lineage are in the walk's order, not from REF: ``view MODEL`` of a lineage
     larger than a page drew a page without the model, nothing selected, and said only that it
-    was a page. Every page without REF (the last one too) says it is on another page; the
+    was a page. Every page without REF (the last one too) says it is not on it; the
     viewer's page that it opens with nothing selected; a page with REF says nothing of it."""
     model = demo.result.models[-1].id
     cursor: str | None = None
@@ -1036,15 +1036,15 @@ def test_a_page_without_ref_says_so(demo: Demo, tmp_path: Path) -> None:
     assert len(pages) > 1 and not pages[0][0], pages  # the model is not on the first page
     assert sum(on for on, _ in pages) == 1, pages
     for on_page, message in pages:
-        said = f"Artifact {model} (REF) is on another page of this lineage" in message
+        said = f"Artifact {model} (REF) is not on this page" in message
         assert said is not on_page, message
         assert "nothing selected" not in message
     page = tmp_path / "view.html"
     result = demo.cli("view", str(model), "--limit", "3", "--no-open", "-o", str(page))
     assert result.exit_code == 0, result.output
     message = " ".join(result.stderr.split())
-    assert f"Artifact {model} (REF) is on another page" in message, message
-    assert "this page opens with nothing selected" in message
+    assert f"Artifact {model} (REF) is not on this page" in message, message
+    assert "(pages go by id); the page opens with nothing selected" in message
 
 
 @pytest.mark.skipif(
