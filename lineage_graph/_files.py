@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import errno
 import os
+import re
 import secrets
 import stat
 import sys
@@ -158,10 +159,12 @@ def output_path(path: object) -> Path:
         target = target.resolve()
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
-        if shown.endswith(_SEPARATORS):
+        ending = _directory_ending(shown)
+        if ending is not None:
             # "-o out/" wrote a file named "out" (resolve drops the slash), where a shell's
-            # "> out/" and open() refuse: it names a directory, which holds no such file
-            raise CannotWriteError(shown, "it ends with a / (a directory): name the file")
+            # "> out/" and open() refuse: it names a directory, which holds no such file; so
+            # does "out/." (a file "out" too) and "new/sub/.." (made new/sub, then failed)
+            raise CannotWriteError(shown, f"it ends with {ending} (a directory): name the file")
         _refuse_read_only(target)
         _check_parents(target)
     except RuntimeError:  # a symlink loop, before Python 3.13 (an OSError of ELOOP since)
@@ -173,6 +176,19 @@ def output_path(path: object) -> Path:
 
 #: What ends a path that names a directory.
 _SEPARATORS = tuple({"/", os.sep, *([os.altsep] if os.altsep else [])})
+_LAST_NAME = re.compile("[" + re.escape("".join(_SEPARATORS)) + "]")
+
+
+def _directory_ending(shown: str) -> str | None:
+    """How the path ``shown`` (as typed) says it names a directory, else None: a trailing
+    separator (``a /``), or a last name ``.`` or ``..`` (``/.``, ``/..``), which ``Path``
+    and ``resolve`` drop or fold away ("out/." was written as the file "out")."""
+    if shown.endswith(_SEPARATORS):
+        return "a /"
+    names = _LAST_NAME.split(shown)
+    if len(names) > 1 and names[-1] in (".", ".."):
+        return f"/{names[-1]}"
+    return None
 
 
 def _check_parents(target: Path) -> None:

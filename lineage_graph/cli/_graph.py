@@ -573,7 +573,15 @@ def export(
     ):
         task = progress.add_task(querying, total=2)
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
-        _warn_if_cut(graph, node, limit or STORE_LIMIT, capped=fmt == Format.html and not limit)
+        html = fmt == Format.html
+        _warn_if_cut(
+            graph,
+            node,
+            limit or STORE_LIMIT,
+            capped=html and not limit,
+            page=html,
+            following=cursor is not None,
+        )
         progress.update(task, advance=1, description=rendering)
         if fmt == Format.html and to_stdout:
             text = to_html(graph, title=_title(node), focus=_focus(node))
@@ -589,12 +597,15 @@ def export(
         else:
             text = render_text(graph, fmt)
         progress.update(task, advance=1)
+    if output is None:
+        # as the stream can carry it (PYTHONIOENCODING=ascii, a C locale): the same text
+        text = json_for_stdout(text) if fmt == Format.json else drawing_for_stdout(text, fmt.value)
+    # of the text as written: on an ascii stdout each "é" is "#233;", five times as long (a
+    # drawing of 40,000 characters was 200,000 and nothing said)
     note = mermaid_limits_note(text) if fmt == Format.mermaid else None
     if note is not None:  # written all the same (a renderer may raise its limits)
         err_console().print(f"[yellow]{escape(note)}[/]", soft_wrap=True)
     if output is None:
-        # as the stream can carry it (PYTHONIOENCODING=ascii, a C locale): the same text
-        text = json_for_stdout(text) if fmt == Format.json else drawing_for_stdout(text, fmt.value)
         write_stdout(text if text.endswith("\n") else text + "\n")
     else:
         # where output_path checked it and the page is written: "-o ~/g.json" (a ~ the shell
@@ -610,11 +621,21 @@ def export(
 
 
 def _warn_if_cut(
-    graph: LineageGraph, node: Entity | None, limit: int, *, capped: bool = False
+    graph: LineageGraph,
+    node: Entity | None,
+    limit: int,
+    *,
+    capped: bool = False,
+    page: bool = False,
+    following: bool = False,
 ) -> None:
     """Say on stderr when the answer is not everything (never cut silently); ``capped``: the
-    viewer's page from REF was cut at PAGE_LIMIT, no --limit given."""
+    viewer's page from REF was cut at PAGE_LIMIT, no --limit given; ``page``: the viewer's
+    page is drawn (REF, when not on it, is not selected); ``following``: a page
+    after the first (--cursor), which may be the last."""
     if graph.complete:
+        if node is not None and following:
+            _say_where_ref_is(graph, node, page)  # the last page
         return
     if node is None:
         text = (
@@ -629,6 +650,23 @@ def _warn_if_cut(
                 "--depth or the filters draw less)"
             )
     err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
+    if node is not None:
+        _say_where_ref_is(graph, node, page)
+
+
+def _say_where_ref_is(graph: LineageGraph, node: Entity, page: bool) -> None:
+    """Say so when ``node`` (REF) is not on this page of its paged lineage: pages are in the
+    walk's order (by id, then kind), not from REF, and ``view 5`` of a large lineage drew a
+    page without artifact 5, nothing selected, nothing said."""
+    start = _focus(node)
+    if start is None or start.id in _ids_of(graph, start):
+        return
+    # "not on this page", not "on another": a filter (--type, --only, --where) may leave REF
+    # on none
+    text = f"{start.kind.value} {start.id} (REF) is not on this page (pages go by id)"
+    if page:
+        text += "; the page opens with nothing selected"
+    err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
 
 
 def _title(node: Entity | None) -> str:
@@ -637,6 +675,10 @@ def _title(node: Entity | None) -> str:
 
 def _focus(node: Entity | None) -> Artifact | Execution | None:
     return node if isinstance(node, Artifact | Execution) else None
+
+
+def _ids_of(graph: LineageGraph, node: Artifact | Execution) -> set[int]:
+    return graph.artifact_ids if isinstance(node, Artifact) else graph.execution_ids
 
 
 def _refuse_empty_output(text: str | None) -> None:
@@ -691,7 +733,9 @@ def view(
         open_store(store) as s,
     ):
         graph, node = _build_graph(s, ref, kind, direction, opts, limit or STORE_LIMIT)
-    _warn_if_cut(graph, node, limit or STORE_LIMIT, capped=not limit)
+    _warn_if_cut(
+        graph, node, limit or STORE_LIMIT, capped=not limit, page=True, following=cursor is not None
+    )
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
     # a message, not the answer: on stderr, as export -f html and stats --plot say theirs

@@ -26,7 +26,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from .. import __about__
-from .._files import replace_file
+from .._files import output_path, replace_file
 from .._redact import redact_target
 from .._schema import SCHEMA_VERSION
 from ..exceptions import LineageGraphError, SchemaVersionError
@@ -639,10 +639,14 @@ def stats(
     """Counts: executions by state and type, artifacts by type and state, contexts by type."""
     # read as text: typer made '' the path '.', refused as "file '' is a directory"
     refuse_empty(plot_text, "--plot", blank=False)
-    plot = None if plot_text is None else Path(plot_text)
-    if plot is not None:
-        if plot.is_dir():
-            raise fail(f"--plot {plot_text!r} is a directory, not a file", ExitCode.USAGE)
+    plot = None
+    if plot_text is not None:
+        # checked as typed, as export -o and view -o are, before the store is read: a Path
+        # drops a trailing / ("--plot out.png/" wrote a file "out.png") and a "~" the shell
+        # left ("--plot=~/s.png") made a directory "~" here
+        with writing(plot_text):
+            output_path(plot_text)
+        plot = Path(plot_text).expanduser()
         _check_plot_path(plot)
     with err_console().status(busy("reading the store"), spinner=spinner()), open_store(store) as s:
         data = _stats(s)

@@ -413,25 +413,51 @@ def write_html(
         raise path_error(path, exc) from None
 
 
+#: Platforms where a graphical browser can always be shown.
+_DESKTOPS = ("darwin", "win32", "cygwin")
+
+
+def _chosen_browsers() -> list[str]:
+    """The browsers ``BROWSER`` names (a list separated by ``os.pathsep``, as Python's
+    ``webbrowser`` reads it; ``BROWSER=:`` names none)."""
+    return [name for name in os.environ.get("BROWSER", "").split(os.pathsep) if name.strip()]
+
+
+def _has_display() -> bool:
+    return sys.platform in _DESKTOPS or any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY")
+    )
+
+
 def display_missing() -> bool:
     """True where no graphical browser can be shown: Linux and the BSDs with neither
     ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set (an ssh session, a container, CI) and no
     ``BROWSER`` chosen. macOS and Windows always have a display."""
-    if sys.platform in ("darwin", "win32", "cygwin"):
-        return False
-    names = ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
-    return not any(os.environ.get(name) for name in names)
+    return not _has_display() and not _chosen_browsers()
 
 
 def open_in_browser(path: str | Path) -> bool:
     """Open a written page in the default browser; False if none could be started, or there is
     no display to show one on (:func:`display_missing`): Python's ``webbrowser`` then ran a
     text browser (lynx, w3m, www-browser) in the terminal, which cannot run the page's
-    scripts and held the command until it was quit. A browser named by ``BROWSER`` is used."""
+    scripts and held the command until it was quit. A browser named by ``BROWSER`` is used;
+    without a display only those (one that fails is not followed by a text browser)."""
     if display_missing():
         return False
+    url = Path(path).resolve().as_uri()
     try:
-        return webbrowser.open(Path(path).resolve().as_uri())
+        if _has_display():
+            return webbrowser.open(url)
+        # webbrowser.open goes on down its list when BROWSER's command fails (a typo, a
+        # browser uninstalled, BROWSER=:): without a display, to a text browser in the terminal
+        for name in _chosen_browsers():
+            try:
+                browser = webbrowser.get(name)
+            except webbrowser.Error:  # no such command
+                continue
+            if browser.open(url):
+                return True
+        return False
     except webbrowser.Error:
         return False
 

@@ -1015,6 +1015,38 @@ def test_the_page_from_ref_is_capped_and_paged_not_unbounded(
     assert whole["complete"] is True and len(whole["artifacts"]) + len(whole["executions"]) == 10
 
 
+def test_a_page_without_ref_says_so(demo: Demo, tmp_path: Path) -> None:
+    """Pages of a lineage are in the walk's order, not from REF: ``view MODEL`` of a lineage
+    larger than a page drew a page without the model, nothing selected, and said only that it
+    was a page. Every page without REF (the last one too) says it is not on it; the
+    viewer's page that it opens with nothing selected; a page with REF says nothing of it."""
+    model = demo.result.models[-1].id
+    cursor: str | None = None
+    pages: list[tuple[bool, str]] = []
+    while True:
+        args = ["export", str(model), "--limit", "3", *(["--cursor", cursor] if cursor else [])]
+        result = demo.cli(*args)
+        assert result.exit_code == 0, result.output
+        answer = json.loads(result.stdout)
+        on_page = model in {a["id"] for a in answer["artifacts"]}
+        pages.append((on_page, " ".join(result.stderr.split())))
+        cursor = answer["cursor"]
+        if cursor is None:
+            break
+    assert len(pages) > 1 and not pages[0][0], pages  # the model is not on the first page
+    assert sum(on for on, _ in pages) == 1, pages
+    for on_page, message in pages:
+        said = f"Artifact {model} (REF) is not on this page" in message
+        assert said is not on_page, message
+        assert "nothing selected" not in message
+    page = tmp_path / "view.html"
+    result = demo.cli("view", str(model), "--limit", "3", "--no-open", "-o", str(page))
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.stderr.split())
+    assert f"Artifact {model} (REF) is not on this page" in message, message
+    assert "(pages go by id); the page opens with nothing selected" in message
+
+
 @pytest.mark.skipif(
     sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
 )
@@ -1049,6 +1081,45 @@ def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_p
     assert done.returncode == 0, done.stderr
     assert ran.read_text() == f"w3m {page.as_uri()}\n"
     assert "no browser" not in done.stderr
+
+
+@pytest.mark.skipif(
+    sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
+)
+@pytest.mark.parametrize("chosen", ["{bin}/no-such-browser", os.pathsep, "{bin}/no-such:"])
+def test_a_browser_variable_that_starts_nothing_falls_back_to_no_text_browser(
+    demo: Demo, tmp_path: Path, chosen: str
+) -> None:
+    """Without a display, a ``BROWSER`` naming no command that runs (a typo, a browser since
+    uninstalled, ``BROWSER=:``) counted as a browser chosen, and Python's webbrowser went on
+    down its list when it failed: to www-browser, run in the terminal, which cannot run the
+    page and held the command until quit. Only what BROWSER names is tried there; when none
+    starts, it says so and where the page is."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    ran = tmp_path / "ran.txt"
+    for name in ("lynx", "w3m", "www-browser"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{ran}"\n')
+        script.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TERM": "xterm"}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "LINEAGE_GRAPH_STORE"):
+        env.pop(name, None)
+    env["BROWSER"] = chosen.format(bin=bin_dir)
+    page = tmp_path / "view.html"
+    command = [sys.executable, "-m", "lineage_graph.cli", "view", "5", "-o", str(page)]
+    command += ["--store", str(demo.path)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not ran.exists(), ran.read_text()
+    message = " ".join(done.stderr.split())
+    assert "no browser could be started" in message and page.as_uri() in message, message
+    # one of BROWSER's choices that runs is started, after one that does not
+    env["BROWSER"] = f"{bin_dir / 'no-such'}{os.pathsep}{bin_dir / 'w3m'}"
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ran.read_text() == f"w3m {page.as_uri()}\n"
 
 
 def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:

@@ -411,3 +411,80 @@ def test_an_o_ending_with_a_slash_is_refused_not_written_as_a_file(
     with pytest.raises(InvalidArgumentError, match="ends with a /"):
         write_html(GraphData(), given)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ending", ["/.", "/sub/.."])
+@pytest.mark.parametrize(
+    "args",
+    [["export", "5", "-o"], ["export", "5", "-f", "html", "-o"], ["view", "5", "--no-open", "-o"]],
+    ids=" ".join,
+)
+def test_an_o_ending_with_a_dot_name_is_refused_not_written_as_a_file(
+    demo: Demo, tmp_path: Path, args: list[str], ending: str
+) -> None:
+    """``-o out/.`` names a directory as ``-o out/`` does, but a Path drops the ``.``: a file
+    named ``out`` was written; ``-o new/sub/..`` passed the check (resolved to ``new``), made
+    ``new/sub`` and then failed. Both are usage errors before anything is made."""
+    from lineage_graph.viewer import GraphData, write_html
+
+    given = f"{tmp_path / 'out'}{ending}"
+    result = demo.cli(*args, given)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"cannot write {given}: it ends with /" in " ".join(result.stderr.split())
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InvalidArgumentError, match="a directory"):
+        write_html(GraphData(), given)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stats_plot_takes_its_path_as_typed(
+    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stats --plot`` made its path a Path and wrote it: ``--plot out.png/`` (and
+    ``out.png/.``) wrote a file ``out.png`` after reading the store, and ``--plot=~/s.png`` (a
+    ``~`` the shell leaves) made a directory named ``~`` in the working directory. It checks
+    the path as ``export -o`` does: the first two are usage errors, nothing written; the ``~``
+    is the home."""
+    pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for given in (f"{work / 'out.png'}/", f"{work / 'out.png'}/."):
+        result = demo.cli("stats", "--plot", given)
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert f"cannot write {given}: it ends with" in " ".join(result.stderr.split())
+        assert list(work.iterdir()) == []
+    result = demo.cli("stats", "--plot", "~/s.png", env={"HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    assert (home / "s.png").read_bytes().startswith(b"\x89PNG")
+    assert list(work.iterdir()) == []
+    assert f"charts written to {home / 's.png'}" in " ".join(result.stderr.split())
+
+
+def test_the_mermaid_note_measures_the_drawing_as_written(tmp_path: Path) -> None:
+    """On a stdout that cannot carry "é" (PYTHONIOENCODING=ascii) each is written "#233;": a
+    drawing of 40,000 characters was printed as 200,000, over Mermaid's 50,000, and nothing
+    said (the note measured the text before it was escaped for the stream)."""
+    from lineage_graph import Artifact, ArtifactType, LineageStore
+
+    path = tmp_path / "store"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    command = [sys.executable, "-m", "lineage_graph.cli", "export", "-f", "mermaid"]
+    command += ["--store", str(path)]
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="T"))
+        store.put_artifacts([Artifact(type="T", name="é" * 2000 + str(i)) for i in range(20)])
+        for encoding, said in (("utf-8", False), ("ascii", True)):
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                env={**env, "PYTHONIOENCODING": encoding},
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr[-800:]
+            length = len(done.stdout.decode(encoding))
+            assert (length > 50_000) is said, length
+            message = " ".join(done.stderr.decode().split())
+            assert (f"this Mermaid drawing has {length} characters" in message) is said, message
