@@ -427,10 +427,15 @@ def _windowed_items(
         if not asc and lo is not None and lo <= -_EXACT:
             lo = None
         wanted = need - len(items)
-        # By update time, a node already in the page (moved here by a concurrent update) may
-        # come back once; reading that many more rows keeps the window whole when they are
-        # dropped. Ids and create times never change: no node comes back.
-        again = len(seen) if field == "last_update_time" else 0
+        # A node already in the page may come back once: by update time, moved here by a
+        # concurrent update; by any time, when the near bound lies past ±2^53, where the range
+        # index (doubles) rounds it onto values of the window read before (2^62 - 2 reads as
+        # 2^62: nodes at 2^62 came back, filled the window's LIMIT and were dropped, so the
+        # nodes after them were skipped). Reading that many more rows keeps the window whole
+        # when they are dropped. Otherwise (ids, exact bounds, values that never change) none.
+        near = lo if asc else hi
+        inexact = near is not None and abs(near) >= _EXACT
+        again = len(seen) if field == "last_update_time" or inexact else 0
         parts = _halves(lo, hi, field, asc)
         shape = tuple((p_lo is not None, p_hi is not None, half) for p_lo, p_hi, half in parts)
         if shape not in statements:
@@ -458,7 +463,6 @@ def _windowed_items(
             # their block unused) step over the next gap in one read; after one gap followed by
             # dense ids, one page reads that many ids and the next narrows again. An open edge
             # has no width: the items' spread stands for it.
-            near = lo if asc else hi
             edge = got[0].order if near is None else near
             width = 2 * (abs(got[-1].order - edge) + 1)
             return items, min(max(width, _MIN_SPAN[field]), _MAX_SPAN)
