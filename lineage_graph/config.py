@@ -70,8 +70,9 @@ class EmbeddedSettings(BaseSettings):
     #: Seconds to wait for a starting server before giving up.
     startup_timeout_s: float = Field(default=20.0, gt=0)
     #: How long a command's reply is awaited (s): past it, an error, never a hang (the server's
-    #: own limit on a query is ``query_timeout_max_ms``). Not given: 660, or
-    #: ``query_timeout_max_ms`` + 60 s when that is longer.
+    #: own limit on a query is ``query_timeout_max_ms``). Not given: 660, or the longer of
+    #: ``query_timeout_ms`` and ``query_timeout_max_ms`` + 60 s when that is longer (both 0,
+    #: no limit: 660).
     socket_timeout_s: float = Field(default=660.0, gt=0)
     #: A server this library started that answers nothing for this long (no reply, and no PING
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
@@ -117,10 +118,14 @@ class EmbeddedSettings(BaseSettings):
                 "maximum too (0: none)"
             )
         # A reply may take as long as the server lets a query run: a socket timeout not given
-        # is at least that maximum and a minute. With 660 s whatever the maximum, a migration
-        # given a longer one (docs/reliability.md) was cut at 11 minutes: EngineUnavailableError
-        # "the FalkorDB server is unreachable ...: Timeout reading from socket".
-        floor = self.query_timeout_max_ms / 1000 + REPLY_MARGIN_S
+        # is at least that limit and a minute. With 660 s whatever the limit, a migration given
+        # a longer one (docs/reliability.md) was cut at 11 minutes: EngineUnavailableError
+        # "the FalkorDB server is unreachable ...: Timeout reading from socket". The limit is
+        # this store's queries' (query_timeout_ms, each query's TIMEOUT) or the maximum, the
+        # larger: with no maximum (0) a query_timeout_ms of an hour is still an hour. Neither
+        # (both 0, no limit): the default stands, as no finite wait covers every query.
+        longest = max(self.query_timeout_ms, self.query_timeout_max_ms)
+        floor = longest / 1000 + REPLY_MARGIN_S
         if "socket_timeout_s" not in self.model_fields_set and self.socket_timeout_s < floor:
             self.socket_timeout_s = floor
         return self

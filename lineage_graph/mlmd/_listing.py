@@ -309,8 +309,10 @@ def _fetch(
             assert node.id is not None
             items.append(_Item(int(getattr(node, field) or 0), node.id, node))
         return items
-    raw = result[0]["rows"] if result else []
-    values: list[Any] = json.loads(raw) if isinstance(raw, str) else list(raw or [])
+    values: list[Any] = []
+    for row in result:  # one row, or one per part of a window (UNION ALL)
+        raw = row["rows"]
+        values += json.loads(raw) if isinstance(raw, str) else list(raw or [])
     if query.order_by == "id":
         return [_Item(int(i), int(i)) for i in values]
     return [_Item(int(o), int(i)) for o, i in values]
@@ -414,7 +416,7 @@ def _windowed_items(
         end = now_ms()
     # One text per shape of window (the filter compiled and the token decoded once): only the
     # window's bounds and row count change between them.
-    statements: dict[tuple[bool, bool, int | None], tuple[str, dict[str, Any]]] = {}
+    statements: dict[tuple[tuple[bool, bool, int | None], ...], tuple[str, dict[str, Any]]] = {}
     items: list[_Item] = []
     seen: set[int] = set()
     while True:
@@ -425,37 +427,34 @@ def _windowed_items(
         if not asc and lo is not None and lo <= -_EXACT:
             lo = None
         wanted = need - len(items)
-        # By update time, a node already in the page (moved here by a concurrent update) may
-        # come back once; reading that many more rows keeps the window whole when they are
-        # dropped. Ids and create times never change: no node comes back.
-        again = len(seen) if field == "last_update_time" else 0
-        got: list[_Item] = []
-        for part_lo, part_hi, half in _halves(lo, hi, field, asc):
-            shape = (part_lo is not None, part_hi is not None, half)
-            if shape not in statements:
-                statements[shape] = build_list_query(
-                    query,
-                    store.backend.dialect,
-                    type_id,
-                    nodes=nodes,
-                    window=(part_lo, part_hi),
-                    rows=need,
-                    half=half,
-                )
-            bounds = {"window_lo": part_lo, "window_hi": part_hi}
-            read = _fetch(
-                store,
-                query,
-                type_id,
-                nodes=nodes,
-                statement=statements[shape],
-                limit=wanted - len(got) + again,
-                **{k: v for k, v in bounds.items() if v is not None},
+        # A node already in the page may come back once: by update time, moved here by a
+        # concurrent update; by any time, when the near bound lies past ±2^53, where the range
+        # index (doubles) rounds it onto values of the window read before (2^62 - 2 reads as
+        # 2^62: nodes at 2^62 came back, filled the window's LIMIT and were dropped, so the
+        # nodes after them were skipped). Reading that many more rows keeps the window whole
+        # when they are dropped. Otherwise (ids, exact bounds, values that never change) none.
+        near = lo if asc else hi
+        inexact = near is not None and abs(near) >= _EXACT
+        again = len(seen) if field == "last_update_time" or inexact else 0
+        parts = _halves(lo, hi, field, asc)
+        shape = tuple((p_lo is not None, p_hi is not None, half) for p_lo, p_hi, half in parts)
+        if shape not in statements:
+            statements[shape] = _window_statement(
+                query, store.backend.dialect, type_id, nodes, parts, need
             )
-            got += [item for item in read if item.id not in seen]
-            if len(got) >= wanted:
-                break
-        got = got[:wanted]
+        bounds = {"window_lo": lo, "window_hi": hi}
+        read = _fetch(
+            store,
+            query,
+            type_id,
+            nodes=nodes,
+            statement=statements[shape],
+            limit=wanted + again,
+            **{k: v for k, v in bounds.items() if v is not None},
+        )
+        # the parts' rows in the walk's order (Python compares the values exactly)
+        read.sort(key=lambda item: (item.order, item.id), reverse=not asc)
+        got = [item for item in read if item.id not in seen][:wanted]
         seen.update(item.id for item in got)
         items.extend(got)
         if len(items) >= need:
@@ -464,7 +463,6 @@ def _windowed_items(
             # their block unused) step over the next gap in one read; after one gap followed by
             # dense ids, one page reads that many ids and the next narrows again. An open edge
             # has no width: the items' spread stands for it.
-            near = lo if asc else hi
             edge = got[0].order if near is None else near
             width = 2 * (abs(got[-1].order - edge) + 1)
             return items, min(max(width, _MIN_SPAN[field]), _MAX_SPAN)
@@ -482,6 +480,36 @@ def _windowed_items(
             assert lo is not None
             last = lo
             lo, hi = (None if last <= end else last - span), last - 1
+
+
+def _window_statement(
+    query: ListQuery,
+    dialect: str,
+    type_id: int | None,
+    nodes: bool,
+    parts: list[tuple[int | None, int | None, int | None]],
+    rows: int,
+) -> tuple[str, dict[str, Any]]:
+    """One statement reading a window's parts (:func:`_halves`): each part's query, joined by
+    ``UNION ALL``, so a window across 0 costs one round trip as one within a sign does. The
+    parts' bounds never clash: a window across 0 gives its low bound (``$window_lo``) only to
+    the part below 0 and its high bound (``$window_hi``) only to the part from 0; each part
+    keeps its own top-k (``$limit`` rows), the caller sorts their union."""
+    texts: list[str] = []
+    params: dict[str, Any] = {}
+    for part_lo, part_hi, half in parts:
+        text, part_params = build_list_query(
+            query,
+            dialect,
+            type_id,
+            nodes=nodes,
+            window=(part_lo, part_hi),
+            rows=rows,
+            half=half,
+        )
+        texts.append(text)
+        params.update(part_params)
+    return "\nUNION ALL\n".join(texts), params
 
 
 def _halves(

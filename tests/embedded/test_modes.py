@@ -1277,6 +1277,20 @@ def test_a_reply_is_awaited_as_long_as_the_server_may_run_a_query(
         assert embedded(store).settings.socket_timeout_s == 660
 
 
+def test_a_reply_is_awaited_as_long_as_a_query_without_a_maximum_may_run(
+    tmp_path: Path,
+) -> None:
+    """With no maximum (``query_timeout_max_ms=0``, none) a store's own ``query_timeout_ms`` is
+    the longest its queries run: an hour's migration limit still had its reply given up at
+    660 s (the floor was the maximum, 0, and a minute). Both 0 (no limit): the default."""
+    hour = 3_600_000
+    with LineageStore.open(tmp_path, query_timeout_ms=hour, query_timeout_max_ms=0) as store:
+        assert embedded(store).settings.socket_timeout_s == hour / 1000 + 60
+        assert store.backend.read("RETURN 1 AS x") == [{"x": 1}]
+    with LineageStore.open(tmp_path, query_timeout_ms=0, query_timeout_max_ms=0) as store:
+        assert embedded(store).settings.socket_timeout_s == 660
+
+
 def test_an_external_server_on_a_unix_socket_gets_its_password(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -529,6 +529,23 @@ def test_generated_queries_pass_the_neo4j_analyser() -> None:
                 )
                 name = f"window {order_by} {after} {is_asc} {half} nodes={nodes}"
                 items.append({"name": name, "text": cypher})
+    # A window across 0: its parts within one sign in one statement (UNION ALL).
+    from lineage_graph.mlmd._listing import _halves, _window_statement
+
+    across = ListQuery(kind=A, filter_query='contexts_a.name = "x"', order_by="create_time")
+    for is_asc in (True, False):
+        window = ListQuery(**{**across.__dict__, "is_asc": is_asc, "limit": 3})
+        token = _encode_token(window, -5, 7, 1000)
+        for nodes in (False, True):
+            cypher, _ = _window_statement(
+                ListQuery(**{**window.__dict__, "page_token": token}),
+                "neo4j",
+                3,
+                nodes,
+                _halves(-10, 10, "create_time", is_asc),
+                4,
+            )
+            items.append({"name": f"across 0 {is_asc} nodes={nodes}", "text": cypher})
     items.append({"name": "broken", "text": "MATCH (n:Artifact) WHERE n.id = RETURN n"})
     report = _lint(items)
     assert report["broken"], "the analyser must reject a broken query"

@@ -416,3 +416,44 @@ def test_times_whose_differences_leave_int64_are_ordered(
             filter_query=filter_query,
         )
         assert got == want, (limit, context_id, filter_query)
+
+
+@pytest.mark.parametrize("order_by", ["create_time", "last_update_time"])
+def test_a_window_across_zero_is_one_read(store: LineageStore, order_by: str) -> None:
+    """A window reaching both signs is read in one statement (its parts joined by UNION ALL):
+    an ordinary first page by a time, ascending, is the start hint and one window, as before
+    the parts within one sign; the walk down to the open last window costs no more either."""
+    store.put_artifact_type(ArtifactType(name="D"))
+    for k in range(3):
+        store.put_artifacts([Artifact(type="D", uri=f"/{k}/{i}") for i in range(5)])
+    with reads_of(store) as names:
+        ids, token = list_node_ids(store, ListQuery(kind=A, order_by=order_by, limit=4))
+    assert len(ids) == 4 and token is not None
+    assert len(names) == 2, names  # the start hint, one window (open below, across 0)
+    # walks over values of both signs, near both ends of int64, stay exact and whole
+    times = {i: [-(2**63), -1, 0, 2**62, 7][i % 5] for i in range(1, 16)}
+    _set_times(store, times)
+    want = sorted(times, key=lambda i: (times[i], i))
+    for limit in (1, 4, 20):
+        assert _walk(store, order_by=order_by, is_asc=True, limit=limit)[0] == want
+        assert _walk(store, order_by=order_by, is_asc=False, limit=limit)[0] == want[::-1]
+
+
+@pytest.mark.parametrize("order_by", ["create_time", "last_update_time"])
+def test_a_window_whose_near_bound_the_index_rounds_loses_no_node(
+    store: LineageStore, order_by: str
+) -> None:
+    """Past ±2^53 the range index holds a window's near bound as a double: the window after one
+    ending at 2^62 (its near bound 2^62 - 2) read the nodes at 2^62 again. They filled its
+    LIMIT and were dropped as already in the page, so the nodes after them were skipped: a
+    descending walk by 8 jumped from 2^53 to -1 (five nodes at 2^53 and below never listed)."""
+    store.put_artifact_type(ArtifactType(name="D"))
+    values = [2**63 - 2] * 6 + [2**62] * 2 + [2**53 + 1] * 4 + [2**53] * 5
+    values += [1_700_000_000_000, 1, 0, -1, -(2**62)] + [-(2**62) - 2] * 3
+    ids = store.put_artifacts([Artifact(type="D") for _ in values])
+    times = dict(zip(ids, values, strict=True))
+    _set_times(store, times)
+    want = sorted(ids, key=lambda i: (times[i], i))
+    for limit in range(1, 12):
+        assert _walk(store, order_by=order_by, is_asc=False, limit=limit)[0] == want[::-1], limit
+        assert _walk(store, order_by=order_by, is_asc=True, limit=limit)[0] == want, limit
