@@ -17,8 +17,8 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .._demo import rerun_training, run_demo
-from ..backends._falkordb_server import running_server
-from ..exceptions import LineageGraphError
+from ..backends._falkordb_server import find_binaries, running_server
+from ..exceptions import EngineNotInstalledError, LineageGraphError
 from ..store import LineageStore
 from ..viewer import write_html
 from . import _lineage
@@ -136,6 +136,12 @@ def demo(
     workdir = Path(directory).expanduser()
     if workdir.exists() and not workdir.is_dir():
         raise fail(f"--dir {directory!r} is a file, not a directory", ExitCode.USAGE)
+    try:  # before anything is made: the hint for a store in general names other engines
+        find_binaries(embedded_only=True)
+    except EngineNotInstalledError as exc:
+        raise fail(
+            f"the demo runs on the embedded engine alone, and {exc}", ExitCode.STORE_UNAVAILABLE
+        ) from None
     with writing(workdir):
         claimed = _claim(workdir)
     with claimed:

