@@ -60,19 +60,19 @@ def _claim(workdir: Path) -> contextlib.ExitStack:
     fd = os.open(workdir / MARKER, os.O_RDWR | os.O_CREAT, 0o644)
     held.callback(os.close, fd)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        held.close()
-        raise fail(
-            f"another lineage-graph demo is running in {workdir}: wait for it to finish, or "
-            "choose another --dir",
-            ExitCode.ERROR,
-        ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise fail(
+                f"another lineage-graph demo is running in {workdir}: wait for it to finish, "
+                "or choose another --dir",
+                ExitCode.ERROR,
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, _MARKER_TEXT.encode())
     except BaseException:
         held.close()
         raise
-    os.ftruncate(fd, 0)
-    os.write(fd, _MARKER_TEXT.encode())
     return held
 
 
