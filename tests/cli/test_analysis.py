@@ -462,6 +462,52 @@ def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -
     assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_impact_mark_interrupted_while_printing_prints_its_token(
+    tmp_path: Path, as_json: bool
+) -> None:
+    """Ctrl-C once the mark was applied, while its output was written (`impact … --mark-state
+    ABANDONED --json | less`: 8,001 ids fill the pipe, the write blocks, Ctrl-C) ended with
+    'error: interrupted' (exit 130): every artifact ABANDONED, and the token, printed last,
+    lost with the output. The message prints it now. Here the Ctrl-C comes as the output
+    starts (a profile hook, no timing)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Fan"))
+        source = store.put_artifact(Artifact(type="Data", uri="/src"))
+        store.put_execution(
+            Execution(type="Fan"),
+            [(Artifact(id=source), Event(type=EventType.INPUT))]
+            + [
+                (Artifact(type="Data", uri=f"/out/{i}"), Event(type=EventType.OUTPUT))
+                for i in range(3)
+            ],
+        )
+
+    def ctrl_c_on_the_output(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_name == "_print_impact":
+            sys.setprofile(None)
+            raise KeyboardInterrupt
+
+    args = ["impact", str(source), "--mark-state", "ABANDONED", "--store", str(path)]
+    sys.setprofile(ctrl_c_on_the_output)
+    try:
+        result = invoke([*args, *(["--json"] if as_json else [])])
+    finally:
+        sys.setprofile(None)
+    assert result.exit_code == ExitCode.INTERRUPTED, result.output
+    message = " ".join(result.stderr.split())
+    assert "lineage-graph undo-mark " in message, message
+    token = message.split("lineage-graph undo-mark ")[1].split("`")[0]
+    with LineageStore.open(path) as store:
+        assert {a.state for a in store.get_artifacts()} == {ArtifactState.ABANDONED}
+    undone = invoke(["undo-mark", token, "--store", str(path)])
+    assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
+    with LineageStore.open(path) as store:
+        assert {a.state for a in store.get_artifacts()} == {ArtifactState.UNKNOWN}
+
+
 @pytest.mark.parametrize("command", ["export", "view"])
 def test_direction_without_a_start_entity_is_a_usage_error(
     demo: Demo, command: str, tmp_path: Path
