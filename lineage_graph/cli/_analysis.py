@@ -232,8 +232,19 @@ def _print_impact(
         print_tree(console, report.graph, source, up=False)
     console.print(impact_summary(report, source))
     if report.mark_token is not None:
-        # an execution source is not marked (only artifacts are): do not say it is
-        source_note = " (the source included)" if isinstance(source, Artifact) else ""
+        # an execution source is not marked (only artifacts are): do not say it is; nor is a
+        # retention tombstone (or an artifact removed since the walk): with any of the walk's
+        # artifacts left unmarked, the source may be one of them (a tombstone source was said
+        # to be marked, still DELETED)
+        skipped = len(report.graph.artifacts) - report.marked
+        source_note = ""
+        if skipped > 0:
+            source_note = (
+                f" ({count_of(skipped, 'artifact')} of the walk left as it was: retention "
+                "tombstones, or removed since)"
+            )
+        elif isinstance(source, Artifact):
+            source_note = " (the source included)"
         console.print(
             f"[bold]marked {count_of(report.marked, 'artifact')}[/]{source_note}. Undo with:"
         )

@@ -25,6 +25,7 @@ from lineage_graph import (
     Execution,
     ExecutionType,
     LineageStore,
+    NodeKind,
 )
 from lineage_graph.cli import ExitCode
 from lineage_graph.lineage import _impact
@@ -415,6 +416,34 @@ def test_marking_the_impact_of_an_execution_does_not_claim_the_source(demo: Demo
         assert demo.store.get_executions_by_id([3])[0] == trainer
     finally:
         demo.store.undo_impact_mark(token)
+
+
+def test_marking_the_impact_of_a_tombstone_does_not_claim_the_source(tmp_path: Path) -> None:
+    """A retention tombstone is not marked (its data is gone), yet `impact TOMBSTONE
+    --mark-state ABANDONED` said 'marked 2 artifacts (the source included)' over a source left
+    DELETED. It says which artifacts of the walk the mark left as they were instead."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Raw"))
+        store.put_artifact_type(ArtifactType(name="DataSet"))
+        store.put_execution_type(ExecutionType(name="Trainer"))
+        raw = store.put_artifact(Artifact(type="Raw", uri="/raw"))
+        _, (_, out), _ = store.put_execution(
+            Execution(type="Trainer"),
+            [(Artifact(id=raw), Event(type=EventType.INPUT)),
+             (Artifact(type="DataSet", uri="/out"), Event(type=EventType.OUTPUT))],
+        )  # fmt: skip
+        store.apply_retention(store.plan_retention(kinds=[NodeKind.ARTIFACT], types=["Raw"]))
+        [tomb] = store.get_artifacts_by_id([raw])
+    assert tomb.state == ArtifactState.DELETED
+    marked = invoke(["impact", str(raw), "--mark-state", "ABANDONED", "--store", str(path)])
+    assert marked.exit_code == 0, marked.output
+    text = " ".join(marked.stdout.split())
+    assert "source included" not in text, text
+    assert "marked 1 artifact (1 artifact of the walk left as it was" in text, text
+    with LineageStore.open(path) as store:
+        assert store.get_artifacts_by_id([raw]) == [tomb]
+        assert store.get_artifacts_by_id([out])[0].state == ArtifactState.ABANDONED
 
 
 def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -> None:
