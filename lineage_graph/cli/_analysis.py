@@ -194,19 +194,30 @@ def impact(
     """What a bad artifact affects: the artifacts, executions and contexts downstream of it,
     grouped by type with counts; optionally mark them all (undo with `undo-mark`)."""
     impact_mark = _mark(_one_state(mark_state), mark)
-    with open_store(store) as s:
-        source = lineage_node(s, ref, kind)
-        report = impact_of(s, source, impact_mark)
+    report: ImpactReport | None = None
     try:
-        _print_impact(report, source, tree=tree, as_json=as_json)
-    except (BrokenPipeError, StdoutError):
-        # the mark is applied: its token, lost with stdout (`>&-`, a full disk), was the only
-        # way to undo it
-        if report.mark_token is not None:
-            err_console().print(
-                f"the mark was applied: `lineage-graph undo-mark {report.mark_token}` undoes it",
-                soft_wrap=True,
-            )
+        with open_store(store) as s:
+            source = lineage_node(s, ref, kind)
+            report = impact_of(s, source, impact_mark)
+        try:
+            _print_impact(report, source, tree=tree, as_json=as_json)
+        except (BrokenPipeError, StdoutError):
+            # the mark is applied: its token, lost with stdout (`>&-`, a full disk), was the
+            # only way to undo it
+            if report.mark_token is not None:
+                err_console().print(
+                    f"the mark was applied: `lineage-graph undo-mark {report.mark_token}` "
+                    "undoes it",
+                    soft_wrap=True,
+                )
+            raise
+    except KeyboardInterrupt as exc:
+        # Ctrl-C after the mark was applied (the store closing, or the output blocked on a full
+        # pipe: `impact … --mark-state ABANDONED --json | less`): the token, printed last, was
+        # lost with the rest of the output, and the message said "interrupted" only. It travels
+        # on the interrupt, as when the Ctrl-C comes during the mark's write (guarded prints it).
+        if report is not None and report.mark_token is not None:
+            exc.mark_token = report.mark_token  # type: ignore[attr-defined]
         raise
 
 
@@ -221,8 +232,19 @@ def _print_impact(
         print_tree(console, report.graph, source, up=False)
     console.print(impact_summary(report, source))
     if report.mark_token is not None:
-        # an execution source is not marked (only artifacts are): do not say it is
-        source_note = " (the source included)" if isinstance(source, Artifact) else ""
+        # an execution source is not marked (only artifacts are): do not say it is; nor is a
+        # retention tombstone (or an artifact removed since the walk): with any of the walk's
+        # artifacts left unmarked, the source may be one of them (a tombstone source was said
+        # to be marked, still DELETED)
+        skipped = len(report.graph.artifacts) - report.marked
+        source_note = ""
+        if skipped > 0:
+            source_note = (
+                f" ({count_of(skipped, 'artifact')} of the walk left as it was: retention "
+                "tombstones, or removed since)"
+            )
+        elif isinstance(source, Artifact):
+            source_note = " (the source included)"
         console.print(
             f"[bold]marked {count_of(report.marked, 'artifact')}[/]{source_note}. Undo with:"
         )

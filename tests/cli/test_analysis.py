@@ -25,6 +25,7 @@ from lineage_graph import (
     Execution,
     ExecutionType,
     LineageStore,
+    NodeKind,
 )
 from lineage_graph.cli import ExitCode
 from lineage_graph.lineage import _impact
@@ -417,6 +418,34 @@ def test_marking_the_impact_of_an_execution_does_not_claim_the_source(demo: Demo
         demo.store.undo_impact_mark(token)
 
 
+def test_marking_the_impact_of_a_tombstone_does_not_claim_the_source(tmp_path: Path) -> None:
+    """A retention tombstone is not marked (its data is gone), yet `impact TOMBSTONE
+    --mark-state ABANDONED` said 'marked 2 artifacts (the source included)' over a source left
+    DELETED. It says which artifacts of the walk the mark left as they were instead."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Raw"))
+        store.put_artifact_type(ArtifactType(name="DataSet"))
+        store.put_execution_type(ExecutionType(name="Trainer"))
+        raw = store.put_artifact(Artifact(type="Raw", uri="/raw"))
+        _, (_, out), _ = store.put_execution(
+            Execution(type="Trainer"),
+            [(Artifact(id=raw), Event(type=EventType.INPUT)),
+             (Artifact(type="DataSet", uri="/out"), Event(type=EventType.OUTPUT))],
+        )  # fmt: skip
+        store.apply_retention(store.plan_retention(kinds=[NodeKind.ARTIFACT], types=["Raw"]))
+        [tomb] = store.get_artifacts_by_id([raw])
+    assert tomb.state == ArtifactState.DELETED
+    marked = invoke(["impact", str(raw), "--mark-state", "ABANDONED", "--store", str(path)])
+    assert marked.exit_code == 0, marked.output
+    text = " ".join(marked.stdout.split())
+    assert "source included" not in text, text
+    assert "marked 1 artifact (1 artifact of the walk left as it was" in text, text
+    with LineageStore.open(path) as store:
+        assert store.get_artifacts_by_id([raw]) == [tomb]
+        assert store.get_artifacts_by_id([out])[0].state == ArtifactState.ABANDONED
+
+
 def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -> None:
     """Ctrl-C while the engine ran a mark's write (seconds, over a large fan-out) ended with
     'error: interrupted' (exit 130) and the mark applied: every artifact ABANDONED, the token
@@ -460,6 +489,52 @@ def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -
         assert {a.state for a in store.get_artifacts()} == {ArtifactState.ABANDONED}
     undone = invoke(["undo-mark", token, "--store", str(path)])
     assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_impact_mark_interrupted_while_printing_prints_its_token(
+    tmp_path: Path, as_json: bool
+) -> None:
+    """Ctrl-C once the mark was applied, while its output was written (`impact … --mark-state
+    ABANDONED --json | less`: 8,001 ids fill the pipe, the write blocks, Ctrl-C) ended with
+    'error: interrupted' (exit 130): every artifact ABANDONED, and the token, printed last,
+    lost with the output. The message prints it now. Here the Ctrl-C comes as the output
+    starts (a profile hook, no timing)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Fan"))
+        source = store.put_artifact(Artifact(type="Data", uri="/src"))
+        store.put_execution(
+            Execution(type="Fan"),
+            [(Artifact(id=source), Event(type=EventType.INPUT))]
+            + [
+                (Artifact(type="Data", uri=f"/out/{i}"), Event(type=EventType.OUTPUT))
+                for i in range(3)
+            ],
+        )
+
+    def ctrl_c_on_the_output(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_name == "_print_impact":
+            sys.setprofile(None)
+            raise KeyboardInterrupt
+
+    args = ["impact", str(source), "--mark-state", "ABANDONED", "--store", str(path)]
+    sys.setprofile(ctrl_c_on_the_output)
+    try:
+        result = invoke([*args, *(["--json"] if as_json else [])])
+    finally:
+        sys.setprofile(None)
+    assert result.exit_code == ExitCode.INTERRUPTED, result.output
+    message = " ".join(result.stderr.split())
+    assert "lineage-graph undo-mark " in message, message
+    token = message.split("lineage-graph undo-mark ")[1].split("`")[0]
+    with LineageStore.open(path) as store:
+        assert {a.state for a in store.get_artifacts()} == {ArtifactState.ABANDONED}
+    undone = invoke(["undo-mark", token, "--store", str(path)])
+    assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
+    with LineageStore.open(path) as store:
+        assert {a.state for a in store.get_artifacts()} == {ArtifactState.UNKNOWN}
 
 
 @pytest.mark.parametrize("command", ["export", "view"])
