@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shlex
@@ -47,17 +48,27 @@ def _claim(workdir: Path) -> contextlib.ExitStack:
     emptied it and recorded into one store (shared by one server): each printed the other's
     runs in its lineage (two IngestData, 8 executions affected), or failed with a traceback.
     The second one is refused now, before it touches anything."""
+    marker = workdir / MARKER
     if workdir.exists():
         if not workdir.is_dir():
             raise fail(f"{workdir} exists and is not a directory", ExitCode.ERROR)
-        if any(workdir.iterdir()) and not (workdir / MARKER).exists():
+        if marker.is_symlink() or (marker.exists() and not marker.is_file()):
+            # opened through a symlink, the marker's text replaced the file it named (a user's
+            # file, in a --dir another user could write: /tmp/lineage-demo)
+            raise _not_a_marker(workdir)
+        if any(workdir.iterdir()) and not marker.exists():
             raise fail(
                 f"{workdir} is not empty and was not made by the demo: choose another --dir",
                 ExitCode.ERROR,
             )
     workdir.mkdir(parents=True, exist_ok=True)
     held = contextlib.ExitStack()
-    fd = os.open(workdir / MARKER, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # O_NOFOLLOW: a symlink put there since the check is refused, never followed
+        fd = os.open(marker, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR):
+            raise _not_a_marker(workdir) from None
+        raise
     held.callback(os.close, fd)
     try:
         try:
@@ -74,6 +85,14 @@ def _claim(workdir: Path) -> contextlib.ExitStack:
         held.close()
         raise
     return held
+
+
+def _not_a_marker(workdir: Path) -> typer.Exit:
+    return fail(
+        f"{workdir / MARKER} is a symlink or a directory, not the marker file the demo makes: "
+        "choose another --dir",
+        ExitCode.ERROR,
+    )
 
 
 def _stop_if_orphaned(store_dir: Path) -> bool:
