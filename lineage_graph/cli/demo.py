@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.panel import Panel
 from rich.rule import Rule
@@ -230,7 +231,9 @@ def _record(workdir: Path) -> None:
         f"lineage-graph impact {result.raw.id} --tree --store {store_arg}",
         f"lineage-graph diff {result.models[0].id} {result.models[1].id} --store {store_arg}",
     ]
-    if max(map(len, commands)) + 4 <= console.width:  # the panel's borders and padding
+    # measured in terminal cells, not characters: a --dir in CJK (two cells a character) fit
+    # by its length and was wrapped inside the panel all the same
+    if max(map(cell_len, commands)) + 4 <= console.width:  # the panel's borders and padding
         console.print(Panel(Text("\n".join(commands)), title="next, try", title_align="left"))
     else:
         # A command wider than the panel was wrapped inside its borders (COLUMNS=40, a long

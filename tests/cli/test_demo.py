@@ -288,6 +288,22 @@ def test_without_the_embedded_engine_the_demo_says_what_to_install(
     assert not workdir.exists()
 
 
+def test_next_commands_with_wide_characters_are_never_wrapped_in_the_panel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The panel was chosen by the commands' length in characters: a --dir in CJK (two cells a
+    character) fit at 80 columns by length, and each command was wrapped inside the borders."""
+    monkeypatch.chdir(tmp_path)
+    directory = "演示目录" * 5
+    result = invoke(["demo", "--dir", directory], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    after = result.stdout.split("next, try", 1)[1].splitlines()[1:]
+    printed = [line.strip(" │") for line in after if "lineage-graph" in line]
+    assert len(printed) == 4, result.stdout
+    for line in printed:
+        assert shlex.split(line)[-2:] == ["--store", f"{directory}/store"], result.stdout
+
+
 def test_the_next_commands_can_be_copied_from_a_narrow_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
