@@ -524,14 +524,14 @@ def test_an_impact_mark_interrupted_as_its_report_is_built_prints_its_token(
     args = ["impact", str(source), "--mark-state", "ABANDONED", "--json", "--store", str(path)]
     sys.setprofile(ctrl_c_on_the_report)
     try:
-        result = invoke(args)
+        result = invoke(args, env={"COLUMNS": "80"})
     finally:
         sys.setprofile(None)
     assert result.exit_code == ExitCode.INTERRUPTED, result.output
     assert result.stdout == ""
-    message = " ".join(result.stderr.split())
-    assert "lineage-graph undo-mark " in message, message
-    token = message.split("lineage-graph undo-mark ")[1].split("`")[0]
+    # on one line, as typed: broken at 80 columns, it was copied as two commands
+    assert "lineage-graph undo-mark " in result.stderr, result.stderr
+    token = result.stderr.split("lineage-graph undo-mark ")[1].split("`")[0]
     undone = invoke(["undo-mark", token, "--store", str(path)])
     assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
     with LineageStore.open(path) as store:
