@@ -177,14 +177,15 @@ def redact(text: str) -> str:
     return text
 
 
-def fail(message: str, code: ExitCode) -> typer.Exit:
-    """Print ``message`` (secrets masked) on stderr and return the ``typer.Exit`` to raise."""
+def fail(message: str, code: ExitCode, *, soft_wrap: bool = False) -> typer.Exit:
+    """Print ``message`` (secrets masked) on stderr and return the ``typer.Exit`` to raise.
+    ``soft_wrap``: never broken into lines at the terminal's width (a command to copy in it)."""
     # A message may quote stored names (their control characters made visible); its own line
     # breaks (a server's log tail, a multi-line engine error) stay line breaks.
     # escaped for stderr's encoding, not stdout's (closed, ``>&-``, when this is said)
     lines = redact(message).split("\n")
     text = escape("\n".join(printable(line, sys.stderr) for line in lines))
-    err_console().print(f"[bold red]error:[/] {text}", highlight=False)
+    err_console().print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=soft_wrap)
     return typer.Exit(int(code))
 
 
@@ -249,13 +250,16 @@ def _guarded_call(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         return fn(*args, **kwargs)
     except LineageGraphError as exc:
         message = str(exc)
+        in_doubt = isinstance(exc, EngineUnavailableError) and exc.mark_token is not None
         if isinstance(exc, EngineUnavailableError) and exc.mark_token is not None:
             # an impact mark in doubt: without its token `undo-mark` cannot undo it
             message += (
                 f" (the impact mark may have been applied: `lineage-graph undo-mark "
                 f"{exc.mark_token}` undoes it if it was)"
             )
-        raise fail(message, exit_code_for(exc)) from None
+        # the undo command, broken over two lines at the terminal's width ("`lineage-graph" /
+        # "undo-mark TOKEN`"), was copied as two commands
+        raise fail(message, exit_code_for(exc), soft_wrap=in_doubt) from None
     except KeyboardInterrupt as exc:
         message = "interrupted"
         token = getattr(exc, "mark_token", None)
@@ -264,7 +268,7 @@ def _guarded_call(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
                 f" (the impact mark may have been applied: `lineage-graph undo-mark {token}` "
                 "undoes it if it was)"
             )
-        raise fail(message, ExitCode.INTERRUPTED) from None
+        raise fail(message, ExitCode.INTERRUPTED, soft_wrap=isinstance(token, str)) from None
     except StdoutError as exc:
         raise fail(f"cannot write the output to stdout: {exc}", ExitCode.USAGE) from None
     except BrokenPipeError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shlex
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.panel import Panel
 from rich.rule import Rule
@@ -47,17 +49,27 @@ def _claim(workdir: Path) -> contextlib.ExitStack:
     emptied it and recorded into one store (shared by one server): each printed the other's
     runs in its lineage (two IngestData, 8 executions affected), or failed with a traceback.
     The second one is refused now, before it touches anything."""
+    marker = workdir / MARKER
     if workdir.exists():
         if not workdir.is_dir():
             raise fail(f"{workdir} exists and is not a directory", ExitCode.ERROR)
-        if any(workdir.iterdir()) and not (workdir / MARKER).exists():
+        if marker.is_symlink() or (marker.exists() and not marker.is_file()):
+            # opened through a symlink, the marker's text replaced the file it named (a user's
+            # file, in a --dir another user could write: /tmp/lineage-demo)
+            raise _not_a_marker(workdir)
+        if any(workdir.iterdir()) and not marker.exists():
             raise fail(
                 f"{workdir} is not empty and was not made by the demo: choose another --dir",
                 ExitCode.ERROR,
             )
     workdir.mkdir(parents=True, exist_ok=True)
     held = contextlib.ExitStack()
-    fd = os.open(workdir / MARKER, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # O_NOFOLLOW: a symlink put there since the check is refused, never followed
+        fd = os.open(marker, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR):
+            raise _not_a_marker(workdir) from None
+        raise
     held.callback(os.close, fd)
     try:
         try:
@@ -74,6 +86,14 @@ def _claim(workdir: Path) -> contextlib.ExitStack:
         held.close()
         raise
     return held
+
+
+def _not_a_marker(workdir: Path) -> typer.Exit:
+    return fail(
+        f"{workdir / MARKER} is a symlink or a directory, not the marker file the demo makes: "
+        "choose another --dir",
+        ExitCode.ERROR,
+    )
 
 
 def _stop_if_orphaned(store_dir: Path) -> bool:
@@ -211,7 +231,9 @@ def _record(workdir: Path) -> None:
         f"lineage-graph impact {result.raw.id} --tree --store {store_arg}",
         f"lineage-graph diff {result.models[0].id} {result.models[1].id} --store {store_arg}",
     ]
-    if max(map(len, commands)) + 4 <= console.width:  # the panel's borders and padding
+    # measured in terminal cells, not characters: a --dir in CJK (two cells a character) fit
+    # by its length and was wrapped inside the panel all the same
+    if max(map(cell_len, commands)) + 4 <= console.width:  # the panel's borders and padding
         console.print(Panel(Text("\n".join(commands)), title="next, try", title_align="left"))
     else:
         # A command wider than the panel was wrapped inside its borders (COLUMNS=40, a long

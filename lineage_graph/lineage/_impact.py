@@ -222,7 +222,9 @@ class ImpactRepository(Repository):
                 return found
         graph = self.lineage.run(query)
         token, marked = None, 0
-        if mark is not None:
+        if mark is None:
+            return _report(source, graph, token, marked)
+        try:
             for _ in range(_MARK_ATTEMPTS):
                 try:
                     token, marked, stale = self._mark(source, graph.artifacts, mark)
@@ -241,7 +243,14 @@ class ImpactRepository(Repository):
                     f"marked ({_MARK_ATTEMPTS} attempts; last changed: {sorted(stale)[:10]}); "
                     "nothing was marked: retry when the other writers are done"
                 )
-        return _report(source, graph, token, marked)
+            return _report(source, graph, token, marked)
+        except KeyboardInterrupt as exc:
+            # Ctrl-C once the write has returned (the report grouped over a large walk): the
+            # mark is applied, and its token was lost with the return value ('interrupted'
+            # alone). It travels on the interrupt, as for a Ctrl-C during the write (_mark).
+            if token is not None and getattr(exc, "mark_token", None) is None:
+                _carry_token(exc, token)
+            raise
 
     def _first_mark_applied(self, pending: _MarkInDoubt) -> ImpactReport | None:
         """The report of the mark in doubt ``pending`` if it is stored (read back by its token),

@@ -491,6 +491,53 @@ def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -
     assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
 
 
+def test_an_impact_mark_interrupted_as_its_report_is_built_prints_its_token(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C after the mark's write had returned, while the report was grouped by type (over
+    a large walk): 'error: interrupted' (exit 130) alone, every artifact ABANDONED and the
+    token that undoes it lost with the return value. The interrupt carries it now. Here the
+    Ctrl-C comes as the report starts (a profile hook, no timing)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Fan"))
+        source = store.put_artifact(Artifact(type="Data", uri="/src"))
+        store.put_execution(
+            Execution(type="Fan"),
+            [(Artifact(id=source), Event(type=EventType.INPUT))]
+            + [
+                (Artifact(type="Data", uri=f"/out/{i}"), Event(type=EventType.OUTPUT))
+                for i in range(3)
+            ],
+        )
+
+    def ctrl_c_on_the_report(frame: FrameType, event: str, arg: Any) -> None:
+        if (
+            event == "call"
+            and frame.f_code.co_name == "_report"
+            and frame.f_code.co_filename == _impact.__file__
+        ):
+            sys.setprofile(None)
+            raise KeyboardInterrupt
+
+    args = ["impact", str(source), "--mark-state", "ABANDONED", "--json", "--store", str(path)]
+    sys.setprofile(ctrl_c_on_the_report)
+    try:
+        result = invoke(args, env={"COLUMNS": "80"})
+    finally:
+        sys.setprofile(None)
+    assert result.exit_code == ExitCode.INTERRUPTED, result.output
+    assert result.stdout == ""
+    # on one line, as typed: broken at 80 columns, it was copied as two commands
+    assert "lineage-graph undo-mark " in result.stderr, result.stderr
+    token = result.stderr.split("lineage-graph undo-mark ")[1].split("`")[0]
+    undone = invoke(["undo-mark", token, "--store", str(path)])
+    assert undone.exit_code == 0 and "restored 4 artifacts" in undone.stdout, undone.output
+    with LineageStore.open(path) as store:
+        assert {a.state for a in store.get_artifacts()} == {ArtifactState.UNKNOWN}
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 def test_an_impact_mark_interrupted_while_printing_prints_its_token(
     tmp_path: Path, as_json: bool

