@@ -320,6 +320,38 @@ def _store_connections(reply: Any) -> list[tuple[str, str]]:
     return found
 
 
+def _reader_to(conn: Any, end: bytes) -> Callable[[float | None], None]:
+    """A reader of ``conn``'s socket, past its parser, that returns once the bytes read end with
+    ``end`` (a reply nothing can follow: the last command sent). Each call waits up to its
+    ``timeout`` for bytes (redis's ``TimeoutError`` if none came); what came is kept across
+    calls (only its last ``len(end)`` bytes matter). A closed connection is redis's
+    ``ConnectionError``."""
+    import redis
+
+    tail = bytearray()
+
+    def read(timeout: float | None) -> None:
+        sock = conn._sock
+        if sock is None:
+            raise redis.exceptions.ConnectionError("the connection is closed")
+        sock.settimeout(timeout)
+        try:
+            while not tail.endswith(end):
+                try:
+                    chunk = sock.recv(65536)
+                except TimeoutError:  # socket.timeout
+                    raise redis.exceptions.TimeoutError("Timeout reading from socket") from None
+                if not chunk:
+                    raise redis.exceptions.ConnectionError("the server closed the connection")
+                tail.extend(chunk)
+                del tail[: -len(end)]
+        finally:
+            with contextlib.suppress(OSError):
+                sock.settimeout(conn.socket_timeout)
+
+    return read
+
+
 #: Every store of this process, open or not (renamed in a forked child: _after_fork_in_child).
 _ALL: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
 #: The serial numbers that make the stores' connection names unique in a process.
@@ -870,12 +902,20 @@ class EmbeddedBackend(Backend):
 
     def _await_owed(self) -> None:
         """Wait until the command whose wait was interrupted (:meth:`_execute`) has ended
-        before another is sent. Its reply may have been read already (Ctrl-C landed as it was
-        parsed) or not: a PING carrying a token is sent on its connection, which the server
-        answers once that command has ended (a client's commands run in order), and replies
-        are read up to the token's. Then the connection goes back to the pool, in step. A lost
-        connection, a timeout or a reply out of step end the wait and drop the connection;
-        interrupted again, the next command waits again."""
+        before another is sent. A PING carrying a token is sent on its connection, which the
+        server answers once that command has ended (a client's commands run in order), and the
+        connection's bytes are read up to the token's reply, as they come off the socket: what
+        came before is the interrupted command's reply, or its rest. Then the connection's
+        parser starts afresh and the connection goes back to the pool, in step.
+
+        Not through the parser: Ctrl-C can land inside redis-py's read, between a ``recv`` and
+        the feeding of its bytes to the parser (a reply longer than one read, 64 KiB), and those
+        bytes were lost. The parser then took the reply's rest (and the token's) for part of an
+        unfinished reply and waited for bytes that never came: the next command, or the close
+        that decides whether to stop the server, waited out ``socket_timeout_s`` (11 min),
+        holding the directory's lock, the server idle (an impact mark of 20,000 artifacts
+        interrupted by Ctrl-C, seen once). A lost connection, a timeout or a hung server end the
+        wait and drop the connection; interrupted again, the next command waits again."""
         import redis
 
         if self._owed is None:
@@ -885,18 +925,14 @@ class EmbeddedBackend(Backend):
         in_step = False
         try:
             conn.send_command("PING", token)
-            for _ in range(2):  # the interrupted command's reply (if still unread), the token
-                try:
-                    if self._watched is None:
-                        reply = conn.read_response(disconnect_on_error=False)
-                    else:
-                        reply = self._await_reply(conn, self._watched)
-                except redis.exceptions.ResponseError:
-                    continue  # the interrupted command's error reply
-                if reply in (token, token.encode()):
-                    in_step = True
-                    break
-        except (redis.exceptions.RedisError, OSError, ValueError):
+            read = _reader_to(conn, f"${len(token)}\r\n{token}\r\n".encode())
+            if self._watched is None:
+                read(conn.socket_timeout)
+            else:
+                self._supervised(read, self._watched)
+            conn._parser.on_connect(conn)  # what it held was the interrupted reply's
+            in_step = True
+        except (redis.exceptions.RedisError, OSError, ValueError, AttributeError):
             pass
         self._owed = None
         if not in_step:
@@ -904,7 +940,16 @@ class EmbeddedBackend(Backend):
         pool.release(conn)
 
     def _await_reply(self, conn: Any, server: ServerProcess) -> Any:
-        """The reply on ``conn``, awaited up to ``socket_timeout_s`` in slices. After an empty
+        """The reply on ``conn``, awaited up to ``socket_timeout_s`` (:meth:`_supervised`).
+        Not disconnected on a timeout: the reader keeps what part of the reply came."""
+        return self._supervised(
+            lambda timeout: conn.read_response(timeout=timeout, disconnect_on_error=False),
+            server,
+        )
+
+    def _supervised(self, read: Callable[[float], Any], server: ServerProcess) -> Any:
+        """``read(timeout)``, which raises redis's ``TimeoutError`` when nothing came within
+        ``timeout``, called in slices up to ``socket_timeout_s``. After an empty
         slice: a server that used CPU time or waited on the disk since the last one is working
         (a write holds its main thread, which answers no PING, until it ends: 5.6 s for one
         statement making 3M nodes and edges); one that answers a PING on a fresh connection is
@@ -923,8 +968,7 @@ class EmbeddedBackend(Backend):
             if left <= 0:
                 raise redis.exceptions.TimeoutError("Timeout reading from socket")
             try:
-                # Not disconnected on a timeout: the reader keeps what part of the reply came.
-                return conn.read_response(timeout=min(probe, left), disconnect_on_error=False)
+                return read(min(probe, left))
             except redis.exceptions.TimeoutError:
                 pass
             now = time.monotonic()
