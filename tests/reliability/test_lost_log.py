@@ -490,9 +490,16 @@ def test_a_server_whose_starter_died_before_its_check_is_checked_by_the_next_ope
     _store_of_five(path)
     if damage is not None:
         damage(path)
-    subprocess.run([sys.executable, "-c", _KILLED_BEFORE_ITS_CHECK, str(path)], timeout=120)
+    starter = subprocess.run(
+        [sys.executable, "-c", _KILLED_BEFORE_ITS_CHECK, str(path)],
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
+    # (killed where the check begins: anything else, the start failed or never checked)
+    assert starter.returncode == -signal.SIGKILL, (starter.returncode, starter.stderr)
     orphan = running_server(path)
-    assert orphan is not None
+    assert orphan is not None, sorted(p.name for p in path.iterdir())
     try:
         if damage is not None:
             with pytest.raises(EngineError, match="a logged write fails when replayed"):
