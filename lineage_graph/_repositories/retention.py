@@ -783,11 +783,20 @@ class Retention(Repository):
         no archive: the change was lost for good. Every property is compared, not the update
         time: an update in the same millisecond as the one before it keeps the time (writers
         stamp the clock's millisecond, as MLMD does), and such an update was lost so."""
-        stamps: dict[str, dict[str, Any]] = {"artifact_archived": {}, "execution_archived": {}}
+        stamps: dict[str, dict[str, Any]] = {
+            "artifact_archived": {},
+            "execution_archived": {},
+            "island_contexts": {},
+        }
         action: dict[tuple[str, int], str] = {}
+        island_of: dict[tuple[str, int], str] = {}
         for island in batch.islands:
             action.update((("Artifact", a), "delete") for a in island["artifacts"])
             action.update((("Execution", e), "delete") for e in island["executions"])
+            key = str(island["key"])
+            stamps["island_contexts"][key] = 0
+            island_of.update((("Artifact", a), key) for a in island["artifacts"])
+            island_of.update((("Execution", e), key) for e in island["executions"])
         action.update((("Artifact", a), "tombstone") for a in batch.artifacts)
         action.update((("Execution", e), "tombstone") for e in batch.executions)
         now = now_ms()
@@ -802,6 +811,10 @@ class Retention(Repository):
                     node = dict(row["node"])
                     todo = action[(kind.value, int(node["id"]))]
                     stamps[f"{kind.value.lower()}_archived"][str(node["id"])] = row["node"]
+                    if (kind.value, int(node["id"])) in island_of:
+                        # its contexts as archived: one added since keeps its island
+                        key = island_of[(kind.value, int(node["id"]))]
+                        stamps["island_contexts"][key] += len(row["contexts"])
                     if todo == "tombstone" and node.get("tombstone_time_since_epoch") is not None:
                         # A tombstone already: the write leaves it as it is. This plan applied
                         # again (the retry after a batch whose reply was lost) archived the
@@ -912,7 +925,11 @@ class Retention(Repository):
         keep = self._serving()
         for batch in self._batches(plan, batch_size, keep=keep):
             # Without an archive nothing needs the nodes as they were read.
-            stamps: dict[str, Any] = {"artifact_archived": None, "execution_archived": None}
+            stamps: dict[str, Any] = {
+                "artifact_archived": None,
+                "execution_archived": None,
+                "island_contexts": None,
+            }
             if path is not None:
                 try:
                     written, stamps = self._archive(path, batch)

@@ -35,6 +35,8 @@ from lineage_graph import (
     Artifact,
     ArtifactState,
     ArtifactType,
+    Association,
+    Attribution,
     Context,
     ContextType,
     Event,
@@ -527,6 +529,47 @@ def test_an_update_in_the_same_millisecond_as_the_archived_one_is_not_lost(
     assert result.tombstoned_artifacts == (aid,)  # its island tombstoned around it
     archived = [r.node for r in store.read_retention_archive(archive)]
     assert [n.custom_properties for n in archived if isinstance(n, Execution)] == [{"v": 1}]
+    assert_healthy(store)
+
+
+def test_a_context_link_added_after_the_archive_is_not_lost(
+    store: LineageStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer puts planned island nodes in a context between the archive's read and the
+    batch's statement: no property changes and no event is added, so the island was deleted and
+    the acknowledged attribution (association) was in neither the store nor the archive (which
+    holds the node's contexts as read). The island is tombstoned instead: its links stay."""
+    _types(store)
+    eid, aid = _island(store, "run")
+    eid2, aid2 = _island(store, "other", model="m2")
+    [run] = store.put_contexts([Context(type="Run", name="r")])
+    plan = store.plan_retention(types=["Train", "Model"])
+    assert len(plan.islands) == 2
+    archive_once = retention_module.Retention._archive
+    done: list[bool] = []
+
+    def archive_then_another_writer(self: Any, path: Path, batch: Any) -> Any:
+        out = archive_once(self, path, batch)
+        if not done:
+            store.put_attributions_and_associations(
+                [Attribution(artifact_id=aid, context_id=run)],
+                [Association(execution_id=eid2, context_id=run)],
+            )
+            done.append(True)
+        return out
+
+    monkeypatch.setattr(retention_module.Retention, "_archive", archive_then_another_writer)
+    archive = tmp_path / "retention.jsonl"
+    result = store.apply_retention(plan, archive=archive)
+    assert result.deleted_artifacts == result.deleted_executions == ()
+    assert result.tombstoned_artifacts == (aid, aid2)
+    assert result.tombstoned_executions == (eid, eid2)
+    assert [a.id for a in store.get_artifacts_by_context(run)] == [aid]
+    assert [e.id for e in store.get_executions_by_context(run)] == [eid2]
+    assert all(r.context_ids == [] for r in store.read_retention_archive(archive))
+    # applied again (nothing racing now): the archive holds the links, and the tombstones go
+    again = store.apply_retention(store.plan_retention(types=["Train", "Model"]), archive=archive)
+    assert again.deleted_artifacts == (aid, aid2) and again.deleted_executions == (eid, eid2)
     assert_healthy(store)
 
 
