@@ -446,13 +446,8 @@ def test_marking_the_impact_of_a_tombstone_does_not_claim_the_source(tmp_path: P
         assert store.get_artifacts_by_id([out])[0].state == ArtifactState.ABANDONED
 
 
-def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -> None:
-    """Ctrl-C while the engine ran a mark's write (seconds, over a large fan-out) ended with
-    'error: interrupted' (exit 130) and the mark applied: every artifact ABANDONED, the token
-    that undoes it lost with the reply (reproduced with SIGINT 3.6 s into marking 40,001
-    artifacts). The interrupt carries the token now, and the message prints it. Here the
-    Ctrl-C comes as the client receives the write's reply (a profile hook, no timing)."""
-    path = tmp_path / "store"
+def _fan_of_three(path: Path) -> int:
+    """A new store at ``path``: one source artifact a run read to write three; its id."""
     with LineageStore.open(path) as store:
         store.put_artifact_type(ArtifactType(name="Data"))
         store.put_execution_type(ExecutionType(name="Fan"))
@@ -465,6 +460,17 @@ def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -
                 for i in range(3)
             ],
         )
+    return source
+
+
+def test_an_impact_mark_interrupted_by_ctrl_c_prints_its_token(tmp_path: Path) -> None:
+    """Ctrl-C while the engine ran a mark's write (seconds, over a large fan-out) ended with
+    'error: interrupted' (exit 130) and the mark applied: every artifact ABANDONED, the token
+    that undoes it lost with the reply (reproduced with SIGINT 3.6 s into marking 40,001
+    artifacts). The interrupt carries the token now, and the message prints it. Here the
+    Ctrl-C comes as the client receives the write's reply (a profile hook, no timing)."""
+    path = tmp_path / "store"
+    source = _fan_of_three(path)
 
     def ctrl_c_on_the_marks_reply(frame: FrameType, event: str, arg: Any) -> None:
         if event != "c_return" or getattr(arg, "__name__", "") not in ("recv", "recv_into"):
@@ -499,18 +505,7 @@ def test_an_impact_mark_interrupted_as_its_report_is_built_prints_its_token(
     token that undoes it lost with the return value. The interrupt carries it now. Here the
     Ctrl-C comes as the report starts (a profile hook, no timing)."""
     path = tmp_path / "store"
-    with LineageStore.open(path) as store:
-        store.put_artifact_type(ArtifactType(name="Data"))
-        store.put_execution_type(ExecutionType(name="Fan"))
-        source = store.put_artifact(Artifact(type="Data", uri="/src"))
-        store.put_execution(
-            Execution(type="Fan"),
-            [(Artifact(id=source), Event(type=EventType.INPUT))]
-            + [
-                (Artifact(type="Data", uri=f"/out/{i}"), Event(type=EventType.OUTPUT))
-                for i in range(3)
-            ],
-        )
+    source = _fan_of_three(path)
 
     def ctrl_c_on_the_report(frame: FrameType, event: str, arg: Any) -> None:
         if (
@@ -548,18 +543,7 @@ def test_an_impact_mark_interrupted_while_printing_prints_its_token(
     lost with the output. The message prints it now. Here the Ctrl-C comes as the output
     starts (a profile hook, no timing)."""
     path = tmp_path / "store"
-    with LineageStore.open(path) as store:
-        store.put_artifact_type(ArtifactType(name="Data"))
-        store.put_execution_type(ExecutionType(name="Fan"))
-        source = store.put_artifact(Artifact(type="Data", uri="/src"))
-        store.put_execution(
-            Execution(type="Fan"),
-            [(Artifact(id=source), Event(type=EventType.INPUT))]
-            + [
-                (Artifact(type="Data", uri=f"/out/{i}"), Event(type=EventType.OUTPUT))
-                for i in range(3)
-            ],
-        )
+    source = _fan_of_three(path)
 
     def ctrl_c_on_the_output(frame: FrameType, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code.co_name == "_print_impact":

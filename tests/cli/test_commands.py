@@ -1047,14 +1047,10 @@ def test_a_page_without_ref_says_so(demo: Demo, tmp_path: Path) -> None:
     assert "(pages go by id); the page opens with nothing selected" in message
 
 
-@pytest.mark.skipif(
-    sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
-)
-def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_path: Path) -> None:
-    """In an ssh session (TERM set, no DISPLAY nor WAYLAND_DISPLAY) ``view`` ran the first text
-    browser on PATH (lynx, w3m, www-browser: Python's webbrowser falls back to them) in the
-    terminal and waited for it to be quit: a browser that cannot run the page's scripts. It
-    now starts none and says why and where the page is; a BROWSER the user names is used."""
+def _text_browsers(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """Fake text browsers (lynx, w3m, www-browser) in a ``bin`` folder first on PATH, each
+    noting its run in ``ran.txt``: that folder, that file, and the environment of a CLI
+    subprocess in an ssh-like terminal (TERM set; the caller removes DISPLAY and the rest)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     ran = tmp_path / "ran.txt"
@@ -1064,6 +1060,18 @@ def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_p
         script.chmod(0o755)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TERM": "xterm"}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    return bin_dir, ran, env
+
+
+@pytest.mark.skipif(
+    sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
+)
+def test_view_starts_no_text_browser_where_there_is_no_display(demo: Demo, tmp_path: Path) -> None:
+    """In an ssh session (TERM set, no DISPLAY nor WAYLAND_DISPLAY) ``view`` ran the first text
+    browser on PATH (lynx, w3m, www-browser: Python's webbrowser falls back to them) in the
+    terminal and waited for it to be quit: a browser that cannot run the page's scripts. It
+    now starts none and says why and where the page is; a BROWSER the user names is used."""
+    bin_dir, ran, env = _text_browsers(tmp_path)
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "LINEAGE_GRAPH_STORE"):
         env.pop(name, None)
     page = tmp_path / "view.html"
@@ -1095,15 +1103,7 @@ def test_a_browser_variable_that_starts_nothing_falls_back_to_no_text_browser(
     down its list when it failed: to www-browser, run in the terminal, which cannot run the
     page and held the command until quit. Only what BROWSER names is tried there; when none
     starts, it says so and where the page is."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    ran = tmp_path / "ran.txt"
-    for name in ("lynx", "w3m", "www-browser"):
-        script = bin_dir / name
-        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{ran}"\n')
-        script.chmod(0o755)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TERM": "xterm"}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    bin_dir, ran, env = _text_browsers(tmp_path)
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "LINEAGE_GRAPH_STORE"):
         env.pop(name, None)
     env["BROWSER"] = chosen.format(bin=bin_dir)
