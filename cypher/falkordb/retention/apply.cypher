@@ -26,7 +26,9 @@
 // before it keeps the time (writers stamp the clock's millisecond, MLMD's contract), and was
 // lost so. A double's native twin (`pd__*` / `cd__*`, kept for filters) is left out, as the
 // decoder leaves it: FalkorDB returns it with 15 significant digits, so it never compared equal
-// (a node holding 0.1 + 0.2 was never removed); its exact `x` key is compared. Read with the events, one index lookup per
+// (a node holding 0.1 + 0.2 was never removed); its exact `x` key is compared.
+// Each node's archived map is looked up once (`was`): a map parameter's key is found by a
+// scan, and three lookups per property made an archived apply of 5,000 nodes 1.8x slower. Read with the events, one index lookup per
 // node for both (a lookup of its own made an apply of 9,000 nodes 25% slower).
 UNWIND $islands AS island
 CALL {
@@ -39,10 +41,10 @@ CALL {
            ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
            AND ($artifact_states IS NULL OR n.state IN $artifact_states)
            AND ($artifact_archived IS NULL
-                OR all(x IN keys(n) + keys(coalesce($artifact_archived[toString(n.id)], {}))
-                       WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
-                          OR coalesce(n[x] = $artifact_archived[toString(n.id)][x],
-                                      n[x] IS NULL AND $artifact_archived[toString(n.id)][x] IS NULL))))
+                OR any(was IN [coalesce($artifact_archived[toString(n.id)], {})]
+                       WHERE all(x IN keys(n) + keys(was)
+                                 WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
+                                    OR coalesce(n[x] = was[x], n[x] IS NULL AND was[x] IS NULL)))))
          THEN n END) AS changed_a
 }
 CALL {
@@ -55,10 +57,10 @@ CALL {
            ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
            AND ($execution_states IS NULL OR n.last_known_state IN $execution_states)
            AND ($execution_archived IS NULL
-                OR all(x IN keys(n) + keys(coalesce($execution_archived[toString(n.id)], {}))
-                       WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
-                          OR coalesce(n[x] = $execution_archived[toString(n.id)][x],
-                                      n[x] IS NULL AND $execution_archived[toString(n.id)][x] IS NULL))))
+                OR any(was IN [coalesce($execution_archived[toString(n.id)], {})]
+                       WHERE all(x IN keys(n) + keys(was)
+                                 WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
+                                    OR coalesce(n[x] = was[x], n[x] IS NULL AND was[x] IS NULL)))))
          THEN n END) AS changed_e
 }
 // With an archive, $island_contexts maps each island's key (text) to the attributions and
@@ -97,10 +99,10 @@ CALL {
     AND ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
     AND ($artifact_states IS NULL OR n.state IN $artifact_states)
     AND ($artifact_archived IS NULL
-         OR all(x IN keys(n) + keys(coalesce($artifact_archived[toString(n.id)], {}))
-                WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
-                   OR coalesce(n[x] = $artifact_archived[toString(n.id)][x],
-                               n[x] IS NULL AND $artifact_archived[toString(n.id)][x] IS NULL)))
+         OR any(was IN [coalesce($artifact_archived[toString(n.id)], {})]
+                WHERE all(x IN keys(n) + keys(was)
+                          WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
+                             OR coalesce(n[x] = was[x], n[x] IS NULL AND was[x] IS NULL))))
   OPTIONAL MATCH (n)-[:ATTRIBUTION]->(m:Context)
   WHERE m.type = 'RegisteredModel' AND m.name = n.cs__model_name
   WITH n, count(m) > 0 AS registered
@@ -121,10 +123,10 @@ CALL {
     AND ($updated_before IS NULL OR n.last_update_time_since_epoch < $updated_before)
     AND ($execution_states IS NULL OR n.last_known_state IN $execution_states)
     AND ($execution_archived IS NULL
-         OR all(x IN keys(n) + keys(coalesce($execution_archived[toString(n.id)], {}))
-                WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
-                   OR coalesce(n[x] = $execution_archived[toString(n.id)][x],
-                               n[x] IS NULL AND $execution_archived[toString(n.id)][x] IS NULL)))
+         OR any(was IN [coalesce($execution_archived[toString(n.id)], {})]
+                WHERE all(x IN keys(n) + keys(was)
+                          WHERE x = 'lock' OR x STARTS WITH 'pd__' OR x STARTS WITH 'cd__'
+                             OR coalesce(n[x] = was[x], n[x] IS NULL AND was[x] IS NULL))))
   WITH n,
        n {.id, .type_id, .type, .type_version, .create_time_since_epoch, .last_known_state,
           .mlmd_origin,
