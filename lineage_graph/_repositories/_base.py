@@ -39,11 +39,13 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MILLISECOND = dt.timedelta(milliseconds=1)
 
 
-def datetime_ms(value: dt.datetime) -> int:
-    """An aware datetime as milliseconds since the epoch, exactly, rounded down:
-    ``int(value.timestamp() * 1000)`` goes through a float and gave T - 1 for ~0.6% of the
-    datetimes of a whole millisecond T in some decades (and rounded up before 1970)."""
-    return (value - _EPOCH) // _MILLISECOND
+def datetime_ms(value: dt.datetime, *, up: bool = False) -> int:
+    """An aware datetime as milliseconds since the epoch, exactly, rounded down (``up``: to the
+    next whole millisecond, for a cut "before" it): ``int(value.timestamp() * 1000)`` goes
+    through a float and gave T - 1 for ~0.6% of the datetimes of a whole millisecond T in some
+    decades (and rounded up before 1970)."""
+    whole, part = divmod(value - _EPOCH, _MILLISECOND)
+    return int(whole) + (1 if up and part else 0)
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1

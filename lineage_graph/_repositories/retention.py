@@ -24,7 +24,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
@@ -52,7 +52,7 @@ from ..models import (
     ExecutionState,
     NodeKind,
 )
-from ._base import Repository, id_pages, now_ms
+from ._base import Repository, datetime_ms, id_pages, now_ms
 from .nodes import decode_node
 from .relations import decode_event
 from .types import TypeRepository
@@ -77,10 +77,6 @@ SELECT_PAGE = 10_000  # ids per selection page (tiny rows: an id and a flag)
 _KINDS = frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION})
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLISECOND = timedelta(milliseconds=1)
-
-
 def _to_ms(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.utcoffset() is None:
@@ -90,8 +86,7 @@ def _to_ms(value: Any) -> Any:
         # exact (a float product was 1 ms early at times), and rounded up: node times are whole
         # milliseconds, so t < cut exactly when t < ceil(cut). Rounded down, a cut of
         # datetime.now(UTC) (at 1,003.5 ms) kept the nodes stamped 1,003, before it.
-        whole, part = divmod(value - _EPOCH, _MILLISECOND)
-        return int(whole) + (1 if part else 0)
+        return datetime_ms(value, up=True)
     return value
 
 
