@@ -248,6 +248,7 @@ def shell_blocks() -> dict[str, str]:
 # it), none otherwise. Other lines are not run: SHELL_SKIPPED says why, and SHELL_CHECKS what
 # each block's output shows.
 SHELL_GIVEN = {"cli.md$1": "fresh", "cli.md$2": "demo", "backends.md$1": "fresh"}
+SHELL_GIVEN["mlmd-compatibility.md$1"] = "mlmd"  # ./mlmd.sqlite, written by ml_metadata itself
 SHELL_SKIPPED = {
     "backends.md$1": (
         ("docker compose", "NEO4J_URI=bolt://localhost:7687"),
@@ -277,10 +278,39 @@ def _shell_check_cli_2(ran: Ran, cwd: Path) -> None:
     assert mermaid.startswith("flowchart LR") and "Deployment #5" in mermaid
 
 
+def _write_mlmd_sqlite(cwd: Path) -> None:
+    """An MLMD program's SQLite file, as ml_metadata 1.17.1 writes it (one artifact)."""
+    from ml_metadata import metadata_store
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = "mlmd.sqlite"
+    store = metadata_store.MetadataStore(config)
+    type_id = store.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    store.put_artifacts([pb.Artifact(type_id=type_id, uri="s3://bucket/train.csv")])
+
+
+def _shell_check_mlmd_1(ran: Ran, cwd: Path) -> None:
+    # The guide's copy is the one the same program opens once its import line is switched:
+    # the same ConnectionConfig, unchanged, reads mlmd.sqlite.lineage-graph. (The section gave
+    # `import-mlmd <file>` alone, which copied into the default data directory: the switched
+    # program then refused mlmd.sqlite with FailedPreconditionError, the copy out of its reach.)
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from lineage_graph.mlmd import metadata_store
+
+    assert not (cwd / "data-home").exists()  # nothing went to the default store
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = "mlmd.sqlite"
+    with metadata_store.MetadataStore(config) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["s3://bucket/train.csv"]
+
+
 SHELL_CHECKS: dict[str, Callable[[Ran, Path], None]] = {
     "cli.md$1": _shell_check_cli_1,
     "cli.md$2": _shell_check_cli_2,
     "backends.md$1": lambda ran, cwd: None,
+    "mlmd-compatibility.md$1": _shell_check_mlmd_1,
 }
 
 
@@ -293,6 +323,8 @@ def test_doc_commands_run_and_show_what_they_say(key: str, fresh: Path, demo_sto
     markers, _reason = SHELL_SKIPPED.get(key, ((), ""))
     if SHELL_GIVEN[key] == "demo":
         shutil.copytree(demo_store, fresh / "lineage-demo" / "store")
+    if SHELL_GIVEN[key] == "mlmd":
+        _write_mlmd_sqlite(fresh)
     env: dict[str, str | None] = dict(ENV)
     ran: Ran = []
     skipped: set[str] = set()

@@ -160,8 +160,9 @@ def _from_connection_config(config: Any) -> LineageStore:
     if which in ("mysql", "postgresql"):
         raise InvalidArgumentError(
             f"lineage_graph.mlmd does not connect to an MLMD {which} database: copy it into a "
-            "lineage-graph store once with `lineage-graph import-mlmd <connection>` and open "
-            "that store instead (a directory, a Neo4j URI, or a LineageStore)"
+            "lineage-graph store once with `lineage-graph import-mlmd <connection> --store "
+            "<directory>` and open that store instead: MetadataStore('<directory>') (or a "
+            "Neo4j URI given to both, or an open LineageStore)"
         )
     raise UnsetConfigError(
         "Unset: the ConnectionConfig sets no database (fake_database, sqlite, mysql or postgresql)"
@@ -200,7 +201,8 @@ def open_store(config: Any) -> tuple[LineageStore, bool]:
         raise InvalidArgumentError(
             "lineage_graph.mlmd talks to the graph directly, not to an MLMD gRPC server: pass a "
             "store target (a directory, 'memory', a Neo4j URI) or a ConnectionConfig; to move "
-            "the server's data, run `lineage-graph import-mlmd` on its database"
+            "the server's data, run `lineage-graph import-mlmd <its database> --store "
+            "<directory>` and pass that directory"
         )
     raise NotAConfigError(
         "MetadataStore expects a LineageStore, a store target (str or path) or an "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import ml_metadata as mlmd
@@ -90,13 +91,21 @@ def test_a_target_string_opens_that_store() -> None:
 def test_server_databases_point_to_the_importer(which: str) -> None:
     config = pb.ConnectionConfig()
     getattr(config, which).host = "localhost"
-    with pytest.raises(errors.InvalidArgumentError, match="import-mlmd"):
+    with pytest.raises(errors.InvalidArgumentError, match="import-mlmd") as refused:
         MetadataStore(config)
+    _advice_names_the_copys_store(str(refused.value))
 
 
 def test_grpc_client_config_is_refused() -> None:
-    with pytest.raises(errors.InvalidArgumentError, match="gRPC"):
+    with pytest.raises(errors.InvalidArgumentError, match="gRPC") as refused:
         MetadataStore(pb.MetadataStoreClientConfig(host="localhost", port=8080))
+    _advice_names_the_copys_store(str(refused.value))
+
+
+def _advice_names_the_copys_store(message: str) -> None:
+    """The advice says where the copy goes: `import-mlmd <source>` alone copied into the default
+    data directory, which the message then told to "open" without naming it."""
+    assert re.search(r"`lineage-graph import-mlmd <[^>]+> --store <directory>`", message), message
 
 
 @pytest.mark.parametrize(
