@@ -357,7 +357,10 @@ def _items(graph: object, name: str) -> list[Any]:
 
 def lineage_tree(graph: object, focus: Artifact | Execution, *, upstream: bool) -> Tree:
     """``focus`` and what it came from (``upstream``) or what came of it, as a tree over the
-    events in ``graph``. A node reached again is shown once and then marked ``(see above)``."""
+    events in ``graph``. A node reached again is shown once, with its own branches, and marked
+    ``(see above)`` or ``(see below)`` wherever else it is reached: a node's branches are laid
+    out before its siblings' are walked, so the place that shows them may come later in the
+    printed tree (it was always marked ``(see above)``, pointing at nothing above it)."""
     nodes: dict[str, Artifact | Execution] = {}
     for a in _items(graph, "artifacts"):
         nodes[f"a{a.id}"] = a
@@ -375,7 +378,8 @@ def lineage_tree(graph: object, focus: Artifact | Execution, *, upstream: bool) 
         frm, to = (target, source) if upstream else (source, target)
         nexts.setdefault(frm, {})[to] = None
     tree = Tree(entity_label(focus))
-    seen = {focus_key}
+    shown: dict[str, Tree] = {focus_key: tree}  # the branch showing each node's own branches
+    again: list[tuple[Tree, str]] = []  # the branches of a node reached again
     stack: list[tuple[Tree, str]] = [(tree, focus_key)]
     while stack:
         branch, key = stack.pop()
@@ -385,15 +389,31 @@ def lineage_tree(graph: object, focus: Artifact | Execution, *, upstream: bool) 
             node = nodes.get(child)
             if node is None:
                 continue
-            label = entity_label(node)
-            if child in seen:
-                label.append(" (see above)", style="dim")
-                branch.add(label)
+            if child in shown:
+                again.append((branch.add(entity_label(node)), child))
                 continue
-            seen.add(child)
-            pending.append((branch.add(label), child))
+            shown[child] = branch.add(entity_label(node))
+            pending.append((shown[child], child))
         stack.extend(reversed(pending))
+    if again:
+        _mark_again(tree, shown, again)
     return tree
+
+
+def _mark_again(tree: Tree, shown: dict[str, Tree], again: list[tuple[Tree, str]]) -> None:
+    """Mark each branch of a node reached again ``(see above)`` or ``(see below)``: where the
+    branch showing that node comes in the printed tree (rich prints a tree in preorder)."""
+    place: dict[int, int] = {}
+    stack = [tree]
+    while stack:
+        branch = stack.pop()
+        place[id(branch)] = len(place)
+        stack.extend(reversed(branch.children))
+    for branch, key in again:
+        where = "above" if place[id(shown[key])] < place[id(branch)] else "below"
+        label = branch.label
+        assert isinstance(label, Text)
+        label.append(f" (see {where})", style="dim")
 
 
 #: Columns a level of a rich tree takes (its guide), and the fewest left for a label.

@@ -3,8 +3,9 @@ traversal (``LineageStore.lineage``).
 
 Starting and ending nodes are chosen by ``filter_query`` (the listing engine, :mod:`._listing`);
 ``direction`` maps to :class:`~lineage_graph.Direction` (``BIDIRECTIONAL`` and unspecified to
-``Direction.ANY``: each hop may follow an event either way, as MLMD does). One deliberate
-difference: ``max_num_hops`` is not capped at 100, and unset means unbounded.
+``Direction.ANY``: each hop may follow an event either way, as MLMD does). Deliberate
+differences (D1): ``max_num_hops`` is not capped at 100, unset means unbounded, and the walk
+starts from every node the starting filter selects (MLMD: the first 101 by id).
 """
 
 from __future__ import annotations

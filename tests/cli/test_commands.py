@@ -125,6 +125,44 @@ def test_a_lineage_too_deep_for_the_terminal_is_listed_whole(tmp_path: Path) -> 
         assert "the tree is 120 levels deep" in impact.stdout
 
 
+def test_a_node_reached_again_points_to_where_its_branches_are(tmp_path: Path) -> None:
+    """A run that reads the source and also an output of another run of the source: the tree
+    shows it under the source with its output, and under the other run's output marked. That
+    mark said "(see above)" with the run's branches below it; it says where they are, and a node
+    reached again whose branches are above (a cycle back to the start) still says above."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Step"))
+        src, mid, out = store.put_artifacts(
+            [Artifact(type="Data", uri=f"/d/{n}") for n in ("src", "mid", "out")]
+        )
+        first, second = store.put_executions([Execution(type="Step", name=n) for n in "fs"])
+        store.put_events(
+            [
+                Event(artifact_id=src, execution_id=first, type=EventType.INPUT),
+                Event(artifact_id=mid, execution_id=first, type=EventType.OUTPUT),
+                Event(artifact_id=src, execution_id=second, type=EventType.INPUT),
+                Event(artifact_id=mid, execution_id=second, type=EventType.INPUT),
+                Event(artifact_id=out, execution_id=second, type=EventType.OUTPUT),
+            ]
+        )
+    result = invoke(["downstream", str(src), "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if f"#{second} s" in line]
+    assert len(lines) == 2, result.stdout
+    assert lines[0].endswith("(see below)"), result.stdout  # under /d/mid, shown whole below
+    assert "(see" not in lines[1], result.stdout
+    assert result.stdout.index(lines[1]) < result.stdout.index("/d/out"), result.stdout
+    with LineageStore.open(path) as store:  # a cycle back to the source
+        store.put_events([Event(artifact_id=src, execution_id=second, type=EventType.OUTPUT)])
+    cycle = invoke(["downstream", str(src), "--store", str(path)])
+    assert cycle.exit_code == 0, cycle.output
+    assert [line for line in cycle.stdout.splitlines() if "/d/src" in line][1].endswith(
+        "(see above)"
+    ), cycle.stdout
+
+
 def test_downstream_and_impact(demo: Demo) -> None:
     raw = demo.result.raw
     result = demo.cli("downstream", str(raw.id))

@@ -44,3 +44,23 @@ def test_max_num_hops_is_not_capped_at_100(both: Both) -> None:
     assert _sizes(both.ours.get_lineage_subgraph(options)) == (61, 60)
     options.max_num_hops = 100  # within the cap both agree
     both.call("get_lineage_subgraph", options)
+
+
+def test_every_starting_node_is_walked_from_not_the_first_101(both: Both) -> None:
+    """ml_metadata 1.17.1 starts its walk from the first 101 nodes the filter selects, by id
+    (of 150 artifacts selected from the 21st on, it returned 21-121), and says nothing of the
+    rest; the adapter starts from every one (D1). With at most 101 selected both agree."""
+    at = both.call("put_artifact_type", pb.ArtifactType(name="D"))
+    et = both.call("put_execution_type", pb.ExecutionType(name="S"))
+    both.call("put_artifacts", [pb.Artifact(type_id=at, uri=f"a{i}") for i in range(170)])
+    both.call("put_executions", [pb.Execution(type_id=et)])
+    edges = [pb.Event(artifact_id=170, execution_id=1, type=pb.Event.INPUT)]
+    both.call("put_events", edges)
+    options = Q(starting_artifacts=Q.StartingNodes(filter_query="id > 20"), max_num_hops=1)
+    ref = both.ref.get_lineage_subgraph(options)
+    assert [a.id for a in ref.artifacts] == list(range(21, 122)) and not ref.executions
+    ours = both.ours.get_lineage_subgraph(options)
+    assert [a.id for a in ours.artifacts] == list(range(21, 171))
+    assert [x.id for x in ours.executions] == [1]  # reached from the 150th start
+    options.starting_artifacts.filter_query = "id > 69"  # 101 starts: the same answer
+    both.call("get_lineage_subgraph", options)
