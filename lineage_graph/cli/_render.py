@@ -360,7 +360,7 @@ def lineage_tree(graph: object, focus: Artifact | Execution, *, upstream: bool) 
     events in ``graph``. A node reached again is shown once, with its own branches, and marked
     ``(see above)`` or ``(see below)`` wherever else it is reached: a node's branches are laid
     out before its siblings' are walked, so the place that shows them may come later in the
-    printed tree (it was always marked ``(see above)``, pointing at nothing above it)."""
+    printed tree."""
     nodes: dict[str, Artifact | Execution] = {}
     for a in _items(graph, "artifacts"):
         nodes[f"a{a.id}"] = a
