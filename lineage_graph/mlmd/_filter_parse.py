@@ -107,7 +107,7 @@ def _read_quoted(text: str, start: int, quote: str) -> tuple[str, int]:
         ch = text[i]
         if ch == quote:
             return "".join(out), i + 1
-        if ch == "\n" and quote != "`":
+        if ch in "\r\n" and quote != "`":  # ZetaSQL ends a line at either (MLMD: unclosed)
             break
         if ch != "\\":
             out.append(ch)

@@ -140,6 +140,32 @@ def test_an_octal_escape_is_at_most_377(digits: Both, query: str, valid: bool) -
         )
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "uri <> 'a\rb'",
+        'uri <> "a\rb"',
+        "uri <> 'a\r\nb'",
+        "uri = 'named\r",
+        "uri = 'x' OR uri <> 'a\rb' OR id = 1",
+    ],
+)
+def test_a_carriage_return_ends_a_string_literal(digits: Both, query: str) -> None:
+    """ZetaSQL ends a line at a bare CR as at LF, so a string holding one is unclosed
+    (``InvalidArgumentError`` in MLMD 1.17.1); it was read into the string and ``uri <> 'a\rb'``
+    listed every artifact."""
+    assert digits.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["uri = 'named'\rOR id = 1", "uri = 'x' -- c\rOR uri = 'named'", "uri = '\\r'"]
+)
+def test_a_carriage_return_outside_a_string_is_space(digits: Both, query: str) -> None:
+    digits.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
 def test_string_escapes_follow_zetasql_where_mlmd_does_not(both: Both) -> None:
     """Deliberate (D11): a string literal's escapes are ZetaSQL's here. MLMD 1.17.1 decodes
     ``\\'`` and ``\\"`` but writes ``\\\\``, ``\\n`` and ``\\t`` into its SQL as they are typed,
