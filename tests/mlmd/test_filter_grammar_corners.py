@@ -258,3 +258,56 @@ def test_a_like_pattern_must_be_a_literal_here(digits: Both, query: str) -> None
     """Deliberate (D11): a pattern is compiled with the filter; MLMD accepts any string."""
     assert isinstance(_ids(digits.ref, query), list)
     assert _ids(digits.ours, query) is errors.InvalidArgumentError
+
+
+@pytest.fixture
+def int_ends(both: Both) -> Both:
+    t = both.call(
+        "put_artifact_type", pb.ArtifactType(name="N", properties={"n": pb.INT, "d": pb.DOUBLE})
+    )
+    arts = []
+    for n in (0, 1, 2**53 + 1, 2**63 - 1, 2**63 - 2, -(2**63), -(2**63) + 1):
+        a = pb.Artifact(type_id=t, uri=str(n))
+        a.properties["n"].int_value = n
+        arts.append(a)
+    d = pb.Artifact(type_id=t, uri="d")
+    d.properties["d"].double_value = 1e19  # MLMD keeps six digits: exact
+    both.call("put_artifacts", [*arts, d])
+    return both
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "properties.n.int_value = 4611686018427387904 * 2",
+        "properties.n.int_value >= 9223372036854775807 + 1",
+        "properties.n.int_value != 9223372036854775807 + 1",
+        "properties.n.int_value < 9223372036854775807 + 1",
+        "9223372036854775807 + 1 <= properties.n.int_value",
+        "properties.n.int_value = -9223372036854775808 - 1",
+        "properties.n.int_value <= -9223372036854775808 - 1",
+        "properties.n.int_value > -9223372036854775808 - 1000",
+        "properties.n.int_value = (9223372036854775807 + 1) - 1",
+        "properties.n.int_value IN (9223372036854775807 + 1, 1)",
+        "properties.n.int_value NOT IN (9223372036854775807 + 1)",
+        "properties.n.int_value IN (-9223372036854775808 - 1)",
+        "properties.n.int_value BETWEEN 9223372036854775807 + 1 AND 9223372036854775807 + 2",
+        "properties.n.int_value = 9223372036854775807 + 1 OR properties.n.int_value = 1.5",
+        "9223372036854775807 + 1 > 9223372036854775807",
+        "9223372036854775807 + 1 IN (9223372036854775807)",
+        "-9223372036854775808 - 1 < -9223372036854775807",
+        # DOUBLE-typed: compared as doubles on both (2**63 - 1 is 2.0**63 then)
+        "properties.n.int_value = 9223372036854775807.0",
+        "properties.n.int_value = (9223372036854775807 + 1) * 1.0",
+        "properties.n.int_value = (9223372036854775807 + 1) / 1",
+        "properties.n.int_value IN (9223372036854775807 + 1, 1.5)",
+        "properties.d.double_value > 9223372036854775807 + 1",
+        "9223372036854775807 + 1 IN (9223372036854775807, 1.5)",
+    ],
+)
+def test_integer_arithmetic_past_int64_compares_exactly(int_ends: Both, query: str) -> None:
+    """``9223372036854775807 + 1`` is a double in MLMD's SQLite but typed INT64 by ZetaSQL, so
+    an integer is compared with it exactly (``2**63 - 1`` is below it); it was compared as a
+    double here, so ``properties.n.int_value = 4611686018427387904 * 2`` found ``2**63 - 1``
+    and ``2**63 - 2``. A DOUBLE literal still compares as doubles, as in MLMD."""
+    int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
