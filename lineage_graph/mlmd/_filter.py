@@ -329,8 +329,11 @@ class _Compiler:
                 f"expected {f.parts[0]}.<name>.<int_value|double_value|string_value|bool_value>",
             )
         name, value_kind = f.parts[1], f.parts[2]
-        # Exactly as MLMD spells it: `STRING_VALUE` or a back-quoted kind is refused there.
-        code = None if f.quoted[2] else _PROPERTY_KINDS.get(value_kind)
+        # As MLMD 1.17.1 reads it (measured): its rewriting finds the kind by its lower-case
+        # spelling up to the ``_`` (``STRING_VALUE``, ``String_value`` and a back-quoted kind
+        # are refused), and ZetaSQL then takes the field name in any case (``string_Value``).
+        head, tail = value_kind[:-5], value_kind[-5:]
+        code = None if f.quoted[2] else _PROPERTY_KINDS.get(head + tail.lower())
         if code is None:
             raise self.error(f.pos, f"Field name {f.parts[2][:80]} does not exist")
         escaped = escape_name(name)

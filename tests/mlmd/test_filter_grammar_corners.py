@@ -311,3 +311,51 @@ def test_integer_arithmetic_past_int64_compares_exactly(int_ends: Both, query: s
     double here, so ``properties.n.int_value = 4611686018427387904 * 2`` found ``2**63 - 1``
     and ``2**63 - 2``. A DOUBLE literal still compares as doubles, as in MLMD."""
     int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.fixture
+def one_int(both: Both) -> Both:
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    a = pb.Artifact(type_id=t)
+    a.custom_properties["v"].int_value = 1
+    ctx = pb.Context(type_id=both.call("put_context_type", pb.ContextType(name="C")), name="c")
+    both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
+    both.call("put_contexts", [ctx])
+    both.call(
+        "put_attributions_and_associations", [pb.Attribution(artifact_id=1, context_id=1)], []
+    )
+    return both
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "custom_properties.v.int_VALUE = 1",
+        "custom_properties.v.int_Value IS NOT NULL",
+        "custom_properties.v.int_vAlUe IN (1, 2)",
+        "custom_properties.v.string_VALUE IS NULL",
+        "custom_properties.v.double_Value IS NULL AND custom_properties.v.bool_valuE IS NULL",
+        "contexts_a.name = 'c' AND custom_properties.v.int_VALUE = 1",
+    ],
+)
+def test_the_value_kinds_value_may_be_in_any_case(one_int: Both, query: str) -> None:
+    """MLMD 1.17.1 finds a property's kind by its lower-case spelling up to the ``_``
+    (``int_``), and ZetaSQL then reads ``int_VALUE`` as ``int_value``: it was refused here."""
+    one_int.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "custom_properties.v.Int_value = 1",
+        "custom_properties.v.INT_VALUE = 1",
+        "custom_properties.v.inT_value = 1",
+        "custom_properties.v.`int_Value` = 1",
+        "custom_properties.v.int_VALUEs = 1",
+        "custom_properties.v.struct_VALUE IS NULL",
+    ],
+)
+def test_the_value_kind_itself_is_lower_case(one_int: Both, query: str) -> None:
+    assert one_int.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
