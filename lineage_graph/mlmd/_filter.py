@@ -167,6 +167,7 @@ class _Value:
     is_literal: bool = False
     ident: str | None = None  # a bare name that may be an enum value
     pos: int = 0
+    overflowed: bool = False  # a literal: integer arithmetic that left int64 (see Literal)
 
 
 @dataclass
@@ -252,7 +253,34 @@ class _Compiler:
                 raise self.error(lit.pos, "string literals must not contain a NUL character")
             return _Value(self.param(v), "str", literal=v, is_literal=True, pos=lit.pos)
         kind = "int" if isinstance(v, int) else "float"
-        return _Value(self.param(v), kind, literal=v, is_literal=True, pos=lit.pos)
+        return _Value(
+            self.param(v), kind, literal=v, is_literal=True, pos=lit.pos, overflowed=lit.overflowed
+        )
+
+    def exact_int(self, op: str, lit: _Value) -> tuple[str, _Value]:
+        """``x op lit`` for an integer ``x`` (a field or literal) and an overflowed literal (a
+        double out of int64's range, or its end), as a comparison with an int64 literal that
+        gives the same answers: SQLite compares an integer with a double exactly, where the
+        engines (and MLMD, for a DOUBLE literal) compare them as doubles (``2**63 - 1 =
+        2.0**63``)."""
+        value = lit.literal
+        assert isinstance(value, float)
+        if -(2**63) <= value <= 2**63 - 1:  # -2**63 itself: an int64
+            op, bound = op, int(value)
+        elif value > 0:  # above every int64: x < L always, x = L never
+            op, bound = {"<": "<=", ">=": ">", "=": ">", "!=": "<="}.get(op, op), 2**63 - 1
+        else:  # below every int64
+            op, bound = {">": ">=", "<=": "<", "=": "<", "!=": ">="}.get(op, op), -(2**63)
+        return op, _Value(self.param(bound), "int", literal=bound, is_literal=True, pos=lit.pos)
+
+    def exact_member(self, lit: _Value) -> _Value:
+        """An overflowed literal in an ``IN`` list of an integer: its int64 value, or 0.5
+        (equal to no integer, and not NULL) when it has none (see ``exact_int``)."""
+        value = lit.literal
+        assert isinstance(value, float)
+        member: int | float = int(value) if -(2**63) <= value <= 2**63 - 1 else 0.5
+        kind = "int" if isinstance(member, int) else "float"
+        return _Value(self.param(member), kind, literal=member, is_literal=True, pos=lit.pos)
 
     # -------------------------------------------------------------------------------- fields
 
@@ -301,8 +329,11 @@ class _Compiler:
                 f"expected {f.parts[0]}.<name>.<int_value|double_value|string_value|bool_value>",
             )
         name, value_kind = f.parts[1], f.parts[2]
-        # Exactly as MLMD spells it: `STRING_VALUE` or a back-quoted kind is refused there.
-        code = None if f.quoted[2] else _PROPERTY_KINDS.get(value_kind)
+        # As MLMD 1.17.1 reads it (measured): its rewriting finds the kind by its lower-case
+        # spelling up to the ``_`` (``STRING_VALUE``, ``String_value`` and a back-quoted kind
+        # are refused), and ZetaSQL then takes the field name in any case (``string_Value``).
+        head, tail = value_kind[:-5], value_kind[-5:]
+        code = None if f.quoted[2] else _PROPERTY_KINDS.get(head + tail.lower())
         if code is None:
             raise self.error(f.pos, f"Field name {f.parts[2][:80]} does not exist")
         escaped = escape_name(name)
@@ -456,6 +487,10 @@ class _Compiler:
 
     def compare(self, op: str, a: _Value, b: _Value, pos: int, positive: bool) -> str:
         a, b = self.unify(op, a, b, pos)
+        if a.overflowed and b.type == "int":
+            return self.compare(_FLIPPED.get(op, op), b, a, pos, positive)
+        if b.overflowed and a.type == "int":
+            op, b = self.exact_int(op, b)
         enum_side = a if a.type == "enum" else b if b.type == "enum" else None
         if op == "!=":
             if enum_side is not None:
@@ -499,12 +534,23 @@ class _Compiler:
             unified = [self.unify("IN", x, v, e.pos) for v in values]
         x = unified[0][0]
         values = [u[1] for u in unified]
+        # Integers and integer arithmetic that left int64 compare exactly (see exact_int),
+        # unless a DOUBLE in the list makes ZetaSQL compare them all as doubles; OR-ed
+        # equalities are each their own comparison.
+        exact = isinstance(e, _EqualsAny) or not any(
+            v.type == "float" and not v.overflowed for v in (x, *values)
+        )
+        if exact and x.type == "int":
+            values = [self.exact_member(v) if v.overflowed else v for v in values]
+        swap_x = exact and x.overflowed and all(v.type == "int" for v in values)
         inner_positive = positive != e.negated
         if all(v.is_literal for v in values):
             lits = [v.literal for v in values]
             # Only the list is read: the values' own parameters (the last ones made) go.
             for name in list(self.params)[first_value_param:]:
                 del self.params[name]
+            if swap_x:
+                x = self.exact_member(x)
             use_raw = (
                 x.raw is not None and inner_positive and all(lit != 0 and lit != "" for lit in lits)
             )
@@ -514,6 +560,8 @@ class _Compiler:
             body = f"({lhs} IN {self.param(lits)})"
         else:
             self.count(len(values) - 1, e.pos)  # one comparison per value
+            if swap_x:
+                x = self.exact_member(x)
             body = _chain("OR", [f"{x.expr} = {v.expr}" for v in values])
         if with_null:
             body = f"({body} OR null)"

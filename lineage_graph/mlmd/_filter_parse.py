@@ -107,7 +107,7 @@ def _read_quoted(text: str, start: int, quote: str) -> tuple[str, int]:
         ch = text[i]
         if ch == quote:
             return "".join(out), i + 1
-        if ch == "\n" and quote != "`":
+        if ch in "\r\n" and quote != "`":  # ZetaSQL ends a line at either (MLMD: unclosed)
             break
         if ch != "\\":
             out.append(ch)
@@ -237,6 +237,9 @@ class Literal:
     value: int | float | str | bool | None
     pos: int
     computed: bool = False
+    #: Integer arithmetic that left int64: a double in SQLite, but typed INT64 by ZetaSQL, so
+    #: MLMD compares it with an integer field exactly (not as doubles, as a DOUBLE literal).
+    overflowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -583,11 +586,15 @@ class _Parser:
             result = x * y
         else:
             result = x + y if op.text == "+" else x - y
+        overflowed = op.text != "/" and all(
+            isinstance(v.value, int) or v.overflowed for v in (a, b)
+        )
         if isinstance(result, int) and not -(2**63) <= result <= 2**63 - 1:
             result = float(result)
         if isinstance(result, float) and result in (float("inf"), float("-inf")):
             raise self.error("Floating point overflow", op)
-        return Literal(result, a.pos, computed=True)
+        overflowed = overflowed and isinstance(result, float)
+        return Literal(result, a.pos, computed=True, overflowed=overflowed)
 
     def _number(self, tok: Token, *, negative: Token | None = None) -> int | float:
         """The number of ``tok``, negated when ``negative`` (the minus sign before it)."""

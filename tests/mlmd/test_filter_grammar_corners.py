@@ -140,6 +140,32 @@ def test_an_octal_escape_is_at_most_377(digits: Both, query: str, valid: bool) -
         )
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "uri <> 'a\rb'",
+        'uri <> "a\rb"',
+        "uri <> 'a\r\nb'",
+        "uri = 'named\r",
+        "uri = 'x' OR uri <> 'a\rb' OR id = 1",
+    ],
+)
+def test_a_carriage_return_ends_a_string_literal(digits: Both, query: str) -> None:
+    """ZetaSQL ends a line at a bare CR as at LF, so a string holding one is unclosed
+    (``InvalidArgumentError`` in MLMD 1.17.1); it was read into the string and ``uri <> 'a\rb'``
+    listed every artifact."""
+    assert digits.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["uri = 'named'\rOR id = 1", "uri = 'x' -- c\rOR uri = 'named'", "uri = '\\r'"]
+)
+def test_a_carriage_return_outside_a_string_is_space(digits: Both, query: str) -> None:
+    digits.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
 def test_string_escapes_follow_zetasql_where_mlmd_does_not(both: Both) -> None:
     """Deliberate (D11): a string literal's escapes are ZetaSQL's here. MLMD 1.17.1 decodes
     ``\\'`` and ``\\"`` but writes ``\\\\``, ``\\n`` and ``\\t`` into its SQL as they are typed,
@@ -232,3 +258,104 @@ def test_a_like_pattern_must_be_a_literal_here(digits: Both, query: str) -> None
     """Deliberate (D11): a pattern is compiled with the filter; MLMD accepts any string."""
     assert isinstance(_ids(digits.ref, query), list)
     assert _ids(digits.ours, query) is errors.InvalidArgumentError
+
+
+@pytest.fixture
+def int_ends(both: Both) -> Both:
+    t = both.call(
+        "put_artifact_type", pb.ArtifactType(name="N", properties={"n": pb.INT, "d": pb.DOUBLE})
+    )
+    arts = []
+    for n in (0, 1, 2**53 + 1, 2**63 - 1, 2**63 - 2, -(2**63), -(2**63) + 1):
+        a = pb.Artifact(type_id=t, uri=str(n))
+        a.properties["n"].int_value = n
+        arts.append(a)
+    d = pb.Artifact(type_id=t, uri="d")
+    d.properties["d"].double_value = 1e19  # MLMD keeps six digits: exact
+    both.call("put_artifacts", [*arts, d])
+    return both
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "properties.n.int_value = 4611686018427387904 * 2",
+        "properties.n.int_value >= 9223372036854775807 + 1",
+        "properties.n.int_value != 9223372036854775807 + 1",
+        "properties.n.int_value < 9223372036854775807 + 1",
+        "9223372036854775807 + 1 <= properties.n.int_value",
+        "properties.n.int_value = -9223372036854775808 - 1",
+        "properties.n.int_value <= -9223372036854775808 - 1",
+        "properties.n.int_value > -9223372036854775808 - 1000",
+        "properties.n.int_value = (9223372036854775807 + 1) - 1",
+        "properties.n.int_value IN (9223372036854775807 + 1, 1)",
+        "properties.n.int_value NOT IN (9223372036854775807 + 1)",
+        "properties.n.int_value IN (-9223372036854775808 - 1)",
+        "properties.n.int_value BETWEEN 9223372036854775807 + 1 AND 9223372036854775807 + 2",
+        "properties.n.int_value = 9223372036854775807 + 1 OR properties.n.int_value = 1.5",
+        "9223372036854775807 + 1 > 9223372036854775807",
+        "9223372036854775807 + 1 IN (9223372036854775807)",
+        "-9223372036854775808 - 1 < -9223372036854775807",
+        # DOUBLE-typed: compared as doubles on both (2**63 - 1 is 2.0**63 then)
+        "properties.n.int_value = 9223372036854775807.0",
+        "properties.n.int_value = (9223372036854775807 + 1) * 1.0",
+        "properties.n.int_value = (9223372036854775807 + 1) / 1",
+        "properties.n.int_value IN (9223372036854775807 + 1, 1.5)",
+        "properties.d.double_value > 9223372036854775807 + 1",
+        "9223372036854775807 + 1 IN (9223372036854775807, 1.5)",
+    ],
+)
+def test_integer_arithmetic_past_int64_compares_exactly(int_ends: Both, query: str) -> None:
+    """``9223372036854775807 + 1`` is a double in MLMD's SQLite but typed INT64 by ZetaSQL, so
+    an integer is compared with it exactly (``2**63 - 1`` is below it); it was compared as a
+    double here, so ``properties.n.int_value = 4611686018427387904 * 2`` found ``2**63 - 1``
+    and ``2**63 - 2``. A DOUBLE literal still compares as doubles, as in MLMD."""
+    int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.fixture
+def one_int(both: Both) -> Both:
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    a = pb.Artifact(type_id=t)
+    a.custom_properties["v"].int_value = 1
+    ctx = pb.Context(type_id=both.call("put_context_type", pb.ContextType(name="C")), name="c")
+    both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
+    both.call("put_contexts", [ctx])
+    both.call(
+        "put_attributions_and_associations", [pb.Attribution(artifact_id=1, context_id=1)], []
+    )
+    return both
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "custom_properties.v.int_VALUE = 1",
+        "custom_properties.v.int_Value IS NOT NULL",
+        "custom_properties.v.int_vAlUe IN (1, 2)",
+        "custom_properties.v.string_VALUE IS NULL",
+        "custom_properties.v.double_Value IS NULL AND custom_properties.v.bool_valuE IS NULL",
+        "contexts_a.name = 'c' AND custom_properties.v.int_VALUE = 1",
+    ],
+)
+def test_the_value_kinds_value_may_be_in_any_case(one_int: Both, query: str) -> None:
+    """MLMD 1.17.1 finds a property's kind by its lower-case spelling up to the ``_``
+    (``int_``), and ZetaSQL then reads ``int_VALUE`` as ``int_value``: it was refused here."""
+    one_int.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "custom_properties.v.Int_value = 1",
+        "custom_properties.v.INT_VALUE = 1",
+        "custom_properties.v.inT_value = 1",
+        "custom_properties.v.`int_Value` = 1",
+        "custom_properties.v.int_VALUEs = 1",
+        "custom_properties.v.struct_VALUE IS NULL",
+    ],
+)
+def test_the_value_kind_itself_is_lower_case(one_int: Both, query: str) -> None:
+    assert one_int.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
