@@ -209,14 +209,27 @@ def _mismatched(
         if want is None or key in fixed:
             continue
         given = kind_of(values[key])
-        if given == PropertyType.INT and (
-            want == PropertyType.DOUBLE  # widened by the write, as every write does (lr=3)
-            or key in floats  # annotated float, declared INT by earlier calls: kept so
-        ):
+        if given == PropertyType.INT and want == PropertyType.DOUBLE:
+            # widened by the write, as every write does (lr=3); unless no double holds it
+            # exactly (2**53 + 1): the write refused it (the call failed), and widened by the
+            # step it was recorded as 2**53, whose call then reused its result
+            if not _exact_double(values[key]):
+                out.append(key)
             continue
+        if given == PropertyType.INT and key in floats and want == PropertyType.INT:
+            continue  # annotated float, declared INT by earlier calls: kept so
         if given != want:
             out.append(key)
     return out
+
+
+def _exact_double(value: int) -> bool:
+    """Whether a double holds the int ``value`` exactly (``2**53 + 1`` is read back as
+    ``2**53``)."""
+    try:
+        return int(float(value)) == value
+    except OverflowError:  # beyond a double's range
+        return False
 
 
 def _require_flags(**flags: object) -> None:
@@ -1794,10 +1807,21 @@ class Run:
             declared = self.store.get_type(NodeKind.EXECUTION, self.execution_type).properties
         except NotFoundError:
             declared = {}
-        for key in self._float_parameters:
+        inexact = []
+        for key in sorted(self._float_parameters):
             value = self.properties.get(key)
             if type(value) is int and declared.get(key) != PropertyType.INT:
-                self.properties[key] = float(value)
+                if _exact_double(value):
+                    self.properties[key] = float(value)
+                else:
+                    # No double holds it (2**53 + 1): widened, it was recorded as 2**53 and a
+                    # cached step given 2**53 returned its result. Kept as given, as a custom
+                    # property, and the call is not looked up.
+                    inexact.append(key)
+                    self.custom_properties[key] = self.properties.pop(key)
+        if inexact and self.check_cache:
+            self.check_cache = False
+            self.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(inexact, True)
 
     def _find_cached(self, inputs: list[int] | dict[str, int | list[int]]) -> CacheHit | None:
         return find_cache_hit(self.store, self.execution_type, inputs, self.properties)
@@ -2700,7 +2724,9 @@ def _same_value(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return float(a) == float(b)
+        # Python compares an int and a float exactly; float() of both made 2**53 + 1 the
+        # decorator's 2**53 (the call was looked up as one given 2**53 and reused its result)
+        return bool(a == b)
     if isinstance(a, dict) and isinstance(b, dict):
         return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
     return type(a) is type(b) and bool(a == b)

@@ -269,7 +269,8 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return float(a) == float(b) or (a != a and b != b)  # NaN is stored as 'nan'
+        # exactly, as the lookup compares (float() of both made 2**53 + 1 equal 2**53)
+        return bool(a == b) or (a != a and b != b)  # NaN is stored as 'nan'
     return bool(a == b)
 
 

@@ -485,6 +485,23 @@ def test_properties_match_declared_or_custom_and_explain_differences(
         store.find_cached_execution("Trainer", [a], properties={"lr": object()})
 
 
+def test_a_miss_on_an_int_a_double_rounds_to_names_the_property(store: LineageStore) -> None:
+    """The explanation compared numbers through float(): 2**53 and 2**53 + 1 were equal, so a
+    miss on that property said the nearest run "matches but was recorded after this lookup
+    began" and gave no property_diffs."""
+    setup_types(store)
+    [a] = datasets(store, 1)
+    eid = store.put_execution(
+        Execution(type="Trainer", last_known_state=COMPLETE, custom_properties={"n": 2**53 + 1}),
+        [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+    )[0]
+    miss = store.find_cached_execution("Trainer", [a], properties={"n": 2**53})
+    assert not miss.hit and miss.nearest is not None and miss.nearest.id == eid
+    assert miss.property_diffs == {"n": (2**53, 2**53 + 1)}
+    assert "different properties ['n']" in miss.reason
+    assert store.find_cached_execution("Trainer", [a], properties={"n": 2**53 + 1}).hit
+
+
 def test_declared_and_custom_properties_are_matched_apart(store: LineageStore) -> None:
     """``declared_properties`` / ``custom_properties`` look at one kind each (``properties``
     at both): a metric logged under a declared property's name is not that property."""

@@ -1706,3 +1706,60 @@ def test_a_named_tuple_inside_a_recorded_argument_keeps_its_class(store: Lineage
     adam = fit_dict(d, {"opt": Adam()})
     assert adam.uri == "/d-Adam"
     assert store.get_executions_by_type("FitDict")[-1].last_known_state == ExecutionState.CACHED
+
+
+def test_an_int_no_double_holds_is_never_recorded_as_a_nearby_double(
+    store: LineageStore,
+) -> None:
+    """``2**53 + 1`` given where the step records a double: widened by the step it was recorded
+    as ``2**53``, so a cached ``fit(d, 2**53)`` reused its result (and widened by the write it
+    was refused: the call failed). It is kept exactly, as a custom property, and not looked up."""
+    big = 2**53 + 1
+    calls: list[object] = []
+
+    @store.step(cache=True)
+    def annotated(data: Artifact, lr: float) -> Artifact:  # a first call: nothing declared yet
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/a-{lr!r}")
+
+    @store.step(cache=True)
+    def plain(data: Artifact, lr) -> Artifact:  # type: ignore[no-untyped-def]
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/p-{lr!r}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    for fit in (annotated, plain):
+        calls.clear()
+        if fit is plain:
+            fit(data, 0.5)  # declares lr DOUBLE first
+        assert fit(data, big).uri.endswith(f"-{big!r}")
+        assert fit(data, 2**53).uri.endswith(f"-{2**53!r}")  # another value: it runs
+        fit(data, big)
+        assert calls[-3:] == [big, 2**53, big]
+        runs = store.get_executions_by_type(fit.__name__)
+        with_big = [r for r in runs if r.custom_properties.get("lr") == big]
+        assert len(with_big) == 2 and all("lr" not in r.properties for r in with_big)
+        assert all("cache_skipped" in r.custom_properties for r in with_big)
+        assert all(r.last_known_state.name == "COMPLETE" for r in runs)
+
+
+def test_a_decorator_property_is_not_an_argument_a_double_rounds_to_it(
+    store: LineageStore,
+) -> None:
+    """``properties={"seed": 2**53}`` and a call given ``seed=2**53 + 1``: compared through
+    float() the two were one value, the call recorded the decorator's seed and reused the run
+    given ``2**53``."""
+    calls: list[int] = []
+
+    @store.step("Seeded", cache=True, properties={"seed": 2**53})
+    def seeded(data: Artifact, seed: int = 0) -> Artifact:
+        calls.append(seed)
+        return Artifact(type="Model", uri=f"/s-{seed}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    seeded(data, seed=2**53)
+    seeded(data, seed=2**53)
+    seeded(data, seed=2**53 + 1)
+    assert calls == [2**53, 2**53 + 1]
