@@ -204,6 +204,11 @@ _SSH_LOGIN = "git"
 #: and a ``:`` before any ``/``. The user info runs to the last ``@`` before the host's ``:``
 #: (``user:pw@host:path``: git would read the host ``user``, but the text holds a password).
 _SCP = re.compile(r"(?:(?P<info>[^/]*)@)?(?P<host>\[[^\]/@]*\]|[^@/:\[\]]+):(?P<path>.*)", re.S)
+#: A remote helper's remote, ``<transport>::<address>`` (gitremote-helpers(7)): git reads the
+#: transport as the letters, digits, ``+``, ``-`` and ``.`` before a ``::`` at the start, and
+#: hands the address, often a URL (``persistent-https::https://u:tok@host/r``, ``gcrypt::``), to
+#: ``git-remote-<transport>``.
+_HELPER = re.compile(r"(?P<transport>[A-Za-z0-9+.\-]*)::(?P<address>.*)", re.S)
 
 
 def strip_credentials(url: str) -> str:
@@ -215,7 +220,13 @@ def strip_credentials(url: str) -> str:
     ``https://user:tok@host/r?ref=x#top`` becomes ``https://host/r``, ``tok@host:org/r``
     (scp-like) ``host:org/r``. A text that is neither a URL nor scp-like (a local path) is
     returned as it is. A remote is one URL whatever it holds after its scheme: a space
-    (``.../My Project/_git/r``) or a ``://`` (a mirror's ``https://tok@mirror/https://...``)."""
+    (``.../My Project/_git/r``) or a ``://`` (a mirror's ``https://tok@mirror/https://...``).
+    A remote helper's ``transport::address`` keeps its transport and its address is stripped
+    so: ``gcrypt::https://u:tok@host/r`` becomes ``gcrypt::https://host/r`` (it was recorded
+    whole, the token with it)."""
+    helper = _HELPER.fullmatch(url)
+    if helper is not None:
+        return f"{helper['transport']}::{strip_credentials(helper['address'])}"
     m = _SCHEME.match(url)
     if m is None:
         scp = _SCP.fullmatch(url)
