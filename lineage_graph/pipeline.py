@@ -41,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 from ._encoding import MAX_KEY_BYTES, check_key, check_text
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import strip_credentials
+from ._repositories.cache import same_number
 from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
@@ -2724,9 +2725,9 @@ def _same_value(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        # Python compares an int and a float exactly; float() of both made 2**53 + 1 the
-        # decorator's 2**53 (the call was looked up as one given 2**53 and reused its result)
-        return bool(a == b)
+        # as the lookup compares: float() of both made 2**53 + 1 the decorator's 2**53 (the
+        # call was looked up as one given 2**53 and reused its result)
+        return same_number(a, b)
     if isinstance(a, dict) and isinstance(b, dict):
         return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
     return type(a) is type(b) and bool(a == b)

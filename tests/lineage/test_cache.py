@@ -502,6 +502,27 @@ def test_a_miss_on_an_int_a_double_rounds_to_names_the_property(store: LineageSt
     assert store.find_cached_execution("Trainer", [a], properties={"n": 2**53 + 1}).hit
 
 
+def test_a_negative_zero_matches_only_a_negative_zero(store: LineageStore) -> None:
+    """A double is stored as its exact text: -0.0 never matched 0.0, yet a wanted -0.0 matched
+    a stored int 0 (as the int 0 it is equal to), and a miss on the sign said the nearest run
+    "matches but was recorded after this lookup began". -0.0 is now a value of its own."""
+    setup_types(store)
+    values = [0, 0.0, -0.0]
+    for stored in values:
+        [a] = datasets(store, 1)
+        eid = store.put_execution(
+            Execution(type="Trainer", last_known_state=COMPLETE, custom_properties={"v": stored}),
+            [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+        )[0]
+        for wanted in values:
+            found = store.find_cached_execution("Trainer", [a], properties={"v": wanted})
+            same_sign = str(stored).startswith("-") == str(wanted).startswith("-")
+            assert found.hit == same_sign, (stored, wanted)
+            if not found.hit:
+                assert found.nearest is not None and found.nearest.id == eid
+                assert found.property_diffs == {"v": (wanted, stored)}
+
+
 def test_declared_and_custom_properties_are_matched_apart(store: LineageStore) -> None:
     """``declared_properties`` / ``custom_properties`` look at one kind each (``properties``
     at both): a metric logged under a declared property's name is not that property."""

@@ -1763,3 +1763,22 @@ def test_a_decorator_property_is_not_an_argument_a_double_rounds_to_it(
     seeded(data, seed=2**53)
     seeded(data, seed=2**53 + 1)
     assert calls == [2**53, 2**53 + 1]
+
+
+def test_a_decorator_zero_is_not_an_argument_of_negative_zero(store: LineageStore) -> None:
+    """The lookup tells -0.0 from 0.0 (a double is stored as its exact text): a call given
+    ``x=-0.0`` where the decorator says ``x=0.0`` was taken as the decorator's value, and reused
+    the run of ``x=0.0``."""
+    calls: list[float] = []
+
+    @store.step("Signed", cache=True, properties={"x": 0.0})
+    def signed(data: Artifact, x: float = 0.0) -> Artifact:
+        calls.append(x)
+        return Artifact(type="Model", uri=f"/x-{x}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    signed(data)
+    signed(data, x=0.0)
+    assert signed(data, x=-0.0).uri == "/x--0.0"
+    assert [repr(c) for c in calls] == ["0.0", "-0.0"]
