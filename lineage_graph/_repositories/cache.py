@@ -58,6 +58,7 @@ from .._encoding import encode_properties, escape_name, indexable
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     INT64_MAX,
+    INT64_MIN,
     Artifact,
     ArtifactState,
     Association,
@@ -246,6 +247,8 @@ def _alternatives(name: str, value: Any, scopes: Scopes = "pc") -> list[dict[str
         and math.isfinite(value)
         and value.is_integer()
         and not _negative_zero(value)  # -0.0 is no int (it matched 0, yet not 0.0)
+        # 2.0**63 is no int64: sent as one, FalkorDB read it as 2**63 - 1 and matched that
+        and INT64_MIN <= value <= INT64_MAX
     ):
         kinds.append((PropertyType.INT, int(value)))
     out: list[dict[str, Any]] = []
@@ -292,7 +295,19 @@ def _same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
         return same_number(a, b)
+    if isinstance(a, dict | list) or isinstance(b, dict | list):
+        # a struct is its JSON text, as stored: {"a": 1} is not {"a": 1.0} nor {"a": True}
+        # (== said they were: a miss on one was explained as a match)
+        text = _json(a)
+        return text is not None and text == _json(b)
     return bool(a == b)
+
+
+def _json(value: Any) -> str | None:
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=True)
+    except (TypeError, ValueError):
+        return None
 
 
 def _held(node: Execution, scopes: Scopes) -> list[dict[str, Any]]:

@@ -523,6 +523,33 @@ def test_a_negative_zero_matches_only_a_negative_zero(store: LineageStore) -> No
                 assert found.property_diffs == {"v": (wanted, stored)}
 
 
+@pytest.mark.parametrize(
+    ("stored", "wanted"),
+    [
+        # 2.0**63 is no int64: its INT alternative was sent as 2**63, which FalkorDB read as
+        # 2**63 - 1, so it hit a run recorded with 2**63 - 1
+        (2**63 - 1, 2.0**63),
+        # a struct is its JSON text (a miss, as it was; == called the two equal, so the miss
+        # was explained as "matches but was recorded after this lookup began")
+        ({"a": 1}, {"a": 1.0}),
+        ({"a": True}, {"a": 1}),
+    ],
+)
+def test_values_no_stored_value_equals_miss_and_are_named(
+    store: LineageStore, stored: Any, wanted: Any
+) -> None:
+    setup_types(store)
+    [a] = datasets(store, 1)
+    eid = store.put_execution(
+        Execution(type="Trainer", last_known_state=COMPLETE, custom_properties={"v": stored}),
+        [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+    )[0]
+    found = store.find_cached_execution("Trainer", [a], properties={"v": wanted})
+    assert not found.hit and found.nearest is not None and found.nearest.id == eid
+    assert found.property_diffs == {"v": (wanted, stored)}
+    assert store.find_cached_execution("Trainer", [a], properties={"v": stored}).hit
+
+
 def test_declared_and_custom_properties_are_matched_apart(store: LineageStore) -> None:
     """``declared_properties`` / ``custom_properties`` look at one kind each (``properties``
     at both): a metric logged under a declared property's name is not that property."""
