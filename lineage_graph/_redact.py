@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 
-__all__ = ["MASK", "check_url_password", "redact_target", "redact_url", "strip_credentials"]
+__all__ = [
+    "MASK",
+    "check_url_password",
+    "redact_secrets",
+    "redact_target",
+    "redact_url",
+    "strip_credentials",
+]
 
 #: A URL in a text: its scheme, ``://`` and what follows up to the next whitespace or the next
 #: URL (``["redis://:a@h","redis://:b@h2"]``: the first one's text ran to the end, so the
@@ -193,6 +201,22 @@ def redact_url(text: str) -> str:
         at = text.find("://", done)
     out.append(text[done:])
     return "".join(out)
+
+
+#: Environment variables whose values are secrets (``NEO4J_PASSWORD``, ``API_TOKEN``, ...).
+_SECRET_ENV = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the password of every URL in it (:func:`redact_url`) and the value of every
+    password-like environment variable (a name holding ``PASSWORD``, ``SECRET`` or ``TOKEN``,
+    a value of 4 characters or more) masked: what the CLI prints, and a failed run's stored
+    ``error``."""
+    text = redact_url(text)
+    for name, value in os.environ.items():
+        if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
+            text = text.replace(value, MASK)
+    return text
 
 
 #: The schemes of a git remote over ssh: the user of their user info is a login.

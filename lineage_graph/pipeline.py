@@ -40,7 +40,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._encoding import MAX_KEY_BYTES, check_key, check_text
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
-from ._redact import strip_credentials
+from ._redact import redact_secrets, strip_credentials
 from ._repositories.cache import same_number
 from ._repositories.types import check_type_identity
 from .exceptions import (
@@ -2279,9 +2279,14 @@ def _error_text(error: BaseException, depth: int = 0) -> str:
 
 
 def _storable(text: str) -> str:
-    """``text`` with each lone surrogate written as its escape (``\\udcff``): an error message
-    naming a file whose name is not UTF-8 (``os.listdir``, ``os.fsdecode`` give it so) could not
-    be stored (InvalidArgumentError), so the run's failure was not recorded: RUNNING for ever."""
+    """An error message as a run's ``error`` stores it: the password of a URL in it and the value
+    of a password-like environment variable masked (:func:`redact_secrets`; a step failing on
+    ``postgresql://admin:pw@db/x`` or quoting ``$API_TOKEN`` stored the secret, for anyone who
+    reads or exports the store), and each lone surrogate written as its escape (``\\udcff``):
+    an error message naming a file whose name is not UTF-8 (``os.listdir``, ``os.fsdecode``
+    give it so) could not be stored (InvalidArgumentError), so the run's failure was not
+    recorded: RUNNING for ever."""
+    text = redact_secrets(text)
     if text.isascii():
         return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
