@@ -470,29 +470,41 @@ def find_cache_hit(
     outputs. ``type_version``: of that version of the type (MLMD type versions; each version is
     a type of its own), else of the unversioned type. An indexed lookup
     (:meth:`LineageStore.find_cached_execution`), whatever the store's size."""
-    try:
-        declared = store.get_execution_type(execution_type, type_version).properties
-    except NotFoundError:
-        return None
-    wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
-    wanted.update(properties)
     inputs = dict(input_ids) if isinstance(input_ids, Mapping) else list(input_ids)
-    result = store.find_cached_execution(
-        execution_type,
-        inputs,
-        # Declared properties only: a custom one of the same name is a metric or a note the run
-        # logged (``log_metrics(epochs=7)`` after early stopping), not its configuration; it
-        # made train(d, epochs=7) reuse the model of train(d, epochs=10) that logged it.
-        declared_properties=wanted,
-        # A step's call that was not looked up recorded less than it was given: never a hit
-        # (an older match is found instead).
-        custom_properties={CACHE_SKIPPED_PROPERTY: None},
-        type_version=type_version,
-        explain=False,
-    )
-    if not result.hit or result.execution is None:
-        return None
-    return CacheHit(result.execution, list(result.outputs), list(result.output_events))
+    for _ in range(_TYPE_RACE_TRIES):
+        try:
+            declared = store.get_execution_type(execution_type, type_version).properties
+        except NotFoundError:
+            return None
+        wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
+        wanted.update(properties)
+        result = store.find_cached_execution(
+            execution_type,
+            inputs,
+            # Declared properties only: a custom one of the same name is a metric or a note the
+            # run logged (``log_metrics(epochs=7)`` after early stopping), not its
+            # configuration; it made train(d, epochs=7) reuse the model of train(d, epochs=10)
+            # that logged it.
+            declared_properties=wanted,
+            # A step's call that was not looked up recorded less than it was given: never a hit
+            # (an older match is found instead).
+            custom_properties={CACHE_SKIPPED_PROPERTY: None},
+            type_version=type_version,
+            explain=False,
+        )
+        if not result.hit or result.execution is None:
+            return None
+        if set(result.execution.properties) <= set(wanted):
+            return CacheHit(result.execution, list(result.outputs), list(result.output_events))
+        # The hit sets a property the type did not declare when it was read: another writer
+        # declared it since (newer code of the step, ``fit(d, lr, sched="cosine")``) and this
+        # call, which does not set it, took that run's result for its own. Read the type again:
+        # the property must be unset.
+    return None
+
+
+#: How often a cache lookup reads the type again when another writer extends it meanwhile.
+_TYPE_RACE_TRIES = 3
 
 
 # ------------------------------------------------------------------------------------ run

@@ -1782,3 +1782,34 @@ def test_a_decorator_zero_is_not_an_argument_of_negative_zero(store: LineageStor
     signed(data, x=0.0)
     assert signed(data, x=-0.0).uri == "/x--0.0"
     assert [repr(c) for c in calls] == ["0.0", "-0.0"]
+
+
+def test_a_property_another_writer_declares_during_the_lookup_must_be_unset(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup reads the type, then asks for a run whose properties the call does not set
+    are unset. Another writer (newer code of the step) declaring ``sched`` and recording a run
+    with it in between: the run, which sets no ``sched``, was given that run as its hit."""
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    with store.run("Fit", inputs={"data": data}, properties={"lr": 0.1}) as first:
+        first.output("Model", uri="/m")
+    read_type = store.get_execution_type
+    raced: list[int] = []
+
+    def racing(name: str, version: str | None = None) -> ExecutionType:
+        found = read_type(name, version)
+        if name == "Fit" and not raced:  # recorded between this read and the lookup
+            raced.append(0)
+            with store.run(
+                "Fit", inputs={"data": data}, properties={"lr": 0.1, "sched": "cosine"}
+            ) as newer:
+                newer.output("Model", uri="/cosine")
+            raced[0] = newer.id
+        return found
+
+    monkeypatch.setattr(store, "get_execution_type", racing)
+    with store.run("Fit", inputs={"data": data}, properties={"lr": 0.1}, cache=True) as run:
+        assert raced and run.cached is not None
+        assert run.cached.execution.id == first.id  # not the newer run (sched="cosine")
+        run.use_cached()
