@@ -550,6 +550,39 @@ def test_values_no_stored_value_equals_miss_and_are_named(
     assert store.find_cached_execution("Trainer", [a], properties={"v": stored}).hit
 
 
+#: Values at the edges of the property rule: int64 and double bounds, integral doubles, signed
+#: zeros, NaN and infinities, bools, text that reads as a number, structs of each kind.
+_EDGE_VALUES: list[Any] = [
+    *(0, 1, 2**53, 2**53 + 1, 2**63 - 1, -(2**63)),
+    *(0.0, -0.0, 1.0, float(2**53), 2.0**63, -(2.0**63), 0.1 + 0.2, 0.3),
+    *(float("nan"), float("inf"), True, False, "1", "1.0"),
+    *({"a": 1}, {"a": 1.0}, {"a": True}),
+]
+
+
+def test_the_engine_matches_values_as_the_python_rule_says(store: LineageStore) -> None:
+    """Every pair of edge values: the lookup hits iff ``property_matches`` (the rule's Python
+    statement, which the miss explanation uses) says the stored value equals the wanted one.
+    They disagreed on 2.0**63 and 2**63 - 1 (a hit), -0.0 and 0 (a hit), and structs of the
+    same Python value (a miss explained as a match)."""
+    setup_types(store)
+    inputs = datasets(store, len(_EDGE_VALUES))
+    disagree = []
+    for stored, a in zip(_EDGE_VALUES, inputs, strict=True):
+        eid = store.put_execution(
+            Execution(type="Trainer", last_known_state=COMPLETE, custom_properties={"v": stored}),
+            [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+        )[0]
+        [execution] = store.get_executions_by_id([eid])
+        for wanted in _EDGE_VALUES:
+            found = store.find_cached_execution(
+                "Trainer", [a], properties={"v": wanted}, explain=False
+            )
+            if found.hit != property_matches(execution, "v", wanted):
+                disagree.append((stored, wanted, found.hit))
+    assert disagree == []
+
+
 def test_declared_and_custom_properties_are_matched_apart(store: LineageStore) -> None:
     """``declared_properties`` / ``custom_properties`` look at one kind each (``properties``
     at both): a metric logged under a declared property's name is not that property."""
