@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 
-__all__ = ["MASK", "check_url_password", "redact_target", "redact_url", "strip_credentials"]
+__all__ = [
+    "MASK",
+    "check_url_password",
+    "redact_secrets",
+    "redact_target",
+    "redact_url",
+    "strip_credentials",
+]
 
 #: A URL in a text: its scheme, ``://`` and what follows up to the next whitespace or the next
 #: URL (``["redis://:a@h","redis://:b@h2"]``: the first one's text ran to the end, so the
@@ -195,6 +203,22 @@ def redact_url(text: str) -> str:
     return "".join(out)
 
 
+#: Environment variables whose values are secrets (``NEO4J_PASSWORD``, ``API_TOKEN``, ...).
+_SECRET_ENV = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the password of every URL in it (:func:`redact_url`) and the value of every
+    password-like environment variable (a name holding ``PASSWORD``, ``SECRET`` or ``TOKEN``,
+    a value of 4 characters or more) masked: what the CLI prints, and a failed run's stored
+    ``error``."""
+    text = redact_url(text)
+    for name, value in os.environ.items():
+        if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
 #: The schemes of a git remote over ssh: the user of their user info is a login.
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
 #: The one ssh login kept in a recorded remote: the conventional one of every hosting service
@@ -204,6 +228,11 @@ _SSH_LOGIN = "git"
 #: and a ``:`` before any ``/``. The user info runs to the last ``@`` before the host's ``:``
 #: (``user:pw@host:path``: git would read the host ``user``, but the text holds a password).
 _SCP = re.compile(r"(?:(?P<info>[^/]*)@)?(?P<host>\[[^\]/@]*\]|[^@/:\[\]]+):(?P<path>.*)", re.S)
+#: A remote helper's remote, ``<transport>::<address>`` (gitremote-helpers(7)): git reads the
+#: transport as the letters, digits, ``+``, ``-`` and ``.`` before a ``::`` at the start, and
+#: hands the address, often a URL (``persistent-https::https://u:tok@host/r``, ``gcrypt::``), to
+#: ``git-remote-<transport>``.
+_HELPER = re.compile(r"(?P<transport>[A-Za-z0-9+.\-]*)::(?P<address>.*)", re.S)
 
 
 def strip_credentials(url: str) -> str:
@@ -215,7 +244,13 @@ def strip_credentials(url: str) -> str:
     ``https://user:tok@host/r?ref=x#top`` becomes ``https://host/r``, ``tok@host:org/r``
     (scp-like) ``host:org/r``. A text that is neither a URL nor scp-like (a local path) is
     returned as it is. A remote is one URL whatever it holds after its scheme: a space
-    (``.../My Project/_git/r``) or a ``://`` (a mirror's ``https://tok@mirror/https://...``)."""
+    (``.../My Project/_git/r``) or a ``://`` (a mirror's ``https://tok@mirror/https://...``).
+    A remote helper's ``transport::address`` keeps its transport and its address is stripped
+    so: ``gcrypt::https://u:tok@host/r`` becomes ``gcrypt::https://host/r`` (it was recorded
+    whole, the token with it)."""
+    helper = _HELPER.fullmatch(url)
+    if helper is not None:
+        return f"{helper['transport']}::{strip_credentials(helper['address'])}"
     m = _SCHEME.match(url)
     if m is None:
         scp = _SCP.fullmatch(url)

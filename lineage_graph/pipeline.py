@@ -40,7 +40,8 @@ from pydantic import BaseModel, ValidationError
 
 from ._encoding import MAX_KEY_BYTES, check_key, check_text
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
-from ._redact import strip_credentials
+from ._redact import redact_secrets, strip_credentials
+from ._repositories.cache import same_number
 from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
@@ -209,14 +210,27 @@ def _mismatched(
         if want is None or key in fixed:
             continue
         given = kind_of(values[key])
-        if given == PropertyType.INT and (
-            want == PropertyType.DOUBLE  # widened by the write, as every write does (lr=3)
-            or key in floats  # annotated float, declared INT by earlier calls: kept so
-        ):
+        if given == PropertyType.INT and want == PropertyType.DOUBLE:
+            # widened by the write, as every write does (lr=3); unless no double holds it
+            # exactly (2**53 + 1): the write refused it (the call failed), and widened by the
+            # step it was recorded as 2**53, whose call then reused its result
+            if not _exact_double(values[key]):
+                out.append(key)
             continue
+        if given == PropertyType.INT and key in floats and want == PropertyType.INT:
+            continue  # annotated float, declared INT by earlier calls: kept so
         if given != want:
             out.append(key)
     return out
+
+
+def _exact_double(value: int) -> bool:
+    """Whether a double holds the int ``value`` exactly (``2**53 + 1`` is read back as
+    ``2**53``)."""
+    try:
+        return int(float(value)) == value
+    except OverflowError:  # beyond a double's range
+        return False
 
 
 def _require_flags(**flags: object) -> None:
@@ -456,29 +470,41 @@ def find_cache_hit(
     outputs. ``type_version``: of that version of the type (MLMD type versions; each version is
     a type of its own), else of the unversioned type. An indexed lookup
     (:meth:`LineageStore.find_cached_execution`), whatever the store's size."""
-    try:
-        declared = store.get_execution_type(execution_type, type_version).properties
-    except NotFoundError:
-        return None
-    wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
-    wanted.update(properties)
     inputs = dict(input_ids) if isinstance(input_ids, Mapping) else list(input_ids)
-    result = store.find_cached_execution(
-        execution_type,
-        inputs,
-        # Declared properties only: a custom one of the same name is a metric or a note the run
-        # logged (``log_metrics(epochs=7)`` after early stopping), not its configuration; it
-        # made train(d, epochs=7) reuse the model of train(d, epochs=10) that logged it.
-        declared_properties=wanted,
-        # A step's call that was not looked up recorded less than it was given: never a hit
-        # (an older match is found instead).
-        custom_properties={CACHE_SKIPPED_PROPERTY: None},
-        type_version=type_version,
-        explain=False,
-    )
-    if not result.hit or result.execution is None:
-        return None
-    return CacheHit(result.execution, list(result.outputs), list(result.output_events))
+    for _ in range(_TYPE_RACE_TRIES):
+        try:
+            declared = store.get_execution_type(execution_type, type_version).properties
+        except NotFoundError:
+            return None
+        wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
+        wanted.update(properties)
+        result = store.find_cached_execution(
+            execution_type,
+            inputs,
+            # Declared properties only: a custom one of the same name is a metric or a note the
+            # run logged (``log_metrics(epochs=7)`` after early stopping), not its
+            # configuration; it made train(d, epochs=7) reuse the model of train(d, epochs=10)
+            # that logged it.
+            declared_properties=wanted,
+            # A step's call that was not looked up recorded less than it was given: never a hit
+            # (an older match is found instead).
+            custom_properties={CACHE_SKIPPED_PROPERTY: None},
+            type_version=type_version,
+            explain=False,
+        )
+        if not result.hit or result.execution is None:
+            return None
+        if set(result.execution.properties) <= set(wanted):
+            return CacheHit(result.execution, list(result.outputs), list(result.output_events))
+        # The hit sets a property the type did not declare when it was read: another writer
+        # declared it since (newer code of the step, ``fit(d, lr, sched="cosine")``) and this
+        # call, which does not set it, took that run's result for its own. Read the type again:
+        # the property must be unset.
+    return None
+
+
+#: How often a cache lookup reads the type again when another writer extends it meanwhile.
+_TYPE_RACE_TRIES = 3
 
 
 # ------------------------------------------------------------------------------------ run
@@ -1794,10 +1820,21 @@ class Run:
             declared = self.store.get_type(NodeKind.EXECUTION, self.execution_type).properties
         except NotFoundError:
             declared = {}
-        for key in self._float_parameters:
+        inexact = []
+        for key in sorted(self._float_parameters):
             value = self.properties.get(key)
             if type(value) is int and declared.get(key) != PropertyType.INT:
-                self.properties[key] = float(value)
+                if _exact_double(value):
+                    self.properties[key] = float(value)
+                else:
+                    # No double holds it (2**53 + 1): widened, it was recorded as 2**53 and a
+                    # cached step given 2**53 returned its result. Kept as given, as a custom
+                    # property, and the call is not looked up.
+                    inexact.append(key)
+                    self.custom_properties[key] = self.properties.pop(key)
+        if inexact and self.check_cache:
+            self.check_cache = False
+            self.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(inexact, True)
 
     def _find_cached(self, inputs: list[int] | dict[str, int | list[int]]) -> CacheHit | None:
         return find_cache_hit(self.store, self.execution_type, inputs, self.properties)
@@ -2254,9 +2291,14 @@ def _error_text(error: BaseException, depth: int = 0) -> str:
 
 
 def _storable(text: str) -> str:
-    """``text`` with each lone surrogate written as its escape (``\\udcff``): an error message
-    naming a file whose name is not UTF-8 (``os.listdir``, ``os.fsdecode`` give it so) could not
-    be stored (InvalidArgumentError), so the run's failure was not recorded: RUNNING for ever."""
+    """An error message as a run's ``error`` stores it: the password of a URL in it and the value
+    of a password-like environment variable masked (:func:`redact_secrets`; a step failing on
+    ``postgresql://admin:pw@db/x`` or quoting ``$API_TOKEN`` stored the secret, for anyone who
+    reads or exports the store), and each lone surrogate written as its escape (``\\udcff``):
+    an error message naming a file whose name is not UTF-8 (``os.listdir``, ``os.fsdecode``
+    give it so) could not be stored (InvalidArgumentError), so the run's failure was not
+    recorded: RUNNING for ever."""
+    text = redact_secrets(text)
     if text.isascii():
         return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
@@ -2700,7 +2742,9 @@ def _same_value(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return float(a) == float(b)
+        # as the lookup compares: float() of both made 2**53 + 1 the decorator's 2**53 (the
+        # call was looked up as one given 2**53 and reused its result)
+        return same_number(a, b)
     if isinstance(a, dict) and isinstance(b, dict):
         return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
     return type(a) is type(b) and bool(a == b)

@@ -21,7 +21,8 @@ Cache lookup rules (``LineageStore.find_cached_execution``):
   two artifacts with the same fingerprint; artifacts without a fingerprint match by id only. So
   a re-produced identical dataset (new id, same digest) still hits.
 * **Properties**: each given ``name: value`` must equal the execution's declared *or* custom
-  property of that name (same kind; an int also matches the equal double); ``name: None`` means
+  property of that name (same kind; an int also matches the equal double, exactly; NaN matches
+  NaN; ``-0.0`` only ``-0.0``: see :func:`same_number`); ``name: None`` means
   the execution has no property of that name at all. ``declared_properties`` and
   ``custom_properties`` hold the same rule for one kind each: the pipeline compares declared
   ones (a run's configuration), never a custom one of the same name (a metric it logged).
@@ -57,6 +58,7 @@ from .._encoding import encode_properties, escape_name, indexable
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     INT64_MAX,
+    INT64_MIN,
     Artifact,
     ArtifactState,
     Association,
@@ -90,6 +92,7 @@ __all__ = [
     "ContextGraphData",
     "ContextRef",
     "input_signature",
+    "same_number",
 ]
 
 #: The event type whose artifacts are an execution's inputs for caching.
@@ -239,7 +242,14 @@ def _alternatives(name: str, value: Any, scopes: Scopes = "pc") -> list[dict[str
         as_float = float(value)
         if as_float == value:
             kinds.append((PropertyType.DOUBLE, as_float))
-    elif kind == PropertyType.DOUBLE and math.isfinite(value) and value.is_integer():
+    elif (
+        kind == PropertyType.DOUBLE
+        and math.isfinite(value)
+        and value.is_integer()
+        and not _negative_zero(value)  # -0.0 is no int (it matched 0, yet not 0.0)
+        # 2.0**63 is no int64: sent as one, FalkorDB read it as 2**63 - 1 and matched that
+        and INT64_MIN <= value <= INT64_MAX
+    ):
         kinds.append((PropertyType.INT, int(value)))
     out: list[dict[str, Any]] = []
     for scope in ("p", "c"):
@@ -265,12 +275,39 @@ def _property_filters(wanted: list[_Wanted]) -> list[dict[str, Any]]:
     return filters
 
 
+def _negative_zero(value: Any) -> bool:
+    return isinstance(value, float) and value == 0 and math.copysign(1.0, value) < 0
+
+
+def same_number(a: int | float, b: int | float) -> bool:
+    """The property rule for two numbers: equal exactly (an int and the equal double too: not
+    through float(), which made 2**53 + 1 equal 2**53), NaN equal to NaN (stored as ``nan``),
+    and ``-0.0`` only to ``-0.0``: a double is stored as its exact text, so the lookup never
+    matched ``-0.0`` and ``0.0`` (a function may tell them apart: ``1 / x``, ``atan2``), and
+    an int has no sign."""
+    if a != a or b != b:
+        return a != a and b != b
+    return bool(a == b) and _negative_zero(a) == _negative_zero(b)
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return float(a) == float(b) or (a != a and b != b)  # NaN is stored as 'nan'
+        return same_number(a, b)
+    if isinstance(a, dict | list) or isinstance(b, dict | list):
+        # a struct is its JSON text, as stored: {"a": 1} is not {"a": 1.0} nor {"a": True}
+        # (== said they were: a miss on one was explained as a match)
+        text = _json(a)
+        return text is not None and text == _json(b)
     return bool(a == b)
+
+
+def _json(value: Any) -> str | None:
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=True)
+    except (TypeError, ValueError):
+        return None
 
 
 def _held(node: Execution, scopes: Scopes) -> list[dict[str, Any]]:

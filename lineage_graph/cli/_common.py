@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._files import CannotWriteError, cannot_write
-from .._redact import MASK, redact_target, redact_url
+from .._redact import redact_secrets, redact_target
 from ..exceptions import (
     ConfigurationError,
     EngineUnavailableError,
@@ -163,18 +162,11 @@ def print_notes(notes: Iterable[str]) -> None:
         err_console().print(note)
 
 
-_SECRET_ENV = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
-
-
 def redact(text: str) -> str:
     """``text`` safe to print: passwords in URLs (``redis://:pw@host``, ``neo4j+s://u:pw@h``)
     and the values of password-like environment variables (``NEO4J_PASSWORD``, …) masked.
     Every message the CLI prints about a store target goes through here."""
-    text = redact_url(text)
-    for name, value in os.environ.items():
-        if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
-            text = text.replace(value, MASK)
-    return text
+    return redact_secrets(text)
 
 
 def fail(message: str, code: ExitCode, *, soft_wrap: bool = False) -> typer.Exit:

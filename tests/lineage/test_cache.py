@@ -485,6 +485,104 @@ def test_properties_match_declared_or_custom_and_explain_differences(
         store.find_cached_execution("Trainer", [a], properties={"lr": object()})
 
 
+def test_a_miss_on_an_int_a_double_rounds_to_names_the_property(store: LineageStore) -> None:
+    """The explanation compared numbers through float(): 2**53 and 2**53 + 1 were equal, so a
+    miss on that property said the nearest run "matches but was recorded after this lookup
+    began" and gave no property_diffs."""
+    setup_types(store)
+    [a] = datasets(store, 1)
+    eid = store.put_execution(
+        Execution(type="Trainer", last_known_state=COMPLETE, custom_properties={"n": 2**53 + 1}),
+        [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+    )[0]
+    miss = store.find_cached_execution("Trainer", [a], properties={"n": 2**53})
+    assert not miss.hit and miss.nearest is not None and miss.nearest.id == eid
+    assert miss.property_diffs == {"n": (2**53, 2**53 + 1)}
+    assert "different properties ['n']" in miss.reason
+    assert store.find_cached_execution("Trainer", [a], properties={"n": 2**53 + 1}).hit
+
+
+def test_a_negative_zero_matches_only_a_negative_zero(store: LineageStore) -> None:
+    """A double is stored as its exact text: -0.0 never matched 0.0, yet a wanted -0.0 matched
+    a stored int 0 (as the int 0 it is equal to), and a miss on the sign said the nearest run
+    "matches but was recorded after this lookup began". -0.0 is now a value of its own."""
+    setup_types(store)
+    values = [0, 0.0, -0.0]
+    for stored in values:
+        [a] = datasets(store, 1)
+        eid = store.put_execution(
+            Execution(type="Trainer", last_known_state=COMPLETE, custom_properties={"v": stored}),
+            [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+        )[0]
+        for wanted in values:
+            found = store.find_cached_execution("Trainer", [a], properties={"v": wanted})
+            same_sign = str(stored).startswith("-") == str(wanted).startswith("-")
+            assert found.hit == same_sign, (stored, wanted)
+            if not found.hit:
+                assert found.nearest is not None and found.nearest.id == eid
+                assert found.property_diffs == {"v": (wanted, stored)}
+
+
+@pytest.mark.parametrize(
+    ("stored", "wanted"),
+    [
+        # 2.0**63 is no int64: its INT alternative was sent as 2**63, which FalkorDB read as
+        # 2**63 - 1, so it hit a run recorded with 2**63 - 1
+        (2**63 - 1, 2.0**63),
+        # a struct is its JSON text (a miss, as it was; == called the two equal, so the miss
+        # was explained as "matches but was recorded after this lookup began")
+        ({"a": 1}, {"a": 1.0}),
+        ({"a": True}, {"a": 1}),
+    ],
+)
+def test_values_no_stored_value_equals_miss_and_are_named(
+    store: LineageStore, stored: Any, wanted: Any
+) -> None:
+    setup_types(store)
+    [a] = datasets(store, 1)
+    eid = store.put_execution(
+        Execution(type="Trainer", last_known_state=COMPLETE, custom_properties={"v": stored}),
+        [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+    )[0]
+    found = store.find_cached_execution("Trainer", [a], properties={"v": wanted})
+    assert not found.hit and found.nearest is not None and found.nearest.id == eid
+    assert found.property_diffs == {"v": (wanted, stored)}
+    assert store.find_cached_execution("Trainer", [a], properties={"v": stored}).hit
+
+
+#: Values at the edges of the property rule: int64 and double bounds, integral doubles, signed
+#: zeros, NaN and infinities, bools, text that reads as a number, structs of each kind.
+_EDGE_VALUES: list[Any] = [
+    *(0, 1, 2**53, 2**53 + 1, 2**63 - 1, -(2**63)),
+    *(0.0, -0.0, 1.0, float(2**53), 2.0**63, -(2.0**63), 0.1 + 0.2, 0.3),
+    *(float("nan"), float("inf"), True, False, "1", "1.0"),
+    *({"a": 1}, {"a": 1.0}, {"a": True}),
+]
+
+
+def test_the_engine_matches_values_as_the_python_rule_says(store: LineageStore) -> None:
+    """Every pair of edge values: the lookup hits iff ``property_matches`` (the rule's Python
+    statement, which the miss explanation uses) says the stored value equals the wanted one.
+    They disagreed on 2.0**63 and 2**63 - 1 (a hit), -0.0 and 0 (a hit), and structs of the
+    same Python value (a miss explained as a match)."""
+    setup_types(store)
+    inputs = datasets(store, len(_EDGE_VALUES))
+    disagree = []
+    for stored, a in zip(_EDGE_VALUES, inputs, strict=True):
+        eid = store.put_execution(
+            Execution(type="Trainer", last_known_state=COMPLETE, custom_properties={"v": stored}),
+            [(Artifact(id=a.id), Event(type=EventType.INPUT))],
+        )[0]
+        [execution] = store.get_executions_by_id([eid])
+        for wanted in _EDGE_VALUES:
+            found = store.find_cached_execution(
+                "Trainer", [a], properties={"v": wanted}, explain=False
+            )
+            if found.hit != property_matches(execution, "v", wanted):
+                disagree.append((stored, wanted, found.hit))
+    assert disagree == []
+
+
 def test_declared_and_custom_properties_are_matched_apart(store: LineageStore) -> None:
     """``declared_properties`` / ``custom_properties`` look at one kind each (``properties``
     at both): a metric logged under a declared property's name is not that property."""

@@ -1923,3 +1923,33 @@ def test_a_run_failed_by_a_refused_call_records_the_public_error_type(
     assert stored.last_known_state == ExecutionState.FAILED
     assert stored.custom_properties["error_type"] == "FailedPreconditionError"
     assert str(stored.custom_properties["error"]).startswith("FailedPreconditionError: finish()")
+
+
+def test_a_failure_quoting_a_secret_is_recorded_with_the_secret_masked(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's error is stored for anyone who reads or exports the store: a step failing on
+    ``postgresql://admin:pw@db/x`` or quoting ``$API_TOKEN``'s value stored the secret. The
+    password of a URL and a password-like environment variable's value are masked there, as
+    the CLI masks them in its messages; so in a ``fail()`` reason and an exception group's
+    parts."""
+    monkeypatch.setenv("MY_API_TOKEN", "tok-S3cret-42")
+    with pytest.raises(ConnectionError), store.run("Loader") as run:
+        raise ConnectionError("cannot reach postgresql://admin:S3cr3t@db:5432/x")
+    failed = store.run("Loader").start()
+    failed.fail("auth refused for token tok-S3cret-42")
+
+    @store.step("Fetch")
+    def fetch() -> None:
+        raise ExceptionGroup("fetch", [ValueError("GET https://u:S3cr3t@h/r"), KeyError("k")])
+
+    with pytest.raises(ExceptionGroup):
+        fetch()
+    errors = [e.custom_properties["error"] for e in store.get_executions()]
+    assert errors == [
+        "ConnectionError: cannot reach postgresql://admin:***@db:5432/x",
+        "auth refused for token ***",
+        "ExceptionGroup: fetch (2 sub-exceptions) [ValueError: GET https://u:***@h/r; "
+        "KeyError: 'k']",
+    ]
+    assert run.state == failed.state == ExecutionState.FAILED

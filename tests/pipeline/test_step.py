@@ -1706,3 +1706,110 @@ def test_a_named_tuple_inside_a_recorded_argument_keeps_its_class(store: Lineage
     adam = fit_dict(d, {"opt": Adam()})
     assert adam.uri == "/d-Adam"
     assert store.get_executions_by_type("FitDict")[-1].last_known_state == ExecutionState.CACHED
+
+
+def test_an_int_no_double_holds_is_never_recorded_as_a_nearby_double(
+    store: LineageStore,
+) -> None:
+    """``2**53 + 1`` given where the step records a double: widened by the step it was recorded
+    as ``2**53``, so a cached ``fit(d, 2**53)`` reused its result (and widened by the write it
+    was refused: the call failed). It is kept exactly, as a custom property, and not looked up."""
+    big = 2**53 + 1
+    calls: list[object] = []
+
+    @store.step(cache=True)
+    def annotated(data: Artifact, lr: float) -> Artifact:  # a first call: nothing declared yet
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/a-{lr!r}")
+
+    @store.step(cache=True)
+    def plain(data: Artifact, lr) -> Artifact:  # type: ignore[no-untyped-def]
+        calls.append(lr)
+        return Artifact(type="Model", uri=f"/p-{lr!r}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    for fit in (annotated, plain):
+        calls.clear()
+        if fit is plain:
+            fit(data, 0.5)  # declares lr DOUBLE first
+        assert fit(data, big).uri.endswith(f"-{big!r}")
+        assert fit(data, 2**53).uri.endswith(f"-{2**53!r}")  # another value: it runs
+        fit(data, big)
+        assert calls[-3:] == [big, 2**53, big]
+        runs = store.get_executions_by_type(fit.__name__)
+        with_big = [r for r in runs if r.custom_properties.get("lr") == big]
+        assert len(with_big) == 2 and all("lr" not in r.properties for r in with_big)
+        assert all("cache_skipped" in r.custom_properties for r in with_big)
+        assert all(r.last_known_state.name == "COMPLETE" for r in runs)
+
+
+def test_a_decorator_property_is_not_an_argument_a_double_rounds_to_it(
+    store: LineageStore,
+) -> None:
+    """``properties={"seed": 2**53}`` and a call given ``seed=2**53 + 1``: compared through
+    float() the two were one value, the call recorded the decorator's seed and reused the run
+    given ``2**53``."""
+    calls: list[int] = []
+
+    @store.step("Seeded", cache=True, properties={"seed": 2**53})
+    def seeded(data: Artifact, seed: int = 0) -> Artifact:
+        calls.append(seed)
+        return Artifact(type="Model", uri=f"/s-{seed}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    seeded(data, seed=2**53)
+    seeded(data, seed=2**53)
+    seeded(data, seed=2**53 + 1)
+    assert calls == [2**53, 2**53 + 1]
+
+
+def test_a_decorator_zero_is_not_an_argument_of_negative_zero(store: LineageStore) -> None:
+    """The lookup tells -0.0 from 0.0 (a double is stored as its exact text): a call given
+    ``x=-0.0`` where the decorator says ``x=0.0`` was taken as the decorator's value, and reused
+    the run of ``x=0.0``."""
+    calls: list[float] = []
+
+    @store.step("Signed", cache=True, properties={"x": 0.0})
+    def signed(data: Artifact, x: float = 0.0) -> Artifact:
+        calls.append(x)
+        return Artifact(type="Model", uri=f"/x-{x}")
+
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    signed(data)
+    signed(data, x=0.0)
+    assert signed(data, x=-0.0).uri == "/x--0.0"
+    assert [repr(c) for c in calls] == ["0.0", "-0.0"]
+
+
+def test_a_property_another_writer_declares_during_the_lookup_must_be_unset(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup reads the type, then asks for a run whose properties the call does not set
+    are unset. Another writer (newer code of the step) declaring ``sched`` and recording a run
+    with it in between: the run, which sets no ``sched``, was given that run as its hit."""
+    with store.run("Ingest") as ingest:
+        data = ingest.output("DataSet", uri="/data")
+    with store.run("Fit", inputs={"data": data}, properties={"lr": 0.1}) as first:
+        first.output("Model", uri="/m")
+    read_type = store.get_execution_type
+    raced: list[int] = []
+
+    def racing(name: str, version: str | None = None) -> ExecutionType:
+        found = read_type(name, version)
+        if name == "Fit" and not raced:  # recorded between this read and the lookup
+            raced.append(0)
+            with store.run(
+                "Fit", inputs={"data": data}, properties={"lr": 0.1, "sched": "cosine"}
+            ) as newer:
+                newer.output("Model", uri="/cosine")
+            raced[0] = newer.id
+        return found
+
+    monkeypatch.setattr(store, "get_execution_type", racing)
+    with store.run("Fit", inputs={"data": data}, properties={"lr": 0.1}, cache=True) as run:
+        assert raced and run.cached is not None
+        assert run.cached.execution.id == first.id  # not the newer run (sched="cosine")
+        run.use_cached()

@@ -649,6 +649,10 @@ def test_git_info_records_no_password_holding_a_query_or_fragment_mark(
         ("ssh://git@host:22/x/y.git", "ssh://git@host:22/x/y.git"),
         ("ssh://deploy:pw@host/x.git", "ssh://host/x.git"),
         ("git+ssh://git@[2001:db8::1]/x.git", "git+ssh://git@[2001:db8::1]/x.git"),
+        # a remote helper's transport::address: the address is stripped (it was stored whole)
+        ("persistent-https::https://u:S3c@h/r.git", "persistent-https::https://h/r.git"),
+        ("gcrypt::https://S3c@h/r.git?t=S3c", "gcrypt::https://h/r.git"),
+        ("gcrypt::deploy:S3c@host:x/y.git", "gcrypt::host:x/y.git"),
     ],
 )
 def test_git_remote_is_stored_without_credentials(
