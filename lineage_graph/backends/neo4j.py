@@ -390,14 +390,36 @@ def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     check_url_password(uri, "Neo4j URI", data="query" if routing else "")
     try:
         parts = urlsplit(uri)
+        port = parts.port
     except ValueError as exc:
         raise ConfigurationError(f"invalid Neo4j URI: {exc}") from None
+    _check_address(port, parts.path, parts.fragment)
     if "@" not in parts.netloc:
         return uri, None, None
     userinfo, _, hostport = parts.netloc.rpartition("@")
     user, sep, password = userinfo.partition(":")
     clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    if not hostport:  # urlunsplit drops the "//" of an empty host: "bolt:", an unknown scheme
+        clean = f"{parts.scheme}://{clean.partition(':')[2]}"
     return clean, unquote(user) or None, unquote(password) if sep else None
+
+
+def _check_address(port: int | None, path: str, fragment: str) -> None:
+    """Refuse what the driver reads as another server or database than the URI names, quoting
+    none of it (the URI may hold a password): a port past 65535 (``bolt://h:99999``: it
+    connected to 99999 - 65536 = 34463), a port 0 (taken for none: 7687), a path
+    (``bolt://h:7687/mydb``: ignored, with a DeprecationWarning no one sees, and the writes
+    went to the server's default database) or a fragment (ignored too)."""
+    if port == 0:
+        raise ConfigurationError(
+            "a Neo4j URI's port is 1 to 65535, not 0 (the driver took 0 for no port: 7687)"
+        )
+    if path not in ("", "/") or fragment:
+        raise ConfigurationError(
+            "a Neo4j URI takes no path nor '#' fragment (the driver ignores them: "
+            "bolt://host:7687/mydb opened the default database): name the database with the "
+            "database setting (database=..., NEO4J_DATABASE)"
+        )
 
 
 def schema_ddl(index: IndexSpec) -> str:
