@@ -25,7 +25,13 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from .._redact import redact_target
-from ..config import EmbeddedSettings, Neo4jSettings, StoreSettings, default_data_dir
+from ..config import (
+    EmbeddedSettings,
+    Neo4jSettings,
+    StoreSettings,
+    default_data_dir,
+    expand_home,
+)
 from ..exceptions import ConfigurationError
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
 
@@ -104,7 +110,7 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
             return "embedded-dir", default_data_dir()
     if isinstance(target, os.PathLike):
         _check_target_text(os.fspath(target))
-        return "embedded-dir", Path(target).expanduser()
+        return "embedded-dir", expand_home(target)
     if not isinstance(target, str) or not target:
         raise ConfigurationError(
             f"a store target must be a non-empty string or path, got {target!r}"
@@ -124,7 +130,7 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
             f"unknown store URL scheme {scheme!r}: use a directory, 'memory', redis:// (FalkorDB) "
             f"or one of {', '.join(s + '://' for s in NEO4J_SCHEMES)} (Neo4j)"
         )
-    return "embedded-dir", Path(target).expanduser()
+    return "embedded-dir", expand_home(target)
 
 
 def _file_url_path(target: str) -> Path:
@@ -148,7 +154,7 @@ def _file_url_path(target: str) -> Path:
         )
     path = unquote(parts.path)
     _check_target_text(path)  # a NUL written %00 (ValueError "embedded null byte" from the OS)
-    return Path(path).expanduser()
+    return expand_home(path)
 
 
 def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:

@@ -32,6 +32,7 @@ from ml_metadata.proto import metadata_store_pb2 as _pb
 from .. import _migrations
 from ..backends import open_backend
 from ..backends._falkordb_server import holds_store
+from ..config import expand_home
 from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
@@ -107,7 +108,7 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
 
 def sqlite_store_dir(filename_uri: str) -> Path:
     """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI)."""
-    return Path(_sqlite_uri(filename_uri)[0] + SQLITE_SUFFIX).expanduser()
+    return expand_home(_sqlite_uri(filename_uri)[0] + SQLITE_SUFFIX)
 
 
 def _sqlite_in_memory(filename_uri: str) -> bool:

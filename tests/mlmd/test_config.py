@@ -480,3 +480,11 @@ def test_sqlite_uri_parameter_names_are_case_sensitive(tmp_path: Path) -> None:
     with MetadataStore(_sqlite(f"file:{tmp_path / 'ours.db'}?MODE=ro")) as adapter:
         adapter.put_artifact_type(pb.ArtifactType(name="T"))
         assert [t.name for t in adapter.get_artifact_types()] == ["T"]
+
+
+def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error() -> None:
+    """``~nosuchuser/mlmd.db``: pathlib's bare RuntimeError "Could not determine home
+    directory." came out of the constructor; now an ml_metadata error (ml_metadata itself
+    finds no such folder: "unable to open database file")."""
+    with pytest.raises(errors.InvalidArgumentError, match="no user named 'no-such-user-lg'"):
+        MetadataStore(_sqlite("~no-such-user-lg/mlmd.db"))
