@@ -1110,3 +1110,24 @@ def test_a_mysql_password_holding_a_raw_slash_is_refused_unquoted(
     assert "S3c" not in result.output and "r3t" not in result.output, result.output
     assert "percent-encoded" in result.output and "root:***@" in result.output
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("mode", ["rw", "rwc"])
+def test_a_config_whose_uri_mode_writes_is_imported_read_only(
+    mlmd_file: Path, tmp_path: Path, mode: str
+) -> None:
+    """The ConnectionConfig a pipeline writes with (``file:/m.db?mode=rwc``) is imported: the
+    source is opened READONLY, and SQLite refused the URI's mode asking more ("cannot open the
+    MLMD store: Cannot connect sqlite3 database: access mode not allowed: rwc"). The file is
+    not written."""
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = f"file:{mlmd_file}?mode={mode}&cache=private"
+    before = mlmd_file.read_bytes()
+    with LineageStore.open(tmp_path / "by-path") as by_path:
+        import_mlmd(str(mlmd_file), by_path)
+        expected = snapshot(by_path)
+    with LineageStore.open(tmp_path / "by-config") as store:
+        import_mlmd(config, store)
+        assert snapshot(store) == expected
+    assert mlmd_file.read_bytes() == before
+    assert config.sqlite.filename_uri.endswith(f"?mode={mode}&cache=private")  # the caller's
