@@ -1131,3 +1131,15 @@ def test_a_config_whose_uri_mode_writes_is_imported_read_only(
         assert snapshot(store) == expected
     assert mlmd_file.read_bytes() == before
     assert config.sqlite.filename_uri.endswith(f"?mode={mode}&cache=private")  # the caller's
+
+
+@pytest.mark.parametrize("tail", ["?ssl_mode=REQUIRED", "?socket=/run/mysqld.sock", "#x", "?"])
+def test_a_mysql_url_with_options_is_refused_not_ignored(tmp_path: Path, tail: str) -> None:
+    """``mysql://u:pw@host/db?ssl_mode=REQUIRED`` connected without TLS (and ``?socket=`` by TCP):
+    the options were dropped without a word. Refused, the password never shown; nothing made."""
+    store = tmp_path / "store"
+    result = _cli("import-mlmd", f"mysql://me:hunter2222@127.0.0.1:1/meta{tail}", "-s", str(store))
+    assert result.exit_code == 5, result.output
+    assert "takes no '?' options" in result.output and "ConnectionConfig file" in result.output
+    assert "hunter2222" not in result.output
+    assert not store.exists()
