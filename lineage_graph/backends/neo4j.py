@@ -447,13 +447,17 @@ class Neo4jBackend(Backend):
             raise ConfigurationError(
                 "Neo4j needs a URI: pass bolt://, neo4j:// or neo4j+s://… or set NEO4J_URI"
             )
-        self._uri, uri_user, uri_password = _split_credentials(self.settings.uri)
-        scheme = self._uri.partition("://")[0].lower()
-        if scheme not in NEO4J_SCHEMES:
+        # The scheme first, from the URI as given: without "://" the whole text was quoted as
+        # its scheme ("neo4j:pw@host": the password shown), or read as a host and a path
+        scheme, slashes, _ = self.settings.uri.partition("://")
+        scheme = scheme.lower()
+        if not slashes or scheme not in NEO4J_SCHEMES:
+            shown = f"URI scheme {scheme!r}" if slashes else "URI (it has no '://')"
             raise ConfigurationError(
-                f"unsupported Neo4j URI scheme {scheme!r}: use one of "
+                f"unsupported Neo4j {shown}: use one of "
                 + ", ".join(s + "://" for s in NEO4J_SCHEMES)
             )
+        self._uri, uri_user, uri_password = _split_credentials(self.settings.uri)
         self._username = uri_user or self.settings.username
         password = uri_password
         if password is None and self.settings.password is not None:

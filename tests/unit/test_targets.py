@@ -670,3 +670,56 @@ def test_the_cli_without_a_home_directory_says_so(no_home: None) -> None:
     result = invoke(["ls"], env={"HOME": None, "XDG_DATA_HOME": None})
     assert result.exit_code == 4, result.output
     assert "home directory is unknown" in result.output
+
+
+MISSING_SLASHES_SECRET = "S3cr3t-no-slashes"
+
+
+def test_a_neo4j_uri_without_slashes_is_refused_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``NEO4J_URI=neo4j:pw@host:7687`` (the ``//`` forgotten): the whole text was quoted as an
+    "unsupported Neo4j URI scheme", password and all, by the library and twice by the CLI, and
+    shown whole by the settings' repr."""
+    from lineage_graph import LineageStore
+    from lineage_graph.backends.neo4j import Neo4jBackend
+    from lineage_graph.config import Neo4jSettings
+    from tests.cli.conftest import invoke
+
+    uri = f"neo4j:{MISSING_SLASHES_SECRET}@localhost:7687"
+    monkeypatch.delenv("LINEAGE_GRAPH_STORE", raising=False)
+    monkeypatch.setenv("NEO4J_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match="no '://'") as raised:
+        LineageStore.open()
+    assert MISSING_SLASHES_SECRET not in str(raised.value)
+    with pytest.raises(ConfigurationError, match="no '://'") as raised:
+        Neo4jBackend(Neo4jSettings(uri=uri))
+    assert MISSING_SLASHES_SECRET not in str(raised.value)
+    assert MISSING_SLASHES_SECRET not in repr(Neo4jSettings())
+    result = invoke(["ls"], env={"NEO4J_URI": uri})
+    assert result.exit_code == 4, result.output
+    assert MISSING_SLASHES_SECRET not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    [f"bolt:neo4j:{MISSING_SLASHES_SECRET}@h:1", "neo4j+s:/h", "redis:localhost", "file:/srv/x"],
+)
+def test_a_store_url_without_slashes_is_refused_not_made_a_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: str
+) -> None:
+    """``bolt:neo4j:pw@h:1`` was opened as a directory path: an empty store made in a folder
+    named after the password, which the CLI's messages then quoted."""
+    from lineage_graph import LineageStore
+    from tests.cli.conftest import invoke
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match="no '//'") as raised:
+        LineageStore.open(target)
+    assert MISSING_SLASHES_SECRET not in str(raised.value)
+    result = invoke(["ls", "--store", target])
+    assert result.exit_code == 4, result.output
+    assert MISSING_SLASHES_SECRET not in result.output
+    assert list(tmp_path.iterdir()) == []
