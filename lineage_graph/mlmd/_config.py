@@ -149,9 +149,12 @@ def read_only(config: Any) -> bool:
     """Whether ``config`` opens its database read-only (SQLite's ``READONLY`` mode)."""
     if not isinstance(config, pb.ConnectionConfig) or config.WhichOneof("config") != "sqlite":
         return False
+    uri_mode = _sqlite_uri_mode(config.sqlite.filename_uri)
+    if uri_mode == "memory":  # SQLite: a URI's mode replaces the opening's read-only flag
+        return False
     return (
         config.sqlite.connection_mode == pb.SqliteMetadataSourceConfig.READONLY
-        or _sqlite_uri_mode(config.sqlite.filename_uri) == "ro"  # file:F?mode=ro, as SQLite
+        or uri_mode == "ro"  # file:F?mode=ro, as SQLite
     )
 
 
@@ -173,6 +176,14 @@ def _from_connection_config(config: Any) -> LineageStore:
     if which == "fake_database" or (
         which == "sqlite" and _sqlite_in_memory(config.sqlite.filename_uri)
     ):
+        if read_only(config):
+            # MLMD: RuntimeError "attempt to write a readonly database" creating its tables;
+            # the adapter opened an empty store that refused every write
+            raise MissingStoreError(
+                "attempt to write a readonly database: an in-memory SQLite database opened "
+                "read-only (connection_mode READONLY, or mode=ro) is empty, and a read-only "
+                "opening does not set one up (mode=memory opens it read-write)"
+            )
         return LineageStore.open("memory")
     if which == "sqlite":
         directory = sqlite_store_dir(config.sqlite.filename_uri)

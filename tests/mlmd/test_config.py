@@ -488,3 +488,31 @@ def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error() -> None:
     finds no such folder: "unable to open database file")."""
     with pytest.raises(errors.InvalidArgumentError, match="no user named 'no-such-user-lg'"):
         MetadataStore(_sqlite("~no-such-user-lg/mlmd.db"))
+
+
+@pytest.mark.parametrize(
+    "uri", ["", ":memory:", "file::memory:", "file:m.db?mode=memory", "file:/m.db?vfs=memdb"]
+)
+def test_an_in_memory_sqlite_database_opened_read_only_is_as_mlmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """READONLY on an in-memory SQLite name: ml_metadata cannot create its tables there and the
+    constructor raises RuntimeError ("attempt to write a readonly database"), but a URI's
+    ``mode=memory`` replaces the read-only flag (SQLite) and the store is written. The adapter
+    opened an empty store refusing every write, ``mode=memory`` included."""
+    monkeypatch.chdir(tmp_path)
+    outcomes = []
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        config = _sqlite(uri)
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+        try:
+            store = opener(config)
+        except RuntimeError as exc:
+            assert "attempt to write a readonly database" in str(exc)
+            outcomes.append("refused")
+            continue
+        outcomes.append(store.put_artifact_type(pb.ArtifactType(name="T")))
+        if isinstance(store, MetadataStore):
+            store.close()
+    assert outcomes[0] == outcomes[1], outcomes
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
