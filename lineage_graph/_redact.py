@@ -118,9 +118,15 @@ def redact_target(target: str) -> str:
     space: ``unix:///s.sock?password=pa ss`` was shown ``...?password=*** ss`` by
     :func:`redact_url`, whose URL ends at whitespace in a message), a line break too
     (``redis://:pa\\nss@h``, shown whole by ``ls`` and ``doctor --json``: ``urlsplit`` drops it
-    and reads the password ``pass``). Any other text is as :func:`redact_url` shows it."""
+    and reads the password ``pass``). A target with no ``://`` whose text before its last ``@``
+    holds a ``:`` is masked from that ``:`` (a URL whose ``//`` was forgotten,
+    ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole). Any other text is
+    as :func:`redact_url` shows it."""
     m = _SCHEME.match(target)
     if m is None:
+        info, at, host = target.rpartition("@")
+        if at and ":" in info and "://" not in target:
+            return f"{info.partition(':')[0]}:{MASK}@{host}"
         return redact_url(target)
     return _masked_url(m[0], target[m.end() :])
 

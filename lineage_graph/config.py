@@ -6,6 +6,7 @@ Nothing here is process-global: every :class:`~lineage_graph.LineageStore` gets 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,17 +14,60 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ._redact import redact_target
+from .exceptions import ConfigurationError
 
-__all__ = ["EmbeddedSettings", "Neo4jSettings", "StoreSettings", "default_data_dir"]
+__all__ = [
+    "EmbeddedSettings",
+    "Neo4jSettings",
+    "StoreSettings",
+    "default_data_dir",
+    "expand_home",
+]
+
+
+def _no_home() -> str:
+    """Why no home directory is known: a container run as a user id without an account entry
+    (``docker run --user 12345``, OpenShift) and no ``HOME``."""
+    return (
+        "the home directory is unknown (HOME is not set and user id "
+        f"{os.getuid() if hasattr(os, 'getuid') else '?'} has no account entry)"
+    )
+
+
+def expand_home(path: str | os.PathLike[str]) -> Path:
+    """``Path(path).expanduser()``, or :class:`ConfigurationError` for a path starting with
+    ``~`` when no home directory is known, or ``~name`` naming no user: pathlib's bare
+    RuntimeError "Could not determine home directory." came out of
+    ``LineageStore.open("~nosuchuser/store")`` (the CLI: an "unexpected error", exit 70, and a
+    traceback)."""
+    try:
+        return Path(path).expanduser()
+    except (RuntimeError, KeyError):
+        text = os.fspath(path)
+        user = re.split(r"[/\\]", text[1:], maxsplit=1)[0]
+        why = f"there is no user named {user!r}" if user else _no_home()
+        raise ConfigurationError(
+            f"cannot expand '~' in the path {redact_target(text)!r}: {why}; "
+            + ("set HOME or " if not user else "")
+            + "name the path without '~'"
+        ) from None
 
 
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/lineage-graph`` (``~/.local/share/lineage-graph``). A relative
     ``XDG_DATA_HOME`` is ignored, as the XDG specification says: it named a different store in
-    every working directory."""
+    every working directory. No home directory known (and no absolute ``XDG_DATA_HOME``):
+    :class:`ConfigurationError`, not pathlib's bare RuntimeError."""
     base = os.environ.get("XDG_DATA_HOME", "")
     if not os.path.isabs(base):
-        base = str(Path.home() / ".local" / "share")
+        try:
+            home = Path.home()
+        except (RuntimeError, KeyError):
+            raise ConfigurationError(
+                f"no default store directory: {_no_home()}; set HOME or XDG_DATA_HOME, or name "
+                "a store (LINEAGE_GRAPH_STORE, --store, or a target such as a directory)"
+            ) from None
+        base = str(home / ".local" / "share")
     return Path(base) / "lineage-graph"
 
 

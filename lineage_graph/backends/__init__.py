@@ -25,7 +25,13 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from .._redact import redact_target
-from ..config import EmbeddedSettings, Neo4jSettings, StoreSettings, default_data_dir
+from ..config import (
+    EmbeddedSettings,
+    Neo4jSettings,
+    StoreSettings,
+    default_data_dir,
+    expand_home,
+)
 from ..exceptions import ConfigurationError
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
 
@@ -100,11 +106,16 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
         if target is None:
             uri = settings_of(Neo4jSettings, "Neo4j").uri
             if uri:
+                if "://" not in uri:  # never quoted: "neo4j:pw@host" holds a password
+                    raise ConfigurationError(
+                        "NEO4J_URI is no URI (it has no '://'): write it scheme://host:port, "
+                        f"one of {', '.join(s + '://' for s in NEO4J_SCHEMES)}"
+                    )
                 return "neo4j", uri
             return "embedded-dir", default_data_dir()
     if isinstance(target, os.PathLike):
         _check_target_text(os.fspath(target))
-        return "embedded-dir", Path(target).expanduser()
+        return "embedded-dir", expand_home(target)
     if not isinstance(target, str) or not target:
         raise ConfigurationError(
             f"a store target must be a non-empty string or path, got {target!r}"
@@ -113,6 +124,8 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
     if target in MEMORY_TARGETS:
         return "embedded-memory", target
     scheme = target.split("://", 1)[0].lower() if "://" in target else ""
+    if not scheme:
+        _refuse_url_without_slashes(target)
     if scheme in NEO4J_SCHEMES:
         return "neo4j", target
     if scheme in FALKORDB_SCHEMES:
@@ -124,7 +137,20 @@ def resolve_target(target: str | os.PathLike[str] | None) -> tuple[str, str | Pa
             f"unknown store URL scheme {scheme!r}: use a directory, 'memory', redis:// (FalkorDB) "
             f"or one of {', '.join(s + '://' for s in NEO4J_SCHEMES)} (Neo4j)"
         )
-    return "embedded-dir", Path(target).expanduser()
+    return "embedded-dir", expand_home(target)
+
+
+def _refuse_url_without_slashes(target: str) -> None:
+    """Refuse a target that reads as a store URL missing its ``//`` (``neo4j:pw@host:7687``,
+    ``bolt:/host``, ``redis:host``): it was taken for a directory path, a new empty store made
+    there (in a folder named after the password), and messages quoted it whole. Not quoted."""
+    head, colon, _ = target.partition(":")
+    known = (*NEO4J_SCHEMES, *FALKORDB_SCHEMES, "file")
+    if colon and head.lower() in known:
+        raise ConfigurationError(
+            f"the store target begins with {head.lower()!r}: and no '//': a store URL is "
+            f"written {head.lower()}://… (a directory of that name is written ./{head}:…)"
+        )
 
 
 def _file_url_path(target: str) -> Path:
@@ -148,7 +174,7 @@ def _file_url_path(target: str) -> Path:
         )
     path = unquote(parts.path)
     _check_target_text(path)  # a NUL written %00 (ValueError "embedded null byte" from the OS)
-    return Path(path).expanduser()
+    return expand_home(path)
 
 
 def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:

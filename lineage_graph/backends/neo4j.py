@@ -390,14 +390,36 @@ def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     check_url_password(uri, "Neo4j URI", data="query" if routing else "")
     try:
         parts = urlsplit(uri)
+        port = parts.port
     except ValueError as exc:
         raise ConfigurationError(f"invalid Neo4j URI: {exc}") from None
+    _check_address(port, parts.path, parts.fragment)
     if "@" not in parts.netloc:
         return uri, None, None
     userinfo, _, hostport = parts.netloc.rpartition("@")
     user, sep, password = userinfo.partition(":")
     clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    if not hostport:  # urlunsplit drops the "//" of an empty host: "bolt:", an unknown scheme
+        clean = f"{parts.scheme}://{clean.partition(':')[2]}"
     return clean, unquote(user) or None, unquote(password) if sep else None
+
+
+def _check_address(port: int | None, path: str, fragment: str) -> None:
+    """Refuse what the driver reads as another server or database than the URI names, quoting
+    none of it (the URI may hold a password): a port past 65535 (``bolt://h:99999``: it
+    connected to 99999 - 65536 = 34463), a port 0 (taken for none: 7687), a path
+    (``bolt://h:7687/mydb``: ignored, with a DeprecationWarning no one sees, and the writes
+    went to the server's default database) or a fragment (ignored too)."""
+    if port == 0:
+        raise ConfigurationError(
+            "a Neo4j URI's port is 1 to 65535, not 0 (the driver took 0 for no port: 7687)"
+        )
+    if path not in ("", "/") or fragment:
+        raise ConfigurationError(
+            "a Neo4j URI takes no path nor '#' fragment (the driver ignores them: "
+            "bolt://host:7687/mydb opened the default database): name the database with the "
+            "database setting (database=..., NEO4J_DATABASE)"
+        )
 
 
 def schema_ddl(index: IndexSpec) -> str:
@@ -425,13 +447,17 @@ class Neo4jBackend(Backend):
             raise ConfigurationError(
                 "Neo4j needs a URI: pass bolt://, neo4j:// or neo4j+s://… or set NEO4J_URI"
             )
-        self._uri, uri_user, uri_password = _split_credentials(self.settings.uri)
-        scheme = self._uri.partition("://")[0].lower()
-        if scheme not in NEO4J_SCHEMES:
+        # The scheme first, from the URI as given: without "://" the whole text was quoted as
+        # its scheme ("neo4j:pw@host": the password shown), or read as a host and a path
+        scheme, slashes, _ = self.settings.uri.partition("://")
+        scheme = scheme.lower()
+        if not slashes or scheme not in NEO4J_SCHEMES:
+            shown = f"URI scheme {scheme!r}" if slashes else "URI (it has no '://')"
             raise ConfigurationError(
-                f"unsupported Neo4j URI scheme {scheme!r}: use one of "
+                f"unsupported Neo4j {shown}: use one of "
                 + ", ".join(s + "://" for s in NEO4J_SCHEMES)
             )
+        self._uri, uri_user, uri_password = _split_credentials(self.settings.uri)
         self._username = uri_user or self.settings.username
         password = uri_password
         if password is None and self.settings.password is not None:

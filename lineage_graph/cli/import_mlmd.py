@@ -76,6 +76,14 @@ def parse_source(source: str) -> Any:
             port = url.port  # 'h:abc', 'h:99999': a ValueError (was a traceback, exit 1)
         except ValueError as exc:
             raise InvalidArgumentError(f"a mysql:// source with a bad port: {exc}") from None
+        if url.query or url.fragment or source.endswith(("?", "#")):
+            # Never read: "?ssl_mode=REQUIRED" connected without TLS, "?socket=..." by TCP.
+            # Not quoted: the URL holds a password.
+            raise InvalidArgumentError(
+                "a mysql:// source takes no '?' options nor '#' (they would be ignored: "
+                "mysql://user:password@host:port/database only); for TLS (ssl_options), a "
+                "socket or other MySQL options, write a ConnectionConfig file (.pbtxt)"
+            )
         config = pb.ConnectionConfig()
         mysql = config.mysql
         mysql.host = url.hostname or "localhost"

@@ -13,7 +13,9 @@
   ``lineage-graph import-mlmd``; ``connection_mode`` ``READONLY`` or ``READWRITE`` opens an
   existing store only, as SQLite opens an existing file only (:class:`MissingStoreError`), and
   ``READONLY`` refuses every write (:func:`read_only`); a ``file:`` URI's ``mode=ro`` and
-  ``mode=rw`` do the same as ``READONLY`` and ``READWRITE``, as in SQLite;
+  ``mode=rw`` do the same as ``READONLY`` and ``READWRITE``, as in SQLite; a ``file:`` URI
+  SQLite refuses (unknown ``mode``/``cache``/``vfs``, another host than ``localhost``, a mode
+  ``connection_mode`` does not allow) and a directory F are refused as MLMD refuses them;
 * ``ConnectionConfig(mysql=…)`` / ``postgresql``: refused with a pointer to
   ``lineage-graph import-mlmd``; ``MetadataStoreClientConfig`` (gRPC): refused.
 """
@@ -30,6 +32,7 @@ from ml_metadata.proto import metadata_store_pb2 as _pb
 from .. import _migrations
 from ..backends import open_backend
 from ..backends._falkordb_server import holds_store
+from ..config import expand_home
 from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
@@ -52,16 +55,60 @@ SQLITE_SUFFIX = ".lineage-graph"
 
 def _sqlite_uri(filename_uri: str) -> tuple[str, dict[str, str]]:
     """``(path, query parameters)`` of an MLMD ``sqlite.filename_uri``: SQLite reads the
-    parameters (``mode=ro``, ``mode=memory``, ``vfs=memdb``) of a ``file:`` URI only."""
+    parameters (``mode=ro``, ``mode=memory``, ``vfs=memdb``) of a ``file:`` URI only (its
+    ``file:`` prefix in lower case: ``FILE:x`` is a file name). Names and values are kept as
+    written: SQLite reads them case-sensitively (``MODE=ro`` is no mode, ``mode=RO`` is refused)."""
     if not filename_uri.startswith("file:"):  # a plain file name: '?' is part of it
         return filename_uri, {}
     parts = urlsplit(filename_uri)  # SQLite URI: file:/abs, file:rel, file:///abs, ?mode=...
-    return unquote(parts.path), {k.lower(): v for k, v in parse_qsl(parts.query)}
+    return unquote(parts.path), dict(parse_qsl(parts.query))
+
+
+#: What the SQLite of ml_metadata 1.17.1 accepts in a ``file:`` URI (checked with it): any other
+#: ``mode``, ``cache`` or ``vfs`` fails its opening (RuntimeError "Cannot connect sqlite3
+#: database: no such access mode: bogus", "no such cache mode", "no such vfs"), as does an
+#: authority other than none or ``localhost`` ("invalid uri authority").
+_SQLITE_URI_VALUES = {
+    "mode": ("ro", "rw", "rwc", "memory"),
+    "cache": ("shared", "private"),
+    "vfs": ("unix", "unix-none", "unix-dotfile", "unix-excl", "memdb"),
+}
+_SQLITE_URI_VALUE_NAMES = {"mode": "access mode", "cache": "cache mode", "vfs": "vfs"}
+#: The ``mode`` values each ``connection_mode`` allows: SQLite refuses a URI's mode asking more
+#: than the opening's flags ("access mode not allowed: rw" for READONLY).
+_SQLITE_MODES_ALLOWED = {"READONLY": ("ro", "memory"), "READWRITE": ("ro", "rw", "memory")}
+
+
+def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
+    """Refuse a SQLite ``filename_uri`` that ml_metadata's SQLite refuses to open: it was
+    opened here (a bogus ``mode`` read as read-write-create, ``file://otherhost/x`` as ``/x``)."""
+    if not filename_uri.startswith("file:"):
+        return
+    if filename_uri.startswith("file://"):
+        authority = filename_uri[len("file://") :].split("/", 1)[0]
+        if authority not in ("", "localhost"):  # SQLite: case-sensitive
+            raise BadSqliteUriError(
+                f"Cannot connect sqlite3 database: invalid uri authority: {authority}"
+            )
+    params = _sqlite_uri(filename_uri)[1]
+    for name, allowed in _SQLITE_URI_VALUES.items():
+        if name in params and params[name] not in allowed:
+            raise BadSqliteUriError(
+                f"Cannot connect sqlite3 database: no such {_SQLITE_URI_VALUE_NAMES[name]}: "
+                f"{params[name]} (a file: URI's {name} is one of {', '.join(allowed)})"
+            )
+    mode = params.get("mode")
+    allowed_modes = _SQLITE_MODES_ALLOWED.get(connection_mode)
+    if mode is not None and allowed_modes is not None and mode not in allowed_modes:
+        raise BadSqliteUriError(
+            f"Cannot connect sqlite3 database: access mode not allowed: {mode} (connection_mode "
+            f"{connection_mode} allows mode={' or mode='.join(allowed_modes)})"
+        )
 
 
 def sqlite_store_dir(filename_uri: str) -> Path:
     """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI)."""
-    return Path(_sqlite_uri(filename_uri)[0] + SQLITE_SUFFIX).expanduser()
+    return expand_home(_sqlite_uri(filename_uri)[0] + SQLITE_SUFFIX)
 
 
 def _sqlite_in_memory(filename_uri: str) -> bool:
@@ -69,19 +116,23 @@ def _sqlite_in_memory(filename_uri: str) -> bool:
     ``file::memory:``, or a URI with ``mode=memory`` or ``vfs=memdb``."""
     path, params = _sqlite_uri(filename_uri)
     return (
-        path in ("", ":memory:")
-        or params.get("mode", "").lower() == "memory"
-        or params.get("vfs", "").lower() == "memdb"
+        path in ("", ":memory:") or params.get("mode") == "memory" or params.get("vfs") == "memdb"
     )
 
 
 def _sqlite_uri_mode(filename_uri: str) -> str:
     """The ``mode`` parameter of a ``file:`` URI (``ro``, ``rw``, ``rwc``), ``""`` if none."""
-    return _sqlite_uri(filename_uri)[1].get("mode", "").lower()
+    return _sqlite_uri(filename_uri)[1].get("mode", "")
 
 
 class UnsetConfigError(InvalidArgumentError):
     """A ConnectionConfig that sets no database (MLMD: ``RuntimeError("Unset")``)."""
+
+
+class BadSqliteUriError(InvalidArgumentError):
+    """A SQLite ``filename_uri`` ml_metadata's SQLite refuses to open (MLMD: ``RuntimeError``):
+    an unknown ``mode``, ``cache`` or ``vfs``, a mode its ``connection_mode`` does not allow,
+    another host than ``localhost``."""
 
 
 class NotAConfigError(InvalidArgumentError):
@@ -98,9 +149,12 @@ def read_only(config: Any) -> bool:
     """Whether ``config`` opens its database read-only (SQLite's ``READONLY`` mode)."""
     if not isinstance(config, pb.ConnectionConfig) or config.WhichOneof("config") != "sqlite":
         return False
+    uri_mode = _sqlite_uri_mode(config.sqlite.filename_uri)
+    if uri_mode == "memory":  # SQLite: a URI's mode replaces the opening's read-only flag
+        return False
     return (
         config.sqlite.connection_mode == pb.SqliteMetadataSourceConfig.READONLY
-        or _sqlite_uri_mode(config.sqlite.filename_uri) == "ro"  # file:F?mode=ro, as SQLite
+        or uri_mode == "ro"  # file:F?mode=ro, as SQLite
     )
 
 
@@ -114,13 +168,33 @@ def _has_content(path: Path) -> bool:
 
 def _from_connection_config(config: Any) -> LineageStore:
     which = config.WhichOneof("config")
+    if which == "sqlite":
+        modes = pb.SqliteMetadataSourceConfig
+        _check_sqlite_uri(
+            config.sqlite.filename_uri, modes.ConnectionMode.Name(config.sqlite.connection_mode)
+        )
     if which == "fake_database" or (
         which == "sqlite" and _sqlite_in_memory(config.sqlite.filename_uri)
     ):
+        if read_only(config):
+            # MLMD: RuntimeError "attempt to write a readonly database" creating its tables;
+            # the adapter opened an empty store that refused every write
+            raise MissingStoreError(
+                "attempt to write a readonly database: an in-memory SQLite database opened "
+                "read-only (connection_mode READONLY, or mode=ro) is empty, and a read-only "
+                "opening does not set one up (mode=memory opens it read-write)"
+            )
         return LineageStore.open("memory")
     if which == "sqlite":
         directory = sqlite_store_dir(config.sqlite.filename_uri)
         source = Path(str(directory)[: -len(SQLITE_SUFFIX)])
+        if source.is_dir() or _sqlite_uri(config.sqlite.filename_uri)[0].endswith("/"):
+            # SQLite opens no directory as a database: "adir" made a store "adir.lineage-graph"
+            # and "adir/" another one, "adir/.lineage-graph", where MLMD opened neither
+            raise MissingStoreError(
+                f"Cannot connect sqlite3 database: unable to open database file: {source} "
+                "names a directory, not a database file"
+            )
         if not holds_store(directory) and _has_content(source):
             # Opening an empty store beside an MLMD database of data would look like the data
             # had gone, and new writes would go to a store that lacks it: refused, once.

@@ -40,6 +40,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import re
 import secrets
 import socket
 import sqlite3
@@ -152,6 +153,21 @@ def _sqlite_uri(path: str) -> str:
     return path
 
 
+#: A ``file:`` URI's ``mode=rw`` / ``mode=rwc`` parameter (SQLite: case-sensitive).
+_WRITE_MODE = re.compile(r"(?<=[?&])mode=rwc?(?=[&#]|$)")
+
+
+def _read_only_uri(uri: str) -> str:
+    """``uri`` with a ``file:`` URI's ``mode=rw`` or ``mode=rwc`` made ``mode=ro``: the source is
+    opened READONLY, and SQLite refuses a URI asking more than its opening allows. A config
+    written for the pipeline that writes the file (``file:/m.db?mode=rwc``) failed its import:
+    "cannot open the MLMD store: ... access mode not allowed: rwc"."""
+    if not uri.startswith("file:"):
+        return uri
+    head, mark, fragment = uri.partition("#")
+    return _WRITE_MODE.sub("mode=ro", head) + mark + fragment
+
+
 def _source_key(config: Any) -> str:
     """A short, stable name for the MLMD store ``config`` connects to (the same file or database
     gives the same key): the prefix of ``mlmd_origin`` on the nodes copied from it."""
@@ -213,6 +229,7 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
             config = pb.ConnectionConfig()
             config.CopyFrom(source)
             config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+            config.sqlite.filename_uri = _read_only_uri(config.sqlite.filename_uri)
     else:
         raise InvalidArgumentError(
             f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"

@@ -71,6 +71,11 @@ class _UnsetConfigError(errors.InvalidArgumentError, RuntimeError):  # type: ign
     own tests check the class): the adapter's error is both."""
 
 
+class _BadSqliteUriError(errors.InvalidArgumentError, RuntimeError):  # type: ignore[misc]
+    """MLMD raises ``RuntimeError`` for a SQLite URI its SQLite refuses ("no such access mode",
+    "invalid uri authority"): the adapter's error is both."""
+
+
 class _NotAConfigError(errors.InvalidArgumentError, ValueError):  # type: ignore[misc]
     """MLMD raises ``ValueError`` for a config that is not one: the adapter's error is both."""
 
@@ -89,6 +94,7 @@ _CONFIG_ERRORS: dict[type[Exception], type[errors.StatusError]] = {
     native.SchemaVersionError: _SchemaVersionError,
     _config.UnsetConfigError: _UnsetConfigError,
     _config.NotAConfigError: _NotAConfigError,
+    _config.BadSqliteUriError: _BadSqliteUriError,
     _config.MissingStoreError: _MissingStoreError,
 }
 

@@ -421,3 +421,107 @@ def test_a_file_beside_which_no_store_is_is_not_called_an_mlmd_database(tmp_path
     assert "is an MLMD SQLite database" not in said, said
     assert f"If {text} is an MLMD database" in said and "import-mlmd" in said, said
     assert text.read_text() == "hello\n" and not (tmp_path / "notes.db.lineage-graph").exists()
+
+
+@pytest.mark.parametrize(
+    ("uri", "mode", "message"),
+    [
+        ("file:{d}/a.db?mode=bogus", "READWRITE_OPENCREATE", "no such access mode: bogus"),
+        ("file:{d}/a.db?mode=RO", "READWRITE_OPENCREATE", "no such access mode: RO"),
+        ("file:{d}/a.db?mode=MEMORY", "READWRITE_OPENCREATE", "no such access mode: MEMORY"),
+        ("file:{d}/a.db?cache=bogus", "READWRITE_OPENCREATE", "no such cache mode: bogus"),
+        ("file:{d}/a.db?vfs=nosuch", "READWRITE_OPENCREATE", "no such vfs: nosuch"),
+        ("file:{d}/a.db?vfs=MEMDB", "READWRITE_OPENCREATE", "no such vfs: MEMDB"),
+        ("file://otherhost{d}/a.db", "READWRITE_OPENCREATE", "invalid uri authority: otherhost"),
+        ("file://LOCALHOST{d}/a.db", "READWRITE_OPENCREATE", "invalid uri authority: LOCALHOST"),
+        ("file:{d}/a.db?mode=rw", "READONLY", "access mode not allowed: rw"),
+        ("file:{d}/a.db?mode=rwc", "READONLY", "access mode not allowed: rwc"),
+        ("file:{d}/a.db?mode=rwc", "READWRITE", "access mode not allowed: rwc"),
+    ],
+)
+def test_a_sqlite_uri_mlmd_refuses_is_refused_and_makes_nothing(
+    tmp_path: Path, uri: str, mode: str, message: str
+) -> None:
+    """A ``file:`` URI ml_metadata 1.17.1's SQLite refuses (an unknown or miscased mode, cache
+    or vfs; a host other than ``localhost``; a mode its connection_mode does not allow) is
+    refused with its message, a RuntimeError as MLMD raises, and nothing is made. The adapter
+    opened each of them, most as a new read-write store (``mode=RO`` as read-only, ``file://
+    otherhost/x`` as ``/x``, ``mode=MEMORY`` in memory)."""
+    mlmd_dir, ours_dir = tmp_path / "mlmd", tmp_path / "ours"
+    mlmd_dir.mkdir()
+    ours_dir.mkdir()
+    if mode != "READWRITE_OPENCREATE":  # an existing database: only the mode is refused
+        mlmd.MetadataStore(_sqlite(str(mlmd_dir / "a.db")))
+        with MetadataStore(_sqlite(str(ours_dir / "a.db"))) as setup:
+            setup.put_artifact_type(pb.ArtifactType(name="T"))
+    before = sorted(p.name for p in ours_dir.iterdir())
+    for opener, folder in ((mlmd.MetadataStore, mlmd_dir), (MetadataStore, ours_dir)):
+        config = _sqlite(uri.format(d=folder))
+        config.sqlite.connection_mode = getattr(pb.SqliteMetadataSourceConfig, mode)
+        with pytest.raises(RuntimeError, match=message) as raised:
+            opener(config)
+        if opener is MetadataStore:
+            assert isinstance(raised.value, errors.InvalidArgumentError)
+    assert sorted(p.name for p in ours_dir.iterdir()) == before
+
+
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_a_sqlite_filename_naming_a_directory_is_refused(tmp_path: Path, suffix: str) -> None:
+    """SQLite opens no directory as a database file (ml_metadata: "unable to open database
+    file"). The adapter opened a store beside it for ``F`` (``F.lineage-graph``) and another
+    one inside it for ``F/`` (``F/.lineage-graph``): two stores for one name, neither MLMD's."""
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    config = _sqlite(f"{folder}{suffix}")
+    with pytest.raises(RuntimeError, match="unable to open database file"):
+        mlmd.MetadataStore(config)
+    with pytest.raises(errors.NotFoundError, match="names a directory") as raised:
+        MetadataStore(config)
+    assert isinstance(raised.value, RuntimeError)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["adir"]
+
+
+def test_sqlite_uri_parameter_names_are_case_sensitive(tmp_path: Path) -> None:
+    """SQLite reads ``MODE=ro`` as no mode at all (ml_metadata creates the database, read-write):
+    the adapter lower-cased the name and refused to create it (NotFoundError, read-only)."""
+    mlmd.MetadataStore(_sqlite(f"file:{tmp_path / 'mlmd.db'}?MODE=ro"))
+    assert (tmp_path / "mlmd.db").exists()
+    with MetadataStore(_sqlite(f"file:{tmp_path / 'ours.db'}?MODE=ro")) as adapter:
+        adapter.put_artifact_type(pb.ArtifactType(name="T"))
+        assert [t.name for t in adapter.get_artifact_types()] == ["T"]
+
+
+def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error() -> None:
+    """``~nosuchuser/mlmd.db``: pathlib's bare RuntimeError "Could not determine home
+    directory." came out of the constructor; now an ml_metadata error (ml_metadata itself
+    finds no such folder: "unable to open database file")."""
+    with pytest.raises(errors.InvalidArgumentError, match="no user named 'no-such-user-lg'"):
+        MetadataStore(_sqlite("~no-such-user-lg/mlmd.db"))
+
+
+@pytest.mark.parametrize(
+    "uri", ["", ":memory:", "file::memory:", "file:m.db?mode=memory", "file:/m.db?vfs=memdb"]
+)
+def test_an_in_memory_sqlite_database_opened_read_only_is_as_mlmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """READONLY on an in-memory SQLite name: ml_metadata cannot create its tables there and the
+    constructor raises RuntimeError ("attempt to write a readonly database"), but a URI's
+    ``mode=memory`` replaces the read-only flag (SQLite) and the store is written. The adapter
+    opened an empty store refusing every write, ``mode=memory`` included."""
+    monkeypatch.chdir(tmp_path)
+    outcomes = []
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        config = _sqlite(uri)
+        config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+        try:
+            store = opener(config)
+        except RuntimeError as exc:
+            assert "attempt to write a readonly database" in str(exc)
+            outcomes.append("refused")
+            continue
+        outcomes.append(store.put_artifact_type(pb.ArtifactType(name="T")))
+        if isinstance(store, MetadataStore):
+            store.close()
+    assert outcomes[0] == outcomes[1], outcomes
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

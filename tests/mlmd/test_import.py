@@ -1110,3 +1110,36 @@ def test_a_mysql_password_holding_a_raw_slash_is_refused_unquoted(
     assert "S3c" not in result.output and "r3t" not in result.output, result.output
     assert "percent-encoded" in result.output and "root:***@" in result.output
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("mode", ["rw", "rwc"])
+def test_a_config_whose_uri_mode_writes_is_imported_read_only(
+    mlmd_file: Path, tmp_path: Path, mode: str
+) -> None:
+    """The ConnectionConfig a pipeline writes with (``file:/m.db?mode=rwc``) is imported: the
+    source is opened READONLY, and SQLite refused the URI's mode asking more ("cannot open the
+    MLMD store: Cannot connect sqlite3 database: access mode not allowed: rwc"). The file is
+    not written."""
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = f"file:{mlmd_file}?mode={mode}&cache=private"
+    before = mlmd_file.read_bytes()
+    with LineageStore.open(tmp_path / "by-path") as by_path:
+        import_mlmd(str(mlmd_file), by_path)
+        expected = snapshot(by_path)
+    with LineageStore.open(tmp_path / "by-config") as store:
+        import_mlmd(config, store)
+        assert snapshot(store) == expected
+    assert mlmd_file.read_bytes() == before
+    assert config.sqlite.filename_uri.endswith(f"?mode={mode}&cache=private")  # the caller's
+
+
+@pytest.mark.parametrize("tail", ["?ssl_mode=REQUIRED", "?socket=/run/mysqld.sock", "#x", "?"])
+def test_a_mysql_url_with_options_is_refused_not_ignored(tmp_path: Path, tail: str) -> None:
+    """``mysql://u:pw@host/db?ssl_mode=REQUIRED`` connected without TLS (and ``?socket=`` by TCP):
+    the options were dropped without a word. Refused, the password never shown; nothing made."""
+    store = tmp_path / "store"
+    result = _cli("import-mlmd", f"mysql://me:hunter2222@127.0.0.1:1/meta{tail}", "-s", str(store))
+    assert result.exit_code == 5, result.output
+    assert "takes no '?' options" in result.output and "ConnectionConfig file" in result.output
+    assert "hunter2222" not in result.output
+    assert not store.exists()

@@ -439,6 +439,40 @@ def test_malformed_uris_are_configuration_errors(uri: str, match: str) -> None:
         _backend(uri, connect_timeout_s=1)
 
 
+@pytest.mark.parametrize(
+    ("uri", "match"),
+    [
+        (f"bolt://neo4j:{SECRET}@127.0.0.1:99999", "Port out of range"),
+        (f"neo4j://neo4j:{SECRET}@127.0.0.1:65536", "Port out of range"),
+        ("bolt://127.0.0.1:0", "not 0"),
+        (f"bolt://neo4j:{SECRET}@127.0.0.1:1/mydb", "takes no path"),
+        ("neo4j://127.0.0.1:1/mydb?policy=eu", "takes no path"),
+        ("bolt://127.0.0.1:1#frag", "fragment"),
+    ],
+)
+def test_a_uri_naming_another_port_or_database_than_the_driver_reads_is_refused(
+    uri: str, match: str
+) -> None:
+    """The driver connected to port 99999 - 65536 = 34463 for ``:99999`` and to 7687 for
+    ``:0``, and ignored a path (``/mydb``: the writes went to the default database) and a
+    fragment: another server or database than the URI names, or EngineUnavailableError
+    naming a port no one wrote. Refused before any connection, never quoting the password."""
+    with pytest.raises(ConfigurationError, match=match) as info:
+        _backend(uri, connect_timeout_s=1, retry_unreachable=False)
+    assert SECRET not in str(info.value)
+
+
+def test_credentials_before_an_empty_host_keep_the_scheme() -> None:
+    """``bolt://user:pw@`` (no host: the driver's localhost:7687, as ``bolt://``) was refused as
+    an "unsupported Neo4j URI scheme 'bolt:'": the credentials' removal lost the ``//``."""
+    try:  # nothing listens on 7687 here; a server there answers for the wrong credentials
+        _backend(f"bolt://neo4j:{SECRET}@", connect_timeout_s=1, retry_unreachable=False).close()
+    except (EngineUnavailableError, ConfigurationError) as exc:
+        assert "scheme" not in str(exc) and SECRET not in str(exc)
+        if isinstance(exc, EngineUnavailableError):
+            assert "localhost:7687" in str(exc)
+
+
 # ------------------------------------------------------------------------------------ start-up
 
 

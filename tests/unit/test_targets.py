@@ -618,3 +618,108 @@ def test_a_target_holding_a_space_in_a_password_is_masked_whole(target: str) -> 
         assert "S3c" not in result.output and "***" in result.output, result.output
     result = CliRunner().invoke(app, ["ls"], env={**env, "LINEAGE_GRAPH_STORE": target})
     assert "S3c" not in result.output, result.output
+
+
+@pytest.fixture
+def no_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process with no home directory: no HOME, and a user id without an account entry (a
+    container run with ``--user 12345``). Checked before any store is opened, so a test can
+    never reach the real home's default store."""
+    import pwd
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    for name in ("HOME", "XDG_DATA_HOME", "LINEAGE_GRAPH_STORE", "NEO4J_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    with pytest.raises(RuntimeError):
+        Path("~").expanduser()
+
+
+@pytest.mark.parametrize("target", [None, "~/store", "file:///x", Path("~/store")])
+def test_no_home_directory_is_a_configuration_error(no_home: None, target: str | None) -> None:
+    """pathlib's bare RuntimeError "Could not determine home directory." came out of
+    ``LineageStore.open()`` (the default store) and ``open("~/store")``: the CLI said "an
+    unexpected error (a defect of lineage-graph)", exit 70, with a traceback."""
+    from lineage_graph import LineageStore
+
+    if target == "file:///x":  # no '~': nothing to expand, resolved as before
+        assert resolve_target(target) == ("embedded-dir", Path("/x"))
+        return
+    with pytest.raises(ConfigurationError, match=r"home directory is unknown.*set HOME"):
+        LineageStore.open(target)
+
+
+def test_a_tilde_naming_no_user_is_a_configuration_error(tmp_path: Path) -> None:
+    """``~nosuchuser/store`` (no such account): the same bare RuntimeError, whatever HOME is."""
+    from tests.cli.conftest import invoke
+
+    with pytest.raises(ConfigurationError, match="no user named 'no-such-user-lg'"):
+        resolve_target("~no-such-user-lg/store")
+    result = invoke(["ls", "--store", "~no-such-user-lg/store"])
+    assert result.exit_code == 4, result.output
+    assert "no user named" in result.output and "Traceback" not in result.output
+
+
+def test_the_cli_without_a_home_directory_says_so(no_home: None) -> None:
+    """``lineage-graph ls`` with no store named and no home directory: exit 4 saying why, not
+    exit 70 with a traceback."""
+    from tests.cli.conftest import invoke
+
+    result = invoke(["ls"], env={"HOME": None, "XDG_DATA_HOME": None})
+    assert result.exit_code == 4, result.output
+    assert "home directory is unknown" in result.output
+
+
+MISSING_SLASHES_SECRET = "S3cr3t-no-slashes"
+
+
+def test_a_neo4j_uri_without_slashes_is_refused_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``NEO4J_URI=neo4j:pw@host:7687`` (the ``//`` forgotten): the whole text was quoted as an
+    "unsupported Neo4j URI scheme", password and all, by the library and twice by the CLI, and
+    shown whole by the settings' repr."""
+    from lineage_graph import LineageStore
+    from lineage_graph.backends.neo4j import Neo4jBackend
+    from lineage_graph.config import Neo4jSettings
+    from tests.cli.conftest import invoke
+
+    uri = f"neo4j:{MISSING_SLASHES_SECRET}@localhost:7687"
+    monkeypatch.delenv("LINEAGE_GRAPH_STORE", raising=False)
+    monkeypatch.setenv("NEO4J_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match="no '://'") as raised:
+        LineageStore.open()
+    assert MISSING_SLASHES_SECRET not in str(raised.value)
+    with pytest.raises(ConfigurationError, match="no '://'") as raised:
+        Neo4jBackend(Neo4jSettings(uri=uri))
+    assert MISSING_SLASHES_SECRET not in str(raised.value)
+    assert MISSING_SLASHES_SECRET not in repr(Neo4jSettings())
+    result = invoke(["ls"], env={"NEO4J_URI": uri})
+    assert result.exit_code == 4, result.output
+    assert MISSING_SLASHES_SECRET not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    [f"bolt:neo4j:{MISSING_SLASHES_SECRET}@h:1", "neo4j+s:/h", "redis:localhost", "file:/srv/x"],
+)
+def test_a_store_url_without_slashes_is_refused_not_made_a_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: str
+) -> None:
+    """``bolt:neo4j:pw@h:1`` was opened as a directory path: an empty store made in a folder
+    named after the password, which the CLI's messages then quoted."""
+    from lineage_graph import LineageStore
+    from tests.cli.conftest import invoke
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match="no '//'") as raised:
+        LineageStore.open(target)
+    assert MISSING_SLASHES_SECRET not in str(raised.value)
+    result = invoke(["ls", "--store", target])
+    assert result.exit_code == 4, result.output
+    assert MISSING_SLASHES_SECRET not in result.output
+    assert list(tmp_path.iterdir()) == []
