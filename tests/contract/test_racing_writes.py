@@ -327,3 +327,24 @@ def test_a_write_with_a_reuse_flag_that_loses_a_race_on_each_of_two_tries_still_
     )
     for c in contexts:
         assert [x.id for x in store.get_executions_by_context(c)] == [e]
+
+
+def test_a_type_given_an_external_id_another_type_took_meanwhile_says_which(
+    store: LineageStore,
+) -> None:
+    """An upgrade giving a stored type an external id another writer gave another type after
+    this one checked it: the engine's constraint refused it unnamed ('a unique key already
+    exists ... unique constraint violation on node of type ArtifactType' on FalkorDB); it is
+    said as the check says it, and nothing is written."""
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    with (
+        _after_first_call(
+            store._types,
+            "read",
+            lambda: store.put_artifact_type(ArtifactType(name="Model", external_id="x")),
+            query="types/get_artifact_types_by_external_ids",
+        ),
+        pytest.raises(AlreadyExistsError, match="external_id 'x' is taken by type 'Model'"),
+    ):
+        store.put_artifact_type(ArtifactType(name="DataSet", external_id="x"))
+    assert store.get_artifact_type("DataSet").external_id is None
