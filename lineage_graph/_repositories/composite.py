@@ -149,9 +149,18 @@ class CompositeWriter:
         each artifact must exist and hold none of the states when the write runs, else
         nothing is written (``check`` likewise)."""
         # With a reuse flag, a context or an artifact another writer stored after this one
-        # looked (AlreadyExistsError from the write, nothing written) is reused on a second try.
+        # looked (AlreadyExistsError from the write, nothing written) is reused on the next
+        # try. That try may lose a race for another of its keys (a third writer storing it
+        # between the try's read and its write): each lost race leaves one more key stored,
+        # so tries go on while the keys lost differ, at most once per key given plus one.
+        # The same key lost twice is not a race that reuse resolves (e.g. a name another
+        # artifact holds): raised.
         reuse = reuse_context_if_already_exist or reuse_artifact_if_already_exist_by_external_id
-        attempts = 2 if reuse else 1
+        attempts = 1
+        if reuse:
+            attempts += len(contexts) if reuse_context_if_already_exist else 0
+            attempts += len(artifacts) if reuse_artifact_if_already_exist_by_external_id else 0
+        lost: set[str] = set()
         for attempt in range(attempts):
             try:
                 return self._put_subgraph(
@@ -167,11 +176,12 @@ class CompositeWriter:
                     check=check,
                     servable=servable,
                 )
-            except AlreadyExistsError:
+            except AlreadyExistsError as exc:
                 # Lost a race for a context name or an artifact's external id: the winner's
                 # node now exists; reuse it.
-                if attempt + 1 == attempts:
+                if attempt + 1 == attempts or str(exc) in lost:
                     raise
+                lost.add(str(exc))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _put_subgraph(

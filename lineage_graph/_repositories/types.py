@@ -242,7 +242,17 @@ class TypeRepository(Repository):
             self.backend.ensure_property_keys(props)
             # Written only if the type is still as read: another writer's upgrade since then
             # is read again and this one's rules applied to it (MLMD runs them in a transaction).
-            if self.write(self._q(kind, "put_{}_type"), id=stored.id, props=props, expect=node):
+            try:
+                written = self.write(
+                    self._q(kind, "put_{}_type"), id=stored.id, props=props, expect=node
+                )
+            except AlreadyExistsError:
+                # The engine's constraint: another writer gave a type the external id since
+                # the check above. Said as that check says it (the engine names no key).
+                if merged.external_id is not None:
+                    self._check_external_id_free(kind, merged.external_id, stored.id)
+                raise
+            if written:
                 self._remember(kind, merged)
                 return stored.id
         raise FailedPreconditionError(

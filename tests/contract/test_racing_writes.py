@@ -267,3 +267,84 @@ def test_an_artifact_stored_meanwhile_under_the_external_id_is_reused(store: Lin
     assert [(ev.artifact_id, ev.execution_id) for ev in store.get_events_by_artifact_ids([a])] == [
         (a, e)
     ]
+
+
+@contextmanager
+def _after_each_call(
+    obj: Any, name: str, meanwhile: list[Callable[[], None]], *, query: str
+) -> Iterator[None]:
+    """``obj.name`` runs ``meanwhile[i]`` (another writer's write) after its i-th read of the
+    named ``query`` returns: each try of a retried write loses one more race."""
+    original = getattr(obj, name)
+    left = list(meanwhile)
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if left and args[0] == query:
+            left.pop(0)()
+        return result
+
+    setattr(obj, name, racing)
+    try:
+        yield
+    finally:
+        setattr(obj, name, original)
+
+
+@pytest.mark.parametrize("kind", ["artifacts", "contexts"])
+def test_a_write_with_a_reuse_flag_that_loses_a_race_on_each_of_two_tries_still_reuses(
+    store: LineageStore, kind: str
+) -> None:
+    """A write reusing by key lost one race, retried, and lost another on its second try (a
+    third writer stored its other key between the try's read and its write): it raised
+    AlreadyExistsError despite the reuse flag (1 of 240 racing put_execution calls of six
+    processes through the MLMD adapter), where ml_metadata on SQLite reuses. Each lost race
+    leaves one more key stored: the write tries again and reuses both."""
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_context_type(ContextType(name="Pipeline"))
+    data = [Artifact(type="DataSet", uri=f"s3://{k}", external_id=k) for k in "ab"]
+    pipes = [Context(type="Pipeline", name=k) for k in "ab"]
+    if kind == "artifacts":
+        repo, query = store._artifacts, "artifacts/get_by_external_ids"
+        racers = [lambda: store.put_artifacts([data[0]]), lambda: store.put_artifacts([data[1]])]
+    else:
+        repo, query = store._contexts, "contexts/get_by_type_and_names"
+        racers = [lambda: store.put_contexts([pipes[0]]), lambda: store.put_contexts([pipes[1]])]
+    with _after_each_call(repo, "read", racers, query=query):
+        e, artifacts, contexts = store.put_execution(
+            Execution(type="Trainer"),
+            [(a, Event(type=EventType.OUTPUT)) for a in data],
+            pipes,
+            reuse_artifact_if_already_exist_by_external_id=True,
+            reuse_context_if_already_exist=True,
+        )
+    assert sorted(x.id or 0 for x in store.get_artifacts()) == sorted(artifacts)
+    assert sorted(x.id or 0 for x in store.get_contexts()) == sorted(contexts)
+    assert len(store.get_executions()) == 1
+    assert sorted(ev.artifact_id for ev in store.get_events_by_execution_ids([e])) == sorted(
+        artifacts
+    )
+    for c in contexts:
+        assert [x.id for x in store.get_executions_by_context(c)] == [e]
+
+
+def test_a_type_given_an_external_id_another_type_took_meanwhile_says_which(
+    store: LineageStore,
+) -> None:
+    """An upgrade giving a stored type an external id another writer gave another type after
+    this one checked it: the engine's constraint refused it unnamed ('a unique key already
+    exists ... unique constraint violation on node of type ArtifactType' on FalkorDB); it is
+    said as the check says it, and nothing is written."""
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    with (
+        _after_first_call(
+            store._types,
+            "read",
+            lambda: store.put_artifact_type(ArtifactType(name="Model", external_id="x")),
+            query="types/get_artifact_types_by_external_ids",
+        ),
+        pytest.raises(AlreadyExistsError, match="external_id 'x' is taken by type 'Model'"),
+    ):
+        store.put_artifact_type(ArtifactType(name="DataSet", external_id="x"))
+    assert store.get_artifact_type("DataSet").external_id is None
