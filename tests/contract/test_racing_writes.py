@@ -6,7 +6,7 @@ is made at the racing moment, inside the first write's own steps (after its read
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
@@ -37,19 +37,19 @@ def contexts(store: LineageStore) -> list[int]:
 
 
 @contextmanager
-def _after_first_call(
-    obj: Any, name: str, meanwhile: Callable[[], None], *, query: str | None = None
+def _after_each_call(
+    obj: Any, name: str, meanwhile: list[Callable[[], None]], *, query: str | None = None
 ) -> Iterator[None]:
-    """``obj.name`` runs ``meanwhile`` (another writer's write) after its first call returns
-    (its first read of the named ``query``, for ``read``)."""
+    """``obj.name`` runs ``meanwhile[i]`` (another writer's write) after its i-th call returns
+    (its i-th read of the named ``query``, for ``read``): each try of a retried write loses one
+    more race."""
     original = getattr(obj, name)
-    calls = []
+    left = list(meanwhile)
 
     def racing(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
-        if not calls and (query is None or args[0] == query):
-            calls.append(1)
-            meanwhile()
+        if left and (query is None or args[0] == query):
+            left.pop(0)()
         return result
 
     setattr(obj, name, racing)
@@ -57,6 +57,14 @@ def _after_first_call(
         yield
     finally:
         setattr(obj, name, original)
+
+
+def _after_first_call(
+    obj: Any, name: str, meanwhile: Callable[[], None], *, query: str | None = None
+) -> AbstractContextManager[None]:
+    """``obj.name`` runs ``meanwhile`` (another writer's write) after its first call returns
+    (its first read of the named ``query``, for ``read``)."""
+    return _after_each_call(obj, name, [meanwhile], query=query)
 
 
 def _parents(store: LineageStore, ids: list[int]) -> dict[int, list[int]]:
@@ -267,28 +275,6 @@ def test_an_artifact_stored_meanwhile_under_the_external_id_is_reused(store: Lin
     assert [(ev.artifact_id, ev.execution_id) for ev in store.get_events_by_artifact_ids([a])] == [
         (a, e)
     ]
-
-
-@contextmanager
-def _after_each_call(
-    obj: Any, name: str, meanwhile: list[Callable[[], None]], *, query: str
-) -> Iterator[None]:
-    """``obj.name`` runs ``meanwhile[i]`` (another writer's write) after its i-th read of the
-    named ``query`` returns: each try of a retried write loses one more race."""
-    original = getattr(obj, name)
-    left = list(meanwhile)
-
-    def racing(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        if left and args[0] == query:
-            left.pop(0)()
-        return result
-
-    setattr(obj, name, racing)
-    try:
-        yield
-    finally:
-        setattr(obj, name, original)
 
 
 @pytest.mark.parametrize("kind", ["artifacts", "contexts"])
