@@ -179,6 +179,20 @@ class WriteBatch:
             NodeKind.CONTEXT: self.contexts,
         }
 
+    def _guarded_ends(self) -> dict[NodeKind, set[int]]:
+        """The ids of the nodes that are an end of one of this write's events or links: the
+        event and link parts of graph/write abort the write when an end does not exist (as the
+        reference guards do), so a reference among them needs no guard of its own (one subquery
+        and one index seek less per statement: a put_execution reading a stored artifact, ~0.07
+        of ~0.5 ms of FalkorDB's time). GraphWriter still names a missing one from
+        ``references`` (:meth:`GraphWriter._raise_missing_references`), as before."""
+        events = (*self.inputs, *self.outputs)
+        return {
+            NodeKind.ARTIFACT: {r["artifact_id"] for r in (*events, *self.attributions)},
+            NodeKind.EXECUTION: {r["execution_id"] for r in (*events, *self.associations)},
+            NodeKind.CONTEXT: {r["context_id"] for r in (*self.attributions, *self.associations)},
+        }
+
     def params(self) -> dict[str, Any]:
         def split(p: PreparedNodes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             if p is None:
@@ -218,9 +232,12 @@ class WriteBatch:
             for r in new_e
         ]
         params: dict[str, Any] = {}
+        guarded = self._guarded_ends()
         for kind, prepared in self.by_kind().items():
             label = kind.value.lower()
             references = prepared.references if prepared is not None else []
+            if references and guarded[kind]:
+                references = [i for i in references if i not in guarded[kind]]
             params[f"{label}_refs"] = id_ranges(references)
             params[f"{label}_refs_count"] = len(references)
             params[f"{label}_names"], params[f"{label}_external_ids"] = _unique_keys(prepared)
