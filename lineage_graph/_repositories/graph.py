@@ -280,7 +280,13 @@ class WriteBatch:
             )
         }
         for name, (rows, ends, fields) in parts.items():
-            params[name], params[f"{name}_at"] = positioned(rows, ends, fields, created)
+            if len(rows) > FEW_ROWS:
+                params[name], params[f"{name}_at"] = positioned(rows, ends, fields, created)
+            else:  # its `few` text (FalkorDB; Neo4j's has no other) seeks each end by id
+                params[name] = [
+                    dict(r) if fields is None else {f: r[f] for f in fields} for r in rows
+                ]
+                params[f"{name}_at"] = {}
         return params
 
 
