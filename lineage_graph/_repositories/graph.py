@@ -130,16 +130,25 @@ def _by_keys(
             groups.append((set(keys), list(members)))
     out: list[LiteralString] = []
     for k, (group_keys, group_rows) in enumerate(groups):
-        ordered = sorted(group_keys)
-        for key in ordered:
-            if "`" in key:  # the encoding escapes it: never reached
-                raise InvalidArgumentError(f"property key {key!r} holds a backtick")
-        inline = "{" + ", ".join(f"`{key}`: r[{i}]" for i, key in enumerate(ordered)) + "}"
+        ordered = tuple(sorted(group_keys))
         param = f"{name}_{k}"
         params[param] = [[row["props"].get(key) for key in ordered] for row in group_rows]
-        # Not a literal: the keys are quoted identifiers, every value is a parameter.
-        out.append(re.sub(rf"\${name}\b", f"${param}", body).replace(_INLINE, inline))
+        out.append(_written_out(name, param, body, ordered))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _written_out(
+    name: str, param: str, body: LiteralString, keys: tuple[str, ...]
+) -> LiteralString:
+    """``body`` of part ``$name`` for one group of :func:`_by_keys`: reading ``$param``, its
+    stand-in map written out with ``keys`` (a writer repeats a few shapes: built once each)."""
+    for key in keys:
+        if "`" in key:  # the encoding escapes it: never reached
+            raise InvalidArgumentError(f"property key {key!r} holds a backtick")
+    inline = "{" + ", ".join(f"`{key}`: r[{i}]" for i, key in enumerate(keys)) + "}"
+    # Not a literal: the keys are quoted identifiers, every value is a parameter.
+    return re.sub(rf"\${name}\b", f"${param}", body).replace(_INLINE, inline)
 
 
 @dataclass
@@ -288,6 +297,13 @@ class WriteBatch:
                 ]
                 params[f"{name}_at"] = {}
         return params
+
+
+@functools.lru_cache(maxsize=64)
+def _parameters(text: str) -> frozenset[str]:
+    """The parameters a composed graph/write text reads (not in quoted property keys): a
+    writer repeats a few texts, so each is scanned once."""
+    return frozenset(_PARAMETER.findall(_QUOTED.sub("", text)))
 
 
 def _patches(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -558,7 +574,7 @@ class GraphWriter(Repository):
             return
         text = compose(self.queries["graph/write"].text(self.backend.dialect), params)
         # Only the parameters of the parts kept: each one is encoded, sent and parsed.
-        used = set(_PARAMETER.findall(_QUOTED.sub("", text)))  # not in quoted property keys
+        used = _parameters(text)
         sent = {k: v for k, v in params.items() if k in used}
         try:
             try:
