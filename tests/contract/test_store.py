@@ -1647,6 +1647,65 @@ def test_references_given_by_id_alone_are_checked_by_the_write(typed: LineageSto
         assert snapshot(typed) == before
 
 
+def test_a_reference_is_checked_whether_or_not_an_event_or_a_link_reads_it(
+    typed: LineageStore,
+) -> None:
+    """The write's event and link parts prove the ends they read exist, so a reference among
+    them has no guard of its own; one that no event or link reads keeps it. Either way a
+    missing one is a NotFoundError naming it, with nothing written."""
+    [data] = typed.put_artifacts([Artifact(type="DataSet", uri="/d")])
+    [run] = typed.put_executions([Execution(type="Trainer")])
+    before = snapshot(typed)
+    input_ = Event(type=EventType.INPUT)
+    missing = [
+        # a missing reference beside one an event reads: no event proves it
+        lambda: typed.put_lineage_subgraph(
+            [Execution(id=run)], [Artifact(id=data), Artifact(id=987654)], [], [(0, 0, input_)]
+        ),
+        lambda: typed.put_lineage_subgraph(
+            [Execution(id=run), Execution(id=987654)], [Artifact(id=data)], [], []
+        ),
+        lambda: typed.put_execution(
+            Execution(type="Trainer"),
+            [(Artifact(id=data), input_), (Artifact(id=987654), None)],
+            [],
+        ),
+        # a missing reference an event or a link reads
+        lambda: typed.put_execution(
+            Execution(type="Trainer"),
+            [(Artifact(id=data), input_), (Artifact(id=987654), Event(type=EventType.OUTPUT))],
+            [],
+        ),
+        lambda: typed.put_lineage_subgraph(
+            [Execution(id=987654)], [Artifact(id=data)], [], [(0, 0, input_)]
+        ),
+    ]
+    for call in missing:
+        with pytest.raises(NotFoundError, match=r"987654"):
+            call()
+        assert snapshot(typed) == before
+    linked_only = [  # (named by the links' check: an InvalidArgumentError, as before)
+        lambda: typed.put_execution(  # an attribution reads it
+            Execution(type="Trainer"),
+            [(Artifact(id=data), input_), (Artifact(id=987654), None)],
+            [Context(type="Experiment", name="new")],
+        ),
+        lambda: typed.put_lineage_subgraph(  # an association reads it
+            [Execution(id=987654)], [], [Context(type="Experiment", name="new")], []
+        ),
+    ]
+    for call in linked_only:
+        with pytest.raises((NotFoundError, InvalidArgumentError), match=r"987654"):
+            call()
+        assert snapshot(typed) == before
+    eid, _, _ = typed.put_execution(
+        Execution(type="Trainer"),
+        [(Artifact(id=data), input_)],
+        [Context(type="Experiment", name="new")],
+    )
+    assert [e.artifact_id for e in typed.get_events_by_execution_ids([eid])] == [data]
+
+
 def test_unique_violation_inside_the_engine_rolls_back_the_whole_statement(
     typed: LineageStore,
 ) -> None:
