@@ -33,6 +33,7 @@ from lineage_graph import (
     PropertyType,
     ProtoValue,
 )
+from lineage_graph._repositories.graph import FEW_ROWS
 from lineage_graph._schema import SCHEMA_VERSION
 from lineage_graph.models import INT64_MAX, INT64_MIN
 
@@ -1655,9 +1656,16 @@ def test_a_reference_is_checked_whether_or_not_an_event_or_a_link_reads_it(
     missing one is a NotFoundError naming it, with nothing written."""
     [data] = typed.put_artifacts([Artifact(type="DataSet", uri="/d")])
     [run] = typed.put_executions([Execution(type="Trainer")])
+    more = typed.put_artifacts([Artifact(type="DataSet", uri=f"/m{i}") for i in range(FEW_ROWS)])
     before = snapshot(typed)
     input_ = Event(type=EventType.INPUT)
     missing = [
+        # more events than FEW_ROWS: the part finds its ends by position, not by id
+        lambda: typed.put_execution(
+            Execution(type="Trainer"),
+            [(Artifact(id=i), input_) for i in [data, *more, 987654]],
+            [],
+        ),
         # a missing reference beside one an event reads: no event proves it
         lambda: typed.put_lineage_subgraph(
             [Execution(id=run)], [Artifact(id=data), Artifact(id=987654)], [], [(0, 0, input_)]
