@@ -154,7 +154,11 @@ class CompositeWriter:
         # between the try's read and its write): each lost race leaves one more key stored,
         # so tries go on while the keys lost differ, at most once per key given plus one.
         # The same key lost twice is not a race that reuse resolves (e.g. a name another
-        # artifact holds): raised.
+        # artifact holds): raised. Only the write's own refusal is such a race: what is refused
+        # before it (the same event twice in one write, two artifacts with one external id)
+        # holds on every try, and is raised at once. Its message may name ids this write
+        # takes, which differ from try to try when another thread takes ids meanwhile: it
+        # was tried once per artifact given plus one (53 times for 52 artifacts).
         reuse = reuse_context_if_already_exist or reuse_artifact_if_already_exist_by_external_id
         attempts = 1
         if reuse:
@@ -162,26 +166,32 @@ class CompositeWriter:
             attempts += len(artifacts) if reuse_artifact_if_already_exist_by_external_id else 0
         lost: set[str] = set()
         for attempt in range(attempts):
+            batch, result = self._put_subgraph(
+                executions,
+                artifacts,
+                contexts,
+                event_edges,
+                reuse_contexts=reuse_context_if_already_exist,
+                reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
+                fold_artifacts=fold_new_artifacts,
+                artifact_mask=artifact_mask,
+                artifact_expect=artifact_expect,
+                check=check,
+                servable=servable,
+            )
             try:
-                return self._put_subgraph(
-                    executions,
-                    artifacts,
-                    contexts,
-                    event_edges,
-                    reuse_contexts=reuse_context_if_already_exist,
-                    reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
-                    fold_artifacts=fold_new_artifacts,
-                    artifact_mask=artifact_mask,
-                    artifact_expect=artifact_expect,
-                    check=check,
-                    servable=servable,
-                )
+                self.writer.execute(batch)
+            except EngineUnavailableError as exc:
+                exc.in_doubt_result = result  # the ids the caller gets had the reply come
+                raise
             except AlreadyExistsError as exc:
                 # Lost a race for a context name or an artifact's external id: the winner's
                 # node now exists; reuse it.
                 if attempt + 1 == attempts or str(exc) in lost:
                     raise
                 lost.add(str(exc))
+                continue
+            return result
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _put_subgraph(
@@ -198,7 +208,8 @@ class CompositeWriter:
         artifact_expect: Mapping[int, Mapping[str, Any]] | None = None,
         check: Callable[[], None] | None = None,
         servable: tuple[Sequence[int], Collection[int]] = ((), ()),
-    ) -> tuple[list[int], list[int], list[int]]:
+    ) -> tuple[WriteBatch, tuple[list[int], list[int], list[int]]]:
+        """The write of one try, not run (its new ids taken), and the ids it returns."""
         now = now_ms()
         artifact_at = list(range(len(artifacts)))
         if reuse_artifacts:
@@ -280,13 +291,7 @@ class CompositeWriter:
             for prepared in (pc, pa, pe):
                 self.writer.ids.release(prepared.kind.value, prepared.new_ids)
             raise
-        result = pe.ids, artifact_ids, [pc.ids[at] for at in context_at]
-        try:
-            self.writer.execute(batch)
-        except EngineUnavailableError as exc:
-            exc.in_doubt_result = result  # the ids the caller gets had the reply come
-            raise
-        return result
+        return batch, (pe.ids, artifact_ids, [pc.ids[at] for at in context_at])
 
     @staticmethod
     def _bind_event(

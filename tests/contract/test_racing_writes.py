@@ -334,3 +334,38 @@ def test_a_type_given_an_external_id_another_type_took_meanwhile_says_which(
     ):
         store.put_artifact_type(ArtifactType(name="DataSet", external_id="x"))
     assert store.get_artifact_type("DataSet").external_id is None
+
+
+def test_a_write_with_a_reuse_flag_refused_before_it_runs_is_not_tried_again(
+    store: LineageStore,
+) -> None:
+    """What is refused before the write runs (here the same event twice in one write) holds on
+    every try: it is raised at once. It was tried again while its message changed, and the
+    message names the execution id each try takes, which differs when another thread of the
+    process takes ids meanwhile: tried once per artifact given plus one (53 times for 52)."""
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    [old] = store.put_artifacts([Artifact(type="DataSet", uri="s3://old")])
+    given = [(Artifact(id=old, type="DataSet", uri="s3://old"), Event(type=EventType.OUTPUT))] * 2
+    given += [
+        (Artifact(type="DataSet", uri=f"s3://{k}", external_id=k), Event(type=EventType.OUTPUT))
+        for k in "abcdefgh"
+    ]
+    tries: list[int] = []
+
+    def meanwhile() -> None:  # one try's reuse lookup, then another thread's new execution
+        tries.append(1)
+        store.put_executions([Execution(type="Trainer")])
+
+    with (
+        _after_each_call(
+            store._artifacts, "read", [meanwhile] * 20, query="artifacts/get_by_external_ids"
+        ),
+        pytest.raises(AlreadyExistsError, match=r"the same .* event twice in one write"),
+    ):
+        store.put_execution(
+            Execution(type="Trainer"), given, reuse_artifact_if_already_exist_by_external_id=True
+        )
+    assert len(tries) == 1
+    assert len(store.get_executions()) == len(tries)  # the other thread's only
+    assert [a.id for a in store.get_artifacts()] == [old]
