@@ -24,6 +24,9 @@ _URL = re.compile(
 )
 #: A URL's scheme and ``://`` at the head of a text (:func:`strip_credentials`).
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+#: A scheme and ``:`` at the head of a text, its ``//`` forgotten (``neo4j:pw@host``); a path
+#: (``/data/runs:2024@x``, ``./a:b@c``) has none.
+_SCHEME_NO_SLASHES = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 #: Where a URL's authority ends (``urllib.parse.urlsplit``, redis-py and the neo4j driver
 #: read it so): its first ``/``, ``?`` or ``#``.
@@ -118,14 +121,15 @@ def redact_target(target: str) -> str:
     space: ``unix:///s.sock?password=pa ss`` was shown ``...?password=*** ss`` by
     :func:`redact_url`, whose URL ends at whitespace in a message), a line break too
     (``redis://:pa\\nss@h``, shown whole by ``ls`` and ``doctor --json``: ``urlsplit`` drops it
-    and reads the password ``pass``). A target with no ``://`` whose text before its last ``@``
-    holds a ``:`` is masked from that ``:`` (a URL whose ``//`` was forgotten,
-    ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole). Any other text is
-    as :func:`redact_url` shows it."""
+    and reads the password ``pass``). A target with no ``://`` that begins with a scheme and
+    ``:`` and holds an ``@`` is masked from that ``:`` to its last ``@`` (a URL whose ``//`` was
+    forgotten, ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole); a path
+    (``/data/runs:2024@x``, ``./runs:2024@x``: no scheme at its head) is shown as written. Any
+    other text is as :func:`redact_url` shows it."""
     m = _SCHEME.match(target)
     if m is None:
         info, at, host = target.rpartition("@")
-        if at and ":" in info and "://" not in target:
+        if at and "://" not in target and _SCHEME_NO_SLASHES.match(info):
             return f"{info.partition(':')[0]}:{MASK}@{host}"
         return redact_url(target)
     return _masked_url(m[0], target[m.end() :])

@@ -723,3 +723,28 @@ def test_a_store_url_without_slashes_is_refused_not_made_a_directory(
     assert result.exit_code == 4, result.output
     assert MISSING_SLASHES_SECRET not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["runs:2024@x", "exp:a/b@c"])
+def test_a_directory_holding_a_colon_and_an_at_sign_is_shown_as_written(
+    tmp_path: Path, name: str
+) -> None:
+    """A store directory ``/tmp/.../runs:2024@x`` (a path: no scheme at its head) is no URL
+    whose ``//`` was forgotten: ``doctor`` showed it ``.../runs:***@x`` (and ``exp:a/b@c`` as
+    ``exp:***@c``), a directory that does not exist, beside the real name on the next line. A
+    target that begins with a scheme is still masked."""
+    import json
+
+    from lineage_graph import LineageStore
+    from lineage_graph._redact import redact_target
+    from tests.cli.conftest import invoke
+
+    path = tmp_path / name
+    with LineageStore.open(path):  # the real embedded engine makes the store there
+        pass
+    assert resolve_target(str(path)) == ("embedded-dir", path)
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    details = {c["check"]: c["detail"] for c in json.loads(result.output)["checks"]}
+    assert details["store target"] == f"embedded-dir: {path}", result.output
+    assert redact_target(f"./{name}") == f"./{name}"
+    assert redact_target("neo4j:pw@h:7687") == "neo4j:***@h:7687"
