@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import ParseResult, SplitResult
 
 __all__ = [
     "MASK",
     "check_url_password",
+    "parse_url",
     "redact_secrets",
     "redact_target",
     "redact_url",
@@ -339,3 +343,33 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
         "'?' as %3F, '#' as %23, '@' as %40); the drivers read the text before it as the "
         f"host and port{advice}"
     )
+
+
+_Parsed = TypeVar("_Parsed", SplitResult, ParseResult)
+
+
+def parse_url(url: str, what: str, parse: Callable[[str], _Parsed]) -> tuple[_Parsed, int | None]:
+    """``(parse(url), its port)``, or :class:`~lineage_graph.exceptions.ConfigurationError`
+    naming ``what`` and quoting none of the URL. urllib's ValueErrors quote its parts: the
+    password of a URL whose ``@host`` was forgotten (``bolt://neo4j:s3cret``: "Port could not
+    be cast to integer value as 's3cret'"), of a user info in brackets (``'s3cret' does not
+    appear to be an IPv4 or IPv6 address``), the whole user info when a character reads as
+    ``#`` once NFKC-normalized (a fullwidth ``#``, U+FF03)."""
+    from .exceptions import ConfigurationError
+
+    try:
+        parts = parse(url)
+    except ValueError:
+        raise ConfigurationError(
+            f"invalid {what}: its host cannot be read ('[' ']' around no IPv6 address, or a "
+            "character that reads as '/', '?', '#', '@' or ':' once NFKC-normalized)"
+        ) from None
+    try:
+        return parts, parts.port
+    except ValueError as exc:
+        why = (
+            "Port out of range 0-65535"
+            if "out of range" in str(exc)
+            else "its port is not a number (a user:password written with no @host?)"
+        )
+        raise ConfigurationError(f"invalid {what}: {why}") from None

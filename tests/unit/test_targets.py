@@ -748,3 +748,37 @@ def test_a_directory_holding_a_colon_and_an_at_sign_is_shown_as_written(
     assert details["store target"] == f"embedded-dir: {path}", result.output
     assert redact_target(f"./{name}") == f"./{name}"
     assert redact_target("neo4j:pw@h:7687") == "neo4j:***@h:7687"
+
+
+URL_SECRET = "S3cr3t-unparsed"
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [f"neo4j:{URL_SECRET}", f"neo4j:pa\uff03{URL_SECRET}@h:1", f"neo4j:[{URL_SECRET}]"],
+)
+def test_a_url_urllib_cannot_read_is_refused_without_its_password(
+    tmp_path: Path, rest: str
+) -> None:
+    """urllib's ValueErrors quote the URL's parts, and the errors quoted them: the password of
+    ``bolt://neo4j:pw`` (its ``@host`` forgotten: "Port could not be cast to integer value as
+    'pw'"), of ``neo4j:[pw]`` ("'pw' does not appear to be an IPv4 or IPv6 address"), and
+    the whole user info when a fullwidth ``#`` in it is a ``#`` once NFKC-normalized. The
+    same for Neo4j, FalkorDB and import-mlmd's mysql:// (whose last two were a traceback,
+    exit 70)."""
+    from lineage_graph import LineageStore
+    from lineage_graph.backends.neo4j import Neo4jBackend
+    from lineage_graph.config import Neo4jSettings
+    from tests.cli.conftest import invoke
+
+    with pytest.raises(ConfigurationError, match="invalid Neo4j URI") as raised:
+        Neo4jBackend(Neo4jSettings(uri=f"bolt://{rest}", connect_timeout_s=1))
+    assert URL_SECRET not in str(raised.value)
+    with pytest.raises(ConfigurationError, match="invalid FalkorDB URL") as raised:
+        LineageStore.open(f"redis://{rest}")
+    assert URL_SECRET not in str(raised.value)
+    store = tmp_path / "store"
+    result = invoke(["import-mlmd", f"mysql://{rest}/db", "--store", str(store)])
+    assert result.exit_code == 5, result.output
+    assert URL_SECRET not in result.output and "Traceback" not in result.output
+    assert not store.exists()
