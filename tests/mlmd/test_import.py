@@ -1112,14 +1112,15 @@ def test_a_mysql_password_holding_a_raw_slash_is_refused_unquoted(
     assert not (tmp_path / "store").exists()
 
 
-@pytest.mark.parametrize("mode", ["rw", "rwc"])
+@pytest.mark.parametrize("mode", ["rw", "rwc", "r%77c", "rwc&mo%64e=rw"])
 def test_a_config_whose_uri_mode_writes_is_imported_read_only(
     mlmd_file: Path, tmp_path: Path, mode: str
 ) -> None:
     """The ConnectionConfig a pipeline writes with (``file:/m.db?mode=rwc``) is imported: the
     source is opened READONLY, and SQLite refused the URI's mode asking more ("cannot open the
     MLMD store: Cannot connect sqlite3 database: access mode not allowed: rwc"). The file is
-    not written."""
+    not written. SQLite decodes a parameter's ``%HH`` (``mode=r%77c`` is ``mode=rwc``): such a
+    mode was left as written, and refused."""
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = f"file:{mlmd_file}?mode={mode}&cache=private"
     before = mlmd_file.read_bytes()
