@@ -1144,3 +1144,23 @@ def test_a_mysql_url_with_options_is_refused_not_ignored(tmp_path: Path, tail: s
     assert "takes no '?' options" in result.output and "ConnectionConfig file" in result.output
     assert "hunter2222" not in result.output
     assert not store.exists()
+
+
+def test_a_config_whose_file_name_holds_mode_rw_is_imported(
+    mlmd_file: Path, tmp_path: Path
+) -> None:
+    """A ``file:`` URI with no query, naming a file ``m.db&mode=rw``: its path was rewritten
+    (``m.db&mode=ro``, another file) and the import failed (FailedPreconditionError)."""
+    import shutil
+
+    source = tmp_path / "m.db&mode=rw"
+    shutil.copyfile(mlmd_file, source)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = f"file:{source}"
+    with LineageStore.open(tmp_path / "by-path") as by_path:
+        import_mlmd(str(mlmd_file), by_path)
+        expected = snapshot(by_path)
+    with LineageStore.open(tmp_path / "by-config") as store:
+        import_mlmd(config, store)
+        assert snapshot(store) == expected
+    assert not (tmp_path / "m.db&mode=ro").exists()
