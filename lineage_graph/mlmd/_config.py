@@ -33,7 +33,12 @@ from .. import _migrations
 from ..backends import open_backend
 from ..backends._falkordb_server import holds_store
 from ..config import expand_home
-from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from ..exceptions import (
+    ConfigurationError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
 
@@ -197,7 +202,14 @@ def _from_connection_config(config: Any) -> LineageStore:
             )
         return LineageStore.open("memory")
     if which == "sqlite":
-        directory = sqlite_store_dir(config.sqlite.filename_uri)
+        try:
+            directory = sqlite_store_dir(config.sqlite.filename_uri)
+        except ConfigurationError as exc:  # "~nosuchuser/m.db", or "~/m.db" with no home known
+            # MLMD: RuntimeError "unable to open database file" (its folder does not exist), as
+            # for any missing folder below: both a NotFoundError and a RuntimeError here too
+            raise MissingStoreError(
+                f"Cannot connect sqlite3 database: unable to open database file: {exc}"
+            ) from None
         source = Path(str(directory)[: -len(SQLITE_SUFFIX)])
         if source.is_dir() or _sqlite_uri(config.sqlite.filename_uri)[0].endswith("/"):
             # SQLite opens no directory as a database: "adir" made a store "adir.lineage-graph"

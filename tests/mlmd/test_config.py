@@ -500,12 +500,21 @@ def test_sqlite_uri_parameter_names_are_case_sensitive(tmp_path: Path) -> None:
         assert [t.name for t in adapter.get_artifact_types()] == ["T"]
 
 
-def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error() -> None:
+def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``~nosuchuser/mlmd.db``: pathlib's bare RuntimeError "Could not determine home
-    directory." came out of the constructor; now an ml_metadata error (ml_metadata itself
-    finds no such folder: "unable to open database file")."""
-    with pytest.raises(errors.InvalidArgumentError, match="no user named 'no-such-user-lg'"):
-        MetadataStore(_sqlite("~no-such-user-lg/mlmd.db"))
+    directory." came out of the constructor; now the error ml_metadata raises for a missing
+    folder (it expands no '~': "unable to open database file", a RuntimeError), as for any
+    other missing folder: NotFoundError and RuntimeError, not InvalidArgumentError alone."""
+    monkeypatch.chdir(tmp_path)  # ml_metadata reads the name as ./~no-such-user-lg/mlmd.db
+    config = _sqlite("~no-such-user-lg/mlmd.db")
+    with pytest.raises(RuntimeError, match="unable to open database file"):
+        mlmd.MetadataStore(config)
+    with pytest.raises(errors.NotFoundError, match="no user named 'no-such-user-lg'") as raised:
+        MetadataStore(config)
+    assert isinstance(raised.value, RuntimeError)
+    assert "unable to open database file" in str(raised.value)
 
 
 @pytest.mark.parametrize(
