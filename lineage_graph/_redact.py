@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import ParseResult, SplitResult
 
 __all__ = [
     "MASK",
     "check_url_password",
+    "parse_url",
     "redact_secrets",
     "redact_target",
     "redact_url",
@@ -24,6 +28,9 @@ _URL = re.compile(
 )
 #: A URL's scheme and ``://`` at the head of a text (:func:`strip_credentials`).
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+#: A scheme and ``:`` at the head of a text, its ``//`` forgotten (``neo4j:pw@host``); a path
+#: (``/data/runs:2024@x``, ``./a:b@c``) has none.
+_SCHEME_NO_SLASHES = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 #: Where a URL's authority ends (``urllib.parse.urlsplit``, redis-py and the neo4j driver
 #: read it so): its first ``/``, ``?`` or ``#``.
@@ -118,14 +125,15 @@ def redact_target(target: str) -> str:
     space: ``unix:///s.sock?password=pa ss`` was shown ``...?password=*** ss`` by
     :func:`redact_url`, whose URL ends at whitespace in a message), a line break too
     (``redis://:pa\\nss@h``, shown whole by ``ls`` and ``doctor --json``: ``urlsplit`` drops it
-    and reads the password ``pass``). A target with no ``://`` whose text before its last ``@``
-    holds a ``:`` is masked from that ``:`` (a URL whose ``//`` was forgotten,
-    ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole). Any other text is
-    as :func:`redact_url` shows it."""
+    and reads the password ``pass``). A target with no ``://`` that begins with a scheme and
+    ``:`` and holds an ``@`` is masked from that ``:`` to its last ``@`` (a URL whose ``//`` was
+    forgotten, ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole); a path
+    (``/data/runs:2024@x``, ``./runs:2024@x``: no scheme at its head) is shown as written. Any
+    other text is as :func:`redact_url` shows it."""
     m = _SCHEME.match(target)
     if m is None:
         info, at, host = target.rpartition("@")
-        if at and ":" in info and "://" not in target:
+        if at and "://" not in target and _SCHEME_NO_SLASHES.match(info):
             return f"{info.partition(':')[0]}:{MASK}@{host}"
         return redact_url(target)
     return _masked_url(m[0], target[m.end() :])
@@ -335,3 +343,33 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
         "'?' as %3F, '#' as %23, '@' as %40); the drivers read the text before it as the "
         f"host and port{advice}"
     )
+
+
+_Parsed = TypeVar("_Parsed", SplitResult, ParseResult)
+
+
+def parse_url(url: str, what: str, parse: Callable[[str], _Parsed]) -> tuple[_Parsed, int | None]:
+    """``(parse(url), its port)``, or :class:`~lineage_graph.exceptions.ConfigurationError`
+    naming ``what`` and quoting none of the URL. urllib's ValueErrors quote its parts: the
+    password of a URL whose ``@host`` was forgotten (``bolt://neo4j:s3cret``: "Port could not
+    be cast to integer value as 's3cret'"), of a user info in brackets (``'s3cret' does not
+    appear to be an IPv4 or IPv6 address``), the whole user info when a character reads as
+    ``#`` once NFKC-normalized (a fullwidth ``#``, U+FF03)."""
+    from .exceptions import ConfigurationError
+
+    try:
+        parts = parse(url)
+    except ValueError:
+        raise ConfigurationError(
+            f"invalid {what}: its host cannot be read ('[' ']' around no IPv6 address, or a "
+            "character that reads as '/', '?', '#', '@' or ':' once NFKC-normalized)"
+        ) from None
+    try:
+        return parts, parts.port
+    except ValueError as exc:
+        why = (
+            "Port out of range 0-65535"
+            if "out of range" in str(exc)
+            else "its port is not a number (a user:password written with no @host?)"
+        )
+        raise ConfigurationError(f"invalid {what}: {why}") from None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, LiteralString
 from urllib.parse import unquote, urlparse, urlunparse
 
-from .._redact import check_url_password
+from .._redact import check_url_password, parse_url
 from ..config import EmbeddedSettings
 from ..exceptions import (
     AlreadyExistsError,
@@ -677,11 +677,8 @@ class EmbeddedBackend(Backend):
         # a password holding a raw "/" ("redis://:pa/ss@host"): the port "pa", quoted in errors;
         # an "@" in the path (redis://host:port/my@graph) reads as one too: the graph setting
         check_url_password(url, "FalkorDB URL", data="path")
-        try:  # a URL that cannot be parsed is the user's to fix; never quoted: a password
-            parsed = urlparse(url)
-            port = parsed.port
-        except ValueError as exc:
-            raise ConfigurationError(f"invalid FalkorDB URL: {exc}") from None
+        # a URL that cannot be parsed is the user's to fix; never quoted: a password
+        parsed, port = parse_url(url, "FalkorDB URL", urlparse)
         if parsed.query or parsed.fragment:
             # Never read: "?password=pw" (redis-py's form for a socket) was refused by the
             # server as no password, "?db=1" opened database 0. Not quoted: a password.

@@ -37,7 +37,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from .._redact import check_url_password
+from .._redact import check_url_password, parse_url
 from ..config import Neo4jSettings
 from ..exceptions import (
     AlreadyExistsError,
@@ -388,11 +388,7 @@ def _split_credentials(uri: str) -> tuple[str, str | None, str | None]:
     # an "@" in a routing context (neo4j://host:port?policy=a@b) reads as a password's: %40
     routing = uri.partition("://")[0].lower() in ("neo4j", "neo4j+s", "neo4j+ssc")
     check_url_password(uri, "Neo4j URI", data="query" if routing else "")
-    try:
-        parts = urlsplit(uri)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigurationError(f"invalid Neo4j URI: {exc}") from None
+    parts, port = parse_url(uri, "Neo4j URI", urlsplit)
     _check_address(port, parts.path, parts.fragment)
     if "@" not in parts.netloc:
         return uri, None, None

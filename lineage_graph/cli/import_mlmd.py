@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .._redact import check_url_password, redact_url
+from .._redact import check_url_password, parse_url, redact_url
 from ..exceptions import ConfigurationError, InvalidArgumentError, NotFoundError
 from ._common import (
     ExitCode,
@@ -71,11 +71,12 @@ def parse_source(source: str) -> Any:
             check_url_password(source, "mysql:// source")
         except ConfigurationError as exc:
             raise InvalidArgumentError(str(exc)) from None
-        url = urllib.parse.urlparse(source)
-        try:
-            port = url.port  # 'h:abc', 'h:99999': a ValueError (was a traceback, exit 1)
-        except ValueError as exc:
-            raise InvalidArgumentError(f"a mysql:// source with a bad port: {exc}") from None
+        try:  # 'h:abc', 'h:99999': a ValueError (was a traceback, exit 1), never quoted
+            url, port = parse_url(
+                source, "mysql:// source (a bad port or host)", urllib.parse.urlparse
+            )
+        except ConfigurationError as exc:
+            raise InvalidArgumentError(str(exc)) from None
         if url.query or url.fragment or source.endswith(("?", "#")):
             # Never read: "?ssl_mode=REQUIRED" connected without TLS, "?socket=..." by TCP.
             # Not quoted: the URL holds a password.

@@ -33,7 +33,12 @@ from .. import _migrations
 from ..backends import open_backend
 from ..backends._falkordb_server import holds_store
 from ..config import expand_home
-from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from ..exceptions import (
+    ConfigurationError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
 
@@ -53,15 +58,23 @@ pb: Any = _pb
 SQLITE_SUFFIX = ".lineage-graph"
 
 
-def _sqlite_uri(filename_uri: str) -> tuple[str, dict[str, str]]:
-    """``(path, query parameters)`` of an MLMD ``sqlite.filename_uri``: SQLite reads the
-    parameters (``mode=ro``, ``mode=memory``, ``vfs=memdb``) of a ``file:`` URI only (its
-    ``file:`` prefix in lower case: ``FILE:x`` is a file name). Names and values are kept as
-    written: SQLite reads them case-sensitively (``MODE=ro`` is no mode, ``mode=RO`` is refused)."""
+def _sqlite_uri_parts(filename_uri: str) -> tuple[str, list[tuple[str, str]]]:
+    """``(path, every query parameter in order)`` of an MLMD ``sqlite.filename_uri``: SQLite
+    reads the parameters (``mode=ro``, ``mode=memory``, ``vfs=memdb``) of a ``file:`` URI only
+    (its ``file:`` prefix in lower case: ``FILE:x`` is a file name). Names and values are kept
+    as written: SQLite reads them case-sensitively (``MODE=ro`` is no mode, ``mode=RO`` is
+    refused); an empty value (``mode=``, a bare ``mode``) is kept: SQLite refuses it."""
     if not filename_uri.startswith("file:"):  # a plain file name: '?' is part of it
-        return filename_uri, {}
+        return filename_uri, []
     parts = urlsplit(filename_uri)  # SQLite URI: file:/abs, file:rel, file:///abs, ?mode=...
-    return unquote(parts.path), dict(parse_qsl(parts.query))
+    return unquote(parts.path), parse_qsl(parts.query, keep_blank_values=True)
+
+
+def _sqlite_uri(filename_uri: str) -> tuple[str, dict[str, str]]:
+    """``(path, query parameters)`` of an MLMD ``sqlite.filename_uri``; a parameter given twice
+    has its last value, as SQLite's opening takes it (:func:`_sqlite_uri_parts`)."""
+    path, params = _sqlite_uri_parts(filename_uri)
+    return path, dict(params)
 
 
 #: What the SQLite of ml_metadata 1.17.1 accepts in a ``file:`` URI (checked with it): any other
@@ -90,20 +103,23 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
             raise BadSqliteUriError(
                 f"Cannot connect sqlite3 database: invalid uri authority: {authority}"
             )
-    params = _sqlite_uri(filename_uri)[1]
-    for name, allowed in _SQLITE_URI_VALUES.items():
-        if name in params and params[name] not in allowed:
+    # SQLite checks every mode and cache given (mode=bogus&mode=rwc is refused, and so is
+    # mode=rw&mode=ro opened READONLY) but looks up the last vfs only (vfs=bogus&vfs=unix opens)
+    params = _sqlite_uri_parts(filename_uri)[1]
+    vfs = [(name, value) for name, value in params if name == "vfs"][-1:]
+    allowed_modes = _SQLITE_MODES_ALLOWED.get(connection_mode)
+    for name, value in [p for p in params if p[0] in ("mode", "cache")] + vfs:
+        allowed = _SQLITE_URI_VALUES[name]
+        if value not in allowed:
             raise BadSqliteUriError(
                 f"Cannot connect sqlite3 database: no such {_SQLITE_URI_VALUE_NAMES[name]}: "
-                f"{params[name]} (a file: URI's {name} is one of {', '.join(allowed)})"
+                f"{value} (a file: URI's {name} is one of {', '.join(allowed)})"
             )
-    mode = params.get("mode")
-    allowed_modes = _SQLITE_MODES_ALLOWED.get(connection_mode)
-    if mode is not None and allowed_modes is not None and mode not in allowed_modes:
-        raise BadSqliteUriError(
-            f"Cannot connect sqlite3 database: access mode not allowed: {mode} (connection_mode "
-            f"{connection_mode} allows mode={' or mode='.join(allowed_modes)})"
-        )
+        if name == "mode" and allowed_modes is not None and value not in allowed_modes:
+            raise BadSqliteUriError(
+                f"Cannot connect sqlite3 database: access mode not allowed: {value} "
+                f"(connection_mode {connection_mode} allows mode={' or mode='.join(allowed_modes)})"
+            )
 
 
 def sqlite_store_dir(filename_uri: str) -> Path:
@@ -186,7 +202,14 @@ def _from_connection_config(config: Any) -> LineageStore:
             )
         return LineageStore.open("memory")
     if which == "sqlite":
-        directory = sqlite_store_dir(config.sqlite.filename_uri)
+        try:
+            directory = sqlite_store_dir(config.sqlite.filename_uri)
+        except ConfigurationError as exc:  # "~nosuchuser/m.db", or "~/m.db" with no home known
+            # MLMD: RuntimeError "unable to open database file" (its folder does not exist), as
+            # for any missing folder below: both a NotFoundError and a RuntimeError here too
+            raise MissingStoreError(
+                f"Cannot connect sqlite3 database: unable to open database file: {exc}"
+            ) from None
         source = Path(str(directory)[: -len(SQLITE_SUFFIX)])
         if source.is_dir() or _sqlite_uri(config.sqlite.filename_uri)[0].endswith("/"):
             # SQLite opens no directory as a database: "adir" made a store "adir.lineage-graph"

@@ -40,7 +40,6 @@ import contextlib
 import functools
 import hashlib
 import os
-import re
 import secrets
 import socket
 import sqlite3
@@ -153,19 +152,29 @@ def _sqlite_uri(path: str) -> str:
     return path
 
 
-#: A ``file:`` URI's ``mode=rw`` / ``mode=rwc`` parameter (SQLite: case-sensitive).
-_WRITE_MODE = re.compile(r"(?<=[?&])mode=rwc?(?=[&#]|$)")
-
-
 def _read_only_uri(uri: str) -> str:
     """``uri`` with a ``file:`` URI's ``mode=rw`` or ``mode=rwc`` made ``mode=ro``: the source is
     opened READONLY, and SQLite refuses a URI asking more than its opening allows. A config
     written for the pipeline that writes the file (``file:/m.db?mode=rwc``) failed its import:
-    "cannot open the MLMD store: ... access mode not allowed: rwc"."""
+    "cannot open the MLMD store: ... access mode not allowed: rwc". Its query only, each
+    parameter read as SQLite reads it (case-sensitive, ``%HH`` decoded: ``mode=r%77c``)."""
     if not uri.startswith("file:"):
         return uri
     head, mark, fragment = uri.partition("#")
-    return _WRITE_MODE.sub("mode=ro", head) + mark + fragment
+    path, question, query = head.partition("?")
+    if not question:
+        return uri
+
+    def read_only(parameter: str) -> str:
+        name, _, value = parameter.partition("=")
+        writes = urllib.parse.unquote(name) == "mode" and urllib.parse.unquote(value) in (
+            "rw",
+            "rwc",
+        )
+        return "mode=ro" if writes else parameter
+
+    query = "&".join(read_only(parameter) for parameter in query.split("&"))
+    return path + question + query + mark + fragment
 
 
 def _source_key(config: Any) -> str:

@@ -437,6 +437,15 @@ def test_a_file_beside_which_no_store_is_is_not_called_an_mlmd_database(tmp_path
         ("file:{d}/a.db?mode=rw", "READONLY", "access mode not allowed: rw"),
         ("file:{d}/a.db?mode=rwc", "READONLY", "access mode not allowed: rwc"),
         ("file:{d}/a.db?mode=rwc", "READWRITE", "access mode not allowed: rwc"),
+        # an empty value, and a parameter given twice: SQLite checks every mode and cache
+        ("file:{d}/a.db?mode=", "READWRITE_OPENCREATE", r"no such access mode: (\s|$)"),
+        ("file:{d}/a.db?mode", "READWRITE_OPENCREATE", r"no such access mode: (\s|$)"),
+        ("file:{d}/a.db?cache=", "READWRITE_OPENCREATE", r"no such cache mode: (\s|$)"),
+        ("file:{d}/a.db?vfs=", "READWRITE_OPENCREATE", r"no such vfs: (\s|$)"),
+        ("file:{d}/a.db?mode=bogus&mode=rwc", "READWRITE_OPENCREATE", "access mode: bogus"),
+        ("file:{d}/a.db?cache=bogus&cache=shared", "READWRITE_OPENCREATE", "cache mode: bogus"),
+        ("file:{d}/a.db?vfs=unix&vfs=nosuch", "READWRITE_OPENCREATE", "no such vfs: nosuch"),
+        ("file:{d}/a.db?mode=rw&mode=ro", "READONLY", "access mode not allowed: rw"),
     ],
 )
 def test_a_sqlite_uri_mlmd_refuses_is_refused_and_makes_nothing(
@@ -491,12 +500,21 @@ def test_sqlite_uri_parameter_names_are_case_sensitive(tmp_path: Path) -> None:
         assert [t.name for t in adapter.get_artifact_types()] == ["T"]
 
 
-def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error() -> None:
+def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``~nosuchuser/mlmd.db``: pathlib's bare RuntimeError "Could not determine home
-    directory." came out of the constructor; now an ml_metadata error (ml_metadata itself
-    finds no such folder: "unable to open database file")."""
-    with pytest.raises(errors.InvalidArgumentError, match="no user named 'no-such-user-lg'"):
-        MetadataStore(_sqlite("~no-such-user-lg/mlmd.db"))
+    directory." came out of the constructor; now the error ml_metadata raises for a missing
+    folder (it expands no '~': "unable to open database file", a RuntimeError), as for any
+    other missing folder: NotFoundError and RuntimeError, not InvalidArgumentError alone."""
+    monkeypatch.chdir(tmp_path)  # ml_metadata reads the name as ./~no-such-user-lg/mlmd.db
+    config = _sqlite("~no-such-user-lg/mlmd.db")
+    with pytest.raises(RuntimeError, match="unable to open database file"):
+        mlmd.MetadataStore(config)
+    with pytest.raises(errors.NotFoundError, match="no user named 'no-such-user-lg'") as raised:
+        MetadataStore(config)
+    assert isinstance(raised.value, RuntimeError)
+    assert "unable to open database file" in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -525,3 +543,13 @@ def test_an_in_memory_sqlite_database_opened_read_only_is_as_mlmd(
             store.close()
     assert outcomes[0] == outcomes[1], outcomes
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_uri_whose_last_vfs_is_known_opens_as_in_mlmd(tmp_path: Path) -> None:
+    """SQLite looks up a URI's last ``vfs`` only: ``vfs=nosuch&vfs=unix`` opens (ml_metadata
+    creates the database), where every ``mode`` and ``cache`` given is checked."""
+    mlmd.MetadataStore(_sqlite(f"file:{tmp_path / 'mlmd.db'}?vfs=nosuch&vfs=unix"))
+    assert (tmp_path / "mlmd.db").exists()
+    with MetadataStore(_sqlite(f"file:{tmp_path / 'ours.db'}?vfs=nosuch&vfs=unix")) as adapter:
+        adapter.put_artifact_type(pb.ArtifactType(name="T"))
+    assert (tmp_path / "ours.db.lineage-graph").is_dir()

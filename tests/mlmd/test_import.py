@@ -1112,14 +1112,15 @@ def test_a_mysql_password_holding_a_raw_slash_is_refused_unquoted(
     assert not (tmp_path / "store").exists()
 
 
-@pytest.mark.parametrize("mode", ["rw", "rwc"])
+@pytest.mark.parametrize("mode", ["rw", "rwc", "r%77c", "rwc&mo%64e=rw"])
 def test_a_config_whose_uri_mode_writes_is_imported_read_only(
     mlmd_file: Path, tmp_path: Path, mode: str
 ) -> None:
     """The ConnectionConfig a pipeline writes with (``file:/m.db?mode=rwc``) is imported: the
     source is opened READONLY, and SQLite refused the URI's mode asking more ("cannot open the
     MLMD store: Cannot connect sqlite3 database: access mode not allowed: rwc"). The file is
-    not written."""
+    not written. SQLite decodes a parameter's ``%HH`` (``mode=r%77c`` is ``mode=rwc``): such a
+    mode was left as written, and refused."""
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = f"file:{mlmd_file}?mode={mode}&cache=private"
     before = mlmd_file.read_bytes()
@@ -1143,3 +1144,23 @@ def test_a_mysql_url_with_options_is_refused_not_ignored(tmp_path: Path, tail: s
     assert "takes no '?' options" in result.output and "ConnectionConfig file" in result.output
     assert "hunter2222" not in result.output
     assert not store.exists()
+
+
+def test_a_config_whose_file_name_holds_mode_rw_is_imported(
+    mlmd_file: Path, tmp_path: Path
+) -> None:
+    """A ``file:`` URI with no query, naming a file ``m.db&mode=rw``: its path was rewritten
+    (``m.db&mode=ro``, another file) and the import failed (FailedPreconditionError)."""
+    import shutil
+
+    source = tmp_path / "m.db&mode=rw"
+    shutil.copyfile(mlmd_file, source)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = f"file:{source}"
+    with LineageStore.open(tmp_path / "by-path") as by_path:
+        import_mlmd(str(mlmd_file), by_path)
+        expected = snapshot(by_path)
+    with LineageStore.open(tmp_path / "by-config") as store:
+        import_mlmd(config, store)
+        assert snapshot(store) == expected
+    assert not (tmp_path / "m.db&mode=ro").exists()

@@ -723,3 +723,62 @@ def test_a_store_url_without_slashes_is_refused_not_made_a_directory(
     assert result.exit_code == 4, result.output
     assert MISSING_SLASHES_SECRET not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["runs:2024@x", "exp:a/b@c"])
+def test_a_directory_holding_a_colon_and_an_at_sign_is_shown_as_written(
+    tmp_path: Path, name: str
+) -> None:
+    """A store directory ``/tmp/.../runs:2024@x`` (a path: no scheme at its head) is no URL
+    whose ``//`` was forgotten: ``doctor`` showed it ``.../runs:***@x`` (and ``exp:a/b@c`` as
+    ``exp:***@c``), a directory that does not exist, beside the real name on the next line. A
+    target that begins with a scheme is still masked."""
+    import json
+
+    from lineage_graph import LineageStore
+    from lineage_graph._redact import redact_target
+    from tests.cli.conftest import invoke
+
+    path = tmp_path / name
+    with LineageStore.open(path):  # the real embedded engine makes the store there
+        pass
+    assert resolve_target(str(path)) == ("embedded-dir", path)
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    details = {c["check"]: c["detail"] for c in json.loads(result.output)["checks"]}
+    assert details["store target"] == f"embedded-dir: {path}", result.output
+    assert redact_target(f"./{name}") == f"./{name}"
+    assert redact_target("neo4j:pw@h:7687") == "neo4j:***@h:7687"
+
+
+URL_SECRET = "S3cr3t-unparsed"
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [f"neo4j:{URL_SECRET}", f"neo4j:pa\uff03{URL_SECRET}@h:1", f"neo4j:[{URL_SECRET}]"],
+)
+def test_a_url_urllib_cannot_read_is_refused_without_its_password(
+    tmp_path: Path, rest: str
+) -> None:
+    """urllib's ValueErrors quote the URL's parts, and the errors quoted them: the password of
+    ``bolt://neo4j:pw`` (its ``@host`` forgotten: "Port could not be cast to integer value as
+    'pw'"), of ``neo4j:[pw]`` ("'pw' does not appear to be an IPv4 or IPv6 address"), and
+    the whole user info when a fullwidth ``#`` in it is a ``#`` once NFKC-normalized. The
+    same for Neo4j, FalkorDB and import-mlmd's mysql:// (whose last two were a traceback,
+    exit 70)."""
+    from lineage_graph import LineageStore
+    from lineage_graph.backends.neo4j import Neo4jBackend
+    from lineage_graph.config import Neo4jSettings
+    from tests.cli.conftest import invoke
+
+    with pytest.raises(ConfigurationError, match="invalid Neo4j URI") as raised:
+        Neo4jBackend(Neo4jSettings(uri=f"bolt://{rest}", connect_timeout_s=1))
+    assert URL_SECRET not in str(raised.value)
+    with pytest.raises(ConfigurationError, match="invalid FalkorDB URL") as raised:
+        LineageStore.open(f"redis://{rest}")
+    assert URL_SECRET not in str(raised.value)
+    store = tmp_path / "store"
+    result = invoke(["import-mlmd", f"mysql://{rest}/db", "--store", str(store)])
+    assert result.exit_code == 5, result.output
+    assert URL_SECRET not in result.output and "Traceback" not in result.output
+    assert not store.exists()
