@@ -33,6 +33,7 @@ Polarity: an atom under an even number of NOTs only has to be TRUE for exactly t
 from __future__ import annotations
 
 import builtins
+import operator
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -516,12 +517,18 @@ class _Compiler:
     ) -> str:
         """``a op b``; ``doubles`` when it is half of a ``BETWEEN`` that ZetaSQL types DOUBLE."""
         a, b = self.unify(op, a, b, pos)
-        if doubles:
+        if doubles or _is_double(a) or _is_double(b):
             a, b = self.doubles_pair(a, b)
         elif a.overflowed and b.type == "int":
             return self.compare(_FLIPPED.get(op, op), b, a, pos, positive)
         elif b.overflowed and a.type == "int":
             op, b = self.exact_int(op, b)
+        if _is_number(a) and _is_number(b):
+            # Two numbers are compared here, as SQLite compares them (Python compares an int
+            # with a float exactly, as SQLite does; doubles were made above): FalkorDB 4.16
+            # compares integers of opposite signs wrongly (see _sign_split), and an overflowed
+            # literal made an int64 by exact_int was one (2**63 - 1 >= -2**63 - 1 was false).
+            return "true" if _COMPARISONS[op](a.literal, b.literal) else "false"
         enum_side = a if a.type == "enum" else b if b.type == "enum" else None
         if op == "!=":
             if enum_side is not None:
@@ -848,6 +855,21 @@ _NO_ASCII = "\ufffd"
 _BOUNDED_INT = re.compile(
     r"^[a-z][a-z0-9]*\.(id|create_time_since_epoch|last_update_time_since_epoch)$"
 )
+
+
+def _is_number(v: _Value) -> bool:
+    """Whether ``v`` is a number literal (not a NULL computed by arithmetic)."""
+    return v.is_literal and v.type in ("int", "float") and v.literal is not None
+
+
+_COMPARISONS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def _is_double(v: _Value) -> bool:

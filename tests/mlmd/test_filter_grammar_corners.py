@@ -347,6 +347,27 @@ def test_between_and_in_compare_their_operands_in_one_type(int_ends: Both, query
 @pytest.mark.parametrize(
     "query",
     [
+        "9007199254740992 >= -9223372036854775808 - 1",
+        "9223372036854775807 < -9223372036854775808 - 1",
+        "-(9223372036854775807 + 1) > 9223372036854775807",
+        "0 NOT BETWEEN -(9223372036854775807 + 1) AND 9223372036854775807",
+        "-9223372036854775808 - 1 NOT BETWEEN 1 AND properties.n.int_value",
+        "9223372036854775807 >= -9223372036854775808",
+        "9007199254740993 = 9007199254740992.0",  # as doubles
+        "9007199254740993 > 9007199254740992",
+        "9223372036854775807 + 1 > 9223372036854775807",
+    ],
+)
+def test_two_numbers_compare_as_sqlite_compares_them(int_ends: Both, query: str) -> None:
+    """FalkorDB 4.16 compares two integers of opposite signs wrongly, and ``exact_int`` makes an
+    overflowed literal an int64 one: ``9007199254740992 >= -9223372036854775808 - 1`` (a
+    double before) selected nothing, where MLMD selects every artifact."""
+    int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
         "properties.n.int_value IN (properties.m.int_value, 1.5)",
         "properties.n.int_value NOT IN (properties.m.int_value, 1.5)",
         "properties.n.int_value BETWEEN 1.5 AND properties.m.int_value",
