@@ -33,6 +33,7 @@ Polarity: an atom under an even number of NOTs only has to be TRUE for exactly t
 from __future__ import annotations
 
 import builtins
+import operator
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -282,6 +283,24 @@ class _Compiler:
         kind = "int" if isinstance(member, int) else "float"
         return _Value(self.param(member), kind, literal=member, is_literal=True, pos=lit.pos)
 
+    def as_double(self, v: _Value) -> _Value:
+        """``v`` as an operand of a comparison that ZetaSQL types DOUBLE (a DOUBLE among the
+        operands of its ``BETWEEN`` or ``IN``): an integer literal as the double it is coerced
+        to (``9007199254740993`` is ``2.0**53``). MLMD compares every operand as a double then,
+        where the engines compare two integers exactly."""
+        if not (v.is_literal and v.type == "int"):
+            return v
+        value = float(v.literal)
+        return _Value(self.param(value), "float", literal=value, is_literal=True, pos=v.pos)
+
+    def doubles_pair(self, a: _Value, b: _Value) -> tuple[_Value, _Value]:
+        """``a`` and ``b`` compared as doubles (see ``as_double``): two integer fields too, as
+        the engines compare an integer with a double (and two integers exactly)."""
+        a, b = self.as_double(a), self.as_double(b)
+        if a.type == b.type == "int":  # neither a literal now
+            b = _Value(f"toFloat({b.expr})", "float", pos=b.pos)
+        return a, b
+
     # -------------------------------------------------------------------------------- fields
 
     def field_value(self, f: Field) -> _Value:
@@ -466,11 +485,19 @@ class _Compiler:
             inner_positive = positive != e.negated
             x = self.operand(e.operand)
             # A NULL bound makes its half NULL (MLMD casts it to the field's type), not an error.
+            bounds = [
+                None
+                if isinstance(b, Literal) and b.value is None and not b.computed
+                else self.operand(b)
+                for b in (e.low, e.high)
+            ]
+            # ZetaSQL gives the three one type: DOUBLE when one is a DOUBLE (see as_double).
+            doubles = any(v is not None and _is_double(v) for v in (x, *bounds))
             low, high = (
                 "null"
-                if isinstance(b, Literal) and b.value is None and not b.computed
-                else self.compare(op, x, self.operand(b), e.pos, inner_positive)
-                for op, b in ((">=", e.low), ("<=", e.high))
+                if b is None
+                else self.compare(op, x, b, e.pos, inner_positive, doubles=doubles)
+                for op, b in zip((">=", "<="), bounds, strict=True)
             )
             body = f"({low} AND {high})"
             return f"(NOT {body})" if e.negated else body
@@ -485,12 +512,23 @@ class _Compiler:
             raise self.error(e.pos, f"Expected a BOOL condition, got {v.type.upper()}")
         return f"({v.expr} = true)"
 
-    def compare(self, op: str, a: _Value, b: _Value, pos: int, positive: bool) -> str:
+    def compare(
+        self, op: str, a: _Value, b: _Value, pos: int, positive: bool, *, doubles: bool = False
+    ) -> str:
+        """``a op b``; ``doubles`` when it is half of a ``BETWEEN`` that ZetaSQL types DOUBLE."""
         a, b = self.unify(op, a, b, pos)
-        if a.overflowed and b.type == "int":
+        if doubles or _is_double(a) or _is_double(b):
+            a, b = self.doubles_pair(a, b)
+        elif a.overflowed and b.type == "int":
             return self.compare(_FLIPPED.get(op, op), b, a, pos, positive)
-        if b.overflowed and a.type == "int":
+        elif b.overflowed and a.type == "int":
             op, b = self.exact_int(op, b)
+        if _is_number(a) and _is_number(b):
+            # Two numbers are compared here, as SQLite compares them (Python compares an int
+            # with a float exactly, as SQLite does; doubles were made above): FalkorDB 4.16
+            # compares integers of opposite signs wrongly (see _sign_split), and an overflowed
+            # literal made an int64 by exact_int was one (2**63 - 1 >= -2**63 - 1 was false).
+            return "true" if _COMPARISONS[op](a.literal, b.literal) else "false"
         enum_side = a if a.type == "enum" else b if b.type == "enum" else None
         if op == "!=":
             if enum_side is not None:
@@ -534,35 +572,45 @@ class _Compiler:
             unified = [self.unify("IN", x, v, e.pos) for v in values]
         x = unified[0][0]
         values = [u[1] for u in unified]
-        # Integers and integer arithmetic that left int64 compare exactly (see exact_int),
-        # unless a DOUBLE in the list makes ZetaSQL compare them all as doubles; OR-ed
-        # equalities are each their own comparison.
-        exact = isinstance(e, _EqualsAny) or not any(
-            v.type == "float" and not v.overflowed for v in (x, *values)
-        )
-        if exact and x.type == "int":
+        # ZetaSQL types the operand and the list alike: DOUBLE when one is a DOUBLE (see
+        # as_double), else INT64, where an integer and integer arithmetic that left int64
+        # compare exactly (see exact_int). OR-ed equalities are each their own comparison.
+        doubles = not isinstance(e, _EqualsAny) and any(_is_double(v) for v in (x, *values))
+        if doubles:
+            values = [self.as_double(v) for v in values]
+        elif x.type == "int":
             values = [self.exact_member(v) if v.overflowed else v for v in values]
-        swap_x = exact and x.overflowed and all(v.type == "int" for v in values)
+        # An overflowed operand: exact against each integer, a double against each double.
+        swap_x = not doubles and x.overflowed
         inner_positive = positive != e.negated
         if all(v.is_literal for v in values):
             lits = [v.literal for v in values]
             # Only the list is read: the values' own parameters (the last ones made) go.
             for name in list(self.params)[first_value_param:]:
                 del self.params[name]
-            if swap_x:
-                x = self.exact_member(x)
-            use_raw = (
-                x.raw is not None and inner_positive and all(lit != 0 and lit != "" for lit in lits)
-            )
-            lhs = x.raw if use_raw and x.raw is not None else x.expr
-            if not _indexable_literals(*values):
-                lhs = _no_index(lhs)
-            body = f"({lhs} IN {self.param(lits)})"
+            if swap_x:  # two literals' comparisons, as SQLite makes them (Python's are exact)
+                body = "true" if any(x.literal == lit for lit in lits) else "false"
+            else:
+                if doubles:
+                    x = self.as_double(x)
+                use_raw = (
+                    x.raw is not None
+                    and inner_positive
+                    and all(lit != 0 and lit != "" for lit in lits)
+                )
+                lhs = x.raw if use_raw and x.raw is not None else x.expr
+                if not _indexable_literals(*values):
+                    lhs = _no_index(lhs)
+                body = f"({lhs} IN {self.param(lits)})"
         else:
             self.count(len(values) - 1, e.pos)  # one comparison per value
-            if swap_x:
-                x = self.exact_member(x)
-            body = _chain("OR", [f"{x.expr} = {v.expr}" for v in values])
+            if doubles:
+                x = self.as_double(x)
+                pairs = [self.doubles_pair(x, v) for v in values]
+            else:
+                exact_x = self.exact_member(x) if swap_x else x
+                pairs = [(exact_x if v.type == "int" else x, v) for v in values]
+            body = _chain("OR", [f"{a.expr} = {b.expr}" for a, b in pairs])
         if with_null:
             body = f"({body} OR null)"
         if not e.negated:
@@ -807,6 +855,29 @@ _NO_ASCII = "\ufffd"
 _BOUNDED_INT = re.compile(
     r"^[a-z][a-z0-9]*\.(id|create_time_since_epoch|last_update_time_since_epoch)$"
 )
+
+
+def _is_number(v: _Value) -> bool:
+    """Whether ``v`` is a number literal (not a NULL computed by arithmetic)."""
+    return v.is_literal and v.type in ("int", "float") and v.literal is not None
+
+
+_COMPARISONS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _is_double(v: _Value) -> bool:
+    """Whether ZetaSQL types ``v`` DOUBLE: a double field or literal, ``/``, arithmetic with a
+    double, a NULL computed by arithmetic; not integer arithmetic that left int64 (INT64)."""
+    return v.type == "float" and not v.overflowed
+
+
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 

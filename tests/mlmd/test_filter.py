@@ -492,6 +492,15 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
     # A chain longer than MAX_CHAIN (nested groups) and equalities read as IN lists.
     (A, " OR ".join([f"id = {i}" for i in range(40)] + ["name > 'a'", "id > 2"] * 40), {}),
     (A, "NOT (uri = 'a' OR uri = '' OR state = LIVE OR 1 = state) AND uri IN (name, 'x')", {}),
+    # One type per BETWEEN / IN: int64-exact members, a folded literal list, doubles.
+    (
+        A,
+        "9223372036854775807 + 1 NOT IN (properties.n.int_value, 1, NULL) AND "
+        "-9223372036854775808 - 1 IN (2, -9223372036854775807) OR id IN (2, 2.5) AND "
+        "properties.n.int_value BETWEEN 2 AND 1e300 OR 9223372036854775807 + 1 IN (id, 1e300) "
+        "OR properties.n.int_value IN (properties.m.int_value, 0.5)",
+        {},
+    ),
 ]
 
 

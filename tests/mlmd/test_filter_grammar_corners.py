@@ -313,6 +313,82 @@ def test_integer_arithmetic_past_int64_compares_exactly(int_ends: Both, query: s
     int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a DOUBLE bound makes ZetaSQL compare all three as doubles (2**63 - 1 is 2.0**63)
+        "properties.n.int_value BETWEEN 9223372036854775807 + 1 AND 1e300",
+        "properties.n.int_value NOT BETWEEN 9223372036854775807 + 1 AND 1e300",
+        "-9223372036854775808 - 1 BETWEEN properties.n.int_value AND 1e300",
+        "properties.n.int_value BETWEEN 1.5 AND 9007199254740992",
+        "properties.n.int_value IN (9007199254740992, 1.5)",
+        "properties.n.int_value NOT IN (9007199254740992, 1.5)",
+        "9007199254740993 IN (9007199254740992, 1.5)",
+        # all INT64: an overflowed operand is exact against each integer, a double against
+        # each overflowed value
+        "9223372036854775807 + 1 IN (properties.n.int_value, -9223372036854775808 - 1)",
+        "-9223372036854775808 - 1 IN (properties.n.int_value, 9223372036854775807 + 1)",
+        "9223372036854775807 + 1 NOT IN (9223372036854775807, -9223372036854775808 - 1)",
+        "9223372036854775807 + 1 IN (9223372036854775807, 9223372036854775807 + 2)",
+        "9223372036854775807 + 1 NOT IN (9223372036854775807, NULL)",
+    ],
+)
+def test_between_and_in_compare_their_operands_in_one_type(int_ends: Both, query: str) -> None:
+    """ZetaSQL types a ``BETWEEN`` or an ``IN`` as a whole: a DOUBLE among its operands makes
+    MLMD compare every one as a double, else integers and integer arithmetic past int64 compare
+    exactly. The overflow rule was applied pair by pair, so ``int_value BETWEEN
+    9223372036854775807 + 1 AND 1e300`` lost ``2**63 - 1`` (found before it), an overflowed
+    operand of an ``IN`` was compared as a double with the integers of a mixed list (``2**63 IN
+    (2**63 - 1, -2**63)`` listed every artifact), and an integer literal of a list or bound
+    holding a DOUBLE was compared exactly (``IN (2**53, 1.5)`` missed ``2**53 + 1``)."""
+    int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "9007199254740992 >= -9223372036854775808 - 1",
+        "9223372036854775807 < -9223372036854775808 - 1",
+        "-(9223372036854775807 + 1) > 9223372036854775807",
+        "0 NOT BETWEEN -(9223372036854775807 + 1) AND 9223372036854775807",
+        "-9223372036854775808 - 1 NOT BETWEEN 1 AND properties.n.int_value",
+        "9223372036854775807 >= -9223372036854775808",
+        "9007199254740993 = 9007199254740992.0",  # as doubles
+        "9007199254740993 > 9007199254740992",
+        "9223372036854775807 + 1 > 9223372036854775807",
+    ],
+)
+def test_two_numbers_compare_as_sqlite_compares_them(int_ends: Both, query: str) -> None:
+    """FalkorDB 4.16 compares two integers of opposite signs wrongly, and ``exact_int`` makes an
+    overflowed literal an int64 one: ``9007199254740992 >= -9223372036854775808 - 1`` (a
+    double before) selected nothing, where MLMD selects every artifact."""
+    int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "properties.n.int_value IN (properties.m.int_value, 1.5)",
+        "properties.n.int_value NOT IN (properties.m.int_value, 1.5)",
+        "properties.n.int_value BETWEEN 1.5 AND properties.m.int_value",
+        "properties.m.int_value BETWEEN properties.n.int_value AND 1e300",
+        "properties.n.int_value IN (properties.m.int_value, 1)",  # INT64: exact
+        "properties.n.int_value BETWEEN 1 AND properties.m.int_value",
+    ],
+)
+def test_two_integer_fields_beside_a_double_compare_as_doubles(both: Both, query: str) -> None:
+    """In an ``IN`` or ``BETWEEN`` that holds a DOUBLE, MLMD casts integer fields to DOUBLE
+    too: ``2**53 + 1`` equals ``2**53`` there; the engines compared the two fields exactly."""
+    t = both.call(
+        "put_artifact_type", pb.ArtifactType(name="M", properties={"n": pb.INT, "m": pb.INT})
+    )
+    a = pb.Artifact(type_id=t)
+    a.properties["n"].int_value = 2**53 + 1
+    a.properties["m"].int_value = 2**53
+    both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
+    both.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
 @pytest.fixture
 def one_int(both: Both) -> Both:
     t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
