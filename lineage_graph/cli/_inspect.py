@@ -59,7 +59,7 @@ from ._common import (
     writing,
 )
 from ._complete import complete_kind, complete_ls_kind, complete_ls_state
-from ._refs import Entity, parse_kind, resolve, type_versions
+from ._refs import Entity, parse_kind, resolve, type_and_name_splits, type_versions
 from ._render import (
     WholeTable,
     busy,
@@ -228,10 +228,10 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     A bare name that contexts of several types have is a usage error listing them (their
     members were merged)."""
     candidates: dict[int | None, Context] = {}
-    type_name, slash, name = ref.partition("/")
-    if slash and type_name and name:
-        # every version of the type: 'Exp/e1' of a versioned Exp was 'no context named', though
-        # the refusal of a shared bare name tells to give it as Type/name
+    # each split a type name holding '/' allows ('p/q/r' of a type 'p/q': it was 'no context
+    # named'), and every version of the type: 'Exp/e1' of a versioned Exp was 'no context
+    # named', though the refusal of a shared bare name tells to give it as Type/name
+    for type_name, name in type_and_name_splits(store, NodeKind.CONTEXT, ref):
         for version in [None, *type_versions(store, NodeKind.CONTEXT, type_name)]:
             typed = store.get_context_by_type_and_name(type_name, name, version)
             if typed is not None:

@@ -32,6 +32,7 @@ __all__ = [
     "of_type",
     "parse_kind",
     "resolve",
+    "type_and_name_splits",
     "type_versions",
 ]
 
@@ -151,8 +152,8 @@ def _resolve_named(
     ident = _id_of(text)
     if ident is not None:
         return _by_id(store, kind, ident)
-    type_name, slash, name = text.partition("/")
-    if text.isdigit() or not slash or not type_name or not name:
+    splits = type_and_name_splits(store, kind, text)
+    if text.isdigit() or not splits:
         raise BadReferenceError(
             f"cannot read {ref!r} as an entity: give an id (12), kind:id (execution:12), "
             "Type/name (SavedModel/churn-v1) or an artifact uri"
@@ -162,8 +163,15 @@ def _resolve_named(
         NodeKind.EXECUTION: store.get_execution_by_type_and_name,
         NodeKind.CONTEXT: store.get_context_by_type_and_name,
     }[kind]
-    entity = getter(type_name, name)
-    if entity is None:
+    # a type name may hold '/' itself ('Data/Set/x' is Data's 'Set/x' or Data/Set's 'x'): each
+    # split whose type exists is tried (it was the first '/' only: an entity of a type 'Data/Set'
+    # could be named by id only, and 'no ... type 'Data'' was said of it)
+    hits: list[Entity] = []
+    for type_name, name in splits:
+        entity = getter(type_name, name)
+        if entity is not None:
+            hits.append(entity)
+            continue
         # a versioned type (MLMD's type versions): the lookup above finds the unversioned one
         # only, so 'show Model/m1' said there was none while 'ls' listed it
         found_versioned: list[Entity] = []
@@ -171,33 +179,39 @@ def _resolve_named(
             hit = getter(type_name, name, version)
             if hit is not None:
                 found_versioned.append(hit)
-        if len(found_versioned) == 1:
-            return found_versioned[0]
-        if found_versioned:
+        if len(found_versioned) > 1:
             ids = ", ".join(f"{kind.value.lower()}:{e.id}" for e in found_versioned)
             raise BadReferenceError(
                 f"{ref!r} names {len(found_versioned)} entities, one per version of type "
                 f"{type_name!r} ({ids}): give one by id"
             )
-        if kind == NodeKind.ARTIFACT and _is_local_path(text):
-            # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
-            # './') reads as Type/name; when no such entity exists, the file it names is meant,
-            # or the directory (a model or an examples directory, as TFX records them)
-            found = store.get_artifacts_by_uri(text)
-            file_uri = _file_uri(text)
-            if not found and file_uri is not None:
-                found = store.get_artifacts_by_uri(file_uri)
-            if found:
-                return max(found, key=lambda a: a.id or 0)
-            raise NotFoundError(
-                f"no artifact of type {type_name!r} named {name!r}, nor one with the uri of "
-                f"the path {text!r}"
-            )
+        hits.extend(found_versioned)
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        named = ", ".join(f"{kind.value.lower()}:{e.id} of type {e.type!r}" for e in hits)
+        raise BadReferenceError(f"{ref!r} names {len(hits)} entities ({named}): give one by id")
+    # the message names the last split tried: a later one's type exists ('Data/Set/y': no
+    # Data/Set named 'y', not 'no artifact type Data')
+    type_name, name = splits[-1]
+    if kind == NodeKind.ARTIFACT and _is_local_path(text):
+        # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
+        # './') reads as Type/name; when no such entity exists, the file it names is meant,
+        # or the directory (a model or an examples directory, as TFX records them)
+        found = store.get_artifacts_by_uri(text)
+        file_uri = _file_uri(text)
+        if not found and file_uri is not None:
+            found = store.get_artifacts_by_uri(file_uri)
+        if found:
+            return max(found, key=lambda a: a.id or 0)
         raise NotFoundError(
-            f"no {kind.value.lower()} of type {type_name!r} named {name!r}"
-            + _type_hint(store, kind, default, type_name, name, takes)
+            f"no artifact of type {type_name!r} named {name!r}, nor one with the uri of "
+            f"the path {text!r}"
         )
-    return entity
+    raise NotFoundError(
+        f"no {kind.value.lower()} of type {type_name!r} named {name!r}"
+        + _type_hint(store, kind, default, type_name, name, takes)
+    )
 
 
 _SHORT_KIND = {NodeKind.ARTIFACT: "a", NodeKind.EXECUTION: "e", NodeKind.CONTEXT: "c"}
@@ -253,6 +267,21 @@ def _type_hint(
     if cased:
         return f": type names are case-sensitive ({', '.join(form(k, t) for t, k in cased)})"
     return f": this store has no {kind.value.lower()} type {type_name!r} (`lineage-graph ls types`)"
+
+
+def type_and_name_splits(store: LineageStore, kind: NodeKind, text: str) -> list[tuple[str, str]]:
+    """The ``(type, name)`` pairs ``Type/name`` text may mean: split at its first ``/`` (a
+    name may hold ``/``), and at each later one where the part before it is the name of a
+    stored ``kind`` type (a type name may hold ``/`` too: ``Data/Set/x``). The first of them
+    all, or none when no split leaves both parts non-empty."""
+    slashes = [i for i, c in enumerate(text) if c == "/" and 0 < i < len(text) - 1]
+    if not slashes:
+        return []
+    splits = [(text[: slashes[0]], text[slashes[0] + 1 :])]
+    if len(slashes) > 1:
+        known = {t.name for t in store.get_types(kind)}
+        splits += [(text[:i], text[i + 1 :]) for i in slashes[1:] if text[:i] in known]
+    return splits
 
 
 def type_versions(store: LineageStore, kind: NodeKind, type_name: str) -> list[str]:

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, Execution, ExecutionType, LineageStore
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    Attribution,
+    Context,
+    ContextType,
+    Execution,
+    ExecutionType,
+    LineageStore,
+)
 
 from .conftest import invoke
 
@@ -142,3 +151,46 @@ def test_a_type_name_holding_a_colon_names_an_entity_whose_name_holds_a_scheme(
             missing = invoke(["show", ref, "--store", str(path)])
             assert missing.exit_code == 3, missing.output
             assert f"no artifact with uri {ref!r}" in missing.stderr
+
+
+def test_a_type_name_holding_a_slash_names_its_entities_by_type_and_name(
+    tmp_path: Path,
+) -> None:
+    """``Type/name`` was split at its first ``/`` only: the ``x`` of a type ``Data/Set`` (MLMD
+    allows any type name) could be named by id only — ``show Data/Set/x``, ``e:Tr/ainer/n``,
+    ``ls --context p/q/r`` said there was no type ``Data`` (``Tr``) or no such context. Each
+    split whose type exists is tried; one that two splits find is refused (exit 2) naming
+    both, where the first ``/`` silently won."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data/Set"))
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Tr/ainer"))
+        store.put_context_type(ContextType(name="p/q"))
+        only = store.put_artifact(Artifact(type="Data/Set", name="only"))
+        deep = store.put_artifact(Artifact(type="Data", name="Set/deep"))
+        twin_a = store.put_artifact(Artifact(type="Data/Set", name="x"))
+        twin_b = store.put_artifact(Artifact(type="Data", name="Set/x"))
+        run = store.put_execution_node(Execution(type="Tr/ainer", name="n"))
+        ctx = store.put_context(Context(type="p/q", name="r"))
+        store.put_attributions_and_associations([Attribution(artifact_id=only, context_id=ctx)], [])
+
+        def shown(ref: str) -> int:
+            result = invoke(["show", ref, "--json", "--store", str(path)])
+            assert result.exit_code == 0, result.output
+            return int(json.loads(result.stdout)["id"])
+
+        assert shown("Data/Set/only") == only
+        assert shown("a:Data/Set/only") == only
+        assert shown("Data/Set/deep") == deep  # a name holding '/' as before
+        assert shown("e:Tr/ainer/n") == run
+        listed = invoke(["ls", "--context", "p/q/r", "--json", "--store", str(path)])
+        assert listed.exit_code == 0, listed.output
+        assert [a["id"] for a in json.loads(listed.stdout)] == [only]
+        both = invoke(["show", "Data/Set/x", "--store", str(path)])
+        assert both.exit_code == 2, both.output
+        message = " ".join(both.stderr.split())
+        assert f"artifact:{twin_b}" in message and f"artifact:{twin_a}" in message, message
+        missing = invoke(["show", "Data/Set/nope", "--store", str(path)])
+        assert missing.exit_code == 3, missing.output
+        assert "no artifact of type 'Data/Set' named 'nope'" in " ".join(missing.stderr.split())
