@@ -662,10 +662,16 @@ def stats(
     console = out_console()
     counts = data["counts"]
     dot = glyph("·")
-    console.print(
-        f"[bold]{counts['artifacts']}[/] artifacts {dot} [bold]{counts['executions']}[/] "
-        f"executions {dot} [bold]{counts['contexts']}[/] contexts"
-    )
+    # "1 executions" was said of one: the nouns agree with their counts, as elsewhere
+    parts = []
+    for key, noun in (
+        ("artifacts", "artifact"),
+        ("executions", "execution"),
+        ("contexts", "context"),
+    ):
+        number, words = count_of(counts[key], noun).split(" ", 1)
+        parts.append(f"[bold]{number}[/] {words}")
+    console.print(f" {dot} ".join(parts))
     for key in (
         "executions_by_state",
         "executions_by_type",
