@@ -59,7 +59,14 @@ from ._common import (
     writing,
 )
 from ._complete import complete_kind, complete_ls_kind, complete_ls_state
-from ._refs import Entity, parse_kind, resolve, type_and_name_splits, type_versions
+from ._refs import (
+    Entity,
+    as_typed,
+    parse_kind,
+    resolve,
+    type_and_name_splits,
+    type_versions,
+)
 from ._render import (
     WholeTable,
     busy,
@@ -298,6 +305,10 @@ def ls(
     as_json: JsonOption = False,
 ) -> None:
     """List artifacts, executions, contexts or types, filtered."""
+    # as typed, in a locale that is not UTF-8 too ('ls -t Modèle' there: "no such type")
+    type_name, name, uri, context = (
+        None if given is None else as_typed(given) for given in (type_name, name, uri, context)
+    )
     for given, option in ((type_name, "--type"), (context, "--context")):
         if given is not None and not given.strip():
             # was taken as not given: 'ls --context "$CTX"' with CTX unset listed everything

@@ -15,6 +15,7 @@ reference                              means
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -29,6 +30,7 @@ __all__ = [
     "KIND_NAMES",
     "BadReferenceError",
     "Entity",
+    "as_typed",
     "of_type",
     "parse_kind",
     "resolve",
@@ -97,9 +99,32 @@ def _file_uri(path: str) -> str | None:
     """The ``file://`` URI of a local path; None for one that names no file (``~nobody/x``, a
     symlink loop): it is then looked up as given only."""
     try:
-        return Path(path).expanduser().resolve().as_uri()
+        return Path(_os_text(path)).expanduser().resolve().as_uri()
     except (RuntimeError, OSError, ValueError):
         return None
+
+
+def as_typed(text: str) -> str:
+    """A command-line argument as it was typed: where the locale's encoding is not UTF-8
+    (``LANG=C`` without Python's UTF-8 mode) Python reads the UTF-8 bytes of ``Modèle`` as the
+    escapes ``Mod\\udcc3\\udca8le``, which no stored text equals (``show Modèle/x`` was exit 5,
+    "text must be valid Unicode"; ``ls -t Modèle`` "no such type"): they are read as UTF-8
+    here. Bytes that are no UTF-8 are kept as they were read."""
+    if not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def _os_text(text: str) -> str:
+    """:func:`as_typed`'s text as the operating system takes a path (its bytes escaped again
+    where the locale is not UTF-8)."""
+    try:
+        return os.fsdecode(text.encode("utf-8", "surrogateescape"))
+    except UnicodeError:
+        return text
 
 
 def resolve(
@@ -112,6 +137,7 @@ def resolve(
     """The stored entity ``ref`` names; :class:`NotFoundError` if there is none. ``takes``
     (``"-i takes an artifact"``): the caller takes ``default``'s kind only, so a miss never
     suggests a reference of another kind (it would refuse it)."""
+    ref = as_typed(ref)
     text = ref.strip()
     if not text:
         raise BadReferenceError("an empty entity reference")
@@ -308,7 +334,7 @@ def of_type(store: LineageStore, kind: NodeKind, type_name: str) -> list[Entity]
 def _is_local_path(text: str) -> bool:
     """Whether ``text`` names an existing file or directory here."""
     try:
-        return Path(text).exists()
+        return Path(_os_text(text)).exists()
     except (OSError, ValueError):
         return False
 
