@@ -276,6 +276,9 @@ def walk_options(
     for names, option in ((types, "--type"), (stop_types, "--stop-at-type")):
         for name in names or []:  # as ls --type '': a name no type has, answered "none"
             refuse_empty(name, option)
+    # as typed, in a locale that is not UTF-8 too (as_typed)
+    types = None if types is None else [as_typed(name) for name in types]
+    stop_types = None if stop_types is None else [as_typed(name) for name in stop_types]
     properties = parse_assignments(where, "--where") if where else None
     state_names = _states(states, "--state")
     where_filter = None

@@ -230,6 +230,11 @@ def test_arguments_typed_in_a_c_locale_name_stored_text(tmp_path: Path) -> None:
     assert ids("ls", "-t", "Modèle") == [model, local]
     assert ids("ls", "--context", "été") == [model]
     assert ids("ls", "--name", "é") == [model]
+    walked = cli_process(
+        ["upstream", "1", "--type", "Modèle", "--json", "--store", str(path)], **c_locale
+    )
+    assert walked.returncode == 0, walked.stderr
+    assert [a["id"] for a in json.loads(walked.stdout)["artifacts"]] == [model]
     cached = cli_process(["cached", "Entraîne", "-i", "1", "--store", str(path)], **c_locale)
     assert cached.returncode == 1, cached.stderr  # a miss of a known type, said as one
     assert "no cache hit" in cached.stdout and "no execution type" not in cached.stdout
