@@ -59,7 +59,14 @@ from ._common import (
     writing,
 )
 from ._complete import complete_kind, complete_ls_kind, complete_ls_state
-from ._refs import Entity, parse_kind, resolve, type_versions
+from ._refs import (
+    Entity,
+    as_typed,
+    parse_kind,
+    resolve,
+    type_and_name_splits,
+    type_versions,
+)
 from ._render import (
     WholeTable,
     busy,
@@ -228,10 +235,10 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     A bare name that contexts of several types have is a usage error listing them (their
     members were merged)."""
     candidates: dict[int | None, Context] = {}
-    type_name, slash, name = ref.partition("/")
-    if slash and type_name and name:
-        # every version of the type: 'Exp/e1' of a versioned Exp was 'no context named', though
-        # the refusal of a shared bare name tells to give it as Type/name
+    # each split a type name holding '/' allows ('p/q/r' of a type 'p/q': it was 'no context
+    # named'), and every version of the type: 'Exp/e1' of a versioned Exp was 'no context
+    # named', though the refusal of a shared bare name tells to give it as Type/name
+    for type_name, name in type_and_name_splits(store, NodeKind.CONTEXT, ref):
         for version in [None, *type_versions(store, NodeKind.CONTEXT, type_name)]:
             typed = store.get_context_by_type_and_name(type_name, name, version)
             if typed is not None:
@@ -298,6 +305,10 @@ def ls(
     as_json: JsonOption = False,
 ) -> None:
     """List artifacts, executions, contexts or types, filtered."""
+    # as typed, in a locale that is not UTF-8 too ('ls -t Modèle' there: "no such type")
+    type_name, name, uri, context = (
+        None if given is None else as_typed(given) for given in (type_name, name, uri, context)
+    )
     for given, option in ((type_name, "--type"), (context, "--context")):
         if given is not None and not given.strip():
             # was taken as not given: 'ls --context "$CTX"' with CTX unset listed everything
@@ -662,10 +673,16 @@ def stats(
     console = out_console()
     counts = data["counts"]
     dot = glyph("·")
-    console.print(
-        f"[bold]{counts['artifacts']}[/] artifacts {dot} [bold]{counts['executions']}[/] "
-        f"executions {dot} [bold]{counts['contexts']}[/] contexts"
-    )
+    # "1 executions" was said of one: the nouns agree with their counts, as elsewhere
+    parts = []
+    for key, noun in (
+        ("artifacts", "artifact"),
+        ("executions", "execution"),
+        ("contexts", "context"),
+    ):
+        number, words = count_of(counts[key], noun).split(" ", 1)
+        parts.append(f"[bold]{number}[/] {words}")
+    console.print(f" {dot} ".join(parts))
     for key in (
         "executions_by_state",
         "executions_by_type",

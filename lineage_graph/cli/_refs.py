@@ -15,6 +15,7 @@ reference                              means
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -29,9 +30,11 @@ __all__ = [
     "KIND_NAMES",
     "BadReferenceError",
     "Entity",
+    "as_typed",
     "of_type",
     "parse_kind",
     "resolve",
+    "type_and_name_splits",
     "type_versions",
 ]
 
@@ -96,9 +99,32 @@ def _file_uri(path: str) -> str | None:
     """The ``file://`` URI of a local path; None for one that names no file (``~nobody/x``, a
     symlink loop): it is then looked up as given only."""
     try:
-        return Path(path).expanduser().resolve().as_uri()
+        return Path(_os_text(path)).expanduser().resolve().as_uri()
     except (RuntimeError, OSError, ValueError):
         return None
+
+
+def as_typed(text: str) -> str:
+    """A command-line argument as it was typed: where the locale's encoding is not UTF-8
+    (``LANG=C`` without Python's UTF-8 mode) Python reads the UTF-8 bytes of ``Modèle`` as the
+    escapes ``Mod\\udcc3\\udca8le``, which no stored text equals (``show Modèle/x`` was exit 5,
+    "text must be valid Unicode"; ``ls -t Modèle`` "no such type"): they are read as UTF-8
+    here. Bytes that are no UTF-8 are kept as they were read."""
+    if not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def _os_text(text: str) -> str:
+    """:func:`as_typed`'s text as the operating system takes a path (its bytes escaped again
+    where the locale is not UTF-8)."""
+    try:
+        return os.fsdecode(text.encode("utf-8", "surrogateescape"))
+    except UnicodeError:
+        return text
 
 
 def resolve(
@@ -111,6 +137,7 @@ def resolve(
     """The stored entity ``ref`` names; :class:`NotFoundError` if there is none. ``takes``
     (``"-i takes an artifact"``): the caller takes ``default``'s kind only, so a miss never
     suggests a reference of another kind (it would refuse it)."""
+    ref = as_typed(ref)
     text = ref.strip()
     if not text:
         raise BadReferenceError("an empty entity reference")
@@ -151,8 +178,8 @@ def _resolve_named(
     ident = _id_of(text)
     if ident is not None:
         return _by_id(store, kind, ident)
-    type_name, slash, name = text.partition("/")
-    if text.isdigit() or not slash or not type_name or not name:
+    splits = type_and_name_splits(store, kind, text)
+    if text.isdigit() or not splits:
         raise BadReferenceError(
             f"cannot read {ref!r} as an entity: give an id (12), kind:id (execution:12), "
             "Type/name (SavedModel/churn-v1) or an artifact uri"
@@ -162,8 +189,15 @@ def _resolve_named(
         NodeKind.EXECUTION: store.get_execution_by_type_and_name,
         NodeKind.CONTEXT: store.get_context_by_type_and_name,
     }[kind]
-    entity = getter(type_name, name)
-    if entity is None:
+    # a type name may hold '/' itself ('Data/Set/x' is Data's 'Set/x' or Data/Set's 'x'): each
+    # split whose type exists is tried (it was the first '/' only: an entity of a type 'Data/Set'
+    # could be named by id only, and 'no ... type 'Data'' was said of it)
+    hits: list[Entity] = []
+    for type_name, name in splits:
+        entity = getter(type_name, name)
+        if entity is not None:
+            hits.append(entity)
+            continue
         # a versioned type (MLMD's type versions): the lookup above finds the unversioned one
         # only, so 'show Model/m1' said there was none while 'ls' listed it
         found_versioned: list[Entity] = []
@@ -171,33 +205,39 @@ def _resolve_named(
             hit = getter(type_name, name, version)
             if hit is not None:
                 found_versioned.append(hit)
-        if len(found_versioned) == 1:
-            return found_versioned[0]
-        if found_versioned:
+        if len(found_versioned) > 1:
             ids = ", ".join(f"{kind.value.lower()}:{e.id}" for e in found_versioned)
             raise BadReferenceError(
                 f"{ref!r} names {len(found_versioned)} entities, one per version of type "
                 f"{type_name!r} ({ids}): give one by id"
             )
-        if kind == NodeKind.ARTIFACT and _is_local_path(text):
-            # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
-            # './') reads as Type/name; when no such entity exists, the file it names is meant,
-            # or the directory (a model or an examples directory, as TFX records them)
-            found = store.get_artifacts_by_uri(text)
-            file_uri = _file_uri(text)
-            if not found and file_uri is not None:
-                found = store.get_artifacts_by_uri(file_uri)
-            if found:
-                return max(found, key=lambda a: a.id or 0)
-            raise NotFoundError(
-                f"no artifact of type {type_name!r} named {name!r}, nor one with the uri of "
-                f"the path {text!r}"
-            )
+        hits.extend(found_versioned)
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        named = ", ".join(f"{kind.value.lower()}:{e.id} of type {e.type!r}" for e in hits)
+        raise BadReferenceError(f"{ref!r} names {len(hits)} entities ({named}): give one by id")
+    # the message names the last split tried: a later one's type exists ('Data/Set/y': no
+    # Data/Set named 'y', not 'no artifact type Data')
+    type_name, name = splits[-1]
+    if kind == NodeKind.ARTIFACT and _is_local_path(text):
+        # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
+        # './') reads as Type/name; when no such entity exists, the file it names is meant,
+        # or the directory (a model or an examples directory, as TFX records them)
+        found = store.get_artifacts_by_uri(text)
+        file_uri = _file_uri(text)
+        if not found and file_uri is not None:
+            found = store.get_artifacts_by_uri(file_uri)
+        if found:
+            return max(found, key=lambda a: a.id or 0)
         raise NotFoundError(
-            f"no {kind.value.lower()} of type {type_name!r} named {name!r}"
-            + _type_hint(store, kind, default, type_name, name, takes)
+            f"no artifact of type {type_name!r} named {name!r}, nor one with the uri of "
+            f"the path {text!r}"
         )
-    return entity
+    raise NotFoundError(
+        f"no {kind.value.lower()} of type {type_name!r} named {name!r}"
+        + _type_hint(store, kind, default, type_name, name, takes)
+    )
 
 
 _SHORT_KIND = {NodeKind.ARTIFACT: "a", NodeKind.EXECUTION: "e", NodeKind.CONTEXT: "c"}
@@ -255,6 +295,21 @@ def _type_hint(
     return f": this store has no {kind.value.lower()} type {type_name!r} (`lineage-graph ls types`)"
 
 
+def type_and_name_splits(store: LineageStore, kind: NodeKind, text: str) -> list[tuple[str, str]]:
+    """The ``(type, name)`` pairs ``Type/name`` text may mean: split at its first ``/`` (a
+    name may hold ``/``), and at each later one where the part before it is the name of a
+    stored ``kind`` type (a type name may hold ``/`` too: ``Data/Set/x``). The first of them
+    all, or none when no split leaves both parts non-empty."""
+    slashes = [i for i, c in enumerate(text) if c == "/" and 0 < i < len(text) - 1]
+    if not slashes:
+        return []
+    splits = [(text[: slashes[0]], text[slashes[0] + 1 :])]
+    if len(slashes) > 1:
+        known = {t.name for t in store.get_types(kind)}
+        splits += [(text[:i], text[i + 1 :]) for i in slashes[1:] if text[:i] in known]
+    return splits
+
+
 def type_versions(store: LineageStore, kind: NodeKind, type_name: str) -> list[str]:
     """The versions of the ``kind`` types named ``type_name`` (not the unversioned one)."""
     return sorted(
@@ -279,7 +334,7 @@ def of_type(store: LineageStore, kind: NodeKind, type_name: str) -> list[Entity]
 def _is_local_path(text: str) -> bool:
     """Whether ``text`` names an existing file or directory here."""
     try:
-        return Path(text).exists()
+        return Path(_os_text(text)).exists()
     except (OSError, ValueError):
         return False
 

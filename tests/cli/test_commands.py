@@ -697,6 +697,22 @@ def test_stats(demo: Demo, tmp_path: Path) -> None:
     assert table.exit_code == 0 and "executions by state" in table.stdout
 
 
+def test_stats_headline_counts_agree_with_their_nouns(tmp_path: Path) -> None:
+    """``stats`` said "1 artifacts · 1 executions · 0 contexts" of a store holding one of each:
+    the headline's nouns are singular for one, as every other count the CLI prints."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Run"))
+        store.put_artifact(Artifact(type="Data", name="d"))
+        store.put_execution_node(Execution(type="Run", name="r"))
+        result = invoke(["stats", "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].split() == [
+        "1", "artifact", "·", "1", "execution", "·", "0", "contexts"
+    ]  # fmt: skip
+
+
 def test_stats_plot(demo: Demo, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib", reason="the [viz] extra (matplotlib) is not installed")
     target = tmp_path / "charts" / "stats.png"

@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, Execution, ExecutionType, LineageStore
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    Attribution,
+    Context,
+    ContextType,
+    Execution,
+    ExecutionType,
+    LineageStore,
+)
 
-from .conftest import invoke
+from .conftest import cli_process, invoke
 
 DEEP = "[" * 100_000
 DEEP_OBJECT = '{"a":' * 100_000
@@ -142,3 +151,90 @@ def test_a_type_name_holding_a_colon_names_an_entity_whose_name_holds_a_scheme(
             missing = invoke(["show", ref, "--store", str(path)])
             assert missing.exit_code == 3, missing.output
             assert f"no artifact with uri {ref!r}" in missing.stderr
+
+
+def test_a_type_name_holding_a_slash_names_its_entities_by_type_and_name(
+    tmp_path: Path,
+) -> None:
+    """``Type/name`` was split at its first ``/`` only: the ``x`` of a type ``Data/Set`` (MLMD
+    allows any type name) could be named by id only — ``show Data/Set/x``, ``e:Tr/ainer/n``,
+    ``ls --context p/q/r`` said there was no type ``Data`` (``Tr``) or no such context. Each
+    split whose type exists is tried; one that two splits find is refused (exit 2) naming
+    both, where the first ``/`` silently won."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data/Set"))
+        store.put_artifact_type(ArtifactType(name="Data"))
+        store.put_execution_type(ExecutionType(name="Tr/ainer"))
+        store.put_context_type(ContextType(name="p/q"))
+        only = store.put_artifact(Artifact(type="Data/Set", name="only"))
+        deep = store.put_artifact(Artifact(type="Data", name="Set/deep"))
+        twin_a = store.put_artifact(Artifact(type="Data/Set", name="x"))
+        twin_b = store.put_artifact(Artifact(type="Data", name="Set/x"))
+        run = store.put_execution_node(Execution(type="Tr/ainer", name="n"))
+        ctx = store.put_context(Context(type="p/q", name="r"))
+        store.put_attributions_and_associations([Attribution(artifact_id=only, context_id=ctx)], [])
+
+        def shown(ref: str) -> int:
+            result = invoke(["show", ref, "--json", "--store", str(path)])
+            assert result.exit_code == 0, result.output
+            return int(json.loads(result.stdout)["id"])
+
+        assert shown("Data/Set/only") == only
+        assert shown("a:Data/Set/only") == only
+        assert shown("Data/Set/deep") == deep  # a name holding '/' as before
+        assert shown("e:Tr/ainer/n") == run
+        listed = invoke(["ls", "--context", "p/q/r", "--json", "--store", str(path)])
+        assert listed.exit_code == 0, listed.output
+        assert [a["id"] for a in json.loads(listed.stdout)] == [only]
+        both = invoke(["show", "Data/Set/x", "--store", str(path)])
+        assert both.exit_code == 2, both.output
+        message = " ".join(both.stderr.split())
+        assert f"artifact:{twin_b}" in message and f"artifact:{twin_a}" in message, message
+        missing = invoke(["show", "Data/Set/nope", "--store", str(path)])
+        assert missing.exit_code == 3, missing.output
+        assert "no artifact of type 'Data/Set' named 'nope'" in " ".join(missing.stderr.split())
+
+
+def test_arguments_typed_in_a_c_locale_name_stored_text(tmp_path: Path) -> None:
+    """In a C locale without Python's UTF-8 mode the UTF-8 bytes of ``Modèle`` reach Python as
+    escapes (``Mod\\udcc3\\udca8le``) that no stored text equals: ``show Modèle/données`` and
+    ``cached Modèle`` were exit 5 ("text must be valid Unicode"), ``ls -t Modèle`` said there
+    was no such type, ``ls --context été`` no such context, ``--name é`` and ``--where``
+    matched nothing, though every output there prints such names (escaped). Arguments are
+    read as the UTF-8 they were typed in; a local path is still the file it names."""
+    path = tmp_path / "store"
+    data = tmp_path / "données.csv"
+    data.write_text("x\n")
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Modèle"))
+        store.put_execution_type(ExecutionType(name="Entraîne"))
+        store.put_context_type(ContextType(name="Exp"))
+        model = store.put_artifact(Artifact(type="Modèle", name="données", uri="s3://b/é"))
+        local = store.put_artifact(Artifact(type="Modèle", name="f", uri=data.as_uri()))
+        ctx = store.put_context(Context(type="Exp", name="été"))
+        store.put_attributions_and_associations(
+            [Attribution(artifact_id=model, context_id=ctx)], []
+        )
+    c_locale = {"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+
+    def ids(*args: str) -> list[int]:
+        done = cli_process([*args, "--json", "--store", str(path)], **c_locale)
+        assert done.returncode == 0, done.stderr
+        answer = json.loads(done.stdout)
+        return [n["id"] for n in answer] if isinstance(answer, list) else [answer["id"]]
+
+    assert ids("show", "Modèle/données") == [model]
+    assert ids("show", "s3://b/é") == [model]
+    assert ids("show", str(data)) == [local]
+    assert ids("ls", "-t", "Modèle") == [model, local]
+    assert ids("ls", "--context", "été") == [model]
+    assert ids("ls", "--name", "é") == [model]
+    walked = cli_process(
+        ["upstream", "1", "--type", "Modèle", "--json", "--store", str(path)], **c_locale
+    )
+    assert walked.returncode == 0, walked.stderr
+    assert [a["id"] for a in json.loads(walked.stdout)["artifacts"]] == [model]
+    cached = cli_process(["cached", "Entraîne", "-i", "1", "--store", str(path)], **c_locale)
+    assert cached.returncode == 1, cached.stderr  # a miss of a known type, said as one
+    assert "no cache hit" in cached.stdout and "no execution type" not in cached.stdout
