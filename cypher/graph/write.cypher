@@ -32,9 +32,11 @@
 // it. MERGE after the check: two concurrent writes of one event still store it once. The links'
 // parts abort the same way on an end that does not exist.
 // Nodes given by their id alone (references: NodeRepository.prepare does not read them) must
-// exist: `$<kind>_refs` holds their ids as runs of consecutive ids, and a count short of
-// `$<kind>_refs_count` divides by zero, which aborts the whole statement (nothing written;
-// GraphWriter then reports the missing ids as NotFoundError). Each guard returns one row.
+// exist: `$<kind>_refs` holds their ids as runs of consecutive ids (but not those an event or
+// a link of this write reads: its part aborts on a missing end; WriteBatch._guarded_ends),
+// and a count short of `$<kind>_refs_count` divides by zero, which aborts the whole statement
+// (nothing written; GraphWriter then reports the missing ids as NotFoundError). Each guard
+// returns one row.
 // when: $artifact_refs
 CALL {
   UNWIND $artifact_refs AS run

@@ -429,6 +429,22 @@ class GraphWriter(Repository):
         #: (:meth:`take_sent`; not the batch, which an import's would keep alive).
         self._sent = threading.local()
 
+    def _raise_cause(self, batch: WriteBatch, cause: Exception) -> None:
+        """After the engine refused the write: the caller's error for the first fault found, in
+        one order (docs/api.md: events, links, nodes given by id alone, unique keys), whichever
+        part stopped the statement. A guard's abort and an engine's own unique constraint stop it
+        at different parts: Neo4j checks its constraints as each node is written, before the
+        event and link parts that prove a reference given by id alone exists
+        (:meth:`WriteBatch._guarded_ends`), so a missing one beside a taken key was named as the
+        key on Neo4j and as the reference on FalkorDB."""
+        for check in batch.checks:
+            try:
+                check()
+            except LineageGraphError as found:
+                raise found from cause
+        self._raise_missing_references(batch, cause)
+        self._raise_taken_keys(batch, cause)
+
     def _raise_missing_references(self, batch: WriteBatch, cause: Exception) -> None:
         """After an aborted write: a node given by its id alone, or updated, that does not
         exist is the caller's NotFoundError (as when it is read before the write)."""
@@ -585,19 +601,13 @@ class GraphWriter(Repository):
                     if p is not None and p.new_ids
                 }
                 self.backend.write(text, sent, name="graph/write")
-            except AlreadyExistsError as exc:  # an engine's constraint (Neo4j): name the key
-                self._raise_taken_keys(batch, exc)
+            except AlreadyExistsError as exc:  # an engine's constraint (Neo4j)
+                self._raise_cause(batch, exc)
                 raise
             except (QueryError, FailedPreconditionError) as exc:
                 if not _aborted(exc):
                     raise
-                for check in batch.checks:
-                    try:
-                        check()
-                    except LineageGraphError as found:
-                        raise found from exc
-                self._raise_missing_references(batch, exc)
-                self._raise_taken_keys(batch, exc)
+                self._raise_cause(batch, exc)
                 raise FailedPreconditionError(
                     "a node this write refers to was deleted meanwhile (by another writer); "
                     "nothing was written"

@@ -1692,7 +1692,7 @@ def test_a_reference_is_checked_whether_or_not_an_event_or_a_link_reads_it(
         with pytest.raises(NotFoundError, match=r"987654"):
             call()
         assert snapshot(typed) == before
-    linked_only = [  # (named by the links' check: an InvalidArgumentError, as before)
+    linked_only = [  # named by the links' check (docs/api.md: links before references)
         lambda: typed.put_execution(  # an attribution reads it
             Execution(type="Trainer"),
             [(Artifact(id=data), input_), (Artifact(id=987654), None)],
@@ -1703,7 +1703,9 @@ def test_a_reference_is_checked_whether_or_not_an_event_or_a_link_reads_it(
         ),
     ]
     for call in linked_only:
-        with pytest.raises((NotFoundError, InvalidArgumentError), match=r"987654"):
+        with pytest.raises(
+            InvalidArgumentError, match=r"no (artifact|execution) with id \[987654\]"
+        ):
             call()
         assert snapshot(typed) == before
     eid, _, _ = typed.put_execution(
@@ -1712,6 +1714,36 @@ def test_a_reference_is_checked_whether_or_not_an_event_or_a_link_reads_it(
         [Context(type="Experiment", name="new")],
     )
     assert [e.artifact_id for e in typed.get_events_by_execution_ids([eid])] == [data]
+
+
+def test_a_missing_reference_an_event_reads_is_named_before_a_taken_key(
+    typed: LineageStore,
+) -> None:
+    """docs/api.md's order (nodes given by id alone, then unique keys) holds on both engines
+    when the missing reference has no guard of its own (an event reads it) and a new node takes
+    a stored key: Neo4j's constraint stops the write at that node, before the event part."""
+    [data] = typed.put_artifacts([Artifact(type="DataSet", uri="/d", external_id="held")])
+    before = snapshot(typed)
+    with pytest.raises(NotFoundError, match=r"no artifact with id 987654 \(given by id alone"):
+        typed.put_execution(
+            Execution(type="Trainer"),
+            [
+                (Artifact(id=987654), Event(type=EventType.INPUT)),
+                (Artifact(type="DataSet", uri="/n", external_id="held"), None),
+            ],
+            [],
+        )
+    assert snapshot(typed) == before
+    with pytest.raises(AlreadyExistsError, match="held"):
+        typed.put_execution(
+            Execution(type="Trainer"),
+            [
+                (Artifact(id=data), Event(type=EventType.INPUT)),
+                (Artifact(type="DataSet", uri="/n", external_id="held"), None),
+            ],
+            [],
+        )
+    assert snapshot(typed) == before
 
 
 def test_unique_violation_inside_the_engine_rolls_back_the_whole_statement(

@@ -7,7 +7,20 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from lineage_graph import AlreadyExistsError, Artifact, ArtifactType, LineageStore, NodeKind
+import pytest
+
+from lineage_graph import (
+    AlreadyExistsError,
+    Artifact,
+    ArtifactType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionType,
+    LineageStore,
+    NodeKind,
+    NotFoundError,
+)
 from lineage_graph.backends.embedded import EmbeddedBackend
 
 NODE_KEYS = [("id",), ("type_id", "name"), ("external_id",)]
@@ -90,3 +103,42 @@ def test_racing_writers_never_both_take_a_key(tmp_path: Path) -> None:
         assert all(len(won[n]) == 1 and lost[n] == 1 for n in names), (won, lost)
         stored = sorted(x.name or "" for x in a.get_artifacts())
         assert stored == sorted(names)
+
+
+def test_a_fault_is_named_first_even_when_an_engine_constraint_stops_the_write() -> None:
+    """Neo4j checks its unique constraints as each node is written, so a taken key stops
+    graph/write in a node part, before the event and link parts that prove a node given by id
+    alone exists. Its error must name the faults in one order (docs/api.md: events, links,
+    nodes given by id alone, then unique keys), whichever part stopped the statement. Here an
+    engine constraint FalkorDB also checks as the node is written (a unique ``uri``, which no
+    guard of graph/write checks) stands for Neo4j's, on an update that the write runs before
+    its events."""
+    with LineageStore.open("memory") as store:
+        store.put_artifact_type(ArtifactType(name="DataSet"))
+        store.put_execution_type(ExecutionType(name="Trainer"))
+        taken, free = store.put_artifacts(
+            [Artifact(type="DataSet", uri="/taken"), Artifact(type="DataSet", uri="/free")]
+        )
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend)
+        backend._graph.create_node_unique_constraint("Artifact", "uri")
+        backend._await_constraints()
+        before = (store.get_artifacts(), store.get_executions())
+        update = Artifact(id=free, type="DataSet", uri="/taken")  # the engine refuses it
+        with pytest.raises(NotFoundError, match=r"no artifact with id 987654 \(given by id alone"):
+            store.put_execution(
+                Execution(type="Trainer"),
+                [
+                    (Artifact(id=987654), Event(type=EventType.INPUT)),  # missing: named first
+                    (update, Event(type=EventType.OUTPUT)),
+                ],
+                [],
+            )
+        assert (store.get_artifacts(), store.get_executions()) == before
+        # alone, the taken key is named as before
+        with pytest.raises(AlreadyExistsError, match="unique key"):
+            store.put_execution(
+                Execution(type="Trainer"), [(update, Event(type=EventType.OUTPUT))], []
+            )
+        assert (store.get_artifacts(), store.get_executions()) == before
+        assert taken in {a.id for a in store.get_artifacts()}

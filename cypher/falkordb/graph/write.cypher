@@ -57,9 +57,11 @@
 // failed precondition when it is found again). Nothing is read before the write to check the
 // ends of events and links: this is the check.
 // Nodes given by their id alone (references: NodeRepository.prepare does not read them) must
-// exist: `$<kind>_refs` holds their ids as runs of consecutive ids, and a count short of
-// `$<kind>_refs_count` divides by zero, which aborts the whole statement (nothing written;
-// GraphWriter then reports the missing ids as NotFoundError). Each guard returns one row.
+// exist: `$<kind>_refs` holds their ids as runs of consecutive ids (but not those an event or
+// a link of this write reads: its part aborts on a missing end; WriteBatch._guarded_ends),
+// and a count short of `$<kind>_refs_count` divides by zero, which aborts the whole statement
+// (nothing written; GraphWriter then reports the missing ids as NotFoundError). Each guard
+// returns one row.
 // FalkorDB: names (per type) and external ids are unique without a unique constraint (it costs
 // ~40 µs per created node, growing with the label): `$<kind>_names` / `$<kind>_external_ids`
 // hold the keys this write stores, a key held by another node divides by zero (GraphWriter then
