@@ -217,15 +217,18 @@ def redact_url(text: str) -> str:
     return "".join(out)
 
 
-#: Environment variables whose values are secrets (``NEO4J_PASSWORD``, ``API_TOKEN``, ...).
-_SECRET_ENV = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
+#: Environment variables whose values are secrets: a name holding ``PASSWORD``, ``SECRET`` or
+#: ``TOKEN`` at the end of a word (``NEO4J_PASSWORD``, ``PGPASSWORD``, ``HF_TOKEN``,
+#: ``AWS_SECRET_ACCESS_KEY``). Not one where a letter follows (``TOKENIZERS_PARALLELISM``,
+#: ``MAX_TOKENS``): their ``false`` or ``4096`` was masked wherever it appeared, and a failed
+#: run's stored ``error`` kept "must be true or ***" for good.
+_SECRET_ENV = re.compile(r"(?:PASSWORD|SECRET|TOKEN)(?![A-Za-z])", re.IGNORECASE)
 
 
 def redact_secrets(text: str) -> str:
     """``text`` with the password of every URL in it (:func:`redact_url`) and the value of every
-    password-like environment variable (a name holding ``PASSWORD``, ``SECRET`` or ``TOKEN``,
-    a value of 4 characters or more) masked: what the CLI prints, and a failed run's stored
-    ``error``."""
+    password-like environment variable (:data:`_SECRET_ENV`, a value of 4 characters or more)
+    masked: what the CLI prints, and a failed run's stored ``error``."""
     text = redact_url(text)
     for name, value in os.environ.items():
         if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:

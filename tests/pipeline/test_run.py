@@ -36,6 +36,7 @@ from lineage_graph import (
     PropertyType,
     pipeline,
 )
+from lineage_graph.cli._common import redact
 from lineage_graph.pipeline import Run, current_run
 
 
@@ -1953,3 +1954,23 @@ def test_a_failure_quoting_a_secret_is_recorded_with_the_secret_masked(
         "KeyError: 'k']",
     ]
     assert run.state == failed.state == ExecutionState.FAILED
+
+
+def test_a_failure_keeps_values_of_variables_only_named_like_secrets(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a name holding PASSWORD, SECRET or TOKEN at a word's end is a secret's:
+    ``TOKENIZERS_PARALLELISM=false`` (set for Hugging Face tokenizers) and ``MAX_TOKENS=4096``
+    made every ``false`` and ``4096`` of a failed run's stored error ``***``, for good (and so
+    in the CLI's messages). ``HF_TOKEN``'s value is masked still."""
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    monkeypatch.setenv("MAX_TOKENS", "4096")
+    monkeypatch.setenv("HF_TOKEN", "hf_S3cretValue")
+    monkeypatch.setenv("PGPASSWORD", "pg-S3cret")
+    message = "shuffle is true or false, not 4096 (token hf_S3cretValue, password pg-S3cret)"
+    with pytest.raises(ValueError), store.run("Tokenize"):
+        raise ValueError(message)
+    [failed] = store.get_executions()
+    masked = "shuffle is true or false, not 4096 (token ***, password ***)"
+    assert failed.custom_properties["error"] == f"ValueError: {masked}"
+    assert redact(message) == masked  # the CLI masks what the store does
