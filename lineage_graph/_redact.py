@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import ParseResult, SplitResult
+from urllib.parse import ParseResult, SplitResult, unquote
 
 __all__ = [
     "MASK",
@@ -48,9 +48,16 @@ _CREDENTIAL_SCHEMES = frozenset(
     {"redis", "rediss", "falkor", "falkors", "falkordb", "unix", "mysql"}
     | {"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"}
 )
-#: A ``password=`` query parameter's value (redis-py's ``unix:///path.sock?password=pw``), but
-#: the punctuation ending the URL's text in a message ("... ?password=pw: unreachable").
-_QUERY_PASSWORD = re.compile(r"(?P<key>[?&;]password=)(?P<value>[^&#;]*)", re.IGNORECASE)
+#: A query parameter's value (redis-py's ``unix:///path.sock?password=pw``), but the
+#: punctuation ending the URL's text in a message ("... ?password=pw: unreachable"). Masked
+#: when its name is a secret's (:data:`_QUERY_SECRET`).
+_QUERY_PARAMETER = re.compile(r"(?P<key>[?&;](?P<name>[^=&;#?\s]*)=)(?P<value>[^&#;]*)")
+#: A query parameter whose value is a secret, by its name (percent-decoded, any case): a
+#: ``password``, an ``access_token``, an ``api_key``, a signature (``sig``, ``X-Amz-Signature``,
+#: ``X-Amz-Credential``). Only ``password=`` was masked: a failed run's stored error quoting
+#: ``requests``' "401 ... for url: https://api/x?access_token=..." or a presigned URL kept the
+#: secret, where a recorded git remote drops its whole query.
+_QUERY_SECRET = re.compile(r"pass|pwd|secret|token|sig|key|auth|credential", re.IGNORECASE)
 _TRAILING = ":,.)]}'\""
 
 
@@ -97,6 +104,8 @@ def _user_info(rest: str, *, loose: bool) -> tuple[str, str] | None:
 
 
 def _masked_value(q: re.Match[str]) -> str:
+    if not _QUERY_SECRET.search(unquote(q["name"])):
+        return q[0]
     # the punctuation ending the URL's text in a message ("?password=pw: ...") stays
     value = q["value"]
     tail = value[len(value.rstrip(_TRAILING)) :] if q.end() == len(q.string) else ""
@@ -111,7 +120,7 @@ def _masked_url(head: str, rest: str) -> str:
     """``head`` (``scheme://``) and ``rest`` with the password of its user info and of a
     ``password=`` query parameter masked."""
     scheme = head[:-3].lower()
-    rest = _QUERY_PASSWORD.sub(_masked_value, rest)
+    rest = _QUERY_PARAMETER.sub(_masked_value, rest)
     found = _user_info(rest, loose=scheme in _CREDENTIAL_SCHEMES)
     if found is None or ":" not in found[0]:
         return head + rest

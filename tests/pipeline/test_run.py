@@ -1974,3 +1974,31 @@ def test_a_failure_keeps_values_of_variables_only_named_like_secrets(
     masked = "shuffle is true or false, not 4096 (token ***, password ***)"
     assert failed.custom_properties["error"] == f"ValueError: {masked}"
     assert redact(message) == masked  # the CLI masks what the store does
+
+
+@pytest.mark.parametrize(
+    ("message", "masked"),
+    [
+        # requests' HTTPError quotes the URL whole
+        (
+            "401 Client Error: Unauthorized for url: https://api/v1?access_token=S3c&page=2",
+            "401 Client Error: Unauthorized for url: https://api/v1?access_token=***&page=2",
+        ),
+        (
+            "403 for url: https://b.s3/k?X-Amz-Credential=AK1&X-Amz-Signature=S3c;api%5Fkey=k3y",
+            "403 for url: https://b.s3/k?X-Amz-Credential=***&X-Amz-Signature=***;api%5Fkey=***",
+        ),
+        ("GET https://h/r?se=2026&sig=S3c: 403", "GET https://h/r?se=2026&sig=***: 403"),
+    ],
+)
+def test_a_failure_quoting_a_url_masks_the_secrets_of_its_query(
+    store: LineageStore, message: str, masked: str
+) -> None:
+    """Only a ``password=`` query value was masked: a step failing on a request whose URL
+    carries its token or signature in the query stored the secret in its ``error`` (a recorded
+    git remote drops its whole query for that reason)."""
+    with pytest.raises(ConnectionError), store.run("Fetch"):
+        raise ConnectionError(message)
+    [failed] = store.get_executions()
+    assert failed.custom_properties["error"] == f"ConnectionError: {masked}"
+    assert redact(message) == masked  # the CLI masks what the store does
