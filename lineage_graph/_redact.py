@@ -112,16 +112,24 @@ def _masked_value(q: re.Match[str]) -> str:
     return q["key"] + MASK + tail
 
 
-def _masked(m: re.Match[str]) -> str:
-    return _masked_url(m["head"], m["rest"])
+#: The schemes whose user info without a password is a token all the same (GitHub's and Azure
+#: DevOps' ``https://<token>@host/...``, pip's ``git+https://<token>@host/...``).
+_WEB = re.compile(r"(?:.*\+)?https?")
 
 
-def _masked_url(head: str, rest: str) -> str:
+def _masked(m: re.Match[str], users: bool = False) -> str:
+    return _masked_url(m["head"], m["rest"], users=users)
+
+
+def _masked_url(head: str, rest: str, *, users: bool = False) -> str:
     """``head`` (``scheme://``) and ``rest`` with the password of its user info and of a
-    ``password=`` query parameter masked."""
+    secret-named query parameter masked; ``users``: a web URL's user info without a password
+    too (``https://***@github.com/o/r``)."""
     scheme = head[:-3].lower()
     rest = _QUERY_PARAMETER.sub(_masked_value, rest)
     found = _user_info(rest, loose=scheme in _CREDENTIAL_SCHEMES)
+    if found is not None and found[0] and ":" not in found[0] and users and _WEB.fullmatch(scheme):
+        return f"{head}{MASK}@{found[1]}"
     if found is None or ":" not in found[0]:
         return head + rest
     user = found[0].partition(":")[0]
@@ -194,11 +202,12 @@ def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     return f"{m['head']}{info.partition(':')[0]}:{MASK}@", at + 1
 
 
-def redact_url(text: str) -> str:
+def redact_url(text: str, *, users: bool = False) -> str:
     """``text`` with the password of every URL in it masked (``redis://:pw@host``,
     ``neo4j+s://user:pw@host`` become ``redis://:***@host``, ``neo4j+s://user:***@host``; a
     password holding a raw ``/``, ``?`` or ``#`` too: ``redis://:pa/ss@host`` is shown
-    ``redis://:***@host``)."""
+    ``redis://:***@host``). ``users``: a web URL's user info without a password too
+    (:func:`redact_secrets`)."""
     # Each "://" is found, then its scheme read backwards: a regex search for the scheme tried
     # every position of a long word, each time to the word's end (a 40,000-letter name in a
     # message took 1.4 s, 128 KiB 15 s).
@@ -216,7 +225,7 @@ def redact_url(text: str) -> str:
         out.append(text[done:start])
         spaced = _spaced_user_info(text, m)
         if spaced is None:
-            out.append(_masked(m))
+            out.append(_masked(m, users))
             done = m.end()
         else:
             out.append(spaced[0])
@@ -235,10 +244,12 @@ _SECRET_ENV = re.compile(r"(?:PASSWORD|SECRET|TOKEN)(?![A-Za-z])", re.IGNORECASE
 
 
 def redact_secrets(text: str) -> str:
-    """``text`` with the password of every URL in it (:func:`redact_url`) and the value of every
+    """``text`` with the password of every URL in it (:func:`redact_url`; a web URL's user info
+    without one too: ``https://<token>@github.com/o/r``, a failing ``git clone`` or ``pip
+    install`` quotes so, is ``https://***@github.com/o/r``) and the value of every
     password-like environment variable (:data:`_SECRET_ENV`, a value of 4 characters or more)
     masked: what the CLI prints, and a failed run's stored ``error``."""
-    text = redact_url(text)
+    text = redact_url(text, users=True)
     for name, value in os.environ.items():
         if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
             text = text.replace(value, MASK)

@@ -1989,14 +1989,25 @@ def test_a_failure_keeps_values_of_variables_only_named_like_secrets(
             "403 for url: https://b.s3/k?X-Amz-Credential=***&X-Amz-Signature=***;api%5Fkey=***",
         ),
         ("GET https://h/r?se=2026&sig=S3c: 403", "GET https://h/r?se=2026&sig=***: 403"),
+        # a token as a web URL's user (GitHub, Azure DevOps; pip's git+https): quoted whole by
+        # CalledProcessError's "Command '['git', 'clone', ...]' returned ..."
+        (
+            "Command '['git', 'clone', 'https://ghp_S3c@github.com/o/r']' returned 128.",
+            "Command '['git', 'clone', 'https://***@github.com/o/r']' returned 128.",
+        ),
+        (
+            "pip: git+https://S3c@dev.azure.com/o/_git/r failed; ssh://git@h/r too",
+            "pip: git+https://***@dev.azure.com/o/_git/r failed; ssh://git@h/r too",
+        ),
     ],
 )
-def test_a_failure_quoting_a_url_masks_the_secrets_of_its_query(
+def test_a_failure_quoting_a_url_masks_the_secrets_of_its_query_and_user(
     store: LineageStore, message: str, masked: str
 ) -> None:
-    """Only a ``password=`` query value was masked: a step failing on a request whose URL
-    carries its token or signature in the query stored the secret in its ``error`` (a recorded
-    git remote drops its whole query for that reason)."""
+    """Only a ``password=`` query value, and a password, were masked: a step failing on a
+    request whose URL carries its token or signature in the query, or as its user, stored the
+    secret in its ``error`` (a recorded git remote drops its whole query and user for that
+    reason)."""
     with pytest.raises(ConnectionError), store.run("Fetch"):
         raise ConnectionError(message)
     [failed] = store.get_executions()
