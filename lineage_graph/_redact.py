@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import ParseResult, SplitResult
+from urllib.parse import ParseResult, SplitResult, unquote
 
 __all__ = [
     "MASK",
@@ -48,9 +48,16 @@ _CREDENTIAL_SCHEMES = frozenset(
     {"redis", "rediss", "falkor", "falkors", "falkordb", "unix", "mysql"}
     | {"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"}
 )
-#: A ``password=`` query parameter's value (redis-py's ``unix:///path.sock?password=pw``), but
-#: the punctuation ending the URL's text in a message ("... ?password=pw: unreachable").
-_QUERY_PASSWORD = re.compile(r"(?P<key>[?&;]password=)(?P<value>[^&#;]*)", re.IGNORECASE)
+#: A query parameter's value (redis-py's ``unix:///path.sock?password=pw``), but the
+#: punctuation ending the URL's text in a message ("... ?password=pw: unreachable"). Masked
+#: when its name is a secret's (:data:`_QUERY_SECRET`).
+_QUERY_PARAMETER = re.compile(r"(?P<key>[?&;](?P<name>[^=&;#?\s]*)=)(?P<value>[^&#;]*)")
+#: A query parameter whose value is a secret, by its name (percent-decoded, any case): a
+#: ``password``, an ``access_token``, an ``api_key``, a signature (``sig``, ``X-Amz-Signature``,
+#: ``X-Amz-Credential``). Only ``password=`` was masked: a failed run's stored error quoting
+#: ``requests``' "401 ... for url: https://api/x?access_token=..." or a presigned URL kept the
+#: secret, where a recorded git remote drops its whole query.
+_QUERY_SECRET = re.compile(r"pass|pwd|secret|token|sig|key|auth|credential", re.IGNORECASE)
 _TRAILING = ":,.)]}'\""
 
 
@@ -97,22 +104,32 @@ def _user_info(rest: str, *, loose: bool) -> tuple[str, str] | None:
 
 
 def _masked_value(q: re.Match[str]) -> str:
+    if not _QUERY_SECRET.search(unquote(q["name"])):
+        return q[0]
     # the punctuation ending the URL's text in a message ("?password=pw: ...") stays
     value = q["value"]
     tail = value[len(value.rstrip(_TRAILING)) :] if q.end() == len(q.string) else ""
     return q["key"] + MASK + tail
 
 
-def _masked(m: re.Match[str]) -> str:
-    return _masked_url(m["head"], m["rest"])
+#: The schemes whose user info without a password is a token all the same (GitHub's and Azure
+#: DevOps' ``https://<token>@host/...``, pip's ``git+https://<token>@host/...``).
+_WEB = re.compile(r"(?:.*\+)?https?")
 
 
-def _masked_url(head: str, rest: str) -> str:
+def _masked(m: re.Match[str], users: bool = False) -> str:
+    return _masked_url(m["head"], m["rest"], users=users)
+
+
+def _masked_url(head: str, rest: str, *, users: bool = False) -> str:
     """``head`` (``scheme://``) and ``rest`` with the password of its user info and of a
-    ``password=`` query parameter masked."""
+    secret-named query parameter masked; ``users``: a web URL's user info without a password
+    too (``https://***@github.com/o/r``)."""
     scheme = head[:-3].lower()
-    rest = _QUERY_PASSWORD.sub(_masked_value, rest)
+    rest = _QUERY_PARAMETER.sub(_masked_value, rest)
     found = _user_info(rest, loose=scheme in _CREDENTIAL_SCHEMES)
+    if found is not None and found[0] and ":" not in found[0] and users and _WEB.fullmatch(scheme):
+        return f"{head}{MASK}@{found[1]}"
     if found is None or ":" not in found[0]:
         return head + rest
     user = found[0].partition(":")[0]
@@ -185,11 +202,12 @@ def _spaced_user_info(text: str, m: re.Match[str]) -> tuple[str, int] | None:
     return f"{m['head']}{info.partition(':')[0]}:{MASK}@", at + 1
 
 
-def redact_url(text: str) -> str:
+def redact_url(text: str, *, users: bool = False) -> str:
     """``text`` with the password of every URL in it masked (``redis://:pw@host``,
     ``neo4j+s://user:pw@host`` become ``redis://:***@host``, ``neo4j+s://user:***@host``; a
     password holding a raw ``/``, ``?`` or ``#`` too: ``redis://:pa/ss@host`` is shown
-    ``redis://:***@host``)."""
+    ``redis://:***@host``). ``users``: a web URL's user info without a password too
+    (:func:`redact_secrets`)."""
     # Each "://" is found, then its scheme read backwards: a regex search for the scheme tried
     # every position of a long word, each time to the word's end (a 40,000-letter name in a
     # message took 1.4 s, 128 KiB 15 s).
@@ -207,7 +225,7 @@ def redact_url(text: str) -> str:
         out.append(text[done:start])
         spaced = _spaced_user_info(text, m)
         if spaced is None:
-            out.append(_masked(m))
+            out.append(_masked(m, users))
             done = m.end()
         else:
             out.append(spaced[0])
@@ -217,16 +235,21 @@ def redact_url(text: str) -> str:
     return "".join(out)
 
 
-#: Environment variables whose values are secrets (``NEO4J_PASSWORD``, ``API_TOKEN``, ...).
-_SECRET_ENV = re.compile(r"PASSWORD|SECRET|TOKEN", re.IGNORECASE)
+#: Environment variables whose values are secrets: a name holding ``PASSWORD``, ``SECRET`` or
+#: ``TOKEN`` at the end of a word (``NEO4J_PASSWORD``, ``PGPASSWORD``, ``HF_TOKEN``,
+#: ``AWS_SECRET_ACCESS_KEY``). Not one where a letter follows (``TOKENIZERS_PARALLELISM``,
+#: ``MAX_TOKENS``): their ``false`` or ``4096`` was masked wherever it appeared, and a failed
+#: run's stored ``error`` kept "must be true or ***" for good.
+_SECRET_ENV = re.compile(r"(?:PASSWORD|SECRET|TOKEN)(?![A-Za-z])", re.IGNORECASE)
 
 
 def redact_secrets(text: str) -> str:
-    """``text`` with the password of every URL in it (:func:`redact_url`) and the value of every
-    password-like environment variable (a name holding ``PASSWORD``, ``SECRET`` or ``TOKEN``,
-    a value of 4 characters or more) masked: what the CLI prints, and a failed run's stored
-    ``error``."""
-    text = redact_url(text)
+    """``text`` with the password of every URL in it (:func:`redact_url`; a web URL's user info
+    without one too: ``https://<token>@github.com/o/r``, a failing ``git clone`` or ``pip
+    install`` quotes so, is ``https://***@github.com/o/r``) and the value of every
+    password-like environment variable (:data:`_SECRET_ENV`, a value of 4 characters or more)
+    masked: what the CLI prints, and a failed run's stored ``error``."""
+    text = redact_url(text, users=True)
     for name, value in os.environ.items():
         if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
             text = text.replace(value, MASK)

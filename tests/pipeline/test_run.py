@@ -36,6 +36,7 @@ from lineage_graph import (
     PropertyType,
     pipeline,
 )
+from lineage_graph.cli._common import redact
 from lineage_graph.pipeline import Run, current_run
 
 
@@ -1953,3 +1954,62 @@ def test_a_failure_quoting_a_secret_is_recorded_with_the_secret_masked(
         "KeyError: 'k']",
     ]
     assert run.state == failed.state == ExecutionState.FAILED
+
+
+def test_a_failure_keeps_values_of_variables_only_named_like_secrets(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a name holding PASSWORD, SECRET or TOKEN at a word's end is a secret's:
+    ``TOKENIZERS_PARALLELISM=false`` (set for Hugging Face tokenizers) and ``MAX_TOKENS=4096``
+    made every ``false`` and ``4096`` of a failed run's stored error ``***``, for good (and so
+    in the CLI's messages). ``HF_TOKEN``'s value is masked still."""
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    monkeypatch.setenv("MAX_TOKENS", "4096")
+    monkeypatch.setenv("HF_TOKEN", "hf_S3cretValue")
+    monkeypatch.setenv("PGPASSWORD", "pg-S3cret")
+    message = "shuffle is true or false, not 4096 (token hf_S3cretValue, password pg-S3cret)"
+    with pytest.raises(ValueError), store.run("Tokenize"):
+        raise ValueError(message)
+    [failed] = store.get_executions()
+    masked = "shuffle is true or false, not 4096 (token ***, password ***)"
+    assert failed.custom_properties["error"] == f"ValueError: {masked}"
+    assert redact(message) == masked  # the CLI masks what the store does
+
+
+@pytest.mark.parametrize(
+    ("message", "masked"),
+    [
+        # requests' HTTPError quotes the URL whole
+        (
+            "401 Client Error: Unauthorized for url: https://api/v1?access_token=S3c&page=2",
+            "401 Client Error: Unauthorized for url: https://api/v1?access_token=***&page=2",
+        ),
+        (
+            "403 for url: https://b.s3/k?X-Amz-Credential=AK1&X-Amz-Signature=S3c;api%5Fkey=k3y",
+            "403 for url: https://b.s3/k?X-Amz-Credential=***&X-Amz-Signature=***;api%5Fkey=***",
+        ),
+        ("GET https://h/r?se=2026&sig=S3c: 403", "GET https://h/r?se=2026&sig=***: 403"),
+        # a token as a web URL's user (GitHub, Azure DevOps; pip's git+https): quoted whole by
+        # CalledProcessError's "Command '['git', 'clone', ...]' returned ..."
+        (
+            "Command '['git', 'clone', 'https://ghp_S3c@github.com/o/r']' returned 128.",
+            "Command '['git', 'clone', 'https://***@github.com/o/r']' returned 128.",
+        ),
+        (
+            "pip: git+https://S3c@dev.azure.com/o/_git/r failed; ssh://git@h/r too",
+            "pip: git+https://***@dev.azure.com/o/_git/r failed; ssh://git@h/r too",
+        ),
+    ],
+)
+def test_a_failure_quoting_a_url_masks_the_secrets_of_its_query_and_user(
+    store: LineageStore, message: str, masked: str
+) -> None:
+    """Only a ``password=`` query value, and a password, were masked: a step failing on a
+    request whose URL carries its token or signature in the query, or as its user, stored the
+    secret in its ``error`` (a recorded git remote drops its whole query and user for that
+    reason)."""
+    with pytest.raises(ConnectionError), store.run("Fetch"):
+        raise ConnectionError(message)
+    [failed] = store.get_executions()
+    assert failed.custom_properties["error"] == f"ConnectionError: {masked}"
+    assert redact(message) == masked  # the CLI masks what the store does
