@@ -41,7 +41,7 @@ from pydantic import BaseModel, ValidationError
 from ._encoding import MAX_KEY_BYTES, check_key, check_text
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import redact_secrets, strip_credentials
-from ._repositories.cache import same_number
+from ._repositories.cache import same_value
 from ._repositories.types import check_type_identity
 from .exceptions import (
     AlreadyExistsError,
@@ -217,8 +217,7 @@ def _mismatched(
             if not _exact_double(values[key]):
                 out.append(key)
             continue
-        if given == PropertyType.INT and key in floats and want == PropertyType.INT:
-            continue  # annotated float, declared INT by earlier calls: kept so
+        # (an int for a float parameter that earlier calls declared INT is of its kind: kept)
         if given != want:
             out.append(key)
     return out
@@ -241,14 +240,24 @@ def _require_flags(**flags: object) -> None:
             raise InvalidArgumentError(f"{name} is True or False, got {value!r:.80}")
 
 
-def _skipped_note(names: Sequence[str], record_args: bool) -> str:
-    """Why a cached step's call was not looked up (its ``cache_skipped`` custom property)."""
-    listed = ", ".join(repr(k) for k in names[:10])
-    return (
-        f"not looked up: argument(s) {listed} not recorded"
-        + (" (record_args=False)" if not record_args else "")
-        + ", so a cached call could have been given other values"
-    )
+def _skipped_note(
+    names: Sequence[str], record_args: bool, kept: Sequence[str] = (), kept_as: str = ""
+) -> str:
+    """Why a cached step's call was not looked up (its ``cache_skipped`` custom property):
+    arguments ``names`` not recorded, and arguments ``kept`` recorded as custom properties
+    (which a lookup does not compare) for the reason ``kept_as`` gives."""
+    reasons = []
+    if names:
+        listed = ", ".join(repr(k) for k in names[:10])
+        reasons.append(
+            f"argument(s) {listed} not recorded"
+            + (" (record_args=False)" if not record_args else "")
+        )
+    if kept:
+        listed = ", ".join(repr(k) for k in kept[:10])
+        reasons.append(f"argument(s) {listed} recorded as custom properties ({kept_as})")
+    why = "; ".join(reasons)
+    return f"not looked up: {why}, so a cached call could have been given other values"
 
 
 def ensure_type(
@@ -1810,7 +1819,9 @@ class Run:
             self.custom_properties[key] = self.properties.pop(key)
         if late and self.check_cache:
             self.check_cache = False
-            self.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(late, True)
+            self.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(
+                (), True, late, "of another kind than the type declares"
+            )
 
     def _widen(self) -> None:
         """An int given to a ``float`` parameter (``lr: float = 1``) is recorded as a double, so
@@ -1834,7 +1845,9 @@ class Run:
                     self.custom_properties[key] = self.properties.pop(key)
         if inexact and self.check_cache:
             self.check_cache = False
-            self.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(inexact, True)
+            self.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(
+                (), True, inexact, "ints no double holds exactly"
+            )
 
     def _find_cached(self, inputs: list[int] | dict[str, int | list[int]]) -> CacheHit | None:
         return find_cache_hit(self.store, self.execution_type, inputs, self.properties)
@@ -2736,20 +2749,6 @@ def _default_type_name(fn: Callable[..., Any]) -> str | None:
     return name
 
 
-def _same_value(a: Any, b: Any) -> bool:
-    """Whether two property values are the same recorded value: a bool is never a number, an
-    int is the equal double, a struct compares as the JSON the store keeps."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        # as the lookup compares: float() of both made 2**53 + 1 the decorator's 2**53 (the
-        # call was looked up as one given 2**53 and reused its result)
-        return same_number(a, b)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-    return type(a) is type(b) and bool(a == b)
-
-
 def _record_return(run: Run, value: Any) -> None:
     """Record the returned artifacts as outputs, and the return's shape (for a cache hit to
     rebuild it). A return that is not made of artifacts alone (``(model, 0.93)``, a number)
@@ -3284,7 +3283,7 @@ def step(
             # the decorator's lr=0.1); nor is one given None (_split_arguments).
             for key in [k for k in values if k in (properties or {})]:
                 value = values.pop(key)
-                if not _same_value(value, (properties or {})[key]):
+                if not same_value(value, (properties or {})[key]):
                     other.append(key)
             # An argument of another kind than its type declares (earlier calls gave ``3``,
             # this one ``0.5``, ``"auto"`` or a list) cannot be that property: it is recorded
@@ -3323,7 +3322,12 @@ def step(
             )
             run.custom_properties.update(mismatched)
             if cache and unkeyed:
-                run.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(unkeyed, record_args)
+                run.custom_properties[CACHE_SKIPPED_PROPERTY] = _skipped_note(
+                    [k for k in unkeyed if k not in mismatched],
+                    record_args,
+                    [k for k in unkeyed if k in mismatched],
+                    "of another kind than the type declares, or ints no double holds exactly",
+                )
             if record_args:
                 run._float_parameters = floats - set(properties or {})
                 run._arguments = set(values) - set(properties or {})

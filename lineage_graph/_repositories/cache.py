@@ -93,6 +93,7 @@ __all__ = [
     "ContextRef",
     "input_signature",
     "same_number",
+    "same_value",
 ]
 
 #: The event type whose artifacts are an execution's inputs for caching.
@@ -290,7 +291,10 @@ def same_number(a: int | float, b: int | float) -> bool:
     return bool(a == b) and _negative_zero(a) == _negative_zero(b)
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two property values are the same recorded value: a bool is never a number,
+    numbers as :func:`same_number`, a struct (dict or list) compared as the JSON text the store
+    keeps (``{"a": 1}`` is not ``{"a": 1.0}``), anything else by ``==``."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
@@ -319,7 +323,7 @@ def property_matches(node: Execution, name: str, wanted: Any, scopes: Scopes = "
     found = [d[name] for d in _held(node, scopes) if name in d]
     if wanted is None:
         return not found
-    return any(_same(v, wanted) for v in found)
+    return any(same_value(v, wanted) for v in found)
 
 
 def _property_value(node: Execution, name: str, scopes: Scopes = "pc") -> Any:
