@@ -230,13 +230,13 @@ def _mlmd_write(
     with mlmd_write_rules(given):
         try:
             yield
-        except MissingReferencesError as exc:
-            if forced_contexts and exc.what == "context":
-                raise native.NotFoundError(f"Results missing for ids: {exc.ids}") from exc
-            if not missing_is_invalid:
-                raise
-            raise native.InvalidArgumentError(str(exc)) from exc
         except native.NotFoundError as exc:
+            if (
+                forced_contexts
+                and isinstance(exc, MissingReferencesError)
+                and exc.what == "context"
+            ):
+                raise native.NotFoundError(f"Results missing for ids: {exc.ids}") from exc
             if not missing_is_invalid:
                 raise
             raise native.InvalidArgumentError(str(exc)) from exc
