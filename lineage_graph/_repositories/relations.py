@@ -169,7 +169,8 @@ class RelationRepository(Repository):
         AlreadyExistsError for an event stored already (events are immutable), as a check before
         the write did.
 
-        ``new_*`` are ids this write creates; ``verified_*`` ids already known to exist.
+        ``new_*`` are ids this write creates; ``verified_*`` ids that ``check`` leaves to the
+        write (as :meth:`prepare_links`'s).
         """
         seen: set[tuple[int, int, int]] = set()
         rows: list[tuple[bool, dict[str, Any]]] = []
