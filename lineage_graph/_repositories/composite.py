@@ -275,7 +275,10 @@ class CompositeWriter:
                 now=now,
                 new_artifacts=pa.new_ids,
                 new_executions=pe.new_ids,
-                verified_artifacts=pa.ids,  # prepare() checked that every given id exists
+                # The events' and links' checks leave out the write's own nodes: a stored one
+                # that prepare() read exists; one given by id alone (a reference, not read) that
+                # does not is GraphWriter's NotFoundError, whatever part reads it.
+                verified_artifacts=pa.ids,
                 verified_executions=pe.ids,
             )
             batch.checks.append(check)
@@ -285,6 +288,9 @@ class CompositeWriter:
                 new_artifacts=pa.new_ids,
                 new_executions=pe.new_ids,
                 new_contexts=pc.new_ids,
+                verified_artifacts=pa.ids,
+                verified_executions=pe.ids,
+                verified_contexts=pc.ids,
             )
             batch.checks.append(check)  # after the events': the order of the reads they replace
         except BaseException:

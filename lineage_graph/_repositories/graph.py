@@ -24,7 +24,14 @@ from .cache import CACHE_INPUT_EVENT, input_signature
 from .ids import IdAllocator
 from .nodes import PreparedNodes
 
-__all__ = ["FEW_ROWS", "GraphWriter", "WriteBatch", "compose", "patch_row"]
+__all__ = [
+    "FEW_ROWS",
+    "GraphWriter",
+    "MissingReferencesError",
+    "WriteBatch",
+    "compose",
+    "patch_row",
+]
 
 _WHEN: LiteralString = "// when: $"
 _ALWAYS: LiteralString = "// always"
@@ -398,6 +405,18 @@ def _gql_statuses(error: BaseException | None) -> set[str]:
     return statuses
 
 
+class MissingReferencesError(NotFoundError):
+    """Nodes given by their id alone (``what``: "artifact", "execution", "context"; ``ids``)
+    that do not exist, whatever part of the write reads them: the MLMD adapter tells a
+    context it was told to reuse apart (ml_metadata: NotFound, where a missing node to update
+    is InvalidArgument)."""
+
+    def __init__(self, message: str, what: str, ids: list[int]) -> None:
+        super().__init__(message)
+        self.what = what
+        self.ids = ids
+
+
 def _aborted(exc: QueryError | FailedPreconditionError) -> bool:
     """Whether the engine aborted graph/write on purpose: its guards divide by zero when a
     node the write refers to is missing, or Neo4j found a node gone that the guards had seen
@@ -455,10 +474,12 @@ class GraphWriter(Repository):
             rows = self.read(f"{label}s/existing_ids", ranges=id_ranges(prepared.references))
             missing = sorted(set(prepared.references) - {int(r["id"]) for r in rows})
             if missing:
-                raise NotFoundError(
+                raise MissingReferencesError(
                     f"no {label} with id {', '.join(map(str, missing))} (given by id alone, "
                     "as a reference to a stored one, or an update that changes nothing); nothing "
-                    "was written"
+                    "was written",
+                    label,
+                    missing,
                 ) from cause
         # A node this write updates was read by prepare() and deleted since (retention), by
         # another writer: graph/write's update parts abort rather than update nothing.

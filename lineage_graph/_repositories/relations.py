@@ -169,7 +169,8 @@ class RelationRepository(Repository):
         AlreadyExistsError for an event stored already (events are immutable), as a check before
         the write did.
 
-        ``new_*`` are ids this write creates; ``verified_*`` ids already known to exist.
+        ``new_*`` are ids this write creates; ``verified_*`` ids that ``check`` leaves to the
+        write (as :meth:`prepare_links`'s).
         """
         seen: set[tuple[int, int, int]] = set()
         rows: list[tuple[bool, dict[str, Any]]] = []
@@ -260,12 +261,19 @@ class RelationRepository(Repository):
         new_artifacts: Iterable[int] = (),
         new_executions: Iterable[int] = (),
         new_contexts: Iterable[int] = (),
+        verified_artifacts: Iterable[int] = (),
+        verified_executions: Iterable[int] = (),
+        verified_contexts: Iterable[int] = (),
     ) -> tuple[list[dict[str, int]], list[dict[str, int]], Callable[[], None]]:
         """``(attribution rows, association rows, check)`` for ``graph/write`` (an existing link
         is a no-op, as in MLMD). That both ends of each link exist is proven by the write (its
         guards abort it, nothing written); ``check``, run by GraphWriter after an aborted write,
         raises MissingNodesError for an end that does not exist, as a read before the write did
-        (a put_execution with contexts and stored inputs: one round trip less)."""
+        (a put_execution with contexts and stored inputs: one round trip less).
+
+        ``new_*`` are ids this write creates; ``verified_*`` ids that ``check`` leaves to the
+        write (a composite write's own nodes: one given by id alone that does not exist is
+        GraphWriter's NotFoundError, whatever part of the write reads it)."""
         for links, model in ((attributions, Attribution), (associations, Association)):
             for i, link in enumerate(links):
                 # each list its own model: an Association among the attributions escaped as
@@ -278,14 +286,18 @@ class RelationRepository(Repository):
                 _check_ids(f"{model.__name__.lower()} #{i}", link)
         attr = [{"artifact_id": a.artifact_id, "context_id": a.context_id} for a in attributions]
         assoc = [{"execution_id": a.execution_id, "context_id": a.context_id} for a in associations]
-        new_a, new_e, new_c = set(new_artifacts), set(new_executions), set(new_contexts)
+        known_a = set(new_artifacts) | set(verified_artifacts)
+        known_e = set(new_executions) | set(verified_executions)
+        known_c = set(new_contexts) | set(verified_contexts)
 
         def check() -> None:
             contexts = {a.context_id for a in attributions} | {a.context_id for a in associations}
-            self._require(self.contexts, contexts, new_c, "context")
-            self._require(self.artifacts, {a.artifact_id for a in attributions}, new_a, "artifact")
+            self._require(self.contexts, contexts, known_c, "context")
             self._require(
-                self.executions, {a.execution_id for a in associations}, new_e, "execution"
+                self.artifacts, {a.artifact_id for a in attributions}, known_a, "artifact"
+            )
+            self._require(
+                self.executions, {a.execution_id for a in associations}, known_e, "execution"
             )
 
         attr, assoc = _unique(attr), _unique(assoc)

@@ -23,8 +23,8 @@ from ml_metadata.proto import metadata_store_pb2, metadata_store_service_pb2
 from .. import exceptions as native
 from .._gc import gc_paused
 from .._repositories.composite import reuse_by_external_id
+from .._repositories.graph import MissingReferencesError
 from .._repositories.nodes import MlmdGiven, mlmd_write_rules
-from .._repositories.relations import MissingNodesError
 from .._repositories.types import upgraded
 from ..models import (
     Artifact,
@@ -214,18 +214,29 @@ def _uri(value: str) -> str:
 
 @contextlib.contextmanager
 def _mlmd_write(
-    missing_is_invalid: bool = True, given: dict[int, MlmdGiven] | None = None
+    missing_is_invalid: bool = True,
+    given: dict[int, MlmdGiven] | None = None,
+    *,
+    forced_contexts: bool = False,
 ) -> Iterator[None]:
     """A node write with MLMD's rules: an update keeps the stored name of an artifact or an
     execution (MLMD's UPDATE statements have no name column: a name given is ignored, an omitted
     one kept); an update (of a model in ``given``, see :func:`_given`) that changes nothing
     leaves the node as it is, its update time too; and a node to update that does not exist is
     InvalidArgumentError ("Cannot find the given id"), where the native store says
-    NotFoundError."""
+    NotFoundError. ``forced_contexts`` (put_execution's force_reuse_context: the contexts given
+    with an id are only linked, by id alone): one that does not exist stays NotFound, as in
+    MLMD, which looks them up after its checks of the nodes and events (as the write here)."""
     with mlmd_write_rules(given):
         try:
             yield
         except native.NotFoundError as exc:
+            if (
+                forced_contexts
+                and isinstance(exc, MissingReferencesError)
+                and exc.what == "context"
+            ):
+                raise native.NotFoundError(f"Results missing for ids: {exc.ids}") from exc
             if not missing_is_invalid:
                 raise
             raise native.InvalidArgumentError(str(exc)) from exc
@@ -1197,21 +1208,14 @@ class MetadataStore:
                 self._precheck([*reused, model])
                 _check_alignment(model, reused, events)
                 raise
-        try:
-            with _mlmd_write(given=updates):
-                return self._store.put_execution(
-                    model,
-                    list(zip(artifacts, events, strict=True)),
-                    linked,
-                    reuse_context_if_already_exist=reuse_context_if_already_exist,
-                    reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-                )
-        except MissingNodesError as exc:
-            # a context it was told to reuse (only linked) that does not exist: NotFound in
-            # MLMD, after its checks of the nodes and events (as here)
-            if force_reuse_context and exc.what == "context":
-                raise native.NotFoundError(f"Results missing for ids: {exc.ids}") from exc
-            raise
+        with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
+            return self._store.put_execution(
+                model,
+                list(zip(artifacts, events, strict=True)),
+                linked,
+                reuse_context_if_already_exist=reuse_context_if_already_exist,
+                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+            )
 
     @_mlmd_errors
     @_writes

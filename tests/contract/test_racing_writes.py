@@ -369,3 +369,27 @@ def test_a_write_with_a_reuse_flag_refused_before_it_runs_is_not_tried_again(
     assert len(tries) == 1
     assert len(store.get_executions()) == len(tries)  # the other thread's only
     assert [a.id for a in store.get_artifacts()] == [old]
+
+
+def test_the_tries_of_a_write_with_a_reuse_flag_leave_no_gap_in_the_ids(
+    store: LineageStore,
+) -> None:
+    """Each try of a write that lost a race takes new ids; the engine refused it, so they go
+    back (GraphWriter.execute) and the next try takes them again: the write's new nodes get
+    the ids they would have had without the race (since fix-rrD28 the loop, not the try,
+    runs the write)."""
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    data = [Artifact(type="DataSet", uri=f"s3://{k}", external_id=k) for k in "ab"]
+    racers = [lambda: store.put_artifacts([data[0]]), lambda: store.put_artifacts([data[1]])]
+    [first] = store.put_executions([Execution(type="Trainer")])
+    with _after_each_call(store._artifacts, "read", racers, query="artifacts/get_by_external_ids"):
+        e, [a, b, new], _ = store.put_execution(
+            Execution(type="Trainer"),
+            [(x, Event(type=EventType.OUTPUT)) for x in [*data, Artifact(type="DataSet")]],
+            reuse_artifact_if_already_exist_by_external_id=True,
+        )
+    assert e == first + 1  # three tries, one execution id
+    assert new == max(a, b) + 1  # after the racers' two
+    [later] = store.put_executions([Execution(type="Trainer")])
+    assert later == e + 1

@@ -1653,7 +1653,10 @@ def test_a_reference_is_checked_whether_or_not_an_event_or_a_link_reads_it(
 ) -> None:
     """The write's event and link parts prove the ends they read exist, so a reference among
     them has no guard of its own; one that no event or link reads keeps it. Either way a
-    missing one is a NotFoundError naming it, with nothing written."""
+    missing one is a NotFoundError naming it, with nothing written: whether an event, a link,
+    both or neither reads it (one read by a link was an InvalidArgumentError, the links'
+    check naming it before the references, while one read by an event was a NotFoundError:
+    a run's deleted input was one error without a context and the other with one)."""
     [data] = typed.put_artifacts([Artifact(type="DataSet", uri="/d")])
     [run] = typed.put_executions([Execution(type="Trainer")])
     more = typed.put_artifacts([Artifact(type="DataSet", uri=f"/m{i}") for i in range(FEW_ROWS)])
@@ -1692,22 +1695,35 @@ def test_a_reference_is_checked_whether_or_not_an_event_or_a_link_reads_it(
         with pytest.raises(NotFoundError, match=r"987654"):
             call()
         assert snapshot(typed) == before
-    linked_only = [  # named by the links' check (docs/api.md: links before references)
+    linked = [
         lambda: typed.put_execution(  # an attribution reads it
             Execution(type="Trainer"),
             [(Artifact(id=data), input_), (Artifact(id=987654), None)],
+            [Context(type="Experiment", name="new")],
+        ),
+        lambda: typed.put_execution(  # an event and an attribution read it (a run's input)
+            Execution(type="Trainer"),
+            [(Artifact(id=data), input_), (Artifact(id=987654), input_)],
             [Context(type="Experiment", name="new")],
         ),
         lambda: typed.put_lineage_subgraph(  # an association reads it
             [Execution(id=987654)], [], [Context(type="Experiment", name="new")], []
         ),
     ]
-    for call in linked_only:
+    for call in linked:
         with pytest.raises(
-            InvalidArgumentError, match=r"no (artifact|execution) with id \[987654\]"
+            NotFoundError, match=r"no (artifact|execution) with id 987654 \(given by id alone"
         ):
             call()
         assert snapshot(typed) == before
+    # a context given by id alone (as a run links its stored contexts) that is gone
+    with pytest.raises(NotFoundError, match=r"no context with id 987655 \(given by id alone"):
+        typed.put_execution(
+            Execution(type="Trainer"),
+            [(Artifact(id=data), input_)],
+            [Context.model_construct(id=987655)],
+        )
+    assert snapshot(typed) == before
     eid, _, _ = typed.put_execution(
         Execution(type="Trainer"),
         [(Artifact(id=data), input_)],

@@ -384,6 +384,33 @@ def test_a_forced_context_is_checked_after_the_nodes_and_events(typed: Both) -> 
     typed.fails("put_execution", X(type_id=11), [bad_event], [C(id=99)], **forced)  # Invalid
     typed.fails("put_execution", X(id=99, type_id=11), [], [C(id=99)], **forced)  # Invalid
     typed.call("put_execution", X(type_id=11), [], [C(id=1, name="x", type_id=12)], **forced)
+    # beside an artifact that an event and the link read (an update that changes nothing)
+    linked = (A(id=1, type_id=10, uri="u1"), E(type=E.INPUT))
+    typed.fails("put_execution", X(type_id=11), [linked], [C(id=99)], **forced)  # NotFound
+    _state(typed)
+
+
+def test_a_missing_node_that_an_event_or_a_link_reads_is_mlmds_error(typed: Both) -> None:
+    """ml_metadata 1.17.1 refuses a missing artifact or execution with InvalidArgument whether
+    an event, a context's link, both or neither reads it, in put_execution as in
+    put_lineage_subgraph, put_events and put_attributions_and_associations."""
+    given = A(id=99, type_id=10, uri="z")
+    for events in ([(given, None)], [(given, E(type=E.INPUT))]):
+        for contexts in ([], [C(id=1, type_id=12, name="c1")]):
+            assert typed.fails("put_execution", X(type_id=11), events, contexts) is (
+                errors.InvalidArgumentError
+            )
+    stored = A(id=1, type_id=10, uri="u1")
+    for context in ([], [C(id=1, type_id=12, name="c1")]):
+        typed.fails("put_lineage_subgraph", [X(id=99, type_id=11)], [stored], context, [])
+        typed.fails("put_lineage_subgraph", [], [given], context, [])
+    typed.fails("put_events", [E(artifact_id=99, execution_id=1, type=E.INPUT)])
+    typed.fails(
+        "put_attributions_and_associations", [pb.Attribution(artifact_id=99, context_id=1)], []
+    )
+    typed.fails(
+        "put_attributions_and_associations", [], [pb.Association(execution_id=99, context_id=1)]
+    )
     _state(typed)
 
 
