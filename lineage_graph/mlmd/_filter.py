@@ -882,23 +882,24 @@ _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def _sign_split(op: str, left: str, a: _Value, right: str, b: _Value) -> str | None:
-    """``x op L`` for an integer field ``x`` and an integer literal ``L``, written so that the
-    engine never compares two integers of opposite signs.
+    """``x op L`` for an integer (or enum) field ``x`` and an integer literal ``L``, written so
+    that the engine never compares two integers of opposite signs.
 
     FalkorDB 4.16 compares two integers by their difference, wrong when it leaves int64
     (measured: ``-2 < 9223372036854775807`` is false), so ``properties.day.int_value <
     9223372036854775807`` missed the negative days. Both operands of the inner comparison have
     the same sign here (the other half compares with 0), which no overflow can reach. A field
-    whose values stay small (ids, times) needs it only for a literal near int64's ends.
+    whose values stay small (ids, times, an enum's numbers) needs it only for a literal near
+    int64's ends (``state >= -9223372036854775808`` selected nothing).
     """
     if a.is_literal and not b.is_literal:
         return _sign_split(_FLIPPED[op], right, b, left, a)
-    if b.type != "int" or a.type != "int" or not b.is_literal or a.is_literal:
+    if b.type != "int" or a.type not in ("int", "enum") or not b.is_literal or a.is_literal:
         return None
     lit = b.literal
     if not isinstance(lit, int) or isinstance(lit, bool):
         return None
-    if _BOUNDED_INT.match(left) and abs(lit) < 2**62:
+    if (a.type == "enum" or _BOUNDED_INT.match(left)) and abs(lit) < 2**62:
         return None
     if op in (">", ">="):
         joined = "OR" if lit < 0 else "AND"

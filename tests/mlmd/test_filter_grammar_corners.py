@@ -435,3 +435,39 @@ def test_the_value_kind_itself_is_lower_case(one_int: Both, query: str) -> None:
     assert one_int.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
         errors.InvalidArgumentError
     )
+
+
+@pytest.fixture
+def states(both: Both) -> Both:
+    t = both.call("put_artifact_type", pb.ArtifactType(name="S"))
+    e = both.call("put_execution_type", pb.ExecutionType(name="E"))
+    arts = [pb.Artifact(type_id=t, state=s) for s in (1, 2, 3, 4)]
+    ids = both.call("put_artifacts", arts)
+    [run] = both.call("put_executions", [pb.Execution(type_id=e, last_known_state=2)])
+    kinds = (1, 3, 4, 5)
+    events = [
+        pb.Event(artifact_id=a, execution_id=run, type=k) for a, k in zip(ids, kinds, strict=True)
+    ]
+    both.call("put_events", events)
+    return both
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state >= -9223372036854775808",
+        "state > -9223372036854775807",
+        "state < 9223372036854775807",
+        "NOT (state <= -9223372036854775808)",
+        "-9223372036854775808 < state",
+        "state BETWEEN -9223372036854775808 AND 9223372036854775807",
+        "state >= -4611686018427387904 * 2",  # exact_int makes it -2**63
+        "events_e.type > -9223372036854775807",
+        "events_e.type <= 9223372036854775807 AND state > 1",
+    ],
+)
+def test_an_enum_compares_with_an_integer_near_int64s_ends(states: Both, query: str) -> None:
+    """An enum field holds small numbers, but FalkorDB 4.16 compares two integers of opposite
+    signs by their difference (see _sign_split): ``state >= -9223372036854775808`` selected no
+    artifact, where MLMD 1.17.1 selects every one."""
+    states.call("get_artifacts", list_options=ListOptions(filter_query=query))
