@@ -491,6 +491,14 @@ class _Compiler:
                 else self.operand(b)
                 for b in (e.low, e.high)
             ]
+            if x.type == "null":  # NULL, never TRUE (as in MLMD); the bounds are still checked
+                present = [b for b in bounds if b is not None]
+                if len(present) == 2:
+                    self.unify("BETWEEN", present[0], present[1], e.pos)
+                for v in present:
+                    if v.type == "ident":
+                        raise self.error(v.pos, f"Unrecognized name: {str(v.ident)[:80]}")
+                return "(null)"
             # ZetaSQL gives the three one type: DOUBLE when one is a DOUBLE (see as_double).
             doubles = any(v is not None and _is_double(v) for v in (x, *bounds))
             low, high = (

@@ -471,3 +471,32 @@ def test_an_enum_compares_with_an_integer_near_int64s_ends(states: Both, query: 
     signs by their difference (see _sign_split): ``state >= -9223372036854775808`` selected no
     artifact, where MLMD 1.17.1 selects every one."""
     states.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "NULL BETWEEN 1 AND 2",
+        "NULL NOT BETWEEN 1 AND 2",
+        "NOT (NULL BETWEEN 1 AND 2)",
+        "NULL BETWEEN 'a' AND 'b' OR state = LIVE",
+        "NULL BETWEEN NULL AND NULL",
+        "NULL BETWEEN 1 AND NULL",
+        "NULL BETWEEN -0.5 AND 9223372036854775807 + 1",
+        "NULL BETWEEN id AND properties.n.int_value OR id = 1",
+    ],
+)
+def test_null_may_be_the_subject_of_between(int_ends: Both, query: str) -> None:
+    """``NULL BETWEEN 1 AND 2`` is NULL in MLMD 1.17.1 (it selects nothing, negated too); it was
+    ``InvalidArgumentError`` here ("Operands of >= cannot be literal NULL")."""
+    int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["NULL BETWEEN 'a' AND 2", "NULL BETWEEN TRUE AND 1", "NULL BETWEEN foo AND 1"],
+)
+def test_the_bounds_of_a_null_between_are_still_checked(int_ends: Both, query: str) -> None:
+    assert int_ends.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
