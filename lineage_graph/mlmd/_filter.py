@@ -294,10 +294,11 @@ class _Compiler:
         return _Value(self.param(value), "float", literal=value, is_literal=True, pos=v.pos)
 
     def doubles_pair(self, a: _Value, b: _Value) -> tuple[_Value, _Value]:
-        """``a`` and ``b`` compared as doubles (see ``as_double``): two integer fields too, as
-        the engines compare an integer with a double (and two integers exactly)."""
+        """``a`` and ``b`` compared as doubles (see ``as_double``): two integer (or enum)
+        fields too, as the engines compare an integer with a double (and two integers exactly,
+        or, on FalkorDB 4.16, by their difference: wrong past int64, see _sign_split)."""
         a, b = self.as_double(a), self.as_double(b)
-        if a.type == b.type == "int":  # neither a literal now
+        if a.type in ("int", "enum") and b.type in ("int", "enum"):  # neither a literal now
             b = _Value(f"toFloat({b.expr})", "float", pos=b.pos)
         return a, b
 

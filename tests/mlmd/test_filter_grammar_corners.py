@@ -500,3 +500,32 @@ def test_the_bounds_of_a_null_between_are_still_checked(int_ends: Both, query: s
     assert int_ends.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
         errors.InvalidArgumentError
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "properties.n.int_value NOT BETWEEN state AND properties.d.double_value",
+        "properties.n.int_value BETWEEN state AND 1e300",
+        "state BETWEEN .5 AND properties.n.int_value",
+        "state NOT BETWEEN properties.n.int_value AND 1e300",
+        "properties.n.int_value IN (state, 0.5)",
+        "NOT (properties.n.int_value IN (0.5, state))",
+    ],
+)
+def test_an_enum_beside_a_double_compares_as_a_double(both: Both, query: str) -> None:
+    """A ``BETWEEN`` or ``IN`` holding a DOUBLE compares all its operands as doubles (see
+    ``doubles_pair``), an enum field and an integer field too: they were compared as two
+    integers, which FalkorDB 4.16 compares wrongly past int64, so ``state BETWEEN .5 AND
+    properties.n.int_value`` listed ``n = -2**63``, where MLMD 1.17.1 does not."""
+    t = both.call(
+        "put_artifact_type", pb.ArtifactType(name="N", properties={"n": pb.INT, "d": pb.DOUBLE})
+    )
+    arts = []
+    for n in (-(2**63), -(2**63) + 1, -5, 1, 3, 2**63 - 1):
+        a = pb.Artifact(type_id=t, state=2)
+        a.properties["n"].int_value = n
+        a.properties["d"].double_value = 1e19
+        arts.append(a)
+    both.call("put_artifacts", arts)
+    both.call("get_artifacts", list_options=ListOptions(filter_query=query))
