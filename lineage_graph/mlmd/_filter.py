@@ -294,10 +294,11 @@ class _Compiler:
         return _Value(self.param(value), "float", literal=value, is_literal=True, pos=v.pos)
 
     def doubles_pair(self, a: _Value, b: _Value) -> tuple[_Value, _Value]:
-        """``a`` and ``b`` compared as doubles (see ``as_double``): two integer fields too, as
-        the engines compare an integer with a double (and two integers exactly)."""
+        """``a`` and ``b`` compared as doubles (see ``as_double``): two integer (or enum)
+        fields too, as the engines compare an integer with a double (and two integers exactly,
+        or, on FalkorDB 4.16, by their difference: wrong past int64, see _sign_split)."""
         a, b = self.as_double(a), self.as_double(b)
-        if a.type == b.type == "int":  # neither a literal now
+        if a.type in ("int", "enum") and b.type in ("int", "enum"):  # neither a literal now
             b = _Value(f"toFloat({b.expr})", "float", pos=b.pos)
         return a, b
 
@@ -491,6 +492,14 @@ class _Compiler:
                 else self.operand(b)
                 for b in (e.low, e.high)
             ]
+            if x.type == "null":  # NULL, never TRUE (as in MLMD); the bounds are still checked
+                present = [b for b in bounds if b is not None]
+                if len(present) == 2:
+                    self.unify("BETWEEN", present[0], present[1], e.pos)
+                for v in present:
+                    if v.type == "ident":
+                        raise self.error(v.pos, f"Unrecognized name: {str(v.ident)[:80]}")
+                return "(null)"
             # ZetaSQL gives the three one type: DOUBLE when one is a DOUBLE (see as_double).
             doubles = any(v is not None and _is_double(v) for v in (x, *bounds))
             low, high = (
@@ -882,23 +891,24 @@ _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def _sign_split(op: str, left: str, a: _Value, right: str, b: _Value) -> str | None:
-    """``x op L`` for an integer field ``x`` and an integer literal ``L``, written so that the
-    engine never compares two integers of opposite signs.
+    """``x op L`` for an integer (or enum) field ``x`` and an integer literal ``L``, written so
+    that the engine never compares two integers of opposite signs.
 
     FalkorDB 4.16 compares two integers by their difference, wrong when it leaves int64
     (measured: ``-2 < 9223372036854775807`` is false), so ``properties.day.int_value <
     9223372036854775807`` missed the negative days. Both operands of the inner comparison have
     the same sign here (the other half compares with 0), which no overflow can reach. A field
-    whose values stay small (ids, times) needs it only for a literal near int64's ends.
+    whose values stay small (ids, times, an enum's numbers) needs it only for a literal near
+    int64's ends (``state >= -9223372036854775808`` selected nothing).
     """
     if a.is_literal and not b.is_literal:
         return _sign_split(_FLIPPED[op], right, b, left, a)
-    if b.type != "int" or a.type != "int" or not b.is_literal or a.is_literal:
+    if b.type != "int" or a.type not in ("int", "enum") or not b.is_literal or a.is_literal:
         return None
     lit = b.literal
     if not isinstance(lit, int) or isinstance(lit, bool):
         return None
-    if _BOUNDED_INT.match(left) and abs(lit) < 2**62:
+    if (a.type == "enum" or _BOUNDED_INT.match(left)) and abs(lit) < 2**62:
         return None
     if op in (">", ">="):
         joined = "OR" if lit < 0 else "AND"

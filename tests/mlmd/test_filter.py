@@ -501,6 +501,13 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
         "OR properties.n.int_value IN (properties.m.int_value, 0.5)",
         {},
     ),
+    # An enum split by sign, an enum beside a DOUBLE as a double, NULL BETWEEN.
+    (
+        A,
+        "state >= -9223372036854775808 AND NOT (NULL BETWEEN 1 AND 2) OR "
+        "state BETWEEN .5 AND properties.n.int_value OR properties.n.int_value IN (state, 0.5)",
+        {},
+    ),
 ]
 
 

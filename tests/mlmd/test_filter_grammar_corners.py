@@ -435,3 +435,97 @@ def test_the_value_kind_itself_is_lower_case(one_int: Both, query: str) -> None:
     assert one_int.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
         errors.InvalidArgumentError
     )
+
+
+@pytest.fixture
+def states(both: Both) -> Both:
+    t = both.call("put_artifact_type", pb.ArtifactType(name="S"))
+    e = both.call("put_execution_type", pb.ExecutionType(name="E"))
+    arts = [pb.Artifact(type_id=t, state=s) for s in (1, 2, 3, 4)]
+    ids = both.call("put_artifacts", arts)
+    [run] = both.call("put_executions", [pb.Execution(type_id=e, last_known_state=2)])
+    kinds = (1, 3, 4, 5)
+    events = [
+        pb.Event(artifact_id=a, execution_id=run, type=k) for a, k in zip(ids, kinds, strict=True)
+    ]
+    both.call("put_events", events)
+    return both
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state >= -9223372036854775808",
+        "state > -9223372036854775807",
+        "state < 9223372036854775807",
+        "NOT (state <= -9223372036854775808)",
+        "-9223372036854775808 < state",
+        "state BETWEEN -9223372036854775808 AND 9223372036854775807",
+        "state >= -4611686018427387904 * 2",  # exact_int makes it -2**63
+        "events_e.type > -9223372036854775807",
+        "events_e.type <= 9223372036854775807 AND state > 1",
+    ],
+)
+def test_an_enum_compares_with_an_integer_near_int64s_ends(states: Both, query: str) -> None:
+    """An enum field holds small numbers, but FalkorDB 4.16 compares two integers of opposite
+    signs by their difference (see _sign_split): ``state >= -9223372036854775808`` selected no
+    artifact, where MLMD 1.17.1 selects every one."""
+    states.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "NULL BETWEEN 1 AND 2",
+        "NULL NOT BETWEEN 1 AND 2",
+        "NOT (NULL BETWEEN 1 AND 2)",
+        "NULL BETWEEN 'a' AND 'b' OR state = LIVE",
+        "NULL BETWEEN NULL AND NULL",
+        "NULL BETWEEN 1 AND NULL",
+        "NULL BETWEEN -0.5 AND 9223372036854775807 + 1",
+        "NULL BETWEEN id AND properties.n.int_value OR id = 1",
+    ],
+)
+def test_null_may_be_the_subject_of_between(int_ends: Both, query: str) -> None:
+    """``NULL BETWEEN 1 AND 2`` is NULL in MLMD 1.17.1 (it selects nothing, negated too); it was
+    ``InvalidArgumentError`` here ("Operands of >= cannot be literal NULL")."""
+    int_ends.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["NULL BETWEEN 'a' AND 2", "NULL BETWEEN TRUE AND 1", "NULL BETWEEN foo AND 1"],
+)
+def test_the_bounds_of_a_null_between_are_still_checked(int_ends: Both, query: str) -> None:
+    assert int_ends.fails("get_artifacts", list_options=ListOptions(filter_query=query)) is (
+        errors.InvalidArgumentError
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "properties.n.int_value NOT BETWEEN state AND properties.d.double_value",
+        "properties.n.int_value BETWEEN state AND 1e300",
+        "state BETWEEN .5 AND properties.n.int_value",
+        "state NOT BETWEEN properties.n.int_value AND 1e300",
+        "properties.n.int_value IN (state, 0.5)",
+        "NOT (properties.n.int_value IN (0.5, state))",
+    ],
+)
+def test_an_enum_beside_a_double_compares_as_a_double(both: Both, query: str) -> None:
+    """A ``BETWEEN`` or ``IN`` holding a DOUBLE compares all its operands as doubles (see
+    ``doubles_pair``), an enum field and an integer field too: they were compared as two
+    integers, which FalkorDB 4.16 compares wrongly past int64, so ``state BETWEEN .5 AND
+    properties.n.int_value`` listed ``n = -2**63``, where MLMD 1.17.1 does not."""
+    t = both.call(
+        "put_artifact_type", pb.ArtifactType(name="N", properties={"n": pb.INT, "d": pb.DOUBLE})
+    )
+    arts = []
+    for n in (-(2**63), -(2**63) + 1, -5, 1, 3, 2**63 - 1):
+        a = pb.Artifact(type_id=t, state=2)
+        a.properties["n"].int_value = n
+        a.properties["d"].double_value = 1e19
+        arts.append(a)
+    both.call("put_artifacts", arts)
+    both.call("get_artifacts", list_options=ListOptions(filter_query=query))
