@@ -217,9 +217,7 @@ def _resolve_named(
     if hits:
         named = ", ".join(f"{kind.value.lower()}:{e.id} of type {e.type!r}" for e in hits)
         raise BadReferenceError(f"{ref!r} names {len(hits)} entities ({named}): give one by id")
-    # the message names the last split tried: a later one's type exists ('Data/Set/y': no
-    # Data/Set named 'y', not 'no artifact type Data')
-    type_name, name = splits[-1]
+    type_name, name = _split_missed(store, kind, text, splits)
     if kind == NodeKind.ARTIFACT and _is_local_path(text):
         # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
         # './') reads as Type/name; when no such entity exists, the file it names is meant,
@@ -295,19 +293,46 @@ def _type_hint(
     return f": this store has no {kind.value.lower()} type {type_name!r} (`lineage-graph ls types`)"
 
 
+def _slash_splits(text: str) -> list[tuple[str, str]]:
+    """``text`` split at each ``/`` that leaves both parts non-empty, first ``/`` first."""
+    return [
+        (text[:i], text[i + 1 :]) for i, c in enumerate(text) if c == "/" and 0 < i < len(text) - 1
+    ]
+
+
 def type_and_name_splits(store: LineageStore, kind: NodeKind, text: str) -> list[tuple[str, str]]:
     """The ``(type, name)`` pairs ``Type/name`` text may mean: split at its first ``/`` (a
     name may hold ``/``), and at each later one where the part before it is the name of a
     stored ``kind`` type (a type name may hold ``/`` too: ``Data/Set/x``). The first of them
     all, or none when no split leaves both parts non-empty."""
-    slashes = [i for i, c in enumerate(text) if c == "/" and 0 < i < len(text) - 1]
-    if not slashes:
-        return []
-    splits = [(text[: slashes[0]], text[slashes[0] + 1 :])]
-    if len(slashes) > 1:
+    splits = _slash_splits(text)
+    if len(splits) > 1:
         known = {t.name for t in store.get_types(kind)}
-        splits += [(text[:i], text[i + 1 :]) for i in slashes[1:] if text[:i] in known]
+        splits = splits[:1] + [s for s in splits[1:] if s[0] in known]
     return splits
+
+
+def _split_missed(
+    store: LineageStore, kind: NodeKind, text: str, splits: list[tuple[str, str]]
+) -> tuple[str, str]:
+    """The ``(type, name)`` a ``Type/name`` that found nothing is said of, so that
+    :func:`_type_hint` judges the type the text names: the last split whose type is a ``kind``
+    type (``Data/Set/y``: no ``Data/Set`` named ``y``, not "no artifact type 'Data'"); else
+    the last whose type is another kind's (``Tr/ainer/n`` of an execution type ``Tr/ainer``:
+    ``e:Tr/ainer/n``), else one another case spells (``data/set/x``); else the first. Those
+    two said "no artifact type 'Tr'" ('data'), where ``Trainer/n`` is told its kind."""
+    if len(splits) > 1:
+        return splits[-1]
+    every = _slash_splits(text)
+    if len(every) == 1:
+        return splits[0]
+    names = {k: {t.name for t in store.get_types(k)} for k in NodeKind}
+    if splits[0][0] in names[kind]:
+        return splits[0]
+    others = {t for k in NodeKind if k != kind for t in names[k]}
+    cased = {t.casefold() for k in NodeKind for t in names[k]}
+    found = [s for s in every if s[0] in others] or [s for s in every if s[0].casefold() in cased]
+    return found[-1] if found else splits[0]
 
 
 def type_versions(store: LineageStore, kind: NodeKind, type_name: str) -> list[str]:

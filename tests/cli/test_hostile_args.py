@@ -238,3 +238,30 @@ def test_arguments_typed_in_a_c_locale_name_stored_text(tmp_path: Path) -> None:
     cached = cli_process(["cached", "Entraîne", "-i", "1", "--store", str(path)], **c_locale)
     assert cached.returncode == 1, cached.stderr  # a miss of a known type, said as one
     assert "no cache hit" in cached.stdout and "no execution type" not in cached.stdout
+
+
+def test_a_miss_of_a_type_name_holding_a_slash_names_that_type(tmp_path: Path) -> None:
+    """A ``Type/name`` that finds nothing says what is wrong with its type: ``Trainer/n`` of an
+    execution type is told ``e:Trainer/n``. Of a type ``Tr/ainer`` (or ``Data/Set`` misspelt
+    ``data/set``) the miss was said of the text before its first ``/`` ("no artifact type
+    'Tr'", 'data'), as if no such type existed: the split whose type another kind or case has
+    is the one judged."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_execution_type(ExecutionType(name="Tr/ainer"))
+        store.put_artifact_type(ArtifactType(name="Data/Set"))
+        store.put_execution_node(Execution(type="Tr/ainer", name="n"))
+        store.put_artifact(Artifact(type="Data/Set", name="x"))
+
+        def said(*args: str) -> str:
+            result = invoke([*args, "--store", str(path)])
+            assert result.exit_code == 3, result.output
+            return " ".join(result.stderr.split())
+
+        assert "'Tr/ainer' is an execution type (e:Tr/ainer/n)" in said("show", "Tr/ainer/n")
+        assert "'Tr/ainer' is an execution type (e:Tr/ainer/n)" in said("show", "a:Tr/ainer/n")
+        assert "'Tr/ainer' is an execution type (-i takes an artifact)" in said(
+            "cached", "Tr/ainer", "-i", "Tr/ainer/n"
+        )
+        assert "type names are case-sensitive (Data/Set/x)" in said("show", "data/set/x")
+        assert "this store has no artifact type 'No'" in said("show", "No/such/x")
