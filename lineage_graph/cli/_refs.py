@@ -118,6 +118,17 @@ def as_typed(text: str) -> str:
         return text
 
 
+def _storable(text: str) -> bool:
+    """Whether ``text`` is text a store can hold: a path whose bytes are no UTF-8
+    (``caf\\xe9.csv``) is read with lone surrogates, which every lookup refused (exit 5, "text
+    must be valid Unicode") before its ``file://`` URI, which names its artifact, was tried."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _os_text(text: str) -> str:
     """:func:`as_typed`'s text as the operating system takes a path (its bytes escaped again
     where the locale is not UTF-8)."""
@@ -142,7 +153,7 @@ def resolve(
     if not text:
         raise BadReferenceError("an empty entity reference")
     if _looks_like_uri(text):
-        found = store.get_artifacts_by_uri(text)
+        found = store.get_artifacts_by_uri(text) if _storable(text) else []
         if not found and "://" not in text:
             # a local path names its file:// URI too (the demo and most recorders store that)
             file_uri = _file_uri(text)
@@ -193,7 +204,7 @@ def _resolve_named(
     # split whose type exists is tried (it was the first '/' only: an entity of a type 'Data/Set'
     # could be named by id only, and 'no ... type 'Data'' was said of it)
     hits: list[Entity] = []
-    for type_name, name in splits:
+    for type_name, name in splits if _storable(text) else []:
         entity = getter(type_name, name)
         if entity is not None:
             hits.append(entity)
@@ -222,7 +233,7 @@ def _resolve_named(
         # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
         # './') reads as Type/name; when no such entity exists, the file it names is meant,
         # or the directory (a model or an examples directory, as TFX records them)
-        found = store.get_artifacts_by_uri(text)
+        found = store.get_artifacts_by_uri(text) if _storable(text) else []
         file_uri = _file_uri(text)
         if not found and file_uri is not None:
             found = store.get_artifacts_by_uri(file_uri)

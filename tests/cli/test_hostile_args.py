@@ -4,6 +4,7 @@ usage error (exit 2), not a RecursionError traceback (exit 1)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,31 @@ def test_a_miss_of_a_type_name_holding_a_slash_names_that_type(tmp_path: Path) -
         )
         assert "type names are case-sensitive (Data/Set/x)" in said("show", "data/set/x")
         assert "this store has no artifact type 'No'" in said("show", "No/such/x")
+
+
+@pytest.mark.parametrize("relative", [False, True], ids=["absolute", "relative"])
+def test_a_local_path_whose_bytes_are_no_utf8_names_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relative: bool
+) -> None:
+    """A file named ``caf\\xe9.csv`` (Latin-1 bytes, no UTF-8) reaches Python with a lone
+    surrogate, in any locale. Its path was looked up as a uri (or as ``Type/name``) first, which
+    the store refused: exit 5, "text must be valid Unicode", though the artifact recorded with
+    the file's ``file://`` uri is there. The path names it, as any other path; a reference no
+    stored text can spell is not found (exit 3)."""
+    path = tmp_path / "store"
+    folder = tmp_path / "d"
+    folder.mkdir()
+    data = folder / os.fsdecode(b"caf\xe9.csv")
+    data.write_text("x\n")
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        made = store.put_artifact(Artifact(type="Data", name="f", uri=data.as_uri()))
+        ref = str(data)
+        if relative:  # as a shell completes it: read as Type/name first
+            monkeypatch.chdir(tmp_path)
+            ref = str(data.relative_to(tmp_path))
+        shown = invoke(["show", ref, "--json", "--store", str(path)])
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.stdout)["id"] == made
+        missing = invoke(["show", os.fsdecode(b"Dat\xe9/f"), "--store", str(path)])
+        assert missing.exit_code == 3, missing.output
