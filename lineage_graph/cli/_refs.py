@@ -211,22 +211,24 @@ def _resolve_named(
             continue
         # a versioned type (MLMD's type versions): the lookup above finds the unversioned one
         # only, so 'show Model/m1' said there was none while 'ls' listed it
-        found_versioned: list[Entity] = []
         for version in type_versions(store, kind, type_name):
             hit = getter(type_name, name, version)
             if hit is not None:
-                found_versioned.append(hit)
-        if len(found_versioned) > 1:
-            ids = ", ".join(f"{kind.value.lower()}:{e.id}" for e in found_versioned)
-            raise BadReferenceError(
-                f"{ref!r} names {len(found_versioned)} entities, one per version of type "
-                f"{type_name!r} ({ids}): give one by id"
-            )
-        hits.extend(found_versioned)
+                hits.append(hit)
     if len(hits) == 1:
         return hits[0]
-    if hits:
-        named = ", ".join(f"{kind.value.lower()}:{e.id} of type {e.type!r}" for e in hits)
+    if len({e.type for e in hits}) == 1:  # one type's: one per version of it
+        ids = ", ".join(f"{kind.value.lower()}:{e.id}" for e in hits)
+        raise BadReferenceError(
+            f"{ref!r} names {len(hits)} entities, one per version of type {hits[0].type!r} "
+            f"({ids}): give one by id"
+        )
+    if hits:  # all of them: the versions of one split's type were said alone, as if all
+        named = ", ".join(
+            f"{kind.value.lower()}:{e.id} of type {e.type!r}"
+            + ("" if e.type_version is None else f" version {e.type_version!r}")
+            for e in hits
+        )
         raise BadReferenceError(f"{ref!r} names {len(hits)} entities ({named}): give one by id")
     type_name, name = _split_missed(store, kind, text, splits)
     if kind == NodeKind.ARTIFACT and _is_local_path(text):

@@ -294,3 +294,29 @@ def test_a_local_path_whose_bytes_are_no_utf8_names_its_file(
         assert json.loads(shown.stdout)["id"] == made
         missing = invoke(["show", os.fsdecode(b"Dat\xe9/f"), "--store", str(path)])
         assert missing.exit_code == 3, missing.output
+
+
+def test_a_type_and_name_two_splits_find_names_every_entity_found(tmp_path: Path) -> None:
+    """``A/B/x`` is ``A``'s ``B/x`` and the ``x`` of each version of ``A/B``: the refusal
+    (exit 2, give one by id) named the versions only ("names 2 entities, one per version of
+    type 'A/B'"), as if they were all, and left out ``A``'s, one of the ids to choose from."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="A"))
+        for version in ("1", "2"):
+            store.put_artifact_type(ArtifactType(name="A/B", version=version))
+        ids = [
+            store.put_artifact(Artifact(type="A", name="B/x")),
+            store.put_artifact(Artifact(type="A/B", type_version="1", name="x")),
+            store.put_artifact(Artifact(type="A/B", type_version="2", name="x")),
+        ]
+        store.put_artifact(Artifact(type="A/B", type_version="1", name="y"))
+        store.put_artifact(Artifact(type="A/B", type_version="2", name="y"))
+        both = invoke(["show", "A/B/x", "--store", str(path)])
+        assert both.exit_code == 2, both.output
+        message = " ".join(both.stderr.split())
+        assert "names 3 entities" in message, message
+        assert all(f"artifact:{i} " in message for i in ids), message
+        versions = invoke(["show", "A/B/y", "--store", str(path)])  # one type's versions only
+        assert versions.exit_code == 2, versions.output
+        assert "one per version of type 'A/B'" in " ".join(versions.stderr.split())
