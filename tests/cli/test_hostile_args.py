@@ -320,3 +320,43 @@ def test_a_type_and_name_two_splits_find_names_every_entity_found(tmp_path: Path
         versions = invoke(["show", "A/B/y", "--store", str(path)])  # one type's versions only
         assert versions.exit_code == 2, versions.output
         assert "one per version of type 'A/B'" in " ".join(versions.stderr.split())
+
+
+def test_ls_context_a_type_and_name_two_contexts_have_is_named_by_id(tmp_path: Path) -> None:
+    """``ls --context p/q/r`` of contexts ``p``'s ``q/r`` and ``p/q``'s ``r`` (or ``Exp/e1`` in
+    two versions of ``Exp``) was refused as "names 2 contexts: p/q/r, p/q/r; give one as
+    Type/name": the form given, no way to list either's members. The refusal names their ids,
+    and ``--context c:ID`` lists that context's members, as every entity reference takes it."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_context_type(ContextType(name="p"))
+        store.put_context_type(ContextType(name="p/q"))
+        for version in ("1", "2"):
+            store.put_context_type(ContextType(name="Exp", version=version))
+        contexts = [
+            store.put_context(Context(type="p", name="q/r")),
+            store.put_context(Context(type="p/q", name="r")),
+            store.put_context(Context(type="Exp", type_version="1", name="e1")),
+            store.put_context(Context(type="Exp", type_version="2", name="e1")),
+        ]
+        members = [store.put_artifact(Artifact(type="D", name=f"d{i}")) for i in range(4)]
+        store.put_attributions_and_associations(
+            [
+                Attribution(artifact_id=a, context_id=c)
+                for a, c in zip(members, contexts, strict=True)
+            ],
+            [],
+        )
+        for ref, ids in (("p/q/r", contexts[:2]), ("Exp/e1", contexts[2:])):
+            shared = invoke(["ls", "--context", ref, "--store", str(path)])
+            assert shared.exit_code == 2, shared.output
+            message = " ".join(shared.stderr.split())
+            assert all(f"c:{i} " in message for i in ids), message
+        for context, member in zip(contexts, members, strict=True):
+            for ref in (f"c:{context}", f"context:{context}"):
+                listed = invoke(["ls", "--context", ref, "--json", "--store", str(path)])
+                assert listed.exit_code == 0, listed.output
+                assert [a["id"] for a in json.loads(listed.stdout)] == [member]
+        gone = invoke(["ls", "--context", "c:99", "--store", str(path)])
+        assert gone.exit_code == 3, gone.output
