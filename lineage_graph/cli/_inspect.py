@@ -60,6 +60,7 @@ from ._common import (
 )
 from ._complete import complete_kind, complete_ls_kind, complete_ls_state
 from ._refs import (
+    KIND_NAMES,
     Entity,
     as_typed,
     parse_kind,
@@ -233,7 +234,14 @@ def _filtered(
 def _one_context(store: LineageStore, ref: str) -> Context:
     """The context ``ls --context`` names: ``Type/name``, or a bare name that one context has.
     A bare name that contexts of several types have is a usage error listing them (their
-    members were merged)."""
+    members were merged), as is a ``Type/name`` two contexts have (one per version of its type,
+    or one per ``/`` a type name may hold: ``p/q/r``): ``c:ID`` then names one, as every entity
+    reference does (the refusal said to give one as Type/name, which it was)."""
+    head, colon, rest = ref.partition(":")
+    if colon and KIND_NAMES.get(head.strip().lower()) is NodeKind.CONTEXT and rest.isdecimal():
+        found = resolve(store, ref, NodeKind.CONTEXT)
+        assert isinstance(found, Context)
+        return found
     candidates: dict[int | None, Context] = {}
     # each split a type name holding '/' allows ('p/q/r' of a type 'p/q': it was 'no context
     # named'), and every version of the type: 'Exp/e1' of a versioned Exp was 'no context
@@ -250,10 +258,12 @@ def _one_context(store: LineageStore, ref: str) -> Context:
         raise fail(f"no context named {ref!r}", ExitCode.NOT_FOUND)
     if len(candidates) > 1:
         names = ", ".join(
-            f"{c.type}/{c.name}" for c in sorted(candidates.values(), key=lambda c: c.id or 0)
+            f"c:{c.id} ({c.type}/{c.name})"
+            for c in sorted(candidates.values(), key=lambda c: c.id or 0)
         )
         raise fail(
-            f"--context {ref!r} names {len(candidates)} contexts: {names}; give one as Type/name",
+            f"--context {ref!r} names {len(candidates)} contexts: {names}; give one as c:ID "
+            "or, of a name several types share, as Type/name",
             ExitCode.USAGE,
         )
     return next(iter(candidates.values()))
@@ -287,7 +297,7 @@ def ls(
             "-c",
             metavar="NAME",
             help="Only members of this context: its name, or Type/name when contexts of "
-            "several types have that name.",
+            "several types have that name, or c:ID.",
         ),
     ] = None,
     limit: Annotated[

@@ -118,6 +118,17 @@ def as_typed(text: str) -> str:
         return text
 
 
+def _storable(text: str) -> bool:
+    """Whether ``text`` is text a store can hold: a path whose bytes are no UTF-8
+    (``caf\\xe9.csv``) is read with lone surrogates, which every lookup refused (exit 5, "text
+    must be valid Unicode") before its ``file://`` URI, which names its artifact, was tried."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _os_text(text: str) -> str:
     """:func:`as_typed`'s text as the operating system takes a path (its bytes escaped again
     where the locale is not UTF-8)."""
@@ -142,7 +153,7 @@ def resolve(
     if not text:
         raise BadReferenceError("an empty entity reference")
     if _looks_like_uri(text):
-        found = store.get_artifacts_by_uri(text)
+        found = store.get_artifacts_by_uri(text) if _storable(text) else []
         if not found and "://" not in text:
             # a local path names its file:// URI too (the demo and most recorders store that)
             file_uri = _file_uri(text)
@@ -193,38 +204,38 @@ def _resolve_named(
     # split whose type exists is tried (it was the first '/' only: an entity of a type 'Data/Set'
     # could be named by id only, and 'no ... type 'Data'' was said of it)
     hits: list[Entity] = []
-    for type_name, name in splits:
+    for type_name, name in splits if _storable(text) else []:
         entity = getter(type_name, name)
         if entity is not None:
             hits.append(entity)
             continue
         # a versioned type (MLMD's type versions): the lookup above finds the unversioned one
         # only, so 'show Model/m1' said there was none while 'ls' listed it
-        found_versioned: list[Entity] = []
         for version in type_versions(store, kind, type_name):
             hit = getter(type_name, name, version)
             if hit is not None:
-                found_versioned.append(hit)
-        if len(found_versioned) > 1:
-            ids = ", ".join(f"{kind.value.lower()}:{e.id}" for e in found_versioned)
-            raise BadReferenceError(
-                f"{ref!r} names {len(found_versioned)} entities, one per version of type "
-                f"{type_name!r} ({ids}): give one by id"
-            )
-        hits.extend(found_versioned)
+                hits.append(hit)
     if len(hits) == 1:
         return hits[0]
-    if hits:
-        named = ", ".join(f"{kind.value.lower()}:{e.id} of type {e.type!r}" for e in hits)
+    if len({e.type for e in hits}) == 1:  # one type's: one per version of it
+        ids = ", ".join(f"{kind.value.lower()}:{e.id}" for e in hits)
+        raise BadReferenceError(
+            f"{ref!r} names {len(hits)} entities, one per version of type {hits[0].type!r} "
+            f"({ids}): give one by id"
+        )
+    if hits:  # all of them: the versions of one split's type were said alone, as if all
+        named = ", ".join(
+            f"{kind.value.lower()}:{e.id} of type {e.type!r}"
+            + ("" if e.type_version is None else f" version {e.type_version!r}")
+            for e in hits
+        )
         raise BadReferenceError(f"{ref!r} names {len(hits)} entities ({named}): give one by id")
-    # the message names the last split tried: a later one's type exists ('Data/Set/y': no
-    # Data/Set named 'y', not 'no artifact type Data')
-    type_name, name = splits[-1]
+    type_name, name = _split_missed(store, kind, text, splits)
     if kind == NodeKind.ARTIFACT and _is_local_path(text):
         # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
         # './') reads as Type/name; when no such entity exists, the file it names is meant,
         # or the directory (a model or an examples directory, as TFX records them)
-        found = store.get_artifacts_by_uri(text)
+        found = store.get_artifacts_by_uri(text) if _storable(text) else []
         file_uri = _file_uri(text)
         if not found and file_uri is not None:
             found = store.get_artifacts_by_uri(file_uri)
@@ -295,19 +306,46 @@ def _type_hint(
     return f": this store has no {kind.value.lower()} type {type_name!r} (`lineage-graph ls types`)"
 
 
+def _slash_splits(text: str) -> list[tuple[str, str]]:
+    """``text`` split at each ``/`` that leaves both parts non-empty, first ``/`` first."""
+    return [
+        (text[:i], text[i + 1 :]) for i, c in enumerate(text) if c == "/" and 0 < i < len(text) - 1
+    ]
+
+
 def type_and_name_splits(store: LineageStore, kind: NodeKind, text: str) -> list[tuple[str, str]]:
     """The ``(type, name)`` pairs ``Type/name`` text may mean: split at its first ``/`` (a
     name may hold ``/``), and at each later one where the part before it is the name of a
     stored ``kind`` type (a type name may hold ``/`` too: ``Data/Set/x``). The first of them
     all, or none when no split leaves both parts non-empty."""
-    slashes = [i for i, c in enumerate(text) if c == "/" and 0 < i < len(text) - 1]
-    if not slashes:
-        return []
-    splits = [(text[: slashes[0]], text[slashes[0] + 1 :])]
-    if len(slashes) > 1:
+    splits = _slash_splits(text)
+    if len(splits) > 1:
         known = {t.name for t in store.get_types(kind)}
-        splits += [(text[:i], text[i + 1 :]) for i in slashes[1:] if text[:i] in known]
+        splits = splits[:1] + [s for s in splits[1:] if s[0] in known]
     return splits
+
+
+def _split_missed(
+    store: LineageStore, kind: NodeKind, text: str, splits: list[tuple[str, str]]
+) -> tuple[str, str]:
+    """The ``(type, name)`` a ``Type/name`` that found nothing is said of, so that
+    :func:`_type_hint` judges the type the text names: the last split whose type is a ``kind``
+    type (``Data/Set/y``: no ``Data/Set`` named ``y``, not "no artifact type 'Data'"); else
+    the last whose type is another kind's (``Tr/ainer/n`` of an execution type ``Tr/ainer``:
+    ``e:Tr/ainer/n``), else one another case spells (``data/set/x``); else the first. Those
+    two said "no artifact type 'Tr'" ('data'), where ``Trainer/n`` is told its kind."""
+    if len(splits) > 1:
+        return splits[-1]
+    every = _slash_splits(text)
+    if len(every) == 1:
+        return splits[0]
+    names = {k: {t.name for t in store.get_types(k)} for k in NodeKind}
+    if splits[0][0] in names[kind]:
+        return splits[0]
+    others = {t for k in NodeKind if k != kind for t in names[k]}
+    cased = {t.casefold() for k in NodeKind for t in names[k]}
+    found = [s for s in every if s[0] in others] or [s for s in every if s[0].casefold() in cased]
+    return found[-1] if found else splits[0]
 
 
 def type_versions(store: LineageStore, kind: NodeKind, type_name: str) -> list[str]:

@@ -676,13 +676,16 @@ def test_ls_context_names_one_context(tmp_path: Path) -> None:
         ambiguous = invoke(["ls", "--context", "x", "--store", str(path)])
         assert ambiguous.exit_code == ExitCode.USAGE, ambiguous.output
         message = " ".join(ambiguous.stderr.split())
-        assert "--context 'x' names 2 contexts: Experiment/x, Pipeline/x" in message
+        assert (
+            f"--context 'x' names 2 contexts: c:{experiment} (Experiment/x), c:{pipeline} "
+            "(Pipeline/x)"
+        ) in message
         assert "Type/name" in message and ambiguous.stdout == ""
         assert names("--context", "Experiment/x") == ["data"]
         assert names("-c", "Team/Pipeline/x") == ["other"]
         both = invoke(["ls", "--context", "Pipeline/x", "--store", str(path)])
         assert both.exit_code == ExitCode.USAGE, both.output  # Pipeline's x, or Team's name
-        assert "Pipeline/x, Team/Pipeline/x" in " ".join(both.stderr.split())
+        assert f"(Pipeline/x), c:{slashed} (Team/Pipeline/x)" in " ".join(both.stderr.split())
         missing = invoke(["ls", "--context", "Nope/x", "--store", str(path)])
         assert missing.exit_code == ExitCode.NOT_FOUND, missing.output
 

@@ -4,6 +4,7 @@ usage error (exit 2), not a RecursionError traceback (exit 1)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,124 @@ def test_arguments_typed_in_a_c_locale_name_stored_text(tmp_path: Path) -> None:
     cached = cli_process(["cached", "Entraîne", "-i", "1", "--store", str(path)], **c_locale)
     assert cached.returncode == 1, cached.stderr  # a miss of a known type, said as one
     assert "no cache hit" in cached.stdout and "no execution type" not in cached.stdout
+
+
+def test_a_miss_of_a_type_name_holding_a_slash_names_that_type(tmp_path: Path) -> None:
+    """A ``Type/name`` that finds nothing says what is wrong with its type: ``Trainer/n`` of an
+    execution type is told ``e:Trainer/n``. Of a type ``Tr/ainer`` (or ``Data/Set`` misspelt
+    ``data/set``) the miss was said of the text before its first ``/`` ("no artifact type
+    'Tr'", 'data'), as if no such type existed: the split whose type another kind or case has
+    is the one judged."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_execution_type(ExecutionType(name="Tr/ainer"))
+        store.put_artifact_type(ArtifactType(name="Data/Set"))
+        store.put_execution_node(Execution(type="Tr/ainer", name="n"))
+        store.put_artifact(Artifact(type="Data/Set", name="x"))
+
+        def said(*args: str) -> str:
+            result = invoke([*args, "--store", str(path)])
+            assert result.exit_code == 3, result.output
+            return " ".join(result.stderr.split())
+
+        assert "'Tr/ainer' is an execution type (e:Tr/ainer/n)" in said("show", "Tr/ainer/n")
+        assert "'Tr/ainer' is an execution type (e:Tr/ainer/n)" in said("show", "a:Tr/ainer/n")
+        assert "'Tr/ainer' is an execution type (-i takes an artifact)" in said(
+            "cached", "Tr/ainer", "-i", "Tr/ainer/n"
+        )
+        assert "type names are case-sensitive (Data/Set/x)" in said("show", "data/set/x")
+        assert "this store has no artifact type 'No'" in said("show", "No/such/x")
+
+
+@pytest.mark.parametrize("relative", [False, True], ids=["absolute", "relative"])
+def test_a_local_path_whose_bytes_are_no_utf8_names_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relative: bool
+) -> None:
+    """A file named ``caf\\xe9.csv`` (Latin-1 bytes, no UTF-8) reaches Python with a lone
+    surrogate, in any locale. Its path was looked up as a uri (or as ``Type/name``) first, which
+    the store refused: exit 5, "text must be valid Unicode", though the artifact recorded with
+    the file's ``file://`` uri is there. The path names it, as any other path; a reference no
+    stored text can spell is not found (exit 3)."""
+    path = tmp_path / "store"
+    folder = tmp_path / "d"
+    folder.mkdir()
+    data = folder / os.fsdecode(b"caf\xe9.csv")
+    data.write_text("x\n")
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        made = store.put_artifact(Artifact(type="Data", name="f", uri=data.as_uri()))
+        ref = str(data)
+        if relative:  # as a shell completes it: read as Type/name first
+            monkeypatch.chdir(tmp_path)
+            ref = str(data.relative_to(tmp_path))
+        shown = invoke(["show", ref, "--json", "--store", str(path)])
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.stdout)["id"] == made
+        missing = invoke(["show", os.fsdecode(b"Dat\xe9/f"), "--store", str(path)])
+        assert missing.exit_code == 3, missing.output
+
+
+def test_a_type_and_name_two_splits_find_names_every_entity_found(tmp_path: Path) -> None:
+    """``A/B/x`` is ``A``'s ``B/x`` and the ``x`` of each version of ``A/B``: the refusal
+    (exit 2, give one by id) named the versions only ("names 2 entities, one per version of
+    type 'A/B'"), as if they were all, and left out ``A``'s, one of the ids to choose from."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="A"))
+        for version in ("1", "2"):
+            store.put_artifact_type(ArtifactType(name="A/B", version=version))
+        ids = [
+            store.put_artifact(Artifact(type="A", name="B/x")),
+            store.put_artifact(Artifact(type="A/B", type_version="1", name="x")),
+            store.put_artifact(Artifact(type="A/B", type_version="2", name="x")),
+        ]
+        store.put_artifact(Artifact(type="A/B", type_version="1", name="y"))
+        store.put_artifact(Artifact(type="A/B", type_version="2", name="y"))
+        both = invoke(["show", "A/B/x", "--store", str(path)])
+        assert both.exit_code == 2, both.output
+        message = " ".join(both.stderr.split())
+        assert "names 3 entities" in message, message
+        assert all(f"artifact:{i} " in message for i in ids), message
+        versions = invoke(["show", "A/B/y", "--store", str(path)])  # one type's versions only
+        assert versions.exit_code == 2, versions.output
+        assert "one per version of type 'A/B'" in " ".join(versions.stderr.split())
+
+
+def test_ls_context_a_type_and_name_two_contexts_have_is_named_by_id(tmp_path: Path) -> None:
+    """``ls --context p/q/r`` of contexts ``p``'s ``q/r`` and ``p/q``'s ``r`` (or ``Exp/e1`` in
+    two versions of ``Exp``) was refused as "names 2 contexts: p/q/r, p/q/r; give one as
+    Type/name": the form given, no way to list either's members. The refusal names their ids,
+    and ``--context c:ID`` lists that context's members, as every entity reference takes it."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        store.put_context_type(ContextType(name="p"))
+        store.put_context_type(ContextType(name="p/q"))
+        for version in ("1", "2"):
+            store.put_context_type(ContextType(name="Exp", version=version))
+        contexts = [
+            store.put_context(Context(type="p", name="q/r")),
+            store.put_context(Context(type="p/q", name="r")),
+            store.put_context(Context(type="Exp", type_version="1", name="e1")),
+            store.put_context(Context(type="Exp", type_version="2", name="e1")),
+        ]
+        members = [store.put_artifact(Artifact(type="D", name=f"d{i}")) for i in range(4)]
+        store.put_attributions_and_associations(
+            [
+                Attribution(artifact_id=a, context_id=c)
+                for a, c in zip(members, contexts, strict=True)
+            ],
+            [],
+        )
+        for ref, ids in (("p/q/r", contexts[:2]), ("Exp/e1", contexts[2:])):
+            shared = invoke(["ls", "--context", ref, "--store", str(path)])
+            assert shared.exit_code == 2, shared.output
+            message = " ".join(shared.stderr.split())
+            assert all(f"c:{i} " in message for i in ids), message
+        for context, member in zip(contexts, members, strict=True):
+            for ref in (f"c:{context}", f"context:{context}"):
+                listed = invoke(["ls", "--context", ref, "--json", "--store", str(path)])
+                assert listed.exit_code == 0, listed.output
+                assert [a["id"] for a in json.loads(listed.stdout)] == [member]
+        gone = invoke(["ls", "--context", "c:99", "--store", str(path)])
+        assert gone.exit_code == 3, gone.output
