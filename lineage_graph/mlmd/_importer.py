@@ -289,6 +289,43 @@ def _not_mlmd(config: Any) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """The MLMD store read from the SQLite copy at ``path`` (:func:`_as_of_now`)."""
+
+    mlmd: Any
+    path: str
+
+
+#: MLMD's link tables (the same in every schema version ml_metadata migrates), by the name
+#: get_lineage_subgraph gives their rows: (table, its node column).
+_LINK_TABLES = {
+    "attributions": ("Attribution", "artifact_id"),
+    "associations": ("Association", "execution_id"),
+}
+
+
+def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
+    """Each ``(node, context)`` link of MLMD's SQLite file ``path`` (a private copy) by its place
+    in link id order: the order MLMD lists them in (get_lineage_subgraph), which its API does
+    not expose. Empty when the file cannot tell (the caller then asks the API)."""
+    table, column = _LINK_TABLES[links]
+    try:
+        with contextlib.closing(
+            sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+        ) as db:
+            rows = db.execute(
+                f"SELECT {column}, context_id FROM {table} ORDER BY id"  # table and column: fixed
+            ).fetchall()
+    except sqlite3.Error:
+        return {}
+    order: dict[tuple[int, int], int] = {}
+    for node, context in rows:
+        if isinstance(node, int) and isinstance(context, int):
+            order.setdefault((node, context), len(order))
+    return order
+
+
 @contextlib.contextmanager
 def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
     """The MLMD store to read: for a SQLite file, a copy of it as it is now (SQLite's online
@@ -306,7 +343,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
     library version 10 ..."): upgrading the file itself would break the older pipelines that
     use it. The copy is migrated instead, as ml_metadata migrates a database it is allowed to."""
     if not config.HasField("sqlite"):
-        yield mlmd
+        yield _Snapshot(mlmd, "")
         return
     path = _sqlite_path(config.sqlite.filename_uri)
     with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
@@ -330,7 +367,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
         snapshot = type(config)()
         snapshot.CopyFrom(config)
         snapshot.sqlite.filename_uri = copy
-        yield _open(snapshot, upgrade=mlmd is None)[0]
+        yield _Snapshot(_open(snapshot, upgrade=mlmd is None)[0], copy)
 
 
 def _in_use(config: Any) -> str:
@@ -716,6 +753,8 @@ class _Importer:
         self.type_map: dict[tuple[NodeKind, int], int] = {}
         self.node_map: dict[NodeKind, dict[int, int]] = {k: {} for k in _KINDS}
         self.prefix = f"{source_key}#"
+        #: The SQLite copy read (:func:`_as_of_now`), "" for a source read live (MySQL).
+        self.snapshot = ""
         #: Nodes an earlier import copied from this same MLMD store: (kind, MLMD id) -> id.
         self.imported: dict[tuple[NodeKind, int], int] = {}
         #: Artifacts and executions without an origin, by (kind, id): read per chunk in merges.
@@ -1158,8 +1197,10 @@ class _Importer:
         self, starting: str, links: str, keys: list[tuple[int, int]]
     ) -> dict[tuple[int, int], int]:
         """Each of these MLMD links (``keys``: (node, context) ids) by its place in MLMD's order
-        of them: its ids, which its API does not expose, but ``get_lineage_subgraph`` lists a
-        walk's links by. MLMD starts a walk from 101 nodes at most, so they are asked for a
+        of them: its ids, which its API does not expose. A SQLite source is read from its copy,
+        whose link ids give the order exactly (:func:`_links_by_id`). From another source (or a
+        copy that cannot tell): ``get_lineage_subgraph`` lists a walk's links by their ids.
+        MLMD starts a walk from 101 nodes at most, so they are asked for a
         window of 100 linked nodes at a time (in id order; nodes past the 101 an id range held,
         unlinked ones counting, asked again with the next window): exact among the links of one
         window, windows in node id order (MLMD's writers create nodes and their links together,
@@ -1169,7 +1210,16 @@ class _Importer:
 
         pb: Any = metadata_store_pb2
         order: dict[tuple[int, int], int] = {}
-        if not keys or not hasattr(self.mlmd, "get_lineage_subgraph"):
+        if not keys:
+            return order
+        if self.snapshot:
+            # Exact: read 100 linked nodes at a time, the windows came in node id order, so a
+            # link of a later node written before one of an earlier node (a run attributing an
+            # old artifact to its new context) was written after it.
+            order = _links_by_id(self.snapshot, links)
+            if order:
+                return order
+        if not hasattr(self.mlmd, "get_lineage_subgraph"):
             return order
         node = "artifact_id" if links == "attributions" else "execution_id"
         pending = sorted({n for n, _ in keys})
@@ -1566,7 +1616,8 @@ def import_mlmd(
     claim.take()
     try:
         with _as_of_now(mlmd, config) as now:
-            importer.mlmd = _Reads(now)
+            importer.mlmd = _Reads(now.mlmd)
+            importer.snapshot = now.path
             importer.claim = claim
             return importer.run()
     finally:

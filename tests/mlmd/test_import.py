@@ -970,6 +970,19 @@ def test_links_of_nodes_past_mlmds_101_starting_nodes_are_ordered_too(
     _links_in_order(tmp_path, store, 200, links)
 
 
+def test_links_written_out_of_node_order_across_windows_keep_mlmds_order(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """Links read 100 linked nodes at a time came out in windows of node id order: a link of a
+    later node written before one of an earlier node (a pipeline run attributing an old
+    artifact to its new context, as TFX does with its inputs) was written after it, and the
+    copy's get_lineage_subgraph listed them in another order than the source's. A SQLite
+    source is read from its copy, whose link ids give MLMD's order exactly."""
+    links = [(5, 2), (0, 1), (4, 0), (1, 2), (3, 1), (0, 0)]
+    got = _links_in_order(tmp_path, store, 200, links)
+    assert [j for _, j in got] == [j + 1 for _, j in links]
+
+
 @pytest.mark.parametrize("version", [7, 9])
 def test_a_file_of_an_older_mlmd_schema_is_imported_from_a_migrated_copy(
     tmp_path: Path, store: LineageStore, version: int
