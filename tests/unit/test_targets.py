@@ -782,3 +782,22 @@ def test_a_url_urllib_cannot_read_is_refused_without_its_password(
     assert result.exit_code == 5, result.output
     assert URL_SECRET not in result.output and "Traceback" not in result.output
     assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("redis://:pa#token=S3c@host:6379", "redis://:***@host:6379"),
+        ("neo4j://neo4j:pa#sig=S3c@host:7687", "neo4j://neo4j:***@host:7687"),
+    ],
+)
+def test_a_password_holding_a_hash_and_a_secret_word_is_masked_whole(
+    target: str, shown: str
+) -> None:
+    """A store URL's ``#`` before its ``@`` is a password holding a raw ``#`` (refused, its
+    message quoting the URL masked): it is never read as a fragment's parameter, which would
+    show the password's head (``redis://:pa#token=***``)."""
+    from lineage_graph._redact import redact_secrets, redact_target
+
+    assert redact_target(target) == shown
+    assert redact_secrets(f"cannot reach {target}: refused") == f"cannot reach {shown}: refused"
