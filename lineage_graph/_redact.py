@@ -170,14 +170,26 @@ def redact_target(target: str) -> str:
     (``redis://:pa\\nss@h``, shown whole by ``ls`` and ``doctor --json``: ``urlsplit`` drops it
     and reads the password ``pass``). A target with no ``://`` that begins with a scheme and
     ``:`` and holds an ``@`` is masked from that ``:`` to its last ``@`` (a URL whose ``//`` was
-    forgotten, ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole); a path
-    (``/data/runs:2024@x``, ``./runs:2024@x``: no scheme at its head) is shown as written. Any
-    other text is as :func:`redact_url` shows it."""
+    forgotten, ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole) when
+    that scheme is a store's (one :func:`~lineage_graph.backends.resolve_target` refuses
+    without its ``//``); a path (``/data/runs:2024@x``, ``./runs:2024@x``, ``runs:2024@x``:
+    no store scheme at its head, a directory) is shown as written. Any other text is as
+    :func:`redact_url` shows it."""
+    from .backends import FALKORDB_SCHEMES, NEO4J_SCHEMES
+
     m = _SCHEME.match(target)
     if m is None:
         info, at, host = target.rpartition("@")
-        if at and "://" not in target and _SCHEME_NO_SLASHES.match(info):
-            return f"{info.partition(':')[0]}:{MASK}@{host}"
+        scheme = info.partition(":")[0]
+        if (
+            at
+            and "://" not in target
+            and _SCHEME_NO_SLASHES.match(info)
+            # as resolve_target reads it: another head is a directory's name, which its
+            # messages quote as written ("no store at runs:2024@x")
+            and scheme.lower() in (*NEO4J_SCHEMES, *FALKORDB_SCHEMES, "file")
+        ):
+            return f"{scheme}:{MASK}@{host}"
         return redact_url(target)
     return _masked_url(m[0], target[m.end() :])
 
