@@ -60,17 +60,19 @@ _PARAMETER = re.compile(r"(?P<key>[?&;#](?P<name>[^=&;#?\s]*)=)(?P<value>[^&#;]*
 #: ``apiKey`` ``api``, ``Key``; ``AWSAccessKeyId`` ``AWS``, ``Access``, ``Key``, ``Id``.
 _NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 #: A word of a secret's parameter name (lower case): one ending in ``password``, ``passwd``,
-#: ``passphrase``, ``pwd``, ``secret``, ``token``, ``signature`` or ``credential``
-#: (``access_token``, ``pageToken``, ``clientsecret``, ``X-Amz-Credential``), the word
-#: ``pass``, ``sig`` (an Azure SAS), ``auth`` or ``authorization``, or a ``key`` alone or after
-#: the word of a kind of key (``api_key``, ``apikey``, ``accessKey``). Whole words: a name only
-#: holding those letters (``keyspace``, ``design``, ``monkey``, ``author``, ``signal``,
-#: ``passenger``) is no secret's, and its value, quoted by an error, is kept.
+#: ``passphrase``, ``passcode``, ``pwd``, ``secret``, ``token``, ``signature`` or
+#: ``credential`` (``access_token``, ``pageToken``, ``clientsecret``, ``X-Amz-Credential``),
+#: the word ``pass``, ``passkey``, ``sig`` (an Azure SAS), ``creds``, ``auth``, ``oauth``,
+#: ``authcode`` or ``authorization``, or a ``key`` alone or after the word of a kind of key
+#: (``api_key``, ``apikey``, ``accessKey``, ``hmackey``). Whole words: a name only holding
+#: those letters (``keyspace``, ``design``, ``monkey``, ``author``, ``signal``, ``passenger``)
+#: is no secret's, and its value, quoted by an error, is kept.
 _SECRET_WORD = re.compile(
-    r"[a-z0-9]*(?:password|passwd|passphrase|pwd|secret|token|signature|credential)s?"
-    r"|pass|sig|o?auth|authori[sz]ation"
-    r"|(?:api|access|secret|private|shared|session|client|app|auth|master|signing|account"
-    r"|subscription|encryption|license|sas)?keys?"
+    r"[a-z0-9]*(?:password|passwd|passphrase|passcode|pwd|secret|token|signature|credential)s?"
+    r"|pass|passkey|sig|creds|o?auth|authcode|authori[sz]ation"
+    r"|(?:api|access|secret|private|shared|session|client|app|auth|master|signing|sign|hmac"
+    r"|account|subscription|encryption|license|sas|storage|admin|user|service|primary"
+    r"|secondary)?keys?"
 )
 
 
