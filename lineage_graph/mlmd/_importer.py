@@ -73,7 +73,7 @@ from ..models import (
 )
 from ..models import Node as NodeModel
 from ..store import LineageStore
-from ._config import SYSTEM_TYPES
+from ._config import SYSTEM_TYPES, sqlite_uri_split
 
 if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
@@ -137,7 +137,8 @@ def _sqlite_path(uri: str) -> str:
     escapes are the bytes of the name, as SQLite takes them)."""
     if not uri.startswith("file:"):
         return uri
-    return os.fsdecode(urllib.parse.unquote_to_bytes(urllib.parse.urlsplit(uri).path))
+    path = urllib.parse.unquote_to_bytes(sqlite_uri_split(uri)[0])
+    return os.fsdecode(path.partition(b"\0")[0])  # a %00 ends it, as SQLite reads it
 
 
 def _sqlite_uri(path: str) -> str:
