@@ -71,7 +71,7 @@ def sqlite_uri_split(filename_uri: str) -> tuple[str, str]:
     return path, query
 
 
-def _sqlite_decoded(text: str) -> str:
+def sqlite_decoded(text: str) -> str:
     """``text``'s ``%HH`` decoded as SQLite decodes a URI's path, names and values (a ``+`` is
     a ``+``, not a space as ``parse_qsl`` read it; a ``%00`` ends the text)."""
     return unquote(text).partition("\x00")[0]
@@ -90,8 +90,8 @@ def _sqlite_uri_parts(filename_uri: str) -> tuple[str, list[tuple[str, str]]]:
     for parameter in query.split("&"):
         if parameter:  # "a&&b", a trailing "&": SQLite skips an empty one
             name, _, value = parameter.partition("=")
-            params.append((_sqlite_decoded(name), _sqlite_decoded(value)))
-    return _sqlite_decoded(path), params
+            params.append((sqlite_decoded(name), sqlite_decoded(value)))
+    return sqlite_decoded(path), params
 
 
 def _sqlite_uri(filename_uri: str) -> tuple[str, dict[str, str]]:

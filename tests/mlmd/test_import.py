@@ -1112,7 +1112,7 @@ def test_a_mysql_password_holding_a_raw_slash_is_refused_unquoted(
     assert not (tmp_path / "store").exists()
 
 
-@pytest.mark.parametrize("mode", ["rw", "rwc", "r%77c", "rwc&mo%64e=rw"])
+@pytest.mark.parametrize("mode", ["rw", "rwc", "r%77c", "rwc&mo%64e=rw", "rw%00x"])
 def test_a_config_whose_uri_mode_writes_is_imported_read_only(
     mlmd_file: Path, tmp_path: Path, mode: str
 ) -> None:
