@@ -50,14 +50,41 @@ _CREDENTIAL_SCHEMES = frozenset(
 )
 #: A query parameter's value (redis-py's ``unix:///path.sock?password=pw``), but the
 #: punctuation ending the URL's text in a message ("... ?password=pw: unreachable"). Masked
-#: when its name is a secret's (:data:`_QUERY_SECRET`).
+#: when its name is a secret's (:func:`_secret_name`).
 _QUERY_PARAMETER = re.compile(r"(?P<key>[?&;](?P<name>[^=&;#?\s]*)=)(?P<value>[^&#;]*)")
-#: A query parameter whose value is a secret, by its name (percent-decoded, any case): a
-#: ``password``, an ``access_token``, an ``api_key``, a signature (``sig``, ``X-Amz-Signature``,
-#: ``X-Amz-Credential``). Only ``password=`` was masked: a failed run's stored error quoting
-#: ``requests``' "401 ... for url: https://api/x?access_token=..." or a presigned URL kept the
-#: secret, where a recorded git remote drops its whole query.
-_QUERY_SECRET = re.compile(r"pass|pwd|secret|token|sig|key|auth|credential", re.IGNORECASE)
+#: The same, or one heading a fragment, in a URL of no credential scheme: OAuth's implicit
+#: grant redirects to ``https://app/cb#access_token=...&token_type=...``. (A store's URL
+#: holding a ``#`` before an ``@`` is a password holding a raw ``#``, masked to that ``@``.)
+_PARAMETER = re.compile(r"(?P<key>[?&;#](?P<name>[^=&;#?\s]*)=)(?P<value>[^&#;]*)")
+#: The words of a parameter's name: ``X-Amz-Signature`` is ``X``, ``Amz``, ``Signature``;
+#: ``apiKey`` ``api``, ``Key``; ``AWSAccessKeyId`` ``AWS``, ``Access``, ``Key``, ``Id``.
+_NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+#: A word of a secret's parameter name (lower case): one ending in ``password``, ``passwd``,
+#: ``passphrase``, ``passcode``, ``pwd``, ``secret``, ``token``, ``signature`` or
+#: ``credential`` (``access_token``, ``pageToken``, ``clientsecret``, ``X-Amz-Credential``),
+#: the word ``pass``, ``passkey``, ``sig`` (an Azure SAS), ``creds``, ``auth``, ``oauth``,
+#: ``authcode`` or ``authorization``, or a ``key`` alone or after the word of a kind of key
+#: (``api_key``, ``apikey``, ``accessKey``, ``hmackey``). Whole words: a name only holding
+#: those letters (``keyspace``, ``design``, ``monkey``, ``author``, ``signal``, ``passenger``)
+#: is no secret's, and its value, quoted by an error, is kept.
+_SECRET_WORD = re.compile(
+    r"[a-z0-9]*(?:password|passwd|passphrase|passcode|pwd|secret|token|signature|credential)s?"
+    r"|pass|passkey|sig|creds|o?auth|authcode|authori[sz]ation"
+    r"|(?:api|access|secret|private|shared|session|client|app|auth|master|signing|sign|hmac"
+    r"|account|subscription|encryption|license|sas|storage|admin|user|service|primary"
+    r"|secondary)?keys?"
+)
+
+
+def _secret_name(name: str) -> bool:
+    """Whether a query parameter named ``name`` (percent-decoded, any case) holds a secret by
+    a word of its name (:data:`_SECRET_WORD`): a ``password``, an ``access_token``, an
+    ``api_key``, a signature (``sig``, ``X-Amz-Signature``, ``X-Amz-Credential``). A failed
+    run's stored error quoting ``requests``' "401 ... for url: https://api/x?access_token=..."
+    or a presigned URL kept the secret, where a recorded git remote drops its whole query."""
+    return any(_SECRET_WORD.fullmatch(w.lower()) for w in _NAME_WORD.findall(unquote(name)))
+
+
 _TRAILING = ":,.)]}'\""
 
 
@@ -104,7 +131,7 @@ def _user_info(rest: str, *, loose: bool) -> tuple[str, str] | None:
 
 
 def _masked_value(q: re.Match[str]) -> str:
-    if not _QUERY_SECRET.search(unquote(q["name"])):
+    if not _secret_name(q["name"]):
         return q[0]
     # the punctuation ending the URL's text in a message ("?password=pw: ...") stays
     value = q["value"]
@@ -126,8 +153,9 @@ def _masked_url(head: str, rest: str, *, users: bool = False) -> str:
     secret-named query parameter masked; ``users``: a web URL's user info without a password
     too (``https://***@github.com/o/r``)."""
     scheme = head[:-3].lower()
-    rest = _QUERY_PARAMETER.sub(_masked_value, rest)
-    found = _user_info(rest, loose=scheme in _CREDENTIAL_SCHEMES)
+    loose = scheme in _CREDENTIAL_SCHEMES
+    rest = (_QUERY_PARAMETER if loose else _PARAMETER).sub(_masked_value, rest)
+    found = _user_info(rest, loose=loose)
     if found is not None and found[0] and ":" not in found[0] and users and _WEB.fullmatch(scheme):
         return f"{head}{MASK}@{found[1]}"
     if found is None or ":" not in found[0]:
@@ -144,14 +172,26 @@ def redact_target(target: str) -> str:
     (``redis://:pa\\nss@h``, shown whole by ``ls`` and ``doctor --json``: ``urlsplit`` drops it
     and reads the password ``pass``). A target with no ``://`` that begins with a scheme and
     ``:`` and holds an ``@`` is masked from that ``:`` to its last ``@`` (a URL whose ``//`` was
-    forgotten, ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole); a path
-    (``/data/runs:2024@x``, ``./runs:2024@x``: no scheme at its head) is shown as written. Any
-    other text is as :func:`redact_url` shows it."""
+    forgotten, ``neo4j:pw@host:7687``, is ``neo4j:***@host:7687``: it was shown whole) when
+    that scheme is a store's (one :func:`~lineage_graph.backends.resolve_target` refuses
+    without its ``//``); a path (``/data/runs:2024@x``, ``./runs:2024@x``, ``runs:2024@x``:
+    no store scheme at its head, a directory) is shown as written. Any other text is as
+    :func:`redact_url` shows it."""
+    from .backends import FALKORDB_SCHEMES, NEO4J_SCHEMES
+
     m = _SCHEME.match(target)
     if m is None:
         info, at, host = target.rpartition("@")
-        if at and "://" not in target and _SCHEME_NO_SLASHES.match(info):
-            return f"{info.partition(':')[0]}:{MASK}@{host}"
+        scheme = info.partition(":")[0]
+        if (
+            at
+            and "://" not in target
+            and _SCHEME_NO_SLASHES.match(info)
+            # as resolve_target reads it: another head is a directory's name, which its
+            # messages quote as written ("no store at runs:2024@x")
+            and scheme.lower() in (*NEO4J_SCHEMES, *FALKORDB_SCHEMES, "file")
+        ):
+            return f"{scheme}:{MASK}@{host}"
         return redact_url(target)
     return _masked_url(m[0], target[m.end() :])
 

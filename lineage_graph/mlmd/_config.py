@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
@@ -58,6 +58,25 @@ pb: Any = _pb
 SQLITE_SUFFIX = ".lineage-graph"
 
 
+def sqlite_uri_split(filename_uri: str) -> tuple[str, str]:
+    """``(path, query)`` of a ``file:`` URI as SQLite splits one, each as written (not
+    decoded): the path after ``file:`` (after ``file://`` and its authority: ``file:///abs``,
+    ``file://localhost/abs``) up to a ``?`` or ``#``, the query up to a ``#``. ``urlsplit``
+    dropped every tab and line break in it, as a browser does: ``file:a<TAB>b.db`` named
+    ``ab.db``, and ``mode=r<LF>wc`` read as ``rwc``, which SQLite refuses."""
+    path, _, query = filename_uri[len("file:") :].partition("#")[0].partition("?")
+    if path.startswith("//"):
+        slash = path.find("/", 2)
+        path = path[slash:] if slash >= 0 else ""
+    return path, query
+
+
+def sqlite_decoded(text: str) -> str:
+    """``text``'s ``%HH`` decoded as SQLite decodes a URI's path, names and values (a ``+`` is
+    a ``+``, not a space as ``parse_qsl`` read it; a ``%00`` ends the text)."""
+    return unquote(text).partition("\x00")[0]
+
+
 def _sqlite_uri_parts(filename_uri: str) -> tuple[str, list[tuple[str, str]]]:
     """``(path, every query parameter in order)`` of an MLMD ``sqlite.filename_uri``: SQLite
     reads the parameters (``mode=ro``, ``mode=memory``, ``vfs=memdb``) of a ``file:`` URI only
@@ -66,8 +85,13 @@ def _sqlite_uri_parts(filename_uri: str) -> tuple[str, list[tuple[str, str]]]:
     refused); an empty value (``mode=``, a bare ``mode``) is kept: SQLite refuses it."""
     if not filename_uri.startswith("file:"):  # a plain file name: '?' is part of it
         return filename_uri, []
-    parts = urlsplit(filename_uri)  # SQLite URI: file:/abs, file:rel, file:///abs, ?mode=...
-    return unquote(parts.path), parse_qsl(parts.query, keep_blank_values=True)
+    path, query = sqlite_uri_split(filename_uri)
+    params = []
+    for parameter in query.split("&"):
+        if parameter:  # "a&&b", a trailing "&": SQLite skips an empty one
+            name, _, value = parameter.partition("=")
+            params.append((sqlite_decoded(name), sqlite_decoded(value)))
+    return sqlite_decoded(path), params
 
 
 def _sqlite_uri(filename_uri: str) -> tuple[str, dict[str, str]]:

@@ -73,7 +73,7 @@ from ..models import (
 )
 from ..models import Node as NodeModel
 from ..store import LineageStore
-from ._config import SYSTEM_TYPES
+from ._config import SYSTEM_TYPES, sqlite_decoded, sqlite_uri_split
 
 if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
@@ -137,7 +137,8 @@ def _sqlite_path(uri: str) -> str:
     escapes are the bytes of the name, as SQLite takes them)."""
     if not uri.startswith("file:"):
         return uri
-    return os.fsdecode(urllib.parse.unquote_to_bytes(urllib.parse.urlsplit(uri).path))
+    path = urllib.parse.unquote_to_bytes(sqlite_uri_split(uri)[0])
+    return os.fsdecode(path.partition(b"\0")[0])  # a %00 ends it, as SQLite reads it
 
 
 def _sqlite_uri(path: str) -> str:
@@ -157,7 +158,8 @@ def _read_only_uri(uri: str) -> str:
     opened READONLY, and SQLite refuses a URI asking more than its opening allows. A config
     written for the pipeline that writes the file (``file:/m.db?mode=rwc``) failed its import:
     "cannot open the MLMD store: ... access mode not allowed: rwc". Its query only, each
-    parameter read as SQLite reads it (case-sensitive, ``%HH`` decoded: ``mode=r%77c``)."""
+    parameter read as SQLite reads it (case-sensitive, ``%HH`` decoded: ``mode=r%77c``; a
+    ``%00`` ends it: ``mode=rw%00x`` is ``rw``)."""
     if not uri.startswith("file:"):
         return uri
     head, mark, fragment = uri.partition("#")
@@ -167,10 +169,7 @@ def _read_only_uri(uri: str) -> str:
 
     def read_only(parameter: str) -> str:
         name, _, value = parameter.partition("=")
-        writes = urllib.parse.unquote(name) == "mode" and urllib.parse.unquote(value) in (
-            "rw",
-            "rwc",
-        )
+        writes = sqlite_decoded(name) == "mode" and sqlite_decoded(value) in ("rw", "rwc")
         return "mode=ro" if writes else parameter
 
     query = "&".join(read_only(parameter) for parameter in query.split("&"))

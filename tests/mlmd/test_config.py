@@ -446,6 +446,11 @@ def test_a_file_beside_which_no_store_is_is_not_called_an_mlmd_database(tmp_path
         ("file:{d}/a.db?cache=bogus&cache=shared", "READWRITE_OPENCREATE", "cache mode: bogus"),
         ("file:{d}/a.db?vfs=unix&vfs=nosuch", "READWRITE_OPENCREATE", "no such vfs: nosuch"),
         ("file:{d}/a.db?mode=rw&mode=ro", "READONLY", "access mode not allowed: rw"),
+        # a tab or line break is part of the value, and a '+' no space (urlsplit dropped the
+        # first, parse_qsl made the second a space): as SQLite reads them
+        ("file:{d}/a.db?mode=r\nwc", "READWRITE_OPENCREATE", "no such access mode: r\nwc"),
+        ("file:{d}/a.db?mode=rw\tc", "READWRITE_OPENCREATE", "no such access mode: rw\tc"),
+        ("file:{d}/a.db?mode=r+wc", "READWRITE_OPENCREATE", r"no such access mode: r\+wc"),
     ],
 )
 def test_a_sqlite_uri_mlmd_refuses_is_refused_and_makes_nothing(
@@ -553,3 +558,28 @@ def test_a_sqlite_uri_whose_last_vfs_is_known_opens_as_in_mlmd(tmp_path: Path) -
     with MetadataStore(_sqlite(f"file:{tmp_path / 'ours.db'}?vfs=nosuch&vfs=unix")) as adapter:
         adapter.put_artifact_type(pb.ArtifactType(name="T"))
     assert (tmp_path / "ours.db.lineage-graph").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("uri", "file"),
+    [
+        ("file:{d}/a\tb.db?mode=rwc", "a\tb.db"),  # urlsplit dropped the tab: ab.db
+        ("file://localhost{d}/a\nb.db", "a\nb.db"),
+        ("file:{d}/a.db?mode=rwc%00junk", "a.db"),  # SQLite: a %00 ends the value
+        ("file:{d}/a.db%00junk?mode=rwc", "a.db"),  # ... and the path
+    ],
+)
+def test_a_sqlite_uri_names_the_file_sqlite_reads_in_it(
+    tmp_path: Path, uri: str, file: str
+) -> None:
+    """The file a ``file:`` URI names, and its parameters, are read as SQLite reads them:
+    ml_metadata made ``a<TAB>b.db`` where the adapter opened the store of ``ab.db``, and it
+    refused ``mode=rwc%00junk`` (``rwc`` to SQLite) and a path holding ``%00``."""
+    mlmd_dir, ours_dir = tmp_path / "mlmd", tmp_path / "ours"
+    mlmd_dir.mkdir()
+    ours_dir.mkdir()
+    mlmd.MetadataStore(_sqlite(uri.format(d=mlmd_dir)))
+    assert [p.name for p in mlmd_dir.iterdir()] == [file]
+    with MetadataStore(_sqlite(uri.format(d=ours_dir))) as adapter:
+        adapter.put_artifact_type(pb.ArtifactType(name="T"))
+    assert [p.name for p in ours_dir.iterdir()] == [file + ".lineage-graph"]

@@ -1125,7 +1125,7 @@ def test_a_mysql_password_holding_a_raw_slash_is_refused_unquoted(
     assert not (tmp_path / "store").exists()
 
 
-@pytest.mark.parametrize("mode", ["rw", "rwc", "r%77c", "rwc&mo%64e=rw"])
+@pytest.mark.parametrize("mode", ["rw", "rwc", "r%77c", "rwc&mo%64e=rw", "rw%00x"])
 def test_a_config_whose_uri_mode_writes_is_imported_read_only(
     mlmd_file: Path, tmp_path: Path, mode: str
 ) -> None:
@@ -1177,3 +1177,20 @@ def test_a_config_whose_file_name_holds_mode_rw_is_imported(
         import_mlmd(config, store)
         assert snapshot(store) == expected
     assert not (tmp_path / "m.db&mode=ro").exists()
+
+
+def test_a_config_whose_file_name_holds_a_tab_is_imported(mlmd_file: Path, tmp_path: Path) -> None:
+    """``file:/d/m<TAB>x.db``: urlsplit dropped the tab, so the file looked for was
+    ``mx.db`` and the import was NotFoundError, where ml_metadata opens the file."""
+    import shutil
+
+    source = tmp_path / "m\tx.db"
+    shutil.copyfile(mlmd_file, source)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = f"file:{source}?mode=ro"
+    with LineageStore.open(tmp_path / "by-path") as by_path:
+        import_mlmd(str(mlmd_file), by_path)
+        expected = snapshot(by_path)
+    with LineageStore.open(tmp_path / "by-config") as store:
+        import_mlmd(config, store)
+        assert snapshot(store) == expected

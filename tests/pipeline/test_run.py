@@ -2013,3 +2013,36 @@ def test_a_failure_quoting_a_url_masks_the_secrets_of_its_query_and_user(
     [failed] = store.get_executions()
     assert failed.custom_properties["error"] == f"ConnectionError: {masked}"
     assert redact(message) == masked  # the CLI masks what the store does
+
+
+@pytest.mark.parametrize(
+    ("message", "masked"),
+    [
+        # a parameter whose name only holds a secret word's letters is no secret's: its value
+        # was stored as *** for good, the failure's cause with it
+        (
+            "404 for url: https://api/v1/rows?keyspace=prod&design=v2&monkey=1&author=ann",
+            "404 for url: https://api/v1/rows?keyspace=prod&design=v2&monkey=1&author=ann",
+        ),
+        (
+            "403 for url: https://b.s3/k?X-Amz-SignedHeaders=host&apiKey=k3y&sort=signal",
+            "403 for url: https://b.s3/k?X-Amz-SignedHeaders=host&apiKey=***&sort=signal",
+        ),
+        # OAuth's implicit grant puts the token in the fragment
+        (
+            "redirected to https://app/cb#access_token=S3c&expires_in=3600",
+            "redirected to https://app/cb#access_token=***&expires_in=3600",
+        ),
+    ],
+)
+def test_a_failure_quoting_a_url_masks_secret_words_of_parameter_names_only(
+    store: LineageStore, message: str, masked: str
+) -> None:
+    """A query value was masked when its name held ``key``, ``sig``, ``auth``, ``pass``, ...
+    anywhere (``keyspace``, ``design``, ``monkey``, ``author``): the words of the name are
+    read, and a fragment's ``#access_token=`` is masked as a query's is."""
+    with pytest.raises(ConnectionError), store.run("Fetch"):
+        raise ConnectionError(message)
+    [failed] = store.get_executions()
+    assert failed.custom_properties["error"] == f"ConnectionError: {masked}"
+    assert redact(message) == masked  # the CLI masks what the store does

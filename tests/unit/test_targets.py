@@ -782,3 +782,51 @@ def test_a_url_urllib_cannot_read_is_refused_without_its_password(
     assert result.exit_code == 5, result.output
     assert URL_SECRET not in result.output and "Traceback" not in result.output
     assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ("redis://:pa#token=S3c@host:6379", "redis://:***@host:6379"),
+        ("neo4j://neo4j:pa#sig=S3c@host:7687", "neo4j://neo4j:***@host:7687"),
+    ],
+)
+def test_a_password_holding_a_hash_and_a_secret_word_is_masked_whole(
+    target: str, shown: str
+) -> None:
+    """A store URL's ``#`` before its ``@`` is a password holding a raw ``#`` (refused, its
+    message quoting the URL masked): it is never read as a fragment's parameter, which would
+    show the password's head (``redis://:pa#token=***``)."""
+    from lineage_graph._redact import redact_secrets, redact_target
+
+    assert redact_target(target) == shown
+    assert redact_secrets(f"cannot reach {target}: refused") == f"cannot reach {shown}: refused"
+
+
+@pytest.mark.parametrize("name", ["runs:2024@x", "exp:a/b@c", "noe4j:pw@host"])
+def test_a_relative_directory_holding_a_colon_and_an_at_sign_is_shown_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """``--store runs:2024@x`` is the directory ``runs:2024@x`` (resolve_target refuses only a
+    store scheme's head without ``//``), yet ``doctor`` showed the store and its target as
+    ``runs:***@x``, beside "no store at runs:2024@x" on the next line: a directory that does
+    not exist, and nothing hidden. A store scheme's head is still masked."""
+    import json
+
+    from lineage_graph import LineageStore
+    from lineage_graph._redact import redact_target
+    from tests.cli.conftest import invoke
+
+    monkeypatch.chdir(tmp_path)
+    assert resolve_target(name) == ("embedded-dir", Path(name))
+    with LineageStore.open(name):  # the real embedded engine makes the store there
+        pass
+    result = invoke(["doctor", "--json", "--store", name])
+    report = json.loads(result.output)
+    details = {c["check"]: c["detail"] for c in report["checks"]}
+    assert report["store"] == name, result.output
+    assert details["store target"] == f"embedded-dir: {name}", result.output
+    for target in ("neo4j:pw@h:7687", "REDIS:pw@h", "unix:pw@h", "file:pw@h"):
+        assert redact_target(target) == target.partition(":")[0] + ":***@h" + (
+            ":7687" if target.startswith("neo4j") else ""
+        )
