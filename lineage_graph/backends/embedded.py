@@ -97,6 +97,14 @@ def _too_many_keys(known: int, new: int, most: int) -> FailedPreconditionError:
     )
 
 
+#: Redis' refusal of a write while it cannot write its append-only log (fsync="everysec"; with
+#: "always" it exits instead); the reason follows ("No space left on device").
+_LOG_REFUSED = "MISCONF Errors writing to the AOF file"
+
+#: FalkorDB's refusal of a statement past QUERY_MEM_CAPACITY (query_mem_capacity).
+_MEM_CAPPED = "mem consumption exceeded capacity"
+
+
 def _map_error(exc: BaseException, name: str) -> LineageGraphError:
     """The one place where FalkorDB/redis errors become lineage-graph errors."""
     import redis
@@ -110,6 +118,25 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
         )
         return err
     text = str(exc)
+    if isinstance(exc, redis.exceptions.ResponseError) and text.startswith(_LOG_REFUSED):
+        # fsync="everysec": the server refuses every write while it cannot write its
+        # append-only log (a full disk: "No space left on device"), and takes writes again by
+        # itself once it can. It was QueryError ("rejected the query": not retryable, read as a
+        # library bug) where fsync="always" (the server exits) is EngineUnavailableError.
+        reason = text[len(_LOG_REFUSED) :].strip(" :") or "unknown"
+        return EngineUnavailableError(
+            f"the embedded FalkorDB server cannot write its append-only log ({reason}) and "
+            f"refused the write{where}: nothing of it was written. Free space on the disk of "
+            "the store's directory (or fix what stops the write) and retry the call: the "
+            "server takes writes again by itself, everything acknowledged before is kept"
+        )
+    if isinstance(exc, redis.exceptions.ResponseError) and _MEM_CAPPED in text:
+        return QueryError(
+            f"the statement{where} needs more memory than the embedded engine's per-query cap "
+            f"allows ({text}); nothing of it was written. Split the call into smaller batches "
+            "(fewer or smaller values), or open the store with a larger query_mem_capacity "
+            "(LINEAGE_GRAPH_QUERY_MEM_CAPACITY, bytes; 0 for none)"
+        )
     if "unique constraint" in text.lower():
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")
     if "timed out" in text.lower():
