@@ -146,6 +146,28 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
     return EngineError(f"FalkorDB error{where}: {exc!r}")
 
 
+#: The largest argument a Redis server takes (its ``proto-max-bulk-len``, 512 MiB by default):
+#: a statement (its parameters included) is one argument.
+MAX_STATEMENT_BYTES = 512 * 1024**2
+
+
+def _check_size(text: str) -> None:
+    """A statement longer than a server takes is refused before it is sent: the server answered
+    "Protocol error: invalid bulk length" and closed the connection once hundreds of MB had
+    been sent (16 s for 540 MB), which came as EngineUnavailableError (retryable, "the write
+    may have been applied"), where every retry failed alike."""
+    if len(text) <= MAX_STATEMENT_BYTES // 4:
+        return  # at most 4 bytes a character in UTF-8: no encoding needed to tell
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_STATEMENT_BYTES:
+        raise InvalidArgumentError(
+            f"the call's statement is {size:,} bytes with its values, over the "
+            f"{MAX_STATEMENT_BYTES:,} bytes (512 MiB) the embedded engine takes in one "
+            "command; nothing was written. Split the call into smaller batches; a single "
+            "value this large is better stored elsewhere and referred to by its uri"
+        )
+
+
 def _check_unicode(text: str) -> None:
     """Text goes to the engine as UTF-8 in a C string: a lone surrogate cannot, nor a NUL; either
     is the caller's error.
@@ -1082,6 +1104,7 @@ class EmbeddedBackend(Backend):
         if self._closed:
             raise EngineError("the store is closed")
         text = params_header(params or {}) + query
+        _check_size(text)
         _check_unicode(text)
         # A read is retried once on a restarted server when the data survived (directory mode);
         # in memory mode the restart lost everything, which the caller must hear about.

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, LineageStore, NodeKind, QueryError
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+    QueryError,
+)
 from lineage_graph.config import MIN_QUERY_MEM_CAPACITY
 
 
@@ -29,3 +36,23 @@ def test_a_write_past_the_memory_cap_says_what_to_do_and_writes_nothing(tmp_path
         assert store.count(NodeKind.ARTIFACT) == 0
         [small] = store.put_artifacts(big[:1])
         assert [a.id for a in store.get_artifacts()] == [small]
+
+
+def test_a_value_past_the_servers_command_limit_is_refused_before_it_is_sent(
+    tmp_path: Path,
+) -> None:
+    """A statement over Redis' 512 MiB limit on one argument (``proto-max-bulk-len``): the
+    server closed the connection once it had been sent ("invalid bulk length"), which came as
+    EngineUnavailableError (retryable, "the write may have been applied") though every retry
+    failed alike. It is InvalidArgumentError now, before anything is sent, and the store goes
+    on. (About 1.6 GB of client memory for a moment.)"""
+    with LineageStore.open(tmp_path / "s") as store:
+        store.put_artifact_type(ArtifactType(name="Data", properties={"p": "STRING"}))
+        huge = Artifact(type="Data", uri="/huge", properties={"p": "x" * (512 * 1024**2 + 1)})
+        with pytest.raises(InvalidArgumentError) as info:
+            store.put_artifacts([huge])
+        del huge
+        assert "512 MiB" in str(info.value) and "smaller batches" in str(info.value)
+        assert store.count(NodeKind.ARTIFACT) == 0
+        [after] = store.put_artifacts([Artifact(type="Data", uri="/after")])
+        assert [a.id for a in store.get_artifacts()] == [after]
