@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._files import _on_read_only_mount
 from ..config import EmbeddedSettings
 from ..exceptions import (
     ConfigurationError,
@@ -929,7 +930,20 @@ class ServerProcess:
                 f"(uid {os.geteuid()}): refusing to run a server on someone else's data"
             )
         if not os.access(path, os.W_OK | os.X_OK):
-            raise ConfigurationError(f"the data directory {path} is not writable")
+            # The reason said: "is not writable" sent the user to chmod a directory on a file
+            # system mounted read-only, which no mode makes writable.
+            if _on_read_only_mount(path):
+                raise ConfigurationError(
+                    f"the data directory {path} is on a file system mounted read-only: the "
+                    "embedded engine writes in its store's directory even to read the store "
+                    "(its lock, the server's log and records). Remount it read-write, or copy "
+                    "the directory to a writable place and open the copy"
+                )
+            raise ConfigurationError(
+                f"the data directory {path} is not writable by this user (uid {os.geteuid()}): "
+                "the embedded engine writes in it even to read the store; give this user write "
+                "permission on it (chmod u+w), or open a copy"
+            )
         foreign = foreign_directory(path)
         if foreign is not None:  # checked once the path is known to be a directory of ours
             raise ConfigurationError(

@@ -19,7 +19,14 @@ from typing import Any
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, EngineUnavailableError, LineageStore, NodeKind
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    ConfigurationError,
+    EngineUnavailableError,
+    LineageStore,
+    NodeKind,
+)
 from lineage_graph.backends.embedded import EmbeddedBackend
 from tests.reliability._integrity import assert_healthy
 from tests.reliability.conftest import assert_ids_stay_spent, kill_pid, record
@@ -366,3 +373,25 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
     with LineageStore.open(data) as store:
         assert {a.id for a in store.get_artifacts()} == set(acked)
         assert_healthy(store)
+
+
+def test_a_store_on_a_file_system_mounted_read_only_says_so(small_disk: Path) -> None:
+    """A store whose file system was remounted read-only was refused as "the data directory
+    ... is not writable", which sent the user to chmod a directory no mode makes writable. It
+    says now that the file system is mounted read-only and what to do (ConfigurationError,
+    files untouched), and opens as before once it is read-write again."""
+    data = small_disk / "s"
+    with LineageStore.open(data) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        ids = store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(3)])
+    _mount(small_disk, "4m", "remount", "ro")
+    try:
+        with pytest.raises(ConfigurationError) as info:
+            LineageStore.open(data, migrate=False)
+        assert "mounted read-only" in str(info.value) and "Remount" in str(info.value)
+    finally:
+        _mount(small_disk, "4m", "remount", "rw")
+    with LineageStore.open(data) as store:
+        assert [a.id for a in store.get_artifacts()] == ids
+        [after] = store.put_artifacts([Artifact(type="Data", uri="/after")])
+        assert after > max(ids)
