@@ -135,7 +135,8 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
             f"the statement{where} needs more memory than the embedded engine's per-query cap "
             f"allows ({text}); nothing of it was written. Split the call into smaller batches "
             "(fewer or smaller values), or open the store with a larger query_mem_capacity "
-            "(LINEAGE_GRAPH_QUERY_MEM_CAPACITY, bytes; 0 for none)"
+            "(LINEAGE_GRAPH_QUERY_MEM_CAPACITY, bytes; 0 for none), which applies when its "
+            "server starts: once no other process has the store open"
         )
     if "unique constraint" in text.lower():
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")
