@@ -125,16 +125,17 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
         # library bug) where fsync="always" (the server exits) is EngineUnavailableError.
         reason = text[len(_LOG_REFUSED) :].strip(" :") or "unknown"
         return EngineUnavailableError(
-            f"the embedded FalkorDB server cannot write its append-only log ({reason}) and "
-            f"refused the write{where}: nothing of it was written. Free space on the disk of "
-            "the store's directory (or fix what stops the write) and retry the call: the "
-            "server takes writes again by itself, everything acknowledged before is kept"
+            f"the FalkorDB server cannot write its append-only log ({reason}) and refused "
+            f"the write{where}: nothing of it was written. Free space on the server's disk "
+            "(an embedded store's: its directory's) or fix what stops the log's writes, and "
+            "retry the call: the server takes writes again by itself once it can log them"
         )
     if isinstance(exc, redis.exceptions.ResponseError) and _MEM_CAPPED in text:
         return QueryError(
             f"the statement{where} needs more memory than the embedded engine's per-query cap "
-            f"allows ({text}); nothing of it was written. Split the call into smaller batches "
-            "(fewer or smaller values), or open the store with a larger query_mem_capacity "
+            f"allows ({text}); nothing was changed. Ask for less in one call (a write: a "
+            "smaller batch, or smaller values; a read: a smaller page, or a filter), or open "
+            "the store with a larger query_mem_capacity "
             "(LINEAGE_GRAPH_QUERY_MEM_CAPACITY, bytes; 0 for none), which applies when its "
             "server starts: once no other process has the store open"
         )

@@ -32,7 +32,7 @@ def test_a_write_past_the_memory_cap_says_what_to_do_and_writes_nothing(tmp_path
             store.put_artifacts(big)
         message = str(info.value)
         assert "query_mem_capacity" in message and "LINEAGE_GRAPH_QUERY_MEM_CAPACITY" in message
-        assert "smaller batches" in message and "nothing of it was written" in message
+        assert "smaller batch" in message and "nothing was changed" in message
         assert store.count(NodeKind.ARTIFACT) == 0
         [small] = store.put_artifacts(big[:1])
         assert [a.id for a in store.get_artifacts()] == [small]
