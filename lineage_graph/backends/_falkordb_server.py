@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import fcntl
 import json
 import os
 import queue
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._files import _on_read_only_mount
 from ..config import EmbeddedSettings
 from ..exceptions import (
     ConfigurationError,
@@ -784,6 +787,26 @@ def _replay_limit_message(
     )
 
 
+def _out_of_descriptors(exc: OSError) -> EngineUnavailableError | None:
+    """The error of a start or lock that found no file descriptor free (EMFILE: this process's
+    limit, ``ulimit -n``; ENFILE: the system's), else None. The bare OSError ("Too many open
+    files", from the server's Popen or the lock file's open) escaped LineageStore.open and a
+    restart under a write."""
+    if exc.errno not in (errno.EMFILE, errno.ENFILE):
+        return None
+    if exc.errno == errno.EMFILE:
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        limit = "unlimited" if soft == resource.RLIM_INFINITY else str(soft)
+        whose = f"this process has no file descriptor left (its limit, ulimit -n, is {limit})"
+    else:
+        whose = "the system has no file descriptor left (its table of open files is full)"
+    return EngineUnavailableError(
+        f"cannot start or reach the embedded FalkorDB server: {whose}. Close the stores and "
+        "files no longer used (each open store holds a few), or raise the limit (ulimit -n), "
+        "and retry"
+    )
+
+
 def _damaged_message(data_dir: Path, damage: str, log: Path) -> str:
     # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not ship, in a
     # message buried under the start's warnings.
@@ -907,7 +930,20 @@ class ServerProcess:
                 f"(uid {os.geteuid()}): refusing to run a server on someone else's data"
             )
         if not os.access(path, os.W_OK | os.X_OK):
-            raise ConfigurationError(f"the data directory {path} is not writable")
+            # The reason said: "is not writable" sent the user to chmod a directory on a file
+            # system mounted read-only, which no mode makes writable.
+            if _on_read_only_mount(path):
+                raise ConfigurationError(
+                    f"the data directory {path} is on a file system mounted read-only: the "
+                    "embedded engine writes in its store's directory even to read the store "
+                    "(its lock, the server's log and records). Remount it read-write, or copy "
+                    "the directory to a writable place and open the copy"
+                )
+            raise ConfigurationError(
+                f"the data directory {path} is not writable by this user (uid {os.geteuid()}): "
+                "the embedded engine writes in it even to read the store; give this user write "
+                "permission on it (chmod u+w), or open a copy"
+            )
         foreign = foreign_directory(path)
         if foreign is not None:  # checked once the path is known to be a directory of ours
             raise ConfigurationError(
@@ -920,7 +956,12 @@ class ServerProcess:
         if self.data_dir is None:
             yield
             return
-        fd = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if (error := _out_of_descriptors(exc)) is None:
+                raise
+            raise error from exc
         try:
             _lock(fd, self.data_dir, self.settings.lock_timeout_s)
             yield
@@ -1205,9 +1246,14 @@ class ServerProcess:
         Opening a store whose new server another process killed meanwhile failed with a bare
         ``EngineError`` ("failed to start", nothing else said), not known to be retryable."""
         try:
-            self._start()
-        except _KilledWhileStarting:
-            self._start()
+            try:
+                self._start()
+            except _KilledWhileStarting:
+                self._start()
+        except OSError as exc:
+            if (error := _out_of_descriptors(exc)) is None:
+                raise
+            raise error from exc
 
     def _start(self) -> None:
         if self.data_dir is not None:

@@ -97,6 +97,14 @@ def _too_many_keys(known: int, new: int, most: int) -> FailedPreconditionError:
     )
 
 
+#: Redis' refusal of a write while it cannot write its append-only log (fsync="everysec"; with
+#: "always" it exits instead); the reason follows ("No space left on device").
+_LOG_REFUSED = "MISCONF Errors writing to the AOF file"
+
+#: FalkorDB's refusal of a statement past QUERY_MEM_CAPACITY (query_mem_capacity).
+_MEM_CAPPED = "mem consumption exceeded capacity"
+
+
 def _map_error(exc: BaseException, name: str) -> LineageGraphError:
     """The one place where FalkorDB/redis errors become lineage-graph errors."""
     import redis
@@ -110,6 +118,27 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
         )
         return err
     text = str(exc)
+    if isinstance(exc, redis.exceptions.ResponseError) and text.startswith(_LOG_REFUSED):
+        # fsync="everysec": the server refuses every write while it cannot write its
+        # append-only log (a full disk: "No space left on device"), and takes writes again by
+        # itself once it can. It was QueryError ("rejected the query": not retryable, read as a
+        # library bug) where fsync="always" (the server exits) is EngineUnavailableError.
+        reason = text[len(_LOG_REFUSED) :].strip(" :") or "unknown"
+        return EngineUnavailableError(
+            f"the FalkorDB server cannot write its append-only log ({reason}) and refused "
+            f"the write{where}: nothing of it was written. Free space on the server's disk "
+            "(an embedded store's: its directory's) or fix what stops the log's writes, and "
+            "retry the call: the server takes writes again by itself once it can log them"
+        )
+    if isinstance(exc, redis.exceptions.ResponseError) and _MEM_CAPPED in text:
+        return QueryError(
+            f"the statement{where} needs more memory than the embedded engine's per-query cap "
+            f"allows ({text}); nothing was changed. Ask for less in one call (a write: a "
+            "smaller batch, or smaller values; a read: a smaller page, or a filter), or open "
+            "the store with a larger query_mem_capacity "
+            "(LINEAGE_GRAPH_QUERY_MEM_CAPACITY, bytes; 0 for none), which applies when its "
+            "server starts: once no other process has the store open"
+        )
     if "unique constraint" in text.lower():
         return AlreadyExistsError(f"a unique key already exists{where}: {text}")
     if "timed out" in text.lower():
@@ -117,6 +146,28 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
     if isinstance(exc, redis.exceptions.ResponseError):
         return QueryError(f"FalkorDB rejected the query{where}: {text}")
     return EngineError(f"FalkorDB error{where}: {exc!r}")
+
+
+#: The largest argument a Redis server takes (its ``proto-max-bulk-len``, 512 MiB by default):
+#: a statement (its parameters included) is one argument.
+MAX_STATEMENT_BYTES = 512 * 1024**2
+
+
+def _check_size(text: str) -> None:
+    """A statement longer than a server takes is refused before it is sent: the server answered
+    "Protocol error: invalid bulk length" and closed the connection once hundreds of MB had
+    been sent (16 s for 540 MB), which came as EngineUnavailableError (retryable, "the write
+    may have been applied"), where every retry failed alike."""
+    if len(text) <= MAX_STATEMENT_BYTES // 4:
+        return  # at most 4 bytes a character in UTF-8: no encoding needed to tell
+    size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_STATEMENT_BYTES:
+        raise InvalidArgumentError(
+            f"the call's statement is {size:,} bytes with its values, over the "
+            f"{MAX_STATEMENT_BYTES:,} bytes (512 MiB) the embedded engine takes in one "
+            "command; nothing was written. Split the call into smaller batches; a single "
+            "value this large is better stored elsewhere and referred to by its uri"
+        )
 
 
 def _check_unicode(text: str) -> None:
@@ -1055,6 +1106,7 @@ class EmbeddedBackend(Backend):
         if self._closed:
             raise EngineError("the store is closed")
         text = params_header(params or {}) + query
+        _check_size(text)
         _check_unicode(text)
         # A read is retried once on a restarted server when the data survived (directory mode);
         # in memory mode the restart lost everything, which the caller must hear about.

@@ -12,13 +12,21 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, EngineUnavailableError, LineageStore, NodeKind
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    ConfigurationError,
+    EngineUnavailableError,
+    LineageStore,
+    NodeKind,
+)
 from lineage_graph.backends.embedded import EmbeddedBackend
 from tests.reliability._integrity import assert_healthy
 from tests.reliability.conftest import assert_ids_stay_spent, kill_pid, record
@@ -320,3 +328,70 @@ def test_a_file_size_limit_raised_meanwhile_is_not_said_to_be_the_one_that_kille
     assert f"ulimit -f: {limit} bytes); raise that limit" in first
     assert f"ulimit -f: {limit} bytes); this process's limit is unlimited now" in after_raise
     assert after_raise.endswith("retry the call")
+
+
+def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
+    small_disk: Path,
+) -> None:
+    """With ``fsync="everysec"`` the server does not exit when it cannot write its log: it
+    refuses every write ("MISCONF Errors writing to the AOF file: No space left on device")
+    until it can. That was QueryError ("FalkorDB rejected the query": not retryable, read as a
+    library bug); it is EngineUnavailableError (retryable) now, saying the disk is full, as
+    with ``fsync="always"``. Reads still answer, nothing acknowledged is lost, and once there is
+    room the same store takes writes again with no other step."""
+    data = small_disk / "s"
+    acked: list[int] = []
+    with LineageStore.open(data, fsync="everysec") as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        acked += store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(20)])
+        _fill(small_disk / "filler")
+        refused: EngineUnavailableError | None = None
+        for i in range(200):  # the first writes may fit in the log's last page, or its buffer
+            try:
+                acked += store.put_artifacts([Artifact(type="Data", uri=f"/full/{i}/" + "x" * 500)])
+            except EngineUnavailableError as exc:  # QueryError before: the test fails on it
+                refused = exc
+                break
+        assert refused is not None, "the disk never filled up"
+        assert refused.retryable
+        assert "no space left on device" in str(refused).lower()
+        assert "free space" in str(refused).lower()
+        assert store.count(NodeKind.ARTIFACT) == len(acked)  # nothing partial
+        (small_disk / "filler").unlink()
+        # The server retries its log write by itself (once a second): retried until it takes
+        # it, bounded.
+        for _ in range(100):
+            try:
+                [after] = store.put_artifacts([Artifact(type="Data", uri="/after")])
+                break
+            except EngineUnavailableError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the store took no write once there was room again")
+        acked.append(after)
+        assert {a.id for a in store.get_artifacts()} == set(acked)
+    with LineageStore.open(data) as store:
+        assert {a.id for a in store.get_artifacts()} == set(acked)
+        assert_healthy(store)
+
+
+def test_a_store_on_a_file_system_mounted_read_only_says_so(small_disk: Path) -> None:
+    """A store whose file system was remounted read-only was refused as "the data directory
+    ... is not writable", which sent the user to chmod a directory no mode makes writable. It
+    says now that the file system is mounted read-only and what to do (ConfigurationError,
+    files untouched), and opens as before once it is read-write again."""
+    data = small_disk / "s"
+    with LineageStore.open(data) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        ids = store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(3)])
+    _mount(small_disk, "4m", "remount", "ro")
+    try:
+        with pytest.raises(ConfigurationError) as info:
+            LineageStore.open(data, migrate=False)
+        assert "mounted read-only" in str(info.value) and "Remount" in str(info.value)
+    finally:
+        _mount(small_disk, "4m", "remount", "rw")
+    with LineageStore.open(data) as store:
+        assert [a.id for a in store.get_artifacts()] == ids
+        [after] = store.put_artifacts([Artifact(type="Data", uri="/after")])
+        assert after > max(ids)
