@@ -1159,17 +1159,26 @@ def test_a_mysql_url_with_options_is_refused_not_ignored(tmp_path: Path, tail: s
     assert not store.exists()
 
 
-def test_a_config_whose_file_name_holds_mode_rw_is_imported(
-    mlmd_file: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        # no query: the path was rewritten (m.db&mode=ro, another file), FailedPreconditionError
+        ("m.db&mode=rw", ""),
+        # urlsplit dropped the tab: mx.db was looked for, NotFoundError (ml_metadata opens it)
+        ("m\tx.db", "?mode=ro"),
+    ],
+)
+def test_a_config_naming_an_odd_file_name_imports_that_file(
+    mlmd_file: Path, tmp_path: Path, name: str, query: str
 ) -> None:
-    """A ``file:`` URI with no query, naming a file ``m.db&mode=rw``: its path was rewritten
-    (``m.db&mode=ro``, another file) and the import failed (FailedPreconditionError)."""
+    """A ``file:`` URI naming a file whose name holds ``&mode=rw`` or a tab imports that file,
+    as SQLite opens it."""
     import shutil
 
-    source = tmp_path / "m.db&mode=rw"
+    source = tmp_path / name
     shutil.copyfile(mlmd_file, source)
     config = pb.ConnectionConfig()
-    config.sqlite.filename_uri = f"file:{source}"
+    config.sqlite.filename_uri = f"file:{source}{query}"
     with LineageStore.open(tmp_path / "by-path") as by_path:
         import_mlmd(str(mlmd_file), by_path)
         expected = snapshot(by_path)
@@ -1177,20 +1186,3 @@ def test_a_config_whose_file_name_holds_mode_rw_is_imported(
         import_mlmd(config, store)
         assert snapshot(store) == expected
     assert not (tmp_path / "m.db&mode=ro").exists()
-
-
-def test_a_config_whose_file_name_holds_a_tab_is_imported(mlmd_file: Path, tmp_path: Path) -> None:
-    """``file:/d/m<TAB>x.db``: urlsplit dropped the tab, so the file looked for was
-    ``mx.db`` and the import was NotFoundError, where ml_metadata opens the file."""
-    import shutil
-
-    source = tmp_path / "m\tx.db"
-    shutil.copyfile(mlmd_file, source)
-    config = pb.ConnectionConfig()
-    config.sqlite.filename_uri = f"file:{source}?mode=ro"
-    with LineageStore.open(tmp_path / "by-path") as by_path:
-        import_mlmd(str(mlmd_file), by_path)
-        expected = snapshot(by_path)
-    with LineageStore.open(tmp_path / "by-config") as store:
-        import_mlmd(config, store)
-        assert snapshot(store) == expected
