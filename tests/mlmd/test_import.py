@@ -1125,6 +1125,16 @@ def test_a_mysql_password_holding_a_raw_slash_is_refused_unquoted(
     assert not (tmp_path / "store").exists()
 
 
+def _imports_as_its_file(config: Any, mlmd_file: Path, tmp_path: Path) -> None:
+    """Importing ``config`` gives the store importing ``mlmd_file`` by its path gives."""
+    with LineageStore.open(tmp_path / "by-path") as by_path:
+        import_mlmd(str(mlmd_file), by_path)
+        expected = snapshot(by_path)
+    with LineageStore.open(tmp_path / "by-config") as store:
+        import_mlmd(config, store)
+        assert snapshot(store) == expected
+
+
 @pytest.mark.parametrize("mode", ["rw", "rwc", "r%77c", "rwc&mo%64e=rw", "rw%00x"])
 def test_a_config_whose_uri_mode_writes_is_imported_read_only(
     mlmd_file: Path, tmp_path: Path, mode: str
@@ -1137,12 +1147,7 @@ def test_a_config_whose_uri_mode_writes_is_imported_read_only(
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = f"file:{mlmd_file}?mode={mode}&cache=private"
     before = mlmd_file.read_bytes()
-    with LineageStore.open(tmp_path / "by-path") as by_path:
-        import_mlmd(str(mlmd_file), by_path)
-        expected = snapshot(by_path)
-    with LineageStore.open(tmp_path / "by-config") as store:
-        import_mlmd(config, store)
-        assert snapshot(store) == expected
+    _imports_as_its_file(config, mlmd_file, tmp_path)
     assert mlmd_file.read_bytes() == before
     assert config.sqlite.filename_uri.endswith(f"?mode={mode}&cache=private")  # the caller's
 
@@ -1179,10 +1184,5 @@ def test_a_config_naming_an_odd_file_name_imports_that_file(
     shutil.copyfile(mlmd_file, source)
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = f"file:{source}{query}"
-    with LineageStore.open(tmp_path / "by-path") as by_path:
-        import_mlmd(str(mlmd_file), by_path)
-        expected = snapshot(by_path)
-    with LineageStore.open(tmp_path / "by-config") as store:
-        import_mlmd(config, store)
-        assert snapshot(store) == expected
+    _imports_as_its_file(config, mlmd_file, tmp_path)
     assert not (tmp_path / "m.db&mode=ro").exists()
