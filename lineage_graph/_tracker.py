@@ -593,7 +593,8 @@ class Tracker:
 
     def log_git(self, execution_id: int, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit (branch, dirty flag, remote) of ``path`` on a recorded
-        execution; returns what was recorded (empty outside a git work tree)."""
+        execution (a run still running too: its end keeps them); returns what was recorded
+        (empty outside a git work tree)."""
         if not self.store.get_executions_by_id([execution_id]):
             raise NotFoundError(f"no execution with id {execution_id}")
         info = git_info(path)

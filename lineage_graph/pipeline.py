@@ -2057,11 +2057,23 @@ class Run:
                 else:
                     a = Artifact(id=a.id)
                 pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
+            execution = self._execution_model(state)
+            links = [_context_ref(c.id) for c in self.contexts if c.id is not None]
             try:
-                eid, aids, _ = self.store.put_execution(
-                    self._execution_model(state),
+                # Only the run's own fields, as its failure writes: the whole update wiped the
+                # custom properties another writer set on the execution while it ran
+                # (``tracker.log_git(run.id)``, another process's masked ``put_executions``),
+                # which a failure kept. ``run_owner`` is still dropped.
+                eid, aids, _ = self.store._put_execution_masked(
+                    execution,
                     pairs,
-                    [_context_ref(c.id) for c in self.contexts if c.id is not None],
+                    links,
+                    [
+                        "last_known_state",
+                        "properties",
+                        *(f"custom_properties.{k}" for k in self.custom_properties),
+                        *self._owner_dropped(),
+                    ],
                 )
                 return eid, aids
             except AlreadyExistsError:

@@ -336,6 +336,25 @@ class LineageStore:
             raise
         return prepared.ids
 
+    def _put_execution_masked(
+        self,
+        execution: Execution,
+        artifact_and_events: Sequence[tuple[Artifact, Event | None]],
+        contexts: Sequence[Context],
+        field_mask_paths: Sequence[str],
+    ) -> tuple[int, list[int], list[int]]:
+        """:meth:`put_execution` updating only the stored execution's fields that
+        ``field_mask_paths`` names (a run's end: what another writer set on the execution
+        while the run ran is kept), with its artifacts, events and context links, atomically."""
+        mask = tuple(field_mask_paths)
+        return self._once(
+            "put_execution",
+            (execution, artifact_and_events, contexts, (False, False), mask),
+            lambda: self._composite.put_execution(
+                execution, artifact_and_events, contexts, execution_mask=mask
+            ),
+        )
+
     def _put_executions_expecting(
         self,
         executions: Sequence[Execution],

@@ -137,12 +137,15 @@ class CompositeWriter:
         artifact_expect: Mapping[int, Mapping[str, Any]] | None = None,
         check: Callable[[], None] | None = None,
         servable: tuple[Sequence[int], Collection[int]] = ((), ()),
+        execution_mask: Sequence[str] | None = None,
     ) -> tuple[list[int], list[int], list[int]]:
         """Upsert everything, link every node to every context, add the events: all or nothing.
 
         ``fold_new_artifacts`` (put_execution, which MLMD writes artifact by artifact): with the
         reuse flag, the same new artifact given twice is one artifact. ``artifact_mask``: the
-        field mask of the artifacts' updates (the tracker's: only the fields it sets).
+        field mask of the artifacts' updates (the tracker's: only the fields it sets);
+        ``execution_mask``, of the executions' (a run's end: what another writer set on its
+        execution while it ran stays).
         ``artifact_expect``: per updated artifact id, stored values it must still hold when the
         write runs (a masked update only), else nothing is written; ``check`` then raises the
         caller's error (run first after an aborted write). ``servable``: (artifact ids, states):
@@ -178,6 +181,7 @@ class CompositeWriter:
                 artifact_expect=artifact_expect,
                 check=check,
                 servable=servable,
+                execution_mask=execution_mask,
             )
             try:
                 self.writer.execute(batch)
@@ -208,6 +212,7 @@ class CompositeWriter:
         artifact_expect: Mapping[int, Mapping[str, Any]] | None = None,
         check: Callable[[], None] | None = None,
         servable: tuple[Sequence[int], Collection[int]] = ((), ()),
+        execution_mask: Sequence[str] | None = None,
     ) -> tuple[WriteBatch, tuple[list[int], list[int], list[int]]]:
         """The write of one try, not run (its new ids taken), and the ids it returns."""
         now = now_ms()
@@ -241,7 +246,7 @@ class CompositeWriter:
         # context name already taken (no reuse flag).
         if not fold_artifacts:
             contexts, context_at = resolve(contexts)
-        pe = self.executions.prepare(executions, now=now)
+        pe = self.executions.prepare(executions, now=now, field_mask=execution_mask)
         try:
             pa = self.artifacts.prepare(artifacts, now=now, field_mask=artifact_mask)
             try:
@@ -337,9 +342,10 @@ class CompositeWriter:
         reuse_artifact_if_already_exist_by_external_id: bool = False,
         servable: tuple[Sequence[int], Collection[int]] = ((), ()),
         check: Callable[[], None] | None = None,
+        execution_mask: Sequence[str] | None = None,
     ) -> tuple[int, list[int], list[int]]:
         """One execution with its artifacts, events and contexts, atomically (``servable``,
-        ``check``: as :meth:`put_lineage_subgraph`'s)."""
+        ``check``, ``execution_mask``: as :meth:`put_lineage_subgraph`'s)."""
         artifacts = [a for a, _ in artifact_and_events]
         edges: list[EventEdge] = [
             (0, i, ev) for i, (_, ev) in enumerate(artifact_and_events) if ev is not None
@@ -355,6 +361,7 @@ class CompositeWriter:
                 fold_new_artifacts=True,
                 servable=servable,
                 check=check,
+                execution_mask=execution_mask,
             )
         except EngineUnavailableError as exc:
             if isinstance(exc.in_doubt_result, tuple):  # this call's shape of it

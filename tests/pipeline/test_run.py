@@ -1450,13 +1450,14 @@ def test_an_exception_whose_str_raises_still_fails_the_run(store: LineageStore) 
 def _under_the_completion(
     store: LineageStore, monkeypatch: pytest.MonkeyPatch, call: Callable[[], object]
 ) -> list[BaseException]:
-    """The next ``put_execution`` (a run's completion write) first has ``call`` run in another
-    thread, to its end: the list returned collects the FailedPreconditionError it raised."""
+    """The next run's completion write (``_put_execution_masked``) first has ``call`` run in
+    another thread, to its end: the list returned collects the FailedPreconditionError it
+    raised."""
     refused: list[BaseException] = []
-    put_execution = store.put_execution
+    put_execution = store._put_execution_masked
 
     def another_thread_calls_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(store, "put_execution", put_execution)
+        monkeypatch.setattr(store, "_put_execution_masked", put_execution)
 
         def other() -> None:
             try:
@@ -1469,7 +1470,7 @@ def _under_the_completion(
         thread.join()
         return put_execution(*args, **kwargs)
 
-    monkeypatch.setattr(store, "put_execution", another_thread_calls_meanwhile)
+    monkeypatch.setattr(store, "_put_execution_masked", another_thread_calls_meanwhile)
     return refused
 
 
@@ -1734,7 +1735,7 @@ def test_a_refused_finish_leaves_the_calling_threads_current_run_alone(
     token from its own thread), so a run started next there got no parent."""
     writing, go_on = threading.Event(), threading.Event()
     seen: dict[str, Any] = {}
-    put_execution = store.put_execution
+    put_execution = store._put_execution_masked
 
     def slow_completion(*args: Any, **kwargs: Any) -> Any:
         writing.set()
@@ -1755,13 +1756,13 @@ def test_a_refused_finish_leaves_the_calling_threads_current_run_alone(
 
         other = threading.Thread(target=contextvars.copy_context().run, args=(worker,))
         other.start()
-        monkeypatch.setattr(store, "put_execution", slow_completion)
+        monkeypatch.setattr(store, "_put_execution_masked", slow_completion)
         try:
             run.finish()
         finally:
             go_on.set()
             other.join()
-        monkeypatch.setattr(store, "put_execution", put_execution)
+        monkeypatch.setattr(store, "_put_execution_masked", put_execution)
         assert seen["current"] is run
         assert run.state == ExecutionState.COMPLETE
         assert current_run() is outer

@@ -15,6 +15,8 @@ from lineage_graph import (
     ArtifactState,
     ArtifactType,
     Context,
+    Execution,
+    ExecutionState,
     FailedPreconditionError,
     ImpactMark,
     InvalidArgumentError,
@@ -156,6 +158,34 @@ def test_git_info_on_runs(store: LineageStore, git_repo: Path, tmp_path: Path) -
     assert execution.last_known_state == plain.state  # only the git fields changed
     with pytest.raises(NotFoundError):
         store.tracker.log_git(424242, git_repo)
+
+
+def test_a_run_keeps_what_was_recorded_on_it_while_it_ran(
+    store: LineageStore, git_repo: Path
+) -> None:
+    """``tracker.log_git(run.id)`` on a running run (an already recorded execution), or a
+    masked ``put_executions`` by another writer (another process logging to the run by its
+    id), was wiped by the run's completion, which rewrote every custom property: the git
+    commit it returned was never stored. The failure of a run kept them; the completion keeps
+    them too, its own values written over them, and still drops ``run_owner``."""
+    with store.run("Trainer") as run:
+        run.log_metrics(accuracy=0.5)
+        recorded = store.tracker.log_git(run.id, git_repo)
+        store.put_executions(
+            [Execution(id=run.id, custom_properties={"loss": 0.25, "accuracy": 0.1})],
+            field_mask_paths=["custom_properties.loss", "custom_properties.accuracy"],
+        )
+        run.log_metrics(epochs=3)
+    [stored] = store.get_executions_by_id([run.id])
+    assert stored.last_known_state == ExecutionState.COMPLETE
+    custom = stored.custom_properties
+    assert custom["git_commit"] == recorded["git_commit"]
+    assert custom["git_branch"] == "main"
+    assert custom["loss"] == 0.25  # another writer's, kept
+    assert custom["accuracy"] == 0.5  # the run's own value, written over the other's
+    assert custom["epochs"] == 3
+    assert "run_owner" not in custom
+    assert run.execution is not None and run.execution.custom_properties == custom
 
 
 def test_registering_keeps_what_another_writer_changed_meanwhile(
