@@ -326,7 +326,7 @@ def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
 
 
 @contextlib.contextmanager
-def _as_of_now(mlmd: Any, config: Any) -> Iterator[Any]:
+def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     """The MLMD store to read: for a SQLite file, a copy of it as it is now (SQLite's online
     backup: one read transaction, so a consistent state; the file itself is opened read only),
     in a temporary directory removed afterwards.
@@ -1212,15 +1212,15 @@ class _Importer:
         if not keys:
             return order
         if self.snapshot:
-            # Exact: read 100 linked nodes at a time, the windows came in node id order, so a
-            # link of a later node written before one of an earlier node (a run attributing an
-            # old artifact to its new context) was written after it.
+            # Exact, from the copy's ids. The windows below come in node id order: a link of a
+            # later node written before one of an earlier node (a run attributing an old
+            # artifact to its new context) comes after it.
             order = _links_by_id(self.snapshot, links)
             if order:
                 return order
         if not hasattr(self.mlmd, "get_lineage_subgraph"):
             return order
-        node = "artifact_id" if links == "attributions" else "execution_id"
+        node = _LINK_TABLES[links][1]
         pending = sorted({n for n, _ in keys})
         while pending:
             self._keep_claim()

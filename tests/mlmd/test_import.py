@@ -34,6 +34,7 @@ from lineage_graph import (
 )
 from lineage_graph.cli import app
 from lineage_graph.cli.import_mlmd import parse_source
+from lineage_graph.mlmd import _importer
 from lineage_graph.mlmd._convert import to_node, to_type
 from lineage_graph.mlmd._importer import import_mlmd
 
@@ -910,14 +911,26 @@ def test_a_merge_over_a_ladder_of_40_context_diamonds_in_the_target(
     assert snapshot(store) == before
 
 
+#: How the import learns MLMD's link order: from the SQLite copy's link ids, or through the
+#: API only (get_lineage_subgraph, 100 linked nodes at a time), as from MySQL, whose ids it
+#: cannot read (no MySQL server here: a copy that cannot tell takes that path too).
+LINK_READS = ["copy", "api"]
+
+
 def _links_in_order(
-    tmp_path: Path, store: LineageStore, unlinked_between: int, links: list[tuple[int, int]]
+    tmp_path: Path,
+    store: LineageStore,
+    unlinked_between: int,
+    links: list[tuple[int, int]],
+    reads: str = "copy",
+    monkeypatch: pytest.MonkeyPatch | None = None,
 ) -> list[tuple[int, int]]:
     """An MLMD store: 3 artifacts, ``unlinked_between`` artifacts with no link, 3 more, one
     execution that read all 6, 3 contexts; ``links`` (artifact and context indexes) written
     one call each, each with its context's association the first time. Imported into
-    ``store``, the execution's get_lineage_subgraph must list the links as the source does.
-    Returns the source's attributions."""
+    ``store`` (its link order read as ``reads`` says: :data:`LINK_READS`), the execution's
+    get_lineage_subgraph must list the links as the source does. Returns the source's
+    attributions."""
     from lineage_graph.mlmd import MetadataStore
 
     path = tmp_path / "links.sqlite"
@@ -940,6 +953,9 @@ def _links_in_order(
         )
         associated.add(j)
     del ref
+    if reads == "api":
+        assert monkeypatch is not None
+        monkeypatch.setattr(_importer, "_links_by_id", lambda path, links: {})
     import_mlmd(str(path), store)
     Q = pb.LineageSubgraphQueryOptions
     options = Q(starting_executions=Q.StartingNodes(filter_query=f"id = {x}"))
@@ -950,24 +966,29 @@ def _links_in_order(
     return [(link.artifact_id, link.context_id) for link in want.attributions]
 
 
+@pytest.mark.parametrize("reads", LINK_READS)
 def test_links_are_written_in_mlmds_order_so_lineage_subgraph_lists_them_as_the_source(
-    tmp_path: Path, store: LineageStore
+    tmp_path: Path, store: LineageStore, reads: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """MLMD's links have ids its API does not expose, but get_lineage_subgraph lists them by
     them: the copy writes them in that order (it wrote them context by context, so the
-    target's get_lineage_subgraph listed them ordered by context, the source's by write)."""
+    target's get_lineage_subgraph listed them ordered by context, the source's by write).
+    Read through the API too, as from MySQL (once SQLite was read from its copy's ids, no test
+    ran that reading: it could have broken unseen)."""
     links = [(2, 2), (0, 1), (1, 0), (0, 0), (2, 1), (4, 0), (3, 2)]
-    assert _links_in_order(tmp_path, store, 0, links) == [(i + 1, j + 1) for i, j in links]
+    got = _links_in_order(tmp_path, store, 0, links, reads, monkeypatch)
+    assert got == [(i + 1, j + 1) for i, j in links]
 
 
+@pytest.mark.parametrize("reads", LINK_READS)
 def test_links_of_nodes_past_mlmds_101_starting_nodes_are_ordered_too(
-    tmp_path: Path, store: LineageStore
+    tmp_path: Path, store: LineageStore, reads: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """MLMD starts a walk from 101 nodes at most (of an id range, unlinked ones counting): the
     links of the artifacts past 200 unlinked ones are read in a second window, in MLMD's order
     too (a single read left them last, context by context)."""
     links = [(1, 2), (0, 1), (2, 0), (5, 2), (3, 1), (4, 0), (3, 0)]
-    _links_in_order(tmp_path, store, 200, links)
+    _links_in_order(tmp_path, store, 200, links, reads, monkeypatch)
 
 
 def test_links_written_out_of_node_order_across_windows_keep_mlmds_order(
