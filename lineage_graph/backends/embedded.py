@@ -124,12 +124,14 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
         # itself once it can. It was QueryError ("rejected the query": not retryable, read as a
         # library bug) where fsync="always" (the server exits) is EngineUnavailableError.
         reason = text[len(_LOG_REFUSED) :].strip(" :") or "unknown"
-        return EngineUnavailableError(
+        refused = EngineUnavailableError(
             f"the FalkorDB server cannot write its append-only log ({reason}) and refused "
             f"the write{where}: nothing of it was written. Free space on the server's disk "
             "(an embedded store's: its directory's) or fix what stops the log's writes, and "
             "retry the call: the server takes writes again by itself once it can log them"
         )
+        refused.nothing_written = True  # refused before it ran: not in doubt (no read-back)
+        return refused
     if isinstance(exc, redis.exceptions.ResponseError) and _MEM_CAPPED in text:
         return QueryError(
             f"the statement{where} needs more memory than the embedded engine's per-query cap "

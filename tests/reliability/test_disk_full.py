@@ -21,9 +21,11 @@ import pytest
 
 from lineage_graph import (
     Artifact,
+    ArtifactState,
     ArtifactType,
     ConfigurationError,
     EngineUnavailableError,
+    ImpactMark,
     LineageStore,
     NodeKind,
 )
@@ -356,6 +358,17 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
         assert refused.retryable
         assert "no space left on device" in str(refused).lower()
         assert "free space" in str(refused).lower()
+        # Refused before it ran, so not in doubt: it said "nothing of it was written", and
+        # then noted "the write may have been applied", named new_ids to read back, and kept
+        # them spent (each retry on the full disk spent more); an impact mark got a token.
+        assert refused.nothing_written
+        assert refused.new_ids is None and refused.in_doubt_result is None
+        assert not getattr(refused, "__notes__", None)
+        with pytest.raises(EngineUnavailableError) as marked:
+            store.impact(
+                Artifact(id=acked[0], type="Data"), mark=ImpactMark(state=ArtifactState.DELETED)
+            )
+        assert marked.value.nothing_written and marked.value.mark_token is None
         assert store.count(NodeKind.ARTIFACT) == len(acked)  # nothing partial
         (small_disk / "filler").unlink()
         # The server retries its log write by itself (once a second): retried until it takes
@@ -368,6 +381,7 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
                 time.sleep(0.2)
         else:
             raise AssertionError("the store took no write once there was room again")
+        assert after == max(acked) + 1  # the refused writes gave their ids back
         acked.append(after)
         assert {a.id for a in store.get_artifacts()} == set(acked)
     with LineageStore.open(data) as store:
