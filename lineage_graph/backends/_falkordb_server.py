@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._files import _on_read_only_mount
+from .._files import on_read_only_mount
 from ..config import EmbeddedSettings
 from ..exceptions import (
     ConfigurationError,
@@ -932,7 +932,7 @@ class ServerProcess:
         if not os.access(path, os.W_OK | os.X_OK):
             # The reason said: "is not writable" sent the user to chmod a directory on a file
             # system mounted read-only, which no mode makes writable.
-            if _on_read_only_mount(path):
+            if on_read_only_mount(path):
                 raise ConfigurationError(
                     f"the data directory {path} is on a file system mounted read-only: the "
                     "embedded engine writes in its store's directory even to read the store "
