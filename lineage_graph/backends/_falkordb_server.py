@@ -1099,6 +1099,11 @@ class ServerProcess:
                     ) from None
             except redis.exceptions.TimeoutError:
                 return True  # at work on a long statement: awaited (and watched) as a reply
+            except redis.exceptions.ResponseError:
+                # It answered, refusing: one that cannot write its log (fsync="everysec" on a
+                # full disk) refuses PING too ("MISCONF"), and opening its store failed with
+                # redis's bare ResponseError. It is up: its reads answer, its writes say why.
+                return True
             except redis.exceptions.ConnectionError:
                 gone = time.monotonic() + 60
                 while _pid_alive(pid) and time.monotonic() < gone:

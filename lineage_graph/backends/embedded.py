@@ -522,8 +522,8 @@ def _answers(server: ServerProcess) -> bool:
     try:
         client.ping()
         return True
-    except redis.exceptions.BusyLoadingError:
-        return True
+    except (redis.exceptions.BusyLoadingError, redis.exceptions.ResponseError):
+        return True  # one that cannot write its log refuses PING ("MISCONF"): alive all the same
     except redis.exceptions.RedisError:
         return False
     finally:

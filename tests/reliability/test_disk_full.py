@@ -29,7 +29,7 @@ from lineage_graph import (
     LineageStore,
     NodeKind,
 )
-from lineage_graph.backends.embedded import EmbeddedBackend
+from lineage_graph.backends.embedded import EmbeddedBackend, _answers
 from tests.reliability._integrity import assert_healthy
 from tests.reliability.conftest import assert_ids_stay_spent, kill_pid, record
 
@@ -370,6 +370,15 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
             )
         assert marked.value.nothing_written and marked.value.mark_token is None
         assert store.count(NodeKind.ARTIFACT) == len(acked)  # nothing partial
+        # The server refuses PING too while it cannot log: opening its store again raised
+        # redis's bare ResponseError ("MISCONF"); it opens, and reads answer.
+        with LineageStore.open(data, fsync="everysec") as other:
+            assert other.count(NodeKind.ARTIFACT) == len(acked)
+        # ... and the supervision's "does it answer a PING?" said no: a server so found, idle,
+        # is taken for hung and killed, losing every write acknowledged since the disk filled.
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend) and backend.server is not None
+        assert _answers(backend.server)
         (small_disk / "filler").unlink()
         # The server retries its log write by itself (once a second): retried until it takes
         # it, bounded.
