@@ -974,7 +974,10 @@ class EmbeddedBackend(Backend):
         token = f"lineage-graph-awaited-{os.getpid()}-{next(_SERIALS)}"
         in_step = False
         try:
-            conn.send_command("PING", token)
+            # ECHO, not PING: a server that cannot write its log (fsync="everysec" on a full
+            # disk) refuses PING ("MISCONF"), and the token never came: waited for up to
+            # socket_timeout_s, then the connection dropped.
+            conn.send_command("ECHO", token)
             read = _reader_to(conn, f"${len(token)}\r\n{token}\r\n".encode())
             if self._watched is None:
                 read(conn.socket_timeout)

@@ -343,7 +343,7 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
     room the same store takes writes again with no other step."""
     data = small_disk / "s"
     acked: list[int] = []
-    with LineageStore.open(data, fsync="everysec") as store:
+    with LineageStore.open(data, fsync="everysec", socket_timeout_s=3) as store:
         store.put_artifact_type(ArtifactType(name="Data"))
         acked += store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(20)])
         _fill(small_disk / "filler")
@@ -379,6 +379,16 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
         backend = store.backend
         assert isinstance(backend, EmbeddedBackend) and backend.server is not None
         assert _answers(backend.server)
+        # A command whose wait was interrupted (Ctrl-C) is awaited before the next is sent, by
+        # a token sent after it: PING's, refused, never came, and the connection was dropped
+        # after socket_timeout_s (11 min by default; 3 s here).
+        pool = backend._db.connection.connection_pool
+        conn = pool.get_connection()
+        conn.send_command("GRAPH.RO_QUERY", backend._graph.name, "RETURN 1", "--compact")
+        backend._owed = (conn, pool)
+        sock = conn._sock
+        assert store.count(NodeKind.ARTIFACT) == len(acked)
+        assert conn._sock is sock  # in step (the token came): kept, not dropped and reopened
         (small_disk / "filler").unlink()
         # The server retries its log write by itself (once a second): retried until it takes
         # it, bounded.
