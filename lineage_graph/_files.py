@@ -55,11 +55,11 @@ def _refuse_read_only(path: str | os.PathLike[str]) -> None:
     if os.path.isfile(path) and not os.access(path, os.W_OK):
         # on a file system mounted read-only, said so: "permission denied" sent the user to
         # chmod a file no mode makes writable (the rename, and `> file`, say EROFS)
-        code = errno.EROFS if _on_read_only_mount(path) else errno.EACCES
+        code = errno.EROFS if on_read_only_mount(path) else errno.EACCES
         raise PermissionError(code, os.strerror(code), os.fspath(path))
 
 
-def _on_read_only_mount(path: str | os.PathLike[str]) -> bool:
+def on_read_only_mount(path: str | os.PathLike[str]) -> bool:
     """Whether ``path``'s file system is mounted read-only (False when that cannot be told)."""
     try:
         return bool(os.statvfs(path).f_flag & os.ST_RDONLY)

@@ -96,3 +96,8 @@ class EngineUnavailableError(EngineError):
     #: Set with ``new_ids`` by the calls that return ids (``put_*``, ``put_execution``,
     #: ``put_lineage_subgraph``): what the call would have returned had its reply come.
     in_doubt_result: object = None
+    #: True when the engine refused the call before running it (an embedded server that cannot
+    #: write its append-only log, fsync="everysec" on a full disk): nothing was written, so the
+    #: call is not in doubt (no ``new_ids``, no ``mark_token``) and a write's ids were given
+    #: back. Retry once the cause is gone.
+    nothing_written: bool = False

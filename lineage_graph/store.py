@@ -332,7 +332,8 @@ class LineageStore:
         try:
             self._writer.execute(batch)
         except EngineUnavailableError as exc:
-            exc.in_doubt_result = list(prepared.ids)
+            if not exc.nothing_written:  # (refused: its ids were given back)
+                exc.in_doubt_result = list(prepared.ids)
             raise
         return prepared.ids
 

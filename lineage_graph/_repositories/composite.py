@@ -186,7 +186,8 @@ class CompositeWriter:
             try:
                 self.writer.execute(batch)
             except EngineUnavailableError as exc:
-                exc.in_doubt_result = result  # the ids the caller gets had the reply come
+                if not exc.nothing_written:  # (refused: its ids were given back)
+                    exc.in_doubt_result = result  # the ids the caller gets had the reply come
                 raise
             except AlreadyExistsError as exc:
                 # Lost a race for a context name or an artifact's external id: the winner's

@@ -634,7 +634,7 @@ class GraphWriter(Repository):
                     "nothing was written"
                 ) from exc
         except LineageGraphError as exc:
-            if isinstance(exc, EngineUnavailableError):
+            if isinstance(exc, EngineUnavailableError) and not exc.nothing_written:
                 applied = self._applied(batch)
                 if applied:
                     # The reply was lost, the write applied (the engine died after its fsync,

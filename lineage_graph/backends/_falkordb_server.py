@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._files import _on_read_only_mount
+from .._files import on_read_only_mount
 from ..config import EmbeddedSettings
 from ..exceptions import (
     ConfigurationError,
@@ -932,7 +932,7 @@ class ServerProcess:
         if not os.access(path, os.W_OK | os.X_OK):
             # The reason said: "is not writable" sent the user to chmod a directory on a file
             # system mounted read-only, which no mode makes writable.
-            if _on_read_only_mount(path):
+            if on_read_only_mount(path):
                 raise ConfigurationError(
                     f"the data directory {path} is on a file system mounted read-only: the "
                     "embedded engine writes in its store's directory even to read the store "
@@ -1099,6 +1099,11 @@ class ServerProcess:
                     ) from None
             except redis.exceptions.TimeoutError:
                 return True  # at work on a long statement: awaited (and watched) as a reply
+            except redis.exceptions.ResponseError:
+                # It answered, refusing: one that cannot write its log (fsync="everysec" on a
+                # full disk) refuses PING too ("MISCONF"), and opening its store failed with
+                # redis's bare ResponseError. It is up: its reads answer, its writes say why.
+                return True
             except redis.exceptions.ConnectionError:
                 gone = time.monotonic() + 60
                 while _pid_alive(pid) and time.monotonic() < gone:

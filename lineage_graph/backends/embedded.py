@@ -124,12 +124,14 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
         # itself once it can. It was QueryError ("rejected the query": not retryable, read as a
         # library bug) where fsync="always" (the server exits) is EngineUnavailableError.
         reason = text[len(_LOG_REFUSED) :].strip(" :") or "unknown"
-        return EngineUnavailableError(
+        refused = EngineUnavailableError(
             f"the FalkorDB server cannot write its append-only log ({reason}) and refused "
             f"the write{where}: nothing of it was written. Free space on the server's disk "
             "(an embedded store's: its directory's) or fix what stops the log's writes, and "
             "retry the call: the server takes writes again by itself once it can log them"
         )
+        refused.nothing_written = True  # refused before it ran: not in doubt (no read-back)
+        return refused
     if isinstance(exc, redis.exceptions.ResponseError) and _MEM_CAPPED in text:
         return QueryError(
             f"the statement{where} needs more memory than the embedded engine's per-query cap "
@@ -520,8 +522,8 @@ def _answers(server: ServerProcess) -> bool:
     try:
         client.ping()
         return True
-    except redis.exceptions.BusyLoadingError:
-        return True
+    except (redis.exceptions.BusyLoadingError, redis.exceptions.ResponseError):
+        return True  # one that cannot write its log refuses PING ("MISCONF"): alive all the same
     except redis.exceptions.RedisError:
         return False
     finally:
@@ -972,7 +974,10 @@ class EmbeddedBackend(Backend):
         token = f"lineage-graph-awaited-{os.getpid()}-{next(_SERIALS)}"
         in_step = False
         try:
-            conn.send_command("PING", token)
+            # ECHO, not PING: a server that cannot write its log (fsync="everysec" on a full
+            # disk) refuses PING ("MISCONF"), and the token never came: waited for up to
+            # socket_timeout_s, then the connection dropped.
+            conn.send_command("ECHO", token)
             read = _reader_to(conn, f"${len(token)}\r\n{token}\r\n".encode())
             if self._watched is None:
                 read(conn.socket_timeout)

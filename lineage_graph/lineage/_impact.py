@@ -310,6 +310,8 @@ class ImpactRepository(Repository):
                 rows=rows,
             )
         except EngineUnavailableError as exc:
+            if exc.nothing_written:
+                raise  # refused before it ran: no mark to undo
             # In doubt: the mark may have been applied (its reply lost: the engine died after
             # its fsync, or the reply timed out). Found applied, the call returns as if the
             # reply had come: it raised, and the natural retry stacked a second mark on the
@@ -380,6 +382,8 @@ class ImpactRepository(Repository):
         try:
             result = self.write("lineage/unmark", key=token, rows=rows, now=now)
         except EngineUnavailableError as exc:
+            if exc.nothing_written:
+                raise  # refused before it ran: the mark stays, to undo again
             # In doubt: the undo may have been applied (its reply lost). Found applied, the call
             # returns as if the reply had come: it raised, and the natural retry said
             # NotFoundError for the mark it had undone.

@@ -21,13 +21,15 @@ import pytest
 
 from lineage_graph import (
     Artifact,
+    ArtifactState,
     ArtifactType,
     ConfigurationError,
     EngineUnavailableError,
+    ImpactMark,
     LineageStore,
     NodeKind,
 )
-from lineage_graph.backends.embedded import EmbeddedBackend
+from lineage_graph.backends.embedded import EmbeddedBackend, _answers
 from tests.reliability._integrity import assert_healthy
 from tests.reliability.conftest import assert_ids_stay_spent, kill_pid, record
 
@@ -341,7 +343,7 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
     room the same store takes writes again with no other step."""
     data = small_disk / "s"
     acked: list[int] = []
-    with LineageStore.open(data, fsync="everysec") as store:
+    with LineageStore.open(data, fsync="everysec", socket_timeout_s=3) as store:
         store.put_artifact_type(ArtifactType(name="Data"))
         acked += store.put_artifacts([Artifact(type="Data", uri=f"/{i}") for i in range(20)])
         _fill(small_disk / "filler")
@@ -356,7 +358,37 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
         assert refused.retryable
         assert "no space left on device" in str(refused).lower()
         assert "free space" in str(refused).lower()
+        # Refused before it ran, so not in doubt: it said "nothing of it was written", and
+        # then noted "the write may have been applied", named new_ids to read back, and kept
+        # them spent (each retry on the full disk spent more); an impact mark got a token.
+        assert refused.nothing_written
+        assert refused.new_ids is None and refused.in_doubt_result is None
+        assert not getattr(refused, "__notes__", None)
+        with pytest.raises(EngineUnavailableError) as marked:
+            store.impact(
+                Artifact(id=acked[0], type="Data"), mark=ImpactMark(state=ArtifactState.DELETED)
+            )
+        assert marked.value.nothing_written and marked.value.mark_token is None
         assert store.count(NodeKind.ARTIFACT) == len(acked)  # nothing partial
+        # The server refuses PING too while it cannot log: opening its store again raised
+        # redis's bare ResponseError ("MISCONF"); it opens, and reads answer.
+        with LineageStore.open(data, fsync="everysec") as other:
+            assert other.count(NodeKind.ARTIFACT) == len(acked)
+        # ... and the supervision's "does it answer a PING?" said no: a server so found, idle,
+        # is taken for hung and killed, losing every write acknowledged since the disk filled.
+        backend = store.backend
+        assert isinstance(backend, EmbeddedBackend) and backend.server is not None
+        assert _answers(backend.server)
+        # A command whose wait was interrupted (Ctrl-C) is awaited before the next is sent, by
+        # a token sent after it: PING's, refused, never came, and the connection was dropped
+        # after socket_timeout_s (11 min by default; 3 s here).
+        pool = backend._db.connection.connection_pool
+        conn = pool.get_connection()
+        conn.send_command("GRAPH.RO_QUERY", backend._graph.name, "RETURN 1", "--compact")
+        backend._owed = (conn, pool)
+        sock = conn._sock
+        assert store.count(NodeKind.ARTIFACT) == len(acked)
+        assert conn._sock is sock  # in step (the token came): kept, not dropped and reopened
         (small_disk / "filler").unlink()
         # The server retries its log write by itself (once a second): retried until it takes
         # it, bounded.
@@ -368,6 +400,7 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
                 time.sleep(0.2)
         else:
             raise AssertionError("the store took no write once there was room again")
+        assert after == max(acked) + 1  # the refused writes gave their ids back
         acked.append(after)
         assert {a.id for a in store.get_artifacts()} == set(acked)
     with LineageStore.open(data) as store:
