@@ -16,7 +16,14 @@ from typing import IO
 
 from .exceptions import InvalidArgumentError
 
-__all__ = ["CannotWriteError", "cannot_write", "output_path", "path_error", "replace_file"]
+__all__ = [
+    "CannotWriteError",
+    "cannot_write",
+    "on_read_only_mount",
+    "output_path",
+    "path_error",
+    "replace_file",
+]
 
 #: What an output path itself can be wrong about: a directory in the way, a parent that is a
 #: file or is missing, no permission. (A full disk or a file size limit is the environment's

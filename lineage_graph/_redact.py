@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import ParseResult, SplitResult, unquote
 
+from .exceptions import ConfigurationError
+
 __all__ = [
     "MASK",
     "check_url_password",
@@ -177,7 +179,7 @@ def redact_target(target: str) -> str:
     without its ``//``); a path (``/data/runs:2024@x``, ``./runs:2024@x``, ``runs:2024@x``:
     no store scheme at its head, a directory) is shown as written. Any other text is as
     :func:`redact_url` shows it."""
-    from .backends import FALKORDB_SCHEMES, NEO4J_SCHEMES
+    from .backends import URL_SCHEMES  # backends imports this module
 
     m = _SCHEME.match(target)
     if m is None:
@@ -189,7 +191,7 @@ def redact_target(target: str) -> str:
             and _SCHEME_NO_SLASHES.match(info)
             # as resolve_target reads it: another head is a directory's name, which its
             # messages quote as written ("no store at runs:2024@x")
-            and scheme.lower() in (*NEO4J_SCHEMES, *FALKORDB_SCHEMES, "file")
+            and scheme.lower() in URL_SCHEMES
         ):
             return f"{scheme}:{MASK}@{host}"
         return redact_url(target)
@@ -371,8 +373,6 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
     ``123``, the graph ``x@h``, and the driver's error quoted ``u:123``): it is refused too,
     saying where such data is written instead (a graph name holding ``@``: the graph
     setting; a routing context: ``%40``, which the neo4j driver decodes)."""
-    from .exceptions import ConfigurationError
-
     # the whole target is the URL: a password holding a space ("u:123/x y@h") too
     m = _SCHEME.match(url)
     if m is None:
@@ -418,8 +418,6 @@ def parse_url(url: str, what: str, parse: Callable[[str], _Parsed]) -> tuple[_Pa
     be cast to integer value as 's3cret'"), of a user info in brackets (``'s3cret' does not
     appear to be an IPv4 or IPv6 address``), the whole user info when a character reads as
     ``#`` once NFKC-normalized (a fullwidth ``#``, U+FF03)."""
-    from .exceptions import ConfigurationError
-
     try:
         parts = parse(url)
     except ValueError:

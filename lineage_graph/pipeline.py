@@ -199,11 +199,10 @@ def _running(run: Run | None) -> Run | None:
 def _mismatched(
     declared: Mapping[str, PropertyType],
     values: Mapping[str, Any],
-    floats: set[str],
     fixed: Iterable[str] = (),
 ) -> list[str]:
     """The step arguments in ``values`` of another kind than ``declared`` declares (``fixed``:
-    the step's own ``properties``, never arguments; ``floats``: arguments annotated float)."""
+    the step's own ``properties``, never arguments)."""
     out = []
     for key in sorted(values):
         want = declared.get(key)
@@ -1724,12 +1723,20 @@ class Run:
         )
 
     def _owner_dropped(self) -> list[str]:
-        """The mask path of a run's end that drops its ``run_owner`` (absent from the update),
-        as the completion's whole update drops it: only a dead run keeps one. One the caller
-        gave is kept."""
+        """The mask path of a run's end that drops its ``run_owner`` (absent from the update):
+        only a dead run keeps one. One the caller gave is kept."""
         if RUN_OWNER_PROPERTY in self.custom_properties:
             return []
         return [f"custom_properties.{RUN_OWNER_PROPERTY}"]
+
+    def _end_mask(self) -> list[str]:
+        """The field mask of a run's end, completed or failed: only the run's own fields (what
+        another writer set on the execution while it ran stays), its ``run_owner`` dropped."""
+        return [
+            "last_known_state",
+            *(f"custom_properties.{k}" for k in self.custom_properties),
+            *self._owner_dropped(),
+        ]
 
     def _check_contexts_by_id(self) -> None:
         """Each context given with an ``id`` is that stored context: an id no context has is
@@ -1814,7 +1821,7 @@ class Run:
         and ``"auto"``): kept as a custom property and the call not looked up, as when the step
         reads that declaration itself."""
         values = {k: self.properties[k] for k in self._arguments if k in self.properties}
-        late = _mismatched(declared, values, self._float_parameters)
+        late = _mismatched(declared, values)
         for key in late:
             self.custom_properties[key] = self.properties.pop(key)
         if late and self.check_cache:
@@ -2060,20 +2067,10 @@ class Run:
             execution = self._execution_model(state)
             links = [_context_ref(c.id) for c in self.contexts if c.id is not None]
             try:
-                # Only the run's own fields, as its failure writes: the whole update wiped the
-                # custom properties another writer set on the execution while it ran
-                # (``tracker.log_git(run.id)``, another process's masked ``put_executions``),
-                # which a failure kept. ``run_owner`` is still dropped.
+                # Only the run's own fields, as its failure writes (a whole update wiped what
+                # another writer set on the execution while it ran: ``tracker.log_git(run.id)``).
                 eid, aids, _ = self.store._put_execution_masked(
-                    execution,
-                    pairs,
-                    links,
-                    [
-                        "last_known_state",
-                        "properties",
-                        *(f"custom_properties.{k}" for k in self.custom_properties),
-                        *self._owner_dropped(),
-                    ],
+                    execution, pairs, links, [*self._end_mask(), "properties"]
                 )
                 return eid, aids
             except AlreadyExistsError:
@@ -2127,11 +2124,7 @@ class Run:
                     custom_properties=self.custom_properties,
                 )
             ],
-            field_mask_paths=[
-                "last_known_state",
-                *(f"custom_properties.{k}" for k in self.custom_properties),
-                *self._owner_dropped(),
-            ],
+            field_mask_paths=self._end_mask(),
             expect={"last_known_state": int(ExecutionState.RUNNING)},
         )
         self.execution = self.store.get_executions_by_id([self.id])[0]
@@ -3306,15 +3299,13 @@ def step(
             if record_args and values:
                 declared = known[0]
                 fixed = set(properties or {})
-                if not values.keys() <= declared.keys() or _mismatched(
-                    declared, values, floats, fixed
-                ):
+                if not values.keys() <= declared.keys() or _mismatched(declared, values, fixed):
                     try:
                         declared = store.get_type(NodeKind.EXECUTION, type_name).properties
                     except NotFoundError:
                         declared = {}
                     known[0] = declared
-                for key in _mismatched(declared, values, floats, fixed):
+                for key in _mismatched(declared, values, fixed):
                     mismatched[key] = values.pop(key)
                     other.append(key)
             props = {**(values if record_args else {}), **(properties or {})}

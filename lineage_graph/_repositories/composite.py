@@ -159,9 +159,8 @@ class CompositeWriter:
         # The same key lost twice is not a race that reuse resolves (e.g. a name another
         # artifact holds): raised. Only the write's own refusal is such a race: what is refused
         # before it (the same event twice in one write, two artifacts with one external id)
-        # holds on every try, and is raised at once. Its message may name ids this write
-        # takes, which differ from try to try when another thread takes ids meanwhile: it
-        # was tried once per artifact given plus one (53 times for 52 artifacts).
+        # holds on every try, and is raised at once (its message may name ids each try takes,
+        # so the lost-key test alone would not stop it).
         reuse = reuse_context_if_already_exist or reuse_artifact_if_already_exist_by_external_id
         attempts = 1
         if reuse:

@@ -201,7 +201,7 @@ class WriteBatch:
         reference guards do), so a reference among them needs no guard of its own (one subquery
         and one index seek less per statement: a put_execution reading a stored artifact, ~0.07
         of ~0.5 ms of FalkorDB's time). GraphWriter still names a missing one from
-        ``references`` (:meth:`GraphWriter._raise_missing_references`), as before."""
+        ``references`` (:meth:`GraphWriter._raise_missing_references`)."""
         events = (*self.inputs, *self.outputs)
         return {
             NodeKind.ARTIFACT: {r["artifact_id"] for r in (*events, *self.attributions)},

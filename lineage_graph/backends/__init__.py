@@ -51,6 +51,9 @@ __all__ = [
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 FALKORDB_SCHEMES = ("redis", "rediss", "falkor", "falkors", "falkordb", "unix")
 MEMORY_TARGETS = ("memory", ":memory:")
+#: The schemes of a store URL: a target heading with one and ``:`` but no ``//`` is a URL whose
+#: ``//`` was forgotten (refused, and masked in messages), not a directory's name.
+URL_SCHEMES = (*NEO4J_SCHEMES, *FALKORDB_SCHEMES, "file")
 
 _S = TypeVar("_S", bound=BaseSettings)
 
@@ -145,8 +148,7 @@ def _refuse_url_without_slashes(target: str) -> None:
     ``bolt:/host``, ``redis:host``): it was taken for a directory path, a new empty store made
     there (in a folder named after the password), and messages quoted it whole. Not quoted."""
     head, colon, _ = target.partition(":")
-    known = (*NEO4J_SCHEMES, *FALKORDB_SCHEMES, "file")
-    if colon and head.lower() in known:
+    if colon and head.lower() in URL_SCHEMES:
         raise ConfigurationError(
             f"the store target begins with {head.lower()!r}: and no '//': a store URL is "
             f"written {head.lower()}://… (a directory of that name is written ./{head}:…)"

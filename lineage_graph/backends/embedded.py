@@ -121,8 +121,7 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
     if isinstance(exc, redis.exceptions.ResponseError) and text.startswith(_LOG_REFUSED):
         # fsync="everysec": the server refuses every write while it cannot write its
         # append-only log (a full disk: "No space left on device"), and takes writes again by
-        # itself once it can. It was QueryError ("rejected the query": not retryable, read as a
-        # library bug) where fsync="always" (the server exits) is EngineUnavailableError.
+        # itself once it can: retryable, as under fsync="always" (the server exits then).
         reason = text[len(_LOG_REFUSED) :].strip(" :") or "unknown"
         refused = EngineUnavailableError(
             f"the FalkorDB server cannot write its append-only log ({reason}) and refused "

@@ -236,7 +236,7 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     A bare name that contexts of several types have is a usage error listing them (their
     members were merged), as is a ``Type/name`` two contexts have (one per version of its type,
     or one per ``/`` a type name may hold: ``p/q/r``): ``c:ID`` then names one, as every entity
-    reference does (the refusal said to give one as Type/name, which it was)."""
+    reference does."""
     head, colon, rest = ref.partition(":")
     if colon and KIND_NAMES.get(head.strip().lower()) is NodeKind.CONTEXT and rest.isdecimal():
         found = resolve(store, ref, NodeKind.CONTEXT)
@@ -683,7 +683,7 @@ def stats(
     console = out_console()
     counts = data["counts"]
     dot = glyph("·")
-    # "1 executions" was said of one: the nouns agree with their counts, as elsewhere
+    # the nouns agree with their counts ("1 execution"), as elsewhere
     parts = []
     for key, noun in (
         ("artifacts", "artifact"),

@@ -201,8 +201,7 @@ def _resolve_named(
         NodeKind.CONTEXT: store.get_context_by_type_and_name,
     }[kind]
     # a type name may hold '/' itself ('Data/Set/x' is Data's 'Set/x' or Data/Set's 'x'): each
-    # split whose type exists is tried (it was the first '/' only: an entity of a type 'Data/Set'
-    # could be named by id only, and 'no ... type 'Data'' was said of it)
+    # split whose type exists is tried, and more than one entity found is refused
     hits: list[Entity] = []
     for type_name, name in splits if _storable(text) else []:
         entity = getter(type_name, name)

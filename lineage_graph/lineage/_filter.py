@@ -129,7 +129,8 @@ def _same_value(stored: Any, wanted: Any) -> bool:
     either), as MLMD keeps them apart; an int equals the double of the same value; a NaN is the
     same value as a NaN (a double or a struct's number can hold one: ``NaN != NaN`` made
     ``properties={"loss": nan}`` and ``--where loss=NaN`` silently match nothing), as
-    ``store.compare`` and ``find_cached_execution`` take it."""
+    ``store.compare`` takes it. (The step cache is stricter: ``-0.0`` only equals ``-0.0``,
+    and a struct's numbers are compared as their stored JSON text, ``1`` is not ``1.0``.)"""
     if isinstance(stored, bool) or isinstance(wanted, bool):
         return isinstance(stored, bool) and isinstance(wanted, bool) and stored == wanted
     if isinstance(stored, float) and isinstance(wanted, float) and math.isnan(stored):

@@ -49,7 +49,9 @@ __all__ = [
     "ensure_system_types",
     "open_store",
     "read_only",
+    "sqlite_decoded",
     "sqlite_store_dir",
+    "sqlite_uri_split",
 ]
 
 pb: Any = _pb

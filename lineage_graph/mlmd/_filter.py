@@ -267,7 +267,7 @@ class _Compiler:
         value = lit.literal
         assert isinstance(value, float)
         if -(2**63) <= value <= 2**63 - 1:  # -2**63 itself: an int64
-            op, bound = op, int(value)
+            bound = int(value)
         elif value > 0:  # above every int64: x < L always, x = L never
             op, bound = {"<": "<=", ">=": ">", "=": ">", "!=": "<="}.get(op, op), 2**63 - 1
         else:  # below every int64

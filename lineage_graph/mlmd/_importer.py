@@ -327,9 +327,10 @@ def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
 
 @contextlib.contextmanager
 def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
-    """The MLMD store to read: for a SQLite file, a copy of it as it is now (SQLite's online
-    backup: one read transaction, so a consistent state; the file itself is opened read only),
-    in a temporary directory removed afterwards.
+    """The MLMD store to read and the path of its SQLite copy (``""`` for MySQL): for a SQLite
+    file, a copy of it as it is now (SQLite's online backup: one read transaction, so a
+    consistent state; the file itself is opened read only), in a temporary directory removed
+    afterwards.
 
     Why: the import reads MLMD in many calls (nodes, then events, then links context by
     context). A pipeline writing to the file meanwhile made a link or event name a node the

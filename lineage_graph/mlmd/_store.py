@@ -214,7 +214,6 @@ def _uri(value: str) -> str:
 
 @contextlib.contextmanager
 def _mlmd_write(
-    missing_is_invalid: bool = True,
     given: dict[int, MlmdGiven] | None = None,
     *,
     forced_contexts: bool = False,
@@ -237,8 +236,6 @@ def _mlmd_write(
                 and exc.what == "context"
             ):
                 raise native.NotFoundError(f"Results missing for ids: {exc.ids}") from exc
-            if not missing_is_invalid:
-                raise
             raise native.InvalidArgumentError(str(exc)) from exc
 
 

@@ -64,6 +64,9 @@ def test_a_segfaulting_query_restarts_the_server_with_a_retryable_error(tmp_path
         backend = embedded(store)
         assert backend.server is not None
         pids = [backend.server.pid]
+        # counted from here: a restart before the crashes (a check timing out on a loaded
+        # machine, seen once in a run under load) is not theirs
+        restarts = backend.server.restarts
         timings = []
         for run in (backend.write, backend.read):
             started = time.monotonic()
@@ -73,7 +76,7 @@ def test_a_segfaulting_query_restarts_the_server_with_a_retryable_error(tmp_path
             assert info.value.retryable and "restarted" in str(info.value)
             pids.append(backend.server.pid)
         # The write crashed it once; the read crashed it, was retried once, crashed it again.
-        assert backend.server.restarts == 3 and len(set(pids)) == 3
+        assert backend.server.restarts - restarts == 3 and len(set(pids)) == 3
         assert max(timings) < 30  # typed error, never a hang
         assert [a.id for a in store.get_artifacts()] == ids  # durable data came back
         assert put(store, 1, "/after")[0] > max(ids)
