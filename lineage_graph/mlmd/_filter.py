@@ -285,18 +285,29 @@ class _Compiler:
 
     def as_double(self, v: _Value) -> _Value:
         """``v`` as an operand of a comparison that ZetaSQL types DOUBLE (a DOUBLE among the
-        operands of its ``BETWEEN`` or ``IN``): an integer literal as the double it is coerced
-        to (``9007199254740993`` is ``2.0**53``). MLMD compares every operand as a double then,
-        where the engines compare two integers exactly."""
-        if not (v.is_literal and v.type == "int"):
-            return v
-        value = float(v.literal)
-        return _Value(self.param(value), "float", literal=value, is_literal=True, pos=v.pos)
+        operands of a comparison, its ``BETWEEN`` or its ``IN``): an integer literal as the
+        double it is coerced to (``9007199254740993`` is ``2.0**53``), an integer field whose
+        values may lie past 2**53 (a property, an event's time) read through ``toFloat()``.
+
+        MLMD compares every operand as a double then. FalkorDB 4.16 compares an integer with a
+        double as doubles too, but Neo4j 5 compares them exactly (``9007199254740993 =
+        9007199254740992.0`` is false there, neo4j/neo4j#13986), so the cast is written out for
+        both. Ids and store-set times stay below 2**53, where both comparisons agree: they are
+        left bare, so an index still serves them."""
+        if v.is_literal:
+            if v.type != "int":
+                return v
+            value = float(v.literal)
+            return _Value(self.param(value), "float", literal=value, is_literal=True, pos=v.pos)
+        if v.type == "int" and not _BOUNDED_INT.match(v.expr):
+            return _Value(f"toFloat({v.expr})", "float", pos=v.pos)
+        return v
 
     def doubles_pair(self, a: _Value, b: _Value) -> tuple[_Value, _Value]:
-        """``a`` and ``b`` compared as doubles (see ``as_double``): two integer (or enum)
-        fields too, as the engines compare an integer with a double (and two integers exactly,
-        or, on FalkorDB 4.16, by their difference: wrong past int64, see _sign_split)."""
+        """``a`` and ``b`` compared as doubles (see ``as_double``): two small integer (or enum)
+        fields too, which the engines would compare exactly (or, FalkorDB 4.16, by their
+        difference: wrong past int64, see _sign_split); one of them as a double is enough, as
+        both hold it exactly."""
         a, b = self.as_double(a), self.as_double(b)
         if a.type in ("int", "enum") and b.type in ("int", "enum"):  # neither a literal now
             b = _Value(f"toFloat({b.expr})", "float", pos=b.pos)
