@@ -6,6 +6,7 @@ that a change on either side shows.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,9 @@ from google.protobuf import struct_pb2
 from ml_metadata import ListOptions, errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from .conftest import Both
+from lineage_graph.mlmd import MetadataStore
+
+from .conftest import Both, real_mlmd
 
 #: Custom property names that ZetaSQL reads after a dot although they start with a digit.
 DIGIT_NAMES = {"1": 6, "1a": 7, "12": 8, "0x1": 9, "1e5": 10, "1_": 11}
@@ -443,6 +446,23 @@ def past_2_53(both: Both) -> Both:
         ("events_e.milliseconds_since_epoch = 9007199254740992.0", [1, 2]),
         ("events_e.milliseconds_since_epoch IN (9007199254740992, 0.5)", [1, 2]),
         ("events_e.milliseconds_since_epoch > 9007199254740992.0", [3]),
+        # OR-ed equalities (sent as one list): each its own type, a DOUBLE one as doubles
+        ("properties.n.int_value = 9007199254740992.0 OR properties.n.int_value = 1", [1, 2]),
+        (
+            "properties.n.int_value = 10000000000000001 OR properties.n.int_value = "
+            "9007199254740992.0",
+            [1, 2, 4],
+        ),
+        ("properties.n.int_value = 1.5 OR properties.n.int_value = 9223372036854775807.0", [3]),
+        (
+            "NOT (custom_properties.c.int_value = 1e16 OR custom_properties.c.int_value = 1)",
+            [1, 2, 3],
+        ),
+        (
+            "events_e.milliseconds_since_epoch = 9007199254740992.0 OR "
+            "events_e.milliseconds_since_epoch = 9223372036854775807",
+            [1, 2, 3],
+        ),
         # exact (INT64 on both sides): 2**53 + 1 is not 2**53
         ("properties.n.int_value = 9007199254740992", [2]),
         ("properties.n.int_value IN (9007199254740992, 1)", [2]),
@@ -461,6 +481,35 @@ def test_an_integer_compared_as_a_double_is_cast_on_every_engine(
     filter compiler now writes the cast (``toFloat``) for both engines. Only the Neo4j run can
     fail without it."""
     got = past_2_53.call("get_artifacts", list_options=ListOptions(filter_query=query))
+    assert sorted(a.id for a in got) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("create_time_since_epoch = 9007199254740992.0", [1, 2]),
+        ("create_time_since_epoch > 9007199254740992.0", [3]),
+        ("create_time_since_epoch IN (9007199254740992.0, 1.5)", [1, 2]),
+        ("create_time_since_epoch = 9007199254740992.0 OR create_time_since_epoch = 7", [1, 2]),
+        ("last_update_time_since_epoch BETWEEN 1.5 AND 9007199254740992", [1, 2]),
+        ("last_update_time_since_epoch >= 9223372036854775807.0", [3]),
+        ("create_time_since_epoch < 1e300 AND create_time_since_epoch != 1.5", [1, 2, 3]),
+        ("create_time_since_epoch = 9007199254740992", [2]),  # INT64: exact
+    ],
+)
+def test_a_time_compared_as_a_double_is_cast_past_2_53(
+    store: Any, tmp_path: Path, query: str, found: list[int]
+) -> None:
+    """The times an import keeps are any int64: compared as doubles with a literal of 2**53 or
+    more, a time is cast too (below that both comparisons agree, and the time stays bare for its
+    index). Only the Neo4j run can fail without the cast."""
+    file = str(tmp_path / "mlmd.db")
+    pair = Both(real_mlmd(file), MetadataStore(store), file)
+    t = pair.call("put_artifact_type", pb.ArtifactType(name="T"))
+    pair.call("put_artifacts", [pb.Artifact(type_id=t, uri=str(i)) for i in range(3)])
+    times = (2**53 + 1, 2**53, 2**63 - 1)
+    pair.set_times("Artifact", {i + 1: (v, v) for i, v in enumerate(times)})
+    got = pair.call("get_artifacts", list_options=ListOptions(filter_query=query))
     assert sorted(a.id for a in got) == found
 
 
