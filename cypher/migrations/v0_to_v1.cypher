@@ -3,6 +3,9 @@
 // max(id) + 1 (no IdSequence nodes), artifact `state` and execution `last_known_state` stored as
 // enum names ('LIVE', 'COMPLETE', ...). Version 1 records its version, allocates ids from one
 // IdSequence node per kind, and stores states as their MLMD enum numbers.
+// An id sequence continues after the highest id; after an id of 2^63 - 1 it stays there (no id
+// is left: ids/reserve refuses the next): `top + 1` raised "long overflow" on Neo4j (the store
+// could not be opened) and wrapped to -2^63 on FalkorDB.
 // MERGE on the uniquely constrained StoreInfo key serialises concurrent migrators; the version
 // check after it makes a second migrator a no-op (it returns no row).
 MERGE (info:StoreInfo {key: 'store'})
@@ -23,19 +26,22 @@ CALL {
   OPTIONAL MATCH (a:Artifact)
   WITH coalesce(max(a.id), 0) AS top
   MERGE (s:IdSequence {kind: 'Artifact'})
-  SET s.next = CASE WHEN s.next > top THEN s.next ELSE top + 1 END
+  SET s.next = CASE WHEN s.next > top THEN s.next
+                    WHEN top < 9223372036854775807 THEN top + 1 ELSE top END
 }
 CALL {
   OPTIONAL MATCH (e:Execution)
   WITH coalesce(max(e.id), 0) AS top
   MERGE (s:IdSequence {kind: 'Execution'})
-  SET s.next = CASE WHEN s.next > top THEN s.next ELSE top + 1 END
+  SET s.next = CASE WHEN s.next > top THEN s.next
+                    WHEN top < 9223372036854775807 THEN top + 1 ELSE top END
 }
 CALL {
   OPTIONAL MATCH (c:Context)
   WITH coalesce(max(c.id), 0) AS top
   MERGE (s:IdSequence {kind: 'Context'})
-  SET s.next = CASE WHEN s.next > top THEN s.next ELSE top + 1 END
+  SET s.next = CASE WHEN s.next > top THEN s.next
+                    WHEN top < 9223372036854775807 THEN top + 1 ELSE top END
 }
 CALL {
   OPTIONAL MATCH (t1:ArtifactType)
@@ -46,7 +52,8 @@ CALL {
   WITH top1, top2, coalesce(max(t3.id), 0) AS top3
   WITH reduce(m = 0, x IN [top1, top2, top3] | CASE WHEN x > m THEN x ELSE m END) AS top
   MERGE (s:IdSequence {kind: 'Type'})
-  SET s.next = CASE WHEN s.next > top THEN s.next ELSE top + 1 END
+  SET s.next = CASE WHEN s.next > top THEN s.next
+                    WHEN top < 9223372036854775807 THEN top + 1 ELSE top END
 }
 SET info.schema_version = $to_version, info.library_version = $library_version,
     info.migrated_ms = $now

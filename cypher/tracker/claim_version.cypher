@@ -35,7 +35,12 @@ WITH c, a, taken_by, coalesce(c.next_model_version, 0) AS kept,
           THEN a.model_claim[1] END AS claimed
 WITH c, a, taken_by, claimed, CASE WHEN kept > $floor THEN kept ELSE $floor END AS fresh
 WITH c, a, taken_by, claimed, coalesce(claimed, fresh) AS version
-SET c.next_model_version = CASE WHEN claimed IS NULL AND taken_by IS NULL THEN version + 1
+// The number after int64's largest is never computed: Neo4j raises "long overflow" on
+// `version + 1` (the registration of version 2^63 - 1 failed there) where FalkorDB wraps it to
+// -2^63; the next registration is refused before this statement (_tracker.py: no number left).
+SET c.next_model_version = CASE WHEN claimed IS NULL AND taken_by IS NULL
+                                THEN CASE WHEN version < 9223372036854775807 THEN version + 1
+                                          ELSE version END
                                 ELSE c.next_model_version END,
     a.model_claim = CASE WHEN taken_by IS NULL THEN [c.id, version] ELSE a.model_claim END,
     c.lock = null, a.lock = null

@@ -283,22 +283,36 @@ class _Compiler:
         kind = "int" if isinstance(member, int) else "float"
         return _Value(self.param(member), kind, literal=member, is_literal=True, pos=lit.pos)
 
-    def as_double(self, v: _Value) -> _Value:
+    def as_double(self, v: _Value, *partners: _Value) -> _Value:
         """``v`` as an operand of a comparison that ZetaSQL types DOUBLE (a DOUBLE among the
-        operands of its ``BETWEEN`` or ``IN``): an integer literal as the double it is coerced
-        to (``9007199254740993`` is ``2.0**53``). MLMD compares every operand as a double then,
-        where the engines compare two integers exactly."""
-        if not (v.is_literal and v.type == "int"):
+        operands of a comparison, its ``BETWEEN`` or its ``IN``) with ``partners``: an integer
+        literal as the double it is coerced to (``9007199254740993`` is ``2.0**53``), an
+        integer field read through ``toFloat()``.
+
+        MLMD compares every operand as a double then. FalkorDB 4.16 compares an integer with a
+        double as doubles too, but Neo4j 5 compares them exactly (``9007199254740993 =
+        9007199254740992.0`` is false there, neo4j/neo4j#13986), so the cast is written out for
+        both. An id or a time compared only with literals below 2**53 in magnitude stays bare,
+        so an index still serves it: against such a double both comparisons agree for every
+        int64 (each integer up to 2**53 is a double, and rounding keeps the larger ones beyond
+        it). A property is always cast (no index serves ``n[$k]``)."""
+        if v.is_literal:
+            if v.type != "int":
+                return v
+            value = float(v.literal)
+            return _Value(self.param(value), "float", literal=value, is_literal=True, pos=v.pos)
+        if v.type != "int":
             return v
-        value = float(v.literal)
-        return _Value(self.param(value), "float", literal=value, is_literal=True, pos=v.pos)
+        if _BOUNDED_INT.match(v.expr) and all(map(_below_2_53, partners)):
+            return v
+        return _Value(f"toFloat({v.expr})", "float", pos=v.pos)
 
     def doubles_pair(self, a: _Value, b: _Value) -> tuple[_Value, _Value]:
         """``a`` and ``b`` compared as doubles (see ``as_double``): two integer (or enum)
-        fields too, as the engines compare an integer with a double (and two integers exactly,
-        or, on FalkorDB 4.16, by their difference: wrong past int64, see _sign_split)."""
-        a, b = self.as_double(a), self.as_double(b)
-        if a.type in ("int", "enum") and b.type in ("int", "enum"):  # neither a literal now
+        fields too, which the engines would compare exactly (or, FalkorDB 4.16, by their
+        difference: wrong past int64, see _sign_split)."""
+        a, b = self.as_double(a, b), self.as_double(b, a)
+        if a.type in ("int", "enum") and b.type in ("int", "enum"):  # enums: small values
             b = _Value(f"toFloat({b.expr})", "float", pos=b.pos)
         return a, b
 
@@ -586,7 +600,7 @@ class _Compiler:
         # compare exactly (see exact_int). OR-ed equalities are each their own comparison.
         doubles = not isinstance(e, _EqualsAny) and any(_is_double(v) for v in (x, *values))
         if doubles:
-            values = [self.as_double(v) for v in values]
+            values = [self.as_double(v, x) for v in values]
         elif x.type == "int":
             values = [self.exact_member(v) if v.overflowed else v for v in values]
         # An overflowed operand: exact against each integer, a double against each double.
@@ -601,7 +615,7 @@ class _Compiler:
                 body = "true" if any(x.literal == lit for lit in lits) else "false"
             else:
                 if doubles:
-                    x = self.as_double(x)
+                    x = self.as_double(x, *values)
                 use_raw = (
                     x.raw is not None
                     and inner_positive
@@ -610,11 +624,25 @@ class _Compiler:
                 lhs = x.raw if use_raw and x.raw is not None else x.expr
                 if not _indexable_literals(*values):
                     lhs = _no_index(lhs)
-                body = f"({lhs} IN {self.param(lits)})"
+                # OR-ed equalities (read as one list) keep each its own type: a DOUBLE member
+                # compares with an integer field as doubles, read through toFloat() (Neo4j
+                # compares an integer with a double exactly, see as_double), an integer exactly.
+                cast = x
+                if not doubles and x.type == "int" and any(map(_is_double, values)):
+                    cast = self.as_double(x, *filter(_is_double, values))
+                if cast is not x:
+                    as_doubles = [v.literal for v in values if _is_double(v)]
+                    exact = [v.literal for v in values if not _is_double(v)]
+                    parts = [f"({cast.expr} IN {self.param(as_doubles)})"]
+                    if exact:
+                        parts.append(f"({lhs} IN {self.param(exact)})")
+                    body = "(" + " OR ".join(parts) + ")"
+                else:
+                    body = f"({lhs} IN {self.param(lits)})"
         else:
             self.count(len(values) - 1, e.pos)  # one comparison per value
             if doubles:
-                x = self.as_double(x)
+                x = self.as_double(x, *values)
                 pairs = [self.doubles_pair(x, v) for v in values]
             else:
                 exact_x = self.exact_member(x) if swap_x else x
@@ -864,6 +892,14 @@ _NO_ASCII = "\ufffd"
 _BOUNDED_INT = re.compile(
     r"^[a-z][a-z0-9]*\.(id|create_time_since_epoch|last_update_time_since_epoch)$"
 )
+
+
+def _below_2_53(v: _Value) -> bool:
+    """A literal number below 2**53 in magnitude (or a NULL computed by arithmetic): compared
+    with it as doubles, every int64 gives the answer it gives compared exactly."""
+    if not v.is_literal or v.type not in ("int", "float"):
+        return False
+    return v.literal is None or abs(v.literal) < 2**53
 
 
 def _is_number(v: _Value) -> bool:

@@ -508,6 +508,15 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
         "state BETWEEN .5 AND properties.n.int_value OR properties.n.int_value IN (state, 0.5)",
         {},
     ),
+    # An integer property or event time compared as a DOUBLE: read through toFloat().
+    (
+        A,
+        "properties.n.int_value = 9007199254740992.0 OR events_e.milliseconds_since_epoch IN "
+        "(1, 0.5) OR properties.n.int_value IN (properties.d.double_value, 1.5) OR "
+        "custom_properties.c.int_value BETWEEN 1.5 AND 2 OR properties.m.int_value = 1 OR "
+        "properties.m.int_value = 9007199254740992.0",
+        {},
+    ),
 ]
 
 

@@ -6,6 +6,7 @@ that a change on either side shows.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,9 @@ from google.protobuf import struct_pb2
 from ml_metadata import ListOptions, errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from .conftest import Both
+from lineage_graph.mlmd import MetadataStore
+
+from .conftest import Both, real_mlmd
 
 #: Custom property names that ZetaSQL reads after a dot although they start with a digit.
 DIGIT_NAMES = {"1": 6, "1a": 7, "12": 8, "0x1": 9, "1e5": 10, "1_": 11}
@@ -387,6 +390,127 @@ def test_two_integer_fields_beside_a_double_compare_as_doubles(both: Both, query
     a.properties["m"].int_value = 2**53
     both.call("put_artifacts", [a, pb.Artifact(type_id=t)])
     both.call("get_artifacts", list_options=ListOptions(filter_query=query))
+
+
+@pytest.fixture
+def past_2_53(both: Both) -> Both:
+    """Artifacts 1, 2 and 3 hold ``2**53 + 1``, ``2**53`` and ``2**63 - 1`` (as a property, a
+    custom property and an event's time); artifact 4 holds ``10**16 + 1`` and the double
+    ``1e16`` (MLMD keeps 15 significant digits of a double: this one is exact). As doubles
+    ``2**53 + 1`` is ``2.0**53``, ``2**63 - 1`` is ``2.0**63`` and ``10**16 + 1`` is ``1e16``."""
+    t = both.call(
+        "put_artifact_type", pb.ArtifactType(name="N", properties={"n": pb.INT, "d": pb.DOUBLE})
+    )
+    arts = []
+    for n in (2**53 + 1, 2**53, 2**63 - 1, 10**16 + 1):
+        a = pb.Artifact(type_id=t, uri=str(n))
+        a.properties["n"].int_value = n
+        a.custom_properties["c"].int_value = n
+        arts.append(a)
+    arts[3].properties["d"].double_value = 1e16
+    both.call("put_artifacts", arts)
+    e = both.call("put_execution_type", pb.ExecutionType(name="E"))
+    both.call("put_executions", [pb.Execution(type_id=e)])
+    both.call(
+        "put_events",
+        [
+            pb.Event(
+                artifact_id=i, execution_id=1, type=pb.Event.OUTPUT, milliseconds_since_epoch=ms
+            )
+            for i, ms in ((1, 2**53 + 1), (2, 2**53), (3, 2**63 - 1))
+        ],
+    )
+    return both
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("properties.n.int_value = 9007199254740992.0", [1, 2]),
+        ("9007199254740992.0 = properties.n.int_value", [1, 2]),
+        ("properties.n.int_value != 9007199254740992.0", [3, 4]),
+        ("properties.n.int_value > 9007199254740992.0", [3, 4]),
+        ("properties.n.int_value <= 9007199254740992.0", [1, 2]),
+        ("properties.n.int_value = 9223372036854775807.0", [3]),
+        ("properties.n.int_value BETWEEN 9007199254740992.0 AND 9007199254740992.0", [1, 2]),
+        ("properties.n.int_value BETWEEN 1.5 AND 9007199254740992", [1, 2]),
+        ("properties.n.int_value IN (9007199254740992, 1.5)", [1, 2]),
+        ("properties.n.int_value IN (9007199254740992.0)", [1, 2]),
+        ("properties.n.int_value NOT IN (9007199254740992, 1.5)", [3, 4]),
+        ("properties.n.int_value = properties.d.double_value", [4]),
+        ("properties.n.int_value BETWEEN 1e16 AND 1e16", [4]),
+        ("properties.d.double_value >= properties.n.int_value", [4]),
+        ("properties.n.int_value IN (properties.d.double_value, 0.5)", [4]),
+        ("custom_properties.c.int_value = 9007199254740992.0", [1, 2]),
+        ("custom_properties.c.int_value IN (1.5, 9007199254740993)", [1, 2]),
+        ("events_e.milliseconds_since_epoch = 9007199254740992.0", [1, 2]),
+        ("events_e.milliseconds_since_epoch IN (9007199254740992, 0.5)", [1, 2]),
+        ("events_e.milliseconds_since_epoch > 9007199254740992.0", [3]),
+        # OR-ed equalities (sent as one list): each its own type, a DOUBLE one as doubles
+        ("properties.n.int_value = 9007199254740992.0 OR properties.n.int_value = 1", [1, 2]),
+        (
+            "properties.n.int_value = 10000000000000001 OR properties.n.int_value = "
+            "9007199254740992.0",
+            [1, 2, 4],
+        ),
+        ("properties.n.int_value = 1.5 OR properties.n.int_value = 9223372036854775807.0", [3]),
+        (
+            "NOT (custom_properties.c.int_value = 1e16 OR custom_properties.c.int_value = 1)",
+            [1, 2, 3],
+        ),
+        (
+            "events_e.milliseconds_since_epoch = 9007199254740992.0 OR "
+            "events_e.milliseconds_since_epoch = 9223372036854775807",
+            [1, 2, 3],
+        ),
+        # exact (INT64 on both sides): 2**53 + 1 is not 2**53
+        ("properties.n.int_value = 9007199254740992", [2]),
+        ("properties.n.int_value IN (9007199254740992, 1)", [2]),
+        # ids stay below 2**53: compared bare (an index serves them), the same answers
+        ("id = 1.0", [1]),
+        ("id IN (2, 2.5)", [2]),
+    ],
+)
+def test_an_integer_compared_as_a_double_is_cast_on_every_engine(
+    past_2_53: Both, query: str, found: list[int]
+) -> None:
+    """Where ZetaSQL types a comparison DOUBLE, MLMD casts an integer property (or an event's
+    time) to a double: ``2**53 + 1 = 9007199254740992.0`` holds there. FalkorDB 4.16 compares
+    an integer with a double as doubles too, but Neo4j 5 compares them exactly
+    (neo4j/neo4j#13986), so on Neo4j these found artifact 2 alone (or 1 alone for ``!=``): the
+    filter compiler now writes the cast (``toFloat``) for both engines. Only the Neo4j run can
+    fail without it."""
+    got = past_2_53.call("get_artifacts", list_options=ListOptions(filter_query=query))
+    assert sorted(a.id for a in got) == found
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("create_time_since_epoch = 9007199254740992.0", [1, 2]),
+        ("create_time_since_epoch > 9007199254740992.0", [3]),
+        ("create_time_since_epoch IN (9007199254740992.0, 1.5)", [1, 2]),
+        ("create_time_since_epoch = 9007199254740992.0 OR create_time_since_epoch = 7", [1, 2]),
+        ("last_update_time_since_epoch BETWEEN 1.5 AND 9007199254740992", [1, 2]),
+        ("last_update_time_since_epoch >= 9223372036854775807.0", [3]),
+        ("create_time_since_epoch < 1e300 AND create_time_since_epoch != 1.5", [1, 2, 3]),
+        ("create_time_since_epoch = 9007199254740992", [2]),  # INT64: exact
+    ],
+)
+def test_a_time_compared_as_a_double_is_cast_past_2_53(
+    store: Any, tmp_path: Path, query: str, found: list[int]
+) -> None:
+    """The times an import keeps are any int64: compared as doubles with a literal of 2**53 or
+    more, a time is cast too (below that both comparisons agree, and the time stays bare for its
+    index). Only the Neo4j run can fail without the cast."""
+    file = str(tmp_path / "mlmd.db")
+    pair = Both(real_mlmd(file), MetadataStore(store), file)
+    t = pair.call("put_artifact_type", pb.ArtifactType(name="T"))
+    pair.call("put_artifacts", [pb.Artifact(type_id=t, uri=str(i)) for i in range(3)])
+    times = (2**53 + 1, 2**53, 2**63 - 1)
+    pair.set_times("Artifact", {i + 1: (v, v) for i, v in enumerate(times)})
+    got = pair.call("get_artifacts", list_options=ListOptions(filter_query=query))
+    assert sorted(a.id for a in got) == found
 
 
 @pytest.fixture

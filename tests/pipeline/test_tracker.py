@@ -869,6 +869,27 @@ def test_a_registry_at_the_largest_version_refuses_another_and_writes_nothing(
     assert [v.version for v in tracker.model_versions("churn")] == [2**63 - 1]
 
 
+def test_a_registry_one_below_the_largest_version_registers_the_largest(
+    store: LineageStore,
+) -> None:
+    """With 2**63 - 2 registered, the next registration is numbered 2**63 - 1, the number kept
+    for the one after it was ``version + 1``: past int64, which Neo4j refuses ("long overflow":
+    the registration failed there) and FalkorDB wrapped to -2**63. Only the Neo4j run can fail
+    without the fix; on both the registration after is refused, nothing written."""
+    tracker = store.tracker
+    m1, m2, m3 = (train(store, f"exp-{i}", 0.5) for i in range(3))
+    tracker.register_model(m1, "churn")
+    [stored] = store.get_artifacts_by_id([m1.id or 0])
+    custom = {**stored.custom_properties, "model_version": 2**63 - 2}
+    store.put_artifacts([stored.model_copy(update={"custom_properties": custom})])
+    assert tracker.register_model(m2, "churn").version == 2**63 - 1
+    before = store.get_artifacts_by_id([m3.id or 0])
+    with pytest.raises(FailedPreconditionError, match="no version number left"):
+        tracker.register_model(m3, "churn")
+    assert store.get_artifacts_by_id([m3.id or 0]) == before
+    assert [v.version for v in tracker.model_versions("churn")] == [2**63 - 2, 2**63 - 1]
+
+
 def test_a_deployment_inside_a_run_is_linked_to_it(store: LineageStore) -> None:
     """deploy() inside a run was recorded apart: no parent_execution_id, not in the run's
     contexts, so nothing said which run deployed the model (a run started there is its child:

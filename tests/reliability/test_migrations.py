@@ -27,6 +27,7 @@ from lineage_graph import (
     InvalidArgumentError,
     LineageStore,
     NodeKind,
+    OutOfRangeError,
     SchemaVersionError,
 )
 from lineage_graph._migrations import MIGRATIONS, Migration, migrate, read_state
@@ -128,6 +129,29 @@ def test_a_version_0_store_is_migrated_on_open(store: LineageStore) -> None:
     assert_healthy(reopened)
     # Opening again is a no-op.
     assert migrate(reopened.backend) == []
+
+
+def test_a_version_0_store_holding_the_largest_id_opens_with_no_id_left(
+    store: LineageStore,
+) -> None:
+    """A version-0 store whose highest artifact id is 2**63 - 1: the migration's sequence was
+    ``top + 1``, past int64, which Neo4j refuses ("long overflow": the store could not be
+    opened) and FalkorDB wrapped to -2**63 (the next write named that as the sequence). Now the
+    store opens on both, its ids continue as they were, and no artifact id is left."""
+    populate(store)
+    downgrade_to_v0(store.backend)
+    top = max(a.id or 0 for a in store.get_artifacts())
+    store.backend.write(
+        "MATCH (a:Artifact {id: $top}) SET a.id = 9223372036854775807",
+        {"top": top},
+        name="tests/largest-id",
+    )
+    reopened = LineageStore(store.backend)  # opening runs the migration
+    assert reopened.schema_version == SCHEMA_VERSION
+    assert [a.uri for a in reopened.get_artifacts_by_id([2**63 - 1])] != []
+    with pytest.raises(OutOfRangeError, match="sequence is at 9223372036854775807"):
+        reopened.put_artifacts([Artifact(type="DataSet", uri="/new")])
+    assert reopened.put_executions([Execution(type="Trainer")]) != []  # other kinds go on
 
 
 def test_concurrent_migrators_apply_it_once(store: LineageStore) -> None:
