@@ -89,6 +89,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "FalkorDB: an UPSTREAM edge mirrors every EVENT (single-visit upstream traversal); "
         "every execution's input_sig (the same-inputs fingerprint) is backfilled",
     ),
+    Migration(
+        2,
+        "migrations/v2_to_v3",
+        "every execution without an input_sig (a version-2 store written before the same-inputs "
+        "fingerprint existed) gets it",
+    ),
 )
 
 

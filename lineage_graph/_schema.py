@@ -9,7 +9,7 @@ __all__ = ["SCHEMA", "SCHEMA_VERSION"]
 
 #: Bumped by every change to how data is laid out in the graph; a store records the version it
 #: was written with, and a library refuses to open a store written by a newer one.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _spec() -> SchemaSpec:

@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from .. import __about__
+from .. import __about__, _migrations
 from .._files import output_path, replace_file
 from .._redact import redact_target
 from .._schema import SCHEMA_VERSION
@@ -799,6 +799,20 @@ def _noting(notes: list[str], show: Callable[..., None]) -> Callable[..., None]:
     return noted
 
 
+def _open_reading_version(store: str | None) -> tuple[LineageStore, int | None]:
+    """Open ``store`` as every command does (``LineageStore.open``), and the schema version it
+    held before the opening (which migrates an older one): None for a new store."""
+    from ..backends import open_backend
+
+    backend = open_backend(store, **open_settings(store))
+    try:
+        found = _migrations.read_state(backend).version
+        return LineageStore(backend), found
+    except BaseException:
+        backend.close()
+        raise
+
+
 @guarded
 def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
     """Check the set-up: which engine, reachable, schema version, data directory, extras."""
@@ -832,7 +846,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("always", RuntimeWarning)
                 warnings.showwarning = _noting(notes, warnings.showwarning)
-                s = LineageStore.open(store, **open_settings(store))
+                s, found = _open_reading_version(store)
         except SchemaVersionError as exc:  # the engine answered: the store's version is wrong
             elapsed = (time.perf_counter() - started) * 1000
             _check(checks, "engine reachable", True, f"answered (in {elapsed:.0f} ms)")
@@ -845,11 +859,18 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
                 engine = _engine_detail(s.describe())
                 _check(checks, "engine reachable", True, f"{engine} (opened in {elapsed:.0f} ms)")
                 version = s.schema_version
+                # Opening migrates an older store: say so, or the check reported the version
+                # its own opening had just written (the store no longer opens with that library).
+                migrated = (
+                    f" (migrated from schema version {found} by this check's opening)"
+                    if found is not None and found < version
+                    else ""
+                )
                 _check(
                     checks,
                     "schema version",
                     version <= SCHEMA_VERSION,
-                    f"store {version}, library reads up to {SCHEMA_VERSION}",
+                    f"store {version}, library reads up to {SCHEMA_VERSION}{migrated}",
                 )
                 # "1 artifact", not "1 artifacts", as impact and compare count
                 counts = [count_of(s.count(k), k.value.lower()) for k in NodeKind]

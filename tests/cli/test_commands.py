@@ -860,6 +860,31 @@ def test_doctor_puts_a_newer_store_on_the_schema_row(tmp_path: Path) -> None:
     assert invoke(["ls", "--store", str(path)]).exit_code == ExitCode.STORE_UNAVAILABLE
 
 
+def test_doctor_says_when_its_opening_migrated_an_older_store(tmp_path: Path) -> None:
+    """doctor opens the store as every command does, which migrates an older one: it reported
+    only the version its opening had just written ("store 3"), so nothing said the store had
+    been at an older version (one an older library, still in use beside it, could open)."""
+    from lineage_graph._schema import SCHEMA_VERSION
+    from tests.reliability.test_migrations import downgrade_to_v0, populate
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        populate(store)
+        downgrade_to_v0(store.backend)
+    result = invoke(["doctor", "--json", "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["schema version"]["detail"] == (
+        f"store {SCHEMA_VERSION}, library reads up to {SCHEMA_VERSION} "
+        "(migrated from schema version 0 by this check's opening)"
+    )
+    again = invoke(["doctor", "--json", "--store", str(path)])  # a current store: nothing to say
+    checks = {c["check"]: c for c in json.loads(again.stdout)["checks"]}
+    assert checks["schema version"]["detail"] == (
+        f"store {SCHEMA_VERSION}, library reads up to {SCHEMA_VERSION}"
+    )
+
+
 def test_doctor_keeps_the_line_breaks_of_a_failure(tmp_path: Path) -> None:
     """A server that cannot start is reported with its log's last lines: doctor printed them
     as one run joined by visible '\\n' escapes ('...CONSTRAINT'\\n19684:M 05 Dec...'), where

@@ -7,6 +7,9 @@ Opening it must restore them in the one migration statement, so cached execution
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from lineage_graph import (
     Artifact,
     ArtifactType,
@@ -21,7 +24,7 @@ from lineage_graph._migrations import read_state
 from lineage_graph._schema import SCHEMA_VERSION
 from lineage_graph.backends import Backend
 from tests.lineage.test_cache import assert_signatures_consistent
-from tests.reliability.test_migrations import downgrade_to_v0
+from tests.reliability.test_migrations import FIXTURES, downgrade_to_v0
 
 
 def populate(store: LineageStore) -> tuple[list[int], list[int]]:
@@ -68,3 +71,55 @@ def test_a_version_0_store_gets_them_through_the_chain(store: LineageStore) -> N
     assert reopened.schema_version == SCHEMA_VERSION
     assert_signatures_consistent(reopened)
     assert reopened.find_cached_execution("Trainer", [data[0]]).execution.id == runs[0]  # type: ignore[union-attr]
+
+
+def test_a_version_2_store_without_fingerprints_gets_them(store: LineageStore) -> None:
+    """Version 2 stores written before the fingerprint existed (it joined version 2 later, with no
+    version of its own) recorded version 2 with no ``input_sig``: nothing migrated them, and
+    find_cached_execution missed every execution they held. Version 3 backfills the missing ones."""
+    data, runs = populate(store)
+    store.backend.write(
+        "MATCH (e:Execution) WHERE e.id <> $kept REMOVE e.input_sig",
+        {"kept": runs[2]},
+        name="tests/downgrade",
+    )
+    store.backend.write(
+        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = 2", name="tests/downgrade"
+    )
+    assert not store.find_cached_execution("Trainer", [data[0]]).hit  # nothing indexed
+
+    reopened = LineageStore(store.backend)
+    assert reopened.schema_version == SCHEMA_VERSION
+    assert_signatures_consistent(reopened)
+    hit = reopened.find_cached_execution("Trainer", [data[1], data[0]])
+    assert hit.execution is not None and hit.execution.id == runs[1]
+    assert reopened.find_cached_execution("Trainer", [data[0]]).execution.id == runs[0]  # type: ignore[union-attr]
+    assert reopened.find_cached_execution("Trainer", []).execution.id == runs[2]  # type: ignore[union-attr]
+
+
+def test_a_real_version_2_directory_without_fingerprints_finds_its_cached_runs(
+    tmp_path: Path,
+) -> None:
+    """The data directory (tests/reliability/fixtures/store-v2-unsigned/) that the library wrote
+    with ``populate`` at 464361a, schema version 2, before the input fingerprint: opened now, the
+    same lookups find the same executions as on a store written today, and the pipeline's cache
+    reuses them."""
+    target = tmp_path / "old"
+    shutil.copytree(FIXTURES / "store-v2-unsigned", target)
+    target.chmod(0o700)
+    with LineageStore.open(target) as old:
+        assert old.schema_version == SCHEMA_VERSION
+        assert_signatures_consistent(old)
+        data = [a.id or 0 for a in old.get_artifacts()]
+        runs = [e.id or 0 for e in old.get_executions()]
+        assert (data, runs) == ([1, 2, 3], [1, 2, 3])
+        cases = (([data[0]], runs[0]), ([data[1], data[0]], runs[1]), ([], runs[2]))
+        for inputs, expected in cases:
+            found = old.find_cached_execution("Trainer", inputs)
+            assert found.hit and found.execution is not None, found.reason
+            assert found.execution.id == expected
+        [first] = old.get_artifacts_by_id([data[0]])
+        with old.run("Trainer", inputs=[first]) as run:
+            assert run.cached
+    with LineageStore.open(target) as old:  # the migration was durable
+        assert read_state(old.backend).version == SCHEMA_VERSION
