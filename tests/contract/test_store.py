@@ -732,6 +732,21 @@ def test_models_that_skipped_validation_are_refused_and_change_nothing(
     assert snapshot(typed) == before
 
 
+def test_a_parent_link_without_valid_ids_is_refused_at_its_place(typed: LineageStore) -> None:
+    """Parent links are checked link by link: a stored link before one whose ids skipped
+    validation is reported first (AlreadyExistsError; the bad ids were refused before any
+    link was looked at), a valid link before it is refused with it; nothing is written."""
+    [a, b, c] = typed.put_contexts([Context(type="Experiment", name=n) for n in "abc"])
+    typed.put_parent_contexts([ParentContext(child_id=a, parent_id=b)])
+    before = snapshot(typed)
+    bad = ParentContext.model_construct(child_id=c, parent_id=0)
+    with pytest.raises(AlreadyExistsError):
+        typed.put_parent_contexts([ParentContext(child_id=a, parent_id=b), bad])
+    with pytest.raises(InvalidArgumentError, match="positive int"):
+        typed.put_parent_contexts([ParentContext(child_id=b, parent_id=c), bad])
+    assert snapshot(typed) == before
+
+
 def _kinds_changed_in_place() -> ArtifactType:
     t = ArtifactType(name="Changed", properties={"a": PropertyType.INT})
     t.properties["b"] = PropertyType.UNKNOWN  # a dict is not validated when changed

@@ -548,10 +548,29 @@ def test_parent_links_are_checked_link_by_link(both: Both) -> None:
         [(6, 6), (1, 2)],
         [(6, 4), (6, 4)],
         [(6, 4), (4, 6), (1, 2)],
+        # an id of 0 or below (or unset) is a fault of its own place too: a stored link or a
+        # cycle before it comes first (it was InvalidArgumentError whatever came before)
+        [(1, 2), (0, 5)],
+        [(1, 2), (6, -3)],
+        [(1, 2), (6, None)],
+        [(1, 2), (None, None)],
+        [(4, 5), (0, 5)],
+        [(0, 5), (1, 2)],
+        [(6, 4), (0, 5), (1, 2)],
     ):
-        both.fails("put_parent_contexts", [link(child_id=c, parent_id=p) for c, p in links])
+        both.fails("put_parent_contexts", [_link(c, p) for c, p in links])
     for i in range(1, 7):
         both.call("get_parent_contexts_by_context", i)
+
+
+def _link(child: int | None, parent: int | None) -> Any:
+    """A parent link message, its ids left unset where None."""
+    msg = pb.ParentContext()
+    if child is not None:
+        msg.child_id = child
+    if parent is not None:
+        msg.parent_id = parent
+    return msg
 
 
 def test_an_artifact_reused_by_external_id_keeps_its_type_check(typed: Both) -> None:
