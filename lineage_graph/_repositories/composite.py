@@ -115,11 +115,22 @@ class CompositeWriter:
             )
         out: list[Context] = []
         key_iter = iter(keys)
+        held = {ident: name for (_, name), ident in stored.items()}
+        renamed: set[int] = set()  # stored contexts an earlier context of the call renames
         for c in contexts:
             if c.id is None:
-                existing = stored.get(next(key_iter))
-                if existing is not None:  # linked as it is stored (MLMD): a reference
+                key = next(key_iter)
+                existing = stored.get(key)
+                if existing is not None and existing not in renamed:
+                    # linked as it is stored (MLMD): a reference
                     c = Context.model_construct(id=existing)
+                # A stored context renamed earlier in the call no longer holds the name when
+                # MLMD, writing one by one, reaches this one: it is new, not that context (it
+                # was linked to the renamed context, and no context had the name). The write
+                # then refuses the name the update frees (D11: keys are checked against the
+                # store), nothing written.
+            elif c.id in held and c.name is not None and c.name != held[c.id]:
+                renamed.add(c.id)
             out.append(c)
         return out
 

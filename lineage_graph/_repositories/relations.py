@@ -315,13 +315,26 @@ class RelationRepository(Repository):
             return []
         rows: list[dict[str, int]] = []
         seen: set[tuple[int, int]] = set()
+        # A link whose id is no positive int64 (a model built without validation, as the MLMD
+        # adapter builds one from a message with an id of 0) is a fault of its own place in the
+        # order: the links before it are checked first (it was raised first, so a stored link
+        # before it was InvalidArgumentError where MLMD says AlreadyExistsError).
+        bad_id: InvalidArgumentError | None = None
         for i, pc in enumerate(parents):
             if not isinstance(pc, ParentContext):
                 raise InvalidArgumentError(f"parent context #{i}: expected ParentContext")
-            _check_ids(f"parent context #{i}", pc)
+            if bad_id is not None:
+                continue
+            try:
+                _check_ids(f"parent context #{i}", pc)
+            except InvalidArgumentError as exc:
+                bad_id = exc
+                continue
             key = (pc.child_id, pc.parent_id)
             seen.add(key)
             rows.append({"child_id": pc.child_id, "parent_id": pc.parent_id})
+        if not rows and bad_id is not None:
+            raise bad_id
         wanted = {k for pair in seen for k in pair}
         found = self.contexts.existing_ids(wanted)
         stored = {
@@ -356,6 +369,8 @@ class RelationRepository(Repository):
             raise InvalidArgumentError(
                 f"there is a cycle detected: context {parent} already descends from {child}"
             )
+        if fault is None:
+            fault = bad_id
         if fault is not None:
             raise fault
         # Each link's place in the order links were written: a write whose reply was lost is

@@ -406,8 +406,14 @@ def to_association(msg: Any) -> Association:
 
 
 def to_parent_context(msg: Any) -> ParentContext:
+    """The link; one with an id that is unset, 0 or below is kept unvalidated, for the store
+    to refuse (InvalidArgumentError) at its place among the links: MLMD checks them link by
+    link, so a stored link or a cycle before it is reported first."""
     _expect(msg, pb.ParentContext)
-    return ParentContext(**_ids(msg, "child_id", "parent_id"))
+    ids = {"child_id": msg.child_id, "parent_id": msg.parent_id}
+    if all(value > 0 for value in ids.values()):
+        return ParentContext(**ids)
+    return ParentContext.model_construct(**ids)
 
 
 def attribution_to_proto(a: Attribution) -> Any:

@@ -552,6 +552,14 @@ def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
         raise native.InvalidArgumentError("Type id is missing.")
 
 
+def _context_type_id_given(context: Node) -> None:
+    """put_execution upserts each context it is given by id with the type id given (MLMD:
+    "Context is missing a type_id", nothing written), where put_contexts updates a context given
+    without one on its stored type. The update was written, its other fields cleared."""
+    if context.id is not None and context.type_id is None:
+        raise native.InvalidArgumentError(f"Context is missing a type_id: id {context.id}")
+
+
 def _given(
     given: dict[int, MlmdGiven],
     msgs: Iterable[Any],
@@ -887,6 +895,7 @@ class MetadataStore:
         *,
         upfront: bool = False,
         mask: Sequence[str] | None = None,
+        typed_context_updates: bool = False,
     ) -> None:
         """What MLMD rejects differently from the native store, in MLMD's order.
 
@@ -897,7 +906,9 @@ class MetadataStore:
         missing id, an undeclared property), which it then reports itself. ``upfront``: every
         node's type is looked up first, as ``put_lineage_subgraph`` does. One query per unseen
         type id (types are never deleted). ``mask``: the call's field mask, under which an
-        update's properties the mask does not name are neither written nor checked (MLMD)."""
+        update's properties the mask does not name are neither written nor checked (MLMD).
+        ``typed_context_updates`` (put_execution): a context to update needs its type id too,
+        refused where MLMD meets it (the native store judges it on its stored type)."""
         if mask and not isinstance(mask, str):
             batch = [m if m.id is None else _masked_properties(m, mask) for m in batch]
         for kind in NodeKind:
@@ -917,6 +928,8 @@ class MetadataStore:
         updates: list[Node] = []  # the updates met while nothing else stopped the checks
         refreshed: set[tuple[NodeKind, int]] = set()
         for m in batch:
+            if typed_context_updates and m.kind is NodeKind.CONTEXT:
+                _context_type_id_given(m)
             if m.id is not None and not upfront:
                 if checking or updates:
                     updates.append(m)
@@ -1189,8 +1202,11 @@ class MetadataStore:
         context_msgs = list(contexts or ())
         linked = _convert.to_contexts(context_msgs, force_reuse=force_reuse_context)
         _given(updates, context_msgs, linked)
+        # MLMD's order; with force_reuse_context a context given by id is only linked (an
+        # id-only reference), not written
+        typed = not force_reuse_context
         try:
-            self._precheck([*artifacts, model, *linked])  # MLMD's order
+            self._precheck([*artifacts, model, *linked], typed_context_updates=typed)
         except native.NotFoundError:
             # an unknown type id: of an artifact that the flag makes an update? (reads only on
             # this error path)
@@ -1198,7 +1214,7 @@ class MetadataStore:
             if reuse_artifact_if_already_exist_by_external_id:
                 reused = self._by_external_id(artifacts)
             try:
-                self._precheck([*reused, model, *linked])
+                self._precheck([*reused, model, *linked], typed_context_updates=typed)
             except native.NotFoundError:
                 # a context's: MLMD writes the artifacts and their events before it looks the
                 # contexts' types up, so an event not aligned with its nodes comes first

@@ -732,6 +732,52 @@ def test_models_that_skipped_validation_are_refused_and_change_nothing(
     assert snapshot(typed) == before
 
 
+def test_a_parent_link_without_valid_ids_is_refused_at_its_place(typed: LineageStore) -> None:
+    """Parent links are checked link by link: a stored link before one whose ids skipped
+    validation is reported first (AlreadyExistsError; the bad ids were refused before any
+    link was looked at), a valid link before it is refused with it; nothing is written."""
+    [a, b, c] = typed.put_contexts([Context(type="Experiment", name=n) for n in "abc"])
+    typed.put_parent_contexts([ParentContext(child_id=a, parent_id=b)])
+    before = snapshot(typed)
+    bad = ParentContext.model_construct(child_id=c, parent_id=0)
+    with pytest.raises(AlreadyExistsError):
+        typed.put_parent_contexts([ParentContext(child_id=a, parent_id=b), bad])
+    with pytest.raises(InvalidArgumentError, match="positive int"):
+        typed.put_parent_contexts([ParentContext(child_id=b, parent_id=c), bad])
+    assert snapshot(typed) == before
+
+
+@pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
+def test_a_context_renamed_earlier_in_the_call_is_not_reused_by_its_old_name(
+    typed: LineageStore, write: str
+) -> None:
+    """With reuse_context_if_already_exist, a new context named as a stored one that an earlier
+    context of the same call renames is not that context: MLMD, writing one by one, renames it
+    first and then creates the new one. Here the freed name is refused as taken (keys are
+    checked against the store: docs/mlmd-compatibility.md D11), nothing written; it was linked
+    to the renamed context, so the call returned its id twice and no context had the name.
+    Given after the rename, the new context reuses the stored one, as in MLMD."""
+    [held, _] = typed.put_contexts([Context(type="Experiment", name=n) for n in ("old", "x")])
+    before = snapshot(typed)
+    rename = Context(id=held, type="Experiment", name="new")
+    again = Context(type="Experiment", name="old")
+
+    def put(contexts: list[Context]) -> list[int]:
+        if write == "put_execution":
+            return typed.put_execution(
+                Execution(type="Trainer"), [], contexts, reuse_context_if_already_exist=True
+            )[2]
+        return typed.put_lineage_subgraph(
+            [Execution(type="Trainer")], [], contexts, [], reuse_context_if_already_exist=True
+        )[2]
+
+    with pytest.raises(AlreadyExistsError, match="old"):
+        put([rename, again])
+    assert snapshot(typed) == before
+    assert put([again, rename]) == [held, held]
+    assert [c.name for c in typed.get_contexts_by_id([held])] == ["new"]
+
+
 def _kinds_changed_in_place() -> ArtifactType:
     t = ArtifactType(name="Changed", properties={"a": PropertyType.INT})
     t.properties["b"] = PropertyType.UNKNOWN  # a dict is not validated when changed

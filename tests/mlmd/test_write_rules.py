@@ -548,10 +548,29 @@ def test_parent_links_are_checked_link_by_link(both: Both) -> None:
         [(6, 6), (1, 2)],
         [(6, 4), (6, 4)],
         [(6, 4), (4, 6), (1, 2)],
+        # an id of 0 or below (or unset) is a fault of its own place too: a stored link or a
+        # cycle before it comes first (it was InvalidArgumentError whatever came before)
+        [(1, 2), (0, 5)],
+        [(1, 2), (6, -3)],
+        [(1, 2), (6, None)],
+        [(1, 2), (None, None)],
+        [(4, 5), (0, 5)],
+        [(0, 5), (1, 2)],
+        [(6, 4), (0, 5), (1, 2)],
     ):
-        both.fails("put_parent_contexts", [link(child_id=c, parent_id=p) for c, p in links])
+        both.fails("put_parent_contexts", [_link(c, p) for c, p in links])
     for i in range(1, 7):
         both.call("get_parent_contexts_by_context", i)
+
+
+def _link(child: int | None, parent: int | None) -> Any:
+    """A parent link message, its ids left unset where None."""
+    msg = pb.ParentContext()
+    if child is not None:
+        msg.child_id = child
+    if parent is not None:
+        msg.parent_id = parent
+    return msg
 
 
 def test_an_artifact_reused_by_external_id_keeps_its_type_check(typed: Both) -> None:
@@ -921,3 +940,38 @@ def test_type_names_and_versions_take_what_node_keys_cannot(
     both.call("get_artifact_type", name, version)
     with pytest.raises(errors.InvalidArgumentError):  # D3: a node name so is refused here
         both.ours.put_artifacts([A(type_id=type_id, name=" lead")])
+
+
+def test_put_execution_refuses_a_context_update_without_its_type_id(typed: Both) -> None:
+    """put_execution writes a context given by id with the type id given: without one it is
+    InvalidArgumentError and nothing is written, whatever the reuse flag, and where MLMD meets
+    it among the contexts (after one of an unknown type given before it, before one given
+    after it). The adapter wrote it, clearing the context's other fields (its external id and
+    custom properties here). put_contexts takes such an update, and force_reuse_context only
+    links the context, as in MLMD."""
+    kept = C(id=1, type_id=12, name="c1", external_id="cx")
+    kept.custom_properties["note"].string_value = "keep"
+    typed.call("put_contexts", [kept])
+    typed.call("put_contexts", [C(type_id=12, name="c2")])
+    bare = C(id=1, name="renamed")
+    for contexts in ([bare], [C(id=1, name="c1")]):
+        for reuse in (False, True):
+            typed.fails(
+                "put_execution", X(type_id=11), [], contexts, reuse_context_if_already_exist=reuse
+            )
+    # a stored context reused before it: refused all the same (without the flag, MLMD says
+    # AlreadyExistsError for the stored one first; here the missing type id: D9)
+    typed.fails(
+        "put_execution",
+        X(type_id=11),
+        [],
+        [C(type_id=12, name="c2"), bare],
+        reuse_context_if_already_exist=True,
+    )
+    typed.fails("put_execution", X(type_id=11), [], [C(type_id=99, name="z"), bare])  # NotFound
+    typed.fails("put_execution", X(type_id=11), [], [bare, C(type_id=99, name="z")])  # Invalid
+    _state(typed)
+    typed.call("put_execution", X(type_id=11), [], [C(id=1)], force_reuse_context=True)
+    typed.call("put_contexts", [C(id=2, name="c2b")])
+    _state(typed)
+    typed.call("get_contexts_by_execution", 3)
