@@ -426,23 +426,25 @@ def _require(fetch: Callable[[list[int]], Sequence[Node]], ids: set[int | None],
 
 
 def _check_edges(
-    edges: Sequence[tuple[int | None, int | None, Event | None]],
-    executions: Sequence[Node],
-    artifacts: Sequence[Node],
-) -> list[EventEdge]:
+    edges: Sequence[tuple[int | None, int | None, Any]],
+    executions: Sequence[Any],
+    artifacts: Sequence[Any],
+) -> None:
     """put_lineage_subgraph's edges are checked before anything else, as MLMD does, edge by
     edge: its event is given (None is an unset one in ml_metadata's request), then for its
     execution and then its artifact, the index is in range and, where the event names that
     node's id too, the node at the index is given with that id (MLMD checks the request: a new
-    node there is "Missing ... ID" even when the write would give it that id)."""
-    checked: list[EventEdge] = []
+    node there is "Missing ... ID" even when the write would give it that id). Read on the
+    request's messages: an id given as 0 is given (it matches no node but one given with id 0,
+    whose update MLMD then refuses), and an event's type and a node's own fields are checked
+    after every edge (MLMD checks the nodes, then each event's type as it writes it)."""
     for i, (e_index, a_index, event) in enumerate(edges):
         if event is None:
             raise native.InvalidArgumentError(f"No event found for event_edge #{i}")
-        checked.append((e_index, a_index, event))
+        artifact_id, execution_id = _convert.event_ids(event)
         for index, given, nodes, what in (
-            (e_index, event.execution_id, executions, "execution"),
-            (a_index, event.artifact_id, artifacts, "artifact"),
+            (e_index, execution_id, executions, "execution"),
+            (a_index, artifact_id, artifacts, "artifact"),
         ):
             if index is None and given is None:
                 raise native.InvalidArgumentError(
@@ -455,7 +457,8 @@ def _check_edges(
                 raise native.OutOfRangeError(
                     f"event edge #{i}: {what} index {index} is outside [0, {len(nodes)})"
                 )
-            held = nodes[index].id
+            node = nodes[index]
+            held = node.id if node.HasField("id") else None
             if given is not None and held is None:
                 raise native.InvalidArgumentError(
                     f"Missing {what} ID: event edge #{i} gives event.{what}_id {given}, but the "
@@ -466,28 +469,44 @@ def _check_edges(
                     f"{what.title()} ID mismatch: event edge #{i} gives event.{what}_id "
                     f"{given}, but the {what} at index {index} has id {held}"
                 )
-    return checked
 
 
-def _check_alignment(
-    execution: Node, artifacts: Sequence[Node], events: Sequence[Event | None]
-) -> None:
-    """put_execution's events name their nodes' ids, if at all, as MLMD checks them once it has
-    written each artifact: an event's execution_id other than the execution's, or artifact_id
-    other than its artifact's, is InvalidArgumentError. A node written new has no id yet here:
-    any id named for it counts as other (MLMD's new id could match it only by chance)."""
-    for artifact, event in zip(artifacts, events, strict=True):
-        if event is None:
+def _aligned_events(
+    execution: Node, artifacts: Sequence[Node], events: Sequence[Any], *, written: bool
+) -> list[Event | None]:
+    """put_execution's event messages as models, checked pair by pair as MLMD checks them once
+    it has written each artifact: an event's execution_id other than the execution's, or
+    artifact_id other than its artifact's, is InvalidArgumentError, and then an event without
+    a type. An id given as 0 or below is set and names no node: never aligned. A node to be
+    written new has no id yet here: with ``written`` False (the write goes on) an id it names
+    is left to the write, which compares it with the new id; with ``written`` True (the call is
+    refused before the write) any id named for it counts as other (MLMD's new id could match
+    it only by chance)."""
+    out: list[Event | None] = []
+    for artifact, msg in zip(artifacts, events, strict=True):
+        if msg is None:
+            out.append(None)
             continue
-        if event.execution_id is not None and event.execution_id != execution.id:
-            raise native.InvalidArgumentError(
-                f"Request's event.execution_id {event.execution_id} does not match with the "
-                "given execution"
-            )
-        if event.artifact_id is not None and event.artifact_id != artifact.id:
-            raise native.InvalidArgumentError(
-                f"Given event.artifact_id {event.artifact_id} is not aligned with the artifact"
-            )
+        artifact_id, execution_id = _convert.event_ids(msg)
+        for given, held, error in (
+            (
+                execution_id,
+                execution.id,
+                f"Request's event.execution_id {execution_id} does not match with the given "
+                "execution",
+            ),
+            (
+                artifact_id,
+                artifact.id,
+                f"Given event.artifact_id {artifact_id} is not aligned with the artifact",
+            ),
+        ):
+            if given is None or given == held:
+                continue
+            if given < 1 or held is not None or written:
+                raise native.InvalidArgumentError(error)
+        out.append(_convert.to_event(msg))
+    return out
 
 
 def _declared(t: NodeType, node: Node) -> bool:
@@ -1178,14 +1197,15 @@ class MetadataStore:
         if execution is None:  # an unset execution in the request: MLMD's first check
             raise native.InvalidArgumentError("No execution is found")
         pairs = [pair for pair in artifact_and_events if pair]
+        # the events as given: their ids and types are checked after the nodes, as MLMD does
+        event_msgs = [pair[1] if len(pair) == 2 else None for pair in pairs]
+        for msg in event_msgs:
+            if msg is not None:
+                _convert.event_ids(msg)  # a message of another class: TypeError (the client's)
         updates: dict[int, MlmdGiven] = {}
         [model] = self._nodes(NodeKind.EXECUTION, [execution])
         _given(updates, [execution], [model], force_update_time=force_update_time)
         artifacts = self._nodes(NodeKind.ARTIFACT, [pair[0] for pair in pairs], updates)
-        events = [
-            _convert.to_event(pair[1]) if len(pair) == 2 and pair[1] is not None else None
-            for pair in pairs
-        ]
         context_msgs = list(contexts or ())
         linked = _convert.to_contexts(context_msgs, force_reuse=force_reuse_context)
         _given(updates, context_msgs, linked)
@@ -1203,8 +1223,11 @@ class MetadataStore:
                 # a context's: MLMD writes the artifacts and their events before it looks the
                 # contexts' types up, so an event not aligned with its nodes comes first
                 self._precheck([*reused, model])
-                _check_alignment(model, reused, events)
+                _aligned_events(model, reused, event_msgs, written=True)
                 raise
+        # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
+        # id, a property), before the contexts' (MLMD writes the events first)
+        events = _aligned_events(model, artifacts, event_msgs, written=False)
         with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
             return self._store.put_execution(
                 model,
@@ -1239,15 +1262,26 @@ class MetadataStore:
             options.reuse_artifact_if_already_exist_by_external_id
         )
         given: dict[int, MlmdGiven] = {}
-        e_models = self._nodes(NodeKind.EXECUTION, executions or (), given)
-        a_models = self._nodes(NodeKind.ARTIFACT, artifacts or (), given)
+        executions = list(executions or ())
+        artifacts = list(artifacts or ())
         contexts = list(contexts or ())
+        for kind, msgs in (
+            (NodeKind.EXECUTION, executions),
+            (NodeKind.ARTIFACT, artifacts),
+            (NodeKind.CONTEXT, contexts),
+        ):
+            for msg in msgs:  # a message of another class: TypeError (the client's), first
+                _convert.expect_node(kind, msg)
+        event_edges = list(event_edges or ())
+        for _, _, ev in event_edges:
+            if ev is not None:
+                _convert.event_ids(ev)
+        # the edges on the request as given, before the nodes' own checks (an id 0 is one)
+        _check_edges(event_edges, executions, artifacts)
+        e_models = self._nodes(NodeKind.EXECUTION, executions, given)
+        a_models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
         c_models = _convert.to_contexts(contexts)
         _given(given, contexts, c_models)
-        given_edges = [
-            (e, a, None if ev is None else _convert.to_event(ev)) for e, a, ev in event_edges
-        ]
-        edges = _check_edges(given_edges, e_models, a_models)
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
         # then their properties), then the executions alike, all before it writes any node (a
         # property error comes before a name taken or an update of a missing node), then the
@@ -1265,6 +1299,8 @@ class MetadataStore:
         # reuse_context_if_already_exist) too: the native write links such a one as stored
         for i, m in enumerate(c_models):
             self._check_declared(m, i)
+        # each event's type last, edge by edge (MLMD checks it as it writes the event)
+        edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
         with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(
                 e_models,

@@ -921,3 +921,51 @@ def test_type_names_and_versions_take_what_node_keys_cannot(
     both.call("get_artifact_type", name, version)
     with pytest.raises(errors.InvalidArgumentError):  # D3: a node name so is refused here
         both.ours.put_artifacts([A(type_id=type_id, name=" lead")])
+
+
+def test_an_events_id_given_as_0_names_no_node(typed: Both) -> None:
+    """An event's ``artifact_id`` or ``execution_id`` set to 0 is given (proto2: set), and MLMD
+    never allocates id 0: a put_lineage_subgraph edge whose event names 0 for an indexed node
+    is "Missing ID" (a new node) or "ID mismatch" (a stored one), and a put_execution event
+    naming 0 is not aligned with its node: InvalidArgumentError, nothing written. The adapter
+    read 0 as unset and wrote the event to the node at the index."""
+    pl, pe = "put_lineage_subgraph", "put_execution"
+    for ids in ({"artifact_id": 0}, {"execution_id": 0}):
+        typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, E(type=E.INPUT, **ids))])
+        typed.fails(
+            pl, [X(id=1, type_id=11)], [A(id=2, type_id=10)], [], [(0, 0, E(type=E.INPUT, **ids))]
+        )
+        typed.fails(pe, X(type_id=11), [(A(type_id=10), E(type=E.INPUT, **ids))], [])
+        typed.fails(pe, X(id=1, type_id=11), [(A(id=2, type_id=10), E(type=E.OUTPUT, **ids))], [])
+    _state(typed)
+
+
+def test_an_events_type_is_checked_after_its_nodes_and_edges(typed: Both) -> None:
+    """MLMD checks an event's type as it writes the event: after every put_lineage_subgraph
+    edge's indices and ids and after the nodes' types, and in put_execution after the
+    execution's and every artifact's type. The adapter refused an event without a type first
+    (InvalidArgumentError where MLMD says NotFoundError or OutOfRangeError), and a node given
+    with id 0 before an edge's index out of range."""
+    pl, pe = "put_lineage_subgraph", "put_execution"
+    untyped = E()
+    assert typed.fails(pl, [X(type_id=11)], [A(type_id=99)], [], [(0, 0, untyped)]) is (
+        errors.NotFoundError
+    )
+    assert typed.fails(
+        pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, untyped), (0, 3, E(type=E.INPUT))]
+    ) is (errors.OutOfRangeError)
+    assert typed.fails(pl, [], [A(id=0, type_id=10)], [], [(1, None, E(execution_id=1))]) is (
+        errors.OutOfRangeError
+    )
+    assert typed.fails(
+        pe, X(type_id=11), [(A(type_id=10), untyped), (A(type_id=99), None)], []
+    ) is (errors.NotFoundError)
+    assert typed.fails(pe, X(type_id=99), [(A(type_id=10), untyped)], []) is (errors.NotFoundError)
+    # with only the type missing, it is refused as before
+    assert typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, untyped)]) is (
+        errors.InvalidArgumentError
+    )
+    assert typed.fails(
+        pe, X(type_id=11), [(A(type_id=10), untyped)], [C(type_id=99, name="n")]
+    ) is (errors.InvalidArgumentError)
+    _state(typed)
