@@ -1272,7 +1272,7 @@ class MetadataStore:
         ):
             for msg in msgs:  # a message of another class: TypeError (the client's), first
                 _convert.expect_node(kind, msg)
-        event_edges = list(event_edges or ())
+        event_edges = list(event_edges)  # None: TypeError, as the client iterates it
         for _, _, ev in event_edges:
             if ev is not None:
                 _convert.event_ids(ev)

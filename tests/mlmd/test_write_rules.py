@@ -969,3 +969,13 @@ def test_an_events_type_is_checked_after_its_nodes_and_edges(typed: Both) -> Non
         pe, X(type_id=11), [(A(type_id=10), untyped)], [C(type_id=99, name="n")]
     ) is (errors.InvalidArgumentError)
     _state(typed)
+
+
+def test_lineage_subgraph_edges_of_none_are_a_type_error(typed: Both) -> None:
+    """ml_metadata's client iterates ``event_edges`` as it builds its request: ``None`` is
+    TypeError there, before anything is sent (the node lists of None are empty ones)."""
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(TypeError):
+            store.put_lineage_subgraph([X(type_id=11)], [A(type_id=10)], [], None)
+    assert typed.call("put_lineage_subgraph", None, None, None, []) == ([], [], [])
+    _state(typed)
