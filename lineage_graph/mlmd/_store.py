@@ -45,6 +45,7 @@ __all__ = ["MAX_NUM_RESULT", "MetadataStore"]
 errors: Any = _errors
 P = ParamSpec("P")
 R = TypeVar("R")
+N = TypeVar("N")
 
 #: ``(execution index, artifact index, event)`` of put_lineage_subgraph.
 EventEdge = tuple[int | None, int | None, Event]
@@ -471,8 +472,14 @@ def _check_edges(
                 )
 
 
+def _placed(given: Sequence[N], present: Sequence[bool]) -> list[N | None]:
+    """``given`` in order at the positions ``present`` marks, None elsewhere."""
+    it = iter(given)
+    return [next(it) if here else None for here in present]
+
+
 def _aligned_events(
-    execution: Node, artifacts: Sequence[Node], events: Sequence[Any], *, written: bool
+    execution: Node, artifacts: Sequence[Node | None], events: Sequence[Any], written: bool
 ) -> list[Event | None]:
     """put_execution's event messages as models, checked pair by pair as MLMD checks them once
     it has written each artifact: an event's execution_id other than the execution's, or
@@ -488,6 +495,13 @@ def _aligned_events(
             out.append(None)
             continue
         artifact_id, execution_id = _convert.event_ids(msg)
+        if artifact is None:  # a pair without an artifact: its event names a stored one
+            if artifact_id is None:
+                raise native.InvalidArgumentError(
+                    "If no artifact is present, given event must have an artifact_id"
+                )
+            if artifact_id < 1:  # MLMD writes an event to it; no node has that id
+                raise native.InvalidArgumentError(f"No artifact with the given id {artifact_id}")
         for given, held, error in (
             (
                 execution_id,
@@ -497,7 +511,7 @@ def _aligned_events(
             ),
             (
                 artifact_id,
-                artifact.id,
+                artifact_id if artifact is None else artifact.id,
                 f"Given event.artifact_id {artifact_id} is not aligned with the artifact",
             ),
         ):
@@ -1196,46 +1210,75 @@ class MetadataStore:
         force_update_time = options.force_update_time
         if execution is None:  # an unset execution in the request: MLMD's first check
             raise native.InvalidArgumentError("No execution is found")
-        pairs = [pair for pair in artifact_and_events if pair]
+        # the pairs as ml_metadata's client puts them in its request: an artifact or an event of
+        # None is an unset one (a message of another class: TypeError, the client's)
+        pairs: list[tuple[Any | None, Any | None]] = []
+        for pair in artifact_and_events:
+            if pair:  # (a dict is taken as the message's fields, as the request's constructor)
+                given_pair = _SERVICE.PutExecutionRequest.ArtifactAndEvent(
+                    artifact=pair[0], event=pair[1] if len(pair) == 2 else None
+                )
+                pairs.append(
+                    (
+                        given_pair.artifact if given_pair.HasField("artifact") else None,
+                        given_pair.event if given_pair.HasField("event") else None,
+                    )
+                )
         # the events as given: their ids and types are checked after the nodes, as MLMD does
-        event_msgs = [pair[1] if len(pair) == 2 else None for pair in pairs]
-        for msg in event_msgs:
-            if msg is not None:
-                _convert.event_ids(msg)  # a message of another class: TypeError (the client's)
+        event_msgs = [msg for _, msg in pairs]
         updates: dict[int, MlmdGiven] = {}
         [model] = self._nodes(NodeKind.EXECUTION, [execution])
         _given(updates, [execution], [model], force_update_time=force_update_time)
-        artifacts = self._nodes(NodeKind.ARTIFACT, [pair[0] for pair in pairs], updates)
+        given = self._nodes(NodeKind.ARTIFACT, [a for a, _ in pairs if a is not None], updates)
+        # a pair without an artifact: its event names a stored one (see _aligned_events)
+        artifacts = _placed(given, [a is not None for a, _ in pairs])
         context_msgs = list(contexts or ())
         linked = _convert.to_contexts(context_msgs, force_reuse=force_reuse_context)
         _given(updates, context_msgs, linked)
         try:
-            self._precheck([*artifacts, model, *linked])  # MLMD's order
+            self._precheck([*given, model, *linked])  # MLMD's order
         except native.NotFoundError:
             # an unknown type id: of an artifact that the flag makes an update? (reads only on
             # this error path)
-            reused = artifacts
+            reused = given
             if reuse_artifact_if_already_exist_by_external_id:
-                reused = self._by_external_id(artifacts)
+                reused = self._by_external_id(given)
             try:
                 self._precheck([*reused, model, *linked])
             except native.NotFoundError:
                 # a context's: MLMD writes the artifacts and their events before it looks the
                 # contexts' types up, so an event not aligned with its nodes comes first
                 self._precheck([*reused, model])
-                _aligned_events(model, reused, event_msgs, written=True)
+                _aligned_events(
+                    model, _placed(reused, [a is not None for a in artifacts]), event_msgs, True
+                )
                 raise
         # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
         # id, a property), before the contexts' (MLMD writes the events first)
-        events = _aligned_events(model, artifacts, event_msgs, written=False)
+        events = _aligned_events(model, artifacts, event_msgs, False)
+        # A pair without an artifact links the stored artifact its event names (a reference:
+        # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).
+        written: list[int] = []
+        write_pairs: list[tuple[Artifact, Event | None]] = []
+        for i, (artifact, event) in enumerate(zip(artifacts, events, strict=True)):
+            if artifact is None and event is not None:
+                assert event.artifact_id is not None  # (_aligned_events)
+                artifact = Artifact.model_construct(id=event.artifact_id)
+            if artifact is not None:
+                written.append(i)
+                write_pairs.append((artifact, event))
         with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
-            return self._store.put_execution(
+            execution_id, artifact_ids, context_ids = self._store.put_execution(
                 model,
-                list(zip(artifacts, events, strict=True)),
+                write_pairs,
                 linked,
                 reuse_context_if_already_exist=reuse_context_if_already_exist,
                 reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
             )
+        placed = [-1] * len(pairs)
+        for i, artifact_id in zip(written, artifact_ids, strict=True):
+            placed[i] = artifact_id
+        return execution_id, placed, context_ids
 
     @_mlmd_errors
     @_writes
@@ -1272,10 +1315,22 @@ class MetadataStore:
         ):
             for msg in msgs:  # a message of another class: TypeError (the client's), first
                 _convert.expect_node(kind, msg)
-        event_edges = list(event_edges)  # None: TypeError, as the client iterates it
-        for _, _, ev in event_edges:
-            if ev is not None:
-                _convert.event_ids(ev)
+        # each edge as the client adds it to its request (None: TypeError, as it iterates the
+        # edges; an index a proto int32: a float is TypeError, past 32 bits ValueError, True 1;
+        # an event of None unset, a dict its fields)
+        event_edges = [
+            (
+                edge.execution_index if edge.HasField("execution_index") else None,
+                edge.artifact_index if edge.HasField("artifact_index") else None,
+                edge.event if edge.HasField("event") else None,
+            )
+            for edge in (
+                _SERVICE.PutLineageSubgraphRequest.EventEdge(
+                    execution_index=e_index, artifact_index=a_index, event=ev
+                )
+                for e_index, a_index, ev in event_edges
+            )
+        ]
         # the edges on the request as given, before the nodes' own checks (an id 0 is one)
         _check_edges(event_edges, executions, artifacts)
         e_models = self._nodes(NodeKind.EXECUTION, executions, given)

@@ -979,3 +979,49 @@ def test_lineage_subgraph_edges_of_none_are_a_type_error(typed: Both) -> None:
             store.put_lineage_subgraph([X(type_id=11)], [A(type_id=10)], [], None)
     assert typed.call("put_lineage_subgraph", None, None, None, []) == ([], [], [])
     _state(typed)
+
+
+def test_a_pair_without_an_artifact_links_the_one_its_event_names(typed: Both) -> None:
+    """put_execution's pair with no artifact (None: unset in ml_metadata's request) links the
+    stored artifact its event names: the event is written, the artifact linked to the
+    contexts, its id returned. With no event either, the pair writes nothing and its id is -1.
+    An event naming no artifact is InvalidArgumentError. The adapter refused every such pair
+    with a TypeError."""
+    pe = "put_execution"
+    typed.call(
+        pe,
+        X(type_id=11),
+        [(None, E(type=E.INPUT, artifact_id=2)), (A(type_id=10), E(type=E.OUTPUT))],
+        [C(type_id=12, name="c2")],
+    )
+    typed.call(pe, X(type_id=11), [(None, None), (None,), (A(type_id=10), E(type=E.OUTPUT))], [])
+    typed.fails(pe, X(type_id=11), [(None, E(type=E.INPUT))], [])
+    typed.fails(pe, X(type_id=11), [(None, E(artifact_id=1))], [])  # no type
+    # the same event twice, and an event of another execution
+    typed.fails(pe, X(id=1, type_id=11), [(None, E(type=E.INPUT, artifact_id=1))] * 2, [])
+    typed.fails(
+        pe, X(id=1, type_id=11), [(None, E(type=E.INPUT, artifact_id=1, execution_id=2))], []
+    )
+    # deliberate: an event naming no stored artifact is refused (MLMD writes it, pointing at
+    # nothing, and returns the id it names)
+    with pytest.raises(errors.InvalidArgumentError):
+        typed.ours.put_execution(X(type_id=11), [(None, E(type=E.INPUT, artifact_id=99))], [])
+    _state(typed)
+    typed.call("get_artifacts_by_context", 2)
+    typed.call("get_events_by_artifact_ids", [1, 2, 3, 4, 5])
+
+
+def test_pairs_and_edges_are_read_as_the_client_builds_its_request(typed: Both) -> None:
+    """ml_metadata's client puts put_execution's pairs and put_lineage_subgraph's edges into
+    its request: a dict is taken as an artifact's or an event's fields, and an edge's index is
+    a proto int32 (past 32 bits ValueError, before anything is sent). The adapter refused the
+    dicts (TypeError) and answered the index with OutOfRangeError."""
+    typed.call("put_execution", X(type_id=11), [({"type_id": 10}, {"type": E.INPUT})], [])
+    typed.call("put_lineage_subgraph", [X(type_id=11)], [A(type_id=10)], [], [(0, 0, {"type": 4})])
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(ValueError):
+            store.put_lineage_subgraph(
+                [X(type_id=11)], [A(type_id=10)], [], [(2**31, 0, E(type=3))]
+            )
+    _state(typed)
+    typed.call("get_events_by_artifact_ids", [4, 5])
