@@ -1208,8 +1208,6 @@ class MetadataStore:
         )
         force_reuse_context = options.force_reuse_context
         force_update_time = options.force_update_time
-        if execution is None:  # an unset execution in the request: MLMD's first check
-            raise native.InvalidArgumentError("No execution is found")
         # the pairs as ml_metadata's client puts them in its request: an artifact or an event of
         # None is an unset one (a message of another class: TypeError, the client's)
         pairs: list[tuple[Any | None, Any | None]] = []
@@ -1224,6 +1222,8 @@ class MetadataStore:
                         given_pair.event if given_pair.HasField("event") else None,
                     )
                 )
+        if execution is None:  # an unset execution in the request: MLMD's first check
+            raise native.InvalidArgumentError("No execution is found")
         # the events as given: their ids and types are checked after the nodes, as MLMD does
         event_msgs = [msg for _, msg in pairs]
         updates: dict[int, MlmdGiven] = {}

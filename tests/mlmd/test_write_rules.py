@@ -1023,5 +1023,9 @@ def test_pairs_and_edges_are_read_as_the_client_builds_its_request(typed: Both) 
             store.put_lineage_subgraph(
                 [X(type_id=11)], [A(type_id=10)], [], [(2**31, 0, E(type=3))]
             )
+        # a pair's message of another class is the client's TypeError, before the server finds
+        # the execution unset
+        with pytest.raises(TypeError):
+            store.put_execution(None, [(C(type_id=12, name="n"), None)], [])
     _state(typed)
     typed.call("get_events_by_artifact_ids", [4, 5])
