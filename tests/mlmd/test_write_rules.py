@@ -1029,3 +1029,29 @@ def test_pairs_and_edges_are_read_as_the_client_builds_its_request(typed: Both) 
             store.put_execution(None, [(C(type_id=12, name="n"), None)], [])
     _state(typed)
     typed.call("get_events_by_artifact_ids", [4, 5])
+
+
+def test_a_forced_context_the_call_itself_would_create_is_missing(typed: Both) -> None:
+    """With ``force_reuse_context`` a context given with an id must be stored: MLMD looks it up
+    and says NotFoundError. The adapter linked it when the same call's new context took that
+    id (the next context id, 2 here): the write's reference check saw the new context, so the
+    call succeeded, linked the new context twice and returned its id twice."""
+    pe = "put_execution"
+    for pairs in ([], [(A(type_id=10), E(type=E.OUTPUT))], [(None, None)]):
+        assert typed.fails(
+            pe,
+            X(type_id=11),
+            pairs,
+            [C(id=2, type_id=12, name="c2"), C(type_id=12, name="c3")],
+            force_reuse_context=True,
+        ) is (errors.NotFoundError)
+    # a context update of an id the call's new context would take: as MLMD, a missing node
+    typed.fails(
+        "put_lineage_subgraph",
+        [],
+        [],
+        [C(id=2, type_id=12, name="u"), C(type_id=12, name="c3")],
+        [],
+    )
+    _state(typed)
+    typed.call("get_contexts")
