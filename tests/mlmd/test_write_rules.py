@@ -1006,6 +1006,15 @@ def test_a_pair_without_an_artifact_links_the_one_its_event_names(typed: Both) -
     # nothing, and returns the id it names)
     with pytest.raises(errors.InvalidArgumentError):
         typed.ours.put_execution(X(type_id=11), [(None, E(type=E.INPUT, artifact_id=99))], [])
+    # deliberate: a pair with neither links nothing to the contexts (MLMD links artifact id -1,
+    # and its get_artifacts_by_context then fails with InternalError)
+    assert typed.ours.put_execution(
+        X(type_id=11), [(None, None)], [C(id=1, type_id=12, name="c1")]
+    )[1] == [-1]
+    assert [a.id for a in typed.ours.get_artifacts_by_context(1)] == []
+    typed.ref.put_execution(
+        X(type_id=11), [], [C(id=1, type_id=12, name="c1")]
+    )  # the same execution id on both
     _state(typed)
     typed.call("get_artifacts_by_context", 2)
     typed.call("get_events_by_artifact_ids", [1, 2, 3, 4, 5])
