@@ -13,7 +13,7 @@ from ..exceptions import (
 )
 from ..models import Artifact, Association, Attribution, Context, Event, Execution, Node
 from ._base import now_ms
-from .graph import GraphWriter, WriteBatch
+from .graph import GraphWriter, MissingReferencesError, WriteBatch
 from .nodes import NodeRepository, mlmd_rules_apply
 from .relations import RelationRepository
 
@@ -309,6 +309,17 @@ class CompositeWriter:
                 verified_contexts=pc.ids,
             )
             batch.checks.append(check)  # after the events': the order of the reads they replace
+            # A context given by id alone must be stored before this write: one whose id the
+            # write gives a new context of its own (the next id, named ahead) is missing, as
+            # MLMD finds it (the write's own reference check would see the new one).
+            unborn = sorted(set(pc.references) & set(pc.new_ids))
+            if unborn:
+                raise MissingReferencesError(
+                    f"no context with id {', '.join(map(str, unborn))} (given by id alone, as "
+                    "a reference to a stored one); nothing was written",
+                    "context",
+                    unborn,
+                )
         except BaseException:
             for prepared in (pc, pa, pe):
                 self.writer.ids.release(prepared.kind.value, prepared.new_ids)

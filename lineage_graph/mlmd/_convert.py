@@ -42,7 +42,9 @@ __all__ = [
     "TYPE_PROTO",
     "association_to_proto",
     "attribution_to_proto",
+    "event_ids",
     "event_to_proto",
+    "expect_node",
     "node_to_proto",
     "parent_context_to_proto",
     "to_association",
@@ -345,6 +347,24 @@ def node_to_proto(node: Artifact | Execution | Context) -> Any:
 
 
 # --------------------------------------------------------------------------- relationships
+
+
+def event_ids(msg: Any) -> tuple[int | None, int | None]:
+    """An ``Event`` message's ``(artifact_id, execution_id)`` as given: set, even to 0 or below
+    (an id MLMD never allocates: it names no node, so it matches none), or None. MLMD's
+    composite writes check an event's ids against its nodes before its type, so they are read
+    apart from :func:`to_event` (whose model has no place for an id below 1)."""
+    _expect(msg, pb.Event)
+    return (
+        msg.artifact_id if msg.HasField("artifact_id") else None,
+        msg.execution_id if msg.HasField("execution_id") else None,
+    )
+
+
+def expect_node(kind: NodeKind, msg: Any) -> None:
+    """ml_metadata's client refuses a node message of another class (``TypeError``) as it
+    builds the request, before the server checks anything."""
+    _expect(msg, NODE_PROTO[kind])
 
 
 def to_event(msg: Any) -> Event:

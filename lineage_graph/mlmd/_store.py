@@ -45,6 +45,7 @@ __all__ = ["MAX_NUM_RESULT", "MetadataStore"]
 errors: Any = _errors
 P = ParamSpec("P")
 R = TypeVar("R")
+N = TypeVar("N")
 
 #: ``(execution index, artifact index, event)`` of put_lineage_subgraph.
 EventEdge = tuple[int | None, int | None, Event]
@@ -426,23 +427,25 @@ def _require(fetch: Callable[[list[int]], Sequence[Node]], ids: set[int | None],
 
 
 def _check_edges(
-    edges: Sequence[tuple[int | None, int | None, Event | None]],
-    executions: Sequence[Node],
-    artifacts: Sequence[Node],
-) -> list[EventEdge]:
+    edges: Sequence[tuple[int | None, int | None, Any]],
+    executions: Sequence[Any],
+    artifacts: Sequence[Any],
+) -> None:
     """put_lineage_subgraph's edges are checked before anything else, as MLMD does, edge by
     edge: its event is given (None is an unset one in ml_metadata's request), then for its
     execution and then its artifact, the index is in range and, where the event names that
     node's id too, the node at the index is given with that id (MLMD checks the request: a new
-    node there is "Missing ... ID" even when the write would give it that id)."""
-    checked: list[EventEdge] = []
+    node there is "Missing ... ID" even when the write would give it that id). Read on the
+    request's messages: an id given as 0 is given (it matches no node but one given with id 0,
+    whose update MLMD then refuses), and an event's type and a node's own fields are checked
+    after every edge (MLMD checks the nodes, then each event's type as it writes it)."""
     for i, (e_index, a_index, event) in enumerate(edges):
         if event is None:
             raise native.InvalidArgumentError(f"No event found for event_edge #{i}")
-        checked.append((e_index, a_index, event))
+        artifact_id, execution_id = _convert.event_ids(event)
         for index, given, nodes, what in (
-            (e_index, event.execution_id, executions, "execution"),
-            (a_index, event.artifact_id, artifacts, "artifact"),
+            (e_index, execution_id, executions, "execution"),
+            (a_index, artifact_id, artifacts, "artifact"),
         ):
             if index is None and given is None:
                 raise native.InvalidArgumentError(
@@ -455,7 +458,8 @@ def _check_edges(
                 raise native.OutOfRangeError(
                     f"event edge #{i}: {what} index {index} is outside [0, {len(nodes)})"
                 )
-            held = nodes[index].id
+            node = nodes[index]
+            held = node.id if node.HasField("id") else None
             if given is not None and held is None:
                 raise native.InvalidArgumentError(
                     f"Missing {what} ID: event edge #{i} gives event.{what}_id {given}, but the "
@@ -466,28 +470,57 @@ def _check_edges(
                     f"{what.title()} ID mismatch: event edge #{i} gives event.{what}_id "
                     f"{given}, but the {what} at index {index} has id {held}"
                 )
-    return checked
 
 
-def _check_alignment(
-    execution: Node, artifacts: Sequence[Node], events: Sequence[Event | None]
-) -> None:
-    """put_execution's events name their nodes' ids, if at all, as MLMD checks them once it has
-    written each artifact: an event's execution_id other than the execution's, or artifact_id
-    other than its artifact's, is InvalidArgumentError. A node written new has no id yet here:
-    any id named for it counts as other (MLMD's new id could match it only by chance)."""
-    for artifact, event in zip(artifacts, events, strict=True):
-        if event is None:
+def _placed(given: Sequence[N], present: Sequence[bool]) -> list[N | None]:
+    """``given`` in order at the positions ``present`` marks, None elsewhere."""
+    it = iter(given)
+    return [next(it) if here else None for here in present]
+
+
+def _aligned_events(
+    execution: Node, artifacts: Sequence[Node | None], events: Sequence[Any], written: bool
+) -> list[Event | None]:
+    """put_execution's event messages as models, checked pair by pair as MLMD checks them once
+    it has written each artifact: an event's execution_id other than the execution's, or
+    artifact_id other than its artifact's, is InvalidArgumentError, and then an event without
+    a type. An id given as 0 or below is set and names no node: never aligned. A node to be
+    written new has no id yet here: with ``written`` False (the write goes on) an id it names
+    is left to the write, which compares it with the new id; with ``written`` True (the call is
+    refused before the write) any id named for it counts as other (MLMD's new id could match
+    it only by chance)."""
+    out: list[Event | None] = []
+    for artifact, msg in zip(artifacts, events, strict=True):
+        if msg is None:
+            out.append(None)
             continue
-        if event.execution_id is not None and event.execution_id != execution.id:
-            raise native.InvalidArgumentError(
-                f"Request's event.execution_id {event.execution_id} does not match with the "
-                "given execution"
-            )
-        if event.artifact_id is not None and event.artifact_id != artifact.id:
-            raise native.InvalidArgumentError(
-                f"Given event.artifact_id {event.artifact_id} is not aligned with the artifact"
-            )
+        artifact_id, execution_id = _convert.event_ids(msg)
+        if artifact is None:  # a pair without an artifact: its event names a stored one
+            if artifact_id is None:
+                raise native.InvalidArgumentError(
+                    "If no artifact is present, given event must have an artifact_id"
+                )
+            if artifact_id < 1:  # MLMD writes an event to it; no node has that id
+                raise native.InvalidArgumentError(f"No artifact with the given id {artifact_id}")
+        for given, held, error in (
+            (
+                execution_id,
+                execution.id,
+                f"Request's event.execution_id {execution_id} does not match with the given "
+                "execution",
+            ),
+            (
+                artifact_id,
+                artifact_id if artifact is None else artifact.id,
+                f"Given event.artifact_id {artifact_id} is not aligned with the artifact",
+            ),
+        ):
+            if given is None or given == held:
+                continue
+            if given < 1 or held is not None or written:
+                raise native.InvalidArgumentError(error)
+        out.append(_convert.to_event(msg))
+    return out
 
 
 def _declared(t: NodeType, node: Node) -> bool:
@@ -1188,17 +1221,30 @@ class MetadataStore:
         )
         force_reuse_context = options.force_reuse_context
         force_update_time = options.force_update_time
+        # the pairs as ml_metadata's client puts them in its request: an artifact or an event of
+        # None is an unset one (a message of another class: TypeError, the client's)
+        pairs: list[tuple[Any | None, Any | None]] = []
+        for pair in artifact_and_events:
+            if pair:  # (a dict is taken as the message's fields, as the request's constructor)
+                given_pair = _SERVICE.PutExecutionRequest.ArtifactAndEvent(
+                    artifact=pair[0], event=pair[1] if len(pair) == 2 else None
+                )
+                pairs.append(
+                    (
+                        given_pair.artifact if given_pair.HasField("artifact") else None,
+                        given_pair.event if given_pair.HasField("event") else None,
+                    )
+                )
         if execution is None:  # an unset execution in the request: MLMD's first check
             raise native.InvalidArgumentError("No execution is found")
-        pairs = [pair for pair in artifact_and_events if pair]
+        # the events as given: their ids and types are checked after the nodes, as MLMD does
+        event_msgs = [msg for _, msg in pairs]
         updates: dict[int, MlmdGiven] = {}
         [model] = self._nodes(NodeKind.EXECUTION, [execution])
         _given(updates, [execution], [model], force_update_time=force_update_time)
-        artifacts = self._nodes(NodeKind.ARTIFACT, [pair[0] for pair in pairs], updates)
-        events = [
-            _convert.to_event(pair[1]) if len(pair) == 2 and pair[1] is not None else None
-            for pair in pairs
-        ]
+        given = self._nodes(NodeKind.ARTIFACT, [a for a, _ in pairs if a is not None], updates)
+        # a pair without an artifact: its event names a stored one (see _aligned_events)
+        artifacts = _placed(given, [a is not None for a, _ in pairs])
         context_msgs = list(contexts or ())
         linked = _convert.to_contexts(context_msgs, force_reuse=force_reuse_context)
         _given(updates, context_msgs, linked)
@@ -1206,29 +1252,49 @@ class MetadataStore:
         # id-only reference), not written
         typed = not force_reuse_context
         try:
-            self._precheck([*artifacts, model, *linked], typed_context_updates=typed)
+            self._precheck([*given, model, *linked], typed_context_updates=typed)
         except native.NotFoundError:
             # an unknown type id: of an artifact that the flag makes an update? (reads only on
             # this error path)
-            reused = artifacts
+            reused = given
             if reuse_artifact_if_already_exist_by_external_id:
-                reused = self._by_external_id(artifacts)
+                reused = self._by_external_id(given)
             try:
                 self._precheck([*reused, model, *linked], typed_context_updates=typed)
             except native.NotFoundError:
                 # a context's: MLMD writes the artifacts and their events before it looks the
                 # contexts' types up, so an event not aligned with its nodes comes first
                 self._precheck([*reused, model])
-                _check_alignment(model, reused, events)
+                _aligned_events(
+                    model, _placed(reused, [a is not None for a in artifacts]), event_msgs, True
+                )
                 raise
+        # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
+        # id, a property), before the contexts' (MLMD writes the events first)
+        events = _aligned_events(model, artifacts, event_msgs, False)
+        # A pair without an artifact links the stored artifact its event names (a reference:
+        # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).
+        written: list[int] = []
+        write_pairs: list[tuple[Artifact, Event | None]] = []
+        for i, (artifact, event) in enumerate(zip(artifacts, events, strict=True)):
+            if artifact is None and event is not None:
+                assert event.artifact_id is not None  # (_aligned_events)
+                artifact = Artifact.model_construct(id=event.artifact_id)
+            if artifact is not None:
+                written.append(i)
+                write_pairs.append((artifact, event))
         with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
-            return self._store.put_execution(
+            execution_id, artifact_ids, context_ids = self._store.put_execution(
                 model,
-                list(zip(artifacts, events, strict=True)),
+                write_pairs,
                 linked,
                 reuse_context_if_already_exist=reuse_context_if_already_exist,
                 reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
             )
+        placed = [-1] * len(pairs)
+        for i, artifact_id in zip(written, artifact_ids, strict=True):
+            placed[i] = artifact_id
+        return execution_id, placed, context_ids
 
     @_mlmd_errors
     @_writes
@@ -1255,15 +1321,38 @@ class MetadataStore:
             options.reuse_artifact_if_already_exist_by_external_id
         )
         given: dict[int, MlmdGiven] = {}
-        e_models = self._nodes(NodeKind.EXECUTION, executions or (), given)
-        a_models = self._nodes(NodeKind.ARTIFACT, artifacts or (), given)
+        executions = list(executions or ())
+        artifacts = list(artifacts or ())
         contexts = list(contexts or ())
+        for kind, msgs in (
+            (NodeKind.EXECUTION, executions),
+            (NodeKind.ARTIFACT, artifacts),
+            (NodeKind.CONTEXT, contexts),
+        ):
+            for msg in msgs:  # a message of another class: TypeError (the client's), first
+                _convert.expect_node(kind, msg)
+        # each edge as the client adds it to its request (None: TypeError, as it iterates the
+        # edges; an index a proto int32: a float is TypeError, past 32 bits ValueError, True 1;
+        # an event of None unset, a dict its fields)
+        event_edges = [
+            (
+                edge.execution_index if edge.HasField("execution_index") else None,
+                edge.artifact_index if edge.HasField("artifact_index") else None,
+                edge.event if edge.HasField("event") else None,
+            )
+            for edge in (
+                _SERVICE.PutLineageSubgraphRequest.EventEdge(
+                    execution_index=e_index, artifact_index=a_index, event=ev
+                )
+                for e_index, a_index, ev in event_edges
+            )
+        ]
+        # the edges on the request as given, before the nodes' own checks (an id 0 is one)
+        _check_edges(event_edges, executions, artifacts)
+        e_models = self._nodes(NodeKind.EXECUTION, executions, given)
+        a_models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
         c_models = _convert.to_contexts(contexts)
         _given(given, contexts, c_models)
-        given_edges = [
-            (e, a, None if ev is None else _convert.to_event(ev)) for e, a, ev in event_edges
-        ]
-        edges = _check_edges(given_edges, e_models, a_models)
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
         # then their properties), then the executions alike, all before it writes any node (a
         # property error comes before a name taken or an update of a missing node), then the
@@ -1281,6 +1370,8 @@ class MetadataStore:
         # reuse_context_if_already_exist) too: the native write links such a one as stored
         for i, m in enumerate(c_models):
             self._check_declared(m, i)
+        # each event's type last, edge by edge (MLMD checks it as it writes the event)
+        edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
         with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(
                 e_models,

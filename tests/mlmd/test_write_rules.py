@@ -975,3 +975,146 @@ def test_put_execution_refuses_a_context_update_without_its_type_id(typed: Both)
     typed.call("put_contexts", [C(id=2, name="c2b")])
     _state(typed)
     typed.call("get_contexts_by_execution", 3)
+
+
+def test_an_events_id_given_as_0_names_no_node(typed: Both) -> None:
+    """An event's ``artifact_id`` or ``execution_id`` set to 0 is given (proto2: set), and MLMD
+    never allocates id 0: a put_lineage_subgraph edge whose event names 0 for an indexed node
+    is "Missing ID" (a new node) or "ID mismatch" (a stored one), and a put_execution event
+    naming 0 is not aligned with its node: InvalidArgumentError, nothing written. The adapter
+    read 0 as unset and wrote the event to the node at the index."""
+    pl, pe = "put_lineage_subgraph", "put_execution"
+    for ids in ({"artifact_id": 0}, {"execution_id": 0}):
+        typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, E(type=E.INPUT, **ids))])
+        typed.fails(
+            pl, [X(id=1, type_id=11)], [A(id=2, type_id=10)], [], [(0, 0, E(type=E.INPUT, **ids))]
+        )
+        typed.fails(pe, X(type_id=11), [(A(type_id=10), E(type=E.INPUT, **ids))], [])
+        typed.fails(pe, X(id=1, type_id=11), [(A(id=2, type_id=10), E(type=E.OUTPUT, **ids))], [])
+    _state(typed)
+
+
+def test_an_events_type_is_checked_after_its_nodes_and_edges(typed: Both) -> None:
+    """MLMD checks an event's type as it writes the event: after every put_lineage_subgraph
+    edge's indices and ids and after the nodes' types, and in put_execution after the
+    execution's and every artifact's type. The adapter refused an event without a type first
+    (InvalidArgumentError where MLMD says NotFoundError or OutOfRangeError), and a node given
+    with id 0 before an edge's index out of range."""
+    pl, pe = "put_lineage_subgraph", "put_execution"
+    untyped = E()
+    assert typed.fails(pl, [X(type_id=11)], [A(type_id=99)], [], [(0, 0, untyped)]) is (
+        errors.NotFoundError
+    )
+    assert typed.fails(
+        pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, untyped), (0, 3, E(type=E.INPUT))]
+    ) is (errors.OutOfRangeError)
+    assert typed.fails(pl, [], [A(id=0, type_id=10)], [], [(1, None, E(execution_id=1))]) is (
+        errors.OutOfRangeError
+    )
+    assert typed.fails(
+        pe, X(type_id=11), [(A(type_id=10), untyped), (A(type_id=99), None)], []
+    ) is (errors.NotFoundError)
+    assert typed.fails(pe, X(type_id=99), [(A(type_id=10), untyped)], []) is (errors.NotFoundError)
+    # with only the type missing, it is refused as before
+    assert typed.fails(pl, [X(type_id=11)], [A(type_id=10)], [], [(0, 0, untyped)]) is (
+        errors.InvalidArgumentError
+    )
+    assert typed.fails(
+        pe, X(type_id=11), [(A(type_id=10), untyped)], [C(type_id=99, name="n")]
+    ) is (errors.InvalidArgumentError)
+    _state(typed)
+
+
+def test_lineage_subgraph_edges_of_none_are_a_type_error(typed: Both) -> None:
+    """ml_metadata's client iterates ``event_edges`` as it builds its request: ``None`` is
+    TypeError there, before anything is sent (the node lists of None are empty ones)."""
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(TypeError):
+            store.put_lineage_subgraph([X(type_id=11)], [A(type_id=10)], [], None)
+    assert typed.call("put_lineage_subgraph", None, None, None, []) == ([], [], [])
+    _state(typed)
+
+
+def test_a_pair_without_an_artifact_links_the_one_its_event_names(typed: Both) -> None:
+    """put_execution's pair with no artifact (None: unset in ml_metadata's request) links the
+    stored artifact its event names: the event is written, the artifact linked to the
+    contexts, its id returned. With no event either, the pair writes nothing and its id is -1.
+    An event naming no artifact is InvalidArgumentError. The adapter refused every such pair
+    with a TypeError."""
+    pe = "put_execution"
+    typed.call(
+        pe,
+        X(type_id=11),
+        [(None, E(type=E.INPUT, artifact_id=2)), (A(type_id=10), E(type=E.OUTPUT))],
+        [C(type_id=12, name="c2")],
+    )
+    typed.call(pe, X(type_id=11), [(None, None), (None,), (A(type_id=10), E(type=E.OUTPUT))], [])
+    typed.fails(pe, X(type_id=11), [(None, E(type=E.INPUT))], [])
+    typed.fails(pe, X(type_id=11), [(None, E(artifact_id=1))], [])  # no type
+    # the same event twice, and an event of another execution
+    typed.fails(pe, X(id=1, type_id=11), [(None, E(type=E.INPUT, artifact_id=1))] * 2, [])
+    typed.fails(
+        pe, X(id=1, type_id=11), [(None, E(type=E.INPUT, artifact_id=1, execution_id=2))], []
+    )
+    # deliberate: an event naming no stored artifact is refused (MLMD writes it, pointing at
+    # nothing, and returns the id it names)
+    with pytest.raises(errors.InvalidArgumentError):
+        typed.ours.put_execution(X(type_id=11), [(None, E(type=E.INPUT, artifact_id=99))], [])
+    # deliberate: a pair with neither links nothing to the contexts (MLMD links artifact id -1,
+    # and its get_artifacts_by_context then fails with InternalError)
+    assert typed.ours.put_execution(
+        X(type_id=11), [(None, None)], [C(id=1, type_id=12, name="c1")]
+    )[1] == [-1]
+    assert [a.id for a in typed.ours.get_artifacts_by_context(1)] == []
+    typed.ref.put_execution(
+        X(type_id=11), [], [C(id=1, type_id=12, name="c1")]
+    )  # the same execution id on both
+    _state(typed)
+    typed.call("get_artifacts_by_context", 2)
+    typed.call("get_events_by_artifact_ids", [1, 2, 3, 4, 5])
+
+
+def test_pairs_and_edges_are_read_as_the_client_builds_its_request(typed: Both) -> None:
+    """ml_metadata's client puts put_execution's pairs and put_lineage_subgraph's edges into
+    its request: a dict is taken as an artifact's or an event's fields, and an edge's index is
+    a proto int32 (past 32 bits ValueError, before anything is sent). The adapter refused the
+    dicts (TypeError) and answered the index with OutOfRangeError."""
+    typed.call("put_execution", X(type_id=11), [({"type_id": 10}, {"type": E.INPUT})], [])
+    typed.call("put_lineage_subgraph", [X(type_id=11)], [A(type_id=10)], [], [(0, 0, {"type": 4})])
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(ValueError):
+            store.put_lineage_subgraph(
+                [X(type_id=11)], [A(type_id=10)], [], [(2**31, 0, E(type=3))]
+            )
+        # a pair's message of another class is the client's TypeError, before the server finds
+        # the execution unset
+        with pytest.raises(TypeError):
+            store.put_execution(None, [(C(type_id=12, name="n"), None)], [])
+    _state(typed)
+    typed.call("get_events_by_artifact_ids", [4, 5])
+
+
+def test_a_forced_context_the_call_itself_would_create_is_missing(typed: Both) -> None:
+    """With ``force_reuse_context`` a context given with an id must be stored: MLMD looks it up
+    and says NotFoundError. The adapter linked it when the same call's new context took that
+    id (the next context id, 2 here): the write's reference check saw the new context, so the
+    call succeeded, linked the new context twice and returned its id twice."""
+    pe = "put_execution"
+    for pairs in ([], [(A(type_id=10), E(type=E.OUTPUT))], [(None, None)]):
+        assert typed.fails(
+            pe,
+            X(type_id=11),
+            pairs,
+            [C(id=2, type_id=12, name="c2"), C(type_id=12, name="c3")],
+            force_reuse_context=True,
+        ) is (errors.NotFoundError)
+    # a context update of an id the call's new context would take: as MLMD, a missing node
+    typed.fails(
+        "put_lineage_subgraph",
+        [],
+        [],
+        [C(id=2, type_id=12, name="u"), C(type_id=12, name="c3")],
+        [],
+    )
+    _state(typed)
+    typed.call("get_contexts")
