@@ -42,7 +42,7 @@ from ._encoding import MAX_KEY_BYTES, check_key, check_text
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import redact_secrets, strip_credentials
 from ._repositories.cache import same_value
-from ._repositories.types import check_type_identity
+from ._repositories.types import check_type_identity, type_key
 from .exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -352,6 +352,9 @@ def _ensure_node_types(
     for node, label, checked in nodes:
         if not _registers_type(node) or node.type is None:
             continue
+        # A model built without validation may name its type by a dict or list: a bare
+        # "TypeError: unhashable type" here (run.output(Artifact.model_construct(...))).
+        type_key(node.type, node.type_version)
         key = (node.kind, node.type)
         if key not in plan:
             try:

@@ -421,6 +421,10 @@ def test_a_step_flag_that_is_not_a_bool_is_refused(store: LineageStore, flag: st
         (("Model",), {"properties": {"a": object()}}, "unsupported property value"),
         (("Model",), {"key": 5}, "output key"),
         (("Model",), {"key": ""}, "output key"),
+        # built without validation, naming its type by a dict or list: a bare TypeError
+        # ("unhashable type") from the registration of the output's type
+        ((Artifact.model_construct(type={"a": 1}),), {}, "type's name and version are strings"),
+        ((Artifact.model_construct(type=["Model"]),), {}, "type's name and version are strings"),
     ],
 )
 def test_a_bad_output_is_refused_when_declared(
