@@ -14,6 +14,7 @@ from .._encoding import (
     check_indexed,
     check_key,
     check_text,
+    check_unicode,
     decode_properties,
     encode_properties,
     escape_name,
@@ -232,6 +233,9 @@ class NodeRepository(Repository, Generic[N]):
                 kind = kind_of(value)
             except ValueError as exc:
                 raise InvalidArgumentError(f"{node_label}: property {name!r}: {exc}") from None
+            check_unicode(f"{node_label}: property name", name)
+            if kind == PropertyType.STRING:
+                check_unicode(f"{node_label}: property {name!r}", value)
             if scope == "p":
                 declared = t.properties.get(name)
                 if declared is None:
@@ -278,7 +282,7 @@ class NodeRepository(Repository, Generic[N]):
                     raise InvalidArgumentError(f"{label}: {name} {value!r} is not a known state")
                 value = int(value)
             elif isinstance(value, str):
-                check_text(name, value)
+                check_text(f"{label}: {name}", value)
                 if name in _COMMON:
                     check_key(name, value)
             elif value is not None:

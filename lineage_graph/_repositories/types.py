@@ -9,7 +9,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._encoding import MAX_KEY_BYTES, check_key, check_text, escape_name, unescape_name
+from .._encoding import (
+    MAX_KEY_BYTES,
+    check_key,
+    check_text,
+    check_unicode,
+    escape_name,
+    unescape_name,
+)
 from ..exceptions import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -196,6 +203,8 @@ class TypeRepository(Repository):
         check_type_identity(t.name, t.version)
         for field in ("description", "external_id"):
             check_text(f"type {field}", getattr(t, field))
+        for name in t.properties:
+            check_unicode(f"{t.kind.type_label} {t.name!r}: property name", name)
         check_key("type external_id", t.external_id)
         kind = t.kind
         lost_create = False

@@ -798,6 +798,42 @@ def test_a_node_naming_its_type_or_key_by_a_dict_or_list_is_refused(
         assert snapshot(typed) == before, f"call #{i}"
 
 
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"uri": "data-\udcff.csv"}, "artifact #1: uri must be valid Unicode"),
+        ({"name": "m\ud800"}, "artifact #1: name must be valid Unicode"),
+        ({"external_id": "\udfff"}, "artifact #1: external_id must be valid Unicode"),
+        ({"properties": {"split": "\ud800"}}, "artifact #1: property 'split' must be valid"),
+        ({"custom_properties": {"a\ud800": 1}}, "artifact #1: property name must be valid"),
+    ],
+    ids=["uri", "name", "external_id", "value", "property name"],
+)
+def test_a_lone_surrogate_is_refused_naming_its_node_and_field(
+    typed: LineageStore, fields: dict[str, Any], named: str
+) -> None:
+    """No engine carries a lone surrogate (``os.fsdecode`` of a file name that is not UTF-8):
+    the engine's client refused the whole statement ("text must be valid Unicode ... in a value
+    or name"), which named neither the node of the batch nor the field."""
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError, match=re.escape(named)):
+        typed.put_artifacts(
+            [Artifact(type="DataSet", uri="/good"), Artifact(type="DataSet", **fields)]
+        )
+    with pytest.raises(InvalidArgumentError, match=re.escape(named)):
+        typed.put_execution(
+            Execution(type="Trainer"),
+            [
+                (Artifact(type="DataSet", uri="/good"), Event(type="INPUT")),
+                (Artifact(type="DataSet", **fields), Event(type="OUTPUT")),
+            ],
+        )
+    assert snapshot(typed) == before
+    with pytest.raises(InvalidArgumentError, match=re.escape("property name must be valid")):
+        typed.put_artifact_type(ArtifactType(name="DataSet", properties={"\ud800": "INT"}))
+    assert snapshot(typed) == before
+
+
 def _kinds_changed_in_place() -> ArtifactType:
     t = ArtifactType(name="Changed", properties={"a": PropertyType.INT})
     t.properties["b"] = PropertyType.UNKNOWN  # a dict is not validated when changed
