@@ -166,8 +166,8 @@ def check_unicode(field: str, value: str | None) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise InvalidArgumentError(
-                f"{field} must be valid Unicode: {exc.reason} "
-                f"({value[exc.start : exc.end]!r} at index {exc.start})"
+                f"{field} must be valid Unicode (no lone surrogate): "
+                f"{value[exc.start : exc.end]!r} at index {exc.start}"
             ) from None
 
 

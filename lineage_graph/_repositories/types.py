@@ -52,13 +52,7 @@ def check_type_identity(name: str, version: str | None) -> None:
     a later one would be refused."""
     key = type_key(name, version)  # first: it refuses a name or version that is no str
     for field, text in (("type name", name), ("type version", version)):
-        check_text(field, text)
-        try:
-            (text or "").encode("utf-8")
-        except UnicodeEncodeError:  # no engine carries one; it was refused by the engine
-            raise InvalidArgumentError(
-                f"{field} must be valid Unicode (no lone surrogate): {text!r:.80}"
-            ) from None
+        check_text(field, text)  # (a lone surrogate too: no engine carries one)
     # The name and version are unique together through their JSON type key (never starts or
     # ends with whitespace; control characters escaped): only its length is limited.
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
