@@ -150,9 +150,25 @@ def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
 
 
 def check_text(field: str, value: str | None) -> None:
-    """Plain text fields (names, uris) are sent as-is: NUL cannot be stored in them."""
+    """Plain text fields (names, uris) are sent as-is: NUL cannot be stored in them, nor a lone
+    surrogate (:func:`check_unicode`)."""
     if value is not None and "\x00" in value:
         raise InvalidArgumentError(f"{field} must not contain a NUL character")
+    check_unicode(field, value)
+
+
+def check_unicode(field: str, value: str | None) -> None:
+    """Text no engine can carry (a lone surrogate: not UTF-8) is refused naming its field. The
+    engine's client refused it for the whole statement ("text must be valid Unicode ... in a
+    value or name"), which did not say which node of a batch, nor which field, held it."""
+    if value is not None and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidArgumentError(
+                f"{field} must be valid Unicode (no lone surrogate): "
+                f"{value[exc.start : exc.end]!r} at index {exc.start}"
+            ) from None
 
 
 #: Longest text (UTF-8 bytes) stored in an indexed property: unique keys (names, external ids,

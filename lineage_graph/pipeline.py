@@ -41,8 +41,9 @@ from pydantic import BaseModel, ValidationError
 from ._encoding import MAX_KEY_BYTES, check_key, check_text
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import redact_secrets, strip_credentials
+from ._repositories._base import check_positive_id
 from ._repositories.cache import same_value
-from ._repositories.types import check_type_identity
+from ._repositories.types import check_type_identity, type_key
 from .exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -352,6 +353,9 @@ def _ensure_node_types(
     for node, label, checked in nodes:
         if not _registers_type(node) or node.type is None:
             continue
+        # A model built without validation may name its type by a dict or list: a bare
+        # "TypeError: unhashable type" here (run.output(Artifact.model_construct(...))).
+        type_key(node.type, node.type_version)
         key = (node.kind, node.type)
         if key not in plan:
             try:
@@ -544,6 +548,10 @@ def _as_artifact(value: ArtifactLike, what: str) -> Artifact:
         )
     if isinstance(value, int) and value <= 0:  # (pydantic's ValidationError, untyped)
         raise InvalidArgumentError(f"{what}: an artifact id is a positive int, got {value}")
+    if isinstance(value, Artifact) and value.id is not None:
+        # a model built without validation: a list id escaped as "unhashable type" from the
+        # check that each input is read once
+        check_positive_id(what, "id", value.id)
     # past int64 too: pydantic's ValidationError, untyped, unless built as the other models are
     return _built(Artifact, what, id=value) if isinstance(value, int) else value
 
@@ -832,6 +840,14 @@ class Run:
                 self._bare_contexts.add(len(out))
                 out.append(_built(Context, "context", type=self.context_type, name=c))
             elif isinstance(c, Context):
+                name = getattr(c, "name", None)
+                if not isinstance(name, str):
+                    # built without validation (Context.model_construct(id=7)): an
+                    # AttributeError below, or a list name an "unhashable type"
+                    raise InvalidArgumentError(
+                        f"context #{len(out)}: a Context's name is a str, got {name!r:.80} "
+                        "(give the stored context as read, or its name)"
+                    )
                 if c.id is None and c.type_id is None and not c.type:
                     # (refused by the entry write, after the run's types were registered)
                     raise InvalidArgumentError(
@@ -2561,7 +2577,12 @@ def _admits_float(annotation: Any) -> bool:
 
 def _identity(artifact: Artifact) -> int:
     """One artifact, stored (its id) or new (the object)."""
-    return artifact.id if artifact.id is not None else -id(artifact)
+    if artifact.id is None:
+        return -id(artifact)
+    # a model built without validation may hold anything: a list id was a bare "unhashable
+    # type" from a step's arguments
+    check_positive_id("artifact", "id", artifact.id)
+    return artifact.id
 
 
 def _artifacts_in(value: Any, depth: int = 0) -> list[Artifact]:

@@ -425,7 +425,9 @@ class CacheRepository(Repository):
         if isinstance(item, Artifact):
             if item.id is None:
                 raise InvalidArgumentError(f"{what}: the artifact has no id (store it)")
-            return item.id
+            item = item.id  # checked as an id given alone: a model built without validation
+            # may hold a list (a bare "unhashable type"), a str (a bare TypeError) or True
+            # (taken for artifact 1)
         if isinstance(item, int) and not isinstance(item, bool) and item > 0:
             return item
         raise InvalidArgumentError(

@@ -226,6 +226,10 @@ class CompositeWriter:
         execution_mask: Sequence[str] | None = None,
     ) -> tuple[WriteBatch, tuple[list[int], list[int], list[int]]]:
         """The write of one try, not run (its new ids taken), and the ids it returns."""
+        # Before the reuse look-ups, which key the nodes by these fields.
+        self.executions.check_models(executions)
+        self.artifacts.check_models(artifacts)
+        self.contexts.check_models(contexts)
         now = now_ms()
         artifact_at = list(range(len(artifacts)))
         if reuse_artifacts:

@@ -14,6 +14,7 @@ from .._encoding import (
     check_indexed,
     check_key,
     check_text,
+    check_unicode,
     decode_properties,
     encode_properties,
     escape_name,
@@ -232,6 +233,9 @@ class NodeRepository(Repository, Generic[N]):
                 kind = kind_of(value)
             except ValueError as exc:
                 raise InvalidArgumentError(f"{node_label}: property {name!r}: {exc}") from None
+            check_unicode(f"{node_label}: property name", name)
+            if kind == PropertyType.STRING:
+                check_unicode(f"{node_label}: property {name!r}", value)
             if scope == "p":
                 declared = t.properties.get(name)
                 if declared is None:
@@ -278,7 +282,7 @@ class NodeRepository(Repository, Generic[N]):
                     raise InvalidArgumentError(f"{label}: {name} {value!r} is not a known state")
                 value = int(value)
             elif isinstance(value, str):
-                check_text(name, value)
+                check_text(f"{label}: {name}", value)
                 if name in _COMMON:
                     check_key(name, value)
             elif value is not None:
@@ -384,6 +388,39 @@ class NodeRepository(Repository, Generic[N]):
             # Unknown paths are ignored, as MLMD does.
         return props, touched, stray - touched
 
+    def check_models(self, nodes: Sequence[Node]) -> None:
+        """The fields a write looks nodes up by (ids, the type's name and version, the name,
+        the external id) and the property maps, each of its Python type, before anything is
+        looked up: a model built without validation (``model_construct``) or changed in place
+        may hold anything there, and a dict or list named as a type, a name or a type id
+        escaped as ``TypeError: unhashable type`` from the type cache or a write's reuse
+        look-ups. (What a str holds is checked where it is stored, ``_base_fields``.)"""
+        label_of = self.kind.value.lower()
+        for index, node in enumerate(nodes):
+            if not isinstance(node, _MODEL[self.kind]):
+                raise InvalidArgumentError(
+                    f"expected {_MODEL[self.kind].__name__}, got {type(node).__name__}"
+                )
+            for name in ("id", "type_id"):  # checked again: see _base_fields
+                if (value := getattr(node, name, None)) is not None:
+                    check_positive_id(f"{label_of} #{index}", name, value)
+            for name in ("type", "type_version", "name", "external_id"):
+                value = getattr(node, name, None)
+                if value is not None and not isinstance(value, str):
+                    raise InvalidArgumentError(
+                        f"{label_of} #{index}: {name} must be a str or None, got "
+                        f"{type(value).__name__} {value!r:.80}"
+                    )
+            for scope in ("properties", "custom_properties"):  # likewise (an AttributeError)
+                values = getattr(node, scope, None)
+                if not isinstance(values, dict) or not all(
+                    isinstance(k, str) and k for k in values
+                ):
+                    raise InvalidArgumentError(
+                        f"{label_of} #{index}: {scope} must be a dict of non-empty str names, "
+                        f"got {values!r:.80}"
+                    )
+
     def prepare(
         self,
         nodes: Sequence[Node],
@@ -399,23 +436,7 @@ class NodeRepository(Repository, Generic[N]):
         now = now_ms() if now is None else now
         label_of = self.kind.value.lower()
         prepared = PreparedNodes(self.kind)
-        for index, node in enumerate(nodes):
-            if not isinstance(node, _MODEL[self.kind]):
-                raise InvalidArgumentError(
-                    f"expected {_MODEL[self.kind].__name__}, got {type(node).__name__}"
-                )
-            for name in ("id", "type_id"):  # checked again: see _base_fields
-                if (value := getattr(node, name)) is not None:
-                    check_positive_id(f"{label_of} #{index}", name, value)
-            for scope in ("properties", "custom_properties"):  # likewise (an AttributeError)
-                values = getattr(node, scope, None)
-                if not isinstance(values, dict) or not all(
-                    isinstance(k, str) and k for k in values
-                ):
-                    raise InvalidArgumentError(
-                        f"{label_of} #{index}: {scope} must be a dict of non-empty str names, "
-                        f"got {values!r:.80}"
-                    )
+        self.check_models(nodes)
         # Every path counts, as in MLMD: a mask of only unknown paths ("" included) updates
         # nothing; only an empty mask is a whole update.
         mask = list(field_mask or [])

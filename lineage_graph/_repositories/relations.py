@@ -108,6 +108,13 @@ def _check_event(i: int, event: Event) -> None:
         raise InvalidArgumentError(
             f"event #{i}: needs a type (INPUT, OUTPUT, DECLARED_INPUT...), got {event.type!r}"
         )
+    if not isinstance(event.path, list | tuple):
+        # A str was written as its characters (path="ab": ["a", "b"]), bytes as their codes,
+        # a dict as its keys; a number escaped as "TypeError: 'int' object is not iterable".
+        raise InvalidArgumentError(
+            f"event #{i}: path is a list of steps, got {type(event.path).__name__} "
+            f"{event.path!r:.80}"
+        )
     for step in event.path:
         if type(step) is not str and not _int64(step):
             raise InvalidArgumentError(

@@ -9,7 +9,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._encoding import MAX_KEY_BYTES, check_key, check_text, escape_name, unescape_name
+from .._encoding import (
+    MAX_KEY_BYTES,
+    check_key,
+    check_text,
+    check_unicode,
+    escape_name,
+    unescape_name,
+)
 from ..exceptions import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -45,13 +52,7 @@ def check_type_identity(name: str, version: str | None) -> None:
     a later one would be refused."""
     key = type_key(name, version)  # first: it refuses a name or version that is no str
     for field, text in (("type name", name), ("type version", version)):
-        check_text(field, text)
-        try:
-            (text or "").encode("utf-8")
-        except UnicodeEncodeError:  # no engine carries one; it was refused by the engine
-            raise InvalidArgumentError(
-                f"{field} must be valid Unicode (no lone surrogate): {text!r:.80}"
-            ) from None
+        check_text(field, text)  # (a lone surrogate too: no engine carries one)
     # The name and version are unique together through their JSON type key (never starts or
     # ends with whitespace; control characters escaped): only its length is limited.
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
@@ -196,6 +197,8 @@ class TypeRepository(Repository):
         check_type_identity(t.name, t.version)
         for field in ("description", "external_id"):
             check_text(f"type {field}", getattr(t, field))
+        for name in t.properties:
+            check_unicode(f"{t.kind.type_label} {t.name!r}: property name", name)
         check_key("type external_id", t.external_id)
         kind = t.kind
         lost_create = False

@@ -46,6 +46,12 @@ def ref_of(node: Node | NodeRef) -> NodeRef:
         )
     if node.id is None:
         raise InvalidArgumentError(f"this {node.kind.value.lower()} has no id: store it first")
+    if isinstance(node.id, bool) or not isinstance(node.id, int):
+        # a model built without validation: a list id escaped as "unhashable type" from the
+        # start's de-duplication, a str one named no node
+        raise InvalidArgumentError(
+            f"this {node.kind.value.lower()}'s id must be an int, got {node.id!r:.80}"
+        )
     return NodeRef(node.kind, node.id)
 
 
@@ -198,6 +204,11 @@ class NodeFilter:
         checked = None if properties is None else _checked_properties(properties)
         if isinstance(refs, NodeRef | Node):  # one node (a NodeRef is a tuple: its kind and id
             refs = [refs]  # were taken for two nodes, "got NodeKind")
+        if refs is not None and not isinstance(refs, Iterable):  # a bare TypeError
+            raise InvalidArgumentError(
+                "NodeFilter refs must be a NodeRef, a stored node or a collection of them, "
+                f"got {type(refs).__name__}"
+            )
         ref_set = None if refs is None else frozenset(ref_of(r) for r in refs)
         object.__setattr__(self, "kinds", kind_set)
         object.__setattr__(self, "types", type_set)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -582,6 +583,12 @@ UNVALIDATED: list[tuple[str, Any, str]] = [
     ("path step a bool", _path_changed_in_place(True), "a path step"),
     ("path step past int64", _path_changed_in_place(2**70), "a path step"),
     ("path step None", _path_changed_in_place(None), "a path step"),
+    # a str was stored as its characters (["a", "b"]), bytes as their codes, a dict as its
+    # keys; a number was a bare TypeError ("'int' object is not iterable")
+    ("path a str", Event.model_construct(type=EventType.INPUT, path="ab"), "path is a list"),
+    ("path bytes", Event.model_construct(type=EventType.INPUT, path=b"ab"), "path is a list"),
+    ("path a dict", Event.model_construct(type=EventType.INPUT, path={7: 1}), "path is a list"),
+    ("path an int", Event.model_construct(type=EventType.INPUT, path=5), "path is a list"),
     ("event type UNKNOWN", Event.model_construct(type=EventType.UNKNOWN), "needs a type"),
     ("event type an int", Event.model_construct(type=3), "needs a type"),
     ("event type a name", Event.model_construct(type="INPUT"), "needs a type"),
@@ -776,6 +783,101 @@ def test_a_context_renamed_earlier_in_the_call_is_not_reused_by_its_old_name(
     assert snapshot(typed) == before
     assert put([again, rename]) == [held, held]
     assert [c.name for c in typed.get_contexts_by_id([held])] == ["new"]
+
+
+#: A node's fields the writes look nodes up by, built without validation: each escaped as a bare
+#: ``TypeError: unhashable type`` from the type cache or a composite write's reuse look-ups.
+UNHASHABLE_KEYS: list[tuple[str, Any]] = [
+    ("type", {"a": 1}),
+    ("type", ["DataSet"]),
+    ("type_version", ["1"]),
+    ("type_id", [1]),
+    ("name", {"a": 1}),
+    ("external_id", ["x"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), UNHASHABLE_KEYS, ids=[f"{f} {v!r}" for f, v in UNHASHABLE_KEYS]
+)
+def test_a_node_naming_its_type_or_key_by_a_dict_or_list_is_refused(
+    typed: LineageStore, field: str, value: object
+) -> None:
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/keep")])
+    typed.put_contexts([Context(type="Experiment", name="a")])
+    before = snapshot(typed)
+
+    def node(model: Any, **fields: Any) -> Any:
+        return model.model_construct(**{**fields, field: value})
+
+    def artifact() -> Artifact:
+        return node(Artifact, type="DataSet", uri="/new")  # type: ignore[no-any-return]
+
+    def execution() -> Execution:
+        return node(Execution, type="Trainer")  # type: ignore[no-any-return]
+
+    def context() -> Context:
+        return node(Context, type="Experiment", name="new")  # type: ignore[no-any-return]
+
+    reuse = {"reuse_context_if_already_exist": True}
+    reuse_both = {**reuse, "reuse_artifact_if_already_exist_by_external_id": True}
+    calls: list[Callable[[], object]] = [
+        lambda: typed.put_artifacts([Artifact(type="DataSet", uri="/good"), artifact()]),
+        lambda: typed.put_executions([execution()]),
+        lambda: typed.put_contexts([context()]),
+        lambda: typed.put_execution(execution(), [(Artifact(id=aid), Event(type="INPUT"))]),
+        lambda: typed.put_execution(Execution(type="Trainer"), [], [context()], **reuse),
+        lambda: typed.put_execution(
+            Execution(type="Trainer"), [(artifact(), Event(type="OUTPUT"))], [], **reuse_both
+        ),
+        lambda: typed.put_lineage_subgraph(
+            [Execution(type="Trainer")],
+            [artifact()],
+            [context()],
+            [(0, 0, Event(type="OUTPUT"))],
+            **reuse_both,
+        ),
+    ]
+    for i, call in enumerate(calls):
+        with pytest.raises(InvalidArgumentError, match=f"{field} must be a"):
+            call()
+        assert snapshot(typed) == before, f"call #{i}"
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"uri": "data-\udcff.csv"}, "artifact #1: uri must be valid Unicode"),
+        ({"name": "m\ud800"}, "artifact #1: name must be valid Unicode"),
+        ({"external_id": "\udfff"}, "artifact #1: external_id must be valid Unicode"),
+        ({"properties": {"split": "\ud800"}}, "artifact #1: property 'split' must be valid"),
+        ({"custom_properties": {"a\ud800": 1}}, "artifact #1: property name must be valid"),
+    ],
+    ids=["uri", "name", "external_id", "value", "property name"],
+)
+def test_a_lone_surrogate_is_refused_naming_its_node_and_field(
+    typed: LineageStore, fields: dict[str, Any], named: str
+) -> None:
+    """No engine carries a lone surrogate (``os.fsdecode`` of a file name that is not UTF-8):
+    the engine's client refused the whole statement ("text must be valid Unicode ... in a value
+    or name"), which named neither the node of the batch nor the field."""
+    before = snapshot(typed)
+    with pytest.raises(InvalidArgumentError, match=re.escape(named)):
+        typed.put_artifacts(
+            [Artifact(type="DataSet", uri="/good"), Artifact(type="DataSet", **fields)]
+        )
+    with pytest.raises(InvalidArgumentError, match=re.escape(named)):
+        typed.put_execution(
+            Execution(type="Trainer"),
+            [
+                (Artifact(type="DataSet", uri="/good"), Event(type="INPUT")),
+                (Artifact(type="DataSet", **fields), Event(type="OUTPUT")),
+            ],
+        )
+    assert snapshot(typed) == before
+    with pytest.raises(InvalidArgumentError, match=re.escape("property name must be valid")):
+        typed.put_artifact_type(ArtifactType(name="DataSet", properties={"\ud800": "INT"}))
+    assert snapshot(typed) == before
 
 
 def _kinds_changed_in_place() -> ArtifactType:

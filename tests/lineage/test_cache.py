@@ -698,6 +698,13 @@ def test_bad_inputs_are_rejected(store: LineageStore) -> None:
     for inputs in (None, 2.5, object()):
         with pytest.raises(InvalidArgumentError, match=r"\(\[\] for none\)"):
             store.find_cached_execution("Trainer", inputs)  # type: ignore[arg-type]
+    # An artifact built without validation (model_construct) is checked as an id given alone:
+    # a list id was a bare "unhashable type", a str one a bare TypeError, True artifact 1.
+    for bad in ([1], str(a), True):
+        node = Artifact.model_construct(id=bad)
+        for inputs in ([node], {"in": node}, {"in": [node]}):
+            with pytest.raises(InvalidArgumentError, match="positive artifact id"):
+                store.find_cached_execution("Trainer", inputs)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ roles, unusable outputs

@@ -710,6 +710,24 @@ def test_bad_questions_get_typed_errors(typed: LineageStore) -> None:
     assert NodeFilter(states=ArtifactState.LIVE) == NodeFilter(states=[ArtifactState.LIVE])
 
 
+def test_a_start_or_ref_built_without_validation_is_refused_typed(typed: LineageStore) -> None:
+    """A model built with ``model_construct`` holding a list id escaped as a bare ``TypeError:
+    unhashable type`` (a start's de-duplication), and ``True`` named artifact 1; a ref that is
+    one number, not a node nor a collection, was "'int' object is not iterable"."""
+    b = ladder(typed, 1)
+    for bad in ([1], "1", True):
+        node = Artifact.model_construct(id=bad)
+        with pytest.raises(InvalidArgumentError, match="id must be an int"):
+            typed.upstream([node])
+        with pytest.raises(InvalidArgumentError, match="id must be an int"):
+            typed.lineage_diff(node, b.a(0))
+        with pytest.raises(InvalidArgumentError, match="id must be an int"):
+            NodeFilter(refs=[node])
+    for bad_refs in (7, 1.5, True, object()):
+        with pytest.raises(InvalidArgumentError, match="NodeFilter refs must be"):
+            NodeFilter(refs=bad_refs)  # type: ignore[arg-type]
+
+
 # ----------------------------------------------------------------------------- exports
 
 

@@ -406,6 +406,34 @@ def test_bad_arguments_are_invalid_argument_errors(
     assert store.get_executions() == []
 
 
+def test_models_built_without_validation_are_refused_before_anything_is_written(
+    store: LineageStore, dataset: Artifact
+) -> None:
+    """``model_construct`` models as a run's inputs and contexts and a step's arguments: a
+    list id escaped as a bare ``TypeError: unhashable type`` (the check that each input is
+    read once), and a ``Context`` built with its id alone (no name) as an AttributeError."""
+    before = (store.get_types(NodeKind.EXECUTION), store.get_types(NodeKind.CONTEXT))
+    before_nodes = (store.get_artifacts(), store.get_executions(), store.get_contexts())
+
+    @store.step("NeverRegistered")
+    def fit(data: Any) -> None:
+        raise AssertionError("not run")
+
+    for bad in ([dataset.id], str(dataset.id), True):
+        node = Artifact.model_construct(id=bad)
+        for inputs in ([node], {"train": node}, {"train": [node]}):
+            with pytest.raises(InvalidArgumentError, match="id must be a positive int64"):
+                store.run("NeverRegistered", inputs=inputs).start()  # type: ignore[arg-type]
+        for argument in (node, [node], {"train": node}):
+            with pytest.raises(InvalidArgumentError, match="id must be a positive int64"):
+                fit(argument)
+    for context in (Context.model_construct(id=1), Context.model_construct(type="E", name=["a"])):
+        with pytest.raises(InvalidArgumentError, match="a Context's name is a str"):
+            store.run("NeverRegistered", context=context).start()
+    assert (store.get_types(NodeKind.EXECUTION), store.get_types(NodeKind.CONTEXT)) == before
+    assert (store.get_artifacts(), store.get_executions(), store.get_contexts()) == before_nodes
+
+
 @pytest.mark.parametrize("flag", ["cache", "record_args"])
 def test_a_step_flag_that_is_not_a_bool_is_refused(store: LineageStore, flag: str) -> None:
     with pytest.raises(InvalidArgumentError, match=f"{flag} is True or False"):
@@ -421,6 +449,10 @@ def test_a_step_flag_that_is_not_a_bool_is_refused(store: LineageStore, flag: st
         (("Model",), {"properties": {"a": object()}}, "unsupported property value"),
         (("Model",), {"key": 5}, "output key"),
         (("Model",), {"key": ""}, "output key"),
+        # built without validation, naming its type by a dict or list: a bare TypeError
+        # ("unhashable type") from the registration of the output's type
+        ((Artifact.model_construct(type={"a": 1}),), {}, "type's name and version are strings"),
+        ((Artifact.model_construct(type=["Model"]),), {}, "type's name and version are strings"),
     ],
 )
 def test_a_bad_output_is_refused_when_declared(
