@@ -35,7 +35,7 @@ from ..models import (
     PropertyType,
     kind_of,
 )
-from ..models._stored import stored_model
+from ..models._stored import stored_defaults, stored_model_filled
 from ._base import Repository, check_positive_id, checked_ids, id_pages, id_ranges, now_ms
 from .ids import IdAllocator
 from .types import TypeRepository, external_id_list
@@ -167,18 +167,27 @@ def _by_name(props: Mapping[str, Any]) -> dict[tuple[str, str], list[str]]:
     return found
 
 
+#: The fields every node read from the store gives (its ``model_fields_set``), the optional
+#: stored ones (``_FIELDS``) added when present.
+_ALWAYS_GIVEN = frozenset(
+    ("id", "type_id", "type", "type_version", "properties", "custom_properties")
+)
+
+
 def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = False) -> Node:
     """A model from a stored node map, built without validating again what its write validated
-    (``stored_model``); ``validate`` for a map from elsewhere (a file): pydantic's errors."""
+    (``stored_model``: the model's defaults, the stored fields set in place); ``validate`` for a
+    map from elsewhere (a file): pydantic's errors."""
     properties, custom = decode_properties(node)
-    data: dict[str, Any] = {
-        "id": node["id"],
-        "type_id": node.get("type_id"),
-        "type": node.get("type"),
-        "type_version": node.get("type_version"),
-        "properties": properties,
-        "custom_properties": custom,
-    }
+    model = _MODEL[kind]
+    data = stored_defaults(model)  # every field, in the model's order
+    data["id"] = node["id"]
+    data["type_id"] = node.get("type_id")
+    data["type"] = node.get("type")
+    data["type_version"] = node.get("type_version")
+    data["properties"] = properties
+    data["custom_properties"] = custom
+    given = set(_ALWAYS_GIVEN)
     for name in _FIELDS[kind]:
         value = node.get(name)
         if value is not None:
@@ -189,8 +198,10 @@ def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = Fal
                 else:
                     value = member
             data[name] = value
-    model = _MODEL[kind]
-    return model.model_validate(data) if validate else stored_model(model, data)
+            given.add(name)
+    if validate:
+        return model.model_validate({name: data[name] for name in data if name in given})
+    return stored_model_filled(model, data, given)
 
 
 @dataclass

@@ -118,13 +118,15 @@ def read_reply(reply: list[Any], graph: Any) -> list[dict[str, Any]]:
     if len(reply) < 3:
         return []  # statistics only: the query returns no columns
     header = [column[1] for column in reply[0]]
-    return [
-        dict(
-            zip(
-                header,
-                [cell[1] if cell[0] in _AS_IS else _value(cell, graph) for cell in row],
-                strict=True,
-            )
+    width = len(header)
+    rows = []
+    for row in reply[1]:
+        if len(row) != width:
+            raise ValueError(f"a reply row of {len(row)} cells under {width} columns")
+        rows.append(
+            {
+                name: cell[1] if cell[0] in _AS_IS else _value(cell, graph)
+                for name, cell in zip(header, row, strict=False)  # widths checked above
+            }
         )
-        for row in reply[1]
-    ]
+    return rows

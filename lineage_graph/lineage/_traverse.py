@@ -33,7 +33,7 @@ from typing import Any
 from .._gc import gc_paused
 from .._repositories._base import Repository, datetime_ms, id_ranges
 from .._repositories.nodes import NodeRepository, decode_node
-from .._repositories.relations import RelationRepository, decode_event
+from .._repositories.relations import RelationRepository, stored_event
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     INT64_MAX,
@@ -558,15 +558,7 @@ class LineageRepository(Repository):
                 ident, other, etype = row["id"], row["other"], row["type"]
                 key = (ident, other, etype) if is_artifact else (other, ident, etype)
                 if key not in found:
-                    found[key] = decode_event(
-                        {
-                            "artifact_id": key[0],
-                            "execution_id": key[1],
-                            "type": etype,
-                            "path": row["path"],
-                            "ms": row["ms"],
-                        }
-                    )
+                    found[key] = stored_event(key[0], key[1], etype, row["path"], row["ms"])
         if query.direction is Direction.BOTH:
             # An event from an upstream node straight to a downstream one is on neither walked
             # side: read the answer's artifacts' events (kept below when both ends are in it).

@@ -26,12 +26,25 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["stored_model"]
+__all__ = ["stored_defaults", "stored_model", "stored_model_filled"]
 
 M = TypeVar("M", bound=BaseModel)
 
 _TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
-_set = object.__setattr__
+_new = object.__new__
+
+
+def _slot_setter(name: str) -> Any:
+    """The setter of one of ``BaseModel``'s slots (``__dict__``, ``__pydantic_fields_set__``,
+    ...): called directly, it skips the attribute lookup ``object.__setattr__`` makes for each
+    of the four slots of every model built."""
+    return BaseModel.__dict__[name].__set__
+
+
+_set_dict = _slot_setter("__dict__")
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
 
 
 def _template(model: type[BaseModel]) -> dict[str, Any]:
@@ -47,6 +60,17 @@ def _template(model: type[BaseModel]) -> dict[str, Any]:
     return template
 
 
+def _built(model: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
+    """The instance ``model_construct`` would make: ``data`` as its ``__dict__`` (every field,
+    in the model's order)."""
+    instance: M = _new(model)
+    _set_dict(instance, data)
+    _set_fields_set(instance, fields_set)
+    _set_extra(instance, None)
+    _set_private(instance, None)
+    return instance
+
+
 def stored_model(model: type[M], values: dict[str, Any]) -> M:
     """``model`` from ``values`` already validated by the write that stored them.
 
@@ -56,9 +80,17 @@ def stored_model(model: type[M], values: dict[str, Any]) -> M:
     """
     data = dict(_TEMPLATES.get(model) or _template(model))
     data.update(values)
-    instance = model.__new__(model)
-    _set(instance, "__dict__", data)
-    _set(instance, "__pydantic_fields_set__", set(values))
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
-    return instance
+    return _built(model, data, set(values))
+
+
+def stored_defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """A new dict of ``model``'s fields with their defaults, in the model's order: a caller
+    sets the fields it gives and passes it to :func:`stored_model_filled`."""
+    return (_TEMPLATES.get(model) or _template(model)).copy()
+
+
+def stored_model_filled(model: type[M], data: dict[str, Any], fields_set: set[str]) -> M:
+    """:func:`stored_model` for ``data`` that holds every field of ``model`` in the model's
+    order (:func:`stored_defaults` with the given fields set, or every field given), the given
+    ones named by ``fields_set``: the dict itself becomes the model's ``__dict__``."""
+    return _built(model, data, fields_set)
