@@ -123,3 +123,52 @@ def test_a_real_version_2_directory_without_fingerprints_finds_its_cached_runs(
             assert run.cached
     with LineageStore.open(target) as old:  # the migration was durable
         assert read_state(old.backend).version == SCHEMA_VERSION
+
+
+def test_a_version_2_fingerprint_left_stale_by_an_older_library_is_recomputed(
+    store: LineageStore,
+) -> None:
+    """Both libraries recorded version 2: one from before the fingerprint, still in use beside a
+    newer one, added inputs to executions the newer one had fingerprinted (put_events, or
+    put_execution with events) and left their fingerprint as it was. Version 3 gave a fingerprint
+    only to executions without one, so these kept the stale one and were never found as cached
+    ("recorded after this lookup began"). Reproduced with the libraries of 9247f5e and 464361a
+    writing one data directory in turn."""
+    data, runs = populate(store)
+    extra = store.put_artifacts([Artifact(type="DataSet", uri="/late")])
+    stale = {
+        int(r["id"]): r["sig"]
+        for r in store.backend.read(
+            "MATCH (e:Execution) RETURN e.id AS id, e.input_sig AS sig", name="tests/input-sig"
+        )
+    }
+    store.put_events(
+        [
+            Event(artifact_id=extra[0], execution_id=runs[0], type=EventType.INPUT),
+            Event(artifact_id=data[2], execution_id=runs[2], type=EventType.INPUT),
+            Event(artifact_id=data[2], execution_id=runs[1], type=EventType.OUTPUT),
+        ]
+    )
+    # What the older library leaves: the events, and each fingerprint as it was before them.
+    for eid, sig in stale.items():
+        store.backend.write(
+            "MATCH (e:Execution {id: $id}) SET e.input_sig = $sig",
+            {"id": eid, "sig": sig},
+            name="tests/downgrade",
+        )
+    store.backend.write(
+        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = 2", name="tests/downgrade"
+    )
+    assert not store.find_cached_execution("Trainer", [data[0], extra[0]]).hit
+
+    reopened = LineageStore(store.backend)
+    assert reopened.schema_version == SCHEMA_VERSION
+    assert_signatures_consistent(reopened)
+    for inputs, expected in (
+        ([data[0], extra[0]], runs[0]),
+        ([data[1], data[0]], runs[1]),
+        ([data[2]], runs[2]),
+    ):
+        found = reopened.find_cached_execution("Trainer", inputs)
+        assert found.hit and found.execution is not None, found.reason
+        assert found.execution.id == expected
