@@ -12,10 +12,9 @@
 // writers opened since have kept. FalkorDB runs one write at a time.
 MATCH (info:StoreInfo {key: 'store'})
 SET info.lock = true
-WITH info, info.schema_version = $from_version AS due
-SET info.lock = null
+SET info.lock = null  // before the check (no WITH between: FalkorDB left it set on no row)
 WITH info
-WHERE due
+WHERE info.schema_version = $from_version
 CALL {
   MATCH (e:Execution)
   OPTIONAL MATCH (a:Artifact)-[ev:EVENT]->(e)
