@@ -92,8 +92,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         2,
         "migrations/v2_to_v3",
-        "every execution without an input_sig (a version-2 store written before the same-inputs "
-        "fingerprint existed) gets it",
+        "every execution's input_sig (the same-inputs fingerprint) is recomputed: version-2 "
+        "stores written before it existed lack it, or hold one an older library left stale",
     ),
 )
 

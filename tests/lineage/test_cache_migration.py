@@ -123,3 +123,113 @@ def test_a_real_version_2_directory_without_fingerprints_finds_its_cached_runs(
             assert run.cached
     with LineageStore.open(target) as old:  # the migration was durable
         assert read_state(old.backend).version == SCHEMA_VERSION
+
+
+def test_a_version_2_fingerprint_left_stale_by_an_older_library_is_recomputed(
+    store: LineageStore,
+) -> None:
+    """Both libraries recorded version 2: one from before the fingerprint, still in use beside a
+    newer one, added inputs to executions the newer one had fingerprinted (put_events, or
+    put_execution with events) and left their fingerprint as it was. Version 3 gave a fingerprint
+    only to executions without one, so these kept the stale one and were never found as cached
+    ("recorded after this lookup began"). Reproduced with the libraries of 9247f5e and 464361a
+    writing one data directory in turn."""
+    data, runs = populate(store)
+    extra = store.put_artifacts([Artifact(type="DataSet", uri="/late")])
+    stale = {
+        int(r["id"]): r["sig"]
+        for r in store.backend.read(
+            "MATCH (e:Execution) RETURN e.id AS id, e.input_sig AS sig", name="tests/input-sig"
+        )
+    }
+    store.put_events(
+        [
+            Event(artifact_id=extra[0], execution_id=runs[0], type=EventType.INPUT),
+            Event(artifact_id=data[2], execution_id=runs[2], type=EventType.INPUT),
+            Event(artifact_id=data[2], execution_id=runs[1], type=EventType.OUTPUT),
+        ]
+    )
+    # What the older library leaves: the events, and each fingerprint as it was before them.
+    for eid, sig in stale.items():
+        store.backend.write(
+            "MATCH (e:Execution {id: $id}) SET e.input_sig = $sig",
+            {"id": eid, "sig": sig},
+            name="tests/downgrade",
+        )
+    store.backend.write(
+        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = 2", name="tests/downgrade"
+    )
+    assert not store.find_cached_execution("Trainer", [data[0], extra[0]]).hit
+
+    reopened = LineageStore(store.backend)
+    assert reopened.schema_version == SCHEMA_VERSION
+    assert_signatures_consistent(reopened)
+    for inputs, expected in (
+        ([data[0], extra[0]], runs[0]),
+        ([data[1], data[0]], runs[1]),
+        ([data[2]], runs[2]),
+    ):
+        found = reopened.find_cached_execution("Trainer", inputs)
+        assert found.hit and found.execution is not None, found.reason
+        assert found.execution.id == expected
+
+
+def test_the_migration_fingerprints_every_shape_as_the_writes_did(store: LineageStore) -> None:
+    """v2_to_v3 recomputes what graph/write kept, for every way an execution gets its inputs: none,
+    many (past FEW_ROWS), INPUT beside the other event types, ids near int64's end, inputs added
+    by later put_events (few and many), a rewrite (put_execution of an existing execution)."""
+    from lineage_graph._repositories.graph import FEW_ROWS
+
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    data = store.put_artifacts(
+        [Artifact(type="DataSet", uri=f"/d{i}") for i in range(3 * FEW_ROWS)]
+    )
+    store.backend.write(
+        "MATCH (s:IdSequence {kind: 'Artifact'}) SET s.next = $next",
+        {"next": 2**63 - 4},
+        name="tests/ids",
+    )
+    store = LineageStore(store.backend)  # its id blocks come from the sequence now
+    huge = store.put_artifacts([Artifact(type="DataSet", uri=f"/h{i}") for i in range(3)])
+    assert huge[-1] == 2**63 - 2
+
+    def put(events: list[tuple[int, EventType]]) -> int:
+        return store.put_execution(
+            Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE),
+            [(Artifact(id=i), Event(type=t)) for i, t in events],
+        )[0]
+
+    kinds = [EventType.DECLARED_INPUT, EventType.INTERNAL_INPUT, EventType.OUTPUT]
+    put([])
+    put([(i, EventType.INPUT) for i in data[: 2 * FEW_ROWS]])
+    put([(data[0], EventType.INPUT)] + [(data[1 + k], t) for k, t in enumerate(kinds)])
+    put([(data[0], EventType.INPUT), (data[0], EventType.DECLARED_INPUT)])
+    put([(i, EventType.INPUT) for i in huge])
+    later = put([(data[0], EventType.INPUT)])
+    store.put_events([Event(artifact_id=huge[0], execution_id=later, type=EventType.INPUT)])
+    store.put_events(
+        [
+            Event(artifact_id=i, execution_id=later, type=EventType.INPUT)
+            for i in data[1 : 2 * FEW_ROWS]
+        ]
+    )
+    empty = put([])
+    store.put_events([Event(artifact_id=i, execution_id=empty, type=EventType.INPUT) for i in huge])
+    [rewritten] = store.get_executions_by_id([later])
+    rewritten.name = "rewritten"
+    store.put_execution(rewritten, [(Artifact(id=huge[1]), Event(type=EventType.INPUT))])
+    query = "MATCH (e:Execution) RETURN e.id AS id, e.input_sig AS sig"
+    written = store.backend.read(query, name="tests/input-sig")
+    assert_signatures_consistent(store)
+
+    drop_fingerprints(store.backend)
+    store.backend.write(
+        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = 2", name="tests/downgrade"
+    )
+    reopened = LineageStore(store.backend)
+    assert reopened.schema_version == SCHEMA_VERSION
+    key = lambda r: r["id"]  # noqa: E731
+    assert sorted(reopened.backend.read(query, name="tests/input-sig"), key=key) == sorted(
+        written, key=key
+    )

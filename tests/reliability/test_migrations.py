@@ -176,6 +176,30 @@ def test_concurrent_migrators_apply_it_once(store: LineageStore) -> None:
     assert read_state(store.backend).library_version != "racer"
 
 
+@pytest.mark.parametrize("step", MIGRATIONS[1:], ids=lambda m: m.query)
+def test_a_late_migrator_of_a_later_version_changes_nothing(
+    store: LineageStore, step: Migration
+) -> None:
+    """A migrator that read the older version before another one committed the migration runs
+    the statement anyway: it reads the version under StoreInfo's lock (Neo4j: after the first
+    committed), gets no row back and leaves every node and property as it was (its lock too)."""
+    populate(store)
+    before = raw_snapshot(store.backend)
+    rows = store.backend.write(
+        registry()[step.query].text(store.backend.dialect),
+        {
+            "from_version": step.from_version,
+            "to_version": step.to_version,
+            "library_version": "racer",
+            "now": 0,
+            **step.params(),
+        },
+        name=step.query,
+    )
+    assert rows == []
+    assert raw_snapshot(store.backend) == before
+
+
 def _failing_registry(tmp_path: Path) -> QueryRegistry:
     """The real query library plus a v0->v1 migration that writes, then fails at run time."""
     root = tmp_path / "cypher"

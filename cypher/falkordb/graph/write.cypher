@@ -315,7 +315,7 @@ CALL {
   WITH e, r, old
   WHERE old IS NULL
   WITH e, collect(r.artifact_id) AS added
-  // No fingerprint (none is missing since schema 2): computed from every stored INPUT.
+  // No fingerprint (none is missing since schema 3): computed from every stored INPUT.
   OPTIONAL MATCH (x:Artifact)-[o:EVENT]->(e)
   WHERE e.input_sig IS NULL AND o.type = 3
   WITH e, added, collect(x.id) AS stored
@@ -352,7 +352,7 @@ CALL {
   WITH e, r, old
   WHERE old IS NULL
   WITH e, collect(r.artifact_id) AS added
-  // No fingerprint (none is missing since schema 2): computed from every stored INPUT.
+  // No fingerprint (none is missing since schema 3): computed from every stored INPUT.
   OPTIONAL MATCH (x:Artifact)-[o:EVENT]->(e)
   WHERE e.input_sig IS NULL AND o.type = 3
   WITH e, added, collect(x.id) AS stored

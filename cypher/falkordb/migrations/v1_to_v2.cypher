@@ -1,7 +1,12 @@
 // Schema version 1 -> 2 on FalkorDB, in ONE statement (atomic): mirror every EVENT with an
 // UPSTREAM edge (consumer -> producer) so upstream lineage can use algo.BFS, and record every
 // execution's indexed input fingerprint `input_sig` (kept by graph/write from then on).
+// StoreInfo's lock first, the version read under it (see v2_to_v3.cypher): a second migrator
+// waits for the first, then does nothing.
 MATCH (info:StoreInfo {key: 'store'})
+SET info.lock = true
+SET info.lock = null  // before the check (no WITH between: FalkorDB left it set on no row)
+WITH info
 WHERE info.schema_version = $from_version
 CALL {
   MATCH (x)-[ev:EVENT]->(y)
