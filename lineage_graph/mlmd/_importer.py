@@ -1604,7 +1604,7 @@ class _Importer:
 def _stopped(exc: EngineUnavailableError, outcome: str) -> EngineUnavailableError:
     """``exc`` (the engine died or could not be reached under an import), saying what became
     of the import."""
-    said = EngineUnavailableError(f"{exc}; {outcome}")
+    said = EngineUnavailableError(f"{str(exc).rstrip('. ')}; {outcome}")
     said.nothing_written = exc.nothing_written
     return said
 
