@@ -1198,7 +1198,24 @@ class ServerProcess:
     def alive(self) -> bool:
         if (proc := self._own_proc()) is not None:
             return proc.poll() is None
-        return self.pid is not None and _pid_alive(self.pid)
+        return self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid)
+
+    def _still_ours(self, pid: int) -> bool:
+        """Whether ``pid`` (a server another process started) is still this server, not another
+        process that took its pid once it died and was reaped. Such a process was taken for the
+        server alive: the next call waited 10 s for it to exit, then raised "unreachable"
+        instead of restarting the server, and the store's close waited 30 s and SIGKILLed it.
+        True where there is no ``/proc`` to tell (or it cannot be read)."""
+        if self.data_dir is None:
+            return True  # a memory server: started by this process (or its parent)
+        serves = _serves(pid, self.data_dir)
+        if serves is None:
+            return True
+        try:
+            exe = Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
+        except OSError:
+            return serves
+        return serves and exe == self.binaries.redis_server.name
 
     def _command(self, socket_path: Path, workdir: Path) -> list[str]:
         s = self.settings
@@ -1562,7 +1579,7 @@ class ServerProcess:
         if (proc := self._own_proc()) is not None and proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-        elif self.pid is not None and _pid_alive(self.pid):
+        elif self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
 

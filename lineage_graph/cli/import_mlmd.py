@@ -55,6 +55,17 @@ def _sqlite_url_path(source: str) -> str:
     return rest[1:]
 
 
+def _interrupted(untouched: bool) -> str:
+    """What an import stopped by Ctrl-C (SIGINT) left: nothing (a staged import, all or
+    nothing), or the batches it wrote into the target (a merge, an import into Neo4j)."""
+    if untouched:
+        return "interrupted: nothing was imported (the store is as it was)"
+    return (
+        "interrupted: the batches the import wrote stay in the store, each whole; run the same "
+        "import again with --merge to complete it (it copies nothing twice)"
+    )
+
+
 def parse_source(source: str) -> Any:
     """A SQLite path (or ``sqlite:///relative.db`` / ``sqlite:////absolute.db``, as SQLAlchemy
     writes them), a ``mysql://user:password@host:port/database`` URL, or a file holding a
@@ -238,8 +249,13 @@ def import_mlmd(
                 )
             try:
                 report = run_import(target, lineage_store, progress=progress, merge=merge)
-            except BaseException:
-                discard = made_here and holds_nothing(lineage_store)
+            except BaseException as exc:
+                untouched = holds_nothing(lineage_store)
+                discard = made_here and untouched
+                if isinstance(exc, KeyboardInterrupt):
+                    # It said "interrupted" alone: not whether anything was imported, nor how to
+                    # finish a merge stopped midway (its batches stay).
+                    raise fail(_interrupted(untouched), ExitCode.INTERRUPTED) from None
                 raise
     finally:  # once the store is closed (its server stopped, unless another process uses it)
         if discard and new_dir is not None:

@@ -57,6 +57,7 @@ from .._repositories._base import Repository
 from .._repositories.types import upgraded
 from ..exceptions import (
     AlreadyExistsError,
+    EngineUnavailableError,
     FailedPreconditionError,
     InvalidArgumentError,
     LineageGraphError,
@@ -1558,10 +1559,19 @@ class _Importer:
                 maybe_swapped = False  # refused before the swap: the target is as it was
                 raise
             target._graph_replaced(by=staged)  # before anything else can run
-        except BaseException:
+        except BaseException as exc:
             if not maybe_swapped:
                 for sequence, first, end in handed:
                     target._artifacts.ids.take_back(sequence, first, end)
+            if isinstance(exc, EngineUnavailableError) and not maybe_swapped:
+                # A server killed under the load said only "the FalkorDB server is unreachable
+                # in query 'graph/write': ... Connection refused" (the CLI prints the message
+                # alone), not that nothing was imported. (A failed publish says its own outcome.)
+                raise _stopped(
+                    exc,
+                    "nothing was imported (the staged copy is discarded, the store is as it "
+                    "was): run the import again",
+                ) from exc
             raise
         finally:
             self.store, self.writer = target, _NativeWriter(target)
@@ -1589,6 +1599,14 @@ class _Importer:
                 f"the staged copy holds {_named(found) or 'no'} nodes, not the {_named(wanted)} "
                 "imported (it expired, or another client wrote to it): nothing was imported"
             )
+
+
+def _stopped(exc: EngineUnavailableError, outcome: str) -> EngineUnavailableError:
+    """``exc`` (the engine died or could not be reached under an import), saying what became
+    of the import."""
+    said = EngineUnavailableError(f"{str(exc).rstrip('. ')}; {outcome}")
+    said.nothing_written = exc.nothing_written
+    return said
 
 
 def import_mlmd(

@@ -1207,3 +1207,39 @@ def test_a_config_naming_an_odd_file_name_imports_that_file(
     config.sqlite.filename_uri = f"file:{source}{query}"
     _imports_as_its_file(config, mlmd_file, tmp_path)
     assert not (tmp_path / "m.db&mode=ro").exists()
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["staged", "merge"])
+def test_an_import_interrupted_by_ctrl_c_says_what_it_left(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: bool
+) -> None:
+    """Ctrl-C (SIGINT) once the events were written: 'error: interrupted' alone (exit 130) said
+    neither that a staged import left nothing nor that a merge's batches stay, to be completed
+    by running it again with --merge (found by SIGINTing import-mlmd in a crash loop)."""
+    from lineage_graph.mlmd import _importer
+
+    target = str(tmp_path / "store")
+    with LineageStore.open(target) as store:
+        if merge:
+            store.put_artifact_type(ArtifactType(name="Own"))
+            store.put_artifacts([Artifact(type="Own", uri="/own")])
+
+    def ctrl_c(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_importer._Importer, "import_links", ctrl_c)
+        args = ["import-mlmd", str(mlmd_file), "--store", target] + (["--merge"] if merge else [])
+        result = _cli(*args)
+    assert result.exit_code == 130, result.output
+    message = " ".join(result.stderr.split())
+    with LineageStore.open(target) as store:
+        imported = len(store.get_artifacts()) - merge
+    if merge:
+        assert imported == 6  # written before the interrupt, and kept
+        assert "run the same import again with --merge to complete it" in message, message
+        again = _cli(*args)
+        assert again.exit_code == 0, again.output
+    else:
+        assert imported == 0
+        assert "nothing was imported" in message, message

@@ -334,3 +334,19 @@ def test_a_lost_watching_connection_is_an_engine_fault_not_a_concurrent_write(
         import_mlmd(mlmd_file, target, progress=_at("publish", drop_the_watcher))
     assert snapshot(target) == before
     assert _graphs(target) == ["lineage"]
+
+
+@pytest.mark.parametrize("stage", ["artifacts", "events"])
+def test_an_engine_killed_under_the_import_says_nothing_was_imported(
+    mlmd_file: Path, target: LineageStore, stage: str
+) -> None:
+    """The CLI prints the error's message alone: it said "the FalkorDB server is unreachable in
+    query 'graph/write': ... Connection refused", not what became of the import."""
+    pid = int(target.describe()["pid"])
+    with pytest.raises(EngineUnavailableError) as caught:
+        import_mlmd(mlmd_file, target, progress=_at(stage, lambda: os.kill(pid, signal.SIGKILL)))
+    assert "nothing was imported" in str(caught.value)
+    assert "run the import again" in str(caught.value)
+    assert caught.value.retryable
+    assert target.count(NodeKind.ARTIFACT) == 0  # as said (the server restarted)
+    assert import_mlmd(mlmd_file, target).ids_preserved

@@ -1,0 +1,85 @@
+"""A server killed (SIGKILL) and reaped by the process that started it frees its pid, which the
+kernel gives to the next process. A store attached to that server (started by another process)
+took the new process for the server alive: its next call waited 10 s, then raised "unreachable"
+instead of restarting the server, and its close waited 30 s and SIGKILLed that process. Found in
+a crash loop killing servers and writers at random (pids wrapped around: pid_max 32768)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_graph import Artifact, ArtifactType, EngineUnavailableError, LineageStore
+from tests.reliability.conftest import child_env
+
+NS_LAST_PID = Path("/proc/sys/kernel/ns_last_pid")
+
+HOLDER = """
+import os, sys, time
+from lineage_graph import LineageStore
+store = LineageStore.open(sys.argv[1])
+print("open", flush=True)
+os.waitpid(int(sys.stdin.readline()), 0)  # its server, killed: reaped, as any parent does
+print("reaped", flush=True)
+time.sleep(120)
+"""
+
+
+def _take_pid(pid: int) -> subprocess.Popen[bytes] | None:
+    """A new process given ``pid`` (the kernel's next pid set to it), or None."""
+    for _ in range(20):
+        NS_LAST_PID.write_text(str(pid - 1))
+        proc = subprocess.Popen(["sleep", "120"])
+        if proc.pid == pid:
+            return proc
+        proc.kill()
+        proc.wait()
+    return None
+
+
+@pytest.mark.skipif(
+    not os.access(NS_LAST_PID, os.W_OK), reason="needs a writable ns_last_pid (root on Linux)"
+)
+def test_a_dead_servers_pid_taken_by_another_process_is_not_the_server(tmp_path: Path) -> None:
+    data = tmp_path / "store"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data)],
+        env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    other: subprocess.Popen[bytes] | None = None
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline() == b"open\n"
+        with LineageStore.open(data) as store:  # attached to the holder's server
+            store.put_artifact_type(ArtifactType(name="D"))
+            pid = int(store.describe()["pid"])
+            os.kill(pid, signal.SIGKILL)
+            holder.stdin.write(f"{pid}\n".encode())
+            holder.stdin.flush()
+            assert holder.stdout.readline() == b"reaped\n"
+            other = _take_pid(pid)
+            if other is None:
+                pytest.skip("another process took the pid first")
+            try:
+                store.put_artifacts([Artifact(type="D", uri="/a")])
+            except EngineUnavailableError as exc:  # the write in flight met the dead server
+                assert "restarted" in str(exc), exc  # was "unreachable ... Connection refused"
+            assert store.put_artifacts([Artifact(type="D", uri="/b")])
+            assert int(store.describe()["pid"]) != pid
+            assert other.poll() is None
+            holder.kill()
+            holder.wait()
+        assert other.poll() is None  # the close did not kill it (it was SIGKILLed)
+    finally:
+        holder.kill()
+        holder.wait()
+        if other is not None:
+            other.kill()
+            other.wait()
