@@ -45,19 +45,31 @@ def drop_fingerprints(backend: Backend) -> None:
     backend.write("MATCH (e:Execution) REMOVE e.input_sig", name="tests/downgrade")
 
 
+def mark_version(backend: Backend, version: int) -> None:
+    backend.write(
+        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = $v",
+        {"v": version},
+        name="tests/downgrade",
+    )
+
+
+def reopened_fingerprinted(store: LineageStore) -> LineageStore:
+    """``store`` opened again (migrated to the current version), its fingerprints checked."""
+    reopened = LineageStore(store.backend)
+    assert reopened.schema_version == SCHEMA_VERSION
+    assert_signatures_consistent(reopened)
+    return reopened
+
+
 def test_a_version_1_store_gets_its_fingerprints_on_open(store: LineageStore) -> None:
     data, runs = populate(store)
     drop_fingerprints(store.backend)
     store.backend.write("MATCH ()-[u:UPSTREAM]->() DELETE u", name="tests/downgrade")
-    store.backend.write(
-        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = 1", name="tests/downgrade"
-    )
+    mark_version(store.backend, 1)
     assert read_state(store.backend).version == 1
     assert not store.find_cached_execution("Trainer", [data[0]]).hit  # nothing indexed
 
-    reopened = LineageStore(store.backend)
-    assert reopened.schema_version == SCHEMA_VERSION
-    assert_signatures_consistent(reopened)
+    reopened = reopened_fingerprinted(store)
     hit = reopened.find_cached_execution("Trainer", [data[1], data[0]])
     assert hit.execution is not None and hit.execution.id == runs[1]
     assert reopened.find_cached_execution("Trainer", []).execution.id == runs[2]  # type: ignore[union-attr]
@@ -67,9 +79,7 @@ def test_a_version_0_store_gets_them_through_the_chain(store: LineageStore) -> N
     data, runs = populate(store)
     drop_fingerprints(store.backend)
     downgrade_to_v0(store.backend)
-    reopened = LineageStore(store.backend)
-    assert reopened.schema_version == SCHEMA_VERSION
-    assert_signatures_consistent(reopened)
+    reopened = reopened_fingerprinted(store)
     assert reopened.find_cached_execution("Trainer", [data[0]]).execution.id == runs[0]  # type: ignore[union-attr]
 
 
@@ -83,14 +93,10 @@ def test_a_version_2_store_without_fingerprints_gets_them(store: LineageStore) -
         {"kept": runs[2]},
         name="tests/downgrade",
     )
-    store.backend.write(
-        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = 2", name="tests/downgrade"
-    )
+    mark_version(store.backend, 2)
     assert not store.find_cached_execution("Trainer", [data[0]]).hit  # nothing indexed
 
-    reopened = LineageStore(store.backend)
-    assert reopened.schema_version == SCHEMA_VERSION
-    assert_signatures_consistent(reopened)
+    reopened = reopened_fingerprinted(store)
     hit = reopened.find_cached_execution("Trainer", [data[1], data[0]])
     assert hit.execution is not None and hit.execution.id == runs[1]
     assert reopened.find_cached_execution("Trainer", [data[0]]).execution.id == runs[0]  # type: ignore[union-attr]
@@ -156,14 +162,10 @@ def test_a_version_2_fingerprint_left_stale_by_an_older_library_is_recomputed(
             {"id": eid, "sig": sig},
             name="tests/downgrade",
         )
-    store.backend.write(
-        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = 2", name="tests/downgrade"
-    )
+    mark_version(store.backend, 2)
     assert not store.find_cached_execution("Trainer", [data[0], extra[0]]).hit
 
-    reopened = LineageStore(store.backend)
-    assert reopened.schema_version == SCHEMA_VERSION
-    assert_signatures_consistent(reopened)
+    reopened = reopened_fingerprinted(store)
     for inputs, expected in (
         ([data[0], extra[0]], runs[0]),
         ([data[1], data[0]], runs[1]),
@@ -224,9 +226,7 @@ def test_the_migration_fingerprints_every_shape_as_the_writes_did(store: Lineage
     assert_signatures_consistent(store)
 
     drop_fingerprints(store.backend)
-    store.backend.write(
-        "MATCH (m:StoreInfo {key: 'store'}) SET m.schema_version = 2", name="tests/downgrade"
-    )
+    mark_version(store.backend, 2)
     reopened = LineageStore(store.backend)
     assert reopened.schema_version == SCHEMA_VERSION
     key = lambda r: r["id"]  # noqa: E731
