@@ -933,9 +933,12 @@ def _sign_split(op: str, left: str, a: _Value, right: str, b: _Value) -> str | N
     FalkorDB 4.16 compares two integers by their difference, wrong when it leaves int64
     (measured: ``-2 < 9223372036854775807`` is false), so ``properties.day.int_value <
     9223372036854775807`` missed the negative days. Both operands of the inner comparison have
-    the same sign here (the other half compares with 0), which no overflow can reach. A field
-    whose values stay small (ids, times, an enum's numbers) needs it only for a literal near
-    int64's ends (``state >= -9223372036854775808`` selected nothing).
+    the same sign here (the other half compares with 0), which no overflow can reach. An enum,
+    whose numbers stay small, needs it only for a literal near int64's ends (``state >=
+    -9223372036854775808`` selected nothing). Ids and times need it for every literal: an
+    import keeps any int64 time, and a time of ``2**63 - 1`` compared row by row (beside an
+    ``OR``-ed property test, say) was not ``> -2``. An index still serves both halves
+    (measured on FalkorDB 4.16: ``(n.t >= 0) OR (n.t > $p)`` is one Node By Index Scan).
     """
     if a.is_literal and not b.is_literal:
         return _sign_split(_FLIPPED[op], right, b, left, a)
@@ -944,7 +947,7 @@ def _sign_split(op: str, left: str, a: _Value, right: str, b: _Value) -> str | N
     lit = b.literal
     if not isinstance(lit, int) or isinstance(lit, bool):
         return None
-    if (a.type == "enum" or _BOUNDED_INT.match(left)) and abs(lit) < 2**62:
+    if a.type == "enum" and abs(lit) < 2**62:
         return None
     if op in (">", ">="):
         joined = "OR" if lit < 0 else "AND"

@@ -513,6 +513,45 @@ def test_a_time_compared_as_a_double_is_cast_past_2_53(
     assert sorted(a.id for a in got) == found
 
 
+#: Times kept by an import can be any int64: artifact i + 1 is created at TIMES[i].
+TIMES = (2**53 + 1, 2**53, 2**63 - 1, -(2**63), -(2**53), -(2**53) - 1, -2, 5)
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        # A small literal compared row by row (not through the index): FalkorDB compares two
+        # integers by their difference, and 2**63 - 1 > -2 was false.
+        ("create_time_since_epoch > -2 OR properties.n.int_value = 0", [1, 2, 3, 8]),
+        ("create_time_since_epoch <= -2 OR properties.n.int_value = 0", [4, 5, 6, 7]),
+        ("(create_time_since_epoch >= 1 AND uri != 'x') OR name = 'y'", [1, 2, 3, 8]),
+        # Still exact, as before: a small literal through the index.
+        ("create_time_since_epoch > 0", [1, 2, 3, 8]),
+        ("create_time_since_epoch BETWEEN -3 AND 6", [7, 8]),
+    ],
+)
+def test_a_time_past_2_53_compares_exactly_on_every_path(
+    store: Any, tmp_path: Path, query: str, found: list[int]
+) -> None:
+    """A time compared with an integer (INT64) is compared exactly by MLMD's SQLite. On
+    FalkorDB 4.16 an index scan compared a literal of 2**53 or more as a double
+    (``create_time_since_epoch < 9007199254740993`` missed ``2**53``, an ``IN`` list holding
+    ``2**53`` found ``2**53 + 1`` too), and a comparison made row by row, beside a test the
+    index does not serve, compared ``2**63 - 1`` with ``-2`` by their difference, which wraps."""
+    file = str(tmp_path / "mlmd.db")
+    pair = Both(real_mlmd(file), MetadataStore(store), file)
+    t = pair.call("put_artifact_type", pb.ArtifactType(name="T", properties={"n": pb.INT}))
+    arts = []
+    for i in range(len(TIMES)):
+        a = pb.Artifact(type_id=t, uri=str(i))
+        a.properties["n"].int_value = 1
+        arts.append(a)
+    pair.call("put_artifacts", arts)
+    pair.set_times("Artifact", {i + 1: (v, v) for i, v in enumerate(TIMES)})
+    got = pair.call("get_artifacts", list_options=ListOptions(filter_query=query))
+    assert sorted(a.id for a in got) == found
+
+
 @pytest.fixture
 def one_int(both: Both) -> Both:
     t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
