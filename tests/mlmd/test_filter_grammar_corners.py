@@ -520,6 +520,22 @@ TIMES = (2**53 + 1, 2**53, 2**63 - 1, -(2**63), -(2**53), -(2**53) - 1, -2, 5)
 @pytest.mark.parametrize(
     ("query", "found"),
     [
+        # An integer literal of 2**53 or more in magnitude, compared exactly (INT64): FalkorDB's
+        # index holds doubles, and its scans compared the literal as the double it rounds to.
+        ("create_time_since_epoch < 9007199254740993", [2, 4, 5, 6, 7, 8]),
+        ("NOT create_time_since_epoch < 9007199254740993", [1, 3]),
+        ("create_time_since_epoch >= 9007199254740993", [1, 3]),
+        ("create_time_since_epoch > -9007199254740993", [1, 2, 3, 5, 7, 8]),
+        ("create_time_since_epoch <= 9223372036854775806", [1, 2, 4, 5, 6, 7, 8]),
+        ("create_time_since_epoch IN (9007199254740992, 5)", [2, 8]),
+        ("create_time_since_epoch = 9007199254740992 OR create_time_since_epoch = 5", [2, 8]),
+        ("create_time_since_epoch = 9007199254740992 OR create_time_since_epoch = 1.5", [2]),
+        ("last_update_time_since_epoch BETWEEN 9007199254740993 AND 9223372036854775807", [1, 3]),
+        ("create_time_since_epoch NOT BETWEEN -9223372036854775808 AND -2", [1, 2, 3, 8]),
+        (
+            "create_time_since_epoch NOT BETWEEN 9223372036854775807 AND -2",
+            [1, 2, 3, 4, 5, 6, 7, 8],
+        ),
         # A small literal compared row by row (not through the index): FalkorDB compares two
         # integers by their difference, and 2**63 - 1 > -2 was false.
         ("create_time_since_epoch > -2 OR properties.n.int_value = 0", [1, 2, 3, 8]),
