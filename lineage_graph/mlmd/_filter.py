@@ -600,7 +600,12 @@ class _Compiler:
         # ZetaSQL types the operand and the list alike: DOUBLE when one is a DOUBLE (see
         # as_double), else INT64, where an integer and integer arithmetic that left int64
         # compare exactly (see exact_int). OR-ed equalities are each their own comparison.
-        doubles = not isinstance(e, _EqualsAny) and any(_is_double(v) for v in (x, *values))
+        # A DOUBLE field makes each of them a DOUBLE comparison: its integers are made the
+        # doubles they are coerced to (Neo4j compared ``2.0**53`` with ``2**53 + 1`` exactly).
+        if isinstance(e, _EqualsAny):
+            doubles = _is_double(x)
+        else:
+            doubles = any(_is_double(v) for v in (x, *values))
         if doubles:
             values = [self.as_double(v, x) for v in values]
         elif x.type == "int":

@@ -463,6 +463,11 @@ def past_2_53(both: Both) -> Both:
             "events_e.milliseconds_since_epoch = 9223372036854775807",
             [1, 2, 3],
         ),
+        # a DOUBLE field: each OR-ed equality is DOUBLE, its integer the double 1e16
+        (
+            "properties.d.double_value = 10000000000000001 OR properties.d.double_value = 1",
+            [4],
+        ),
         # exact (INT64 on both sides): 2**53 + 1 is not 2**53
         ("properties.n.int_value = 9007199254740992", [2]),
         ("properties.n.int_value IN (9007199254740992, 1)", [2]),
