@@ -544,8 +544,10 @@ class _Compiler:
             a, b = self.doubles_pair(a, b)
         elif a.overflowed and b.type == "int":
             return self.compare(_FLIPPED.get(op, op), b, a, pos, positive)
-        elif b.overflowed and a.type == "int":
-            op, b = self.exact_int(op, b)
+        else:
+            if b.overflowed and a.type == "int":
+                op, b = self.exact_int(op, b)
+            a, b = _exact_past_2_53(a, b), _exact_past_2_53(b, a)
         if _is_number(a) and _is_number(b):
             # Two numbers are compared here, as SQLite compares them (Python compares an int
             # with a float exactly, as SQLite does; doubles were made above): FalkorDB 4.16
@@ -598,7 +600,12 @@ class _Compiler:
         # ZetaSQL types the operand and the list alike: DOUBLE when one is a DOUBLE (see
         # as_double), else INT64, where an integer and integer arithmetic that left int64
         # compare exactly (see exact_int). OR-ed equalities are each their own comparison.
-        doubles = not isinstance(e, _EqualsAny) and any(_is_double(v) for v in (x, *values))
+        # A DOUBLE field makes each of them a DOUBLE comparison: its integers are made the
+        # doubles they are coerced to (Neo4j compared ``2.0**53`` with ``2**53 + 1`` exactly).
+        if isinstance(e, _EqualsAny):
+            doubles = _is_double(x)
+        else:
+            doubles = any(_is_double(v) for v in (x, *values))
         if doubles:
             values = [self.as_double(v, x) for v in values]
         elif x.type == "int":
@@ -624,6 +631,10 @@ class _Compiler:
                 lhs = x.raw if use_raw and x.raw is not None else x.expr
                 if not _indexable_literals(*values):
                     lhs = _no_index(lhs)
+                if not doubles:  # its integers are compared exactly
+                    lhs = _exact_past_2_53(
+                        _Value(lhs, x.type, pos=x.pos), *(v for v in values if not _is_double(v))
+                    ).expr
                 # OR-ed equalities (read as one list) keep each its own type: a DOUBLE member
                 # compares with an integer field as doubles, read through toFloat() (Neo4j
                 # compares an integer with a double exactly, see as_double), an integer exactly.
@@ -646,7 +657,9 @@ class _Compiler:
                 pairs = [self.doubles_pair(x, v) for v in values]
             else:
                 exact_x = self.exact_member(x) if swap_x else x
-                pairs = [(exact_x if v.type == "int" else x, v) for v in values]
+                pairs = [
+                    (_exact_past_2_53(exact_x, v), v) if v.type == "int" else (x, v) for v in values
+                ]
             body = _chain("OR", [f"{a.expr} = {b.expr}" for a, b in pairs])
         if with_null:
             body = f"({body} OR null)"
@@ -888,7 +901,8 @@ _FOLDED_ONTO_ASCII = {"k": "\u212a", "i": "\u0130"}
 _NO_ASCII = "\ufffd"
 
 
-#: Integer attributes whose stored values stay far from int64's ends (ids, times in ms).
+#: Integer attributes an index serves (ids, times in ms): compared with a double below 2**53
+#: in magnitude they stay bare (see as_double), with an integer beyond not (_exact_past_2_53).
 _BOUNDED_INT = re.compile(
     r"^[a-z][a-z0-9]*\.(id|create_time_since_epoch|last_update_time_since_epoch)$"
 )
@@ -900,6 +914,27 @@ def _below_2_53(v: _Value) -> bool:
     if not v.is_literal or v.type not in ("int", "float"):
         return False
     return v.literal is None or abs(v.literal) < 2**53
+
+
+def _exact_past_2_53(v: _Value, *partners: _Value) -> _Value:
+    """``v``, an id or a time compared exactly (INT64) with ``partners``, as an expression no
+    index serves when one of them is an integer literal of 2**53 or more in magnitude.
+
+    FalkorDB 4.16's range index holds its numbers as doubles (see docs/performance.md), so a
+    seek or scan of it compares such a literal as the double it rounds to:
+    ``create_time_since_epoch < 9007199254740993`` missed a time of ``2**53``, and
+    ``create_time_since_epoch IN (9007199254740992, 1)`` also found ``2**53 + 1`` (MLMD, and
+    the engine comparing the values themselves, compare two integers exactly). Below 2**53
+    every comparison with the index's doubles gives the exact answer (see ``as_double``).
+    The expression is compared row by row, where FalkorDB compares integers of opposite signs
+    wrongly: ``_sign_split`` splits its ranges."""
+    if v.is_literal or v.type != "int" or not _BOUNDED_INT.match(v.expr):
+        return v
+    beyond = any(
+        p.is_literal and p.type == "int" and p.literal is not None and abs(p.literal) >= 2**53
+        for p in partners
+    )
+    return _Value(f"({v.expr} + 0)", "int", pos=v.pos) if beyond else v
 
 
 def _is_number(v: _Value) -> bool:
@@ -933,9 +968,12 @@ def _sign_split(op: str, left: str, a: _Value, right: str, b: _Value) -> str | N
     FalkorDB 4.16 compares two integers by their difference, wrong when it leaves int64
     (measured: ``-2 < 9223372036854775807`` is false), so ``properties.day.int_value <
     9223372036854775807`` missed the negative days. Both operands of the inner comparison have
-    the same sign here (the other half compares with 0), which no overflow can reach. A field
-    whose values stay small (ids, times, an enum's numbers) needs it only for a literal near
-    int64's ends (``state >= -9223372036854775808`` selected nothing).
+    the same sign here (the other half compares with 0), which no overflow can reach. An enum,
+    whose numbers stay small, needs it only for a literal near int64's ends (``state >=
+    -9223372036854775808`` selected nothing). Ids and times need it for every literal: an
+    import keeps any int64 time, and a time of ``2**63 - 1`` compared row by row (beside an
+    ``OR``-ed property test, say) was not ``> -2``. An index still serves both halves
+    (measured on FalkorDB 4.16: ``(n.t >= 0) OR (n.t > $p)`` is one Node By Index Scan).
     """
     if a.is_literal and not b.is_literal:
         return _sign_split(_FLIPPED[op], right, b, left, a)
@@ -944,7 +982,7 @@ def _sign_split(op: str, left: str, a: _Value, right: str, b: _Value) -> str | N
     lit = b.literal
     if not isinstance(lit, int) or isinstance(lit, bool):
         return None
-    if (a.type == "enum" or _BOUNDED_INT.match(left)) and abs(lit) < 2**62:
+    if a.type == "enum" and abs(lit) < 2**62:
         return None
     if op in (">", ">="):
         joined = "OR" if lit < 0 else "AND"

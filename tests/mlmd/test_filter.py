@@ -517,6 +517,16 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
         "properties.m.int_value = 9007199254740992.0",
         {},
     ),
+    # An id or a time compared exactly with an integer past 2**53: no index (`+ 0`), ranges
+    # split by sign; a time beside a property test: split by sign.
+    (
+        A,
+        "create_time_since_epoch < 9007199254740993 OR id IN (9007199254740992, 1) OR "
+        "contexts_c.last_update_time_since_epoch BETWEEN -9223372036854775808 AND -2 OR "
+        "(create_time_since_epoch > -2 AND properties.n.int_value = 1) OR "
+        "create_time_since_epoch = 9007199254740992 OR create_time_since_epoch = 1.5",
+        {},
+    ),
 ]
 
 

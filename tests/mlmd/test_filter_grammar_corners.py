@@ -463,6 +463,11 @@ def past_2_53(both: Both) -> Both:
             "events_e.milliseconds_since_epoch = 9223372036854775807",
             [1, 2, 3],
         ),
+        # a DOUBLE field: each OR-ed equality is DOUBLE, its integer the double 1e16
+        (
+            "properties.d.double_value = 10000000000000001 OR properties.d.double_value = 1",
+            [4],
+        ),
         # exact (INT64 on both sides): 2**53 + 1 is not 2**53
         ("properties.n.int_value = 9007199254740992", [2]),
         ("properties.n.int_value IN (9007199254740992, 1)", [2]),
@@ -509,6 +514,61 @@ def test_a_time_compared_as_a_double_is_cast_past_2_53(
     pair.call("put_artifacts", [pb.Artifact(type_id=t, uri=str(i)) for i in range(3)])
     times = (2**53 + 1, 2**53, 2**63 - 1)
     pair.set_times("Artifact", {i + 1: (v, v) for i, v in enumerate(times)})
+    got = pair.call("get_artifacts", list_options=ListOptions(filter_query=query))
+    assert sorted(a.id for a in got) == found
+
+
+#: Times kept by an import can be any int64: artifact i + 1 is created at TIMES[i].
+TIMES = (2**53 + 1, 2**53, 2**63 - 1, -(2**63), -(2**53), -(2**53) - 1, -2, 5)
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        # An integer literal of 2**53 or more in magnitude, compared exactly (INT64): FalkorDB's
+        # index holds doubles, and its scans compared the literal as the double it rounds to.
+        ("create_time_since_epoch < 9007199254740993", [2, 4, 5, 6, 7, 8]),
+        ("NOT create_time_since_epoch < 9007199254740993", [1, 3]),
+        ("create_time_since_epoch >= 9007199254740993", [1, 3]),
+        ("create_time_since_epoch > -9007199254740993", [1, 2, 3, 5, 7, 8]),
+        ("create_time_since_epoch <= 9223372036854775806", [1, 2, 4, 5, 6, 7, 8]),
+        ("create_time_since_epoch IN (9007199254740992, 5)", [2, 8]),
+        ("create_time_since_epoch = 9007199254740992 OR create_time_since_epoch = 5", [2, 8]),
+        ("create_time_since_epoch = 9007199254740992 OR create_time_since_epoch = 1.5", [2]),
+        ("last_update_time_since_epoch BETWEEN 9007199254740993 AND 9223372036854775807", [1, 3]),
+        ("create_time_since_epoch NOT BETWEEN -9223372036854775808 AND -2", [1, 2, 3, 8]),
+        (
+            "create_time_since_epoch NOT BETWEEN 9223372036854775807 AND -2",
+            [1, 2, 3, 4, 5, 6, 7, 8],
+        ),
+        # A small literal compared row by row (not through the index): FalkorDB compares two
+        # integers by their difference, and 2**63 - 1 > -2 was false.
+        ("create_time_since_epoch > -2 OR properties.n.int_value = 0", [1, 2, 3, 8]),
+        ("create_time_since_epoch <= -2 OR properties.n.int_value = 0", [4, 5, 6, 7]),
+        ("(create_time_since_epoch >= 1 AND uri != 'x') OR name = 'y'", [1, 2, 3, 8]),
+        # Still exact, as before: a small literal through the index.
+        ("create_time_since_epoch > 0", [1, 2, 3, 8]),
+        ("create_time_since_epoch BETWEEN -3 AND 6", [7, 8]),
+    ],
+)
+def test_a_time_past_2_53_compares_exactly_on_every_path(
+    store: Any, tmp_path: Path, query: str, found: list[int]
+) -> None:
+    """A time compared with an integer (INT64) is compared exactly by MLMD's SQLite. On
+    FalkorDB 4.16 an index scan compared a literal of 2**53 or more as a double
+    (``create_time_since_epoch < 9007199254740993`` missed ``2**53``, an ``IN`` list holding
+    ``2**53`` found ``2**53 + 1`` too), and a comparison made row by row, beside a test the
+    index does not serve, compared ``2**63 - 1`` with ``-2`` by their difference, which wraps."""
+    file = str(tmp_path / "mlmd.db")
+    pair = Both(real_mlmd(file), MetadataStore(store), file)
+    t = pair.call("put_artifact_type", pb.ArtifactType(name="T", properties={"n": pb.INT}))
+    arts = []
+    for i in range(len(TIMES)):
+        a = pb.Artifact(type_id=t, uri=str(i))
+        a.properties["n"].int_value = 1
+        arts.append(a)
+    pair.call("put_artifacts", arts)
+    pair.set_times("Artifact", {i + 1: (v, v) for i, v in enumerate(TIMES)})
     got = pair.call("get_artifacts", list_options=ListOptions(filter_query=query))
     assert sorted(a.id for a in got) == found
 
