@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from ..exceptions import (
     AlreadyExistsError,
@@ -11,7 +11,7 @@ from ..exceptions import (
     InvalidArgumentError,
     OutOfRangeError,
 )
-from ..models import Artifact, Association, Attribution, Context, Event, Execution, Node
+from ..models import INT64_MAX, Artifact, Association, Attribution, Context, Event, Execution, Node
 from ._base import now_ms
 from .graph import GraphWriter, MissingReferencesError, WriteBatch
 from .nodes import NodeRepository, mlmd_rules_apply
@@ -79,6 +79,12 @@ def reuse_by_external_id(
     ]
 
 
+def _an_id(value: object) -> TypeGuard[int]:
+    """A node id that can be looked up (an update's may be anything when its model was built
+    without validation: the write refuses it)."""
+    return type(value) is int and 0 < value <= INT64_MAX
+
+
 class CompositeWriter:
     def __init__(
         self,
@@ -113,24 +119,38 @@ class CompositeWriter:
                 f"a context named {name!r} of type id {type_id} already exists (pass "
                 "reuse_context_if_already_exist=True to reuse it)"
             )
+        if not reuse:
+            return list(contexts)
+        # MLMD writes the contexts one by one: when it reaches a new one, an update earlier in
+        # the call has renamed a stored context, which then holds its new name, not its old one
+        # (a new context given that old name is new; one given the new name reuses it; renamed
+        # twice, the last name counts). ``holders``: (type id, name) -> the stored context
+        # holding it at that point of the call. The type of a context an update renames to a
+        # name a new context names is read (one read, only then).
+        holders = dict(stored)
+        type_of = {ident: type_id for (type_id, _), ident in stored.items()}
+        last_new = max(i for i, c in enumerate(contexts) if c.id is None)
+        names = {name for _, name in keys}
+        unknown: set[int] = set()
+        for c in contexts[:last_new]:
+            if _an_id(c.id) and isinstance(c.name, str) and c.name in names:
+                unknown.add(c.id)
+        unknown -= type_of.keys()
+        if unknown:
+            for held in self.contexts.get_by_ids(unknown):
+                if held.id is not None and held.type_id is not None:
+                    type_of[held.id] = held.type_id
         out: list[Context] = []
         key_iter = iter(keys)
-        held = {ident: name for (_, name), ident in stored.items()}
-        renamed: set[int] = set()  # stored contexts an earlier context of the call renames
         for c in contexts:
             if c.id is None:
-                key = next(key_iter)
-                existing = stored.get(key)
-                if existing is not None and existing not in renamed:
-                    # linked as it is stored (MLMD): a reference
+                existing = holders.get(next(key_iter))
+                if existing is not None:  # linked as it is stored (MLMD): a reference
                     c = Context.model_construct(id=existing)
-                # A stored context renamed earlier in the call no longer holds the name when
-                # MLMD, writing one by one, reaches this one: it is new, not that context (it
-                # was linked to the renamed context, and no context had the name). The write
-                # then refuses the name the update frees (D11: keys are checked against the
-                # store), nothing written.
-            elif c.id in held and c.name is not None and c.name != held[c.id]:
-                renamed.add(c.id)
+            elif _an_id(c.id) and isinstance(c.name, str) and c.id in type_of:
+                for key in [k for k, ident in holders.items() if ident == c.id]:
+                    del holders[key]
+                holders[(type_of[c.id], c.name)] = c.id
             out.append(c)
         return out
 

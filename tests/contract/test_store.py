@@ -880,6 +880,35 @@ def test_a_lone_surrogate_is_refused_naming_its_node_and_field(
     assert snapshot(typed) == before
 
 
+@pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
+def test_a_context_renamed_earlier_in_the_call_is_reused_by_the_name_it_holds(
+    typed: LineageStore, write: str
+) -> None:
+    """With reuse_context_if_already_exist, a new context is reused as the stored context that
+    holds its name after the updates given before it (MLMD writes them one by one): renamed
+    and back, by its old name; renamed (its type given by name, or not given: read), by its
+    new name. Both were AlreadyExistsError ("two contexts ... named"), nothing written."""
+    [held, _] = typed.put_contexts([Context(type="Experiment", name=n) for n in ("old", "x")])
+
+    def put(contexts: list[Context]) -> list[int]:
+        if write == "put_execution":
+            return typed.put_execution(
+                Execution(type="Trainer"), [], contexts, reuse_context_if_already_exist=True
+            )[2]
+        return typed.put_lineage_subgraph(
+            [Execution(type="Trainer")], [], contexts, [], reuse_context_if_already_exist=True
+        )[2]
+
+    back = [Context(id=held, type="Experiment", name=n) for n in ("new", "old")]
+    assert put([*back, Context(type="Experiment", name="old")]) == [held] * 3
+    assert [c.name for c in typed.get_contexts_by_id([held])] == ["old"]
+    assert put([Context(id=held, name="z"), Context(type="Experiment", name="z")]) == [held] * 2
+    renamed = Context(id=held, type="Experiment", name="y")
+    assert put([renamed, Context(type="Experiment", name="y")]) == [held] * 2
+    assert [c.name for c in typed.get_contexts_by_id([held])] == ["y"]
+    assert len(typed.get_contexts()) == 2
+
+
 def _kinds_changed_in_place() -> ArtifactType:
     t = ArtifactType(name="Changed", properties={"a": PropertyType.INT})
     t.properties["b"] = PropertyType.UNKNOWN  # a dict is not validated when changed

@@ -1118,3 +1118,41 @@ def test_a_forced_context_the_call_itself_would_create_is_missing(typed: Both) -
     )
     _state(typed)
     typed.call("get_contexts")
+
+
+@pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
+@pytest.mark.parametrize(
+    ("renames", "new"),
+    [
+        # renamed and back: it holds its old name again, the new context reuses it (this was
+        # AlreadyExistsError, "two contexts named 'c1'": taken for new once renamed)
+        (["moved", "c1"], "c1"),
+        # renamed to the name a new context is given: that context (was AlreadyExistsError)
+        (["moved"], "moved"),
+        # renamed twice: the name it held between is free again, the new context is new
+        (["moved", "again"], "moved"),
+        (["moved", "again"], "again"),
+    ],
+)
+def test_a_context_renamed_in_the_call_is_reused_by_the_name_it_holds(
+    typed: Both, write: str, renames: list[str], new: str
+) -> None:
+    """With reuse_context_if_already_exist, MLMD writes the contexts one by one: a new context
+    given after updates that rename a stored context (c1, id 1) is reused as the context that
+    holds its name at that point, the renamed one by its last name, not by its stored one."""
+    contexts = [C(id=1, type_id=12, name=n) for n in renames] + [C(type_id=12, name=new)]
+    if write == "put_execution":
+        typed.call(
+            "put_execution", X(type_id=11), [], contexts, reuse_context_if_already_exist=True
+        )
+    else:
+        typed.call(
+            "put_lineage_subgraph",
+            [X(type_id=11)],
+            [],
+            contexts,
+            [],
+            reuse_context_if_already_exist=True,
+        )
+    _state(typed)
+    typed.call("get_contexts_by_execution", 3)
