@@ -107,12 +107,18 @@ class CompositeWriter:
         new = [c for c in contexts if c.id is None]
         if not new:
             return list(contexts)
-        keys: list[tuple[int, str]] = []
+        keys: list[tuple[int, str] | None] = []
         for c in new:
             t = self.contexts.types.resolve(self.contexts.kind, c.type_id, c.type, c.type_version)
             assert t.id is not None
-            keys.append((t.id, c.name))
-        stored = {(c.type_id, c.name): c.id for c in self.contexts.get_by_type_and_names(keys)}
+            # a name that is no str (a model built without validation) names no stored context:
+            # the write refuses it (it escaped as a TypeError or the engine's QueryError)
+            keys.append((t.id, c.name) if isinstance(c.name, str) else None)
+        wanted = [key for key in keys if key is not None]
+        found = self.contexts.get_by_type_and_names(wanted) if wanted else []
+        stored = {
+            (c.type_id, c.name): c.id for c in found if c.type_id is not None and c.id is not None
+        }
         if stored and not reuse:
             (type_id, name), _ = next(iter(stored.items()))
             raise AlreadyExistsError(
@@ -130,7 +136,7 @@ class CompositeWriter:
         holders = dict(stored)
         type_of = {ident: type_id for (type_id, _), ident in stored.items()}
         last_new = max(i for i, c in enumerate(contexts) if c.id is None)
-        names = {name for _, name in keys}
+        names = {name for _, name in wanted}
         unknown: set[int] = set()
         for c in contexts[:last_new]:
             if _an_id(c.id) and isinstance(c.name, str) and c.name in names:
@@ -144,12 +150,13 @@ class CompositeWriter:
         key_iter = iter(keys)
         for c in contexts:
             if c.id is None:
-                existing = holders.get(next(key_iter))
+                key = next(key_iter)
+                existing = None if key is None else holders.get(key)
                 if existing is not None:  # linked as it is stored (MLMD): a reference
                     c = Context.model_construct(id=existing)
             elif _an_id(c.id) and isinstance(c.name, str) and c.id in type_of:
-                for key in [k for k, ident in holders.items() if ident == c.id]:
-                    del holders[key]
+                for gone in [k for k, ident in holders.items() if ident == c.id]:
+                    del holders[gone]
                 holders[(type_of[c.id], c.name)] = c.id
             out.append(c)
         return out

@@ -909,6 +909,30 @@ def test_a_context_renamed_earlier_in_the_call_is_reused_by_the_name_it_holds(
     assert len(typed.get_contexts()) == 2
 
 
+@pytest.mark.parametrize("reuse", [True, False])
+@pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
+@pytest.mark.parametrize("name", [["old"], b"old"], ids=["list", "bytes"])
+def test_a_composite_write_refuses_a_context_name_that_skipped_validation(
+    typed: LineageStore, write: str, reuse: bool, name: object
+) -> None:
+    """A new context whose name is no str (built by model_construct) is refused as put_contexts
+    refuses it (InvalidArgumentError, nothing written): looking it up by name for reuse let a
+    list escape as a TypeError (unhashable) and bytes as the engine's QueryError."""
+    typed.put_contexts([Context(type="Experiment", name="old")])
+    before = snapshot(typed)
+    bad = Context.model_construct(type="Experiment", name=name, properties={}, custom_properties={})
+    with pytest.raises(InvalidArgumentError, match="name must be a str"):
+        if write == "put_execution":
+            typed.put_execution(
+                Execution(type="Trainer"), [], [bad], reuse_context_if_already_exist=reuse
+            )
+        else:
+            typed.put_lineage_subgraph(
+                [Execution(type="Trainer")], [], [bad], [], reuse_context_if_already_exist=reuse
+            )
+    assert snapshot(typed) == before
+
+
 def _kinds_changed_in_place() -> ArtifactType:
     t = ArtifactType(name="Changed", properties={"a": PropertyType.INT})
     t.properties["b"] = PropertyType.UNKNOWN  # a dict is not validated when changed
