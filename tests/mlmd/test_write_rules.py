@@ -1156,3 +1156,36 @@ def test_a_context_renamed_in_the_call_is_reused_by_the_name_it_holds(
         )
     _state(typed)
     typed.call("get_contexts_by_execution", 3)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [C(id=1, name="c1"), C(type_id=99, name="z")],
+    ids=["update without type id", "unknown type"],
+)
+def test_put_execution_reports_a_repeated_event_before_its_contexts(
+    typed: Both, context: Any
+) -> None:
+    """MLMD inserts put_execution's events, pair by pair, before it reaches the contexts: an
+    event given twice (by artifact id, or a new artifact reused by external id) or stored
+    already is AlreadyExistsError before a context's missing type id (it was
+    InvalidArgumentError) or unknown type (it was NotFoundError); nothing is written. A bad
+    update before the events is still reported first."""
+    typed.call("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), E(type=E.INPUT))], [])
+    inp, out = E(type=E.INPUT), E(type=E.OUTPUT)
+    reuse = {"reuse_artifact_if_already_exist_by_external_id": True}
+    calls: list[tuple[list[Any], dict[str, bool]]] = [
+        ([(A(id=1, type_id=10), inp), (A(id=1, type_id=10), inp)], {}),
+        ([(A(id=2, type_id=10), out), (A(id=1, type_id=10), out), (A(id=2, type_id=10), out)], {}),
+        # reused by its stored external id, or new and then reused
+        ([(A(type_id=10, external_id="x1"), inp), (A(type_id=10, external_id="x1"), inp)], reuse),
+        ([(A(type_id=10, external_id="q"), inp), (A(type_id=10, external_id="q"), inp)], reuse),
+        # an update of a missing artifact comes first (InvalidArgumentError)
+        ([(A(id=99, type_id=10), inp), (A(id=99, type_id=10), inp)], {}),
+    ]
+    for pairs, flags in calls:
+        typed.fails("put_execution", X(type_id=11), pairs, [context], **flags)
+    # stored already: the execution given by id
+    typed.fails("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), inp)], [context])
+    _state(typed)
+    typed.call("get_events_by_execution_ids", [1])
