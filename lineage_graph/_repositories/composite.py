@@ -85,6 +85,13 @@ def _an_id(value: object) -> TypeGuard[int]:
     return type(value) is int and 0 < value <= INT64_MAX
 
 
+def _renames_to(context: Context) -> str | None:
+    """The name an update gives its context, if any: a reference (``model_construct(id=...)``,
+    as force_reuse_context links a context) has no ``name`` attribute at all."""
+    name = getattr(context, "name", None)
+    return name if isinstance(name, str) else None
+
+
 class CompositeWriter:
     def __init__(
         self,
@@ -111,9 +118,11 @@ class CompositeWriter:
         for c in new:
             t = self.contexts.types.resolve(self.contexts.kind, c.type_id, c.type, c.type_version)
             assert t.id is not None
-            # a name that is no str (a model built without validation) names no stored context:
-            # the write refuses it (it escaped as a TypeError or the engine's QueryError)
-            keys.append((t.id, c.name) if isinstance(c.name, str) else None)
+            # a name that is no str (a model built without validation, without a name at all
+            # too) names no stored context: the write refuses it (it escaped as a TypeError, an
+            # AttributeError or the engine's QueryError)
+            name = getattr(c, "name", None)
+            keys.append((t.id, name) if isinstance(name, str) else None)
         wanted = [key for key in keys if key is not None]
         found = self.contexts.get_by_type_and_names(wanted) if wanted else []
         stored = {
@@ -139,7 +148,8 @@ class CompositeWriter:
         names = {name for _, name in wanted}
         unknown: set[int] = set()
         for c in contexts[:last_new]:
-            if _an_id(c.id) and isinstance(c.name, str) and c.name in names:
+            renamed = _renames_to(c)
+            if _an_id(c.id) and renamed is not None and renamed in names:
                 unknown.add(c.id)
         unknown -= type_of.keys()
         if unknown:
@@ -154,10 +164,10 @@ class CompositeWriter:
                 existing = None if key is None else holders.get(key)
                 if existing is not None:  # linked as it is stored (MLMD): a reference
                     c = Context.model_construct(id=existing)
-            elif _an_id(c.id) and isinstance(c.name, str) and c.id in type_of:
+            elif _an_id(c.id) and (renamed := _renames_to(c)) is not None and c.id in type_of:
                 for gone in [k for k, ident in holders.items() if ident == c.id]:
                     del holders[gone]
-                holders[(type_of[c.id], c.name)] = c.id
+                holders[(type_of[c.id], renamed)] = c.id
             out.append(c)
         return out
 

@@ -911,26 +911,42 @@ def test_a_context_renamed_earlier_in_the_call_is_reused_by_the_name_it_holds(
 
 @pytest.mark.parametrize("reuse", [True, False])
 @pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
-@pytest.mark.parametrize("name", [["old"], b"old"], ids=["list", "bytes"])
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ({"name": ["old"]}, "name must be a str"),
+        ({"name": b"old"}, "name must be a str"),
+        ({}, "needs a name"),
+    ],
+    ids=["list", "bytes", "missing"],
+)
 def test_a_composite_write_refuses_a_context_name_that_skipped_validation(
-    typed: LineageStore, write: str, reuse: bool, name: object
+    typed: LineageStore, write: str, reuse: bool, name: dict[str, object], match: str
 ) -> None:
-    """A new context whose name is no str (built by model_construct) is refused as put_contexts
-    refuses it (InvalidArgumentError, nothing written): looking it up by name for reuse let a
-    list escape as a TypeError (unhashable) and bytes as the engine's QueryError."""
-    typed.put_contexts([Context(type="Experiment", name="old")])
+    """A new context whose name is no str or missing (built by model_construct) is refused as
+    put_contexts refuses it (InvalidArgumentError, nothing written): looking it up by name for
+    reuse let a list escape as a TypeError (unhashable), bytes as the engine's QueryError, a
+    missing name as an AttributeError. A context given as a reference (model_construct(id=...),
+    no name attribute) beside a new one is linked, the new one reused by its name."""
+    [held] = typed.put_contexts([Context(type="Experiment", name="old")])
     before = snapshot(typed)
-    bad = Context.model_construct(type="Experiment", name=name, properties={}, custom_properties={})
-    with pytest.raises(InvalidArgumentError, match="name must be a str"):
+    bad = Context.model_construct(type="Experiment", properties={}, custom_properties={}, **name)
+
+    def put(contexts: list[Context]) -> list[int]:
         if write == "put_execution":
-            typed.put_execution(
-                Execution(type="Trainer"), [], [bad], reuse_context_if_already_exist=reuse
-            )
-        else:
-            typed.put_lineage_subgraph(
-                [Execution(type="Trainer")], [], [bad], [], reuse_context_if_already_exist=reuse
-            )
+            return typed.put_execution(
+                Execution(type="Trainer"), [], contexts, reuse_context_if_already_exist=reuse
+            )[2]
+        return typed.put_lineage_subgraph(
+            [Execution(type="Trainer")], [], contexts, [], reuse_context_if_already_exist=reuse
+        )[2]
+
+    with pytest.raises(InvalidArgumentError, match=match):
+        put([bad])
     assert snapshot(typed) == before
+    if reuse:
+        reference = Context.model_construct(id=held)
+        assert put([reference, Context(type="Experiment", name="old")]) == [held, held]
 
 
 def _kinds_changed_in_place() -> ArtifactType:

@@ -1189,3 +1189,30 @@ def test_put_execution_reports_a_repeated_event_before_its_contexts(
     typed.fails("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), inp)], [context])
     _state(typed)
     typed.call("get_events_by_execution_ids", [1])
+
+
+@pytest.mark.parametrize(
+    "contexts",
+    [
+        [C(type_id=12, name="z"), C(id=1, type_id=12, name="renamed")],
+        [C(id=1), C(type_id=12, name="c1")],
+        [C(id=1, name="z"), C(type_id=12, name="z")],
+    ],
+    ids=["new, linked", "linked, reused", "linked with a name, new"],
+)
+def test_force_reuse_context_links_beside_contexts_reused_by_name(
+    typed: Both, contexts: list[Any]
+) -> None:
+    """With force_reuse_context and reuse_context_if_already_exist, a context given by id is
+    linked as stored (its name and fields given are ignored, as in MLMD) beside new contexts,
+    which are reused by the names stored."""
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [],
+        contexts,
+        reuse_context_if_already_exist=True,
+        force_reuse_context=True,
+    )
+    _state(typed)
+    typed.call("get_contexts_by_execution", 3)
