@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from ..exceptions import (
     AlreadyExistsError,
@@ -11,7 +11,7 @@ from ..exceptions import (
     InvalidArgumentError,
     OutOfRangeError,
 )
-from ..models import Artifact, Association, Attribution, Context, Event, Execution, Node
+from ..models import INT64_MAX, Artifact, Association, Attribution, Context, Event, Execution, Node
 from ._base import now_ms
 from .graph import GraphWriter, MissingReferencesError, WriteBatch
 from .nodes import NodeRepository, mlmd_rules_apply
@@ -79,6 +79,19 @@ def reuse_by_external_id(
     ]
 
 
+def _an_id(value: object) -> TypeGuard[int]:
+    """A node id that can be looked up (an update's may be anything when its model was built
+    without validation: the write refuses it)."""
+    return type(value) is int and 0 < value <= INT64_MAX
+
+
+def _renames_to(context: Context) -> str | None:
+    """The name an update gives its context, if any: a reference (``model_construct(id=...)``,
+    as force_reuse_context links a context) has no ``name`` attribute at all."""
+    name = getattr(context, "name", None)
+    return name if isinstance(name, str) else None
+
+
 class CompositeWriter:
     def __init__(
         self,
@@ -101,36 +114,60 @@ class CompositeWriter:
         new = [c for c in contexts if c.id is None]
         if not new:
             return list(contexts)
-        keys: list[tuple[int, str]] = []
+        keys: list[tuple[int, str] | None] = []
         for c in new:
             t = self.contexts.types.resolve(self.contexts.kind, c.type_id, c.type, c.type_version)
             assert t.id is not None
-            keys.append((t.id, c.name))
-        stored = {(c.type_id, c.name): c.id for c in self.contexts.get_by_type_and_names(keys)}
+            # a name that is no str (a model built without validation, without a name at all
+            # too) names no stored context: the write refuses it (it escaped as a TypeError, an
+            # AttributeError or the engine's QueryError)
+            name = getattr(c, "name", None)
+            keys.append((t.id, name) if isinstance(name, str) else None)
+        wanted = [key for key in keys if key is not None]
+        found = self.contexts.get_by_type_and_names(wanted) if wanted else []
+        stored = {
+            (c.type_id, c.name): c.id for c in found if c.type_id is not None and c.id is not None
+        }
         if stored and not reuse:
             (type_id, name), _ = next(iter(stored.items()))
             raise AlreadyExistsError(
                 f"a context named {name!r} of type id {type_id} already exists (pass "
                 "reuse_context_if_already_exist=True to reuse it)"
             )
+        if not reuse:
+            return list(contexts)
+        # MLMD writes the contexts one by one: when it reaches a new one, an update earlier in
+        # the call has renamed a stored context, which then holds its new name, not its old one
+        # (a new context given that old name is new; one given the new name reuses it; renamed
+        # twice, the last name counts). ``holders``: (type id, name) -> the stored context
+        # holding it at that point of the call. The type of a context an update renames to a
+        # name a new context names is read (one read, only then).
+        holders = dict(stored)
+        type_of = {ident: type_id for (type_id, _), ident in stored.items()}
+        last_new = max(i for i, c in enumerate(contexts) if c.id is None)
+        names = {name for _, name in wanted}
+        unknown: set[int] = set()
+        for c in contexts[:last_new]:
+            renamed = _renames_to(c)
+            if _an_id(c.id) and renamed is not None and renamed in names:
+                unknown.add(c.id)
+        unknown -= type_of.keys()
+        if unknown:
+            for held in self.contexts.get_by_ids(unknown):
+                if held.id is not None and held.type_id is not None:
+                    type_of[held.id] = held.type_id
         out: list[Context] = []
         key_iter = iter(keys)
-        held = {ident: name for (_, name), ident in stored.items()}
-        renamed: set[int] = set()  # stored contexts an earlier context of the call renames
         for c in contexts:
             if c.id is None:
                 key = next(key_iter)
-                existing = stored.get(key)
-                if existing is not None and existing not in renamed:
-                    # linked as it is stored (MLMD): a reference
+                existing = None if key is None else holders.get(key)
+                if existing is not None:  # linked as it is stored (MLMD): a reference
                     c = Context.model_construct(id=existing)
-                # A stored context renamed earlier in the call no longer holds the name when
-                # MLMD, writing one by one, reaches this one: it is new, not that context (it
-                # was linked to the renamed context, and no context had the name). The write
-                # then refuses the name the update frees (D11: keys are checked against the
-                # store), nothing written.
-            elif c.id in held and c.name is not None and c.name != held[c.id]:
-                renamed.add(c.id)
+            elif _an_id(c.id) and (renamed := _renames_to(c)) is not None and c.id in type_of:
+                for gone in [k for k, ident in holders.items() if ident == c.id]:
+                    del holders[gone]
+                holders[(type_of[c.id], renamed)] = c.id
             out.append(c)
         return out
 

@@ -585,12 +585,16 @@ def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
         raise native.InvalidArgumentError("Type id is missing.")
 
 
+class _UntypedContextUpdate(native.InvalidArgumentError):
+    """A context put_execution is to update, given without its type id."""
+
+
 def _context_type_id_given(context: Node) -> None:
     """put_execution upserts each context it is given by id with the type id given (MLMD:
     "Context is missing a type_id", nothing written), where put_contexts updates a context given
     without one on its stored type. The update was written, its other fields cleared."""
     if context.id is not None and context.type_id is None:
-        raise native.InvalidArgumentError(f"Context is missing a type_id: id {context.id}")
+        raise _UntypedContextUpdate(f"Context is missing a type_id: id {context.id}")
 
 
 def _given(
@@ -1028,6 +1032,55 @@ class MetadataStore:
                     return False
         return True
 
+    def _check_events(
+        self,
+        execution: Node,
+        artifacts: Sequence[Node | None],
+        event_msgs: Sequence[Any],
+        *,
+        fold: bool,
+    ) -> None:
+        """put_execution's events as MLMD inserts them, pair by pair, after it has written the
+        artifacts and the execution and before it reaches the contexts: one not aligned with
+        its nodes (or without a type) is InvalidArgumentError; one given twice (the same
+        artifact, by id, by a stored external id, or new twice with ``fold``, the reuse flag) or
+        stored already is AlreadyExistsError, once the updates given would be written. Called
+        on the path to a context's error only, which these come before (reads only there)."""
+        seen: set[tuple[object, object]] = set()
+        first_new: dict[str, int] = {}
+        stored: set[tuple[object, object]] | None = None
+        for i, (artifact, msg) in enumerate(zip(artifacts, event_msgs, strict=True)):
+            if msg is None:
+                continue
+            [event] = _aligned_events(execution, [artifact], [msg], True)
+            if event is None or artifact is None:
+                continue  # (a pair without an artifact: its event names a stored one)
+            if artifact.id is not None:
+                node: object = artifact.id
+            elif fold and artifact.external_id:
+                node = ("new", first_new.setdefault(artifact.external_id, i))
+            else:
+                continue  # a new artifact: no event of it can exist
+            key = (node, event.type)
+            again = key in seen
+            if not again and artifact.id is not None and execution.id is not None:
+                if stored is None:
+                    stored = {
+                        (e.artifact_id, e.type)
+                        for e in self._store.get_events_by_execution_ids([execution.id])
+                    }
+                again = key in stored
+            if not again:
+                seen.add(key)
+                continue
+            updates = [m for m in (*artifacts, execution) if m is not None and m.id is not None]
+            if self._updates_pass(updates):
+                raise native.AlreadyExistsError(
+                    f"event #{i}: the event ({event.type.name}) of artifact #{i} and the "
+                    "execution is given twice or stored already"
+                )
+            return
+
     def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,
         as MLMD's reuse flag makes it an update of that artifact (for the checks only: an
@@ -1251,24 +1304,28 @@ class MetadataStore:
         # MLMD's order; with force_reuse_context a context given by id is only linked (an
         # id-only reference), not written
         typed = not force_reuse_context
+        fold = reuse_artifact_if_already_exist_by_external_id
+        present = [a is not None for a in artifacts]
         try:
-            self._precheck([*given, model, *linked], typed_context_updates=typed)
-        except native.NotFoundError:
-            # an unknown type id: of an artifact that the flag makes an update? (reads only on
-            # this error path)
-            reused = given
-            if reuse_artifact_if_already_exist_by_external_id:
-                reused = self._by_external_id(given)
             try:
-                self._precheck([*reused, model, *linked], typed_context_updates=typed)
+                self._precheck([*given, model, *linked], typed_context_updates=typed)
             except native.NotFoundError:
-                # a context's: MLMD writes the artifacts and their events before it looks the
-                # contexts' types up, so an event not aligned with its nodes comes first
-                self._precheck([*reused, model])
-                _aligned_events(
-                    model, _placed(reused, [a is not None for a in artifacts]), event_msgs, True
-                )
-                raise
+                # an unknown type id: of an artifact that the flag makes an update? (reads only
+                # on this error path)
+                reused = self._by_external_id(given) if fold else given
+                try:
+                    self._precheck([*reused, model, *linked], typed_context_updates=typed)
+                except native.NotFoundError:
+                    # a context's: MLMD writes the artifacts and their events before it looks
+                    # the contexts' types up, so a bad event comes first
+                    self._precheck([*reused, model])
+                    self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
+                    raise
+        except _UntypedContextUpdate:
+            # MLMD meets it once it has written the artifacts, the execution and the events
+            reused = self._by_external_id(given) if fold else given
+            self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
+            raise
         # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
         # id, a property), before the contexts' (MLMD writes the events first)
         events = _aligned_events(model, artifacts, event_msgs, False)

@@ -880,6 +880,75 @@ def test_a_lone_surrogate_is_refused_naming_its_node_and_field(
     assert snapshot(typed) == before
 
 
+@pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
+def test_a_context_renamed_earlier_in_the_call_is_reused_by_the_name_it_holds(
+    typed: LineageStore, write: str
+) -> None:
+    """With reuse_context_if_already_exist, a new context is reused as the stored context that
+    holds its name after the updates given before it (MLMD writes them one by one): renamed
+    and back, by its old name; renamed (its type given by name, or not given: read), by its
+    new name. Both were AlreadyExistsError ("two contexts ... named"), nothing written."""
+    [held, _] = typed.put_contexts([Context(type="Experiment", name=n) for n in ("old", "x")])
+
+    def put(contexts: list[Context]) -> list[int]:
+        if write == "put_execution":
+            return typed.put_execution(
+                Execution(type="Trainer"), [], contexts, reuse_context_if_already_exist=True
+            )[2]
+        return typed.put_lineage_subgraph(
+            [Execution(type="Trainer")], [], contexts, [], reuse_context_if_already_exist=True
+        )[2]
+
+    back = [Context(id=held, type="Experiment", name=n) for n in ("new", "old")]
+    assert put([*back, Context(type="Experiment", name="old")]) == [held] * 3
+    assert [c.name for c in typed.get_contexts_by_id([held])] == ["old"]
+    assert put([Context(id=held, name="z"), Context(type="Experiment", name="z")]) == [held] * 2
+    renamed = Context(id=held, type="Experiment", name="y")
+    assert put([renamed, Context(type="Experiment", name="y")]) == [held] * 2
+    assert [c.name for c in typed.get_contexts_by_id([held])] == ["y"]
+    assert len(typed.get_contexts()) == 2
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+@pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ({"name": ["old"]}, "name must be a str"),
+        ({"name": b"old"}, "name must be a str"),
+        ({}, "needs a name"),
+    ],
+    ids=["list", "bytes", "missing"],
+)
+def test_a_composite_write_refuses_a_context_name_that_skipped_validation(
+    typed: LineageStore, write: str, reuse: bool, name: dict[str, object], match: str
+) -> None:
+    """A new context whose name is no str or missing (built by model_construct) is refused as
+    put_contexts refuses it (InvalidArgumentError, nothing written): looking it up by name for
+    reuse let a list escape as a TypeError (unhashable), bytes as the engine's QueryError, a
+    missing name as an AttributeError. A context given as a reference (model_construct(id=...),
+    no name attribute) beside a new one is linked, the new one reused by its name."""
+    [held] = typed.put_contexts([Context(type="Experiment", name="old")])
+    before = snapshot(typed)
+    bad = Context.model_construct(type="Experiment", properties={}, custom_properties={}, **name)
+
+    def put(contexts: list[Context]) -> list[int]:
+        if write == "put_execution":
+            return typed.put_execution(
+                Execution(type="Trainer"), [], contexts, reuse_context_if_already_exist=reuse
+            )[2]
+        return typed.put_lineage_subgraph(
+            [Execution(type="Trainer")], [], contexts, [], reuse_context_if_already_exist=reuse
+        )[2]
+
+    with pytest.raises(InvalidArgumentError, match=match):
+        put([bad])
+    assert snapshot(typed) == before
+    if reuse:
+        reference = Context.model_construct(id=held)
+        assert put([reference, Context(type="Experiment", name="old")]) == [held, held]
+
+
 def _kinds_changed_in_place() -> ArtifactType:
     t = ArtifactType(name="Changed", properties={"a": PropertyType.INT})
     t.properties["b"] = PropertyType.UNKNOWN  # a dict is not validated when changed

@@ -1118,3 +1118,101 @@ def test_a_forced_context_the_call_itself_would_create_is_missing(typed: Both) -
     )
     _state(typed)
     typed.call("get_contexts")
+
+
+@pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
+@pytest.mark.parametrize(
+    ("renames", "new"),
+    [
+        # renamed and back: it holds its old name again, the new context reuses it (this was
+        # AlreadyExistsError, "two contexts named 'c1'": taken for new once renamed)
+        (["moved", "c1"], "c1"),
+        # renamed to the name a new context is given: that context (was AlreadyExistsError)
+        (["moved"], "moved"),
+        # renamed twice: the name it held between is free again, the new context is new
+        (["moved", "again"], "moved"),
+        (["moved", "again"], "again"),
+    ],
+)
+def test_a_context_renamed_in_the_call_is_reused_by_the_name_it_holds(
+    typed: Both, write: str, renames: list[str], new: str
+) -> None:
+    """With reuse_context_if_already_exist, MLMD writes the contexts one by one: a new context
+    given after updates that rename a stored context (c1, id 1) is reused as the context that
+    holds its name at that point, the renamed one by its last name, not by its stored one."""
+    contexts = [C(id=1, type_id=12, name=n) for n in renames] + [C(type_id=12, name=new)]
+    if write == "put_execution":
+        typed.call(
+            "put_execution", X(type_id=11), [], contexts, reuse_context_if_already_exist=True
+        )
+    else:
+        typed.call(
+            "put_lineage_subgraph",
+            [X(type_id=11)],
+            [],
+            contexts,
+            [],
+            reuse_context_if_already_exist=True,
+        )
+    _state(typed)
+    typed.call("get_contexts_by_execution", 3)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [C(id=1, name="c1"), C(type_id=99, name="z")],
+    ids=["update without type id", "unknown type"],
+)
+def test_put_execution_reports_a_repeated_event_before_its_contexts(
+    typed: Both, context: Any
+) -> None:
+    """MLMD inserts put_execution's events, pair by pair, before it reaches the contexts: an
+    event given twice (by artifact id, or a new artifact reused by external id) or stored
+    already is AlreadyExistsError before a context's missing type id (it was
+    InvalidArgumentError) or unknown type (it was NotFoundError); nothing is written. A bad
+    update before the events is still reported first."""
+    typed.call("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), E(type=E.INPUT))], [])
+    inp, out = E(type=E.INPUT), E(type=E.OUTPUT)
+    reuse = {"reuse_artifact_if_already_exist_by_external_id": True}
+    calls: list[tuple[list[Any], dict[str, bool]]] = [
+        ([(A(id=1, type_id=10), inp), (A(id=1, type_id=10), inp)], {}),
+        ([(A(id=2, type_id=10), out), (A(id=1, type_id=10), out), (A(id=2, type_id=10), out)], {}),
+        # reused by its stored external id, or new and then reused
+        ([(A(type_id=10, external_id="x1"), inp), (A(type_id=10, external_id="x1"), inp)], reuse),
+        ([(A(type_id=10, external_id="q"), inp), (A(type_id=10, external_id="q"), inp)], reuse),
+        # an update of a missing artifact comes first (InvalidArgumentError)
+        ([(A(id=99, type_id=10), inp), (A(id=99, type_id=10), inp)], {}),
+    ]
+    for pairs, flags in calls:
+        typed.fails("put_execution", X(type_id=11), pairs, [context], **flags)
+    # stored already: the execution given by id
+    typed.fails("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), inp)], [context])
+    _state(typed)
+    typed.call("get_events_by_execution_ids", [1])
+
+
+@pytest.mark.parametrize(
+    "contexts",
+    [
+        [C(type_id=12, name="z"), C(id=1, type_id=12, name="renamed")],
+        [C(id=1), C(type_id=12, name="c1")],
+        [C(id=1, name="z"), C(type_id=12, name="z")],
+    ],
+    ids=["new, linked", "linked, reused", "linked with a name, new"],
+)
+def test_force_reuse_context_links_beside_contexts_reused_by_name(
+    typed: Both, contexts: list[Any]
+) -> None:
+    """With force_reuse_context and reuse_context_if_already_exist, a context given by id is
+    linked as stored (its name and fields given are ignored, as in MLMD) beside new contexts,
+    which are reused by the names stored."""
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [],
+        contexts,
+        reuse_context_if_already_exist=True,
+        force_reuse_context=True,
+    )
+    _state(typed)
+    typed.call("get_contexts_by_execution", 3)
