@@ -1028,6 +1028,78 @@ class MetadataStore:
                     return False
         return True
 
+    def _refuse_taken_keys(
+        self, execution: Node, artifacts: Sequence[Node], reuse_by_external_id: bool
+    ) -> None:
+        """put_execution: MLMD writes the execution and then every artifact before it checks
+        any event (the ids it names, then its type), so a new node whose name (of its type) or
+        external id is stored, or given to an earlier new node of the call, is
+        AlreadyExistsError before an event's error, in whichever pair. The native write checks
+        the events first: called on an event's error path only (reads). It stops at an update
+        of a node that is not stored (MLMD's InvalidArgumentError, the class the event's error
+        has too) and at a node of a type not found (its check came first)."""
+        if reuse_by_external_id:  # a new artifact whose external id is stored updates it
+            artifacts = self._by_external_id(list(artifacts))
+        reused: set[str] = set()  # external ids of the call's new artifacts, reused after them
+        for kind, nodes in ((NodeKind.EXECUTION, [execution]), (NodeKind.ARTIFACT, artifacts)):
+            stored = {n.id for n in self._fetch(kind, [m.id for m in nodes if m.id is not None])}
+            wanted = [m.external_id for m in nodes if m.id is None and m.external_id]
+            held = {n.external_id: n.id for n in self._by_external_ids(kind, wanted)}
+            names: set[tuple[int | None, str]] = set()
+            externals: set[str] = set()
+            label = kind.value.lower()
+            for m in nodes:
+                if m.id is not None:
+                    if m.id not in stored:
+                        return
+                    continue
+                if reuse_by_external_id and m.external_id and m.external_id in reused:
+                    continue  # an update of the call's earlier artifact: its name is kept
+                t = self._known_types[kind].get(m.type_id) if m.type_id is not None else None
+                if t is None:
+                    return
+                taken = ""
+                if m.external_id and (m.external_id in held or m.external_id in externals):
+                    taken = f"external_id {m.external_id!r}"
+                elif m.name is not None and (
+                    (m.type_id, m.name) in names
+                    or self._by_type_and_name(kind, t.name, m.name, t.version) is not None
+                ):
+                    taken = f"name {m.name!r} of type id {m.type_id}"
+                if taken:
+                    raise native.AlreadyExistsError(
+                        f"Given node already exists: a new {label}'s {taken} is taken "
+                        "(MLMD writes every node before it checks the events); nothing was "
+                        "written"
+                    )
+                if m.external_id:
+                    externals.add(m.external_id)
+                    if kind is NodeKind.ARTIFACT:
+                        reused.add(m.external_id)
+                if m.name is not None:
+                    names.add((m.type_id, m.name))
+
+    def _fetch(self, kind: NodeKind, ids: list[int]) -> Sequence[Node]:
+        if not ids:
+            return []
+        if kind is NodeKind.EXECUTION:
+            return self._store.get_executions_by_id(ids)
+        return self._store.get_artifacts_by_id(ids)
+
+    def _by_external_ids(self, kind: NodeKind, external_ids: list[str]) -> Sequence[Node]:
+        if not external_ids:
+            return []
+        if kind is NodeKind.EXECUTION:
+            return self._store.get_executions_by_external_ids(external_ids)
+        return self._store.get_artifacts_by_external_ids(external_ids)
+
+    def _by_type_and_name(
+        self, kind: NodeKind, type_name: str, name: str, version: str | None
+    ) -> Node | None:
+        if kind is NodeKind.EXECUTION:
+            return self._store.get_execution_by_type_and_name(type_name, name, version)
+        return self._store.get_artifact_by_type_and_name(type_name, name, version)
+
     def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,
         as MLMD's reuse flag makes it an update of that artifact (for the checks only: an
@@ -1265,13 +1337,27 @@ class MetadataStore:
                 # a context's: MLMD writes the artifacts and their events before it looks the
                 # contexts' types up, so an event not aligned with its nodes comes first
                 self._precheck([*reused, model])
-                _aligned_events(
-                    model, _placed(reused, [a is not None for a in artifacts]), event_msgs, True
+                try:
+                    _aligned_events(
+                        model, _placed(reused, [a is not None for a in artifacts]), event_msgs, True
+                    )
+                except native.InvalidArgumentError:
+                    self._refuse_taken_keys(
+                        model, given, reuse_artifact_if_already_exist_by_external_id
+                    )
+                    raise
+                self._refuse_taken_keys(
+                    model, given, reuse_artifact_if_already_exist_by_external_id
                 )
                 raise
         # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
         # id, a property), before the contexts' (MLMD writes the events first)
-        events = _aligned_events(model, artifacts, event_msgs, False)
+        # (a new node's key taken comes first: see _refuse_taken_keys)
+        try:
+            events = _aligned_events(model, artifacts, event_msgs, False)
+        except native.InvalidArgumentError:
+            self._refuse_taken_keys(model, given, reuse_artifact_if_already_exist_by_external_id)
+            raise
         # A pair without an artifact links the stored artifact its event names (a reference:
         # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).
         written: list[int] = []
@@ -1283,14 +1369,23 @@ class MetadataStore:
             if artifact is not None:
                 written.append(i)
                 write_pairs.append((artifact, event))
-        with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
-            execution_id, artifact_ids, context_ids = self._store.put_execution(
-                model,
-                write_pairs,
-                linked,
-                reuse_context_if_already_exist=reuse_context_if_already_exist,
-                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-            )
+        try:
+            with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
+                execution_id, artifact_ids, context_ids = self._store.put_execution(
+                    model,
+                    write_pairs,
+                    linked,
+                    reuse_context_if_already_exist=reuse_context_if_already_exist,
+                    reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+                )
+        except native.InvalidArgumentError as exc:
+            # an event naming another id for a node written new (the write compares them before
+            # it finds a key taken); not a node that is missing (NotFound, made InvalidArgument)
+            if not isinstance(exc.__cause__, native.NotFoundError):
+                self._refuse_taken_keys(
+                    model, given, reuse_artifact_if_already_exist_by_external_id
+                )
+            raise
         placed = [-1] * len(pairs)
         for i, artifact_id in zip(written, artifact_ids, strict=True):
             placed[i] = artifact_id

@@ -1118,3 +1118,50 @@ def test_a_forced_context_the_call_itself_would_create_is_missing(typed: Both) -
     )
     _state(typed)
     typed.call("get_contexts")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        E(type=E.OUTPUT, execution_id=0),
+        E(type=E.OUTPUT, artifact_id=0),
+        E(type=E.OUTPUT, execution_id=-1),
+        E(type=E.OUTPUT, execution_id=5),
+        E(type=E.OUTPUT, artifact_id=7),
+        E(),
+    ],
+    ids=[
+        "execution_id0",
+        "artifact_id0",
+        "execution_id-1",
+        "execution_id5",
+        "artifact_id7",
+        "untyped",
+    ],
+)
+def test_a_taken_key_comes_before_an_events_error(typed: Both, event: pb.Event) -> None:
+    """MLMD writes put_execution's execution and then every artifact before it checks any
+    event (its ids, then its type): a new node whose name (of its type) or external id is
+    stored, or given to an earlier new node of the call, is AlreadyExistsError before an event
+    that names another node or has no type, even the event of an earlier pair. The adapter
+    refused the event first (InvalidArgumentError), before its write found the key taken."""
+    pe = "put_execution"
+    taken = A(type_id=10, external_id="x1", uri="t")  # artifact 1's external id
+    for execution, pairs, contexts in (
+        (X(type_id=11), [(taken, event)], []),
+        (X(type_id=11, name="e1"), [(A(type_id=10), event)], []),  # execution 1's name
+        (X(type_id=11, external_id="y"), [(A(type_id=10), event), (A(type_id=10, name="n2"),)], []),
+        (X(id=1, type_id=11), [(A(type_id=10, name="d"), event), (A(type_id=10, name="d"),)], []),
+        (
+            X(type_id=11),
+            [(A(type_id=10, external_id="z"),), (A(type_id=10, external_id="z"), event)],
+            [],
+        ),
+        (X(type_id=11), [(taken, event)], [C(type_id=99, name="n")]),  # a context's type missing
+    ):
+        assert typed.fails(pe, execution, pairs, contexts) is errors.AlreadyExistsError
+    # reused by its external id, the stored artifact is updated: the event's error stands
+    typed.fails(
+        pe, X(type_id=11), [(taken, event)], [], reuse_artifact_if_already_exist_by_external_id=True
+    )
+    _state(typed)
