@@ -1029,76 +1029,101 @@ class MetadataStore:
         return True
 
     def _refuse_taken_keys(
-        self, execution: Node, artifacts: Sequence[Node], reuse_by_external_id: bool
+        self,
+        nodes: Sequence[Node],
+        *,
+        reuse_artifacts: bool = False,
+        reuse_contexts: bool = False,
     ) -> None:
-        """put_execution: MLMD writes the execution and then every artifact before it checks
-        any event (the ids it names, then its type), so a new node whose name (of its type) or
+        """MLMD writes a call's nodes (``nodes``, in its order) before it checks any event (the
+        ids it names in put_execution, its type), so a new node whose name (of its type) or
         external id is stored, or given to an earlier new node of the call, is
-        AlreadyExistsError before an event's error, in whichever pair. The native write checks
-        the events first: called on an event's error path only (reads). It stops at an update
-        of a node that is not stored (MLMD's InvalidArgumentError, the class the event's error
-        has too) and at a node of a type not found (its check came first)."""
-        if reuse_by_external_id:  # a new artifact whose external id is stored updates it
-            artifacts = self._by_external_id(list(artifacts))
-        reused: set[str] = set()  # external ids of the call's new artifacts, reused after them
-        for kind, nodes in ((NodeKind.EXECUTION, [execution]), (NodeKind.ARTIFACT, artifacts)):
-            stored = {n.id for n in self._fetch(kind, [m.id for m in nodes if m.id is not None])}
-            wanted = [m.external_id for m in nodes if m.id is None and m.external_id]
-            held = {n.external_id: n.id for n in self._by_external_ids(kind, wanted)}
-            names: set[tuple[int | None, str]] = set()
-            externals: set[str] = set()
-            label = kind.value.lower()
-            for m in nodes:
-                if m.id is not None:
-                    if m.id not in stored:
-                        return
-                    continue
-                if reuse_by_external_id and m.external_id and m.external_id in reused:
-                    continue  # an update of the call's earlier artifact: its name is kept
-                t = self._known_types[kind].get(m.type_id) if m.type_id is not None else None
-                if t is None:
+        AlreadyExistsError before an event's error. The native write checks the events first:
+        called on an event's error path only (reads). It stops at an update of a node that is
+        not stored (MLMD's InvalidArgumentError, the class the event's error has too) and at a
+        node of a type not found (its check came first). ``reuse_artifacts``: a new artifact
+        whose external id is stored (or given to an earlier one) updates it;
+        ``reuse_contexts``: a new context whose name is stored (or given earlier) is linked."""
+        if reuse_artifacts:  # (in place: the nodes keep MLMD's order)
+            reused = iter(self._by_external_id([m for m in nodes if m.kind is NodeKind.ARTIFACT]))
+            nodes = [next(reused) if m.kind is NodeKind.ARTIFACT else m for m in nodes]
+        stored: set[tuple[NodeKind, int]] = set()
+        held: set[tuple[NodeKind, str]] = set()
+        for kind in NodeKind:
+            of_kind = [m for m in nodes if m.kind is kind]
+            ids = [m.id for m in of_kind if m.id is not None]
+            if ids:
+                stored |= {(kind, n.id) for n in self._nodes_by_id(kind, ids) if n.id is not None}
+            wanted = [m.external_id for m in of_kind if m.id is None and m.external_id]
+            if wanted:
+                held |= {
+                    (kind, n.external_id)
+                    for n in self._nodes_by_external_ids(kind, wanted)
+                    if n.external_id
+                }
+        seen_names: set[tuple[NodeKind, int | None, str]] = set()
+        seen_external: set[tuple[NodeKind, str]] = set()
+        for m in nodes:
+            kind = m.kind
+            if m.id is not None:
+                if (kind, m.id) not in stored:
                     return
-                taken = ""
-                if m.external_id and (m.external_id in held or m.external_id in externals):
-                    taken = f"external_id {m.external_id!r}"
-                elif m.name is not None and (
-                    (m.type_id, m.name) in names
-                    or self._by_type_and_name(kind, t.name, m.name, t.version) is not None
-                ):
-                    taken = f"name {m.name!r} of type id {m.type_id}"
-                if taken:
-                    raise native.AlreadyExistsError(
-                        f"Given node already exists: a new {label}'s {taken} is taken "
-                        "(MLMD writes every node before it checks the events); nothing was "
-                        "written"
-                    )
-                if m.external_id:
-                    externals.add(m.external_id)
-                    if kind is NodeKind.ARTIFACT:
-                        reused.add(m.external_id)
-                if m.name is not None:
-                    names.add((m.type_id, m.name))
+                continue
+            t = self._known_types[kind].get(m.type_id) if m.type_id is not None else None
+            if t is None:
+                return
+            name_held = m.name is not None and (
+                (kind, m.type_id, m.name) in seen_names
+                or self._node_by_type_and_name(kind, t.name, m.name, t.version) is not None
+            )
+            if (
+                kind is NodeKind.ARTIFACT
+                and reuse_artifacts
+                and m.external_id
+                and (kind, m.external_id) in seen_external
+            ):
+                continue  # an update of the call's earlier artifact: its name is kept
+            if kind is NodeKind.CONTEXT and reuse_contexts and name_held:
+                continue  # linked as it is stored (or as the call's earlier one)
+            taken = ""
+            if m.external_id and (
+                (kind, m.external_id) in held or (kind, m.external_id) in seen_external
+            ):
+                taken = f"external_id {m.external_id!r}"
+            elif name_held:
+                taken = f"name {m.name!r} of type id {m.type_id}"
+            if taken:
+                raise native.AlreadyExistsError(
+                    f"Given node already exists: a new {kind.value.lower()}'s {taken} is taken "
+                    "(MLMD writes every node before it checks the events); nothing was written"
+                )
+            if m.external_id:
+                seen_external.add((kind, m.external_id))
+            if m.name is not None:
+                seen_names.add((kind, m.type_id, m.name))
 
-    def _fetch(self, kind: NodeKind, ids: list[int]) -> Sequence[Node]:
-        if not ids:
-            return []
+    def _nodes_by_id(self, kind: NodeKind, ids: list[int]) -> Sequence[Node]:
+        if kind is NodeKind.ARTIFACT:
+            return self._store.get_artifacts_by_id(ids)
         if kind is NodeKind.EXECUTION:
             return self._store.get_executions_by_id(ids)
-        return self._store.get_artifacts_by_id(ids)
+        return self._store.get_contexts_by_id(ids)
 
-    def _by_external_ids(self, kind: NodeKind, external_ids: list[str]) -> Sequence[Node]:
-        if not external_ids:
-            return []
+    def _nodes_by_external_ids(self, kind: NodeKind, external_ids: list[str]) -> Sequence[Node]:
+        if kind is NodeKind.ARTIFACT:
+            return self._store.get_artifacts_by_external_ids(external_ids)
         if kind is NodeKind.EXECUTION:
             return self._store.get_executions_by_external_ids(external_ids)
-        return self._store.get_artifacts_by_external_ids(external_ids)
+        return self._store.get_contexts_by_external_ids(external_ids)
 
-    def _by_type_and_name(
+    def _node_by_type_and_name(
         self, kind: NodeKind, type_name: str, name: str, version: str | None
     ) -> Node | None:
+        if kind is NodeKind.ARTIFACT:
+            return self._store.get_artifact_by_type_and_name(type_name, name, version)
         if kind is NodeKind.EXECUTION:
             return self._store.get_execution_by_type_and_name(type_name, name, version)
-        return self._store.get_artifact_by_type_and_name(type_name, name, version)
+        return self._store.get_context_by_type_and_name(type_name, name, version)
 
     def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,
@@ -1341,13 +1366,14 @@ class MetadataStore:
                     _aligned_events(
                         model, _placed(reused, [a is not None for a in artifacts]), event_msgs, True
                     )
-                except native.InvalidArgumentError:
+                except (native.InvalidArgumentError, pydantic.ValidationError):
                     self._refuse_taken_keys(
-                        model, given, reuse_artifact_if_already_exist_by_external_id
+                        [model, *given],
+                        reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
                     )
                     raise
                 self._refuse_taken_keys(
-                    model, given, reuse_artifact_if_already_exist_by_external_id
+                    [model, *given], reuse_artifacts=reuse_artifact_if_already_exist_by_external_id
                 )
                 raise
         # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
@@ -1355,8 +1381,10 @@ class MetadataStore:
         # (a new node's key taken comes first: see _refuse_taken_keys)
         try:
             events = _aligned_events(model, artifacts, event_msgs, False)
-        except native.InvalidArgumentError:
-            self._refuse_taken_keys(model, given, reuse_artifact_if_already_exist_by_external_id)
+        except (native.InvalidArgumentError, pydantic.ValidationError):
+            self._refuse_taken_keys(
+                [model, *given], reuse_artifacts=reuse_artifact_if_already_exist_by_external_id
+            )
             raise
         # A pair without an artifact links the stored artifact its event names (a reference:
         # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).
@@ -1383,7 +1411,7 @@ class MetadataStore:
             # it finds a key taken); not a node that is missing (NotFound, made InvalidArgument)
             if not isinstance(exc.__cause__, native.NotFoundError):
                 self._refuse_taken_keys(
-                    model, given, reuse_artifact_if_already_exist_by_external_id
+                    [model, *given], reuse_artifacts=reuse_artifact_if_already_exist_by_external_id
                 )
             raise
         placed = [-1] * len(pairs)
@@ -1465,8 +1493,17 @@ class MetadataStore:
         # reuse_context_if_already_exist) too: the native write links such a one as stored
         for i, m in enumerate(c_models):
             self._check_declared(m, i)
-        # each event's type last, edge by edge (MLMD checks it as it writes the event)
-        edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
+        # each event's type last, edge by edge (MLMD checks it as it writes the event, once it
+        # has written every node: a new node's key taken comes first)
+        try:
+            edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
+        except (native.InvalidArgumentError, pydantic.ValidationError):
+            self._refuse_taken_keys(
+                [*a_models, *e_models, *c_models],
+                reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
+                reuse_contexts=reuse_context_if_already_exist,
+            )
+            raise
         with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(
                 e_models,

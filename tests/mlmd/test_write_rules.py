@@ -1165,3 +1165,43 @@ def test_a_taken_key_comes_before_an_events_error(typed: Both, event: pb.Event) 
         pe, X(type_id=11), [(taken, event)], [], reuse_artifact_if_already_exist_by_external_id=True
     )
     _state(typed)
+
+
+def test_a_taken_key_comes_before_an_edges_event_type(typed: Both) -> None:
+    """put_lineage_subgraph: MLMD writes every node (artifacts, executions, contexts) before it
+    checks an edge's event type, so a new node whose name or external id is taken is
+    AlreadyExistsError before an event without a type (or, deliberately refused here, one naming
+    ids below 1). The adapter refused the event first (InvalidArgumentError)."""
+    pl = "put_lineage_subgraph"
+    untyped = [(0, 0, E())]
+    for executions, artifacts, contexts, edges in (
+        ([X(type_id=11)], [A(type_id=10, external_id="x1")], [], untyped),
+        ([X(type_id=11, name="e1")], [A(type_id=10)], [], untyped),
+        ([X(type_id=11)], [A(type_id=10)], [C(type_id=12, name="c1")], untyped),
+        ([X(type_id=11)], [A(type_id=10, name="d"), A(type_id=10, name="d")], [], untyped),
+        (
+            [X(type_id=11)],
+            [A(type_id=10, external_id="x1")],
+            [],
+            [(None, None, E(type=E.INPUT, artifact_id=-1, execution_id=-1))],
+        ),
+    ):
+        assert typed.fails(pl, executions, artifacts, contexts, edges) is errors.AlreadyExistsError
+    # reused, the stored nodes are no new ones: the event's type is refused
+    typed.fails(
+        pl,
+        [X(type_id=11)],
+        [A(type_id=10)],
+        [C(type_id=12, name="c1")],
+        untyped,
+        reuse_context_if_already_exist=True,
+    )
+    typed.fails(
+        pl,
+        [X(type_id=11)],
+        [A(type_id=10, external_id="x1")],
+        [],
+        untyped,
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    _state(typed)
