@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import math
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import pydantic
@@ -479,7 +479,11 @@ def _placed(given: Sequence[N], present: Sequence[bool]) -> list[N | None]:
 
 
 def _aligned_events(
-    execution: Node, artifacts: Sequence[Node | None], events: Sequence[Any], written: bool
+    execution: Node,
+    artifacts: Sequence[Node | None],
+    events: Sequence[Any],
+    written: bool,
+    stored: Collection[tuple[NodeKind, int]] = (),
 ) -> list[Event | None]:
     """put_execution's event messages as models, checked pair by pair as MLMD checks them once
     it has written each artifact: an event's execution_id other than the execution's, or
@@ -488,7 +492,9 @@ def _aligned_events(
     written new has no id yet here: with ``written`` False (the write goes on) an id it names
     is left to the write, which compares it with the new id; with ``written`` True (the call is
     refused before the write) any id named for it counts as other (MLMD's new id could match
-    it only by chance)."""
+    it only by chance). ``stored``: ids named for new nodes that stored nodes hold, never a new
+    node's (ids are not given twice): other, found here, before the contexts (which the write
+    checks before it compares the events' ids)."""
     out: list[Event | None] = []
     for artifact, msg in zip(artifacts, events, strict=True):
         if msg is None:
@@ -502,14 +508,16 @@ def _aligned_events(
                 )
             if artifact_id < 1:  # MLMD writes an event to it; no node has that id
                 raise native.InvalidArgumentError(f"No artifact with the given id {artifact_id}")
-        for given, held, error in (
+        for kind, given, held, error in (
             (
+                NodeKind.EXECUTION,
                 execution_id,
                 execution.id,
                 f"Request's event.execution_id {execution_id} does not match with the given "
                 "execution",
             ),
             (
+                NodeKind.ARTIFACT,
                 artifact_id,
                 artifact_id if artifact is None else artifact.id,
                 f"Given event.artifact_id {artifact_id} is not aligned with the artifact",
@@ -517,7 +525,7 @@ def _aligned_events(
         ):
             if given is None or given == held:
                 continue
-            if given < 1 or held is not None or written:
+            if given < 1 or held is not None or written or (kind, given) in stored:
                 raise native.InvalidArgumentError(error)
         out.append(_convert.to_event(msg))
     return out
@@ -1028,6 +1036,40 @@ class MetadataStore:
                     return False
         return True
 
+    def _named_for_new(
+        self,
+        execution: Node,
+        artifacts: Sequence[Node | None],
+        events: Sequence[Any],
+        reuse_by_external_id: bool,
+    ) -> set[tuple[NodeKind, int]]:
+        """put_execution: the ids its events name for nodes written new that stored nodes hold
+        (see :func:`_aligned_events`); one read of each kind, only where an event names such
+        an id (a new artifact with an external id is left out under the reuse flag: it may be
+        a stored one's update)."""
+        named: dict[NodeKind, set[int]] = {NodeKind.EXECUTION: set(), NodeKind.ARTIFACT: set()}
+        for artifact, msg in zip(artifacts, events, strict=True):
+            if msg is None:
+                continue
+            artifact_id, execution_id = _convert.event_ids(msg)
+            if execution.id is None and execution_id is not None and execution_id >= 1:
+                named[NodeKind.EXECUTION].add(execution_id)
+            if (
+                artifact is not None
+                and artifact.id is None
+                and not (reuse_by_external_id and artifact.external_id)
+                and artifact_id is not None
+                and artifact_id >= 1
+            ):
+                named[NodeKind.ARTIFACT].add(artifact_id)
+        return {
+            (kind, n.id)
+            for kind, ids in named.items()
+            if ids
+            for n in self._nodes_by_id(kind, sorted(ids))
+            if n.id is not None
+        }
+
     def _refuse_taken_keys(
         self,
         nodes: Sequence[Node],
@@ -1379,8 +1421,11 @@ class MetadataStore:
         # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
         # id, a property), before the contexts' (MLMD writes the events first)
         # (a new node's key taken comes first: see _refuse_taken_keys)
+        stored = self._named_for_new(
+            model, artifacts, event_msgs, reuse_artifact_if_already_exist_by_external_id
+        )
         try:
-            events = _aligned_events(model, artifacts, event_msgs, False)
+            events = _aligned_events(model, artifacts, event_msgs, False, stored)
         except (native.InvalidArgumentError, pydantic.ValidationError):
             self._refuse_taken_keys(
                 [model, *given], reuse_artifacts=reuse_artifact_if_already_exist_by_external_id

@@ -1205,3 +1205,29 @@ def test_a_taken_key_comes_before_an_edges_event_type(typed: Both) -> None:
         reuse_artifact_if_already_exist_by_external_id=True,
     )
     _state(typed)
+
+
+def test_an_event_naming_a_stored_node_for_a_new_one_comes_before_the_contexts(
+    typed: Both,
+) -> None:
+    """put_execution: MLMD checks the events before it writes the contexts, so an event that
+    names a stored execution (or artifact) for the new one it is written with is
+    InvalidArgumentError before a context's name taken. The adapter left such an id to its
+    write (a new node's id is not known before), which found the context's name first
+    (AlreadyExistsError)."""
+    pe = "put_execution"
+    taken = [C(type_id=12, name="c1")]
+    for pairs in (
+        [(A(type_id=10), E(type=E.OUTPUT, execution_id=1))],
+        [(A(type_id=10), E(type=E.OUTPUT, artifact_id=2))],
+        [(None,), (A(type_id=10, uri="u"), E(type=E.INPUT, execution_id=2))],
+    ):
+        assert typed.fails(pe, X(type_id=11), pairs, taken) is errors.InvalidArgumentError
+        assert typed.fails(pe, X(type_id=11), pairs, taken, force_reuse_context=True) is (
+            errors.InvalidArgumentError
+        )
+    # an id no node holds yet: the new node's (MLMD allocates the next one), so written
+    typed.call(pe, X(type_id=11), [(A(type_id=10), E(type=E.OUTPUT, execution_id=3))], [])
+    typed.call(pe, X(type_id=11), [(A(type_id=10), E(type=E.OUTPUT, artifact_id=5))], [])
+    _state(typed)
+    typed.call("get_events_by_execution_ids", [4])
