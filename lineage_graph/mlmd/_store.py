@@ -1083,19 +1083,24 @@ class MetadataStore:
         AlreadyExistsError before an event's error. The native write checks the events first:
         called on an event's error path only (reads). It stops at an update of a node that is
         not stored (MLMD's InvalidArgumentError, the class the event's error has too) and at a
-        node of a type not found (its check came first). ``reuse_artifacts``: a new artifact
+        node of a type not found or an update of another type than stored (their checks came
+        first). ``reuse_artifacts``: a new artifact
         whose external id is stored (or given to an earlier one) updates it;
         ``reuse_contexts``: a new context whose name is stored (or given earlier) is linked."""
         if reuse_artifacts:  # (in place: the nodes keep MLMD's order)
             reused = iter(self._by_external_id([m for m in nodes if m.kind is NodeKind.ARTIFACT]))
             nodes = [next(reused) if m.kind is NodeKind.ARTIFACT else m for m in nodes]
-        stored: set[tuple[NodeKind, int]] = set()
+        stored: dict[tuple[NodeKind, int], int | None] = {}  # -> the stored node's type id
         held: set[tuple[NodeKind, str]] = set()
         for kind in NodeKind:
             of_kind = [m for m in nodes if m.kind is kind]
             ids = [m.id for m in of_kind if m.id is not None]
             if ids:
-                stored |= {(kind, n.id) for n in self._nodes_by_id(kind, ids) if n.id is not None}
+                stored.update(
+                    ((kind, n.id), n.type_id)
+                    for n in self._nodes_by_id(kind, ids)
+                    if n.id is not None
+                )
             wanted = [m.external_id for m in of_kind if m.id is None and m.external_id]
             if wanted:
                 held |= {
@@ -1108,8 +1113,8 @@ class MetadataStore:
         for m in nodes:
             kind = m.kind
             if m.id is not None:
-                if (kind, m.id) not in stored:
-                    return
+                if (kind, m.id) not in stored or m.type_id not in (None, stored[kind, m.id]):
+                    return  # (an update of another type: MLMD's InvalidArgumentError too)
                 continue
             t = self._known_types[kind].get(m.type_id) if m.type_id is not None else None
             if t is None:

@@ -1160,6 +1160,12 @@ def test_a_taken_key_comes_before_an_events_error(typed: Both, event: pb.Event) 
         (X(type_id=11), [(taken, event)], [C(type_id=99, name="n")]),  # a context's type missing
     ):
         assert typed.fails(pe, execution, pairs, contexts) is errors.AlreadyExistsError
+    # an update MLMD refuses before it meets the taken key (another type id, a missing node):
+    # InvalidArgumentError, the class of the event's error
+    for update in (A(id=1, type_id=11), A(id=9, type_id=10)):
+        assert typed.fails(pe, X(type_id=11), [(update,), (taken, event)], []) is (
+            errors.InvalidArgumentError
+        )
     # reused by its external id, the stored artifact is updated: the event's error stands
     typed.fails(
         pe, X(type_id=11), [(taken, event)], [], reuse_artifact_if_already_exist_by_external_id=True
