@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import math
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import pydantic
@@ -479,7 +479,11 @@ def _placed(given: Sequence[N], present: Sequence[bool]) -> list[N | None]:
 
 
 def _aligned_events(
-    execution: Node, artifacts: Sequence[Node | None], events: Sequence[Any], written: bool
+    execution: Node,
+    artifacts: Sequence[Node | None],
+    events: Sequence[Any],
+    written: bool,
+    stored: Collection[tuple[NodeKind, int]] = (),
 ) -> list[Event | None]:
     """put_execution's event messages as models, checked pair by pair as MLMD checks them once
     it has written each artifact: an event's execution_id other than the execution's, or
@@ -488,7 +492,9 @@ def _aligned_events(
     written new has no id yet here: with ``written`` False (the write goes on) an id it names
     is left to the write, which compares it with the new id; with ``written`` True (the call is
     refused before the write) any id named for it counts as other (MLMD's new id could match
-    it only by chance)."""
+    it only by chance). ``stored``: ids named for new nodes that stored nodes hold, never a new
+    node's (ids are not given twice): other, found here, before the contexts (which the write
+    checks before it compares the events' ids)."""
     out: list[Event | None] = []
     for artifact, msg in zip(artifacts, events, strict=True):
         if msg is None:
@@ -502,14 +508,16 @@ def _aligned_events(
                 )
             if artifact_id < 1:  # MLMD writes an event to it; no node has that id
                 raise native.InvalidArgumentError(f"No artifact with the given id {artifact_id}")
-        for given, held, error in (
+        for kind, given, held, error in (
             (
+                NodeKind.EXECUTION,
                 execution_id,
                 execution.id,
                 f"Request's event.execution_id {execution_id} does not match with the given "
                 "execution",
             ),
             (
+                NodeKind.ARTIFACT,
                 artifact_id,
                 artifact_id if artifact is None else artifact.id,
                 f"Given event.artifact_id {artifact_id} is not aligned with the artifact",
@@ -517,7 +525,7 @@ def _aligned_events(
         ):
             if given is None or given == held:
                 continue
-            if given < 1 or held is not None or written:
+            if given < 1 or held is not None or written or (kind, given) in stored:
                 raise native.InvalidArgumentError(error)
         out.append(_convert.to_event(msg))
     return out
@@ -1081,6 +1089,142 @@ class MetadataStore:
                 )
             return
 
+    def _named_for_new(
+        self,
+        execution: Node,
+        artifacts: Sequence[Node | None],
+        events: Sequence[Any],
+        reuse_by_external_id: bool,
+    ) -> set[tuple[NodeKind, int]]:
+        """put_execution: the ids its events name for nodes written new that stored nodes hold
+        (see :func:`_aligned_events`); one read of each kind, only where an event names such
+        an id (a new artifact with an external id is left out under the reuse flag: it may be
+        a stored one's update)."""
+        named: dict[NodeKind, set[int]] = {NodeKind.EXECUTION: set(), NodeKind.ARTIFACT: set()}
+        for artifact, msg in zip(artifacts, events, strict=True):
+            if msg is None:
+                continue
+            artifact_id, execution_id = _convert.event_ids(msg)
+            if execution.id is None and execution_id is not None and execution_id >= 1:
+                named[NodeKind.EXECUTION].add(execution_id)
+            if (
+                artifact is not None
+                and artifact.id is None
+                and not (reuse_by_external_id and artifact.external_id)
+                and artifact_id is not None
+                and artifact_id >= 1
+            ):
+                named[NodeKind.ARTIFACT].add(artifact_id)
+        return {
+            (kind, n.id)
+            for kind, ids in named.items()
+            if ids
+            for n in self._nodes_by_id(kind, sorted(ids))
+            if n.id is not None
+        }
+
+    def _refuse_taken_keys(
+        self,
+        nodes: Sequence[Node],
+        *,
+        reuse_artifacts: bool = False,
+        reuse_contexts: bool = False,
+    ) -> None:
+        """MLMD writes a call's nodes (``nodes``, in its order) before it checks any event (the
+        ids it names in put_execution, its type), so a new node whose name (of its type) or
+        external id is stored, or given to an earlier new node of the call, is
+        AlreadyExistsError before an event's error. The native write checks the events first:
+        called on an event's error path only (reads). It stops at an update of a node that is
+        not stored (MLMD's InvalidArgumentError, the class the event's error has too) and at a
+        node of a type not found or an update of another type than stored (their checks came
+        first). ``reuse_artifacts``: a new artifact
+        whose external id is stored (or given to an earlier one) updates it;
+        ``reuse_contexts``: a new context whose name is stored (or given earlier) is linked."""
+        if reuse_artifacts:  # (in place: the nodes keep MLMD's order)
+            reused = iter(self._by_external_id([m for m in nodes if m.kind is NodeKind.ARTIFACT]))
+            nodes = [next(reused) if m.kind is NodeKind.ARTIFACT else m for m in nodes]
+        stored: dict[tuple[NodeKind, int], int | None] = {}  # -> the stored node's type id
+        held: set[tuple[NodeKind, str]] = set()
+        for kind in NodeKind:
+            of_kind = [m for m in nodes if m.kind is kind]
+            ids = [m.id for m in of_kind if m.id is not None]
+            if ids:
+                stored.update(
+                    ((kind, n.id), n.type_id)
+                    for n in self._nodes_by_id(kind, ids)
+                    if n.id is not None
+                )
+            wanted = [m.external_id for m in of_kind if m.id is None and m.external_id]
+            if wanted:
+                held |= {
+                    (kind, n.external_id)
+                    for n in self._nodes_by_external_ids(kind, wanted)
+                    if n.external_id
+                }
+        seen_names: set[tuple[NodeKind, int | None, str]] = set()
+        seen_external: set[tuple[NodeKind, str]] = set()
+        for m in nodes:
+            kind = m.kind
+            if m.id is not None:
+                if (kind, m.id) not in stored or m.type_id not in (None, stored[kind, m.id]):
+                    return  # (an update of another type: MLMD's InvalidArgumentError too)
+                continue
+            t = self._known_types[kind].get(m.type_id) if m.type_id is not None else None
+            if t is None:
+                return
+            name_held = m.name is not None and (
+                (kind, m.type_id, m.name) in seen_names
+                or self._node_by_type_and_name(kind, t.name, m.name, t.version) is not None
+            )
+            if (
+                kind is NodeKind.ARTIFACT
+                and reuse_artifacts
+                and m.external_id
+                and (kind, m.external_id) in seen_external
+            ):
+                continue  # an update of the call's earlier artifact: its name is kept
+            if kind is NodeKind.CONTEXT and reuse_contexts and name_held:
+                continue  # linked as it is stored (or as the call's earlier one)
+            taken = ""
+            if m.external_id and (
+                (kind, m.external_id) in held or (kind, m.external_id) in seen_external
+            ):
+                taken = f"external_id {m.external_id!r}"
+            elif name_held:
+                taken = f"name {m.name!r} of type id {m.type_id}"
+            if taken:
+                raise native.AlreadyExistsError(
+                    f"Given node already exists: a new {kind.value.lower()}'s {taken} is taken "
+                    "(MLMD writes every node before it checks the events); nothing was written"
+                )
+            if m.external_id:
+                seen_external.add((kind, m.external_id))
+            if m.name is not None:
+                seen_names.add((kind, m.type_id, m.name))
+
+    def _nodes_by_id(self, kind: NodeKind, ids: list[int]) -> Sequence[Node]:
+        if kind is NodeKind.ARTIFACT:
+            return self._store.get_artifacts_by_id(ids)
+        if kind is NodeKind.EXECUTION:
+            return self._store.get_executions_by_id(ids)
+        return self._store.get_contexts_by_id(ids)
+
+    def _nodes_by_external_ids(self, kind: NodeKind, external_ids: list[str]) -> Sequence[Node]:
+        if kind is NodeKind.ARTIFACT:
+            return self._store.get_artifacts_by_external_ids(external_ids)
+        if kind is NodeKind.EXECUTION:
+            return self._store.get_executions_by_external_ids(external_ids)
+        return self._store.get_contexts_by_external_ids(external_ids)
+
+    def _node_by_type_and_name(
+        self, kind: NodeKind, type_name: str, name: str, version: str | None
+    ) -> Node | None:
+        if kind is NodeKind.ARTIFACT:
+            return self._store.get_artifact_by_type_and_name(type_name, name, version)
+        if kind is NodeKind.EXECUTION:
+            return self._store.get_execution_by_type_and_name(type_name, name, version)
+        return self._store.get_context_by_type_and_name(type_name, name, version)
+
     def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,
         as MLMD's reuse flag makes it an update of that artifact (for the checks only: an
@@ -1316,19 +1460,28 @@ class MetadataStore:
                 try:
                     self._precheck([*reused, model, *linked], typed_context_updates=typed)
                 except native.NotFoundError:
-                    # a context's: MLMD writes the artifacts and their events before it looks
-                    # the contexts' types up, so a bad event comes first
+                    # a context's: MLMD writes the execution, the artifacts and their events
+                    # before it looks the contexts' types up, so a taken key, then a bad event
+                    # come first
                     self._precheck([*reused, model])
+                    self._refuse_taken_keys([model, *given], reuse_artifacts=fold)
                     self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
                     raise
         except _UntypedContextUpdate:
-            # MLMD meets it once it has written the artifacts, the execution and the events
+            # MLMD meets it once it has written the execution, the artifacts and the events
             reused = self._by_external_id(given) if fold else given
+            self._refuse_taken_keys([model, *given], reuse_artifacts=fold)
             self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
             raise
         # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
         # id, a property), before the contexts' (MLMD writes the events first)
-        events = _aligned_events(model, artifacts, event_msgs, False)
+        # (a new node's key taken comes first: see _refuse_taken_keys)
+        stored = self._named_for_new(model, artifacts, event_msgs, fold)
+        try:
+            events = _aligned_events(model, artifacts, event_msgs, False, stored)
+        except (native.InvalidArgumentError, pydantic.ValidationError):
+            self._refuse_taken_keys([model, *given], reuse_artifacts=fold)
+            raise
         # A pair without an artifact links the stored artifact its event names (a reference:
         # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).
         written: list[int] = []
@@ -1340,14 +1493,23 @@ class MetadataStore:
             if artifact is not None:
                 written.append(i)
                 write_pairs.append((artifact, event))
-        with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
-            execution_id, artifact_ids, context_ids = self._store.put_execution(
-                model,
-                write_pairs,
-                linked,
-                reuse_context_if_already_exist=reuse_context_if_already_exist,
-                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-            )
+        try:
+            with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
+                execution_id, artifact_ids, context_ids = self._store.put_execution(
+                    model,
+                    write_pairs,
+                    linked,
+                    reuse_context_if_already_exist=reuse_context_if_already_exist,
+                    reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+                )
+        except native.InvalidArgumentError as exc:
+            # an event naming another id for a node written new (the write compares them before
+            # it finds a key taken); not a node that is missing (NotFound, made InvalidArgument)
+            if not isinstance(exc.__cause__, native.NotFoundError):
+                self._refuse_taken_keys(
+                    [model, *given], reuse_artifacts=reuse_artifact_if_already_exist_by_external_id
+                )
+            raise
         placed = [-1] * len(pairs)
         for i, artifact_id in zip(written, artifact_ids, strict=True):
             placed[i] = artifact_id
@@ -1427,8 +1589,17 @@ class MetadataStore:
         # reuse_context_if_already_exist) too: the native write links such a one as stored
         for i, m in enumerate(c_models):
             self._check_declared(m, i)
-        # each event's type last, edge by edge (MLMD checks it as it writes the event)
-        edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
+        # each event's type last, edge by edge (MLMD checks it as it writes the event, once it
+        # has written every node: a new node's key taken comes first)
+        try:
+            edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
+        except (native.InvalidArgumentError, pydantic.ValidationError):
+            self._refuse_taken_keys(
+                [*a_models, *e_models, *c_models],
+                reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
+                reuse_contexts=reuse_context_if_already_exist,
+            )
+            raise
         with _mlmd_write(given=given):
             return self._store.put_lineage_subgraph(
                 e_models,

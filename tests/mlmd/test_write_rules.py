@@ -1216,3 +1216,122 @@ def test_force_reuse_context_links_beside_contexts_reused_by_name(
     )
     _state(typed)
     typed.call("get_contexts_by_execution", 3)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        E(type=E.OUTPUT, execution_id=0),
+        E(type=E.OUTPUT, artifact_id=0),
+        E(type=E.OUTPUT, execution_id=-1),
+        E(type=E.OUTPUT, execution_id=5),
+        E(type=E.OUTPUT, artifact_id=7),
+        E(),
+    ],
+    ids=[
+        "execution_id0",
+        "artifact_id0",
+        "execution_id-1",
+        "execution_id5",
+        "artifact_id7",
+        "untyped",
+    ],
+)
+def test_a_taken_key_comes_before_an_events_error(typed: Both, event: pb.Event) -> None:
+    """MLMD writes put_execution's execution and then every artifact before it checks any
+    event (its ids, then its type): a new node whose name (of its type) or external id is
+    stored, or given to an earlier new node of the call, is AlreadyExistsError before an event
+    that names another node or has no type, even the event of an earlier pair. The adapter
+    refused the event first (InvalidArgumentError), before its write found the key taken."""
+    pe = "put_execution"
+    taken = A(type_id=10, external_id="x1", uri="t")  # artifact 1's external id
+    for execution, pairs, contexts in (
+        (X(type_id=11), [(taken, event)], []),
+        (X(type_id=11, name="e1"), [(A(type_id=10), event)], []),  # execution 1's name
+        (X(type_id=11, external_id="y"), [(A(type_id=10), event), (A(type_id=10, name="n2"),)], []),
+        (X(id=1, type_id=11), [(A(type_id=10, name="d"), event), (A(type_id=10, name="d"),)], []),
+        (
+            X(type_id=11),
+            [(A(type_id=10, external_id="z"),), (A(type_id=10, external_id="z"), event)],
+            [],
+        ),
+        (X(type_id=11), [(taken, event)], [C(type_id=99, name="n")]),  # a context's type missing
+    ):
+        assert typed.fails(pe, execution, pairs, contexts) is errors.AlreadyExistsError
+    # an update MLMD refuses before it meets the taken key (another type id, a missing node):
+    # InvalidArgumentError, the class of the event's error
+    for update in (A(id=1, type_id=11), A(id=9, type_id=10)):
+        assert typed.fails(pe, X(type_id=11), [(update,), (taken, event)], []) is (
+            errors.InvalidArgumentError
+        )
+    # reused by its external id, the stored artifact is updated: the event's error stands
+    typed.fails(
+        pe, X(type_id=11), [(taken, event)], [], reuse_artifact_if_already_exist_by_external_id=True
+    )
+    _state(typed)
+
+
+def test_a_taken_key_comes_before_an_edges_event_type(typed: Both) -> None:
+    """put_lineage_subgraph: MLMD writes every node (artifacts, executions, contexts) before it
+    checks an edge's event type, so a new node whose name or external id is taken is
+    AlreadyExistsError before an event without a type (or, deliberately refused here, one naming
+    ids below 1). The adapter refused the event first (InvalidArgumentError)."""
+    pl = "put_lineage_subgraph"
+    untyped = [(0, 0, E())]
+    for executions, artifacts, contexts, edges in (
+        ([X(type_id=11)], [A(type_id=10, external_id="x1")], [], untyped),
+        ([X(type_id=11, name="e1")], [A(type_id=10)], [], untyped),
+        ([X(type_id=11)], [A(type_id=10)], [C(type_id=12, name="c1")], untyped),
+        ([X(type_id=11)], [A(type_id=10, name="d"), A(type_id=10, name="d")], [], untyped),
+        (
+            [X(type_id=11)],
+            [A(type_id=10, external_id="x1")],
+            [],
+            [(None, None, E(type=E.INPUT, artifact_id=-1, execution_id=-1))],
+        ),
+    ):
+        assert typed.fails(pl, executions, artifacts, contexts, edges) is errors.AlreadyExistsError
+    # reused, the stored nodes are no new ones: the event's type is refused
+    typed.fails(
+        pl,
+        [X(type_id=11)],
+        [A(type_id=10)],
+        [C(type_id=12, name="c1")],
+        untyped,
+        reuse_context_if_already_exist=True,
+    )
+    typed.fails(
+        pl,
+        [X(type_id=11)],
+        [A(type_id=10, external_id="x1")],
+        [],
+        untyped,
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    _state(typed)
+
+
+def test_an_event_naming_a_stored_node_for_a_new_one_comes_before_the_contexts(
+    typed: Both,
+) -> None:
+    """put_execution: MLMD checks the events before it writes the contexts, so an event that
+    names a stored execution (or artifact) for the new one it is written with is
+    InvalidArgumentError before a context's name taken. The adapter left such an id to its
+    write (a new node's id is not known before), which found the context's name first
+    (AlreadyExistsError)."""
+    pe = "put_execution"
+    taken = [C(type_id=12, name="c1")]
+    for pairs in (
+        [(A(type_id=10), E(type=E.OUTPUT, execution_id=1))],
+        [(A(type_id=10), E(type=E.OUTPUT, artifact_id=2))],
+        [(None,), (A(type_id=10, uri="u"), E(type=E.INPUT, execution_id=2))],
+    ):
+        assert typed.fails(pe, X(type_id=11), pairs, taken) is errors.InvalidArgumentError
+        assert typed.fails(pe, X(type_id=11), pairs, taken, force_reuse_context=True) is (
+            errors.InvalidArgumentError
+        )
+    # an id no node holds yet: the new node's (MLMD allocates the next one), so written
+    typed.call(pe, X(type_id=11), [(A(type_id=10), E(type=E.OUTPUT, execution_id=3))], [])
+    typed.call(pe, X(type_id=11), [(A(type_id=10), E(type=E.OUTPUT, artifact_id=5))], [])
+    _state(typed)
+    typed.call("get_events_by_execution_ids", [4])
