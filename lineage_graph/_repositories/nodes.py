@@ -19,6 +19,7 @@ from .._encoding import (
     encode_properties,
     escape_name,
     property_keys,
+    shown,
     unescape_name,
     value_keys,
 )
@@ -246,7 +247,7 @@ class NodeRepository(Repository, Generic[N]):
                 raise InvalidArgumentError(f"{node_label}: property {name!r}: {exc}") from None
             check_unicode(f"{node_label}: property name", name)
             if kind == PropertyType.STRING:
-                check_unicode(f"{node_label}: property {name!r}", value)
+                check_unicode(f"{node_label}: property {shown(name)}", value)
             if scope == "p":
                 declared = t.properties.get(name)
                 if declared is None:
@@ -420,7 +421,7 @@ class NodeRepository(Repository, Generic[N]):
                 if value is not None and not isinstance(value, str):
                     raise InvalidArgumentError(
                         f"{label_of} #{index}: {name} must be a str or None, got "
-                        f"{type(value).__name__} {value!r:.80}"
+                        f"{type(value).__name__} {shown(value)}"
                     )
             for scope in ("properties", "custom_properties"):  # likewise (an AttributeError)
                 values = getattr(node, scope, None)
@@ -429,7 +430,7 @@ class NodeRepository(Repository, Generic[N]):
                 ):
                     raise InvalidArgumentError(
                         f"{label_of} #{index}: {scope} must be a dict of non-empty str names, "
-                        f"got {values!r:.80}"
+                        f"got {shown(values)}"
                     )
 
     def prepare(
@@ -670,7 +671,7 @@ class NodeRepository(Repository, Generic[N]):
     ) -> N | None:
         if not isinstance(name, str):  # bytes broke the query's parameters (QueryError);
             # an int, None or a list matched nothing, as if no node had that name
-            raise InvalidArgumentError(f"a name is a str, got {name!r:.80}")
+            raise InvalidArgumentError(f"a name is a str, got {shown(name)}")
         t = self.types.find(self.kind, type_name, type_version)
         if t is None:
             return None
