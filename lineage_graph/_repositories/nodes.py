@@ -439,16 +439,20 @@ class NodeRepository(Repository, Generic[N]):
         *,
         field_mask: Sequence[str] | None = None,
         now: int | None = None,
+        checked: bool = False,
     ) -> PreparedNodes:
         """Validate ``nodes`` (insert when ``id`` is unset, full update otherwise) and build rows.
 
         A node given with nothing but its ``id`` is a reference: it must exist and is not
-        rewritten. Raises before anything is written; new ids are allocated last.
+        rewritten. Raises before anything is written; new ids are allocated last. ``checked``:
+        the caller ran :meth:`check_models` on the nodes given it (a composite write, before its
+        look-ups), and built the others from them or as references by a stored id.
         """
         now = now_ms() if now is None else now
         label_of = self.kind.value.lower()
         prepared = PreparedNodes(self.kind)
-        self.check_models(nodes)
+        if not checked:
+            self.check_models(nodes)
         # Every path counts, as in MLMD: a mask of only unknown paths ("" included) updates
         # nothing; only an empty mask is a whole update.
         mask = list(field_mask or [])
