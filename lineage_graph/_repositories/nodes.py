@@ -425,13 +425,19 @@ class NodeRepository(Repository, Generic[N]):
                     )
             for scope in ("properties", "custom_properties"):  # likewise (an AttributeError)
                 values = getattr(node, scope, None)
-                if not isinstance(values, dict) or not all(
-                    isinstance(k, str) and k for k in values
-                ):
+                if not isinstance(values, dict):
                     raise InvalidArgumentError(
                         f"{label_of} #{index}: {scope} must be a dict of non-empty str names, "
-                        f"got {shown(values)}"
+                        f"got {type(values).__name__}"
                     )
+                for key in values:
+                    if not isinstance(key, str) or not key:
+                        # the name alone: the map's values were quoted too (a secret among
+                        # them shown in the refusal of another property's name)
+                        raise InvalidArgumentError(
+                            f"{label_of} #{index}: {scope} must be a dict of non-empty str "
+                            f"names, got the name {shown(key)}"
+                        )
 
     def prepare(
         self,

@@ -162,3 +162,20 @@ def test_a_long_id_is_quoted_bounded(
     with pytest.raises(InvalidArgumentError) as info:
         call(store)
     assert len(str(info.value)) < SHORT
+
+
+@pytest.mark.parametrize("bad", [1, "", b"k"], ids=["int", "empty", "bytes"])
+def test_a_bad_property_name_is_refused_quoting_the_name_not_the_values(
+    store: LineageStore, ids: tuple[int, int], bad: object
+) -> None:
+    secret = "sk-live-0123456789"
+    node = Artifact.model_construct(
+        type="DataSet", custom_properties={"token": secret, bad: 1}, properties={}
+    )
+    with pytest.raises(InvalidArgumentError, match="custom_properties must be a dict") as info:
+        store.put_artifacts([node])
+    assert secret not in str(info.value)
+    assert repr(bad) in str(info.value)
+    with pytest.raises(InvalidArgumentError, match="custom_properties must be a dict") as info:
+        store.put_execution(Execution(type="Trainer"), [(node, Event(type="OUTPUT"))])
+    assert secret not in str(info.value)
