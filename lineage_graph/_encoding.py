@@ -39,6 +39,7 @@ __all__ = [
     "escape_name",
     "indexable",
     "property_key",
+    "shown",
     "unescape_name",
 ]
 
@@ -165,10 +166,28 @@ def check_unicode(field: str, value: str | None) -> None:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
+            # the run of surrogates quoted, bounded: a long run was quoted whole (a text of
+            # 100,000 lone surrogates made a 600 KB message)
             raise InvalidArgumentError(
                 f"{field} must be valid Unicode (no lone surrogate): "
-                f"{value[exc.start : exc.end]!r} at index {exc.start}"
+                f"{value[exc.start : exc.end]!r:.80} at index {exc.start}"
             ) from None
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``value`` as a refusal quotes it: its ``repr``, at most ``limit`` characters. An int of
+    more than 4,300 digits has no repr (Python's limit on int to str conversion: the message
+    itself raised ``ValueError``, untyped, in place of the refusal), nor one longer than
+    ``limit``, is shown by its size, and a value holding one by its type."""
+    if type(value) is int:  # whole or by its size, never cut (a cut number reads as another)
+        if value.bit_length() <= 4 * limit and len(text := repr(value)) <= limit:
+            return text
+        return f"{'-' if value < 0 else ''}<an int of {value.bit_length()} bits>"
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<a {type(value).__name__} holding an int too large to show>"
+    return text[:limit]
 
 
 #: Longest text (UTF-8 bytes) stored in an indexed property: unique keys (names, external ids,

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
-from ._encoding import MAX_KEY_BYTES, check_key, check_text
+from ._encoding import MAX_KEY_BYTES, check_key, check_text, shown
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import redact_secrets, strip_credentials
 from ._repositories._base import check_positive_id
@@ -237,7 +237,7 @@ def _require_flags(**flags: object) -> None:
     and the run looked its cache up."""
     for name, value in flags.items():
         if not isinstance(value, bool):
-            raise InvalidArgumentError(f"{name} is True or False, got {value!r:.80}")
+            raise InvalidArgumentError(f"{name} is True or False, got {shown(value)}")
 
 
 def _skipped_note(
@@ -389,7 +389,7 @@ def _check_git_path(path: object) -> None:
     work tree does (which stays so: a run may be recorded anywhere)."""
     if not isinstance(path, str | Path):
         # log_git(5) looked in the directory "5" and recorded nothing, silently
-        raise InvalidArgumentError(f"a git work tree is a path (str or Path), got {path!r:.80}")
+        raise InvalidArgumentError(f"a git work tree is a path (str or Path), got {shown(path)}")
     if "\x00" in str(path):  # subprocess raised a bare ValueError ("embedded null byte")
         raise InvalidArgumentError(f"git: a path cannot hold a NUL character: {str(path)!r:.80}")
     if not os.path.isdir(path):
@@ -713,7 +713,7 @@ class Run:
             if given is not None and not isinstance(given, Mapping):
                 # "lr" or 5 raised dict()'s ValueError / TypeError, untyped
                 raise InvalidArgumentError(
-                    f"{what} is a mapping of property names to values, got {given!r:.80}"
+                    f"{what} is a mapping of property names to values, got {shown(given)}"
                 )
         # Checked now, not when the run starts: a bad name or property value records nothing.
         _built(
@@ -845,7 +845,7 @@ class Run:
                     # built without validation (Context.model_construct(id=7)): an
                     # AttributeError below, or a list name an "unhashable type"
                     raise InvalidArgumentError(
-                        f"context #{len(out)}: a Context's name is a str, got {name!r:.80} "
+                        f"context #{len(out)}: a Context's name is a str, got {shown(name)} "
                         "(give the stored context as read, or its name)"
                     )
                 if c.id is None and c.type_id is None and not c.type:
@@ -907,7 +907,7 @@ class Run:
             if given is not None and not isinstance(given, Mapping):
                 # (a list or a str raised dict()'s TypeError / ValueError, untyped)
                 raise InvalidArgumentError(
-                    f"output(): {what} is a mapping of property names to values, got {given!r:.80}"
+                    f"output(): {what} is a mapping of property names to values, got {shown(given)}"
                 )
         if isinstance(artifact, str):
             if not artifact:
@@ -2350,8 +2350,8 @@ def _check_unicode_properties(what: str, values: Mapping[str, Any]) -> None:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
                     raise InvalidArgumentError(
-                        f"{what}: property {key!r:.80} must be valid Unicode (no lone "
-                        f"surrogate): {text!r:.80}"
+                        f"{what}: property {shown(key)} must be valid Unicode (no lone "
+                        f"surrogate): {shown(text)}"
                     ) from None
 
 
@@ -3249,7 +3249,7 @@ def step(
             # COMPLETE with no outputs, and the body's work and errors would fall outside it.
             # (a functools.partial has no __qualname__: the refusal raised AttributeError)
             inner = called.func if isinstance(called, functools.partial) else called
-            label = getattr(inner, "__qualname__", None) or f"{inner!r:.80}"
+            label = getattr(inner, "__qualname__", None) or f"{shown(inner)}"
             raise InvalidArgumentError(
                 f"@step cannot record the generator function {label!r}: its body "
                 "runs after the call returns, outside the run (use `with store.run(...)` inside it)"
@@ -3259,7 +3259,7 @@ def step(
             type_name = _default_type_name(fn)
             if not isinstance(type_name, str) or not type_name:
                 raise InvalidArgumentError(
-                    f"{fn!r:.80} has no __name__ to name its execution type: "
+                    f"{shown(fn)} has no __name__ to name its execution type: "
                     "give one, @store.step('Trainer')"
                 )
             if type_name.rpartition(".")[2] == "<lambda>":

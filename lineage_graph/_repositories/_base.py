@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
+from .._encoding import shown
 from .._queries import QueryRegistry, registry
 from ..backends import Backend, Row
 from ..exceptions import InvalidArgumentError
@@ -57,10 +58,10 @@ def checked_ids(ids: Iterable[int]) -> set[int]:
     try:
         distinct = set(ids)
     except TypeError:
-        raise InvalidArgumentError(f"ids must be a collection of ints, got {ids!r:.80}") from None
+        raise InvalidArgumentError(f"ids must be a collection of ints, got {shown(ids)}") from None
     for i in distinct:
         if type(i) is not int:
-            raise InvalidArgumentError(f"an id is an int, got {i!r:.80}")
+            raise InvalidArgumentError(f"an id is an int, got {shown(i)}")
     # No node has an id outside int64 (writes refuse one): such an id matches nothing, on every
     # engine (Neo4j's driver cannot even send it; FalkorDB would compare it as a double).
     return {i for i in distinct if _INT64_MIN <= i <= _INT64_MAX}
@@ -71,7 +72,7 @@ def check_positive_id(label: str, name: str, value: object) -> None:
     InvalidArgumentError. A model built without validation may hold a str, None or ``True``
     (which would name node 1)."""
     if type(value) is not int or not 0 < value <= _INT64_MAX:
-        raise InvalidArgumentError(f"{label}: {name} must be a positive int64, got {value!r:.80}")
+        raise InvalidArgumentError(f"{label}: {name} must be a positive int64, got {shown(value)}")
 
 
 def id_ranges(ids: Iterable[int]) -> list[list[int]]:

@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .._encoding import encode_properties, escape_name, indexable
+from .._encoding import encode_properties, escape_name, indexable, shown
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     INT64_MAX,
@@ -386,6 +386,12 @@ def _stored_ids(ids: list[int]) -> list[int]:
     return [i for i in ids if i <= INT64_MAX]
 
 
+def _listed(ids: set[int]) -> str:
+    """Ids not found, as a sorted list; one past Python's limit on int to str conversion (no
+    store holds it) by its size, as :func:`shown` has it: the message raised ValueError."""
+    return f"[{', '.join(shown(i) for i in sorted(ids))}]"
+
+
 class CacheRepository(Repository):
     def __init__(
         self,
@@ -431,7 +437,7 @@ class CacheRepository(Repository):
         if isinstance(item, int) and not isinstance(item, bool) and item > 0:
             return item
         raise InvalidArgumentError(
-            f"{what}: expected an Artifact or a positive artifact id, got {item!r}"
+            f"{what}: expected an Artifact or a positive artifact id, got {shown(item)}"
         )
 
     @classmethod
@@ -460,7 +466,7 @@ class CacheRepository(Repository):
         rows = self.read("cache/input_artifacts", ids=sent) if sent else []
         missing = set(ids) - {int(r["id"]) for r in rows}
         if missing:
-            raise NotFoundError(f"no artifact with id {sorted(missing)}")
+            raise NotFoundError(f"no artifact with id {_listed(missing)}")
         return rows
 
     # ---------------------------------------------------------------------------- find
@@ -517,7 +523,7 @@ class CacheRepository(Repository):
         rows = list(first["given"])
         missing = set(ids) - {int(r["id"]) for r in rows}
         if missing:
-            raise NotFoundError(f"no artifact with id {sorted(missing)}")
+            raise NotFoundError(f"no artifact with id {_listed(missing)}")
         wanted = Counter(_content_key(r, by_fingerprint) for r in rows)
         classes = self._classes(rows, wanted) if by_fingerprint else {}
         why = _Why(_matcher(ids, roles, rows, wanted, by_fingerprint), roles=roles)

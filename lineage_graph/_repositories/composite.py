@@ -263,7 +263,8 @@ class CompositeWriter:
         execution_mask: Sequence[str] | None = None,
     ) -> tuple[WriteBatch, tuple[list[int], list[int], list[int]]]:
         """The write of one try, not run (its new ids taken), and the ids it returns."""
-        # Before the reuse look-ups, which key the nodes by these fields.
+        # Before the reuse look-ups, which key the nodes by these fields; once: the nodes
+        # prepared below are these, copies of them or references by a stored id.
         self.executions.check_models(executions)
         self.artifacts.check_models(artifacts)
         self.contexts.check_models(contexts)
@@ -298,13 +299,13 @@ class CompositeWriter:
         # context name already taken (no reuse flag).
         if not fold_artifacts:
             contexts, context_at = resolve(contexts)
-        pe = self.executions.prepare(executions, now=now, field_mask=execution_mask)
+        pe = self.executions.prepare(executions, now=now, field_mask=execution_mask, checked=True)
         try:
-            pa = self.artifacts.prepare(artifacts, now=now, field_mask=artifact_mask)
+            pa = self.artifacts.prepare(artifacts, now=now, field_mask=artifact_mask, checked=True)
             try:
                 if fold_artifacts:
                     contexts, context_at = resolve(contexts)
-                pc = self.contexts.prepare(contexts, now=now)
+                pc = self.contexts.prepare(contexts, now=now, checked=True)
             except BaseException:
                 self.artifacts.ids.release("Artifact", pa.new_ids)
                 raise

@@ -19,6 +19,7 @@ from .._encoding import (
     encode_properties,
     escape_name,
     property_keys,
+    shown,
     unescape_name,
     value_keys,
 )
@@ -246,7 +247,7 @@ class NodeRepository(Repository, Generic[N]):
                 raise InvalidArgumentError(f"{node_label}: property {name!r}: {exc}") from None
             check_unicode(f"{node_label}: property name", name)
             if kind == PropertyType.STRING:
-                check_unicode(f"{node_label}: property {name!r}", value)
+                check_unicode(f"{node_label}: property {shown(name)}", value)
             if scope == "p":
                 declared = t.properties.get(name)
                 if declared is None:
@@ -420,17 +421,23 @@ class NodeRepository(Repository, Generic[N]):
                 if value is not None and not isinstance(value, str):
                     raise InvalidArgumentError(
                         f"{label_of} #{index}: {name} must be a str or None, got "
-                        f"{type(value).__name__} {value!r:.80}"
+                        f"{type(value).__name__} {shown(value)}"
                     )
             for scope in ("properties", "custom_properties"):  # likewise (an AttributeError)
                 values = getattr(node, scope, None)
-                if not isinstance(values, dict) or not all(
-                    isinstance(k, str) and k for k in values
-                ):
+                if not isinstance(values, dict):
                     raise InvalidArgumentError(
                         f"{label_of} #{index}: {scope} must be a dict of non-empty str names, "
-                        f"got {values!r:.80}"
+                        f"got {type(values).__name__}"
                     )
+                for key in values:
+                    if not isinstance(key, str) or not key:
+                        # the name alone: the map's values were quoted too (a secret among
+                        # them shown in the refusal of another property's name)
+                        raise InvalidArgumentError(
+                            f"{label_of} #{index}: {scope} must be a dict of non-empty str "
+                            f"names, got the name {shown(key)}"
+                        )
 
     def prepare(
         self,
@@ -438,16 +445,20 @@ class NodeRepository(Repository, Generic[N]):
         *,
         field_mask: Sequence[str] | None = None,
         now: int | None = None,
+        checked: bool = False,
     ) -> PreparedNodes:
         """Validate ``nodes`` (insert when ``id`` is unset, full update otherwise) and build rows.
 
         A node given with nothing but its ``id`` is a reference: it must exist and is not
-        rewritten. Raises before anything is written; new ids are allocated last.
+        rewritten. Raises before anything is written; new ids are allocated last. ``checked``:
+        the caller ran :meth:`check_models` on the nodes given it (a composite write, before its
+        look-ups), and built the others from them or as references by a stored id.
         """
         now = now_ms() if now is None else now
         label_of = self.kind.value.lower()
         prepared = PreparedNodes(self.kind)
-        self.check_models(nodes)
+        if not checked:
+            self.check_models(nodes)
         # Every path counts, as in MLMD: a mask of only unknown paths ("" included) updates
         # nothing; only an empty mask is a whole update.
         mask = list(field_mask or [])
@@ -670,7 +681,7 @@ class NodeRepository(Repository, Generic[N]):
     ) -> N | None:
         if not isinstance(name, str):  # bytes broke the query's parameters (QueryError);
             # an int, None or a list matched nothing, as if no node had that name
-            raise InvalidArgumentError(f"a name is a str, got {name!r:.80}")
+            raise InvalidArgumentError(f"a name is a str, got {shown(name)}")
         t = self.types.find(self.kind, type_name, type_version)
         if t is None:
             return None

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from .._encoding import shown
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, LineageGraphError
 from ..models import (
     INT64_MAX,
@@ -152,24 +153,24 @@ def _check_event(i: int, event: Event) -> None:
         check_positive_id(f"event #{i}", name, getattr(event, name))
     if event.type.__class__ is not EventType or event.type is EventType.UNKNOWN:
         raise InvalidArgumentError(
-            f"event #{i}: needs a type (INPUT, OUTPUT, DECLARED_INPUT...), got {event.type!r}"
+            f"event #{i}: needs a type (INPUT, OUTPUT, DECLARED_INPUT...), got {shown(event.type)}"
         )
     if not isinstance(event.path, list | tuple):
         # A str was written as its characters (path="ab": ["a", "b"]), bytes as their codes,
         # a dict as its keys; a number escaped as "TypeError: 'int' object is not iterable".
         raise InvalidArgumentError(
             f"event #{i}: path is a list of steps, got {type(event.path).__name__} "
-            f"{event.path!r:.80}"
+            f"{shown(event.path)}"
         )
     for step in event.path:
         if type(step) is not str and not _int64(step):
             raise InvalidArgumentError(
-                f"event #{i}: a path step is an int64 index or a str key, got {step!r}"
+                f"event #{i}: a path step is an int64 index or a str key, got {shown(step)}"
             )
     ms = event.milliseconds_since_epoch
     if ms is not None and not _int64(ms):
         raise InvalidArgumentError(
-            f"event #{i}: milliseconds_since_epoch must be an int64, got {ms!r}"
+            f"event #{i}: milliseconds_since_epoch must be an int64, got {shown(ms)}"
         )
 
 

@@ -15,6 +15,7 @@ from .._encoding import (
     check_text,
     check_unicode,
     escape_name,
+    shown,
     unescape_name,
 )
 from ..exceptions import (
@@ -67,7 +68,7 @@ def type_key(name: str, version: str | None) -> str:
     a bare TypeError)."""
     if not isinstance(name, str) or not isinstance(version, str | None):
         raise InvalidArgumentError(
-            f"a type's name and version are strings, got {name!r:.80} and {version!r:.80}"
+            f"a type's name and version are strings, got {shown(name)} and {shown(version)}"
         )
     return json.dumps([name, version or ""], ensure_ascii=False)
 
@@ -82,7 +83,7 @@ def external_id_list(external_ids: Iterable[str]) -> list[str]:
     asked = list(external_ids)
     for x in asked:
         if not isinstance(x, str):
-            raise InvalidArgumentError(f"an external id is a string, got {x!r:.80}")
+            raise InvalidArgumentError(f"an external id is a string, got {shown(x)}")
     return asked
 
 
@@ -214,7 +215,7 @@ class TypeRepository(Repository):
             ):
                 known = ", ".join(BASE_TYPES[kind]) or "none (a context type has no base type)"
                 raise InvalidArgumentError(
-                    f"{kind.type_label} {t.name!r}: unknown base_type {t.base_type!r:.80}: "
+                    f"{kind.type_label} {t.name!r}: unknown base_type {shown(t.base_type)}: "
                     f"MLMD's base types of this kind are {known}; leave it None for no base type"
                 )
             if found is None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .._encoding import shown
 from ..exceptions import InvalidArgumentError
 from ..models import Artifact, ArtifactState, Execution, ExecutionState, Node, NodeKind, kind_of
 
@@ -36,9 +37,9 @@ def ref_of(node: Node | NodeRef) -> NodeRef:
     """The reference of a stored node (it must have an id)."""
     if isinstance(node, NodeRef):
         if not isinstance(node.kind, NodeKind):
-            raise InvalidArgumentError(f"NodeRef kind must be a NodeKind, got {node.kind!r}")
+            raise InvalidArgumentError(f"NodeRef kind must be a NodeKind, got {shown(node.kind)}")
         if isinstance(node.id, bool) or not isinstance(node.id, int):
-            raise InvalidArgumentError(f"NodeRef id must be an int, got {node.id!r}")
+            raise InvalidArgumentError(f"NodeRef id must be an int, got {shown(node.id)}")
         return node
     if not isinstance(node, Node):
         raise InvalidArgumentError(
@@ -50,7 +51,7 @@ def ref_of(node: Node | NodeRef) -> NodeRef:
         # a model built without validation: a list id escaped as "unhashable type" from the
         # start's de-duplication, a str one named no node
         raise InvalidArgumentError(
-            f"this {node.kind.value.lower()}'s id must be an int, got {node.id!r:.80}"
+            f"this {node.kind.value.lower()}'s id must be an int, got {shown(node.id)}"
         )
     return NodeRef(node.kind, node.id)
 
@@ -121,12 +122,12 @@ def _checked_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in properties.items():
         if not isinstance(name, str) or not name:
             raise InvalidArgumentError(
-                f"NodeFilter property names are non-empty strings, got {name!r:.80}"
+                f"NodeFilter property names are non-empty strings, got {shown(name)}"
             )
         try:
             kind_of(value)
         except ValueError as exc:
-            raise InvalidArgumentError(f"NodeFilter property {name!r:.80}: {exc}") from None
+            raise InvalidArgumentError(f"NodeFilter property {shown(name)}: {exc}") from None
     return dict(properties)
 
 

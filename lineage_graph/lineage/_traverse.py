@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._encoding import shown
 from .._gc import gc_paused
 from .._repositories._base import Repository, datetime_ms, id_ranges
 from .._repositories.nodes import NodeRepository, decode_node
@@ -271,9 +272,10 @@ class LineageRepository(Repository):
     def check_exist(self, refs: Sequence[NodeRef]) -> None:
         artifact_ids, execution_ids = _split(refs)
         missing = [
-            f"artifact {i}" for i in set(artifact_ids) - self.artifacts.existing_ids(artifact_ids)
+            f"artifact {shown(i)}"
+            for i in set(artifact_ids) - self.artifacts.existing_ids(artifact_ids)
         ] + [
-            f"execution {i}"
+            f"execution {shown(i)}"
             for i in set(execution_ids) - self.executions.existing_ids(execution_ids)
         ]
         if missing:
@@ -574,7 +576,7 @@ class LineageRepository(Repository):
         if missing:
             raise NotFoundError(
                 "no such start node: "
-                + ", ".join(sorted(f"{r.kind.value.lower()} {r.id}" for r in missing))
+                + ", ".join(sorted(f"{r.kind.value.lower()} {shown(r.id)}" for r in missing))
             )
         answer_artifacts = [artifacts[i] for i in sorted(artifacts)]
         answer_executions = [executions[i] for i in sorted(executions)]

@@ -2145,3 +2145,46 @@ def test_a_type_named_on_update_must_be_the_nodes(typed: LineageStore) -> None:
     [read] = typed.get_artifacts_by_id([aid])
     assert typed.put_artifacts([read.model_copy(update={"uri": "/c"})]) == [aid]
     assert typed.get_artifacts_by_id([aid])[0].uri == "/c"
+
+
+def test_a_composite_write_checks_each_node_model_once(
+    typed: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """put_execution and put_lineage_subgraph check the models they are given before their
+    reuse look-ups; their nodes' prepare ran the same checks on each of them again."""
+    from lineage_graph._repositories.nodes import NodeRepository
+
+    checked: list[int] = []
+    check = NodeRepository.check_models
+
+    def counted(self: NodeRepository[Any], nodes: Any) -> None:
+        checked.extend(id(n) for n in nodes)
+        check(self, nodes)
+
+    monkeypatch.setattr(NodeRepository, "check_models", counted)
+    [aid] = typed.put_artifacts([Artifact(type="DataSet", uri="/in")])
+    assert len(checked) == 1
+    given: list[Any] = [
+        Execution(type="Trainer"),
+        Artifact(id=aid),
+        Artifact(type="DataSet", uri="/out"),
+        Context(type="Experiment", name="c"),
+    ]
+    checked.clear()
+    typed.put_execution(
+        given[0], [(given[1], Event(type="INPUT")), (given[2], Event(type="OUTPUT"))], [given[3]]
+    )
+    assert sorted(checked) == sorted(map(id, given))
+    # the context stored now: reused, as a reference the write builds (checked as given)
+    given[0], given[2] = Execution(type="Trainer"), Artifact(type="DataSet", uri="/out2")
+    given[3] = Context(type="Experiment", name="c")
+    checked.clear()
+    typed.put_lineage_subgraph(
+        [given[0]],
+        given[1:3],
+        [given[3]],
+        [(0, 0, Event(type="INPUT")), (0, 1, Event(type="OUTPUT"))],
+        reuse_context_if_already_exist=True,
+    )
+    assert sorted(checked) == sorted(map(id, given))
+    assert len(typed.get_contexts()) == 1

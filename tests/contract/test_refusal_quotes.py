@@ -1,0 +1,181 @@
+"""What a refusal quotes of the value it refuses: bounded, and never a second error of its own.
+
+A message quoting an int of more than 4,300 digits raised ``ValueError`` (Python's limit on int
+to str conversion) in place of the refusal, untyped; a run of lone surrogates, an id of a model
+built without validation (``model_construct``) or a ``NodeRef``'s were quoted whole."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from lineage_graph import LineageStore
+from lineage_graph.exceptions import InvalidArgumentError, LineageGraphError, NotFoundError
+from lineage_graph.lineage import NodeRef
+from lineage_graph.models import (
+    Artifact,
+    ArtifactType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionType,
+    NodeKind,
+)
+
+#: No repr: past Python's 4,300 digits.
+HUGE = 10**5000
+#: A message is short whatever it quotes.
+SHORT = 300
+
+
+@pytest.fixture
+def ids(store: LineageStore) -> tuple[int, int]:
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [a] = store.put_artifacts([Artifact(type="DataSet", uri="/a")])
+    [e] = store.put_executions([Execution(type="Trainer")])
+    return a, e
+
+
+def _event(a: int, e: int, **fields: Any) -> Event:
+    given: dict[str, Any] = {
+        "type": EventType.INPUT,
+        "artifact_id": a,
+        "execution_id": e,
+        "path": [],
+        **fields,
+    }
+    return Event.model_construct(**given)
+
+
+def _run_with(store: LineageStore, artifact: Artifact) -> None:
+    with store.run("Trainer", inputs=[artifact]):
+        pass
+
+
+CALLS: list[tuple[str, type[LineageGraphError], Callable[[LineageStore, int, int], object]]] = [
+    (
+        "node id",
+        InvalidArgumentError,
+        lambda s, a, e: s.put_artifacts([Artifact.model_construct(id=HUGE, type="DataSet")]),
+    ),
+    (
+        "node type_id",
+        InvalidArgumentError,
+        lambda s, a, e: s.put_artifacts([Artifact.model_construct(type_id=HUGE)]),
+    ),
+    (
+        "event path step",
+        InvalidArgumentError,
+        lambda s, a, e: s.put_events([_event(a, e, path=[HUGE])]),
+    ),
+    (
+        "event time",
+        InvalidArgumentError,
+        lambda s, a, e: s.put_events([_event(a, e, milliseconds_since_epoch=HUGE)]),
+    ),
+    (
+        "event artifact_id",
+        InvalidArgumentError,
+        lambda s, a, e: s.put_events([_event(HUGE, e)]),
+    ),
+    (
+        "run input",
+        InvalidArgumentError,
+        lambda s, a, e: _run_with(s, Artifact.model_construct(id=HUGE)),
+    ),
+    (
+        "cache input below 0",
+        InvalidArgumentError,
+        lambda s, a, e: s.find_cached_execution("Trainer", [-HUGE]),
+    ),
+    (
+        "cache input",
+        NotFoundError,
+        lambda s, a, e: s.find_cached_execution("Trainer", [HUGE]),
+    ),
+    (
+        "lineage NodeRef",
+        NotFoundError,
+        lambda s, a, e: s.lineage(NodeRef(NodeKind.ARTIFACT, HUGE)),
+    ),
+    (
+        "lineage node",
+        NotFoundError,
+        lambda s, a, e: s.lineage(Artifact.model_construct(id=HUGE)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("error", "call"), [c[1:] for c in CALLS], ids=[c[0] for c in CALLS])
+def test_an_int_too_large_to_show_is_refused_by_its_size(
+    store: LineageStore,
+    ids: tuple[int, int],
+    error: type[LineageGraphError],
+    call: Callable[[LineageStore, int, int], object],
+) -> None:
+    with pytest.raises(error) as info:
+        call(store, *ids)
+    assert "<an int of 16610 bits>" in str(info.value)
+    assert len(str(info.value)) < SHORT
+
+
+def test_an_int_longer_than_the_quote_is_shown_by_its_size_never_cut(
+    store: LineageStore, ids: tuple[int, int]
+) -> None:
+    # 86 digits: its repr cut at 80 read as another number
+    with pytest.raises(InvalidArgumentError, match="a path step") as info:
+        store.put_events([_event(*ids, path=[10**85])])
+    assert "<an int of 283 bits>" in str(info.value)
+    assert "1000000000" not in str(info.value)
+
+
+def test_a_long_run_of_lone_surrogates_is_quoted_bounded(
+    store: LineageStore, ids: tuple[int, int]
+) -> None:
+    with pytest.raises(InvalidArgumentError, match="artifact #0: uri must be valid Unicode"):
+        store.put_artifacts([Artifact(type="DataSet", uri="/b/" + "\udc80" * 100_000)])
+    with pytest.raises(InvalidArgumentError) as info:
+        store.put_artifacts([Artifact(type="DataSet", uri="/b/" + "\udc80" * 100_000)])
+    assert "at index 3" in str(info.value)
+    assert len(str(info.value)) < SHORT
+    with pytest.raises(InvalidArgumentError) as info:
+        store.put_artifacts([Artifact(type="DataSet", custom_properties={"p" * 100_000: "\udc80"})])
+    assert len(str(info.value)) < SHORT
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.find_cached_execution("Trainer", [Artifact.model_construct(id="x" * 100_000)]),
+        lambda s: s.find_cached_execution("Trainer", ["x" * 100_000]),
+        lambda s: s.lineage(NodeRef(NodeKind.ARTIFACT, "x" * 100_000)),  # type: ignore[arg-type]
+        lambda s: s.lineage(NodeRef("x" * 100_000, 1)),  # type: ignore[arg-type]
+    ],
+    ids=["cache Artifact id", "cache input", "NodeRef id", "NodeRef kind"],
+)
+def test_a_long_id_is_quoted_bounded(
+    store: LineageStore, ids: tuple[int, int], call: Callable[[LineageStore], object]
+) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        call(store)
+    assert len(str(info.value)) < SHORT
+
+
+@pytest.mark.parametrize("bad", [1, "", b"k"], ids=["int", "empty", "bytes"])
+def test_a_bad_property_name_is_refused_quoting_the_name_not_the_values(
+    store: LineageStore, ids: tuple[int, int], bad: object
+) -> None:
+    secret = "sk-live-0123456789"
+    node = Artifact.model_construct(
+        type="DataSet", custom_properties={"token": secret, bad: 1}, properties={}
+    )
+    with pytest.raises(InvalidArgumentError, match="custom_properties must be a dict") as info:
+        store.put_artifacts([node])
+    assert secret not in str(info.value)
+    assert repr(bad) in str(info.value)
+    with pytest.raises(InvalidArgumentError, match="custom_properties must be a dict") as info:
+        store.put_execution(Execution(type="Trainer"), [(node, Event(type="OUTPUT"))])
+    assert secret not in str(info.value)
