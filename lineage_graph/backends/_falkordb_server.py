@@ -228,8 +228,22 @@ def _serves(pid: int, data_dir: Path) -> bool | None:
             return None
         return False  # gone, or the directory is (the record is stale either way)
     except OSError:
-        return None
+        return _foreign(pid)
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+def _foreign(pid: int) -> bool | None:
+    """False when ``pid`` (whose working directory cannot be read) is another user's process,
+    which no store's server is: a server runs as the user who owns its data directory, and
+    only that user opens it (:meth:`ServerProcess._prepare_data_dir`). None when it is not
+    known. A dead server's pid taken by another user's process (a system daemon, another
+    user's job) was taken for the server alive: each call waited 10 s and raised
+    "unreachable" instead of restarting it, and the close raised PermissionError."""
+    try:
+        owner = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+    return False if owner != os.geteuid() else None
 
 
 def running_server(path: Path) -> int | None:

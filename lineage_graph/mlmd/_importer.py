@@ -1571,6 +1571,7 @@ class _Importer:
                     exc,
                     "nothing was imported (the staged copy is discarded, the store is as it "
                     "was): run the import again",
+                    nothing_written=True,  # to the target (the staged graph is not it)
                 ) from exc
             raise
         finally:
@@ -1601,11 +1602,16 @@ class _Importer:
             )
 
 
-def _stopped(exc: EngineUnavailableError, outcome: str) -> EngineUnavailableError:
+def _stopped(
+    exc: EngineUnavailableError, outcome: str, *, nothing_written: bool
+) -> EngineUnavailableError:
     """``exc`` (the engine died or could not be reached under an import), saying what became
-    of the import."""
+    of the import. ``nothing_written``: nothing of the import is in the target (its ids were
+    given back), so the import is not in doubt, whatever the call in flight was (a batch of the
+    staged graph, discarded). It was copied from that call's error: False, where the message
+    said "nothing was imported"."""
     said = EngineUnavailableError(f"{str(exc).rstrip('. ')}; {outcome}")
-    said.nothing_written = exc.nothing_written
+    said.nothing_written = nothing_written or exc.nothing_written
     return said
 
 

@@ -348,5 +348,6 @@ def test_an_engine_killed_under_the_import_says_nothing_was_imported(
     assert "nothing was imported" in str(caught.value)
     assert "run the import again" in str(caught.value)
     assert caught.value.retryable
+    assert caught.value.nothing_written  # not in doubt: it was False, against the message
     assert target.count(NodeKind.ARTIFACT) == 0  # as said (the server restarted)
     assert import_mlmd(mlmd_file, target).ids_preserved

@@ -7,6 +7,7 @@ a crash loop killing servers and writers at random (pids wrapped around: pid_max
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,14 +31,15 @@ time.sleep(120)
 """
 
 
-def _take_pid(pid: int) -> subprocess.Popen[bytes] | None:
-    """A new process given ``pid`` (the kernel's next pid set to it), or None."""
+def _take_pid(pid: int, user: int | None = None) -> subprocess.Popen[bytes] | None:
+    """A new process given ``pid`` (the kernel's next pid set to it), run as ``user`` (this
+    process's by default), or None."""
     for _ in range(20):
         try:
             NS_LAST_PID.write_text(str(pid - 1))
         except OSError:  # writable by its mode, refused by the kernel (no CAP_SYS_ADMIN)
             return None
-        proc = subprocess.Popen(["sleep", "120"])
+        proc = subprocess.Popen(["sleep", "120"], user=user, group=user)
         if proc.pid == pid:
             return proc
         proc.kill()
@@ -88,3 +90,90 @@ def test_a_dead_servers_pid_taken_by_another_process_is_not_the_server(tmp_path:
         if other is not None:
             other.kill()
             other.wait()
+
+
+#: A client of the holder's server, run without capabilities (as any user but root is): it
+#: kills the server, then (told the pid is taken) writes twice and closes, saying how each went.
+CLIENT = """
+import os, signal, sys
+from lineage_graph import Artifact, ArtifactType, LineageStore
+store = LineageStore.open(sys.argv[1])
+store.put_artifact_type(ArtifactType(name="D"))
+pid = int(store.describe()["pid"])
+os.kill(pid, signal.SIGKILL)
+print(pid, flush=True)
+sys.stdin.readline()
+for uri in ("/a", "/b"):
+    try:
+        store.put_artifacts([Artifact(type="D", uri=uri)])
+        print("wrote", flush=True)
+    except Exception as exc:
+        print(type(exc).__name__, str(exc).replace(chr(10), " "), flush=True)
+try:
+    store.close()
+    print("closed", flush=True)
+except Exception as exc:
+    print(type(exc).__name__, exc, flush=True)
+"""
+
+NOBODY = 65534
+
+
+@pytest.mark.skipif(
+    not os.access(NS_LAST_PID, os.W_OK) or os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root (a writable ns_last_pid, another user's process) and setpriv",
+)
+def test_a_dead_servers_pid_taken_by_another_users_process_is_not_the_server(
+    tmp_path: Path,
+) -> None:
+    """Where that process is another user's, a client (not root) can read neither its working
+    directory nor its binary in /proc: it was taken for the server alive, each call waited
+    10 s and raised "unreachable" (never restarting the server), and the close waited 30 s and
+    raised PermissionError, trying to SIGKILL it."""
+    data = tmp_path / "store"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data)],
+        env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    client: subprocess.Popen[bytes] | None = None
+    other: subprocess.Popen[bytes] | None = None
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline() == b"open\n"  # its server started
+        client = subprocess.Popen(  # no capability: cannot look into, or signal, nobody's process
+            [
+                "setpriv",
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+                sys.executable,
+                "-c",
+                CLIENT,
+                str(data),
+            ],
+            env=child_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert client.stdout is not None and client.stdin is not None
+        pid = int(client.stdout.readline())
+        holder.stdin.write(f"{pid}\n".encode())
+        holder.stdin.flush()
+        assert holder.stdout.readline() == b"reaped\n"
+        other = _take_pid(pid, user=NOBODY)
+        if other is None:
+            pytest.skip(
+                "the pid was not handed over (another process took it, or the kernel refused)"
+            )
+        client.stdin.write(b"go\n")
+        client.stdin.flush()
+        said = [client.stdout.readline().decode().strip() for _ in range(3)]
+        assert said[0] == "wrote" or "restarted" in said[0], said  # not "unreachable"
+        assert said[1:] == ["wrote", "closed"], said
+        assert other.poll() is None
+    finally:
+        for proc in (client, holder, other):
+            if proc is not None:
+                proc.kill()
+                proc.wait()
