@@ -250,9 +250,12 @@ def import_mlmd(
             try:
                 report = run_import(target, lineage_store, progress=progress, merge=merge)
             except BaseException as exc:
-                untouched = holds_nothing(lineage_store)
+                interrupted = isinstance(exc, KeyboardInterrupt)
+                # read only where it is told or acted on (on a Neo4j that went away, the read
+                # retries for up to max_transaction_retry_time_s before the error is printed)
+                untouched = (made_here or interrupted) and holds_nothing(lineage_store)
                 discard = made_here and untouched
-                if isinstance(exc, KeyboardInterrupt):
+                if interrupted:
                     # It said "interrupted" alone: not whether anything was imported, nor how to
                     # finish a merge stopped midway (its batches stay).
                     raise fail(_interrupted(untouched), ExitCode.INTERRUPTED) from None
