@@ -133,7 +133,11 @@ def stored_event(
     is given, in Event's order (tests/unit/test_stored.py holds it equal to the validated
     event)."""
     member = _EVENT_TYPES.get(etype)
-    steps, written_here = _stored_path(path)
+    if not path or path == "[]":  # most events: no call
+        steps: Any = []
+        written_here = True
+    else:
+        steps, written_here = _stored_path(path)
     if member is None or not written_here:  # not this library's: pydantic says what is wrong
         return Event.model_validate(
             {
