@@ -251,3 +251,30 @@ def test_a_stored_path_this_library_wrote_is_read_without_validation() -> None:
     built = stored_event(1, 2, int(m.EventType.INPUT), json.dumps(path), None)
     assert built.path == path
     assert built == m.Event(artifact_id=1, execution_id=2, type=m.EventType.INPUT, path=path)
+
+
+@pytest.mark.parametrize("direction", ["both", "downstream", "upstream"])
+def test_an_event_type_stored_as_its_name_is_one_event_of_a_lineage_walk(
+    store: LineageStore, direction: str
+) -> None:
+    """An event type another writer stored as its name ("OUTPUT") reads as that type, as
+    direct reads do: the walk gave a bare TypeError (its int and str keys sorted together)."""
+    store.put_artifact_type(m.ArtifactType(name="D"))
+    store.put_execution_type(m.ExecutionType(name="T"))
+    [a, b] = store.put_artifacts([m.Artifact(type="D"), m.Artifact(type="D")])
+    [e] = store.put_executions([m.Execution(type="T")])
+    store.put_events(
+        [
+            m.Event(artifact_id=a, execution_id=e, type=m.EventType.OUTPUT, path=[1]),
+            m.Event(artifact_id=b, execution_id=e, type=m.EventType.OUTPUT),
+        ]
+    )
+    store.backend.write(
+        "MATCH (:Execution)-[r:EVENT]->(x:Artifact {id: $a}) SET r.type = 'OUTPUT'", {"a": a}
+    )
+    read = store.get_events_by_execution_ids([e])
+    assert [ev.type for ev in read] == [m.EventType.OUTPUT] * 2 and read[0].path == [1]
+    upstream = direction == "upstream"
+    start = NodeRef(m.NodeKind.ARTIFACT, a) if upstream else NodeRef(m.NodeKind.EXECUTION, e)
+    graph = store.lineage(start, direction=direction)
+    assert graph.events == (read[:1] if upstream else read)
