@@ -51,7 +51,8 @@ class ParentLinksChanged(LineageGraphError):
     the store, and checking again found nothing wrong: put_parent_contexts tries again."""
 
 
-_EVENT_TYPES = {int(t): t for t in EventType}
+#: The stored event types this library writes (UNKNOWN is refused on write: Event's validator).
+_EVENT_TYPES = {int(t): t for t in EventType if t is not EventType.UNKNOWN}
 _order_lock = threading.Lock()
 _last_order = 0
 
@@ -91,10 +92,31 @@ def decode_event(row: dict[str, Any], *, validate: bool = False) -> Event:
         "artifact_id": row["artifact_id"],
         "execution_id": row["execution_id"],
         "type": row["type"],
-        "path": json.loads(path) if (path := row.get("path")) and path != "[]" else [],
+        "path": _stored_path(row.get("path"))[0],
         "milliseconds_since_epoch": row.get("ms"),
     }
     return Event.model_validate(values)
+
+
+def _stored_path(path: object) -> tuple[Any, bool]:
+    """An event's steps from its stored ``path`` (JSON text), and whether they are what this
+    library writes (a list of int64 indexes and str keys). Anything else (text that is not JSON,
+    an object, a float step, a value stored as a list by another writer) is returned as it is,
+    for pydantic's validation to accept or to refuse naming ``path``."""
+    if not path or path == "[]":
+        return [], True
+    if type(path) is not str:
+        return path, False
+    try:
+        steps = json.loads(path)
+    except ValueError:
+        return path, False
+    if type(steps) is not list:
+        return steps, False
+    for step in steps:
+        if type(step) is not str and not (type(step) is int and INT64_MIN <= step <= INT64_MAX):
+            return steps, False
+    return steps, True
 
 
 #: Every field of Event, which :func:`stored_event` gives in this order (Event's).
@@ -107,12 +129,17 @@ def stored_event(
     artifact_id: int, execution_id: int, etype: int, path: str | None, ms: int | None
 ) -> Event:
     """An event from its stored values (``type`` as stored, ``path`` as its stored JSON text),
-    without validating again what its write validated; a type this library would not have
-    written is validated, and pydantic says what is wrong. Every field is given, in Event's
-    order (tests/unit/test_stored.py holds it equal to the validated event)."""
+    without validating again what its write validated; a type (UNKNOWN too) or path this
+    library would not have written is validated, and pydantic says what is wrong. Every field
+    is given, in Event's order (tests/unit/test_stored.py holds it equal to the validated
+    event)."""
     member = _EVENT_TYPES.get(etype)
-    steps = json.loads(path) if path and path != "[]" else []
-    if member is None:  # not written by this library: pydantic says what is wrong
+    if not path or path == "[]":  # most events: no call
+        steps: Any = []
+        written_here = True
+    else:
+        steps, written_here = _stored_path(path)
+    if member is None or not written_here:  # not this library's: pydantic says what is wrong
         return Event.model_validate(
             {
                 "artifact_id": artifact_id,

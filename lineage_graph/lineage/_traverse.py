@@ -560,7 +560,11 @@ class LineageRepository(Repository):
                 ident, other, etype = row["id"], row["other"], row["type"]
                 key = (ident, other, etype) if is_artifact else (other, ident, etype)
                 if key not in found:
-                    found[key] = stored_event(key[0], key[1], etype, row["path"], row["ms"])
+                    event = stored_event(key[0], key[1], etype, row["path"], row["ms"])
+                    if type(etype) is not int:  # another writer's (a name): keyed by number,
+                        # as the events read below are (one event, and ints to sort)
+                        key = (key[0], key[1], int(event.type))
+                    found.setdefault(key, event)
         if query.direction is Direction.BOTH:
             # An event from an upstream node straight to a downstream one is on neither walked
             # side: read the answer's artifacts' events (kept below when both ends are in it).

@@ -8,8 +8,9 @@ fields in ``_base_fields`` and ``relations._check_event``), so that a model buil
 validation (``model_construct``) or changed in place is refused, not stored. Reads from the store
 therefore build their models the way ``BaseModel.model_construct`` does, with the defaults filled
 from a per-model template: ~1.7 µs per node (``model_construct`` itself costs ~5 µs, as it
-resolves each field's alias and default one by one). A stored state or event type this library
-would not have written falls back to ``model_validate``, whose error says what is wrong.
+resolves each field's alias and default one by one). A stored state, event type (UNKNOWN too) or
+event path this library would not have written falls back to ``model_validate``, whose error
+says what is wrong.
 
 Values from anywhere else (a retention archive, a file anyone may edit) are validated:
 ``decode_node(..., validate=True)``.

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from lineage_graph import LineageStore
+from lineage_graph import LineageStore, NodeRef
 from lineage_graph import models as m
 from lineage_graph._repositories.nodes import decode_node
 from lineage_graph._repositories.relations import decode_event, stored_event
@@ -204,3 +204,77 @@ def test_a_stored_event_is_the_validated_event(values: dict[str, Any]) -> None:
 def test_an_event_type_the_library_would_not_write_is_validated() -> None:
     with pytest.raises(ValidationError, match="type"):
         stored_event(1, 2, 42, "[]", None)
+
+
+@pytest.mark.parametrize(
+    ("etype", "path", "field"),
+    [
+        (0, '["k"]', "type"),  # UNKNOWN: the write refuses it (Event's validator)
+        (4, "{}", "path"),
+        (4, "null", "path"),
+        (4, '"ab"', "path"),
+        (4, "[1.5]", "path"),
+        (4, "[[1]]", "path"),
+        (4, "[true]", "path"),
+        (4, "[99999999999999999999]", "path"),
+        (4, "not json", "path"),
+    ],
+)
+def test_an_event_the_library_would_not_write_is_validated_on_every_read(
+    store: LineageStore, etype: int, path: str, field: str
+) -> None:
+    """An event type or path written around the library (raw Cypher, another writer) is not
+    read as an Event that validation refuses (UNKNOWN, a path that is a dict, None or a str, a
+    float step...) nor fails with a bare JSONDecodeError: pydantic names the field, on a
+    direct read and in a lineage walk alike."""
+    store.put_artifact_type(m.ArtifactType(name="D"))
+    store.put_execution_type(m.ExecutionType(name="T"))
+    [a] = store.put_artifacts([m.Artifact(type="D")])
+    [e] = store.put_executions([m.Execution(type="T")])
+    store.put_events([m.Event(artifact_id=a, execution_id=e, type=m.EventType.OUTPUT, path=[1])])
+    store.backend.write(
+        "MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = $t, r.path = $p",
+        {"t": etype, "p": path},
+    )
+    with pytest.raises(ValidationError, match=field):
+        store.get_events_by_execution_ids([e])
+    with pytest.raises(ValidationError, match=field):
+        store.get_events_by_artifact_ids([a])
+    with pytest.raises(ValidationError, match=field):
+        store.lineage(NodeRef(m.NodeKind.EXECUTION, e), direction="downstream")
+
+
+def test_a_stored_path_this_library_wrote_is_read_without_validation() -> None:
+    """Steps at the int64 bounds and str keys (JSON escapes too) are the library's own: read
+    as they are, equal to the validated event."""
+    path = [m.INT64_MIN, m.INT64_MAX, "k", "é\n", 0]
+    built = stored_event(1, 2, int(m.EventType.INPUT), json.dumps(path), None)
+    assert built.path == path
+    assert built == m.Event(artifact_id=1, execution_id=2, type=m.EventType.INPUT, path=path)
+
+
+@pytest.mark.parametrize("direction", ["both", "downstream", "upstream"])
+def test_an_event_type_stored_as_its_name_is_one_event_of_a_lineage_walk(
+    store: LineageStore, direction: str
+) -> None:
+    """An event type another writer stored as its name ("OUTPUT") reads as that type, as
+    direct reads do: the walk gave a bare TypeError (its int and str keys sorted together)."""
+    store.put_artifact_type(m.ArtifactType(name="D"))
+    store.put_execution_type(m.ExecutionType(name="T"))
+    [a, b] = store.put_artifacts([m.Artifact(type="D"), m.Artifact(type="D")])
+    [e] = store.put_executions([m.Execution(type="T")])
+    store.put_events(
+        [
+            m.Event(artifact_id=a, execution_id=e, type=m.EventType.OUTPUT, path=[1]),
+            m.Event(artifact_id=b, execution_id=e, type=m.EventType.OUTPUT),
+        ]
+    )
+    store.backend.write(
+        "MATCH (:Execution)-[r:EVENT]->(x:Artifact {id: $a}) SET r.type = 'OUTPUT'", {"a": a}
+    )
+    read = store.get_events_by_execution_ids([e])
+    assert [ev.type for ev in read] == [m.EventType.OUTPUT] * 2 and read[0].path == [1]
+    upstream = direction == "upstream"
+    start = NodeRef(m.NodeKind.ARTIFACT, a) if upstream else NodeRef(m.NodeKind.EXECUTION, e)
+    graph = store.lineage(start, direction=direction)
+    assert graph.events == (read[:1] if upstream else read)
