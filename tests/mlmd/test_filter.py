@@ -527,6 +527,17 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
         "create_time_since_epoch = 9007199254740992 OR create_time_since_epoch = 1.5",
         {},
     ),
+    # OR-ed equalities of a DOUBLE field (its integers as doubles); of an id with a DOUBLE past
+    # 2**53 (toFloat) beside integers past it (`+ 0`); an id or a time in a literal's list, a
+    # context's id past 2**53, a split id under NOT: with a limit by time (the windows).
+    (
+        A,
+        "properties.d.double_value = 10000000000000001 OR properties.d.double_value = 1 OR "
+        "id = 9007199254740993.0 OR id = 9007199254740993 OR id = 2 OR "
+        "9007199254740993 IN (create_time_since_epoch, id) OR "
+        "NOT contexts_c.id IN (9007199254740993, NULL) OR NOT id < 5",
+        {"limit": 4, "order_by": "create_time"},
+    ),
 ]
 
 
