@@ -1119,7 +1119,7 @@ class MetadataStore:
             (kind, n.id)
             for kind, ids in named.items()
             if ids
-            for n in self._nodes_by_id(kind, sorted(ids))
+            for n in self._store._repository_of(kind).get_by_ids(ids)
             if n.id is not None
         }
 
@@ -1146,19 +1146,20 @@ class MetadataStore:
         stored: dict[tuple[NodeKind, int], int | None] = {}  # -> the stored node's type id
         held: set[tuple[NodeKind, str]] = set()
         for kind in NodeKind:
+            repository = self._store._repository_of(kind)
             of_kind = [m for m in nodes if m.kind is kind]
             ids = [m.id for m in of_kind if m.id is not None]
             if ids:
                 stored.update(
                     ((kind, n.id), n.type_id)
-                    for n in self._nodes_by_id(kind, ids)
+                    for n in repository.get_by_ids(ids)
                     if n.id is not None
                 )
             wanted = [m.external_id for m in of_kind if m.id is None and m.external_id]
             if wanted:
                 held |= {
                     (kind, n.external_id)
-                    for n in self._nodes_by_external_ids(kind, wanted)
+                    for n in repository.get_by_external_ids(wanted)
                     if n.external_id
                 }
         seen_names: set[tuple[NodeKind, int | None, str]] = set()
@@ -1174,7 +1175,8 @@ class MetadataStore:
                 return
             name_held = m.name is not None and (
                 (kind, m.type_id, m.name) in seen_names
-                or self._node_by_type_and_name(kind, t.name, m.name, t.version) is not None
+                or self._store._repository_of(kind).get_by_type_and_name(t.name, m.name, t.version)
+                is not None
             )
             if (
                 kind is NodeKind.ARTIFACT
@@ -1201,29 +1203,6 @@ class MetadataStore:
                 seen_external.add((kind, m.external_id))
             if m.name is not None:
                 seen_names.add((kind, m.type_id, m.name))
-
-    def _nodes_by_id(self, kind: NodeKind, ids: list[int]) -> Sequence[Node]:
-        if kind is NodeKind.ARTIFACT:
-            return self._store.get_artifacts_by_id(ids)
-        if kind is NodeKind.EXECUTION:
-            return self._store.get_executions_by_id(ids)
-        return self._store.get_contexts_by_id(ids)
-
-    def _nodes_by_external_ids(self, kind: NodeKind, external_ids: list[str]) -> Sequence[Node]:
-        if kind is NodeKind.ARTIFACT:
-            return self._store.get_artifacts_by_external_ids(external_ids)
-        if kind is NodeKind.EXECUTION:
-            return self._store.get_executions_by_external_ids(external_ids)
-        return self._store.get_contexts_by_external_ids(external_ids)
-
-    def _node_by_type_and_name(
-        self, kind: NodeKind, type_name: str, name: str, version: str | None
-    ) -> Node | None:
-        if kind is NodeKind.ARTIFACT:
-            return self._store.get_artifact_by_type_and_name(type_name, name, version)
-        if kind is NodeKind.EXECUTION:
-            return self._store.get_execution_by_type_and_name(type_name, name, version)
-        return self._store.get_context_by_type_and_name(type_name, name, version)
 
     def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,
