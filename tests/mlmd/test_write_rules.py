@@ -1335,3 +1335,45 @@ def test_an_event_naming_a_stored_node_for_a_new_one_comes_before_the_contexts(
     typed.call(pe, X(type_id=11), [(A(type_id=10), E(type=E.OUTPUT, artifact_id=5))], [])
     _state(typed)
     typed.call("get_events_by_execution_ids", [4])
+
+
+def test_a_nodes_own_error_comes_after_an_earlier_nodes_key_taken(typed: Both) -> None:
+    """put_execution writes each artifact, then the execution, then the events, then the
+    contexts, checking each node just before it writes it: a new node whose name or external
+    id is taken is AlreadyExistsError before a later node's own error (a type id missing or
+    unknown, a property its type does not declare), and after an earlier one's (a random
+    reading mixing faults found the first two refused with the execution's error)."""
+    i = {"i": pb.Value(int_value=1)}
+    bad = {"z": pb.Value(int_value=1)}
+    taken_name, taken_external_id = A(type_id=10, name="n1"), A(type_id=10, external_id="x1")
+    assert typed.fails("put_execution", X(name="e9"), [(taken_name, None)], []) is (
+        errors.AlreadyExistsError
+    )
+    typed.fails("put_execution", X(type_id=99), [(taken_external_id, None)], [])
+    typed.fails("put_execution", X(type_id=11, properties=bad), [(taken_name, None)], [])
+    typed.fails("put_execution", X(type_id=11), [(taken_name, None), (A(type_id=99), None)], [])
+    typed.fails("put_execution", X(type_id=11), [(taken_name, None), (A(), None)], [])
+    typed.fails(
+        "put_execution",
+        X(type_id=11),
+        [(taken_name, None), (A(type_id=10, properties=bad), None)],
+        [],
+    )
+    # the execution, an update of a missing one, after the artifacts
+    typed.fails("put_execution", X(id=99, type_id=11), [(taken_name, None)], [])
+    # a new node's type id missing past an update that passes, before a later unknown type
+    updated = (A(id=2, type_id=10), None)
+    assert typed.fails("put_execution", X(type_id=99), [updated, (A(), None)], []) is (
+        errors.InvalidArgumentError
+    )
+    # the node's own error first: its properties, an earlier artifact's
+    typed.fails("put_execution", X(type_id=11, name="e1", properties=bad), [], [])
+    typed.fails("put_execution", X(type_id=11, name="e1"), [(A(id=50, type_id=10), None)], [])
+    typed.fails(
+        "put_execution", X(type_id=11), [(A(type_id=10, name="n1", properties=bad), None)], []
+    )
+    # a new context's type id missing: a taken key, then a repeated event come first
+    twice = [(A(id=1, type_id=10, properties=i), E(type=E.INPUT))] * 2
+    typed.fails("put_execution", X(type_id=11), twice, [C(name="c9")])
+    typed.fails("put_execution", X(type_id=11), [(taken_name, None)], [C(name="c9")])
+    _state(typed)
