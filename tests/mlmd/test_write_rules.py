@@ -1377,3 +1377,17 @@ def test_a_nodes_own_error_comes_after_an_earlier_nodes_key_taken(typed: Both) -
     typed.fails("put_execution", X(type_id=11), twice, [C(name="c9")])
     typed.fails("put_execution", X(type_id=11), [(taken_name, None)], [C(name="c9")])
     _state(typed)
+
+
+def test_an_artifact_reused_by_external_id_needs_no_type_id(typed: Both) -> None:
+    """With reuse_artifact_if_already_exist_by_external_id, a new artifact whose external id is
+    stored is an update of that artifact, which put_execution writes without a type id (it was
+    refused "Type id is missing." before the flag was applied)."""
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [(A(external_id="x1", uri="v"), E(type=E.INPUT))],
+        [],
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    _state(typed)
