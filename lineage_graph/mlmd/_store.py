@@ -1575,26 +1575,28 @@ class MetadataStore:
         # reuse_context_if_already_exist) too: the native write links such a one as stored
         for i, m in enumerate(c_models):
             self._check_declared(m, i)
-        # each event's type last, edge by edge (MLMD checks it as it writes the event, once it
-        # has written every node: a new node's key taken comes first)
+        # each event's type last, edge by edge (MLMD checks it as it writes the event). MLMD
+        # writes the contexts, then the artifacts, then the executions, then the events: a new
+        # node's key taken comes before an event's type and before a later node's update of a
+        # missing node (the native write finds that one first)
         try:
             edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
+            with _mlmd_write(given=given):
+                return self._store.put_lineage_subgraph(
+                    e_models,
+                    a_models,
+                    c_models,
+                    edges,
+                    reuse_context_if_already_exist=reuse_context_if_already_exist,
+                    reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+                )
         except (native.InvalidArgumentError, pydantic.ValidationError):
             self._refuse_taken_keys(
-                [*a_models, *e_models, *c_models],
+                [*c_models, *a_models, *e_models],
                 reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
                 reuse_contexts=reuse_context_if_already_exist,
             )
             raise
-        with _mlmd_write(given=given):
-            return self._store.put_lineage_subgraph(
-                e_models,
-                a_models,
-                c_models,
-                edges,
-                reuse_context_if_already_exist=reuse_context_if_already_exist,
-                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-            )
 
     # ------------------------------------------------------------------------- node reads
 

@@ -1391,3 +1391,20 @@ def test_an_artifact_reused_by_external_id_needs_no_type_id(typed: Both) -> None
         reuse_artifact_if_already_exist_by_external_id=True,
     )
     _state(typed)
+
+
+def test_a_subgraphs_key_taken_comes_in_its_node_order(typed: Both) -> None:
+    """put_lineage_subgraph writes the contexts, then the artifacts, then the executions, then
+    the events: a new node's name taken is AlreadyExistsError before a later node's update of a
+    missing node, and before an event's type (the contexts were checked last there, and an
+    update's error after the checks was reported first)."""
+    bad_event = [(0, 0, E(type=E.UNKNOWN))]
+    missing_x, missing_a = X(id=50, type_id=11), A(id=50, type_id=10)
+    taken_a, taken_c = A(type_id=10, name="n1"), C(type_id=12, name="c1")
+    for edges in ([], bad_event):
+        assert typed.fails("put_lineage_subgraph", [missing_x], [taken_a], [], edges) is (
+            errors.AlreadyExistsError
+        )
+        typed.fails("put_lineage_subgraph", [X(type_id=11)], [missing_a], [taken_c], edges)
+        typed.fails("put_lineage_subgraph", [X(type_id=11, name="e1")], [missing_a], [], edges)
+    _state(typed)
