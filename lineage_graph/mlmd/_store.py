@@ -1065,17 +1065,19 @@ class MetadataStore:
             if msg is None:
                 continue
             [event] = _aligned_events(execution, [artifact], [msg], True)
-            if event is None or artifact is None:
-                continue  # (a pair without an artifact: its event names a stored one)
-            if artifact.id is not None:
-                node: object = artifact.id
+            if event is None:
+                continue
+            if artifact is None:  # its event names a stored artifact (see _aligned_events)
+                node: object = event.artifact_id
+            elif artifact.id is not None:
+                node = artifact.id
             elif fold and artifact.external_id:
                 node = ("new", first_new.setdefault(artifact.external_id, i))
             else:
                 continue  # a new artifact: no event of it can exist
             key = (node, event.type)
             again = key in seen
-            if not again and artifact.id is not None and execution.id is not None:
+            if not again and isinstance(node, int) and execution.id is not None:
                 if stored is None:
                     stored = {
                         (e.artifact_id, e.type)

@@ -1408,3 +1408,26 @@ def test_a_subgraphs_key_taken_comes_in_its_node_order(typed: Both) -> None:
         typed.fails("put_lineage_subgraph", [X(type_id=11)], [missing_a], [taken_c], edges)
         typed.fails("put_lineage_subgraph", [X(type_id=11, name="e1")], [missing_a], [], edges)
     _state(typed)
+
+
+@pytest.mark.parametrize(
+    ("context", "options"),
+    [
+        (C(name="c9"), {}),
+        (C(name="c1"), {"force_reuse_context": True}),
+        (C(id=1, name="c1"), {}),
+        (C(type_id=99, name="c1"), {}),
+    ],
+)
+def test_a_stored_event_of_a_pair_without_an_artifact_comes_before_a_contexts_error(
+    typed: Both, context: Any, options: dict[str, bool]
+) -> None:
+    """A put_execution pair without an artifact writes its event to the stored artifact it
+    names, before MLMD reaches the contexts: that event stored already is AlreadyExistsError
+    before a context's type id missing or not found (it was the context's error)."""
+    typed.call("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), E(type=E.INPUT))], [])
+    again = [(None, E(type=E.INPUT, artifact_id=1))]
+    assert typed.fails("put_execution", X(id=1, type_id=11), again, [context], **options) is (
+        errors.AlreadyExistsError
+    )
+    _state(typed)
