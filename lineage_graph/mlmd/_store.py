@@ -1470,7 +1470,10 @@ class MetadataStore:
         try:
             events = _aligned_events(model, artifacts, event_msgs, False, stored)
         except (native.InvalidArgumentError, pydantic.ValidationError):
+            # (and an earlier pair's event repeated or stored: MLMD writes them pair by pair)
             self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
+            reused = self._by_external_id(given) if fold else given
+            self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
             raise
         # A pair without an artifact links the stored artifact its event names (a reference:
         # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).

@@ -1431,3 +1431,19 @@ def test_a_stored_event_of_a_pair_without_an_artifact_comes_before_a_contexts_er
         errors.AlreadyExistsError
     )
     _state(typed)
+
+
+def test_an_earlier_pairs_stored_event_comes_before_a_later_pairs_bad_ids(typed: Both) -> None:
+    """put_execution writes the events pair by pair: an event stored already (or given twice)
+    is AlreadyExistsError before a later pair's event naming another execution or artifact (it
+    was that one's InvalidArgumentError)."""
+    typed.call("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), E(type=E.INPUT))], [])
+    stored = (A(id=1, type_id=10), E(type=E.INPUT))
+    for bad in (E(type=E.OUTPUT, artifact_id=2, execution_id=3), E(type=E.OUTPUT, artifact_id=3)):
+        pairs = [stored, (A(id=2, type_id=10), bad)]
+        assert typed.fails("put_execution", X(id=1, type_id=11), pairs, []) is (
+            errors.AlreadyExistsError
+        )
+    twice = (A(id=2, type_id=10), E(type=E.INPUT))
+    typed.fails("put_execution", X(id=1, type_id=11), [twice, twice, (None, E())], [])
+    _state(typed)
