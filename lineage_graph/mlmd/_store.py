@@ -593,16 +593,16 @@ def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
         raise native.InvalidArgumentError("Type id is missing.")
 
 
-class _UntypedContextUpdate(native.InvalidArgumentError):
-    """A context put_execution is to update, given without its type id."""
-
-
 def _context_type_id_given(context: Node) -> None:
-    """put_execution upserts each context it is given by id with the type id given (MLMD:
-    "Context is missing a type_id", nothing written), where put_contexts updates a context given
-    without one on its stored type. The update was written, its other fields cleared."""
-    if context.id is not None and context.type_id is None:
-        raise _UntypedContextUpdate(f"Context is missing a type_id: id {context.id}")
+    """put_execution upserts each context with the type id given, a new one or one given by id
+    (MLMD: "Context is missing a type_id", nothing written), where put_contexts updates a
+    context given without one on its stored type (the update was written, its other fields
+    cleared). Checked past an update too: a context's error comes after the other nodes'."""
+    if context.type_id is not None:
+        return
+    if context.id is not None:
+        raise native.InvalidArgumentError(f"Context is missing a type_id: id {context.id}")
+    raise native.InvalidArgumentError("Type id is missing.")
 
 
 def _given(
@@ -952,8 +952,8 @@ class MetadataStore:
         node's type is looked up first, as ``put_lineage_subgraph`` does. One query per unseen
         type id (types are never deleted). ``mask``: the call's field mask, under which an
         update's properties the mask does not name are neither written nor checked (MLMD).
-        ``typed_context_updates`` (put_execution): a context to update needs its type id too,
-        refused where MLMD meets it (the native store judges it on its stored type)."""
+        ``typed_context_updates`` (put_execution): a context needs its type id, one to update
+        too (the native store judges it on its stored type), past an update too."""
         if mask and not isinstance(mask, str):
             batch = [m if m.id is None else _masked_properties(m, mask) for m in batch]
         for kind in NodeKind:
@@ -979,7 +979,11 @@ class MetadataStore:
                 if checking or updates:
                     updates.append(m)
                 checking = False
-            if checking and not upfront:
+            # (past updates: once they are read and would pass, as for an unknown type below)
+            untyped_new = m.id is None and m.type_id is None
+            if not upfront and (
+                checking or (untyped_new and updates and self._updates_pass(updates))
+            ):
                 _type_id_given(m)
             if m.type_id is None:
                 # an update without its type id: the write judges it on its stored type, an
@@ -1061,17 +1065,19 @@ class MetadataStore:
             if msg is None:
                 continue
             [event] = _aligned_events(execution, [artifact], [msg], True)
-            if event is None or artifact is None:
-                continue  # (a pair without an artifact: its event names a stored one)
-            if artifact.id is not None:
-                node: object = artifact.id
+            if event is None:
+                continue
+            if artifact is None:  # its event names a stored artifact (see _aligned_events)
+                node: object = event.artifact_id
+            elif artifact.id is not None:
+                node = artifact.id
             elif fold and artifact.external_id:
                 node = ("new", first_new.setdefault(artifact.external_id, i))
             else:
                 continue  # a new artifact: no event of it can exist
             key = (node, event.type)
             again = key in seen
-            if not again and artifact.id is not None and execution.id is not None:
+            if not again and isinstance(node, int) and execution.id is not None:
                 if stored is None:
                     stored = {
                         (e.artifact_id, e.type)
@@ -1119,7 +1125,7 @@ class MetadataStore:
             (kind, n.id)
             for kind, ids in named.items()
             if ids
-            for n in self._nodes_by_id(kind, sorted(ids))
+            for n in self._store._repository_of(kind).get_by_ids(ids)
             if n.id is not None
         }
 
@@ -1134,31 +1140,33 @@ class MetadataStore:
         ids it names in put_execution, its type), so a new node whose name (of its type) or
         external id is stored, or given to an earlier new node of the call, is
         AlreadyExistsError before an event's error. The native write checks the events first:
-        called on an event's error path only (reads). It stops at an update of a node that is
-        not stored (MLMD's InvalidArgumentError, the class the event's error has too) and at a
-        node of a type not found or an update of another type than stored (their checks came
-        first). ``reuse_artifacts``: a new artifact
-        whose external id is stored (or given to an earlier one) updates it;
-        ``reuse_contexts``: a new context whose name is stored (or given earlier) is linked."""
+        called on an error path only (reads), an event's or a later node's own. It stops at an
+        update of a node that is not stored (MLMD's InvalidArgumentError, the class the event's
+        error has too) and at a node of a type not given or not found, with properties its type
+        does not declare, or an update of another type than stored (MLMD checks each node
+        before it writes it). ``reuse_artifacts``: a new artifact whose external id is stored
+        (or given to an earlier one) updates it; ``reuse_contexts``: a new context whose name
+        is stored (or given earlier) is linked."""
         if reuse_artifacts:  # (in place: the nodes keep MLMD's order)
             reused = iter(self._by_external_id([m for m in nodes if m.kind is NodeKind.ARTIFACT]))
             nodes = [next(reused) if m.kind is NodeKind.ARTIFACT else m for m in nodes]
         stored: dict[tuple[NodeKind, int], int | None] = {}  # -> the stored node's type id
         held: set[tuple[NodeKind, str]] = set()
         for kind in NodeKind:
+            repository = self._store._repository_of(kind)
             of_kind = [m for m in nodes if m.kind is kind]
             ids = [m.id for m in of_kind if m.id is not None]
             if ids:
                 stored.update(
                     ((kind, n.id), n.type_id)
-                    for n in self._nodes_by_id(kind, ids)
+                    for n in repository.get_by_ids(ids)
                     if n.id is not None
                 )
             wanted = [m.external_id for m in of_kind if m.id is None and m.external_id]
             if wanted:
                 held |= {
                     (kind, n.external_id)
-                    for n in self._nodes_by_external_ids(kind, wanted)
+                    for n in repository.get_by_external_ids(wanted)
                     if n.external_id
                 }
         seen_names: set[tuple[NodeKind, int | None, str]] = set()
@@ -1168,13 +1176,17 @@ class MetadataStore:
             if m.id is not None:
                 if (kind, m.id) not in stored or m.type_id not in (None, stored[kind, m.id]):
                     return  # (an update of another type: MLMD's InvalidArgumentError too)
+                t = self._known_types[kind].get(stored[kind, m.id] or 0)
+                if t is not None and not _declared(t, m):
+                    return  # its properties' error: MLMD checks them before it writes it
                 continue
             t = self._known_types[kind].get(m.type_id) if m.type_id is not None else None
-            if t is None:
-                return
+            if t is None or not _declared(t, m):
+                return  # its type's or its properties' error (MLMD checks before it writes)
             name_held = m.name is not None and (
                 (kind, m.type_id, m.name) in seen_names
-                or self._node_by_type_and_name(kind, t.name, m.name, t.version) is not None
+                or self._store._repository_of(kind).get_by_type_and_name(t.name, m.name, t.version)
+                is not None
             )
             if (
                 kind is NodeKind.ARTIFACT
@@ -1201,29 +1213,6 @@ class MetadataStore:
                 seen_external.add((kind, m.external_id))
             if m.name is not None:
                 seen_names.add((kind, m.type_id, m.name))
-
-    def _nodes_by_id(self, kind: NodeKind, ids: list[int]) -> Sequence[Node]:
-        if kind is NodeKind.ARTIFACT:
-            return self._store.get_artifacts_by_id(ids)
-        if kind is NodeKind.EXECUTION:
-            return self._store.get_executions_by_id(ids)
-        return self._store.get_contexts_by_id(ids)
-
-    def _nodes_by_external_ids(self, kind: NodeKind, external_ids: list[str]) -> Sequence[Node]:
-        if kind is NodeKind.ARTIFACT:
-            return self._store.get_artifacts_by_external_ids(external_ids)
-        if kind is NodeKind.EXECUTION:
-            return self._store.get_executions_by_external_ids(external_ids)
-        return self._store.get_contexts_by_external_ids(external_ids)
-
-    def _node_by_type_and_name(
-        self, kind: NodeKind, type_name: str, name: str, version: str | None
-    ) -> Node | None:
-        if kind is NodeKind.ARTIFACT:
-            return self._store.get_artifact_by_type_and_name(type_name, name, version)
-        if kind is NodeKind.EXECUTION:
-            return self._store.get_execution_by_type_and_name(type_name, name, version)
-        return self._store.get_context_by_type_and_name(type_name, name, version)
 
     def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
         """``artifacts`` with a new one whose external id is stored given that artifact's id,
@@ -1450,28 +1439,29 @@ class MetadataStore:
         typed = not force_reuse_context
         fold = reuse_artifact_if_already_exist_by_external_id
         present = [a is not None for a in artifacts]
+        reused = given
         try:
             try:
                 self._precheck([*given, model, *linked], typed_context_updates=typed)
-            except native.NotFoundError:
-                # an unknown type id: of an artifact that the flag makes an update? (reads only
-                # on this error path)
-                reused = self._by_external_id(given) if fold else given
-                try:
-                    self._precheck([*reused, model, *linked], typed_context_updates=typed)
-                except native.NotFoundError:
-                    # a context's: MLMD writes the execution, the artifacts and their events
-                    # before it looks the contexts' types up, so a taken key, then a bad event
-                    # come first
-                    self._precheck([*reused, model])
-                    self._refuse_taken_keys([model, *given], reuse_artifacts=fold)
-                    self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
+            except (native.InvalidArgumentError, native.NotFoundError):
+                if not fold:
                     raise
-        except _UntypedContextUpdate:
-            # MLMD meets it once it has written the execution, the artifacts and the events
-            reused = self._by_external_id(given) if fold else given
-            self._refuse_taken_keys([model, *given], reuse_artifacts=fold)
-            self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
+                # a type id unknown or missing: of an artifact that the flag makes an update?
+                # (reads only on this error path)
+                reused = self._by_external_id(given)
+                self._precheck([*reused, model, *linked], typed_context_updates=typed)
+        except (native.InvalidArgumentError, native.NotFoundError):
+            # MLMD writes each artifact, then the execution, then the events, then the contexts:
+            # a new node's key taken before the node that fails comes first, and for a
+            # context's error (the nodes before it pass) a bad event too (reads only here)
+            self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
+            contexts_fail = True  # the nodes before the contexts pass their checks
+            try:
+                self._precheck([*reused, model])
+            except (native.InvalidArgumentError, native.NotFoundError):
+                contexts_fail = False
+            if contexts_fail:
+                self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
             raise
         # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
         # id, a property), before the contexts' (MLMD writes the events first)
@@ -1480,7 +1470,10 @@ class MetadataStore:
         try:
             events = _aligned_events(model, artifacts, event_msgs, False, stored)
         except (native.InvalidArgumentError, pydantic.ValidationError):
-            self._refuse_taken_keys([model, *given], reuse_artifacts=fold)
+            # (and an earlier pair's event repeated or stored: MLMD writes them pair by pair)
+            self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
+            reused = self._by_external_id(given) if fold else given
+            self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
             raise
         # A pair without an artifact links the stored artifact its event names (a reference:
         # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).
@@ -1502,13 +1495,11 @@ class MetadataStore:
                     reuse_context_if_already_exist=reuse_context_if_already_exist,
                     reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
                 )
-        except native.InvalidArgumentError as exc:
-            # an event naming another id for a node written new (the write compares them before
-            # it finds a key taken); not a node that is missing (NotFound, made InvalidArgument)
-            if not isinstance(exc.__cause__, native.NotFoundError):
-                self._refuse_taken_keys(
-                    [model, *given], reuse_artifacts=reuse_artifact_if_already_exist_by_external_id
-                )
+        except native.InvalidArgumentError:
+            # an event naming another id for a node written new, an update of a missing node:
+            # the write compares them before it finds a key taken, MLMD after it wrote the
+            # nodes before them
+            self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
             raise
         placed = [-1] * len(pairs)
         for i, artifact_id in zip(written, artifact_ids, strict=True):
@@ -1589,26 +1580,28 @@ class MetadataStore:
         # reuse_context_if_already_exist) too: the native write links such a one as stored
         for i, m in enumerate(c_models):
             self._check_declared(m, i)
-        # each event's type last, edge by edge (MLMD checks it as it writes the event, once it
-        # has written every node: a new node's key taken comes first)
+        # each event's type last, edge by edge (MLMD checks it as it writes the event). MLMD
+        # writes the contexts, then the artifacts, then the executions, then the events: a new
+        # node's key taken comes before an event's type and before a later node's update of a
+        # missing node (the native write finds that one first)
         try:
             edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
+            with _mlmd_write(given=given):
+                return self._store.put_lineage_subgraph(
+                    e_models,
+                    a_models,
+                    c_models,
+                    edges,
+                    reuse_context_if_already_exist=reuse_context_if_already_exist,
+                    reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
+                )
         except (native.InvalidArgumentError, pydantic.ValidationError):
             self._refuse_taken_keys(
-                [*a_models, *e_models, *c_models],
+                [*c_models, *a_models, *e_models],
                 reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
                 reuse_contexts=reuse_context_if_already_exist,
             )
             raise
-        with _mlmd_write(given=given):
-            return self._store.put_lineage_subgraph(
-                e_models,
-                a_models,
-                c_models,
-                edges,
-                reuse_context_if_already_exist=reuse_context_if_already_exist,
-                reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-            )
 
     # ------------------------------------------------------------------------- node reads
 

@@ -1335,3 +1335,115 @@ def test_an_event_naming_a_stored_node_for_a_new_one_comes_before_the_contexts(
     typed.call(pe, X(type_id=11), [(A(type_id=10), E(type=E.OUTPUT, artifact_id=5))], [])
     _state(typed)
     typed.call("get_events_by_execution_ids", [4])
+
+
+def test_a_nodes_own_error_comes_after_an_earlier_nodes_key_taken(typed: Both) -> None:
+    """put_execution writes each artifact, then the execution, then the events, then the
+    contexts, checking each node just before it writes it: a new node whose name or external
+    id is taken is AlreadyExistsError before a later node's own error (a type id missing or
+    unknown, a property its type does not declare), and after an earlier one's (a random
+    reading mixing faults found the first two refused with the execution's error)."""
+    i = {"i": pb.Value(int_value=1)}
+    bad = {"z": pb.Value(int_value=1)}
+    taken_name, taken_external_id = A(type_id=10, name="n1"), A(type_id=10, external_id="x1")
+    assert typed.fails("put_execution", X(name="e9"), [(taken_name, None)], []) is (
+        errors.AlreadyExistsError
+    )
+    typed.fails("put_execution", X(type_id=99), [(taken_external_id, None)], [])
+    typed.fails("put_execution", X(type_id=11, properties=bad), [(taken_name, None)], [])
+    typed.fails("put_execution", X(type_id=11), [(taken_name, None), (A(type_id=99), None)], [])
+    typed.fails("put_execution", X(type_id=11), [(taken_name, None), (A(), None)], [])
+    typed.fails(
+        "put_execution",
+        X(type_id=11),
+        [(taken_name, None), (A(type_id=10, properties=bad), None)],
+        [],
+    )
+    # the execution, an update of a missing one, after the artifacts
+    typed.fails("put_execution", X(id=99, type_id=11), [(taken_name, None)], [])
+    # a new node's type id missing past an update that passes, before a later unknown type
+    updated = (A(id=2, type_id=10), None)
+    assert typed.fails("put_execution", X(type_id=99), [updated, (A(), None)], []) is (
+        errors.InvalidArgumentError
+    )
+    # the node's own error first: its properties, an earlier artifact's
+    typed.fails("put_execution", X(type_id=11, name="e1", properties=bad), [], [])
+    typed.fails("put_execution", X(type_id=11, name="e1"), [(A(id=50, type_id=10), None)], [])
+    typed.fails(
+        "put_execution", X(type_id=11), [(A(type_id=10, name="n1", properties=bad), None)], []
+    )
+    # a new context's type id missing: a taken key, then a repeated event come first
+    twice = [(A(id=1, type_id=10, properties=i), E(type=E.INPUT))] * 2
+    typed.fails("put_execution", X(type_id=11), twice, [C(name="c9")])
+    typed.fails("put_execution", X(type_id=11), [(taken_name, None)], [C(name="c9")])
+    _state(typed)
+
+
+def test_an_artifact_reused_by_external_id_needs_no_type_id(typed: Both) -> None:
+    """With reuse_artifact_if_already_exist_by_external_id, a new artifact whose external id is
+    stored is an update of that artifact, which put_execution writes without a type id (it was
+    refused "Type id is missing." before the flag was applied)."""
+    typed.call(
+        "put_execution",
+        X(type_id=11),
+        [(A(external_id="x1", uri="v"), E(type=E.INPUT))],
+        [],
+        reuse_artifact_if_already_exist_by_external_id=True,
+    )
+    _state(typed)
+
+
+def test_a_subgraphs_key_taken_comes_in_its_node_order(typed: Both) -> None:
+    """put_lineage_subgraph writes the contexts, then the artifacts, then the executions, then
+    the events: a new node's name taken is AlreadyExistsError before a later node's update of a
+    missing node, and before an event's type (the contexts were checked last there, and an
+    update's error after the checks was reported first)."""
+    bad_event = [(0, 0, E(type=E.UNKNOWN))]
+    missing_x, missing_a = X(id=50, type_id=11), A(id=50, type_id=10)
+    taken_a, taken_c = A(type_id=10, name="n1"), C(type_id=12, name="c1")
+    for edges in ([], bad_event):
+        assert typed.fails("put_lineage_subgraph", [missing_x], [taken_a], [], edges) is (
+            errors.AlreadyExistsError
+        )
+        typed.fails("put_lineage_subgraph", [X(type_id=11)], [missing_a], [taken_c], edges)
+        typed.fails("put_lineage_subgraph", [X(type_id=11, name="e1")], [missing_a], [], edges)
+    _state(typed)
+
+
+@pytest.mark.parametrize(
+    ("context", "options"),
+    [
+        (C(name="c9"), {}),
+        (C(name="c1"), {"force_reuse_context": True}),
+        (C(id=1, name="c1"), {}),
+        (C(type_id=99, name="c1"), {}),
+    ],
+)
+def test_a_stored_event_of_a_pair_without_an_artifact_comes_before_a_contexts_error(
+    typed: Both, context: Any, options: dict[str, bool]
+) -> None:
+    """A put_execution pair without an artifact writes its event to the stored artifact it
+    names, before MLMD reaches the contexts: that event stored already is AlreadyExistsError
+    before a context's type id missing or not found (it was the context's error)."""
+    typed.call("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), E(type=E.INPUT))], [])
+    again = [(None, E(type=E.INPUT, artifact_id=1))]
+    assert typed.fails("put_execution", X(id=1, type_id=11), again, [context], **options) is (
+        errors.AlreadyExistsError
+    )
+    _state(typed)
+
+
+def test_an_earlier_pairs_stored_event_comes_before_a_later_pairs_bad_ids(typed: Both) -> None:
+    """put_execution writes the events pair by pair: an event stored already (or given twice)
+    is AlreadyExistsError before a later pair's event naming another execution or artifact (it
+    was that one's InvalidArgumentError)."""
+    typed.call("put_execution", X(id=1, type_id=11), [(A(id=1, type_id=10), E(type=E.INPUT))], [])
+    stored = (A(id=1, type_id=10), E(type=E.INPUT))
+    for bad in (E(type=E.OUTPUT, artifact_id=2, execution_id=3), E(type=E.OUTPUT, artifact_id=3)):
+        pairs = [stored, (A(id=2, type_id=10), bad)]
+        assert typed.fails("put_execution", X(id=1, type_id=11), pairs, []) is (
+            errors.AlreadyExistsError
+        )
+    twice = (A(id=2, type_id=10), E(type=E.INPUT))
+    typed.fails("put_execution", X(id=1, type_id=11), [twice, twice, (None, E())], [])
+    _state(typed)
