@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
-from ._encoding import MAX_KEY_BYTES, check_key, check_text, shown
+from ._encoding import MAX_KEY_BYTES, check_key, check_text, check_unicode, shown
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import redact_secrets, strip_credentials
 from ._repositories._base import check_positive_id
@@ -660,8 +660,9 @@ def _type_text(name: str | None, version: str | None) -> str | None:
 
 
 def _shown(value: Any) -> str:
-    """A value in an error message: ``unset`` for none, else its repr (at most 200 chars)."""
-    return "unset" if value is None else f"{value!r:.200}"
+    """A value in an error message: ``unset`` for none, else as :func:`shown` quotes it (at most
+    200 characters)."""
+    return "unset" if value is None else shown(value, 200)
 
 
 def _become(given: Artifact, stored: Artifact) -> None:
@@ -2345,14 +2346,8 @@ def _check_unicode_properties(what: str, values: Mapping[str, Any]) -> None:
     run, it was refused by the entry write, after the run's types were registered."""
     for key, value in values.items():
         for text in (key, value):
-            if isinstance(text, str) and not text.isascii():
-                try:
-                    text.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise InvalidArgumentError(
-                        f"{what}: property {shown(key)} must be valid Unicode (no lone "
-                        f"surrogate): {shown(text)}"
-                    ) from None
+            if isinstance(text, str):
+                check_unicode(f"{what}: property {shown(key)}", text)
 
 
 def _clean_exit(exc: BaseException) -> bool:
@@ -3249,7 +3244,7 @@ def step(
             # COMPLETE with no outputs, and the body's work and errors would fall outside it.
             # (a functools.partial has no __qualname__: the refusal raised AttributeError)
             inner = called.func if isinstance(called, functools.partial) else called
-            label = getattr(inner, "__qualname__", None) or f"{shown(inner)}"
+            label = getattr(inner, "__qualname__", None) or shown(inner)
             raise InvalidArgumentError(
                 f"@step cannot record the generator function {label!r}: its body "
                 "runs after the call returns, outside the run (use `with store.run(...)` inside it)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, TypeGuard, TypeVar
+from typing import Any, TypeVar
 
 from ..exceptions import (
     AlreadyExistsError,
@@ -11,7 +11,7 @@ from ..exceptions import (
     InvalidArgumentError,
     OutOfRangeError,
 )
-from ..models import INT64_MAX, Artifact, Association, Attribution, Context, Event, Execution, Node
+from ..models import Artifact, Association, Attribution, Context, Event, Execution, Node
 from ._base import now_ms
 from .graph import GraphWriter, MissingReferencesError, WriteBatch
 from .nodes import NodeRepository, mlmd_rules_apply
@@ -79,15 +79,9 @@ def reuse_by_external_id(
     ]
 
 
-def _an_id(value: object) -> TypeGuard[int]:
-    """A node id that can be looked up (an update's may be anything when its model was built
-    without validation: the write refuses it)."""
-    return type(value) is int and 0 < value <= INT64_MAX
-
-
 def _renames_to(context: Context) -> str | None:
-    """The name an update gives its context, if any: a reference (``model_construct(id=...)``,
-    as force_reuse_context links a context) has no ``name`` attribute at all."""
+    """The name ``context`` is given, if any: a reference (``model_construct(id=...)``, as
+    force_reuse_context links a context) has no ``name`` attribute at all."""
     name = getattr(context, "name", None)
     return name if isinstance(name, str) else None
 
@@ -118,11 +112,8 @@ class CompositeWriter:
         for c in new:
             t = self.contexts.types.resolve(self.contexts.kind, c.type_id, c.type, c.type_version)
             assert t.id is not None
-            # a name that is no str (a model built without validation, without a name at all
-            # too) names no stored context: the write refuses it (it escaped as a TypeError, an
-            # AttributeError or the engine's QueryError)
-            name = getattr(c, "name", None)
-            keys.append((t.id, name) if isinstance(name, str) else None)
+            name = _renames_to(c)
+            keys.append(None if name is None else (t.id, name))
         wanted = [key for key in keys if key is not None]
         found = self.contexts.get_by_type_and_names(wanted) if wanted else []
         stored = {
@@ -149,7 +140,7 @@ class CompositeWriter:
         unknown: set[int] = set()
         for c in contexts[:last_new]:
             renamed = _renames_to(c)
-            if _an_id(c.id) and renamed is not None and renamed in names:
+            if c.id is not None and renamed is not None and renamed in names:
                 unknown.add(c.id)
         unknown -= type_of.keys()
         if unknown:
@@ -164,7 +155,7 @@ class CompositeWriter:
                 existing = None if key is None else holders.get(key)
                 if existing is not None:  # linked as it is stored (MLMD): a reference
                     c = Context.model_construct(id=existing)
-            elif _an_id(c.id) and (renamed := _renames_to(c)) is not None and c.id in type_of:
+            elif c.id is not None and (renamed := _renames_to(c)) is not None and c.id in type_of:
                 for gone in [k for k, ident in holders.items() if ident == c.id]:
                     del holders[gone]
                 holders[(type_of[c.id], renamed)] = c.id

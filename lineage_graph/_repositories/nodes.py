@@ -177,8 +177,8 @@ _ALWAYS_GIVEN = frozenset(
 
 def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = False) -> Node:
     """A model from a stored node map, built without validating again what its write validated
-    (``stored_model``: the model's defaults, the stored fields set in place); ``validate`` for a
-    map from elsewhere (a file): pydantic's errors."""
+    (``stored_model_filled``: the model's defaults, the stored fields set in place); ``validate``
+    for a map from elsewhere (a file): pydantic's errors."""
     properties, custom = decode_properties(node)
     model = _MODEL[kind]
     data = stored_defaults(model)  # every field, in the model's order

@@ -83,7 +83,7 @@ def write_order(count: int) -> range:
 
 def decode_event(row: dict[str, Any], *, validate: bool = False) -> Event:
     """An event from a stored one, built without validating again what its write validated
-    (``stored_model``); ``validate`` for a row from elsewhere (a file): pydantic's errors."""
+    (``stored_event``); ``validate`` for a row from elsewhere (a file): pydantic's errors."""
     if not validate:
         return stored_event(
             row["artifact_id"], row["execution_id"], row["type"], row.get("path"), row.get("ms")
@@ -114,7 +114,7 @@ def _stored_path(path: object) -> tuple[Any, bool]:
     if type(steps) is not list:
         return steps, False
     for step in steps:
-        if type(step) is not str and not (type(step) is int and INT64_MIN <= step <= INT64_MAX):
+        if type(step) is not str and not _int64(step):
             return steps, False
     return steps, True
 
@@ -139,27 +139,17 @@ def stored_event(
         written_here = True
     else:
         steps, written_here = _stored_path(path)
+    values: dict[str, Any] = {
+        "artifact_id": artifact_id,
+        "execution_id": execution_id,
+        "type": member,
+        "path": steps,
+        "milliseconds_since_epoch": ms,
+    }
     if member is None or not written_here:  # not this library's: pydantic says what is wrong
-        return Event.model_validate(
-            {
-                "artifact_id": artifact_id,
-                "execution_id": execution_id,
-                "type": etype,
-                "path": steps,
-                "milliseconds_since_epoch": ms,
-            }
-        )
-    return stored_model_filled(
-        Event,
-        {
-            "artifact_id": artifact_id,
-            "execution_id": execution_id,
-            "type": member,
-            "path": steps,
-            "milliseconds_since_epoch": ms,
-        },
-        set(_EVENT_FIELDS),
-    )
+        values["type"] = etype
+        return Event.model_validate(values)
+    return stored_model_filled(Event, values, set(_EVENT_FIELDS))
 
 
 def _int64(value: object) -> bool:

@@ -236,14 +236,21 @@ def _foreign(pid: int) -> bool | None:
     """False when ``pid`` (whose working directory cannot be read) is another user's process,
     which no store's server is: a server runs as the user who owns its data directory, and
     only that user opens it (:meth:`ServerProcess._prepare_data_dir`). None when it is not
-    known. A dead server's pid taken by another user's process (a system daemon, another
-    user's job) was taken for the server alive: each call waited 10 s and raised
-    "unreachable" instead of restarting it, and the close raised PermissionError."""
+    known (a dead server's pid may since belong to another user's process)."""
     try:
         owner = os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return None
     return False if owner != os.geteuid() else None
+
+
+def _exe_name(pid: int) -> str | None:
+    """The file name of ``pid``'s executable (one an upgrade replaced while it ran is still
+    its name), None where ``/proc`` does not tell."""
+    try:
+        return Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
+    except OSError:
+        return None
 
 
 def running_server(path: Path) -> int | None:
@@ -1136,12 +1143,11 @@ class ServerProcess:
         """Whether ``pid`` is a server on this data directory: a redis-server (ours, or another
         installation's: two environments may share a store) run in the directory (False where
         there is no /proc to tell: then it is left alone)."""
-        try:
-            exe = Path(os.readlink(f"/proc/{pid}/exe"))
-            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
-        except OSError:
-            return False
-        return exe.name == self.binaries.redis_server.name and cwd == self.data_dir
+        return (
+            self.data_dir is not None
+            and _exe_name(pid) == self.binaries.redis_server.name
+            and _serves(pid, self.data_dir) is True
+        )
 
     def _stop_strays(self) -> None:
         """Stop every server running on this data directory that no record names (call under
@@ -1169,10 +1175,9 @@ class ServerProcess:
                 # may be on a mount that does not answer).
                 if SOCKET_NAME.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
                     continue
-                exe = Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
             except OSError:
                 continue  # gone, a zombie, or another user's
-            if exe == self.binaries.redis_server.name and _serves(pid, self.data_dir):
+            if self._runs_here(pid):
                 self._stop(pid)
 
     @staticmethod
@@ -1216,20 +1221,16 @@ class ServerProcess:
 
     def _still_ours(self, pid: int) -> bool:
         """Whether ``pid`` (a server another process started) is still this server, not another
-        process that took its pid once it died and was reaped. Such a process was taken for the
-        server alive: the next call waited 10 s for it to exit, then raised "unreachable"
-        instead of restarting the server, and the store's close waited 30 s and SIGKILLed it.
-        True where there is no ``/proc`` to tell (or it cannot be read)."""
+        process that took its pid once it died and was reaped (never to be waited for, or
+        killed, as the server). True where there is no ``/proc`` to tell (or it cannot be
+        read)."""
         if self.data_dir is None:
             return True  # a memory server: started by this process (or its parent)
         serves = _serves(pid, self.data_dir)
         if serves is None:
             return True
-        try:
-            exe = Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
-        except OSError:
-            return serves
-        return serves and exe == self.binaries.redis_server.name
+        exe = _exe_name(pid)
+        return serves if exe is None else serves and exe == self.binaries.redis_server.name
 
     def _command(self, socket_path: Path, workdir: Path) -> list[str]:
         s = self.settings

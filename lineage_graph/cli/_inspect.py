@@ -29,6 +29,7 @@ from .. import __about__, _migrations
 from .._files import output_path, replace_file
 from .._redact import redact_target
 from .._schema import SCHEMA_VERSION
+from ..backends import open_backend
 from ..exceptions import LineageGraphError, SchemaVersionError
 from ..models import (
     INT64_MAX,
@@ -802,8 +803,6 @@ def _noting(notes: list[str], show: Callable[..., None]) -> Callable[..., None]:
 def _open_reading_version(store: str | None) -> tuple[LineageStore, int | None]:
     """Open ``store`` as every command does (``LineageStore.open``), and the schema version it
     held before the opening (which migrates an older one): None for a new store."""
-    from ..backends import open_backend
-
     backend = open_backend(store, **open_settings(store))
     try:
         found = _migrations.read_state(backend).version

@@ -1564,15 +1564,15 @@ class _Importer:
                 for sequence, first, end in handed:
                     target._artifacts.ids.take_back(sequence, first, end)
             if isinstance(exc, EngineUnavailableError) and not maybe_swapped:
-                # A server killed under the load said only "the FalkorDB server is unreachable
-                # in query 'graph/write': ... Connection refused" (the CLI prints the message
-                # alone), not that nothing was imported. (A failed publish says its own outcome.)
-                raise _stopped(
-                    exc,
-                    "nothing was imported (the staged copy is discarded, the store is as it "
-                    "was): run the import again",
-                    nothing_written=True,  # to the target (the staged graph is not it)
-                ) from exc
+                # the engine was lost under the staged load: nothing is in the target (its ids
+                # were given back; the staged graph is discarded), whatever the call in flight
+                # was, so the import is not in doubt (a failed publish says its own outcome)
+                said = EngineUnavailableError(
+                    f"{str(exc).rstrip('. ')}; nothing was imported (the staged copy is "
+                    "discarded, the store is as it was): run the import again"
+                )
+                said.nothing_written = True
+                raise said from exc
             raise
         finally:
             self.store, self.writer = target, _NativeWriter(target)
@@ -1600,19 +1600,6 @@ class _Importer:
                 f"the staged copy holds {_named(found) or 'no'} nodes, not the {_named(wanted)} "
                 "imported (it expired, or another client wrote to it): nothing was imported"
             )
-
-
-def _stopped(
-    exc: EngineUnavailableError, outcome: str, *, nothing_written: bool
-) -> EngineUnavailableError:
-    """``exc`` (the engine died or could not be reached under an import), saying what became
-    of the import. ``nothing_written``: nothing of the import is in the target (its ids were
-    given back), so the import is not in doubt, whatever the call in flight was (a batch of the
-    staged graph, discarded). It was copied from that call's error: False, where the message
-    said "nothing was imported"."""
-    said = EngineUnavailableError(f"{str(exc).rstrip('. ')}; {outcome}")
-    said.nothing_written = nothing_written or exc.nothing_written
-    return said
 
 
 def import_mlmd(

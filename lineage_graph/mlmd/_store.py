@@ -596,8 +596,8 @@ def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
 def _context_type_id_given(context: Node) -> None:
     """put_execution upserts each context with the type id given, a new one or one given by id
     (MLMD: "Context is missing a type_id", nothing written), where put_contexts updates a
-    context given without one on its stored type (the update was written, its other fields
-    cleared). Checked past an update too: a context's error comes after the other nodes'."""
+    context given without one on its stored type. Checked past an update too: a context's
+    error comes after the other nodes'."""
     if context.type_id is not None:
         return
     if context.id is not None:
@@ -1044,6 +1044,14 @@ class MetadataStore:
                     return False
         return True
 
+    def _passes(self, batch: Sequence[Node]) -> bool:
+        """Whether ``batch`` passes :meth:`_precheck` (its nodes' own checks)."""
+        try:
+            self._precheck(batch)
+        except (native.InvalidArgumentError, native.NotFoundError):
+            return False
+        return True
+
     def _check_events(
         self,
         execution: Node,
@@ -1057,7 +1065,8 @@ class MetadataStore:
         its nodes (or without a type) is InvalidArgumentError; one given twice (the same
         artifact, by id, by a stored external id, or new twice with ``fold``, the reuse flag) or
         stored already is AlreadyExistsError, once the updates given would be written. Called
-        on the path to a context's error only, which these come before (reads only there)."""
+        on the paths to a context's error and to an event's own error, which these come before
+        (reads only there)."""
         seen: set[tuple[object, object]] = set()
         first_new: dict[str, int] = {}
         stored: set[tuple[object, object]] | None = None
@@ -1065,8 +1074,7 @@ class MetadataStore:
             if msg is None:
                 continue
             [event] = _aligned_events(execution, [artifact], [msg], True)
-            if event is None:
-                continue
+            assert event is not None  # (only an unset message gives None)
             if artifact is None:  # its event names a stored artifact (see _aligned_events)
                 node: object = event.artifact_id
             elif artifact.id is not None:
@@ -1430,7 +1438,8 @@ class MetadataStore:
         _given(updates, [execution], [model], force_update_time=force_update_time)
         given = self._nodes(NodeKind.ARTIFACT, [a for a, _ in pairs if a is not None], updates)
         # a pair without an artifact: its event names a stored one (see _aligned_events)
-        artifacts = _placed(given, [a is not None for a, _ in pairs])
+        present = [a is not None for a, _ in pairs]
+        artifacts = _placed(given, present)
         context_msgs = list(contexts or ())
         linked = _convert.to_contexts(context_msgs, force_reuse=force_reuse_context)
         _given(updates, context_msgs, linked)
@@ -1438,7 +1447,6 @@ class MetadataStore:
         # id-only reference), not written
         typed = not force_reuse_context
         fold = reuse_artifact_if_already_exist_by_external_id
-        present = [a is not None for a in artifacts]
         reused = given
         try:
             try:
@@ -1455,12 +1463,7 @@ class MetadataStore:
             # a new node's key taken before the node that fails comes first, and for a
             # context's error (the nodes before it pass) a bad event too (reads only here)
             self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
-            contexts_fail = True  # the nodes before the contexts pass their checks
-            try:
-                self._precheck([*reused, model])
-            except (native.InvalidArgumentError, native.NotFoundError):
-                contexts_fail = False
-            if contexts_fail:
+            if self._passes([*reused, model]):  # the contexts' error
                 self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
             raise
         # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
