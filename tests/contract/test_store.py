@@ -754,6 +754,18 @@ def test_a_parent_link_without_valid_ids_is_refused_at_its_place(typed: LineageS
     assert snapshot(typed) == before
 
 
+def put_reusing_contexts(store: LineageStore, write: str, contexts: list[Context]) -> list[int]:
+    """The context ids of one ``write`` (put_execution or put_lineage_subgraph) of a new Trainer
+    execution linked to ``contexts``, with reuse_context_if_already_exist."""
+    if write == "put_execution":
+        return store.put_execution(
+            Execution(type="Trainer"), [], contexts, reuse_context_if_already_exist=True
+        )[2]
+    return store.put_lineage_subgraph(
+        [Execution(type="Trainer")], [], contexts, [], reuse_context_if_already_exist=True
+    )[2]
+
+
 @pytest.mark.parametrize("write", ["put_execution", "put_lineage_subgraph"])
 def test_a_context_renamed_earlier_in_the_call_is_not_reused_by_its_old_name(
     typed: LineageStore, write: str
@@ -770,13 +782,7 @@ def test_a_context_renamed_earlier_in_the_call_is_not_reused_by_its_old_name(
     again = Context(type="Experiment", name="old")
 
     def put(contexts: list[Context]) -> list[int]:
-        if write == "put_execution":
-            return typed.put_execution(
-                Execution(type="Trainer"), [], contexts, reuse_context_if_already_exist=True
-            )[2]
-        return typed.put_lineage_subgraph(
-            [Execution(type="Trainer")], [], contexts, [], reuse_context_if_already_exist=True
-        )[2]
+        return put_reusing_contexts(typed, write, contexts)
 
     with pytest.raises(AlreadyExistsError, match="old"):
         put([rename, again])
@@ -891,13 +897,7 @@ def test_a_context_renamed_earlier_in_the_call_is_reused_by_the_name_it_holds(
     [held, _] = typed.put_contexts([Context(type="Experiment", name=n) for n in ("old", "x")])
 
     def put(contexts: list[Context]) -> list[int]:
-        if write == "put_execution":
-            return typed.put_execution(
-                Execution(type="Trainer"), [], contexts, reuse_context_if_already_exist=True
-            )[2]
-        return typed.put_lineage_subgraph(
-            [Execution(type="Trainer")], [], contexts, [], reuse_context_if_already_exist=True
-        )[2]
+        return put_reusing_contexts(typed, write, contexts)
 
     back = [Context(id=held, type="Experiment", name=n) for n in ("new", "old")]
     assert put([*back, Context(type="Experiment", name="old")]) == [held] * 3

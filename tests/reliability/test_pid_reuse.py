@@ -31,6 +31,17 @@ time.sleep(120)
 """
 
 
+def _holder(data: Path) -> subprocess.Popen[bytes]:
+    """A process holding the store ``data`` open (its server started by it), that reaps the
+    pid it is sent."""
+    return subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data)],
+        env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+
+
 def _take_pid(pid: int, user: int | None = None) -> subprocess.Popen[bytes] | None:
     """A new process given ``pid`` (the kernel's next pid set to it), run as ``user`` (this
     process's by default), or None."""
@@ -52,12 +63,7 @@ def _take_pid(pid: int, user: int | None = None) -> subprocess.Popen[bytes] | No
 )
 def test_a_dead_servers_pid_taken_by_another_process_is_not_the_server(tmp_path: Path) -> None:
     data = tmp_path / "store"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(data)],
-        env=child_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
+    holder = _holder(data)
     other: subprocess.Popen[bytes] | None = None
     try:
         assert holder.stdout is not None and holder.stdin is not None
@@ -131,12 +137,7 @@ def test_a_dead_servers_pid_taken_by_another_users_process_is_not_the_server(
     10 s and raised "unreachable" (never restarting the server), and the close waited 30 s and
     raised PermissionError, trying to SIGKILL it."""
     data = tmp_path / "store"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(data)],
-        env=child_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
+    holder = _holder(data)
     client: subprocess.Popen[bytes] | None = None
     other: subprocess.Popen[bytes] | None = None
     try:
