@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import operator
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from . import __about__, _migrations
-from ._encoding import indexable
+from ._encoding import indexable, shown
 from ._repositories._base import Repository, call_values, id_ranges, now_ms
 from ._repositories.cache import CacheInputs, CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
@@ -668,11 +669,7 @@ class LineageStore:
             event_edges, 3, "event_edges", "an (execution index, artifact index, Event) triple"
         )
         for i, (execution_index, artifact_index, event) in enumerate(edges):
-            for index in (execution_index, artifact_index):
-                if index is not None and not isinstance(index, int):
-                    raise InvalidArgumentError(
-                        f"event_edges #{i}: an index is an int or None, got {type(index).__name__}"
-                    )
+            edges[i] = (_edge_index(i, execution_index), _edge_index(i, artifact_index), event)
             _event_of(event, f"event_edges #{i}", "an Event")
         nodes = (
             _nodes_of(_items(executions, "executions"), Execution, "executions"),
@@ -1038,6 +1035,22 @@ def _tuples(values: Any, size: int, what: str, shape: str) -> list[Any]:
             raise InvalidArgumentError(f"{what} #{i}: expected {shape}, got {type(value).__name__}")
         out.append(tuple(value))
     return out
+
+
+def _edge_index(i: int, index: Any) -> int | None:
+    """An event edge's index as ml_metadata's client takes it (its request's int32 field,
+    measured on 1.17.1): None, or anything with ``__index__`` (a numpy integer, an IntEnum, a
+    bool as 0 or 1) as its plain int; a numpy integer was refused here although MLMD takes it.
+    A float or a str is refused, as MLMD's TypeError."""
+    if index is None:
+        return None
+    try:
+        return operator.index(index)
+    except TypeError:
+        raise InvalidArgumentError(
+            f"event_edges #{i}: an index is an int or None, got {type(index).__name__} "
+            f"{shown(index)}"
+        ) from None
 
 
 def _event_of(value: object, what: str, expected: str) -> None:

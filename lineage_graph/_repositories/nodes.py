@@ -289,9 +289,14 @@ class NodeRepository(Repository, Generic[N]):
             value = getattr(node, name, None)  # None too when built without a required field
             if name in _STATES:
                 if type(value) is not int and value.__class__ not in _STATE_ENUMS:
-                    raise InvalidArgumentError(f"{label}: {name} must be a state, got {value!r}")
+                    raise InvalidArgumentError(
+                        f"{label}: {name} must be a state, got {type(value).__name__} "
+                        f"{shown(value)}"
+                    )
                 if value not in _STATES[name]:
-                    raise InvalidArgumentError(f"{label}: {name} {value!r} is not a known state")
+                    raise InvalidArgumentError(
+                        f"{label}: {name} {shown(value)} is not a known state"
+                    )
                 value = int(value)
             elif isinstance(value, str):
                 check_text(f"{label}: {name}", value)
