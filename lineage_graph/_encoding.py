@@ -180,8 +180,13 @@ def shown(value: object, limit: int = 80) -> str:
     itself raised ``ValueError``, untyped, in place of the refusal), nor one longer than
     ``limit``, is shown by its size, and a value holding one by its type."""
     if type(value) is int:  # whole or by its size, never cut (a cut number reads as another)
-        if value.bit_length() <= 4 * limit and len(text := repr(value)) <= limit:
-            return text
+        if value.bit_length() <= 4 * limit:
+            try:  # a limit past Python's 4,300 digits: the repr itself may raise
+                text = repr(value)
+            except ValueError:
+                text = ""
+            if text and len(text) <= limit:
+                return text
         return f"{'-' if value < 0 else ''}<an int of {value.bit_length()} bits>"
     try:
         text = repr(value)

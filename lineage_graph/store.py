@@ -109,7 +109,7 @@ class LineageStore:
 
     def __init__(self, backend: Backend, *, migrate: bool = True) -> None:
         if not isinstance(migrate, bool):  # "no" is true: it would migrate
-            raise InvalidArgumentError(f"migrate is True or False, got {migrate!r:.80}")
+            raise InvalidArgumentError(f"migrate is True or False, got {shown(migrate)}")
         self.backend = backend
         self._meta = Repository(backend)
         state = _migrations.read_state(backend)
@@ -218,7 +218,7 @@ class LineageStore:
             ("can_omit_fields", can_omit_fields),
         ):
             if not isinstance(value, bool):  # "no" is true: it upgraded the type
-                raise InvalidArgumentError(f"{flag} is True or False, got {value!r:.80}")
+                raise InvalidArgumentError(f"{flag} is True or False, got {shown(value)}")
         return self._types.put(
             node_type, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields
         )
@@ -466,9 +466,9 @@ class LineageStore:
         # True was taken as a number (`id > true` is null on Neo4j, 1 on FalkorDB's index).
         for name, value, least in (("after_id", after_id, 0), ("page_size", page_size, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise InvalidArgumentError(f"{name} must be an int >= {least}, got {value!r:.80}")
+                raise InvalidArgumentError(f"{name} must be an int >= {least}, got {shown(value)}")
         if type_name is not None and not isinstance(type_name, str):  # it matched nothing
-            raise InvalidArgumentError(f"type_name is a str or None, got {type_name!r:.80}")
+            raise InvalidArgumentError(f"type_name is a str or None, got {shown(type_name)}")
         after_id, page_size = int(after_id), int(page_size)
         if after_id >= INT64_MAX:  # no id lies above (Neo4j's driver cannot send a larger one)
             return iter(())
@@ -530,7 +530,7 @@ class LineageStore:
 
     def get_artifacts_by_uri(self, uri: str) -> list[Artifact]:
         if not isinstance(uri, str):
-            raise InvalidArgumentError(f"uri must be a str: {uri!r}")
+            raise InvalidArgumentError(f"uri must be a str: {shown(uri)}")
         query = "artifacts/get_by_uri" if indexable(uri) else "artifacts/get_by_uri_unindexed"
         return self._artifacts.fetch(query, uri=uri)
 
@@ -824,7 +824,7 @@ class LineageStore:
         :mod:`lineage_graph._repositories.cache`."""
         for flag, value in (("by_fingerprint", by_fingerprint), ("explain", explain)):
             if not isinstance(value, bool):  # by_fingerprint="no" matched by digest
-                raise InvalidArgumentError(f"{flag} is True or False, got {value!r:.80}")
+                raise InvalidArgumentError(f"{flag} is True or False, got {shown(value)}")
         return self._cache.find(
             execution_type,
             inputs,
@@ -855,7 +855,7 @@ class LineageStore:
             context = context.id
         if not isinstance(include_children, bool):  # "no" was read as True
             raise InvalidArgumentError(
-                f"include_children must be True or False: {include_children!r:.80}"
+                f"include_children must be True or False: {shown(include_children)}"
             )
         data = self._cache.context_graph(context, include_children=include_children)
         return LineageGraph(
@@ -989,7 +989,7 @@ def _node_kind(kind: str) -> NodeKind:
         return NodeKind(kind)
     except ValueError:
         raise InvalidArgumentError(
-            f"kind must be one of {[k.value for k in NodeKind]}, got {kind!r:.80}"
+            f"kind must be one of {[k.value for k in NodeKind]}, got {shown(kind)}"
         ) from None
 
 
@@ -1003,7 +1003,7 @@ def _type_of(value: object, model: type[NodeType], call: str) -> None:
         kind = type(value).__name__
         right = {"ArtifactType": "artifact", "ExecutionType": "execution"}.get(kind, "context")
         raise InvalidArgumentError(
-            f"{call} registers {model.__name__}s only, got the {kind} {value.name!r:.80}: "
+            f"{call} registers {model.__name__}s only, got the {kind} {shown(value.name)}: "
             f"use put_{right}_type (or put_type); nothing was written"
         )
 
@@ -1023,7 +1023,7 @@ def _flags(*values: object) -> None:
     """The reuse flags of a composite write: a non-bool ("no") was taken as true (it reused)."""
     for value in values:
         if not isinstance(value, bool):
-            raise InvalidArgumentError(f"a reuse flag is True or False, got {value!r:.80}")
+            raise InvalidArgumentError(f"a reuse flag is True or False, got {shown(value)}")
 
 
 def _tuples(values: Any, size: int, what: str, shape: str) -> list[Any]:

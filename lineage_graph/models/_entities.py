@@ -148,7 +148,7 @@ class NodeType(_Model):
             if not name:
                 raise ValueError("property names must not be empty")
             if kind == PropertyType.UNKNOWN:
-                raise ValueError(f"property {name!r} has no value type (UNKNOWN)")
+                raise ValueError(f"property {name!r:.80} has no value type (UNKNOWN)")
         return value
 
 
