@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import operator
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -171,6 +172,15 @@ class RetentionPolicy(BaseModel):
                         f"({', '.join(enum.__members__)})"
                     )
                 v = enum[v]
+            elif not isinstance(v, enum):
+                # a number as ml_metadata's protos take one (__index__): a float or bytes was
+                # taken as the state of that number (artifact_states=[4.0] or [b"4"]: DELETED)
+                try:
+                    v = operator.index(v)
+                except TypeError:
+                    raise ValueError(
+                        f"a state is a {enum.__name__}, its number or name, not {shown(v)}"
+                    ) from None
             out.append(v)
         return out
 
