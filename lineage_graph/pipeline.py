@@ -290,7 +290,7 @@ def _ensure_type(
             wanted[key] = kind_of(value)
         except ValueError as exc:
             raise InvalidArgumentError(
-                f"{kind.value} type {name!r}: property {key!r}: {exc}"
+                f"{kind.value} type {shown(name)}: property {shown(key)}: {exc}"
             ) from None
     for _ in range(_ENSURE_ROUNDS):
         stored: NodeType | None = read
@@ -371,7 +371,7 @@ def _ensure_node_types(
             try:
                 declared[name] = kind_of(value)
             except ValueError as exc:
-                raise InvalidArgumentError(f"{label}: property {name!r}: {exc}") from None
+                raise InvalidArgumentError(f"{label}: property {shown(name)}: {exc}") from None
         projected = _TYPE_CLASSES[node.kind](name=node.type, properties=declared)
         store._repository_of(node.kind)._encode_values(projected, checked, "p", label)
     return {
@@ -1266,7 +1266,7 @@ class Run:
             try:
                 kind_of(v)
             except ValueError as exc:
-                raise InvalidArgumentError(f"{what}: property {k!r}: {exc}") from None
+                raise InvalidArgumentError(f"{what}: property {shown(k)}: {exc}") from None
         # Checked now, as the run's own properties are: a name the execution cannot hold ("" or
         # not a str) was accepted here, then failed the completion with pydantic's untyped
         # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.

@@ -50,6 +50,16 @@ def _event(a: int, e: int, **fields: Any) -> Event:
     return Event.model_construct(**given)
 
 
+def _run_output(store: LineageStore, properties: dict[str, Any]) -> None:
+    """A run's output built without validation, holding ``properties``."""
+    with store.run("Trainer") as run:
+        run.output(
+            Artifact.model_construct(
+                type="Model", uri="/m", properties=properties, custom_properties={}
+            )
+        )
+
+
 def _run_with(store: LineageStore, artifact: Artifact) -> None:
     with store.run("Trainer", inputs=[artifact]):
         pass
@@ -250,6 +260,7 @@ LONG = "k" * 100_000
         lambda s, a: NodeFilter(states=[LONG]),
         lambda s, a: s.put_artifacts([Artifact(type="DataSet", properties={LONG: 1})]),
         lambda s, a: s.put_artifact_type(ArtifactType(name="DataSet", properties={LONG: 0})),
+        lambda s, a: _run_output(s, {LONG: object()}),
     ],
     ids=[
         "cache inputs",
@@ -263,6 +274,7 @@ LONG = "k" * 100_000
         "NodeFilter states",
         "undeclared property",
         "UNKNOWN property type",
+        "run output property",
     ],
 )
 def test_a_long_value_is_quoted_bounded(
