@@ -284,3 +284,25 @@ def test_a_long_value_is_quoted_bounded(
     with pytest.raises((InvalidArgumentError, NotFoundError, ValueError)) as info:
         call(store, ids[0])
     assert len(str(info.value)) < SHORT + 200
+
+
+class _NoRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: NodeFilter(kinds=[_NoRepr()]),  # type: ignore[list-item]
+        lambda s: s.find_cached_execution("Trainer", _NoRepr()),  # type: ignore[arg-type]
+        lambda s: s.put_events([_event(1, 1, path=[_NoRepr()])]),
+    ],
+    ids=["NodeFilter kinds", "cache inputs", "event path step"],
+)
+def test_a_value_whose_repr_raises_is_refused_typed(
+    store: LineageStore, ids: tuple[int, int], call: Callable[[LineageStore], object]
+) -> None:
+    """The refusal quoted the value with its own repr, whose error escaped in its place."""
+    with pytest.raises(InvalidArgumentError, match="whose repr failed"):
+        call(store)
