@@ -178,15 +178,23 @@ def shown(value: object, limit: int = 80) -> str:
     """``value`` as a refusal quotes it: its ``repr``, at most ``limit`` characters. An int of
     more than 4,300 digits has no repr (Python's limit on int to str conversion: the message
     itself raised ``ValueError``, untyped, in place of the refusal), nor one longer than
-    ``limit``, is shown by its size, and a value holding one by its type."""
+    ``limit``, is shown by its size, and a value holding one by its type, as is one whose
+    ``__repr__`` raises (the refusal raised that error in its place, untyped)."""
     if type(value) is int:  # whole or by its size, never cut (a cut number reads as another)
-        if value.bit_length() <= 4 * limit and len(text := repr(value)) <= limit:
-            return text
+        if value.bit_length() <= 4 * limit:
+            try:  # a limit past Python's 4,300 digits: the repr itself may raise
+                text = repr(value)
+            except ValueError:
+                text = ""
+            if text and len(text) <= limit:
+                return text
         return f"{'-' if value < 0 else ''}<an int of {value.bit_length()} bits>"
     try:
         text = repr(value)
     except ValueError:
         return f"<a {type(value).__name__} holding an int too large to show>"
+    except Exception:  # a user's class whose __repr__ raises: the refusal is still made
+        return f"<a {type(value).__name__} whose repr failed>"
     return text[:limit]
 
 

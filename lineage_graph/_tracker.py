@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ._encoding import check_key, check_text, property_key
+from ._encoding import check_key, check_text, property_key, shown
 from ._repositories._base import Repository
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
@@ -87,7 +87,9 @@ _REGISTER_TRIES = 3
 
 def _check_metric(metric: str) -> None:
     if not isinstance(metric, str) or not metric:  # (5 or None: "no version has it")
-        raise InvalidArgumentError(f"a metric is a property name (a non-empty str), got {metric!r}")
+        raise InvalidArgumentError(
+            f"a metric is a property name (a non-empty str), got {shown(metric)}"
+        )
 
 
 class Tracker:
@@ -110,7 +112,7 @@ class Tracker:
             model = model.id
         if isinstance(model, bool) or not isinstance(model, int):
             raise InvalidArgumentError(
-                f"expected a ModelVersion, an Artifact or an artifact id, got {model!r}"
+                f"expected a ModelVersion, an Artifact or an artifact id, got {shown(model)}"
             )
         found = self.store.get_artifacts_by_id([model])
         if not found:
@@ -127,8 +129,8 @@ class Tracker:
             # ``model.id`` raised AssertionError (an artifact not stored) or AttributeError
             # (no artifact at all, e.g. an id), untyped
             raise InvalidArgumentError(
-                f"{model.name!r} version {model.version} has no stored model artifact "
-                f"(its artifact is {model.artifact!r:.80}): a ModelVersion made by hand?"
+                f"{shown(model.name)} version {model.version} has no stored model artifact "
+                f"(its artifact is {shown(model.artifact)}): a ModelVersion made by hand?"
             )
         artifact = self._artifact(model.artifact.id)
         current = self._registration(artifact)
@@ -136,10 +138,11 @@ class Tracker:
             what = (
                 "not a registered model version"
                 if current is None
-                else f"version {current.version} of {current.name!r}"
+                else f"version {current.version} of {shown(current.name)}"
             )
             raise InvalidArgumentError(
-                f"{model.name!r} version {model.version} is not what artifact {artifact.id} is "
+                f"{shown(model.name)} version {model.version} "
+                f"is not what artifact {artifact.id} is "
                 f"({what}): a ModelVersion of another store, or made by hand?"
             )
         return artifact
@@ -148,7 +151,9 @@ class Tracker:
         if not isinstance(name, str) or not name:
             # 5 or "" answered "no versions" / "not deployed": a typo'd call looked like an
             # empty registry
-            raise InvalidArgumentError(f"a registered model name is a non-empty str, got {name!r}")
+            raise InvalidArgumentError(
+                f"a registered model name is a non-empty str, got {shown(name)}"
+            )
         try:
             return self.store.get_context_by_type_and_name(REGISTERED_MODEL_TYPE, name)
         except NotFoundError:
@@ -212,8 +217,9 @@ class Tracker:
         if held is not None:
             raise InvalidArgumentError(
                 f"artifact {artifact.id} is already version {held.version} of the registered "
-                f"model {held.name!r}: an artifact is a version of one registered model, so it "
-                f"cannot also be registered as {name!r} (record the model as another artifact "
+                f"model {shown(held.name)}: an artifact is "
+                "a version of one registered model, so it "
+                f"cannot also be registered as {shown(name)} (record the model as another artifact "
                 "to register it there)"
             )
         if artifact.state in _UNSERVABLE:
@@ -221,7 +227,7 @@ class Tracker:
             # refused; likewise a model an impact mark abandoned. Nothing is written.
             raise FailedPreconditionError(
                 f"artifact {artifact.id} is {artifact.state.name}: it cannot be registered "
-                f"as a version of {name!r}; nothing was registered"
+                f"as a version of {shown(name)}; nothing was registered"
             )
         ensure_type(self.store, NodeKind.CONTEXT, REGISTERED_MODEL_TYPE)
         _, _, [context_id] = self.store.put_lineage_subgraph(
@@ -246,7 +252,7 @@ class Tracker:
             # INT64_MAX; Neo4j's driver cannot send the floor). Nothing written: the context
             # holds a version already, so it existed before this call.
             raise FailedPreconditionError(
-                f"the registered model {name!r} has no version number left: its highest "
+                f"the registered model {shown(name)} has no version number left: its highest "
                 f"version is {highest}, the largest a version can be; nothing was registered"
             )
         floor = (highest if isinstance(highest, int) else 0) + 1
@@ -255,7 +261,8 @@ class Tracker:
         )
         if not rows:
             raise FailedPreconditionError(
-                f"the registered model {name!r} or the artifact {artifact.id} was deleted while "
+                f"the registered model {shown(name)} or the "
+                f"artifact {artifact.id} was deleted while "
                 "it was being registered; nothing was registered"
             )
         taken_by = rows[0]["taken_by"]
@@ -264,8 +271,8 @@ class Tracker:
             raise InvalidArgumentError(
                 f"artifact {artifact.id} is already "
                 + (f"version {held.version} of " if held is not None else "")
-                + f"the registered model {taken_by!r}: an artifact is a version of one "
-                f"registered model, so it cannot also be registered as {name!r} (registered "
+                + f"the registered model {shown(taken_by)}: an artifact is a version of one "
+                f"registered model, so it cannot also be registered as {shown(name)} (registered "
                 "meanwhile by another writer)"
             )
         number = int(rows[0]["version"])
@@ -281,7 +288,7 @@ class Tracker:
                 state = ArtifactState(stored[0]["node"]["state"]).name
                 raise FailedPreconditionError(
                     f"artifact {artifact.id} became {state} while it was being registered "
-                    f"(another writer): it was not registered as {name!r}"
+                    f"(another writer): it was not registered as {shown(name)}"
                 )
             taken = stored[0]["node"].get("model_claim") if stored else claim
             if taken != claim:
@@ -289,7 +296,7 @@ class Tracker:
                 other = "as it" if same_name[0] else "under another name"
                 raise FailedPreconditionError(
                     f"artifact {artifact.id} was claimed meanwhile by a registration {other} "
-                    f"(another writer); this one did not register it as {name!r}"
+                    f"(another writer); this one did not register it as {shown(name)}"
                 )
 
         # Only the two properties are written (a field mask), with the attribution, in one
@@ -362,11 +369,11 @@ class Tracker:
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         if isinstance(version, bool) or not isinstance(version, int):
             # "1" was looked up as is and reported as "has no version 1", which exists
-            raise InvalidArgumentError(f"a model version is an int, got {version!r}")
+            raise InvalidArgumentError(f"a model version is an int, got {shown(version)}")
         for v in self.model_versions(name):
             if v.version == version:
                 return v
-        raise NotFoundError(f"registered model {name!r} has no version {version}")
+        raise NotFoundError(f"registered model {shown(name)} has no version {version}")
 
     def latest_version(self, name: str) -> ModelVersion | None:
         versions = self.model_versions(name)
@@ -396,23 +403,23 @@ class Tracker:
         deployment execution's id. Rolling back is deploying an older version."""
         if not isinstance(environment, str) or not environment:
             raise InvalidArgumentError(
-                f"a deployment's environment is a non-empty string, got {environment!r}"
+                f"a deployment's environment is a non-empty string, got {shown(environment)}"
             )
         if environment != environment.strip() or not environment.isprintable():
             # " prod " or "prod\n" was recorded as is: deployed_version(name) (production) and
             # deployed_version(name, environment="prod") never answered that deployment.
             raise InvalidArgumentError(
                 f"a deployment's environment must not start or end with whitespace nor hold a "
-                f"control character, got {environment[:80]!r}"
+                f"control character, got {shown(environment[:80])}"
             )
         if properties is not None and not isinstance(properties, Mapping):
-            raise InvalidArgumentError(f"properties is a mapping, got {properties!r}")
+            raise InvalidArgumentError(f"properties is a mapping, got {shown(properties)}")
         if properties is not None and ENVIRONMENT_PROPERTY in properties:
             # It was overwritten by ``environment``: deploy(v, properties={"environment":
             # "staging"}) was recorded as a deployment to "production", silently.
             raise InvalidArgumentError(
                 f"properties must not hold {ENVIRONMENT_PROPERTY!r}: give it as "
-                f"environment={properties[ENVIRONMENT_PROPERTY]!r}"
+                f"environment={shown(properties[ENVIRONMENT_PROPERTY])}"
             )
         custom = {**(properties or {}), ENVIRONMENT_PROPERTY: environment}
         # Deployed inside a run of this store (a release step): linked to it as a run started
@@ -439,12 +446,12 @@ class Tracker:
             # A model an impact mark abandoned (trained on a bad dataset), or one deleted, was
             # recorded as serving, and deployed_version answered it.
             raise FailedPreconditionError(
-                f"artifact {artifact.id} (version {version.version} of {version.name!r}) is "
+                f"artifact {artifact.id} (version {version.version} of {shown(version.name)}) is "
                 f"{artifact.state.name}: it cannot be deployed"
             )
         context = self._model_context(version.name)
         if context is None or context.id is None:  # pragma: no cover - _registration found it
-            raise NotFoundError(f"no registered model {version.name!r}")
+            raise NotFoundError(f"no registered model {shown(version.name)}")
         ensure_type(self.store, NodeKind.EXECUTION, DEPLOYMENT_TYPE)
         contexts = [context.id]
         if run is not None:
@@ -463,7 +470,7 @@ class Tracker:
             state = stored[0].state.name if stored and stored[0].state else None
             if not stored or stored[0].state in _UNSERVABLE:
                 raise FailedPreconditionError(
-                    f"artifact {artifact.id} (version {version.version} of {version.name!r}) "
+                    f"artifact {artifact.id} (version {version.version} of {shown(version.name)}) "
                     f"became {state or 'deleted'} while it was being deployed (another writer): "
                     "it cannot be deployed; nothing was recorded"
                 )
@@ -487,7 +494,7 @@ class Tracker:
         """Deployments of the registered model ``name`` (to ``environment``), oldest first."""
         if environment is not None and (not isinstance(environment, str) or not environment):
             raise InvalidArgumentError(
-                f"an environment is a non-empty str or None, got {environment!r}"
+                f"an environment is a non-empty str or None, got {shown(environment)}"
             )
         context = self._model_context(name)
         if context is None or context.id is None:
@@ -580,7 +587,7 @@ class Tracker:
         if not isinstance(higher_is_better, bool):
             # "no" or "min" is truthy: the highest was answered as the best of a loss
             raise InvalidArgumentError(
-                f"higher_is_better is True or False, got {higher_is_better!r:.80}"
+                f"higher_is_better is True or False, got {shown(higher_is_better)}"
             )
         scored = [(self.metric(v, metric), v) for v in self.model_versions(name)]
         ranked = [(s, v) for s, v in scored if s is not None]

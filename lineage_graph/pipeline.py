@@ -290,7 +290,7 @@ def _ensure_type(
             wanted[key] = kind_of(value)
         except ValueError as exc:
             raise InvalidArgumentError(
-                f"{kind.value} type {name!r}: property {key!r}: {exc}"
+                f"{kind.value} type {shown(name)}: property {shown(key)}: {exc}"
             ) from None
     for _ in range(_ENSURE_ROUNDS):
         stored: NodeType | None = read
@@ -371,7 +371,7 @@ def _ensure_node_types(
             try:
                 declared[name] = kind_of(value)
             except ValueError as exc:
-                raise InvalidArgumentError(f"{label}: property {name!r}: {exc}") from None
+                raise InvalidArgumentError(f"{label}: property {shown(name)}: {exc}") from None
         projected = _TYPE_CLASSES[node.kind](name=node.type, properties=declared)
         store._repository_of(node.kind)._encode_values(projected, checked, "p", label)
     return {
@@ -460,7 +460,7 @@ class CacheHit:
         for artifact, event in zip(self.outputs, self.events, strict=True):
             if event.path and event.path[0] == key:
                 return artifact
-        raise NotFoundError(f"the cached execution has no output with key {key!r}")
+        raise NotFoundError(f"the cached execution has no output with key {shown(key)}")
 
 
 def _input_ids(events: Iterable[Event]) -> set[int]:
@@ -590,13 +590,16 @@ def _input_pairs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | str]]
         out: list[tuple[Artifact, list[int | str]]] = []
         for key, value in inputs.items():
             if not isinstance(key, str) or not key:
-                raise InvalidArgumentError(f"input keys must be non-empty strings, got {key!r}")
+                raise InvalidArgumentError(
+                    f"input keys must be non-empty strings, got {shown(key)}"
+                )
             if isinstance(value, Sequence) and not isinstance(value, str):
                 out.extend(
-                    (_as_artifact(v, f"input {key!r}[{i}]"), [key, i]) for i, v in enumerate(value)
+                    (_as_artifact(v, f"input {shown(key)}[{i}]"), [key, i])
+                    for i, v in enumerate(value)
                 )
             else:
-                out.append((_as_artifact(value, f"input {key!r}"), [key]))
+                out.append((_as_artifact(value, f"input {shown(key)}"), [key]))
         return out
     if isinstance(inputs, str | bytes) or not isinstance(inputs, Sequence):
         raise InvalidArgumentError("inputs must be a list of artifacts or a mapping of them")
@@ -706,7 +709,7 @@ class Run:
         if not isinstance(context_type, str) or not context_type:
             raise InvalidArgumentError("context_type must be a context type name")
         if not isinstance(git, bool | str | Path):
-            raise InvalidArgumentError(f"git is True, False or a path, got {git!r}")
+            raise InvalidArgumentError(f"git is True, False or a path, got {shown(git)}")
         if not isinstance(git, bool):  # a mistyped path is refused now, not recorded as none
             _check_git_path(git)
         _require_flags(cache=cache, inherit_contexts=inherit_contexts)
@@ -903,7 +906,7 @@ class Run:
         its name or external id is: that artifact, see :meth:`_stored_twin`)."""
         self._require_active("output()")
         if key is not None and (not isinstance(key, str) or not key):
-            raise InvalidArgumentError(f"an output key is a non-empty string, got {key!r}")
+            raise InvalidArgumentError(f"an output key is a non-empty string, got {shown(key)}")
         for what, given in (("properties", properties), ("custom_properties", custom_properties)):
             if given is not None and not isinstance(given, Mapping):
                 # (a list or a str raised dict()'s TypeError / ValueError, untyped)
@@ -1263,7 +1266,7 @@ class Run:
             try:
                 kind_of(v)
             except ValueError as exc:
-                raise InvalidArgumentError(f"{what}: property {k!r}: {exc}") from None
+                raise InvalidArgumentError(f"{what}: property {shown(k)}: {exc}") from None
         # Checked now, as the run's own properties are: a name the execution cannot hold ("" or
         # not a str) was accepted here, then failed the completion with pydantic's untyped
         # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
@@ -3399,6 +3402,6 @@ def step(
     if execution_type is not None and (not isinstance(execution_type, str) or not execution_type):
         # Checked now: a bad name would otherwise be replaced by the function's, silently.
         raise InvalidArgumentError(
-            f"a step's execution type is a non-empty name, got {execution_type!r}"
+            f"a step's execution type is a non-empty name, got {shown(execution_type)}"
         )
     return decorate

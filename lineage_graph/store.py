@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import operator
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from . import __about__, _migrations
-from ._encoding import indexable
+from ._encoding import indexable, shown
 from ._repositories._base import Repository, call_values, id_ranges, now_ms
 from ._repositories.cache import CacheInputs, CacheRepository, CacheResult
 from ._repositories.composite import CompositeWriter, EventEdge
@@ -108,7 +109,7 @@ class LineageStore:
 
     def __init__(self, backend: Backend, *, migrate: bool = True) -> None:
         if not isinstance(migrate, bool):  # "no" is true: it would migrate
-            raise InvalidArgumentError(f"migrate is True or False, got {migrate!r:.80}")
+            raise InvalidArgumentError(f"migrate is True or False, got {shown(migrate)}")
         self.backend = backend
         self._meta = Repository(backend)
         state = _migrations.read_state(backend)
@@ -217,7 +218,7 @@ class LineageStore:
             ("can_omit_fields", can_omit_fields),
         ):
             if not isinstance(value, bool):  # "no" is true: it upgraded the type
-                raise InvalidArgumentError(f"{flag} is True or False, got {value!r:.80}")
+                raise InvalidArgumentError(f"{flag} is True or False, got {shown(value)}")
         return self._types.put(
             node_type, can_add_fields=can_add_fields, can_omit_fields=can_omit_fields
         )
@@ -465,9 +466,9 @@ class LineageStore:
         # True was taken as a number (`id > true` is null on Neo4j, 1 on FalkorDB's index).
         for name, value, least in (("after_id", after_id, 0), ("page_size", page_size, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise InvalidArgumentError(f"{name} must be an int >= {least}, got {value!r:.80}")
+                raise InvalidArgumentError(f"{name} must be an int >= {least}, got {shown(value)}")
         if type_name is not None and not isinstance(type_name, str):  # it matched nothing
-            raise InvalidArgumentError(f"type_name is a str or None, got {type_name!r:.80}")
+            raise InvalidArgumentError(f"type_name is a str or None, got {shown(type_name)}")
         after_id, page_size = int(after_id), int(page_size)
         if after_id >= INT64_MAX:  # no id lies above (Neo4j's driver cannot send a larger one)
             return iter(())
@@ -529,7 +530,7 @@ class LineageStore:
 
     def get_artifacts_by_uri(self, uri: str) -> list[Artifact]:
         if not isinstance(uri, str):
-            raise InvalidArgumentError(f"uri must be a str: {uri!r}")
+            raise InvalidArgumentError(f"uri must be a str: {shown(uri)}")
         query = "artifacts/get_by_uri" if indexable(uri) else "artifacts/get_by_uri_unindexed"
         return self._artifacts.fetch(query, uri=uri)
 
@@ -668,11 +669,7 @@ class LineageStore:
             event_edges, 3, "event_edges", "an (execution index, artifact index, Event) triple"
         )
         for i, (execution_index, artifact_index, event) in enumerate(edges):
-            for index in (execution_index, artifact_index):
-                if index is not None and not isinstance(index, int):
-                    raise InvalidArgumentError(
-                        f"event_edges #{i}: an index is an int or None, got {type(index).__name__}"
-                    )
+            edges[i] = (_edge_index(i, execution_index), _edge_index(i, artifact_index), event)
             _event_of(event, f"event_edges #{i}", "an Event")
         nodes = (
             _nodes_of(_items(executions, "executions"), Execution, "executions"),
@@ -827,7 +824,7 @@ class LineageStore:
         :mod:`lineage_graph._repositories.cache`."""
         for flag, value in (("by_fingerprint", by_fingerprint), ("explain", explain)):
             if not isinstance(value, bool):  # by_fingerprint="no" matched by digest
-                raise InvalidArgumentError(f"{flag} is True or False, got {value!r:.80}")
+                raise InvalidArgumentError(f"{flag} is True or False, got {shown(value)}")
         return self._cache.find(
             execution_type,
             inputs,
@@ -858,7 +855,7 @@ class LineageStore:
             context = context.id
         if not isinstance(include_children, bool):  # "no" was read as True
             raise InvalidArgumentError(
-                f"include_children must be True or False: {include_children!r:.80}"
+                f"include_children must be True or False: {shown(include_children)}"
             )
         data = self._cache.context_graph(context, include_children=include_children)
         return LineageGraph(
@@ -992,7 +989,7 @@ def _node_kind(kind: str) -> NodeKind:
         return NodeKind(kind)
     except ValueError:
         raise InvalidArgumentError(
-            f"kind must be one of {[k.value for k in NodeKind]}, got {kind!r:.80}"
+            f"kind must be one of {[k.value for k in NodeKind]}, got {shown(kind)}"
         ) from None
 
 
@@ -1006,7 +1003,7 @@ def _type_of(value: object, model: type[NodeType], call: str) -> None:
         kind = type(value).__name__
         right = {"ArtifactType": "artifact", "ExecutionType": "execution"}.get(kind, "context")
         raise InvalidArgumentError(
-            f"{call} registers {model.__name__}s only, got the {kind} {value.name!r:.80}: "
+            f"{call} registers {model.__name__}s only, got the {kind} {shown(value.name)}: "
             f"use put_{right}_type (or put_type); nothing was written"
         )
 
@@ -1026,7 +1023,7 @@ def _flags(*values: object) -> None:
     """The reuse flags of a composite write: a non-bool ("no") was taken as true (it reused)."""
     for value in values:
         if not isinstance(value, bool):
-            raise InvalidArgumentError(f"a reuse flag is True or False, got {value!r:.80}")
+            raise InvalidArgumentError(f"a reuse flag is True or False, got {shown(value)}")
 
 
 def _tuples(values: Any, size: int, what: str, shape: str) -> list[Any]:
@@ -1038,6 +1035,22 @@ def _tuples(values: Any, size: int, what: str, shape: str) -> list[Any]:
             raise InvalidArgumentError(f"{what} #{i}: expected {shape}, got {type(value).__name__}")
         out.append(tuple(value))
     return out
+
+
+def _edge_index(i: int, index: Any) -> int | None:
+    """An event edge's index as ml_metadata's client takes it (its request's int32 field,
+    measured on 1.17.1): None, or anything with ``__index__`` (a numpy integer, an IntEnum, a
+    bool as 0 or 1) as its plain int; a numpy integer was refused here although MLMD takes it.
+    A float or a str is refused, as MLMD's TypeError."""
+    if index is None:
+        return None
+    try:
+        return operator.index(index)
+    except TypeError:
+        raise InvalidArgumentError(
+            f"event_edges #{i}: an index is an int or None, got {type(index).__name__} "
+            f"{shown(index)}"
+        ) from None
 
 
 def _event_of(value: object, what: str, expected: str) -> None:

@@ -223,7 +223,7 @@ def _wanted(
     for mapping, scopes in scoped:
         if mapping is not None and not isinstance(mapping, Mapping):
             raise InvalidArgumentError(
-                f"properties are a mapping of names to values, got {mapping!r}"
+                f"properties are a mapping of names to values, got {shown(mapping)}"
             )
         for name, value in (mapping or {}).items():
             if not isinstance(name, str) or not name:
@@ -237,7 +237,7 @@ def _alternatives(name: str, value: Any, scopes: Scopes = "pc") -> list[dict[str
     try:
         kind = kind_of(value)
     except ValueError as exc:
-        raise InvalidArgumentError(f"property {name!r}: {exc}") from None
+        raise InvalidArgumentError(f"property {shown(name)}: {exc}") from None
     kinds: list[tuple[PropertyType, Any]] = [(kind, value)]
     if kind == PropertyType.INT:
         as_float = float(value)
@@ -446,19 +446,21 @@ class CacheRepository(Repository):
         if isinstance(inputs, Artifact | int | str | bytes) or not isinstance(inputs, Iterable):
             raise InvalidArgumentError(
                 "inputs must be a collection of artifacts or artifact ids, or a mapping of them "
-                f"([] for none), got {inputs!r}"
+                f"([] for none), got {shown(inputs)}"
             )
         if not isinstance(inputs, Mapping):
             return sorted({cls._input_id(v, f"input #{i}") for i, v in enumerate(inputs)}), None
         roles: list[_Role] = []
         for key, value in inputs.items():
             if not isinstance(key, str) or not key:
-                raise InvalidArgumentError(f"input keys must be non-empty strings, got {key!r}")
+                raise InvalidArgumentError(
+                    f"input keys must be non-empty strings, got {shown(key)}"
+                )
             if isinstance(value, Artifact | int | str | bytes) or not isinstance(value, Iterable):
-                roles.append((cls._input_id(value, f"input {key!r}"), (key,)))
+                roles.append((cls._input_id(value, f"input {shown(key)}"), (key,)))
                 continue
             for i, v in enumerate(value):
-                roles.append((cls._input_id(v, f"input {key!r}[{i}]"), (key, i)))
+                roles.append((cls._input_id(v, f"input {shown(key)}[{i}]"), (key, i)))
         return sorted({i for i, _ in roles}), roles
 
     def _read_inputs(self, ids: list[int]) -> list[dict[str, Any]]:
@@ -893,10 +895,10 @@ class CacheRepository(Repository):
             found = self.contexts.get_by_type_and_name(context[0], context[1])
         else:
             raise InvalidArgumentError(
-                f"expected a Context, a context id or (type, name), got {context!r}"
+                f"expected a Context, a context id or (type, name), got {shown(context)}"
             )
         if found is None:
-            raise NotFoundError(f"no context {context!r}")
+            raise NotFoundError(f"no context {shown(context)}")
         return found
 
     def context_graph(

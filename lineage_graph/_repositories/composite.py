@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from .._encoding import shown
 from ..exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -55,9 +56,9 @@ def _update_of_new(first: Artifact, later: Artifact) -> Artifact:
         first.type_version,
     ):
         raise InvalidArgumentError(
-            f"artifact with external_id {later.external_id!r}: given type "
-            f"{later.type_id or later.type!r} is different from the one known before "
-            f"({first.type_id or first.type!r})"
+            f"artifact with external_id {shown(later.external_id)}: given type "
+            f"{shown(later.type_id or later.type)} is different from the one known before "
+            f"({shown(first.type_id or first.type)})"
         )
     return later.model_copy(update={"name": first.name})
 
@@ -122,7 +123,7 @@ class CompositeWriter:
         if stored and not reuse:
             (type_id, name), _ = next(iter(stored.items()))
             raise AlreadyExistsError(
-                f"a context named {name!r} of type id {type_id} already exists (pass "
+                f"a context named {shown(name)} of type id {type_id} already exists (pass "
                 "reuse_context_if_already_exist=True to reuse it)"
             )
         if not reuse:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
+from .._encoding import shown
 from ..exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -152,7 +153,7 @@ def _written_out(
     stand-in map written out with ``keys`` (a writer repeats a few shapes: built once each)."""
     for key in keys:
         if "`" in key:  # the encoding escapes it: never reached
-            raise InvalidArgumentError(f"property key {key!r} holds a backtick")
+            raise InvalidArgumentError(f"property key {shown(key)} holds a backtick")
     inline = "{" + ", ".join(f"`{key}`: r[{i}]" for i, key in enumerate(keys)) + "}"
     # Not a literal: the keys are quoted identifiers, every value is a parameter.
     return re.sub(rf"\${name}\b", f"${param}", body).replace(_INLINE, inline)
@@ -510,7 +511,7 @@ class GraphWriter(Repository):
             rows = self.read(f"{label}s/taken_keys", names=names, external_ids=external)
             if rows:
                 taken = ", ".join(
-                    f"{r['key']} {r['value']!r} (held by {label} {r['id']})" for r in rows
+                    f"{r['key']} {shown(r['value'])} (held by {label} {r['id']})" for r in rows
                 )
                 article = "an" if label[0] in "aeiou" else "a"  # (was "a execution")
                 raise AlreadyExistsError(

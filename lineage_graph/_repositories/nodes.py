@@ -244,7 +244,7 @@ class NodeRepository(Repository, Generic[N]):
             try:
                 kind = kind_of(value)
             except ValueError as exc:
-                raise InvalidArgumentError(f"{node_label}: property {name!r}: {exc}") from None
+                raise InvalidArgumentError(f"{node_label}: property {shown(name)}: {exc}") from None
             check_unicode(f"{node_label}: property name", name)
             if kind == PropertyType.STRING:
                 check_unicode(f"{node_label}: property {shown(name)}", value)
@@ -252,27 +252,29 @@ class NodeRepository(Repository, Generic[N]):
                 declared = t.properties.get(name)
                 if declared is None:
                     raise InvalidArgumentError(
-                        f"{node_label}: found unknown property {name!r}: type {t.name!r} declares "
+                        f"{node_label}: found unknown property "
+                        f"{shown(name)}: type {shown(t.name)} declares "
                         f"{sorted(t.properties) or 'no properties'} (use custom_properties for "
                         "free-form values)"
                     )
                 if declared == PropertyType.DOUBLE and kind == PropertyType.INT:
                     if _MLMD_RULES.get():  # MLMD refuses an int_value for a DOUBLE property
                         raise InvalidArgumentError(
-                            f"{node_label}: found unmatched property type for {name!r}: type "
-                            f"{t.name!r} declares DOUBLE, got an int_value"
+                            f"{node_label}: found unmatched property type for {shown(name)}: type "
+                            f"{shown(t.name)} declares DOUBLE, got an int_value"
                         )
                     if int(float(value)) != value:  # 2**53 + 1 was read back as 2**53
                         raise InvalidArgumentError(
-                            f"{node_label}: found unmatched property type for {name!r}: type "
-                            f"{t.name!r} declares DOUBLE, got the int {value}, which no double "
+                            f"{node_label}: found unmatched property type for {shown(name)}: type "
+                            f"{shown(t.name)} declares DOUBLE, "
+                            f"got the int {value}, which no double "
                             "holds exactly (give a float)"
                         )
                     value, kind = float(value), PropertyType.DOUBLE
                 if declared != kind:
                     raise InvalidArgumentError(
-                        f"{node_label}: found unmatched property type for {name!r}: type "
-                        f"{t.name!r} declares {declared.name}, got {kind.name}"
+                        f"{node_label}: found unmatched property type for {shown(name)}: type "
+                        f"{shown(t.name)} declares {declared.name}, got {kind.name}"
                     )
             kinds[name] = kind
             converted[name] = value
@@ -289,9 +291,14 @@ class NodeRepository(Repository, Generic[N]):
             value = getattr(node, name, None)  # None too when built without a required field
             if name in _STATES:
                 if type(value) is not int and value.__class__ not in _STATE_ENUMS:
-                    raise InvalidArgumentError(f"{label}: {name} must be a state, got {value!r}")
+                    raise InvalidArgumentError(
+                        f"{label}: {name} must be a state, got {type(value).__name__} "
+                        f"{shown(value)}"
+                    )
                 if value not in _STATES[name]:
-                    raise InvalidArgumentError(f"{label}: {name} {value!r} is not a known state")
+                    raise InvalidArgumentError(
+                        f"{label}: {name} {shown(value)} is not a known state"
+                    )
                 value = int(value)
             elif isinstance(value, str):
                 check_text(f"{label}: {name}", value)
@@ -504,12 +511,12 @@ class NodeRepository(Repository, Generic[N]):
                 ):
                     # A type named (not by id) is the caller's claim too: refused as a type_id
                     # change is, never silently written under the stored type.
-                    given_type = f"{node.type or t.name!r}" + (
-                        f" version {node.type_version!r}" if node.type_version else ""
+                    given_type = f"{shown(node.type or t.name)}" + (
+                        f" version {shown(node.type_version)}" if node.type_version else ""
                     )
                     raise InvalidArgumentError(
                         f"{label}: the type of {label_of} {node.id} cannot change (stored "
-                        f"{t.name!r}{f' version {t.version!r}' if t.version else ''}, "
+                        f"{shown(t.name)}{f' version {shown(t.version)}' if t.version else ''}, "
                         f"given {given_type})"
                     )
                 touched: set[str] | None = None
@@ -630,13 +637,16 @@ class NodeRepository(Repository, Generic[N]):
                 key = (props["type_id"], name)
                 if key in names:
                     raise AlreadyExistsError(
-                        f"two {label}s of type {props['type']!r} named {name!r} in one write"
+                        f"two {label}s of type {shown(props['type'])} named {shown(name)} in one "
+                        "write"
                     )
                 names.add(key)
             ext = props.get("external_id")
             if ext is not None:
                 if ext in external:
-                    raise AlreadyExistsError(f"two {label}s with external_id {ext!r} in one write")
+                    raise AlreadyExistsError(
+                        f"two {label}s with external_id {shown(ext)} in one write"
+                    )
                 external.add(ext)
 
     # --------------------------------------------------------------------------------- reads

@@ -23,6 +23,7 @@ from ..models import (
     Execution,
     ParentContext,
 )
+from ..models._entities import plain_step
 from ..models._stored import stored_model_filled
 from ._base import Repository, check_positive_id, id_ranges, positioned
 from .nodes import NodeRepository
@@ -162,10 +163,11 @@ def _check_ids(label: str, link: Attribution | Association | ParentContext) -> N
         check_positive_id(label, name, getattr(link, name, None))  # None when built without
 
 
-def _check_event(i: int, event: Event) -> None:
+def _check_event(i: int, event: Event) -> list[int | str]:
     """The event's fields, checked again at the write: a model built without validation
     (``model_construct``) or changed in place (``event.path.append(...)``) is written as it is,
-    and reads build their models without validating again (``stored_model``)."""
+    and reads build their models without validating again (``stored_model``). Returns the
+    path's steps as plain ints and strs, which the write stores."""
     for name in ("artifact_id", "execution_id"):
         check_positive_id(f"event #{i}", name, getattr(event, name))
     if event.type.__class__ is not EventType or event.type is EventType.UNKNOWN:
@@ -179,16 +181,26 @@ def _check_event(i: int, event: Event) -> None:
             f"event #{i}: path is a list of steps, got {type(event.path).__name__} "
             f"{shown(event.path)}"
         )
+    steps = []
     for step in event.path:
-        if type(step) is not str and not _int64(step):
+        # as the model takes it (plain_step): an IntEnum, a numpy integer or a str subclass
+        # put in place was refused here, or stored by its str() (json.dumps of a subclass)
+        try:
+            plain = plain_step(step)
+        except TypeError:
+            plain = None
+        if plain is None or not (type(plain) is str or _int64(plain)):
             raise InvalidArgumentError(
-                f"event #{i}: a path step is an int64 index or a str key, got {shown(step)}"
+                f"event #{i}: a path step is an int64 index or a str key, got "
+                f"{type(step).__name__} {shown(step)}"
             )
+        steps.append(plain)
     ms = event.milliseconds_since_epoch
     if ms is not None and not _int64(ms):
         raise InvalidArgumentError(
             f"event #{i}: milliseconds_since_epoch must be an int64, got {shown(ms)}"
         )
+    return steps
 
 
 def _nothing() -> None:
@@ -252,7 +264,7 @@ class RelationRepository(Repository):
                 )
             if event.artifact_id is None or event.execution_id is None:
                 raise InvalidArgumentError(f"event #{i}: artifact_id and execution_id are required")
-            _check_event(i, event)
+            steps = _check_event(i, event)
             key = (event.artifact_id, event.execution_id, int(event.type))
             if key in seen:
                 raise AlreadyExistsError(
@@ -264,7 +276,7 @@ class RelationRepository(Repository):
                 "artifact_id": event.artifact_id,
                 "execution_id": event.execution_id,
                 "type": int(event.type),
-                "path": json.dumps(list(event.path)) if event.path else "[]",
+                "path": json.dumps(steps) if steps else "[]",
                 "ms": now
                 if event.milliseconds_since_epoch is None
                 else event.milliseconds_since_epoch,

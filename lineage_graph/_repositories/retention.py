@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import operator
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from pydantic import (
     model_validator,
 )
 
+from .._encoding import shown
 from .._files import CannotWriteError
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
@@ -134,7 +136,7 @@ class RetentionPolicy(BaseModel):
         if isinstance(value, str | NodeKind):
             value = [value]
         if not isinstance(value, Iterable):  # a TypeError escaped pydantic, untyped
-            raise ValueError(f"kinds is a NodeKind or a collection of them, got {value!r:.80}")
+            raise ValueError(f"kinds is a NodeKind or a collection of them, got {shown(value)}")
         kinds = frozenset(NodeKind(v) for v in value)
         if not kinds or not kinds <= _KINDS:
             raise ValueError("kinds must be artifacts and/or executions (contexts stay)")
@@ -160,13 +162,25 @@ class RetentionPolicy(BaseModel):
                 # was taken as its number: artifact_states=[ExecutionState.COMPLETE] selected
                 # MARKED_FOR_DELETION artifacts (both 3), execution_states=[ArtifactState.LIVE]
                 # RUNNING executions
-                raise ValueError(f"a state is a {enum.__name__}, its number or name, not {v!r}")
+                raise ValueError(
+                    f"a state is a {enum.__name__}, its number or name, not {shown(v)}"
+                )
             if isinstance(v, str):
                 if v not in enum.__members__:
                     raise ValueError(
-                        f"{v!r} is not a state of {enum.__name__} ({', '.join(enum.__members__)})"
+                        f"{shown(v)} is not a state of {enum.__name__} "
+                        f"({', '.join(enum.__members__)})"
                     )
                 v = enum[v]
+            elif not isinstance(v, enum):
+                # a number as ml_metadata's protos take one (__index__): a float or bytes was
+                # taken as the state of that number (artifact_states=[4.0] or [b"4"]: DELETED)
+                try:
+                    v = operator.index(v)
+                except TypeError:
+                    raise ValueError(
+                        f"a state is a {enum.__name__}, its number or name, not {shown(v)}"
+                    ) from None
             out.append(v)
         return out
 
@@ -864,7 +878,9 @@ class Retention(Repository):
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):  # 1.5 ran (batches of 1.5 nodes), "5" was a TypeError
-            raise InvalidArgumentError(f"batch_size must be a positive int or None: {batch_size!r}")
+            raise InvalidArgumentError(
+                f"batch_size must be a positive int or None: {shown(batch_size)}"
+            )
         if archive is not None:  # an int was a TypeError from pathlib, a NUL a ValueError
             _check_archive_path(archive)
         if plan.store_created_ms is not None and plan.store_created_ms != (

@@ -138,12 +138,12 @@ def upgraded(stored: NodeType, new: NodeType, can_add: bool, can_omit: bool) -> 
     """``stored`` evolved to ``new`` by MLMD's backward-compatible rules, or AlreadyExistsError
     (a property of another value type; one added without ``can_add``, one left out without
     ``can_omit``)."""
-    label = f"{stored.kind.type_label} {stored.name!r}"
+    label = f"{stored.kind.type_label} {shown(stored.name)}"
     for name, kind in new.properties.items():
         old = stored.properties.get(name)
         if old is not None and old != kind:
             raise AlreadyExistsError(
-                f"{label}: conflicting property value type for {name!r}: stored "
+                f"{label}: conflicting property value type for {shown(name)}: stored "
                 f"{old.name}, given {kind.name}"
             )
     added = sorted(set(new.properties) - set(stored.properties))
@@ -199,7 +199,7 @@ class TypeRepository(Repository):
         for field in ("description", "external_id"):
             check_text(f"type {field}", getattr(t, field))
         for name in t.properties:
-            check_unicode(f"{t.kind.type_label} {t.name!r}: property name", name)
+            check_unicode(f"{t.kind.type_label} {shown(t.name)}: property name", name)
         check_key("type external_id", t.external_id)
         kind = t.kind
         lost_create = False
@@ -215,7 +215,7 @@ class TypeRepository(Repository):
             ):
                 known = ", ".join(BASE_TYPES[kind]) or "none (a context type has no base type)"
                 raise InvalidArgumentError(
-                    f"{kind.type_label} {t.name!r}: unknown base_type {shown(t.base_type)}: "
+                    f"{kind.type_label} {shown(t.name)}: unknown base_type {shown(t.base_type)}: "
                     f"MLMD's base types of this kind are {known}; leave it None for no base type"
                 )
             if found is None:
@@ -260,7 +260,8 @@ class TypeRepository(Repository):
                 self._remember(kind, merged)
                 return stored.id
         raise FailedPreconditionError(
-            f"{kind.type_label} {t.name!r} was changed by other writers {_ATTEMPTS} times while "
+            f"{kind.type_label} {shown(t.name)} was changed by other writers {_ATTEMPTS} times "
+            "while "
             "this one upgraded it; nothing was written (try again)"
         )
 
@@ -269,18 +270,19 @@ class TypeRepository(Repository):
         by the store; an id given names the stored type this call updates)."""
         assert t.id is not None
         kind = t.kind
-        v = f" version {t.version!r}" if t.version else ""
+        v = f" version {shown(t.version)}" if t.version else ""
         holder = self.get_by_ids_of_kinds({k: [t.id] for k in NodeKind})
         for other_kind, found in holder.items():
             for other in found:
-                ov = f" version {other.version!r}" if other.version else ""
+                ov = f" version {shown(other.version)}" if other.version else ""
                 return InvalidArgumentError(
-                    f"type id {t.id} is {other_kind.type_label} {other.name!r}{ov}, not "
-                    f"{kind.type_label} {t.name!r}{v}: a type's id, name and version cannot be "
+                    f"type id {t.id} is {other_kind.type_label} {shown(other.name)}{ov}, not "
+                    f"{kind.type_label} {shown(t.name)}{v}: "
+                    "a type's id, name and version cannot be "
                     "changed (leave id unset to register or upgrade a type by name)"
                 )
         return NotFoundError(
-            f"no type with id {t.id} to update ({kind.type_label} {t.name!r}{v}): ids are "
+            f"no type with id {t.id} to update ({kind.type_label} {shown(t.name)}{v}): ids are "
             "given by the store; leave id unset to register a new type"
         )
 
@@ -288,7 +290,8 @@ class TypeRepository(Repository):
         for other in self.get_by_external_ids(kind, [external_id]):
             if other.id != own_id:
                 raise AlreadyExistsError(
-                    f"{kind.type_label} external_id {external_id!r} is taken by type {other.name!r}"
+                    f"{kind.type_label} external_id {shown(external_id)} is taken by type "
+                    f"{shown(other.name)}"
                 )
 
     # -------------------------------------------------------------------------------- reads
@@ -318,8 +321,8 @@ class TypeRepository(Repository):
     def get(self, kind: NodeKind, name: str, version: str | None = None) -> NodeType:
         t = self.find(kind, name, version)
         if t is None:
-            v = f" version {version!r}" if version else ""
-            raise NotFoundError(f"no {kind.type_label} named {name!r}{v}")
+            v = f" version {shown(version)}" if version else ""
+            raise NotFoundError(f"no {kind.type_label} named {shown(name)}{v}")
         return t
 
     def list_all(self, kind: NodeKind) -> list[NodeType]:
@@ -376,12 +379,13 @@ class TypeRepository(Repository):
             t = self.by_id(kind, type_id)
             if name is not None and name != t.name:
                 raise InvalidArgumentError(
-                    f"type_id {type_id} is {kind.type_label} {t.name!r}, not {name!r}"
+                    f"type_id {type_id} is {kind.type_label} {shown(t.name)}, not {shown(name)}"
                 )
             if version is not None and version != t.version:
                 raise InvalidArgumentError(
-                    f"type_id {type_id} is {kind.type_label} {t.name!r} version {t.version!r}, "
-                    f"not version {version!r}"
+                    f"type_id {type_id} is {kind.type_label} "
+                    f"{shown(t.name)} version {shown(t.version)}, "
+                    f"not version {shown(version)}"
                 )
             return t
         if name is None:
@@ -391,5 +395,7 @@ class TypeRepository(Repository):
         if found is None:  # type ids never change: a name seen once needs no second lookup
             found = self.find(kind, name, version)
         if found is None:
-            raise InvalidArgumentError(f"no {kind.type_label} named {name!r}: register it first")
+            raise InvalidArgumentError(
+                f"no {kind.type_label} named {shown(name)}: register it first"
+            )
         return found

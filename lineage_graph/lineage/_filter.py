@@ -113,8 +113,9 @@ def _states(
         try:
             unique.setdefault((type(value).__name__, value), value)
         except TypeError:  # unhashable: refused below as no state
-            unique[(type(value).__name__, repr(value))] = value
-    return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[0], repr(k[1]))))
+            unique[(type(value).__name__, shown(value, 10**6))] = value
+    # shown: a huge int (refused below) has no repr
+    return tuple(unique[k] for k in sorted(unique, key=lambda k: (k[0], shown(k[1], 10**6))))
 
 
 def _checked_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -184,10 +185,10 @@ class NodeFilter:
     ) -> None:
         kind_set = _frozen(kinds, "kinds")
         if kind_set is not None and not all(isinstance(k, NodeKind) for k in kind_set):
-            raise InvalidArgumentError(f"NodeFilter kinds must be NodeKind values: {kinds!r}")
+            raise InvalidArgumentError(f"NodeFilter kinds must be NodeKind values: {shown(kinds)}")
         type_set = _frozen(types, "types")
         if type_set is not None and not all(isinstance(t, str) for t in type_set):
-            raise InvalidArgumentError(f"NodeFilter types must be type names: {types!r}")
+            raise InvalidArgumentError(f"NodeFilter types must be type names: {shown(types)}")
         state_set = _states(states)
         if state_set is not None:
             for s in state_set:
@@ -197,8 +198,8 @@ class NodeFilter:
                 )
                 if not ok:
                     raise InvalidArgumentError(
-                        f"NodeFilter state {s!r} is not an ArtifactState / ExecutionState or the "
-                        "name of one"
+                        f"NodeFilter state {shown(s)} is not an ArtifactState / ExecutionState "
+                        "or the name of one"
                     )
         if properties is not None and not isinstance(properties, Mapping):
             raise InvalidArgumentError("NodeFilter properties must be a mapping {name: value}")

@@ -17,6 +17,7 @@ from .._encoding import (
     check_text,
     encode_properties,
     property_key,
+    shown,
     value_keys,
 )
 from .._repositories._base import Repository, call_values, id_ranges, now_ms
@@ -65,12 +66,14 @@ class ImpactMark:
         if self.state is None and self.custom_property is None:
             raise InvalidArgumentError("an ImpactMark sets a state, a custom property, or both")
         if self.state is not None and not isinstance(self.state, ArtifactState):
-            raise InvalidArgumentError(f"ImpactMark state must be an ArtifactState: {self.state!r}")
+            raise InvalidArgumentError(
+                f"ImpactMark state must be an ArtifactState: {shown(self.state)}"
+            )
         if self.custom_property is not None:
             pair = self.custom_property
             if not isinstance(pair, tuple | list) or len(pair) != 2:
                 raise InvalidArgumentError(
-                    f"ImpactMark custom_property is a (name, value) pair, got {pair!r:.80}"
+                    f"ImpactMark custom_property is a (name, value) pair, got {shown(pair)}"
                 )
             name, value = pair
             object.__setattr__(self, "custom_property", (name, value))
@@ -83,16 +86,16 @@ class ImpactMark:
                 # it rewrote the model registry on every artifact the mark reached: a model
                 # became another version (or of another registered model)
                 raise InvalidArgumentError(
-                    f"the custom property {name!r} is reserved for the model registry (a "
+                    f"the custom property {shown(name)} is reserved for the model registry (a "
                     "registered version's name and number): a mark must not rewrite it; mark "
                     "with another name"
                 )
             try:
                 kind = kind_of(value)
             except ValueError as exc:  # a value MLMD cannot store (an int beyond int64, ...)
-                raise InvalidArgumentError(f"custom property {name!r}: {exc}") from None
+                raise InvalidArgumentError(f"custom property {shown(name)}: {exc}") from None
             if property_key("c", kind, name) in INDEXED_TEXT:  # an indexed digest
-                check_indexed(f"custom property {name!r}", value)
+                check_indexed(f"custom property {shown(name)}", value)
 
 
 @dataclass(frozen=True)
@@ -363,7 +366,7 @@ class ImpactRepository(Repository):
     def undo_mark(self, token: str) -> int:
         """Restore what the mark changed on artifacts not updated since; returns how many."""
         if not isinstance(token, str):
-            raise InvalidArgumentError(f"a mark token is a string: {token!r}")
+            raise InvalidArgumentError(f"a mark token is a string: {shown(token)}")
         pending: _UndoInDoubt | None = getattr(self._in_doubt, "undo", None)
         self._in_doubt.undo = None
         if pending is not None and pending.token == token:
@@ -374,7 +377,7 @@ class ImpactRepository(Repository):
                 return restored
         rows = self.read("lineage/get_mark", key=token)
         if not rows:
-            raise NotFoundError(f"no impact mark {token!r} (never made, or already undone)")
+            raise NotFoundError(f"no impact mark {shown(token)} (never made, or already undone)")
         undo = json.loads(rows[0]["undo"])
         self.backend.ensure_property_keys({k for row in undo for k in row["set"]})
         rows = [row | _patch(row["id"], row["set"]) for row in undo]  # and an old `expect_ms`
@@ -401,11 +404,11 @@ class ImpactRepository(Repository):
             )
             raise
         if not result:  # the record went meanwhile (another undo of the same token)
-            raise NotFoundError(f"no impact mark {token!r} (never made, or already undone)")
+            raise NotFoundError(f"no impact mark {shown(token)} (never made, or already undone)")
         newer = sorted(str(k) for k in result[0]["newer"])
         if newer:
             raise FailedPreconditionError(
-                f"impact mark {token!r} is below newer marks on some of its artifacts: undo "
+                f"impact mark {shown(token)} is below newer marks on some of its artifacts: undo "
                 f"{', '.join(map(repr, newer))} first (marks are undone newest first); nothing "
                 "was undone"
             )
@@ -476,7 +479,9 @@ def _carry_token(exc: BaseException, token: str) -> None:
 def _type_label(a: Artifact) -> str:
     """``'Model'``, or ``'Model' version 'v2'``: two versions of a type share its name, and the
     message said "'Model' and 'Model'"."""
-    return f"{a.type!r}" + (f" version {a.type_version!r}" if a.type_version is not None else "")
+    return f"{shown(a.type)}" + (
+        f" version {shown(a.type_version)}" if a.type_version is not None else ""
+    )
 
 
 def compare(a: Artifact, b: Artifact) -> ArtifactDiff:

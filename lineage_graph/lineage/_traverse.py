@@ -92,12 +92,14 @@ def as_of_ms(value: int | dt.datetime | None) -> int | None:
             # a tzinfo that gives no offset: neither naive (it has a tzinfo, so it is not
             # taken as UTC) nor aware, it escaped as a raw TypeError from the subtraction
             raise InvalidArgumentError(
-                f"as_of: the datetime's time zone {value.tzinfo!r:.60} gives no UTC offset; "
+                f"as_of: the datetime's time zone {shown(value.tzinfo)} gives no UTC offset; "
                 "give an aware datetime (e.g. datetime.now(UTC)) or ms since the epoch"
             )
         return datetime_ms(value)  # exact: a float product was 1 ms early at times
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(f"as_of must be ms since the epoch or a datetime: {value!r}")
+        raise InvalidArgumentError(
+            f"as_of must be ms since the epoch or a datetime: {shown(value)}"
+        )
     # Every event's time is an int64: a time beyond one end means that end (FalkorDB read such a
     # parameter so, Neo4j's driver refused it). A subclass of int (an ``(int, Enum)`` member) is
     # sent as its int: FalkorDB's parameter text is its str() (``Millis.LATE``: a QueryError),
@@ -125,26 +127,29 @@ class LineageQuery:
                 object.__setattr__(self, "direction", Direction(self.direction))
             except ValueError:
                 raise InvalidArgumentError(
-                    f"direction must be one of {[d.value for d in Direction]}: {self.direction!r}"
+                    f"direction must be one of {[d.value for d in Direction]}: "
+                    f"{shown(self.direction)}"
                 ) from None
         if self.max_hops is not None and (
             isinstance(self.max_hops, bool)
             or not isinstance(self.max_hops, int)
             or self.max_hops < 0
         ):
-            raise InvalidArgumentError(f"max_hops must be None or an int >= 0: {self.max_hops!r}")
+            raise InvalidArgumentError(
+                f"max_hops must be None or an int >= 0: {shown(self.max_hops)}"
+            )
         if self.limit is not None and (
             isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1
         ):
-            raise InvalidArgumentError(f"limit must be None or an int >= 1: {self.limit!r}")
+            raise InvalidArgumentError(f"limit must be None or an int >= 1: {shown(self.limit)}")
         for name in ("where", "stop_at"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, NodeFilter):
-                raise InvalidArgumentError(f"{name} must be a NodeFilter: {value!r}")
+                raise InvalidArgumentError(f"{name} must be a NodeFilter: {shown(value)}")
         for name in ("include_stop", "include_contexts"):
             value = getattr(self, name)
             if not isinstance(value, bool):  # "no" or None read as a truth value: wrong answers
-                raise InvalidArgumentError(f"{name} must be True or False: {value!r:.80}")
+                raise InvalidArgumentError(f"{name} must be True or False: {shown(value)}")
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the same question (the page size may change)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from enum import IntEnum
 from typing import Annotated, Any, ClassVar
 
@@ -39,27 +40,69 @@ Id = Annotated[int, Field(gt=0, le=INT64_MAX, strict=True)]
 
 
 def _by_name(enum: type[IntEnum]) -> WrapValidator:
-    """An MLMD enum field that also takes a member's name, exactly as MLMD's proto spells it
-    (``"LIVE"``, ``"INT"``; case-sensitive, as ``NodeFilter`` states: the CLI folds case before
-    it calls the library). The field still holds the enum member, so nothing stored or dumped
-    changes; a value that is neither a name nor a number of the enum is refused with both
-    listed."""
+    """An MLMD enum field that takes what ml_metadata's protos take for it (1.17.1, measured):
+    a member, a number (anything with ``__index__``: an int, an IntEnum, a numpy integer, and
+    a bool as 0 or 1, as the protos take it), or a member's name exactly as MLMD's proto spells
+    it (``"LIVE"``, ``"INT"``; case-sensitive, as ``NodeFilter`` states: the CLI folds case
+    before it calls the library). The field holds the enum member, so nothing stored or dumped
+    changes. Anything else is refused with the names listed: a float (``1.0``), a number as
+    text (``"1"``), bytes, a numpy bool, which the protos refuse too and pydantic's lax mode
+    took as a member (a silent wrong value: ``state=1.0`` stored PENDING)."""
     names = ", ".join(enum.__members__)
     numbers = f"{min(enum)} to {max(enum)}"
 
+    def refused() -> PydanticCustomError:
+        return PydanticCustomError(
+            "enum",
+            "Input should be a name of {enum} ({names}) or its number ({numbers})",
+            {"enum": enum.__name__, "names": names, "numbers": numbers},
+        )
+
     def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        if type(value) is str and value in enum.__members__:
-            return enum.__members__[value]
+        if value.__class__ is enum:
+            return value
+        if isinstance(value, str):
+            # a str subclass (a StrEnum) by its text; no number as text ("1": the protos'
+            # "unknown enum label")
+            name = str.__str__(value)
+            if name in enum.__members__:
+                return enum.__members__[name]
+            raise refused()
         try:
-            return handler(value)
+            number = operator.index(value)
+        except TypeError:
+            raise refused() from None
+        try:
+            return handler(number)
         except ValidationError:
-            raise PydanticCustomError(
-                "enum",
-                "Input should be a name of {enum} ({names}) or its number ({numbers})",
-                {"enum": enum.__name__, "names": names, "numbers": numbers},
-            ) from None
+            raise refused() from None
 
     return WrapValidator(validate)
+
+
+def plain_step(value: Any) -> int | str:
+    """An event path step as MLMD's ``Event.Path.Step`` takes it (1.17.1, measured): a str
+    (a str subclass, a StrEnum, by its text) is a key, and an index is anything with
+    ``__index__`` (an IntEnum, a numpy integer) but a bool, as its plain int. TypeError for
+    anything else; the int64 range is the caller's check. (A subclass was refused by the
+    write, or stored by its ``str()``, where the model had taken it.)"""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool):  # the native int64 fields take no bool (ids, times alike)
+        raise TypeError("a bool is not a path step")
+    return operator.index(value)
+
+
+def _step(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        step: Any = plain_step(value)
+    except TypeError:  # pydantic's own refusal (or its reading of bytes as text, as MLMD's)
+        step = value
+    return handler(step)
+
+
+#: One step of ``Event.path``: an int64 index or a str key.
+PathStep = Annotated[Int64 | str, WrapValidator(_step)]
 
 
 #: The MLMD enums as fields: a member, its number or its name.
@@ -105,7 +148,7 @@ class NodeType(_Model):
             if not name:
                 raise ValueError("property names must not be empty")
             if kind == PropertyType.UNKNOWN:
-                raise ValueError(f"property {name!r} has no value type (UNKNOWN)")
+                raise ValueError(f"property {name!r:.80} has no value type (UNKNOWN)")
         return value
 
 
@@ -183,7 +226,7 @@ class Event(_Model):
     artifact_id: Id | None = None
     execution_id: Id | None = None
     type: EventTypeField
-    path: list[Int64 | str] = Field(default_factory=list)
+    path: list[PathStep] = Field(default_factory=list)
     milliseconds_since_epoch: Int64 | None = None
 
     @field_validator("type")

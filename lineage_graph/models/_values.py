@@ -123,7 +123,7 @@ def validate_property_map(values: dict[str, Any]) -> dict[str, Any]:
         try:
             kind_of(value)
         except ValueError as exc:
-            raise ValueError(f"property {name!r}: {exc}") from None
+            raise ValueError(f"property {name!r:.80}: {exc}") from None
     return values
 
 

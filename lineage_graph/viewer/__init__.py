@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..__about__ import __version__
+from .._encoding import shown
 from .._files import output_path, path_error, replace_file
 from .._text import CONTROL_PATTERN_JS, JOINER_TABLES, printable
 from ..exceptions import InvalidArgumentError
@@ -95,7 +96,7 @@ def graph_from_store(store: LineageStore, *, limit: int | None = None) -> GraphD
     all of its members however few the page draws)."""
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         # a negative limit sliced off the last nodes instead ([:-1]); a str failed untyped
-        raise InvalidArgumentError(f"limit must be a positive int or None, got {limit!r}")
+        raise InvalidArgumentError(f"limit must be a positive int or None, got {shown(limit)}")
     # the store's id-ordered listing, stopped after ``limit`` (its public get_artifacts() lists
     # every node: there is no public paged listing)
     page = 1000 if limit is None else min(limit, 1000)
@@ -188,12 +189,12 @@ def _focus_key(focus: object) -> str | None:
         if isinstance(focus.id, int) and not isinstance(focus.id, bool):
             return _key("artifact" if isinstance(focus, Artifact) else "execution", focus.id)
         raise InvalidArgumentError(
-            f"focus: a stored artifact or execution (with an id), not {focus!r}"
+            f"focus: a stored artifact or execution (with an id), not {shown(focus)}"
         )
     if isinstance(focus, str) and re.fullmatch(r"[ae][0-9]+", focus):
         return focus
     raise InvalidArgumentError(
-        f"focus must be an artifact, an execution or a key such as 'a7' or 'e3', not {focus!r}"
+        f"focus must be an artifact, an execution or a key such as 'a7' or 'e3', not {shown(focus)}"
     )
 
 
@@ -274,7 +275,7 @@ def graph_payload(
             # every node never stored was the one key "aNone": two of them were drawn as one,
             # the header counting one artifact
             raise InvalidArgumentError(
-                f"the viewer draws stored artifacts and executions (with an id), not {item!r:.120}"
+                f"the viewer draws stored artifacts and executions (with an id), not {shown(item)}"
             )
         key = _key(kind, item.id)
         if key in seen:
@@ -352,7 +353,7 @@ def to_html(
     if not isinstance(title, str):
         # None (write_html(g, p, title=None), as render_html accepts) or a number raised
         # AttributeError from html.escape, after the graph had been read
-        raise InvalidArgumentError(f"title must be a str, got {title!r:.80}")
+        raise InvalidArgumentError(f"title must be a str, got {shown(title)}")
     payload = graph_payload(graph, focus=focus)
     n_art = sum(1 for n in payload["nodes"] if n["kind"] == "artifact")
     n_exec = len(payload["nodes"]) - n_art
@@ -468,7 +469,7 @@ def repr_html(graph: object, *, height: int = 520) -> str:
     :data:`PAGE_NODE_LIMIT` artifacts and executions is a line saying so instead."""
     if isinstance(height, bool) or not isinstance(height, int) or height < 1:
         # -1 made an iframe of no height (an empty cell); a str such as "520px" raised untyped
-        raise InvalidArgumentError(f"height is a positive int of pixels, got {height!r:.80}")
+        raise InvalidArgumentError(f"height is a positive int of pixels, got {shown(height)}")
     _require_graph(graph)
     nodes = len(_items(graph, "artifacts")) + len(_items(graph, "executions"))
     if nodes > PAGE_NODE_LIMIT:
@@ -520,7 +521,9 @@ def to_records(graph: object, what: str = "nodes") -> list[dict[str, Any]]:
             rows.append(row)
         return rows
     if what != "nodes":
-        raise InvalidArgumentError(f"what must be 'nodes', 'events' or 'contexts', not {what!r}")
+        raise InvalidArgumentError(
+            f"what must be 'nodes', 'events' or 'contexts', not {shown(what)}"
+        )
     out: list[dict[str, Any]] = []
     for node in [*_items(graph, "artifacts"), *_items(graph, "executions")]:
         is_artifact = isinstance(node, Artifact)

@@ -13,7 +13,7 @@ import pytest
 
 from lineage_graph import LineageStore
 from lineage_graph.exceptions import InvalidArgumentError, LineageGraphError, NotFoundError
-from lineage_graph.lineage import NodeRef
+from lineage_graph.lineage import NodeFilter, NodeRef
 from lineage_graph.models import (
     Artifact,
     ArtifactType,
@@ -48,6 +48,16 @@ def _event(a: int, e: int, **fields: Any) -> Event:
         **fields,
     }
     return Event.model_construct(**given)
+
+
+def _run_output(store: LineageStore, properties: dict[str, Any]) -> None:
+    """A run's output built without validation, holding ``properties``."""
+    with store.run("Trainer") as run:
+        run.output(
+            Artifact.model_construct(
+                type="Model", uri="/m", properties=properties, custom_properties={}
+            )
+        )
 
 
 def _run_with(store: LineageStore, artifact: Artifact) -> None:
@@ -106,6 +116,57 @@ CALLS: list[tuple[str, type[LineageGraphError], Callable[[LineageStore, int, int
         NotFoundError,
         lambda s, a, e: s.lineage(Artifact.model_construct(id=HUGE)),
     ),
+    # these raised ValueError (no repr), untyped, in place of the refusal
+    (
+        "cache inputs",
+        InvalidArgumentError,
+        lambda s, a, e: s.find_cached_execution("Trainer", HUGE),  # type: ignore[arg-type]
+    ),
+    (
+        "cache properties",
+        InvalidArgumentError,
+        lambda s, a, e: s.find_cached_execution("Trainer", [], properties=HUGE),  # type: ignore[arg-type]
+    ),
+    (
+        "cache input key",
+        InvalidArgumentError,
+        lambda s, a, e: s.find_cached_execution("Trainer", {HUGE: [a]}),  # type: ignore[dict-item]
+    ),
+    (
+        "context graph",
+        InvalidArgumentError,
+        lambda s, a, e: s.context_graph([HUGE]),  # type: ignore[arg-type]
+    ),
+    (
+        "NodeFilter kinds",
+        InvalidArgumentError,
+        lambda s, a, e: NodeFilter(kinds=[HUGE]),  # type: ignore[list-item]
+    ),
+    (
+        "NodeFilter types",
+        InvalidArgumentError,
+        lambda s, a, e: NodeFilter(types=[HUGE]),  # type: ignore[list-item]
+    ),
+    (
+        "NodeFilter states",
+        InvalidArgumentError,
+        lambda s, a, e: NodeFilter(states=[HUGE]),  # type: ignore[list-item]
+    ),
+    (
+        "lineage max_hops",
+        InvalidArgumentError,
+        lambda s, a, e: s.lineage(NodeRef(NodeKind.ARTIFACT, a), max_hops=-HUGE),
+    ),
+    (
+        "iter_nodes page_size",
+        InvalidArgumentError,
+        lambda s, a, e: list(s.iter_nodes(NodeKind.ARTIFACT, page_size=-HUGE)),
+    ),
+    (
+        "state built without validation",
+        InvalidArgumentError,
+        lambda s, a, e: s.put_artifacts([Artifact.model_construct(type="DataSet", state=HUGE)]),
+    ),
 ]
 
 
@@ -118,8 +179,9 @@ def test_an_int_too_large_to_show_is_refused_by_its_size(
 ) -> None:
     with pytest.raises(error) as info:
         call(store, *ids)
-    assert "<an int of 16610 bits>" in str(info.value)
-    assert len(str(info.value)) < SHORT
+    text = str(info.value)
+    assert "<an int of 16610 bits>" in text or "holding an int too large to show>" in text
+    assert len(text) < SHORT
 
 
 def test_an_int_longer_than_the_quote_is_shown_by_its_size_never_cut(
@@ -179,3 +241,68 @@ def test_a_bad_property_name_is_refused_quoting_the_name_not_the_values(
     with pytest.raises(InvalidArgumentError, match="custom_properties must be a dict") as info:
         store.put_execution(Execution(type="Trainer"), [(node, Event(type="OUTPUT"))])
     assert secret not in str(info.value)
+
+
+LONG = "k" * 100_000
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s, a: s.find_cached_execution("Trainer", LONG),
+        lambda s, a: s.find_cached_execution("Trainer", {LONG: [1.5]}),
+        lambda s, a: s.find_cached_execution("Trainer", {LONG: 0}),
+        lambda s, a: s.find_cached_execution("Trainer", [a], properties=[LONG]),
+        lambda s, a: s.find_cached_execution("Trainer", [a], properties={LONG: object()}),
+        lambda s, a: s.context_graph((LONG, 5)),
+        lambda s, a: NodeFilter(kinds=[LONG]),
+        lambda s, a: NodeFilter(types=[1, LONG]),  # type: ignore[list-item]
+        lambda s, a: NodeFilter(states=[LONG]),
+        lambda s, a: s.put_artifacts([Artifact(type="DataSet", properties={LONG: 1})]),
+        lambda s, a: s.put_artifact_type(ArtifactType(name="DataSet", properties={LONG: 0})),
+        lambda s, a: _run_output(s, {LONG: object()}),
+    ],
+    ids=[
+        "cache inputs",
+        "cache input key",
+        "cache input key, bad id",
+        "cache properties",
+        "cache property name",
+        "context",
+        "NodeFilter kinds",
+        "NodeFilter types",
+        "NodeFilter states",
+        "undeclared property",
+        "UNKNOWN property type",
+        "run output property",
+    ],
+)
+def test_a_long_value_is_quoted_bounded(
+    store: LineageStore, ids: tuple[int, int], call: Callable[[LineageStore, int], object]
+) -> None:
+    """These quoted the value whole: a message of 100,000 characters."""
+    with pytest.raises((InvalidArgumentError, NotFoundError, ValueError)) as info:
+        call(store, ids[0])
+    assert len(str(info.value)) < SHORT + 200
+
+
+class _NoRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: NodeFilter(kinds=[_NoRepr()]),  # type: ignore[list-item]
+        lambda s: s.find_cached_execution("Trainer", _NoRepr()),  # type: ignore[arg-type]
+        lambda s: s.put_events([_event(1, 1, path=[_NoRepr()])]),
+    ],
+    ids=["NodeFilter kinds", "cache inputs", "event path step"],
+)
+def test_a_value_whose_repr_raises_is_refused_typed(
+    store: LineageStore, ids: tuple[int, int], call: Callable[[LineageStore], object]
+) -> None:
+    """The refusal quoted the value with its own repr, whose error escaped in its place."""
+    with pytest.raises(InvalidArgumentError, match="whose repr failed"):
+        call(store)

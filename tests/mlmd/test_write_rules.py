@@ -11,6 +11,7 @@ pinned here against it (each call runs on both stores; results and stored state 
 
 from __future__ import annotations
 
+import enum
 import time
 from typing import Any
 
@@ -1446,4 +1447,41 @@ def test_an_earlier_pairs_stored_event_comes_before_a_later_pairs_bad_ids(typed:
         )
     twice = (A(id=2, type_id=10), E(type=E.INPUT))
     typed.fails("put_execution", X(id=1, type_id=11), [twice, twice, (None, E())], [])
+    _state(typed)
+
+
+class _Index(enum.IntEnum):
+    FIRST = 0
+
+
+def _edge_indexes() -> list[Any]:
+    indexes: list[Any] = [0, False, _Index.FIRST]
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is installed with ml_metadata
+        return indexes
+    return [*indexes, np.int64(0), np.int32(0)]
+
+
+@pytest.mark.parametrize("index", _edge_indexes(), ids=repr)
+def test_an_edge_index_is_what_the_request_field_takes(typed: Both, index: Any) -> None:
+    """ml_metadata's client puts each edge's indexes on its request's int32 fields: anything
+    with ``__index__`` (a bool, an IntEnum, a numpy integer) is that int."""
+    typed.call(
+        "put_lineage_subgraph",
+        [X(type_id=11)],
+        [A(type_id=10)],
+        [],
+        [(index, index, E(type=E.INPUT))],
+    )
+    _state(typed)
+
+
+@pytest.mark.parametrize("index", [0.0, "0"], ids=["float", "str"])
+def test_an_edge_index_that_the_request_refuses_is_typeerror(typed: Both, index: Any) -> None:
+    for store in (typed.ref, typed.ours):
+        with pytest.raises(TypeError):
+            store.put_lineage_subgraph(
+                [X(type_id=11)], [A(type_id=10)], [], [(index, 0, E(type=E.INPUT))]
+            )
     _state(typed)

@@ -1073,6 +1073,9 @@ BAD: list[tuple[dict[str, Any], type[LineageGraphError]]] = [
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": [99]}, InvalidArgumentError),
     # a bool is no state: True selected PENDING (1)
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": [True]}, InvalidArgumentError),
+    # nor a float or bytes: 4.0 and b"4" selected DELETED (4), as ml_metadata's protos refuse them
+    ({"kinds": NodeKind.ARTIFACT, "artifact_states": [4.0]}, InvalidArgumentError),
+    ({"kinds": NodeKind.EXECUTION, "execution_states": [b"4"]}, InvalidArgumentError),
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": ["COMPLETE"]}, InvalidArgumentError),
     ({"kinds": NodeKind.ARTIFACT, "artifact_states": ["live"]}, InvalidArgumentError),
     # a member of the other kind's states was taken as its number: COMPLETE (3) selected
