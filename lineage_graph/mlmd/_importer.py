@@ -710,6 +710,19 @@ def _seed(target: LineageStore, staged: LineageStore, handed: list[tuple[str, in
         writer.skip_to(sequence, first)
 
 
+def _stopped_midway(exc: EngineUnavailableError) -> EngineUnavailableError:
+    """The error of an import writing into its target (a merge, an import into Neo4j) whose
+    engine was lost under a batch: what the engine said, and what became of the import. It said
+    the engine's "retry the call" alone, which named neither what stays nor how to finish."""
+    said = EngineUnavailableError(
+        f"{str(exc).rstrip('. ').removesuffix('; retry the call')}; the import stopped midway: the batches it wrote stay in the "
+        "store, each whole (the one in flight was written whole or not at all); run the same "
+        "import again with --merge (merge=True) to complete it: it copies nothing twice"
+    )
+    said.nothing_written = exc.nothing_written
+    return said
+
+
 def _named(counts: dict[NodeKind, int]) -> str:
     return ", ".join(f"{n} {k.value.lower()}s" for k, n in counts.items())
 
@@ -766,6 +779,9 @@ class _Importer:
         self.long_values: dict[int, list[tuple[str, _Unindexable]]] = {}
         #: The target's copies of MLMD nodes, per kind (the values of ``imported``).
         self.copied: dict[NodeKind, set[int]] = {k: set() for k in _KINDS}
+        #: Set as the import starts to change the target (its first write into it, or the
+        #: staged graph's publication): until then a failure or Ctrl-C left it as it was.
+        self.writing = False
 
     def _target_is_empty(self) -> bool:
         empty = _store_is_empty(self.store)
@@ -1503,7 +1519,11 @@ class _Importer:
                     reported(stage, done, total)
 
                 self.progress = progress
-            self.copy(types, nodes)
+            self.writing = True
+            try:
+                self.copy(types, nodes)
+            except EngineUnavailableError as exc:
+                raise _stopped_midway(exc) from exc
             return self.report
         with staging:  # discarded unless published
             self.copy_staged(staging, types, nodes)
@@ -1553,6 +1573,7 @@ class _Importer:
             self.copy(types, nodes)
             self.progress("publish", 0, 1)
             maybe_swapped = True  # from here on a lost reply may hide a swap that happened
+            self.writing = True
             try:
                 staging.publish(lambda _: self._verify(staged))
             except FailedPreconditionError:
@@ -1631,5 +1652,10 @@ def import_mlmd(
             importer.snapshot = now.path
             importer.claim = claim
             return importer.run()
+    except KeyboardInterrupt as exc:
+        # Ctrl-C before the import changed the target (in its checks, or a staged copy not
+        # yet published): said so (the CLI said a merge's batches stay, when none was written)
+        exc.nothing_written = not importer.writing  # type: ignore[attr-defined]
+        raise
     finally:
         claim.release()
