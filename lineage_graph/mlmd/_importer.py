@@ -714,8 +714,9 @@ def _stopped_midway(exc: EngineUnavailableError) -> EngineUnavailableError:
     """The error of an import writing into its target (a merge, an import into Neo4j) whose
     engine was lost under a batch: what the engine said, and what became of the import. It said
     the engine's "retry the call" alone, which named neither what stays nor how to finish."""
+    engine = str(exc).rstrip(". ").removesuffix("; retry the call")
     said = EngineUnavailableError(
-        f"{str(exc).rstrip('. ').removesuffix('; retry the call')}; the import stopped midway: the batches it wrote stay in the "
+        f"{engine}; the import stopped midway: the batches it wrote stay in the "
         "store, each whole (the one in flight was written whole or not at all); run the same "
         "import again with --merge (merge=True) to complete it: it copies nothing twice"
     )

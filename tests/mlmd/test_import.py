@@ -1243,3 +1243,87 @@ def test_an_import_interrupted_by_ctrl_c_says_what_it_left(
     else:
         assert imported == 0
         assert "nothing was imported" in message, message
+
+
+def _own_node(target: str) -> None:
+    with LineageStore.open(target) as store:
+        store.put_artifact_type(ArtifactType(name="Own"))
+        store.put_artifacts([Artifact(type="Own", uri="/own")])
+
+
+def test_a_merge_interrupted_in_its_checks_says_nothing_was_imported(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while a merge checks MLMD against the target, before any write: it said "the
+    batches the import wrote stay in the store", when none was written."""
+    target = str(tmp_path / "store")
+    _own_node(target)
+
+    def ctrl_c(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_importer._Importer, "check_merge", ctrl_c)
+        result = _cli("import-mlmd", str(mlmd_file), "--store", target, "--merge")
+    assert result.exit_code == 130, result.output
+    message = " ".join(result.stderr.split())
+    assert "nothing was imported (the store is as it was)" in message, message
+    assert "batches" not in message
+    with LineageStore.open(target) as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/own"]
+
+
+def _second_ctrl_c_in_the_check(patched: pytest.MonkeyPatch) -> None:
+    """The read that tells what an interrupted import left is stopped by a second Ctrl-C."""
+    from lineage_graph._repositories._base import Repository
+
+    read = Repository.read
+
+    def interrupted(self: Any, name: str, **params: Any) -> Any:
+        if name == "imports/other_nodes":
+            raise KeyboardInterrupt
+        return read(self, name, **params)
+
+    patched.setattr(Repository, "read", interrupted)
+
+
+def test_a_second_ctrl_c_leaves_no_new_store_behind(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in an import's checks, then again as the command checked what was left: the
+    new store's directory was left behind (empty), 'error: interrupted'."""
+    target = tmp_path / "new"
+
+    def ctrl_c(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_importer._Importer, "check", ctrl_c)
+        _second_ctrl_c_in_the_check(patched)
+        result = _cli("import-mlmd", str(mlmd_file), "--store", str(target))
+    assert result.exit_code == 130, result.output
+    assert "nothing was imported" in " ".join(result.stderr.split())
+    assert not target.exists()
+
+
+def test_a_second_ctrl_c_after_a_merge_wrote_says_what_is_left(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C once a merge wrote, then again as the command checked what was left: it said
+    "interrupted" alone."""
+    target = str(tmp_path / "store")
+    _own_node(target)
+
+    def ctrl_c(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_importer._Importer, "import_links", ctrl_c)
+        _second_ctrl_c_in_the_check(patched)
+        args = ["import-mlmd", str(mlmd_file), "--store", target, "--merge"]
+        result = _cli(*args)
+    assert result.exit_code == 130, result.output
+    message = " ".join(result.stderr.split())
+    assert "interrupted twice: what the import left was not checked" in message, message
+    assert "Run the same import again with --merge" in message, message
+    assert _cli(*args).exit_code == 0
