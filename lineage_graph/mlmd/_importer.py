@@ -250,11 +250,57 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
         if older_ok and config.HasField("sqlite") and _OLDER_SCHEMA in str(exc):
             return None, config
+        if config.HasField("mysql") and _MYSQL_FAILED in str(exc):
+            raise FailedPreconditionError(
+                f"cannot open the MLMD store: {_mysql_failure(config.mysql)}"
+            ) from None  # (its cause says nothing more, and the config holds the password)
         in_use = _in_use(config)
         not_mlmd = "" if in_use else _not_mlmd(config)
         if not_mlmd:  # not ml_metadata's failure: ten lines of its CREATE TABLE statement
             raise FailedPreconditionError(f"cannot open the MLMD store: {not_mlmd}") from exc
         raise FailedPreconditionError(f"cannot open the MLMD store: {exc}{in_use}") from exc
+
+
+#: ml_metadata's whole message for a MySQL server it cannot log in to, for any reason (no
+#: server there, a host name that does not resolve, a wrong password): its errno and error are
+#: left empty.
+_MYSQL_FAILED = "mysql_real_connect failed"
+
+#: How long the check of why a MySQL server could not be reached waits for its answer.
+_MYSQL_PROBE_S = 5.0
+
+
+def _mysql_failure(mysql: Any) -> str:
+    """Why ml_metadata could not connect to the MySQL server ``mysql`` (a MySQLDatabaseConfig)
+    names: where it is (host and port, or socket), as whom, which database, and what a
+    connection there finds. ml_metadata said only "mysql_real_connect failed: errno: , error: "
+    whatever the cause. Never the password."""
+    who = f" as user {mysql.user!r}" if mysql.user else ""
+    if mysql.socket:
+        where = f"the MySQL server at socket {mysql.socket}"
+        reached = os.path.exists(mysql.socket)
+        why = "" if reached else ": no such socket (is the server running?)"
+    else:
+        port = mysql.port or 3306
+        where = f"the MySQL server at {mysql.host}:{port}"
+        try:
+            with socket.create_connection((mysql.host, port), timeout=_MYSQL_PROBE_S):
+                reached, why = True, ""
+        except socket.gaierror as exc:
+            reached, why = False, f": the host name does not resolve ({exc.strerror})"
+        except ConnectionRefusedError:
+            reached, why = False, ": the connection was refused (is the server running there?)"
+        except TimeoutError:
+            reached, why = False, f": no answer within {_MYSQL_PROBE_S:.0f} s"
+        except OSError as exc:
+            reached, why = False, f": {exc.strerror or exc}"
+    if reached:
+        why = (
+            ": the server answers, but refused the connection (check the user, the password "
+            "and the database; MLMD logs in with mysql_native_password, which MySQL 8 does "
+            "not enable by default)"
+        )
+    return f"cannot connect to {where}{who}, database {mysql.database!r}{why}"
 
 
 #: Tables every MLMD SQLite database has (ml_metadata 1.17.1 makes 15; these name it).

@@ -1327,3 +1327,29 @@ def test_a_second_ctrl_c_after_a_merge_wrote_says_what_is_left(
     assert "interrupted twice: what the import left was not checked" in message, message
     assert "Run the same import again with --merge" in message, message
     assert _cli(*args).exit_code == 0
+
+
+def test_an_unreachable_mysql_source_is_named_without_its_password(tmp_path: Path) -> None:
+    """ml_metadata says "mysql_real_connect failed: errno: , error: " whatever the cause: the
+    command printed that alone (exit 5). Now where (host and port), as whom, which database, and
+    what a connection there found; never the password. Nothing listens on the port (loopback)."""
+    import socket
+
+    with socket.socket() as probe:  # a loopback port free at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = tmp_path / "store"
+    result = _cli(
+        "import-mlmd", f"mysql://ann:S3cr3tPW@127.0.0.1:{port}/mlmd", "--store", str(target)
+    )
+    assert result.exit_code == 5, result.output
+    message = " ".join(result.stderr.split())
+    assert f"cannot connect to the MySQL server at 127.0.0.1:{port} as user 'ann'" in message
+    assert "database 'mlmd': the connection was refused" in message, message
+    assert "S3cr3tPW" not in result.output
+    assert not target.exists()
+    config = parse_source(f"mysql://ann:S3cr3tPW@127.0.0.1:{port}/mlmd")
+    with LineageStore.open("memory") as store, pytest.raises(FailedPreconditionError) as caught:
+        import_mlmd(config, store)
+    assert "the connection was refused" in str(caught.value)
+    assert "S3cr3tPW" not in str(caught.value) and caught.value.__cause__ is None
