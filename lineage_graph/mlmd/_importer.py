@@ -239,6 +239,12 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
             config.CopyFrom(source)
             config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
             config.sqlite.filename_uri = _read_only_uri(config.sqlite.filename_uri)
+        elif config.HasField("mysql") and not config.mysql.skip_db_creation:
+            # ml_metadata creates a database it does not find: a mistyped name made a new empty
+            # MLMD database on the user's server, and the import "succeeded" with nothing
+            config = pb.ConnectionConfig()
+            config.CopyFrom(source)
+            config.mysql.skip_db_creation = True
     else:
         raise InvalidArgumentError(
             f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"
@@ -297,8 +303,8 @@ def _mysql_failure(mysql: Any) -> str:
     if reached:
         why = (
             ": the server answers, but refused the connection (check the user, the password "
-            "and the database; MLMD logs in with mysql_native_password, which MySQL 8 does "
-            "not enable by default)"
+            "and that the database exists: it is not created; MLMD logs in with "
+            "mysql_native_password, which MySQL 8 does not enable by default)"
         )
     return f"cannot connect to {where}{who}, database {mysql.database!r}{why}"
 
