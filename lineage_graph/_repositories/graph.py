@@ -519,13 +519,6 @@ class GraphWriter(Repository):
                     "nothing was written"
                 ) from cause
 
-    def _applied(self, batch: WriteBatch) -> bool | None:
-        """:meth:`applied`, None when the engine does not answer the read either."""
-        try:
-            return self.applied(batch)
-        except LineageGraphError:
-            return None
-
     def applied(self, batch: WriteBatch) -> bool | None:
         """Whether a write whose reply was lost was applied (a write is applied whole or not at
         all), told by one of the nodes it creates (ids are allocated here, never given to
@@ -636,13 +629,16 @@ class GraphWriter(Repository):
                 ) from exc
         except LineageGraphError as exc:
             if isinstance(exc, EngineUnavailableError) and not exc.nothing_written:
-                applied = self._applied(batch)
+                try:
+                    applied, unread = self.applied(batch), False
+                except LineageGraphError:
+                    applied, unread = None, True
                 if applied:
                     # The reply was lost, the write applied (the engine died after its fsync,
                     # or the reply timed out): as if the reply had come (nothing in it is used).
                     # It raised, and the caller's retry stored every new node a second time.
                     return
-                _note_in_doubt(exc, batch, checked=applied is not None)
+                _note_in_doubt(exc, batch, applied=applied, unread=unread)
                 self._in_doubt.batch = batch
             else:
                 # Refused, so not applied: its ids go back to the allocator, and may be the
@@ -656,29 +652,53 @@ class GraphWriter(Repository):
             raise
 
 
-def _note_in_doubt(exc: EngineUnavailableError, batch: WriteBatch, *, checked: bool) -> None:
-    """Tell the caller of a write in doubt the ids of the nodes it would have created: the only
-    way to find them if it was applied (the reply that carried them was lost). ``checked``: one
-    was read and not found (after a crash the write never lands; after a reply timeout it may
-    still be running)."""
+def _note_in_doubt(
+    exc: EngineUnavailableError, batch: WriteBatch, *, applied: bool | None, unread: bool
+) -> None:
+    """Tell the caller of a write in doubt what is known of it: the ids of the nodes it would
+    have created (the only way to find them if it was applied: the reply that carried them was
+    lost), or, for a write that creates no node (events, links, parent links, updates), that it
+    cannot be stored twice. ``applied`` False: it was read back and not found (after a crash the
+    write never lands; after a reply timeout it may still be running); None: nothing it writes
+    tells, or (``unread``) the read-back failed too. A write creating no node said only the
+    engine's "retry the call", not whether a retry could store its events twice (it cannot)."""
+    if exc.new_ids is not None:
+        return
     new = {
         prepared.kind.value: tuple(prepared.new_ids)
         for prepared in (batch.artifacts, batch.executions, batch.contexts)
         if prepared is not None and prepared.new_ids
     }
-    if not new or exc.new_ids is not None:
+    if not new:
+        if unread:
+            found = "whether it landed could not be read"
+        elif applied is False:
+            found = (
+                "it was not stored when read just after (a write whose reply timed out may "
+                "still land)"
+            )
+        else:
+            found = "nothing it writes tells whether it landed (updates, or links stored before)"
+        exc.add_note(
+            "lineage-graph: the write may have been applied (whole, or not at all); it creates "
+            f"no node; {found}. Retrying it is safe: nothing of it is stored twice (the same "
+            "call made again next in this thread reads back whether this one landed; an event "
+            "or parent link already stored is refused with AlreadyExistsError, never written "
+            "again; a stored link or an update repeated changes nothing)"
+        )
         return
+    found = (
+        "they could not be read to tell"
+        if unread
+        else "they were not stored when read just after (a write whose reply timed out may "
+        "still land)"
+    )
     exc.new_ids = new
     listed = "; ".join(f"{label.lower()} ids {_ranges(ids)}" for label, ids in new.items())
-    found = (
-        "they were not stored when read just after (a write whose reply timed out may still land)"
-        if checked
-        else "they could not be read to tell"
-    )
     exc.add_note(
         f"lineage-graph: the write may have been applied (whole, or not at all); it would have "
-        f"created {listed}; {found}. Read one of them to know (these ids are never given to "
-        "another node)"
+        f"created {listed}; {found}. Read one of them to know (these ids are never given "
+        "to another node)"
     )
 
 

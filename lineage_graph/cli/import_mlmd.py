@@ -66,6 +66,19 @@ def _interrupted(untouched: bool) -> str:
     )
 
 
+def _interrupted_twice(store: str | None) -> str:
+    """What a second Ctrl-C, stopping the check of what an interrupted import left, says: that
+    the store is left as it is (it said "interrupted" alone, and left the directory of a new
+    store that held nothing)."""
+    where = f" at {store}" if store else ""  # (fail() masks a password, shows it printable)
+    return (
+        f"interrupted twice: what the import left was not checked, and the store{where} is "
+        "left as it is: an import into an empty store on the embedded engine wrote all of it or "
+        "nothing; a merge keeps the batches it wrote, each whole. Run the same import again "
+        "with --merge to complete it (it copies nothing twice)"
+    )
+
+
 def parse_source(source: str) -> Any:
     """A SQLite path (or ``sqlite:///relative.db`` / ``sqlite:////absolute.db``, as SQLAlchemy
     writes them), a ``mysql://user:password@host:port/database`` URL, or a file holding a
@@ -251,9 +264,17 @@ def import_mlmd(
                 report = run_import(target, lineage_store, progress=progress, merge=merge)
             except BaseException as exc:
                 interrupted = isinstance(exc, KeyboardInterrupt)
-                # read only where it is told or acted on (on a Neo4j that went away, the read
-                # retries for up to max_transaction_retry_time_s before the error is printed)
-                untouched = (made_here or interrupted) and holds_nothing(lineage_store)
+                # Ctrl-C before the import wrote into the target (its checks): known without a
+                # read, which a second Ctrl-C could stop (it left the new store's directory)
+                untouched = interrupted and getattr(exc, "nothing_written", False) is True
+                if not untouched and (made_here or interrupted):
+                    # read only where it is told or acted on (on a Neo4j that went away, the
+                    # read retries for up to max_transaction_retry_time_s before the error is
+                    # printed)
+                    try:
+                        untouched = holds_nothing(lineage_store)
+                    except KeyboardInterrupt:  # a second Ctrl-C: what is left is not known
+                        raise fail(_interrupted_twice(store), ExitCode.INTERRUPTED) from None
                 discard = made_here and untouched
                 if interrupted:
                     # It said "interrupted" alone: not whether anything was imported, nor how to

@@ -239,6 +239,12 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
             config.CopyFrom(source)
             config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
             config.sqlite.filename_uri = _read_only_uri(config.sqlite.filename_uri)
+        elif config.HasField("mysql") and not config.mysql.skip_db_creation:
+            # ml_metadata creates a database it does not find: a mistyped name made a new empty
+            # MLMD database on the user's server, and the import "succeeded" with nothing
+            config = pb.ConnectionConfig()
+            config.CopyFrom(source)
+            config.mysql.skip_db_creation = True
     else:
         raise InvalidArgumentError(
             f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"
@@ -250,11 +256,57 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
         if older_ok and config.HasField("sqlite") and _OLDER_SCHEMA in str(exc):
             return None, config
+        if config.HasField("mysql") and _MYSQL_FAILED in str(exc):
+            raise FailedPreconditionError(
+                f"cannot open the MLMD store: {_mysql_failure(config.mysql)}"
+            ) from None  # (its cause says nothing more, and the config holds the password)
         in_use = _in_use(config)
         not_mlmd = "" if in_use else _not_mlmd(config)
         if not_mlmd:  # not ml_metadata's failure: ten lines of its CREATE TABLE statement
             raise FailedPreconditionError(f"cannot open the MLMD store: {not_mlmd}") from exc
         raise FailedPreconditionError(f"cannot open the MLMD store: {exc}{in_use}") from exc
+
+
+#: ml_metadata's whole message for a MySQL server it cannot log in to, for any reason (no
+#: server there, a host name that does not resolve, a wrong password): its errno and error are
+#: left empty.
+_MYSQL_FAILED = "mysql_real_connect failed"
+
+#: How long the check of why a MySQL server could not be reached waits for its answer.
+_MYSQL_PROBE_S = 5.0
+
+
+def _mysql_failure(mysql: Any) -> str:
+    """Why ml_metadata could not connect to the MySQL server ``mysql`` (a MySQLDatabaseConfig)
+    names: where it is (host and port, or socket), as whom, which database, and what a
+    connection there finds. ml_metadata said only "mysql_real_connect failed: errno: , error: "
+    whatever the cause. Never the password."""
+    who = f" as user {mysql.user!r}" if mysql.user else ""
+    if mysql.socket:
+        where = f"the MySQL server at socket {mysql.socket}"
+        reached = os.path.exists(mysql.socket)
+        why = "" if reached else ": no such socket (is the server running?)"
+    else:
+        port = mysql.port or 3306
+        where = f"the MySQL server at {mysql.host}:{port}"
+        try:
+            with socket.create_connection((mysql.host, port), timeout=_MYSQL_PROBE_S):
+                reached, why = True, ""
+        except socket.gaierror as exc:
+            reached, why = False, f": the host name does not resolve ({exc.strerror})"
+        except ConnectionRefusedError:
+            reached, why = False, ": the connection was refused (is the server running there?)"
+        except TimeoutError:
+            reached, why = False, f": no answer within {_MYSQL_PROBE_S:.0f} s"
+        except OSError as exc:
+            reached, why = False, f": {exc.strerror or exc}"
+    if reached:
+        why = (
+            ": the server answers, but refused the connection (check the user, the password "
+            "and that the database exists: it is not created; MLMD logs in with "
+            "mysql_native_password, which MySQL 8 does not enable by default)"
+        )
+    return f"cannot connect to {where}{who}, database {mysql.database!r}{why}"
 
 
 #: Tables every MLMD SQLite database has (ml_metadata 1.17.1 makes 15; these name it).
@@ -710,6 +762,20 @@ def _seed(target: LineageStore, staged: LineageStore, handed: list[tuple[str, in
         writer.skip_to(sequence, first)
 
 
+def _stopped_midway(exc: EngineUnavailableError) -> EngineUnavailableError:
+    """The error of an import writing into its target (a merge, an import into Neo4j) whose
+    engine was lost under a batch: what the engine said, and what became of the import. It said
+    the engine's "retry the call" alone, which named neither what stays nor how to finish."""
+    engine = str(exc).rstrip(". ").removesuffix("; retry the call")
+    said = EngineUnavailableError(
+        f"{engine}; the import stopped midway: the batches it wrote stay in the "
+        "store, each whole (the one in flight was written whole or not at all); run the same "
+        "import again with --merge (merge=True) to complete it: it copies nothing twice"
+    )
+    said.nothing_written = exc.nothing_written
+    return said
+
+
 def _named(counts: dict[NodeKind, int]) -> str:
     return ", ".join(f"{n} {k.value.lower()}s" for k, n in counts.items())
 
@@ -766,6 +832,9 @@ class _Importer:
         self.long_values: dict[int, list[tuple[str, _Unindexable]]] = {}
         #: The target's copies of MLMD nodes, per kind (the values of ``imported``).
         self.copied: dict[NodeKind, set[int]] = {k: set() for k in _KINDS}
+        #: Set as the import starts to change the target (its first write into it, or the
+        #: staged graph's publication): until then a failure or Ctrl-C left it as it was.
+        self.writing = False
 
     def _target_is_empty(self) -> bool:
         empty = _store_is_empty(self.store)
@@ -1199,13 +1268,14 @@ class _Importer:
     ) -> dict[tuple[int, int], int]:
         """Each of these MLMD links (``keys``: (node, context) ids) by its place in MLMD's order
         of them: its ids, which its API does not expose. A SQLite source is read from its copy,
-        whose link ids give the order exactly (:func:`_links_by_id`). From another source (or a
-        copy that cannot tell): ``get_lineage_subgraph`` lists a walk's links by their ids.
-        MLMD starts a walk from 101 nodes at most, so they are asked for a
-        window of 100 linked nodes at a time (in id order; nodes past the 101 an id range held,
-        unlinked ones counting, asked again with the next window): exact among the links of one
-        window, windows in node id order (MLMD's writers create nodes and their links together,
-        so the two orders mostly agree). Empty where the source cannot tell (a client or server
+        whose link ids give the order exactly (:func:`_links_by_id`). From another source
+        (MySQL, or a copy that cannot tell): ``get_lineage_subgraph`` lists a walk's links in
+        the order its database reads them. MLMD starts a walk from 101 nodes at most, so they
+        are asked for a window of 100 linked nodes at a time (in id order; nodes past the 101
+        an id range held, unlinked ones counting, asked again with the next window): exact
+        among the links of one window. MySQL lists them in its unique index's order (context
+        id, then node id): when every window did, that is the order of them all; else windows
+        follow in node id order. Empty where the source cannot tell (a client or server
         without the call): links are then written context by context."""
         from ml_metadata.proto import metadata_store_pb2
 
@@ -1224,6 +1294,7 @@ class _Importer:
             return order
         node = _LINK_TABLES[links][1]
         pending = sorted({n for n, _ in keys})
+        by_index = True  # every window listed in (context id, node id) order
         while pending:
             self._keep_claim()
             window = pending[:_LINK_WINDOW]
@@ -1234,11 +1305,21 @@ class _Importer:
             except LineageGraphError:
                 return order  # the rest after, context by context
             seen: set[int] = set()
-            for link in getattr(graph, links):
-                seen.add(getattr(link, node))
-                order.setdefault((getattr(link, node), link.context_id), len(order))
+            listed = [(getattr(link, node), link.context_id) for link in getattr(graph, links)]
+            by_index = by_index and listed == sorted(listed, key=lambda k: (k[1], k[0]))
+            for key in listed:
+                seen.add(key[0])
+                order.setdefault(key, len(order))
             # A first node not listed has lost its links meanwhile: not asked again.
             pending = [n for n in window[1:] if n not in seen] + pending[len(window) :]
+        if by_index:
+            # MySQL lists them in its unique index's order, (context, node): every window did,
+            # so one walk over several windows does too. Windows in node id order put a later
+            # window's links of context 1 after an earlier one's of context 2, which no walk
+            # from both windows' nodes lists (measured on MariaDB 10.11: its plan scans the
+            # covering index ``UNIQUE (context_id, node id)``).
+            ranked = sorted(order, key=lambda k: (k[1], k[0]))
+            order = {key: i for i, key in enumerate(ranked)}
         return order
 
     def check(self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]) -> None:
@@ -1503,7 +1584,11 @@ class _Importer:
                     reported(stage, done, total)
 
                 self.progress = progress
-            self.copy(types, nodes)
+            self.writing = True
+            try:
+                self.copy(types, nodes)
+            except EngineUnavailableError as exc:
+                raise _stopped_midway(exc) from exc
             return self.report
         with staging:  # discarded unless published
             self.copy_staged(staging, types, nodes)
@@ -1553,6 +1638,7 @@ class _Importer:
             self.copy(types, nodes)
             self.progress("publish", 0, 1)
             maybe_swapped = True  # from here on a lost reply may hide a swap that happened
+            self.writing = True
             try:
                 staging.publish(lambda _: self._verify(staged))
             except FailedPreconditionError:
@@ -1631,5 +1717,10 @@ def import_mlmd(
             importer.snapshot = now.path
             importer.claim = claim
             return importer.run()
+    except KeyboardInterrupt as exc:
+        # Ctrl-C before the import changed the target (in its checks, or a staged copy not
+        # yet published): said so (the CLI said a merge's batches stay, when none was written)
+        exc.nothing_written = not importer.writing  # type: ignore[attr-defined]
+        raise
     finally:
         claim.release()

@@ -351,3 +351,33 @@ def test_an_engine_killed_under_the_import_says_nothing_was_imported(
     assert caught.value.nothing_written  # not in doubt: it was False, against the message
     assert target.count(NodeKind.ARTIFACT) == 0  # as said (the server restarted)
     assert import_mlmd(mlmd_file, target).ids_preserved
+
+
+def test_an_engine_lost_under_a_merges_write_says_what_stays_and_how_to_finish(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merge writes into the target: the server killed just before its events' write said
+    the engine's "... was restarted; retry the call" alone, not that the batches written stay
+    nor how to finish. Said now; the same merge run again completes it."""
+    with _with_a_node_of_its_own(tmp_path / "clean") as clean:
+        import_mlmd(mlmd_file, clean, merge=True)
+        want = _merged(clean)
+    with _with_a_node_of_its_own(tmp_path / "cut") as cut:
+        put_events = cut.put_events
+
+        def killed_first(events: Any) -> None:
+            os.kill(int(cut.describe()["pid"]), signal.SIGKILL)
+            put_events(events)
+
+        with monkeypatch.context() as patched:
+            patched.setattr(cut, "put_events", killed_first)
+            with pytest.raises(EngineUnavailableError) as caught:
+                import_mlmd(mlmd_file, cut, merge=True)
+        message = str(caught.value)
+        assert "the import stopped midway: the batches it wrote stay in the store" in message
+        assert "run the same import again with --merge" in message
+        assert "retry the call" not in message
+        assert caught.value.retryable
+        assert len(cut.get_artifacts()) == 7  # the nodes' batches, kept
+        import_mlmd(mlmd_file, cut, merge=True)
+        assert _merged(cut) == want

@@ -805,6 +805,42 @@ def test_the_retry_of_put_events_in_doubt_recognises_its_own_events(
         assert_healthy(store)
 
 
+@pytest.mark.parametrize("unread", [False, True], ids=["read-back", "unread"])
+def test_put_events_in_doubt_says_a_retry_stores_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unread: bool
+) -> None:
+    """put_events whose write was lost before it ran (and, ``unread``, whose read-back failed
+    too): the error said the engine's "retry the call" alone, with no word on whether the write
+    landed or whether a retry could store its events twice. Its note says what is known: no
+    node is created, the events were not found (or could not be read), and a retry stores
+    nothing twice; the retry stores them once."""
+    with LineageStore.open(tmp_path / "s") as store:
+        data, model, run = _a_run_with_its_ends(store)
+        events = [
+            Event(artifact_id=data, execution_id=run, type=EventType.INPUT),
+            Event(artifact_id=model, execution_id=run, type=EventType.OUTPUT),
+        ]
+        if unread:
+            error = _in_doubt_unread_by(
+                monkeypatch, "events/get_by_execution_ids", False, lambda: store.put_events(events)
+            )
+        else:
+            _lose_reply(monkeypatch, applied=False)
+            with pytest.raises(EngineUnavailableError) as info:
+                store.put_events(events)
+            monkeypatch.undo()
+            error = info.value
+        notes = " ".join(getattr(error, "__notes__", []))
+        assert "may have been applied" in notes and "creates no node" in notes, notes
+        found = "could not be read" if unread else "it was not stored when read just after"
+        assert found in notes, notes
+        assert "Retrying it is safe: nothing of it is stored twice" in notes, notes
+        assert error.new_ids is None
+        store.put_events(events)  # the retry
+        assert len(store.get_events_by_execution_ids([run])) == 2
+        assert_healthy(store)
+
+
 def test_the_retry_of_put_execution_adding_events_in_doubt_recognises_its_own_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

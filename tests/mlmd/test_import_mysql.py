@@ -1,0 +1,194 @@
+"""``import-mlmd`` from a real MySQL server (MariaDB): run where ``mariadbd`` is installed
+(``apt-get install mariadb-server``), skipped elsewhere. The test starts its own server in a
+temporary directory, on a loopback port and a unix socket, and stops it at the end."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ml_metadata")
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from lineage_graph import FailedPreconditionError, LineageStore
+from lineage_graph.mlmd import MetadataStore
+from lineage_graph.mlmd._importer import import_mlmd
+
+SERVER = shutil.which("mariadbd") or (
+    "/usr/sbin/mariadbd" if os.path.exists("/usr/sbin/mariadbd") else None
+)
+INSTALL = shutil.which("mariadb-install-db")
+CLIENT = shutil.which("mariadb")
+pytestmark = pytest.mark.skipif(
+    not (SERVER and INSTALL and CLIENT), reason="no MariaDB server installed (mariadb-server)"
+)
+
+PASSWORD = "S3cr3t-pw"
+
+
+@pytest.fixture(scope="module")
+def mysql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A MariaDB server of this module's own: host, port, user and password."""
+    assert SERVER and INSTALL and CLIENT
+    root = tmp_path_factory.mktemp("mariadb")
+    data, sock = root / "data", root / "sock"
+    subprocess.run(
+        [INSTALL, "--no-defaults", f"--datadir={data}", "--user=root"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            SERVER,
+            "--no-defaults",
+            f"--datadir={data}",
+            "--user=root",
+            "--bind-address=127.0.0.1",
+            f"--port={port}",
+            f"--socket={sock}",
+            f"--pid-file={root / 'pid'}",
+            "--skip-name-resolve",
+            f"--log-error={root / 'err.log'}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not sock.exists():
+            assert server.poll() is None, (root / "err.log").read_text()
+            assert time.monotonic() < deadline, "MariaDB did not start within 60 s"
+            time.sleep(0.1)
+        subprocess.run(
+            [
+                CLIENT,
+                f"--socket={sock}",
+                "-uroot",
+                "-e",
+                f"CREATE USER 'u'@'%' IDENTIFIED BY '{PASSWORD}'; GRANT ALL ON *.* TO 'u'@'%';"
+                " FLUSH PRIVILEGES;",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        yield {"host": "127.0.0.1", "port": port, "user": "u", "password": PASSWORD}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+def _config(mysql: dict[str, Any], database: str, **changes: Any) -> Any:
+    config = pb.ConnectionConfig()
+    for name, value in {**mysql, "database": database, **changes}.items():
+        setattr(config.mysql, name, value)
+    return config
+
+
+def _databases(mysql: dict[str, Any]) -> list[str]:
+    out = subprocess.run(
+        [
+            CLIENT,
+            "-h127.0.0.1",
+            f"-P{mysql['port']}",
+            "-uu",
+            f"-p{PASSWORD}",
+            "-N",
+            "-e",
+            "SHOW DATABASES",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return out.stdout.split()
+
+
+def test_a_mistyped_database_is_refused_not_made(mysql: dict[str, Any]) -> None:
+    """ml_metadata makes a database it does not find: the import made a new empty MLMD
+    database on the user's server and "succeeded" with nothing (exit 0)."""
+    with LineageStore.open("memory") as store, pytest.raises(FailedPreconditionError) as caught:
+        import_mlmd(_config(mysql, "typo_db"), store)
+    assert "Unknown database 'typo_db'" in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+    assert "typo_db" not in _databases(mysql)
+
+
+def test_a_refused_login_names_the_server_not_the_password(mysql: dict[str, Any]) -> None:
+    with LineageStore.open("memory") as store, pytest.raises(FailedPreconditionError) as caught:
+        import_mlmd(_config(mysql, "mlmd", password="wrong-pw"), store)
+    message = str(caught.value)
+    assert f"the MySQL server at 127.0.0.1:{mysql['port']} as user 'u'" in message, message
+    assert "the server answers, but refused the connection" in message, message
+    assert "wrong-pw" not in message
+
+
+def test_links_keep_the_order_mysql_lists_them_in(mysql: dict[str, Any], tmp_path: Path) -> None:
+    """Links written in random order over 260 artifacts and executions (three windows of 100
+    linked nodes): every walk from an id range, and every listing by context or node, answers
+    as the source does (windows one after the other differed on walks spanning two)."""
+    rnd = random.Random(7)
+    config = _config(mysql, "mlmd_links")
+    source = metadata_store.MetadataStore(config)
+    at = source.put_artifact_type(pb.ArtifactType(name="D"))
+    et = source.put_execution_type(pb.ExecutionType(name="E"))
+    ct = source.put_context_type(pb.ContextType(name="C"))
+    aids = source.put_artifacts([pb.Artifact(type_id=at, uri=f"/a{i}") for i in range(260)])
+    eids = source.put_executions([pb.Execution(type_id=et) for _ in range(260)])
+    cids = source.put_contexts([pb.Context(type_id=ct, name=f"c{i}") for i in range(5)])
+    attributions = [(a, c) for a in aids for c in cids if rnd.random() < 0.4]
+    associations = [(e, c) for e in eids for c in cids if rnd.random() < 0.4]
+    rnd.shuffle(attributions)
+    rnd.shuffle(associations)
+    for i in range(0, max(len(attributions), len(associations)), 37):
+        source.put_attributions_and_associations(
+            [pb.Attribution(artifact_id=a, context_id=c) for a, c in attributions[i : i + 37]],
+            [pb.Association(execution_id=e, context_id=c) for e, c in associations[i : i + 37]],
+        )
+    ranges = [(lo, min(260, lo + rnd.randint(0, 99))) for lo in rnd.sample(range(1, 261), 12)]
+
+    def reads(store: Any) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for lo, hi in ranges:
+            for links, start in (
+                ("attributions", "starting_artifacts"),
+                ("associations", "starting_executions"),
+            ):
+                options = pb.LineageSubgraphQueryOptions(max_num_hops=2)
+                getattr(options, start).filter_query = f"id >= {lo} AND id <= {hi}"
+                graph = store.get_lineage_subgraph(options, [links])
+                out[(lo, hi, links)] = [str(link) for link in getattr(graph, links)]
+        for c in cids:
+            out[("artifacts", c)] = [a.id for a in store.get_artifacts_by_context(c)]
+            out[("executions", c)] = [e.id for e in store.get_executions_by_context(c)]
+        return out
+
+    with LineageStore.open(tmp_path / "store") as store:
+        report = import_mlmd(config, store)
+        assert (report.attributions, report.associations) == (
+            len(attributions),
+            len(associations),
+        )
+        want, got = reads(source), reads(MetadataStore(store))
+    assert [k for k in want if want[k] != got[k]] == []
