@@ -23,11 +23,13 @@ import contextlib
 import contextvars
 import copy
 import dataclasses
+import enum
 import functools
 import inspect
 import json
 import os
 import subprocess
+import sys
 import threading
 import types
 import typing
@@ -2363,9 +2365,17 @@ def _clean_exit(exc: BaseException) -> bool:
 
 _SCALARS = (bool, int, float, str)
 #: A list or tuple argument of JSON data is recorded as the struct ``{"__list__": [...]}`` (MLMD
-#: has no list property), so that it is compared like any other recorded argument; a key no
-#: dict argument is likely to hold alone (a dict and a list recorded alike would share a key).
+#: has no list property), so that it is compared like any other recorded argument.
 _LIST_KEY = "__list__"
+_CLASS_KEY = "__class__"
+#: An enum member is recorded as ``{"__enum__": name, "__class__": "module.Class"}``.
+_ENUM_KEY = "__enum__"
+#: The keys a recorded value's marks use: a dict argument holding one is not recorded (the call
+#: runs), as it could be recorded alike with what a mark stands for: ``{"__list__": [1, 2]}``
+#: was the argument ``[1, 2]``, and a cached step returned the list's result for the dict.
+_MARK_KEYS = frozenset({_LIST_KEY, _CLASS_KEY, _ENUM_KEY})
+#: What :func:`_marked` makes of a value that cannot be recorded: no JSON data (refused later).
+_UNRECORDED = object()
 
 
 #: No bound instance: a function, or a method decorated in its class (``self`` is an argument).
@@ -2466,16 +2476,18 @@ def _split_arguments(
                 inputs[key] = v
             elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
                 inputs[key] = list(v)
-            elif isinstance(v, (*_SCALARS, dict, list, tuple)):
-                if isinstance(v, list | tuple):  # of JSON data: a struct holding the list
-                    v = _list_struct(v)
-                elif isinstance(v, dict):
-                    v = _marked(v)
+            elif isinstance(v, (*_SCALARS, dict, list, tuple, enum.Enum)) or (
+                _numpy_value(v) is not v
+            ):
+                given = v
+                # a list or tuple of JSON data: a struct holding it; an enum member, a numpy
+                # int64 or float64 too are recorded as _marked says
+                v = _list_struct(v) if isinstance(v, list | tuple) else _marked(v)
                 try:
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
                     other.append(key)
-                    nested.append((key, _artifacts_in(v)))
+                    nested.append((key, _artifacts_in(given)))
                     continue
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
@@ -2527,26 +2539,56 @@ def _list_struct(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
 
 def _marked(value: Any, depth: int = 0) -> Any:
     """``value`` (JSON data, as a struct property holds it) with each ``NamedTuple`` in it as its
-    fields and each other list or tuple subclass as ``{"__list__": [...]}``, with ``"__class__":
+    fields and each tuple or list subclass as ``{"__list__": [...]}``, with ``"__class__":
     "module.Class"``: ``{"opt": Adam(1e-3)}`` and ``{"opt": SGD(1e-3)}`` were one setting,
-    ``{"opt": [0.001]}``, and a cached step returned Adam's model for SGD. Anything else is
+    ``{"opt": [0.001]}``, and a cached step returned Adam's model for SGD. A plain tuple is
+    marked ``"builtins.tuple"``: ``f({"a": (1, 2)})`` reused the result of ``f({"a": [1, 2]})``
+    (and ``f((1, 2))`` of ``f([1, 2])``), yet a function may tell them apart (``x + [3]``,
+    ``type(x)``). An enum member is ``{"__enum__": name, "__class__": "module.Class"}``: an
+    ``IntEnum`` was its int, so ``f(Color.RED)``, ``f(Size.SMALL)`` and ``f(1)`` were one
+    call. A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
+    holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
+    be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). Anything else is
     left as it is (a value no property holds is refused later, as before)."""
     if depth > _MAX_MARKED_DEPTH:
         return value
+    if isinstance(value, enum.Enum):
+        kind = type(value)
+        return {_ENUM_KEY: value.name, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}
+    value = _numpy_value(value)
     if isinstance(value, dict):
+        if not _MARK_KEYS.isdisjoint(value):
+            return _UNRECORDED
         return {k: _marked(v, depth + 1) for k, v in value.items()}
     if not isinstance(value, list | tuple):
         return value
     cls = type(value)
     items = [_marked(v, depth + 1) for v in value]
-    if cls in (list, tuple):
+    if cls is list:
         return items
     fields = getattr(cls, "_fields", None)
     if isinstance(value, tuple) and isinstance(fields, tuple) and len(fields) == len(items):
         state: dict[str, Any] = dict(zip(fields, items, strict=True))
     else:
         state = {_LIST_KEY: items}
-    return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
+    return {**state, _CLASS_KEY: f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _numpy_value(value: Any) -> Any:
+    """A numpy ``int64`` or ``float64`` scalar as the Python int or float of its value (numpy's
+    default integer and float: what ``argmax`` or ``mean`` gives); anything else as it is. An
+    ``int64`` was no recorded argument (the call ran, never looked up), and a ``float64``, a
+    float subclass, was already recorded as its value. Other widths (``int32``, ``float32``,
+    whose arithmetic differs from Python's) and numpy's bool (``~np.True_`` is ``False``) stay
+    unrecorded: the call runs."""
+    np = sys.modules.get("numpy")
+    if np is None:  # never imported: no value is one of its scalars
+        return value
+    if isinstance(value, np.int64):
+        return int(value)
+    if isinstance(value, np.float64):
+        return float(value)
+    return value
 
 
 #: How deep :func:`_marked` looks (struct properties nest less deeply than this in practice).
@@ -2651,8 +2693,11 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         fields = ((f.name, getattr(obj, f.name, unset)) for f in dataclasses.fields(obj))
         state = {name: value for name, value in fields if value is not unset}
     elif isinstance(obj, BaseModel):
-        state = obj.model_dump()
-        _mark_nested_models(obj, state)
+        # Marked before its nested models get their "__class__" (a dict of the user's holding
+        # that key is not recorded: _marked)
+        state = _marked(obj.model_dump())
+        if isinstance(state, dict):
+            _mark_nested_models(obj, state)
     elif hasattr(obj, "__dict__"):
         state = dict(vars(obj))
     else:
@@ -2663,7 +2708,8 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         # Known without walking all of it: a bound method's instance is read on every call
         # (model.predict holding a million floats spent 0.33 s a call here, to record nothing)
         return None
-    state = cast(dict[str, Any], _marked(state))  # (a NamedTuple field keeps its class)
+    if not isinstance(obj, BaseModel) or not implicit:  # (a dump is marked already)
+        state = _marked(state)  # (a NamedTuple field keeps its class; see _marked)
     try:
         check_json(state)  # what kind_of checks of a struct, the text encoded once
         text = json.dumps(state)
@@ -2677,7 +2723,7 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     # attribute's list or dict changed in place meanwhile (``self.seen.append(uri)``) was
     # recorded as changed. The call then stood for one given the changed state, and the next
     # call, given that state, returned its result without running (a false hit).
-    return copy.deepcopy(state)
+    return copy.deepcopy(cast(dict[str, Any], state))
 
 
 def _config_state(value: object, held: list[Artifact]) -> dict[str, Any] | None:
@@ -2709,6 +2755,8 @@ def _mark_nested_models(model: BaseModel, dumped: dict[str, Any], depth: int = 0
         return
     for name in type(model).model_fields:
         value, part = getattr(model, name, None), dumped.get(name)
+        if isinstance(part, dict) and _LIST_KEY in part:  # a tuple, as _marked records it
+            part = part[_LIST_KEY]
         if isinstance(value, list | tuple) and isinstance(part, list | tuple):
             pairs: list[tuple[Any, Any]] = list(zip(value, part, strict=False))
         elif isinstance(value, dict) and isinstance(part, dict):
