@@ -2661,8 +2661,8 @@ def _held_items(obj: object) -> list[tuple[list[int | str], Artifact]]:
         names = [f.name for f in dataclasses.fields(obj)]
     elif isinstance(obj, BaseModel):
         names = list(type(obj).model_fields)
-    elif hasattr(obj, "__dict__"):
-        names = list(vars(obj))
+    elif hasattr(obj, "__dict__") or _slot_names(obj):
+        names = [*getattr(obj, "__dict__", {}), *_slot_names(obj)]
     else:
         return []
     found: list[tuple[list[int | str], Artifact]] = []
@@ -2674,6 +2674,22 @@ def _held_items(obj: object) -> list[tuple[list[int | str], Artifact]]:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             found += [([name, *_path_step(k)], v) for k, v in items if isinstance(v, Artifact)]
     return found
+
+
+def _slot_names(obj: object) -> list[str]:
+    """The attributes the ``__slots__`` of ``obj``'s classes declare (a private ``__x`` by its
+    mangled name), ``__dict__`` and ``__weakref__`` aside."""
+    names: list[str] = []
+    for cls in type(obj).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in [slots] if isinstance(slots, str) else slots:
+            if not isinstance(name, str) or name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{cls.__name__.lstrip('_')}{name}"
+            if name not in names:
+                names.append(name)
+    return names
 
 
 def _instance_state(obj: object) -> dict[str, Any] | None:
@@ -2698,8 +2714,14 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         state = _marked(obj.model_dump())
         if isinstance(state, dict):
             _mark_nested_models(obj, state)
-    elif hasattr(obj, "__dict__"):
-        state = dict(vars(obj))
+    elif hasattr(obj, "__dict__") or _slot_names(obj):
+        # with the attributes its classes' __slots__ hold, which vars() leaves out: a class
+        # with __slots__ = ("lr",) under one without was recorded as {}, and T(0.5).fit()
+        # returned the model of T(0.1).fit()
+        unset = object()
+        state = dict(getattr(obj, "__dict__", {}))
+        slots = ((name, getattr(obj, name, unset)) for name in _slot_names(obj))
+        state.update((name, value) for name, value in slots if value is not unset)
     else:
         return None
     if not isinstance(state, dict):

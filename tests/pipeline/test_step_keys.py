@@ -126,3 +126,54 @@ def test_numpy_int64_and_float64_are_their_python_values(store: LineageStore) ->
     half = structs({"lr": np.float64(0.5), "n": np.int64(2)})
     assert structs({"lr": 0.5, "n": 2}).id == half.id
     assert ran_structs == ["dict"]
+
+
+class _Unslotted:
+    pass
+
+
+def test_a_method_steps_instance_is_recorded_with_its_slots(store: LineageStore) -> None:
+    """An instance whose class declares ``__slots__`` under a class that does not: ``vars()``
+    held none of the slots, so ``self`` was recorded ``{}`` and ``T(0.5).fit(d)`` returned the
+    model of ``T(0.1).fit(d)`` without running; an artifact held in a slot was no input."""
+
+    class Trainer(_Unslotted):
+        __slots__ = ("__seed", "data", "lr")
+
+        def __init__(self, lr: float, data: Artifact | None = None, seed: int = 0) -> None:
+            self.lr, self.data, self.__seed = lr, data, seed
+
+        @store.step(cache=True)
+        def fit(self) -> Artifact:
+            return Artifact(type="Model", uri=f"/m-{self.lr}-{self.__seed}")
+
+    class Pure:
+        __slots__ = ("lr",)
+
+        def __init__(self, lr: float) -> None:
+            self.lr = lr
+
+        @store.step(cache=True)
+        def fit(self) -> Artifact:
+            return Artifact(type="Model", uri=f"/p-{self.lr}")
+
+    assert Trainer(0.1).fit().uri == "/m-0.1-0"
+    assert Trainer(0.5).fit().uri == "/m-0.5-0"
+    assert Trainer(0.5, seed=1).fit().uri == "/m-0.5-1"
+    assert Trainer(0.5).fit().uri == "/m-0.5-0"
+    assert Pure(0.1).fit().uri == "/p-0.1"
+    assert Pure(0.5).fit().uri == "/p-0.5"
+    assert Pure(0.5).fit().uri == "/p-0.5"
+    first, *_ = store.get_executions_by_type("Trainer.fit")
+    assert first.properties["self"] == {"lr": 0.1, "data": None, "_Trainer__seed": 0}
+    states = [e.last_known_state.name for e in store.get_executions_by_type("Pure.fit")]
+    assert states == ["COMPLETE", "COMPLETE", "CACHED"]
+    with store.run("Ingest") as ingest:
+        d = ingest.output("DataSet", uri="d")
+    trainer = Trainer(0.1, data=d)
+    trainer.fit()
+    last = store.get_executions_by_type("Trainer.fit")[-1]
+    events = store.get_events_by_execution_ids([last.id or 0])
+    assert [(e.artifact_id, list(e.path)) for e in events if not e.type.is_output] == [
+        (d.id, ["self", 0])
+    ]
