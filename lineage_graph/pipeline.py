@@ -402,8 +402,12 @@ def _check_git_path(path: object) -> None:
 def git_info(path: str | Path = ".") -> dict[str, Any]:
     """Version-control facts of the git work tree at ``path`` as custom properties:
     ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
-    Empty if ``path`` is not in a git work tree or git is not installed; a ``path`` that is not
-    an existing directory is :class:`InvalidArgumentError`."""
+    ``git_dirty`` is ``git describe --dirty``'s: a tracked file changed (staged or not); an
+    untracked file is not counted (the store's own directory, ``./lineage-store``, or a run's
+    outputs in the work tree would make every run dirty): a new source file not added yet is
+    not seen. No cache lookup compares these (custom properties). Empty if ``path`` is not in
+    a git work tree or git is not installed; a ``path`` that is not an existing directory is
+    :class:`InvalidArgumentError`."""
     _check_git_path(path)
 
     def git(*args: str) -> str | None:
