@@ -1921,6 +1921,12 @@ class Run:
 
     def fail(self, error: BaseException | str) -> None:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
+        if not isinstance(error, BaseException | str):
+            # fail(None) recorded the error "None" (fail(5) "5"): nothing is written, the run
+            # stays active
+            raise InvalidArgumentError(
+                f"fail() takes an exception or a message (str), got {shown(error)}"
+            )
         refused = False
         try:
             try:
