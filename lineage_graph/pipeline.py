@@ -1264,7 +1264,9 @@ class Run:
                 f"{what} takes a mapping of properties (or name=value keywords), got "
                 f"{type(values).__name__}"
             )
-        merged = {**(values or {}), **kw}
+        # a numpy scalar as its Python value (``log_metrics(correct=(pred == y).sum())``, an
+        # int64, was refused: "unsupported property value of type numpy.int64")
+        merged = {k: _logged_value(v) for k, v in {**(values or {}), **kw}.items()}
         for k, v in merged.items():
             try:
                 kind_of(v)
@@ -2599,6 +2601,18 @@ def _numpy_value(value: Any) -> Any:
     if isinstance(value, np.float64):
         return float(value)
     return value
+
+
+def _logged_value(value: Any) -> Any:
+    """A value logged on a run (``log_metrics``, ``log_properties``): a numpy bool, integer or
+    float scalar as the Python bool, int or float of its value (exact: ``float32`` widens
+    exactly), anything else as it is. Not for a step's arguments, which key its cache, where a
+    width's arithmetic matters (:func:`_numpy_value`)."""
+    np = sys.modules.get("numpy")
+    if np is None or not isinstance(value, np.bool_ | np.integer | np.floating):
+        return value
+    item = value.item()
+    return item if type(item) in (bool, int, float) else value  # (a longdouble stays one)
 
 
 #: How deep :func:`_marked` looks (struct properties nest less deeply than this in practice).

@@ -35,3 +35,20 @@ def test_a_tracker_of_no_context_type_name_is_refused(
     with pytest.raises(InvalidArgumentError):
         Tracker(store, experiment_type=experiment_type)  # type: ignore[arg-type]
     assert Tracker(store, experiment_type="Sweep").experiment_type == "Sweep"
+
+
+def test_numpy_scalars_are_logged_as_their_python_values(store: LineageStore) -> None:
+    """``run.log_metrics(correct=(pred == y).sum())`` (a numpy int64) was refused with
+    "unsupported property value of type numpy.int64"; a float32 loss likewise."""
+    np = pytest.importorskip("numpy")
+    with store.run("Train") as run:
+        run.log_metrics(correct=np.int64(7), loss=np.float32(0.5), rate=np.float64(0.25))
+        run.log_properties({"balanced": np.bool_(True), "width": np.int32(3)})
+        with pytest.raises(InvalidArgumentError, match="complex"):
+            run.log_metrics(z=np.complex128(1j))
+    [done] = store.get_executions_by_id([run.id])
+    logged = {
+        k: done.custom_properties[k] for k in ("correct", "loss", "rate", "balanced", "width")
+    }
+    assert logged == {"correct": 7, "loss": 0.5, "rate": 0.25, "balanced": True, "width": 3}
+    assert [type(v) for v in logged.values()] == [int, float, float, bool, int]
