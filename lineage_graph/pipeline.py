@@ -44,7 +44,7 @@ from ._encoding import MAX_KEY_BYTES, check_key, check_text, check_unicode, show
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import redact_secrets, strip_credentials
 from ._repositories._base import check_positive_id
-from ._repositories.cache import same_value
+from ._repositories.cache import UNUSABLE_OUTPUT_STATES, same_value
 from ._repositories.types import check_type_identity, type_key
 from .exceptions import (
     AlreadyExistsError,
@@ -2029,6 +2029,7 @@ class Run:
 
     def _complete(self) -> None:
         outputs = self._end_taking()
+        hit_ids: list[int | None] = []  # the cache hit's outputs taken as this run's
         state = ExecutionState.COMPLETE
         if self._use_cache and self.cached is not None:
             state = ExecutionState.CACHED
@@ -2050,11 +2051,17 @@ class Run:
                     _take_passed_outputs(self, shape)
             # (a hit recorded before a returned input was left out of a step's outputs may hold
             # one: this run's input is not its output)
-            outputs = [
+            taken = [
                 _Output(Artifact(id=a.id), list(e.path))
                 for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
                 if a.id not in self._input_ids and a.id not in self._not_outputs
-            ] + outputs
+            ]
+            # Retention (or an impact mark) may have deleted or tombstoned them since the
+            # lookup: the run was recorded CACHED with a DELETED output, and the user given
+            # the stale copies as results (their files gone): it fails, nothing linked.
+            hit_ids = [a.artifact.id for a in taken]
+            self._check_hit_outputs(hit_ids, written=False)
+            outputs = taken + outputs
         eid, aids = self._write_completion(state, outputs)
         try:
             stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
@@ -2077,6 +2084,37 @@ class Run:
             if out.artifact.id is None and aid in stored:
                 _become(out.artifact, stored[aid])  # (id, state, times)
         self.execution = execution
+        if hit_ids:
+            # (tombstoned between the check and the write: this CACHED run is no hit for a
+            # later lookup, which passes over such outputs, but its caller must not use them)
+            held = {i for i, a in stored.items() if a.state not in UNUSABLE_OUTPUT_STATES}
+            self._check_hit_outputs([i for i in hit_ids if i not in held], written=True)
+
+    def _check_hit_outputs(self, ids: Sequence[int | None], *, written: bool) -> None:
+        """:class:`FailedPreconditionError` if an output of the cache hit taken (``ids``) is no
+        longer stored, or is ``DELETED``, ``ABANDONED`` or ``MARKED_FOR_DELETION``."""
+        if written:
+            gone = sorted(i for i in ids if i is not None)
+        else:
+            wanted = [i for i in ids if i is not None]
+            found = {a.id: a for a in self.store.get_artifacts_by_id(wanted)} if wanted else {}
+            gone = sorted(
+                i for i in wanted if i not in found or found[i].state in UNUSABLE_OUTPUT_STATES
+            )
+        if not gone:
+            return
+        assert self.cached is not None
+        raise FailedPreconditionError(
+            f"the cache hit's output(s) {gone[:10]} (of execution {self.cached.execution.id}) "
+            "were deleted, tombstoned or marked since the lookup (retention, an impact mark): "
+            "its results are gone"
+            + (
+                f"; execution {self.id} is recorded CACHED, and no later lookup takes it"
+                if written
+                else ""
+            )
+            + ". Run the step again (without the cache hit)"
+        )
 
     def _write_completion(
         self, state: ExecutionState, outputs: list[_Output]
