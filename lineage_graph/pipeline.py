@@ -2596,7 +2596,8 @@ def _marked(value: Any, depth: int = 0) -> Any:
     (and ``f((1, 2))`` of ``f([1, 2])``), yet a function may tell them apart (``x + [3]``,
     ``type(x)``). An enum member is ``{"__enum__": name, "__class__": "module.Class"}``: an
     ``IntEnum`` was its int, so ``f(Color.RED)``, ``f(Size.SMALL)`` and ``f(1)`` were one
-    call. A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
+    call. A dict subclass (``Counter``, ``defaultdict``) is its items with ``"__class__"``.
+    A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
     holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
     be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). Anything else is
     left as it is (a value no property holds is refused later, as before)."""
@@ -2609,7 +2610,13 @@ def _marked(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         if not _MARK_KEYS.isdisjoint(value):
             return _UNRECORDED
-        return {k: _marked(v, depth + 1) for k, v in value.items()}
+        items = {k: _marked(v, depth + 1) for k, v in value.items()}
+        if type(value) is dict:
+            return items
+        # a Counter, defaultdict or OrderedDict: the function may tell it from a dict (a
+        # missing key's count is 0 in one, a KeyError in the other)
+        kind = type(value)
+        return {**items, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}
     if not isinstance(value, list | tuple):
         return value
     cls = type(value)

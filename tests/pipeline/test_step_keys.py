@@ -4,6 +4,7 @@ Python type are one call only where that type cannot change the result."""
 
 from __future__ import annotations
 
+import collections
 import enum
 from typing import Any
 
@@ -55,6 +56,8 @@ def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str
         ("fast", _Mode.FAST),
         ({"c": 1}, {"c": _Color.RED}),
         ([[1], [2]], [(1,), (2,)]),
+        ({"a": 1}, collections.Counter({"a": 1})),  # counts["b"] is 0 in one, KeyError in the other
+        ({"k": {"a": 1}}, {"k": collections.defaultdict(int, {"a": 1})}),
     ],
 )
 def test_values_a_function_can_tell_apart_are_two_calls(
