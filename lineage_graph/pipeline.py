@@ -2610,13 +2610,13 @@ def _marked(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         if not _MARK_KEYS.isdisjoint(value):
             return _UNRECORDED
-        items = {k: _marked(v, depth + 1) for k, v in value.items()}
+        entries = {k: _marked(v, depth + 1) for k, v in value.items()}
         if type(value) is dict:
-            return items
+            return entries
         # a Counter, defaultdict or OrderedDict: the function may tell it from a dict (a
         # missing key's count is 0 in one, a KeyError in the other)
-        kind = type(value)
-        return {**items, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}
+        mapping = type(value)
+        return {**entries, _CLASS_KEY: f"{mapping.__module__}.{mapping.__qualname__}"}
     if not isinstance(value, list | tuple):
         return value
     cls = type(value)
