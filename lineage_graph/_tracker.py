@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from ._encoding import check_key, check_text, property_key, shown
 from ._repositories._base import Repository
+from ._repositories.types import check_type_identity
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from .models import (
     INT64_MAX,
@@ -97,6 +98,13 @@ class Tracker:
     (``store.tracker``). Every write is one atomic store write."""
 
     def __init__(self, store: LineageStore, *, experiment_type: str = "Experiment") -> None:
+        # A name no context type has (5, "", a NUL) was taken: experiment_of then answered
+        # None for every model, silently.
+        if not isinstance(experiment_type, str) or not experiment_type:
+            raise InvalidArgumentError(
+                f"experiment_type is a context type's name, got {shown(experiment_type)}"
+            )
+        check_type_identity(experiment_type, None)
         self.store = store
         self.experiment_type = experiment_type
         self._claims = Repository(store.backend)  # version numbers (tracker/claim_version)

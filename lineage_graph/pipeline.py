@@ -23,11 +23,13 @@ import contextlib
 import contextvars
 import copy
 import dataclasses
+import enum
 import functools
 import inspect
 import json
 import os
 import subprocess
+import sys
 import threading
 import types
 import typing
@@ -42,7 +44,7 @@ from ._encoding import MAX_KEY_BYTES, check_key, check_text, check_unicode, show
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import redact_secrets, strip_credentials
 from ._repositories._base import check_positive_id
-from ._repositories.cache import same_value
+from ._repositories.cache import UNUSABLE_OUTPUT_STATES, same_value
 from ._repositories.types import check_type_identity, type_key
 from .exceptions import (
     AlreadyExistsError,
@@ -400,8 +402,12 @@ def _check_git_path(path: object) -> None:
 def git_info(path: str | Path = ".") -> dict[str, Any]:
     """Version-control facts of the git work tree at ``path`` as custom properties:
     ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
-    Empty if ``path`` is not in a git work tree or git is not installed; a ``path`` that is not
-    an existing directory is :class:`InvalidArgumentError`."""
+    ``git_dirty`` is ``git describe --dirty``'s: a tracked file changed (staged or not); an
+    untracked file is not counted (the store's own directory, ``./lineage-store``, or a run's
+    outputs in the work tree would make every run dirty): a new source file not added yet is
+    not seen. No cache lookup compares these (custom properties). Empty if ``path`` is not in
+    a git work tree or git is not installed; a ``path`` that is not an existing directory is
+    :class:`InvalidArgumentError`."""
     _check_git_path(path)
 
     def git(*args: str) -> str | None:
@@ -1261,7 +1267,9 @@ class Run:
                 f"{what} takes a mapping of properties (or name=value keywords), got "
                 f"{type(values).__name__}"
             )
-        merged = {**(values or {}), **kw}
+        # a numpy scalar as its Python value (``log_metrics(correct=(pred == y).sum())``, an
+        # int64, was refused: "unsupported property value of type numpy.int64")
+        merged = {k: _logged_value(v) for k, v in {**(values or {}), **kw}.items()}
         for k, v in merged.items():
             try:
                 kind_of(v)
@@ -1918,6 +1926,12 @@ class Run:
 
     def fail(self, error: BaseException | str) -> None:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
+        if not isinstance(error, BaseException | str):
+            # fail(None) recorded the error "None" (fail(5) "5"): nothing is written, the run
+            # stays active
+            raise InvalidArgumentError(
+                f"fail() takes an exception or a message (str), got {shown(error)}"
+            )
         refused = False
         try:
             try:
@@ -2018,6 +2032,7 @@ class Run:
 
     def _complete(self) -> None:
         outputs = self._end_taking()
+        hit_ids: list[int | None] = []  # the cache hit's outputs taken as this run's
         state = ExecutionState.COMPLETE
         if self._use_cache and self.cached is not None:
             state = ExecutionState.CACHED
@@ -2039,11 +2054,17 @@ class Run:
                     _take_passed_outputs(self, shape)
             # (a hit recorded before a returned input was left out of a step's outputs may hold
             # one: this run's input is not its output)
-            outputs = [
+            taken = [
                 _Output(Artifact(id=a.id), list(e.path))
                 for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
                 if a.id not in self._input_ids and a.id not in self._not_outputs
-            ] + outputs
+            ]
+            # Retention (or an impact mark) may have deleted or tombstoned them since the
+            # lookup: the run was recorded CACHED with a DELETED output, and the user given
+            # the stale copies as results (their files gone): it fails, nothing linked.
+            hit_ids = [a.artifact.id for a in taken]
+            self._check_hit_outputs(hit_ids, written=False)
+            outputs = taken + outputs
         eid, aids = self._write_completion(state, outputs)
         try:
             stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
@@ -2066,6 +2087,37 @@ class Run:
             if out.artifact.id is None and aid in stored:
                 _become(out.artifact, stored[aid])  # (id, state, times)
         self.execution = execution
+        if hit_ids:
+            # (tombstoned between the check and the write: this CACHED run is no hit for a
+            # later lookup, which passes over such outputs, but its caller must not use them)
+            held = {i for i, a in stored.items() if a.state not in UNUSABLE_OUTPUT_STATES}
+            self._check_hit_outputs([i for i in hit_ids if i not in held], written=True)
+
+    def _check_hit_outputs(self, ids: Sequence[int | None], *, written: bool) -> None:
+        """:class:`FailedPreconditionError` if an output of the cache hit taken (``ids``) is no
+        longer stored, or is ``DELETED``, ``ABANDONED`` or ``MARKED_FOR_DELETION``."""
+        if written:
+            gone = sorted(i for i in ids if i is not None)
+        else:
+            wanted = [i for i in ids if i is not None]
+            found = {a.id: a for a in self.store.get_artifacts_by_id(wanted)} if wanted else {}
+            gone = sorted(
+                i for i in wanted if i not in found or found[i].state in UNUSABLE_OUTPUT_STATES
+            )
+        if not gone:
+            return
+        assert self.cached is not None
+        raise FailedPreconditionError(
+            f"the cache hit's output(s) {gone[:10]} (of execution {self.cached.execution.id}) "
+            "were deleted, tombstoned or marked since the lookup (retention, an impact mark): "
+            "its results are gone"
+            + (
+                f"; execution {self.id} is recorded CACHED, and no later lookup takes it"
+                if written
+                else ""
+            )
+            + ". Run the step again (without the cache hit)"
+        )
 
     def _write_completion(
         self, state: ExecutionState, outputs: list[_Output]
@@ -2366,9 +2418,17 @@ def _clean_exit(exc: BaseException) -> bool:
 
 _SCALARS = (bool, int, float, str)
 #: A list or tuple argument of JSON data is recorded as the struct ``{"__list__": [...]}`` (MLMD
-#: has no list property), so that it is compared like any other recorded argument; a key no
-#: dict argument is likely to hold alone (a dict and a list recorded alike would share a key).
+#: has no list property), so that it is compared like any other recorded argument.
 _LIST_KEY = "__list__"
+_CLASS_KEY = "__class__"
+#: An enum member is recorded as ``{"__enum__": name, "__class__": "module.Class"}``.
+_ENUM_KEY = "__enum__"
+#: The keys a recorded value's marks use: a dict argument holding one is not recorded (the call
+#: runs), as it could be recorded alike with what a mark stands for: ``{"__list__": [1, 2]}``
+#: was the argument ``[1, 2]``, and a cached step returned the list's result for the dict.
+_MARK_KEYS = frozenset({_LIST_KEY, _CLASS_KEY, _ENUM_KEY})
+#: What :func:`_marked` makes of a value that cannot be recorded: no JSON data (refused later).
+_UNRECORDED = object()
 
 
 #: No bound instance: a function, or a method decorated in its class (``self`` is an argument).
@@ -2469,16 +2529,18 @@ def _split_arguments(
                 inputs[key] = v
             elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
                 inputs[key] = list(v)
-            elif isinstance(v, (*_SCALARS, dict, list, tuple)):
-                if isinstance(v, list | tuple):  # of JSON data: a struct holding the list
-                    v = _list_struct(v)
-                elif isinstance(v, dict):
-                    v = _marked(v)
+            elif isinstance(v, (*_SCALARS, dict, list, tuple, enum.Enum)) or (
+                _numpy_value(v) is not v
+            ):
+                given = v
+                # a list or tuple of JSON data: a struct holding it; an enum member, a numpy
+                # int64 or float64 too are recorded as _marked says
+                v = _list_struct(v) if isinstance(v, list | tuple) else _marked(v)
                 try:
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
                     other.append(key)
-                    nested.append((key, _artifacts_in(v)))
+                    nested.append((key, _artifacts_in(given)))
                     continue
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
@@ -2530,26 +2592,75 @@ def _list_struct(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
 
 def _marked(value: Any, depth: int = 0) -> Any:
     """``value`` (JSON data, as a struct property holds it) with each ``NamedTuple`` in it as its
-    fields and each other list or tuple subclass as ``{"__list__": [...]}``, with ``"__class__":
+    fields and each tuple or list subclass as ``{"__list__": [...]}``, with ``"__class__":
     "module.Class"``: ``{"opt": Adam(1e-3)}`` and ``{"opt": SGD(1e-3)}`` were one setting,
-    ``{"opt": [0.001]}``, and a cached step returned Adam's model for SGD. Anything else is
+    ``{"opt": [0.001]}``, and a cached step returned Adam's model for SGD. A plain tuple is
+    marked ``"builtins.tuple"``: ``f({"a": (1, 2)})`` reused the result of ``f({"a": [1, 2]})``
+    (and ``f((1, 2))`` of ``f([1, 2])``), yet a function may tell them apart (``x + [3]``,
+    ``type(x)``). An enum member is ``{"__enum__": name, "__class__": "module.Class"}``: an
+    ``IntEnum`` was its int, so ``f(Color.RED)``, ``f(Size.SMALL)`` and ``f(1)`` were one
+    call. A dict subclass (``Counter``, ``defaultdict``) is its items with ``"__class__"``.
+    A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
+    holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
+    be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). Anything else is
     left as it is (a value no property holds is refused later, as before)."""
     if depth > _MAX_MARKED_DEPTH:
         return value
+    if isinstance(value, enum.Enum):
+        kind = type(value)
+        return {_ENUM_KEY: value.name, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}
+    value = _numpy_value(value)
     if isinstance(value, dict):
-        return {k: _marked(v, depth + 1) for k, v in value.items()}
+        if not _MARK_KEYS.isdisjoint(value):
+            return _UNRECORDED
+        entries = {k: _marked(v, depth + 1) for k, v in value.items()}
+        if type(value) is dict:
+            return entries
+        # a Counter, defaultdict or OrderedDict: the function may tell it from a dict (a
+        # missing key's count is 0 in one, a KeyError in the other)
+        mapping = type(value)
+        return {**entries, _CLASS_KEY: f"{mapping.__module__}.{mapping.__qualname__}"}
     if not isinstance(value, list | tuple):
         return value
     cls = type(value)
     items = [_marked(v, depth + 1) for v in value]
-    if cls in (list, tuple):
+    if cls is list:
         return items
     fields = getattr(cls, "_fields", None)
     if isinstance(value, tuple) and isinstance(fields, tuple) and len(fields) == len(items):
         state: dict[str, Any] = dict(zip(fields, items, strict=True))
     else:
         state = {_LIST_KEY: items}
-    return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
+    return {**state, _CLASS_KEY: f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _numpy_value(value: Any) -> Any:
+    """A numpy ``int64`` or ``float64`` scalar as the Python int or float of its value (numpy's
+    default integer and float: what ``argmax`` or ``mean`` gives); anything else as it is. An
+    ``int64`` was no recorded argument (the call ran, never looked up), and a ``float64``, a
+    float subclass, was already recorded as its value. Other widths (``int32``, ``float32``,
+    whose arithmetic differs from Python's) and numpy's bool (``~np.True_`` is ``False``) stay
+    unrecorded: the call runs."""
+    np = sys.modules.get("numpy")
+    if np is None:  # never imported: no value is one of its scalars
+        return value
+    if isinstance(value, np.int64):
+        return int(value)
+    if isinstance(value, np.float64):
+        return float(value)
+    return value
+
+
+def _logged_value(value: Any) -> Any:
+    """A value logged on a run (``log_metrics``, ``log_properties``): a numpy bool, integer or
+    float scalar as the Python bool, int or float of its value (exact: ``float32`` widens
+    exactly), anything else as it is. Not for a step's arguments, which key its cache, where a
+    width's arithmetic matters (:func:`_numpy_value`)."""
+    np = sys.modules.get("numpy")
+    if np is None or not isinstance(value, np.bool_ | np.integer | np.floating):
+        return value
+    item = value.item()
+    return item if type(item) in (bool, int, float) else value  # (a longdouble stays one)
 
 
 #: How deep :func:`_marked` looks (struct properties nest less deeply than this in practice).
@@ -2622,8 +2733,8 @@ def _held_items(obj: object) -> list[tuple[list[int | str], Artifact]]:
         names = [f.name for f in dataclasses.fields(obj)]
     elif isinstance(obj, BaseModel):
         names = list(type(obj).model_fields)
-    elif hasattr(obj, "__dict__"):
-        names = list(vars(obj))
+    elif hasattr(obj, "__dict__") or _slot_names(obj):
+        names = [*getattr(obj, "__dict__", {}), *_slot_names(obj)]
     else:
         return []
     found: list[tuple[list[int | str], Artifact]] = []
@@ -2635,6 +2746,22 @@ def _held_items(obj: object) -> list[tuple[list[int | str], Artifact]]:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             found += [([name, *_path_step(k)], v) for k, v in items if isinstance(v, Artifact)]
     return found
+
+
+def _slot_names(obj: object) -> list[str]:
+    """The attributes the ``__slots__`` of ``obj``'s classes declare (a private ``__x`` by its
+    mangled name), ``__dict__`` and ``__weakref__`` aside."""
+    names: list[str] = []
+    for cls in type(obj).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in [slots] if isinstance(slots, str) else slots:
+            if not isinstance(name, str) or name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{cls.__name__.lstrip('_')}{name}"
+            if name not in names:
+                names.append(name)
+    return names
 
 
 def _instance_state(obj: object) -> dict[str, Any] | None:
@@ -2654,10 +2781,19 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         fields = ((f.name, getattr(obj, f.name, unset)) for f in dataclasses.fields(obj))
         state = {name: value for name, value in fields if value is not unset}
     elif isinstance(obj, BaseModel):
-        state = obj.model_dump()
-        _mark_nested_models(obj, state)
-    elif hasattr(obj, "__dict__"):
-        state = dict(vars(obj))
+        # Marked before its nested models get their "__class__" (a dict of the user's holding
+        # that key is not recorded: _marked)
+        state = _marked(obj.model_dump())
+        if isinstance(state, dict):
+            _mark_nested_models(obj, state)
+    elif hasattr(obj, "__dict__") or _slot_names(obj):
+        # with the attributes its classes' __slots__ hold, which vars() leaves out: a class
+        # with __slots__ = ("lr",) under one without was recorded as {}, and T(0.5).fit()
+        # returned the model of T(0.1).fit()
+        unset = object()
+        state = dict(getattr(obj, "__dict__", {}))
+        slots = ((name, getattr(obj, name, unset)) for name in _slot_names(obj))
+        state.update((name, value) for name, value in slots if value is not unset)
     else:
         return None
     if not isinstance(state, dict):
@@ -2666,7 +2802,8 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         # Known without walking all of it: a bound method's instance is read on every call
         # (model.predict holding a million floats spent 0.33 s a call here, to record nothing)
         return None
-    state = cast(dict[str, Any], _marked(state))  # (a NamedTuple field keeps its class)
+    if not isinstance(obj, BaseModel) or not implicit:  # (a dump is marked already)
+        state = _marked(state)  # (a NamedTuple field keeps its class; see _marked)
     try:
         check_json(state)  # what kind_of checks of a struct, the text encoded once
         text = json.dumps(state)
@@ -2680,7 +2817,7 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
     # attribute's list or dict changed in place meanwhile (``self.seen.append(uri)``) was
     # recorded as changed. The call then stood for one given the changed state, and the next
     # call, given that state, returned its result without running (a false hit).
-    return copy.deepcopy(state)
+    return copy.deepcopy(cast(dict[str, Any], state))
 
 
 def _config_state(value: object, held: list[Artifact]) -> dict[str, Any] | None:
@@ -2712,6 +2849,8 @@ def _mark_nested_models(model: BaseModel, dumped: dict[str, Any], depth: int = 0
         return
     for name in type(model).model_fields:
         value, part = getattr(model, name, None), dumped.get(name)
+        if isinstance(part, dict) and _LIST_KEY in part:  # a tuple, as _marked records it
+            part = part[_LIST_KEY]
         if isinstance(value, list | tuple) and isinstance(part, list | tuple):
             pairs: list[tuple[Any, Any]] = list(zip(value, part, strict=False))
         elif isinstance(value, dict) and isinstance(part, dict):

@@ -457,7 +457,14 @@ class CacheMachine(RuleBasedStateMachine):
         if isinstance(opts, bytes):
             unrecorded.append("opts")
         elif opts is not None:
-            values["opts"] = {"__list__": list(opts)} if isinstance(opts, list | tuple) else opts
+            # (a tuple is marked: a function may tell it from the list)
+            values["opts"] = (
+                {"__list__": list(opts), "__class__": "builtins.tuple"}
+                if isinstance(opts, tuple)
+                else {"__list__": opts}
+                if isinstance(opts, list)
+                else opts
+            )
         kwargs: dict[str, Any] = {"lr": lr, "depth": depth, "opts": opts}
         if extra:
             kwargs["extra"] = extra

@@ -120,6 +120,17 @@ def git_repo(tmp_path: Path) -> Path:
     return repo
 
 
+def test_git_dirty_counts_tracked_changes_not_untracked_files(git_repo: Path) -> None:
+    """``git_dirty`` is ``git describe --dirty``'s: a tracked file changed, staged or not. An
+    untracked file is not counted (the store's own directory, ``./lineage-store``, and a run's
+    outputs in the work tree would make every run dirty); a new file once added is."""
+    (git_repo / "helper.py").write_text("X = 1\n")
+    (git_repo / "lineage-store").mkdir()
+    assert git_info(git_repo)["git_dirty"] is False
+    subprocess.run(["git", "-C", str(git_repo), "add", "helper.py"], check=True)
+    assert git_info(git_repo)["git_dirty"] is True
+
+
 def test_git_info_on_runs(store: LineageStore, git_repo: Path, tmp_path: Path) -> None:
     info = git_info(git_repo)
     assert len(info["git_commit"]) == 40 and info["git_branch"] == "main"
