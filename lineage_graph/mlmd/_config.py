@@ -32,9 +32,7 @@ from ml_metadata.proto import metadata_store_pb2 as _pb
 from .. import _migrations
 from ..backends import open_backend
 from ..backends._falkordb_server import holds_store
-from ..config import expand_home
 from ..exceptions import (
-    ConfigurationError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
@@ -149,8 +147,19 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
 
 
 def sqlite_store_dir(filename_uri: str) -> Path:
-    """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI)."""
-    return expand_home(_sqlite_uri(filename_uri)[0] + SQLITE_SUFFIX)
+    """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI),
+    beside the file SQLite opens for that name. SQLite expands no ``~`` (``~/m.db`` is the
+    file ``m.db`` in a folder ``./~``): the store went to the home directory, where
+    ml_metadata refused the name (no folder ``./~``) or wrote ``./~/m.db``. A ``..`` is read
+    as SQLite reads it, after the symbolic links before it and whether or not the folders
+    before it exist: ml_metadata opens ``./sub/../m.db`` with no ``sub`` (``./m.db``), which
+    the adapter refused ("the folder sub/.. does not exist")."""
+    path = _sqlite_uri(filename_uri)[0]
+    if ".." in path.split("/"):
+        path = os.path.realpath(path)  # a missing folder is a name, as SQLite's resolution
+    directory = Path(path + SQLITE_SUFFIX)
+    # absolute, so that no opening of the directory (LineageStore.open) expands the "~" either
+    return directory.absolute() if path.startswith("~") else directory
 
 
 def _sqlite_in_memory(filename_uri: str) -> bool:
@@ -228,14 +237,7 @@ def _from_connection_config(config: Any) -> LineageStore:
             )
         return LineageStore.open("memory")
     if which == "sqlite":
-        try:
-            directory = sqlite_store_dir(config.sqlite.filename_uri)
-        except ConfigurationError as exc:  # "~nosuchuser/m.db", or "~/m.db" with no home known
-            # MLMD: RuntimeError "unable to open database file" (its folder does not exist), as
-            # for any missing folder below: both a NotFoundError and a RuntimeError here too
-            raise MissingStoreError(
-                f"Cannot connect sqlite3 database: unable to open database file: {exc}"
-            ) from None
+        directory = sqlite_store_dir(config.sqlite.filename_uri)
         source = Path(str(directory)[: -len(SQLITE_SUFFIX)])
         if source.is_dir() or _sqlite_uri(config.sqlite.filename_uri)[0].endswith("/"):
             # SQLite opens no directory as a database: "adir" made a store "adir.lineage-graph"

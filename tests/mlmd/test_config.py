@@ -516,10 +516,51 @@ def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error(
     config = _sqlite("~no-such-user-lg/mlmd.db")
     with pytest.raises(RuntimeError, match="unable to open database file"):
         mlmd.MetadataStore(config)
-    with pytest.raises(errors.NotFoundError, match="no user named 'no-such-user-lg'") as raised:
+    with pytest.raises(errors.NotFoundError, match="~no-such-user-lg does not exist") as raised:
         MetadataStore(config)
     assert isinstance(raised.value, RuntimeError)
     assert "unable to open database file" in str(raised.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("uri", ["~/{name}", "file:~/{name}"])
+def test_a_sqlite_filename_starting_with_a_tilde_is_in_a_folder_named_so_as_in_mlmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """SQLite expands no ``~``: ml_metadata refuses ``~/m.db`` while there is no folder
+    ``./~`` and writes ``./~/m.db`` once there is one. The adapter put the store in the home
+    directory (``$HOME/m.db.lineage-graph``) in both cases."""
+    home = tmp_path / "home"
+    home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    for opener, name in ((mlmd.MetadataStore, "mlmd.db"), (MetadataStore, "ours.db")):
+        with pytest.raises(RuntimeError, match="unable to open database file"):
+            opener(_sqlite(uri.format(name=name)))
+    (work / "~").mkdir()
+    mlmd.MetadataStore(_sqlite(uri.format(name="mlmd.db")))
+    with MetadataStore(_sqlite(uri.format(name="ours.db"))) as adapter:
+        adapter.put_artifact_type(pb.ArtifactType(name="T"))
+    assert sorted(p.name for p in (work / "~").iterdir()) == ["mlmd.db", "ours.db.lineage-graph"]
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.parametrize("uri", ["./sub/../{name}", "file:./sub/../{name}", "file:sub/../{name}"])
+def test_a_dotdot_after_a_folder_that_does_not_exist_is_read_as_sqlite_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """SQLite resolves ``sub/..`` without looking for ``sub``: ml_metadata opens
+    ``./sub/../m.db`` (the file ``./m.db``) when there is no folder ``sub``; the adapter
+    refused it ("the folder sub/.. does not exist")."""
+    monkeypatch.chdir(tmp_path)
+    mlmd.MetadataStore(_sqlite(uri.format(name="mlmd.db")))
+    with MetadataStore(_sqlite(uri.format(name="ours.db"))) as adapter:
+        tid = adapter.put_artifact_type(pb.ArtifactType(name="T"))
+    with MetadataStore(_sqlite("ours.db")) as again:  # the same store by its plain name
+        assert again.get_artifact_type("T").id == tid
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlmd.db", "ours.db.lineage-graph"]
 
 
 @pytest.mark.parametrize(
