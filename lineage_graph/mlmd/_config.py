@@ -13,7 +13,9 @@
   ``lineage-graph import-mlmd``; ``connection_mode`` ``READONLY`` or ``READWRITE`` opens an
   existing store only, as SQLite opens an existing file only (:class:`MissingStoreError`), and
   ``READONLY`` refuses every write (:func:`read_only`); a ``file:`` URI's ``mode=ro`` and
-  ``mode=rw`` do the same as ``READONLY`` and ``READWRITE``, as in SQLite; a ``file:`` URI
+  ``mode=rw`` do the same as ``READONLY`` and ``READWRITE``, as in SQLite, and its
+  ``immutable=1`` opens an existing store read-only; the name is read as SQLite reads it (no
+  ``~`` expanded, ``sub/..`` without looking for ``sub``); a ``file:`` URI
   SQLite refuses (unknown ``mode``/``cache``/``vfs``, another host than ``localhost``, a mode
   ``connection_mode`` does not allow) and a directory F are refused as MLMD refuses them;
 * ``ConnectionConfig(mysql=…)`` / ``postgresql``: refused with a pointer to
@@ -171,6 +173,42 @@ def _sqlite_in_memory(filename_uri: str) -> bool:
     )
 
 
+#: The digits of a hexadecimal number (SQLite's ``sqlite3Isxdigit``).
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+
+
+def _sqlite_int32(text: str) -> int:
+    """``text``'s number as SQLite's ``sqlite3GetInt32`` reads it (its leading digits, or
+    hexadecimal after ``0x``), 0 when it does not fit in 31 bits (checked with ml_metadata
+    1.17.1: ``2147483647`` and ``0x1`` are true, ``2147483648`` and ``99999999999`` false)."""
+    hexadecimal = text[:2] in ("0x", "0X") and text[2:3] != "" and text[2:3] in _HEX_DIGITS
+    digits = (text[2:] if hexadecimal else text).lstrip("0")
+    allowed = _HEX_DIGITS if hexadecimal else "0123456789"
+    length = next((i for i, c in enumerate(digits) if c not in allowed), len(digits))
+    if length > (8 if hexadecimal else 10):  # (never int() of 5,000 digits: a ValueError)
+        return 0
+    value = int(digits[:length] or "0", 16 if hexadecimal else 10)
+    return 0 if value > 2**31 - 1 else value
+
+
+def _sqlite_boolean(params: list[tuple[str, str]], name: str) -> bool:
+    """A ``file:`` URI's boolean parameter as SQLite's ``sqlite3_uri_boolean(F, name, 0)``
+    reads it: its first value (a later one is not looked at), a number not 0 (its leading
+    ASCII digits: ``1x`` is true) or ``yes``, ``on``, ``true`` in any case; anything else
+    (``no``, ``full``, `` 1``, ``-1``, an empty value) is false."""
+    value = next((v for n, v in params if n == name), "")
+    if value[:1] and value[:1] in "0123456789":
+        return _sqlite_int32(value) != 0
+    return value.lower() in ("yes", "on", "true")
+
+
+def _sqlite_immutable(filename_uri: str) -> bool:
+    """Whether a ``file:`` URI opens its database file read-only by ``immutable=1``: SQLite
+    opens a file so read-only whatever the ``mode`` (ml_metadata's writes fail with
+    InternalError "attempt to write a readonly database"); the adapter wrote the store."""
+    return _sqlite_boolean(_sqlite_uri_parts(filename_uri)[1], "immutable")
+
+
 def _sqlite_uri_mode(filename_uri: str) -> str:
     """The ``mode`` parameter of a ``file:`` URI (``ro``, ``rw``, ``rwc``), ``""`` if none."""
     return _sqlite_uri(filename_uri)[1].get("mode", "")
@@ -206,6 +244,12 @@ def read_only(config: Any) -> bool:
     return (
         config.sqlite.connection_mode == pb.SqliteMetadataSourceConfig.READONLY
         or uri_mode == "ro"  # file:F?mode=ro, as SQLite
+        # file:F?immutable=1: read-only but on the in-memory names SQLite's pager keeps apart
+        # (vfs=memdb is a file to it: read-only too)
+        or (
+            _sqlite_immutable(config.sqlite.filename_uri)
+            and _sqlite_uri(config.sqlite.filename_uri)[0] not in ("", ":memory:")
+        )
     )
 
 
@@ -280,6 +324,12 @@ def _from_connection_config(config: Any) -> LineageStore:
                 "READWRITE_OPENCREATE creates one)"
             )
         if read_only(config):
+            if not holds_store(directory):  # immutable=1 on a new name (READONLY, mode=ro: above)
+                # MLMD: RuntimeError "attempt to write a readonly database" making its tables
+                raise MissingStoreError(
+                    f"attempt to write a readonly database: no lineage-graph store in {directory}, "
+                    "and a file: URI's immutable=1 opens it read-only, which does not set one up"
+                )
             return _open_read_only(directory)
         return LineageStore.open(directory)
     if which in ("mysql", "postgresql"):

@@ -624,3 +624,82 @@ def test_a_sqlite_uri_names_the_file_sqlite_reads_in_it(
     with MetadataStore(_sqlite(uri.format(d=ours_dir))) as adapter:
         adapter.put_artifact_type(pb.ArtifactType(name="T"))
     assert [p.name for p in ours_dir.iterdir()] == [file + ".lineage-graph"]
+
+
+@pytest.mark.parametrize(
+    ("query", "immutable"),
+    [
+        ("immutable=1", True),
+        ("mode=rw&immutable=on", True),
+        ("immutable=%31&immutable=0", True),  # SQLite reads the first one, decoded
+        ("immutable=0&immutable=1", False),
+        ("immutable=2147483648", False),  # no 32-bit int: 0 to SQLite
+        ("IMMUTABLE=1", False),
+    ],
+)
+def test_a_sqlite_uri_immutable_opens_the_database_read_only_as_in_mlmd(
+    tmp_path: Path, query: str, immutable: bool
+) -> None:
+    """``file:F?immutable=1`` opens F read-only in SQLite: ml_metadata reads it and fails
+    every write (InternalError "attempt to write a readonly database"), and on a name that
+    holds no database yet fails its opening (RuntimeError, same words). The adapter ignored the
+    parameter: it wrote to the store, and made one for a new name."""
+    outcomes = []
+    for opener, name in ((mlmd.MetadataStore, "mlmd.db"), (MetadataStore, "ours.db")):
+        path = tmp_path / name
+        first = opener(_sqlite(str(path)))
+        first.put_artifact_type(pb.ArtifactType(name="Old"))
+        if isinstance(first, MetadataStore):
+            first.close()
+        store = opener(_sqlite(f"file:{path}?{query}"))
+        seen = [t.name for t in store.get_artifact_types()]
+        try:
+            store.put_artifact_type(pb.ArtifactType(name="New"))
+            outcome = "wrote"
+        except errors.InternalError as exc:
+            assert "attempt to write a readonly database" in str(exc)
+            outcome = "refused"
+        if isinstance(store, MetadataStore):
+            store.close()
+        if immutable:  # a new name: no database made (mode=rw: none opened)
+            with pytest.raises(RuntimeError) as raised:
+                opener(_sqlite(f"file:{tmp_path / ('new-' + name)}?{query}"))
+            words = ("attempt to write a readonly database", "unable to open database file")
+            outcome += ", new: " + next(w for w in words if w in str(raised.value))
+        outcomes.append((seen, outcome))
+    expected = "refused, new: attempt to write a readonly database" if immutable else "wrote"
+    if "mode=rw" in query:  # an existing database only
+        expected = "refused, new: unable to open database file"
+    assert outcomes[0] == outcomes[1] == (["Old"], expected), outcomes
+    if immutable:
+        assert not (tmp_path / "new-ours.db.lineage-graph").exists()
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "file::memory:?immutable=1",
+        "file:m?mode=memory&immutable=1",
+        "file:/m?vfs=memdb&immutable=1",
+    ],
+)
+def test_an_in_memory_sqlite_uri_immutable_is_as_in_mlmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """SQLite's ``immutable=1`` leaves ``:memory:`` and ``mode=memory`` writable, but a
+    ``vfs=memdb`` database is a file to it: read-only, so ml_metadata cannot make its tables
+    (RuntimeError "attempt to write a readonly database")."""
+    monkeypatch.chdir(tmp_path)
+    outcomes = []
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        try:
+            store = opener(_sqlite(uri))
+        except RuntimeError as exc:
+            assert "attempt to write a readonly database" in str(exc)
+            outcomes.append("refused")
+            continue
+        outcomes.append(store.put_artifact_type(pb.ArtifactType(name="T")))
+        if isinstance(store, MetadataStore):
+            store.close()
+    assert outcomes[0] == outcomes[1], outcomes
+    assert list(tmp_path.iterdir()) == []
