@@ -5,7 +5,9 @@
   ``LineageStore.open(target)``;
 * ``ConnectionConfig(fake_database=…)``, or ``sqlite`` naming an in-memory database (no
   filename, ``:memory:``, ``file::memory:``, a ``file:`` URI with ``mode=memory`` or
-  ``vfs=memdb``): in memory, a new empty store each time (nothing written to disk);
+  ``vfs=memdb``): in memory, a new empty store each time (nothing written to disk), but a
+  name SQLite shares in the process (``cache=shared``, a memdb ``/name``): one store for every
+  adapter opening it while one is open (:mod:`._shared`);
 * ``ConnectionConfig(sqlite=SqliteMetadataSourceConfig(filename_uri=F))``: the embedded store in
   the directory ``F + ".lineage-graph"`` next to the SQLite file, which is never touched, so
   data persists between runs (``file:`` URIs are accepted); while that directory holds no store,
@@ -25,6 +27,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -41,6 +44,7 @@ from ..exceptions import (
 )
 from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
+from ._shared import shared_memory_store
 
 __all__ = [
     "HIDDEN_TYPE_NAMES",
@@ -209,6 +213,29 @@ def _sqlite_immutable(filename_uri: str) -> bool:
     return _sqlite_boolean(_sqlite_uri_parts(filename_uri)[1], "immutable")
 
 
+def _sqlite_shared_name(filename_uri: str) -> tuple[str, ...] | None:
+    """The name under which SQLite shares the in-memory database of ``filename_uri`` between
+    the connections of a process, None when each opening has its own (checked with ml_metadata
+    1.17.1): a ``file:`` URI naming an in-memory database (``mode=memory``, the name
+    ``:memory:``) with ``cache=shared`` (the last ``cache`` and ``mode`` given), shared with the
+    same name and ``vfs`` only (``file:x?...`` and ``file:./x?...`` are two); a ``vfs=memdb``
+    name beginning with ``/`` (memdb shares those), or another one with ``cache=shared``. An
+    empty name is a temporary database: never shared."""
+    if not filename_uri.startswith("file:"):
+        return None
+    path, params = _sqlite_uri(filename_uri)
+    vfs, shared_cache = params.get("vfs", "unix"), params.get("cache") == "shared"
+    if not path:
+        return None
+    if params.get("mode") == "memory" or path == ":memory:":
+        return ("memory", vfs, path) if shared_cache else None
+    if vfs == "memdb":
+        if path.startswith("/"):
+            return ("memdb", path)
+        return ("memdb, shared cache", path) if shared_cache else None
+    return None
+
+
 def _sqlite_uri_mode(filename_uri: str) -> str:
     """The ``mode`` parameter of a ``file:`` URI (``ro``, ``rw``, ``rwc``), ``""`` if none."""
     return _sqlite_uri(filename_uri)[1].get("mode", "")
@@ -261,7 +288,7 @@ def _has_content(path: Path) -> bool:
         return False
 
 
-def _from_connection_config(config: Any) -> LineageStore:
+def _from_connection_config(config: Any) -> tuple[LineageStore, Callable[[], None]]:
     which = config.WhichOneof("config")
     if which == "sqlite":
         modes = pb.SqliteMetadataSourceConfig
@@ -279,7 +306,10 @@ def _from_connection_config(config: Any) -> LineageStore:
                 "read-only (connection_mode READONLY, or mode=ro) is empty, and a read-only "
                 "opening does not set one up (mode=memory opens it read-write)"
             )
-        return LineageStore.open("memory")
+        shared = which == "sqlite" and _sqlite_shared_name(config.sqlite.filename_uri)
+        if shared:
+            return shared_memory_store(shared)
+        return _owned(LineageStore.open("memory"))
     if which == "sqlite":
         directory = sqlite_store_dir(config.sqlite.filename_uri)
         source = Path(str(directory)[: -len(SQLITE_SUFFIX)])
@@ -330,8 +360,8 @@ def _from_connection_config(config: Any) -> LineageStore:
                     f"attempt to write a readonly database: no lineage-graph store in {directory}, "
                     "and a file: URI's immutable=1 opens it read-only, which does not set one up"
                 )
-            return _open_read_only(directory)
-        return LineageStore.open(directory)
+            return _owned(_open_read_only(directory))
+        return _owned(LineageStore.open(directory))
     if which in ("mysql", "postgresql"):
         raise InvalidArgumentError(
             f"lineage_graph.mlmd does not connect to an MLMD {which} database: copy it into a "
@@ -364,14 +394,24 @@ def _open_read_only(directory: Path) -> LineageStore:
         raise
 
 
-def open_store(config: Any) -> tuple[LineageStore, bool]:
-    """``(store, owned)``: ``owned`` is True when this adapter opened the store (and closes it)."""
+def _owned(store: LineageStore) -> tuple[LineageStore, Callable[[], None]]:
+    return store, store.close
+
+
+def _kept_open() -> None:
+    """The close of a store the caller gave: it keeps owning it."""
+
+
+def open_store(config: Any) -> tuple[LineageStore, Callable[[], None]]:
+    """``(store, close)``: ``close`` ends this adapter's use of the store: it closes a store
+    the adapter opened, the last use of a shared in-memory one closes that, and a store the
+    caller gave is left open."""
     if isinstance(config, LineageStore):
-        return config, False
+        return config, _kept_open
     if isinstance(config, str | os.PathLike):
-        return LineageStore.open(config), True
+        return _owned(LineageStore.open(config))
     if isinstance(config, pb.ConnectionConfig):
-        return _from_connection_config(config), True
+        return _from_connection_config(config)
     if isinstance(config, pb.MetadataStoreClientConfig):
         raise InvalidArgumentError(
             "lineage_graph.mlmd talks to the graph directly, not to an MLMD gRPC server: pass a "

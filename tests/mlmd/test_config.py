@@ -703,3 +703,72 @@ def test_an_in_memory_sqlite_uri_immutable_is_as_in_mlmd(
             store.close()
     assert outcomes[0] == outcomes[1], outcomes
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("file:a?mode=memory&cache=shared", "file:a?cache=shared&mode=memory"),
+        ("file:a?mode=memory&cache=shared", "file:%61?mode=rwc&mode=memory&cache=shared"),
+        ("file::memory:?cache=shared", "file::memory:?mode=memory&cache=shared&vfs=unix"),
+        ("file:/m?vfs=memdb", "file:/m?vfs=memdb&cache=shared"),
+        ("file:m?vfs=memdb&cache=shared", "file:m?vfs=memdb&cache=shared"),
+        ("file://localhost/a?mode=memory&cache=shared", "file:/a?mode=memory&cache=shared"),
+        # each its own database
+        ("file:a?mode=memory&cache=shared", "file:./a?mode=memory&cache=shared"),
+        ("file:a?mode=memory&cache=shared", "file:a?mode=memory"),
+        ("file:a?mode=memory&cache=shared&cache=private", "file:a?mode=memory&cache=private"),
+        ("file:a?mode=memory&cache=shared", "file:a?mode=memory&cache=shared&vfs=unix-dotfile"),
+        ("file:?mode=memory&cache=shared", "file:?mode=memory&cache=shared"),
+        ("file:m?vfs=memdb", "file:m?vfs=memdb"),
+        ("file:/m?vfs=memdb", "file:/m?mode=memory&cache=shared"),
+        (":memory:", ":memory:"),
+    ],
+)
+def test_an_in_memory_sqlite_database_is_shared_by_its_name_as_in_mlmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+) -> None:
+    """SQLite shares an in-memory database between the connections of a process that open it
+    by the same name with ``cache=shared`` (a ``vfs=memdb`` name beginning with ``/``: always),
+    for as long as one of them is open: two ml_metadata stores opened so see each other's
+    writes. Two adapters opened so had two empty stores."""
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        one, two = opener(_sqlite(first)), opener(_sqlite(second))
+        one.put_artifact_type(pb.ArtifactType(name="One"))
+        seen.append([t.name for t in two.get_artifact_types()])
+        for store in (one, two):
+            if isinstance(store, MetadataStore):
+                store.close()
+    assert seen[0] == seen[1], seen
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shared_in_memory_sqlite_database_lives_while_one_of_its_stores_is_open() -> None:
+    """As SQLite frees a shared in-memory database with its last connection: closing one of two
+    adapters keeps the data for the other (and for a new opening), closing (or dropping) the
+    last one ends it, and a new opening is empty; closing one adapter twice ends its own
+    opening only."""
+    import gc
+
+    uri = "file:lives?mode=memory&cache=shared"
+    one, two = MetadataStore(_sqlite(uri)), MetadataStore(_sqlite(uri))
+    one.put_artifact_type(pb.ArtifactType(name="T"))
+    one.close()
+    one.close()
+    assert [t.name for t in two.get_artifact_types()] == ["T"]
+    three = MetadataStore(_sqlite(uri))
+    assert [t.name for t in three.get_artifact_types()] == ["T"]
+    two.close()
+    assert [t.name for t in three.get_artifact_types()] == ["T"]
+    three.close()
+    with MetadataStore(_sqlite(uri)) as again:
+        assert again.get_artifact_types() == []
+        again.put_artifact_type(pb.ArtifactType(name="U"))
+    dropped = MetadataStore(_sqlite(uri))  # ml_metadata's code never closes a store
+    dropped.put_artifact_type(pb.ArtifactType(name="V"))
+    del dropped
+    gc.collect()
+    with MetadataStore(_sqlite(uri)) as fresh:
+        assert fresh.get_artifact_types() == []
