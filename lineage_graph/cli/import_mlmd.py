@@ -100,7 +100,8 @@ def parse_source(source: str) -> Any:
         mysql = config.mysql
         mysql.host = url.hostname or "localhost"
         mysql.port = port or 3306
-        mysql.database = url.path.lstrip("/")
+        # decoded as the user and password are: "my%2Ddb" named the database "my%2Ddb"
+        mysql.database = urllib.parse.unquote(url.path.lstrip("/"))
         if url.username:
             mysql.user = urllib.parse.unquote(url.username)
         if url.password:

@@ -352,6 +352,10 @@ def test_parse_source(tmp_path: Path) -> None:
         "meta",
     )
     assert (config.mysql.user, config.mysql.password) == ("me", "p@ss")
+    # the database percent-decoded too, as the user and the password: it was "m%C3%A9ta%20db"
+    config = parse_source("mysql://me%3A1:p%3As@[::1]:3307/m%C3%A9ta%20db")
+    assert (config.mysql.host, config.mysql.port, config.mysql.database) == ("::1", 3307, "méta db")
+    assert (config.mysql.user, config.mysql.password) == ("me:1", "p:s")
     text = tmp_path / "conn.pbtxt"
     text.write_text('sqlite { filename_uri: "/tmp/m.db" }')
     assert parse_source(str(text)).sqlite.filename_uri == "/tmp/m.db"
