@@ -19,12 +19,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlparse, urlsplit
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
-from .._redact import redact_target
+from .._redact import check_url_password, redact_target
 from ..config import (
     EmbeddedSettings,
     Neo4jSettings,
@@ -179,9 +179,33 @@ def _file_url_path(target: str) -> Path:
     return expand_home(path)
 
 
+def _check_url_graph(url: str, options: dict[str, Any]) -> None:
+    """Refuse a ``graph`` argument naming another graph than the FalkorDB URL's path
+    (``redis://h:1/g1`` opened with ``graph="g2"``): the path won, silently, so the store
+    opened another graph than the one asked for. The path wins over ``LINEAGE_GRAPH_GRAPH``
+    (a default for every store); an argument and a path naming the same graph are one. The
+    path is not quoted: a password holding a raw ``/`` reads as one (refused first)."""
+    graph = options.get("graph")
+    if not isinstance(graph, str):  # not given, or not a name: the settings say so
+        return
+    check_url_password(url, "FalkorDB URL", data="path")
+    try:
+        parts = urlparse(url)  # as the engine reads it (its ;params are no graph's)
+    except ValueError:
+        return  # the engine's opening refuses it, its parts unquoted
+    named = "" if parts.scheme == "unix" else parts.path.lstrip("/")
+    if named and named != graph:
+        raise ConfigurationError(
+            f"the graph argument {graph!r} names another graph than the FalkorDB URL's path: "
+            "give the graph once, in the URL (redis://host:port/graph) or as the argument"
+        )
+
+
 def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
     from .embedded import EmbeddedBackend
 
+    if kind == "embedded-url":
+        _check_url_graph(str(location), options)
     settings = settings_of(EmbeddedSettings, "embedded engine", options)
     if kind == "embedded-memory":
         return EmbeddedBackend("memory", settings=settings)
