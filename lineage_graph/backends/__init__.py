@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse, urlsplit
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings
 
 from .._redact import check_url_password, redact_target
@@ -179,25 +179,34 @@ def _file_url_path(target: str) -> Path:
     return expand_home(path)
 
 
-def _check_url_graph(url: str, options: dict[str, Any]) -> None:
-    """Refuse a ``graph`` argument naming another graph than the FalkorDB URL's path
-    (``redis://h:1/g1`` opened with ``graph="g2"``): the path won, silently, so the store
-    opened another graph than the one asked for. The path wins over ``LINEAGE_GRAPH_GRAPH``
-    (a default for every store); an argument and a path naming the same graph are one. The
-    path is not quoted: a password holding a raw ``/`` reads as one (refused first)."""
-    graph = options.get("graph")
-    if not isinstance(graph, str):  # not given, or not a name: the settings say so
-        return
+def _check_url_arguments(url: str, options: dict[str, Any]) -> None:
+    """Refuse a ``graph`` or ``password`` argument naming another graph or password than the
+    FalkorDB URL's (``redis://h:1/g1`` opened with ``graph="g2"``, ``redis://:old@h`` with
+    ``password="new"``): the URL's won, silently, so the store opened another graph than the
+    one asked for, or failed to authenticate with a password it was not given. The URL's win
+    over ``LINEAGE_GRAPH_GRAPH`` and ``LINEAGE_GRAPH_PASSWORD`` (defaults for every store); an
+    argument and a URL naming the same one are one. Neither is quoted: a password holding a raw
+    ``/`` reads as a path (refused first)."""
+    graph, password = options.get("graph"), options.get("password")
+    if isinstance(password, SecretStr):
+        password = password.get_secret_value()
+    if not isinstance(graph, str) and not isinstance(password, str):
+        return  # not given, or not a name: the settings say so
     check_url_password(url, "FalkorDB URL", data="path")
     try:
         parts = urlparse(url)  # as the engine reads it (its ;params are no graph's)
     except ValueError:
         return  # the engine's opening refuses it, its parts unquoted
     named = "" if parts.scheme == "unix" else parts.path.lstrip("/")
-    if named and named != graph:
+    if isinstance(graph, str) and named and named != graph:
         raise ConfigurationError(
             f"the graph argument {graph!r} names another graph than the FalkorDB URL's path: "
             "give the graph once, in the URL (redis://host:port/graph) or as the argument"
+        )
+    if isinstance(password, str) and parts.password and unquote(parts.password) != password:
+        raise ConfigurationError(
+            "the password argument is another password than the FalkorDB URL's: give the "
+            "password once, in the URL (redis://:password@host) or as the argument"
         )
 
 
@@ -205,7 +214,7 @@ def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> 
     from .embedded import EmbeddedBackend
 
     if kind == "embedded-url":
-        _check_url_graph(str(location), options)
+        _check_url_arguments(str(location), options)
     settings = settings_of(EmbeddedSettings, "embedded engine", options)
     if kind == "embedded-memory":
         return EmbeddedBackend("memory", settings=settings)

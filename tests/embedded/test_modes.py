@@ -1181,6 +1181,24 @@ def test_a_graph_argument_naming_another_graph_than_the_url_is_refused(
         assert store.describe()["graph"] == "g1"
 
 
+def test_a_password_argument_other_than_the_urls_is_refused(
+    tcp_server: tuple[int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``redis://:pw@h`` opened with ``password="other"`` used the URL's, silently (a password
+    being rotated: the argument was never tried). Refused, neither quoted; the same password
+    both ways opens, and the URL's wins over ``LINEAGE_GRAPH_PASSWORD``."""
+    port, password = tcp_server
+    url = f"redis://:{password}@127.0.0.1:{port}"
+    with pytest.raises(ConfigurationError, match="another password") as raised:
+        LineageStore.open(url, password="other-pw")
+    assert password not in str(raised.value) and "other-pw" not in str(raised.value)
+    with LineageStore.open(url, password=password) as store:
+        assert store.describe()["mode"] == "external"
+    monkeypatch.setenv("LINEAGE_GRAPH_PASSWORD", "other-pw")
+    with LineageStore.open(url) as store:
+        assert store.describe()["mode"] == "external"
+
+
 def test_a_graph_name_with_nul_is_refused_and_empties_no_other_graph(
     tmp_path: Path, tcp_server: tuple[int, str]
 ) -> None:
