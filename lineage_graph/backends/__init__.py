@@ -187,9 +187,7 @@ def _check_url_arguments(url: str, options: dict[str, Any]) -> None:
     over ``LINEAGE_GRAPH_GRAPH`` and ``LINEAGE_GRAPH_PASSWORD`` (defaults for every store); an
     argument and a URL naming the same one are one. Neither is quoted: a password holding a raw
     ``/`` reads as a path (refused first)."""
-    graph, password = options.get("graph"), options.get("password")
-    if isinstance(password, SecretStr):
-        password = password.get_secret_value()
+    graph, password = options.get("graph"), _secret_argument(options)
     if not isinstance(graph, str) and not isinstance(password, str):
         return  # not given, or not a name: the settings say so
     check_url_password(url, "FalkorDB URL", data="path")
@@ -223,6 +221,34 @@ def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> 
     return EmbeddedBackend("directory", path=Path(location), settings=settings)
 
 
+def _secret_argument(options: dict[str, Any]) -> Any:
+    """The ``password`` argument, its text when given as a ``SecretStr``."""
+    password = options.get("password")
+    return password.get_secret_value() if isinstance(password, SecretStr) else password
+
+
+def _check_uri_credentials(uri: str, options: dict[str, Any]) -> None:
+    """Refuse a ``username`` or ``password`` argument other than the Neo4j URI's user or
+    password (``bolt://neo4j:old@h`` opened with ``password="new"``): the URI's won, silently,
+    and the server refused credentials the caller never gave. The URI's win over
+    ``NEO4J_USERNAME`` and ``NEO4J_PASSWORD``. Neither is quoted."""
+    from .neo4j import _split_credentials
+
+    username, password = options.get("username"), _secret_argument(options)
+    if not isinstance(username, str) and not isinstance(password, str):
+        return
+    _, uri_user, uri_password = _split_credentials(uri)
+    for what, given, in_uri in (
+        ("username", username, uri_user),
+        ("password", password, uri_password),
+    ):
+        if isinstance(given, str) and in_uri is not None and given != in_uri:
+            raise ConfigurationError(
+                f"the {what} argument is another {what} than the Neo4j URI's: give it once, in "
+                "the URI (bolt://user:password@host:port) or as the argument"
+            )
+
+
 def _open_neo4j(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
     from .neo4j import Neo4jBackend
 
@@ -231,6 +257,7 @@ def _open_neo4j(kind: str, location: str | Path, options: dict[str, Any]) -> Bac
         raise ConfigurationError(
             "the uri argument names another Neo4j server than the store target: give one"
         )
+    _check_uri_credentials(str(location), options)
     settings = settings_of(Neo4jSettings, "Neo4j", {**options, "uri": str(location)})
     return Neo4jBackend(settings)
 
