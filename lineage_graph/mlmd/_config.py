@@ -35,6 +35,7 @@ from urllib.parse import unquote
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
 from .. import _migrations
+from .._redact import MASK
 from ..backends import open_backend
 from ..backends._falkordb_server import holds_store
 from ..exceptions import (
@@ -130,6 +131,10 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
     if filename_uri.startswith("file://"):
         authority = filename_uri[len("file://") :].split("/", 1)[0]
         if authority not in ("", "localhost"):  # SQLite: case-sensitive
+            # a user info's password not shown ("file://u:pw@host/x": SQLite quotes it whole)
+            info, _, host = authority.rpartition("@")
+            if ":" in info:
+                authority = f"{info.partition(':')[0]}:{MASK}@{host}"
             raise BadSqliteUriError(
                 f"Cannot connect sqlite3 database: invalid uri authority: {authority}"
             )

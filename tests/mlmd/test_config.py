@@ -772,3 +772,16 @@ def test_a_shared_in_memory_sqlite_database_lives_while_one_of_its_stores_is_ope
     gc.collect()
     with MetadataStore(_sqlite(uri)) as fresh:
         assert fresh.get_artifact_types() == []
+
+
+def test_a_sqlite_uri_authority_holding_a_password_is_refused_without_it(tmp_path: Path) -> None:
+    """``file://user:pw@host/m.db``: SQLite refuses the authority and quotes it whole, as the
+    adapter did; the password is masked there now (the refusal is ml_metadata's)."""
+    uri = f"file://me:s3cret-pw@host{tmp_path}/m.db"
+    with pytest.raises(RuntimeError, match="invalid uri authority"):
+        mlmd.MetadataStore(_sqlite(uri))
+    with pytest.raises(errors.InvalidArgumentError, match="invalid uri authority") as raised:
+        MetadataStore(_sqlite(uri))
+    assert "s3cret-pw" not in str(raised.value) and "me:***@host" in str(raised.value)
+    assert isinstance(raised.value, RuntimeError)
+    assert list(tmp_path.iterdir()) == []
