@@ -311,6 +311,20 @@ def test_a_file_uri_is_its_path(mlmd_file: Path, store: LineageStore) -> None:
     assert import_mlmd(f"file:{mlmd_file}", store).artifacts == 6
 
 
+@pytest.mark.parametrize("name", ["./sub/../mlmd.sqlite", "file:./sub/../mlmd.sqlite"])
+def test_a_dotdot_after_a_folder_that_does_not_exist_is_read_as_sqlite_reads_it(
+    mlmd_file: Path, store: LineageStore, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """ml_metadata opens ``./sub/../m.db`` (``./m.db``) when there is no folder ``sub``; the
+    import refused the same name as a ConnectionConfig: "no MLMD SQLite file"."""
+    monkeypatch.chdir(mlmd_file.parent)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = name
+    assert [t.name for t in open_reader(name).get_artifact_types()] == ["DataSet", "Model"]
+    assert import_mlmd(config, store).artifacts == 6
+    assert not (mlmd_file.parent / "sub").exists()
+
+
 def test_bad_sources(store: LineageStore, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         import_mlmd(tmp_path / "missing.sqlite", store)
