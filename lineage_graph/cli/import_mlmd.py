@@ -108,6 +108,11 @@ def parse_source(source: str) -> Any:
             mysql.password = urllib.parse.unquote(url.password)
         if not mysql.database:
             raise InvalidArgumentError("a mysql:// source needs a database: mysql://host/db")
+        if "\x00" in mysql.database + mysql.user + mysql.password:
+            # ml_metadata hands them to MySQL as C strings: cut at the NUL, another name
+            raise InvalidArgumentError(
+                "a mysql:// source's user, password and database hold no NUL character (%00)"
+            )
         return config
     if Path(source).suffix in (".pbtxt", ".textproto"):
         from google.protobuf import text_format  # type: ignore[import-untyped]

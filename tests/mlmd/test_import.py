@@ -370,6 +370,9 @@ def test_parse_source(tmp_path: Path) -> None:
     config = parse_source("mysql://me%3A1:p%3As@[::1]:3307/m%C3%A9ta%20db")
     assert (config.mysql.host, config.mysql.port, config.mysql.database) == ("::1", 3307, "méta db")
     assert (config.mysql.user, config.mysql.password) == ("me:1", "p:s")
+    for nul in ("mysql://h/db%00x", "mysql://me:p%00s@h/db", "mysql://m%00e@h/db"):
+        with pytest.raises(InvalidArgumentError, match="no NUL character"):
+            parse_source(nul)
     text = tmp_path / "conn.pbtxt"
     text.write_text('sqlite { filename_uri: "/tmp/m.db" }')
     assert parse_source(str(text)).sqlite.filename_uri == "/tmp/m.db"
