@@ -19,12 +19,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlparse, urlsplit
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings
 
-from .._redact import redact_target
+from .._redact import check_url_password, redact_target
 from ..config import (
     EmbeddedSettings,
     Neo4jSettings,
@@ -179,15 +179,74 @@ def _file_url_path(target: str) -> Path:
     return expand_home(path)
 
 
+def _check_url_arguments(url: str, options: dict[str, Any]) -> None:
+    """Refuse a ``graph`` or ``password`` argument naming another graph or password than the
+    FalkorDB URL's (``redis://h:1/g1`` opened with ``graph="g2"``, ``redis://:old@h`` with
+    ``password="new"``): the URL's won, silently, so the store opened another graph than the
+    one asked for, or failed to authenticate with a password it was not given. The URL's win
+    over ``LINEAGE_GRAPH_GRAPH`` and ``LINEAGE_GRAPH_PASSWORD`` (defaults for every store); an
+    argument and a URL naming the same one are one. Neither is quoted: a password holding a raw
+    ``/`` reads as a path (refused first)."""
+    graph, password = options.get("graph"), _secret_argument(options)
+    if not isinstance(graph, str) and not isinstance(password, str):
+        return  # not given, or not a name: the settings say so
+    check_url_password(url, "FalkorDB URL", data="path")
+    try:
+        parts = urlparse(url)  # as the engine reads it (its ;params are no graph's)
+    except ValueError:
+        return  # the engine's opening refuses it, its parts unquoted
+    named = "" if parts.scheme == "unix" else parts.path.lstrip("/")
+    if isinstance(graph, str) and named and named != graph:
+        raise ConfigurationError(
+            f"the graph argument {graph!r} names another graph than the FalkorDB URL's path: "
+            "give the graph once, in the URL (redis://host:port/graph) or as the argument"
+        )
+    if isinstance(password, str) and parts.password and unquote(parts.password) != password:
+        raise ConfigurationError(
+            "the password argument is another password than the FalkorDB URL's: give the "
+            "password once, in the URL (redis://:password@host) or as the argument"
+        )
+
+
 def _open_embedded(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
     from .embedded import EmbeddedBackend
 
+    if kind == "embedded-url":
+        _check_url_arguments(str(location), options)
     settings = settings_of(EmbeddedSettings, "embedded engine", options)
     if kind == "embedded-memory":
         return EmbeddedBackend("memory", settings=settings)
     if kind == "embedded-url":
         return EmbeddedBackend("external", url=str(location), settings=settings)
     return EmbeddedBackend("directory", path=Path(location), settings=settings)
+
+
+def _secret_argument(options: dict[str, Any]) -> Any:
+    """The ``password`` argument, its text when given as a ``SecretStr``."""
+    password = options.get("password")
+    return password.get_secret_value() if isinstance(password, SecretStr) else password
+
+
+def _check_uri_credentials(uri: str, options: dict[str, Any]) -> None:
+    """Refuse a ``username`` or ``password`` argument other than the Neo4j URI's user or
+    password (``bolt://neo4j:old@h`` opened with ``password="new"``): the URI's won, silently,
+    and the server refused credentials the caller never gave. The URI's win over
+    ``NEO4J_USERNAME`` and ``NEO4J_PASSWORD``. Neither is quoted."""
+    from .neo4j import _split_credentials
+
+    username, password = options.get("username"), _secret_argument(options)
+    if not isinstance(username, str) and not isinstance(password, str):
+        return
+    _, uri_user, uri_password = _split_credentials(uri)
+    for what, given, in_uri in (
+        ("username", username, uri_user),
+        ("password", password, uri_password),
+    ):
+        if isinstance(given, str) and in_uri is not None and given != in_uri:
+            raise ConfigurationError(
+                f"the {what} argument is another {what} than the Neo4j URI's: give it once, in "
+                "the URI (bolt://user:password@host:port) or as the argument"
+            )
 
 
 def _open_neo4j(kind: str, location: str | Path, options: dict[str, Any]) -> Backend:
@@ -198,6 +257,7 @@ def _open_neo4j(kind: str, location: str | Path, options: dict[str, Any]) -> Bac
         raise ConfigurationError(
             "the uri argument names another Neo4j server than the store target: give one"
         )
+    _check_uri_credentials(str(location), options)
     settings = settings_of(Neo4jSettings, "Neo4j", {**options, "uri": str(location)})
     return Neo4jBackend(settings)
 

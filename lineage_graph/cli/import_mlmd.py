@@ -113,13 +113,19 @@ def parse_source(source: str) -> Any:
         mysql = config.mysql
         mysql.host = url.hostname or "localhost"
         mysql.port = port or 3306
-        mysql.database = url.path.lstrip("/")
+        # decoded as the user and password are: "my%2Ddb" named the database "my%2Ddb"
+        mysql.database = urllib.parse.unquote(url.path.lstrip("/"))
         if url.username:
             mysql.user = urllib.parse.unquote(url.username)
         if url.password:
             mysql.password = urllib.parse.unquote(url.password)
         if not mysql.database:
             raise InvalidArgumentError("a mysql:// source needs a database: mysql://host/db")
+        if "\x00" in mysql.database + mysql.user + mysql.password:
+            # ml_metadata hands them to MySQL as C strings: cut at the NUL, another name
+            raise InvalidArgumentError(
+                "a mysql:// source's user, password and database hold no NUL character (%00)"
+            )
         return config
     if Path(source).suffix in (".pbtxt", ".textproto"):
         from google.protobuf import text_format  # type: ignore[import-untyped]

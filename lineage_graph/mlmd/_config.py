@@ -5,7 +5,9 @@
   ``LineageStore.open(target)``;
 * ``ConnectionConfig(fake_database=…)``, or ``sqlite`` naming an in-memory database (no
   filename, ``:memory:``, ``file::memory:``, a ``file:`` URI with ``mode=memory`` or
-  ``vfs=memdb``): in memory, a new empty store each time (nothing written to disk);
+  ``vfs=memdb``): in memory, a new empty store each time (nothing written to disk), but a
+  name SQLite shares in the process (``cache=shared``, a memdb ``/name``): one store for every
+  adapter opening it while one is open (:mod:`._shared`);
 * ``ConnectionConfig(sqlite=SqliteMetadataSourceConfig(filename_uri=F))``: the embedded store in
   the directory ``F + ".lineage-graph"`` next to the SQLite file, which is never touched, so
   data persists between runs (``file:`` URIs are accepted); while that directory holds no store,
@@ -13,7 +15,9 @@
   ``lineage-graph import-mlmd``; ``connection_mode`` ``READONLY`` or ``READWRITE`` opens an
   existing store only, as SQLite opens an existing file only (:class:`MissingStoreError`), and
   ``READONLY`` refuses every write (:func:`read_only`); a ``file:`` URI's ``mode=ro`` and
-  ``mode=rw`` do the same as ``READONLY`` and ``READWRITE``, as in SQLite; a ``file:`` URI
+  ``mode=rw`` do the same as ``READONLY`` and ``READWRITE``, as in SQLite, and its
+  ``immutable=1`` opens an existing store read-only; the name is read as SQLite reads it (no
+  ``~`` expanded, ``sub/..`` without looking for ``sub``); a ``file:`` URI
   SQLite refuses (unknown ``mode``/``cache``/``vfs``, another host than ``localhost``, a mode
   ``connection_mode`` does not allow) and a directory F are refused as MLMD refuses them;
 * ``ConnectionConfig(mysql=…)`` / ``postgresql``: refused with a pointer to
@@ -23,6 +27,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -30,17 +35,17 @@ from urllib.parse import unquote
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
 from .. import _migrations
+from .._redact import MASK
 from ..backends import open_backend
 from ..backends._falkordb_server import holds_store
-from ..config import expand_home
 from ..exceptions import (
-    ConfigurationError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
 )
 from ..models import ArtifactType, ExecutionType, NodeKind
 from ..store import LineageStore
+from ._shared import shared_memory_store
 
 __all__ = [
     "HIDDEN_TYPE_NAMES",
@@ -126,6 +131,10 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
     if filename_uri.startswith("file://"):
         authority = filename_uri[len("file://") :].split("/", 1)[0]
         if authority not in ("", "localhost"):  # SQLite: case-sensitive
+            # a user info's password not shown ("file://u:pw@host/x": SQLite quotes it whole)
+            info, _, host = authority.rpartition("@")
+            if ":" in info:
+                authority = f"{info.partition(':')[0]}:{MASK}@{host}"
             raise BadSqliteUriError(
                 f"Cannot connect sqlite3 database: invalid uri authority: {authority}"
             )
@@ -149,8 +158,19 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
 
 
 def sqlite_store_dir(filename_uri: str) -> Path:
-    """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI)."""
-    return expand_home(_sqlite_uri(filename_uri)[0] + SQLITE_SUFFIX)
+    """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI),
+    beside the file SQLite opens for that name. SQLite expands no ``~`` (``~/m.db`` is the
+    file ``m.db`` in a folder ``./~``): the store went to the home directory, where
+    ml_metadata refused the name (no folder ``./~``) or wrote ``./~/m.db``. A ``..`` is read
+    as SQLite reads it, after the symbolic links before it and whether or not the folders
+    before it exist: ml_metadata opens ``./sub/../m.db`` with no ``sub`` (``./m.db``), which
+    the adapter refused ("the folder sub/.. does not exist")."""
+    path = _sqlite_uri(filename_uri)[0]
+    if ".." in path.split("/"):
+        path = os.path.realpath(path)  # a missing folder is a name, as SQLite's resolution
+    directory = Path(path + SQLITE_SUFFIX)
+    # absolute, so that no opening of the directory (LineageStore.open) expands the "~" either
+    return directory.absolute() if path.startswith("~") else directory
 
 
 def _sqlite_in_memory(filename_uri: str) -> bool:
@@ -160,6 +180,65 @@ def _sqlite_in_memory(filename_uri: str) -> bool:
     return (
         path in ("", ":memory:") or params.get("mode") == "memory" or params.get("vfs") == "memdb"
     )
+
+
+#: The digits of a hexadecimal number (SQLite's ``sqlite3Isxdigit``).
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+
+
+def _sqlite_int32(text: str) -> int:
+    """``text``'s number as SQLite's ``sqlite3GetInt32`` reads it (its leading digits, or
+    hexadecimal after ``0x``), 0 when it does not fit in 31 bits (checked with ml_metadata
+    1.17.1: ``2147483647`` and ``0x1`` are true, ``2147483648`` and ``99999999999`` false)."""
+    hexadecimal = text[:2] in ("0x", "0X") and text[2:3] != "" and text[2:3] in _HEX_DIGITS
+    digits = (text[2:] if hexadecimal else text).lstrip("0")
+    allowed = _HEX_DIGITS if hexadecimal else "0123456789"
+    length = next((i for i, c in enumerate(digits) if c not in allowed), len(digits))
+    if length > (8 if hexadecimal else 10):  # (never int() of 5,000 digits: a ValueError)
+        return 0
+    value = int(digits[:length] or "0", 16 if hexadecimal else 10)
+    return 0 if value > 2**31 - 1 else value
+
+
+def _sqlite_boolean(params: list[tuple[str, str]], name: str) -> bool:
+    """A ``file:`` URI's boolean parameter as SQLite's ``sqlite3_uri_boolean(F, name, 0)``
+    reads it: its first value (a later one is not looked at), a number not 0 (its leading
+    ASCII digits: ``1x`` is true) or ``yes``, ``on``, ``true`` in any case; anything else
+    (``no``, ``full``, `` 1``, ``-1``, an empty value) is false."""
+    value = next((v for n, v in params if n == name), "")
+    if value[:1] and value[:1] in "0123456789":
+        return _sqlite_int32(value) != 0
+    return value.lower() in ("yes", "on", "true")
+
+
+def _sqlite_immutable(filename_uri: str) -> bool:
+    """Whether a ``file:`` URI opens its database file read-only by ``immutable=1``: SQLite
+    opens a file so read-only whatever the ``mode`` (ml_metadata's writes fail with
+    InternalError "attempt to write a readonly database"); the adapter wrote the store."""
+    return _sqlite_boolean(_sqlite_uri_parts(filename_uri)[1], "immutable")
+
+
+def _sqlite_shared_name(filename_uri: str) -> tuple[str, ...] | None:
+    """The name under which SQLite shares the in-memory database of ``filename_uri`` between
+    the connections of a process, None when each opening has its own (checked with ml_metadata
+    1.17.1): a ``file:`` URI naming an in-memory database (``mode=memory``, the name
+    ``:memory:``) with ``cache=shared`` (the last ``cache`` and ``mode`` given), shared with the
+    same name and ``vfs`` only (``file:x?...`` and ``file:./x?...`` are two); a ``vfs=memdb``
+    name beginning with ``/`` (memdb shares those), or another one with ``cache=shared``. An
+    empty name is a temporary database: never shared."""
+    if not filename_uri.startswith("file:"):
+        return None
+    path, params = _sqlite_uri(filename_uri)
+    vfs, shared_cache = params.get("vfs", "unix"), params.get("cache") == "shared"
+    if not path:
+        return None
+    if params.get("mode") == "memory" or path == ":memory:":
+        return ("memory", vfs, path) if shared_cache else None
+    if vfs == "memdb":
+        if path.startswith("/"):
+            return ("memdb", path)
+        return ("memdb, shared cache", path) if shared_cache else None
+    return None
 
 
 def _sqlite_uri_mode(filename_uri: str) -> str:
@@ -197,6 +276,12 @@ def read_only(config: Any) -> bool:
     return (
         config.sqlite.connection_mode == pb.SqliteMetadataSourceConfig.READONLY
         or uri_mode == "ro"  # file:F?mode=ro, as SQLite
+        # file:F?immutable=1: read-only but on the in-memory names SQLite's pager keeps apart
+        # (vfs=memdb is a file to it: read-only too)
+        or (
+            _sqlite_immutable(config.sqlite.filename_uri)
+            and _sqlite_uri(config.sqlite.filename_uri)[0] not in ("", ":memory:")
+        )
     )
 
 
@@ -208,7 +293,7 @@ def _has_content(path: Path) -> bool:
         return False
 
 
-def _from_connection_config(config: Any) -> LineageStore:
+def _from_connection_config(config: Any) -> tuple[LineageStore, Callable[[], None]]:
     which = config.WhichOneof("config")
     if which == "sqlite":
         modes = pb.SqliteMetadataSourceConfig
@@ -226,16 +311,12 @@ def _from_connection_config(config: Any) -> LineageStore:
                 "read-only (connection_mode READONLY, or mode=ro) is empty, and a read-only "
                 "opening does not set one up (mode=memory opens it read-write)"
             )
-        return LineageStore.open("memory")
+        shared = which == "sqlite" and _sqlite_shared_name(config.sqlite.filename_uri)
+        if shared:
+            return shared_memory_store(shared)
+        return _owned(LineageStore.open("memory"))
     if which == "sqlite":
-        try:
-            directory = sqlite_store_dir(config.sqlite.filename_uri)
-        except ConfigurationError as exc:  # "~nosuchuser/m.db", or "~/m.db" with no home known
-            # MLMD: RuntimeError "unable to open database file" (its folder does not exist), as
-            # for any missing folder below: both a NotFoundError and a RuntimeError here too
-            raise MissingStoreError(
-                f"Cannot connect sqlite3 database: unable to open database file: {exc}"
-            ) from None
+        directory = sqlite_store_dir(config.sqlite.filename_uri)
         source = Path(str(directory)[: -len(SQLITE_SUFFIX)])
         if source.is_dir() or _sqlite_uri(config.sqlite.filename_uri)[0].endswith("/"):
             # SQLite opens no directory as a database: "adir" made a store "adir.lineage-graph"
@@ -278,8 +359,14 @@ def _from_connection_config(config: Any) -> LineageStore:
                 "READWRITE_OPENCREATE creates one)"
             )
         if read_only(config):
-            return _open_read_only(directory)
-        return LineageStore.open(directory)
+            if not holds_store(directory):  # immutable=1 on a new name (READONLY, mode=ro: above)
+                # MLMD: RuntimeError "attempt to write a readonly database" making its tables
+                raise MissingStoreError(
+                    f"attempt to write a readonly database: no lineage-graph store in {directory}, "
+                    "and a file: URI's immutable=1 opens it read-only, which does not set one up"
+                )
+            return _owned(_open_read_only(directory))
+        return _owned(LineageStore.open(directory))
     if which in ("mysql", "postgresql"):
         raise InvalidArgumentError(
             f"lineage_graph.mlmd does not connect to an MLMD {which} database: copy it into a "
@@ -312,14 +399,24 @@ def _open_read_only(directory: Path) -> LineageStore:
         raise
 
 
-def open_store(config: Any) -> tuple[LineageStore, bool]:
-    """``(store, owned)``: ``owned`` is True when this adapter opened the store (and closes it)."""
+def _owned(store: LineageStore) -> tuple[LineageStore, Callable[[], None]]:
+    return store, store.close
+
+
+def _kept_open() -> None:
+    """The close of a store the caller gave: it keeps owning it."""
+
+
+def open_store(config: Any) -> tuple[LineageStore, Callable[[], None]]:
+    """``(store, close)``: ``close`` ends this adapter's use of the store: it closes a store
+    the adapter opened, the last use of a shared in-memory one closes that, and a store the
+    caller gave is left open."""
     if isinstance(config, LineageStore):
-        return config, False
+        return config, _kept_open
     if isinstance(config, str | os.PathLike):
-        return LineageStore.open(config), True
+        return _owned(LineageStore.open(config))
     if isinstance(config, pb.ConnectionConfig):
-        return _from_connection_config(config), True
+        return _from_connection_config(config)
     if isinstance(config, pb.MetadataStoreClientConfig):
         raise InvalidArgumentError(
             "lineage_graph.mlmd talks to the graph directly, not to an MLMD gRPC server: pass a "

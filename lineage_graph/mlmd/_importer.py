@@ -135,11 +135,16 @@ class ImportReport:
 
 def _sqlite_path(uri: str) -> str:
     """The file a SQLite ``filename_uri`` names (a ``file:`` URI: its path, query dropped; its
-    escapes are the bytes of the name, as SQLite takes them)."""
-    if not uri.startswith("file:"):
-        return uri
-    path = urllib.parse.unquote_to_bytes(sqlite_uri_split(uri)[0])
-    return os.fsdecode(path.partition(b"\0")[0])  # a %00 ends it, as SQLite reads it
+    escapes are the bytes of the name, as SQLite takes them). A ``..`` is read as SQLite reads
+    it, whether or not the folder before it exists: ``./sub/../m.db`` with no ``sub`` is
+    ``./m.db``, which ml_metadata opens, where the import said "no MLMD SQLite file"."""
+    path = uri
+    if uri.startswith("file:"):
+        raw = urllib.parse.unquote_to_bytes(sqlite_uri_split(uri)[0])
+        path = os.fsdecode(raw.partition(b"\0")[0])  # a %00 ends it, as SQLite reads it
+    if ".." in path.split("/"):
+        path = os.path.realpath(path)  # a missing folder is a name, as SQLite's resolution
+    return path
 
 
 def _sqlite_uri(path: str) -> str:

@@ -655,9 +655,13 @@ class MetadataStore:
         del enable_upgrade_migration  # the native store always migrates an older schema
         self._read_only = _config.read_only(config)
         try:
-            self._store, self._owned = _config.open_store(config)
+            self._store, self._close = _config.open_store(config)
             if not self._read_only:  # a read-only opening writes nothing
-                _config.ensure_system_types(self._store)
+                try:
+                    _config.ensure_system_types(self._store)
+                except BaseException:
+                    self._close()
+                    raise
         except native.LineageGraphError as exc:
             dual = _CONFIG_ERRORS.get(type(exc))
             mapped = dual(str(exc)) if dual is not None else _mlmd_error(exc)
@@ -682,9 +686,10 @@ class MetadataStore:
         return None
 
     def close(self) -> None:
-        """Close the store if this adapter opened it (ml_metadata has no close; optional)."""
-        if self._owned:
-            self._store.close()
+        """Close the store if this adapter opened it (ml_metadata has no close; optional): an
+        in-memory store shared by its SQLite name (``cache=shared``) once no other adapter of
+        the process uses it, as SQLite frees the database with its last connection."""
+        self._close()
 
     def __enter__(self) -> MetadataStore:
         return self

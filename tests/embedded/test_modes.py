@@ -1161,6 +1161,44 @@ def test_external_server_by_url(tcp_server: tuple[int, str]) -> None:
         assert [a.uri for a in store.get_artifacts()] == ["/ext"]
 
 
+def test_a_graph_argument_naming_another_graph_than_the_url_is_refused(
+    tcp_server: tuple[int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``redis://h:1/g1`` opened with ``graph="g2"`` opened ``g1``, silently: the URL's path
+    won over the argument. Refused, the password unquoted; the same graph both ways opens it,
+    and the URL's path wins over ``LINEAGE_GRAPH_GRAPH`` (a default for every store)."""
+    port, password = tcp_server
+    url = f"redis://:{password}@127.0.0.1:{port}"
+    with pytest.raises(ConfigurationError, match="'g2' names another graph") as raised:
+        LineageStore.open(f"{url}/g1", graph="g2")
+    assert password not in str(raised.value)
+    with LineageStore.open(f"{url}/g1", graph="g1") as store:
+        assert store.describe()["graph"] == "g1"
+    with LineageStore.open(url, graph="g2") as store:
+        assert store.describe()["graph"] == "g2"
+    monkeypatch.setenv("LINEAGE_GRAPH_GRAPH", "g2")
+    with LineageStore.open(f"{url}/g1") as store:
+        assert store.describe()["graph"] == "g1"
+
+
+def test_a_password_argument_other_than_the_urls_is_refused(
+    tcp_server: tuple[int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``redis://:pw@h`` opened with ``password="other"`` used the URL's, silently (a password
+    being rotated: the argument was never tried). Refused, neither quoted; the same password
+    both ways opens, and the URL's wins over ``LINEAGE_GRAPH_PASSWORD``."""
+    port, password = tcp_server
+    url = f"redis://:{password}@127.0.0.1:{port}"
+    with pytest.raises(ConfigurationError, match="another password") as raised:
+        LineageStore.open(url, password="other-pw")
+    assert password not in str(raised.value) and "other-pw" not in str(raised.value)
+    with LineageStore.open(url, password=password) as store:
+        assert store.describe()["mode"] == "external"
+    monkeypatch.setenv("LINEAGE_GRAPH_PASSWORD", "other-pw")
+    with LineageStore.open(url) as store:
+        assert store.describe()["mode"] == "external"
+
+
 def test_a_graph_name_with_nul_is_refused_and_empties_no_other_graph(
     tmp_path: Path, tcp_server: tuple[int, str]
 ) -> None:

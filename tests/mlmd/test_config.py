@@ -516,10 +516,51 @@ def test_a_sqlite_filename_under_a_home_no_user_has_is_an_mlmd_error(
     config = _sqlite("~no-such-user-lg/mlmd.db")
     with pytest.raises(RuntimeError, match="unable to open database file"):
         mlmd.MetadataStore(config)
-    with pytest.raises(errors.NotFoundError, match="no user named 'no-such-user-lg'") as raised:
+    with pytest.raises(errors.NotFoundError, match="~no-such-user-lg does not exist") as raised:
         MetadataStore(config)
     assert isinstance(raised.value, RuntimeError)
     assert "unable to open database file" in str(raised.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("uri", ["~/{name}", "file:~/{name}"])
+def test_a_sqlite_filename_starting_with_a_tilde_is_in_a_folder_named_so_as_in_mlmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """SQLite expands no ``~``: ml_metadata refuses ``~/m.db`` while there is no folder
+    ``./~`` and writes ``./~/m.db`` once there is one. The adapter put the store in the home
+    directory (``$HOME/m.db.lineage-graph``) in both cases."""
+    home = tmp_path / "home"
+    home.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    for opener, name in ((mlmd.MetadataStore, "mlmd.db"), (MetadataStore, "ours.db")):
+        with pytest.raises(RuntimeError, match="unable to open database file"):
+            opener(_sqlite(uri.format(name=name)))
+    (work / "~").mkdir()
+    mlmd.MetadataStore(_sqlite(uri.format(name="mlmd.db")))
+    with MetadataStore(_sqlite(uri.format(name="ours.db"))) as adapter:
+        adapter.put_artifact_type(pb.ArtifactType(name="T"))
+    assert sorted(p.name for p in (work / "~").iterdir()) == ["mlmd.db", "ours.db.lineage-graph"]
+    assert list(home.iterdir()) == []
+
+
+@pytest.mark.parametrize("uri", ["./sub/../{name}", "file:./sub/../{name}", "file:sub/../{name}"])
+def test_a_dotdot_after_a_folder_that_does_not_exist_is_read_as_sqlite_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """SQLite resolves ``sub/..`` without looking for ``sub``: ml_metadata opens
+    ``./sub/../m.db`` (the file ``./m.db``) when there is no folder ``sub``; the adapter
+    refused it ("the folder sub/.. does not exist")."""
+    monkeypatch.chdir(tmp_path)
+    mlmd.MetadataStore(_sqlite(uri.format(name="mlmd.db")))
+    with MetadataStore(_sqlite(uri.format(name="ours.db"))) as adapter:
+        tid = adapter.put_artifact_type(pb.ArtifactType(name="T"))
+    with MetadataStore(_sqlite("ours.db")) as again:  # the same store by its plain name
+        assert again.get_artifact_type("T").id == tid
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlmd.db", "ours.db.lineage-graph"]
 
 
 @pytest.mark.parametrize(
@@ -583,3 +624,164 @@ def test_a_sqlite_uri_names_the_file_sqlite_reads_in_it(
     with MetadataStore(_sqlite(uri.format(d=ours_dir))) as adapter:
         adapter.put_artifact_type(pb.ArtifactType(name="T"))
     assert [p.name for p in ours_dir.iterdir()] == [file + ".lineage-graph"]
+
+
+@pytest.mark.parametrize(
+    ("query", "immutable"),
+    [
+        ("immutable=1", True),
+        ("mode=rw&immutable=on", True),
+        ("immutable=%31&immutable=0", True),  # SQLite reads the first one, decoded
+        ("immutable=0&immutable=1", False),
+        ("immutable=2147483648", False),  # no 32-bit int: 0 to SQLite
+        ("IMMUTABLE=1", False),
+    ],
+)
+def test_a_sqlite_uri_immutable_opens_the_database_read_only_as_in_mlmd(
+    tmp_path: Path, query: str, immutable: bool
+) -> None:
+    """``file:F?immutable=1`` opens F read-only in SQLite: ml_metadata reads it and fails
+    every write (InternalError "attempt to write a readonly database"), and on a name that
+    holds no database yet fails its opening (RuntimeError, same words). The adapter ignored the
+    parameter: it wrote to the store, and made one for a new name."""
+    outcomes = []
+    for opener, name in ((mlmd.MetadataStore, "mlmd.db"), (MetadataStore, "ours.db")):
+        path = tmp_path / name
+        first = opener(_sqlite(str(path)))
+        first.put_artifact_type(pb.ArtifactType(name="Old"))
+        if isinstance(first, MetadataStore):
+            first.close()
+        store = opener(_sqlite(f"file:{path}?{query}"))
+        seen = [t.name for t in store.get_artifact_types()]
+        try:
+            store.put_artifact_type(pb.ArtifactType(name="New"))
+            outcome = "wrote"
+        except errors.InternalError as exc:
+            assert "attempt to write a readonly database" in str(exc)
+            outcome = "refused"
+        if isinstance(store, MetadataStore):
+            store.close()
+        if immutable:  # a new name: no database made (mode=rw: none opened)
+            with pytest.raises(RuntimeError) as raised:
+                opener(_sqlite(f"file:{tmp_path / ('new-' + name)}?{query}"))
+            words = ("attempt to write a readonly database", "unable to open database file")
+            outcome += ", new: " + next(w for w in words if w in str(raised.value))
+        outcomes.append((seen, outcome))
+    expected = "refused, new: attempt to write a readonly database" if immutable else "wrote"
+    if "mode=rw" in query:  # an existing database only
+        expected = "refused, new: unable to open database file"
+    assert outcomes[0] == outcomes[1] == (["Old"], expected), outcomes
+    if immutable:
+        assert not (tmp_path / "new-ours.db.lineage-graph").exists()
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "file::memory:?immutable=1",
+        "file:m?mode=memory&immutable=1",
+        "file:/m?vfs=memdb&immutable=1",
+    ],
+)
+def test_an_in_memory_sqlite_uri_immutable_is_as_in_mlmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    """SQLite's ``immutable=1`` leaves ``:memory:`` and ``mode=memory`` writable, but a
+    ``vfs=memdb`` database is a file to it: read-only, so ml_metadata cannot make its tables
+    (RuntimeError "attempt to write a readonly database")."""
+    monkeypatch.chdir(tmp_path)
+    outcomes = []
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        try:
+            store = opener(_sqlite(uri))
+        except RuntimeError as exc:
+            assert "attempt to write a readonly database" in str(exc)
+            outcomes.append("refused")
+            continue
+        outcomes.append(store.put_artifact_type(pb.ArtifactType(name="T")))
+        if isinstance(store, MetadataStore):
+            store.close()
+    assert outcomes[0] == outcomes[1], outcomes
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("file:a?mode=memory&cache=shared", "file:a?cache=shared&mode=memory"),
+        ("file:a?mode=memory&cache=shared", "file:%61?mode=rwc&mode=memory&cache=shared"),
+        ("file::memory:?cache=shared", "file::memory:?mode=memory&cache=shared&vfs=unix"),
+        ("file:/m?vfs=memdb", "file:/m?vfs=memdb&cache=shared"),
+        ("file:m?vfs=memdb&cache=shared", "file:m?vfs=memdb&cache=shared"),
+        ("file://localhost/a?mode=memory&cache=shared", "file:/a?mode=memory&cache=shared"),
+        # each its own database
+        ("file:a?mode=memory&cache=shared", "file:./a?mode=memory&cache=shared"),
+        ("file:a?mode=memory&cache=shared", "file:a?mode=memory"),
+        ("file:a?mode=memory&cache=shared&cache=private", "file:a?mode=memory&cache=private"),
+        ("file:a?mode=memory&cache=shared", "file:a?mode=memory&cache=shared&vfs=unix-dotfile"),
+        ("file:?mode=memory&cache=shared", "file:?mode=memory&cache=shared"),
+        ("file:m?vfs=memdb", "file:m?vfs=memdb"),
+        ("file:/m?vfs=memdb", "file:/m?mode=memory&cache=shared"),
+        (":memory:", ":memory:"),
+    ],
+)
+def test_an_in_memory_sqlite_database_is_shared_by_its_name_as_in_mlmd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+) -> None:
+    """SQLite shares an in-memory database between the connections of a process that open it
+    by the same name with ``cache=shared`` (a ``vfs=memdb`` name beginning with ``/``: always),
+    for as long as one of them is open: two ml_metadata stores opened so see each other's
+    writes. Two adapters opened so had two empty stores."""
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        one, two = opener(_sqlite(first)), opener(_sqlite(second))
+        one.put_artifact_type(pb.ArtifactType(name="One"))
+        seen.append([t.name for t in two.get_artifact_types()])
+        for store in (one, two):
+            if isinstance(store, MetadataStore):
+                store.close()
+    assert seen[0] == seen[1], seen
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shared_in_memory_sqlite_database_lives_while_one_of_its_stores_is_open() -> None:
+    """As SQLite frees a shared in-memory database with its last connection: closing one of two
+    adapters keeps the data for the other (and for a new opening), closing (or dropping) the
+    last one ends it, and a new opening is empty; closing one adapter twice ends its own
+    opening only."""
+    import gc
+
+    uri = "file:lives?mode=memory&cache=shared"
+    one, two = MetadataStore(_sqlite(uri)), MetadataStore(_sqlite(uri))
+    one.put_artifact_type(pb.ArtifactType(name="T"))
+    one.close()
+    one.close()
+    assert [t.name for t in two.get_artifact_types()] == ["T"]
+    three = MetadataStore(_sqlite(uri))
+    assert [t.name for t in three.get_artifact_types()] == ["T"]
+    two.close()
+    assert [t.name for t in three.get_artifact_types()] == ["T"]
+    three.close()
+    with MetadataStore(_sqlite(uri)) as again:
+        assert again.get_artifact_types() == []
+        again.put_artifact_type(pb.ArtifactType(name="U"))
+    dropped = MetadataStore(_sqlite(uri))  # ml_metadata's code never closes a store
+    dropped.put_artifact_type(pb.ArtifactType(name="V"))
+    del dropped
+    gc.collect()
+    with MetadataStore(_sqlite(uri)) as fresh:
+        assert fresh.get_artifact_types() == []
+
+
+def test_a_sqlite_uri_authority_holding_a_password_is_refused_without_it(tmp_path: Path) -> None:
+    """``file://user:pw@host/m.db``: SQLite refuses the authority and quotes it whole, as the
+    adapter did; the password is masked there now (the refusal is ml_metadata's)."""
+    uri = f"file://me:s3cret-pw@host{tmp_path}/m.db"
+    with pytest.raises(RuntimeError, match="invalid uri authority"):
+        mlmd.MetadataStore(_sqlite(uri))
+    with pytest.raises(errors.InvalidArgumentError, match="invalid uri authority") as raised:
+        MetadataStore(_sqlite(uri))
+    assert "s3cret-pw" not in str(raised.value) and "me:***@host" in str(raised.value)
+    assert isinstance(raised.value, RuntimeError)
+    assert list(tmp_path.iterdir()) == []

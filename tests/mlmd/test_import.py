@@ -311,6 +311,20 @@ def test_a_file_uri_is_its_path(mlmd_file: Path, store: LineageStore) -> None:
     assert import_mlmd(f"file:{mlmd_file}", store).artifacts == 6
 
 
+@pytest.mark.parametrize("name", ["./sub/../mlmd.sqlite", "file:./sub/../mlmd.sqlite"])
+def test_a_dotdot_after_a_folder_that_does_not_exist_is_read_as_sqlite_reads_it(
+    mlmd_file: Path, store: LineageStore, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """ml_metadata opens ``./sub/../m.db`` (``./m.db``) when there is no folder ``sub``; the
+    import refused the same name as a ConnectionConfig: "no MLMD SQLite file"."""
+    monkeypatch.chdir(mlmd_file.parent)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = name
+    assert [t.name for t in open_reader(name).get_artifact_types()] == ["DataSet", "Model"]
+    assert import_mlmd(config, store).artifacts == 6
+    assert not (mlmd_file.parent / "sub").exists()
+
+
 def test_bad_sources(store: LineageStore, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         import_mlmd(tmp_path / "missing.sqlite", store)
@@ -352,6 +366,13 @@ def test_parse_source(tmp_path: Path) -> None:
         "meta",
     )
     assert (config.mysql.user, config.mysql.password) == ("me", "p@ss")
+    # the database percent-decoded too, as the user and the password: it was "m%C3%A9ta%20db"
+    config = parse_source("mysql://me%3A1:p%3As@[::1]:3307/m%C3%A9ta%20db")
+    assert (config.mysql.host, config.mysql.port, config.mysql.database) == ("::1", 3307, "méta db")
+    assert (config.mysql.user, config.mysql.password) == ("me:1", "p:s")
+    for nul in ("mysql://h/db%00x", "mysql://me:p%00s@h/db", "mysql://m%00e@h/db"):
+        with pytest.raises(InvalidArgumentError, match="no NUL character"):
+            parse_source(nul)
     text = tmp_path / "conn.pbtxt"
     text.write_text('sqlite { filename_uri: "/tmp/m.db" }')
     assert parse_source(str(text)).sqlite.filename_uri == "/tmp/m.db"

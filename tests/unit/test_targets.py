@@ -253,6 +253,28 @@ def test_a_uri_argument_naming_another_server_than_the_target_is_refused(
         assert "127.0.0.1:2" in str(unreachable.value), unreachable.value
 
 
+def test_credentials_arguments_other_than_the_neo4j_uris_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``bolt://neo4j:old@h`` opened with ``password="new"`` (or another ``username``) used the
+    URI's, silently: the server refused credentials the caller never gave. Refused before any
+    connection, neither quoted; the same ones both ways, or the environment's, go on to the
+    server (none listens here: unreachable)."""
+    from lineage_graph import EngineUnavailableError, LineageStore
+
+    monkeypatch.delenv("LINEAGE_GRAPH_STORE", raising=False)
+    uri = "bolt://neo4j:uri-pw@127.0.0.1:1"
+    for settings in ({"password": "arg-pw"}, {"username": "admin"}):
+        with pytest.raises(ConfigurationError, match="argument is another") as raised:
+            LineageStore.open(uri, retry_unreachable=False, **settings)
+        assert "uri-pw" not in str(raised.value) and "arg-pw" not in str(raised.value)
+    monkeypatch.setenv("NEO4J_PASSWORD", "env-pw")
+    monkeypatch.setenv("NEO4J_USERNAME", "env-user")
+    for settings in ({"password": "uri-pw", "username": "neo4j"}, {}):
+        with pytest.raises(EngineUnavailableError):
+            LineageStore.open(uri, retry_unreachable=False, **settings)
+
+
 def test_a_relative_xdg_data_home_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     """The XDG specification: a relative path there is invalid and ignored. It was used, so the
     default store was a different one in every working directory."""
