@@ -64,6 +64,7 @@ from ._complete import complete_kind, complete_ls_kind, complete_ls_state
 from ._refs import (
     KIND_NAMES,
     Entity,
+    TypeLists,
     by_type_and_name,
     parse_kind,
     resolve,
@@ -261,12 +262,18 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     # holding '/' allows ('p/q/r' of a type 'p/q'), the unversioned type's context, else each
     # version's ('Exp/e1' of an unversioned and a versioned Exp was "names 2 contexts" here,
     # the unversioned one's for 'show c:Exp/e1', as for MLMD's get_context_by_type_and_name)
+    types = TypeLists(store)
     candidates: dict[int | None, Context] = {
-        c.id: c for c in by_type_and_name(store, NodeKind.CONTEXT, ref) if isinstance(c, Context)
+        c.id: c
+        for c in by_type_and_name(store, NodeKind.CONTEXT, ref, types)
+        if isinstance(c, Context)
     }
-    for c in store.get_contexts():
-        if c.name == ref:  # a name may hold a slash itself
-            candidates[c.id] = c
+    # a bare name (which may hold a slash itself): each context type's (every version's), by
+    # the (type, name) index; every context of the store was read for it, page by page
+    for context_type in types(NodeKind.CONTEXT):
+        named = store.get_context_by_type_and_name(context_type.name, ref, context_type.version)
+        if named is not None:
+            candidates[named.id] = named
     if not candidates and colon and KIND_NAMES.get(head.strip().lower()) is NodeKind.CONTEXT:
         # 'c:Exp/e1', as 'show' takes it (it was "no context named 'c:Exp/e1'")
         found = resolve(store, ref, NodeKind.CONTEXT)

@@ -192,3 +192,23 @@ def test_ls_name_and_uri_ignore_case_alike(store: LineageStore, tmp_path: Path) 
         assert listed("--uri", text) == [ids[0]]
     assert listed("--uri", "S3://BUCKET/churn") == [ids[0]]
     assert listed("--name", "café") == [ids[2]] == listed("--uri", "CAFÉ")
+
+
+def test_ls_context_finds_a_bare_name_without_reading_every_context(
+    store: LineageStore,
+) -> None:
+    """``ls --context e1`` read every context of the store (``contexts/list``, a page per
+    1,000) to find the ones named ``e1``; now one (type, name) lookup per context type."""
+    from lineage_graph.cli._inspect import _one_context
+
+    store.put_type(ContextType(name="Run"))
+    store.put_type(ContextType(name="Exp"))
+    store.put_type(ContextType(name="Exp", version="v1"))
+    ids = store.put_contexts(
+        [Context(type="Run", name=f"r{i}") for i in range(1500)]
+        + [Context(type="Exp", name="e1"), Context(type="Exp", type_version="v1", name="a/b")]
+    )
+    for ref, ident in (("e1", ids[-2]), ("Exp/e1", ids[-2]), ("r7", ids[7]), ("a/b", ids[-1])):
+        with reads_of(store) as reads:
+            assert _one_context(store, ref).id == ident
+        assert not [r for r in reads if r.endswith("/list")], (ref, reads)
