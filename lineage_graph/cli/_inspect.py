@@ -282,8 +282,11 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     if not candidates:
         raise fail(f"no context named {ref!r}", ExitCode.NOT_FOUND)
     if len(candidates) > 1:
+        # with its type's version: 'c:3 (Exp/e2), c:4 (Exp/e2)' did not say which is which
         names = ", ".join(
-            f"c:{c.id} ({c.type}/{c.name})"
+            f"c:{c.id} ({c.type}/{c.name}"
+            + ("" if c.type_version is None else f", version {c.type_version!r}")
+            + ")"
             for c in sorted(candidates.values(), key=lambda c: c.id or 0)
         )
         raise fail(

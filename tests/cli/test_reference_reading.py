@@ -131,6 +131,10 @@ def test_show_and_ls_context_read_a_versioned_type_and_name_alike(
     # a name two versions have (no unversioned one): refused by both
     assert shown("c:Exp/e2")[0] == 2
     assert listed("Exp/e2")[0] == 2
+    refused = invoke(["ls", "--context", "Exp/e2", "--store", path])
+    said = " ".join(refused.stderr.split())
+    assert f"c:{contexts[2]} (Exp/e2, version 'v1')" in said, said
+    assert f"c:{contexts[3]} (Exp/e2, version 'v2')" in said, said
 
 
 @pytest.mark.parametrize(
