@@ -30,7 +30,7 @@ from ._common import (
 from ._complete import complete_artifact_state, complete_kind
 from ._graph import graph_json, lineage_node, print_tree
 from ._lineage import impact as impact_of
-from ._refs import Entity, resolve
+from ._refs import Entity, resolve, utf8_text
 from ._render import (
     WholeTable,
     count_of,
@@ -262,6 +262,7 @@ def undo_mark(
     updated since the mark are left as they are). Exit 3 for an unknown or undone token, 5 for
     a mark a newer one not yet undone is stacked on (undo newest first; nothing changes)."""
     refuse_empty(token, "TOKEN")
+    token = utf8_text(token, "TOKEN")  # bytes no token holds: exit 2 (the store's 5)
     with open_store(store) as s:
         restored = s.undo_impact_mark(token.strip())
     if as_json:

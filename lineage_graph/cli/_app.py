@@ -7,6 +7,7 @@ import inspect
 import io
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import Any, cast
@@ -17,7 +18,7 @@ import typer.core
 import typer.rich_utils
 from rich.console import Console
 from typer._click import Context
-from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer._completion_shared import Shells
 
 from .. import __about__
@@ -241,6 +242,39 @@ def _completion(ctx: Context, args: list[str]) -> None:
             _completion_output(_COMPLETION[arg])(ctx, param, shell)
 
 
+class _Command(typer.core.TyperCommand):
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """A single-valued option given twice is a usage error (exit 2): click keeps the last
+        value and drops the other without a word (``ls -t Data -t Model`` listed the Models,
+        ``--store a --store b`` opened b), as ``--mark`` and ``--mark-state`` were refused."""
+        if not ctx.resilient_parsing:
+            _refuse_repeated(self, ctx, args)
+        return super().parse_args(ctx, args)
+
+
+def _refuse_repeated(command: typer.core.TyperCommand, ctx: Context, args: list[str]) -> None:
+    """Exit 2 when ``args`` give an option that takes one value more than once (flags, such
+    as ``--json`` twice, change nothing and pass)."""
+    try:
+        _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+    except UsageError:
+        return  # the parse proper says what is wrong with the command line
+    if any(p.is_eager for p in order):  # --help: the help, whatever else is given
+        return
+    given = Counter(
+        p
+        for p in order
+        if isinstance(p, typer.core.TyperOption) and not (p.multiple or p.is_flag or p.count)
+    )
+    for option, times in given.items():
+        if times > 1:
+            name = max(option.opts, key=len)
+            raise fail(
+                f"{name} is given {times} times: give it once",
+                ExitCode.USAGE,
+            )
+
+
 app = typer.Typer(
     cls=_Group,
     name="lineage-graph",
@@ -279,20 +313,20 @@ def _root(
     """ML metadata as a property graph."""
 
 
-app.command("demo")(demo)
-app.command("upstream")(_graph.upstream)
-app.command("downstream")(_graph.downstream)
-app.command("impact")(_analysis.impact)
-app.command("undo-mark")(_analysis.undo_mark)
-app.command("cached")(_graph.cached)
-app.command("show")(_inspect.show)
-app.command("ls")(_inspect.ls)
-app.command("compare")(_analysis.compare)
-app.command("diff")(_analysis.diff)
-app.command("export")(_graph.export)
-app.command("view")(_graph.view)
-app.command("stats")(_inspect.stats)
-app.command("doctor")(_inspect.doctor)
+app.command("demo", cls=_Command)(demo)
+app.command("upstream", cls=_Command)(_graph.upstream)
+app.command("downstream", cls=_Command)(_graph.downstream)
+app.command("impact", cls=_Command)(_analysis.impact)
+app.command("undo-mark", cls=_Command)(_analysis.undo_mark)
+app.command("cached", cls=_Command)(_graph.cached)
+app.command("show", cls=_Command)(_inspect.show)
+app.command("ls", cls=_Command)(_inspect.ls)
+app.command("compare", cls=_Command)(_analysis.compare)
+app.command("diff", cls=_Command)(_analysis.diff)
+app.command("export", cls=_Command)(_graph.export)
+app.command("view", cls=_Command)(_graph.view)
+app.command("stats", cls=_Command)(_inspect.stats)
+app.command("doctor", cls=_Command)(_inspect.doctor)
 
 
 def _import_mlmd_command() -> Callable[..., Any]:

@@ -36,7 +36,7 @@ from ._common import (
 )
 from ._complete import complete_kind
 from ._drawings import drawing_for_stdout, mermaid_limits_note
-from ._refs import Entity, as_typed, parse_kind, resolve, type_versions
+from ._refs import Entity, parse_kind, resolve, type_versions, utf8_text
 from ._render import (
     busy,
     count_of,
@@ -312,8 +312,9 @@ def cached(
     """Has this step already run on exactly these inputs? Exit 0 and the outputs if so, 1 if
     not."""
     refuse_empty(execution_type, "TYPE")
-    execution_type = as_typed(execution_type)  # in a locale that is not UTF-8 too
-    type_version = None if type_version is None else as_typed(type_version)
+    # as typed, in a locale that is not UTF-8 too; bytes that are no UTF-8: exit 2, not 5
+    execution_type = utf8_text(execution_type, "TYPE")
+    type_version = None if type_version is None else utf8_text(type_version, "--type-version")
     if type_version is not None and not type_version.strip():  # as --type '' is refused
         raise fail("--type-version is empty: name a version", ExitCode.USAGE)
     props = parse_assignments(properties or [], "--property")

@@ -14,6 +14,7 @@ import re
 import shutil
 import stat
 import time
+import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -63,11 +64,11 @@ from ._complete import complete_kind, complete_ls_kind, complete_ls_state
 from ._refs import (
     KIND_NAMES,
     Entity,
-    as_typed,
+    TypeLists,
+    by_type_and_name,
     parse_kind,
     resolve,
-    type_and_name_splits,
-    type_versions,
+    utf8_text,
 )
 from ._render import (
     WholeTable,
@@ -226,10 +227,24 @@ def _filtered(
     if state:
         out = [n for n in out if state_name(n) == state]
     if name:
-        out = [n for n in out if n.name and name.lower() in n.name.lower()]
+        wanted = _folded(name)
+        out = [n for n in out if n.name and wanted in _folded(n.name)]
     if uri:
-        out = [n for n in out if isinstance(n, Artifact) and n.uri and uri in n.uri]
+        # any case, as --name and the viewer's search: '--uri data' missed s3://b/Data.csv
+        # while '--name data' found the name Data
+        wanted = _folded(uri)
+        out = [n for n in out if isinstance(n, Artifact) and n.uri and wanted in _folded(n.uri)]
     return out
+
+
+_COMBINING = re.compile("[\u0300-\u036f]")
+
+
+def _folded(text: str) -> str:
+    """``text`` as ``--name`` and ``--uri`` compare it, and as the viewer's search folds it:
+    decomposed, its combining accents dropped, case folded (``café`` finds ``Cafe\u0301``,
+    ``istanbul`` ``İstanbul``, ``strasse`` ``Straße``)."""
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text)).casefold()
 
 
 def _one_context(store: LineageStore, ref: str) -> Context:
@@ -243,23 +258,35 @@ def _one_context(store: LineageStore, ref: str) -> Context:
         found = resolve(store, ref, NodeKind.CONTEXT)
         assert isinstance(found, Context)
         return found
-    candidates: dict[int | None, Context] = {}
-    # each split a type name holding '/' allows ('p/q/r' of a type 'p/q': it was 'no context
-    # named'), and every version of the type: 'Exp/e1' of a versioned Exp was 'no context
-    # named', though the refusal of a shared bare name tells to give it as Type/name
-    for type_name, name in type_and_name_splits(store, NodeKind.CONTEXT, ref):
-        for version in [None, *type_versions(store, NodeKind.CONTEXT, type_name)]:
-            typed = store.get_context_by_type_and_name(type_name, name, version)
-            if typed is not None:
-                candidates[typed.id] = typed
-    for c in store.get_contexts():
-        if c.name == ref:  # a name may hold a slash itself
-            candidates[c.id] = c
+    # 'Type/name' as every reference reads it (by_type_and_name): each split a type name
+    # holding '/' allows ('p/q/r' of a type 'p/q'), the unversioned type's context, else each
+    # version's ('Exp/e1' of an unversioned and a versioned Exp was "names 2 contexts" here,
+    # the unversioned one's for 'show c:Exp/e1', as for MLMD's get_context_by_type_and_name)
+    types = TypeLists(store)
+    candidates: dict[int | None, Context] = {
+        c.id: c
+        for c in by_type_and_name(store, NodeKind.CONTEXT, ref, types)
+        if isinstance(c, Context)
+    }
+    # a bare name (which may hold a slash itself): each context type's (every version's), by
+    # the (type, name) index; every context of the store was read for it, page by page
+    for context_type in types(NodeKind.CONTEXT):
+        named = store.get_context_by_type_and_name(context_type.name, ref, context_type.version)
+        if named is not None:
+            candidates[named.id] = named
+    if not candidates and colon and KIND_NAMES.get(head.strip().lower()) is NodeKind.CONTEXT:
+        # 'c:Exp/e1', as 'show' takes it (it was "no context named 'c:Exp/e1'")
+        found = resolve(store, ref, NodeKind.CONTEXT)
+        assert isinstance(found, Context)
+        return found
     if not candidates:
         raise fail(f"no context named {ref!r}", ExitCode.NOT_FOUND)
     if len(candidates) > 1:
+        # with its type's version: 'c:3 (Exp/e2), c:4 (Exp/e2)' did not say which is which
         names = ", ".join(
-            f"c:{c.id} ({c.type}/{c.name})"
+            f"c:{c.id} ({c.type}/{c.name}"
+            + ("" if c.type_version is None else f", version {c.type_version!r}")
+            + ")"
             for c in sorted(candidates.values(), key=lambda c: c.id or 0)
         )
         raise fail(
@@ -287,9 +314,12 @@ def ls(
             autocompletion=complete_ls_state,
         ),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Name contains this text.")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Name contains this text (any case).")
+    ] = None,
     uri: Annotated[
-        str | None, typer.Option("--uri", help="Uri contains this text (artifacts only).")
+        str | None,
+        typer.Option("--uri", help="Uri contains this text, in any case (artifacts only)."),
     ] = None,
     context: Annotated[
         str | None,
@@ -316,9 +346,17 @@ def ls(
     as_json: JsonOption = False,
 ) -> None:
     """List artifacts, executions, contexts or types, filtered."""
-    # as typed, in a locale that is not UTF-8 too ('ls -t Modèle' there: "no such type")
+    # as typed, in a locale that is not UTF-8 too ('ls -t Modèle' there: "no such type");
+    # bytes that are no UTF-8 are a bad value (exit 2), as in a reference: '--context' gave
+    # them to the store (exit 5), '--name' and '--uri' answered an empty list
     type_name, name, uri, context = (
-        None if given is None else as_typed(given) for given in (type_name, name, uri, context)
+        None if given is None else utf8_text(given, option)
+        for given, option in (
+            (type_name, "--type"),
+            (name, "--name"),
+            (uri, "--uri"),
+            (context, "--context"),
+        )
     )
     for given, option in ((type_name, "--type"), (context, "--context")):
         if given is not None and not given.strip():

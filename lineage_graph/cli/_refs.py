@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from ..exceptions import InvalidArgumentError, NotFoundError
-from ..models import Artifact, Context, Execution, NodeKind
+from ..models import Artifact, Context, Execution, NodeKind, NodeType
 
 if TYPE_CHECKING:
     from ..store import LineageStore
@@ -30,12 +31,15 @@ __all__ = [
     "KIND_NAMES",
     "BadReferenceError",
     "Entity",
+    "TypeLists",
     "as_typed",
+    "by_type_and_name",
     "of_type",
     "parse_kind",
     "resolve",
     "type_and_name_splits",
     "type_versions",
+    "utf8_text",
 ]
 
 Entity: TypeAlias = Artifact | Execution | Context
@@ -129,6 +133,26 @@ def _storable(text: str) -> bool:
     return True
 
 
+def _bytes_shown(text: str) -> str:
+    """``text`` quoted with the bytes that are no UTF-8 as ``\\xff`` (not ``\\udcff``)."""
+    return "'" + text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") + "'"
+
+
+def utf8_text(text: str, what: str) -> str:
+    """:func:`as_typed`'s ``text``, refused (:class:`BadReferenceError`, exit 2) when it holds
+    bytes that are no UTF-8: no stored name, type or value can hold them, and the store refused
+    them as an invalid argument (exit 5, "text must be valid Unicode: surrogates not allowed"),
+    or they were looked up and found nothing (exit 3). ``what`` names the argument
+    (``--type``, ``TYPE``)."""
+    text = as_typed(text)
+    if not _storable(text):
+        raise BadReferenceError(
+            f"{what} {_bytes_shown(text)} holds bytes that are not UTF-8 text, which no "
+            "stored name or value can hold"
+        )
+    return text
+
+
 def _os_text(text: str) -> str:
     """:func:`as_typed`'s text as the operating system takes a path (its bytes escaped again
     where the locale is not UTF-8)."""
@@ -189,31 +213,22 @@ def _resolve_named(
     ident = _id_of(text)
     if ident is not None:
         return _by_id(store, kind, ident)
-    splits = type_and_name_splits(store, kind, text)
+    if not _storable(text) and not (kind == NodeKind.ARTIFACT and _is_local_path(text)):
+        # bytes that are no UTF-8 name no stored entity (a path's name its file:// URI):
+        # 'ls --context' refused them as the store's invalid argument (exit 5), 'show' said
+        # "no artifact named '\udcff'" (exit 3)
+        raise BadReferenceError(
+            f"cannot read {_bytes_shown(ref)} as an entity: it holds bytes that are not UTF-8 "
+            "text, which no stored name can hold"
+        )
+    types = TypeLists(store)
+    splits = type_and_name_splits(store, kind, text, types)
     if text.isdigit() or not splits:
         raise BadReferenceError(
             f"cannot read {ref!r} as an entity: give an id (12), kind:id (execution:12), "
             "Type/name (SavedModel/churn-v1) or an artifact uri"
         )
-    getter = {
-        NodeKind.ARTIFACT: store.get_artifact_by_type_and_name,
-        NodeKind.EXECUTION: store.get_execution_by_type_and_name,
-        NodeKind.CONTEXT: store.get_context_by_type_and_name,
-    }[kind]
-    # a type name may hold '/' itself ('Data/Set/x' is Data's 'Set/x' or Data/Set's 'x'): each
-    # split whose type exists is tried, and more than one entity found is refused
-    hits: list[Entity] = []
-    for type_name, name in splits if _storable(text) else []:
-        entity = getter(type_name, name)
-        if entity is not None:
-            hits.append(entity)
-            continue
-        # a versioned type (MLMD's type versions): the lookup above finds the unversioned one
-        # only, so 'show Model/m1' said there was none while 'ls' listed it
-        for version in type_versions(store, kind, type_name):
-            hit = getter(type_name, name, version)
-            if hit is not None:
-                hits.append(hit)
+    hits = by_type_and_name(store, kind, text, types) if _storable(text) else []
     if len(hits) == 1:
         return hits[0]
     if len({e.type for e in hits}) == 1:  # one type's: one per version of it
@@ -229,7 +244,7 @@ def _resolve_named(
             for e in hits
         )
         raise BadReferenceError(f"{ref!r} names {len(hits)} entities ({named}): give one by id")
-    type_name, name = _split_missed(store, kind, text, splits)
+    type_name, name = _split_missed(types, kind, text, splits)
     if kind == NodeKind.ARTIFACT and _is_local_path(text):
         # 'lineage-demo/data/customers.csv' (a path as the shell completes it, without
         # './') reads as Type/name; when no such entity exists, the file it names is meant,
@@ -246,8 +261,80 @@ def _resolve_named(
         )
     raise NotFoundError(
         f"no {kind.value.lower()} of type {type_name!r} named {name!r}"
-        + _type_hint(store, kind, default, type_name, name, takes)
+        + _type_hint(store, types, kind, default, type_name, name, takes)
     )
+
+
+class TypeLists:
+    """The store's types of each kind, each kind's list read once, when first needed: a
+    ``Type/name`` with several ``/`` (``Data/Set/x/y``) read the whole list once per split
+    whose type missed, and again for each part of a miss's hint (9 reads of type lists for one
+    ``artifact/my/dataset/uri`` that found nothing; now at most one per kind)."""
+
+    def __init__(self, store: LineageStore) -> None:
+        self._store = store
+        self._lists: dict[NodeKind, list[NodeType]] = {}
+
+    def __call__(self, kind: NodeKind) -> list[NodeType]:
+        if kind not in self._lists:
+            self._lists[kind] = self._store.get_types(kind)
+        return self._lists[kind]
+
+    def has(self, kind: NodeKind) -> bool:
+        """Whether the ``kind`` list was read already."""
+        return kind in self._lists
+
+    def names(self, kind: NodeKind) -> set[str]:
+        return {t.name for t in self(kind)}
+
+    def versions(self, kind: NodeKind, type_name: str) -> list[str | None]:
+        """The versions of the ``kind`` types named ``type_name``: ``None`` (the unversioned
+        type) first, if there is one, then the versions in order."""
+        held = {t.version for t in self(kind) if t.name == type_name}
+        return ([None] if None in held else []) + sorted(v for v in held if v is not None)
+
+
+_GETTERS = {
+    NodeKind.ARTIFACT: "get_artifact_by_type_and_name",
+    NodeKind.EXECUTION: "get_execution_by_type_and_name",
+    NodeKind.CONTEXT: "get_context_by_type_and_name",
+}
+
+
+def _getter(store: LineageStore, kind: NodeKind) -> Callable[..., Entity | None]:
+    getter: Callable[..., Entity | None] = getattr(store, _GETTERS[kind])
+    return getter
+
+
+def by_type_and_name(
+    store: LineageStore, kind: NodeKind, text: str, types: TypeLists | None = None
+) -> list[Entity]:
+    """The ``kind`` entities ``Type/name`` text names, by id: for each split of
+    :func:`type_and_name_splits` whose type exists, the unversioned type's entity, else that
+    of each version of the type that has one (MLMD's ``get_*_by_type_and_name`` without a
+    version reads the unversioned type alone; a name only versions have is theirs). Several
+    found is for the caller to refuse. ``show`` and ``ls --context`` both read a ``Type/name``
+    so: ``ls --context Exp/e1`` of an unversioned and a versioned ``Exp`` both holding ``e1``
+    was exit 2 ("names 2 contexts") where ``show c:Exp/e1`` was the unversioned type's."""
+    types = TypeLists(store) if types is None else types
+    getter = _getter(store, kind)
+    hits: dict[int | None, Entity] = {}
+    for type_name, name in type_and_name_splits(store, kind, text, types):
+        # 'Model/churn-v1' (one split: no list read yet) is one lookup when it hits; the
+        # type list is read for the versions of a miss, or was for the splits of 'a/b/c'
+        listed = types.has(kind)
+        versions = types.versions(kind, type_name) if listed else [None]
+        if None in versions:
+            entity = getter(type_name, name)
+            if entity is not None:
+                hits[entity.id] = entity
+                continue
+        for version in versions if listed else types.versions(kind, type_name):
+            if version is not None:
+                hit = getter(type_name, name, version)
+                if hit is not None:
+                    hits[hit.id] = hit
+    return sorted(hits.values(), key=lambda e: e.id or 0)
 
 
 _SHORT_KIND = {NodeKind.ARTIFACT: "a", NodeKind.EXECUTION: "e", NodeKind.CONTEXT: "c"}
@@ -255,6 +342,7 @@ _SHORT_KIND = {NodeKind.ARTIFACT: "a", NodeKind.EXECUTION: "e", NodeKind.CONTEXT
 
 def _type_hint(
     store: LineageStore,
+    types: TypeLists,
     kind: NodeKind,
     default: NodeKind,
     type_name: str,
@@ -268,7 +356,7 @@ def _type_hint(
     type). Each said only "no artifact of type 'Trainer' named 'nightly'", as if the name were
     wrong. With ``takes`` (an option that takes ``kind`` only, ``-i``) no other kind's form is
     suggested: ``-i Trainer/x`` said ``(e:Trainer/x)``, which ``-i`` then refused."""
-    names = {k: {t.name for t in store.get_types(k)} for k in NodeKind}
+    names = {k: types.names(k) for k in NodeKind}
 
     def form(of: NodeKind, type_: str) -> str:
         # a kind given (e:Model/x) is kept in the form suggested: bare only when both are bare
@@ -280,12 +368,7 @@ def _type_hint(
 
     others = [k for k in NodeKind if k != kind and type_name in names[k]]
     if type_name in names[kind]:
-        getter = {
-            NodeKind.ARTIFACT: store.get_artifact_by_type_and_name,
-            NodeKind.EXECUTION: store.get_execution_by_type_and_name,
-            NodeKind.CONTEXT: store.get_context_by_type_and_name,
-        }
-        found = [k for k in others if getter[k](type_name, name) is not None]
+        found = [k for k in others if _getter(store, k)(type_name, name) is not None]
         if not found:
             return ""
         if takes is not None:
@@ -312,20 +395,23 @@ def _slash_splits(text: str) -> list[tuple[str, str]]:
     ]
 
 
-def type_and_name_splits(store: LineageStore, kind: NodeKind, text: str) -> list[tuple[str, str]]:
+def type_and_name_splits(
+    store: LineageStore, kind: NodeKind, text: str, types: TypeLists | None = None
+) -> list[tuple[str, str]]:
     """The ``(type, name)`` pairs ``Type/name`` text may mean: split at its first ``/`` (a
     name may hold ``/``), and at each later one where the part before it is the name of a
     stored ``kind`` type (a type name may hold ``/`` too: ``Data/Set/x``). The first of them
-    all, or none when no split leaves both parts non-empty."""
+    all, or none when no split leaves both parts non-empty. ``types``: the type lists read
+    already (the ``kind`` list is read once, whatever the number of ``/``)."""
     splits = _slash_splits(text)
     if len(splits) > 1:
-        known = {t.name for t in store.get_types(kind)}
+        known = (TypeLists(store) if types is None else types).names(kind)
         splits = splits[:1] + [s for s in splits[1:] if s[0] in known]
     return splits
 
 
 def _split_missed(
-    store: LineageStore, kind: NodeKind, text: str, splits: list[tuple[str, str]]
+    types: TypeLists, kind: NodeKind, text: str, splits: list[tuple[str, str]]
 ) -> tuple[str, str]:
     """The ``(type, name)`` a ``Type/name`` that found nothing is said of, so that
     :func:`_type_hint` judges the type the text names: the last split whose type is a ``kind``
@@ -338,7 +424,7 @@ def _split_missed(
     every = _slash_splits(text)
     if len(every) == 1:
         return splits[0]
-    names = {k: {t.name for t in store.get_types(k)} for k in NodeKind}
+    names = {k: types.names(k) for k in NodeKind}
     if splits[0][0] in names[kind]:
         return splits[0]
     others = {t for k in NodeKind if k != kind for t in names[k]}

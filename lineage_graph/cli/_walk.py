@@ -24,7 +24,7 @@ from ..lineage._traverse import as_of_ms
 from ..models import ArtifactState, ExecutionState, NodeKind
 from ._common import ExitCode, fail, refuse_empty
 from ._complete import complete_any_state
-from ._refs import as_typed
+from ._refs import utf8_text
 
 __all__ = [
     "AsOfOption",
@@ -158,8 +158,9 @@ def parse_as_of(text: str | None) -> int | None:
 
 def parse_assignment(text: str, option: str) -> tuple[str, Any]:
     """``NAME=VALUE`` with VALUE read as JSON (numbers, booleans, objects) or else as text (as
-    typed, in a locale that is not UTF-8 too: :func:`as_typed`)."""
-    key, sep, raw = as_typed(text).partition("=")
+    typed, in a locale that is not UTF-8 too; bytes that are no UTF-8 are a bad value, exit 2:
+    they were exit 5 for ``-p`` and ``--mark``, an empty answer for ``--where``)."""
+    key, sep, raw = utf8_text(text, option).partition("=")
     key = key.strip()
     if not sep or not key:
         raise fail(f"{option} wants NAME=VALUE, got {text!r}", ExitCode.USAGE)
@@ -276,9 +277,11 @@ def walk_options(
     for names, option in ((types, "--type"), (stop_types, "--stop-at-type")):
         for name in names or []:  # as ls --type '': a name no type has, answered "none"
             refuse_empty(name, option)
-    # as typed, in a locale that is not UTF-8 too (as_typed)
-    types = None if types is None else [as_typed(name) for name in types]
-    stop_types = None if stop_types is None else [as_typed(name) for name in stop_types]
+    # as typed, in a locale that is not UTF-8 too; bytes that are no UTF-8: exit 2 (utf8_text)
+    types = None if types is None else [utf8_text(name, "--type") for name in types]
+    stop_types = (
+        None if stop_types is None else [utf8_text(name, "--stop-at-type") for name in stop_types]
+    )
     properties = parse_assignments(where, "--where") if where else None
     state_names = _states(states, "--state")
     where_filter = None

@@ -276,7 +276,8 @@ def test_a_local_path_whose_bytes_are_no_utf8_names_its_file(
     surrogate, in any locale. Its path was looked up as a uri (or as ``Type/name``) first, which
     the store refused: exit 5, "text must be valid Unicode", though the artifact recorded with
     the file's ``file://`` uri is there. The path names it, as any other path; a reference no
-    stored text can spell is not found (exit 3)."""
+    stored text can spell, naming no file, is an unreadable reference (exit 2, as such bytes are
+    in every text argument: ``ls --context`` and ``cached TYPE`` were exit 5)."""
     path = tmp_path / "store"
     folder = tmp_path / "d"
     folder.mkdir()
@@ -293,7 +294,8 @@ def test_a_local_path_whose_bytes_are_no_utf8_names_its_file(
         assert shown.exit_code == 0, shown.output
         assert json.loads(shown.stdout)["id"] == made
         missing = invoke(["show", os.fsdecode(b"Dat\xe9/f"), "--store", str(path)])
-        assert missing.exit_code == 3, missing.output
+        assert missing.exit_code == 2, missing.output
+        assert "not UTF-8" in missing.stderr
 
 
 def test_a_type_and_name_two_splits_find_names_every_entity_found(tmp_path: Path) -> None:
