@@ -1,0 +1,73 @@
+"""What ``show`` and the listings print of stored values: never a secret. A value stored
+before the masking existed (a run's ``error``), or by another writer (a property named
+``api_key``, a URL holding its password), is masked as it is shown; ordinary values are shown
+as stored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lineage_graph import Artifact, ArtifactType, Execution, ExecutionType, LineageStore
+
+from .conftest import invoke
+
+SECRETS = ("sk-Pl41n", "oldS3cret", "dbS3cret", "uriS3cret", "ghp_S3cret", "hunter2")
+
+
+def _store(path: Path) -> tuple[int, int]:
+    with LineageStore.open(path) as s:
+        s.put_execution_type(ExecutionType(name="Old"))
+        s.put_artifact_type(ArtifactType(name="Data"))
+        [xid] = s.put_executions(
+            [
+                Execution(
+                    type="Old",
+                    custom_properties={
+                        # as a run's failure was stored before its error was masked
+                        "error": "ValueError: GET https://u:oldS3cret@h/x (password: hunter2)",
+                        "api_key": "sk-Pl41n",
+                        "GITHUB_PAT": "ghp_S3cret",
+                        "db_url": "postgresql://u:dbS3cret@db/x",
+                        "token_count": 12,
+                        "max_tokens": 4096,
+                        "use_auth": True,
+                        "config": {"db": {"password": "dbS3cret", "host": "db"}},
+                    },
+                )
+            ]
+        )
+        [aid] = s.put_artifacts([Artifact(type="Data", uri="https://u:uriS3cret@h/data.csv")])
+    return xid, aid
+
+
+def test_show_and_listings_mask_stored_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    xid, aid = _store(path)
+    store = ["--store", str(path)]
+    outputs = {
+        "show": invoke(["show", str(xid), "--kind", "execution", *store]),
+        "show --json": invoke(["show", str(xid), "--kind", "execution", "--json", *store]),
+        "ls --json": invoke(["ls", "executions", "--json", *store]),
+        "show artifact": invoke(["show", str(aid), *store]),
+        "ls artifacts": invoke(["ls", "artifacts", *store]),
+        "ls artifacts --json": invoke(["ls", "artifacts", "--json", *store]),
+    }
+    for what, result in outputs.items():
+        assert result.exit_code == 0, (what, result.output)
+        for secret in SECRETS:
+            assert secret not in result.stdout, (what, secret, result.stdout)
+    shown = json.loads(outputs["show --json"].stdout)["custom_properties"]
+    assert shown == {
+        "error": "ValueError: GET https://u:***@h/x (password: ***)",
+        "api_key": "***",
+        "GITHUB_PAT": "***",
+        "db_url": "postgresql://u:***@db/x",
+        "token_count": 12,
+        "max_tokens": 4096,
+        "use_auth": True,
+        "config": {"db": {"password": "***", "host": "db"}},
+    }
+    [artifact] = json.loads(outputs["ls artifacts --json"].stdout)
+    assert artifact["uri"] == "https://u:***@h/data.csv"
+    assert "token_count  12" in outputs["show"].stdout
