@@ -71,3 +71,33 @@ def test_show_and_listings_mask_stored_secrets(tmp_path: Path) -> None:
     [artifact] = json.loads(outputs["ls artifacts --json"].stdout)
     assert artifact["uri"] == "https://u:***@h/data.csv"
     assert "token_count  12" in outputs["show"].stdout
+
+
+def test_compare_masks_the_secrets_it_prints(tmp_path: Path) -> None:
+    """``compare`` printed both artifacts' differing values as stored: a secret-named
+    property's and a URL's password in the uri."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as s:
+        s.put_artifact_type(ArtifactType(name="Data"))
+        s.put_artifacts(
+            [
+                Artifact(
+                    type="Data",
+                    uri="https://u:uriS3cret@h/a.csv",
+                    custom_properties={"api_key": "sk-Pl41n", "rows": 1},
+                ),
+                Artifact(
+                    type="Data",
+                    uri="https://u:ghp_S3cret@h/b.csv",
+                    custom_properties={"api_key": "dbS3cret", "rows": 2},
+                ),
+            ]
+        )
+    for extra in ([], ["--json"]):
+        result = invoke(["compare", "1", "2", *extra, "--store", str(path)])
+        assert result.exit_code == 0, result.output
+        for secret in SECRETS:
+            assert secret not in result.stdout, (extra, secret, result.stdout)
+        assert "https://u:***@h/a.csv" in result.stdout
+    shown = json.loads(result.stdout)
+    assert shown["custom_properties"] == {"api_key": ["***", "***"], "rows": [1, 2]}
