@@ -101,3 +101,37 @@ def test_compare_masks_the_secrets_it_prints(tmp_path: Path) -> None:
         assert "https://u:***@h/a.csv" in result.stdout
     shown = json.loads(result.stdout)
     assert shown["custom_properties"] == {"api_key": ["***", "***"], "rows": [1, 2]}
+
+
+def test_lineage_commands_and_drawings_mask_a_uri_password(tmp_path: Path) -> None:
+    """An artifact's uri holding a password was printed whole by ``impact``'s summary and
+    drawn whole by ``export -f mermaid`` / ``-f dot`` (``LineageGraph.to_mermaid`` /
+    ``to_dot``), as by ``upstream``'s and ``downstream``'s trees."""
+    from lineage_graph import Event, EventType
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as s:
+        s.put_artifact_type(ArtifactType(name="Data"))
+        s.put_execution_type(ExecutionType(name="Fit"))
+        s.put_execution(
+            Execution(type="Fit"),
+            [
+                (
+                    Artifact(type="Data", uri="https://u:uriS3cret@h/a.csv"),
+                    Event(type=EventType.INPUT),
+                ),
+                (Artifact(type="Data", uri="s3://k:ghp_S3cret@b/m"), Event(type=EventType.OUTPUT)),
+            ],
+        )
+    store = ["--store", str(path)]
+    for args in (
+        ["impact", "1"],
+        ["downstream", "1"],
+        ["upstream", "2"],
+        ["export", "1", "-f", "mermaid", "-o", "-"],
+        ["export", "1", "-f", "dot", "-o", "-"],
+    ):
+        result = invoke([*args, *store])
+        assert result.exit_code == 0, (args, result.output)
+        for secret in SECRETS:
+            assert secret not in result.stdout, (args, secret, result.stdout)
