@@ -341,6 +341,9 @@ def secret_name(name: str) -> bool:
 #: for other reasons (``NEO4J_AUTH=none`` made every "none" of every message ``***``).
 _PLAIN_VALUES = frozenset({"none", "null", "true", "false", "yes", "no", "on", "off"})
 _PLAIN_VALUES |= {"disabled", "enabled", "default"}
+#: The shell's working directories: no secret's, whatever their name reads as (an ODBC
+#: connection string's ``PWD=`` in a message is one, and masked).
+_SHELL_DIRECTORIES = frozenset({"PWD", "OLDPWD"})
 
 #: ``name=value`` or ``name: value`` in a text (``NEO4J_AUTH=neo4j/pw``, ``password: S3c``,
 #: ``{'api_key': 'sk-1'}``, ``"token": "x"``, ``AccountKey=k==;``), masked when the name is a
@@ -383,6 +386,7 @@ def redact_secrets(text: str) -> str:
             len(value) >= 4
             and value in text
             and value.lower() not in _PLAIN_VALUES
+            and name not in _SHELL_DIRECTORIES
             and secret_name(name)
         ):
             text = text.replace(value, MASK)

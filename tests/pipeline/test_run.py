@@ -2026,11 +2026,16 @@ def test_a_failure_masks_the_values_of_every_secret_named_variable_and_assignmen
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("NEO4J_AUTH", "none")  # a word, not a secret: "none" stays
+    # the shell's working directories are no secrets: a path under them is kept whole
+    monkeypatch.setenv("PWD", "/home/ann/project")
+    monkeypatch.setenv("OLDPWD", "/home/ann")
     message = " ".join(secrets.values()) + " NEO4J_AUTH=neo4j/pw (password: hunter2) none"
+    message += " in /home/ann/project/data.csv"
     with pytest.raises(ValueError), store.run("Connect"):
         raise ValueError(message)
     [failed] = store.get_executions()
     masked = "*** *** *** *** *** NEO4J_AUTH=*** (password: ***) none"
+    masked += " in /home/ann/project/data.csv"
     assert failed.custom_properties["error"] == f"ValueError: {masked}"
     assert redact(message) == masked  # the CLI masks what the store does
 

@@ -129,6 +129,7 @@ def test_a_secret_name_written_as_one_word(name: str) -> None:
         ('{"token": "abc", "token_count": 3}', '{"token": "***", "token_count": 3}'),
         ("Authorization: Bearer eyJ.x.y was refused", "Authorization: *** was refused"),
         ("AccountKey=k3y==;EndpointSuffix=core", "AccountKey=***;EndpointSuffix=core"),
+        ("Driver={ODBC};UID=sa;PWD=S3c;Server=db", "Driver={ODBC};UID=sa;PWD=***;Server=db"),
         # no secret's name: as written
         ("KeyError: 'k' (max_tokens=4096, key=a/b)", "KeyError: 'k' (max_tokens=4096, key=a/b)"),
     ],
