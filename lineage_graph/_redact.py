@@ -346,13 +346,15 @@ _PLAIN_VALUES |= {"disabled", "enabled", "default"}
 _SHELL_DIRECTORIES = frozenset({"PWD", "OLDPWD"})
 
 #: ``name=value`` or ``name: value`` in a text (``NEO4J_AUTH=neo4j/pw``, ``password: S3c``,
-#: ``{'api_key': 'sk-1'}``, ``"token": "x"``, ``AccountKey=k==;``), masked when the name is a
+#: ``{'api_key': 'sk-1'}``, ``"token": "x"``, ``AccountKey=k==;``, a command line's
+#: ``--password=pw`` quoted by ``CalledProcessError``), masked when the name is a
 #: secret's (:func:`secret_name`). The name starts a word (so a search does not rescan a long
 #: word from each of its letters); the value is quoted, an HTTP scheme and its credentials
 #: (``Authorization: Bearer x``), or runs to whitespace, a quote, a bracket, ``,``, ``;`` or
 #: ``&``.
 _ASSIGNMENT = re.compile(
-    r"(?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)(?P<head>[\"']?[ \t]*[:=][ \t]*)"
+    r"(?<![A-Za-z0-9_.\-])(?P<dashes>-*)(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)"
+    r"(?P<head>[\"']?[ \t]*[:=][ \t]*)"
     r"(?P<value>\"[^\"\n]*\"|'[^'\n]*'"
     r"|(?i:bearer|basic|token|digest)[ \t]+[^\s,;&'\"()\[\]{}<>]+"
     r"|[^\s,;&'\"()\[\]{}<>]+)"
@@ -363,11 +365,12 @@ def _masked_assignment(m: re.Match[str]) -> str:
     if not secret_name(m["name"]):
         return m[0]
     value = m["value"]
+    named = m["dashes"] + m["name"] + m["head"]
     if value[:1] in "\"'" and len(value) > 1:
-        return f"{m['name']}{m['head']}{value[0]}{MASK}{value[0]}"
+        return f"{named}{value[0]}{MASK}{value[0]}"
     # the punctuation ending a sentence or a URL's text stays ("sig=***: 403")
     tail = value[len(value.rstrip(_TRAILING)) :]
-    return f"{m['name']}{m['head']}{MASK}{tail}"
+    return f"{named}{MASK}{tail}"
 
 
 def redact_secrets(text: str) -> str:

@@ -130,6 +130,10 @@ def test_a_secret_name_written_as_one_word(name: str) -> None:
         ("Authorization: Bearer eyJ.x.y was refused", "Authorization: *** was refused"),
         ("AccountKey=k3y==;EndpointSuffix=core", "AccountKey=***;EndpointSuffix=core"),
         ("Driver={ODBC};UID=sa;PWD=S3c;Server=db", "Driver={ODBC};UID=sa;PWD=***;Server=db"),
+        (
+            "Command '['mysql', '--password=S3c', '-u', 'x']' returned 1",
+            "Command '['mysql', '--password=***', '-u', 'x']' returned 1",
+        ),
         # no secret's name: as written
         ("KeyError: 'k' (max_tokens=4096, key=a/b)", "KeyError: 'k' (max_tokens=4096, key=a/b)"),
     ],
