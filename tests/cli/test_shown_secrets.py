@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from lineage_graph import Artifact, ArtifactType, Execution, ExecutionType, LineageStore
 
 from .conftest import invoke
@@ -135,3 +137,23 @@ def test_lineage_commands_and_drawings_mask_a_uri_password(tmp_path: Path) -> No
         assert result.exit_code == 0, (args, result.output)
         for secret in SECRETS:
             assert secret not in result.stdout, (args, secret, result.stdout)
+
+
+def test_an_unexpected_error_s_traceback_is_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A defect's traceback (exit 70) quoted the exception's message as it was: a URL's
+    password or a secret-named value in it was printed on stderr."""
+    path = tmp_path / "store"
+    _store(path)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("GET https://u:oldS3cret@h/x failed (password: hunter2)")
+
+    monkeypatch.setattr(LineageStore, "get_executions_by_id", broken)
+    result = invoke(["show", "1", "--kind", "execution", "--store", str(path)])
+    assert result.exit_code == 70, result.output
+    assert "RuntimeError: GET https://u:***@h/x failed (password: ***)" in result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    for secret in SECRETS:
+        assert secret not in result.stderr
