@@ -296,16 +296,21 @@ _STRONG_WORD = re.compile(
 _KEY_KIND = (
     r"api|access|secret|private|priv|shared|session|client|app|auth|master|signing|sign|hmac"
     r"|account|subscription|encryption|license|sas|storage|admin|service|ssh|gpg|pgp|db"
-    r"|database|webhook|consumer|deploy|root|x"
+    r"|database|webhook|consumer|deploy|root"
 )
 _KEY_WORD = re.compile(rf"(?:{_KEY_KIND})keys?")
 _KIND_WORD = re.compile(rf"(?:{_KEY_KIND})")
 #: Words that make a name a secret's when they end it (digits after them aside: ``API_KEY_2``):
 #: a token (``HF_TOKEN``, ``access_token``, ``GITHUBTOKEN``; not ``max_tokens``,
 #: ``token_count``, ``TOKENIZERS_PARALLELISM``), a personal access token (``GITHUB_PAT``), an
-#: auth (``NEO4J_AUTH``, ``basic_auth``), a pass (``DB_PASS``), a signature, a cookie, a bearer.
+#: auth (``NEO4J_AUTH``, ``basic_auth``), a signature, a cookie, a bearer, a pass alone or of
+#: a login (``DB_PASS``, ``MQTT_PASS``; not ``first_pass``, ``eval_pass``: :data:`_PASS_OF`).
 _LAST_WORD = re.compile(
-    r"[a-z0-9]*token|pat|o?auth|authorization|pass|passkey|signature|sig|cookies?|bearer"
+    r"[a-z0-9]*token|pat|o?auth|authorization|passkey|signature|sig|cookies?|bearer"
+)
+_PASS_OF = frozenset(
+    {"", "db", "database", "key", "user", "admin", "root", "mqtt", "smtp", "ftp", "sql"}
+    | {"mysql", "pg", "redis", "ldap", "ssh", "proxy", "http", "basic", "app", "api", "mail"}
 )
 #: A token's word after one of these is a tokenizer's special token (``eos_token="</s>"``).
 _TOKENIZER_WORD = frozenset({"pad", "eos", "bos", "unk", "sep", "cls", "mask", "special"})
@@ -334,6 +339,8 @@ def secret_name(name: str) -> bool:
         return True
     if last == "token" and before in _TOKENIZER_WORD:
         return False
+    if last == "pass":
+        return before in _PASS_OF
     return bool(_LAST_WORD.fullmatch(last))
 
 

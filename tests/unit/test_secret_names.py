@@ -31,7 +31,8 @@ SECRET_WORDS = [
     ["refresh", "token"],
     ["pat"],
     ["auth"],
-    ["pass"],
+    ["db", "pass"],
+    ["mqtt", "pass"],
     ["session", "key"],
     ["mysql", "pwd"],
     ["signature"],
@@ -62,6 +63,9 @@ PLAIN_WORDS = [
     ["pattern"],
     ["compass"],
     ["signal"],
+    ["first", "pass"],
+    ["eval", "pass"],
+    ["x", "key"],
 ]
 
 
