@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import ParseResult, SplitResult, unquote
 
 from .exceptions import ConfigurationError
@@ -17,6 +17,9 @@ __all__ = [
     "redact_secrets",
     "redact_target",
     "redact_url",
+    "redact_value",
+    "secret_name",
+    "shown_properties",
     "strip_credentials",
 ]
 
@@ -84,7 +87,10 @@ def _secret_name(name: str) -> bool:
     ``api_key``, a signature (``sig``, ``X-Amz-Signature``, ``X-Amz-Credential``). A failed
     run's stored error quoting ``requests``' "401 ... for url: https://api/x?access_token=..."
     or a presigned URL kept the secret, where a recorded git remote drops its whole query."""
-    return any(_SECRET_WORD.fullmatch(w.lower()) for w in _NAME_WORD.findall(unquote(name)))
+    name = unquote(name)
+    return any(_SECRET_WORD.fullmatch(w.lower()) for w in _NAME_WORD.findall(name)) or (
+        secret_name(name)  # (the rule of every other name: ``?GITHUB_PAT=``, ``?db_pass=``)
+    )
 
 
 _TRAILING = ":,.)]}'\""
@@ -277,25 +283,145 @@ def redact_url(text: str, *, users: bool = False) -> str:
     return "".join(out)
 
 
-#: Environment variables whose values are secrets: a name holding ``PASSWORD``, ``SECRET`` or
-#: ``TOKEN`` at the end of a word (``NEO4J_PASSWORD``, ``PGPASSWORD``, ``HF_TOKEN``,
-#: ``AWS_SECRET_ACCESS_KEY``). Not one where a letter follows (``TOKENIZERS_PARALLELISM``,
-#: ``MAX_TOKENS``): their ``false`` or ``4096`` was masked wherever it appeared, and a failed
-#: run's stored ``error`` kept "must be true or ***" for good.
-_SECRET_ENV = re.compile(r"(?:PASSWORD|SECRET|TOKEN)(?![A-Za-z])", re.IGNORECASE)
+#: Words (lower case) that make a name a secret's wherever they stand in it, as in Sentry's
+#: default scrubber and detect-secrets' keyword list: ``DB_PASSWD``, ``PGPASSWORD``,
+#: ``APP_SECRETS``, ``mysql_pwd``, ``NEO4J_PASSWORD_FILE`` (hiding a path there is the safe
+#: mistake), ``credentials``, ``privateKey``.
+_STRONG_WORD = re.compile(
+    r"[a-z0-9]*(?:password|passwd|passphrase|passcode|pwd|secret|credential)s?|creds"
+)
+#: The kinds of key whose ``key`` (a word of its own or the end of one: ``API_KEY``, ``apiKey``,
+#: ``SECRETKEY``, ``AWS_SECRET_ACCESS_KEY``, ``ssh_private_key``) is a secret. A key of another
+#: kind is none (``sort_key``, ``cache_key``, ``primary_key``, ``num_keys``, ``keyboard``).
+_KEY_KIND = (
+    r"api|access|secret|private|priv|shared|session|client|app|auth|master|signing|sign|hmac"
+    r"|account|subscription|encryption|license|sas|storage|admin|service|ssh|gpg|pgp|db"
+    r"|database|webhook|consumer|deploy|root"
+)
+_KEY_WORD = re.compile(rf"(?:{_KEY_KIND})keys?")
+_KIND_WORD = re.compile(rf"(?:{_KEY_KIND})")
+#: Words that make a name a secret's when they end it (digits after them aside: ``API_KEY_2``):
+#: a token (``HF_TOKEN``, ``access_token``, ``GITHUBTOKEN``; not ``max_tokens``,
+#: ``token_count``, ``TOKENIZERS_PARALLELISM``), a personal access token (``GITHUB_PAT``), an
+#: auth (``NEO4J_AUTH``, ``basic_auth``), a signature, a cookie, a bearer, a pass alone or of
+#: a login (``DB_PASS``, ``MQTT_PASS``; not ``first_pass``, ``eval_pass``: :data:`_PASS_OF`).
+_LAST_WORD = re.compile(
+    r"[a-z0-9]*token|pat|o?auth|authorization|passkey|signature|sig|cookies?|bearer"
+)
+_PASS_OF = frozenset(
+    {"", "db", "database", "key", "user", "admin", "root", "mqtt", "smtp", "ftp", "sql"}
+    | {"mysql", "pg", "redis", "ldap", "ssh", "proxy", "http", "basic", "app", "api", "mail"}
+)
+#: A token's word after one of these is a tokenizer's special token (``eos_token="</s>"``).
+_TOKENIZER_WORD = frozenset({"pad", "eos", "bos", "unk", "sep", "cls", "mask", "special"})
+
+
+def secret_name(name: str) -> bool:
+    """Whether a value named ``name`` (an environment variable, a recorded property, a
+    ``name=value`` in a message; any spelling: ``DB_PASSWD``, ``dbPasswd``, ``db-passwd``,
+    ``db.passwd``) is a secret's. Its words (:data:`_NAME_WORD`, any case) are read: one of
+    :data:`_STRONG_WORD` anywhere, or a last word (digits aside) that is a token's, a PAT's, an
+    auth's, a pass's, a cookie's (:data:`_LAST_WORD`) or a key of a secret kind (``API_KEY``,
+    ``apiKey``, ``SECRETKEY``; :data:`_KEY_WORD`). Whole words only: ``token_count``,
+    ``max_tokens``, ``num_keys``, ``keyboard``, ``author``, ``passenger`` are no secret's."""
+    words = [w.lower() for w in _NAME_WORD.findall(name)]
+    if any(_STRONG_WORD.fullmatch(w) for w in words):
+        return True
+    while words and words[-1].isdigit():
+        words.pop()
+    if not words:
+        return False
+    last = words[-1]
+    before = words[-2] if len(words) > 1 else ""
+    if last in ("key", "keys"):
+        return bool(_KIND_WORD.fullmatch(before))
+    if _KEY_WORD.fullmatch(last):
+        return True
+    if last == "token" and before in _TOKENIZER_WORD:
+        return False
+    if last == "pass":
+        return before in _PASS_OF
+    return bool(_LAST_WORD.fullmatch(last))
+
+
+#: Values of a secret-named environment variable never masked in a text: words a message says
+#: for other reasons (``NEO4J_AUTH=none`` made every "none" of every message ``***``).
+_PLAIN_VALUES = frozenset({"none", "null", "true", "false", "yes", "no", "on", "off"})
+_PLAIN_VALUES |= {"disabled", "enabled", "default"}
+#: The shell's working directories: no secret's, whatever their name reads as (an ODBC
+#: connection string's ``PWD=`` in a message is one, and masked).
+_SHELL_DIRECTORIES = frozenset({"PWD", "OLDPWD"})
+
+#: ``name=value`` or ``name: value`` in a text (``NEO4J_AUTH=neo4j/pw``, ``password: S3c``,
+#: ``{'api_key': 'sk-1'}``, ``"token": "x"``, ``AccountKey=k==;``, a command line's
+#: ``--password=pw`` quoted by ``CalledProcessError``), masked when the name is a
+#: secret's (:func:`secret_name`). The name starts a word (so a search does not rescan a long
+#: word from each of its letters); the value is quoted, an HTTP scheme and its credentials
+#: (``Authorization: Bearer x``), or runs to whitespace, a quote, a bracket, ``,``, ``;`` or
+#: ``&``.
+_ASSIGNMENT = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(?P<dashes>-*)(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)"
+    r"(?P<head>[\"']?[ \t]*[:=][ \t]*)"
+    r"(?P<value>\"[^\"\n]*\"|'[^'\n]*'"
+    r"|(?i:bearer|basic|token|digest)[ \t]+[^\s,;&'\"()\[\]{}<>]+"
+    r"|[^\s,;&'\"()\[\]{}<>]+)"
+)
+
+
+def _masked_assignment(m: re.Match[str]) -> str:
+    if not secret_name(m["name"]):
+        return m[0]
+    value = m["value"]
+    named = m["dashes"] + m["name"] + m["head"]
+    if value[:1] in "\"'" and len(value) > 1:
+        return f"{named}{value[0]}{MASK}{value[0]}"
+    # the punctuation ending a sentence or a URL's text stays ("sig=***: 403")
+    tail = value[len(value.rstrip(_TRAILING)) :]
+    return f"{named}{MASK}{tail}"
 
 
 def redact_secrets(text: str) -> str:
     """``text`` with the password of every URL in it (:func:`redact_url`; a web URL's user info
     without one too: ``https://<token>@github.com/o/r``, a failing ``git clone`` or ``pip
-    install`` quotes so, is ``https://***@github.com/o/r``) and the value of every
-    password-like environment variable (:data:`_SECRET_ENV`, a value of 4 characters or more)
+    install`` quotes so, is ``https://***@github.com/o/r``), the value of every ``name=value``
+    or ``name: value`` whose name is a secret's (:func:`secret_name`: ``NEO4J_AUTH=neo4j/pw``,
+    ``password: S3c``) and the value of every environment variable named like a secret
+    (:func:`secret_name`; a value of 4 characters or more, not a word such as ``none``)
     masked: what the CLI prints, and a failed run's stored ``error``."""
     text = redact_url(text, users=True)
+    if "=" in text or ":" in text:
+        text = _ASSIGNMENT.sub(_masked_assignment, text)
     for name, value in os.environ.items():
-        if len(value) >= 4 and _SECRET_ENV.search(name) and value in text:
+        if (
+            len(value) >= 4
+            and value in text
+            and value.lower() not in _PLAIN_VALUES
+            and name not in _SHELL_DIRECTORIES
+            and secret_name(name)
+        ):
             text = text.replace(value, MASK)
     return text
+
+
+def redact_value(name: str, value: Any) -> Any:
+    """A stored property ``value`` named ``name`` as it is shown: ``***`` when the name is a
+    secret's (:func:`secret_name`; a bool, which says nothing, kept), else a text with its
+    secrets masked (:func:`redact_secrets`), a struct's texts so (the keys of a dict naming
+    its secrets: ``{"db": {"password": "x"}}``)."""
+    if secret_name(name) and value is not None and not isinstance(value, bool):
+        return MASK
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, dict):
+        return {k: redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value("", v) for v in value]
+    return value
+
+
+def shown_properties(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties (as JSON data) as they are shown: each value through :func:`redact_value`."""
+    return {k: redact_value(k, v) for k, v in values.items()}
 
 
 #: The schemes of a git remote over ssh: the user of their user info is a login.

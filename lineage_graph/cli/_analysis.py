@@ -11,6 +11,7 @@ import typer
 from rich.console import Group
 from rich.text import Text
 
+from .._redact import redact_url, redact_value
 from .._tracker import DEPLOYMENT_TYPE
 from ..exceptions import InvalidArgumentError
 from ..lineage import ArtifactDiff, ImpactMark, ImpactReport, LineageDiff, NodeRef
@@ -80,7 +81,7 @@ def _names(nodes: Sequence[Entity], deployed: set[int]) -> Text:
         if i:
             text.append(", ")
         text.append(f"#{node.id}", style="dim")
-        label = node.name or (node.uri if isinstance(node, Artifact) else None)
+        label = node.name or (redact_url(node.uri or "") if isinstance(node, Artifact) else None)
         if label:
             text.append(f" {printable(label)}")
         if isinstance(node, Artifact) and node.id in deployed:
@@ -305,7 +306,9 @@ def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
         ("custom property", d.custom_properties),
     ):
         for name, (va, vb) in values.items():
-            rows.append((group, name, _value(name, va), _value(name, vb)))
+            # shown as `show` shows them: a secret-named property, a URL's password masked
+            shown_a, shown_b = (redact_value(name, jsonable(_value(name, v))) for v in (va, vb))
+            rows.append((group, name, shown_a, shown_b))
     return rows
 
 

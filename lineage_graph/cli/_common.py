@@ -273,10 +273,13 @@ def _guarded_call(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     except Exception:
         # A defect (a library error would be a LineageGraphError): exit 1 was typer's
         # traceback, read by scripts as "the answer is no" (`cached`: not cached; `doctor`:
-        # a problem). The traceback is kept, for the bug report.
+        # a problem). The traceback is kept, for the bug report, its secrets masked as every
+        # message's are (it quoted the exception's message as it was: a URL's password).
         import traceback
 
-        traceback.print_exc()
+        with contextlib.suppress(OSError):
+            sys.stderr.write(redact(traceback.format_exc()))
+            sys.stderr.flush()
         raise fail(
             "an unexpected error (a defect of lineage-graph; the traceback above is for a "
             "bug report)",

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from .._redact import redact_url, shown_properties
 from .._text import printable as _printable
 from ..models import (
     Artifact,
@@ -198,13 +199,15 @@ def entity_json(node: Entity) -> dict[str, Any]:
         "name": node.name,
     }
     if isinstance(node, Artifact):
-        out["uri"] = node.uri
+        out["uri"] = redact_url(node.uri) if node.uri else node.uri
     state = state_name(node)
     if state is not None:
         out["state"] = state
     out["external_id"] = node.external_id
-    out["properties"] = jsonable(node.properties)
-    out["custom_properties"] = jsonable(node.custom_properties)
+    # shown, never a secret: a secret-named one masked, a URL's password and the like in any
+    # text too (docs/cli.md, `show`)
+    out["properties"] = shown_properties(jsonable(node.properties))
+    out["custom_properties"] = shown_properties(jsonable(node.custom_properties))
     out["create_time_since_epoch"] = node.create_time_since_epoch
     out["last_update_time_since_epoch"] = node.last_update_time_since_epoch
     return out
@@ -267,7 +270,7 @@ def entity_label(node: Entity, *, for_file: bool = False) -> Text:
         text.append(f"{'◆' if for_file else glyph('◆')} ", style="bold")
     text.append(f"{shown(node.type or kind_name(node))} ", style="bold")
     text.append(f"#{node.id}", style="dim")
-    detail = node.name or (node.uri if isinstance(node, Artifact) else None)
+    detail = node.name or (redact_url(node.uri or "") if isinstance(node, Artifact) else None)
     if detail:
         text.append(f" {shown(detail)}")
     state = state_name(node)
@@ -296,8 +299,9 @@ def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     )
     table.add_column("name", style="cyan")
     table.add_column("value")
+    shown = shown_properties(jsonable(values))  # a secret-named one masked (entity_json)
     for key in sorted(values):
-        table.add_row(stored_text(key), stored_text(_value_text(values[key])))
+        table.add_row(stored_text(key), stored_text(_value_text(shown[key])))
     return table
 
 
@@ -313,7 +317,7 @@ def entity_table(node: Entity) -> Table:
     if node.name:
         table.add_row("name", stored_text(node.name))
     if isinstance(node, Artifact) and node.uri:
-        table.add_row("uri", stored_text(node.uri))
+        table.add_row("uri", stored_text(redact_url(node.uri)))
     state = state_name(node)
     if state is not None:
         table.add_row("state", styled_state(state))
@@ -333,7 +337,7 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
     table.add_column("state")
     table.add_column("created")  # wraps between the date and the time when narrow
     for n in nodes:
-        detail = n.name or (n.uri if isinstance(n, Artifact) else "") or ""
+        detail = n.name or (redact_url(n.uri or "") if isinstance(n, Artifact) else "") or ""
         table.add_row(
             str(n.id),
             kind_name(n),

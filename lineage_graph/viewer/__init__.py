@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..__about__ import __version__
 from .._encoding import shown
 from .._files import output_path, path_error, replace_file
+from .._redact import redact_url, shown_properties
 from .._text import CONTROL_PATTERN_JS, JOINER_TABLES, printable
 from ..exceptions import InvalidArgumentError
 from ..models import (
@@ -202,7 +203,8 @@ def _label(node: Artifact | Execution) -> str:
     if node.name:
         text = node.name
     elif isinstance(node, Artifact) and node.uri:
-        text = node.uri.rstrip("/").rsplit("/", 1)[-1] or node.uri
+        uri = redact_url(node.uri)  # a URL's password is never shown (docs/cli.md, `show`)
+        text = uri.rstrip("/").rsplit("/", 1)[-1] or uri
     else:
         text = f"{node.type or node.kind.value} #{node.id}"
     text = text if len(text) <= 40 else text[:39] + "…"
@@ -225,12 +227,15 @@ def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
         "kind": kind,
         "type": node.type,
         "name": node.name,
-        "uri": node.uri if isinstance(node, Artifact) else None,
+        # as the CLI shows them: a secret-named property, a URL's password masked
+        "uri": (redact_url(node.uri) if node.uri else node.uri)
+        if isinstance(node, Artifact)
+        else None,
         "state": state,
         "label": _label(node),
         "created": node.create_time_since_epoch,
-        "properties": _js_exact(jsonable(node.properties)),
-        "custom_properties": _js_exact(jsonable(node.custom_properties)),
+        "properties": _js_exact(shown_properties(jsonable(node.properties))),
+        "custom_properties": _js_exact(shown_properties(jsonable(node.custom_properties))),
         "contexts": contexts,
     }
 

@@ -2014,6 +2014,37 @@ def test_a_failure_keeps_values_of_variables_only_named_like_secrets(
     assert redact(message) == masked  # the CLI masks what the store does
 
 
+def test_a_failure_masks_the_values_of_every_secret_named_variable_and_assignment(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only names holding PASSWORD, SECRET or TOKEN at a word's end were read as a secret's:
+    the values of ``DB_PASSWD``, ``API_KEY``, ``GITHUB_PAT``, ``APP_SECRETS`` and
+    ``SECRETKEY``, quoted by a failing step, were stored whole, and so was a ``name=value``
+    of a secret's name in the message (``NEO4J_AUTH=neo4j/pw``, ``password: ...``)."""
+    secrets = {
+        "DB_PASSWD": "db-S3cret",
+        "API_KEY": "sk-S3cret",
+        "GITHUB_PAT": "ghp_S3cret",
+        "APP_SECRETS": "app-S3cret",
+        "SECRETKEY": "key-S3cret",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("NEO4J_AUTH", "none")  # a word, not a secret: "none" stays
+    # the shell's working directories are no secrets: a path under them is kept whole
+    monkeypatch.setenv("PWD", "/home/ann/project")
+    monkeypatch.setenv("OLDPWD", "/home/ann")
+    message = " ".join(secrets.values()) + " NEO4J_AUTH=neo4j/pw (password: hunter2) none"
+    message += " in /home/ann/project/data.csv"
+    with pytest.raises(ValueError), store.run("Connect"):
+        raise ValueError(message)
+    [failed] = store.get_executions()
+    masked = "*** *** *** *** *** NEO4J_AUTH=*** (password: ***) none"
+    masked += " in /home/ann/project/data.csv"
+    assert failed.custom_properties["error"] == f"ValueError: {masked}"
+    assert redact(message) == masked  # the CLI masks what the store does
+
+
 @pytest.mark.parametrize(
     ("message", "masked"),
     [
