@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -402,6 +403,23 @@ def test_a_filter_too_large_for_the_engine_is_refused(hostile: LineageStore, que
     assert len(hostile.get_artifacts()) == len(HOSTILE)
 
 
+def test_range_comparisons_of_two_integer_fields_count_ten(hostile: LineageStore) -> None:
+    """Written by sign (FalkorDB compares two integers by their difference), such a comparison
+    is planned ~10x slower than one: 10,000 held the engine ~80 s. Each counts 10."""
+    times = "create_time_since_epoch <= last_update_time_since_epoch"
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        ids(hostile, " OR ".join([times] * 1_001))
+    between = "id BETWEEN create_time_since_epoch AND last_update_time_since_epoch"
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        ids(hostile, " OR ".join([between] * 527))  # two halves: 19 each
+    compile_filter(" OR ".join([times] * 1_000), A)  # 10,000: accepted
+    # With a literal the split is cheap (one comparison each); an equality needs none.
+    compile_filter(" OR ".join(["id < 5", "create_time_since_epoch = id"] * 5_000), A)
+    every = list(range(1, len(HOSTILE) + 1))
+    assert ids(hostile, " OR ".join([times] * 100)) == every
+    assert len(hostile.get_artifacts()) == len(HOSTILE)
+
+
 def test_long_chains_run_as_nested_groups(hostile: LineageStore) -> None:
     """One chain of 30,000 ``uri = 'x'`` crashed the embedded server (FalkorDB parses a chain
     recursively): equalities of one field OR-ed together are one ``IN`` list, and any chain is
@@ -538,6 +556,14 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
         "NOT contexts_c.id IN (9007199254740993, NULL) OR NOT id < 5",
         {"limit": 4, "order_by": "create_time"},
     ),
+    # Two integer fields (or an enum and one) compared by sign first, under NOT too.
+    (
+        A,
+        "create_time_since_epoch < last_update_time_since_epoch OR NOT properties.n.int_value "
+        ">= id OR contexts_c.id <= events_e.milliseconds_since_epoch OR "
+        "state > custom_properties.c.int_value",
+        {},
+    ),
 ]
 
 
@@ -618,3 +644,88 @@ def test_integer_ranges_across_int64_ends(store: LineageStore) -> None:
             want = [i for i, v in by_id.items() if test(v, lit)]
             assert ids(store, query) == want, query
             assert ids(store, f"NOT ({query})") == [i for i in made if i not in want], query
+
+
+def test_integer_fields_compared_across_int64_ends(store: LineageStore) -> None:
+    """Two integer fields compared with each other: FalkorDB 4.16 compares them by their
+    difference too (``n.a > n.b`` was false for ``2**62`` and ``-2**62``), so values of
+    opposite signs far apart must still compare as numbers, as in MLMD's SQLite."""
+    store.put_type(
+        ArtifactType(name="T", properties={"a": PropertyType.INT, "b": PropertyType.INT})
+    )
+    big = 2**63 - 1
+    pairs = [
+        (-2, big),
+        (big, -2),
+        (-(2**63), 5),
+        (5, -(2**63)),
+        (-(2**62), 2**62),
+        (2**62, -(2**62)),
+        (3, 4),
+        (-4, -3),
+        (7, 7),
+    ]
+    made = store.put_artifacts([Artifact(type="T", properties={"a": a, "b": b}) for a, b in pairs])
+    by_id = dict(zip(made, pairs, strict=True))
+    for op, test in [
+        ("<", lambda x, y: x < y),
+        ("<=", lambda x, y: x <= y),
+        (">", lambda x, y: x > y),
+        (">=", lambda x, y: x >= y),
+    ]:
+        query = f"properties.a.int_value {op} properties.b.int_value"
+        want = [i for i, (a, b) in by_id.items() if test(a, b)]
+        assert ids(store, query) == want, query
+        assert ids(store, f"NOT ({query})") == [i for i in made if i not in want], query
+        flipped = f"properties.b.int_value {op} properties.a.int_value"
+        assert ids(store, flipped) == [i for i, (a, b) in by_id.items() if test(b, a)], flipped
+    # Against the id (an indexed attribute), and within a BETWEEN.
+    want = [i for i, (a, _) in by_id.items() if i > a]
+    assert ids(store, "id > properties.a.int_value") == want
+    want = [i for i, (a, b) in by_id.items() if a <= i <= b]
+    assert ids(store, "id BETWEEN properties.a.int_value AND properties.b.int_value") == want
+    # The two times (an import keeps any int64), set as properties a and b are.
+    store.backend.write(
+        "UNWIND $rows AS r MATCH (n:Artifact) WHERE n.id = r.id "
+        "SET n.create_time_since_epoch = r.c, n.last_update_time_since_epoch = r.u",
+        {"rows": [{"id": i, "c": a, "u": b} for i, (a, b) in by_id.items()]},
+        name="test/set_times",
+    )
+    query = "create_time_since_epoch < last_update_time_since_epoch"
+    assert ids(store, query) == [i for i, (a, b) in by_id.items() if a < b]
+    assert ids(store, f"NOT {query}") == [i for i, (a, b) in by_id.items() if a >= b]
+
+
+@pytest.mark.parametrize(
+    ("query", "want"),
+    [
+        ("1 < 2 AND 9223372036854775807 + 1 > 9223372036854775807", [1, 2]),
+        ("id = 5 OR 2 >= 3", []),
+        ("properties.a.int_value = 1", [1]),  # its existence implied: no key of other kinds
+        ("properties.a.int_value IN (1, 2, 9223372036854775807 + 1)", [1, 2]),
+        ("NULL IN (id, 1) OR id IN (2, 3)", [2]),
+        ("id BETWEEN NULL AND 3 OR properties.a.int_value != 2", [1]),
+    ],
+)
+def test_only_the_parameters_a_filter_reads_are_sent(
+    store: LineageStore, query: str, want: list[int]
+) -> None:
+    """A comparison the compiler decides itself (``1 < 2``), a literal list read as one
+    parameter, a property whose test implies it exists: their values' and keys' parameters are
+    not sent with the statement (FalkorDB receives each in the text's parameter header)."""
+    store.put_type(ArtifactType(name="T", properties={"a": PropertyType.INT}))
+    store.put_artifacts([Artifact(type="T", properties={"a": v}) for v in (1, 2)])
+    sent: list[tuple[str, dict[str, object]]] = []
+    original = store.backend.read
+
+    def reading(text: str, params: dict[str, object] | None = None, **how: object) -> object:
+        sent.append((text, dict(params or {})))
+        return original(text, params, **how)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store.backend, "read", reading)
+        assert ids(store, query) == want
+    assert sent
+    for text, params in sent:
+        unread = [n for n in params if not re.search(rf"\${n}(?![A-Za-z0-9_])", text)]
+        assert not unread, (query, unread, params)
