@@ -40,6 +40,7 @@ __all__ = [
     "indexable",
     "property_key",
     "shown",
+    "shown_key",
     "unescape_name",
 ]
 
@@ -196,6 +197,16 @@ def shown(value: object, limit: int = 80) -> str:
     except Exception:  # a user's class whose __repr__ raises: the refusal is still made
         return f"<a {type(value).__name__} whose repr failed>"
     return text[:limit]
+
+
+def shown_key(value: object) -> str:
+    """A unique key (a node's or a type's name, an external id) as a refusal naming it taken or
+    given twice quotes it: whole, as the user must find it among the values given (``shown``'s
+    80 characters cut ``'gs://bucket/.../part-00001'`` to ``'gs://bucket/.../pa``, which
+    named none of them). Such a key passed :func:`check_key` (at most MAX_KEY_BYTES of UTF-8,
+    at most 4 characters of ``repr`` a byte), so the quote stays bounded; anything longer is
+    cut as ``shown`` cuts."""
+    return shown(value, 4 * MAX_KEY_BYTES + 2)
 
 
 #: Longest text (UTF-8 bytes) stored in an indexed property: unique keys (names, external ids,

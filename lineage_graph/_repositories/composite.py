@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from .._encoding import shown
+from .._encoding import shown, shown_key
 from ..exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -56,7 +56,7 @@ def _update_of_new(first: Artifact, later: Artifact) -> Artifact:
         first.type_version,
     ):
         raise InvalidArgumentError(
-            f"artifact with external_id {shown(later.external_id)}: given type "
+            f"artifact with external_id {shown_key(later.external_id)}: given type "
             f"{shown(later.type_id or later.type)} is different from the one known before "
             f"({shown(first.type_id or first.type)})"
         )
@@ -123,7 +123,7 @@ class CompositeWriter:
         if stored and not reuse:
             (type_id, name), _ = next(iter(stored.items()))
             raise AlreadyExistsError(
-                f"a context named {shown(name)} of type id {type_id} already exists (pass "
+                f"a context named {shown_key(name)} of type id {type_id} already exists (pass "
                 "reuse_context_if_already_exist=True to reuse it)"
             )
         if not reuse:

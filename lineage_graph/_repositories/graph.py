@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
-from .._encoding import shown
+from .._encoding import shown, shown_key
 from ..exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -511,7 +511,7 @@ class GraphWriter(Repository):
             rows = self.read(f"{label}s/taken_keys", names=names, external_ids=external)
             if rows:
                 taken = ", ".join(
-                    f"{r['key']} {shown(r['value'])} (held by {label} {r['id']})" for r in rows
+                    f"{r['key']} {shown_key(r['value'])} (held by {label} {r['id']})" for r in rows
                 )
                 article = "an" if label[0] in "aeiou" else "a"  # (was "a execution")
                 raise AlreadyExistsError(

@@ -20,6 +20,7 @@ from .._encoding import (
     escape_name,
     property_keys,
     shown,
+    shown_key,
     unescape_name,
     value_keys,
 )
@@ -637,15 +638,15 @@ class NodeRepository(Repository, Generic[N]):
                 key = (props["type_id"], name)
                 if key in names:
                     raise AlreadyExistsError(
-                        f"two {label}s of type {shown(props['type'])} named {shown(name)} in one "
-                        "write"
+                        f"two {label}s of type {shown_key(props['type'])} named "
+                        f"{shown_key(name)} in one write"
                     )
                 names.add(key)
             ext = props.get("external_id")
             if ext is not None:
                 if ext in external:
                     raise AlreadyExistsError(
-                        f"two {label}s with external_id {shown(ext)} in one write"
+                        f"two {label}s with external_id {shown_key(ext)} in one write"
                     )
                 external.add(ext)
 

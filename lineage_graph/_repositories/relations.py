@@ -163,7 +163,7 @@ def _check_ids(label: str, link: Attribution | Association | ParentContext) -> N
         check_positive_id(label, name, getattr(link, name, None))  # None when built without
 
 
-def _check_event(i: int, event: Event) -> list[int | str]:
+def _check_event(i: int, event: Event) -> Sequence[int | str]:
     """The event's fields, checked again at the write: a model built without validation
     (``model_construct``) or changed in place (``event.path.append(...)``) is written as it is,
     and reads build their models without validating again (``stored_model``). Returns the
@@ -181,8 +181,11 @@ def _check_event(i: int, event: Event) -> list[int | str]:
             f"event #{i}: path is a list of steps, got {type(event.path).__name__} "
             f"{shown(event.path)}"
         )
-    steps = []
-    for step in event.path:
+    path: Sequence[Any] = event.path
+    steps: list[int | str] | None = None  # a copy, once a step is not a plain int64 or str
+    for k, step in enumerate(path):
+        if type(step) is str or (type(step) is int and INT64_MIN <= step <= INT64_MAX):
+            continue  # (what paths hold: plain_step, a call per step, is for the others)
         # as the model takes it (plain_step): an IntEnum, a numpy integer or a str subclass
         # put in place was refused here, or stored by its str() (json.dumps of a subclass)
         try:
@@ -194,13 +197,15 @@ def _check_event(i: int, event: Event) -> list[int | str]:
                 f"event #{i}: a path step is an int64 index or a str key, got "
                 f"{type(step).__name__} {shown(step)}"
             )
-        steps.append(plain)
+        if steps is None:
+            steps = list(path)
+        steps[k] = plain
     ms = event.milliseconds_since_epoch
     if ms is not None and not _int64(ms):
         raise InvalidArgumentError(
             f"event #{i}: milliseconds_since_epoch must be an int64, got {shown(ms)}"
         )
-    return steps
+    return path if steps is None else steps
 
 
 def _nothing() -> None:

@@ -16,6 +16,7 @@ from .._encoding import (
     check_unicode,
     escape_name,
     shown,
+    shown_key,
     unescape_name,
 )
 from ..exceptions import (
@@ -290,8 +291,8 @@ class TypeRepository(Repository):
         for other in self.get_by_external_ids(kind, [external_id]):
             if other.id != own_id:
                 raise AlreadyExistsError(
-                    f"{kind.type_label} external_id {shown(external_id)} is taken by type "
-                    f"{shown(other.name)}"
+                    f"{kind.type_label} external_id {shown_key(external_id)} is taken by type "
+                    f"{shown_key(other.name)}"
                 )
 
     # -------------------------------------------------------------------------------- reads

@@ -9,7 +9,9 @@ one); an edge index anything with ``__index__``, as ml_metadata's client puts it
 
 from __future__ import annotations
 
+import collections
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -168,6 +170,21 @@ def test_a_validated_path_holds_plain_steps(store: LineageStore, ends: tuple[int
     assert [type(step) for step in event.path] == [int, str, int, int]
     store.put_events([event])
     assert store.get_events_by_execution_ids([e])[0].path == [1, "k", 3, 7]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [list, tuple, iter, lambda steps: (s for s in steps), collections.deque],
+    ids=["list", "tuple", "iterator", "generator", "deque"],
+)
+def test_a_path_in_any_iterable_holds_plain_steps(given: Callable[[list[Any]], Any]) -> None:
+    """The steps are made plain once for the whole path (plain ones first, then the others):
+    whatever iterable pydantic takes as a list."""
+    event = Event(type=EventType.OUTPUT, path=given(["a", 5, Role.SECOND, Text("k"), Seven(7)]))
+    assert event.path == ["a", 5, 1, "k", 7]
+    assert [type(step) for step in event.path] == [str, int, int, str, int]
+    with pytest.raises(ValidationError, match=r"path\.1"):
+        Event(type=EventType.OUTPUT, path=given(["a", 1.5, Role.SECOND]))
 
 
 @pytest.mark.parametrize(

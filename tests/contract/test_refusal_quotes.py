@@ -12,11 +12,18 @@ from typing import Any
 import pytest
 
 from lineage_graph import LineageStore
-from lineage_graph.exceptions import InvalidArgumentError, LineageGraphError, NotFoundError
+from lineage_graph.exceptions import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    LineageGraphError,
+    NotFoundError,
+)
 from lineage_graph.lineage import NodeFilter, NodeRef
 from lineage_graph.models import (
     Artifact,
     ArtifactType,
+    Context,
+    ContextType,
     Event,
     EventType,
     Execution,
@@ -306,3 +313,63 @@ def test_a_value_whose_repr_raises_is_refused_typed(
     """The refusal quoted the value with its own repr, whose error escaped in its place."""
     with pytest.raises(InvalidArgumentError, match="whose repr failed"):
         call(store)
+
+
+#: Unique keys whose part that tells them apart lies past shown()'s 80 characters: a message
+#: cut there ("...shards/pa") named none of the values given.
+_SHARD = "gs://company-ml-bucket/pipelines/churn-model/training-data/2026-12-06/shards/part-"
+_KEY = _SHARD + "00001"
+
+
+def _artifacts(**fields: str) -> list[Artifact]:
+    return [Artifact(type="DataSet", uri="/s", **{k: _SHARD + v for k, v in fields.items()})]
+
+
+def _context_taken(s: LineageStore) -> None:
+    s.put_context_type(ContextType(name="Pipeline"))
+    s.put_contexts([Context(type="Pipeline", name=_SHARD + "00000")])
+    s.put_contexts([Context(type="Pipeline", name=_KEY)])
+    s.put_execution(Execution(type="Trainer"), [], [Context(type="Pipeline", name=_KEY)])
+
+
+def _type_external_id_taken(s: LineageStore) -> None:
+    s.put_artifact_type(ArtifactType(name=_KEY, external_id=_KEY))
+    s.put_artifact_type(ArtifactType(name="Other", external_id=_KEY))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.put_artifacts(
+            _artifacts(external_id="00000") + _artifacts(external_id="00001") * 2
+        ),
+        lambda s: s.put_artifacts(_artifacts(name="00000") + _artifacts(name="00001") * 2),
+        lambda s: [
+            s.put_artifacts(_artifacts(external_id="00000") + _artifacts(external_id="00001")),
+            s.put_artifacts(_artifacts(external_id="00002") + _artifacts(external_id="00001")),
+        ],
+        lambda s: [
+            s.put_contexts([Context(type="Pipeline", name=_KEY)]),
+            s.put_contexts([Context(type="Pipeline", name=_KEY)]),
+        ],
+        _context_taken,
+        _type_external_id_taken,
+    ],
+    ids=[
+        "external_id twice in a write",
+        "name twice in a write",
+        "external_id taken",
+        "context name taken",
+        "context exists (put_execution)",
+        "type external_id taken",
+    ],
+)
+def test_a_key_taken_or_given_twice_is_quoted_whole(
+    store: LineageStore, ids: tuple[int, int], call: Callable[[LineageStore], object]
+) -> None:
+    """The refusal names the key the caller must find among the values given: it was cut at
+    80 characters, before the shard number that told it from the others."""
+    store.put_context_type(ContextType(name="Pipeline"))
+    with pytest.raises(AlreadyExistsError) as info:
+        call(store)
+    assert repr(_KEY) in str(info.value)
