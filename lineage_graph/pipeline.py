@@ -234,6 +234,51 @@ def _exact_double(value: int) -> bool:
         return False
 
 
+#: The declared property beside an enum argument recorded as its value (:func:`_enums_as_values`):
+#: ``"{name}.__enum__"``.
+_ENUM_SUFFIX = ".__enum__"
+
+
+def _enums_as_values(
+    declared: Mapping[str, PropertyType],
+    values: dict[str, Any],
+    members: Mapping[str, enum.Enum],
+    fixed: Collection[str] = (),
+) -> None:
+    """Each enum member given as an argument (``members``; in ``values`` as its marked struct)
+    whose property the type declares of its value's kind (not a struct) is recorded as its value
+    in ``values``: as earlier calls recorded an ``IntEnum`` or ``str`` enum member (its int or
+    text) before members were marked, or as a call given a plain int declared it. Recorded as a
+    struct there, it was of another kind: kept as a custom property, the call never looked up,
+    so every later call of such a step ran again (its cache lost for good). The member's mark
+    goes to the declared property ``name + ".__enum__"``, compared as any other: ``f(1)``
+    (which leaves it unset) and ``f(Size.SMALL)`` are other calls, and ``f(Color.RED)`` hits
+    from its second call. (A record made before, ``1`` alone, could be ``f(1)``'s: never its
+    hit.) A declared kind never changes, so what the type declared when last read decides."""
+    for key, member in members.items():
+        want = declared.get(key)
+        companion = key + _ENUM_SUFFIX
+        if (
+            want is None
+            or want == PropertyType.STRUCT
+            or key in fixed
+            or not isinstance(values.get(key), dict)  # (recorded as its value already)
+            or companion in values
+            or declared.get(companion, PropertyType.STRUCT) != PropertyType.STRUCT
+        ):
+            continue
+        value = member.value
+        if type(value) not in _SCALARS:
+            continue
+        try:
+            if _mismatched(declared, {key: value}):
+                continue
+        except ValueError:  # (an int beyond int64)
+            continue
+        values[companion] = values[key]
+        values[key] = value
+
+
 def _require_flags(**flags: object) -> None:
     """Each flag is True or False: ``cache="no"`` was taken as true (any non-empty string is),
     and the run looked its cache up."""
@@ -2442,9 +2487,12 @@ def _split_arguments(
     shadowed: Collection[str] = (),
     owner: str | None = None,
     receiver: object = _NO_RECEIVER,
+    members: dict[str, enum.Enum] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
+    ``members``, if given, gets the enum members given as arguments (by property name), which
+    are recorded as marked structs (:func:`_marked`; see :func:`_enums_as_values`).
 
     Inputs: an :class:`Artifact` or a non-empty list of them. Properties: a bool, an int within
     int64, a float, a str, a dict of JSON data (a struct), or a list or tuple of JSON data (the
@@ -2545,6 +2593,8 @@ def _split_arguments(
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
                 props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
+                if members is not None and isinstance(given, enum.Enum):
+                    members[key] = given
                 if type(v) is int and _admits_float(signature.parameters[pname].annotation):
                     floats.add(key)
             else:
@@ -3432,6 +3482,7 @@ def step(
         known: list[Mapping[str, PropertyType]] = [{}]
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
+            members: dict[str, enum.Enum] = {}
             inputs, values, floats, other = _split_arguments(
                 signature,
                 (*given_args, *args),
@@ -3439,6 +3490,7 @@ def step(
                 shadowed=properties or {},
                 owner=owner,
                 receiver=receiver,
+                members=members,
             )
             # An argument named like one of the decorator's properties is recorded as the
             # decorator's value: given another value, it is not recorded, so the call is not
@@ -3457,12 +3509,14 @@ def step(
             if record_args and values:
                 declared = known[0]
                 fixed = set(properties or {})
+                _enums_as_values(declared, values, members, fixed)
                 if not values.keys() <= declared.keys() or _mismatched(declared, values, fixed):
                     try:
                         declared = store.get_type(NodeKind.EXECUTION, type_name).properties
                     except NotFoundError:
                         declared = {}
                     known[0] = declared
+                    _enums_as_values(declared, values, members, fixed)
                 for key in _mismatched(declared, values, fixed):
                     mismatched[key] = values.pop(key)
                     other.append(key)

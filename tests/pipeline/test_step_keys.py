@@ -180,3 +180,34 @@ def test_a_method_steps_instance_is_recorded_with_its_slots(store: LineageStore)
     assert [(e.artifact_id, list(e.path)) for e in events if not e.type.is_output] == [
         (d.id, ["self", 0])
     ]
+
+
+@pytest.mark.parametrize(
+    ("plain", "member", "other"),
+    [(1, _Color.RED, _Size.SMALL), ("fast", _Mode.FAST, None)],
+)
+def test_an_enum_member_where_the_type_declares_its_values_kind_caches(
+    store: LineageStore, plain: object, member: enum.Enum, other: enum.Enum | None
+) -> None:
+    """A step whose type declared the property INT (or STRING), by a call given the plain value
+    or by one given the member before members were marked (recorded as its int): a member given
+    now, recorded as a struct, was of another kind, kept as a custom property and never looked
+    up (``cache_skipped``): such a step ran every call from then on. The member is recorded as
+    its value and its mark beside it (``x.__enum__``): it caches from its second call, and is
+    still another call than the plain value or another enum's member of that value."""
+    kinds, ran = _kinds_step(store)
+    by_plain = kinds(plain)
+    by_member = kinds(member)
+    assert by_member.id != by_plain.id
+    assert kinds(member).id == by_member.id
+    assert kinds(plain).id == by_plain.id
+    assert len(ran) == 2, ran
+    if other is not None:
+        by_other = kinds(other)
+        assert by_other.id not in (by_plain.id, by_member.id)
+        assert kinds(other).id == by_other.id
+        assert len(ran) == 3, ran
+    recorded = store.get_executions_by_type("Kinds")[1]
+    assert "cache_skipped" not in recorded.custom_properties
+    mark = {"__enum__": member.name, "__class__": f"{__name__}.{type(member).__qualname__}"}
+    assert recorded.properties == {"x": plain, "x.__enum__": mark}
