@@ -2652,7 +2652,8 @@ def _marked(value: Any, depth: int = 0) -> Any:
     call. A dict subclass (``Counter``, ``defaultdict``) is its items with ``"__class__"``.
     A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
     holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
-    be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). Anything else is
+    be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it), as is a dict with
+    a key that is no ``str`` (a ``StrEnum`` member, recorded as its text). Anything else is
     left as it is (a value no property holds is refused later, as before)."""
     if depth > _MAX_MARKED_DEPTH:
         return value
@@ -2661,7 +2662,10 @@ def _marked(value: Any, depth: int = 0) -> Any:
         return {_ENUM_KEY: value.name, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}
     value = _numpy_value(value)
     if isinstance(value, dict):
-        if not _MARK_KEYS.isdisjoint(value):
+        if not _MARK_KEYS.isdisjoint(value) or any(type(k) is not str for k in value):
+            # (a key of a str subclass, a StrEnum member, was recorded as its text: f({Mode.FAST:
+            # 1}) returned the result of f({"fast": 1}), yet ``k.name`` works on one only; a
+            # key of another type is no struct key at all)
             return _UNRECORDED
         entries = {k: _marked(v, depth + 1) for k, v in value.items()}
         if type(value) is dict:

@@ -58,6 +58,8 @@ def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str
         ([[1], [2]], [(1,), (2,)]),
         ({"a": 1}, collections.Counter({"a": 1})),  # counts["b"] is 0 in one, KeyError in the other
         ({"k": {"a": 1}}, {"k": collections.defaultdict(int, {"a": 1})}),
+        ({"fast": 1}, {_Mode.FAST: 1}),  # a StrEnum key was its text: `k.name` on one only
+        ({"a": {"fast": 1}}, {"a": {_Mode.FAST: 1}}),
     ],
 )
 def test_values_a_function_can_tell_apart_are_two_calls(
