@@ -2708,13 +2708,21 @@ def _numpy_value(value: Any) -> Any:
 def _logged_value(value: Any) -> Any:
     """A value logged on a run (``log_metrics``, ``log_properties``): a numpy bool, integer or
     float scalar as the Python bool, int or float of its value (exact: ``float32`` widens
-    exactly), anything else as it is. Not for a step's arguments, which key its cache, where a
-    width's arithmetic matters (:func:`_numpy_value`)."""
+    exactly; a ``longdouble`` is one if a double holds it exactly), anything else as it is. Not
+    for a step's arguments, which key its cache, where a width's arithmetic matters
+    (:func:`_numpy_value`)."""
     np = sys.modules.get("numpy")
     if np is None or not isinstance(value, np.bool_ | np.integer | np.floating):
         return value
     item = value.item()
-    return item if type(item) in (bool, int, float) else value  # (a longdouble stays one)
+    if type(item) in (bool, int, float):
+        return item
+    # A longdouble (its .item() is itself where it is wider than a double, as on x86-64 Linux,
+    # a float where it is not): np.longdouble(0.5) was refused on one platform, logged on the
+    # other. Logged where no digit is lost; one a double cannot hold stays refused.
+    number = float(value)
+    same = number == value or (number != number and value != value)  # (nan)
+    return number if same else value
 
 
 #: How deep :func:`_marked` looks (struct properties nest less deeply than this in practice).
