@@ -2468,10 +2468,13 @@ _LIST_KEY = "__list__"
 _CLASS_KEY = "__class__"
 #: An enum member is recorded as ``{"__enum__": name, "__class__": "module.Class"}``.
 _ENUM_KEY = "__enum__"
+#: A dict whose keys are all members of one ``str`` enum is recorded with ``"__keys__":
+#: "module.Class"``.
+_KEYS_KEY = "__keys__"
 #: The keys a recorded value's marks use: a dict argument holding one is not recorded (the call
 #: runs), as it could be recorded alike with what a mark stands for: ``{"__list__": [1, 2]}``
 #: was the argument ``[1, 2]``, and a cached step returned the list's result for the dict.
-_MARK_KEYS = frozenset({_LIST_KEY, _CLASS_KEY, _ENUM_KEY})
+_MARK_KEYS = frozenset({_LIST_KEY, _CLASS_KEY, _ENUM_KEY, _KEYS_KEY})
 #: What :func:`_marked` makes of a value that cannot be recorded: no JSON data (refused later).
 _UNRECORDED = object()
 
@@ -2652,8 +2655,10 @@ def _marked(value: Any, depth: int = 0) -> Any:
     call. A dict subclass (``Counter``, ``defaultdict``) is its items with ``"__class__"``.
     A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
     holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
-    be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it), as is a dict with
-    a key that is no ``str`` (a ``StrEnum`` member, recorded as its text). Anything else is
+    be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). A dict whose keys
+    are all members of one ``str`` enum (recorded as their text) has ``"__keys__":
+    "module.Class"``; one with any other key that is no ``str`` is :data:`_UNRECORDED`. Anything
+    else is
     left as it is (a value no property holds is refused later, as before)."""
     if depth > _MAX_MARKED_DEPTH:
         return value
@@ -2662,12 +2667,20 @@ def _marked(value: Any, depth: int = 0) -> Any:
         return {_ENUM_KEY: value.name, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}
     value = _numpy_value(value)
     if isinstance(value, dict):
-        if not _MARK_KEYS.isdisjoint(value) or any(type(k) is not str for k in value):
-            # (a key of a str subclass, a StrEnum member, was recorded as its text: f({Mode.FAST:
-            # 1}) returned the result of f({"fast": 1}), yet ``k.name`` works on one only; a
-            # key of another type is no struct key at all)
+        if not _MARK_KEYS.isdisjoint(value):
             return _UNRECORDED
         entries = {k: _marked(v, depth + 1) for k, v in value.items()}
+        kinds = {type(k) for k in value}
+        if kinds - {str}:
+            # Keys of a str enum (a StrEnum member) were recorded as their text: f({Mode.FAST:
+            # 1}) returned the result of f({"fast": 1}), yet ``k.name`` works on one only. Keys
+            # all of one such enum are marked with it; any other key that is no str (a numpy
+            # str, keys of two kinds) cannot be recorded.
+            kind = kinds.pop()
+            if kinds or not (issubclass(kind, enum.Enum) and issubclass(kind, str)):
+                return _UNRECORDED
+            entries = {str.__str__(k): v for k, v in entries.items()}  # (its text, as stored)
+            entries[_KEYS_KEY] = f"{kind.__module__}.{kind.__qualname__}"
         if type(value) is dict:
             return entries
         # a Counter, defaultdict or OrderedDict: the function may tell it from a dict (a

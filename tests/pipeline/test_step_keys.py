@@ -60,6 +60,7 @@ def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str
         ({"k": {"a": 1}}, {"k": collections.defaultdict(int, {"a": 1})}),
         ({"fast": 1}, {_Mode.FAST: 1}),  # a StrEnum key was its text: `k.name` on one only
         ({"a": {"fast": 1}}, {"a": {_Mode.FAST: 1}}),
+        ({_Mode.FAST: 1}, {"fast": 1, "__keys__": f"{__name__}._Mode"}),
     ],
 )
 def test_values_a_function_can_tell_apart_are_two_calls(
@@ -81,7 +82,11 @@ def test_values_a_function_can_tell_apart_are_two_calls(
 
 @pytest.mark.parametrize(
     "value",
-    [(1, 2), {"a": (1, [2, (3,)])}, _Color.RED, _Mode.FAST, _Plain.B, {"m": _Plain.A}],
+    [
+        *[(1, 2), {"a": (1, [2, (3,)])}, _Color.RED, _Mode.FAST, _Plain.B, {"m": _Plain.A}],
+        {_Mode.FAST: 1},
+        {"a": {_Mode.FAST: [1]}},
+    ],
 )
 def test_a_tuple_or_enum_argument_is_recorded_and_hits_itself(
     store: LineageStore, value: object
