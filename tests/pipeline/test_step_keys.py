@@ -218,3 +218,37 @@ def test_an_enum_member_where_the_type_declares_its_values_kind_caches(
     assert "cache_skipped" not in recorded.custom_properties
     mark = {"__enum__": member.name, "__class__": f"{__name__}.{type(member).__qualname__}"}
     assert recorded.properties == {"x": plain, "x.__enum__": mark}
+
+
+def test_a_config_keyed_by_a_str_enum_is_recorded_and_told_from_its_text(
+    store: LineageStore,
+) -> None:
+    """A config whose dict is keyed by a ``StrEnum``'s members was recorded as one keyed by
+    their text: ``fit(Job({Mode.FAST: 1}))`` returned the result of ``fit(Job({"fast": 1}))``.
+    Its keys are marked, so it is still recorded (a cached step reuses its result), as a
+    pydantic config with a ``dict[Mode, int]`` field is."""
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    @dataclasses.dataclass
+    class Job:
+        by_mode: dict[Any, int]
+
+    class Weights(BaseModel):
+        by_mode: dict[_Mode, int]
+
+    ran: list[object] = []
+
+    @store.step("Weigh", cache=True)
+    def weigh(cfg: object) -> Artifact:
+        ran.append(cfg)
+        return Artifact(type="Out", uri=f"/w/{len(ran)}")
+
+    by_text = weigh(Job({"fast": 1}))
+    by_member = weigh(Job({_Mode.FAST: 1}))
+    assert by_member.id != by_text.id
+    assert weigh(Job({_Mode.FAST: 1})).id == by_member.id
+    weights = weigh(Weights(by_mode={_Mode.FAST: 1}))
+    assert weigh(Weights(by_mode={_Mode.FAST: 1})).id == weights.id
+    assert len(ran) == 3
