@@ -19,6 +19,7 @@ the block, in the functions it calls, in asyncio tasks it starts, and never in a
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import copy
@@ -2686,7 +2687,15 @@ def _marked(value: Any, depth: int = 0) -> Any:
         # a Counter, defaultdict or OrderedDict: the function may tell it from a dict (a
         # missing key's count is 0 in one, a KeyError in the other)
         mapping = type(value)
-        return {**entries, _CLASS_KEY: f"{mapping.__module__}.{mapping.__qualname__}"}
+        name = f"{mapping.__module__}.{mapping.__qualname__}"
+        if isinstance(value, collections.defaultdict):
+            # with its factory: defaultdict(list) was recorded as defaultdict(int) was, and a
+            # cached step returned the result of groups["x"] being 0 for it being []
+            factory = _factory_name(value.default_factory)
+            if factory is None:
+                return _UNRECORDED
+            name = f"{name}[{factory}]"
+        return {**entries, _CLASS_KEY: name}
     if not isinstance(value, list | tuple):
         return value
     cls = type(value)
@@ -2699,6 +2708,20 @@ def _marked(value: Any, depth: int = 0) -> Any:
     else:
         state = {_LIST_KEY: items}
     return {**state, _CLASS_KEY: f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _factory_name(factory: object) -> str | None:
+    """A ``defaultdict``'s ``default_factory`` by its name: ``"builtins.list"``, ``"None"``; None
+    if no name tells what it makes (a lambda, a local function, a ``functools.partial``)."""
+    if factory is None:
+        return "None"
+    module = getattr(factory, "__module__", None)
+    qualname = getattr(factory, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    if not (isinstance(factory, type) or inspect.isfunction(factory) or inspect.isbuiltin(factory)):
+        return None
+    return f"{module}.{qualname}"
 
 
 def _numpy_value(value: Any) -> Any:

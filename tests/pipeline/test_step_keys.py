@@ -61,6 +61,10 @@ def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str
         ({"fast": 1}, {_Mode.FAST: 1}),  # a StrEnum key was its text: `k.name` on one only
         ({"a": {"fast": 1}}, {"a": {_Mode.FAST: 1}}),
         ({_Mode.FAST: 1}, {"fast": 1, "__keys__": f"{__name__}._Mode"}),
+        # groups["x"] is 0 in one, [] in the other
+        (collections.defaultdict(int), collections.defaultdict(list)),
+        (collections.defaultdict(None, {"a": 1}), collections.defaultdict(int, {"a": 1})),
+        (collections.defaultdict(int), collections.defaultdict(lambda: 0)),  # (not recorded)
     ],
 )
 def test_values_a_function_can_tell_apart_are_two_calls(
@@ -86,6 +90,7 @@ def test_values_a_function_can_tell_apart_are_two_calls(
         *[(1, 2), {"a": (1, [2, (3,)])}, _Color.RED, _Mode.FAST, _Plain.B, {"m": _Plain.A}],
         {_Mode.FAST: 1},
         {"a": {_Mode.FAST: [1]}},
+        collections.defaultdict(list, {"a": [1]}),
     ],
 )
 def test_a_tuple_or_enum_argument_is_recorded_and_hits_itself(
