@@ -2691,10 +2691,7 @@ def _marked(value: Any, depth: int = 0) -> Any:
         if isinstance(value, collections.defaultdict):
             # with its factory: defaultdict(list) was recorded as defaultdict(int) was, and a
             # cached step returned the result of groups["x"] being 0 for it being []
-            factory = _factory_name(value.default_factory)
-            if factory is None:
-                return _UNRECORDED
-            name = f"{name}[{factory}]"
+            name = f"{name}[{_factory_name(value.default_factory)}]"
         return {**entries, _CLASS_KEY: name}
     if not isinstance(value, list | tuple):
         return value
@@ -2710,17 +2707,17 @@ def _marked(value: Any, depth: int = 0) -> Any:
     return {**state, _CLASS_KEY: f"{cls.__module__}.{cls.__qualname__}"}
 
 
-def _factory_name(factory: object) -> str | None:
-    """A ``defaultdict``'s ``default_factory`` by its name: ``"builtins.list"``, ``"None"``; None
-    if no name tells what it makes (a lambda, a local function, a ``functools.partial``)."""
+def _factory_name(factory: object) -> str:
+    """A ``defaultdict``'s ``default_factory`` by its name: ``"builtins.list"``, ``"None"``, a
+    function's or a lambda's qualified name (``"mod.f.<locals>.<lambda>"``: the code, which the
+    cache takes as unchanged, as it takes the step's), else its type's."""
     if factory is None:
         return "None"
     module = getattr(factory, "__module__", None)
     qualname = getattr(factory, "__qualname__", None)
-    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
-        return None
-    if not (isinstance(factory, type) or inspect.isfunction(factory) or inspect.isbuiltin(factory)):
-        return None
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        kind = type(factory)
+        module, qualname = kind.__module__, kind.__qualname__
     return f"{module}.{qualname}"
 
 
