@@ -2662,7 +2662,10 @@ def _marked(value: Any, depth: int = 0) -> Any:
     else is
     left as it is (a value no property holds is refused later, as before)."""
     if depth > _MAX_MARKED_DEPTH:
-        return value
+        # Left as it was, a tuple, an enum member or a dict subclass this deep was recorded as
+        # a list, its value or a dict (``{"a": {"a": ... (1, 2)}}`` 33 levels down was the
+        # same list's call): only plain JSON data is recorded here.
+        return value if value is None or type(value) in _SCALARS else _UNRECORDED
     if isinstance(value, enum.Enum):
         kind = type(value)
         return {_ENUM_KEY: value.name, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}

@@ -257,3 +257,21 @@ def test_a_config_keyed_by_a_str_enum_is_recorded_and_told_from_its_text(
     weights = weigh(Weights(by_mode={_Mode.FAST: 1}))
     assert weigh(Weights(by_mode={_Mode.FAST: 1})).id == weights.id
     assert len(ran) == 3
+
+
+def test_a_tuple_nested_past_the_marked_depth_is_not_the_list(store: LineageStore) -> None:
+    """Past the depth the marks are made to (32 levels), a tuple was left as it was and
+    recorded as a list: ``f({"a": {"a": ... (1, 2)}})`` returned the result of the same dict
+    holding ``[1, 2]`` there. Such a value is not recorded (the call runs)."""
+    kinds, ran = _kinds_step(store)
+
+    def nested(leaf: object) -> object:
+        for _ in range(40):
+            leaf = {"a": leaf}
+        return leaf
+
+    one = kinds(nested([1, 2]))
+    two = kinds(nested((1, 2)))
+    assert two.id != one.id
+    assert ran == ["dict", "dict"]
+    assert kinds({"a": {"a": (1, 2)}}).id == kinds({"a": {"a": (1, 2)}}).id  # (shallow: a hit)
