@@ -2658,9 +2658,10 @@ def _marked(value: Any, depth: int = 0) -> Any:
     holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
     be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). A dict whose keys
     are all members of one ``str`` enum (recorded as their text) has ``"__keys__":
-    "module.Class"``; one with any other key that is no ``str`` is :data:`_UNRECORDED`. Anything
-    else is
-    left as it is (a value no property holds is refused later, as before)."""
+    "module.Class"``; one with any other key that is no ``str`` is :data:`_UNRECORDED`. A
+    ``defaultdict``'s class names its factory, ``"collections.defaultdict[builtins.list]"``.
+    Past :data:`_MAX_MARKED_DEPTH` only plain JSON data is kept. Anything else is left as it is
+    (a value no property holds is refused later, as before)."""
     if depth > _MAX_MARKED_DEPTH:
         # Left as it was, a tuple, an enum member or a dict subclass this deep was recorded as
         # a list, its value or a dict (``{"a": {"a": ... (1, 2)}}`` 33 levels down was the
