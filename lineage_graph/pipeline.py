@@ -19,6 +19,7 @@ the block, in the functions it calls, in asyncio tasks it starts, and never in a
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import copy
@@ -232,6 +233,51 @@ def _exact_double(value: int) -> bool:
         return int(float(value)) == value
     except OverflowError:  # beyond a double's range
         return False
+
+
+#: The declared property beside an enum argument recorded as its value (:func:`_enums_as_values`):
+#: ``"{name}.__enum__"``.
+_ENUM_SUFFIX = ".__enum__"
+
+
+def _enums_as_values(
+    declared: Mapping[str, PropertyType],
+    values: dict[str, Any],
+    members: Mapping[str, enum.Enum],
+    fixed: Collection[str] = (),
+) -> None:
+    """Each enum member given as an argument (``members``; in ``values`` as its marked struct)
+    whose property the type declares of its value's kind (not a struct) is recorded as its value
+    in ``values``: as earlier calls recorded an ``IntEnum`` or ``str`` enum member (its int or
+    text) before members were marked, or as a call given a plain int declared it. Recorded as a
+    struct there, it was of another kind: kept as a custom property, the call never looked up,
+    so every later call of such a step ran again (its cache lost for good). The member's mark
+    goes to the declared property ``name + ".__enum__"``, compared as any other: ``f(1)``
+    (which leaves it unset) and ``f(Size.SMALL)`` are other calls, and ``f(Color.RED)`` hits
+    from its second call. (A record made before, ``1`` alone, could be ``f(1)``'s: never its
+    hit.) A declared kind never changes, so what the type declared when last read decides."""
+    for key, member in members.items():
+        want = declared.get(key)
+        companion = key + _ENUM_SUFFIX
+        if (
+            want is None
+            or want == PropertyType.STRUCT
+            or key in fixed
+            or not isinstance(values.get(key), dict)  # (recorded as its value already)
+            or companion in values
+            or declared.get(companion, PropertyType.STRUCT) != PropertyType.STRUCT
+        ):
+            continue
+        value = member.value
+        if type(value) not in _SCALARS:
+            continue
+        try:
+            if _mismatched(declared, {key: value}):
+                continue
+        except ValueError:  # (an int beyond int64)
+            continue
+        values[companion] = values[key]
+        values[key] = value
 
 
 def _require_flags(**flags: object) -> None:
@@ -2423,10 +2469,13 @@ _LIST_KEY = "__list__"
 _CLASS_KEY = "__class__"
 #: An enum member is recorded as ``{"__enum__": name, "__class__": "module.Class"}``.
 _ENUM_KEY = "__enum__"
+#: A dict whose keys are all members of one ``str`` enum is recorded with ``"__keys__":
+#: "module.Class"``.
+_KEYS_KEY = "__keys__"
 #: The keys a recorded value's marks use: a dict argument holding one is not recorded (the call
 #: runs), as it could be recorded alike with what a mark stands for: ``{"__list__": [1, 2]}``
 #: was the argument ``[1, 2]``, and a cached step returned the list's result for the dict.
-_MARK_KEYS = frozenset({_LIST_KEY, _CLASS_KEY, _ENUM_KEY})
+_MARK_KEYS = frozenset({_LIST_KEY, _CLASS_KEY, _ENUM_KEY, _KEYS_KEY})
 #: What :func:`_marked` makes of a value that cannot be recorded: no JSON data (refused later).
 _UNRECORDED = object()
 
@@ -2442,9 +2491,12 @@ def _split_arguments(
     shadowed: Collection[str] = (),
     owner: str | None = None,
     receiver: object = _NO_RECEIVER,
+    members: dict[str, enum.Enum] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
+    ``members``, if given, gets the enum members given as arguments (by property name), which
+    are recorded as marked structs (:func:`_marked`; see :func:`_enums_as_values`).
 
     Inputs: an :class:`Artifact` or a non-empty list of them. Properties: a bool, an int within
     int64, a float, a str, a dict of JSON data (a struct), or a list or tuple of JSON data (the
@@ -2545,6 +2597,8 @@ def _split_arguments(
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
                 props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
+                if members is not None and isinstance(given, enum.Enum):
+                    members[key] = given
                 if type(v) is int and _admits_float(signature.parameters[pname].annotation):
                     floats.add(key)
             else:
@@ -2602,10 +2656,17 @@ def _marked(value: Any, depth: int = 0) -> Any:
     call. A dict subclass (``Counter``, ``defaultdict``) is its items with ``"__class__"``.
     A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
     holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
-    be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). Anything else is
-    left as it is (a value no property holds is refused later, as before)."""
+    be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). A dict whose keys
+    are all members of one ``str`` enum (recorded as their text) has ``"__keys__":
+    "module.Class"``; one with any other key that is no ``str`` is :data:`_UNRECORDED`. A
+    ``defaultdict``'s class names its factory, ``"collections.defaultdict[builtins.list]"``.
+    Past :data:`_MAX_MARKED_DEPTH` only plain JSON data is kept. Anything else is left as it is
+    (a value no property holds is refused later, as before)."""
     if depth > _MAX_MARKED_DEPTH:
-        return value
+        # Left as it was, a tuple, an enum member or a dict subclass this deep was recorded as
+        # a list, its value or a dict (``{"a": {"a": ... (1, 2)}}`` 33 levels down was the
+        # same list's call): only plain JSON data is recorded here.
+        return value if value is None or type(value) in _SCALARS else _UNRECORDED
     if isinstance(value, enum.Enum):
         kind = type(value)
         return {_ENUM_KEY: value.name, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}
@@ -2614,12 +2675,28 @@ def _marked(value: Any, depth: int = 0) -> Any:
         if not _MARK_KEYS.isdisjoint(value):
             return _UNRECORDED
         entries = {k: _marked(v, depth + 1) for k, v in value.items()}
+        kinds = {type(k) for k in value}
+        if kinds - {str}:
+            # Keys of a str enum (a StrEnum member) were recorded as their text: f({Mode.FAST:
+            # 1}) returned the result of f({"fast": 1}), yet ``k.name`` works on one only. Keys
+            # all of one such enum are marked with it; any other key that is no str (a numpy
+            # str, keys of two kinds) cannot be recorded.
+            kind = kinds.pop()
+            if kinds or not (issubclass(kind, enum.Enum) and issubclass(kind, str)):
+                return _UNRECORDED
+            entries = {str.__str__(k): v for k, v in entries.items()}  # (its text, as stored)
+            entries[_KEYS_KEY] = f"{kind.__module__}.{kind.__qualname__}"
         if type(value) is dict:
             return entries
         # a Counter, defaultdict or OrderedDict: the function may tell it from a dict (a
         # missing key's count is 0 in one, a KeyError in the other)
         mapping = type(value)
-        return {**entries, _CLASS_KEY: f"{mapping.__module__}.{mapping.__qualname__}"}
+        name = f"{mapping.__module__}.{mapping.__qualname__}"
+        if isinstance(value, collections.defaultdict):
+            # with its factory: defaultdict(list) was recorded as defaultdict(int) was, and a
+            # cached step returned the result of groups["x"] being 0 for it being []
+            name = f"{name}[{_factory_name(value.default_factory)}]"
+        return {**entries, _CLASS_KEY: name}
     if not isinstance(value, list | tuple):
         return value
     cls = type(value)
@@ -2632,6 +2709,20 @@ def _marked(value: Any, depth: int = 0) -> Any:
     else:
         state = {_LIST_KEY: items}
     return {**state, _CLASS_KEY: f"{cls.__module__}.{cls.__qualname__}"}
+
+
+def _factory_name(factory: object) -> str:
+    """A ``defaultdict``'s ``default_factory`` by its name: ``"builtins.list"``, ``"None"``, a
+    function's or a lambda's qualified name (``"mod.f.<locals>.<lambda>"``: the code, which the
+    cache takes as unchanged, as it takes the step's), else its type's."""
+    if factory is None:
+        return "None"
+    module = getattr(factory, "__module__", None)
+    qualname = getattr(factory, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        kind = type(factory)
+        module, qualname = kind.__module__, kind.__qualname__
+    return f"{module}.{qualname}"
 
 
 def _numpy_value(value: Any) -> Any:
@@ -2654,13 +2745,21 @@ def _numpy_value(value: Any) -> Any:
 def _logged_value(value: Any) -> Any:
     """A value logged on a run (``log_metrics``, ``log_properties``): a numpy bool, integer or
     float scalar as the Python bool, int or float of its value (exact: ``float32`` widens
-    exactly), anything else as it is. Not for a step's arguments, which key its cache, where a
-    width's arithmetic matters (:func:`_numpy_value`)."""
+    exactly; a ``longdouble`` is one if a double holds it exactly), anything else as it is. Not
+    for a step's arguments, which key its cache, where a width's arithmetic matters
+    (:func:`_numpy_value`)."""
     np = sys.modules.get("numpy")
     if np is None or not isinstance(value, np.bool_ | np.integer | np.floating):
         return value
     item = value.item()
-    return item if type(item) in (bool, int, float) else value  # (a longdouble stays one)
+    if type(item) in (bool, int, float):
+        return item
+    # A longdouble (its .item() is itself where it is wider than a double, as on x86-64 Linux,
+    # a float where it is not): np.longdouble(0.5) was refused on one platform, logged on the
+    # other. Logged where no digit is lost; one a double cannot hold stays refused.
+    number = float(value)
+    same = number == value or (number != number and value != value)  # (nan)
+    return number if same else value
 
 
 #: How deep :func:`_marked` looks (struct properties nest less deeply than this in practice).
@@ -3432,6 +3531,7 @@ def step(
         known: list[Mapping[str, PropertyType]] = [{}]
 
         def make_run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
+            members: dict[str, enum.Enum] = {}
             inputs, values, floats, other = _split_arguments(
                 signature,
                 (*given_args, *args),
@@ -3439,6 +3539,7 @@ def step(
                 shadowed=properties or {},
                 owner=owner,
                 receiver=receiver,
+                members=members,
             )
             # An argument named like one of the decorator's properties is recorded as the
             # decorator's value: given another value, it is not recorded, so the call is not
@@ -3457,12 +3558,14 @@ def step(
             if record_args and values:
                 declared = known[0]
                 fixed = set(properties or {})
+                _enums_as_values(declared, values, members, fixed)
                 if not values.keys() <= declared.keys() or _mismatched(declared, values, fixed):
                     try:
                         declared = store.get_type(NodeKind.EXECUTION, type_name).properties
                     except NotFoundError:
                         declared = {}
                     known[0] = declared
+                    _enums_as_values(declared, values, members, fixed)
                 for key in _mismatched(declared, values, fixed):
                     mismatched[key] = values.pop(key)
                     other.append(key)

@@ -52,3 +52,20 @@ def test_numpy_scalars_are_logged_as_their_python_values(store: LineageStore) ->
     }
     assert logged == {"correct": 7, "loss": 0.5, "rate": 0.25, "balanced": True, "width": 3}
     assert [type(v) for v in logged.values()] == [int, float, float, bool, int]
+
+
+def test_a_numpy_longdouble_a_double_holds_is_logged(store: LineageStore) -> None:
+    """``np.longdouble(0.5)`` (a mean taken in long double) was refused as "unsupported property
+    value of type numpy.longdouble" where numpy's long double is wider than a double (x86-64
+    Linux), and logged where it is not; one no double holds exactly is refused (typed)."""
+    np = pytest.importorskip("numpy")
+    with store.run("Train") as run:
+        run.log_metrics(half=np.longdouble(0.5), big=np.longdouble(2.0) ** 70)
+        run.log_metrics(inf=np.longdouble("inf"))
+        if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant:
+            with pytest.raises(InvalidArgumentError, match="longdouble"):
+                run.log_metrics(tenth=np.longdouble(1) / np.longdouble(10))
+    [done] = store.get_executions_by_id([run.id])
+    logged = {k: done.custom_properties[k] for k in ("half", "big", "inf")}
+    assert logged == {"half": 0.5, "big": 2.0**70, "inf": float("inf")}
+    assert "tenth" not in done.custom_properties

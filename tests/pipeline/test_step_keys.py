@@ -58,6 +58,12 @@ def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str
         ([[1], [2]], [(1,), (2,)]),
         ({"a": 1}, collections.Counter({"a": 1})),  # counts["b"] is 0 in one, KeyError in the other
         ({"k": {"a": 1}}, {"k": collections.defaultdict(int, {"a": 1})}),
+        ({"fast": 1}, {_Mode.FAST: 1}),  # a StrEnum key was its text: `k.name` on one only
+        ({"a": {"fast": 1}}, {"a": {_Mode.FAST: 1}}),
+        ({_Mode.FAST: 1}, {"fast": 1, "__keys__": f"{__name__}._Mode"}),
+        # groups["x"] is 0 in one, [] in the other
+        (collections.defaultdict(int), collections.defaultdict(list)),
+        (collections.defaultdict(None, {"a": 1}), collections.defaultdict(int, {"a": 1})),
     ],
 )
 def test_values_a_function_can_tell_apart_are_two_calls(
@@ -79,7 +85,13 @@ def test_values_a_function_can_tell_apart_are_two_calls(
 
 @pytest.mark.parametrize(
     "value",
-    [(1, 2), {"a": (1, [2, (3,)])}, _Color.RED, _Mode.FAST, _Plain.B, {"m": _Plain.A}],
+    [
+        *[(1, 2), {"a": (1, [2, (3,)])}, _Color.RED, _Mode.FAST, _Plain.B, {"m": _Plain.A}],
+        {_Mode.FAST: 1},
+        {"a": {_Mode.FAST: [1]}},
+        collections.defaultdict(list, {"a": [1]}),
+        collections.defaultdict(lambda: 0),  # (by the lambda's qualified name)
+    ],
 )
 def test_a_tuple_or_enum_argument_is_recorded_and_hits_itself(
     store: LineageStore, value: object
@@ -180,3 +192,86 @@ def test_a_method_steps_instance_is_recorded_with_its_slots(store: LineageStore)
     assert [(e.artifact_id, list(e.path)) for e in events if not e.type.is_output] == [
         (d.id, ["self", 0])
     ]
+
+
+@pytest.mark.parametrize(
+    ("plain", "member", "other"),
+    [(1, _Color.RED, _Size.SMALL), ("fast", _Mode.FAST, None)],
+)
+def test_an_enum_member_where_the_type_declares_its_values_kind_caches(
+    store: LineageStore, plain: object, member: enum.Enum, other: enum.Enum | None
+) -> None:
+    """A step whose type declared the property INT (or STRING), by a call given the plain value
+    or by one given the member before members were marked (recorded as its int): a member given
+    now, recorded as a struct, was of another kind, kept as a custom property and never looked
+    up (``cache_skipped``): such a step ran every call from then on. The member is recorded as
+    its value and its mark beside it (``x.__enum__``): it caches from its second call, and is
+    still another call than the plain value or another enum's member of that value."""
+    kinds, ran = _kinds_step(store)
+    by_plain = kinds(plain)
+    by_member = kinds(member)
+    assert by_member.id != by_plain.id
+    assert kinds(member).id == by_member.id
+    assert kinds(plain).id == by_plain.id
+    assert len(ran) == 2, ran
+    if other is not None:
+        by_other = kinds(other)
+        assert by_other.id not in (by_plain.id, by_member.id)
+        assert kinds(other).id == by_other.id
+        assert len(ran) == 3, ran
+    recorded = store.get_executions_by_type("Kinds")[1]
+    assert "cache_skipped" not in recorded.custom_properties
+    mark = {"__enum__": member.name, "__class__": f"{__name__}.{type(member).__qualname__}"}
+    assert recorded.properties == {"x": plain, "x.__enum__": mark}
+
+
+def test_a_config_keyed_by_a_str_enum_is_recorded_and_told_from_its_text(
+    store: LineageStore,
+) -> None:
+    """A config whose dict is keyed by a ``StrEnum``'s members was recorded as one keyed by
+    their text: ``fit(Job({Mode.FAST: 1}))`` returned the result of ``fit(Job({"fast": 1}))``.
+    Its keys are marked, so it is still recorded (a cached step reuses its result), as a
+    pydantic config with a ``dict[Mode, int]`` field is."""
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    @dataclasses.dataclass
+    class Job:
+        by_mode: dict[Any, int]
+
+    class Weights(BaseModel):
+        by_mode: dict[_Mode, int]
+
+    ran: list[object] = []
+
+    @store.step("Weigh", cache=True)
+    def weigh(cfg: object) -> Artifact:
+        ran.append(cfg)
+        return Artifact(type="Out", uri=f"/w/{len(ran)}")
+
+    by_text = weigh(Job({"fast": 1}))
+    by_member = weigh(Job({_Mode.FAST: 1}))
+    assert by_member.id != by_text.id
+    assert weigh(Job({_Mode.FAST: 1})).id == by_member.id
+    weights = weigh(Weights(by_mode={_Mode.FAST: 1}))
+    assert weigh(Weights(by_mode={_Mode.FAST: 1})).id == weights.id
+    assert len(ran) == 3
+
+
+def test_a_tuple_nested_past_the_marked_depth_is_not_the_list(store: LineageStore) -> None:
+    """Past the depth the marks are made to (32 levels), a tuple was left as it was and
+    recorded as a list: ``f({"a": {"a": ... (1, 2)}})`` returned the result of the same dict
+    holding ``[1, 2]`` there. Such a value is not recorded (the call runs)."""
+    kinds, ran = _kinds_step(store)
+
+    def nested(leaf: object) -> object:
+        for _ in range(40):
+            leaf = {"a": leaf}
+        return leaf
+
+    one = kinds(nested([1, 2]))
+    two = kinds(nested((1, 2)))
+    assert two.id != one.id
+    assert ran == ["dict", "dict"]
+    assert kinds({"a": {"a": (1, 2)}}).id == kinds({"a": {"a": (1, 2)}}).id  # (shallow: a hit)
