@@ -109,8 +109,11 @@ def test_a_completion_script_to_a_closed_stdout_is_a_closed_pipe(
     nothing to a closed stdout), and ``--show-completion bash | true`` exited 1 ("the answer
     is no"): as every other output, 141."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
-    # run from bash, the shell detected without a name (typer asks the parent processes)
-    command = ["bash", "-c", '"$@"' + (" >&-" if stdout == "closed" else ""), "bash"]
+    # run from bash, the shell detected without a name (typer asks the parent processes);
+    # "; exit $?" keeps bash the parent (it execs a lone command: the shell found was then
+    # the test runner's parent's, none when the runner was started in the background)
+    redirect = " >&-" if stdout == "closed" else ""
+    command = ["bash", "-c", f'"$@"{redirect}; exit $?', "bash"]
     command += [sys.executable, "-m", "lineage_graph.cli", "--show-completion", *shell]
     if stdout == "closed":
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
