@@ -10,7 +10,7 @@ import pytest
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import LineageStore
+from lineage_graph import EngineError, LineageStore
 from lineage_graph.mlmd import MetadataStore
 from lineage_graph.mlmd._config import sqlite_store_dir
 
@@ -785,3 +785,45 @@ def test_a_sqlite_uri_authority_holding_a_password_is_refused_without_it(tmp_pat
     assert "s3cret-pw" not in str(raised.value) and "me:***@host" in str(raised.value)
     assert isinstance(raised.value, RuntimeError)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shared_in_memory_store_dropped_unclosed_ends_its_opening() -> None:
+    """An adapter dropped unclosed (ml_metadata's code never closes) stayed counted as a user of
+    the shared store: once the other one was closed, the store and its server ran on, and a new
+    opening of the name found the old data. SQLite frees the database with its last
+    connection, dropped or closed: the new opening is empty, the old store closed."""
+    import gc
+
+    uri = "file:dropped-unclosed?mode=memory&cache=shared"
+    one, two = MetadataStore(_sqlite(uri)), MetadataStore(_sqlite(uri))
+    one.put_artifact_type(pb.ArtifactType(name="T"))
+    native = two.lineage_store
+    del one
+    gc.collect()
+    assert [t.name for t in two.get_artifact_types()] == ["T"]  # one of its openings is left
+    two.close()
+    with pytest.raises(EngineError, match="the store is closed"):
+        native.get_artifact_type("T")  # its server stopped, not left running
+    with MetadataStore(_sqlite(uri)) as again:
+        assert again.get_artifact_types() == []
+
+
+def test_a_closed_adapter_of_a_shared_in_memory_store_refuses_calls() -> None:
+    """Closing one adapter of a shared in-memory store leaves the store open for the others,
+    but the closed adapter went on reading and writing it, where a closed adapter of any other
+    store it opened raises InternalError ("the store is closed"). A store the caller gave
+    stays usable through the adapter after its close, as before."""
+    uri = "file:closed-one?mode=memory&cache=shared"
+    one, two = MetadataStore(_sqlite(uri)), MetadataStore(_sqlite(uri))
+    one.put_artifact_type(pb.ArtifactType(name="T"))
+    one.close()
+    with pytest.raises(errors.InternalError, match="the store is closed"):
+        one.get_artifact_types()
+    with pytest.raises(errors.InternalError, match="the store is closed"):
+        one.put_artifact_type(pb.ArtifactType(name="U"))
+    assert [t.name for t in two.get_artifact_types()] == ["T"]
+    two.close()
+    with LineageStore.open("memory") as store:
+        given = MetadataStore(store)
+        given.close()
+        assert given.put_artifact_type(pb.ArtifactType(name="V")) > 0
