@@ -167,7 +167,15 @@ def sqlite_store_dir(filename_uri: str) -> Path:
     the adapter refused ("the folder sub/.. does not exist")."""
     path = _sqlite_uri(filename_uri)[0]
     if ".." in path.split("/"):
-        path = os.path.realpath(path)  # a missing folder is a name, as SQLite's resolution
+        folder, name = os.path.split(path)
+        # a missing folder is a name, as SQLite's resolution; the file's own name is kept, as
+        # without a "..": a symbolic link to another folder's file ("link.db" -> "real/x.db")
+        # had its store beside the link by that name and beside the target by "./sub/../"
+        # that name, two stores for one file
+        if name in ("", ".", ".."):
+            path = os.path.realpath(path)  # a folder: refused below as SQLite refuses it
+        else:
+            path = os.path.join(os.path.realpath(folder or "."), name)
     directory = Path(path + SQLITE_SUFFIX)
     # absolute, so that no opening of the directory (LineageStore.open) expands the "~" either
     return directory.absolute() if path.startswith("~") else directory

@@ -626,6 +626,33 @@ def test_a_sqlite_uri_names_the_file_sqlite_reads_in_it(
     assert [p.name for p in ours_dir.iterdir()] == [file + ".lineage-graph"]
 
 
+def test_a_dotdot_before_a_symbolic_link_names_the_store_of_the_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``link.db`` and ``./sub/../link.db`` are one SQLite database to ml_metadata (both open
+    the file the link points to) and were one store to the adapter, beside the link. Reading
+    ``..`` as SQLite does resolved the link too: the second name opened another, empty store
+    beside the target (``real/x.db.lineage-graph``)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "mlmd.db").symlink_to("real/mlmd-target.db")
+    (tmp_path / "ours.db").symlink_to("real/ours-target.db")
+    seen = []
+    for opener, name in ((mlmd.MetadataStore, "mlmd.db"), (MetadataStore, "ours.db")):
+        first = opener(_sqlite(name))
+        tid = first.put_artifact_type(pb.ArtifactType(name="T"))
+        if isinstance(first, MetadataStore):
+            first.close()
+        for other in (f"./sub/../{name}", f"file:sub/../{name}"):
+            again = opener(_sqlite(other))
+            seen.append(again.get_artifact_type("T").id == tid)
+            if isinstance(again, MetadataStore):
+                again.close()
+    assert seen == [True] * 4
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["mlmd-target.db"]
+
+
 @pytest.mark.parametrize(
     ("query", "immutable"),
     [
