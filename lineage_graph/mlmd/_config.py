@@ -131,10 +131,13 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
     if filename_uri.startswith("file://"):
         authority = filename_uri[len("file://") :].split("/", 1)[0]
         if authority not in ("", "localhost"):  # SQLite: case-sensitive
-            # a user info's password not shown ("file://u:pw@host/x": SQLite quotes it whole)
-            info, _, host = authority.rpartition("@")
-            if ":" in info:
-                authority = f"{info.partition(':')[0]}:{MASK}@{host}"
+            # a user info's password not shown ("file://u:pw@host/x": SQLite quotes it whole),
+            # nor its head before a raw "/" ("file://u:pw/rest@host/x": SQLite quotes "u:pw").
+            # A file: URI has no port: what follows a ":" is masked (to a last "@")
+            user, colon, rest = authority.partition(":")
+            if colon:
+                _, at, host = rest.rpartition("@")
+                authority = f"{user}:{MASK}{at}{host if at else ''}"
             raise BadSqliteUriError(
                 f"Cannot connect sqlite3 database: invalid uri authority: {authority}"
             )

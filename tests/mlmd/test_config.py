@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from pathlib import Path
 
 import ml_metadata as mlmd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -854,3 +857,21 @@ def test_a_closed_adapter_of_a_shared_in_memory_store_refuses_calls() -> None:
         given = MetadataStore(store)
         given.close()
         assert given.put_artifact_type(pb.ArtifactType(name="V")) > 0
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    secret=st.text(alphabet=st.sampled_from(list("@:/%?#;=&ab9 é€😀")), max_size=12),
+    encoded=st.booleans(),
+)
+def test_a_sqlite_uri_authority_never_shows_its_password(secret: str, encoded: bool) -> None:
+    """``file://u:pw/rest@host/m.db``: SQLite's authority ends at the first ``/``, so its
+    refusal quoted ``u:pw``, the password's head (a raw ``/`` in it, as any password may
+    hold), where only a password before an ``@`` was masked. Nothing after the ``:`` is shown
+    now (a file: URI has no port), whatever the password holds, written raw or encoded."""
+    password = "Qz7" + secret
+    written = urllib.parse.quote(password, safe="") if encoded else password
+    uri = f"file://me:{written}@host/no-such-folder-lg/m.db"
+    with pytest.raises(errors.InvalidArgumentError, match="invalid uri authority") as raised:
+        MetadataStore(_sqlite(uri))
+    assert "Qz7" not in str(raised.value) and "authority: me:***" in str(raised.value)
