@@ -278,7 +278,19 @@ class MissingStoreError(NotFoundError):
 
 
 def read_only(config: Any) -> bool:
-    """Whether ``config`` opens its database read-only (SQLite's ``READONLY`` mode)."""
+    """Whether ``config`` opens its database read-only (SQLite's ``READONLY`` mode): its
+    writes are refused. Not so for a name of SQLite's shared cache (``cache=shared``): its
+    openings share the first one's, which made the database (:func:`_opens_read_only` says
+    whether the opening asks for read-only, which such a name holding no store refuses)."""
+    if not _opens_read_only(config):
+        return False
+    shared = _sqlite_shared_name(config.sqlite.filename_uri)
+    return shared is None or shared[0] == "memdb"  # memdb's own sharing: a read-only opening
+
+
+def _opens_read_only(config: Any) -> bool:
+    """Whether ``config`` asks to open its database read-only (``READONLY``, ``mode=ro``,
+    ``immutable=1``)."""
     if not isinstance(config, pb.ConnectionConfig) or config.WhichOneof("config") != "sqlite":
         return False
     uri_mode = _sqlite_uri_mode(config.sqlite.filename_uri)
@@ -314,7 +326,13 @@ def _from_connection_config(config: Any) -> tuple[LineageStore, Callable[[], Non
     if which == "fake_database" or (
         which == "sqlite" and _sqlite_in_memory(config.sqlite.filename_uri)
     ):
-        if read_only(config):
+        shared = which == "sqlite" and _sqlite_shared_name(config.sqlite.filename_uri)
+        if _opens_read_only(config):
+            # a shared name another adapter of the process holds open is its store, as SQLite
+            # opens the shared database (ml_metadata reads it): it was refused as a new one
+            opened = shared_memory_store(shared, create=False) if shared else None
+            if opened is not None:
+                return opened
             # MLMD: RuntimeError "attempt to write a readonly database" creating its tables;
             # the adapter opened an empty store that refused every write
             raise MissingStoreError(
@@ -322,9 +340,10 @@ def _from_connection_config(config: Any) -> tuple[LineageStore, Callable[[], Non
                 "read-only (connection_mode READONLY, or mode=ro) is empty, and a read-only "
                 "opening does not set one up (mode=memory opens it read-write)"
             )
-        shared = which == "sqlite" and _sqlite_shared_name(config.sqlite.filename_uri)
         if shared:
-            return shared_memory_store(shared)
+            opened = shared_memory_store(shared)
+            assert opened is not None
+            return opened
         return _owned(LineageStore.open("memory"))
     if which == "sqlite":
         directory = sqlite_store_dir(config.sqlite.filename_uri)

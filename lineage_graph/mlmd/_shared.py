@@ -66,15 +66,19 @@ def _end(key: tuple[int, Hashable], shared: _Shared) -> None:
         shared.store.close()
 
 
-def shared_memory_store(name: Hashable) -> tuple[LineageStore, Callable[[], None]]:
+def shared_memory_store(
+    name: Hashable, *, create: bool = True
+) -> tuple[LineageStore, Callable[[], None]] | None:
     """``(store, close)``: the in-memory store of this process named ``name`` (a new one when
-    none is open), and what ends this opening of it (also done when ``close`` is dropped
-    uncalled): the last one ended closes the store. A forked child opens its own (its
-    parent's store is the parent's)."""
+    none is open; None then, unless ``create``), and what ends this opening of it (also done
+    when ``close`` is dropped uncalled): the last one ended closes the store. A forked child
+    opens its own (its parent's store is the parent's)."""
     key = (os.getpid(), name)
     with _LOCK:
         shared = _STORES.get(key)
         if shared is None:
+            if not create:
+                return None
             shared = _Shared(LineageStore.open("memory"))
             _STORES[key] = shared
         shared.users += 1

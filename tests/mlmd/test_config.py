@@ -875,3 +875,53 @@ def test_a_sqlite_uri_authority_never_shows_its_password(secret: str, encoded: b
     with pytest.raises(errors.InvalidArgumentError, match="invalid uri authority") as raised:
         MetadataStore(_sqlite(uri))
     assert "Qz7" not in str(raised.value) and "authority: me:***" in str(raised.value)
+
+
+_RO = pb.SqliteMetadataSourceConfig.READONLY
+_RWC = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "mode"),
+    [
+        ("file::memory:?cache=shared", "file::memory:?cache=shared", _RO),
+        ("file::memory:?cache=shared", "file::memory:?cache=shared&mode=ro", _RWC),
+        ("file::memory:?cache=shared", "file::memory:?cache=shared&immutable=1", _RO),
+        ("file:m?vfs=memdb&cache=shared", "file:m?vfs=memdb&cache=shared", _RO),
+        ("file:/m?vfs=memdb", "file:/m?vfs=memdb", _RO),
+        ("file:/m?vfs=memdb", "file:/m?vfs=memdb&mode=ro", _RWC),
+        ("file:/m?vfs=memdb", "file:/m?vfs=memdb&immutable=1", _RWC),
+    ],
+)
+def test_a_read_only_opening_of_a_shared_in_memory_database_open_in_the_process_is_as_in_mlmd(
+    first: str, second: str, mode: int
+) -> None:
+    """ml_metadata opens a shared in-memory name read-only while another store of the process
+    holds it: it reads the data; its writes are refused on a memdb ``/name``, and pass on a
+    shared-cache name (SQLite's shared cache keeps the first opening's flags). The adapter
+    refused every such opening as a new, empty database. Once none holds it, both refuse it."""
+    import gc
+
+    outcomes = []
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        one = opener(_sqlite(first))
+        one.put_artifact_type(pb.ArtifactType(name="T"))
+        config = _sqlite(second)
+        config.sqlite.connection_mode = mode
+        two = opener(config)
+        seen = [t.name for t in two.get_artifact_types()]
+        try:
+            two.put_artifact_type(pb.ArtifactType(name="W"))
+            outcome = "wrote"
+        except errors.InternalError as exc:
+            assert "attempt to write a readonly database" in str(exc)
+            outcome = "refused"
+        outcomes.append((seen, outcome, [t.name for t in one.get_artifact_types()]))
+        if isinstance(one, MetadataStore) and isinstance(two, MetadataStore):
+            one.close()
+            two.close()
+        del one, two  # ml_metadata's stores: its connections closed, the database freed
+        gc.collect()
+        with pytest.raises(RuntimeError, match="attempt to write a readonly database"):
+            opener(config)
+    assert outcomes[0] == outcomes[1], outcomes
