@@ -131,10 +131,13 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
     if filename_uri.startswith("file://"):
         authority = filename_uri[len("file://") :].split("/", 1)[0]
         if authority not in ("", "localhost"):  # SQLite: case-sensitive
-            # a user info's password not shown ("file://u:pw@host/x": SQLite quotes it whole)
-            info, _, host = authority.rpartition("@")
-            if ":" in info:
-                authority = f"{info.partition(':')[0]}:{MASK}@{host}"
+            # a user info's password not shown ("file://u:pw@host/x": SQLite quotes it whole),
+            # nor its head before a raw "/" ("file://u:pw/rest@host/x": SQLite quotes "u:pw").
+            # A file: URI has no port: what follows a ":" is masked (to a last "@")
+            user, colon, rest = authority.partition(":")
+            if colon:
+                _, at, host = rest.rpartition("@")
+                authority = f"{user}:{MASK}{at}{host if at else ''}"
             raise BadSqliteUriError(
                 f"Cannot connect sqlite3 database: invalid uri authority: {authority}"
             )
@@ -167,7 +170,15 @@ def sqlite_store_dir(filename_uri: str) -> Path:
     the adapter refused ("the folder sub/.. does not exist")."""
     path = _sqlite_uri(filename_uri)[0]
     if ".." in path.split("/"):
-        path = os.path.realpath(path)  # a missing folder is a name, as SQLite's resolution
+        folder, name = os.path.split(path)
+        # a missing folder is a name, as SQLite's resolution; the file's own name is kept, as
+        # without a "..": a symbolic link to another folder's file ("link.db" -> "real/x.db")
+        # had its store beside the link by that name and beside the target by "./sub/../"
+        # that name, two stores for one file
+        if name in ("", ".", ".."):
+            path = os.path.realpath(path)  # a folder: refused below as SQLite refuses it
+        else:
+            path = os.path.join(os.path.realpath(folder or "."), name)
     directory = Path(path + SQLITE_SUFFIX)
     # absolute, so that no opening of the directory (LineageStore.open) expands the "~" either
     return directory.absolute() if path.startswith("~") else directory
@@ -267,7 +278,19 @@ class MissingStoreError(NotFoundError):
 
 
 def read_only(config: Any) -> bool:
-    """Whether ``config`` opens its database read-only (SQLite's ``READONLY`` mode)."""
+    """Whether ``config`` opens its database read-only (SQLite's ``READONLY`` mode): its
+    writes are refused. Not so for a name of SQLite's shared cache (``cache=shared``): its
+    openings share the first one's, which made the database (:func:`_opens_read_only` says
+    whether the opening asks for read-only, which such a name holding no store refuses)."""
+    if not _opens_read_only(config):
+        return False
+    shared = _sqlite_shared_name(config.sqlite.filename_uri)
+    return shared is None or shared[0] == "memdb"  # memdb's own sharing: a read-only opening
+
+
+def _opens_read_only(config: Any) -> bool:
+    """Whether ``config`` asks to open its database read-only (``READONLY``, ``mode=ro``,
+    ``immutable=1``)."""
     if not isinstance(config, pb.ConnectionConfig) or config.WhichOneof("config") != "sqlite":
         return False
     uri_mode = _sqlite_uri_mode(config.sqlite.filename_uri)
@@ -303,7 +326,13 @@ def _from_connection_config(config: Any) -> tuple[LineageStore, Callable[[], Non
     if which == "fake_database" or (
         which == "sqlite" and _sqlite_in_memory(config.sqlite.filename_uri)
     ):
-        if read_only(config):
+        shared = which == "sqlite" and _sqlite_shared_name(config.sqlite.filename_uri)
+        if _opens_read_only(config):
+            # a shared name another adapter of the process holds open is its store, as SQLite
+            # opens the shared database (ml_metadata reads it): it was refused as a new one
+            opened = shared_memory_store(shared, create=False) if shared else None
+            if opened is not None:
+                return opened
             # MLMD: RuntimeError "attempt to write a readonly database" creating its tables;
             # the adapter opened an empty store that refused every write
             raise MissingStoreError(
@@ -311,9 +340,10 @@ def _from_connection_config(config: Any) -> tuple[LineageStore, Callable[[], Non
                 "read-only (connection_mode READONLY, or mode=ro) is empty, and a read-only "
                 "opening does not set one up (mode=memory opens it read-write)"
             )
-        shared = which == "sqlite" and _sqlite_shared_name(config.sqlite.filename_uri)
         if shared:
-            return shared_memory_store(shared)
+            opened = shared_memory_store(shared)
+            assert opened is not None
+            return opened
         return _owned(LineageStore.open("memory"))
     if which == "sqlite":
         directory = sqlite_store_dir(config.sqlite.filename_uri)

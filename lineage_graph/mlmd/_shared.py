@@ -17,42 +17,70 @@ from ..store import LineageStore
 
 __all__ = ["shared_memory_store"]
 
-_LOCK = threading.Lock()
-#: The open shared stores by (process, name): weak, so that a store whose adapters were all
-#: dropped unclosed (MLMD code never closes) is collected and its server stopped, as SQLite
-#: frees the database with its last connection.
-_STORES: weakref.WeakValueDictionary[tuple[int, Hashable], LineageStore] = (
-    weakref.WeakValueDictionary()
-)
-#: How many openings of each shared store are not closed yet.
-_USERS: weakref.WeakKeyDictionary[LineageStore, int] = weakref.WeakKeyDictionary()
+#: Reentrant: a garbage collection run while this thread holds it (opening a store allocates)
+#: may end an opening dropped unclosed (:func:`_end`), which takes it too; a plain lock hung.
+_LOCK = threading.RLock()
 
 
-def shared_memory_store(name: Hashable) -> tuple[LineageStore, Callable[[], None]]:
+class _Shared:
+    """One shared store and how many openings of it have not ended yet."""
+
+    __slots__ = ("store", "users")
+
+    def __init__(self, store: LineageStore) -> None:
+        self.store = store
+        self.users = 0
+
+
+#: The open shared stores by (process, name). Each is closed by the end of its last opening:
+#: closed by the adapter, or dropped unclosed (MLMD code never closes), as SQLite frees the
+#: database with its last connection.
+_STORES: dict[tuple[int, Hashable], _Shared] = {}
+
+
+class _Opening:
+    """One adapter's use of a shared store: ends when closed, or when garbage-collected
+    unclosed. Only counted, an opening dropped unclosed was never uncounted: once the other
+    adapters were closed the store (and its server) stayed, and a new opening of the name
+    found the old data, where ml_metadata's is empty."""
+
+    __slots__ = ("__weakref__", "_end")
+
+    def __init__(self, key: tuple[int, Hashable], shared: _Shared) -> None:
+        self._end = weakref.finalize(self, _end, key, shared)
+        # at exit every store still open is closed by its engine (its atexit handler)
+        self._end.atexit = False  # type: ignore[misc]  # a settable property (typeshed: slots)
+
+    def close(self) -> None:
+        self._end()  # once: a second close ends nothing more
+
+
+def _end(key: tuple[int, Hashable], shared: _Shared) -> None:
+    """End one opening of ``shared``: the last one closes the store."""
+    with _LOCK:
+        shared.users -= 1
+        last = shared.users == 0
+        if last and _STORES.get(key) is shared:
+            del _STORES[key]
+    if last:
+        shared.store.close()
+
+
+def shared_memory_store(
+    name: Hashable, *, create: bool = True
+) -> tuple[LineageStore, Callable[[], None]] | None:
     """``(store, close)``: the in-memory store of this process named ``name`` (a new one when
-    none is open), and what closes this opening of it: the last one closed closes the store.
-    A forked child opens its own (its parent's store is the parent's)."""
+    none is open; None then, unless ``create``), and what ends this opening of it (also done
+    when ``close`` is dropped uncalled): the last one ended closes the store. A forked child
+    opens its own (its parent's store is the parent's)."""
     key = (os.getpid(), name)
     with _LOCK:
-        store = _STORES.get(key)
-        if store is None:
-            store = LineageStore.open("memory")
-            _STORES[key] = store
-            _USERS[store] = 0
-        _USERS[store] += 1
-    closed = False
-
-    def close() -> None:
-        nonlocal closed
-        with _LOCK:
-            if closed:  # close() twice: one opening ended once
-                return
-            closed = True
-            _USERS[store] -= 1
-            last = _USERS[store] == 0
-            if last and _STORES.get(key) is store:
-                del _STORES[key]
-        if last:
-            store.close()
-
-    return store, close
+        shared = _STORES.get(key)
+        if shared is None:
+            if not create:
+                return None
+            shared = _Shared(LineageStore.open("memory"))
+            _STORES[key] = shared
+        shared.users += 1
+        opening = _Opening(key, shared)
+    return shared.store, opening.close

@@ -146,6 +146,12 @@ def _mlmd_errors(method: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        adapter = args[0]
+        assert isinstance(adapter, MetadataStore)
+        if adapter._closed:
+            # as the store itself refuses once closed: an in-memory store shared by its SQLite
+            # name stays open for the other adapters, and a closed one went on using it
+            raise errors.make_exception("the store is closed", errors.INTERNAL)
         try:
             return method(*args, **kwargs)
         except (native.LineageGraphError, pydantic.ValidationError) as exc:
@@ -654,6 +660,9 @@ class MetadataStore:
     def __init__(self, config: Any, enable_upgrade_migration: bool = False) -> None:
         del enable_upgrade_migration  # the native store always migrates an older schema
         self._read_only = _config.read_only(config)
+        #: Set by close() when this adapter opened the store (a store the caller gave stays
+        #: open, and usable here): every call is refused then (:func:`_mlmd_errors`).
+        self._closed = False
         try:
             self._store, self._close = _config.open_store(config)
             if not self._read_only:  # a read-only opening writes nothing
@@ -688,8 +697,11 @@ class MetadataStore:
     def close(self) -> None:
         """Close the store if this adapter opened it (ml_metadata has no close; optional): an
         in-memory store shared by its SQLite name (``cache=shared``) once no other adapter of
-        the process uses it, as SQLite frees the database with its last connection."""
+        the process uses it, as SQLite frees the database with its last connection. Every
+        later call of this adapter is refused (InternalError "the store is closed"), unless
+        the store was the caller's."""
         self._close()
+        self._closed = not isinstance(self._config, LineageStore)
 
     def __enter__(self) -> MetadataStore:
         return self

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from pathlib import Path
 
 import ml_metadata as mlmd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import LineageStore
+from lineage_graph import EngineError, LineageStore
 from lineage_graph.mlmd import MetadataStore
 from lineage_graph.mlmd._config import sqlite_store_dir
 
@@ -626,6 +629,33 @@ def test_a_sqlite_uri_names_the_file_sqlite_reads_in_it(
     assert [p.name for p in ours_dir.iterdir()] == [file + ".lineage-graph"]
 
 
+def test_a_dotdot_before_a_symbolic_link_names_the_store_of_the_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``link.db`` and ``./sub/../link.db`` are one SQLite database to ml_metadata (both open
+    the file the link points to) and were one store to the adapter, beside the link. Reading
+    ``..`` as SQLite does resolved the link too: the second name opened another, empty store
+    beside the target (``real/x.db.lineage-graph``)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "mlmd.db").symlink_to("real/mlmd-target.db")
+    (tmp_path / "ours.db").symlink_to("real/ours-target.db")
+    seen = []
+    for opener, name in ((mlmd.MetadataStore, "mlmd.db"), (MetadataStore, "ours.db")):
+        first = opener(_sqlite(name))
+        tid = first.put_artifact_type(pb.ArtifactType(name="T"))
+        if isinstance(first, MetadataStore):
+            first.close()
+        for other in (f"./sub/../{name}", f"file:sub/../{name}"):
+            again = opener(_sqlite(other))
+            seen.append(again.get_artifact_type("T").id == tid)
+            if isinstance(again, MetadataStore):
+                again.close()
+    assert seen == [True] * 4
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["mlmd-target.db"]
+
+
 @pytest.mark.parametrize(
     ("query", "immutable"),
     [
@@ -785,3 +815,113 @@ def test_a_sqlite_uri_authority_holding_a_password_is_refused_without_it(tmp_pat
     assert "s3cret-pw" not in str(raised.value) and "me:***@host" in str(raised.value)
     assert isinstance(raised.value, RuntimeError)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shared_in_memory_store_dropped_unclosed_ends_its_opening() -> None:
+    """An adapter dropped unclosed (ml_metadata's code never closes) stayed counted as a user of
+    the shared store: once the other one was closed, the store and its server ran on, and a new
+    opening of the name found the old data. SQLite frees the database with its last
+    connection, dropped or closed: the new opening is empty, the old store closed."""
+    import gc
+
+    uri = "file:dropped-unclosed?mode=memory&cache=shared"
+    one, two = MetadataStore(_sqlite(uri)), MetadataStore(_sqlite(uri))
+    one.put_artifact_type(pb.ArtifactType(name="T"))
+    native = two.lineage_store
+    del one
+    gc.collect()
+    assert [t.name for t in two.get_artifact_types()] == ["T"]  # one of its openings is left
+    two.close()
+    with pytest.raises(EngineError, match="the store is closed"):
+        native.get_artifact_type("T")  # its server stopped, not left running
+    with MetadataStore(_sqlite(uri)) as again:
+        assert again.get_artifact_types() == []
+
+
+def test_a_closed_adapter_of_a_shared_in_memory_store_refuses_calls() -> None:
+    """Closing one adapter of a shared in-memory store leaves the store open for the others,
+    but the closed adapter went on reading and writing it, where a closed adapter of any other
+    store it opened raises InternalError ("the store is closed"). A store the caller gave
+    stays usable through the adapter after its close, as before."""
+    uri = "file:closed-one?mode=memory&cache=shared"
+    one, two = MetadataStore(_sqlite(uri)), MetadataStore(_sqlite(uri))
+    one.put_artifact_type(pb.ArtifactType(name="T"))
+    one.close()
+    with pytest.raises(errors.InternalError, match="the store is closed"):
+        one.get_artifact_types()
+    with pytest.raises(errors.InternalError, match="the store is closed"):
+        one.put_artifact_type(pb.ArtifactType(name="U"))
+    assert [t.name for t in two.get_artifact_types()] == ["T"]
+    two.close()
+    with LineageStore.open("memory") as store:
+        given = MetadataStore(store)
+        given.close()
+        assert given.put_artifact_type(pb.ArtifactType(name="V")) > 0
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    secret=st.text(alphabet=st.sampled_from(list("@:/%?#;=&ab9 é€😀")), max_size=12),
+    encoded=st.booleans(),
+)
+def test_a_sqlite_uri_authority_never_shows_its_password(secret: str, encoded: bool) -> None:
+    """``file://u:pw/rest@host/m.db``: SQLite's authority ends at the first ``/``, so its
+    refusal quoted ``u:pw``, the password's head (a raw ``/`` in it, as any password may
+    hold), where only a password before an ``@`` was masked. Nothing after the ``:`` is shown
+    now (a file: URI has no port), whatever the password holds, written raw or encoded."""
+    password = "Qz7" + secret
+    written = urllib.parse.quote(password, safe="") if encoded else password
+    uri = f"file://me:{written}@host/no-such-folder-lg/m.db"
+    with pytest.raises(errors.InvalidArgumentError, match="invalid uri authority") as raised:
+        MetadataStore(_sqlite(uri))
+    assert "Qz7" not in str(raised.value) and "authority: me:***" in str(raised.value)
+
+
+_RO = pb.SqliteMetadataSourceConfig.READONLY
+_RWC = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "mode"),
+    [
+        ("file::memory:?cache=shared", "file::memory:?cache=shared", _RO),
+        ("file::memory:?cache=shared", "file::memory:?cache=shared&mode=ro", _RWC),
+        ("file::memory:?cache=shared", "file::memory:?cache=shared&immutable=1", _RO),
+        ("file:m?vfs=memdb&cache=shared", "file:m?vfs=memdb&cache=shared", _RO),
+        ("file:/m?vfs=memdb", "file:/m?vfs=memdb", _RO),
+        ("file:/m?vfs=memdb", "file:/m?vfs=memdb&mode=ro", _RWC),
+        ("file:/m?vfs=memdb", "file:/m?vfs=memdb&immutable=1", _RWC),
+    ],
+)
+def test_a_read_only_opening_of_a_shared_in_memory_database_open_in_the_process_is_as_in_mlmd(
+    first: str, second: str, mode: int
+) -> None:
+    """ml_metadata opens a shared in-memory name read-only while another store of the process
+    holds it: it reads the data; its writes are refused on a memdb ``/name``, and pass on a
+    shared-cache name (SQLite's shared cache keeps the first opening's flags). The adapter
+    refused every such opening as a new, empty database. Once none holds it, both refuse it."""
+    import gc
+
+    outcomes = []
+    for opener in (mlmd.MetadataStore, MetadataStore):
+        one = opener(_sqlite(first))
+        one.put_artifact_type(pb.ArtifactType(name="T"))
+        config = _sqlite(second)
+        config.sqlite.connection_mode = mode
+        two = opener(config)
+        seen = [t.name for t in two.get_artifact_types()]
+        try:
+            two.put_artifact_type(pb.ArtifactType(name="W"))
+            outcome = "wrote"
+        except errors.InternalError as exc:
+            assert "attempt to write a readonly database" in str(exc)
+            outcome = "refused"
+        outcomes.append((seen, outcome, [t.name for t in one.get_artifact_types()]))
+        if isinstance(one, MetadataStore) and isinstance(two, MetadataStore):
+            one.close()
+            two.close()
+        del one, two  # ml_metadata's stores: its connections closed, the database freed
+        gc.collect()
+        with pytest.raises(RuntimeError, match="attempt to write a readonly database"):
+            opener(config)
+    assert outcomes[0] == outcomes[1], outcomes
