@@ -202,7 +202,7 @@ def test_ls_context_finds_a_bare_name_without_reading_every_context(
     store: LineageStore,
 ) -> None:
     """``ls --context e1`` read every context of the store (``contexts/list``, a page per
-    1,000) to find the ones named ``e1``; now one (type, name) lookup per context type."""
+    1,000) to find the ones named ``e1``; now one read of the name index."""
     from lineage_graph.cli._inspect import _one_context
 
     store.put_type(ContextType(name="Run"))
@@ -216,3 +216,30 @@ def test_ls_context_finds_a_bare_name_without_reading_every_context(
         with reads_of(store) as reads:
             assert _one_context(store, ref).id == ident
         assert not [r for r in reads if r.endswith("/list")], (ref, reads)
+
+
+def test_ls_context_reads_a_bare_name_in_reads_that_do_not_grow_with_context_types(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """``ls --context NAME`` read the context of NAME of each context type: two reads per type
+    (the type, then the context), 1,010 statements with 500 context types where listing every
+    context took 22; now one read of the name index, whatever the number of types."""
+    from lineage_graph.cli._inspect import _one_context
+
+    types = 40
+    for i in range(types):
+        store.put_type(ContextType(name=f"T{i}"))
+    store.put_type(ContextType(name="T7", version="v1"))
+    ids = store.put_contexts(
+        [Context(type=f"T{i}", name=f"c{i}") for i in range(types)]
+        + [Context(type="T7", type_version="v1", name="target"), Context(type="T3", name="two")]
+        + [Context(type="T9", name="two")]
+    )
+    with reads_of(store) as reads:
+        assert _one_context(store, "target").id == ids[types]
+    assert len(reads) < types, reads
+    missed = invoke(["ls", "--context", "nope", "--store", str(tmp_path / "store")])
+    assert missed.exit_code == 3, missed.output
+    listed = invoke(["ls", "--context", "two", "--store", str(tmp_path / "store")])
+    assert listed.exit_code == 2, listed.output
+    assert f"c:{ids[types + 1]} (T3/two), c:{ids[types + 2]} (T9/two)" in listed.stderr
