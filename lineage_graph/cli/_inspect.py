@@ -241,10 +241,13 @@ _COMBINING = re.compile("[\u0300-\u036f]")
 
 
 def _folded(text: str) -> str:
-    """``text`` as ``--name`` and ``--uri`` compare it, and as the viewer's search folds it:
-    decomposed, its combining accents dropped, case folded (``café`` finds ``Cafe\u0301``,
-    ``istanbul`` ``İstanbul``, ``strasse`` ``Straße``)."""
-    return _COMBINING.sub("", unicodedata.normalize("NFD", text)).casefold()
+    """``text`` as ``--name`` and ``--uri`` compare it, as the viewer's search folds it
+    (``fold`` in viewer.js): decomposed, its combining accents dropped, in lower case (``café``
+    finds ``Cafe\u0301``, ``istanbul`` ``İstanbul``). Lower case, not ``casefold()``: that
+    expanded ``ß`` to ``ss`` and ``ﬁ`` to ``fi``, so ``--uri ss`` listed ``s3://b/Straße.csv``
+    and ``--name strasse`` found ``Straße``, which the viewer's search (and docs/cli.md's "as
+    the viewer's search") does not."""
+    return _COMBINING.sub("", unicodedata.normalize("NFD", text)).lower()
 
 
 def _one_context(store: LineageStore, ref: str) -> Context:

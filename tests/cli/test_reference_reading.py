@@ -198,6 +198,32 @@ def test_ls_name_and_uri_ignore_case_alike(store: LineageStore, tmp_path: Path) 
     assert listed("--name", "café") == [ids[2]] == listed("--uri", "CAFÉ")
 
 
+def test_ls_name_and_uri_fold_as_the_viewer_search(store: LineageStore, tmp_path: Path) -> None:
+    """docs/cli.md: ``--name`` / ``--uri`` ignore case and accents "as the viewer's search",
+    which lower-cases (viewer.js ``fold``); ``casefold()`` expanded ``ß`` to ``ss`` and
+    ``ﬁ`` to ``fi``: ``--uri ss`` listed ``s3://b/Straße.csv``, which the viewer's search for
+    ``ss`` does not find."""
+    store.put_type(ArtifactType(name="Data"))
+    ids = store.put_artifacts(
+        [
+            Artifact(type="Data", name="Straße", uri="s3://b/Straße.csv"),
+            Artifact(type="Data", name="ﬁle", uri="s3://b/ﬁle.csv"),
+            Artifact(type="Data", name="İstanbul", uri="s3://b/İSTANBUL.csv"),
+        ]
+    )
+
+    def listed(*filters: str) -> list[int]:
+        result = invoke(["ls", *filters, "--json", "--store", str(tmp_path / "store")])
+        assert result.exit_code == 0, result.output
+        return [a["id"] for a in json.loads(result.stdout)]
+
+    assert listed("--uri", "ss") == [] == listed("--name", "strasse")
+    assert listed("--uri", "file") == [] == listed("--name", "FILE")
+    assert listed("--uri", "STRAẞE") == [ids[0]] == listed("--name", "straße")
+    assert listed("--uri", "ﬁ") == [ids[1]]
+    assert listed("--uri", "istanbul") == [ids[2]] == listed("--name", "ISTANBUL")
+
+
 def test_ls_context_finds_a_bare_name_without_reading_every_context(
     store: LineageStore,
 ) -> None:
