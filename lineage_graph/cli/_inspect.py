@@ -367,6 +367,12 @@ def ls(
     for given, option in ((name, "--name"), (uri, "--uri")):
         # a part of a name or URI: " " is one, "" matched everything
         refuse_empty(given, option, blank=False)
+        if given and not _folded(given):
+            # accents only (U+0301), which the comparison drops: it matched everything, as ""
+            raise fail(
+                f"{option} holds combining accents only, which it ignores: give a letter too",
+                ExitCode.USAGE,
+            )
     if kind.strip().lower() in ("types", "type", "t"):
         _state_filter(state, None)
         if cursor is not None:  # a handful of types, listed whole: nothing to continue

@@ -269,3 +269,18 @@ def test_ls_context_reads_a_bare_name_in_reads_that_do_not_grow_with_context_typ
     listed = invoke(["ls", "--context", "two", "--store", str(tmp_path / "store")])
     assert listed.exit_code == 2, listed.output
     assert f"c:{ids[types + 1]} (T3/two), c:{ids[types + 2]} (T9/two)" in listed.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["--name", "\u0301"], ["--uri", "\u0301\u0308"], ["types", "--name", "\u0301"]]
+)
+def test_ls_name_or_uri_of_accents_only_is_exit_2(
+    store: LineageStore, tmp_path: Path, args: list[str]
+) -> None:
+    """Accents are dropped before comparing: a ``--name`` of a combining accent alone was ""
+    after folding and listed every artifact (exit 0), where ``--name ''`` is refused."""
+    store.put_type(ArtifactType(name="Data"))
+    store.put_artifacts([Artifact(type="Data", name=f"d{i}", uri=f"/d{i}") for i in range(3)])
+    result = invoke(["ls", *args, "--json", "--store", str(tmp_path / "store")])
+    assert result.exit_code == 2, result.output
+    assert "combining accents only" in result.stderr and result.stdout == ""
