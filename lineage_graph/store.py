@@ -519,6 +519,13 @@ class LineageStore:
     ) -> Context | None:
         return self._contexts.get_by_type_and_name(type_name, name, type_version)
 
+    def get_contexts_by_name(self, name: str) -> list[Context]:
+        """The contexts named ``name``, of every type and type version, by id: one read of the
+        name index (``lineage-graph ls --context NAME`` read two per context type for it)."""
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"a name is a str, got {shown(name)}")
+        return self._contexts.fetch("contexts/get_by_name", name=name)
+
     def get_artifacts_by_external_ids(self, external_ids: Iterable[str]) -> list[Artifact]:
         return self._artifacts.get_by_external_ids(external_ids)
 

@@ -350,7 +350,7 @@ def _import_mlmd_command() -> Callable[..., Any]:
     return unavailable
 
 
-app.command("import-mlmd")(_import_mlmd_command())
+app.command("import-mlmd", cls=_Command)(_import_mlmd_command())
 
 
 def _one_line_summaries() -> None:

@@ -198,11 +198,37 @@ def test_ls_name_and_uri_ignore_case_alike(store: LineageStore, tmp_path: Path) 
     assert listed("--name", "café") == [ids[2]] == listed("--uri", "CAFÉ")
 
 
+def test_ls_name_and_uri_fold_as_the_viewer_search(store: LineageStore, tmp_path: Path) -> None:
+    """docs/cli.md: ``--name`` / ``--uri`` ignore case and accents "as the viewer's search",
+    which lower-cases (viewer.js ``fold``); ``casefold()`` expanded ``ß`` to ``ss`` and
+    ``ﬁ`` to ``fi``: ``--uri ss`` listed ``s3://b/Straße.csv``, which the viewer's search for
+    ``ss`` does not find."""
+    store.put_type(ArtifactType(name="Data"))
+    ids = store.put_artifacts(
+        [
+            Artifact(type="Data", name="Straße", uri="s3://b/Straße.csv"),
+            Artifact(type="Data", name="ﬁle", uri="s3://b/ﬁle.csv"),
+            Artifact(type="Data", name="İstanbul", uri="s3://b/İSTANBUL.csv"),
+        ]
+    )
+
+    def listed(*filters: str) -> list[int]:
+        result = invoke(["ls", *filters, "--json", "--store", str(tmp_path / "store")])
+        assert result.exit_code == 0, result.output
+        return [a["id"] for a in json.loads(result.stdout)]
+
+    assert listed("--uri", "ss") == [] == listed("--name", "strasse")
+    assert listed("--uri", "file") == [] == listed("--name", "FILE")
+    assert listed("--uri", "STRAẞE") == [ids[0]] == listed("--name", "straße")
+    assert listed("--uri", "ﬁ") == [ids[1]]
+    assert listed("--uri", "istanbul") == [ids[2]] == listed("--name", "ISTANBUL")
+
+
 def test_ls_context_finds_a_bare_name_without_reading_every_context(
     store: LineageStore,
 ) -> None:
     """``ls --context e1`` read every context of the store (``contexts/list``, a page per
-    1,000) to find the ones named ``e1``; now one (type, name) lookup per context type."""
+    1,000) to find the ones named ``e1``; now one read of the name index."""
     from lineage_graph.cli._inspect import _one_context
 
     store.put_type(ContextType(name="Run"))
@@ -216,3 +242,45 @@ def test_ls_context_finds_a_bare_name_without_reading_every_context(
         with reads_of(store) as reads:
             assert _one_context(store, ref).id == ident
         assert not [r for r in reads if r.endswith("/list")], (ref, reads)
+
+
+def test_ls_context_reads_a_bare_name_in_reads_that_do_not_grow_with_context_types(
+    store: LineageStore, tmp_path: Path
+) -> None:
+    """``ls --context NAME`` read the context of NAME of each context type: two reads per type
+    (the type, then the context), 1,010 statements with 500 context types where listing every
+    context took 22; now one read of the name index, whatever the number of types."""
+    from lineage_graph.cli._inspect import _one_context
+
+    types = 40
+    for i in range(types):
+        store.put_type(ContextType(name=f"T{i}"))
+    store.put_type(ContextType(name="T7", version="v1"))
+    ids = store.put_contexts(
+        [Context(type=f"T{i}", name=f"c{i}") for i in range(types)]
+        + [Context(type="T7", type_version="v1", name="target"), Context(type="T3", name="two")]
+        + [Context(type="T9", name="two")]
+    )
+    with reads_of(store) as reads:
+        assert _one_context(store, "target").id == ids[types]
+    assert len(reads) < types, reads
+    missed = invoke(["ls", "--context", "nope", "--store", str(tmp_path / "store")])
+    assert missed.exit_code == 3, missed.output
+    listed = invoke(["ls", "--context", "two", "--store", str(tmp_path / "store")])
+    assert listed.exit_code == 2, listed.output
+    assert f"c:{ids[types + 1]} (T3/two), c:{ids[types + 2]} (T9/two)" in listed.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["--name", "\u0301"], ["--uri", "\u0301\u0308"], ["types", "--name", "\u0301"]]
+)
+def test_ls_name_or_uri_of_accents_only_is_exit_2(
+    store: LineageStore, tmp_path: Path, args: list[str]
+) -> None:
+    """Accents are dropped before comparing: a ``--name`` of a combining accent alone was ""
+    after folding and listed every artifact (exit 0), where ``--name ''`` is refused."""
+    store.put_type(ArtifactType(name="Data"))
+    store.put_artifacts([Artifact(type="Data", name=f"d{i}", uri=f"/d{i}") for i in range(3)])
+    result = invoke(["ls", *args, "--json", "--store", str(tmp_path / "store")])
+    assert result.exit_code == 2, result.output
+    assert "combining accents only" in result.stderr and result.stdout == ""

@@ -67,3 +67,14 @@ def test_flags_twice_repeatable_options_and_help_pass(store_path: Path) -> None:
     assert walked.exit_code == 0, walked.output
     helped = invoke(["ls", "-h", "--type", "a", "--type", "b"])
     assert helped.exit_code == 0 and "--type" in helped.stdout
+
+
+def test_import_mlmd_store_given_twice_is_exit_2(tmp_path: Path) -> None:
+    # import-mlmd was registered without the check: it imported into the last --store given
+    # (exit 0), the other dropped without a word
+    source = tmp_path / "mlmd.sqlite"
+    first, second = tmp_path / "first", tmp_path / "second"
+    result = invoke(["import-mlmd", str(source), "--store", str(first), "--store", str(second)])
+    assert result.exit_code == 2, result.output
+    assert "--store is given 2 times" in result.stderr and result.stdout == ""
+    assert not first.exists() and not second.exists()

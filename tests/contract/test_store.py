@@ -2189,3 +2189,23 @@ def test_a_composite_write_checks_each_node_model_once(
     )
     assert sorted(checked) == sorted(map(id, given))
     assert len(typed.get_contexts()) == 1
+
+
+def test_get_contexts_by_name_finds_every_type_and_version(store: LineageStore) -> None:
+    store.put_context_type(ContextType(name="Run"))
+    store.put_context_type(ContextType(name="Exp"))
+    store.put_context_type(ContextType(name="Exp", version="v1"))
+    ids = store.put_contexts(
+        [
+            Context(type="Exp", type_version="v1", name="shared"),
+            Context(type="Run", name="other"),
+            Context(type="Run", name="shared"),
+            Context(type="Exp", name="shared"),
+            Context(type="Exp", name="a/b"),
+        ]
+    )
+    assert [c.id for c in store.get_contexts_by_name("shared")] == [ids[0], ids[2], ids[3]]
+    assert [c.id for c in store.get_contexts_by_name("a/b")] == [ids[4]]
+    assert store.get_contexts_by_name("Shared") == []
+    with pytest.raises(InvalidArgumentError, match="a name is a str"):
+        store.get_contexts_by_name(None)  # type: ignore[arg-type]
