@@ -450,17 +450,36 @@ def redact_secrets(text: str) -> str:
     text = redact_url(text, users=True)
     if "=" in text or ":" in text:
         text = _masked_assignments(text)
-    for name, value in os.environ.items():
-        if (
-            len(value) >= 4
-            and value.lower() not in _PLAIN_VALUES
-            and name not in _SHELL_DIRECTORIES
-            and secret_name(name)
-        ):
-            for form, pattern in _env_value_patterns(value):
-                if form in text:
-                    text = pattern.sub(MASK, text)
+    for form, pattern in _environment_secrets():
+        if form in text:
+            text = pattern.sub(MASK, text)
     return text
+
+
+#: The environment :func:`_environment_secrets` last read, and what it found there.
+_ENVIRONMENT: list[tuple[tuple[Any, ...], tuple[tuple[str, re.Pattern[str]], ...]]] = []
+
+
+def _environment_secrets() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """``(form, pattern)`` (:func:`_env_value_patterns`) of each value to mask of a secret-named
+    environment variable, read again only when the environment changed: reading every
+    variable (decoding each) for every text took ``ls --json`` of 10,000 artifacts from 0.1 s
+    to 3.6 s in entity_json alone, with 160 variables set."""
+    data = getattr(os.environ, "_data", None)  # (the raw one: compared, never decoded)
+    key = tuple(data.items()) if isinstance(data, dict) else tuple(os.environ.items())
+    if _ENVIRONMENT and _ENVIRONMENT[0][0] == key:
+        return _ENVIRONMENT[0][1]
+    found = tuple(
+        pair
+        for name, value in os.environ.items()
+        if len(value) >= 4
+        and value.lower() not in _PLAIN_VALUES
+        and name not in _SHELL_DIRECTORIES
+        and secret_name(name)
+        for pair in _env_value_patterns(value)
+    )
+    _ENVIRONMENT[:] = [(key, found)]
+    return found
 
 
 #: A secret-named environment variable's value shorter than this is masked only as a whole

@@ -124,3 +124,14 @@ def test_a_camel_case_pass_word_is_a_secret_name(name: str) -> None:
 @pytest.mark.parametrize("name", ["pass_word_count", "first_pass", "passenger", "bypass_words"])
 def test_words_around_pass_are_no_secret_name(name: str) -> None:
     assert not secret_name(name)
+
+
+def test_a_changed_environment_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the environment holds is read once for many texts (a listing's every property),
+    and again when a variable is set, changed or removed."""
+    monkeypatch.setenv("RUN_API_TOKEN", "first-S3cret")
+    assert redact_secrets("first-S3cret second-S3cret") == "*** second-S3cret"
+    monkeypatch.setenv("RUN_API_TOKEN", "second-S3cret")
+    assert redact_secrets("first-S3cret second-S3cret") == "first-S3cret ***"
+    monkeypatch.delenv("RUN_API_TOKEN")
+    assert redact_secrets("first-S3cret second-S3cret") == "first-S3cret second-S3cret"
