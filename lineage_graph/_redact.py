@@ -417,6 +417,26 @@ def _masked_assignments(text: str) -> str:
     return "".join(out)
 
 
+#: A command line's long option and its value as the next argument (``mysql --password pw``,
+#: ``huggingface-cli login --token hf_...``; ``CalledProcessError`` quotes the arguments as a
+#: list: ``['mysql', '--password', 'pw']``), masked when the option's name is a secret's
+#: (:func:`secret_name`). A value beginning with ``-`` is the next option (``--no-password
+#: --verbose``).
+_OPTION = re.compile(
+    r"(?<![A-Za-z0-9_\-])--(?P<name>[A-Za-z][A-Za-z0-9_.\-]*)"
+    r"(?P<sep>[ \t]+|(?P<quote>['\"]),[ \t]*(?P=quote))"
+    r"(?P<value>[^\s,;&'\"()\[\]{}<>\-][^\s,;&'\"()\[\]{}<>]*)"
+)
+
+
+def _masked_option(m: re.Match[str]) -> str:
+    if not secret_name(m["name"]):
+        return m[0]
+    value = m["value"]
+    tail = value[len(value.rstrip(_TRAILING)) :] if not m["quote"] else ""
+    return f"--{m['name']}{m['sep']}{MASK}{tail}"
+
+
 #: A PEM private key (``-----BEGIN RSA PRIVATE KEY-----``, ``OPENSSH``, ``ENCRYPTED``, ``EC``,
 #: a PGP ``PRIVATE KEY BLOCK``) in a text: its body, up to its ``-----END ...-----`` or, the
 #: text cut short, to the text's end. A step quoting a key file, a property holding one under
@@ -450,6 +470,8 @@ def redact_secrets(text: str) -> str:
     text = redact_url(text, users=True)
     if "=" in text or ":" in text:
         text = _masked_assignments(text)
+    if "--" in text:
+        text = _OPTION.sub(_masked_option, text)
     for form, pattern in _environment_secrets():
         if form in text:
             text = pattern.sub(MASK, text)

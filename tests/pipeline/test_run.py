@@ -2064,6 +2064,18 @@ def test_a_failure_quoting_a_secret_assignment_or_a_short_secret_is_stored_reada
     assert redact(f"ValueError: {message}") == f"ValueError: {masked}"
 
 
+def test_a_failed_command_s_secret_option_is_stored_masked(store: LineageStore) -> None:
+    """``CalledProcessError`` quotes a command's arguments as a list: a secret option's value
+    as the next one (``'--password', 'pw'``) was stored whole."""
+    with pytest.raises(subprocess.CalledProcessError), store.run("Dump"):
+        raise subprocess.CalledProcessError(1, ["mysqldump", "--password", "S3cret", "db"])
+    [failed] = store.get_executions()
+    assert failed.custom_properties["error"] == (
+        "CalledProcessError: Command '['mysqldump', '--password', '***', 'db']' returned "
+        "non-zero exit status 1."
+    )
+
+
 @pytest.mark.parametrize(
     ("message", "masked"),
     [

@@ -135,3 +135,26 @@ def test_a_changed_environment_is_read_again(monkeypatch: pytest.MonkeyPatch) ->
     assert redact_secrets("first-S3cret second-S3cret") == "first-S3cret ***"
     monkeypatch.delenv("RUN_API_TOKEN")
     assert redact_secrets("first-S3cret second-S3cret") == "first-S3cret second-S3cret"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # CalledProcessError quotes the arguments as a list
+        (
+            "Command '['mysql', '--password', 'S3c', '-u', 'x']' returned non-zero exit status 1.",
+            "Command '['mysql', '--password', '***', '-u', 'x']' returned non-zero exit status 1.",
+        ),
+        (
+            "huggingface-cli login --token hf_S3c failed; x --api-key sk-S3c; --user bob",
+            "huggingface-cli login --token *** failed; x --api-key ***; --user bob",
+        ),
+        # the next option, and an option that is no secret's: as written
+        (
+            "--no-password --verbose --token-count 5 --host db",
+            "--no-password --verbose --token-count 5 --host db",
+        ),
+    ],
+)
+def test_a_secret_option_s_next_argument_is_masked(text: str, shown: str) -> None:
+    assert redact_secrets(text) == shown
