@@ -157,3 +157,31 @@ def test_an_unexpected_error_s_traceback_is_masked(
     assert "Traceback (most recent call last)" in result.stderr
     for secret in SECRETS:
         assert secret not in result.stderr
+
+
+def test_show_masks_a_private_key_and_an_assignment_after_a_name(tmp_path: Path) -> None:
+    """A PEM private key under a name that is no secret's (``config``), and a secret-named
+    ``name=value`` after another ``name:`` (an error stored before its masking existed:
+    ``ValueError: api_key=...``), were shown whole by ``show`` and the JSON listings."""
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn-keyS3cret\n-----END OPENSSH PRIVATE KEY-----"
+    path = tmp_path / "store"
+    with LineageStore.open(path) as s:
+        s.put_execution_type(ExecutionType(name="Old"))
+        s.put_executions(
+            [
+                Execution(
+                    type="Old",
+                    custom_properties={"error": "ValueError: api_key=sk-Pl41n", "ssh": key},
+                )
+            ]
+        )
+    store = ["--store", str(path)]
+    for args in (["show", "1", "-k", "execution", "--json"], ["ls", "executions", "--json"]):
+        result = invoke([*args, *store])
+        assert result.exit_code == 0, (args, result.output)
+        assert "keyS3cret" not in result.stdout and "sk-Pl41n" not in result.stdout, args
+    shown = json.loads(result.stdout)[0]["custom_properties"]
+    assert shown == {
+        "error": "ValueError: api_key=***",
+        "ssh": "-----BEGIN OPENSSH PRIVATE KEY-----\n***\n-----END OPENSSH PRIVATE KEY-----",
+    }

@@ -2045,6 +2045,37 @@ def test_a_failure_masks_the_values_of_every_secret_named_variable_and_assignmen
     assert redact(message) == masked  # the CLI masks what the store does
 
 
+def test_a_failure_quoting_a_secret_assignment_or_a_short_secret_is_stored_readable(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's error is stored as ``<type>: <message>``: a message beginning with a secret's
+    ``name=value`` (``api_key=...``) was read as the value of the name ``ValueError`` and stored
+    whole. A short secret variable's value (``POSTGRES_PASSWORD=postgres``,
+    ``NEO4J_PASSWORD=test``) made every "latest" ``la***`` and "postgres://" ``***://`` of it,
+    for good; it is masked where it stands as a word."""
+    monkeypatch.setenv("POSTGRES_PASSWORD", "postgres")
+    monkeypatch.setenv("NEO4J_PASSWORD", "test")
+    message = "api_key=sk-S3cret; the latest test of postgres://db:5432 as postgres"
+    with pytest.raises(ValueError), store.run("Connect"):
+        raise ValueError(message)
+    [failed] = store.get_executions()
+    masked = "api_key=***; the latest *** of postgres://db:5432 as ***"
+    assert failed.custom_properties["error"] == f"ValueError: {masked}"
+    assert redact(f"ValueError: {message}") == f"ValueError: {masked}"
+
+
+def test_a_failed_command_s_secret_option_is_stored_masked(store: LineageStore) -> None:
+    """``CalledProcessError`` quotes a command's arguments as a list: a secret option's value
+    as the next one (``'--password', 'pw'``) was stored whole."""
+    with pytest.raises(subprocess.CalledProcessError), store.run("Dump"):
+        raise subprocess.CalledProcessError(1, ["mysqldump", "--password", "S3cret", "db"])
+    [failed] = store.get_executions()
+    assert failed.custom_properties["error"] == (
+        "CalledProcessError: Command '['mysqldump', '--password', '***', 'db']' returned "
+        "non-zero exit status 1."
+    )
+
+
 @pytest.mark.parametrize(
     ("message", "masked"),
     [
