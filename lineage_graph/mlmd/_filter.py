@@ -563,8 +563,9 @@ class _Compiler:
             return "true" if _COMPARISONS[op](a.literal, b.literal) else "false"
         enum_side = a if a.type == "enum" else b if b.type == "enum" else None
         if op == "!=":
-            if enum_side is not None:
-                # MLMD rewrites ``enum != v`` to ``(enum != v) OR (enum IS NULL)``.
+            if enum_side is not None and (a.is_literal or b.is_literal):
+                # MLMD rewrites ``enum != v`` to ``(enum != v) OR (enum IS NULL)`` (a value, by
+                # the text); against a field (``id != state``) it compares as SQL, NULL not TRUE.
                 return f"({a.expr} <> {b.expr} OR {enum_side.expr} IS NULL)"
             return f"({a.expr} <> {b.expr})"
         left, right = self.side(a, b, positive, op), self.side(b, a, positive, op)

@@ -240,3 +240,31 @@ def test_field_comparisons_match_mlmd(
     except InvalidArgumentError:
         got = "InvalidArgumentError"
     assert got == want, query
+
+
+@pytest.mark.parametrize(
+    ("kind", "query"),
+    [
+        (NodeKind.ARTIFACT, "id != state"),
+        (NodeKind.ARTIFACT, "NOT (NOT (properties.a.int_value != state))"),
+        (NodeKind.ARTIFACT, "events_e.milliseconds_since_epoch != state OR id < 0"),
+        (NodeKind.EXECUTION, "last_update_time_since_epoch != last_known_state"),
+        (NodeKind.EXECUTION, "contexts_x.last_update_time_since_epoch != last_known_state"),
+        (NodeKind.ARTIFACT, "state != LIVE"),  # a name: MLMD's rewrite counts NULL in
+        (NodeKind.EXECUTION, "last_known_state != COMPLETE"),
+    ],
+)
+def test_a_field_unequal_to_an_enum_field_is_not_true_for_a_null_enum(
+    make_both: Callable[..., Both], kind: NodeKind, query: str
+) -> None:
+    """MLMD makes ``state != LIVE`` true for an unset state (it rewrites the text), but
+    ``id != state`` is plain SQL there: NULL, never TRUE, for an unset state. Here both
+    counted unset states in."""
+    both = make_both(sqlite=True)
+    _build(both)
+    options = mlmd.ListOptions(filter_query=query, order_by=mlmd.OrderByField.ID, is_asc=True)
+    want = [n.id for n in getattr(both.ref, _GET[kind])(list_options=options)]
+    got, _ = list_node_ids(both.ours.lineage_store, ListQuery(kind, query))
+    assert got == want
+    everything, _ = list_node_ids(both.ours.lineage_store, ListQuery(kind))
+    assert 0 < len(want) < len(everything)  # the store tells the answers apart
