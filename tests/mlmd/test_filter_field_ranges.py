@@ -24,7 +24,14 @@ from ml_metadata import errors as mlmd_errors
 from ml_metadata.metadata_store import metadata_store as mlmd
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import InvalidArgumentError, NodeKind
+from lineage_graph import (
+    Artifact,
+    ArtifactState,
+    ArtifactType,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+)
 from lineage_graph.mlmd._listing import ListQuery, list_node_ids
 
 from .conftest import Both
@@ -266,6 +273,9 @@ def test_field_comparisons_match_mlmd(
         (NodeKind.ARTIFACT, "events_e.milliseconds_since_epoch != state OR id < 0"),
         (NodeKind.EXECUTION, "last_update_time_since_epoch != last_known_state"),
         (NodeKind.EXECUTION, "contexts_x.last_update_time_since_epoch != last_known_state"),
+        (NodeKind.ARTIFACT, "2 != state"),
+        (NodeKind.ARTIFACT, "NOT (0 = events_e.type) AND 2 != state"),
+        (NodeKind.EXECUTION, "3 != last_known_state"),
         (NodeKind.ARTIFACT, "state != LIVE"),  # a name: MLMD's rewrite counts NULL in
         (NodeKind.EXECUTION, "last_known_state != COMPLETE"),
     ],
@@ -274,8 +284,8 @@ def test_a_field_unequal_to_an_enum_field_is_not_true_for_a_null_enum(
     make_both: Callable[..., Both], kind: NodeKind, query: str
 ) -> None:
     """MLMD makes ``state != LIVE`` true for an unset state (it rewrites the text), but
-    ``id != state`` is plain SQL there: NULL, never TRUE, for an unset state. Here both
-    counted unset states in."""
+    ``id != state`` and ``2 != state`` are plain SQL there: NULL, never TRUE, for an unset
+    state. Here each counted unset states in."""
     both = make_both(sqlite=True)
     _build(both)
     options = mlmd.ListOptions(filter_query=query, order_by=mlmd.OrderByField.ID, is_asc=True)
@@ -284,3 +294,15 @@ def test_a_field_unequal_to_an_enum_field_is_not_true_for_a_null_enum(
     assert got == want
     everything, _ = list_node_ids(both.ours.lineage_store, ListQuery(kind))
     assert 0 < len(want) < len(everything)  # the store tells the answers apart
+
+
+def test_an_enum_name_before_the_field_counts_unset_values_in(store: LineageStore) -> None:
+    """``LIVE != state`` (MLMD refuses it: the name must follow the field) reads as
+    ``state != LIVE``, which MLMD makes true for an unset state."""
+    store.put_type(ArtifactType(name="T"))
+    made = store.put_artifacts(
+        [Artifact(type="T", state=ArtifactState.LIVE), Artifact(type="T"), Artifact(type="T")]
+    )
+    for query in ("state != LIVE", "LIVE != state", "NOT (NOT (LIVE != state))"):
+        got, _ = list_node_ids(store, ListQuery(NodeKind.ARTIFACT, query))
+        assert got == made[1:], query
