@@ -435,7 +435,12 @@ class _Compiler:
                     f"Unsupported enum value specified in the query: {value.ident[:80]}",
                 )
             return _Value(
-                self.param(int(member)), "int", literal=int(member), is_literal=True, pos=value.pos
+                self.param(int(member)),
+                "int",
+                literal=int(member),
+                is_literal=True,
+                ident=value.ident,  # the name it was written as
+                pos=value.pos,
             )
         return value
 
@@ -563,8 +568,10 @@ class _Compiler:
             return "true" if _COMPARISONS[op](a.literal, b.literal) else "false"
         enum_side = a if a.type == "enum" else b if b.type == "enum" else None
         if op == "!=":
-            if enum_side is not None:
-                # MLMD rewrites ``enum != v`` to ``(enum != v) OR (enum IS NULL)``.
+            # MLMD rewrites ``enum != v`` to ``(enum != v) OR (enum IS NULL)`` by the text: a
+            # value after the field (``state != LIVE``; and so ``LIVE != state``, which it
+            # refuses). ``2 != state`` and ``id != state`` it compares as SQL: NULL, not TRUE.
+            if (enum_side is a and b.is_literal) or (enum_side is b and a.ident is not None):
                 return f"({a.expr} <> {b.expr} OR {enum_side.expr} IS NULL)"
             return f"({a.expr} <> {b.expr})"
         left, right = self.side(a, b, positive, op), self.side(b, a, positive, op)
