@@ -1355,6 +1355,44 @@ def test_an_unreachable_mysql_source_is_named_without_its_password(tmp_path: Pat
     assert "S3cr3tPW" not in str(caught.value) and caught.value.__cause__ is None
 
 
+def test_a_mysql_source_that_never_greets_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A port where another service listens (Redis, HTTP: they wait for the client to speak)
+    accepts the connection and sends no MySQL greeting: ml_metadata's client waited for it for
+    ever (the command hung; measured over 60 s), holding the GIL. It is now told before
+    ml_metadata connects. Run in a child process, which a hang leaves killed after 150 s."""
+    import socket
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from lineage_graph import LineageStore\n"
+        "from lineage_graph.cli.import_mlmd import parse_source\n"
+        "from lineage_graph.mlmd._importer import import_mlmd\n"
+        "with LineageStore.open('memory') as store:\n"
+        "    try:\n"
+        "        import_mlmd(parse_source(sys.argv[1]), store)\n"
+        "    except Exception as exc:\n"
+        "        print(type(exc).__name__, exc)\n"
+    )
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # accepted by the kernel, never
+        port = listener.getsockname()[1]  # answered
+        try:
+            run = subprocess.run(
+                [sys.executable, "-c", script, f"mysql://ann:S3cr3tPW@127.0.0.1:{port}/mlmd"],
+                capture_output=True,
+                text=True,
+                timeout=150,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail("the import waited for the silent server's greeting for 150 s")
+    message = run.stdout
+    assert message.startswith("FailedPreconditionError"), (message, run.stderr[-2000:])
+    assert f"the MySQL server at 127.0.0.1:{port} as user 'ann'" in message, message
+    assert "accepted the connection but sent no MySQL greeting" in message, message
+    assert "S3cr3tPW" not in message + run.stderr
+
+
 def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
     tmp_path: Path, store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
