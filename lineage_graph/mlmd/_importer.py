@@ -1354,7 +1354,11 @@ class _Importer:
             return order
         node = _LINK_TABLES[links][1]
         pending = sorted({n for n, _ in keys})
-        by_index = True  # every window listed in (context id, node id) order
+        # Every window listed in (context id, node id) order, read live (MySQL): a SQLite copy
+        # whose link ids could not be read lists them by id, whose windows can each be in that
+        # order too (one context each), and ranked so put a later window's links of context 1
+        # before an earlier one's of context 2, which its walks list after them.
+        by_index = not self.snapshot
         while pending:
             self._keep_claim()
             window = pending[:_LINK_WINDOW]

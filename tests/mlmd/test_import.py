@@ -4,7 +4,9 @@ empty-target rule, merge re-runs, and the ``import-mlmd`` command in-process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1393,6 +1395,40 @@ def test_a_mysql_source_that_never_greets_is_refused_not_waited_on(tmp_path: Pat
     assert "S3cr3tPW" not in message + run.stderr
 
 
+def test_links_of_a_copy_read_through_the_api_keep_its_id_order_across_windows(
+    tmp_path: Path, store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite source's copy whose link ids cannot be read (the API's path): MLMD lists its
+    links by id, and windows of one context each are each in (context, node) order too. They
+    were ranked as MySQL's are, by (context, node): artifacts 101-150 linked to context 1
+    after 1-100 to context 2 came first, and a walk over 98-103 listed them in another order
+    than the source's."""
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "links.sqlite"
+    ref = _mlmd_sqlite(path)
+    at = ref.put_artifact_type(pb.ArtifactType(name="A"))
+    ct = ref.put_context_type(pb.ContextType(name="C"))
+    artifacts = ref.put_artifacts([pb.Artifact(type_id=at) for _ in range(150)])
+    c1, c2 = ref.put_contexts([pb.Context(type_id=ct, name=f"c{i}") for i in range(2)])
+    for ids, c in ((artifacts[:100], c2), (artifacts[100:], c1)):
+        ref.put_attributions_and_associations(
+            [pb.Attribution(artifact_id=a, context_id=c) for a in ids], []
+        )
+    del ref
+    monkeypatch.setattr(_importer, "_links_by_id", lambda path, links: {})  # the API's path
+    import_mlmd(str(path), store)
+    source, ours = open_reader(path), MetadataStore(store)
+    for low, high in [(98, 103), (1, 101), (50, 150)]:
+        options = pb.LineageSubgraphQueryOptions(max_num_hops=0)
+        options.starting_artifacts.filter_query = f"id >= {low} AND id <= {high}"
+        want = source.get_lineage_subgraph(options, ["attributions"])
+        got = ours.get_lineage_subgraph(options, ["attributions"])
+        assert [(x.context_id, x.artifact_id) for x in got.attributions] == [
+            (x.context_id, x.artifact_id) for x in want.attributions
+        ], (low, high)
+
+
 def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
     tmp_path: Path, store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1417,6 +1453,12 @@ def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
         )
     del ref
     monkeypatch.setattr(_importer, "_links_by_id", lambda path, links: {})  # the API's path
+
+    @contextlib.contextmanager
+    def live(mlmd: Any, config: Any) -> Iterator[Any]:  # read live, as MySQL is (no copy)
+        yield _importer._Snapshot(mlmd, "")
+
+    monkeypatch.setattr(_importer, "_as_of_now", live)
     import_mlmd(str(path), store)
     source, ours = open_reader(path), MetadataStore(store)
     for low, high in [(95, 105), (1, 101), (50, 150)]:
