@@ -1331,6 +1331,43 @@ def test_a_second_ctrl_c_after_a_merge_wrote_says_what_is_left(
     assert _cli(*args).exit_code == 0
 
 
+def test_a_second_ctrl_c_does_not_say_an_empty_store_got_all_or_nothing(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty store holding an index of its own is imported into batch by batch (a staged
+    graph would not have the index). Ctrl-C once it wrote, then again as the command checked
+    what was left: it said "an import into an empty store on the embedded engine wrote all of
+    it or nothing", when the batches written stay (and a merge completes them)."""
+    from lineage_graph._repositories._base import Repository
+
+    target = str(tmp_path / "store")
+    with LineageStore.open(target) as store:
+        store.backend.write("CREATE INDEX FOR (a:Artifact) ON (a.zz_operator)")
+    stopped: list[bool] = []
+    read = Repository.read
+
+    def ctrl_c(*_: Any) -> None:
+        stopped.append(True)
+        raise KeyboardInterrupt
+
+    def interrupted(self: Any, name: str, **params: Any) -> Any:
+        if stopped and name == "imports/other_nodes":
+            raise KeyboardInterrupt
+        return read(self, name, **params)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_importer._Importer, "import_links", ctrl_c)
+        patched.setattr(Repository, "read", interrupted)
+        result = _cli("import-mlmd", str(mlmd_file), "--store", target)
+    assert result.exit_code == 130, result.output
+    message = " ".join(result.stderr.split())
+    assert "interrupted twice" in message, message
+    assert "an empty store holding an index or constraint of its own keeps the" in message, message
+    with LineageStore.open(target) as store:
+        assert store.get_artifacts()  # its batches stay
+    assert _cli("import-mlmd", str(mlmd_file), "--store", target, "--merge").exit_code == 0
+
+
 def test_an_unreachable_mysql_source_is_named_without_its_password(tmp_path: Path) -> None:
     """ml_metadata says "mysql_real_connect failed: errno: , error: " whatever the cause: the
     command printed that alone (exit 5). Now where (host and port), as whom, which database, and
