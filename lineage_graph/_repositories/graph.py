@@ -661,7 +661,9 @@ def _note_in_doubt(
     cannot be stored twice. ``applied`` False: it was read back and not found (after a crash the
     write never lands; after a reply timeout it may still be running); None: nothing it writes
     tells, or (``unread``) the read-back failed too. A write creating no node said only the
-    engine's "retry the call", not whether a retry could store its events twice (it cannot)."""
+    engine's "retry the call", not whether a retry could store its events twice (it cannot).
+    It then said an update repeated changes nothing: the native API's moves the node's
+    last_update_time_since_epoch (the MLMD adapter's does not, as MLMD's does not)."""
     if exc.new_ids is not None:
         return
     new = {
@@ -684,7 +686,10 @@ def _note_in_doubt(
             f"no node; {found}. Retrying it is safe: nothing of it is stored twice (the same "
             "call made again next in this thread reads back whether this one landed; an event "
             "or parent link already stored is refused with AlreadyExistsError, never written "
-            "again; a stored link or an update repeated changes nothing)"
+            "again; a stored link repeated changes nothing; an update repeated sets the same "
+            "values again: through the native API its last_update_time_since_epoch moves "
+            "again, through the MLMD adapter, as in MLMD, an update that changes nothing "
+            "leaves it)"
         )
         return
     found = (

@@ -69,13 +69,16 @@ def _interrupted(untouched: bool) -> str:
 def _interrupted_twice(store: str | None) -> str:
     """What a second Ctrl-C, stopping the check of what an interrupted import left, says: that
     the store is left as it is (it said "interrupted" alone, and left the directory of a new
-    store that held nothing)."""
+    store that held nothing). An empty store with an index or constraint of its own is imported
+    into batch by batch, as a merge is (it said that one wrote all of it or nothing)."""
     where = f" at {store}" if store else ""  # (fail() masks a password, shows it printable)
     return (
         f"interrupted twice: what the import left was not checked, and the store{where} is "
         "left as it is: an import into an empty store on the embedded engine wrote all of it or "
-        "nothing; a merge keeps the batches it wrote, each whole. Run the same import again "
-        "with --merge to complete it (it copies nothing twice)"
+        "nothing, unless the store held an index or constraint of its own; a merge, an import "
+        "into Neo4j or into an empty store holding an index or constraint of its own keeps the "
+        "batches it wrote, each whole. Run the same import again with --merge to complete it "
+        "(it copies nothing twice)"
     )
 
 

@@ -256,6 +256,10 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
         )
     if upgrade:
         config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE
+    if config.HasField("mysql"):
+        silent = _mysql_silent(config.mysql)
+        if silent:  # ml_metadata would wait for its greeting for ever
+            raise FailedPreconditionError(f"cannot open the MLMD store: {silent}")
     try:
         return metadata_store.MetadataStore(config, enable_upgrade_migration=upgrade), config
     except Exception as exc:  # ml_metadata raises its own StatusError tree or RuntimeError
@@ -277,8 +281,64 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
 #: left empty.
 _MYSQL_FAILED = "mysql_real_connect failed"
 
-#: How long the check of why a MySQL server could not be reached waits for its answer.
+#: How long the check of a MySQL server (before ml_metadata connects, and of why it could not)
+#: waits for its answer.
 _MYSQL_PROBE_S = 5.0
+
+#: How long that check waits for a server's greeting once connected: longer than a MySQL
+#: server's own connect_timeout (10 s), within which it greets or gives up (a slow reverse DNS
+#: lookup of the client delays its greeting; ml_metadata would wait).
+_MYSQL_GREETING_S = 15.0
+
+#: Where ml_metadata's MySQL client looks for the server of the host "localhost" (compiled in).
+_MYSQL_DEFAULT_SOCKET = "/tmp/mysql.sock"
+
+
+def _mysql_probe(mysql: Any) -> tuple[str, str]:
+    """``(where, why)``: where the MySQL server ``mysql`` (a MySQLDatabaseConfig) names is, and
+    what a TCP connection there finds within :data:`_MYSQL_PROBE_S` (``why`` is empty when the
+    server greets it, as a MySQL server does first, within :data:`_MYSQL_GREETING_S`). No
+    password is used."""
+    if mysql.socket:
+        where = f"the MySQL server at socket {mysql.socket}"
+        why = "" if os.path.exists(mysql.socket) else ": no such socket (is the server running?)"
+        return where, why
+    port = mysql.port or 3306
+    where = f"the MySQL server at {mysql.host}:{port}"
+    try:
+        with socket.create_connection((mysql.host, port), timeout=_MYSQL_PROBE_S) as probe:
+            probe.settimeout(_MYSQL_GREETING_S)
+            try:
+                probe.recv(1)  # its greeting (or an error packet: ml_metadata then tells)
+            except TimeoutError:
+                return where, (
+                    f": it accepted the connection but sent no MySQL greeting within "
+                    f"{_MYSQL_GREETING_S:.0f} s (is another service listening on that port?)"
+                )
+            return where, ""
+    except socket.gaierror as exc:
+        return where, f": the host name does not resolve ({exc.strerror})"
+    except ConnectionRefusedError:
+        return where, ": the connection was refused (is the server running there?)"
+    except TimeoutError:
+        return where, f": no answer within {_MYSQL_PROBE_S:.0f} s"
+    except OSError as exc:
+        return where, f": {exc.strerror or exc}"
+
+
+def _mysql_silent(mysql: Any) -> str:
+    """Why ml_metadata would hang connecting to ``mysql``, else "": a TCP server that accepts
+    the connection and never greets (another service on that port: Redis, HTTP), which
+    ml_metadata's client waits on for ever (measured: over 60 s), and a host that drops the
+    connection attempt (minutes). Told before ml_metadata connects; "localhost" and sockets
+    (local, no such wait) are left to it."""
+    if mysql.socket or mysql.host == "localhost":
+        return ""
+    where, why = _mysql_probe(mysql)
+    if not why or why.startswith((": the host name", ": the connection was refused")):
+        return ""  # (ml_metadata fails at once there, and is told below)
+    who = f" as user {mysql.user!r}" if mysql.user else ""
+    return f"cannot connect to {where}{who}, database {mysql.database!r}{why}"
 
 
 def _mysql_failure(mysql: Any) -> str:
@@ -287,30 +347,30 @@ def _mysql_failure(mysql: Any) -> str:
     connection there finds. ml_metadata said only "mysql_real_connect failed: errno: , error: "
     whatever the cause. Never the password."""
     who = f" as user {mysql.user!r}" if mysql.user else ""
-    if mysql.socket:
-        where = f"the MySQL server at socket {mysql.socket}"
-        reached = os.path.exists(mysql.socket)
-        why = "" if reached else ": no such socket (is the server running?)"
-    else:
+    refused = (
+        ": the server answers, but refused the connection (check the user, the password and "
+        "that the database exists: it is not created; MLMD logs in with mysql_native_password, "
+        "which MySQL 8 does not enable by default)"
+    )
+    if not mysql.socket and mysql.host == "localhost":
+        # It said the server at localhost:PORT refused the login (check the user, the
+        # password) when a server answered there by TCP: the client had tried the socket
         port = mysql.port or 3306
-        where = f"the MySQL server at {mysql.host}:{port}"
-        try:
-            with socket.create_connection((mysql.host, port), timeout=_MYSQL_PROBE_S):
-                reached, why = True, ""
-        except socket.gaierror as exc:
-            reached, why = False, f": the host name does not resolve ({exc.strerror})"
-        except ConnectionRefusedError:
-            reached, why = False, ": the connection was refused (is the server running there?)"
-        except TimeoutError:
-            reached, why = False, f": no answer within {_MYSQL_PROBE_S:.0f} s"
-        except OSError as exc:
-            reached, why = False, f": {exc.strerror or exc}"
-    if reached:
-        why = (
-            ": the server answers, but refused the connection (check the user, the password "
-            "and that the database exists: it is not created; MLMD logs in with "
-            "mysql_native_password, which MySQL 8 does not enable by default)"
+        where = (
+            f"the MySQL server at localhost (MySQL's client reaches the host 'localhost' "
+            f"through its unix socket {_MYSQL_DEFAULT_SOCKET}, not by TCP on port {port})"
         )
+        if os.path.exists(_MYSQL_DEFAULT_SOCKET):
+            why = refused
+        else:
+            tcp = "" if _mysql_probe(mysql)[1] else f"; a server answers by TCP on port {port}"
+            why = (
+                f": no such socket{tcp}: name the host 127.0.0.1 to connect by TCP, or give "
+                "the server's socket (a ConnectionConfig file's socket)"
+            )
+    else:
+        where, why = _mysql_probe(mysql)
+        why = why or refused
     return f"cannot connect to {where}{who}, database {mysql.database!r}{why}"
 
 
@@ -1299,7 +1359,11 @@ class _Importer:
             return order
         node = _LINK_TABLES[links][1]
         pending = sorted({n for n, _ in keys})
-        by_index = True  # every window listed in (context id, node id) order
+        # Every window listed in (context id, node id) order, read live (MySQL): a SQLite copy
+        # whose link ids could not be read lists them by id, whose windows can each be in that
+        # order too (one context each), and ranked so put a later window's links of context 1
+        # before an earlier one's of context 2, which its walks list after them.
+        by_index = not self.snapshot
         while pending:
             self._keep_claim()
             window = pending[:_LINK_WINDOW]

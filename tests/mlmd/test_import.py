@@ -4,7 +4,9 @@ empty-target rule, merge re-runs, and the ``import-mlmd`` command in-process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1350,6 +1352,43 @@ def test_a_second_ctrl_c_after_a_merge_wrote_says_what_is_left(
     assert _cli(*args).exit_code == 0
 
 
+def test_a_second_ctrl_c_does_not_say_an_empty_store_got_all_or_nothing(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty store holding an index of its own is imported into batch by batch (a staged
+    graph would not have the index). Ctrl-C once it wrote, then again as the command checked
+    what was left: it said "an import into an empty store on the embedded engine wrote all of
+    it or nothing", when the batches written stay (and a merge completes them)."""
+    from lineage_graph._repositories._base import Repository
+
+    target = str(tmp_path / "store")
+    with LineageStore.open(target) as store:
+        store.backend.write("CREATE INDEX FOR (a:Artifact) ON (a.zz_operator)")
+    stopped: list[bool] = []
+    read = Repository.read
+
+    def ctrl_c(*_: Any) -> None:
+        stopped.append(True)
+        raise KeyboardInterrupt
+
+    def interrupted(self: Any, name: str, **params: Any) -> Any:
+        if stopped and name == "imports/other_nodes":
+            raise KeyboardInterrupt
+        return read(self, name, **params)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_importer._Importer, "import_links", ctrl_c)
+        patched.setattr(Repository, "read", interrupted)
+        result = _cli("import-mlmd", str(mlmd_file), "--store", target)
+    assert result.exit_code == 130, result.output
+    message = " ".join(result.stderr.split())
+    assert "interrupted twice" in message, message
+    assert "an empty store holding an index or constraint of its own keeps the" in message, message
+    with LineageStore.open(target) as store:
+        assert store.get_artifacts()  # its batches stay
+    assert _cli("import-mlmd", str(mlmd_file), "--store", target, "--merge").exit_code == 0
+
+
 def test_an_unreachable_mysql_source_is_named_without_its_password(tmp_path: Path) -> None:
     """ml_metadata says "mysql_real_connect failed: errno: , error: " whatever the cause: the
     command printed that alone (exit 5). Now where (host and port), as whom, which database, and
@@ -1376,6 +1415,78 @@ def test_an_unreachable_mysql_source_is_named_without_its_password(tmp_path: Pat
     assert "S3cr3tPW" not in str(caught.value) and caught.value.__cause__ is None
 
 
+def test_a_mysql_source_that_never_greets_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A port where another service listens (Redis, HTTP: they wait for the client to speak)
+    accepts the connection and sends no MySQL greeting: ml_metadata's client waited for it for
+    ever (the command hung; measured over 60 s), holding the GIL. It is now told before
+    ml_metadata connects. Run in a child process, which a hang leaves killed after 150 s."""
+    import socket
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from lineage_graph import LineageStore\n"
+        "from lineage_graph.cli.import_mlmd import parse_source\n"
+        "from lineage_graph.mlmd._importer import import_mlmd\n"
+        "with LineageStore.open('memory') as store:\n"
+        "    try:\n"
+        "        import_mlmd(parse_source(sys.argv[1]), store)\n"
+        "    except Exception as exc:\n"
+        "        print(type(exc).__name__, exc)\n"
+    )
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # accepted by the kernel, never
+        port = listener.getsockname()[1]  # answered
+        try:
+            run = subprocess.run(
+                [sys.executable, "-c", script, f"mysql://ann:S3cr3tPW@127.0.0.1:{port}/mlmd"],
+                capture_output=True,
+                text=True,
+                timeout=150,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail("the import waited for the silent server's greeting for 150 s")
+    message = run.stdout
+    assert message.startswith("FailedPreconditionError"), (message, run.stderr[-2000:])
+    assert f"the MySQL server at 127.0.0.1:{port} as user 'ann'" in message, message
+    assert "accepted the connection but sent no MySQL greeting" in message, message
+    assert "S3cr3tPW" not in message + run.stderr
+
+
+def test_links_of_a_copy_read_through_the_api_keep_its_id_order_across_windows(
+    tmp_path: Path, store: LineageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite source's copy whose link ids cannot be read (the API's path): MLMD lists its
+    links by id, and windows of one context each are each in (context, node) order too. They
+    were ranked as MySQL's are, by (context, node): artifacts 101-150 linked to context 1
+    after 1-100 to context 2 came first, and a walk over 98-103 listed them in another order
+    than the source's."""
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "links.sqlite"
+    ref = _mlmd_sqlite(path)
+    at = ref.put_artifact_type(pb.ArtifactType(name="A"))
+    ct = ref.put_context_type(pb.ContextType(name="C"))
+    artifacts = ref.put_artifacts([pb.Artifact(type_id=at) for _ in range(150)])
+    c1, c2 = ref.put_contexts([pb.Context(type_id=ct, name=f"c{i}") for i in range(2)])
+    for ids, c in ((artifacts[:100], c2), (artifacts[100:], c1)):
+        ref.put_attributions_and_associations(
+            [pb.Attribution(artifact_id=a, context_id=c) for a in ids], []
+        )
+    del ref
+    monkeypatch.setattr(_importer, "_links_by_id", lambda path, links: {})  # the API's path
+    import_mlmd(str(path), store)
+    source, ours = open_reader(path), MetadataStore(store)
+    for low, high in [(98, 103), (1, 101), (50, 150)]:
+        options = pb.LineageSubgraphQueryOptions(max_num_hops=0)
+        options.starting_artifacts.filter_query = f"id >= {low} AND id <= {high}"
+        want = source.get_lineage_subgraph(options, ["attributions"])
+        got = ours.get_lineage_subgraph(options, ["attributions"])
+        assert [(x.context_id, x.artifact_id) for x in got.attributions] == [
+            (x.context_id, x.artifact_id) for x in want.attributions
+        ], (low, high)
+
+
 def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
     tmp_path: Path, store: LineageStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1400,6 +1511,12 @@ def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
         )
     del ref
     monkeypatch.setattr(_importer, "_links_by_id", lambda path, links: {})  # the API's path
+
+    @contextlib.contextmanager
+    def live(mlmd: Any, config: Any) -> Iterator[Any]:  # read live, as MySQL is (no copy)
+        yield _importer._Snapshot(mlmd, "")
+
+    monkeypatch.setattr(_importer, "_as_of_now", live)
     import_mlmd(str(path), store)
     source, ours = open_reader(path), MetadataStore(store)
     for low, high in [(95, 105), (1, 101), (50, 150)]:

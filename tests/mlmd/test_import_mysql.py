@@ -144,6 +144,26 @@ def test_a_refused_login_names_the_server_not_the_password(mysql: dict[str, Any]
     assert "wrong-pw" not in message
 
 
+@pytest.mark.skipif(
+    os.path.exists("/tmp/mysql.sock"), reason="a MySQL server's socket is at the default path"
+)
+def test_localhost_is_named_as_the_socket_the_client_tried(mysql: dict[str, Any]) -> None:
+    """ml_metadata's client reaches the host "localhost" through its default unix socket, never
+    by TCP: with the right user, password and database, and a server answering on the port, the
+    import said "the server answers, but refused the connection (check the user, the password
+    ...)", which sent the user looking at the right credentials (a server in a container, its
+    port published on localhost, is the common case)."""
+    metadata_store.MetadataStore(_config(mysql, "mlmd_local", skip_db_creation=False))
+    with LineageStore.open("memory") as store, pytest.raises(FailedPreconditionError) as caught:
+        import_mlmd(_config(mysql, "mlmd_local", host="localhost"), store)
+    message = str(caught.value)
+    assert "through its unix socket /tmp/mysql.sock, not by TCP" in message, message
+    assert f"no such socket; a server answers by TCP on port {mysql['port']}" in message, message
+    assert "name the host 127.0.0.1 to connect by TCP" in message, message
+    assert "check the user, the password" not in message, message
+    assert PASSWORD not in message
+
+
 def test_links_keep_the_order_mysql_lists_them_in(mysql: dict[str, Any], tmp_path: Path) -> None:
     """Links written in random order over 260 artifacts and executions (three windows of 100
     linked nodes): every walk from an id range, and every listing by context or node, answers

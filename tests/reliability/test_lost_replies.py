@@ -841,6 +841,33 @@ def test_put_events_in_doubt_says_a_retry_stores_nothing_twice(
         assert_healthy(store)
 
 
+def test_an_update_in_doubt_does_not_say_a_repeat_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A native update whose reply was lost after it ran (nothing it writes tells whether it
+    landed): its note said "an update repeated changes nothing", but the retry through the
+    native API moves the node's last_update_time_since_epoch again. It now says so."""
+    with LineageStore.open(tmp_path / "s") as store:
+        data, _, _ = _a_run_with_its_ends(store)
+        [artifact] = store.get_artifacts_by_id([data])
+        changed = artifact.model_copy(update={"uri": "/d2"})
+        _lose_reply(monkeypatch, applied=True)
+        with pytest.raises(EngineUnavailableError) as info:
+            store.put_artifacts([changed])
+        monkeypatch.undo()
+        notes = " ".join(getattr(info.value, "__notes__", []))
+        assert "creates no node" in notes and "nothing it writes tells" in notes, notes
+        assert "an update repeated changes nothing" not in notes, notes
+        assert "through the native API its last_update_time_since_epoch moves again" in notes
+        [landed] = store.get_artifacts_by_id([data])
+        assert landed.uri == "/d2"
+        store.put_artifacts([changed])  # the retry
+        [after] = store.get_artifacts_by_id([data])
+        assert after.uri == "/d2"
+        assert after.last_update_time_since_epoch != landed.last_update_time_since_epoch
+        assert_healthy(store)
+
+
 def test_the_retry_of_put_execution_adding_events_in_doubt_recognises_its_own_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
