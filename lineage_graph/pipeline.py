@@ -265,6 +265,9 @@ def _enums_as_values(
             or key in fixed
             or not isinstance(values.get(key), dict)  # (recorded as its value already)
             or companion in values
+            # a decorator property of that name, which the run records in place of the mark:
+            # f(1), f(Color.RED) and f(Size.SMALL) were one call (the first one's result)
+            or companion in fixed
             or declared.get(companion, PropertyType.STRUCT) != PropertyType.STRUCT
         ):
             continue

@@ -275,3 +275,25 @@ def test_a_tuple_nested_past_the_marked_depth_is_not_the_list(store: LineageStor
     assert two.id != one.id
     assert ran == ["dict", "dict"]
     assert kinds({"a": {"a": (1, 2)}}).id == kinds({"a": {"a": (1, 2)}}).id  # (shallow: a hit)
+
+
+def test_a_decorator_property_named_like_an_enum_mark_does_not_stand_for_it(
+    store: LineageStore,
+) -> None:
+    """A decorator property named ``"x.__enum__"`` was recorded in place of the mark of an enum
+    member given as ``x`` (where the type declares ``x`` an int): ``f(1)``, ``f(Color.RED)`` and
+    ``f(Size.SMALL)`` were one call, each returning the first one's result. Such a member is of
+    another kind than the type declares: the call runs."""
+    ran: list[object] = []
+
+    @store.step("Marked", cache=True, properties={"x.__enum__": {"a": 1}})
+    def marked(x: Any) -> Artifact:
+        ran.append(x)
+        return Artifact(type="Out", uri=f"/m/{len(ran)}")
+
+    by_plain = marked(1)
+    by_member = marked(_Color.RED)
+    by_other = marked(_Size.SMALL)
+    assert len({by_plain.id, by_member.id, by_other.id}) == 3
+    assert ran == [1, _Color.RED, _Size.SMALL]
+    assert marked(1).id == by_plain.id
