@@ -2588,9 +2588,11 @@ def _split_arguments(
                 _numpy_value(v) is not v
             ):
                 given = v
-                # a list or tuple of JSON data: a struct holding it; an enum member, a numpy
-                # int64 or float64 too are recorded as _marked says
-                v = _list_struct(v) if isinstance(v, list | tuple) else _marked(v)
+                # (a tuple, an enum member, a numpy int64 or float64 as _marked records them)
+                v = _marked(v)
+                if isinstance(v, list):
+                    # MLMD has no list property: the struct {"__list__": [...]} holds it
+                    v = {_LIST_KEY: v}
                 try:
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
@@ -2636,15 +2638,6 @@ _FLOAT_TEXTS = frozenset(
     {"float", "float|None", "None|float", "Optional[float]", "typing.Optional[float]"}
     | {"Union[float,None]", "typing.Union[float,None]", "Union[None,float]"}
 )
-
-
-def _list_struct(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
-    """A list or tuple argument as the struct a property holds: ``{"__list__": [...]}``; a
-    ``NamedTuple`` (a config, ``Ridge(alpha=1.0)``) as its fields, and any other subclass as its
-    items, each with ``"__class__": "module.Class"``. Recorded as its items alone, ``Ridge(1.0)``
-    was the argument ``Lasso(1.0)`` had been: a cached step returned Lasso's model for it."""
-    marked = _marked(value)
-    return marked if isinstance(marked, dict) else {_LIST_KEY: marked}
 
 
 def _marked(value: Any, depth: int = 0) -> Any:
