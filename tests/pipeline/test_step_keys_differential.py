@@ -219,7 +219,8 @@ def _sibling(v: Any, pick: int) -> tuple[Any, int]:
 
 
 #: How a value reaches the step: as the argument, in a config, as a method step's instance.
-SHAPES = ("arg", "dataclass", "pydantic", "self")
+#: (``unrecorded``: an argument with ``record_args=False``, never looked up unless it is None)
+SHAPES = ("arg", "dataclass", "pydantic", "self", "unrecorded")
 
 _names = itertools.count()
 
@@ -244,12 +245,13 @@ def _make_step(store: LineageStore, shape: str, name: str) -> Callable[[Any], Ar
 
         return lambda x: Fitter(x).fit()
 
-    @store.step(name, cache=True)
+    @store.step(name, cache=True, record_args=shape != "unrecorded")
     def f(x: Any) -> Artifact:
-        return out(x.v if shape != "arg" else x)
+        return out(x.v if shape in ("dataclass", "pydantic") else x)
 
     wrap: Callable[[Any], Any] = {
         "arg": lambda x: x,
+        "unrecorded": lambda x: x,
         "dataclass": DA,
         "pydantic": lambda x: PA(v=x),
     }[shape]
@@ -284,6 +286,8 @@ def _exercise(store: LineageStore, shape: str, a: Any, b: Any) -> None:
     b_hit = _check(store, step, name, b)
     if b_hit:
         assert canonical(a) == canonical(b)
+    if shape == "unrecorded":
+        assert a_recorded == (a is None)
     # the first call again: a hit if it was recorded (b, recorded or not, cannot change that)
     assert _check(store, step, name, a) == a_recorded, canonical(a)
     _check(store, step, name, b)
