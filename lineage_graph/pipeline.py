@@ -2650,7 +2650,8 @@ def _marked(value: Any, depth: int = 0) -> Any:
     ``type(x)``). An enum member is ``{"__enum__": name, "__class__": "module.Class"}``: an
     ``IntEnum`` was its int, so ``f(Color.RED)``, ``f(Size.SMALL)`` and ``f(1)`` were one
     call. A dict subclass (``Counter``, ``defaultdict``) is its items with ``"__class__"``.
-    A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
+    A numpy ``int64``, ``float64`` or ``str_`` is its Python value (:func:`_numpy_value`);
+    another subclass of int, float or str is :data:`_UNRECORDED`. A dict
     holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
     be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). A dict whose keys
     are all members of one ``str`` enum (recorded as their text) has ``"__keys__":
@@ -2668,6 +2669,11 @@ def _marked(value: Any, depth: int = 0) -> Any:
     if isinstance(value, enum.Enum):
         return _marked_member(value)
     value = _numpy_value(value)
+    if isinstance(value, _SCALARS) and type(value) not in _SCALARS:
+        # A subclass of int, float or str of the user's (an enum member, numpy's float64 and
+        # str_ aside) was recorded as its value: f(Name("a")) returned the result of f("a"),
+        # yet its methods may differ. It is not recorded (the call runs).
+        return _UNRECORDED
     if isinstance(value, dict):
         return _marked_dict(value, {k: _marked(v, depth + 1) for k, v in value.items()})
     if isinstance(value, list | tuple):
@@ -2785,7 +2791,8 @@ def _factory_name(factory: object) -> str:
 
 def _numpy_value(value: Any) -> Any:
     """A numpy ``int64`` or ``float64`` scalar as the Python int or float of its value (numpy's
-    default integer and float: what ``argmax`` or ``mean`` gives); anything else as it is. An
+    default integer and float: what ``argmax`` or ``mean`` gives), a ``str_`` as its text;
+    anything else as it is. An
     ``int64`` was no recorded argument (the call ran, never looked up), and a ``float64``, a
     float subclass, was already recorded as its value. Other widths (``int32``, ``float32``,
     whose arithmetic differs from Python's) and numpy's bool (``~np.True_`` is ``False``) stay
@@ -2797,6 +2804,8 @@ def _numpy_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, np.float64):
         return float(value)
+    if isinstance(value, np.str_):  # (a str subclass, recorded as its text before)
+        return str.__str__(value)
     return value
 
 

@@ -30,6 +30,19 @@ class _Plain(enum.Enum):
     B = "b"
 
 
+class _Name(str):
+    def shout(self) -> str:
+        return self.upper()
+
+
+class _Count(int):
+    pass
+
+
+class _Ratio(float):
+    pass
+
+
 def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str]]:
     """A cached step ``Kinds(x)`` returning a new artifact per run, and the type each run got."""
     ran: list[str] = []
@@ -64,6 +77,12 @@ def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str
         # groups["x"] is 0 in one, [] in the other
         (collections.defaultdict(int), collections.defaultdict(list)),
         (collections.defaultdict(None, {"a": 1}), collections.defaultdict(int, {"a": 1})),
+        # a str, int or float subclass of the user's was its value (``x.shout()`` on one only)
+        ("a", _Name("a")),
+        (1, _Count(1)),
+        (0.5, _Ratio(0.5)),
+        ({"a": "x"}, {"a": _Name("x")}),
+        ([1], [_Count(1)]),
     ],
 )
 def test_values_a_function_can_tell_apart_are_two_calls(
@@ -137,6 +156,10 @@ def test_numpy_int64_and_float64_are_their_python_values(store: LineageStore) ->
     kinds(np.int32(3))  # not recorded: runs, never looked up
     kinds(np.int32(3))
     assert len(ran) == 3
+    texts, ran_texts = _kinds_step(store, "Texts")
+    text = texts(np.str_("fast"))  # (a str subclass recorded as its text, as before)
+    assert texts("fast").id == text.id
+    assert len(ran_texts) == 1
     structs, ran_structs = _kinds_step(store, "Structs")
     half = structs({"lr": np.float64(0.5), "n": np.int64(2)})
     assert structs({"lr": 0.5, "n": 2}).id == half.id

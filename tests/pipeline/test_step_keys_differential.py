@@ -86,7 +86,19 @@ class PB(BaseModel):
     v: Any
 
 
-_NUMPY_SAME = (np.int64, np.float64)
+class Name(str):
+    pass
+
+
+class Count(int):
+    pass
+
+
+class Ratio(float):
+    pass
+
+
+_NUMPY_SAME = (np.int64, np.float64, np.str_)
 
 
 def canonical(x: Any) -> str:
@@ -96,8 +108,8 @@ def canonical(x: Any) -> str:
     def norm(v: Any) -> Any:
         if isinstance(v, _NUMPY_SAME):
             return norm(v.item())
-        if isinstance(v, enum.Enum | np.generic):
-            return v
+        if isinstance(v, enum.Enum | np.generic | Name | Count | Ratio):
+            return (type(v).__qualname__, repr(v))
         if type(v) is dict:
             return ("dict", sorted(((repr(k), norm(i)) for k, i in v.items()), key=str))
         if isinstance(v, dict):
@@ -129,6 +141,7 @@ leaves = st.one_of(
     st.sampled_from([Color.RED, Color.BLUE, Size.SMALL, Mode.FAST, Plain.A, Plain.B]),
     st.sampled_from([Perm.R, Perm.R | Perm.W, Perm(0), Perm(8), Perm(16), Perm(9)]),
     st.sampled_from([np.int64(1), np.float64(0.5), np.int32(1), np.float32(0.5), np.bool_(True)]),
+    st.sampled_from([np.str_("a"), Name("a"), Count(1), Ratio(0.5)]),
 )
 
 keys = st.sampled_from(["a", "b", "fast", "__list__"])
@@ -157,15 +170,18 @@ def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 values = st.recursive(leaves, _containers, max_leaves=6)
 
-_SWAPS: dict[Any, Any] = {
-    Color.RED: Size.SMALL,
-    Size.SMALL: Color.RED,
-    Mode.FAST: "fast",
-    Plain.B: 1,
-    Perm(8): Perm(16),
-    Perm(0): Perm(8),
-    np.int32(1): np.int64(1),
-}
+#: (pairs, not a dict: Color.RED, Count(1) and np.int32(1) are equal keys)
+_SWAPS: list[tuple[Any, Any]] = [
+    (Color.RED, Size.SMALL),
+    (Size.SMALL, Color.RED),
+    (Mode.FAST, "fast"),
+    (Plain.B, 1),
+    (Perm(8), Perm(16)),
+    (Perm(0), Perm(8)),
+    (np.int32(1), np.int64(1)),
+    (Name("a"), "a"),
+    (Count(1), 1),
+]
 
 
 def _sibling(v: Any, pick: int) -> tuple[Any, int]:
@@ -174,7 +190,7 @@ def _sibling(v: Any, pick: int) -> tuple[Any, int]:
     a dict, an enum member for another's or its value, a reversed OrderedDict); and what is
     left of ``pick``."""
     if pick == 0:
-        for old, new in _SWAPS.items():
+        for old, new in _SWAPS:
             if type(v) is type(old) and v == old:
                 return new, -1
         if isinstance(v, bool | int | float | str) or v is None:
