@@ -265,6 +265,9 @@ def _enums_as_values(
             or key in fixed
             or not isinstance(values.get(key), dict)  # (recorded as its value already)
             or companion in values
+            # a decorator property of that name, which the run records in place of the mark:
+            # f(1), f(Color.RED) and f(Size.SMALL) were one call (the first one's result)
+            or companion in fixed
             or declared.get(companion, PropertyType.STRUCT) != PropertyType.STRUCT
         ):
             continue
@@ -2522,8 +2525,8 @@ def _split_arguments(
         cls = value if isinstance(value, type) else type(value)
         # Base.fit is the type of Sub().fit too: Sub's own methods, which fit may call,
         # made another result, yet Sub().fit(d) returned Base().fit(d)'s model.
-        subclass = {"__class__": f"{cls.__module__}.{cls.__qualname__}"}
-        if owner is None or subclass["__class__"] == owner:
+        subclass = {_CLASS_KEY: _class_name(cls)}
+        if owner is None or subclass[_CLASS_KEY] == owner:
             subclass = {}
         if pname == "cls" or isinstance(value, type):
             if subclass:
@@ -2585,9 +2588,11 @@ def _split_arguments(
                 _numpy_value(v) is not v
             ):
                 given = v
-                # a list or tuple of JSON data: a struct holding it; an enum member, a numpy
-                # int64 or float64 too are recorded as _marked says
-                v = _list_struct(v) if isinstance(v, list | tuple) else _marked(v)
+                # (a tuple, an enum member, a numpy int64 or float64 as _marked records them)
+                v = _marked(v)
+                if isinstance(v, list):
+                    # MLMD has no list property: the struct {"__list__": [...]} holds it
+                    v = {_LIST_KEY: v}
                 try:
                     kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
                 except ValueError:
@@ -2635,15 +2640,6 @@ _FLOAT_TEXTS = frozenset(
 )
 
 
-def _list_struct(value: list[Any] | tuple[Any, ...]) -> dict[str, Any]:
-    """A list or tuple argument as the struct a property holds: ``{"__list__": [...]}``; a
-    ``NamedTuple`` (a config, ``Ridge(alpha=1.0)``) as its fields, and any other subclass as its
-    items, each with ``"__class__": "module.Class"``. Recorded as its items alone, ``Ridge(1.0)``
-    was the argument ``Lasso(1.0)`` had been: a cached step returned Lasso's model for it."""
-    marked = _marked(value)
-    return marked if isinstance(marked, dict) else {_LIST_KEY: marked}
-
-
 def _marked(value: Any, depth: int = 0) -> Any:
     """``value`` (JSON data, as a struct property holds it) with each ``NamedTuple`` in it as its
     fields and each tuple or list subclass as ``{"__list__": [...]}``, with ``"__class__":
@@ -2654,12 +2650,15 @@ def _marked(value: Any, depth: int = 0) -> Any:
     ``type(x)``). An enum member is ``{"__enum__": name, "__class__": "module.Class"}``: an
     ``IntEnum`` was its int, so ``f(Color.RED)``, ``f(Size.SMALL)`` and ``f(1)`` were one
     call. A dict subclass (``Counter``, ``defaultdict``) is its items with ``"__class__"``.
-    A numpy ``int64`` or ``float64`` is its Python value (:func:`_numpy_value`). A dict
+    A numpy ``int64``, ``float64`` or ``str_`` is its Python value (:func:`_numpy_value`);
+    another subclass of int, float or str is :data:`_UNRECORDED`. A dict
     holding a key of these marks (``{"__list__": [1, 2]}``, recorded as ``[1, 2]`` was) cannot
     be recorded: it is :data:`_UNRECORDED` (so is a dict or list holding it). A dict whose keys
     are all members of one ``str`` enum (recorded as their text) has ``"__keys__":
     "module.Class"``; one with any other key that is no ``str`` is :data:`_UNRECORDED`. A
-    ``defaultdict``'s class names its factory, ``"collections.defaultdict[builtins.list]"``.
+    ``defaultdict``'s class names its factory, ``"collections.defaultdict[builtins.list]"``; an
+    ``OrderedDict`` has its keys in their order as ``"__list__"``. A flag's member without a
+    name is marked with its value (:func:`_marked_member`).
     Past :data:`_MAX_MARKED_DEPTH` only plain JSON data is kept. Anything else is left as it is
     (a value no property holds is refused later, as before)."""
     if depth > _MAX_MARKED_DEPTH:
@@ -2668,39 +2667,73 @@ def _marked(value: Any, depth: int = 0) -> Any:
         # same list's call): only plain JSON data is recorded here.
         return value if value is None or type(value) in _SCALARS else _UNRECORDED
     if isinstance(value, enum.Enum):
-        kind = type(value)
-        return {_ENUM_KEY: value.name, _CLASS_KEY: f"{kind.__module__}.{kind.__qualname__}"}
+        return _marked_member(value)
     value = _numpy_value(value)
+    if isinstance(value, _SCALARS) and type(value) not in _SCALARS:
+        # A subclass of int, float or str of the user's (an enum member, numpy's float64 and
+        # str_ aside) was recorded as its value: f(Name("a")) returned the result of f("a"),
+        # yet its methods may differ. It is not recorded (the call runs).
+        return _UNRECORDED
     if isinstance(value, dict):
-        if not _MARK_KEYS.isdisjoint(value):
+        return _marked_dict(value, {k: _marked(v, depth + 1) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return _marked_items(value, [_marked(v, depth + 1) for v in value])
+    return value
+
+
+def _class_name(cls: type) -> str:
+    """``"module.Class"``, as a mark names a class."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _marked_member(member: enum.Enum) -> Any:
+    """An enum member as :func:`_marked` records it: ``{"__enum__": name, "__class__": ...}``.
+    A flag's member that has no name (``Perm(0)``, or bits no member names, ``Perm(8)``) by its
+    value: they were all ``{"__enum__": null}``, and ``f(Perm(16))`` returned the result of
+    ``f(Perm(8))``. (Any other member without a name cannot be recorded.)"""
+    name: Any = member.name
+    if not isinstance(name, str):
+        name = member.value
+        if type(name) is not int:
             return _UNRECORDED
-        entries = {k: _marked(v, depth + 1) for k, v in value.items()}
-        kinds = {type(k) for k in value}
-        if kinds - {str}:
-            # Keys of a str enum (a StrEnum member) were recorded as their text: f({Mode.FAST:
-            # 1}) returned the result of f({"fast": 1}), yet ``k.name`` works on one only. Keys
-            # all of one such enum are marked with it; any other key that is no str (a numpy
-            # str, keys of two kinds) cannot be recorded.
-            kind = kinds.pop()
-            if kinds or not (issubclass(kind, enum.Enum) and issubclass(kind, str)):
-                return _UNRECORDED
-            entries = {str.__str__(k): v for k, v in entries.items()}  # (its text, as stored)
-            entries[_KEYS_KEY] = f"{kind.__module__}.{kind.__qualname__}"
-        if type(value) is dict:
-            return entries
-        # a Counter, defaultdict or OrderedDict: the function may tell it from a dict (a
-        # missing key's count is 0 in one, a KeyError in the other)
-        mapping = type(value)
-        name = f"{mapping.__module__}.{mapping.__qualname__}"
-        if isinstance(value, collections.defaultdict):
-            # with its factory: defaultdict(list) was recorded as defaultdict(int) was, and a
-            # cached step returned the result of groups["x"] being 0 for it being []
-            name = f"{name}[{_factory_name(value.default_factory)}]"
-        return {**entries, _CLASS_KEY: name}
-    if not isinstance(value, list | tuple):
-        return value
+    return {_ENUM_KEY: name, _CLASS_KEY: _class_name(type(member))}
+
+
+def _marked_dict(value: dict[Any, Any], entries: dict[Any, Any]) -> Any:
+    """The dict ``value`` as :func:`_marked` records it, given its items marked (``entries``)."""
+    if not _MARK_KEYS.isdisjoint(value):
+        return _UNRECORDED
+    kinds = {type(k) for k in value}
+    if kinds - {str}:
+        # Keys of a str enum (a StrEnum member) were recorded as their text: f({Mode.FAST:
+        # 1}) returned the result of f({"fast": 1}), yet ``k.name`` works on one only. Keys
+        # all of one such enum are marked with it; any other key that is no str (a numpy
+        # str, keys of two kinds) cannot be recorded.
+        kind = kinds.pop()
+        if kinds or not (issubclass(kind, enum.Enum) and issubclass(kind, str)):
+            return _UNRECORDED
+        entries = {str.__str__(k): v for k, v in entries.items()}  # (its text, as stored)
+        entries[_KEYS_KEY] = _class_name(kind)
+    if type(value) is dict:
+        return entries
+    # a Counter, defaultdict or OrderedDict: the function may tell it from a dict (a
+    # missing key's count is 0 in one, a KeyError in the other)
+    name = _class_name(type(value))
+    if isinstance(value, collections.OrderedDict):
+        # with its keys' order, which a struct's comparison leaves aside: OrderedDict(a=1, b=2)
+        # and OrderedDict(b=2, a=1) are not equal (nor is what popitem() gives), yet a cached
+        # step returned one's result for the other
+        entries = {**entries, _LIST_KEY: [k for k in entries if k != _KEYS_KEY]}
+    if isinstance(value, collections.defaultdict):
+        # with its factory: defaultdict(list) was recorded as defaultdict(int) was, and a
+        # cached step returned the result of groups["x"] being 0 for it being []
+        name = f"{name}[{_factory_name(value.default_factory)}]"
+    return {**entries, _CLASS_KEY: name}
+
+
+def _marked_items(value: list[Any] | tuple[Any, ...], items: list[Any]) -> Any:
+    """The list or tuple ``value`` as :func:`_marked` records it, given its items marked."""
     cls = type(value)
-    items = [_marked(v, depth + 1) for v in value]
     if cls is list:
         return items
     fields = getattr(cls, "_fields", None)
@@ -2708,7 +2741,38 @@ def _marked(value: Any, depth: int = 0) -> Any:
         state: dict[str, Any] = dict(zip(fields, items, strict=True))
     else:
         state = {_LIST_KEY: items}
-    return {**state, _CLASS_KEY: f"{cls.__module__}.{cls.__qualname__}"}
+    return {**state, _CLASS_KEY: _class_name(cls)}
+
+
+def _marked_dump(value: Any, dumped: Any, depth: int = 0) -> Any:
+    """What pydantic's ``model_dump()`` made of ``value`` (``dumped``) as :func:`_marked` records
+    ``value``: the dump turns a nested model, a dataclass, a ``NamedTuple`` and a dict subclass
+    into a plain dict or tuple, so ``Cfg(opt=Adam(1e-3))`` and ``Cfg(opt=SGD(1e-3))`` (models
+    or dataclasses), ``Cfg(opt=Pair(1, 2))`` and ``Cfg(opt=(1, 2))``, ``Cfg(c=Counter())`` and
+    ``Cfg(c={})`` were recorded alike, and a cached step returned one's result for the other.
+    Each keeps its class here (a model or dataclass as its dumped fields with ``"__class__"``);
+    what the dump made of anything else (a serializer's output) is marked as it is."""
+    if depth > _MAX_MARKED_DEPTH:
+        return _marked(dumped, depth)
+    if isinstance(value, BaseModel) or (
+        dataclasses.is_dataclass(value) and not isinstance(value, type)
+    ):
+        if type(dumped) is not dict:
+            return _marked(dumped, depth)
+        fields = {k: _marked_dump(getattr(value, k, None), v, depth + 1) for k, v in dumped.items()}
+        state = _marked_dict(dumped, fields)
+        return state if state is _UNRECORDED else {**state, _CLASS_KEY: _class_name(type(value))}
+    if isinstance(value, dict) and type(dumped) is dict and dumped.keys() == value.keys():
+        entries = {k: _marked_dump(value[k], v, depth + 1) for k, v in dumped.items()}
+        return _marked_dict(value, entries)
+    if (
+        isinstance(value, list | tuple)
+        and isinstance(dumped, list | tuple)
+        and len(dumped) == len(value)
+    ):
+        items = [_marked_dump(v, d, depth + 1) for v, d in zip(value, dumped, strict=True)]
+        return _marked_items(value, items)
+    return _marked(dumped, depth)
 
 
 def _factory_name(factory: object) -> str:
@@ -2727,7 +2791,8 @@ def _factory_name(factory: object) -> str:
 
 def _numpy_value(value: Any) -> Any:
     """A numpy ``int64`` or ``float64`` scalar as the Python int or float of its value (numpy's
-    default integer and float: what ``argmax`` or ``mean`` gives); anything else as it is. An
+    default integer and float: what ``argmax`` or ``mean`` gives), a ``str_`` as its text;
+    anything else as it is. An
     ``int64`` was no recorded argument (the call ran, never looked up), and a ``float64``, a
     float subclass, was already recorded as its value. Other widths (``int32``, ``float32``,
     whose arithmetic differs from Python's) and numpy's bool (``~np.True_`` is ``False``) stay
@@ -2739,6 +2804,8 @@ def _numpy_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, np.float64):
         return float(value)
+    if isinstance(value, np.str_):  # (a str subclass, recorded as its text before)
+        return str.__str__(value)
     return value
 
 
@@ -2880,11 +2947,11 @@ def _instance_state(obj: object) -> dict[str, Any] | None:
         fields = ((f.name, getattr(obj, f.name, unset)) for f in dataclasses.fields(obj))
         state = {name: value for name, value in fields if value is not unset}
     elif isinstance(obj, BaseModel):
-        # Marked before its nested models get their "__class__" (a dict of the user's holding
-        # that key is not recorded: _marked)
-        state = _marked(obj.model_dump())
+        # (marked as a nested model is, its own class aside: a config's is added by
+        # _config_state, a method's instance's by its step only where it is a subclass)
+        state = _marked_dump(obj, obj.model_dump())
         if isinstance(state, dict):
-            _mark_nested_models(obj, state)
+            state.pop(_CLASS_KEY)
     elif hasattr(obj, "__dict__") or _slot_names(obj):
         # with the attributes its classes' __slots__ hold, which vars() leaves out: a class
         # with __slots__ = ("lr",) under one without was recorded as {}, and T(0.5).fit()
@@ -2936,31 +3003,7 @@ def _config_state(value: object, held: list[Artifact]) -> dict[str, Any] | None:
     state = _instance_state(value)
     if state is None:
         return None
-    cls = type(value)
-    return {**state, "__class__": f"{cls.__module__}.{cls.__qualname__}"}
-
-
-def _mark_nested_models(model: BaseModel, dumped: dict[str, Any], depth: int = 0) -> None:
-    """Add ``"__class__": "module.Class"`` to each nested pydantic model's dump in ``dumped``
-    (a field holding one, or a list or dict of them): ``Cfg(opt=Adam())`` and ``Cfg(opt=SGD())``
-    dumped alike, ``{"opt": {"lr": 0.001}}``, and a cached step returned Adam's model for SGD."""
-    if depth >= _MAX_RETURN_DEPTH:
-        return
-    for name in type(model).model_fields:
-        value, part = getattr(model, name, None), dumped.get(name)
-        if isinstance(part, dict) and _LIST_KEY in part:  # a tuple, as _marked records it
-            part = part[_LIST_KEY]
-        if isinstance(value, list | tuple) and isinstance(part, list | tuple):
-            pairs: list[tuple[Any, Any]] = list(zip(value, part, strict=False))
-        elif isinstance(value, dict) and isinstance(part, dict):
-            pairs = [(v, part.get(k)) for k, v in value.items()]
-        else:
-            pairs = [(value, part)]
-        for item, dumped_item in pairs:
-            if isinstance(item, BaseModel) and isinstance(dumped_item, dict):
-                _mark_nested_models(item, dumped_item, depth + 1)
-                cls = type(item)
-                dumped_item["__class__"] = f"{cls.__module__}.{cls.__qualname__}"
+    return {**state, _CLASS_KEY: _class_name(type(value))}
 
 
 def _encodes_longer_than(state: dict[str, Any], most: int) -> bool:

@@ -30,6 +30,19 @@ class _Plain(enum.Enum):
     B = "b"
 
 
+class _Name(str):
+    def shout(self) -> str:
+        return self.upper()
+
+
+class _Count(int):
+    pass
+
+
+class _Ratio(float):
+    pass
+
+
 def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str]]:
     """A cached step ``Kinds(x)`` returning a new artifact per run, and the type each run got."""
     ran: list[str] = []
@@ -64,6 +77,12 @@ def _kinds_step(store: LineageStore, name: str = "Kinds") -> tuple[Any, list[str
         # groups["x"] is 0 in one, [] in the other
         (collections.defaultdict(int), collections.defaultdict(list)),
         (collections.defaultdict(None, {"a": 1}), collections.defaultdict(int, {"a": 1})),
+        # a str, int or float subclass of the user's was its value (``x.shout()`` on one only)
+        ("a", _Name("a")),
+        (1, _Count(1)),
+        (0.5, _Ratio(0.5)),
+        ({"a": "x"}, {"a": _Name("x")}),
+        ([1], [_Count(1)]),
     ],
 )
 def test_values_a_function_can_tell_apart_are_two_calls(
@@ -137,6 +156,10 @@ def test_numpy_int64_and_float64_are_their_python_values(store: LineageStore) ->
     kinds(np.int32(3))  # not recorded: runs, never looked up
     kinds(np.int32(3))
     assert len(ran) == 3
+    texts, ran_texts = _kinds_step(store, "Texts")
+    text = texts(np.str_("fast"))  # (a str subclass recorded as its text, as before)
+    assert texts("fast").id == text.id
+    assert len(ran_texts) == 1
     structs, ran_structs = _kinds_step(store, "Structs")
     half = structs({"lr": np.float64(0.5), "n": np.int64(2)})
     assert structs({"lr": 0.5, "n": 2}).id == half.id
@@ -275,3 +298,25 @@ def test_a_tuple_nested_past_the_marked_depth_is_not_the_list(store: LineageStor
     assert two.id != one.id
     assert ran == ["dict", "dict"]
     assert kinds({"a": {"a": (1, 2)}}).id == kinds({"a": {"a": (1, 2)}}).id  # (shallow: a hit)
+
+
+def test_a_decorator_property_named_like_an_enum_mark_does_not_stand_for_it(
+    store: LineageStore,
+) -> None:
+    """A decorator property named ``"x.__enum__"`` was recorded in place of the mark of an enum
+    member given as ``x`` (where the type declares ``x`` an int): ``f(1)``, ``f(Color.RED)`` and
+    ``f(Size.SMALL)`` were one call, each returning the first one's result. Such a member is of
+    another kind than the type declares: the call runs."""
+    ran: list[object] = []
+
+    @store.step("Marked", cache=True, properties={"x.__enum__": {"a": 1}})
+    def marked(x: Any) -> Artifact:
+        ran.append(x)
+        return Artifact(type="Out", uri=f"/m/{len(ran)}")
+
+    by_plain = marked(1)
+    by_member = marked(_Color.RED)
+    by_other = marked(_Size.SMALL)
+    assert len({by_plain.id, by_member.id, by_other.id}) == 3
+    assert ran == [1, _Color.RED, _Size.SMALL]
+    assert marked(1).id == by_plain.id
