@@ -18,7 +18,7 @@ from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
 from ..pipeline import CacheHit
-from ..viewer import PAGE_NODE_LIMIT, display_missing, open_in_browser, to_html, write_html
+from ..viewer import PAGE_NODE_LIMIT, display_trouble, open_in_browser, to_html, write_html
 from . import _lineage
 from ._common import (
     ExitCode,
@@ -746,11 +746,8 @@ def view(
         f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
     )
     if not no_open and not open_in_browser(path):
-        why = (
-            " (no display: DISPLAY and WAYLAND_DISPLAY are unset; BROWSER names one to use)"
-            if display_missing()
-            else ""
-        )
+        trouble = display_trouble()
+        why = f" ({trouble}; BROWSER names one to use)" if trouble else ""
         err_console().print(
             f"no browser could be started{why}: open {escape(path.as_uri())} yourself",
             soft_wrap=True,
