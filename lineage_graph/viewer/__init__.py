@@ -225,7 +225,9 @@ def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
         state = ExecutionState(node.last_known_state).name
     return {
         "id": _key(kind, node.id),
-        "entity_id": node.id,
+        # an id (or time) past 2**53 as its decimal string: MLMD's ids are int64, and an
+        # imported artifact 2**53 + 1 was headed "artifact #9007199254740992" on the page
+        "entity_id": _js_exact(node.id),
         "kind": kind,
         "type": node.type,
         "name": node.name,
@@ -235,7 +237,7 @@ def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
         else None,
         "state": state,
         "label": _label(node),
-        "created": node.create_time_since_epoch,
+        "created": _js_exact(node.create_time_since_epoch),
         "properties": _js_exact(shown_properties(jsonable(node.properties))),
         "custom_properties": _js_exact(shown_properties(jsonable(node.custom_properties))),
         "contexts": contexts,
@@ -310,7 +312,12 @@ def graph_payload(
         "nodes": nodes,
         "edges": edges,
         "contexts": [
-            {"id": c.id, "type": c.type, "name": c.name, "members": members.get(c.id or 0, [])}
+            {
+                "id": _js_exact(c.id),
+                "type": c.type,
+                "name": c.name,
+                "members": members.get(c.id or 0, []),
+            }
             for c in contexts
         ],
         "focus": focus,
