@@ -585,6 +585,8 @@ def export(
             page=html,
             following=cursor is not None,
         )
+        if html:
+            _warn_if_large(graph)
         progress.update(task, advance=1, description=rendering)
         if fmt == Format.html and to_stdout:
             text = to_html(graph, title=_title(node), focus=_focus(node))
@@ -655,6 +657,19 @@ def _warn_if_cut(
     err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
     if node is not None:
         _say_where_ref_is(graph, node, page)
+
+
+def _warn_if_large(graph: LineageGraph) -> None:
+    """Say on stderr when the viewer's page draws more than PAGE_LIMIT nodes (an explicit
+    --limit raised it): ``view -n 1000000`` wrote a page of any size, nothing said, which a
+    browser takes minutes to lay out, or cannot open."""
+    drawn = len(graph.artifact_ids) + len(graph.execution_ids)
+    if drawn > PAGE_LIMIT:
+        text = (
+            f"the page draws {drawn} nodes, more than {PAGE_LIMIT}: a browser may take minutes "
+            "to lay it out, or fail to open it (a lower --limit, --depth or the filters draw less)"
+        )
+        err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
 
 
 def _say_where_ref_is(graph: LineageGraph, node: Entity, page: bool) -> None:
@@ -739,6 +754,7 @@ def view(
     _warn_if_cut(
         graph, node, limit or STORE_LIMIT, capped=not limit, page=True, following=cursor is not None
     )
+    _warn_if_large(graph)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
     # a message, not the answer: on stderr, as export -f html and stats --plot say theirs
