@@ -87,6 +87,7 @@ from ._render import (
     state_name,
     stored_text,
     type_json,
+    utc_time,
 )
 from ._walk import CursorOption
 
@@ -585,7 +586,6 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     plt: Any = importlib.import_module("matplotlib.pyplot")
     dates: Any = importlib.import_module("matplotlib.dates")
     ticker: Any = importlib.import_module("matplotlib.ticker")
-    import datetime as dt
 
     from .._text import printable as plain_printable
     from ._render import STATE_STYLES
@@ -608,7 +608,8 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     types = stats["executions_by_type"]
     axes[1].barh([label(t) for t in types][::-1], list(types.values())[::-1], color="#546e7a")
     axes[1].set_title("executions by type")
-    times = [dt.datetime.fromtimestamp(t / 1000, tz=dt.UTC) for t in stats["artifact_create_times"]]
+    # a time no date holds (an imported int64) is left out: it was a ValueError traceback
+    times = [w for t in stats["artifact_create_times"] if (w := utc_time(t)) is not None]
     if times:
         axes[2].step(times, range(1, len(times) + 1), where="post", color="#1565c0")
         axes[2].xaxis.set_major_formatter(dates.ConciseDateFormatter(dates.AutoDateLocator()))
