@@ -530,11 +530,16 @@ def _stats(store: LineageStore) -> dict[str, Any]:
     artifacts = store.get_artifacts()
     executions = store.get_executions()
     contexts = store.get_contexts()
-    by_day: Counter[str] = Counter()
-    for a in artifacts:
-        if a.create_time_since_epoch is not None:
-            day = time.strftime("%Y-%m-%d", time.gmtime(a.create_time_since_epoch / 1000))
-            by_day[day] += 1
+    # counted by day number, then named: sorted by name, the year 10000 (an imported MLMD
+    # store's time) came before 2026 and a year before 1 after it
+    days: Counter[int] = Counter(
+        a.create_time_since_epoch // 86_400_000
+        for a in artifacts
+        if a.create_time_since_epoch is not None
+    )
+    by_day = {
+        time.strftime("%Y-%m-%d", time.gmtime(day * 86_400)): n for day, n in sorted(days.items())
+    }
     return {
         "counts": {
             "artifacts": len(artifacts),
@@ -550,7 +555,7 @@ def _stats(store: LineageStore) -> dict[str, Any]:
             Counter(ArtifactState(a.state).name for a in artifacts).most_common()
         ),
         "contexts_by_type": dict(Counter(c.type or "?" for c in contexts).most_common()),
-        "artifacts_created_by_day": dict(sorted(by_day.items())),
+        "artifacts_created_by_day": by_day,
         "artifact_create_times": sorted(
             a.create_time_since_epoch for a in artifacts if a.create_time_since_epoch is not None
         ),

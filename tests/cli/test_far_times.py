@@ -4,6 +4,7 @@ import keeps it."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sqlite3
 from pathlib import Path
 
@@ -17,6 +18,8 @@ pytest.importorskip("ml_metadata")
 
 #: Past datetime's years 1 to 9999, each side, and the first millisecond of the year 10000.
 FAR = (2**62, -(2**62), 253_402_300_800_000)
+#: FAR and a time of 2026-12-06.
+TIMES = (*FAR, 1_796_567_231_251)
 
 
 def _imported(tmp_path: Path) -> Path:
@@ -32,10 +35,10 @@ def _imported(tmp_path: Path) -> Path:
     )
     mlmd = metadata_store.MetadataStore(pb.ConnectionConfig(sqlite=source))
     type_id = mlmd.put_artifact_type(pb.ArtifactType(name="D"))
-    ids = mlmd.put_artifacts([pb.Artifact(type_id=type_id, uri=f"s3://b/{t}") for t in FAR])
+    ids = mlmd.put_artifacts([pb.Artifact(type_id=type_id, uri=f"s3://b/{t}") for t in TIMES])
     del mlmd
     with sqlite3.connect(mlmd_file) as db:
-        for node_id, when in zip(ids, FAR, strict=True):
+        for node_id, when in zip(ids, TIMES, strict=True):
             db.execute(
                 "UPDATE Artifact SET create_time_since_epoch = ?, "
                 "last_update_time_since_epoch = ? WHERE id = ?",
@@ -45,7 +48,7 @@ def _imported(tmp_path: Path) -> Path:
     path = tmp_path / "store"
     with LineageStore.open(path) as store:
         import_mlmd(mlmd_file, store)
-        assert sorted(a.create_time_since_epoch for a in store.get_artifacts()) == sorted(FAR)
+        assert sorted(a.create_time_since_epoch for a in store.get_artifacts()) == sorted(TIMES)
     return path
 
 
@@ -71,3 +74,13 @@ def test_a_plot_leaves_out_times_no_date_holds(tmp_path: Path) -> None:
     done = invoke(["stats", "--plot", str(plot), "--store", str(path)])
     assert done.exit_code == 0, done.output
     assert plot.stat().st_size > 0
+
+
+def test_days_created_are_in_time_order(tmp_path: Path) -> None:
+    """``stats --json``'s ``artifacts_created_by_day`` is documented in order: sorted by name,
+    the year 10000 came before 2026."""
+    path = _imported(tmp_path)
+    done = invoke(["stats", "--json", "--store", str(path)])
+    assert done.exit_code == 0, done.output
+    days = list(json.loads(done.stdout)["artifacts_created_by_day"])
+    assert days == ["-146136543-09-08", "2026-12-06", "10000-01-01", "146140482-04-24"]
