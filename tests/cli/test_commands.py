@@ -1234,6 +1234,17 @@ def test_view_starts_no_browser_on_a_display_no_server_answers(demo: Demo, tmp_p
     message = " ".join(done.stderr.split())
     assert f"(no display: DISPLAY=:{number} names no display server that answers" in message
     assert page.as_uri() in message and page.is_file()
+    # a display whose server answers (here a socket listening where X's would) is used; the
+    # real xdg-settings webbrowser asks would wait on that socket for an X server's reply
+    (bin_dir / "xdg-settings").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "xdg-settings").chmod(0o755)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(f"\0/tmp/.X11-unix/X{number}")
+        server.listen(1)
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ran.exists() and page.as_uri() in ran.read_text()
+    assert "no browser" not in done.stderr
 
 
 def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:
