@@ -18,7 +18,7 @@ from ..lineage import LineageGraph
 from ..models import Artifact, Execution, NodeKind
 from ..models import Direction as Way
 from ..pipeline import CacheHit
-from ..viewer import PAGE_NODE_LIMIT, display_missing, open_in_browser, to_html, write_html
+from ..viewer import PAGE_NODE_LIMIT, display_trouble, open_in_browser, to_html, write_html
 from . import _lineage
 from ._common import (
     ExitCode,
@@ -585,6 +585,8 @@ def export(
             page=html,
             following=cursor is not None,
         )
+        if html:
+            _warn_if_large(graph)
         progress.update(task, advance=1, description=rendering)
         if fmt == Format.html and to_stdout:
             text = to_html(graph, title=_title(node), focus=_focus(node))
@@ -655,6 +657,19 @@ def _warn_if_cut(
     err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
     if node is not None:
         _say_where_ref_is(graph, node, page)
+
+
+def _warn_if_large(graph: LineageGraph) -> None:
+    """Say on stderr when the viewer's page draws more than PAGE_LIMIT nodes (an explicit
+    --limit raised it): ``view -n 1000000`` wrote a page of any size, nothing said, which a
+    browser takes minutes to lay out, or cannot open."""
+    drawn = len(graph.artifact_ids) + len(graph.execution_ids)
+    if drawn > PAGE_LIMIT:
+        text = (
+            f"the page draws {drawn} nodes, more than {PAGE_LIMIT}: a browser may take minutes "
+            "to lay it out, or fail to open it (a lower --limit, --depth or the filters draw less)"
+        )
+        err_console().print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
 
 
 def _say_where_ref_is(graph: LineageGraph, node: Entity, page: bool) -> None:
@@ -739,6 +754,7 @@ def view(
     _warn_if_cut(
         graph, node, limit or STORE_LIMIT, capped=not limit, page=True, following=cursor is not None
     )
+    _warn_if_large(graph)
     with writing(output):
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
     # a message, not the answer: on stderr, as export -f html and stats --plot say theirs
@@ -746,11 +762,8 @@ def view(
         f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
     )
     if not no_open and not open_in_browser(path):
-        why = (
-            " (no display: DISPLAY and WAYLAND_DISPLAY are unset; BROWSER names one to use)"
-            if display_missing()
-            else ""
-        )
+        trouble = display_trouble()
+        why = f" ({trouble}; BROWSER names one to use)" if trouble else ""
         err_console().print(
             f"no browser could be started{why}: open {escape(path.as_uri())} yourself",
             soft_wrap=True,

@@ -87,6 +87,7 @@ from ._render import (
     state_name,
     stored_text,
     type_json,
+    utc_time,
 )
 from ._walk import CursorOption
 
@@ -537,11 +538,16 @@ def _stats(store: LineageStore) -> dict[str, Any]:
     artifacts = store.get_artifacts()
     executions = store.get_executions()
     contexts = store.get_contexts()
-    by_day: Counter[str] = Counter()
-    for a in artifacts:
-        if a.create_time_since_epoch is not None:
-            day = time.strftime("%Y-%m-%d", time.gmtime(a.create_time_since_epoch / 1000))
-            by_day[day] += 1
+    # counted by day number, then named: sorted by name, the year 10000 (an imported MLMD
+    # store's time) came before 2026 and a year before 1 after it
+    days: Counter[int] = Counter(
+        a.create_time_since_epoch // 86_400_000
+        for a in artifacts
+        if a.create_time_since_epoch is not None
+    )
+    by_day = {
+        time.strftime("%Y-%m-%d", time.gmtime(day * 86_400)): n for day, n in sorted(days.items())
+    }
     return {
         "counts": {
             "artifacts": len(artifacts),
@@ -557,7 +563,7 @@ def _stats(store: LineageStore) -> dict[str, Any]:
             Counter(ArtifactState(a.state).name for a in artifacts).most_common()
         ),
         "contexts_by_type": dict(Counter(c.type or "?" for c in contexts).most_common()),
-        "artifacts_created_by_day": dict(sorted(by_day.items())),
+        "artifacts_created_by_day": by_day,
         "artifact_create_times": sorted(
             a.create_time_since_epoch for a in artifacts if a.create_time_since_epoch is not None
         ),
@@ -593,7 +599,6 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     plt: Any = importlib.import_module("matplotlib.pyplot")
     dates: Any = importlib.import_module("matplotlib.dates")
     ticker: Any = importlib.import_module("matplotlib.ticker")
-    import datetime as dt
 
     from .._text import printable as plain_printable
     from ._render import STATE_STYLES
@@ -616,7 +621,8 @@ def plot_stats(stats: dict[str, Any], path: Path) -> Path:
     types = stats["executions_by_type"]
     axes[1].barh([label(t) for t in types][::-1], list(types.values())[::-1], color="#546e7a")
     axes[1].set_title("executions by type")
-    times = [dt.datetime.fromtimestamp(t / 1000, tz=dt.UTC) for t in stats["artifact_create_times"]]
+    # a time no date holds (an imported int64) is left out: it was a ValueError traceback
+    times = [w for t in stats["artifact_create_times"] if (w := utc_time(t)) is not None]
     if times:
         axes[2].step(times, range(1, len(times) + 1), where="post", color="#1565c0")
         axes[2].xaxis.set_major_formatter(dates.ConciseDateFormatter(dates.AutoDateLocator()))

@@ -183,10 +183,22 @@ def kind_name(node: Entity) -> str:
     return node.kind.value.lower()
 
 
+def utc_time(ms: int) -> dt.datetime | None:
+    """``ms`` (milliseconds since the epoch) as a UTC time; None past the years 1 to 9999 a
+    datetime holds (an imported MLMD store may hold any int64: 2**62 was a ValueError
+    traceback from ``ls`` and ``show``)."""
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def time_text(ms: int | None) -> str:
+    """``ms`` as a UTC date and time; one no date holds as its number of milliseconds."""
     if ms is None:
         return ""
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    when = utc_time(ms)
+    return f"{ms} ms" if when is None else when.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def entity_json(node: Entity) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import socket
 import sys
 import webbrowser
 from collections.abc import Iterable, Mapping
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GraphData",
     "display_missing",
+    "display_trouble",
     "graph_from_store",
     "graph_payload",
     "jsonable",
@@ -223,7 +225,9 @@ def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
         state = ExecutionState(node.last_known_state).name
     return {
         "id": _key(kind, node.id),
-        "entity_id": node.id,
+        # an id (or time) past 2**53 as its decimal string: MLMD's ids are int64, and an
+        # imported artifact 2**53 + 1 was headed "artifact #9007199254740992" on the page
+        "entity_id": _js_exact(node.id),
         "kind": kind,
         "type": node.type,
         "name": node.name,
@@ -233,7 +237,7 @@ def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
         else None,
         "state": state,
         "label": _label(node),
-        "created": node.create_time_since_epoch,
+        "created": _js_exact(node.create_time_since_epoch),
         "properties": _js_exact(shown_properties(jsonable(node.properties))),
         "custom_properties": _js_exact(shown_properties(jsonable(node.custom_properties))),
         "contexts": contexts,
@@ -308,7 +312,12 @@ def graph_payload(
         "nodes": nodes,
         "edges": edges,
         "contexts": [
-            {"id": c.id, "type": c.type, "name": c.name, "members": members.get(c.id or 0, [])}
+            {
+                "id": _js_exact(c.id),
+                "type": c.type,
+                "name": c.name,
+                "members": members.get(c.id or 0, []),
+            }
             for c in contexts
         ],
         "focus": focus,
@@ -429,17 +438,80 @@ def _chosen_browsers() -> list[str]:
     return [name for name in os.environ.get("BROWSER", "").split(os.pathsep) if name.strip()]
 
 
-def _has_display() -> bool:
-    return sys.platform in _DESKTOPS or any(
-        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY")
+#: How long a display server is given to accept a connection (a remote X server over TCP).
+_DISPLAY_PROBE_SECONDS = 1.0
+
+
+def _accepts(family: int, address: Any) -> bool:
+    """Whether a server accepts a connection at ``address`` (within the probe's time)."""
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(_DISPLAY_PROBE_SECONDS)
+            sock.connect(address)
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def _x_server_answers(display: str) -> bool:
+    """Whether the X server ``DISPLAY`` names (``:0``, ``unix:0``, ``localhost:10.0``) accepts
+    a connection; a form not read here is given the benefit of the doubt."""
+    match = re.fullmatch(r"(?P<host>[^:]*):(?P<number>[0-9]+)(?:\.[0-9]+)?", display)
+    if match is None:
+        return True
+    host, number = match["host"], int(match["number"])
+    if host in ("", "unix"):
+        path = f"/tmp/.X11-unix/X{number}"
+        return _accepts(socket.AF_UNIX, "\0" + path) or _accepts(socket.AF_UNIX, path)
+    return _accepts(
+        socket.AF_INET6 if ":" in host else socket.AF_INET, (host.strip("[]"), 6000 + number)
     )
+
+
+def _wayland_answers(name: str) -> bool:
+    """Whether the Wayland compositor ``WAYLAND_DISPLAY`` names accepts a connection."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if not name.startswith("/") and not runtime:
+        return True  # where its socket is is not known here
+    return _accepts(
+        socket.AF_UNIX, name if name.startswith("/") else os.path.join(runtime or "", name)
+    )
+
+
+def _display_trouble() -> str | None:
+    """Why no graphical browser can be shown here, or None. ``DISPLAY=:99`` with no X server
+    (a stale ssh variable, a container) counted as a display: Python's webbrowser started a
+    browser that died on it and ``view`` said nothing (the page never opened)."""
+    if sys.platform in _DESKTOPS:
+        return None
+    x11, wayland = os.environ.get("DISPLAY"), os.environ.get("WAYLAND_DISPLAY")
+    if not x11 and not wayland:
+        return "no display: DISPLAY and WAYLAND_DISPLAY are unset"
+    if (x11 and _x_server_answers(x11)) or (wayland and _wayland_answers(wayland)):
+        return None
+    named = " nor ".join(
+        f"{name}={value}"
+        for name, value in (("DISPLAY", x11), ("WAYLAND_DISPLAY", wayland))
+        if value
+    )
+    return f"no display: {printable(named)} names no display server that answers"
+
+
+def _has_display() -> bool:
+    return _display_trouble() is None
 
 
 def display_missing() -> bool:
     """True where no graphical browser can be shown: Linux and the BSDs with neither
-    ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set (an ssh session, a container, CI) and no
-    ``BROWSER`` chosen. macOS and Windows always have a display."""
+    ``DISPLAY`` nor ``WAYLAND_DISPLAY`` set (an ssh session, a container, CI), or set to a
+    display no server answers at (``DISPLAY=:99`` with no X server), and no ``BROWSER``
+    chosen. macOS and Windows always have a display."""
     return not _has_display() and not _chosen_browsers()
+
+
+def display_trouble() -> str | None:
+    """Why :func:`display_missing` is True ("no display: ..."), or None when it is False."""
+    return _display_trouble() if display_missing() else None
 
 
 def open_in_browser(path: str | Path) -> bool:

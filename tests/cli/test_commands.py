@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -1202,6 +1203,48 @@ def test_a_browser_variable_that_starts_nothing_falls_back_to_no_text_browser(
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert ran.read_text() == f"w3m {page.as_uri()}\n"
+
+
+@pytest.mark.skipif(
+    sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
+)
+def test_view_starts_no_browser_on_a_display_no_server_answers(demo: Demo, tmp_path: Path) -> None:
+    """``DISPLAY=:99`` with no X server (a stale ssh variable, a container) counted as a
+    display: Python's webbrowser started a browser that died on it, ``view`` exited 0 saying
+    only "viewer page written" and the page never opened. It now starts none and says why and
+    where the page is."""
+    bin_dir, ran, env = _text_browsers(tmp_path)
+    for name in ("chromium", "xdg-open", "gio", "x-www-browser", "firefox", "google-chrome"):
+        script = bin_dir / name
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> "{ran}"\n')
+        script.chmod(0o755)
+    for name in ("WAYLAND_DISPLAY", "BROWSER", "LINEAGE_GRAPH_STORE"):
+        env.pop(name, None)
+    number = 7359
+    for address in (f"\0/tmp/.X11-unix/X{number}", f"/tmp/.X11-unix/X{number}"):
+        with socket.socket(socket.AF_UNIX) as probe, pytest.raises(OSError):
+            probe.connect(address)  # no X server there
+    env["DISPLAY"] = f":{number}"
+    page = tmp_path / "view.html"
+    command = [sys.executable, "-m", "lineage_graph.cli", "view", "5", "-o", str(page)]
+    command += ["--store", str(demo.path)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not ran.exists(), ran.read_text()
+    message = " ".join(done.stderr.split())
+    assert f"(no display: DISPLAY=:{number} names no display server that answers" in message
+    assert page.as_uri() in message and page.is_file()
+    # a display whose server answers (here a socket listening where X's would) is used; the
+    # real xdg-settings webbrowser asks would wait on that socket for an X server's reply
+    (bin_dir / "xdg-settings").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "xdg-settings").chmod(0o755)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(f"\0/tmp/.X11-unix/X{number}")
+        server.listen(1)
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ran.exists() and page.as_uri() in ran.read_text()
+    assert "no browser" not in done.stderr
 
 
 def test_an_output_file_that_cannot_be_written_is_a_usage_error(demo: Demo, tmp_path: Path) -> None:

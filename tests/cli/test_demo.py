@@ -66,8 +66,18 @@ def test_demo_runs_end_to_end_and_is_deterministic(tmp_path: Path) -> None:
     assert invoke(["impact", "1", "--tree", "--store", store_arg]).exit_code == 0
     assert invoke(["diff", "4", "5", "--store", store_arg]).exit_code == 0
     # The impact of the dataset is a short summary by type (store.impact), not a long tree.
-    assert "4 artifacts, 4 executions, 4 contexts affected" in out
     assert "churn-C1.0 (deployed)" in out
+    # its counts are those of the store it leaves, as the `impact` it suggests prints them: it
+    # said 4 executions (asked before the cached re-run), `impact 1` 5
+    impact = invoke(["impact", "1", "--json", "--store", store_arg])
+    assert impact.exit_code == 0, impact.output
+    counts = json.loads(impact.stdout)["counts"]
+    said = (
+        f"{counts['artifacts']} artifacts, {counts['executions']} executions, "
+        f"{counts['contexts']} contexts affected"
+    )
+    assert said == "4 artifacts, 5 executions, 4 contexts affected"
+    assert said in out
 
 
 def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path) -> None:
@@ -247,7 +257,7 @@ def test_two_demos_at_once_in_one_directory_never_share_a_store(tmp_path: Path) 
     assert second.exit_code == ExitCode.ERROR, second.output
     assert "another lineage-graph demo is running" in second.stderr
     assert first.returncode == 0, err
-    assert "4 artifacts, 4 executions, 4 contexts affected" in out
+    assert "4 artifacts, 5 executions, 4 contexts affected" in out
     assert "the re-run (execution #6)" in out
     assert invoke(["demo", "--dir", str(workdir)]).exit_code == 0  # once it is done, it runs
 

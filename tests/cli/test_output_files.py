@@ -488,3 +488,32 @@ def test_the_mermaid_note_measures_the_drawing_as_written(tmp_path: Path) -> Non
             assert (length > 50_000) is said, length
             message = " ".join(done.stderr.decode().split())
             assert (f"this Mermaid drawing has {length} characters" in message) is said, message
+
+
+def test_a_viewer_page_past_the_drawn_limit_is_said(tmp_path: Path) -> None:
+    """``view -n 20000`` (an explicit limit past the page's 10000 nodes) wrote a page of any
+    size, nothing said, which a browser takes minutes to lay out or cannot open: it is still
+    written, and stderr says how many nodes it draws. Within the limit nothing more is said."""
+    from lineage_graph import Artifact, ArtifactType, LineageStore
+    from lineage_graph.viewer import PAGE_NODE_LIMIT
+
+    from .conftest import invoke
+
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="M"))
+        uris = [f"s3://b/{i}" for i in range(PAGE_NODE_LIMIT + 1)]
+        for start in range(0, len(uris), 2000):
+            store.put_artifacts([Artifact(type="M", uri=u) for u in uris[start : start + 2000]])
+    page = tmp_path / "v.html"
+    base = ["--store", str(path), "-o", str(page)]
+    for command in (["view", "--no-open"], ["export", "-f", "html"]):
+        done = invoke([*command, "-n", str(2 * PAGE_NODE_LIMIT), *base])
+        assert done.exit_code == 0, done.output
+        said = " ".join(done.stderr.split())
+        assert f"the page draws {PAGE_NODE_LIMIT + 1} nodes, more than {PAGE_NODE_LIMIT}" in said
+        assert page.is_file()
+        page.unlink()
+        done = invoke([*command, "-n", str(PAGE_NODE_LIMIT), *base])
+        assert done.exit_code == 0, done.output
+        assert "the page draws" not in done.stderr
