@@ -828,6 +828,86 @@ def _out_of_descriptors(exc: OSError) -> EngineUnavailableError | None:
     )
 
 
+#: Redis's refusal of a client past its ``maxclients``.
+_CLIENTS_FULL = "max number of clients reached"
+#: The file descriptors Redis keeps for itself: it serves at most its limit less these, and
+#: does not start below this many plus one (``CONFIG_MIN_RESERVED_FDS``).
+_RESERVED_FDS = 32
+
+
+def _server_fd_limit(pid: int) -> int | None:
+    """The soft open-files limit of process ``pid`` (from ``/proc``), None where unknown or
+    unlimited. A server's: what it had when it started (Redis raises its own up to the hard
+    limit as it starts)."""
+    try:
+        text = Path(f"/proc/{pid}/limits").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("Max open files"):
+            soft = line[len("Max open files") :].split()[0]
+            return int(soft) if soft.isdigit() else None
+    return None
+
+
+def _raise_fd_advice() -> str:
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    said = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+    return (
+        "the server gets the open-files limit of the process that starts it and raises it "
+        f"itself up to that process's hard limit (ulimit -Hn; this process's is {said}). Raise "
+        "it: `ulimit -n 4096` in the shell that runs the program, `nofile` in "
+        "/etc/security/limits.conf, LimitNOFILE= for a systemd service, `docker run --ulimit "
+        "nofile=4096`"
+    )
+
+
+def _clients_full_message(pid: int, data_dir: Path | None) -> str:
+    """The error of an opening the store's running server refused: it serves as many clients
+    as its file descriptor limit allows (each open store holds a connection)."""
+    limit = _server_fd_limit(pid)
+    most = (
+        f"at most {limit - _RESERVED_FDS} (its open-files limit, ulimit -n, is {limit}, "
+        f"less the {_RESERVED_FDS} descriptors Redis keeps for itself)"
+        if limit is not None and limit > _RESERVED_FDS
+        else "no more"
+    )
+    return (
+        f"the embedded server (pid {pid}) of {data_dir or 'memory'} refused this opening: it "
+        f"has as many clients as its file descriptor limit lets it serve, {most}. Close the "
+        "stores no longer used (each open store of it holds a connection), or close every one "
+        f"and open the store again with a higher limit: {_raise_fd_advice()}"
+    )
+
+
+def _refuses_as_full(sock: Path) -> bool:
+    """Whether the server on ``sock`` refuses clients for having its most. It sends why as it
+    accepts a connection and closes it: a redis client, writing its handshake meanwhile, often
+    saw only a broken pipe, not the reason. So the probe sends nothing and reads."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(2)
+        try:
+            probe.connect(str(sock))
+            said = probe.recv(256)
+        except OSError:  # refused (going), or silent (busy: it has not accepted yet)
+            return False
+    return _CLIENTS_FULL.encode() in said
+
+
+def _too_few_descriptors(detail: str) -> str | None:
+    """The error of a server that refused to start for want of descriptors (Redis needs
+    more than the 32 it keeps for itself), from what it said; None for any other failure."""
+    found = re.search(r"current 'ulimit -n' of (\d+) is not enough", detail)
+    if found is None:
+        return None
+    return (
+        f"the embedded FalkorDB server cannot start: its open-files limit (ulimit -n) is "
+        f"{found.group(1)}, and it needs at least {_RESERVED_FDS + 1} file descriptors (it "
+        f"keeps {_RESERVED_FDS} for itself; each client takes one more): "
+        f"{_raise_fd_advice()}, and retry"
+    )
+
+
 def _damaged_message(data_dir: Path, damage: str, log: Path) -> str:
     # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not ship, in a
     # message buried under the start's warnings.
@@ -1125,7 +1205,14 @@ class ServerProcess:
                 # full disk) refuses PING too ("MISCONF"), and opening its store failed with
                 # redis's bare ResponseError. It is up: its reads answer, its writes say why.
                 return True
-            except redis.exceptions.ConnectionError:
+            except redis.exceptions.ConnectionError as exc:
+                if _CLIENTS_FULL in str(exc) or _refuses_as_full(sock):
+                    # Not going: full. It refuses every client past its maxclients, which
+                    # Redis cuts to its descriptor limit less 32; it was said to "drop
+                    # connections and not exit" after a minute's wait.
+                    raise EngineUnavailableError(
+                        _clients_full_message(pid, self.data_dir)
+                    ) from None
                 gone = time.monotonic() + 60
                 while _pid_alive(pid) and time.monotonic() < gone:
                     time.sleep(0.01)
@@ -1525,6 +1612,8 @@ class ServerProcess:
         damage = _damaged_log(workdir / _LOG_FILE, self._log_start)
         if damage is not None and self.data_dir is not None:
             return _damaged_message(self.data_dir, damage, workdir / _LOG_FILE)
+        if (few := _too_few_descriptors(detail)) is not None:
+            return few
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
 
     def activity(self) -> tuple[int, bool] | None:
