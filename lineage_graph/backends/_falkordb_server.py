@@ -253,6 +253,23 @@ def _exe_name(pid: int) -> str | None:
         return None
 
 
+def _pid_namespace() -> int | None:
+    """The inode of this process's pid namespace, None where there is no ``/proc`` to tell. A
+    pid recorded in another namespace (a container, ``unshare --pid``) names no process here,
+    or another one."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+
+
+def _other_namespace(state: dict[str, Any]) -> bool:
+    """Whether a ``server.json`` record was written in another pid namespace than this one's
+    (a record without one, an earlier version's, is taken for this namespace's)."""
+    recorded, here = state.get("pidns"), _pid_namespace()
+    return isinstance(recorded, int) and here is not None and recorded != here
+
+
 def running_server(path: Path) -> int | None:
     """The pid of a server running on the data directory ``path`` by its record (None if none:
     no record, or its server is gone)."""
@@ -262,7 +279,11 @@ def running_server(path: Path) -> int | None:
         return None
     pid = state.get("pid") if isinstance(state, dict) else None
     sock = state.get("socket") if isinstance(state, dict) else None
-    if not isinstance(pid, int) or not isinstance(sock, str) or not _pid_alive(pid):
+    if not isinstance(pid, int) or not isinstance(sock, str):
+        return None
+    if isinstance(state, dict) and _other_namespace(state):
+        return pid if _listening(Path(sock)) else None  # its pid means nothing here
+    if not _pid_alive(pid):
         return None
     if _serves(pid, path) is False:  # the record of another directory's server (a copy)
         return None
@@ -1005,6 +1026,9 @@ class ServerProcess:
         self._tmpdir: Path | None = None
         self._log_start = 0
         self.restarts = 0
+        #: Attached to a server another pid namespace's process started (its pid unknown here:
+        #: ``pid`` is None, and it is told alive by its socket).
+        self._other_ns = False
         if self.data_dir is not None:
             self._prepare_data_dir(self.data_dir)
 
@@ -1088,6 +1112,7 @@ class ServerProcess:
                 "pid": self.pid,
                 "socket": str(self.socket_path),
                 "log_start": self._log_start,
+                "pidns": _pid_namespace(),
             }
             tmp.write_text(json.dumps(record))
             os.replace(tmp, self.data_dir / _STATE_FILE)
@@ -1106,6 +1131,7 @@ class ServerProcess:
 
     def find_running(self) -> bool:
         """Attach to a server another process started on this directory (call under the lock)."""
+        self._other_ns = False
         if self.data_dir is None:
             return False
         state = self._read_state()
@@ -1114,6 +1140,8 @@ class ServerProcess:
         pid, sock = state.get("pid"), state.get("socket")
         if not isinstance(pid, int) or not isinstance(sock, str):
             return False
+        if _other_namespace(state):
+            return self._attach_other_namespace(pid, Path(sock))
         if not _pid_alive(pid):
             return False  # crashed (its pid may since belong to another process): start anew
         if _serves(pid, self.data_dir) is False:
@@ -1135,6 +1163,31 @@ class ServerProcess:
         self.pid, self.socket_path = pid, Path(sock)
         self._proc, self._proc_owner = _CHILDREN.get(pid), os.getpid()
         _mark_aof(self.data_dir)  # a server an earlier version started
+        return True
+
+    def _attach_other_namespace(self, pid: int, sock: Path) -> bool:
+        """Attach to a server a process in another pid namespace (a container, ``unshare
+        --pid``) started on this directory, by its socket alone: its recorded pid names no
+        process here, or another one. Taken for gone, a second server was started on the same
+        files beside it (two servers appending to one log). Not reachable: gone if its socket
+        is there and refuses (it died), else it cannot be told (a socket folder this namespace
+        does not see): refused, rather than risk a second server."""
+        assert self.data_dir is not None
+        if not _listening(sock):
+            if sock.parent.is_dir():
+                return False  # died: its socket is left, and refuses
+            raise EngineUnavailableError(
+                f"{self.data_dir / _STATE_FILE} names a server (pid {pid} in another pid "
+                f"namespace: a container, or `unshare --pid`) whose socket {sock} this process "
+                "cannot see, so it cannot tell whether that server still runs on the store's "
+                "files; a second one must never run beside it. Open the store where that "
+                "server runs, or close it there; if nothing runs it (its container is gone), "
+                f"delete {self.data_dir / _STATE_FILE} and retry"
+            )
+        if not self._loaded(pid, sock):
+            return False
+        self.pid, self.socket_path, self._other_ns = None, sock, True
+        self._proc = None
         return True
 
     def _finish_start(self, pid: int, sock: Path, log_start: object) -> None:
@@ -1302,6 +1355,8 @@ class ServerProcess:
         self._proc = None
 
     def alive(self) -> bool:
+        if self._other_ns:  # no pid to go by: a server that listens is alive
+            return self.socket_path is not None and _listening(self.socket_path)
         if (proc := self._own_proc()) is not None:
             return proc.poll() is None
         return self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid)
@@ -1380,6 +1435,7 @@ class ServerProcess:
             raise error from exc
 
     def _start(self) -> None:
+        self._other_ns = False
         if self.data_dir is not None:
             _check_aof(self.data_dir)
             if (base := _empty_base(self.data_dir)) is not None:
@@ -1689,6 +1745,10 @@ class ServerProcess:
 
     def wait_exit(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
+        if self._other_ns:
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return
         if (proc := self._own_proc()) is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=timeout)
