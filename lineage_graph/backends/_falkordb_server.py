@@ -253,6 +253,23 @@ def _exe_name(pid: int) -> str | None:
         return None
 
 
+def _pid_namespace() -> int | None:
+    """The inode of this process's pid namespace, None where there is no ``/proc`` to tell. A
+    pid recorded in another namespace (a container, ``unshare --pid``) names no process here,
+    or another one."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+
+
+def _other_namespace(state: dict[str, Any]) -> bool:
+    """Whether a ``server.json`` record was written in another pid namespace than this one's
+    (a record without one, an earlier version's, is taken for this namespace's)."""
+    recorded, here = state.get("pidns"), _pid_namespace()
+    return isinstance(recorded, int) and here is not None and recorded != here
+
+
 def running_server(path: Path) -> int | None:
     """The pid of a server running on the data directory ``path`` by its record (None if none:
     no record, or its server is gone)."""
@@ -262,7 +279,11 @@ def running_server(path: Path) -> int | None:
         return None
     pid = state.get("pid") if isinstance(state, dict) else None
     sock = state.get("socket") if isinstance(state, dict) else None
-    if not isinstance(pid, int) or not isinstance(sock, str) or not _pid_alive(pid):
+    if not isinstance(pid, int) or not isinstance(sock, str):
+        return None
+    if isinstance(state, dict) and _other_namespace(state):
+        return pid if _listening(Path(sock)) else None  # its pid means nothing here
+    if not _pid_alive(pid):
         return None
     if _serves(pid, path) is False:  # the record of another directory's server (a copy)
         return None
@@ -828,6 +849,86 @@ def _out_of_descriptors(exc: OSError) -> EngineUnavailableError | None:
     )
 
 
+#: Redis's refusal of a client past its ``maxclients``.
+_CLIENTS_FULL = "max number of clients reached"
+#: The file descriptors Redis keeps for itself: it serves at most its limit less these, and
+#: does not start below this many plus one (``CONFIG_MIN_RESERVED_FDS``).
+_RESERVED_FDS = 32
+
+
+def _server_fd_limit(pid: int) -> int | None:
+    """The soft open-files limit of process ``pid`` (from ``/proc``), None where unknown or
+    unlimited. A server's: what it had when it started (Redis raises its own up to the hard
+    limit as it starts)."""
+    try:
+        text = Path(f"/proc/{pid}/limits").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("Max open files"):
+            soft = line[len("Max open files") :].split()[0]
+            return int(soft) if soft.isdigit() else None
+    return None
+
+
+def _raise_fd_advice() -> str:
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    said = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+    return (
+        "the server gets the open-files limit of the process that starts it and raises it "
+        f"itself up to that process's hard limit (ulimit -Hn; this process's is {said}). Raise "
+        "it: `ulimit -n 4096` in the shell that runs the program, `nofile` in "
+        "/etc/security/limits.conf, LimitNOFILE= for a systemd service, `docker run --ulimit "
+        "nofile=4096`"
+    )
+
+
+def _clients_full_message(pid: int, data_dir: Path | None) -> str:
+    """The error of an opening the store's running server refused: it serves as many clients
+    as its file descriptor limit allows (each open store holds a connection)."""
+    limit = _server_fd_limit(pid)
+    most = (
+        f"at most {limit - _RESERVED_FDS} (its open-files limit, ulimit -n, is {limit}, "
+        f"less the {_RESERVED_FDS} descriptors Redis keeps for itself)"
+        if limit is not None and limit > _RESERVED_FDS
+        else "no more"
+    )
+    return (
+        f"the embedded server (pid {pid}) of {data_dir or 'memory'} refused this opening: it "
+        f"has as many clients as its file descriptor limit lets it serve, {most}. Close the "
+        "stores no longer used (each open store of it holds a connection), or close every one "
+        f"and open the store again with a higher limit: {_raise_fd_advice()}"
+    )
+
+
+def _refuses_as_full(sock: Path) -> bool:
+    """Whether the server on ``sock`` refuses clients for having its most. It sends why as it
+    accepts a connection and closes it: a redis client, writing its handshake meanwhile, often
+    saw only a broken pipe, not the reason. So the probe sends nothing and reads."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(2)
+        try:
+            probe.connect(str(sock))
+            said = probe.recv(256)
+        except OSError:  # refused (going), or silent (busy: it has not accepted yet)
+            return False
+    return _CLIENTS_FULL.encode() in said
+
+
+def _too_few_descriptors(detail: str) -> str | None:
+    """The error of a server that refused to start for want of descriptors (Redis needs
+    more than the 32 it keeps for itself), from what it said; None for any other failure."""
+    found = re.search(r"current 'ulimit -n' of (\d+) is not enough", detail)
+    if found is None:
+        return None
+    return (
+        f"the embedded FalkorDB server cannot start: its open-files limit (ulimit -n) is "
+        f"{found.group(1)}, and it needs at least {_RESERVED_FDS + 1} file descriptors (it "
+        f"keeps {_RESERVED_FDS} for itself; each client takes one more): "
+        f"{_raise_fd_advice()}, and retry"
+    )
+
+
 def _damaged_message(data_dir: Path, damage: str, log: Path) -> str:
     # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not ship, in a
     # message buried under the start's warnings.
@@ -925,6 +1026,9 @@ class ServerProcess:
         self._tmpdir: Path | None = None
         self._log_start = 0
         self.restarts = 0
+        #: Attached to a server another pid namespace's process started (its pid unknown here:
+        #: ``pid`` is None, and it is told alive by its socket).
+        self._other_ns = False
         if self.data_dir is not None:
             self._prepare_data_dir(self.data_dir)
 
@@ -1008,6 +1112,7 @@ class ServerProcess:
                 "pid": self.pid,
                 "socket": str(self.socket_path),
                 "log_start": self._log_start,
+                "pidns": _pid_namespace(),
             }
             tmp.write_text(json.dumps(record))
             os.replace(tmp, self.data_dir / _STATE_FILE)
@@ -1026,6 +1131,7 @@ class ServerProcess:
 
     def find_running(self) -> bool:
         """Attach to a server another process started on this directory (call under the lock)."""
+        self._other_ns = False
         if self.data_dir is None:
             return False
         state = self._read_state()
@@ -1034,6 +1140,8 @@ class ServerProcess:
         pid, sock = state.get("pid"), state.get("socket")
         if not isinstance(pid, int) or not isinstance(sock, str):
             return False
+        if _other_namespace(state):
+            return self._attach_other_namespace(pid, Path(sock))
         if not _pid_alive(pid):
             return False  # crashed (its pid may since belong to another process): start anew
         if _serves(pid, self.data_dir) is False:
@@ -1055,6 +1163,31 @@ class ServerProcess:
         self.pid, self.socket_path = pid, Path(sock)
         self._proc, self._proc_owner = _CHILDREN.get(pid), os.getpid()
         _mark_aof(self.data_dir)  # a server an earlier version started
+        return True
+
+    def _attach_other_namespace(self, pid: int, sock: Path) -> bool:
+        """Attach to a server a process in another pid namespace (a container, ``unshare
+        --pid``) started on this directory, by its socket alone: its recorded pid names no
+        process here, or another one. Taken for gone, a second server was started on the same
+        files beside it (two servers appending to one log). Not reachable: gone if its socket
+        is there and refuses (it died), else it cannot be told (a socket folder this namespace
+        does not see): refused, rather than risk a second server."""
+        assert self.data_dir is not None
+        if not _listening(sock):
+            if sock.parent.is_dir():
+                return False  # died: its socket is left, and refuses
+            raise EngineUnavailableError(
+                f"{self.data_dir / _STATE_FILE} names a server (pid {pid} in another pid "
+                f"namespace: a container, or `unshare --pid`) whose socket {sock} this process "
+                "cannot see, so it cannot tell whether that server still runs on the store's "
+                "files; a second one must never run beside it. Open the store where that "
+                "server runs, or close it there; if nothing runs it (its container is gone), "
+                f"delete {self.data_dir / _STATE_FILE} and retry"
+            )
+        if not self._loaded(pid, sock):
+            return False
+        self.pid, self.socket_path, self._other_ns = None, sock, True
+        self._proc = None
         return True
 
     def _finish_start(self, pid: int, sock: Path, log_start: object) -> None:
@@ -1125,7 +1258,14 @@ class ServerProcess:
                 # full disk) refuses PING too ("MISCONF"), and opening its store failed with
                 # redis's bare ResponseError. It is up: its reads answer, its writes say why.
                 return True
-            except redis.exceptions.ConnectionError:
+            except redis.exceptions.ConnectionError as exc:
+                if _CLIENTS_FULL in str(exc) or _refuses_as_full(sock):
+                    # Not going: full. It refuses every client past its maxclients, which
+                    # Redis cuts to its descriptor limit less 32; it was said to "drop
+                    # connections and not exit" after a minute's wait.
+                    raise EngineUnavailableError(
+                        _clients_full_message(pid, self.data_dir)
+                    ) from None
                 gone = time.monotonic() + 60
                 while _pid_alive(pid) and time.monotonic() < gone:
                     time.sleep(0.01)
@@ -1215,6 +1355,8 @@ class ServerProcess:
         self._proc = None
 
     def alive(self) -> bool:
+        if self._other_ns:  # no pid to go by: a server that listens is alive
+            return self.socket_path is not None and _listening(self.socket_path)
         if (proc := self._own_proc()) is not None:
             return proc.poll() is None
         return self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid)
@@ -1293,6 +1435,7 @@ class ServerProcess:
             raise error from exc
 
     def _start(self) -> None:
+        self._other_ns = False
         if self.data_dir is not None:
             _check_aof(self.data_dir)
             if (base := _empty_base(self.data_dir)) is not None:
@@ -1525,6 +1668,8 @@ class ServerProcess:
         damage = _damaged_log(workdir / _LOG_FILE, self._log_start)
         if damage is not None and self.data_dir is not None:
             return _damaged_message(self.data_dir, damage, workdir / _LOG_FILE)
+        if (few := _too_few_descriptors(detail)) is not None:
+            return few
         return f"the embedded FalkorDB server failed to start.{hint}\n{detail[-2000:]}"
 
     def activity(self) -> tuple[int, bool] | None:
@@ -1600,6 +1745,10 @@ class ServerProcess:
 
     def wait_exit(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
+        if self._other_ns:
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return
         if (proc := self._own_proc()) is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=timeout)

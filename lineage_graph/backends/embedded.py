@@ -101,6 +101,10 @@ def _too_many_keys(known: int, new: int, most: int) -> FailedPreconditionError:
 #: "always" it exits instead); the reason follows ("No space left on device").
 _LOG_REFUSED = "MISCONF Errors writing to the AOF file"
 
+#: What :meth:`EmbeddedBackend._supervised` says when a reply of a server at work (or answering
+#: PINGs) was awaited ``socket_timeout_s``: no fault of the server's, which may run on.
+_NO_REPLY = "no reply within socket_timeout_s"
+
 #: FalkorDB's refusal of a statement past QUERY_MEM_CAPACITY (query_mem_capacity).
 _MEM_CAPPED = "mem consumption exceeded capacity"
 
@@ -112,6 +116,17 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
     where = f" in query {name!r}" if name else ""
     if isinstance(exc, redis.exceptions.AuthenticationError):
         return ConfigurationError(f"FalkorDB refused the credentials: {exc}")
+    if isinstance(exc, redis.exceptions.TimeoutError) and str(exc).startswith(_NO_REPLY):
+        # The server was reachable and at work: "unreachable: Timeout reading from socket" sent
+        # the user after a fault, where the wait (660 s whatever the query limits, both 0: no
+        # finite wait covers every query) was the cause.
+        return EngineUnavailableError(
+            f"the FalkorDB server gave no reply{where} within socket_timeout_s "
+            f"({str(exc)[len(_NO_REPLY) :].strip()}, LINEAGE_GRAPH_SOCKET_TIMEOUT_S) while it "
+            "was at work on it, and the wait was given up: the statement may run on, and a "
+            "write may still be applied. Set socket_timeout_s above the longest statement "
+            "(it bounds the wait even when query_timeout_ms and query_timeout_max_ms are 0)"
+        )
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         err: LineageGraphError = EngineUnavailableError(
             f"the FalkorDB server is unreachable{where}: {exc}"
@@ -1018,7 +1033,7 @@ class EmbeddedBackend(Backend):
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise redis.exceptions.TimeoutError("Timeout reading from socket")
+                raise redis.exceptions.TimeoutError(f"{_NO_REPLY} {settings.socket_timeout_s:g} s")
             try:
                 return read(min(probe, left))
             except redis.exceptions.TimeoutError:

@@ -4,6 +4,7 @@ type a query can return comes back as falkordb-py would give it, on the real eng
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from lineage_graph import LineageStore
 from lineage_graph.backends.embedded import EmbeddedBackend
+from lineage_graph.exceptions import EngineUnavailableError
 
 #: Parameter values the engine stores and returns unchanged (NUL cannot be sent, see _encoding).
 values = st.recursive(
@@ -100,3 +102,21 @@ def test_a_dropped_graph_made_again_reads_back_its_own_names() -> None:
         backend.write("CREATE (:Beta {k: 3})", name="tests/beta")
         node = backend.read("MATCH (n) RETURN n", name="tests/n")[0]["n"]
         assert (node.labels, node.properties) == (["Beta"], {"k": 3})
+
+
+def test_a_reply_awaited_past_socket_timeout_says_so(tmp_path: Path) -> None:
+    """With both query limits 0 (none), a reply is awaited ``socket_timeout_s`` (660 s unless
+    set, as documented), then given up. That said "the FalkorDB server is unreachable: Timeout
+    reading from socket" of a server at work on the statement. It says the wait ran out, that
+    the statement may run on, and which setting bounds it; the store works on."""
+    with LineageStore.open(
+        tmp_path / "s", query_timeout_ms=0, query_timeout_max_ms=0, socket_timeout_s=1
+    ) as store:
+        backend = backend_of(store)
+        slow = "UNWIND range(1, 200000000) AS x WITH x WHERE x % 7 = 3 RETURN count(x) AS n"
+        with pytest.raises(EngineUnavailableError) as caught:
+            backend._run(slow, {}, "slow", write=False)
+        message = str(caught.value)
+        assert "unreachable" not in message, message
+        assert "socket_timeout_s (1 s" in message and "may run on" in message, message
+        assert backend._run("RETURN 42 AS n", {}, "after", write=False) == [{"n": 42}]
