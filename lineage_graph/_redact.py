@@ -85,7 +85,9 @@ _SECRET_WORD = re.compile(
 
 def _secret_name(name: str) -> bool:
     """Whether a query parameter named ``name`` (percent-decoded, any case) holds a secret by
-    a word of its name (:data:`_SECRET_WORD`): a ``password``, an ``access_token``, an
+    a word of its name (:data:`_SECRET_WORD`, wider than :func:`secret_name`, which it also
+    applies: a bare ``key`` or a ``primary_key`` is an API key in a query): a ``password``, an
+    ``access_token``, an
     ``api_key``, a signature (``sig``, ``X-Amz-Signature``, ``X-Amz-Credential``). A failed
     run's stored error quoting ``requests``' "401 ... for url: https://api/x?access_token=..."
     or a presigned URL kept the secret, where a recorded git remote drops its whole query."""
@@ -544,6 +546,13 @@ def redact_value(name: str, value: Any) -> Any:
     if isinstance(value, list):
         return [redact_value("", v) for v in value]
     return value
+
+
+def redact_uri(uri: str | None) -> str | None:
+    """An artifact's ``uri`` as it is shown (tables, trees, drawings, entities' JSON, the
+    viewer): its secrets masked as a text property's are (:func:`redact_secrets`: a URL's
+    password, a secret-named query value or environment variable's value)."""
+    return redact_secrets(uri) if uri else uri
 
 
 def shown_properties(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Group
 from rich.text import Text
 
-from .._redact import redact_url, redact_value
+from .._redact import redact_uri, redact_value
 from .._tracker import DEPLOYMENT_TYPE
 from ..exceptions import InvalidArgumentError
 from ..lineage import ArtifactDiff, ImpactMark, ImpactReport, LineageDiff, NodeRef
@@ -81,7 +81,7 @@ def _names(nodes: Sequence[Entity], deployed: set[int]) -> Text:
         if i:
             text.append(", ")
         text.append(f"#{node.id}", style="dim")
-        label = node.name or (redact_url(node.uri or "") if isinstance(node, Artifact) else None)
+        label = node.name or ((redact_uri(node.uri) or "") if isinstance(node, Artifact) else None)
         if label:
             text.append(f" {printable(label)}")
         if isinstance(node, Artifact) and node.id in deployed:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .._redact import redact_url, shown_properties
+from .._redact import redact_uri, shown_properties
 from .._text import printable as _printable
 from ..models import (
     Artifact,
@@ -211,7 +211,7 @@ def entity_json(node: Entity) -> dict[str, Any]:
         "name": node.name,
     }
     if isinstance(node, Artifact):
-        out["uri"] = redact_url(node.uri) if node.uri else node.uri
+        out["uri"] = redact_uri(node.uri)
     state = state_name(node)
     if state is not None:
         out["state"] = state
@@ -282,7 +282,7 @@ def entity_label(node: Entity, *, for_file: bool = False) -> Text:
         text.append(f"{'◆' if for_file else glyph('◆')} ", style="bold")
     text.append(f"{shown(node.type or kind_name(node))} ", style="bold")
     text.append(f"#{node.id}", style="dim")
-    detail = node.name or (redact_url(node.uri or "") if isinstance(node, Artifact) else None)
+    detail = node.name or ((redact_uri(node.uri) or "") if isinstance(node, Artifact) else None)
     if detail:
         text.append(f" {shown(detail)}")
     state = state_name(node)
@@ -329,7 +329,7 @@ def entity_table(node: Entity) -> Table:
     if node.name:
         table.add_row("name", stored_text(node.name))
     if isinstance(node, Artifact) and node.uri:
-        table.add_row("uri", stored_text(redact_url(node.uri)))
+        table.add_row("uri", stored_text(redact_uri(node.uri) or ""))
     state = state_name(node)
     if state is not None:
         table.add_row("state", styled_state(state))
@@ -349,7 +349,7 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
     table.add_column("state")
     table.add_column("created")  # wraps between the date and the time when narrow
     for n in nodes:
-        detail = n.name or (redact_url(n.uri or "") if isinstance(n, Artifact) else "") or ""
+        detail = n.name or ((redact_uri(n.uri) or "") if isinstance(n, Artifact) else "") or ""
         table.add_row(
             str(n.id),
             kind_name(n),

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._redact import redact_url
+from .._redact import redact_uri
 from .._text import printable_lines
 from ..models import (
     Artifact,
@@ -54,7 +54,7 @@ def _label(node: Artifact | Execution | Context) -> str:
     "s3://bucket"; Mermaid drew ESC raw and C1 as the Windows-1252 characters its entity
     codes mean in HTML (NEL, "#133;", as "…"), DOT drew every C1 as U+FFFD."""
     # a drawing is shown: a uri's password never is (docs/cli.md, Secrets)
-    name = node.name or (redact_url(node.uri or "") if isinstance(node, Artifact) else None)
+    name = node.name or ((redact_uri(node.uri) or "") if isinstance(node, Artifact) else None)
     base = f"{node.type or node.kind.value} #{node.id}"
     return "\n".join(printable_lines(f"{base}\n{name}" if name else base))
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..__about__ import __version__
 from .._encoding import shown
 from .._files import output_path, path_error, replace_file
-from .._redact import redact_url, shown_properties
+from .._redact import redact_uri, shown_properties
 from .._text import CONTROL_PATTERN_JS, JOINER_TABLES, printable
 from ..exceptions import InvalidArgumentError
 from ..models import (
@@ -205,7 +205,7 @@ def _label(node: Artifact | Execution) -> str:
     if node.name:
         text = node.name
     elif isinstance(node, Artifact) and node.uri:
-        uri = redact_url(node.uri)  # a URL's password is never shown (docs/cli.md, `show`)
+        uri = redact_uri(node.uri)  # a URL's password is never shown (docs/cli.md, `show`)
         text = uri.rstrip("/").rsplit("/", 1)[-1] or uri
     else:
         text = f"{node.type or node.kind.value} #{node.id}"
@@ -232,9 +232,7 @@ def _node(node: Artifact | Execution, contexts: list[str]) -> dict[str, Any]:
         "type": node.type,
         "name": node.name,
         # as the CLI shows them: a secret-named property, a URL's password masked
-        "uri": (redact_url(node.uri) if node.uri else node.uri)
-        if isinstance(node, Artifact)
-        else None,
+        "uri": redact_uri(node.uri) if isinstance(node, Artifact) else None,
         "state": state,
         "label": _label(node),
         "created": _js_exact(node.create_time_since_epoch),

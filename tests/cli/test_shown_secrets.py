@@ -185,3 +185,33 @@ def test_show_masks_a_private_key_and_an_assignment_after_a_name(tmp_path: Path)
         "error": "ValueError: api_key=***",
         "ssh": "-----BEGIN OPENSSH PRIVATE KEY-----\n***\n-----END OPENSSH PRIVATE KEY-----",
     }
+
+
+def test_a_uri_is_masked_as_a_text_property_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every place a uri is shown masks what a text property masks: the tables, trees and
+    drawings masked only its URL password, while ``compare`` and the docs masked a secret
+    query value and a secret-named environment variable's value too."""
+    monkeypatch.setenv("LG_TEST_API_TOKEN", "envS3cretValue")
+    path = tmp_path / "store"
+    with LineageStore.open(path) as s:
+        s.put_artifact_type(ArtifactType(name="Data"))
+        [aid] = s.put_artifacts(
+            [Artifact(type="Data", uri="s3://b/envS3cretValue/x?access_token=qS3cret&v=1")]
+        )
+    store = ["--store", str(path)]
+    for args in (
+        ["show", str(aid)],
+        ["show", str(aid), "--json"],
+        ["ls", "artifacts"],
+        ["ls", "artifacts", "--json"],
+        ["upstream", str(aid)],
+        ["export", str(aid), "-f", "mermaid"],
+        ["export", str(aid), "-f", "dot"],
+    ):
+        result = invoke([*args, *store])
+        assert result.exit_code == 0, (args, result.output)
+        assert "envS3cretValue" not in result.output, args
+        assert "qS3cret" not in result.output, args
+        assert "/x" in result.output, (args, result.output)  # the rest as stored
