@@ -121,7 +121,17 @@ def test_a_camel_case_pass_word_is_a_secret_name(name: str) -> None:
     assert secret_name(name)
 
 
-@pytest.mark.parametrize("name", ["pass_word_count", "first_pass", "passenger", "bypass_words"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pass_word_count",
+        "first_pass",
+        "passenger",
+        "bypass_words",
+        "passwordless_enabled",  # no case splits it: one word, not ending in a pass word
+        "passwordlessEnabled",
+    ],
+)
 def test_words_around_pass_are_no_secret_name(name: str) -> None:
     assert not secret_name(name)
 
