@@ -248,10 +248,9 @@ def _enums_as_values(
 ) -> None:
     """Each enum member given as an argument (``members``; in ``values`` as its marked struct)
     whose property the type declares of its value's kind (not a struct) is recorded as its value
-    in ``values``: as earlier calls recorded an ``IntEnum`` or ``str`` enum member (its int or
-    text) before members were marked, or as a call given a plain int declared it. Recorded as a
-    struct there, it was of another kind: kept as a custom property, the call never looked up,
-    so every later call of such a step ran again (its cache lost for good). The member's mark
+    in ``values``, as a type declared by a call given the plain value (or by a store written
+    before members were marked) holds it: recorded as a struct there, it would be of another
+    kind, a custom property no lookup compares, and every such call would run. The member's mark
     goes to the declared property ``name + ".__enum__"``, compared as any other: ``f(1)``
     (which leaves it unset) and ``f(Size.SMALL)`` are other calls, and ``f(Color.RED)`` hits
     from its second call. (A record made before, ``1`` alone, could be ``f(1)``'s: never its

@@ -660,10 +660,9 @@ def _note_in_doubt(
     lost), or, for a write that creates no node (events, links, parent links, updates), that it
     cannot be stored twice. ``applied`` False: it was read back and not found (after a crash the
     write never lands; after a reply timeout it may still be running); None: nothing it writes
-    tells, or (``unread``) the read-back failed too. A write creating no node said only the
-    engine's "retry the call", not whether a retry could store its events twice (it cannot).
-    It then said an update repeated changes nothing: the native API's moves the node's
-    last_update_time_since_epoch (the MLMD adapter's does not, as MLMD's does not)."""
+    tells, or (``unread``) the read-back failed too. A retry stores no event or link twice; a
+    repeated native update moves the node's last_update_time_since_epoch (the MLMD adapter's
+    does not, as MLMD's does not)."""
     if exc.new_ids is not None:
         return
     new = {

@@ -163,9 +163,10 @@ def print_notes(notes: Iterable[str]) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` safe to print: passwords in URLs (``redis://:pw@host``, ``neo4j+s://u:pw@h``)
-    and the values of password-like environment variables (``NEO4J_PASSWORD``, …) masked.
-    Every message the CLI prints about a store target goes through here."""
+    """``text`` safe to print, masked as :func:`~lineage_graph._redact.redact_secrets` masks
+    it: URL passwords (``redis://:pw@host``), secret-named ``name=value`` and ``--option
+    value``, PEM private keys and secret-named environment variables' values. Every message the
+    CLI prints about a store target goes through here."""
     return redact_secrets(text)
 
 

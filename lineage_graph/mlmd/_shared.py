@@ -3,7 +3,7 @@
 ``file:x?mode=memory&cache=shared`` (or ``file::memory:?cache=shared``, a ``vfs=memdb`` name
 beginning with ``/``) names one database for every connection of the process that opens that
 name: ml_metadata's stores opened with it see each other's writes, and the database lives as
-long as one of them is open. The adapter opened a new empty store each time.
+long as one of them is open; so do the adapter's, through this registry.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ _STORES: dict[tuple[int, Hashable], _Shared] = {}
 
 class _Opening:
     """One adapter's use of a shared store: ends when closed, or when garbage-collected
-    unclosed. Only counted, an opening dropped unclosed was never uncounted: once the other
-    adapters were closed the store (and its server) stayed, and a new opening of the name
-    found the old data, where ml_metadata's is empty."""
+    unclosed (so the store, and its server, go with the last adapter, and a new opening of the
+    name finds it empty, as ml_metadata's does)."""
 
     __slots__ = ("__weakref__", "_end")
 

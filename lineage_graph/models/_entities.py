@@ -85,8 +85,8 @@ def plain_step(value: Any) -> int | str:
     """An event path step as MLMD's ``Event.Path.Step`` takes it (1.17.1, measured): a str
     (a str subclass, a StrEnum, by its text) is a key, and an index is anything with
     ``__index__`` (an IntEnum, a numpy integer) but a bool, as its plain int. TypeError for
-    anything else; the int64 range is the caller's check. (A subclass was refused by the
-    write, or stored by its ``str()``, where the model had taken it.)"""
+    anything else; the int64 range is the caller's check. The model and the write both read
+    steps so, and store the plain value (never a subclass's ``str()``)."""
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, bool):  # the native int64 fields take no bool (ids, times alike)
