@@ -152,3 +152,52 @@ def test_the_last_close_stops_a_server_another_pid_namespace_started(tmp_path: P
             holder.wait(timeout=10)
         for pid in _servers_on(store):
             os.kill(pid, 9)
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs unshare --pid (root, Linux)")
+def test_a_killed_containers_server_is_told_gone_by_its_lock(tmp_path: Path) -> None:
+    """A container (its own pid namespace and /tmp) opened a store on a shared directory and
+    was killed (its server with it). Every later opening, on the host or in the next
+    container, was refused: the record names a server of another pid namespace whose socket
+    folder (in the killed container's /tmp) is out of sight, so it could not tell the server
+    was gone ("delete server.json and retry"). The server holds a lock on a file of the store
+    while it runs: free, it is gone, and the store opens. While it runs, the opening is still
+    refused (no second server on the same files)."""
+    from lineage_graph import LineageStore, NodeKind
+    from lineage_graph.exceptions import EngineUnavailableError
+
+    store, private_tmp = tmp_path / "store", tmp_path / "container-tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(private_tmp)}
+    container = [
+        *("unshare", "--kill-child", "--pid", "--fork", "--mount-proc", "--mount"),
+        *("--propagation", "private", "sh", "-c", 'mount -t tmpfs none "$TMPDIR" && exec "$@"'),
+        *("sh", sys.executable, "-c", _HOLDER, str(store), "write"),
+    ]
+    holder = subprocess.Popen(
+        container,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "count 1", holder.stderr
+        with pytest.raises(EngineUnavailableError, match="cannot see"):
+            LineageStore.open(str(store)).close()  # it runs: refused
+        holder.kill()  # the container is killed, its server with it
+        holder.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while _servers_on(store) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _servers_on(store) == []
+        with LineageStore.open(str(store)) as reopened:
+            assert reopened.count(NodeKind.ARTIFACT) == 1
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=10)
+        for pid in _servers_on(store):
+            os.kill(pid, 9)
