@@ -58,6 +58,11 @@ __all__ = [
 ]
 
 _STATE_FILE = "server.json"
+#: Locked (``flock``) by a directory's server for as long as it runs: the lock is on a
+#: descriptor it inherits from its starter, and ends with its process (and its children's),
+#: however it ends. An opener in another pid and mount namespace, which sees neither its pid
+#: nor its socket, tells by it whether the recorded server still runs.
+_HELD_FILE = "server.held"
 _LOCK_FILE = "lineage-graph.lock"
 #: Seconds an opener waits for the data directory's lock before it says why it waits.
 LOCK_NOTICE_S = 10.0
@@ -251,6 +256,39 @@ def _exe_name(pid: int) -> str | None:
         return Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
     except OSError:
         return None
+
+
+def _hold(data_dir: Path) -> int | None:
+    """A descriptor of ``data_dir``'s :data:`_HELD_FILE` locked for the server about to start
+    (passed on to it, then closed here), None where it cannot be (best effort)."""
+    try:
+        fd = os.open(data_dir / _HELD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _held(data_dir: Path) -> bool | None:
+    """Whether a server started on ``data_dir`` still runs, by its :data:`_HELD_FILE` lock:
+    None where that cannot be told (no such file: a server an earlier version started)."""
+    try:
+        fd = os.open(data_dir / _HELD_FILE, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # the lock, if taken, goes with it
+    return False
 
 
 def _pid_namespace() -> int | None:
@@ -1176,6 +1214,10 @@ class ServerProcess:
         if not _listening(sock):
             if sock.parent.is_dir():
                 return False  # died: its socket is left, and refuses
+            if _held(self.data_dir) is False:
+                # its lock is free: it died (a container killed, or restarted with a new /tmp
+                # and pid namespace); taken for running, every later open was refused
+                return False
             raise EngineUnavailableError(
                 f"{self.data_dir / _STATE_FILE} names a server (pid {pid} in another pid "
                 f"namespace: a container, or `unshare --pid`) whose socket {sock} this process "
@@ -1485,7 +1527,14 @@ class ServerProcess:
             options["process_group"] = 0
             self._proc = _SPAWNER.popen(cmd, **options)
         else:
-            self._proc = subprocess.Popen(cmd, **options)
+            held = _hold(self.data_dir) if self.data_dir is not None else None
+            if held is not None:
+                options["pass_fds"] = (held,)
+            try:
+                self._proc = subprocess.Popen(cmd, **options)
+            finally:
+                if held is not None:
+                    os.close(held)  # the server holds the lock now
         self.pid, self._proc_owner = self._proc.pid, os.getpid()
         self._fsize_limit = fsize_limit
         _CHILDREN[self.pid] = self._proc

@@ -1510,7 +1510,13 @@ class EmbeddedBackend(Backend):
             self._close()
 
     def _found_hung(self) -> bool:
-        return self._watched is not None and self._hung_pid == self._watched.pid
+        # a server of another pid namespace has no pid here (None): None == None took it for
+        # found hung, and the last close left it running, unrecorded, on the store's files
+        return (
+            self._watched is not None
+            and self._hung_pid is not None
+            and self._hung_pid == self._watched.pid
+        )
 
     def _close(self) -> None:
         if self._closed:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,101 @@ def test_openers_in_two_pid_namespaces_share_one_server(
             except subprocess.TimeoutExpired:
                 holder.kill()
                 holder.wait(timeout=10)
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs unshare --pid (root, Linux)")
+def test_the_last_close_stops_a_server_another_pid_namespace_started(tmp_path: Path) -> None:
+    """An opener in a pid namespace (a container) attached to the server the host's opener
+    started (no pid of it known there) and closing last took the server for one found hung
+    (its unknown pid, None, equalled the none found hung): it sent no SHUTDOWN, could not
+    kill it, and deleted its record. The server ran on, on the store's files, that no record
+    named. It is shut down now, and the store reopens with what was written."""
+    from lineage_graph import Artifact, ArtifactType, LineageStore, NodeKind
+
+    unshare = ["unshare", "--pid", "--fork", "--mount-proc"]
+    store = tmp_path / "store"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    first = LineageStore.open(str(store))
+    holder: subprocess.Popen[str] | None = None
+    try:
+        first.put_artifact_type(ArtifactType(name="Data"))
+        first.put_artifacts([Artifact(type="Data", uri="/x")])
+        started = _servers_on(store)
+        assert len(started) == 1, started
+        holder = subprocess.Popen(
+            [*unshare, sys.executable, "-c", _HOLDER, str(store), "read"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline().strip() == "count 1"
+        first.close()  # the host's opener closes first: the server stays for the other
+        assert _servers_on(store) == started
+        holder.stdin.close()  # the last close, in the other namespace
+        assert holder.wait(timeout=120) == 0, holder.stderr.read() if holder.stderr else ""
+        # its socket goes just before its process exits: that exit is awaited (bounded)
+        deadline = time.monotonic() + 60
+        while _servers_on(store) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _servers_on(store) == [], "the server ran on after the last close"
+        with LineageStore.open(str(store)) as reopened:
+            assert reopened.count(NodeKind.ARTIFACT) == 1
+    finally:
+        first.close()
+        if holder is not None and holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=10)
+        for pid in _servers_on(store):
+            os.kill(pid, 9)
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="needs unshare --pid (root, Linux)")
+def test_a_killed_containers_server_is_told_gone_by_its_lock(tmp_path: Path) -> None:
+    """A container (its own pid namespace and /tmp) opened a store on a shared directory and
+    was killed (its server with it). Every later opening, on the host or in the next
+    container, was refused: the record names a server of another pid namespace whose socket
+    folder (in the killed container's /tmp) is out of sight, so it could not tell the server
+    was gone ("delete server.json and retry"). The server holds a lock on a file of the store
+    while it runs: free, it is gone, and the store opens. While it runs, the opening is still
+    refused (no second server on the same files)."""
+    from lineage_graph import LineageStore, NodeKind
+    from lineage_graph.exceptions import EngineUnavailableError
+
+    store, private_tmp = tmp_path / "store", tmp_path / "container-tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(private_tmp)}
+    container = [
+        *("unshare", "--kill-child", "--pid", "--fork", "--mount-proc", "--mount"),
+        *("--propagation", "private", "sh", "-c", 'mount -t tmpfs none "$TMPDIR" && exec "$@"'),
+        *("sh", sys.executable, "-c", _HOLDER, str(store), "write"),
+    ]
+    holder = subprocess.Popen(
+        container,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "count 1", holder.stderr
+        with pytest.raises(EngineUnavailableError, match="cannot see"):
+            LineageStore.open(str(store)).close()  # it runs: refused
+        holder.kill()  # the container is killed, its server with it
+        holder.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while _servers_on(store) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _servers_on(store) == []
+        with LineageStore.open(str(store)) as reopened:
+            assert reopened.count(NodeKind.ARTIFACT) == 1
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=10)
+        for pid in _servers_on(store):
+            os.kill(pid, 9)
