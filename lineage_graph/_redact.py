@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from urllib.parse import ParseResult, SplitResult, quote, unquote
 
 from .exceptions import ConfigurationError
@@ -548,6 +548,12 @@ def redact_value(name: str, value: Any) -> Any:
     return value
 
 
+@overload
+def redact_uri(uri: str) -> str: ...
+@overload
+def redact_uri(uri: None) -> None: ...
+@overload
+def redact_uri(uri: str | None) -> str | None: ...
 def redact_uri(uri: str | None) -> str | None:
     """An artifact's ``uri`` as it is shown (tables, trees, drawings, entities' JSON, the
     viewer): its secrets masked as a text property's are (:func:`redact_secrets`: a URL's
