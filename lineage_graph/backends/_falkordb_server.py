@@ -921,10 +921,12 @@ def _raise_fd_advice() -> str:
     )
 
 
-def _clients_full_message(pid: int, data_dir: Path | None) -> str:
+def _clients_full_message(pid: int | None, data_dir: Path | None) -> str:
     """The error of an opening the store's running server refused: it serves as many clients
-    as its file descriptor limit allows (each open store holds a connection)."""
-    limit = _server_fd_limit(pid)
+    as its file descriptor limit allows (each open store holds a connection). ``pid`` None: a
+    server of another pid namespace, whose limit this process cannot read."""
+    limit = None if pid is None else _server_fd_limit(pid)
+    server = "the embedded server" if pid is None else f"the embedded server (pid {pid})"
     most = (
         f"at most {limit - _RESERVED_FDS} (its open-files limit, ulimit -n, is {limit}, "
         f"less the {_RESERVED_FDS} descriptors Redis keeps for itself)"
@@ -932,11 +934,16 @@ def _clients_full_message(pid: int, data_dir: Path | None) -> str:
         else "no more"
     )
     return (
-        f"the embedded server (pid {pid}) of {data_dir or 'memory'} refused this opening: it "
+        f"{server} of {data_dir or 'memory'} refused this opening: it "
         f"has as many clients as its file descriptor limit lets it serve, {most}. Close the "
         "stores no longer used (each open store of it holds a connection), or close every one "
         f"and open the store again with a higher limit: {_raise_fd_advice()}"
     )
+
+
+def _pid_text(pid: int | None) -> str:
+    """`` (pid N)`` for a message naming a server, or nothing for one of another namespace."""
+    return "" if pid is None else f" (pid {pid})"
 
 
 def _refuses_as_full(sock: Path) -> bool:
@@ -1226,7 +1233,7 @@ class ServerProcess:
                 "server runs, or close it there; if nothing runs it (its container is gone), "
                 f"delete {self.data_dir / _STATE_FILE} and retry"
             )
-        if not self._loaded(pid, sock):
+        if not self._loaded(None, sock):
             return False
         self.pid, self.socket_path, self._other_ns = None, sock, True
         self._proc = None
@@ -1274,11 +1281,13 @@ class ServerProcess:
                 raise EngineError(_replay_limit_message(self.data_dir, replay, self.settings, log))
             raise EngineError(_damaged_message(self.data_dir, replay, log))
 
-    def _loaded(self, pid: int, sock: Path) -> bool:
+    def _loaded(self, pid: int | None, sock: Path) -> bool:
         """Wait while a server found running loads its data (the process that started it may
         have died meanwhile: the record is written as it starts). False once it has gone: a
         server that drops the connection is shutting down (its last client closed it, or a
-        signal), and opening it failed with redis's bare ``ConnectionError``."""
+        signal), and opening it failed with redis's bare ``ConnectionError``. ``pid`` None: a
+        server of another pid namespace (its recorded pid names another process here), gone
+        when its socket no longer listens."""
         import redis
 
         deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
@@ -1290,7 +1299,7 @@ class ServerProcess:
             except redis.exceptions.BusyLoadingError:
                 if time.monotonic() > deadline:
                     raise EngineUnavailableError(
-                        f"the embedded server (pid {pid}) of {self.data_dir} is still loading "
+                        f"the embedded server{_pid_text(pid)} of {self.data_dir} is still loading "
                         "its data; retry later"
                     ) from None
             except redis.exceptions.TimeoutError:
@@ -1308,12 +1317,16 @@ class ServerProcess:
                     raise EngineUnavailableError(
                         _clients_full_message(pid, self.data_dir)
                     ) from None
+
+                def alive() -> bool:
+                    return _listening(sock) if pid is None else _pid_alive(pid)
+
                 gone = time.monotonic() + 60
-                while _pid_alive(pid) and time.monotonic() < gone:
+                while alive() and time.monotonic() < gone:
                     time.sleep(0.01)
-                if _pid_alive(pid):
+                if alive():
                     raise EngineUnavailableError(
-                        f"the embedded server (pid {pid}) of {self.data_dir} drops connections "
+                        f"the embedded server{_pid_text(pid)} of {self.data_dir} drops connections "
                         "and does not exit; retry later"
                     ) from None
                 return False
