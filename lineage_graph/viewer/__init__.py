@@ -461,9 +461,11 @@ def _x_server_answers(display: str) -> bool:
     if host in ("", "unix"):
         path = f"/tmp/.X11-unix/X{number}"
         return _accepts(socket.AF_UNIX, "\0" + path) or _accepts(socket.AF_UNIX, path)
-    return _accepts(
-        socket.AF_INET6 if ":" in host else socket.AF_INET, (host.strip("[]"), 6000 + number)
-    )
+    try:  # (an IPv4 or IPv6 address, or a name resolving to either)
+        with socket.create_connection((host, 6000 + number), timeout=_DISPLAY_PROBE_SECONDS):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def _wayland_answers(name: str) -> bool:
@@ -509,7 +511,8 @@ def display_missing() -> bool:
 
 def display_trouble() -> str | None:
     """Why :func:`display_missing` is True ("no display: ..."), or None when it is False."""
-    return _display_trouble() if display_missing() else None
+    trouble = _display_trouble()
+    return trouble if trouble is not None and not _chosen_browsers() else None
 
 
 def open_in_browser(path: str | Path) -> bool:
@@ -518,11 +521,12 @@ def open_in_browser(path: str | Path) -> bool:
     text browser (lynx, w3m, www-browser) in the terminal, which cannot run the page's
     scripts and held the command until it was quit. A browser named by ``BROWSER`` is used;
     without a display only those (one that fails is not followed by a text browser)."""
-    if display_missing():
+    has_display = _has_display()  # (probed once: each probe may wait for a display server)
+    if not has_display and not _chosen_browsers():
         return False
     url = Path(path).resolve().as_uri()
     try:
-        if _has_display():
+        if has_display:
             return webbrowser.open(url)
         # webbrowser.open goes on down its list when BROWSER's command fails (a typo, a
         # browser uninstalled, BROWSER=:): without a display, to a text browser in the terminal
