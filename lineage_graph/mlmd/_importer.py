@@ -294,15 +294,16 @@ _MYSQL_GREETING_S = 15.0
 _MYSQL_DEFAULT_SOCKET = "/tmp/mysql.sock"
 
 
-def _mysql_probe(mysql: Any) -> tuple[str, str]:
-    """``(where, why)``: where the MySQL server ``mysql`` (a MySQLDatabaseConfig) names is, and
-    what a TCP connection there finds within :data:`_MYSQL_PROBE_S` (``why`` is empty when the
-    server greets it, as a MySQL server does first, within :data:`_MYSQL_GREETING_S`). No
-    password is used."""
+def _mysql_probe(mysql: Any) -> tuple[str, str, bool]:
+    """``(where, why, fails_at_once)``: where the MySQL server ``mysql`` (a MySQLDatabaseConfig)
+    names is, what a TCP connection there finds within :data:`_MYSQL_PROBE_S` (``why`` is empty
+    when the server greets it, as a MySQL server does first, within :data:`_MYSQL_GREETING_S`),
+    and whether ml_metadata's own connection fails at once there (a name that does not resolve,
+    a refused connection) rather than waiting. No password is used."""
     if mysql.socket:
         where = f"the MySQL server at socket {mysql.socket}"
         why = "" if os.path.exists(mysql.socket) else ": no such socket (is the server running?)"
-        return where, why
+        return where, why, True
     port = mysql.port or 3306
     where = f"the MySQL server at {mysql.host}:{port}"
     try:
@@ -311,19 +312,23 @@ def _mysql_probe(mysql: Any) -> tuple[str, str]:
             try:
                 probe.recv(1)  # its greeting (or an error packet: ml_metadata then tells)
             except TimeoutError:
-                return where, (
-                    f": it accepted the connection but sent no MySQL greeting within "
-                    f"{_MYSQL_GREETING_S:.0f} s (is another service listening on that port?)"
+                return (
+                    where,
+                    (
+                        f": it accepted the connection but sent no MySQL greeting within "
+                        f"{_MYSQL_GREETING_S:.0f} s (is another service listening on that port?)"
+                    ),
+                    False,
                 )
-            return where, ""
+            return where, "", True
     except socket.gaierror as exc:
-        return where, f": the host name does not resolve ({exc.strerror})"
+        return where, f": the host name does not resolve ({exc.strerror})", True
     except ConnectionRefusedError:
-        return where, ": the connection was refused (is the server running there?)"
+        return where, ": the connection was refused (is the server running there?)", True
     except TimeoutError:
-        return where, f": no answer within {_MYSQL_PROBE_S:.0f} s"
+        return where, f": no answer within {_MYSQL_PROBE_S:.0f} s", False
     except OSError as exc:
-        return where, f": {exc.strerror or exc}"
+        return where, f": {exc.strerror or exc}", False
 
 
 def _mysql_silent(mysql: Any) -> str:
@@ -334,8 +339,8 @@ def _mysql_silent(mysql: Any) -> str:
     (local, no such wait) are left to it."""
     if mysql.socket or mysql.host == "localhost":
         return ""
-    where, why = _mysql_probe(mysql)
-    if not why or why.startswith((": the host name", ": the connection was refused")):
+    where, why, fails_at_once = _mysql_probe(mysql)
+    if fails_at_once:
         return ""  # (ml_metadata fails at once there, and is told below)
     who = f" as user {mysql.user!r}" if mysql.user else ""
     return f"cannot connect to {where}{who}, database {mysql.database!r}{why}"
@@ -369,7 +374,7 @@ def _mysql_failure(mysql: Any) -> str:
                 "the server's socket (a ConnectionConfig file's socket)"
             )
     else:
-        where, why = _mysql_probe(mysql)
+        where, why, _ = _mysql_probe(mysql)
         why = why or refused
     return f"cannot connect to {where}{who}, database {mysql.database!r}{why}"
 
