@@ -2493,11 +2493,12 @@ def _split_arguments(
     shadowed: Collection[str] = (),
     owner: str | None = None,
     receiver: object = _NO_RECEIVER,
-    members: dict[str, enum.Enum] | None = None,
+    *,
+    members: dict[str, enum.Enum],
 ) -> tuple[dict[str, Any], dict[str, Any], set[str], list[str]]:
     """``(inputs by parameter name, properties by parameter name, the properties that are an
     int given to a parameter annotated float, the arguments that are neither)`` of one call.
-    ``members``, if given, gets the enum members given as arguments (by property name), which
+    ``members`` gets the enum members given as arguments (by property name), which
     are recorded as marked structs (:func:`_marked`; see :func:`_enums_as_values`).
 
     Inputs: an :class:`Artifact` or a non-empty list of them. Properties: a bool, an int within
@@ -2601,7 +2602,7 @@ def _split_arguments(
                 # What it was given: the call may change a dict or list in place before the
                 # run records it (_instance_state).
                 props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
-                if members is not None and isinstance(given, enum.Enum):
+                if isinstance(given, enum.Enum):
                     members[key] = given
                 if type(v) is int and _admits_float(signature.parameters[pname].annotation):
                     floats.add(key)

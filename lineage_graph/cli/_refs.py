@@ -307,7 +307,7 @@ def _getter(store: LineageStore, kind: NodeKind) -> Callable[..., Entity | None]
 
 
 def by_type_and_name(
-    store: LineageStore, kind: NodeKind, text: str, types: TypeLists | None = None
+    store: LineageStore, kind: NodeKind, text: str, types: TypeLists
 ) -> list[Entity]:
     """The ``kind`` entities ``Type/name`` text names, by id: for each split of
     :func:`type_and_name_splits` whose type exists, the unversioned type's entity, else that
@@ -316,7 +316,6 @@ def by_type_and_name(
     found is for the caller to refuse. ``show`` and ``ls --context`` both read a ``Type/name``
     so: ``ls --context Exp/e1`` of an unversioned and a versioned ``Exp`` both holding ``e1``
     was exit 2 ("names 2 contexts") where ``show c:Exp/e1`` was the unversioned type's."""
-    types = TypeLists(store) if types is None else types
     getter = _getter(store, kind)
     hits: dict[int | None, Entity] = {}
     for type_name, name in type_and_name_splits(store, kind, text, types):
@@ -396,7 +395,7 @@ def _slash_splits(text: str) -> list[tuple[str, str]]:
 
 
 def type_and_name_splits(
-    store: LineageStore, kind: NodeKind, text: str, types: TypeLists | None = None
+    store: LineageStore, kind: NodeKind, text: str, types: TypeLists
 ) -> list[tuple[str, str]]:
     """The ``(type, name)`` pairs ``Type/name`` text may mean: split at its first ``/`` (a
     name may hold ``/``), and at each later one where the part before it is the name of a
@@ -405,7 +404,7 @@ def type_and_name_splits(
     already (the ``kind`` list is read once, whatever the number of ``/``)."""
     splits = _slash_splits(text)
     if len(splits) > 1:
-        known = (TypeLists(store) if types is None else types).names(kind)
+        known = types.names(kind)
         splits = splits[:1] + [s for s in splits[1:] if s[0] in known]
     return splits
 
