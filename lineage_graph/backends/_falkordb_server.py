@@ -291,6 +291,22 @@ def _held(data_dir: Path) -> bool | None:
     return False
 
 
+#: How long a held lock is watched before the server holding it is taken for running: a
+#: process being killed gives up its memory (and its /proc entry's executable) before its
+#: descriptors, so a server seen gone may hold the lock for a moment more.
+_HELD_GRACE_S = 2.0
+
+
+def _held_after_exit(data_dir: Path) -> bool | None:
+    """:func:`_held`, waiting up to :data:`_HELD_GRACE_S` for a held lock to be given up."""
+    deadline = time.monotonic() + _HELD_GRACE_S
+    held = _held(data_dir)
+    while held is True and time.monotonic() < deadline:
+        time.sleep(0.02)
+        held = _held(data_dir)
+    return held
+
+
 def _pid_namespace() -> int | None:
     """The inode of this process's pid namespace, None where there is no ``/proc`` to tell. A
     pid recorded in another namespace (a container, ``unshare --pid``) names no process here,
@@ -1221,7 +1237,7 @@ class ServerProcess:
         if not _listening(sock):
             if sock.parent.is_dir():
                 return False  # died: its socket is left, and refuses
-            if _held(self.data_dir) is False:
+            if _held_after_exit(self.data_dir) is False:
                 # its lock is free: it died (a container killed, or restarted with a new /tmp
                 # and pid namespace); taken for running, every later open was refused
                 return False
