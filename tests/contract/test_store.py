@@ -2235,3 +2235,31 @@ def test_a_type_named_by_a_str_subclass_or_again_resolves_to_the_same_type(
         store.put_artifacts([Artifact(type='Data"Set é', type_version="v2")])
     with pytest.raises(InvalidArgumentError, match="type_version must be a str or None"):
         store.put_artifacts([Artifact.model_construct(type='Data"Set é', type_version=1)])
+
+
+def test_a_write_of_nothing_sends_no_statement_and_one_of_something_does(
+    store: LineageStore, backend: Any
+) -> None:
+    """A write with no rows (only its guards' derived inputs, all empty) is skipped before it
+    is composed (graph._is_empty); one with a row is sent, and only then is anything stored."""
+    store.put_artifact_type(ArtifactType(name="Data"))
+    store.put_execution_type(ExecutionType(name="Run"))
+    before = snapshot(store)
+    with backend.record() as sent:
+        assert store.put_artifacts([]) == []
+        assert store.put_executions([]) == []
+        assert store.put_contexts([]) == []
+        assert store.put_lineage_subgraph([], [], [], []) == ([], [], [])
+        store.put_events([])
+        store.put_attributions_and_associations([], [])
+        store.put_parent_contexts([])
+    assert [s.name for s in sent if s.write] == []
+    assert snapshot(store) == before
+    with backend.record() as sent:
+        [aid] = store.put_artifacts([Artifact(type="Data", uri="/a")])
+        [eid] = store.put_executions([Execution(type="Run")])
+        store.put_events([Event(artifact_id=aid, execution_id=eid, type=EventType.INPUT)])
+    assert [s.name for s in sent if s.write].count("graph/write") == 3
+    assert [(e.artifact_id, e.execution_id) for e in store.get_events_by_artifact_ids([aid])] == [
+        (aid, eid)
+    ]
