@@ -373,9 +373,12 @@ def _unique_keys(
 
 def _is_empty(params: Mapping[str, Any]) -> bool:
     """Nothing to write: only the guards' inputs (derived from the rows) may be non-empty."""
-    return not any(
-        v for k, v in params.items() if not k.endswith(("_at", "_count", "_names", "_external_ids"))
-    )
+    # Most values are empty lists: tested first, so only the few others' names are looked at.
+    return not any(not k.endswith(_DERIVED) for k, v in params.items() if v)
+
+
+#: The suffixes of the guards' inputs among a write's parameters (:func:`_is_empty`).
+_DERIVED = ("_at", "_count", "_names", "_external_ids")
 
 
 #: Neo4j's error for a node another transaction deleted while this one waited for its lock: the

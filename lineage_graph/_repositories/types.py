@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Mapping
@@ -71,6 +72,15 @@ def type_key(name: str, version: str | None) -> str:
         raise InvalidArgumentError(
             f"a type's name and version are strings, got {shown(name)} and {shown(version)}"
         )
+    if type(name) is str and (version is None or type(version) is str):
+        return _type_key(name, version)
+    return json.dumps([name, version or ""], ensure_ascii=False)  # a str subclass: as given
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_key(name: str, version: str | None) -> str:
+    """:func:`type_key` of plain strs, each pair encoded once: every new node looks its type up
+    by this key (json.dumps, ~2.5 us, twice per put_execution)."""
     return json.dumps([name, version or ""], ensure_ascii=False)
 
 

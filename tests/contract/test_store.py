@@ -2209,3 +2209,57 @@ def test_get_contexts_by_name_finds_every_type_and_version(store: LineageStore) 
     assert store.get_contexts_by_name("Shared") == []
     with pytest.raises(InvalidArgumentError, match="a name is a str"):
         store.get_contexts_by_name(None)  # type: ignore[arg-type]
+
+
+def test_a_type_named_by_a_str_subclass_or_again_resolves_to_the_same_type(
+    store: LineageStore,
+) -> None:
+    """The key a type is found by (its name and version) is encoded once per plain str pair
+    (types.type_key): a name given again, or as a str subclass, finds the same type, with or
+    without a version; a name that is no str is refused as before."""
+
+    class Name(str):
+        pass
+
+    plain = store.put_artifact_type(ArtifactType(name='Data"Set é'))
+    versioned = store.put_artifact_type(ArtifactType(name='Data"Set é', version="v1"))
+    assert plain != versioned
+    for name in ('Data"Set é', Name('Data"Set é')):
+        for version, type_id in ((None, plain), ("v1", versioned), (Name("v1"), versioned)):
+            [aid] = store.put_artifacts(
+                [Artifact.model_construct(type=name, type_version=version, uri="/u")]
+            )
+            [got] = store.get_artifacts_by_id([aid])
+            assert got.type_id == type_id
+    with pytest.raises(InvalidArgumentError, match="no ArtifactType named"):
+        store.put_artifacts([Artifact(type='Data"Set é', type_version="v2")])
+    with pytest.raises(InvalidArgumentError, match="type_version must be a str or None"):
+        store.put_artifacts([Artifact.model_construct(type='Data"Set é', type_version=1)])
+
+
+def test_a_write_of_nothing_sends_no_statement_and_one_of_something_does(
+    store: LineageStore, backend: Any
+) -> None:
+    """A write with no rows (only its guards' derived inputs, all empty) is skipped before it
+    is composed (graph._is_empty); one with a row is sent, and only then is anything stored."""
+    store.put_artifact_type(ArtifactType(name="Data"))
+    store.put_execution_type(ExecutionType(name="Run"))
+    before = snapshot(store)
+    with backend.record() as sent:
+        assert store.put_artifacts([]) == []
+        assert store.put_executions([]) == []
+        assert store.put_contexts([]) == []
+        assert store.put_lineage_subgraph([], [], [], []) == ([], [], [])
+        store.put_events([])
+        store.put_attributions_and_associations([], [])
+        store.put_parent_contexts([])
+    assert [s.name for s in sent if s.write] == []
+    assert snapshot(store) == before
+    with backend.record() as sent:
+        [aid] = store.put_artifacts([Artifact(type="Data", uri="/a")])
+        [eid] = store.put_executions([Execution(type="Run")])
+        store.put_events([Event(artifact_id=aid, execution_id=eid, type=EventType.INPUT)])
+    assert [s.name for s in sent if s.write].count("graph/write") == 3
+    assert [(e.artifact_id, e.execution_id) for e in store.get_events_by_artifact_ids([aid])] == [
+        (aid, eid)
+    ]
