@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .._probe import first_bytes
 from .._repositories._base import Repository
 from .._repositories.types import upgraded
 from ..exceptions import (
@@ -307,20 +308,10 @@ def _mysql_probe(mysql: Any) -> tuple[str, str, bool]:
     port = mysql.port or 3306
     where = f"the MySQL server at {mysql.host}:{port}"
     try:
-        with socket.create_connection((mysql.host, port), timeout=_MYSQL_PROBE_S) as probe:
-            probe.settimeout(_MYSQL_GREETING_S)
-            try:
-                probe.recv(1)  # its greeting (or an error packet: ml_metadata then tells)
-            except TimeoutError:
-                return (
-                    where,
-                    (
-                        f": it accepted the connection but sent no MySQL greeting within "
-                        f"{_MYSQL_GREETING_S:.0f} s (is another service listening on that port?)"
-                    ),
-                    False,
-                )
-            return where, "", True
+        # its greeting (or an error packet: ml_metadata then tells)
+        said = first_bytes(
+            (mysql.host, port), connect_s=_MYSQL_PROBE_S, read_s=_MYSQL_GREETING_S, size=1
+        )
     except socket.gaierror as exc:
         return where, f": the host name does not resolve ({exc.strerror})", True
     except ConnectionRefusedError:
@@ -329,6 +320,16 @@ def _mysql_probe(mysql: Any) -> tuple[str, str, bool]:
         return where, f": no answer within {_MYSQL_PROBE_S:.0f} s", False
     except OSError as exc:
         return where, f": {exc.strerror or exc}", False
+    if said is None:
+        return (
+            where,
+            (
+                f": it accepted the connection but sent no MySQL greeting within "
+                f"{_MYSQL_GREETING_S:.0f} s (is another service listening on that port?)"
+            ),
+            False,
+        )
+    return where, "", True
 
 
 def _mysql_silent(mysql: Any) -> str:
