@@ -110,6 +110,24 @@ def test_file_uris_of_two_names_that_are_not_utf8_are_two_stores(tmp_path: Path)
     )
 
 
+def test_shared_memory_names_that_are_not_utf8_are_two_databases() -> None:
+    """As for files: ``file:m%FF?mode=memory&cache=shared`` and ``file:m%FE?...`` are two
+    shared in-memory databases to ml_metadata; decoded as UTF-8 they shared one."""
+    from ml_metadata.metadata_store import metadata_store
+
+    uri = "file:dup31-m%{}?mode=memory&cache=shared"
+    found = {}
+    for name, opened in (("mlmd", metadata_store.MetadataStore), ("ours", MetadataStore)):
+        first = opened(_sqlite(uri.format("FF")))
+        first.put_artifact_type(pb.ArtifactType(name="OnlyInFF"))
+        other, same = opened(_sqlite(uri.format("FE"))), opened(_sqlite(uri.format("FF")))
+        found[name] = [[t.name for t in s.get_artifact_types()] for s in (other, same)]
+        for adapter in (first, other, same):
+            if isinstance(adapter, MetadataStore):
+                adapter.close()
+    assert found["ours"] == found["mlmd"] == [[], ["OnlyInFF"]]
+
+
 def test_a_target_string_opens_that_store() -> None:
     with MetadataStore("memory") as adapter:
         assert adapter.get_executions() == []
