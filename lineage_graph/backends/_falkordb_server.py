@@ -23,7 +23,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import on_read_only_mount
+from .._probe import connect, first_bytes
 from ..config import EmbeddedSettings
 from ..exceptions import (
     ConfigurationError,
@@ -385,15 +385,13 @@ def _listening(path: Path) -> bool:
     """Whether a server listens on this unix socket. Only a refused (or missing) socket counts
     as dead: a busy server still accepts connections, and two servers must never share one
     data directory."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(5)
-        try:
-            probe.connect(str(path))
-        except (ConnectionRefusedError, FileNotFoundError):
-            return False
-        except OSError:
+    try:
+        with connect(str(path), 5):
             return True
-    return True
+    except (ConnectionRefusedError, FileNotFoundError):
+        return False
+    except OSError:
+        return True
 
 
 def working(
@@ -966,14 +964,11 @@ def _refuses_as_full(sock: Path) -> bool:
     """Whether the server on ``sock`` refuses clients for having its most. It sends why as it
     accepts a connection and closes it: a redis client, writing its handshake meanwhile, often
     saw only a broken pipe, not the reason. So the probe sends nothing and reads."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(2)
-        try:
-            probe.connect(str(sock))
-            said = probe.recv(256)
-        except OSError:  # refused (going), or silent (busy: it has not accepted yet)
-            return False
-    return _CLIENTS_FULL.encode() in said
+    try:
+        said = first_bytes(str(sock), connect_s=2, read_s=2, size=256)
+    except OSError:  # refused (going), or silent (busy: it has not accepted yet)
+        return False
+    return said is not None and _CLIENTS_FULL.encode() in said
 
 
 def _too_few_descriptors(detail: str) -> str | None:

@@ -36,7 +36,7 @@ from ._common import (
 )
 from ._complete import complete_kind
 from ._drawings import drawing_for_stdout, mermaid_limits_note
-from ._refs import Entity, parse_kind, resolve, type_versions, utf8_text
+from ._refs import Entity, TypeLists, parse_kind, resolve, utf8_text
 from ._render import (
     busy,
     count_of,
@@ -320,7 +320,7 @@ def cached(
     props = parse_assignments(properties or [], "--property")
     with open_store(store) as s:
         ids = [_input_id(s, ref) for ref in inputs or []]
-        versions = type_versions(s, NodeKind.EXECUTION, execution_type)
+        versions = TypeLists(s).versioned(NodeKind.EXECUTION, execution_type)
         # The types tried, as 'show Type/name' tries them: the unversioned one, then each
         # version (MLMD type versions). Runs of a versioned type were never compared: 'cached T'
         # missed a COMPLETE run of T v1 on exactly these inputs.

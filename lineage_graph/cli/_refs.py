@@ -38,7 +38,6 @@ __all__ = [
     "parse_kind",
     "resolve",
     "type_and_name_splits",
-    "type_versions",
     "utf8_text",
 ]
 
@@ -289,9 +288,17 @@ class TypeLists:
 
     def versions(self, kind: NodeKind, type_name: str) -> list[str | None]:
         """The versions of the ``kind`` types named ``type_name``: ``None`` (the unversioned
-        type) first, if there is one, then the versions in order."""
-        held = {t.version for t in self(kind) if t.name == type_name}
-        return ([None] if None in held else []) + sorted(v for v in held if v is not None)
+        type) first, if there is one, then the versions in order (:meth:`versioned`)."""
+        unversioned = any(t.name == type_name and t.version is None for t in self(kind))
+        versioned: list[str | None] = [*self.versioned(kind, type_name)]
+        return [None, *versioned] if unversioned else versioned
+
+    def versioned(self, kind: NodeKind, type_name: str) -> list[str]:
+        """The versions of the ``kind`` types named ``type_name`` in order, not the unversioned
+        type's."""
+        return sorted(
+            {t.version for t in self(kind) if t.name == type_name and t.version is not None}
+        )
 
 
 _GETTERS = {
@@ -432,18 +439,11 @@ def _split_missed(
     return found[-1] if found else splits[0]
 
 
-def type_versions(store: LineageStore, kind: NodeKind, type_name: str) -> list[str]:
-    """The versions of the ``kind`` types named ``type_name`` (not the unversioned one)."""
-    return sorted(
-        t.version for t in store.get_types(kind) if t.name == type_name and t.version is not None
-    )
-
-
 def of_type(store: LineageStore, kind: NodeKind, type_name: str) -> list[Entity]:
     """Every ``kind`` node of a type named ``type_name``, whatever the type's version (the
     store's ``get_*_by_type`` takes one version, the unversioned type by default), by id."""
     nodes: list[Entity] = []
-    for version in [None, *type_versions(store, kind, type_name)]:
+    for version in [None, *TypeLists(store).versioned(kind, type_name)]:
         if kind == NodeKind.ARTIFACT:
             nodes.extend(store.get_artifacts_by_type(type_name, version))
         elif kind == NodeKind.EXECUTION:

@@ -30,7 +30,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from ml_metadata.proto import metadata_store_pb2 as _pb
 
@@ -55,6 +55,7 @@ __all__ = [
     "open_store",
     "read_only",
     "sqlite_decoded",
+    "sqlite_file",
     "sqlite_store_dir",
     "sqlite_uri_split",
 ]
@@ -85,10 +86,11 @@ def sqlite_decoded(text: str) -> str:
 
 
 def _sqlite_uri_parts(filename_uri: str) -> tuple[str, list[tuple[str, str]]]:
-    """``(path, every query parameter in order)`` of an MLMD ``sqlite.filename_uri``: SQLite
-    reads the parameters (``mode=ro``, ``mode=memory``, ``vfs=memdb``) of a ``file:`` URI only
-    (its ``file:`` prefix in lower case: ``FILE:x`` is a file name). Names and values are kept
-    as written: SQLite reads them case-sensitively (``MODE=ro`` is no mode, ``mode=RO`` is
+    """``(path, every query parameter in order)`` of an MLMD ``sqlite.filename_uri`` (the path's
+    escapes decoded as the bytes of the name, read by :func:`os.fsdecode`): SQLite reads the
+    parameters (``mode=ro``, ``mode=memory``, ``vfs=memdb``) of a ``file:`` URI only (its
+    ``file:`` prefix in lower case: ``FILE:x`` is a file name). Names and values are kept as
+    written: SQLite reads them case-sensitively (``MODE=ro`` is no mode, ``mode=RO`` is
     refused); an empty value (``mode=``, a bare ``mode``) is kept: SQLite refuses it."""
     if not filename_uri.startswith("file:"):  # a plain file name: '?' is part of it
         return filename_uri, []
@@ -98,7 +100,9 @@ def _sqlite_uri_parts(filename_uri: str) -> tuple[str, list[tuple[str, str]]]:
         if parameter:  # "a&&b", a trailing "&": SQLite skips an empty one
             name, _, value = parameter.partition("=")
             params.append((sqlite_decoded(name), sqlite_decoded(value)))
-    return sqlite_decoded(path), params
+    # the path's escapes are the bytes of the name (a %00 ends it): "x%FF.db" decoded as UTF-8
+    # was "x\ufffd.db", as was "x%FE.db", two files to SQLite given one store
+    return os.fsdecode(unquote_to_bytes(path).partition(b"\0")[0]), params
 
 
 def _sqlite_uri(filename_uri: str) -> tuple[str, dict[str, str]]:
@@ -160,14 +164,14 @@ def _check_sqlite_uri(filename_uri: str, connection_mode: str) -> None:
             )
 
 
-def sqlite_store_dir(filename_uri: str) -> Path:
-    """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI),
-    beside the file SQLite opens for that name. SQLite expands no ``~`` (``~/m.db`` is the
-    file ``m.db`` in a folder ``./~``): the store went to the home directory, where
-    ml_metadata refused the name (no folder ``./~``) or wrote ``./~/m.db``. A ``..`` is read
-    as SQLite reads it, after the symbolic links before it and whether or not the folders
-    before it exist: ml_metadata opens ``./sub/../m.db`` with no ``sub`` (``./m.db``), which
-    the adapter refused ("the folder sub/.. does not exist")."""
+def sqlite_file(filename_uri: str) -> str:
+    """The file SQLite opens for an MLMD ``sqlite.filename_uri`` (a path, or a ``file:`` URI:
+    its path, query dropped; its escapes are the bytes of the name, as SQLite takes them). A
+    ``..`` is read as SQLite reads it, after the symbolic links before it and whether or not
+    the folders before it exist: ml_metadata opens ``./sub/../m.db`` with no ``sub``
+    (``./m.db``), which the adapter refused ("the folder sub/.. does not exist") and the
+    import said was "no MLMD SQLite file". The adapter's store directory and the importer's
+    source are both read here."""
     path = _sqlite_uri(filename_uri)[0]
     if ".." in path.split("/"):
         folder, name = os.path.split(path)
@@ -176,9 +180,18 @@ def sqlite_store_dir(filename_uri: str) -> Path:
         # had its store beside the link by that name and beside the target by "./sub/../"
         # that name, two stores for one file
         if name in ("", ".", ".."):
-            path = os.path.realpath(path)  # a folder: refused below as SQLite refuses it
+            path = os.path.realpath(path)  # a folder: refused by its callers, as by SQLite
         else:
             path = os.path.join(os.path.realpath(folder or "."), name)
+    return path
+
+
+def sqlite_store_dir(filename_uri: str) -> Path:
+    """The store directory for an MLMD ``sqlite.filename_uri`` (a path or a ``file:`` URI),
+    beside the file SQLite opens for that name (:func:`sqlite_file`). SQLite expands no ``~``
+    (``~/m.db`` is the file ``m.db`` in a folder ``./~``): the store went to the home
+    directory, where ml_metadata refused the name (no folder ``./~``) or wrote ``./~/m.db``."""
+    path = sqlite_file(filename_uri)
     directory = Path(path + SQLITE_SUFFIX)
     # absolute, so that no opening of the directory (LineageStore.open) expands the "~" either
     return directory.absolute() if path.startswith("~") else directory

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .._probe import first_bytes
 from .._repositories._base import Repository
 from .._repositories.types import upgraded
 from ..exceptions import (
@@ -74,7 +75,7 @@ from ..models import (
 )
 from ..models import Node as NodeModel
 from ..store import LineageStore
-from ._config import SYSTEM_TYPES, sqlite_decoded, sqlite_uri_split
+from ._config import SYSTEM_TYPES, sqlite_decoded, sqlite_file
 
 if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
@@ -133,20 +134,6 @@ class ImportReport:
         return {**self.counts(), "ids_preserved": self.ids_preserved}
 
 
-def _sqlite_path(uri: str) -> str:
-    """The file a SQLite ``filename_uri`` names (a ``file:`` URI: its path, query dropped; its
-    escapes are the bytes of the name, as SQLite takes them). A ``..`` is read as SQLite reads
-    it, whether or not the folder before it exists: ``./sub/../m.db`` with no ``sub`` is
-    ``./m.db``, which ml_metadata opens, where the import said "no MLMD SQLite file"."""
-    path = uri
-    if uri.startswith("file:"):
-        raw = urllib.parse.unquote_to_bytes(sqlite_uri_split(uri)[0])
-        path = os.fsdecode(raw.partition(b"\0")[0])  # a %00 ends it, as SQLite reads it
-    if ".." in path.split("/"):
-        path = os.path.realpath(path)  # a missing folder is a name, as SQLite's resolution
-    return path
-
-
 def _sqlite_uri(path: str) -> str:
     """``path`` as a ``filename_uri``: itself, or, for a name that is not UTF-8 (``x\\xff.db``:
     ``os.fsdecode`` gave it lone surrogates), a ``file:`` URI escaping its bytes. The field is a
@@ -186,7 +173,7 @@ def _source_key(config: Any) -> str:
     """A short, stable name for the MLMD store ``config`` connects to (the same file or database
     gives the same key): the prefix of ``mlmd_origin`` on the nodes copied from it."""
     if config.HasField("sqlite"):
-        ident = "sqlite:" + os.path.realpath(_sqlite_path(config.sqlite.filename_uri))
+        ident = "sqlite:" + os.path.realpath(sqlite_file(config.sqlite.filename_uri))
     elif config.HasField("mysql"):
         m = config.mysql
         ident = f"mysql:{m.host}:{m.port}/{m.database}"
@@ -225,7 +212,7 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
         ) from exc
     pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
     if isinstance(source, str | os.PathLike):
-        path = _sqlite_path(os.fspath(source))  # a file: URI, as ConnectionConfig.sqlite takes
+        path = sqlite_file(os.fspath(source))  # a file: URI, as ConnectionConfig.sqlite takes
         if not os.path.isfile(path):
             raise NotFoundError(f"no MLMD SQLite file at {path!r}")
         config = pb.ConnectionConfig()
@@ -237,7 +224,7 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
             # As a path is: ml_metadata's default mode (READWRITE_OPENCREATE) made a new empty
             # MLMD database where the file named was missing, and the import "succeeded" with
             # nothing; read only, a source is never written either.
-            path = _sqlite_path(config.sqlite.filename_uri)
+            path = sqlite_file(config.sqlite.filename_uri)
             if not os.path.isfile(path):
                 raise NotFoundError(f"no MLMD SQLite file at {path!r}")
             config = pb.ConnectionConfig()
@@ -307,20 +294,10 @@ def _mysql_probe(mysql: Any) -> tuple[str, str, bool]:
     port = mysql.port or 3306
     where = f"the MySQL server at {mysql.host}:{port}"
     try:
-        with socket.create_connection((mysql.host, port), timeout=_MYSQL_PROBE_S) as probe:
-            probe.settimeout(_MYSQL_GREETING_S)
-            try:
-                probe.recv(1)  # its greeting (or an error packet: ml_metadata then tells)
-            except TimeoutError:
-                return (
-                    where,
-                    (
-                        f": it accepted the connection but sent no MySQL greeting within "
-                        f"{_MYSQL_GREETING_S:.0f} s (is another service listening on that port?)"
-                    ),
-                    False,
-                )
-            return where, "", True
+        # its greeting (or an error packet: ml_metadata then tells)
+        said = first_bytes(
+            (mysql.host, port), connect_s=_MYSQL_PROBE_S, read_s=_MYSQL_GREETING_S, size=1
+        )
     except socket.gaierror as exc:
         return where, f": the host name does not resolve ({exc.strerror})", True
     except ConnectionRefusedError:
@@ -329,6 +306,16 @@ def _mysql_probe(mysql: Any) -> tuple[str, str, bool]:
         return where, f": no answer within {_MYSQL_PROBE_S:.0f} s", False
     except OSError as exc:
         return where, f": {exc.strerror or exc}", False
+    if said is None:
+        return (
+            where,
+            (
+                f": it accepted the connection but sent no MySQL greeting within "
+                f"{_MYSQL_GREETING_S:.0f} s (is another service listening on that port?)"
+            ),
+            False,
+        )
+    return where, "", True
 
 
 def _mysql_silent(mysql: Any) -> str:
@@ -390,7 +377,7 @@ def _not_mlmd(config: Any) -> str:
     does not say that the file is empty, not SQLite, or another application's database."""
     if not config.HasField("sqlite"):
         return ""
-    path = _sqlite_path(config.sqlite.filename_uri)
+    path = sqlite_file(config.sqlite.filename_uri)
     try:
         if os.path.getsize(path) == 0:
             return f"{path} is not an MLMD database: the file is empty"
@@ -468,7 +455,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     if not config.HasField("sqlite"):
         yield _Snapshot(mlmd, "")
         return
-    path = _sqlite_path(config.sqlite.filename_uri)
+    path = sqlite_file(config.sqlite.filename_uri)
     with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
         copy = os.path.join(tmp, "snapshot.sqlite")
         try:
@@ -500,7 +487,7 @@ def _in_use(config: Any) -> str:
     MLMD store."""
     if not config.HasField("sqlite"):
         return ""
-    path = _sqlite_path(config.sqlite.filename_uri)
+    path = sqlite_file(config.sqlite.filename_uri)
     for suffix in ("-journal", "-wal"):
         try:
             if os.path.getsize(path + suffix) > 0:

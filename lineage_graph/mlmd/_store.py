@@ -488,6 +488,7 @@ def _aligned_events(
     execution: Node,
     artifacts: Sequence[Node | None],
     events: Sequence[Any],
+    *,
     written: bool,
     stored: Collection[tuple[NodeKind, int]] = (),
 ) -> list[Event | None]:
@@ -1090,7 +1091,7 @@ class MetadataStore:
         for i, (artifact, msg) in enumerate(zip(artifacts, event_msgs, strict=True)):
             if msg is None:
                 continue
-            [event] = _aligned_events(execution, [artifact], [msg], True)
+            [event] = _aligned_events(execution, [artifact], [msg], written=True)
             assert event is not None  # (only an unset message gives None)
             if artifact is None:  # its event names a stored artifact (see _aligned_events)
                 node: object = event.artifact_id
@@ -1488,7 +1489,7 @@ class MetadataStore:
         # (a new node's key taken comes first: see _refuse_taken_keys)
         stored = self._named_for_new(model, artifacts, event_msgs, fold)
         try:
-            events = _aligned_events(model, artifacts, event_msgs, False, stored)
+            events = _aligned_events(model, artifacts, event_msgs, written=False, stored=stored)
         except (native.InvalidArgumentError, pydantic.ValidationError):
             # (and an earlier pair's event repeated or stored: MLMD writes them pair by pair)
             self._refuse_taken_keys([*given, model], reuse_artifacts=fold)

@@ -16,7 +16,6 @@ import json
 import math
 import os
 import re
-import socket
 import sys
 import webbrowser
 from collections.abc import Iterable, Mapping
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..__about__ import __version__
 from .._encoding import shown
 from .._files import output_path, path_error, replace_file
+from .._probe import Address, connect
 from .._redact import redact_uri, shown_properties
 from .._text import CONTROL_PATTERN_JS, JOINER_TABLES, printable
 from ..exceptions import InvalidArgumentError
@@ -440,14 +440,12 @@ def _chosen_browsers() -> list[str]:
 _DISPLAY_PROBE_SECONDS = 1.0
 
 
-def _accepts(family: int, address: Any) -> bool:
+def _accepts(address: Address) -> bool:
     """Whether a server accepts a connection at ``address`` (within the probe's time)."""
     try:
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.settimeout(_DISPLAY_PROBE_SECONDS)
-            sock.connect(address)
+        with connect(address, _DISPLAY_PROBE_SECONDS):
             return True
-    except (OSError, ValueError):
+    except OSError:
         return False
 
 
@@ -460,12 +458,8 @@ def _x_server_answers(display: str) -> bool:
     host, number = match["host"], int(match["number"])
     if host in ("", "unix"):
         path = f"/tmp/.X11-unix/X{number}"
-        return _accepts(socket.AF_UNIX, "\0" + path) or _accepts(socket.AF_UNIX, path)
-    try:  # (an IPv4 or IPv6 address, or a name resolving to either)
-        with socket.create_connection((host, 6000 + number), timeout=_DISPLAY_PROBE_SECONDS):
-            return True
-    except (OSError, ValueError):
-        return False
+        return _accepts("\0" + path) or _accepts(path)
+    return _accepts((host, 6000 + number))  # (an IPv4 or IPv6 address, or a name of either)
 
 
 def _wayland_answers(name: str) -> bool:
@@ -473,9 +467,7 @@ def _wayland_answers(name: str) -> bool:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if not name.startswith("/") and not runtime:
         return True  # where its socket is is not known here
-    return _accepts(
-        socket.AF_UNIX, name if name.startswith("/") else os.path.join(runtime or "", name)
-    )
+    return _accepts(name if name.startswith("/") else os.path.join(runtime or "", name))
 
 
 def _display_trouble() -> str | None:

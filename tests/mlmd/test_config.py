@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
 from pathlib import Path
@@ -83,6 +84,48 @@ def test_sqlite_uri_forms() -> None:
     assert sqlite_store_dir("file:/a/b.db") == Path("/a/b.db.lineage-graph")
     assert sqlite_store_dir("file:///a/b%20c.db?mode=ro") == Path("/a/b c.db.lineage-graph")
     assert sqlite_store_dir("rel.db") == Path("rel.db.lineage-graph")
+
+
+def test_file_uris_of_two_names_that_are_not_utf8_are_two_stores(tmp_path: Path) -> None:
+    """``file:x%FF.db`` and ``file:x%FE.db`` name two files (the bytes 0xFF and 0xFE), as
+    ml_metadata opens them: their escapes were decoded as UTF-8, each to U+FFFD, and both
+    configs opened one store (``x\ufffd.db.lineage-graph``), the second one reading the first
+    one's types and nodes."""
+    from ml_metadata.metadata_store import metadata_store
+
+    for folder, opened in (("mlmd", metadata_store.MetadataStore), ("ours", MetadataStore)):
+        (tmp_path / folder).mkdir()
+        first = opened(_sqlite(f"file:{tmp_path / folder}/x%FF.db"))
+        first.put_artifact_type(pb.ArtifactType(name="OnlyInFF"))
+        second = opened(_sqlite(f"file:{tmp_path / folder}/x%FE.db"))
+        assert [t.name for t in second.get_artifact_types()] == [], folder
+        for adapter in (first, second):
+            if isinstance(adapter, MetadataStore):
+                adapter.close()
+    assert sorted(p.name for p in (tmp_path / "mlmd").iterdir()) == sorted(
+        os.fsdecode(name) for name in (b"x\xfe.db", b"x\xff.db")
+    )
+    assert sqlite_store_dir(f"file:{tmp_path}/x%FF.db") == Path(
+        os.fsdecode(os.fsencode(tmp_path) + b"/x\xff.db.lineage-graph")
+    )
+
+
+def test_shared_memory_names_that_are_not_utf8_are_two_databases() -> None:
+    """As for files: ``file:m%FF?mode=memory&cache=shared`` and ``file:m%FE?...`` are two
+    shared in-memory databases to ml_metadata; decoded as UTF-8 they shared one."""
+    from ml_metadata.metadata_store import metadata_store
+
+    uri = "file:dup31-m%{}?mode=memory&cache=shared"
+    found = {}
+    for name, opened in (("mlmd", metadata_store.MetadataStore), ("ours", MetadataStore)):
+        first = opened(_sqlite(uri.format("FF")))
+        first.put_artifact_type(pb.ArtifactType(name="OnlyInFF"))
+        other, same = opened(_sqlite(uri.format("FE"))), opened(_sqlite(uri.format("FF")))
+        found[name] = [[t.name for t in s.get_artifact_types()] for s in (other, same)]
+        for adapter in (first, other, same):
+            if isinstance(adapter, MetadataStore):
+                adapter.close()
+    assert found["ours"] == found["mlmd"] == [[], ["OnlyInFF"]]
 
 
 def test_a_target_string_opens_that_store() -> None:

@@ -1415,6 +1415,28 @@ def test_an_unreachable_mysql_source_is_named_without_its_password(tmp_path: Pat
     assert "S3cr3tPW" not in str(caught.value) and caught.value.__cause__ is None
 
 
+@pytest.mark.parametrize("host", ["db..example", "x" * 64 + ".example"])
+def test_a_mysql_host_that_is_no_host_name_is_named_not_a_traceback(
+    tmp_path: Path, host: str
+) -> None:
+    """A host with an empty label or one longer than 63 characters (a typo: ``db..example``)
+    is no host name: the probe of the server raised the UnicodeError of its IDNA encoding, a
+    traceback (exit 1) before ml_metadata was even tried (which refuses it at once). Now the
+    error names the server and why, as for a name that does not resolve."""
+    target = tmp_path / "store"
+    source = f"mysql://ann:S3cr3tPW@{host}:3306/mlmd"
+    result = _cli("import-mlmd", source, "--store", str(target))
+    assert result.exit_code == 5, result.output
+    message = " ".join(result.stderr.split())
+    assert f"cannot connect to the MySQL server at {host}:3306 as user 'ann'" in message, message
+    assert "database 'mlmd': the host name does not resolve (not a valid host name" in message
+    assert "S3cr3tPW" not in result.output and "Traceback" not in result.output
+    assert not target.exists()
+    with LineageStore.open("memory") as store, pytest.raises(FailedPreconditionError) as caught:
+        import_mlmd(parse_source(source), store)
+    assert "the host name does not resolve" in str(caught.value)
+
+
 def test_a_mysql_source_that_never_greets_is_refused_not_waited_on(tmp_path: Path) -> None:
     """A port where another service listens (Redis, HTTP: they wait for the client to speak)
     accepts the connection and sends no MySQL greeting: ml_metadata's client waited for it for

@@ -6,6 +6,7 @@ import html
 import json
 import os
 import re
+import sys
 
 import pytest
 
@@ -634,3 +635,23 @@ def test_a_lone_surrogate_is_written_as_an_escape_not_a_unicode_error(tmp_path: 
     node = _data_of(page)["nodes"][0]  # type: ignore[index]
     assert node["name"] == name and node["uri"] == f"file:///{name}"  # type: ignore[index]
     assert "<title>Lineage of run-\\udcff.csv</title>" in page
+
+
+@pytest.mark.skipif(
+    sys.platform in ("darwin", "win32"), reason="macOS and Windows always have a display"
+)
+@pytest.mark.parametrize("display", ["localhost:99999999999999999999", "a..b:0"])
+def test_a_display_no_socket_can_name_is_one_no_server_answers(
+    monkeypatch: pytest.MonkeyPatch, display: str
+) -> None:
+    """``DISPLAY=localhost:99999999999999999999`` (a port no C long holds) raised the probe's
+    OverflowError: ``view`` failed with a traceback after writing the page. It names no
+    display server that answers, as ``DISPLAY=a..b:0`` (no host name) does."""
+    from lineage_graph.viewer import display_trouble
+
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("BROWSER", raising=False)
+    assert display_trouble() == (
+        f"no display: DISPLAY={display} names no display server that answers"
+    )
