@@ -144,7 +144,7 @@ def _mark(state: str | None, assignments: list[str] | None) -> ImpactMark | None
                 ExitCode.USAGE,
             )
         artifact_state = ArtifactState[name]
-    prop = parse_assignment(assignment, "--mark") if assignment is not None else None
+    prop = parse_assignment(assignment, "--mark", finite=True) if assignment is not None else None
     try:
         return ImpactMark(state=artifact_state, custom_property=prop)
     except InvalidArgumentError as exc:  # a value no property can hold (past int64, …)
