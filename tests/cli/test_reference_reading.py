@@ -168,6 +168,15 @@ def test_ls_context_reads_a_kind_prefix_as_show_does(store: LineageStore, tmp_pa
         assert listed(ref) == [artifacts[0]], ref
     for ref in ("Other/c:Exp/e1", f"c:{contexts[1]}"):
         assert listed(ref) == [artifacts[1]], ref
+    # a type whose own name begins with 'c:': named with the prefix, as 'show' names it
+    store.put_type(ContextType(name="c:Run"))
+    [run] = store.put_contexts([Context(type="c:Run", name="r1")])
+    store.put_attributions_and_associations(
+        [Attribution(artifact_id=artifacts[1], context_id=run)], []
+    )
+    assert json.loads(invoke(["show", "c:c:Run/r1", "--json", "--store", path]).stdout)["id"] == run
+    assert listed("c:c:Run/r1") == [artifacts[1]]
+    assert invoke(["ls", "--context", "c:Run/r1", "--store", path]).exit_code == 3
 
 
 @pytest.mark.parametrize(
