@@ -132,7 +132,6 @@ def typed_bytes(text: str) -> str:
     ``--store`` path, click's ``Invalid value for '--only'``) showed ``'\\udcff'``, Python's
     escape of the byte, which is no character the user typed. Stored text holds none (the
     store refuses lone surrogates)."""
-
     return _QUOTED_BYTE.sub(r"\1\\x\2", _raw_bytes(text))
 
 
