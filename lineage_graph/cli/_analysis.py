@@ -185,7 +185,8 @@ def impact(
             "--mark",
             metavar="NAME=VALUE",
             help="Also set this custom property on every affected artifact (and REF), "
-            "NAME=VALUE (JSON value or text), e.g. quarantined=true; undoable like --mark-state.",
+            "NAME=VALUE (JSON value or text; numbers finite), e.g. quarantined=true; undoable "
+            "like --mark-state.",
         ),
     ] = None,
     tree: Annotated[bool, typer.Option("--tree", help="Also print the downstream tree.")] = False,

@@ -329,7 +329,7 @@ def ls(
             "-c",
             metavar="NAME",
             help="Only members of this context: its name, or Type/name when contexts of "
-            "several types have that name, or c:ID.",
+            "several types have that name, or c:ID / c:Type/name as show reads them.",
         ),
     ] = None,
     limit: Annotated[
