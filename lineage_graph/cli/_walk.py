@@ -164,10 +164,14 @@ class _NotFinite(ValueError):
 
 def _finite_number(text: str) -> float:
     """A JSON number with a fraction or exponent as a float: one past a double's range is
-    refused, where ``json`` read ``1e999`` as infinity without a word."""
+    refused, where ``json`` read ``1e999`` as infinity without a word (and ``1e-400``, not
+    zero, as 0.0)."""
     number = float(text)
     if not math.isfinite(number):
         raise _NotFinite(f"{text} is outside the range of a double")
+    if number == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
+        # 1e-400: read as 0.0, so '--where C=1e-400' found the zeros
+        raise _NotFinite(f"{text} is too small for a double (it would be read as 0)")
     return number
 
 

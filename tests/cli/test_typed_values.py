@@ -64,6 +64,8 @@ def test_a_finite_mark_is_still_written(store: LineageStore, tmp_path: Path) -> 
         (["upstream", "1", "--where", "C=1e999"], "--where C: 1e999 is outside the range"),
         (["upstream", "1", "--where", "C=-1e999"], "--where C: -1e999 is outside the range"),
         (["cached", "T", "-i", "1", "-p", "C=1e999"], "--property C: 1e999 is outside the range"),
+        (["upstream", "1", "--where", "C=-1e-400"], "--where C: -1e-400 is too small"),
+        (["impact", "1", "--mark", "q=1.5e-400"], "--mark q: 1.5e-400 is too small"),
         # more digits than Python converts: a ValueError traceback, exit 70
         (["upstream", "1", "--where", "C=1" + "0" * 5000], "--where C: the number is outside"),
         (["cached", "T", "-i", "1", "-p", "C=-1" + "0" * 5000], "--property C: the number is"),
