@@ -144,7 +144,7 @@ def _mark(state: str | None, assignments: list[str] | None) -> ImpactMark | None
                 ExitCode.USAGE,
             )
         artifact_state = ArtifactState[name]
-    prop = parse_assignment(assignment, "--mark") if assignment is not None else None
+    prop = parse_assignment(assignment, "--mark", finite=True) if assignment is not None else None
     try:
         return ImpactMark(state=artifact_state, custom_property=prop)
     except InvalidArgumentError as exc:  # a value no property can hold (past int64, …)
@@ -185,7 +185,8 @@ def impact(
             "--mark",
             metavar="NAME=VALUE",
             help="Also set this custom property on every affected artifact (and REF), "
-            "NAME=VALUE (JSON value or text), e.g. quarantined=true; undoable like --mark-state.",
+            "NAME=VALUE (JSON value or text; numbers finite), e.g. quarantined=true; undoable "
+            "like --mark-state.",
         ),
     ] = None,
     tree: Annotated[bool, typer.Option("--tree", help="Also print the downstream tree.")] = False,

@@ -18,13 +18,13 @@ import typer.core
 import typer.rich_utils
 from rich.console import Console
 from typer._click import Context
-from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer._completion_shared import Shells
 
 from .. import __about__
 from . import _analysis, _graph, _inspect
 from ._common import ExitCode, _silence_stdout, _some_width, fail
-from ._render import GLYPHS, glyph
+from ._render import GLYPHS, glyph, typed_bytes
 from ._stdout import StdoutError, StdoutFile, write_stdout
 from .demo import demo
 
@@ -73,6 +73,21 @@ def _help_broken_pipe() -> None:
 
 if _typer_console is not None:
     typer.rich_utils._get_rich_console = _help_console
+
+
+_rich_format_error = typer.rich_utils.rich_format_error
+
+
+def _format_error(error: ClickException) -> None:
+    """click's usage errors (``Invalid value for '--only': '\\udcff' is not one of …``) with
+    the bytes of the command line that are no UTF-8 shown as typed, ``'\\xff'``, as the
+    commands' own refusals show them (:func:`~._render.typed_bytes`)."""
+    error.message = typed_bytes(error.message)
+    _rich_format_error(error)
+
+
+# typer names its parameter `self`
+typer.rich_utils.rich_format_error = _format_error  # type: ignore[assignment]
 
 
 @contextmanager

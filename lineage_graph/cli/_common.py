@@ -28,7 +28,7 @@ from ..exceptions import (
 )
 from ..models import NodeKind
 from ..store import LineageStore
-from ._render import printable
+from ._render import printable, typed_bytes
 from ._stdout import StdoutError, StdoutFile
 
 __all__ = [
@@ -176,7 +176,8 @@ def fail(message: str, code: ExitCode, *, soft_wrap: bool = False) -> typer.Exit
     # A message may quote stored names (their control characters made visible); its own line
     # breaks (a server's log tail, a multi-line engine error) stay line breaks.
     # escaped for stderr's encoding, not stdout's (closed, ``>&-``, when this is said)
-    lines = redact(message).split("\n")
+    # a byte of the command line that is no UTF-8 as typed, ``\\xff``, raw or quoted by repr
+    lines = typed_bytes(redact(message)).split("\n")
     text = escape("\n".join(printable(line, sys.stderr) for line in lines))
     err_console().print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=soft_wrap)
     return typer.Exit(int(code))
@@ -215,7 +216,9 @@ def show_warning(
     every other message is, ``warning: …`` on stderr. Python's own format printed the path of
     the library's source file, the warning's class and a line of that source under it."""
     text = escape(
-        "\n".join(printable(part, sys.stderr) for part in redact(str(message)).split("\n"))
+        "\n".join(
+            printable(part, sys.stderr) for part in typed_bytes(redact(str(message))).split("\n")
+        )
     )
     # A stderr that cannot be written (its reader gone, a full disk) loses the warning, as
     # Python's own showwarning does: raised, it came out of the library's warnings.warn, and

@@ -257,8 +257,11 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     members were merged), as is a ``Type/name`` two contexts have (one per version of its type,
     or one per ``/`` a type name may hold: ``p/q/r``): ``c:ID`` then names one, as every entity
     reference does."""
-    head, colon, rest = ref.partition(":")
-    if colon and KIND_NAMES.get(head.strip().lower()) is NodeKind.CONTEXT and rest.isdecimal():
+    head, colon, _ = ref.partition(":")
+    if colon and KIND_NAMES.get(head.strip().lower()) is NodeKind.CONTEXT:
+        # 'c:ID' and 'c:Type/name' are entity references, read as 'show' reads them: a
+        # context literally named 'c:Exp/e1' was listed instead of Exp's 'e1', which 'show
+        # c:Exp/e1' shows (such a name is given as its Type/name, or as c:ID)
         found = resolve(store, ref, NodeKind.CONTEXT)
         assert isinstance(found, Context)
         return found
@@ -277,11 +280,6 @@ def _one_context(store: LineageStore, ref: str) -> Context:
     # context type: 1,000 statements with 500 context types)
     for named in store.get_contexts_by_name(ref):
         candidates[named.id] = named
-    if not candidates and colon and KIND_NAMES.get(head.strip().lower()) is NodeKind.CONTEXT:
-        # 'c:Exp/e1', as 'show' takes it (it was "no context named 'c:Exp/e1'")
-        found = resolve(store, ref, NodeKind.CONTEXT)
-        assert isinstance(found, Context)
-        return found
     if not candidates:
         raise fail(f"no context named {ref!r}", ExitCode.NOT_FOUND)
     if len(candidates) > 1:
@@ -331,7 +329,7 @@ def ls(
             "-c",
             metavar="NAME",
             help="Only members of this context: its name, or Type/name when contexts of "
-            "several types have that name, or c:ID.",
+            "several types have that name, or c:ID / c:Type/name as show reads them.",
         ),
     ] = None,
     limit: Annotated[

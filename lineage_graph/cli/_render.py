@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -114,13 +115,35 @@ def count_of(n: int, noun: str) -> str:
     return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
+#: A byte that is no UTF-8 as Python reads it from the command line (``os.fsdecode``'s
+#: surrogateescape: ``\xff`` is U+DCFF), raw or as ``repr`` quotes it (``'\\udcff'``, its
+#: backslash not itself escaped).
+_RAW_BYTE = re.compile("[\udc80-\udcff]")
+_QUOTED_BYTE = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
+
+
+def _raw_bytes(text: str) -> str:
+    return _RAW_BYTE.sub(lambda m: f"\\x{ord(m.group(0)) - 0xDC00:02x}", text)
+
+
+def typed_bytes(text: str) -> str:
+    """``text`` (a message) with the bytes of the command line that are no UTF-8 shown as the
+    user typed them, ``\\xff``: a refusal quoting the argument (``--state $'\\xff'``, a
+    ``--store`` path, click's ``Invalid value for '--only'``) showed ``'\\udcff'``, Python's
+    escape of the byte, which is no character the user typed. Stored text holds none (the
+    store refuses lone surrogates)."""
+    return _QUOTED_BYTE.sub(r"\1\\x\2", _raw_bytes(text))
+
+
 def printable(text: str, stream: Any = None) -> str:
     """Stored text as :func:`lineage_graph._text.printable` shows it, with the characters
     ``stream`` (stdout; ``sys.stderr`` for a message) cannot encode (``PYTHONIOENCODING=ascii``)
     already escaped as the stream would escape them (``\\xe9``): escaped only as it was
     written, after rich had measured the text, a name ``données`` pushed its table's right
-    border and every box edge after it out of line."""
-    shown = _printable(text)
+    border and every box edge after it out of line. A byte of the command line that is no
+    UTF-8 (in a path written, ``-o $'\\xff.json'``) is shown as typed, ``\\xff``, not
+    ``\\udcff``."""
+    shown = _printable(_raw_bytes(text))
     encoding = getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
     try:
         shown.encode(encoding)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -156,18 +157,53 @@ def parse_as_of(text: str | None) -> int | None:
     return as_of_ms(moment)  # naive is UTC; exact (a float product was 1 ms early at times)
 
 
-def parse_assignment(text: str, option: str) -> tuple[str, Any]:
+class _NotFinite(ValueError):
+    """A JSON number past a double's range (``1e999``), or with ``finite`` one of JSON's
+    ``NaN`` / ``Infinity`` / ``-Infinity``: what :func:`parse_assignment` refuses."""
+
+
+def _finite_number(text: str) -> float:
+    """A JSON number with a fraction or exponent as a float: one past a double's range is
+    refused, where ``json`` read ``1e999`` as infinity without a word (and ``1e-400``, not
+    zero, as 0.0)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotFinite(f"{text} is outside the range of a double")
+    if number == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
+        # 1e-400: read as 0.0, so '--where C=1e-400' found the zeros
+        raise _NotFinite(f"{text} is too small for a double (it would be read as 0)")
+    return number
+
+
+def _no_constant(text: str) -> float:
+    raise _NotFinite(f"{text} is no finite number")
+
+
+def parse_assignment(text: str, option: str, *, finite: bool = False) -> tuple[str, Any]:
     """``NAME=VALUE`` with VALUE read as JSON (numbers, booleans, objects) or else as text (as
     typed, in a locale that is not UTF-8 too; bytes that are no UTF-8 are a bad value, exit 2:
-    they were exit 5 for ``-p`` and ``--mark``, an empty answer for ``--where``)."""
+    they were exit 5 for ``-p`` and ``--mark``, an empty answer for ``--where``). A number past
+    a double's range (``1e999``, ``-1e999``, in a struct too) is a bad value (exit 2): it was
+    read as +/-infinity, and ``impact --mark q=1e999`` stored that. With ``finite`` (a value
+    to write: ``--mark``), so are JSON's ``NaN``, ``Infinity`` and ``-Infinity``; a filter
+    (``--where``, ``-p``) takes them, to find a stored NaN or infinity."""
     key, sep, raw = utf8_text(text, option).partition("=")
     key = key.strip()
     if not sep or not key:
         raise fail(f"{option} wants NAME=VALUE, got {text!r}", ExitCode.USAGE)
     try:
-        value = json.loads(raw)
+        value = json.loads(
+            raw, parse_float=_finite_number, parse_constant=_no_constant if finite else None
+        )
+    except _NotFinite as exc:
+        raise fail(f"{option} {key}: {exc}", ExitCode.USAGE) from None
     except json.JSONDecodeError:
         value = raw
+    except ValueError:
+        # an integer of more digits than Python converts (4,300): an unexpected error, exit 70
+        raise fail(
+            f"{option} {key}: the number is outside the int64 range", ExitCode.USAGE
+        ) from None
     except RecursionError:  # JSON nested deeper than Python's recursion limit
         raise fail(f"{option} {key}: the value is nested too deep", ExitCode.USAGE) from None
     if value is None or isinstance(value, list):

@@ -30,6 +30,7 @@ from ._common import (
     out_console,
     refuse_empty,
 )
+from ._refs import as_typed
 from ._render import WholeTable, print_json, stored_text
 
 __all__ = ["import_mlmd", "parse_source"]
@@ -94,6 +95,17 @@ def parse_source(source: str) -> Any:
 
         pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
 
+        # as typed, in a locale that is not UTF-8 too ('mysql://u:pässwort@h/db' under LANG=C)
+        source = as_typed(source)
+        try:
+            source.encode("utf-8")
+        except UnicodeEncodeError:
+            # a UnicodeEncodeError traceback (exit 70) as the names went into the config; the
+            # URL is not quoted: it holds a password
+            raise InvalidArgumentError(
+                "a mysql:// source holds bytes that are not UTF-8 text, which no MySQL host, "
+                "user, password or database name is: give them as the UTF-8 they are"
+            ) from None
         try:  # a password holding a raw "/": the port "pa", its head quoted in the error
             check_url_password(source, "mysql:// source")
         except ConfigurationError as exc:

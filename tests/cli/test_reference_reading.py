@@ -137,6 +137,48 @@ def test_show_and_ls_context_read_a_versioned_type_and_name_alike(
     assert f"c:{contexts[3]} (Exp/e2, version 'v2')" in said, said
 
 
+def test_ls_context_reads_a_kind_prefix_as_show_does(store: LineageStore, tmp_path: Path) -> None:
+    """``c:Exp/e1`` is Exp's ``e1`` for ``show``; ``ls --context`` listed the members of a
+    context literally named ``c:Exp/e1`` instead, when there was one. Such a name is given as
+    its ``Type/name`` (or ``c:ID``)."""
+    store.put_type(ContextType(name="Exp"))
+    store.put_type(ContextType(name="Other"))
+    store.put_type(ArtifactType(name="Data"))
+    artifacts = store.put_artifacts([Artifact(type="Data", uri=f"/d/{i}") for i in range(2)])
+    contexts = store.put_contexts(
+        [Context(type="Exp", name="e1"), Context(type="Other", name="c:Exp/e1")]
+    )
+    store.put_attributions_and_associations(
+        [
+            Attribution(artifact_id=artifacts[0], context_id=contexts[0]),
+            Attribution(artifact_id=artifacts[1], context_id=contexts[1]),
+        ],
+        [],
+    )
+    path = str(tmp_path / "store")
+
+    def listed(ref: str) -> list[int]:
+        result = invoke(["ls", "--context", ref, "--json", "--store", path])
+        assert result.exit_code == 0, result.output
+        return [a["id"] for a in json.loads(result.stdout)]
+
+    shown = invoke(["show", "c:Exp/e1", "--json", "--store", path])
+    assert json.loads(shown.stdout)["id"] == contexts[0]
+    for ref in ("c:Exp/e1", "context:Exp/e1", "C:Exp/e1", "Exp/e1", f"c:{contexts[0]}"):
+        assert listed(ref) == [artifacts[0]], ref
+    for ref in ("Other/c:Exp/e1", f"c:{contexts[1]}"):
+        assert listed(ref) == [artifacts[1]], ref
+    # a type whose own name begins with 'c:': named with the prefix, as 'show' names it
+    store.put_type(ContextType(name="c:Run"))
+    [run] = store.put_contexts([Context(type="c:Run", name="r1")])
+    store.put_attributions_and_associations(
+        [Attribution(artifact_id=artifacts[1], context_id=run)], []
+    )
+    assert json.loads(invoke(["show", "c:c:Run/r1", "--json", "--store", path]).stdout)["id"] == run
+    assert listed("c:c:Run/r1") == [artifacts[1]]
+    assert invoke(["ls", "--context", "c:Run/r1", "--store", path]).exit_code == 3
+
+
 @pytest.mark.parametrize(
     "args",
     [
