@@ -937,10 +937,13 @@ def _raise_fd_advice() -> str:
     )
 
 
-def _clients_full_message(pid: int | None, data_dir: Path | None) -> str:
-    """The error of an opening the store's running server refused: it serves as many clients
-    as its file descriptor limit allows (each open store holds a connection). ``pid`` None: a
-    server of another pid namespace, whose limit this process cannot read."""
+def _clients_full_message(
+    pid: int | None, data_dir: Path | None, refused: str = "this opening"
+) -> str:
+    """The error of an opening (or what ``refused`` names) the store's running server refused:
+    it serves as many clients as its file descriptor limit allows (each open store holds a
+    connection). ``pid`` None: a server of another pid namespace, whose limit this process
+    cannot read."""
     limit = None if pid is None else _server_fd_limit(pid)
     server = "the embedded server" if pid is None else f"the embedded server (pid {pid})"
     most = (
@@ -950,7 +953,7 @@ def _clients_full_message(pid: int | None, data_dir: Path | None) -> str:
         else "no more"
     )
     return (
-        f"{server} of {data_dir or 'memory'} refused this opening: it "
+        f"{server} of {data_dir or 'memory'} refused {refused}: it "
         f"has as many clients as its file descriptor limit lets it serve, {most}. Close the "
         "stores no longer used (each open store of it holds a connection), or close every one "
         f"and open the store again with a higher limit: {_raise_fd_advice()}"
@@ -1431,6 +1434,20 @@ class ServerProcess:
         if (proc := self._own_proc()) is not None:
             return proc.poll() is None
         return self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid)
+
+    def full_message(self, refused: str) -> str | None:
+        """What to say when this running server refuses ``refused`` (a store's new connection)
+        for having as many clients as it serves (probed on a connection of its own), else
+        None. A store already open whose connection was lost was told the server was
+        "unreachable" (after a 10 s wait for it to exit), where an opening is told it is
+        full."""
+        if not self.refuses_as_full():
+            return None
+        return _clients_full_message(self.pid, self.data_dir, refused)
+
+    def refuses_as_full(self) -> bool:
+        """Whether this server refuses new clients for having as many as it serves."""
+        return self.socket_path is not None and _refuses_as_full(self.socket_path)
 
     def _still_ours(self, pid: int) -> bool:
         """Whether ``pid`` (a server another process started) is still this server, not another

@@ -109,8 +109,12 @@ _NO_REPLY = "no reply within socket_timeout_s"
 _MEM_CAPPED = "mem consumption exceeded capacity"
 
 
-def _map_error(exc: BaseException, name: str) -> LineageGraphError:
-    """The one place where FalkorDB/redis errors become lineage-graph errors."""
+def _map_error(
+    exc: BaseException, name: str, server: ServerProcess | None = None
+) -> LineageGraphError:
+    """The one place where FalkorDB/redis errors become lineage-graph errors. ``server``: the
+    server of ours the failed connection was to, asked whether it refuses clients for having
+    its most (then a lost connection is said to be that, not a server out of reach)."""
     import redis
 
     where = f" in query {name!r}" if name else ""
@@ -127,6 +131,13 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
             "write may still be applied. Set socket_timeout_s above the longest statement "
             "(it bounds the wait even when query_timeout_ms and query_timeout_max_ms are 0)"
         )
+    if isinstance(exc, redis.exceptions.ConnectionError) and server is not None:
+        # A store open (or opening) whose connection was lost, on a server at its most clients
+        # (its descriptor limit): told "unreachable", where a first opening is told it is full.
+        lost = "this opening" if name == "connect" else f"this store's new connection{where}"
+        full = server.full_message(lost)
+        if full is not None:
+            return EngineUnavailableError(full)
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         err: LineageGraphError = EngineUnavailableError(
             f"the FalkorDB server is unreachable{where}: {exc}"
@@ -669,7 +680,7 @@ class EmbeddedBackend(Backend):
             not isinstance(failed, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError)
             or not self._recover(failed, self._reconnects)
         ):
-            raise _map_error(failed, "connect") from failed
+            raise _map_error(failed, "connect", self._server) from failed
         if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
             self._rewrite_aof()
 
@@ -1064,7 +1075,7 @@ class EmbeddedBackend(Backend):
             try:
                 return self._recover_locked(exc)
             except redis.exceptions.RedisError as error:  # the new connection's own handshake
-                raise _map_error(error, "reconnect") from error
+                raise _map_error(error, "reconnect", self._server) from error
 
     def _recover_locked(self, exc: BaseException) -> bool:
         import redis
@@ -1081,6 +1092,8 @@ class EmbeddedBackend(Backend):
             if _answers(server):
                 self._hung_pid = None  # a stall, not a hang: it answers again
                 return False
+            if isinstance(exc, redis.exceptions.ConnectionError) and server.refuses_as_full():
+                return False  # full (at its most clients): it runs on; _map_error says so
             if isinstance(exc, redis.exceptions.TimeoutError):
                 if not self._found_hung():
                     before = server.activity()
@@ -1174,7 +1187,7 @@ class EmbeddedBackend(Backend):
                     ) from exc
                 if restarted and attempt + 1 < attempts:
                     continue  # a read is safe to retry on the restarted server
-                mapped = _map_error(exc, name)
+                mapped = _map_error(exc, name, self._server)
                 if restarted:
                     lost = " (in-memory data was lost)" if self.mode == "memory" else ""
                     cause = self._death_cause
@@ -1298,7 +1311,7 @@ class EmbeddedBackend(Backend):
                     return
                 except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                     if attempt == 2 or not self._recover(exc, reconnects):
-                        raise _map_error(exc, "schema") from exc
+                        raise _map_error(exc, "schema", self._server) from exc
                 except EngineUnavailableError:  # a statement's own recovery reconnected
                     if attempt == 2 or self._reconnects == reconnects:
                         raise
