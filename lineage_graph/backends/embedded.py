@@ -105,6 +105,11 @@ _LOG_REFUSED = "MISCONF Errors writing to the AOF file"
 #: PINGs) was awaited ``socket_timeout_s``: no fault of the server's, which may run on.
 _NO_REPLY = "no reply within socket_timeout_s"
 
+#: What :meth:`EmbeddedBackend._execute` says when an external server's reply (a server the
+#: user runs, reached by its URL) was awaited ``socket_timeout_s``: redis's own words ("Timeout
+#: reading from 127.0.0.1:6379") were passed on as a server "unreachable".
+_NO_REPLY_EXTERNAL = "no reply from the external server within socket_timeout_s"
+
 #: FalkorDB's refusal of a statement past QUERY_MEM_CAPACITY (query_mem_capacity).
 _MEM_CAPPED = "mem consumption exceeded capacity"
 
@@ -130,6 +135,17 @@ def _map_error(
             "was at work on it, and the wait was given up: the statement may run on, and a "
             "write may still be applied. Set socket_timeout_s above the longest statement "
             "(it bounds the wait even when query_timeout_ms and query_timeout_max_ms are 0)"
+        )
+    if isinstance(exc, redis.exceptions.TimeoutError) and str(exc).startswith(_NO_REPLY_EXTERNAL):
+        # An external server: no supervision tells a busy server from a stopped one or a
+        # network that lost the reply.
+        return EngineUnavailableError(
+            f"the FalkorDB server gave no reply{where} within socket_timeout_s "
+            f"({str(exc)[len(_NO_REPLY_EXTERNAL) :].strip()}, LINEAGE_GRAPH_SOCKET_TIMEOUT_S), "
+            "and the wait was given up: the server may be at work on a longer statement, "
+            "stopped or overloaded, or the network between lost the reply. The statement may "
+            "run on, and a write may still be applied. Check that the server runs and is "
+            "reachable; if its statements take longer, set socket_timeout_s above the longest"
         )
     if isinstance(exc, redis.exceptions.ConnectionError) and server is not None:
         # A store open (or opening) whose connection was lost, on a server at its most clients
@@ -623,7 +639,7 @@ class EmbeddedBackend(Backend):
             except LineageGraphError:
                 raise
             except Exception as exc:  # the client connects (and may fail) in its constructor
-                raise _map_error(exc, "") from exc
+                raise _map_error(self._no_reply(exc), "") from exc
         else:
             self._server = ServerProcess(path if mode == "directory" else None, self.settings)
             self._watched = self._server
@@ -741,6 +757,23 @@ class EmbeddedBackend(Backend):
         if db is not None:
             db.connection.connection_pool.connection_kwargs["client_name"] = self._client_name
 
+    def _no_reply(self, exc: BaseException) -> BaseException:
+        """``exc`` said as :data:`_NO_REPLY_EXTERNAL` for :func:`_map_error` when it is redis's
+        ``TimeoutError`` of a reply (a command's, or a new connection's handshake) awaited in
+        vain from an external server (one not watched: its socket timeout is
+        ``socket_timeout_s``); else ``exc`` itself (no connection made, within
+        ``socket_connect_timeout``, is a server out of reach)."""
+        import redis
+
+        if (
+            self._watched is not None
+            or not isinstance(exc, redis.exceptions.TimeoutError)
+            or str(exc).startswith("Timeout connecting")
+        ):
+            return exc
+        timeout = self.settings.socket_timeout_s
+        return redis.exceptions.TimeoutError(f"{_NO_REPLY_EXTERNAL} {timeout:g} s")
+
     def _client_timeout(self) -> float:
         """The client's socket timeout. On a watched server it bounds what is not a command's
         reply (a connection's handshake, the client's own INFO) by ``hang_after_s``; replies
@@ -815,7 +848,7 @@ class EmbeddedBackend(Backend):
         try:
             self._db.connection.ping()
         except Exception as exc:
-            raise _map_error(exc, "") from exc
+            raise _map_error(self._no_reply(exc), "") from exc
 
     def _rewrite_aof(self) -> None:
         """Compact the AOF (RDB preamble) so the next start-up replays linearly (DESIGN.md §3)."""
@@ -947,7 +980,10 @@ class EmbeddedBackend(Backend):
             self._hung_pid = None
         self._await_owed()
         pool = client.connection_pool
-        conn = pool.get_connection()
+        try:
+            conn = pool.get_connection()
+        except redis.exceptions.TimeoutError as exc:  # no reply to the handshake
+            raise self._no_reply(exc) from exc
         sent = False
         try:
             # A Ctrl-C landing as the command's last bytes left (redis-py's send then drops the
@@ -960,7 +996,10 @@ class EmbeddedBackend(Backend):
                 conn.send_command(*args)
                 sent = True
             if watched is None:
-                return conn.read_response(disconnect_on_error=False)
+                try:
+                    return conn.read_response(disconnect_on_error=False)
+                except redis.exceptions.TimeoutError as exc:  # an external server's
+                    raise self._no_reply(exc) from exc
             return self._await_reply(conn, watched)
         except redis.exceptions.ResponseError:
             raise  # the whole reply was read: the connection is in step

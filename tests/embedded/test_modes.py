@@ -1161,6 +1161,37 @@ def test_external_server_by_url(tcp_server: tuple[int, str]) -> None:
         assert [a.uri for a in store.get_artifacts()] == ["/ext"]
 
 
+def test_an_external_server_that_gives_no_reply_is_said_so(tcp_server: tuple[int, str]) -> None:
+    """An external server (one the user runs, by its URL) that gives no reply within
+    ``socket_timeout_s`` (here stopped, SIGSTOP) was said to be "unreachable" in redis's words
+    ("Timeout reading from 127.0.0.1:PORT"), for a read, a write (its new connection's
+    handshake) and an opening alike. Each is EngineUnavailableError saying no reply came within
+    socket_timeout_s, that a write may still be applied, and what to set."""
+    port, password = tcp_server
+    url = f"redis://:{password}@127.0.0.1:{port}/g"
+    with LineageStore.open(url, socket_timeout_s=1) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        pid = int(store.backend._db.connection.info("server")["process_id"])  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(EngineUnavailableError) as read:
+                store.get_artifacts()
+            with pytest.raises(EngineUnavailableError) as write:
+                store.put_artifacts([Artifact(type="Data", uri="/x")])
+            with pytest.raises(EngineUnavailableError) as opening:
+                LineageStore.open(url, socket_timeout_s=1)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        for raised in (read, write, opening):
+            message = str(raised.value)
+            assert raised.value.retryable, message
+            assert "Timeout reading" not in message and "unreachable" not in message, message
+            assert "gave no reply" in message and "within socket_timeout_s (1 s" in message
+            assert "may still be applied" in message, message
+            assert password not in message
+        assert [a.uri for a in store.get_artifacts()] in ([], ["/x"])  # it answers again
+
+
 def test_a_graph_argument_naming_another_graph_than_the_url_is_refused(
     tcp_server: tuple[int, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
