@@ -95,6 +95,11 @@ class _LockTimeout(EngineUnavailableError):
     """The data directory's lock was held past ``lock_timeout_s`` by another process."""
 
 
+class _DirectoryGone(FailedPreconditionError):
+    """An open store's data directory was moved, removed or replaced, and its server (which
+    would tell where it went) is gone."""
+
+
 def _lock(fd: int, data_dir: Path, timeout: float = float("inf")) -> None:
     """Take the data directory's lock, saying (once, a RuntimeWarning) why it waits when another
     process holds it past LOCK_NOTICE_S: that one is starting, loading or stopping the server,
@@ -1093,8 +1098,13 @@ class ServerProcess:
         #: Attached to a server another pid namespace's process started (its pid unknown here:
         #: ``pid`` is None, and it is told alive by its socket).
         self._other_ns = False
+        #: The data directory's identity (device, inode) when the store opened: a directory
+        #: moved while the store is open is followed (:meth:`_in_place`).
+        self._dir_id: tuple[int, int] | None = None
         if self.data_dir is not None:
             self._prepare_data_dir(self.data_dir)
+            st = self.data_dir.stat()
+            self._dir_id = (st.st_dev, st.st_ino)
 
     # ------------------------------------------------------------------ data directory + locking
 
@@ -1139,12 +1149,46 @@ class ServerProcess:
                 f"{foreign} (name a new one, e.g. {path / 'lineage-store'}); nothing was written"
             )
 
+    def _in_place(self) -> None:
+        """Follow the data directory if it was moved (renamed) while the store is open: its
+        server runs on in it (its working directory), and the store is the same. Every path
+        the store used went on naming the old place: the lock file's open raised a bare
+        FileNotFoundError from every later call, close() included, which left the server
+        running for good; a store (or any directory) made at the old place since had its
+        files taken for this store's (the server restarted on it: the store silently went on
+        in another, empty one). Found through the server's working directory; with the server
+        gone too, :class:`_DirectoryGone`."""
+        if self.data_dir is None or self._dir_id is None:
+            return
+        try:
+            st = self.data_dir.stat()
+            if (st.st_dev, st.st_ino) == self._dir_id:
+                return
+        except OSError:
+            pass
+        if self.pid is not None and not self._other_ns:
+            with contextlib.suppress(OSError):
+                cwd = f"/proc/{self.pid}/cwd"
+                there = os.stat(cwd)
+                where = os.readlink(cwd)
+                if (there.st_dev, there.st_ino) == self._dir_id and not where.endswith(
+                    " (deleted)"
+                ):
+                    self.data_dir = Path(where)
+                    return
+        raise _DirectoryGone(
+            f"the store's data directory {self.data_dir} was moved, removed or replaced while "
+            "the store was open, and its server is gone, which would have told where it went: "
+            "the store cannot go on here. Open it again where its directory is now"
+        )
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Serialise find-or-start and the last-client shutdown across processes."""
         if self.data_dir is None:
             yield
             return
+        self._in_place()
         try:
             fd = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
@@ -1433,7 +1477,11 @@ class ServerProcess:
             return self.socket_path is not None and _listening(self.socket_path)
         if (proc := self._own_proc()) is not None:
             return proc.poll() is None
-        return self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid)
+        if self.pid is None or not _pid_alive(self.pid):
+            return False
+        with contextlib.suppress(_DirectoryGone):
+            self._in_place()  # moved: its server, in it, is still ours
+        return self._still_ours(self.pid)
 
     def full_message(self, refused: str) -> str | None:
         """What to say when this running server refuses ``refused`` (a store's new connection)

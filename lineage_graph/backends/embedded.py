@@ -36,6 +36,7 @@ from ..exceptions import (
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
 from ._falkordb_server import (
     ServerProcess,
+    _DirectoryGone,
     _LockTimeout,
     ping_client,
     running_server,
@@ -1583,10 +1584,11 @@ class EmbeddedBackend(Backend):
             return
         try:
             self._close_locked(server)
-        except _LockTimeout:
+        except (_LockTimeout, _DirectoryGone):
             # Another process holds the directory's lock for good (stopped or stuck while it
             # starts or stops the server): this store's connection goes; the server is left to
-            # that process or the next opener (the close waited for ever).
+            # that process or the next opener (the close waited for ever). Or the directory
+            # went, and its server with it: nothing is left to stop.
             with contextlib.suppress(Exception):
                 self._db.connection.close()
 

@@ -920,6 +920,54 @@ def test_acknowledged_writes_survive_a_server_kill(tmp_path: Path) -> None:
         assert len(reopened.get_artifacts()) == 200
 
 
+def test_a_store_whose_directory_is_moved_while_open_follows_it(tmp_path: Path) -> None:
+    """A data directory renamed while its store is open: the server runs on in it, and every
+    path the store used named the old place. close() raised a bare FileNotFoundError (the lock
+    file's open) and left the server running for good. The store follows the directory (by its
+    server's working directory): it writes, closes, and its server stops; it opens whole at
+    the new place."""
+    store = LineageStore.open(tmp_path / "s")
+    put_dataset(store, "/before")
+    server = embedded(store).server
+    assert server is not None and server.pid is not None
+    pid = server.pid
+    (tmp_path / "s").rename(tmp_path / "moved")
+    put_dataset(store, "/after")
+    store.close()
+    server.wait_exit(10)
+    assert not _alive(pid)
+    with LineageStore.open(tmp_path / "moved") as reopened:
+        assert sorted(a.uri for a in reopened.get_artifacts()) == ["/after", "/before"]
+
+
+def test_a_store_whose_directory_moved_and_server_died_says_so(tmp_path: Path) -> None:
+    """A data directory renamed while its store is open, then its server killed: the restart
+    used the old path. With a store made there meanwhile, it ran a server on that store's files
+    and went on in it, silently (reads came back empty, writes went there); with nothing
+    there, every call and close() raised a bare FileNotFoundError. Now the calls raise
+    EngineUnavailableError saying the directory went, the other store is left alone, close()
+    passes, and the moved store opens whole where it is."""
+    store = LineageStore.open(tmp_path / "s")
+    put_dataset(store, "/before")
+    server = embedded(store).server
+    assert server is not None and server.pid is not None
+    (tmp_path / "s").rename(tmp_path / "moved")
+    with LineageStore.open(tmp_path / "s") as other:  # a new store at the old place
+        put_dataset(other, "/other")
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait_exit(10)
+    for call in (store.get_artifacts, lambda: put_dataset(store, "/lost")):
+        with pytest.raises(EngineUnavailableError, match="moved, removed or replaced") as raised:
+            call()
+        assert "Open it again where its directory is now" in str(raised.value)
+    assert _servers_on(tmp_path / "s") == []
+    store.close()
+    with LineageStore.open(tmp_path / "s") as other:
+        assert [a.uri for a in other.get_artifacts()] == ["/other"]
+    with LineageStore.open(tmp_path / "moved") as moved:
+        assert [a.uri for a in moved.get_artifacts()] == ["/before"]
+
+
 def _log_files(target: Path) -> list[str]:
     return sorted(p.name for p in (target / "appendonly").iterdir())
 
