@@ -1877,6 +1877,29 @@ class ServerProcess:
             f"{_said_limit(had)}); {advice}"
         )
 
+    def kill_in_removed_directory(self) -> bool:
+        """Kill this server if it runs on in its data directory, removed (deleted) while the
+        store was open: its files are gone, so there is nothing to save, and no opener can
+        reach it again (it ran on for good after the last store closed). True if killed."""
+        pid = self.pid
+        if pid is None or self._dir_id is None or self._other_ns:
+            return False
+        cwd = f"/proc/{pid}/cwd"
+        try:
+            there = os.stat(cwd)
+            removed = os.readlink(cwd).endswith(" (deleted)")
+        except OSError:
+            return False
+        if (there.st_dev, there.st_ino) != self._dir_id or not removed:
+            return False
+        if (proc := self._own_proc()) is not None:
+            proc.kill()
+            proc.wait(timeout=10)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return True
+
     def kill(self) -> None:
         """Hard stop (tests and failed start-ups)."""
         if (proc := self._own_proc()) is not None and proc.poll() is None:

@@ -1584,13 +1584,23 @@ class EmbeddedBackend(Backend):
             return
         try:
             self._close_locked(server)
-        except (_LockTimeout, _DirectoryGone):
+        except _LockTimeout:
             # Another process holds the directory's lock for good (stopped or stuck while it
             # starts or stops the server): this store's connection goes; the server is left to
-            # that process or the next opener (the close waited for ever). Or the directory
-            # went, and its server with it: nothing is left to stop.
+            # that process or the next opener (the close waited for ever).
             with contextlib.suppress(Exception):
                 self._db.connection.close()
+        except _DirectoryGone:
+            # The directory was moved with its server gone (nothing to stop), or removed with
+            # the server running on in it: the last store stops that one (no lock, no record
+            # left to go by; no opener can reach it again).
+            with contextlib.suppress(Exception):
+                if self._alone():
+                    server.kill_in_removed_directory()
+            with contextlib.suppress(Exception):
+                self._db.connection.close()
+            with contextlib.suppress(Exception):
+                server.cleanup()
 
     def _close_locked(self, server: ServerProcess) -> None:
         with server.locked():

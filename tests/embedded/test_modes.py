@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -966,6 +967,24 @@ def test_a_store_whose_directory_moved_and_server_died_says_so(tmp_path: Path) -
         assert [a.uri for a in other.get_artifacts()] == ["/other"]
     with LineageStore.open(tmp_path / "moved") as moved:
         assert [a.uri for a in moved.get_artifacts()] == ["/before"]
+
+
+def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
+    tmp_path: Path,
+) -> None:
+    """A data directory removed (``rm -rf``) while its store is open: the server runs on in
+    the deleted directory. close() raised a bare FileNotFoundError and left the server running
+    for good (nothing can open the store again, nor stop it). The last store's close passes
+    and stops it."""
+    store = LineageStore.open(tmp_path / "s")
+    put_dataset(store, "/a")
+    server = embedded(store).server
+    assert server is not None and server.pid is not None
+    pid = server.pid
+    shutil.rmtree(tmp_path / "s")
+    store.close()
+    server.wait_exit(10)
+    assert not _alive(pid)
 
 
 def _log_files(target: Path) -> list[str]:
