@@ -95,6 +95,11 @@ class _LockTimeout(EngineUnavailableError):
     """The data directory's lock was held past ``lock_timeout_s`` by another process."""
 
 
+class _DirectoryGone(FailedPreconditionError):
+    """An open store's data directory was moved, removed or replaced, and its server (which
+    would tell where it went) is gone."""
+
+
 def _lock(fd: int, data_dir: Path, timeout: float = float("inf")) -> None:
     """Take the data directory's lock, saying (once, a RuntimeWarning) why it waits when another
     process holds it past LOCK_NOTICE_S: that one is starting, loading or stopping the server,
@@ -935,10 +940,13 @@ def _raise_fd_advice() -> str:
     )
 
 
-def _clients_full_message(pid: int | None, data_dir: Path | None) -> str:
-    """The error of an opening the store's running server refused: it serves as many clients
-    as its file descriptor limit allows (each open store holds a connection). ``pid`` None: a
-    server of another pid namespace, whose limit this process cannot read."""
+def _clients_full_message(
+    pid: int | None, data_dir: Path | None, refused: str = "this opening"
+) -> str:
+    """The error of an opening (or what ``refused`` names) the store's running server refused:
+    it serves as many clients as its file descriptor limit allows (each open store holds a
+    connection). ``pid`` None: a server of another pid namespace, whose limit this process
+    cannot read."""
     limit = None if pid is None else _server_fd_limit(pid)
     server = "the embedded server" if pid is None else f"the embedded server (pid {pid})"
     most = (
@@ -948,7 +956,7 @@ def _clients_full_message(pid: int | None, data_dir: Path | None) -> str:
         else "no more"
     )
     return (
-        f"{server} of {data_dir or 'memory'} refused this opening: it "
+        f"{server} of {data_dir or 'memory'} refused {refused}: it "
         f"has as many clients as its file descriptor limit lets it serve, {most}. Close the "
         "stores no longer used (each open store of it holds a connection), or close every one "
         f"and open the store again with a higher limit: {_raise_fd_advice()}"
@@ -1085,8 +1093,13 @@ class ServerProcess:
         #: Attached to a server another pid namespace's process started (its pid unknown here:
         #: ``pid`` is None, and it is told alive by its socket).
         self._other_ns = False
+        #: The data directory's identity (device, inode) when the store opened: a directory
+        #: moved while the store is open is followed (:meth:`_in_place`).
+        self._dir_id: tuple[int, int] | None = None
         if self.data_dir is not None:
             self._prepare_data_dir(self.data_dir)
+            st = self.data_dir.stat()
+            self._dir_id = (st.st_dev, st.st_ino)
 
     # ------------------------------------------------------------------ data directory + locking
 
@@ -1131,12 +1144,46 @@ class ServerProcess:
                 f"{foreign} (name a new one, e.g. {path / 'lineage-store'}); nothing was written"
             )
 
+    def _in_place(self) -> None:
+        """Follow the data directory if it was moved (renamed) while the store is open: its
+        server runs on in it (its working directory), and the store is the same. Every path
+        the store used went on naming the old place: the lock file's open raised a bare
+        FileNotFoundError from every later call, close() included, which left the server
+        running for good; a store (or any directory) made at the old place since had its
+        files taken for this store's (the server restarted on it: the store silently went on
+        in another, empty one). Found through the server's working directory; with the server
+        gone too, :class:`_DirectoryGone`."""
+        if self.data_dir is None or self._dir_id is None:
+            return
+        try:
+            st = self.data_dir.stat()
+            if (st.st_dev, st.st_ino) == self._dir_id:
+                return
+        except OSError:
+            pass
+        if self.pid is not None and not self._other_ns:
+            with contextlib.suppress(OSError):
+                cwd = f"/proc/{self.pid}/cwd"
+                there = os.stat(cwd)
+                where = os.readlink(cwd)
+                if (there.st_dev, there.st_ino) == self._dir_id and not where.endswith(
+                    " (deleted)"
+                ):
+                    self.data_dir = Path(where)
+                    return
+        raise _DirectoryGone(
+            f"the store's data directory {self.data_dir} was moved, removed or replaced while "
+            "the store was open, and its server is gone, which would have told where it went: "
+            "the store cannot go on here. Open it again where its directory is now"
+        )
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Serialise find-or-start and the last-client shutdown across processes."""
         if self.data_dir is None:
             yield
             return
+        self._in_place()
         try:
             fd = os.open(self.data_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
@@ -1425,7 +1472,25 @@ class ServerProcess:
             return self.socket_path is not None and _listening(self.socket_path)
         if (proc := self._own_proc()) is not None:
             return proc.poll() is None
-        return self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid)
+        if self.pid is None or not _pid_alive(self.pid):
+            return False
+        with contextlib.suppress(_DirectoryGone):
+            self._in_place()  # moved: its server, in it, is still ours
+        return self._still_ours(self.pid)
+
+    def full_message(self, refused: str) -> str | None:
+        """What to say when this running server refuses ``refused`` (a store's new connection)
+        for having as many clients as it serves (probed on a connection of its own), else
+        None. A store already open whose connection was lost was told the server was
+        "unreachable" (after a 10 s wait for it to exit), where an opening is told it is
+        full."""
+        if not self.refuses_as_full():
+            return None
+        return _clients_full_message(self.pid, self.data_dir, refused)
+
+    def refuses_as_full(self) -> bool:
+        """Whether this server refuses new clients for having as many as it serves."""
+        return self.socket_path is not None and _refuses_as_full(self.socket_path)
 
     def _still_ours(self, pid: int) -> bool:
         """Whether ``pid`` (a server another process started) is still this server, not another
@@ -1806,6 +1871,29 @@ class ServerProcess:
             "reached the file size limit the server inherited from this process (ulimit -f: "
             f"{_said_limit(had)}); {advice}"
         )
+
+    def kill_in_removed_directory(self) -> bool:
+        """Kill this server if it runs on in its data directory, removed (deleted) while the
+        store was open: its files are gone, so there is nothing to save, and no opener can
+        reach it again (it ran on for good after the last store closed). True if killed."""
+        pid = self.pid
+        if pid is None or self._dir_id is None or self._other_ns:
+            return False
+        cwd = f"/proc/{pid}/cwd"
+        try:
+            there = os.stat(cwd)
+            removed = os.readlink(cwd).endswith(" (deleted)")
+        except OSError:
+            return False
+        if (there.st_dev, there.st_ino) != self._dir_id or not removed:
+            return False
+        if (proc := self._own_proc()) is not None:
+            proc.kill()
+            proc.wait(timeout=10)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return True
 
     def kill(self) -> None:
         """Hard stop (tests and failed start-ups)."""

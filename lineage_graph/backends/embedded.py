@@ -37,6 +37,7 @@ from ..exceptions import (
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
 from ._falkordb_server import (
     ServerProcess,
+    _DirectoryGone,
     _LockTimeout,
     ping_client,
     running_server,
@@ -106,12 +107,21 @@ _LOG_REFUSED = "MISCONF Errors writing to the AOF file"
 #: PINGs) was awaited ``socket_timeout_s``: no fault of the server's, which may run on.
 _NO_REPLY = "no reply within socket_timeout_s"
 
+#: What :meth:`EmbeddedBackend._execute` says when an external server's reply (a server the
+#: user runs, reached by its URL) was awaited ``socket_timeout_s``: redis's own words ("Timeout
+#: reading from 127.0.0.1:6379") were passed on as a server "unreachable".
+_NO_REPLY_EXTERNAL = "no reply from the external server within socket_timeout_s"
+
 #: FalkorDB's refusal of a statement past QUERY_MEM_CAPACITY (query_mem_capacity).
 _MEM_CAPPED = "mem consumption exceeded capacity"
 
 
-def _map_error(exc: BaseException, name: str) -> LineageGraphError:
-    """The one place where FalkorDB/redis errors become lineage-graph errors."""
+def _map_error(
+    exc: BaseException, name: str, server: ServerProcess | None = None
+) -> LineageGraphError:
+    """The one place where FalkorDB/redis errors become lineage-graph errors. ``server``: the
+    server of ours the failed connection was to, asked whether it refuses clients for having
+    its most (then a lost connection is said to be that, not a server out of reach)."""
     import redis
 
     where = f" in query {name!r}" if name else ""
@@ -128,6 +138,24 @@ def _map_error(exc: BaseException, name: str) -> LineageGraphError:
             "write may still be applied. Set socket_timeout_s above the longest statement "
             "(it bounds the wait even when query_timeout_ms and query_timeout_max_ms are 0)"
         )
+    if isinstance(exc, redis.exceptions.TimeoutError) and str(exc).startswith(_NO_REPLY_EXTERNAL):
+        # An external server: no supervision tells a busy server from a stopped one or a
+        # network that lost the reply.
+        return EngineUnavailableError(
+            f"the FalkorDB server gave no reply{where} within socket_timeout_s "
+            f"({str(exc)[len(_NO_REPLY_EXTERNAL) :].strip()}, LINEAGE_GRAPH_SOCKET_TIMEOUT_S), "
+            "and the wait was given up: the server may be at work on a longer statement, "
+            "stopped or overloaded, or the network between lost the reply. The statement may "
+            "run on, and a write may still be applied. Check that the server runs and is "
+            "reachable; if its statements take longer, set socket_timeout_s above the longest"
+        )
+    if isinstance(exc, redis.exceptions.ConnectionError) and server is not None:
+        # A store open (or opening) whose connection was lost, on a server at its most clients
+        # (its descriptor limit): told "unreachable", where a first opening is told it is full.
+        lost = "this opening" if name == "connect" else f"this store's new connection{where}"
+        full = server.full_message(lost)
+        if full is not None:
+            return EngineUnavailableError(full)
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         err: LineageGraphError = EngineUnavailableError(
             f"the FalkorDB server is unreachable{where}: {exc}"
@@ -621,7 +649,7 @@ class EmbeddedBackend(Backend):
             except LineageGraphError:
                 raise
             except Exception as exc:  # the client connects (and may fail) in its constructor
-                raise _map_error(exc, "") from exc
+                raise _map_error(self._no_reply(exc), "") from exc
         else:
             self._server = ServerProcess(path if mode == "directory" else None, self.settings)
             self._watched = self._server
@@ -678,7 +706,7 @@ class EmbeddedBackend(Backend):
             not isinstance(failed, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError)
             or not self._recover(failed, self._reconnects)
         ):
-            raise _map_error(failed, "connect") from failed
+            raise _map_error(failed, "connect", self._server) from failed
         if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
             self._rewrite_aof()
 
@@ -738,6 +766,23 @@ class EmbeddedBackend(Backend):
         db = getattr(self, "_db", None)
         if db is not None:
             db.connection.connection_pool.connection_kwargs["client_name"] = self._client_name
+
+    def _no_reply(self, exc: BaseException) -> BaseException:
+        """``exc`` said as :data:`_NO_REPLY_EXTERNAL` for :func:`_map_error` when it is redis's
+        ``TimeoutError`` of a reply (a command's, or a new connection's handshake) awaited in
+        vain from an external server (one not watched: its socket timeout is
+        ``socket_timeout_s``); else ``exc`` itself (no connection made, within
+        ``socket_connect_timeout``, is a server out of reach)."""
+        import redis
+
+        if (
+            self._watched is not None
+            or not isinstance(exc, redis.exceptions.TimeoutError)
+            or str(exc).startswith("Timeout connecting")
+        ):
+            return exc
+        timeout = self.settings.socket_timeout_s
+        return redis.exceptions.TimeoutError(f"{_NO_REPLY_EXTERNAL} {timeout:g} s")
 
     def _client_timeout(self) -> float:
         """The client's socket timeout. On a watched server it bounds what is not a command's
@@ -813,7 +858,7 @@ class EmbeddedBackend(Backend):
         try:
             self._db.connection.ping()
         except Exception as exc:
-            raise _map_error(exc, "") from exc
+            raise _map_error(self._no_reply(exc), "") from exc
 
     def _rewrite_aof(self) -> None:
         """Compact the AOF (RDB preamble) so the next start-up replays linearly (DESIGN.md §3)."""
@@ -945,7 +990,10 @@ class EmbeddedBackend(Backend):
             self._hung_pid = None
         self._await_owed()
         pool = client.connection_pool
-        conn = pool.get_connection()
+        try:
+            conn = pool.get_connection()
+        except redis.exceptions.TimeoutError as exc:  # no reply to the handshake
+            raise self._no_reply(exc) from exc
         sent = False
         try:
             # A Ctrl-C landing as the command's last bytes left (redis-py's send then drops the
@@ -958,7 +1006,10 @@ class EmbeddedBackend(Backend):
                 conn.send_command(*args)
                 sent = True
             if watched is None:
-                return conn.read_response(disconnect_on_error=False)
+                try:
+                    return conn.read_response(disconnect_on_error=False)
+                except redis.exceptions.TimeoutError as exc:  # an external server's
+                    raise self._no_reply(exc) from exc
             return self._await_reply(conn, watched)
         except redis.exceptions.ResponseError:
             raise  # the whole reply was read: the connection is in step
@@ -1073,7 +1124,7 @@ class EmbeddedBackend(Backend):
             try:
                 return self._recover_locked(exc)
             except redis.exceptions.RedisError as error:  # the new connection's own handshake
-                raise _map_error(error, "reconnect") from error
+                raise _map_error(error, "reconnect", self._server) from error
 
     def _recover_locked(self, exc: BaseException) -> bool:
         import redis
@@ -1090,6 +1141,8 @@ class EmbeddedBackend(Backend):
             if _answers(server):
                 self._hung_pid = None  # a stall, not a hang: it answers again
                 return False
+            if isinstance(exc, redis.exceptions.ConnectionError) and server.refuses_as_full():
+                return False  # full (at its most clients): it runs on; _map_error says so
             if isinstance(exc, redis.exceptions.TimeoutError):
                 if not self._found_hung():
                     before = server.activity()
@@ -1183,7 +1236,7 @@ class EmbeddedBackend(Backend):
                     ) from exc
                 if restarted and attempt + 1 < attempts:
                     continue  # a read is safe to retry on the restarted server
-                mapped = _map_error(exc, name)
+                mapped = _map_error(exc, name, self._server)
                 if restarted:
                     lost = " (in-memory data was lost)" if self.mode == "memory" else ""
                     cause = self._death_cause
@@ -1307,7 +1360,7 @@ class EmbeddedBackend(Backend):
                     return
                 except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                     if attempt == 2 or not self._recover(exc, reconnects):
-                        raise _map_error(exc, "schema") from exc
+                        raise _map_error(exc, "schema", self._server) from exc
                 except EngineUnavailableError:  # a statement's own recovery reconnected
                     if attempt == 2 or self._reconnects == reconnects:
                         raise
@@ -1546,6 +1599,17 @@ class EmbeddedBackend(Backend):
             # that process or the next opener (the close waited for ever).
             with contextlib.suppress(Exception):
                 self._db.connection.close()
+        except _DirectoryGone:
+            # The directory was moved with its server gone (nothing to stop), or removed with
+            # the server running on in it: the last store stops that one (no lock, no record
+            # left to go by; no opener can reach it again).
+            with contextlib.suppress(Exception):
+                if self._alone():
+                    server.kill_in_removed_directory()
+            with contextlib.suppress(Exception):
+                self._db.connection.close()
+            with contextlib.suppress(Exception):
+                server.cleanup()
 
     def _close_locked(self, server: ServerProcess) -> None:
         with server.locked():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -920,6 +921,72 @@ def test_acknowledged_writes_survive_a_server_kill(tmp_path: Path) -> None:
         assert len(reopened.get_artifacts()) == 200
 
 
+def test_a_store_whose_directory_is_moved_while_open_follows_it(tmp_path: Path) -> None:
+    """A data directory renamed while its store is open: the server runs on in it, and every
+    path the store used named the old place. close() raised a bare FileNotFoundError (the lock
+    file's open) and left the server running for good. The store follows the directory (by its
+    server's working directory): it writes, closes, and its server stops; it opens whole at
+    the new place."""
+    store = LineageStore.open(tmp_path / "s")
+    put_dataset(store, "/before")
+    server = embedded(store).server
+    assert server is not None and server.pid is not None
+    pid = server.pid
+    (tmp_path / "s").rename(tmp_path / "moved")
+    put_dataset(store, "/after")
+    store.close()
+    server.wait_exit(10)
+    assert not _alive(pid)
+    with LineageStore.open(tmp_path / "moved") as reopened:
+        assert sorted(a.uri for a in reopened.get_artifacts()) == ["/after", "/before"]
+
+
+def test_a_store_whose_directory_moved_and_server_died_says_so(tmp_path: Path) -> None:
+    """A data directory renamed while its store is open, then its server killed: the restart
+    used the old path. With a store made there meanwhile, it ran a server on that store's files
+    and went on in it, silently (reads came back empty, writes went there); with nothing
+    there, every call and close() raised a bare FileNotFoundError. Now the calls raise
+    EngineUnavailableError saying the directory went, the other store is left alone, close()
+    passes, and the moved store opens whole where it is."""
+    store = LineageStore.open(tmp_path / "s")
+    put_dataset(store, "/before")
+    server = embedded(store).server
+    assert server is not None and server.pid is not None
+    (tmp_path / "s").rename(tmp_path / "moved")
+    with LineageStore.open(tmp_path / "s") as other:  # a new store at the old place
+        put_dataset(other, "/other")
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait_exit(10)
+    for call in (store.get_artifacts, lambda: put_dataset(store, "/lost")):
+        with pytest.raises(EngineUnavailableError, match="moved, removed or replaced") as raised:
+            call()
+        assert "Open it again where its directory is now" in str(raised.value)
+    assert _servers_on(tmp_path / "s") == []
+    store.close()
+    with LineageStore.open(tmp_path / "s") as other:
+        assert [a.uri for a in other.get_artifacts()] == ["/other"]
+    with LineageStore.open(tmp_path / "moved") as moved:
+        assert [a.uri for a in moved.get_artifacts()] == ["/before"]
+
+
+def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
+    tmp_path: Path,
+) -> None:
+    """A data directory removed (``rm -rf``) while its store is open: the server runs on in
+    the deleted directory. close() raised a bare FileNotFoundError and left the server running
+    for good (nothing can open the store again, nor stop it). The last store's close passes
+    and stops it."""
+    store = LineageStore.open(tmp_path / "s")
+    put_dataset(store, "/a")
+    server = embedded(store).server
+    assert server is not None and server.pid is not None
+    pid = server.pid
+    shutil.rmtree(tmp_path / "s")
+    store.close()
+    server.wait_exit(10)
+    assert not _alive(pid)
+
+
 def _log_files(target: Path) -> list[str]:
     return sorted(p.name for p in (target / "appendonly").iterdir())
 
@@ -1159,6 +1226,37 @@ def test_external_server_by_url(tcp_server: tuple[int, str]) -> None:
         f"redis://127.0.0.1:{port}", password=password, graph="mygraph"
     ) as store:
         assert [a.uri for a in store.get_artifacts()] == ["/ext"]
+
+
+def test_an_external_server_that_gives_no_reply_is_said_so(tcp_server: tuple[int, str]) -> None:
+    """An external server (one the user runs, by its URL) that gives no reply within
+    ``socket_timeout_s`` (here stopped, SIGSTOP) was said to be "unreachable" in redis's words
+    ("Timeout reading from 127.0.0.1:PORT"), for a read, a write (its new connection's
+    handshake) and an opening alike. Each is EngineUnavailableError saying no reply came within
+    socket_timeout_s, that a write may still be applied, and what to set."""
+    port, password = tcp_server
+    url = f"redis://:{password}@127.0.0.1:{port}/g"
+    with LineageStore.open(url, socket_timeout_s=1) as store:
+        store.put_artifact_type(ArtifactType(name="Data"))
+        pid = int(store.backend._db.connection.info("server")["process_id"])  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(EngineUnavailableError) as read:
+                store.get_artifacts()
+            with pytest.raises(EngineUnavailableError) as write:
+                store.put_artifacts([Artifact(type="Data", uri="/x")])
+            with pytest.raises(EngineUnavailableError) as opening:
+                LineageStore.open(url, socket_timeout_s=1)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        for raised in (read, write, opening):
+            message = str(raised.value)
+            assert raised.value.retryable, message
+            assert "Timeout reading" not in message and "unreachable" not in message, message
+            assert "gave no reply" in message and "within socket_timeout_s (1 s" in message
+            assert "may still be applied" in message, message
+            assert password not in message
+        assert [a.uri for a in store.get_artifacts()] in ([], ["/x"])  # it answers again
 
 
 def test_a_graph_argument_naming_another_graph_than_the_url_is_refused(

@@ -110,3 +110,85 @@ def test_a_server_below_its_least_descriptor_limit_says_so(tmp_path: Path) -> No
     assert kind == "EngineError", message
     assert "failed to start" not in message and "10032" not in message, message
     assert "ulimit -n) is 30" in message and "at least 33" in message, message
+
+
+_LOST_ON_A_FULL_SERVER = """
+import json, resource, sys, time
+from lineage_graph import Artifact, ArtifactType, LineageStore, NodeKind
+resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))  # the server serves 8 clients
+path = f"{sys.argv[1]}/s"
+first = LineageStore.open(path)
+first.put_artifact_type(ArtifactType(name="Data"))
+backend = first.backend
+most = int(backend._execute("CONFIG", "GET", "maxclients")[1])
+
+def clients():
+    listed = backend._execute("CLIENT", "LIST")
+    listed = listed.decode() if isinstance(listed, bytes) else listed
+    return [line for line in listed.splitlines() if " name=lineage-graph-" in line]
+
+def open_one():
+    # an opening is refused while the server has not yet dropped a probe connection closed
+    # just before (it counts as a client until then): tried again, a bounded number of times
+    for _ in range(200):
+        try:
+            return LineageStore.open(path)
+        except Exception:
+            time.sleep(0.05)
+    raise AssertionError("no opening succeeded")
+
+others = [open_one() for _ in range(most - 1)]  # a connection each: the server is full
+assert len(clients()) == most
+ident = next(
+    f.split("=", 1)[1]
+    for line in clients()
+    if f"name={backend._client_name} " in line + " "
+    for f in line.split()
+    if f.startswith("id=")
+)
+others[-1].backend._execute("CLIENT", "KILL", "ID", ident)  # the first store's connection goes
+others.append(open_one())  # and another store takes its place: full again
+said = []
+for call in (lambda: first.count(NodeKind.ARTIFACT),
+             lambda: first.put_artifacts([Artifact(type="Data", uri="/x")])):
+    try:
+        call()
+        said.append(None)
+    except BaseException as exc:  # the test fails on any but the typed error
+        said.append([type(exc).__name__, getattr(exc, "retryable", None), str(exc)])
+others.pop().close()  # a client fewer: the first store reconnects
+ids = first.put_artifacts([Artifact(type="Data", uri="/y")])
+count = first.count(NodeKind.ARTIFACT)
+for store in [first, *others]:
+    store.close()
+print(json.dumps({"most": most, "said": said, "ids": ids, "count": count}))
+"""
+
+
+def test_an_open_store_reconnecting_to_a_full_server_is_told_it_is_full(tmp_path: Path) -> None:
+    """A store already open whose connection was lost, on a server at its most clients (started
+    under ``ulimit -n 40``: 8), was told the server was "unreachable" ("Broken pipe"), after a
+    10 s wait for it to exit, where an opening is told it is full. Its read and its write now
+    say the server refused the store's new connection for having as many clients as its
+    descriptor limit lets it serve, that limit and how to raise it; with a store closed, it
+    reconnects and writes."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _LOST_ON_A_FULL_SERVER, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    for said in result["said"]:
+        assert said is not None, result
+        kind, retryable, message = said
+        assert kind == "EngineUnavailableError" and retryable, message
+        assert "unreachable" not in message, message
+        assert "refused this store's new connection" in message, message
+        assert "at most 8" in message and "is 40" in message and "ulimit -n" in message, message
+    # the refused write was never sent (its first step, a read, was refused): not stored
+    assert result["count"] == 1 and len(result["ids"]) == 1, result
