@@ -669,9 +669,10 @@ class _NativeWriter:
             props = by_id[node_id]["props"]
             if origin is not None:  # None: the target's own node (it keeps what it holds)
                 props["mlmd_origin"] = origin
-            if created:
+            # 0 is a time (MLMD holds it: a row written with it, an old MLMD): kept, as any
+            if created is not None:
                 props["create_time_since_epoch"] = created
-            if updated:
+            if updated is not None:
                 props["last_update_time_since_epoch"] = updated
         batch = WriteBatch()
         setattr(
@@ -795,6 +796,16 @@ def _bad_text(msg: Any, where: str = "") -> str | None:
                 if found:
                     return found
     return None
+
+
+def _times(msg: Any) -> tuple[int | None, int | None]:
+    """An MLMD node's (create, last update) times, each None where not set (the store then
+    gives the import's time). A time of 0, which MLMD holds (a row written with it, a store of
+    an old MLMD), is kept: it was taken for "not set", and the import's time replaced it."""
+    return (
+        msg.create_time_since_epoch if msg.HasField("create_time_since_epoch") else None,
+        msg.last_update_time_since_epoch if msg.HasField("last_update_time_since_epoch") else None,
+    )
 
 
 def _check_text(msg: Any) -> None:
@@ -1046,9 +1057,7 @@ class _Importer:
                 else:
                     pending_new.append(msg.id)
                 models.append(model)
-                times.append(
-                    (msg.create_time_since_epoch or None, msg.last_update_time_since_epoch or None)
-                )
+                times.append(_times(msg))
             origins: list[str | None] = [f"{self.prefix}{m.id}" for m in chunk]
             if own:
                 self._keep_own_contexts(chunk, own, models, times, origins)

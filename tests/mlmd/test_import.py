@@ -1527,3 +1527,68 @@ def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
         assert [(x.context_id, x.artifact_id) for x in got.attributions] == [
             (x.context_id, x.artifact_id) for x in want.attributions
         ], (low, high)
+
+
+def _times_of_zero(path: Path) -> None:
+    """An MLMD store whose nodes hold times of 0 (a row written with them, a store of an old
+    MLMD: ml_metadata sets its own times on a write, so they are written into its tables)."""
+    import sqlite3
+
+    ref = _mlmd_sqlite(path)
+    a_type = ref.put_artifact_type(pb.ArtifactType(name="Zero"))
+    e_type = ref.put_execution_type(pb.ExecutionType(name="ZeroRun"))
+    c_type = ref.put_context_type(pb.ContextType(name="ZeroContext"))
+    ref.put_artifacts([pb.Artifact(type_id=a_type, uri=f"/z{i}") for i in range(3)])
+    ref.put_executions([pb.Execution(type_id=e_type) for _ in range(2)])
+    ref.put_contexts([pb.Context(type_id=c_type, name=f"z{i}") for i in range(2)])
+    del ref
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        for table in ("Artifact", "Execution", "Context"):
+            db.execute(f"UPDATE {table} SET create_time_since_epoch = 0 WHERE id = 1")
+            db.execute(f"UPDATE {table} SET last_update_time_since_epoch = 0 WHERE id = 2")
+        db.execute("UPDATE Artifact SET create_time_since_epoch = 0 WHERE id = 3")
+        db.execute("UPDATE Artifact SET last_update_time_since_epoch = 0 WHERE id = 3")
+        db.commit()
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty", "merge"])
+def test_a_time_of_0_is_kept_as_mlmds(tmp_path: Path, store: LineageStore, merge: bool) -> None:
+    """A create or update time of 0 in MLMD was taken for "no time" and replaced by the time
+    of the import; the MLMD adapter then listed another time than MLMD did, and a merge run
+    again said those nodes were updated (it rewrote them with a new time)."""
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "zero.sqlite"
+    _times_of_zero(path)
+    if merge:
+        store.put_artifact_type(ArtifactType(name="Own"))
+        store.put_artifacts([Artifact(type="Own", uri="/own")])
+    report = import_mlmd(path, store, merge=merge)
+    ref, adapter = open_reader(path), MetadataStore(store)
+
+    def times(msgs: Any, id_map: dict[int, int] | None = None) -> list[tuple[Any, ...]]:
+        return sorted(
+            (
+                m.id if id_map is None else id_map[m.id],
+                m.HasField("create_time_since_epoch"),
+                m.create_time_since_epoch,
+                m.HasField("last_update_time_since_epoch"),
+                m.last_update_time_since_epoch,
+            )
+            for m in msgs
+        )
+
+    for kind, theirs, ours in [
+        (NodeKind.ARTIFACT, ref.get_artifacts(), adapter.get_artifacts()),
+        (NodeKind.EXECUTION, ref.get_executions(), adapter.get_executions()),
+        (NodeKind.CONTEXT, ref.get_contexts(), adapter.get_contexts()),
+    ]:
+        ours = [m for m in ours if m.uri != "/own"] if kind == NodeKind.ARTIFACT else ours
+        assert times(ours) == times(theirs, report.id_map[kind.value])
+        assert any(t[2] == 0 for t in times(theirs)) and any(t[4] == 0 for t in times(theirs))
+    [theirs] = ref.get_artifacts_by_id([1])
+    [ours] = adapter.get_artifacts_by_id([report.id_map["Artifact"][1]])
+    assert (ours.create_time_since_epoch, ours.HasField("create_time_since_epoch")) == (0, True)
+    assert ours.last_update_time_since_epoch == theirs.last_update_time_since_epoch
+    again = import_mlmd(path, store, merge=True)
+    assert (again.updated, again.unchanged) == (0, 3 + 2 + 2)
