@@ -916,6 +916,9 @@ class _Importer:
         #: Set as the import starts to change the target (its first write into it, or the
         #: staged graph's publication): until then a failure or Ctrl-C left it as it was.
         self.writing = False
+        #: Set once the whole copy is in the target (written, or the staged graph published):
+        #: a Ctrl-C after it (as the claim is released) stopped no part of the import.
+        self.done = False
 
     def _target_is_empty(self) -> bool:
         empty = _store_is_empty(self.store)
@@ -1672,6 +1675,7 @@ class _Importer:
                 self.copy(types, nodes)
             except EngineUnavailableError as exc:
                 raise _stopped_midway(exc) from exc
+            self.done = True
             return self.report
         with staging:  # discarded unless published
             self.copy_staged(staging, types, nodes)
@@ -1728,6 +1732,7 @@ class _Importer:
                 maybe_swapped = False  # refused before the swap: the target is as it was
                 raise
             target._graph_replaced(by=staged)  # before anything else can run
+            self.done = True
         except BaseException as exc:
             if not maybe_swapped:
                 for sequence, first, end in handed:
@@ -1793,17 +1798,21 @@ def import_mlmd(
     key = _source_key(config)
     importer = _Importer(_Reads(mlmd), store, progress, merge, key)  # refuses before a write
     claim = _Claim(store, key)
-    claim.take()
     try:
-        with _as_of_now(mlmd, config) as now:
-            importer.mlmd = _Reads(now.mlmd)
-            importer.snapshot = now.path
-            importer.claim = claim
-            return importer.run()
+        claim.take()
+        try:
+            with _as_of_now(mlmd, config) as now:
+                importer.mlmd = _Reads(now.mlmd)
+                importer.snapshot = now.path
+                importer.claim = claim
+                return importer.run()
+        finally:
+            claim.release()
     except KeyboardInterrupt as exc:
         # Ctrl-C before the import changed the target (in its checks, or a staged copy not
-        # yet published): said so (the CLI said a merge's batches stay, when none was written)
+        # yet published): said so (the CLI said a merge's batches stay, when none was written).
+        # Ctrl-C once it had finished (as its claim is released, its copy of a SQLite file
+        # removed): said so too (the CLI said to run it again with --merge to complete it).
         exc.nothing_written = not importer.writing  # type: ignore[attr-defined]
+        exc.import_finished = importer.done  # type: ignore[attr-defined]
         raise
-    finally:
-        claim.release()

@@ -1592,3 +1592,40 @@ def test_a_time_of_0_is_kept_as_mlmds(tmp_path: Path, store: LineageStore, merge
     assert ours.last_update_time_since_epoch == theirs.last_update_time_since_epoch
     again = import_mlmd(path, store, merge=True)
     assert (again.updated, again.unchanged) == (0, 3 + 2 + 2)
+
+
+@pytest.mark.parametrize(
+    ("merge", "where"),
+    [(False, "release"), (True, "release"), (False, "close")],
+    ids=["staged", "merge", "closing"],
+)
+def test_a_ctrl_c_once_the_import_finished_says_so(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: bool, where: str
+) -> None:
+    """Ctrl-C while a finished import released its claim on the MLMD store (its last write):
+    it said "the batches the import wrote stay in the store ... run the same import again with
+    --merge to complete it", of an import that was complete; as the store then closed, it
+    said "interrupted" alone."""
+    target = str(tmp_path / "store")
+    if merge:
+        _own_node(target)
+    owner, name = (_importer._Claim, "release") if where == "release" else (LineageStore, "close")
+    done = getattr(owner, name)
+
+    def ctrl_c(self: Any) -> None:
+        done(self)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(owner, name, ctrl_c)
+        args = ["import-mlmd", str(mlmd_file), "--store", target] + (["--merge"] if merge else [])
+        result = _cli(*args)
+    assert result.exit_code == 130, result.output
+    message = " ".join(result.stderr.split())
+    assert "the import had finished: everything was imported" in message, message
+    assert "complete it" not in message and "nothing was imported" not in message, message
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 6 + merge
+    again = _cli("import-mlmd", str(mlmd_file), "--store", target, "--merge", "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["updated"] == 0
