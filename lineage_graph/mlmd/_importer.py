@@ -15,7 +15,10 @@ Ids. Into an EMPTY store the MLMD ids are kept: nodes are inserted in MLMD id or
 store's id sequence skips MLMD's gaps, so node ``n`` of MLMD is node ``n`` here (types too: MLMD's
 type ids start at 10 after its hidden system types, and so do the imported ones). With
 ``merge=True`` into a non-empty store ids cannot be kept; the report maps every MLMD id to the
-new one. Times: create/update times are MLMD's, event times too.
+new one. An MLMD id past :data:`KEPT_ID_MAX` (2**53 - 1) is not kept either: the node or type
+gets the store's next id (``ImportReport.ids_past_exact`` counts them), as FalkorDB's range index
+holds doubles and could not tell it from its neighbours. Times: create/update times are MLMD's,
+event times too.
 
 Re-running (``merge=True`` on a store that already holds the import) is safe: every copied node
 records where it came from (``mlmd_origin`` = ``<source key>#<MLMD id>``, an internal property
@@ -87,6 +90,13 @@ CHUNK = 1000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
+#: The largest MLMD id an import keeps. FalkorDB's range index holds ids as doubles, exact to
+#: 2**53: ids past it kept as MLMD's were read together with their neighbours
+#: (``get_artifacts_by_id([2**53 + 3])`` gave 2**53 + 3, + 4 and + 5), the write's check of the
+#: nodes it links refused a link as "deleted meanwhile (by another writer)", and two types'
+#: ids collided in their unique constraint. Such a node or type gets the store's next id.
+KEPT_ID_MAX = 2**53 - 1
+
 #: How often an import into a staged graph renews the graph's time to live (far below it), and
 #: an import that writes into the target renews its claim on the MLMD store (:class:`_Claim`).
 KEEP_ALIVE_S = 30.0
@@ -112,6 +122,8 @@ class ImportReport:
     unchanged: int = 0  # nodes found already imported from this MLMD store, as they were
     skipped_relations: int = 0  # events/links already present (merge re-run)
     ids_preserved: bool = True
+    #: Nodes and types whose MLMD id, past KEPT_ID_MAX, was not kept (they got the next ids).
+    ids_past_exact: int = 0
     id_map: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -987,7 +999,9 @@ class _Importer:
 
         for done, (kind, msg) in enumerate(types, start=1):
             model = to_type(kind, msg).model_copy(update={"id": None})
-            new_id = self.writer.put_type(model, msg.id if self.empty else None)
+            kept = self.empty and msg.id <= KEPT_ID_MAX
+            self.report.ids_past_exact += int(self.empty and not kept)
+            new_id = self.writer.put_type(model, msg.id if kept else None)
             self.type_map[(kind, msg.id)] = new_id
             self.report.id_map.setdefault(f"{kind.value}Type", {})[msg.id] = new_id
             if new_id != msg.id:
@@ -1165,18 +1179,23 @@ class _Importer:
         wanted: list[int],
         origins: list[str | None],
     ) -> list[int]:
-        """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between."""
+        """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between;
+        ids past KEPT_ID_MAX (the last, in id order) get the next ids, in one write after."""
         out: list[int] = []
         start = 0
-        while start < len(models):
+        kept = next((i for i, w in enumerate(wanted) if w > KEPT_ID_MAX), len(wanted))
+        while start < kept:
             end = start + 1
-            while end < len(models) and wanted[end] == wanted[end - 1] + 1:
+            while end < kept and wanted[end] == wanted[end - 1] + 1:
                 end += 1
             self.writer.skip_to(_SEQUENCE[kind], wanted[start])
             out += self.writer.put_nodes(
                 kind, models[start:end], times[start:end], origins[start:end]
             )
             start = end
+        if kept < len(models):
+            self.report.ids_past_exact += len(models) - kept
+            out += self.writer.put_nodes(kind, models[kept:], times[kept:], origins[kept:])
         return out
 
     # ---------------------------------------------------------------------- relationships

@@ -1629,3 +1629,70 @@ def test_a_ctrl_c_once_the_import_finished_says_so(
     again = _cli("import-mlmd", str(mlmd_file), "--store", target, "--merge", "--json")
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["updated"] == 0
+
+
+def test_mlmd_ids_past_2_53_get_the_next_ids_and_read_back_alone(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """MLMD ids past 2**53 - 1 kept as they were: FalkorDB's range index holds doubles, so
+    ``get_artifacts_by_id([2**53 + 3])`` gave three artifacts, a link to such a context was
+    refused as "deleted meanwhile (by another writer)", and three context types past it failed
+    the import on their unique id. They now get the store's next ids (the report maps them)."""
+    import sqlite3
+
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "big.sqlite"
+    ref = _mlmd_sqlite(path)
+    a_type = ref.put_artifact_type(pb.ArtifactType(name="A"))
+    e_type = ref.put_execution_type(pb.ExecutionType(name="E"))
+    small = ref.put_artifacts([pb.Artifact(type_id=a_type, uri="/small")])
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        for table in ("Type", "Artifact", "Execution", "Context"):
+            db.execute("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+            db.execute("INSERT INTO sqlite_sequence VALUES (?, ?)", (table, 2**53 + 2))
+        db.commit()
+    c_types = [ref.put_context_type(pb.ContextType(name=f"C{i}")) for i in range(3)]
+    artifacts = ref.put_artifacts([pb.Artifact(type_id=a_type, uri=f"/a{i}") for i in range(3)])
+    [execution] = ref.put_executions([pb.Execution(type_id=e_type)])
+    contexts = ref.put_contexts([pb.Context(type_id=c_types[i], name=f"c{i}") for i in range(3)])
+    assert min(artifacts + contexts + c_types) > 2**53
+    ref.put_events(
+        [pb.Event(artifact_id=a, execution_id=execution, type=pb.Event.INPUT) for a in artifacts]
+    )
+    ref.put_attributions_and_associations(
+        [
+            pb.Attribution(artifact_id=a, context_id=c)
+            for a, c in zip(artifacts, contexts, strict=True)
+        ],
+        [pb.Association(execution_id=execution, context_id=c) for c in contexts],
+    )
+    ref.put_parent_contexts([pb.ParentContext(child_id=contexts[1], parent_id=contexts[0])])
+
+    report = import_mlmd(path, store)
+    assert not report.ids_preserved and report.ids_past_exact == 3 + 3 + 1 + 3
+    ids = report.id_map
+    assert ids["Artifact"][small[0]] == small[0]  # kept below the limit
+    assert max(v for m in ids.values() for v in m.values()) < 2**53
+    adapter = MetadataStore(store)
+    for mlmd_id in artifacts:
+        [mine] = adapter.get_artifacts_by_id([ids["Artifact"][mlmd_id]])
+        [theirs] = ref.get_artifacts_by_id([mlmd_id])
+        assert mine.uri == theirs.uri
+    assert sorted(
+        e.artifact_id for e in adapter.get_events_by_execution_ids([ids["Execution"][execution]])
+    ) == sorted(ids["Artifact"][a] for a in artifacts)
+    for a, c in zip(artifacts, contexts, strict=True):
+        [linked] = adapter.get_artifacts_by_context(ids["Context"][c])
+        assert linked.id == ids["Artifact"][a]
+        assert (
+            adapter.get_contexts_by_id([ids["Context"][c]])[0].type_id
+            == ids["ContextType"][ref.get_contexts_by_id([c])[0].type_id]
+        )
+    [parent] = adapter.get_parent_contexts_by_context(ids["Context"][contexts[1]])
+    assert parent.id == ids["Context"][contexts[0]]
+    again = import_mlmd(path, store, merge=True)
+    assert (again.updated, again.unchanged, again.skipped_relations) == (0, 8, 3 + 3 + 3 + 1)
+    result = _cli("import-mlmd", str(path), "--store", str(tmp_path / "cli"))
+    assert result.exit_code == 0, result.output
+    assert "but for 10 past 2**53 - 1" in " ".join(result.stdout.split()), result.stdout
