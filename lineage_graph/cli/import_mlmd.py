@@ -325,8 +325,8 @@ def import_mlmd(
     note = (
         "ids as in the MLMD store"
         if report.ids_preserved
-        else f"ids as in the MLMD store, but for {report.ids_past_exact} past 2**53 - 1 (given "
-        "the next ids: the embedded engine's index cannot tell such ids apart)"
+        else f"ids as in the MLMD store, but for {report.ids_past_exact} at or near 2**53 (given "
+        "the next ids: the embedded engine's index cannot tell ids past 2**53 - 1 apart)"
         if report.ids_past_exact
         else "ids remapped: the store held other nodes"
     )

@@ -15,7 +15,8 @@ Ids. Into an EMPTY store the MLMD ids are kept: nodes are inserted in MLMD id or
 store's id sequence skips MLMD's gaps, so node ``n`` of MLMD is node ``n`` here (types too: MLMD's
 type ids start at 10 after its hidden system types, and so do the imported ones). With
 ``merge=True`` into a non-empty store ids cannot be kept; the report maps every MLMD id to the
-new one. An MLMD id past :data:`KEPT_ID_MAX` (2**53 - 1) is not kept either: the node or type
+new one. An MLMD id past :data:`KEPT_ID_MAX` (2**53 - 1) is not kept either (nor one just below it
+that the next ids of those past it need: :func:`_kept_max`): the node or type
 gets the store's next id (``ImportReport.ids_past_exact`` counts them), as FalkorDB's range index
 holds doubles and could not tell it from its neighbours. Times: create/update times are MLMD's,
 event times too.
@@ -97,6 +98,18 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 #: ids collided in their unique constraint. Such a node or type gets the store's next id.
 KEPT_ID_MAX = 2**53 - 1
 
+
+def _kept_max(ids: Iterable[int]) -> int:
+    """The largest of these MLMD ids (of one id sequence) an import keeps: those past it get
+    the next ids, which must stay within KEPT_ID_MAX too (MLMD's 2**53 - 2 ... 2**53 + 1: the
+    last two kept gave the others 2**53 and 2**53 + 1, as far apart as before). 0: none."""
+    ordered = sorted(ids)
+    kept = len(ordered)  # (ordered[kept - 1] + the ids given after it) grows with kept
+    while kept and ordered[kept - 1] + len(ordered) - kept > KEPT_ID_MAX:
+        kept -= 1
+    return ordered[kept - 1] if kept else 0
+
+
 #: How often an import into a staged graph renews the graph's time to live (far below it), and
 #: an import that writes into the target renews its claim on the MLMD store (:class:`_Claim`).
 KEEP_ALIVE_S = 30.0
@@ -122,7 +135,8 @@ class ImportReport:
     unchanged: int = 0  # nodes found already imported from this MLMD store, as they were
     skipped_relations: int = 0  # events/links already present (merge re-run)
     ids_preserved: bool = True
-    #: Nodes and types whose MLMD id, past KEPT_ID_MAX, was not kept (they got the next ids).
+    #: Nodes and types whose MLMD id was not kept: past KEPT_ID_MAX, or just below it where the
+    #: next ids of those past it had to be (_kept_max). They got the next ids.
     ids_past_exact: int = 0
     id_map: dict[str, dict[int, int]] = field(default_factory=dict)
 
@@ -928,6 +942,8 @@ class _Importer:
         #: Set as the import starts to change the target (its first write into it, or the
         #: staged graph's publication): until then a failure or Ctrl-C left it as it was.
         self.writing = False
+        #: The largest MLMD id kept, per id sequence (:func:`_kept_max`; set by :meth:`copy`).
+        self.kept_max: dict[str, int] = {}
         #: Set once the whole copy is in the target (written, or the staged graph published):
         #: a Ctrl-C after it (as the claim is released) stopped no part of the import.
         self.done = False
@@ -999,7 +1015,7 @@ class _Importer:
 
         for done, (kind, msg) in enumerate(types, start=1):
             model = to_type(kind, msg).model_copy(update={"id": None})
-            kept = self.empty and msg.id <= KEPT_ID_MAX
+            kept = self.empty and msg.id <= self.kept_max.get("Type", KEPT_ID_MAX)
             self.report.ids_past_exact += int(self.empty and not kept)
             new_id = self.writer.put_type(model, msg.id if kept else None)
             self.type_map[(kind, msg.id)] = new_id
@@ -1180,10 +1196,12 @@ class _Importer:
         origins: list[str | None],
     ) -> list[int]:
         """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between;
-        ids past KEPT_ID_MAX (the last, in id order) get the next ids, in one write after."""
+        ids past those kept (:func:`_kept_max`: the last, in id order) get the next ids, in one
+        write after."""
         out: list[int] = []
         start = 0
-        kept = next((i for i, w in enumerate(wanted) if w > KEPT_ID_MAX), len(wanted))
+        last = self.kept_max.get(_SEQUENCE[kind], KEPT_ID_MAX)
+        kept = next((i for i, w in enumerate(wanted) if w > last), len(wanted))
         while start < kept:
             end = start + 1
             while end < kept and wanted[end] == wanted[end - 1] + 1:
@@ -1701,6 +1719,8 @@ class _Importer:
         return self.report
 
     def copy(self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]) -> None:
+        self.kept_max = {"Type": _kept_max(t.id for _, t in types)}
+        self.kept_max.update({_SEQUENCE[k]: _kept_max(m.id for m in nodes[k]) for k in _KINDS})
         self.import_types(types)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])

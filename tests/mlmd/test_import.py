@@ -1695,4 +1695,43 @@ def test_mlmd_ids_past_2_53_get_the_next_ids_and_read_back_alone(
     assert (again.updated, again.unchanged, again.skipped_relations) == (0, 8, 3 + 3 + 3 + 1)
     result = _cli("import-mlmd", str(path), "--store", str(tmp_path / "cli"))
     assert result.exit_code == 0, result.output
-    assert "but for 10 past 2**53 - 1" in " ".join(result.stdout.split()), result.stdout
+    assert "but for 10 at or near 2**53" in " ".join(result.stdout.split()), result.stdout
+
+
+def test_ids_given_in_place_of_mlmds_past_2_53_stay_below_it(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """MLMD contexts 2**53 - 2 ... 2**53 + 1: keeping the first two gave the others the next
+    ids, 2**53 and 2**53 + 1, which the index cannot tell apart (a link to one was refused as
+    "deleted meanwhile"). Only what leaves room for the rest is kept."""
+    import sqlite3
+
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "edge.sqlite"
+    ref = _mlmd_sqlite(path)
+    a_type = ref.put_artifact_type(pb.ArtifactType(name="A"))
+    c_type = ref.put_context_type(pb.ContextType(name="C"))
+    artifacts = ref.put_artifacts([pb.Artifact(type_id=a_type, uri=f"/a{i}") for i in range(4)])
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("DELETE FROM sqlite_sequence WHERE name = 'Context'")
+        db.execute("INSERT INTO sqlite_sequence VALUES ('Context', ?)", (2**53 - 3,))
+        db.commit()
+    contexts = ref.put_contexts([pb.Context(type_id=c_type, name=f"c{i}") for i in range(4)])
+    assert contexts == [2**53 - 2, 2**53 - 1, 2**53, 2**53 + 1]
+    ref.put_attributions_and_associations(
+        [
+            pb.Attribution(artifact_id=a, context_id=c)
+            for a, c in zip(artifacts, contexts, strict=True)
+        ],
+        [],
+    )
+    report = import_mlmd(path, store)
+    ids = report.id_map["Context"]
+    assert max(ids.values()) <= 2**53 - 1 and len(set(ids.values())) == 4
+    assert report.ids_past_exact == sum(1 for k, v in ids.items() if k != v) >= 2
+    adapter = MetadataStore(store)
+    for a, c in zip(artifacts, contexts, strict=True):
+        [mine] = adapter.get_contexts_by_id([ids[c]])
+        assert mine.name == ref.get_contexts_by_id([c])[0].name
+        assert [x.id for x in adapter.get_artifacts_by_context(ids[c])] == [a]
