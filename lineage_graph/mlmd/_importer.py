@@ -679,6 +679,14 @@ class _NativeWriter:
         # Merging: a same-named type already there gains MLMD's properties (never loses any).
         return self.store.put_type(t, can_add_fields=True, can_omit_fields=True)
 
+    def check_values(self, kind: NodeKind, t: NodeType, node: NodeModel) -> None:
+        """Raise what the write would for ``node``'s property values under its type ``t`` (a
+        property the type does not declare, a value of another kind than declared), by the
+        write's own rules, before anything is written."""
+        repo = self.repos[kind]
+        repo._encode_values(t, node.properties, "p", "its properties")
+        repo._encode_values(t, node.custom_properties, "c", "its custom properties")
+
     def put_nodes(
         self,
         kind: NodeKind,
@@ -1457,9 +1465,9 @@ class _Importer:
         from .._encoding import check_key, check_text
         from ._convert import to_node, to_type
 
-        def converted(convert: Callable[[], Any]) -> None:
+        def converted(convert: Callable[[], Any]) -> Any:
             try:
-                convert()
+                return convert()
             except InvalidArgumentError:
                 raise
             except (ValidationError, ValueError, TypeError) as exc:
@@ -1471,6 +1479,16 @@ class _Importer:
                 raise InvalidArgumentError(why) from None
 
         held = {(kind, msg.id) for kind, msg in types}
+        # Property values their type does not allow (MLMD holds what its SQLite tables hold: a
+        # value of another kind, a property its type does not declare) are refused here by the
+        # write's own rules: the write refused them midway, naming "artifact #1" (its place in a
+        # batch), in a merge after its types. (A type no model holds is refused below.)
+        type_models: dict[tuple[NodeKind, int], NodeType | None] = {}
+        for kind, msg in types:
+            try:
+                type_models[(kind, msg.id)] = to_type(kind, msg)
+            except (InvalidArgumentError, ValidationError, ValueError, TypeError):
+                type_models[(kind, msg.id)] = None
         for kind, msgs in nodes.items():
             for msg in msgs:
                 try:
@@ -1480,7 +1498,10 @@ class _Importer:
                             "MLMD store"
                         )
                     _check_text(msg)
-                    converted(functools.partial(to_node, kind, msg))
+                    model = converted(functools.partial(to_node, kind, msg))
+                    node_type = type_models[(kind, msg.type_id)]
+                    if node_type is not None:
+                        self.writer.check_values(kind, node_type, model)
                     for name in ("name", "external_id"):
                         if msg.HasField(name):
                             check_key(name, getattr(msg, name))

@@ -456,3 +456,42 @@ def test_a_file_a_writer_died_in_says_so_and_imports_once_rolled_back(
     report = import_mlmd(path, store)
     assert report.artifacts == 2
     assert {a.uri for a in store.get_artifacts()} == {"javascript:alert(1)", "/plain"}
+
+
+#: Property rows ml_metadata reads back as they are and the write here refuses: (SQL on the
+#: file of _mlmd_file, where artifact 2 is the plain one, what the refusal says).
+KIND_CLASHES = {
+    "a value of another kind than declared": (
+        "UPDATE ArtifactProperty SET int_value = NULL, string_value = 'x' "
+        "WHERE artifact_id = 1 AND name = 'id'",
+        "declares INT, got STRING",
+    ),
+    "a property its type does not declare": (
+        "INSERT INTO ArtifactProperty(artifact_id, name, is_custom_property, int_value) "
+        "VALUES (2, 'undeclared', 0, 7)",
+        "found unknown property 'undeclared'",
+    ),
+}
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("case", list(KIND_CLASHES), ids=["kind", "undeclared"])
+def test_a_property_value_its_type_does_not_allow_is_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, case: str, merge: bool
+) -> None:
+    """The write refused it midway, naming "artifact #1" (its place in a batch, not its MLMD
+    id), after a merge had written the MLMD types."""
+    sql, said = KIND_CLASHES[case]
+    path = _changed(tmp_path, sql)
+    mlmd_id = 1 if "another kind" in case else 2
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match=said) as caught:
+        import_mlmd(path, store, merge=merge)
+    assert f"MLMD artifact {mlmd_id} cannot be imported" in str(caught.value)
+    assert "nothing was imported" in str(caught.value)
+    assert snapshot(store) == before
