@@ -950,6 +950,8 @@ class _Importer:
         #: Set as the import starts to change the target (its first write into it, or the
         #: staged graph's publication): until then a failure or Ctrl-C left it as it was.
         self.writing = False
+        #: MLMD's events, read and checked before the copy (:meth:`read_events`).
+        self.events: list[Any] = []
         #: The largest MLMD id kept, per id sequence (:func:`_kept_max`; set by :meth:`copy`).
         self.kept_max: dict[str, int] = {}
         #: Set once the whole copy is in the target (written, or the staged graph published):
@@ -1226,12 +1228,12 @@ class _Importer:
 
     # ---------------------------------------------------------------------- relationships
 
-    def import_events(self, artifact_ids: list[int], execution_ids: list[int]) -> None:
-        from ._convert import to_event
-
-        # Written in MLMD's order of each execution's events (the order they were written there,
-        # which get_events_by_execution_ids keeps); read by artifact too, for an event whose
-        # execution the MLMD store does not hold.
+    def read_events(self, nodes: dict[NodeKind, list[Any]]) -> list[Any]:
+        """MLMD's events of these nodes, in MLMD's order of each execution's events (the order
+        they were written there, which get_events_by_execution_ids keeps); read by artifact
+        too, for an event whose execution the MLMD store does not hold."""
+        artifact_ids = sorted(m.id for m in nodes[NodeKind.ARTIFACT])
+        execution_ids = sorted(m.id for m in nodes[NodeKind.EXECUTION])
         msgs = list(self.mlmd.get_events_by_execution_ids(execution_ids) if execution_ids else [])
         seen = {(m.artifact_id, m.execution_id, m.type) for m in msgs}
         msgs += [
@@ -1239,6 +1241,30 @@ class _Importer:
             for m in (self.mlmd.get_events_by_artifact_ids(artifact_ids) if artifact_ids else [])
             if (m.artifact_id, m.execution_id, m.type) not in seen
         ]
+        return msgs
+
+    def check_events(self, msgs: list[Any]) -> None:
+        """Refuse, before anything is written, an MLMD event the store cannot hold (its type
+        UNKNOWN or past MLMD's, as a damaged database holds): the write refused it once every
+        node was written (a merge stopped midway, which its re-run could not complete), with
+        to_event's "No event type is specified." alone, naming no event."""
+        from ._convert import to_event
+
+        for msg in msgs:
+            if _bad_text(msg):
+                continue  # told by import_events, as before
+            try:
+                to_event(msg)
+            except (InvalidArgumentError, ValidationError, ValueError, TypeError) as exc:
+                why = str(exc).rstrip(".")
+                raise InvalidArgumentError(
+                    f"the MLMD event of artifact {msg.artifact_id} and execution "
+                    f"{msg.execution_id} cannot be imported: {why}; nothing was imported"
+                ) from None
+
+    def import_events(self, msgs: list[Any]) -> None:
+        from ._convert import to_event
+
         a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         events: list[Event] = []
         for msg in msgs:
@@ -1712,6 +1738,8 @@ class _Importer:
         }
         types = self.used_types(self.read_types(), nodes)
         self.check(types, nodes)
+        self.events = self.read_events(nodes)
+        self.check_events(self.events)
         if not self.empty:
             self.check_merge(types, nodes)
         if self.claim is not None:  # no renewal from here on, unless written into the target
@@ -1745,10 +1773,7 @@ class _Importer:
         self.import_types(types)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])
-        self.import_events(
-            sorted(m.id for m in nodes[NodeKind.ARTIFACT]),
-            sorted(m.id for m in nodes[NodeKind.EXECUTION]),
-        )
+        self.import_events(self.events)
         self.import_links(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
 
     def copy_staged(

@@ -495,3 +495,26 @@ def test_a_property_value_its_type_does_not_allow_is_refused_before_any_write(
     assert f"MLMD artifact {mlmd_id} cannot be imported" in str(caught.value)
     assert "nothing was imported" in str(caught.value)
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("event_type", [0, 99], ids=["unknown", "past MLMD's"])
+def test_an_event_type_the_store_cannot_hold_is_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, merge: bool, event_type: int
+) -> None:
+    """An event row of type 0 (UNKNOWN) or 99 (a damaged database): the write refused it once
+    every node was written (a merge stopped midway, its re-run failing again), saying "No event
+    type is specified." alone, naming no event."""
+    path = _changed(tmp_path, "UPDATE Event SET type = ?", event_type)
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="No event type is specified") as caught:
+        import_mlmd(path, store, merge=merge)
+    message = str(caught.value)
+    assert "the MLMD event of artifact 1 and execution 1 cannot be imported" in message
+    assert "nothing was imported" in message
+    assert snapshot(store) == before
