@@ -1678,6 +1678,24 @@ class _Importer:
                 self._parents[cid] = [p.id for p in self.mlmd.get_parent_contexts_by_context(cid)]
         return self._parents
 
+    def check_parent_cycles(self, context_ids: list[int]) -> None:
+        """Refuse, before any write, MLMD parent links that form a cycle among themselves (MLMD
+        refuses one; a damaged database holds it): the store refused it once every node, event
+        and link was written (a merge stopped midway), naming the target's ids."""
+        from graphlib import CycleError, TopologicalSorter
+
+        parents = self.mlmd_parents(context_ids)
+        try:
+            TopologicalSorter({c: parents[c] for c in context_ids}).prepare()
+        except CycleError as exc:
+            cycle: list[int] = exc.args[1]
+            raise InvalidArgumentError(
+                "MLMD's parent contexts form a cycle (each a parent of the next: a damaged "
+                "database): "
+                + " -> ".join(f"MLMD context {c}" for c in cycle)
+                + "; nothing was imported"
+            ) from None
+
     def _check_parent_cycles(self, twins: dict[int, int | None]) -> None:
         """Refuse, before any write, MLMD parent links that close a cycle through the target's
         own parent links (MLMD refuses a cycle within MLMD; the store checks the links only when
@@ -1740,6 +1758,7 @@ class _Importer:
         self.check(types, nodes)
         self.events = self.read_events(nodes)
         self.check_events(self.events)
+        self.check_parent_cycles(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
         if not self.empty:
             self.check_merge(types, nodes)
         if self.claim is not None:  # no renewal from here on, unless written into the target

@@ -518,3 +518,33 @@ def test_an_event_type_the_store_cannot_hold_is_refused_before_any_write(
     assert "the MLMD event of artifact 1 and execution 1 cannot be imported" in message
     assert "nothing was imported" in message
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("links", [[(1, 1)], [(2, 1), (1, 2)]], ids=["own parent", "2-cycle"])
+def test_parent_contexts_forming_a_cycle_in_mlmd_are_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, merge: bool, links: list[tuple[int, int]]
+) -> None:
+    """Parent links that form a cycle (MLMD refuses one; a damaged database holds it): the
+    store refused them once every node, event and link was written (a merge stopped midway),
+    naming the target's context ids, not MLMD's."""
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    c_type = ref.put_context_type(pb.ContextType(name="C"))
+    assert ref.put_contexts([pb.Context(type_id=c_type, name=f"c{i}") for i in (1, 2)]) == [1, 2]
+    del ref
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO ParentContext(context_id, parent_context_id) VALUES (?, ?)", links
+        )
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="MLMD's parent contexts form a cycle") as caught:
+        import_mlmd(path, store, merge=merge)
+    assert "MLMD context 1 -> " in str(caught.value)
+    assert "nothing was imported" in str(caught.value)
+    assert snapshot(store) == before
