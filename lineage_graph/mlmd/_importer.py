@@ -474,6 +474,34 @@ def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
     return order
 
 
+#: Rows of an MLMD SQLite file that ml_metadata 1.17.1 aborts the whole process on reading (a
+#: C++ CHECK failure: SIGABRT, no exception), found before it reads them: (query, what it is).
+_ABORTING_ROWS = (
+    (
+        "SELECT e.artifact_id, e.execution_id FROM EventPath AS p JOIN Event AS e "
+        "ON e.id = p.event_id WHERE p.is_index_step = 1 AND p.step_index IS NULL LIMIT 1",
+        "a step of its path is an index step without an index",
+    ),
+)
+
+
+def _aborting_row(path: str) -> str:
+    """What of MLMD's SQLite file ``path`` (a private copy) would make ml_metadata abort the
+    process reading it, or "". Reading the events of such a file, the import died with
+    "Check failure stack trace" (the CLI: no message, exit -6)."""
+    try:
+        with contextlib.closing(
+            sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+        ) as db:
+            for query, what in _ABORTING_ROWS:
+                row = db.execute(query).fetchone()
+                if row is not None:
+                    return f"the MLMD event of artifact {row[0]} and execution {row[1]}: {what}"
+    except sqlite3.Error:
+        return ""  # (ml_metadata tells what it cannot read)
+    return ""
+
+
 @contextlib.contextmanager
 def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     """The MLMD store to read and the path of its SQLite copy (``""`` for MySQL): for a SQLite
@@ -1756,6 +1784,12 @@ class _Importer:
         }
         types = self.used_types(self.read_types(), nodes)
         self.check(types, nodes)
+        damaged = _aborting_row(self.snapshot) if self.snapshot else ""
+        if damaged:
+            raise FailedPreconditionError(
+                f"cannot read the MLMD store (a damaged database): {damaged}, on which "
+                "ml_metadata aborts the process reading it; nothing was imported"
+            )
         self.events = self.read_events(nodes)
         self.check_events(self.events)
         self.check_parent_cycles(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
