@@ -56,9 +56,15 @@ def _sqlite_url_path(source: str) -> str:
     return rest[1:]
 
 
-def _interrupted(untouched: bool) -> str:
+def _interrupted(untouched: bool, finished: bool = False) -> str:
     """What an import stopped by Ctrl-C (SIGINT) left: nothing (a staged import, all or
-    nothing), or the batches it wrote into the target (a merge, an import into Neo4j)."""
+    nothing), the batches it wrote into the target (a merge, an import into Neo4j), or all of
+    it (``finished``: stopped once the copy was complete, as it released its claim)."""
+    if finished:
+        return (
+            "interrupted once the import had finished: everything was imported (running it "
+            "again with --merge changes nothing)"
+        )
     if untouched:
         return "interrupted: nothing was imported (the store is as it was)"
     return (
@@ -254,6 +260,7 @@ def import_mlmd(
     new_dir = _storeless_directory(store)
     made_here = new_dir is not None and not os.path.lexists(new_dir)
     discard = False
+    finished = False
     try:
         with (
             open_store(store, create=True) as lineage_store,
@@ -283,8 +290,12 @@ def import_mlmd(
                 )
             try:
                 report = run_import(target, lineage_store, progress=progress, merge=merge)
+                finished = True
             except BaseException as exc:
                 interrupted = isinstance(exc, KeyboardInterrupt)
+                if interrupted and getattr(exc, "import_finished", False) is True:
+                    # (it said to run it again with --merge "to complete it")
+                    raise fail(_interrupted(False, finished=True), ExitCode.INTERRUPTED) from None
                 # Ctrl-C before the import wrote into the target (its checks): known without a
                 # read, which a second Ctrl-C could stop (it left the new store's directory)
                 untouched = interrupted and getattr(exc, "nothing_written", False) is True
@@ -302,6 +313,11 @@ def import_mlmd(
                     # finish a merge stopped midway (its batches stay).
                     raise fail(_interrupted(untouched), ExitCode.INTERRUPTED) from None
                 raise
+    except KeyboardInterrupt:
+        if not finished:
+            raise
+        # as the store closed (its server stopping) after the import: it said "interrupted"
+        raise fail(_interrupted(False, finished=True), ExitCode.INTERRUPTED) from None
     finally:  # once the store is closed (its server stopped, unless another process uses it)
         if discard and new_dir is not None:
             _remove_new_store(new_dir)
@@ -321,6 +337,9 @@ def import_mlmd(
     note = (
         "ids as in the MLMD store"
         if report.ids_preserved
+        else f"ids as in the MLMD store, but for {report.ids_past_exact} at or near 2**53 (given "
+        "the next ids: the embedded engine's index cannot tell ids past 2**53 - 1 apart)"
+        if report.ids_past_exact
         else "ids remapped: the store held other nodes"
     )
     out.print(note)

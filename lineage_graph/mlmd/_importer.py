@@ -15,7 +15,11 @@ Ids. Into an EMPTY store the MLMD ids are kept: nodes are inserted in MLMD id or
 store's id sequence skips MLMD's gaps, so node ``n`` of MLMD is node ``n`` here (types too: MLMD's
 type ids start at 10 after its hidden system types, and so do the imported ones). With
 ``merge=True`` into a non-empty store ids cannot be kept; the report maps every MLMD id to the
-new one. Times: create/update times are MLMD's, event times too.
+new one. An MLMD id past :data:`KEPT_ID_MAX` (2**53 - 1) is not kept either (nor one just below it
+that the next ids of those past it need: :func:`_kept_max`): the node or type
+gets the store's next id (``ImportReport.ids_past_exact`` counts them), as FalkorDB's range index
+holds doubles and could not tell it from its neighbours. Times: create/update times are MLMD's,
+event times too.
 
 Re-running (``merge=True`` on a store that already holds the import) is safe: every copied node
 records where it came from (``mlmd_origin`` = ``<source key>#<MLMD id>``, an internal property
@@ -88,6 +92,25 @@ CHUNK = 1000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
+#: The largest MLMD id an import keeps. FalkorDB's range index holds ids as doubles, exact to
+#: 2**53: ids past it kept as MLMD's were read together with their neighbours
+#: (``get_artifacts_by_id([2**53 + 3])`` gave 2**53 + 3, + 4 and + 5), the write's check of the
+#: nodes it links refused a link as "deleted meanwhile (by another writer)", and two types'
+#: ids collided in their unique constraint. Such a node or type gets the store's next id.
+KEPT_ID_MAX = 2**53 - 1
+
+
+def _kept_max(ids: Iterable[int]) -> int:
+    """The largest of these MLMD ids (of one id sequence) an import keeps: those past it get
+    the next ids, which must stay within KEPT_ID_MAX too (MLMD's 2**53 - 2 ... 2**53 + 1: the
+    last two kept gave the others 2**53 and 2**53 + 1, as far apart as before). 0: none."""
+    ordered = sorted(ids)
+    kept = len(ordered)  # (ordered[kept - 1] + the ids given after it) grows with kept
+    while kept and ordered[kept - 1] + len(ordered) - kept > KEPT_ID_MAX:
+        kept -= 1
+    return ordered[kept - 1] if kept else 0
+
+
 #: How often an import into a staged graph renews the graph's time to live (far below it), and
 #: an import that writes into the target renews its claim on the MLMD store (:class:`_Claim`).
 KEEP_ALIVE_S = 30.0
@@ -113,6 +136,9 @@ class ImportReport:
     unchanged: int = 0  # nodes found already imported from this MLMD store, as they were
     skipped_relations: int = 0  # events/links already present (merge re-run)
     ids_preserved: bool = True
+    #: Nodes and types whose MLMD id was not kept: past KEPT_ID_MAX, or just below it where the
+    #: next ids of those past it had to be (_kept_max). They got the next ids.
+    ids_past_exact: int = 0
     id_map: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -435,6 +461,34 @@ def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
     return order
 
 
+#: Rows of an MLMD SQLite file that ml_metadata 1.17.1 aborts the whole process on reading (a
+#: C++ CHECK failure: SIGABRT, no exception), found before it reads them: (query, what it is).
+_ABORTING_ROWS = (
+    (
+        "SELECT e.artifact_id, e.execution_id FROM EventPath AS p JOIN Event AS e "
+        "ON e.id = p.event_id WHERE p.is_index_step = 1 AND p.step_index IS NULL LIMIT 1",
+        "a step of its path is an index step without an index",
+    ),
+)
+
+
+def _aborting_row(path: str) -> str:
+    """What of MLMD's SQLite file ``path`` (a private copy) would make ml_metadata abort the
+    process reading it, or "". Reading the events of such a file, the import died with
+    "Check failure stack trace" (the CLI: no message, exit -6)."""
+    try:
+        with contextlib.closing(
+            sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+        ) as db:
+            for query, what in _ABORTING_ROWS:
+                row = db.execute(query).fetchone()
+                if row is not None:
+                    return f"the MLMD event of artifact {row[0]} and execution {row[1]}: {what}"
+    except sqlite3.Error:
+        return ""  # (ml_metadata tells what it cannot read)
+    return ""
+
+
 @contextlib.contextmanager
 def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     """The MLMD store to read and the path of its SQLite copy (``""`` for MySQL): for a SQLite
@@ -640,6 +694,14 @@ class _NativeWriter:
         # Merging: a same-named type already there gains MLMD's properties (never loses any).
         return self.store.put_type(t, can_add_fields=True, can_omit_fields=True)
 
+    def check_values(self, kind: NodeKind, t: NodeType, node: NodeModel) -> None:
+        """Raise what the write would for ``node``'s property values under its type ``t`` (a
+        property the type does not declare, a value of another kind than declared), by the
+        write's own rules, before anything is written."""
+        repo = self.repos[kind]
+        repo._encode_values(t, node.properties, "p", "its properties")
+        repo._encode_values(t, node.custom_properties, "c", "its custom properties")
+
     def put_nodes(
         self,
         kind: NodeKind,
@@ -656,9 +718,10 @@ class _NativeWriter:
             props = by_id[node_id]["props"]
             if origin is not None:  # None: the target's own node (it keeps what it holds)
                 props["mlmd_origin"] = origin
-            if created:
+            # 0 is a time (MLMD holds it: a row written with it, an old MLMD): kept, as any
+            if created is not None:
                 props["create_time_since_epoch"] = created
-            if updated:
+            if updated is not None:
                 props["last_update_time_since_epoch"] = updated
         batch = WriteBatch()
         setattr(
@@ -784,6 +847,16 @@ def _bad_text(msg: Any, where: str = "") -> str | None:
     return None
 
 
+def _times(msg: Any) -> tuple[int | None, int | None]:
+    """An MLMD node's (create, last update) times, each None where not set (the store then
+    gives the import's time). A time of 0, which MLMD holds (a row written with it, a store of
+    an old MLMD), is kept: it was taken for "not set", and the import's time replaced it."""
+    return (
+        msg.create_time_since_epoch if msg.HasField("create_time_since_epoch") else None,
+        msg.last_update_time_since_epoch if msg.HasField("last_update_time_since_epoch") else None,
+    )
+
+
 def _check_text(msg: Any) -> None:
     bad = _bad_text(msg)
     if bad:
@@ -892,6 +965,13 @@ class _Importer:
         #: Set as the import starts to change the target (its first write into it, or the
         #: staged graph's publication): until then a failure or Ctrl-C left it as it was.
         self.writing = False
+        #: MLMD's events, read and checked before the copy (:meth:`read_events`).
+        self.events: list[Any] = []
+        #: The largest MLMD id kept, per id sequence (:func:`_kept_max`; set by :meth:`copy`).
+        self.kept_max: dict[str, int] = {}
+        #: Set once the whole copy is in the target (written, or the staged graph published):
+        #: a Ctrl-C after it (as the claim is released) stopped no part of the import.
+        self.done = False
 
     def _target_is_empty(self) -> bool:
         empty = _store_is_empty(self.store)
@@ -960,7 +1040,9 @@ class _Importer:
 
         for done, (kind, msg) in enumerate(types, start=1):
             model = to_type(kind, msg).model_copy(update={"id": None})
-            new_id = self.writer.put_type(model, msg.id if self.empty else None)
+            kept = self.empty and msg.id <= self.kept_max.get("Type", KEPT_ID_MAX)
+            self.report.ids_past_exact += int(self.empty and not kept)
+            new_id = self.writer.put_type(model, msg.id if kept else None)
             self.type_map[(kind, msg.id)] = new_id
             self.report.id_map.setdefault(f"{kind.value}Type", {})[msg.id] = new_id
             if new_id != msg.id:
@@ -1033,9 +1115,7 @@ class _Importer:
                 else:
                     pending_new.append(msg.id)
                 models.append(model)
-                times.append(
-                    (msg.create_time_since_epoch or None, msg.last_update_time_since_epoch or None)
-                )
+                times.append(_times(msg))
             origins: list[str | None] = [f"{self.prefix}{m.id}" for m in chunk]
             if own:
                 self._keep_own_contexts(chunk, own, models, times, origins)
@@ -1140,28 +1220,35 @@ class _Importer:
         wanted: list[int],
         origins: list[str | None],
     ) -> list[int]:
-        """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between."""
+        """Insert runs of consecutive MLMD ids in one write each, skipping the gaps between;
+        ids past those kept (:func:`_kept_max`: the last, in id order) get the next ids, in one
+        write after."""
         out: list[int] = []
         start = 0
-        while start < len(models):
+        last = self.kept_max.get(_SEQUENCE[kind], KEPT_ID_MAX)
+        kept = next((i for i, w in enumerate(wanted) if w > last), len(wanted))
+        while start < kept:
             end = start + 1
-            while end < len(models) and wanted[end] == wanted[end - 1] + 1:
+            while end < kept and wanted[end] == wanted[end - 1] + 1:
                 end += 1
             self.writer.skip_to(_SEQUENCE[kind], wanted[start])
             out += self.writer.put_nodes(
                 kind, models[start:end], times[start:end], origins[start:end]
             )
             start = end
+        if kept < len(models):
+            self.report.ids_past_exact += len(models) - kept
+            out += self.writer.put_nodes(kind, models[kept:], times[kept:], origins[kept:])
         return out
 
     # ---------------------------------------------------------------------- relationships
 
-    def import_events(self, artifact_ids: list[int], execution_ids: list[int]) -> None:
-        from ._convert import to_event
-
-        # Written in MLMD's order of each execution's events (the order they were written there,
-        # which get_events_by_execution_ids keeps); read by artifact too, for an event whose
-        # execution the MLMD store does not hold.
+    def read_events(self, nodes: dict[NodeKind, list[Any]]) -> list[Any]:
+        """MLMD's events of these nodes, in MLMD's order of each execution's events (the order
+        they were written there, which get_events_by_execution_ids keeps); read by artifact
+        too, for an event whose execution the MLMD store does not hold."""
+        artifact_ids = sorted(m.id for m in nodes[NodeKind.ARTIFACT])
+        execution_ids = sorted(m.id for m in nodes[NodeKind.EXECUTION])
         msgs = list(self.mlmd.get_events_by_execution_ids(execution_ids) if execution_ids else [])
         seen = {(m.artifact_id, m.execution_id, m.type) for m in msgs}
         msgs += [
@@ -1169,6 +1256,30 @@ class _Importer:
             for m in (self.mlmd.get_events_by_artifact_ids(artifact_ids) if artifact_ids else [])
             if (m.artifact_id, m.execution_id, m.type) not in seen
         ]
+        return msgs
+
+    def check_events(self, msgs: list[Any]) -> None:
+        """Refuse, before anything is written, an MLMD event the store cannot hold (its type
+        UNKNOWN or past MLMD's, as a damaged database holds): the write refused it once every
+        node was written (a merge stopped midway, which its re-run could not complete), with
+        to_event's "No event type is specified." alone, naming no event."""
+        from ._convert import to_event
+
+        for msg in msgs:
+            if _bad_text(msg):
+                continue  # told by import_events, as before
+            try:
+                to_event(msg)
+            except (InvalidArgumentError, ValidationError, ValueError, TypeError) as exc:
+                why = str(exc).rstrip(".")
+                raise InvalidArgumentError(
+                    f"the MLMD event of artifact {msg.artifact_id} and execution "
+                    f"{msg.execution_id} cannot be imported: {why}; nothing was imported"
+                ) from None
+
+    def import_events(self, msgs: list[Any]) -> None:
+        from ._convert import to_event
+
         a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         events: list[Event] = []
         for msg in msgs:
@@ -1395,9 +1506,9 @@ class _Importer:
         from .._encoding import check_key, check_text
         from ._convert import to_node, to_type
 
-        def converted(convert: Callable[[], Any]) -> None:
+        def converted(convert: Callable[[], Any]) -> Any:
             try:
-                convert()
+                return convert()
             except InvalidArgumentError:
                 raise
             except (ValidationError, ValueError, TypeError) as exc:
@@ -1409,6 +1520,16 @@ class _Importer:
                 raise InvalidArgumentError(why) from None
 
         held = {(kind, msg.id) for kind, msg in types}
+        # Property values their type does not allow (MLMD holds what its SQLite tables hold: a
+        # value of another kind, a property its type does not declare) are refused here by the
+        # write's own rules: the write refused them midway, naming "artifact #1" (its place in a
+        # batch), in a merge after its types. (A type no model holds is refused below.)
+        type_models: dict[tuple[NodeKind, int], NodeType | None] = {}
+        for kind, msg in types:
+            try:
+                type_models[(kind, msg.id)] = to_type(kind, msg)
+            except (InvalidArgumentError, ValidationError, ValueError, TypeError):
+                type_models[(kind, msg.id)] = None
         for kind, msgs in nodes.items():
             for msg in msgs:
                 try:
@@ -1418,7 +1539,10 @@ class _Importer:
                             "MLMD store"
                         )
                     _check_text(msg)
-                    converted(functools.partial(to_node, kind, msg))
+                    model = converted(functools.partial(to_node, kind, msg))
+                    node_type = type_models[(kind, msg.type_id)]
+                    if node_type is not None:
+                        self.writer.check_values(kind, node_type, model)
                     for name in ("name", "external_id"):
                         if msg.HasField(name):
                             check_key(name, getattr(msg, name))
@@ -1569,6 +1693,24 @@ class _Importer:
                 self._parents[cid] = [p.id for p in self.mlmd.get_parent_contexts_by_context(cid)]
         return self._parents
 
+    def check_parent_cycles(self, context_ids: list[int]) -> None:
+        """Refuse, before any write, MLMD parent links that form a cycle among themselves (MLMD
+        refuses one; a damaged database holds it): the store refused it once every node, event
+        and link was written (a merge stopped midway), naming the target's ids."""
+        from graphlib import CycleError, TopologicalSorter
+
+        parents = self.mlmd_parents(context_ids)
+        try:
+            TopologicalSorter({c: parents[c] for c in context_ids}).prepare()
+        except CycleError as exc:
+            cycle: list[int] = exc.args[1]
+            raise InvalidArgumentError(
+                "MLMD's parent contexts form a cycle (each a parent of the next: a damaged "
+                "database): "
+                + " -> ".join(f"MLMD context {c}" for c in cycle)
+                + "; nothing was imported"
+            ) from None
+
     def _check_parent_cycles(self, twins: dict[int, int | None]) -> None:
         """Refuse, before any write, MLMD parent links that close a cycle through the target's
         own parent links (MLMD refuses a cycle within MLMD; the store checks the links only when
@@ -1629,6 +1771,15 @@ class _Importer:
         }
         types = self.used_types(self.read_types(), nodes)
         self.check(types, nodes)
+        damaged = _aborting_row(self.snapshot) if self.snapshot else ""
+        if damaged:
+            raise FailedPreconditionError(
+                f"cannot read the MLMD store (a damaged database): {damaged}, on which "
+                "ml_metadata aborts the process reading it; nothing was imported"
+            )
+        self.events = self.read_events(nodes)
+        self.check_events(self.events)
+        self.check_parent_cycles(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
         if not self.empty:
             self.check_merge(types, nodes)
         if self.claim is not None:  # no renewal from here on, unless written into the target
@@ -1650,19 +1801,19 @@ class _Importer:
                 self.copy(types, nodes)
             except EngineUnavailableError as exc:
                 raise _stopped_midway(exc) from exc
+            self.done = True
             return self.report
         with staging:  # discarded unless published
             self.copy_staged(staging, types, nodes)
         return self.report
 
     def copy(self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]) -> None:
+        self.kept_max = {"Type": _kept_max(t.id for _, t in types)}
+        self.kept_max.update({_SEQUENCE[k]: _kept_max(m.id for m in nodes[k]) for k in _KINDS})
         self.import_types(types)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])
-        self.import_events(
-            sorted(m.id for m in nodes[NodeKind.ARTIFACT]),
-            sorted(m.id for m in nodes[NodeKind.EXECUTION]),
-        )
+        self.import_events(self.events)
         self.import_links(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
 
     def copy_staged(
@@ -1706,6 +1857,7 @@ class _Importer:
                 maybe_swapped = False  # refused before the swap: the target is as it was
                 raise
             target._graph_replaced(by=staged)  # before anything else can run
+            self.done = True
         except BaseException as exc:
             if not maybe_swapped:
                 for sequence, first, end in handed:
@@ -1771,17 +1923,21 @@ def import_mlmd(
     key = _source_key(config)
     importer = _Importer(_Reads(mlmd), store, progress, merge, key)  # refuses before a write
     claim = _Claim(store, key)
-    claim.take()
     try:
-        with _as_of_now(mlmd, config) as now:
-            importer.mlmd = _Reads(now.mlmd)
-            importer.snapshot = now.path
-            importer.claim = claim
-            return importer.run()
+        claim.take()
+        try:
+            with _as_of_now(mlmd, config) as now:
+                importer.mlmd = _Reads(now.mlmd)
+                importer.snapshot = now.path
+                importer.claim = claim
+                return importer.run()
+        finally:
+            claim.release()
     except KeyboardInterrupt as exc:
         # Ctrl-C before the import changed the target (in its checks, or a staged copy not
-        # yet published): said so (the CLI said a merge's batches stay, when none was written)
+        # yet published): said so (the CLI said a merge's batches stay, when none was written).
+        # Ctrl-C once it had finished (as its claim is released, its copy of a SQLite file
+        # removed): said so too (the CLI said to run it again with --merge to complete it).
         exc.nothing_written = not importer.writing  # type: ignore[attr-defined]
+        exc.import_finished = importer.done  # type: ignore[attr-defined]
         raise
-    finally:
-        claim.release()

@@ -1549,3 +1549,211 @@ def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
         assert [(x.context_id, x.artifact_id) for x in got.attributions] == [
             (x.context_id, x.artifact_id) for x in want.attributions
         ], (low, high)
+
+
+def _times_of_zero(path: Path) -> None:
+    """An MLMD store whose nodes hold times of 0 (a row written with them, a store of an old
+    MLMD: ml_metadata sets its own times on a write, so they are written into its tables)."""
+    import sqlite3
+
+    ref = _mlmd_sqlite(path)
+    a_type = ref.put_artifact_type(pb.ArtifactType(name="Zero"))
+    e_type = ref.put_execution_type(pb.ExecutionType(name="ZeroRun"))
+    c_type = ref.put_context_type(pb.ContextType(name="ZeroContext"))
+    ref.put_artifacts([pb.Artifact(type_id=a_type, uri=f"/z{i}") for i in range(3)])
+    ref.put_executions([pb.Execution(type_id=e_type) for _ in range(2)])
+    ref.put_contexts([pb.Context(type_id=c_type, name=f"z{i}") for i in range(2)])
+    del ref
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        for table in ("Artifact", "Execution", "Context"):
+            db.execute(f"UPDATE {table} SET create_time_since_epoch = 0 WHERE id = 1")
+            db.execute(f"UPDATE {table} SET last_update_time_since_epoch = 0 WHERE id = 2")
+        db.execute("UPDATE Artifact SET create_time_since_epoch = 0 WHERE id = 3")
+        db.execute("UPDATE Artifact SET last_update_time_since_epoch = 0 WHERE id = 3")
+        db.commit()
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty", "merge"])
+def test_a_time_of_0_is_kept_as_mlmds(tmp_path: Path, store: LineageStore, merge: bool) -> None:
+    """A create or update time of 0 in MLMD was taken for "no time" and replaced by the time
+    of the import; the MLMD adapter then listed another time than MLMD did, and a merge run
+    again said those nodes were updated (it rewrote them with a new time)."""
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "zero.sqlite"
+    _times_of_zero(path)
+    if merge:
+        store.put_artifact_type(ArtifactType(name="Own"))
+        store.put_artifacts([Artifact(type="Own", uri="/own")])
+    report = import_mlmd(path, store, merge=merge)
+    ref, adapter = open_reader(path), MetadataStore(store)
+
+    def times(msgs: Any, id_map: dict[int, int] | None = None) -> list[tuple[Any, ...]]:
+        return sorted(
+            (
+                m.id if id_map is None else id_map[m.id],
+                m.HasField("create_time_since_epoch"),
+                m.create_time_since_epoch,
+                m.HasField("last_update_time_since_epoch"),
+                m.last_update_time_since_epoch,
+            )
+            for m in msgs
+        )
+
+    for kind, theirs, ours in [
+        (NodeKind.ARTIFACT, ref.get_artifacts(), adapter.get_artifacts()),
+        (NodeKind.EXECUTION, ref.get_executions(), adapter.get_executions()),
+        (NodeKind.CONTEXT, ref.get_contexts(), adapter.get_contexts()),
+    ]:
+        ours = [m for m in ours if m.uri != "/own"] if kind == NodeKind.ARTIFACT else ours
+        assert times(ours) == times(theirs, report.id_map[kind.value])
+        assert any(t[2] == 0 for t in times(theirs)) and any(t[4] == 0 for t in times(theirs))
+    [theirs] = ref.get_artifacts_by_id([1])
+    [ours] = adapter.get_artifacts_by_id([report.id_map["Artifact"][1]])
+    assert (ours.create_time_since_epoch, ours.HasField("create_time_since_epoch")) == (0, True)
+    assert ours.last_update_time_since_epoch == theirs.last_update_time_since_epoch
+    again = import_mlmd(path, store, merge=True)
+    assert (again.updated, again.unchanged) == (0, 3 + 2 + 2)
+
+
+@pytest.mark.parametrize(
+    ("merge", "where"),
+    [(False, "release"), (True, "release"), (False, "close")],
+    ids=["staged", "merge", "closing"],
+)
+def test_a_ctrl_c_once_the_import_finished_says_so(
+    mlmd_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: bool, where: str
+) -> None:
+    """Ctrl-C while a finished import released its claim on the MLMD store (its last write):
+    it said "the batches the import wrote stay in the store ... run the same import again with
+    --merge to complete it", of an import that was complete; as the store then closed, it
+    said "interrupted" alone."""
+    target = str(tmp_path / "store")
+    if merge:
+        _own_node(target)
+    owner, name = (_importer._Claim, "release") if where == "release" else (LineageStore, "close")
+    done = getattr(owner, name)
+
+    def ctrl_c(self: Any) -> None:
+        done(self)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(owner, name, ctrl_c)
+        args = ["import-mlmd", str(mlmd_file), "--store", target] + (["--merge"] if merge else [])
+        result = _cli(*args)
+    assert result.exit_code == 130, result.output
+    message = " ".join(result.stderr.split())
+    assert "the import had finished: everything was imported" in message, message
+    assert "complete it" not in message and "nothing was imported" not in message, message
+    with LineageStore.open(target) as store:
+        assert len(store.get_artifacts()) == 6 + merge
+    again = _cli("import-mlmd", str(mlmd_file), "--store", target, "--merge", "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["updated"] == 0
+
+
+def test_mlmd_ids_past_2_53_get_the_next_ids_and_read_back_alone(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """MLMD ids past 2**53 - 1 kept as they were: FalkorDB's range index holds doubles, so
+    ``get_artifacts_by_id([2**53 + 3])`` gave three artifacts, a link to such a context was
+    refused as "deleted meanwhile (by another writer)", and three context types past it failed
+    the import on their unique id. They now get the store's next ids (the report maps them)."""
+    import sqlite3
+
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "big.sqlite"
+    ref = _mlmd_sqlite(path)
+    a_type = ref.put_artifact_type(pb.ArtifactType(name="A"))
+    e_type = ref.put_execution_type(pb.ExecutionType(name="E"))
+    small = ref.put_artifacts([pb.Artifact(type_id=a_type, uri="/small")])
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        for table in ("Type", "Artifact", "Execution", "Context"):
+            db.execute("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+            db.execute("INSERT INTO sqlite_sequence VALUES (?, ?)", (table, 2**53 + 2))
+        db.commit()
+    c_types = [ref.put_context_type(pb.ContextType(name=f"C{i}")) for i in range(3)]
+    artifacts = ref.put_artifacts([pb.Artifact(type_id=a_type, uri=f"/a{i}") for i in range(3)])
+    [execution] = ref.put_executions([pb.Execution(type_id=e_type)])
+    contexts = ref.put_contexts([pb.Context(type_id=c_types[i], name=f"c{i}") for i in range(3)])
+    assert min(artifacts + contexts + c_types) > 2**53
+    ref.put_events(
+        [pb.Event(artifact_id=a, execution_id=execution, type=pb.Event.INPUT) for a in artifacts]
+    )
+    ref.put_attributions_and_associations(
+        [
+            pb.Attribution(artifact_id=a, context_id=c)
+            for a, c in zip(artifacts, contexts, strict=True)
+        ],
+        [pb.Association(execution_id=execution, context_id=c) for c in contexts],
+    )
+    ref.put_parent_contexts([pb.ParentContext(child_id=contexts[1], parent_id=contexts[0])])
+
+    report = import_mlmd(path, store)
+    assert not report.ids_preserved and report.ids_past_exact == 3 + 3 + 1 + 3
+    ids = report.id_map
+    assert ids["Artifact"][small[0]] == small[0]  # kept below the limit
+    assert max(v for m in ids.values() for v in m.values()) < 2**53
+    adapter = MetadataStore(store)
+    for mlmd_id in artifacts:
+        [mine] = adapter.get_artifacts_by_id([ids["Artifact"][mlmd_id]])
+        [theirs] = ref.get_artifacts_by_id([mlmd_id])
+        assert mine.uri == theirs.uri
+    assert sorted(
+        e.artifact_id for e in adapter.get_events_by_execution_ids([ids["Execution"][execution]])
+    ) == sorted(ids["Artifact"][a] for a in artifacts)
+    for a, c in zip(artifacts, contexts, strict=True):
+        [linked] = adapter.get_artifacts_by_context(ids["Context"][c])
+        assert linked.id == ids["Artifact"][a]
+        assert (
+            adapter.get_contexts_by_id([ids["Context"][c]])[0].type_id
+            == ids["ContextType"][ref.get_contexts_by_id([c])[0].type_id]
+        )
+    [parent] = adapter.get_parent_contexts_by_context(ids["Context"][contexts[1]])
+    assert parent.id == ids["Context"][contexts[0]]
+    again = import_mlmd(path, store, merge=True)
+    assert (again.updated, again.unchanged, again.skipped_relations) == (0, 8, 3 + 3 + 3 + 1)
+    result = _cli("import-mlmd", str(path), "--store", str(tmp_path / "cli"))
+    assert result.exit_code == 0, result.output
+    assert "but for 10 at or near 2**53" in " ".join(result.stdout.split()), result.stdout
+
+
+def test_ids_given_in_place_of_mlmds_past_2_53_stay_below_it(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """MLMD contexts 2**53 - 2 ... 2**53 + 1: keeping the first two gave the others the next
+    ids, 2**53 and 2**53 + 1, which the index cannot tell apart (a link to one was refused as
+    "deleted meanwhile"). Only what leaves room for the rest is kept."""
+    import sqlite3
+
+    from lineage_graph.mlmd import MetadataStore
+
+    path = tmp_path / "edge.sqlite"
+    ref = _mlmd_sqlite(path)
+    a_type = ref.put_artifact_type(pb.ArtifactType(name="A"))
+    c_type = ref.put_context_type(pb.ContextType(name="C"))
+    artifacts = ref.put_artifacts([pb.Artifact(type_id=a_type, uri=f"/a{i}") for i in range(4)])
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("DELETE FROM sqlite_sequence WHERE name = 'Context'")
+        db.execute("INSERT INTO sqlite_sequence VALUES ('Context', ?)", (2**53 - 3,))
+        db.commit()
+    contexts = ref.put_contexts([pb.Context(type_id=c_type, name=f"c{i}") for i in range(4)])
+    assert contexts == [2**53 - 2, 2**53 - 1, 2**53, 2**53 + 1]
+    ref.put_attributions_and_associations(
+        [
+            pb.Attribution(artifact_id=a, context_id=c)
+            for a, c in zip(artifacts, contexts, strict=True)
+        ],
+        [],
+    )
+    report = import_mlmd(path, store)
+    ids = report.id_map["Context"]
+    assert max(ids.values()) <= 2**53 - 1 and len(set(ids.values())) == 4
+    assert report.ids_past_exact == sum(1 for k, v in ids.items() if k != v) >= 2
+    adapter = MetadataStore(store)
+    for a, c in zip(artifacts, contexts, strict=True):
+        [mine] = adapter.get_contexts_by_id([ids[c]])
+        assert mine.name == ref.get_contexts_by_id([c])[0].name
+        assert [x.id for x in adapter.get_artifacts_by_context(ids[c])] == [a]

@@ -12,6 +12,7 @@ serialised ``Any`` as ``UnicodeDecodeError`` and a property row without a value 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -456,3 +457,135 @@ def test_a_file_a_writer_died_in_says_so_and_imports_once_rolled_back(
     report = import_mlmd(path, store)
     assert report.artifacts == 2
     assert {a.uri for a in store.get_artifacts()} == {"javascript:alert(1)", "/plain"}
+
+
+#: Property rows ml_metadata reads back as they are and the write here refuses: (SQL on the
+#: file of _mlmd_file, where artifact 2 is the plain one, what the refusal says).
+KIND_CLASHES = {
+    "a value of another kind than declared": (
+        "UPDATE ArtifactProperty SET int_value = NULL, string_value = 'x' "
+        "WHERE artifact_id = 1 AND name = 'id'",
+        "declares INT, got STRING",
+    ),
+    "a property its type does not declare": (
+        "INSERT INTO ArtifactProperty(artifact_id, name, is_custom_property, int_value) "
+        "VALUES (2, 'undeclared', 0, 7)",
+        "found unknown property 'undeclared'",
+    ),
+}
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("case", list(KIND_CLASHES), ids=["kind", "undeclared"])
+def test_a_property_value_its_type_does_not_allow_is_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, case: str, merge: bool
+) -> None:
+    """The write refused it midway, naming "artifact #1" (its place in a batch, not its MLMD
+    id), after a merge had written the MLMD types."""
+    sql, said = KIND_CLASHES[case]
+    path = _changed(tmp_path, sql)
+    mlmd_id = 1 if "another kind" in case else 2
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match=said) as caught:
+        import_mlmd(path, store, merge=merge)
+    assert f"MLMD artifact {mlmd_id} cannot be imported" in str(caught.value)
+    assert "nothing was imported" in str(caught.value)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("event_type", [0, 99], ids=["unknown", "past MLMD's"])
+def test_an_event_type_the_store_cannot_hold_is_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, merge: bool, event_type: int
+) -> None:
+    """An event row of type 0 (UNKNOWN) or 99 (a damaged database): the write refused it once
+    every node was written (a merge stopped midway, its re-run failing again), saying "No event
+    type is specified." alone, naming no event."""
+    path = _changed(tmp_path, "UPDATE Event SET type = ?", event_type)
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="No event type is specified") as caught:
+        import_mlmd(path, store, merge=merge)
+    message = str(caught.value)
+    assert "the MLMD event of artifact 1 and execution 1 cannot be imported" in message
+    assert "nothing was imported" in message
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("merge", [False, True], ids=["empty target", "merge"])
+@pytest.mark.parametrize("links", [[(1, 1)], [(2, 1), (1, 2)]], ids=["own parent", "2-cycle"])
+def test_parent_contexts_forming_a_cycle_in_mlmd_are_refused_before_any_write(
+    tmp_path: Path, store: LineageStore, merge: bool, links: list[tuple[int, int]]
+) -> None:
+    """Parent links that form a cycle (MLMD refuses one; a damaged database holds it): the
+    store refused them once every node, event and link was written (a merge stopped midway),
+    naming the target's context ids, not MLMD's."""
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    c_type = ref.put_context_type(pb.ContextType(name="C"))
+    assert ref.put_contexts([pb.Context(type_id=c_type, name=f"c{i}") for i in (1, 2)]) == [1, 2]
+    del ref
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO ParentContext(context_id, parent_context_id) VALUES (?, ?)", links
+        )
+    if merge:
+        from lineage_graph import Artifact, ArtifactType
+
+        store.put_artifact_type(ArtifactType(name="Mine"))
+        store.put_artifacts([Artifact(type="Mine", uri="/mine")])
+    before = snapshot(store)
+    with pytest.raises(InvalidArgumentError, match="MLMD's parent contexts form a cycle") as caught:
+        import_mlmd(path, store, merge=merge)
+    assert "MLMD context 1 -> " in str(caught.value)
+    assert "nothing was imported" in str(caught.value)
+    assert snapshot(store) == before
+
+
+def test_a_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(tmp_path: Path) -> None:
+    """An index step of an event's path without its index: ml_metadata 1.17.1 aborts the whole
+    process reading it (a C++ CHECK failure): the command died with "Check failure stack
+    trace", exit -6, no message. Run as the command in a child process, as the abort would
+    end this one."""
+    import subprocess
+    import sys
+
+    path = _changed(
+        tmp_path,
+        "INSERT INTO EventPath(event_id, is_index_step, step_index, step_key) "
+        "VALUES (1, 1, NULL, NULL)",
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lineage_graph.cli",
+            "import-mlmd",
+            str(path),
+            "--store",
+            str(tmp_path / "store"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 5, message
+    assert (
+        "the MLMD event of artifact 1 and execution 1: a step of its path is an index step "
+        "without an index" in message
+    ), message
+    assert "nothing was imported" in message
+    assert not (tmp_path / "store").exists()
