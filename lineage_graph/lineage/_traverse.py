@@ -564,12 +564,12 @@ class LineageRepository(Repository):
                     continue
                 ident, other, etype = row["id"], row["other"], row["type"]
                 key = (ident, other, etype) if is_artifact else (other, ident, etype)
-                if key not in found:
+                if type(etype) is not int:  # another writer's (a name): validated (a list
+                    # is no key: TypeError), keyed by number as the events read below are
                     event = stored_event(key[0], key[1], etype, row["path"], row["ms"])
-                    if type(etype) is not int:  # another writer's (a name): keyed by number,
-                        # as the events read below are (one event, and ints to sort)
-                        key = (key[0], key[1], int(event.type))
-                    found.setdefault(key, event)
+                    found.setdefault((key[0], key[1], int(event.type)), event)
+                elif key not in found:
+                    found[key] = stored_event(key[0], key[1], etype, row["path"], row["ms"])
         if query.direction is Direction.BOTH:
             # An event from an upstream node straight to a downstream one is on neither walked
             # side: read the answer's artifacts' events (kept below when both ends are in it).
