@@ -237,3 +237,50 @@ def test_values_other_writers_store_as_names_are_read(store: LineageStore) -> No
     assert a.state is m.ArtifactState.LIVE and a.external_id is None
     assert e.last_known_state is m.ExecutionState.COMPLETE
     assert "external_id" in a.model_fields_set  # as the validated model sets it
+
+
+def _cached_run(store: LineageStore) -> tuple[int, int, int]:
+    """A COMPLETE execution that read artifact ``a`` and wrote ``b``: a cache hit for ``[a]``."""
+    store.put_artifact_type(m.ArtifactType(name="D"))
+    store.put_execution_type(m.ExecutionType(name="T"))
+    [a, b] = store.put_artifacts([m.Artifact(type="D", uri="in"), m.Artifact(type="D", uri="out")])
+    [e] = store.put_executions([m.Execution(type="T", last_known_state=m.ExecutionState.COMPLETE)])
+    store.put_events(
+        [
+            m.Event(artifact_id=a, execution_id=e, type=m.EventType.INPUT),
+            m.Event(artifact_id=b, execution_id=e, type=m.EventType.OUTPUT),
+        ]
+    )
+    assert store.find_cached_execution("T", [a]).hit
+    return a, b, e
+
+
+@pytest.mark.parametrize(
+    ("statement", "kind", "field"),
+    [
+        ("MATCH (n:Artifact) WHERE n.uri = 'out' SET n.state = [1]", "Artifact", "state"),
+        ("MATCH (n:Artifact) WHERE n.uri = 'out' SET n.state = 'gone'", "Artifact", "state"),
+        ("MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = [4]", "Event", "type"),
+        ("MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = 'NOPE'", "Event", "type"),
+    ],
+)
+def test_a_cache_hits_outputs_written_around_the_library_are_named(
+    store: LineageStore, statement: str, kind: str, field: str
+) -> None:
+    """The outputs of a cache hit: a state or event type another writer stored is named (a
+    bare ValueError or TypeError from int() before)."""
+    a, _, _ = _cached_run(store)
+    store.backend.write(statement)
+    with pytest.raises(StoredValueError) as caught:
+        store.find_cached_execution("T", [a])
+    assert (caught.value.kind, caught.value.field) == (kind, field)
+
+
+def test_a_cache_hits_output_event_stored_by_name_is_read(store: LineageStore) -> None:
+    a, b, e = _cached_run(store)
+    store.backend.write("MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = 'OUTPUT'")
+    hit = store.find_cached_execution("T", [a])
+    assert hit.hit and [x.id for x in hit.outputs] == [b]
+    assert [(ev.artifact_id, ev.execution_id, ev.type) for ev in hit.output_events] == [
+        (b, e, m.EventType.OUTPUT)
+    ]
