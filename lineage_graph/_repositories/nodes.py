@@ -188,8 +188,8 @@ _ALWAYS_GIVEN = frozenset(
 )
 
 
-#: What each optional stored field holds as this library writes it (the states: an int that
-#: is a member; str names ``_STATES`` too), for :func:`decode_node`'s check.
+#: What each optional stored field holds as this library writes it, for :func:`decode_node`'s
+#: check: ``(name, type, states)``, ``states`` the members of a state field by number.
 _FIELD_TYPES: dict[str, type] = {
     "name": str,
     "external_id": str,
@@ -199,9 +199,31 @@ _FIELD_TYPES: dict[str, type] = {
     "create_time_since_epoch": int,
     "last_update_time_since_epoch": int,
 }
+_CHECKED = {
+    kind: tuple((name, _FIELD_TYPES[name], _STATES.get(name)) for name in names)
+    for kind, names in _FIELDS.items()
+}
 _EXPECTED = {str: "a str", int: "an int"}
 #: The type fields every node holds: its type's id (a positive int) and name and version.
 _TYPE_FIELDS = (("type_id", int), ("type", str), ("type_version", str))
+
+
+def _state_named(kind: NodeKind, ident: object, name: str, value: object) -> Any:
+    """The member another writer stored by its MLMD name ("LIVE"), or StoredValueError."""
+    if type(value) is not str or value not in _STATE_NAMES[name]:
+        raise stored_value_error(kind.value, ident, name, value, _STATE_WRITTEN[name])
+    return _STATE_NAMES[name][value]
+
+
+def _refuse_identity(kind: NodeKind, ident: object, data: Mapping[str, Any]) -> None:
+    """StoredValueError for the node's id or type fields, one of which is not as written."""
+    if type(ident) is not int or ident <= 0:
+        raise stored_value_error(kind.value, ident, "id", ident, "a positive int")
+    for name, cls in _TYPE_FIELDS:
+        value = data[name]
+        if value is not None and type(value) is not cls:
+            raise stored_value_error(kind.value, ident, name, value, _EXPECTED[cls])
+    raise AssertionError("unreachable: every field is as written")  # pragma: no cover
 
 
 def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = False) -> Node:
@@ -224,46 +246,43 @@ def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = Fal
         ) from None
     model = _MODEL[kind]
     data = stored_defaults(model)  # every field, in the model's order
-    ident = node.get("id")
-    data["id"] = ident
-    data["type_id"] = node.get("type_id")
-    data["type"] = node.get("type")
-    data["type_version"] = node.get("type_version")
+    data["id"] = ident = node.get("id")
+    data["type_id"] = type_id = node.get("type_id")
+    data["type"] = type_name = node.get("type")
+    data["type_version"] = version = node.get("type_version")
     data["properties"] = properties
     data["custom_properties"] = custom
     given = set(_ALWAYS_GIVEN)
-    for name in _FIELDS[kind]:
+    for name, cls, states in _CHECKED[kind]:
         value = node.get(name)
         if value is not None:
-            if name in _STATES and not validate:
-                member = _STATES[name].get(value) if type(value) is int else None
+            if validate:
+                pass  # pydantic checks it below
+            elif states is not None:
+                member = states.get(value) if value.__class__ is int else None
                 if member is None:
-                    if type(value) is not str or value not in _STATE_NAMES[name]:
-                        raise stored_value_error(
-                            kind.value, ident, name, value, _STATE_WRITTEN[name]
-                        )
-                    member = _STATE_NAMES[name][value]  # another writer's name ("LIVE")
+                    member = _state_named(kind, ident, name, value)
                 value = member
-            elif type(value) is not _FIELD_TYPES[name] and not validate:
-                raise stored_value_error(
-                    kind.value, ident, name, value, _EXPECTED[_FIELD_TYPES[name]]
-                )
+            elif value.__class__ is not cls:
+                raise stored_value_error(kind.value, ident, name, value, _EXPECTED[cls])
             data[name] = value
             given.add(name)
     if validate:
         return model.model_validate({name: data[name] for name in data if name in given})
-    if type(ident) is not int or ident <= 0:
-        raise stored_value_error(kind.value, ident, "id", ident, "a positive int")
-    for name, cls in _TYPE_FIELDS:
-        value = data[name]
-        if value is not None and type(value) is not cls:
-            raise stored_value_error(kind.value, ident, name, value, _EXPECTED[cls])
+    if not (
+        ident.__class__ is int
+        and ident > 0
+        and (type_id is None or type_id.__class__ is int)
+        and (type_name is None or type_name.__class__ is str)
+        and (version is None or version.__class__ is str)
+    ):
+        _refuse_identity(kind, ident, data)
+    if not version:
+        data["type_version"] = None  # "" is unset, as the model reads it
+    if data["external_id"] == "":
+        data["external_id"] = None
     if kind is NodeKind.CONTEXT and not data["name"]:
         raise stored_value_error(kind.value, ident, "name", data["name"], "a non-empty str")
-    if "external_id" in given and not data["external_id"]:
-        data["external_id"] = None  # "" is unset, as the model reads it
-    if data["type_version"] == "":
-        data["type_version"] = None
     return stored_model_filled(model, data, given)
 
 
