@@ -182,7 +182,10 @@ def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
     a struct that is not a JSON object...: written around the library) is
     :class:`BadStoredValue` naming the property, never read as another value (a bool property
     holding "no" was read as True, a float int property was cut to an int) nor failing with
-    a bare ``ValueError`` from ``int()`` or ``json``."""
+    a bare ``ValueError`` from ``int()`` or ``json``; so is a name stored under two kinds (an
+    ``i`` and an ``s`` key: one was read, which depended on the key order) or an empty one. A
+    double stored natively alone (``pd__x``, no ``px__x``: a hand-made statement's) is read
+    as that double (it was left out, as the exact text's shadow)."""
     result: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
     for key, raw in stored.items():
         if key.find("__", 2, 4) != 2 or key[0] not in _SCOPES:
@@ -192,9 +195,17 @@ def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
         target = result[custom]
         name = unescape_name(key[4:])
         raw_type = type(raw)
-        if kind == "d":
+        if kind == "d" and key[0] + DOUBLE_EXACT + key[2:] in stored:
             continue  # the exact value is under the ``x`` key
+        if not name or name in target:  # (a name stored under two kinds: which is it?)
+            raise BadStoredValue(
+                _field(custom, name), raw, "one value of a named property (a single kind)"
+            )
         if _PLAIN.get(kind) is raw_type:  # an int, str or bool: as stored
+            target[name] = raw
+        elif kind == "d":  # a native double alone: another writer's, read as it is
+            if raw_type is not float:
+                raise BadStoredValue(_field(custom, name), raw, "a double")
             target[name] = raw
         elif kind == DOUBLE_EXACT:
             try:  # float(): the exact repr, or a native double another writer stored

@@ -284,3 +284,36 @@ def test_a_cache_hits_output_event_stored_by_name_is_read(store: LineageStore) -
     assert [(ev.artifact_id, ev.execution_id, ev.type) for ev in hit.output_events] == [
         (b, e, m.EventType.OUTPUT)
     ]
+
+
+@pytest.mark.parametrize(
+    ("statement", "field"),
+    [
+        ("SET n.ps__day = 'three'", "properties.'day'"),  # an int and a str of one name
+        ("SET n.`ci__` = 1", "custom_properties.''"),  # a property with no name
+    ],
+)
+def test_a_property_stored_twice_or_without_a_name_is_named(
+    store: LineageStore, statement: str, field: str
+) -> None:
+    """A property name under two kinds was read as whichever key came last (another writer's
+    str hid the int), and an empty name was read as a property the models refuse."""
+    ids = _seed(store)
+    store.backend.write(f"MATCH (n:Artifact) {statement}")
+    with pytest.raises(StoredValueError) as caught:
+        store.get_artifacts_by_id([ids["Artifact"]])
+    assert (caught.value.kind, caught.value.field) == ("Artifact", field)
+
+
+def test_a_native_double_stored_alone_is_read(store: LineageStore) -> None:
+    """A double a hand-made statement stored natively (``cd__score``, without the exact text
+    this library stores beside it) is read, not left out as the text's shadow."""
+    ids = _seed(store)
+    store.backend.write("MATCH (n:Artifact) SET n.cd__score = 0.5, n.cd__bad = 'x'")
+    store.backend.write("MATCH (n:Artifact) REMOVE n.cd__bad")
+    [a] = store.get_artifacts_by_id([ids["Artifact"]])
+    assert a.custom_properties["score"] == 0.5 and a.custom_properties["f"] == 1.5
+    store.backend.write("MATCH (n:Artifact) SET n.cd__bad = 'x'")
+    with pytest.raises(StoredValueError) as caught:
+        store.get_artifacts_by_id([ids["Artifact"]])
+    assert caught.value.field == "custom_properties.'bad'"
