@@ -139,9 +139,10 @@ def test_a_value_written_around_the_library_is_named_on_every_read(
         assert f"{label} {ids[label]}:" in str(error) and field in str(error)
 
 
-@pytest.mark.parametrize("literal", ["'x'", "0", "-3", "2.5"])
+@pytest.mark.parametrize("literal", ["'x'", "0", "-3", "2.5", "null", "[1]"])
 def test_a_node_id_written_around_the_library_is_named(store: LineageStore, literal: str) -> None:
-    """An id that is no positive int (text, 0) is named as the node's id, not given back."""
+    """An id that is no positive int (text, 0, none, a list) is named as the node's id, not
+    given back; a lineage walk failed with a bare KeyError (none) or TypeError (a list)."""
     ids = _seed(store)
     store.backend.write(
         f"MATCH (n:Artifact) WHERE n.id = $id SET n.id = {literal}", {"id": ids["Artifact"]}
@@ -151,6 +152,9 @@ def test_a_node_id_written_around_the_library_is_named(store: LineageStore, lite
         lambda: store.get_artifacts_by_context(ids["Context"]),
         lambda: store.lineage(
             NodeRef(m.NodeKind.EXECUTION, ids["Execution"]), direction="downstream"
+        ),
+        lambda: store.lineage(
+            NodeRef(m.NodeKind.EXECUTION, ids["Execution"]), direction="downstream", max_hops=1
         ),
     ):
         with pytest.raises(StoredValueError) as caught:
