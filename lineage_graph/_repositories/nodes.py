@@ -236,7 +236,9 @@ def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = Fal
     statement's, a damaged node's: a field of another type, a required one absent, a state
     unknown, a property that does not decode) is :class:`StoredValueError` naming the node and
     the field, on every read (a bare ValidationError or TypeError before, or a model holding
-    an int as its uri). Each field's check is a type comparison: ~0.1 µs a node."""
+    an int as its uri). Each field's check is a type comparison: ~0.5 µs a node (measured on a
+    loaded machine; the fan-out walk of 4,001 nodes, ~95 ms, took a median 3.7 ms more over 10
+    interleaved runs whose pairs spread from -5 to +28 ms)."""
     try:
         properties, custom = decode_properties(node)
     except BadStoredValue as exc:
