@@ -22,6 +22,7 @@ from .exceptions import (
     OutOfRangeError,
     QueryError,
     SchemaVersionError,
+    StoredValueError,
 )
 from .lineage import (
     ArtifactDiff,
@@ -96,6 +97,7 @@ __all__ = [
     "RetentionPlan",
     "RetentionResult",
     "SchemaVersionError",
+    "StoredValueError",
     "Tracker",
     "__version__",
 ]

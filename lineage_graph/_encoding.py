@@ -24,13 +24,14 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from .exceptions import InvalidArgumentError
+from .exceptions import InvalidArgumentError, StoredValueError
 from .models import PropertyType, ProtoValue
 
 __all__ = [
     "DOUBLE_EXACT",
     "INDEXED_TEXT",
     "MAX_KEY_BYTES",
+    "BadStoredValue",
     "check_indexed",
     "check_key",
     "check_text",
@@ -41,6 +42,7 @@ __all__ = [
     "property_key",
     "shown",
     "shown_key",
+    "stored_value_error",
     "unescape_name",
 ]
 
@@ -120,35 +122,122 @@ def encode_properties(
     return out
 
 
+class BadStoredValue(ValueError):
+    """A stored value this library would not have written (:func:`decode_properties`):
+    ``field`` (``"properties.day"``), ``value`` as stored, ``expected`` what is written there.
+    The caller, which knows the node, raises :func:`stored_value_error` for it (a ValueError for
+    a map read from a file)."""
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        super().__init__(f"{field} holds {_described(value)}: expected {expected}")
+        self.field = field
+        self.value = value
+        self.expected = expected
+
+
+def _described(value: object) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {shown(value)}"
+
+
+def stored_value_error(
+    kind: str, ident: object, field: str, value: object, expected: str
+) -> StoredValueError:
+    """The error of a read that found ``value`` in ``field`` of a stored ``kind`` (``ident``:
+    its id as stored), where this library writes ``expected``."""
+    return StoredValueError(
+        f"{kind} {shown(ident)}: the store holds {_described(value)} in {field}, where this "
+        f"library writes {expected} (written around the library: another tool, a hand-made "
+        "Cypher statement, a damaged node); fix or delete it to read this node",
+        kind,
+        ident,
+        field,
+    )
+
+
+def _json(field: str, raw: object, expected: str) -> Any:
+    if type(raw) is not str:
+        raise BadStoredValue(field, raw, expected)
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON; nested too deep
+        raise BadStoredValue(field, raw, expected) from None
+
+
+def _proto(field: str, raw: object) -> ProtoValue:
+    expected = 'JSON text {"type_url": str, "value": base64 text}'
+    blob = _json(field, raw, expected)
+    if type(blob) is not dict or type(blob.get("type_url")) is not str:
+        raise BadStoredValue(field, raw, expected)
+    try:
+        data = base64.b64decode(blob["value"], validate=True)
+    except (binascii.Error, KeyError, TypeError, ValueError):
+        raise BadStoredValue(field, raw, expected) from None
+    return ProtoValue(type_url=blob["type_url"], value=data)
+
+
 def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(properties, custom_properties)`` from a node's stored property map."""
+    """``(properties, custom_properties)`` from a node's stored property map.
+
+    A value this library would not have written under its key (an int property that is text,
+    a struct that is not a JSON object...: written around the library) is
+    :class:`BadStoredValue` naming the property, never read as another value (a bool property
+    holding "no" was read as True, a float int property was cut to an int) nor failing with
+    a bare ``ValueError`` from ``int()`` or ``json``; so is a name stored under two kinds (an
+    ``i`` and an ``s`` key: one was read, which depended on the key order) or an empty one. A
+    double stored natively alone (``pd__x``, no ``px__x``: a hand-made statement's) is read
+    as that double (it was left out, as the exact text's shadow)."""
     result: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
     for key, raw in stored.items():
         if key.find("__", 2, 4) != 2 or key[0] not in _SCOPES:
             continue  # a node field (id, uri, ...), not a property
         kind = key[1]
-        target = result[key[0] == "c"]
+        custom = key[0] == "c"
+        target = result[custom]
         name = unescape_name(key[4:])
-        if kind == "d":
+        raw_type = type(raw)
+        if kind == "d" and key[0] + DOUBLE_EXACT + key[2:] in stored:
             continue  # the exact value is under the ``x`` key
-        if kind == DOUBLE_EXACT:
-            target[name] = float(raw)
-        elif kind == "i":
-            target[name] = int(raw)
-        elif kind == "b":
-            target[name] = bool(raw)
-        elif kind == "s":
+        if not name or name in target:  # (a name stored under two kinds: which is it?)
+            raise BadStoredValue(
+                _field(custom, name), raw, "one value of a named property (a single kind)"
+            )
+        if _PLAIN.get(kind) is raw_type:  # an int, str or bool: as stored
             target[name] = raw
-        elif kind == "z" or kind == "j":
-            target[name] = json.loads(raw)
+        elif kind == "d":  # a native double alone: another writer's, read as it is
+            if raw_type is not float:
+                raise BadStoredValue(_field(custom, name), raw, "a double")
+            target[name] = raw
+        elif kind == DOUBLE_EXACT:
+            try:  # float(): the exact repr, or a native double another writer stored
+                if raw_type is not str and raw_type is not float:
+                    raise ValueError
+                target[name] = float(raw)
+            except ValueError:
+                raise BadStoredValue(_field(custom, name), raw, "a double's text") from None
+        elif kind == "j":
+            value = _json(_field(custom, name), raw, "a JSON object's text")
+            if type(value) is not dict:
+                raise BadStoredValue(_field(custom, name), raw, "a JSON object's text")
+            target[name] = value
+        elif kind == "z":
+            value = _json(_field(custom, name), raw, "a JSON string's text")
+            if type(value) is not str:
+                raise BadStoredValue(_field(custom, name), raw, "a JSON string's text")
+            target[name] = value
         elif kind == "a":
-            blob = json.loads(raw)
-            try:
-                data = base64.b64decode(blob["value"], validate=True)
-            except (binascii.Error, KeyError, TypeError) as exc:  # pragma: no cover - corrupt store
-                raise InvalidArgumentError(f"corrupt proto property {name!r}: {exc}") from None
-            target[name] = ProtoValue(type_url=blob["type_url"], value=data)
+            target[name] = _proto(_field(custom, name), raw)
+        elif kind in _PLAIN:
+            raise BadStoredValue(_field(custom, name), raw, _PLAIN_NAMES[kind])
     return result
+
+
+#: The kind codes whose values are stored as they are: their type is their only check.
+_PLAIN: dict[str, type] = {"i": int, "s": str, "b": bool}
+_PLAIN_NAMES = {"i": "an int", "s": "a str", "b": "a bool"}
+
+
+def _field(custom: bool, name: str) -> str:
+    return f"{'custom_properties' if custom else 'properties'}.{shown(name)}"
 
 
 def check_text(field: str, value: str | None) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "OutOfRangeError",
     "QueryError",
     "SchemaVersionError",
+    "StoredValueError",
 ]
 
 
@@ -52,6 +53,25 @@ class AlreadyExistsError(LineageGraphError):
 
 class FailedPreconditionError(LineageGraphError):
     """The store is not in a state that allows the operation."""
+
+
+class StoredValueError(FailedPreconditionError):
+    """A read found a stored value this library would not have written (another tool, a
+    hand-made Cypher statement, an older version or a damaged node wrote it around the
+    library): a field of the wrong type, a required one missing, an unknown state or event
+    type, a property whose encoding does not decode. ``kind`` is what holds it (``"Artifact"``,
+    ``"ExecutionType"``, ``"Event"``...), ``id`` its id as stored (an event's: its
+    ``(artifact_id, execution_id)``), ``field`` the field (``"uri"``,
+    ``"custom_properties.loss"``). Nothing was changed: fix or delete the value to read it."""
+
+    def __init__(self, message: str, kind: str, id: object, field: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.id = id
+        self.field = field
+
+    def __reduce__(self) -> tuple[object, ...]:  # pickled whole (a process pool's error)
+        return (type(self), (str(self), self.kind, self.id, self.field))
 
 
 class OutOfRangeError(LineageGraphError, IndexError):

@@ -638,7 +638,10 @@ class CacheRepository(Repository):
     def _unusable(self, execution: Execution) -> bool:
         """Whether an output of ``execution`` is in a state a cache hit cannot reuse."""
         rows = self.read("cache/outputs", id=execution.id)
-        return any(int(r["node"].get("state") or 0) in UNUSABLE_OUTPUT_STATES for r in rows)
+        # decoded (a few outputs): a state written around the library is StoredValueError
+        # naming it, where int() raised a bare ValueError ("LIVE") or TypeError (a list)
+        outputs = [decode_node(NodeKind.ARTIFACT, r["node"]) for r in rows]
+        return any(isinstance(a, Artifact) and a.state in UNUSABLE_OUTPUT_STATES for a in outputs)
 
     def _decode_execution(self, node: Mapping[str, Any]) -> Execution:
         execution = decode_node(NodeKind.EXECUTION, node)
@@ -699,27 +702,25 @@ class CacheRepository(Repository):
         output_rows: Iterable[Mapping[str, Any] | None],
     ) -> CacheResult:
         """A hit, with the outputs (``{node, type, path, ms}`` rows) in artifact, type order."""
-        rows = sorted(
-            (r for r in output_rows if r is not None),
-            key=lambda r: (int(r["node"]["id"]), int(r["type"])),
-        )
-        outputs: list[Artifact] = []
-        events: list[Event] = []
-        for r in rows:
+        pairs: list[tuple[Artifact, Event]] = []
+        for r in output_rows:  # decoded first: a value another writer stored is named
+            if r is None:
+                continue
             artifact = decode_node(NodeKind.ARTIFACT, r["node"])
             assert isinstance(artifact, Artifact)
-            outputs.append(artifact)
-            events.append(
-                decode_event(
-                    {
-                        "artifact_id": artifact.id,
-                        "execution_id": execution.id,
-                        "type": r["type"],
-                        "path": r["path"],
-                        "ms": r["ms"],
-                    }
-                )
+            event = decode_event(
+                {
+                    "artifact_id": artifact.id,
+                    "execution_id": execution.id,
+                    "type": r["type"],
+                    "path": r["path"],
+                    "ms": r["ms"],
+                }
             )
+            pairs.append((artifact, event))
+        pairs.sort(key=lambda p: (p[0].id or 0, int(p[1].type)))
+        outputs = [p[0] for p in pairs]
+        events = [p[1] for p in pairs]
         return CacheResult(
             True,
             execution=execution,

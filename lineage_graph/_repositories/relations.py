@@ -9,7 +9,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from .._encoding import shown
+from pydantic import ValidationError
+
+from .._encoding import shown, stored_value_error
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, LineageGraphError
 from ..models import (
     INT64_MAX,
@@ -130,11 +132,13 @@ def stored_event(
     artifact_id: int, execution_id: int, etype: int, path: str | None, ms: int | None
 ) -> Event:
     """An event from its stored values (``type`` as stored, ``path`` as its stored JSON text),
-    without validating again what its write validated; a type (UNKNOWN too) or path this
-    library would not have written is validated, and pydantic says what is wrong. Every field
-    is given, in Event's order (tests/unit/test_stored.py holds it equal to the validated
-    event)."""
-    member = _EVENT_TYPES.get(etype)
+    without validating again what its write validated; a type (UNKNOWN too), path, time or id
+    this library would not have written is validated: what validation refuses (written around
+    the library: another tool, a hand-made Cypher statement) is :class:`StoredValueError`
+    naming the event and the field (a bare ValidationError before, and a TypeError for a type
+    stored as a list). Every field is given, in Event's order (tests/unit/test_stored.py
+    holds it equal to the validated event)."""
+    member = _EVENT_TYPES.get(etype) if type(etype) is int else None
     if not path or path == "[]":  # most events: no call
         steps: Any = []
         written_here = True
@@ -147,10 +151,37 @@ def stored_event(
         "path": steps,
         "milliseconds_since_epoch": ms,
     }
-    if member is None or not written_here:  # not this library's: pydantic says what is wrong
+    if (
+        member is None
+        or not written_here
+        or (ms is not None and type(ms) is not int)
+        or type(artifact_id) is not int
+        or type(execution_id) is not int
+    ):  # not this library's: validated, and what validation refuses is named
         values["type"] = etype
-        return Event.model_validate(values)
+        try:
+            return Event.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = str(error["loc"][0]) if error["loc"] else "type"
+            raise stored_value_error(
+                "Event",
+                (artifact_id, execution_id),
+                field,
+                path if field == "path" else values.get(field),
+                f"{_EVENT_EXPECTED.get(field, 'a valid value')} ({error['msg']})",
+            ) from None
     return stored_model_filled(Event, values, set(_EVENT_FIELDS))
+
+
+#: What :func:`stored_event` says the library writes in each of an event's fields.
+_EVENT_EXPECTED = {
+    "type": "an EventType number (1 to 7)",
+    "path": "a JSON list of int64 indexes and str keys",
+    "milliseconds_since_epoch": "an int",
+    "artifact_id": "a positive int",
+    "execution_id": "a positive int",
+}
 
 
 def _int64(value: object) -> bool:

@@ -18,6 +18,7 @@ from .._encoding import (
     escape_name,
     shown,
     shown_key,
+    stored_value_error,
     unescape_name,
 )
 from ..exceptions import (
@@ -129,20 +130,48 @@ def _encode(t: NodeType, type_id: int) -> dict[str, Any]:
 
 
 def _decode(kind: NodeKind, node: Mapping[str, Any]) -> NodeType:
-    properties = {
-        unescape_name(k[len(_PREFIX) :]): PropertyType(v)
-        for k, v in node.items()
-        if k.startswith(_PREFIX)
-    }
-    return _TYPE_CLASSES[kind](
-        id=node["id"],
-        name=node["name"],
-        version=node.get("version"),
-        description=node.get("description"),
-        external_id=node.get("external_id"),
-        base_type=node.get("base_type"),
-        properties=properties,
-    )
+    """A type from its stored node, validated: a value this library would not have written
+    (written around it: another tool, a hand-made Cypher statement) is
+    :class:`StoredValueError` naming the type and the field (a bare ValueError or
+    ValidationError before)."""
+    properties: dict[str, PropertyType] = {}
+    for k, v in node.items():
+        if k.startswith(_PREFIX):
+            name = unescape_name(k[len(_PREFIX) :])
+            member = _KINDS.get(v) if type(v) is int else None
+            if member is None:
+                raise stored_value_error(
+                    kind.type_label,
+                    node.get("id"),
+                    f"properties.{shown(name)}",
+                    v,
+                    "a PropertyType number (1 to 6)",
+                )
+            properties[name] = member
+    try:
+        return _TYPE_CLASSES[kind](
+            id=node.get("id"),
+            name=node.get("name"),  # type: ignore[arg-type]  # (validated)
+            version=node.get("version"),
+            description=node.get("description"),
+            external_id=node.get("external_id"),
+            base_type=node.get("base_type"),
+            properties=properties,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(map(str, error["loc"])) or "type"
+        raise stored_value_error(
+            kind.type_label,
+            node.get("id"),
+            field,
+            node.get(str(error["loc"][0])) if error["loc"] else None,
+            f"a valid value ({error['msg']})",
+        ) from None
+
+
+#: The property kinds a stored type may declare (UNKNOWN is refused on write).
+_KINDS = {int(k): k for k in PropertyType if k is not PropertyType.UNKNOWN}
 
 
 def upgraded(stored: NodeType, new: NodeType, can_add: bool, can_omit: bool) -> NodeType:
@@ -358,9 +387,11 @@ class TypeRepository(Repository):
             **{f"{kind.value.lower()}_type_ids": list(ids.get(kind, ())) for kind in NodeKind},
         )
         found: dict[NodeKind, list[NodeType]] = {kind: [] for kind in NodeKind}
-        for row in sorted(rows, key=lambda r: r["node"]["id"]):
+        for row in rows:  # decoded first: an id another writer stored as text is named
             kind = NodeKind(row["kind"])
             found[kind].append(_decode(kind, row["node"]))
+        for types in found.values():
+            types.sort(key=lambda t: t.id or 0)
         return found
 
     def get_by_external_ids(self, kind: NodeKind, external_ids: Iterable[str]) -> list[NodeType]:

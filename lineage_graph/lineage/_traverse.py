@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._encoding import shown
+from .._encoding import shown, stored_value_error
 from .._gc import gc_paused
 from .._repositories._base import Repository, datetime_ms, id_ranges
 from .._repositories.nodes import NodeRepository, decode_node
@@ -219,7 +219,26 @@ def _split(refs: Iterable[NodeRef]) -> tuple[list[int], list[int]]:
 
 
 def _refs(rows: Iterable[dict[str, Any]]) -> set[NodeRef]:
-    return {NodeRef(NodeKind(row["label"]), int(row["id"])) for row in rows}
+    return {_ref(NodeKind(row["label"]), row["id"]) for row in rows}
+
+
+def _ref(kind: NodeKind, ident: Any) -> NodeRef:
+    """The node an id-only row of a walk names. An id another writer stored that is no int is
+    StoredValueError naming the node: ``int()`` raised a bare ValueError (text) or TypeError
+    (none, a list), and read 2.5 as node 2, another node."""
+    if type(ident) is not int or ident <= 0:
+        raise stored_value_error(kind.value, ident, "id", ident, "a positive int")
+    return NodeRef(kind, ident)
+
+
+def _stored_id(is_artifact: bool, node: dict[str, Any]) -> int:
+    """A walked node's id, or StoredValueError naming the node if another writer stored one
+    that is no int (absent: a bare KeyError; a list: TypeError, unhashable)."""
+    ident = node.get("id")
+    if type(ident) is not int:
+        decode_node(NodeKind.ARTIFACT if is_artifact else NodeKind.EXECUTION, node)  # raises
+        raise AssertionError("unreachable: decode_node refuses the id")  # pragma: no cover
+    return ident
 
 
 def _within_hops(
@@ -236,7 +255,7 @@ def _within_hops(
     for row in rows:
         is_artifact = row["label"] == _ARTIFACT_LABEL
         if row["node"] is not None:
-            nodes[(is_artifact, row["node"]["id"])] = row
+            nodes[(is_artifact, _stored_id(is_artifact, row["node"]))] = row
         else:
             events.setdefault((is_artifact, row["id"]), []).append(row)
     frontier = [k for r in starts if (k := (r.kind is NodeKind.ARTIFACT, r.id)) in nodes]
@@ -335,7 +354,7 @@ class LineageRepository(Repository):
             if row["sought"] is not None:  # how many of this kind's engine ids named their node
                 sought[kind] = int(row["sought"])
                 continue
-            ref = NodeRef(kind, int(row["id"]))
+            ref = _ref(kind, row["id"])
             iids[ref] = row["iid"]
             found.add(ref)
         lost = [r for kind, sent in refs.items() if sought.get(kind, 0) < len(sent) for r in sent]
@@ -557,19 +576,20 @@ class LineageRepository(Repository):
                 stored = row["node"]
                 if stored is not None:
                     seen = artifacts if is_artifact else executions
-                    if stored["id"] not in seen:
-                        seen[stored["id"]] = decode_node(  # type: ignore[assignment]
+                    ident = _stored_id(is_artifact, stored)
+                    if ident not in seen:
+                        seen[ident] = decode_node(  # type: ignore[assignment]
                             NodeKind.ARTIFACT if is_artifact else NodeKind.EXECUTION, stored
                         )
                     continue
                 ident, other, etype = row["id"], row["other"], row["type"]
                 key = (ident, other, etype) if is_artifact else (other, ident, etype)
-                if key not in found:
+                if type(etype) is not int:  # another writer's (a name): validated (a list
+                    # is no key: TypeError), keyed by number as the events read below are
                     event = stored_event(key[0], key[1], etype, row["path"], row["ms"])
-                    if type(etype) is not int:  # another writer's (a name): keyed by number,
-                        # as the events read below are (one event, and ints to sort)
-                        key = (key[0], key[1], int(event.type))
-                    found.setdefault(key, event)
+                    found.setdefault((key[0], key[1], int(event.type)), event)
+                elif key not in found:
+                    found[key] = stored_event(key[0], key[1], etype, row["path"], row["ms"])
         if query.direction is Direction.BOTH:
             # An event from an upstream node straight to a downstream one is on neither walked
             # side: read the answer's artifacts' events (kept below when both ends are in it).

@@ -57,6 +57,9 @@ _ERROR_CODES: list[tuple[type[Exception], int]] = [
     (native.InvalidArgumentError, errors.INVALID_ARGUMENT),
     (native.NotFoundError, errors.NOT_FOUND),
     (native.AlreadyExistsError, errors.ALREADY_EXISTS),
+    # a stored value the library would not have written: MLMD's InternalError, as for a
+    # property row it cannot read ("Attempt to populate property with null value ...")
+    (native.StoredValueError, errors.INTERNAL),
     (native.FailedPreconditionError, errors.FAILED_PRECONDITION),
     (native.OutOfRangeError, errors.OUT_OF_RANGE),
     (native.ConfigurationError, errors.INVALID_ARGUMENT),

@@ -8,9 +8,11 @@ fields in ``_base_fields`` and ``relations._check_event``), so that a model buil
 validation (``model_construct``) or changed in place is refused, not stored. Reads from the store
 therefore build their models the way ``BaseModel.model_construct`` does, with the defaults filled
 from a per-model template: ~1.7 µs per node (``model_construct`` itself costs ~5 µs, as it
-resolves each field's alias and default one by one). A stored state, event type (UNKNOWN too) or
-event path this library would not have written falls back to ``model_validate``, whose error
-says what is wrong.
+resolves each field's alias and default one by one). Each stored field's type is
+still compared with what the write stores (a type comparison per field), and a value this
+library would not have written (another tool's, a hand-made Cypher statement's) is
+``StoredValueError`` naming the node and the field (``decode_node``, ``stored_event``), never a
+model holding it.
 
 Values from anywhere else (a retention archive, a file anyone may edit) are validated:
 ``decode_node(..., validate=True)``.

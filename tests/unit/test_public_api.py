@@ -22,7 +22,7 @@ EXPECTED = {
     "InvalidArgumentError", "LineageGraph", "LineageGraphError", "LineageStore", "ModelVersion",
     "NodeFilter", "NodeKind", "NodeRef", "NotFoundError", "OutOfRangeError", "ParentContext",
     "PropertyType", "ProtoValue", "QueryError", "RetentionPlan", "RetentionResult",
-    "SchemaVersionError", "Tracker", "__version__",
+    "SchemaVersionError", "StoredValueError", "Tracker", "__version__",
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from lineage_graph import LineageStore, NodeRef
+from lineage_graph import LineageStore, NodeRef, StoredValueError
 from lineage_graph import models as m
 from lineage_graph._repositories.nodes import decode_node
 from lineage_graph._repositories.relations import decode_event, stored_event
@@ -120,9 +120,9 @@ def test_read_back_models_hold_enum_members(store: LineageStore) -> None:
 def test_a_stored_value_the_library_would_not_write_is_not_read_as_a_model(
     store: LineageStore,
 ) -> None:
-    """A state or event type written around the library (raw Cypher) falls back to pydantic's
-    validation on read, as every read did before reads skipped it: an error, not a model
-    holding an int where an enum belongs."""
+    """A state or event type written around the library (raw Cypher) is an error naming the
+    node and the field (StoredValueError), not a model holding an int where an enum belongs
+    (nor pydantic's bare ValidationError)."""
     store.put_artifact_type(m.ArtifactType(name="D"))
     store.put_execution_type(m.ExecutionType(name="T"))
     [a] = store.put_artifacts([m.Artifact(type="D", state=m.ArtifactState.LIVE)])
@@ -130,9 +130,9 @@ def test_a_stored_value_the_library_would_not_write_is_not_read_as_a_model(
     store.put_events([m.Event(artifact_id=a, execution_id=e, type=m.EventType.OUTPUT)])
     store.backend.write("MATCH (n:Artifact {id: $id}) SET n.state = 42", {"id": a})
     store.backend.write("MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = 42", {})
-    with pytest.raises(ValidationError, match="state"):
+    with pytest.raises(StoredValueError, match="state"):
         store.get_artifacts_by_id([a])
-    with pytest.raises(ValidationError, match="type"):
+    with pytest.raises(StoredValueError, match="type"):
         store.get_events_by_execution_ids([e])
 
 
@@ -202,8 +202,9 @@ def test_a_stored_event_is_the_validated_event(values: dict[str, Any]) -> None:
 
 
 def test_an_event_type_the_library_would_not_write_is_validated() -> None:
-    with pytest.raises(ValidationError, match="type"):
+    with pytest.raises(StoredValueError, match="type") as caught:
         stored_event(1, 2, 42, "[]", None)
+    assert (caught.value.kind, caught.value.id, caught.value.field) == ("Event", (1, 2), "type")
 
 
 @pytest.mark.parametrize(
@@ -225,8 +226,8 @@ def test_an_event_the_library_would_not_write_is_validated_on_every_read(
 ) -> None:
     """An event type or path written around the library (raw Cypher, another writer) is not
     read as an Event that validation refuses (UNKNOWN, a path that is a dict, None or a str, a
-    float step...) nor fails with a bare JSONDecodeError: pydantic names the field, on a
-    direct read and in a lineage walk alike."""
+    float step...) nor fails with a bare JSONDecodeError or ValidationError: StoredValueError
+    names the event and the field, on a direct read and in a lineage walk alike."""
     store.put_artifact_type(m.ArtifactType(name="D"))
     store.put_execution_type(m.ExecutionType(name="T"))
     [a] = store.put_artifacts([m.Artifact(type="D")])
@@ -236,12 +237,13 @@ def test_an_event_the_library_would_not_write_is_validated_on_every_read(
         "MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = $t, r.path = $p",
         {"t": etype, "p": path},
     )
-    with pytest.raises(ValidationError, match=field):
+    with pytest.raises(StoredValueError, match=field):
         store.get_events_by_execution_ids([e])
-    with pytest.raises(ValidationError, match=field):
+    with pytest.raises(StoredValueError, match=field):
         store.get_events_by_artifact_ids([a])
-    with pytest.raises(ValidationError, match=field):
+    with pytest.raises(StoredValueError, match=field) as caught:
         store.lineage(NodeRef(m.NodeKind.EXECUTION, e), direction="downstream")
+    assert (caught.value.id, caught.value.field) == ((a, e), field)
 
 
 def test_a_stored_path_this_library_wrote_is_read_without_validation() -> None:
