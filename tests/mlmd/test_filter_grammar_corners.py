@@ -263,6 +263,26 @@ def test_a_like_pattern_must_be_a_literal_here(digits: Both, query: str) -> None
     assert _ids(digits.ours, query) is errors.InvalidArgumentError
 
 
+@pytest.mark.parametrize(
+    ("query", "mlmd"),
+    [
+        ("1e400 = 0", [1, 2]),  # MLMD reads a literal past a double's range as 0
+        ("-1e400 = 0", [1, 2]),
+        ("1e400 > 0", []),
+        ("id < 1e400", []),
+        ("1e300 * 1e300 > 1e308", [1, 2]),  # a folded one as infinity
+    ],
+)
+def test_a_number_beyond_a_double_is_refused_here(
+    digits: Both, query: str, mlmd: list[int]
+) -> None:
+    """Deliberate (D11): a literal or folded value beyond a double's range is refused here;
+    ml_metadata 1.17.1 reads such a literal as 0 (not as infinity, as the doc once said) and a
+    folded one as infinity."""
+    assert _ids(digits.ref, query) == mlmd
+    assert _ids(digits.ours, query) is errors.InvalidArgumentError
+
+
 @pytest.fixture
 def int_ends(both: Both) -> Both:
     t = both.call(
