@@ -283,6 +283,40 @@ def test_a_number_beyond_a_double_is_refused_here(
     assert _ids(digits.ours, query) is errors.InvalidArgumentError
 
 
+@pytest.mark.parametrize(
+    ("query", "mlmd", "here"),
+    [
+        ("state = 2", errors.InvalidArgumentError, [1]),
+        ("events_0.type = 3", errors.InvalidArgumentError, []),
+        ("state > 1", [1, 3], [1, 3]),
+        ("2 = state", [1], [1]),
+        ("state = /**/ LIVE", errors.InvalidArgumentError, [1]),
+        ("state <> LIVE", errors.InvalidArgumentError, [2, 3]),
+        ("State = LIVE", errors.InvalidArgumentError, [1]),
+        ("state /* c */ = LIVE", errors.InvalidArgumentError, [1]),
+        ("state IN (/* LIVE */ LIVE)", errors.InvalidArgumentError, [1]),
+        ("1 = 1 /* state = LIVE */", [1, 2, 3], [1, 2, 3]),
+        ("uri = 'state = LIVE'", [], [2]),  # MLMD rewrites the name inside the string
+    ],
+)
+def test_enum_names_are_read_by_the_fields_type_here(
+    both: Both, query: str, mlmd: list[int] | type[Exception], here: list[int]
+) -> None:
+    """Deliberate (D11): MLMD rewrites enum names by matching the filter's text; here they are
+    resolved by the field's type. Each form docs/mlmd-compatibility.md lists, on both stores."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    both.call(
+        "put_artifacts",
+        [
+            pb.Artifact(type_id=t, uri="a", state=pb.Artifact.LIVE),
+            pb.Artifact(type_id=t, uri="state = LIVE"),
+            pb.Artifact(type_id=t, uri="c", state=pb.Artifact.DELETED),
+        ],
+    )
+    assert _ids(both.ref, query) == mlmd
+    assert _ids(both.ours, query) == here
+
+
 @pytest.fixture
 def int_ends(both: Both) -> Both:
     t = both.call(
