@@ -317,6 +317,15 @@ def test_enum_names_are_read_by_the_fields_type_here(
     assert _ids(both.ours, query) == here
 
 
+@pytest.mark.parametrize("nots", [20, 21, 40, 41])
+def test_a_stack_of_nots_is_answered_as_mlmd_answers_it(digits: Both, nots: int) -> None:
+    """Each NOT was sent as a group of its own, and FalkorDB 4.16 parses nested groups in
+    exponential time, untimed: 12 NOTs held the embedded server minutes, where MLMD answers up
+    to 45. NOT NOT x is x, so the engine now gets at most one."""
+    for query in ("NOT " * nots + "uri = 'plain'", "NOT (" * nots + "uri = 'plain'" + ")" * nots):
+        assert _ids(digits.ours, query) == _ids(digits.ref, query) == ([2] if nots % 2 else [1])
+
+
 @pytest.fixture
 def int_ends(both: Both) -> Both:
     t = both.call(
