@@ -263,6 +263,69 @@ def test_a_like_pattern_must_be_a_literal_here(digits: Both, query: str) -> None
     assert _ids(digits.ours, query) is errors.InvalidArgumentError
 
 
+@pytest.mark.parametrize(
+    ("query", "mlmd"),
+    [
+        ("1e400 = 0", [1, 2]),  # MLMD reads a literal past a double's range as 0
+        ("-1e400 = 0", [1, 2]),
+        ("1e400 > 0", []),
+        ("id < 1e400", []),
+        ("1e300 * 1e300 > 1e308", [1, 2]),  # a folded one as infinity
+    ],
+)
+def test_a_number_beyond_a_double_is_refused_here(
+    digits: Both, query: str, mlmd: list[int]
+) -> None:
+    """Deliberate (D11): a literal or folded value beyond a double's range is refused here;
+    ml_metadata 1.17.1 reads such a literal as 0 (not as infinity, as the doc once said) and a
+    folded one as infinity."""
+    assert _ids(digits.ref, query) == mlmd
+    assert _ids(digits.ours, query) is errors.InvalidArgumentError
+
+
+@pytest.mark.parametrize(
+    ("query", "mlmd", "here"),
+    [
+        ("state = 2", errors.InvalidArgumentError, [1]),
+        ("events_0.type = 3", errors.InvalidArgumentError, []),
+        ("state > 1", [1, 3], [1, 3]),
+        ("2 = state", [1], [1]),
+        ("state = /**/ LIVE", errors.InvalidArgumentError, [1]),
+        ("state <> LIVE", errors.InvalidArgumentError, [2, 3]),
+        ("State = LIVE", errors.InvalidArgumentError, [1]),
+        ("state /* c */ = LIVE", errors.InvalidArgumentError, [1]),
+        ("state IN (/* LIVE */ LIVE)", errors.InvalidArgumentError, [1]),
+        ("1 = 1 /* state = LIVE */", [1, 2, 3], [1, 2, 3]),
+        ("uri = 'state = LIVE'", [], [2]),  # MLMD rewrites the name inside the string
+    ],
+)
+def test_enum_names_are_read_by_the_fields_type_here(
+    both: Both, query: str, mlmd: list[int] | type[Exception], here: list[int]
+) -> None:
+    """Deliberate (D11): MLMD rewrites enum names by matching the filter's text; here they are
+    resolved by the field's type. Each form docs/mlmd-compatibility.md lists, on both stores."""
+    t = both.call("put_artifact_type", pb.ArtifactType(name="T"))
+    both.call(
+        "put_artifacts",
+        [
+            pb.Artifact(type_id=t, uri="a", state=pb.Artifact.LIVE),
+            pb.Artifact(type_id=t, uri="state = LIVE"),
+            pb.Artifact(type_id=t, uri="c", state=pb.Artifact.DELETED),
+        ],
+    )
+    assert _ids(both.ref, query) == mlmd
+    assert _ids(both.ours, query) == here
+
+
+@pytest.mark.parametrize("nots", [20, 21, 40, 41])
+def test_a_stack_of_nots_is_answered_as_mlmd_answers_it(digits: Both, nots: int) -> None:
+    """Each NOT was sent as a group of its own, and FalkorDB 4.16 parses nested groups in
+    exponential time, untimed: 12 NOTs held the embedded server minutes, where MLMD answers up
+    to 45. NOT NOT x is x, so the engine now gets at most one."""
+    for query in ("NOT " * nots + "uri = 'plain'", "NOT (" * nots + "uri = 'plain'" + ")" * nots):
+        assert _ids(digits.ours, query) == _ids(digits.ref, query) == ([2] if nots % 2 else [1])
+
+
 @pytest.fixture
 def int_ends(both: Both) -> Both:
     t = both.call(
