@@ -1152,7 +1152,7 @@ class ServerProcess:
         running for good; a store (or any directory) made at the old place since had its
         files taken for this store's (the server restarted on it: the store silently went on
         in another, empty one). Found through the server's working directory; with the server
-        gone too, :class:`_DirectoryGone`."""
+        gone too, or in a directory no name reaches from here, :class:`_DirectoryGone`."""
         if self.data_dir is None or self._dir_id is None:
             return
         try:
@@ -1161,21 +1161,52 @@ class ServerProcess:
                 return
         except OSError:
             pass
-        if self.pid is not None and not self._other_ns:
-            with contextlib.suppress(OSError):
-                cwd = f"/proc/{self.pid}/cwd"
-                there = os.stat(cwd)
-                where = os.readlink(cwd)
-                if (there.st_dev, there.st_ino) == self._dir_id and not where.endswith(
-                    " (deleted)"
-                ):
-                    self.data_dir = Path(where)
-                    return
+        found = self._server_directory()
+        if found is not None and found[1] == "named":
+            self.data_dir = Path(found[0])
+            return
+        why = (
+            "its server runs on in it where no path of this process reaches it (a mount "
+            "detached, e.g. by umount -l, or another mount namespace's)"
+            if found is not None and found[1] == "unreachable"
+            else "its server is gone, which would have told where it went"
+        )
         raise _DirectoryGone(
             f"the store's data directory {self.data_dir} was moved, removed or replaced while "
-            "the store was open, and its server is gone, which would have told where it went: "
-            "the store cannot go on here. Open it again where its directory is now"
+            f"the store was open, and {why}: the store cannot go on here. Open it again where "
+            "its directory is now"
         )
+
+    def _server_directory(self) -> tuple[str, str] | None:
+        """Where this server (of ours: its pid's executable is the server's) runs, when it runs
+        in the directory the store opened (by device and inode): the name the kernel gives its
+        working directory and ``"named"`` (that name reaches it from here), ``"removed"`` (a
+        deleted directory) or ``"unreachable"``. The kernel names a directory by its mount:
+        one on a mount detached by ``umount -l`` is named from that mount's root (``/store``),
+        which was followed as the store's directory (the lock file's open raised a bare
+        FileNotFoundError, or whatever directory has that name was taken for the store's).
+        None: no such server here (gone, another pid namespace's, a pid reused)."""
+        pid = self.pid
+        if pid is None or self._dir_id is None or self._other_ns:
+            return None
+        cwd = f"/proc/{pid}/cwd"
+        try:
+            there = os.stat(cwd)
+            where = os.readlink(cwd)
+        except OSError:
+            return None
+        if (there.st_dev, there.st_ino) != self._dir_id:
+            return None
+        exe = _exe_name(pid)
+        if exe is not None and exe != self.binaries.redis_server.name:
+            return None  # another process took the pid, its working directory in the store's
+        if where.endswith(" (deleted)"):
+            return where, "removed"
+        try:
+            named = os.stat(where)
+        except OSError:
+            return where, "unreachable"
+        return where, "named" if (named.st_dev, named.st_ino) == self._dir_id else "unreachable"
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -1873,26 +1904,22 @@ class ServerProcess:
         )
 
     def kill_in_removed_directory(self) -> bool:
-        """Kill this server if it runs on in its data directory, removed (deleted) while the
-        store was open: its files are gone, so there is nothing to save, and no opener can
-        reach it again (it ran on for good after the last store closed). True if killed."""
-        pid = self.pid
-        if pid is None or self._dir_id is None or self._other_ns:
+        """Stop this server if it runs on in its data directory, removed (deleted) while the
+        store was open, or where no path reaches it (:meth:`_server_directory`): no opener can
+        reach it again (it ran on for good after the last store closed). A removed directory's
+        is killed (its files are gone: nothing to save); one that no path reaches is asked to
+        exit (SIGTERM: it writes its log out first), its files may be reached again (the
+        directory a detached bind mount showed). True if stopped."""
+        found = self._server_directory()
+        if found is None or found[1] == "named" or self.pid is None:
             return False
-        cwd = f"/proc/{pid}/cwd"
-        try:
-            there = os.stat(cwd)
-            removed = os.readlink(cwd).endswith(" (deleted)")
-        except OSError:
-            return False
-        if (there.st_dev, there.st_ino) != self._dir_id or not removed:
-            return False
+        removed = found[1] == "removed"
         if (proc := self._own_proc()) is not None:
-            proc.kill()
-            proc.wait(timeout=10)
+            proc.send_signal(signal.SIGKILL if removed else signal.SIGTERM)
+            proc.wait(timeout=30)
         else:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGKILL if removed else signal.SIGTERM)
         return True
 
     def kill(self) -> None:

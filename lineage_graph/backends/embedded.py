@@ -1600,9 +1600,9 @@ class EmbeddedBackend(Backend):
             with contextlib.suppress(Exception):
                 self._db.connection.close()
         except _DirectoryGone:
-            # The directory was moved with its server gone (nothing to stop), or removed with
-            # the server running on in it: the last store stops that one (no lock, no record
-            # left to go by; no opener can reach it again).
+            # The directory was moved with its server gone (nothing to stop), or removed (or
+            # left where no path reaches it) with the server running on in it: the last store
+            # stops that one (no lock, no record left to go by; no opener can reach it again).
             with contextlib.suppress(Exception):
                 if self._alone():
                     server.kill_in_removed_directory()

@@ -987,6 +987,58 @@ def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
     assert not _alive(pid)
 
 
+def _bind_mount(source: Path, target: Path) -> bool:
+    """Whether ``source`` could be bind-mounted on ``target`` (root, with CAP_SYS_ADMIN)."""
+    if shutil.which("mount") is None or shutil.which("umount") is None:
+        return False
+    try:
+        done = subprocess.run(
+            ["mount", "--bind", str(source), str(target)],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def test_a_store_on_a_mount_detached_while_open_closes_and_stops_its_server(
+    tmp_path: Path,
+) -> None:
+    """A store opened through a bind mount that is detached (``umount -l``) while it is open:
+    its server runs on in the directory, which the kernel now names from the detached mount's
+    root (``/<store name>``). That name was followed as the store's directory: close() raised
+    a bare FileNotFoundError (the lock file's open at ``/<store name>``; any directory there
+    was taken for the store's) and left the server running for good. close() passes and
+    stops the server, which writes its log out first: the store opens whole where its files
+    still are."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    if not _bind_mount(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("needs mount --bind (root, CAP_SYS_ADMIN)")
+    name = f"lineage-graph-test-{os.getpid()}-{tmp_path.name}"
+    assert not Path("/", name).exists()
+    try:
+        store = LineageStore.open(tmp_path / "b" / name)
+        put_dataset(store, "/a")
+        server = embedded(store).server
+        assert server is not None and server.pid is not None
+        pid = server.pid
+    finally:
+        subprocess.run(["umount", "-l", str(tmp_path / "b")], timeout=30, check=True)
+    try:
+        store.close()
+        server.wait_exit(30)
+        assert not _alive(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not Path("/", name).exists()
+    with LineageStore.open(tmp_path / "a" / name) as reopened:
+        assert [a.uri for a in reopened.get_artifacts()] == ["/a"]
+
+
 def _log_files(target: Path) -> list[str]:
     return sorted(p.name for p in (target / "appendonly").iterdir())
 
