@@ -73,9 +73,15 @@ def type_key(name: str, version: str | None) -> str:
         raise InvalidArgumentError(
             f"a type's name and version are strings, got {shown(name)} and {shown(version)}"
         )
-    if type(name) is str and (version is None or type(version) is str):
+    if (
+        type(name) is str
+        and (version is None or type(version) is str)
+        and len(name) + len(version or "") <= MAX_KEY_BYTES
+    ):
         return _type_key(name, version)
-    return json.dumps([name, version or ""], ensure_ascii=False)  # a str subclass: as given
+    # A str subclass: as given. A pair longer than any stored type's key (a lookup by a huge
+    # name) is not cached: 1,024 of them were held for good (20 lookups by 1 MB names: 40 MB).
+    return json.dumps([name, version or ""], ensure_ascii=False)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -2237,6 +2237,28 @@ def test_a_type_named_by_a_str_subclass_or_again_resolves_to_the_same_type(
         store.put_artifacts([Artifact.model_construct(type='Data"Set é', type_version=1)])
 
 
+def test_lookups_by_huge_type_names_hold_no_memory(store: LineageStore) -> None:
+    """A lookup by a type name longer than any stored type's key finds nothing and keeps
+    nothing: the type keys' cache (types.type_key) held each such name and its JSON for good
+    (20 lookups by 1 MB names: 40 MB retained, up to 1,024 of them)."""
+    import gc
+    import tracemalloc
+
+    store.put_artifact_type(ArtifactType(name="Data"))
+    store.get_artifacts_by_type("Data")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(20):
+            assert store.get_artifacts_by_type(f"{i}" + "x" * 1_000_000) == []
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert retained < 5_000_000, retained
+
+
 def test_a_write_of_nothing_sends_no_statement_and_one_of_something_does(
     store: LineageStore, backend: Any
 ) -> None:
