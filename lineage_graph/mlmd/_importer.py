@@ -461,15 +461,50 @@ def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
     return order
 
 
-#: Rows of an MLMD SQLite file that ml_metadata 1.17.1 aborts the whole process on reading (a
-#: C++ CHECK failure: SIGABRT, no exception), found before it reads them: (query, what it is).
-_ABORTING_ROWS = (
-    (
-        "SELECT e.artifact_id, e.execution_id FROM EventPath AS p JOIN Event AS e "
-        "ON e.id = p.event_id WHERE p.is_index_step = 1 AND p.step_index IS NULL LIMIT 1",
-        "a step of its path is an index step without an index",
-    ),
+#: The steps of MLMD's event paths that ml_metadata 1.17.1 may abort the whole process on reading
+#: (a C++ CHECK failure: SIGABRT, no exception): any step whose ``is_index_step`` is no integer 0
+#: or 1, or an index step whose ``step_index`` is no integer. A healthy store has none; each
+#: found is then read as ml_metadata reads it (:func:`_aborting_step`), as the text SQLite gives.
+_ODD_PATH_STEPS = (
+    "SELECT e.artifact_id, e.execution_id, CAST(p.is_index_step AS TEXT), "
+    "CAST(p.step_index AS TEXT) FROM EventPath AS p JOIN Event AS e ON e.id = p.event_id "
+    "WHERE typeof(p.is_index_step) != 'integer' OR p.is_index_step NOT IN (0, 1) "
+    "OR (p.is_index_step = 1 AND typeof(p.step_index) != 'integer')"
 )
+
+#: The texts absl::SimpleAtob reads as a bool (any case), with which ml_metadata reads a path
+#: step's ``is_index_step``.
+_ATOB = {
+    b"true": True, b"t": True, b"yes": True, b"y": True, b"1": True,
+    b"false": False, b"f": False, b"no": False, b"n": False, b"0": False,
+}  # fmt: skip
+
+
+def _atoi64(text: bytes | None) -> bool:
+    """Whether absl::SimpleAtoi reads ``text`` as an int64 (ml_metadata reads an index step's
+    ``step_index`` so): ASCII whitespace around, a sign, decimal digits."""
+    if text is None:  # (ml_metadata reads NULL as the text "__MLMD_NULL__")
+        return False
+    digits = text.strip(b" \t\n\v\f\r")
+    if digits[:1] in (b"+", b"-"):
+        digits = digits[1:]
+    return digits.isdigit() and -(2**63) <= int(text) < 2**63
+
+
+def _aborting_step(is_index_step: bytes | None, step_index: bytes | None) -> str:
+    """What of a path step ml_metadata 1.17.1 aborts on reading, or "" (the columns as text)."""
+    index_step = _ATOB.get((is_index_step or b"").lower())
+    if index_step is None:
+        shown = "NULL" if is_index_step is None else repr(is_index_step.decode("utf-8", "replace"))
+        return (
+            f"a step of its path is marked neither a key nor an index step (is_index_step {shown})"
+        )
+    if index_step and step_index is None:
+        return "a step of its path is an index step without an index"
+    if index_step and not _atoi64(step_index):
+        shown = repr((step_index or b"").decode("utf-8", "replace"))
+        return f"a step of its path is an index step whose index is no int64 ({shown})"
+    return ""
 
 
 def _aborting_row(path: str) -> str:
@@ -480,10 +515,12 @@ def _aborting_row(path: str) -> str:
         with contextlib.closing(
             sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
         ) as db:
-            for query, what in _ABORTING_ROWS:
-                row = db.execute(query).fetchone()
-                if row is not None:
-                    return f"the MLMD event of artifact {row[0]} and execution {row[1]}: {what}"
+            db.text_factory = bytes  # (a blob's text need not be UTF-8)
+            for artifact_id, execution_id, is_index_step, step_index in db.execute(_ODD_PATH_STEPS):
+                what = _aborting_step(is_index_step, step_index)
+                if what:
+                    event = f"artifact {artifact_id} and execution {execution_id}"
+                    return f"the MLMD event of {event}: {what}"
     except sqlite3.Error:
         return ""  # (ml_metadata tells what it cannot read)
     return ""

@@ -589,3 +589,74 @@ def test_a_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(tmp_path: Pat
     ), message
     assert "nothing was imported" in message
     assert not (tmp_path / "store").exists()
+
+
+#: Path steps on which ml_metadata 1.17.1 aborts the process too (measured: a child reading
+#: them died of SIGABRT, "Check failed: absl::SimpleAtob(...)" or "SimpleAtoi(...)"), which
+#: the check of an index step without its index let through: the command died as before.
+ABORTING_STEPS = {
+    "marked 2": ((2, None, "k"), "marked neither a key nor an index step (is_index_step '2')"),
+    "marked x": (("x", 3, None), "marked neither a key nor an index step (is_index_step 'x')"),
+    "index 2.5": ((1, 2.5, None), "an index step whose index is no int64 ('2.5')"),
+}
+
+
+@pytest.mark.parametrize("step", list(ABORTING_STEPS))
+def test_every_path_step_ml_metadata_aborts_on_is_refused_before_it_reads_it(
+    tmp_path: Path, step: str
+) -> None:
+    import subprocess
+    import sys
+
+    row, what = ABORTING_STEPS[step]
+    path = _changed(
+        tmp_path,
+        "INSERT INTO EventPath(event_id, is_index_step, step_index, step_key) VALUES (1, ?, ?, ?)",
+        *row,
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lineage_graph.cli",
+            "import-mlmd",
+            str(path),
+            "--store",
+            str(tmp_path / "store"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 5, message
+    assert f"the MLMD event of artifact 1 and execution 1: a step of its path is {what}" in message
+    assert "nothing was imported" in message
+    assert not (tmp_path / "store").exists()
+
+
+def test_path_steps_ml_metadata_reads_are_not_refused(tmp_path: Path, store: LineageStore) -> None:
+    """Odd rows ml_metadata 1.17.1 reads as a step (is_index_step as absl::SimpleAtob reads it:
+    'TRUE', 'n'; an index as SimpleAtoi reads the text of a blob) are imported as it reads them,
+    not refused as damaged."""
+    from ml_metadata.metadata_store import metadata_store
+
+    path = _mlmd_file(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO EventPath(event_id, is_index_step, step_index, step_key) "
+            "VALUES (1, ?, ?, ?)",
+            [("TRUE", 3, None), ("n", None, "k"), (1, b"7", None)],
+        )
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    [theirs] = metadata_store.MetadataStore(config).get_events_by_execution_ids([1])
+    steps = [s.index if s.HasField("index") else s.key for s in theirs.path.steps]
+    assert steps == ["train", 3, "k", 7]
+    import_mlmd(path, store)
+    [mine] = store.get_events_by_execution_ids([1])
+    assert mine.path == steps
