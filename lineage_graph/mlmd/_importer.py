@@ -18,7 +18,8 @@ type ids start at 10 after its hidden system types, and so do the imported ones)
 new one. An MLMD id past :data:`KEPT_ID_MAX` (2**53 - 1) is not kept either (nor one just below it
 that the next ids of those past it need: :func:`_kept_max`): the node or type
 gets the store's next id (``ImportReport.ids_past_exact`` counts them), as FalkorDB's range index
-holds doubles and could not tell it from its neighbours. Times: create/update times are MLMD's,
+holds doubles and could not tell it from its neighbours (on Neo4j, whose index holds int64 ids
+exactly, every MLMD id is kept). Times: create/update times are MLMD's,
 event times too.
 
 Re-running (``merge=True`` on a store that already holds the import) is safe: every copied node
@@ -100,13 +101,13 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 KEPT_ID_MAX = 2**53 - 1
 
 
-def _kept_max(ids: Iterable[int]) -> int:
+def _kept_max(ids: Iterable[int], limit: int = KEPT_ID_MAX) -> int:
     """The largest of these MLMD ids (of one id sequence) an import keeps: those past it get
-    the next ids, which must stay within KEPT_ID_MAX too (MLMD's 2**53 - 2 ... 2**53 + 1: the
+    the next ids, which must stay within ``limit`` too (MLMD's 2**53 - 2 ... 2**53 + 1: the
     last two kept gave the others 2**53 and 2**53 + 1, as far apart as before). 0: none."""
     ordered = sorted(ids)
     kept = len(ordered)  # (ordered[kept - 1] + the ids given after it) grows with kept
-    while kept and ordered[kept - 1] + len(ordered) - kept > KEPT_ID_MAX:
+    while kept and ordered[kept - 1] + len(ordered) - kept > limit:
         kept -= 1
     return ordered[kept - 1] if kept else 0
 
@@ -157,7 +158,11 @@ class ImportReport:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.counts(), "ids_preserved": self.ids_preserved}
+        return {
+            **self.counts(),
+            "ids_preserved": self.ids_preserved,
+            "ids_past_exact": self.ids_past_exact,
+        }
 
 
 def _sqlite_uri(path: str) -> str:
@@ -1845,8 +1850,12 @@ class _Importer:
         return self.report
 
     def copy(self, types: list[tuple[NodeKind, Any]], nodes: dict[NodeKind, list[Any]]) -> None:
-        self.kept_max = {"Type": _kept_max(t.id for _, t in types)}
-        self.kept_max.update({_SEQUENCE[k]: _kept_max(m.id for m in nodes[k]) for k in _KINDS})
+        # Neo4j's index holds int64 ids exactly: every MLMD id is kept there.
+        limit = KEPT_ID_MAX if self.store.backend.dialect == "falkordb" else 2**63 - 1
+        self.kept_max = {"Type": _kept_max((t.id for _, t in types), limit)}
+        self.kept_max.update(
+            {_SEQUENCE[k]: _kept_max((m.id for m in nodes[k]), limit) for k in _KINDS}
+        )
         self.import_types(types)
         for kind in _KINDS:
             self.import_nodes(kind, nodes[kind])
