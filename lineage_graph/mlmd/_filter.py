@@ -210,6 +210,15 @@ FIELD_RANGE_TERMS = 10
 #: one kills the server (measured: one chain of 5,000 ``id = 1`` 0.65 s, 25,000 12 s, 30,000
 #: crash it; 81,000 in groups of 900 6.8 s).
 MAX_CHAIN = 32
+#: ``AND`` / ``OR`` groups nested deeper than this are written ``[…][0]``, not ``(…)``.
+#: FalkorDB 4.16.3 parses parentheses nested in parentheses, and NOTs nested in either, in time
+#: that multiplies with each level (about x3), before its query timeout applies (measured with
+#: GRAPH.EXPLAIN: 12 nested ``(id = 0 AND (…))`` 0.2 s, 20 nested ``((…))`` 23 s, 6 nested
+#: ``(NOT (id = 2 AND …))`` 4.8 s); nested brackets it parses at once (200 nested
+#: ``[id = 0 OR [id = 1 AND …][0]][0]`` 0.3 s). NOTs are pushed down to the atoms (see
+#: _Compiler.compile), so a filter's parentheses nest at most this deep plus an atom's own few.
+#: The outer groups keep parentheses: the planner reads them for index seeks.
+GROUP_PARENS = 3
 #: Most neighbourhood aliases (``contexts_a``, ``events_b`` ...) one filter may name: each is a
 #: MATCH clause, and FalkorDB 4.16.3 takes super-linear time to plan them, before its query
 #: timeout applies (measured: 400 aliases 3.9 s, 1,000 32 s; 2,700, from 900 comparisons of three
@@ -222,6 +231,7 @@ class _Compiler:
     def __init__(self, text: str, kind: NodeKind, param_prefix: str) -> None:
         self.text = text
         self.terms = 0
+        self.depth = 0  # AND / OR groups around the expression being compiled
         self.atom_pos = 0
         self.kind = kind
         self.prefix = param_prefix
@@ -489,21 +499,30 @@ class _Compiler:
             )
 
     def compile(self, e: Expr, positive: bool) -> str:
-        if not isinstance(e, And | Or | Not):
-            self.count(1, e.pos)
-            self.atom_pos = e.pos
-        if isinstance(e, And):
-            items = sorted(e.items, key=_cost)
-            return _chain("AND", [self.compile(x, positive) for x in items])
-        if isinstance(e, Or):
-            return _chain("OR", [self.compile(x, positive) for x in _equalities_as_in(e.items)])
+        """``e`` under an even (``positive``) or odd number of NOTs, which are pushed down to
+        the atoms (De Morgan's laws and ``NOT NOT x = x`` hold in three-valued logic): FalkorDB
+        4.16 parses each NOT and each parenthesised group nested in another in time that
+        multiplies, untimed (see GROUP_PARENS), where MLMD answers 99 nested groups at once."""
         if isinstance(e, Not):
-            if isinstance(e.expr, Not):
-                # NOT NOT x is x (also in three-valued logic). Sent as written, each NOT and
-                # its group doubled FalkorDB 4.16's parse time, untimed: 10 nested NOTs held
-                # the server 10 s, the 45 MLMD accepts for ever.
-                return self.compile(e.expr.expr, positive)
-            return f"(NOT {self.compile(e.expr, not positive)})"
+            return self.compile(e.expr, not positive)
+        if isinstance(e, And | Or):
+            # NOT (a AND b) is NOT a OR NOT b; NOT (a OR b) is NOT a AND NOT b.
+            op = "AND" if isinstance(e, And) == positive else "OR"
+            items = sorted(e.items, key=_cost) if isinstance(e, And) else _equalities_as_in(e.items)
+            self.depth += 1
+            try:
+                parts = [self.compile(x, positive) for x in items]
+            finally:
+                self.depth -= 1
+            return _chain(op, parts, brackets=self.depth >= GROUP_PARENS)
+        self.count(1, e.pos)
+        self.atom_pos = e.pos
+        atom = self.atom(e, positive)
+        return atom if positive else f"(NOT {atom})"
+
+    def atom(self, e: Expr, positive: bool) -> str:
+        """A comparison, ``IN``, ``BETWEEN``, ``LIKE``, ``IS NULL`` or truth test, compiled for
+        its polarity (the caller adds the NOT of an odd number)."""
         if isinstance(e, Compare):
             return self.compare(e.op, self.operand(e.left), self.operand(e.right), e.pos, positive)
         if isinstance(e, IsNull):
@@ -871,11 +890,17 @@ class _Compiler:
 _PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _chain(op: str, parts: list[str]) -> str:
-    """``parts`` joined by ``op``, in nested groups of at most MAX_CHAIN (see there)."""
+def _chain(op: str, parts: list[str], *, brackets: bool = False) -> str:
+    """``parts`` joined by ``op``, in nested groups of at most MAX_CHAIN (see there); a group is
+    written ``[…][0]`` (the one-element list's element: the same value, NULL included) with
+    ``brackets`` (see GROUP_PARENS)."""
     while len(parts) > MAX_CHAIN:
-        parts = [_chain(op, parts[i : i + MAX_CHAIN]) for i in range(0, len(parts), MAX_CHAIN)]
-    return "(" + f" {op} ".join(parts) + ")"
+        parts = [
+            _chain(op, parts[i : i + MAX_CHAIN], brackets=brackets)
+            for i in range(0, len(parts), MAX_CHAIN)
+        ]
+    body = f" {op} ".join(parts)
+    return f"[{body}][0]" if brackets else f"({body})"
 
 
 @dataclass(frozen=True)
