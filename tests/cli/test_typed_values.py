@@ -159,3 +159,17 @@ def test_a_mysql_source_of_bytes_no_utf8_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 5, result.output
     assert "not UTF-8" in result.stderr and "S3cret" not in result.output, result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_stored_text_is_shown_as_stored(tmp_path: Path) -> None:
+    """A struct may hold a lone surrogate (the store refuses one only in plain text): ``show``
+    printed it ``\\xff``, the escape of another character (``ÿ`` on an ASCII stdout) and not
+    what ``--json`` says; only the command line's bytes are shown as typed."""
+    with LineageStore.open(tmp_path / "store") as opened:
+        opened.put_type(ArtifactType(name="Data"))
+        opened.put_artifacts(
+            [Artifact(type="Data", uri="/d", custom_properties={"q": {"a": "\udcff"}})]
+        )
+        shown = invoke(["show", "1", "--store", str(tmp_path / "store")])
+        assert shown.exit_code == 0, shown.output
+        assert '{"a": "\\udcff"}' in shown.stdout and "\\xff" not in shown.stdout, shown.stdout
