@@ -48,6 +48,7 @@ from ._render import (
     lineage_tree,
     print_json,
     printable,
+    printable_path,
     spinner,
     tree_depth,
     tree_fits,
@@ -596,7 +597,7 @@ def export(
                 path = write_html(graph, target, title=_title(node), focus=_focus(node))
             progress.update(task, advance=1)
             err_console().print(
-                f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
+                f"viewer page written to [bold]{escape(printable_path(path))}[/]", soft_wrap=True
             )
             return
         else:
@@ -621,7 +622,7 @@ def export(
             data = text.encode("utf-8")
             replace_file(written, lambda file: file.write(data))  # no half file on an error
         err_console().print(
-            f"{fmt.value} written to [bold]{escape(printable(str(written)))}[/]", soft_wrap=True
+            f"{fmt.value} written to [bold]{escape(printable_path(written))}[/]", soft_wrap=True
         )
 
 
@@ -759,7 +760,7 @@ def view(
         path = write_html(graph, output, title=_title(node), focus=_focus(node))
     # a message, not the answer: on stderr, as export -f html and stats --plot say theirs
     err_console().print(
-        f"viewer page written to [bold]{escape(printable(str(path)))}[/]", soft_wrap=True
+        f"viewer page written to [bold]{escape(printable_path(path))}[/]", soft_wrap=True
     )
     if not no_open and not open_in_browser(path):
         trouble = display_trouble()

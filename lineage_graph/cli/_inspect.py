@@ -82,6 +82,7 @@ from ._render import (
     glyph,
     print_json,
     printable,
+    printable_path,
     properties_table,
     spinner,
     state_name,
@@ -726,7 +727,7 @@ def stats(
         with writing(plot):
             written = plot_stats(data, plot)
         err_console().print(
-            f"charts written to [bold]{escape(printable(str(written)))}[/]", soft_wrap=True
+            f"charts written to [bold]{escape(printable_path(written))}[/]", soft_wrap=True
         )
     if as_json:
         print_json({k: v for k, v in data.items() if k != "artifact_create_times"})

@@ -40,6 +40,7 @@ __all__ = [
     "lineage_tree",
     "print_json",
     "printable",
+    "printable_path",
     "spinner",
     "stored_text",
     "tree_depth",
@@ -140,10 +141,10 @@ def printable(text: str, stream: Any = None) -> str:
     ``stream`` (stdout; ``sys.stderr`` for a message) cannot encode (``PYTHONIOENCODING=ascii``)
     already escaped as the stream would escape them (``\\xe9``): escaped only as it was
     written, after rich had measured the text, a name ``données`` pushed its table's right
-    border and every box edge after it out of line. A byte of the command line that is no
-    UTF-8 (in a path written, ``-o $'\\xff.json'``) is shown as typed, ``\\xff``, not
-    ``\\udcff``."""
-    shown = _printable(_raw_bytes(text))
+    border and every box edge after it out of line. Stored text is shown as stored: a lone
+    surrogate a struct holds is ``\\udcff``, as ``--json`` has it, not ``\\xff`` (another
+    character's escape); a path of the command line goes through :func:`printable_path`."""
+    shown = _printable(text)
     encoding = getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
     try:
         shown.encode(encoding)
@@ -152,6 +153,12 @@ def printable(text: str, stream: Any = None) -> str:
     except LookupError:
         pass
     return shown
+
+
+def printable_path(path: object, stream: Any = None) -> str:
+    """A path of the command line (``-o``, ``--plot``) as :func:`printable` shows text, a byte
+    of it that is no UTF-8 as typed (``-o $'\\xff.json'``: ``\\xff``, not ``\\udcff``)."""
+    return printable(_raw_bytes(str(path)), stream)
 
 
 #: The CLI's own symbols and what an output that cannot encode them (``PYTHONIOENCODING=ascii``,

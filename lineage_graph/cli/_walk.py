@@ -192,26 +192,37 @@ def parse_assignment(text: str, option: str, *, finite: bool = False) -> tuple[s
     if not sep or not key:
         raise fail(f"{option} wants NAME=VALUE, got {text!r}", ExitCode.USAGE)
     try:
-        value = json.loads(
-            raw, parse_float=_finite_number, parse_constant=_no_constant if finite else None
-        )
-    except _NotFinite as exc:
-        raise fail(f"{option} {key}: {exc}", ExitCode.USAGE) from None
+        # JSON at all? Its numbers are checked only then: json reads a number before it sees
+        # what follows, so text beginning like one ('3e4008c', a commit; 'NaN-check') was
+        # refused as a number past a double's range, where it is text
+        json.loads(raw, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError:
         value = raw
-    except ValueError:
-        # an integer of more digits than Python converts (4,300): an unexpected error, exit 70
-        raise fail(
-            f"{option} {key}: the number is outside the int64 range", ExitCode.USAGE
-        ) from None
     except RecursionError:  # JSON nested deeper than Python's recursion limit
         raise fail(f"{option} {key}: the value is nested too deep", ExitCode.USAGE) from None
+    else:
+        value = _json_value(raw, option, key, finite=finite)
     if value is None or isinstance(value, list):
         value = raw
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         # what the store would refuse (exit 5): a bad option value, like any other here
         raise fail(f"{option} {key}: {value} is outside the int64 range", ExitCode.USAGE)
     return key, value
+
+
+def _json_value(raw: str, option: str, key: str, *, finite: bool) -> Any:
+    """``raw``, valid JSON, read with its numbers checked (see :func:`parse_assignment`)."""
+    try:
+        return json.loads(
+            raw, parse_float=_finite_number, parse_constant=_no_constant if finite else None
+        )
+    except _NotFinite as exc:
+        raise fail(f"{option} {key}: {exc}", ExitCode.USAGE) from None
+    except ValueError:
+        # an integer of more digits than Python converts (4,300): an unexpected error, exit 70
+        raise fail(
+            f"{option} {key}: the number is outside the int64 range", ExitCode.USAGE
+        ) from None
 
 
 def parse_assignments(texts: Sequence[str], option: str) -> dict[str, Any]:

@@ -91,6 +91,28 @@ def test_a_filter_still_takes_nan_and_infinity(store: LineageStore, tmp_path: Pa
 
 
 @pytest.mark.parametrize(
+    "value",
+    ["3e4008c", "1e-400x", "NaN-check", "Infinity war", '{"a": 1e999', "1" * 5000 + "x"],
+    ids=lambda value: value[:12],
+)
+def test_text_beginning_like_a_number_is_text(
+    store: LineageStore, tmp_path: Path, value: str
+) -> None:
+    """VALUE is read as JSON "or else as text" (docs/cli.md): a text whose head reads as a
+    number no double holds, or as NaN (a short commit ``3e4008c``), is text, as it was. json
+    reads the number before it sees the rest, so it was refused (exit 2) as out of range."""
+    path = str(tmp_path / "store")
+    marked = invoke(["impact", "1", "--mark", f"q={value}", "--store", path])
+    assert marked.exit_code == 0, marked.output
+    assert store.get_artifacts_by_id([1])[0].custom_properties == {"q": value}
+    found = invoke(["upstream", "1", "--where", f"q={value}", "--json", "--store", path])
+    assert found.exit_code == 0, found.output
+    assert [a["id"] for a in json.loads(found.stdout)["artifacts"]] == [1]
+    missed = invoke(["cached", "T", "-i", "1", "-p", f"C={value}", "--store", path])
+    assert missed.exit_code == 1, missed.output  # a miss, not a bad value
+
+
+@pytest.mark.parametrize(
     "args",
     [
         ["upstream", "1", "--state", "\udcff"],
@@ -137,3 +159,17 @@ def test_a_mysql_source_of_bytes_no_utf8_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 5, result.output
     assert "not UTF-8" in result.stderr and "S3cret" not in result.output, result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_stored_text_is_shown_as_stored(tmp_path: Path) -> None:
+    """A struct may hold a lone surrogate (the store refuses one only in plain text): ``show``
+    printed it ``\\xff``, the escape of another character (``ÿ`` on an ASCII stdout) and not
+    what ``--json`` says; only the command line's bytes are shown as typed."""
+    with LineageStore.open(tmp_path / "store") as opened:
+        opened.put_type(ArtifactType(name="Data"))
+        opened.put_artifacts(
+            [Artifact(type="Data", uri="/d", custom_properties={"q": {"a": "\udcff"}})]
+        )
+        shown = invoke(["show", "1", "--store", str(tmp_path / "store")])
+        assert shown.exit_code == 0, shown.output
+        assert '{"a": "\\udcff"}' in shown.stdout and "\\xff" not in shown.stdout, shown.stdout
