@@ -189,7 +189,8 @@ _ALWAYS_GIVEN = frozenset(
 
 
 #: What each optional stored field holds as this library writes it, for :func:`decode_node`'s
-#: check: ``(name, type, states)``, ``states`` the members of a state field by number.
+#: check (``_CHECKED``: per kind, ``(name, type, states)``, ``states`` a state field's members
+#: by number).
 _FIELD_TYPES: dict[str, type] = {
     "name": str,
     "external_id": str,
@@ -205,7 +206,7 @@ _CHECKED = {
 }
 _EXPECTED = {str: "a str", int: "an int"}
 _CONTEXT = NodeKind.CONTEXT  # (a module global: an enum member's lookup costs ~40 ns a node)
-#: The type fields every node holds: its type's id (a positive int) and name and version.
+#: The type fields every node holds: its type's id (an int), name and version (strs).
 _TYPE_FIELDS = (("type_id", int), ("type", str), ("type_version", str))
 
 
@@ -236,9 +237,8 @@ def decode_node(kind: NodeKind, node: Mapping[str, Any], *, validate: bool = Fal
     statement's, a damaged node's: a field of another type, a required one absent, a state
     unknown, a property that does not decode) is :class:`StoredValueError` naming the node and
     the field, on every read (a bare ValidationError or TypeError before, or a model holding
-    an int as its uri). Each field's check is a type comparison: ~0.5 µs a node (measured on a
-    loaded machine; the fan-out walk of 4,001 nodes, ~95 ms, took a median 3.7 ms more over 10
-    interleaved runs whose pairs spread from -5 to +28 ms)."""
+    an int as its uri). Each field's check is one type comparison (its cost: docs/performance.md,
+    thirty-first session)."""
     try:
         properties, custom = decode_properties(node)
     except BadStoredValue as exc:

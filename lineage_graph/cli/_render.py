@@ -131,8 +131,9 @@ def typed_bytes(text: str) -> str:
     """``text`` (a message) with the bytes of the command line that are no UTF-8 shown as the
     user typed them, ``\\xff``: a refusal quoting the argument (``--state $'\\xff'``, a
     ``--store`` path, click's ``Invalid value for '--only'``) showed ``'\\udcff'``, Python's
-    escape of the byte, which is no character the user typed. Stored text holds none (the
-    store refuses lone surrogates)."""
+    escape of the byte, which is no character the user typed. A stored value a message quotes
+    is rewritten alike (a struct may hold a lone surrogate, which then reads as the byte);
+    stored text shown as such goes through :func:`printable`, which keeps it."""
     return _QUOTED_BYTE.sub(r"\1\\x\2", _raw_bytes(text))
 
 

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .._encoding import shown
 from .._probe import first_bytes
 from .._repositories._base import Repository
 from .._repositories.types import upgraded
@@ -101,7 +102,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 KEPT_ID_MAX = 2**53 - 1
 
 
-def _kept_max(ids: Iterable[int], limit: int = KEPT_ID_MAX) -> int:
+def _kept_max(ids: Iterable[int], limit: int) -> int:
     """The largest of these MLMD ids (of one id sequence) an import keeps: those past it get
     the next ids, which must stay within ``limit`` too (MLMD's 2**53 - 2 ... 2**53 + 1: the
     last two kept gave the others 2**53 and 2**53 + 1, as far apart as before). 0: none."""
@@ -491,24 +492,33 @@ def _atoi64(text: bytes | None) -> bool:
     if text is None:  # (ml_metadata reads NULL as the text "__MLMD_NULL__")
         return False
     digits = text.strip(b" \t\n\v\f\r")
+    negative = digits[:1] == b"-"
     if digits[:1] in (b"+", b"-"):
         digits = digits[1:]
-    return digits.isdigit() and -(2**63) <= int(text) < 2**63
+    if not digits.isdigit():
+        return False
+    significant = digits.lstrip(b"0") or b"0"  # (int() refuses more than 4,300 digits)
+    if len(significant) > 19:
+        return False
+    value = -int(significant) if negative else int(significant)
+    return -(2**63) <= value < 2**63
 
 
 def _aborting_step(is_index_step: bytes | None, step_index: bytes | None) -> str:
     """What of a path step ml_metadata 1.17.1 aborts on reading, or "" (the columns as text)."""
     index_step = _ATOB.get((is_index_step or b"").lower())
     if index_step is None:
-        shown = "NULL" if is_index_step is None else repr(is_index_step.decode("utf-8", "replace"))
+        marked = (
+            "NULL" if is_index_step is None else shown(is_index_step.decode("utf-8", "replace"))
+        )
         return (
-            f"a step of its path is marked neither a key nor an index step (is_index_step {shown})"
+            f"a step of its path is marked neither a key nor an index step (is_index_step {marked})"
         )
     if index_step and step_index is None:
         return "a step of its path is an index step without an index"
     if index_step and not _atoi64(step_index):
-        shown = repr((step_index or b"").decode("utf-8", "replace"))
-        return f"a step of its path is an index step whose index is no int64 ({shown})"
+        index = shown((step_index or b"").decode("utf-8", "replace"))
+        return f"a step of its path is an index step whose index is no int64 ({index})"
     return ""
 
 
@@ -1082,7 +1092,7 @@ class _Importer:
 
         for done, (kind, msg) in enumerate(types, start=1):
             model = to_type(kind, msg).model_copy(update={"id": None})
-            kept = self.empty and msg.id <= self.kept_max.get("Type", KEPT_ID_MAX)
+            kept = self.empty and msg.id <= self.kept_max["Type"]
             self.report.ids_past_exact += int(self.empty and not kept)
             new_id = self.writer.put_type(model, msg.id if kept else None)
             self.type_map[(kind, msg.id)] = new_id
@@ -1267,7 +1277,7 @@ class _Importer:
         write after."""
         out: list[int] = []
         start = 0
-        last = self.kept_max.get(_SEQUENCE[kind], KEPT_ID_MAX)
+        last = self.kept_max[_SEQUENCE[kind]]
         kept = next((i for i, w in enumerate(wanted) if w > last), len(wanted))
         while start < kept:
             end = start + 1

@@ -510,6 +510,9 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
     # A chain longer than MAX_CHAIN (nested groups) and equalities read as IN lists.
     (A, " OR ".join([f"id = {i}" for i in range(40)] + ["name > 'a'", "id > 2"] * 40), {}),
     (A, "NOT (uri = 'a' OR uri = '' OR state = LIVE OR 1 = state) AND uri IN (name, 'x')", {}),
+    # Groups nested past GROUP_PARENS levels (written `[...][0]`), NOTs pushed down into them.
+    (A, "(id = 0 OR (id = 1 AND (id = 2 OR (id = 3 AND (id = 4 OR (uri = 'x'))))))", {}),
+    (A, "NOT (id = 1 AND NOT (id = 2 OR NOT (id = 3 AND NOT (state = LIVE OR name IS NULL))))", {}),
     # One type per BETWEEN / IN: int64-exact members, a folded literal list, doubles.
     (
         A,
