@@ -599,7 +599,10 @@ ABORTING_STEPS = {
     "marked x": (("x", 3, None), "marked neither a key nor an index step (is_index_step 'x')"),
     "index 2.5": ((1, 2.5, None), "an index step whose index is no int64 ('2.5')"),
     # past Python's 4,300 digits for int(): the check itself raised ValueError (a traceback)
-    "index of 5,000 digits": ((1, b"1" * 5000, None), "index step whose index is no int64 ('111"),
+    "index of 5,000 digits": (
+        (1, b"1" * 5000, None),
+        "an index step whose index is no int64 ('111",
+    ),
 }
 
 
