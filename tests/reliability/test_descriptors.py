@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 _OPENER = """
 import json, resource, sys
@@ -30,14 +31,12 @@ print(json.dumps({"opened": len(stores) + 1, "failed": failed, "ids": ids, "coun
 """
 
 
-def test_a_process_out_of_file_descriptors_gets_a_typed_error_saying_so(tmp_path: Path) -> None:
-    """Opening one store too many under ``ulimit -n`` raised a bare ``OSError: [Errno 24] Too
-    many open files`` from the server's start (or its lock file's open). It is
-    EngineUnavailableError (retryable) now, naming the limit and what to do; with a store
-    closed, the same opening works."""
+def _child_result(script: str, tmp_path: Path) -> dict[str, Any]:
+    """Run ``script`` in a child process (its own descriptor limit) on ``tmp_path``: the JSON
+    object of its last line of output."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     done = subprocess.run(
-        [sys.executable, "-c", _OPENER, str(tmp_path)],
+        [sys.executable, "-c", script, str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -45,7 +44,16 @@ def test_a_process_out_of_file_descriptors_gets_a_typed_error_saying_so(tmp_path
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_a_process_out_of_file_descriptors_gets_a_typed_error_saying_so(tmp_path: Path) -> None:
+    """Opening one store too many under ``ulimit -n`` raised a bare ``OSError: [Errno 24] Too
+    many open files`` from the server's start (or its lock file's open). It is
+    EngineUnavailableError (retryable) now, naming the limit and what to do; with a store
+    closed, the same opening works."""
+    result = _child_result(_OPENER, tmp_path)
     _, kind, retryable, message = result["failed"]
     assert kind == "EngineUnavailableError" and retryable, message
     assert "ulimit -n" in message and "64" in message
@@ -172,17 +180,7 @@ def test_an_open_store_reconnecting_to_a_full_server_is_told_it_is_full(tmp_path
     say the server refused the store's new connection for having as many clients as its
     descriptor limit lets it serve, that limit and how to raise it; with a store closed, it
     reconnects and writes."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run(
-        [sys.executable, "-c", _LOST_ON_A_FULL_SERVER, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.splitlines()[-1])
+    result = _child_result(_LOST_ON_A_FULL_SERVER, tmp_path)
     for said in result["said"]:
         assert said is not None, result
         kind, retryable, message = said
