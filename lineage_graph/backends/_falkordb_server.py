@@ -1414,6 +1414,10 @@ class ServerProcess:
                 while alive() and time.monotonic() < gone:
                     time.sleep(0.01)
                 if alive():
+                    if _refuses_as_full(sock):  # full, but too busy to say so the first time
+                        raise EngineUnavailableError(
+                            _clients_full_message(pid, self.data_dir)
+                        ) from None
                     raise EngineUnavailableError(
                         f"the embedded server{_pid_text(pid)} of {self.data_dir} drops connections "
                         "and does not exit; retry later"
