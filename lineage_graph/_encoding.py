@@ -22,10 +22,13 @@ import binascii
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .exceptions import InvalidArgumentError, StoredValueError
 from .models import PropertyType, ProtoValue
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "DOUBLE_EXACT",
@@ -42,6 +45,7 @@ __all__ = [
     "property_key",
     "shown",
     "shown_key",
+    "stored_validation_error",
     "stored_value_error",
     "unescape_name",
 ]
@@ -151,6 +155,26 @@ def stored_value_error(
         kind,
         ident,
         field,
+    )
+
+
+def stored_validation_error(
+    kind: str,
+    ident: object,
+    exc: ValidationError,
+    stored: Mapping[str, object],
+    expected: Mapping[str, str] | None = None,
+) -> StoredValueError:
+    """:func:`stored_value_error` for the first error pydantic found validating a stored
+    ``kind``: the field its location starts with (``"type"`` for a model's own), the value
+    ``stored`` holds there, and ``expected``'s word for that field (``"a valid value"``), with
+    pydantic's message."""
+    error = exc.errors()[0]
+    loc = error["loc"]
+    field = str(loc[0]) if loc else "type"
+    what = (expected or {}).get(field, "a valid value")
+    return stored_value_error(
+        kind, ident, field, stored.get(field) if loc else None, f"{what} ({error['msg']})"
     )
 
 
