@@ -45,6 +45,7 @@ __all__ = [
     "property_key",
     "shown",
     "shown_key",
+    "stored_id",
     "stored_validation_error",
     "stored_value_error",
     "unescape_name",
@@ -176,6 +177,15 @@ def stored_validation_error(
     return stored_value_error(
         kind, ident, field, stored.get(field) if loc else None, f"{what} ({error['msg']})"
     )
+
+
+def stored_id(kind: str, ident: object) -> int:
+    """A stored ``kind``'s id as read (a row's ``id``), or :class:`StoredValueError` naming the
+    node when another writer stored one that is no positive int: ``int()`` raised a bare
+    ValueError on text and read 2.5 as node 2, another node."""
+    if type(ident) is not int or ident <= 0:
+        raise stored_value_error(kind, ident, "id", ident, "a positive int")
+    return ident
 
 
 def _json(field: str, raw: object, expected: str) -> Any:

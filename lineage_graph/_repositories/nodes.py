@@ -22,6 +22,7 @@ from .._encoding import (
     property_keys,
     shown,
     shown_key,
+    stored_id,
     stored_value_error,
     unescape_name,
     value_keys,
@@ -219,8 +220,7 @@ def _state_named(kind: NodeKind, ident: object, name: str, value: object) -> Any
 
 def _refuse_identity(kind: NodeKind, ident: object, data: Mapping[str, Any]) -> None:
     """StoredValueError for the node's id or type fields, one of which is not as written."""
-    if type(ident) is not int or ident <= 0:
-        raise stored_value_error(kind.value, ident, "id", ident, "a positive int")
+    stored_id(kind.value, ident)
     for name, cls in _TYPE_FIELDS:
         value = data[name]
         if value is not None and type(value) is not cls:
