@@ -22,6 +22,7 @@ import binascii
 import json
 import math
 from collections.abc import Iterable, Mapping
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from .exceptions import InvalidArgumentError, StoredValueError
@@ -40,6 +41,7 @@ __all__ = [
     "check_text",
     "decode_properties",
     "encode_properties",
+    "enum_numbers",
     "escape_name",
     "indexable",
     "property_key",
@@ -186,6 +188,14 @@ def stored_id(kind: str, ident: object) -> int:
     if type(ident) is not int or ident <= 0:
         raise stored_value_error(kind, ident, "id", ident, "a positive int")
     return ident
+
+
+def enum_numbers(enum: type[IntEnum], members: Iterable[IntEnum] | None = None) -> str:
+    """What a stored number of ``enum`` is (``"an EventType number (1 to 7)"``): the range of
+    ``members`` (all of the enum's by default), from the enum itself, never written by hand."""
+    values = [int(m) for m in (enum if members is None else members)]
+    article = "an" if enum.__name__[0] in "AEIOU" else "a"
+    return f"{article} {enum.__name__} number ({min(values)} to {max(values)})"
 
 
 def _json(field: str, raw: object, expected: str) -> Any:

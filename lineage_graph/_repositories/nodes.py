@@ -18,6 +18,7 @@ from .._encoding import (
     check_unicode,
     decode_properties,
     encode_properties,
+    enum_numbers,
     escape_name,
     property_keys,
     shown,
@@ -160,7 +161,7 @@ _STATE_NAMES: dict[str, dict[str, Any]] = {
 }
 #: What :func:`decode_node` says the library writes in each state field.
 _STATE_WRITTEN = {
-    name: f"an {enum.__name__} number ({min(enum)} to {max(enum)})"
+    name: enum_numbers(enum)
     for name, enum in (("state", ArtifactState), ("last_known_state", ExecutionState))
 }
 

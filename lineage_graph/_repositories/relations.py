@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._encoding import shown, stored_validation_error
+from .._encoding import enum_numbers, shown, stored_validation_error
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, LineageGraphError
 from ..models import (
     INT64_MAX,
@@ -171,7 +171,7 @@ def stored_event(
 
 #: What :func:`stored_event` says the library writes in each of an event's fields.
 _EVENT_EXPECTED = {
-    "type": "an EventType number (1 to 7)",
+    "type": enum_numbers(EventType, _EVENT_TYPES.values()),
     "path": "a JSON list of int64 indexes and str keys",
     "milliseconds_since_epoch": "an int",
     "artifact_id": "a positive int",

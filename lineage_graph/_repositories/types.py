@@ -15,6 +15,7 @@ from .._encoding import (
     check_key,
     check_text,
     check_unicode,
+    enum_numbers,
     escape_name,
     shown,
     shown_key,
@@ -152,7 +153,7 @@ def _decode(kind: NodeKind, node: Mapping[str, Any]) -> NodeType:
                     node.get("id"),
                     f"properties.{shown(name)}",
                     v,
-                    "a PropertyType number (1 to 6)",
+                    enum_numbers(PropertyType, _KINDS.values()),
                 )
             properties[name] = member
     try:

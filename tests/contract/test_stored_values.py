@@ -321,3 +321,19 @@ def test_a_native_double_stored_alone_is_read(store: LineageStore) -> None:
     with pytest.raises(StoredValueError) as caught:
         store.get_artifacts_by_id([ids["Artifact"]])
     assert caught.value.field == "custom_properties.'bad'"
+
+
+def test_a_stored_number_out_of_its_enum_names_the_enums_range(store: LineageStore) -> None:
+    """The range a refusal quotes is the enum's (without UNKNOWN, which the write refuses)."""
+    ids = _seed(store)
+    store.backend.write("MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = 42")
+    with pytest.raises(StoredValueError) as caught:
+        store.get_events_by_execution_ids([ids["Execution"]])
+    written = [int(t) for t in m.EventType if t is not m.EventType.UNKNOWN]
+    assert f"an EventType number ({min(written)} to {max(written)})" in str(caught.value)
+    store.backend.write("MATCH (t:ArtifactType) SET t.pt__day = 42")
+    store._types.forget()
+    with pytest.raises(StoredValueError) as caught:
+        store.get_types(m.NodeKind.ARTIFACT)
+    kinds = [int(k) for k in m.PropertyType if k is not m.PropertyType.UNKNOWN]
+    assert f"a PropertyType number ({min(kinds)} to {max(kinds)})" in str(caught.value)
