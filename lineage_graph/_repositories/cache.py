@@ -379,6 +379,12 @@ def _matcher(
     return by_role
 
 
+def _decode_artifact(node: Mapping[str, Any]) -> Artifact:
+    artifact = decode_node(NodeKind.ARTIFACT, node)
+    assert isinstance(artifact, Artifact)  # (decode_node's kind: for the type checker)
+    return artifact
+
+
 def _stored_ids(ids: list[int]) -> list[int]:
     """The input ids a node may have: one past int64 (no node has one) is missing, never sent
     (Neo4j's driver cannot encode it: OverflowError, an InvalidArgumentError, where FalkorDB
@@ -531,7 +537,7 @@ class CacheRepository(Repository):
         why = _Why(_matcher(ids, roles, rows, wanted, by_fingerprint), roles=roles)
 
         def reusable(
-            c: _Candidate, outputs: Iterable[Mapping[str, Any] | None] | None = None
+            c: _Candidate, outputs: Iterable[Mapping[str, Any]] | None = None
         ) -> CacheResult | None:
             if not why.matches(c):
                 return None
@@ -640,8 +646,8 @@ class CacheRepository(Repository):
         rows = self.read("cache/outputs", id=execution.id)
         # decoded (a few outputs): a state written around the library is StoredValueError
         # naming it, where int() raised a bare ValueError ("LIVE") or TypeError (a list)
-        outputs = [decode_node(NodeKind.ARTIFACT, r["node"]) for r in rows]
-        return any(isinstance(a, Artifact) and a.state in UNUSABLE_OUTPUT_STATES for a in outputs)
+        outputs = [_decode_artifact(r["node"]) for r in rows]
+        return any(a.state in UNUSABLE_OUTPUT_STATES for a in outputs)
 
     def _decode_execution(self, node: Mapping[str, Any]) -> Execution:
         execution = decode_node(NodeKind.EXECUTION, node)
@@ -699,15 +705,12 @@ class CacheRepository(Repository):
     def _result(
         execution: Execution,
         matched_by: Literal["id", "digest"],
-        output_rows: Iterable[Mapping[str, Any] | None],
+        output_rows: Iterable[Mapping[str, Any]],
     ) -> CacheResult:
         """A hit, with the outputs (``{node, type, path, ms}`` rows) in artifact, type order."""
         pairs: list[tuple[Artifact, Event]] = []
         for r in output_rows:  # decoded first: a value another writer stored is named
-            if r is None:
-                continue
-            artifact = decode_node(NodeKind.ARTIFACT, r["node"])
-            assert isinstance(artifact, Artifact)
+            artifact = _decode_artifact(r["node"])
             event = decode_event(
                 {
                     "artifact_id": artifact.id,
@@ -718,7 +721,7 @@ class CacheRepository(Repository):
                 }
             )
             pairs.append((artifact, event))
-        pairs.sort(key=lambda p: (p[0].id or 0, int(p[1].type)))
+        pairs.sort(key=lambda p: (p[0].id, int(p[1].type)))
         outputs = [p[0] for p in pairs]
         events = [p[1] for p in pairs]
         return CacheResult(
