@@ -22,10 +22,14 @@ import binascii
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Literal
 
 from .exceptions import InvalidArgumentError, StoredValueError
 from .models import PropertyType, ProtoValue
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "DOUBLE_EXACT",
@@ -37,11 +41,14 @@ __all__ = [
     "check_text",
     "decode_properties",
     "encode_properties",
+    "enum_numbers",
     "escape_name",
     "indexable",
     "property_key",
     "shown",
     "shown_key",
+    "stored_id",
+    "stored_validation_error",
     "stored_value_error",
     "unescape_name",
 ]
@@ -152,6 +159,43 @@ def stored_value_error(
         ident,
         field,
     )
+
+
+def stored_validation_error(
+    kind: str,
+    ident: object,
+    exc: ValidationError,
+    stored: Mapping[str, object],
+    expected: Mapping[str, str] | None = None,
+) -> StoredValueError:
+    """:func:`stored_value_error` for the first error pydantic found validating a stored
+    ``kind``: the field its location starts with (``"type"`` for a model's own), the value
+    ``stored`` holds there, and ``expected``'s word for that field (``"a valid value"``), with
+    pydantic's message."""
+    error = exc.errors()[0]
+    loc = error["loc"]
+    field = str(loc[0]) if loc else "type"
+    what = (expected or {}).get(field, "a valid value")
+    return stored_value_error(
+        kind, ident, field, stored.get(field) if loc else None, f"{what} ({error['msg']})"
+    )
+
+
+def stored_id(kind: str, ident: object) -> int:
+    """A stored ``kind``'s id as read (a row's ``id``), or :class:`StoredValueError` naming the
+    node when another writer stored one that is no positive int: ``int()`` raised a bare
+    ValueError on text and read 2.5 as node 2, another node."""
+    if type(ident) is not int or ident <= 0:
+        raise stored_value_error(kind, ident, "id", ident, "a positive int")
+    return ident
+
+
+def enum_numbers(enum: type[IntEnum], members: Iterable[IntEnum] | None = None) -> str:
+    """What a stored number of ``enum`` is (``"an EventType number (1 to 7)"``): the range of
+    ``members`` (all of the enum's by default), from the enum itself, never written by hand."""
+    values = [int(m) for m in (enum if members is None else members)]
+    article = "an" if enum.__name__[0] in "AEIOU" else "a"
+    return f"{article} {enum.__name__} number ({min(values)} to {max(values)})"
 
 
 def _json(field: str, raw: object, expected: str) -> Any:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ._encoding import check_key, check_text, property_key, shown
+from ._encoding import check_key, check_text, property_key, shown, stored_value_error
 from ._repositories._base import Repository
 from ._repositories.types import check_type_identity
 from .exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
@@ -56,6 +56,15 @@ DEPLOYMENT_TYPE = "Deployment"
 NAME_PROPERTY = "model_name"
 VERSION_PROPERTY = "model_version"
 ENVIRONMENT_PROPERTY = "environment"
+
+
+#: What the library writes in an artifact's ``model_claim`` while a registration holds it.
+_CLAIM_WRITTEN = "a [context id, version number] list of two positive ints"
+
+
+def _claim_shaped(taken: object) -> bool:
+    """Whether a stored ``model_claim`` is as this library writes it (:data:`_CLAIM_WRITTEN`)."""
+    return type(taken) is list and len(taken) == 2 and all(type(x) is int and x > 0 for x in taken)
 
 
 @dataclass(frozen=True)
@@ -300,7 +309,13 @@ class Tracker:
                 )
             taken = stored[0]["node"].get("model_claim") if stored else claim
             if taken != claim:
-                same_name[0] = bool(taken) and taken[0] == context_id
+                if taken is not None and not _claim_shaped(taken):
+                    # another writer's (a number: taken[0] raised a bare TypeError; text: its
+                    # first character was compared with the context's id)
+                    raise stored_value_error(
+                        "Artifact", artifact.id, "model_claim", taken, _CLAIM_WRITTEN
+                    )
+                same_name[0] = taken is not None and taken[0] == context_id
                 other = "as it" if same_name[0] else "under another name"
                 raise FailedPreconditionError(
                     f"artifact {artifact.id} was claimed meanwhile by a registration {other} "

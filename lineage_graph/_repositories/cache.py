@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .._encoding import encode_properties, escape_name, indexable, shown
+from .._encoding import encode_properties, escape_name, indexable, shown, stored_id
 from ..exceptions import InvalidArgumentError, NotFoundError
 from ..models import (
     INT64_MAX,
@@ -149,7 +149,7 @@ def _fingerprint(row: Mapping[str, Any]) -> str | None:
 
 def _content_key(row: Mapping[str, Any], by_fingerprint: bool) -> _ContentKey:
     digest = _fingerprint(row) if by_fingerprint else None
-    return ("digest", digest) if digest is not None else ("id", int(row["id"]))
+    return ("digest", digest) if digest is not None else ("id", _artifact_id(row["id"]))
 
 
 def _path_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -369,7 +369,7 @@ def _matcher(
             return len(c.inputs) == len(ids) and got == wanted
 
         return as_set
-    key_of = {int(r["id"]): _content_key(r, by_fingerprint) for r in rows}
+    key_of = {_artifact_id(r["id"]): _content_key(r, by_fingerprint) for r in rows}
     wanted_roles = Counter((key_of[i], path) for i, path in roles)
 
     def by_role(c: _Candidate) -> bool:
@@ -377,6 +377,19 @@ def _matcher(
         return got == wanted_roles
 
     return by_role
+
+
+def _artifact_id(ident: object) -> int:
+    """An artifact id a row read (an input, a candidate's input, one of a fingerprint's), or
+    StoredValueError naming it: ``int()`` raised a bare ValueError on text and read 2.5 as
+    artifact 2."""
+    return stored_id("Artifact", ident)
+
+
+def _decode_artifact(node: Mapping[str, Any]) -> Artifact:
+    artifact = decode_node(NodeKind.ARTIFACT, node)
+    assert isinstance(artifact, Artifact)  # (decode_node's kind: for the type checker)
+    return artifact
 
 
 def _stored_ids(ids: list[int]) -> list[int]:
@@ -466,7 +479,7 @@ class CacheRepository(Repository):
     def _read_inputs(self, ids: list[int]) -> list[dict[str, Any]]:
         sent = _stored_ids(ids)
         rows = self.read("cache/input_artifacts", ids=sent) if sent else []
-        missing = set(ids) - {int(r["id"]) for r in rows}
+        missing = set(ids) - {_artifact_id(r["id"]) for r in rows}
         if missing:
             raise NotFoundError(f"no artifact with id {_listed(missing)}")
         return rows
@@ -523,7 +536,7 @@ class CacheRepository(Repository):
             **params,
         )[0]
         rows = list(first["given"])
-        missing = set(ids) - {int(r["id"]) for r in rows}
+        missing = set(ids) - {_artifact_id(r["id"]) for r in rows}
         if missing:
             raise NotFoundError(f"no artifact with id {_listed(missing)}")
         wanted = Counter(_content_key(r, by_fingerprint) for r in rows)
@@ -531,11 +544,11 @@ class CacheRepository(Repository):
         why = _Why(_matcher(ids, roles, rows, wanted, by_fingerprint), roles=roles)
 
         def reusable(
-            c: _Candidate, outputs: Iterable[Mapping[str, Any] | None] | None = None
+            c: _Candidate, outputs: Iterable[Mapping[str, Any]] | None = None
         ) -> CacheResult | None:
             if not why.matches(c):
                 return None
-            same_ids = {int(i["id"]) for i in c.inputs} == set(ids)
+            same_ids = {_artifact_id(i["id"]) for i in c.inputs} == set(ids)
             if outputs is None:
                 outputs = self.read("cache/outputs", id=c.execution.id)
             result = self._result(c.execution, "id" if same_ids else "digest", outputs)
@@ -640,8 +653,8 @@ class CacheRepository(Repository):
         rows = self.read("cache/outputs", id=execution.id)
         # decoded (a few outputs): a state written around the library is StoredValueError
         # naming it, where int() raised a bare ValueError ("LIVE") or TypeError (a list)
-        outputs = [decode_node(NodeKind.ARTIFACT, r["node"]) for r in rows]
-        return any(isinstance(a, Artifact) and a.state in UNUSABLE_OUTPUT_STATES for a in outputs)
+        outputs = [_decode_artifact(r["node"]) for r in rows]
+        return any(a.state in UNUSABLE_OUTPUT_STATES for a in outputs)
 
     def _decode_execution(self, node: Mapping[str, Any]) -> Execution:
         execution = decode_node(NodeKind.EXECUTION, node)
@@ -664,11 +677,11 @@ class CacheRepository(Repository):
         for r in self.read(query, digests=digests):
             key = _content_key(r, True)
             if key in classes:
-                classes[key].add(int(r["id"]))
+                classes[key].add(_artifact_id(r["id"]))
         for r in rows:  # the given ones, whatever the index says
             key = _content_key(r, True)
             if key in classes:
-                classes[key].add(int(r["id"]))
+                classes[key].add(_artifact_id(r["id"]))
         return classes
 
     @staticmethod
@@ -681,7 +694,7 @@ class CacheRepository(Repository):
         """Every input id set with the wanted content, or None if there are too many."""
         if not classes:
             return [ids]
-        fixed = [int(r["id"]) for r in rows if _content_key(r, True)[0] == "id"]
+        fixed = [_artifact_id(r["id"]) for r in rows if _content_key(r, True)[0] == "id"]
         count = 1
         for key, members in classes.items():
             count *= math.comb(len(members), wanted[key])
@@ -699,15 +712,12 @@ class CacheRepository(Repository):
     def _result(
         execution: Execution,
         matched_by: Literal["id", "digest"],
-        output_rows: Iterable[Mapping[str, Any] | None],
+        output_rows: Iterable[Mapping[str, Any]],
     ) -> CacheResult:
         """A hit, with the outputs (``{node, type, path, ms}`` rows) in artifact, type order."""
         pairs: list[tuple[Artifact, Event]] = []
         for r in output_rows:  # decoded first: a value another writer stored is named
-            if r is None:
-                continue
-            artifact = decode_node(NodeKind.ARTIFACT, r["node"])
-            assert isinstance(artifact, Artifact)
+            artifact = _decode_artifact(r["node"])
             event = decode_event(
                 {
                     "artifact_id": artifact.id,
@@ -718,7 +728,7 @@ class CacheRepository(Repository):
                 }
             )
             pairs.append((artifact, event))
-        pairs.sort(key=lambda p: (p[0].id or 0, int(p[1].type)))
+        pairs.sort(key=lambda p: (p[0].id, int(p[1].type)))
         outputs = [p[0] for p in pairs]
         events = [p[1] for p in pairs]
         return CacheResult(
@@ -751,7 +761,7 @@ class CacheRepository(Repository):
         def members(key: _ContentKey) -> list[int]:
             return sorted(classes[key]) if key[0] == "digest" else [int(key[1])]
 
-        key_of = {int(r["id"]): _content_key(r, by_fingerprint) for r in rows}
+        key_of = {_artifact_id(r["id"]): _content_key(r, by_fingerprint) for r in rows}
         in_roles = Counter(
             (key_of[i], json.dumps(list(path)) if path else "[]") for i, path in roles or ()
         )
@@ -788,11 +798,11 @@ class CacheRepository(Repository):
             found = self.read("cache/newest", type_id=t.id)
         if not found:
             return CacheResult(False, reason=f"no execution of type {t.name!r} was recorded")
-        given_key = {int(r["id"]): _content_key(r, by_fingerprint) for r in rows}
+        given_key = {_artifact_id(r["id"]): _content_key(r, by_fingerprint) for r in rows}
 
         def diff(inputs: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
             # Pair identical ids first, then equal fingerprints.
-            theirs = {int(i["id"]): _content_key(i, by_fingerprint) for i in inputs}
+            theirs = {_artifact_id(i["id"]): _content_key(i, by_fingerprint) for i in inputs}
             missing = [i for i in ids if i not in theirs]
             extra = [i for i in sorted(theirs) if i not in given_key]
             left = Counter(theirs[i] for i in extra)
@@ -912,7 +922,7 @@ class CacheRepository(Repository):
             frontier = {root.id}
             while frontier:  # one query per level of nesting; each context visited once
                 rows = self.read("cache/context_children", ids=sorted(frontier))
-                frontier = {int(r["id"]) for r in rows} - context_ids
+                frontier = {stored_id("Context", r["id"]) for r in rows} - context_ids
                 context_ids |= frontier
         attributions: list[Attribution] = []
         associations: list[Association] = []
@@ -921,8 +931,10 @@ class CacheRepository(Repository):
         # first, by their ends: as lineage(include_contexts=True) lists them (it listed them by
         # their ends here, so one context's links came in two orders from the two calls).
         for r in sorted(rows, key=lambda r: (r["seq"], r["node_id"], r["context_id"])):
-            node_id, context_id = int(r["node_id"]), int(r["context_id"])
-            if r["link"] == "association":
+            association = r["link"] == "association"
+            node_id = stored_id("Execution" if association else "Artifact", r["node_id"])
+            context_id = stored_id("Context", r["context_id"])
+            if association:
                 associations.append(Association(execution_id=node_id, context_id=context_id))
             else:
                 attributions.append(Attribution(artifact_id=node_id, context_id=context_id))
@@ -934,7 +946,7 @@ class CacheRepository(Repository):
         )
         decoded = [decode_event(r) for r in events]
         artifact_ids = sorted(
-            {a.artifact_id for a in attributions} | {int(r["artifact_id"]) for r in events}
+            {a.artifact_id for a in attributions} | {_artifact_id(r["artifact_id"]) for r in events}
         )
         contexts = self.contexts.get_by_ids(sorted(context_ids))
         return ContextGraphData(

@@ -18,10 +18,12 @@ from .._encoding import (
     check_unicode,
     decode_properties,
     encode_properties,
+    enum_numbers,
     escape_name,
     property_keys,
     shown,
     shown_key,
+    stored_id,
     stored_value_error,
     unescape_name,
     value_keys,
@@ -159,7 +161,7 @@ _STATE_NAMES: dict[str, dict[str, Any]] = {
 }
 #: What :func:`decode_node` says the library writes in each state field.
 _STATE_WRITTEN = {
-    name: f"an {enum.__name__} number ({min(enum)} to {max(enum)})"
+    name: enum_numbers(enum)
     for name, enum in (("state", ArtifactState), ("last_known_state", ExecutionState))
 }
 
@@ -219,8 +221,7 @@ def _state_named(kind: NodeKind, ident: object, name: str, value: object) -> Any
 
 def _refuse_identity(kind: NodeKind, ident: object, data: Mapping[str, Any]) -> None:
     """StoredValueError for the node's id or type fields, one of which is not as written."""
-    if type(ident) is not int or ident <= 0:
-        raise stored_value_error(kind.value, ident, "id", ident, "a positive int")
+    stored_id(kind.value, ident)
     for name, cls in _TYPE_FIELDS:
         value = data[name]
         if value is not None and type(value) is not cls:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .._encoding import shown, stored_value_error
+from .._encoding import enum_numbers, shown, stored_validation_error
 from ..exceptions import AlreadyExistsError, InvalidArgumentError, LineageGraphError
 from ..models import (
     INT64_MAX,
@@ -162,21 +162,16 @@ def stored_event(
         try:
             return Event.model_validate(values)
         except ValidationError as exc:
-            error = exc.errors()[0]
-            field = str(error["loc"][0]) if error["loc"] else "type"
-            raise stored_value_error(
-                "Event",
-                (artifact_id, execution_id),
-                field,
-                path if field == "path" else values.get(field),
-                f"{_EVENT_EXPECTED.get(field, 'a valid value')} ({error['msg']})",
+            stored = {**values, "path": path}  # the path as stored, not as parsed
+            raise stored_validation_error(
+                "Event", (artifact_id, execution_id), exc, stored, _EVENT_EXPECTED
             ) from None
     return stored_model_filled(Event, values, set(_EVENT_FIELDS))
 
 
 #: What :func:`stored_event` says the library writes in each of an event's fields.
 _EVENT_EXPECTED = {
-    "type": "an EventType number (1 to 7)",
+    "type": enum_numbers(EventType, _EVENT_TYPES.values()),
     "path": "a JSON list of int64 indexes and str keys",
     "milliseconds_since_epoch": "an int",
     "artifact_id": "a positive int",

@@ -15,9 +15,11 @@ from .._encoding import (
     check_key,
     check_text,
     check_unicode,
+    enum_numbers,
     escape_name,
     shown,
     shown_key,
+    stored_validation_error,
     stored_value_error,
     unescape_name,
 )
@@ -151,7 +153,7 @@ def _decode(kind: NodeKind, node: Mapping[str, Any]) -> NodeType:
                     node.get("id"),
                     f"properties.{shown(name)}",
                     v,
-                    "a PropertyType number (1 to 6)",
+                    enum_numbers(PropertyType, _KINDS.values()),
                 )
             properties[name] = member
     try:
@@ -165,15 +167,7 @@ def _decode(kind: NodeKind, node: Mapping[str, Any]) -> NodeType:
             properties=properties,
         )
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(map(str, error["loc"])) or "type"
-        raise stored_value_error(
-            kind.type_label,
-            node.get("id"),
-            field,
-            node.get(str(error["loc"][0])) if error["loc"] else None,
-            f"a valid value ({error['msg']})",
-        ) from None
+        raise stored_validation_error(kind.type_label, node.get("id"), exc, node) from None
 
 
 #: The property kinds a stored type may declare (UNKNOWN is refused on write).

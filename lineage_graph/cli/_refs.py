@@ -132,9 +132,22 @@ def _storable(text: str) -> bool:
     return True
 
 
+#: A byte that is no UTF-8 as Python reads it from the command line (``os.fsdecode``'s
+#: surrogateescape: ``\xff`` is U+DCFF).
+_RAW_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def bytes_as_typed(text: str) -> str:
+    """``text`` with the bytes of the command line that are no UTF-8 shown as the user typed
+    them, ``\\xff`` (not ``\\udcff``); any other character kept (a lone surrogate of
+    another range: encoding with surrogateescape, as this did for refusals of references,
+    raised UnicodeEncodeError on one, a traceback in place of the refusal)."""
+    return _RAW_BYTE.sub(lambda m: f"\\x{ord(m.group(0)) - 0xDC00:02x}", text)
+
+
 def _bytes_shown(text: str) -> str:
-    """``text`` quoted with the bytes that are no UTF-8 as ``\\xff`` (not ``\\udcff``)."""
-    return "'" + text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") + "'"
+    """``text`` quoted, its bytes that are no UTF-8 as typed (:func:`bytes_as_typed`)."""
+    return f"'{bytes_as_typed(text)}'"
 
 
 def utf8_text(text: str, what: str) -> str:

@@ -25,7 +25,7 @@ from ..models import (
     NodeType,
 )
 from ..viewer import jsonable
-from ._refs import Entity
+from ._refs import Entity, bytes_as_typed
 from ._stdout import write_stdout
 
 __all__ = [
@@ -116,15 +116,9 @@ def count_of(n: int, noun: str) -> str:
     return f"{n} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
-#: A byte that is no UTF-8 as Python reads it from the command line (``os.fsdecode``'s
-#: surrogateescape: ``\xff`` is U+DCFF), raw or as ``repr`` quotes it (``'\\udcff'``, its
-#: backslash not itself escaped).
-_RAW_BYTE = re.compile("[\udc80-\udcff]")
+#: A byte that is no UTF-8 as Python reads it from the command line, as ``repr`` quotes it
+#: (``'\\udcff'``, its backslash not itself escaped; raw, :func:`~._refs.bytes_as_typed`).
 _QUOTED_BYTE = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
-
-
-def _raw_bytes(text: str) -> str:
-    return _RAW_BYTE.sub(lambda m: f"\\x{ord(m.group(0)) - 0xDC00:02x}", text)
 
 
 def typed_bytes(text: str) -> str:
@@ -134,7 +128,7 @@ def typed_bytes(text: str) -> str:
     escape of the byte, which is no character the user typed. A stored value a message quotes
     is rewritten alike (a struct may hold a lone surrogate, which then reads as the byte);
     stored text shown as such goes through :func:`printable`, which keeps it."""
-    return _QUOTED_BYTE.sub(r"\1\\x\2", _raw_bytes(text))
+    return _QUOTED_BYTE.sub(r"\1\\x\2", bytes_as_typed(text))
 
 
 def printable(text: str, stream: Any = None) -> str:
@@ -159,7 +153,7 @@ def printable(text: str, stream: Any = None) -> str:
 def printable_path(path: object, stream: Any = None) -> str:
     """A path of the command line (``-o``, ``--plot``) as :func:`printable` shows text, a byte
     of it that is no UTF-8 as typed (``-o $'\\xff.json'``: ``\\xff``, not ``\\udcff``)."""
-    return printable(_raw_bytes(str(path)), stream)
+    return printable(bytes_as_typed(str(path)), stream)
 
 
 #: The CLI's own symbols and what an output that cannot encode them (``PYTHONIOENCODING=ascii``,

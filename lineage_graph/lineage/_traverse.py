@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._encoding import shown, stored_value_error
+from .._encoding import shown, stored_id
 from .._gc import gc_paused
 from .._repositories._base import Repository, datetime_ms, id_ranges
 from .._repositories.nodes import NodeRepository, decode_node
@@ -226,19 +226,13 @@ def _ref(kind: NodeKind, ident: Any) -> NodeRef:
     """The node an id-only row of a walk names. An id another writer stored that is no int is
     StoredValueError naming the node: ``int()`` raised a bare ValueError (text) or TypeError
     (none, a list), and read 2.5 as node 2, another node."""
-    if type(ident) is not int or ident <= 0:
-        raise stored_value_error(kind.value, ident, "id", ident, "a positive int")
-    return NodeRef(kind, ident)
+    return NodeRef(kind, stored_id(kind.value, ident))
 
 
 def _stored_id(is_artifact: bool, node: dict[str, Any]) -> int:
     """A walked node's id, or StoredValueError naming the node if another writer stored one
-    that is no int (absent: a bare KeyError; a list: TypeError, unhashable)."""
-    ident = node.get("id")
-    if type(ident) is not int:
-        decode_node(NodeKind.ARTIFACT if is_artifact else NodeKind.EXECUTION, node)  # raises
-        raise AssertionError("unreachable: decode_node refuses the id")  # pragma: no cover
-    return ident
+    that is no positive int (absent: a bare KeyError; a list: TypeError, unhashable)."""
+    return stored_id("Artifact" if is_artifact else "Execution", node.get("id"))
 
 
 def _within_hops(

@@ -35,7 +35,7 @@ from __future__ import annotations
 import builtins
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
@@ -517,6 +517,11 @@ class _Compiler:
             return _chain(op, parts, brackets=self.depth >= GROUP_PARENS)
         self.count(1, e.pos)
         self.atom_pos = e.pos
+        if not positive and isinstance(e, Between | Like) and e.negated:
+            # NOT (x NOT BETWEEN ...) is x BETWEEN ... (NOT NOT p is p in three-valued logic:
+            # NULL stays NULL), and the atom is compiled for a positive polarity either way:
+            # sent as one atom, not two NOTs (each costs FalkorDB's parser, see compile).
+            return self.atom(replace(e, negated=False), True)
         atom = self.atom(e, positive)
         return atom if positive else f"(NOT {atom})"
 

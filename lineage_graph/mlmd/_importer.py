@@ -51,7 +51,7 @@ import sqlite3
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1721,7 +1721,7 @@ class _Importer:
                         "imported"
                     )
             if kind == NodeKind.CONTEXT:
-                self._check_parent_cycles(twin_of)
+                self.check_parent_cycles(twin_of)
 
     def _check_long_values(self, twin_of: dict[int, int | None]) -> None:
         """An artifact's uri or digest over 4,096 bytes may be merged only into a twin that
@@ -1745,62 +1745,41 @@ class _Importer:
                 self._parents[cid] = [p.id for p in self.mlmd.get_parent_contexts_by_context(cid)]
         return self._parents
 
-    def check_parent_cycles(self, context_ids: list[int]) -> None:
-        """Refuse, before any write, MLMD parent links that form a cycle among themselves (MLMD
-        refuses one; a damaged database holds it): the store refused it once every node, event
-        and link was written (a merge stopped midway), naming the target's ids."""
-        from graphlib import CycleError, TopologicalSorter
-
-        parents = self.mlmd_parents(context_ids)
-        try:
-            TopologicalSorter({c: parents[c] for c in context_ids}).prepare()
-        except CycleError as exc:
-            cycle: list[int] = exc.args[1]
-            raise InvalidArgumentError(
-                "MLMD's parent contexts form a cycle (each a parent of the next: a damaged "
-                "database): "
-                + " -> ".join(f"MLMD context {c}" for c in cycle)
-                + "; nothing was imported"
-            ) from None
-
-    def _check_parent_cycles(self, twins: dict[int, int | None]) -> None:
-        """Refuse, before any write, MLMD parent links that close a cycle through the target's
-        own parent links (MLMD refuses a cycle within MLMD; the store checks the links only when
-        they are written, after the nodes). Only the contexts with a twin in the target carry
-        stored links, so the target's links above the twins join MLMD's in one graph."""
+    def check_parent_cycles(self, twins: Mapping[int, int | None]) -> None:
+        """Refuse, before any write, MLMD parent links that form a cycle: among themselves
+        (MLMD refuses one; a damaged database holds it: the store refused it once every node,
+        event and link was written, a merge stopped midway), or through the target's own parent
+        links (the store checks the links only when they are written, after the nodes).
+        ``twins``: each MLMD context's twin in the target, None for none (every one None for
+        MLMD's links alone). Only the contexts with a twin carry stored links, so the target's
+        links above the twins join MLMD's in one graph."""
         from graphlib import CycleError, TopologicalSorter
 
         parents = self.mlmd_parents(sorted(twins))
         held = {t: m for m, t in twins.items() if t is not None}
-        if not held or not any(parents.values()):
-            return
 
         def node(mlmd_id: int) -> tuple[str, int]:
             twin = twins.get(mlmd_id)
             return ("mlmd", mlmd_id) if twin is None else ("target", twin)
 
-        graph: dict[tuple[str, int], set[tuple[str, int]]] = {}  # child -> its parents
-        for child, ps in parents.items():
-            graph.setdefault(node(child), set()).update(node(p) for p in ps)
-        # The target's links above the twins, walked up level by level (one read per level,
-        # each context once: a variable-length pattern enumerates every path on FalkorDB, and
-        # algo.BFS costs O(graph) per twin).
-        reached: set[int] = set()
-        frontier = set(held)
-        while frontier:
-            reached |= frontier
-            ids = sorted(frontier)
-            frontier = set()
-            for i in range(0, len(ids), CHUNK):
-                for row in self.reads.read("contexts/get_parent_ids", ids=ids[i : i + CHUNK]):
-                    child, parent = int(row["child_id"]), int(row["parent_id"])
-                    graph.setdefault(("target", child), set()).add(("target", parent))
-                    frontier.add(parent)
-            frontier -= reached
+        # child -> its parents, in MLMD's order (a dict as an ordered set: the cycle named is
+        # the one MLMD's order meets first)
+        graph: dict[tuple[str, int], dict[tuple[str, int], None]] = {}
+        for child in twins:
+            graph.setdefault(node(child), {}).update(dict.fromkeys(map(node, parents[child])))
+        if held and any(parents[c] for c in twins):
+            self._add_target_parents(graph, set(held))
         try:
             TopologicalSorter(graph).prepare()
         except CycleError as exc:
             cycle: list[tuple[str, int]] = exc.args[1]
+            if all(n[0] == "mlmd" for n in cycle):
+                raise InvalidArgumentError(
+                    "MLMD's parent contexts form a cycle (each a parent of the next: a damaged "
+                    "database): "
+                    + " -> ".join(f"MLMD context {n[1]}" for n in cycle)
+                    + "; nothing was imported"
+                ) from None
 
             def name(n: tuple[str, int]) -> str:
                 if n[0] == "mlmd":
@@ -1813,6 +1792,25 @@ class _Importer:
                 "MLMD's parent contexts would close a cycle with the target's (each a parent "
                 "of the next): " + " -> ".join(name(n) for n in cycle) + "; nothing was imported"
             ) from None
+
+    def _add_target_parents(
+        self, graph: dict[tuple[str, int], dict[tuple[str, int], None]], held: set[int]
+    ) -> None:
+        """The target's links above its contexts ``held``, into ``graph``, walked up level by
+        level (one read per level, each context once: a variable-length pattern enumerates
+        every path on FalkorDB, and algo.BFS costs O(graph) per twin)."""
+        reached: set[int] = set()
+        frontier = held
+        while frontier:
+            reached |= frontier
+            ids = sorted(frontier)
+            frontier = set()
+            for i in range(0, len(ids), CHUNK):
+                for row in self.reads.read("contexts/get_parent_ids", ids=ids[i : i + CHUNK]):
+                    child, parent = int(row["child_id"]), int(row["parent_id"])
+                    graph.setdefault(("target", child), {})[("target", parent)] = None
+                    frontier.add(parent)
+            frontier -= reached
 
     def run(self) -> ImportReport:
         self._begin()
@@ -1831,7 +1829,7 @@ class _Importer:
             )
         self.events = self.read_events(nodes)
         self.check_events(self.events)
-        self.check_parent_cycles(sorted(m.id for m in nodes[NodeKind.CONTEXT]))
+        self.check_parent_cycles(dict.fromkeys(sorted(m.id for m in nodes[NodeKind.CONTEXT])))
         if not self.empty:
             self.check_merge(types, nodes)
         if self.claim is not None:  # no renewal from here on, unless written into the target

@@ -326,3 +326,16 @@ def test_ls_name_or_uri_of_accents_only_is_exit_2(
     result = invoke(["ls", *args, "--json", "--store", str(tmp_path / "store")])
     assert result.exit_code == 2, result.output
     assert "combining accents only" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("ref", ["\ud800", "caf\udce9\ud800"])
+def test_a_lone_surrogate_of_another_range_is_refused_as_the_bytes_are(
+    store: LineageStore, tmp_path: Path, ref: str
+) -> None:
+    """A reference given in-process (``main([...])``) may hold a surrogate no command line
+    makes (U+D800): it is refused as bytes that are no UTF-8 are (exit 2), its bytes of the
+    command line as typed; quoting it for the refusal raised UnicodeEncodeError."""
+    store.put_type(ArtifactType(name="Data"))
+    result = invoke(["show", f"Data/{ref}", "--store", str(tmp_path / "store")])
+    assert result.exit_code == 2, result.output
+    assert "not UTF-8" in result.stderr and "\\udce9" not in result.stderr, result.stderr

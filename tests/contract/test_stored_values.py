@@ -321,3 +321,64 @@ def test_a_native_double_stored_alone_is_read(store: LineageStore) -> None:
     with pytest.raises(StoredValueError) as caught:
         store.get_artifacts_by_id([ids["Artifact"]])
     assert caught.value.field == "custom_properties.'bad'"
+
+
+def test_a_stored_number_out_of_its_enum_names_the_enums_range(store: LineageStore) -> None:
+    """The range a refusal quotes is the enum's (without UNKNOWN, which the write refuses)."""
+    ids = _seed(store)
+    store.backend.write("MATCH (:Execution)-[r:EVENT]->(:Artifact) SET r.type = 42")
+    with pytest.raises(StoredValueError) as caught:
+        store.get_events_by_execution_ids([ids["Execution"]])
+    written = [int(t) for t in m.EventType if t is not m.EventType.UNKNOWN]
+    assert f"an EventType number ({min(written)} to {max(written)})" in str(caught.value)
+    store.backend.write("MATCH (t:ArtifactType) SET t.pt__day = 42")
+    store._types.forget()
+    with pytest.raises(StoredValueError) as caught:
+        store.get_types(m.NodeKind.ARTIFACT)
+    kinds = [int(k) for k in m.PropertyType if k is not m.PropertyType.UNKNOWN]
+    assert f"a PropertyType number ({min(kinds)} to {max(kinds)})" in str(caught.value)
+
+
+@pytest.mark.parametrize("literal", ["'x'", "{other}.5"], ids=["text", "float"])
+def test_an_id_the_cache_reads_written_around_the_library_is_named(
+    store: LineageStore, literal: str
+) -> None:
+    """An artifact id read with a fingerprint's artifacts, and a context id read with a
+    context's children, that another writer stored as text or a float: StoredValueError naming
+    the node (int() raised a bare ValueError on text and read 3.5 as node 3, another node)."""
+    d = m.ArtifactType(name="D", properties={"digest": m.PropertyType.STRING})
+    store.put_artifact_type(d)
+    store.put_execution_type(m.ExecutionType(name="T"))
+    [a, _, other, out] = store.put_artifacts(
+        [
+            m.Artifact(type="D", uri="in", properties={"digest": "d"}),
+            m.Artifact(type="D", uri="twin", properties={"digest": "d"}),
+            m.Artifact(type="D", uri="other"),
+            m.Artifact(type="D", uri="out"),
+        ]
+    )
+    [e] = store.put_executions([m.Execution(type="T", last_known_state=m.ExecutionState.COMPLETE)])
+    store.put_events(
+        [
+            m.Event(artifact_id=a, execution_id=e, type=m.EventType.INPUT),
+            m.Event(artifact_id=out, execution_id=e, type=m.EventType.OUTPUT),
+        ]
+    )
+    stored = literal.format(other=other)
+    store.backend.write(f"MATCH (n:Artifact) WHERE n.uri = 'twin' SET n.id = {stored}")
+    with pytest.raises(StoredValueError) as caught:
+        store.find_cached_execution("T", [a])
+    assert (caught.value.kind, caught.value.field) == ("Artifact", "id")
+    assert str(caught.value.id) == stored.strip("'")
+
+    store.put_context_type(m.ContextType(name="Run"))
+    [parent, child, sibling] = store.put_contexts(
+        [m.Context(type="Run", name=n) for n in ("parent", "child", "sibling")]
+    )
+    store.put_parent_contexts([m.ParentContext(child_id=child, parent_id=parent)])
+    stored = literal.format(other=sibling)
+    store.backend.write(f"MATCH (n:Context) WHERE n.name = 'child' SET n.id = {stored}")
+    with pytest.raises(StoredValueError) as caught:
+        store.context_graph(parent, include_children=True)
+    assert (caught.value.kind, caught.value.field) == ("Context", "id")
+    assert str(caught.value.id) == stored.strip("'")

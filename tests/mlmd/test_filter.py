@@ -513,6 +513,8 @@ LINT_CASES: list[tuple[NodeKind, str, dict[str, object]]] = [
     # Groups nested past GROUP_PARENS levels (written `[...][0]`), NOTs pushed down into them.
     (A, "(id = 0 OR (id = 1 AND (id = 2 OR (id = 3 AND (id = 4 OR (uri = 'x'))))))", {}),
     (A, "NOT (id = 1 AND NOT (id = 2 OR NOT (id = 3 AND NOT (state = LIVE OR name IS NULL))))", {}),
+    # A NOT over NOT BETWEEN / NOT LIKE: sent as the plain atom.
+    (A, "NOT (id NOT BETWEEN 2 AND 4) AND NOT (uri NOT LIKE '%data' OR name NOT LIKE 'a%b')", {}),
     # One type per BETWEEN / IN: int64-exact members, a folded literal list, doubles.
     (
         A,

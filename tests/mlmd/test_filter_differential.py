@@ -506,6 +506,21 @@ QUERIES: list[tuple[NodeKind, str]] = [
     (A, "id NOT BETWEEN NULL AND 3"),
     (A, "id BETWEEN 2 AND NULL"),
     (A, "NOT id BETWEEN 7 AND NULL"),
+    # a NOT over a NOT BETWEEN / NOT LIKE is sent as the plain atom: over NULL and missing
+    # fields (no name, no uri, a property some nodes lack) as MLMD answers
+    (A, "NOT (id NOT BETWEEN 2 AND 4)"),
+    (A, "NOT (id NOT BETWEEN NULL AND 3)"),
+    (A, 'NOT (name NOT BETWEEN "a" AND "n")'),
+    (A, "NOT (properties.day.int_value NOT BETWEEN 0 AND 5)"),
+    (A, "NOT (custom_properties.day.int_value NOT BETWEEN 1 AND 9)"),
+    (A, "NOT (properties.score.double_value NOT BETWEEN -1 AND 1) OR id = 4"),
+    (E, "NOT (properties.steps.int_value NOT BETWEEN 1 AND 100)"),
+    (A, 'NOT (uri NOT LIKE "%data")'),
+    (A, 'NOT (uri NOT LIKE "%")'),
+    (A, 'NOT (name NOT LIKE "m%")'),
+    (A, 'NOT (properties.split.string_value NOT LIKE "%a%")'),
+    (A, 'NOT NOT (properties.split.string_value NOT LIKE "%a%")'),
+    (A, 'NOT (NOT (uri NOT LIKE "/%") AND NOT (name NOT BETWEEN "a" AND "z"))'),
     # comments
     (A, "id = 1 -- one\n OR id = 2"),
     (A, "-- first line\nid = 1"),

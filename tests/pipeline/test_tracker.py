@@ -24,6 +24,7 @@ from lineage_graph import (
     NodeKind,
     NodeRef,
     NotFoundError,
+    StoredValueError,
 )
 from lineage_graph._repositories.graph import WriteBatch
 from lineage_graph.pipeline import git_info
@@ -408,6 +409,37 @@ def test_a_registration_under_another_name_after_this_ones_claim_wins_alone(
     assert [c.name for c in store.get_contexts_by_artifact(model.id or 0)] == ["exp-1", "fraud"]
     assert tracker.model_versions("fraud") == other and tracker.model_versions("churn") == []
     assert tracker.registered_models() == ["fraud"]  # no version of 'churn': not listed
+
+
+@pytest.mark.parametrize("literal", ["5", "'7'", "['x', 1]"])
+def test_a_claim_another_writer_stored_in_another_shape_is_named(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, literal: str
+) -> None:
+    """Another writer stores the artifact's ``model_claim`` as something this library never
+    writes (a number, text, a list of text) between this registration's claim and its write:
+    StoredValueError naming the artifact's ``model_claim`` (a number raised a bare TypeError
+    from ``taken[0]``; text was read as a registration under another name)."""
+    tracker = store.tracker
+    model = train(store, "exp-1", 0.7)
+    real = tracker._claims.write
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        rows = real(*args, **kwargs)  # this registration has claimed its number
+        monkeypatch.setattr(tracker._claims, "write", real)
+        store.backend.write(
+            f"MATCH (a:Artifact) WHERE a.id = $id SET a.model_claim = {literal}", {"id": model.id}
+        )
+        return rows
+
+    monkeypatch.setattr(tracker._claims, "write", racing)
+    with pytest.raises(StoredValueError) as caught:
+        tracker.register_model(model, "churn")
+    assert (caught.value.kind, caught.value.id, caught.value.field) == (
+        "Artifact",
+        model.id,
+        "model_claim",
+    )
+    assert tracker.registered_models() == []
 
 
 def test_a_registration_under_another_name_after_this_ones_read_is_refused_at_the_claim(
