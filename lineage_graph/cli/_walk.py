@@ -195,16 +195,19 @@ def parse_assignment(text: str, option: str, *, finite: bool = False) -> tuple[s
         # JSON at all? Its numbers are checked only then: json reads a number before it sees
         # what follows, so text beginning like one ('3e4008c', a commit; 'NaN-check') was
         # refused as a number past a double's range, where it is text
-        json.loads(raw, parse_int=str, parse_float=str, parse_constant=str)
+        shape = json.loads(raw, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError:
         value = raw
     except RecursionError:  # JSON nested deeper than Python's recursion limit
         raise fail(f"{option} {key}: the value is nested too deep", ExitCode.USAGE) from None
     else:
-        value = _json_value(raw, option, key, finite=finite)
-        _check_decoded(value, option, key, exact=finite)
-    if value is None or isinstance(value, list):
-        value = raw
+        if shape is None or isinstance(shape, list):
+            # no property holds null or a list: the text as typed, its numbers unread
+            # ('[1e999]', '[NaN]' were refused as numbers, where they are text)
+            value = raw
+        else:
+            value = _json_value(raw, option, key, finite=finite)
+            _check_decoded(value, option, key, exact=finite)
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         # what the store would refuse (exit 5): a bad option value, like any other here
         raise fail(f"{option} {key}: {value} is outside the int64 range", ExitCode.USAGE)

@@ -96,3 +96,16 @@ def test_an_empty_value_is_the_empty_text(demo: Demo) -> None:
     finally:
         assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
     assert "q" not in _custom(demo)
+
+
+@pytest.mark.parametrize("value", ["[1e999]", "[NaN]", '["\\udcff"]', "null"])
+def test_null_or_a_list_is_text_as_typed(demo: Demo, value: str) -> None:
+    """No property holds null or a list, so ``VALUE`` is then the text typed (as documented):
+    ``--mark 'q=[NaN]'`` was refused (exit 2) as a number no double holds, where it is text."""
+    marked = demo.json("impact", "1", "--mark", f"q={value}")
+    try:
+        assert _custom(demo)["q"] == value
+        found = demo.json("downstream", "1", "--where", f"q={value}")["artifacts"]
+        assert len(found) == marked["marked"]
+    finally:
+        assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
