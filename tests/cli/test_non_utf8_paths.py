@@ -61,3 +61,24 @@ def test_doctor_json_names_a_missing_non_utf8_directory_so_too(tmp_path: Path) -
     report = json.loads(result.stdout_bytes.decode("utf-8"))
     assert not _has_lone_surrogate(report), report
     assert report["store"].endswith("/st%FFre")
+
+
+def test_demo_next_commands_name_a_non_utf8_dir_as_a_shell_reads_it(tmp_path: Path) -> None:
+    """The "next, try" panel quoted ``--dir $'d\\xff'`` with ``shlex.quote`` as
+    ``'d\\udcff/store'``, which a shell reads as another directory (and its border stood out
+    of line); it is bash's ``$'…'`` now, the byte as ``\\xff``, which pastes to the store."""
+    import re
+    import subprocess
+
+    workdir = tmp_path / BYTE_NAME
+    result = invoke(["demo", "--dir", str(workdir)])
+    assert result.exit_code == 0, result.output[-800:]
+    lines = [line for line in result.stdout.splitlines() if "lineage-graph upstream" in line]
+    assert lines, result.stdout[-800:]
+    word = re.search(r"--store (\$'[^']*')", lines[0])
+    assert word is not None, lines[0]
+    assert "\\xff" in word.group(1) and "\\udcff" not in result.stdout
+    shell = subprocess.run(
+        ["bash", "-c", f"printf %s {word.group(1)}"], capture_output=True, timeout=30, check=True
+    )
+    assert shell.stdout == os.fsencode(workdir / "store")
