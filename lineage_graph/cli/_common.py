@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import sys
+import urllib.parse
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -321,6 +323,21 @@ def describe_target(target: str | None) -> str:
             )
         return "(the default store)"
     return redact(f"{redact_target(str(location))} ({kind})")
+
+
+def json_target(target: str | None) -> str:
+    """:func:`describe_target` for ``--json`` (``doctor``'s ``store``), valid UTF-8 and
+    reversible where the target holds bytes that are no UTF-8 (Python reads ``$'\\xff'`` as the
+    lone surrogate U+DCFF, which ``--json`` wrote as ``"\\udcff"``, no character): a directory
+    as the ``file://`` URI of its absolute path, those bytes percent-encoded (RFC 8089:
+    ``file:///tmp/%FF``; ``urllib.parse.unquote_to_bytes`` gives them back), a URL with those
+    bytes percent-encoded (``redis://h%FF:1``)."""
+    text = describe_target(target)
+    if not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    if target is not None and "://" not in target:
+        return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(target)))
+    return re.sub("[\udc80-\udcff]", lambda m: f"%{ord(m.group(0)) - 0xDC00:02X}", text)
 
 
 def _storeless_directory(target: str | None) -> Path | None:

@@ -46,10 +46,10 @@ from ._common import (
     ExitCode,
     JsonOption,
     StoreOption,
-    describe_target,
     err_console,
     fail,
     guarded,
+    json_target,
     missing_store,
     missing_type_notes,
     open_settings,
@@ -88,6 +88,7 @@ from ._render import (
     state_name,
     stored_text,
     type_json,
+    typed_bytes,
     utc_time,
 )
 from ._walk import CursorOption
@@ -777,7 +778,9 @@ _OPTIONAL = {
 
 
 def _check(checks: list[dict[str, Any]], name: str, ok: bool | None, detail: str) -> None:
-    checks.append({"check": name, "ok": ok, "detail": redact(detail)})
+    # a path's bytes that are no UTF-8 as the messages quote them (``\\xff``): the table showed
+    # Python's ``\\udcff``, and --json a lone surrogate's escape, which no UTF-8 text holds
+    checks.append({"check": name, "ok": ok, "detail": typed_bytes(redact(detail))})
 
 
 def _engine_detail(info: dict[str, Any]) -> str:
@@ -941,7 +944,7 @@ def doctor(store: StoreOption = None, as_json: JsonOption = False) -> None:
         )
     healthy = all(c["ok"] is not False for c in checks)
     if as_json:
-        print_json({"ok": healthy, "store": describe_target(store), "checks": checks})
+        print_json({"ok": healthy, "store": json_target(store), "checks": checks})
     else:
         table = WholeTable(title="lineage-graph doctor", title_justify="left")
         table.add_column("")

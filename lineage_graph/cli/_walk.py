@@ -195,15 +195,19 @@ def parse_assignment(text: str, option: str, *, finite: bool = False) -> tuple[s
         # JSON at all? Its numbers are checked only then: json reads a number before it sees
         # what follows, so text beginning like one ('3e4008c', a commit; 'NaN-check') was
         # refused as a number past a double's range, where it is text
-        json.loads(raw, parse_int=str, parse_float=str, parse_constant=str)
+        shape = json.loads(raw, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError:
         value = raw
     except RecursionError:  # JSON nested deeper than Python's recursion limit
         raise fail(f"{option} {key}: the value is nested too deep", ExitCode.USAGE) from None
     else:
-        value = _json_value(raw, option, key, finite=finite)
-    if value is None or isinstance(value, list):
-        value = raw
+        if shape is None or isinstance(shape, list):
+            # no property holds null or a list: the text as typed, its numbers unread
+            # ('[1e999]', '[NaN]' were refused as numbers, where they are text)
+            value = raw
+        else:
+            value = _json_value(raw, option, key, finite=finite)
+            _check_decoded(value, option, key, exact=finite)
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         # what the store would refuse (exit 5): a bad option value, like any other here
         raise fail(f"{option} {key}: {value} is outside the int64 range", ExitCode.USAGE)
@@ -223,6 +227,54 @@ def _json_value(raw: str, option: str, key: str, *, finite: bool) -> Any:
         raise fail(
             f"{option} {key}: the number is outside the int64 range", ExitCode.USAGE
         ) from None
+
+
+def _check_decoded(value: Any, option: str, key: str, *, exact: bool, depth: int = 0) -> None:
+    """``value`` as JSON decoded it, refused (exit 2) where no store could hold it:
+
+    - a lone surrogate, which a JSON escape (``"\\udcff"``) gives and no stored text holds
+      (the store refused it as text, exit 5, and the message quoted it as the byte ``'\\xff'``,
+      which was not typed; inside a struct it was stored);
+    - an integer inside a struct (``{"a": 1}``'s ``1`` is not, at the top, an int property) past
+      a double's range: a ``google.protobuf.Struct``'s numbers are doubles, and ml_metadata
+      refuses such a one (OverflowError) where it was stored here as written; with ``exact``
+      (a value to write: ``--mark``), also one a double does not hold exactly
+      (``9007199254740993``, 2**53 + 1: ml_metadata stores ``9007199254740992.0``)."""
+    if isinstance(value, str):
+        surrogate = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
+        if surrogate is not None:
+            raise fail(
+                f"{option} {key}: the value holds U+{ord(surrogate):04X}, a lone surrogate (half "
+                "of a UTF-16 pair, as a JSON \\u escape writes it), which is no character: no "
+                "stored text can hold it",
+                ExitCode.USAGE,
+            )
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _check_decoded(name, option, key, exact=exact, depth=depth + 1)
+            _check_decoded(item, option, key, exact=exact, depth=depth + 1)
+    elif isinstance(value, list) and depth:  # at the top, a list is read as text
+        for item in value:
+            _check_decoded(item, option, key, exact=exact, depth=depth + 1)
+    elif isinstance(value, int) and not isinstance(value, bool) and depth:
+        try:
+            inexact = float(value) != value
+        except OverflowError:
+            raise fail(
+                f"{option} {key}: {_cut(str(value))} is outside the range of a double (a struct's "
+                "numbers are doubles)",
+                ExitCode.USAGE,
+            ) from None
+        if exact and inexact:
+            raise fail(
+                f"{option} {key}: {value} is not a double exactly (a struct's numbers are "
+                f"doubles: it would be {float(value)!r}); write it as text",
+                ExitCode.USAGE,
+            )
+
+
+def _cut(digits: str) -> str:
+    return digits if len(digits) <= 40 else f"{digits[:20]}… ({len(digits)} digits)"
 
 
 def parse_assignments(texts: Sequence[str], option: str) -> dict[str, Any]:

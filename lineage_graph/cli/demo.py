@@ -8,6 +8,7 @@ import fcntl
 import os
 import shlex
 import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .._demo import rerun_training, run_demo
+from .._text import printable
 from ..backends._falkordb_server import find_binaries, running_server
 from ..exceptions import EngineNotInstalledError, LineageGraphError
 from ..store import LineageStore
@@ -134,7 +136,45 @@ def _arg(path: Path) -> str:
         text = str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         text = str(path)
-    return shlex.quote(text)
+    return shell_word(text)
+
+
+def shell_word(text: str) -> str:
+    """``text`` (a path, as ``os.fsdecode`` reads it) as one shell word to paste: quoted as
+    ``shlex.quote`` does, or, where it holds a byte that is no UTF-8, a control or invisible
+    character (what :func:`~lineage_graph._text.printable` escapes) or one stdout cannot
+    encode, in bash's ``$'…'`` with those escaped (``$'d\\xff/store'``). ``shlex.quote``
+    printed the byte as ``'d\\udcff/store'``, which names another directory when pasted (and
+    pushed the panel's right border out of line); a newline broke the command in two."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+
+    def plain(char: str) -> bool:
+        if "\ud800" <= char <= "\udfff" or printable(char) != char:
+            return False
+        try:
+            char.encode(encoding)
+        except UnicodeEncodeError:
+            return False
+        except LookupError:
+            pass
+        return True
+
+    if all(plain(c) for c in text):
+        return shlex.quote(text)
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that is no UTF-8: $'\\xff' is that byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char in "\\'":
+            out.append("\\" + char)
+        elif plain(char):
+            out.append(char)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "$'" + "".join(out) + "'"
 
 
 @guarded

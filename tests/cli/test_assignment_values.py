@@ -1,0 +1,111 @@
+"""What a ``NAME=VALUE`` (``impact --mark``, ``--where``, ``cached -p``) may hold, through the
+real CLI on the demo store: a value no store holds is a bad command line (exit 2), nothing
+marked; an empty value is the empty text, as the Python API stores it."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Demo
+
+SURROGATE_TEXT = 'q="\\udcff"'  # typed as a JSON escape: a lone surrogate once decoded
+
+
+def _custom(demo: Demo, ref: str = "1") -> dict[str, object]:
+    shown = demo.json("show", ref)
+    assert isinstance(shown, dict)
+    return dict(shown["custom_properties"])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [SURROGATE_TEXT, 'q={"a": "\\udcff"}', 'q={"\\ud800": 1}', 'q={"a": ["x", "\\udfff"]}'],
+    ids=["text", "in a struct", "a struct's key", "in a struct's list"],
+)
+def test_a_lone_surrogate_is_refused_as_typed_and_nothing_is_marked(demo: Demo, value: str) -> None:
+    """``--mark 'q="\\udcff"'`` was exit 5 quoting ``'\\xff'`` (a byte never typed), and the
+    same escape inside a struct was stored (exit 0)."""
+    before = _custom(demo)
+    result = demo.cli("impact", "1", "--mark", value)
+    assert result.exit_code == 2, result.output[-500:]
+    assert "lone surrogate" in result.stderr
+    assert "\\xff" not in result.stderr
+    assert _custom(demo) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["downstream", "1", "--where", SURROGATE_TEXT],
+        ["cached", "Trainer", "-i", "2", "-i", "3", "-p", 'C="\\udcff"'],
+    ],
+    ids=["--where", "-p"],
+)
+def test_a_lone_surrogate_in_a_filter_is_a_usage_error(demo: Demo, command: list[str]) -> None:
+    """``--where`` answered nothing (exit 0), ``-p`` was exit 5: neither can match stored text."""
+    result = demo.cli(*command)
+    assert result.exit_code == 2, result.output[-500:]
+    assert "lone surrogate" in result.stderr
+
+
+def test_a_surrogate_pair_is_its_character(demo: Demo) -> None:
+    result = demo.cli("downstream", "1", "--where", 'q="\\ud83d\\ude00"', "--json")
+    assert result.exit_code == 0, result.output[-500:]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [str(10**400), str(-(10**400)), str(2**53 + 1), str(2**63 + 1)],
+    ids=["10**400", "-10**400", "2**53+1", "2**63+1"],
+)
+def test_a_struct_number_no_double_holds_is_not_marked(demo: Demo, number: str) -> None:
+    """A struct's numbers are doubles (google.protobuf.Struct): ml_metadata 1.17.1 refuses
+    10**400 (OverflowError) and stores 2**53 + 1 as 9007199254740992.0; the CLI stored both
+    exact."""
+    before = _custom(demo)
+    result = demo.cli("impact", "1", "--mark", f'q={{"a": {number}}}')
+    assert result.exit_code == 2, result.output[-500:]
+    assert "double" in result.stderr
+    assert _custom(demo) == before
+
+
+def test_a_struct_number_past_a_doubles_range_is_no_filter(demo: Demo) -> None:
+    result = demo.cli("downstream", "1", "--where", f'q={{"a": {10**400}}}')
+    assert result.exit_code == 2, result.output[-500:]
+    assert "outside the range of a double" in result.stderr
+
+
+def test_a_struct_number_a_double_holds_is_marked(demo: Demo) -> None:
+    marked = demo.json("impact", "1", "--mark", f'q={{"a": {2**53}, "b": [1, 2.5]}}')
+    try:
+        assert _custom(demo)["q"] == {"a": 2**53, "b": [1, 2.5]}
+    finally:
+        assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
+
+
+def test_an_empty_value_is_the_empty_text(demo: Demo) -> None:
+    """``--mark q=`` stores the empty text (a value: MLMD's ``string_value: ""`` is set), as
+    ``store.impact(mark_property=("q", ""))`` does, and ``--where q=`` finds it."""
+    marked = demo.json("impact", "1", "--mark", "q=")
+    try:
+        assert _custom(demo)["q"] == ""
+        found = demo.json("downstream", "1", "--where", "q=")["artifacts"]
+        assert len(found) == marked["marked"]  # the answer holds its start, the source
+        assert {a["custom_properties"]["q"] for a in found} == {""}
+        assert demo.json("downstream", "1", "--where", 'q=""')["artifacts"] == found
+    finally:
+        assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
+    assert "q" not in _custom(demo)
+
+
+@pytest.mark.parametrize("value", ["[1e999]", "[NaN]", '["\\udcff"]', "null"])
+def test_null_or_a_list_is_text_as_typed(demo: Demo, value: str) -> None:
+    """No property holds null or a list, so ``VALUE`` is then the text typed (as documented):
+    ``--mark 'q=[NaN]'`` was refused (exit 2) as a number no double holds, where it is text."""
+    marked = demo.json("impact", "1", "--mark", f"q={value}")
+    try:
+        assert _custom(demo)["q"] == value
+        found = demo.json("downstream", "1", "--where", f"q={value}")["artifacts"]
+        assert len(found) == marked["marked"]
+    finally:
+        assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
