@@ -545,6 +545,8 @@ class NodeRepository(Repository, Generic[N]):
         the caller ran :meth:`check_models` on the nodes given it (a composite write, before its
         look-ups), and built the others from them or as references by a stored id.
         """
+        if not nodes:  # (put_execution's contexts, mostly): what the steps below give for none
+            return PreparedNodes(self.kind)
         now = now_ms() if now is None else now
         label_of = self.kind.value.lower()
         prepared = PreparedNodes(self.kind)
