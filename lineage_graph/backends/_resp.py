@@ -72,11 +72,24 @@ def _literal(value: Any) -> str:
     if value is None:
         return "null"
     if kind is list or kind is tuple:
-        return "[" + ",".join([str(x) if type(x) is int else _literal(x) for x in value]) + "]"
+        # ints and strings inlined (most items: a node row's values, a row list's rows' are not)
+        return (
+            "["
+            + ",".join(
+                [
+                    str(x) if type(x) is int else _string(x) if type(x) is str else _literal(x)
+                    for x in value
+                ]
+            )
+            + "]"
+        )
     if kind is dict:
         parts = []
         for key, item in value.items():
-            text = _map_key(key)
+            # a key's text known already, inlined: _map_key's first step
+            text = _MAP_KEYS.get(key) if type(key) is str else None
+            if text is None:
+                text = _map_key(key)
             if text is None:
                 return str(stringify_param_value(value))  # raises falkordb-py's ValueError
             cls = type(item)

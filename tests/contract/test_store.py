@@ -2285,3 +2285,72 @@ def test_a_write_of_nothing_sends_no_statement_and_one_of_something_does(
     assert [(e.artifact_id, e.execution_id) for e in store.get_events_by_artifact_ids([aid])] == [
         (aid, eid)
     ]
+
+
+def test_a_composite_write_with_no_node_of_a_kind_takes_no_id_of_it_and_writes_the_rest(
+    store: LineageStore, backend: Any
+) -> None:
+    """A kind a composite write gives no node of (put_execution's contexts, a subgraph's
+    executions) is prepared as nothing (nodes.prepare): no id of it is taken and no read is
+    sent, and the nodes of the other kinds, their events and links are written in one
+    statement."""
+    store.put_artifact_type(ArtifactType(name="Data"))
+    store.put_execution_type(ExecutionType(name="Run"))
+    store.put_context_type(ContextType(name="Exp"))
+    [seed] = store.put_artifacts([Artifact(type="Data", uri="/seed")])
+    [first] = store.put_executions([Execution(type="Run")])  # (its block of ids reserved)
+    with backend.record() as sent:
+        eid, aids, cids = store.put_execution(
+            Execution(type="Run", last_known_state=ExecutionState.COMPLETE),
+            [
+                (Artifact(id=seed), Event(type=EventType.INPUT)),
+                (Artifact(type="Data", uri="/out"), Event(type=EventType.OUTPUT)),
+            ],
+        )
+    assert cids == []
+    assert [s.name for s in sent] == ["graph/write"]
+    assert eid == first + 1
+    assert aids == [seed, seed + 1]
+    events = store.get_events_by_execution_ids([eid])
+    assert sorted((e.artifact_id, e.type) for e in events) == [
+        (seed, EventType.INPUT),
+        (seed + 1, EventType.OUTPUT),
+    ]
+    assert store.get_contexts() == []
+    # contexts only: no execution or artifact id taken, the context gets the first id
+    assert store.put_lineage_subgraph([], [], [Context(type="Exp", name="c")], []) == ([], [], [1])
+    [eid2] = store.put_executions([Execution(type="Run")])
+    assert eid2 == eid + 1
+    [aid3] = store.put_artifacts([Artifact(type="Data", uri="/next")])
+    assert aid3 == seed + 2
+    assert [c.name for c in store.get_contexts()] == ["c"]
+
+
+def test_a_write_names_each_kind_by_its_label_in_ids_refusals_and_what_it_sent(
+    store: LineageStore,
+) -> None:
+    """The labels a node write reads once per repository (``NodeRepository._label``, graph's
+    ``_LABEL``): each kind's ids are its own sequence, a model of another kind is refused
+    naming both, a reference to a missing node is refused naming its kind, and the first new
+    id of each kind sent is kept under the kind's label (what an interrupted run reads)."""
+    store.put_artifact_type(ArtifactType(name="Data"))
+    store.put_execution_type(ExecutionType(name="Run"))
+    store.put_context_type(ContextType(name="Exp"))
+    eid, aids, cids = store.put_execution(
+        Execution(type="Run"),
+        [(Artifact(type="Data", uri="/a"), Event(type=EventType.OUTPUT))],
+        [Context(type="Exp", name="c")],
+    )
+    assert (eid, aids, cids) == (1, [1], [1])
+    assert store._writer.take_sent() == {"Artifact": 1, "Execution": 1, "Context": 1}
+    for put, wrong, expected in (
+        (store.put_artifacts, Execution(type="Run"), "expected Artifact, got Execution"),
+        (store.put_executions, Context(type="Exp", name="d"), "expected Execution, got Context"),
+        (store.put_contexts, Artifact(type="Data"), "expected Context, got Artifact"),
+    ):
+        with pytest.raises(InvalidArgumentError, match=expected):
+            put([wrong])  # type: ignore[list-item]
+    with pytest.raises(NotFoundError, match="artifact"):
+        store.put_execution(Execution(type="Run"), [(Artifact(id=99), Event(type=EventType.INPUT))])
+    assert store.put_executions([Execution(type="Run")]) == [2]
+    assert store._writer.take_sent() == {"Execution": 2}

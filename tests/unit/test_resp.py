@@ -62,3 +62,20 @@ def test_equal_keys_of_other_types_keep_their_own_text() -> None:
     """1 == True == 1.0 as dict keys, but falkordb-py writes each with str(): `1`, `True`, `1.0`."""
     for key in (1, True, 1.0, "1", b"1"):
         assert params_header({"m": {key: 0}}) == _oracle({"m": {key: 0}})
+
+
+def test_a_node_row_list_and_event_rows_as_a_write_sends_them() -> None:
+    """The shapes put_execution sends (lists of rows of ints and strings, maps whose keys come
+    again and again), written with the strings and known map keys inlined (_literal): the
+    oracle's text, a str subclass and a key of another type included."""
+
+    class Text(str):
+        pass
+
+    rows = [[1796587681278, 4, 0, "DataSet", 1, '/out/"2\\'], [5, Text("x"), None, 1.5, True]]
+    events = [
+        {"artifact_id": 1, "type": 3, "path": "[]", "seq": 17},
+        {"artifact_id": 4, "type": 4, "path": '["a"]', "seq": 18, 1: "k", b"b": Text("y")},
+    ]
+    for params in ({"new_artifacts_0": rows}, {"created_inputs": events, "again": events}):
+        assert params_header(params) == _oracle(params)
