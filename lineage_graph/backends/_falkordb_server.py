@@ -399,6 +399,25 @@ def _listening(path: Path) -> bool:
         return True
 
 
+def _activity(pid: int) -> tuple[int, bool] | None:
+    """:meth:`ServerProcess.activity` of process ``pid``."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        # After "(name)": the state, then utime and stime are the 12th and 13th fields;
+        # the process's count includes its threads, those gone too.
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        tasks = list((proc / "task").iterdir())
+    except (OSError, ValueError, IndexError):
+        return None
+    disk = False
+    for task in tasks:
+        with contextlib.suppress(OSError, IndexError):  # a thread gone meanwhile
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            disk = disk or state in ("D", "R")
+    return ticks, disk
+
+
 def working(
     before: tuple[int, bool] | None, now: tuple[int, bool] | None
 ) -> tuple[bool, tuple[int, bool] | None]:
@@ -1380,19 +1399,44 @@ class ServerProcess:
         import redis
 
         deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
+        silent_since: float | None = None
+        sample: tuple[int, bool] | None = None
         while True:
-            client = ping_client(sock, 5)
+            client = ping_client(sock, self._ping_timeout())
             try:
                 client.ping()
                 return True
             except redis.exceptions.BusyLoadingError:
+                silent_since = None
                 if time.monotonic() > deadline:
                     raise EngineUnavailableError(
                         f"the embedded server{_pid_text(pid)} of {self.data_dir} is still loading "
                         "its data; retry later"
                     ) from None
             except redis.exceptions.TimeoutError:
-                return True  # at work on a long statement: awaited (and watched) as a reply
+                # At work on a long statement: awaited (and watched) as a reply. Silent and
+                # idle (stopped: SIGSTOP, Ctrl-Z; deadlocked) for hang_after_s, it is hung:
+                # killed, and a new one started. Taken for at work, the open waited for the
+                # 20 s timeouts of the calls that followed, then restarted it all the same.
+                if pid is None:
+                    return True  # another pid namespace's: no activity to judge by
+                silent_since, sample, hung = self._silence(pid, silent_since, sample)
+                if silent_since is None:
+                    return True
+                if hung:
+                    if self._runs_here(pid):
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
+                        gone = time.monotonic() + 30
+                        while _pid_alive(pid) and time.monotonic() < gone:
+                            time.sleep(0.01)
+                    if _pid_alive(pid):
+                        raise EngineUnavailableError(
+                            f"the embedded server{_pid_text(pid)} of {self.data_dir} answered "
+                            f"nothing and did no work for {self.settings.hang_after_s:g} s "
+                            "(LINEAGE_GRAPH_HANG_AFTER_S), and could not be stopped; retry later"
+                        ) from None
+                    return False
             except redis.exceptions.ResponseError:
                 # It answered, refusing: one that cannot write its log (fsync="everysec" on a
                 # full disk) refuses PING too ("MISCONF"), and opening its store failed with
@@ -1728,8 +1772,7 @@ class ServerProcess:
         # A loading server is waited for past the start-up timeout, but not forever.
         hard_deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
         delay = 0.005
-        hang_after = self.settings.hang_after_s
-        ping_timeout = min(5.0, max(0.25, hang_after / 4))
+        ping_timeout = self._ping_timeout()
         #: Since when the server answered no PING and did no work (no CPU time, no disk wait).
         silent_since: float | None = None
         sample: tuple[int, bool] | None = None
@@ -1789,13 +1832,9 @@ class ServerProcess:
         ``Globals_AddGraph``): the open waited max(300 s, 15 x ``startup_timeout_s``), then
         failed, where a second start of the same files loaded in a quarter of a second. Where
         there is no ``/proc`` (no activity to read), a silent server is waited for as before."""
-        busy, sample = working(sample, self.activity())
-        now = time.monotonic()
-        if busy or sample is None:
-            return None, sample
-        if silent_since is None:
-            return now, sample
-        if now - silent_since < self.settings.hang_after_s:
+        assert self.pid is not None
+        silent_since, sample, hung = self._silence(self.pid, silent_since, sample)
+        if not hung:
             return silent_since, sample
         pid = self.pid
         self.kill()
@@ -1805,6 +1844,27 @@ class ServerProcess:
             f"{self.data_dir or 'memory'}: hung (a FalkorDB defect seen while it loads its log "
             f"under load), so it was stopped; retry. Log: {workdir / _LOG_FILE}"
         )
+
+    def _ping_timeout(self) -> float:
+        """How long a PING of a server that starts or is found running is awaited: a quarter
+        of ``hang_after_s`` (a silent one is judged hung by :meth:`_silence` after it)."""
+        return min(5.0, max(0.25, self.settings.hang_after_s / 4))
+
+    def _silence(
+        self, pid: int, silent_since: float | None, sample: tuple[int, bool] | None
+    ) -> tuple[float | None, tuple[int, bool] | None, bool]:
+        """After a PING of server ``pid`` timed out: since when it has been silent and idle
+        (None: at work, or no ``/proc`` to tell), the activity sample to compare the next with,
+        and whether it is hung (silent and idle for ``hang_after_s``). The one judgement of a
+        hang for a server that starts (:meth:`_check_not_hung`) or is found running
+        (:meth:`_loaded`)."""
+        busy, sample = working(sample, _activity(pid))
+        now = time.monotonic()
+        if busy or sample is None:
+            return None, sample, False
+        if silent_since is None:
+            return now, sample, False
+        return silent_since, sample, now - silent_since >= self.settings.hang_after_s
 
     def _startup_failure(self, workdir: Path) -> str:
         assert self._proc is not None
@@ -1853,23 +1913,7 @@ class ServerProcess:
         quota, a loaded machine) is runnable but gets a clock tick now and then: it was taken
         for hung and killed (1% of a CPU and ``hang_after_s`` 3: killed twice while it loaded a
         20,000-node store, the open failed), where it loads in 11 s."""
-        if self.pid is None:
-            return None
-        proc = Path(f"/proc/{self.pid}")
-        try:
-            # After "(name)": the state, then utime and stime are the 12th and 13th fields;
-            # the process's count includes its threads, those gone too.
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            ticks = int(fields[11]) + int(fields[12])
-            tasks = list((proc / "task").iterdir())
-        except (OSError, ValueError, IndexError):
-            return None
-        disk = False
-        for task in tasks:
-            with contextlib.suppress(OSError, IndexError):  # a thread gone meanwhile
-                state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                disk = disk or state in ("D", "R")
-        return ticks, disk
+        return None if self.pid is None else _activity(self.pid)
 
     def aof_tail_bytes(self) -> int:
         """Bytes of writes since the append-only file's last rewrite: what the next start-up

@@ -128,6 +128,32 @@ def test_a_store_opened_on_a_hung_server_replaces_it(tmp_path: Path) -> None:
         first.close()
 
 
+def test_opening_a_store_on_a_stopped_server_gives_up_on_it_after_hang_after_s(
+    tmp_path: Path,
+) -> None:
+    """A server another client started is stopped (SIGSTOP) with no query running. The
+    opener took its silent PING for a server at work on a long statement and attached to it:
+    it then waited for the start-up timeout (20 s by default, here 60) on its calls, and only
+    the first failed call recovered it. Judged as a starting server is (silent and idle for
+    ``hang_after_s``), it is replaced at the opening itself: no restart of a server attached
+    to is needed."""
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    try:
+        ids = put(first, 5)
+        hung = embedded(first).server.pid
+        _stop(hung)
+        try:
+            with LineageStore.open(target, hang_after_s=1, startup_timeout_s=60) as store:
+                server = embedded(store).server
+                assert server.pid != hung and server.restarts == 0
+                assert [a.id for a in store.get_artifacts()] == ids
+        finally:
+            _resume(hung)
+    finally:
+        first.close()
+
+
 def _stop(pid: int | None) -> None:
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
