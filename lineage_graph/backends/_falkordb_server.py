@@ -1247,6 +1247,40 @@ class ServerProcess:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    @contextlib.contextmanager
+    def gone_locked(self) -> Iterator[None]:
+        """:meth:`locked` for a data directory removed (or out of every path's reach) with its
+        server running on in it, where its lock file cannot be reached: the directory itself
+        is locked (``flock``), reached through the server's working directory. Without a lock,
+        two stores of two processes closing at one moment each saw the other's connection
+        (not the last) and both left the server running for good. Unlocked when there is no
+        such server (nothing to stop) or the lock is held past ``lock_timeout_s``."""
+        fd: int | None = None
+        if self.pid is not None and self._dir_id is not None and not self._other_ns:
+            with contextlib.suppress(OSError):
+                fd = os.open(f"/proc/{self.pid}/cwd", os.O_RDONLY | os.O_DIRECTORY)
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) != self._dir_id:  # another process took the pid
+                    os.close(fd)
+                    fd = None
+        locked = False
+        try:
+            give_up = time.monotonic() + self.settings.lock_timeout_s
+            while fd is not None and not locked:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    locked = True
+                except BlockingIOError:
+                    if time.monotonic() > give_up:
+                        break
+                    time.sleep(0.01)
+            yield
+        finally:
+            if fd is not None:
+                if locked:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
     def _read_state(self) -> dict[str, Any] | None:
         assert self.data_dir is not None
         try:

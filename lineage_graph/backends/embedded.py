@@ -1603,11 +1603,14 @@ class EmbeddedBackend(Backend):
             # The directory was moved with its server gone (nothing to stop), or removed (or
             # left where no path reaches it) with the server running on in it: the last store
             # stops that one (no lock, no record left to go by; no opener can reach it again).
-            with contextlib.suppress(Exception):
-                if self._alone():
-                    server.kill_in_removed_directory()
-            with contextlib.suppress(Exception):
-                self._db.connection.close()
+            # Under the directory's own lock (its lock file is out of reach): the store's
+            # connection is closed before another process's close looks for the last store.
+            with server.gone_locked():
+                with contextlib.suppress(Exception):
+                    if self._alone():
+                        server.kill_in_removed_directory()
+                with contextlib.suppress(Exception):
+                    self._db.connection.close()
             with contextlib.suppress(Exception):
                 server.cleanup()
 

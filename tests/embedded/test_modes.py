@@ -987,6 +987,75 @@ def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
     assert not _alive(pid)
 
 
+_CLOSE_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from lineage_graph import LineageStore
+from lineage_graph.backends.embedded import EmbeddedBackend
+
+store_dir, me, other, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+real_alone = EmbeddedBackend._alone
+
+def alone(self):
+    # Both closes look for the last store at one moment: each waits (bounded) for the other
+    # to get here first, as two processes closing at once may.
+    me.touch()
+    until = time.monotonic() + 10
+    while not other.exists() and time.monotonic() < until:
+        time.sleep(0.001)
+    return real_alone(self)
+
+EmbeddedBackend._alone = alone
+store = LineageStore.open(store_dir)
+print(store.backend.server.pid, flush=True)
+while not go.exists():
+    time.sleep(0.001)
+store.close()
+"""
+
+
+def test_two_processes_closing_a_removed_directory_at_once_stop_its_server(
+    tmp_path: Path,
+) -> None:
+    """Two processes' stores of a data directory removed while open close at one moment. With
+    the directory's lock file gone, neither close was serialised: each saw the other's
+    connection, took itself for not the last, and the server ran on for good in the deleted
+    directory. The closes are serialised by a lock on the directory itself: the last stops
+    it."""
+    target, go = tmp_path / "s", tmp_path / "go"
+    marks = [tmp_path / "a-ready", tmp_path / "b-ready"]
+    children = []
+    pid: int | None = None
+    try:
+        for me, other in (marks, marks[::-1]):
+            child = subprocess.Popen(
+                [sys.executable, "-c", _CLOSE_AT_ONCE, str(target), str(me), str(other), str(go)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            children.append(child)
+            assert child.stdout is not None
+            said = int(child.stdout.readline())
+            assert pid is None or said == pid
+            pid = said
+        shutil.rmtree(target)
+        go.touch()
+        for child in children:
+            assert child.wait(timeout=120) == 0
+        gone = time.monotonic() + 30
+        while pid is not None and _alive(pid) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert pid is not None and not _alive(pid)
+    finally:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+            child.wait(timeout=30)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def _bind_mount(source: Path, target: Path) -> bool:
     """Whether ``source`` could be bind-mounted on ``target`` (root, with CAP_SYS_ADMIN)."""
     if shutil.which("mount") is None or shutil.which("umount") is None:
