@@ -1184,17 +1184,30 @@ class ServerProcess:
         if found is not None and found[1] == "named":
             self.data_dir = Path(found[0])
             return
-        why = (
-            "its server runs on in it where no path of this process reaches it (a mount "
-            "detached, e.g. by umount -l, or another mount namespace's)"
-            if found is not None and found[1] == "unreachable"
-            else "its server is gone, which would have told where it went"
-        )
+        if found is not None and found[1] == "unreachable":
+            why = (
+                "its server runs on in it where no path of this process reaches it (a mount "
+                "detached, e.g. by umount -l, or another mount namespace's)"
+            )
+        elif found is not None:  # it was said "gone", which it is not: it runs on
+            why = "it was deleted: its server runs on in it until the store's last close"
+        else:
+            why = "its server is gone, which would have told where it went"
         raise _DirectoryGone(
             f"the store's data directory {self.data_dir} was moved, removed or replaced while "
             f"the store was open, and {why}: the store cannot go on here. Open it again where "
             "its directory is now"
         )
+
+    def follow(self) -> str | None:
+        """Follow the data directory if it moved (:meth:`_in_place`, read by ``describe()``,
+        which said the old place until a close: the store's calls need no path); why it
+        cannot be followed (removed, or out of reach), else None."""
+        try:
+            self._in_place()
+        except _DirectoryGone as gone:
+            return str(gone)
+        return None
 
     def _server_directory(self) -> tuple[str, str] | None:
         """Where this server (of ours: its pid's executable is the server's) runs, when it runs

@@ -1547,6 +1547,10 @@ class EmbeddedBackend(Backend):
         except Exception as exc:  # describe is best effort: report, don't fail
             info["error"] = str(exc)
         if self._server is not None:
+            # Where the store is now (a directory moved while it is open is followed), or why
+            # it is nowhere: the place it opened at was said until a close.
+            if (gone := self._server.follow()) is not None:
+                info["data_dir_gone"] = gone
             info["data_dir"] = str(self._server.data_dir) if self._server.data_dir else None
             info["socket"] = str(self._server.socket_path)
             info["pid"] = self._server.pid

@@ -941,6 +941,26 @@ def test_a_store_whose_directory_is_moved_while_open_follows_it(tmp_path: Path) 
         assert sorted(a.uri for a in reopened.get_artifacts()) == ["/after", "/before"]
 
 
+def test_describe_says_where_a_moved_directory_is_and_that_a_removed_one_is_gone(
+    tmp_path: Path,
+) -> None:
+    """describe() of a store whose directory was moved while open said the place it opened
+    at, before and after calls (they need no path), until it closed. It says where the store
+    is now; once the directory is removed, it says so."""
+    store = LineageStore.open(tmp_path / "s")
+    try:
+        put_dataset(store, "/a")
+        (tmp_path / "s").rename(tmp_path / "moved")
+        assert store.describe()["data_dir"] == str((tmp_path / "moved").resolve())
+        assert "data_dir_gone" not in store.describe()
+        shutil.rmtree(tmp_path / "moved")
+        facts = store.describe()
+        assert "deleted" in facts["data_dir_gone"]
+        assert [a.uri for a in store.get_artifacts()] == ["/a"]  # its server runs on
+    finally:
+        store.close()
+
+
 def test_a_store_whose_directory_moved_and_server_died_says_so(tmp_path: Path) -> None:
     """A data directory renamed while its store is open, then its server killed: the restart
     used the old path. With a store made there meanwhile, it ran a server on that store's files
