@@ -459,6 +459,45 @@ def test_a_process_that_dropped_its_store_unclosed_stops_its_server(
     _server_stops_after_the_child(tmp_path / "dropped", then, "dropped its store and exited")
 
 
+@pytest.mark.parametrize("then", ["moved", "removed"])
+def test_a_store_dropped_after_its_directory_went_stops_its_server_at_exit(
+    tmp_path: Path, then: str
+) -> None:
+    """A store dropped unclosed after its data directory was moved (or removed) while open:
+    its process's exit looked for a server at the place the store had opened at, found none,
+    and the server ran on for good in the directory. It is stopped where the directory is
+    (a moved store then opens whole there)."""
+    code = (
+        "import gc, shutil, sys\n"
+        "from pathlib import Path\n"
+        "from lineage_graph import ArtifactType, Artifact, LineageStore\n"
+        "s = LineageStore.open(sys.argv[1])\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "s.put_artifacts([Artifact(type='DataSet', uri='/a')])\n"
+        "print(s.backend.server.pid, flush=True)\n"
+        "if sys.argv[2] == 'moved':\n"
+        "    Path(sys.argv[1]).rename(sys.argv[3])\n"
+        "else:\n"
+        "    shutil.rmtree(sys.argv[1])\n"
+        "del s\n"
+        "gc.collect()\n"
+    )
+    target, moved = tmp_path / "s", tmp_path / "moved"
+    pid = int(run_child(code, str(target), then, str(moved)).split()[0])
+    try:
+        gone = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert not _alive(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not target.exists()
+    if then == "moved":
+        with LineageStore.open(moved) as store:
+            assert [a.uri for a in store.get_artifacts()] == ["/a"]
+
+
 def test_a_store_closed_then_collected_is_not_stopped_again_at_exit(tmp_path: Path) -> None:
     """A directory store closed, then garbage-collected, was noted as dropped unclosed all the
     same: at exit its process reconnected to whatever server ran on the directory then, and
