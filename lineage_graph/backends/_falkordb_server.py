@@ -1851,9 +1851,14 @@ class ServerProcess:
                     loading = True
                     silent_since, sample = self._check_not_hung(silent_since, sample, workdir)
                 except redis.exceptions.ConnectionError:
-                    pass
+                    # Not listening yet (bound only): judged as a silent one is. Stopped or
+                    # hung before its listen, it was waited for the whole start-up timeout,
+                    # then said "did not answer" (EngineError, not retryable).
+                    silent_since, sample = self._check_not_hung(silent_since, sample, workdir)
                 finally:
                     client.close()
+            else:  # its socket is not made yet: the same
+                silent_since, sample = self._check_not_hung(silent_since, sample, workdir)
             if loading:
                 deadline = min(hard_deadline, max(deadline, time.monotonic() + 5))
             if time.monotonic() > deadline:

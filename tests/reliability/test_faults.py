@@ -739,6 +739,40 @@ def test_a_server_that_hangs_while_it_starts_is_started_again_or_a_retryable_err
         assert len(store.get_artifacts()) == 2
 
 
+def test_a_server_stopped_before_it_listens_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A starting server stopped (SIGSTOP; a hang alike) before it listens: the start-up wait
+    judged silence by a PING that timed out only, and a server not listening yet refuses or
+    has no socket. It was waited for the whole start-up timeout, then the open failed with
+    EngineError ("did not answer", not retryable). It is judged as one silent once it listens
+    is: idle for ``hang_after_s``, killed and started once more."""
+    from lineage_graph.backends._falkordb_server import ServerProcess
+
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+    record = ServerProcess._write_state
+    stopped: list[int] = []
+
+    def stopped_at_once(self: ServerProcess) -> None:
+        if not stopped and self.pid is not None:
+            stopped.append(self.pid)
+            os.kill(self.pid, signal.SIGSTOP)  # before it made its socket, or listened
+        record(self)
+
+    monkeypatch.setattr(ServerProcess, "_write_state", stopped_at_once)
+    try:
+        with LineageStore.open(target, hang_after_s=1, startup_timeout_s=60) as store:
+            assert len(store.get_artifacts()) == 2
+            assert embedded(store).server.pid not in stopped
+        assert _servers_on(target) == []
+    finally:
+        for pid in set(stopped) & set(_servers_on(target)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def cpu_quota(name: str, percent: int) -> Any:
     """A CPU cgroup of its own holding at most ``percent`` % of one CPU (root and a writable
