@@ -399,6 +399,25 @@ def _listening(path: Path) -> bool:
         return True
 
 
+def _activity(pid: int) -> tuple[int, bool] | None:
+    """:meth:`ServerProcess.activity` of process ``pid``."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        # After "(name)": the state, then utime and stime are the 12th and 13th fields;
+        # the process's count includes its threads, those gone too.
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        tasks = list((proc / "task").iterdir())
+    except (OSError, ValueError, IndexError):
+        return None
+    disk = False
+    for task in tasks:
+        with contextlib.suppress(OSError, IndexError):  # a thread gone meanwhile
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            disk = disk or state in ("D", "R")
+    return ticks, disk
+
+
 def working(
     before: tuple[int, bool] | None, now: tuple[int, bool] | None
 ) -> tuple[bool, tuple[int, bool] | None]:
@@ -1165,17 +1184,30 @@ class ServerProcess:
         if found is not None and found[1] == "named":
             self.data_dir = Path(found[0])
             return
-        why = (
-            "its server runs on in it where no path of this process reaches it (a mount "
-            "detached, e.g. by umount -l, or another mount namespace's)"
-            if found is not None and found[1] == "unreachable"
-            else "its server is gone, which would have told where it went"
-        )
+        if found is not None and found[1] == "unreachable":
+            why = (
+                "its server runs on in it where no path of this process reaches it (a mount "
+                "detached, e.g. by umount -l, or another mount namespace's)"
+            )
+        elif found is not None:  # it was said "gone", which it is not: it runs on
+            why = "it was deleted: its server runs on in it until the store's last close"
+        else:
+            why = "its server is gone, which would have told where it went"
         raise _DirectoryGone(
             f"the store's data directory {self.data_dir} was moved, removed or replaced while "
             f"the store was open, and {why}: the store cannot go on here. Open it again where "
             "its directory is now"
         )
+
+    def follow(self) -> str | None:
+        """Follow the data directory if it moved (:meth:`_in_place`, read by ``describe()``,
+        which said the old place until a close: the store's calls need no path); why it
+        cannot be followed (removed, or out of reach), else None."""
+        try:
+            self._in_place()
+        except _DirectoryGone as gone:
+            return str(gone)
+        return None
 
     def _server_directory(self) -> tuple[str, str] | None:
         """Where this server (of ours: its pid's executable is the server's) runs, when it runs
@@ -1227,6 +1259,40 @@ class ServerProcess:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    @contextlib.contextmanager
+    def gone_locked(self) -> Iterator[None]:
+        """:meth:`locked` for a data directory removed (or out of every path's reach) with its
+        server running on in it, where its lock file cannot be reached: the directory itself
+        is locked (``flock``), reached through the server's working directory. Without a lock,
+        two stores of two processes closing at one moment each saw the other's connection
+        (not the last) and both left the server running for good. Unlocked when there is no
+        such server (nothing to stop) or the lock is held past ``lock_timeout_s``."""
+        fd: int | None = None
+        if self.pid is not None and self._dir_id is not None and not self._other_ns:
+            with contextlib.suppress(OSError):
+                fd = os.open(f"/proc/{self.pid}/cwd", os.O_RDONLY | os.O_DIRECTORY)
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) != self._dir_id:  # another process took the pid
+                    os.close(fd)
+                    fd = None
+        locked = False
+        try:
+            give_up = time.monotonic() + self.settings.lock_timeout_s
+            while fd is not None and not locked:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    locked = True
+                except BlockingIOError:
+                    if time.monotonic() > give_up:
+                        break
+                    time.sleep(0.01)
+            yield
+        finally:
+            if fd is not None:
+                if locked:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
 
     def _read_state(self) -> dict[str, Any] | None:
         assert self.data_dir is not None
@@ -1380,19 +1446,44 @@ class ServerProcess:
         import redis
 
         deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
+        silent_since: float | None = None
+        sample: tuple[int, bool] | None = None
         while True:
-            client = ping_client(sock, 5)
+            client = ping_client(sock, self._ping_timeout())
             try:
                 client.ping()
                 return True
             except redis.exceptions.BusyLoadingError:
+                silent_since = None
                 if time.monotonic() > deadline:
                     raise EngineUnavailableError(
                         f"the embedded server{_pid_text(pid)} of {self.data_dir} is still loading "
                         "its data; retry later"
                     ) from None
             except redis.exceptions.TimeoutError:
-                return True  # at work on a long statement: awaited (and watched) as a reply
+                # At work on a long statement: awaited (and watched) as a reply. Silent and
+                # idle (stopped: SIGSTOP, Ctrl-Z; deadlocked) for hang_after_s, it is hung:
+                # killed, and a new one started. Taken for at work, the open waited for the
+                # 20 s timeouts of the calls that followed, then restarted it all the same.
+                if pid is None:
+                    return True  # another pid namespace's: no activity to judge by
+                silent_since, sample, hung = self._silence(pid, silent_since, sample)
+                if silent_since is None:
+                    return True
+                if hung:
+                    if self._runs_here(pid):
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
+                        gone = time.monotonic() + 30
+                        while _pid_alive(pid) and time.monotonic() < gone:
+                            time.sleep(0.01)
+                    if _pid_alive(pid):
+                        raise EngineUnavailableError(
+                            f"the embedded server{_pid_text(pid)} of {self.data_dir} answered "
+                            f"nothing and did no work for {self.settings.hang_after_s:g} s "
+                            "(LINEAGE_GRAPH_HANG_AFTER_S), and could not be stopped; retry later"
+                        ) from None
+                    return False
             except redis.exceptions.ResponseError:
                 # It answered, refusing: one that cannot write its log (fsync="everysec" on a
                 # full disk) refuses PING too ("MISCONF"), and opening its store failed with
@@ -1728,8 +1819,7 @@ class ServerProcess:
         # A loading server is waited for past the start-up timeout, but not forever.
         hard_deadline = time.monotonic() + max(300.0, 15 * self.settings.startup_timeout_s)
         delay = 0.005
-        hang_after = self.settings.hang_after_s
-        ping_timeout = min(5.0, max(0.25, hang_after / 4))
+        ping_timeout = self._ping_timeout()
         #: Since when the server answered no PING and did no work (no CPU time, no disk wait).
         silent_since: float | None = None
         sample: tuple[int, bool] | None = None
@@ -1761,9 +1851,14 @@ class ServerProcess:
                     loading = True
                     silent_since, sample = self._check_not_hung(silent_since, sample, workdir)
                 except redis.exceptions.ConnectionError:
-                    pass
+                    # Not listening yet (bound only): judged as a silent one is. Stopped or
+                    # hung before its listen, it was waited for the whole start-up timeout,
+                    # then said "did not answer" (EngineError, not retryable).
+                    silent_since, sample = self._check_not_hung(silent_since, sample, workdir)
                 finally:
                     client.close()
+            else:  # its socket is not made yet: the same
+                silent_since, sample = self._check_not_hung(silent_since, sample, workdir)
             if loading:
                 deadline = min(hard_deadline, max(deadline, time.monotonic() + 5))
             if time.monotonic() > deadline:
@@ -1789,13 +1884,9 @@ class ServerProcess:
         ``Globals_AddGraph``): the open waited max(300 s, 15 x ``startup_timeout_s``), then
         failed, where a second start of the same files loaded in a quarter of a second. Where
         there is no ``/proc`` (no activity to read), a silent server is waited for as before."""
-        busy, sample = working(sample, self.activity())
-        now = time.monotonic()
-        if busy or sample is None:
-            return None, sample
-        if silent_since is None:
-            return now, sample
-        if now - silent_since < self.settings.hang_after_s:
+        assert self.pid is not None
+        silent_since, sample, hung = self._silence(self.pid, silent_since, sample)
+        if not hung:
             return silent_since, sample
         pid = self.pid
         self.kill()
@@ -1805,6 +1896,27 @@ class ServerProcess:
             f"{self.data_dir or 'memory'}: hung (a FalkorDB defect seen while it loads its log "
             f"under load), so it was stopped; retry. Log: {workdir / _LOG_FILE}"
         )
+
+    def _ping_timeout(self) -> float:
+        """How long a PING of a server that starts or is found running is awaited: a quarter
+        of ``hang_after_s`` (a silent one is judged hung by :meth:`_silence` after it)."""
+        return min(5.0, max(0.25, self.settings.hang_after_s / 4))
+
+    def _silence(
+        self, pid: int, silent_since: float | None, sample: tuple[int, bool] | None
+    ) -> tuple[float | None, tuple[int, bool] | None, bool]:
+        """After a PING of server ``pid`` timed out: since when it has been silent and idle
+        (None: at work, or no ``/proc`` to tell), the activity sample to compare the next with,
+        and whether it is hung (silent and idle for ``hang_after_s``). The one judgement of a
+        hang for a server that starts (:meth:`_check_not_hung`) or is found running
+        (:meth:`_loaded`)."""
+        busy, sample = working(sample, _activity(pid))
+        now = time.monotonic()
+        if busy or sample is None:
+            return None, sample, False
+        if silent_since is None:
+            return now, sample, False
+        return silent_since, sample, now - silent_since >= self.settings.hang_after_s
 
     def _startup_failure(self, workdir: Path) -> str:
         assert self._proc is not None
@@ -1853,23 +1965,7 @@ class ServerProcess:
         quota, a loaded machine) is runnable but gets a clock tick now and then: it was taken
         for hung and killed (1% of a CPU and ``hang_after_s`` 3: killed twice while it loaded a
         20,000-node store, the open failed), where it loads in 11 s."""
-        if self.pid is None:
-            return None
-        proc = Path(f"/proc/{self.pid}")
-        try:
-            # After "(name)": the state, then utime and stime are the 12th and 13th fields;
-            # the process's count includes its threads, those gone too.
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            ticks = int(fields[11]) + int(fields[12])
-            tasks = list((proc / "task").iterdir())
-        except (OSError, ValueError, IndexError):
-            return None
-        disk = False
-        for task in tasks:
-            with contextlib.suppress(OSError, IndexError):  # a thread gone meanwhile
-                state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                disk = disk or state in ("D", "R")
-        return ticks, disk
+        return None if self.pid is None else _activity(self.pid)
 
     def aof_tail_bytes(self) -> int:
         """Bytes of writes since the append-only file's last rewrite: what the next start-up

@@ -250,9 +250,10 @@ def _check_unicode(text: str) -> None:
 _OPEN: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
 
 
-#: Data directories (with their settings) whose store this process garbage-collected unclosed:
-#: at exit their server is stopped as close() would stop it (if no other client uses it).
-_DROPPED: dict[Path, EmbeddedSettings] = {}
+#: Data directories (with their settings, and the server the store knew, to follow the
+#: directory if it moved) whose store this process garbage-collected unclosed: at exit their
+#: server is stopped as close() would stop it (if no other client uses it).
+_DROPPED: dict[Path, tuple[EmbeddedSettings, ServerProcess | None]] = {}
 
 
 #: In a forked child: the sockets of the memory stores it inherited open (the parent's servers),
@@ -275,13 +276,16 @@ def _close_open_stores() -> None:
     for backend in list(_OPEN):
         with contextlib.suppress(Exception):
             backend.close()
-    for path, settings in list(_DROPPED.items()):
+    for path, (settings, server) in list(_DROPPED.items()):
         # A store dropped unclosed (MLMD code never closes its MetadataStore: TFX's Metadata
         # drops it on __exit__) left its directory's server running after the process exited.
         # Reconnecting and closing stops it, unless another client still uses it.
-        if running_server(path) is not None:
+        where: Path | None = None
+        with contextlib.suppress(Exception):
+            where = _dropped_where(path, server)
+        if where is not None and running_server(where) is not None:
             with contextlib.suppress(Exception):
-                EmbeddedBackend("directory", path=path, settings=settings).close()
+                EmbeddedBackend("directory", path=where, settings=settings).close()
     _DROPPED.clear()
     for socket_path, server in list(_INHERITED_MEMORY.items()):
         with contextlib.suppress(Exception):
@@ -368,11 +372,32 @@ def _stop_if_unused(socket_path: Path, server: ServerProcess) -> None:
     server.cleanup()
 
 
-def _note_dropped(path: Path, settings: EmbeddedSettings, owner_pid: int) -> None:
+def _note_dropped(server: ServerProcess, settings: EmbeddedSettings, owner_pid: int) -> None:
     """A directory store garbage-collected unclosed: its server is stopped at exit (no I/O
     here, in the collector). Only in the process that opened it (a forked child's copy)."""
-    if os.getpid() == owner_pid:
-        _DROPPED[path] = settings
+    if os.getpid() == owner_pid and server.data_dir is not None:
+        _DROPPED[server.data_dir] = (settings, server)
+
+
+def _dropped_where(path: Path, server: ServerProcess | None) -> Path | None:
+    """Where a dropped store's directory is at exit: where it was moved to since (its server,
+    running in it, tells); None once it was removed, its server then stopped here if no store
+    of another process uses it. Taken at the place it had opened at, the server of a moved
+    directory ran on for good (nothing ran there), or another store made there was closed."""
+    if server is None:
+        return path
+    if server.follow() is None:
+        return server.data_dir
+    if server.pid is not None and server.socket_path is not None:
+        ours = f"lineage-graph-{os.getpid()}-"
+        client = ping_client(server.socket_path, 1.0)
+        try:
+            names = _store_clients(client.execute_command("CLIENT", "LIST"))
+        finally:
+            client.close()
+        if all(name.startswith(ours) for name in names):
+            server.kill_in_removed_directory()
+    return None
 
 
 def _stop_orphaned_server(server: ServerProcess, owner_pid: int, own_name: str) -> None:
@@ -476,7 +501,7 @@ def _after_fork_in_child() -> None:
     parent's open stores were its, and a directory server the grandchild used last ran on."""
     inherited = dict(_DROPPED)
     inherited.update(
-        (b._server.data_dir, b.settings)
+        (b._server.data_dir, (b.settings, b._server))
         for b in list(_OPEN)
         if b.mode == "directory" and b._server is not None and b._server.data_dir is not None
     )
@@ -678,7 +703,7 @@ class EmbeddedBackend(Backend):
             else:
                 assert self._server.data_dir is not None
                 self._dropped = weakref.finalize(
-                    self, _note_dropped, self._server.data_dir, self.settings, os.getpid()
+                    self, _note_dropped, self._server, self.settings, os.getpid()
                 )
             self._dropped.atexit = False
 
@@ -1547,6 +1572,10 @@ class EmbeddedBackend(Backend):
         except Exception as exc:  # describe is best effort: report, don't fail
             info["error"] = str(exc)
         if self._server is not None:
+            # Where the store is now (a directory moved while it is open is followed), or why
+            # it is nowhere: the place it opened at was said until a close.
+            if (gone := self._server.follow()) is not None:
+                info["data_dir_gone"] = gone
             info["data_dir"] = str(self._server.data_dir) if self._server.data_dir else None
             info["socket"] = str(self._server.socket_path)
             info["pid"] = self._server.pid
@@ -1603,11 +1632,14 @@ class EmbeddedBackend(Backend):
             # The directory was moved with its server gone (nothing to stop), or removed (or
             # left where no path reaches it) with the server running on in it: the last store
             # stops that one (no lock, no record left to go by; no opener can reach it again).
-            with contextlib.suppress(Exception):
-                if self._alone():
-                    server.kill_in_removed_directory()
-            with contextlib.suppress(Exception):
-                self._db.connection.close()
+            # Under the directory's own lock (its lock file is out of reach): the store's
+            # connection is closed before another process's close looks for the last store.
+            with server.gone_locked():
+                with contextlib.suppress(Exception):
+                    if self._alone():
+                        server.kill_in_removed_directory()
+                with contextlib.suppress(Exception):
+                    self._db.connection.close()
             with contextlib.suppress(Exception):
                 server.cleanup()
 

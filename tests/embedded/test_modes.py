@@ -459,6 +459,45 @@ def test_a_process_that_dropped_its_store_unclosed_stops_its_server(
     _server_stops_after_the_child(tmp_path / "dropped", then, "dropped its store and exited")
 
 
+@pytest.mark.parametrize("then", ["moved", "removed"])
+def test_a_store_dropped_after_its_directory_went_stops_its_server_at_exit(
+    tmp_path: Path, then: str
+) -> None:
+    """A store dropped unclosed after its data directory was moved (or removed) while open:
+    its process's exit looked for a server at the place the store had opened at, found none,
+    and the server ran on for good in the directory. It is stopped where the directory is
+    (a moved store then opens whole there)."""
+    code = (
+        "import gc, shutil, sys\n"
+        "from pathlib import Path\n"
+        "from lineage_graph import ArtifactType, Artifact, LineageStore\n"
+        "s = LineageStore.open(sys.argv[1])\n"
+        "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
+        "s.put_artifacts([Artifact(type='DataSet', uri='/a')])\n"
+        "print(s.backend.server.pid, flush=True)\n"
+        "if sys.argv[2] == 'moved':\n"
+        "    Path(sys.argv[1]).rename(sys.argv[3])\n"
+        "else:\n"
+        "    shutil.rmtree(sys.argv[1])\n"
+        "del s\n"
+        "gc.collect()\n"
+    )
+    target, moved = tmp_path / "s", tmp_path / "moved"
+    pid = int(run_child(code, str(target), then, str(moved)).split()[0])
+    try:
+        gone = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert not _alive(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not target.exists()
+    if then == "moved":
+        with LineageStore.open(moved) as store:
+            assert [a.uri for a in store.get_artifacts()] == ["/a"]
+
+
 def test_a_store_closed_then_collected_is_not_stopped_again_at_exit(tmp_path: Path) -> None:
     """A directory store closed, then garbage-collected, was noted as dropped unclosed all the
     same: at exit its process reconnected to whatever server ran on the directory then, and
@@ -941,6 +980,26 @@ def test_a_store_whose_directory_is_moved_while_open_follows_it(tmp_path: Path) 
         assert sorted(a.uri for a in reopened.get_artifacts()) == ["/after", "/before"]
 
 
+def test_describe_says_where_a_moved_directory_is_and_that_a_removed_one_is_gone(
+    tmp_path: Path,
+) -> None:
+    """describe() of a store whose directory was moved while open said the place it opened
+    at, before and after calls (they need no path), until it closed. It says where the store
+    is now; once the directory is removed, it says so."""
+    store = LineageStore.open(tmp_path / "s")
+    try:
+        put_dataset(store, "/a")
+        (tmp_path / "s").rename(tmp_path / "moved")
+        assert store.describe()["data_dir"] == str((tmp_path / "moved").resolve())
+        assert "data_dir_gone" not in store.describe()
+        shutil.rmtree(tmp_path / "moved")
+        facts = store.describe()
+        assert "deleted" in facts["data_dir_gone"]
+        assert [a.uri for a in store.get_artifacts()] == ["/a"]  # its server runs on
+    finally:
+        store.close()
+
+
 def test_a_store_whose_directory_moved_and_server_died_says_so(tmp_path: Path) -> None:
     """A data directory renamed while its store is open, then its server killed: the restart
     used the old path. With a store made there meanwhile, it ran a server on that store's files
@@ -985,6 +1044,75 @@ def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
     store.close()
     server.wait_exit(10)
     assert not _alive(pid)
+
+
+_CLOSE_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from lineage_graph import LineageStore
+from lineage_graph.backends.embedded import EmbeddedBackend
+
+store_dir, me, other, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+real_alone = EmbeddedBackend._alone
+
+def alone(self):
+    # Both closes look for the last store at one moment: each waits (bounded) for the other
+    # to get here first, as two processes closing at once may.
+    me.touch()
+    until = time.monotonic() + 10
+    while not other.exists() and time.monotonic() < until:
+        time.sleep(0.001)
+    return real_alone(self)
+
+EmbeddedBackend._alone = alone
+store = LineageStore.open(store_dir)
+print(store.backend.server.pid, flush=True)
+while not go.exists():
+    time.sleep(0.001)
+store.close()
+"""
+
+
+def test_two_processes_closing_a_removed_directory_at_once_stop_its_server(
+    tmp_path: Path,
+) -> None:
+    """Two processes' stores of a data directory removed while open close at one moment. With
+    the directory's lock file gone, neither close was serialised: each saw the other's
+    connection, took itself for not the last, and the server ran on for good in the deleted
+    directory. The closes are serialised by a lock on the directory itself: the last stops
+    it."""
+    target, go = tmp_path / "s", tmp_path / "go"
+    marks = [tmp_path / "a-ready", tmp_path / "b-ready"]
+    children = []
+    pid: int | None = None
+    try:
+        for me, other in (marks, marks[::-1]):
+            child = subprocess.Popen(
+                [sys.executable, "-c", _CLOSE_AT_ONCE, str(target), str(me), str(other), str(go)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            children.append(child)
+            assert child.stdout is not None
+            said = int(child.stdout.readline())
+            assert pid is None or said == pid
+            pid = said
+        shutil.rmtree(target)
+        go.touch()
+        for child in children:
+            assert child.wait(timeout=120) == 0
+        gone = time.monotonic() + 30
+        while pid is not None and _alive(pid) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert pid is not None and not _alive(pid)
+    finally:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+            child.wait(timeout=30)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _bind_mount(source: Path, target: Path) -> bool:

@@ -128,6 +128,32 @@ def test_a_store_opened_on_a_hung_server_replaces_it(tmp_path: Path) -> None:
         first.close()
 
 
+def test_opening_a_store_on_a_stopped_server_gives_up_on_it_after_hang_after_s(
+    tmp_path: Path,
+) -> None:
+    """A server another client started is stopped (SIGSTOP) with no query running. The
+    opener took its silent PING for a server at work on a long statement and attached to it:
+    it then waited for the start-up timeout (20 s by default, here 60) on its calls, and only
+    the first failed call recovered it. Judged as a starting server is (silent and idle for
+    ``hang_after_s``), it is replaced at the opening itself: no restart of a server attached
+    to is needed."""
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    try:
+        ids = put(first, 5)
+        hung = embedded(first).server.pid
+        _stop(hung)
+        try:
+            with LineageStore.open(target, hang_after_s=1, startup_timeout_s=60) as store:
+                server = embedded(store).server
+                assert server.pid != hung and server.restarts == 0
+                assert [a.id for a in store.get_artifacts()] == ids
+        finally:
+            _resume(hung)
+    finally:
+        first.close()
+
+
 def _stop(pid: int | None) -> None:
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
@@ -711,6 +737,40 @@ def test_a_server_that_hangs_while_it_starts_is_started_again_or_a_retryable_err
     monkeypatch.undo()
     with LineageStore.open(target) as store:
         assert len(store.get_artifacts()) == 2
+
+
+def test_a_server_stopped_before_it_listens_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A starting server stopped (SIGSTOP; a hang alike) before it listens: the start-up wait
+    judged silence by a PING that timed out only, and a server not listening yet refuses or
+    has no socket. It was waited for the whole start-up timeout, then the open failed with
+    EngineError ("did not answer", not retryable). It is judged as one silent once it listens
+    is: idle for ``hang_after_s``, killed and started once more."""
+    from lineage_graph.backends._falkordb_server import ServerProcess
+
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        put(store, 2)
+    record = ServerProcess._write_state
+    stopped: list[int] = []
+
+    def stopped_at_once(self: ServerProcess) -> None:
+        if not stopped and self.pid is not None:
+            stopped.append(self.pid)
+            os.kill(self.pid, signal.SIGSTOP)  # before it made its socket, or listened
+        record(self)
+
+    monkeypatch.setattr(ServerProcess, "_write_state", stopped_at_once)
+    try:
+        with LineageStore.open(target, hang_after_s=1, startup_timeout_s=60) as store:
+            assert len(store.get_artifacts()) == 2
+            assert embedded(store).server.pid not in stopped
+        assert _servers_on(target) == []
+    finally:
+        for pid in set(stopped) & set(_servers_on(target)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
