@@ -58,7 +58,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .._encoding import shown
 from .._probe import first_bytes
 from .._repositories._base import Repository
 from .._repositories.types import upgraded
@@ -81,6 +80,7 @@ from ..models import (
 )
 from ..models import Node as NodeModel
 from ..store import LineageStore
+from ._aborts import aborting_row
 from ._config import SYSTEM_TYPES, sqlite_decoded, sqlite_file
 
 if TYPE_CHECKING:
@@ -465,80 +465,6 @@ def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
         if isinstance(node, int) and isinstance(context, int):
             order.setdefault((node, context), len(order))
     return order
-
-
-#: The steps of MLMD's event paths that ml_metadata 1.17.1 may abort the whole process on reading
-#: (a C++ CHECK failure: SIGABRT, no exception): any step whose ``is_index_step`` is no integer 0
-#: or 1, or an index step whose ``step_index`` is no integer. A healthy store has none; each
-#: found is then read as ml_metadata reads it (:func:`_aborting_step`), as the text SQLite gives.
-_ODD_PATH_STEPS = (
-    "SELECT e.artifact_id, e.execution_id, CAST(p.is_index_step AS TEXT), "
-    "CAST(p.step_index AS TEXT) FROM EventPath AS p JOIN Event AS e ON e.id = p.event_id "
-    "WHERE typeof(p.is_index_step) != 'integer' OR p.is_index_step NOT IN (0, 1) "
-    "OR (p.is_index_step = 1 AND typeof(p.step_index) != 'integer')"
-)
-
-#: The texts absl::SimpleAtob reads as a bool (any case), with which ml_metadata reads a path
-#: step's ``is_index_step``.
-_ATOB = {
-    b"true": True, b"t": True, b"yes": True, b"y": True, b"1": True,
-    b"false": False, b"f": False, b"no": False, b"n": False, b"0": False,
-}  # fmt: skip
-
-
-def _atoi64(text: bytes | None) -> bool:
-    """Whether absl::SimpleAtoi reads ``text`` as an int64 (ml_metadata reads an index step's
-    ``step_index`` so): ASCII whitespace around, a sign, decimal digits."""
-    if text is None:  # (ml_metadata reads NULL as the text "__MLMD_NULL__")
-        return False
-    digits = text.strip(b" \t\n\v\f\r")
-    negative = digits[:1] == b"-"
-    if digits[:1] in (b"+", b"-"):
-        digits = digits[1:]
-    if not digits.isdigit():
-        return False
-    significant = digits.lstrip(b"0") or b"0"  # (int() refuses more than 4,300 digits)
-    if len(significant) > 19:
-        return False
-    value = -int(significant) if negative else int(significant)
-    return -(2**63) <= value < 2**63
-
-
-def _aborting_step(is_index_step: bytes | None, step_index: bytes | None) -> str:
-    """What of a path step ml_metadata 1.17.1 aborts on reading, or "" (the columns as text)."""
-    index_step = _ATOB.get((is_index_step or b"").lower())
-    if index_step is None:
-        marked = (
-            "NULL" if is_index_step is None else shown(is_index_step.decode("utf-8", "replace"))
-        )
-        return (
-            f"a step of its path is marked neither a key nor an index step (is_index_step {marked})"
-        )
-    if index_step and step_index is None:
-        return "a step of its path is an index step without an index"
-    if index_step and not _atoi64(step_index):
-        index = shown((step_index or b"").decode("utf-8", "replace"))
-        return f"a step of its path is an index step whose index is no int64 ({index})"
-    return ""
-
-
-def _aborting_row(path: str) -> str:
-    """What of MLMD's SQLite file ``path`` (a private copy) would make ml_metadata abort the
-    process reading it, or "". Reading the events of such a file, the import died with
-    "Check failure stack trace" (the CLI: no message, exit -6)."""
-    try:
-        with contextlib.closing(
-            sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
-        ) as db:
-            db.text_factory = bytes  # (a blob's text need not be UTF-8)
-            for artifact_id, execution_id, is_index_step, step_index in db.execute(_ODD_PATH_STEPS):
-                what = _aborting_step(is_index_step, step_index)
-                if what:
-                    event = f"artifact {artifact_id} and execution {execution_id}"
-                    return f"the MLMD event of {event}: {what}"
-    except sqlite3.Error:
-        return ""  # (ml_metadata tells what it cannot read)
-    return ""
 
 
 @contextlib.contextmanager
@@ -1816,6 +1742,14 @@ class _Importer:
 
     def run(self) -> ImportReport:
         self._begin()
+        # Before ml_metadata reads a row it would abort the whole process on (a SQLite copy;
+        # a MySQL source is read live, its typed columns hold numbers):
+        damaged = aborting_row(self.snapshot) if self.snapshot else ""
+        if damaged:
+            raise FailedPreconditionError(
+                f"cannot read the MLMD store (a damaged database): {damaged}, on which "
+                "ml_metadata aborts the process reading it; nothing was imported"
+            )
         nodes = {
             NodeKind.ARTIFACT: list(self.mlmd.get_artifacts()),
             NodeKind.EXECUTION: list(self.mlmd.get_executions()),
@@ -1823,12 +1757,6 @@ class _Importer:
         }
         types = self.used_types(self.read_types(), nodes)
         self.check(types, nodes)
-        damaged = _aborting_row(self.snapshot) if self.snapshot else ""
-        if damaged:
-            raise FailedPreconditionError(
-                f"cannot read the MLMD store (a damaged database): {damaged}, on which "
-                "ml_metadata aborts the process reading it; nothing was imported"
-            )
         self.events = self.read_events(nodes)
         self.check_events(self.events)
         self.check_parent_cycles(sorted(m.id for m in nodes[NodeKind.CONTEXT]))

@@ -627,3 +627,105 @@ def test_path_steps_ml_metadata_reads_are_not_refused(tmp_path: Path, store: Lin
     import_mlmd(path, store)
     [mine] = store.get_events_by_execution_ids([1])
     assert mine.path == steps
+
+
+#: Node and property rows on which ml_metadata 1.17.1 aborts the whole process reading the
+#: nodes (measured, each in a child: SIGABRT, "Check failed: absl::SimpleAtoi(record.values(3),
+#: &int_value)", SimpleAtod, SimpleAtob, "SimpleAtoi(value, &enum_value)"): the command died
+#: with "Check failure stack trace", exit -6, no message, its store's server left running.
+#: (sql changing the file, what the refusal says)
+ABORTING_ROWS = {
+    "int_value text": (
+        "UPDATE ArtifactProperty SET int_value = 'abc' WHERE name = 'id'",
+        "the MLMD artifact 1: its property 'id' holds an int_value that is no int64 ('abc')",
+    ),
+    "int_value 2.5 in a string property's row": (
+        "UPDATE ArtifactProperty SET int_value = 2.5 WHERE name = 'p`1'",
+        "the MLMD artifact 1: its property 'p`1' holds an int_value that is no int64 ('2.5')",
+    ),
+    "double_value text": (
+        "UPDATE ArtifactProperty SET double_value = '1_0' WHERE name = 'id'",
+        "the MLMD artifact 1: its property 'id' holds a double_value that is no number ('1_0')",
+    ),
+    "bool_value 2": (
+        "UPDATE ArtifactProperty SET bool_value = 2 WHERE name = 'lock'",
+        "the MLMD artifact 1: its custom property 'lock' holds a bool_value that is no bool ('2')",
+    ),
+    "is_custom_property x": (
+        "UPDATE ArtifactProperty SET is_custom_property = 'x' WHERE name = 'lock'",
+        "the MLMD artifact 1: its property row 'lock' is marked neither a property nor a "
+        "custom property (is_custom_property 'x')",
+    ),
+    "an execution's state": (
+        "UPDATE Execution SET last_known_state = 'x' WHERE id = 1",
+        "the MLMD execution 1: its last_known_state is no int32 ('x')",
+    ),
+    "a time": (
+        "UPDATE Artifact SET create_time_since_epoch = '' WHERE id = 2",
+        "the MLMD artifact 2: its create_time_since_epoch is no int64 ('')",
+    ),
+}
+
+
+@pytest.mark.parametrize("row", list(ABORTING_ROWS))
+def test_every_node_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(
+    tmp_path: Path, row: str
+) -> None:
+    import subprocess
+    import sys
+
+    sql, what = ABORTING_ROWS[row]
+    path = _changed(tmp_path, sql)
+    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lineage_graph.cli",
+            "import-mlmd",
+            str(path),
+            "--store",
+            str(tmp_path / "store"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 5, message
+    assert f"{what}, on which ml_metadata aborts the process reading it" in message
+    assert "nothing was imported" in message
+    assert not (tmp_path / "store").exists()
+
+
+def test_node_rows_ml_metadata_reads_are_not_refused(tmp_path: Path, store: LineageStore) -> None:
+    """Odd values ml_metadata 1.17.1 reads (absl's rules: an int64 in a blob's text, a double
+    written in hex, a bool 'yes', a state in a blob) are imported as it reads them."""
+    from ml_metadata.metadata_store import metadata_store
+
+    path = _mlmd_file(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE ArtifactProperty SET int_value = x'2037' WHERE name = 'id'")
+        db.execute("UPDATE ArtifactProperty SET bool_value = 'yes' WHERE name = 'lock'")
+        db.execute("UPDATE Artifact SET state = x'33' WHERE id = 2")
+        db.execute(
+            "INSERT INTO ExecutionProperty(execution_id, name, is_custom_property, double_value) "
+            "VALUES (1, 'd', 1, '0x10')"
+        )
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    theirs = metadata_store.MetadataStore(config)
+    [a1, a2] = theirs.get_artifacts()
+    [e1] = theirs.get_executions()
+    assert a1.properties["id"].int_value == 7
+    assert a1.custom_properties["lock"].HasField("string_value")  # (ml_metadata: text first)
+    assert a2.state == pb.Artifact.MARKED_FOR_DELETION
+    assert e1.custom_properties["d"].double_value == 16.0
+    import_mlmd(path, store)
+    [mine] = store.get_artifacts_by_id([1])
+    assert mine.properties["id"] == 7
+    assert store.get_artifacts_by_id([2])[0].state.name == "MARKED_FOR_DELETION"
+    assert store.get_executions_by_id([1])[0].custom_properties["d"] == 16.0
