@@ -1914,9 +1914,15 @@ def import_mlmd(
                 importer.mlmd = _Reads(now.mlmd)
                 importer.snapshot = now.path
                 importer.claim = claim
-                return importer.run()
-        finally:
-            claim.release()
+                report = importer.run()
+        except BaseException:
+            # The error in flight is the one to tell: a Ctrl-C while the claim is released
+            # replaced it (a refusal naming the MLMD node became "interrupted", exit 130).
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                claim.release()
+            raise
+        claim.release()
+        return report
     except KeyboardInterrupt as exc:
         # Ctrl-C before the import changed the target (in its checks, or a staged copy not
         # yet published): said so (the CLI said a merge's batches stay, when none was written).

@@ -24,7 +24,13 @@ pytest.importorskip("ml_metadata")
 
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import FailedPreconditionError, InvalidArgumentError, LineageStore, NodeKind
+from lineage_graph import (
+    ArtifactType,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+)
 from lineage_graph.mlmd._importer import import_mlmd
 from tests.reliability._integrity import assert_healthy
 
@@ -729,3 +735,41 @@ def test_node_rows_ml_metadata_reads_are_not_refused(tmp_path: Path, store: Line
     assert mine.properties["id"] == 7
     assert store.get_artifacts_by_id([2])[0].state.name == "MARKED_FOR_DELETION"
     assert store.get_executions_by_id([1])[0].custom_properties["d"] == 16.0
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_a_ctrl_c_as_the_claim_is_released_keeps_the_error_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: bool
+) -> None:
+    """An import refused (an event of a type the store cannot hold) and a Ctrl-C as its claim
+    on the MLMD store was then released: the KeyboardInterrupt replaced the refusal (the CLI:
+    "interrupted", exit 130, the node at fault never named). The refusal is kept."""
+    from lineage_graph.mlmd import _importer
+
+    path = _changed(tmp_path, "UPDATE Event SET type = 99 WHERE id = 1")
+    target = tmp_path / "store"
+    if merge:
+        with LineageStore.open(target) as store:
+            store.put_artifact_type(ArtifactType(name="Own"))
+    release = _importer._Claim.release
+
+    def ctrl_c(self: Any) -> None:
+        release(self)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_importer._Claim, "release", ctrl_c)
+        with LineageStore.open(target) as store, pytest.raises(InvalidArgumentError) as caught:
+            try:
+                import_mlmd(path, store, merge=merge)
+            except KeyboardInterrupt:
+                pytest.fail("the Ctrl-C as the claim was released replaced the refusal")
+        assert "the MLMD event of artifact 1 and execution 1" in str(caught.value)
+        args = ["import-mlmd", str(path), "--store", str(target)] + (["--merge"] if merge else [])
+        result = _cli(*args)
+    message = " ".join(result.stderr.split())
+    assert "the MLMD event of artifact 1 and execution 1 cannot be imported" in message, message
+    assert "interrupted" not in message.lower(), message
+    unpatched = _cli(*args)  # the claim was released: the same refusal, as without the Ctrl-C
+    assert (result.exit_code, result.stderr) == (unpatched.exit_code, unpatched.stderr)
+    assert result.exit_code == 5, result.output
