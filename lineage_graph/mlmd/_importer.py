@@ -945,6 +945,9 @@ class _Importer:
         self.writing = False
         #: MLMD's events, read and checked before the copy (:meth:`read_events`).
         self.events: list[Any] = []
+        #: Each of ``events`` as :meth:`check_events` judged it: (why it cannot be imported or
+        #: "", its model or None), so the copy converts none again.
+        self.judged: list[tuple[str, Event | None]] = []
         #: The largest MLMD id kept, per id sequence (:func:`_kept_max`; set by :meth:`copy`).
         self.kept_max: dict[str, int] = {}
         #: Set once the whole copy is in the target (written, or the staged graph published):
@@ -1243,28 +1246,29 @@ class _Importer:
         to_event's "No event type is specified." alone, naming no event."""
         from ._convert import to_event
 
+        judged: list[tuple[str, Event | None]] = []
         for msg in msgs:
-            if _bad_text(msg):
+            bad = _bad_text(msg)
+            if bad:
+                judged.append((f"{bad} is not valid UTF-8 text", None))
                 continue  # told by import_events, as before
             try:
-                to_event(msg)
+                judged.append(("", to_event(msg)))
             except (InvalidArgumentError, ValidationError, ValueError, TypeError) as exc:
                 why = str(exc).rstrip(".")
                 raise InvalidArgumentError(
                     f"the MLMD event of artifact {msg.artifact_id} and execution "
                     f"{msg.execution_id} cannot be imported: {why}; nothing was imported"
                 ) from None
+        self.judged = judged
 
     def import_events(self, msgs: list[Any]) -> None:
-        from ._convert import to_event
-
+        """Copy ``msgs`` (MLMD's events, which :meth:`check_events` judged first: each is
+        converted once)."""
         a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         events: list[Event] = []
-        for msg in msgs:
-            bad = _bad_text(msg)
-            if bad:
-                bad += " is not valid UTF-8 text"
-            elif msg.execution_id not in e_map or msg.artifact_id not in a_map:
+        for msg, (bad, event) in zip(msgs, self.judged, strict=True):
+            if not bad and (msg.execution_id not in e_map or msg.artifact_id not in a_map):
                 # Written since the nodes were read (the MLMD store is being written) ...
                 for kind, mlmd_id, get in (
                     (NodeKind.ARTIFACT, msg.artifact_id, self.mlmd.get_artifacts_by_id),
@@ -1282,7 +1286,7 @@ class _Importer:
                     else f"the MLMD event of artifact {msg.artifact_id} and execution "
                     f"{msg.execution_id} cannot be imported: {bad}"
                 )
-            event = to_event(msg)
+            assert event is not None  # (judged so: no reason to refuse it)
             events.append(
                 event.model_copy(
                     update={
