@@ -1,12 +1,13 @@
 """Copy a whole ML Metadata store (SQLite file or any ``ConnectionConfig``) into a LineageStore.
 
-MLMD is read with its own ``MetadataStore`` (reads only); a SQLite file from a copy of it made as
-the import begins (:func:`_as_of_now`), so pipelines may go on writing to it. Everything is copied:
-types (properties, base type, version, description, external id), artifacts, executions, contexts
-(properties, custom properties, states, external ids, create/update times), events (type, path,
-time), attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes per
-atomic statement). Into an empty store on an engine that can stage a graph (FalkorDB), the batches
-fill a staged graph that replaces the target in one atomic step at the end
+MLMD is read with its own ``MetadataStore`` (reads only), in a child process (:mod:`._reader`: a
+row ml_metadata aborts on ends that process, not the import's); a SQLite file from a copy of it
+made as the import begins (:func:`_as_of_now`), so pipelines may go on writing to it. Everything is
+copied: types (properties, base type, version, description, external id), artifacts, executions,
+contexts (properties, custom properties, states, external ids, create/update times), events (type,
+path, time), attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes
+per atomic statement). Into an empty store on an engine that can stage a graph (FalkorDB), the
+batches fill a staged graph that replaces the target in one atomic step at the end
 (:meth:`_Importer.copy_staged`): the import as a whole is all or nothing. A merge, or an import
 into Neo4j, writes its batches into the target: stopped midway, the same merge run again completes
 it.
@@ -82,6 +83,7 @@ from ..models import Node as NodeModel
 from ..store import LineageStore
 from ._aborts import aborting_row
 from ._config import SYSTEM_TYPES, sqlite_decoded, sqlite_file
+from ._reader import ReaderError, SourceReader
 
 if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
@@ -436,6 +438,8 @@ class _Snapshot:
 
     mlmd: Any
     path: str
+    #: How to open it (what :class:`SourceReader` opens).
+    config: Any
 
 
 #: MLMD's link tables (the same in every schema version ml_metadata migrates), by the name
@@ -485,7 +489,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     library version 10 ..."): upgrading the file itself would break the older pipelines that
     use it. The copy is migrated instead, as ml_metadata migrates a database it is allowed to."""
     if not config.HasField("sqlite"):
-        yield _Snapshot(mlmd, "")
+        yield _Snapshot(mlmd, "", config)
         return
     path = sqlite_file(config.sqlite.filename_uri)
     with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
@@ -509,7 +513,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
         snapshot = type(config)()
         snapshot.CopyFrom(config)
         snapshot.sqlite.filename_uri = copy
-        yield _Snapshot(_open(snapshot, upgrade=mlmd is None)[0], copy)
+        yield _Snapshot(_open(snapshot, upgrade=mlmd is None)[0], copy, snapshot)
 
 
 def _in_use(config: Any) -> str:
@@ -786,12 +790,22 @@ class _Reads:
             except LineageGraphError:
                 raise
             except Exception as exc:
+                kind = exc.kind if isinstance(exc, ReaderError) else type(exc).__name__
                 raise FailedPreconditionError(
-                    f"cannot read the MLMD store (a damaged database?): "
-                    f"{type(exc).__name__}: {str(exc)[:300]}"
+                    f"cannot read the MLMD store (a damaged database?): {kind}: {str(exc)[:300]}"
                 ) from exc
 
         return call
+
+
+@contextlib.contextmanager
+def _reading(config: Any) -> Iterator[SourceReader]:
+    """ml_metadata on ``config`` in a child process (:mod:`._reader`), ended afterwards."""
+    reader = SourceReader(config)
+    try:
+        yield reader
+    finally:
+        reader.close()
 
 
 def _bad_text(msg: Any, where: str = "") -> str | None:
@@ -1914,8 +1928,8 @@ def import_mlmd(
     try:
         claim.take()
         try:
-            with _as_of_now(mlmd, config) as now:
-                importer.mlmd = _Reads(now.mlmd)
+            with _as_of_now(mlmd, config) as now, _reading(now.config) as reader:
+                importer.mlmd = _Reads(reader)
                 importer.snapshot = now.path
                 importer.claim = claim
                 report = importer.run()

@@ -773,3 +773,106 @@ def test_a_ctrl_c_as_the_claim_is_released_keeps_the_error_in_flight(
     unpatched = _cli(*args)  # the claim was released: the same refusal, as without the Ctrl-C
     assert (result.exit_code, result.stderr) == (unpatched.exit_code, unpatched.stderr)
     assert result.exit_code == 5, result.output
+
+
+def _reader_children() -> list[int]:
+    """This process's children reading an MLMD store for an import (lineage_graph.mlmd._reader)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rpartition(b")")[2].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"lineage_graph.mlmd._reader" in command:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_ml_metadata_dying_as_it_reads_is_a_typed_error_and_the_store_closes(
+    tmp_path: Path, merge: bool
+) -> None:
+    """ml_metadata aborting the process as it reads (a C++ CHECK failure on a row: SIGABRT)
+    ended the importing process: the CLI said "Check failure stack trace" alone and its store's
+    embedded server was left running. It reads in a child process now: its death (here a
+    SIGABRT sent as the import writes, before it reads the links) is FailedPreconditionError
+    saying so, and the store, as it was (a staged import) or holding whole batches (a merge),
+    closes as after any error: its server stopped."""
+    import signal
+
+    from .test_import import write_mlmd_sqlite
+
+    path = tmp_path / "mlmd.sqlite"
+    write_mlmd_sqlite(path)
+    target = tmp_path / "store"
+    killed: list[int] = []
+
+    def abort_the_reader(stage: str, done: int, total: int) -> None:
+        if not killed:
+            killed.extend(_reader_children())
+            assert killed, "no child process reads the MLMD store"
+            for pid in killed:
+                os.kill(pid, signal.SIGABRT)
+
+    with LineageStore.open(target) as store:
+        if merge:
+            store.put_artifact_type(ArtifactType(name="Own"))
+        before = snapshot(store)
+        with pytest.raises(FailedPreconditionError) as caught:
+            import_mlmd(path, store, progress=abort_the_reader, merge=merge)
+        assert "ml_metadata died reading it (killed by SIGABRT" in str(caught.value)
+        if not merge:
+            assert snapshot(store) == before
+        server = store.backend.describe().get("pid")
+    assert not _reader_children()
+    if server:  # (the embedded engine) stopped by the close
+        try:
+            cwd = os.readlink(f"/proc/{server}/cwd")
+        except OSError:
+            cwd = ""
+        assert not cwd.startswith(str(target))
+
+
+def test_the_cli_says_ml_metadata_died_and_leaves_no_server_running(tmp_path: Path) -> None:
+    """A row ml_metadata aborts on that no check before the read judges (an event's type that
+    is no int): the command died with "Check failure stack trace" alone (exit -6) and left its
+    store's embedded server running. It now says ml_metadata died reading the MLMD store,
+    exit 5, and its server is stopped."""
+    import subprocess
+    import sys
+
+    path = _changed(tmp_path, "UPDATE Event SET type = 'x' WHERE id = 1")
+    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lineage_graph.cli",
+            "import-mlmd",
+            str(path),
+            "--store",
+            str(tmp_path / "store"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 5, message
+    assert "ml_metadata died reading it (killed by SIGABRT: " in message, message
+    assert "Check failed: absl::SimpleAtoi(value, &enum_value)" in message, message
+    left = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.readlink(f"/proc/{entry}/cwd").startswith(str(tmp_path)):
+                left.append(entry)
+        except OSError:
+            continue
+    assert not left, "processes left running in the store's directory"
