@@ -1,12 +1,13 @@
 """Copy a whole ML Metadata store (SQLite file or any ``ConnectionConfig``) into a LineageStore.
 
-MLMD is read with its own ``MetadataStore`` (reads only); a SQLite file from a copy of it made as
-the import begins (:func:`_as_of_now`), so pipelines may go on writing to it. Everything is copied:
-types (properties, base type, version, description, external id), artifacts, executions, contexts
-(properties, custom properties, states, external ids, create/update times), events (type, path,
-time), attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes per
-atomic statement). Into an empty store on an engine that can stage a graph (FalkorDB), the batches
-fill a staged graph that replaces the target in one atomic step at the end
+MLMD is read with its own ``MetadataStore`` (reads only), in a child process (:mod:`._reader`: a
+row ml_metadata aborts on ends that process, not the import's); a SQLite file from a copy of it
+made as the import begins (:func:`_as_of_now`), so pipelines may go on writing to it. Everything is
+copied: types (properties, base type, version, description, external id), artifacts, executions,
+contexts (properties, custom properties, states, external ids, create/update times), events (type,
+path, time), attributions, associations and parent contexts. Writes are batched (``CHUNK`` nodes
+per atomic statement). Into an empty store on an engine that can stage a graph (FalkorDB), the
+batches fill a staged graph that replaces the target in one atomic step at the end
 (:meth:`_Importer.copy_staged`): the import as a whole is all or nothing. A merge, or an import
 into Neo4j, writes its batches into the target: stopped midway, the same merge run again completes
 it.
@@ -58,7 +59,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .._encoding import shown
 from .._probe import first_bytes
 from .._repositories._base import Repository
 from .._repositories.types import upgraded
@@ -81,7 +81,9 @@ from ..models import (
 )
 from ..models import Node as NodeModel
 from ..store import LineageStore
+from ._aborts import aborting_row
 from ._config import SYSTEM_TYPES, sqlite_decoded, sqlite_file
+from ._reader import ReaderError, SourceReader
 
 if TYPE_CHECKING:
     from .._repositories.nodes import NodeRepository
@@ -436,6 +438,8 @@ class _Snapshot:
 
     mlmd: Any
     path: str
+    #: How to open it (what :class:`SourceReader` opens).
+    config: Any
 
 
 #: MLMD's link tables (the same in every schema version ml_metadata migrates), by the name
@@ -467,80 +471,6 @@ def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
     return order
 
 
-#: The steps of MLMD's event paths that ml_metadata 1.17.1 may abort the whole process on reading
-#: (a C++ CHECK failure: SIGABRT, no exception): any step whose ``is_index_step`` is no integer 0
-#: or 1, or an index step whose ``step_index`` is no integer. A healthy store has none; each
-#: found is then read as ml_metadata reads it (:func:`_aborting_step`), as the text SQLite gives.
-_ODD_PATH_STEPS = (
-    "SELECT e.artifact_id, e.execution_id, CAST(p.is_index_step AS TEXT), "
-    "CAST(p.step_index AS TEXT) FROM EventPath AS p JOIN Event AS e ON e.id = p.event_id "
-    "WHERE typeof(p.is_index_step) != 'integer' OR p.is_index_step NOT IN (0, 1) "
-    "OR (p.is_index_step = 1 AND typeof(p.step_index) != 'integer')"
-)
-
-#: The texts absl::SimpleAtob reads as a bool (any case), with which ml_metadata reads a path
-#: step's ``is_index_step``.
-_ATOB = {
-    b"true": True, b"t": True, b"yes": True, b"y": True, b"1": True,
-    b"false": False, b"f": False, b"no": False, b"n": False, b"0": False,
-}  # fmt: skip
-
-
-def _atoi64(text: bytes | None) -> bool:
-    """Whether absl::SimpleAtoi reads ``text`` as an int64 (ml_metadata reads an index step's
-    ``step_index`` so): ASCII whitespace around, a sign, decimal digits."""
-    if text is None:  # (ml_metadata reads NULL as the text "__MLMD_NULL__")
-        return False
-    digits = text.strip(b" \t\n\v\f\r")
-    negative = digits[:1] == b"-"
-    if digits[:1] in (b"+", b"-"):
-        digits = digits[1:]
-    if not digits.isdigit():
-        return False
-    significant = digits.lstrip(b"0") or b"0"  # (int() refuses more than 4,300 digits)
-    if len(significant) > 19:
-        return False
-    value = -int(significant) if negative else int(significant)
-    return -(2**63) <= value < 2**63
-
-
-def _aborting_step(is_index_step: bytes | None, step_index: bytes | None) -> str:
-    """What of a path step ml_metadata 1.17.1 aborts on reading, or "" (the columns as text)."""
-    index_step = _ATOB.get((is_index_step or b"").lower())
-    if index_step is None:
-        marked = (
-            "NULL" if is_index_step is None else shown(is_index_step.decode("utf-8", "replace"))
-        )
-        return (
-            f"a step of its path is marked neither a key nor an index step (is_index_step {marked})"
-        )
-    if index_step and step_index is None:
-        return "a step of its path is an index step without an index"
-    if index_step and not _atoi64(step_index):
-        index = shown((step_index or b"").decode("utf-8", "replace"))
-        return f"a step of its path is an index step whose index is no int64 ({index})"
-    return ""
-
-
-def _aborting_row(path: str) -> str:
-    """What of MLMD's SQLite file ``path`` (a private copy) would make ml_metadata abort the
-    process reading it, or "". Reading the events of such a file, the import died with
-    "Check failure stack trace" (the CLI: no message, exit -6)."""
-    try:
-        with contextlib.closing(
-            sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
-        ) as db:
-            db.text_factory = bytes  # (a blob's text need not be UTF-8)
-            for artifact_id, execution_id, is_index_step, step_index in db.execute(_ODD_PATH_STEPS):
-                what = _aborting_step(is_index_step, step_index)
-                if what:
-                    event = f"artifact {artifact_id} and execution {execution_id}"
-                    return f"the MLMD event of {event}: {what}"
-    except sqlite3.Error:
-        return ""  # (ml_metadata tells what it cannot read)
-    return ""
-
-
 @contextlib.contextmanager
 def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     """The MLMD store to read and the path of its SQLite copy (``""`` for MySQL): for a SQLite
@@ -559,7 +489,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     library version 10 ..."): upgrading the file itself would break the older pipelines that
     use it. The copy is migrated instead, as ml_metadata migrates a database it is allowed to."""
     if not config.HasField("sqlite"):
-        yield _Snapshot(mlmd, "")
+        yield _Snapshot(mlmd, "", config)
         return
     path = sqlite_file(config.sqlite.filename_uri)
     with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
@@ -583,7 +513,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
         snapshot = type(config)()
         snapshot.CopyFrom(config)
         snapshot.sqlite.filename_uri = copy
-        yield _Snapshot(_open(snapshot, upgrade=mlmd is None)[0], copy)
+        yield _Snapshot(_open(snapshot, upgrade=mlmd is None)[0], copy, snapshot)
 
 
 def _in_use(config: Any) -> str:
@@ -860,12 +790,22 @@ class _Reads:
             except LineageGraphError:
                 raise
             except Exception as exc:
+                kind = exc.kind if isinstance(exc, ReaderError) else type(exc).__name__
                 raise FailedPreconditionError(
-                    f"cannot read the MLMD store (a damaged database?): "
-                    f"{type(exc).__name__}: {str(exc)[:300]}"
+                    f"cannot read the MLMD store (a damaged database?): {kind}: {str(exc)[:300]}"
                 ) from exc
 
         return call
+
+
+@contextlib.contextmanager
+def _reading(config: Any) -> Iterator[SourceReader]:
+    """ml_metadata on ``config`` in a child process (:mod:`._reader`), ended afterwards."""
+    reader = SourceReader(config)
+    try:
+        yield reader
+    finally:
+        reader.close()
 
 
 def _bad_text(msg: Any, where: str = "") -> str | None:
@@ -1019,6 +959,9 @@ class _Importer:
         self.writing = False
         #: MLMD's events, read and checked before the copy (:meth:`read_events`).
         self.events: list[Any] = []
+        #: Each of ``events`` as :meth:`check_events` judged it: (why it cannot be imported or
+        #: "", its model or None), so the copy converts none again.
+        self.judged: list[tuple[str, Event | None]] = []
         #: The largest MLMD id kept, per id sequence (:func:`_kept_max`; set by :meth:`copy`).
         self.kept_max: dict[str, int] = {}
         #: Set once the whole copy is in the target (written, or the staged graph published):
@@ -1317,28 +1260,29 @@ class _Importer:
         to_event's "No event type is specified." alone, naming no event."""
         from ._convert import to_event
 
+        judged: list[tuple[str, Event | None]] = []
         for msg in msgs:
-            if _bad_text(msg):
+            bad = _bad_text(msg)
+            if bad:
+                judged.append((f"{bad} is not valid UTF-8 text", None))
                 continue  # told by import_events, as before
             try:
-                to_event(msg)
+                judged.append(("", to_event(msg)))
             except (InvalidArgumentError, ValidationError, ValueError, TypeError) as exc:
                 why = str(exc).rstrip(".")
                 raise InvalidArgumentError(
                     f"the MLMD event of artifact {msg.artifact_id} and execution "
                     f"{msg.execution_id} cannot be imported: {why}; nothing was imported"
                 ) from None
+        self.judged = judged
 
     def import_events(self, msgs: list[Any]) -> None:
-        from ._convert import to_event
-
+        """Copy ``msgs`` (MLMD's events, which :meth:`check_events` judged first: each is
+        converted once)."""
         a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         events: list[Event] = []
-        for msg in msgs:
-            bad = _bad_text(msg)
-            if bad:
-                bad += " is not valid UTF-8 text"
-            elif msg.execution_id not in e_map or msg.artifact_id not in a_map:
+        for msg, (bad, event) in zip(msgs, self.judged, strict=True):
+            if not bad and (msg.execution_id not in e_map or msg.artifact_id not in a_map):
                 # Written since the nodes were read (the MLMD store is being written) ...
                 for kind, mlmd_id, get in (
                     (NodeKind.ARTIFACT, msg.artifact_id, self.mlmd.get_artifacts_by_id),
@@ -1356,7 +1300,7 @@ class _Importer:
                     else f"the MLMD event of artifact {msg.artifact_id} and execution "
                     f"{msg.execution_id} cannot be imported: {bad}"
                 )
-            event = to_event(msg)
+            assert event is not None  # (judged so: no reason to refuse it)
             events.append(
                 event.model_copy(
                     update={
@@ -1814,6 +1758,14 @@ class _Importer:
 
     def run(self) -> ImportReport:
         self._begin()
+        # Before ml_metadata reads a row it would abort the whole process on (a SQLite copy;
+        # a MySQL source is read live, its typed columns hold numbers):
+        damaged = aborting_row(self.snapshot) if self.snapshot else ""
+        if damaged:
+            raise FailedPreconditionError(
+                f"cannot read the MLMD store (a damaged database): {damaged}, on which "
+                "ml_metadata aborts the process reading it; nothing was imported"
+            )
         nodes = {
             NodeKind.ARTIFACT: list(self.mlmd.get_artifacts()),
             NodeKind.EXECUTION: list(self.mlmd.get_executions()),
@@ -1821,12 +1773,6 @@ class _Importer:
         }
         types = self.used_types(self.read_types(), nodes)
         self.check(types, nodes)
-        damaged = _aborting_row(self.snapshot) if self.snapshot else ""
-        if damaged:
-            raise FailedPreconditionError(
-                f"cannot read the MLMD store (a damaged database): {damaged}, on which "
-                "ml_metadata aborts the process reading it; nothing was imported"
-            )
         self.events = self.read_events(nodes)
         self.check_events(self.events)
         self.check_parent_cycles(dict.fromkeys(sorted(m.id for m in nodes[NodeKind.CONTEXT])))
@@ -1980,13 +1926,19 @@ def import_mlmd(
     try:
         claim.take()
         try:
-            with _as_of_now(mlmd, config) as now:
-                importer.mlmd = _Reads(now.mlmd)
+            with _as_of_now(mlmd, config) as now, _reading(now.config) as reader:
+                importer.mlmd = _Reads(reader)
                 importer.snapshot = now.path
                 importer.claim = claim
-                return importer.run()
-        finally:
-            claim.release()
+                report = importer.run()
+        except BaseException:
+            # The error in flight is the one to tell: a Ctrl-C while the claim is released
+            # replaced it (a refusal naming the MLMD node became "interrupted", exit 130).
+            with contextlib.suppress(Exception, KeyboardInterrupt):
+                claim.release()
+            raise
+        claim.release()
+        return report
     except KeyboardInterrupt as exc:
         # Ctrl-C before the import changed the target (in its checks, or a staged copy not
         # yet published): said so (the CLI said a merge's batches stay, when none was written).

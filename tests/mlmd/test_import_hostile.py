@@ -24,7 +24,13 @@ pytest.importorskip("ml_metadata")
 
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import FailedPreconditionError, InvalidArgumentError, LineageStore, NodeKind
+from lineage_graph import (
+    ArtifactType,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    LineageStore,
+    NodeKind,
+)
 from lineage_graph.mlmd._importer import import_mlmd
 from tests.reliability._integrity import assert_healthy
 
@@ -627,3 +633,246 @@ def test_path_steps_ml_metadata_reads_are_not_refused(tmp_path: Path, store: Lin
     import_mlmd(path, store)
     [mine] = store.get_events_by_execution_ids([1])
     assert mine.path == steps
+
+
+#: Node and property rows on which ml_metadata 1.17.1 aborts the whole process reading the
+#: nodes (measured, each in a child: SIGABRT, "Check failed: absl::SimpleAtoi(record.values(3),
+#: &int_value)", SimpleAtod, SimpleAtob, "SimpleAtoi(value, &enum_value)"): the command died
+#: with "Check failure stack trace", exit -6, no message, its store's server left running.
+#: (sql changing the file, what the refusal says)
+ABORTING_ROWS = {
+    "int_value text": (
+        "UPDATE ArtifactProperty SET int_value = 'abc' WHERE name = 'id'",
+        "the MLMD artifact 1: its property 'id' holds an int_value that is no int64 ('abc')",
+    ),
+    "int_value 2.5 in a string property's row": (
+        "UPDATE ArtifactProperty SET int_value = 2.5 WHERE name = 'p`1'",
+        "the MLMD artifact 1: its property 'p`1' holds an int_value that is no int64 ('2.5')",
+    ),
+    "double_value text": (
+        "UPDATE ArtifactProperty SET double_value = '1_0' WHERE name = 'id'",
+        "the MLMD artifact 1: its property 'id' holds a double_value that is no number ('1_0')",
+    ),
+    "bool_value 2": (
+        "UPDATE ArtifactProperty SET bool_value = 2 WHERE name = 'lock'",
+        "the MLMD artifact 1: its custom property 'lock' holds a bool_value that is no bool ('2')",
+    ),
+    "is_custom_property x": (
+        "UPDATE ArtifactProperty SET is_custom_property = 'x' WHERE name = 'lock'",
+        "the MLMD artifact 1: its property row 'lock' is marked neither a property nor a "
+        "custom property (is_custom_property 'x')",
+    ),
+    "an execution's state": (
+        "UPDATE Execution SET last_known_state = 'x' WHERE id = 1",
+        "the MLMD execution 1: its last_known_state is no int32 ('x')",
+    ),
+    "a time": (
+        "UPDATE Artifact SET create_time_since_epoch = '' WHERE id = 2",
+        "the MLMD artifact 2: its create_time_since_epoch is no int64 ('')",
+    ),
+}
+
+
+@pytest.mark.parametrize("row", list(ABORTING_ROWS))
+def test_every_node_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(
+    tmp_path: Path, row: str
+) -> None:
+    import subprocess
+    import sys
+
+    sql, what = ABORTING_ROWS[row]
+    path = _changed(tmp_path, sql)
+    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lineage_graph.cli",
+            "import-mlmd",
+            str(path),
+            "--store",
+            str(tmp_path / "store"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 5, message
+    assert f"{what}, on which ml_metadata aborts the process reading it" in message
+    assert "nothing was imported" in message
+    assert not (tmp_path / "store").exists()
+
+
+def test_node_rows_ml_metadata_reads_are_not_refused(tmp_path: Path, store: LineageStore) -> None:
+    """Odd values ml_metadata 1.17.1 reads (absl's rules: an int64 in a blob's text, a double
+    written in hex, a bool 'yes', a state in a blob) are imported as it reads them."""
+    from ml_metadata.metadata_store import metadata_store
+
+    path = _mlmd_file(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE ArtifactProperty SET int_value = x'2037' WHERE name = 'id'")
+        db.execute("UPDATE ArtifactProperty SET bool_value = 'yes' WHERE name = 'lock'")
+        db.execute("UPDATE Artifact SET state = x'33' WHERE id = 2")
+        db.execute(
+            "INSERT INTO ExecutionProperty(execution_id, name, is_custom_property, double_value) "
+            "VALUES (1, 'd', 1, '0x10')"
+        )
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    theirs = metadata_store.MetadataStore(config)
+    [a1, a2] = theirs.get_artifacts()
+    [e1] = theirs.get_executions()
+    assert a1.properties["id"].int_value == 7
+    assert a1.custom_properties["lock"].HasField("string_value")  # (ml_metadata: text first)
+    assert a2.state == pb.Artifact.MARKED_FOR_DELETION
+    assert e1.custom_properties["d"].double_value == 16.0
+    import_mlmd(path, store)
+    [mine] = store.get_artifacts_by_id([1])
+    assert mine.properties["id"] == 7
+    assert store.get_artifacts_by_id([2])[0].state.name == "MARKED_FOR_DELETION"
+    assert store.get_executions_by_id([1])[0].custom_properties["d"] == 16.0
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_a_ctrl_c_as_the_claim_is_released_keeps_the_error_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: bool
+) -> None:
+    """An import refused (an event of a type the store cannot hold) and a Ctrl-C as its claim
+    on the MLMD store was then released: the KeyboardInterrupt replaced the refusal (the CLI:
+    "interrupted", exit 130, the node at fault never named). The refusal is kept."""
+    from lineage_graph.mlmd import _importer
+
+    path = _changed(tmp_path, "UPDATE Event SET type = 99 WHERE id = 1")
+    target = tmp_path / "store"
+    if merge:
+        with LineageStore.open(target) as store:
+            store.put_artifact_type(ArtifactType(name="Own"))
+    release = _importer._Claim.release
+
+    def ctrl_c(self: Any) -> None:
+        release(self)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_importer._Claim, "release", ctrl_c)
+        with LineageStore.open(target) as store, pytest.raises(InvalidArgumentError) as caught:
+            try:
+                import_mlmd(path, store, merge=merge)
+            except KeyboardInterrupt:
+                pytest.fail("the Ctrl-C as the claim was released replaced the refusal")
+        assert "the MLMD event of artifact 1 and execution 1" in str(caught.value)
+        args = ["import-mlmd", str(path), "--store", str(target)] + (["--merge"] if merge else [])
+        result = _cli(*args)
+    message = " ".join(result.stderr.split())
+    assert "the MLMD event of artifact 1 and execution 1 cannot be imported" in message, message
+    assert "interrupted" not in message.lower(), message
+    unpatched = _cli(*args)  # the claim was released: the same refusal, as without the Ctrl-C
+    assert (result.exit_code, result.stderr) == (unpatched.exit_code, unpatched.stderr)
+    assert result.exit_code == 5, result.output
+
+
+def _reader_children() -> list[int]:
+    """This process's children reading an MLMD store for an import (lineage_graph.mlmd._reader)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rpartition(b")")[2].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"lineage_graph.mlmd._reader" in command:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_ml_metadata_dying_as_it_reads_is_a_typed_error_and_the_store_closes(
+    tmp_path: Path, merge: bool
+) -> None:
+    """ml_metadata aborting the process as it reads (a C++ CHECK failure on a row: SIGABRT)
+    ended the importing process: the CLI said "Check failure stack trace" alone and its store's
+    embedded server was left running. It reads in a child process now: its death (here a
+    SIGABRT sent as the import writes, before it reads the links) is FailedPreconditionError
+    saying so, and the store, as it was (a staged import) or holding whole batches (a merge),
+    closes as after any error: its server stopped."""
+    import signal
+
+    from .test_import import write_mlmd_sqlite
+
+    path = tmp_path / "mlmd.sqlite"
+    write_mlmd_sqlite(path)
+    target = tmp_path / "store"
+    killed: list[int] = []
+
+    def abort_the_reader(stage: str, done: int, total: int) -> None:
+        if not killed:
+            killed.extend(_reader_children())
+            assert killed, "no child process reads the MLMD store"
+            for pid in killed:
+                os.kill(pid, signal.SIGABRT)
+
+    with LineageStore.open(target) as store:
+        if merge:
+            store.put_artifact_type(ArtifactType(name="Own"))
+        before = snapshot(store)
+        with pytest.raises(FailedPreconditionError) as caught:
+            import_mlmd(path, store, progress=abort_the_reader, merge=merge)
+        assert "ml_metadata died reading it (killed by SIGABRT" in str(caught.value)
+        if not merge:
+            assert snapshot(store) == before
+        server = store.backend.describe().get("pid")
+    assert not _reader_children()
+    if server:  # (the embedded engine) stopped by the close
+        try:
+            cwd = os.readlink(f"/proc/{server}/cwd")
+        except OSError:
+            cwd = ""
+        assert not cwd.startswith(str(target))
+
+
+def test_the_cli_says_ml_metadata_died_and_leaves_no_server_running(tmp_path: Path) -> None:
+    """A row ml_metadata aborts on that no check before the read judges (an event's type that
+    is no int): the command died with "Check failure stack trace" alone (exit -6) and left its
+    store's embedded server running. It now says ml_metadata died reading the MLMD store,
+    exit 5, and its server is stopped."""
+    import subprocess
+    import sys
+
+    path = _changed(tmp_path, "UPDATE Event SET type = 'x' WHERE id = 1")
+    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lineage_graph.cli",
+            "import-mlmd",
+            str(path),
+            "--store",
+            str(tmp_path / "store"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 5, message
+    assert "ml_metadata died reading it (killed by SIGABRT: " in message, message
+    assert "Check failed: absl::SimpleAtoi(value, &enum_value)" in message, message
+    left = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.readlink(f"/proc/{entry}/cwd").startswith(str(tmp_path)):
+                left.append(entry)
+        except OSError:
+            continue
+    assert not left, "processes left running in the store's directory"

@@ -22,7 +22,7 @@ pytest.importorskip("ml_metadata")
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import FailedPreconditionError, LineageStore
+from lineage_graph import FailedPreconditionError, LineageStore, NodeKind
 from lineage_graph.mlmd import MetadataStore
 from lineage_graph.mlmd._importer import import_mlmd
 
@@ -212,3 +212,42 @@ def test_links_keep_the_order_mysql_lists_them_in(mysql: dict[str, Any], tmp_pat
         )
         want, got = reads(source), reads(MetadataStore(store))
     assert [k for k in want if want[k] != got[k]] == []
+
+
+def test_a_row_ml_metadata_aborts_on_is_a_typed_error_and_the_store_closes(
+    mysql: dict[str, Any], tmp_path: Path
+) -> None:
+    """A MySQL ``bool_value`` of 2 (its BOOLEAN column is a TINYINT): ml_metadata 1.17.1 aborts
+    the whole process reading it (absl::SimpleAtob: "Check failure stack trace", exit -6, the
+    store's embedded server left running; no check before the read sees a MySQL source). It
+    reads in a child process: the import fails with FailedPreconditionError saying so."""
+    config = _config(mysql, "mlmd_abort", skip_db_creation=False)
+    source = metadata_store.MetadataStore(config)
+    t = pb.ArtifactType(name="D")
+    t.properties["b"] = pb.BOOLEAN
+    at = source.put_artifact_type(t)
+    artifact = pb.Artifact(type_id=at, uri="/a")
+    artifact.properties["b"].bool_value = True
+    source.put_artifacts([artifact])
+    subprocess.run(
+        [
+            CLIENT,
+            "-h127.0.0.1",
+            f"-P{mysql['port']}",
+            "-uu",
+            f"-p{PASSWORD}",
+            "mlmd_abort",
+            "-e",
+            "UPDATE ArtifactProperty SET bool_value = 2",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with LineageStore.open(tmp_path / "store") as store:
+        with pytest.raises(FailedPreconditionError) as caught:
+            import_mlmd(_config(mysql, "mlmd_abort"), store)
+        assert store.count(NodeKind.ARTIFACT) == 0
+    assert "ml_metadata died reading it (killed by SIGABRT: " in str(caught.value)
+    assert "SimpleAtob" in str(caught.value)
+    assert PASSWORD not in str(caught.value)

@@ -1,0 +1,204 @@
+"""Rows of an MLMD SQLite file on which ml_metadata 1.17.1 aborts the whole process reading them.
+
+ml_metadata reads every column as text and parses it with absl (``SimpleAtoi``, ``SimpleAtod``,
+``SimpleAtob``) under a C++ CHECK: a value it cannot parse ends the process with SIGABRT
+("Check failure stack trace", the CLI: no message, exit -6), no exception, and the embedded
+server of the import's store was left running. SQLite holds whatever a column is given (a
+hand-edited or damaged file: ``int_value`` 'abc'). A healthy store has none of these rows;
+each found is read as ml_metadata reads it (the text SQLite gives) and judged by absl's rules
+(measured against ml_metadata 1.17.1, each in a child process):
+
+* nodes (Artifact, Execution, Context): ``type_id`` and the two times (int64), ``state`` and
+  ``last_known_state`` (int32);
+* their property rows: ``is_custom_property`` and ``bool_value`` (bool), ``int_value`` (int64),
+  ``double_value`` (double: ``nan``, ``inf``, ``1e999``, ``0x10`` are read; ``abc``, ``1_0``,
+  ``""`` abort), whatever the property's kind (a string property's row with an ``int_value``
+  'abc' aborts too);
+* event path steps: ``is_index_step`` (bool), an index step's ``step_index`` (int64).
+
+Only rows ml_metadata reads are judged: a property row of no node is not read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from pathlib import Path
+
+from .._encoding import shown
+
+__all__ = ["aborting_row"]
+
+#: absl's ASCII whitespace, which SimpleAtoi and SimpleAtod strip (SimpleAtob does not).
+_SPACE = b" \t\n\v\f\r"
+
+#: The texts absl::SimpleAtob reads as a bool (any case, nothing around).
+_ATOB = {
+    b"true": True, b"t": True, b"yes": True, b"y": True, b"1": True,
+    b"false": False, b"f": False, b"no": False, b"n": False, b"0": False,
+}  # fmt: skip
+
+#: What absl::from_chars reads whole as a double (its general format, which takes hex too).
+_DOUBLE = re.compile(
+    rb"-?(?:inf(?:inity)?|nan(?:\([0-9a-z_]*\))?"
+    rb"|0x(?:[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?[0-9]+)?"
+    rb"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?)",
+    re.IGNORECASE,
+)
+
+
+def atob(text: bytes | None) -> bool | None:
+    """The bool absl::SimpleAtob reads in ``text``, or None where it fails."""
+    return _ATOB.get((text or b"").lower()) if text is not None else None
+
+
+def atoi(text: bytes | None, bits: int = 64) -> bool:
+    """Whether absl::SimpleAtoi reads ``text`` as an int of ``bits`` bits: ASCII whitespace
+    around, a sign, decimal digits."""
+    if text is None:  # (ml_metadata reads NULL as the text "__MLMD_NULL__")
+        return False
+    digits = text.strip(_SPACE)
+    negative = digits[:1] == b"-"
+    if digits[:1] in (b"+", b"-"):
+        digits = digits[1:]
+    if not digits.isdigit():
+        return False
+    significant = digits.lstrip(b"0") or b"0"  # (int() refuses more than 4,300 digits)
+    if len(significant) > 19:
+        return False
+    value = -int(significant) if negative else int(significant)
+    return -(1 << (bits - 1)) <= value < 1 << (bits - 1)
+
+
+def atod(text: bytes | None) -> bool:
+    """Whether absl::SimpleAtod reads ``text`` as a double: ASCII whitespace around, one ``+``
+    not followed by ``-``, then what from_chars reads whole."""
+    if text is None:
+        return False
+    number = text.strip(_SPACE)
+    if number[:1] == b"+":
+        number = number[1:]
+        if number[:1] == b"-":
+            return False
+    return _DOUBLE.fullmatch(number) is not None
+
+
+def _quoted(text: bytes | None) -> str:
+    return "NULL" if text is None else shown(text.decode("utf-8", "replace"))
+
+
+# ------------------------------------------------------------------------------ the rules
+
+#: (table, its property table, the property table's node column, the node's state column).
+_NODES = (
+    ("artifact", "Artifact", "ArtifactProperty", "artifact_id", "state"),
+    ("execution", "Execution", "ExecutionProperty", "execution_id", "last_known_state"),
+    ("context", "Context", "ContextProperty", "context_id", None),
+)
+
+_INT64_COLUMNS = ("type_id", "create_time_since_epoch", "last_update_time_since_epoch")
+
+
+def _node_query(table: str, state: str | None) -> str:
+    columns = [*_INT64_COLUMNS, *([state] if state else [])]
+    picked = ", ".join(f"CAST({c} AS TEXT)" for c in columns)
+    odd = [f"typeof({c}) NOT IN ('integer', 'null')" for c in columns]
+    if state:
+        odd.append(f"{state} NOT BETWEEN -2147483648 AND 2147483647")
+    return f"SELECT id, {picked} FROM {table} WHERE {' OR '.join(odd)} ORDER BY id"
+
+
+def _node_row(row: tuple[bytes | None, ...], state: str | None) -> str:
+    columns = [*_INT64_COLUMNS, *([state] if state else [])]
+    for column, text in zip(columns, row, strict=True):
+        if text is not None and not atoi(text, 32 if column == state else 64):
+            bits = 32 if column == state else 64
+            return f"its {column} is no int{bits} ({_quoted(text)})"
+    return ""
+
+
+def _property_query(table: str, properties: str, column: str) -> str:
+    return (
+        f"SELECT p.{column}, p.name, CAST(p.is_custom_property AS TEXT), "
+        "CAST(p.int_value AS TEXT), CAST(p.double_value AS TEXT), CAST(p.bool_value AS TEXT) "
+        f"FROM {properties} AS p JOIN {table} AS n ON n.id = p.{column} "
+        "WHERE typeof(p.is_custom_property) != 'integer' OR p.is_custom_property NOT IN (0, 1) "
+        "OR typeof(p.int_value) NOT IN ('integer', 'null') "
+        "OR typeof(p.double_value) IN ('text', 'blob') "
+        "OR typeof(p.bool_value) NOT IN ('integer', 'null') OR p.bool_value NOT IN (0, 1) "
+        f"ORDER BY p.{column}"
+    )
+
+
+def _property_row(row: tuple[bytes | None, ...]) -> str:
+    name, custom, int_value, double_value, bool_value = row
+    custom_property = atob(custom)
+    named = _quoted(name)
+    if custom_property is None:
+        return (
+            f"its property row {named} is marked neither a property nor a custom property "
+            f"(is_custom_property {_quoted(custom)})"
+        )
+    what = f"its {'custom property' if custom_property else 'property'} {named}"
+    if int_value is not None and not atoi(int_value):
+        return f"{what} holds an int_value that is no int64 ({_quoted(int_value)})"
+    if double_value is not None and not atod(double_value):
+        return f"{what} holds a double_value that is no number ({_quoted(double_value)})"
+    if bool_value is not None and atob(bool_value) is None:
+        return f"{what} holds a bool_value that is no bool ({_quoted(bool_value)})"
+    return ""
+
+
+#: The steps of MLMD's event paths that may abort: any step whose ``is_index_step`` is no
+#: integer 0 or 1, or an index step whose ``step_index`` is no integer.
+_ODD_PATH_STEPS = (
+    "SELECT e.artifact_id, e.execution_id, CAST(p.is_index_step AS TEXT), "
+    "CAST(p.step_index AS TEXT) FROM EventPath AS p JOIN Event AS e ON e.id = p.event_id "
+    "WHERE typeof(p.is_index_step) != 'integer' OR p.is_index_step NOT IN (0, 1) "
+    "OR (p.is_index_step = 1 AND typeof(p.step_index) != 'integer')"
+)
+
+
+def _aborting_step(is_index_step: bytes | None, step_index: bytes | None) -> str:
+    """What of a path step ml_metadata 1.17.1 aborts on reading, or "" (the columns as text)."""
+    index_step = atob(is_index_step)
+    if index_step is None:
+        return (
+            "a step of its path is marked neither a key nor an index step (is_index_step "
+            f"{_quoted(is_index_step)})"
+        )
+    if index_step and step_index is None:
+        return "a step of its path is an index step without an index"
+    if index_step and not atoi(step_index):
+        index = shown((step_index or b"").decode("utf-8", "replace"))
+        return f"a step of its path is an index step whose index is no int64 ({index})"
+    return ""
+
+
+def aborting_row(path: str) -> str:
+    """What of MLMD's SQLite file ``path`` (a private copy) would make ml_metadata abort the
+    process reading it, or "": the first such node (in the order the import reads them:
+    artifacts, executions, contexts), else event."""
+    try:
+        with contextlib.closing(
+            sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+        ) as db:
+            db.text_factory = bytes  # (a blob's text need not be UTF-8)
+            for kind, table, properties, column, state in _NODES:
+                for node_id, *values in db.execute(_node_query(table, state)):
+                    what = _node_row(tuple(values), state)
+                    if what:
+                        return f"the MLMD {kind} {node_id}: {what}"
+                for node_id, *values in db.execute(_property_query(table, properties, column)):
+                    what = _property_row(tuple(values))
+                    if what:
+                        return f"the MLMD {kind} {node_id}: {what}"
+            for artifact_id, execution_id, is_index_step, step_index in db.execute(_ODD_PATH_STEPS):
+                what = _aborting_step(is_index_step, step_index)
+                if what:
+                    event = f"artifact {artifact_id} and execution {execution_id}"
+                    return f"the MLMD event of {event}: {what}"
+    except sqlite3.Error:
+        return ""  # (ml_metadata tells what it cannot read)
+    return ""

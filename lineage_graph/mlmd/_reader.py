@@ -1,0 +1,191 @@
+"""The MLMD store an import reads, read by ml_metadata in a child process of its own.
+
+ml_metadata ends the whole process on some rows it reads (a C++ CHECK failure: SIGABRT, no
+exception; a MySQL ``bool_value`` of 2, which no check before the read can see there), and a
+process killed so closed nothing: the store's embedded server was left running, and the
+command said nothing but "Check failure stack trace". Read in a child, such a death is the
+child's: the import fails with :class:`FailedPreconditionError` saying ml_metadata died reading
+the MLMD store (and how), and the importing process closes its store as after any error.
+
+The child (``python -m lineage_graph.mlmd._reader``) is given the ``ConnectionConfig`` on its
+stdin (never its command line: it may hold a MySQL password), opens it as given, then answers
+calls ``(method, args, kwargs)`` with ``("ok", result)`` or ``("error", type name, message)``,
+each a length-prefixed pickle, until its stdin closes. Only the importing process writes to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from ..exceptions import FailedPreconditionError
+
+__all__ = ["ReaderError", "SourceReader"]
+
+_SIZE = struct.Struct("<Q")
+
+
+def _send(out: IO[bytes], value: Any) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_SIZE.pack(len(data)) + data)
+    out.flush()
+
+
+def _receive(source: IO[bytes]) -> Any:
+    head = source.read(_SIZE.size)
+    if len(head) < _SIZE.size:
+        raise EOFError
+    size = _SIZE.unpack(head)[0]
+    data = source.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)  # (from the child this process started, and only it)
+
+
+class ReaderError(Exception):
+    """An exception ml_metadata raised in the child, by its type's name and message."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class SourceReader:
+    """ml_metadata's ``MetadataStore`` on ``config``, in a child process: the same methods."""
+
+    def __init__(self, config: Any) -> None:
+        # a file, not a pipe, which the child could fill and block on; closed by close()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
+        # This process's lineage_graph, wherever the child starts (a chdir, a path entry '')
+        package_root = str(Path(__file__).resolve().parents[2])
+        path = os.environ.get("PYTHONPATH")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([package_root, *([path] if path else [])]),
+        }
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "lineage_graph.mlmd._reader"],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._log,
+                # Not in the terminal's foreground group: Ctrl-C is the import's to handle (it
+                # says what the import left), not a death of its reader's.
+                process_group=0,
+            )
+        except OSError as exc:  # (no process can be started: a limit reached)
+            self._log.close()
+            raise FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store: {exc}"
+            ) from None
+        try:
+            self._call("__open__", config.SerializeToString())
+        except ReaderError as exc:  # (the importing process opened it before: rare)
+            self.close()
+            raise FailedPreconditionError(f"cannot open the MLMD store: {exc}") from None
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def pid(self) -> int:
+        return self._child.pid
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        assert self._child.stdin is not None and self._child.stdout is not None
+        try:
+            _send(self._child.stdin, (name, args, kwargs))
+            reply = _receive(self._child.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            raise self._died() from None
+        if reply[0] == "error":
+            raise ReaderError(reply[1], reply[2])
+        return reply[1]
+
+    def _died(self) -> FailedPreconditionError:
+        try:
+            code = self._child.wait(10)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            code = self._child.wait()
+        how = f"exit {code}"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                how = f"killed by {signal.Signals(-code).name}"
+        self._log.seek(0)
+        said = [
+            line.strip()
+            for line in self._log.read()[-4096:].decode("utf-8", "replace").splitlines()
+            if "Check failed" in line or "Error" in line
+        ]
+        told = f": {said[-1][:300]}" if said else ""
+        return FailedPreconditionError(
+            f"cannot read the MLMD store: ml_metadata died reading it ({how}{told})"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._call(name, *args, **kwargs)
+
+        call.__name__ = name
+        return call
+
+    def close(self) -> None:
+        """End the child: its stdin closed, it exits; one still busy with a call (the import
+        stopped by an error or Ctrl-C meanwhile) is killed (it only reads)."""
+        with contextlib.suppress(OSError):
+            if self._child.stdin is not None:
+                self._child.stdin.close()
+        try:
+            self._child.wait(2)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
+        with contextlib.suppress(OSError):
+            if self._child.stdout is not None:
+                self._child.stdout.close()
+        self._log.close()
+
+
+def _serve() -> None:  # pragma: no cover - runs in the child
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # (nothing printed may break a reply)
+    store: Any = None
+    while True:
+        try:
+            name, args, kwargs = _receive(requests)
+        except EOFError:
+            return
+        try:
+            if name == "__open__":
+                config = pb.ConnectionConfig.FromString(args[0])
+                store = metadata_store.MetadataStore(config)
+                result = None
+            else:
+                result = getattr(store, name)(*args, **kwargs)
+            reply: tuple[Any, ...] = ("ok", result)
+        except Exception as exc:
+            reply = ("error", type(exc).__name__, str(exc))
+        _send(replies, reply)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.pop("PYTHONINSPECT", None)
+    _serve()
