@@ -11,6 +11,8 @@ import os
 import urllib.parse
 from pathlib import Path
 
+import pytest
+
 from lineage_graph import LineageStore
 
 from .conftest import invoke
@@ -82,3 +84,25 @@ def test_demo_next_commands_name_a_non_utf8_dir_as_a_shell_reads_it(tmp_path: Pa
         ["bash", "-c", f"printf %s {word.group(1)}"], capture_output=True, timeout=30, check=True
     )
     assert shell.stdout == os.fsencode(workdir / "store")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [b"neo4j:s3cret@h\xff:1", b"d\xff/password=s3cret"],
+    ids=["a URL whose // was forgotten", "a directory named like a secret"],
+)
+def test_doctor_json_keeps_a_masked_password_masked_beside_a_non_utf8_byte(
+    tmp_path: Path, target: bytes
+) -> None:
+    """``--json``'s ``store`` of a target with a byte that is no UTF-8 was the ``file://`` URI of
+    the target as given, a password every other output masks included
+    (``file:///…/neo4j%3As3cret%40h%FF%3A1``): it is the masked text, that byte
+    percent-encoded."""
+    if not target.startswith(b"neo4j:"):
+        target = os.fsencode(tmp_path) + b"/" + target
+    result = invoke(["doctor", "--json", "--store", os.fsdecode(target)])
+    assert result.exit_code == 1, result.output[-800:]
+    assert "s3cret" not in result.stdout and "s3cret" not in result.stderr
+    report = json.loads(result.stdout_bytes.decode("utf-8"))
+    assert not _has_lone_surrogate(report), report
+    assert "***" in report["store"] and "%FF" in report["store"], report["store"]
