@@ -106,3 +106,42 @@ def test_doctor_json_keeps_a_masked_password_masked_beside_a_non_utf8_byte(
     report = json.loads(result.stdout_bytes.decode("utf-8"))
     assert not _has_lone_surrogate(report), report
     assert "***" in report["store"] and "%FF" in report["store"], report["store"]
+
+
+@pytest.mark.parametrize(
+    ("name", "charset"),
+    [("zw\u200bsp", "utf-8"), ("donn\u00e9es", "ascii")],
+    ids=["an invisible character", "an accent on an ASCII stdout"],
+)
+def test_demo_next_commands_paste_to_the_store_in_a_c_locale_bash(
+    tmp_path: Path, name: str, charset: str
+) -> None:
+    """The "next, try" panel wrote a character it escapes as bash's ``$'\\u200b'`` (and, on an
+    ASCII stdout, ``é`` as ``$'\\u00e9'``), which bash reads in its locale's encoding: in the C
+    locale, a container's default, it kept the six characters, another directory. Each is the
+    path's own bytes now (``\\xe2\\x80\\x8b``), which bash reads alike in every locale."""
+    import re
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import app
+
+    from .conftest import BASE_ENV
+
+    workdir = tmp_path / name
+    result = CliRunner(charset=charset).invoke(app, ["demo", "--dir", str(workdir)], env=BASE_ENV)
+    assert result.exit_code == 0, result.output[-800:]
+    lines = [line for line in result.stdout.splitlines() if "lineage-graph upstream" in line]
+    assert lines, result.stdout[-800:]
+    word = re.search(r"--store (\$'[^']*')", lines[0])
+    assert word is not None, lines[0]
+    for locale in ("C", "C.UTF-8"):
+        shell = subprocess.run(
+            ["bash", "-c", f"printf %s {word.group(1)}"],
+            capture_output=True,
+            timeout=30,
+            check=True,
+            env={"PATH": os.environ["PATH"], "LC_ALL": locale},
+        )
+        assert shell.stdout == os.fsencode(workdir / "store"), (locale, word.group(1))
