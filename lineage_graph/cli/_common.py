@@ -331,11 +331,14 @@ def json_target(target: str | None) -> str:
     lone surrogate U+DCFF, which ``--json`` wrote as ``"\\udcff"``, no character): a directory
     as the ``file://`` URI of its absolute path, those bytes percent-encoded (RFC 8089:
     ``file:///tmp/%FF``; ``urllib.parse.unquote_to_bytes`` gives them back), a URL with those
-    bytes percent-encoded (``redis://h%FF:1``)."""
+    bytes percent-encoded (``redis://h%FF:1``). The URI is made only of a target shown as
+    written: one :func:`describe_target` masks something in (``neo4j:pw@h\\xff:1``, a URL whose
+    ``//`` was forgotten; a directory ``…/password=…``) is that masked text, its bytes
+    percent-encoded (the URI of the path as given printed the password)."""
     text = describe_target(target)
     if not any("\udc80" <= c <= "\udcff" for c in text):
         return text
-    if target is not None and "://" not in target:
+    if target is not None and "://" not in target and text == target:
         return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(target)))
     return re.sub("[\udc80-\udcff]", lambda m: f"%{ord(m.group(0)) - 0xDC00:02X}", text)
 

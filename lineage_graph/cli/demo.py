@@ -142,38 +142,40 @@ def _arg(path: Path) -> str:
 def shell_word(text: str) -> str:
     """``text`` (a path, as ``os.fsdecode`` reads it) as one shell word to paste: quoted as
     ``shlex.quote`` does, or, where it holds a byte that is no UTF-8, a control or invisible
-    character (what :func:`~lineage_graph._text.printable` escapes) or one stdout cannot
-    encode, in bash's ``$'…'`` with those escaped (``$'d\\xff/store'``). ``shlex.quote``
-    printed the byte as ``'d\\udcff/store'``, which names another directory when pasted (and
-    pushed the panel's right border out of line); a newline broke the command in two."""
+    character (what :func:`~lineage_graph._text.printable` escapes) or one stdout does not
+    write as the path's own bytes (it cannot encode it, or encodes it otherwise), in bash's
+    ``$'…'`` with each such character as its bytes in the path (``$'d\\xff/store'``,
+    ``$'donn\\xc3\\xa9es/store'`` on an ASCII stdout). ``shlex.quote`` printed the byte as
+    ``'d\\udcff/store'``, which names another directory when pasted (and pushed the panel's
+    right border out of line); a newline broke the command in two. Bytes, not ``\\u200b``:
+    bash reads ``$'\\u…'`` in its locale's encoding, and in the C locale (a container's
+    default) kept it as the six characters, another directory."""
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
 
     def plain(char: str) -> bool:
         if "\ud800" <= char <= "\udfff" or printable(char) != char:
             return False
         try:
-            char.encode(encoding)
+            return char.encode(encoding) == os.fsencode(char)
         except UnicodeEncodeError:
             return False
         except LookupError:
-            pass
-        return True
+            return True
 
     if all(plain(c) for c in text):
         return shlex.quote(text)
     out = []
     for char in text:
-        code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:  # a byte that is no UTF-8: $'\\xff' is that byte
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif char in "\\'":
+        if char in "\\'":
             out.append("\\" + char)
         elif plain(char):
             out.append(char)
-        elif code < 0x80:
-            out.append(f"\\x{code:02x}")
         else:
-            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+            try:  # a byte that is no UTF-8 (U+DCFF) is that byte: $'\\xff'
+                out.append("".join(f"\\x{b:02x}" for b in os.fsencode(char)))
+            except UnicodeEncodeError:  # (no path's: os.fsdecode gives none)
+                code = ord(char)
+                out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
     return "$'" + "".join(out) + "'"
 
 
