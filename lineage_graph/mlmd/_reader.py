@@ -50,6 +50,18 @@ def _receive(source: IO[bytes]) -> Any:
     return pickle.loads(data)  # (from the child this process started, and only it)
 
 
+def _child_path() -> str:
+    """The child's ``PYTHONPATH``: this process's lineage_graph first, wherever the child
+    starts (a chdir, a path entry ''), then this process's ``sys.path``, where it found
+    ml_metadata and its dependencies. ``PYTHONPATH`` alone missed what was put on the path
+    at run time (a PEX or shiv application, a notebook's ``sys.path.append``, a venv given
+    another one's packages): the child could not import them, and every import failed with
+    "ml_metadata died reading it (exit 1: ModuleNotFoundError ...)"."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    entries = [package_root, *(e for e in sys.path if isinstance(e, str) and e)]
+    return os.pathsep.join(dict.fromkeys(os.path.abspath(e) for e in entries))
+
+
 class ReaderError(Exception):
     """An exception ml_metadata raised in the child, by its type's name and message."""
 
@@ -64,13 +76,7 @@ class SourceReader:
     def __init__(self, config: Any) -> None:
         # a file, not a pipe, which the child could fill and block on; closed by close()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
-        # This process's lineage_graph, wherever the child starts (a chdir, a path entry '')
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.environ.get("PYTHONPATH")
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([package_root, *([path] if path else [])]),
-        }
+        env = {**os.environ, "PYTHONPATH": _child_path()}
         try:
             self._child = subprocess.Popen(
                 [sys.executable, "-m", "lineage_graph.mlmd._reader"],
