@@ -51,12 +51,9 @@ def _receive(source: IO[bytes]) -> Any:
 
 
 def _child_path() -> str:
-    """The child's ``PYTHONPATH``: this process's lineage_graph first, wherever the child
-    starts (a chdir, a path entry ''), then this process's ``sys.path``, where it found
-    ml_metadata and its dependencies. ``PYTHONPATH`` alone missed what was put on the path
-    at run time (a PEX or shiv application, a notebook's ``sys.path.append``, a venv given
-    another one's packages): the child could not import them, and every import failed with
-    "ml_metadata died reading it (exit 1: ModuleNotFoundError ...)"."""
+    """The child's ``PYTHONPATH``: this process's lineage_graph first, then this process's
+    ``sys.path`` (absolute), where it found ml_metadata and its dependencies, those put on the
+    path at run time included (a PEX or shiv application, a notebook's ``sys.path.append``)."""
     package_root = str(Path(__file__).resolve().parents[2])
     entries = [package_root, *(e for e in sys.path if isinstance(e, str) and e)]
     return os.pathsep.join(dict.fromkeys(os.path.abspath(e) for e in entries))
@@ -79,7 +76,9 @@ class SourceReader:
         env = {**os.environ, "PYTHONPATH": _child_path()}
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "lineage_graph.mlmd._reader"],
+                # -P: the working directory is not put first on the child's path (a directory
+                # holding lineage_graph/, ml_metadata/ or pickle.py would be imported instead)
+                [sys.executable, "-P", "-m", "lineage_graph.mlmd._reader"],
                 env=env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -127,10 +126,10 @@ class SourceReader:
         if code < 0:
             with contextlib.suppress(ValueError):
                 how = f"killed by {signal.Signals(-code).name}"
-        self._log.seek(0)
+        self._log.seek(max(0, self._log.seek(0, os.SEEK_END) - 4096))
         said = [
             line.strip()
-            for line in self._log.read()[-4096:].decode("utf-8", "replace").splitlines()
+            for line in self._log.read().decode("utf-8", "replace").splitlines()
             if "Check failed" in line or "Error" in line
         ]
         told = f": {said[-1][:300]}" if said else ""

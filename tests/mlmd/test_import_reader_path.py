@@ -63,3 +63,26 @@ def test_an_import_reads_with_packages_put_on_the_path_at_run_time(tmp_path: Pat
     assert result.returncode == 0, result.stderr[-2000:]
     counts = json.loads(result.stdout.splitlines()[-1])
     assert counts["artifacts"] == 6 and counts["events"] == 5, counts
+
+
+def test_the_reader_does_not_import_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m`` puts the working directory first on the path: run from a directory holding
+    an ``ml_metadata`` package of its own (a checkout, a test fixture), the reading child
+    imported that one, and the import failed ("ml_metadata died reading it")."""
+    from lineage_graph import LineageStore
+    from lineage_graph.mlmd._importer import import_mlmd
+
+    mlmd_file = tmp_path / "mlmd.sqlite"
+    write_mlmd_sqlite(mlmd_file)
+    work = tmp_path / "work"
+    (work / "ml_metadata").mkdir(parents=True)
+    (work / "ml_metadata" / "__init__.py").write_text("raise ImportError('not this one')\n")
+    monkeypatch.chdir(work)
+    store = LineageStore.open(tmp_path / "store")
+    try:
+        counts = import_mlmd(str(mlmd_file), store).counts()
+    finally:
+        store.close()
+    assert counts["artifacts"] == 6 and counts["events"] == 5, counts
