@@ -253,7 +253,7 @@ _OPEN: weakref.WeakSet[EmbeddedBackend] = weakref.WeakSet()
 #: Data directories (with their settings, and the server the store knew, to follow the
 #: directory if it moved) whose store this process garbage-collected unclosed: at exit their
 #: server is stopped as close() would stop it (if no other client uses it).
-_DROPPED: dict[Path, tuple[EmbeddedSettings, ServerProcess | None]] = {}
+_DROPPED: dict[Path, tuple[EmbeddedSettings, ServerProcess]] = {}
 
 
 #: In a forked child: the sockets of the memory stores it inherited open (the parent's servers),
@@ -379,24 +379,24 @@ def _note_dropped(server: ServerProcess, settings: EmbeddedSettings, owner_pid: 
         _DROPPED[server.data_dir] = (settings, server)
 
 
-def _dropped_where(path: Path, server: ServerProcess | None) -> Path | None:
+def _dropped_where(path: Path, server: ServerProcess) -> Path | None:
     """Where a dropped store's directory is at exit: where it was moved to since (its server,
     running in it, tells); None once it was removed, its server then stopped here if no store
-    of another process uses it. Taken at the place it had opened at, the server of a moved
-    directory ran on for good (nothing ran there), or another store made there was closed."""
-    if server is None:
-        return path
+    of another process uses it (under the directory's own lock, as a close decides it)."""
     if server.follow() is None:
         return server.data_dir
     if server.pid is not None and server.socket_path is not None:
         ours = f"lineage-graph-{os.getpid()}-"
-        client = ping_client(server.socket_path, 1.0)
-        try:
-            names = _store_clients(client.execute_command("CLIENT", "LIST"))
-        finally:
-            client.close()
-        if all(name.startswith(ours) for name in names):
-            server.kill_in_removed_directory()
+        with server.gone_locked():
+            client = ping_client(server.socket_path, 1.0)
+            try:
+                names = _store_clients(client.execute_command("CLIENT", "LIST"))
+            finally:
+                client.close()
+            if all(name.startswith(ours) for name in names):
+                server.kill_in_removed_directory()
+        with contextlib.suppress(Exception):
+            server.cleanup()
     return None
 
 

@@ -474,7 +474,7 @@ def test_a_store_dropped_after_its_directory_went_stops_its_server_at_exit(
         "s = LineageStore.open(sys.argv[1])\n"
         "s.put_artifact_type(ArtifactType(name='DataSet'))\n"
         "s.put_artifacts([Artifact(type='DataSet', uri='/a')])\n"
-        "print(s.backend.server.pid, flush=True)\n"
+        "print(s.backend.server.pid, s.backend.server.socket_path, flush=True)\n"
         "if sys.argv[2] == 'moved':\n"
         "    Path(sys.argv[1]).rename(sys.argv[3])\n"
         "else:\n"
@@ -483,7 +483,8 @@ def test_a_store_dropped_after_its_directory_went_stops_its_server_at_exit(
         "gc.collect()\n"
     )
     target, moved = tmp_path / "s", tmp_path / "moved"
-    pid = int(run_child(code, str(target), then, str(moved)).split()[0])
+    printed = run_child(code, str(target), then, str(moved)).split()
+    pid, socket_path = int(printed[0]), Path(printed[1])
     try:
         gone = time.monotonic() + 30
         while _alive(pid) and time.monotonic() < gone:
@@ -493,6 +494,8 @@ def test_a_store_dropped_after_its_directory_went_stops_its_server_at_exit(
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     assert not target.exists()
+    if then == "removed":  # its socket's directory in /tmp goes with it, as a close's does
+        assert not socket_path.parent.exists()
     if then == "moved":
         with LineageStore.open(moved) as store:
             assert [a.uri for a in store.get_artifacts()] == ["/a"]
