@@ -229,48 +229,53 @@ def _json_value(raw: str, option: str, key: str, *, finite: bool) -> Any:
         ) from None
 
 
-def _check_decoded(value: Any, option: str, key: str, *, exact: bool, depth: int = 0) -> None:
+def _check_decoded(value: Any, option: str, key: str, *, exact: bool) -> None:
     """``value`` as JSON decoded it, refused (exit 2) where no store could hold it:
 
     - a lone surrogate, which a JSON escape (``"\\udcff"``) gives and no stored text holds
-      (the store refused it as text, exit 5, and the message quoted it as the byte ``'\\xff'``,
-      which was not typed; inside a struct it was stored);
+      (the store refuses it as text, and the byte it would be quoted as, ``'\\xff'``, was
+      not typed);
     - an integer inside a struct (``{"a": 1}``'s ``1`` is not, at the top, an int property) past
       a double's range: a ``google.protobuf.Struct``'s numbers are doubles, and ml_metadata
-      refuses such a one (OverflowError) where it was stored here as written; with ``exact``
-      (a value to write: ``--mark``), also one a double does not hold exactly
-      (``9007199254740993``, 2**53 + 1: ml_metadata stores ``9007199254740992.0``)."""
-    if isinstance(value, str):
-        surrogate = next((c for c in value if "\ud800" <= c <= "\udfff"), None)
-        if surrogate is not None:
-            raise fail(
-                f"{option} {key}: the value holds U+{ord(surrogate):04X}, a lone surrogate (half "
-                "of a UTF-16 pair, as a JSON \\u escape writes it), which is no character: no "
-                "stored text can hold it",
-                ExitCode.USAGE,
-            )
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            _check_decoded(name, option, key, exact=exact, depth=depth + 1)
-            _check_decoded(item, option, key, exact=exact, depth=depth + 1)
-    elif isinstance(value, list) and depth:  # at the top, a list is read as text
-        for item in value:
-            _check_decoded(item, option, key, exact=exact, depth=depth + 1)
-    elif isinstance(value, int) and not isinstance(value, bool) and depth:
-        try:
-            inexact = float(value) != value
-        except OverflowError:
-            raise fail(
-                f"{option} {key}: {_cut(str(value))} is outside the range of a double (a struct's "
-                "numbers are doubles)",
-                ExitCode.USAGE,
-            ) from None
-        if exact and inexact:
-            raise fail(
-                f"{option} {key}: {value} is not a double exactly (a struct's numbers are "
-                f"doubles: it would be {float(value)!r}); write it as text",
-                ExitCode.USAGE,
-            )
+      refuses such a one (OverflowError); with ``exact`` (a value to write: ``--mark``), also
+      one a double does not hold exactly (``9007199254740993``, 2**53 + 1: ml_metadata stores
+      ``9007199254740992.0``).
+
+    Walked with a list of its own, not by recursion: JSON nested deeper than Python's recursion
+    limit decodes where the decoder's own limit is higher (Python 3.13)."""
+    pending: list[tuple[Any, bool]] = [(value, False)]  # (item, inside a struct)
+    while pending:
+        item, inside = pending.pop()
+        if isinstance(item, str):
+            surrogate = next((c for c in item if "\ud800" <= c <= "\udfff"), None)
+            if surrogate is not None:
+                raise fail(
+                    f"{option} {key}: the value holds U+{ord(surrogate):04X}, a lone surrogate "
+                    "(half of a UTF-16 pair, as a JSON \\u escape writes it), which is no "
+                    "character: no stored text can hold it",
+                    ExitCode.USAGE,
+                )
+        elif isinstance(item, dict):
+            for name, member in reversed(item.items()):  # (the first fault is the one told)
+                pending.append((member, True))
+                pending.append((name, True))
+        elif isinstance(item, list) and inside:  # at the top, a list is read as text
+            pending.extend((member, True) for member in reversed(item))
+        elif isinstance(item, int) and not isinstance(item, bool) and inside:
+            try:
+                inexact = float(item) != item
+            except OverflowError:
+                raise fail(
+                    f"{option} {key}: {_cut(str(item))} is outside the range of a double (a "
+                    "struct's numbers are doubles)",
+                    ExitCode.USAGE,
+                ) from None
+            if exact and inexact:
+                raise fail(
+                    f"{option} {key}: {item} is not a double exactly (a struct's numbers are "
+                    f"doubles: it would be {float(item)!r}); write it as text",
+                    ExitCode.USAGE,
+                )
 
 
 def _cut(digits: str) -> str:

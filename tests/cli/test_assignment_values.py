@@ -109,3 +109,34 @@ def test_null_or_a_list_is_text_as_typed(demo: Demo, value: str) -> None:
         assert len(found) == marked["marked"]
     finally:
         assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
+
+
+def _nested(depth: int, bottom: object) -> object:
+    value = bottom
+    for _ in range(depth):
+        value = {"a": [value]}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("bottom", "refused"),
+    [("\udcff", True), (2**53 + 1, True), ("text", False), (2**53, False)],
+)
+def test_a_value_nested_past_the_recursion_limit_is_checked_to_its_bottom(
+    bottom: object, refused: bool
+) -> None:
+    # JSON that deep decodes on Python 3.13 (its decoder's limit is not Python's): the checks
+    # of what it decoded raised RecursionError, a traceback, where it is a bad value (exit 2)
+    import sys
+
+    import typer
+
+    from lineage_graph.cli._walk import _check_decoded
+
+    value = _nested(sys.getrecursionlimit() * 3, bottom)
+    if refused:
+        with pytest.raises(typer.Exit) as caught:
+            _check_decoded(value, "--mark", "q", exact=True)
+        assert caught.value.exit_code == 2
+    else:
+        _check_decoded(value, "--mark", "q", exact=True)
