@@ -349,8 +349,8 @@ def patch_row(
     return row
 
 
-#: Each kind's label (``NodeKind.value``, a property written in Python: ~0.15 us a read) and
-#: its lower-case name, for the parameters of every write.
+#: Each kind's label (``NodeKind.value``, a Python property, read once here) and its
+#: lower-case name, for the parameters of every write.
 _LABEL: dict[NodeKind, str] = {kind: kind.value for kind in NodeKind}
 _LABEL_OF: dict[NodeKind, str] = {kind: kind.value.lower() for kind in NodeKind}
 

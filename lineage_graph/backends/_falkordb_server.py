@@ -1876,8 +1876,9 @@ class ServerProcess:
     def _check_not_hung(
         self, silent_since: float | None, sample: tuple[int, bool] | None, workdir: Path
     ) -> tuple[float | None, tuple[int, bool] | None]:
-        """After a PING of a starting server timed out: since when it has been silent and idle,
-        and the activity sample to compare the next with. One that has done no work (no CPU
+        """A starting server silent (its PING timed out, or it does not listen yet): since when
+        it has been silent and idle, and the activity sample to compare the next with. One
+        that has done no work (no CPU
         time, no disk wait) for ``hang_after_s`` is hung: killed, and :class:`_HungWhileStarting`
         (started once more by :meth:`start`). FalkorDB 4.16.3 deadlocked so while replaying
         the append-only log under load (every thread asleep on a lock, the main thread in
@@ -1905,11 +1906,11 @@ class ServerProcess:
     def _silence(
         self, pid: int, silent_since: float | None, sample: tuple[int, bool] | None
     ) -> tuple[float | None, tuple[int, bool] | None, bool]:
-        """After a PING of server ``pid`` timed out: since when it has been silent and idle
-        (None: at work, or no ``/proc`` to tell), the activity sample to compare the next with,
-        and whether it is hung (silent and idle for ``hang_after_s``). The one judgement of a
-        hang for a server that starts (:meth:`_check_not_hung`) or is found running
-        (:meth:`_loaded`)."""
+        """Server ``pid`` silent (a PING timed out, or it does not listen yet): since when it
+        has been silent and idle (None: at work, or no ``/proc`` to tell), the activity sample
+        to compare the next with, and whether it is hung (silent and idle for
+        ``hang_after_s``). The one judgement of a hang for a server that starts
+        (:meth:`_check_not_hung`) or is found running (:meth:`_loaded`)."""
         busy, sample = working(sample, _activity(pid))
         now = time.monotonic()
         if busy or sample is None:

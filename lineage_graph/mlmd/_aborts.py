@@ -2,11 +2,11 @@
 
 ml_metadata reads every column as text and parses it with absl (``SimpleAtoi``, ``SimpleAtod``,
 ``SimpleAtob``) under a C++ CHECK: a value it cannot parse ends the process with SIGABRT
-("Check failure stack trace", the CLI: no message, exit -6), no exception, and the embedded
-server of the import's store was left running. SQLite holds whatever a column is given (a
+("Check failure stack trace"), no exception; the import reads in a child process
+(:mod:`._reader`), whose death says only that. SQLite holds whatever a column is given (a
 hand-edited or damaged file: ``int_value`` 'abc'). A healthy store has none of these rows;
-each found is read as ml_metadata reads it (the text SQLite gives) and judged by absl's rules
-(measured against ml_metadata 1.17.1, each in a child process):
+each found is read as ml_metadata reads it (the text SQLite gives) and judged by absl's rules,
+so the import refuses it before any write, naming the node:
 
 * nodes (Artifact, Execution, Context): ``type_id`` and the two times (int64), ``state`` and
   ``last_known_state`` (int32);

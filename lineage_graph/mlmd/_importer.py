@@ -1454,8 +1454,6 @@ class _Importer:
             order = _links_by_id(self.snapshot, links)
             if order:
                 return order
-        if not hasattr(self.mlmd, "get_lineage_subgraph"):
-            return order
         node = _LINK_TABLES[links][1]
         pending = sorted({n for n, _ in keys})
         # Every window listed in (context id, node id) order, read live (MySQL): a SQLite copy
