@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import re
 import sys
 import urllib.parse
 import warnings
@@ -30,6 +29,7 @@ from ..exceptions import (
 )
 from ..models import NodeKind
 from ..store import LineageStore
+from ._refs import bytes_percent_encoded, holds_raw_bytes
 from ._render import printable, typed_bytes
 from ._stdout import StdoutError, StdoutFile
 
@@ -336,11 +336,11 @@ def json_target(target: str | None) -> str:
     ``//`` was forgotten; a directory ``…/password=…``) is that masked text, its bytes
     percent-encoded (the URI of the path as given printed the password)."""
     text = describe_target(target)
-    if not any("\udc80" <= c <= "\udcff" for c in text):
+    if not holds_raw_bytes(text):
         return text
     if target is not None and "://" not in target and text == target:
         return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(target)))
-    return re.sub("[\udc80-\udcff]", lambda m: f"%{ord(m.group(0)) - 0xDC00:02X}", text)
+    return bytes_percent_encoded(text)
 
 
 def _storeless_directory(target: str | None) -> Path | None:

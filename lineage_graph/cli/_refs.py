@@ -145,6 +145,16 @@ def bytes_as_typed(text: str) -> str:
     return _RAW_BYTE.sub(lambda m: f"\\x{ord(m.group(0)) - 0xDC00:02x}", text)
 
 
+def holds_raw_bytes(text: str) -> bool:
+    """Whether ``text`` holds bytes of the command line that are no UTF-8 (as surrogates)."""
+    return _RAW_BYTE.search(text) is not None
+
+
+def bytes_percent_encoded(text: str) -> str:
+    """``text`` with the bytes of the command line that are no UTF-8 percent-encoded, ``%FF``."""
+    return _RAW_BYTE.sub(lambda m: f"%{ord(m.group(0)) - 0xDC00:02X}", text)
+
+
 def _bytes_shown(text: str) -> str:
     """``text`` quoted, its bytes that are no UTF-8 as typed (:func:`bytes_as_typed`)."""
     return f"'{bytes_as_typed(text)}'"

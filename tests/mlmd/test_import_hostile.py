@@ -578,8 +578,6 @@ ABORTING_STEPS = {
 def test_every_path_step_ml_metadata_aborts_on_is_refused_before_it_reads_it(
     tmp_path: Path, step: str
 ) -> None:
-    import subprocess
-    import sys
 
     row, what = ABORTING_STEPS[step]
     path = _changed(
@@ -587,25 +585,7 @@ def test_every_path_step_ml_metadata_aborts_on_is_refused_before_it_reads_it(
         "INSERT INTO EventPath(event_id, is_index_step, step_index, step_key) VALUES (1, ?, ?, ?)",
         *row,
     )
-    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lineage_graph.cli",
-            "import-mlmd",
-            str(path),
-            "--store",
-            str(tmp_path / "store"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
-    message = " ".join(result.stderr.split())
-    assert result.returncode == 5, message
+    message = _refused_in_a_child(tmp_path, path)
     assert f"the MLMD event of artifact 1 and execution 1: a step of its path is {what}" in message
     assert "nothing was imported" in message
     assert not (tmp_path / "store").exists()
@@ -677,30 +657,10 @@ ABORTING_ROWS = {
 def test_every_node_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(
     tmp_path: Path, row: str
 ) -> None:
-    import subprocess
-    import sys
 
     sql, what = ABORTING_ROWS[row]
     path = _changed(tmp_path, sql)
-    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lineage_graph.cli",
-            "import-mlmd",
-            str(path),
-            "--store",
-            str(tmp_path / "store"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
-    message = " ".join(result.stderr.split())
-    assert result.returncode == 5, message
+    message = _refused_in_a_child(tmp_path, path)
     assert f"{what}, on which ml_metadata aborts the process reading it" in message
     assert "nothing was imported" in message
     assert not (tmp_path / "store").exists()
@@ -843,29 +803,8 @@ def test_the_cli_says_ml_metadata_died_and_leaves_no_server_running(tmp_path: Pa
     is no int): the command died with "Check failure stack trace" alone (exit -6) and left its
     store's embedded server running. It now says ml_metadata died reading the MLMD store,
     exit 5, and its server is stopped."""
-    import subprocess
-    import sys
-
     path = _changed(tmp_path, "UPDATE Event SET type = 'x' WHERE id = 1")
-    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lineage_graph.cli",
-            "import-mlmd",
-            str(path),
-            "--store",
-            str(tmp_path / "store"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
-    message = " ".join(result.stderr.split())
-    assert result.returncode == 5, message
+    message = _refused_in_a_child(tmp_path, path)
     assert "ml_metadata died reading it (killed by SIGABRT: " in message, message
     assert "Check failed: absl::SimpleAtoi(value, &enum_value)" in message, message
     left = []
@@ -876,3 +815,24 @@ def test_the_cli_says_ml_metadata_died_and_leaves_no_server_running(tmp_path: Pa
         except OSError:
             continue
     assert not left, "processes left running in the store's directory"
+
+
+def _refused_in_a_child(tmp_path: Path, path: Path) -> str:
+    """``import-mlmd path`` run by the CLI in a process of its own (ml_metadata aborts the
+    process on what these tests give it, were it read): exit 5, its message on one line."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
+    command = [sys.executable, "-m", "lineage_graph.cli", "import-mlmd", str(path)]
+    result = subprocess.run(
+        [*command, "--store", str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    message = " ".join(result.stderr.split())
+    assert result.returncode == 5, message
+    return message
