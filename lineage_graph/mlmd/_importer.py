@@ -434,9 +434,8 @@ def _not_mlmd(config: Any) -> str:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """The MLMD store read from the SQLite copy at ``path`` (:func:`_as_of_now`)."""
+    """The MLMD store as of one moment: the SQLite copy at ``path`` (:func:`_as_of_now`)."""
 
-    mlmd: Any
     path: str
     #: How to open it (what :class:`SourceReader` opens).
     config: Any
@@ -473,8 +472,8 @@ def _links_by_id(path: str, links: str) -> dict[tuple[int, int], int]:
 
 @contextlib.contextmanager
 def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
-    """The MLMD store to read and the path of its SQLite copy (``""`` for MySQL): for a SQLite
-    file, a copy of it as it is now (SQLite's online backup: one read transaction, so a
+    """How to open the MLMD store to read, and the path of its SQLite copy (``""`` for MySQL):
+    for a SQLite file, a copy of it as it is now (SQLite's online backup: one read transaction, so a
     consistent state; the file itself is opened read only), in a temporary directory removed
     afterwards.
 
@@ -489,7 +488,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     library version 10 ..."): upgrading the file itself would break the older pipelines that
     use it. The copy is migrated instead, as ml_metadata migrates a database it is allowed to."""
     if not config.HasField("sqlite"):
-        yield _Snapshot(mlmd, "", config)
+        yield _Snapshot("", config)
         return
     path = sqlite_file(config.sqlite.filename_uri)
     with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
@@ -513,7 +512,8 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
         snapshot = type(config)()
         snapshot.CopyFrom(config)
         snapshot.sqlite.filename_uri = copy
-        yield _Snapshot(_open(snapshot, upgrade=mlmd is None)[0], copy, snapshot)
+        _open(snapshot, upgrade=mlmd is None)  # (an older schema's copy migrated: see above)
+        yield _Snapshot(copy, snapshot)
 
 
 def _in_use(config: Any) -> str:

@@ -1536,7 +1536,7 @@ def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
 
     @contextlib.contextmanager
     def live(mlmd: Any, config: Any) -> Iterator[Any]:  # read live, as MySQL is (no copy)
-        yield _importer._Snapshot(mlmd, "", config)
+        yield _importer._Snapshot("", config)
 
     monkeypatch.setattr(_importer, "_as_of_now", live)
     import_mlmd(str(path), store)
