@@ -23,7 +23,7 @@ from ..models import NodeKind
 from ._base import Repository, id_ranges, positioned
 from .cache import CACHE_INPUT_EVENT, input_signature
 from .ids import IdAllocator
-from .nodes import PreparedNodes
+from .nodes import LABEL, LABEL_OF, PreparedNodes
 
 __all__ = [
     "FEW_ROWS",
@@ -251,7 +251,7 @@ class WriteBatch:
         params: dict[str, Any] = {}
         guarded = self._guarded_ends()
         for kind, prepared in self.by_kind().items():
-            label = _LABEL_OF[kind]
+            label = LABEL_OF[kind]
             references = prepared.references if prepared is not None else []
             if references and guarded[kind]:
                 references = [i for i in references if i not in guarded[kind]]
@@ -348,11 +348,6 @@ def patch_row(
         row["expect"] = dict(expect)
     return row
 
-
-#: Each kind's label (``NodeKind.value``, a Python property, read once here) and its
-#: lower-case name, for the parameters of every write.
-_LABEL: dict[NodeKind, str] = {kind: kind.value for kind in NodeKind}
-_LABEL_OF: dict[NodeKind, str] = {kind: kind.value.lower() for kind in NodeKind}
 
 #: What graph/write reads of an event row, and of one that updates an input fingerprint.
 _EVENT_FIELDS = ("artifact_id", "execution_id", "type", "path", "ms", "seq")
@@ -619,7 +614,7 @@ class GraphWriter(Repository):
             try:
                 self.backend.ensure_property_keys(batch.property_keys())
                 self._sent.first = {
-                    _LABEL[p.kind]: p.new_ids[0]
+                    LABEL[p.kind]: p.new_ids[0]
                     for p in (batch.artifacts, batch.executions, batch.contexts)
                     if p is not None and p.new_ids
                 }

@@ -86,6 +86,12 @@ _MLMD_RULES: ContextVar[bool] = ContextVar("mlmd_rules", default=False)
 _NAMES_KEPT_BY_MLMD = frozenset({NodeKind.ARTIFACT, NodeKind.EXECUTION})
 
 
+#: Each kind's graph label and its lower-case name (as messages name the kind), read by every
+#: write: ``NodeKind.value`` is a Python property, so they are taken once here.
+LABEL: dict[NodeKind, str] = {kind: kind.value for kind in NodeKind}
+LABEL_OF: dict[NodeKind, str] = {kind: kind.value.lower() for kind in NodeKind}
+
+
 @dataclass(frozen=True)
 class MlmdGiven:
     """What an MLMD update gave beyond its model (the proto's fields the model drops), for
@@ -314,9 +320,8 @@ class NodeRepository(Repository, Generic[N]):
         self.types = types
         self.ids = ids
         self._dir = _DIR[kind]
-        # Read by every write, so taken once here (an enum's ``.value`` is a Python property)
-        self._label = kind.value  # the graph label, and the id allocator's kind
-        self._label_of = self._label.lower()  # as messages name the kind
+        self._label = LABEL[kind]  # the graph label, and the id allocator's kind
+        self._label_of = LABEL_OF[kind]  # as messages name the kind
         self._model = _MODEL[kind]
 
     def q(self, name: str) -> str:

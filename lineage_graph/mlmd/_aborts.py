@@ -112,8 +112,8 @@ def _node_query(table: str, state: str | None) -> str:
 def _node_row(row: tuple[bytes | None, ...], state: str | None) -> str:
     columns = [*_INT64_COLUMNS, *([state] if state else [])]
     for column, text in zip(columns, row, strict=True):
-        if text is not None and not atoi(text, 32 if column == state else 64):
-            bits = 32 if column == state else 64
+        bits = 32 if column == state else 64
+        if text is not None and not atoi(text, bits):
             return f"its {column} is no int{bits} ({_quoted(text)})"
     return ""
 
@@ -171,8 +171,9 @@ def _aborting_step(is_index_step: bytes | None, step_index: bytes | None) -> str
     if index_step and step_index is None:
         return "a step of its path is an index step without an index"
     if index_step and not atoi(step_index):
-        index = shown((step_index or b"").decode("utf-8", "replace"))
-        return f"a step of its path is an index step whose index is no int64 ({index})"
+        return (
+            f"a step of its path is an index step whose index is no int64 ({_quoted(step_index)})"
+        )
     return ""
 
 
