@@ -558,8 +558,12 @@ class CacheRepository(Repository):
             return result
 
         def miss() -> CacheResult:
-            return self._miss(
-                t, ids, rows, wanted, classes, wanted_properties, by_fingerprint, explain, why
+            if not explain:
+                return CacheResult(
+                    False, reason="no successful execution with these inputs and usable outputs"
+                )
+            return self._explain(
+                t, ids, rows, wanted, classes, wanted_properties, by_fingerprint, why
             )
 
         # Once a match with an unusable output is met, the rest is read with the *_usable
@@ -629,24 +633,6 @@ class CacheRepository(Repository):
         page = [_Candidate(self._decode_execution(r["node"]), list(r["inputs"])) for r in rows]
         page.sort(key=lambda c: -(c.execution.id or 0))
         return page
-
-    def _miss(
-        self,
-        t: NodeType,
-        ids: list[int],
-        rows: list[dict[str, Any]],
-        wanted: Counter[_ContentKey],
-        classes: dict[_ContentKey, set[int]],
-        properties: list[_Wanted],
-        by_fingerprint: bool,
-        explain: bool,
-        why: _Why,
-    ) -> CacheResult:
-        if not explain:
-            return CacheResult(
-                False, reason="no successful execution with these inputs and usable outputs"
-            )
-        return self._explain(t, ids, rows, wanted, classes, properties, by_fingerprint, why)
 
     def _unusable(self, execution: Execution) -> bool:
         """Whether an output of ``execution`` is in a state a cache hit cannot reuse."""
