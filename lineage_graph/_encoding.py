@@ -258,15 +258,11 @@ def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
                 target[name] = float(raw)
             except ValueError:
                 raise BadStoredValue(_field(custom, name), raw, "a double's text") from None
-        elif kind == "j":
-            value = _json(_field(custom, name), raw, "a JSON object's text")
-            if type(value) is not dict:
-                raise BadStoredValue(_field(custom, name), raw, "a JSON object's text")
-            target[name] = value
-        elif kind == "z":
-            value = _json(_field(custom, name), raw, "a JSON string's text")
-            if type(value) is not str:
-                raise BadStoredValue(_field(custom, name), raw, "a JSON string's text")
+        elif kind in _JSON:  # a struct ("j") or a str with a NUL ("z"): their JSON text
+            decoded, text = _JSON[kind]
+            value = _json(_field(custom, name), raw, text)
+            if type(value) is not decoded:
+                raise BadStoredValue(_field(custom, name), raw, text)
             target[name] = value
         elif kind == "a":
             target[name] = _proto(_field(custom, name), raw)
@@ -278,6 +274,11 @@ def decode_properties(stored: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
 #: The kind codes whose values are stored as they are: their type is their only check.
 _PLAIN: dict[str, type] = {"i": int, "s": str, "b": bool}
 _PLAIN_NAMES = {"i": "an int", "s": "a str", "b": "a bool"}
+#: The kinds stored as JSON text: what the text decodes to, and how a refusal names the text.
+_JSON: dict[str, tuple[type, str]] = {
+    "j": (dict, "a JSON object's text"),
+    "z": (str, "a JSON string's text"),
+}
 
 
 def _field(custom: bool, name: str) -> str:

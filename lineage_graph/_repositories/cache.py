@@ -558,15 +558,36 @@ class CacheRepository(Repository):
             return result
 
         def miss() -> CacheResult:
-            return self._miss(
-                t, ids, rows, wanted, classes, wanted_properties, by_fingerprint, explain, why
+            if not explain:
+                return CacheResult(
+                    False, reason="no successful execution with these inputs and usable outputs"
+                )
+            return self._explain(
+                t, ids, rows, wanted, classes, wanted_properties, by_fingerprint, why
             )
 
         # Once a match with an unusable output is met, the rest is read with the *_usable
         # statements, which leave such matches out in the engine (and cost a walk over every
         # execution on these inputs: only then).
         usable_only = False
-        before = _NO_ID
+
+        def scan(page: list[_Candidate], skip: int | None = None) -> CacheResult | int | None:
+            """The first reusable candidate of a page (newest first), else the id the next page
+            is read before: the first match met with an unusable output (the *_usable reads
+            from then on), or the page's oldest; None after a last page."""
+            nonlocal usable_only
+            for c in page:
+                if c.execution.id == skip:
+                    continue
+                if (found := reusable(c)) is not None:
+                    return found
+                if why.passed_over and not usable_only:
+                    usable_only = True
+                    return why.passed_over[-1]
+            return int(page[-1].execution.id or 0) if len(page) >= _PAGE else None
+
+        # The id the next page is read before; a hit, or None after a last page, ends the search.
+        before: CacheResult | int | None = _NO_ID
         if not classes:  # a candidate matches iff it read exactly these ids (in these roles)
             # The usual hit: the newest candidate that read exactly these ids, decoded alone.
             hit_id = first["hit_id"]
@@ -575,22 +596,10 @@ class CacheRepository(Repository):
                 exact = _Candidate(self._decode_execution(row["node"]), list(row["inputs"]))
                 if (found := reusable(exact, first["outputs"])) is not None:
                     return found
-            page = self._page(first["candidates"])
             if why.passed_over:  # the exact one: no newer candidate read exactly these ids
                 usable_only, before = True, why.passed_over[-1]
             else:
-                for c in page:
-                    if c.execution.id == hit_id:
-                        continue
-                    if (found := reusable(c)) is not None:
-                        return found
-                    if why.passed_over:
-                        usable_only, before = True, why.passed_over[-1]
-                        break
-                else:
-                    if len(page) < _PAGE:
-                        return miss()
-                    before = int(page[-1].execution.id or 0)
+                before = scan(self._page(first["candidates"]), skip=hit_id)
         combos = self._combinations(ids, rows, wanted, classes)
         if combos is not None:
             query = "cache/candidates"
@@ -599,7 +608,7 @@ class CacheRepository(Repository):
             query = "cache/candidates_by_anchor"
             anchor = min(classes.values(), key=len)
             params.update(type_id=t.id, anchor_ids=sorted(anchor), count=len(ids))
-        while True:
+        while isinstance(before, int):
             if usable_only:
                 rows_read = self.read(
                     query + "_usable",
@@ -609,44 +618,14 @@ class CacheRepository(Repository):
                 )
             else:
                 rows_read = self.read(query, before=before, **params)
-            page = self._page(rows_read)
-            switched = False
-            for c in page:
-                if (found := reusable(c)) is not None:
-                    return found
-                if why.passed_over and not usable_only:
-                    usable_only, before, switched = True, why.passed_over[-1], True
-                    break
-            if switched:
-                continue
-            if len(page) < _PAGE:
-                break
-            before = int(page[-1].execution.id or 0)
-        return miss()
+            before = scan(self._page(rows_read))
+        return miss() if before is None else before
 
     def _page(self, rows: Iterable[Mapping[str, Any]]) -> list[_Candidate]:
         """Candidates newest first (each with the inputs it read)."""
         page = [_Candidate(self._decode_execution(r["node"]), list(r["inputs"])) for r in rows]
         page.sort(key=lambda c: -(c.execution.id or 0))
         return page
-
-    def _miss(
-        self,
-        t: NodeType,
-        ids: list[int],
-        rows: list[dict[str, Any]],
-        wanted: Counter[_ContentKey],
-        classes: dict[_ContentKey, set[int]],
-        properties: list[_Wanted],
-        by_fingerprint: bool,
-        explain: bool,
-        why: _Why,
-    ) -> CacheResult:
-        if not explain:
-            return CacheResult(
-                False, reason="no successful execution with these inputs and usable outputs"
-            )
-        return self._explain(t, ids, rows, wanted, classes, properties, by_fingerprint, why)
 
     def _unusable(self, execution: Execution) -> bool:
         """Whether an output of ``execution`` is in a state a cache hit cannot reuse."""

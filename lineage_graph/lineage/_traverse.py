@@ -219,20 +219,9 @@ def _split(refs: Iterable[NodeRef]) -> tuple[list[int], list[int]]:
 
 
 def _refs(rows: Iterable[dict[str, Any]]) -> set[NodeRef]:
-    return {_ref(NodeKind(row["label"]), row["id"]) for row in rows}
-
-
-def _ref(kind: NodeKind, ident: Any) -> NodeRef:
-    """The node an id-only row of a walk names. An id another writer stored that is no int is
-    StoredValueError naming the node: ``int()`` raised a bare ValueError (text) or TypeError
-    (none, a list), and read 2.5 as node 2, another node."""
-    return NodeRef(kind, stored_id(kind.value, ident))
-
-
-def _stored_id(is_artifact: bool, node: dict[str, Any]) -> int:
-    """A walked node's id, or StoredValueError naming the node if another writer stored one
-    that is no positive int (absent: a bare KeyError; a list: TypeError, unhashable)."""
-    return stored_id("Artifact" if is_artifact else "Execution", node.get("id"))
+    # An id another writer stored that is no positive int is StoredValueError naming the node
+    # (stored_id): int() raised a bare ValueError on text and read 2.5 as node 2, another node.
+    return {NodeRef(NodeKind(row["label"]), stored_id(row["label"], row["id"])) for row in rows}
 
 
 def _within_hops(
@@ -248,8 +237,9 @@ def _within_hops(
     events: dict[tuple[bool, int], list[dict[str, Any]]] = {}
     for row in rows:
         is_artifact = row["label"] == _ARTIFACT_LABEL
-        if row["node"] is not None:
-            nodes[(is_artifact, _stored_id(is_artifact, row["node"]))] = row
+        if row["node"] is not None:  # its id absent or no positive int: StoredValueError
+            kind = NodeKind.ARTIFACT if is_artifact else NodeKind.EXECUTION
+            nodes[(is_artifact, stored_id(kind.value, row["node"].get("id")))] = row
         else:
             events.setdefault((is_artifact, row["id"]), []).append(row)
     frontier = [k for r in starts if (k := (r.kind is NodeKind.ARTIFACT, r.id)) in nodes]
@@ -348,7 +338,7 @@ class LineageRepository(Repository):
             if row["sought"] is not None:  # how many of this kind's engine ids named their node
                 sought[kind] = int(row["sought"])
                 continue
-            ref = _ref(kind, row["id"])
+            ref = NodeRef(kind, stored_id(kind.value, row["id"]))
             iids[ref] = row["iid"]
             found.add(ref)
         lost = [r for kind, sent in refs.items() if sought.get(kind, 0) < len(sent) for r in sent]
@@ -570,11 +560,10 @@ class LineageRepository(Repository):
                 stored = row["node"]
                 if stored is not None:
                     seen = artifacts if is_artifact else executions
-                    ident = _stored_id(is_artifact, stored)
+                    kind = NodeKind.ARTIFACT if is_artifact else NodeKind.EXECUTION
+                    ident = stored_id(kind.value, stored.get("id"))  # absent: no KeyError
                     if ident not in seen:
-                        seen[ident] = decode_node(  # type: ignore[assignment]
-                            NodeKind.ARTIFACT if is_artifact else NodeKind.EXECUTION, stored
-                        )
+                        seen[ident] = decode_node(kind, stored)  # type: ignore[assignment]
                     continue
                 ident, other, etype = row["id"], row["other"], row["type"]
                 key = (ident, other, etype) if is_artifact else (other, ident, etype)

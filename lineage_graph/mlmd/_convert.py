@@ -246,14 +246,18 @@ def to_type(kind: NodeKind, msg: Any) -> NodeType:
     )
 
 
+def _set_given(msg: Any, model: Any, *fields: str) -> None:
+    """Sets each of ``fields`` of ``msg`` that ``model`` holds (None: left unset, as MLMD
+    leaves a field it has no value for)."""
+    for name in fields:
+        value = getattr(model, name)
+        if value is not None:
+            setattr(msg, name, value)
+
+
 def type_to_proto(t: NodeType) -> Any:
     msg = TYPE_PROTO[t.kind](id=t.id, name=t.name)
-    if t.version is not None:
-        msg.version = t.version
-    if t.description is not None:
-        msg.description = t.description
-    if t.external_id is not None:
-        msg.external_id = t.external_id
+    _set_given(msg, t, "version", "description", "external_id")
     for name, code in t.properties.items():
         msg.properties[name] = int(code)
     if t.base_type is not None:
@@ -325,12 +329,7 @@ def to_contexts(msgs: Iterable[Any], *, force_reuse: bool = False) -> list[Conte
 
 def node_to_proto(node: Artifact | Execution | Context) -> Any:
     msg = NODE_PROTO[node.kind](id=node.id, type_id=node.type_id)
-    if node.type is not None:
-        msg.type = node.type
-    if node.name is not None:
-        msg.name = node.name
-    if node.external_id is not None:
-        msg.external_id = node.external_id
+    _set_given(msg, node, "type", "name", "external_id")
     _values_to(node.properties, msg.properties)
     _values_to(node.custom_properties, msg.custom_properties)
     if isinstance(node, Artifact):
@@ -339,10 +338,7 @@ def node_to_proto(node: Artifact | Execution | Context) -> Any:
             msg.state = int(node.state)
     elif isinstance(node, Execution) and node.last_known_state != ExecutionState.UNKNOWN:
         msg.last_known_state = int(node.last_known_state)
-    if node.create_time_since_epoch is not None:
-        msg.create_time_since_epoch = node.create_time_since_epoch
-    if node.last_update_time_since_epoch is not None:
-        msg.last_update_time_since_epoch = node.last_update_time_since_epoch
+    _set_given(msg, node, "create_time_since_epoch", "last_update_time_since_epoch")
     return msg
 
 
