@@ -596,10 +596,11 @@ class CacheRepository(Repository):
                 exact = _Candidate(self._decode_execution(row["node"]), list(row["inputs"]))
                 if (found := reusable(exact, first["outputs"])) is not None:
                     return found
+            page = self._page(first["candidates"])  # every row read is decoded (checked)
             if why.passed_over:  # the exact one: no newer candidate read exactly these ids
                 usable_only, before = True, why.passed_over[-1]
-            else:
-                before = scan(self._page(first["candidates"]), skip=hit_id)
+            elif not isinstance(before := scan(page, skip=hit_id), int):
+                return miss() if before is None else before
         combos = self._combinations(ids, rows, wanted, classes)
         if combos is not None:
             query = "cache/candidates"

@@ -382,3 +382,34 @@ def test_an_id_the_cache_reads_written_around_the_library_is_named(
         store.context_graph(parent, include_children=True)
     assert (caught.value.kind, caught.value.field) == ("Context", "id")
     assert str(caught.value.id) == stored.strip("'")
+
+
+def test_a_damaged_candidate_read_beside_a_passed_over_hit_is_named(store: LineageStore) -> None:
+    """The first page of candidates is decoded whole even when the exact hit's output is
+    unusable and the rest is read with the *_usable statements (which leave the damaged row
+    out): a damaged row read is named, not skipped into a miss."""
+    store.put_artifact_type(m.ArtifactType(name="D"))
+    store.put_execution_type(m.ExecutionType(name="T"))
+    deleted = m.ArtifactState.DELETED
+    [a, b, c] = store.put_artifacts(
+        [
+            m.Artifact(type="D", uri="in"),
+            m.Artifact(type="D", uri="out", state=deleted),
+            m.Artifact(type="D", uri="out2", state=deleted),
+        ]
+    )
+    for out in (b, c):
+        [e] = store.put_executions(
+            [m.Execution(type="T", last_known_state=m.ExecutionState.COMPLETE)]
+        )
+        store.put_events(
+            [
+                m.Event(artifact_id=a, execution_id=e, type=m.EventType.INPUT),
+                m.Event(artifact_id=out, execution_id=e, type=m.EventType.OUTPUT),
+            ]
+        )
+    assert not store.find_cached_execution("T", [a], explain=False).hit
+    store.backend.write("MATCH (n:Execution) WHERE n.id < $e SET n.name = 5", {"e": e})
+    with pytest.raises(StoredValueError) as caught:
+        store.find_cached_execution("T", [a], explain=False)
+    assert (caught.value.kind, caught.value.field) == ("Execution", "name")
