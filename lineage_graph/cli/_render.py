@@ -46,6 +46,7 @@ __all__ = [
     "tree_depth",
     "tree_fits",
     "type_json",
+    "value_cell",
 ]
 
 STATE_STYLES = {
@@ -318,9 +319,18 @@ def entity_label(node: Entity, *, for_file: bool = False) -> Text:
     return text
 
 
-def _value_text(value: Any) -> str:
+#: How a table shows an empty text value: as MLMD's text format writes it (``string_value: ""``).
+#: A blank cell read as no value at all (``compare`` shows an absent one as ``—``).
+EMPTY_TEXT = '""'
+
+
+def value_cell(value: Any) -> Text:
+    """A stored property value as a table cell (``show``, ``compare``): text as it is, made
+    printable; the empty text as a dim ``""``; anything else as its JSON."""
     value = jsonable(value)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if value == "":
+        return Text(EMPTY_TEXT, style="dim")
+    return stored_text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
 def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
@@ -338,7 +348,7 @@ def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     table.add_column("value")
     shown = shown_properties(jsonable(values))  # a secret-named one masked (entity_json)
     for key in sorted(values):
-        table.add_row(stored_text(key), stored_text(_value_text(shown[key])))
+        table.add_row(stored_text(key), value_cell(shown[key]))
     return table
 
 
