@@ -43,6 +43,7 @@ __all__ = [
     "printable_path",
     "spinner",
     "stored_text",
+    "stream_encoding",
     "tree_depth",
     "tree_fits",
     "type_json",
@@ -132,6 +133,12 @@ def typed_bytes(text: str) -> str:
     return _QUOTED_BYTE.sub(r"\1\\x\2", bytes_as_typed(text))
 
 
+def stream_encoding(stream: Any = None) -> str:
+    """The encoding ``stream`` (stdout unless given) writes in: the one place the CLI reads it
+    (a closed stdout, ``None``, or one without an encoding writes UTF-8)."""
+    return getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
+
+
 def printable(text: str, stream: Any = None) -> str:
     """Stored text as :func:`lineage_graph._text.printable` shows it, with the characters
     ``stream`` (stdout; ``sys.stderr`` for a message) cannot encode (``PYTHONIOENCODING=ascii``)
@@ -141,7 +148,7 @@ def printable(text: str, stream: Any = None) -> str:
     surrogate a struct holds is ``\\udcff``, as ``--json`` has it, not ``\\xff`` (another
     character's escape); a path of the command line goes through :func:`printable_path`."""
     shown = _printable(text)
-    encoding = getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
+    encoding = stream_encoding(stream)
     try:
         shown.encode(encoding)
     except UnicodeEncodeError:
@@ -167,9 +174,8 @@ def glyph(symbol: str, stream: Any = None) -> str:
     an ASCII stdout the tree's ``◆`` printed as ``\\u25c6``, doctor's ``·`` as ``\\xb7`` (and
     its box a column too wide), the very escapes stored control characters are shown as, so a
     reader took them for stored text. Stored text itself is never changed here."""
-    encoding = getattr(sys.stdout if stream is None else stream, "encoding", None)
     try:
-        symbol.encode(encoding or "utf-8")
+        symbol.encode(stream_encoding(stream))
     except (UnicodeEncodeError, LookupError):
         return GLYPHS[symbol]
     return symbol
@@ -184,9 +190,8 @@ def busy(text: str) -> str:
 def spinner() -> str:
     """rich's spinner for stderr: its ``dots`` are braille, shown ``\\u280b`` on an ASCII
     terminal (wider than rich measured); ``line`` (``-\\|/``) there."""
-    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
     try:
-        "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".encode(encoding)
+        "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".encode(stream_encoding(sys.stderr))
     except (UnicodeEncodeError, LookupError):
         return "line"
     return "dots"
@@ -285,9 +290,8 @@ def json_for_stdout(text: str) -> str:
     has only inside strings, as a ``\\uXXXX`` escape (still the same JSON), rather than a
     UnicodeEncodeError (PYTHONIOENCODING=ascii, a C locale)."""
     text = text.translate(_JSON_CONTROL)
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
-        text.encode(encoding)
+        text.encode(stream_encoding())
     except (UnicodeEncodeError, LookupError):
         return json.dumps(json.loads(text), indent=2, ensure_ascii=True)
     return text
