@@ -39,6 +39,8 @@ __all__ = [
     "check_indexed",
     "check_key",
     "check_text",
+    "check_unicode",
+    "check_value_unicode",
     "decode_properties",
     "encode_properties",
     "enum_numbers",
@@ -307,6 +309,33 @@ def check_unicode(field: str, value: str | None) -> None:
                 f"{field} must be valid Unicode (no lone surrogate): "
                 f"{value[exc.start : exc.end]!r:.80} at index {exc.start}"
             ) from None
+
+
+def check_value_unicode(field: str, value: object) -> None:
+    """A property value's text — a text value, or every key and text of a struct, nested
+    (``{"k": [{"z": "\\ud800"}]}``) — refused as :func:`check_unicode` refuses text. A struct
+    is stored as JSON with ``\\u`` escapes, so its lone surrogates reached no engine's check:
+    written through the Python API they were stored (and read back), where the same text as a
+    plain value was refused, ``--mark`` refused it, and ml_metadata cannot encode it (its
+    ``Struct`` is UTF-8). Walked with a list of its own (a struct is at most 100 levels deep,
+    :func:`~lineage_graph.models.kind_of`, but the walk does not rely on it)."""
+    if isinstance(value, str):
+        check_unicode(field, value)
+        return
+    if not isinstance(value, dict):
+        return
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            check_unicode(f"{field} (a text of its struct)", item)
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                if isinstance(key, str):
+                    check_unicode(f"{field} (a key of its struct)", key)
+                pending.append(member)
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
 
 
 def shown(value: object, limit: int = 80) -> str:

@@ -41,7 +41,14 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
-from ._encoding import MAX_KEY_BYTES, check_key, check_text, check_unicode, shown
+from ._encoding import (
+    MAX_KEY_BYTES,
+    check_key,
+    check_text,
+    check_unicode,
+    check_value_unicode,
+    shown,
+)
 from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
 from ._redact import redact_secrets, strip_credentials
 from ._repositories._base import check_positive_id
@@ -2443,14 +2450,15 @@ def _storable(text: str) -> str:
 
 
 def _check_unicode_properties(what: str, values: Mapping[str, Any]) -> None:
-    """A property name or text value holding a lone surrogate is InvalidArgumentError: no
-    engine stores one. Logged, it was accepted, then refused the run's completion and the
-    record of its failure alike (both write the properties): RUNNING for ever; given to the
-    run, it was refused by the entry write, after the run's types were registered."""
+    """A property name or text value (a struct's keys and texts too) holding a lone surrogate
+    is InvalidArgumentError: no engine stores one. Logged, it was accepted, then refused the
+    run's completion and the record of its failure alike (both write the properties): RUNNING
+    for ever; given to the run, it was refused by the entry write, after the run's types were
+    registered."""
     for key, value in values.items():
-        for text in (key, value):
-            if isinstance(text, str):
-                check_unicode(f"{what}: property {shown(key)}", text)
+        if isinstance(key, str):
+            check_unicode(f"{what}: property {shown(key)}", key)
+        check_value_unicode(f"{what}: property {shown(key)}", value)
 
 
 def _clean_exit(exc: BaseException) -> bool:

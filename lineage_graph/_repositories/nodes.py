@@ -16,6 +16,7 @@ from .._encoding import (
     check_key,
     check_text,
     check_unicode,
+    check_value_unicode,
     decode_properties,
     encode_properties,
     enum_numbers,
@@ -340,8 +341,7 @@ class NodeRepository(Repository, Generic[N]):
             except ValueError as exc:
                 raise InvalidArgumentError(f"{node_label}: property {shown(name)}: {exc}") from None
             check_unicode(f"{node_label}: property name", name)
-            if kind == PropertyType.STRING:
-                check_unicode(f"{node_label}: property {shown(name)}", value)
+            check_value_unicode(f"{node_label}: property {shown(name)}", value)
             if scope == "p":
                 declared = t.properties.get(name)
                 if declared is None:

@@ -3,7 +3,6 @@ compare (property diff of two artifacts) and diff (lineage diff of two nodes).""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -42,6 +41,7 @@ from ._render import (
     print_json,
     printable,
     stored_text,
+    value_cell,
 )
 from ._stdout import StdoutError
 from ._walk import parse_assignment
@@ -316,8 +316,7 @@ def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
 def _cell(value: Any) -> Text:
     if value is None:
         return Text(glyph("—"), style="dim")
-    value = jsonable(value)
-    return stored_text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return value_cell(value)
 
 
 @guarded

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import sys
+
+from ._render import stream_encoding
 
 __all__ = ["drawing_for_stdout", "mermaid_limits_note"]
 
@@ -28,7 +29,7 @@ def drawing_for_stdout(text: str, fmt: str) -> str:
     reference, so the drawing shows the same text. The stream's fallback escaped them as
     Python does (``\\xe9``, ``\\x9b``): Graphviz drew a name "é" as "xe9", Mermaid as
     "\\xe9", and the viewer page's data (JSON, which has no ``\\x``) did not load."""
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    encoding = stream_encoding()
     try:
         text.encode(encoding)
         return text

@@ -43,9 +43,11 @@ __all__ = [
     "printable_path",
     "spinner",
     "stored_text",
+    "stream_encoding",
     "tree_depth",
     "tree_fits",
     "type_json",
+    "value_cell",
 ]
 
 STATE_STYLES = {
@@ -131,6 +133,12 @@ def typed_bytes(text: str) -> str:
     return _QUOTED_BYTE.sub(r"\1\\x\2", bytes_as_typed(text))
 
 
+def stream_encoding(stream: Any = None) -> str:
+    """The encoding ``stream`` (stdout unless given) writes in: the one place the CLI reads it
+    (a closed stdout, ``None``, or one without an encoding writes UTF-8)."""
+    return getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
+
+
 def printable(text: str, stream: Any = None) -> str:
     """Stored text as :func:`lineage_graph._text.printable` shows it, with the characters
     ``stream`` (stdout; ``sys.stderr`` for a message) cannot encode (``PYTHONIOENCODING=ascii``)
@@ -140,7 +148,7 @@ def printable(text: str, stream: Any = None) -> str:
     surrogate a struct holds is ``\\udcff``, as ``--json`` has it, not ``\\xff`` (another
     character's escape); a path of the command line goes through :func:`printable_path`."""
     shown = _printable(text)
-    encoding = getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
+    encoding = stream_encoding(stream)
     try:
         shown.encode(encoding)
     except UnicodeEncodeError:
@@ -166,9 +174,8 @@ def glyph(symbol: str, stream: Any = None) -> str:
     an ASCII stdout the tree's ``◆`` printed as ``\\u25c6``, doctor's ``·`` as ``\\xb7`` (and
     its box a column too wide), the very escapes stored control characters are shown as, so a
     reader took them for stored text. Stored text itself is never changed here."""
-    encoding = getattr(sys.stdout if stream is None else stream, "encoding", None)
     try:
-        symbol.encode(encoding or "utf-8")
+        symbol.encode(stream_encoding(stream))
     except (UnicodeEncodeError, LookupError):
         return GLYPHS[symbol]
     return symbol
@@ -183,9 +190,8 @@ def busy(text: str) -> str:
 def spinner() -> str:
     """rich's spinner for stderr: its ``dots`` are braille, shown ``\\u280b`` on an ASCII
     terminal (wider than rich measured); ``line`` (``-\\|/``) there."""
-    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
     try:
-        "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".encode(encoding)
+        "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".encode(stream_encoding(sys.stderr))
     except (UnicodeEncodeError, LookupError):
         return "line"
     return "dots"
@@ -284,9 +290,8 @@ def json_for_stdout(text: str) -> str:
     has only inside strings, as a ``\\uXXXX`` escape (still the same JSON), rather than a
     UnicodeEncodeError (PYTHONIOENCODING=ascii, a C locale)."""
     text = text.translate(_JSON_CONTROL)
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
-        text.encode(encoding)
+        text.encode(stream_encoding())
     except (UnicodeEncodeError, LookupError):
         return json.dumps(json.loads(text), indent=2, ensure_ascii=True)
     return text
@@ -318,9 +323,18 @@ def entity_label(node: Entity, *, for_file: bool = False) -> Text:
     return text
 
 
-def _value_text(value: Any) -> str:
+#: How a table shows an empty text value: as MLMD's text format writes it (``string_value: ""``).
+#: A blank cell read as no value at all (``compare`` shows an absent one as ``—``).
+EMPTY_TEXT = '""'
+
+
+def value_cell(value: Any) -> Text:
+    """A stored property value as a table cell (``show``, ``compare``): text as it is, made
+    printable; the empty text as a dim ``""``; anything else as its JSON."""
     value = jsonable(value)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if value == "":
+        return Text(EMPTY_TEXT, style="dim")
+    return stored_text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
 def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
@@ -338,7 +352,7 @@ def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     table.add_column("value")
     shown = shown_properties(jsonable(values))  # a secret-named one masked (entity_json)
     for key in sorted(values):
-        table.add_row(stored_text(key), stored_text(_value_text(shown[key])))
+        table.add_row(stored_text(key), value_cell(shown[key]))
     return table
 
 

@@ -175,6 +175,15 @@ def _finite_number(text: str) -> float:
     return number
 
 
+def _json_int(text: str) -> int | float:
+    """A JSON integer: ``-0`` as the double ``-0.0``, what JSON's ``-0`` is as a double (a
+    struct's numbers are doubles: ml_metadata's ``Struct`` stores and reads back ``-0.0``);
+    ``json`` read it as the int 0, so ``--mark 'q={"a": -0}'`` stored ``{"a": 0}``. At the top
+    of a value, where an int is an int property, :func:`parse_assignment` makes it 0 again
+    (MLMD's ``int_value`` has no negative zero)."""
+    return -0.0 if text == "-0" else int(text)
+
+
 def _no_constant(text: str) -> float:
     raise _NotFinite(f"{text} is no finite number")
 
@@ -191,6 +200,7 @@ def parse_assignment(text: str, option: str, *, finite: bool = False) -> tuple[s
     key = key.strip()
     if not sep or not key:
         raise fail(f"{option} wants NAME=VALUE, got {text!r}", ExitCode.USAGE)
+    value: Any
     try:
         # JSON at all? Its numbers are checked only then: json reads a number before it sees
         # what follows, so text beginning like one ('3e4008c', a commit; 'NaN-check') was
@@ -207,6 +217,8 @@ def parse_assignment(text: str, option: str, *, finite: bool = False) -> tuple[s
             value = raw
         else:
             value = _json_value(raw, option, key, finite=finite)
+            if shape == "-0" and isinstance(value, float):  # the int -0 (not the text "-0")
+                value = int(value)  # 0: an int property has no negative zero
             _check_decoded(value, option, key, exact=finite)
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         # what the store would refuse (exit 5): a bad option value, like any other here
@@ -218,7 +230,10 @@ def _json_value(raw: str, option: str, key: str, *, finite: bool) -> Any:
     """``raw``, valid JSON, read with its numbers checked (see :func:`parse_assignment`)."""
     try:
         return json.loads(
-            raw, parse_float=_finite_number, parse_constant=_no_constant if finite else None
+            raw,
+            parse_float=_finite_number,
+            parse_int=_json_int,
+            parse_constant=_no_constant if finite else None,
         )
     except _NotFinite as exc:
         raise fail(f"{option} {key}: {exc}", ExitCode.USAGE) from None

@@ -8,7 +8,6 @@ import fcntl
 import os
 import shlex
 import shutil
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +19,6 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .._demo import rerun_training, run_demo
-from .._text import printable
 from ..backends._falkordb_server import find_binaries, running_server
 from ..exceptions import EngineNotInstalledError, LineageGraphError
 from ..store import LineageStore
@@ -37,7 +35,16 @@ from ._common import (
     refuse_empty,
     writing,
 )
-from ._render import busy, entities_table, entity_label, glyph, lineage_tree, spinner
+from ._render import (
+    busy,
+    entities_table,
+    entity_label,
+    glyph,
+    lineage_tree,
+    printable,
+    spinner,
+    stream_encoding,
+)
 
 __all__ = ["demo"]
 
@@ -142,23 +149,22 @@ def _arg(path: Path) -> str:
 def shell_word(text: str) -> str:
     """``text`` (a path, as ``os.fsdecode`` reads it) as one shell word to paste: quoted as
     ``shlex.quote`` does, or, where it holds a byte that is no UTF-8, a control or invisible
-    character (what :func:`~lineage_graph._text.printable` escapes) or one stdout does not
-    write as the path's own bytes (it cannot encode it, or encodes it otherwise), in bash's
+    character or one stdout cannot encode (what :func:`~._render.printable` escapes for
+    stdout) or one stdout writes otherwise than the path's own bytes, in bash's
     ``$'…'`` with each such character as its bytes in the path (``$'d\\xff/store'``,
     ``$'donn\\xc3\\xa9es/store'`` on an ASCII stdout). ``shlex.quote`` printed the byte as
     ``'d\\udcff/store'``, which names another directory when pasted (and pushed the panel's
     right border out of line); a newline broke the command in two. Bytes, not ``\\u200b``:
     bash reads ``$'\\u…'`` in its locale's encoding, and in the C locale (a container's
     default) kept it as the six characters, another directory."""
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    encoding = stream_encoding()
 
     def plain(char: str) -> bool:
-        if "\ud800" <= char <= "\udfff" or printable(char) != char:
+        # (printable escapes a lone surrogate too: no encoding writes one)
+        if printable(char) != char:
             return False
         try:
             return char.encode(encoding) == os.fsencode(char)
-        except UnicodeEncodeError:
-            return False
         except LookupError:
             return True
 

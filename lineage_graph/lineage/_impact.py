@@ -15,6 +15,7 @@ from .._encoding import (
     INDEXED_TEXT,
     check_indexed,
     check_text,
+    check_value_unicode,
     encode_properties,
     property_key,
     shown,
@@ -94,6 +95,7 @@ class ImpactMark:
                 kind = kind_of(value)
             except ValueError as exc:  # a value MLMD cannot store (an int beyond int64, ...)
                 raise InvalidArgumentError(f"custom property {shown(name)}: {exc}") from None
+            check_value_unicode(f"custom property {shown(name)}", value)
             if property_key("c", kind, name) in INDEXED_TEXT:  # an indexed digest
                 check_indexed(f"custom property {shown(name)}", value)
 

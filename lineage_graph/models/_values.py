@@ -15,6 +15,11 @@ A struct's numbers are doubles, as a ``google.protobuf.Struct``'s are: NaN and +
 (ml_metadata stores and returns them), kept in the stored JSON as ``NaN`` / ``Infinity`` /
 ``-Infinity`` (Python's ``json`` extensions) and written out by the CLI's JSON and the viewer
 as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``, as a double property is.
+
+A lone surrogate (``"\\udcff"``, as ``os.fsdecode`` reads a byte that is not UTF-8) is no
+character: a write refuses it with ``InvalidArgumentError`` in a text value and in a struct's
+keys and texts alike, as ml_metadata cannot encode it; the one rule is
+``lineage_graph._encoding.check_value_unicode``, not checked by these models.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ marked; an empty value is the empty text, as the Python API stores it."""
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+
 import pytest
 
 from .conftest import Demo
@@ -79,6 +83,70 @@ def test_a_struct_number_a_double_holds_is_marked(demo: Demo) -> None:
     marked = demo.json("impact", "1", "--mark", f'q={{"a": {2**53}, "b": [1, 2.5]}}')
     try:
         assert _custom(demo)["q"] == {"a": 2**53, "b": [1, 2.5]}
+    finally:
+        assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
+
+
+def _zero_signs(value: object) -> list[float]:
+    """The sign of each zero number in ``value`` (a struct as Python holds it), in JSON order."""
+    if isinstance(value, dict):
+        return [s for k in sorted(value) for s in _zero_signs(value[k])]
+    if isinstance(value, list):
+        return [s for v in value for s in _zero_signs(v)]
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+        return [math.copysign(1.0, value)]
+    return []
+
+
+def _ml_metadata_zero_signs(struct: dict[str, object], tmp_path: Path) -> list[float]:
+    """What ml_metadata 1.17.1 stores and reads back of ``struct`` as a custom property."""
+    from google.protobuf import json_format, struct_pb2
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(tmp_path / "mlmd.sqlite")
+    mlmd = metadata_store.MetadataStore(config)
+    artifact = pb.Artifact(type_id=mlmd.put_artifact_type(pb.ArtifactType(name="D")))
+    given = struct_pb2.Struct()
+    given.update(struct)
+    artifact.custom_properties["q"].struct_value.CopyFrom(given)
+    [stored] = mlmd.get_artifacts_by_id(mlmd.put_artifacts([artifact]))
+    read = json.loads(json_format.MessageToJson(stored.custom_properties["q"].struct_value))
+    return _zero_signs(read)
+
+
+@pytest.mark.parametrize(
+    ("typed", "signs"),
+    [
+        ('{"a": -0}', [-1.0]),
+        ('{"a": -0.0}', [-1.0]),
+        ('{"a": [-0, 0, {"b": -0}], "c": -0e3}', [-1.0, 1.0, -1.0, -1.0]),
+    ],
+    ids=["-0", "-0.0", "nested"],
+)
+def test_a_structs_negative_zero_is_stored_as_ml_metadata_stores_it(
+    demo: Demo, tmp_path: Path, typed: str, signs: list[float]
+) -> None:
+    """A struct's numbers are doubles, and JSON's ``-0`` as a double is ``-0.0``, which
+    ml_metadata 1.17.1's ``Struct`` stores and reads back: ``--mark 'q={"a": -0}'`` stored
+    ``{"a": 0}`` (Python's ``json`` reads ``-0`` as the int 0). At the top, ``q=-0`` is the int
+    0 (an ``int_value`` has no sign)."""
+    pytest.importorskip("ml_metadata")
+    as_doubles = json.loads(typed, parse_int=float)
+    assert _ml_metadata_zero_signs(as_doubles, tmp_path) == signs
+    marked = demo.json("impact", "1", "--mark", f"q={typed}")
+    try:
+        [stored] = demo.store.get_artifacts_by_id([1])
+        assert _zero_signs(stored.custom_properties["q"]) == signs
+        assert _zero_signs(_custom(demo)["q"]) == signs  # show --json: -0.0 as written
+    finally:
+        assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
+    marked = demo.json("impact", "1", "--mark", "q=-0")
+    try:
+        [stored] = demo.store.get_artifacts_by_id([1])
+        assert stored.custom_properties["q"] == 0
+        assert type(stored.custom_properties["q"]) is int
     finally:
         assert demo.cli("undo-mark", marked["mark_token"]).exit_code == 0
 

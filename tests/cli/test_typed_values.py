@@ -162,14 +162,15 @@ def test_a_mysql_source_of_bytes_no_utf8_is_refused(tmp_path: Path) -> None:
 
 
 def test_stored_text_is_shown_as_stored(tmp_path: Path) -> None:
-    """A struct may hold a lone surrogate (the store refuses one only in plain text): ``show``
-    printed it ``\\xff``, the escape of another character (``ÿ`` on an ASCII stdout) and not
-    what ``--json`` says; only the command line's bytes are shown as typed."""
+    """A struct a store holds may have a lone surrogate (one written before the store refused
+    them there, as it refuses one in plain text: the stored JSON escapes it): ``show`` printed
+    it ``\\xff``, the escape of another character (``ÿ`` on an ASCII stdout) and not what
+    ``--json`` says; only the command line's bytes are shown as typed."""
     with LineageStore.open(tmp_path / "store") as opened:
         opened.put_type(ArtifactType(name="Data"))
-        opened.put_artifacts(
-            [Artifact(type="Data", uri="/d", custom_properties={"q": {"a": "\udcff"}})]
-        )
+        opened.put_artifacts([Artifact(type="Data", uri="/d", custom_properties={"q": {"a": "x"}})])
+        # as such a store holds it: the struct's JSON with the escape
+        opened.backend.write("MATCH (n:Artifact) SET n.cj__q = $json", {"json": '{"a": "\\udcff"}'})
         shown = invoke(["show", "1", "--store", str(tmp_path / "store")])
         assert shown.exit_code == 0, shown.output
         assert '{"a": "\\udcff"}' in shown.stdout and "\\xff" not in shown.stdout, shown.stdout

@@ -859,8 +859,16 @@ def test_a_node_naming_its_type_or_key_by_a_dict_or_list_is_refused(
         ({"external_id": "\udfff"}, "artifact #1: external_id must be valid Unicode"),
         ({"properties": {"split": "\ud800"}}, "artifact #1: property 'split' must be valid"),
         ({"custom_properties": {"a\ud800": 1}}, "artifact #1: property name must be valid"),
+        (
+            {"custom_properties": {"q": {"k": [{"z": "\ud800"}]}}},
+            "artifact #1: property 'q' (a text of its struct) must be valid",
+        ),
+        (
+            {"custom_properties": {"q": {"k": {"\udcff": 1}}}},
+            "artifact #1: property 'q' (a key of its struct) must be valid",
+        ),
     ],
-    ids=["uri", "name", "external_id", "value", "property name"],
+    ids=["uri", "name", "external_id", "value", "property name", "struct text", "struct key"],
 )
 def test_a_lone_surrogate_is_refused_naming_its_node_and_field(
     typed: LineageStore, fields: dict[str, Any], named: str

@@ -289,9 +289,11 @@ def test_a_mark_recorded_by_an_earlier_version_is_undone_by_its_time(
 @pytest.mark.parametrize(
     "custom_property",
     [("x", [1]), ("x", None), ("x", object()), ("x", 2**70), ("x", {"y": object()}), "x", 5,
-     ("x", 1, 2), ("digest", "d" * 4097)],
+     ("x", 1, 2), ("digest", "d" * 4097), ("x", "\udcff"), ("x", {"y": ["\ud800"]}),
+     ("x", {"y": {"\udcff": 1}})],
     ids=["list", "None", "object", "int-beyond-int64", "struct-of-object", "str", "int", "triple",
-         "indexed-digest-too-long"],
+         "indexed-digest-too-long", "lone-surrogate", "struct-lone-surrogate",
+         "struct-key-lone-surrogate"],
 )  # fmt: skip
 def test_a_mark_the_store_cannot_hold_is_refused_when_built(
     store: LineageStore, pipeline: dict[str, int], custom_property: object

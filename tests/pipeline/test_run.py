@@ -1746,10 +1746,11 @@ def test_a_property_with_a_lone_surrogate_is_refused_when_given(store: LineageSt
     gives a file name that is not UTF-8): logged, it was accepted, then refused the completion
     and the record of the failure alike, the run RUNNING for ever; given to ``store.run``, the
     entry write refused it after the run's type was registered. Refused at the call now,
-    nothing changed; the run goes on and completes."""
+    nothing changed; the run goes on and completes. A struct's keys and texts alike: logged, a
+    struct holding one was stored (JSON escapes it), where ml_metadata cannot encode it."""
     name = os.fsdecode(b"data-\xff.csv")
     with store.run("Trainer") as run:
-        for logged in ({"source": name}, {name: 1}):
+        for logged in ({"source": name}, {name: 1}, {"files": {"in": [name]}}, {"by": {name: 1}}):
             with pytest.raises(InvalidArgumentError, match="lone surrogate"):
                 run.log_properties(logged)
         run.log_metrics(accuracy=0.9)
@@ -1757,7 +1758,11 @@ def test_a_property_with_a_lone_surrogate_is_refused_when_given(store: LineageSt
     assert stored.last_known_state == run.state == ExecutionState.COMPLETE
     assert stored.custom_properties == {"accuracy": 0.9}
     before = _snapshot(store)
-    for given in ({"custom_properties": {"source": name}}, {"properties": {name: 1}}):
+    for given in (
+        {"custom_properties": {"source": name}},
+        {"properties": {name: 1}},
+        {"custom_properties": {"files": {"in": [name]}}},
+    ):
         with pytest.raises(InvalidArgumentError, match="lone surrogate"):
             store.run("Loader", **given).start()
     assert _snapshot(store) == before
