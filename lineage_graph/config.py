@@ -9,6 +9,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,7 @@ __all__ = [
     "StoreSettings",
     "default_data_dir",
     "expand_home",
+    "url_path_text",
 ]
 
 
@@ -69,6 +71,26 @@ def default_data_dir() -> Path:
             ) from None
         base = str(home / ".local" / "share")
     return Path(base) / "lineage-graph"
+
+
+def url_path_text(path: str, what: str) -> str:
+    """A FalkorDB URL's path (the graph of ``redis://host:port/graph``, the socket of
+    ``unix:///path.sock``) percent-decoded, as every part of a URL is written and as redis-py
+    reads a URL's user, password, host, socket path and database. It was taken as written:
+    ``redis://h:6379/my%20graph`` opened (and wrote to) a graph named ``my%20graph``, while the
+    URL's password was decoded. :class:`ConfigurationError` for an escape that is no UTF-8
+    (``%FF``: decoded as U+FFFD, another name) or a NUL (``%00``: FalkorDB cuts a graph's name
+    there and emptied another graph; no socket path holds one). ``what`` names the part; the
+    text is never quoted (a URL may hold a password)."""
+    try:
+        text = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        raise ConfigurationError(
+            f"a FalkorDB URL's {what} holds a percent-escape that is no UTF-8 text"
+        ) from None
+    if "\x00" in text:
+        raise ConfigurationError(f"a FalkorDB URL's {what} must not contain a NUL character")
+    return text
 
 
 class _UrlsRedacted(BaseSettings):
