@@ -663,8 +663,8 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
             part = "path"
         if part == data == "path":
             advice = (
-                "; a graph name holding '@' is given as the graph setting (graph=..., "
-                "LINEAGE_GRAPH_GRAPH), not in the URL"
+                "; a graph name holding '@' is written %40 in the URL's path (it is "
+                "percent-decoded) or given as the graph setting (graph=..., LINEAGE_GRAPH_GRAPH)"
             )
         elif part == data == "query":
             advice = "; an '@' in a routing context is written %40 (the driver decodes it)"

@@ -9,6 +9,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,7 @@ __all__ = [
     "StoreSettings",
     "default_data_dir",
     "expand_home",
+    "url_path_text",
 ]
 
 
@@ -71,6 +73,26 @@ def default_data_dir() -> Path:
     return Path(base) / "lineage-graph"
 
 
+def url_path_text(path: str, what: str) -> str:
+    """A FalkorDB URL's path (the graph of ``redis://host:port/graph``, the socket of
+    ``unix:///path.sock``) percent-decoded, as every part of a URL is written and as redis-py
+    reads a URL's user, password, host, socket path and database. It was taken as written:
+    ``redis://h:6379/my%20graph`` opened (and wrote to) a graph named ``my%20graph``, while the
+    URL's password was decoded. :class:`ConfigurationError` for an escape that is no UTF-8
+    (``%FF``: decoded as U+FFFD, another name) or a NUL (``%00``: FalkorDB cuts a graph's name
+    there and emptied another graph; no socket path holds one). ``what`` names the part; the
+    text is never quoted (a URL may hold a password)."""
+    try:
+        text = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        raise ConfigurationError(
+            f"a FalkorDB URL's {what} holds a percent-escape that is no UTF-8 text"
+        ) from None
+    if "\x00" in text:
+        raise ConfigurationError(f"a FalkorDB URL's {what} must not contain a NUL character")
+    return text
+
+
 class _UrlsRedacted(BaseSettings):
     """Settings whose repr (and str) masks the password of a URL they hold: the ``SecretStr``
     passwords were masked, but one given in a URI (``NEO4J_URI=bolt://user:pw@host``,
@@ -93,6 +115,12 @@ class StoreSettings(_UrlsRedacted):
 MIN_QUERY_MEM_CAPACITY = 1024**2
 #: How much longer than the server's longest query a reply is awaited by default (s).
 REPLY_MARGIN_S = 60.0
+#: The longest wait a seconds setting may ask for: 2^31 - 1 s (68 years; ``inf`` is none). A
+#: socket's or a lock's timeout holds at most ~9.2e9 s: ``startup_timeout_s=inf`` (or
+#: ``socket_timeout_s`` and ``hang_after_s`` both ``inf``, or 1e10) raised a bare OverflowError
+#: ("timestamp out of range for platform time_t") from the opening, after the embedded server
+#: had started (it was left running), and an external server's opening failed with EngineError.
+MAX_WAIT_S = 2**31 - 1
 
 
 class EmbeddedSettings(BaseSettings):
@@ -112,21 +140,21 @@ class EmbeddedSettings(BaseSettings):
     #: (2^63 failed the server's start).
     query_mem_capacity: int = Field(default=4 * 1024**3, ge=0, le=2**63 - 1)
     #: Seconds to wait for a starting server before giving up.
-    startup_timeout_s: float = Field(default=20.0, gt=0)
+    startup_timeout_s: float = Field(default=20.0, gt=0, le=MAX_WAIT_S)
     #: How long a command's reply is awaited (s): past it, an error, never a hang (the server's
     #: own limit on a query is ``query_timeout_max_ms``). Not given: 660, or the longer of
     #: ``query_timeout_ms`` and ``query_timeout_max_ms`` + 60 s when that is longer (both 0,
     #: no limit: 660).
-    socket_timeout_s: float = Field(default=660.0, gt=0)
+    socket_timeout_s: float = Field(default=660.0, gt=0, le=MAX_WAIT_S)
     #: A server this library started that answers nothing for this long (no reply, and no PING
     #: on a fresh connection) is hung: it is killed and restarted (durable data survives). A
     #: server that answers PINGs is never replaced, however long a query runs.
-    hang_after_s: float = Field(default=60.0, gt=0)
+    hang_after_s: float = Field(default=60.0, gt=0, le=MAX_WAIT_S)
     #: How long to wait for a data directory's lock (s), which another process holds while it
     #: starts, loads or stops the server (minutes at most: each of those steps is bounded).
     #: Past it, ``EngineUnavailableError`` naming the holder: one stopped (Ctrl-Z) or stuck
     #: there kept every opener waiting for ever.
-    lock_timeout_s: float = Field(default=1800.0, gt=0)
+    lock_timeout_s: float = Field(default=1800.0, gt=0, le=MAX_WAIT_S)
 
     @field_validator("query_mem_capacity")
     @classmethod
@@ -195,7 +223,7 @@ class Neo4jSettings(_UrlsRedacted):
     database: str | None = None
     #: Seconds to keep retrying the first connection while the server answers "unavailable"
     #: (a server still starting up, a container's published port not yet forwarded).
-    connect_timeout_s: float = Field(default=30.0, gt=0)
+    connect_timeout_s: float = Field(default=30.0, gt=0, le=MAX_WAIT_S)
     #: Also retry (up to ``connect_timeout_s``) an address where nothing listens (connection
     #: refused) or whose host name does not resolve: a server started just before, not yet
     #: listening (a compose service without a health check, a Kubernetes Service with no ready
@@ -204,7 +232,7 @@ class Neo4jSettings(_UrlsRedacted):
     #: ``NEO4J_RETRY_UNREACHABLE`` is set.
     retry_unreachable: bool = True
     #: Seconds a managed transaction keeps retrying transient errors.
-    max_transaction_retry_time_s: float = Field(default=30.0, gt=0)
+    max_transaction_retry_time_s: float = Field(default=30.0, gt=0, le=MAX_WAIT_S)
     #: Longest a read or write transaction may run (ms), as ``EmbeddedSettings.query_timeout_ms``:
     #: the server stops it and the call raises ``QueryError``. 0: the server's own limit
     #: (``db.transaction.timeout``, none by default). At most 2^31 - 1 ms (about 24.8 days), the

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal, LiteralString
 from urllib.parse import unquote, urlparse, urlunparse
 
 from .._redact import check_url_password, parse_url
-from ..config import EmbeddedSettings
+from ..config import EmbeddedSettings, url_path_text
 from ..exceptions import (
     AlreadyExistsError,
     ConfigurationError,
@@ -850,7 +850,7 @@ class EmbeddedBackend(Backend):
                     "(three slashes; a password as unix://:password@/path/to.sock)"
                 )
             self._db = FalkorDB(
-                unix_socket_path=parsed.path,
+                unix_socket_path=url_path_text(parsed.path, "socket path"),
                 username=username,
                 password=password,
                 socket_timeout=self._client_timeout(),
@@ -873,7 +873,7 @@ class EmbeddedBackend(Backend):
             socket_timeout=self.settings.socket_timeout_s,
             socket_connect_timeout=10,
         )
-        graph = parsed.path.lstrip("/") or self.settings.graph
+        graph = url_path_text(parsed.path.lstrip("/"), "graph") or self.settings.graph
         if "\x00" in graph:  # FalkorDB cuts the name there: another graph would be emptied
             raise ConfigurationError("a graph name must not contain a NUL character")
         self._graph = self._db.select_graph(graph)
@@ -1588,7 +1588,7 @@ class EmbeddedBackend(Backend):
         else:
             parsed = urlparse(self._url or "")
             info["host"] = (
-                parsed.path
+                unquote(parsed.path)
                 if parsed.scheme == "unix"
                 else f"{parsed.hostname}:{parsed.port or 6379}"
             )

@@ -1780,8 +1780,7 @@ def test_a_graph_name_holding_an_at_sign_is_given_as_the_graph_setting(
     """``redis://host:port/my@graph`` reads exactly as ``redis://u:123/x@host`` (a password
     ``123/x``), which was opened as the host ``u``, port ``123`` and quoted "connecting to
     u:123": both are refused, the message saying a graph name holding '@' is the graph
-    setting (the path is not percent-decoded: ``my%40graph`` is another graph). Given so, it
-    opens."""
+    setting or written ``%40`` (the path is percent-decoded). Given so, it opens."""
     port, password = tcp_server
     with pytest.raises(ConfigurationError, match="graph setting"):
         LineageStore.open(f"redis://127.0.0.1:{port}/my@graph", password=password)
@@ -1790,6 +1789,50 @@ def test_a_graph_name_holding_an_at_sign_is_given_as_the_graph_setting(
         assert s.describe()["graph"] == "my@graph"
     with LineageStore.open(f"redis://127.0.0.1:{port}", password=password, graph="my@graph") as s:
         assert [a.uri for a in s.get_artifacts()] == ["/at"]
+
+
+def test_a_falkordb_urls_graph_is_percent_decoded(tcp_server: tuple[int, str]) -> None:
+    """A FalkorDB URL's path names the graph percent-decoded, as every part of a URL is written
+    (and as redis-py reads a URL's user, password, socket path and database, and this library
+    the password): ``redis://h:p/my%20graph`` opened and wrote to a graph named ``my%20graph``,
+    another graph than ``graph="my graph"`` names. An escape that is no UTF-8 (``%FF``) or a
+    NUL (``%00``) is ConfigurationError, the URL not quoted."""
+    port, password = tcp_server
+    url = f"redis://:{password}@127.0.0.1:{port}"
+    with LineageStore.open(f"{url}/my%20graph") as store:
+        put_dataset(store, "/spaced")
+        assert store.describe()["graph"] == "my graph"
+    with LineageStore.open(url, graph="my graph") as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/spaced"]
+    with LineageStore.open(f"{url}/my%20graph", graph="my graph") as store:  # the same graph
+        assert [a.uri for a in store.get_artifacts()] == ["/spaced"]
+    with LineageStore.open(f"{url}/team%40site%2Fruns") as store:
+        put_dataset(store, "/at")
+    with LineageStore.open(url, graph="team@site/runs") as store:
+        assert [a.uri for a in store.get_artifacts()] == ["/at"]
+    for path, why in (("bad%FFname", "no UTF-8"), ("lineage%00x", "NUL")):
+        with pytest.raises(ConfigurationError, match=why) as raised:
+            LineageStore.open(f"{url}/{path}")
+        assert password not in str(raised.value) and path not in str(raised.value)
+    with LineageStore.open(url, graph="lineage") as store:  # %00 emptied no other graph
+        assert store.get_artifacts() == []
+
+
+def test_a_unix_urls_socket_path_is_percent_decoded(tmp_path: Path) -> None:
+    """``unix:///dir%20x/ext.sock`` tried the socket ``/dir%20x/ext.sock`` (redis-py decodes
+    it): the server was said to be unreachable (EngineUnavailableError)."""
+    from urllib.parse import quote
+
+    from tests._external_server import unix_socket_server
+
+    directory = tmp_path / "a b"
+    directory.mkdir()
+    with unix_socket_server(directory) as (sock, _):
+        with LineageStore.open(f"unix://{quote(str(sock))}") as store:
+            put_dataset(store, "/sock")
+            assert store.describe()["host"] == str(sock)
+        with LineageStore.open(f"unix://{sock}") as store:
+            assert [a.uri for a in store.get_artifacts()] == ["/sock"]
 
 
 def test_a_url_with_query_options_is_refused_not_ignored(tcp_server: tuple[int, str]) -> None:

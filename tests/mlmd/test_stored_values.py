@@ -116,3 +116,30 @@ def test_a_value_written_around_the_library_is_mlmds_internal_error(
         with pytest.raises(errors.InternalError, match=named) as caught:
             call(ours, a, e, c)
         assert "written around the library" in str(caught.value)
+
+
+def test_a_value_of_another_kind_than_declared_is_read_as_mlmd_reads_it(
+    store: LineageStore, tmp_path: Any
+) -> None:
+    """A declared property holding a well-formed value of another kind than its type declares
+    (another writer put a str where the type says INT) is read as stored, as ml_metadata 1.17.1
+    reads such a row of its database (measured here on SQLite, the column changed by hand):
+    neither converted nor refused, so it can be read and fixed; putting it back as read is
+    InvalidArgumentError "found unmatched property type" in both."""
+    import sqlite3
+
+    from ml_metadata.metadata_store import metadata_store
+
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(tmp_path / "mlmd.sqlite")
+    stores = {"mlmd": metadata_store.MetadataStore(config), "ours": MetadataStore(store)}
+    ids = {name: _seed(s)[0] for name, s in stores.items()}  # type: ignore[arg-type]
+    with sqlite3.connect(config.sqlite.filename_uri) as db:
+        db.execute("UPDATE ArtifactProperty SET int_value = NULL, string_value = 'three'")
+    store.backend.write("MATCH (n:Artifact) SET n.ps__day = 'three' REMOVE n.pi__day")
+    for name, s in stores.items():
+        [read] = s.get_artifacts_by_id([ids[name]])
+        assert read.properties["day"].WhichOneof("value") == "string_value", name
+        assert read.properties["day"].string_value == "three", name
+        with pytest.raises(errors.InvalidArgumentError, match=r"(?i)unmatched property type"):
+            s.put_artifacts([read])

@@ -182,6 +182,35 @@ def test_a_bad_engine_setting_is_a_configuration_error(
     assert says in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("settings", "env", "named"),
+    [
+        ({"startup_timeout_s": float("inf")}, {}, "argument startup_timeout_s"),
+        ({"socket_timeout_s": float("inf"), "hang_after_s": float("inf")}, {}, "hang_after_s"),
+        ({}, {"LINEAGE_GRAPH_STARTUP_TIMEOUT_S": "1e10"}, "LINEAGE_GRAPH_STARTUP_TIMEOUT_S"),
+    ],
+)
+def test_a_wait_no_socket_can_hold_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    settings: dict[str, object], env: dict[str, str], named: str,
+) -> None:  # fmt: skip
+    """A seconds setting past what a socket's timeout holds (~9.2e9 s: ``inf``, 1e10) passed
+    ``gt=0``: opening a directory store started its server, then raised a bare OverflowError
+    ("timestamp out of range for platform time_t") from the client's socket. At most 2^31 - 1
+    s, ConfigurationError naming the setting, before any server starts; the store opens after."""
+    from lineage_graph import LineageStore
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match="less than or equal to 2147483647") as caught:
+        LineageStore.open(tmp_path / "store", **settings)
+    assert named in str(caught.value)
+    for name in env:
+        monkeypatch.delenv(name)
+    with LineageStore.open(tmp_path / "store") as store:
+        assert store.get_artifacts() == []
+
+
 def test_a_bad_engine_setting_in_the_environment_is_cli_exit_4(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
