@@ -75,13 +75,10 @@ def default_data_dir() -> Path:
 
 def url_path_text(path: str, what: str) -> str:
     """A FalkorDB URL's path (the graph of ``redis://host:port/graph``, the socket of
-    ``unix:///path.sock``) percent-decoded, as every part of a URL is written and as redis-py
-    reads a URL's user, password, host, socket path and database. It was taken as written:
-    ``redis://h:6379/my%20graph`` opened (and wrote to) a graph named ``my%20graph``, while the
-    URL's password was decoded. :class:`ConfigurationError` for an escape that is no UTF-8
-    (``%FF``: decoded as U+FFFD, another name) or a NUL (``%00``: FalkorDB cuts a graph's name
-    there and emptied another graph; no socket path holds one). ``what`` names the part; the
-    text is never quoted (a URL may hold a password)."""
+    ``unix:///path.sock``) percent-decoded, as redis-py reads every other part of a URL
+    (``redis://h:6379/my%20graph`` names the graph ``my graph``). :class:`ConfigurationError`
+    for an escape that is no UTF-8 (``%FF``) or a NUL (``%00``: FalkorDB cuts a graph's name
+    there). ``what`` names the part; the text is never quoted (a URL may hold a password)."""
     try:
         text = unquote(path, errors="strict")
     except UnicodeDecodeError:
@@ -116,10 +113,8 @@ MIN_QUERY_MEM_CAPACITY = 1024**2
 #: How much longer than the server's longest query a reply is awaited by default (s).
 REPLY_MARGIN_S = 60.0
 #: The longest wait a seconds setting may ask for: 2^31 - 1 s (68 years; ``inf`` is none). A
-#: socket's or a lock's timeout holds at most ~9.2e9 s: ``startup_timeout_s=inf`` (or
-#: ``socket_timeout_s`` and ``hang_after_s`` both ``inf``, or 1e10) raised a bare OverflowError
-#: ("timestamp out of range for platform time_t") from the opening, after the embedded server
-#: had started (it was left running), and an external server's opening failed with EngineError.
+#: socket's timeout holds at most ~9.2e9 s (a longer one is an OverflowError from the socket,
+#: once the embedded server has started).
 MAX_WAIT_S = 2**31 - 1
 
 
