@@ -491,7 +491,14 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
         yield _Snapshot("", config)
         return
     path = sqlite_file(config.sqlite.filename_uri)
-    with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
+    try:
+        made = tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-")
+    except OSError as exc:  # (no writable temporary directory: an OSError, untyped, before)
+        raise FailedPreconditionError(
+            f"cannot copy the MLMD store {path} to read it as of one moment: no temporary "
+            f"directory can be made (TMPDIR chooses where): {exc}"
+        ) from None
+    with made as tmp:
         copy = os.path.join(tmp, "snapshot.sqlite")
         try:
             name = urllib.parse.quote(os.fsencode(path))  # its bytes: a name need not be UTF-8
