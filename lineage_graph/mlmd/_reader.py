@@ -7,7 +7,10 @@ command said nothing but "Check failure stack trace". Read in a child, such a de
 child's: the import fails with :class:`FailedPreconditionError` saying ml_metadata died reading
 the MLMD store (and how), and the importing process closes its store as after any error.
 
-The child (``python -m lineage_graph.mlmd._reader``) is given the ``ConnectionConfig`` on its
+A child that ends before it answers (its import of ml_metadata failed, or the program is no
+Python) read nothing: that is FailedPreconditionError saying it did not start, with what it
+raised. The child (``python -P -m lineage_graph.mlmd._reader``, run by the Python that
+:mod:`multiprocessing` starts its children with) is given the ``ConnectionConfig`` on its
 stdin (never its command line: it may hold a MySQL password), opens it as given, then answers
 calls ``(method, args, kwargs)`` with ``("ok", result)`` or ``("error", type name, message)``,
 each a length-prefixed pickle, until its stdin closes. Only the importing process writes to it.
