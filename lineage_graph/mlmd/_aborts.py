@@ -14,9 +14,14 @@ so the import refuses it before any write, naming the node:
   ``double_value`` (double: ``nan``, ``inf``, ``1e999``, ``0x10`` are read; ``abc``, ``1_0``,
   ``""`` abort), whatever the property's kind (a string property's row with an ``int_value``
   'abc' aborts too);
+* the properties of types (artifact, execution, context types): ``data_type`` (int32; one in
+  range that names no value type is read as UNKNOWN, which the import refuses itself);
+* events: ``artifact_id``, ``execution_id`` and ``milliseconds_since_epoch`` (int64), ``type``
+  (int32; one in range that names no event type is read as UNKNOWN, refused by the import);
 * event path steps: ``is_index_step`` (bool), an index step's ``step_index`` (int64).
 
-Only rows ml_metadata reads are judged: a property row of no node is not read.
+Only rows ml_metadata reads are judged: a property row of no node, an event of no artifact or
+execution the store holds, a property of no type are not read.
 """
 
 from __future__ import annotations
@@ -150,6 +155,48 @@ def _property_row(row: tuple[bytes | None, ...]) -> str:
     return ""
 
 
+#: Type kinds of MLMD's ``Type.type_kind`` column, as a refusal names them.
+_TYPE_KINDS = {0: "execution type", 1: "artifact type", 2: "context type"}
+
+#: The properties of types that may abort: a ``data_type`` that is no integer of 32 bits.
+_ODD_TYPE_PROPERTIES = (
+    "SELECT t.type_kind, t.id, t.name, p.name, CAST(p.data_type AS TEXT) "
+    "FROM TypeProperty AS p JOIN Type AS t ON t.id = p.type_id "
+    "WHERE t.type_kind IN (0, 1, 2) AND (typeof(p.data_type) NOT IN ('integer', 'null') "
+    "OR p.data_type NOT BETWEEN -2147483648 AND 2147483647) ORDER BY t.id, p.name"
+)
+
+#: The events that may abort (of an execution or an artifact the store holds, which the import
+#: reads): ids and time that are no integers of 64 bits, a type no integer of 32.
+_ODD_EVENTS = (
+    "SELECT CAST(artifact_id AS TEXT), CAST(execution_id AS TEXT), CAST(type AS TEXT), "
+    "CAST(milliseconds_since_epoch AS TEXT) FROM Event "
+    "WHERE (execution_id IN (SELECT id FROM Execution) "
+    "OR artifact_id IN (SELECT id FROM Artifact)) "
+    "AND (typeof(artifact_id) != 'integer' OR typeof(execution_id) != 'integer' "
+    "OR typeof(type) != 'integer' OR type NOT BETWEEN -2147483648 AND 2147483647 "
+    "OR typeof(milliseconds_since_epoch) NOT IN ('integer', 'null')) ORDER BY id"
+)
+
+
+def _event_id(text: bytes | None) -> str:
+    """An event's artifact or execution id as a refusal names it: as is if an int64."""
+    return text.decode().strip() if text is not None and atoi(text) else _quoted(text)
+
+
+def _aborting_event(row: tuple[bytes | None, ...]) -> str:
+    """What of an event row ml_metadata 1.17.1 aborts on reading, or "" (the columns as text)."""
+    for column, text, bits in zip(
+        ("artifact_id", "execution_id", "type", "milliseconds_since_epoch"),
+        row,
+        (64, 64, 32, 64),
+        strict=True,
+    ):
+        if not atoi(text, bits) and not (column == "milliseconds_since_epoch" and text is None):
+            return f"its {column} is no int{bits} ({_quoted(text)})"
+    return ""
+
+
 #: The steps of MLMD's event paths that may abort: any step whose ``is_index_step`` is no
 #: integer 0 or 1, or an index step whose ``step_index`` is no integer.
 _ODD_PATH_STEPS = (
@@ -195,6 +242,19 @@ def aborting_row(path: str) -> str:
                     what = _property_row(tuple(values))
                     if what:
                         return f"the MLMD {kind} {node_id}: {what}"
+            for type_kind, type_id, type_name, name, data_type in db.execute(_ODD_TYPE_PROPERTIES):
+                if not atoi(data_type, 32) and data_type is not None:
+                    kind = _TYPE_KINDS[int(type_kind)]
+                    return (
+                        f"the MLMD {kind} {int(type_id)} ({_quoted(type_name)}): its property "
+                        f"{_quoted(name)} has a data_type that is no int32 ({_quoted(data_type)})"
+                    )
+            for row in db.execute(_ODD_EVENTS):
+                what = _aborting_event(tuple(row))
+                if what:
+                    artifact_id, execution_id = (_event_id(v) for v in row[:2])
+                    event = f"artifact {artifact_id} and execution {execution_id}"
+                    return f"the MLMD event of {event}: {what}"
             for artifact_id, execution_id, is_index_step, step_index in db.execute(_ODD_PATH_STEPS):
                 what = _aborting_step(is_index_step, step_index)
                 if what:

@@ -55,7 +55,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import ValidationError
 
@@ -491,7 +491,14 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
         yield _Snapshot("", config)
         return
     path = sqlite_file(config.sqlite.filename_uri)
-    with tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-") as tmp:
+    try:
+        made = tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-")
+    except OSError as exc:  # (no writable temporary directory: an OSError, untyped, before)
+        raise FailedPreconditionError(
+            f"cannot copy the MLMD store {path} to read it as of one moment: no temporary "
+            f"directory can be made (TMPDIR chooses where): {exc}"
+        ) from None
+    with made as tmp:
         copy = os.path.join(tmp, "snapshot.sqlite")
         try:
             name = urllib.parse.quote(os.fsencode(path))  # its bytes: a name need not be UTF-8
@@ -920,6 +927,11 @@ def holds_nothing(store: LineageStore) -> bool:
         return False
 
 
+#: An MLMD event as :meth:`_Importer.check_events` judged it: (the event, why it cannot be
+#: imported or "", its model or None).
+_Judged: TypeAlias = tuple[Any, str, Event | None]
+
+
 class _Importer:
     def __init__(
         self,
@@ -957,11 +969,10 @@ class _Importer:
         #: Set as the import starts to change the target (its first write into it, or the
         #: staged graph's publication): until then a failure or Ctrl-C left it as it was.
         self.writing = False
-        #: MLMD's events, read and checked before the copy (:meth:`read_events`).
-        self.events: list[Any] = []
-        #: Each of ``events`` as :meth:`check_events` judged it: (why it cannot be imported or
-        #: "", its model or None), so the copy converts none again.
-        self.judged: list[tuple[str, Event | None]] = []
+        #: MLMD's events, read and checked before the copy (:meth:`read_events`), each with
+        #: what :meth:`check_events` judged of it: (the event, why it cannot be imported or "",
+        #: its model or None), so the copy converts none again and pairs none with another's.
+        self.events: list[_Judged] = []
         #: The largest MLMD id kept, per id sequence (:func:`_kept_max`; set by :meth:`copy`).
         self.kept_max: dict[str, int] = {}
         #: Set once the whole copy is in the target (written, or the staged graph published):
@@ -1253,35 +1264,35 @@ class _Importer:
         ]
         return msgs
 
-    def check_events(self, msgs: list[Any]) -> None:
+    def check_events(self, msgs: list[Any]) -> list[_Judged]:
         """Refuse, before anything is written, an MLMD event the store cannot hold (its type
         UNKNOWN or past MLMD's, as a damaged database holds): the write refused it once every
         node was written (a merge stopped midway, which its re-run could not complete), with
         to_event's "No event type is specified." alone, naming no event."""
         from ._convert import to_event
 
-        judged: list[tuple[str, Event | None]] = []
+        judged: list[_Judged] = []
         for msg in msgs:
             bad = _bad_text(msg)
             if bad:
-                judged.append((f"{bad} is not valid UTF-8 text", None))
+                judged.append((msg, f"{bad} is not valid UTF-8 text", None))
                 continue  # told by import_events, as before
             try:
-                judged.append(("", to_event(msg)))
+                judged.append((msg, "", to_event(msg)))
             except (InvalidArgumentError, ValidationError, ValueError, TypeError) as exc:
                 why = str(exc).rstrip(".")
                 raise InvalidArgumentError(
                     f"the MLMD event of artifact {msg.artifact_id} and execution "
                     f"{msg.execution_id} cannot be imported: {why}; nothing was imported"
                 ) from None
-        self.judged = judged
+        return judged
 
-    def import_events(self, msgs: list[Any]) -> None:
-        """Copy ``msgs`` (MLMD's events, which :meth:`check_events` judged first: each is
+    def import_events(self, judged: list[_Judged]) -> None:
+        """Copy MLMD's events, each with what :meth:`check_events` judged of it (each is
         converted once)."""
         a_map, e_map = self.node_map[NodeKind.ARTIFACT], self.node_map[NodeKind.EXECUTION]
         events: list[Event] = []
-        for msg, (bad, event) in zip(msgs, self.judged, strict=True):
+        for msg, bad, event in judged:
             if not bad and (msg.execution_id not in e_map or msg.artifact_id not in a_map):
                 # Written since the nodes were read (the MLMD store is being written) ...
                 for kind, mlmd_id, get in (
@@ -1771,8 +1782,7 @@ class _Importer:
         }
         types = self.used_types(self.read_types(), nodes)
         self.check(types, nodes)
-        self.events = self.read_events(nodes)
-        self.check_events(self.events)
+        self.events = self.check_events(self.read_events(nodes))
         self.check_parent_cycles(dict.fromkeys(sorted(m.id for m in nodes[NodeKind.CONTEXT])))
         if not self.empty:
             self.check_merge(types, nodes)

@@ -7,7 +7,10 @@ command said nothing but "Check failure stack trace". Read in a child, such a de
 child's: the import fails with :class:`FailedPreconditionError` saying ml_metadata died reading
 the MLMD store (and how), and the importing process closes its store as after any error.
 
-The child (``python -m lineage_graph.mlmd._reader``) is given the ``ConnectionConfig`` on its
+A child that ends before it answers (its import of ml_metadata failed, or the program is no
+Python) read nothing: that is FailedPreconditionError saying it did not start, with what it
+raised. The child (``python -P -m lineage_graph.mlmd._reader``, run by the Python that
+:mod:`multiprocessing` starts its children with) is given the ``ConnectionConfig`` on its
 stdin (never its command line: it may hold a MySQL password), opens it as given, then answers
 calls ``(method, args, kwargs)`` with ``("ok", result)`` or ``("error", type name, message)``,
 each a length-prefixed pickle, until its stdin closes. Only the importing process writes to it.
@@ -16,8 +19,10 @@ each a length-prefixed pickle, until its stdin closes. Only the importing proces
 from __future__ import annotations
 
 import contextlib
+import multiprocessing.spawn
 import os
 import pickle
+import re
 import signal
 import struct
 import subprocess
@@ -59,6 +64,19 @@ def _child_path() -> str:
     return os.pathsep.join(dict.fromkeys(os.path.abspath(e) for e in entries))
 
 
+def _python() -> str | bytes:
+    """The Python that runs the child: the one :mod:`multiprocessing` starts its own children
+    with (``multiprocessing.set_executable``'s, else ``sys.executable`` as it was at start).
+    An application embedding Python (uWSGI, a PyInstaller bundle) has ``sys.executable`` point
+    at itself, which cannot run ``-m``; such an application sets it there for its children."""
+    return multiprocessing.spawn.get_executable() or sys.executable
+
+
+#: A line telling an exception that ended a Python process (unindented, after a traceback):
+#: ``ModuleNotFoundError: No module named 'x'``, ``pkg.errors.Broken: ...``.
+_RAISED = re.compile(r"[A-Za-z_][\w.]*: \S.*")
+
+
 class ReaderError(Exception):
     """An exception ml_metadata raised in the child, by its type's name and message."""
 
@@ -72,13 +90,22 @@ class SourceReader:
 
     def __init__(self, config: Any) -> None:
         # a file, not a pipe, which the child could fill and block on; closed by close()
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115
+        except OSError as exc:  # (no writable temporary directory)
+            raise FailedPreconditionError(
+                "cannot start the process that reads the MLMD store: no file for what it "
+                f"says can be made (TMPDIR chooses where): {exc}"
+            ) from None
+        #: Whether the child has answered a call (it started: ml_metadata imported)
+        self._answered = False
+        self._python = _python()
         env = {**os.environ, "PYTHONPATH": _child_path()}
         try:
             self._child = subprocess.Popen(
                 # -P: the working directory is not put first on the child's path (a directory
                 # holding lineage_graph/, ml_metadata/ or pickle.py would be imported instead)
-                [sys.executable, "-P", "-m", "lineage_graph.mlmd._reader"],
+                [self._python, "-P", "-m", "lineage_graph.mlmd._reader"],
                 env=env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -112,6 +139,7 @@ class SourceReader:
             reply = _receive(self._child.stdout)
         except (OSError, EOFError, pickle.UnpicklingError):
             raise self._died() from None
+        self._answered = True
         if reply[0] == "error":
             raise ReaderError(reply[1], reply[2])
         return reply[1]
@@ -127,11 +155,23 @@ class SourceReader:
             with contextlib.suppress(ValueError):
                 how = f"killed by {signal.Signals(-code).name}"
         self._log.seek(max(0, self._log.seek(0, os.SEEK_END) - 4096))
-        said = [
-            line.strip()
-            for line in self._log.read().decode("utf-8", "replace").splitlines()
-            if "Check failed" in line or "Error" in line
-        ]
+        lines = self._log.read().decode("utf-8", "replace").splitlines()
+        if not self._answered and code > 0:
+            # It ended before it could answer, not killed: it did not start (an import that
+            # failed, ml_metadata missing or broken on its path; a program that is no Python)
+            # and read nothing. What it raised is told, the cause first, else its last line.
+            raised = [line for line in lines if _RAISED.fullmatch(line)]
+            if "Traceback (most recent call last):" in lines and raised:
+                what = "; then ".join(line[:300] for line in raised[-3:])
+            else:
+                what = next((line.strip()[:300] for line in reversed(lines) if line.strip()), "")
+            python = os.fsdecode(self._python)
+            return FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store ({python} -m "
+                f"lineage_graph.mlmd._reader): it ended as it started (exit {code}"
+                + (f": {what})" if what else ")")
+            )
+        said = [line.strip() for line in lines if "Check failed" in line or "Error" in line]
         told = f": {said[-1][:300]}" if said else ""
         return FailedPreconditionError(
             f"cannot read the MLMD store: ml_metadata died reading it ({how}{told})"

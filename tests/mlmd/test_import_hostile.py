@@ -697,6 +697,98 @@ def test_node_rows_ml_metadata_reads_are_not_refused(tmp_path: Path, store: Line
     assert store.get_executions_by_id([1])[0].custom_properties["d"] == 16.0
 
 
+#: Event and type property rows on which ml_metadata 1.17.1 aborts the whole process reading
+#: them (measured, each in a child: SIGABRT, "Check failed: absl::SimpleAtoi(value,
+#: &enum_value)" for an event's type and a property's data_type that are no int32,
+#: "SimpleAtoi(value, &int64_value)" for an event's ids and time that are no int64): the
+#: command said "ml_metadata died reading it", after the nodes and types were read.
+#: (sql changing the file, what the refusal says)
+ABORTING_EVENT_AND_TYPE_ROWS = {
+    "event type text": (
+        "UPDATE Event SET type = 'x' WHERE id = 1",
+        "the MLMD event of artifact 1 and execution 1: its type is no int32 ('x')",
+    ),
+    "event type 2.5": (
+        "UPDATE Event SET type = 2.5 WHERE id = 1",
+        "the MLMD event of artifact 1 and execution 1: its type is no int32 ('2.5')",
+    ),
+    "event type past int32": (
+        "UPDATE Event SET type = 2147483648 WHERE id = 1",
+        "the MLMD event of artifact 1 and execution 1: its type is no int32 ('2147483648')",
+    ),
+    "event time text": (
+        "UPDATE Event SET milliseconds_since_epoch = '' WHERE id = 1",
+        "the MLMD event of artifact 1 and execution 1: its milliseconds_since_epoch is no "
+        "int64 ('')",
+    ),
+    "event time past int64": (
+        "UPDATE Event SET milliseconds_since_epoch = '9223372036854775808' WHERE id = 1",
+        "the MLMD event of artifact 1 and execution 1: its milliseconds_since_epoch is no "
+        "int64 ('9.22337203685478e+18')",  # (SQLite holds it as a REAL)
+    ),
+    "event execution id text": (
+        "UPDATE Event SET execution_id = 'x' WHERE id = 1",
+        "the MLMD event of artifact 1 and execution 'x': its execution_id is no int64 ('x')",
+    ),
+    "data_type text": (
+        "UPDATE TypeProperty SET data_type = 'x' WHERE name = 'id'",
+        "the MLMD artifact type 10 ('T`\\n*/ $x'): its property 'id' has a data_type that is "
+        "no int32 ('x')",
+    ),
+    "data_type past int32": (
+        "UPDATE TypeProperty SET data_type = 4294967297 WHERE name = 'id'",
+        "the MLMD artifact type 10 ('T`\\n*/ $x'): its property 'id' has a data_type that is "
+        "no int32 ('4294967297')",
+    ),
+}
+
+
+@pytest.mark.parametrize("row", list(ABORTING_EVENT_AND_TYPE_ROWS))
+def test_every_event_and_type_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(
+    tmp_path: Path, row: str
+) -> None:
+    sql, what = ABORTING_EVENT_AND_TYPE_ROWS[row]
+    path = _changed(tmp_path, sql)
+    message = _refused_in_a_child(tmp_path, path)
+    assert f"{what}, on which ml_metadata aborts the process reading it" in message, message
+    assert "nothing was imported" in message
+    assert "died reading it" not in message
+    assert not (tmp_path / "store").exists()
+
+
+def test_event_and_type_rows_ml_metadata_reads_are_not_refused(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """Odd event and type property rows ml_metadata 1.17.1 reads (absl's rules: an int in a
+    blob's text, whitespace around it, no time) are imported as it reads them; an event's type
+    or a data_type in int32's range that names none is read as UNKNOWN, which the import
+    refuses itself (not as a row ml_metadata aborts on)."""
+    from ml_metadata.metadata_store import metadata_store
+
+    path = _mlmd_file(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE Event SET type = x'2033', milliseconds_since_epoch = ' 7 '")
+        db.execute("UPDATE TypeProperty SET data_type = x'31' WHERE name = 'id'")  # INT
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    theirs = metadata_store.MetadataStore(config)
+    [event] = theirs.get_events_by_execution_ids([1])
+    assert (event.type, event.milliseconds_since_epoch) == (pb.Event.INPUT, 7)
+    [t] = theirs.get_artifact_types_by_id([10])
+    assert t.properties["id"] == pb.INT
+    import_mlmd(path, store)
+    [mine] = store.get_events_by_execution_ids([1])
+    assert mine.type.name == "INPUT"
+    assert store.get_artifacts_by_id([1])[0].properties["id"] == 999
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE TypeProperty SET data_type = 99 WHERE name = 'id'")
+    [t] = theirs.get_artifact_types_by_id([10])
+    assert t.properties["id"] == pb.UNKNOWN
+    with pytest.raises(InvalidArgumentError, match="'id' has an unknown value type"):
+        import_mlmd(path, store, merge=True)
+
+
 @pytest.mark.parametrize("merge", [False, True])
 def test_a_ctrl_c_as_the_claim_is_released_keeps_the_error_in_flight(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: bool
@@ -799,14 +891,21 @@ def test_ml_metadata_dying_as_it_reads_is_a_typed_error_and_the_store_closes(
 
 
 def test_the_cli_says_ml_metadata_died_and_leaves_no_server_running(tmp_path: Path) -> None:
-    """A row ml_metadata aborts on that no check before the read judges (an event's type that
-    is no int): the command died with "Check failure stack trace" alone (exit -6) and left its
-    store's embedded server running. It now says ml_metadata died reading the MLMD store,
-    exit 5, and its server is stopped."""
-    path = _changed(tmp_path, "UPDATE Event SET type = 'x' WHERE id = 1")
+    """A row ml_metadata aborts on that no check before the read judges (an attribution's
+    artifact id that is no int): the command died with "Check failure stack trace" alone
+    (exit -6) and left its store's embedded server running. It now says ml_metadata died
+    reading the MLMD store, exit 5, and its server is stopped."""
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    c_type = ref.put_context_type(pb.ContextType(name="C"))
+    [context] = ref.put_contexts([pb.Context(type_id=c_type, name="c")])
+    ref.put_attributions_and_associations([pb.Attribution(artifact_id=1, context_id=context)], [])
+    del ref
+    with sqlite3.connect(path) as db:
+        assert db.execute("UPDATE Attribution SET artifact_id = 'x'").rowcount == 1
     message = _refused_in_a_child(tmp_path, path)
     assert "ml_metadata died reading it (killed by SIGABRT: " in message, message
-    assert "Check failed: absl::SimpleAtoi(value, &enum_value)" in message, message
+    assert "Check failed: absl::SimpleAtoi(record.values(position), &id)" in message, message
     left = []
     for entry in os.listdir("/proc"):
         try:

@@ -1,0 +1,118 @@
+"""Starting the child process that reads an MLMD store for an import
+(``lineage_graph.mlmd._reader``): the Python it runs with, the temporary file it writes its
+messages to, and a child that cannot import what it reads with. Each failure is
+FailedPreconditionError saying what it is, nothing written."""
+
+from __future__ import annotations
+
+import multiprocessing.spawn
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ml_metadata")
+
+from ml_metadata.proto import metadata_store_pb2 as pb
+
+from lineage_graph import FailedPreconditionError, LineageStore
+from lineage_graph.mlmd._importer import import_mlmd
+from lineage_graph.mlmd._reader import SourceReader
+
+from .test_import import snapshot, write_mlmd_sqlite
+from .test_import_hostile import _reader_children
+
+
+def _source(tmp_path: Path) -> Path:
+    path = tmp_path / "mlmd.sqlite"
+    write_mlmd_sqlite(path)
+    return path
+
+
+def test_the_reader_runs_with_the_python_multiprocessing_starts_its_children_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An application embedding Python (uWSGI, PyInstaller) has ``sys.executable`` point at
+    itself, not at a Python, and sets ``multiprocessing.set_executable`` for its children: the
+    reading child was started with ``sys.executable`` and the import failed ("ml_metadata died
+    reading it (exit 1)"), ml_metadata never having run."""
+    path = _source(tmp_path)
+    before = multiprocessing.spawn.get_executable()
+    multiprocessing.spawn.set_executable(sys.executable)
+    try:
+        monkeypatch.setattr(sys, "executable", "/bin/false")
+        with LineageStore.open(tmp_path / "store") as store:
+            counts = import_mlmd(path, store).counts()
+    finally:
+        multiprocessing.spawn.set_executable(before)
+    assert counts["artifacts"] == 6 and counts["events"] == 5, counts
+
+
+def test_a_program_that_is_no_python_is_told_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child that ends before answering (here the program multiprocessing would start is
+    /bin/false) read nothing: said so, naming the program, not "ml_metadata died reading it"."""
+    path = _source(tmp_path)
+    before = multiprocessing.spawn.get_executable()
+    with LineageStore.open(tmp_path / "store") as store:
+        empty = snapshot(store)
+        multiprocessing.spawn.set_executable("/bin/false")
+        try:
+            with pytest.raises(FailedPreconditionError) as caught:
+                import_mlmd(path, store)
+        finally:
+            multiprocessing.spawn.set_executable(before)
+        assert snapshot(store) == empty
+    message = str(caught.value)
+    assert "cannot start the process that reads the MLMD store (/bin/false -m " in message
+    assert "it ended as it started (exit 1)" in message
+    assert "died reading it" not in message
+    assert not _reader_children()
+
+
+def test_a_reader_that_cannot_import_ml_metadata_tells_its_import_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ml_metadata broken on the child's path: its import error was told as "ml_metadata died
+    reading it (exit 1: ImportError: lineage_graph.mlmd needs ml-metadata ...)", the error it
+    raised itself lost. Now: the child did not start, and what it raised, cause first."""
+    path = _source(tmp_path)
+    broken = tmp_path / "path" / "ml_metadata"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('a broken ml_metadata')\n")
+    monkeypatch.syspath_prepend(str(broken.parent))  # (this process has its own imported)
+    with LineageStore.open(tmp_path / "store") as store:
+        empty = snapshot(store)
+        with pytest.raises(FailedPreconditionError) as caught:
+            import_mlmd(path, store)
+        assert snapshot(store) == empty
+    message = str(caught.value)
+    assert "cannot start the process that reads the MLMD store" in message, message
+    assert "it ended as it started (exit 1: ImportError: a broken ml_metadata; then " in message
+    assert "died reading it" not in message
+    assert not _reader_children()
+
+
+def test_no_temporary_directory_is_a_typed_error_and_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TMPDIR naming a directory that is not there (none writable): the import raised
+    FileNotFoundError (a traceback from the CLI), from the SQLite file's copy and, for a source
+    read live (MySQL), from the reading child's message file."""
+    path = _source(tmp_path)
+    with LineageStore.open(tmp_path / "store") as store:
+        empty = snapshot(store)
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+        with pytest.raises(FailedPreconditionError, match="TMPDIR chooses where") as caught:
+            import_mlmd(path, store)
+        assert "no temporary directory can be made" in str(caught.value)
+        config = pb.ConnectionConfig()
+        config.sqlite.filename_uri = str(path)
+        with pytest.raises(FailedPreconditionError, match="TMPDIR chooses where") as caught:
+            SourceReader(config)
+        assert "cannot start the process that reads the MLMD store" in str(caught.value)
+        monkeypatch.undo()
+        assert snapshot(store) == empty
+    assert not _reader_children()
