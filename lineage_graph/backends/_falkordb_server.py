@@ -1562,10 +1562,15 @@ class ServerProcess:
     @staticmethod
     def _stop(pid: int, timeout: float = 30.0) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
-        if it has not gone within ``timeout``."""
+        if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
+        (systemd's): a stopped server (SIGSTOP, Ctrl-Z) handles no SIGTERM until it runs
+        again, and was waited for the whole ``timeout`` (30 s), then killed without the flush.
+        Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT)."""
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
+                if sig == signal.SIGTERM:
+                    os.kill(pid, signal.SIGCONT)
             deadline = time.monotonic() + wait
             while _pid_alive(pid):
                 if time.monotonic() > deadline:
