@@ -80,3 +80,111 @@ def test_a_stopped_stray_server_is_shut_down_by_its_sigterm(tmp_path: Path) -> N
         _release(stray)
         with contextlib.suppress(Exception):
             first.backend._db.connection.close()  # type: ignore[attr-defined]
+
+
+def test_a_server_stopped_right_after_its_first_answer_is_started_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The server an opener started is stopped (SIGSTOP; a hang alike) right after it answered
+    its first PING, as the start lets it rewrite its log: that call waited the whole
+    max(5 s, ``startup_timeout_s``), where every other wait of a start gives up after
+    ``hang_after_s``, then failed the open. Judged as the start-up wait judges a silent server,
+    it is killed and started once more, and the store opens."""
+    from lineage_graph.backends import _falkordb_server as f
+
+    target = tmp_path / "s"
+    with LineageStore.open(target) as store:
+        ids = _put(store, 2)
+    ready = f.ServerProcess._wait_ready
+    stopped: list[int] = []
+
+    def stopped_once_ready(self: f.ServerProcess, workdir: Path) -> None:
+        ready(self, workdir)
+        if not stopped and self.pid is not None:
+            stopped.append(self.pid)
+            os.kill(self.pid, signal.SIGSTOP)
+
+    monkeypatch.setattr(f.ServerProcess, "_wait_ready", stopped_once_ready)
+    try:
+        with LineageStore.open(target, hang_after_s=1, startup_timeout_s=30) as store:
+            assert _backend(store).server.pid not in stopped  # type: ignore[union-attr]
+            assert [a.id for a in store.get_artifacts()] == ids
+    finally:
+        for pid in stopped:
+            if f._serves(pid, target) is True:  # still the test's server (not a reused pid)
+                _release(pid)
+    assert len(stopped) == 1
+
+
+def test_a_server_found_running_and_stopped_as_it_is_checked_is_replaced_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A server another client started answers the opener's PING, then is stopped (SIGSTOP)
+    as the opener checks what it loaded: that check waited max(5 s, ``startup_timeout_s``),
+    the opener attached to the stopped server all the same, and only its first failed call
+    restarted it. It is judged hung after ``hang_after_s`` there too, and replaced at the
+    opening (no restart of an attached server)."""
+    from lineage_graph.backends import _falkordb_server as f
+
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    hung = _backend(first).server.pid  # type: ignore[union-attr]
+    try:
+        ids = _put(first, 3)
+        loaded = f.ServerProcess._loaded
+
+        def stopped_once_loaded(self: f.ServerProcess, pid: int | None, sock: Path) -> bool:
+            answered = loaded(self, pid, sock)
+            if answered and pid == hung:
+                os.kill(pid, signal.SIGSTOP)
+            return answered
+
+        monkeypatch.setattr(f.ServerProcess, "_loaded", stopped_once_loaded)
+        with LineageStore.open(target, hang_after_s=1, startup_timeout_s=30) as store:
+            server = _backend(store).server
+            assert server is not None and server.pid != hung and server.restarts == 0
+            assert [a.id for a in store.get_artifacts()] == ids
+    finally:
+        if hung is not None and f._serves(hung, target) is True:
+            _release(hung)
+        first.close()
+
+
+def test_a_silent_server_that_answers_a_fresh_ping_is_not_killed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An opener finds the server silent and idle for ``hang_after_s`` (here stopped by
+    SIGSTOP), and it answers again at the moment of the verdict (here resumed then). The
+    opener killed it on its short PINGs alone, where a store's failed call first asks a PING on
+    a fresh connection and spares a server that answers it: one judgement now, the same
+    PING last. It is attached to, alive, and keeps its data."""
+    from lineage_graph.backends import _falkordb_server as f
+
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    stalled = _backend(first).server.pid  # type: ignore[union-attr]
+    try:
+        ids = _put(first, 3)
+        # (absent before the one judgement: then the verdict asked no such PING, and the
+        # server was killed: the test fails on its pid, below)
+        fresh_ping = getattr(f, "_answers_on", lambda sock: False)
+        resumed: list[int] = []
+
+        def resumed_then_pinged(sock: Path) -> bool:
+            if stalled is not None and not resumed:
+                resumed.append(stalled)
+                os.kill(stalled, signal.SIGCONT)
+            return fresh_ping(sock)
+
+        monkeypatch.setattr(f, "_answers_on", resumed_then_pinged, raising=False)
+        assert stalled is not None
+        os.kill(stalled, signal.SIGSTOP)
+        with LineageStore.open(target, hang_after_s=1) as store:
+            assert _backend(store).server.pid == stalled  # type: ignore[union-attr]
+            assert [a.id for a in store.get_artifacts()] == ids
+        assert resumed == [stalled]
+    finally:
+        if stalled is not None and f._serves(stalled, target) is True:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(stalled, signal.SIGCONT)
+        first.close()
