@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import itertools
 import json
 import os
 import queue
@@ -570,6 +571,36 @@ def _sweep_stale_socket_dirs(base: str) -> int:
         except OSError:
             continue
     return removed
+
+
+def _remove_socket_dir(sock: Path) -> None:
+    """Remove the socket folder (``lg-*``) of a server that has exited: its socket, if left
+    (a killed server leaves it; one that shuts down removes it), and the folder, if then
+    empty (a memory server's also holds its log: its starter removes that one). Left by every
+    path that stopped a server another process had started (a stray, a hung one, the server
+    a restart replaced), they piled up in the temporary directory."""
+    if not sock.parent.name.startswith("lg-"):
+        return
+    with contextlib.suppress(OSError):
+        sock.unlink(missing_ok=True)
+        sock.parent.rmdir()
+
+
+def _unix_socket(pid: int) -> Path | None:
+    """The unix socket a running server of ours listens on: its ``--unixsocket`` argument,
+    or, once it has set its process title, the title's ``unixsocket:PATH`` (None if unknown)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for flag, value in itertools.pairwise(argv):
+        if flag == b"--unixsocket":
+            return Path(os.fsdecode(value))
+    title, name = argv[0], SOCKET_NAME.encode()  # (a TMPDIR may hold spaces)
+    start, end = title.find(b" unixsocket:"), title.rfind(name)
+    if start < 0 or end < start:
+        return None
+    return Path(os.fsdecode(title[start + len(b" unixsocket:") : end + len(name)]))
 
 
 def _socket_dir() -> Path:
@@ -1378,15 +1409,27 @@ class ServerProcess:
             # new one, as after a crash (no acknowledged write is lost: SIGTERM flushes).
             if self._runs_here(pid):
                 self._stop(pid)
+                if not _pid_alive(pid):
+                    _remove_socket_dir(Path(sock))  # what a cleaner left of its folder
             return False
         if not self._loaded(pid, Path(sock)):
             return False
         if not self._finish_start(pid, Path(sock), state.get("log_start")):
             return False
+        self._drop_socket_dir(Path(sock))
         self.pid, self.socket_path = pid, Path(sock)
         self._proc, self._proc_owner = _CHILDREN.get(pid), os.getpid()
         _mark_aof(self.data_dir)  # a server an earlier version started
         return True
+
+    def _drop_socket_dir(self, sock: Path) -> None:
+        """Attaching to server ``sock`` (another process's): the socket folder of the server
+        this object started before, which has exited (a restart finds it gone), is removed.
+        Kept, it was the one :meth:`cleanup` removed, and the attached server's folder was
+        left in the temporary directory for good once that server exited."""
+        if self._tmpdir is not None and self._tmpdir != sock.parent:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
 
     def _attach_other_namespace(self, pid: int, sock: Path) -> bool:
         """Attach to a server a process in another pid namespace (a container, ``unshare
@@ -1413,6 +1456,7 @@ class ServerProcess:
             )
         if not self._loaded(None, sock):
             return False
+        self._drop_socket_dir(sock)
         self.pid, self.socket_path, self._other_ns = None, sock, True
         self._proc = None
         return True
@@ -1437,7 +1481,7 @@ class ServerProcess:
         except redis.exceptions.RedisError:
             return True  # busy or going: the calls say why
         if said is None:
-            self._kill_hung(pid)
+            self._kill_hung(pid, sock)
             return False
         if said.get("auto-aof-rewrite-percentage") != "0":
             return True
@@ -1451,7 +1495,7 @@ class ServerProcess:
             raise
         self.socket_path = sock
         if not self._allow_rewrites(self.data_dir, pid):
-            self._kill_hung(pid)
+            self._kill_hung(pid, sock)
             return False
         return True
 
@@ -1500,7 +1544,7 @@ class ServerProcess:
                 if silent_since is None:
                     return True
                 if hung:
-                    self._kill_hung(pid)
+                    self._kill_hung(pid, sock)
                     return False
             except redis.exceptions.ResponseError:
                 # It answered, refusing: one that cannot write its log (fsync="everysec" on a
@@ -1536,7 +1580,7 @@ class ServerProcess:
                 client.close()
             time.sleep(0.05)
 
-    def _kill_hung(self, pid: int) -> None:
+    def _kill_hung(self, pid: int, sock: Path) -> None:
         """Kill server ``pid``, found running and judged hung (:meth:`_silence`), if it runs on
         this directory; EngineUnavailableError if it is still there."""
         if self._runs_here(pid):
@@ -1551,6 +1595,7 @@ class ServerProcess:
                 f"nothing and did no work for {self.settings.hang_after_s:g} s "
                 "(LINEAGE_GRAPH_HANG_AFTER_S), and could not be stopped; retry later"
             )
+        _remove_socket_dir(sock)  # its starter may be gone: left for good
 
     def _runs_here(self, pid: int) -> bool:
         """Whether ``pid`` is a server on this data directory: a redis-server (ours, or another
@@ -1591,7 +1636,10 @@ class ServerProcess:
             except OSError:
                 continue  # gone, a zombie, or another user's
             if self._runs_here(pid):
+                sock = _unix_socket(pid)
                 self._stop(pid)
+                if sock is not None and not _pid_alive(pid):
+                    _remove_socket_dir(sock)  # its starter is gone: no one else will
 
     @staticmethod
     def _stop(pid: int, timeout: float = 30.0) -> None:
@@ -2140,7 +2188,5 @@ class ServerProcess:
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
-        elif self.socket_path is not None and self.socket_path.parent.name.startswith("lg-"):
-            with contextlib.suppress(OSError):  # only its socket, if left, and the empty folder
-                self.socket_path.unlink(missing_ok=True)
-                self.socket_path.parent.rmdir()
+        elif self.socket_path is not None:  # only its socket, if left, and the empty folder
+            _remove_socket_dir(self.socket_path)

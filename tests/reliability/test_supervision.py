@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_graph import Artifact, ArtifactType, LineageStore
+from lineage_graph import Artifact, ArtifactType, EngineUnavailableError, LineageStore
 from lineage_graph.backends.embedded import EmbeddedBackend
 
 
@@ -52,7 +52,9 @@ def own_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_a_stopped_stray_server_is_shut_down_by_its_sigterm(tmp_path: Path) -> None:
+def test_a_stopped_stray_server_is_shut_down_by_its_sigterm(
+    tmp_path: Path, own_tmpdir: Path
+) -> None:
     """A server no record names (its opener killed between spawn and record) runs on the
     store's files, stopped (SIGSTOP, Ctrl-Z). The next opener stops it before it starts its
     own: a stopped process handles no SIGTERM, so it was waited for 30 s, then SIGKILLed
@@ -76,6 +78,8 @@ def test_a_stopped_stray_server_is_shut_down_by_its_sigterm(tmp_path: Path) -> N
             f.seek(logged)
             said = f.read().decode(errors="replace")
         assert f"{stray}:signal-handler" in said and "Received SIGTERM" in said
+        # and its socket folder went with it: its starter is gone, no one else removes it
+        assert sorted(own_tmpdir.glob("lg-*")) == []
     finally:
         _release(stray)
         with contextlib.suppress(Exception):
@@ -188,3 +192,31 @@ def test_a_silent_server_that_answers_a_fresh_ping_is_not_killed(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(stalled, signal.SIGCONT)
         first.close()
+
+
+def test_a_store_that_reattached_after_its_server_died_leaves_no_socket_folder(
+    tmp_path: Path, own_tmpdir: Path
+) -> None:
+    """A store's server is killed; another opener starts a new one, and the store's next call
+    attaches to that one. The store went on removing the socket folder of the server it had
+    started (dead) at its close, and the folder of the server it was attached to, which it
+    stopped as the last client, stayed in the temporary directory for good."""
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    try:
+        _put(first, 2)
+        killed = _backend(first).server.pid  # type: ignore[union-attr]
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        with LineageStore.open(target) as second:
+            second_pid = _backend(second).server.pid  # type: ignore[union-attr]
+            assert second_pid != killed
+            try:  # the first store's connection was to the killed server: in doubt, retryable
+                first.put_artifacts([Artifact(type="Data", uri="/after")])
+            except EngineUnavailableError as exc:
+                assert exc.retryable
+                first.put_artifacts([Artifact(type="Data", uri="/after")])
+            assert _backend(first).server.pid == second_pid  # type: ignore[union-attr]
+    finally:
+        first.close()  # the last client: stops the server
+    assert sorted(own_tmpdir.glob("lg-*")) == []
