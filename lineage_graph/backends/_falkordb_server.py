@@ -586,6 +586,14 @@ def _remove_socket_dir(sock: Path) -> None:
         sock.parent.rmdir()
 
 
+def _remove_dead_socket_dir(sock: Path) -> None:
+    """:func:`_remove_socket_dir` of a recorded server found gone, if nothing listens on
+    ``sock`` (a directory copied with its record names its original's live server). Its
+    starter may be gone too (the record outlives both): else its folder stayed for good."""
+    if sock.parent.name.startswith("lg-") and not _listening(sock):
+        _remove_socket_dir(sock)
+
+
 def _unix_socket(pid: int) -> Path | None:
     """The unix socket a running server of ours listens on: its ``--unixsocket`` argument,
     or, once it has set its process title, the title's ``unixsocket:PATH`` (None if unknown)."""
@@ -1396,10 +1404,14 @@ class ServerProcess:
         if _other_namespace(state):
             return self._attach_other_namespace(pid, Path(sock))
         if not _pid_alive(pid):
-            return False  # crashed (its pid may since belong to another process): start anew
+            # crashed (its pid may since belong to another process): start anew
+            _remove_dead_socket_dir(Path(sock))
+            return False
         if _serves(pid, self.data_dir) is False:
             # The server of another directory: this one is a copy made while it ran (its record
-            # came along). Attaching wrote into the original store; this one gets its own.
+            # came along). Attaching wrote into the original store; this one gets its own. Or
+            # a crashed server's pid taken by another process: its folder is removed.
+            _remove_dead_socket_dir(Path(sock))
             return False
         if not _listening(Path(sock)):
             # Alive, but nothing listens on its socket: its directory in /tmp was removed (a
@@ -1413,6 +1425,7 @@ class ServerProcess:
                     _remove_socket_dir(Path(sock))  # what a cleaner left of its folder
             return False
         if not self._loaded(pid, Path(sock)):
+            _remove_dead_socket_dir(Path(sock))  # it exited as it was found (or was hung)
             return False
         if not self._finish_start(pid, Path(sock), state.get("log_start")):
             return False
@@ -1441,6 +1454,7 @@ class ServerProcess:
         assert self.data_dir is not None
         if not _listening(sock):
             if sock.parent.is_dir():
+                _remove_dead_socket_dir(sock)
                 return False  # died: its socket is left, and refuses
             if _held_after_exit(self.data_dir) is False:
                 # its lock is free: it died (a container killed, or restarted with a new /tmp

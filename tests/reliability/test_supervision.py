@@ -220,3 +220,63 @@ def test_a_store_that_reattached_after_its_server_died_leaves_no_socket_folder(
     finally:
         first.close()  # the last client: stops the server
     assert sorted(own_tmpdir.glob("lg-*")) == []
+
+
+@pytest.mark.parametrize("pid_reused", [False, True])
+def test_the_socket_folder_of_a_recorded_server_found_dead_is_removed(
+    tmp_path: Path, own_tmpdir: Path, pid_reused: bool
+) -> None:
+    """The server was SIGKILLed with no client left (its process killed too): its record names
+    it, its socket folder holds its dead socket. The next opener starts a new server and left
+    that folder in the temporary directory for good (no process that could remove it was
+    left). ``pid_reused``: its pid now belongs to another process (here this one)."""
+    import json
+
+    target = tmp_path / "s"
+    store = LineageStore.open(target)
+    ids = _put(store, 2)
+    state = json.loads((target / "server.json").read_text())
+    _release(state["pid"])  # SIGKILLed
+    _backend(store)._closed = True  # its client vanished too
+    store.backend._db.connection.close()  # type: ignore[attr-defined]
+    if pid_reused:
+        state["pid"] = os.getpid()
+        (target / "server.json").write_text(json.dumps(state))
+    with LineageStore.open(target) as reopened:
+        assert [a.id for a in reopened.get_artifacts()] == ids
+    assert sorted(own_tmpdir.glob("lg-*")) == []
+
+
+def test_the_socket_folder_of_a_server_that_shut_down_as_it_was_found_is_removed(
+    tmp_path: Path, own_tmpdir: Path
+) -> None:
+    """The last client sent SHUTDOWN and vanished; a store opened meanwhile found the server
+    going and started a new one. The server removed its socket, not its folder, and nothing
+    else did: it stayed in the temporary directory for good."""
+    import socket
+
+    target = tmp_path / "s"
+    first = LineageStore.open(target)
+    _put(first, 2)
+    first.backend.write("UNWIND range(1, 300000) AS i CREATE (:Scratch)")  # a slower save
+    server = _backend(first).server
+    assert server is not None and server.socket_path is not None
+    _backend(first)._closed = True  # this client vanished (its process killed)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as raw:
+            raw.connect(str(server.socket_path))
+            raw.sendall(b"SHUTDOWN SAVE\r\n")
+            with LineageStore.open(target) as store:
+                assert len(store.get_artifacts()) == 2
+        server.wait_exit(30)
+    finally:
+        _release(server.pid if server.data_dir and _alive_here(server.pid, target) else None)
+        with contextlib.suppress(Exception):
+            first.backend._db.connection.close()  # type: ignore[attr-defined]
+    assert sorted(own_tmpdir.glob("lg-*")) == []
+
+
+def _alive_here(pid: int | None, target: Path) -> bool:
+    from lineage_graph.backends import _falkordb_server as f
+
+    return pid is not None and f._serves(pid, target) is True
