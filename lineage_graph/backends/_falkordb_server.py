@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import itertools
 import json
 import os
 import queue
@@ -29,11 +30,11 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .._files import on_read_only_mount
 from .._probe import connect, first_bytes
@@ -444,6 +445,28 @@ def ping_client(socket_path: Path, timeout: float) -> Any:
     )
 
 
+def _answers_on(socket_path: Path) -> bool:
+    """Whether the server on ``socket_path`` answers a PING on a fresh connection within 2 s
+    (loading counts as alive, and so does one that refuses PING: "MISCONF", a server that
+    cannot write its log). The last word before a silent, idle server is judged hung
+    (:meth:`ServerProcess._silence`) and before a store's failed call kills it."""
+    import redis
+
+    client = ping_client(socket_path, 2)
+    try:
+        client.ping()
+        return True
+    except (redis.exceptions.BusyLoadingError, redis.exceptions.ResponseError):
+        return True
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+_T = TypeVar("_T")
+
+
 def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
     """In-memory servers die with the process that started them (Linux only)."""
     with contextlib.suppress(Exception):
@@ -548,6 +571,44 @@ def _sweep_stale_socket_dirs(base: str) -> int:
         except OSError:
             continue
     return removed
+
+
+def _remove_socket_dir(sock: Path) -> None:
+    """Remove the socket folder (``lg-*``) of a server that has exited: its socket, if left
+    (a killed server leaves it; one that shuts down removes it), and the folder, if then
+    empty (a memory server's also holds its log: its starter removes that one). Left by every
+    path that stopped a server another process had started (a stray, a hung one, the server
+    a restart replaced), they piled up in the temporary directory."""
+    if not sock.parent.name.startswith("lg-"):
+        return
+    with contextlib.suppress(OSError):
+        sock.unlink(missing_ok=True)
+        sock.parent.rmdir()
+
+
+def _remove_dead_socket_dir(sock: Path) -> None:
+    """:func:`_remove_socket_dir` of a recorded server found gone, if nothing listens on
+    ``sock`` (a directory copied with its record names its original's live server). Its
+    starter may be gone too (the record outlives both): else its folder stayed for good."""
+    if sock.parent.name.startswith("lg-") and not _listening(sock):
+        _remove_socket_dir(sock)
+
+
+def _unix_socket(pid: int) -> Path | None:
+    """The unix socket a running server of ours listens on: its ``--unixsocket`` argument,
+    or, once it has set its process title, the title's ``unixsocket:PATH`` (None if unknown)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for flag, value in itertools.pairwise(argv):
+        if flag == b"--unixsocket":
+            return Path(os.fsdecode(value))
+    title, name = argv[0], SOCKET_NAME.encode()  # (a TMPDIR may hold spaces)
+    start, end = title.find(b" unixsocket:"), title.rfind(name)
+    if start < 0 or end < start:
+        return None
+    return Path(os.fsdecode(title[start + len(b" unixsocket:") : end + len(name)]))
 
 
 def _socket_dir() -> Path:
@@ -1343,10 +1404,14 @@ class ServerProcess:
         if _other_namespace(state):
             return self._attach_other_namespace(pid, Path(sock))
         if not _pid_alive(pid):
-            return False  # crashed (its pid may since belong to another process): start anew
+            # crashed (its pid may since belong to another process): start anew
+            _remove_dead_socket_dir(Path(sock))
+            return False
         if _serves(pid, self.data_dir) is False:
             # The server of another directory: this one is a copy made while it ran (its record
-            # came along). Attaching wrote into the original store; this one gets its own.
+            # came along). Attaching wrote into the original store; this one gets its own. Or
+            # a crashed server's pid taken by another process: its folder is removed.
+            _remove_dead_socket_dir(Path(sock))
             return False
         if not _listening(Path(sock)):
             # Alive, but nothing listens on its socket: its directory in /tmp was removed (a
@@ -1356,14 +1421,28 @@ class ServerProcess:
             # new one, as after a crash (no acknowledged write is lost: SIGTERM flushes).
             if self._runs_here(pid):
                 self._stop(pid)
+                if not _pid_alive(pid):
+                    _remove_socket_dir(Path(sock))  # what a cleaner left of its folder
             return False
         if not self._loaded(pid, Path(sock)):
+            _remove_dead_socket_dir(Path(sock))  # it exited as it was found (or was hung)
             return False
-        self._finish_start(pid, Path(sock), state.get("log_start"))
+        if not self._finish_start(pid, Path(sock), state.get("log_start")):
+            return False
+        self._drop_socket_dir(Path(sock))
         self.pid, self.socket_path = pid, Path(sock)
         self._proc, self._proc_owner = _CHILDREN.get(pid), os.getpid()
         _mark_aof(self.data_dir)  # a server an earlier version started
         return True
+
+    def _drop_socket_dir(self, sock: Path) -> None:
+        """Attaching to server ``sock`` (another process's): the socket folder of the server
+        this object started before, which has exited (a restart finds it gone), is removed.
+        Kept, it was the one :meth:`cleanup` removed, and the attached server's folder was
+        left in the temporary directory for good once that server exited."""
+        if self._tmpdir is not None and self._tmpdir != sock.parent:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
 
     def _attach_other_namespace(self, pid: int, sock: Path) -> bool:
         """Attach to a server a process in another pid namespace (a container, ``unshare
@@ -1375,6 +1454,7 @@ class ServerProcess:
         assert self.data_dir is not None
         if not _listening(sock):
             if sock.parent.is_dir():
+                _remove_dead_socket_dir(sock)
                 return False  # died: its socket is left, and refuses
             if _held_after_exit(self.data_dir) is False:
                 # its lock is free: it died (a container killed, or restarted with a new /tmp
@@ -1390,31 +1470,35 @@ class ServerProcess:
             )
         if not self._loaded(None, sock):
             return False
+        self._drop_socket_dir(sock)
         self.pid, self.socket_path, self._other_ns = None, sock, True
         self._proc = None
         return True
 
-    def _finish_start(self, pid: int, sock: Path, log_start: object) -> None:
+    def _finish_start(self, pid: int, sock: Path, log_start: object) -> bool:
         """Check what a server found running loaded, and let it rewrite its log, when the
         process that started it was killed before it did (between the server's first answer
         and :meth:`_allow_rewrites`). That server ran on with rewrites off for as long as any
         process stayed attached to it (its append-only log grew without bound), and what it
         loaded was never checked (a logged write that failed when replayed went unsaid). A
-        record without ``log_start`` (an earlier version's) is left as it is."""
+        record without ``log_start`` (an earlier version's) is left as it is. False when the
+        server was found hung here (killed: a new one is started)."""
         import redis
 
         assert self.data_dir is not None
         if not isinstance(log_start, int) or isinstance(log_start, bool):
-            return
-        client = ping_client(sock, max(5.0, self.settings.startup_timeout_s))
+            return True
         try:
-            said = client.config_get("auto-aof-rewrite-percentage")
+            said = self._reply(
+                pid, sock, lambda client: client.config_get("auto-aof-rewrite-percentage")
+            )
         except redis.exceptions.RedisError:
-            return  # busy or going: the calls say why
-        finally:
-            client.close()
+            return True  # busy or going: the calls say why
+        if said is None:
+            self._kill_hung(pid, sock)
+            return False
         if said.get("auto-aof-rewrite-percentage") != "0":
-            return
+            return True
         try:
             self._check_replay(self.data_dir, log_start)
         except EngineError:
@@ -1424,7 +1508,10 @@ class ServerProcess:
                 self.clear_state()
             raise
         self.socket_path = sock
-        self._allow_rewrites(self.data_dir)
+        if not self._allow_rewrites(self.data_dir, pid):
+            self._kill_hung(pid, sock)
+            return False
+        return True
 
     def _check_replay(self, workdir: Path, log_start: int) -> None:
         """Refuse a store a logged write of which failed as this start's server replayed it."""
@@ -1467,22 +1554,11 @@ class ServerProcess:
                 # 20 s timeouts of the calls that followed, then restarted it all the same.
                 if pid is None:
                     return True  # another pid namespace's: no activity to judge by
-                silent_since, sample, hung = self._silence(pid, silent_since, sample)
+                silent_since, sample, hung = self._silence(pid, sock, silent_since, sample)
                 if silent_since is None:
                     return True
                 if hung:
-                    if self._runs_here(pid):
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(pid, signal.SIGKILL)
-                        gone = time.monotonic() + 30
-                        while _pid_alive(pid) and time.monotonic() < gone:
-                            time.sleep(0.01)
-                    if _pid_alive(pid):
-                        raise EngineUnavailableError(
-                            f"the embedded server{_pid_text(pid)} of {self.data_dir} answered "
-                            f"nothing and did no work for {self.settings.hang_after_s:g} s "
-                            "(LINEAGE_GRAPH_HANG_AFTER_S), and could not be stopped; retry later"
-                        ) from None
+                    self._kill_hung(pid, sock)
                     return False
             except redis.exceptions.ResponseError:
                 # It answered, refusing: one that cannot write its log (fsync="everysec" on a
@@ -1517,6 +1593,23 @@ class ServerProcess:
             finally:
                 client.close()
             time.sleep(0.05)
+
+    def _kill_hung(self, pid: int, sock: Path) -> None:
+        """Kill server ``pid``, found running and judged hung (:meth:`_silence`), if it runs on
+        this directory; EngineUnavailableError if it is still there."""
+        if self._runs_here(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            gone = time.monotonic() + 30
+            while _pid_alive(pid) and time.monotonic() < gone:
+                time.sleep(0.01)
+        if _pid_alive(pid):
+            raise EngineUnavailableError(
+                f"the embedded server{_pid_text(pid)} of {self.data_dir} answered "
+                f"nothing and did no work for {self.settings.hang_after_s:g} s "
+                "(LINEAGE_GRAPH_HANG_AFTER_S), and could not be stopped; retry later"
+            )
+        _remove_socket_dir(sock)  # its starter may be gone: left for good
 
     def _runs_here(self, pid: int) -> bool:
         """Whether ``pid`` is a server on this data directory: a redis-server (ours, or another
@@ -1557,15 +1650,23 @@ class ServerProcess:
             except OSError:
                 continue  # gone, a zombie, or another user's
             if self._runs_here(pid):
+                sock = _unix_socket(pid)
                 self._stop(pid)
+                if sock is not None and not _pid_alive(pid):
+                    _remove_socket_dir(sock)  # its starter is gone: no one else will
 
     @staticmethod
     def _stop(pid: int, timeout: float = 30.0) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
-        if it has not gone within ``timeout``."""
+        if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
+        (systemd's): a stopped server (SIGSTOP, Ctrl-Z) handles no SIGTERM until it runs
+        again, and was waited for the whole ``timeout`` (30 s), then killed without the flush.
+        Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT)."""
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
+                if sig == signal.SIGTERM:
+                    os.kill(pid, signal.SIGCONT)
             deadline = time.monotonic() + wait
             while _pid_alive(pid):
                 if time.monotonic() > deadline:
@@ -1613,6 +1714,10 @@ class ServerProcess:
         if not self.refuses_as_full():
             return None
         return _clients_full_message(self.pid, self.data_dir, refused)
+
+    def answers(self) -> bool:
+        """Whether this server answers a PING on a fresh connection (:func:`_answers_on`)."""
+        return self.socket_path is not None and _answers_on(self.socket_path)
 
     def refuses_as_full(self) -> bool:
         """Whether this server refuses new clients for having as many as it serves."""
@@ -1764,7 +1869,8 @@ class ServerProcess:
             if self.data_dir is not None:
                 # a failure is stopped below (killed: nothing is rewritten)
                 self._check_replay(workdir, self._log_start)
-                self._allow_rewrites(workdir)
+                if not self._allow_rewrites(workdir, self.pid):
+                    raise self._hung_while_starting(workdir)  # started once more
                 _mark_aof(self.data_dir)
                 _warn_torn(workdir / _LOG_FILE, self._log_start, self.data_dir, log_bytes)
         except BaseException as exc:
@@ -1789,27 +1895,31 @@ class ServerProcess:
                 ) from exc
             raise
 
-    def _allow_rewrites(self, workdir: Path) -> None:
+    def _allow_rewrites(self, workdir: Path, pid: int) -> bool:
         """Let the server rewrite its append-only log when it has grown (off until the start
         has checked what it loaded). Redis starts that rewrite as soon as it has loaded a log
         whose incremental part outgrew its base (over 4 MB): a start refused because a
         logged write failed when replayed (:func:`_replay_failure`) had begun rewriting the log
         from what it had loaded, without that write, before it was killed; finished first, the
         write would be gone from the log for good and the next opening would load the store
-        without it, without a word."""
+        without it, without a word. False if server ``pid`` hung (:meth:`_silence`) there."""
         import redis
 
         assert self.socket_path is not None
-        client = ping_client(self.socket_path, max(5.0, self.settings.startup_timeout_s))
         try:
-            client.config_set("auto-aof-rewrite-percentage", _AOF_REWRITE_PERCENTAGE)
+            done = self._reply(
+                pid,
+                self.socket_path,
+                lambda client: client.config_set(
+                    "auto-aof-rewrite-percentage", _AOF_REWRITE_PERCENTAGE
+                ),
+            )
         except redis.exceptions.RedisError as exc:  # killed by the caller (_start)
             raise EngineUnavailableError(
                 f"the embedded FalkorDB server stopped answering as it started ({exc}); retry. "
                 f"Log: {workdir / _LOG_FILE}"
             ) from exc
-        finally:
-            client.close()
+        return done is not None
 
     def _wait_ready(self, workdir: Path) -> None:
         import redis
@@ -1885,13 +1995,17 @@ class ServerProcess:
         ``Globals_AddGraph``): the open waited max(300 s, 15 x ``startup_timeout_s``), then
         failed, where a second start of the same files loaded in a quarter of a second. Where
         there is no ``/proc`` (no activity to read), a silent server is waited for as before."""
-        assert self.pid is not None
-        silent_since, sample, hung = self._silence(self.pid, silent_since, sample)
+        assert self.pid is not None and self.socket_path is not None
+        silent_since, sample, hung = self._silence(self.pid, self.socket_path, silent_since, sample)
         if not hung:
             return silent_since, sample
+        raise self._hung_while_starting(workdir)
+
+    def _hung_while_starting(self, workdir: Path) -> _HungWhileStarting:
+        """Kill this process's starting server, found hung: the error to raise."""
         pid = self.pid
         self.kill()
-        raise _HungWhileStarting(
+        return _HungWhileStarting(
             f"the embedded FalkorDB server (pid {pid}) answered nothing and did no work for "
             f"{self.settings.hang_after_s:g} s (LINEAGE_GRAPH_HANG_AFTER_S) while it started on "
             f"{self.data_dir or 'memory'}: hung (a FalkorDB defect seen while it loads its log "
@@ -1904,20 +2018,52 @@ class ServerProcess:
         return min(5.0, max(0.25, self.settings.hang_after_s / 4))
 
     def _silence(
-        self, pid: int, silent_since: float | None, sample: tuple[int, bool] | None
+        self, pid: int, sock: Path, silent_since: float | None, sample: tuple[int, bool] | None
     ) -> tuple[float | None, tuple[int, bool] | None, bool]:
-        """Server ``pid`` silent (a PING timed out, or it does not listen yet): since when it
-        has been silent and idle (None: at work, or no ``/proc`` to tell), the activity sample
-        to compare the next with, and whether it is hung (silent and idle for
-        ``hang_after_s``). The one judgement of a hang for a server that starts
-        (:meth:`_check_not_hung`) or is found running (:meth:`_loaded`)."""
+        """Server ``pid`` silent (a PING or a call timed out, or it does not listen yet): since
+        when it has been silent and idle (None: at work, or no ``/proc`` to tell), the activity
+        sample to compare the next with, and whether it is hung: silent and idle for
+        ``hang_after_s``, and no answer to a PING on a fresh connection to ``sock`` either
+        (:meth:`answers`, as a store's failed call checks before it kills its server). Judged
+        by the PINGs of short timeouts alone, a server that answered again at that moment was
+        killed. The one judgement of a hang for a server that starts (:meth:`_check_not_hung`,
+        :meth:`_allow_rewrites`) or is found running (:meth:`_loaded`, :meth:`_finish_start`)."""
         busy, sample = working(sample, _activity(pid))
         now = time.monotonic()
         if busy or sample is None:
             return None, sample, False
         if silent_since is None:
             return now, sample, False
-        return silent_since, sample, now - silent_since >= self.settings.hang_after_s
+        if now - silent_since < self.settings.hang_after_s:
+            return silent_since, sample, False
+        if _answers_on(sock):
+            return None, sample, False  # a stall, not a hang: it answers again
+        return silent_since, sample, True
+
+    def _reply(self, pid: int, sock: Path, call: Callable[[Any], _T]) -> _T | None:
+        """``call(client)`` (an idempotent command) on server ``pid``, its reply awaited as a
+        PING's is: a :meth:`_ping_timeout` at a time, sent again while the server is at work,
+        up to max(5 s, ``startup_timeout_s``) in all (then redis's ``TimeoutError``). None once
+        it is hung (:meth:`_silence`). A server stopped right there was waited for the whole
+        max(5 s, ``startup_timeout_s``), where every other wait gives up after
+        ``hang_after_s``. Other RedisErrors are raised."""
+        import redis
+
+        deadline = time.monotonic() + max(5.0, self.settings.startup_timeout_s)
+        silent_since: float | None = None
+        sample: tuple[int, bool] | None = None
+        while True:
+            client = ping_client(sock, self._ping_timeout())
+            try:
+                return call(client)
+            except redis.exceptions.TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+                silent_since, sample, hung = self._silence(pid, sock, silent_since, sample)
+                if hung:
+                    return None
+            finally:
+                client.close()
 
     def _startup_failure(self, workdir: Path) -> str:
         assert self._proc is not None
@@ -2056,7 +2202,5 @@ class ServerProcess:
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
-        elif self.socket_path is not None and self.socket_path.parent.name.startswith("lg-"):
-            with contextlib.suppress(OSError):  # only its socket, if left, and the empty folder
-                self.socket_path.unlink(missing_ok=True)
-                self.socket_path.parent.rmdir()
+        elif self.socket_path is not None:  # only its socket, if left, and the empty folder
+            _remove_socket_dir(self.socket_path)

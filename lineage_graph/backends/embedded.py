@@ -588,24 +588,6 @@ def _info_fields(reply: Any) -> dict[str, str]:
     return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
 
 
-def _answers(server: ServerProcess) -> bool:
-    """Whether ``server`` answers a PING on a fresh connection (loading counts as alive)."""
-    import redis
-
-    if server.socket_path is None:
-        return False
-    client = ping_client(server.socket_path, 2)
-    try:
-        client.ping()
-        return True
-    except (redis.exceptions.BusyLoadingError, redis.exceptions.ResponseError):
-        return True  # one that cannot write its log refuses PING ("MISCONF"): alive all the same
-    except redis.exceptions.RedisError:
-        return False
-    finally:
-        client.close()
-
-
 class EmbeddedBackend(Backend):
     """FalkorDB: a server this library starts and supervises, or an external one."""
 
@@ -1010,7 +992,7 @@ class EmbeddedBackend(Backend):
         if watched is not None and self._hung_pid is not None and self._hung_pid == watched.pid:
             # Found hung by a step that did not act on it (best effort): no second wait for
             # it, unless it answers again (a stall: a debugger, a frozen container).
-            if not _answers(watched):
+            if not watched.answers():
                 raise redis.exceptions.TimeoutError("the server was found hung")
             self._hung_pid = None
         self._await_owed()
@@ -1125,7 +1107,7 @@ class EmbeddedBackend(Backend):
                 pass
             now = time.monotonic()
             busy, activity = working(activity, server.activity())
-            if busy or _answers(server):
+            if busy or server.answers():
                 silent_since = None
             elif silent_since is None:
                 silent_since = now
@@ -1163,7 +1145,7 @@ class EmbeddedBackend(Backend):
             # connections, writes its crash report, then exits: give it time to go, then
             # restart it. A server that neither replied nor answers a PING, and does nothing,
             # is hung (a deadlock after a fork, docs/reliability.md): kill it and restart.
-            if _answers(server):
+            if server.answers():
                 self._hung_pid = None  # a stall, not a hang: it answers again
                 return False
             if isinstance(exc, redis.exceptions.ConnectionError) and server.refuses_as_full():

@@ -29,7 +29,7 @@ from lineage_graph import (
     LineageStore,
     NodeKind,
 )
-from lineage_graph.backends.embedded import EmbeddedBackend, _answers
+from lineage_graph.backends.embedded import EmbeddedBackend
 from tests.reliability._integrity import assert_healthy
 from tests.reliability.conftest import assert_ids_stay_spent, kill_pid, record
 
@@ -378,7 +378,7 @@ def test_a_full_disk_under_fsync_everysec_is_retryable_and_heals_by_itself(
         # is taken for hung and killed, losing every write acknowledged since the disk filled.
         backend = store.backend
         assert isinstance(backend, EmbeddedBackend) and backend.server is not None
-        assert _answers(backend.server)
+        assert backend.server.answers()
         # A command whose wait was interrupted (Ctrl-C) is awaited before the next is sent, by
         # a token sent after it: PING's, refused, never came, and the connection was dropped
         # after socket_timeout_s (11 min by default; 3 s here).
