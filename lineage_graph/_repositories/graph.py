@@ -287,22 +287,27 @@ class WriteBatch:
             "attributions": (self.attributions, "ac", None),
             "associations": (self.associations, "ec", None),
         }
-        # The nodes this write creates exist when its event and link parts read them.
-        created = {
-            end: set(prepared.new_ids) if prepared is not None else set()
-            for end, prepared in (
-                ("a", self.artifacts),
-                ("e", self.executions),
-                ("c", self.contexts),
-            )
-        }
+        # The nodes this write creates exist when its event and link parts read them (only a
+        # part of more than FEW_ROWS rows reads this: worked out for the first such part).
+        created: dict[str, set[int]] | None = None
         for name, (rows, ends, fields) in parts.items():
             if len(rows) > FEW_ROWS:
+                if created is None:
+                    created = {
+                        end: set(prepared.new_ids) if prepared is not None else set()
+                        for end, prepared in (
+                            ("a", self.artifacts),
+                            ("e", self.executions),
+                            ("c", self.contexts),
+                        )
+                    }
                 params[name], params[f"{name}_at"] = positioned(rows, ends, fields, created)
             else:  # its `few` text (FalkorDB; Neo4j's has no other) seeks each end by id
-                params[name] = [
-                    dict(r) if fields is None else {f: r[f] for f in fields} for r in rows
-                ]
+                params[name] = (
+                    [dict(r) if fields is None else {f: r[f] for f in fields} for r in rows]
+                    if rows
+                    else []
+                )
                 params[f"{name}_at"] = {}
         return params
 
