@@ -212,7 +212,7 @@ class WriteBatch:
 
     def params(self) -> dict[str, Any]:
         def split(p: PreparedNodes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-            if p is None:
+            if p is None or not p.rows:  # (put_execution's contexts, mostly)
                 return [], []
             new = set(p.new_ids)
             return [r for r in p.rows if r["id"] in new], [r for r in p.rows if r["id"] not in new]
@@ -321,6 +321,8 @@ def _parameters(text: str) -> frozenset[str]:
 
 def _patches(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Updates split into whole rewrites and patches (:func:`patch_row`)."""
+    if not rows:  # (most writes: new nodes only)
+        return [], []
     whole = [r for r in rows if "patch" not in r]
     patches = [
         patch_row(r["id"], r["patch"], r.get("stray", ()), r.get("expect"))
