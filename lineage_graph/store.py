@@ -1021,6 +1021,8 @@ def _items(value: Any, what: str) -> list[Any]:
     write (put_artifacts(None)), or was taken for "nothing" (put_parent_contexts(None) or {});
     a generator was read up by the first check, and the re-check after an aborted write saw
     nothing."""
+    if type(value) is list or type(value) is tuple:  # (most calls: none of the refused kinds)
+        return list(value)
     if value is None or isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise InvalidArgumentError(f"{what} must be a list, got {type(value).__name__}")
     return list(value)

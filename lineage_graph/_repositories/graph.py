@@ -212,7 +212,7 @@ class WriteBatch:
 
     def params(self) -> dict[str, Any]:
         def split(p: PreparedNodes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-            if p is None:
+            if p is None or not p.rows:  # (put_execution's contexts, mostly)
                 return [], []
             new = set(p.new_ids)
             return [r for r in p.rows if r["id"] in new], [r for r in p.rows if r["id"] not in new]
@@ -287,22 +287,27 @@ class WriteBatch:
             "attributions": (self.attributions, "ac", None),
             "associations": (self.associations, "ec", None),
         }
-        # The nodes this write creates exist when its event and link parts read them.
-        created = {
-            end: set(prepared.new_ids) if prepared is not None else set()
-            for end, prepared in (
-                ("a", self.artifacts),
-                ("e", self.executions),
-                ("c", self.contexts),
-            )
-        }
+        # The nodes this write creates exist when its event and link parts read them (only a
+        # part of more than FEW_ROWS rows reads this: worked out for the first such part).
+        created: dict[str, set[int]] | None = None
         for name, (rows, ends, fields) in parts.items():
             if len(rows) > FEW_ROWS:
+                if created is None:
+                    created = {
+                        end: set(prepared.new_ids) if prepared is not None else set()
+                        for end, prepared in (
+                            ("a", self.artifacts),
+                            ("e", self.executions),
+                            ("c", self.contexts),
+                        )
+                    }
                 params[name], params[f"{name}_at"] = positioned(rows, ends, fields, created)
             else:  # its `few` text (FalkorDB; Neo4j's has no other) seeks each end by id
-                params[name] = [
-                    dict(r) if fields is None else {f: r[f] for f in fields} for r in rows
-                ]
+                params[name] = (
+                    [dict(r) if fields is None else {f: r[f] for f in fields} for r in rows]
+                    if rows
+                    else []
+                )
                 params[f"{name}_at"] = {}
         return params
 
@@ -316,6 +321,8 @@ def _parameters(text: str) -> frozenset[str]:
 
 def _patches(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Updates split into whole rewrites and patches (:func:`patch_row`)."""
+    if not rows:  # (most writes: new nodes only)
+        return [], []
     whole = [r for r in rows if "patch" not in r]
     patches = [
         patch_row(r["id"], r["patch"], r.get("stray", ()), r.get("expect"))

@@ -149,6 +149,8 @@ _SPECIFIC: dict[NodeKind, tuple[str, ...]] = {
 _TIME_FIELDS = ("create_time_since_epoch", "last_update_time_since_epoch")
 #: The optional stored fields of each kind, copied when present.
 _FIELDS = {kind: (*_COMMON, *_SPECIFIC[kind], *_TIME_FIELDS) for kind in _SPECIFIC}
+#: The fields a node of each kind is given (:meth:`NodeRepository._base_fields`).
+_GIVEN_FIELDS = {kind: (*_COMMON, *_SPECIFIC[kind]) for kind in _SPECIFIC}
 #: How the write names each indexed text key in its refusal.
 _INDEXED_NAMES = {
     "uri": "uri",
@@ -381,7 +383,7 @@ class NodeRepository(Repository, Generic[N]):
         out: dict[str, Any] = {"type_id": t.id, "type": t.name}
         if t.version is not None:
             out["type_version"] = t.version
-        for name in (*_COMMON, *_SPECIFIC[self.kind]):
+        for name in _GIVEN_FIELDS[self.kind]:
             value = getattr(node, name, None)  # None too when built without a required field
             if name in _STATES:
                 if type(value) is not int and value.__class__ not in _STATE_ENUMS:
@@ -411,8 +413,10 @@ class NodeRepository(Repository, Generic[N]):
 
     def _full_props(self, node: Node, t: NodeType, label: str) -> dict[str, Any]:
         props = self._base_fields(node, t, label)
-        props.update(self._encode_values(t, node.properties, "p", label))
-        props.update(self._encode_values(t, node.custom_properties, "c", label))
+        if node.properties:  # (none encode to nothing)
+            props.update(self._encode_values(t, node.properties, "p", label))
+        if node.custom_properties:
+            props.update(self._encode_values(t, node.custom_properties, "c", label))
         return props
 
     def _props_with_refresh(

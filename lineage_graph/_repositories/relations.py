@@ -388,6 +388,9 @@ class RelationRepository(Repository):
         ``new_*`` are ids this write creates; ``verified_*`` ids that ``check`` leaves to the
         write (a composite write's own nodes: one given by id alone that does not exist is
         GraphWriter's NotFoundError, whatever part of the write reads it)."""
+        if not attributions and not associations:  # (put_execution without contexts, mostly)
+            write_order(0)  # the order's clock moves on as it does for links (a clock stepped back)
+            return [], [], _nothing
         for links, model in ((attributions, Attribution), (associations, Association)):
             for i, link in enumerate(links):
                 # each list its own model: an Association among the attributions escaped as
