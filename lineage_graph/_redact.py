@@ -639,8 +639,8 @@ def check_url_password(url: str, what: str, *, data: str = "") -> None:
     (``neo4j://h:1?policy=a@b``). Such a URL reads exactly as one whose password holds a raw
     ``/`` or ``?`` after a numeric head (``redis://u:123/x@h``: the host ``u``, the port
     ``123``, the graph ``x@h``, and the driver's error quoted ``u:123``): it is refused too,
-    saying where such data is written instead (a graph name holding ``@``: the graph
-    setting; a routing context: ``%40``, which the neo4j driver decodes)."""
+    saying where such data is written instead (``%40``, which both drivers decode; or, for a
+    graph name, the graph setting)."""
     # the whole target is the URL: a password holding a space ("u:123/x y@h") too
     m = _SCHEME.match(url)
     if m is None:

@@ -9,7 +9,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,7 +23,8 @@ __all__ = [
     "StoreSettings",
     "default_data_dir",
     "expand_home",
-    "url_path_text",
+    "url_graph_name",
+    "url_socket_path",
 ]
 
 
@@ -73,21 +74,32 @@ def default_data_dir() -> Path:
     return Path(base) / "lineage-graph"
 
 
-def url_path_text(path: str, what: str) -> str:
-    """A FalkorDB URL's path (the graph of ``redis://host:port/graph``, the socket of
-    ``unix:///path.sock``) percent-decoded, as redis-py reads every other part of a URL
-    (``redis://h:6379/my%20graph`` names the graph ``my graph``). :class:`ConfigurationError`
-    for an escape that is no UTF-8 (``%FF``) or a NUL (``%00``: FalkorDB cuts a graph's name
-    there). ``what`` names the part; the text is never quoted (a URL may hold a password)."""
+def url_graph_name(path: str) -> str:
+    """A FalkorDB URL's graph (the path of ``redis://host:port/graph``) percent-decoded, as
+    redis-py reads every other part of a URL (``redis://h:6379/my%20graph`` names the graph
+    ``my graph``). :class:`ConfigurationError` for an escape that is no UTF-8 (``%FF``) or a
+    NUL (``%00``: FalkorDB cuts a graph's name there). The text is never quoted (a URL may hold
+    a password)."""
     try:
         text = unquote(path, errors="strict")
     except UnicodeDecodeError:
         raise ConfigurationError(
-            f"a FalkorDB URL's {what} holds a percent-escape that is no UTF-8 text"
+            "a FalkorDB URL's graph holds a percent-escape that is no UTF-8 text"
         ) from None
     if "\x00" in text:
-        raise ConfigurationError(f"a FalkorDB URL's {what} must not contain a NUL character")
+        raise ConfigurationError("a FalkorDB URL's graph must not contain a NUL character")
     return text
+
+
+def url_socket_path(path: str) -> str:
+    """A ``unix://`` URL's socket path percent-decoded to the file system's name: a path is
+    bytes, so ``%FF`` is the byte 0xFF (named as :func:`os.fsdecode` names it), and this
+    library writes its own sockets' URLs so (:func:`os.fsencode` then ``quote``: a ``TMPDIR``
+    may hold ``%`` or bytes no UTF-8 holds). :class:`ConfigurationError` for a NUL."""
+    name = os.fsdecode(unquote_to_bytes(path))
+    if "\x00" in name:
+        raise ConfigurationError("a FalkorDB URL's socket path must not contain a NUL character")
+    return name
 
 
 class _UrlsRedacted(BaseSettings):

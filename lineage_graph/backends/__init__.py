@@ -31,7 +31,7 @@ from ..config import (
     StoreSettings,
     default_data_dir,
     expand_home,
-    url_path_text,
+    url_graph_name,
 )
 from ..exceptions import ConfigurationError
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
@@ -196,7 +196,7 @@ def _check_url_arguments(url: str, options: dict[str, Any]) -> None:
         parts = urlparse(url)  # as the engine reads it (its ;params are no graph's)
     except ValueError:
         return  # the engine's opening refuses it, its parts unquoted
-    named = "" if parts.scheme == "unix" else url_path_text(parts.path.lstrip("/"), "graph")
+    named = "" if parts.scheme == "unix" else url_graph_name(parts.path.lstrip("/"))
     if isinstance(graph, str) and named and named != graph:
         raise ConfigurationError(
             f"the graph argument {graph!r} names another graph than the FalkorDB URL's path: "

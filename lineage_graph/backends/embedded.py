@@ -20,10 +20,10 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal, LiteralString
-from urllib.parse import unquote, urlparse, urlunparse
+from urllib.parse import quote, unquote, urlparse, urlunparse
 
 from .._redact import check_url_password, parse_url
-from ..config import EmbeddedSettings, url_path_text
+from ..config import EmbeddedSettings, url_graph_name, url_socket_path
 from ..exceptions import (
     AlreadyExistsError,
     ConfigurationError,
@@ -832,7 +832,7 @@ class EmbeddedBackend(Backend):
                     "(three slashes; a password as unix://:password@/path/to.sock)"
                 )
             self._db = FalkorDB(
-                unix_socket_path=url_path_text(parsed.path, "socket path"),
+                unix_socket_path=url_socket_path(parsed.path),
                 username=username,
                 password=password,
                 socket_timeout=self._client_timeout(),
@@ -855,7 +855,7 @@ class EmbeddedBackend(Backend):
             socket_timeout=self.settings.socket_timeout_s,
             socket_connect_timeout=10,
         )
-        graph = url_path_text(parsed.path.lstrip("/"), "graph") or self.settings.graph
+        graph = url_graph_name(parsed.path.lstrip("/")) or self.settings.graph
         if "\x00" in graph:  # FalkorDB cuts the name there: another graph would be emptied
             raise ConfigurationError("a graph name must not contain a NUL character")
         self._graph = self._db.select_graph(graph)
@@ -952,7 +952,7 @@ class EmbeddedBackend(Backend):
         """A URL reaching this backend's server: the staged graph's backend connects by it."""
         if self._server is not None:
             assert self._server.socket_path is not None
-            return f"unix://{self._server.socket_path}"
+            return f"unix://{quote(os.fsencode(self._server.socket_path))}"
         assert self._url is not None
         parsed = urlparse(self._url)
         if parsed.scheme == "unix":  # the path is the socket's; the graph comes from settings
@@ -1570,7 +1570,7 @@ class EmbeddedBackend(Backend):
         else:
             parsed = urlparse(self._url or "")
             info["host"] = (
-                unquote(parsed.path)
+                url_socket_path(parsed.path)
                 if parsed.scheme == "unix"
                 else f"{parsed.hostname}:{parsed.port or 6379}"
             )

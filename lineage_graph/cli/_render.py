@@ -135,7 +135,7 @@ def typed_bytes(text: str) -> str:
 
 def stream_encoding(stream: Any = None) -> str:
     """The encoding ``stream`` (stdout unless given) writes in: the one place the CLI reads it
-    (a closed stdout, ``None``, or one without an encoding writes UTF-8)."""
+    (stdout being ``None``, or a stream without an encoding: UTF-8)."""
     return getattr(sys.stdout if stream is None else stream, "encoding", None) or "utf-8"
 
 
@@ -191,7 +191,7 @@ def spinner() -> str:
     """rich's spinner for stderr: its ``dots`` are braille, shown ``\\u280b`` on an ASCII
     terminal (wider than rich measured); ``line`` (``-\\|/``) there."""
     try:
-        "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".encode(stream_encoding(sys.stderr))
+        "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".encode(stream_encoding(sys.stderr) if sys.stderr else "utf-8")
     except (UnicodeEncodeError, LookupError):
         return "line"
     return "dots"

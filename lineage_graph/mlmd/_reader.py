@@ -66,7 +66,8 @@ def _child_path() -> str:
 
 def _python() -> str | bytes:
     """The Python that runs the child: the one :mod:`multiprocessing` starts its own children
-    with (``multiprocessing.set_executable``'s, else ``sys.executable`` as it was at start).
+    with (``multiprocessing.set_executable``'s, else ``sys.executable`` as it was when
+    :mod:`multiprocessing` was imported).
     An application embedding Python (uWSGI, a PyInstaller bundle) has ``sys.executable`` point
     at itself, which cannot run ``-m``; such an application sets it there for its children."""
     return multiprocessing.spawn.get_executable() or sys.executable

@@ -5,7 +5,7 @@ MLMD kind   Python value                 note
 ==========  ===========================  ==========================================
 INT         ``int``                      int64 range, ``bool`` is *not* an int here
 DOUBLE      ``float``                    NaN and +/-inf allowed, stored losslessly
-STRING      ``str``                      any unicode
+STRING      ``str``                      any unicode but a lone surrogate
 BOOLEAN     ``bool``
 STRUCT      ``dict`` / ``Struct``        JSON object (google.protobuf.Struct), see below
 PROTO       ``ProtoValue``               type_url + serialised bytes (google.protobuf.Any)

@@ -1835,6 +1835,26 @@ def test_a_unix_urls_socket_path_is_percent_decoded(tmp_path: Path) -> None:
             assert [a.uri for a in store.get_artifacts()] == ["/sock"]
 
 
+@pytest.mark.parametrize("name", ["job%41x", os.fsdecode(b"job\xffx")])
+def test_a_staged_graph_reaches_its_server_whatever_its_socket_folder_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A staged graph (an import's) dials the store's own server by a ``unix://`` URL of its
+    socket: a temporary directory holding ``%41`` made it dial another folder's socket
+    (EngineUnavailableError), one holding a byte no UTF-8 holds was a ConfigurationError."""
+    base = tmp_path / name
+    base.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(base))
+    with LineageStore.open(tmp_path / "s") as store:
+        assert any(base.iterdir())  # the server's socket folder is in it
+        put_dataset(store, "/kept")
+        staging = store.backend.stage()
+        assert staging is not None
+        with staging:
+            assert staging.backend.read("RETURN 1 AS n") == [{"n": 1}]
+        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+
+
 def test_a_url_with_query_options_is_refused_not_ignored(tcp_server: tuple[int, str]) -> None:
     """A FalkorDB URL's query was never read: ``?password=pw`` (redis-py's form, the one its
     docs give for a unix socket) was no password ("FalkorDB refused the credentials"), ``?db=1``
