@@ -312,15 +312,17 @@ def check_unicode(field: str, value: str | None) -> None:
 
 
 def check_value_unicode(field: str, value: object) -> None:
-    """A property value's text — a text value, or every key and text of a struct, nested
-    (``{"k": [{"z": "\\ud800"}]}``) — refused as :func:`check_unicode` refuses text. A struct
-    is stored as JSON with ``\\u`` escapes, so its lone surrogates reached no engine's check:
-    written through the Python API they were stored (and read back), where the same text as a
-    plain value was refused, ``--mark`` refused it, and ml_metadata cannot encode it (its
-    ``Struct`` is UTF-8). Walked with a list of its own (a struct is at most 100 levels deep,
+    """A property value's text — a text value, every key and text of a struct, nested
+    (``{"k": [{"z": "\\ud800"}]}``), or a proto's ``type_url`` — refused as
+    :func:`check_unicode` refuses text. A struct and a proto are stored as JSON with ``\\u``
+    escapes, which no engine's check reads, and ml_metadata cannot encode a lone surrogate.
+    Walked with a list of its own (a struct is at most 100 levels deep,
     :func:`~lineage_graph.models.kind_of`, but the walk does not rely on it)."""
     if isinstance(value, str):
         check_unicode(field, value)
+        return
+    if isinstance(value, ProtoValue):
+        check_unicode(f"{field} (its proto's type_url)", value.type_url)
         return
     if not isinstance(value, dict):
         return

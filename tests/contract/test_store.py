@@ -867,8 +867,21 @@ def test_a_node_naming_its_type_or_key_by_a_dict_or_list_is_refused(
             {"custom_properties": {"q": {"k": {"\udcff": 1}}}},
             "artifact #1: property 'q' (a key of its struct) must be valid",
         ),
+        (
+            {"custom_properties": {"p": ProtoValue(type_url="type.googleapis.com/\udcff")}},
+            "artifact #1: property 'p' (its proto's type_url) must be valid",
+        ),
     ],
-    ids=["uri", "name", "external_id", "value", "property name", "struct text", "struct key"],
+    ids=[
+        "uri",
+        "name",
+        "external_id",
+        "value",
+        "property name",
+        "struct text",
+        "struct key",
+        "proto type_url",
+    ],
 )
 def test_a_lone_surrogate_is_refused_naming_its_node_and_field(
     typed: LineageStore, fields: dict[str, Any], named: str
