@@ -24,6 +24,7 @@ import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -578,11 +579,15 @@ def _remove_socket_dir(sock: Path) -> None:
     (a killed server leaves it; one that shuts down removes it), and the folder, if then
     empty (a memory server's also holds its log: its starter removes that one). Left by every
     path that stopped a server another process had started (a stray, a hung one, the server
-    a restart replaced), they piled up in the temporary directory."""
-    if not sock.parent.name.startswith("lg-"):
+    a restart replaced), they piled up in the temporary directory. Only a path of our own
+    shape (``lg-*/`` + :data:`SOCKET_NAME`) that is a socket or gone: a record restored from
+    elsewhere may name any file."""
+    if not sock.parent.name.startswith("lg-") or sock.name != SOCKET_NAME:
         return
     with contextlib.suppress(OSError):
-        sock.unlink(missing_ok=True)
+        if stat.S_ISSOCK(sock.lstat().st_mode):
+            sock.unlink()
+    with contextlib.suppress(OSError):
         sock.parent.rmdir()
 
 
@@ -2044,9 +2049,9 @@ class ServerProcess:
         """``call(client)`` (an idempotent command) on server ``pid``, its reply awaited as a
         PING's is: a :meth:`_ping_timeout` at a time, sent again while the server is at work,
         up to max(5 s, ``startup_timeout_s``) in all (then redis's ``TimeoutError``). None once
-        it is hung (:meth:`_silence`). A server stopped right there was waited for the whole
-        max(5 s, ``startup_timeout_s``), where every other wait gives up after
-        ``hang_after_s``. Other RedisErrors are raised."""
+        it is hung (:meth:`_silence`): a server stopped right there is judged after
+        ``hang_after_s`` when that comes first (at the defaults, 60 s against 20 s, it does
+        not: the wait ends in the ``TimeoutError``). Other RedisErrors are raised."""
         import redis
 
         deadline = time.monotonic() + max(5.0, self.settings.startup_timeout_s)

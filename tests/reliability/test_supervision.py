@@ -280,3 +280,26 @@ def _alive_here(pid: int | None, target: Path) -> bool:
     from lineage_graph.backends import _falkordb_server as f
 
     return pid is not None and f._serves(pid, target) is True
+
+
+def test_a_socket_folder_is_removed_only_of_our_own_shape(tmp_path: Path) -> None:
+    """A record restored from elsewhere may name any file as its server's socket: only a
+    socket named as ours, in an ``lg-*`` folder, is removed (a regular file was unlinked, and
+    its folder with it)."""
+    import socket as socket_module
+
+    from lineage_graph.backends._falkordb_server import SOCKET_NAME, _remove_socket_dir
+
+    notes = tmp_path / "lg-a" / "notes.txt"
+    named_file = tmp_path / "lg-b" / SOCKET_NAME
+    for path in (notes, named_file):
+        path.parent.mkdir()
+        path.write_text("kept")
+        _remove_socket_dir(path)
+        assert path.read_text() == "kept"
+    ours = tmp_path / "lg-c" / SOCKET_NAME
+    ours.parent.mkdir()
+    with socket_module.socket(socket_module.AF_UNIX) as listener:
+        listener.bind(str(ours))
+    _remove_socket_dir(ours)
+    assert not ours.parent.exists()
