@@ -18,10 +18,15 @@ so the import refuses it before any write, naming the node:
   range that names no value type is read as UNKNOWN, which the import refuses itself);
 * events: ``artifact_id``, ``execution_id`` and ``milliseconds_since_epoch`` (int64), ``type``
   (int32; one in range that names no event type is read as UNKNOWN, refused by the import);
-* event path steps: ``is_index_step`` (bool), an index step's ``step_index`` (int64).
+* event path steps: ``is_index_step`` (bool), an index step's ``step_index`` (int64);
+* the links of a context (the import reads each context's): an attribution's ``artifact_id``,
+  an association's ``execution_id``, a parent link's ``parent_context_id`` (int64; their
+  ``context_id`` is never judged: ml_metadata reads the rows whose ``context_id`` is the
+  context's integer id, and no other).
 
-Only rows ml_metadata reads are judged: a property row of no node, an event of no artifact or
-execution the store holds, a property of no type are not read.
+Only rows ml_metadata reads are judged: a property row of no node, an event (and its path) of
+no artifact or execution the store holds, a property of no type, a link of no context are not
+read. ml_metadata takes a column's text up to its first NUL (a blob ``x'3100'`` is read as 1).
 """
 
 from __future__ import annotations
@@ -53,9 +58,14 @@ _DOUBLE = re.compile(
 )
 
 
+def _read(text: bytes) -> bytes:
+    """A column's text as ml_metadata reads it from SQLite: up to its first NUL (a C string)."""
+    return text.partition(b"\0")[0]
+
+
 def atob(text: bytes | None) -> bool | None:
     """The bool absl::SimpleAtob reads in ``text``, or None where it fails."""
-    return _ATOB.get((text or b"").lower()) if text is not None else None
+    return _ATOB.get(_read(text).lower()) if text is not None else None
 
 
 def atoi(text: bytes | None, bits: int = 64) -> bool:
@@ -63,7 +73,7 @@ def atoi(text: bytes | None, bits: int = 64) -> bool:
     around, a sign, decimal digits."""
     if text is None:  # (ml_metadata reads NULL as the text "__MLMD_NULL__")
         return False
-    digits = text.strip(_SPACE)
+    digits = _read(text).strip(_SPACE)
     negative = digits[:1] == b"-"
     if digits[:1] in (b"+", b"-"):
         digits = digits[1:]
@@ -81,7 +91,7 @@ def atod(text: bytes | None) -> bool:
     not followed by ``-``, then what from_chars reads whole."""
     if text is None:
         return False
-    number = text.strip(_SPACE)
+    number = _read(text).strip(_SPACE)
     if number[:1] == b"+":
         number = number[1:]
         if number[:1] == b"-":
@@ -181,7 +191,7 @@ _ODD_EVENTS = (
 
 def _event_id(text: bytes | None) -> str:
     """An event's artifact or execution id as a refusal names it: as is if an int64."""
-    return text.decode().strip() if text is not None and atoi(text) else _quoted(text)
+    return _read(text).decode().strip() if text is not None and atoi(text) else _quoted(text)
 
 
 def _aborting_event(row: tuple[bytes | None, ...]) -> str:
@@ -197,13 +207,17 @@ def _aborting_event(row: tuple[bytes | None, ...]) -> str:
     return ""
 
 
-#: The steps of MLMD's event paths that may abort: any step whose ``is_index_step`` is no
-#: integer 0 or 1, or an index step whose ``step_index`` is no integer.
+#: The steps of MLMD's event paths that may abort (of an event the import reads, as above): any
+#: step whose ``is_index_step`` is no integer 0 or 1, or an index step whose ``step_index`` is
+#: no integer.
 _ODD_PATH_STEPS = (
-    "SELECT e.artifact_id, e.execution_id, CAST(p.is_index_step AS TEXT), "
-    "CAST(p.step_index AS TEXT) FROM EventPath AS p JOIN Event AS e ON e.id = p.event_id "
-    "WHERE typeof(p.is_index_step) != 'integer' OR p.is_index_step NOT IN (0, 1) "
-    "OR (p.is_index_step = 1 AND typeof(p.step_index) != 'integer')"
+    "SELECT CAST(e.artifact_id AS TEXT), CAST(e.execution_id AS TEXT), "
+    "CAST(p.is_index_step AS TEXT), CAST(p.step_index AS TEXT) "
+    "FROM EventPath AS p JOIN Event AS e ON e.id = p.event_id "
+    "WHERE (e.execution_id IN (SELECT id FROM Execution) "
+    "OR e.artifact_id IN (SELECT id FROM Artifact)) "
+    "AND (typeof(p.is_index_step) != 'integer' OR p.is_index_step NOT IN (0, 1) "
+    "OR (p.is_index_step = 1 AND typeof(p.step_index) != 'integer')) ORDER BY e.id, p.rowid"
 )
 
 
@@ -224,10 +238,32 @@ def _aborting_step(is_index_step: bytes | None, step_index: bytes | None) -> str
     return ""
 
 
+#: The links of a context that may abort, by the context's id: ml_metadata reads a context's
+#: links by ``context_id = <its id>`` (so only a link whose ``context_id`` is an integer, the id
+#: of a context the store holds) and reads the other end of each with SimpleAtoi as an int64
+#: (measured: "Check failed: absl::SimpleAtoi(record.values(position), &id)"). Each: its order
+#: among a context's links, the links and the end as a refusal names them, the table, the end.
+_LINKS = (
+    (0, "attributions", "an artifact_id", "Attribution", "artifact_id"),
+    (1, "associations", "an execution_id", "Association", "execution_id"),
+    (2, "parent links", "a parent_context_id", "ParentContext", "parent_context_id"),
+)
+_ODD_LINKS = (
+    " UNION ALL ".join(
+        f"SELECT context_id, {order}, CAST({column} AS TEXT) FROM {table} "
+        f"WHERE typeof(context_id) = 'integer' AND context_id IN (SELECT id FROM Context) "
+        f"AND typeof({column}) != 'integer'"
+        for order, _, _, table, column in _LINKS
+    )
+    + " ORDER BY 1, 2"
+)
+
+
 def aborting_row(path: str) -> str:
     """What of MLMD's SQLite file ``path`` (a private copy) would make ml_metadata abort the
     process reading it, or "": the first such node (in the order the import reads them:
-    artifacts, executions, contexts), else event."""
+    artifacts, executions, contexts), else type property, event, path step, then a context's
+    link."""
     try:
         with contextlib.closing(
             sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
@@ -255,11 +291,19 @@ def aborting_row(path: str) -> str:
                     artifact_id, execution_id = (_event_id(v) for v in row[:2])
                     event = f"artifact {artifact_id} and execution {execution_id}"
                     return f"the MLMD event of {event}: {what}"
-            for artifact_id, execution_id, is_index_step, step_index in db.execute(_ODD_PATH_STEPS):
+            for *ids, is_index_step, step_index in db.execute(_ODD_PATH_STEPS):
                 what = _aborting_step(is_index_step, step_index)
                 if what:
+                    artifact_id, execution_id = (_event_id(v) for v in ids)
                     event = f"artifact {artifact_id} and execution {execution_id}"
                     return f"the MLMD event of {event}: {what}"
+            for context_id, order, end in db.execute(_ODD_LINKS):
+                if not atoi(end):
+                    _, links, column, _, _ = _LINKS[int(order)]
+                    return (
+                        f"the MLMD context {int(context_id)}: one of its {links} has {column} "
+                        f"that is no int64 ({_quoted(end)})"
+                    )
     except sqlite3.Error:
         return ""  # (ml_metadata tells what it cannot read)
     return ""
