@@ -23,8 +23,8 @@ __all__ = [
     "StoreSettings",
     "default_data_dir",
     "expand_home",
+    "url_file_path",
     "url_graph_name",
-    "url_socket_path",
 ]
 
 
@@ -91,15 +91,12 @@ def url_graph_name(path: str) -> str:
     return text
 
 
-def url_socket_path(path: str) -> str:
-    """A ``unix://`` URL's socket path percent-decoded to the file system's name: a path is
-    bytes, so ``%FF`` is the byte 0xFF (named as :func:`os.fsdecode` names it), and this
-    library writes its own sockets' URLs so (:func:`os.fsencode` then ``quote``: a ``TMPDIR``
-    may hold ``%`` or bytes no UTF-8 holds). :class:`ConfigurationError` for a NUL."""
-    name = os.fsdecode(unquote_to_bytes(path))
-    if "\x00" in name:
-        raise ConfigurationError("a FalkorDB URL's socket path must not contain a NUL character")
-    return name
+def url_file_path(path: str) -> str:
+    """A URL's file path (``file:///dir``, the socket of ``unix:///path.sock``) percent-decoded
+    to the file system's name: a path is bytes, so ``%FF`` is the byte 0xFF, named as
+    :func:`os.fsdecode` names it (this library writes its own sockets' URLs so: a ``TMPDIR`` may
+    hold ``%`` or bytes no UTF-8 holds). A NUL (``%00``) is the caller's to refuse."""
+    return os.fsdecode(unquote_to_bytes(path))
 
 
 class _UrlsRedacted(BaseSettings):

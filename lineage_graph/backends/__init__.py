@@ -31,6 +31,7 @@ from ..config import (
     StoreSettings,
     default_data_dir,
     expand_home,
+    url_file_path,
     url_graph_name,
 )
 from ..exceptions import ConfigurationError
@@ -175,7 +176,7 @@ def _file_url_path(target: str) -> Path:
             "a file:// store URL takes no '?' query or '#' fragment (a directory store has no "
             "URL parameters; a '?' or '#' in a directory name is written %3F / %23)"
         )
-    path = unquote(parts.path)
+    path = url_file_path(parts.path)
     _check_target_text(path)  # a NUL written %00 (ValueError "embedded null byte" from the OS)
     return expand_home(path)
 

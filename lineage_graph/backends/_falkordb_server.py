@@ -577,9 +577,9 @@ def _sweep_stale_socket_dirs(base: str) -> int:
 def _remove_socket_dir(sock: Path) -> None:
     """Remove the socket folder (``lg-*``) of a server that has exited: its socket, if left
     (a killed server leaves it; one that shuts down removes it), and the folder, if then
-    empty (a memory server's also holds its log: its starter removes that one). Left by every
-    path that stopped a server another process had started (a stray, a hung one, the server
-    a restart replaced), they piled up in the temporary directory. Only a path of our own
+    empty (a memory server's also holds its log: its starter removes that one). Called by every
+    path that stops a server another process started (a stray, a hung one, the server a
+    restart replaced), whose starter cannot remove it. Only a path of our own
     shape (``lg-*/`` + :data:`SOCKET_NAME`) that is a socket or gone: a record restored from
     elsewhere may name any file."""
     if not sock.parent.name.startswith("lg-") or sock.name != SOCKET_NAME:
@@ -594,7 +594,7 @@ def _remove_socket_dir(sock: Path) -> None:
 def _remove_dead_socket_dir(sock: Path) -> None:
     """:func:`_remove_socket_dir` of a recorded server found gone, if nothing listens on
     ``sock`` (a directory copied with its record names its original's live server). Its
-    starter may be gone too (the record outlives both): else its folder stayed for good."""
+    starter may be gone too (the record outlives both)."""
     if sock.parent.name.startswith("lg-") and not _listening(sock):
         _remove_socket_dir(sock)
 
@@ -1442,9 +1442,8 @@ class ServerProcess:
 
     def _drop_socket_dir(self, sock: Path) -> None:
         """Attaching to server ``sock`` (another process's): the socket folder of the server
-        this object started before, which has exited (a restart finds it gone), is removed.
-        Kept, it was the one :meth:`cleanup` removed, and the attached server's folder was
-        left in the temporary directory for good once that server exited."""
+        this object started before, which has exited (a restart finds it gone), is removed:
+        :meth:`cleanup` removes only the one folder this object holds last."""
         if self._tmpdir is not None and self._tmpdir != sock.parent:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
@@ -1665,7 +1664,7 @@ class ServerProcess:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
         if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
         (systemd's): a stopped server (SIGSTOP, Ctrl-Z) handles no SIGTERM until it runs
-        again, and was waited for the whole ``timeout`` (30 s), then killed without the flush.
+        again (else it is waited for the whole ``timeout``, then killed without the flush).
         Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT)."""
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
@@ -2029,9 +2028,8 @@ class ServerProcess:
         when it has been silent and idle (None: at work, or no ``/proc`` to tell), the activity
         sample to compare the next with, and whether it is hung: silent and idle for
         ``hang_after_s``, and no answer to a PING on a fresh connection to ``sock`` either
-        (:meth:`answers`, as a store's failed call checks before it kills its server). Judged
-        by the PINGs of short timeouts alone, a server that answered again at that moment was
-        killed. The one judgement of a hang for a server that starts (:meth:`_check_not_hung`,
+        (:meth:`answers`, as a store's failed call checks before it kills its server). The one
+        judgement of a hang for a server that starts (:meth:`_check_not_hung`,
         :meth:`_allow_rewrites`) or is found running (:meth:`_loaded`, :meth:`_finish_start`)."""
         busy, sample = working(sample, _activity(pid))
         now = time.monotonic()

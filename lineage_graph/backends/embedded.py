@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal, LiteralString
 from urllib.parse import quote, unquote, urlparse, urlunparse
 
 from .._redact import check_url_password, parse_url
-from ..config import EmbeddedSettings, url_graph_name, url_socket_path
+from ..config import EmbeddedSettings, url_file_path, url_graph_name
 from ..exceptions import (
     AlreadyExistsError,
     ConfigurationError,
@@ -831,8 +831,10 @@ class EmbeddedBackend(Backend):
                     "a unix:// FalkorDB URL names the socket by its path: unix:///path/to.sock "
                     "(three slashes; a password as unix://:password@/path/to.sock)"
                 )
+            if "\x00" in (socket_path := url_file_path(parsed.path)):
+                raise ConfigurationError("a unix:// FalkorDB URL's socket path holds a NUL")
             self._db = FalkorDB(
-                unix_socket_path=url_socket_path(parsed.path),
+                unix_socket_path=socket_path,
                 username=username,
                 password=password,
                 socket_timeout=self._client_timeout(),
@@ -1570,7 +1572,7 @@ class EmbeddedBackend(Backend):
         else:
             parsed = urlparse(self._url or "")
             info["host"] = (
-                url_socket_path(parsed.path)
+                url_file_path(parsed.path)
                 if parsed.scheme == "unix"
                 else f"{parsed.hostname}:{parsed.port or 6379}"
             )

@@ -323,8 +323,8 @@ def entity_label(node: Entity, *, for_file: bool = False) -> Text:
     return text
 
 
-#: How a table shows an empty text value: as MLMD's text format writes it (``string_value: ""``).
-#: A blank cell read as no value at all (``compare`` shows an absent one as ``—``).
+#: How a table shows an empty text value: as MLMD's text format writes it (``string_value: ""``),
+#: not as a blank cell, which reads as no value (``compare`` shows an absent one as ``—``).
 EMPTY_TEXT = '""'
 
 

@@ -177,8 +177,8 @@ def _finite_number(text: str) -> float:
 
 def _json_int(text: str) -> int | float:
     """A JSON integer: ``-0`` as the double ``-0.0``, what JSON's ``-0`` is as a double (a
-    struct's numbers are doubles: ml_metadata's ``Struct`` stores and reads back ``-0.0``);
-    ``json`` read it as the int 0, so ``--mark 'q={"a": -0}'`` stored ``{"a": 0}``. At the top
+    struct's numbers are doubles: ml_metadata's ``Struct`` stores and reads back ``-0.0``,
+    where :mod:`json` alone reads the int 0). At the top
     of a value, where an int is an int property, :func:`parse_assignment` makes it 0 again
     (MLMD's ``int_value`` has no negative zero)."""
     return -0.0 if text == "-0" else int(text)

@@ -279,7 +279,7 @@ def aborting_row(path: str) -> str:
                     if what:
                         return f"the MLMD {kind} {node_id}: {what}"
             for type_kind, type_id, type_name, name, data_type in db.execute(_ODD_TYPE_PROPERTIES):
-                if not atoi(data_type, 32) and data_type is not None:
+                if not atoi(data_type, 32):
                     kind = _TYPE_KINDS[int(type_kind)]
                     return (
                         f"the MLMD {kind} {int(type_id)} ({_quoted(type_name)}): its property "

@@ -493,7 +493,7 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     path = sqlite_file(config.sqlite.filename_uri)
     try:
         made = tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-")
-    except OSError as exc:  # (no writable temporary directory: an OSError, untyped, before)
+    except OSError as exc:  # no writable temporary directory
         raise FailedPreconditionError(
             f"cannot copy the MLMD store {path} to read it as of one moment: no temporary "
             f"directory can be made (TMPDIR chooses where): {exc}"

@@ -257,6 +257,9 @@ def test_a_file_url_names_its_directory_percent_decoded(tmp_path: Path) -> None:
         with LineageStore.open(url) as again:
             assert [t.name for t in again.get_types(ArtifactType.kind)] == ["Kept"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["my store é"]
+    # a byte no UTF-8 holds names the file system's byte (it opened "d\ufffd", another directory)
+    raw = tmp_path / os.fsdecode(b"d\xff")
+    assert resolve_target(f"file://{quote(os.fsencode(raw))}") == ("embedded-dir", raw)
     for url in (f"file://{directory}?mode=ro", "file://otherhost/data", "file://"):
         with pytest.raises(ConfigurationError, match="file://"):
             resolve_target(url)
