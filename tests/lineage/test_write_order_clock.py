@@ -58,6 +58,9 @@ def test_a_write_without_links_moves_the_order_on_as_one_with_links(
     store.put_context_type(ContextType(name="Run"))
     [seed] = store.put_artifacts([Artifact(type="DataSet", uri="/seed")])
     base = max(relations._last_order + 1, 10**16)  # past anything this process wrote
+    # put back at teardown: a later test's events in this process would come after (year 2286)
+    # those of a child process following the real clock
+    monkeypatch.setattr(relations, "_last_order", relations._last_order)
     # the events prepared at base, the links at base + 1000, the next write's events with the
     # clock stepped back to base + 10
     clock = _Clock(base, base + 1_000, base + 10)
