@@ -50,7 +50,7 @@ import itertools
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -129,11 +129,22 @@ _Role = tuple[int, tuple[str | int, ...]]
 def input_signature(type_id: int, artifact_ids: Iterable[int]) -> str:
     """``Execution.input_sig`` of an execution of ``type_id`` reading ``artifact_ids`` (mirrors
     the formula in ``cypher/graph/write.cypher``; order and repeats do not matter)."""
-    h = [i % _P for i in set(artifact_ids)]
-    s1 = sum(h) % _P
-    s2 = sum(x * x % _P for x in h) % _P
-    s3 = sum(x * x % _P * x % _P for x in h) % _P
-    return f"{type_id}/{len(h)}:{s1}:{s2}:{s3}"
+    n, s1, s2, s3 = input_sums(set(artifact_ids))
+    return f"{type_id}/{n}:{s1}:{s2}:{s3}"
+
+
+def input_sums(artifact_ids: Collection[int]) -> tuple[int, int, int, int]:
+    """The count and the three power sums (mod 2^31 - 1) of ``input_signature`` over distinct
+    ``artifact_ids``: what INPUT events added to a stored execution add to its fingerprint
+    (FalkorDB's graph/write adds them to the stored sums, ``$input_sums``)."""
+    s1 = s2 = s3 = 0
+    for i in artifact_ids:
+        x = i % _P
+        x2 = x * x % _P
+        s1 += x
+        s2 += x2
+        s3 += x2 * x % _P
+    return len(artifact_ids), s1 % _P, s2 % _P, s3 % _P
 
 
 def _fingerprint(row: Mapping[str, Any]) -> str | None:

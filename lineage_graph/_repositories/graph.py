@@ -22,6 +22,7 @@ from ..exceptions import (
 from ..models import NodeKind
 from ._base import Repository, id_ranges, positioned
 from .cache import CACHE_INPUT_EVENT, input_signature
+from .cache import input_sums as input_sums_of
 from .ids import IdAllocator
 from .nodes import LABEL, LABEL_OF, PreparedNodes
 
@@ -231,6 +232,7 @@ class WriteBatch:
         new_e_ids = {r["id"] for r in new_e}
         read: dict[int, list[int]] = {i: [] for i in new_e_ids}
         fingerprint_rows = []
+        added: dict[int, list[int]] = {}  # the INPUTs existing executions get, by execution
         for r in self.inputs:
             if r["type"] != CACHE_INPUT_EVENT:
                 continue  # the fingerprint is of INPUT events only
@@ -238,6 +240,14 @@ class WriteBatch:
                 read[r["execution_id"]].append(r["artifact_id"])
             else:
                 fingerprint_rows.append(r)
+                added.setdefault(r["execution_id"], []).append(r["artifact_id"])
+        # FalkorDB adds what they add to the stored sums (one row per execution, no artifact
+        # read: an INPUT that is stored already aborts the event part, and with it the write);
+        # Neo4j recomputes each from its stored inputs under the node's lock (`$inputs`).
+        input_sums = []
+        for eid, ids in added.items():
+            n, s1, s2, s3 = input_sums_of(ids)  # ids are distinct: prepare_events refuses repeats
+            input_sums.append({"execution_id": eid, "n": n, "s1": s1, "s2": s2, "s3": s3})
         new_e = [
             {
                 **r,
@@ -279,7 +289,8 @@ class WriteBatch:
         # text the engine parses (an event's "fresh" only chose its part).
         parts = {
             # the fingerprints of existing executions
-            "inputs": (fingerprint_rows, "ae", _FINGERPRINT_FIELDS),
+            "inputs": (fingerprint_rows, "", _FINGERPRINT_FIELDS),  # (Neo4j reads no position)
+            "input_sums": (input_sums, "e", None),
             "created_inputs": ([r for r in self.inputs if r["fresh"]], "ae", _EVENT_FIELDS),
             "merged_inputs": ([r for r in self.inputs if not r["fresh"]], "ae", _EVENT_FIELDS),
             "created_outputs": ([r for r in self.outputs if r["fresh"]], "ae", _EVENT_FIELDS),

@@ -1005,6 +1005,39 @@ def test_an_input_stored_already_refuses_the_write_and_keeps_the_fingerprint(
     assert found.execution is not None and found.execution.id == eid
 
 
+@pytest.mark.parametrize("missing", ["artifact", "execution"])
+@pytest.mark.parametrize("few_rows", [100, 0], ids=["by-seek", "by-position"])
+def test_an_input_with_a_missing_end_refuses_the_write_and_keeps_the_fingerprints(
+    store: LineageStore, monkeypatch: pytest.MonkeyPatch, few_rows: int, missing: str
+) -> None:
+    """Stored executions' fingerprints are advanced by sums GraphWriter computes, without the
+    engine reading the artifacts: an INPUT whose artifact (or execution) does not exist aborts
+    the write in its event part, and no fingerprint is advanced."""
+    monkeypatch.setattr(graph_module, "FEW_ROWS", few_rows)
+    setup_types(store)
+    arts = datasets(store, 5)
+    eids = store.put_executions(
+        [Execution(type="Trainer", last_known_state=COMPLETE) for _ in range(5)]
+    )
+    store.put_events([Event(artifact_id=arts[0].id, execution_id=eids[0], type=EventType.INPUT)])
+    absent = max(*eids, *(a.id for a in arts)) + 1000
+    events = [
+        Event(artifact_id=a.id, execution_id=e, type=EventType.INPUT)
+        for a, e in zip(arts[1:], eids, strict=False)
+    ]
+    events.append(
+        Event(artifact_id=absent, execution_id=eids[4], type=EventType.INPUT)
+        if missing == "artifact"
+        else Event(artifact_id=arts[0].id, execution_id=absent, type=EventType.INPUT)
+    )
+    with pytest.raises(InvalidArgumentError, match=rf"no {missing} with id \[{absent}\]"):
+        store.put_events(events)
+    assert len(store.get_events_by_execution_ids(eids)) == 1
+    assert_signatures_consistent(store)
+    found = store.find_cached_execution("Trainer", [arts[0]])
+    assert found.execution is not None and found.execution.id == eids[0]
+
+
 # ------------------------------------------------------------------------------ the oracle
 
 
