@@ -299,8 +299,12 @@ def _value(field: str, value: Any) -> Any:
     return value
 
 
-def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
-    rows: list[tuple[str, str, Any, Any]] = []
+#: A value ``compare`` shows: as stored (``state`` by name), and as shown (JSON data, masked).
+_Shown = tuple[Any, Any]
+
+
+def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, _Shown, _Shown]]:
+    rows: list[tuple[str, str, _Shown, _Shown]] = []
     for group, values in (
         ("field", d.fields),
         ("property", d.properties),
@@ -308,15 +312,23 @@ def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
     ):
         for name, (va, vb) in values.items():
             # shown as `show` shows them: a secret-named property, a URL's password masked
-            shown_a, shown_b = (redact_value(name, jsonable(_value(name, v))) for v in (va, vb))
-            rows.append((group, name, shown_a, shown_b))
+            stored_a, stored_b = _value(name, va), _value(name, vb)
+            rows.append(
+                (
+                    group,
+                    name,
+                    (stored_a, redact_value(name, jsonable(stored_a))),
+                    (stored_b, redact_value(name, jsonable(stored_b))),
+                )
+            )
     return rows
 
 
-def _cell(value: Any) -> Text:
-    if value is None:
+def _cell(value: _Shown) -> Text:
+    stored, shown = value
+    if stored is None:
         return Text(glyph("—"), style="dim")
-    return value_cell(value)
+    return value_cell(stored, shown)
 
 
 @guarded
@@ -339,7 +351,7 @@ def compare(
     rows = _diff_rows(d)
     if as_json:
         groups: dict[str, dict[str, Any]] = {"field": {}, "property": {}, "custom property": {}}
-        for group, name, va, vb in rows:
+        for group, name, (_, va), (_, vb) in rows:
             groups[group][name] = [jsonable(va), jsonable(vb)]
         print_json(
             {
