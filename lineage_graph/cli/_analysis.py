@@ -299,36 +299,22 @@ def _value(field: str, value: Any) -> Any:
     return value
 
 
-#: A value ``compare`` shows: as stored (``state`` by name), and as shown (JSON data, masked).
-_Shown = tuple[Any, Any]
-
-
-def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, _Shown, _Shown]]:
-    rows: list[tuple[str, str, _Shown, _Shown]] = []
+def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
+    rows: list[tuple[str, str, Any, Any]] = []
     for group, values in (
         ("field", d.fields),
         ("property", d.properties),
         ("custom property", d.custom_properties),
     ):
         for name, (va, vb) in values.items():
-            # shown as `show` shows them: a secret-named property, a URL's password masked
-            stored_a, stored_b = _value(name, va), _value(name, vb)
-            rows.append(
-                (
-                    group,
-                    name,
-                    (stored_a, redact_value(name, jsonable(stored_a))),
-                    (stored_b, redact_value(name, jsonable(stored_b))),
-                )
-            )
+            rows.append((group, name, _value(name, va), _value(name, vb)))
     return rows
 
 
-def _cell(value: _Shown) -> Text:
-    stored, shown = value
-    if stored is None:
+def _cell(name: str, value: Any) -> Text:
+    if value is None:
         return Text(glyph("—"), style="dim")
-    return value_cell(stored, shown)
+    return value_cell(name, value)  # as `show` shows it: a secret, a URL's password masked
 
 
 @guarded
@@ -351,8 +337,9 @@ def compare(
     rows = _diff_rows(d)
     if as_json:
         groups: dict[str, dict[str, Any]] = {"field": {}, "property": {}, "custom property": {}}
-        for group, name, (_, va), (_, vb) in rows:
-            groups[group][name] = [jsonable(va), jsonable(vb)]
+        for group, name, va, vb in rows:
+            # shown as `show` shows them: a secret-named property, a URL's password masked
+            groups[group][name] = [redact_value(name, jsonable(v)) for v in (va, vb)]
         print_json(
             {
                 "a": entity_json(d.a),
@@ -376,7 +363,7 @@ def compare(
     table.add_column(entity_label(d.a), overflow="fold")
     table.add_column(entity_label(d.b), overflow="fold")
     for group, name, va, vb in rows:
-        table.add_row(group, stored_text(name), _cell(va), _cell(vb))
+        table.add_row(group, stored_text(name), _cell(name, va), _cell(name, vb))
     console.print(table)
 
 

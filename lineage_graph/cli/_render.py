@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .._redact import redact_uri, shown_properties
+from .._redact import redact_uri, redact_value, shown_properties
 from .._text import printable as _printable
 from ..models import (
     Artifact,
@@ -355,18 +355,32 @@ def _reads_as_another(text: str) -> bool:
     return True
 
 
-def value_cell(value: Any, shown: Any) -> Text:
-    """A stored value (a property, a field ``compare`` shows) as a table cell, ``shown`` being
-    it as it is shown (JSON data, its secrets masked: :func:`~.._redact.redact_value`). A text
-    as it is, made printable, unless it would read as no value or another one
-    (:func:`_reads_as_another`): then between double quotes (:func:`quoted_text`), the empty
-    one as a dim ``""``; any other value as its JSON (a double's NaN or infinity as ``NaN``,
-    ``Infinity``, a secret's as ``***``)."""
+def _table_data(value: Any) -> Any:
+    """``value`` as :func:`~..viewer.jsonable` makes it JSON data, but for its NaN and
+    infinities, kept numbers (``--json`` writes them as the texts ``"NaN"``, ``"Infinity"``)."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _table_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_table_data(v) for v in value]
+    return jsonable(value)
+
+
+def value_cell(name: str, value: Any) -> Text:
+    """A stored value named ``name`` (a property, a field ``compare`` shows) as a table cell,
+    its secrets masked as everywhere (:func:`~.._redact.redact_value`). A text as it is, made
+    printable, unless it would read as no value or another one (:func:`_reads_as_another`):
+    then between double quotes (:func:`quoted_text`), the empty one as a dim ``""``; any other
+    value as its JSON, a double's NaN or infinity as ``NaN``, ``Infinity`` (in a struct too,
+    where a text ``"NaN"`` is quoted: the two read alike, as ``--json`` writes them); a secret
+    as ``***``."""
+    shown = redact_value(name, _table_data(value))
     if isinstance(value, str) and isinstance(shown, str):
         if shown == "":
             return Text(EMPTY_TEXT, style="dim")
         return Text(quoted_text(shown)) if _reads_as_another(shown) else stored_text(shown)
-    if isinstance(shown, str):  # jsonable's NaN / Infinity, or a secret's mask
+    if isinstance(shown, str):  # a secret's mask
         return stored_text(shown)
     return stored_text(json.dumps(shown, ensure_ascii=False))
 
@@ -384,9 +398,8 @@ def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     )
     table.add_column("name", style="cyan")
     table.add_column("value")
-    shown = shown_properties(jsonable(values))  # a secret-named one masked (entity_json)
-    for key in sorted(values):
-        table.add_row(stored_text(key), value_cell(values[key], shown[key]))
+    for key in sorted(values):  # a secret-named one masked (entity_json)
+        table.add_row(stored_text(key), value_cell(key, values[key]))
     return table
 
 

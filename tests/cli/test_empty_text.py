@@ -3,7 +3,8 @@
 at all; ``--json`` keeps it ``""``, and ``compare``'s absent value stays ``—`` / ``null``. A
 text that would read as no value or as another one, shown as it is, is shown quoted: white
 space only (``" "`` was a blank cell too), white space at an end, a ``"`` first (``'""'`` read
-as the empty text without colour), JSON (``"1"`` read as the number)."""
+as the empty text without colour), JSON (``"1"`` read as the number). A struct's NaN is shown
+``NaN``, as a double's is: it was ``"NaN"``, as the text is."""
 
 from __future__ import annotations
 
@@ -88,6 +89,8 @@ LOOKALIKES: dict[str, object] = {
     "nan": float("nan"),
     "struct_text": '{"a": 1}',
     "struct": {"a": 1},
+    "struct_nan_text": {"a": "NaN", "b": "-Infinity"},
+    "struct_nan": {"a": float("nan"), "b": float("-inf")},
 }
 
 #: How each is shown: a text quoted as JSON writes it when it needs quoting, the empty one ``""``.
@@ -111,7 +114,12 @@ SHOWN = {
     "nan": "NaN",
     "struct_text": '"{\\"a\\": 1}"',
     "struct": '{"a": 1}',
+    "struct_nan_text": '{"a": "NaN", "b": "-Infinity"}',
+    "struct_nan": '{"a": NaN, "b": -Infinity}',
 }
+
+#: ``--json``'s values (as before): a NaN or infinity as JSON's text for it, in a struct too.
+EXACT = {**LOOKALIKES, "nan": "NaN", "struct_nan": {"a": "NaN", "b": "-Infinity"}}
 
 
 @pytest.fixture
@@ -142,8 +150,7 @@ def test_show_tells_apart_texts_that_look_like_another_value(lookalikes: Path) -
     assert cells == SHOWN, result.stdout
     assert len(set(cells.values())) == len(cells)
     shown = json.loads(invoke(["show", "1", "--json", "--store", str(lookalikes)]).stdout)
-    exact = {**LOOKALIKES, "nan": "NaN"}  # --json: a NaN as JSON's text for it, as before
-    assert shown["custom_properties"] == exact
+    assert shown["custom_properties"] == EXACT
 
 
 def test_compare_tells_apart_texts_that_look_like_another_value(lookalikes: Path) -> None:
@@ -157,6 +164,4 @@ def test_compare_tells_apart_texts_that_look_like_another_value(lookalikes: Path
             assert row[4] == "—", line
     assert cells == SHOWN, result.stdout
     both = json.loads(invoke(["compare", "1", "2", "--json", "--store", str(lookalikes)]).stdout)
-    assert both["custom_properties"] == {
-        k: ["NaN" if k == "nan" else v, None] for k, v in LOOKALIKES.items()
-    }
+    assert both["custom_properties"] == {k: [v, None] for k, v in EXACT.items()}
