@@ -307,16 +307,14 @@ def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
         ("custom property", d.custom_properties),
     ):
         for name, (va, vb) in values.items():
-            # shown as `show` shows them: a secret-named property, a URL's password masked
-            shown_a, shown_b = (redact_value(name, jsonable(_value(name, v))) for v in (va, vb))
-            rows.append((group, name, shown_a, shown_b))
+            rows.append((group, name, _value(name, va), _value(name, vb)))
     return rows
 
 
-def _cell(value: Any) -> Text:
+def _cell(name: str, value: Any) -> Text:
     if value is None:
         return Text(glyph("—"), style="dim")
-    return value_cell(value)
+    return value_cell(name, value)  # as `show` shows it: a secret, a URL's password masked
 
 
 @guarded
@@ -340,7 +338,8 @@ def compare(
     if as_json:
         groups: dict[str, dict[str, Any]] = {"field": {}, "property": {}, "custom property": {}}
         for group, name, va, vb in rows:
-            groups[group][name] = [jsonable(va), jsonable(vb)]
+            # shown as `show` shows them: a secret-named property, a URL's password masked
+            groups[group][name] = [redact_value(name, jsonable(v)) for v in (va, vb)]
         print_json(
             {
                 "a": entity_json(d.a),
@@ -364,7 +363,7 @@ def compare(
     table.add_column(entity_label(d.a), overflow="fold")
     table.add_column(entity_label(d.b), overflow="fold")
     for group, name, va, vb in rows:
-        table.add_row(group, stored_text(name), _cell(va), _cell(vb))
+        table.add_row(group, stored_text(name), _cell(name, va), _cell(name, vb))
     console.print(table)
 
 

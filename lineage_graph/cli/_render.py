@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .._redact import redact_uri, shown_properties
+from .._redact import redact_uri, redact_value, shown_properties
 from .._text import printable as _printable
 from ..models import (
     Artifact,
@@ -327,14 +327,62 @@ def entity_label(node: Entity, *, for_file: bool = False) -> Text:
 #: not as a blank cell, which reads as no value (``compare`` shows an absent one as ``—``).
 EMPTY_TEXT = '""'
 
+#: The first characters of a text that may read as JSON of another value (a number, ``true``,
+#: ``false``, ``null``, ``NaN``, ``Infinity``, a struct or list; ``"`` is quoted anyway).
+_JSON_START = frozenset("-0123456789tfnNI[{")
 
-def value_cell(value: Any) -> Text:
-    """A stored property value as a table cell (``show``, ``compare``): text as it is, made
-    printable; the empty text as a dim ``""``; anything else as its JSON."""
-    value = jsonable(value)
-    if value == "":
-        return Text(EMPTY_TEXT, style="dim")
-    return stored_text(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+
+def quoted_text(text: str) -> str:
+    """``text`` between double quotes, its ``\\`` and ``"`` escaped with a ``\\`` as JSON
+    writes them, made printable (:func:`printable`)."""
+    return '"' + printable(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+
+
+def _reads_as_another(text: str) -> bool:
+    """Whether ``text``, shown as it is, would read as no value or as another one: white space
+    at either end (a cell of white space only looked blank, ``" "`` as ``""`` and as no value;
+    ``"x "`` as ``"x"``), a ``"`` first (a text ``'""'`` read as the empty one without colour,
+    ``NO_COLOR`` or a pipe), or JSON (the text ``"1"`` read as the number, ``"NaN"`` as a
+    double's NaN): the shown forms of texts, quoted or not, and of other values never meet."""
+    if text != text.strip() or text.startswith('"'):
+        return True
+    if text[:1] not in _JSON_START:
+        return False
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _table_data(value: Any) -> Any:
+    """``value`` as :func:`~..viewer.jsonable` makes it JSON data, but for its NaN and
+    infinities, kept numbers (``--json`` writes them as the texts ``"NaN"``, ``"Infinity"``)."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _table_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_table_data(v) for v in value]
+    return jsonable(value)
+
+
+def value_cell(name: str, value: Any) -> Text:
+    """A stored value named ``name`` (a property, a field ``compare`` shows) as a table cell,
+    its secrets masked as everywhere (:func:`~.._redact.redact_value`). A text as it is, made
+    printable, unless it would read as no value or another one (:func:`_reads_as_another`):
+    then between double quotes (:func:`quoted_text`), the empty one as a dim ``""``; any other
+    value as its JSON, a double's NaN or infinity as ``NaN``, ``Infinity`` (in a struct too,
+    where a text ``"NaN"`` is quoted: the two read alike, as ``--json`` writes them); a secret
+    as ``***``."""
+    shown = redact_value(name, _table_data(value))
+    if isinstance(value, str) and isinstance(shown, str):
+        if shown == "":
+            return Text(EMPTY_TEXT, style="dim")
+        return Text(quoted_text(shown)) if _reads_as_another(shown) else stored_text(shown)
+    if isinstance(shown, str):  # a secret's mask
+        return stored_text(shown)
+    return stored_text(json.dumps(shown, ensure_ascii=False))
 
 
 def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
@@ -350,9 +398,8 @@ def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     )
     table.add_column("name", style="cyan")
     table.add_column("value")
-    shown = shown_properties(jsonable(values))  # a secret-named one masked (entity_json)
-    for key in sorted(values):
-        table.add_row(stored_text(key), value_cell(shown[key]))
+    for key in sorted(values):  # a secret-named one masked (entity_json)
+        table.add_row(stored_text(key), value_cell(key, values[key]))
     return table
 
 

@@ -1,6 +1,10 @@
 """An empty text value (MLMD's ``string_value: ""``) is a value, not a missing one: ``show`` and
 ``compare`` print it as a dim ``""`` (docs/cli.md), where it was a blank cell, read as no value
-at all; ``--json`` keeps it ``""``, and ``compare``'s absent value stays ``—`` / ``null``."""
+at all; ``--json`` keeps it ``""``, and ``compare``'s absent value stays ``—`` / ``null``. A
+text that would read as no value or as another one, shown as it is, is shown quoted: white
+space only (``" "`` was a blank cell too), white space at an end, a ``"`` first (``'""'`` read
+as the empty text without colour), JSON (``"1"`` read as the number). A struct's NaN is shown
+``NaN``, as a double's is: it was ``"NaN"``, as the text is."""
 
 from __future__ import annotations
 
@@ -57,7 +61,107 @@ def test_compare_prints_an_empty_text_apart_from_an_absent_value(store_path: Pat
     assert result.exit_code == 0, result.output
     rows = _rows(result.stdout)
     assert rows["property"] == ["p", '""', "—"], result.stdout
-    assert rows["custom"] == ["property", "q", '""', "x"], result.stdout
+    assert rows["custom"] == ["property", "q", '""', '"', 'x"'], result.stdout  # " x" quoted
     both = json.loads(invoke(["compare", "1", "2", "--json", "--store", str(store_path)]).stdout)
     assert both["properties"] == {"p": ["", None]}
     assert both["custom_properties"] == {"q": ["", " x"]}
+
+
+#: Values no two of which a table may show alike: texts that would read as no value, as the
+#: empty text or as another value, shown as they are, and the values they would read as.
+LOOKALIKES: dict[str, object] = {
+    "empty": "",
+    "space": " ",
+    "spaces": "   ",
+    "tab": "\t",
+    "ideographic": "\u3000",
+    "two_quotes": '""',
+    "quoted": '"x"',
+    "escaped": '"\\"',
+    "plain": "x",
+    "trailing": "x ",
+    "leading": " x",
+    "one_text": "1",
+    "one": 1,
+    "true_text": "true",
+    "true": True,
+    "nan_text": "NaN",
+    "nan": float("nan"),
+    "struct_text": '{"a": 1}',
+    "struct": {"a": 1},
+    "struct_nan_text": {"a": "NaN", "b": "-Infinity"},
+    "struct_nan": {"a": float("nan"), "b": float("-inf")},
+}
+
+#: How each is shown: a text quoted as JSON writes it when it needs quoting, the empty one ``""``.
+SHOWN = {
+    "empty": '""',
+    "space": '" "',
+    "spaces": '"   "',
+    "tab": '"\\t"',
+    "ideographic": '"\u3000"',
+    "two_quotes": '"\\"\\""',
+    "quoted": '"\\"x\\""',
+    "escaped": '"\\"\\\\\\""',
+    "plain": "x",
+    "trailing": '"x "',
+    "leading": '" x"',
+    "one_text": '"1"',
+    "one": "1",
+    "true_text": '"true"',
+    "true": "true",
+    "nan_text": '"NaN"',
+    "nan": "NaN",
+    "struct_text": '"{\\"a\\": 1}"',
+    "struct": '{"a": 1}',
+    "struct_nan_text": '{"a": "NaN", "b": "-Infinity"}',
+    "struct_nan": '{"a": NaN, "b": -Infinity}',
+}
+
+#: ``--json``'s values (as before): a NaN or infinity as JSON's text for it, in a struct too.
+EXACT = {**LOOKALIKES, "nan": "NaN", "struct_nan": {"a": "NaN", "b": "-Infinity"}}
+
+
+@pytest.fixture
+def lookalikes(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="L"))
+        store.put_artifacts(
+            [
+                m.Artifact(type_id=t, name="a", custom_properties=LOOKALIKES),
+                m.Artifact(type_id=t, name="b"),
+            ]
+        )
+        yield path
+
+
+def test_show_tells_apart_texts_that_look_like_another_value(lookalikes: Path) -> None:
+    """Without colour (NO_COLOR, as every call here), each value is shown its own way: ``" "``
+    and ``"\t"``-like cells were blank or bare, ``'""'`` read as the empty text, ``"1"`` as 1."""
+    result = invoke(["show", "1", "--store", str(lookalikes)])
+    assert result.exit_code == 0, result.output
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    start = lines.index("custom properties")
+    cells = {}
+    for line in lines[start + 1 : start + 1 + len(LOOKALIKES)]:
+        name, _, value = line.partition(" ")
+        cells[name] = value.strip()
+    assert cells == SHOWN, result.stdout
+    assert len(set(cells.values())) == len(cells)
+    shown = json.loads(invoke(["show", "1", "--json", "--store", str(lookalikes)]).stdout)
+    assert shown["custom_properties"] == EXACT
+
+
+def test_compare_tells_apart_texts_that_look_like_another_value(lookalikes: Path) -> None:
+    result = invoke(["compare", "1", "2", "--store", str(lookalikes)])
+    assert result.exit_code == 0, result.output
+    cells = {}
+    for line in result.stdout.splitlines():
+        row = [cell.strip() for cell in line.split("│")]
+        if len(row) == 6 and row[1] == "custom property":
+            cells[row[2]] = row[3]
+            assert row[4] == "—", line
+    assert cells == SHOWN, result.stdout
+    both = json.loads(invoke(["compare", "1", "2", "--json", "--store", str(lookalikes)]).stdout)
+    assert both["custom_properties"] == {k: [v, None] for k, v in EXACT.items()}
