@@ -64,6 +64,7 @@ from .._repositories._base import Repository
 from .._repositories.types import upgraded
 from ..exceptions import (
     AlreadyExistsError,
+    ConfigurationError,
     EngineUnavailableError,
     FailedPreconditionError,
     InvalidArgumentError,
@@ -493,8 +494,8 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
     path = sqlite_file(config.sqlite.filename_uri)
     try:
         made = tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-")
-    except OSError as exc:  # no writable temporary directory
-        raise FailedPreconditionError(
+    except OSError as exc:  # no writable temporary directory (as for the engine's socket)
+        raise ConfigurationError(
             f"cannot copy the MLMD store {path} to read it as of one moment: no temporary "
             f"directory can be made (TMPDIR chooses where): {exc}"
         ) from None
@@ -1921,7 +1922,8 @@ def import_mlmd(
     ``store`` must be empty unless ``merge``; ``progress(stage, done, total)`` is called as the
     import advances. Raises :class:`FailedPreconditionError` for a non-empty target without
     ``merge`` (nothing is written), or for a target written by another client while a staged
-    import ran (nothing is imported), :class:`NotFoundError` for a missing SQLite file.
+    import ran (nothing is imported), :class:`NotFoundError` for a missing SQLite file,
+    :class:`ConfigurationError` where no temporary directory can be made (``TMPDIR``).
     """
     if not isinstance(merge, bool):  # "no" merged, as any non-empty string would
         raise InvalidArgumentError(f"merge is True or False, got {merge!r}")

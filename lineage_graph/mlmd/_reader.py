@@ -7,13 +7,17 @@ command said nothing but "Check failure stack trace". Read in a child, such a de
 child's: the import fails with :class:`FailedPreconditionError` saying ml_metadata died reading
 the MLMD store (and how), and the importing process closes its store as after any error.
 
-A child that ends before it answers (its import of ml_metadata failed, or the program is no
-Python) read nothing: that is FailedPreconditionError saying it did not start, with what it
-raised. The child (``python -P -m lineage_graph.mlmd._reader``, run by the Python that
-:mod:`multiprocessing` starts its children with) is given the ``ConnectionConfig`` on its
-stdin (never its command line: it may hold a MySQL password), opens it as given, then answers
-calls ``(method, args, kwargs)`` with ``("ok", result)`` or ``("error", type name, message)``,
-each a length-prefixed pickle, until its stdin closes. Only the importing process writes to it.
+The child says it started (``("ready",)``) once it has imported ml_metadata, before it reads
+anything. A child that ends before that (its import of ml_metadata failed, or killed by a
+signal as it loaded it; or the program is no Python) read nothing: that is
+FailedPreconditionError saying it did not start, with what it raised or the signal. No
+temporary file for what it says (no writable ``TMPDIR``) is :class:`ConfigurationError`, as no
+directory for the embedded engine's socket is. The child (``python -P -m
+lineage_graph.mlmd._reader``, run by the Python that :mod:`multiprocessing` starts its children
+with) is given the ``ConnectionConfig`` on its stdin (never its command line: it may hold a
+MySQL password), opens it as given, then answers calls ``(method, args, kwargs)`` with ``("ok",
+result)`` or ``("error", type name, message)``, each a length-prefixed pickle, until its stdin
+closes. Only the importing process writes to it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
-from ..exceptions import FailedPreconditionError
+from ..exceptions import ConfigurationError, FailedPreconditionError
 
 __all__ = ["ReaderError", "SourceReader"]
 
@@ -94,12 +98,12 @@ class SourceReader:
         try:
             self._log = tempfile.TemporaryFile()  # noqa: SIM115
         except OSError as exc:  # (no writable temporary directory)
-            raise FailedPreconditionError(
+            raise ConfigurationError(
                 "cannot start the process that reads the MLMD store: no file for what it "
                 f"says can be made (TMPDIR chooses where): {exc}"
             ) from None
-        #: Whether the child has answered a call (it started: ml_metadata imported)
-        self._answered = False
+        #: Whether the child said it started (ml_metadata imported)
+        self._started = False
         self._python = _python()
         env = {**os.environ, "PYTHONPATH": _child_path()}
         try:
@@ -121,6 +125,7 @@ class SourceReader:
                 f"cannot start the process that reads the MLMD store: {exc}"
             ) from None
         try:
+            self._await_start()
             self._call("__open__", config.SerializeToString())
         except ReaderError as exc:  # (the importing process opened it before: rare)
             self.close()
@@ -133,6 +138,17 @@ class SourceReader:
     def pid(self) -> int:
         return self._child.pid
 
+    def _await_start(self) -> None:
+        """Wait for the child's ``("ready",)``: it imported ml_metadata and reads nothing yet."""
+        assert self._child.stdout is not None
+        try:
+            reply = _receive(self._child.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            raise self._died() from None
+        if reply != ("ready",):
+            raise self._died()
+        self._started = True
+
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         assert self._child.stdin is not None and self._child.stdout is not None
         try:
@@ -140,7 +156,6 @@ class SourceReader:
             reply = _receive(self._child.stdout)
         except (OSError, EOFError, pickle.UnpicklingError):
             raise self._died() from None
-        self._answered = True
         if reply[0] == "error":
             raise ReaderError(reply[1], reply[2])
         return reply[1]
@@ -157,16 +172,25 @@ class SourceReader:
                 how = f"killed by {signal.Signals(-code).name}"
         self._log.seek(max(0, self._log.seek(0, os.SEEK_END) - 4096))
         lines = self._log.read().decode("utf-8", "replace").splitlines()
-        if not self._answered and code > 0:
-            # It ended before it could answer, not killed: it did not start (an import that
-            # failed, ml_metadata missing or broken on its path; a program that is no Python)
-            # and read nothing. What it raised is told, the cause first, else its last line.
+        python = os.fsdecode(self._python)
+        if not self._started and code < 0:
+            # Killed before it said it started (as it loaded ml_metadata's native code, say):
+            # it read nothing; ml_metadata did not die reading the store.
+            last = next((line.strip()[:300] for line in reversed(lines) if line.strip()), "")
+            return FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store ({python} -m "
+                f"lineage_graph.mlmd._reader): it was {how} as it started, before it read "
+                "anything" + (f" ({last})" if last else "")
+            )
+        if not self._started:
+            # It ended before it could start: an import that failed, ml_metadata missing or
+            # broken on its path; a program that is no Python. It read nothing. What it raised
+            # is told, the cause first, else its last line.
             raised = [line for line in lines if _RAISED.fullmatch(line)]
             if "Traceback (most recent call last):" in lines and raised:
                 what = "; then ".join(line[:300] for line in raised[-3:])
             else:
                 what = next((line.strip()[:300] for line in reversed(lines) if line.strip()), "")
-            python = os.fsdecode(self._python)
             return FailedPreconditionError(
                 f"cannot start the process that reads the MLMD store ({python} -m "
                 f"lineage_graph.mlmd._reader): it ended as it started (exit {code}"
@@ -213,6 +237,7 @@ def _serve() -> None:  # pragma: no cover - runs in the child
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # (nothing printed may break a reply)
+    _send(replies, ("ready",))  # (ml_metadata imported: it reads from here on)
     store: Any = None
     while True:
         try:

@@ -653,19 +653,6 @@ ABORTING_ROWS = {
 }
 
 
-@pytest.mark.parametrize("row", list(ABORTING_ROWS))
-def test_every_node_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(
-    tmp_path: Path, row: str
-) -> None:
-
-    sql, what = ABORTING_ROWS[row]
-    path = _changed(tmp_path, sql)
-    message = _refused_in_a_child(tmp_path, path)
-    assert f"{what}, on which ml_metadata aborts the process reading it" in message
-    assert "nothing was imported" in message
-    assert not (tmp_path / "store").exists()
-
-
 def test_node_rows_ml_metadata_reads_are_not_refused(tmp_path: Path, store: LineageStore) -> None:
     """Odd values ml_metadata 1.17.1 reads (absl's rules: an int64 in a blob's text, a double
     written in hex, a bool 'yes', a state in a blob) are imported as it reads them."""
@@ -740,14 +727,37 @@ ABORTING_EVENT_AND_TYPE_ROWS = {
         "the MLMD artifact type 10 ('T`\\n*/ $x'): its property 'id' has a data_type that is "
         "no int32 ('4294967297')",
     ),
+    # ml_metadata reads an artifact or execution type's parent links with the type, and died
+    # there ("Check failed: absl::SimpleAtoi(record.values(position), &id)", measured): the
+    # command said "ml_metadata died reading it", nothing refused them before the read
+    "parent_type_id text": (
+        "INSERT INTO ParentType (type_id, parent_type_id) SELECT id, 'x' FROM Type "
+        "WHERE name = 'E'",
+        "the MLMD execution type 11 ('E'): its parent type link has a parent_type_id that is "
+        "no int64 ('x')",
+    ),
+    "parent_type_id 2.5": (
+        "INSERT INTO ParentType (type_id, parent_type_id) VALUES (10, 2.5)",
+        "the MLMD artifact type 10 ('T`\\n*/ $x'): its parent type link has a parent_type_id "
+        "that is no int64 ('2.5')",
+    ),
+    "parent_type_id past int64": (
+        "INSERT INTO ParentType (type_id, parent_type_id) VALUES (10, '-9223372036854775809')",
+        "the MLMD artifact type 10 ('T`\\n*/ $x'): its parent type link has a parent_type_id "
+        "that is no int64 ('-9.22337203685478e+18')",  # (SQLite holds it as a REAL)
+    ),
 }
 
+#: Every row above, refused before ml_metadata reads it (none shares a name).
+ABORTING = {**ABORTING_ROWS, **ABORTING_EVENT_AND_TYPE_ROWS}
+assert len(ABORTING) == len(ABORTING_ROWS) + len(ABORTING_EVENT_AND_TYPE_ROWS)
 
-@pytest.mark.parametrize("row", list(ABORTING_EVENT_AND_TYPE_ROWS))
-def test_every_event_and_type_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(
+
+@pytest.mark.parametrize("row", list(ABORTING))
+def test_every_row_ml_metadata_aborts_on_is_refused_before_it_reads_it(
     tmp_path: Path, row: str
 ) -> None:
-    sql, what = ABORTING_EVENT_AND_TYPE_ROWS[row]
+    sql, what = ABORTING[row]
     path = _changed(tmp_path, sql)
     message = _refused_in_a_child(tmp_path, path)
     assert f"{what}, on which ml_metadata aborts the process reading it" in message, message
@@ -787,6 +797,42 @@ def test_event_and_type_rows_ml_metadata_reads_are_not_refused(
     assert t.properties["id"] == pb.UNKNOWN
     with pytest.raises(InvalidArgumentError, match="'id' has an unknown value type"):
         import_mlmd(path, store, merge=True)
+
+
+def test_parent_type_links_ml_metadata_reads_are_not_refused(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """Parent links of types ml_metadata 1.17.1 reads (a parent_type_id in a blob's text with
+    spaces around), or never reads (a context type's, whose 'x' it does not abort on), are
+    imported as it reads them, not refused as damaged."""
+    from ml_metadata.metadata_store import metadata_store
+
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    t2 = ref.put_artifact_type(pb.ArtifactType(name="T2", base_type=pb.ArtifactType.DATASET))
+    context_type = ref.put_context_type(pb.ContextType(name="C"))
+    del ref
+    with sqlite3.connect(path) as db:
+        assert (
+            db.execute(
+                "UPDATE ParentType SET parent_type_id = CAST(' ' || parent_type_id || ' ' AS BLOB) "
+                "WHERE type_id = ?",
+                (t2,),
+            ).rowcount
+            == 1
+        )
+        db.execute(
+            "INSERT INTO ParentType (type_id, parent_type_id) VALUES (?, 'x')", (context_type,)
+        )
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    theirs = metadata_store.MetadataStore(config)
+    [t] = theirs.get_artifact_types_by_id([t2])
+    assert t.base_type == pb.ArtifactType.DATASET
+    assert [c.name for c in theirs.get_context_types()] == ["C"]
+    import_mlmd(path, store)
+    assert store.get_artifact_type("T2").base_type == "DATASET"
 
 
 def _linked_mlmd_file(tmp_path: Path) -> Path:
@@ -1015,18 +1061,36 @@ def test_ml_metadata_dying_as_it_reads_is_a_typed_error_and_the_store_closes(
         assert not cwd.startswith(str(target))
 
 
+#: A ``sitecustomize`` that makes ml_metadata abort the reading child (lineage_graph.mlmd._reader
+#: only) as it reads the executions, as a C++ CHECK failure does (SIGABRT, after a "Check
+#: failed" line): for a death on a row no check before the read judges.
+_ABORT_AS_IT_READS = """
+import sys
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    import os
+    from ml_metadata.metadata_store import metadata_store
+
+    def _abort(*args, **kwargs):
+        sys.stderr.write("F0000 Check failed: a row no check judges\\n")
+        sys.stderr.flush()
+        os.abort()
+
+    metadata_store.MetadataStore.get_executions = _abort
+"""
+
+
 def test_the_cli_says_ml_metadata_died_and_leaves_no_server_running(tmp_path: Path) -> None:
-    """A row ml_metadata aborts on that no check before the read judges (a parent type link of
-    a type it reads whose parent_type_id is no int: measured, SIGABRT): the command died with
-    "Check failure stack trace" alone (exit -6) and left its store's embedded server running.
-    It now says ml_metadata died reading the MLMD store, exit 5, and its server is stopped."""
+    """ml_metadata aborting the reading process on a row no check before the read judges
+    (SIGABRT as it reads the executions): the command died with "Check failure stack trace"
+    alone (exit -6) and left its store's embedded server running. It now says ml_metadata died
+    reading the MLMD store, exit 5, and its server is stopped."""
     path = _mlmd_file(tmp_path)
-    with sqlite3.connect(path) as db:
-        [(type_id,)] = db.execute("SELECT id FROM Type WHERE name = 'E'").fetchall()
-        db.execute("INSERT INTO ParentType (type_id, parent_type_id) VALUES (?, 'x')", (type_id,))
-    message = _refused_in_a_child(tmp_path, path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_ABORT_AS_IT_READS)
+    message = _refused_in_a_child(tmp_path, path, pythonpath=hook)
     assert "ml_metadata died reading it (killed by SIGABRT: " in message, message
-    assert "Check failed: absl::SimpleAtoi(record.values(position), &id)" in message, message
+    assert "Check failed: a row no check judges" in message, message
     left = []
     for entry in os.listdir("/proc"):
         try:
@@ -1037,13 +1101,20 @@ def test_the_cli_says_ml_metadata_died_and_leaves_no_server_running(tmp_path: Pa
     assert not left, "processes left running in the store's directory"
 
 
-def _refused_in_a_child(tmp_path: Path, path: Path, *options: str) -> str:
+def _refused_in_a_child(
+    tmp_path: Path, path: Path, *options: str, pythonpath: Path | None = None
+) -> str:
     """``import-mlmd path`` run by the CLI in a process of its own (ml_metadata aborts the
-    process on what these tests give it, were it read): exit 5, its message on one line."""
+    process on what these tests give it, were it read), ``pythonpath`` first on its path:
+    exit 5, its message on one line."""
     import subprocess
     import sys
 
     env = {**os.environ, "HOME": str(tmp_path), "LINEAGE_GRAPH_STORE": str(tmp_path / "unused")}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(pythonpath), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
     command = [sys.executable, "-m", "lineage_graph.cli", "import-mlmd", str(path)]
     result = subprocess.run(
         [*command, "--store", str(tmp_path / "store"), *options],

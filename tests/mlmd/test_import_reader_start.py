@@ -1,7 +1,8 @@
 """Starting the child process that reads an MLMD store for an import
 (``lineage_graph.mlmd._reader``): the Python it runs with, the temporary file it writes its
 messages to, and a child that cannot import what it reads with. Each failure is
-FailedPreconditionError saying what it is, nothing written."""
+FailedPreconditionError saying what it is (no temporary directory: ConfigurationError),
+nothing written."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ pytest.importorskip("ml_metadata")
 
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from lineage_graph import FailedPreconditionError, LineageStore
+from lineage_graph import ConfigurationError, FailedPreconditionError, LineageStore
 from lineage_graph.mlmd._importer import import_mlmd
 from lineage_graph.mlmd._reader import SourceReader
 
@@ -95,22 +96,48 @@ def test_a_reader_that_cannot_import_ml_metadata_tells_its_import_error(
     assert not _reader_children()
 
 
-def test_no_temporary_directory_is_a_typed_error_and_nothing_written(
+def test_a_reader_killed_as_it_loads_ml_metadata_is_told_it_did_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child killed by a signal as it imported ml_metadata (here its package kills it with
+    SIGSEGV, as a crash in its native code would), before it read anything: told as
+    "ml_metadata died reading it (killed by SIGSEGV)". Now: it was killed as it started, before
+    it read anything."""
+    path = _source(tmp_path)
+    broken = tmp_path / "path" / "ml_metadata"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    monkeypatch.syspath_prepend(str(broken.parent))  # (this process has its own imported)
+    with LineageStore.open(tmp_path / "store") as store:
+        empty = snapshot(store)
+        with pytest.raises(FailedPreconditionError) as caught:
+            import_mlmd(path, store)
+        assert snapshot(store) == empty
+    message = str(caught.value)
+    assert "cannot start the process that reads the MLMD store" in message, message
+    assert "it was killed by SIGSEGV as it started, before it read anything" in message
+    assert "died reading it" not in message
+    assert not _reader_children()
+
+
+def test_no_temporary_directory_is_a_configuration_error_and_nothing_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """TMPDIR naming a directory that is not there (none writable): the import raised
     FileNotFoundError (a traceback from the CLI), from the SQLite file's copy and, for a source
-    read live (MySQL), from the reading child's message file."""
+    read live (MySQL), from the reading child's message file. It is ConfigurationError, as
+    where the embedded engine finds no directory for its socket (it was FailedPreconditionError
+    here: another exit code for the same cause)."""
     path = _source(tmp_path)
     with LineageStore.open(tmp_path / "store") as store:
         empty = snapshot(store)
         monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
-        with pytest.raises(FailedPreconditionError, match="TMPDIR chooses where") as caught:
+        with pytest.raises(ConfigurationError, match="TMPDIR chooses where") as caught:
             import_mlmd(path, store)
         assert "no temporary directory can be made" in str(caught.value)
         config = pb.ConnectionConfig()
         config.sqlite.filename_uri = str(path)
-        with pytest.raises(FailedPreconditionError, match="TMPDIR chooses where") as caught:
+        with pytest.raises(ConfigurationError, match="TMPDIR chooses where") as caught:
             SourceReader(config)
         assert "cannot start the process that reads the MLMD store" in str(caught.value)
         monkeypatch.undo()
