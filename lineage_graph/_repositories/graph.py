@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from .._encoding import shown, shown_key
+from ..backends import Dialect
 from ..exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -211,7 +212,10 @@ class WriteBatch:
             NodeKind.CONTEXT: {r["context_id"] for r in (*self.attributions, *self.associations)},
         }
 
-    def params(self) -> dict[str, Any]:
+    def params(self, dialect: Dialect) -> dict[str, Any]:
+        """The write's parameters for ``graph/write`` in ``dialect``: the two texts keep stored
+        executions' input fingerprints apart (FalkorDB ``$input_sums``, Neo4j ``$inputs``)."""
+
         def split(p: PreparedNodes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             if p is None or not p.rows:  # (put_execution's contexts, mostly)
                 return [], []
@@ -231,23 +235,26 @@ class WriteBatch:
         # its input rows need no fingerprint pass in the engine.
         new_e_ids = {r["id"] for r in new_e}
         read: dict[int, list[int]] = {i: [] for i in new_e_ids}
-        fingerprint_rows = []
-        added: dict[int, list[int]] = {}  # the INPUTs existing executions get, by execution
+        stored_e: list[dict[str, Any]] = []  # INPUT rows of stored executions
         for r in self.inputs:
             if r["type"] != CACHE_INPUT_EVENT:
                 continue  # the fingerprint is of INPUT events only
             if r["execution_id"] in new_e_ids:
                 read[r["execution_id"]].append(r["artifact_id"])
             else:
-                fingerprint_rows.append(r)
-                added.setdefault(r["execution_id"], []).append(r["artifact_id"])
+                stored_e.append(r)
         # FalkorDB adds what they add to the stored sums (one row per execution, no artifact
         # read: an INPUT that is stored already aborts the event part, and with it the write);
-        # Neo4j recomputes each from its stored inputs under the node's lock (`$inputs`).
+        # Neo4j recomputes each from its stored inputs under the node's lock (its rows as given).
         input_sums = []
-        for eid, ids in added.items():
-            n, s1, s2, s3 = input_sums_of(ids)  # ids are distinct: prepare_events refuses repeats
-            input_sums.append({"execution_id": eid, "n": n, "s1": s1, "s2": s2, "s3": s3})
+        if stored_e and dialect == "falkordb":
+            added: dict[int, list[int]] = {}
+            for r in stored_e:
+                added.setdefault(r["execution_id"], []).append(r["artifact_id"])
+            for eid, ids in added.items():
+                n, s1, s2, s3 = input_sums_of(ids)  # distinct: prepare_events refuses repeats
+                input_sums.append({"execution_id": eid, "n": n, "s1": s1, "s2": s2, "s3": s3})
+            stored_e = []
         new_e = [
             {
                 **r,
@@ -289,7 +296,7 @@ class WriteBatch:
         # text the engine parses (an event's "fresh" only chose its part).
         parts = {
             # the fingerprints of existing executions
-            "inputs": (fingerprint_rows, "", _FINGERPRINT_FIELDS),  # (Neo4j reads no position)
+            "inputs": (stored_e, "", _FINGERPRINT_FIELDS),  # (Neo4j reads no position)
             "input_sums": (input_sums, "e", None),
             "created_inputs": ([r for r in self.inputs if r["fresh"]], "ae", _EVENT_FIELDS),
             "merged_inputs": ([r for r in self.inputs if not r["fresh"]], "ae", _EVENT_FIELDS),
@@ -621,7 +628,7 @@ class GraphWriter(Repository):
         """Run the batch as one statement; if the engine rejected it, the new ids go back to the
         allocator. An in-doubt outcome (connection lost or reply timed out: the write may have
         been applied) keeps them spent, so no id is ever handed out twice."""
-        params = batch.params()
+        params = batch.params(self.backend.dialect)
         if _is_empty(params):
             return
         text = compose(self.queries["graph/write"].text(self.backend.dialect), params)

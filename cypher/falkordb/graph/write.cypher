@@ -20,13 +20,12 @@
 // carries only existing executions (one SET of an indexed property, not two). It is
 // recomputed when an execution is rewritten (`SET e = props` drops it). When an existing one
 // gets INPUT events it is advanced, not recomputed: the sums are additive, so the stored
-// fingerprint plus what this write's INPUT artifacts add (GraphWriter sums them per execution:
-// none can be read already, as an INPUT stored already aborts the event part, and with it the
-// write; computed BEFORE the new edges are created: FalkorDB does not show edges of a
-// relationship type that did not exist when the statement was compiled). Reading the stored
-// inputs instead cost ~14 µs per execution (a 1,000-event write 41 -> 25 ms); only an execution
-// without a fingerprint (none since schema 2) has them read. FalkorDB runs one write query at a time per
-// graph: nothing changes between the check and the SET. Retention never removes an INPUT edge of
+// fingerprint plus what this write's INPUT artifacts add, which GraphWriter sums per execution
+// (none of them is an input of it already: an INPUT stored already aborts the event part, and
+// with it the write, as a missing artifact does). Reading the stored inputs instead cost
+// ~14 µs per execution; only an execution without a fingerprint (none since schema 3) has them
+// read, BEFORE the new edges are created (FalkorDB does not show edges of a relationship type
+// that did not exist when the statement was compiled). Retention never removes an INPUT edge of
 // an execution that stays, so the sums stay exact.
 // Each event keeps `seq`, its place in the order events were written (MLMD's event id: an
 // execution's events are read in that order): _repositories/relations.py write_order().
@@ -305,11 +304,9 @@ CALL {
   FOREACH (d IN [d IN r.stray WHERE n[keys(d)[0]] IS NOT NULL] | SET n += d)
 }
 // when: $input_sums few
-// Existing executions' fingerprints advanced by what this write's INPUT events add (GraphWriter
-// sums them per execution, `n`, `s1`..`s3`; cache.input_sums): no artifact is read here (an
-// INPUT stored already aborts the event part below, and with it the write), no event matched.
-// A put_events of 1,000 INPUTs to stored executions (GRAPH.PROFILE): the fingerprint's SET
-// 20 -> 12 ms, the rest of this part 13 -> 7 ms (its artifact fetch and edge check gone).
+// Stored executions' fingerprints advanced by what this write's INPUT events add (GraphWriter
+// sums them per execution, `n`, `s1`..`s3`; cache.input_sums): no artifact or event is read
+// here (the event parts below check them, see the header).
 CALL {
   UNWIND $input_sums AS r
   OPTIONAL MATCH (e:Execution {id: r.execution_id})
