@@ -1660,13 +1660,16 @@ class ServerProcess:
                     _remove_socket_dir(sock)  # its starter is gone: no one else will
 
     @staticmethod
-    def _stop(pid: int, timeout: float = 30.0) -> None:
+    def _stop(pid: int, timeout: float = 30.0, *, flush: bool = True) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
         if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
         (systemd's): a stopped server (SIGSTOP, Ctrl-Z) handles no SIGTERM until it runs
         again (else it is waited for the whole ``timeout``, then killed without the flush).
-        Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT)."""
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT).
+        ``flush`` False: killed at once (nothing of it to save), and waited for all the same.
+        The one way every path stops a server by signal."""
+        steps = ((signal.SIGTERM, timeout),) if flush else ()
+        for sig, wait in (*steps, (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
                 if sig == signal.SIGTERM:
@@ -2159,17 +2162,13 @@ class ServerProcess:
         reach it again (it ran on for good after the last store closed). A removed directory's
         is killed (its files are gone: nothing to save); one that no path reaches is asked to
         exit (SIGTERM: it writes its log out first), its files may be reached again (the
-        directory a detached bind mount showed). True if stopped."""
+        directory a detached bind mount showed); either is waited for (:meth:`_stop`). A
+        stopped one (SIGSTOP) was sent SIGTERM alone, never handled it, and ran on for good;
+        its starter's wait for it raised ``subprocess.TimeoutExpired``. True if stopped."""
         found = self._server_directory()
         if found is None or found[1] == "named" or self.pid is None:
             return False
-        removed = found[1] == "removed"
-        if (proc := self._own_proc()) is not None:
-            proc.send_signal(signal.SIGKILL if removed else signal.SIGTERM)
-            proc.wait(timeout=30)
-        else:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL if removed else signal.SIGTERM)
+        self._stop(self.pid, flush=found[1] != "removed")
         return True
 
     def kill(self) -> None:

@@ -1170,6 +1170,47 @@ def test_a_store_on_a_mount_detached_while_open_closes_and_stops_its_server(
         assert [a.uri for a in reopened.get_artifacts()] == ["/a"]
 
 
+@pytest.mark.parametrize("how", ["close", "kill_in_removed_directory"])
+def test_a_stopped_server_on_a_detached_mount_is_resumed_and_exits_on_its_sigterm(
+    tmp_path: Path, how: str
+) -> None:
+    """A server stopped (SIGSTOP) on a store whose bind mount is detached (``umount -l``) while
+    open: it was sent SIGTERM alone, which a stopped process never handles. The store's close
+    found it hung and left it stopped for good; stopping it directly waited 30 s and raised
+    ``subprocess.TimeoutExpired``, the server left stopped. It is resumed (SIGCONT), as every
+    other stop does, and exits on its SIGTERM (status 0: shut down, its log written out, not
+    killed)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    if not _bind_mount(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("needs mount --bind (root, CAP_SYS_ADMIN)")
+    name = f"lineage-graph-test-{os.getpid()}-{tmp_path.name}"
+    pid: int | None = None
+    try:
+        store = LineageStore.open(tmp_path / "b" / name, hang_after_s=1)
+        put_dataset(store, "/a")
+        server = embedded(store).server
+        assert server is not None and server.pid is not None and server._proc is not None
+        pid = server.pid
+        os.kill(pid, signal.SIGSTOP)
+    finally:
+        subprocess.run(["umount", "-l", str(tmp_path / "b")], timeout=30, check=True)
+    try:
+        if how == "close":
+            store.close()
+        else:
+            assert server.kill_in_removed_directory()
+        server.wait_exit(30)
+        assert server._proc.poll() == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        server.wait_exit(10)
+        store.close()
+    with LineageStore.open(tmp_path / "a" / name) as reopened:
+        assert [a.uri for a in reopened.get_artifacts()] == ["/a"]
+
+
 def _log_files(target: Path) -> list[str]:
     return sorted(p.name for p in (target / "appendonly").iterdir())
 
