@@ -1305,9 +1305,10 @@ def test_memory_store_recovers_from_a_dead_server_with_a_typed_error() -> None:
         assert [a.uri for a in store.get_artifacts()] == ["/y"]
 
 
-def test_data_directory_owned_by_someone_else_is_refused() -> None:
+def test_data_directory_owned_by_someone_else_is_refused(tmp_path: Path) -> None:
     if os.geteuid() == 0:
-        foreign = Path(tempfile.mkdtemp())
+        foreign = tmp_path / "foreign"  # under tmp_path: a mkdtemp() was left in TMPDIR
+        foreign.mkdir()
         os.chown(foreign, 65534, 65534)  # nobody
     else:
         foreign = Path("/")  # owned by root, i.e. by someone else
@@ -1703,7 +1704,7 @@ def test_memory_store_opened_in_a_short_lived_thread_keeps_its_server() -> None:
         assert [a.uri for a in store.get_artifacts()] == ["/after-the-thread"]
 
 
-def test_memory_server_dies_with_a_killed_process(tmp_path: Path) -> None:
+def test_memory_server_dies_with_a_killed_process(request: pytest.FixtureRequest) -> None:
     """A SIGKILLed owner leaves no in-memory server behind (its data could not be reached)."""
     script = (
         "import threading, sys\n"
@@ -1711,14 +1712,19 @@ def test_memory_server_dies_with_a_killed_process(tmp_path: Path) -> None:
         "box = []\n"
         "t = threading.Thread(target=lambda: box.append(LineageStore.open('memory')))\n"
         "t.start(); t.join()\n"
-        "print(box[0].backend.server.pid, flush=True)\n"
+        "server = box[0].backend.server\n"
+        "print(server.pid, server.socket_path, flush=True)\n"
         "sys.stdin.read()\n"
     )
     owner = subprocess.Popen(
         [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert owner.stdout is not None
-    pid = int(owner.stdout.readline())
+    said, sock = owner.stdout.readline().split(" ", 1)
+    pid = int(said)
+    # Its socket folder (and log) stay: no one is left to remove them (the sweep of a later
+    # start does, an hour on). The test's own, removed here: it was left in TMPDIR.
+    request.addfinalizer(lambda: shutil.rmtree(Path(sock.rstrip("\n")).parent, ignore_errors=True))
     os.kill(pid, 0)  # alive while its owner lives, although the opening thread has ended
     owner.kill()
     owner.wait()
@@ -1883,17 +1889,23 @@ def test_a_staged_graph_reaches_its_server_whatever_its_socket_folder_is_named(
     """A staged graph (an import's) dials the store's own server by a ``unix://`` URL of its
     socket: a temporary directory holding ``%41`` made it dial another folder's socket
     (EngineUnavailableError), one holding a byte no UTF-8 holds was a ConfigurationError."""
-    base = tmp_path / name
-    base.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(base))
-    with LineageStore.open(tmp_path / "s") as store:
-        assert any(base.iterdir())  # the server's socket folder is in it
-        put_dataset(store, "/kept")
-        staging = store.backend.stage()
-        assert staging is not None
-        with staging:
-            assert staging.backend.read("RETURN 1 AS n") == [{"n": 1}]
-        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+    # In a short folder: under a TMPDIR longer than /tmp (a CI job's, `mktemp -d`'s), the
+    # socket's path in tmp_path did not fit, the socket went to /tmp and the test failed.
+    short = Path(tempfile.mkdtemp(prefix="lgtest-", dir="/tmp"))
+    try:
+        base = short / name
+        base.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(base))
+        with LineageStore.open(tmp_path / "s") as store:
+            assert any(base.iterdir())  # the server's socket folder is in it
+            put_dataset(store, "/kept")
+            staging = store.backend.stage()
+            assert staging is not None
+            with staging:
+                assert staging.backend.read("RETURN 1 AS n") == [{"n": 1}]
+            assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def test_a_url_with_query_options_is_refused_not_ignored(tcp_server: tuple[int, str]) -> None:
