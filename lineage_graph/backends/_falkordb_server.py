@@ -1486,7 +1486,9 @@ class ServerProcess:
         process stayed attached to it (its append-only log grew without bound), and what it
         loaded was never checked (a logged write that failed when replayed went unsaid). A
         record without ``log_start`` (an earlier version's) is left as it is. False when the
-        server was found hung here (killed: a new one is started)."""
+        server was found hung here (killed: a new one is started). A logged write that failed
+        when replayed is EngineError: the server is killed, waited for, and its record and
+        socket folder removed (the folder stayed in the starter's /tmp for good)."""
         import redis
 
         assert self.data_dir is not None
@@ -1507,8 +1509,10 @@ class ServerProcess:
             self._check_replay(self.data_dir, log_start)
         except EngineError:
             if self._runs_here(pid):  # killed: nothing is rewritten
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+                self._stop(pid, flush=False)
+                if not _pid_alive(pid):
+                    # its starter is gone: its socket folder (in /tmp) was left for good
+                    _remove_socket_dir(sock)
                 self.clear_state()
             raise
         self.socket_path = sock
