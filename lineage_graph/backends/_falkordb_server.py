@@ -1840,7 +1840,7 @@ class ServerProcess:
             "stderr": subprocess.PIPE,
             "cwd": str(workdir),
             # A persistent server outlives a crashed client (its data stays reachable); an
-            # in-memory one is torn down with its owner process (PR_SET_PDEATHSIG, below).
+            # in-memory one is torn down with its owner process (PR_SET_PDEATHSIG: _spawn).
             "start_new_session": not memory,
             # The server's files (append-only log, snapshots, its log) are the owner's alone,
             # as its socket is: a data directory that already existed (``mkdir store`` first)
@@ -1849,23 +1849,14 @@ class ServerProcess:
             "umask": 0o077,
         }
         fsize_limit = _file_size_limit()  # the server inherits it
-        if memory and sys.platform.startswith("linux"):
-            options["preexec_fn"] = _set_pdeathsig
-            # Out of the owner's process group, so Ctrl-C in a terminal (SIGINT to the whole
-            # foreground group) reaches the program, not its server: a script that caught the
-            # KeyboardInterrupt found the server gone and the data lost, and a step could not
-            # record its run CANCELED. Its life stays tied to the owner's by the signal above.
-            options["process_group"] = 0
-            self._proc = _SPAWNER.popen(cmd, **options)
-        else:
-            held = _hold(self.data_dir) if self.data_dir is not None else None
-            if held is not None:
-                options["pass_fds"] = (held,)
-            try:
-                self._proc = subprocess.Popen(cmd, **options)
-            finally:
-                if held is not None:
-                    os.close(held)  # the server holds the lock now
+        try:
+            self._proc = self._spawn(cmd, options)
+        except BaseException:
+            # No server: its new socket folder is no one's. A spawn that failed (no descriptor
+            # left, no memory to fork) left one in /tmp per attempt.
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+            raise
         self.pid, self._proc_owner = self._proc.pid, os.getpid()
         self._fsize_limit = fsize_limit
         _CHILDREN[self.pid] = self._proc
@@ -1905,6 +1896,25 @@ class ServerProcess:
                     "its disk and retry"
                 ) from exc
             raise
+
+    def _spawn(self, cmd: list[str], options: dict[str, Any]) -> subprocess.Popen[bytes]:
+        """Start the server process of :meth:`_start` (``options``: Popen's)."""
+        if self.data_dir is None and sys.platform.startswith("linux"):
+            options["preexec_fn"] = _set_pdeathsig
+            # Out of the owner's process group, so Ctrl-C in a terminal (SIGINT to the whole
+            # foreground group) reaches the program, not its server: a script that caught the
+            # KeyboardInterrupt found the server gone and the data lost, and a step could not
+            # record its run CANCELED. Its life stays tied to the owner's by the signal above.
+            options["process_group"] = 0
+            return _SPAWNER.popen(cmd, **options)
+        held = _hold(self.data_dir) if self.data_dir is not None else None
+        if held is not None:
+            options["pass_fds"] = (held,)
+        try:
+            return subprocess.Popen(cmd, **options)
+        finally:
+            if held is not None:
+                os.close(held)  # the server holds the lock now
 
     def _allow_rewrites(self, workdir: Path, pid: int) -> bool:
         """Let the server rewrite its append-only log when it has grown (off until the start
