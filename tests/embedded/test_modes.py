@@ -1031,22 +1031,29 @@ def test_a_store_whose_directory_moved_and_server_died_says_so(tmp_path: Path) -
         assert [a.uri for a in moved.get_artifacts()] == ["/before"]
 
 
+@pytest.mark.parametrize("stopped", [False, True], ids=["running", "stopped"])
 def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
-    tmp_path: Path,
+    tmp_path: Path, stopped: bool
 ) -> None:
     """A data directory removed (``rm -rf``) while its store is open: the server runs on in
     the deleted directory. close() raised a bare FileNotFoundError and left the server running
     for good (nothing can open the store again, nor stop it). The last store's close passes
-    and stops it."""
-    store = LineageStore.open(tmp_path / "s")
+    and stops it; also one stopped (SIGSTOP), which the close found hung and left."""
+    store = LineageStore.open(tmp_path / "s", hang_after_s=1)
     put_dataset(store, "/a")
     server = embedded(store).server
     assert server is not None and server.pid is not None
     pid = server.pid
-    shutil.rmtree(tmp_path / "s")
-    store.close()
-    server.wait_exit(10)
-    assert not _alive(pid)
+    try:
+        shutil.rmtree(tmp_path / "s")
+        if stopped:
+            os.kill(pid, signal.SIGSTOP)
+        store.close()
+        server.wait_exit(10)
+        assert not _alive(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 _CLOSE_AT_ONCE = """
