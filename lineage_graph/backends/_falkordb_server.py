@@ -1486,7 +1486,9 @@ class ServerProcess:
         process stayed attached to it (its append-only log grew without bound), and what it
         loaded was never checked (a logged write that failed when replayed went unsaid). A
         record without ``log_start`` (an earlier version's) is left as it is. False when the
-        server was found hung here (killed: a new one is started)."""
+        server was found hung here (killed: a new one is started). A logged write that failed
+        when replayed is EngineError: the server is killed, waited for, and its record and
+        socket folder removed (the folder stayed in the starter's /tmp for good)."""
         import redis
 
         assert self.data_dir is not None
@@ -1507,8 +1509,10 @@ class ServerProcess:
             self._check_replay(self.data_dir, log_start)
         except EngineError:
             if self._runs_here(pid):  # killed: nothing is rewritten
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+                self._stop(pid, flush=False)
+                if not _pid_alive(pid):
+                    # its starter is gone: its socket folder (in /tmp) was left for good
+                    _remove_socket_dir(sock)
                 self.clear_state()
             raise
         self.socket_path = sock
@@ -1660,13 +1664,16 @@ class ServerProcess:
                     _remove_socket_dir(sock)  # its starter is gone: no one else will
 
     @staticmethod
-    def _stop(pid: int, timeout: float = 30.0) -> None:
+    def _stop(pid: int, timeout: float = 30.0, *, flush: bool = True) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
         if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
         (systemd's): a stopped server (SIGSTOP, Ctrl-Z) handles no SIGTERM until it runs
         again (else it is waited for the whole ``timeout``, then killed without the flush).
-        Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT)."""
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT).
+        ``flush`` False: killed at once (nothing of it to save), and waited for all the same.
+        The one way every path stops a server by signal."""
+        steps = ((signal.SIGTERM, timeout),) if flush else ()
+        for sig, wait in (*steps, (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
                 if sig == signal.SIGTERM:
@@ -1833,7 +1840,7 @@ class ServerProcess:
             "stderr": subprocess.PIPE,
             "cwd": str(workdir),
             # A persistent server outlives a crashed client (its data stays reachable); an
-            # in-memory one is torn down with its owner process (PR_SET_PDEATHSIG, below).
+            # in-memory one is torn down with its owner process (PR_SET_PDEATHSIG: _spawn).
             "start_new_session": not memory,
             # The server's files (append-only log, snapshots, its log) are the owner's alone,
             # as its socket is: a data directory that already existed (``mkdir store`` first)
@@ -1842,23 +1849,14 @@ class ServerProcess:
             "umask": 0o077,
         }
         fsize_limit = _file_size_limit()  # the server inherits it
-        if memory and sys.platform.startswith("linux"):
-            options["preexec_fn"] = _set_pdeathsig
-            # Out of the owner's process group, so Ctrl-C in a terminal (SIGINT to the whole
-            # foreground group) reaches the program, not its server: a script that caught the
-            # KeyboardInterrupt found the server gone and the data lost, and a step could not
-            # record its run CANCELED. Its life stays tied to the owner's by the signal above.
-            options["process_group"] = 0
-            self._proc = _SPAWNER.popen(cmd, **options)
-        else:
-            held = _hold(self.data_dir) if self.data_dir is not None else None
-            if held is not None:
-                options["pass_fds"] = (held,)
-            try:
-                self._proc = subprocess.Popen(cmd, **options)
-            finally:
-                if held is not None:
-                    os.close(held)  # the server holds the lock now
+        try:
+            self._proc = self._spawn(cmd, options)
+        except BaseException:
+            # No server: its new socket folder is no one's. A spawn that failed (no descriptor
+            # left, no memory to fork) left one in /tmp per attempt.
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+            raise
         self.pid, self._proc_owner = self._proc.pid, os.getpid()
         self._fsize_limit = fsize_limit
         _CHILDREN[self.pid] = self._proc
@@ -1898,6 +1896,25 @@ class ServerProcess:
                     "its disk and retry"
                 ) from exc
             raise
+
+    def _spawn(self, cmd: list[str], options: dict[str, Any]) -> subprocess.Popen[bytes]:
+        """Start the server process of :meth:`_start` (``options``: Popen's)."""
+        if self.data_dir is None and sys.platform.startswith("linux"):
+            options["preexec_fn"] = _set_pdeathsig
+            # Out of the owner's process group, so Ctrl-C in a terminal (SIGINT to the whole
+            # foreground group) reaches the program, not its server: a script that caught the
+            # KeyboardInterrupt found the server gone and the data lost, and a step could not
+            # record its run CANCELED. Its life stays tied to the owner's by the signal above.
+            options["process_group"] = 0
+            return _SPAWNER.popen(cmd, **options)
+        held = _hold(self.data_dir) if self.data_dir is not None else None
+        if held is not None:
+            options["pass_fds"] = (held,)
+        try:
+            return subprocess.Popen(cmd, **options)
+        finally:
+            if held is not None:
+                os.close(held)  # the server holds the lock now
 
     def _allow_rewrites(self, workdir: Path, pid: int) -> bool:
         """Let the server rewrite its append-only log when it has grown (off until the start
@@ -2159,17 +2176,13 @@ class ServerProcess:
         reach it again (it ran on for good after the last store closed). A removed directory's
         is killed (its files are gone: nothing to save); one that no path reaches is asked to
         exit (SIGTERM: it writes its log out first), its files may be reached again (the
-        directory a detached bind mount showed). True if stopped."""
+        directory a detached bind mount showed); either is waited for (:meth:`_stop`). A
+        stopped one (SIGSTOP) was sent SIGTERM alone, never handled it, and ran on for good;
+        its starter's wait for it raised ``subprocess.TimeoutExpired``. True if stopped."""
         found = self._server_directory()
         if found is None or found[1] == "named" or self.pid is None:
             return False
-        removed = found[1] == "removed"
-        if (proc := self._own_proc()) is not None:
-            proc.send_signal(signal.SIGKILL if removed else signal.SIGTERM)
-            proc.wait(timeout=30)
-        else:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL if removed else signal.SIGTERM)
+        self._stop(self.pid, flush=found[1] != "removed")
         return True
 
     def kill(self) -> None:

@@ -1618,9 +1618,14 @@ class EmbeddedBackend(Backend):
             # stops that one (no lock, no record left to go by; no opener can reach it again).
             # Under the directory's own lock (its lock file is out of reach): the store's
             # connection is closed before another process's close looks for the last store.
+            # A server found hung as it was asked (stopped, deadlocked) is stopped too: it was
+            # left running for good.
             with server.gone_locked():
+                last = False
                 with contextlib.suppress(Exception):
-                    if self._alone():
+                    last = self._alone()
+                if last or self._found_hung():
+                    with contextlib.suppress(Exception):
                         server.kill_in_removed_directory()
                 with contextlib.suppress(Exception):
                     self._db.connection.close()

@@ -1031,22 +1031,29 @@ def test_a_store_whose_directory_moved_and_server_died_says_so(tmp_path: Path) -
         assert [a.uri for a in moved.get_artifacts()] == ["/before"]
 
 
+@pytest.mark.parametrize("stopped", [False, True], ids=["running", "stopped"])
 def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
-    tmp_path: Path,
+    tmp_path: Path, stopped: bool
 ) -> None:
     """A data directory removed (``rm -rf``) while its store is open: the server runs on in
     the deleted directory. close() raised a bare FileNotFoundError and left the server running
     for good (nothing can open the store again, nor stop it). The last store's close passes
-    and stops it."""
-    store = LineageStore.open(tmp_path / "s")
+    and stops it; also one stopped (SIGSTOP), which the close found hung and left."""
+    store = LineageStore.open(tmp_path / "s", hang_after_s=1)
     put_dataset(store, "/a")
     server = embedded(store).server
     assert server is not None and server.pid is not None
     pid = server.pid
-    shutil.rmtree(tmp_path / "s")
-    store.close()
-    server.wait_exit(10)
-    assert not _alive(pid)
+    try:
+        shutil.rmtree(tmp_path / "s")
+        if stopped:
+            os.kill(pid, signal.SIGSTOP)
+        store.close()
+        server.wait_exit(10)
+        assert not _alive(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 _CLOSE_AT_ONCE = """
@@ -1170,6 +1177,47 @@ def test_a_store_on_a_mount_detached_while_open_closes_and_stops_its_server(
         assert [a.uri for a in reopened.get_artifacts()] == ["/a"]
 
 
+@pytest.mark.parametrize("how", ["close", "kill_in_removed_directory"])
+def test_a_stopped_server_on_a_detached_mount_is_resumed_and_exits_on_its_sigterm(
+    tmp_path: Path, how: str
+) -> None:
+    """A server stopped (SIGSTOP) on a store whose bind mount is detached (``umount -l``) while
+    open: it was sent SIGTERM alone, which a stopped process never handles. The store's close
+    found it hung and left it stopped for good; stopping it directly waited 30 s and raised
+    ``subprocess.TimeoutExpired``, the server left stopped. It is resumed (SIGCONT), as every
+    other stop does, and exits on its SIGTERM (status 0: shut down, its log written out, not
+    killed)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    if not _bind_mount(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("needs mount --bind (root, CAP_SYS_ADMIN)")
+    name = f"lineage-graph-test-{os.getpid()}-{tmp_path.name}"
+    pid: int | None = None
+    try:
+        store = LineageStore.open(tmp_path / "b" / name, hang_after_s=1)
+        put_dataset(store, "/a")
+        server = embedded(store).server
+        assert server is not None and server.pid is not None and server._proc is not None
+        pid = server.pid
+        os.kill(pid, signal.SIGSTOP)
+    finally:
+        subprocess.run(["umount", "-l", str(tmp_path / "b")], timeout=30, check=True)
+    try:
+        if how == "close":
+            store.close()
+        else:
+            assert server.kill_in_removed_directory()
+        server.wait_exit(30)
+        assert server._proc.poll() == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        server.wait_exit(10)
+        store.close()
+    with LineageStore.open(tmp_path / "a" / name) as reopened:
+        assert [a.uri for a in reopened.get_artifacts()] == ["/a"]
+
+
 def _log_files(target: Path) -> list[str]:
     return sorted(p.name for p in (target / "appendonly").iterdir())
 
@@ -1264,9 +1312,10 @@ def test_memory_store_recovers_from_a_dead_server_with_a_typed_error() -> None:
         assert [a.uri for a in store.get_artifacts()] == ["/y"]
 
 
-def test_data_directory_owned_by_someone_else_is_refused() -> None:
+def test_data_directory_owned_by_someone_else_is_refused(tmp_path: Path) -> None:
     if os.geteuid() == 0:
-        foreign = Path(tempfile.mkdtemp())
+        foreign = tmp_path / "foreign"  # under tmp_path: a mkdtemp() was left in TMPDIR
+        foreign.mkdir()
         os.chown(foreign, 65534, 65534)  # nobody
     else:
         foreign = Path("/")  # owned by root, i.e. by someone else
@@ -1662,7 +1711,7 @@ def test_memory_store_opened_in_a_short_lived_thread_keeps_its_server() -> None:
         assert [a.uri for a in store.get_artifacts()] == ["/after-the-thread"]
 
 
-def test_memory_server_dies_with_a_killed_process(tmp_path: Path) -> None:
+def test_memory_server_dies_with_a_killed_process(request: pytest.FixtureRequest) -> None:
     """A SIGKILLed owner leaves no in-memory server behind (its data could not be reached)."""
     script = (
         "import threading, sys\n"
@@ -1670,14 +1719,19 @@ def test_memory_server_dies_with_a_killed_process(tmp_path: Path) -> None:
         "box = []\n"
         "t = threading.Thread(target=lambda: box.append(LineageStore.open('memory')))\n"
         "t.start(); t.join()\n"
-        "print(box[0].backend.server.pid, flush=True)\n"
+        "server = box[0].backend.server\n"
+        "print(server.pid, server.socket_path, flush=True)\n"
         "sys.stdin.read()\n"
     )
     owner = subprocess.Popen(
         [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert owner.stdout is not None
-    pid = int(owner.stdout.readline())
+    said, sock = owner.stdout.readline().split(" ", 1)
+    pid = int(said)
+    # Its socket folder (and log) stay: no one is left to remove them (the sweep of a later
+    # start does, an hour on). The test's own, removed here: it was left in TMPDIR.
+    request.addfinalizer(lambda: shutil.rmtree(Path(sock.rstrip("\n")).parent, ignore_errors=True))
     os.kill(pid, 0)  # alive while its owner lives, although the opening thread has ended
     owner.kill()
     owner.wait()
@@ -1842,17 +1896,23 @@ def test_a_staged_graph_reaches_its_server_whatever_its_socket_folder_is_named(
     """A staged graph (an import's) dials the store's own server by a ``unix://`` URL of its
     socket: a temporary directory holding ``%41`` made it dial another folder's socket
     (EngineUnavailableError), one holding a byte no UTF-8 holds was a ConfigurationError."""
-    base = tmp_path / name
-    base.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(base))
-    with LineageStore.open(tmp_path / "s") as store:
-        assert any(base.iterdir())  # the server's socket folder is in it
-        put_dataset(store, "/kept")
-        staging = store.backend.stage()
-        assert staging is not None
-        with staging:
-            assert staging.backend.read("RETURN 1 AS n") == [{"n": 1}]
-        assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+    # In a short folder: under a TMPDIR longer than /tmp (a CI job's, `mktemp -d`'s), the
+    # socket's path in tmp_path did not fit, the socket went to /tmp and the test failed.
+    short = Path(tempfile.mkdtemp(prefix="lgtest-", dir="/tmp"))
+    try:
+        base = short / name
+        base.mkdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(base))
+        with LineageStore.open(tmp_path / "s") as store:
+            assert any(base.iterdir())  # the server's socket folder is in it
+            put_dataset(store, "/kept")
+            staging = store.backend.stage()
+            assert staging is not None
+            with staging:
+                assert staging.backend.read("RETURN 1 AS n") == [{"n": 1}]
+            assert [a.uri for a in store.get_artifacts()] == ["/kept"]
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def test_a_url_with_query_options_is_refused_not_ignored(tcp_server: tuple[int, str]) -> None:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -155,7 +156,9 @@ def test_the_last_close_stops_a_server_another_pid_namespace_started(tmp_path: P
 
 
 @pytest.mark.skipif(not _unshare_works(), reason="needs unshare --pid (root, Linux)")
-def test_a_killed_containers_server_is_told_gone_by_its_lock(tmp_path: Path) -> None:
+def test_a_killed_containers_server_is_told_gone_by_its_lock(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """A container (its own pid namespace and /tmp) opened a store on a shared directory and
     was killed (its server with it). Every later opening, on the host or in the next
     container, was refused: the record names a server of another pid namespace whose socket
@@ -166,8 +169,11 @@ def test_a_killed_containers_server_is_told_gone_by_its_lock(tmp_path: Path) -> 
     from lineage_graph import LineageStore, NodeKind
     from lineage_graph.exceptions import EngineUnavailableError
 
-    store, private_tmp = tmp_path / "store", tmp_path / "container-tmp"
-    private_tmp.mkdir()
+    store = tmp_path / "store"
+    # Short: under a TMPDIR longer than /tmp (`mktemp -d`'s), the socket's path in tmp_path did
+    # not fit, the container's server took the host's /tmp instead, and its socket was seen.
+    private_tmp = Path(tempfile.mkdtemp(prefix="lgct-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(private_tmp, ignore_errors=True))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(private_tmp)}
     container = [
         *("unshare", "--kill-child", "--pid", "--fork", "--mount-proc", "--mount"),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 _OPENER = """
 import json, resource, sys
@@ -190,3 +194,47 @@ def test_an_open_store_reconnecting_to_a_full_server_is_told_it_is_full(tmp_path
         assert "at most 8" in message and "is 40" in message and "ulimit -n" in message, message
     # the refused write was never sent (its first step, a read, was refused): not stored
     assert result["count"] == 1 and len(result["ids"]) == 1, result
+
+
+_SPAWN_FAILS = """
+import json, os, resource, sys, tempfile
+from lineage_graph import LineageStore
+LineageStore.open("memory").close()  # every module imported: the spawn is what fails below
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+failed = []
+for extra in range(4):
+    for path in ("memory", f"{sys.argv[1]}/s{extra}"):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + extra, hard))
+        try:
+            LineageStore.open(path).close()
+        except BaseException as exc:  # the test fails on any but the typed error
+            failed.append(type(exc).__name__)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+print(json.dumps({"failed": failed, "left": os.listdir(tempfile.gettempdir())}))
+"""
+
+
+def test_an_open_whose_server_cannot_be_spawned_leaves_no_socket_folder(tmp_path: Path) -> None:
+    """An open whose server could not be spawned (no descriptor left for its pipes) is
+    EngineUnavailableError, and retrying is the remedy: each attempt left its new, empty
+    socket folder (``lg-*``) in the temporary directory for good (until a sweep an hour on)."""
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc")
+    tmp = Path(tempfile.mkdtemp(prefix="lgfd-", dir="/tmp"))  # short: a socket's path fits
+    try:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(tmp)}
+        done = subprocess.run(
+            [sys.executable, "-c", _SPAWN_FAILS, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        result = json.loads(done.stdout.splitlines()[-1])
+        assert result["failed"] and set(result["failed"]) == {"EngineUnavailableError"}, result
+        assert result["left"] == []
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

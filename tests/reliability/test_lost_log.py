@@ -485,16 +485,21 @@ def test_a_server_whose_starter_died_before_its_check_is_checked_by_the_next_ope
     import signal
     import subprocess
     import sys
+    import tempfile
 
     path = tmp_path / "store"
     _store_of_five(path)
     if damage is not None:
         damage(path)
+    # The starter's temporary directory, where its server's socket folder is (short: a socket's
+    # path must fit in 104 bytes); once the server is stopped, nothing is to be left there.
+    starter_tmp = Path(tempfile.mkdtemp(prefix="lgst-", dir="/tmp"))
     starter = subprocess.run(
         [sys.executable, "-c", _KILLED_BEFORE_ITS_CHECK, str(path)],
         timeout=120,
         capture_output=True,
         text=True,
+        env={**os.environ, "TMPDIR": str(starter_tmp)},
     )
     # (killed where the check begins: anything else, the start failed or never checked)
     assert starter.returncode == -signal.SIGKILL, (starter.returncode, starter.stderr)
@@ -505,6 +510,7 @@ def test_a_server_whose_starter_died_before_its_check_is_checked_by_the_next_ope
             with pytest.raises(EngineError, match="a logged write fails when replayed"):
                 LineageStore.open(path)
             assert running_server(path) is None
+            assert list(starter_tmp.iterdir()) == []  # its socket folder was left for good
             return
         with LineageStore.open(path) as store:
             backend = store.backend
@@ -516,3 +522,4 @@ def test_a_server_whose_starter_died_before_its_check_is_checked_by_the_next_ope
     finally:
         if running_server(path) == orphan:
             os.kill(orphan, signal.SIGKILL)
+        shutil.rmtree(starter_tmp, ignore_errors=True)

@@ -658,7 +658,11 @@ def test_a_write_whose_server_cannot_restart_for_its_socket_keeps_its_ids_spent(
         _types(store)
         [first] = store.put_artifacts([Artifact(type="Data", uri="/first")])
         killed = _lose_reply(monkeypatch, applied=True)
-        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "removed-tmp"))
+        # Short: under a TMPDIR longer than /tmp (`mktemp -d`'s), a socket's path in tmp_path
+        # did not fit, the restart took /tmp instead, and succeeded.
+        removed = Path(tempfile.mkdtemp(prefix="lgrm-", dir="/tmp"))
+        removed.rmdir()
+        monkeypatch.setattr(tempfile, "tempdir", str(removed))
         with pytest.raises(EngineUnavailableError) as info:
             store.put_artifacts([Artifact(type="Data", uri="/applied")])
         monkeypatch.undo()
