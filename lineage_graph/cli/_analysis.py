@@ -33,6 +33,7 @@ from ._lineage import impact as impact_of
 from ._refs import Entity, resolve, utf8_text
 from ._render import (
     WholeTable,
+    absent_cell,
     count_of,
     entities_table,
     entity_json,
@@ -314,7 +315,7 @@ def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
 
 def _cell(name: str, value: Any) -> Text:
     if value is None:
-        return Text(glyph("—"), style="dim")
+        return absent_cell()
     return value_cell(name, value)  # as `show` shows it: a secret, a URL's password masked
 
 

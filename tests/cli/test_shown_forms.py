@@ -77,6 +77,19 @@ def _compare_cells(output: str) -> dict[tuple[str, str], tuple[str, str]]:
     return cells
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])
+def test_a_text_reading_as_no_value_is_quoted(store_path: Path, encoding: str) -> None:
+    """``compare 1 2``: the texts ``"—"`` and ``"-"`` against no value read ``— | —`` (on an
+    ASCII stdout ``- | -``); each is quoted, apart from the absent value's glyph."""
+    cells = _compare_cells(_run(store_path, "compare", "1", "2", encoding=encoding))
+    absent = "—" if encoding == "utf-8" else "-"
+    dash = '"—"' if encoding == "utf-8" else '"\\u2014"'
+    assert cells[("custom property", "q")] == (dash, absent), cells
+    assert cells[("custom property", "r")] == ('"-"', absent), cells
+    shown = _show_rows(_run(store_path, "show", "1", encoding=encoding))
+    assert shown["q"] == dash and shown["r"] == '"-"', shown
+
+
 def _show_rows(output: str) -> dict[str, str]:
     """``show``'s rows, field and property: name: its cell (after two spaces or more), panel
     edges dropped."""
@@ -85,6 +98,21 @@ def _show_rows(output: str) -> dict[str, str]:
         name, *value = re.split(r"\s{2,}", line.strip(" │|"), maxsplit=1)
         rows.setdefault(name, value[0] if value else "")
     return rows
+
+
+def test_show_shows_the_fields_as_compare_does(store_path: Path) -> None:
+    """docs/cli.md: compare shows a value "as show shows it". show printed its fields raw: the
+    uri ``"x "`` as ``x``, ``" "`` as a blank row, the name ``"1"`` as a number would be."""
+    compared = _compare_cells(_run(store_path, "compare", "1", "2", encoding="utf-8"))
+    first = _show_rows(_run(store_path, "show", "1", encoding="utf-8"))
+    second = _show_rows(_run(store_path, "show", "2", encoding="utf-8"))
+    assert first["uri"] == '"x "' and second["uri"] == '" "', (first, second)
+    assert first["name"] == '"1"' and first["external id"] == '"\\"e\\""', first
+    assert compared[("field", "uri")] == (first["uri"], second["uri"])
+    assert compared[("field", "name")] == (first["name"], second["name"])
+    assert compared[("field", "external_id")] == ('"\\"e\\""', "—")
+    shown = json.loads(invoke(["show", "1", "--json", "--store", str(store_path)]).stdout)
+    assert (shown["name"], shown["uri"], shown["external_id"]) == ("1", "x ", '"e"')
 
 
 def test_a_property_named_state_is_no_artifact_state(store_path: Path) -> None:
