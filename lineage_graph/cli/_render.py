@@ -370,18 +370,6 @@ def _reads_as_another(text: str) -> bool:
     return True
 
 
-def _table_data(value: Any) -> Any:
-    """``value`` as :func:`~..viewer.jsonable` makes it JSON data, but for its NaN and
-    infinities, kept numbers (``--json`` writes them as the texts ``"NaN"``, ``"Infinity"``)."""
-    if isinstance(value, float):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _table_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_table_data(v) for v in value]
-    return jsonable(value)
-
-
 def text_cell(text: str) -> Text:
     """Stored text as a table cell (a field ``show`` and ``compare`` show, a text property):
     as it is, made printable, unless it would read as no value or another one
@@ -398,7 +386,7 @@ def value_cell(name: str, value: Any) -> Text:
     :func:`text_cell` shows it; any other value as its JSON, a double's NaN or infinity as
     ``NaN``, ``Infinity`` (in a struct too, where a text ``"NaN"`` is quoted: the two would read
     alike, as ``--json`` writes them); a secret as ``***``."""
-    shown = redact_value(name, _table_data(value))
+    shown = redact_value(name, jsonable(value, finite=False))
     if isinstance(value, str) and isinstance(shown, str):
         return text_cell(shown)
     if isinstance(shown, str):  # a secret's mask
