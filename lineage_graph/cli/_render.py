@@ -450,7 +450,8 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
             str(n.id),
             kind_name(n),
             stored_text(n.type),
-            stored_text(detail),
+            # as show shows it (text_cell): a uri " " was a blank cell, as no name nor uri is
+            text_cell(detail) if detail else Text(""),
             styled_state(state_name(n)),
             time_text(n.create_time_since_epoch),
         )

@@ -43,6 +43,9 @@ def store_path(tmp_path: Path) -> Iterator[Path]:
                 ),
                 m.Artifact(type_id=t, name="b", uri=" ", custom_properties={"state": 2}),
                 m.Artifact(type_id=t, name="c", custom_properties={"state": "x"}),
+                m.Artifact(type_id=t, uri=" "),
+                m.Artifact(type_id=t, uri="—"),
+                m.Artifact(type_id=t),
             ]
         )
         yield path
@@ -132,3 +135,14 @@ def test_a_property_named_state_is_no_artifact_state(store_path: Path) -> None:
     assert _compare_cells(result.stdout)[("custom property", "state")] == ("1", "x")
     both = json.loads(invoke(["compare", "1", "3", "--json", "--store", str(store_path)]).stdout)
     assert both["custom_properties"]["state"] == [1, "x"]
+
+
+def test_ls_shows_a_name_or_uri_as_show_does(store_path: Path) -> None:
+    """``ls``'s ``name / uri`` cell printed the text raw: a uri ``" "`` blank, as an artifact
+    with neither is, ``"—"`` bare; the name ``"1"`` is quoted as ``show`` quotes it."""
+    cells = {}
+    for line in _run(store_path, "ls", "artifacts", encoding="utf-8").splitlines():
+        row = [cell.strip() for cell in line.split("│")]
+        if len(row) == 8 and row[1].isdigit():
+            cells[row[1]] = row[4]
+    assert cells == {"1": '"1"', "2": "b", "3": "c", "4": '" "', "5": '"—"', "6": ""}, cells
