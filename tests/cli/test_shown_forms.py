@@ -55,7 +55,7 @@ def _run(store: Path, *args: str, encoding: str) -> str:
     """The real CLI in a process of its own, its stdout in ``encoding`` (``ascii``: the glyphs'
     ASCII forms, ``-`` for ``—``)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160", "NO_COLOR": "1"}
-    env.update(PYTHONIOENCODING=encoding)
+    env.update(PYTHONIOENCODING=encoding, HOME=str(store.parent))  # never the user's home
     for name in ("LINEAGE_GRAPH_STORE", "NEO4J_URI"):
         env.pop(name, None)
     done = subprocess.run(
