@@ -33,6 +33,7 @@ from ._lineage import impact as impact_of
 from ._refs import Entity, resolve, utf8_text
 from ._render import (
     WholeTable,
+    absent_cell,
     count_of,
     entities_table,
     entity_json,
@@ -293,27 +294,28 @@ def _typed(a: Artifact) -> str:
     return f"{a.type!r}{version}"
 
 
-def _value(field: str, value: Any) -> Any:
+def _field_value(field: str, value: Any) -> Any:
+    """A field's value as shown: the field ``state`` by its name (``LIVE``). Only the field: a
+    property or custom property named ``state`` is a value like any other (custom ``state=1``
+    was shown ``PENDING``, and ``state="x"`` was a ValueError traceback)."""
     if field == "state" and value is not None:
         return ArtifactState(value).name
     return value
 
 
 def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
-    rows: list[tuple[str, str, Any, Any]] = []
-    for group, values in (
-        ("field", d.fields),
-        ("property", d.properties),
-        ("custom property", d.custom_properties),
-    ):
-        for name, (va, vb) in values.items():
-            rows.append((group, name, _value(name, va), _value(name, vb)))
+    rows: list[tuple[str, str, Any, Any]] = [
+        ("field", name, _field_value(name, va), _field_value(name, vb))
+        for name, (va, vb) in d.fields.items()
+    ]
+    for group, values in (("property", d.properties), ("custom property", d.custom_properties)):
+        rows.extend((group, name, va, vb) for name, (va, vb) in values.items())
     return rows
 
 
 def _cell(name: str, value: Any) -> Text:
     if value is None:
-        return Text(glyph("—"), style="dim")
+        return absent_cell()
     return value_cell(name, value)  # as `show` shows it: a secret, a URL's password masked
 
 

@@ -29,8 +29,10 @@ from ._refs import Entity, bytes_as_typed
 from ._stdout import write_stdout
 
 __all__ = [
+    "ABSENT",
     "STATE_STYLES",
     "WholeTable",
+    "absent_cell",
     "busy",
     "count_of",
     "entity_json",
@@ -44,6 +46,7 @@ __all__ = [
     "spinner",
     "stored_text",
     "stream_encoding",
+    "text_cell",
     "tree_depth",
     "tree_fits",
     "type_json",
@@ -332,6 +335,16 @@ EMPTY_TEXT = '""'
 _JSON_START = frozenset("-0123456789tfnNI[{")
 
 
+#: The glyph shown for no value, and each form of it (:data:`GLYPHS`: ``-`` on an ASCII stdout).
+ABSENT = "—"
+_ABSENT_FORMS = frozenset({ABSENT, GLYPHS[ABSENT]})
+
+
+def absent_cell() -> Text:
+    """A table cell for no value (``compare``'s value absent on one side): a dim ``—``."""
+    return Text(glyph(ABSENT), style="dim")
+
+
 def quoted_text(text: str) -> str:
     """``text`` between double quotes, its ``\\`` and ``"`` escaped with a ``\\`` as JSON
     writes them, made printable (:func:`printable`)."""
@@ -343,8 +356,10 @@ def _reads_as_another(text: str) -> bool:
     at either end (a cell of white space only looked blank, ``" "`` as ``""`` and as no value;
     ``"x "`` as ``"x"``), a ``"`` first (a text ``'""'`` read as the empty one without colour,
     ``NO_COLOR`` or a pipe), or JSON (the text ``"1"`` read as the number, ``"NaN"`` as a
-    double's NaN): the shown forms of texts, quoted or not, and of other values never meet."""
-    if text != text.strip() or text.startswith('"'):
+    double's NaN), or a glyph :func:`absent_cell` shows for no value (``compare``'s ``—``, and
+    ``-``, its form on an ASCII stdout: the text ``"—"`` read as absent): the shown forms of
+    texts, quoted or not, and of other values (or of none) never meet."""
+    if text != text.strip() or text.startswith('"') or text in _ABSENT_FORMS:
         return True
     if text[:1] not in _JSON_START:
         return False
@@ -355,31 +370,25 @@ def _reads_as_another(text: str) -> bool:
     return True
 
 
-def _table_data(value: Any) -> Any:
-    """``value`` as :func:`~..viewer.jsonable` makes it JSON data, but for its NaN and
-    infinities, kept numbers (``--json`` writes them as the texts ``"NaN"``, ``"Infinity"``)."""
-    if isinstance(value, float):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _table_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_table_data(v) for v in value]
-    return jsonable(value)
+def text_cell(text: str) -> Text:
+    """Stored text as a table cell (a field ``show`` and ``compare`` show, a text property):
+    as it is, made printable, unless it would read as no value or another one
+    (:func:`_reads_as_another`): then between double quotes (:func:`quoted_text`), the empty
+    one as a dim ``""``."""
+    if text == "":
+        return Text(EMPTY_TEXT, style="dim")
+    return Text(quoted_text(text)) if _reads_as_another(text) else stored_text(text)
 
 
 def value_cell(name: str, value: Any) -> Text:
     """A stored value named ``name`` (a property, a field ``compare`` shows) as a table cell,
-    its secrets masked as everywhere (:func:`~.._redact.redact_value`). A text as it is, made
-    printable, unless it would read as no value or another one (:func:`_reads_as_another`):
-    then between double quotes (:func:`quoted_text`), the empty one as a dim ``""``; any other
-    value as its JSON, a double's NaN or infinity as ``NaN``, ``Infinity`` (in a struct too,
-    where a text ``"NaN"`` is quoted: the two read alike, as ``--json`` writes them); a secret
-    as ``***``."""
-    shown = redact_value(name, _table_data(value))
+    its secrets masked as everywhere (:func:`~.._redact.redact_value`). A text as
+    :func:`text_cell` shows it; any other value as its JSON, a double's NaN or infinity as
+    ``NaN``, ``Infinity`` (in a struct too, where a text ``"NaN"`` is quoted: the two would read
+    alike, as ``--json`` writes them); a secret as ``***``."""
+    shown = redact_value(name, jsonable(value, finite=False))
     if isinstance(value, str) and isinstance(shown, str):
-        if shown == "":
-            return Text(EMPTY_TEXT, style="dim")
-        return Text(quoted_text(shown)) if _reads_as_another(shown) else stored_text(shown)
+        return text_cell(shown)
     if isinstance(shown, str):  # a secret's mask
         return stored_text(shown)
     return stored_text(json.dumps(shown, ensure_ascii=False))
@@ -412,15 +421,16 @@ def entity_table(node: Entity) -> Table:
     # two versions of a type share its name: without the version they read as one type
     version = f", version {node.type_version}" if node.type_version is not None else ""
     table.add_row("type", stored_text(f"{node.type} (type id {node.type_id}{version})"))
+    # the fields as `compare` shows them (text_cell): a uri " " or "x " quoted, not blank or "x"
     if node.name:
-        table.add_row("name", stored_text(node.name))
+        table.add_row("name", text_cell(node.name))
     if isinstance(node, Artifact) and node.uri:
-        table.add_row("uri", stored_text(redact_uri(node.uri) or ""))
+        table.add_row("uri", text_cell(redact_uri(node.uri)))
     state = state_name(node)
     if state is not None:
         table.add_row("state", styled_state(state))
     if node.external_id:
-        table.add_row("external id", stored_text(node.external_id))
+        table.add_row("external id", text_cell(node.external_id))
     table.add_row("created", time_text(node.create_time_since_epoch))
     table.add_row("updated", time_text(node.last_update_time_since_epoch))
     return table
@@ -440,7 +450,8 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
             str(n.id),
             kind_name(n),
             stored_text(n.type),
-            stored_text(detail),
+            # as show shows it (text_cell): a uri " " was a blank cell, as no name nor uri is
+            text_cell(detail) if detail else Text(""),
             styled_state(state_name(n)),
             time_text(n.create_time_since_epoch),
         )

@@ -149,16 +149,18 @@ def _items(graph: object, name: str) -> list[Any]:
     return []
 
 
-def jsonable(value: Any) -> Any:
-    """A property value as JSON (NaN/inf as strings, protos as type_url + base64)."""
-    if isinstance(value, float) and not math.isfinite(value):
+def jsonable(value: Any, *, finite: bool = True) -> Any:
+    """A property value as JSON (NaN/inf as strings, protos as type_url + base64). With
+    ``finite=False`` NaN and the infinities, at any depth, are kept as the floats they are (a
+    CLI table shows them ``NaN``, ``Infinity``, apart from the texts ``"NaN"``, ``"Infinity"``)."""
+    if isinstance(value, float) and finite and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, ProtoValue):
         return {"type_url": value.type_url, "value_base64": base64.b64encode(value.value).decode()}
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v, finite=finite) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+        return [jsonable(v, finite=finite) for v in value]
     return value
 
 
