@@ -530,6 +530,12 @@ _SPAWNER = _Spawner()
 #: The name of a managed server's socket, in a folder of its own (:func:`_socket_dir`).
 SOCKET_NAME = "falkordb.sock"
 
+#: How long a server asked to exit (SIGTERM) may take to write its log out before it is killed;
+#: one found hung (it did not answer a PING) is given HUNG_STOP_WAIT_S (a stopped one resumes
+#: and exits at once: a deadlocked one would hold its closer for the whole wait).
+STOP_WAIT_S = 30.0
+HUNG_STOP_WAIT_S = 5.0
+
 #: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
 #: bytes on Linux and 104 on macOS, the terminating NUL included.
 SOCKET_PATH_MAX = 103
@@ -1488,7 +1494,7 @@ class ServerProcess:
         record without ``log_start`` (an earlier version's) is left as it is. False when the
         server was found hung here (killed: a new one is started). A logged write that failed
         when replayed is EngineError: the server is killed, waited for, and its record and
-        socket folder removed (the folder stayed in the starter's /tmp for good)."""
+        socket folder removed."""
         import redis
 
         assert self.data_dir is not None
@@ -1664,14 +1670,13 @@ class ServerProcess:
                     _remove_socket_dir(sock)  # its starter is gone: no one else will
 
     @staticmethod
-    def _stop(pid: int, timeout: float = 30.0, *, flush: bool = True) -> None:
+    def _stop(pid: int, timeout: float = STOP_WAIT_S, *, flush: bool = True) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
         if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
         (systemd's): a stopped server (SIGSTOP, Ctrl-Z) handles no SIGTERM until it runs
         again (else it is waited for the whole ``timeout``, then killed without the flush).
         Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT).
-        ``flush`` False: killed at once (nothing of it to save), and waited for all the same.
-        The one way every path stops a server by signal."""
+        ``flush`` False: killed at once (nothing of it to save), and waited for all the same."""
         steps = ((signal.SIGTERM, timeout),) if flush else ()
         for sig, wait in (*steps, (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
@@ -1852,8 +1857,8 @@ class ServerProcess:
         try:
             self._proc = self._spawn(cmd, options)
         except BaseException:
-            # No server: its new socket folder is no one's. A spawn that failed (no descriptor
-            # left, no memory to fork) left one in /tmp per attempt.
+            # No server (no descriptor left, no memory to fork): its new socket folder is no
+            # one's.
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
             raise
@@ -2170,19 +2175,18 @@ class ServerProcess:
             f"{_said_limit(had)}); {advice}"
         )
 
-    def kill_in_removed_directory(self) -> bool:
+    def kill_in_removed_directory(self, timeout: float = STOP_WAIT_S) -> bool:
         """Stop this server if it runs on in its data directory, removed (deleted) while the
         store was open, or where no path reaches it (:meth:`_server_directory`): no opener can
         reach it again (it ran on for good after the last store closed). A removed directory's
         is killed (its files are gone: nothing to save); one that no path reaches is asked to
         exit (SIGTERM: it writes its log out first), its files may be reached again (the
-        directory a detached bind mount showed); either is waited for (:meth:`_stop`). A
-        stopped one (SIGSTOP) was sent SIGTERM alone, never handled it, and ran on for good;
-        its starter's wait for it raised ``subprocess.TimeoutExpired``. True if stopped."""
+        directory a detached bind mount showed; a stopped one is resumed to handle it), and
+        killed if it has not gone within ``timeout`` (:meth:`_stop`). True if stopped."""
         found = self._server_directory()
         if found is None or found[1] == "named" or self.pid is None:
             return False
-        self._stop(self.pid, flush=found[1] != "removed")
+        self._stop(self.pid, timeout, flush=found[1] != "removed")
         return True
 
     def kill(self) -> None:

@@ -36,6 +36,8 @@ from ..exceptions import (
 )
 from ._base import Backend, Dialect, IndexSpec, Row, SchemaSpec, Staging, Statement
 from ._falkordb_server import (
+    HUNG_STOP_WAIT_S,
+    STOP_WAIT_S,
     ServerProcess,
     _DirectoryGone,
     _LockTimeout,
@@ -1618,15 +1620,19 @@ class EmbeddedBackend(Backend):
             # stops that one (no lock, no record left to go by; no opener can reach it again).
             # Under the directory's own lock (its lock file is out of reach): the store's
             # connection is closed before another process's close looks for the last store.
-            # A server found hung as it was asked (stopped, deadlocked) is stopped too: it was
-            # left running for good.
+            # A server found hung as it was asked (stopped, deadlocked) is stopped too, given
+            # HUNG_STOP_WAIT_S to exit on its SIGTERM (a stopped one resumes and flushes its
+            # log), then killed: the close gives up on a hung server, as a call does.
             with server.gone_locked():
                 last = False
                 with contextlib.suppress(Exception):
                     last = self._alone()
-                if last or self._found_hung():
+                hung = not last and self._found_hung()
+                if last or hung:
                     with contextlib.suppress(Exception):
-                        server.kill_in_removed_directory()
+                        server.kill_in_removed_directory(
+                            timeout=HUNG_STOP_WAIT_S if hung else STOP_WAIT_S
+                        )
                 with contextlib.suppress(Exception):
                     self._db.connection.close()
             with contextlib.suppress(Exception):

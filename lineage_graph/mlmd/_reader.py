@@ -230,13 +230,13 @@ class SourceReader:
 
 
 def _serve() -> None:  # pragma: no cover - runs in the child
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # (nothing printed, as ml_metadata is imported too, may break a reply)
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
     pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # (nothing printed may break a reply)
     _send(replies, ("ready",))  # (ml_metadata imported: it reads from here on)
     store: Any = None
     while True:
