@@ -35,10 +35,10 @@ print(json.dumps({"opened": len(stores) + 1, "failed": failed, "ids": ids, "coun
 """
 
 
-def _child_result(script: str, tmp_path: Path) -> dict[str, Any]:
-    """Run ``script`` in a child process (its own descriptor limit) on ``tmp_path``: the JSON
-    object of its last line of output."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+def _child_result(script: str, tmp_path: Path, **env_vars: str) -> dict[str, Any]:
+    """Run ``script`` in a child process (its own descriptor limit) on ``tmp_path``, with
+    ``env_vars`` set: the JSON object of its last line of output."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env_vars}
     done = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path)],
         capture_output=True,
@@ -223,17 +223,7 @@ def test_an_open_whose_server_cannot_be_spawned_leaves_no_socket_folder(tmp_path
         pytest.skip("needs /proc")
     tmp = Path(tempfile.mkdtemp(prefix="lgfd-", dir="/tmp"))  # short: a socket's path fits
     try:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TMPDIR": str(tmp)}
-        done = subprocess.run(
-            [sys.executable, "-c", _SPAWN_FAILS, str(tmp_path)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        result = json.loads(done.stdout.splitlines()[-1])
+        result = _child_result(_SPAWN_FAILS, tmp_path, TMPDIR=str(tmp))
         assert result["failed"] and set(result["failed"]) == {"EngineUnavailableError"}, result
         assert result["left"] == []
     finally:
