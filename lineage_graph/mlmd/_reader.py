@@ -16,8 +16,10 @@ directory for the embedded engine's socket is. The child (``python -P -m
 lineage_graph.mlmd._reader``, run by the Python that :mod:`multiprocessing` starts its children
 with) is given the ``ConnectionConfig`` on its stdin (never its command line: it may hold a
 MySQL password), opens it as given, then answers calls ``(method, args, kwargs)`` with ``("ok",
-result)`` or ``("error", type name, message)``, each a length-prefixed pickle, until its stdin
-closes. Only the importing process writes to it.
+result)`` or ``("error", type name, message)``, each a length-prefixed pickle, on a pipe of
+its own (the descriptor its command line names), until its stdin closes. Its stdout goes where
+its stderr goes: nothing printed, by ml_metadata's import or its native code, can break a reply.
+Only the importing process writes to it.
 """
 
 from __future__ import annotations
@@ -107,23 +109,35 @@ class SourceReader:
         self._python = _python()
         env = {**os.environ, "PYTHONPATH": _child_path()}
         try:
+            replies, answer = os.pipe()
+        except OSError as exc:  # (no descriptor left)
+            self._log.close()
+            raise FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store: {exc}"
+            ) from None
+        try:
             self._child = subprocess.Popen(
                 # -P: the working directory is not put first on the child's path (a directory
                 # holding lineage_graph/, ml_metadata/ or pickle.py would be imported instead)
-                [self._python, "-P", "-m", "lineage_graph.mlmd._reader"],
+                [self._python, "-P", "-m", "lineage_graph.mlmd._reader", str(answer)],
                 env=env,
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdout=self._log,
                 stderr=self._log,
+                pass_fds=(answer,),
                 # Not in the terminal's foreground group: Ctrl-C is the import's to handle (it
                 # says what the import left), not a death of its reader's.
                 process_group=0,
             )
         except OSError as exc:  # (no process can be started: a limit reached)
+            os.close(replies)
             self._log.close()
             raise FailedPreconditionError(
                 f"cannot start the process that reads the MLMD store: {exc}"
             ) from None
+        finally:
+            os.close(answer)  # the child's end
+        self._replies = os.fdopen(replies, "rb")
         try:
             self._await_start()
             self._call("__open__", config.SerializeToString())
@@ -140,9 +154,8 @@ class SourceReader:
 
     def _await_start(self) -> None:
         """Wait for the child's ``("ready",)``: it imported ml_metadata and reads nothing yet."""
-        assert self._child.stdout is not None
         try:
-            reply = _receive(self._child.stdout)
+            reply = _receive(self._replies)
         except (OSError, EOFError, pickle.UnpicklingError):
             raise self._died() from None
         if reply != ("ready",):
@@ -150,10 +163,10 @@ class SourceReader:
         self._started = True
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        assert self._child.stdin is not None and self._child.stdout is not None
+        assert self._child.stdin is not None
         try:
             _send(self._child.stdin, (name, args, kwargs))
-            reply = _receive(self._child.stdout)
+            reply = _receive(self._replies)
         except (OSError, EOFError, pickle.UnpicklingError):
             raise self._died() from None
         if reply[0] == "error":
@@ -224,14 +237,12 @@ class SourceReader:
             self._child.kill()
             self._child.wait()
         with contextlib.suppress(OSError):
-            if self._child.stdout is not None:
-                self._child.stdout.close()
+            self._replies.close()
         self._log.close()
 
 
-def _serve() -> None:  # pragma: no cover - runs in the child
-    requests, replies = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # (nothing printed, as ml_metadata is imported too, may break a reply)
+def _serve(answer: int) -> None:  # pragma: no cover - runs in the child
+    requests, replies = sys.stdin.buffer, os.fdopen(answer, "wb")
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
@@ -259,4 +270,4 @@ def _serve() -> None:  # pragma: no cover - runs in the child
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.pop("PYTHONINSPECT", None)
-    _serve()
+    _serve(int(sys.argv[1]))

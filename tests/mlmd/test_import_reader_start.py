@@ -136,3 +136,40 @@ def test_no_temporary_directory_is_a_configuration_error_and_nothing_written(
         monkeypatch.undo()
         assert snapshot(store) == empty
     assert not _reader_children()
+
+
+#: A ``sitecustomize`` that, in the reading child only, prints to its stdout as it starts and as
+#: ml_metadata is imported, from Python and straight to descriptor 1 (as native code would).
+_CHATTY = """
+import os, sys
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    print("chatty as it starts", flush=True)
+    os.write(1, b"native bytes on descriptor 1\\n")
+
+    class _Finder:
+        def find_spec(self, name, path=None, target=None):
+            if name == "ml_metadata":
+                print("chatty as ml_metadata is imported", flush=True)
+                os.write(1, b"\\x00\\x00\\x00\\x05garbage")
+            return None
+
+    sys.meta_path.insert(0, _Finder())
+"""
+
+
+def test_what_the_reader_prints_does_not_break_its_replies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child's replies travelled on its stdout: anything printed there, by a module it
+    imports (ml_metadata, protobuf) or by native code writing to descriptor 1, went into the
+    reply stream, and the import failed as a child that "ended as it started". Its replies have
+    a pipe of their own now, and its stdout goes where its stderr goes."""
+    path = _source(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_CHATTY)
+    monkeypatch.syspath_prepend(str(hook))  # (the child's path follows this process's)
+    with LineageStore.open(tmp_path / "store") as store:
+        counts = import_mlmd(path, store).counts()
+    assert counts["artifacts"] == 6 and counts["events"] == 5, counts
+    assert not _reader_children()
