@@ -42,6 +42,7 @@ from ._render import (
     print_json,
     printable,
     stored_text,
+    text_cell,
     value_cell,
 )
 from ._stdout import StdoutError
@@ -295,12 +296,14 @@ def _typed(a: Artifact) -> str:
 
 
 def _field_value(field: str, value: Any) -> Any:
-    """A field's value as shown: the field ``state`` by its name (``LIVE``). Only the field: a
-    property or custom property named ``state`` is a value like any other (custom ``state=1``
-    was shown ``PENDING``, and ``state="x"`` was a ValueError traceback)."""
-    if field == "state" and value is not None:
+    """A field's value as ``show`` shows it: the field ``state`` by its name (``LIVE``), the
+    uri with a URL's password masked, the name and external id as they are. Only the field: a
+    property or custom property named ``state`` is a value like any other."""
+    if value is None:
+        return None
+    if field == "state":
         return ArtifactState(value).name
-    return value
+    return redact_uri(value) if field == "uri" else value
 
 
 def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
@@ -313,10 +316,12 @@ def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
     return rows
 
 
-def _cell(name: str, value: Any) -> Text:
+def _cell(group: str, name: str, value: Any) -> Text:
+    """A value as ``show`` shows it: a field's text (:func:`_field_value` masked it already);
+    a property's with a secret, a URL's password and the like masked."""
     if value is None:
         return absent_cell()
-    return value_cell(name, value)  # as `show` shows it: a secret, a URL's password masked
+    return text_cell(value) if group == "field" else value_cell(name, value)
 
 
 @guarded
@@ -341,7 +346,9 @@ def compare(
         groups: dict[str, dict[str, Any]] = {"field": {}, "property": {}, "custom property": {}}
         for group, name, va, vb in rows:
             # shown as `show` shows them: a secret-named property, a URL's password masked
-            groups[group][name] = [redact_value(name, jsonable(v)) for v in (va, vb)]
+            groups[group][name] = [
+                v if group == "field" else redact_value(name, jsonable(v)) for v in (va, vb)
+            ]
         print_json(
             {
                 "a": entity_json(d.a),
@@ -365,7 +372,7 @@ def compare(
     table.add_column(entity_label(d.a), overflow="fold")
     table.add_column(entity_label(d.b), overflow="fold")
     for group, name, va, vb in rows:
-        table.add_row(group, stored_text(name), _cell(name, va), _cell(name, vb))
+        table.add_row(group, stored_text(name), _cell(group, name, va), _cell(group, name, vb))
     console.print(table)
 
 

@@ -353,12 +353,13 @@ def quoted_text(text: str) -> str:
 
 def _reads_as_another(text: str) -> bool:
     """Whether ``text``, shown as it is, would read as no value or as another one: white space
-    at either end (a cell of white space only looked blank, ``" "`` as ``""`` and as no value;
-    ``"x "`` as ``"x"``), a ``"`` first (a text ``'""'`` read as the empty one without colour,
-    ``NO_COLOR`` or a pipe), or JSON (the text ``"1"`` read as the number, ``"NaN"`` as a
+    at either end (a cell of white space only reads blank, ``" "`` as ``""`` and as no value;
+    ``"x "`` as ``"x"``), a ``"`` first (a text ``'""'`` reads as the empty one without colour,
+    ``NO_COLOR`` or a pipe), or JSON (the text ``"1"`` reads as the number, ``"NaN"`` as a
     double's NaN), or a glyph :func:`absent_cell` shows for no value (``compare``'s ``—``, and
-    ``-``, its form on an ASCII stdout: the text ``"—"`` read as absent): the shown forms of
-    texts, quoted or not, and of other values (or of none) never meet."""
+    ``-``, its form on an ASCII stdout: the text ``"—"`` reads as absent): the shown forms of
+    texts, quoted or not, and of other values (or of none) never meet, but for a masked
+    secret's ``***`` (:func:`value_cell`)."""
     if text != text.strip() or text.startswith('"') or text in _ABSENT_FORMS:
         return True
     if text[:1] not in _JSON_START:
@@ -450,7 +451,7 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
             str(n.id),
             kind_name(n),
             stored_text(n.type),
-            # as show shows it (text_cell): a uri " " was a blank cell, as no name nor uri is
+            # as show shows it (text_cell): a uri " " quoted, not blank as no name nor uri is
             text_cell(detail) if detail else Text(""),
             styled_state(state_name(n)),
             time_text(n.create_time_since_epoch),

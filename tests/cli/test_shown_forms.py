@@ -146,3 +146,36 @@ def test_ls_shows_a_name_or_uri_as_show_does(store_path: Path) -> None:
         if len(row) == 8 and row[1].isdigit():
             cells[row[1]] = row[4]
     assert cells == {"1": '"1"', "2": "b", "3": "c", "4": '" "', "5": '"—"', "6": ""}, cells
+
+
+def test_compare_shows_a_name_and_external_id_as_show_does(tmp_path: Path) -> None:
+    """compare ran its fields through the property values' masking: a name
+    ``redis://:hunter2pw@h/x`` and an external id ``password=abcdefghij`` showed masked in
+    compare (its --json ``fields`` too) while show and the column headers printed them as they
+    are. Both show them as show does; a uri's URL password is masked in both."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="D"))
+        store.put_artifacts(
+            [
+                m.Artifact(
+                    type_id=t,
+                    name="redis://:hunter2pw@h/x",
+                    uri="redis://:uripass@h/y",
+                    external_id="password=abcdefghij",
+                ),
+                m.Artifact(type_id=t, name="b"),
+            ]
+        )
+    compared = _compare_cells(_run(path, "compare", "1", "2", encoding="utf-8"))
+    shown = _show_rows(_run(path, "show", "1", encoding="utf-8"))
+    assert shown["name"] == "redis://:hunter2pw@h/x", shown
+    assert shown["external id"] == "password=abcdefghij", shown
+    assert "uripass" not in shown["uri"], shown
+    assert compared[("field", "name")] == (shown["name"], "b"), compared
+    assert compared[("field", "external_id")] == (shown["external id"], "—"), compared
+    assert compared[("field", "uri")] == (shown["uri"], "—"), compared
+    both = json.loads(invoke(["compare", "1", "2", "--json", "--store", str(path)]).stdout)
+    assert both["fields"]["name"] == ["redis://:hunter2pw@h/x", "b"]
+    assert both["fields"]["external_id"] == ["password=abcdefghij", None]
+    assert both["fields"]["uri"][0] == shown["uri"] and both["fields"]["uri"][1] is None
