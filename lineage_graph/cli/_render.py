@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .._redact import redact_uri, redact_value, shown_properties
+from .._redact import MASK, redact_uri, redact_value, secret_name, shown_properties
 from .._text import printable as _printable
 from ..models import (
     Artifact,
@@ -358,8 +358,8 @@ def _reads_as_another(text: str) -> bool:
     ``NO_COLOR`` or a pipe), or JSON (the text ``"1"`` reads as the number, ``"NaN"`` as a
     double's NaN), or a glyph :func:`absent_cell` shows for no value (``compare``'s ``—``, and
     ``-``, its form on an ASCII stdout: the text ``"—"`` reads as absent): the shown forms of
-    texts, quoted or not, and of other values (or of none) never meet, but for a masked
-    secret's ``***`` (:func:`value_cell`)."""
+    texts, quoted or not, and of other values (or of none) never meet (a text ``"***"`` is
+    quoted apart from a secret's mask by :func:`value_cell`)."""
     if text != text.strip() or text.startswith('"') or text in _ABSENT_FORMS:
         return True
     if text[:1] not in _JSON_START:
@@ -389,6 +389,8 @@ def value_cell(name: str, value: Any) -> Text:
     alike, as ``--json`` writes them); a secret as ``***``."""
     shown = redact_value(name, jsonable(value, finite=False))
     if isinstance(value, str) and isinstance(shown, str):
+        if shown == MASK and value == MASK and not secret_name(name):
+            return Text(quoted_text(value))  # a text "***", not a secret's mask
         return text_cell(shown)
     if isinstance(shown, str):  # a secret's mask
         return stored_text(shown)

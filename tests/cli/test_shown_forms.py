@@ -179,3 +179,27 @@ def test_compare_shows_a_name_and_external_id_as_show_does(tmp_path: Path) -> No
     assert both["fields"]["name"] == ["redis://:hunter2pw@h/x", "b"]
     assert both["fields"]["external_id"] == ["password=abcdefghij", None]
     assert both["fields"]["uri"][0] == shown["uri"] and both["fields"]["uri"][1] is None
+
+
+def test_a_text_of_three_stars_is_told_from_a_secrets_mask(tmp_path: Path) -> None:
+    """A text property ``"***"`` showed as ``***``, as a secret-named property's mask does: it
+    is quoted; a secret stays masked, whatever it holds (``"***"`` too, never quoted: that
+    would tell it)."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="D"))
+        store.put_artifacts(
+            [
+                m.Artifact(
+                    type_id=t,
+                    custom_properties={"q": "***", "password": "zz", "token": "***"},
+                ),
+                m.Artifact(type_id=t),
+            ]
+        )
+    shown = _show_rows(_run(path, "show", "1", encoding="utf-8"))
+    assert (shown["q"], shown["password"], shown["token"]) == ('"***"', "***", "***"), shown
+    cells = _compare_cells(_run(path, "compare", "1", "2", encoding="utf-8"))
+    assert cells[("custom property", "q")] == ('"***"', "—"), cells
+    assert cells[("custom property", "password")] == ("***", "—"), cells
+    assert cells[("custom property", "token")] == ("***", "—"), cells
