@@ -1431,9 +1431,7 @@ class ServerProcess:
             # other appended to, and the store no longer opened. Its clients reconnect to the
             # new one, as after a crash (no acknowledged write is lost: SIGTERM flushes).
             if self._runs_here(pid):
-                self._stop(pid)
-                if not _pid_alive(pid):
-                    _remove_socket_dir(Path(sock))  # what a cleaner left of its folder
+                self._stop(pid, sock=Path(sock))  # (with what a cleaner left of its folder)
             return False
         if not self._loaded(pid, Path(sock)):
             _remove_dead_socket_dir(Path(sock))  # it exited as it was found (or was hung)
@@ -1515,10 +1513,7 @@ class ServerProcess:
             self._check_replay(self.data_dir, log_start)
         except EngineError:
             if self._runs_here(pid):  # killed: nothing is rewritten
-                self._stop(pid, flush=False)
-                if not _pid_alive(pid):
-                    # its starter is gone: its socket folder (in /tmp) was left for good
-                    _remove_socket_dir(sock)
+                self._stop(pid, flush=False, sock=sock)
                 self.clear_state()
             raise
         self.socket_path = sock
@@ -1664,19 +1659,20 @@ class ServerProcess:
             except OSError:
                 continue  # gone, a zombie, or another user's
             if self._runs_here(pid):
-                sock = _unix_socket(pid)
-                self._stop(pid)
-                if sock is not None and not _pid_alive(pid):
-                    _remove_socket_dir(sock)  # its starter is gone: no one else will
+                self._stop(pid, sock=_unix_socket(pid))
 
     @staticmethod
-    def _stop(pid: int, timeout: float = STOP_WAIT_S, *, flush: bool = True) -> None:
+    def _stop(
+        pid: int, timeout: float = STOP_WAIT_S, *, flush: bool = True, sock: Path | None = None
+    ) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
         if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
         (systemd's): a stopped server (SIGSTOP, Ctrl-Z) handles no SIGTERM until it runs
         again (else it is waited for the whole ``timeout``, then killed without the flush).
         Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT).
-        ``flush`` False: killed at once (nothing of it to save), and waited for all the same."""
+        ``flush`` False: killed at once (nothing of it to save), and waited for all the same.
+        ``sock``: the server's socket, whose folder is removed once it is gone (its starter may
+        be gone too: no one else would)."""
         steps = ((signal.SIGTERM, timeout),) if flush else ()
         for sig, wait in (*steps, (signal.SIGKILL, 10.0)):
             with contextlib.suppress(ProcessLookupError):
@@ -1689,7 +1685,9 @@ class ServerProcess:
                     break
                 time.sleep(0.01)
             else:
-                return
+                break
+        if sock is not None and not _pid_alive(pid):
+            _remove_socket_dir(sock)
 
     def _own_proc(self) -> subprocess.Popen[bytes] | None:
         """The server's process handle, in the process that started it only. A forked child
