@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,25 +149,29 @@ def test_ls_shows_a_name_or_uri_as_show_does(store_path: Path) -> None:
     assert cells == {"1": '"1"', "2": "b", "3": "c", "4": '" "', "5": '"—"', "6": ""}, cells
 
 
+def _two_artifacts(tmp_path: Path, first: dict[str, Any], second: dict[str, Any]) -> Path:
+    """A store holding two artifacts of one type, made of these fields: its path."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="D"))
+        store.put_artifacts([m.Artifact(type_id=t, **first), m.Artifact(type_id=t, **second)])
+    return path
+
+
 def test_compare_shows_a_name_and_external_id_as_show_does(tmp_path: Path) -> None:
     """compare ran its fields through the property values' masking: a name
     ``redis://:hunter2pw@h/x`` and an external id ``password=abcdefghij`` showed masked in
     compare (its --json ``fields`` too) while show and the column headers printed them as they
     are. Both show them as show does; a uri's URL password is masked in both."""
-    path = tmp_path / "store"
-    with LineageStore.open(path) as store:
-        t = store.put_artifact_type(m.ArtifactType(name="D"))
-        store.put_artifacts(
-            [
-                m.Artifact(
-                    type_id=t,
-                    name="redis://:hunter2pw@h/x",
-                    uri="redis://:uripass@h/y",
-                    external_id="password=abcdefghij",
-                ),
-                m.Artifact(type_id=t, name="b"),
-            ]
-        )
+    path = _two_artifacts(
+        tmp_path,
+        {
+            "name": "redis://:hunter2pw@h/x",
+            "uri": "redis://:uripass@h/y",
+            "external_id": "password=abcdefghij",
+        },
+        {"name": "b"},
+    )
     compared = _compare_cells(_run(path, "compare", "1", "2", encoding="utf-8"))
     shown = _show_rows(_run(path, "show", "1", encoding="utf-8"))
     assert shown["name"] == "redis://:hunter2pw@h/x", shown
@@ -185,18 +190,9 @@ def test_a_text_of_three_stars_is_told_from_a_secrets_mask(tmp_path: Path) -> No
     """A text property ``"***"`` showed as ``***``, as a secret-named property's mask does: it
     is quoted; a secret stays masked, whatever it holds (``"***"`` too, never quoted: that
     would tell it)."""
-    path = tmp_path / "store"
-    with LineageStore.open(path) as store:
-        t = store.put_artifact_type(m.ArtifactType(name="D"))
-        store.put_artifacts(
-            [
-                m.Artifact(
-                    type_id=t,
-                    custom_properties={"q": "***", "password": "zz", "token": "***"},
-                ),
-                m.Artifact(type_id=t),
-            ]
-        )
+    path = _two_artifacts(
+        tmp_path, {"custom_properties": {"q": "***", "password": "zz", "token": "***"}}, {}
+    )
     shown = _show_rows(_run(path, "show", "1", encoding="utf-8"))
     assert (shown["q"], shown["password"], shown["token"]) == ('"***"', "***", "***"), shown
     cells = _compare_cells(_run(path, "compare", "1", "2", encoding="utf-8"))
