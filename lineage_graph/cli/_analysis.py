@@ -297,8 +297,8 @@ def _typed(a: Artifact) -> str:
 
 def _field_value(field: str, value: Any) -> Any:
     """A field's value as ``show`` shows it: the field ``state`` by its name (``LIVE``), the
-    uri with a URL's password masked, the name and external id as they are. Only the field: a
-    property or custom property named ``state`` is a value like any other."""
+    uri with its secrets masked (``redact_uri``), the name and external id as they are. Only
+    the field: a property or custom property named ``state`` is a value like any other."""
     if value is None:
         return None
     if field == "state":
@@ -317,8 +317,8 @@ def _diff_rows(d: ArtifactDiff) -> list[tuple[str, str, Any, Any]]:
 
 
 def _cell(group: str, name: str, value: Any) -> Text:
-    """A value as ``show`` shows it: a field's text (:func:`_field_value` masked it already);
-    a property's with a secret, a URL's password and the like masked."""
+    """A value as ``show`` shows it: a field's text (:func:`_field_value` made it); a
+    property's with a secret, a URL's password and the like masked."""
     if value is None:
         return absent_cell()
     return text_cell(value) if group == "field" else value_cell(name, value)

@@ -358,8 +358,9 @@ def _reads_as_another(text: str) -> bool:
     ``NO_COLOR`` or a pipe), or JSON (the text ``"1"`` reads as the number, ``"NaN"`` as a
     double's NaN), or a glyph :func:`absent_cell` shows for no value (``compare``'s ``—``, and
     ``-``, its form on an ASCII stdout: the text ``"—"`` reads as absent): the shown forms of
-    texts, quoted or not, and of other values (or of none) never meet (a text ``"***"`` is
-    quoted apart from a secret's mask by :func:`value_cell`)."""
+    texts, quoted or not, and of other values (or of none) never meet (a property's text
+    ``"***"`` is quoted apart from a secret's mask by :func:`value_cell`; a uri masked whole
+    reads ``***`` as a uri ``***`` does)."""
     if text != text.strip() or text.startswith('"') or text in _ABSENT_FORMS:
         return True
     if text[:1] not in _JSON_START:
@@ -382,7 +383,7 @@ def text_cell(text: str) -> Text:
 
 
 def value_cell(name: str, value: Any) -> Text:
-    """A stored value named ``name`` (a property, a field ``compare`` shows) as a table cell,
+    """A stored property value named ``name`` as a table cell,
     its secrets masked as everywhere (:func:`~.._redact.redact_value`). A text as
     :func:`text_cell` shows it; any other value as its JSON, a double's NaN or infinity as
     ``NaN``, ``Infinity`` (in a struct too, where a text ``"NaN"`` is quoted: the two would read

@@ -19,7 +19,7 @@ MySQL password), opens it as given, then answers calls ``(method, args, kwargs)`
 result)`` or ``("error", type name, message)``, each a length-prefixed pickle, on a pipe of
 its own (the descriptor its command line names), until its stdin closes. Its stdout goes where
 its stderr goes: nothing printed, by ml_metadata's import or its native code, can break a reply.
-Only the importing process writes to it.
+Only the importing process writes to its stdin.
 """
 
 from __future__ import annotations

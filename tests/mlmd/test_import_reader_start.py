@@ -160,10 +160,9 @@ if "lineage_graph.mlmd._reader" in sys.orig_argv:
 def test_what_the_reader_prints_does_not_break_its_replies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The child's replies travelled on its stdout: anything printed there, by a module it
-    imports (ml_metadata, protobuf) or by native code writing to descriptor 1, went into the
-    reply stream, and the import failed as a child that "ended as it started". Its replies have
-    a pipe of their own now, and its stdout goes where its stderr goes."""
+    """Anything the child prints, as it starts or imports ml_metadata, from Python or by native
+    code writing to descriptor 1, stays out of its replies (a pipe of their own; its stdout
+    goes where its stderr goes): the import reads the store."""
     path = _source(tmp_path)
     hook = tmp_path / "hook"
     hook.mkdir()
