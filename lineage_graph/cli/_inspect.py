@@ -87,6 +87,7 @@ from ._render import (
     spinner,
     state_name,
     stored_text,
+    text_cell,
     type_json,
     typed_bytes,
     utc_time,
@@ -401,8 +402,8 @@ def ls(
             table.add_row(
                 str(t.id),
                 t.kind.value,
-                stored_text(t.name),
-                stored_text(t.version),
+                text_cell(t.name),  # names as every table shows them (a name "x " quoted)
+                text_cell(t.version) if t.version else Text(""),
                 stored_text(props),
             )
         out_console().print(table)
