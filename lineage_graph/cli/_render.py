@@ -29,7 +29,6 @@ from ._refs import Entity, bytes_as_typed
 from ._stdout import write_stdout
 
 __all__ = [
-    "ABSENT",
     "STATE_STYLES",
     "WholeTable",
     "absent_cell",
