@@ -129,3 +129,19 @@ def test_json_keeps_the_names_as_stored(store_path: Path) -> None:
     tree = json.loads(_cli(store_path, "downstream", "1", "--json"))
     names = {a["name"] or a["uri"] for a in tree["artifacts"]}
     assert names == set(SHOWN)
+
+
+def test_ls_types_and_stats_show_type_and_property_names_as_a_table_does(tmp_path: Path) -> None:
+    """``ls types`` printed a type ``"D\\u00a0"`` as ``D `` and the properties ``"a\\tb"`` (a
+    tab) and ``"a\\\\tb"`` alike as ``a\\tb``; ``stats``'s type counts the type as ``D ``."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        props = {"a\tb": m.PropertyType.INT, "a\\tb": m.PropertyType.STRING}
+        t = store.put_artifact_type(m.ArtifactType(name="D\u00a0", properties=props))
+        store.put_artifacts([m.Artifact(type_id=t, uri="u")])
+    row = next(line for line in _cli(path, "ls", "types").splitlines() if "Artifact" in line)
+    cells = [cell.strip() for cell in row.split("│")]
+    assert cells[3] == '"D\\u00a0"' and cells[5] == '"a\\tb": INT, a\\tb: STRING', row
+    stats = _cli(path, "stats")
+    assert '│ "D\\u00a0" │     1 │' in stats, stats
+    assert json.loads(_cli(path, "stats", "--json"))["artifacts_by_type"] == {"D\u00a0": 1}
