@@ -464,7 +464,7 @@ def entity_table(node: Entity) -> Table:
     table.add_row("kind", kind_name(node))
     table.add_row("id", str(node.id))
     # two versions of a type share its name: without the version they read as one type
-    version = f", version {node.type_version}" if node.type_version is not None else ""
+    version = "" if node.type_version is None else f", version {shown_text(node.type_version)}"
     shown_type = shown_text(node.type) if node.type else ""  # as a label shows it
     table.add_row("type", Text(f"{shown_type} (type id {node.type_id}{version})"))
     # the fields as `compare` shows them (text_cell): a uri " " or "x " quoted, not blank or "x"

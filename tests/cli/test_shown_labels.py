@@ -145,3 +145,15 @@ def test_ls_types_and_stats_show_type_and_property_names_as_a_table_does(tmp_pat
     stats = _cli(path, "stats")
     assert '│ "D\\u00a0" │     1 │' in stats, stats
     assert json.loads(_cli(path, "stats", "--json"))["artifacts_by_type"] == {"D\u00a0": 1}
+
+
+def test_show_shows_a_type_version_escaped(tmp_path: Path) -> None:
+    """``show``'s type row printed its version raw once the type name was shown on its own: a
+    version holding ``ESC [2J`` cleared the terminal. It is shown as any stored text is."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="D", version="v\x1b[2J1"))
+        store.put_artifacts([m.Artifact(type_id=t, uri="u")])
+    shown = _cli(path, "show", "1")
+    assert "\x1b" not in shown, shown
+    assert '│ type     D (type id 1, version "v\\x1b[2J1")' in shown, shown
