@@ -40,8 +40,7 @@ from ._render import (
     entity_label,
     glyph,
     print_json,
-    printable,
-    stored_text,
+    shown_text,
     text_cell,
     value_cell,
 )
@@ -85,7 +84,7 @@ def _names(nodes: Sequence[Entity], deployed: set[int]) -> Text:
         text.append(f"#{node.id}", style="dim")
         label = node.name or ((redact_uri(node.uri) or "") if isinstance(node, Artifact) else None)
         if label:
-            text.append(f" {printable(label)}")
+            text.append(f" {shown_text(label)}")  # as a table shows it (a uri "x " quoted)
         if isinstance(node, Artifact) and node.id in deployed:
             text.append(" (deployed)", style="bold magenta")
     if len(nodes) > SHOWN_PER_TYPE:
@@ -118,7 +117,7 @@ def impact_summary(report: ImpactReport, source: Artifact | Execution) -> Group:
     for kind, by_type in groups:
         for type_name in sorted(by_type):
             nodes = sorted(by_type[type_name], key=lambda n: n.id or 0)
-            table.add_row(kind, stored_text(type_name), str(len(nodes)), _names(nodes, deployed))
+            table.add_row(kind, text_cell(type_name), str(len(nodes)), _names(nodes, deployed))
     if not any(by_type for _, by_type in groups):
         return Group(headline, Text("nothing downstream: no run used it", style="green"))
     return Group(headline, table)
@@ -372,7 +371,7 @@ def compare(
     table.add_column(entity_label(d.a), overflow="fold")
     table.add_column(entity_label(d.b), overflow="fold")
     for group, name, va, vb in rows:
-        table.add_row(group, stored_text(name), _cell(group, name, va), _cell(group, name, vb))
+        table.add_row(group, text_cell(name), _cell(group, name, va), _cell(group, name, vb))
     console.print(table)
 
 

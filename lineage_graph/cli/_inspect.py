@@ -84,9 +84,10 @@ from ._render import (
     printable,
     printable_path,
     properties_table,
+    shown_text,
     spinner,
     state_name,
-    stored_text,
+    text_cell,
     type_json,
     typed_bytes,
     utc_time,
@@ -397,13 +398,13 @@ def ls(
         for col in ("kind", "name", "version", "properties"):
             table.add_column(col)
         for t in types[:limit]:
-            props = ", ".join(f"{k}: {v.name}" for k, v in sorted(t.properties.items()))
+            props = ", ".join(f"{shown_text(k)}: {v.name}" for k, v in sorted(t.properties.items()))
             table.add_row(
                 str(t.id),
                 t.kind.value,
-                stored_text(t.name),
-                stored_text(t.version),
-                stored_text(props),
+                text_cell(t.name),  # names as every table shows them (a name "x " quoted)
+                text_cell(t.version) if t.version else Text(""),
+                Text(props),  # each name as a table shows it (shown_text: "x " quoted)
             )
         out_console().print(table)
         _say_more(len(types), limit)
@@ -761,7 +762,7 @@ def stats(
         table.add_column("value")
         table.add_column("count", justify="right", no_wrap=True)
         for name, count in values.items():
-            table.add_row(stored_text(name), str(count))
+            table.add_row(text_cell(name), str(count))  # a type name as everywhere
         console.print(table)
 
 

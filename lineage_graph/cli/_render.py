@@ -29,7 +29,6 @@ from ._refs import Entity, bytes_as_typed
 from ._stdout import write_stdout
 
 __all__ = [
-    "ABSENT",
     "STATE_STYLES",
     "WholeTable",
     "absent_cell",
@@ -43,6 +42,7 @@ __all__ = [
     "print_json",
     "printable",
     "printable_path",
+    "shown_text",
     "spinner",
     "stored_text",
     "stream_encoding",
@@ -307,13 +307,18 @@ def styled_state(state: str | None) -> Text:
 
 
 def entity_label(node: Entity, *, for_file: bool = False) -> Text:
-    """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆. For stdout,
-    unless ``for_file`` (a page's title: written as UTF-8, whatever stdout's encoding)."""
-    shown = _printable if for_file else printable
+    """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆; the type name
+    and the name (or uri) as a table shows them (:func:`shown_text`: a uri ``"x "`` quoted, not
+    ``x``). For stdout, unless ``for_file`` (a page's title: written as UTF-8, whatever
+    stdout's encoding)."""
+
+    def shown(stored: str) -> str:
+        return shown_text(stored, for_file=for_file)
+
     text = Text()
     if isinstance(node, Execution):
         text.append(f"{'◆' if for_file else glyph('◆')} ", style="bold")
-    text.append(f"{shown(node.type or kind_name(node))} ", style="bold")
+    text.append(f"{shown(node.type) if node.type else kind_name(node)} ", style="bold")
     text.append(f"#{node.id}", style="dim")
     detail = node.name or ((redact_uri(node.uri) or "") if isinstance(node, Artifact) else None)
     if detail:
@@ -345,23 +350,50 @@ def absent_cell() -> Text:
     return Text(glyph(ABSENT), style="dim")
 
 
-def quoted_text(text: str) -> str:
+#: A character drawn blank that is no white space to Unicode: the braille blank (U+2800).
+_BLANK_GLYPHS = frozenset("\u2800")
+
+
+def _blank(char: str) -> bool:
+    """Whether ``char`` is drawn as blank space: Unicode's white space (``str.isspace``: the
+    no-break space U+00A0, the ideographic space U+3000, ...) or a blank glyph."""
+    return char.isspace() or char in _BLANK_GLYPHS
+
+
+def _blank_escape(char: str) -> str:
+    """A blank character other than the space as its ``\\u`` escape (the ones
+    :func:`printable` escapes, a tab or a newline, are left to it)."""
+    if char == " " or not _blank(char) or _printable(char) != char:
+        return char
+    return f"\\u{ord(char):04x}"
+
+
+def quoted_text(text: str, stream: Any = None, *, for_file: bool = False) -> str:
     """``text`` between double quotes, its ``\\`` and ``"`` escaped with a ``\\`` as JSON
-    writes them, made printable (:func:`printable`)."""
-    return '"' + printable(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+    writes them, made printable (:func:`printable`; ``for_file``: as :mod:`lineage_graph._text`
+    does, whatever stdout's encoding), a blank character other than the space as its escape:
+    the text ``"\\u00a0"`` (a no-break space) was shown ``" "``, as the text ``" "`` is."""
+    escaped = "".join(_blank_escape(c) for c in text.replace("\\", "\\\\").replace('"', '\\"'))
+    return '"' + (_printable(escaped) if for_file else printable(escaped, stream)) + '"'
 
 
-def _reads_as_another(text: str) -> bool:
-    """Whether ``text``, shown as it is, would read as no value or as another one: white space
-    at either end (a cell of white space only reads blank, ``" "`` as ``""`` and as no value;
-    ``"x "`` as ``"x"``), a ``"`` first (a text ``'""'`` reads as the empty one without colour,
-    ``NO_COLOR`` or a pipe), or JSON (the text ``"1"`` reads as the number, ``"NaN"`` as a
+def _reads_as_another(text: str, stream: Any = None, *, for_file: bool = False) -> bool:
+    """Whether ``text``, shown as it is, would read as no value or as another one: blank at
+    either end (white space, U+00A0 and U+3000 too, or the braille blank: a cell of it only
+    reads blank, ``" "`` as ``""`` and as no value; ``"x "`` as ``"x"``), a ``"`` first (a text
+    ``'""'`` reads as the empty one without colour, ``NO_COLOR`` or a pipe), a character shown
+    as an escape (a tab, ``\\t``: shown bare, the text of a backslash and a ``t`` read the same;
+    quoted, that one is ``\\\\t``), or JSON (the text ``"1"`` reads as the number, ``"NaN"`` as a
     double's NaN), or a glyph :func:`absent_cell` shows for no value (``compare``'s ``—``, and
     ``-``, its form on an ASCII stdout: the text ``"—"`` reads as absent): the shown forms of
-    texts, quoted or not, and of other values (or of none) never meet (a property's text
-    ``"***"`` is quoted apart from a secret's mask by :func:`value_cell`; a uri masked whole
-    reads ``***`` as a uri ``***`` does)."""
-    if text != text.strip() or text.startswith('"') or text in _ABSENT_FORMS:
+    texts, quoted or not, and of other values (or of none) never meet; a text shown bare is
+    its characters, each as it is (a property's text ``"***"`` is quoted apart from a secret's
+    mask by :func:`value_cell`; a uri masked whole reads ``***`` as a uri ``***`` does)."""
+    if not text or _blank(text[0]) or _blank(text[-1]):
+        return True
+    if text.startswith('"') or text in _ABSENT_FORMS:
+        return True
+    if (_printable(text) if for_file else printable(text, stream)) != text:
         return True
     if text[:1] not in _JSON_START:
         return False
@@ -372,14 +404,23 @@ def _reads_as_another(text: str) -> bool:
     return True
 
 
+def shown_text(text: str, stream: Any = None, *, for_file: bool = False) -> str:
+    """Stored text as the CLI shows it, in a table cell or a label (a tree's, a panel's title,
+    ``compare``'s headers, ``impact``'s list): as it is, made printable, unless it would read
+    as no value or another one (:func:`_reads_as_another`): then between double quotes
+    (:func:`quoted_text`), the empty one ``""``. ``for_file``: for a page's title (written as
+    UTF-8, whatever stdout's encoding)."""
+    if _reads_as_another(text, stream, for_file=for_file):
+        return quoted_text(text, stream, for_file=for_file)
+    return _printable(text) if for_file else printable(text, stream)
+
+
 def text_cell(text: str) -> Text:
     """Stored text as a table cell (a field ``show`` and ``compare`` show, a text property):
-    as it is, made printable, unless it would read as no value or another one
-    (:func:`_reads_as_another`): then between double quotes (:func:`quoted_text`), the empty
-    one as a dim ``""``."""
+    as :func:`shown_text` shows it, the empty one as a dim ``""``."""
     if text == "":
         return Text(EMPTY_TEXT, style="dim")
-    return Text(quoted_text(text)) if _reads_as_another(text) else stored_text(text)
+    return Text(shown_text(text))
 
 
 def value_cell(name: str, value: Any) -> Text:
@@ -412,7 +453,7 @@ def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
     table.add_column("name", style="cyan")
     table.add_column("value")
     for key in sorted(values):  # a secret-named one masked (entity_json)
-        table.add_row(stored_text(key), value_cell(key, values[key]))
+        table.add_row(text_cell(key), value_cell(key, values[key]))  # a name "x " quoted
     return table
 
 
@@ -423,8 +464,9 @@ def entity_table(node: Entity) -> Table:
     table.add_row("kind", kind_name(node))
     table.add_row("id", str(node.id))
     # two versions of a type share its name: without the version they read as one type
-    version = f", version {node.type_version}" if node.type_version is not None else ""
-    table.add_row("type", stored_text(f"{node.type} (type id {node.type_id}{version})"))
+    version = "" if node.type_version is None else f", version {shown_text(node.type_version)}"
+    shown_type = shown_text(node.type) if node.type else ""  # as a label shows it
+    table.add_row("type", Text(f"{shown_type} (type id {node.type_id}{version})"))
     # the fields as `compare` shows them (text_cell): a uri " " or "x " quoted, not blank or "x"
     if node.name:
         table.add_row("name", text_cell(node.name))
@@ -453,7 +495,7 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
         table.add_row(
             str(n.id),
             kind_name(n),
-            stored_text(n.type),
+            text_cell(n.type) if n.type else Text(""),
             # as show shows it (text_cell): a uri " " quoted, not blank as no name nor uri is
             text_cell(detail) if detail else Text(""),
             styled_state(state_name(n)),
