@@ -535,6 +535,9 @@ SOCKET_NAME = "falkordb.sock"
 #: and exits at once: a deadlocked one would hold its closer for the whole wait).
 STOP_WAIT_S = 30.0
 HUNG_STOP_WAIT_S = 5.0
+#: How long a server found running and hung, SIGKILLed, is waited for before the opener says
+#: it could not be stopped (:meth:`ServerProcess._kill_hung`).
+KILL_WAIT_S = 30.0
 
 #: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
 #: bytes on Linux and 104 on macOS, the terminating NUL included.
@@ -1607,18 +1610,14 @@ class ServerProcess:
         """Kill server ``pid``, found running and judged hung (:meth:`_silence`), if it runs on
         this directory; EngineUnavailableError if it is still there."""
         if self._runs_here(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            gone = time.monotonic() + 30
-            while _pid_alive(pid) and time.monotonic() < gone:
-                time.sleep(0.01)
+            self._stop(pid, flush=False, sock=sock, kill_wait=KILL_WAIT_S)
         if _pid_alive(pid):
             raise EngineUnavailableError(
                 f"the embedded server{_pid_text(pid)} of {self.data_dir} answered "
                 f"nothing and did no work for {self.settings.hang_after_s:g} s "
                 "(LINEAGE_GRAPH_HANG_AFTER_S), and could not be stopped; retry later"
             )
-        _remove_socket_dir(sock)  # its starter may be gone: left for good
+        _remove_socket_dir(sock)  # gone already (not ours to stop): its starter may be too
 
     def _runs_here(self, pid: int) -> bool:
         """Whether ``pid`` is a server on this data directory: a redis-server (ours, or another
@@ -1663,7 +1662,12 @@ class ServerProcess:
 
     @staticmethod
     def _stop(
-        pid: int, timeout: float = STOP_WAIT_S, *, flush: bool = True, sock: Path | None = None
+        pid: int,
+        timeout: float = STOP_WAIT_S,
+        *,
+        flush: bool = True,
+        sock: Path | None = None,
+        kill_wait: float = 10.0,
     ) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
         if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
@@ -1672,9 +1676,12 @@ class ServerProcess:
         Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT).
         ``flush`` False: killed at once (nothing of it to save), and waited for all the same.
         ``sock``: the server's socket, whose folder is removed once it is gone (its starter may
-        be gone too: no one else would)."""
+        be gone too: no one else would). ``kill_wait``: how long a SIGKILLed server is waited
+        for (one in a disk wait dies only once that ends). The one stop sequence: a hung
+        server found running (:meth:`_kill_hung`) and the hard stop (:meth:`kill`) use it too.
+        Returns once the server is gone or the waits are over (the caller tells which)."""
         steps = ((signal.SIGTERM, timeout),) if flush else ()
-        for sig, wait in (*steps, (signal.SIGKILL, 10.0)):
+        for sig, wait in (*steps, (signal.SIGKILL, kill_wait)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
                 if sig == signal.SIGTERM:
@@ -2188,13 +2195,13 @@ class ServerProcess:
         return True
 
     def kill(self) -> None:
-        """Hard stop (tests and failed start-ups)."""
-        if (proc := self._own_proc()) is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        """Hard stop (a hung server, failed start-ups, tests): SIGKILL, and waited for
+        (:meth:`_stop`), this process's server or one another process started (still ours)."""
+        if (proc := self._own_proc()) is not None:
+            if proc.poll() is None:
+                self._stop(proc.pid, flush=False)
         elif self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+            self._stop(self.pid, flush=False)
 
     def wait_exit(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
