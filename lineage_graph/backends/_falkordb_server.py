@@ -2070,16 +2070,21 @@ class ServerProcess:
             return None, sample, False  # a stall, not a hang: it answers again
         return silent_since, sample, True
 
-    def _reply(self, pid: int, sock: Path, call: Callable[[Any], _T]) -> _T | None:
+    def _reply(
+        self, pid: int, sock: Path, call: Callable[[Any], _T], patience: float | None = None
+    ) -> _T | None:
         """``call(client)`` (an idempotent command) on server ``pid``, its reply awaited as a
         PING's is: a :meth:`_ping_timeout` at a time, sent again while the server is at work,
-        up to max(5 s, ``startup_timeout_s``) in all (then redis's ``TimeoutError``). None once
-        it is hung (:meth:`_silence`): a server stopped right there is judged after
-        ``hang_after_s`` when that comes first (at the defaults, 60 s against 20 s, it does
-        not: the wait ends in the ``TimeoutError``). Other RedisErrors are raised."""
+        up to ``patience`` seconds in all, max(5 s, ``startup_timeout_s``) unless given (then
+        redis's ``TimeoutError``). None once it is hung (:meth:`_silence`): a server stopped
+        right there is judged after ``hang_after_s`` when that comes first (at the defaults,
+        60 s against 20 s, it does not: the wait ends in the ``TimeoutError``). Other
+        RedisErrors are raised."""
         import redis
 
-        deadline = time.monotonic() + max(5.0, self.settings.startup_timeout_s)
+        if patience is None:
+            patience = max(5.0, self.settings.startup_timeout_s)
+        deadline = time.monotonic() + patience
         silent_since: float | None = None
         sample: tuple[int, bool] | None = None
         while True:
@@ -2178,6 +2183,21 @@ class ServerProcess:
             f"it was killed by SIGXFSZ: a file of the store in {self.data_dir or 'memory'} "
             "reached the file size limit the server inherited from this process (ulimit -f: "
             f"{_said_limit(had)}); {advice}"
+        )
+
+    def client_list(self) -> Any | None:
+        """This server's ``CLIENT LIST`` reply, awaited as a store's call's is (up to
+        ``socket_timeout_s`` while the server is at work); None once it is found hung (silent
+        and idle for ``hang_after_s``: stopped, deadlocked; :meth:`_silence`). For a store
+        dropped unclosed, whose connection is gone with it: the exit decides by it whether to
+        stop the server, as that store's close would have (it asked on a connection of its own,
+        1 s at most, and a stopped server's silence left it running for good)."""
+        assert self.pid is not None and self.socket_path is not None
+        return self._reply(
+            self.pid,
+            self.socket_path,
+            lambda client: client.execute_command("CLIENT", "LIST"),
+            patience=self.settings.socket_timeout_s,
         )
 
     def kill_in_removed_directory(self, timeout: float = STOP_WAIT_S) -> bool:

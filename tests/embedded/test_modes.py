@@ -1056,6 +1056,51 @@ def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
             os.kill(pid, signal.SIGKILL)
 
 
+_DROP_STOPPED = """
+import gc, os, shutil, signal, sys
+from pathlib import Path
+from lineage_graph import LineageStore
+
+target = Path(sys.argv[1])
+store = LineageStore.open(target, hang_after_s=1)
+server = store.backend.server
+print(server.pid, server.socket_path, flush=True)
+os.kill(server.pid, signal.SIGSTOP)
+shutil.rmtree(target)
+del store, server  # dropped unclosed: its server is left to the exit
+gc.collect()
+"""
+
+
+def test_a_dropped_store_s_stopped_server_in_a_removed_directory_is_stopped_at_exit(
+    tmp_path: Path,
+) -> None:
+    """A store dropped unclosed (MLMD code never closes its MetadataStore) whose server is
+    stopped (SIGSTOP) and whose directory is removed: the exit asked its server for its
+    clients on a connection of its own, 1 s at most, and the stopped server's silence (a
+    TimeoutError) left it stopped for good in the deleted directory, its socket folder with it.
+    The exit judges it as the store's close would (hung once silent and idle for
+    ``hang_after_s``), and stops it; its socket folder goes."""
+    child = subprocess.run(
+        [sys.executable, "-c", _DROP_STOPPED, str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == 0, child.stderr
+    said = child.stdout.split()
+    pid, sock = int(said[0]), Path(said[1])
+    try:
+        gone = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert not _alive(pid)
+        assert not sock.parent.exists()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 _CLOSE_AT_ONCE = """
 import sys, time
 from pathlib import Path
