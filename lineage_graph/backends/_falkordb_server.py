@@ -629,15 +629,25 @@ def _socket_dir() -> Path:
     """A new 0700 directory for a server's socket: in the temporary directory (``TMPDIR``)
     when the socket's path fits there, else in ``/tmp``. A long ``TMPDIR`` (a CI job's, an HPC
     scratch path) made every server fail to start ("unix socket path too long"). Folders that
-    killed processes left there are swept first (:func:`_sweep_stale_socket_dirs`)."""
-    probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", SOCKET_NAME)))
+    killed processes left there are swept first (:func:`_sweep_stale_socket_dirs`). No
+    writable temporary directory at all (``TMPDIR``, ``/tmp``, ``/var/tmp``, the working
+    directory: a read-only container) is a ConfigurationError too: tempfile's bare
+    FileNotFoundError ("No usable temporary directory") came out of every open."""
+    try:
+        tmp = tempfile.gettempdir()
+    except OSError as exc:
+        raise ConfigurationError(
+            "cannot make a directory for the server's socket: "
+            f"{(exc.strerror or str(exc)).lower()}; set TMPDIR to a writable directory"
+        ) from None
+    probe = len(os.fsencode(os.path.join(tmp, "lg-12345678", SOCKET_NAME)))
     base = None if probe <= SOCKET_PATH_MAX else "/tmp"
-    _sweep_stale_socket_dirs(base or tempfile.gettempdir())
+    _sweep_stale_socket_dirs(base or tmp)
     try:
         return Path(tempfile.mkdtemp(prefix="lg-", dir=base))
     except OSError as exc:
         raise ConfigurationError(
-            f"cannot make a directory for the server's socket in {base or tempfile.gettempdir()}"
+            f"cannot make a directory for the server's socket in {base or tmp}"
             f": {(exc.strerror or str(exc)).lower()}"
         ) from None
 

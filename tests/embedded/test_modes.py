@@ -106,6 +106,50 @@ def test_a_connection_that_is_no_store_does_not_keep_the_server_running(tmp_path
         assert [a.uri for a in again.get_artifacts()] == ["/kept"]
 
 
+_OPEN_WITHOUT_TMP = """
+from lineage_graph import LineageStore
+from lineage_graph.exceptions import ConfigurationError
+try:
+    LineageStore.open("memory").close()
+except ConfigurationError as exc:
+    print("ConfigurationError:", exc)
+"""
+
+
+def test_no_usable_temporary_directory_is_a_configuration_error() -> None:
+    """No writable temporary directory at all (``TMPDIR`` missing, ``/tmp`` and ``/var/tmp``
+    read-only, as in a read-only container, and the working directory too): the server's
+    socket folder cannot be made. tempfile's bare ``FileNotFoundError`` ("No usable temporary
+    directory found") came out of the open, where a socket folder that cannot be made in a
+    temporary directory found is a ConfigurationError. Real read-only mounts, in a mount
+    namespace of the child's own (``unshare -m``)."""
+    script = (
+        "mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /var/tmp && cd /tmp && "
+        'exec "$0" -c "$1"'
+    )
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        pytest.skip("needs unshare and mount")
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, sys.executable, "pass"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip("needs a mount namespace of its own (unshare -m: root, CAP_SYS_ADMIN)")
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, sys.executable, _OPEN_WITHOUT_TMP],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TMPDIR": "/nonexistent-lineage-graph-tmp"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ConfigurationError: cannot make a directory for the server")
+    assert "TMPDIR" in done.stdout
+
+
 @pytest.mark.parametrize("mode", ["memory", "directory"])
 def test_a_long_temporary_directory_still_gives_a_socket_the_server_can_use(
     mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
