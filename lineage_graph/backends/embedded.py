@@ -392,12 +392,16 @@ def _dropped_where(path: Path, server: ServerProcess) -> Path | None:
     if server.pid is not None and server.socket_path is not None:
         ours = f"lineage-graph-{os.getpid()}-"
         try:
+            # Where /proc tells nothing of it (macOS; or it is gone), no server can be found in
+            # a removed directory, nor judged hung: it is not asked (a stopped one answers
+            # nothing, and the exit waited socket_timeout_s for it).
             with server.gone_locked():
-                reply = server.client_list()
-                if reply is None:
-                    server.kill_in_removed_directory(timeout=HUNG_STOP_WAIT_S)
-                elif all(name.startswith(ours) for name in _store_clients(reply)):
-                    server.kill_in_removed_directory()
+                if server.activity() is not None:
+                    reply = server.client_list()
+                    if reply is None:
+                        server.kill_in_removed_directory(timeout=HUNG_STOP_WAIT_S)
+                    elif all(name.startswith(ours) for name in _store_clients(reply)):
+                        server.kill_in_removed_directory()
         finally:  # (its socket folder, once it is gone, whatever the asking raised)
             with contextlib.suppress(Exception):
                 server.cleanup()
