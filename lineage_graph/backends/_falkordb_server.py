@@ -535,6 +535,9 @@ SOCKET_NAME = "falkordb.sock"
 #: and exits at once: a deadlocked one would hold its closer for the whole wait).
 STOP_WAIT_S = 30.0
 HUNG_STOP_WAIT_S = 5.0
+#: How long a server found running and hung, SIGKILLed, is waited for before the opener says
+#: it could not be stopped (:meth:`ServerProcess._kill_hung`).
+KILL_WAIT_S = 30.0
 
 #: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
 #: bytes on Linux and 104 on macOS, the terminating NUL included.
@@ -626,15 +629,25 @@ def _socket_dir() -> Path:
     """A new 0700 directory for a server's socket: in the temporary directory (``TMPDIR``)
     when the socket's path fits there, else in ``/tmp``. A long ``TMPDIR`` (a CI job's, an HPC
     scratch path) made every server fail to start ("unix socket path too long"). Folders that
-    killed processes left there are swept first (:func:`_sweep_stale_socket_dirs`)."""
-    probe = len(os.fsencode(os.path.join(tempfile.gettempdir(), "lg-12345678", SOCKET_NAME)))
+    killed processes left there are swept first (:func:`_sweep_stale_socket_dirs`). No
+    writable temporary directory at all (``TMPDIR``, ``/tmp``, ``/var/tmp``, the working
+    directory: a read-only container) is a ConfigurationError too: tempfile's bare
+    FileNotFoundError ("No usable temporary directory") came out of every open."""
+    try:
+        tmp = tempfile.gettempdir()
+    except OSError as exc:
+        raise ConfigurationError(
+            "cannot make a directory for the server's socket: "
+            f"{(exc.strerror or str(exc)).lower()}; set TMPDIR to a writable directory"
+        ) from None
+    probe = len(os.fsencode(os.path.join(tmp, "lg-12345678", SOCKET_NAME)))
     base = None if probe <= SOCKET_PATH_MAX else "/tmp"
-    _sweep_stale_socket_dirs(base or tempfile.gettempdir())
+    _sweep_stale_socket_dirs(base or tmp)
     try:
         return Path(tempfile.mkdtemp(prefix="lg-", dir=base))
     except OSError as exc:
         raise ConfigurationError(
-            f"cannot make a directory for the server's socket in {base or tempfile.gettempdir()}"
+            f"cannot make a directory for the server's socket in {base or tmp}"
             f": {(exc.strerror or str(exc)).lower()}"
         ) from None
 
@@ -1607,18 +1620,14 @@ class ServerProcess:
         """Kill server ``pid``, found running and judged hung (:meth:`_silence`), if it runs on
         this directory; EngineUnavailableError if it is still there."""
         if self._runs_here(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            gone = time.monotonic() + 30
-            while _pid_alive(pid) and time.monotonic() < gone:
-                time.sleep(0.01)
+            self._stop(pid, flush=False, sock=sock, kill_wait=KILL_WAIT_S)
         if _pid_alive(pid):
             raise EngineUnavailableError(
                 f"the embedded server{_pid_text(pid)} of {self.data_dir} answered "
                 f"nothing and did no work for {self.settings.hang_after_s:g} s "
                 "(LINEAGE_GRAPH_HANG_AFTER_S), and could not be stopped; retry later"
             )
-        _remove_socket_dir(sock)  # its starter may be gone: left for good
+        _remove_socket_dir(sock)  # gone already (not ours to stop): its starter may be too
 
     def _runs_here(self, pid: int) -> bool:
         """Whether ``pid`` is a server on this data directory: a redis-server (ours, or another
@@ -1663,7 +1672,12 @@ class ServerProcess:
 
     @staticmethod
     def _stop(
-        pid: int, timeout: float = STOP_WAIT_S, *, flush: bool = True, sock: Path | None = None
+        pid: int,
+        timeout: float = STOP_WAIT_S,
+        *,
+        flush: bool = True,
+        sock: Path | None = None,
+        kill_wait: float = 10.0,
     ) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
         if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
@@ -1672,9 +1686,12 @@ class ServerProcess:
         Resumed, it exits on the pending SIGTERM at once (a running one ignores SIGCONT).
         ``flush`` False: killed at once (nothing of it to save), and waited for all the same.
         ``sock``: the server's socket, whose folder is removed once it is gone (its starter may
-        be gone too: no one else would)."""
+        be gone too: no one else would). ``kill_wait``: how long a SIGKILLed server is waited
+        for (one in a disk wait dies only once that ends). The one stop sequence: a hung
+        server found running (:meth:`_kill_hung`) and the hard stop (:meth:`kill`) use it too.
+        Returns once the server is gone or the waits are over (the caller tells which)."""
         steps = ((signal.SIGTERM, timeout),) if flush else ()
-        for sig, wait in (*steps, (signal.SIGKILL, 10.0)):
+        for sig, wait in (*steps, (signal.SIGKILL, kill_wait)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
                 if sig == signal.SIGTERM:
@@ -2063,16 +2080,21 @@ class ServerProcess:
             return None, sample, False  # a stall, not a hang: it answers again
         return silent_since, sample, True
 
-    def _reply(self, pid: int, sock: Path, call: Callable[[Any], _T]) -> _T | None:
+    def _reply(
+        self, pid: int, sock: Path, call: Callable[[Any], _T], patience: float | None = None
+    ) -> _T | None:
         """``call(client)`` (an idempotent command) on server ``pid``, its reply awaited as a
         PING's is: a :meth:`_ping_timeout` at a time, sent again while the server is at work,
-        up to max(5 s, ``startup_timeout_s``) in all (then redis's ``TimeoutError``). None once
-        it is hung (:meth:`_silence`): a server stopped right there is judged after
-        ``hang_after_s`` when that comes first (at the defaults, 60 s against 20 s, it does
-        not: the wait ends in the ``TimeoutError``). Other RedisErrors are raised."""
+        up to ``patience`` seconds in all, max(5 s, ``startup_timeout_s``) unless given (then
+        redis's ``TimeoutError``). None once it is hung (:meth:`_silence`): a server stopped
+        right there is judged after ``hang_after_s`` when that comes first (at the defaults,
+        60 s against 20 s, it does not: the wait ends in the ``TimeoutError``). Other
+        RedisErrors are raised."""
         import redis
 
-        deadline = time.monotonic() + max(5.0, self.settings.startup_timeout_s)
+        if patience is None:
+            patience = max(5.0, self.settings.startup_timeout_s)
+        deadline = time.monotonic() + patience
         silent_since: float | None = None
         sample: tuple[int, bool] | None = None
         while True:
@@ -2173,6 +2195,21 @@ class ServerProcess:
             f"{_said_limit(had)}); {advice}"
         )
 
+    def client_list(self) -> Any | None:
+        """This server's ``CLIENT LIST`` reply, awaited as a store's call's is (up to
+        ``socket_timeout_s`` while the server is at work); None once it is found hung (silent
+        and idle for ``hang_after_s``: stopped, deadlocked; :meth:`_silence`). For a store
+        dropped unclosed, whose connection is gone with it: the exit decides by it whether to
+        stop the server, as that store's close would have (it asked on a connection of its own,
+        1 s at most, and a stopped server's silence left it running for good)."""
+        assert self.pid is not None and self.socket_path is not None
+        return self._reply(
+            self.pid,
+            self.socket_path,
+            lambda client: client.execute_command("CLIENT", "LIST"),
+            patience=self.settings.socket_timeout_s,
+        )
+
     def kill_in_removed_directory(self, timeout: float = STOP_WAIT_S) -> bool:
         """Stop this server if it runs on in its data directory, removed (deleted) while the
         store was open, or where no path reaches it (:meth:`_server_directory`): no opener can
@@ -2188,13 +2225,13 @@ class ServerProcess:
         return True
 
     def kill(self) -> None:
-        """Hard stop (tests and failed start-ups)."""
-        if (proc := self._own_proc()) is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        """Hard stop (a hung server, failed start-ups, tests): SIGKILL, and waited for
+        (:meth:`_stop`), this process's server or one another process started (still ours)."""
+        if (proc := self._own_proc()) is not None:
+            if proc.poll() is None:
+                self._stop(proc.pid, flush=False)
         elif self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+            self._stop(self.pid, flush=False)
 
     def wait_exit(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

@@ -384,21 +384,27 @@ def _note_dropped(server: ServerProcess, settings: EmbeddedSettings, owner_pid: 
 def _dropped_where(path: Path, server: ServerProcess) -> Path | None:
     """Where a dropped store's directory is at exit: where it was moved to since (its server,
     running in it, tells); None once it was removed, its server then stopped here if no store
-    of another process uses it (under the directory's own lock, as a close decides it)."""
+    of another process uses it (under the directory's own lock, as a close decides it), or it
+    is found hung (stopped, deadlocked): then it is given HUNG_STOP_WAIT_S to exit on its
+    SIGTERM (resumed first), as the store's close gives it, and killed."""
     if server.follow() is None:
         return server.data_dir
     if server.pid is not None and server.socket_path is not None:
         ours = f"lineage-graph-{os.getpid()}-"
-        with server.gone_locked():
-            client = ping_client(server.socket_path, 1.0)
-            try:
-                names = _store_clients(client.execute_command("CLIENT", "LIST"))
-            finally:
-                client.close()
-            if all(name.startswith(ours) for name in names):
-                server.kill_in_removed_directory()
-        with contextlib.suppress(Exception):
-            server.cleanup()
+        try:
+            # Where /proc tells nothing of it (macOS; or it is gone), no server can be found in
+            # a removed directory, nor judged hung: it is not asked (a stopped one answers
+            # nothing, and the exit waited socket_timeout_s for it).
+            with server.gone_locked():
+                if server.activity() is not None:
+                    reply = server.client_list()
+                    if reply is None:
+                        server.kill_in_removed_directory(timeout=HUNG_STOP_WAIT_S)
+                    elif all(name.startswith(ours) for name in _store_clients(reply)):
+                        server.kill_in_removed_directory()
+        finally:  # (its socket folder, once it is gone, whatever the asking raised)
+            with contextlib.suppress(Exception):
+                server.cleanup()
     return None
 
 

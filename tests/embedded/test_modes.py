@@ -106,6 +106,50 @@ def test_a_connection_that_is_no_store_does_not_keep_the_server_running(tmp_path
         assert [a.uri for a in again.get_artifacts()] == ["/kept"]
 
 
+_OPEN_WITHOUT_TMP = """
+from lineage_graph import LineageStore
+from lineage_graph.exceptions import ConfigurationError
+try:
+    LineageStore.open("memory").close()
+except ConfigurationError as exc:
+    print("ConfigurationError:", exc)
+"""
+
+
+def test_no_usable_temporary_directory_is_a_configuration_error() -> None:
+    """No writable temporary directory at all (``TMPDIR`` missing, ``/tmp`` and ``/var/tmp``
+    read-only, as in a read-only container, and the working directory too): the server's
+    socket folder cannot be made. tempfile's bare ``FileNotFoundError`` ("No usable temporary
+    directory found") came out of the open, where a socket folder that cannot be made in a
+    temporary directory found is a ConfigurationError. Real read-only mounts, in a mount
+    namespace of the child's own (``unshare -m``)."""
+    script = (
+        "mount -t tmpfs -o ro tmpfs /tmp && mount -t tmpfs -o ro tmpfs /var/tmp && cd /tmp && "
+        'exec "$0" -c "$1"'
+    )
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        pytest.skip("needs unshare and mount")
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, sys.executable, "pass"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip("needs a mount namespace of its own (unshare -m: root, CAP_SYS_ADMIN)")
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, sys.executable, _OPEN_WITHOUT_TMP],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TMPDIR": "/nonexistent-lineage-graph-tmp"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ConfigurationError: cannot make a directory for the server")
+    assert "TMPDIR" in done.stdout
+
+
 @pytest.mark.parametrize("mode", ["memory", "directory"])
 def test_a_long_temporary_directory_still_gives_a_socket_the_server_can_use(
     mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -1051,6 +1095,51 @@ def test_the_last_store_of_a_directory_removed_while_open_stops_its_server(
         store.close()
         server.wait_exit(10)
         assert not _alive(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+_DROP_STOPPED = """
+import gc, os, shutil, signal, sys
+from pathlib import Path
+from lineage_graph import LineageStore
+
+target = Path(sys.argv[1])
+store = LineageStore.open(target, hang_after_s=1)
+server = store.backend.server
+print(server.pid, server.socket_path, flush=True)
+os.kill(server.pid, signal.SIGSTOP)
+shutil.rmtree(target)
+del store, server  # dropped unclosed: its server is left to the exit
+gc.collect()
+"""
+
+
+def test_a_dropped_store_s_stopped_server_in_a_removed_directory_is_stopped_at_exit(
+    tmp_path: Path,
+) -> None:
+    """A store dropped unclosed (MLMD code never closes its MetadataStore) whose server is
+    stopped (SIGSTOP) and whose directory is removed: the exit asked its server for its
+    clients on a connection of its own, 1 s at most, and the stopped server's silence (a
+    TimeoutError) left it stopped for good in the deleted directory, its socket folder with it.
+    The exit judges it as the store's close would (hung once silent and idle for
+    ``hang_after_s``), and stops it; its socket folder goes."""
+    child = subprocess.run(
+        [sys.executable, "-c", _DROP_STOPPED, str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == 0, child.stderr
+    said = child.stdout.split()
+    pid, sock = int(said[0]), Path(said[1])
+    try:
+        gone = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < gone:
+            time.sleep(0.05)
+        assert not _alive(pid)
+        assert not sock.parent.exists()
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -306,3 +306,45 @@ def test_a_socket_folder_is_removed_only_of_our_own_shape(tmp_path: Path) -> Non
         listener.bind(str(ours))
     _remove_socket_dir(ours)
     assert not ours.parent.exists()
+
+
+_HOLDER = """
+import sys, time
+from lineage_graph import LineageStore
+store = LineageStore.open(sys.argv[1])
+print(store.backend.server.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_closing_a_store_whose_hung_server_another_process_started_removes_its_folder(
+    tmp_path: Path, own_tmpdir: Path
+) -> None:
+    """A store attached to a server another process started closes as its last client and finds
+    it hung (SIGSTOP): it SIGKILLed it without waiting (only its own server was waited for), so
+    the server was still there when the close went to remove its socket folder, which stayed in
+    the temporary directory for good. The kill waits for it (the one stop sequence)."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "s"
+    LineageStore.open(target).close()  # made here: the holder only opens it
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(target)], stdout=subprocess.PIPE, text=True
+    )
+    pid: int | None = None
+    try:
+        assert holder.stdout is not None
+        pid = int(holder.stdout.readline())
+        store = LineageStore.open(target, hang_after_s=1)
+        assert _backend(store).server.pid == pid  # type: ignore[union-attr]
+        assert _backend(store).server._own_proc() is None  # type: ignore[union-attr]
+        holder.kill()  # its client goes with it: the store is the last
+        holder.wait(timeout=30)
+        os.kill(pid, signal.SIGSTOP)
+        store.close()
+        assert sorted(own_tmpdir.glob("lg-*")) == []
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+        _release(pid)
