@@ -10,7 +10,9 @@ the MLMD store (and how), and the importing process closes its store as after an
 The child says it started (``("ready",)``) once it has imported ml_metadata, before it reads
 anything. A child that ends before that (its import of ml_metadata failed, or killed by a
 signal as it loaded it; or the program is no Python) read nothing: that is
-FailedPreconditionError saying it did not start, with what it raised or the signal. No
+FailedPreconditionError saying it did not start, with what it raised or the signal; one that
+answers anything else first (its exact bytes are awaited: something it ran as it started wrote to
+its reply pipe) is FailedPreconditionError saying it answered nonsense, with what it wrote. No
 temporary file for what it says (no writable ``TMPDIR``) is :class:`ConfigurationError`, as no
 directory for the embedded engine's socket is. The child (``python -P -m
 lineage_graph.mlmd._reader``, run by the Python that :mod:`multiprocessing` starts its children
@@ -48,6 +50,11 @@ def _send(out: IO[bytes], value: Any) -> None:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     out.write(_SIZE.pack(len(data)) + data)
     out.flush()
+
+
+#: The child's first message, ``("ready",)``, as the exact bytes it writes (a pickle of protocol
+#: 5 whatever Python runs either side): what comes first on its pipe is these bytes or nonsense.
+_READY = (lambda data: _SIZE.pack(len(data)) + data)(pickle.dumps(("ready",), protocol=5))
 
 
 def _receive(source: IO[bytes]) -> Any:
@@ -153,14 +160,28 @@ class SourceReader:
         return self._child.pid
 
     def _await_start(self) -> None:
-        """Wait for the child's ``("ready",)``: it imported ml_metadata and reads nothing yet."""
+        """Wait for the child's ``("ready",)``: it imported ml_metadata and reads nothing yet.
+
+        Its exact bytes are read (a read of that many bytes returns once the child wrote them,
+        whatever it wrote before, or once it ended): something else first is a child that
+        answered nonsense (something it ran as it started wrote to its reply pipe), never a
+        length read as one (a read of 2**62 bytes, or one waiting for bytes that never come)."""
         try:
-            reply = _receive(self._replies)
-        except (OSError, EOFError, pickle.UnpicklingError):
+            said = self._replies.read(len(_READY))
+        except OSError:
             raise self._died() from None
-        if reply != ("ready",):
+        if said == _READY:
+            self._started = True
+        elif _READY.startswith(said):  # (nothing, or part of it: it ended)
             raise self._died()
-        self._started = True
+        else:
+            python = os.fsdecode(self._python)
+            raise FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store ({python} -m "
+                "lineage_graph.mlmd._reader): it answered nonsense where it says it started "
+                f"({said!r}), written to its reply pipe by something it ran as it started (a "
+                "sitecustomize or .pth file on its path, say); it read nothing"
+            )
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         assert self._child.stdin is not None
@@ -248,7 +269,8 @@ def _serve(answer: int) -> None:  # pragma: no cover - runs in the child
 
     pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _send(replies, ("ready",))  # (ml_metadata imported: it reads from here on)
+    replies.write(_READY)  # ("ready",): ml_metadata imported, it reads from here on
+    replies.flush()
     store: Any = None
     while True:
         try:

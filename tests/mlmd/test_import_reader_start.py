@@ -22,7 +22,7 @@ from lineage_graph.mlmd._importer import import_mlmd
 from lineage_graph.mlmd._reader import SourceReader
 
 from .test_import import snapshot, write_mlmd_sqlite
-from .test_import_hostile import _reader_children
+from .test_import_hostile import _reader_children, _refused_in_a_child
 
 
 def _source(tmp_path: Path) -> Path:
@@ -172,3 +172,43 @@ def test_what_the_reader_prints_does_not_break_its_replies(
         counts = import_mlmd(path, store).counts()
     assert counts["artifacts"] == 6 and counts["events"] == 5, counts
     assert not _reader_children()
+
+
+#: A ``sitecustomize`` that, in the reading child only, writes ``{data}`` to its reply pipe (the
+#: descriptor its command line names) as it starts, before its ``("ready",)``.
+_NONSENSE = """
+import os, pickle, struct, sys
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    os.write(int(sys.orig_argv[-1]), {data})
+"""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # a reply of its own (another pickle): it was told as "killed by SIGKILL as it
+        # started", the importing process having killed it after 10 s waiting for it to end
+        "struct.pack('<Q', 22) + pickle.dumps(('hello',), protocol=5)",
+        # a length of 2**62 first: MemoryError (and 2**64 - 1: OverflowError), no typed error
+        "(1 << 62).to_bytes(8, 'little')",
+        # two bytes first: the length read was 2 bytes of them and 6 of the real one's, and
+        # the import waited for that many bytes for ever (the child waited for a call)
+        "b'\\x01\\x02'",
+    ],
+    ids=["another-reply", "huge-length", "short"],
+)
+def test_a_reader_that_answers_nonsense_first_is_told_as_such(tmp_path: Path, data: str) -> None:
+    """Something the child runs as it starts writes to its reply pipe before its
+    ``("ready",)``: the import fails with FailedPreconditionError (exit 5) saying the reader
+    answered nonsense and read nothing, not as if it were killed or died reading."""
+    path = _source(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_NONSENSE.format(data=data))
+    message = _refused_in_a_child(tmp_path, path, pythonpath=hook)
+    assert "cannot start the process that reads the MLMD store" in message, message
+    assert "it answered nonsense where it says it started" in message, message
+    assert "it read nothing" in message
+    assert "killed" not in message and "died reading it" not in message
+    with LineageStore.open(tmp_path / "store") as store:
+        assert store.get_artifacts() == [] and store.get_executions() == []
