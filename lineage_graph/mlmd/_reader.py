@@ -113,6 +113,8 @@ class SourceReader:
             ) from None
         #: Whether the child said it started (ml_metadata imported)
         self._started = False
+        #: Whether the child is busy: starting, or with a call not answered yet
+        self._busy = True
         self._python = _python()
         env = {**os.environ, "PYTHONPATH": _child_path()}
         try:
@@ -172,6 +174,7 @@ class SourceReader:
             raise self._died() from None
         if said == _READY:
             self._started = True
+            self._busy = False
         elif _READY.startswith(said):  # (nothing, or part of it: it ended)
             raise self._died()
         else:
@@ -185,11 +188,13 @@ class SourceReader:
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         assert self._child.stdin is not None
+        self._busy = True
         try:
             _send(self._child.stdin, (name, args, kwargs))
             reply = _receive(self._replies)
         except (OSError, EOFError, pickle.UnpicklingError):
             raise self._died() from None
+        self._busy = False
         if reply[0] == "error":
             raise ReaderError(reply[1], reply[2])
         return reply[1]
@@ -247,19 +252,31 @@ class SourceReader:
         return call
 
     def close(self) -> None:
-        """End the child: its stdin closed, it exits; one still busy with a call (the import
-        stopped by an error or Ctrl-C meanwhile) is killed (it only reads)."""
-        with contextlib.suppress(OSError):
-            if self._child.stdin is not None:
-                self._child.stdin.close()
+        """End the child: its replies pipe and message file closed first; its stdin closed, an
+        idle child exits (waited for, 2 s at most, then killed); one still busy starting or
+        with a call (the import stopped by an error or Ctrl-C meanwhile) is killed at once (it
+        only reads; waiting for it was 2 s lost). Whatever stops the wait (a second Ctrl-C),
+        the child is killed and reaped and every descriptor closed."""
         try:
-            self._child.wait(2)
-        except subprocess.TimeoutExpired:
-            self._child.kill()
-            self._child.wait()
-        with contextlib.suppress(OSError):
-            self._replies.close()
-        self._log.close()
+            try:
+                with contextlib.suppress(OSError):
+                    self._replies.close()
+            finally:
+                self._log.close()
+            with contextlib.suppress(OSError):
+                if self._child.stdin is not None:
+                    self._child.stdin.close()
+            if self._busy:
+                self._child.kill()
+            try:
+                self._child.wait(2)
+            except subprocess.TimeoutExpired:
+                self._child.kill()
+                self._child.wait()
+        finally:
+            if self._child.returncode is None:  # (the wait stopped by an exception)
+                self._child.kill()
+                self._child.wait()
 
 
 def _serve(answer: int) -> None:  # pragma: no cover - runs in the child

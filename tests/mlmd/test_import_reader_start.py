@@ -7,8 +7,11 @@ nothing written."""
 from __future__ import annotations
 
 import multiprocessing.spawn
+import os
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -212,3 +215,56 @@ def test_a_reader_that_answers_nonsense_first_is_told_as_such(tmp_path: Path, da
     assert "killed" not in message and "died reading it" not in message
     with LineageStore.open(tmp_path / "store") as store:
         assert store.get_artifacts() == [] and store.get_executions() == []
+
+
+#: A ``sitecustomize`` that makes the reading child, as it ends (its stdin closed), interrupt the
+#: importing process (SIGINT: a second Ctrl-C while the reader is closed) and linger.
+_INTERRUPTING = """
+import os, sys
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    import atexit, signal, time
+
+    def _interrupt():
+        os.kill(os.getppid(), signal.SIGINT)
+        time.sleep(120)
+
+    atexit.register(_interrupt)
+"""
+
+
+def _descriptors() -> list[str]:
+    return sorted(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+def test_a_reader_closed_while_interrupted_closes_everything_and_ends_its_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KeyboardInterrupt while close() waits for the child to end (a second Ctrl-C) left the
+    reply pipe and the message file open (two descriptors per import, in a notebook) and the
+    child running: it propagates, with both closed and the child killed and reaped."""
+    path = _source(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_INTERRUPTING)
+    monkeypatch.syspath_prepend(str(hook))  # (the child's path follows this process's)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    before = _descriptors()
+    try:
+        reader = SourceReader(config)
+        try:
+            assert len(reader.get_artifacts()) == 6
+            with pytest.raises(KeyboardInterrupt):
+                reader.close()
+                time.sleep(60)  # (were the signal late: what the test asks is below)
+        finally:
+            left = _reader_children()
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert _descriptors() == before
+    assert not left, "the reading child was left running"
