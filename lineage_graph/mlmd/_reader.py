@@ -115,38 +115,11 @@ class SourceReader:
         self._started = False
         #: Whether the child is busy: starting, or with a call not answered yet
         self._busy = True
-        self._python = _python()
-        env = {**os.environ, "PYTHONPATH": _child_path()}
         try:
-            replies, answer = os.pipe()
-        except OSError as exc:  # (no descriptor left)
+            self._replies = self._start()
+        except BaseException:  # (nothing started: the message file is all there is to close)
             self._log.close()
-            raise FailedPreconditionError(
-                f"cannot start the process that reads the MLMD store: {exc}"
-            ) from None
-        try:
-            self._child = subprocess.Popen(
-                # -P: the working directory is not put first on the child's path (a directory
-                # holding lineage_graph/, ml_metadata/ or pickle.py would be imported instead)
-                [self._python, "-P", "-m", "lineage_graph.mlmd._reader", str(answer)],
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=self._log,
-                stderr=self._log,
-                pass_fds=(answer,),
-                # Not in the terminal's foreground group: Ctrl-C is the import's to handle (it
-                # says what the import left), not a death of its reader's.
-                process_group=0,
-            )
-        except OSError as exc:  # (no process can be started: a limit reached)
-            os.close(replies)
-            self._log.close()
-            raise FailedPreconditionError(
-                f"cannot start the process that reads the MLMD store: {exc}"
-            ) from None
-        finally:
-            os.close(answer)  # the child's end
-        self._replies = os.fdopen(replies, "rb")
+            raise
         try:
             self._await_start()
             self._call("__open__", config.SerializeToString())
@@ -155,6 +128,53 @@ class SourceReader:
             raise FailedPreconditionError(f"cannot open the MLMD store: {exc}") from None
         except BaseException:
             self.close()
+            raise
+
+    def _start(self) -> IO[bytes]:
+        """Start the child; its replies pipe. Whatever stops the start (no process can be
+        started, a NUL in the Python's name or the child's path: ValueError, Ctrl-C), both
+        ends of the pipe are closed."""
+        self._python = _python()
+        env = {**os.environ, "PYTHONPATH": _child_path()}
+        try:
+            replies, answer = os.pipe()
+        except OSError as exc:  # (no descriptor left)
+            raise FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store: {exc}"
+            ) from None
+        try:
+            try:
+                self._child = subprocess.Popen(
+                    # -P: the working directory is not put first on the child's path (a
+                    # directory holding lineage_graph/, ml_metadata/ or pickle.py would be
+                    # imported instead)
+                    [self._python, "-P", "-m", "lineage_graph.mlmd._reader", str(answer)],
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=self._log,
+                    stderr=self._log,
+                    pass_fds=(answer,),
+                    # Not in the terminal's foreground group: Ctrl-C is the import's to handle
+                    # (it says what the import left), not a death of its reader's.
+                    process_group=0,
+                )
+            finally:
+                os.close(answer)  # the child's end
+        except BaseException as exc:
+            os.close(replies)
+            # (OSError: no process can be started, a limit reached; ValueError: a NUL in an
+            # argument or the environment; SubprocessError: the child failed before its exec)
+            if isinstance(exc, OSError | ValueError | subprocess.SubprocessError):
+                raise FailedPreconditionError(
+                    f"cannot start the process that reads the MLMD store: {exc}"
+                ) from None
+            raise
+        try:
+            return os.fdopen(replies, "rb")
+        except BaseException:
+            os.close(replies)
+            self._child.kill()
+            self._child.wait()
             raise
 
     @property

@@ -268,3 +268,41 @@ def test_a_reader_closed_while_interrupted_closes_everything_and_ends_its_child(
         signal.signal(signal.SIGINT, handler)
     assert _descriptors() == before
     assert not left, "the reading child was left running"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+@pytest.mark.parametrize("where", ["python", "path"])
+def test_a_reader_popen_refuses_leaves_no_descriptor_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """subprocess.Popen raising other than OSError (ValueError: a NUL in the Python
+    multiprocessing starts its children with, or in an entry of ``sys.path``, which the child's
+    path copies) left the reply pipe open (and the message file until collected) and escaped
+    as a ValueError (a traceback from the CLI): it is FailedPreconditionError, nothing left
+    open."""
+    path = _source(tmp_path)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    before_python = multiprocessing.spawn.get_executable()
+    if where == "path":
+        monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path / "a\0b")])
+    else:
+        multiprocessing.spawn.set_executable(sys.executable + "\0x")
+    try:
+        before = _descriptors()
+        with pytest.raises(Exception) as caught:  # (its type asked after what it left open)
+            SourceReader(config)
+        assert _descriptors() == before
+        assert caught.type is FailedPreconditionError, caught.value
+        with LineageStore.open(tmp_path / "store") as store:
+            empty = snapshot(store)
+            with pytest.raises(FailedPreconditionError):
+                import_mlmd(path, store)
+            assert snapshot(store) == empty
+    finally:
+        multiprocessing.spawn.set_executable(before_python)
+    assert "cannot start the process that reads the MLMD store: embedded null byte" in str(
+        caught.value
+    )
+    assert not _reader_children()
