@@ -16,10 +16,12 @@ so the import refuses it before any write, naming the node:
   'abc' aborts too);
 * the properties of types (artifact, execution, context types): ``data_type`` (int32; one in
   range that names no value type is read as UNKNOWN, which the import refuses itself);
-* the parent links of types (``ParentType``) of an artifact or execution type, which ml_metadata
-  reads with the type: ``parent_type_id`` (int64; measured, "Check failed:
+* the parent links of types (``ParentType``) of an artifact or execution type the import reads,
+  which ml_metadata reads with the type: ``parent_type_id`` (int64; measured, "Check failed:
   absl::SimpleAtoi(record.values(position), &id)"). Their ``type_id`` is never judged: it reads
-  the rows whose ``type_id`` is a type's integer id, and no other; a context type's are not read;
+  the rows whose ``type_id`` is a type's integer id, and no other; a context type's are not read,
+  nor those of a type named as a system type (``mlmd.Dataset``, ...: hidden by get_*_types)
+  outside ids 1-9 that no node uses;
 * events: ``artifact_id``, ``execution_id`` and ``milliseconds_since_epoch`` (int64), ``type``
   (int32; one in range that names no event type is read as UNKNOWN, refused by the import);
 * event path steps: ``is_index_step`` (bool), an index step's ``step_index`` (int64);
@@ -42,6 +44,7 @@ import sqlite3
 from pathlib import Path
 
 from .._encoding import shown
+from ._config import SYSTEM_TYPES
 
 __all__ = ["aborting_row"]
 
@@ -73,22 +76,27 @@ def atob(text: bytes | None) -> bool | None:
     return _ATOB.get(_read(text).lower()) if text is not None else None
 
 
-def atoi(text: bytes | None, bits: int = 64) -> bool:
-    """Whether absl::SimpleAtoi reads ``text`` as an int of ``bits`` bits: ASCII whitespace
-    around, a sign, decimal digits."""
+def atoi_value(text: bytes | None, bits: int = 64) -> int | None:
+    """The int of ``bits`` bits absl::SimpleAtoi reads in ``text`` (ASCII whitespace around, a
+    sign, decimal digits), or None where it fails."""
     if text is None:  # (ml_metadata reads NULL as the text "__MLMD_NULL__")
-        return False
+        return None
     digits = _read(text).strip(_SPACE)
     negative = digits[:1] == b"-"
     if digits[:1] in (b"+", b"-"):
         digits = digits[1:]
     if not digits.isdigit():
-        return False
+        return None
     significant = digits.lstrip(b"0") or b"0"  # (int() refuses more than 4,300 digits)
     if len(significant) > 19:
-        return False
+        return None
     value = -int(significant) if negative else int(significant)
-    return -(1 << (bits - 1)) <= value < 1 << (bits - 1)
+    return value if -(1 << (bits - 1)) <= value < 1 << (bits - 1) else None
+
+
+def atoi(text: bytes | None, bits: int = 64) -> bool:
+    """Whether absl::SimpleAtoi reads ``text`` as an int of ``bits`` bits."""
+    return atoi_value(text, bits) is not None
 
 
 def atod(text: bytes | None) -> bool:
@@ -197,15 +205,36 @@ _ODD_EVENTS = (
 #: The parent links of types that may abort: ml_metadata reads those of the artifact and
 #: execution types it reads by ``type_id IN (<their ids>)``, and reads ``parent_type_id`` with
 #: SimpleAtoi as an int64; a context type's it does not read (measured on 1.17.1: 'x' as a
-#: context type's parent is no abort). Every artifact and execution type's link is judged: a
-#: system type (``mlmd.*``) renumbered by hand out of ids 1-9, which the import does not read,
-#: is refused too (a false refusal of a hand-edited file, never an abort let through).
+#: context type's parent is no abort). Which types the import reads: :func:`_read_type`.
 _ODD_PARENT_TYPES = (
-    "SELECT t.type_kind, t.id, t.name, CAST(p.parent_type_id AS TEXT) "
+    "SELECT t.type_kind, t.id, CAST(t.name AS BLOB), CAST(p.parent_type_id AS TEXT) "
     "FROM ParentType AS p JOIN Type AS t ON t.id = p.type_id "
     "WHERE t.type_kind IN (0, 1) AND typeof(p.parent_type_id) != 'integer' "
     "ORDER BY t.id, p.rowid"
 )
+
+#: The names get_artifact_types() and get_execution_types() hide, whatever the type's kind and
+#: version (measured on 1.17.1: exactly these bytes, as read up to a NUL; 'MLMD.DATASET' and
+#: 'mlmd.Dataset ' are listed).
+_HIDDEN_NAMES = frozenset(n.encode() for names in SYSTEM_TYPES.values() for n in names)
+
+#: The type ids the nodes of a kind (0 execution, 1 artifact) use, as text.
+_USED_TYPE_IDS = {
+    0: "SELECT DISTINCT CAST(type_id AS TEXT) FROM Execution",
+    1: "SELECT DISTINCT CAST(type_id AS TEXT) FROM Artifact",
+}
+
+
+def _read_type(db: sqlite3.Connection, kind: int, type_id: int, name: bytes | None) -> bool:
+    """Whether the import has ml_metadata read the artifact (``kind`` 1) or execution (0) type
+    ``type_id`` named ``name``, and so its parent links (``_Importer.read_types`` and
+    ``used_types``): every type get_*_types() lists (a name not hidden), every type of ids 1-9
+    (read by id), and every type a node of its kind uses (read by id; ids as ml_metadata reads
+    them). A type named as a system type outside ids 1-9 that no node uses (``mlmd.Dataset``
+    renumbered by hand) is not read, nor is its parent link (measured: no abort on 'x')."""
+    if name is None or _read(name) not in _HIDDEN_NAMES or 1 <= type_id <= 9:
+        return True  # (NULL is read as the text "__MLMD_NULL__": no hidden name)
+    return any(atoi_value(used) == type_id for (used,) in db.execute(_USED_TYPE_IDS[kind]))
 
 
 def _event_id(text: bytes | None) -> str:
@@ -304,8 +333,8 @@ def aborting_row(path: str) -> str:
                         f"the MLMD {kind} {int(type_id)} ({_quoted(type_name)}): its property "
                         f"{_quoted(name)} has a data_type that is no int32 ({_quoted(data_type)})"
                     )
-            for type_kind, type_id, type_name, parent in db.execute(_ODD_PARENT_TYPES):
-                if not atoi(parent):
+            for type_kind, type_id, type_name, parent in db.execute(_ODD_PARENT_TYPES).fetchall():
+                if not atoi(parent) and _read_type(db, int(type_kind), int(type_id), type_name):
                     kind = _TYPE_KINDS[int(type_kind)]
                     return (
                         f"the MLMD {kind} {int(type_id)} ({_quoted(type_name)}): its parent type "

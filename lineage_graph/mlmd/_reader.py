@@ -10,7 +10,9 @@ the MLMD store (and how), and the importing process closes its store as after an
 The child says it started (``("ready",)``) once it has imported ml_metadata, before it reads
 anything. A child that ends before that (its import of ml_metadata failed, or killed by a
 signal as it loaded it; or the program is no Python) read nothing: that is
-FailedPreconditionError saying it did not start, with what it raised or the signal. No
+FailedPreconditionError saying it did not start, with what it raised or the signal; one that
+answers anything else first (its exact bytes are awaited: something it ran as it started wrote to
+its reply pipe) is FailedPreconditionError saying it answered nonsense, with what it wrote. No
 temporary file for what it says (no writable ``TMPDIR``) is :class:`ConfigurationError`, as no
 directory for the embedded engine's socket is. The child (``python -P -m
 lineage_graph.mlmd._reader``, run by the Python that :mod:`multiprocessing` starts its children
@@ -48,6 +50,11 @@ def _send(out: IO[bytes], value: Any) -> None:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     out.write(_SIZE.pack(len(data)) + data)
     out.flush()
+
+
+#: The child's first message, ``("ready",)``, as the exact bytes it writes (a pickle of protocol
+#: 5 whatever Python runs either side): what comes first on its pipe is these bytes or nonsense.
+_READY = (lambda data: _SIZE.pack(len(data)) + data)(pickle.dumps(("ready",), protocol=5))
 
 
 def _receive(source: IO[bytes]) -> Any:
@@ -106,38 +113,13 @@ class SourceReader:
             ) from None
         #: Whether the child said it started (ml_metadata imported)
         self._started = False
-        self._python = _python()
-        env = {**os.environ, "PYTHONPATH": _child_path()}
+        #: Whether the child is busy: starting, or with a call not answered yet
+        self._busy = True
         try:
-            replies, answer = os.pipe()
-        except OSError as exc:  # (no descriptor left)
+            self._replies = self._start()
+        except BaseException:  # (nothing started: the message file is all there is to close)
             self._log.close()
-            raise FailedPreconditionError(
-                f"cannot start the process that reads the MLMD store: {exc}"
-            ) from None
-        try:
-            self._child = subprocess.Popen(
-                # -P: the working directory is not put first on the child's path (a directory
-                # holding lineage_graph/, ml_metadata/ or pickle.py would be imported instead)
-                [self._python, "-P", "-m", "lineage_graph.mlmd._reader", str(answer)],
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=self._log,
-                stderr=self._log,
-                pass_fds=(answer,),
-                # Not in the terminal's foreground group: Ctrl-C is the import's to handle (it
-                # says what the import left), not a death of its reader's.
-                process_group=0,
-            )
-        except OSError as exc:  # (no process can be started: a limit reached)
-            os.close(replies)
-            self._log.close()
-            raise FailedPreconditionError(
-                f"cannot start the process that reads the MLMD store: {exc}"
-            ) from None
-        finally:
-            os.close(answer)  # the child's end
-        self._replies = os.fdopen(replies, "rb")
+            raise
         try:
             self._await_start()
             self._call("__open__", config.SerializeToString())
@@ -148,27 +130,91 @@ class SourceReader:
             self.close()
             raise
 
+    def _start(self) -> IO[bytes]:
+        """Start the child; its replies pipe. Whatever stops the start (no process can be
+        started, a NUL in the Python's name or the child's path: ValueError, Ctrl-C), both
+        ends of the pipe are closed."""
+        self._python = _python()
+        env = {**os.environ, "PYTHONPATH": _child_path()}
+        try:
+            replies, answer = os.pipe()
+        except OSError as exc:  # (no descriptor left)
+            raise FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store: {exc}"
+            ) from None
+        try:
+            try:
+                self._child = subprocess.Popen(
+                    # -P: the working directory is not put first on the child's path (a
+                    # directory holding lineage_graph/, ml_metadata/ or pickle.py would be
+                    # imported instead)
+                    [self._python, "-P", "-m", "lineage_graph.mlmd._reader", str(answer)],
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=self._log,
+                    stderr=self._log,
+                    pass_fds=(answer,),
+                    # Not in the terminal's foreground group: Ctrl-C is the import's to handle
+                    # (it says what the import left), not a death of its reader's.
+                    process_group=0,
+                )
+            finally:
+                os.close(answer)  # the child's end
+        except BaseException as exc:
+            os.close(replies)
+            # (OSError: no process can be started, a limit reached; ValueError: a NUL in an
+            # argument or the environment; SubprocessError: the child failed before its exec)
+            if isinstance(exc, OSError | ValueError | subprocess.SubprocessError):
+                raise FailedPreconditionError(
+                    f"cannot start the process that reads the MLMD store: {exc}"
+                ) from None
+            raise
+        try:
+            return os.fdopen(replies, "rb")
+        except BaseException:
+            os.close(replies)
+            self._child.kill()
+            self._child.wait()
+            raise
+
     @property
     def pid(self) -> int:
         return self._child.pid
 
     def _await_start(self) -> None:
-        """Wait for the child's ``("ready",)``: it imported ml_metadata and reads nothing yet."""
+        """Wait for the child's ``("ready",)``: it imported ml_metadata and reads nothing yet.
+
+        Its exact bytes are read (a read of that many bytes returns once the child wrote them,
+        whatever it wrote before, or once it ended): something else first is a child that
+        answered nonsense (something it ran as it started wrote to its reply pipe), never a
+        length read as one (a read of 2**62 bytes, or one waiting for bytes that never come)."""
         try:
-            reply = _receive(self._replies)
-        except (OSError, EOFError, pickle.UnpicklingError):
+            said = self._replies.read(len(_READY))
+        except OSError:
             raise self._died() from None
-        if reply != ("ready",):
+        if said == _READY:
+            self._started = True
+            self._busy = False
+        elif _READY.startswith(said):  # (nothing, or part of it: it ended)
             raise self._died()
-        self._started = True
+        else:
+            python = os.fsdecode(self._python)
+            raise FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store ({python} -m "
+                "lineage_graph.mlmd._reader): it answered nonsense where it says it started "
+                f"({said!r}), written to its reply pipe by something it ran as it started (a "
+                "sitecustomize or .pth file on its path, say); it read nothing"
+            )
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         assert self._child.stdin is not None
+        self._busy = True
         try:
             _send(self._child.stdin, (name, args, kwargs))
             reply = _receive(self._replies)
         except (OSError, EOFError, pickle.UnpicklingError):
             raise self._died() from None
+        self._busy = False
         if reply[0] == "error":
             raise ReaderError(reply[1], reply[2])
         return reply[1]
@@ -226,19 +272,31 @@ class SourceReader:
         return call
 
     def close(self) -> None:
-        """End the child: its stdin closed, it exits; one still busy with a call (the import
-        stopped by an error or Ctrl-C meanwhile) is killed (it only reads)."""
-        with contextlib.suppress(OSError):
-            if self._child.stdin is not None:
-                self._child.stdin.close()
+        """End the child: its replies pipe and message file closed first; its stdin closed, an
+        idle child exits (waited for, 2 s at most, then killed); one still busy starting or
+        with a call (the import stopped by an error or Ctrl-C meanwhile) is killed at once (it
+        only reads; waiting for it was 2 s lost). Whatever stops the wait (a second Ctrl-C),
+        the child is killed and reaped and every descriptor closed."""
         try:
-            self._child.wait(2)
-        except subprocess.TimeoutExpired:
-            self._child.kill()
-            self._child.wait()
-        with contextlib.suppress(OSError):
-            self._replies.close()
-        self._log.close()
+            try:
+                with contextlib.suppress(OSError):
+                    self._replies.close()
+            finally:
+                self._log.close()
+            with contextlib.suppress(OSError):
+                if self._child.stdin is not None:
+                    self._child.stdin.close()
+            if self._busy:
+                self._child.kill()
+            try:
+                self._child.wait(2)
+            except subprocess.TimeoutExpired:
+                self._child.kill()
+                self._child.wait()
+        finally:
+            if self._child.returncode is None:  # (the wait stopped by an exception)
+                self._child.kill()
+                self._child.wait()
 
 
 def _serve(answer: int) -> None:  # pragma: no cover - runs in the child
@@ -248,7 +306,8 @@ def _serve(answer: int) -> None:  # pragma: no cover - runs in the child
 
     pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _send(replies, ("ready",))  # (ml_metadata imported: it reads from here on)
+    replies.write(_READY)  # ("ready",): ml_metadata imported, it reads from here on
+    replies.flush()
     store: Any = None
     while True:
         try:

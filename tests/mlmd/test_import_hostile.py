@@ -835,6 +835,60 @@ def test_parent_type_links_ml_metadata_reads_are_not_refused(
     assert store.get_artifact_type("T2").base_type == "DATASET"
 
 
+def _renumbered_system_type(tmp_path: Path) -> Path:
+    """_mlmd_file's, with the system type mlmd.Dataset renumbered by hand from 1 to 50 and an
+    artifact type named mlmd.Train (an execution system type's name): each with a parent link
+    whose parent_type_id is 'x'. get_artifact_types() hides both (any type named as one of the
+    nine, measured on 1.17.1), so ml_metadata reads neither link unless a node uses the type."""
+    path = _mlmd_file(tmp_path)
+    ref = _mlmd_sqlite(path)
+    named = ref.put_artifact_type(pb.ArtifactType(name="mlmd.Train"))
+    del ref
+    with sqlite3.connect(path) as db:
+        assert db.execute("UPDATE Type SET id = 50 WHERE name = 'mlmd.Dataset'").rowcount == 1
+        db.executemany(
+            "INSERT INTO ParentType (type_id, parent_type_id) VALUES (?, 'x')", [(50,), (named,)]
+        )
+    return path
+
+
+def test_parent_type_links_of_hidden_types_no_node_uses_are_not_refused(
+    tmp_path: Path, store: LineageStore
+) -> None:
+    """The parent link of a system type renumbered out of ids 1-9 (or of a type named as one),
+    which no node uses, is never read by ml_metadata 1.17.1 (its get_*_types() hides the type,
+    and the import reads by id only ids 1-9 and the types nodes use): not refused as a row
+    ml_metadata aborts on (it was: the whole import refused, "nothing was imported")."""
+    from ml_metadata.metadata_store import metadata_store
+
+    path = _renumbered_system_type(tmp_path)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    theirs = metadata_store.MetadataStore(config)
+    assert [t.name for t in theirs.get_artifact_types()] == ["T`\n*/ $x"]
+    assert [t.id for t in theirs.get_artifact_types_by_id(list(range(1, 10)))] == [2, 3, 4]
+    del theirs
+    import_mlmd(path, store)
+    assert [a.id for a in store.get_artifacts()] == [1, 2]
+
+
+def test_parent_type_link_of_a_hidden_type_a_node_uses_is_refused(tmp_path: Path) -> None:
+    """A node of the renumbered system type makes the import read the type by id, and
+    ml_metadata 1.17.1 aborts on its parent link there (measured: "Check failed:
+    absl::SimpleAtoi(record.values(position), &id)"): refused before it is read, as any."""
+    path = _renumbered_system_type(tmp_path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("UPDATE Artifact SET type_id = CAST(' 50' AS BLOB) WHERE id = 2").rowcount
+    message = _refused_in_a_child(tmp_path, path)
+    said = (
+        "the MLMD artifact type 50 ('mlmd.Dataset'): its parent type link has a parent_type_id "
+        "that is no int64 ('x'), on which ml_metadata aborts the process reading it"
+    )
+    assert said in message, message
+    assert "nothing was imported" in message and "died reading it" not in message
+
+
 def _linked_mlmd_file(tmp_path: Path) -> Path:
     """_mlmd_file's, with contexts 1 and 2 (2 a parent of 1), artifact 1 attributed to context 1
     and execution 1 associated with it."""

@@ -7,8 +7,11 @@ nothing written."""
 from __future__ import annotations
 
 import multiprocessing.spawn
+import os
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ from lineage_graph.mlmd._importer import import_mlmd
 from lineage_graph.mlmd._reader import SourceReader
 
 from .test_import import snapshot, write_mlmd_sqlite
-from .test_import_hostile import _reader_children
+from .test_import_hostile import _reader_children, _refused_in_a_child
 
 
 def _source(tmp_path: Path) -> Path:
@@ -171,4 +174,135 @@ def test_what_the_reader_prints_does_not_break_its_replies(
     with LineageStore.open(tmp_path / "store") as store:
         counts = import_mlmd(path, store).counts()
     assert counts["artifacts"] == 6 and counts["events"] == 5, counts
+    assert not _reader_children()
+
+
+#: A ``sitecustomize`` that, in the reading child only, writes ``{data}`` to its reply pipe (the
+#: descriptor its command line names) as it starts, before its ``("ready",)``.
+_NONSENSE = """
+import os, pickle, struct, sys
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    os.write(int(sys.orig_argv[-1]), {data})
+"""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # a reply of its own (another pickle): it was told as "killed by SIGKILL as it
+        # started", the importing process having killed it after 10 s waiting for it to end
+        "struct.pack('<Q', 22) + pickle.dumps(('hello',), protocol=5)",
+        # a length of 2**62 first: MemoryError (and 2**64 - 1: OverflowError), no typed error
+        "(1 << 62).to_bytes(8, 'little')",
+        # two bytes first: the length read was 2 bytes of them and 6 of the real one's, and
+        # the import waited for that many bytes for ever (the child waited for a call)
+        "b'\\x01\\x02'",
+    ],
+    ids=["another-reply", "huge-length", "short"],
+)
+def test_a_reader_that_answers_nonsense_first_is_told_as_such(tmp_path: Path, data: str) -> None:
+    """Something the child runs as it starts writes to its reply pipe before its
+    ``("ready",)``: the import fails with FailedPreconditionError (exit 5) saying the reader
+    answered nonsense and read nothing, not as if it were killed or died reading."""
+    path = _source(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_NONSENSE.format(data=data))
+    message = _refused_in_a_child(tmp_path, path, pythonpath=hook)
+    assert "cannot start the process that reads the MLMD store" in message, message
+    assert "it answered nonsense where it says it started" in message, message
+    assert "it read nothing" in message
+    assert "killed" not in message and "died reading it" not in message
+    with LineageStore.open(tmp_path / "store") as store:
+        assert store.get_artifacts() == [] and store.get_executions() == []
+
+
+#: A ``sitecustomize`` that makes the reading child, as it ends (its stdin closed), interrupt the
+#: importing process (SIGINT: a second Ctrl-C while the reader is closed) and linger.
+_INTERRUPTING = """
+import os, sys
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    import atexit, signal, time
+
+    def _interrupt():
+        os.kill(os.getppid(), signal.SIGINT)
+        time.sleep(120)
+
+    atexit.register(_interrupt)
+"""
+
+
+def _descriptors() -> list[str]:
+    return sorted(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+def test_a_reader_closed_while_interrupted_closes_everything_and_ends_its_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KeyboardInterrupt while close() waits for the child to end (a second Ctrl-C) left the
+    reply pipe and the message file open (two descriptors per import, in a notebook) and the
+    child running: it propagates, with both closed and the child killed and reaped."""
+    path = _source(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_INTERRUPTING)
+    monkeypatch.syspath_prepend(str(hook))  # (the child's path follows this process's)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    before = _descriptors()
+    try:
+        reader = SourceReader(config)
+        try:
+            assert len(reader.get_artifacts()) == 6
+            with pytest.raises(KeyboardInterrupt):
+                reader.close()
+                time.sleep(60)  # (were the signal late: what the test asks is below)
+        finally:
+            left = _reader_children()
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert _descriptors() == before
+    assert not left, "the reading child was left running"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+@pytest.mark.parametrize("where", ["python", "path"])
+def test_a_reader_popen_refuses_leaves_no_descriptor_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """subprocess.Popen raising other than OSError (ValueError: a NUL in the Python
+    multiprocessing starts its children with, or in an entry of ``sys.path``, which the child's
+    path copies) left the reply pipe open (and the message file until collected) and escaped
+    as a ValueError (a traceback from the CLI): it is FailedPreconditionError, nothing left
+    open."""
+    path = _source(tmp_path)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    before_python = multiprocessing.spawn.get_executable()
+    if where == "path":
+        monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path / "a\0b")])
+    else:
+        multiprocessing.spawn.set_executable(sys.executable + "\0x")
+    try:
+        before = _descriptors()
+        with pytest.raises(Exception) as caught:  # (its type asked after what it left open)
+            SourceReader(config)
+        assert _descriptors() == before
+        assert caught.type is FailedPreconditionError, caught.value
+        with LineageStore.open(tmp_path / "store") as store:
+            empty = snapshot(store)
+            with pytest.raises(FailedPreconditionError):
+                import_mlmd(path, store)
+            assert snapshot(store) == empty
+    finally:
+        multiprocessing.spawn.set_executable(before_python)
+    assert "cannot start the process that reads the MLMD store: embedded null byte" in str(
+        caught.value
+    )
     assert not _reader_children()
