@@ -538,6 +538,9 @@ HUNG_STOP_WAIT_S = 5.0
 #: How long a server found running and hung, SIGKILLed, is waited for before the opener says
 #: it could not be stopped (:meth:`ServerProcess._kill_hung`).
 KILL_WAIT_S = 30.0
+#: How long any other SIGKILLed server is waited for (:meth:`ServerProcess._stop`): one in a
+#: disk wait dies only once that ends.
+SIGKILL_WAIT_S = 10.0
 
 #: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
 #: bytes on Linux and 104 on macOS, the terminating NUL included.
@@ -1677,7 +1680,7 @@ class ServerProcess:
         *,
         flush: bool = True,
         sock: Path | None = None,
-        kill_wait: float = 10.0,
+        kill_wait: float = SIGKILL_WAIT_S,
     ) -> None:
         """Shut a server down by signal (it finishes its command and flushes its log), killed
         if it has not gone within ``timeout``. SIGCONT follows SIGTERM, as a supervisor's does
@@ -2226,12 +2229,16 @@ class ServerProcess:
 
     def kill(self) -> None:
         """Hard stop (a hung server, failed start-ups, tests): SIGKILL, and waited for
-        (:meth:`_stop`), this process's server or one another process started (still ours)."""
+        (:meth:`_stop`), this process's server or one another process started (still ours).
+        Another process's is waited for only where /proc tells when it is gone: elsewhere
+        (macOS) it stays a zombie until its idle starter reaps it, and looked alive for the
+        whole wait (a close held ``SIGKILL_WAIT_S`` more for nothing)."""
         if (proc := self._own_proc()) is not None:
             if proc.poll() is None:
                 self._stop(proc.pid, flush=False)
         elif self.pid is not None and _pid_alive(self.pid) and self._still_ours(self.pid):
-            self._stop(self.pid, flush=False)
+            told = Path(f"/proc/{self.pid}/stat").exists()
+            self._stop(self.pid, flush=False, kill_wait=SIGKILL_WAIT_S if told else 0.0)
 
     def wait_exit(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

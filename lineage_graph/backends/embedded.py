@@ -385,8 +385,9 @@ def _dropped_where(path: Path, server: ServerProcess) -> Path | None:
     """Where a dropped store's directory is at exit: where it was moved to since (its server,
     running in it, tells); None once it was removed, its server then stopped here if no store
     of another process uses it (under the directory's own lock, as a close decides it), or it
-    is found hung (stopped, deadlocked): then it is given HUNG_STOP_WAIT_S to exit on its
-    SIGTERM (resumed first), as the store's close gives it, and killed."""
+    is found hung (stopped, deadlocked): then it is stopped as the store's close stops one
+    (:meth:`ServerProcess.kill_in_removed_directory`: killed at once when its files are gone,
+    given HUNG_STOP_WAIT_S to exit on its SIGTERM, resumed first, where no path reaches them)."""
     if server.follow() is None:
         return server.data_dir
     if server.pid is not None and server.socket_path is not None:
