@@ -80,11 +80,11 @@ from ._render import (
     entity_table,
     event_json,
     glyph,
+    listed_text,
     print_json,
     printable,
     printable_path,
     properties_table,
-    shown_text,
     spinner,
     state_name,
     text_cell,
@@ -398,13 +398,15 @@ def ls(
         for col in ("kind", "name", "version", "properties"):
             table.add_column(col)
         for t in types[:limit]:
-            props = ", ".join(f"{shown_text(k)}: {v.name}" for k, v in sorted(t.properties.items()))
+            props = ", ".join(
+                f"{listed_text(k)}: {v.name}" for k, v in sorted(t.properties.items())
+            )
             table.add_row(
                 str(t.id),
                 t.kind.value,
                 text_cell(t.name),  # names as every table shows them (a name "x " quoted)
                 text_cell(t.version) if t.version else Text(""),
-                Text(props),  # each name as a table shows it (shown_text: "x " quoted)
+                Text(props),  # each name as a table shows it, quoted if it holds a separator
             )
         out_console().print(table)
         _say_more(len(types), limit)

@@ -39,6 +39,7 @@ __all__ = [
     "entity_table",
     "glyph",
     "lineage_tree",
+    "listed_text",
     "print_json",
     "printable",
     "printable_path",
@@ -385,10 +386,12 @@ def _reads_as_another(text: str, stream: Any = None, *, for_file: bool = False) 
     as an escape (a tab, ``\\t``: shown bare, the text of a backslash and a ``t`` read the same;
     quoted, that one is ``\\\\t``), or JSON (the text ``"1"`` reads as the number, ``"NaN"`` as a
     double's NaN), or a glyph :func:`absent_cell` shows for no value (``compare``'s ``—``, and
-    ``-``, its form on an ASCII stdout: the text ``"—"`` reads as absent): the shown forms of
-    texts, quoted or not, and of other values (or of none) never meet; a text shown bare is
+    ``-``, its form on an ASCII stdout: the text ``"—"`` reads as absent). A text shown bare is
     its characters, each as it is (a property's text ``"***"`` is quoted apart from a secret's
-    mask by :func:`value_cell`; a uri masked whole reads ``***`` as a uri ``***`` does)."""
+    mask by :func:`value_cell`; a uri masked whole reads ``***`` as a uri ``***`` does). Not
+    told apart: a blank other than the space inside a text (``a``, U+00A0, ``b`` reads as
+    ``a b``; escaping it there would garble ordinary text, a Japanese one's U+3000), and
+    look-alike letters."""
     if not text or _blank(text[0]) or _blank(text[-1]):
         return True
     if text.startswith('"') or text in _ABSENT_FORMS:
@@ -413,6 +416,15 @@ def shown_text(text: str, stream: Any = None, *, for_file: bool = False) -> str:
     if _reads_as_another(text, stream, for_file=for_file):
         return quoted_text(text, stream, for_file=for_file)
     return _printable(text) if for_file else printable(text, stream)
+
+
+def listed_text(text: str) -> str:
+    """A name in a ``name: kind, ...`` list (``ls types``' properties) as :func:`shown_text`
+    shows it, and quoted when it holds the list's separators: a property ``a: INT, b`` read as
+    two properties."""
+    if (", " in text or ": " in text) and not _reads_as_another(text):
+        return quoted_text(text)
+    return shown_text(text)
 
 
 def text_cell(text: str) -> Text:

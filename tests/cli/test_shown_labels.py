@@ -157,3 +157,16 @@ def test_show_shows_a_type_version_escaped(tmp_path: Path) -> None:
     shown = _cli(path, "show", "1")
     assert "\x1b" not in shown, shown
     assert '│ type     D (type id 1, version "v\\x1b[2J1")' in shown, shown
+
+
+def test_ls_types_quotes_a_property_name_that_holds_the_lists_separators(tmp_path: Path) -> None:
+    """``ls types`` lists a type's properties as ``name: KIND, ...``: a property named
+    ``a: INT, b`` read as two properties, ``a`` and ``b``. Such a name is quoted; others not."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        props = {"a: INT, b": m.PropertyType.STRING, "ns:x,y": m.PropertyType.INT}
+        t = store.put_artifact_type(m.ArtifactType(name="D", properties=props))
+        store.put_artifacts([m.Artifact(type_id=t, uri="u")])
+    row = next(line for line in _cli(path, "ls", "types").splitlines() if "Artifact" in line)
+    cells = [cell.strip() for cell in row.split("│")]
+    assert cells[5] == '"a: INT, b": STRING, ns:x,y: INT', row
