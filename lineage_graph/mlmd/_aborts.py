@@ -21,7 +21,7 @@ so the import refuses it before any write, naming the node:
   absl::SimpleAtoi(record.values(position), &id)"). Their ``type_id`` is never judged: it reads
   the rows whose ``type_id`` is a type's integer id, and no other; a context type's are not read,
   nor those of a type named as a system type (``mlmd.Dataset``, ...: hidden by get_*_types)
-  outside ids 1-9 that no node uses;
+  outside ids 1-9 that no node of its kind uses;
 * events: ``artifact_id``, ``execution_id`` and ``milliseconds_since_epoch`` (int64), ``type``
   (int32; one in range that names no event type is read as UNKNOWN, refused by the import);
 * event path steps: ``is_index_step`` (bool), an index step's ``step_index`` (int64);
@@ -44,7 +44,8 @@ import sqlite3
 from pathlib import Path
 
 from .._encoding import shown
-from ._config import SYSTEM_TYPES
+from ..models import NodeKind
+from ._config import HIDDEN_TYPE_NAMES
 
 __all__ = ["aborting_row"]
 
@@ -216,7 +217,7 @@ _ODD_PARENT_TYPES = (
 #: The names get_artifact_types() and get_execution_types() hide, whatever the type's kind and
 #: version (measured on 1.17.1: exactly these bytes, as read up to a NUL; 'MLMD.DATASET' and
 #: 'mlmd.Dataset ' are listed).
-_HIDDEN_NAMES = frozenset(n.encode() for names in SYSTEM_TYPES.values() for n in names)
+_HIDDEN_NAMES = frozenset(n.encode() for n in HIDDEN_TYPE_NAMES[NodeKind.ARTIFACT])
 
 #: The type ids the nodes of a kind (0 execution, 1 artifact) use, as text.
 _USED_TYPE_IDS = {
@@ -230,8 +231,9 @@ def _read_type(db: sqlite3.Connection, kind: int, type_id: int, name: bytes | No
     ``type_id`` named ``name``, and so its parent links (``_Importer.read_types`` and
     ``used_types``): every type get_*_types() lists (a name not hidden), every type of ids 1-9
     (read by id), and every type a node of its kind uses (read by id; ids as ml_metadata reads
-    them). A type named as a system type outside ids 1-9 that no node uses (``mlmd.Dataset``
-    renumbered by hand) is not read, nor is its parent link (measured: no abort on 'x')."""
+    them). A type named as a system type outside ids 1-9 that no node of its kind uses
+    (``mlmd.Dataset`` renumbered by hand) is not read, nor is its parent link (measured: no
+    abort on 'x')."""
     if name is None or _read(name) not in _HIDDEN_NAMES or 1 <= type_id <= 9:
         return True  # (NULL is read as the text "__MLMD_NULL__": no hidden name)
     return any(atoi_value(used) == type_id for (used,) in db.execute(_USED_TYPE_IDS[kind]))

@@ -57,6 +57,11 @@ def _send(out: IO[bytes], value: Any) -> None:
 _READY = (lambda data: _SIZE.pack(len(data)) + data)(pickle.dumps(("ready",), protocol=5))
 
 
+#: How long a reader that answered nonsense as it started is given to end (then why it ended,
+#: an import that failed, say, is what the error tells).
+_ENDED_WAIT_S = 1.0
+
+
 def _receive(source: IO[bytes]) -> Any:
     head = source.read(_SIZE.size)
     if len(head) < _SIZE.size:
@@ -198,6 +203,15 @@ class SourceReader:
         elif _READY.startswith(said):  # (nothing, or part of it: it ended)
             raise self._died()
         else:
+            ended = False
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._child.wait(_ENDED_WAIT_S)
+                ended = True
+            if ended:  # then it ended as it started: why (an import that failed) is the news
+                died = self._died()
+                raise FailedPreconditionError(
+                    f"{died}; it wrote {said!r} to its reply pipe first"
+                ) from None
             python = os.fsdecode(self._python)
             raise FailedPreconditionError(
                 f"cannot start the process that reads the MLMD store ({python} -m "

@@ -306,3 +306,33 @@ def test_a_reader_popen_refuses_leaves_no_descriptor_open(
         caught.value
     )
     assert not _reader_children()
+
+
+#: A ``sitecustomize`` that, in the reading child only, writes a stray byte to its reply pipe
+#: and then makes ml_metadata's import fail (the child ends as it starts).
+_STRAY_THEN_BROKEN = """
+import os, sys
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    os.write(int(sys.orig_argv[-1]), b"\\\\x01")
+
+    class _Broken:
+        def find_spec(self, name, path=None, target=None):
+            if name == "ml_metadata":
+                raise ImportError("ml_metadata is broken on this path")
+            return None
+
+    sys.meta_path.insert(0, _Broken())
+"""
+
+
+def test_a_reader_that_writes_nonsense_then_ends_is_told_by_why_it_ended(tmp_path: Path) -> None:
+    """A stray byte on the reply pipe, then ml_metadata failing to import: the error tells the
+    import that failed (it said only "answered nonsense", and the cause was lost)."""
+    path = _source(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_STRAY_THEN_BROKEN)
+    message = _refused_in_a_child(tmp_path, path, pythonpath=hook)
+    assert "it ended as it started" in message, message
+    assert "ImportError: ml_metadata is broken on this path" in message, message
+    assert message.endswith("to its reply pipe first"), message
