@@ -131,17 +131,25 @@ def test_json_keeps_the_names_as_stored(store_path: Path) -> None:
     assert names == set(SHOWN)
 
 
+def _ls_types_row(
+    tmp_path: Path, name: str, props: dict[str, m.PropertyType]
+) -> tuple[Path, list[str]]:
+    """A store holding one artifact of type ``name`` declaring ``props``: its path and the cells
+    of the type's row in ``ls types``."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name=name, properties=props))
+        store.put_artifacts([m.Artifact(type_id=t, uri="u")])
+    row = next(line for line in _cli(path, "ls", "types").splitlines() if "Artifact" in line)
+    return path, [cell.strip() for cell in row.split("│")]
+
+
 def test_ls_types_and_stats_show_type_and_property_names_as_a_table_does(tmp_path: Path) -> None:
     """``ls types`` printed a type ``"D\\u00a0"`` as ``D `` and the properties ``"a\\tb"`` (a
     tab) and ``"a\\\\tb"`` alike as ``a\\tb``; ``stats``'s type counts the type as ``D ``."""
-    path = tmp_path / "store"
-    with LineageStore.open(path) as store:
-        props = {"a\tb": m.PropertyType.INT, "a\\tb": m.PropertyType.STRING}
-        t = store.put_artifact_type(m.ArtifactType(name="D\u00a0", properties=props))
-        store.put_artifacts([m.Artifact(type_id=t, uri="u")])
-    row = next(line for line in _cli(path, "ls", "types").splitlines() if "Artifact" in line)
-    cells = [cell.strip() for cell in row.split("│")]
-    assert cells[3] == '"D\\u00a0"' and cells[5] == '"a\\tb": INT, a\\tb: STRING', row
+    props = {"a\tb": m.PropertyType.INT, "a\\tb": m.PropertyType.STRING}
+    path, cells = _ls_types_row(tmp_path, "D\u00a0", props)
+    assert cells[3] == '"D\\u00a0"' and cells[5] == '"a\\tb": INT, a\\tb: STRING', cells
     stats = _cli(path, "stats")
     assert '│ "D\\u00a0" │     1 │' in stats, stats
     assert json.loads(_cli(path, "stats", "--json"))["artifacts_by_type"] == {"D\u00a0": 1}
@@ -162,11 +170,6 @@ def test_show_shows_a_type_version_escaped(tmp_path: Path) -> None:
 def test_ls_types_quotes_a_property_name_that_holds_the_lists_separators(tmp_path: Path) -> None:
     """``ls types`` lists a type's properties as ``name: KIND, ...``: a property named
     ``a: INT, b`` read as two properties, ``a`` and ``b``. Such a name is quoted; others not."""
-    path = tmp_path / "store"
-    with LineageStore.open(path) as store:
-        props = {"a: INT, b": m.PropertyType.STRING, "ns:x,y": m.PropertyType.INT}
-        t = store.put_artifact_type(m.ArtifactType(name="D", properties=props))
-        store.put_artifacts([m.Artifact(type_id=t, uri="u")])
-    row = next(line for line in _cli(path, "ls", "types").splitlines() if "Artifact" in line)
-    cells = [cell.strip() for cell in row.split("│")]
-    assert cells[5] == '"a: INT, b": STRING, ns:x,y: INT', row
+    props = {"a: INT, b": m.PropertyType.STRING, "ns:x,y": m.PropertyType.INT}
+    _, cells = _ls_types_row(tmp_path, "D", props)
+    assert cells[5] == '"a: INT, b": STRING, ns:x,y: INT', cells
