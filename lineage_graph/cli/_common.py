@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from .._files import CannotWriteError, cannot_write
 from .._redact import redact_secrets, redact_target
+from ..config import expand_home
 from ..exceptions import (
     ConfigurationError,
     EngineUnavailableError,
@@ -331,15 +332,21 @@ def json_target(target: str | None) -> str:
     lone surrogate U+DCFF, which ``--json`` wrote as ``"\\udcff"``, no character): a directory
     as the ``file://`` URI of its absolute path, those bytes percent-encoded (RFC 8089:
     ``file:///tmp/%FF``; ``urllib.parse.unquote_to_bytes`` gives them back), a URL with those
-    bytes percent-encoded (``redis://h%FF:1``). The URI is made only of a target shown as
-    written: one :func:`describe_target` masks something in (``neo4j:pw@h\\xff:1``, a URL whose
-    ``//`` was forgotten; a directory ``…/password=…``) is that masked text, its bytes
-    percent-encoded (the URI of the path as given printed the password)."""
+    bytes percent-encoded (``redis://h%FF:1``); a ``~`` is the home, as the store opened reads
+    it (``~/s\\xff`` was ``file:///cwd/~/s%FF``, a directory of the working one). The URI is
+    made only of a target shown as written: one :func:`describe_target` masks something in
+    (``neo4j:pw@h\\xff:1``, a URL whose ``//`` was forgotten; a directory ``…/password=…``) is
+    that masked text, its bytes percent-encoded (the URI of the path as given printed the
+    password)."""
     text = describe_target(target)
     if not holds_raw_bytes(text):
         return text
     if target is not None and "://" not in target and text == target:
-        return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(target)))
+        try:  # the directory opened: a "~" is the home (it was the URI of ./~/…, another one)
+            directory = expand_home(target)
+        except LineageGraphError:  # "~nosuchuser/…": no directory; the text, as given
+            return bytes_percent_encoded(text)
+        return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(directory)))
     return bytes_percent_encoded(text)
 
 
