@@ -333,15 +333,28 @@ def json_target(target: str | None) -> str:
     as the ``file://`` URI of its absolute path, those bytes percent-encoded (RFC 8089:
     ``file:///tmp/%FF``; ``urllib.parse.unquote_to_bytes`` gives them back), a URL with those
     bytes percent-encoded (``redis://h%FF:1``); a ``~`` is the home, as the store opened reads
-    it (``~/s\\xff`` was ``file:///cwd/~/s%FF``, a directory of the working one). The URI is
-    made only of a target shown as written: one :func:`describe_target` masks something in
+    it (``~/s\\xff`` was ``file:///cwd/~/s%FF``, a directory of the working one); the default
+    store's directory so too (an ``XDG_DATA_HOME`` of such bytes: it was the text
+    ``/x%FFd/lineage-graph (embedded-dir)``, neither a path nor a URI). The URI is made only
+    of a target shown as written: one :func:`describe_target` masks something in
     (``neo4j:pw@h\\xff:1``, a URL whose ``//`` was forgotten; a directory ``…/password=…``) is
     that masked text, its bytes percent-encoded (the URI of the path as given printed the
     password)."""
     text = describe_target(target)
     if not holds_raw_bytes(text):
         return text
-    if target is not None and "://" not in target and text == target:
+    if target is None:  # the default store: its directory (XDG_DATA_HOME), a URL (NEO4J_URI)
+        from ..backends import resolve_target
+
+        try:
+            kind, location = resolve_target(None)
+        except LineageGraphError:  # (describe_target's text then holds no such byte)
+            return bytes_percent_encoded(text)
+        shown = redact(redact_target(str(location)))
+        if kind == "embedded-dir" and shown == str(location):  # ("…/x%FFd/… (embedded-dir)")
+            return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(location)))
+        return bytes_percent_encoded(shown)
+    if "://" not in target and text == target:
         try:  # the directory opened: a "~" is the home (it was the URI of ./~/…, another one)
             directory = expand_home(target)
         except LineageGraphError:  # "~nosuchuser/…": no directory; the text, as given

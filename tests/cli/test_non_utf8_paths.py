@@ -190,6 +190,24 @@ def test_doctor_json_names_a_home_relative_non_utf8_store_by_its_home_path(
     assert urllib.parse.unquote_to_bytes(uri.path) == os.fsencode(home / BYTE_NAME)
 
 
+def test_doctor_json_names_a_default_store_in_a_non_utf8_data_home_by_its_file_uri(
+    tmp_path: Path,
+) -> None:
+    """No store named, the default one in an ``XDG_DATA_HOME`` (here under ``tmp_path``) whose
+    name is no UTF-8: ``--json``'s ``store`` was ``…/st%FFre/lineage-graph (embedded-dir)``,
+    the message text with its bytes percent-encoded (a path holding a real ``%FF`` read the
+    same): it is the ``file://`` URI of that directory, as for ``--store``."""
+    data_home = tmp_path / BYTE_NAME
+    data_home.mkdir()
+    code, report = _json_of(["doctor", "--json"], data_home)
+    assert code == 0, report
+    assert isinstance(report, dict)
+    uri = urllib.parse.urlsplit(report["store"])
+    assert uri.scheme == "file", report["store"]
+    path = urllib.parse.unquote_to_bytes(uri.path)
+    assert path == os.fsencode(data_home / "lineage-graph")
+
+
 @pytest.fixture(scope="module")
 def byte_named_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo pipeline in a directory whose name is no UTF-8, its store kept open (each
