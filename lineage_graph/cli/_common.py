@@ -356,10 +356,12 @@ def json_target(target: str | None) -> str:
         return bytes_percent_encoded(shown)
     if "://" not in target and text == target:
         try:  # the directory opened: a "~" is the home (it was the URI of ./~/…, another one)
-            directory = expand_home(target)
-        except LineageGraphError:  # "~nosuchuser/…": no directory; the text, as given
+            directory = os.path.abspath(expand_home(target))
+        except (LineageGraphError, OSError):
+            # "~nosuchuser/…", or a relative path in a working directory since removed (its
+            # getcwd() ended doctor in a traceback, exit 70): the text as given
             return bytes_percent_encoded(text)
-        return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(directory)))
+        return "file://" + urllib.parse.quote(os.fsencode(directory))
     return bytes_percent_encoded(text)
 
 

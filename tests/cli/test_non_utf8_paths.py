@@ -208,6 +208,35 @@ def test_doctor_json_names_a_default_store_in_a_non_utf8_data_home_by_its_file_u
     assert path == os.fsencode(data_home / "lineage-graph")
 
 
+def test_doctor_json_of_a_relative_non_utf8_path_in_a_removed_working_directory(
+    tmp_path: Path,
+) -> None:
+    """``doctor --json --store $'st\\xffre'`` run in a working directory since removed: the
+    ``file://`` URI of its absolute path asked for the working directory, whose FileNotFoundError
+    ended ``doctor`` in a traceback (exit 70, no report); ``--store st`` reported. The report is
+    written, ``store`` the path as given, its byte percent-encoded."""
+    import shlex
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "LINEAGE_GRAPH_STORE"}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2]), XDG_DATA_HOME=str(tmp_path))
+    command = [sys.executable, "-m", "lineage_graph.cli", "doctor", "--json", "--store"]
+    script = f'cd {shlex.quote(str(gone))} && rmdir -- "$PWD" && exec {shlex.join(command)} "$1"'
+    done = subprocess.run(
+        [b"bash", b"-c", script.encode(), b"bash", os.fsencode(BYTE_NAME)],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr.decode("utf-8", "replace")[-800:]
+    report = json.loads(done.stdout.decode("utf-8"))
+    assert not _has_lone_surrogate(report), report
+    assert report["store"] == "st%FFre"
+
+
 @pytest.fixture(scope="module")
 def byte_named_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo pipeline in a directory whose name is no UTF-8, its store kept open (each
