@@ -287,3 +287,57 @@ def test_every_json_output_on_a_store_in_a_non_utf8_directory_is_strict_utf8(
     code, value = _json_of([*filled, "--json"], nowhere, LINEAGE_GRAPH_STORE=store)
     assert code in (0, 1), value
     assert not nowhere.exists()  # the store named, never the default one
+
+
+def test_export_json_of_a_store_in_a_non_utf8_directory_is_strict_utf8(
+    byte_named_demo: Path,
+) -> None:
+    """``export``'s JSON (no ``--json``: its default format), on stdout and in an ``-o`` file
+    whose name is no UTF-8, from a path reference there: strict UTF-8 JSON, no lone surrogate."""
+    store = str(byte_named_demo / "store")
+    nowhere = byte_named_demo.parent / "xdg"
+    ref = str(byte_named_demo / "data" / "customers.csv")
+    code, graph = _json_of(["export", ref, "--store", store], nowhere)
+    assert code == 0, graph
+    out = byte_named_demo.parent / f"g{BYTE_NAME}.json"
+    code, _ = _json_of(["export", "-o", "-", "--store", store], nowhere)
+    assert code == 0
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "LINEAGE_GRAPH_STORE"}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2]), XDG_DATA_HOME=str(nowhere))
+    done = subprocess.run(
+        [sys.executable, "-m", "lineage_graph.cli", "export", "-o", str(out), "--store", store],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-800:]
+    assert not _has_lone_surrogate(json.loads(out.read_bytes().decode("utf-8")))
+    assert not nowhere.exists()
+
+
+def test_import_mlmd_json_of_a_non_utf8_source_path_is_strict_utf8(tmp_path: Path) -> None:
+    """``import-mlmd $'…/st\\xffre/m.db' --json``: its report holds counts only (not the
+    source's path), strict UTF-8 JSON; the store made in that directory too."""
+    pytest.importorskip("ml_metadata")
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    made = tmp_path / "made"
+    made.mkdir()
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(made / "m.db")  # ml_metadata takes UTF-8 paths only
+    source = metadata_store.MetadataStore(config)
+    type_id = source.put_artifact_type(metadata_store_pb2.ArtifactType(name="DataSet"))
+    source.put_artifacts([metadata_store_pb2.Artifact(type_id=type_id, uri="s3://b/x")])
+    del source
+    directory = tmp_path / BYTE_NAME
+    made.rename(directory)
+    code, report = _json_of(
+        ["import-mlmd", str(directory / "m.db"), "--json", "--store", str(directory / "s")],
+        tmp_path / "xdg",
+    )
+    assert code == 0, report
+    assert isinstance(report, dict) and report["artifacts"] == 1, report
