@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from .._files import CannotWriteError, cannot_write
 from .._redact import redact_secrets, redact_target
+from ..config import expand_home
 from ..exceptions import (
     ConfigurationError,
     EngineUnavailableError,
@@ -331,15 +332,36 @@ def json_target(target: str | None) -> str:
     lone surrogate U+DCFF, which ``--json`` wrote as ``"\\udcff"``, no character): a directory
     as the ``file://`` URI of its absolute path, those bytes percent-encoded (RFC 8089:
     ``file:///tmp/%FF``; ``urllib.parse.unquote_to_bytes`` gives them back), a URL with those
-    bytes percent-encoded (``redis://h%FF:1``). The URI is made only of a target shown as
-    written: one :func:`describe_target` masks something in (``neo4j:pw@h\\xff:1``, a URL whose
-    ``//`` was forgotten; a directory ``…/password=…``) is that masked text, its bytes
-    percent-encoded (the URI of the path as given printed the password)."""
+    bytes percent-encoded (``redis://h%FF:1``); a ``~`` is the home, as the store opened reads
+    it (``~/s\\xff`` was ``file:///cwd/~/s%FF``, a directory of the working one); the default
+    store's directory so too (an ``XDG_DATA_HOME`` of such bytes: it was the text
+    ``/x%FFd/lineage-graph (embedded-dir)``, neither a path nor a URI). The URI is made only
+    of a target shown as written: one :func:`describe_target` masks something in
+    (``neo4j:pw@h\\xff:1``, a URL whose ``//`` was forgotten; a directory ``…/password=…``) is
+    that masked text, its bytes percent-encoded (the URI of the path as given printed the
+    password)."""
     text = describe_target(target)
     if not holds_raw_bytes(text):
         return text
-    if target is not None and "://" not in target and text == target:
-        return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(target)))
+    if target is None:  # the default store: its directory (XDG_DATA_HOME), a URL (NEO4J_URI)
+        from ..backends import resolve_target
+
+        try:
+            kind, location = resolve_target(None)
+        except LineageGraphError:  # (describe_target's text then holds no such byte)
+            return bytes_percent_encoded(text)
+        shown = redact(redact_target(str(location)))
+        if kind == "embedded-dir" and shown == str(location):  # ("…/x%FFd/… (embedded-dir)")
+            return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(location)))
+        return bytes_percent_encoded(shown)
+    if "://" not in target and text == target:
+        try:  # the directory opened: a "~" is the home (it was the URI of ./~/…, another one)
+            directory = os.path.abspath(expand_home(target))
+        except (LineageGraphError, OSError):
+            # "~nosuchuser/…", or a relative path in a working directory since removed (its
+            # getcwd() ended doctor in a traceback, exit 70): the text as given
+            return bytes_percent_encoded(text)
+        return "file://" + urllib.parse.quote(os.fsencode(directory))
     return bytes_percent_encoded(text)
 
 
