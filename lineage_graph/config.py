@@ -19,6 +19,7 @@ from .exceptions import ConfigurationError
 
 __all__ = [
     "EmbeddedSettings",
+    "MlmdReaderSettings",
     "Neo4jSettings",
     "StoreSettings",
     "default_data_dir",
@@ -208,6 +209,18 @@ class EmbeddedSettings(BaseSettings):
 
     #: Password for an external server (``redis://``, ``unix://``); not used by a server of ours.
     password: SecretStr | None = None
+
+
+class MlmdReaderSettings(BaseSettings):
+    """The child process that reads an MLMD store for an import (``LINEAGE_GRAPH_MLMD_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="LINEAGE_GRAPH_MLMD_", extra="ignore")
+
+    #: How long the reading child is given to say it started (s): to start Python and import
+    #: ml_metadata, seconds on a loaded machine. Past it (a ``sitecustomize`` that hangs, an
+    #: import deadlocked), the child is killed and the import fails with
+    #: ``FailedPreconditionError``: it waited for ever (until Ctrl-C).
+    start_timeout_s: float = Field(default=300.0, gt=0, le=MAX_WAIT_S)
 
 
 class Neo4jSettings(_UrlsRedacted):

@@ -12,16 +12,19 @@ anything. A child that ends before that (its import of ml_metadata failed, or ki
 signal as it loaded it; or the program is no Python) read nothing: that is
 FailedPreconditionError saying it did not start, with what it raised or the signal; one that
 answers anything else first (its exact bytes are awaited: something it ran as it started wrote to
-its reply pipe) is FailedPreconditionError saying it answered nonsense, with what it wrote. No
+its reply pipe) is FailedPreconditionError saying it answered nonsense, with what it wrote; one
+that says nothing for ``LINEAGE_GRAPH_MLMD_START_TIMEOUT_S`` (it hangs as it starts) is
+FailedPreconditionError saying so, killed. No
 temporary file for what it says (no writable ``TMPDIR``) is :class:`ConfigurationError`, as no
 directory for the embedded engine's socket is. The child (``python -P -m
 lineage_graph.mlmd._reader``, run by the Python that :mod:`multiprocessing` starts its children
 with) is given the ``ConnectionConfig`` on its stdin (never its command line: it may hold a
 MySQL password), opens it as given, then answers calls ``(method, args, kwargs)`` with ``("ok",
-result)`` or ``("error", type name, message)``, each a length-prefixed pickle, on a pipe of
-its own (the descriptor its command line names), until its stdin closes. Its stdout goes where
-its stderr goes: nothing printed, by ml_metadata's import or its native code, can break a reply.
-Only the importing process writes to its stdin.
+result)`` or ``("error", type name, message)``, each a pickle headed by a mark and its length
+(what is not, bytes something else in the child wrote there, is FailedPreconditionError, the
+child killed), on a pipe of its own (the descriptor its command line names), until its stdin
+closes. Its stdout goes where its stderr goes: nothing printed, by ml_metadata's import or its
+native code, can break a reply. Only the importing process writes to its stdin.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ import multiprocessing.spawn
 import os
 import pickle
 import re
+import select
 import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,18 +48,31 @@ from ..exceptions import ConfigurationError, FailedPreconditionError
 
 __all__ = ["ReaderError", "SourceReader"]
 
-_SIZE = struct.Struct("<Q")
+#: A message's head: a mark (what no stray bytes on the pipe are likely to start with), then
+#: the length of the pickle that follows.
+_HEAD = struct.Struct("<4sQ")
+_MARK = b"LGr\x01"
+#: The longest message read (bytes). A reply holds every node of a kind the MLMD store has
+#: (``get_artifacts()``: some hundred bytes a node, millions of nodes); past this, no reply
+#: but bytes something else wrote. Its body is read as it comes (16 MiB at a time), so a wrong
+#: length allocates nothing it was not sent.
+_MAX_SIZE = 1 << 40
+_CHUNK = 1 << 24
+
+
+class _Nonsense(Exception):
+    """What was read is no message (bytes something else wrote to the pipe)."""
 
 
 def _send(out: IO[bytes], value: Any) -> None:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(_SIZE.pack(len(data)) + data)
+    out.write(_HEAD.pack(_MARK, len(data)) + data)
     out.flush()
 
 
 #: The child's first message, ``("ready",)``, as the exact bytes it writes (a pickle of protocol
 #: 5 whatever Python runs either side): what comes first on its pipe is these bytes or nonsense.
-_READY = (lambda data: _SIZE.pack(len(data)) + data)(pickle.dumps(("ready",), protocol=5))
+_READY = (lambda data: _HEAD.pack(_MARK, len(data)) + data)(pickle.dumps(("ready",), protocol=5))
 
 
 #: How long a reader that answered nonsense as it started is given to end (then why it ended,
@@ -63,14 +81,49 @@ _ENDED_WAIT_S = 1.0
 
 
 def _receive(source: IO[bytes]) -> Any:
-    head = source.read(_SIZE.size)
-    if len(head) < _SIZE.size:
+    """The next message: EOFError where the pipe ends before one (the writer ended), _Nonsense
+    where what comes is none (a wrong mark, a length past ``_MAX_SIZE``, a pickle that does not
+    load, no ``(kind, ...)`` tuple)."""
+    head = source.read(_HEAD.size)
+    if len(head) < _HEAD.size:
         raise EOFError
-    size = _SIZE.unpack(head)[0]
-    data = source.read(size)
-    if len(data) < size:
-        raise EOFError
-    return pickle.loads(data)  # (from the child this process started, and only it)
+    mark, size = _HEAD.unpack(head)
+    if mark != _MARK or size > _MAX_SIZE:
+        raise _Nonsense(f"no message's head: {head!r}")
+    data = bytearray()
+    while len(data) < size:
+        chunk = source.read(min(size - len(data), _CHUNK))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    try:
+        value = pickle.loads(data)  # (from the child this process started, and only it)
+    except Exception as exc:  # (garbage: UnpicklingError, but also ValueError, KeyError...)
+        raise _Nonsense(f"a message that does not load ({type(exc).__name__})") from None
+    if not isinstance(value, tuple) or not value:
+        raise _Nonsense(f"no message: {type(value).__name__}")
+    return value
+
+
+def _read_within(fd: int, size: int, timeout_s: float) -> bytes | None:
+    """``size`` bytes read from the pipe ``fd``, fewer where it ends first; None where they
+    have not come within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    said = b""
+    while len(said) < size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        # (poll takes an int of milliseconds: a day at most at a time)
+        if not poller.poll(min(left, 86400.0) * 1000):
+            continue
+        chunk = os.read(fd, size - len(said))
+        if not chunk:
+            break
+        said += chunk
+    return said
 
 
 def _child_path() -> str:
@@ -107,7 +160,15 @@ class ReaderError(Exception):
 class SourceReader:
     """ml_metadata's ``MetadataStore`` on ``config``, in a child process: the same methods."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, *, start_timeout_s: float | None = None) -> None:
+        """``start_timeout_s``: how long the child is given to say it started (not given:
+        ``LINEAGE_GRAPH_MLMD_START_TIMEOUT_S``, 300 s)."""
+        if start_timeout_s is None:
+            from ..backends import settings_of
+            from ..config import MlmdReaderSettings
+
+            start_timeout_s = settings_of(MlmdReaderSettings, "MLMD reader").start_timeout_s
+        self._start_timeout_s = start_timeout_s
         # a file, not a pipe, which the child could fill and block on; closed by close()
         try:
             self._log = tempfile.TemporaryFile()  # noqa: SIM115
@@ -120,25 +181,27 @@ class SourceReader:
         self._started = False
         #: Whether the child is busy: starting, or with a call not answered yet
         self._busy = True
+        #: The replies pipe and the child, each set as soon as it exists: whatever stops the
+        #: start after that (an error, Ctrl-C), close() ends what there is
+        self._replies: IO[bytes] | None = None
+        self._child: subprocess.Popen[bytes] | None = None
+        opened = False
         try:
-            self._replies = self._start()
-        except BaseException:  # (nothing started: the message file is all there is to close)
-            self._log.close()
-            raise
-        try:
+            self._start()
             self._await_start()
             self._call("__open__", config.SerializeToString())
+            opened = True
         except ReaderError as exc:  # (the importing process opened it before: rare)
-            self.close()
             raise FailedPreconditionError(f"cannot open the MLMD store: {exc}") from None
-        except BaseException:
-            self.close()
-            raise
+        finally:
+            if not opened:
+                self.close()
 
-    def _start(self) -> IO[bytes]:
-        """Start the child; its replies pipe. Whatever stops the start (no process can be
-        started, a NUL in the Python's name or the child's path: ValueError, Ctrl-C), both
-        ends of the pipe are closed."""
+    def _start(self) -> None:
+        """Start the child (``self._child``) and open its replies pipe (``self._replies``).
+        Whatever stops the start (no descriptor or process left, a NUL in the Python's name or
+        the child's path: ValueError, Ctrl-C), the child's end of the pipe is closed here, and
+        what was set the caller's close() ends."""
         self._python = _python()
         env = {**os.environ, "PYTHONPATH": _child_path()}
         try:
@@ -149,41 +212,36 @@ class SourceReader:
             ) from None
         try:
             try:
-                self._child = subprocess.Popen(
-                    # -P: the working directory is not put first on the child's path (a
-                    # directory holding lineage_graph/, ml_metadata/ or pickle.py would be
-                    # imported instead)
-                    [self._python, "-P", "-m", "lineage_graph.mlmd._reader", str(answer)],
-                    env=env,
-                    stdin=subprocess.PIPE,
-                    stdout=self._log,
-                    stderr=self._log,
-                    pass_fds=(answer,),
-                    # Not in the terminal's foreground group: Ctrl-C is the import's to handle
-                    # (it says what the import left), not a death of its reader's.
-                    process_group=0,
-                )
-            finally:
-                os.close(answer)  # the child's end
-        except BaseException as exc:
-            os.close(replies)
+                self._replies = os.fdopen(replies, "rb")
+            except BaseException:
+                os.close(replies)
+                raise
+            self._child = subprocess.Popen(
+                # -P: the working directory is not put first on the child's path (a
+                # directory holding lineage_graph/, ml_metadata/ or pickle.py would be
+                # imported instead)
+                [self._python, "-P", "-m", "lineage_graph.mlmd._reader", str(answer)],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=self._log,
+                stderr=self._log,
+                pass_fds=(answer,),
+                # Not in the terminal's foreground group: Ctrl-C is the import's to handle
+                # (it says what the import left), not a death of its reader's.
+                process_group=0,
+            )
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
             # (OSError: no process can be started, a limit reached; ValueError: a NUL in an
             # argument or the environment; SubprocessError: the child failed before its exec)
-            if isinstance(exc, OSError | ValueError | subprocess.SubprocessError):
-                raise FailedPreconditionError(
-                    f"cannot start the process that reads the MLMD store: {exc}"
-                ) from None
-            raise
-        try:
-            return os.fdopen(replies, "rb")
-        except BaseException:
-            os.close(replies)
-            self._child.kill()
-            self._child.wait()
-            raise
+            raise FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store: {exc}"
+            ) from None
+        finally:
+            os.close(answer)  # the child's end
 
     @property
     def pid(self) -> int:
+        assert self._child is not None
         return self._child.pid
 
     def _await_start(self) -> None:
@@ -192,11 +250,23 @@ class SourceReader:
         Its exact bytes are read (a read of that many bytes returns once the child wrote them,
         whatever it wrote before, or once it ended): something else first is a child that
         answered nonsense (something it ran as it started wrote to its reply pipe), never a
-        length read as one (a read of 2**62 bytes, or one waiting for bytes that never come)."""
+        length read as one (a read of 2**62 bytes, or one waiting for bytes that never come).
+        They are awaited ``start_timeout_s`` at most: past it (the child hangs as it starts),
+        FailedPreconditionError, and the caller's close() kills it."""
+        assert self._replies is not None and self._child is not None
         try:
-            said = self._replies.read(len(_READY))
+            said = _read_within(self._replies.fileno(), len(_READY), self._start_timeout_s)
         except OSError:
             raise self._died() from None
+        if said is None:
+            python = os.fsdecode(self._python)
+            raise FailedPreconditionError(
+                f"cannot start the process that reads the MLMD store ({python} -m "
+                f"lineage_graph.mlmd._reader): it did not say it started within "
+                f"{self._start_timeout_s:g} s (LINEAGE_GRAPH_MLMD_START_TIMEOUT_S sets how "
+                "long): it hung as it started (in something it ran: a sitecustomize or .pth "
+                "file on its path, or ml_metadata's import, say); it was killed and read nothing"
+            ) from None
         if said == _READY:
             self._started = True
             self._busy = False
@@ -221,19 +291,31 @@ class SourceReader:
             )
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        assert self._child.stdin is not None
+        assert self._child is not None and self._child.stdin is not None
+        assert self._replies is not None
         self._busy = True
         try:
             _send(self._child.stdin, (name, args, kwargs))
             reply = _receive(self._replies)
-        except (OSError, EOFError, pickle.UnpicklingError):
+        except (OSError, EOFError):
             raise self._died() from None
+        except _Nonsense as exc:
+            # Something in the child wrote to its reply pipe, or a reply was cut: no reply
+            # after it can be trusted. It is killed (it waits for a call: waiting for it to
+            # end was 10 s lost), then told as a child that died.
+            self._child.kill()
+            self._child.wait()
+            raise FailedPreconditionError(
+                "cannot read the MLMD store: the process reading it (ml_metadata) answered "
+                f"nonsense to {name}(): {exc}; it was killed"
+            ) from None
         self._busy = False
         if reply[0] == "error":
             raise ReaderError(reply[1], reply[2])
         return reply[1]
 
     def _died(self) -> FailedPreconditionError:
+        assert self._child is not None
         try:
             code = self._child.wait(10)
         except subprocess.TimeoutExpired:
@@ -290,27 +372,35 @@ class SourceReader:
         idle child exits (waited for, 2 s at most, then killed); one still busy starting or
         with a call (the import stopped by an error or Ctrl-C meanwhile) is killed at once (it
         only reads; waiting for it was 2 s lost). Whatever stops the wait (a second Ctrl-C),
-        the child is killed and reaped and every descriptor closed."""
+        the child is killed and reaped and every descriptor closed. A start stopped half way
+        ends what it made (no child, or no replies pipe yet)."""
+        child = self._child
         try:
             try:
-                with contextlib.suppress(OSError):
-                    self._replies.close()
+                if self._replies is not None:
+                    with contextlib.suppress(OSError):
+                        self._replies.close()
             finally:
                 self._log.close()
+            if child is None:
+                return
             with contextlib.suppress(OSError):
-                if self._child.stdin is not None:
-                    self._child.stdin.close()
+                if child.stdin is not None:
+                    child.stdin.close()
             if self._busy:
-                self._child.kill()
+                child.kill()
             try:
-                self._child.wait(2)
+                child.wait(2)
             except subprocess.TimeoutExpired:
-                self._child.kill()
-                self._child.wait()
+                child.kill()
+                child.wait()
         finally:
-            if self._child.returncode is None:  # (the wait stopped by an exception)
-                self._child.kill()
-                self._child.wait()
+            if child is not None and child.returncode is None:  # (the wait stopped)
+                child.kill()
+                child.wait()
+            if child is not None and child.stdin is not None:
+                with contextlib.suppress(OSError):
+                    child.stdin.close()
 
 
 def _serve(answer: int) -> None:  # pragma: no cover - runs in the child

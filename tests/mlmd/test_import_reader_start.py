@@ -336,3 +336,195 @@ def test_a_reader_that_writes_nonsense_then_ends_is_told_by_why_it_ended(tmp_pat
     assert "it ended as it started" in message, message
     assert "ImportError: ml_metadata is broken on this path" in message, message
     assert message.endswith("to its reply pipe first"), message
+
+
+#: A ``sitecustomize`` that makes the reading child hang as it starts, before it says it started
+#: (as a deadlocked import would; 120 s, so that nothing outlives a failed test for long).
+_HANGING = """
+import sys, time
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+def test_a_reader_that_hangs_as_it_starts_is_killed_and_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child that never says it started (something it runs as it starts hangs) hung the
+    import until Ctrl-C: it is awaited LINEAGE_GRAPH_MLMD_START_TIMEOUT_S at most, then killed
+    and reaped, every descriptor closed, and the import fails with FailedPreconditionError
+    saying so (the CLI: exit 5)."""
+    path = _source(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_HANGING)
+    monkeypatch.syspath_prepend(str(hook))  # (the child's path follows this process's)
+    monkeypatch.setenv("LINEAGE_GRAPH_MLMD_START_TIMEOUT_S", "0.5")
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    before = _descriptors()
+    try:
+        with pytest.raises(FailedPreconditionError) as caught:
+            SourceReader(config)
+        assert _descriptors() == before
+    finally:
+        left = _reader_children()
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    assert not left, "the reading child was left running"
+    message = str(caught.value)
+    assert "cannot start the process that reads the MLMD store" in message, message
+    assert "it did not say it started within 0.5 s (LINEAGE_GRAPH_MLMD_START_TIMEOUT_S" in message
+    assert "it was killed and read nothing" in message
+    told = _refused_in_a_child(tmp_path, path, pythonpath=hook)
+    assert "it did not say it started within 0.5 s" in told, told
+    with LineageStore.open(tmp_path / "store") as store:
+        assert store.get_artifacts() == [] and store.get_executions() == []
+
+
+def test_a_bad_start_timeout_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LINEAGE_GRAPH_MLMD_START_TIMEOUT_S not above 0 is ConfigurationError naming it."""
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(_source(tmp_path))
+    monkeypatch.setenv("LINEAGE_GRAPH_MLMD_START_TIMEOUT_S", "0")
+    with pytest.raises(ConfigurationError, match="LINEAGE_GRAPH_MLMD_START_TIMEOUT_S"):
+        SourceReader(config)
+    assert not _reader_children()
+
+
+#: Run in a process of its own (an audit hook cannot be removed): the reply pipe's file fails
+#: to open (a KeyboardInterrupt raised where it is opened, as Ctrl-C there would), the
+#: exception kept (as a notebook keeps the last traceback); then what is left open and running.
+_INTERRUPTED_AS_THE_PIPE_OPENS = """
+import json, os, sys
+from ml_metadata.proto import metadata_store_pb2 as pb
+from lineage_graph.mlmd._reader import SourceReader
+
+armed = []
+
+def hook(event, args):
+    # io.open of a descriptor for reading: the reply pipe's file (its mode is told as "r")
+    if event == "open" and armed and isinstance(args[0], int) and args[1] == "r":
+        armed.clear()
+        raise KeyboardInterrupt
+
+sys.addaudithook(hook)
+config = pb.ConnectionConfig()
+config.sqlite.filename_uri = sys.argv[1]
+config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+before = sorted(os.listdir("/proc/self/fd"))
+armed.append(True)
+try:
+    SourceReader(config)
+    kept = None
+except KeyboardInterrupt as exc:
+    kept = exc
+children = []
+for entry in os.listdir("/proc"):
+    try:
+        with open(f"/proc/{entry}/stat", "rb") as f:
+            ppid = int(f.read().rpartition(b")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        continue
+    if ppid == os.getpid():
+        children.append(int(entry))
+after = sorted(os.listdir("/proc/self/fd"))
+print(json.dumps({"fired": not armed, "raised": kept is not None, "before": before,
+                  "after": after, "children": children}))
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+def test_a_reader_start_interrupted_as_its_pipe_opens_leaves_nothing_open(
+    tmp_path: Path,
+) -> None:
+    """The reply pipe's file failing to open (Ctrl-C landing there) came after the child was
+    started: it was killed, but its stdin pipe stayed open while the exception lived (in a
+    notebook, until the next one). The pipe's file is opened before the child starts, and
+    whatever stops the start, everything it made is closed and the child killed and reaped."""
+    import json
+    import subprocess
+
+    path = _source(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_AS_THE_PIPE_OPENS, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["fired"] and seen["raised"], seen
+    assert seen["after"] == seen["before"], seen
+    assert seen["children"] == [], seen
+
+
+#: A ``sitecustomize`` that makes ml_metadata, in the reading child, write ``{data}`` to the
+#: reply pipe as it reads the artifacts, before the reply (as something in it writing to that
+#: descriptor would), then reply as ever.
+_GARBAGE_AS_IT_READS = """
+import os, sys
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    from ml_metadata.metadata_store import metadata_store
+
+    _read = metadata_store.MetadataStore.get_artifacts
+
+    def _garbage_first(self, *args, **kwargs):
+        os.write(int(sys.orig_argv[-1]), {data})
+        return _read(self, *args, **kwargs)
+
+    metadata_store.MetadataStore.get_artifacts = _garbage_first
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+@pytest.mark.parametrize(
+    "data",
+    [
+        # a length of 2**62 where a reply's is read: MemoryError (untyped), the child left
+        # running until closed
+        "(1 << 62).to_bytes(8, 'little')",
+        # a short message that is no pickle: told as "ml_metadata died reading it (killed by
+        # SIGKILL)", after 10 s waiting for the child (alive, waiting for a call) to end
+        "(5).to_bytes(8, 'little') + b'hello'",
+    ],
+    ids=["huge-length", "no-pickle"],
+)
+def test_a_reader_that_answers_nonsense_as_it_reads_is_told_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: str
+) -> None:
+    """Bytes on the reply pipe that are no reply, mid-session: FailedPreconditionError (the
+    type a dead child's is) saying the reader answered nonsense, the child killed, nothing
+    left open."""
+    path = _source(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_GARBAGE_AS_IT_READS.format(data=data))
+    monkeypatch.syspath_prepend(str(hook))  # (the child's path follows this process's)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    before = _descriptors()
+    try:
+        reader = SourceReader(config)
+        try:
+            assert len(reader.get_executions()) > 0
+            with pytest.raises(FailedPreconditionError) as caught:
+                reader.get_artifacts()
+            assert not _reader_children(), "the child answering nonsense was left running"
+        finally:
+            reader.close()
+        assert _descriptors() == before
+    finally:
+        left = _reader_children()
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    message = str(caught.value)
+    assert "the process reading it (ml_metadata) answered nonsense to get_artifacts()" in message
+    assert "died" not in message and "killed by" not in message, message
