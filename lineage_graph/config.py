@@ -19,7 +19,6 @@ from .exceptions import ConfigurationError
 
 __all__ = [
     "EmbeddedSettings",
-    "MlmdReaderSettings",
     "Neo4jSettings",
     "StoreSettings",
     "default_data_dir",

@@ -352,7 +352,7 @@ def json_target(target: str | None) -> str:
             return bytes_percent_encoded(text)
         shown = redact(redact_target(str(location)))
         if kind == "embedded-dir" and shown == str(location):  # ("…/x%FFd/… (embedded-dir)")
-            return "file://" + urllib.parse.quote(os.fsencode(os.path.abspath(location)))
+            return _file_uri(os.path.abspath(location))
         return bytes_percent_encoded(shown)
     if "://" not in target and text == target:
         try:  # the directory opened: a "~" is the home (it was the URI of ./~/…, another one)
@@ -361,8 +361,13 @@ def json_target(target: str | None) -> str:
             # "~nosuchuser/…", or a relative path in a working directory since removed (its
             # getcwd() ended doctor in a traceback, exit 70): the text as given
             return bytes_percent_encoded(text)
-        return "file://" + urllib.parse.quote(os.fsencode(directory))
+        return _file_uri(directory)
     return bytes_percent_encoded(text)
+
+
+def _file_uri(directory: str) -> str:
+    """The ``file://`` URI of an absolute path, its bytes (a non-UTF-8 one's too) encoded."""
+    return "file://" + urllib.parse.quote(os.fsencode(directory))
 
 
 def _storeless_directory(target: str | None) -> Path | None:

@@ -98,6 +98,8 @@ def _receive(source: IO[bytes]) -> Any:
         data += chunk
     try:
         value = pickle.loads(data)  # (from the child this process started, and only it)
+    except MemoryError:
+        raise  # this process out of memory, not a reply of nonsense
     except Exception as exc:  # (garbage: UnpicklingError, but also ValueError, KeyError...)
         raise _Nonsense(f"a message that does not load ({type(exc).__name__})") from None
     if not isinstance(value, tuple) or not value:
@@ -116,7 +118,7 @@ def _read_within(fd: int, size: int, timeout_s: float) -> bytes | None:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        # (poll takes an int of milliseconds: a day at most at a time)
+        # (poll takes milliseconds, a float rounded up: a day at most at a time)
         if not poller.poll(min(left, 86400.0) * 1000):
             continue
         chunk = os.read(fd, size - len(said))

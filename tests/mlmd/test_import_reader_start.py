@@ -469,9 +469,11 @@ def test_a_reader_start_interrupted_as_its_pipe_opens_leaves_nothing_open(
 #: reply pipe as it reads the artifacts, before the reply (as something in it writing to that
 #: descriptor would), then reply as ever.
 _GARBAGE_AS_IT_READS = """
-import os, sys
+import os, pickle, sys
 if "lineage_graph.mlmd._reader" in sys.orig_argv:
     from ml_metadata.metadata_store import metadata_store
+
+    from lineage_graph.mlmd._reader import _HEAD, _MARK
 
     _read = metadata_store.MetadataStore.get_artifacts
 
@@ -493,8 +495,13 @@ if "lineage_graph.mlmd._reader" in sys.orig_argv:
         # a short message that is no pickle: told as "ml_metadata died reading it (killed by
         # SIGKILL)", after 10 s waiting for the child (alive, waiting for a call) to end
         "(5).to_bytes(8, 'little') + b'hello'",
+        # with the message's mark: each check behind it (the length bound, the pickle, the
+        # tuple) refuses what the mark lets through
+        "_HEAD.pack(_MARK, (1 << 40) + 1)",
+        "_HEAD.pack(_MARK, 5) + b'hello'",
+        "(lambda d: _HEAD.pack(_MARK, len(d)) + d)(pickle.dumps(5))",
     ],
-    ids=["huge-length", "no-pickle"],
+    ids=["huge-length", "no-pickle", "marked-huge-length", "marked-no-pickle", "marked-no-tuple"],
 )
 def test_a_reader_that_answers_nonsense_as_it_reads_is_told_as_such(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: str
