@@ -108,6 +108,10 @@ def _node(kind: str, position: int, faults: list[str]) -> Any:
     node = NODE[kind](type_id=TYPE_ID[kind], name=f"new-{kind}-{position}")
     for fault in faults:
         CONTEXT_FAULTS[fault](kind, node)
+    if node.HasField("id") and not node.name:
+        # an update without a name is still refused as its message is read, before the
+        # other nodes' checks (MLMD: as it writes it): not drawn
+        node.name = f"new-{kind}-{position}"
     return node
 
 
@@ -211,6 +215,17 @@ def _execution_call(
     )
 
 
+#: put_lineage_subgraph's edges: (execution index, artifact index, event), an index or a type
+#: may be missing or bad.
+edges = st.lists(
+    st.tuples(
+        st.none() | st.integers(0, 2),
+        st.none() | st.integers(0, 2),
+        st.sampled_from([E.INPUT, E.OUTPUT, E.UNKNOWN]),
+    ).map(lambda t: (t[0], t[1], E(type=t[2]))),
+    max_size=3,
+)
+
 calls = st.one_of(
     *[
         st.builds(lambda k, ns: (f"put_{k}s", (ns,), {}), st.just(kind), node_lists(kind, 2))
@@ -226,6 +241,18 @@ calls = st.one_of(
         # an earlier context's update of a missing id and an event naming another execution
         # (MLMD: the other way round)
         node_lists("context", but=("name_taken",)).map(lambda cs: cs[:2]) | st.just([]),
+        st.booleans(),
+    ),
+    st.builds(
+        lambda es, as_, cs, ed, reuse: (
+            "put_lineage_subgraph",
+            (es, as_, cs, ed),
+            {"reuse_context_if_already_exist": reuse},
+        ),
+        node_lists("execution") | st.just([]),
+        node_lists("artifact") | st.just([]),
+        node_lists("context", but=("name_taken",)) | st.just([]),
+        edges,
         st.booleans(),
     ),
     st.builds(
@@ -328,6 +355,17 @@ FOUND: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {
     "update-of-a-missing-context-then-nameless-Invalid": (
         "put_execution",
         (X(type_id=11), [], [C(id=999, type_id=12, name="z"), C(type_id=10, name="")]),
+        {},
+    ),
+    # in put_lineage_subgraph, after every node's type is looked up
+    "subgraph-nameless-context-of-an-unknown-type-NotFound": (
+        "put_lineage_subgraph",
+        ([X(type_id=11)], [A(type_id=10)], [C(type_id=999, name=""), C(type_id=12, name="z")], []),
+        {},
+    ),
+    "subgraph-nameless-context-then-an-unknown-type-NotFound": (
+        "put_lineage_subgraph",
+        ([], [A(type_id=10)], [C(type_id=12, name=""), C(type_id=10, name="z")], []),
         {},
     ),
     # a node's taken key before a later node's own error
