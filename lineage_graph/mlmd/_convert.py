@@ -271,6 +271,12 @@ def type_to_proto(t: NodeType) -> Any:
 # ----------------------------------------------------------------------------------- nodes
 
 
+class EmptyContextNameError(InvalidArgumentError):
+    """A new context without a name: MLMD finds it as it creates the context, after it has
+    looked its type up (an unknown type id is NotFoundError first) and checked its properties,
+    and after the contexts before it in the call (``MetadataStore.put_contexts``)."""
+
+
 def to_node(kind: NodeKind, msg: Any) -> Artifact | Execution | Context:
     """A node model from an ``Artifact`` / ``Execution`` / ``Context`` proto.
 
@@ -308,7 +314,7 @@ def to_node(kind: NodeKind, msg: Any) -> Artifact | Execution | Context:
     elif kind == NodeKind.EXECUTION:
         data["last_known_state"] = ExecutionState(msg.last_known_state)
     elif not msg.name and "id" not in data:
-        raise InvalidArgumentError("Context name should not be empty")
+        raise EmptyContextNameError("Context name should not be empty")
     return _NODE_MODEL[kind].model_validate(data)
 
 

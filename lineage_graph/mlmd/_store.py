@@ -30,6 +30,7 @@ from ..models import (
     Artifact,
     Context,
     Event,
+    EventType,
     Execution,
     Node,
     NodeKind,
@@ -428,13 +429,6 @@ def _found(items: list[R], asked: Sequence[object], message: str) -> list[R]:
     return items
 
 
-def _require(fetch: Callable[[list[int]], Sequence[Node]], ids: set[int | None], what: str) -> None:
-    found = {n.id for n in fetch(sorted(i for i in ids if i is not None))}
-    missing = sorted(i for i in ids if i is not None and i not in found)
-    if missing:
-        raise native.InvalidArgumentError(f"No {what} with the given id {missing[0]}")
-
-
 def _check_edges(
     edges: Sequence[tuple[int | None, int | None, Any]],
     executions: Sequence[Any],
@@ -594,6 +588,14 @@ def _masked_properties(node: Node, mask: Sequence[str]) -> Node:
             "custom_properties": kept(node.custom_properties, "custom_properties"),
         }
     )
+
+
+def _masked(batch: Sequence[Node], mask: Sequence[str] | None) -> list[Node]:
+    """``batch`` with each update's properties cut to those ``mask`` names, as MLMD checks
+    them (see :func:`_masked_properties`)."""
+    if mask and not isinstance(mask, str):
+        return [m if m.id is None else _masked_properties(m, mask) for m in batch]
+    return list(batch)
 
 
 def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
@@ -975,8 +977,7 @@ class MetadataStore:
         update's properties the mask does not name are neither written nor checked (MLMD).
         ``typed_context_updates`` (put_execution): a context needs its type id, one to update
         too (the native store judges it on its stored type), past an update too."""
-        if mask and not isinstance(mask, str):
-            batch = [m if m.id is None else _masked_properties(m, mask) for m in batch]
+        batch = _masked(batch, mask)
         for kind in NodeKind:
             known = self._known_types[kind]
             ids = {m.type_id for m in batch if m.kind == kind and m.type_id is not None}
@@ -1173,24 +1174,25 @@ class MetadataStore:
         update of a node that is not stored (MLMD's InvalidArgumentError, the class the event's
         error has too) and at a node of a type not given or not found, with properties its type
         does not declare, or an update of another type than stored (MLMD checks each node
-        before it writes it). ``reuse_artifacts``: a new artifact whose external id is stored
-        (or given to an earlier one) updates it; ``reuse_contexts``: a new context whose name
-        is stored (or given earlier) is linked."""
+        before it writes it), and at an update changing its external id (a context's name):
+        it may free a key a later node gives. ``reuse_artifacts``: a new artifact whose
+        external id is stored (or given to an earlier one) updates it; ``reuse_contexts``: a
+        new context whose name is stored (or given earlier) is linked."""
         if reuse_artifacts:  # (in place: the nodes keep MLMD's order)
             reused = iter(self._by_external_id([m for m in nodes if m.kind is NodeKind.ARTIFACT]))
             nodes = [next(reused) if m.kind is NodeKind.ARTIFACT else m for m in nodes]
         stored: dict[tuple[NodeKind, int], int | None] = {}  # -> the stored node's type id
+        keys: dict[tuple[NodeKind, int], tuple[str | None, str | None]] = {}  # its keys
         held: set[tuple[NodeKind, str]] = set()
         for kind in NodeKind:
             repository = self._store._repository_of(kind)
             of_kind = [m for m in nodes if m.kind is kind]
             ids = [m.id for m in of_kind if m.id is not None]
             if ids:
-                stored.update(
-                    ((kind, n.id), n.type_id)
-                    for n in repository.get_by_ids(ids)
-                    if n.id is not None
-                )
+                for n in repository.get_by_ids(ids):
+                    if n.id is not None:
+                        stored[kind, n.id] = n.type_id
+                        keys[kind, n.id] = (n.external_id, n.name)
             wanted = [m.external_id for m in of_kind if m.id is None and m.external_id]
             if wanted:
                 held |= {
@@ -1208,6 +1210,9 @@ class MetadataStore:
                 t = self._known_types[kind].get(stored[kind, m.id] or 0)
                 if t is not None and not _declared(t, m):
                     return  # its properties' error: MLMD checks them before it writes it
+                external_id, name = keys[kind, m.id]
+                if m.external_id != external_id or (kind is NodeKind.CONTEXT and m.name != name):
+                    return  # it may free or take a key a later node gives: not followed here
                 continue
             t = self._known_types[kind].get(m.type_id) if m.type_id is not None else None
             if t is None or not _declared(t, m):
@@ -1298,9 +1303,10 @@ class MetadataStore:
         given: dict[int, MlmdGiven] = {}
         models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
         mask = _mask_paths(field_mask_paths)
-        self._precheck(models, mask=mask)
-        with _mlmd_write(given=given):
-            return self._store.put_artifacts(models, field_mask_paths=mask)
+        with self._taken_keys_first(models, mask):
+            self._precheck(models, mask=mask)
+            with _mlmd_write(given=given):
+                return self._store.put_artifacts(models, field_mask_paths=mask)
 
     @_mlmd_errors
     @_writes
@@ -1314,9 +1320,10 @@ class MetadataStore:
         given: dict[int, MlmdGiven] = {}
         models = self._nodes(NodeKind.EXECUTION, executions, given)
         mask = _mask_paths(field_mask_paths)
-        self._precheck(models, mask=mask)
-        with _mlmd_write(given=given):
-            return self._store.put_executions(models, field_mask_paths=mask)
+        with self._taken_keys_first(models, mask):
+            self._precheck(models, mask=mask)
+            with _mlmd_write(given=given):
+                return self._store.put_executions(models, field_mask_paths=mask)
 
     @_mlmd_errors
     @_writes
@@ -1330,12 +1337,79 @@ class MetadataStore:
         mask = _mask_paths(field_mask_paths)
         contexts, named = self._named_for_mask(contexts, mask)
         given: dict[int, MlmdGiven] = {}
-        models = self._nodes(NodeKind.CONTEXT, contexts, given)
+        models = self._contexts(contexts, given, mask)
         for i in named:  # given without its name, the context differs from the stored one
             given[id(models[i])] = dataclasses.replace(given[id(models[i])], other_fields=True)
-        self._precheck(models, mask=mask)
-        with _mlmd_write(given=given):
-            return self._store.put_contexts(models, field_mask_paths=mask)
+        with self._taken_keys_first(models, mask):
+            self._precheck(models, mask=mask)
+            with _mlmd_write(given=given):
+                return self._store.put_contexts(models, field_mask_paths=mask)
+
+    def _contexts(
+        self, msgs: Sequence[Any], given: dict[int, MlmdGiven], mask: Sequence[str] | None
+    ) -> list[Any]:
+        """put_contexts' models. A new context without a name cannot be made one: MLMD finds
+        it as it creates that context, so the contexts before it are checked first (their own
+        errors, and a key an earlier one takes, come first, in MLMD's order) and its own
+        unknown type id is NotFoundError."""
+        models: list[Any] = []
+        for msg in msgs:
+            try:
+                models.extend(self._nodes(NodeKind.CONTEXT, [msg], given))
+            except _convert.EmptyContextNameError:
+                earlier = _masked(models, mask)
+                self._refuse_taken_keys(earlier)  # up to the first context with its own error
+                self._precheck(earlier)  # an unknown type id up to the first invalid context
+                if not self._all_pass(earlier):
+                    raise  # an earlier context's own error: invalid too
+                self._refuse_unknown_context_type(msg)
+                raise
+        return models
+
+    def _all_pass(self, nodes: Sequence[Node]) -> bool:
+        """Whether MLMD would write each of ``nodes`` (new ones of a known type declaring their
+        properties, updates as :meth:`_updates_pass`), once the unknown type ids
+        :meth:`_precheck` reports are reported. (Reads, on an error path only.)"""
+        updates = [m for m in nodes if m.id is not None]
+        if updates and not self._updates_pass(updates):
+            return False
+        for m in nodes:
+            if m.id is None:
+                known = self._known_types[m.kind]
+                if m.type_id is not None and m.type_id not in known:
+                    for found in self._store.get_types_by_id(m.kind, [m.type_id]):
+                        known[found.id or 0] = found
+                if m.type_id is None or (t := known.get(m.type_id)) is None:
+                    return False
+                if not _declared(self._fresh_for(t, m, m.type_id, set()), m):
+                    return False
+        return True
+
+    def _refuse_unknown_context_type(self, msg: Any) -> None:
+        """NotFoundError if ``msg`` (a Context proto) gives a type id no context type has."""
+        known = self._known_types[NodeKind.CONTEXT]
+        if not msg.HasField("type_id"):  # "Type id is missing.": invalid, as an empty name
+            return
+        if msg.type_id not in known:
+            for found in self._store.get_types_by_id(NodeKind.CONTEXT, [msg.type_id]):
+                known[found.id or 0] = found
+        if msg.type_id not in known:
+            raise native.NotFoundError(f"Cannot find type for type_id: {msg.type_id}")
+
+    @contextlib.contextmanager
+    def _taken_keys_first(
+        self, models: Sequence[Node], mask: Sequence[str] | None
+    ) -> Iterator[None]:
+        """put_artifacts / put_executions / put_contexts: MLMD checks and writes each node in
+        turn, so a new node whose key (name of its type, external id) is stored or given to an
+        earlier node of the call is AlreadyExistsError before a later node's own error (an
+        unknown type id, a property its type does not declare, an update of another type), which
+        the checks here (and the native write) find first. On their error path only (reads)."""
+        try:
+            yield
+        except (native.InvalidArgumentError, native.NotFoundError):
+            self._refuse_taken_keys(_masked(models, mask))
+            raise
 
     def _named_for_mask(
         self, contexts: Sequence[Any], mask: Sequence[str] | None
@@ -1371,14 +1445,50 @@ class MetadataStore:
     @_writes
     def put_events(self, events: Sequence[Any], extra_options: ExtraOptions | None = None) -> None:
         """Inserts events (immutable; both ends must exist)."""
-        models = [_convert.to_event(e) for e in events]
-        keys = [(e.artifact_id, e.execution_id, e.type) for e in models]
-        if len(set(keys)) < len(keys):  # MLMD checks that the nodes exist before duplicates
-            _require(self._store.get_artifacts_by_id, {e.artifact_id for e in models}, "artifact")
-            _require(
-                self._store.get_executions_by_id, {e.execution_id for e in models}, "execution"
-            )
-        self._store.put_events(models)
+        models: list[Event] = []  # (those read when an error stops the reading)
+        try:
+            models.extend(_convert.to_event(e) for e in events)
+            keys = [(e.artifact_id, e.execution_id, e.type) for e in models]
+            if len(set(keys)) < len(keys):  # an event given twice: the first error, as MLMD's
+                self._refuse_stored_events(models)
+            self._store.put_events(models)
+        except (native.InvalidArgumentError, native.NotFoundError):
+            self._refuse_stored_events(models)
+            raise
+
+    def _refuse_stored_events(self, models: Sequence[Event]) -> None:
+        """MLMD checks and inserts put_events' events one by one: an event stored already, or
+        given earlier in the call, is AlreadyExistsError before a later event's own error (an
+        id missing or naming no node, no type), which the native write finds first; an
+        earlier event's own error comes first (InvalidArgumentError, whichever it is). Called
+        on an error path (reads), with the events read so far (one that cannot be read, for
+        its type or its ids, comes after them)."""
+        artifacts = {e.artifact_id for e in models if e.artifact_id and e.artifact_id > 0}
+        executions = {e.execution_id for e in models if e.execution_id and e.execution_id > 0}
+        have_artifacts = {n.id for n in self._store.get_artifacts_by_id(sorted(artifacts))}
+        have_executions = {
+            n.id for n in self._store.get_executions_by_id(sorted(executions)) if n.id
+        }
+        stored = {
+            (e.artifact_id, e.execution_id, e.type)
+            for e in self._store.get_events_by_execution_ids(sorted(have_executions))
+        }
+        seen: set[tuple[int | None, int | None, EventType]] = set()
+        for i, e in enumerate(models):
+            key = (e.artifact_id, e.execution_id, e.type)
+            for what, ident, have in (
+                ("artifact", e.artifact_id, have_artifacts),
+                ("execution", e.execution_id, have_executions),
+            ):
+                if ident is None:
+                    raise native.InvalidArgumentError(f"event #{i + 1}: No {what} id is specified.")
+                if ident not in have:
+                    raise native.InvalidArgumentError(
+                        f"event #{i + 1}: No {what} with the given id {ident}"
+                    )
+            if key in stored or key in seen:
+                raise native.AlreadyExistsError(f"Given event already exists: event #{i + 1}")
+            seen.add(key)
 
     @_mlmd_errors
     @_writes
@@ -1462,8 +1572,15 @@ class MetadataStore:
         present = [a is not None for a, _ in pairs]
         artifacts = _placed(given, present)
         context_msgs = list(contexts or ())
-        linked = _convert.to_contexts(context_msgs, force_reuse=force_reuse_context)
-        _given(updates, context_msgs, linked)
+        linked: list[Context] = []
+        nameless: tuple[Any, Exception] | None = None  # a new context without a name
+        for msg in context_msgs:
+            try:
+                linked.extend(_convert.to_contexts([msg], force_reuse=force_reuse_context))
+            except _convert.EmptyContextNameError as exc:
+                nameless = (msg, exc)  # refused where MLMD reaches it (see below)
+                break
+        _given(updates, context_msgs[: len(linked)], linked)
         # MLMD's order; with force_reuse_context a context given by id is only linked (an
         # id-only reference), not written
         typed = not force_reuse_context
@@ -1499,6 +1616,21 @@ class MetadataStore:
             reused = self._by_external_id(given) if fold else given
             self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
             raise
+        if nameless is not None:
+            # MLMD refuses it as it creates it: after the nodes, the events and the contexts
+            # before it, and after its own type's lookup (reads only on this error path)
+            self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
+            reused = self._by_external_id(given) if fold else given
+            if not self._all_pass([*reused, model]):
+                raise nameless[1]  # an earlier node's own error: invalid too
+            self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
+            self._refuse_taken_keys(
+                [*reused, model, *linked], reuse_contexts=reuse_context_if_already_exist
+            )
+            if not self._all_pass([c for c in linked if c.type_id is not None]):
+                raise nameless[1]  # (an id-only reference is only linked)
+            self._refuse_unknown_context_type(nameless[0])
+            raise nameless[1]
         # A pair without an artifact links the stored artifact its event names (a reference:
         # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).
         written: list[int] = []
@@ -1585,8 +1717,16 @@ class MetadataStore:
         _check_edges(event_edges, executions, artifacts)
         e_models = self._nodes(NodeKind.EXECUTION, executions, given)
         a_models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
-        c_models = _convert.to_contexts(contexts)
-        _given(given, contexts, c_models)
+        c_models: list[Context] = []
+        named: list[Any] = []
+        nameless: list[tuple[int, Any, Exception]] = []  # (place, message, error)
+        for msg in contexts:
+            try:
+                c_models.extend(_convert.to_contexts([msg]))
+                named.append(msg)
+            except _convert.EmptyContextNameError as exc:  # refused as MLMD writes it: below
+                nameless.append((len(c_models), msg, exc))
+        _given(given, named, c_models)
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
         # then their properties), then the executions alike, all before it writes any node (a
         # property error comes before a name taken or an update of a missing node), then the
@@ -1600,10 +1740,18 @@ class MetadataStore:
         for m in c_models:
             _type_id_given(m, updates_too=True)
         self._precheck(c_models, upfront=True)
+        for _, msg, empty in nameless:
+            if not msg.HasField("type_id"):
+                raise empty  # "Type id is missing.": invalid too
+            self._refuse_unknown_context_type(msg)
         # and every context's properties, one reused (stored, or given twice with
         # reuse_context_if_already_exist) too: the native write links such a one as stored
         for i, m in enumerate(c_models):
             self._check_declared(m, i)
+        if nameless:  # MLMD writes the contexts first, in turn: an earlier one's key taken first
+            place, _, empty = nameless[0]
+            self._refuse_taken_keys(c_models[:place], reuse_contexts=reuse_context_if_already_exist)
+            raise empty
         # each event's type last, edge by edge (MLMD checks it as it writes the event). MLMD
         # writes the contexts, then the artifacts, then the executions, then the events: a new
         # node's key taken comes before an event's type and before a later node's update of a
