@@ -1717,16 +1717,8 @@ class MetadataStore:
         _check_edges(event_edges, executions, artifacts)
         e_models = self._nodes(NodeKind.EXECUTION, executions, given)
         a_models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
-        c_models: list[Context] = []
-        named: list[Any] = []
-        nameless: list[tuple[int, Any, Exception]] = []  # (place, message, error)
-        for msg in contexts:
-            try:
-                c_models.extend(_convert.to_contexts([msg]))
-                named.append(msg)
-            except _convert.EmptyContextNameError as exc:  # refused as MLMD writes it: below
-                nameless.append((len(c_models), msg, exc))
-        _given(given, named, c_models)
+        c_models = _convert.to_contexts(contexts)
+        _given(given, contexts, c_models)
         # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
         # then their properties), then the executions alike, all before it writes any node (a
         # property error comes before a name taken or an update of a missing node), then the
@@ -1740,18 +1732,10 @@ class MetadataStore:
         for m in c_models:
             _type_id_given(m, updates_too=True)
         self._precheck(c_models, upfront=True)
-        for _, msg, empty in nameless:
-            if not msg.HasField("type_id"):
-                raise empty  # "Type id is missing.": invalid too
-            self._refuse_unknown_context_type(msg)
         # and every context's properties, one reused (stored, or given twice with
         # reuse_context_if_already_exist) too: the native write links such a one as stored
         for i, m in enumerate(c_models):
             self._check_declared(m, i)
-        if nameless:  # MLMD writes the contexts first, in turn: an earlier one's key taken first
-            place, _, empty = nameless[0]
-            self._refuse_taken_keys(c_models[:place], reuse_contexts=reuse_context_if_already_exist)
-            raise empty
         # each event's type last, edge by edge (MLMD checks it as it writes the event). MLMD
         # writes the contexts, then the artifacts, then the executions, then the events: a new
         # node's key taken comes before an event's type and before a later node's update of a
