@@ -34,6 +34,22 @@ def _source(tmp_path: Path) -> Path:
     return path
 
 
+def _hooked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook: str
+) -> tuple[Path, Path, pb.ConnectionConfig]:
+    """An MLMD file, a folder whose ``sitecustomize.py`` is ``hook`` first on the path (the
+    child's path follows this process's), and the read-only config of the file."""
+    path = _source(tmp_path)
+    folder = tmp_path / "hook"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(hook)
+    monkeypatch.syspath_prepend(str(folder))
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    return path, folder, config
+
+
 def test_the_reader_runs_with_the_python_multiprocessing_starts_its_children_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,15 +259,8 @@ def test_a_reader_closed_while_interrupted_closes_everything_and_ends_its_child(
     """A KeyboardInterrupt while close() waits for the child to end (a second Ctrl-C) left the
     reply pipe and the message file open (two descriptors per import, in a notebook) and the
     child running: it propagates, with both closed and the child killed and reaped."""
-    path = _source(tmp_path)
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(_INTERRUPTING)
-    monkeypatch.syspath_prepend(str(hook))  # (the child's path follows this process's)
+    _, _, config = _hooked(tmp_path, monkeypatch, _INTERRUPTING)
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    config = pb.ConnectionConfig()
-    config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
     before = _descriptors()
     try:
         reader = SourceReader(config)
@@ -355,15 +364,8 @@ def test_a_reader_that_hangs_as_it_starts_is_killed_and_told(
     import until Ctrl-C: it is awaited LINEAGE_GRAPH_MLMD_START_TIMEOUT_S at most, then killed
     and reaped, every descriptor closed, and the import fails with FailedPreconditionError
     saying so (the CLI: exit 5)."""
-    path = _source(tmp_path)
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(_HANGING)
-    monkeypatch.syspath_prepend(str(hook))  # (the child's path follows this process's)
     monkeypatch.setenv("LINEAGE_GRAPH_MLMD_START_TIMEOUT_S", "0.5")
-    config = pb.ConnectionConfig()
-    config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    path, hook, config = _hooked(tmp_path, monkeypatch, _HANGING)
     before = _descriptors()
     try:
         with pytest.raises(FailedPreconditionError) as caught:
@@ -509,14 +511,7 @@ def test_a_reader_that_answers_nonsense_as_it_reads_is_told_as_such(
     """Bytes on the reply pipe that are no reply, mid-session: FailedPreconditionError (the
     type a dead child's is) saying the reader answered nonsense, the child killed, nothing
     left open."""
-    path = _source(tmp_path)
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(_GARBAGE_AS_IT_READS.format(data=data))
-    monkeypatch.syspath_prepend(str(hook))  # (the child's path follows this process's)
-    config = pb.ConnectionConfig()
-    config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
+    _, _, config = _hooked(tmp_path, monkeypatch, _GARBAGE_AS_IT_READS.format(data=data))
     before = _descriptors()
     try:
         reader = SourceReader(config)
