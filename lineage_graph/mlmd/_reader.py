@@ -12,7 +12,8 @@ anything. A child that ends before that (its import of ml_metadata failed, or ki
 signal as it loaded it; or the program is no Python) read nothing: that is
 FailedPreconditionError saying it did not start, with what it raised or the signal; one that
 answers anything else first (its exact bytes are awaited: something it ran as it started wrote to
-its reply pipe) is FailedPreconditionError saying it answered nonsense, with what it wrote; one
+its reply pipe) is FailedPreconditionError saying it answered nonsense, with what it wrote (one
+that then ends within ``_ENDED_WAIT_S``: told by why it ended, the bytes named after); one
 that says nothing for ``LINEAGE_GRAPH_MLMD_START_TIMEOUT_S`` (it hangs as it starts) is
 FailedPreconditionError saying so, killed. No
 temporary file for what it says (no writable ``TMPDIR``) is :class:`ConfigurationError`, as no
@@ -76,8 +77,9 @@ _READY = (lambda data: _HEAD.pack(_MARK, len(data)) + data)(pickle.dumps(("ready
 
 
 #: How long a reader that answered nonsense as it started is given to end (then why it ended,
-#: an import that failed, say, is what the error tells).
-_ENDED_WAIT_S = 1.0
+#: an import that failed, say, is what the error tells): it may still be importing the package
+#: and ml_metadata, seconds on a loaded machine.
+_ENDED_WAIT_S = 5.0
 
 
 def _receive(source: IO[bytes]) -> Any:

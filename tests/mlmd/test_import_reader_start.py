@@ -322,7 +322,7 @@ def test_a_reader_popen_refuses_leaves_no_descriptor_open(
 _STRAY_THEN_BROKEN = """
 import os, sys
 if "lineage_graph.mlmd._reader" in sys.orig_argv:
-    os.write(int(sys.orig_argv[-1]), b"\\\\x01")
+    os.write(int(sys.orig_argv[-1]), b"\\x01")
 
     class _Broken:
         def find_spec(self, name, path=None, target=None):
