@@ -1037,6 +1037,15 @@ class MetadataStore:
                 self._known_types[node.kind][type_id] = t = found
         return t
 
+    def _cached_type(self, kind: NodeKind, type_id: int) -> NodeType | None:
+        """Type ``type_id`` of ``kind`` as cached, read (and cached) when it is not; None when
+        no such type is stored. (Read only on the path to an error.)"""
+        known = self._known_types[kind]
+        if type_id not in known:
+            for found in self._store.get_types_by_id(kind, [type_id]):
+                known[found.id or 0] = found
+        return known.get(type_id)
+
     def _updates_pass(self, updates: Sequence[Node]) -> bool:
         """Whether MLMD would write every one of ``updates`` (to reach a later node): each
         node exists, keeps its stored type id and gives properties its type declares. (Read
@@ -1054,11 +1063,7 @@ class MetadataStore:
                     return False
                 if m.type_id is not None and m.type_id != node.type_id:
                     return False
-                known = self._known_types[kind]
-                if node.type_id not in known:
-                    for read in self._store.get_types_by_id(kind, [node.type_id]):
-                        known[node.type_id] = read
-                t = known.get(node.type_id)
+                t = self._cached_type(kind, node.type_id)
                 if t is not None and not _declared(t, m):
                     # the cached type may lack properties another client added since
                     t = self._fresh_for(t, m, node.type_id, set())
@@ -1375,11 +1380,7 @@ class MetadataStore:
             return False
         for m in nodes:
             if m.id is None:
-                known = self._known_types[m.kind]
-                if m.type_id is not None and m.type_id not in known:
-                    for found in self._store.get_types_by_id(m.kind, [m.type_id]):
-                        known[found.id or 0] = found
-                if m.type_id is None or (t := known.get(m.type_id)) is None:
+                if m.type_id is None or (t := self._cached_type(m.kind, m.type_id)) is None:
                     return False
                 if not _declared(self._fresh_for(t, m, m.type_id, set()), m):
                     return False
@@ -1387,13 +1388,9 @@ class MetadataStore:
 
     def _refuse_unknown_context_type(self, msg: Any) -> None:
         """NotFoundError if ``msg`` (a Context proto) gives a type id no context type has."""
-        known = self._known_types[NodeKind.CONTEXT]
         if not msg.HasField("type_id"):  # "Type id is missing.": invalid, as an empty name
             return
-        if msg.type_id not in known:
-            for found in self._store.get_types_by_id(NodeKind.CONTEXT, [msg.type_id]):
-                known[found.id or 0] = found
-        if msg.type_id not in known:
+        if self._cached_type(NodeKind.CONTEXT, msg.type_id) is None:
             raise native.NotFoundError(f"Cannot find type for type_id: {msg.type_id}")
 
     @contextlib.contextmanager
