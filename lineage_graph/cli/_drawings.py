@@ -49,6 +49,11 @@ def drawing_for_stdout(text: str, fmt: str) -> str:
         c = match.group()
         if fits(c):
             return c
+        if fmt == "dot" and ord(c) > 0xFFFF:
+            # Graphviz (2.42, Debian 12's and Ubuntu 24.04's) turns a reference above U+FFFF
+            # into invalid UTF-8: "&#128640;" was drawn as three U+FFFD and warned about.
+            # Drawn as the CLI prints it on such a stream, "\U0001f680" (a DOT "\\" is "\").
+            return f"\\\\U{ord(c):08x}"
         return f"#{ord(c)};" if fmt == "mermaid" else f"&#{ord(c)};"
 
     def js(match: re.Match[str]) -> str:
