@@ -20,6 +20,7 @@ from lineage_graph import LineageStore
 from lineage_graph._text import CONTROL_PATTERN, printable
 from lineage_graph.viewer import GraphData, graph_payload, repr_html, write_html
 
+from .conftest import CHROMIUM
 from .test_page import (
     HOSTILE,
     RAW_SHOWN,
@@ -29,15 +30,6 @@ from .test_page import (
     store_hostile_chains,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 _missing = [
     what
     for what, ok in (
@@ -52,16 +44,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield instance
-        instance.close()
 
 
 class Page:
