@@ -482,7 +482,8 @@ def entity_table(node: Entity) -> Table:
     # the fields as `compare` shows them (text_cell): a uri " " or "x " quoted, not blank or "x"
     if node.name:
         table.add_row("name", text_cell(node.name))
-    if isinstance(node, Artifact) and node.uri:
+    # a stored empty uri is a value (a dim "", as compare shows it and --json has it), not none
+    if isinstance(node, Artifact) and node.uri is not None:
         table.add_row("uri", text_cell(redact_uri(node.uri)))
     state = state_name(node)
     if state is not None:

@@ -170,3 +170,20 @@ def test_compare_tells_apart_texts_that_look_like_another_value(lookalikes: Path
     assert cells == SHOWN, result.stdout
     both = json.loads(invoke(["compare", "1", "2", "--json", "--store", str(lookalikes)]).stdout)
     assert both["custom_properties"] == {k: [v, None] for k, v in EXACT.items()}
+
+
+def test_show_prints_an_empty_uri_apart_from_no_uri(tmp_path: Path) -> None:
+    """A stored empty uri is a value, shown as ``compare`` shows it (a dim ``""``) and as
+    ``--json`` has it (``""``, not ``null``): ``show`` left its row out, as for no uri at all."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="D"))
+        empty, none = store.put_artifacts(
+            [m.Artifact(type_id=t, name="a", uri=""), m.Artifact(type_id=t, name="b")]
+        )
+    for ident, uri, row in ((empty, "", ['""']), (none, None, None)):
+        result = invoke(["show", str(ident), "--store", str(path)])
+        assert result.exit_code == 0, result.output
+        assert _rows(result.stdout).get("uri") == row, result.stdout
+        shown = json.loads(invoke(["show", str(ident), "--json", "--store", str(path)]).stdout)
+        assert shown["uri"] == uri, shown
