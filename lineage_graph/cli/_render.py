@@ -23,6 +23,7 @@ from ..models import (
     Execution,
     ExecutionState,
     NodeType,
+    ProtoValue,
 )
 from ..viewer import jsonable
 from ._refs import Entity, bytes_as_typed
@@ -341,6 +342,11 @@ EMPTY_TEXT = '""'
 _JSON_START = frozenset("-0123456789tfnNI[{")
 
 
+#: What a table shows before a proto value's JSON (``proto {"type_url": ..., "value_base64":
+#: ...}``, as ``--json`` writes it): without it, it read as a struct of those two keys.
+PROTO_TAG = "proto "
+
+
 #: The glyph shown for no value, and each form of it (:data:`GLYPHS`: ``-`` on an ASCII stdout).
 ABSENT = "—"
 _ABSENT_FORMS = frozenset({ABSENT, GLYPHS[ABSENT]})
@@ -391,15 +397,20 @@ def _reads_as_another(text: str, stream: Any = None, *, for_file: bool = False) 
     mask by :func:`value_cell`; a uri masked whole reads ``***`` as a uri ``***`` does). Not
     told apart: a blank other than the space inside a text (``a``, U+00A0, ``b`` reads as
     ``a b``; escaping it there would garble ordinary text, a Japanese one's U+3000), and
-    look-alike letters."""
+    look-alike letters. Quoted too: ``proto `` and JSON, a proto value's form
+    (:data:`PROTO_TAG`)."""
     if not text or _blank(text[0]) or _blank(text[-1]):
         return True
     if text.startswith('"') or text in _ABSENT_FORMS:
         return True
+    if text.startswith(PROTO_TAG) and _is_json(text[len(PROTO_TAG) :]):
+        return True  # reads as a proto value (value_cell)
     if (_printable(text) if for_file else printable(text, stream)) != text:
         return True
-    if text[:1] not in _JSON_START:
-        return False
+    return text[:1] in _JSON_START and _is_json(text)
+
+
+def _is_json(text: str) -> bool:
     try:
         json.loads(text)
     except (ValueError, RecursionError):
@@ -440,7 +451,8 @@ def value_cell(name: str, value: Any) -> Text:
     its secrets masked as everywhere (:func:`~.._redact.redact_value`). A text as
     :func:`text_cell` shows it; any other value as its JSON, a double's NaN or infinity as
     ``NaN``, ``Infinity`` (in a struct too, where a text ``"NaN"`` is quoted: the two would read
-    alike, as ``--json`` writes them); a secret as ``***``."""
+    alike, as ``--json`` writes them); a proto value as its JSON after :data:`PROTO_TAG` (apart
+    from a struct of the keys ``type_url`` and ``value_base64``); a secret as ``***``."""
     shown = redact_value(name, jsonable(value, finite=False))
     if isinstance(value, str) and isinstance(shown, str):
         if shown == MASK and value == MASK and not secret_name(name):
@@ -448,7 +460,8 @@ def value_cell(name: str, value: Any) -> Text:
         return text_cell(shown)
     if isinstance(shown, str):  # a secret's mask
         return stored_text(shown)
-    return stored_text(json.dumps(shown, ensure_ascii=False))
+    tag = PROTO_TAG if isinstance(value, ProtoValue) else ""
+    return stored_text(tag + json.dumps(shown, ensure_ascii=False))
 
 
 def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:

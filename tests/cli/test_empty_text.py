@@ -91,6 +91,9 @@ LOOKALIKES: dict[str, object] = {
     "struct": {"a": 1},
     "struct_nan_text": {"a": "NaN", "b": "-Infinity"},
     "struct_nan": {"a": float("nan"), "b": float("-inf")},
+    "proto": m.ProtoValue(type_url="t/x", value=b"\x08\x01"),
+    "proto_struct": {"type_url": "t/x", "value_base64": "CAE="},
+    "proto_text": 'proto {"type_url": "t/x", "value_base64": "CAE="}',
 }
 
 #: How each is shown: a text quoted as JSON writes it when it needs quoting, the empty one ``""``.
@@ -116,10 +119,20 @@ SHOWN = {
     "struct": '{"a": 1}',
     "struct_nan_text": '{"a": "NaN", "b": "-Infinity"}',
     "struct_nan": '{"a": NaN, "b": -Infinity}',
+    # a proto value as --json writes it, after "proto ": it read as the struct of its two keys
+    "proto": 'proto {"type_url": "t/x", "value_base64": "CAE="}',
+    "proto_struct": '{"type_url": "t/x", "value_base64": "CAE="}',
+    "proto_text": '"proto {\\"type_url\\": \\"t/x\\", \\"value_base64\\": \\"CAE=\\"}"',
 }
 
-#: ``--json``'s values (as before): a NaN or infinity as JSON's text for it, in a struct too.
-EXACT = {**LOOKALIKES, "nan": "NaN", "struct_nan": {"a": "NaN", "b": "-Infinity"}}
+#: ``--json``'s values (as before): a NaN or infinity as JSON's text for it, in a struct too; a
+#: proto value as its ``type_url`` and ``value_base64``, as a struct of those keys (docs/cli.md).
+EXACT = {
+    **LOOKALIKES,
+    "nan": "NaN",
+    "struct_nan": {"a": "NaN", "b": "-Infinity"},
+    "proto": {"type_url": "t/x", "value_base64": "CAE="},
+}
 
 
 def _name(shown: str) -> str:
