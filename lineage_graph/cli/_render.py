@@ -41,6 +41,7 @@ __all__ = [
     "glyph",
     "lineage_tree",
     "listed_text",
+    "name_or_uri",
     "print_json",
     "printable",
     "printable_path",
@@ -308,6 +309,15 @@ def styled_state(state: str | None) -> Text:
     return Text(state, style=STATE_STYLES.get(state, ""))
 
 
+def name_or_uri(node: Entity) -> str | None:
+    """What a label and the ``name / uri`` column show of ``node``: its name, else an
+    artifact's uri (masked), a stored empty one too (shown ``""``, as :func:`shown_text` shows
+    it: it was left out, as no uri is); None for neither."""
+    if node.name:
+        return node.name
+    return redact_uri(node.uri) if isinstance(node, Artifact) else None
+
+
 def entity_label(node: Entity, *, for_file: bool = False) -> Text:
     """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆; the type name
     and the name (or uri) as a table shows them (:func:`shown_text`: a uri ``"x "`` quoted, not
@@ -322,8 +332,8 @@ def entity_label(node: Entity, *, for_file: bool = False) -> Text:
         text.append(f"{'◆' if for_file else glyph('◆')} ", style="bold")
     text.append(f"{shown(node.type) if node.type else kind_name(node)} ", style="bold")
     text.append(f"#{node.id}", style="dim")
-    detail = node.name or ((redact_uri(node.uri) or "") if isinstance(node, Artifact) else None)
-    if detail:
+    detail = name_or_uri(node)
+    if detail is not None:
         text.append(f" {shown(detail)}")
     state = state_name(node)
     if state is not None:
@@ -517,13 +527,13 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
     table.add_column("state")
     table.add_column("created")  # wraps between the date and the time when narrow
     for n in nodes:
-        detail = n.name or ((redact_uri(n.uri) or "") if isinstance(n, Artifact) else "") or ""
+        detail = name_or_uri(n)
         table.add_row(
             str(n.id),
             kind_name(n),
             text_cell(n.type) if n.type else Text(""),
             # as show shows it (text_cell): a uri " " quoted, not blank as no name nor uri is
-            text_cell(detail) if detail else Text(""),
+            text_cell(detail) if detail is not None else Text(""),
             styled_state(state_name(n)),
             time_text(n.create_time_since_epoch),
         )

@@ -200,3 +200,21 @@ def test_show_prints_an_empty_uri_apart_from_no_uri(tmp_path: Path) -> None:
         assert _rows(result.stdout).get("uri") == row, result.stdout
         shown = json.loads(invoke(["show", str(ident), "--json", "--store", str(path)]).stdout)
         assert shown["uri"] == uri, shown
+
+
+def test_labels_and_lists_show_an_unnamed_artifacts_empty_uri(tmp_path: Path) -> None:
+    """An artifact with no name is labelled and listed by its uri: a stored empty one was left
+    out, as no uri is (``D #1 [UNKNOWN]``, a blank ``name / uri`` cell); it is ``""`` now."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="D"))
+        empty, none = store.put_artifacts([m.Artifact(type_id=t, uri=""), m.Artifact(type_id=t)])
+    listed = invoke(["ls", "--store", str(path)])
+    assert listed.exit_code == 0, listed.output
+    rows = _rows(listed.stdout)
+    assert rows[str(empty)][:3] == ["artifact", "D", '""'], listed.stdout
+    assert rows[str(none)][:3] == ["artifact", "D", "UNKNOWN"], listed.stdout
+    for ident, title in ((empty, f'D #{empty} "" [UNKNOWN]'), (none, f"D #{none} [UNKNOWN]")):
+        shown = invoke(["show", str(ident), "--store", str(path)])
+        assert shown.exit_code == 0, shown.output
+        assert title in shown.stdout.splitlines()[0], shown.stdout
