@@ -39,6 +39,7 @@ from ._render import (
     entity_json,
     entity_label,
     glyph,
+    name_or_uri,
     print_json,
     shown_text,
     text_cell,
@@ -82,8 +83,8 @@ def _names(nodes: Sequence[Entity], deployed: set[int]) -> Text:
         if i:
             text.append(", ")
         text.append(f"#{node.id}", style="dim")
-        label = node.name or ((redact_uri(node.uri) or "") if isinstance(node, Artifact) else None)
-        if label:
+        label = name_or_uri(node)  # an empty uri too, as a label shows it
+        if label is not None:
             text.append(f" {shown_text(label)}")  # as a table shows it (a uri "x " quoted)
         if isinstance(node, Artifact) and node.id in deployed:
             text.append(" (deployed)", style="bold magenta")

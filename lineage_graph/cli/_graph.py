@@ -46,6 +46,7 @@ from ._render import (
     event_json,
     json_for_stdout,
     lineage_tree,
+    listed_text,
     print_json,
     printable,
     printable_path,
@@ -373,7 +374,8 @@ def cached(
     elif hit is None and set(props) - declared_somewhere:
         # a misspelt -p name is a miss too (no run can have it), but one said so
         unknown = ", ".join(repr(printable(k)) for k in sorted(set(props) - declared_somewhere))
-        it_declares = ", ".join(printable(k) for k in sorted(declared_somewhere)) or "none"
+        # each name as `ls types` lists it (listed_text): a property "a, b" read as two
+        it_declares = ", ".join(listed_text(k) for k in sorted(declared_somewhere)) or "none"
         [whose, *rest] = declared_by  # the one type compared, named with its version
         label = escape(printable(execution_type)) + (
             f" version {escape(printable(whose))}" if whose is not None and not rest else ""

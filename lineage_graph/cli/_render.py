@@ -23,6 +23,7 @@ from ..models import (
     Execution,
     ExecutionState,
     NodeType,
+    ProtoValue,
 )
 from ..viewer import jsonable
 from ._refs import Entity, bytes_as_typed
@@ -40,6 +41,7 @@ __all__ = [
     "glyph",
     "lineage_tree",
     "listed_text",
+    "name_or_uri",
     "print_json",
     "printable",
     "printable_path",
@@ -307,6 +309,15 @@ def styled_state(state: str | None) -> Text:
     return Text(state, style=STATE_STYLES.get(state, ""))
 
 
+def name_or_uri(node: Entity) -> str | None:
+    """What a label and the ``name / uri`` column show of ``node``: its name, else an
+    artifact's uri (masked), a stored empty one too (shown ``""``, as :func:`shown_text` shows
+    it: it was left out, as no uri is); None for neither."""
+    if node.name:
+        return node.name
+    return redact_uri(node.uri) if isinstance(node, Artifact) else None
+
+
 def entity_label(node: Entity, *, for_file: bool = False) -> Text:
     """``Model #5 churn-v1 [LIVE]`` with the state coloured; executions marked ◆; the type name
     and the name (or uri) as a table shows them (:func:`shown_text`: a uri ``"x "`` quoted, not
@@ -321,8 +332,8 @@ def entity_label(node: Entity, *, for_file: bool = False) -> Text:
         text.append(f"{'◆' if for_file else glyph('◆')} ", style="bold")
     text.append(f"{shown(node.type) if node.type else kind_name(node)} ", style="bold")
     text.append(f"#{node.id}", style="dim")
-    detail = node.name or ((redact_uri(node.uri) or "") if isinstance(node, Artifact) else None)
-    if detail:
+    detail = name_or_uri(node)
+    if detail is not None:
         text.append(f" {shown(detail)}")
     state = state_name(node)
     if state is not None:
@@ -339,6 +350,11 @@ EMPTY_TEXT = '""'
 #: The first characters of a text that may read as JSON of another value (a number, ``true``,
 #: ``false``, ``null``, ``NaN``, ``Infinity``, a struct or list; ``"`` is quoted anyway).
 _JSON_START = frozenset("-0123456789tfnNI[{")
+
+
+#: What a table shows before a proto value's JSON (``proto {"type_url": ..., "value_base64":
+#: ...}``, as ``--json`` writes it): without it, it read as a struct of those two keys.
+PROTO_TAG = "proto "
 
 
 #: The glyph shown for no value, and each form of it (:data:`GLYPHS`: ``-`` on an ASCII stdout).
@@ -391,15 +407,20 @@ def _reads_as_another(text: str, stream: Any = None, *, for_file: bool = False) 
     mask by :func:`value_cell`; a uri masked whole reads ``***`` as a uri ``***`` does). Not
     told apart: a blank other than the space inside a text (``a``, U+00A0, ``b`` reads as
     ``a b``; escaping it there would garble ordinary text, a Japanese one's U+3000), and
-    look-alike letters."""
+    look-alike letters. Quoted too: ``proto `` and JSON, a proto value's form
+    (:data:`PROTO_TAG`)."""
     if not text or _blank(text[0]) or _blank(text[-1]):
         return True
     if text.startswith('"') or text in _ABSENT_FORMS:
         return True
+    if text.startswith(PROTO_TAG) and _is_json(text[len(PROTO_TAG) :]):
+        return True  # reads as a proto value (value_cell)
     if (_printable(text) if for_file else printable(text, stream)) != text:
         return True
-    if text[:1] not in _JSON_START:
-        return False
+    return text[:1] in _JSON_START and _is_json(text)
+
+
+def _is_json(text: str) -> bool:
     try:
         json.loads(text)
     except (ValueError, RecursionError):
@@ -440,7 +461,8 @@ def value_cell(name: str, value: Any) -> Text:
     its secrets masked as everywhere (:func:`~.._redact.redact_value`). A text as
     :func:`text_cell` shows it; any other value as its JSON, a double's NaN or infinity as
     ``NaN``, ``Infinity`` (in a struct too, where a text ``"NaN"`` is quoted: the two would read
-    alike, as ``--json`` writes them); a secret as ``***``."""
+    alike, as ``--json`` writes them); a proto value as its JSON after :data:`PROTO_TAG` (apart
+    from a struct of the keys ``type_url`` and ``value_base64``); a secret as ``***``."""
     shown = redact_value(name, jsonable(value, finite=False))
     if isinstance(value, str) and isinstance(shown, str):
         if shown == MASK and value == MASK and not secret_name(name):
@@ -448,7 +470,8 @@ def value_cell(name: str, value: Any) -> Text:
         return text_cell(shown)
     if isinstance(shown, str):  # a secret's mask
         return stored_text(shown)
-    return stored_text(json.dumps(shown, ensure_ascii=False))
+    tag = PROTO_TAG if isinstance(value, ProtoValue) else ""
+    return stored_text(tag + json.dumps(shown, ensure_ascii=False))
 
 
 def properties_table(title: str, values: Mapping[str, Any]) -> Table | None:
@@ -482,7 +505,8 @@ def entity_table(node: Entity) -> Table:
     # the fields as `compare` shows them (text_cell): a uri " " or "x " quoted, not blank or "x"
     if node.name:
         table.add_row("name", text_cell(node.name))
-    if isinstance(node, Artifact) and node.uri:
+    # a stored empty uri is a value (a dim "", as compare shows it and --json has it), not none
+    if isinstance(node, Artifact) and node.uri is not None:
         table.add_row("uri", text_cell(redact_uri(node.uri)))
     state = state_name(node)
     if state is not None:
@@ -503,13 +527,13 @@ def entities_table(nodes: Sequence[Entity], *, title: str | None = None) -> Tabl
     table.add_column("state")
     table.add_column("created")  # wraps between the date and the time when narrow
     for n in nodes:
-        detail = n.name or ((redact_uri(n.uri) or "") if isinstance(n, Artifact) else "") or ""
+        detail = name_or_uri(n)
         table.add_row(
             str(n.id),
             kind_name(n),
             text_cell(n.type) if n.type else Text(""),
             # as show shows it (text_cell): a uri " " quoted, not blank as no name nor uri is
-            text_cell(detail) if detail else Text(""),
+            text_cell(detail) if detail is not None else Text(""),
             styled_state(state_name(n)),
             time_text(n.create_time_since_epoch),
         )

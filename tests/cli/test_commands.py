@@ -476,6 +476,22 @@ def test_cached_hits_a_run_of_a_versioned_type(tmp_path: Path) -> None:
     assert "T version v1 declares no property 'x'" in " ".join(misspelt.stdout.split())
 
 
+def test_cached_lists_a_declared_name_holding_its_separator_quoted(tmp_path: Path) -> None:
+    """The miss for a -p no version declares lists the names declared, joined with ", ": a
+    property ``a, b`` read as two, ``a`` and ``b``. Each is listed as ``ls types`` lists it."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        store.put_artifact_type(ArtifactType(name="D"))
+        data = store.put_artifact(Artifact(type="D", uri="s3://d"))
+        store.put_execution_type(ExecutionType(name="T", properties={"a, b": "INT", "c": "INT"}))
+    result = invoke(["cached", "T", "-i", str(data), "-p", "x=1", "--store", str(path)])
+    assert result.exit_code == ExitCode.NO, result.output
+    said = " ".join(result.stdout.split())
+    assert '(it declares: "a, b", c; names are case-sensitive)' in said, said
+    listed = invoke(["ls", "types", "--store", str(path)])
+    assert '"a, b": INT, c: INT' in listed.stdout, listed.stdout
+
+
 def test_cached_with_runs_in_two_versions_asks_which(tmp_path: Path) -> None:
     """Runs of T v1 and T v2 on the same inputs: which one is not guessed (exit 2 naming both,
     as 'show Type/name' does for a name two versions have); --type-version picks one. A run of

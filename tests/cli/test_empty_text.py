@@ -91,6 +91,9 @@ LOOKALIKES: dict[str, object] = {
     "struct": {"a": 1},
     "struct_nan_text": {"a": "NaN", "b": "-Infinity"},
     "struct_nan": {"a": float("nan"), "b": float("-inf")},
+    "proto": m.ProtoValue(type_url="t/x", value=b"\x08\x01"),
+    "proto_struct": {"type_url": "t/x", "value_base64": "CAE="},
+    "proto_text": 'proto {"type_url": "t/x", "value_base64": "CAE="}',
 }
 
 #: How each is shown: a text quoted as JSON writes it when it needs quoting, the empty one ``""``.
@@ -116,10 +119,20 @@ SHOWN = {
     "struct": '{"a": 1}',
     "struct_nan_text": '{"a": "NaN", "b": "-Infinity"}',
     "struct_nan": '{"a": NaN, "b": -Infinity}',
+    # a proto value as --json writes it, after "proto ": it read as the struct of its two keys
+    "proto": 'proto {"type_url": "t/x", "value_base64": "CAE="}',
+    "proto_struct": '{"type_url": "t/x", "value_base64": "CAE="}',
+    "proto_text": '"proto {\\"type_url\\": \\"t/x\\", \\"value_base64\\": \\"CAE=\\"}"',
 }
 
-#: ``--json``'s values (as before): a NaN or infinity as JSON's text for it, in a struct too.
-EXACT = {**LOOKALIKES, "nan": "NaN", "struct_nan": {"a": "NaN", "b": "-Infinity"}}
+#: ``--json``'s values (as before): a NaN or infinity as JSON's text for it, in a struct too; a
+#: proto value as its ``type_url`` and ``value_base64``, as a struct of those keys (docs/cli.md).
+EXACT = {
+    **LOOKALIKES,
+    "nan": "NaN",
+    "struct_nan": {"a": "NaN", "b": "-Infinity"},
+    "proto": {"type_url": "t/x", "value_base64": "CAE="},
+}
 
 
 def _name(shown: str) -> str:
@@ -170,3 +183,38 @@ def test_compare_tells_apart_texts_that_look_like_another_value(lookalikes: Path
     assert cells == SHOWN, result.stdout
     both = json.loads(invoke(["compare", "1", "2", "--json", "--store", str(lookalikes)]).stdout)
     assert both["custom_properties"] == {k: [v, None] for k, v in EXACT.items()}
+
+
+def test_show_prints_an_empty_uri_apart_from_no_uri(tmp_path: Path) -> None:
+    """A stored empty uri is a value, shown as ``compare`` shows it (a dim ``""``) and as
+    ``--json`` has it (``""``, not ``null``): ``show`` left its row out, as for no uri at all."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="D"))
+        empty, none = store.put_artifacts(
+            [m.Artifact(type_id=t, name="a", uri=""), m.Artifact(type_id=t, name="b")]
+        )
+    for ident, uri, row in ((empty, "", ['""']), (none, None, None)):
+        result = invoke(["show", str(ident), "--store", str(path)])
+        assert result.exit_code == 0, result.output
+        assert _rows(result.stdout).get("uri") == row, result.stdout
+        shown = json.loads(invoke(["show", str(ident), "--json", "--store", str(path)]).stdout)
+        assert shown["uri"] == uri, shown
+
+
+def test_labels_and_lists_show_an_unnamed_artifacts_empty_uri(tmp_path: Path) -> None:
+    """An artifact with no name is labelled and listed by its uri: a stored empty one was left
+    out, as no uri is (``D #1 [UNKNOWN]``, a blank ``name / uri`` cell); it is ``""`` now."""
+    path = tmp_path / "store"
+    with LineageStore.open(path) as store:
+        t = store.put_artifact_type(m.ArtifactType(name="D"))
+        empty, none = store.put_artifacts([m.Artifact(type_id=t, uri=""), m.Artifact(type_id=t)])
+    listed = invoke(["ls", "--store", str(path)])
+    assert listed.exit_code == 0, listed.output
+    rows = _rows(listed.stdout)
+    assert rows[str(empty)][:3] == ["artifact", "D", '""'], listed.stdout
+    assert rows[str(none)][:3] == ["artifact", "D", "UNKNOWN"], listed.stdout
+    for ident, title in ((empty, f'D #{empty} "" [UNKNOWN]'), (none, f"D #{none} [UNKNOWN]")):
+        shown = invoke(["show", str(ident), "--store", str(path)])
+        assert shown.exit_code == 0, shown.output
+        assert title in shown.stdout.splitlines()[0], shown.stdout
