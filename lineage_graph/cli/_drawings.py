@@ -52,7 +52,9 @@ def drawing_for_stdout(text: str, fmt: str) -> str:
         if fmt == "dot" and ord(c) > 0xFFFF:
             # Graphviz (2.42, Debian 12's and Ubuntu 24.04's) turns a reference above U+FFFF
             # into invalid UTF-8: "&#128640;" was drawn as three U+FFFD and warned about.
-            # Drawn as the CLI prints it on such a stream, "\U0001f680" (a DOT "\\" is "\").
+            # Drawn as its escape "\U0001f680" instead (a DOT "\\" is "\"), as a control
+            # character is drawn: unquoted, as a text holding that escape is (drawings show names
+            # raw, the CLI's quoting rule is for its tables and trees).
             return f"\\\\U{ord(c):08x}"
         return f"#{ord(c)};" if fmt == "mermaid" else f"&#{ord(c)};"
 
