@@ -362,10 +362,25 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_CHILDREN.clear)
 
 
-def _pid_alive(pid: int) -> bool:
+def _child(pid: int) -> subprocess.Popen[bytes] | None:
+    """The server this process started with pid ``pid``, None if none, or if it has exited and
+    been reaped: its pid is free then, and the kernel may give it to any later process (pids
+    wrap around), another process's server of a store among them. Taken by its exit status
+    for that server, dead, a running server was said gone (``running_server``: None), and
+    opening its store here stopped it under the process that held it and started a second
+    server on the same files. Until it is reaped, no other process can have its pid."""
     child = _CHILDREN.get(pid)
+    if child is None or child.returncode is None:
+        return child
+    if _CHILDREN.get(pid) is child:
+        del _CHILDREN[pid]
+    return None
+
+
+def _pid_alive(pid: int) -> bool:
+    child = _child(pid)
     if child is not None:
-        return child.poll() is None
+        return child.poll() is None  # (reaped now if it has exited: its own answer)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -1456,7 +1471,7 @@ class ServerProcess:
             return False
         self._drop_socket_dir(Path(sock))
         self.pid, self.socket_path = pid, Path(sock)
-        self._proc, self._proc_owner = _CHILDREN.get(pid), os.getpid()
+        self._proc, self._proc_owner = _child(pid), os.getpid()
         _mark_aof(self.data_dir)  # a server an earlier version started
         return True
 

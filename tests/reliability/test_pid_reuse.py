@@ -6,6 +6,7 @@ a crash loop killing servers and writers at random (pids wrapped around: pid_max
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -183,3 +184,78 @@ def test_a_dead_servers_pid_taken_by_another_users_process_is_not_the_server(
         # left in the temporary directory. The next opener of the store removes it (and stops
         # a server the client restarted, as its last client).
         LineageStore.open(data).close()
+
+
+#: Opens the store at argv[1], its server given pid argv[2] (the kernel's next pid set just
+#: before the server is spawned), says the server's pid, and holds the store open.
+HOLDER_AT = """
+import subprocess, sys
+from pathlib import Path
+from lineage_graph import LineageStore
+from lineage_graph.backends import _falkordb_server
+
+popen = subprocess.Popen
+
+def at_pid(*args, **kwargs):
+    Path("/proc/sys/kernel/ns_last_pid").write_text(str(int(sys.argv[2]) - 1))
+    return popen(*args, **kwargs)
+
+_falkordb_server.subprocess.Popen = at_pid
+store = LineageStore.open(sys.argv[1])
+print(store.describe()["pid"], flush=True)
+sys.stdin.readline()
+store.close()
+"""
+
+
+@pytest.mark.skipif(
+    not os.access(NS_LAST_PID, os.W_OK), reason="needs a writable ns_last_pid (root on Linux)"
+)
+def test_another_processs_server_given_the_pid_of_a_server_this_process_started_is_running(
+    tmp_path: Path,
+) -> None:
+    """A server this process started, stopped and reaped, leaves its pid to the kernel, which
+    may give it to a server another process starts (pids wrap around: a long-running process,
+    a test run). That server was taken for dead by this pid alone (the exit status of the
+    first one): ``running_server`` said None though it served its store, and opening that
+    store here stopped the other process's server under it (SIGTERM, not waited for: taken for
+    gone at once) and started a second one on the same files. Seen as a test failing now and
+    then in full runs: the orphan server of the next test took the pid of an earlier test's."""
+    from lineage_graph.backends._falkordb_server import running_server
+
+    with LineageStore.open(tmp_path / "earlier") as store:
+        freed = int(store.describe()["pid"])  # this process's child: exited, reaped at the close
+    data = tmp_path / "store"
+    holder: subprocess.Popen[bytes] | None = None
+    try:
+        for _ in range(20):  # another process may take the pid first: tried again
+            holder = subprocess.Popen(
+                [sys.executable, "-c", HOLDER_AT, str(data), str(freed)],
+                env=child_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+            assert holder.stdout is not None and holder.stdin is not None
+            if int(holder.stdout.readline()) == freed:
+                break
+            holder.stdin.close()
+            holder.wait(60)
+            holder = None
+        if holder is None:
+            pytest.skip("the pid was not handed over (another process took it)")
+
+        assert running_server(data) == freed
+        with LineageStore.open(data) as store:  # attached to the holder's server
+            assert int(store.describe()["pid"]) == freed
+            store.put_artifact_type(ArtifactType(name="D"))
+        assert running_server(data) == freed  # still the holder's
+    finally:
+        if holder is not None:
+            assert holder.stdin is not None
+            with contextlib.suppress(OSError):  # (gone already)
+                holder.stdin.close()  # it closes the store, its server stopped
+            try:
+                holder.wait(60)
+            finally:
+                holder.kill()
+                holder.wait(60)
