@@ -1449,7 +1449,9 @@ class MetadataStore:
             if len(set(keys)) < len(keys):  # an event given twice: the first error, as MLMD's
                 self._refuse_stored_events(models)
             self._store.put_events(models)
-        except (native.InvalidArgumentError, native.NotFoundError):
+        except (native.InvalidArgumentError, native.NotFoundError, pydantic.ValidationError):
+            # (an id below 1 cannot be read as a model: ValidationError, InvalidArgumentError
+            # once mapped, as MLMD's "No artifact with the given id -1"; after the earlier ones)
             self._refuse_stored_events(models)
             raise
 
