@@ -42,6 +42,7 @@ __all__ = [
     "TYPE_PROTO",
     "association_to_proto",
     "attribution_to_proto",
+    "contexts_until_nameless",
     "event_ids",
     "event_to_proto",
     "expect_node",
@@ -318,18 +319,35 @@ def to_node(kind: NodeKind, msg: Any) -> Artifact | Execution | Context:
     return _NODE_MODEL[kind].model_validate(data)
 
 
-def to_contexts(msgs: Iterable[Any], *, force_reuse: bool = False) -> list[Context]:
-    """Context models for put_execution / put_lineage_subgraph. With ``force_reuse`` a context
-    given with an id is only linked, never rewritten: it becomes an id-only reference, which the
-    native store links without writing it."""
+def contexts_until_nameless(
+    msgs: Iterable[Any], *, force_reuse: bool = False
+) -> tuple[list[Context], tuple[Any, EmptyContextNameError] | None]:
+    """Context models of ``msgs``, in order, up to the first new context without a name, and
+    that one's message and error (None: there is none). MLMD refuses it only as it creates it,
+    after the nodes before it (put_contexts, put_execution); a caller that refuses it at once
+    raises the error (:func:`to_contexts`). With ``force_reuse`` a context given with an id is
+    only linked, never rewritten: it becomes an id-only reference, which the native store links
+    without writing it."""
     out: list[Context] = []
     for msg in msgs:
         if force_reuse and msg.HasField("id") and msg.id < 1:
             raise NotFoundError(f"Results missing for ids: [{msg.id}]")
         if force_reuse and (ident := _opt_int(msg, "id")) is not None:
             out.append(Context.model_construct(id=ident))
-        else:
+            continue
+        try:
             out.append(to_node(NodeKind.CONTEXT, msg))  # type: ignore[arg-type]
+        except EmptyContextNameError as exc:
+            return out, (msg, exc)
+    return out, None
+
+
+def to_contexts(msgs: Iterable[Any], *, force_reuse: bool = False) -> list[Context]:
+    """Context models for put_lineage_subgraph, a new one without a name refused at once (see
+    :func:`contexts_until_nameless`)."""
+    out, nameless = contexts_until_nameless(msgs, force_reuse=force_reuse)
+    if nameless is not None:
+        raise nameless[1]
     return out
 
 

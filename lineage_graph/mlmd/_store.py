@@ -1357,18 +1357,17 @@ class MetadataStore:
         it as it creates that context, so the contexts before it are checked first (their own
         errors, and a key an earlier one takes, come first, in MLMD's order) and its own
         unknown type id is NotFoundError."""
-        models: list[Any] = []
-        for msg in msgs:
-            try:
-                models.extend(self._nodes(NodeKind.CONTEXT, [msg], given))
-            except _convert.EmptyContextNameError:
-                earlier = _masked(models, mask)
-                self._refuse_taken_keys(earlier)  # up to the first context with its own error
-                self._precheck(earlier)  # an unknown type id up to the first invalid context
-                if not self._all_pass(earlier):
-                    raise  # an earlier context's own error: invalid too
-                self._refuse_unknown_context_type(msg)
-                raise
+        models, nameless = _convert.contexts_until_nameless(msgs)
+        _given(given, msgs[: len(models)], models)
+        if nameless is not None:
+            msg, exc = nameless
+            earlier = _masked(models, mask)
+            self._refuse_taken_keys(earlier)  # up to the first context with its own error
+            self._precheck(earlier)  # an unknown type id up to the first invalid context
+            if not self._all_pass(earlier):
+                raise exc  # an earlier context's own error: invalid too
+            self._refuse_unknown_context_type(msg)
+            raise exc
         return models
 
     def _all_pass(self, nodes: Sequence[Node]) -> bool:
@@ -1449,7 +1448,9 @@ class MetadataStore:
             if len(set(keys)) < len(keys):  # an event given twice: the first error, as MLMD's
                 self._refuse_stored_events(models)
             self._store.put_events(models)
-        except (native.InvalidArgumentError, native.NotFoundError):
+        except (native.InvalidArgumentError, native.NotFoundError, pydantic.ValidationError):
+            # (an id below 1 cannot be read as a model: ValidationError, InvalidArgumentError
+            # once mapped, as MLMD's "No artifact with the given id -1"; after the earlier ones)
             self._refuse_stored_events(models)
             raise
 
@@ -1569,14 +1570,10 @@ class MetadataStore:
         present = [a is not None for a, _ in pairs]
         artifacts = _placed(given, present)
         context_msgs = list(contexts or ())
-        linked: list[Context] = []
-        nameless: tuple[Any, Exception] | None = None  # a new context without a name
-        for msg in context_msgs:
-            try:
-                linked.extend(_convert.to_contexts([msg], force_reuse=force_reuse_context))
-            except _convert.EmptyContextNameError as exc:
-                nameless = (msg, exc)  # refused where MLMD reaches it (see below)
-                break
+        # a new context without a name: refused where MLMD reaches it (see below)
+        linked, nameless = _convert.contexts_until_nameless(
+            context_msgs, force_reuse=force_reuse_context
+        )
         _given(updates, context_msgs[: len(linked)], linked)
         # MLMD's order; with force_reuse_context a context given by id is only linked (an
         # id-only reference), not written

@@ -141,6 +141,8 @@ EVENT_FAULTS: dict[str, tuple[int | None, int | None, int]] = {
     "bad_type": (2, 1, E.UNKNOWN),
     "stored_again": (1, 1, E.INPUT),
     "artifact_id_0": (0, 2, E.INPUT),
+    "negative_artifact_id": (-1, 2, E.INPUT),
+    "negative_execution_id": (2, -1, E.OUTPUT),
 }
 
 
@@ -377,6 +379,27 @@ FOUND: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {
     "event-stored-then-no-type-AlreadyExists": (
         "put_events",
         ([_STORED_EVENT, E(artifact_id=2, execution_id=1)],),
+        {},
+    ),
+    # an id below 1 (no node has one; the adapter's model cannot hold it) after a stored event
+    "event-stored-then-negative-artifact-id-AlreadyExists": (
+        "put_events",
+        ([_STORED_EVENT, E(artifact_id=-1, execution_id=2, type=E.INPUT)],),
+        {},
+    ),
+    "event-stored-then-negative-execution-id-AlreadyExists": (
+        "put_events",
+        ([_STORED_EVENT, E(artifact_id=2, execution_id=-1, type=E.INPUT)],),
+        {},
+    ),
+    "event-twice-then-negative-ids-AlreadyExists": (
+        "put_events",
+        ([_NEW_EVENT, _NEW_EVENT, E(artifact_id=-5, execution_id=-5, type=E.INPUT)],),
+        {},
+    ),
+    "event-negative-artifact-id-then-stored-Invalid": (
+        "put_events",
+        ([E(artifact_id=-1, execution_id=2, type=E.INPUT), _STORED_EVENT],),
         {},
     ),
     "event-unknown-artifact-then-twice-Invalid": (
