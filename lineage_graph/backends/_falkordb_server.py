@@ -354,12 +354,21 @@ def running_server(path: Path) -> int | None:
 #: Servers started by this process, by pid: whichever store closes last must be able to reap
 #: them (a child that exited stays a zombie, and looks alive, until its parent waits for it).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+_CHILDREN_LOCK = threading.Lock()
 
-# A forked child (a multiprocessing worker) is not the parent of those servers: waiting for one
-# fails there (ECHILD), which Popen.poll() reports as an exit, so a worker opening its parent's
-# directory took the running server for dead and started a second one on the same files.
+
+def _forked() -> None:
+    """A forked child (a multiprocessing worker) is not the parent of those servers: waiting for
+    one fails there (ECHILD), which Popen.poll() reports as an exit, so a worker opening its
+    parent's directory took the running server for dead and started a second one on the same
+    files."""
+    global _CHILDREN_LOCK
+    _CHILDREN.clear()
+    _CHILDREN_LOCK = threading.Lock()  # (another thread may have held it as this one forked)
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_CHILDREN.clear)
+    os.register_at_fork(after_in_child=_forked)
 
 
 def _child(pid: int) -> subprocess.Popen[bytes] | None:
@@ -372,8 +381,9 @@ def _child(pid: int) -> subprocess.Popen[bytes] | None:
     child = _CHILDREN.get(pid)
     if child is None or child.returncode is None:
         return child
-    if _CHILDREN.get(pid) is child:
-        del _CHILDREN[pid]
+    with _CHILDREN_LOCK:  # (another thread may drop it too, or have started a server at pid)
+        if _CHILDREN.get(pid) is child:
+            del _CHILDREN[pid]
     return None
 
 
@@ -1897,7 +1907,8 @@ class ServerProcess:
             raise
         self.pid, self._proc_owner = self._proc.pid, os.getpid()
         self._fsize_limit = fsize_limit
-        _CHILDREN[self.pid] = self._proc
+        with _CHILDREN_LOCK:
+            _CHILDREN[self.pid] = self._proc
         self.socket_path = socket_path
         try:
             # Recorded at once, before it has loaded the store (seconds to minutes): a process
