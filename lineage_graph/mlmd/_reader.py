@@ -205,9 +205,12 @@ def _read_within(fd: int, size: int, timeout_s: float) -> bytes | None:
 def _child_path() -> str:
     """The child's ``PYTHONPATH``: this process's lineage_graph first, then this process's
     ``sys.path`` (absolute), where it found ml_metadata and its dependencies, those put on the
-    path at run time included (a PEX or shiv application, a notebook's ``sys.path.append``)."""
+    path at run time included (a PEX or shiv application, a notebook's ``sys.path.append``).
+    An entry holding a NUL is left out: no environment variable can hold one (Popen refused
+    the child: the import failed), and no directory is named by one, so nothing the child
+    could import is lost (this Python's own imports find nothing there either)."""
     package_root = str(Path(__file__).resolve().parents[2])
-    entries = [package_root, *(e for e in sys.path if isinstance(e, str) and e)]
+    entries = [package_root, *(e for e in sys.path if isinstance(e, str) and e and "\0" not in e)]
     return os.pathsep.join(dict.fromkeys(os.path.abspath(e) for e in entries))
 
 
@@ -289,7 +292,7 @@ class SourceReader:
     def _start(self) -> None:
         """Start the child (``self._child``) and open its replies pipe (``self._replies``).
         Whatever stops the start (no descriptor or process left, a NUL in the Python's name or
-        the child's path: ValueError, Ctrl-C), the child's end of the pipe is closed here, and
+        in the environment: ValueError, Ctrl-C), the child's end of the pipe is closed here, and
         what was set the caller's close() ends."""
         self._python = _python()
         env = {**os.environ, "PYTHONPATH": _child_path()}
