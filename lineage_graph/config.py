@@ -220,6 +220,13 @@ class MlmdReaderSettings(BaseSettings):
     #: import deadlocked), the child is killed and the import fails with
     #: ``FailedPreconditionError``: it waited for ever (until Ctrl-C).
     start_timeout_s: float = Field(default=300.0, gt=0, le=MAX_WAIT_S)
+    #: How long a reply the reading child has begun may go without a new byte (s). A call may
+    #: read for hours before its reply's first byte (a big MLMD store), never bounded; but the
+    #: child writes a reply it has made whole, so once it has begun the rest follows at once.
+    #: Past it (the child stalled part way through, or bytes something else wrote that look
+    #: like a reply's head), the child is killed and the import fails with
+    #: ``FailedPreconditionError``: it waited for ever (until Ctrl-C).
+    stall_timeout_s: float = Field(default=300.0, gt=0, le=MAX_WAIT_S)
 
 
 class Neo4jSettings(_UrlsRedacted):

@@ -15,7 +15,10 @@ answers anything else first (its exact bytes are awaited: something it ran as it
 its reply pipe) is FailedPreconditionError saying it answered nonsense, with what it wrote (one
 that then ends within ``_ENDED_WAIT_S``: told by why it ended, the bytes named after); one
 that says nothing for ``LINEAGE_GRAPH_MLMD_START_TIMEOUT_S`` (it hangs as it starts) is
-FailedPreconditionError saying so, killed. No
+FailedPreconditionError saying so, killed. A reply begun (its first byte on the pipe) that
+goes ``LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S`` without a new byte is FailedPreconditionError, the
+child killed: it writes a reply it has made whole, so the rest follows at once (a call is
+never bounded before its reply begins: reading a big store may take hours). No
 temporary file for what it says (no writable ``TMPDIR``) is :class:`ConfigurationError`, as no
 directory for the embedded engine's socket is. The child (``python -P -m
 lineage_graph.mlmd._reader``, run by the Python that :mod:`multiprocessing` starts its children
@@ -65,6 +68,10 @@ class _Nonsense(Exception):
     """What was read is no message (bytes something else wrote to the pipe)."""
 
 
+class _Stalled(Exception):
+    """A message begun on the pipe went ``stall_timeout_s`` without a new byte."""
+
+
 def _send(out: IO[bytes], value: Any) -> None:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     out.write(_HEAD.pack(_MARK, len(data)) + data)
@@ -89,15 +96,26 @@ def _receive(source: IO[bytes]) -> Any:
     head = source.read(_HEAD.size)
     if len(head) < _HEAD.size:
         raise EOFError
-    mark, size = _HEAD.unpack(head)
-    if mark != _MARK or size > _MAX_SIZE:
-        raise _Nonsense(f"no message's head: {head!r}")
+    size = _size(head)
     data = bytearray()
     while len(data) < size:
         chunk = source.read(min(size - len(data), _CHUNK))
         if not chunk:
             raise EOFError
         data += chunk
+    return _loaded(data)
+
+
+def _size(head: bytes) -> int:
+    """The length a message's head gives: _Nonsense where it is none."""
+    mark, size = _HEAD.unpack(head)
+    if mark != _MARK or size > _MAX_SIZE:
+        raise _Nonsense(f"no message's head: {head!r}")
+    return int(size)
+
+
+def _loaded(data: bytearray) -> Any:
+    """The message ``data`` holds: _Nonsense where it is none."""
     try:
         value = pickle.loads(data)  # (from the child this process started, and only it)
     except MemoryError:
@@ -107,6 +125,60 @@ def _receive(source: IO[bytes]) -> Any:
     if not isinstance(value, tuple) or not value:
         raise _Nonsense(f"no message: {type(value).__name__}")
     return value
+
+
+def _reply(fd: int, stall_s: float) -> Any:
+    """The next message on the pipe ``fd``, as :func:`_receive` reads one, read as it comes:
+    its first byte awaited as long as it takes (a call may read a big store for hours), each
+    byte after it within ``stall_s`` of the one before, else _Stalled. The child writes a
+    message it has made whole (a pickle, then one write): once it has begun, the rest follows
+    as fast as this process reads it; a pause is a child stalled part way through, or bytes
+    something else wrote that begin as a message's head would."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    begun = False
+
+    def fill(buffer: bytearray) -> int:
+        """Fill ``buffer`` from the pipe: how many bytes came before it ended."""
+        nonlocal begun
+        got = 0
+        with memoryview(buffer) as view:
+            while got < len(buffer):
+                if begun and not _readable(poller, stall_s):
+                    raise _Stalled
+                count = os.readv(fd, [view[got:]])  # (blocks for the first byte)
+                if not count:
+                    break
+                got += count
+                begun = True
+        return got
+
+    head = bytearray(_HEAD.size)
+    if fill(head) < _HEAD.size:
+        raise EOFError
+    size = _size(bytes(head))
+    data = bytearray()
+    while len(data) < size:
+        piece = bytearray(min(size - len(data), _CHUNK))  # (no more than was sent, and 16 MiB)
+        if fill(piece) < len(piece):
+            raise EOFError
+        if data:
+            data += piece
+        else:
+            data = piece
+    return _loaded(data)
+
+
+def _readable(poller: select.poll, timeout_s: float) -> bool:
+    """Whether the pipe ``poller`` watches has a byte (or has ended) within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        # (poll takes milliseconds, a float rounded up: a day at most at a time)
+        if poller.poll(min(left, 86400.0) * 1000):
+            return True
 
 
 def _read_within(fd: int, size: int, timeout_s: float) -> bytes | None:
@@ -133,9 +205,12 @@ def _read_within(fd: int, size: int, timeout_s: float) -> bytes | None:
 def _child_path() -> str:
     """The child's ``PYTHONPATH``: this process's lineage_graph first, then this process's
     ``sys.path`` (absolute), where it found ml_metadata and its dependencies, those put on the
-    path at run time included (a PEX or shiv application, a notebook's ``sys.path.append``)."""
+    path at run time included (a PEX or shiv application, a notebook's ``sys.path.append``).
+    An entry holding a NUL is left out: no environment variable can hold one (Popen refused
+    the child: the import failed), and no directory is named by one, so nothing the child
+    could import is lost (this Python's own imports find nothing there either)."""
     package_root = str(Path(__file__).resolve().parents[2])
-    entries = [package_root, *(e for e in sys.path if isinstance(e, str) and e)]
+    entries = [package_root, *(e for e in sys.path if isinstance(e, str) and e and "\0" not in e)]
     return os.pathsep.join(dict.fromkeys(os.path.abspath(e) for e in entries))
 
 
@@ -164,15 +239,28 @@ class ReaderError(Exception):
 class SourceReader:
     """ml_metadata's ``MetadataStore`` on ``config``, in a child process: the same methods."""
 
-    def __init__(self, config: Any, *, start_timeout_s: float | None = None) -> None:
+    def __init__(
+        self,
+        config: Any,
+        *,
+        start_timeout_s: float | None = None,
+        stall_timeout_s: float | None = None,
+    ) -> None:
         """``start_timeout_s``: how long the child is given to say it started (not given:
-        ``LINEAGE_GRAPH_MLMD_START_TIMEOUT_S``, 300 s)."""
-        if start_timeout_s is None:
+        ``LINEAGE_GRAPH_MLMD_START_TIMEOUT_S``, 300 s); ``stall_timeout_s``: how long a reply
+        it has begun may go without a new byte (not given:
+        ``LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S``, 300 s)."""
+        if start_timeout_s is None or stall_timeout_s is None:
             from ..backends import settings_of
             from ..config import MlmdReaderSettings
 
-            start_timeout_s = settings_of(MlmdReaderSettings, "MLMD reader").start_timeout_s
+            settings = settings_of(MlmdReaderSettings, "MLMD reader")
+            if start_timeout_s is None:
+                start_timeout_s = settings.start_timeout_s
+            if stall_timeout_s is None:
+                stall_timeout_s = settings.stall_timeout_s
         self._start_timeout_s = start_timeout_s
+        self._stall_timeout_s = stall_timeout_s
         # a file, not a pipe, which the child could fill and block on; closed by close()
         try:
             self._log = tempfile.TemporaryFile()  # noqa: SIM115
@@ -204,7 +292,7 @@ class SourceReader:
     def _start(self) -> None:
         """Start the child (``self._child``) and open its replies pipe (``self._replies``).
         Whatever stops the start (no descriptor or process left, a NUL in the Python's name or
-        the child's path: ValueError, Ctrl-C), the child's end of the pipe is closed here, and
+        in the environment: ValueError, Ctrl-C), the child's end of the pipe is closed here, and
         what was set the caller's close() ends."""
         self._python = _python()
         env = {**os.environ, "PYTHONPATH": _child_path()}
@@ -300,9 +388,22 @@ class SourceReader:
         self._busy = True
         try:
             _send(self._child.stdin, (name, args, kwargs))
-            reply = _receive(self._replies)
+            reply = _reply(self._replies.fileno(), self._stall_timeout_s)
         except (OSError, EOFError):
             raise self._died() from None
+        except _Stalled:
+            if self._child.poll() is not None:  # (it died; something it started holds the pipe)
+                raise self._died() from None
+            # It began a reply and stopped part way (or something in it wrote what looks like
+            # a reply's head): nothing after can be trusted, and waiting is for ever.
+            self._child.kill()
+            self._child.wait()
+            raise FailedPreconditionError(
+                "cannot read the MLMD store: the process reading it (ml_metadata) stopped part "
+                f"way through its reply to {name}(): no byte for {self._stall_timeout_s:g} s "
+                "(LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S sets how long; a reply, once begun, "
+                "follows at once); it was killed"
+            ) from None
         except _Nonsense as exc:
             # Something in the child wrote to its reply pipe, or a reply was cut: no reply
             # after it can be trusted. It is killed (it waits for a call: waiting for it to

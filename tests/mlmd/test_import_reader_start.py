@@ -280,24 +280,17 @@ def test_a_reader_closed_while_interrupted_closes_everything_and_ends_its_child(
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
-@pytest.mark.parametrize("where", ["python", "path"])
-def test_a_reader_popen_refuses_leaves_no_descriptor_open(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
-) -> None:
+def test_a_reader_popen_refuses_leaves_no_descriptor_open(tmp_path: Path) -> None:
     """subprocess.Popen raising other than OSError (ValueError: a NUL in the Python
-    multiprocessing starts its children with, or in an entry of ``sys.path``, which the child's
-    path copies) left the reply pipe open (and the message file until collected) and escaped
-    as a ValueError (a traceback from the CLI): it is FailedPreconditionError, nothing left
-    open."""
+    multiprocessing starts its children with) left the reply pipe open (and the message file
+    until collected) and escaped as a ValueError (a traceback from the CLI): it is
+    FailedPreconditionError, nothing left open."""
     path = _source(tmp_path)
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = str(path)
     config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READONLY
     before_python = multiprocessing.spawn.get_executable()
-    if where == "path":
-        monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path / "a\0b")])
-    else:
-        multiprocessing.spawn.set_executable(sys.executable + "\0x")
+    multiprocessing.spawn.set_executable(sys.executable + "\0x")
     try:
         before = _descriptors()
         with pytest.raises(Exception) as caught:  # (its type asked after what it left open)
@@ -314,6 +307,26 @@ def test_a_reader_popen_refuses_leaves_no_descriptor_open(
     assert "cannot start the process that reads the MLMD store: embedded null byte" in str(
         caught.value
     )
+    assert not _reader_children()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+def test_a_sys_path_entry_holding_a_nul_is_left_out_of_the_readers_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry of ``sys.path`` holding a NUL (which the child's path copied) made Popen refuse
+    the child (no environment variable can hold a NUL) and the import fail: no directory is
+    named by such an entry, so nothing importable is lost leaving it out, and the import
+    reads the store, nothing left open. (The entry is there only while the import runs: this
+    Python 3.11's own imports of a module not found before it raise ValueError, redis's
+    optional ones as the store opens among them.)"""
+    path = _source(tmp_path)
+    before = _descriptors()
+    with LineageStore.open(tmp_path / "store") as store, monkeypatch.context() as patched:
+        patched.setattr(sys, "path", [*sys.path, str(tmp_path / "a\0b")])
+        counts = import_mlmd(path, store).counts()
+    assert counts["artifacts"] == 6 and counts["events"] == 5, counts
+    assert _descriptors() == before
     assert not _reader_children()
 
 
@@ -530,3 +543,113 @@ def test_a_reader_that_answers_nonsense_as_it_reads_is_told_as_such(
     message = str(caught.value)
     assert "the process reading it (ml_metadata) answered nonsense to get_artifacts()" in message
     assert "died" not in message and "killed by" not in message, message
+
+
+#: A ``sitecustomize`` that makes ml_metadata, in the reading child, begin a reply to
+#: ``get_artifacts()`` and stall (120 s, so that nothing outlives a failed test for long): it
+#: writes ``{data}`` to the reply pipe, then sleeps.
+_STALLING_MID_REPLY = """
+import os, pickle, sys, time
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    from ml_metadata.metadata_store import metadata_store
+
+    from lineage_graph.mlmd._reader import _HEAD, _MARK
+
+    def _stall(self, *args, **kwargs):
+        os.write(int(sys.orig_argv[-1]), {data})
+        time.sleep(120)
+
+    metadata_store.MetadataStore.get_artifacts = _stall
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
+@pytest.mark.parametrize(
+    "data",
+    [
+        # the mark and a plausible length, then nothing (stray bytes that begin as a head)
+        "_HEAD.pack(_MARK, 100)",
+        # a reply's head and part of its pickle: the child stalled part way through writing
+        "(lambda d: _HEAD.pack(_MARK, len(d)) + d[:5])(pickle.dumps(('ok', []), protocol=5))",
+        # part of a head
+        "_MARK + b'\\x10'",
+    ],
+    ids=["head-only", "part-of-the-body", "part-of-the-head"],
+)
+def test_a_reader_that_stalls_mid_reply_is_killed_and_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: str
+) -> None:
+    """A reply begun (its head, or part of it, on the pipe) and never ended hung the import
+    until Ctrl-C: the rest of a reply begun is awaited at most
+    LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S without a new byte, then the child is killed and reaped,
+    every descriptor closed, and the import fails with FailedPreconditionError (the CLI: exit
+    5), nothing written."""
+    monkeypatch.setenv("LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S", "0.5")
+    path, hook, config = _hooked(tmp_path, monkeypatch, _STALLING_MID_REPLY.format(data=data))
+    before = _descriptors()
+    try:
+        reader = SourceReader(config)
+        try:
+            assert len(reader.get_executions()) > 0
+            with pytest.raises(FailedPreconditionError) as caught:
+                reader.get_artifacts()
+            assert not _reader_children(), "the stalled child was left running"
+        finally:
+            reader.close()
+        assert _descriptors() == before
+    finally:
+        left = _reader_children()
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    message = str(caught.value)
+    assert "the process reading it (ml_metadata) stopped part way through its reply to " in (
+        message
+    )
+    assert "get_artifacts(): no byte for 0.5 s (LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S" in message
+    assert message.endswith("it was killed"), message
+    told = _refused_in_a_child(tmp_path, path, pythonpath=hook)
+    assert "stopped part way through its reply to get_artifacts()" in told, told
+    with LineageStore.open(tmp_path / "store") as store:
+        assert store.get_artifacts() == [] and store.get_executions() == []
+
+
+#: A ``sitecustomize`` that makes ml_metadata, in the reading child, work a while before it
+#: reads the artifacts (as on a big store), then reply as ever.
+_SLOW_TO_BEGIN = """
+import sys, time
+if "lineage_graph.mlmd._reader" in sys.orig_argv:
+    from ml_metadata.metadata_store import metadata_store
+
+    _read = metadata_store.MetadataStore.get_artifacts
+
+    def _slow(self, *args, **kwargs):
+        time.sleep(1.5)
+        return _read(self, *args, **kwargs)
+
+    metadata_store.MetadataStore.get_artifacts = _slow
+"""
+
+
+def test_a_reply_slow_to_begin_is_not_cut_by_the_stall_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stall limit bounds only the rest of a reply begun: a call that works longer than it
+    before its reply's first byte (a big store) is answered."""
+    monkeypatch.setenv("LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S", "0.2")
+    path, _, _ = _hooked(tmp_path, monkeypatch, _SLOW_TO_BEGIN)
+    with LineageStore.open(tmp_path / "store") as store:
+        counts = import_mlmd(path, store).counts()
+    assert counts["artifacts"] == 6 and counts["events"] == 5, counts
+    assert not _reader_children()
+
+
+def test_a_bad_stall_timeout_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S not above 0 is ConfigurationError naming it."""
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = str(_source(tmp_path))
+    monkeypatch.setenv("LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S", "0")
+    with pytest.raises(ConfigurationError, match="LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S"):
+        SourceReader(config)
+    assert not _reader_children()
