@@ -208,9 +208,20 @@ def _child_path() -> str:
     path at run time included (a PEX or shiv application, a notebook's ``sys.path.append``).
     An entry holding a NUL is left out: no environment variable can hold one (Popen refused
     the child: the import failed), and no directory is named by one, so nothing the child
-    could import is lost (this Python's own imports find nothing there either)."""
+    could import is lost (this Python's own imports find nothing there either). So is one
+    holding the path separator (``:``): it would be split into two, one of them a relative
+    path the child resolves against its working directory, which ``-P`` keeps off its path (a
+    ``sitecustomize.py`` there ran in the child); a directory named so cannot be named in a
+    ``PYTHONPATH`` at all."""
     package_root = str(Path(__file__).resolve().parents[2])
-    entries = [package_root, *(e for e in sys.path if isinstance(e, str) and e and "\0" not in e)]
+    entries = [
+        package_root,
+        *(
+            e
+            for e in sys.path
+            if isinstance(e, str) and e and "\0" not in e and os.pathsep not in e
+        ),
+    ]
     return os.pathsep.join(dict.fromkeys(os.path.abspath(e) for e in entries))
 
 

@@ -330,6 +330,28 @@ def test_a_sys_path_entry_holding_a_nul_is_left_out_of_the_readers_path(
     assert not _reader_children()
 
 
+def test_a_sys_path_entry_holding_the_path_separator_does_not_put_the_cwd_on_the_readers_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry ``/x:evil`` of ``sys.path`` was split in the child's ``PYTHONPATH`` into ``/x``
+    and ``evil``, a path relative to its working directory (which ``-P`` keeps off its path): a
+    ``sitecustomize.py`` in ``./evil`` ran in the reading child. Such an entry is left out."""
+    path = _source(tmp_path)
+    cwd = tmp_path / "cwd"
+    (cwd / "evil").mkdir(parents=True)
+    ran = tmp_path / "ran"
+    (cwd / "evil" / "sitecustomize.py").write_text(
+        f"open({str(ran)!r}, 'w').close()\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(cwd)
+    with LineageStore.open(tmp_path / "store") as store, monkeypatch.context() as patched:
+        patched.setattr(sys, "path", [*sys.path, f"{tmp_path / 'x'}{os.pathsep}evil"])
+        counts = import_mlmd(path, store).counts()
+    assert counts["artifacts"] == 6 and counts["events"] == 5, counts
+    assert not ran.exists()
+    assert not _reader_children()
+
+
 #: A ``sitecustomize`` that, in the reading child only, writes a stray byte to its reply pipe
 #: and then makes ml_metadata's import fail (the child ends as it starts).
 _STRAY_THEN_BROKEN = """
