@@ -342,10 +342,10 @@ def contexts_until_nameless(
     return out, None
 
 
-def to_contexts(msgs: Iterable[Any], *, force_reuse: bool = False) -> list[Context]:
+def to_contexts(msgs: Iterable[Any]) -> list[Context]:
     """Context models for put_lineage_subgraph, a new one without a name refused at once (see
     :func:`contexts_until_nameless`)."""
-    out, nameless = contexts_until_nameless(msgs, force_reuse=force_reuse)
+    out, nameless = contexts_until_nameless(msgs)
     if nameless is not None:
         raise nameless[1]
     return out

@@ -170,15 +170,18 @@ def _reply(fd: int, stall_s: float) -> Any:
 
 
 def _readable(poller: select.poll, timeout_s: float) -> bool:
-    """Whether the pipe ``poller`` watches has a byte (or has ended) within ``timeout_s``."""
+    """Whether the pipe ``poller`` watches has a byte (or has ended) within ``timeout_s``. At
+    the deadline the pipe is looked at once more without a wait: this process paused past it
+    (a loaded machine, Ctrl-Z and ``fg``) is not the pipe's silence (a whole reply waiting in it
+    was told "stalled", the child killed)."""
     deadline = time.monotonic() + timeout_s
     while True:
         left = deadline - time.monotonic()
+        # (poll takes milliseconds, a float rounded up: a day at most at a time)
+        if poller.poll(max(0.0, min(left, 86400.0)) * 1000):
+            return True
         if left <= 0:
             return False
-        # (poll takes milliseconds, a float rounded up: a day at most at a time)
-        if poller.poll(min(left, 86400.0) * 1000):
-            return True
 
 
 def _read_within(fd: int, size: int, timeout_s: float) -> bytes | None:
@@ -189,12 +192,8 @@ def _read_within(fd: int, size: int, timeout_s: float) -> bytes | None:
     poller.register(fd, select.POLLIN)
     said = b""
     while len(said) < size:
-        left = deadline - time.monotonic()
-        if left <= 0:
+        if not _readable(poller, deadline - time.monotonic()):
             return None
-        # (poll takes milliseconds, a float rounded up: a day at most at a time)
-        if not poller.poll(min(left, 86400.0) * 1000):
-            continue
         chunk = os.read(fd, size - len(said))
         if not chunk:
             break

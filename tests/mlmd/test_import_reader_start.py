@@ -675,3 +675,31 @@ def test_a_bad_stall_timeout_is_a_configuration_error(
     with pytest.raises(ConfigurationError, match="LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S"):
         SourceReader(config)
     assert not _reader_children()
+
+
+@pytest.mark.parametrize("timeout_s", [0.5, 0.0], ids=["within", "at-once"])
+def test_bytes_in_the_pipe_are_read_even_when_this_process_paused_past_the_limit(
+    monkeypatch: pytest.MonkeyPatch, timeout_s: float
+) -> None:
+    """The wait for a reply's next byte (and for the start's) looked at the clock after setting
+    its deadline and, this process paused past it there (each reading of the clock a second
+    later here), said "stalled" without looking at the pipe: a whole reply waiting in it, the
+    child was killed. The pipe is looked at once more at the deadline."""
+    from lineage_graph.mlmd import _reader
+
+    now = [0.0]
+
+    def paused() -> float:
+        now[0] += 1.0
+        return now[0]
+
+    read, write = os.pipe()
+    try:
+        os.write(write, b"reply")
+        monkeypatch.setattr(_reader.time, "monotonic", paused)
+        assert _reader._read_within(read, 5, timeout_s) == b"reply"
+        os.write(write, b"x")
+        assert _reader._read_within(read, 2, timeout_s) is None  # the second byte never came
+    finally:
+        os.close(read)
+        os.close(write)
