@@ -50,7 +50,7 @@ def drawing_for_stdout(text: str, fmt: str) -> str:
         if fits(c):
             return c
         if fmt == "dot" and ord(c) > 0xFFFF:
-            # Graphviz (2.42, Debian 12's and Ubuntu 24.04's) turns a reference above U+FFFF
+            # Graphviz (2.43, Debian 12's and Ubuntu 24.04's) turns a reference above U+FFFF
             # into invalid UTF-8: "&#128640;" was drawn as three U+FFFD and warned about.
             # Drawn as its escape "\U0001f680" instead (a DOT "\\" is "\"), as a control
             # character is drawn: unquoted, as a text holding that escape is (drawings show names

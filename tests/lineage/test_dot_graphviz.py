@@ -124,7 +124,7 @@ def test_graphviz_draws_every_node_link_and_hostile_label_as_written(store: Line
 def test_export_dot_on_an_ascii_stdout_is_drawn_the_same(tmp_path: Path) -> None:
     """``export -f dot`` writes each character its stdout cannot carry as a character
     reference (``&#233;``): Graphviz draws the same labels as from the UTF-8 text. But for
-    one above U+FFFF, which Graphviz 2.42 (Debian 12's, Ubuntu 24.04's) decodes into invalid
+    one above U+FFFF, which Graphviz 2.43 (Debian 12's, Ubuntu 24.04's) decodes into invalid
     UTF-8 (a name "\U0001f680" drawn as three U+FFFD, with a Pango warning): it is drawn as
     the CLI prints it on such a stream, ``\\U0001f680``."""
     with LineageStore.open(tmp_path / "store") as store:
