@@ -180,7 +180,7 @@ def _readable(poller: select.poll, timeout_s: float) -> bool:
         # (poll takes milliseconds, a float rounded up: a day at most at a time)
         if poller.poll(max(0.0, min(left, 86400.0)) * 1000):
             return True
-        if left <= 0:
+        if not left > 0:  # (a NaN too: it would look for ever)
             return False
 
 

@@ -1588,8 +1588,8 @@ def test_drawings_on_a_stdout_that_cannot_encode_a_name_show_the_same_text(
     dot, dot_ascii = export("dot", "utf-8"), export("dot", "ascii")
     # (the C1 control is drawn "\\x9b" in both, as the CLI prints it; no fallback escape more)
     assert dot_ascii.count("\\x") == dot.count("\\x") == 1
-    # (but one above U+FFFF, which Graphviz 2.43 decodes into invalid UTF-8, is drawn as the CLI
-    # prints it, "\\U0001f600", its backslash written "\\\\" in DOT: test_dot_graphviz.py)
+    # (but one above U+FFFF, which Graphviz 2.43 decodes into invalid UTF-8, is drawn as its
+    # escape, "\\U0001f600", its backslash written "\\\\" in DOT: test_dot_graphviz.py)
     assert html.unescape(dot_ascii) == html.unescape(dot).replace("\U0001f600", "\\\\U0001f600")
     mermaid, mermaid_ascii = export("mermaid", "utf-8"), export("mermaid", "ascii")
     assert mermaid_text(mermaid_ascii) == mermaid_text(mermaid)

@@ -126,7 +126,7 @@ def test_export_dot_on_an_ascii_stdout_is_drawn_the_same(tmp_path: Path) -> None
     reference (``&#233;``): Graphviz draws the same labels as from the UTF-8 text. But for
     one above U+FFFF, which Graphviz 2.43 (Debian 12's, Ubuntu 24.04's) decodes into invalid
     UTF-8 (a name "\U0001f680" drawn as three U+FFFD, with a Pango warning): it is drawn as
-    the CLI prints it on such a stream, ``\\U0001f680``."""
+    its escape, ``\\U0001f680``, unquoted as a control character's escape is."""
     with LineageStore.open(tmp_path / "store") as store:
         want = _hostile_graph(store)
     astral = re.compile("[\U00010000-\U0010ffff]")

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -345,7 +346,8 @@ def test_a_sys_path_entry_holding_the_path_separator_does_not_put_the_cwd_on_the
     )
     monkeypatch.chdir(cwd)
     with LineageStore.open(tmp_path / "store") as store, monkeypatch.context() as patched:
-        patched.setattr(sys, "path", [*sys.path, f"{tmp_path / 'x'}{os.pathsep}evil"])
+        # (first: a sitecustomize.py of a system Python's own path would be found before it)
+        patched.setattr(sys, "path", [f"{tmp_path / 'x'}{os.pathsep}evil", *sys.path])
         counts = import_mlmd(path, store).counts()
     assert counts["artifacts"] == 6 and counts["events"] == 5, counts
     assert not ran.exists()
@@ -696,7 +698,7 @@ def test_bytes_in_the_pipe_are_read_even_when_this_process_paused_past_the_limit
     read, write = os.pipe()
     try:
         os.write(write, b"reply")
-        monkeypatch.setattr(_reader.time, "monotonic", paused)
+        monkeypatch.setattr(_reader, "time", SimpleNamespace(monotonic=paused))
         assert _reader._read_within(read, 5, timeout_s) == b"reply"
         os.write(write, b"x")
         assert _reader._read_within(read, 2, timeout_s) is None  # the second byte never came
