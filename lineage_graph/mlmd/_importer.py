@@ -43,10 +43,12 @@ The native API has no public write path taking given ids and times (it allocates
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import os
 import secrets
+import shutil
 import socket
 import sqlite3
 import tempfile
@@ -492,14 +494,15 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
         yield _Snapshot("", config)
         return
     path = sqlite_file(config.sqlite.filename_uri)
+    _sweep_dead_snapshots(tempfile.gettempdir())
     try:
-        made = tempfile.TemporaryDirectory(prefix="lineage-graph-mlmd-")
+        made = tempfile.TemporaryDirectory(prefix=f"{_SNAPSHOT_PREFIX}{os.getpid()}-")
     except OSError as exc:  # no writable temporary directory (as for the engine's socket)
         raise ConfigurationError(
             f"cannot copy the MLMD store {path} to read it as of one moment: no temporary "
             f"directory can be made (TMPDIR chooses where): {exc}"
         ) from None
-    with made as tmp:
+    with made as tmp, _holding_snapshot(tmp):
         copy = os.path.join(tmp, "snapshot.sqlite")
         try:
             name = urllib.parse.quote(os.fsencode(path))  # its bytes: a name need not be UTF-8
@@ -522,6 +525,65 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
         snapshot.sqlite.filename_uri = copy
         _open(snapshot, upgrade=mlmd is None)  # (an older schema's copy migrated: see above)
         yield _Snapshot(copy, snapshot)
+
+
+#: A snapshot's folder: the prefix, the importing process's pid, a random part. It holds the
+#: copy and :data:`_SNAPSHOT_LOCK`, locked (``flock``) by that process while it reads the copy.
+_SNAPSHOT_PREFIX = "lineage-graph-mlmd-"
+_SNAPSHOT_LOCK = "held.lock"
+
+
+@contextlib.contextmanager
+def _holding_snapshot(folder: str) -> Iterator[None]:
+    """The snapshot's lock held (released by the kernel when this process dies, however)."""
+    fd = os.open(os.path.join(folder, _SNAPSHOT_LOCK), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _sweep_dead_snapshots(base: str) -> int:
+    """Remove the snapshot folders in ``base`` of imports that were killed (``kill -9``, the
+    OOM killer: their ``TemporaryDirectory`` was never cleaned): a copy of a whole MLMD
+    database each, in ``/tmp`` (RAM, where it is a tmpfs) until a reboot. One is removed only
+    where all three tell its import is gone: its name's pid is no process here, it is this
+    user's, and its lock is free (an import in another pid namespace sharing ``base`` holds
+    it). Folders of older versions (no pid in the name, no lock) are left. Returns how many
+    were removed."""
+    removed = 0
+    try:
+        entries = [e for e in os.scandir(base) if e.name.startswith(_SNAPSHOT_PREFIX)]
+    except OSError:
+        return 0
+    for entry in entries:
+        pid_text = entry.name[len(_SNAPSHOT_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not entry.is_dir(follow_symlinks=False) or st.st_uid != os.geteuid():
+                continue
+            os.kill(int(pid_text), 0)
+            continue  # its import may still run (or another process has its pid: left)
+        except ProcessLookupError:
+            pass
+        except (OSError, OverflowError):
+            continue
+        try:
+            fd = os.open(os.path.join(entry.path, _SNAPSHOT_LOCK), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # no lock: not a folder this version made
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(entry.path)
+            removed += 1
+        except OSError:
+            continue  # held: its import runs (in another pid namespace)
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _in_use(config: Any) -> str:

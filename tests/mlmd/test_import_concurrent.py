@@ -9,6 +9,7 @@ FailedPreconditionError before it reads or writes anything.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -70,12 +71,13 @@ def _source(tmp_path: Path) -> Path:
     return path
 
 
-def _holding(source: Path, target: Path) -> Any:
+def _holding(source: Path, target: Path, tmpdir: Path | None = None) -> Any:
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(source), str(target)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(tmpdir)} if tmpdir else None,
     )
     assert child.stdout is not None and child.stdin is not None
     line = child.stdout.readline().strip()
@@ -125,3 +127,47 @@ def test_the_claim_of_an_import_that_died_is_taken_over_at_once(tmp_path: Path) 
         child.wait(timeout=120)
         import_mlmd(source, store, merge=True)  # completes what the dead one wrote
         assert _counts(store) == {NodeKind.ARTIFACT: 6, NodeKind.EXECUTION: 1, NodeKind.CONTEXT: 1}
+
+
+def _snapshots(tmp: Path) -> set[str]:
+    """The import snapshots' folders in ``tmp`` (the stores' servers put their sockets there)."""
+    return {p.name for p in tmp.iterdir() if p.name.startswith("lineage-graph-mlmd-")}
+
+
+def test_the_snapshot_of_an_import_that_died_is_removed_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import killed while it read (kill -9, the OOM killer) left its copy of the whole MLMD
+    database in the temporary directory until a reboot (one per killed import; in RAM where
+    /tmp is a tmpfs): the next import removes it. A running import's is kept, and so is a
+    folder an older version made (no pid, no lock)."""
+    import tempfile
+
+    source = _source(tmp_path)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    older = tmp / "lineage-graph-mlmd-3cd6v7tn"  # as an older version named it
+    older.mkdir()
+    (older / "snapshot.sqlite").write_bytes(b"")
+    with LineageStore.open(tmp_path / "store") as store:
+        killed = _holding(source, tmp_path / "store", tmp)
+        try:
+            left = [n for n in _snapshots(tmp) if n != older.name]
+            assert len(left) == 1 and left[0].startswith(f"lineage-graph-mlmd-{killed.pid}-")
+            running = _holding(source, tmp_path / "other", tmp)
+        finally:
+            killed.send_signal(signal.SIGKILL)
+            killed.wait(timeout=120)
+        try:
+            monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+            import_mlmd(source, store, merge=True)  # completes what the dead one wrote
+            kept = _snapshots(tmp)
+            assert kept == {older.name, *(n for n in kept if f"-{running.pid}-" in n)}
+            assert len(kept) == 2  # the running import's folder is still there
+        finally:
+            assert running.stdin is not None and running.stdout is not None
+            running.stdin.write("go\n")
+            running.stdin.close()
+            running.stdout.read()
+            assert running.wait(timeout=120) == 0
+    assert _snapshots(tmp) == {older.name}
