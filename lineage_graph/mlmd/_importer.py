@@ -494,8 +494,8 @@ def _as_of_now(mlmd: Any, config: Any) -> Iterator[_Snapshot]:
         yield _Snapshot("", config)
         return
     path = sqlite_file(config.sqlite.filename_uri)
-    _sweep_dead_snapshots(tempfile.gettempdir())
     try:
+        _sweep_dead_snapshots(tempfile.gettempdir())
         made = tempfile.TemporaryDirectory(prefix=f"{_SNAPSHOT_PREFIX}{os.getpid()}-")
     except OSError as exc:  # no writable temporary directory (as for the engine's socket)
         raise ConfigurationError(
@@ -533,10 +533,23 @@ _SNAPSHOT_PREFIX = "lineage-graph-mlmd-"
 _SNAPSHOT_LOCK = "held.lock"
 
 
+#: How old a dead import's lock must be before its folder is removed: between making it and
+#: locking it an import holds no lock (its pid tells in its own pid namespace, not in another
+#: sharing the temporary directory).
+_SNAPSHOT_SWEEP_AGE_S = 60.0
+
+
 @contextlib.contextmanager
 def _holding_snapshot(folder: str) -> Iterator[None]:
     """The snapshot's lock held (released by the kernel when this process dies, however)."""
-    fd = os.open(os.path.join(folder, _SNAPSHOT_LOCK), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    lock = os.path.join(folder, _SNAPSHOT_LOCK)
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise FailedPreconditionError(
+            f"cannot copy the MLMD store to read it as of one moment: cannot make {lock} "
+            f"(TMPDIR chooses where): {exc}"
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -550,8 +563,8 @@ def _sweep_dead_snapshots(base: str) -> int:
     database each, in ``/tmp`` (RAM, where it is a tmpfs) until a reboot. One is removed only
     where all three tell its import is gone: its name's pid is no process here, it is this
     user's, and its lock is free (an import in another pid namespace sharing ``base`` holds
-    it). Folders of older versions (no pid in the name, no lock) are left. Returns how many
-    were removed."""
+    it) and older than :data:`_SNAPSHOT_SWEEP_AGE_S`. Folders of older versions (no pid in the
+    name, no lock) are left. Returns how many were removed."""
     removed = 0
     try:
         entries = [e for e in os.scandir(base) if e.name.startswith(_SNAPSHOT_PREFIX)]
@@ -559,7 +572,7 @@ def _sweep_dead_snapshots(base: str) -> int:
         return 0
     for entry in entries:
         pid_text = entry.name[len(_SNAPSHOT_PREFIX) :].split("-", 1)[0]
-        if not pid_text.isdigit():
+        if not (pid_text.isascii() and pid_text.isdigit()):
             continue
         try:
             st = entry.stat(follow_symlinks=False)
@@ -576,6 +589,8 @@ def _sweep_dead_snapshots(base: str) -> int:
         except OSError:
             continue  # no lock: not a folder this version made
         try:
+            if time.time() - os.fstat(fd).st_mtime < _SNAPSHOT_SWEEP_AGE_S:
+                continue  # (just made: its import may not have locked it yet)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             shutil.rmtree(entry.path)
             removed += 1
@@ -622,15 +637,15 @@ def _dead_here(owner: str) -> bool:
     the same process trying again was refused for the claim's whole life."""
     host, _, rest = owner.partition("|")
     pid = rest.partition("|")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
+    if host != socket.gethostname() or not (pid.isascii() and pid.isdigit()):
+        return False  # (not "²", which int() refuses)
     if int(pid) == os.getpid():
         return owner not in _HELD
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
-    except OSError:  # another user's process: alive
+    except (OSError, OverflowError):  # another user's process: alive; no such pid: not ours
         return False
     return False
 

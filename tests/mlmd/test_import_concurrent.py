@@ -9,10 +9,12 @@ FailedPreconditionError before it reads or writes anything.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -158,16 +160,40 @@ def test_the_snapshot_of_an_import_that_died_is_removed_by_the_next(
         finally:
             killed.send_signal(signal.SIGKILL)
             killed.wait(timeout=120)
+        (dead,) = (tmp / n for n in left)
+        # a minute old (until then an import may not have locked its folder yet)
+        os.utime(dead / "held.lock", (time.time() - 120, time.time() - 120))
+        # folders of dead pids kept: one whose lock is held (an import in another pid
+        # namespace), one just made (its import may not have locked it yet)
+        ended = subprocess.Popen(["true"])  # (its pid, once it is reaped: no process's)
+        ended.wait()
+        held, young = (
+            tmp / f"lineage-graph-mlmd-{ended.pid}-held",
+            tmp / f"lineage-graph-mlmd-{ended.pid}-young",
+        )
+        for folder in (held, young):
+            folder.mkdir()
+            (folder / "held.lock").write_bytes(b"")
+        os.utime(held / "held.lock", (time.time() - 120, time.time() - 120))
+        holder = os.open(held / "held.lock", os.O_RDONLY)
         try:
+            fcntl.flock(holder, fcntl.LOCK_EX)
             monkeypatch.setattr(tempfile, "tempdir", str(tmp))
             import_mlmd(source, store, merge=True)  # completes what the dead one wrote
             kept = _snapshots(tmp)
-            assert kept == {older.name, *(n for n in kept if f"-{running.pid}-" in n)}
-            assert len(kept) == 2  # the running import's folder is still there
+            assert dead.name not in kept
+            assert kept == {
+                older.name,
+                held.name,
+                young.name,
+                *(n for n in kept if f"-{running.pid}-" in n),
+            }
+            assert len(kept) == 4  # the running import's folder is still there
         finally:
+            os.close(holder)
             assert running.stdin is not None and running.stdout is not None
             running.stdin.write("go\n")
             running.stdin.close()
             running.stdout.read()
             assert running.wait(timeout=120) == 0
-    assert _snapshots(tmp) == {older.name}
+    assert _snapshots(tmp) == {older.name, held.name, young.name}
