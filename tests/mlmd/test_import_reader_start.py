@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -529,6 +530,27 @@ if "lineage_graph.mlmd._reader" in sys.orig_argv:
 """
 
 
+def _get_artifacts_refused(config: Any) -> str:
+    """The message of the FailedPreconditionError a reader raises for get_artifacts() (after a
+    get_executions() it answers), its misbehaving child killed and reaped by then, this
+    process's descriptors as before."""
+    before = _descriptors()
+    try:
+        reader = SourceReader(config)
+        try:
+            assert len(reader.get_executions()) > 0
+            with pytest.raises(FailedPreconditionError) as caught:
+                reader.get_artifacts()
+            assert not _reader_children(), "the misbehaving child was left running"
+        finally:
+            reader.close()
+        assert _descriptors() == before
+    finally:
+        for pid in _reader_children():
+            os.kill(pid, signal.SIGKILL)
+    return str(caught.value)
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd to count in")
 @pytest.mark.parametrize(
     "data",
@@ -554,22 +576,7 @@ def test_a_reader_that_answers_nonsense_as_it_reads_is_told_as_such(
     type a dead child's is) saying the reader answered nonsense, the child killed, nothing
     left open."""
     _, _, config = _hooked(tmp_path, monkeypatch, _GARBAGE_AS_IT_READS.format(data=data))
-    before = _descriptors()
-    try:
-        reader = SourceReader(config)
-        try:
-            assert len(reader.get_executions()) > 0
-            with pytest.raises(FailedPreconditionError) as caught:
-                reader.get_artifacts()
-            assert not _reader_children(), "the child answering nonsense was left running"
-        finally:
-            reader.close()
-        assert _descriptors() == before
-    finally:
-        left = _reader_children()
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
-    message = str(caught.value)
+    message = _get_artifacts_refused(config)
     assert "the process reading it (ml_metadata) answered nonsense to get_artifacts()" in message
     assert "died" not in message and "killed by" not in message, message
 
@@ -615,22 +622,7 @@ def test_a_reader_that_stalls_mid_reply_is_killed_and_told(
     5), nothing written."""
     monkeypatch.setenv("LINEAGE_GRAPH_MLMD_STALL_TIMEOUT_S", "0.5")
     path, hook, config = _hooked(tmp_path, monkeypatch, _STALLING_MID_REPLY.format(data=data))
-    before = _descriptors()
-    try:
-        reader = SourceReader(config)
-        try:
-            assert len(reader.get_executions()) > 0
-            with pytest.raises(FailedPreconditionError) as caught:
-                reader.get_artifacts()
-            assert not _reader_children(), "the stalled child was left running"
-        finally:
-            reader.close()
-        assert _descriptors() == before
-    finally:
-        left = _reader_children()
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
-    message = str(caught.value)
+    message = _get_artifacts_refused(config)
     assert "the process reading it (ml_metadata) stopped part way through its reply to " in (
         message
     )
