@@ -34,6 +34,7 @@ native code, can break a reply. Only the importing process writes to its stdin.
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing.spawn
 import os
 import pickle
@@ -89,23 +90,6 @@ _READY = (lambda data: _HEAD.pack(_MARK, len(data)) + data)(pickle.dumps(("ready
 _ENDED_WAIT_S = 5.0
 
 
-def _receive(source: IO[bytes]) -> Any:
-    """The next message: EOFError where the pipe ends before one (the writer ended), _Nonsense
-    where what comes is none (a wrong mark, a length past ``_MAX_SIZE``, a pickle that does not
-    load, no ``(kind, ...)`` tuple)."""
-    head = source.read(_HEAD.size)
-    if len(head) < _HEAD.size:
-        raise EOFError
-    size = _size(head)
-    data = bytearray()
-    while len(data) < size:
-        chunk = source.read(min(size - len(data), _CHUNK))
-        if not chunk:
-            raise EOFError
-        data += chunk
-    return _loaded(data)
-
-
 def _size(head: bytes) -> int:
     """The length a message's head gives: _Nonsense where it is none."""
     mark, size = _HEAD.unpack(head)
@@ -128,9 +112,12 @@ def _loaded(data: bytearray) -> Any:
 
 
 def _reply(fd: int, stall_s: float) -> Any:
-    """The next message on the pipe ``fd``, as :func:`_receive` reads one, read as it comes:
-    its first byte awaited as long as it takes (a call may read a big store for hours), each
-    byte after it within ``stall_s`` of the one before, else _Stalled. The child writes a
+    """The next message on the pipe ``fd``, read as it comes: EOFError where the pipe ends
+    before one (the writer ended), _Nonsense where what comes is none (a wrong mark, a length
+    past ``_MAX_SIZE``, a pickle that does not load, no ``(kind, ...)`` tuple). Its first byte
+    is awaited as long as it takes (a call may read a big store for hours), each byte after it
+    within ``stall_s`` of the one before (``math.inf``: no limit, the child's requests), else
+    _Stalled. The child writes a
     message it has made whole (a pickle, then one write): once it has begun, the rest follows
     as fast as this process reads it; a pause is a child stalled part way through, or bytes
     something else wrote that begin as a message's head would."""
@@ -519,7 +506,7 @@ class SourceReader:
 
 
 def _serve(answer: int) -> None:  # pragma: no cover - runs in the child
-    requests, replies = sys.stdin.buffer, os.fdopen(answer, "wb")
+    requests, replies = sys.stdin.fileno(), os.fdopen(answer, "wb")
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
@@ -530,7 +517,7 @@ def _serve(answer: int) -> None:  # pragma: no cover - runs in the child
     store: Any = None
     while True:
         try:
-            name, args, kwargs = _receive(requests)
+            name, args, kwargs = _reply(requests, math.inf)
         except EOFError:
             return
         try:
