@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar, 
 
 from pydantic import BaseModel, ValidationError
 
-from ._encoding import (
+from .._encoding import (
     MAX_KEY_BYTES,
     check_key,
     check_text,
@@ -49,12 +49,12 @@ from ._encoding import (
     check_value_unicode,
     shown,
 )
-from ._owner import current_owner, owner_dead_here, owner_text, why_not_dead
-from ._redact import redact_secrets, strip_credentials
-from ._repositories._base import check_positive_id
-from ._repositories.cache import UNUSABLE_OUTPUT_STATES, same_value
-from ._repositories.types import check_type_identity, type_key
-from .exceptions import (
+from .._owner import current_owner, owner_dead_here, owner_text, why_not_dead
+from .._redact import redact_secrets, strip_credentials
+from .._repositories._base import check_positive_id
+from .._repositories.cache import UNUSABLE_OUTPUT_STATES, same_value
+from .._repositories.types import check_type_identity, type_key
+from ..exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
     FailedPreconditionError,
@@ -62,8 +62,8 @@ from .exceptions import (
     LineageGraphError,
     NotFoundError,
 )
-from .lineage._impact import _diff
-from .models import (
+from ..lineage._impact import _diff
+from ..models import (
     Artifact,
     ArtifactState,
     ArtifactType,
@@ -80,10 +80,10 @@ from .models import (
     PropertyType,
     kind_of,
 )
-from .models._values import _check_json as check_json
+from ..models._values import _check_json as check_json
 
 if TYPE_CHECKING:
-    from .store import LineageStore
+    from ..store import LineageStore
 
 __all__ = [
     "ArtifactLike",
