@@ -17,29 +17,20 @@ the block, in the functions it calls, in asyncio tasks it starts, and never in a
 """
 
 # (the names after __all__'s: not exported, read from here by the library and its tests)
-from ._run import CACHE_SKIPPED_PROPERTY as CACHE_SKIPPED_PROPERTY
-from ._run import CACHED_FROM_PROPERTY as CACHED_FROM_PROPERTY
-from ._run import ERROR_PROPERTY as ERROR_PROPERTY
-from ._run import ERROR_TYPE_PROPERTY as ERROR_TYPE_PROPERTY
-from ._run import MAX_IMPLICIT_STATE_CHARS as MAX_IMPLICIT_STATE_CHARS
-from ._run import PARENT_RUN_PROPERTY as PARENT_RUN_PROPERTY
-from ._run import RETURN_SHAPE_PROPERTY as RETURN_SHAPE_PROPERTY
-from ._run import RETURNED_INPUTS_PROPERTY as RETURNED_INPUTS_PROPERTY
-from ._run import RUN_OWNER_PROPERTY as RUN_OWNER_PROPERTY
-from ._run import (
-    ArtifactLike,
-    CacheHit,
-    ContextLike,
-    Inputs,
-    Run,
-    StepDecorator,
-    current_run,
-    ensure_type,
-    git_info,
-    step,
-)
+from ._arguments import MAX_IMPLICIT_STATE_CHARS as MAX_IMPLICIT_STATE_CHARS
+from ._common import CACHE_SKIPPED_PROPERTY as CACHE_SKIPPED_PROPERTY
+from ._common import CACHED_FROM_PROPERTY as CACHED_FROM_PROPERTY
+from ._common import ERROR_PROPERTY as ERROR_PROPERTY
+from ._common import ERROR_TYPE_PROPERTY as ERROR_TYPE_PROPERTY
+from ._common import PARENT_RUN_PROPERTY as PARENT_RUN_PROPERTY
+from ._common import RETURN_SHAPE_PROPERTY as RETURN_SHAPE_PROPERTY
+from ._common import RETURNED_INPUTS_PROPERTY as RETURNED_INPUTS_PROPERTY
+from ._common import RUN_OWNER_PROPERTY as RUN_OWNER_PROPERTY
+from ._common import ArtifactLike, ContextLike, Inputs
+from ._run import CacheHit, Run, current_run, ensure_type, git_info
 from ._run import active_run_of as active_run_of
 from ._run import find_cache_hit as find_cache_hit
+from ._step import StepDecorator, step
 
 __all__ = [
     "ArtifactLike",
