@@ -141,7 +141,7 @@ def _context_ref(context_id: int) -> Context:
     return Context.model_construct(id=context_id)
 
 
-#: States of a stored artifact a new output declared again cannot be (:meth:`Run._stored_twin`):
+#: States of a stored artifact a new output declared again cannot be (:meth:`_Twins.stored_twin`):
 #: the cache passes over an execution with such an output.
 _UNUSABLE_OUTPUTS = frozenset(
     {ArtifactState.DELETED, ArtifactState.MARKED_FOR_DELETION, ArtifactState.ABANDONED}

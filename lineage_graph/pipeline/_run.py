@@ -14,7 +14,7 @@ import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from .._encoding import (
     MAX_KEY_BYTES,
@@ -36,7 +36,6 @@ from ..exceptions import (
     LineageGraphError,
     NotFoundError,
 )
-from ..lineage._impact import _diff
 from ..models import (
     Artifact,
     ArtifactState,
@@ -60,7 +59,6 @@ from ._common import (
     _DIED_ERROR_TYPE,
     _MAX_ERROR_CHARS,
     _RETIRED_SUFFIX,
-    _UNUSABLE_OUTPUTS,
     CACHE_SKIPPED_PROPERTY,
     CACHED_FROM_PROPERTY,
     ERROR_PROPERTY,
@@ -84,12 +82,11 @@ from ._common import (
     _reference,
     _Refusal,
     _require_flags,
-    _shown,
     _storable,
-    _triples,
     _type_text,
 )
 from ._returns import _passed_inputs, _returned_record, _take_passed_outputs
+from ._twins import _Twins
 
 if TYPE_CHECKING:
     from ..store import LineageStore
@@ -529,6 +526,7 @@ class Run:
             check_text("name", name)
             check_key("name", name)
         self.store = store
+        self._twins = _Twins(self)
         self.execution_type = execution_type
         self.name = name
         self.properties: dict[str, Any] = dict(properties or {})
@@ -695,7 +693,7 @@ class Run:
         or stored to link it), an artifact id, or a type name with ``uri``/``name``/properties.
         ``key`` names the output (event path ``[key]``). Returns the artifact, whose ``id`` is
         set when the run completes (at once for a new one declared as a stored artifact with
-        its name or external id is: that artifact, see :meth:`_stored_twin`)."""
+        its name or external id is: that artifact, see :meth:`_Twins.stored_twin`)."""
         self._require_active("output()")
         if key is not None and (not isinstance(key, str) or not key):
             raise InvalidArgumentError(f"an output key is a non-empty string, got {shown(key)}")
@@ -747,7 +745,7 @@ class Run:
                 "an artifact is an output of a run once"
             )
         # A new output declared again as it is stored (a script run again) is that artifact.
-        twin = self._stored_twin(artifact, "output")
+        twin = self._twins.stored_twin(artifact, "output")
         ident = twin.id if twin is not None else artifact.id
         if ident is not None and ident in self._input_ids:
             # An OUTPUT event on an artifact the run has an INPUT event on made the run its
@@ -761,8 +759,9 @@ class Run:
             )
         if twin is not None and twin.id in self._declared_ids:
             raise InvalidArgumentError(
-                f"output {self._type_label(artifact)} named {artifact.name or artifact.uri!r} is "
-                f"artifact {twin.id}, declared already: an artifact is an output of a run once"
+                f"output {self._twins.type_label(artifact)} named "
+                f"{artifact.name or artifact.uri!r} is artifact {twin.id}, declared already: an "
+                "artifact is an output of a run once"
             )
         if self._use_cache and ident is not None and ident in self._cached_ids():
             # It would be recorded twice: the run failed on exit (AlreadyExistsError: "the same
@@ -845,186 +844,18 @@ class Run:
 
     def _check_keys_free(self, new: Artifact) -> None:
         """A new output's name (per type) and external id are not those of another new output
-        of the run (the store's artifacts were looked up by :meth:`_stored_twin`). Checked
+        of the run (the store's artifacts were looked up by :meth:`_Twins.stored_twin`). Checked
         again by the write on exit (another writer may take them since). A name is taken per
         type: by type id, or by type name AND version (``Model`` version ``v2`` is another type
         than ``Model``: its names were checked against ``Model``'s)."""
         named = self._new_by_name.get(new.name, []) if new.name is not None else []
-        if any(self._same_type(other, new) for other in named) or (
+        if any(self._twins.same_type(other, new) for other in named) or (
             new.external_id is not None and new.external_id in self._new_external_ids
         ):
             raise AlreadyExistsError(
-                f"output {self._type_label(new)} {new.name or new.external_id!r}: this run "
+                f"output {self._twins.type_label(new)} {new.name or new.external_id!r}: this run "
                 "declared another new output with that name or external id already"
             )
-
-    def _type_label(self, node: Artifact | Context) -> str:
-        """``'Model'`` or ``'Model' version 'v2'``: the type a new artifact (context) names."""
-        found = self._output_type(node)
-        label = repr(found.name if found is not None else node.type)
-        if found is not None and found.version:
-            label += f" version {found.version!r}"
-        return label
-
-    @overload
-    def _stored_twin(self, new: Artifact, what: str) -> Artifact | None: ...
-
-    @overload
-    def _stored_twin(self, new: Context, what: str) -> Context | None: ...
-
-    def _stored_twin(self, new: Artifact | Context, what: str) -> Artifact | Context | None:
-        """Get-or-create: the stored artifact a new one with a name or an external id declares
-        again (a script run a second time, or after a crash, re-creates the dataset it created
-        on its first run), or None if no artifact holds its name (in its type) or external
-        id. MLMD keeps both unique, so the write raised AlreadyExistsError: the script that
-        worked once failed every later run. One that holds either with other content is
-        :class:`AlreadyExistsError` naming what differs, and nothing is written. What is
-        compared: the type, ``name``, ``uri``, ``external_id`` and the declared properties, as
-        stored; the ``state`` and each custom property the declaration gives (custom properties
-        added since, a registration's, an impact mark's, are kept, not compared).
-
-        The same for a run's context given as a :class:`Context` (``what`` is ``"context"``),
-        compared on what it gives (its type, name, and the external id and each property it
-        gives): it was linked as stored whatever it said, so a run given ``Context(name="exp",
-        properties={"lr": 0.1})`` was recorded in a context stored with ``lr=0.2``, silently."""
-        if new.id is not None or (new.name is None and new.external_id is None):
-            return None
-        kind = new.kind
-        noun = kind.value.lower()
-        repository = self.store._repository_of(kind)
-        new_type = self._output_type(new)
-        by_name: Artifact | Context | None = None
-        by_external_id: Artifact | Context | None = None
-        # (the store's own getters: a test stands in for them to play another writer)
-        get_named: Callable[[str, str, str | None], Artifact | Context | None]
-        get_external: Callable[[list[str]], Sequence[Artifact | Context]]
-        if isinstance(new, Artifact):
-            get_named, get_external = (
-                self.store.get_artifact_by_type_and_name,
-                self.store.get_artifacts_by_external_ids,
-            )
-        else:
-            get_named, get_external = (
-                self.store.get_context_by_type_and_name,
-                self.store.get_contexts_by_external_ids,
-            )
-        if new.name is not None and new_type is not None:
-            by_name = get_named(new_type.name, new.name, new_type.version)
-        if new.external_id is not None:
-            holders = get_external([new.external_id])
-            by_external_id = holders[0] if holders else None
-        stored: Artifact | Context | None = by_name or by_external_id
-        if stored is None:
-            return None
-        label = self._type_label(new)
-        if new_type is not None:
-            # A declared property of another kind than its type declares (``rows=1.0`` where
-            # ``rows`` is an INT) is InvalidArgumentError, as for a name not stored: it compared
-            # equal to the stored ``100`` and was accepted, the same declaration refused for
-            # any other name. (An int for a DOUBLE is that double; an undeclared property is a
-            # difference, below.)
-            repository._encode_values(
-                new_type,
-                {k: v for k, v in new.properties.items() if k in new_type.properties},
-                "p",
-                f"{what} {label}",
-            )
-        head = (
-            f"{what} {label} named {new.name!r}"
-            if new.name is not None
-            else f"{what} {label} with external id {new.external_id!r}"
-        )
-        if by_name is not None and by_external_id is not None and by_name.id != by_external_id.id:
-            raise AlreadyExistsError(
-                f"{head}: its name is {noun} {by_name.id}'s and its external id "
-                f"{new.external_id!r} {noun} {by_external_id.id}'s; nothing was written"
-            )
-        held = (
-            f"a{'n' if noun[0] in 'aeiou' else ''} {noun} of that type and name"
-            if by_name is not None
-            else f"a{'n' if noun[0] in 'aeiou' else ''} {noun} with external id {new.external_id!r}"
-        )
-        diffs: dict[str, tuple[Any, Any]] = {}
-        if new_type is None or stored.type_id != new_type.id:
-            diffs["type"] = (
-                _type_text(stored.type, stored.type_version),
-                _type_text(
-                    new_type.name if new_type is not None else new.type,
-                    new_type.version if new_type is not None else new.type_version,
-                ),
-            )
-        # A context is compared on what the declaration gives: a step naming the pipeline's
-        # context (its type and name) to be linked to it need not repeat what the context
-        # was created with. An artifact's name, uri, external id and declared properties are
-        # its content: each is compared.
-        whole = isinstance(new, Artifact)
-        fields = ("name", "uri", "external_id") if whole else ("name", "external_id")
-        for name in fields:
-            if whole or getattr(new, name) is not None:
-                diffs.update(_diff({name: getattr(stored, name)}, {name: getattr(new, name)}))
-        stored_state = stored.state if isinstance(stored, Artifact) else None
-        if isinstance(new, Artifact) and new.state not in (ArtifactState.UNKNOWN, stored_state):
-            diffs["state"] = (stored_state.name if stored_state else None, new.state.name)
-        declared = (
-            stored.properties
-            if whole
-            else {k: v for k, v in stored.properties.items() if k in new.properties}
-        )
-        for key, pair in _diff(declared, new.properties).items():
-            diffs[f"properties.{key}"] = pair
-        given = {k: stored.custom_properties.get(k) for k in new.custom_properties}
-        for key, pair in _diff(given, new.custom_properties).items():
-            diffs[f"custom_properties.{key}"] = pair
-        if diffs:
-            listed = "; ".join(
-                f"{k}: {_shown(a)} stored, {_shown(b)} given" for k, a, b in _triples(diffs)
-            )
-            done = "the output is not recorded" if what == "output" else "the run did not start"
-            if isinstance(new, Artifact):
-                use = "pass the stored artifact (or its id) to use it"
-            elif stored.type_version:  # (a name alone names a context of no type version)
-                use = "pass the stored context to use it as stored"
-            else:
-                # a name alone is a context of the run's context_type: "p" given to a run
-                # refused a Context(type="Pipeline", name="p") linked an Experiment "p"
-                alone = (
-                    "its name alone"
-                    if stored.type == self.context_type
-                    else f"its name alone, with context_type={stored.type!r}"
-                )
-                use = f"pass the stored context (or {alone}) to use it as stored"
-            error = AlreadyExistsError(
-                f"{head}: {held} is stored already ({noun} {stored.id}) with other content "
-                f"({listed}); {done}, nothing was written. Give it another name, or {use}"
-            )
-            error.differences = diffs
-            raise error
-        if what == "output" and isinstance(stored, Artifact) and stored.state in _UNUSABLE_OUTPUTS:
-            raise AlreadyExistsError(
-                f"{head}: {held} is stored already (artifact {stored.id}), "
-                f"{stored.state.name}: a run's new output cannot be it (it would be an output "
-                "the cache never reuses); give the output another name"
-            )
-        return stored
-
-    def _output_type(self, node: Artifact | Context) -> NodeType | None:
-        """The stored type a new output (or context) names (by id, or by name and version);
-        None if there is none yet (no node can hold a name in it; the write on exit says what
-        is wrong)."""
-        try:
-            return self.store._repository_of(node.kind).types.resolve(
-                node.kind, node.type_id, node.type, node.type_version
-            )
-        except LineageGraphError:
-            return None
-
-    def _same_type(self, a: Artifact, b: Artifact) -> bool:
-        """Whether two new outputs name one type (one by id, the other by name, or neither
-        registered yet)."""
-        ta, tb = self._output_type(a), self._output_type(b)
-        if ta is not None and tb is not None:
-            return ta.id == tb.id
-        return (a.type_id, a.type, a.type_version) == (b.type_id, b.type, b.type_version)
 
     def _require_unfinished(self, what: str) -> None:
         """Before the run starts or while it runs: what is logged after it ended is never
@@ -1430,9 +1261,11 @@ class Run:
 
     def _resolve_new_inputs(self) -> bool:
         """Each new input with a name or external id that a stored artifact holds with the same
-        content becomes that artifact (:meth:`_stored_twin`); whether any did. All are checked
+        content becomes that artifact (:meth:`_Twins.stored_twin`); whether any did. All are checked
         before any becomes one: a refusal leaves every input as given."""
-        twins = [self._stored_twin(a, "input") if a.id is None else None for a, _ in self._inputs]
+        twins = [
+            self._twins.stored_twin(a, "input") if a.id is None else None for a, _ in self._inputs
+        ]
         if not any(twins):
             return False
         # Two new inputs declaring one stored artifact are one input given twice.
@@ -1594,7 +1427,7 @@ class Run:
         """Get-or-create for the run's new contexts, as for its named inputs: each given by
         name (a str) that is stored becomes the stored context, whatever it holds; each given
         as a :class:`Context` that is stored becomes it if it says the same, else
-        :class:`AlreadyExistsError` naming what differs (:meth:`_stored_twin`). All are
+        :class:`AlreadyExistsError` naming what differs (:meth:`_Twins.stored_twin`). All are
         checked before any becomes one, before anything is written; whether any did."""
         found: list[tuple[int, Context]] = []
         for i, c in enumerate(self._contexts):
@@ -1604,7 +1437,7 @@ class Run:
                 assert c.type is not None
                 twin = self.store.get_context_by_type_and_name(c.type, c.name, c.type_version)
             else:
-                twin = self._stored_twin(c, "context")
+                twin = self._twins.stored_twin(c, "context")
             if twin is not None:
                 found.append((i, twin))
         # Two declarations of one context that _context_models could not tell (a Context by its
@@ -1617,7 +1450,7 @@ class Run:
             if i in twins or c.id is not None:
                 key: object = twins[i].id if i in twins else c.id
             else:
-                t = self._output_type(c)
+                t = self._twins.node_type(c)
                 key = (t.id if t is not None else (c.type, c.type_version), c.name)
             if key in seen:
                 raise InvalidArgumentError(
@@ -1910,7 +1743,7 @@ class Run:
     ) -> tuple[int, list[int]]:
         """The exit write. A new named output another writer stored since it was declared (two
         jobs of a sweep recording one dataset) failed it (AlreadyExistsError, nothing written),
-        and the run FAILED: it is looked up again (:meth:`_stored_twin`), and the completion
+        and the run FAILED: it is looked up again (:meth:`_Twins.stored_twin`), and the completion
         written with the stored artifact when it is the same."""
         for attempt in range(_ENTRY_TRIES):
             pairs: list[tuple[Artifact, Event | None]] = []
@@ -1941,7 +1774,7 @@ class Run:
         same content becomes that artifact; whether any did (none does when one would be the
         same artifact as another output: an artifact is an output of a run once)."""
         twins = [
-            self._stored_twin(out.artifact, "output") if out.artifact.id is None else None
+            self._twins.stored_twin(out.artifact, "output") if out.artifact.id is None else None
             for out in outputs
         ]
         if not any(twins):
