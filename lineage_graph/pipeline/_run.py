@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._encoding import (
-    MAX_KEY_BYTES,
     check_key,
     check_text,
     check_unicode,
     check_value_unicode,
     shown,
 )
-from .._owner import current_owner, owner_dead_here, owner_text, why_not_dead
+from .._owner import current_owner
 from .._redact import strip_credentials
 from .._repositories.cache import UNUSABLE_OUTPUT_STATES
 from .._repositories.types import check_type_identity, type_key
@@ -56,9 +55,7 @@ from ..models import (
 from ._arguments import _exact_double, _logged_value, _mismatched, _skipped_note
 from ._common import (
     _CANCELLATIONS,
-    _DIED_ERROR_TYPE,
     _MAX_ERROR_CHARS,
-    _RETIRED_SUFFIX,
     CACHE_SKIPPED_PROPERTY,
     CACHED_FROM_PROPERTY,
     ERROR_PROPERTY,
@@ -85,6 +82,7 @@ from ._common import (
     _storable,
     _type_text,
 )
+from ._namesakes import _Namesakes
 from ._returns import _passed_inputs, _returned_record, _take_passed_outputs
 from ._twins import _Twins
 
@@ -527,6 +525,7 @@ class Run:
             check_key("name", name)
         self.store = store
         self._twins = _Twins(self)
+        self._namesakes = _Namesakes(self)
         self.execution_type = execution_type
         self.name = name
         self.properties: dict[str, Any] = dict(properties or {})
@@ -972,7 +971,7 @@ class Run:
             self.log_git("." if self._git is True else self._git)
         # Before any type is registered: a run refused for its name left the types it
         # registered and the properties it declared.
-        self._refuse_held_name()
+        self._namesakes._refuse_held_name()
         given = [a.id for a, _ in self._inputs if a.id is not None]
         if given:
             # Before any type is registered: a run refused for an input no artifact is left the
@@ -1023,7 +1022,7 @@ class Run:
             if self._close_interrupted_entry(exc) is False:
                 # (not written: a namesake renamed for it takes its name back)
                 for found, renamed, paths in reversed(self._retired):
-                    self._restore_namesake(found, renamed, paths, exc)
+                    self._namesakes._restore_namesake(found, renamed, paths, exc)
             raise
         except EngineUnavailableError as exc:
             # Not applied, or not known to be (a write found applied after its reply was lost
@@ -1069,7 +1068,7 @@ class Run:
             # are renamed back by _begin once the entry is found not written.)
             if not isinstance(exc, EngineUnavailableError):
                 for found, renamed, paths in reversed(retired):
-                    self._restore_namesake(found, renamed, paths, exc)
+                    self._namesakes._restore_namesake(found, renamed, paths, exc)
             raise
 
     def _write_entry_tries(
@@ -1102,162 +1101,11 @@ class Run:
                 # content) before the namesake is renamed: a refusal renames nothing.
                 resolved = self._resolve_new_inputs()
                 contexts = self._resolve_contexts()
-                renamed = self._retire_namesake(exc, retired)
+                renamed = self._namesakes._retire_namesake(exc, retired)
                 if not (renamed or resolved or contexts):
                     raise
                 self._resolved_late = self._resolved_late or resolved
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _namesake(self) -> Execution | None:
-        """The stored execution of the run's type holding its name, if any."""
-        if self.name is None:
-            return None
-        found = self.store.get_execution_by_type_and_name(self.execution_type, self.name)
-        return found if found is not None and found.id is not None else None
-
-    def _name_held(self, found: Execution) -> AlreadyExistsError | None:
-        """Why the namesake ``found`` keeps the run's name (None: it gives it up, see
-        :meth:`_retire_namesake`): it completed (a name is one run's), or it is ``RUNNING`` with
-        an owner alive or not provably dead from here (lineage_graph/_owner.py)."""
-        state = found.last_known_state
-        head = (
-            f"run {self.execution_type!r} named {self.name!r}: execution {found.id} holds that name"
-        )
-        if state == ExecutionState.RUNNING:
-            owner = found.custom_properties.get(RUN_OWNER_PROPERTY)
-            if owner_dead_here(owner):
-                return None
-            return AlreadyExistsError(
-                f"{head} and is RUNNING, run by {owner_text(owner)}, {why_not_dead(owner)}; "
-                "nothing was written. Give this run another name, or, if that run is dead, "
-                "close it first: "
-                f"store.put_executions([Execution(id={found.id}, "
-                "last_known_state=ExecutionState.FAILED)], field_mask_paths=['last_known_state'])"
-                f" (a re-run then renames it {self._retired_name(found)!r})"
-            )
-        if state in (ExecutionState.FAILED, ExecutionState.CANCELED):
-            return None
-        return AlreadyExistsError(
-            f"{head} and is {state.name}: it keeps it (a name is one run's); nothing was "
-            "written. Give this run another name"
-        )
-
-    def _retired_name(self, found: Execution) -> str:
-        """``<name>~attempt-<id>``, the name cut to leave room for the suffix (a unique key's
-        length is bounded)."""
-        suffix = _RETIRED_SUFFIX.format(id=found.id)
-        keep = (self.name or "").encode()[: MAX_KEY_BYTES - len(suffix.encode())]
-        return keep.decode(errors="ignore").rstrip() + suffix
-
-    def _refuse_held_name(self) -> None:
-        """Before any type is registered: a name a completed or live run holds is refused,
-        nothing registered (the entry write checks again, and retires a namesake that gives it
-        up: :meth:`_retire_namesake`)."""
-        found = self._namesake()
-        if found is not None and (error := self._name_held(found)) is not None:
-            raise error
-
-    def _retire_namesake(
-        self, exc: AlreadyExistsError, done: list[tuple[Execution, Execution, list[str]]]
-    ) -> bool:
-        """The entry write failed on a unique key: if it is the run's name, held by an earlier
-        run of it that ended ``FAILED`` or ``CANCELED``, or that is ``RUNNING`` with an owner
-        provably dead (lineage_graph/_owner.py), that run gives the name up (renamed
-        ``<name>~attempt-<id>``; a dead one recorded ``FAILED`` in the same write, its inputs
-        and owner kept), written only while it is still as read; whether the entry is worth
-        writing again. A namesake that keeps the name (:meth:`_name_held`) is
-        AlreadyExistsError naming it (and its owner)."""
-        found = self._namesake()
-        if found is None:
-            # No execution holds the name now. Held when the entry was written, it was given
-            # up since (another re-run retired it): write again (bounded by _ENTRY_TRIES). The
-            # run was refused with the engine's message naming the renamed execution.
-            return self.name is not None
-        if (error := self._name_held(found)) is not None:
-            raise error from exc
-        state = found.last_known_state
-        retired = Execution(id=found.id, name=self._retired_name(found))
-        paths = ["name"]
-        if state == ExecutionState.RUNNING:
-            owner = found.custom_properties.get(RUN_OWNER_PROPERTY)
-            retired.last_known_state = ExecutionState.FAILED
-            retired.custom_properties = {
-                ERROR_PROPERTY: f"its process ({owner_text(owner)}) died while the run was "
-                f"RUNNING; closed by a later run named {self.name!r}",
-                ERROR_TYPE_PROPERTY: _DIED_ERROR_TYPE,
-            }
-            paths += [
-                "last_known_state",
-                f"custom_properties.{ERROR_PROPERTY}",
-                f"custom_properties.{ERROR_TYPE_PROPERTY}",
-            ]
-        # Listed before the write: a Ctrl-C as its reply comes (the rename applied, the entry
-        # not sent) left the attempt renamed and the name free, the rename not listed to be
-        # undone (_restore_namesake writes only while it holds the name the rename gave it).
-        done.append((found, retired, paths))
-        # (False: it changed since it was read, another re-run retired it, say: try again)
-        try:
-            if not self.store._put_executions_expecting(
-                [retired],
-                field_mask_paths=paths,
-                expect={"last_known_state": int(state), "name": self.name},
-            ):
-                done.pop()
-                return True  # (changed since it was read: nothing renamed; try again)
-        except AlreadyExistsError as taken:
-            done.pop()
-            # Another execution of the type holds the name it would take (one named so by
-            # hand): the run was refused with a unique key's message naming that other name
-            # alone, not the run's nor why it was renamed.
-            holder = self.store.get_execution_by_type_and_name(
-                self.execution_type, retired.name or ""
-            )
-            raise AlreadyExistsError(
-                f"run {self.execution_type!r} named {self.name!r}: execution {found.id} holds "
-                f"that name and is {state.name}, so gives it up, renamed {retired.name!r}; "
-                f"but execution {holder.id if holder else '?'} holds that name; nothing was "
-                "written. Rename that execution, or give this run another name"
-            ) from taken
-        return True
-
-    def _restore_namesake(
-        self, found: Execution, renamed: Execution, paths: list[str], exc: BaseException
-    ) -> None:
-        """Undo :meth:`_retire_namesake`'s rename of ``found`` (to ``renamed``): the entry was
-        not written. Written only while the execution is still as the rename left it and the
-        name is free (an entry that landed after all holds it: the rename stays, as it must)."""
-        back = Execution(
-            id=found.id,
-            name=self.name,
-            last_known_state=found.last_known_state,
-            custom_properties={
-                k: found.custom_properties[k]
-                for k in (ERROR_PROPERTY, ERROR_TYPE_PROPERTY)
-                if k in found.custom_properties
-            },
-        )
-        state = renamed.last_known_state if "last_known_state" in paths else None
-        expect: dict[str, Any] = {"name": renamed.name}
-        if state is not None:
-            expect["last_known_state"] = int(state)
-        try:
-            restored = self.store._put_executions_expecting(
-                [back], field_mask_paths=paths, expect=expect
-            )
-        except LineageGraphError as again:
-            restored, why = False, type(again).__name__
-        else:
-            why = "changed since"
-            if not restored:
-                # (a rename interrupted before it was applied: it holds the name still)
-                with contextlib.suppress(LineageGraphError):
-                    held = self._namesake()
-                    restored = held is not None and held.id == found.id
-        if not restored:
-            exc.add_note(
-                f"lineage-graph: execution {found.id} gave up the name {self.name!r} for this "
-                f"run (renamed {renamed.name!r}), and could not get it back ({why})"
-            )
 
     def _resolve_new_inputs(self) -> bool:
         """Each new input with a name or external id that a stored artifact holds with the same
