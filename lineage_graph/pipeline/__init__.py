@@ -18,6 +18,8 @@ the block, in the functions it calls, in asyncio tasks it starts, and never in a
 
 # (the names after __all__'s: not exported, read from here by the library and its tests)
 from ._arguments import MAX_IMPLICIT_STATE_CHARS as MAX_IMPLICIT_STATE_CHARS
+from ._cache import CacheHit
+from ._cache import find_cache_hit as find_cache_hit
 from ._common import CACHE_SKIPPED_PROPERTY as CACHE_SKIPPED_PROPERTY
 from ._common import CACHED_FROM_PROPERTY as CACHED_FROM_PROPERTY
 from ._common import ERROR_PROPERTY as ERROR_PROPERTY
@@ -27,10 +29,12 @@ from ._common import RETURN_SHAPE_PROPERTY as RETURN_SHAPE_PROPERTY
 from ._common import RETURNED_INPUTS_PROPERTY as RETURNED_INPUTS_PROPERTY
 from ._common import RUN_OWNER_PROPERTY as RUN_OWNER_PROPERTY
 from ._common import ArtifactLike, ContextLike, Inputs
-from ._run import CacheHit, Run, current_run, ensure_type, git_info
-from ._run import active_run_of as active_run_of
-from ._run import find_cache_hit as find_cache_hit
+from ._current import active_run_of as active_run_of
+from ._current import current_run
+from ._git import git_info
+from ._run import Run
 from ._step import StepDecorator, step
+from ._types import ensure_type
 
 __all__ = [
     "ArtifactLike",

@@ -231,3 +231,7 @@ def _path_step(key: object) -> list[int | str]:
     if isinstance(key, bool) or not isinstance(key, str | int) or key == "":
         return []
     return [key]
+
+
+#: Entry writes of a run whose new named inputs other writers keep creating meanwhile.
+_ENTRY_TRIES = 3

@@ -29,7 +29,8 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..store import LineageStore
-    from ._run import CacheHit, Run
+    from ._cache import CacheHit
+    from ._run import Run
 
 
 def _record_return(run: Run, value: Any) -> None:

@@ -7,12 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import os
-import subprocess
 import threading
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +21,8 @@ from .._encoding import (
     shown,
 )
 from .._owner import current_owner
-from .._redact import strip_credentials
 from .._repositories.cache import UNUSABLE_OUTPUT_STATES
-from .._repositories.types import check_type_identity, type_key
+from .._repositories.types import check_type_identity
 from ..exceptions import (
     AlreadyExistsError,
     EngineUnavailableError,
@@ -38,23 +34,20 @@ from ..exceptions import (
 from ..models import (
     Artifact,
     ArtifactState,
-    ArtifactType,
     Context,
-    ContextType,
     Event,
     EventType,
     Execution,
     ExecutionState,
-    ExecutionType,
-    Node,
     NodeKind,
-    NodeType,
     PropertyType,
     kind_of,
 )
 from ._arguments import _exact_double, _logged_value, _mismatched, _skipped_note
+from ._cache import find_cache_hit
 from ._common import (
     _CANCELLATIONS,
+    _ENTRY_TRIES,
     _MAX_ERROR_CHARS,
     CACHE_SKIPPED_PROPERTY,
     CACHED_FROM_PROPERTY,
@@ -82,388 +75,29 @@ from ._common import (
     _storable,
 )
 from ._contexts import _Contexts
+from ._current import _CURRENT, active_run_of
+from ._git import _check_git_path, git_info
+from ._inputs import _by_role, _check_read_once, _flatten_inputs
 from ._namesakes import _Namesakes
 from ._returns import _passed_inputs, _returned_record, _take_passed_outputs
 from ._twins import _Twins
+from ._types import _ensure_node_types, _registers_type
 
 if TYPE_CHECKING:
     from ..store import LineageStore
-
-
-#: The run active in this thread / asyncio task (see :func:`current_run`).
-_CURRENT: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
-    "lineage_graph_current_run", default=None
-)
-
-
-_TYPE_CLASSES: dict[NodeKind, type[NodeType]] = {
-    NodeKind.ARTIFACT: ArtifactType,
-    NodeKind.EXECUTION: ExecutionType,
-    NodeKind.CONTEXT: ContextType,
-}
-
-
-def current_run() -> Run | None:
-    """The run whose block (or decorated step) is executing in this thread or task, if any."""
-    return _running(_CURRENT.get())
-
-
-def active_run_of(store: LineageStore) -> Run | None:
-    """The innermost run of ``store`` (of its database) still running in this thread or task:
-    what a run started here takes as its parent (a run of another store is skipped: its ids mean
-    nothing in this one)."""
-    run = _CURRENT.get()
-    while run is not None and (run.store.backend is not store.backend or not run.active):
-        run = run._enclosing
-    return run
-
-
-def _running(run: Run | None) -> Run | None:
-    """``run``, or the run it was started in, ... : the first still running. Runs started
-    with ``start()`` and finished out of order (``a.start(); b.start(); a.finish();
-    b.finish()``) leave a finished one current (what ``b`` was started in): it was answered by
-    current_run(), and a run started next in the enclosing block got no parent."""
-    while run is not None and not run.active:
-        run = run._enclosing
-    return run
+    from ._cache import CacheHit
 
 
 # ------------------------------------------------------------------------------------ types
 
 
-def ensure_type(
-    store: LineageStore, kind: NodeKind, name: str, properties: Mapping[str, Any] = {}
-) -> NodeType:
-    """The type ``name`` of ``kind``, registered if absent and extended to declare every property
-    in ``properties`` (whose value kinds are inferred). A property already declared with another
-    value kind is left as it is: writing the node then fails with :class:`InvalidArgumentError`.
-    Another writer registering or extending the type at the same time with other kinds is such
-    a declaration too: the type is read again and only what is still missing is added.
-    """
-    return _ensure_type(store, kind, name, properties, _UNREAD)
-
-
-#: ``_ensure_type``'s ``read``: the type is not read yet.
-_UNREAD: Any = object()
-
-
-def _ensure_type(
-    store: LineageStore,
-    kind: NodeKind,
-    name: str,
-    properties: Mapping[str, Any],
-    read: NodeType | None,
-) -> NodeType:
-    """:func:`ensure_type`, given the type as just read (None: absent; ``_UNREAD``: read it)."""
-    wanted: dict[str, PropertyType] = {}
-    for key, value in properties.items():
-        try:
-            wanted[key] = kind_of(value)
-        except ValueError as exc:
-            raise InvalidArgumentError(
-                f"{kind.value} type {shown(name)}: property {shown(key)}: {exc}"
-            ) from None
-    for _ in range(_ENSURE_ROUNDS):
-        stored: NodeType | None = read
-        if read is _UNREAD:
-            try:
-                stored = store.get_type(kind, name)
-            except NotFoundError:
-                stored = None
-        read = _UNREAD  # (read again in any later round: another writer changed it)
-        missing = {k: v for k, v in wanted.items() if stored is None or k not in stored.properties}
-        if stored is not None and not missing:
-            return stored
-        declared = {**(stored.properties if stored else {}), **missing}
-        try:
-            store.put_type(
-                _TYPE_CLASSES[kind](name=name, properties=declared),
-                can_add_fields=True,
-                can_omit_fields=True,
-            )
-        except AlreadyExistsError:
-            # registered or extended meanwhile with another kind of one of these properties
-            # (two processes making the first call of a step with an int and a float)
-            continue
-        return store.get_type(kind, name)
-    raise FailedPreconditionError(
-        f"{kind.value} type {name!r} kept changing while it was being extended "
-        f"({_ENSURE_ROUNDS} rounds); retry"
-    )
-
-
-#: Entry writes of a run whose new named inputs other writers keep creating meanwhile.
-_ENTRY_TRIES = 3
-
-#: Reads and writes of a type that other writers keep changing before ensure_type gives up.
-_ENSURE_ROUNDS = 8
-
-
-def _registers_type(node: Node) -> bool:
-    """Whether :func:`_ensure_node_types` registers ``node``'s type: a new node naming it by
-    ``type`` (not stored, not by type id, not versioned: those are the caller's to register,
-    never guess a version)."""
-    return (
-        node.id is None and node.type_id is None and bool(node.type) and node.type_version is None
-    )
-
-
-def _ensure_node_types(
-    store: LineageStore, nodes: Sequence[tuple[Node, str, Mapping[str, Any]]]
-) -> dict[tuple[NodeKind, str], NodeType]:
-    """Register the types new nodes name (by ``type``), declaring their ``properties``; the
-    types by ``(kind, name)``. Each entry: the node, its label in errors, and the properties
-    checked (a step's arguments are not: one of another kind is demoted, not refused).
-
-    Every node is checked against its type as it will be (the stored one, plus the properties
-    the nodes add) BEFORE any type is registered or extended: a property of another kind than
-    its type declares (a script whose new version gives ``rows=1.5`` where ``rows`` is an INT)
-    was refused by the write, after the other types had been registered and extended (a new
-    context type, the execution type's new properties): a refused run changed the store."""
-    plan: dict[tuple[NodeKind, str], tuple[NodeType | None, dict[str, Any]]] = {}
-    for node, label, checked in nodes:
-        if not _registers_type(node) or node.type is None:
-            continue
-        # A model built without validation may name its type by a dict or list: a bare
-        # "TypeError: unhashable type" here (run.output(Artifact.model_construct(...))).
-        type_key(node.type, node.type_version)
-        key = (node.kind, node.type)
-        if key not in plan:
-            try:
-                plan[key] = (store.get_type(node.kind, node.type), {})
-            except NotFoundError:
-                plan[key] = (None, {})
-        stored, adds = plan[key]
-        declared = dict(stored.properties) if stored is not None else {}
-        for name, value in node.properties.items():
-            if name not in declared and name not in adds:
-                adds[name] = value
-        for name, value in adds.items():
-            try:
-                declared[name] = kind_of(value)
-            except ValueError as exc:
-                raise InvalidArgumentError(f"{label}: property {shown(name)}: {exc}") from None
-        projected = _TYPE_CLASSES[node.kind](name=node.type, properties=declared)
-        store._repository_of(node.kind)._encode_values(projected, checked, "p", label)
-    return {
-        (kind, name): _ensure_type(store, kind, name, adds, stored)
-        for (kind, name), (stored, adds) in plan.items()
-    }
-
-
 # ------------------------------------------------------------------------------------ git
-
-
-def _check_git_path(path: object) -> None:
-    """``path`` names an existing directory, else :class:`InvalidArgumentError`: ``git=
-    "/nonexistent/dir"`` (a typo) recorded nothing and said nothing, as a directory in no git
-    work tree does (which stays so: a run may be recorded anywhere)."""
-    if not isinstance(path, str | Path):
-        # log_git(5) looked in the directory "5" and recorded nothing, silently
-        raise InvalidArgumentError(f"a git work tree is a path (str or Path), got {shown(path)}")
-    if "\x00" in str(path):  # subprocess raised a bare ValueError ("embedded null byte")
-        raise InvalidArgumentError(f"git: a path cannot hold a NUL character: {str(path)!r:.80}")
-    if not os.path.isdir(path):
-        what = "is not a directory" if os.path.lexists(path) else "does not exist"
-        raise InvalidArgumentError(f"git: the path {str(path)!r:.200} {what}")
-
-
-def git_info(path: str | Path = ".") -> dict[str, Any]:
-    """Version-control facts of the git work tree at ``path`` as custom properties:
-    ``git_commit``, ``git_branch``, ``git_dirty`` and ``git_remote`` (those that apply).
-    ``git_dirty`` is ``git describe --dirty``'s: a tracked file changed (staged or not); an
-    untracked file is not counted (the store's own directory, ``./lineage-store``, or a run's
-    outputs in the work tree would make every run dirty): a new source file not added yet is
-    not seen. No cache lookup compares these (custom properties). Empty if ``path`` is not in
-    a git work tree or git is not installed; a ``path`` that is not an existing directory is
-    :class:`InvalidArgumentError`."""
-    _check_git_path(path)
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                # The work tree's own config must not run commands here: core.fsmonitor (a
-                # command `git status` runs) in a copied or downloaded repository's .git/config
-                # ran whatever it named when a run recorded that tree (git=True, log_git).
-                ["git", "-c", "core.fsmonitor=false", "-C", str(path), *args],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if not commit:
-        return {}
-    info: dict[str, Any] = {"git_commit": commit}
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
-    if branch and branch != "HEAD":
-        info["git_branch"] = branch
-    status = git("status", "--porcelain", "--untracked-files=no")
-    if status is not None:
-        info["git_dirty"] = bool(status)
-    remote = git("config", "--get", "remote.origin.url")
-    if remote:
-        info["git_remote"] = strip_credentials(remote)  # never record a secret
-    return info
 
 
 # ---------------------------------------------------------------------------------- cache
 
 
-@dataclass(frozen=True)
-class CacheHit:
-    """A completed execution of the same type, on the same inputs, with the same declared
-    properties: the run's work was done before and ``outputs`` are its results."""
-
-    execution: Execution
-    outputs: list[Artifact]
-    #: The output events (aligned with ``outputs``): their ``path`` tells which output is which.
-    events: list[Event] = field(default_factory=list)
-
-    def output(self, key: str | None = None) -> Artifact:
-        """The output recorded under ``key`` (event path ``[key]``), or the only output."""
-        if key is None:
-            if len(self.outputs) != 1:
-                raise InvalidArgumentError(
-                    f"the cached execution has {len(self.outputs)} outputs: name one by key"
-                )
-            return self.outputs[0]
-        for artifact, event in zip(self.outputs, self.events, strict=True):
-            if event.path and event.path[0] == key:
-                return artifact
-        raise NotFoundError(f"the cached execution has no output with key {shown(key)}")
-
-
-def _input_ids(events: Iterable[Event]) -> set[int]:
-    return {e.artifact_id for e in events if not e.type.is_output and e.artifact_id is not None}
-
-
-def find_cache_hit(
-    store: LineageStore,
-    execution_type: str,
-    input_ids: Sequence[int] | Mapping[str, int | Sequence[int]],
-    properties: Mapping[str, Any],
-    *,
-    type_version: str | None = None,
-) -> CacheHit | None:
-    """The latest ``COMPLETE`` (or ``CACHED``) execution of ``execution_type`` whose INPUT set is
-    exactly ``input_ids`` (or artifacts with the same ``digest``; by role when a mapping, as a
-    run records keyed inputs), none of whose outputs is deleted or abandoned, and whose declared
-    properties equal ``properties`` (a declared property not given must be unset), with its
-    outputs. ``type_version``: of that version of the type (MLMD type versions; each version is
-    a type of its own), else of the unversioned type. An indexed lookup
-    (:meth:`LineageStore.find_cached_execution`), whatever the store's size."""
-    inputs = dict(input_ids) if isinstance(input_ids, Mapping) else list(input_ids)
-    for _ in range(_TYPE_RACE_TRIES):
-        try:
-            declared = store.get_execution_type(execution_type, type_version).properties
-        except NotFoundError:
-            return None
-        wanted: dict[str, Any] = {name: None for name in declared if name not in properties}
-        wanted.update(properties)
-        result = store.find_cached_execution(
-            execution_type,
-            inputs,
-            # Declared properties only: a custom one of the same name is a metric or a note the
-            # run logged (``log_metrics(epochs=7)`` after early stopping), not its
-            # configuration; it made train(d, epochs=7) reuse the model of train(d, epochs=10)
-            # that logged it.
-            declared_properties=wanted,
-            # A step's call that was not looked up recorded less than it was given: never a hit
-            # (an older match is found instead).
-            custom_properties={CACHE_SKIPPED_PROPERTY: None},
-            type_version=type_version,
-            explain=False,
-        )
-        if not result.hit or result.execution is None:
-            return None
-        if set(result.execution.properties) <= set(wanted):
-            return CacheHit(result.execution, list(result.outputs), list(result.output_events))
-        # The hit sets a property the type did not declare when it was read: another writer
-        # declared it since (newer code of the step, ``fit(d, lr, sched="cosine")``) and this
-        # call, which does not set it, took that run's result for its own. Read the type again:
-        # the property must be unset.
-    return None
-
-
-#: How often a cache lookup reads the type again when another writer extends it meanwhile.
-_TYPE_RACE_TRIES = 3
-
-
 # ------------------------------------------------------------------------------------ run
-
-
-def _flatten_inputs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | str]]]:
-    """The inputs as ``(artifact, event path)`` pairs. One artifact given twice (under two keys,
-    or twice in a list) is refused: an execution reads an artifact once (MLMD keeps one INPUT
-    event per artifact and execution), which the write would report less clearly."""
-    pairs = _input_pairs(inputs)
-    _check_read_once(pairs)
-    return pairs
-
-
-def _check_read_once(
-    pairs: Sequence[tuple[Artifact, list[int | str]]], ids: Sequence[int | None] = ()
-) -> None:
-    """Each input is given once (``ids``: the stored ids the inputs are, when known)."""
-    seen: dict[int, str] = {}
-    for index, (artifact, path) in enumerate(pairs):
-        known = ids[index] if index < len(ids) else artifact.id
-        ident = known if known is not None else -id(artifact)
-        where = f"{path[0]}[{path[1]}]" if len(path) == 2 else str(path[0]) if path else f"#{index}"
-        if ident in seen:
-            what = f"artifact {known}" if known is not None else "one new artifact"
-            raise InvalidArgumentError(
-                f"{what} is given twice as an input ({seen[ident]} and {where}): an execution "
-                "reads an artifact once (one INPUT event per artifact and execution)"
-            )
-        seen[ident] = where
-
-
-def _input_pairs(inputs: Inputs | None) -> list[tuple[Artifact, list[int | str]]]:
-    if inputs is None:
-        return []
-    if isinstance(inputs, Mapping):
-        out: list[tuple[Artifact, list[int | str]]] = []
-        for key, value in inputs.items():
-            if not isinstance(key, str) or not key:
-                raise InvalidArgumentError(
-                    f"input keys must be non-empty strings, got {shown(key)}"
-                )
-            if isinstance(value, Sequence) and not isinstance(value, str):
-                out.extend(
-                    (_as_artifact(v, f"input {shown(key)}[{i}]"), [key, i])
-                    for i, v in enumerate(value)
-                )
-            else:
-                out.append((_as_artifact(value, f"input {shown(key)}"), [key]))
-        return out
-    if isinstance(inputs, str | bytes) or not isinstance(inputs, Sequence):
-        raise InvalidArgumentError("inputs must be a list of artifacts or a mapping of them")
-    return [(_as_artifact(v, f"input #{i}"), []) for i, v in enumerate(inputs)]
-
-
-def _by_role(
-    inputs: list[tuple[Artifact, list[int | str]]],
-) -> list[int] | dict[str, int | list[int]]:
-    """Stored inputs as the cache looks them up: a list when given as one, else by key (each
-    path ``[key]`` or ``[key, i]``, as :func:`_flatten_inputs` made them, in order)."""
-    if not any(path for _, path in inputs):
-        return [a.id for a, _ in inputs if a.id is not None]
-    keyed: dict[str, int | list[int]] = {}
-    for a, path in inputs:
-        assert a.id is not None and isinstance(path[0], str)
-        if len(path) == 1:
-            keyed[path[0]] = a.id
-        else:
-            listed = keyed.setdefault(path[0], [])
-            assert isinstance(listed, list)
-            listed.append(a.id)
-    return keyed
 
 
 class Run:
