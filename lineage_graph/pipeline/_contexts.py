@@ -38,6 +38,7 @@ class _Contexts:
         self.run = run
 
     def _context_models(self, context: ContextLike | Sequence[ContextLike] | None) -> list[Context]:
+        run = self.run
         if context is None:
             return []
         if isinstance(context, str | Context):
@@ -51,8 +52,8 @@ class _Contexts:
         out: list[Context] = []
         for c in items:
             if isinstance(c, str):
-                self.run._bare_contexts.add(len(out))
-                out.append(_built(Context, "context", type=self.run.context_type, name=c))
+                run._bare_contexts.add(len(out))
+                out.append(_built(Context, "context", type=run.context_type, name=c))
             elif isinstance(c, Context):
                 name = getattr(c, "name", None)
                 if not isinstance(name, str):
@@ -66,7 +67,7 @@ class _Contexts:
                     # (refused by the entry write, after the run's types were registered)
                     raise InvalidArgumentError(
                         f"context {c.name!r} names no type: give Context(type=...), or its "
-                        f"name alone for a context of context_type {self.run.context_type!r}"
+                        f"name alone for a context of context_type {run.context_type!r}"
                     )
                 out.append(c)
             else:
@@ -136,15 +137,16 @@ class _Contexts:
         as a :class:`Context` that is stored becomes it if it says the same, else
         :class:`AlreadyExistsError` naming what differs (:meth:`_Twins.stored_twin`). All are
         checked before any becomes one, before anything is written; whether any did."""
+        run = self.run
         found: list[tuple[int, Context]] = []
-        for i, c in enumerate(self.run._contexts):
+        for i, c in enumerate(run._contexts):
             if c.id is not None:
                 continue
-            if i in self.run._bare_contexts:
+            if i in run._bare_contexts:
                 assert c.type is not None
-                twin = self.run.store.get_context_by_type_and_name(c.type, c.name, c.type_version)
+                twin = run.store.get_context_by_type_and_name(c.type, c.name, c.type_version)
             else:
-                twin = self.run._twins.stored_twin(c, "context")
+                twin = run._twins.stored_twin(c, "context")
             if twin is not None:
                 found.append((i, twin))
         # Two declarations of one context that _context_models could not tell (a Context by its
@@ -153,11 +155,11 @@ class _Contexts:
         # types were registered, when new.
         twins = dict(found)
         seen: set[object] = set()
-        for i, c in enumerate(self.run._contexts):
+        for i, c in enumerate(run._contexts):
             if i in twins or c.id is not None:
                 key: object = twins[i].id if i in twins else c.id
             else:
-                t = self.run._twins.node_type(c)
+                t = run._twins.node_type(c)
                 key = (t.id if t is not None else (c.type, c.type_version), c.name)
             if key in seen:
                 raise InvalidArgumentError(
@@ -166,5 +168,5 @@ class _Contexts:
                 )
             seen.add(key)
         for i, twin in found:
-            self.run._contexts[i] = twin  # (a copy: the caller's Context is not changed)
+            run._contexts[i] = twin  # (a copy: the caller's Context is not changed)
         return bool(found)

@@ -40,11 +40,10 @@ class _Namesakes:
 
     def _namesake(self) -> Execution | None:
         """The stored execution of the run's type holding its name, if any."""
-        if self.run.name is None:
+        run = self.run
+        if run.name is None:
             return None
-        found = self.run.store.get_execution_by_type_and_name(
-            self.run.execution_type, self.run.name
-        )
+        found = run.store.get_execution_by_type_and_name(run.execution_type, run.name)
         return found if found is not None and found.id is not None else None
 
     def _name_held(self, found: Execution) -> AlreadyExistsError | None:
@@ -100,12 +99,13 @@ class _Namesakes:
         and owner kept), written only while it is still as read; whether the entry is worth
         writing again. A namesake that keeps the name (:meth:`_name_held`) is
         AlreadyExistsError naming it (and its owner)."""
+        run = self.run
         found = self._namesake()
         if found is None:
             # No execution holds the name now. Held when the entry was written, it was given
             # up since (another re-run retired it): write again (bounded by _ENTRY_TRIES). The
             # run was refused with the engine's message naming the renamed execution.
-            return self.run.name is not None
+            return run.name is not None
         if (error := self._name_held(found)) is not None:
             raise error from exc
         state = found.last_known_state
@@ -116,7 +116,7 @@ class _Namesakes:
             retired.last_known_state = ExecutionState.FAILED
             retired.custom_properties = {
                 ERROR_PROPERTY: f"its process ({owner_text(owner)}) died while the run was "
-                f"RUNNING; closed by a later run named {self.run.name!r}",
+                f"RUNNING; closed by a later run named {run.name!r}",
                 ERROR_TYPE_PROPERTY: _DIED_ERROR_TYPE,
             }
             paths += [
@@ -130,10 +130,10 @@ class _Namesakes:
         done.append((found, retired, paths))
         # (False: it changed since it was read, another re-run retired it, say: try again)
         try:
-            if not self.run.store._put_executions_expecting(
+            if not run.store._put_executions_expecting(
                 [retired],
                 field_mask_paths=paths,
-                expect={"last_known_state": int(state), "name": self.run.name},
+                expect={"last_known_state": int(state), "name": run.name},
             ):
                 done.pop()
                 return True  # (changed since it was read: nothing renamed; try again)
@@ -142,11 +142,11 @@ class _Namesakes:
             # Another execution of the type holds the name it would take (one named so by
             # hand): the run was refused with a unique key's message naming that other name
             # alone, not the run's nor why it was renamed.
-            holder = self.run.store.get_execution_by_type_and_name(
-                self.run.execution_type, retired.name or ""
+            holder = run.store.get_execution_by_type_and_name(
+                run.execution_type, retired.name or ""
             )
             raise AlreadyExistsError(
-                f"run {self.run.execution_type!r} named {self.run.name!r}: execution {found.id} "
+                f"run {run.execution_type!r} named {run.name!r}: execution {found.id} "
                 f"holds that name and is {state.name}, so gives it up, renamed {retired.name!r}; "
                 f"but execution {holder.id if holder else '?'} holds that name; nothing was "
                 "written. Rename that execution, or give this run another name"
@@ -159,9 +159,10 @@ class _Namesakes:
         """Undo :meth:`_retire_namesake`'s rename of ``found`` (to ``renamed``): the entry was
         not written. Written only while the execution is still as the rename left it and the
         name is free (an entry that landed after all holds it: the rename stays, as it must)."""
+        run = self.run
         back = Execution(
             id=found.id,
-            name=self.run.name,
+            name=run.name,
             last_known_state=found.last_known_state,
             custom_properties={
                 k: found.custom_properties[k]
@@ -174,7 +175,7 @@ class _Namesakes:
         if state is not None:
             expect["last_known_state"] = int(state)
         try:
-            restored = self.run.store._put_executions_expecting(
+            restored = run.store._put_executions_expecting(
                 [back], field_mask_paths=paths, expect=expect
             )
         except LineageGraphError as again:
@@ -188,6 +189,6 @@ class _Namesakes:
                     restored = held is not None and held.id == found.id
         if not restored:
             exc.add_note(
-                f"lineage-graph: execution {found.id} gave up the name {self.run.name!r} for this "
+                f"lineage-graph: execution {found.id} gave up the name {run.name!r} for this "
                 f"run (renamed {renamed.name!r}), and could not get it back ({why})"
             )

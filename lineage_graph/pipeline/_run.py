@@ -21,7 +21,6 @@ from .._encoding import (
     shown,
 )
 from .._owner import current_owner
-from .._repositories.cache import UNUSABLE_OUTPUT_STATES
 from .._repositories.types import check_type_identity
 from ..exceptions import (
     AlreadyExistsError,
@@ -33,7 +32,6 @@ from ..exceptions import (
 )
 from ..models import (
     Artifact,
-    ArtifactState,
     Context,
     Event,
     EventType,
@@ -50,19 +48,15 @@ from ._common import (
     _ENTRY_TRIES,
     _MAX_ERROR_CHARS,
     CACHE_SKIPPED_PROPERTY,
-    CACHED_FROM_PROPERTY,
     ERROR_PROPERTY,
     ERROR_TYPE_PROPERTY,
     PARENT_RUN_PROPERTY,
-    RETURN_SHAPE_PROPERTY,
-    RETURNED_INPUTS_PROPERTY,
     RUN_OWNER_PROPERTY,
     ContextLike,
     Inputs,
     _as_artifact,
     _become,
     _built,
-    _context_ref,
     _EndClaimed,
     _error_text,
     _fingerprinted,
@@ -72,14 +66,13 @@ from ._common import (
     _reference,
     _Refusal,
     _require_flags,
-    _storable,
 )
 from ._contexts import _Contexts
 from ._current import _CURRENT, active_run_of
+from ._end import _End
 from ._git import _check_git_path, git_info
 from ._inputs import _by_role, _check_read_once, _flatten_inputs
 from ._namesakes import _Namesakes
-from ._returns import _passed_inputs, _returned_record, _take_passed_outputs
 from ._twins import _Twins
 from ._types import _ensure_node_types, _registers_type
 
@@ -161,6 +154,7 @@ class Run:
         self._twins = _Twins(self)
         self._namesakes = _Namesakes(self)
         self._context_links = _Contexts(self)
+        self._end = _End(self)
         self.execution_type = execution_type
         self.name = name
         self.properties: dict[str, Any] = dict(properties or {})
@@ -776,7 +770,7 @@ class Run:
                     "last_known_state",
                     f"custom_properties.{ERROR_PROPERTY}",
                     f"custom_properties.{ERROR_TYPE_PROPERTY}",
-                    *self._owner_dropped(),
+                    *self._end._owner_dropped(),
                 ],
                 expect={"last_known_state": int(ExecutionState.RUNNING)},
             )
@@ -796,22 +790,6 @@ class Run:
             f"lineage-graph: the run's execution {eid} was recorded but could not be read back: "
             f"the run did not start; {now}"
         )
-
-    def _owner_dropped(self) -> list[str]:
-        """The mask path of a run's end that drops its ``run_owner`` (absent from the update):
-        only a dead run keeps one. One the caller gave is kept."""
-        if RUN_OWNER_PROPERTY in self.custom_properties:
-            return []
-        return [f"custom_properties.{RUN_OWNER_PROPERTY}"]
-
-    def _end_mask(self) -> list[str]:
-        """The field mask of a run's end, completed or failed: only the run's own fields (what
-        another writer set on the execution while it ran stays), its ``run_owner`` dropped."""
-        return [
-            "last_known_state",
-            *(f"custom_properties.{k}" for k in self.custom_properties),
-            *self._owner_dropped(),
-        ]
 
     def _demote(self, declared: Mapping[str, PropertyType]) -> None:
         """A step's argument of another kind than the type now declares, declared so by another
@@ -911,7 +889,7 @@ class Run:
                 refused = True
                 raise
             try:
-                self._record_failure(error)
+                self._end._record_failure(error)
             finally:
                 self._release_end(taken)
         except KeyboardInterrupt as exc:
@@ -955,7 +933,7 @@ class Run:
     def _complete_or_fail(self) -> None:
         taken = self._claim_end("finish()")
         try:
-            self._complete()
+            self._end._complete()
         except (Exception, KeyboardInterrupt) as exc:
             # (Ctrl-C during the completion: before its write landed the run was left RUNNING
             # for ever, 18 of 30 tries; after, it is COMPLETE and stays so: written only while
@@ -969,7 +947,7 @@ class Run:
         """Record ``exc`` as the run's failure; a failure to record it is noted on ``exc``."""
         self._recorded_error = exc
         try:
-            self._record_failure(exc)
+            self._end._record_failure(exc)
         except Exception as record_error:  # never hide the user's exception behind ours
             exc.add_note(f"lineage-graph could not record the failure: {record_error!r}")
 
@@ -999,183 +977,6 @@ class Run:
                     self._release_end(taken)
         finally:
             self._release()
-
-    def _complete(self) -> None:
-        outputs = self._end_taking()
-        hit_ids: list[int | None] = []  # the cache hit's outputs taken as this run's
-        state = ExecutionState.COMPLETE
-        if self._use_cache and self.cached is not None:
-            state = ExecutionState.CACHED
-            self.custom_properties[CACHED_FROM_PROPERTY] = self.cached.execution.id
-            shape = self.cached.execution.custom_properties.get(RETURN_SHAPE_PROPERTY)
-            if shape is not None:  # a step's next cache hit may be this execution
-                self.custom_properties.setdefault(RETURN_SHAPE_PROPERTY, shape)
-            if RETURNED_INPUTS_PROPERTY not in self.custom_properties:
-                # (a run taking a step's hit by hand: the inputs it passed on are this run's,
-                # under the same paths; without them, the step's next call ran again)
-                marked = _passed_inputs(
-                    self,
-                    self.cached.execution.custom_properties.get(RETURNED_INPUTS_PROPERTY),
-                    check_content=False,
-                )
-                if marked is not None:
-                    self.custom_properties[RETURNED_INPUTS_PROPERTY] = _returned_record(*marked)
-                else:
-                    _take_passed_outputs(self, shape)
-            # (a hit recorded before a returned input was left out of a step's outputs may hold
-            # one: this run's input is not its output)
-            taken = [
-                _Output(Artifact(id=a.id), list(e.path))
-                for a, e in zip(self.cached.outputs, self.cached.events, strict=True)
-                if a.id not in self._input_ids and a.id not in self._not_outputs
-            ]
-            # Retention (or an impact mark) may have deleted or tombstoned them since the
-            # lookup: the run was recorded CACHED with a DELETED output, and the user given
-            # the stale copies as results (their files gone): it fails, nothing linked.
-            hit_ids = [a.artifact.id for a in taken]
-            self._check_hit_outputs(hit_ids, written=False)
-            outputs = taken + outputs
-        eid, aids = self._write_completion(state, outputs)
-        try:
-            stored = {a.id: a for a in self.store.get_artifacts_by_id(aids)}
-            execution = self.store.get_executions_by_id([eid])[0]
-        except LineageGraphError:
-            # The completion was acknowledged: the run is complete, only reading it back
-            # failed (the engine died under the read and its retry). It raised over the stored
-            # run (whose failure could not be written over it), the new outputs' ids unset, so
-            # a step called again did the work twice. The ids are the write's own.
-            for out, aid in zip(outputs, aids, strict=True):
-                if out.artifact.id is None:
-                    out.artifact.id = aid
-                    if out.artifact.state == ArtifactState.UNKNOWN:
-                        out.artifact.state = ArtifactState.LIVE
-            self.outputs = [out.artifact for out in outputs]
-            self.execution = self._execution_model(state)
-            return
-        self.outputs = [stored[i] for i in aids if i in stored]
-        for out, aid in zip(outputs, aids, strict=True):
-            if out.artifact.id is None and aid in stored:
-                _become(out.artifact, stored[aid])  # (id, state, times)
-        self.execution = execution
-        if hit_ids:
-            # (tombstoned between the check and the write: this CACHED run is no hit for a
-            # later lookup, which passes over such outputs, but its caller must not use them)
-            held = {i for i, a in stored.items() if a.state not in UNUSABLE_OUTPUT_STATES}
-            self._check_hit_outputs([i for i in hit_ids if i not in held], written=True)
-
-    def _check_hit_outputs(self, ids: Sequence[int | None], *, written: bool) -> None:
-        """:class:`FailedPreconditionError` if an output of the cache hit taken (``ids``) is no
-        longer stored, or is ``DELETED``, ``ABANDONED`` or ``MARKED_FOR_DELETION``."""
-        if written:
-            gone = sorted(i for i in ids if i is not None)
-        else:
-            wanted = [i for i in ids if i is not None]
-            found = {a.id: a for a in self.store.get_artifacts_by_id(wanted)} if wanted else {}
-            gone = sorted(
-                i for i in wanted if i not in found or found[i].state in UNUSABLE_OUTPUT_STATES
-            )
-        if not gone:
-            return
-        assert self.cached is not None
-        raise FailedPreconditionError(
-            f"the cache hit's output(s) {gone[:10]} (of execution {self.cached.execution.id}) "
-            "were deleted, tombstoned or marked since the lookup (retention, an impact mark): "
-            "its results are gone"
-            + (
-                f"; execution {self.id} is recorded CACHED, and no later lookup takes it"
-                if written
-                else ""
-            )
-            + ". Run the step again (without the cache hit)"
-        )
-
-    def _write_completion(
-        self, state: ExecutionState, outputs: list[_Output]
-    ) -> tuple[int, list[int]]:
-        """The exit write. A new named output another writer stored since it was declared (two
-        jobs of a sweep recording one dataset) failed it (AlreadyExistsError, nothing written),
-        and the run FAILED: it is looked up again (:meth:`_Twins.stored_twin`), and the completion
-        written with the stored artifact when it is the same."""
-        for attempt in range(_ENTRY_TRIES):
-            pairs: list[tuple[Artifact, Event | None]] = []
-            for out in outputs:
-                a = out.artifact
-                if a.id is None:
-                    if a.state == ArtifactState.UNKNOWN:
-                        a = a.model_copy(update={"state": ArtifactState.LIVE})
-                else:
-                    a = Artifact(id=a.id)
-                pairs.append((a, Event(type=EventType.OUTPUT, path=out.path)))
-            execution = self._execution_model(state)
-            links = [_context_ref(c.id) for c in self.contexts if c.id is not None]
-            try:
-                # Only the run's own fields, as its failure writes (a whole update wiped what
-                # another writer set on the execution while it ran: ``tracker.log_git(run.id)``).
-                eid, aids, _ = self.store._put_execution_masked(
-                    execution, pairs, links, [*self._end_mask(), "properties"]
-                )
-                return eid, aids
-            except AlreadyExistsError:
-                if attempt + 1 == _ENTRY_TRIES or not self._resolve_new_outputs(outputs):
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _resolve_new_outputs(self, outputs: list[_Output]) -> bool:
-        """Each new output with a name or external id that a stored artifact now holds with the
-        same content becomes that artifact; whether any did (none does when one would be the
-        same artifact as another output: an artifact is an output of a run once)."""
-        twins = [
-            self._twins.stored_twin(out.artifact, "output") if out.artifact.id is None else None
-            for out in outputs
-        ]
-        if not any(twins):
-            return False
-        ids = [
-            t.id if t is not None else o.artifact.id for o, t in zip(outputs, twins, strict=True)
-        ]
-        known = [i for i in ids if i is not None]
-        if len(known) != len(set(known)):
-            return False
-        for out, twin in zip(outputs, twins, strict=True):
-            if twin is not None and twin.id is not None:
-                _become(out.artifact, twin)
-                self._declared_ids[twin.id] = out
-        return True
-
-    def _record_failure(self, error: BaseException | str) -> None:
-        self._end_taking()
-        cancelled = isinstance(error, _CANCELLATIONS)
-        if isinstance(error, BaseException):
-            self.error = error
-            text = _error_text(error)
-            self.custom_properties[ERROR_TYPE_PROPERTY] = _public_type(error).__qualname__
-        else:
-            text = _storable(str(error))
-        self.custom_properties[ERROR_PROPERTY] = text[:_MAX_ERROR_CHARS]
-        state = ExecutionState.CANCELED if cancelled else ExecutionState.FAILED
-        # Only the state and the custom properties change: a failure caused by a bad declared
-        # property (or output) must not make recording the failure fail as well. Written only
-        # while the execution is RUNNING: a completion whose reply was lost (the engine died
-        # after applying it, or the reply timed out) stored the run COMPLETE with its outputs,
-        # and recording FAILED over it left a failed run holding outputs.
-        recorded = self.store._put_executions_expecting(
-            [
-                Execution(
-                    id=self.id,
-                    last_known_state=state,
-                    custom_properties=self.custom_properties,
-                )
-            ],
-            field_mask_paths=self._end_mask(),
-            expect={"last_known_state": int(ExecutionState.RUNNING)},
-        )
-        self.execution = self.store.get_executions_by_id([self.id])[0]
-        if not recorded and isinstance(error, BaseException):
-            error.add_note(
-                f"lineage-graph: execution {self.id} was not recorded {state.name}: it is "
-                f"{self.execution.last_known_state.name} already (a write whose reply was lost "
-                "was applied)"
-            )
 
     def _exit(self, exc: BaseException | None) -> None:
         try:

@@ -192,6 +192,7 @@ class _Twins:
     ) -> tuple[Artifact | Context | None, Artifact | Context | None]:
         """The stored node holding ``new``'s name (in its type), and the one holding its
         external id (:meth:`stored_twin`)."""
+        run = self.run
         by_name: Artifact | Context | None = None
         by_external_id: Artifact | Context | None = None
         # (the store's own getters: a test stands in for them to play another writer)
@@ -199,13 +200,13 @@ class _Twins:
         get_external: Callable[[list[str]], Sequence[Artifact | Context]]
         if isinstance(new, Artifact):
             get_named, get_external = (
-                self.run.store.get_artifact_by_type_and_name,
-                self.run.store.get_artifacts_by_external_ids,
+                run.store.get_artifact_by_type_and_name,
+                run.store.get_artifacts_by_external_ids,
             )
         else:
             get_named, get_external = (
-                self.run.store.get_context_by_type_and_name,
-                self.run.store.get_contexts_by_external_ids,
+                run.store.get_context_by_type_and_name,
+                run.store.get_contexts_by_external_ids,
             )
         if new.name is not None and new_type is not None:
             by_name = get_named(new_type.name, new.name, new_type.version)
