@@ -69,7 +69,7 @@ class _End:
 
     def _complete(self) -> None:
         run = self.run
-        outputs = run._end_taking()
+        outputs = run._claims._end_taking()
         hit_ids: list[int | None] = []  # the cache hit's outputs taken as this run's
         state = ExecutionState.COMPLETE
         if run._use_cache and run.cached is not None:
@@ -214,7 +214,7 @@ class _End:
 
     def _record_failure(self, error: BaseException | str) -> None:
         run = self.run
-        run._end_taking()
+        run._claims._end_taking()
         cancelled = isinstance(error, _CANCELLATIONS)
         if isinstance(error, BaseException):
             run.error = error

@@ -35,6 +35,7 @@ from ..models import (
     kind_of,
 )
 from ._arguments import _logged_value
+from ._claims import _EndClaims
 from ._common import (
     ContextLike,
     Inputs,
@@ -137,6 +138,7 @@ class Run:
         self._context_links = _Contexts(self)
         self._end = _End(self)
         self._entry = _Entry(self)
+        self._claims = _EndClaims(self)
         self.execution_type = execution_type
         self.name = name
         self.properties: dict[str, Any] = dict(properties or {})
@@ -175,13 +177,6 @@ class Run:
         self._use_cache = False
         #: The namesakes the entry write renamed (see _write_entry).
         self._retired: list[tuple[Execution, Execution, list[str]]] = []
-        #: Set (under _ending_lock) when the run's end takes its outputs and properties: an
-        #: output declared, or a property logged, by another thread from then on would be
-        #: lost, silently (output() returned the artifact, never recorded): it is refused.
-        self._ending = False
-        #: Who is ending the run (:meth:`_claim_end`): a thread's id, or an async exit's token.
-        self._ending_by: object = None
-        self._ending_lock = threading.Lock()
         self.execution: Execution | None = None
         self.inputs: list[Artifact] = []
         #: The inputs a step returned (:func:`_note_returned_input`), in order.
@@ -337,8 +332,8 @@ class Run:
                 self.store, [(artifact, f"output {artifact.type!r}", artifact.properties)]
             )
         out = _Output(artifact, path)
-        with self._ending_lock:
-            self._refuse_ending("output()")
+        with self._claims._ending_lock:
+            self._claims._refuse_ending("output()")
             self._outputs.append(out)
             self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
             if artifact.id is not None:
@@ -348,54 +343,6 @@ class Run:
                     self._new_by_name.setdefault(artifact.name, []).append(artifact)
                 if artifact.external_id is not None:
                     self._new_external_ids.add(artifact.external_id)
-
-    def _refuse_ending(self, what: str) -> None:
-        """(Under ``_ending_lock``.) The run is ending (another thread finished or failed it
-        meanwhile): what ``what`` adds would not be recorded, so it is refused."""
-        if self._ending:
-            raise FailedPreconditionError(
-                f"{what}: the run ended meanwhile (finished or failed in another thread), so "
-                "this would not be recorded"
-            )
-
-    def _claim_end(self, what: str, by: object = None) -> bool:
-        """This call ends the run: two ends at once (``finish()`` in two threads, or in one
-        while the block exits in another) each wrote the completion, every new output stored
-        twice, silently. The second is :class:`_EndClaimed` and writes nothing. Whether this
-        call took the claim (False: this thread holds it already, its own end being retried
-        or recording its interruption); the taker gives it back (:meth:`_release_end`). ``by``:
-        who claims it, this thread unless given (an async exit: other tasks run in its thread
-        while it awaits its write, and one of them ending the run is another end)."""
-        me = threading.get_ident() if by is None else by
-        with self._ending_lock:
-            if self._ending_by == me:
-                return False
-            if self._ending:
-                raise _EndClaimed(
-                    f"{what}: the run is being ended already (in another thread); this call "
-                    "records nothing"
-                )
-            self._ending, self._ending_by = True, me
-            return True
-
-    def _release_end(self, taken: bool) -> None:
-        """The end claimed (``taken``) is over: if it was not recorded (its write refused, the
-        engine down) the run may be ended again, and be given outputs. The claim was kept for
-        ever: a later ``fail()``, ``finish()`` or the block's exit, in this very thread, was
-        refused as "being ended in another thread" (the exit silently), the run RUNNING."""
-        if not taken:
-            return
-        # (asked first, and both set in one statement: a Ctrl-C landing between them left the
-        # claim nobody's with the run not ended, every later end refused, RUNNING for ever)
-        recorded = not self.active
-        with self._ending_lock:
-            self._ending_by, self._ending = None, self._ending and recorded
-
-    def _end_taking(self) -> list[_Output]:
-        """The run's end begins: nothing is added from now on; its outputs."""
-        with self._ending_lock:
-            self._ending = True
-            return list(self._outputs)
 
     def _check_keys_free(self, new: Artifact) -> None:
         """A new output's name (per type) and external id are not those of another new output
@@ -452,18 +399,18 @@ class Run:
         # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
         _built(Execution, what, type=self.execution_type, custom_properties=merged)
         _check_unicode_properties(what, merged)
-        with self._ending_lock:
-            self._refuse_ending(what)
+        with self._claims._ending_lock:
+            self._claims._refuse_ending(what)
             self.custom_properties.update(merged)
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
         self._require_unfinished("log_git()")
         info = git_info(path)  # (git's processes: another thread may end the run meanwhile)
-        with self._ending_lock:
+        with self._claims._ending_lock:
             # (as _log: given while the run's end took its properties, it was returned here
             # and never recorded)
-            self._refuse_ending("log_git()")
+            self._claims._refuse_ending("log_git()")
             self.custom_properties.update(info)
         return info
 
@@ -481,9 +428,9 @@ class Run:
                 f"use_cached(): artifact(s) {both[:10]} are declared as outputs of this run "
                 "already, and are outputs of the cache hit: an artifact is an output of a run once"
             )
-        with self._ending_lock:
+        with self._claims._ending_lock:
             # (another thread ending the run meanwhile recorded it COMPLETE without them)
-            self._refuse_ending("use_cached()")
+            self._claims._refuse_ending("use_cached()")
             self._use_cache = True
         return list(self.cached.outputs)
 
@@ -548,14 +495,14 @@ class Run:
         try:
             try:
                 self._require_active("fail()")
-                taken = self._claim_end("fail()")
+                taken = self._claims._claim_end("fail()")
             except _Refusal:
                 refused = True
                 raise
             try:
                 self._end._record_failure(error)
             finally:
-                self._release_end(taken)
+                self._claims._release_end(taken)
         except KeyboardInterrupt as exc:
             # (a Ctrl-C before the failure's write landed left the execution RUNNING for ever:
             # it is recorded CANCELED)
@@ -595,7 +542,7 @@ class Run:
         self._token = None
 
     def _complete_or_fail(self) -> None:
-        taken = self._claim_end("finish()")
+        taken = self._claims._claim_end("finish()")
         try:
             self._end._complete()
         except (Exception, KeyboardInterrupt) as exc:
@@ -605,7 +552,7 @@ class Run:
             self._fail_quietly(exc)
             raise
         finally:
-            self._release_end(taken)
+            self._claims._release_end(taken)
 
     def _fail_quietly(self, exc: BaseException) -> None:
         """Record ``exc`` as the run's failure; a failure to record it is noted on ``exc``."""
@@ -617,11 +564,11 @@ class Run:
 
     def _fail_claimed(self, exc: BaseException) -> None:
         """The run's failure ``exc`` recorded under this thread's claim on its end."""
-        taken = self._claim_end("the run's exit")
+        taken = self._claims._claim_end("the run's exit")
         try:
             self._fail_quietly(exc)
         finally:
-            self._release_end(taken)
+            self._claims._release_end(taken)
 
     def _close_interrupted(self, exc: BaseException) -> None:
         """``exc`` reached ``start`` or ``__exit__`` past the run's own handlers: a Ctrl-C
@@ -632,13 +579,13 @@ class Run:
         try:
             if self.active and self._recorded_error is not exc and not isinstance(exc, _EndClaimed):
                 try:
-                    taken = self._claim_end("the run's interruption")
+                    taken = self._claims._claim_end("the run's interruption")
                 except _EndClaimed:
                     return  # another thread is ending the run: its end is the run's
                 try:
                     self._fail_quietly(exc)
                 finally:
-                    self._release_end(taken)
+                    self._claims._release_end(taken)
         finally:
             self._release()
 
@@ -648,11 +595,11 @@ class Run:
                 if exc is None or _clean_exit(exc):
                     self._complete_or_fail()
                 else:
-                    taken = self._claim_end("the run's exit")
+                    taken = self._claims._claim_end("the run's exit")
                     try:
                         self._fail_quietly(exc)
                     finally:
-                        self._release_end(taken)
+                        self._claims._release_end(taken)
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:
@@ -744,11 +691,11 @@ class Run:
                 close = not began[0]
             if close and self.active:
                 with contextlib.suppress(_EndClaimed):
-                    taken = self._claim_end("the run's exit")
+                    taken = self._claims._claim_end("the run's exit")
                     try:
                         self._fail_quietly(cancel)
                     finally:
-                        self._release_end(taken)
+                        self._claims._release_end(taken)
             raise
         except Exception:
             with lock:
