@@ -80,4 +80,4 @@ class _EndClaims:
         """The run's end begins: nothing is added from now on; its outputs."""
         with self._ending_lock:
             self._ending = True
-            return list(self.run._outputs)
+            return list(self.run._declarations._outputs)

@@ -114,12 +114,12 @@ def _declare_returned(run: Run, artifact: Artifact, path: list[int | str]) -> bo
     rebuilds it, from the inputs of the call it stands for). It was recorded as an output too:
     the lineage graph had the cycle artifact -> run -> same artifact, and the run was named the
     artifact's producer."""
-    out = run._declared(artifact)
+    out = run._declarations._declared(artifact)
     if out is None:
         passed = artifact.id if artifact.id is not None and artifact.id in run._input_ids else None
         if passed is None:
             try:
-                run._declare(artifact, path)
+                run._declarations._declare(artifact, path)
                 return True
             except _InputAsOutput as exc:  # (a new artifact declaring an input again)
                 passed = exc.artifact_id

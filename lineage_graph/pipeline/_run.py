@@ -22,7 +22,6 @@ from .._encoding import (
 )
 from .._repositories.types import check_type_identity
 from ..exceptions import (
-    AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
@@ -40,11 +39,8 @@ from ._common import (
     ContextLike,
     Inputs,
     _as_artifact,
-    _become,
     _built,
     _EndClaimed,
-    _InputAsOutput,
-    _Output,
     _Refusal,
     _require_flags,
 )
@@ -55,8 +51,9 @@ from ._entry import _Entry
 from ._git import _check_git_path, git_info
 from ._inputs import _flatten_inputs
 from ._namesakes import _Namesakes
+from ._outputs import _Declared
 from ._twins import _Twins
-from ._types import _ensure_node_types, _registers_type
+from ._types import _registers_type
 
 if TYPE_CHECKING:
     from ..store import LineageStore
@@ -139,6 +136,7 @@ class Run:
         self._end = _End(self)
         self._entry = _Entry(self)
         self._claims = _EndClaims(self)
+        self._declarations = _Declared(self)
         self.execution_type = execution_type
         self.name = name
         self.properties: dict[str, Any] = dict(properties or {})
@@ -158,13 +156,6 @@ class Run:
         check_type_identity(execution_type, None)
         self._git = git
         self._inherit_contexts = inherit_contexts
-        self._outputs: list[_Output] = []
-        self._declared_objects: dict[int, _Output] = {}  # by id() of the given object
-        self._declared_ids: dict[int, _Output] = {}  # by stored artifact id
-        #: The new outputs by name, and their external ids (_check_keys_free: each output
-        #: looked through every earlier one, 1 s for 4,000 outputs and growing as their square)
-        self._new_by_name: dict[str, list[Artifact]] = {}
-        self._new_external_ids: set[str] = set()
         #: Properties given an int for a ``float`` parameter (set by a step): see _widen.
         self._float_parameters: set[str] = set()
         #: New inputs found stored only when the entry write failed on their names.
@@ -273,91 +264,8 @@ class Run:
         if artifact.id is not None and not self.store.get_artifacts_by_id([artifact.id]):
             # Accepted, it failed the run on exit (NotFoundError), the block's work done.
             raise NotFoundError(f"output: no artifact with id {artifact.id}")
-        self._declare(artifact, [key] if key is not None else [])
+        self._declarations._declare(artifact, [key] if key is not None else [])
         return artifact
-
-    def _declared(self, artifact: Artifact) -> _Output | None:
-        """The output ``artifact`` was declared as already (the same object, or the same id)."""
-        found = self._declared_objects.get(id(artifact))
-        if found is None and artifact.id is not None:
-            found = self._declared_ids.get(artifact.id)
-        return found
-
-    def _cached_ids(self) -> set[int]:
-        return {a.id for a in self.cached.outputs if a.id is not None} if self.cached else set()
-
-    def _declare(self, artifact: Artifact, path: list[int | str]) -> None:
-        """Add an output; the same artifact twice is refused (it would be stored twice if new,
-        or fail the run on exit as a repeated event if stored)."""
-        if self._declared(artifact) is not None:
-            raise InvalidArgumentError(
-                f"output {artifact.id or artifact.uri or artifact.type!r} is declared twice: "
-                "an artifact is an output of a run once"
-            )
-        # A new output declared again as it is stored (a script run again) is that artifact.
-        twin = self._twins.stored_twin(artifact, "output")
-        ident = twin.id if twin is not None else artifact.id
-        if ident is not None and ident in self._input_ids:
-            # An OUTPUT event on an artifact the run has an INPUT event on made the run its
-            # producer (upstream of what it read: a cycle in the lineage graph, and "where did
-            # it come from" named this run, not the one that made it).
-            raise _InputAsOutput(
-                f"output {ident} is an input of this run: a run does not produce what it reads "
-                "(recording it would name this run its producer); a run that changes an "
-                "artifact records the result as a new artifact",
-                ident,
-            )
-        if twin is not None and twin.id in self._declared_ids:
-            raise InvalidArgumentError(
-                f"output {self._twins.type_label(artifact)} named "
-                f"{artifact.name or artifact.uri!r} is artifact {twin.id}, declared already: an "
-                "artifact is an output of a run once"
-            )
-        if self._use_cache and ident is not None and ident in self._cached_ids():
-            # It would be recorded twice: the run failed on exit (AlreadyExistsError: "the same
-            # ... OUTPUT event twice"), FAILED, after `for a in run.use_cached(): run.output(a)`.
-            raise InvalidArgumentError(
-                f"output {ident} is an output of the cache hit, which use_cached() made "
-                "this run's outputs already: an artifact is an output of a run once"
-            )
-        if twin is not None:
-            _become(artifact, twin)  # (id, state, times): linked on exit, never rewritten
-        if artifact.id is None:
-            self._check_keys_free(artifact)
-            # A property of another kind than its type declares ({"acc": "high"} where Model
-            # declares a DOUBLE) is refused here, as the write on exit would: it was accepted,
-            # the block went on with its work, and the run FAILED on exit with every output
-            # dropped. Refused before the type is extended by the output's other properties.
-            _ensure_node_types(
-                self.store, [(artifact, f"output {artifact.type!r}", artifact.properties)]
-            )
-        out = _Output(artifact, path)
-        with self._claims._ending_lock:
-            self._claims._refuse_ending("output()")
-            self._outputs.append(out)
-            self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
-            if artifact.id is not None:
-                self._declared_ids[artifact.id] = out
-            else:
-                if artifact.name is not None:
-                    self._new_by_name.setdefault(artifact.name, []).append(artifact)
-                if artifact.external_id is not None:
-                    self._new_external_ids.add(artifact.external_id)
-
-    def _check_keys_free(self, new: Artifact) -> None:
-        """A new output's name (per type) and external id are not those of another new output
-        of the run (the store's artifacts were looked up by :meth:`_Twins.stored_twin`). Checked
-        again by the write on exit (another writer may take them since). A name is taken per
-        type: by type id, or by type name AND version (``Model`` version ``v2`` is another type
-        than ``Model``: its names were checked against ``Model``'s)."""
-        named = self._new_by_name.get(new.name, []) if new.name is not None else []
-        if any(self._twins.same_type(other, new) for other in named) or (
-            new.external_id is not None and new.external_id in self._new_external_ids
-        ):
-            raise AlreadyExistsError(
-                f"output {self._twins.type_label(new)} {new.name or new.external_id!r}: this run "
-                "declared another new output with that name or external id already"
-            )
 
     def _require_unfinished(self, what: str) -> None:
         """Before the run starts or while it runs: what is logged after it ended is never
@@ -422,7 +330,9 @@ class Run:
             raise FailedPreconditionError("use_cached(): there is no cache hit for this run")
         # An output declared already that the hit holds too would be recorded twice: the run
         # failed on exit (AlreadyExistsError: "the same ... OUTPUT event twice"), FAILED.
-        both = sorted(i for i in self._cached_ids() if i in self._declared_ids)
+        both = sorted(
+            i for i in self._declarations._cached_ids() if i in self._declarations._declared_ids
+        )
         if both:
             raise InvalidArgumentError(
                 f"use_cached(): artifact(s) {both[:10]} are declared as outputs of this run "
