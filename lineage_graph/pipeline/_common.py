@@ -11,7 +11,7 @@ from typing import Any, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .._encoding import shown
+from .._encoding import check_unicode, check_value_unicode, shown
 from .._redact import redact_secrets
 from .._repositories._base import check_positive_id
 from ..exceptions import FailedPreconditionError, InvalidArgumentError
@@ -235,3 +235,15 @@ def _path_step(key: object) -> list[int | str]:
 
 #: Entry writes of a run whose new named inputs other writers keep creating meanwhile.
 _ENTRY_TRIES = 3
+
+
+def _check_unicode_properties(what: str, values: Mapping[str, Any]) -> None:
+    """A property name or text value (a struct's keys and texts too) holding a lone surrogate
+    is InvalidArgumentError: no engine stores one. Logged, it was accepted, then refused the
+    run's completion and the record of its failure alike (both write the properties): RUNNING
+    for ever; given to the run, it was refused by the entry write, after the run's types were
+    registered."""
+    for key, value in values.items():
+        if isinstance(key, str):
+            check_unicode(f"{what}: property {shown(key)}", key)
+        check_value_unicode(f"{what}: property {shown(key)}", value)

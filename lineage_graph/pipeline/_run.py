@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from .._encoding import (
     check_key,
     check_text,
-    check_unicode,
-    check_value_unicode,
     shown,
 )
 from .._repositories.types import check_type_identity
@@ -31,15 +29,14 @@ from ..models import (
     Context,
     Execution,
     ExecutionState,
-    kind_of,
 )
-from ._arguments import _logged_value
 from ._claims import _EndClaims
 from ._common import (
     ContextLike,
     Inputs,
     _as_artifact,
     _built,
+    _check_unicode_properties,
     _EndClaimed,
     _Refusal,
     _require_flags,
@@ -50,6 +47,7 @@ from ._end import _End
 from ._entry import _Entry
 from ._git import _check_git_path, git_info
 from ._inputs import _flatten_inputs
+from ._logs import _Logs
 from ._namesakes import _Namesakes
 from ._outputs import _Declared
 from ._twins import _Twins
@@ -97,38 +95,16 @@ class Run:
         git: bool | str | Path = False,
         inherit_contexts: bool = True,
     ) -> None:
-        if not isinstance(execution_type, str) or not execution_type:
-            raise InvalidArgumentError("a run needs an execution type name")
-        if not isinstance(context_type, str) or not context_type:
-            raise InvalidArgumentError("context_type must be a context type name")
-        if not isinstance(git, bool | str | Path):
-            raise InvalidArgumentError(f"git is True, False or a path, got {shown(git)}")
-        if not isinstance(git, bool):  # a mistyped path is refused now, not recorded as none
-            _check_git_path(git)
-        _require_flags(cache=cache, inherit_contexts=inherit_contexts)
-        for what, given in (("properties", properties), ("custom_properties", custom_properties)):
-            if given is not None and not isinstance(given, Mapping):
-                # "lr" or 5 raised dict()'s ValueError / TypeError, untyped
-                raise InvalidArgumentError(
-                    f"{what} is a mapping of property names to values, got {shown(given)}"
-                )
-        # Checked now, not when the run starts: a bad name or property value records nothing.
-        _built(
-            Execution,
-            f"run {execution_type!r}",
-            type=execution_type,
-            name=name,
-            properties=dict(properties or {}),
-            custom_properties=dict(custom_properties or {}),
+        _check_run(
+            execution_type,
+            properties,
+            custom_properties,
+            name,
+            context_type,
+            git,
+            cache=cache,
+            inherit_contexts=inherit_contexts,
         )
-        for what, given in (("properties", properties), ("custom_properties", custom_properties)):
-            _check_unicode_properties(f"run {execution_type!r} {what}", given or {})
-        if isinstance(name, str):
-            # A name the store cannot hold as a unique key (a NUL, empty, edge whitespace,
-            # U+0001, over MAX_KEY_BYTES) was refused by the entry write, after the run's
-            # execution and context types were registered: here, nothing is.
-            check_text("name", name)
-            check_key("name", name)
         self.store = store
         self._twins = _Twins(self)
         self._namesakes = _Namesakes(self)
@@ -137,6 +113,7 @@ class Run:
         self._entry = _Entry(self)
         self._claims = _EndClaims(self)
         self._declarations = _Declared(self)
+        self._logs = _Logs(self)
         self.execution_type = execution_type
         self.name = name
         self.properties: dict[str, Any] = dict(properties or {})
@@ -267,53 +244,17 @@ class Run:
         self._declarations._declare(artifact, [key] if key is not None else [])
         return artifact
 
-    def _require_unfinished(self, what: str) -> None:
-        """Before the run starts or while it runs: what is logged after it ended is never
-        written (its execution was recorded on exit), so it is refused rather than lost."""
-        if self.execution is not None and not self.active:
-            raise FailedPreconditionError(
-                f"{what}: the run is {self.state.name} already, so nothing logged now would be "
-                "recorded: log inside its block, or update the execution with put_executions"
-            )
-
     def log_properties(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
         """Add custom properties (metrics, notes…) to the execution; written on completion."""
-        self._log("log_properties()", values, kw)
+        self._logs._log("log_properties()", values, kw)
 
     def log_metrics(self, metrics: Mapping[str, float | int] | None = None, **kw: float) -> None:
         """Record metrics (custom properties of the execution), e.g. ``accuracy=0.93``."""
-        self._log("log_metrics()", metrics, kw)
-
-    def _log(self, what: str, values: Mapping[str, Any] | None, kw: Mapping[str, Any]) -> None:
-        """``log_properties`` / ``log_metrics``, their errors naming the method called (a
-        positional non-mapping, ``log_metrics(0.93)``, raised a bare TypeError from
-        ``log_metrics``, and every refusal named ``log_properties()``)."""
-        self._require_unfinished(what)
-        if values is not None and not isinstance(values, Mapping):
-            raise InvalidArgumentError(
-                f"{what} takes a mapping of properties (or name=value keywords), got "
-                f"{type(values).__name__}"
-            )
-        # a numpy scalar as its Python value (``log_metrics(correct=(pred == y).sum())``, an
-        # int64, was refused: "unsupported property value of type numpy.int64")
-        merged = {k: _logged_value(v) for k, v in {**(values or {}), **kw}.items()}
-        for k, v in merged.items():
-            try:
-                kind_of(v)
-            except ValueError as exc:
-                raise InvalidArgumentError(f"{what}: property {shown(k)}: {exc}") from None
-        # Checked now, as the run's own properties are: a name the execution cannot hold ("" or
-        # not a str) was accepted here, then failed the completion with pydantic's untyped
-        # ValidationError, and recording the failure failed on it too: the run stayed RUNNING.
-        _built(Execution, what, type=self.execution_type, custom_properties=merged)
-        _check_unicode_properties(what, merged)
-        with self._claims._ending_lock:
-            self._claims._refuse_ending(what)
-            self.custom_properties.update(merged)
+        self._logs._log("log_metrics()", metrics, kw)
 
     def log_git(self, path: str | Path = ".") -> dict[str, Any]:
         """Record the git commit, branch, dirty flag and remote of ``path`` on the execution."""
-        self._require_unfinished("log_git()")
+        self._logs._require_unfinished("log_git()")
         info = git_info(path)  # (git's processes: another thread may end the run meanwhile)
         with self._claims._ending_lock:
             # (as _log: given while the run's end took its properties, it was returned here
@@ -634,24 +575,59 @@ class Run:
             self._release()
 
 
+def _check_run(
+    execution_type: str,
+    properties: Mapping[str, Any] | None,
+    custom_properties: Mapping[str, Any] | None,
+    name: str | None,
+    context_type: str,
+    git: bool | str | Path,
+    *,
+    cache: bool,
+    inherit_contexts: bool,
+) -> None:
+    """A new run's arguments (its inputs and contexts aside) checked as :class:`Run` is made:
+    refused then, nothing is recorded."""
+    if not isinstance(execution_type, str) or not execution_type:
+        raise InvalidArgumentError("a run needs an execution type name")
+    if not isinstance(context_type, str) or not context_type:
+        raise InvalidArgumentError("context_type must be a context type name")
+    if not isinstance(git, bool | str | Path):
+        raise InvalidArgumentError(f"git is True, False or a path, got {shown(git)}")
+    if not isinstance(git, bool):  # a mistyped path is refused now, not recorded as none
+        _check_git_path(git)
+    _require_flags(cache=cache, inherit_contexts=inherit_contexts)
+    for what, given in (("properties", properties), ("custom_properties", custom_properties)):
+        if given is not None and not isinstance(given, Mapping):
+            # "lr" or 5 raised dict()'s ValueError / TypeError, untyped
+            raise InvalidArgumentError(
+                f"{what} is a mapping of property names to values, got {shown(given)}"
+            )
+    # Checked now, not when the run starts: a bad name or property value records nothing.
+    _built(
+        Execution,
+        f"run {execution_type!r}",
+        type=execution_type,
+        name=name,
+        properties=dict(properties or {}),
+        custom_properties=dict(custom_properties or {}),
+    )
+    for what, given in (("properties", properties), ("custom_properties", custom_properties)):
+        _check_unicode_properties(f"run {execution_type!r} {what}", given or {})
+    if isinstance(name, str):
+        # A name the store cannot hold as a unique key (a NUL, empty, edge whitespace,
+        # U+0001, over MAX_KEY_BYTES) was refused by the entry write, after the run's
+        # execution and context types were registered: here, nothing is.
+        check_text("name", name)
+        check_key("name", name)
+
+
 def _unless_claimed(end: Callable[..., None], *args: Any) -> None:
     """An async exit's end, in its thread: another end under way (this task's thread recording
     a Ctrl-C that landed before this thread began, or another thread's) is the run's. (Raised
     here, it was an exception of a future nobody awaited any more, logged as never retrieved.)"""
     with contextlib.suppress(_EndClaimed):
         end(*args)
-
-
-def _check_unicode_properties(what: str, values: Mapping[str, Any]) -> None:
-    """A property name or text value (a struct's keys and texts too) holding a lone surrogate
-    is InvalidArgumentError: no engine stores one. Logged, it was accepted, then refused the
-    run's completion and the record of its failure alike (both write the properties): RUNNING
-    for ever; given to the run, it was refused by the entry write, after the run's types were
-    registered."""
-    for key, value in values.items():
-        if isinstance(key, str):
-            check_unicode(f"{what}: property {shown(key)}", key)
-        check_value_unicode(f"{what}: property {shown(key)}", value)
 
 
 def _clean_exit(exc: BaseException) -> bool:
