@@ -247,3 +247,12 @@ def _check_unicode_properties(what: str, values: Mapping[str, Any]) -> None:
         if isinstance(key, str):
             check_unicode(f"{what}: property {shown(key)}", key)
         check_value_unicode(f"{what}: property {shown(key)}", value)
+
+
+def _clean_exit(exc: BaseException) -> bool:
+    """``sys.exit()`` / ``sys.exit(0)`` in a run ends the program successfully: the run is
+    ``COMPLETE`` with the outputs recorded so far, as the process's exit status says (any other
+    code, ``sys.exit(1)`` or ``sys.exit("message")``, is a failure)."""
+    if not isinstance(exc, SystemExit):
+        return False
+    return exc.code is None or (type(exc.code) in (int, bool) and exc.code == 0)

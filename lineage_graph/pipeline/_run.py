@@ -5,11 +5,10 @@ registers (:func:`ensure_type`), git facts (:func:`git_info`) and the cache look
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import threading
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from ..models import (
     Execution,
     ExecutionState,
 )
+from ._async import _AsyncEnd
 from ._claims import _EndClaims
 from ._common import (
     ContextLike,
@@ -37,6 +37,7 @@ from ._common import (
     _as_artifact,
     _built,
     _check_unicode_properties,
+    _clean_exit,
     _EndClaimed,
     _Refusal,
     _require_flags,
@@ -114,6 +115,7 @@ class Run:
         self._claims = _EndClaims(self)
         self._declarations = _Declared(self)
         self._logs = _Logs(self)
+        self._async_end = _AsyncEnd(self)
         self.execution_type = execution_type
         self.name = name
         self.properties: dict[str, Any] = dict(properties or {})
@@ -514,65 +516,10 @@ class Run:
         # took the claim, as the exit began, in ``active`` or ``_clean_exit``, left the run
         # RUNNING for ever; one landing once that thread holds it leaves that end alone)
         try:
-            await self._aexit(exc)
+            await self._async_end._aexit(exc)
         except KeyboardInterrupt as interrupt:
             self._close_interrupted(interrupt)
             raise
-
-    async def _end_in_thread(self, end: Callable[..., None], *args: Any) -> None:
-        """``end(*args)`` in a thread of its own. The task cancelled before that thread began:
-        asyncio cancels the job (it never runs), so the run stayed RUNNING for ever; it is
-        recorded CANCELED here then. Cancelled once it began, that thread ends the run. No
-        thread to be had (the job refused), ``end`` runs in this task's thread."""
-        lock = threading.Lock()
-        began, cancelled = [False], [False]
-
-        def work() -> None:
-            with lock:
-                if cancelled[0]:
-                    return  # (the task records the end)
-                began[0] = True
-            _unless_claimed(end, *args)
-
-        try:
-            await asyncio.to_thread(work)
-        except asyncio.CancelledError as cancel:
-            with lock:
-                cancelled[0] = True
-                close = not began[0]
-            if close and self.active:
-                with contextlib.suppress(_EndClaimed):
-                    taken = self._claims._claim_end("the run's exit")
-                    try:
-                        self._fail_quietly(cancel)
-                    finally:
-                        self._claims._release_end(taken)
-            raise
-        except Exception:
-            with lock:
-                cancelled[0] = True
-                scheduled = began[0]
-            if scheduled:
-                raise  # (the end's own error: it recorded the run's end, or tried to)
-            # No thread could be given the job (the loop's default executor shut down: "cannot
-            # schedule new futures after shutdown"; the interpreter exiting): the error
-            # propagated and the run stayed RUNNING for ever. Its end is written here.
-            _unless_claimed(end, *args)
-
-    async def _aexit(self, exc: BaseException | None) -> None:
-        try:
-            if self.active:
-                if exc is None or _clean_exit(exc):
-                    await self._end_in_thread(self._complete_or_fail)
-                else:
-                    # (claimed, and given back, by the thread that records it: the task may be
-                    # cancelled while that thread still writes; other tasks of this one's
-                    # thread ending the run meanwhile are another end)
-                    await self._end_in_thread(self._fail_claimed, exc)
-        except _EndClaimed:
-            pass  # another thread is ending the run: its end is the run's
-        finally:
-            self._release()
 
 
 def _check_run(
@@ -620,20 +567,3 @@ def _check_run(
         # execution and context types were registered: here, nothing is.
         check_text("name", name)
         check_key("name", name)
-
-
-def _unless_claimed(end: Callable[..., None], *args: Any) -> None:
-    """An async exit's end, in its thread: another end under way (this task's thread recording
-    a Ctrl-C that landed before this thread began, or another thread's) is the run's. (Raised
-    here, it was an exception of a future nobody awaited any more, logged as never retrieved.)"""
-    with contextlib.suppress(_EndClaimed):
-        end(*args)
-
-
-def _clean_exit(exc: BaseException) -> bool:
-    """``sys.exit()`` / ``sys.exit(0)`` in a run ends the program successfully: the run is
-    ``COMPLETE`` with the outputs recorded so far, as the process's exit status says (any other
-    code, ``sys.exit(1)`` or ``sys.exit("message")``, is a failure)."""
-    if not isinstance(exc, SystemExit):
-        return False
-    return exc.code is None or (type(exc.code) in (int, bool) and exc.code == 0)
