@@ -14,6 +14,7 @@ from ._common import (
     _clean_exit,
     _EndClaimed,
 )
+from ._current import _release
 
 if TYPE_CHECKING:
     from ._run import Run
@@ -80,7 +81,7 @@ class _AsyncEnd:
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:
-            run._release()
+            _release(run)
 
 
 def _unless_claimed(end: Callable[..., None], *args: Any) -> None:

@@ -41,3 +41,35 @@ def _running(run: Run | None) -> Run | None:
     while run is not None and not run.active:
         run = run._enclosing
     return run
+
+
+def _release(run: Run) -> None:
+    """``run`` ends (or never began) here: the run current in this thread or task is the one
+    it was started in again, unless a run started after it still runs here."""
+    if run._token is None:
+        return
+    current = _CURRENT.get()
+    inner = current
+    while inner is not None and inner is not run and not inner.active:
+        inner = inner._enclosing
+    if inner is not None and inner is not run:
+        # A run started after this one still runs here (``b`` of ``a.start(); b.start();
+        # a.finish()``): it stays current (resetting made the run ``a`` was started in
+        # current, while ``b`` ran). Finished, it resets to ``a``, which _running skips.
+        run._token = None
+        return
+    if inner is None:
+        # Not this thread's (task's) current run, nor one it runs in: ended from another
+        # thread. Its own thread's block resets it (the token was taken here, so that
+        # thread kept the ended run current); this one's current run stays as it is.
+        return
+    try:
+        _CURRENT.reset(run._token)
+    except ValueError:
+        # The current run of a copy of the context it was started in (asyncio.to_thread,
+        # copy_context().run): the run it was started in is current here again (this one
+        # was cleared to None, a run started next here getting no parent); the token is
+        # the started context's, to reset there.
+        _CURRENT.set(run._enclosing)
+        return
+    run._token = None

@@ -43,7 +43,7 @@ from ._common import (
     _require_flags,
 )
 from ._contexts import _Contexts
-from ._current import _CURRENT
+from ._current import _CURRENT, _release
 from ._end import _End
 from ._entry import _Entry
 from ._git import _check_git_path, git_info
@@ -334,7 +334,7 @@ class Run:
             raise
         finally:
             if not refused:
-                self._release()
+                _release(self)
 
     def fail(self, error: BaseException | str) -> None:
         """Record the execution ``FAILED`` with ``error`` (outputs are not recorded)."""
@@ -363,36 +363,7 @@ class Run:
             raise
         finally:
             if not refused:
-                self._release()
-
-    def _release(self) -> None:
-        if self._token is None:
-            return
-        current = _CURRENT.get()
-        inner = current
-        while inner is not None and inner is not self and not inner.active:
-            inner = inner._enclosing
-        if inner is not None and inner is not self:
-            # A run started after this one still runs here (``b`` of ``a.start(); b.start();
-            # a.finish()``): it stays current (resetting made the run ``a`` was started in
-            # current, while ``b`` ran). Finished, it resets to ``a``, which _running skips.
-            self._token = None
-            return
-        if inner is None:
-            # Not this thread's (task's) current run, nor one it runs in: ended from another
-            # thread. Its own thread's block resets it (the token was taken here, so that
-            # thread kept the ended run current); this one's current run stays as it is.
-            return
-        try:
-            _CURRENT.reset(self._token)
-        except ValueError:
-            # The current run of a copy of the context it was started in (asyncio.to_thread,
-            # copy_context().run): the run it was started in is current here again (this one
-            # was cleared to None, a run started next here getting no parent); the token is
-            # the started context's, to reset there.
-            _CURRENT.set(self._enclosing)
-            return
-        self._token = None
+                _release(self)
 
     def _complete_or_fail(self) -> None:
         taken = self._claims._claim_end("finish()")
@@ -440,7 +411,7 @@ class Run:
                 finally:
                     self._claims._release_end(taken)
         finally:
-            self._release()
+            _release(self)
 
     def _exit(self, exc: BaseException | None) -> None:
         try:
@@ -456,7 +427,7 @@ class Run:
         except _EndClaimed:
             pass  # another thread is ending the run: its end is the run's
         finally:
-            self._release()
+            _release(self)
 
     def __enter__(self) -> Run:
         return self.start()
