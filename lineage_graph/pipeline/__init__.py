@@ -17,6 +17,9 @@ the block, in the functions it calls, in asyncio tasks it starts, and never in a
 """
 
 # (the names after __all__'s: not exported, read from here by the library and its tests)
+from ..models import Artifact as Artifact
+from ..models import Event as Event
+from ..models import Execution as Execution
 from ._arguments import MAX_IMPLICIT_STATE_CHARS as MAX_IMPLICIT_STATE_CHARS
 from ._cache import CacheHit
 from ._cache import find_cache_hit as find_cache_hit
@@ -49,9 +52,10 @@ __all__ = [
     "step",
 ]
 
-# The public classes and functions keep the module they always had (pickling, reprs, the
-# text of an error naming a value's class), though they live in the package's private
-# modules.
+# The public classes and functions keep the module they always had (pickling, the text of
+# an error naming a value's class, a step argument's recorded "__class__"), though they live
+# in the package's private modules; CacheHit's annotations are resolved here, so the models
+# they name are here too (typing.get_type_hints, pydantic).
 for _public in (CacheHit, Run, StepDecorator, current_run, ensure_type, git_info, step):
     _public.__module__ = __name__
 del _public
