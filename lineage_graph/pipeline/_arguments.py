@@ -15,6 +15,7 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from pydantic import BaseModel
@@ -176,15 +177,45 @@ def _split_arguments(
     method may call) is marked ``{"__class__": "module.Sub"}`` in ``self`` / ``cls``."""
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
-    inputs: dict[str, Any] = {}
-    props: dict[str, Any] = {}
-    floats: set[str] = set()
-    other: list[str] = []
-    nested: list[tuple[str, list[Artifact]]] = []
-    taken: set[str] = set()
+    split = _Split()
     first = next(iter(signature.parameters), None)
+    if receiver is not _NO_RECEIVER:
+        # A bound method (store.step(cache=True)(Trainer(0.1).fit)) or a callable instance:
+        # its instance is no argument of the call, and was left out, so the steps of two
+        # instances were one call: Trainer(0.5).fit's step returned Trainer(0.1).fit's model.
+        split.receive("cls" if isinstance(receiver, type) else "self", receiver, owner)
+    for pname, value in bound.arguments.items():
+        if pname == first and pname in ("self", "cls") and receiver is _NO_RECEIVER:
+            split.receive(pname, value, owner)
+            continue
+        kind = signature.parameters[pname].kind
+        if kind == inspect.Parameter.VAR_POSITIONAL:
+            items = [(f"{pname}{i}", v) for i, v in enumerate(value)]
+        elif kind == inspect.Parameter.VAR_KEYWORD:
+            items = list(value.items())
+        else:
+            items = [(pname, value)]
+        for key, v in items:
+            split.argument(key, v, signature.parameters[pname].annotation, shadowed, members)
+    split.nested_inputs()
+    return split.inputs, split.props, split.floats, split.other
 
-    def receive(pname: str, value: Any) -> None:
+
+@dataclass
+class _Split:
+    """One call's arguments as :func:`_split_arguments` splits them."""
+
+    inputs: dict[str, Any] = field(default_factory=dict)
+    props: dict[str, Any] = field(default_factory=dict)
+    floats: set[str] = field(default_factory=set)
+    other: list[str] = field(default_factory=list)
+    #: Stored artifacts inside an argument (or a method's instance), by its name.
+    nested: list[tuple[str, list[Artifact]]] = field(default_factory=list)
+    #: The names recorded so far.
+    taken: set[str] = field(default_factory=set)
+
+    def receive(self, pname: str, value: Any, owner: str | None) -> None:
+        """A method's instance (``self``) or class (``cls``): its state, the artifacts it holds."""
         cls = value if isinstance(value, type) else type(value)
         # Base.fit is the type of Sub().fit too: Sub's own methods, which fit may call,
         # made another result, yet Sub().fit(d) returned Base().fit(d)'s model.
@@ -193,8 +224,8 @@ def _split_arguments(
             subclass = {}
         if pname == "cls" or isinstance(value, type):
             if subclass:
-                props[pname] = subclass
-                taken.add(pname)
+                self.props[pname] = subclass
+                self.taken.add(pname)
             return
         # Left out, Trainer(lr=0.1).fit(d) and Trainer(lr=0.5).fit(d) were one call: with
         # cache=True the second returned the first's model.
@@ -209,91 +240,85 @@ def _split_arguments(
         # had it as its own input and output.
         stored = [a for a in held if a.id is not None]
         if stored:
-            nested.append((pname, stored))
+            self.nested.append((pname, stored))
         if state is None or (held and not callable(getattr(value, "__lineage_state__", None))):
-            other.append(pname)
+            self.other.append(pname)
         else:
-            props[pname] = {**state, **subclass}
-            taken.add(pname)
+            self.props[pname] = {**state, **subclass}
+            self.taken.add(pname)
 
-    if receiver is not _NO_RECEIVER:
-        # A bound method (store.step(cache=True)(Trainer(0.1).fit)) or a callable instance:
-        # its instance is no argument of the call, and was left out, so the steps of two
-        # instances were one call: Trainer(0.5).fit's step returned Trainer(0.1).fit's model.
-        receive("cls" if isinstance(receiver, type) else "self", receiver)
-    for pname, value in bound.arguments.items():
-        if pname == first and pname in ("self", "cls") and receiver is _NO_RECEIVER:
-            receive(pname, value)
-            continue
-        kind = signature.parameters[pname].kind
-        if kind == inspect.Parameter.VAR_POSITIONAL:
-            items = [(f"{pname}{i}", v) for i, v in enumerate(value)]
-        elif kind == inspect.Parameter.VAR_KEYWORD:
-            items = list(value.items())
+    def argument(
+        self,
+        key: str,
+        v: Any,
+        annotation: Any,
+        shadowed: Collection[str],
+        members: dict[str, enum.Enum],
+    ) -> None:
+        """An argument ``v`` recorded as ``key`` (its parameter annotated ``annotation``)."""
+        if key in self.taken:  # f(*parts, **kw) called f(a, parts0=b): both would be "parts0"
+            raise InvalidArgumentError(
+                f"two arguments of one call would be recorded as {key!r} (an item of the "
+                "*args parameter and a keyword argument of that name): rename the keyword"
+            )
+        self.taken.add(key)
+        if v is None:
+            if key in shadowed:  # a decorator property stands for it: not what it was given
+                self.other.append(key)
+            return
+        if isinstance(v, Artifact):
+            self.inputs[key] = v
+        elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
+            self.inputs[key] = list(v)
+        elif isinstance(v, (*_SCALARS, dict, list, tuple, enum.Enum)) or (_numpy_value(v) is not v):
+            given = v
+            # (a tuple, an enum member, a numpy int64 or float64 as _marked records them)
+            v = _marked(v)
+            if isinstance(v, list):
+                # MLMD has no list property: the struct {"__list__": [...]} holds it
+                v = {_LIST_KEY: v}
+            try:
+                kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
+            except ValueError:
+                self.other.append(key)
+                self.nested.append((key, _artifacts_in(given)))
+                return
+            # What it was given: the call may change a dict or list in place before the
+            # run records it (_instance_state).
+            self.props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
+            if isinstance(given, enum.Enum):
+                members[key] = given
+            if type(v) is int and _admits_float(annotation):
+                self.floats.add(key)
         else:
-            items = [(pname, value)]
-        for key, v in items:
-            if key in taken:  # f(*parts, **kw) called f(a, parts0=b): both would be "parts0"
-                raise InvalidArgumentError(
-                    f"two arguments of one call would be recorded as {key!r} (an item of the "
-                    "*args parameter and a keyword argument of that name): rename the keyword"
-                )
-            taken.add(key)
-            if v is None:
-                if key in shadowed:  # a decorator property stands for it: not what it was given
-                    other.append(key)
-                continue
-            if isinstance(v, Artifact):
-                inputs[key] = v
-            elif isinstance(v, list | tuple) and v and all(isinstance(x, Artifact) for x in v):
-                inputs[key] = list(v)
-            elif isinstance(v, (*_SCALARS, dict, list, tuple, enum.Enum)) or (
-                _numpy_value(v) is not v
-            ):
-                given = v
-                # (a tuple, an enum member, a numpy int64 or float64 as _marked records them)
-                v = _marked(v)
-                if isinstance(v, list):
-                    # MLMD has no list property: the struct {"__list__": [...]} holds it
-                    v = {_LIST_KEY: v}
-                try:
-                    kind_of(v)  # an int beyond int64, a dict or list of more than JSON data
-                except ValueError:
-                    other.append(key)
-                    nested.append((key, _artifacts_in(given)))
-                    continue
-                # What it was given: the call may change a dict or list in place before the
-                # run records it (_instance_state).
-                props[key] = copy.deepcopy(v) if isinstance(v, dict) else v
-                if isinstance(given, enum.Enum):
-                    members[key] = given
-                if type(v) is int and _admits_float(signature.parameters[pname].annotation):
-                    floats.add(key)
+            # A config object holding the data (``train(Job(data=d, C=0.5))``, a
+            # dataclass or pydantic model): its stored artifacts are inputs under its
+            # name, as a method's instance's are. They were left out: the model's
+            # upstream had no dataset.
+            held = _held_artifacts(v)
+            self.nested.append((key, [a for a in held if a.id is not None]))
+            state = _config_state(v, held)
+            if state is None:
+                self.other.append(key)
             else:
-                # A config object holding the data (``train(Job(data=d, C=0.5))``, a
-                # dataclass or pydantic model): its stored artifacts are inputs under its
-                # name, as a method's instance's are. They were left out: the model's
-                # upstream had no dataset.
-                held = _held_artifacts(v)
-                nested.append((key, [a for a in held if a.id is not None]))
-                state = _config_state(v, held)
-                if state is None:
-                    other.append(key)
-                else:
-                    props[key] = state
-    # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
-    # holding other values too) are inputs all the same, under its name: they were left out,
-    # the run recorded without the data it read. Each once (it may be given directly too).
-    seen = {_identity(a) for v in inputs.values() for a in (v if isinstance(v, list) else [v])}
-    for key, found in nested:
-        fresh = []
-        for artifact in found:
-            if _identity(artifact) not in seen:
-                seen.add(_identity(artifact))
-                fresh.append(artifact)
-        if fresh:
-            inputs[key] = fresh
-    return inputs, props, floats, other
+                self.props[key] = state
+
+    def nested_inputs(self) -> None:
+        """The artifacts found inside arguments (and a method's instance) added to the inputs."""
+        # Artifacts inside an argument that is not recorded (``{"train": d1, "val": d2}``, a list
+        # holding other values too) are inputs all the same, under its name: they were left out,
+        # the run recorded without the data it read. Each once (it may be given directly too).
+        seen = {
+            _identity(a) for v in self.inputs.values() for a in (v if isinstance(v, list) else [v])
+        }
+        for key, found in self.nested:
+            fresh = []
+            for artifact in found:
+                if _identity(artifact) not in seen:
+                    seen.add(_identity(artifact))
+                    fresh.append(artifact)
+            if fresh:
+                self.inputs[key] = fresh
 
 
 #: Postponed (string) annotations of a parameter taking a float or nothing, spaces removed.
