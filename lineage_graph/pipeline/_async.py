@@ -10,10 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._common import (
-    _clean_exit,
-    _EndClaimed,
-)
+from ._common import _clean_exit, _EndClaimed
 from ._current import _release
 
 if TYPE_CHECKING:

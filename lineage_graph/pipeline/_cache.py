@@ -6,21 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._encoding import (
-    shown,
-)
-from ..exceptions import (
-    InvalidArgumentError,
-    NotFoundError,
-)
-from ..models import (
-    Artifact,
-    Event,
-    Execution,
-)
-from ._common import (
-    CACHE_SKIPPED_PROPERTY,
-)
+from .._encoding import shown
+from ..exceptions import InvalidArgumentError, NotFoundError
+from ..models import Artifact, Event, Execution
+from ._common import CACHE_SKIPPED_PROPERTY
 
 if TYPE_CHECKING:
     from ..store import LineageStore

@@ -7,13 +7,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from ..exceptions import (
-    FailedPreconditionError,
-)
-from ._common import (
-    _EndClaimed,
-    _Output,
-)
+from ..exceptions import FailedPreconditionError
+from ._common import _EndClaimed, _Output
 
 if TYPE_CHECKING:
     from ._run import Run

@@ -7,24 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._encoding import (
-    check_key,
-    check_text,
-    shown,
-)
-from ..exceptions import (
-    InvalidArgumentError,
-    NotFoundError,
-)
-from ..models import (
-    Context,
-)
-from ._common import (
-    ContextLike,
-    _built,
-    _context_ref,
-    _type_text,
-)
+from .._encoding import check_key, check_text, shown
+from ..exceptions import InvalidArgumentError, NotFoundError
+from ..models import Context
+from ._common import ContextLike, _built, _context_ref, _type_text
 
 if TYPE_CHECKING:
     from ._run import Run

@@ -8,19 +8,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .._repositories.cache import UNUSABLE_OUTPUT_STATES
-from ..exceptions import (
-    AlreadyExistsError,
-    FailedPreconditionError,
-    LineageGraphError,
-)
-from ..models import (
-    Artifact,
-    ArtifactState,
-    Event,
-    EventType,
-    Execution,
-    ExecutionState,
-)
+from ..exceptions import AlreadyExistsError, FailedPreconditionError, LineageGraphError
+from ..models import Artifact, ArtifactState, Event, EventType, Execution, ExecutionState
 from ._common import (
     _CANCELLATIONS,
     _ENTRY_TRIES,

@@ -16,15 +16,7 @@ from ..exceptions import (
     LineageGraphError,
     NotFoundError,
 )
-from ..models import (
-    Artifact,
-    Event,
-    EventType,
-    Execution,
-    ExecutionState,
-    NodeKind,
-    PropertyType,
-)
+from ..models import Artifact, Event, EventType, Execution, ExecutionState, NodeKind, PropertyType
 from ._arguments import _exact_double, _mismatched, _skipped_note
 from ._cache import find_cache_hit
 from ._common import (

@@ -7,13 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._encoding import (
-    shown,
-)
+from .._encoding import shown
 from .._redact import strip_credentials
-from ..exceptions import (
-    InvalidArgumentError,
-)
+from ..exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
     pass

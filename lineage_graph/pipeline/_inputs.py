@@ -7,19 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .._encoding import (
-    shown,
-)
-from ..exceptions import (
-    InvalidArgumentError,
-)
-from ..models import (
-    Artifact,
-)
-from ._common import (
-    Inputs,
-    _as_artifact,
-)
+from .._encoding import shown
+from ..exceptions import InvalidArgumentError
+from ..models import Artifact
+from ._common import Inputs, _as_artifact
 
 if TYPE_CHECKING:
     pass

@@ -7,22 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._encoding import (
-    shown,
-)
-from ..exceptions import (
-    FailedPreconditionError,
-    InvalidArgumentError,
-)
-from ..models import (
-    Execution,
-    kind_of,
-)
+from .._encoding import shown
+from ..exceptions import FailedPreconditionError, InvalidArgumentError
+from ..models import Execution, kind_of
 from ._arguments import _logged_value
-from ._common import (
-    _built,
-    _check_unicode_properties,
-)
+from ._common import _built, _check_unicode_properties
 
 if TYPE_CHECKING:
     from ._run import Run

@@ -7,18 +7,10 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from .._encoding import (
-    MAX_KEY_BYTES,
-)
+from .._encoding import MAX_KEY_BYTES
 from .._owner import owner_dead_here, owner_text, why_not_dead
-from ..exceptions import (
-    AlreadyExistsError,
-    LineageGraphError,
-)
-from ..models import (
-    Execution,
-    ExecutionState,
-)
+from ..exceptions import AlreadyExistsError, LineageGraphError
+from ..models import Execution, ExecutionState
 from ._common import (
     _DIED_ERROR_TYPE,
     _RETIRED_SUFFIX,

@@ -6,18 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..exceptions import (
-    AlreadyExistsError,
-    InvalidArgumentError,
-)
-from ..models import (
-    Artifact,
-)
-from ._common import (
-    _become,
-    _InputAsOutput,
-    _Output,
-)
+from ..exceptions import AlreadyExistsError, InvalidArgumentError
+from ..models import Artifact
+from ._common import _become, _InputAsOutput, _Output
 from ._types import _ensure_node_types
 
 if TYPE_CHECKING:

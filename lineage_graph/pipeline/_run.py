@@ -12,23 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._encoding import (
-    check_key,
-    check_text,
-    shown,
-)
+from .._encoding import check_key, check_text, shown
 from .._repositories.types import check_type_identity
-from ..exceptions import (
-    FailedPreconditionError,
-    InvalidArgumentError,
-    NotFoundError,
-)
-from ..models import (
-    Artifact,
-    Context,
-    Execution,
-    ExecutionState,
-)
+from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from ..models import Artifact, Context, Execution, ExecutionState
 from ._async import _AsyncEnd
 from ._claims import _EndClaims
 from ._common import (

@@ -7,23 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from ..exceptions import (
-    AlreadyExistsError,
-    LineageGraphError,
-)
+from ..exceptions import AlreadyExistsError, LineageGraphError
 from ..lineage._impact import _diff
-from ..models import (
-    Artifact,
-    ArtifactState,
-    Context,
-    NodeType,
-)
-from ._common import (
-    _UNUSABLE_OUTPUTS,
-    _shown,
-    _triples,
-    _type_text,
-)
+from ..models import Artifact, ArtifactState, Context, NodeType
+from ._common import _UNUSABLE_OUTPUTS, _shown, _triples, _type_text
 
 if TYPE_CHECKING:
     from ._run import Run

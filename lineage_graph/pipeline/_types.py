@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._encoding import (
-    shown,
-)
+from .._encoding import shown
 from .._repositories.types import type_key
 from ..exceptions import (
     AlreadyExistsError,
