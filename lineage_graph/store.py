@@ -875,7 +875,7 @@ class LineageStore:
         )
 
     # ------------------------------------------------------------------------------ pipeline
-    # (issue 6: run(...) / step(...) / tracker surface; delegations to lineage_graph/pipeline.py)
+    # (issue 6: run(...) / step(...) / tracker surface; delegations to lineage_graph/pipeline/)
 
     def run(
         self,

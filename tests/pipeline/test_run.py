@@ -982,6 +982,9 @@ def test_ctrl_c_after_a_refused_entry_try_cancels_no_other_threads_run(
 #: Where a Ctrl-C landing is out of a run's reach, or not a place one lands: as ``__exit__``,
 #: ``finish`` or ``fail`` starts (before any statement of it), and as ``start`` / ``__enter__``
 #: return (no check for a signal there: the next one is in the block, whose ``__exit__`` runs).
+#: The pipeline package's directory: its modules' functions are where a Ctrl-C is made to land.
+_PIPELINE_DIR = os.path.dirname(pipeline.__file__)
+
 _UNCATCHABLE = {
     ("call", "__exit__"),
     ("call", "__aexit__"),
@@ -1008,14 +1011,15 @@ def _assert_ended_whole(
 
 def _interrupt_at_call(n: int, where: list[str]) -> Any:
     """A trace function raising KeyboardInterrupt at the ``n``-th start or end of a call of a
-    function of lineage_graph/pipeline.py, as a Ctrl-C lands (Python handles one as a function
-    starts, or as a call it made returns); ``where`` says which (``_UNCATCHABLE`` aside).
+    function of the lineage_graph/pipeline package, as a Ctrl-C lands (Python handles one as a
+    function starts, or as a call it made returns); ``where`` says which (``_UNCATCHABLE``
+    aside).
     """
     seen = [0]
 
     def trace(frame: Any, event: str, arg: Any) -> Any:
         code = frame.f_code
-        if where or code.co_filename != pipeline.__file__:
+        if where or os.path.dirname(code.co_filename) != _PIPELINE_DIR:
             return None
         if (event, code.co_name) in _UNCATCHABLE:
             return trace
@@ -1628,7 +1632,7 @@ def test_log_git_while_another_thread_ends_the_run_is_refused(
     for args in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "one"]):
         subprocess.run([*git, *args], check=True, capture_output=True)
     run = store.run("Trainer").start()
-    git_info = pipeline.git_info
+    git_info = pipeline._run.git_info
 
     def another_thread_finishes_the_run_meanwhile(path: Any = ".") -> dict[str, Any]:
         info = git_info(path)
@@ -1637,7 +1641,7 @@ def test_log_git_while_another_thread_ends_the_run_is_refused(
         ender.join()
         return info
 
-    monkeypatch.setattr(pipeline, "git_info", another_thread_finishes_the_run_meanwhile)
+    monkeypatch.setattr(pipeline._run, "git_info", another_thread_finishes_the_run_meanwhile)
     with pytest.raises(FailedPreconditionError, match="ended meanwhile"):
         run.log_git(tmp_path)
     [stored] = store.get_executions_by_id([run.id])
@@ -1656,7 +1660,7 @@ def test_ctrl_c_as_a_refused_end_gives_its_claim_back_leaves_no_run_running(
 
     def trace(frame: Any, event: str, arg: Any) -> Any:
         code = frame.f_code
-        if code.co_filename != pipeline.__file__ or seen:
+        if os.path.dirname(code.co_filename) != _PIPELINE_DIR or seen:
             return None
         caller = frame.f_back.f_code.co_name
         if (event, code.co_name, caller) == ("return", "active", "_release_end"):
