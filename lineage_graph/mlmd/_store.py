@@ -5,13 +5,13 @@ Every method is a thin delegation: convert the protos (:mod:`._convert`), call t
 ``ml_metadata.errors`` in exactly one place, :func:`_mlmd_errors`. A write's checks in MLMD's
 order are in their own modules: the nodes' against their types (:mod:`._node_checks`), a new
 node's key taken (:mod:`._taken_keys`), the events (:mod:`._event_checks`), MLMD's rules of the
-models written (:mod:`._write_rules`); and the two composite writes, :mod:`._put_execution` and
+models written (:mod:`._write_rules`); the type writes (:mod:`._put_types`), put_contexts'
+models (:mod:`._put_contexts`) and the two composite writes, :mod:`._put_execution` and
 :mod:`._put_subgraph`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import operator
@@ -21,26 +21,23 @@ from typing import Any, ParamSpec, TypeVar
 import pydantic
 from ml_metadata import errors as _errors
 from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions
-from ml_metadata.proto import metadata_store_pb2, metadata_store_service_pb2
+from ml_metadata.proto import metadata_store_service_pb2
 
 from .. import exceptions as native
 from .._gc import gc_paused
 from .._repositories.nodes import MlmdGiven
-from .._repositories.types import upgraded
 from ..models import (
     Artifact,
     Context,
     Event,
     Execution,
     NodeKind,
-    NodeType,
-    PropertyType,
 )
 from ..store import LineageStore
-from . import _config, _convert, _lineage, _put_execution, _put_subgraph
+from . import _config, _convert, _lineage, _put_contexts, _put_execution, _put_subgraph, _put_types
 from ._event_checks import refuse_stored_events
 from ._node_checks import NodeChecks
-from ._write_rules import masked, mlmd_write, node_models, record_given
+from ._write_rules import mlmd_write, node_models
 
 __all__ = ["MAX_NUM_RESULT", "MetadataStore"]
 
@@ -163,9 +160,8 @@ def _mlmd_errors(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-#: ml_metadata's request messages and its protos (generated code, untyped).
+#: ml_metadata's request messages (generated code, untyped).
 _SERVICE: Any = metadata_store_service_pb2
-_PB: Any = metadata_store_pb2
 
 
 def _ids(values: Iterable[int]) -> list[int]:
@@ -406,14 +402,6 @@ def _newest_first(nodes: Iterable[Execution]) -> list[Execution]:
 # ----------------------------------------------------------------------------- the class
 
 
-#: The request ml_metadata's client builds for a type of each kind.
-_TYPE_REQUEST = {
-    NodeKind.ARTIFACT: _SERVICE.PutArtifactTypeRequest,
-    NodeKind.EXECUTION: _SERVICE.PutExecutionTypeRequest,
-    NodeKind.CONTEXT: _SERVICE.PutContextTypeRequest,
-}
-
-
 class MetadataStore:
     """Drop-in replacement of ``ml_metadata.metadata_store.MetadataStore`` (1.17.1).
 
@@ -477,94 +465,6 @@ class MetadataStore:
 
     # ------------------------------------------------------------------------ type writes
 
-    def _put_type(self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool) -> int:
-        # as ml_metadata's client builds its request: the flags are proto bools (None is
-        # False, 0 and 1 are taken, a float or a string is TypeError), and a type of None is
-        # an unset one (InvalidArgumentError: no name)
-        # and the type as it sets it there: a dict of its fields is taken as them
-        field = f"{kind.value.lower()}_type"
-        request = _TYPE_REQUEST[kind](
-            can_add_fields=can_add, can_omit_fields=can_omit, **{field: msg}
-        )
-        can_add, can_omit = request.can_add_fields, request.can_omit_fields
-        msg = getattr(request, field)  # (None: an unset type, named by no one)
-        try:
-            model = _convert.to_type(kind, msg)
-        except native.InvalidArgumentError:
-            self._check_unknown_properties(kind, msg, can_add, can_omit)  # MLMD's error first
-            raise
-        if msg.HasField("base_type"):
-            self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
-        # ml_metadata 1.17.1 ignores a type's id here (it finds the type by name and version;
-        # an unknown id or another type's registers or returns that type): so does the adapter,
-        # where the native API refuses an id that is not the type's own
-        model = model.model_copy(update={"id": None})
-        return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
-
-    def _check_unknown_properties(
-        self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool
-    ) -> None:
-        """MLMD checks a stored type's compatibility before the given property types: a
-        property of value type ``UNKNOWN`` given for a type that exists is AlreadyExistsError
-        when the request conflicts with the stored type (that property stored with a value
-        type, or one added or omitted that the flags do not allow), and InvalidArgumentError
-        (from :func:`_convert.to_type`, which has refused ``msg``) only when it would be
-        added."""
-        names = list(msg.properties)
-        if not msg.name or not all(isinstance(n, str) for n in names):
-            return  # to_type reports these
-        if all(msg.properties[n] != PropertyType.UNKNOWN for n in names):
-            return
-        try:
-            stored = self._store.get_type(kind, msg.name, msg.version or None)
-        except native.NotFoundError:
-            if isinstance(msg.external_id, str):  # a new type: its external id first
-                self._check_external_id_free(kind, msg.external_id, None)
-            return
-        given = stored.model_construct(
-            **{**dict(stored), "properties": {n: PropertyType(msg.properties[n]) for n in names}}
-        )
-        upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError, as MLMD
-
-    def _check_external_id_free(
-        self, kind: NodeKind, external_id: str | None, stored: NodeType | None
-    ) -> None:
-        """AlreadyExistsError if a type other than ``stored`` (the type being updated; None for a
-        new one) holds ``external_id``. MLMD checks it before a property's ``UNKNOWN`` value
-        type (of a new type) and before ``base_type``, which the native store checks later."""
-        if not external_id:
-            return
-        for other in self._store.get_types_by_external_ids(kind, [external_id]):
-            if stored is None or other.id != stored.id:
-                raise errors.make_exception(
-                    f"external_id {external_id!r} is taken by type {other.name!r}",
-                    errors.ALREADY_EXISTS,
-                )
-
-    def _check_base_type(
-        self, kind: NodeKind, given: NodeType, cleared: bool, can_add: bool, can_omit: bool
-    ) -> None:
-        """MLMD's rule, not the native API's: a ``base_type`` given as UNSET is never accepted
-        (new type or not), and a set one is never changed. ml_metadata 1.17.1 raises
-        UnimplementedError, after its property checks and its check that no other type holds
-        the ``external_id`` given (AlreadyExistsError first, new type or not); a
-        ``base_type`` left out keeps the stored one, and one set on a type without it is
-        stored. Raised here, not mapped from a native error: the native store may change it."""
-        try:
-            stored = self._store.get_type(kind, given.name, given.version)
-        except native.NotFoundError:
-            stored = None
-        if stored is not None:
-            upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError first, as MLMD
-        self._check_external_id_free(kind, given.external_id, stored)  # then this one
-        if cleared:
-            raise errors.make_exception(
-                "base_type deletion is not supported yet", errors.UNIMPLEMENTED
-            )
-        if stored is None or stored.base_type is None or stored.base_type == given.base_type:
-            return
-        raise errors.make_exception("base_type update is not supported yet", errors.UNIMPLEMENTED)
-
     @_mlmd_errors
     @_writes
     def put_artifact_type(
@@ -575,7 +475,9 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> int:
         """Inserts or updates an artifact type (MLMD's backward-compatibility rules)."""
-        return self._put_type(NodeKind.ARTIFACT, artifact_type, can_add_fields, can_omit_fields)
+        return _put_types.put_type(
+            self._store, NodeKind.ARTIFACT, artifact_type, can_add_fields, can_omit_fields
+        )
 
     @_mlmd_errors
     @_writes
@@ -587,7 +489,9 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> int:
         """Inserts or updates an execution type."""
-        return self._put_type(NodeKind.EXECUTION, execution_type, can_add_fields, can_omit_fields)
+        return _put_types.put_type(
+            self._store, NodeKind.EXECUTION, execution_type, can_add_fields, can_omit_fields
+        )
 
     @_mlmd_errors
     @_writes
@@ -599,7 +503,9 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> int:
         """Inserts or updates a context type."""
-        return self._put_type(NodeKind.CONTEXT, context_type, can_add_fields, can_omit_fields)
+        return _put_types.put_type(
+            self._store, NodeKind.CONTEXT, context_type, can_add_fields, can_omit_fields
+        )
 
     # ------------------------------------------------------------------------- type reads
 
@@ -761,63 +667,12 @@ class MetadataStore:
     ) -> list[int]:
         """Inserts or updates contexts (a context needs a name unique within its type)."""
         mask = _mask_paths(field_mask_paths)
-        contexts, named = self._named_for_mask(contexts, mask)
         given: dict[int, MlmdGiven] = {}
-        models = self._contexts(contexts, given, mask)
-        for i in named:  # given without its name, the context differs from the stored one
-            given[id(models[i])] = dataclasses.replace(given[id(models[i])], other_fields=True)
+        models = _put_contexts.context_models(self._store, self._checks, contexts, given, mask)
         with self._checks.taken_keys_first(models, mask):
             self._checks.precheck(models, mask=mask)
             with mlmd_write(given=given):
                 return self._store.put_contexts(models, field_mask_paths=mask)
-
-    def _contexts(
-        self, msgs: Sequence[Any], given: dict[int, MlmdGiven], mask: Sequence[str] | None
-    ) -> list[Any]:
-        """put_contexts' models. A new context without a name cannot be made one: MLMD finds
-        it as it creates that context, so the contexts before it are checked first (their own
-        errors, and a key an earlier one takes, come first, in MLMD's order) and its own
-        unknown type id is NotFoundError."""
-        models, nameless = _convert.contexts_until_nameless(msgs)
-        record_given(given, msgs[: len(models)], models)
-        if nameless is not None:
-            msg, exc = nameless
-            earlier = masked(models, mask)
-            self._checks.refuse_taken_keys(earlier)  # up to the first context with its own error
-            self._checks.precheck(earlier)  # an unknown type id up to the first invalid context
-            if not self._checks.all_pass(earlier):
-                raise exc  # an earlier context's own error: invalid too
-            self._checks.refuse_unknown_context_type(msg)
-            raise exc
-        return models
-
-    def _named_for_mask(
-        self, contexts: Sequence[Any], mask: Sequence[str] | None
-    ) -> tuple[list[Any], list[int]]:
-        """``contexts`` where an update under a field mask that leaves the name out is given
-        without a name gets its stored name (MLMD updates only the masked fields, so it needs
-        none; a context model does), and the indexes of those given so. A context to update
-        that does not exist is left for the write to refuse."""
-        contexts = list(contexts)
-        if not mask or isinstance(mask, str) or "name" in mask:
-            return contexts, []
-        unnamed = {
-            i: msg.id
-            for i, msg in enumerate(contexts)
-            if isinstance(msg, _PB.Context) and msg.HasField("id") and msg.id > 0 and not msg.name
-        }
-        if not unnamed:
-            return contexts, []
-        stored = {
-            c.id: c.name for c in self._store.get_contexts_by_id(sorted(set(unnamed.values())))
-        }
-        named = [i for i, ident in unnamed.items() if ident in stored]
-        for i in named:
-            msg = _PB.Context()
-            msg.CopyFrom(contexts[i])
-            msg.name = stored[unnamed[i]]
-            contexts[i] = msg
-        return contexts, named
 
     # ------------------------------------------------------------------------ edge writes
 
