@@ -46,14 +46,8 @@ def refuse_taken_keys(
     for m in nodes:
         kind = m.kind
         if m.id is not None:
-            if (kind, m.id) not in stored or m.type_id not in (None, stored[kind, m.id]):
-                return  # (an update of another type: MLMD's InvalidArgumentError too)
-            t = known_types[kind].get(stored[kind, m.id] or 0)
-            if t is not None and not declared(t, m):
-                return  # its properties' error: MLMD checks them before it writes it
-            external_id, name = keys[kind, m.id]
-            if m.external_id != external_id or (kind is NodeKind.CONTEXT and m.name != name):
-                return  # it may free or take a key a later node gives: not followed here
+            if _stops_at_update(known_types, m, stored, keys):
+                return
             continue
         t = known_types[kind].get(m.type_id) if m.type_id is not None else None
         if t is None or not declared(t, m):
@@ -88,6 +82,25 @@ def refuse_taken_keys(
             seen_external.add((kind, m.external_id))
         if m.name is not None:
             seen_names.add((kind, m.type_id, m.name))
+
+
+def _stops_at_update(
+    known_types: dict[NodeKind, dict[int, NodeType]],
+    m: Node,
+    stored: dict[tuple[NodeKind, int], int | None],
+    keys: dict[tuple[NodeKind, int], tuple[str | None, str | None]],
+) -> bool:
+    """Whether :func:`refuse_taken_keys` stops at the update ``m`` (see there)."""
+    kind = m.kind
+    assert m.id is not None
+    if (kind, m.id) not in stored or m.type_id not in (None, stored[kind, m.id]):
+        return True  # (an update of another type: MLMD's InvalidArgumentError too)
+    t = known_types[kind].get(stored[kind, m.id] or 0)
+    if t is not None and not declared(t, m):
+        return True  # its properties' error: MLMD checks them before it writes it
+    external_id, name = keys[kind, m.id]
+    # it may free or take a key a later node gives: not followed here
+    return m.external_id != external_id or (kind is NodeKind.CONTEXT and m.name != name)
 
 
 #: The stored nodes' type ids and keys (external id, name) by (kind, id), and the external ids
