@@ -2,55 +2,48 @@
 
 Every method is a thin delegation: convert the protos (:mod:`._convert`), call the native store
 (or :mod:`._listing` / :mod:`._lineage`), convert back. Native errors become
-``ml_metadata.errors`` in exactly one place, :func:`_mlmd_errors`.
+``ml_metadata.errors`` in exactly one place, :func:`_mlmd_errors`. A write's checks in MLMD's
+order are in their own modules: the nodes' against their types (:mod:`._node_checks`), a new
+node's key taken (:mod:`._taken_keys`), the events (:mod:`._event_checks`), MLMD's rules of the
+models written (:mod:`._write_rules`); the type writes (:mod:`._put_types`), put_contexts'
+models (:mod:`._put_contexts`) and the two composite writes, :mod:`._put_execution` and
+:mod:`._put_subgraph`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import functools
 import math
 import operator
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import pydantic
 from ml_metadata import errors as _errors
 from ml_metadata.metadata_store.metadata_store import ExtraOptions, ListOptions
-from ml_metadata.proto import metadata_store_pb2, metadata_store_service_pb2
+from ml_metadata.proto import metadata_store_service_pb2
 
 from .. import exceptions as native
 from .._gc import gc_paused
-from .._repositories.composite import reuse_by_external_id
-from .._repositories.graph import MissingReferencesError
-from .._repositories.nodes import MlmdGiven, mlmd_write_rules
-from .._repositories.types import upgraded
+from .._repositories.nodes import MlmdGiven
 from ..models import (
     Artifact,
     Context,
     Event,
-    EventType,
     Execution,
-    Node,
     NodeKind,
-    NodeType,
-    PropertyType,
-    kind_of,
 )
 from ..store import LineageStore
-from . import _config, _convert, _lineage
+from . import _config, _convert, _lineage, _put_contexts, _put_execution, _put_subgraph, _put_types
+from ._event_checks import refuse_stored_events
+from ._node_checks import NodeChecks
+from ._write_rules import mlmd_write, node_models
 
 __all__ = ["MAX_NUM_RESULT", "MetadataStore"]
 
 errors: Any = _errors
 P = ParamSpec("P")
 R = TypeVar("R")
-N = TypeVar("N")
-
-#: ``(execution index, artifact index, event)`` of put_lineage_subgraph.
-EventEdge = tuple[int | None, int | None, Event]
-
 #: Page size of the list calls, as in ml_metadata's Python client.
 MAX_NUM_RESULT = 100
 
@@ -167,9 +160,8 @@ def _mlmd_errors(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-#: ml_metadata's request messages and its protos (generated code, untyped).
+#: ml_metadata's request messages (generated code, untyped).
 _SERVICE: Any = metadata_store_service_pb2
-_PB: Any = metadata_store_pb2
 
 
 def _ids(values: Iterable[int]) -> list[int]:
@@ -221,33 +213,6 @@ def _uri(value: str) -> str:
     request = _SERVICE.GetArtifactsByURIRequest()
     request.uris.append(value)
     return str(request.uris[0])
-
-
-@contextlib.contextmanager
-def _mlmd_write(
-    given: dict[int, MlmdGiven] | None = None,
-    *,
-    forced_contexts: bool = False,
-) -> Iterator[None]:
-    """A node write with MLMD's rules: an update keeps the stored name of an artifact or an
-    execution (MLMD's UPDATE statements have no name column: a name given is ignored, an omitted
-    one kept); an update (of a model in ``given``, see :func:`_given`) that changes nothing
-    leaves the node as it is, its update time too; and a node to update that does not exist is
-    InvalidArgumentError ("Cannot find the given id"), where the native store says
-    NotFoundError. ``forced_contexts`` (put_execution's force_reuse_context: the contexts given
-    with an id are only linked, by id alone): one that does not exist stays NotFound, as in
-    MLMD, which looks them up after its checks of the nodes and events (as the write here)."""
-    with mlmd_write_rules(given):
-        try:
-            yield
-        except native.NotFoundError as exc:
-            if (
-                forced_contexts
-                and isinstance(exc, MissingReferencesError)
-                and exc.what == "context"
-            ):
-                raise native.NotFoundError(f"Results missing for ids: {exc.ids}") from exc
-            raise native.InvalidArgumentError(str(exc)) from exc
 
 
 # ------------------------------------------------------------------------------- listing
@@ -429,228 +394,12 @@ def _found(items: list[R], asked: Sequence[object], message: str) -> list[R]:
     return items
 
 
-def _check_edges(
-    edges: Sequence[tuple[int | None, int | None, Any]],
-    executions: Sequence[Any],
-    artifacts: Sequence[Any],
-) -> None:
-    """put_lineage_subgraph's edges are checked before anything else, as MLMD does, edge by
-    edge: its event is given (None is an unset one in ml_metadata's request), then for its
-    execution and then its artifact, the index is in range and, where the event names that
-    node's id too, the node at the index is given with that id (MLMD checks the request: a new
-    node there is "Missing ... ID" even when the write would give it that id). Read on the
-    request's messages: an id given as 0 is given (it matches no node but one given with id 0,
-    whose update MLMD then refuses), and an event's type and a node's own fields are checked
-    after every edge (MLMD checks the nodes, then each event's type as it writes it)."""
-    for i, (e_index, a_index, event) in enumerate(edges):
-        if event is None:
-            raise native.InvalidArgumentError(f"No event found for event_edge #{i}")
-        artifact_id, execution_id = _convert.event_ids(event)
-        for index, given, nodes, what in (
-            (e_index, execution_id, executions, "execution"),
-            (a_index, artifact_id, artifacts, "artifact"),
-        ):
-            if index is None and given is None:
-                raise native.InvalidArgumentError(
-                    f"event edge #{i} is missing an {what}: give an {what} index or an "
-                    f"event.{what}_id"
-                )
-            if index is None:
-                continue
-            if not 0 <= index < len(nodes):
-                raise native.OutOfRangeError(
-                    f"event edge #{i}: {what} index {index} is outside [0, {len(nodes)})"
-                )
-            node = nodes[index]
-            held = node.id if node.HasField("id") else None
-            if given is not None and held is None:
-                raise native.InvalidArgumentError(
-                    f"Missing {what} ID: event edge #{i} gives event.{what}_id {given}, but the "
-                    f"{what} at index {index} is given without an id"
-                )
-            if given is not None and held != given:
-                raise native.InvalidArgumentError(
-                    f"{what.title()} ID mismatch: event edge #{i} gives event.{what}_id "
-                    f"{given}, but the {what} at index {index} has id {held}"
-                )
-
-
-def _placed(given: Sequence[N], present: Sequence[bool]) -> list[N | None]:
-    """``given`` in order at the positions ``present`` marks, None elsewhere."""
-    it = iter(given)
-    return [next(it) if here else None for here in present]
-
-
-def _aligned_events(
-    execution: Node,
-    artifacts: Sequence[Node | None],
-    events: Sequence[Any],
-    *,
-    written: bool,
-    stored: Collection[tuple[NodeKind, int]] = (),
-) -> list[Event | None]:
-    """put_execution's event messages as models, checked pair by pair as MLMD checks them once
-    it has written each artifact: an event's execution_id other than the execution's, or
-    artifact_id other than its artifact's, is InvalidArgumentError, and then an event without
-    a type. An id given as 0 or below is set and names no node: never aligned. A node to be
-    written new has no id yet here: with ``written`` False (the write goes on) an id it names
-    is left to the write, which compares it with the new id; with ``written`` True (the call is
-    refused before the write) any id named for it counts as other (MLMD's new id could match
-    it only by chance). ``stored``: ids named for new nodes that stored nodes hold, never a new
-    node's (ids are not given twice): other, found here, before the contexts (which the write
-    checks before it compares the events' ids)."""
-    out: list[Event | None] = []
-    for artifact, msg in zip(artifacts, events, strict=True):
-        if msg is None:
-            out.append(None)
-            continue
-        artifact_id, execution_id = _convert.event_ids(msg)
-        if artifact is None:  # a pair without an artifact: its event names a stored one
-            if artifact_id is None:
-                raise native.InvalidArgumentError(
-                    "If no artifact is present, given event must have an artifact_id"
-                )
-            if artifact_id < 1:  # MLMD writes an event to it; no node has that id
-                raise native.InvalidArgumentError(f"No artifact with the given id {artifact_id}")
-        for kind, given, held, error in (
-            (
-                NodeKind.EXECUTION,
-                execution_id,
-                execution.id,
-                f"Request's event.execution_id {execution_id} does not match with the given "
-                "execution",
-            ),
-            (
-                NodeKind.ARTIFACT,
-                artifact_id,
-                artifact_id if artifact is None else artifact.id,
-                f"Given event.artifact_id {artifact_id} is not aligned with the artifact",
-            ),
-        ):
-            if given is None or given == held:
-                continue
-            if given < 1 or held is not None or written or (kind, given) in stored:
-                raise native.InvalidArgumentError(error)
-        out.append(_convert.to_event(msg))
-    return out
-
-
-def _declared(t: NodeType, node: Node) -> bool:
-    """Whether ``node``'s properties are declared by ``t`` with their kinds (as a write checks)."""
-    for name, value in node.properties.items():
-        declared = t.properties.get(name)
-        try:
-            kind = kind_of(value)
-        except ValueError:
-            return False
-        if declared != kind:
-            return False
-    return True
-
-
-def _no_int_for_double(t: NodeType, node: Node) -> None:
-    """MLMD refuses an ``int_value`` for a DOUBLE property (the native store converts it).
-    Safe to check on a cached type that declares every property ``node`` gives (a stored
-    property never changes its kind); one that lacks some is read again first (``_precheck``):
-    another client may have added them, as DOUBLE."""
-    for name, value in node.properties.items():
-        if t.properties.get(name) == PropertyType.DOUBLE and type(value) is int:
-            raise native.InvalidArgumentError(
-                f"Found unmatched property type: {name!r} is DOUBLE in type {t.name!r}, "
-                "got an int_value"
-            )
-
-
-def _masked_properties(node: Node, mask: Sequence[str]) -> Node:
-    """``node`` (an update) with only the properties and custom properties ``mask`` names, as
-    MLMD and the native store check them: a masked update given an undeclared or mistyped
-    property the mask leaves out writes the rest (so a later new node's unknown type id is
-    NotFoundError, as in MLMD, not the native store's InvalidArgumentError)."""
-    named: dict[str, set[str] | None] = {"properties": set(), "custom_properties": set()}
-    for path in mask:  # "properties." names nothing (as the native store reads it)
-        if path.endswith(".") and "." not in path[:-1]:
-            continue
-        head, _, rest = path.partition(".")
-        if head in named:
-            chosen = named[head]
-            if not rest:
-                named[head] = None
-            elif chosen is not None:
-                chosen.add(rest)
-
-    def kept(values: dict[str, Any], head: str) -> dict[str, Any]:
-        chosen = named[head]
-        return values if chosen is None else {k: v for k, v in values.items() if k in chosen}
-
-    return node.model_copy(
-        update={
-            "properties": kept(node.properties, "properties"),
-            "custom_properties": kept(node.custom_properties, "custom_properties"),
-        }
-    )
-
-
-def _masked(batch: Sequence[Node], mask: Sequence[str] | None) -> list[Node]:
-    """``batch`` with each update's properties cut to those ``mask`` names, as MLMD checks
-    them (see :func:`_masked_properties`)."""
-    if mask and not isinstance(mask, str):
-        return [m if m.id is None else _masked_properties(m, mask) for m in batch]
-    return list(batch)
-
-
-def _type_id_given(node: Node, *, updates_too: bool = False) -> None:
-    """MLMD refuses a new node without a type id before it looks any type up (and in
-    put_lineage_subgraph an update without one too)."""
-    if (node.id is None or updates_too) and node.type_id is None:
-        raise native.InvalidArgumentError("Type id is missing.")
-
-
-def _context_type_id_given(context: Node) -> None:
-    """put_execution upserts each context with the type id given, a new one or one given by id
-    (MLMD: "Context is missing a type_id", nothing written), where put_contexts updates a
-    context given without one on its stored type. Checked past an update too: a context's
-    error comes after the other nodes'."""
-    if context.type_id is not None:
-        return
-    if context.id is not None:
-        raise native.InvalidArgumentError(f"Context is missing a type_id: id {context.id}")
-    raise native.InvalidArgumentError("Type id is missing.")
-
-
-def _given(
-    given: dict[int, MlmdGiven],
-    msgs: Iterable[Any],
-    models: Sequence[Node],
-    *,
-    force_update_time: bool = False,
-) -> None:
-    """Record in ``given`` what each update's proto gave that its model drops, for MLMD's rule
-    that an update changing nothing keeps the node's update time (MLMD compares the proto with
-    the stored node but for its type id, times and properties; then counts changed properties):
-    the output-only ``type`` name, and ``system_metadata`` (not stored: the node differs)."""
-    for msg, model in zip(msgs, models, strict=True):
-        if msg.HasField("id") and model.id is not None:
-            given[id(model)] = MlmdGiven(
-                type=msg.type if msg.HasField("type") else None,
-                other_fields=msg.HasField("system_metadata"),
-                force_update_time=force_update_time,
-            )
-
-
 def _newest_first(nodes: Iterable[Execution]) -> list[Execution]:
     """ml_metadata's default order of ``get_executions_by_context``: CREATE_TIME descending."""
     return sorted(nodes, key=lambda n: (n.create_time_since_epoch or 0, n.id or 0), reverse=True)
 
 
 # ----------------------------------------------------------------------------- the class
-
-
-#: The request ml_metadata's client builds for a type of each kind.
-_TYPE_REQUEST = {
-    NodeKind.ARTIFACT: _SERVICE.PutArtifactTypeRequest,
-    NodeKind.EXECUTION: _SERVICE.PutExecutionTypeRequest,
-    NodeKind.CONTEXT: _SERVICE.PutContextTypeRequest,
-}
 
 
 class MetadataStore:
@@ -682,9 +431,8 @@ class MetadataStore:
             mapped = dual(str(exc)) if dual is not None else _mlmd_error(exc)
             raise (mapped or exc) from exc
         self._config = config
-        #: Type ids known to exist (types are never deleted): checked once, as MLMD reports an
-        #: unknown type_id as NotFoundError where the native store says InvalidArgumentError.
-        self._known_types: dict[NodeKind, dict[int, NodeType]] = {kind: {} for kind in NodeKind}
+        #: The write checks, with the types they have read (:mod:`._node_checks`).
+        self._checks = NodeChecks(self._store)
         # MLMD's retry setting, as MLMD keeps it (ml_metadata's own tests read it); the adapter
         # itself does not retry calls.
         retries = getattr(getattr(config, "retry_options", None), "max_num_retries", 0)
@@ -717,94 +465,6 @@ class MetadataStore:
 
     # ------------------------------------------------------------------------ type writes
 
-    def _put_type(self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool) -> int:
-        # as ml_metadata's client builds its request: the flags are proto bools (None is
-        # False, 0 and 1 are taken, a float or a string is TypeError), and a type of None is
-        # an unset one (InvalidArgumentError: no name)
-        # and the type as it sets it there: a dict of its fields is taken as them
-        field = f"{kind.value.lower()}_type"
-        request = _TYPE_REQUEST[kind](
-            can_add_fields=can_add, can_omit_fields=can_omit, **{field: msg}
-        )
-        can_add, can_omit = request.can_add_fields, request.can_omit_fields
-        msg = getattr(request, field)  # (None: an unset type, named by no one)
-        try:
-            model = _convert.to_type(kind, msg)
-        except native.InvalidArgumentError:
-            self._check_unknown_properties(kind, msg, can_add, can_omit)  # MLMD's error first
-            raise
-        if msg.HasField("base_type"):
-            self._check_base_type(kind, model, msg.base_type == 0, can_add, can_omit)
-        # ml_metadata 1.17.1 ignores a type's id here (it finds the type by name and version;
-        # an unknown id or another type's registers or returns that type): so does the adapter,
-        # where the native API refuses an id that is not the type's own
-        model = model.model_copy(update={"id": None})
-        return self._store.put_type(model, can_add_fields=can_add, can_omit_fields=can_omit)
-
-    def _check_unknown_properties(
-        self, kind: NodeKind, msg: Any, can_add: bool, can_omit: bool
-    ) -> None:
-        """MLMD checks a stored type's compatibility before the given property types: a
-        property of value type ``UNKNOWN`` given for a type that exists is AlreadyExistsError
-        when the request conflicts with the stored type (that property stored with a value
-        type, or one added or omitted that the flags do not allow), and InvalidArgumentError
-        (from :func:`_convert.to_type`, which has refused ``msg``) only when it would be
-        added."""
-        names = list(msg.properties)
-        if not msg.name or not all(isinstance(n, str) for n in names):
-            return  # to_type reports these
-        if all(msg.properties[n] != PropertyType.UNKNOWN for n in names):
-            return
-        try:
-            stored = self._store.get_type(kind, msg.name, msg.version or None)
-        except native.NotFoundError:
-            if isinstance(msg.external_id, str):  # a new type: its external id first
-                self._check_external_id_free(kind, msg.external_id, None)
-            return
-        given = stored.model_construct(
-            **{**dict(stored), "properties": {n: PropertyType(msg.properties[n]) for n in names}}
-        )
-        upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError, as MLMD
-
-    def _check_external_id_free(
-        self, kind: NodeKind, external_id: str | None, stored: NodeType | None
-    ) -> None:
-        """AlreadyExistsError if a type other than ``stored`` (the type being updated; None for a
-        new one) holds ``external_id``. MLMD checks it before a property's ``UNKNOWN`` value
-        type (of a new type) and before ``base_type``, which the native store checks later."""
-        if not external_id:
-            return
-        for other in self._store.get_types_by_external_ids(kind, [external_id]):
-            if stored is None or other.id != stored.id:
-                raise errors.make_exception(
-                    f"external_id {external_id!r} is taken by type {other.name!r}",
-                    errors.ALREADY_EXISTS,
-                )
-
-    def _check_base_type(
-        self, kind: NodeKind, given: NodeType, cleared: bool, can_add: bool, can_omit: bool
-    ) -> None:
-        """MLMD's rule, not the native API's: a ``base_type`` given as UNSET is never accepted
-        (new type or not), and a set one is never changed. ml_metadata 1.17.1 raises
-        UnimplementedError, after its property checks and its check that no other type holds
-        the ``external_id`` given (AlreadyExistsError first, new type or not); a
-        ``base_type`` left out keeps the stored one, and one set on a type without it is
-        stored. Raised here, not mapped from a native error: the native store may change it."""
-        try:
-            stored = self._store.get_type(kind, given.name, given.version)
-        except native.NotFoundError:
-            stored = None
-        if stored is not None:
-            upgraded(stored, given, can_add, can_omit)  # AlreadyExistsError first, as MLMD
-        self._check_external_id_free(kind, given.external_id, stored)  # then this one
-        if cleared:
-            raise errors.make_exception(
-                "base_type deletion is not supported yet", errors.UNIMPLEMENTED
-            )
-        if stored is None or stored.base_type is None or stored.base_type == given.base_type:
-            return
-        raise errors.make_exception("base_type update is not supported yet", errors.UNIMPLEMENTED)
-
     @_mlmd_errors
     @_writes
     def put_artifact_type(
@@ -815,7 +475,9 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> int:
         """Inserts or updates an artifact type (MLMD's backward-compatibility rules)."""
-        return self._put_type(NodeKind.ARTIFACT, artifact_type, can_add_fields, can_omit_fields)
+        return _put_types.put_type(
+            self._store, NodeKind.ARTIFACT, artifact_type, can_add_fields, can_omit_fields
+        )
 
     @_mlmd_errors
     @_writes
@@ -827,7 +489,9 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> int:
         """Inserts or updates an execution type."""
-        return self._put_type(NodeKind.EXECUTION, execution_type, can_add_fields, can_omit_fields)
+        return _put_types.put_type(
+            self._store, NodeKind.EXECUTION, execution_type, can_add_fields, can_omit_fields
+        )
 
     @_mlmd_errors
     @_writes
@@ -839,7 +503,9 @@ class MetadataStore:
         extra_options: ExtraOptions | None = None,
     ) -> int:
         """Inserts or updates a context type."""
-        return self._put_type(NodeKind.CONTEXT, context_type, can_add_fields, can_omit_fields)
+        return _put_types.put_type(
+            self._store, NodeKind.CONTEXT, context_type, can_add_fields, can_omit_fields
+        )
 
     # ------------------------------------------------------------------------- type reads
 
@@ -957,345 +623,6 @@ class MetadataStore:
 
     # ------------------------------------------------------------------------ node writes
 
-    def _precheck(
-        self,
-        batch: Sequence[Node],
-        *,
-        upfront: bool = False,
-        mask: Sequence[str] | None = None,
-        typed_context_updates: bool = False,
-    ) -> None:
-        """What MLMD rejects differently from the native store, in MLMD's order.
-
-        An unknown ``type_id`` is NotFoundError (native: InvalidArgumentError) and an
-        ``int_value`` for a DOUBLE property is refused (native: converted). ``batch`` is in
-        MLMD's processing order and MLMD reports its first bad node, so unknown types are
-        reported up to the first node the native store rejects for another reason (an update's
-        missing id, an undeclared property), which it then reports itself. ``upfront``: every
-        node's type is looked up first, as ``put_lineage_subgraph`` does. One query per unseen
-        type id (types are never deleted). ``mask``: the call's field mask, under which an
-        update's properties the mask does not name are neither written nor checked (MLMD).
-        ``typed_context_updates`` (put_execution): a context needs its type id, one to update
-        too (the native store judges it on its stored type), past an update too."""
-        batch = _masked(batch, mask)
-        for kind in NodeKind:
-            known = self._known_types[kind]
-            ids = {m.type_id for m in batch if m.kind == kind and m.type_id is not None}
-            if ids - known.keys():
-                for found in self._store.get_types_by_id(kind, sorted(ids - known.keys())):
-                    known[found.id or 0] = found
-        if upfront:
-            for m in batch:
-                if m.type_id is not None and m.type_id not in self._known_types[m.kind]:
-                    raise native.NotFoundError(f"Results missing for type ids: {m.type_id}")
-        checking = True  # unknown type ids are reported up to the first node the native
-        # store rejects for another reason: it then reports that one itself. Past an update
-        # (which may fail: a missing id, another type id) a new node's unknown type is
-        # reported only once those updates are read and would pass, as MLMD writes them first
-        updates: list[Node] = []  # the updates met while nothing else stopped the checks
-        refreshed: set[tuple[NodeKind, int]] = set()
-        for m in batch:
-            if typed_context_updates and m.kind is NodeKind.CONTEXT:
-                _context_type_id_given(m)
-            if m.id is not None and not upfront:
-                if checking or updates:
-                    updates.append(m)
-                checking = False
-            # (past updates: once they are read and would pass, as for an unknown type below)
-            untyped_new = m.id is None and m.type_id is None
-            if not upfront and (
-                checking or (untyped_new and updates and self._updates_pass(updates))
-            ):
-                _type_id_given(m)
-            if m.type_id is None:
-                # an update without its type id: the write judges it on its stored type, an
-                # int_value for a DOUBLE property included (mlmd_write_rules)
-                continue
-            t = self._known_types[m.kind].get(m.type_id)
-            if t is None:
-                if (m.id is None or upfront) and (
-                    checking or (m.id is None and updates and self._updates_pass(updates))
-                ):
-                    raise native.NotFoundError(f"Cannot find type for type_id: {m.type_id}")
-                continue
-            t = self._fresh_for(t, m, m.type_id, refreshed)
-            _no_int_for_double(t, m)
-            if not _declared(t, m) and not upfront:
-                checking = False
-                updates = []  # the native store reports this node itself
-
-    def _fresh_for(
-        self, t: NodeType, node: Node, type_id: int, refreshed: set[tuple[NodeKind, int]]
-    ) -> NodeType:
-        """``t`` (type ``type_id`` as cached), read again first when it lacks a property
-        ``node`` gives: another client may have added it since (at most once per type and
-        call, ``refreshed``; a node whose properties ``t`` declares costs nothing)."""
-        stale = any(name not in t.properties for name in node.properties)
-        if stale and (node.kind, type_id) not in refreshed:
-            refreshed.add((node.kind, type_id))
-            for found in self._store.get_types_by_id(node.kind, [type_id]):
-                self._known_types[node.kind][type_id] = t = found
-        return t
-
-    def _cached_type(self, kind: NodeKind, type_id: int) -> NodeType | None:
-        """Type ``type_id`` of ``kind`` as cached, read (and cached) when it is not; None when
-        no such type is stored. (Read only on the path to an error.)"""
-        known = self._known_types[kind]
-        if type_id not in known:
-            for found in self._store.get_types_by_id(kind, [type_id]):
-                known[found.id or 0] = found
-        return known.get(type_id)
-
-    def _updates_pass(self, updates: Sequence[Node]) -> bool:
-        """Whether MLMD would write every one of ``updates`` (to reach a later node): each
-        node exists, keeps its stored type id and gives properties its type declares. (Read
-        only on the path to an error.)"""
-        for kind in NodeKind:
-            given = [m for m in updates if m.kind == kind]
-            if not given:
-                continue
-            ids = sorted({m.id for m in given if m.id is not None})
-            nodes: Sequence[Node] = self._store._repository_of(kind).get_by_ids(ids)
-            stored = {n.id: n for n in nodes}
-            for m in given:
-                node = stored.get(m.id)
-                if node is None or node.type_id is None:
-                    return False
-                if m.type_id is not None and m.type_id != node.type_id:
-                    return False
-                t = self._cached_type(kind, node.type_id)
-                if t is not None and not _declared(t, m):
-                    # the cached type may lack properties another client added since
-                    t = self._fresh_for(t, m, node.type_id, set())
-                if t is None or not _declared(t, m):
-                    return False
-        return True
-
-    def _passes(self, batch: Sequence[Node]) -> bool:
-        """Whether ``batch`` passes :meth:`_precheck` (its nodes' own checks)."""
-        try:
-            self._precheck(batch)
-        except (native.InvalidArgumentError, native.NotFoundError):
-            return False
-        return True
-
-    def _check_events(
-        self,
-        execution: Node,
-        artifacts: Sequence[Node | None],
-        event_msgs: Sequence[Any],
-        *,
-        fold: bool,
-    ) -> None:
-        """put_execution's events as MLMD inserts them, pair by pair, after it has written the
-        artifacts and the execution and before it reaches the contexts: one not aligned with
-        its nodes (or without a type) is InvalidArgumentError; one given twice (the same
-        artifact, by id, by a stored external id, or new twice with ``fold``, the reuse flag) or
-        stored already is AlreadyExistsError, once the updates given would be written. Called
-        on the paths to a context's error and to an event's own error, which these come before
-        (reads only there)."""
-        seen: set[tuple[object, object]] = set()
-        first_new: dict[str, int] = {}
-        stored: set[tuple[object, object]] | None = None
-        for i, (artifact, msg) in enumerate(zip(artifacts, event_msgs, strict=True)):
-            if msg is None:
-                continue
-            [event] = _aligned_events(execution, [artifact], [msg], written=True)
-            assert event is not None  # (only an unset message gives None)
-            if artifact is None:  # its event names a stored artifact (see _aligned_events)
-                node: object = event.artifact_id
-            elif artifact.id is not None:
-                node = artifact.id
-            elif fold and artifact.external_id:
-                node = ("new", first_new.setdefault(artifact.external_id, i))
-            else:
-                continue  # a new artifact: no event of it can exist
-            key = (node, event.type)
-            again = key in seen
-            if not again and isinstance(node, int) and execution.id is not None:
-                if stored is None:
-                    stored = {
-                        (e.artifact_id, e.type)
-                        for e in self._store.get_events_by_execution_ids([execution.id])
-                    }
-                again = key in stored
-            if not again:
-                seen.add(key)
-                continue
-            updates = [m for m in (*artifacts, execution) if m is not None and m.id is not None]
-            if self._updates_pass(updates):
-                raise native.AlreadyExistsError(
-                    f"event #{i}: the event ({event.type.name}) of artifact #{i} and the "
-                    "execution is given twice or stored already"
-                )
-            return
-
-    def _named_for_new(
-        self,
-        execution: Node,
-        artifacts: Sequence[Node | None],
-        events: Sequence[Any],
-        reuse_by_external_id: bool,
-    ) -> set[tuple[NodeKind, int]]:
-        """put_execution: the ids its events name for nodes written new that stored nodes hold
-        (see :func:`_aligned_events`); one read of each kind, only where an event names such
-        an id (a new artifact with an external id is left out under the reuse flag: it may be
-        a stored one's update)."""
-        named: dict[NodeKind, set[int]] = {NodeKind.EXECUTION: set(), NodeKind.ARTIFACT: set()}
-        for artifact, msg in zip(artifacts, events, strict=True):
-            if msg is None:
-                continue
-            artifact_id, execution_id = _convert.event_ids(msg)
-            if execution.id is None and execution_id is not None and execution_id >= 1:
-                named[NodeKind.EXECUTION].add(execution_id)
-            if (
-                artifact is not None
-                and artifact.id is None
-                and not (reuse_by_external_id and artifact.external_id)
-                and artifact_id is not None
-                and artifact_id >= 1
-            ):
-                named[NodeKind.ARTIFACT].add(artifact_id)
-        return {
-            (kind, n.id)
-            for kind, ids in named.items()
-            if ids
-            for n in self._store._repository_of(kind).get_by_ids(ids)
-            if n.id is not None
-        }
-
-    def _refuse_taken_keys(
-        self,
-        nodes: Sequence[Node],
-        *,
-        reuse_artifacts: bool = False,
-        reuse_contexts: bool = False,
-    ) -> None:
-        """MLMD writes a call's nodes (``nodes``, in its order) before it checks any event (the
-        ids it names in put_execution, its type), so a new node whose name (of its type) or
-        external id is stored, or given to an earlier new node of the call, is
-        AlreadyExistsError before an event's error. The native write checks the events first:
-        called on an error path only (reads), an event's or a later node's own. It stops at an
-        update of a node that is not stored (MLMD's InvalidArgumentError, the class the event's
-        error has too) and at a node of a type not given or not found, with properties its type
-        does not declare, or an update of another type than stored (MLMD checks each node
-        before it writes it), and at an update changing its external id (a context's name):
-        it may free a key a later node gives. ``reuse_artifacts``: a new artifact whose
-        external id is stored (or given to an earlier one) updates it; ``reuse_contexts``: a
-        new context whose name is stored (or given earlier) is linked."""
-        if reuse_artifacts:  # (in place: the nodes keep MLMD's order)
-            reused = iter(self._by_external_id([m for m in nodes if m.kind is NodeKind.ARTIFACT]))
-            nodes = [next(reused) if m.kind is NodeKind.ARTIFACT else m for m in nodes]
-        stored: dict[tuple[NodeKind, int], int | None] = {}  # -> the stored node's type id
-        keys: dict[tuple[NodeKind, int], tuple[str | None, str | None]] = {}  # its keys
-        held: set[tuple[NodeKind, str]] = set()
-        for kind in NodeKind:
-            repository = self._store._repository_of(kind)
-            of_kind = [m for m in nodes if m.kind is kind]
-            ids = [m.id for m in of_kind if m.id is not None]
-            if ids:
-                for n in repository.get_by_ids(ids):
-                    if n.id is not None:
-                        stored[kind, n.id] = n.type_id
-                        keys[kind, n.id] = (n.external_id, n.name)
-            wanted = [m.external_id for m in of_kind if m.id is None and m.external_id]
-            if wanted:
-                held |= {
-                    (kind, n.external_id)
-                    for n in repository.get_by_external_ids(wanted)
-                    if n.external_id
-                }
-        seen_names: set[tuple[NodeKind, int | None, str]] = set()
-        seen_external: set[tuple[NodeKind, str]] = set()
-        for m in nodes:
-            kind = m.kind
-            if m.id is not None:
-                if (kind, m.id) not in stored or m.type_id not in (None, stored[kind, m.id]):
-                    return  # (an update of another type: MLMD's InvalidArgumentError too)
-                t = self._known_types[kind].get(stored[kind, m.id] or 0)
-                if t is not None and not _declared(t, m):
-                    return  # its properties' error: MLMD checks them before it writes it
-                external_id, name = keys[kind, m.id]
-                if m.external_id != external_id or (kind is NodeKind.CONTEXT and m.name != name):
-                    return  # it may free or take a key a later node gives: not followed here
-                continue
-            t = self._known_types[kind].get(m.type_id) if m.type_id is not None else None
-            if t is None or not _declared(t, m):
-                return  # its type's or its properties' error (MLMD checks before it writes)
-            name_held = m.name is not None and (
-                (kind, m.type_id, m.name) in seen_names
-                or self._store._repository_of(kind).get_by_type_and_name(t.name, m.name, t.version)
-                is not None
-            )
-            if (
-                kind is NodeKind.ARTIFACT
-                and reuse_artifacts
-                and m.external_id
-                and (kind, m.external_id) in seen_external
-            ):
-                continue  # an update of the call's earlier artifact: its name is kept
-            if kind is NodeKind.CONTEXT and reuse_contexts and name_held:
-                continue  # linked as it is stored (or as the call's earlier one)
-            taken = ""
-            if m.external_id and (
-                (kind, m.external_id) in held or (kind, m.external_id) in seen_external
-            ):
-                taken = f"external_id {m.external_id!r}"
-            elif name_held:
-                taken = f"name {m.name!r} of type id {m.type_id}"
-            if taken:
-                raise native.AlreadyExistsError(
-                    f"Given node already exists: a new {kind.value.lower()}'s {taken} is taken "
-                    "(MLMD writes every node before it checks the events); nothing was written"
-                )
-            if m.external_id:
-                seen_external.add((kind, m.external_id))
-            if m.name is not None:
-                seen_names.add((kind, m.type_id, m.name))
-
-    def _by_external_id(self, artifacts: list[Any]) -> list[Any]:
-        """``artifacts`` with a new one whose external id is stored given that artifact's id,
-        as MLMD's reuse flag makes it an update of that artifact (for the checks only: an
-        update's type id is compared with the stored one, never looked up)."""
-        return reuse_by_external_id(artifacts, self._store.get_artifacts_by_external_ids)
-
-    def _check_declared(self, node: Node, index: int) -> None:
-        """InvalidArgumentError unless ``node``'s (cached, known) type declares its properties
-        with their kinds, as MLMD's check of a node's properties before any write."""
-        if node.type_id is None or self._declares(node):
-            return
-        # the cached type may predate properties added since (by this adapter or another
-        # client): read it again before refusing the node
-        for found in self._store.get_types_by_id(node.kind, [node.type_id]):
-            self._known_types[node.kind][node.type_id] = found
-        if self._declares(node):
-            return
-        t = self._known_types[node.kind][node.type_id]
-        for name in node.properties:
-            if name not in t.properties:
-                raise native.InvalidArgumentError(
-                    f"{node.kind.value.lower()} #{index}: found unknown property {name!r}: type "
-                    f"{t.name!r} declares {sorted(t.properties) or 'no properties'}"
-                )
-        raise native.InvalidArgumentError(
-            f"{node.kind.value.lower()} #{index}: found unmatched property type: type "
-            f"{t.name!r} declares {', '.join(f'{n}: {k.name}' for n, k in t.properties.items())}"
-        )
-
-    def _declares(self, node: Node) -> bool:
-        """Whether ``node``'s (cached) type declares its properties with their kinds."""
-        t = None if node.type_id is None else self._known_types[node.kind].get(node.type_id)
-        return t is not None and _declared(t, node)
-
-    def _nodes(
-        self, kind: NodeKind, msgs: Iterable[Any], given: dict[int, MlmdGiven] | None = None
-    ) -> list[Any]:
-        msgs = list(msgs)
-        models = [_convert.to_node(kind, m) for m in msgs]
-        if given is not None:
-            _given(given, msgs, models)
-        return models
-
     @_mlmd_errors
     @_writes
     def put_artifacts(
@@ -1306,11 +633,11 @@ class MetadataStore:
     ) -> list[int]:
         """Inserts (no id) or updates (id set; only ``field_mask_paths`` if given) artifacts."""
         given: dict[int, MlmdGiven] = {}
-        models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
+        models = node_models(NodeKind.ARTIFACT, artifacts, given)
         mask = _mask_paths(field_mask_paths)
-        with self._taken_keys_first(models, mask):
-            self._precheck(models, mask=mask)
-            with _mlmd_write(given=given):
+        with self._checks.taken_keys_first(models, mask):
+            self._checks.precheck(models, mask=mask)
+            with mlmd_write(given=given):
                 return self._store.put_artifacts(models, field_mask_paths=mask)
 
     @_mlmd_errors
@@ -1323,11 +650,11 @@ class MetadataStore:
     ) -> list[int]:
         """Inserts or updates executions."""
         given: dict[int, MlmdGiven] = {}
-        models = self._nodes(NodeKind.EXECUTION, executions, given)
+        models = node_models(NodeKind.EXECUTION, executions, given)
         mask = _mask_paths(field_mask_paths)
-        with self._taken_keys_first(models, mask):
-            self._precheck(models, mask=mask)
-            with _mlmd_write(given=given):
+        with self._checks.taken_keys_first(models, mask):
+            self._checks.precheck(models, mask=mask)
+            with mlmd_write(given=given):
                 return self._store.put_executions(models, field_mask_paths=mask)
 
     @_mlmd_errors
@@ -1340,100 +667,12 @@ class MetadataStore:
     ) -> list[int]:
         """Inserts or updates contexts (a context needs a name unique within its type)."""
         mask = _mask_paths(field_mask_paths)
-        contexts, named = self._named_for_mask(contexts, mask)
         given: dict[int, MlmdGiven] = {}
-        models = self._contexts(contexts, given, mask)
-        for i in named:  # given without its name, the context differs from the stored one
-            given[id(models[i])] = dataclasses.replace(given[id(models[i])], other_fields=True)
-        with self._taken_keys_first(models, mask):
-            self._precheck(models, mask=mask)
-            with _mlmd_write(given=given):
+        models = _put_contexts.context_models(self._store, self._checks, contexts, given, mask)
+        with self._checks.taken_keys_first(models, mask):
+            self._checks.precheck(models, mask=mask)
+            with mlmd_write(given=given):
                 return self._store.put_contexts(models, field_mask_paths=mask)
-
-    def _contexts(
-        self, msgs: Sequence[Any], given: dict[int, MlmdGiven], mask: Sequence[str] | None
-    ) -> list[Any]:
-        """put_contexts' models. A new context without a name cannot be made one: MLMD finds
-        it as it creates that context, so the contexts before it are checked first (their own
-        errors, and a key an earlier one takes, come first, in MLMD's order) and its own
-        unknown type id is NotFoundError."""
-        models, nameless = _convert.contexts_until_nameless(msgs)
-        _given(given, msgs[: len(models)], models)
-        if nameless is not None:
-            msg, exc = nameless
-            earlier = _masked(models, mask)
-            self._refuse_taken_keys(earlier)  # up to the first context with its own error
-            self._precheck(earlier)  # an unknown type id up to the first invalid context
-            if not self._all_pass(earlier):
-                raise exc  # an earlier context's own error: invalid too
-            self._refuse_unknown_context_type(msg)
-            raise exc
-        return models
-
-    def _all_pass(self, nodes: Sequence[Node]) -> bool:
-        """Whether MLMD would write each of ``nodes`` (new ones of a known type declaring their
-        properties, updates as :meth:`_updates_pass`), once the unknown type ids
-        :meth:`_precheck` reports are reported. (Reads, on an error path only.)"""
-        updates = [m for m in nodes if m.id is not None]
-        if updates and not self._updates_pass(updates):
-            return False
-        for m in nodes:
-            if m.id is None:
-                if m.type_id is None or (t := self._cached_type(m.kind, m.type_id)) is None:
-                    return False
-                if not _declared(self._fresh_for(t, m, m.type_id, set()), m):
-                    return False
-        return True
-
-    def _refuse_unknown_context_type(self, msg: Any) -> None:
-        """NotFoundError if ``msg`` (a Context proto) gives a type id no context type has."""
-        if not msg.HasField("type_id"):  # "Type id is missing.": invalid, as an empty name
-            return
-        if self._cached_type(NodeKind.CONTEXT, msg.type_id) is None:
-            raise native.NotFoundError(f"Cannot find type for type_id: {msg.type_id}")
-
-    @contextlib.contextmanager
-    def _taken_keys_first(
-        self, models: Sequence[Node], mask: Sequence[str] | None
-    ) -> Iterator[None]:
-        """put_artifacts / put_executions / put_contexts: MLMD checks and writes each node in
-        turn, so a new node whose key (name of its type, external id) is stored or given to an
-        earlier node of the call is AlreadyExistsError before a later node's own error (an
-        unknown type id, a property its type does not declare, an update of another type), which
-        the checks here (and the native write) find first. On their error path only (reads)."""
-        try:
-            yield
-        except (native.InvalidArgumentError, native.NotFoundError):
-            self._refuse_taken_keys(_masked(models, mask))
-            raise
-
-    def _named_for_mask(
-        self, contexts: Sequence[Any], mask: Sequence[str] | None
-    ) -> tuple[list[Any], list[int]]:
-        """``contexts`` where an update under a field mask that leaves the name out is given
-        without a name gets its stored name (MLMD updates only the masked fields, so it needs
-        none; a context model does), and the indexes of those given so. A context to update
-        that does not exist is left for the write to refuse."""
-        contexts = list(contexts)
-        if not mask or isinstance(mask, str) or "name" in mask:
-            return contexts, []
-        unnamed = {
-            i: msg.id
-            for i, msg in enumerate(contexts)
-            if isinstance(msg, _PB.Context) and msg.HasField("id") and msg.id > 0 and not msg.name
-        }
-        if not unnamed:
-            return contexts, []
-        stored = {
-            c.id: c.name for c in self._store.get_contexts_by_id(sorted(set(unnamed.values())))
-        }
-        named = [i for i, ident in unnamed.items() if ident in stored]
-        for i in named:
-            msg = _PB.Context()
-            msg.CopyFrom(contexts[i])
-            msg.name = stored[unnamed[i]]
-            contexts[i] = msg
-        return contexts, named
 
     # ------------------------------------------------------------------------ edge writes
 
@@ -1446,47 +685,13 @@ class MetadataStore:
             models.extend(_convert.to_event(e) for e in events)
             keys = [(e.artifact_id, e.execution_id, e.type) for e in models]
             if len(set(keys)) < len(keys):  # an event given twice: the first error, as MLMD's
-                self._refuse_stored_events(models)
+                refuse_stored_events(self._store, models)
             self._store.put_events(models)
         except (native.InvalidArgumentError, native.NotFoundError, pydantic.ValidationError):
             # (an id below 1 cannot be read as a model: ValidationError, InvalidArgumentError
             # once mapped, as MLMD's "No artifact with the given id -1"; after the earlier ones)
-            self._refuse_stored_events(models)
+            refuse_stored_events(self._store, models)
             raise
-
-    def _refuse_stored_events(self, models: Sequence[Event]) -> None:
-        """MLMD checks and inserts put_events' events one by one: an event stored already, or
-        given earlier in the call, is AlreadyExistsError before a later event's own error (an
-        id missing or naming no node, no type), which the native write finds first; an
-        earlier event's own error comes first (InvalidArgumentError, whichever it is). Called
-        on an error path (reads), with the events read so far (one that cannot be read, for
-        its type or its ids, comes after them)."""
-        artifacts = {e.artifact_id for e in models if e.artifact_id and e.artifact_id > 0}
-        executions = {e.execution_id for e in models if e.execution_id and e.execution_id > 0}
-        have_artifacts = {n.id for n in self._store.get_artifacts_by_id(sorted(artifacts))}
-        have_executions = {
-            n.id for n in self._store.get_executions_by_id(sorted(executions)) if n.id
-        }
-        stored = {
-            (e.artifact_id, e.execution_id, e.type)
-            for e in self._store.get_events_by_execution_ids(sorted(have_executions))
-        }
-        seen: set[tuple[int | None, int | None, EventType]] = set()
-        for i, e in enumerate(models):
-            key = (e.artifact_id, e.execution_id, e.type)
-            for what, ident, have in (
-                ("artifact", e.artifact_id, have_artifacts),
-                ("execution", e.execution_id, have_executions),
-            ):
-                if ident is None:
-                    raise native.InvalidArgumentError(f"event #{i + 1}: No {what} id is specified.")
-                if ident not in have:
-                    raise native.InvalidArgumentError(
-                        f"event #{i + 1}: No {what} with the given id {ident}"
-                    )
-            if key in stored or key in seen:
-                raise native.AlreadyExistsError(f"Given event already exists: event #{i + 1}")
-            seen.add(key)
 
     @_mlmd_errors
     @_writes
@@ -1530,131 +735,17 @@ class MetadataStore:
         """Atomically upserts an execution, its artifacts and events, and links it and them to
         ``contexts``. An update that changes nothing keeps the node's update time, but for the
         execution's with ``force_update_time`` (as MLMD)."""
-        # the options as ml_metadata's client sets them on its request (proto bools: None is
-        # False, a string TypeError)
-        options = _SERVICE.PutExecutionRequest.Options(
+        return _put_execution.put_execution(
+            self._store,
+            self._checks,
+            execution,
+            artifact_and_events,
+            contexts,
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
             force_reuse_context=force_reuse_context,
             force_update_time=force_update_time,
         )
-        reuse_context_if_already_exist = options.reuse_context_if_already_exist
-        reuse_artifact_if_already_exist_by_external_id = (
-            options.reuse_artifact_if_already_exist_by_external_id
-        )
-        force_reuse_context = options.force_reuse_context
-        force_update_time = options.force_update_time
-        # the pairs as ml_metadata's client puts them in its request: an artifact or an event of
-        # None is an unset one (a message of another class: TypeError, the client's)
-        pairs: list[tuple[Any | None, Any | None]] = []
-        for pair in artifact_and_events:
-            if pair:  # (a dict is taken as the message's fields, as the request's constructor)
-                given_pair = _SERVICE.PutExecutionRequest.ArtifactAndEvent(
-                    artifact=pair[0], event=pair[1] if len(pair) == 2 else None
-                )
-                pairs.append(
-                    (
-                        given_pair.artifact if given_pair.HasField("artifact") else None,
-                        given_pair.event if given_pair.HasField("event") else None,
-                    )
-                )
-        if execution is None:  # an unset execution in the request: MLMD's first check
-            raise native.InvalidArgumentError("No execution is found")
-        # the events as given: their ids and types are checked after the nodes, as MLMD does
-        event_msgs = [msg for _, msg in pairs]
-        updates: dict[int, MlmdGiven] = {}
-        [model] = self._nodes(NodeKind.EXECUTION, [execution])
-        _given(updates, [execution], [model], force_update_time=force_update_time)
-        given = self._nodes(NodeKind.ARTIFACT, [a for a, _ in pairs if a is not None], updates)
-        # a pair without an artifact: its event names a stored one (see _aligned_events)
-        present = [a is not None for a, _ in pairs]
-        artifacts = _placed(given, present)
-        context_msgs = list(contexts or ())
-        # a new context without a name: refused where MLMD reaches it (see below)
-        linked, nameless = _convert.contexts_until_nameless(
-            context_msgs, force_reuse=force_reuse_context
-        )
-        _given(updates, context_msgs[: len(linked)], linked)
-        # MLMD's order; with force_reuse_context a context given by id is only linked (an
-        # id-only reference), not written
-        typed = not force_reuse_context
-        fold = reuse_artifact_if_already_exist_by_external_id
-        reused = given
-        try:
-            try:
-                self._precheck([*given, model, *linked], typed_context_updates=typed)
-            except (native.InvalidArgumentError, native.NotFoundError):
-                if not fold:
-                    raise
-                # a type id unknown or missing: of an artifact that the flag makes an update?
-                # (reads only on this error path)
-                reused = self._by_external_id(given)
-                self._precheck([*reused, model, *linked], typed_context_updates=typed)
-        except (native.InvalidArgumentError, native.NotFoundError):
-            # MLMD writes each artifact, then the execution, then the events, then the contexts:
-            # a new node's key taken before the node that fails comes first, and for a
-            # context's error (the nodes before it pass) a bad event too (reads only here)
-            self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
-            if self._passes([*reused, model]):  # the contexts' error
-                self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
-            raise
-        # each event's ids, then its type, pair by pair: after the nodes' checks (an unknown type
-        # id, a property), before the contexts' (MLMD writes the events first)
-        # (a new node's key taken comes first: see _refuse_taken_keys)
-        stored = self._named_for_new(model, artifacts, event_msgs, fold)
-        try:
-            events = _aligned_events(model, artifacts, event_msgs, written=False, stored=stored)
-        except (native.InvalidArgumentError, pydantic.ValidationError):
-            # (and an earlier pair's event repeated or stored: MLMD writes them pair by pair)
-            self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
-            reused = self._by_external_id(given) if fold else given
-            self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
-            raise
-        if nameless is not None:
-            # MLMD refuses it as it creates it: after the nodes, the events and the contexts
-            # before it, and after its own type's lookup (reads only on this error path)
-            self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
-            reused = self._by_external_id(given) if fold else given
-            if not self._all_pass([*reused, model]):
-                raise nameless[1]  # an earlier node's own error: invalid too
-            self._check_events(model, _placed(reused, present), event_msgs, fold=fold)
-            self._refuse_taken_keys(
-                [*reused, model, *linked], reuse_contexts=reuse_context_if_already_exist
-            )
-            if not self._all_pass([c for c in linked if c.type_id is not None]):
-                raise nameless[1]  # (an id-only reference is only linked)
-            self._refuse_unknown_context_type(nameless[0])
-            raise nameless[1]
-        # A pair without an artifact links the stored artifact its event names (a reference:
-        # linked, not rewritten); one without an event either is skipped, its id -1 (MLMD).
-        written: list[int] = []
-        write_pairs: list[tuple[Artifact, Event | None]] = []
-        for i, (artifact, event) in enumerate(zip(artifacts, events, strict=True)):
-            if artifact is None and event is not None:
-                assert event.artifact_id is not None  # (_aligned_events)
-                artifact = Artifact.model_construct(id=event.artifact_id)
-            if artifact is not None:
-                written.append(i)
-                write_pairs.append((artifact, event))
-        try:
-            with _mlmd_write(given=updates, forced_contexts=force_reuse_context):
-                execution_id, artifact_ids, context_ids = self._store.put_execution(
-                    model,
-                    write_pairs,
-                    linked,
-                    reuse_context_if_already_exist=reuse_context_if_already_exist,
-                    reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-                )
-        except native.InvalidArgumentError:
-            # an event naming another id for a node written new, an update of a missing node:
-            # the write compares them before it finds a key taken, MLMD after it wrote the
-            # nodes before them
-            self._refuse_taken_keys([*given, model], reuse_artifacts=fold)
-            raise
-        placed = [-1] * len(pairs)
-        for i, artifact_id in zip(written, artifact_ids, strict=True):
-            placed[i] = artifact_id
-        return execution_id, placed, context_ids
 
     @_mlmd_errors
     @_writes
@@ -1670,88 +761,16 @@ class MetadataStore:
     ) -> tuple[list[int], list[int], list[int]]:
         """Atomically upserts executions, artifacts and contexts and inserts the events;
         every context gets every execution and artifact of the call."""
-        # as ml_metadata's client builds its request: a list of None is an empty one, the
-        # options are proto bools, and an edge's event of None is unset (see _check_edges)
-        options = _SERVICE.PutLineageSubgraphRequest.Options(
+        return _put_subgraph.put_lineage_subgraph(
+            self._store,
+            self._checks,
+            executions,
+            artifacts,
+            contexts,
+            event_edges,
             reuse_context_if_already_exist=reuse_context_if_already_exist,
             reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
         )
-        reuse_context_if_already_exist = options.reuse_context_if_already_exist
-        reuse_artifact_if_already_exist_by_external_id = (
-            options.reuse_artifact_if_already_exist_by_external_id
-        )
-        given: dict[int, MlmdGiven] = {}
-        executions = list(executions or ())
-        artifacts = list(artifacts or ())
-        contexts = list(contexts or ())
-        for kind, msgs in (
-            (NodeKind.EXECUTION, executions),
-            (NodeKind.ARTIFACT, artifacts),
-            (NodeKind.CONTEXT, contexts),
-        ):
-            for msg in msgs:  # a message of another class: TypeError (the client's), first
-                _convert.expect_node(kind, msg)
-        # each edge as the client adds it to its request (None: TypeError, as it iterates the
-        # edges; an index a proto int32: a float is TypeError, past 32 bits ValueError, True 1;
-        # an event of None unset, a dict its fields)
-        event_edges = [
-            (
-                edge.execution_index if edge.HasField("execution_index") else None,
-                edge.artifact_index if edge.HasField("artifact_index") else None,
-                edge.event if edge.HasField("event") else None,
-            )
-            for edge in (
-                _SERVICE.PutLineageSubgraphRequest.EventEdge(
-                    execution_index=e_index, artifact_index=a_index, event=ev
-                )
-                for e_index, a_index, ev in event_edges
-            )
-        ]
-        # the edges on the request as given, before the nodes' own checks (an id 0 is one)
-        _check_edges(event_edges, executions, artifacts)
-        e_models = self._nodes(NodeKind.EXECUTION, executions, given)
-        a_models = self._nodes(NodeKind.ARTIFACT, artifacts, given)
-        c_models = _convert.to_contexts(contexts)
-        _given(given, contexts, c_models)
-        # MLMD checks the artifacts (each has a type id, an update too, then their types exist,
-        # then their properties), then the executions alike, all before it writes any node (a
-        # property error comes before a name taken or an update of a missing node), then the
-        # contexts (a type id, then their types, then their properties).
-        for models in (a_models, e_models):
-            for m in models:
-                _type_id_given(m, updates_too=True)
-            self._precheck(models, upfront=True)
-            for i, m in enumerate(models):
-                self._check_declared(m, i)
-        for m in c_models:
-            _type_id_given(m, updates_too=True)
-        self._precheck(c_models, upfront=True)
-        # and every context's properties, one reused (stored, or given twice with
-        # reuse_context_if_already_exist) too: the native write links such a one as stored
-        for i, m in enumerate(c_models):
-            self._check_declared(m, i)
-        # each event's type last, edge by edge (MLMD checks it as it writes the event). MLMD
-        # writes the contexts, then the artifacts, then the executions, then the events: a new
-        # node's key taken comes before an event's type and before a later node's update of a
-        # missing node (the native write finds that one first)
-        try:
-            edges: list[EventEdge] = [(e, a, _convert.to_event(ev)) for e, a, ev in event_edges]
-            with _mlmd_write(given=given):
-                return self._store.put_lineage_subgraph(
-                    e_models,
-                    a_models,
-                    c_models,
-                    edges,
-                    reuse_context_if_already_exist=reuse_context_if_already_exist,
-                    reuse_artifact_if_already_exist_by_external_id=reuse_artifact_if_already_exist_by_external_id,
-                )
-        except (native.InvalidArgumentError, pydantic.ValidationError):
-            self._refuse_taken_keys(
-                [*c_models, *a_models, *e_models],
-                reuse_artifacts=reuse_artifact_if_already_exist_by_external_id,
-                reuse_contexts=reuse_context_if_already_exist,
-            )
-            raise
 
     # ------------------------------------------------------------------------- node reads
 
