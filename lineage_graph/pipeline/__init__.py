@@ -33,9 +33,8 @@ from ._common import RETURNED_INPUTS_PROPERTY as RETURNED_INPUTS_PROPERTY
 from ._common import RUN_OWNER_PROPERTY as RUN_OWNER_PROPERTY
 from ._common import ArtifactLike, ContextLike, Inputs
 from ._current import active_run_of as active_run_of
-from ._current import current_run
 from ._git import git_info
-from ._run import Run
+from ._run import Run, current_run
 from ._step import StepDecorator, step
 from ._types import ensure_type
 

@@ -1,5 +1,6 @@
-"""The run active in a thread or task: :func:`current_run`, and the run a new one takes as its
-parent (:func:`active_run_of`).
+"""The run active in a thread or task (the context variable :func:`current_run` reads, in
+_run.py beside the class it answers, so ``typing.get_type_hints`` resolves it), and the run a new
+one takes as its parent (:func:`active_run_of`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,6 @@ if TYPE_CHECKING:
 _CURRENT: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
     "lineage_graph_current_run", default=None
 )
-
-
-def current_run() -> Run | None:
-    """The run whose block (or decorated step) is executing in this thread or task, if any."""
-    return _running(_CURRENT.get())
 
 
 def active_run_of(store: LineageStore) -> Run | None:

@@ -30,7 +30,7 @@ from ._common import (
     _require_flags,
 )
 from ._contexts import _Contexts
-from ._current import _CURRENT, _release
+from ._current import _CURRENT, _release, _running
 from ._end import _End
 from ._entry import _Entry
 from ._git import _check_git_path, git_info
@@ -178,6 +178,11 @@ class Run:
     def __repr__(self) -> str:
         ident = self.execution.id if self.execution else None
         return f"<Run {self.execution_type} id={ident} state={self.state.name}>"
+
+    def __copy__(self) -> Run:
+        """Refused: a run is one execution, and its parts (its entry, end, outputs) are its
+        own; a shallow copy's would act on this run."""
+        raise TypeError(f"a Run cannot be copied ({self!r}): start another with store.run(...)")
 
     def _require_active(self, what: str) -> None:
         if not self.active:
@@ -525,3 +530,8 @@ def _check_run(
         # execution and context types were registered: here, nothing is.
         check_text("name", name)
         check_key("name", name)
+
+
+def current_run() -> Run | None:
+    """The run whose block (or decorated step) is executing in this thread or task, if any."""
+    return _running(_CURRENT.get())
