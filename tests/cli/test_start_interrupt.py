@@ -5,6 +5,7 @@ package's own import ran) until the parent has sent its SIGINT."""
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -55,13 +56,16 @@ def test_a_ctrl_c_while_importing_says_interrupted(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        start_new_session=True,  # a process group of its own, as a terminal's foreground job
+        # SIGINT not ignored, as in a terminal (a CI runner's background job inherits it so)
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout is not None
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         assert ready, "the child never reached the import"
         assert proc.stdout.readline() == b"importing\n"
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
         out, err = proc.communicate(b"\n", timeout=60)
     finally:
         if proc.poll() is None:
@@ -72,3 +76,27 @@ def test_a_ctrl_c_while_importing_says_interrupted(
     assert stderr.strip() == "error: interrupted"
     assert proc.returncode == 130
     assert out == b""
+
+
+@pytest.mark.parametrize("args", [["ls", "--help"], ["--version"], ["ls", "--json"]])
+def test_a_ctrl_c_while_the_command_line_is_read_says_interrupted(
+    monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """A Ctrl-C (a real SIGINT, sent to this process) while typer reads the command line:
+    typer ended the run with exit 130 and not a word."""
+    from typer.testing import CliRunner
+
+    from lineage_graph.cli import _app, app
+
+    def interrupted(group: object) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(_app, "_ascii_help", interrupted)  # called as the group reads its args
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        result = CliRunner().invoke(app, args, env={"NO_COLOR": "1", "COLUMNS": "200"})
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "error: interrupted"
+    assert result.stdout == ""
