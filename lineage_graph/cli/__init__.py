@@ -38,6 +38,7 @@ def main() -> None:
     one during a command does: ``error: interrupted``, exit 130, no traceback."""
     import sys
 
+    was_null = False
     try:
         app, was_null = _start()
         app(prog_name="lineage-graph")
