@@ -5,54 +5,113 @@
 ...     store.put_artifact_type(ArtifactType(name="DataSet"))
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .__about__ import __version__
-from ._repositories.cache import CacheResult
-from ._repositories.retention import ArchivedRecord, RetentionPlan, RetentionResult
-from ._tracker import ModelVersion, Tracker
-from .exceptions import (
-    AlreadyExistsError,
-    ConfigurationError,
-    EngineError,
-    EngineNotInstalledError,
-    EngineUnavailableError,
-    FailedPreconditionError,
-    InvalidArgumentError,
-    LineageGraphError,
-    NotFoundError,
-    OutOfRangeError,
-    QueryError,
-    SchemaVersionError,
-    StoredValueError,
-)
-from .lineage import (
-    ArtifactDiff,
-    ImpactMark,
-    ImpactReport,
-    LineageDiff,
-    LineageGraph,
-    NodeFilter,
-    NodeRef,
-)
-from .models import (
-    Artifact,
-    ArtifactState,
-    ArtifactType,
-    Association,
-    Attribution,
-    Context,
-    ContextType,
-    Direction,
-    Event,
-    EventType,
-    Execution,
-    ExecutionState,
-    ExecutionType,
-    NodeKind,
-    ParentContext,
-    PropertyType,
-    ProtoValue,
-)
-from .store import LineageStore
+
+if TYPE_CHECKING:
+    from ._repositories.cache import CacheResult
+    from ._repositories.retention import ArchivedRecord, RetentionPlan, RetentionResult
+    from ._tracker import ModelVersion, Tracker
+    from .exceptions import (
+        AlreadyExistsError,
+        ConfigurationError,
+        EngineError,
+        EngineNotInstalledError,
+        EngineUnavailableError,
+        FailedPreconditionError,
+        InvalidArgumentError,
+        LineageGraphError,
+        NotFoundError,
+        OutOfRangeError,
+        QueryError,
+        SchemaVersionError,
+        StoredValueError,
+    )
+    from .lineage import (
+        ArtifactDiff,
+        ImpactMark,
+        ImpactReport,
+        LineageDiff,
+        LineageGraph,
+        NodeFilter,
+        NodeRef,
+    )
+    from .models import (
+        Artifact,
+        ArtifactState,
+        ArtifactType,
+        Association,
+        Attribution,
+        Context,
+        ContextType,
+        Direction,
+        Event,
+        EventType,
+        Execution,
+        ExecutionState,
+        ExecutionType,
+        NodeKind,
+        ParentContext,
+        PropertyType,
+        ProtoValue,
+    )
+    from .store import LineageStore
+
+#: Where each public name is defined, imported when first asked for (PEP 562): the package's
+#: import (which comes first for every module in it, the ``lineage-graph`` command's entry
+#: point too) ran all of them eagerly, a fifth of a second of pydantic, drivers and the store
+#: during which a Ctrl-C printed a KeyboardInterrupt traceback (the CLI could not catch it
+#: yet). ``from lineage_graph import LineageStore`` imports what it names, as before.
+_WHERE = {
+    "CacheResult": "._repositories.cache",
+    "ArchivedRecord": "._repositories.retention",
+    "RetentionPlan": "._repositories.retention",
+    "RetentionResult": "._repositories.retention",
+    "ModelVersion": "._tracker",
+    "Tracker": "._tracker",
+    "AlreadyExistsError": ".exceptions",
+    "ConfigurationError": ".exceptions",
+    "EngineError": ".exceptions",
+    "EngineNotInstalledError": ".exceptions",
+    "EngineUnavailableError": ".exceptions",
+    "FailedPreconditionError": ".exceptions",
+    "InvalidArgumentError": ".exceptions",
+    "LineageGraphError": ".exceptions",
+    "NotFoundError": ".exceptions",
+    "OutOfRangeError": ".exceptions",
+    "QueryError": ".exceptions",
+    "SchemaVersionError": ".exceptions",
+    "StoredValueError": ".exceptions",
+    "ArtifactDiff": ".lineage",
+    "ImpactMark": ".lineage",
+    "ImpactReport": ".lineage",
+    "LineageDiff": ".lineage",
+    "LineageGraph": ".lineage",
+    "NodeFilter": ".lineage",
+    "NodeRef": ".lineage",
+    "Artifact": ".models",
+    "ArtifactState": ".models",
+    "ArtifactType": ".models",
+    "Association": ".models",
+    "Attribution": ".models",
+    "Context": ".models",
+    "ContextType": ".models",
+    "Direction": ".models",
+    "Event": ".models",
+    "EventType": ".models",
+    "Execution": ".models",
+    "ExecutionState": ".models",
+    "ExecutionType": ".models",
+    "NodeKind": ".models",
+    "ParentContext": ".models",
+    "PropertyType": ".models",
+    "ProtoValue": ".models",
+    "LineageStore": ".store",
+}
 
 __all__ = [
     "AlreadyExistsError",
@@ -101,3 +160,16 @@ __all__ = [
     "Tracker",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # asked for once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -142,7 +142,7 @@ class LineageStore:
             backend, self._artifacts, self._executions, self._contexts
         )
         self._writer = GraphWriter(backend, ids)
-        self._composite = CompositeWriter(
+        self._composite: CompositeWriter = CompositeWriter(
             self._artifacts, self._executions, self._contexts, self._relations, self._writer
         )
         self._lineage = LineageRepository(

@@ -530,7 +530,19 @@ class _Spawner:
             requests = self._owner[1]
         done: Future[subprocess.Popen[bytes]] = Future()
         requests.put((done, cmd, kwargs))
-        return done.result()
+        try:
+            return done.result()
+        except BaseException:
+            # Interrupted (Ctrl-C) while the thread forks the server: the server came all the
+            # same, a moment later, with no one to stop it (it ran until the process exited,
+            # its socket folder removed under it by the caller, _start). Waited for (a fork and
+            # an exec) and killed, before that folder is removed; a second Ctrl-C meanwhile is
+            # not waited on.
+            with contextlib.suppress(Exception):
+                proc = done.result(timeout=SIGKILL_WAIT_S)
+                proc.kill()
+                proc.wait(timeout=SIGKILL_WAIT_S)
+            raise
 
 
 _SpawnRequest = tuple["Future[subprocess.Popen[bytes]]", list[str], dict[str, Any]]
@@ -1876,32 +1888,32 @@ class ServerProcess:
         self._tmpdir = _socket_dir()  # mode 0700
         socket_path = self._tmpdir / SOCKET_NAME
         workdir = self.data_dir if self.data_dir is not None else self._tmpdir
-        try:  # where this start's lines of the log begin (it is appended to)
-            self._log_start = (workdir / _LOG_FILE).stat().st_size
-        except OSError:
-            self._log_start = 0
-        cmd = self._command(socket_path, workdir)
-        memory = self.data_dir is None
-        options: dict[str, Any] = {
-            "stdin": subprocess.DEVNULL,
-            "stdout": subprocess.DEVNULL,
-            "stderr": subprocess.PIPE,
-            "cwd": str(workdir),
-            # A persistent server outlives a crashed client (its data stays reachable); an
-            # in-memory one is torn down with its owner process (PR_SET_PDEATHSIG: _spawn).
-            "start_new_session": not memory,
-            # The server's files (append-only log, snapshots, its log) are the owner's alone,
-            # as its socket is: a data directory that already existed (``mkdir store`` first)
-            # keeps its 0755, where Redis made them 0644 under the usual umask, so every local
-            # user could read the whole store.
-            "umask": 0o077,
-        }
-        fsize_limit = _file_size_limit()  # the server inherits it
         try:
+            try:  # where this start's lines of the log begin (it is appended to)
+                self._log_start = (workdir / _LOG_FILE).stat().st_size
+            except OSError:
+                self._log_start = 0
+            cmd = self._command(socket_path, workdir)
+            memory = self.data_dir is None
+            options: dict[str, Any] = {
+                "stdin": subprocess.DEVNULL,
+                "stdout": subprocess.DEVNULL,
+                "stderr": subprocess.PIPE,
+                "cwd": str(workdir),
+                # A persistent server outlives a crashed client (its data stays reachable); an
+                # in-memory one is torn down with its owner process (PR_SET_PDEATHSIG: _spawn).
+                "start_new_session": not memory,
+                # The server's files (append-only log, snapshots, its log) are the owner's
+                # alone, as its socket is: a data directory that already existed (``mkdir
+                # store`` first) keeps its 0755, where Redis made them 0644 under the usual
+                # umask, so every local user could read the whole store.
+                "umask": 0o077,
+            }
+            fsize_limit = _file_size_limit()  # the server inherits it
             self._proc = self._spawn(cmd, options)
         except BaseException:
-            # No server (no descriptor left, no memory to fork): its new socket folder is no
-            # one's.
+            # No server (no descriptor left, no memory to fork; interrupted, Ctrl-C): its new
+            # socket folder is no one's.
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
             raise
@@ -2278,6 +2290,17 @@ class ServerProcess:
             return
         while self.pid is not None and _pid_alive(self.pid) and time.monotonic() < deadline:
             time.sleep(0.01)
+
+    def abandon(self) -> None:
+        """Stop the server this object has just started, which no connection uses yet (its
+        opener was interrupted, Ctrl-C, or failed before it connected): killed (no write reached
+        it, nothing to save), its record cleared, its socket folder removed. Call under the lock.
+        An open interrupted there left the server running (a directory's, for the next opener
+        to find) or, a memory store's, its socket folder in the temporary directory (the server
+        died with the process) until the sweep an hour later."""
+        self.kill()
+        self.clear_state()
+        self.cleanup()
 
     def cleanup(self) -> None:
         """Remove the socket directory of the server, once it has exited: this process's, or

@@ -708,12 +708,23 @@ class EmbeddedBackend(Backend):
         mode = self.mode
         failed: redis.exceptions.RedisError | None = None
         with self._server.locked():
-            if not self._server.find_running():
+            started = not self._server.find_running()
+            if started:
                 self._server.start()
             try:
                 self._connect_socket()
             except redis.exceptions.RedisError as exc:
                 failed = exc
+            except BaseException:
+                # Interrupted (Ctrl-C) or failed before a connection was made (the client's
+                # import, its handshake): the server started for this store is no one's. A
+                # memory store's died with the process and left its socket folder behind; a
+                # directory's ran on, unused. Stopped here, under the lock (once connected, the
+                # store is closed instead: __init__).
+                if started and getattr(self, "_db", None) is None:
+                    with _interrupt_held():
+                        self._server.abandon()
+                raise
         # The server found went away, or hangs (no reply to the connection's handshake for
         # hang_after_s): recovered as after a failed command, outside the lock (_recover
         # takes it). Every open failed with redis's bare TimeoutError, and none ever

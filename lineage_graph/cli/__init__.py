@@ -7,17 +7,96 @@ Exit codes: 0 ok, 1 the answer is no (cache miss, doctor found a problem), 2 bad
 
 from __future__ import annotations
 
-from ._app import app
-from ._common import MIN_WIDTH, ExitCode
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import app
+    from ._common import ExitCode
 
 __all__ = ["ExitCode", "app", "main"]
 
 
+def __getattr__(name: str) -> Any:
+    """``app`` and ``ExitCode``, imported when first asked for: imported with
+    the package, the command's half a second of imports (typer, rich, the store) ran before
+    :func:`main` could catch a Ctrl-C, which printed a KeyboardInterrupt traceback."""
+    if name == "app":
+        from ._app import app
+
+        return app
+    if name == "ExitCode":
+        from ._common import ExitCode
+
+        return ExitCode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def main() -> None:
-    """Console-script entry point (``lineage-graph = "lineage_graph.cli:main"``)."""
+    """Console-script entry point (``lineage-graph = "lineage_graph.cli:main"``).
+
+    A Ctrl-C at any moment of the start (the imports, typer building the command line) ends as
+    one during a command does: ``error: interrupted``, exit 130, no traceback."""
+    import sys
+
+    was_null = False
+    try:
+        app, was_null = _start()
+        app(prog_name="lineage-graph")
+    except KeyboardInterrupt:
+        # typer's own start (building the click command from the app), before it catches one
+        raise SystemExit(_interrupted()) from None
+    except SystemExit as exc:
+        # --help and usage text are printed by typer's own rich console, whose broken-pipe
+        # handler points stdout at /dev/null and exits 1 (here "the answer is no"): a stdout
+        # that became /dev/null during the run is that closed pipe (`--help | head -1`).
+        from ._common import ExitCode
+
+        if exc.code == 1 and not was_null and _is_devnull(sys.stdout):
+            raise SystemExit(int(ExitCode.BROKEN_PIPE)) from None
+        raise
+
+
+def _start() -> tuple[Any, bool]:
+    """The typer app, once its modules are imported and the process is set up for it, and
+    whether stdout was /dev/null before it ran. A Ctrl-C meanwhile is held until the imports
+    are done (a quarter to half a second) and raised then, as a KeyboardInterrupt: raised in
+    the middle of an import it was a traceback, and the message that says it needs rich. A
+    second Ctrl-C is not held."""
+    import signal
+
+    pending: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        if pending:
+            raise KeyboardInterrupt
+        pending.append(signum)
+
+    previous = signal.getsignal(signal.SIGINT)
+    # only Python's own handler is replaced: an ignored SIGINT (nohup, `cmd &` in a script)
+    # stays ignored, and an embedding program's handler is its own
+    holding = previous is signal.default_int_handler
+    if holding:
+        try:
+            signal.signal(signal.SIGINT, hold)
+        except ValueError:  # not the main thread: signals are the main thread's
+            holding = False
+    try:
+        app, was_null = _prepare()
+    finally:
+        if holding:
+            signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+    return app, was_null
+
+
+def _prepare() -> tuple[Any, bool]:
     import os
     import shutil
     import sys
+
+    from ._app import app
+    from ._common import MIN_WIDTH
 
     # Stored names are any unicode; a stream that cannot encode a character (an ASCII or
     # Latin-1 locale, PYTHONIOENCODING=ascii) shows it escaped rather than failing with a
@@ -36,16 +115,14 @@ def main() -> None:
         # left --help's options and commands out (box corners only, exit 0) and spelt a
         # usage error one letter a line
         os.environ["COLUMNS"] = str(MIN_WIDTH)
-    was_null = _is_devnull(sys.stdout)
-    try:
-        app(prog_name="lineage-graph")
-    except SystemExit as exc:
-        # --help and usage text are printed by typer's own rich console, whose broken-pipe
-        # handler points stdout at /dev/null and exits 1 (here "the answer is no"): a stdout
-        # that became /dev/null during the run is that closed pipe (`--help | head -1`).
-        if exc.code == 1 and not was_null and _is_devnull(sys.stdout):
-            raise SystemExit(int(ExitCode.BROKEN_PIPE)) from None
-        raise
+    return app, _is_devnull(sys.stdout)
+
+
+def _interrupted() -> int:
+    """Say ``error: interrupted`` as :func:`~._common.guarded` does; the exit status (130)."""
+    from ._common import ExitCode, fail
+
+    return int(fail("interrupted", ExitCode.INTERRUPTED).exit_code)
 
 
 def _is_devnull(stream: object) -> bool:

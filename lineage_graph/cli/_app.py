@@ -123,6 +123,27 @@ class _Group(typer.core.TyperGroup):
         _ascii_help(self)
         return super().parse_args(ctx, args)
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Context | None = None, **extra: Any
+    ) -> Context:
+        """A Ctrl-C while the command line is read says ``error: interrupted`` (exit 130), as
+        one during a command does: typer ended it with exit 130 and not a word."""
+        with _said_interrupt():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Context) -> Any:
+        """Likewise while the command's own options are read, before it runs."""
+        with _said_interrupt():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _said_interrupt() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise fail("interrupted", ExitCode.INTERRUPTED) from None
+
 
 def _ascii_help(group: typer.core.TyperGroup) -> None:
     """The help texts with the CLI's own symbols (``→``, ``…``, ``—``) in ASCII on a stdout that
