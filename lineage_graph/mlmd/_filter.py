@@ -198,6 +198,13 @@ MAX_TERMS = 10_000
 #: ~35 ms planning each (measured: 300 of them 10-12 s on a one-node store, with the query
 #: timeout set to 1 s: planning is not timed), a simple comparison ~0.1-0.5 ms.
 GENERAL_LIKE_TERMS = 100
+#: A pattern of ``n`` characters sent to the exact matcher counts ``n * n // LIKE_LENGTH_SCALE``
+#: comparisons more: FalkorDB 4.16.3 runs it on every node in time quadratic in ``n``, whatever
+#: the value's length (it evaluates every branch), within the query's timeout but for minutes
+#: (measured on a 3-node store, ``uri LIKE '_…_'``: 5,000 ``_`` 0.08 s, 20,000 0.9 s, 50,000
+#: 5.7 s, 500,000 past 100 s): at most ~50,000 characters, as in MLMD 1.17.1, whose SQLite
+#: refuses a pattern longer than 50,000 bytes ("LIKE or GLOB pattern too complex").
+LIKE_LENGTH_SCALE = 250_000
 #: What a range comparison of two integer fields (``create_time_since_epoch <
 #: last_update_time_since_epoch``) counts against MAX_TERMS: written by sign (see
 #: _fields_sign_split), FalkorDB 4.16.3 plans it ~10x slower than one comparison, and super-
@@ -828,7 +835,8 @@ class _Compiler:
     def _general_like(self, subject: str, pattern: str) -> str:
         """The exact matcher for any pattern: NULL stays NULL (as in SQL), and no function ever
         sees a NULL (FalkorDB evaluates every CASE branch and rejects NULL string positions)."""
-        self.count(GENERAL_LIKE_TERMS - 1, self.atom_pos)  # its LIKE counted one already
+        # its LIKE counted one already; a long pattern costs more (see LIKE_LENGTH_SCALE)
+        self.count(GENERAL_LIKE_TERMS - 1 + len(pattern) ** 2 // LIKE_LENGTH_SCALE, self.atom_pos)
         first, middle, last = _like_parts(pattern)
         text = f"coalesce({subject}, '')"
         conds = []

@@ -446,6 +446,18 @@ def test_the_general_like_matcher_counts_a_hundred_comparisons(hostile: LineageS
     assert ids(hostile, " OR ".join(["name LIKE 'qzqz%'"] * 9_000)) == []  # fast forms count one
 
 
+def test_a_long_general_like_pattern_counts_by_its_length(hostile: LineageStore) -> None:
+    """FalkorDB runs the exact matcher in time quadratic in the pattern's length, on every node:
+    ``LIKE`` of 500,000 ``_`` ran past 100 s (50,000 5.7 s). A pattern of n characters counts
+    n * n // 250,000 more; MLMD's SQLite refuses any longer than 50,000 bytes."""
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        compile_filter(" OR ".join(["name LIKE '" + "_" * 20_000 + "'"] * 7), A)  # 7 x 1,700
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        ids(hostile, "name LIKE '" + "_" * 500_000 + "'")
+    compile_filter("name LIKE '" + "_" * 49_000 + "'", A)  # 100 + 9,604: accepted
+    assert ids(hostile, "name LIKE '" + "_" * 3_000 + "'") == [9]  # "a" * 3000
+
+
 def test_a_contains_pattern_holding_k_or_i_counts_one_comparison(hostile: LineageStore) -> None:
     """'%kit%' (any free segment holding a k or an i) took the general matcher for text holding
     KELVIN SIGN or a dotted capital I, and so counted 30 comparisons: 34 such LIKEs (MLMD runs
