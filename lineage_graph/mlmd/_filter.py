@@ -198,6 +198,13 @@ MAX_TERMS = 10_000
 #: ~35 ms planning each (measured: 300 of them 10-12 s on a one-node store, with the query
 #: timeout set to 1 s: planning is not timed), a simple comparison ~0.1-0.5 ms.
 GENERAL_LIKE_TERMS = 100
+#: A pattern of ``n`` characters sent to the exact matcher counts ``n * n // LIKE_LENGTH_SCALE``
+#: comparisons more: FalkorDB 4.16.3 runs it on every node in time quadratic in ``n``, whatever
+#: the value's length (it evaluates every branch), within the query's timeout but for minutes
+#: (measured on a 3-node store, ``uri LIKE '_…_'``: 5,000 ``_`` 0.08 s, 20,000 0.9 s, 50,000
+#: 5.7 s, 500,000 past 100 s): at most ~50,000 characters, as in MLMD 1.17.1, whose SQLite
+#: refuses a pattern longer than 50,000 bytes ("LIKE or GLOB pattern too complex").
+LIKE_LENGTH_SCALE = 250_000
 #: What a range comparison of two integer fields (``create_time_since_epoch <
 #: last_update_time_since_epoch``) counts against MAX_TERMS: written by sign (see
 #: _fields_sign_split), FalkorDB 4.16.3 plans it ~10x slower than one comparison, and super-
@@ -225,6 +232,13 @@ GROUP_PARENS = 3
 #: aliases each, still held the server after 4 minutes, past the 120 s timeout). MLMD 1.17.1
 #: refuses more than 21 ("at most 64 tables in a join").
 MAX_ALIASES = 64
+#: What a comparison that reads a neighbourhood alias (``contexts_a.name = 'x'``) counts against
+#: MAX_TERMS: FalkorDB 4.16.3 plans each condition on an alias's variable against every alias's
+#: MATCH, in time super-linear in both, before its query timeout applies (measured on a 3-node
+#: store, ``AND``-ed comparisons over 64 aliases: 1,000 1.8 s, 2,000 ~6 s, 3,000 14 s, 10,000
+#: 91 s, where 10,000 plain ones take ~5 s): 1,000 at most. MLMD 1.17.1 refuses more than 21
+#: aliases, and more than 997 comparisons in one chain.
+ALIAS_TERMS = 10
 
 
 class _Compiler:
@@ -238,6 +252,7 @@ class _Compiler:
         self.params: dict[str, Any] = {}
         self.matches: list[str] = []
         self.aliases: dict[tuple[str, str], tuple[str, str]] = {}  # -> (var, other-end var)
+        self.reads_alias = False  # the atom being compiled reads a neighbourhood alias
         self.required: dict[tuple[str, str], list[str]] = {}  # (scope, name) -> key params
         self._keys: dict[str, str] = {}
 
@@ -412,6 +427,7 @@ class _Compiler:
             self.matches.append(join.patterns[self.kind].format(n=NODE, v=var, o=other))
             found = self.aliases[(prefix, alias)] = (var, other)
         var, other = found
+        self.reads_alias = True
         attr = f.parts[1].lower()
         if prefix == "events":
             other_id = "execution_id" if self.kind == NodeKind.ARTIFACT else "artifact_id"
@@ -494,7 +510,9 @@ class _Compiler:
                 pos,
                 f"the filter holds more than {MAX_TERMS} comparisons (each LIKE that needs the "
                 f"general pattern matcher counts {GENERAL_LIKE_TERMS}, each range comparison of "
-                f"two integer fields {FIELD_RANGE_TERMS}): a query this large "
+                f"two integer fields {FIELD_RANGE_TERMS}, each comparison of a neighbourhood "
+                f"alias {ALIAS_TERMS}, each property tested for being set one per value kind): "
+                "a query this large "
                 "would crash or hold the embedded engine",
             )
 
@@ -517,12 +535,17 @@ class _Compiler:
             return _chain(op, parts, brackets=self.depth >= GROUP_PARENS)
         self.count(1, e.pos)
         self.atom_pos = e.pos
+        self.reads_alias = False
         if not positive and isinstance(e, Between | Like) and e.negated:
             # NOT (x NOT BETWEEN ...) is x BETWEEN ... (NOT NOT p is p in three-valued logic:
             # NULL stays NULL), and the atom is compiled for a positive polarity either way:
             # sent as one atom, not two NOTs (each costs FalkorDB's parser, see compile).
-            return self.atom(replace(e, negated=False), True)
-        atom = self.atom(e, positive)
+            atom = self.atom(replace(e, negated=False), True)
+            positive = True
+        else:
+            atom = self.atom(e, positive)
+        if self.reads_alias:
+            self.count(ALIAS_TERMS - 1, e.pos)  # counted one already
         return atom if positive else f"(NOT {atom})"
 
     def atom(self, e: Expr, positive: bool) -> str:
@@ -812,7 +835,8 @@ class _Compiler:
     def _general_like(self, subject: str, pattern: str) -> str:
         """The exact matcher for any pattern: NULL stays NULL (as in SQL), and no function ever
         sees a NULL (FalkorDB evaluates every CASE branch and rejects NULL string positions)."""
-        self.count(GENERAL_LIKE_TERMS - 1, self.atom_pos)  # its LIKE counted one already
+        # its LIKE counted one already; a long pattern costs more (see LIKE_LENGTH_SCALE)
+        self.count(GENERAL_LIKE_TERMS - 1 + len(pattern) ** 2 // LIKE_LENGTH_SCALE, self.atom_pos)
         first, middle, last = _like_parts(pattern)
         text = f"coalesce({subject}, '')"
         conds = []
@@ -877,11 +901,12 @@ class _Compiler:
     def run(self, expr: Expr) -> CompiledFilter:
         body = self.compile(expr, True)
         implied = _implied_properties(expr)
-        conds = [
-            "(" + " OR ".join(f"{NODE}[{k}] IS NOT NULL" for k in keys) + ")"
-            for ref, keys in self.required.items()
-            if ref not in implied
-        ]
+        conds = []
+        for ref, keys in self.required.items():
+            if ref not in implied:
+                # a test of each value kind: as many comparisons for the engine to plan
+                self.count(len(keys), 0)
+                conds.append("(" + " OR ".join(f"{NODE}[{k}] IS NOT NULL" for k in keys) + ")")
         conds.append(body)
         where = " AND ".join(conds)
         # Only the parameters the text reads: a comparison decided here (``1 < 2``), a literal

@@ -39,7 +39,8 @@ __all__ = [
     "parse_filter",
 ]
 
-#: ZetaSQL rejects longer queries long before this; a bound keeps the parser's recursion safe.
+#: A bound on the work a filter makes (MLMD 1.17.1 answers longer ones: a 1,000,000-character
+#: string literal, see docs/mlmd-compatibility.md); it keeps the tokenizer and parser bounded.
 MAX_FILTER_CHARS = 1_000_000
 MAX_DEPTH = 200
 

@@ -446,6 +446,18 @@ def test_the_general_like_matcher_counts_a_hundred_comparisons(hostile: LineageS
     assert ids(hostile, " OR ".join(["name LIKE 'qzqz%'"] * 9_000)) == []  # fast forms count one
 
 
+def test_a_long_general_like_pattern_counts_by_its_length(hostile: LineageStore) -> None:
+    """FalkorDB runs the exact matcher in time quadratic in the pattern's length, on every node:
+    ``LIKE`` of 500,000 ``_`` ran past 100 s (50,000 5.7 s). A pattern of n characters counts
+    n * n // 250,000 more; MLMD's SQLite refuses any longer than 50,000 bytes."""
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        compile_filter(" OR ".join(["name LIKE '" + "_" * 20_000 + "'"] * 7), A)  # 7 x 1,700
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        ids(hostile, "name LIKE '" + "_" * 500_000 + "'")
+    compile_filter("name LIKE '" + "_" * 49_000 + "'", A)  # 100 + 9,604: accepted
+    assert ids(hostile, "name LIKE '" + "_" * 3_000 + "'") == [9]  # "a" * 3000
+
+
 def test_a_contains_pattern_holding_k_or_i_counts_one_comparison(hostile: LineageStore) -> None:
     """'%kit%' (any free segment holding a k or an i) took the general matcher for text holding
     KELVIN SIGN or a dotted capital I, and so counted 30 comparisons: 34 such LIKEs (MLMD runs
@@ -465,6 +477,35 @@ def test_a_filter_naming_too_many_aliases_is_refused(hostile: LineageStore) -> N
     with pytest.raises(InvalidArgumentError, match="more than 64 neighbourhood aliases"):
         ids(hostile, many)
     assert ids(hostile, " OR ".join(f"contexts_a{i}.name = 'x'" for i in range(64))) == []
+
+
+def test_comparisons_of_neighbourhood_aliases_count_ten(hostile: LineageStore) -> None:
+    """FalkorDB plans each condition on an alias's variable against every alias's MATCH, in
+    super-linear time, untimed: 10,000 ``AND``-ed comparisons over 64 aliases held the embedded
+    server 91 s (10,000 plain ones ~5 s). Each counts ALIAS_TERMS (10) comparisons."""
+    over_64 = [f"contexts_a{i % 64}.name != 'n{i}'" for i in range(1_001)]
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        ids(hostile, " AND ".join(over_64))
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        ids(hostile, " AND ".join(["NOT (events_e.execution_id NOT BETWEEN 1 AND 2)"] * 1_001))
+    compile_filter(" AND ".join(over_64[:1_000]), A)  # 10,000: accepted
+    assert ids(hostile, " OR ".join(over_64[:20])) == []  # no artifact has a context
+
+
+def test_each_property_tested_for_being_set_counts_its_value_kinds(
+    hostile: LineageStore,
+) -> None:
+    """A property that the filter names without implying it is set (``IS NULL``, ``NOT IN``, an
+    ``OR``) is tested for being set, one test of each of the seven stored value kinds: 10,000
+    distinct such properties were 80,000 conditions, which held the server ~40 s (MLMD refuses
+    more than ~60 properties: one join each). Each test counts against MAX_TERMS."""
+    unset = [f"custom_properties.x{i}.string_value IS NULL" for i in range(1_251)]
+    with pytest.raises(InvalidArgumentError, match="more than 10000 comparisons"):
+        ids(hostile, " AND ".join(unset))  # 1,251 + 7 x 1,251
+    compile_filter(" AND ".join(unset[:1_250]), A)  # 10,000: accepted
+    # Implied by its own test, a property needs none: 2,000 distinct ones are 2,000 comparisons.
+    compile_filter(" AND ".join(f"custom_properties.x{i}.int_value > 0" for i in range(2_000)), A)
+    assert ids(hostile, " OR ".join(unset[:20])) == []  # none of them is set
 
 
 # ---------------------------------------------------------------------- Neo4j query validity
