@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .__about__ import __version__
@@ -164,12 +166,27 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # asked for once
-    return value
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # asked for once
+        return value
+    if not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # A submodule (``lineage_graph.pipeline.current_run()`` after ``import lineage_graph``,
+        # as docs/api.md writes it): the eager imports made each an attribute of the package.
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    # the public names, the dunders and the submodules imported so far (not this file's own
+    # helpers: importlib, Any, ...)
+    here = globals()
+    return sorted(
+        {*__all__}
+        | {n for n in here if n.startswith("__")}
+        | {
+            n
+            for n, v in here.items()
+            if isinstance(v, ModuleType) and v.__name__.startswith(f"{__name__}.")
+        }
+    )

@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 the answer is no (cache miss, doctor found a problem), 2 bad
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ def __getattr__(name: str) -> Any:
 
         return ExitCode
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def main() -> None:
@@ -119,10 +124,21 @@ def _prepare() -> tuple[Any, bool]:
 
 
 def _interrupted() -> int:
-    """Say ``error: interrupted`` as :func:`~._common.guarded` does; the exit status (130)."""
-    from ._common import ExitCode, fail
+    """Say ``error: interrupted`` as :func:`~._common.guarded` does; the exit status (130).
 
-    return int(fail("interrupted", ExitCode.INTERRUPTED).exit_code)
+    A second Ctrl-C during the imports is raised where it lands, which can leave a module half
+    imported (asyncio, under pydantic): importing the CLI's printing then fails (a NameError
+    traceback, exit 1, "the answer is no"). The words are then written plainly."""
+    try:
+        from ._common import ExitCode, fail
+
+        return int(fail("interrupted", ExitCode.INTERRUPTED).exit_code)
+    except Exception:
+        import os
+
+        with contextlib.suppress(OSError):
+            os.write(2, b"error: interrupted\n")
+        return 130
 
 
 def _is_devnull(stream: object) -> bool:

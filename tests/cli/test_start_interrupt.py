@@ -100,3 +100,56 @@ def test_a_ctrl_c_while_the_command_line_is_read_says_interrupted(
     assert result.exit_code == 130
     assert result.stderr.strip() == "error: interrupted"
     assert result.stdout == ""
+
+
+#: As CHILD, pausing twice in the import: a line on stdin, then another. The first pause's
+#: line is read only after a SIGINT sent before it was handled, so the parent knows the second
+#: SIGINT is a second Ctrl-C (two sent at once would be one).
+CHILD_TWICE = CHILD.replace(
+    """            sys.stdout.write("importing\\n")
+            sys.stdout.flush()
+            sys.stdin.readline()""",
+    """            for word in ("importing", "again"):
+                sys.stdout.write(word + "\\n")
+                sys.stdout.flush()
+                sys.stdin.readline()""",
+)
+
+
+def test_a_second_ctrl_c_in_an_import_still_says_interrupted(tmp_path: Path) -> None:
+    """The first Ctrl-C is held until the imports end; a second one is raised where it lands,
+    here inside asyncio's own import (under pydantic), which leaves asyncio's submodules
+    imported and asyncio not: the message's printing imported it again and failed (NameError:
+    name 'coroutines' is not defined, a traceback and exit 1, "the answer is no")."""
+    assert CHILD_TWICE != CHILD
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "200"}
+    env.pop("LINEAGE_GRAPH_STORE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD_TWICE % {"module": "asyncio.locks"}, "--version"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        for word in (b"importing\n", b"again\n"):
+            ready, _, _ = select.select([proc.stdout], [], [], 60)
+            assert ready, f"the child never said {word!r}"
+            assert proc.stdout.readline() == word
+            os.killpg(proc.pid, signal.SIGINT)
+            if word == b"importing\n":
+                proc.stdin.write(b"\n")
+                proc.stdin.flush()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+    stderr = err.decode()
+    assert "Traceback" not in stderr, stderr
+    assert stderr.strip() == "error: interrupted"
+    assert proc.returncode == 130
+    assert out == b""

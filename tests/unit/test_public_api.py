@@ -250,3 +250,36 @@ def test_the_tracker_types_are_public() -> None:
     assert lineage_graph.Tracker is Tracker
     assert lineage_graph.ModelVersion is _tracker.ModelVersion
     assert inspect.signature(Tracker.register_model).return_annotation == "ModelVersion"
+
+
+def test_the_submodules_are_attributes_of_the_package_in_a_fresh_process() -> None:
+    """``import lineage_graph`` and then ``lineage_graph.pipeline.current_run()`` (docs/api.md
+    writes it so): the package's names load when first asked for, and its submodules did not
+    (AttributeError, unless something else had imported them first). Nor do its own helpers
+    show in ``dir()``."""
+    import subprocess
+    import sys
+
+    code = (
+        "import lineage_graph as lg\n"
+        "assert lg.pipeline.current_run() is None\n"
+        "assert lg.exceptions.NotFoundError is lg.NotFoundError\n"
+        "assert lg.models.Artifact is lg.Artifact and lg.store.LineageStore is lg.LineageStore\n"
+        "assert lg.backends.__name__ == 'lineage_graph.backends'\n"
+        "names = dir(lg)\n"
+        "assert set(lg.__all__) <= set(names) and 'pipeline' in names, names\n"
+        "assert not {'importlib', 'Any', 'TYPE_CHECKING', 'annotations'} & set(names), names\n"
+        "try:\n"
+        "    lg.no_such_name\n"
+        "except AttributeError as exc:\n"
+        "    assert 'no_such_name' in str(exc)\n"
+        "else:\n"
+        "    raise SystemExit('no AttributeError')\n"
+        "import lineage_graph.cli as cli\n"
+        "assert {'app', 'ExitCode', 'main'} <= set(dir(cli))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
