@@ -170,7 +170,11 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(module, __name__), name)
         globals()[name] = value  # asked for once
         return value
-    if not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+    if (
+        name.isidentifier()  # "a.b" would import lineage_graph.a: hasattr raised an ImportError
+        and not name.startswith("__")
+        and importlib.util.find_spec(f"{__name__}.{name}") is not None
+    ):
         # A submodule (``lineage_graph.pipeline.current_run()`` after ``import lineage_graph``,
         # as docs/api.md writes it): the eager imports made each an attribute of the package.
         return importlib.import_module(f"{__name__}.{name}")

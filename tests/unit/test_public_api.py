@@ -275,6 +275,7 @@ def test_the_submodules_are_attributes_of_the_package_in_a_fresh_process() -> No
         "    assert 'no_such_name' in str(exc)\n"
         "else:\n"
         "    raise SystemExit('no AttributeError')\n"
+        "assert not any(hasattr(lg, n) for n in ('a.b', 'pipeline.x', '', 'x y'))\n"
         "import lineage_graph.cli as cli\n"
         "assert {'app', 'ExitCode', 'main'} <= set(dir(cli))\n"
     )
