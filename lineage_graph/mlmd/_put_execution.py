@@ -90,6 +90,7 @@ class _Call:
     model: Execution
     given: list[Any]  # the artifacts given (pairs without one left out)
     present: list[bool]  # which pairs give an artifact
+    artifacts: list[Any | None]  # the artifacts at their pairs' positions (None: without one)
     event_msgs: list[Any]  # the events as given (None: unset)
     linked: list[Any]  # the contexts up to a new one without a name
     nameless: tuple[Any, Exception] | None  # that one's message and error
@@ -119,19 +120,25 @@ class _Call:
             context_msgs, force_reuse=options.force_reuse_context
         )
         record_given(updates, context_msgs[: len(linked)], linked)
+        artifacts = placed(given, present)  # placed once: read by the events' checks and the write
         return cls(
-            store, checks, options, model, given, present, event_msgs, linked, nameless, updates
+            store,
+            checks,
+            options,
+            model,
+            given,
+            present,
+            artifacts,
+            event_msgs,
+            linked,
+            nameless,
+            updates,
         )
 
     @property
     def fold(self) -> bool:
         """The reuse flag of artifacts by external id."""
         return bool(self.options.reuse_artifact_if_already_exist_by_external_id)
-
-    @property
-    def artifacts(self) -> list[Any | None]:
-        """The artifacts at their pairs' positions (None: a pair without one)."""
-        return placed(self.given, self.present)
 
     def check_nodes(self) -> None:
         """The nodes' own checks (:meth:`NodeChecks.precheck`), in MLMD's order; with
