@@ -1939,9 +1939,7 @@ class ServerProcess:
         except BaseException as exc:
             # Never leave a server running that no record names, nor a record of one that is
             # gone (a full disk, where the record cannot be written; a failed start).
-            self.kill()
-            self.clear_state()
-            self.cleanup()
+            self.abandon()
             if (
                 isinstance(exc, EngineError)
                 and not isinstance(exc, EngineUnavailableError)
@@ -2292,9 +2290,10 @@ class ServerProcess:
             time.sleep(0.01)
 
     def abandon(self) -> None:
-        """Stop the server this object has just started, which no connection uses yet (its
-        opener was interrupted, Ctrl-C, or failed before it connected): killed (no write reached
-        it, nothing to save), its record cleared, its socket folder removed. Call under the lock.
+        """Stop the server this object has just started, which no connection uses yet (its start
+        failed, or its opener was interrupted, Ctrl-C, or failed before it connected): killed
+        (no write reached it, nothing to save), its record cleared, its socket folder removed.
+        Call under the lock.
         An open interrupted there left the server running (a directory's, for the next opener
         to find) or, a memory store's, its socket folder in the temporary directory (the server
         died with the process) until the sweep an hour later."""
