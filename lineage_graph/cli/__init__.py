@@ -64,35 +64,14 @@ def main() -> None:
 def _start() -> tuple[Any, bool]:
     """The typer app, once its modules are imported and the process is set up for it, and
     whether stdout was /dev/null before it ran. A Ctrl-C meanwhile is held until the imports
-    are done (a quarter to half a second) and raised then, as a KeyboardInterrupt: raised in
+    are done (a quarter to half a second) and delivered then (a KeyboardInterrupt): raised in
     the middle of an import it was a traceback, and the message that says it needs rich. A
-    second Ctrl-C is not held."""
-    import signal
+    second Ctrl-C is not held; an ignored SIGINT (nohup, `cmd &` in a script) stays ignored
+    (:func:`~lineage_graph._interrupts.interrupt_held`, as a store's close holds one)."""
+    from .._interrupts import interrupt_held
 
-    pending: list[int] = []
-
-    def hold(signum: int, frame: object) -> None:
-        if pending:
-            raise KeyboardInterrupt
-        pending.append(signum)
-
-    previous = signal.getsignal(signal.SIGINT)
-    # only Python's own handler is replaced: an ignored SIGINT (nohup, `cmd &` in a script)
-    # stays ignored, and an embedding program's handler is its own
-    holding = previous is signal.default_int_handler
-    if holding:
-        try:
-            signal.signal(signal.SIGINT, hold)
-        except ValueError:  # not the main thread: signals are the main thread's
-            holding = False
-    try:
-        app, was_null = _prepare()
-    finally:
-        if holding:
-            signal.signal(signal.SIGINT, previous)
-    if pending:
-        raise KeyboardInterrupt
-    return app, was_null
+    with interrupt_held():
+        return _prepare()
 
 
 def _prepare() -> tuple[Any, bool]:
