@@ -86,3 +86,36 @@ def test_bench_oracle_accepts_the_real_answer_and_rejects_a_wrong_one(store: Any
     shorter = reach(dag, built, end - 1, upstream=True)
     with pytest.raises(WrongAnswer, match="artifacts"):
         _verify_graph(graph, shorter, "chain of 3")
+
+
+def test_flush_bench_reads_back_every_write(tmp_path: Path) -> None:
+    """bench/flush.py (what a durable write costs after an idle gap) runs against the current
+    APIs and every system stored each write it timed (a lost write exits 1)."""
+    out = tmp_path / "flush.json"
+    command = ["-m", "bench.flush", "--writes", "3", "--gaps", "0", "0.1", "--json", str(out)]
+    proc = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    payload = json.loads(out.read_text())
+    assert payload["wrong_counts"] == {}
+    medians = payload["medians_us"]
+    assert {"fdatasync", "sqlite", "lg-disk", "lg-memory"} <= set(medians)
+    assert all(set(by_gap) == {"0.0", "0.1"} for by_gap in medians.values())
+    assert all(us > 0 for by_gap in medians.values() for us in by_gap.values())
+    assert "gap before each write" in proc.stdout
+
+
+def test_flush_bench_refuses_bad_arguments() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.flush", "--writes", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "--writes must be at least 1" in proc.stderr
