@@ -122,8 +122,6 @@ class _NativeWriter:
 
 
 _KINDS = (NodeKind.ARTIFACT, NodeKind.EXECUTION, NodeKind.CONTEXT)
-#: Linked nodes whose links' order one get_lineage_subgraph reads (MLMD starts from 101 at most).
-_LINK_WINDOW = 100
 _SEQUENCE = {k: k.value for k in _KINDS}
 
 

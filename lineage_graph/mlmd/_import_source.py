@@ -81,20 +81,9 @@ def _source_key(config: Any) -> str:
 _OLDER_SCHEMA = "is older than library version"
 
 
-def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tuple[Any, Any]:
-    """``(MetadataStore, ConnectionConfig)`` for a SQLite path or a ``ConnectionConfig``.
-
-    ``older_ok``: a SQLite file of an older MLMD schema gives ``(None, config)`` (its copy is
-    migrated: :func:`_as_of_now`). ``upgrade``: open read-write and migrate an older schema
-    (only ever for that copy)."""
-    try:
-        from ml_metadata.metadata_store import metadata_store
-        from ml_metadata.proto import metadata_store_pb2
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise FailedPreconditionError(
-            "importing an MLMD store needs ml-metadata: pip install 'lineage-graph[mlmd]'"
-        ) from exc
-    pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
+def _read_only_config(source: Any, pb: Any) -> Any:
+    """The ``ConnectionConfig`` (of ml_metadata's generated module ``pb``) that reads the SQLite
+    path or ``ConnectionConfig`` ``source`` without writing to it (:func:`_open`)."""
     if isinstance(source, str | os.PathLike):
         path = sqlite_file(os.fspath(source))  # a file: URI, as ConnectionConfig.sqlite takes
         if not os.path.isfile(path):
@@ -125,6 +114,24 @@ def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tupl
         raise InvalidArgumentError(
             f"source must be an MLMD SQLite path or a ConnectionConfig, not {type(source).__name__}"
         )
+    return config
+
+
+def _open(source: Any, *, older_ok: bool = False, upgrade: bool = False) -> tuple[Any, Any]:
+    """``(MetadataStore, ConnectionConfig)`` for a SQLite path or a ``ConnectionConfig``.
+
+    ``older_ok``: a SQLite file of an older MLMD schema gives ``(None, config)`` (its copy is
+    migrated: :func:`_as_of_now`). ``upgrade``: open read-write and migrate an older schema
+    (only ever for that copy)."""
+    try:
+        from ml_metadata.metadata_store import metadata_store
+        from ml_metadata.proto import metadata_store_pb2
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise FailedPreconditionError(
+            "importing an MLMD store needs ml-metadata: pip install 'lineage-graph[mlmd]'"
+        ) from exc
+    pb: Any = metadata_store_pb2  # generated module: no static attributes for mypy
+    config = _read_only_config(source, pb)
     if upgrade:
         config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE
     if config.HasField("mysql"):
