@@ -36,7 +36,7 @@ from lineage_graph import (
 )
 from lineage_graph.cli import app
 from lineage_graph.cli.import_mlmd import parse_source
-from lineage_graph.mlmd import _importer
+from lineage_graph.mlmd import _import_links, _importer
 from lineage_graph.mlmd._convert import to_node, to_type
 from lineage_graph.mlmd._importer import import_mlmd
 
@@ -978,7 +978,7 @@ def _links_in_order(
     del ref
     if reads == "api":
         assert monkeypatch is not None
-        monkeypatch.setattr(_importer, "_links_by_id", lambda path, links: {})
+        monkeypatch.setattr(_import_links, "_links_by_id", lambda path, links: {})
     import_mlmd(str(path), store)
     Q = pb.LineageSubgraphQueryOptions
     options = Q(starting_executions=Q.StartingNodes(filter_query=f"id = {x}"))
@@ -1496,7 +1496,7 @@ def test_links_of_a_copy_read_through_the_api_keep_its_id_order_across_windows(
             [pb.Attribution(artifact_id=a, context_id=c) for a in ids], []
         )
     del ref
-    monkeypatch.setattr(_importer, "_links_by_id", lambda path, links: {})  # the API's path
+    monkeypatch.setattr(_import_links, "_links_by_id", lambda path, links: {})  # the API's path
     import_mlmd(str(path), store)
     source, ours = open_reader(path), MetadataStore(store)
     for low, high in [(98, 103), (1, 101), (50, 150)]:
@@ -1532,7 +1532,7 @@ def test_links_listed_context_by_context_across_windows_keep_the_sources_order(
             [pb.Attribution(artifact_id=a, context_id=c) for a in artifacts], []
         )
     del ref
-    monkeypatch.setattr(_importer, "_links_by_id", lambda path, links: {})  # the API's path
+    monkeypatch.setattr(_import_links, "_links_by_id", lambda path, links: {})  # the API's path
 
     @contextlib.contextmanager
     def live(mlmd: Any, config: Any) -> Iterator[Any]:  # read live, as MySQL is (no copy)
