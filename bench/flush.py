@@ -13,11 +13,11 @@ write, the systems interleaved write by write so that they share the host's stat
 * ``fdatasync``: append 1.6 KB to a file and ``fdatasync`` it (what the server's log does);
 * ``sqlite``: one INSERT of 1.6 KB committed by Python's ``sqlite3`` in MLMD's configuration
   (``journal_mode`` DELETE, ``synchronous`` FULL);
-* ``lg-disk`` / ``lg-memory``: ``LineageStore.put_artifacts`` of one artifact, on disk (the
-  server's log flushed before the reply) and in memory (no flush): the difference is what the
-  flush adds to a call;
-* ``mlmd-sqlite`` / ``mlmd-fake`` (when ml-metadata is installed): MLMD's ``put_artifacts`` of
-  one artifact, on an SQLite file and in memory.
+* ``lg-disk`` / ``lg-memory``: ``LineageStore.put_execution`` as the durable row calls it (a
+  new execution, reading one seed artifact and writing one new artifact), on disk (the server's
+  log flushed before the reply) and in memory (no flush): the difference is what the flush adds;
+* ``mlmd-sqlite`` / ``mlmd-fake`` (when ml-metadata is installed): MLMD's ``put_execution`` of
+  the same shape, on an SQLite file and in memory.
 
 Every write is read back at the end (the counts must match, or the script exits 1). Prints a
 table of medians (p90 in brackets), microseconds per write; ``--json`` also writes them.
@@ -39,7 +39,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lineage_graph import Artifact, ArtifactType, LineageStore, NodeKind
+from lineage_graph import (
+    Artifact,
+    ArtifactType,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    ExecutionType,
+    LineageStore,
+    NodeKind,
+)
 
 RECORD = b"x" * 1600  # about one put_execution's log entry
 GAPS_MS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0)
@@ -89,12 +99,20 @@ def plain_sqlite(workdir: Path) -> System:
 
 def lineage_store(name: str, where: str | Path) -> System:
     store = LineageStore.open(where)
-    store.put_artifact_type(ArtifactType(name="Data"))
+    store.put_artifact_type(ArtifactType(name="DataSet"))
+    store.put_execution_type(ExecutionType(name="Trainer"))
+    [seed] = store.put_artifacts([Artifact(type="DataSet", uri="/seed")])
 
-    def write(i: int) -> None:
-        store.put_artifacts([Artifact(type="Data", uri=f"/flush/{i}")])
+    def write(i: int) -> None:  # as bench/compare.py's durable put_execution row
+        store.put_execution(
+            Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE),
+            [
+                (Artifact(id=seed), Event(type=EventType.INPUT)),
+                (Artifact(type="DataSet", uri=f"/out/{i}"), Event(type=EventType.OUTPUT)),
+            ],
+        )
 
-    return System(name, write, lambda: store.count(NodeKind.ARTIFACT), store.close)
+    return System(name, write, lambda: store.count(NodeKind.EXECUTION), store.close)
 
 
 def mlmd(name: str, workdir: Path) -> System | None:
@@ -110,12 +128,22 @@ def mlmd(name: str, workdir: Path) -> System | None:
         config.sqlite.filename_uri = str(workdir / "mlmd.sqlite")
         config.sqlite.connection_mode = 3
     store = metadata_store.MetadataStore(config)
-    type_id = store.put_artifact_type(pb.ArtifactType(name="Data"))
+    at_id = store.put_artifact_type(pb.ArtifactType(name="DataSet"))
+    et_id = store.put_execution_type(pb.ExecutionType(name="Trainer"))
+    [seed_id] = store.put_artifacts([pb.Artifact(type_id=at_id, uri="/seed")])
+    [seed] = store.get_artifacts_by_id([seed_id])
 
     def write(i: int) -> None:
-        store.put_artifacts([pb.Artifact(type_id=type_id, uri=f"/flush/{i}")])
+        store.put_execution(
+            pb.Execution(type_id=et_id, last_known_state=pb.Execution.COMPLETE),
+            [
+                (seed, pb.Event(type=pb.Event.INPUT)),
+                (pb.Artifact(type_id=at_id, uri=f"/out/{i}"), pb.Event(type=pb.Event.OUTPUT)),
+            ],
+            [],
+        )
 
-    return System(name, write, lambda: len(store.get_artifacts()), lambda: None)
+    return System(name, write, lambda: len(store.get_executions()), lambda: None)
 
 
 @contextlib.contextmanager
