@@ -34,7 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from lineage_graph import (
 
 RECORD = b"x" * 1600  # about one put_execution's log entry
 GAPS_MS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0)
+NAMES = ("fdatasync", "sqlite", "lg-disk", "lg-memory", "mlmd-sqlite", "mlmd-fake")
 
 
 @dataclass
@@ -147,16 +148,19 @@ def mlmd(name: str, workdir: Path) -> System | None:
 
 
 @contextlib.contextmanager
-def systems(workdir: Path) -> Iterator[list[System]]:
+def systems(workdir: Path, names: Collection[str] = NAMES) -> Iterator[list[System]]:
+    makers: dict[str, Callable[[], System | None]] = {
+        "fdatasync": lambda: plain_file(workdir),
+        "sqlite": lambda: plain_sqlite(workdir),
+        "lg-disk": lambda: lineage_store("lg-disk", workdir / "store"),
+        "lg-memory": lambda: lineage_store("lg-memory", "memory"),
+        "mlmd-sqlite": lambda: mlmd("mlmd-sqlite", workdir),
+        "mlmd-fake": lambda: mlmd("mlmd-fake", workdir),
+    }
     opened: list[System] = []
     try:
-        opened.append(plain_file(workdir))
-        opened.append(plain_sqlite(workdir))
-        opened.append(lineage_store("lg-disk", workdir / "store"))
-        opened.append(lineage_store("lg-memory", "memory"))
-        for name in ("mlmd-sqlite", "mlmd-fake"):
-            found = mlmd(name, workdir)
-            if found is not None:
+        for name in NAMES:
+            if name in names and (found := makers[name]()) is not None:
                 opened.append(found)
         yield opened
     finally:
@@ -205,10 +209,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writes", type=int, default=200, help="writes per system and gap")
     parser.add_argument("--gaps", type=float, nargs="+", default=list(GAPS_MS), help="in ms")
     parser.add_argument("--json", type=Path, help="also write the samples' medians here")
+    parser.add_argument(
+        "--systems",
+        default=",".join(NAMES),
+        help="comma-separated, interleaved in this order: " + ", ".join(NAMES),
+    )
     args = parser.parse_args(argv)
     if args.writes < 1 or any(g < 0 for g in args.gaps):
         parser.error("--writes must be at least 1 and every gap at least 0")
-    with tempfile.TemporaryDirectory(prefix="lg-flush-") as tmp, systems(Path(tmp)) as every:
+    names = [n.strip() for n in args.systems.split(",") if n.strip()]
+    if not names or (unknown := sorted(set(names) - set(NAMES))):
+        parser.error(f"--systems: unknown {unknown if names else 'nothing named'}")
+    with tempfile.TemporaryDirectory(prefix="lg-flush-") as tmp, systems(Path(tmp), names) as every:
         done = measure(every, args.gaps, args.writes)
         wrong = {s.name: n for s in every if (n := s.written()) != done}
         print(f"{len(every)} systems, {args.writes} writes per gap, microseconds per write:")
