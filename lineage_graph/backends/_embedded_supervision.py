@@ -1,7 +1,8 @@
 """Awaiting an embedded server's replies: a server of ours is watched while a reply is awaited
 (:func:`supervised`: a slow server is waited for, a hung one given up on), and a reply whose
 wait was interrupted is read off its connection before another command is sent on it
-(:func:`read_past_owed`)."""
+(:func:`read_past_owed`); a server that died or hung is restarted, or one another process
+restarted reconnected to (:func:`restart_or_reconnect`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import EmbeddedSettings
+from ._embedded_connect import connect_socket
 from ._embedded_errors import _NO_REPLY
 from ._embedded_registry import _SERIALS
 from ._falkordb_server import ServerProcess, working
+
+if TYPE_CHECKING:
+    from .embedded import EmbeddedBackend
 
 #: A reply from a server of our own is awaited in slices of at most this many seconds (a quarter
 #: of ``hang_after_s`` if smaller); between two, its CPU time and a PING on a fresh connection
@@ -119,4 +124,49 @@ def read_past_owed(conn: Any, supervise: Callable[[Callable[[float], None]], Non
         conn._parser.on_connect(conn)  # what it held was the interrupted reply's
     except (redis.exceptions.RedisError, OSError, ValueError, AttributeError):
         return False
+    return True
+
+
+def restart_or_reconnect(backend: EmbeddedBackend, exc: BaseException) -> bool:
+    """:meth:`EmbeddedBackend._recover` under the store's lock."""
+    import redis
+
+    server = backend._server
+    if server is None or backend._closed:
+        return False  # a closed store (e.g. closed at exit under a running query) stays so
+    if server.alive():
+        # A server that answers a PING on a fresh connection is alive (merely slow), and so
+        # is one at work (CPU time, disk): neither is replaced. A crashing server drops its
+        # connections, writes its crash report, then exits: give it time to go, then
+        # restart it. A server that neither replied nor answers a PING, and does nothing,
+        # is hung (a deadlock after a fork, docs/reliability.md): kill it and restart.
+        if server.answers():
+            backend._hung_pid = None  # a stall, not a hang: it answers again
+            return False
+        if isinstance(exc, redis.exceptions.ConnectionError) and server.refuses_as_full():
+            return False  # full (at its most clients): it runs on; _map_error says so
+        if isinstance(exc, redis.exceptions.TimeoutError):
+            if not backend._found_hung():
+                before = server.activity()
+                time.sleep(0.5)
+                if working(before, server.activity())[0]:
+                    return False
+            server.kill()
+        else:
+            server.wait_exit(10)
+            if server.alive():
+                return False
+    with server.locked():
+        backend._death_cause = None
+        if not server.find_running():
+            backend._death_cause = server.size_limit_death()
+            server.clear_state()
+            server.cleanup()
+            server.start()
+            server.restarts += 1
+        connect_socket(backend)
+    backend._reconnects += 1
+    backend._keys.clear()  # a restarted server may have lost them (memory mode)
+    if backend._schema is not None and backend.mode == "memory" and not backend._making_schema:
+        backend.ensure_schema(backend._schema)
     return True

@@ -19,10 +19,9 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlparse
 
 from .._interrupts import interrupt_held as _interrupt_held
-from ..config import EmbeddedSettings, url_file_path
+from ..config import EmbeddedSettings
 from ..exceptions import (
     ConfigurationError,
     EngineError,
@@ -35,15 +34,15 @@ from . import _embedded_registry as _registry
 from ._base import Backend, Dialect, Row, SchemaSpec, Staging, Statement
 from ._embedded_close import COMPACT_TAIL_BYTES as COMPACT_TAIL_BYTES
 from ._embedded_close import _stop_orphaned_server, _store_clients
-from ._embedded_connect import external_database
+from ._embedded_connect import describe, external_database, start_and_connect
 from ._embedded_errors import _NO_REPLY_EXTERNAL, _check_size, _check_unicode, _map_error
 from ._embedded_registry import _closed_at_worker_exit, _note_dropped
 from ._embedded_schema import LIBRARY_KEYS_RESERVE as LIBRARY_KEYS_RESERVE
 from ._embedded_schema import MOST_PROPERTY_KEYS as MOST_PROPERTY_KEYS
 from ._embedded_schema import REGISTER_KEYS as REGISTER_KEYS
 from ._embedded_staging import STAGING_TTL_MS as STAGING_TTL_MS
-from ._embedded_supervision import read_past_owed, supervised
-from ._falkordb_server import ServerProcess, working
+from ._embedded_supervision import read_past_owed, restart_or_reconnect, supervised
+from ._falkordb_server import ServerProcess
 from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
 
 __all__ = ["EmbeddedBackend"]
@@ -150,7 +149,7 @@ class EmbeddedBackend(Backend):
         self._server = ServerProcess(path if mode == "directory" else None, self.settings)
         self._watched = self._server
         try:
-            self._start_and_connect()
+            start_and_connect(self)
         except BaseException as exc:
             # Interrupted (Ctrl-C) once connected: the store was neither open (closed at
             # exit) nor dropped, and the server it had started (or found, its other client
@@ -179,64 +178,6 @@ class EmbeddedBackend(Backend):
         self._dropped.atexit = False
 
     # --------------------------------------------------------------------------- connections
-
-    def _start_and_connect(self) -> None:
-        """Find the server running (a directory's) or start it, and connect to it."""
-        import redis
-
-        assert self._server is not None
-        mode = self.mode
-        failed: redis.exceptions.RedisError | None = None
-        with self._server.locked():
-            started = not self._server.find_running()
-            if started:
-                self._server.start()
-            try:
-                self._connect_socket()
-            except redis.exceptions.RedisError as exc:
-                failed = exc
-            except BaseException:
-                # Interrupted (Ctrl-C) or failed before a connection was made (the client's
-                # import, its handshake): the server started for this store is no one's. A
-                # memory store's died with the process and left its socket folder behind; a
-                # directory's ran on, unused. Stopped here, under the lock (once connected, the
-                # store is closed instead: __init__).
-                if started and getattr(self, "_db", None) is None:
-                    with _interrupt_held():
-                        self._server.abandon()
-                raise
-        # The server found went away, or hangs (no reply to the connection's handshake for
-        # hang_after_s): recovered as after a failed command, outside the lock (_recover
-        # takes it). Every open failed with redis's bare TimeoutError, and none ever
-        # restarted a hung server when no query was running.
-        if failed is not None and (
-            not isinstance(failed, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError)
-            or not self._recover(failed, self._reconnects)
-        ):
-            raise _map_error(failed, "connect", self._server) from failed
-        if mode == "directory" and self._server.aof_tail_bytes() >= COMPACT_TAIL_BYTES:
-            self._rewrite_aof()
-
-    def _connect_socket(self) -> None:
-        from falkordb import FalkorDB
-
-        assert self._server is not None and self._server.socket_path is not None
-        self._db = FalkorDB(
-            unix_socket_path=str(self._server.socket_path),
-            socket_timeout=self._client_timeout(),
-            socket_connect_timeout=10,
-            client_name=self._client_name,
-        )
-        self._graph = self._db.select_graph(self.settings.graph)
-        if self.mode == "directory" and self.settings.fsync == "always":
-            # The server may have been started by a process that asked for ``everysec``: this
-            # store's writes must still be on disk when its calls return (the stronger wins;
-            # the setting was silently the starter's, and describe() said ``always``).
-            connection = self._db.connection
-            if connection.config_get("appendfsync").get("appendfsync") != "always":
-                connection.config_set("appendfsync", "always")
-        if self.mode == "directory":
-            self._timeout_args = self._query_timeout_args()
 
     def _query_timeout_args(self) -> tuple[str, ...]:
         """This store's ``query_timeout_ms`` on a server another opener of the directory started
@@ -467,52 +408,9 @@ class EmbeddedBackend(Backend):
             if self._reconnects != seen:
                 return True  # another thread reconnected since this one's command was sent
             try:
-                return self._recover_locked(exc)
+                return restart_or_reconnect(self, exc)
             except redis.exceptions.RedisError as error:  # the new connection's own handshake
                 raise _map_error(error, "reconnect", self._server) from error
-
-    def _recover_locked(self, exc: BaseException) -> bool:
-        import redis
-
-        server = self._server
-        if server is None or self._closed:
-            return False  # a closed store (e.g. closed at exit under a running query) stays so
-        if server.alive():
-            # A server that answers a PING on a fresh connection is alive (merely slow), and so
-            # is one at work (CPU time, disk): neither is replaced. A crashing server drops its
-            # connections, writes its crash report, then exits: give it time to go, then
-            # restart it. A server that neither replied nor answers a PING, and does nothing,
-            # is hung (a deadlock after a fork, docs/reliability.md): kill it and restart.
-            if server.answers():
-                self._hung_pid = None  # a stall, not a hang: it answers again
-                return False
-            if isinstance(exc, redis.exceptions.ConnectionError) and server.refuses_as_full():
-                return False  # full (at its most clients): it runs on; _map_error says so
-            if isinstance(exc, redis.exceptions.TimeoutError):
-                if not self._found_hung():
-                    before = server.activity()
-                    time.sleep(0.5)
-                    if working(before, server.activity())[0]:
-                        return False
-                server.kill()
-            else:
-                server.wait_exit(10)
-                if server.alive():
-                    return False
-        with server.locked():
-            self._death_cause = None
-            if not server.find_running():
-                self._death_cause = server.size_limit_death()
-                server.clear_state()
-                server.cleanup()
-                server.start()
-                server.restarts += 1
-            self._connect_socket()
-        self._reconnects += 1
-        self._keys.clear()  # a restarted server may have lost them (memory mode)
-        if self._schema is not None and self.mode == "memory" and not self._making_schema:
-            self.ensure_schema(self._schema)
-        return True
 
     def _run(
         self,
@@ -705,40 +603,7 @@ class EmbeddedBackend(Backend):
         return self._server
 
     def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"engine": "falkordb", "mode": self.mode, "graph": self._graph.name}
-        try:
-            server = self._db.connection.info("server")
-            info["redis_version"] = server.get("redis_version")
-            modules = self._db.connection.execute_command("MODULE", "LIST")
-            for module in modules:
-                fields = dict(zip(module[::2], module[1::2], strict=False))
-                name = fields.get(b"name", fields.get("name"))
-                if name in (b"graph", "graph"):
-                    info["falkordb_version"] = fields.get(b"ver", fields.get("ver"))
-        except Exception as exc:  # describe is best effort: report, don't fail
-            info["error"] = str(exc)
-        if self._server is not None:
-            # Where the store is now (a directory moved while it is open is followed), or why
-            # it is nowhere: the place it opened at was said until a close.
-            if (gone := self._server.follow()) is not None:
-                info["data_dir_gone"] = gone
-            info["data_dir"] = str(self._server.data_dir) if self._server.data_dir else None
-            info["socket"] = str(self._server.socket_path)
-            info["pid"] = self._server.pid
-            info["fsync"] = None
-            if self.mode == "directory":  # the server's: the stronger of its openers' settings
-                try:
-                    info["fsync"] = self._db.connection.config_get("appendfsync")["appendfsync"]
-                except Exception as exc:
-                    info["error"] = str(exc)
-        else:
-            parsed = urlparse(self._url or "")
-            info["host"] = (
-                url_file_path(parsed.path)
-                if parsed.scheme == "unix"
-                else f"{parsed.hostname}:{parsed.port or 6379}"
-            )
-        return info
+        return describe(self._db, self._graph.name, self.mode, self._server, self._url)
 
     def close(self) -> None:
         """Disconnect; shut the server down (``SHUTDOWN SAVE``) if no other client uses it.
