@@ -42,6 +42,17 @@ def _map_error(
     where = f" in query {name!r}" if name else ""
     if isinstance(exc, redis.exceptions.AuthenticationError):
         return ConfigurationError(f"FalkorDB refused the credentials: {exc}")
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return _unreachable(exc, name, where, server)
+    return _refused(exc, where)
+
+
+def _unreachable(
+    exc: BaseException, name: str, where: str, server: ServerProcess | None
+) -> LineageGraphError:
+    """:func:`_map_error` of a lost connection or a reply awaited in vain."""
+    import redis
+
     if isinstance(exc, redis.exceptions.TimeoutError) and str(exc).startswith(_NO_REPLY):
         # The server was reachable and at work: "unreachable: Timeout reading from socket" sent
         # the user after a fault, where the wait (660 s whatever the query limits, both 0: no
@@ -71,11 +82,13 @@ def _map_error(
         full = server.full_message(lost)
         if full is not None:
             return EngineUnavailableError(full)
-    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-        err: LineageGraphError = EngineUnavailableError(
-            f"the FalkorDB server is unreachable{where}: {exc}"
-        )
-        return err
+    return EngineUnavailableError(f"the FalkorDB server is unreachable{where}: {exc}")
+
+
+def _refused(exc: BaseException, where: str) -> LineageGraphError:
+    """:func:`_map_error` of a command the server answered with an error (or of anything else)."""
+    import redis
+
     text = str(exc)
     if isinstance(exc, redis.exceptions.ResponseError) and text.startswith(_LOG_REFUSED):
         # fsync="everysec": the server refuses every write while it cannot write its
