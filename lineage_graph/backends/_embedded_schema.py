@@ -172,10 +172,7 @@ def _ensure(backend: EmbeddedBackend, spec: SchemaSpec) -> None:
         if not index.unique or (index.label, index.properties) in constraints:
             continue
         try:
-            backend._execute(
-                "GRAPH.CONSTRAINT", "CREATE", backend._graph.name, "UNIQUE", "NODE", index.label,
-                "PROPERTIES", len(index.properties), *index.properties,
-            )  # fmt: skip
+            _unique_constraint(backend, "CREATE", index)
         except redis.exceptions.ResponseError as exc:
             if "already exists" not in str(exc).lower():
                 raise _map_error(exc, "schema") from exc
@@ -211,12 +208,17 @@ def _drop_unique_constraint(backend: EmbeddedBackend, index: IndexSpec) -> None:
     import redis
 
     try:
-        backend._execute(
-            "GRAPH.CONSTRAINT", "DROP", backend._graph.name, "UNIQUE", "NODE", index.label,
-            "PROPERTIES", len(index.properties), *index.properties,
-        )  # fmt: skip
+        _unique_constraint(backend, "DROP", index)
     except redis.exceptions.ResponseError as exc:
         raise _map_error(exc, "schema") from exc
+
+
+def _unique_constraint(backend: EmbeddedBackend, verb: str, index: IndexSpec) -> None:
+    """``GRAPH.CONSTRAINT <verb>`` (CREATE, DROP) of ``index``'s uniqueness constraint."""
+    backend._execute(
+        "GRAPH.CONSTRAINT", verb, backend._graph.name, "UNIQUE", "NODE", index.label,
+        "PROPERTIES", len(index.properties), *index.properties,
+    )  # fmt: skip
 
 
 def existing_indexes(backend: EmbeddedBackend) -> set[tuple[str, str]]:
