@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -24,44 +23,29 @@ from .._interrupts import interrupt_held as _interrupt_held
 from ..config import EmbeddedSettings
 from ..exceptions import (
     ConfigurationError,
-    EngineError,
-    EngineUnavailableError,
     LineageGraphError,
     QueryError,
 )
-from . import _embedded_close, _embedded_schema, _embedded_staging
+from . import _embedded_close, _embedded_schema, _embedded_staging, _embedded_statements
 from . import _embedded_registry as _registry
-from ._base import Backend, Dialect, Row, SchemaSpec, Staging, Statement
+from ._base import Backend, Dialect, Row, SchemaSpec, Staging
 from ._embedded_close import COMPACT_TAIL_BYTES as COMPACT_TAIL_BYTES
 from ._embedded_close import _stop_orphaned_server, _store_clients
 from ._embedded_connect import describe, external_database, start_and_connect
-from ._embedded_errors import _NO_REPLY_EXTERNAL, _check_size, _check_unicode, _map_error
+from ._embedded_errors import _NO_REPLY_EXTERNAL, _map_error
 from ._embedded_registry import _closed_at_worker_exit, _note_dropped
 from ._embedded_schema import LIBRARY_KEYS_RESERVE as LIBRARY_KEYS_RESERVE
 from ._embedded_schema import MOST_PROPERTY_KEYS as MOST_PROPERTY_KEYS
 from ._embedded_schema import REGISTER_KEYS as REGISTER_KEYS
 from ._embedded_staging import STAGING_TTL_MS as STAGING_TTL_MS
+from ._embedded_statements import _READ_ONLY
 from ._embedded_supervision import read_past_owed, restart_or_reconnect, supervised
 from ._falkordb_server import ServerProcess
-from ._settle import DEFAULT_PENDING, SETTLE_QUERY, Settler
+from ._settle import Settler
 
 __all__ = ["EmbeddedBackend"]
 
 Mode = Literal["memory", "directory", "external"]
-
-#: The command of a read-only query (it changes nothing: see _execute).
-_READ_ONLY = "GRAPH.RO_QUERY"
-
-_ENGINE_TIME = "Query internal execution time:"
-
-
-def _engine_seconds(stats: Any) -> float | None:
-    """The engine's own time for a statement, from its reply's statistics lines."""
-    for line in stats if isinstance(stats, list) else ():
-        if isinstance(line, str) and line.startswith(_ENGINE_TIME):
-            with contextlib.suppress(ValueError, IndexError):
-                return float(line[len(_ENGINE_TIME) :].split()[0]) / 1000
-    return None
 
 
 class EmbeddedBackend(Backend):
@@ -421,133 +405,10 @@ class EmbeddedBackend(Backend):
         write: bool,
         settles: bool = True,
     ) -> list[Row]:
-        """``settles``: whether the edges the write creates count towards the next merge of
-        pending edge changes (the Settler's; not those a statement deletes at once)."""
-        import redis
-
-        from ._resp import params_header
-
-        if self._closed:
-            raise EngineError("the store is closed")
-        text = params_header(params or {}) + query
-        _check_size(text)
-        _check_unicode(text)
-        # A read is retried once on a restarted server when the data survived (directory mode);
-        # in memory mode the restart lost everything, which the caller must hear about.
-        attempts = 1 if write or self.mode == "memory" else 2
-        recording = bool(self._recording)  # read once: another thread may start recording
-        started = time.perf_counter() if recording else 0.0
-        for attempt in range(attempts):
-            seen = self._reconnects
-            try:
-                command = "GRAPH.QUERY" if write else _READ_ONLY
-                with self._lock:
-                    if self._closed:  # closed by another thread while this one waited
-                        raise EngineError("the store is closed")
-                    reply = self._execute(
-                        command, self._graph.name, text, "--compact", *self._timeout_args
-                    )
-                return self._rows(
-                    reply, name, write, settles, started if recording else None, attempt
-                )
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                restarted = self._recovered(exc, seen, name)
-                if restarted and attempt + 1 < attempts:
-                    continue  # a read is safe to retry on the restarted server
-                raise self._failed(exc, name, restarted) from exc
-            except redis.exceptions.RedisError as exc:
-                raise _map_error(exc, name) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _rows(
-        self,
-        reply: Any,
-        name: str,
-        write: bool,
-        settles: bool,
-        started: float | None,
-        attempt: int,
-    ) -> list[Row]:
-        """The rows of a statement's ``reply``; it is recorded (from ``started``, when
-        recording) and pending edges merged (:meth:`_settle`) when it is time to."""
-        from ._resp import read_reply
-
-        rows = read_reply(reply, self._graph)
-        if started is not None:  # a retried read: its time and both requests
-            self._recorded(
-                Statement(
-                    name,
-                    write,
-                    time.perf_counter() - started,
-                    _engine_seconds(reply[-1] if reply else []),
-                    round_trips=attempt + 1,
-                )
-            )
-        settler = self._settler if write and settles else None
-        if settler is not None and reply and settler.wrote(reply[-1]):
-            self._settle()
-        return rows
-
-    def _recovered(self, exc: BaseException, seen: int, name: str) -> bool:
-        """:meth:`_recover` after ``exc`` failed query ``name``; a server that could not be
-        restarted is said as such."""
-        try:
-            return self._recover(exc, seen)
-        except LineageGraphError as failed:
-            # The server died under the query and could not be started again (killed
-            # again as it started; on a full disk it exits as it starts; no directory
-            # for its socket, ConfigurationError: the temporary directory full or
-            # removed). The query may have been applied before it died: in doubt, as
-            # when the restart works (raising any other error let the write give its new
-            # ids back, and the next write stored another node under the id of the one
-            # applied). Retry once the cause is gone.
-            raise EngineUnavailableError(
-                f"the embedded FalkorDB server died during query {name!r} and could "
-                f"not be restarted; retry the call when the cause is gone: {failed}"
-            ) from exc
-
-    def _failed(self, exc: BaseException, name: str, restarted: bool) -> LineageGraphError:
-        """The error of query ``name``, failed by ``exc`` (a lost connection, a timeout)."""
-        mapped = _map_error(exc, name, self._server)
-        if restarted:
-            lost = " (in-memory data was lost)" if self.mode == "memory" else ""
-            cause = self._death_cause
-            mapped = EngineUnavailableError(
-                f"the embedded FalkorDB server died during query {name!r} and was "
-                f"restarted{lost}; " + (f"{cause}" if cause else "retry the call")
-            )
-        return mapped
-
-    def _settle(self) -> None:
-        """Merge FalkorDB's pending edge changes now (``_settle.py``: a statement that creates
-        nodes and edges pays for every pending one). Only speed depends on it, and the write it
-        follows has succeeded: a failure is left to the next query to report. A server that
-        does not answer is not asked again to restore the setting (the next merge repairs it)."""
-        import redis
-
-        assert self._settler is not None
-        try:
-            with self._lock:
-                if self._closed:
-                    return
-                started = time.perf_counter()
-                run = self._execute
-                _, value = run("GRAPH.CONFIG", "GET", "DELTA_MAX_PENDING_CHANGES")
-                limit = int(value) if int(value) > 1 else DEFAULT_PENDING  # 1: left by a crash
-                run("GRAPH.CONFIG", "SET", "DELTA_MAX_PENDING_CHANGES", 1)
-                try:
-                    run("GRAPH.RO_QUERY", self._graph.name, SETTLE_QUERY, "--compact")
-                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                    raise
-                except redis.exceptions.RedisError:
-                    pass  # e.g. the graph key does not exist yet: restore all the same
-                run("GRAPH.CONFIG", "SET", "DELTA_MAX_PENDING_CHANGES", limit)
-                elapsed = time.perf_counter() - started
-        except (redis.exceptions.RedisError, ValueError, TypeError):
-            return
-        self._settler.merged(elapsed)
-        if self._recording:
-            self._recorded(Statement("settle pending edges", False, elapsed, None, round_trips=4))
+        """One statement (:func:`_embedded_statements.run`). ``settles``: whether the edges
+        the write creates count towards the next merge of pending edge changes (the
+        Settler's; not those a statement deletes at once)."""
+        return _embedded_statements.run(self, query, params, name, write=write, settles=settles)
 
     def ensure_property_keys(self, keys: Iterable[str], *, fixed: bool = False) -> None:
         """Register the keys this object has not registered yet, by a statement with nothing in
