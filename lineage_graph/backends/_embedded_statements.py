@@ -18,7 +18,7 @@ from ._settle import DEFAULT_PENDING, SETTLE_QUERY
 if TYPE_CHECKING:
     from .embedded import EmbeddedBackend
 
-#: The command of a read-only query (it changes nothing: see _execute).
+#: The command of a read-only query (it changes nothing: see EmbeddedBackend._execute).
 _READ_ONLY = "GRAPH.RO_QUERY"
 
 _ENGINE_TIME = "Query internal execution time:"
@@ -112,8 +112,8 @@ def _rows(
 
 
 def _recovered(backend: EmbeddedBackend, exc: BaseException, seen: int, name: str) -> bool:
-    """:meth:`_recover` after ``exc`` failed query ``name``; a server that could not be
-    restarted is said as such."""
+    """:meth:`EmbeddedBackend._recover` after ``exc`` failed query ``name``; a server that
+    could not be restarted is said as such."""
     try:
         return backend._recover(exc, seen)
     except LineageGraphError as failed:

@@ -1,12 +1,14 @@
 """The embedded engine: FalkorDB over RESP, in memory, on a data directory, or an external server.
 
 Driver errors are mapped to :mod:`lineage_graph.exceptions` in :func:`_map_error` only
-(``_embedded_errors.py``). :class:`EmbeddedBackend` keeps the seam's methods, the connection
-and the supervised execution of commands; its collaborators live in private modules: the schema
-(``_embedded_schema.py``), staging (``_embedded_staging.py``), closing and the servers of stores
-left unclosed (``_embedded_close.py``), the process-wide registries and fork hooks
-(``_embedded_registry.py``), the watched wait for a reply (``_embedded_supervision.py``) and an
-external server's URL (``_embedded_connect.py``).
+(``_embedded_errors.py``). :class:`EmbeddedBackend` keeps the seam's methods, the store's
+state and the sending of one command (:meth:`EmbeddedBackend._execute`); its collaborators live
+in private modules, each given the backend or what it needs: running a statement
+(``_embedded_statements.py``), the schema (``_embedded_schema.py``), staging
+(``_embedded_staging.py``), closing and the servers of stores left unclosed
+(``_embedded_close.py``), the process-wide registries and fork hooks
+(``_embedded_registry.py``), the watched wait for a reply and the restart of a server
+(``_embedded_supervision.py``), and connecting (``_embedded_connect.py``).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class EmbeddedBackend(Backend):
     """FalkorDB: a server this library starts and supervises, or an external one."""
 
     dialect: ClassVar[Dialect] = "falkordb"
-    #: The client and its graph (set once connected: :meth:`_connect_socket`,
+    #: The client and its graph (set once connected: ``_embedded_connect.connect_socket``,
     #: :meth:`_connect_external`).
     _db: Any
     _graph: Any
