@@ -21,6 +21,7 @@ from lineage_graph import (
     NodeKind,
     NotFoundError,
 )
+from lineage_graph.backends._embedded_schema import await_constraints
 from lineage_graph.backends.embedded import EmbeddedBackend
 
 NODE_KEYS = [("id",), ("type_id", "name"), ("external_id",)]
@@ -54,7 +55,7 @@ def test_a_store_made_with_the_constraints_loses_them_and_keeps_its_keys(tmp_pat
         assert isinstance(backend, EmbeddedBackend)
         for key in NODE_KEYS:  # as an earlier version of the library made them
             backend._graph.create_node_unique_constraint("Artifact", *key)
-        backend._await_constraints()
+        await_constraints(backend)
         assert ("Artifact", ("type_id", "name")) in constraints(store)
         # Another client is connected (it could be a process of that earlier version, whose
         # writes rely on the constraints): a second opener keeps them.
@@ -122,7 +123,7 @@ def test_a_fault_is_named_first_even_when_an_engine_constraint_stops_the_write()
         backend = store.backend
         assert isinstance(backend, EmbeddedBackend)
         backend._graph.create_node_unique_constraint("Artifact", "uri")
-        backend._await_constraints()
+        await_constraints(backend)
         before = (store.get_artifacts(), store.get_executions())
         update = Artifact(id=free, type="DataSet", uri="/taken")  # the engine refuses it
         with pytest.raises(NotFoundError, match=r"no artifact with id 987654 \(given by id alone"):

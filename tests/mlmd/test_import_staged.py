@@ -24,6 +24,7 @@ from lineage_graph import (
     NodeKind,
 )
 from lineage_graph._repositories._base import Repository
+from lineage_graph.backends._embedded_schema import existing_indexes
 from lineage_graph.backends.embedded import STAGING_TTL_MS, EmbeddedBackend
 from lineage_graph.mlmd import MetadataStore
 from lineage_graph.mlmd._importer import import_mlmd
@@ -305,7 +306,7 @@ def test_state_a_new_graph_would_lack_sends_the_import_through_the_target(
     backend.write("CREATE (:ImpactMark {key: 'zz-undo'})")
     import_mlmd(mlmd_file, target)
     assert snapshot(target) == clean_copy
-    assert ("Artifact", "zz_operator") in backend._existing_indexes()
+    assert ("Artifact", "zz_operator") in existing_indexes(backend)
     assert backend.read("MATCH (m:ImpactMark {key: 'zz-undo'}) RETURN count(m) AS n") == [{"n": 1}]
     assert Repository(backend).read("meta/get")[0]["created_ms"] == created
 

@@ -324,6 +324,7 @@ def test_a_migration_stopped_by_the_query_timeout_says_which_setting_to_raise(
     ("FalkorDB query timed out ...: Query timed out"). It now says which (docs/reliability.md).
     The slow migration is the real one behind ~12 M rows of work: far past a 50 ms limit."""
     from lineage_graph.backends import open_backend
+    from lineage_graph.backends._embedded_close import rewrite_aof_and_wait
     from lineage_graph.backends.embedded import EmbeddedBackend
 
     root = tmp_path / "cypher"
@@ -342,7 +343,7 @@ def test_a_migration_stopped_by_the_query_timeout_says_which_setting_to_raise(
         # replaying these writes under its 50 ms limit, which one of them exceeded on a busy
         # machine (EngineError: "a logged write fails when replayed: '-Query timed out'").
         assert isinstance(store.backend, EmbeddedBackend)
-        store.backend._rewrite_aof_and_wait()
+        rewrite_aof_and_wait(store.backend)
     hurried = open_backend(target, query_timeout_ms=50)
     try:
         with pytest.raises(
