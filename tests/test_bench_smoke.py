@@ -110,12 +110,35 @@ def test_flush_bench_reads_back_every_write(tmp_path: Path) -> None:
     assert "gap before each write" in proc.stdout
 
 
-def test_flush_bench_refuses_bad_arguments() -> None:
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (["--writes", "0"], "--writes must be at least 1"),
+        (["--gaps", "-1"], "every gap at least 0"),
+        (["--systems", "lg-disk,mlmd-sql"], "--systems: unknown ['mlmd-sql']"),
+        (["--systems", ","], "--systems: unknown nothing named"),
+    ],
+)
+def test_flush_bench_refuses_bad_arguments(arguments: list[str], said: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.flush", "--writes", "0"],
+        [sys.executable, "-m", "bench.flush", *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 2 and "--writes must be at least 1" in proc.stderr
+    assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+
+
+def test_flush_bench_runs_the_systems_named(tmp_path: Path) -> None:
+    out = tmp_path / "flush.json"
+    command = ["-m", "bench.flush", "--writes", "2", "--gaps", "0", "--json", str(out)]
+    proc = subprocess.run(
+        [sys.executable, *command, "--systems", "lg-memory, fdatasync"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert list(json.loads(out.read_text())["medians_us"]) == ["fdatasync", "lg-memory"]
