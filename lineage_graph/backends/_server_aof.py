@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..config import EmbeddedSettings
 from ..exceptions import (
+    EngineError,
     FailedPreconditionError,
 )
 
@@ -416,3 +417,26 @@ def _empty_base(data_dir: Path) -> Path | None:
 #: Redis rewrites the append-only log once it has grown by this much (%) since its last
 #: rewrite (and is over 4 MB).
 _AOF_REWRITE_PERCENTAGE = 100
+
+
+def _check_replay(
+    data_dir: Path, workdir: Path, log_start: int, settings: EmbeddedSettings
+) -> None:
+    """Refuse a store a logged write of which failed as this start's server replayed it (the
+    lines of ``workdir``'s server log from byte ``log_start`` on)."""
+    replay = _replay_failure(workdir / _LOG_FILE, log_start)
+    if replay is not None:
+        log = workdir / _LOG_FILE
+        if any(limit in replay for limit in _REPLAY_LIMITS):
+            raise EngineError(_replay_limit_message(data_dir, replay, settings, log))
+        raise EngineError(_damaged_message(data_dir, replay, log))
+
+
+def _aof_tail_bytes(data_dir: Path) -> int:
+    """Bytes of writes since the append-only file's last rewrite: what the next start-up
+    replays statement by statement."""
+    total = 0
+    for part in (data_dir / _AOF_DIR).glob("*.incr.aof"):
+        with contextlib.suppress(FileNotFoundError):  # removed by a rewrite meanwhile
+            total += part.stat().st_size
+    return total

@@ -149,3 +149,25 @@ def _raised_limit(had: int | None, now: int | None) -> bool:
     import resource
 
     return had != resource.RLIM_INFINITY and (now == resource.RLIM_INFINITY or now > had)
+
+
+def _size_limit_death(had: int | None, data_dir: Path | None) -> str:
+    """Why a server this process started exited, killed by ``SIGXFSZ``: its append-only log
+    reached the file size limit ``had`` it inherited from this process (``ulimit -f``,
+    ``RLIMIT_FSIZE``). Every write then killed it again, each restart said only that it "died
+    during query ... and was restarted; retry the call", and retrying could never work. The
+    limit said is the one the server had (the process's then), not the process's now: a
+    program that raised its limit after the first such error was told "ulimit -f:
+    unlimited; raise that limit" when the server started before it died."""
+    now = _file_size_limit()
+    advice = (
+        f"this process's limit is {_said_limit(now)} now, which a server it starts from "
+        "here on gets: retry the call"
+        if _raised_limit(had, now)
+        else "raise that limit (ulimit -f unlimited) before retrying"
+    )
+    return (
+        f"it was killed by SIGXFSZ: a file of the store in {data_dir or 'memory'} "
+        "reached the file size limit the server inherited from this process (ulimit -f: "
+        f"{_said_limit(had)}); {advice}"
+    )

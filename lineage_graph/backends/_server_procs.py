@@ -35,7 +35,7 @@ def _serves(pid: int, data_dir: Path) -> bool | None:
 def _foreign(pid: int) -> bool | None:
     """False when ``pid`` (whose working directory cannot be read) is another user's process,
     which no store's server is: a server runs as the user who owns its data directory, and
-    only that user opens it (:meth:`ServerProcess._prepare_data_dir`). None when it is not
+    only that user opens it (:meth:`_StoreDirectory._prepare_data_dir`). None when it is not
     known (a dead server's pid may since belong to another user's process)."""
     try:
         owner = os.stat(f"/proc/{pid}").st_uid
@@ -202,7 +202,7 @@ def _answers_on(socket_path: Path) -> bool:
     """Whether the server on ``socket_path`` answers a PING on a fresh connection within 2 s
     (loading counts as alive, and so does one that refuses PING: "MISCONF", a server that
     cannot write its log). The last word before a silent, idle server is judged hung
-    (:meth:`ServerProcess._silence`) and before a store's failed call kills it."""
+    (:meth:`_Watch.silence`) and before a store's failed call kills it."""
     import redis
 
     client = ping_client(socket_path, 2)
@@ -227,10 +227,10 @@ HUNG_STOP_WAIT_S = 5.0
 
 
 #: How long a server found running and hung, SIGKILLed, is waited for before the opener says
-#: it could not be stopped (:meth:`ServerProcess._kill_hung`).
+#: it could not be stopped (:meth:`_Stopper.kill_hung`).
 KILL_WAIT_S = 30.0
 
 
-#: How long any other SIGKILLed server is waited for (:meth:`ServerProcess._stop`): one in a
+#: How long any other SIGKILLed server is waited for (:func:`_stop`): one in a
 #: disk wait dies only once that ends.
 SIGKILL_WAIT_S = 10.0

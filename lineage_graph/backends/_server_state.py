@@ -3,14 +3,20 @@ its server holds while it runs (``server.held``), and which directories hold a s
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from .._files import on_read_only_mount
+from ..config import EmbeddedSettings
 from ..exceptions import (
+    ConfigurationError,
     EngineUnavailableError,
     FailedPreconditionError,
 )
@@ -18,10 +24,15 @@ from ._server_aof import (
     _AOF_DIR,
     _MARKER_FILE,
 )
+from ._server_limits import (
+    _out_of_descriptors,
+)
 from ._server_procs import (
+    _exe_name,
     _listening,
     _other_namespace,
     _pid_alive,
+    _pid_namespace,
     _serves,
 )
 
@@ -217,3 +228,218 @@ def running_server(path: Path) -> int | None:
     if _serves(pid, path) is False:  # the record of another directory's server (a copy)
         return None
     return pid if _listening(Path(sock)) else None
+
+
+class _StoreDirectory:
+    """A store's data directory, as the owner of its server sees it: made and checked
+    (:meth:`_prepare_data_dir`), followed when it is moved (:meth:`in_place`), locked
+    (:meth:`locked`, :meth:`gone_locked`), and its record of the running server
+    (``server.json``). ``pid`` and ``other_ns``: the server's, as :class:`ServerProcess` holds
+    them."""
+
+    def __init__(self, path: Path, settings: EmbeddedSettings, server_exe: str) -> None:
+        self.path = path
+        self._settings = settings
+        #: The name of the server's executable (a pid whose executable is another's is not it).
+        self._server_exe = server_exe
+        self._prepare_data_dir(path)
+        st = path.stat()
+        #: The data directory's identity (device, inode) when the store opened: a directory
+        #: moved while the store is open is followed (:meth:`in_place`).
+        self._dir_id = (st.st_dev, st.st_ino)
+
+    @staticmethod
+    def _prepare_data_dir(path: Path) -> None:
+        """Create the data directory if needed and check it is ours and writable, and a store
+        or empty (:func:`foreign_directory`). Every reason it cannot be (a file on the path, a
+        parent that is a file, permission, a read-only or virtual file system, a folder of
+        other files) is a ConfigurationError naming the path and the reason. A folder of other
+        files got the store's files among its own, where the command line refused it."""
+        try:
+            if path.exists() and not path.is_dir():
+                raise ConfigurationError(f"store path {path} exists and is not a directory")
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            st = path.stat()
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise ConfigurationError(f"cannot create the data directory {path}: {reason}") from None
+        if st.st_uid != os.geteuid():
+            raise ConfigurationError(
+                f"the data directory {path} is owned by uid {st.st_uid}, not by this user "
+                f"(uid {os.geteuid()}): refusing to run a server on someone else's data"
+            )
+        if not os.access(path, os.W_OK | os.X_OK):
+            # The reason said: "is not writable" sent the user to chmod a directory on a file
+            # system mounted read-only, which no mode makes writable.
+            if on_read_only_mount(path):
+                raise ConfigurationError(
+                    f"the data directory {path} is on a file system mounted read-only: the "
+                    "embedded engine writes in its store's directory even to read the store "
+                    "(its lock, the server's log and records). Remount it read-write, or copy "
+                    "the directory to a writable place and open the copy"
+                )
+            raise ConfigurationError(
+                f"the data directory {path} is not writable by this user (uid {os.geteuid()}): "
+                "the embedded engine writes in it even to read the store; give this user write "
+                "permission on it (chmod u+w), or open a copy"
+            )
+        foreign = foreign_directory(path)
+        if foreign is not None:  # checked once the path is known to be a directory of ours
+            raise ConfigurationError(
+                f"{foreign} (name a new one, e.g. {path / 'lineage-store'}); nothing was written"
+            )
+
+    def in_place(self, pid: int | None, other_ns: bool) -> None:
+        """Follow the data directory if it was moved (renamed) while the store is open: its
+        server runs on in it (its working directory), and the store is the same. Every path
+        the store used went on naming the old place: the lock file's open raised a bare
+        FileNotFoundError from every later call, close() included, which left the server
+        running for good; a store (or any directory) made at the old place since had its
+        files taken for this store's (the server restarted on it: the store silently went on
+        in another, empty one). Found through the server's working directory; with the server
+        gone too, or in a directory no name reaches from here, :class:`_DirectoryGone`."""
+        try:
+            st = self.path.stat()
+            if (st.st_dev, st.st_ino) == self._dir_id:
+                return
+        except OSError:
+            pass
+        found = self.server_directory(pid, other_ns)
+        if found is not None and found[1] == "named":
+            self.path = Path(found[0])
+            return
+        if found is not None and found[1] == "unreachable":
+            why = (
+                "its server runs on in it where no path of this process reaches it (a mount "
+                "detached, e.g. by umount -l, or another mount namespace's)"
+            )
+        elif found is not None:  # it was said "gone", which it is not: it runs on
+            why = "it was deleted: its server runs on in it until the store's last close"
+        else:
+            why = "its server is gone, which would have told where it went"
+        raise _DirectoryGone(
+            f"the store's data directory {self.path} was moved, removed or replaced while "
+            f"the store was open, and {why}: the store cannot go on here. Open it again where "
+            "its directory is now"
+        )
+
+    def follow(self, pid: int | None, other_ns: bool) -> str | None:
+        """Follow the data directory if it moved (:meth:`in_place`, read by ``describe()``,
+        which said the old place until a close: the store's calls need no path); why it
+        cannot be followed (removed, or out of reach), else None."""
+        try:
+            self.in_place(pid, other_ns)
+        except _DirectoryGone as gone:
+            return str(gone)
+        return None
+
+    def server_directory(self, pid: int | None, other_ns: bool) -> tuple[str, str] | None:
+        """Where this server (of ours: its pid's executable is the server's) runs, when it runs
+        in the directory the store opened (by device and inode): the name the kernel gives its
+        working directory and ``"named"`` (that name reaches it from here), ``"removed"`` (a
+        deleted directory) or ``"unreachable"``. The kernel names a directory by its mount:
+        one on a mount detached by ``umount -l`` is named from that mount's root (``/store``),
+        which was followed as the store's directory (the lock file's open raised a bare
+        FileNotFoundError, or whatever directory has that name was taken for the store's).
+        None: no such server here (gone, another pid namespace's, a pid reused)."""
+        if pid is None or other_ns:
+            return None
+        cwd = f"/proc/{pid}/cwd"
+        try:
+            there = os.stat(cwd)
+            where = os.readlink(cwd)
+        except OSError:
+            return None
+        if (there.st_dev, there.st_ino) != self._dir_id:
+            return None
+        exe = _exe_name(pid)
+        if exe is not None and exe != self._server_exe:
+            return None  # another process took the pid, its working directory in the store's
+        if where.endswith(" (deleted)"):
+            return where, "removed"
+        try:
+            named = os.stat(where)
+        except OSError:
+            return where, "unreachable"
+        return where, "named" if (named.st_dev, named.st_ino) == self._dir_id else "unreachable"
+
+    @contextlib.contextmanager
+    def locked(self, pid: int | None, other_ns: bool) -> Iterator[None]:
+        """Serialise find-or-start and the last-client shutdown across processes."""
+        self.in_place(pid, other_ns)
+        try:
+            fd = os.open(self.path / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if (error := _out_of_descriptors(exc)) is None:
+                raise
+            raise error from exc
+        try:
+            _lock(fd, self.path, self._settings.lock_timeout_s)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def gone_locked(self, pid: int | None, other_ns: bool) -> Iterator[None]:
+        """:meth:`locked` for a data directory removed (or out of every path's reach) with its
+        server running on in it, where its lock file cannot be reached: the directory itself
+        is locked (``flock``), reached through the server's working directory. Without a lock,
+        two stores of two processes closing at one moment each saw the other's connection
+        (not the last) and both left the server running for good. Unlocked when there is no
+        such server (nothing to stop) or the lock is held past ``lock_timeout_s``."""
+        fd: int | None = None
+        if pid is not None and not other_ns:
+            with contextlib.suppress(OSError):
+                fd = os.open(f"/proc/{pid}/cwd", os.O_RDONLY | os.O_DIRECTORY)
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) != self._dir_id:  # another process took the pid
+                    os.close(fd)
+                    fd = None
+        locked = False
+        try:
+            give_up = time.monotonic() + self._settings.lock_timeout_s
+            while fd is not None and not locked:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    locked = True
+                except BlockingIOError:
+                    if time.monotonic() > give_up:
+                        break
+                    time.sleep(0.01)
+            yield
+        finally:
+            if fd is not None:
+                if locked:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+    def read_state(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.path / _STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def write_state(self, pid: int | None, socket_path: Path | None, log_start: int) -> None:
+        tmp = self.path / (_STATE_FILE + ".tmp")
+        try:
+            # log_start: where this start's lines of the server log begin, for a process that
+            # attaches before the start has checked what the server loaded (_finish_start)
+            record = {
+                "pid": pid,
+                "socket": str(socket_path),
+                "log_start": log_start,
+                "pidns": _pid_namespace(),
+            }
+            tmp.write_text(json.dumps(record))
+            os.replace(tmp, self.path / _STATE_FILE)
+        except OSError as exc:  # a full disk: retrying once there is room is the remedy
+            raise EngineUnavailableError(
+                f"cannot record the embedded server in the data directory {self.path}: "
+                f"{(exc.strerror or str(exc)).lower()}"
+            ) from None
+
+    def clear_state(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / _STATE_FILE).unlink()
