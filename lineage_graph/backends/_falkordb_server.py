@@ -29,7 +29,6 @@ from ..config import EmbeddedSettings
 from ..exceptions import EngineNotInstalledError
 from ._server_aof import _aof_tail_bytes
 from ._server_aof import _load_crash as _load_crash
-from ._server_aof import _replay_failure as _replay_failure
 from ._server_attach import _Attacher
 from ._server_limits import _clients_full_message, _refuses_as_full, _size_limit_death
 from ._server_procs import HUNG_STOP_WAIT_S as HUNG_STOP_WAIT_S
