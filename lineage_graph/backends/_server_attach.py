@@ -149,9 +149,9 @@ class _Attacher:
         server was found hung here (killed: a new one is started). A logged write that failed
         when replayed is EngineError: the server is killed, waited for, and its record and
         socket folder removed."""
-        server = self._server
         import redis
 
+        server = self._server
         assert server.data_dir is not None
         if not isinstance(log_start, int) or isinstance(log_start, bool):
             return True
@@ -186,9 +186,9 @@ class _Attacher:
         signal), and opening it failed with redis's bare ``ConnectionError``. ``pid`` None: a
         server of another pid namespace (its recorded pid names another process here), gone
         when its socket no longer listens."""
-        server = self._server
         import redis
 
+        server = self._server
         deadline = time.monotonic() + max(300.0, 15 * server.settings.startup_timeout_s)
         silent_since: float | None = None
         sample: tuple[int, bool] | None = None

@@ -279,9 +279,9 @@ class _Starter:
         from what it had loaded, without that write, before it was killed; finished first, the
         write would be gone from the log for good and the next opening would load the store
         without it, without a word. False if server ``pid`` hung (:meth:`_Watch.silence`) there."""
-        server = self._server
         import redis
 
+        server = self._server
         assert server.socket_path is not None
         try:
             done = self._watch.reply(
@@ -299,9 +299,9 @@ class _Starter:
         return done is not None
 
     def wait_ready(self, workdir: Path) -> None:
-        server = self._server
         import redis
 
+        server = self._server
         assert server.socket_path is not None and server._proc is not None
         deadline = time.monotonic() + server.settings.startup_timeout_s
         # A loading server is waited for past the start-up timeout, but not forever.

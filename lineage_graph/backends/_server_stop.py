@@ -153,13 +153,13 @@ class _Stopper:
 
     def kill_in_removed_directory(self, timeout: float = STOP_WAIT_S) -> bool:
         """Stop this server if it runs on in its data directory, removed (deleted) while the
-        store was open, or where no path reaches it
-        (:meth:`_StoreDirectory.server_directory`): no opener can reach it again (it ran on for
-        good after the last store closed). A removed directory's
-        is killed (its files are gone: nothing to save); one that no path reaches is asked to
-        exit (SIGTERM: it writes its log out first), its files may be reached again (the
-        directory a detached bind mount showed; a stopped one is resumed to handle it), and
-        killed if it has not gone within ``timeout`` (:func:`_stop`). True if stopped."""
+        store was open, or where no path reaches it (:meth:`_StoreDirectory.server_directory`):
+        no opener can reach it again (it ran on for good after the last store closed). A
+        removed directory's is killed (its files are gone: nothing to save); one that no path
+        reaches is asked to exit (SIGTERM: it writes its log out first), its files may be
+        reached again (the directory a detached bind mount showed; a stopped one is resumed to
+        handle it), and killed if it has not gone within ``timeout`` (:func:`_stop`). True if
+        stopped."""
         server = self._server
         found = server._server_directory()
         if found is None or found[1] == "named" or server.pid is None:
