@@ -219,7 +219,7 @@ def test_an_opener_waiting_for_the_lock_says_who_holds_it(
     """A process stopped (Ctrl-Z) or stuck while it holds the data directory's lock kept every
     other opener waiting without a word. The waiting opener now warns, naming the holder's pid,
     and opens once the lock is free."""
-    from lineage_graph.backends import _falkordb_server as server_module
+    from lineage_graph.backends import _server_state as server_module
 
     LineageStore.open(tmp_path / "held").close()
     holder = subprocess.Popen(
@@ -279,7 +279,7 @@ def test_doctor_says_at_once_that_it_waits_for_the_lock(
     as by every command (the holder here lets go once it has been said), and is no note."""
     import json
 
-    from lineage_graph.backends import _falkordb_server as server_module
+    from lineage_graph.backends import _server_state as server_module
     from lineage_graph.cli import _common as cli_common
     from tests.cli.conftest import invoke
 
@@ -410,7 +410,7 @@ def test_socket_folders_left_by_killed_processes_are_swept(tmp_path: Path) -> No
     the socket) for good: 1,189 had piled up on this machine. Starting a server sweeps those
     untouched for an hour whose socket no server listens on; a live server's folder, a recent
     one and one holding anything else stay."""
-    from lineage_graph.backends import _falkordb_server as server_module
+    from lineage_graph.backends import _server_sockets as server_module
 
     old = time.time() - server_module.STALE_SOCKET_DIR_S - 60
 

@@ -460,12 +460,12 @@ def test_a_refused_start_does_not_rewrite_the_log_without_the_write_that_failed(
 _KILLED_BEFORE_ITS_CHECK = """
 import os, signal, sys
 from lineage_graph import LineageStore
-from lineage_graph.backends import _falkordb_server
+from lineage_graph.backends import _server_aof
 
 def killed(log, start):
     os.kill(os.getpid(), signal.SIGKILL)
 
-_falkordb_server._replay_failure = killed
+_server_aof._replay_failure = killed
 LineageStore.open(sys.argv[1])
 """
 

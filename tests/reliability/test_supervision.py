@@ -163,6 +163,7 @@ def test_a_silent_server_that_answers_a_fresh_ping_is_not_killed(
     a fresh connection and spares a server that answers it: one judgement now, the same
     PING last. It is attached to, alive, and keeps its data."""
     from lineage_graph.backends import _falkordb_server as f
+    from lineage_graph.backends import _server_watch
 
     target = tmp_path / "s"
     first = LineageStore.open(target)
@@ -171,7 +172,7 @@ def test_a_silent_server_that_answers_a_fresh_ping_is_not_killed(
         ids = _put(first, 3)
         # (absent before the one judgement: then the verdict asked no such PING, and the
         # server was killed: the test fails on its pid, below)
-        fresh_ping = getattr(f, "_answers_on", lambda sock: False)
+        fresh_ping = getattr(_server_watch, "_answers_on", lambda sock: False)
         resumed: list[int] = []
 
         def resumed_then_pinged(sock: Path) -> bool:
@@ -180,7 +181,7 @@ def test_a_silent_server_that_answers_a_fresh_ping_is_not_killed(
                 os.kill(stalled, signal.SIGCONT)
             return fresh_ping(sock)
 
-        monkeypatch.setattr(f, "_answers_on", resumed_then_pinged, raising=False)
+        monkeypatch.setattr(_server_watch, "_answers_on", resumed_then_pinged, raising=False)
         assert stalled is not None
         os.kill(stalled, signal.SIGSTOP)
         with LineageStore.open(target, hang_after_s=1) as store:
