@@ -139,13 +139,17 @@ def foreign_directory(path: Path) -> str | None:
     missing directory (or one holding only :data:`PLACEHOLDERS`), or a path that is no
     directory or cannot be inspected (opening it says why it cannot be used). The one rule for
     the library and the command line."""
-    if holds_store(path):
-        return None
     try:
         if not path.is_dir() or all(e.name in PLACEHOLDERS for e in path.iterdir()):
             return None
         has_snapshot = (path / "dump.rdb").is_file()
     except OSError:
+        return None
+    # Asked after the listing, not before: another process making a store in this new
+    # directory at this moment creates its lock file before any other file, so whatever of its
+    # files the listing saw, the lock file is there now. Asked first, a store made between the
+    # two looks was "not empty and holds no store" (a pool's workers opening one new store).
+    if holds_store(path):
         return None
     reason = (
         f"{path} is not empty and holds no store: a store is made only in an empty or new directory"

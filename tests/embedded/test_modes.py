@@ -2016,3 +2016,51 @@ def test_a_url_with_query_options_is_refused_not_ignored(tcp_server: tuple[int, 
         assert password not in str(info.value)
     with LineageStore.open(f"redis://:{password}@127.0.0.1:{port}/g") as store:
         assert store.describe()["graph"] == "g"
+
+
+def test_a_store_made_by_another_process_while_its_folder_is_checked_is_no_folder_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers of a pool opening one new store directory at once: one of them was refused with
+    "is not empty and holds no store" (tests/embedded/test_processes.py, seen once in a run of
+    its 24 opens): the check asked whether the directory holds a store (no: empty), then
+    listed it, and another worker had created its lock file between the two looks. Here the
+    other worker's first file lands between any two of the check's looks at the directory."""
+    import lineage_graph.backends._server_state as state
+
+    real_is_dir = Path.is_dir
+    real_iterdir = Path.iterdir
+    new = tmp_path / "new"
+
+    def other_opener_arrives() -> None:
+        with contextlib.suppress(FileExistsError):
+            (new / state._LOCK_FILE).touch(exist_ok=False)
+
+    def is_dir(self: Path) -> bool:
+        answer = real_is_dir(self)
+        if self == new:
+            other_opener_arrives()
+        return answer
+
+    def iterdir(self: Path) -> Any:
+        entries = list(real_iterdir(self))
+        if self == new:
+            other_opener_arrives()
+        return iter(entries)
+
+    for where in ("is_dir", "iterdir"):
+        shutil.rmtree(new, ignore_errors=True)
+        new.mkdir()
+        with monkeypatch.context() as patch:
+            patch.setattr(Path, where, is_dir if where == "is_dir" else iterdir)
+            assert state.foreign_directory(new) is None, where
+        assert state.holds_store(new)
+        with LineageStore.open(new) as store:  # and it is a store: it opens
+            put_dataset(store, "/d")
+            assert store.count("Artifact") == 1
+    (new / "notes.txt").write_text("mine")  # a store's folder keeps being one
+    assert state.foreign_directory(new) is None
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert "not empty and holds no store" in str(state.foreign_directory(other))
