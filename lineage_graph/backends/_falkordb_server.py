@@ -134,9 +134,22 @@ class ServerProcess:
         #: ``pid`` is None, and it is told alive by its socket).
         self._other_ns = False
         self._watch = _Watch(settings)
-        self._attacher = _Attacher(self, self._watch)
-        self._starter = _Starter(self, self._watch)
-        self._stopper = _Stopper(self)
+
+    # The collaborators that act on this server are made when asked for, not kept: each holds
+    # the server, and kept they made it part of a reference cycle, which only the cyclic
+    # collector frees (a dropped store's server and its process handle stayed alive until then).
+
+    @property
+    def _attacher(self) -> _Attacher:
+        return _Attacher(self, self._watch)
+
+    @property
+    def _starter(self) -> _Starter:
+        return _Starter(self, self._watch)
+
+    @property
+    def _stopper(self) -> _Stopper:
+        return _Stopper(self)
 
     @property
     def data_dir(self) -> Path | None:
