@@ -221,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     if not names or (unknown := sorted(set(names) - set(NAMES))):
         parser.error(f"--systems: unknown {unknown if names else 'nothing named'}")
     with tempfile.TemporaryDirectory(prefix="lg-flush-") as tmp, systems(Path(tmp), names) as every:
+        if missing := [n for n in names if n not in {s.name for s in every}]:
+            print(f"not run: {', '.join(missing)} (ml-metadata is not installed)", file=sys.stderr)
+        if not every:
+            return 2
         done = measure(every, args.gaps, args.writes)
         wrong = {s.name: n for s in every if (n := s.written()) != done}
         print(f"{len(every)} systems, {args.writes} writes per gap, microseconds per write:")
