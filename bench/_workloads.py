@@ -465,51 +465,68 @@ def _check_put_execution(h: Handle, seed: int, written: list[tuple[int, list[int
     return 5 * len(written)
 
 
-def put_execution_lg(h: Handle, s: Sizes) -> list[Result]:
-    store: LineageStore = h.store
+def put_execution_call_lg(
+    store: LineageStore,
+) -> tuple[int, Callable[[int], tuple[int, list[int]]]]:
+    """The durable row's call on ``store``, its types and seed artifact written first: the seed's
+    id and ``call(i)``, one ``put_execution`` (a COMPLETE execution reading the seed and writing
+    a new artifact ``/out/{i}``) returning the execution's and the artifacts' ids (also
+    bench/flush.py's)."""
     store.put_artifact_type(ArtifactType(name="DataSet"))
     store.put_execution_type(ExecutionType(name="Trainer"))
     [seed] = store.put_artifacts([Artifact(type="DataSet", uri="/seed")])
 
+    def call(i: int) -> tuple[int, list[int]]:
+        eid, aids, _ = store.put_execution(
+            Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE),
+            [
+                (Artifact(id=seed), Event(type=EventType.INPUT)),
+                (Artifact(type="DataSet", uri=f"/out/{i}"), Event(type=EventType.OUTPUT)),
+            ],
+        )
+        return eid, aids
+
+    return seed, call
+
+
+def put_execution_lg(h: Handle, s: Sizes) -> list[Result]:
+    seed, call = put_execution_call_lg(h.store)
+
     def run() -> list[tuple[int, list[int]]]:
-        written = []
-        for i in range(s.put_execution_calls):
-            eid, aids, _ = store.put_execution(
-                Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE),
-                [
-                    (Artifact(id=seed), Event(type=EventType.INPUT)),
-                    (Artifact(type="DataSet", uri=f"/out/{i}"), Event(type=EventType.OUTPUT)),
-                ],
-            )
-            written.append((eid, aids))
-        return written
+        return [call(i) for i in range(s.put_execution_calls)]
 
     elapsed, written, breakdown = _timed(h, run)
     items = _check_put_execution(h, seed, written)  # execution + 2 artifacts + 2 events each
     return [Result("ingest: put_execution, one call each", [elapsed], items, breakdown=breakdown)]
 
 
-def put_execution_mlmd(h: Handle, s: Sizes) -> list[Result]:
+def put_execution_call_mlmd(store: Any) -> tuple[int, Callable[[int], tuple[int, list[int]]]]:
+    """:func:`put_execution_call_lg` on an MLMD API ``store`` (ml_metadata's or the adapter)."""
     pb = _pb()
-    store = h.store
     at_id = store.put_artifact_type(pb.ArtifactType(name="DataSet"))
     et_id = store.put_execution_type(pb.ExecutionType(name="Trainer"))
     [seed_id] = store.put_artifacts([pb.Artifact(type_id=at_id, uri="/seed")])
     [seed] = store.get_artifacts_by_id([seed_id])
 
+    def call(i: int) -> tuple[int, list[int]]:
+        eid, aids, _ = store.put_execution(
+            pb.Execution(type_id=et_id, last_known_state=pb.Execution.COMPLETE),
+            [
+                (seed, pb.Event(type=pb.Event.INPUT)),
+                (pb.Artifact(type_id=at_id, uri=f"/out/{i}"), pb.Event(type=pb.Event.OUTPUT)),
+            ],
+            [],
+        )
+        return eid, list(aids)
+
+    return seed_id, call
+
+
+def put_execution_mlmd(h: Handle, s: Sizes) -> list[Result]:
+    seed_id, call = put_execution_call_mlmd(h.store)
+
     def run() -> list[tuple[int, list[int]]]:
-        written = []
-        for i in range(s.put_execution_calls):
-            eid, aids, _ = store.put_execution(
-                pb.Execution(type_id=et_id, last_known_state=pb.Execution.COMPLETE),
-                [
-                    (seed, pb.Event(type=pb.Event.INPUT)),
-                    (pb.Artifact(type_id=at_id, uri=f"/out/{i}"), pb.Event(type=pb.Event.OUTPUT)),
-                ],
-                [],
-            )
-            written.append((eid, list(aids)))
-        return written
+        return [call(i) for i in range(s.put_execution_calls)]
 
     elapsed, written, breakdown = _timed(h, run)
     items = _check_put_execution(h, seed_id, written)

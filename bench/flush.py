@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import sqlite3
@@ -36,20 +37,13 @@ import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from lineage_graph import (
-    Artifact,
-    ArtifactType,
-    Event,
-    EventType,
-    Execution,
-    ExecutionState,
-    ExecutionType,
-    LineageStore,
-    NodeKind,
-)
+from lineage_graph import NodeKind
+
+from ._workloads import open_system, put_execution_call_lg, put_execution_call_mlmd
 
 RECORD = b"x" * 1600  # about one put_execution's log entry
 GAPS_MS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0)
@@ -62,7 +56,7 @@ class System:
     is stored, ``close`` releases it."""
 
     name: str
-    write: Callable[[int], None]
+    write: Callable[[int], object]
     written: Callable[[], int]
     close: Callable[[], None]
     samples: dict[float, list[float]] = field(default_factory=dict)
@@ -98,75 +92,40 @@ def plain_sqlite(workdir: Path) -> System:
     return System("sqlite", write, written, con.close)
 
 
-def lineage_store(name: str, where: str | Path) -> System:
-    store = LineageStore.open(where)
-    store.put_artifact_type(ArtifactType(name="DataSet"))
-    store.put_execution_type(ExecutionType(name="Trainer"))
-    [seed] = store.put_artifacts([Artifact(type="DataSet", uri="/seed")])
-
-    def write(i: int) -> None:  # as bench/compare.py's durable put_execution row
-        store.put_execution(
-            Execution(type="Trainer", last_known_state=ExecutionState.COMPLETE),
-            [
-                (Artifact(id=seed), Event(type=EventType.INPUT)),
-                (Artifact(type="DataSet", uri=f"/out/{i}"), Event(type=EventType.OUTPUT)),
-            ],
-        )
-
-    return System(name, write, lambda: store.count(NodeKind.EXECUTION), store.close)
-
-
-def mlmd(name: str, workdir: Path) -> System | None:
-    try:
-        from ml_metadata.metadata_store import metadata_store
-        from ml_metadata.proto import metadata_store_pb2 as pb
-    except ImportError:
+def store_system(name: str, stack: contextlib.ExitStack, workdir: Path) -> System | None:
+    """One of bench/compare.py's systems (:func:`open_system`, which closes it) making its
+    durable row's call; None for MLMD's where ml-metadata is not installed."""
+    if name.startswith("mlmd-") and importlib.util.find_spec("ml_metadata") is None:
         return None
-    config = pb.ConnectionConfig()
-    if name == "mlmd-fake":
-        config.fake_database.SetInParent()
-    else:  # as bench/compare.py's mlmd-sqlite
-        config.sqlite.filename_uri = str(workdir / "mlmd.sqlite")
-        config.sqlite.connection_mode = 3
-    store = metadata_store.MetadataStore(config)
-    at_id = store.put_artifact_type(pb.ArtifactType(name="DataSet"))
-    et_id = store.put_execution_type(pb.ExecutionType(name="Trainer"))
-    [seed_id] = store.put_artifacts([pb.Artifact(type_id=at_id, uri="/seed")])
-    [seed] = store.get_artifacts_by_id([seed_id])
-
-    def write(i: int) -> None:
-        store.put_execution(
-            pb.Execution(type_id=et_id, last_known_state=pb.Execution.COMPLETE),
-            [
-                (seed, pb.Event(type=pb.Event.INPUT)),
-                (pb.Artifact(type_id=at_id, uri=f"/out/{i}"), pb.Event(type=pb.Event.OUTPUT)),
-            ],
-            [],
-        )
-
-    return System(name, write, lambda: len(store.get_executions()), lambda: None)
+    store = stack.enter_context(open_system(name, workdir)).store
+    if name.startswith("lg-"):
+        _, call = put_execution_call_lg(store)
+        return System(name, call, partial(store.count, NodeKind.EXECUTION), lambda: None)
+    _, call = put_execution_call_mlmd(store)
+    return System(name, call, lambda: len(store.get_executions()), lambda: None)
 
 
 @contextlib.contextmanager
 def systems(workdir: Path, names: Collection[str] = NAMES) -> Iterator[list[System]]:
-    makers: dict[str, Callable[[], System | None]] = {
-        "fdatasync": lambda: plain_file(workdir),
-        "sqlite": lambda: plain_sqlite(workdir),
-        "lg-disk": lambda: lineage_store("lg-disk", workdir / "store"),
-        "lg-memory": lambda: lineage_store("lg-memory", "memory"),
-        "mlmd-sqlite": lambda: mlmd("mlmd-sqlite", workdir),
-        "mlmd-fake": lambda: mlmd("mlmd-fake", workdir),
-    }
     opened: list[System] = []
-    try:
-        for name in NAMES:
-            if name in names and (found := makers[name]()) is not None:
-                opened.append(found)
-        yield opened
-    finally:
-        for system in reversed(opened):
-            with contextlib.suppress(Exception):
-                system.close()
+    with contextlib.ExitStack() as stack:
+        try:
+            for name in NAMES:
+                if name not in names:
+                    continue
+                if name == "fdatasync":
+                    found: System | None = plain_file(workdir)
+                elif name == "sqlite":
+                    found = plain_sqlite(workdir)
+                else:
+                    found = store_system(name, stack, workdir)
+                if found is not None:
+                    opened.append(found)
+            yield opened
+        finally:
+            for system in reversed(opened):
+                with contextlib.suppress(Exception):
+                    system.close()
 
 
 def measure(every: list[System], gaps_ms: list[float], writes: int) -> int:
