@@ -95,3 +95,16 @@ def test_installed_wheel_finds_its_queries(wheel: Path, tmp_path: Path) -> None:
     assert Path(found["cypher_dir"]).resolve() == package_dir / "cypher"
     assert found["names"] == _source_names()
     assert found["names"], "the query library is empty"
+
+
+def test_wheel_version_is_the_package_version(wheel: Path) -> None:
+    """One version, written once (``lineage_graph/__about__.py``, read by hatchling): the
+    wheel's name and metadata, ``lineage_graph.__version__`` and ``lineage-graph --version``
+    say the same. It was written twice, in pyproject.toml and __about__.py, free to drift."""
+    from lineage_graph import __version__
+
+    with zipfile.ZipFile(wheel) as zf:
+        (metadata,) = [m for m in zf.namelist() if m.endswith(".dist-info/METADATA")]
+        lines = zf.read(metadata).decode().splitlines()
+    assert f"Version: {__version__}" in lines
+    assert wheel.name.startswith(f"lineage_graph-{__version__}-")
