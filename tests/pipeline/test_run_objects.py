@@ -55,7 +55,7 @@ def test_a_copy_of_a_run_is_refused_and_the_run_goes_on(store: LineageStore) -> 
 # A failed run keeps its error (run.error), whose traceback keeps the frames the error went
 # through: a frame of the caller's that ended holding the run (``with store.run(...) as r`` in a
 # function the error left) makes a cycle, as for any object keeping an exception, that is not
-# the run's to break (the traceback is the caller's).
+# the run's to break (the traceback is the caller's). The step's own frame does not hold it.
 
 
 @pytest.fixture
@@ -156,3 +156,34 @@ def test_a_cache_hit_run_is_freed(store: LineageStore, collector_off: None) -> N
     gone = weakref.ref(run)
     del run
     assert gone() is None, "the cache hit's run waits for the cyclic collector"
+
+
+def test_a_step_leaves_no_run_behind(store: LineageStore, collector_off: None) -> None:
+    # (every call's run, the one a cache hit records, a failed call's and an async step's; and
+    # the run step() makes to check its settings)
+    @pipeline.step(store, "Train", cache=True)
+    def train(data: Artifact, lr: float) -> Artifact:
+        if lr < 0:
+            raise ValueError("diverged")
+        return Artifact(type="Model", uri=f"s3://m/{lr}")
+
+    @pipeline.step(store, "Tune")
+    async def tune(model: Artifact) -> Artifact:
+        return Artifact(type="Model", uri=f"{model.uri}/tuned")
+
+    assert _runs_alive() == 0
+    data = Artifact(type="Data", uri="s3://d")
+    model = train(data, 0.1)
+    assert _runs_alive() == 0, "the step's run waits for the cyclic collector"
+    again = train(data, 0.1)  # the cache hit
+    assert again.id == model.id
+    assert _runs_alive() == 0, "the cache hit's run waits for the cyclic collector"
+    with pytest.raises(ValueError, match="diverged") as caught:
+        train(data, -1.0)
+    assert _runs_alive() == 0, "the failed step's run waits for the cyclic collector"
+    del caught
+    tuned = asyncio.run(tune(model))
+    assert tuned.id is not None
+    assert _runs_alive() == 0, "the async step's run waits for the cyclic collector"
+    states = sorted(e.last_known_state.name for e in store.get_executions_by_type("Train"))
+    assert states == ["CACHED", "COMPLETE", "FAILED"]
