@@ -198,7 +198,7 @@ class _End:
         for out, twin in zip(outputs, twins, strict=True):
             if twin is not None and twin.id is not None:
                 _become(out.artifact, twin)
-                self.run._declarations._declared_ids[twin.id] = out
+                self.run._declared.by_id[twin.id] = out
         return True
 
     def _record_failure(self, error: BaseException | str) -> None:

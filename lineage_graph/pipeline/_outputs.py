@@ -15,25 +15,36 @@ if TYPE_CHECKING:
     from ._run import Run
 
 
-class _Declared:
-    """The outputs a run declares (:meth:`_declare`): each once, a new one resolved to its stored
-    twin, its name and external id free among the run's other new outputs."""
+class _DeclaredState:
+    """The outputs a run has declared (kept by the run, for :class:`_Declared` to act on: the
+    collaborator holds the run, so the run does not keep it)."""
 
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self._outputs: list[_Output] = []
-        self._declared_objects: dict[int, _Output] = {}  # by id() of the given object
-        self._declared_ids: dict[int, _Output] = {}  # by stored artifact id
+    __slots__ = ("by_id", "by_object", "new_by_name", "new_external_ids", "outputs")
+
+    def __init__(self) -> None:
+        self.outputs: list[_Output] = []
+        self.by_object: dict[int, _Output] = {}  # by id() of the given object
+        self.by_id: dict[int, _Output] = {}  # by stored artifact id
         #: The new outputs by name, and their external ids (_check_keys_free: each output
         #: looked through every earlier one, 1 s for 4,000 outputs and growing as their square)
-        self._new_by_name: dict[str, list[Artifact]] = {}
-        self._new_external_ids: set[str] = set()
+        self.new_by_name: dict[str, list[Artifact]] = {}
+        self.new_external_ids: set[str] = set()
+
+
+class _Declared:
+    """The outputs a run declares (:meth:`_declare`): each once, a new one resolved to its stored
+    twin, its name and external id free among the run's other new outputs. What is declared is
+    ``state``, the run's own."""
+
+    def __init__(self, run: Run, state: _DeclaredState) -> None:
+        self.run = run
+        self.state = state
 
     def _declared(self, artifact: Artifact) -> _Output | None:
         """The output ``artifact`` was declared as already (the same object, or the same id)."""
-        found = self._declared_objects.get(id(artifact))
+        found = self.state.by_object.get(id(artifact))
         if found is None and artifact.id is not None:
-            found = self._declared_ids.get(artifact.id)
+            found = self.state.by_id.get(artifact.id)
         return found
 
     def _cached_ids(self) -> set[int]:
@@ -65,7 +76,7 @@ class _Declared:
                 "artifact records the result as a new artifact",
                 ident,
             )
-        if twin is not None and twin.id in self._declared_ids:
+        if twin is not None and twin.id in self.state.by_id:
             raise InvalidArgumentError(
                 f"output {run._twins.type_label(artifact)} named "
                 f"{artifact.name or artifact.uri!r} is artifact {twin.id}, declared already: an "
@@ -90,17 +101,18 @@ class _Declared:
                 run.store, [(artifact, f"output {artifact.type!r}", artifact.properties)]
             )
         out = _Output(artifact, path)
+        state = self.state
         with run._claims._ending_lock:
             run._claims._refuse_ending("output()")
-            self._outputs.append(out)
-            self._declared_objects[id(artifact)] = out  # (the object lives as long as the run)
+            state.outputs.append(out)
+            state.by_object[id(artifact)] = out  # (the object lives as long as the run)
             if artifact.id is not None:
-                self._declared_ids[artifact.id] = out
+                state.by_id[artifact.id] = out
             else:
                 if artifact.name is not None:
-                    self._new_by_name.setdefault(artifact.name, []).append(artifact)
+                    state.new_by_name.setdefault(artifact.name, []).append(artifact)
                 if artifact.external_id is not None:
-                    self._new_external_ids.add(artifact.external_id)
+                    state.new_external_ids.add(artifact.external_id)
 
     def _check_keys_free(self, new: Artifact) -> None:
         """A new output's name (per type) and external id are not those of another new output
@@ -108,9 +120,9 @@ class _Declared:
         again by the write on exit (another writer may take them since). A name is taken per
         type: by type id, or by type name AND version (``Model`` version ``v2`` is another type
         than ``Model``: its names were checked against ``Model``'s)."""
-        named = self._new_by_name.get(new.name, []) if new.name is not None else []
+        named = self.state.new_by_name.get(new.name, []) if new.name is not None else []
         if any(self.run._twins.same_type(other, new) for other in named) or (
-            new.external_id is not None and new.external_id in self._new_external_ids
+            new.external_id is not None and new.external_id in self.state.new_external_ids
         ):
             raise AlreadyExistsError(
                 f"output {self.run._twins.type_label(new)} {new.name or new.external_id!r}: "

@@ -17,7 +17,7 @@ from .._repositories.types import check_type_identity
 from ..exceptions import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from ..models import Artifact, Context, Execution, ExecutionState
 from ._async import _AsyncEnd
-from ._claims import _EndClaims
+from ._claims import _EndClaims, _EndState
 from ._common import (
     ContextLike,
     Inputs,
@@ -37,7 +37,7 @@ from ._git import _check_git_path, git_info
 from ._inputs import _flatten_inputs
 from ._logs import _Logs
 from ._namesakes import _Namesakes
-from ._outputs import _Declared
+from ._outputs import _Declared, _DeclaredState
 from ._twins import _Twins
 from ._types import _registers_type
 
@@ -94,15 +94,10 @@ class Run:
             inherit_contexts=inherit_contexts,
         )
         self.store = store
-        self._twins = _Twins(self)
-        self._namesakes = _Namesakes(self)
-        self._context_links = _Contexts(self)
-        self._end = _End(self)
-        self._entry = _Entry(self)
-        self._claims = _EndClaims(self)
-        self._declarations = _Declared(self)
-        self._logs = _Logs(self)
-        self._async_end = _AsyncEnd(self)
+        #: Who is ending the run, and whether its end has begun (what :attr:`_claims` acts on).
+        self._end_state = _EndState()
+        #: The outputs declared so far (what :attr:`_declarations` acts on).
+        self._declared = _DeclaredState()
         self.execution_type = execution_type
         self.name = name
         self.properties: dict[str, Any] = dict(properties or {})
@@ -155,6 +150,49 @@ class Run:
         #: The run (of any store) this one was started in.
         self._enclosing: Run | None = None
         self.error: BaseException | None = None
+
+    # ------------------------------------------------------------------------ collaborators
+
+    # The collaborators that act on this run are made when asked for, not kept: each holds the
+    # run, and kept they made every run part of a reference cycle, which only the cyclic
+    # collector frees (a dropped run, its store, inputs, outputs and error stayed alive until
+    # then). What one keeps between calls is the run's own (_end_state, _declared), given to it.
+
+    @property
+    def _twins(self) -> _Twins:
+        return _Twins(self)
+
+    @property
+    def _namesakes(self) -> _Namesakes:
+        return _Namesakes(self)
+
+    @property
+    def _context_links(self) -> _Contexts:
+        return _Contexts(self)
+
+    @property
+    def _end(self) -> _End:
+        return _End(self)
+
+    @property
+    def _entry(self) -> _Entry:
+        return _Entry(self)
+
+    @property
+    def _claims(self) -> _EndClaims:
+        return _EndClaims(self, self._end_state)
+
+    @property
+    def _declarations(self) -> _Declared:
+        return _Declared(self, self._declared)
+
+    @property
+    def _logs(self) -> _Logs:
+        return _Logs(self)
+
+    @property
+    def _async_end(self) -> _AsyncEnd:
+        return _AsyncEnd(self)
 
     # ------------------------------------------------------------------------- properties
 
@@ -265,9 +303,7 @@ class Run:
             raise FailedPreconditionError("use_cached(): there is no cache hit for this run")
         # An output declared already that the hit holds too would be recorded twice: the run
         # failed on exit (AlreadyExistsError: "the same ... OUTPUT event twice"), FAILED.
-        both = sorted(
-            i for i in self._declarations._cached_ids() if i in self._declarations._declared_ids
-        )
+        both = sorted(i for i in self._declarations._cached_ids() if i in self._declared.by_id)
         if both:
             raise InvalidArgumentError(
                 f"use_cached(): artifact(s) {both[:10]} are declared as outputs of this run "

@@ -170,40 +170,50 @@ def _decorate(fn: Callable[P, R], settings: _StepSettings) -> Callable[P, R]:
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            async with make_run(args, dict(kwargs)) as run:
-                reusable, rebuilt = _cached_return(run) if cache else (False, None)
-                if reusable:
-                    run.use_cached()
-                    return rebuilt
-                value = await afn(*args, **kwargs)
-                _refuse_deferred(type_name, value)
-                _record_return(run, value)
-                return value
+            run = make_run(args, dict(kwargs))
+            try:
+                async with run:
+                    reusable, rebuilt = _cached_return(run) if cache else (False, None)
+                    if reusable:
+                        run.use_cached()
+                        return rebuilt
+                    value = await afn(*args, **kwargs)
+                    _refuse_deferred(type_name, value)
+                    _record_return(run, value)
+                    return value
+            finally:
+                del run  # (see wrapper)
 
         return cast(Callable[P, R], async_wrapper)
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with make_run(args, dict(kwargs)) as run:
-            reusable, rebuilt = _cached_return(run) if cache else (False, None)
-            if reusable:
-                run.use_cached()
-                return cast(R, rebuilt)
-            value = fn(*args, **kwargs)
-            if inspect.isawaitable(value):
-                # A function that returns a coroutine (wrapped by a decorator that hides
-                # it is async): its work, outputs and errors came after its run was
-                # recorded COMPLETE with none. The run fails instead, saying why.
-                if inspect.iscoroutine(value):
-                    value.close()
-                raise InvalidArgumentError(
-                    f"step {type_name!r} returned an awaitable ({type(value).__name__}): "
-                    "its work would run after its run ended; declare the function "
-                    "`async def` (or mark it with inspect.markcoroutinefunction)"
-                )
-            _refuse_deferred(type_name, value)
-            _record_return(run, value)
-            return value
+        run = make_run(args, dict(kwargs))
+        try:
+            with run:
+                reusable, rebuilt = _cached_return(run) if cache else (False, None)
+                if reusable:
+                    run.use_cached()
+                    return cast(R, rebuilt)
+                value = fn(*args, **kwargs)
+                if inspect.isawaitable(value):
+                    # A function that returns a coroutine (wrapped by a decorator that hides
+                    # it is async): its work, outputs and errors came after its run was
+                    # recorded COMPLETE with none. The run fails instead, saying why.
+                    if inspect.iscoroutine(value):
+                        value.close()
+                    raise InvalidArgumentError(
+                        f"step {type_name!r} returned an awaitable ({type(value).__name__}): "
+                        "its work would run after its run ended; declare the function "
+                        "`async def` (or mark it with inspect.markcoroutinefunction)"
+                    )
+                _refuse_deferred(type_name, value)
+                _record_return(run, value)
+                return value
+        finally:
+            # The failed run keeps the function's error (run.error), whose traceback keeps this
+            # frame: holding the run, it made a cycle that only the cyclic collector frees.
+            del run
 
     return wrapper
 

@@ -6,9 +6,14 @@ collaborators); these are what that layout could have changed for a caller.
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import gc
 import inspect
 import typing
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +46,144 @@ def test_a_copy_of_a_run_is_refused_and_the_run_goes_on(store: LineageStore) -> 
     assert run.state == ExecutionState.COMPLETE
     assert model.id is not None
     assert store.get_executions_by_id([run.id])[0].last_known_state == ExecutionState.COMPLETE
+
+
+# A run is freed as soon as its caller drops it: it is in no reference cycle (its collaborators,
+# each holding the run, are made when asked for), so a finished run, with its store, inputs,
+# outputs and error, does not wait for the cyclic collector. The collector is off in these tests.
+#
+# A failed run keeps its error (run.error), whose traceback keeps the frames the error went
+# through: a frame of the caller's that ended holding the run (``with store.run(...) as r`` in a
+# function the error left) makes a cycle, as for any object keeping an exception, that is not
+# the run's to break (the traceback is the caller's). The step's own frame does not hold it.
+
+
+@pytest.fixture
+def collector_off() -> Iterator[None]:
+    gc.collect()  # (what earlier tests left to it)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _runs_alive() -> int:
+    return sum(isinstance(o, Run) for o in gc.get_objects())
+
+
+@pytest.mark.parametrize("where", ["memory", "directory"])
+def test_a_dropped_run_is_freed_without_the_cyclic_collector(
+    tmp_path: Path, where: str, collector_off: None
+) -> None:
+    with LineageStore.open("memory" if where == "memory" else tmp_path / "store") as store:
+        with store.run("Trainer", inputs=[Artifact(type="Data", uri="s3://d")]) as run:
+            run.output(Artifact(type="Model", uri="s3://m/1"))
+            run.log_metrics(accuracy=0.9)
+        assert run.state == ExecutionState.COMPLETE
+        gone = weakref.ref(run)
+        del run
+        assert gone() is None, "the run waits for the cyclic collector"
+
+
+def test_a_failed_run_is_freed_while_its_error_is_kept(
+    store: LineageStore, collector_off: None
+) -> None:
+    with pytest.raises(ValueError, match="diverged") as caught, store.run("Trainer") as run:
+        run.output(Artifact(type="Model", uri="s3://m/1"))
+        raise ValueError("diverged")
+    assert run.state == ExecutionState.FAILED
+    assert run.error is caught.value
+    gone = weakref.ref(run)
+    del run
+    assert gone() is None, "the failed run waits for the cyclic collector"
+    assert caught.value.__traceback__ is not None  # (the caller's error is left whole)
+
+
+def test_a_run_failed_by_hand_is_freed(store: LineageStore, collector_off: None) -> None:
+    for error in (ValueError("no data"), "no data"):
+        run = store.run("Trainer").start()
+        run.fail(error)
+        assert run.state == ExecutionState.FAILED
+        gone = weakref.ref(run)
+        del run
+        assert gone() is None, f"the run failed with {error!r} waits for the cyclic collector"
+
+
+def test_a_run_started_and_finished_by_hand_is_freed(
+    store: LineageStore, collector_off: None
+) -> None:
+    run = store.run("Trainer")
+    run.start()
+    assert current_run() is run
+    run.output(Artifact(type="Model", uri="s3://m/1"))
+    run.finish()
+    assert current_run() is None
+    gone = weakref.ref(run)
+    del run
+    assert gone() is None, "the run waits for the cyclic collector"
+
+
+def test_an_async_run_is_freed(store: LineageStore, collector_off: None) -> None:
+    async def record(fail: bool) -> weakref.ref[Run]:
+        async with store.run("Trainer") as run:
+            run.output(Artifact(type="Model", uri=f"s3://m/{fail}"))
+            gone = weakref.ref(run)
+            del run  # (this frame, kept by the error's traceback, does not hold the run)
+            if fail:
+                raise ValueError("diverged")
+        return gone
+
+    gone = asyncio.run(record(False))
+    assert gone() is None, "the async run waits for the cyclic collector"
+    with pytest.raises(ValueError, match="diverged") as caught:
+        asyncio.run(record(True))
+    assert _runs_alive() == 0, "the failed async run waits for the cyclic collector"
+    del caught
+
+
+def test_a_cache_hit_run_is_freed(store: LineageStore, collector_off: None) -> None:
+    data = Artifact(type="Data", uri="s3://d")
+    with store.run("Trainer", inputs=[data]) as first:
+        first.output(Artifact(type="Model", uri="s3://m/1"))
+    del first
+    with store.run("Trainer", inputs=[data]) as run:
+        assert run.cached is not None
+        run.use_cached()
+    assert run.state == ExecutionState.CACHED
+    gone = weakref.ref(run)
+    del run
+    assert gone() is None, "the cache hit's run waits for the cyclic collector"
+
+
+def test_a_step_leaves_no_run_behind(store: LineageStore, collector_off: None) -> None:
+    # (every call's run, the one a cache hit records, a failed call's and an async step's; and
+    # the run step() makes to check its settings)
+    @pipeline.step(store, "Train", cache=True)
+    def train(data: Artifact, lr: float) -> Artifact:
+        if lr < 0:
+            raise ValueError("diverged")
+        return Artifact(type="Model", uri=f"s3://m/{lr}")
+
+    @pipeline.step(store, "Tune")
+    async def tune(model: Artifact) -> Artifact:
+        return Artifact(type="Model", uri=f"{model.uri}/tuned")
+
+    assert _runs_alive() == 0
+    data = Artifact(type="Data", uri="s3://d")
+    model = train(data, 0.1)
+    assert _runs_alive() == 0, "the step's run waits for the cyclic collector"
+    again = train(data, 0.1)  # the cache hit
+    assert again.id == model.id
+    assert _runs_alive() == 0, "the cache hit's run waits for the cyclic collector"
+    with pytest.raises(ValueError, match="diverged") as caught:
+        train(data, -1.0)
+    assert _runs_alive() == 0, "the failed step's run waits for the cyclic collector"
+    del caught
+    tuned = asyncio.run(tune(model))
+    assert tuned.id is not None
+    assert _runs_alive() == 0, "the async step's run waits for the cyclic collector"
+    states = sorted(e.last_known_state.name for e in store.get_executions_by_type("Train"))
+    assert states == ["CACHED", "COMPLETE", "FAILED"]
