@@ -108,6 +108,87 @@ def test_a_ctrl_c_before_the_open_connects_leaves_nothing(tmp_path: Path, where:
     assert sorted(p.name for p in tmp.iterdir()) == []
 
 
+#: A child whose open is interrupted by a real SIGINT (raised by a trace hook) as the start
+#: reaches the line of ``_server_start.py`` that holds argv[1]: its server spawned, not yet
+#: waited for.
+CHILD_AT_LINE = """
+import linecache, signal, sys
+import lineage_graph.backends._server_start as start
+from lineage_graph import LineageStore
+
+marker, target = sys.argv[1], sys.argv[2]
+source = start.__file__
+fired = []
+
+def at_line(frame, event, arg):
+    if event == "line" and not fired and marker in linecache.getline(source, frame.f_lineno):
+        fired.append(frame.f_lineno)
+        signal.raise_signal(signal.SIGINT)
+    return at_line
+
+sys.settrace(lambda frame, event, arg: at_line if frame.f_code.co_filename == source else None)
+try:
+    LineageStore.open(target)
+except KeyboardInterrupt:
+    sys.settrace(None)
+    print("interrupted" if fired else "not reached", flush=True)
+else:
+    sys.settrace(None)
+    print("opened", flush=True)
+sys.stdin.readline()  # the parent looks at what the open left
+with LineageStore.open(target) as store:
+    print("reopened", len(store.get_artifacts()), flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "server.pid, server._proc_owner",  # _launch, once the server is spawned
+        "server.socket_path = socket_path",
+        "self._ready(workdir, log_bytes)",  # between _launch and the wait for the server
+    ],
+)
+@pytest.mark.parametrize("where", ["memory", "directory"])
+def test_a_ctrl_c_once_the_server_is_spawned_and_before_it_is_waited_for_leaves_nothing(
+    tmp_path: Path, where: str, line: str
+) -> None:
+    """A Ctrl-C after the spawn returned and before the start waited for the server (its
+    bookkeeping, the call of the wait) left it running, and its socket folder: a directory's
+    server ran on after the process had exited, no record naming it, so the next opener
+    started a second server on the same files. Killed, its folder removed."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    target = "memory" if where == "memory" else str(tmp_path / "store")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD_AT_LINE, line, target],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.default_int_handler),
+    )
+    try:
+        assert proc.stdin is not None
+        assert _line(proc) == "interrupted"
+        # the child lives on, having caught the interrupt: nothing of the start is left
+        assert not servers_under(tmp_path)
+        assert sorted(p.name for p in tmp.iterdir()) == []
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert _line(proc) == "reopened 0"
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+        kill_servers(servers_under(tmp_path))
+    assert sorted(p.name for p in tmp.iterdir()) == []
+
+
 # ------------------------------------------------------------------ the spawner's thread (_Spawner)
 #
 # A memory store's server is forked by one long-lived thread (_server_spawner._Spawner): the
