@@ -54,8 +54,8 @@ class _Spawner:
                 self._owner = (os.getpid(), requests)
             requests = self._owner[1]
         done: Future[subprocess.Popen[bytes]] = Future()
-        requests.put((done, cmd, kwargs))
         try:
+            requests.put((done, cmd, kwargs))  # (a Ctrl-C raised as it returns: cancelled)
             return done.result()
         except BaseException:
             # Interrupted (Ctrl-C) while the thread forks the server, or before it has come
@@ -64,8 +64,8 @@ class _Spawner:
             # socket folder removed under it by the caller, _start). A request still queued is
             # cancelled (the thread skips it); one being forked is killed once it is, by
             # whichever thread has it first, before that folder is removed if it comes within
-            # SIGKILL_WAIT_S; a second Ctrl-C meanwhile is not waited on.
-            done.cancel()
+            # SIGKILL_WAIT_S; a second Ctrl-C meanwhile is not waited on (the server is
+            # killed all the same).
             _discard_when_spawned(done)
             raise
 
@@ -91,9 +91,10 @@ def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
 
 
 def _discard_when_spawned(done: Future[subprocess.Popen[bytes]]) -> None:
-    """Kill the server of a request whose caller will never have it (it was interrupted), once
-    it is spawned: here if it is already, else on the spawner's thread as it comes. Returns
-    when it is killed, or after SIGKILL_WAIT_S (it is killed all the same)."""
+    """Cancel a request whose caller will never have its server (it was interrupted), or, the
+    thread forking it already, kill that server once it is spawned: here if it is already,
+    else on the spawner's thread as it comes. Returns when it is cancelled or killed, or after
+    SIGKILL_WAIT_S (it is killed all the same)."""
     discarded = threading.Event()
 
     def discard(request: Future[subprocess.Popen[bytes]]) -> None:
@@ -104,7 +105,9 @@ def _discard_when_spawned(done: Future[subprocess.Popen[bytes]]) -> None:
         finally:
             discarded.set()
 
-    done.add_done_callback(discard)  # (run at once if done: cancelled, failed or spawned)
+    # First: a second Ctrl-C from here on leaves no server unowned.
+    done.add_done_callback(discard)  # (run at once if done: failed or spawned)
+    done.cancel()  # still queued: never spawned (the thread skips it); else False
     discarded.wait(SIGKILL_WAIT_S)
 
 
