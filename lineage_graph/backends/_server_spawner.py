@@ -54,19 +54,19 @@ class _Spawner:
                 self._owner = (os.getpid(), requests)
             requests = self._owner[1]
         done: Future[subprocess.Popen[bytes]] = Future()
-        requests.put((done, cmd, kwargs))
         try:
+            requests.put((done, cmd, kwargs))  # (a Ctrl-C raised as it returns: cancelled)
             return done.result()
         except BaseException:
-            # Interrupted (Ctrl-C) while the thread forks the server: the server came all the
-            # same, a moment later, with no one to stop it (it ran until the process exited,
-            # its socket folder removed under it by the caller, _start). Waited for (a fork and
-            # an exec) and killed, before that folder is removed; a second Ctrl-C meanwhile is
-            # not waited on.
-            with contextlib.suppress(Exception):
-                proc = done.result(timeout=SIGKILL_WAIT_S)
-                proc.kill()
-                proc.wait(timeout=SIGKILL_WAIT_S)
+            # Interrupted (Ctrl-C) while the thread forks the server, or before it has come
+            # to this request (busy forking another's): the server came all the same, a
+            # moment later, with no one to stop it (it ran until the process exited, its
+            # socket folder removed under it by the caller, _start). A request still queued is
+            # cancelled (the thread skips it); one being forked is killed once it is, by
+            # whichever thread has it first, before that folder is removed if it comes within
+            # SIGKILL_WAIT_S; a second Ctrl-C meanwhile is not waited on (the server is
+            # killed all the same).
+            _discard_when_spawned(done)
             raise
 
 
@@ -76,14 +76,52 @@ _SpawnRequest = tuple["Future[subprocess.Popen[bytes]]", list[str], dict[str, An
 def _spawn_forever(requests: queue.SimpleQueue[_SpawnRequest]) -> None:
     while True:
         done, cmd, kwargs = requests.get()
+        if not done.set_running_or_notify_cancel():
+            continue  # its caller was interrupted before its turn: no one would own it
         try:
-            done.set_result(_popen(cmd, kwargs))
+            proc = _popen(cmd, kwargs)
         except BaseException as exc:
             done.set_exception(exc)
+        else:
+            done.set_result(proc)  # (a caller interrupted meanwhile kills it: its callback)
 
 
 def _popen(cmd: list[str], kwargs: dict[str, Any]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, **kwargs)
+
+
+def _discard_when_spawned(done: Future[subprocess.Popen[bytes]]) -> None:
+    """Cancel a request whose caller will never have its server (it was interrupted), or, the
+    thread forking it already, kill that server once it is spawned: here if it is already,
+    else on the spawner's thread as it comes. Returns when it is cancelled or killed, or after
+    SIGKILL_WAIT_S (it is killed all the same)."""
+    discarded = threading.Event()
+
+    def discard(request: Future[subprocess.Popen[bytes]]) -> None:
+        try:
+            if not request.cancelled() and request.exception() is None:
+                with contextlib.suppress(Exception):  # nothing left to do with it
+                    _discard(request.result())
+        finally:
+            discarded.set()
+
+    # First: a second Ctrl-C from here on leaves no server unowned.
+    done.add_done_callback(discard)  # (run at once if done: failed or spawned)
+    done.cancel()  # still queued: never spawned (the thread skips it); else False
+    discarded.wait(SIGKILL_WAIT_S)
+
+
+def _discard(proc: subprocess.Popen[bytes]) -> None:
+    """Kill ``proc``, wait for it and close its pipes (``stderr=PIPE``): they stayed open until
+    the garbage collector closed them (a descriptor held meanwhile, a ResourceWarning)."""
+    try:
+        proc.kill()
+        proc.wait(timeout=SIGKILL_WAIT_S)
+    finally:
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
 
 _SPAWNER = _Spawner()

@@ -50,6 +50,7 @@ from ._server_sockets import (
 )
 from ._server_spawner import (
     _SPAWNER,
+    _discard,
     _set_pdeathsig,
 )
 from ._server_state import (
@@ -149,8 +150,19 @@ class _Starter:
         server._tmpdir = _socket_dir()  # mode 0700
         socket_path = server._tmpdir / SOCKET_NAME
         workdir = server.data_dir if server.data_dir is not None else server._tmpdir
-        self._launch(socket_path, workdir)
-        self._ready(workdir, log_bytes)
+        self._launch(socket_path, workdir)  # no server nor socket folder left if it fails
+        # Guarded here, not in _ready: a Ctrl-C as _ready was entered, before a try of its
+        # own, left the server running (a directory's on after the process had exited, no
+        # record naming it: the next opener started a second one on the same files).
+        try:
+            self._ready(workdir, log_bytes)
+        except BaseException as exc:
+            # Never leave a server running that no record names, nor a record of one that is
+            # gone (a full disk, where the record cannot be written; a failed start).
+            server.abandon()
+            if (full := self._disk_full(exc, workdir)) is not None:
+                raise full from exc
+            raise
 
     def _check_files(self) -> None:
         """The checks and repairs of the store's files before its server starts."""
@@ -176,6 +188,7 @@ class _Starter:
         it cannot be."""
         server = self._server
         assert server._tmpdir is not None  # (made by _start)
+        proc: subprocess.Popen[bytes] | None = None
         try:
             try:  # where this start's lines of the log begin (it is appended to)
                 server._log_start = (workdir / _LOG_FILE).stat().st_size
@@ -198,58 +211,61 @@ class _Starter:
                 "umask": 0o077,
             }
             fsize_limit = _file_size_limit()  # the server inherits it
-            server._proc = self._spawn(cmd, options)
+            server._proc = proc = self._spawn(cmd, options)
+            server.pid, server._proc_owner = proc.pid, os.getpid()
+            server._fsize_limit = fsize_limit
+            _adopt(proc)
+            server.socket_path = socket_path
         except BaseException:
             # No server (no descriptor left, no memory to fork; interrupted, Ctrl-C): its new
-            # socket folder is no one's.
-            shutil.rmtree(server._tmpdir, ignore_errors=True)
-            server._tmpdir = None
+            # socket folder is no one's. Interrupted once it was spawned, before _start's
+            # guard, the server ran on (a directory's after the process had exited): killed.
+            try:
+                if proc is not None:
+                    _discard(proc)
+            finally:
+                shutil.rmtree(server._tmpdir, ignore_errors=True)
+                server._tmpdir = None
             raise
-        server.pid, server._proc_owner = server._proc.pid, os.getpid()
-        server._fsize_limit = fsize_limit
-        _adopt(server._proc)
-        server.socket_path = socket_path
 
     def _ready(self, workdir: Path, log_bytes: dict[str, int]) -> None:
         """Record the new server, wait until it answers and check what it loaded; stopped
-        (:meth:`ServerProcess.abandon`) when any of it fails."""
+        (:meth:`ServerProcess.abandon`, by :meth:`_start`) when any of it fails."""
         server = self._server
         assert server.pid is not None  # (set by _launch)
-        try:
-            # Recorded at once, before it has loaded the store (seconds to minutes): a process
-            # killed meanwhile (`timeout`, the OOM killer) left a server no record named, and
-            # the next opener started a second server on the same files.
-            if server.data_dir is not None:
-                server._write_state()
-            server._wait_ready(workdir)
-            if server.data_dir is not None:
-                # a failure is stopped below (killed: nothing is rewritten)
-                _check_replay(server.data_dir, workdir, server._log_start, server.settings)
-                if not self.allow_rewrites(workdir, server.pid):
-                    raise self.hung_while_starting(workdir)  # started once more
-                _mark_aof(server.data_dir)
-                _warn_torn(workdir / _LOG_FILE, server._log_start, server.data_dir, log_bytes)
-        except BaseException as exc:
-            # Never leave a server running that no record names, nor a record of one that is
-            # gone (a full disk, where the record cannot be written; a failed start).
-            server.abandon()
-            if (
-                isinstance(exc, EngineError)
-                and not isinstance(exc, EngineUnavailableError)
-                and server.data_dir is not None
-                and (
-                    cause := _write_failure(workdir / _LOG_FILE, server._log_start, server.data_dir)
-                )
-            ):
-                # A full disk: the server exits as it starts (it appends to its log at
-                # start-up). It raised EngineError (not retryable), a reopen or the first call
-                # after a restart alike; retrying once there is room is the remedy.
-                raise EngineUnavailableError(
-                    f"the embedded FalkorDB server could not write to the data directory "
-                    f"{server.data_dir} and exited as it started ({cause}): free some space on "
-                    "its disk and retry"
-                ) from exc
-            raise
+        # Recorded at once, before it has loaded the store (seconds to minutes): a process
+        # killed meanwhile (`timeout`, the OOM killer) left a server no record named, and
+        # the next opener started a second server on the same files.
+        if server.data_dir is not None:
+            server._write_state()
+        server._wait_ready(workdir)
+        if server.data_dir is not None:
+            # a failure is stopped by _start (killed: nothing is rewritten)
+            _check_replay(server.data_dir, workdir, server._log_start, server.settings)
+            if not self.allow_rewrites(workdir, server.pid):
+                raise self.hung_while_starting(workdir)  # started once more
+            _mark_aof(server.data_dir)
+            _warn_torn(workdir / _LOG_FILE, server._log_start, server.data_dir, log_bytes)
+
+    def _disk_full(self, exc: BaseException, workdir: Path) -> EngineUnavailableError | None:
+        """The error a start that failed with ``exc`` (its server stopped) raises instead when
+        the server could not write to a full disk, None otherwise."""
+        server = self._server
+        if (
+            isinstance(exc, EngineError)
+            and not isinstance(exc, EngineUnavailableError)
+            and server.data_dir is not None
+            and (cause := _write_failure(workdir / _LOG_FILE, server._log_start, server.data_dir))
+        ):
+            # A full disk: the server exits as it starts (it appends to its log at
+            # start-up). It raised EngineError (not retryable), a reopen or the first call
+            # after a restart alike; retrying once there is room is the remedy.
+            return EngineUnavailableError(
+                f"the embedded FalkorDB server could not write to the data directory "
+                f"{server.data_dir} and exited as it started ({cause}): free some space on "
+                "its disk and retry"
+            )
+        return None
 
     def _spawn(self, cmd: list[str], options: dict[str, Any]) -> subprocess.Popen[bytes]:
         """Start the server process of :meth:`_start` (``options``: Popen's)."""
