@@ -215,7 +215,22 @@ def demo(
     with claimed:
         with writing(workdir):
             _reset(workdir)
-        _record(workdir)
+        try:
+            _record(workdir)
+        except BaseException:
+            _drop_empty_store(workdir / "store")
+            raise
+
+
+def _drop_empty_store(store_dir: Path) -> None:
+    """Remove ``store_dir`` if it is an empty directory: one this run made (:func:`_reset`
+    emptied the demo's directory first, and :func:`_claim` keeps other demos out) and was
+    stopped in before the store's first file. A Ctrl-C in the moment between the engine making
+    the directory and writing its lock left it empty, and `ls --store DIR/store` said "no store
+    at ... (a mistyped path?)" of the very path the demo had made. A store's files, another
+    process's among them, keep it: ``rmdir`` removes an empty directory only."""
+    with contextlib.suppress(OSError):
+        store_dir.rmdir()
 
 
 def _record(workdir: Path) -> None:

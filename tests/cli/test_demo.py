@@ -282,6 +282,70 @@ def test_a_killed_demo_does_not_lock_its_directory_for_good(tmp_path: Path) -> N
             os.kill(orphan, signal.SIGTERM)
 
 
+# A real demo run that stops right after the engine made its store's directory (before the
+# store's first file, its lock, is written) and waits there (at most a minute) for a Ctrl-C.
+STOPPED_AT_THE_STORE_DIRECTORY = """
+import sys, time
+from pathlib import Path
+from lineage_graph.backends._server_state import _StoreDirectory
+from lineage_graph.cli import main
+
+workdir = Path(sys.argv[1])
+real = _StoreDirectory._prepare_data_dir
+
+def made_then_wait(path):
+    real(path)
+    (workdir.parent / "READY").write_text("")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+
+_StoreDirectory._prepare_data_dir = staticmethod(made_then_wait)
+sys.argv = ["lineage-graph", "demo", "--dir", str(workdir)]
+main()
+"""
+
+
+def test_a_demo_interrupted_as_its_store_is_made_leaves_no_empty_store(tmp_path: Path) -> None:
+    """A Ctrl-C in the moment between the engine making the store's directory and writing its
+    first file left an empty `store/` in --dir: `ls --store DIR/store` said "no store at ...
+    (a mistyped path?)" of the very path the demo had made. The demo removes the empty
+    directory it made; a real SIGINT, sent when the directory is there, shows it."""
+    workdir = tmp_path / "lineage-demo"
+    env = {k: v for k, v in os.environ.items() if k not in ("LINEAGE_GRAPH_STORE", "NEO4J_URI")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_AT_THE_STORE_DIRECTORY, str(workdir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "COLUMNS": "200"},
+    )
+    try:
+        ready = tmp_path / "READY"
+        for _ in range(1200):  # at most a minute on a loaded machine
+            if ready.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert ready.exists(), proc.communicate()
+        assert (workdir / "store").is_dir()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert err.strip() == "error: interrupted"
+    assert not (workdir / "store").exists()
+    assert sorted(p.name for p in workdir.iterdir()) == [MARKER]
+    listed = invoke(["ls", "--store", str(workdir / "store")])
+    assert listed.exit_code == ExitCode.STORE_UNAVAILABLE, listed.output
+    assert not (workdir / "store").exists()  # (and ls made nothing there)
+    again = invoke(["demo", "--dir", str(workdir)])
+    assert again.exit_code == 0, again.output
+    assert "the re-run (execution #6)" in again.stdout
+
+
 def test_without_the_embedded_engine_the_demo_says_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
