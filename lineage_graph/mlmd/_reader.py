@@ -466,7 +466,8 @@ class SourceReader:
                 else "nothing was imported"
             )
             raise FailedPreconditionError(
-                f"cannot read the MLMD store{self._source}: it has not answered {_named(name)} "
+                f"cannot {'open' if name == '__open__' else 'read'} the MLMD store"
+                f"{self._source}: it has not answered {_named(name)} "
                 f"within {self._reply_timeout_s:g} s (LINEAGE_GRAPH_MLMD_REPLY_TIMEOUT_S sets "
                 f"how long): {_WHY_QUIET}; the process reading it was killed, {left}"
             ) from None
